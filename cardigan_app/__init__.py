@@ -1,0 +1,1 @@
+"""cardiGAN Studio desktop app (PySide6), built on the headless ``engine`` package."""

@@ -1,0 +1,5 @@
+import sys
+
+from cardigan_app.launcher import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The headless command line (``cardigan <command>``); ``python -m engine`` runs it too."""

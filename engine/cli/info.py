@@ -1,0 +1,48 @@
+"""``cardigan info``: what a model file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "describe a model: architecture, parameters, image size, labels, provenance"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True,
+                        help="demo, simulator, a .safetensors model or an NVlabs *_net_G.pth")
+    parser.add_argument("--json", action="store_true", help="print the description as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..models import open_model
+
+    summary = open_model(args.model).summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(format_summary(summary))
+    return 0
+
+
+def format_summary(summary: dict) -> str:
+    lines = [f"model        {summary['name']} ({summary['kind']})"]
+    if summary.get("path"):
+        lines.append(f"file         {summary['path']}")
+    arch = summary.get("architecture") or {}
+    lines.append("architecture " + ", ".join(f"{k}={v}" for k, v in arch.items()))
+    params = summary["parameters"]
+    lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
+                 + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else ""))
+    size = summary.get("image_size")
+    lines.append(f"image size   {f'{size[1]}x{size[0]}' if size else 'any'}, "
+                 f"{summary['output_channels']} output channel(s), "
+                 f"{'varies with the seed' if summary['stochastic'] else 'deterministic'}")
+    lines.append("labels       " + ", ".join(f"{lab['id']} {lab['name']}" for lab in summary["labels"]))
+    provenance = summary.get("provenance") or {}
+    if provenance:
+        lines.append("provenance")
+        for key, value in provenance.items():
+            text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+            lines.append(f"  {key:<18} {text}")
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""``cardigan`` command-line entry: one subcommand module per command."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import CardiganError
+
+# (command, module) in the order ``--help`` lists them; each module defines HELP,
+# add_arguments(parser) and run(args) -> int, and imports heavy libraries only inside run.
+COMMANDS = (
+    ("synthesize", "engine.cli.synthesize"),
+    ("info", "engine.cli.info"),
+)
+
+DESCRIPTION = ("cardiGAN Studio: paint cardiac label maps and synthesize echocardiograms with "
+               "SPADE. Run `cardigan` with no command to open the desktop app; the commands "
+               "below work without a display.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cardigan", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"cardiGAN Studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, module_name in COMMANDS:
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def headless_commands() -> list[str]:
+    return [name for name, _ in COMMANDS]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return run_handler(args.handler, args)
+
+
+def run_handler(handler, args: argparse.Namespace) -> int:
+    """Run a command; user mistakes become one line on stderr and a non-zero exit."""
+    try:
+        return int(handler(args) or 0)
+    except CardiganError as exc:
+        print(f"cardigan: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cardigan: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("cardigan: error: out of memory (try a smaller batch or size)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

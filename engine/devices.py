@@ -1,0 +1,64 @@
+"""Choosing the compute device."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import DeviceError
+
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
+
+
+def mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def available_devices() -> list[str]:
+    """Devices usable on this machine, best first (``cpu`` always last)."""
+    devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    if mps_available():
+        devices.append("mps")
+    return devices + ["cpu"]
+
+
+def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; an explicit device must exist."""
+    if isinstance(spec, torch.device):
+        spec = str(spec)
+    spec = (spec or "auto").strip().lower()
+    if spec == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(spec)
+    except (RuntimeError, ValueError):
+        raise DeviceError(f"unknown device {spec!r} (use {DEVICE_CHOICES})") from None
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device {spec!r} is not available: this PyTorch build or machine "
+                              "has no CUDA GPU (use --device cpu or auto)")
+        index = 0 if device.index is None else device.index
+        if index >= torch.cuda.device_count():
+            raise DeviceError(f"device {spec!r} is not available: this machine has "
+                              f"{torch.cuda.device_count()} CUDA device(s)")
+        return torch.device("cuda", index)
+    if device.type == "mps":
+        if not mps_available():
+            raise DeviceError("device 'mps' is not available on this machine (use --device cpu or auto)")
+        return device
+    raise DeviceError(f"unsupported device {spec!r} (use {DEVICE_CHOICES})")
+
+
+def device_name(device: torch.device) -> str:
+    """A readable name: the GPU model for CUDA, else the device type."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} ({device})"
+    if device.type == "mps":
+        return "Apple GPU (mps)"
+    return f"CPU ({torch.get_num_threads()} threads)"

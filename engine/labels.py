@@ -1,0 +1,90 @@
+"""The label table: the one place that defines the classes of a cardiac label map.
+
+Label maps are ``uint8`` arrays holding the ids below. The network input is the one-hot
+encoding over the four ids, channel ``k`` being 1 where the label equals ``k`` (the encoding
+of NVlabs SPADE with ``--label_nc 3 --contain_dontcare_label``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import MaskError
+
+
+@dataclass(frozen=True)
+class Label:
+    id: int
+    key: str  # short machine name
+    name: str  # what a user reads
+    camus_name: str
+    color: tuple[int, int, int]  # display colour (Okabe-Ito palette, colour-blind safe)
+    shortcut: str  # keyboard key that selects the class in the app
+
+
+LABELS: tuple[Label, ...] = (
+    Label(0, "background", "Background", "", (0, 0, 0), "0"),
+    Label(1, "lv", "LV cavity", "LV endocardium (inside)", (0, 114, 178), "1"),
+    Label(2, "myo", "Myocardium", "LV epicardium band", (230, 159, 0), "2"),
+    Label(3, "la", "Left atrium", "LA", (204, 121, 167), "3"),
+)
+
+NUM_CLASSES = len(LABELS)
+BACKGROUND, LV_CAVITY, MYOCARDIUM, LEFT_ATRIUM = (label.id for label in LABELS)
+LABEL_BY_KEY = {label.key: label for label in LABELS}
+
+
+def label_table() -> list[dict]:
+    """The table as plain dictionaries (for model-file metadata and manifests)."""
+    return [
+        {"id": lab.id, "key": lab.key, "name": lab.name, "camus_name": lab.camus_name,
+         "color": list(lab.color)}
+        for lab in LABELS
+    ]
+
+
+def bad_values(labels: np.ndarray) -> list[int]:
+    """The distinct values of ``labels`` that are not label ids, sorted."""
+    present = np.unique(labels)
+    return [v.item() for v in present if not (0 <= v < NUM_CLASSES and float(v).is_integer())]
+
+
+def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndarray:
+    """Check that ``labels`` is a 2-D (or batched 3-D) map of label ids; return it as uint8.
+
+    Raises :class:`MaskError` naming ``source`` and the offending values; nothing is clipped.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim not in (2, 3) or labels.size == 0:
+        raise MaskError(f"{source}: expected a 2-D label map, got an array of shape {labels.shape}")
+    if labels.dtype.kind not in "iubf":
+        raise MaskError(f"{source}: label maps hold integer class ids 0-{NUM_CLASSES - 1}, "
+                        f"got {labels.dtype} values")
+    bad = bad_values(labels)
+    if bad:
+        shown = ", ".join(str(v) for v in bad[:8]) + (" ..." if len(bad) > 8 else "")
+        raise MaskError(f"{source}: values {shown} are not labels (allowed: "
+                        + ", ".join(f"{lab.id} {lab.name.lower()}" for lab in LABELS) + ")")
+    return labels.astype(np.uint8, copy=False)
+
+
+def one_hot(labels: torch.Tensor | np.ndarray, channels: int = NUM_CLASSES,
+            dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """One-hot encode label ids of shape (H, W) or (N, H, W) into (N, channels, H, W)."""
+    labels = torch.as_tensor(labels)
+    if labels.ndim == 2:
+        labels = labels[None]
+    assert labels.ndim == 3, f"expected (N, H, W) labels, got {tuple(labels.shape)}"
+    out = torch.zeros((labels.shape[0], channels, *labels.shape[1:]), dtype=dtype,
+                      device=labels.device)
+    out.scatter_(1, labels.long()[:, None], 1.0)
+    return out
+
+
+def colorize(labels: np.ndarray) -> np.ndarray:
+    """An RGB picture (H, W, 3) of a label map in the display colours."""
+    palette = np.array([lab.color for lab in LABELS], dtype=np.uint8)
+    return palette[np.asarray(labels, dtype=np.intp)]

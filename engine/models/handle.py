@@ -1,0 +1,70 @@
+"""A loaded generator model: architecture, weights and where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch.nn as nn
+
+from ..labels import label_table
+from ..nets import GeneratorConfig, SPADEGenerator
+
+
+@dataclass
+class GeneratorModel:
+    """A SPADE generator ready for inference, plus what is known about it.
+
+    Attributes:
+        config: the architecture.
+        generator: the network, on the CPU, in eval mode.
+        kind: ``native`` (a cardiGAN model file) or ``nvlabs`` (an imported SPADE checkpoint).
+        name: a short display name.
+        path: the file it was read from, if any.
+        provenance: free-form facts about training or import (data checksum, preset, date ...).
+        labels: the label table the model was trained with.
+        encoder: the VAE style encoder, when the file carries one.
+    """
+
+    config: GeneratorConfig
+    generator: SPADEGenerator
+    kind: str = "native"
+    name: str = "model"
+    path: Path | None = None
+    provenance: dict = field(default_factory=dict)
+    labels: list[dict] = field(default_factory=label_table)
+    encoder: nn.Module | None = None
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the output depends on a seed (a style vector z is sampled)."""
+        return self.config.use_vae
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.generator.parameters())
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(height, width) the model was trained at."""
+        return self.config.image_height, self.config.image_size
+
+    def check_input_size(self, height: int, width: int) -> str | None:
+        return self.generator.check_input_size(height, width)
+
+    def summary(self) -> dict:
+        """Everything ``cardigan info`` prints, as plain data."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path) if self.path else None,
+            "architecture": self.config.to_dict(),
+            "parameters": self.parameter_count,
+            "encoder_parameters": sum(p.numel() for p in self.encoder.parameters())
+            if self.encoder is not None else 0,
+            "image_size": list(self.image_size),
+            "output_channels": self.config.output_nc,
+            "stochastic": self.stochastic,
+            "labels": self.labels,
+            "provenance": self.provenance,
+        }

@@ -1,0 +1,154 @@
+"""Native model files: one ``.safetensors`` file with the architecture in its metadata.
+
+Layout: tensors ``generator.<NVlabs state-dict name>`` (and ``encoder.<name>`` for VAE
+models); metadata key ``cardigan`` holds a JSON document::
+
+    {"format": "cardigan-model", "schema": 1, "architecture": {...GeneratorConfig...},
+     "labels": [...], "image_size": [H, W], "output_channels": C,
+     "encoder": {"ngf": .., "input_nc": .., "image_size": .., "z_dim": .., "norm": ..} | null,
+     "provenance": {...}}
+
+Loading never unpickles anything and validates every tensor against the architecture.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from ..errors import ModelFileError
+from ..fileio import atomic_path
+from ..labels import NUM_CLASSES, label_table
+from ..nets import GeneratorConfig, SPADEGenerator
+from ..nets.encoder import StyleEncoder
+from .handle import GeneratorModel
+
+FORMAT = "cardigan-model"
+SCHEMA = 1
+METADATA_KEY = "cardigan"
+
+
+def save_model_file(model: GeneratorModel, path: Path | str, provenance: dict | None = None) -> Path:
+    """Write ``model`` as a native model file (atomically); returns the path."""
+    path = Path(path)
+    tensors = {f"generator.{k}": v.detach().cpu().contiguous()
+               for k, v in model.generator.state_dict().items()}
+    encoder_meta = None
+    if model.encoder is not None:
+        tensors.update({f"encoder.{k}": v.detach().cpu().contiguous()
+                        for k, v in model.encoder.state_dict().items()})
+        encoder_meta = dict(model.encoder.hparams)
+    document = {
+        "format": FORMAT,
+        "schema": SCHEMA,
+        "architecture": model.config.to_dict(),
+        "labels": model.labels,
+        "image_size": list(model.image_size),
+        "output_channels": model.config.output_nc,
+        "encoder": encoder_meta,
+        "provenance": {**model.provenance, **(provenance or {})},
+    }
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(document)})
+    return path
+
+
+def read_document(path: Path) -> tuple[dict, list[str]]:
+    """The metadata document and tensor names of a native file, validated."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            names = list(handle.keys())
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{path}: not a readable model file (damaged or not safetensors: "
+                             f"{str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__})") from None
+    if METADATA_KEY not in metadata:
+        raise ModelFileError(f"{path}: a safetensors file, but not a cardiGAN model "
+                             "(no architecture in its metadata)")
+    try:
+        document = json.loads(metadata[METADATA_KEY])
+    except json.JSONDecodeError:
+        raise ModelFileError(f"{path}: the model description in the file is damaged") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a cardiGAN model file")
+    if not isinstance(document.get("schema"), int) or document["schema"] > SCHEMA:
+        raise ModelFileError(f"{path}: model file schema {document.get('schema')} is newer than "
+                             f"this cardiGAN supports ({SCHEMA}); please upgrade")
+    return document, names
+
+
+def load_model_file(path: Path | str) -> GeneratorModel:
+    """Read and validate a native model file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    document, names = read_document(path)
+    if not isinstance(document.get("architecture"), dict):
+        raise ModelFileError(f"{path}: the model description has no architecture")
+    try:
+        config = GeneratorConfig.from_dict(document["architecture"])
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    generator = SPADEGenerator(config)
+    encoder = None
+    encoder_meta = document.get("encoder")
+    if encoder_meta:
+        try:
+            encoder = StyleEncoder(**encoder_meta)
+        except TypeError:
+            raise ModelFileError(f"{path}: the style-encoder description is invalid") from None
+    expected = {f"generator.{k}" for k in generator.state_dict()}
+    if encoder is not None:
+        expected |= {f"encoder.{k}" for k in encoder.state_dict()}
+    missing, unexpected = expected - set(names), set(names) - expected
+    if missing or unexpected:
+        raise ModelFileError(f"{path}: weights do not match the stored architecture "
+                             f"({len(missing)} missing, {len(unexpected)} unexpected tensors)")
+    tensors = read_tensors(path)
+    load_weights(generator, {k[len("generator."):]: v for k, v in tensors.items()
+                             if k.startswith("generator.")}, path)
+    if encoder is not None:
+        load_weights(encoder, {k[len("encoder."):]: v for k, v in tensors.items()
+                               if k.startswith("encoder.")}, path)
+        encoder.eval()
+    labels = document.get("labels") or label_table()
+    if len(labels) != NUM_CLASSES:
+        raise ModelFileError(f"{path}: the model was trained with {len(labels)} classes; "
+                             f"cardiGAN label maps have {NUM_CLASSES}")
+    return GeneratorModel(config=config, generator=generator.eval(), kind="native",
+                          name=path.stem, path=path, provenance=document.get("provenance") or {},
+                          labels=labels, encoder=encoder)
+
+
+def read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        tensors = {}
+        with safe_open(str(path), framework="pt") as handle:
+            for name in handle.keys():
+                tensors[name] = handle.get_tensor(name)
+        return tensors
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{path}: the weights are damaged or truncated "
+                             f"({type(exc).__name__})") from None
+
+
+def load_weights(module: torch.nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
+    """Strictly load ``state`` into ``module``, refusing wrong shapes and non-finite values."""
+    own = module.state_dict()
+    for name, tensor in state.items():
+        if name not in own:
+            raise ModelFileError(f"{path}: unexpected tensor {name}")
+        if tuple(tensor.shape) != tuple(own[name].shape):
+            raise ModelFileError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, the "
+                                 f"architecture needs {tuple(own[name].shape)}")
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ModelFileError(f"{path}: tensor {name} holds NaN or infinite values")
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(f"{path}: weights do not fit the architecture "
+                             f"({str(exc).splitlines()[0][:120]})") from None

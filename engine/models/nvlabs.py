@@ -1,0 +1,168 @@
+"""Importing NVlabs SPADE generator checkpoints (``latest_net_G.pth`` + ``opt.txt``).
+
+The checkpoint is untrusted input: it is read with ``torch.load(weights_only=True)``, which
+refuses any pickled object that is not a tensor or a plain container, so a crafted file cannot
+run code. When ``opt.txt`` is missing the architecture is inferred from tensor shapes.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import torch
+
+from ..errors import ModelFileError
+from ..fileio import sha256_file
+from ..nets import GeneratorConfig, SPADEGenerator
+from .handle import GeneratorModel
+from .modelfile import load_weights
+
+CHECKPOINT_PATTERN = re.compile(r"^(latest|\d+)_net_G\.pth$")
+
+
+def parse_opt_txt(path: Path) -> dict[str, str]:
+    """``name: value  [default: x]`` lines of SPADE's ``opt.txt`` as a dict of strings."""
+    options: dict[str, str] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        if ":" not in line or line.strip().startswith("-"):
+            continue
+        key, _, rest = line.partition(":")
+        value = rest.split("[default:")[0].strip()
+        options[key.strip()] = value
+    return options
+
+
+def _flag(options: dict[str, str], key: str, default: bool = False) -> bool:
+    return options.get(key, str(default)).strip().lower() == "true"
+
+
+def parse_norm_g(norm_g: str) -> tuple[bool, str, int]:
+    """``spectralspadesyncbatch3x3`` -> (spectral, param-free norm, kernel size)."""
+    match = re.fullmatch(r"(spectral)?spade(syncbatch|batch|instance)(\d+)x\d+", norm_g)
+    if not match:
+        raise ModelFileError(f"unsupported norm_G {norm_g!r} (expected e.g. spectralspadesyncbatch3x3)")
+    return bool(match.group(1)), match.group(2), int(match.group(3))
+
+
+def config_from_options(options: dict[str, str]) -> GeneratorConfig:
+    """The generator architecture described by SPADE's options."""
+    if options.get("netG", "spade") != "spade":
+        raise ModelFileError(f"only SPADE generators can be imported (netG is {options['netG']!r})")
+    try:
+        spectral, norm, kernel = parse_norm_g(options.get("norm_G", "spectralspadesyncbatch3x3"))
+        label_nc = int(options.get("label_nc", "13"))
+        label_nc += int(_flag(options, "contain_dontcare_label"))
+        label_nc += 0 if _flag(options, "no_instance") else 1
+        return GeneratorConfig(
+            ngf=int(options.get("ngf", "64")),
+            label_nc=label_nc,
+            output_nc=int(options.get("output_nc", "3")),
+            upsampling=options.get("num_upsampling_layers", "normal"),
+            norm=norm, modulation="spade", spectral=spectral, kernel_size=kernel,
+            use_vae=_flag(options, "use_vae"),
+            z_dim=int(options.get("z_dim", "256")),
+            image_size=int(options.get("crop_size", "256")),
+            aspect_ratio=float(options.get("aspect_ratio", "1.0")),
+        )
+    except ValueError as exc:
+        raise ModelFileError(f"opt.txt holds an invalid value ({exc})") from None
+
+
+def infer_config(state: dict[str, torch.Tensor], image_size: int = 256) -> GeneratorConfig:
+    """Recover the architecture from tensor shapes alone.
+
+    ``normal`` and ``more`` upsampling have identical weights; ``normal`` is assumed unless
+    an ``up_4`` block exists (``most``). The image size cannot be read from the weights of a
+    non-VAE model (it is fully convolutional), so ``image_size`` is only a default.
+    """
+    try:
+        fc = state["fc.weight"]
+        head = state.get("head_0.conv_0.weight_orig", state.get("head_0.conv_0.weight"))
+        ngf = head.shape[0] // 16
+        mlp = state["head_0.norm_0.mlp_shared.0.weight"]
+        use_vae = fc.ndim == 2
+        label_nc = mlp.shape[1]
+        upsampling = "most" if any(k.startswith("up_4.") for k in state) else "normal"
+        size = image_size
+        if use_vae:
+            cells = fc.shape[0] // (16 * ngf)
+            side = int(round(cells ** 0.5))
+            size = side * 2 ** (7 if upsampling == "most" else 5)
+        return GeneratorConfig(
+            ngf=ngf, label_nc=label_nc, output_nc=state["conv_img.weight"].shape[0],
+            upsampling=upsampling,
+            norm="syncbatch" if "head_0.norm_0.param_free_norm.running_mean" in state else "instance",
+            modulation="spade",
+            spectral="head_0.conv_0.weight_orig" in state,
+            kernel_size=mlp.shape[-1], hidden=mlp.shape[0],
+            use_vae=use_vae, z_dim=fc.shape[1] if use_vae else 256, image_size=size,
+        )
+    except (KeyError, AttributeError, IndexError, ZeroDivisionError):
+        raise ModelFileError("the checkpoint does not look like a SPADE generator "
+                             "(expected fc, head_0 ... conv_img weights)") from None
+
+
+def load_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    """Read a ``.pth`` state dict safely (tensors only, never arbitrary objects)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ModelFileError(f"{path}: refused: the file holds Python objects other than tensors "
+                             "(loading it could run code)") from None
+    except (RuntimeError, EOFError, ValueError, OSError, AttributeError, ImportError) as exc:
+        raise ModelFileError(f"{path}: not a readable PyTorch checkpoint "
+                             f"({type(exc).__name__})") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelFileError(f"{path}: not a generator state dict (expected name -> tensor)")
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def find_checkpoint(path: Path) -> Path:
+    """A checkpoint file given a file or a SPADE ``checkpoints/<name>`` folder."""
+    if path.is_dir():
+        latest = path / "latest_net_G.pth"
+        if latest.is_file():
+            return latest
+        epochs = sorted((p for p in path.glob("*_net_G.pth") if CHECKPOINT_PATTERN.match(p.name)),
+                        key=lambda p: int(p.name.split("_")[0]))
+        if not epochs:
+            raise ModelFileError(f"{path}: no *_net_G.pth generator checkpoint in this folder")
+        return epochs[-1]
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    return path
+
+
+def import_nvlabs(path: Path | str) -> GeneratorModel:
+    """Load an NVlabs SPADE generator checkpoint as a :class:`GeneratorModel`."""
+    path = find_checkpoint(Path(path))
+    state = load_checkpoint(path)
+    opt_path = path.parent / "opt.txt"
+    provenance: dict = {"source": "NVlabs SPADE checkpoint", "file": path.name,
+                        "sha256": sha256_file(path)}
+    if opt_path.is_file():
+        options = parse_opt_txt(opt_path)
+        config = config_from_options(options)
+        provenance["architecture_from"] = "opt.txt"
+        provenance["options"] = {k: options[k] for k in (
+            "name", "ngf", "label_nc", "contain_dontcare_label", "no_instance", "norm_G",
+            "num_upsampling_layers", "crop_size", "use_vae", "niter", "niter_decay") if k in options}
+    else:
+        config = infer_config(state)
+        provenance["architecture_from"] = "tensor shapes (no opt.txt beside the checkpoint)"
+    generator = SPADEGenerator(config)
+    expected = set(generator.state_dict())
+    missing, unexpected = expected - set(state), set(state) - expected
+    if missing or unexpected:
+        example = sorted(missing or unexpected)[0]
+        raise ModelFileError(f"{path}: weights do not match the architecture in "
+                             f"{provenance['architecture_from'].split(' ')[0]} ({len(missing)} missing, "
+                             f"{len(unexpected)} unexpected tensors, e.g. {example})")
+    load_weights(generator, state, path)
+    name = path.parent.name if path.name.startswith("latest") else path.stem
+    return GeneratorModel(config=config, generator=generator.eval(), kind="nvlabs", name=name,
+                          path=path, provenance=provenance)

@@ -1,0 +1,54 @@
+"""The SPADE residual block."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils import spectral_norm
+
+from .norms import modulation_layer
+
+
+def leaky(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, 0.2)
+
+
+class SPADEResBlock(nn.Module):
+    """Two modulated 3x3 convolutions with a residual path (learned 1x1 when widths differ).
+
+    Args:
+        fin: input channels.
+        fout: output channels.
+        label_nc: channels of the one-hot label map.
+        norm: parameter-free norm kind inside the modulation layers.
+        modulation: ``spade`` or ``clade``.
+        spectral: spectral normalisation on ``conv_0``, ``conv_1`` and ``conv_s``.
+        kernel_size: kernel of SPADE's MLP convolutions.
+        hidden: width of SPADE's shared MLP layer.
+    """
+
+    def __init__(self, fin: int, fout: int, label_nc: int, norm: str = "syncbatch",
+                 modulation: str = "spade", spectral: bool = True, kernel_size: int = 3,
+                 hidden: int = 128) -> None:
+        super().__init__()
+        self.fin, self.fout = fin, fout
+        self.learned_shortcut = fin != fout
+        fmiddle = min(fin, fout)
+        wrap = spectral_norm if spectral else (lambda module: module)
+        self.conv_0 = wrap(nn.Conv2d(fin, fmiddle, 3, padding=1))
+        self.conv_1 = wrap(nn.Conv2d(fmiddle, fout, 3, padding=1))
+        if self.learned_shortcut:
+            self.conv_s = wrap(nn.Conv2d(fin, fout, 1, bias=False))
+        args = (label_nc, norm, kernel_size, hidden)
+        self.norm_0 = modulation_layer(modulation, fin, *args)
+        self.norm_1 = modulation_layer(modulation, fmiddle, *args)
+        if self.learned_shortcut:
+            self.norm_s = modulation_layer(modulation, fin, *args)
+
+    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1] == self.fin, f"expected {self.fin} channels, got {x.shape[1]}"
+        shortcut = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
+        dx = self.conv_0(leaky(self.norm_0(x, seg)))
+        dx = self.conv_1(leaky(self.norm_1(dx, seg)))
+        return shortcut + dx

@@ -1,0 +1,94 @@
+"""The generator architecture: one frozen dataclass, stored verbatim in model files."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..errors import ModelFileError
+
+UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
+PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
+MODULATIONS = ("spade", "clade")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Every argument that shapes a SPADE generator.
+
+    Attributes:
+        ngf: base width; blocks run at 16, 8, 4, 2, 1 (and 1/2 with ``most``) times it.
+        label_nc: channels of the one-hot label input (4 for cardiac maps).
+        output_nc: image channels produced (1 for native models, 3 for imported NVlabs ones).
+        upsampling: ``normal`` | ``more`` | ``most`` (5, 6 or 7 doublings from the latent grid).
+        norm: parameter-free norm inside each modulation layer: ``batch`` | ``syncbatch`` |
+            ``instance``. ``syncbatch`` is ``batch`` that is synchronised across processes
+            when training with several GPUs; at inference the two are identical.
+        modulation: ``spade`` (convolutional MLP over the label map, NVlabs) or ``clade``
+            (class-adaptive: one learned gamma/beta vector per class, Tan et al. 2021).
+        spectral: spectral normalisation on the residual blocks' convolutions.
+        kernel_size: kernel of the SPADE MLP convolutions (3 in the ``spade...3x3`` norms).
+        hidden: width of SPADE's shared MLP layer (128 in NVlabs SPADE).
+        use_vae: the latent comes from a style vector z through a linear layer (needs a
+            fixed image size) instead of from the downsampled label map.
+        z_dim: length of the style vector with ``use_vae``.
+        image_size: width of the images the model was trained on.
+        aspect_ratio: width / height of those images.
+    """
+
+    ngf: int = 64
+    label_nc: int = 4
+    output_nc: int = 1
+    upsampling: str = "normal"
+    norm: str = "syncbatch"
+    modulation: str = "spade"
+    spectral: bool = True
+    kernel_size: int = 3
+    hidden: int = 128
+    use_vae: bool = False
+    z_dim: int = 256
+    image_size: int = 256
+    aspect_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.upsampling not in UPSAMPLING_LAYERS:
+            problems.append(f"upsampling must be one of {', '.join(UPSAMPLING_LAYERS)}")
+        if self.norm not in PARAM_FREE_NORMS:
+            problems.append(f"norm must be one of {', '.join(PARAM_FREE_NORMS)}")
+        if self.modulation not in MODULATIONS:
+            problems.append(f"modulation must be one of {', '.join(MODULATIONS)}")
+        if self.ngf < 2 or self.label_nc < 1 or self.output_nc < 1 or self.kernel_size % 2 == 0:
+            problems.append("ngf >= 2, label_nc >= 1, output_nc >= 1 and an odd kernel_size")
+        if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
+            problems.append(f"image_size {self.image_size} must be a multiple of {2 ** self.n_up}")
+        if problems:
+            raise ModelFileError("invalid generator architecture: " + "; ".join(problems))
+
+    @property
+    def n_up(self) -> int:
+        return UPSAMPLING_LAYERS.get(self.upsampling, 5)
+
+    @property
+    def image_height(self) -> int:
+        return round(self.image_size / self.aspect_ratio)
+
+    @property
+    def latent_size(self) -> tuple[int, int]:
+        """(height, width) of the latent grid for the trained image size."""
+        sw = self.image_size // 2 ** self.n_up
+        return round(sw / self.aspect_ratio), sw
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GeneratorConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ModelFileError(f"unknown architecture fields: {', '.join(sorted(unknown))}")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ModelFileError(f"invalid generator architecture: {exc}") from None

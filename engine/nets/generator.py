@@ -1,0 +1,105 @@
+"""The SPADE generator (NVlabs ``SPADEGenerator``, same state-dict names)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .blocks import SPADEResBlock, leaky
+from .config import GeneratorConfig
+
+
+class SPADEGenerator(nn.Module):
+    """Label map (one-hot) -> image in [-1, 1].
+
+    The label map is nearest-downsampled to the latent grid (H / 2**n_up), turned into
+    16·ngf channels by a 3x3 conv ``fc`` (or, with the VAE, a linear layer from the style
+    vector z), then upsampled through SPADE residual blocks to full size.
+
+    Args:
+        config: the architecture; see :class:`GeneratorConfig` for every field.
+    """
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        self.config = config
+        nf = config.ngf
+        sh, sw = config.latent_size
+        if config.use_vae:
+            self.fc = nn.Linear(config.z_dim, 16 * nf * sh * sw)
+        else:
+            self.fc = nn.Conv2d(config.label_nc, 16 * nf, 3, padding=1)
+
+        def block(fin: int, fout: int) -> SPADEResBlock:
+            return SPADEResBlock(fin, fout, config.label_nc, config.norm, config.modulation,
+                                 config.spectral, config.kernel_size, config.hidden)
+
+        self.head_0 = block(16 * nf, 16 * nf)
+        self.G_middle_0 = block(16 * nf, 16 * nf)
+        self.G_middle_1 = block(16 * nf, 16 * nf)
+        self.up_0 = block(16 * nf, 8 * nf)
+        self.up_1 = block(8 * nf, 4 * nf)
+        self.up_2 = block(4 * nf, 2 * nf)
+        self.up_3 = block(2 * nf, 1 * nf)
+        final_nc = nf
+        if config.upsampling == "most":
+            self.up_4 = block(nf, nf // 2)
+            final_nc = nf // 2
+        self.conv_img = nn.Conv2d(final_nc, config.output_nc, 3, padding=1)
+
+    # -- shapes -------------------------------------------------------------------------
+    def check_input_size(self, height: int, width: int) -> str | None:
+        """Why a (height, width) label map cannot be used, or None if it can."""
+        step = 2 ** self.config.n_up
+        if self.config.use_vae:
+            expected = (self.config.image_height, self.config.image_size)
+            if (height, width) != expected:
+                return (f"this model (style encoder, fixed size) takes {expected[1]}x{expected[0]} "
+                        f"label maps, got {width}x{height}")
+        elif height % step or width % step or height < step or width < step:
+            return (f"this model takes label maps whose sides are multiples of {step}, "
+                    f"got {width}x{height}")
+        elif self.config.norm == "instance" and height * width == step * step:
+            return (f"this model (instance norm) needs label maps of at least {2 * step} pixels "
+                    f"on one side, got {width}x{height}")
+        return None
+
+    def latent_grid(self, seg: torch.Tensor) -> tuple[int, int]:
+        step = 2 ** self.config.n_up
+        return seg.shape[-2] // step, seg.shape[-1] // step
+
+    # -- forward ------------------------------------------------------------------------
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        cfg = self.config
+        assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, \
+            f"expected (N, {cfg.label_nc}, H, W) one-hot labels, got {tuple(seg.shape)}"
+        problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
+        assert problem is None, problem
+        sh, sw = self.latent_grid(seg)
+        if cfg.use_vae:
+            if z is None:
+                z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=seg.dtype)
+            assert z.shape == (seg.shape[0], cfg.z_dim), f"z has shape {tuple(z.shape)}"
+            x = self.fc(z).view(-1, 16 * cfg.ngf, sh, sw)
+        else:
+            x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))
+
+        x = self.head_0(x, seg)
+        x = upsample(x)
+        x = self.G_middle_0(x, seg)
+        if cfg.upsampling in ("more", "most"):
+            x = upsample(x)
+        x = self.G_middle_1(x, seg)
+        for name in ("up_0", "up_1", "up_2", "up_3"):
+            x = getattr(self, name)(upsample(x), seg)
+        if cfg.upsampling == "most":
+            x = self.up_4(upsample(x), seg)
+        x = torch.tanh(self.conv_img(leaky(x)))
+        assert x.shape[-2:] == seg.shape[-2:], (tuple(x.shape), tuple(seg.shape))
+        return x
+
+
+def upsample(x: torch.Tensor) -> torch.Tensor:
+    """Nearest-neighbour x2, as ``nn.Upsample(scale_factor=2)`` in NVlabs SPADE."""
+    return F.interpolate(x, scale_factor=2.0, mode="nearest")

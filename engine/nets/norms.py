@@ -1,0 +1,89 @@
+"""Normalisation layers: parameter-free norms and label-conditioned modulation (SPADE, CLADE)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def param_free_norm(kind: str, channels: int) -> nn.Module:
+    """A normalisation without learned affine parameters.
+
+    ``syncbatch`` builds a plain ``BatchNorm2d``; training code converts it to
+    ``nn.SyncBatchNorm`` when it runs distributed, so the state dict is the same either way.
+    """
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False)
+    if kind in ("batch", "syncbatch"):
+        return nn.BatchNorm2d(channels, affine=False)
+    raise ValueError(f"unknown parameter-free norm {kind!r}")
+
+
+def resize_labels(seg: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:
+    """Nearest-neighbour resize of a one-hot label map to a feature map's (H, W)."""
+    if tuple(seg.shape[-2:]) == tuple(size):
+        return seg
+    return F.interpolate(seg, size=tuple(size), mode="nearest")
+
+
+class SPADE(nn.Module):
+    """Spatially-adaptive denormalisation: ``norm(x) * (1 + gamma(seg)) + beta(seg)``.
+
+    Args:
+        norm_nc: channels of the feature map being normalised.
+        label_nc: channels of the one-hot label map.
+        norm: parameter-free norm kind (see :func:`param_free_norm`).
+        kernel_size: kernel of the MLP convolutions.
+        hidden: channels of the shared MLP layer.
+    """
+
+    def __init__(self, norm_nc: int, label_nc: int, norm: str = "syncbatch",
+                 kernel_size: int = 3, hidden: int = 128) -> None:
+        super().__init__()
+        pad = kernel_size // 2
+        self.param_free_norm = param_free_norm(norm, norm_nc)
+        self.mlp_shared = nn.Sequential(
+            nn.Conv2d(label_nc, hidden, kernel_size, padding=pad), nn.ReLU())
+        self.mlp_gamma = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
+        self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
+
+    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+        normalized = self.param_free_norm(x)
+        actv = self.mlp_shared(resize_labels(seg, x.shape[-2:]))
+        return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
+
+
+class CLADE(nn.Module):
+    """Class-adaptive denormalisation (Tan et al. 2021): one gamma/beta vector per class.
+
+    ``gamma`` and ``beta`` are looked up from the label at each pixel instead of being computed
+    by convolutions, which removes almost all of SPADE's cost.
+
+    Args:
+        norm_nc: channels of the feature map being normalised.
+        label_nc: number of classes (channels of the one-hot label map).
+        norm: parameter-free norm kind.
+    """
+
+    def __init__(self, norm_nc: int, label_nc: int, norm: str = "syncbatch") -> None:
+        super().__init__()
+        self.param_free_norm = param_free_norm(norm, norm_nc)
+        self.class_gamma = nn.Parameter(torch.zeros(label_nc, norm_nc))
+        self.class_beta = nn.Parameter(torch.zeros(label_nc, norm_nc))
+
+    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+        normalized = self.param_free_norm(x)
+        seg = resize_labels(seg, x.shape[-2:])
+        gamma = F.conv2d(seg, self.class_gamma.t()[:, :, None, None])
+        beta = F.conv2d(seg, self.class_beta.t()[:, :, None, None])
+        return normalized * (1 + gamma) + beta
+
+
+def modulation_layer(kind: str, norm_nc: int, label_nc: int, norm: str, kernel_size: int,
+                     hidden: int) -> nn.Module:
+    if kind == "spade":
+        return SPADE(norm_nc, label_nc, norm, kernel_size, hidden)
+    if kind == "clade":
+        return CLADE(norm_nc, label_nc, norm)
+    raise ValueError(f"unknown modulation {kind!r}")

@@ -1,0 +1,1 @@
+"""Files shipped with cardiGAN Studio (demo model, app icon); installed as ``cardigan_resources``."""

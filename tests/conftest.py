@@ -1,0 +1,32 @@
+"""Shared test setup: offscreen Qt, fixture paths, tiny networks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+
+def find_fixtures() -> Path:
+    """The shared fixtures folder: $CARDIGAN_FIXTURES, ../shared/fixtures or /work/shared/fixtures."""
+    candidates = [os.environ.get("CARDIGAN_FIXTURES"), REPO.parent / "shared" / "fixtures",
+                  "/work/shared/fixtures"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return REPO.parent / "shared" / "fixtures"
+
+
+FIXTURES = find_fixtures()
+NVLABS_FIXTURE = FIXTURES / "nvlabs-spade" / "seedlike_ngf8"
+
+
+@pytest.fixture(scope="session")
+def nvlabs_fixture() -> Path:
+    if not (NVLABS_FIXTURE / "latest_net_G.pth").is_file():
+        pytest.skip(f"NVlabs fixture not found at {NVLABS_FIXTURE}")
+    return NVLABS_FIXTURE

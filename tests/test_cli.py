@@ -1,0 +1,109 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cardigan_app.launcher import main as launcher_main
+from engine.cli.main import COMMANDS, main
+from engine.maskio import write_label_png
+from engine.models import GeneratorModel, save_model_file
+from engine.nets import GeneratorConfig
+from nets_util import blocky_labels, randomized_generator
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    config = GeneratorConfig(ngf=4, image_size=64)
+    save_model_file(GeneratorModel(config, randomized_generator(config)), path)
+    return path
+
+
+@pytest.fixture
+def mask_png(tmp_path):
+    path = tmp_path / "mask.png"
+    write_label_png(path, blocky_labels(64))
+    return path
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("cardigan: error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for name, _ in COMMANDS:
+        assert name in text
+
+
+def test_synthesize_png_and_npy(tiny_model, mask_png, tmp_path):
+    assert main(["synthesize", "--model", str(tiny_model), "--mask", str(mask_png),
+                 "--out", str(tmp_path / "x.npy")]) == 0
+    raw = np.load(tmp_path / "x.npy")
+    assert raw.dtype == np.float32 and raw.shape == (1, 64, 64)
+    assert -1 <= raw.min() and raw.max() <= 1
+    assert main(["synthesize", "--model", str(tiny_model), "--mask", str(mask_png),
+                 "--out", str(tmp_path / "x.png")]) == 0
+    image = Image.open(tmp_path / "x.png")
+    assert image.mode == "L" and image.size == (64, 64)
+    expected = np.clip(np.round((raw[0] + 1) * 127.5), 0, 255).astype(np.uint8)
+    assert np.array_equal(np.asarray(image), expected)
+
+
+def test_info_prints_architecture(tiny_model, capsys):
+    assert main(["info", "--model", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "ngf=4" in out and "parameters" in out and "Left atrium" in out
+
+
+@pytest.mark.parametrize("case", ["bad_values", "bad_size", "missing_mask", "not_a_model",
+                                  "bad_suffix", "no_cuda"])
+def test_user_mistakes_are_one_line_and_write_nothing(case, tiny_model, mask_png, tmp_path, capsys):
+    mask, model, out, extra = str(mask_png), str(tiny_model), tmp_path / "out.png", []
+    if case == "bad_values":
+        Image.fromarray(np.full((64, 64), 9, np.uint8)).save(tmp_path / "bad.png")
+        mask, pattern = str(tmp_path / "bad.png"), "values 9 are not labels"
+    elif case == "bad_size":
+        write_label_png(tmp_path / "odd.png", blocky_labels(100))
+        mask, pattern = str(tmp_path / "odd.png"), "multiples of 32"
+    elif case == "missing_mask":
+        mask, pattern = str(tmp_path / "nope.png"), "no such file"
+    elif case == "not_a_model":
+        (tmp_path / "model.bin").write_bytes(b"\x00" * 64)
+        model, pattern = str(tmp_path / "model.bin"), "not a model file"
+    elif case == "bad_suffix":
+        out, pattern = tmp_path / "out.jpg", "must end in .png or .npy"
+    else:
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+        extra, pattern = ["--device", "cuda"], "not available"
+    code = main(["synthesize", "--model", model, "--mask", mask, "--out", str(out), *extra])
+    assert code != 0
+    assert pattern in one_error_line(capsys)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_console_script_reports_errors_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "cardigan_app", "info", "--model",
+                             str(tmp_path / "missing.safetensors")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("cardigan: error:") and "Traceback" not in result.stderr
+
+
+def test_bare_cardigan_without_display_names_the_commands(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert launcher_main([]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no display" in err and "synthesize" in err

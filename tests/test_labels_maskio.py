@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from PIL import Image
+
+from engine.errors import MaskError
+from engine.labels import LABELS, NUM_CLASSES, colorize, one_hot, validate_label_map
+from engine.maskio import read_label_map, read_label_png, write_label_png
+
+
+def test_label_table_is_the_design_table():
+    assert [(lab.id, lab.name) for lab in LABELS] == [
+        (0, "Background"), (1, "LV cavity"), (2, "Myocardium"), (3, "Left atrium")]
+    assert [lab.shortcut for lab in LABELS] == ["0", "1", "2", "3"]
+    assert len({lab.color for lab in LABELS}) == NUM_CLASSES
+
+
+def test_bad_values_are_named_not_clipped():
+    labels = np.zeros((8, 8), np.uint8)
+    labels[0, 0], labels[1, 1] = 7, 255
+    with pytest.raises(MaskError, match=r"mask.png: values 7, 255 are not labels"):
+        validate_label_map(labels, "mask.png")
+
+
+def test_float_maps_with_fractions_are_refused():
+    with pytest.raises(MaskError, match="0.5"):
+        validate_label_map(np.full((4, 4), 0.5), "m")
+    assert validate_label_map(np.full((4, 4), 2.0), "m").dtype == np.uint8
+
+
+def test_one_hot_channel_k_is_label_k():
+    labels = np.array([[0, 1], [2, 3]], np.uint8)
+    encoded = one_hot(labels)
+    assert encoded.shape == (1, 4, 2, 2)
+    for k in range(4):
+        assert np.array_equal(encoded[0, k].numpy(), (labels == k).astype(np.float32))
+
+
+def test_png_round_trip(tmp_path):
+    labels = np.random.default_rng(0).integers(0, 4, (40, 56)).astype(np.uint8)
+    path = tmp_path / "m.png"
+    write_label_png(path, labels)
+    assert Image.open(path).mode == "L"
+    assert np.array_equal(read_label_png(path), labels)
+
+
+def test_writing_bad_labels_writes_nothing(tmp_path):
+    with pytest.raises(MaskError):
+        write_label_png(tmp_path / "m.png", np.full((4, 4), 9, np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_colour_png_is_refused_with_what_is_expected(tmp_path):
+    labels = np.random.default_rng(1).integers(0, 4, (16, 16)).astype(np.uint8)
+    Image.fromarray(colorize(labels)).save(tmp_path / "colour.png")
+    with pytest.raises(MaskError, match="colour image; expected an 8-bit single-channel label map"):
+        read_label_png(tmp_path / "colour.png")
+
+
+def test_grey_rgb_png_is_accepted(tmp_path):
+    labels = np.random.default_rng(2).integers(0, 4, (16, 16)).astype(np.uint8)
+    Image.fromarray(np.stack([labels] * 3, -1)).save(tmp_path / "grey.png")
+    assert np.array_equal(read_label_png(tmp_path / "grey.png"), labels)
+
+
+def test_missing_and_garbage_files(tmp_path):
+    with pytest.raises(MaskError, match="no such file"):
+        read_label_map(tmp_path / "nope.png")
+    (tmp_path / "junk.png").write_bytes(b"not an image at all")
+    with pytest.raises(MaskError, match="not a readable image"):
+        read_label_map(tmp_path / "junk.png")
+
+
+@pytest.mark.parametrize("name", ["p_4CH_ED_gt.mhd", "p_4CH_ED_gt.nii.gz"])
+def test_camus_ground_truth_keeps_orientation(tmp_path, name):
+    labels = np.zeros((30, 20), np.uint8)  # rows x columns, non-square
+    labels[2:5, 1:4] = 3  # near the top-left corner
+    labels[20:28, 10:18] = 1
+    sitk.WriteImage(sitk.GetImageFromArray(labels), str(tmp_path / name))
+    assert np.array_equal(read_label_map(tmp_path / name), labels)
+
+
+def test_camus_file_with_bad_values(tmp_path):
+    sitk.WriteImage(sitk.GetImageFromArray(np.full((8, 8), 5, np.uint8)), str(tmp_path / "x_gt.mhd"))
+    with pytest.raises(MaskError, match="values 5"):
+        read_label_map(tmp_path / "x_gt.mhd")

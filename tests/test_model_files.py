@@ -1,0 +1,171 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine.errors import ModelFileError
+from engine.labels import one_hot
+from engine.models import GeneratorModel, import_nvlabs, load_model_file, open_model, save_model_file
+from engine.models.nvlabs import config_from_options, infer_config, parse_opt_txt
+from engine.nets import GeneratorConfig
+from engine.nets.encoder import StyleEncoder
+from engine.synthesizer import Synthesizer
+from nets_util import blocky_labels, randomized_generator
+
+
+def fixture_output(nvlabs_fixture):
+    labels = np.array(Image.open(nvlabs_fixture / "label.png"))
+    return labels, np.load(nvlabs_fixture / "expected_output.npy")
+
+
+def test_nvlabs_fixture_is_reproduced(nvlabs_fixture):
+    labels, expected = fixture_output(nvlabs_fixture)
+    out = Synthesizer(nvlabs_fixture / "latest_net_G.pth", device="cpu").synthesize(labels)
+    assert out.shape == (3, 256, 256) and out.dtype == np.float32
+    assert np.abs(out - expected[0]).max() <= 1e-4
+
+
+def test_architecture_inferred_without_opt_txt(nvlabs_fixture, tmp_path):
+    shutil.copy(nvlabs_fixture / "latest_net_G.pth", tmp_path / "30_net_G.pth")
+    model = import_nvlabs(tmp_path)  # a folder: newest epoch checkpoint
+    assert model.provenance["architecture_from"].startswith("tensor shapes")
+    from_opt = config_from_options(parse_opt_txt(nvlabs_fixture / "opt.txt"))
+    assert model.config == from_opt
+    labels, expected = fixture_output(nvlabs_fixture)
+    out = Synthesizer(model, device="cpu").synthesize(labels)
+    assert np.abs(out - expected[0]).max() <= 1e-4
+
+
+def test_imported_model_saved_natively_gives_the_same_output(nvlabs_fixture, tmp_path):
+    labels, expected = fixture_output(nvlabs_fixture)
+    save_model_file(import_nvlabs(nvlabs_fixture / "latest_net_G.pth"), tmp_path / "m.safetensors")
+    native = load_model_file(tmp_path / "m.safetensors")
+    assert native.kind == "native" and native.config.output_nc == 3
+    assert native.provenance["source"] == "NVlabs SPADE checkpoint"
+    out = Synthesizer(native, device="cpu").synthesize(labels)
+    assert np.abs(out - expected[0]).max() <= 1e-4
+
+
+def write_opt_txt(path, **options):
+    lines = [f"{k:>25}: {str(v):<30}" for k, v in options.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("norm_g,upsampling,size,ngf", [
+    ("spectralspadeinstance3x3", "normal", 64, 4),
+    ("spectralspadebatch3x3", "more", 128, 6),
+    ("spectralspadesyncbatch3x3", "most", 256, 4),
+])
+def test_other_nvlabs_option_combinations(tmp_path, norm_g, upsampling, size, ngf):
+    from engine.models.nvlabs import parse_norm_g
+
+    spectral, norm, kernel = parse_norm_g(norm_g)
+    config = GeneratorConfig(ngf=ngf, output_nc=3, upsampling=upsampling, norm=norm,
+                             spectral=spectral, kernel_size=kernel, image_size=size)
+    g = randomized_generator(config, seed=3, size=size)
+    torch.save(g.state_dict(), tmp_path / "latest_net_G.pth")
+    write_opt_txt(tmp_path / "opt.txt", ngf=ngf, label_nc=3, contain_dontcare_label=True,
+                  no_instance=True, norm_G=norm_g, num_upsampling_layers=upsampling,
+                  crop_size=size, netG="spade", output_nc=3, use_vae=False)
+    labels = blocky_labels(size, seed=5)
+    with torch.no_grad():
+        expected = g(one_hot(labels))[0].numpy()
+    imported = import_nvlabs(tmp_path / "latest_net_G.pth")
+    assert imported.config == config
+    out = Synthesizer(imported, device="cpu").synthesize(labels)
+    assert np.abs(out - expected).max() <= 1e-5
+    save_model_file(imported, tmp_path / "native.safetensors")
+    again = Synthesizer(tmp_path / "native.safetensors", device="cpu").synthesize(labels)
+    assert np.array_equal(again, out)
+    inferred = infer_config(g.state_dict(), image_size=size)
+    assert (inferred.ngf, inferred.spectral, inferred.kernel_size) == (ngf, spectral, kernel)
+    assert (inferred.upsampling == "most") == (upsampling == "most")
+
+
+def test_native_round_trip_with_vae_encoder(tmp_path):
+    config = GeneratorConfig(ngf=4, use_vae=True, z_dim=8, image_size=64)
+    encoder = StyleEncoder(ngf=4, input_nc=1, image_size=64, z_dim=8)
+    model = GeneratorModel(config, randomized_generator(config), encoder=encoder,
+                           provenance={"preset": "test"})
+    save_model_file(model, tmp_path / "vae.safetensors", provenance={"iterations": 12})
+    loaded = load_model_file(tmp_path / "vae.safetensors")
+    assert loaded.stochastic and loaded.encoder is not None
+    assert loaded.provenance == {"preset": "test", "iterations": 12}
+    for key, value in encoder.state_dict().items():
+        assert torch.equal(loaded.encoder.state_dict()[key], value)
+    labels = blocky_labels(64)
+    a = Synthesizer(model, device="cpu").synthesize(labels, seed=1)
+    b = Synthesizer(loaded, device="cpu").synthesize(labels, seed=1)
+    c = Synthesizer(loaded, device="cpu").synthesize(labels, seed=2)
+    assert np.array_equal(a, b) and np.abs(a - c).max() > 1e-4
+    batch = Synthesizer(loaded, device="cpu").synthesize(np.stack([labels, labels]), seed=1)
+    assert np.abs(batch[0] - b).max() < 1e-5 and np.abs(batch[1] - c).max() < 1e-5
+
+
+def test_info_summary(tmp_path):
+    config = GeneratorConfig(ngf=4, image_size=64)
+    save_model_file(GeneratorModel(config, randomized_generator(config)), tmp_path / "m.safetensors",
+                    provenance={"preset": "lite"})
+    summary = open_model(tmp_path / "m.safetensors").summary()
+    assert summary["parameters"] == sum(p.numel() for p in randomized_generator(config).parameters())
+    assert summary["image_size"] == [64, 64] and summary["labels"][3]["name"] == "Left atrium"
+    assert summary["provenance"]["preset"] == "lite" and summary["architecture"]["ngf"] == 4
+
+
+class Boom:
+    def __reduce__(self):
+        import os
+        return (os.system, ("touch pwned_marker",))
+
+
+def test_malicious_pickle_is_refused_without_side_effect(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    torch.save({"fc.weight": Boom()}, tmp_path / "latest_net_G.pth")
+    with pytest.raises(ModelFileError, match="refused: the file holds Python objects"):
+        open_model(tmp_path / "latest_net_G.pth")
+    assert not (tmp_path / "pwned_marker").exists()
+
+
+def test_damaged_and_foreign_files(tmp_path):
+    config = GeneratorConfig(ngf=4, image_size=64)
+    good = tmp_path / "m.safetensors"
+    save_model_file(GeneratorModel(config, randomized_generator(config)), good)
+    data = good.read_bytes()
+    (tmp_path / "truncated.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="damaged|truncated"):
+        open_model(tmp_path / "truncated.safetensors")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ModelFileError, match="not a model file"):
+        open_model(tmp_path / "notes.txt")
+    from safetensors.torch import save_file
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ModelFileError, match="not a cardiGAN model"):
+        open_model(tmp_path / "other.safetensors")
+    with pytest.raises(ModelFileError, match="no such model file"):
+        open_model(tmp_path / "missing.safetensors")
+    torch.save({"conv.weight": torch.zeros(3)}, tmp_path / "foreign_net_G.pth")
+    with pytest.raises(ModelFileError, match="does not look like a SPADE generator"):
+        open_model(tmp_path / "foreign_net_G.pth")
+
+
+def test_tampered_metadata_and_shapes(tmp_path):
+    from safetensors.torch import save_file
+    config = GeneratorConfig(ngf=4, image_size=64)
+    g = randomized_generator(config)
+    tensors = {f"generator.{k}": v for k, v in g.state_dict().items()}
+    document = {"format": "cardigan-model", "schema": 1, "architecture": {**config.to_dict(), "ngf": 8}}
+    save_file(tensors, str(tmp_path / "wrong.safetensors"), metadata={"cardigan": json.dumps(document)})
+    with pytest.raises(ModelFileError, match="has shape"):
+        open_model(tmp_path / "wrong.safetensors")
+    document = {"format": "cardigan-model", "schema": 99, "architecture": config.to_dict()}
+    save_file(tensors, str(tmp_path / "future.safetensors"), metadata={"cardigan": json.dumps(document)})
+    with pytest.raises(ModelFileError, match="newer than"):
+        open_model(tmp_path / "future.safetensors")
+    tensors["generator.fc.bias"] = torch.full_like(tensors["generator.fc.bias"], float("nan"))
+    document["schema"] = 1
+    save_file(tensors, str(tmp_path / "nan.safetensors"), metadata={"cardigan": json.dumps(document)})
+    with pytest.raises(ModelFileError, match="NaN"):
+        open_model(tmp_path / "nan.safetensors")
