@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from .devices import resolve_device
+from .fast import optimize_for_inference
 from .errors import MaskError, ModelFileError
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -21,16 +22,19 @@ class Synthesizer:
             (``demo``, ``simulator``, a ``.safetensors`` file, an NVlabs ``*_net_G.pth``).
         device: ``auto`` (cuda, then mps, then cpu) or an explicit device. The simulator
             always runs on the CPU.
+        fast: run the inference-optimised network (:mod:`engine.fast`; same output to float
+            rounding) instead of the plain one.
     """
 
-    def __init__(self, model, device: str | torch.device = "auto") -> None:
+    def __init__(self, model, device: str | torch.device = "auto", fast: bool = True) -> None:
         self.model = open_model(model) if isinstance(model, (str, Path)) else model
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc < NUM_CLASSES:
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
                                      f"label channels; cardiac label maps need {NUM_CLASSES}")
             self.device = resolve_device(device)
-            self.network = self.model.generator.to(self.device).eval()
+            generator = self.model.generator.to(self.device).eval()
+            self.network = optimize_for_inference(generator, self.device) if fast else generator
         else:
             resolve_device(device)  # still refuse a device that does not exist
             self.device = torch.device("cpu")

@@ -76,7 +76,7 @@ def test_other_nvlabs_option_combinations(tmp_path, norm_g, upsampling, size, ng
     imported = import_nvlabs(tmp_path / "latest_net_G.pth")
     assert imported.config == config
     out = Synthesizer(imported, device="cpu").synthesize(labels)
-    assert np.abs(out - expected).max() <= 1e-5
+    assert np.abs(out - expected).max() <= 1e-4
     save_model_file(imported, tmp_path / "native.safetensors")
     again = Synthesizer(tmp_path / "native.safetensors", device="cpu").synthesize(labels)
     assert np.array_equal(again, out)

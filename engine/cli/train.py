@@ -1,0 +1,131 @@
+"""``cardigan train``: SPADE training from the command line (also under torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+from pathlib import Path
+
+HELP = "train SPADE on a prepared dataset (one GPU, CPU, or several GPUs with torchrun)"
+DESCRIPTION = (
+    "Train SPADE on a prepared dataset folder (cardigan prepare / cardigan phantom). "
+    "Every preset field can be overridden with the flag of the same name. Several GPUs: "
+    "torchrun --nproc_per_node=N -m engine train ... (the same flags; --batch-size is per "
+    "process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
+
+SKIPPED_FIELDS = {"preset", "extra", "iters", "epochs", "device", "amp", "checkpoint_every",
+                  "batch_size", "vgg_weights", "ttur"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..training.config import PRESETS, TrainConfig
+
+    parser.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    parser.add_argument("--run", type=Path, required=True, help="run folder (created if needed)")
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
+                        help="seed (the seed project's run), lite (fast CPU model), quality "
+                             "(one GPU); default seed")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--iters", type=int, default=None, help="train for N iterations")
+    length.add_argument("--epochs", type=int, default=None, help="train for E epochs")
+    parser.add_argument("--batch-size", type=int, default=None, help="images per step and process")
+    parser.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],
+                        help="mixed precision (auto: bf16 on GPUs that support it)")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest state in --run")
+    parser.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                        help="save the training state every N iterations")
+    parser.add_argument("--vgg-weights", default=None, metavar="PATH",
+                        help="local torchvision VGG19 state dict for the perceptual loss")
+    parser.add_argument("--no-ttur", dest="ttur", action="store_false", default=None,
+                        help="plain Adam(beta1, beta2) at lr for both nets instead of TTUR")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    tuning = parser.add_argument_group("preset fields")
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in SKIPPED_FIELDS:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            tuning.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction)
+        else:
+            kind = type(f.default) if f.default is not None else str
+            tuning.add_argument(flag, dest=f.name, default=None, type=kind, metavar=kind.__name__.upper())
+
+
+def overrides_from(args: argparse.Namespace) -> dict:
+    from ..training.config import TrainConfig
+
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - {"preset", "extra"}
+    return {name: getattr(args, name) for name in names
+            if getattr(args, name, None) is not None}
+
+
+def resolve(args: argparse.Namespace):
+    """The config for this invocation: on --resume the run's stored config plus given flags."""
+    from ..errors import CardiganError
+    from ..training.config import TrainConfig, resolve_config, validate
+    from ..training.run_folder import RunFolder
+
+    overrides = overrides_from(args)
+    stored = RunFolder(args.run).read_config() if args.resume else None
+    if stored is None:
+        return resolve_config(args.preset or "seed", **overrides)
+    if args.preset and args.preset != stored.get("preset"):
+        raise CardiganError(f"{args.run} was trained with preset {stored.get('preset')}, "
+                            f"not {args.preset}")
+    if "iters" in overrides:
+        stored["epochs"] = None
+    if "epochs" in overrides:
+        stored["iters"] = None
+    config = TrainConfig.from_dict({**stored, **overrides})
+    validate(config)
+    return config
+
+
+class StopFlag:
+    """First Ctrl-C (or SIGTERM) asks for a graceful stop; a second Ctrl-C aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.handle)
+        try:
+            signal.signal(signal.SIGTERM, self.handle)
+        except (ValueError, OSError):
+            pass
+
+    def handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping after this iteration and saving the state "
+              "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..training.events import TrainCallbacks
+    from ..training.loop import train
+    from .train_view import TerminalTrainView
+
+    config = resolve(args)
+    if args.dry_run:
+        print(json.dumps({"data": str(args.data), "run": str(args.run), "resume": args.resume,
+                          **config.to_dict()}, indent=2))
+        return 0
+    stop = StopFlag()
+    stop.install()
+    view = TerminalTrainView()
+    try:
+        result = train(config, args.data, args.run, TrainCallbacks(view, stop), resume=args.resume)
+    finally:
+        view.close()
+    if result.stopped_early:
+        print(f"stopped at iteration {result.iteration}; continue with --resume", file=sys.stderr)
+    return 0

@@ -1,0 +1,59 @@
+"""Training events on a terminal: a progress bar with losses, and one line per notice."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from ..training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, Scalars,
+                               Started)
+
+
+class TerminalTrainView:
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.bar = None
+        self.losses: dict[str, float] = {}
+        self.tty = self.stream.isatty()
+
+    def line(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def __call__(self, event) -> None:
+        if isinstance(event, Started):
+            from tqdm import tqdm
+
+            self.line(f"training on {event.device}: {event.total_iters} iterations "
+                      f"({event.iters_per_epoch} per epoch) -> {event.run_dir}")
+            self.bar = tqdm(total=event.total_iters, initial=event.start_iter, file=self.stream,
+                            dynamic_ncols=True, unit="it", disable=not self.tty)
+        elif isinstance(event, Notice):
+            self.line(event.message)
+        elif isinstance(event, Scalars):
+            self.losses = event.values
+            if not self.tty:
+                self.line(f"iter {event.iteration} " + " ".join(
+                    f"{k}={v:.3f}" for k, v in event.values.items()))
+        elif isinstance(event, ProgressUpdate) and self.bar is not None:
+            self.bar.n = event.iteration
+            eta = "?" if math.isnan(event.eta_s) else f"{event.eta_s / 60:.1f} min"
+            self.bar.set_postfix_str(f"epoch {event.epoch}/{event.total_epochs} "
+                                     f"{event.img_per_s:.1f} img/s eta {eta} "
+                                     + " ".join(f"{k}={v:.2f}" for k, v in self.losses.items()),
+                                     refresh=False)
+            self.bar.refresh()
+        elif isinstance(event, CheckpointSaved):
+            self.line(f"saved state at iteration {event.iteration}")
+        elif isinstance(event, Finished):
+            self.close()
+            self.line(f"model: {event.model_path}")
+        elif isinstance(event, Failed):
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,181 @@
+"""``FastGenerator``: a SPADE generator rebuilt for inference.
+
+What changes against the plain network (all exact up to float rounding):
+- spectral norm is applied once (W / sigma) instead of on every call;
+- eval-mode batch norm after ``conv_0`` (the block's ``norm_1``) is folded into ``conv_0``;
+- the other batch norms become a per-channel multiply-add, fused with the modulation;
+- SPADE's gamma/beta convolutions run only near label boundaries (see ``modulation``);
+- CLADE modulation with batch norm collapses to ``x * A[label] + B[label]``;
+- tensors are channels-last.
+It expects exact one-hot label maps (what ``engine.labels.one_hot`` makes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..nets import SPADEGenerator
+from ..nets.blocks import SPADEResBlock
+from ..nets.norms import CLADE
+from .folding import batchnorm_affine, conv_bias, conv_weight, fold_affine_after_conv
+from .modulation import CladeTensors, LevelModulation, SpadeTensors
+
+CL = torch.channels_last
+
+
+@dataclass
+class BlockTensors:
+    conv0_w: torch.Tensor
+    conv0_b: torch.Tensor | None
+    conv1_w: torch.Tensor
+    conv1_b: torch.Tensor | None
+    convs_w: torch.Tensor | None
+    norm0: tuple[torch.Tensor, torch.Tensor] | None  # (scale, shift) or None = instance norm
+    norm1: tuple[torch.Tensor, torch.Tensor] | None | str  # "folded" into conv_0
+    norms: tuple[torch.Tensor, torch.Tensor] | None
+    level: int  # resolution exponent: latent * 2**level
+    slots: tuple[int, int, int | None]  # indices of norm_0, norm_1, norm_s in its level
+
+
+def modulation_tensors(module: nn.Module) -> SpadeTensors | CladeTensors:
+    return CladeTensors.from_module(module) if isinstance(module, CLADE) else SpadeTensors.from_module(module)
+
+
+def block_levels(generator: SPADEGenerator) -> list[tuple[str, int]]:
+    """(block name, resolution exponent) in forward order, with upsampling before a block
+    whenever its exponent is higher than the previous one."""
+    more = generator.config.upsampling in ("more", "most")
+    names = [("head_0", 0), ("G_middle_0", 1), ("G_middle_1", 2 if more else 1)]
+    start = names[-1][1] + 1
+    ups = ["up_0", "up_1", "up_2", "up_3"] + (["up_4"] if hasattr(generator, "up_4") else [])
+    return names + [(name, start + i) for i, name in enumerate(ups)]
+
+
+class FastGenerator(nn.Module):
+    """Inference-only equivalent of a trained :class:`SPADEGenerator` (eval mode).
+
+    Args:
+        generator: the trained network (left unchanged).
+        sparse: evaluate SPADE's gamma/beta only near label boundaries (default True).
+    """
+
+    def __init__(self, generator: SPADEGenerator, sparse: bool = True) -> None:
+        super().__init__()
+        self.config = generator.config
+        self.sparse = sparse
+        self.check_input_size = generator.check_input_size
+        self.latent_grid = generator.latent_grid
+        self.fc_w = conv_weight(generator.fc) if not self.config.use_vae else generator.fc.weight.detach()
+        self.fc_b = conv_bias(generator.fc)
+        self.img_w, self.img_b = conv_weight(generator.conv_img), conv_bias(generator.conv_img)
+        self.blocks: list[BlockTensors] = []
+        per_level: dict[int, list] = {}
+        for name, level in block_levels(generator):
+            block: SPADEResBlock = getattr(generator, name)
+            layers = per_level.setdefault(level, [])
+            slots = []
+            for norm_name in ("norm_0", "norm_1", "norm_s"):
+                if hasattr(block, norm_name):
+                    slots.append(len(layers))
+                    layers.append(modulation_tensors(getattr(block, norm_name)))
+                else:
+                    slots.append(None)
+            conv0_w, conv0_b = conv_weight(block.conv_0), conv_bias(block.conv_0)
+            norm1 = batchnorm_affine(block.norm_1.param_free_norm)
+            if norm1 is not None:
+                conv0_w, conv0_b = fold_affine_after_conv(conv0_w, conv0_b, *norm1)
+                norm1 = "folded"
+            self.blocks.append(BlockTensors(
+                conv0_w.contiguous(memory_format=CL), conv0_b,
+                conv_weight(block.conv_1).contiguous(memory_format=CL), conv_bias(block.conv_1),
+                conv_weight(block.conv_s).contiguous(memory_format=CL) if block.learned_shortcut else None,
+                batchnorm_affine(block.norm_0.param_free_norm), norm1,
+                batchnorm_affine(block.norm_s.param_free_norm) if block.learned_shortcut else None,
+                level, tuple(slots)))
+        self.levels = {level: LevelModulation(layers, self.config.label_nc)
+                       for level, layers in per_level.items()}
+        self.device = torch.device("cpu")
+
+    def to(self, device) -> "FastGenerator":  # type: ignore[override]
+        device = torch.device(device)
+        for block in self.blocks:
+            for name, value in list(vars(block).items()):
+                if isinstance(value, torch.Tensor):
+                    setattr(block, name, value.to(device))
+                elif isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
+                    setattr(block, name, tuple(v.to(device) for v in value))
+        for name in ("fc_w", "fc_b", "img_w", "img_b"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, value.to(device))
+        for level in self.levels.values():
+            level.to(device)
+        self.device = device
+        return self
+
+    @torch.inference_mode()
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        cfg = self.config
+        assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, tuple(seg.shape)
+        problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
+        assert problem is None, problem
+        lbl = seg.argmax(1)
+        sh, sw = self.latent_grid(seg)
+        if cfg.use_vae:
+            if z is None:
+                z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device)
+            x = F.linear(z, self.fc_w, self.fc_b).view(-1, 16 * cfg.ngf, sh, sw)
+        else:
+            x = F.conv2d(F.interpolate(seg, size=(sh, sw), mode="nearest"), self.fc_w, self.fc_b, padding=1)
+        x = x.contiguous(memory_format=CL)
+        cache: dict[int, tuple[torch.Tensor, list]] = {}
+        level = 0
+        for block in self.blocks:
+            while level < block.level:
+                x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+                level += 1
+            if block.level not in cache:
+                step = seg.shape[-2] // (sh * 2 ** block.level)
+                small = lbl[:, ::step, ::step]
+                onehot = seg[:, :, ::step, ::step]
+                maps = self.levels[block.level].maps(small, onehot, force_dense=not self.sparse)
+                cache[block.level] = (small, maps)
+            x = self.block_forward(block, x, cache[block.level][1])
+        x = F.conv2d(F.leaky_relu(x, 0.2), self.img_w, self.img_b, padding=1)
+        return torch.tanh(x).contiguous()
+
+    @staticmethod
+    def modulate(x: torch.Tensor, affine, maps) -> torch.Tensor:
+        """``norm(x) * (1 + gamma) + beta`` with the norm as a per-channel affine or instance norm."""
+        g1, beta = maps
+        if affine is None:
+            x_hat = F.instance_norm(x)
+        elif isinstance(affine, str):
+            x_hat = x  # already normalised by the folded conv
+        else:
+            scale, shift = affine
+            x_hat = torch.addcmul(shift[:, None, None], x, scale[:, None, None])
+        return torch.addcmul(beta, x_hat, g1)
+
+    def block_forward(self, b: BlockTensors, x: torch.Tensor, maps: list) -> torch.Tensor:
+        i0, i1, i_s = b.slots
+        if b.convs_w is not None:
+            shortcut = F.conv2d(self.modulate(x, b.norms, maps[i_s]), b.convs_w)
+        else:
+            shortcut = x
+        dx = F.leaky_relu(self.modulate(x, b.norm0, maps[i0]), 0.2)
+        dx = F.conv2d(dx, b.conv0_w, b.conv0_b, padding=1)
+        dx = F.leaky_relu(self.modulate(dx, b.norm1, maps[i1]), 0.2)
+        dx = F.conv2d(dx, b.conv1_w, b.conv1_b, padding=1)
+        return shortcut + dx
+
+
+def optimize_for_inference(generator: SPADEGenerator, device: torch.device | str = "cpu",
+                           sparse: bool = True) -> FastGenerator:
+    """A :class:`FastGenerator` for ``generator`` on ``device``."""
+    generator = generator.eval()
+    return FastGenerator(generator, sparse=sparse).to(device)

@@ -1,0 +1,32 @@
+"""Deterministic, resumable batch order: a seeded permutation per epoch, sharded per rank."""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from ..errors import DataError
+from .distributed import DistContext
+
+
+def epoch_batches(n: int, batch_size: int, epoch: int, seed: int,
+                  context: DistContext = DistContext()) -> list[list[int]]:
+    """This rank's index batches for ``epoch`` (incomplete last batch dropped)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    shard = order[context.rank::context.world_size].tolist()
+    usable = len(shard) // batch_size * batch_size
+    return [shard[i:i + batch_size] for i in range(0, usable, batch_size)]
+
+
+def iters_per_epoch(n: int, batch_size: int, context: DistContext = DistContext()) -> int:
+    per_rank = n // context.world_size
+    if per_rank < batch_size:
+        raise DataError(f"the training split has {n} pairs: fewer than one batch of {batch_size} "
+                        f"per process (use a smaller --batch-size)")
+    return per_rank // batch_size
+
+
+def epoch_loader(dataset: Dataset, batches: list[list[int]], workers: int,
+                 pin_memory: bool) -> DataLoader:
+    return DataLoader(dataset, batch_sampler=batches, num_workers=workers,
+                      pin_memory=pin_memory, persistent_workers=False)

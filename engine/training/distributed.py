@@ -1,0 +1,68 @@
+"""Several processes (torchrun): process group, device per rank, stop agreement.
+
+``torchrun --nproc_per_node=N -m engine train ...`` sets RANK / WORLD_SIZE / LOCAL_RANK;
+each process trains on its shard of every epoch, gradients are averaged by
+DistributedDataParallel, and only rank 0 writes to the run folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from ..devices import resolve_device
+
+
+@dataclass(frozen=True)
+class DistContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup(device_spec: str) -> tuple[DistContext, torch.device]:
+    """Join the process group when launched by torchrun; pick this process's device."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistContext(), resolve_device(device_spec)
+    context = DistContext(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+    wants_cuda = device_spec in ("auto", "cuda") or device_spec.startswith("cuda")
+    use_cuda = wants_cuda and torch.cuda.is_available()
+    if use_cuda:
+        device = torch.device("cuda", context.local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = resolve_device("cpu" if device_spec in ("auto", "cuda") else device_spec)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return context, device
+
+
+def teardown(context: DistContext) -> None:
+    if context.active and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def agree_to_stop(context: DistContext, wants_stop: bool, device: torch.device) -> bool:
+    """True on every rank if any rank wants to stop (rank 0 hears the user)."""
+    if not context.active:
+        return wants_stop
+    flag = torch.tensor([1.0 if wants_stop else 0.0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item() > 0)
+
+
+def barrier(context: DistContext) -> None:
+    if context.active:
+        dist.barrier()

@@ -1,0 +1,91 @@
+"""Typed events the training loop reports; the CLI, the app and the tests consume them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Started:
+    run_dir: str
+    total_iters: int
+    iters_per_epoch: int
+    start_iter: int  # > 0 when resuming
+    device: str
+    config: dict
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    iteration: int
+    total_iters: int
+    epoch: int
+    total_epochs: int
+    img_per_s: float
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class Scalars:
+    iteration: int
+    epoch: int
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SamplePreview:
+    iteration: int
+    path: str
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    iteration: int
+    path: str
+    model_path: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    iteration: int
+    model_path: str
+    stopped_early: bool
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An informational line (``resuming from iteration N``, a skipped option ...)."""
+
+    message: str
+
+
+TrainEvent = (Started | ProgressUpdate | Scalars | SamplePreview | CheckpointSaved | Finished
+              | Failed | Notice)
+EventCallback = Callable[[TrainEvent], None]
+
+EVENT_TYPES = {cls.__name__: cls for cls in (Started, ProgressUpdate, Scalars, SamplePreview,
+                                             CheckpointSaved, Finished, Failed, Notice)}
+
+
+def event_to_dict(event: TrainEvent) -> dict:
+    """A JSON-friendly dict with the event's type name (for sending between processes)."""
+    return {"type": type(event).__name__, **asdict(event)}
+
+
+def event_from_dict(data: dict) -> TrainEvent:
+    data = dict(data)
+    return EVENT_TYPES[data.pop("type")](**data)
+
+
+@dataclass
+class TrainCallbacks:
+    """What the caller plugs into ``train``: an event sink and a stop check."""
+
+    on_event: EventCallback = lambda event: None
+    should_stop: Callable[[], bool] = lambda: False

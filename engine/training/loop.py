@@ -1,0 +1,247 @@
+"""``train(config, run_dir, callbacks)``: the training loop the CLI, the app and tests drive."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from ..errors import CardiganError, DataError
+from ..fileio import sha256_file
+from ..labels import label_table
+from ..models import GeneratorModel, save_model_file
+from . import distributed
+from .batches import epoch_batches, epoch_loader, iters_per_epoch
+from .config import TrainConfig
+from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
+                     Scalars, Started, TrainCallbacks)
+from .run_folder import RunFolder
+from .state import load_newest_state, restore_rng, rng_state, save_state
+from .trainer import Trainer
+
+PREVIEW_COUNT = 4
+OOM_ERRORS = (getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError), RuntimeError)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    iteration: int
+    model_path: Path
+    stopped_early: bool
+
+
+def lr_factor(iteration: int, total: int, niter: int, niter_decay: int) -> float:
+    """Linear decay to 0 over the last niter_decay / (niter + niter_decay) of the run."""
+    start = niter / (niter + niter_decay)
+    progress = iteration / total
+    if niter_decay == 0 or progress <= start:
+        return 1.0
+    return max(0.0, (1.0 - progress) / (1.0 - start))
+
+
+def open_datasets(config: TrainConfig, data_dir: Path):
+    from ..data.dataset import PairedDataset
+
+    train_set = PairedDataset(data_dir, "train", augment=config.augment, seed=config.seed,
+                              size=config.image_size)
+    try:
+        preview_set = PairedDataset(data_dir, "valid", augment=False, size=config.image_size)
+        if len(preview_set) == 0:
+            raise DataError("empty")
+    except DataError:
+        preview_set = PairedDataset(data_dir, "train", augment=False, size=config.image_size)
+    return train_set, preview_set
+
+
+def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
+          callbacks: TrainCallbacks | None = None, resume: bool = False) -> TrainResult:
+    """Train SPADE on a prepared dataset folder, writing the run folder.
+
+    Reports typed events through ``callbacks.on_event`` and stops gracefully (saving its
+    state) when ``callbacks.should_stop()`` returns True. With ``resume`` it continues from
+    the newest training state in ``run_dir``. User problems raise :class:`CardiganError`
+    after a :class:`Failed` event.
+    """
+    callbacks = callbacks or TrainCallbacks()
+    context, device = distributed.setup(config.device)
+    emit = callbacks.on_event if context.is_main else (lambda event: None)
+    try:
+        return _train(config, Path(data_dir), RunFolder(Path(run_dir)), callbacks, emit,
+                      resume, context, device)
+    except CardiganError as exc:
+        emit(Failed(str(exc)))
+        raise
+    except OOM_ERRORS as exc:
+        if isinstance(exc, RuntimeError) and "out of memory" not in str(exc).lower():
+            raise
+        message = (f"out of memory on {device} at batch size {config.batch_size}: try a smaller "
+                   "--batch-size or --preset lite; the run can be resumed with --resume")
+        emit(Failed(message))
+        raise CardiganError(message) from None
+    finally:
+        distributed.teardown(context)
+
+
+def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> TrainResult:
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
+                        "or `cardigan phantom`)")
+    if context.is_main:
+        if run.has_training_state() and not resume:
+            raise CardiganError(f"{run.root} already holds a training run: use --resume to "
+                                "continue it or choose a new run folder")
+        if resume:
+            run.check_resumable_with(config)
+        run.create()
+    distributed.barrier(context)
+    train_set, preview_set = open_datasets(config, data_dir)
+    ipe = iters_per_epoch(len(train_set), config.batch_size, context)
+    total_epochs = config.epochs or (config.niter + config.niter_decay)
+    total = config.iters or total_epochs * ipe
+    total_epochs = math.ceil(total / ipe)
+
+    torch.manual_seed(config.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    trainer = Trainer(config, device, context)
+    start = 0
+    if resume:
+        found = load_newest_state(run.checkpoint_dir)
+        if found is None:
+            raise CardiganError(f"{run.root}: no training state to resume from")
+        path, state = found
+        trainer.load_state_dict(state)
+        restore_rng(state["rng"], device)
+        start = int(state["iteration"])
+        emit(Notice(f"resuming from iteration {start} ({path.name})"))
+        if context.is_main:
+            run.truncate_stats(start)
+    if context.is_main:
+        run.write_config(config)
+    manifest = data_dir / "manifest.json"
+    provenance = {
+        "trained_with": "cardigan train", "preset": config.preset,
+        "data": str(data_dir.resolve()),
+        "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
+    }
+    preview = preview_batch(preview_set, config, device)
+    writer = open_tensorboard(run, config, emit) if context.is_main else None
+    emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
+
+    if start >= total:
+        emit(Finished(start, str(run.model_path), False))
+        return TrainResult(start, run.model_path, False)
+
+    def save(iteration: int) -> None:
+        if not context.is_main:
+            return
+        state = {**trainer.state_dict(), "iteration": iteration, "epoch": iteration // ipe,
+                 "rng": rng_state(device), "config": config.to_dict()}
+        path = save_state(state, run.checkpoint_dir, iteration, config.keep_checkpoints)
+        export_model(trainer, config, run.model_path, {**provenance, "iterations": iteration})
+        emit(CheckpointSaved(iteration, str(path), str(run.model_path)))
+
+    sums: dict[str, float] = {}
+    count, window_start, window_iter = 0, time.perf_counter(), start
+    speed, last_progress = 0.0, 0.0
+    iteration, epoch, stopped, batches = start, -1, False, iter(())
+    while iteration < total:
+        if iteration // ipe != epoch:
+            epoch = iteration // ipe
+            if hasattr(train_set, "set_epoch"):
+                train_set.set_epoch(epoch)
+            order = epoch_batches(len(train_set), config.batch_size, epoch, config.seed, context)
+            order = order[iteration - epoch * ipe:]
+            batches = iter(epoch_loader(train_set, order, config.workers, device.type == "cuda"))
+        batch = next(batches)
+        seg = batch["label"].to(device, non_blocking=True)
+        real = batch["image"].to(device, non_blocking=True)
+        trainer.set_lr_factor(lr_factor(iteration, total, config.niter, config.niter_decay))
+        losses = {}
+        if iteration % config.d_steps_per_g == 0:
+            losses.update(trainer.generator_step(seg, real))
+        losses.update(trainer.discriminator_step(seg, real))
+        iteration += 1
+        for name, value in losses.items():
+            sums[name] = sums.get(name, 0.0) + float(value)
+        count += 1
+
+        now = time.perf_counter()
+        if iteration % config.log_every == 0 or iteration == total:
+            elapsed = max(now - window_start, 1e-9)
+            speed = (iteration - window_iter) * config.batch_size * context.world_size / elapsed
+            window_start, window_iter = now, iteration
+            values = {k: v / count for k, v in sums.items()}
+            sums, count = {}, 0
+            record = {"iter": iteration, "epoch": iteration // ipe, "img_per_s": round(speed, 3),
+                      "lr_g": trainer.opt_g.param_groups[0]["lr"],
+                      "world_size": context.world_size, **values}
+            if context.is_main:
+                run.append_stats(record)
+                if writer is not None:
+                    for name, value in values.items():
+                        writer.add_scalar(f"loss/{name}", value, iteration)
+                    writer.add_scalar("speed/img_per_s", speed, iteration)
+            emit(Scalars(iteration, iteration // ipe, values))
+        if now - last_progress > 0.25 or iteration == total:
+            last_progress = now
+            rate = speed / (config.batch_size * context.world_size) if speed else 0.0
+            eta = (total - iteration) / rate if rate else float("nan")
+            emit(ProgressUpdate(iteration, total, min(iteration // ipe + 1, total_epochs),
+                                total_epochs, speed, eta))
+        if context.is_main and (iteration % config.sample_every == 0 or iteration == total):
+            emit(SamplePreview(iteration, str(write_preview(run, trainer, preview, iteration))))
+        if iteration % config.checkpoint_every == 0 and iteration < total:
+            save(iteration)
+        if distributed.agree_to_stop(context, callbacks.should_stop(), device):
+            stopped = iteration < total
+            break
+    save(iteration)
+    if writer is not None:
+        writer.close()
+    distributed.barrier(context)
+    emit(Finished(iteration, str(run.model_path), stopped))
+    return TrainResult(iteration, run.model_path, stopped)
+
+
+def preview_batch(dataset, config: TrainConfig, device: torch.device) -> dict:
+    """Fixed samples for preview grids: the first few validation pairs and a fixed z."""
+    items = [dataset[i] for i in range(min(PREVIEW_COUNT, len(dataset)))]
+    seg = torch.stack([item["label"] for item in items]).to(device)
+    z = None
+    if config.use_vae:
+        z = torch.randn(len(items), config.z_dim, generator=torch.Generator().manual_seed(1)).to(device)
+    return {"seg": seg, "z": z, "ids": torch.stack([item["label_ids"] for item in items]).numpy(),
+            "real": torch.stack([item["image"][0] for item in items]).numpy()}
+
+
+def write_preview(run: RunFolder, trainer: Trainer, preview: dict, iteration: int) -> Path:
+    fake = trainer.synthesize(preview["seg"], preview["z"])[:, 0].cpu().numpy()
+    return run.write_sample_grid(iteration, preview["ids"], preview["real"], fake)
+
+
+def export_model(trainer: Trainer, config: TrainConfig, path: Path, provenance: dict) -> None:
+    """Write the current generator (and encoder) as a native model file."""
+    stack = trainer.stack
+    model = GeneratorModel(config=stack.generator.config, generator=stack.generator,
+                           kind="native", name=path.stem, labels=label_table(),
+                           encoder=stack.encoder,
+                           provenance={**provenance, "date": datetime.now(timezone.utc).isoformat(
+                               timespec="seconds")})
+    save_model_file(model, path)
+
+
+def open_tensorboard(run: RunFolder, config: TrainConfig, emit):
+    if not config.tensorboard:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        emit(Notice("--tensorboard: the tensorboard package is not installed; logging to "
+                    "stats.jsonl only (pip install tensorboard)"))
+        return None
+    return SummaryWriter(log_dir=str(run.root / "tensorboard"))

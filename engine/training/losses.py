@@ -1,0 +1,113 @@
+"""GAN training losses as in NVlabs SPADE: hinge, feature matching, VGG19 perceptual, KL.
+
+Nothing here assumes CUDA; the VGG19 weights come from a local file, never a download.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..errors import CardiganError
+
+Features = list[list[torch.Tensor]]  # per discriminator scale: intermediate maps, last = logits
+
+
+def hinge_d_loss(pred_real: Features, pred_fake: Features) -> tuple[torch.Tensor, torch.Tensor]:
+    """Discriminator hinge loss (real, fake terms), averaged over scales."""
+    real = sum(F.relu(1.0 - scale[-1]).mean() for scale in pred_real) / len(pred_real)
+    fake = sum(F.relu(1.0 + scale[-1]).mean() for scale in pred_fake) / len(pred_fake)
+    return real, fake
+
+
+def hinge_g_loss(pred_fake: Features) -> torch.Tensor:
+    """Generator hinge loss: -D(fake), averaged over scales."""
+    return -sum(scale[-1].mean() for scale in pred_fake) / len(pred_fake)
+
+
+def feature_matching_loss(pred_fake: Features, pred_real: Features) -> torch.Tensor:
+    """L1 between the discriminators' intermediate features of fake and (detached) real."""
+    total = pred_fake[0][0].new_zeros(())
+    for fake_scale, real_scale in zip(pred_fake, pred_real):
+        for fake, real in zip(fake_scale[:-1], real_scale[:-1]):
+            total = total + F.l1_loss(fake, real.detach())
+    return total / len(pred_fake)
+
+
+def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+VGG19_LAYOUT = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+                512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+VGG_SLICES = (2, 7, 12, 21, 30)  # ends of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
+VGG_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
+
+
+def vgg19_features() -> nn.Sequential:
+    """VGG19's convolutional part with torchvision's layer indices (``features.N``)."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for item in VGG19_LAYOUT:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(channels, int(item), 3, padding=1), nn.ReLU(inplace=True)]
+            channels = int(item)
+    return nn.Sequential(*layers)
+
+
+class VGGLoss(nn.Module):
+    """Perceptual loss: weighted L1 between VGG19 relu{1..5}_1 features of fake and real.
+
+    Args:
+        weights_path: a torchvision-format VGG19 ImageNet state dict (``features.N.weight``
+            keys; classifier weights are ignored), loaded with ``weights_only=True``.
+    """
+
+    def __init__(self, weights_path: str | Path) -> None:
+        super().__init__()
+        features = vgg19_features()
+        state = load_vgg_state(Path(weights_path))
+        try:
+            features.load_state_dict(state, strict=True)
+        except RuntimeError:
+            raise CardiganError(f"{weights_path}: not VGG19 weights (tensor names or shapes "
+                                "differ from torchvision's vgg19)") from None
+        bounds = (0,) + VGG_SLICES
+        self.slices = nn.ModuleList(features[a:b] for a, b in zip(bounds, bounds[1:]))
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> "VGGLoss":
+        return super().train(False)  # always a fixed feature extractor
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        if fake.shape[1] == 1:
+            fake, real = fake.expand(-1, 3, -1, -1), real.expand(-1, 3, -1, -1)
+        loss = fake.new_zeros(())
+        x, y = fake, real
+        for weight, block in zip(VGG_WEIGHTS, self.slices):
+            x, y = block(x), block(y)
+            loss = loss + weight * F.l1_loss(x, y.detach())
+        return loss
+
+
+def load_vgg_state(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CardiganError(f"{path}: no such VGG19 weights file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CardiganError(f"{path}: refused: the file holds Python objects other than tensors") from None
+    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+        raise CardiganError(f"{path}: not a readable weights file ({type(exc).__name__})") from None
+    if not isinstance(state, dict):
+        raise CardiganError(f"{path}: not a state dict")
+    features = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
+    return features or {k: v for k, v in state.items() if not k.startswith("classifier.")}

@@ -1,0 +1,143 @@
+"""The run folder contract.
+
+```
+<run>/config.json          the resolved TrainConfig
+<run>/stats.jsonl          one JSON object per logged step: iter, epoch, img_per_s, lr, losses
+<run>/samples/iter_N.png   preview grids: mask | real | synthesized, fixed validation masks
+<run>/checkpoints/         training state files for resume (the newest K)
+<run>/model.safetensors    the current native model
+<run>/tensorboard/         TensorBoard logs (with --tensorboard)
+```
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import CardiganError
+from ..fileio import atomic_path
+from ..labels import colorize
+from .config import TrainConfig
+
+# Fields that change the networks or data: a resumed run must agree on them.
+ARCHITECTURE_FIELDS = ("ngf", "ndf", "image_size", "upsampling", "norm_g", "modulation",
+                       "spectral_g", "use_vae", "z_dim", "num_d", "n_layers_d", "norm_d")
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def stats_path(self) -> Path:
+        return self.root / "stats.jsonl"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def model_path(self) -> Path:
+        return self.root / "model.safetensors"
+
+    def create(self) -> None:
+        try:
+            for folder in (self.root, self.samples_dir, self.checkpoint_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CardiganError(f"{self.root}: cannot create the run folder ({exc.strerror})") from None
+
+    def has_training_state(self) -> bool:
+        from .state import list_states
+
+        return bool(list_states(self.checkpoint_dir))
+
+    def read_config(self) -> dict | None:
+        if not self.config_path.is_file():
+            return None
+        try:
+            return json.loads(self.config_path.read_text())
+        except (json.JSONDecodeError, OSError):
+            raise CardiganError(f"{self.config_path}: damaged run configuration") from None
+
+    def write_config(self, config: TrainConfig) -> None:
+        with atomic_path(self.config_path) as tmp:
+            tmp.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+
+    def check_resumable_with(self, config: TrainConfig) -> None:
+        """Refuse to resume a run whose networks differ from ``config``."""
+        stored = self.read_config()
+        if stored is None:
+            return
+        changed = [name for name in ARCHITECTURE_FIELDS if stored.get(name) != getattr(config, name)]
+        if changed:
+            details = ", ".join(f"{n} {stored.get(n)} -> {getattr(config, n)}" for n in changed)
+            raise CardiganError(f"{self.root}: cannot resume with a different network ({details})")
+
+    # -- stats -----------------------------------------------------------------------------
+    def append_stats(self, record: dict) -> None:
+        with open(self.stats_path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def truncate_stats(self, after_iteration: int) -> None:
+        """Drop records past ``after_iteration`` (logged after the state a run resumes from)."""
+        if not self.stats_path.is_file():
+            return
+        kept = []
+        for line in self.stats_path.read_text().splitlines():
+            try:
+                if json.loads(line)["iter"] <= after_iteration:
+                    kept.append(line)
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue  # a line cut by a kill
+        with atomic_path(self.stats_path) as tmp:
+            tmp.write_text("".join(line + "\n" for line in kept))
+
+    def read_stats(self) -> list[dict]:
+        if not self.stats_path.is_file():
+            return []
+        records = []
+        for line in self.stats_path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return records
+
+    # -- samples ---------------------------------------------------------------------------
+    def write_sample_grid(self, iteration: int, labels: np.ndarray, real: np.ndarray,
+                          fake: np.ndarray) -> Path:
+        """A PNG grid, one row per sample: colour mask | real | synthesized."""
+        path = self.samples_dir / f"iter_{iteration:08d}.png"
+        with atomic_path(path) as tmp:
+            Image.fromarray(sample_grid(labels, real, fake)).save(tmp, format="PNG")
+        return path
+
+
+def to_grey_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W) float in [-1, 1] -> (H, W, 3) uint8."""
+    grey = np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=-1)
+
+
+def sample_grid(labels: np.ndarray, real: np.ndarray, fake: np.ndarray, gap: int = 2) -> np.ndarray:
+    """(N, H, W) labels and (N, H, W) images in [-1, 1] -> an RGB grid (N rows x 3 columns)."""
+    rows = []
+    for lab, r, f in zip(labels, real, fake):
+        spacer = np.full((lab.shape[0], gap, 3), 255, np.uint8)
+        rows.append(np.concatenate([colorize(lab), spacer, to_grey_rgb(r), spacer, to_grey_rgb(f)], 1))
+        rows.append(np.full((gap, rows[-1].shape[1], 3), 255, np.uint8))
+    return np.concatenate(rows[:-1], 0)

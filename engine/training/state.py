@@ -1,0 +1,83 @@
+"""Full training state for resume: every state dict, counters and RNG, tensors only.
+
+Files are ``checkpoints/state_<iteration>.pt``, written atomically (temporary file, fsync,
+rename), so a kill at any moment leaves the previous state intact. They are read with
+``torch.load(weights_only=True)``: the state holds only tensors, numbers, strings and
+containers, never pickled objects.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import torch
+
+from ..errors import CardiganError
+from ..fileio import atomic_path
+
+STATE_FORMAT = "cardigan-train-state"
+STATE_PATTERN = re.compile(r"^state_(\d{8,})\.pt$")
+
+
+def state_path(checkpoint_dir: Path, iteration: int) -> Path:
+    return checkpoint_dir / f"state_{iteration:08d}.pt"
+
+
+def list_states(checkpoint_dir: Path) -> list[Path]:
+    """Complete state files, oldest first (temporary files of interrupted writes are ignored)."""
+    if not checkpoint_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in checkpoint_dir.iterdir()
+             if (m := STATE_PATTERN.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def save_state(state: dict, checkpoint_dir: Path, iteration: int, keep: int) -> Path:
+    """Write ``state`` atomically and delete all but the newest ``keep`` state files."""
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    path = state_path(checkpoint_dir, iteration)
+    with atomic_path(path) as tmp:
+        torch.save({"format": STATE_FORMAT, **state}, tmp)
+    for old in list_states(checkpoint_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def load_state(path: Path) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CardiganError(f"{path}: refused: the file holds Python objects other than tensors") from None
+    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+        raise CardiganError(f"{path}: training state is damaged ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise CardiganError(f"{path}: not a cardiGAN training state")
+    return state
+
+
+def load_newest_state(checkpoint_dir: Path) -> tuple[Path, dict] | None:
+    """The newest readable state (a damaged newest file falls back to the one before)."""
+    errors = []
+    for path in reversed(list_states(checkpoint_dir)):
+        try:
+            return path, load_state(path)
+        except CardiganError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise CardiganError(f"no usable training state in {checkpoint_dir}: {errors[0]}")
+    return None
+
+
+def rng_state(device: torch.device) -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def restore_rng(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
