@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.config import PRESETS, TrainConfig
 
     parser.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
-    parser.add_argument("--run", type=Path, required=True, help="run folder (created if needed)")
+    parser.add_argument("--run", "--run-dir", dest="run", type=Path, required=True,
+                        help="run folder (created if needed); under torchrun write --run-dir, "
+                             "as torchrun claims --run for itself")
     parser.add_argument("--preset", default=None, choices=list(PRESETS),
                         help="seed (the seed project's run), lite (fast CPU model), quality "
                              "(one GPU); default seed")

@@ -28,5 +28,8 @@ def iters_per_epoch(n: int, batch_size: int, context: DistContext = DistContext(
 
 def epoch_loader(dataset: Dataset, batches: list[list[int]], workers: int,
                  pin_memory: bool) -> DataLoader:
+    # A private generator: creating a loader must not draw from the global RNG, or a run
+    # resumed mid-epoch (one extra loader) would diverge from an uninterrupted one.
     return DataLoader(dataset, batch_sampler=batches, num_workers=workers,
-                      pin_memory=pin_memory, persistent_workers=False)
+                      pin_memory=pin_memory, persistent_workers=False,
+                      generator=torch.Generator().manual_seed(0))

@@ -1,0 +1,277 @@
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli.main import main
+from engine.errors import CardiganError
+from engine.models import open_model
+from engine.synthesizer import Synthesizer
+from engine.training import state as state_module
+from engine.training.config import PRESETS, resolve_config
+from engine.training.events import (CheckpointSaved, Finished, Notice, SamplePreview, Scalars,
+                                    Started, TrainCallbacks)
+from engine.training.loop import lr_factor, train
+from engine.training.state import list_states, load_newest_state
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory):
+    from engine.data.phantom import write_phantom
+
+    out = tmp_path_factory.mktemp("phantom") / "data"
+    write_phantom(out, count=10, size=64, seed=0)
+    return out
+
+
+def tiny(**overrides):
+    values = dict(ngf=4, ndf=8, image_size=64, batch_size=2, iters=8, n_layers_d=3,
+                  log_every=2, sample_every=4, checkpoint_every=4, keep_checkpoints=2,
+                  device="cpu", workers=0, seed=0)
+    values.update(overrides)
+    return resolve_config(values.pop("preset", "lite"), **values)
+
+
+class Recorder:
+    def __init__(self, stop_after: int | None = None):
+        self.events, self.calls, self.stop_after = [], 0, stop_after
+
+    def on_event(self, event):
+        self.events.append(event)
+
+    def should_stop(self):
+        self.calls += 1
+        return self.stop_after is not None and self.calls >= self.stop_after
+
+    def callbacks(self):
+        return TrainCallbacks(self.on_event, self.should_stop)
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def test_presets_resolve():
+    seed = resolve_config("seed")
+    assert (seed.ngf, seed.ndf, seed.batch_size, seed.niter, seed.niter_decay) == (48, 48, 2, 20, 10)
+    assert (seed.beta1, seed.beta2, seed.norm_g, seed.spectral_g) == (0.0, 0.999, "syncbatch", True)
+    assert (seed.num_d, seed.n_layers_d, seed.image_size, seed.modulation) == (2, 4, 256, "spade")
+    assert resolve_config("lite").modulation == "clade"
+    assert resolve_config("seed", ngf=16, lr=None).ngf == 16
+    assert set(PRESETS) == {"seed", "lite", "quality"}
+    with pytest.raises(CardiganError, match="unknown preset"):
+        resolve_config("huge")
+    with pytest.raises(CardiganError, match="batch size must be at least 1"):
+        resolve_config("seed", batch_size=0)
+
+
+def test_lr_decays_linearly_over_the_decay_epochs():
+    assert lr_factor(0, 30, 20, 10) == 1.0
+    assert lr_factor(20, 30, 20, 10) == 1.0
+    assert lr_factor(25, 30, 20, 10) == pytest.approx(0.5)
+    assert lr_factor(30, 30, 20, 10) == 0.0
+
+
+def test_run_folder_contract(phantom, tmp_path):
+    rec = Recorder()
+    result = train(tiny(), phantom, tmp_path / "run", rec.callbacks())
+    run = tmp_path / "run"
+    assert result.iteration == 8 and not result.stopped_early
+    assert json.loads((run / "config.json").read_text())["ngf"] == 4
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert [s["iter"] for s in stats] == [2, 4, 6, 8]
+    for record in stats:
+        assert {"epoch", "img_per_s", "G_GAN", "G_feat", "D_real", "D_fake"} <= set(record)
+        assert all(np.isfinite(v) for v in record.values() if isinstance(v, float))
+    samples = sorted((run / "samples").glob("*.png"))
+    assert [p.name for p in samples] == ["iter_00000004.png", "iter_00000008.png"]
+    from PIL import Image
+    grid = Image.open(samples[-1])
+    assert grid.size[0] == 3 * 64 + 2 * 2 and grid.size[1] >= 64 * 2
+    assert [p.name for p in list_states(run / "checkpoints")] == ["state_00000004.pt", "state_00000008.pt"]
+    model = open_model(run / "model.safetensors")
+    assert model.config.modulation == "clade" and model.provenance["iterations"] == 8
+    assert model.provenance["data_manifest_sha256"]
+    assert Synthesizer(model, "cpu").synthesize(np.zeros((64, 64), np.uint8)).shape == (1, 64, 64)
+    kinds = [type(e) for e in rec.events]
+    assert kinds[0] is Started and kinds[-1] is Finished
+    assert len(rec.of(Scalars)) == 4 and len(rec.of(SamplePreview)) == 2
+    assert [e.iteration for e in rec.of(CheckpointSaved)] == [4, 8]
+
+
+def weights(run):
+    _, state = load_newest_state(run / "checkpoints")
+    return state
+
+
+def test_resume_is_identical_to_a_straight_run(phantom, tmp_path):
+    config = tiny(preset="seed", ngf=4, use_vae=True, z_dim=8, checkpoint_every=100)
+    train(config, phantom, tmp_path / "straight", TrainCallbacks())
+    half = Recorder(stop_after=4)
+    first = train(config, phantom, tmp_path / "resumed", half.callbacks())
+    assert first.stopped_early and first.iteration == 4
+    second = Recorder()
+    train(config, phantom, tmp_path / "resumed", second.callbacks(), resume=True)
+    assert any("resuming from iteration 4" in e.message for e in second.of(Notice))
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    assert a["iteration"] == b["iteration"] == 8
+    for part in ("generator", "encoder", "discriminator"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key}"
+    assert a["opt_g"]["state"][0]["exp_avg"].equal(b["opt_g"]["state"][0]["exp_avg"])
+    stats = [json.loads(x)["iter"] for x in (tmp_path / "resumed" / "stats.jsonl").read_text().splitlines()]
+    assert stats == [2, 4, 6, 8]
+
+
+def test_interrupted_checkpoint_write_keeps_the_previous_state(phantom, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    train(tiny(iters=4, checkpoint_every=2), phantom, run, TrainCallbacks())
+    before = [p.name for p in list_states(run / "checkpoints")]
+
+    def dying_save(obj, path):
+        with open(path, "wb") as handle:
+            handle.write(b"PK\x03\x04 half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(state_module.torch, "save", dying_save)
+    with pytest.raises(CardiganError, match="disk is full"):
+        train(tiny(iters=6, checkpoint_every=2), phantom, run, TrainCallbacks(), resume=True)
+    monkeypatch.undo()
+    assert [p.name for p in list_states(run / "checkpoints")] == before
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
+    path, state = load_newest_state(run / "checkpoints")
+    assert state["iteration"] == 4
+    result = train(tiny(iters=6, checkpoint_every=2), phantom, run, TrainCallbacks(), resume=True)
+    assert result.iteration == 6
+
+
+def test_kill_9_leaves_the_run_resumable(phantom, tmp_path):
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "engine", "train", "--data", str(phantom), "--run", str(run),
+               "--preset", "lite", "--ngf", "4", "--ndf", "8", "--image-size", "64",
+               "--n-layers-d", "3", "--iters", "100000", "--checkpoint-every", "1",
+               "--device", "cpu", "--keep-checkpoints", "3"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while len(list_states(run / "checkpoints")) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)  # most likely in the middle of writing another state
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    path, state = load_newest_state(run / "checkpoints")
+    done = state["iteration"]
+    assert done >= 2
+    assert main(["train", "--data", str(phantom), "--run", str(run), "--resume",
+                 "--iters", str(done + 2)]) == 0
+    assert load_newest_state(run / "checkpoints")[1]["iteration"] == done + 2
+
+
+def test_learning_happens(phantom, tmp_path):
+    """After a few hundred iterations blood pools come out darker than the myocardium."""
+    from engine.data.dataset import PairedDataset
+
+    config = tiny(ngf=4, ndf=16, batch_size=4, iters=150, lr=0.002, log_every=50,
+                  sample_every=1000, checkpoint_every=1000)
+    from engine.training.networks import build_networks
+    from engine.models import GeneratorModel
+    untrained = build_networks(config)[0].generator.eval()
+    train(config, phantom, tmp_path / "run", TrainCallbacks())
+    held_out = PairedDataset(phantom, "test")
+    masks = np.stack([held_out[i]["label_ids"].numpy() for i in range(len(held_out))])
+
+    def contrast(model):
+        out = Synthesizer(model, "cpu").synthesize(masks)[:, 0]
+        blood = out[(masks == 1) | (masks == 3)].mean()
+        return out[masks == 2].mean() - blood
+
+    trained = contrast(tmp_path / "run" / "model.safetensors")
+    before = contrast(GeneratorModel(untrained.config, untrained))
+    assert trained > 0.3 and trained > before + 0.25, (trained, before)
+
+
+def test_two_process_ddp_run(phantom, tmp_path):
+    run = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "-m", "engine", "train", "--data", str(phantom), "--run-dir", str(run), "--preset", "seed",
+         "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "4",
+         "--log-every", "2", "--device", "cpu"],
+        capture_output=True, text=True, env=env, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    stats = [json.loads(x) for x in (run / "stats.jsonl").read_text().splitlines()]
+    assert [s["iter"] for s in stats] == [2, 4]  # written once, by rank 0 only
+    assert all(s["world_size"] == 2 for s in stats)
+    assert open_model(run / "model.safetensors").provenance["iterations"] == 4
+
+
+@pytest.mark.parametrize("case", ["missing_data", "no_device", "existing_run", "nothing_to_resume",
+                                  "oom"])
+def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypatch):
+    args = ["train", "--data", str(phantom), "--run", str(tmp_path / "run"), "--preset", "lite",
+            "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
+            "--device", "cpu"]
+    if case == "missing_data":
+        args[2], pattern = str(tmp_path / "nowhere"), "no such data folder"
+    elif case == "no_device":
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+        args[-1], pattern = "cuda", "not available"
+    elif case == "existing_run":
+        assert main(args) == 0
+        capsys.readouterr()
+        pattern = "already holds a training run"
+    elif case == "nothing_to_resume":
+        args.append("--resume")
+        pattern = "no training state to resume from"
+    else:
+        from engine.training.trainer import Trainer
+
+        def out_of_memory(self, seg, real):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+        monkeypatch.setattr(Trainer, "generator_step", out_of_memory)
+        pattern = "smaller --batch-size or --preset lite"
+    assert main(args) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
+    assert len(err) == 1 and pattern in err[0], err
+
+
+def test_dry_run_prints_the_resolved_config(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path), "--run", str(tmp_path / "r"), "--preset", "lite",
+                 "--batch-size", "8", "--no-ttur", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["batch_size"] == 8 and config["ttur"] is False and config["modulation"] == "clade"
+    assert not (tmp_path / "r").exists()
+
+
+def test_vgg_loss_from_a_local_torchvision_file(phantom, tmp_path):
+    from engine.training.losses import vgg19_features
+
+    features = vgg19_features()
+    state = {f"features.{k}": v for k, v in features.state_dict().items()}
+    state["classifier.0.weight"] = torch.zeros(2, 2)  # present in torchvision files, ignored
+    torch.save(state, tmp_path / "vgg19.pth")
+    train(tiny(iters=2, vgg_weights=str(tmp_path / "vgg19.pth")), phantom, tmp_path / "run",
+          TrainCallbacks())
+    record = json.loads((tmp_path / "run" / "stats.jsonl").read_text().splitlines()[-1])
+    assert record["G_VGG"] > 0
+    torch.save({"features.0.weight": torch.zeros(3)}, tmp_path / "bad.pth")
+    with pytest.raises(CardiganError, match="not VGG19 weights"):
+        train(tiny(iters=2, vgg_weights=str(tmp_path / "bad.pth")), phantom, tmp_path / "run2",
+              TrainCallbacks())
+
+
+def test_bf16_autocast_runs_on_the_cpu(phantom, tmp_path):
+    result = train(tiny(iters=2, amp="bf16"), phantom, tmp_path / "run", TrainCallbacks())
+    assert result.iteration == 2
+    record = json.loads((tmp_path / "run" / "stats.jsonl").read_text().splitlines()[-1])
+    assert np.isfinite(record["G_GAN"]) and np.isfinite(record["D_fake"])
