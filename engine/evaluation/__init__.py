@@ -1,0 +1,7 @@
+"""Measuring models: a U-Net segmenter as the instrument, Dice, and the evaluation protocol.
+
+``metrics``    Dice per class
+``segmenter``  a compact, seeded 2D U-Net (Dice + cross-entropy)
+``fid``        optional FID / KID from user-supplied Inception weights
+``evaluate``   mask fidelity and downstream utility of a model on a prepared dataset
+"""
