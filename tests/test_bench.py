@@ -1,0 +1,33 @@
+import json
+
+import pytest
+import torch
+
+from engine.bench import BenchSettings, format_bench, run_bench
+
+
+def test_bench_report_has_every_field():
+    settings = BenchSettings(size=64, batches=(1, 2), repeats=1, train_batch=2, train_steps=1, ngf=8)
+    report = run_bench("cpu", settings=settings)
+    json.dumps(report)  # serialisable
+    assert {"device", "torch", "python", "cpu_threads"} <= set(report["machine"])
+    for name in ("seed", "lite"):
+        figures = report["synthesis"][name]
+        assert figures["parameters"] > 0
+        for batch in (1, 2):
+            row = figures[f"batch_{batch}"]
+            assert {"plain_ms_per_image", "optimised_ms_per_image", "plain_img_s",
+                    "optimised_img_s", "ratio"} <= set(row)
+            assert row["ratio"] == pytest.approx(row["plain_ms_per_image"] / row["optimised_ms_per_image"], rel=0.02)
+    training = report["training"]["seed"]
+    assert training["plain_img_s"] > 0 and training["optimised_img_s"] > 0
+    assert "seed" in format_bench(report) and "lite" in format_bench(report)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_bench_runs_on_cuda():
+    settings = BenchSettings(size=256, batches=(1, 16), repeats=2, train_batch=4, train_steps=2)
+    report = run_bench("cuda", settings=settings)
+    assert report["machine"]["gpu"]
+    assert report["synthesis"]["seed"]["batch_16"]["optimised_img_s"] > 0
