@@ -275,3 +275,27 @@ def test_bf16_autocast_runs_on_the_cpu(phantom, tmp_path):
     assert result.iteration == 2
     record = json.loads((tmp_path / "run" / "stats.jsonl").read_text().splitlines()[-1])
     assert np.isfinite(record["G_GAN"]) and np.isfinite(record["D_fake"])
+
+
+def test_json_event_stream_and_stop_on_stdin(phantom, tmp_path):
+    from engine.training.events import event_from_dict
+
+    command = [sys.executable, "-m", "engine", "train", "--data", str(phantom), "--run",
+               str(tmp_path / "run"), "--preset", "lite", "--ngf", "4", "--ndf", "8",
+               "--image-size", "64", "--n-layers-d", "3", "--iters", "100000", "--log-every", "1",
+               "--device", "cpu", "--events-jsonl"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    events = []
+    try:
+        for line in process.stdout:
+            events.append(event_from_dict(json.loads(line)))
+            if isinstance(events[-1], Scalars) and events[-1].iteration == 3:
+                process.stdin.write("stop\n")
+                process.stdin.flush()
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
+    assert events[-1].stopped_early and 3 <= events[-1].iteration < 100000
+    assert load_newest_state(tmp_path / "run" / "checkpoints")[1]["iteration"] == events[-1].iteration

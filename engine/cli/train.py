@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ttur", dest="ttur", action="store_false", default=None,
                         help="plain Adam(beta1, beta2) at lr for both nets instead of TTUR")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    parser.add_argument("--events-jsonl", action="store_true",
+                        help="machine-readable mode: one JSON event per line on stdout; a line "
+                             "'stop' on stdin stops gracefully (used by the desktop app)")
     tuning = parser.add_argument_group("preset fields")
     for f in dataclasses.fields(TrainConfig):
         if f.name in SKIPPED_FIELDS:
@@ -100,7 +103,7 @@ class StopFlag:
         except (ValueError, OSError):
             pass
 
-    def handle(self, signum, frame) -> None:
+    def handle(self, signum=None, frame=None) -> None:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.requested = True
@@ -123,7 +126,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     stop = StopFlag()
     stop.install()
-    view = TerminalTrainView()
+    if args.events_jsonl:
+        from .train_view import JsonEventStream
+
+        view = JsonEventStream(sys.stdout)
+        view.watch_stdin(stop)
+    else:
+        view = TerminalTrainView()
     try:
         result = train(config, args.data, args.run, TrainCallbacks(view, stop), resume=args.resume)
     finally:

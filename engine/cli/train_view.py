@@ -5,8 +5,13 @@ from __future__ import annotations
 import math
 import sys
 
+import json
+import os
+import stat
+import threading
+
 from ..training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, Scalars,
-                               Started)
+                               Started, event_to_dict)
 
 
 class TerminalTrainView:
@@ -57,3 +62,38 @@ class TerminalTrainView:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class JsonEventStream:
+    """Events as JSON lines on a stream, for a parent process (the desktop app) to read."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        line = json.dumps(event_to_dict(event), allow_nan=True)
+        with self.lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def watch_stdin(self, stop) -> None:
+        """A line ``stop`` on stdin asks for a graceful stop; so does the pipe closing (the
+        parent app went away), but not the end of a file or /dev/null."""
+        try:
+            piped = stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode)
+        except (OSError, ValueError, AttributeError):
+            piped = False
+
+        def watch() -> None:
+            for line in sys.stdin:
+                if line.strip() == "stop":
+                    stop.handle()
+                    return
+            if piped:
+                stop.handle()
+
+        threading.Thread(target=watch, daemon=True, name="stdin-stop").start()
+
+    def close(self) -> None:
+        pass
