@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from .errors import MaskError
+
+if TYPE_CHECKING:  # torch is imported lazily: commands that never touch a network start faster
+    import torch
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,12 @@ def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndar
     return labels.astype(np.uint8, copy=False)
 
 
-def one_hot(labels: torch.Tensor | np.ndarray, channels: int = NUM_CLASSES,
-            dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def one_hot(labels: "torch.Tensor | np.ndarray", channels: int = NUM_CLASSES,
+            dtype: "torch.dtype | None" = None) -> "torch.Tensor":
     """One-hot encode label ids of shape (H, W) or (N, H, W) into (N, channels, H, W)."""
+    import torch
+
+    dtype = dtype or torch.float32
     labels = torch.as_tensor(labels)
     if labels.ndim == 2:
         labels = labels[None]

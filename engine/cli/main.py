@@ -14,6 +14,11 @@ from ..errors import CardiganError
 COMMANDS = (
     ("synthesize", "engine.cli.synthesize"),
     ("info", "engine.cli.info"),
+    ("train", "engine.cli.train"),
+    ("prepare", "engine.cli.prepare"),
+    ("phantom", "engine.cli.phantom"),
+    ("evaluate", "engine.cli.evaluate"),
+    ("bench", "engine.cli.bench"),
 )
 
 DESCRIPTION = ("cardiGAN Studio: paint cardiac label maps and synthesize echocardiograms with "

@@ -1,0 +1,64 @@
+"""``cardigan prepare``: a CAMUS source -> paired image/label folders with a manifest."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release) into image/label folders"
+DESCRIPTION = ("Read the seed's HDF5 file or a CAMUS release folder and write "
+               "<out>/<split>/img/<stem>.png and <out>/<split>/label/<stem>.png with a "
+               "manifest.json (NVlabs SPADE --dataset_mode custom compatible). The output "
+               "appears only when the whole run succeeded.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, type=Path,
+                        help="the seed HDF5 file, or a CAMUS 2019/2023 release folder")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023"),
+                        help="source layout (default: detect it)")
+    parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
+    parser.add_argument("--instants", default="ED,ES", help="comma-separated instants (default ED,ES)")
+    parser.add_argument("--size", type=int, default=256, help="output size in pixels (default 256)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the 80/10/10 patient split where the source has none (default 0)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing prepared dataset at --out")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes to use (default: one per core for large sources)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data.prepare import prepare_dataset
+    from ..data.sources import FORMAT_NAMES, detect_format
+    from .terminal import TerminalProgress, note
+
+    fmt = detect_format(args.source) if args.format == "auto" else args.format
+    note(f"source: {args.source} ({FORMAT_NAMES[fmt]}{', detected' if args.format == 'auto' else ''})")
+    bar = TerminalProgress()
+    try:
+        manifest = prepare_dataset(args.source, args.out, format=fmt, views=args.views,
+                                   instants=args.instants, size=args.size, seed=args.seed,
+                                   overwrite=args.overwrite, progress=bar, workers=args.workers)
+    finally:
+        bar.close()
+    report_skipped(manifest.get("skipped", []))
+    counts = manifest["counts"]
+    patients = manifest["patients"]
+    note(f"wrote {args.out}: " + ", ".join(f"{split} {counts[split]} pairs ({patients[split]} "
+                                           f"patient{'' if patients[split] == 1 else 's'})"
+                                           for split in counts)
+         + f"; splits from {manifest['source']['split_source']}")
+    return 0
+
+
+def report_skipped(skipped: list[dict], shown: int = 5) -> None:
+    """One line for the patients left out (the full list is in the manifest)."""
+    from .terminal import note
+
+    if not skipped:
+        return
+    names = ", ".join(f"{s['patient']} ({s['reason']})" for s in skipped[:shown])
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    note(f"skipped {len(skipped)} patient(s): {names}{more}; see manifest.json")

@@ -1,0 +1,199 @@
+"""The CAMUS releases: 2019 (``.mhd``/``.raw``) and 2023 (NIfTI) folder layouts.
+
+2019: ``<root>/{training,testing}/patientNNNN/patientNNNN_<2CH|4CH>_<ED|ES>[_gt].mhd``.
+2023: ``<root>/database_nifti/patientNNNN/patientNNNN_<2CH|4CH>_<ED|ES>[_gt].nii.gz`` and
+optional split lists ``<root>/database_split/subgroup_{training,validation,testing}.txt``.
+Both have ``Info_2CH.cfg``/``Info_4CH.cfg`` (``key: value`` lines) per patient. Frames are read
+with SimpleITK, which gives ``.mhd`` and NIfTI in the same (row, column) orientation with the
+apex at the top. The writer helpers produce the 2023 layout (used by batch export).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .layout import SPLITS
+
+PATIENT_DIR = re.compile(r"^patient\d+$", re.IGNORECASE)
+FRAME_SUFFIXES = (".mhd", ".nii.gz", ".nii")
+RELEASE_2019_SPLITS = {"training": None, "testing": "test"}  # None: split by seed later
+SPLIT_LISTS = {"train": "subgroup_training.txt", "valid": "subgroup_validation.txt",
+               "test": "subgroup_testing.txt"}
+
+
+@dataclass(frozen=True)
+class CamusPatient:
+    name: str
+    folder: Path
+    split: str | None  # from the release's own split information; None when it has none
+
+
+def patient_dirs(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and PATIENT_DIR.match(p.name))
+
+
+def _has_frames(folder: Path, suffixes: tuple[str, ...]) -> bool:
+    """True if the first patient folder holds at least one frame with one of ``suffixes``."""
+    for patient in patient_dirs(folder)[:3]:
+        for entry in patient.iterdir():
+            name = entry.name.lower()
+            if name.startswith(patient.name.lower() + "_") and name.endswith(suffixes):
+                return True
+    return False
+
+
+def looks_like_2019(root: Path) -> bool:
+    if any(_has_frames(root / sub, (".mhd",)) for sub in RELEASE_2019_SPLITS):
+        return True
+    return _has_frames(root, (".mhd",))
+
+
+def looks_like_2023(root: Path) -> bool:
+    if _has_frames(root / "database_nifti", (".nii", ".nii.gz")):
+        return True
+    return _has_frames(root, (".nii", ".nii.gz"))
+
+
+def scan_2019(root: Path) -> tuple[list[CamusPatient], str]:
+    """Patients of a 2019 release: ``testing/`` is the test split, ``training/`` is split later.
+    Also accepts a single folder of patient folders (all split later)."""
+    found = []
+    for sub, split in RELEASE_2019_SPLITS.items():
+        found += [CamusPatient(p.name, p, split) for p in patient_dirs(root / sub)]
+    if found:
+        return found, "release folders (testing -> test)"
+    return [CamusPatient(p.name, p, None) for p in patient_dirs(root)], "none"
+
+
+def read_split_lists(folder: Path) -> dict[str, str]:
+    """patient -> split from the 2023 ``subgroup_*.txt`` lists in ``folder`` (may be empty)."""
+    assignment: dict[str, str] = {}
+    for split, name in SPLIT_LISTS.items():
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as exc:
+            raise DataError(f"{path}: unreadable split list ({exc.strerror or exc})") from None
+        for line in lines:
+            patient = line.strip()
+            if not patient:
+                continue
+            if assignment.get(patient, split) != split:
+                raise DataError(f"{path}: {patient} is also listed in the {assignment[patient]} split")
+            assignment[patient] = split
+    return assignment
+
+
+def scan_2023(root: Path) -> tuple[list[CamusPatient], str, list[str]]:
+    """Patients of a 2023 release with their split from the lists when present.
+
+    Returns (patients, split source, patients left out because no list names them).
+    """
+    data = root / "database_nifti" if (root / "database_nifti").is_dir() else root
+    # the lists sit beside database_nifti, also when the user points at database_nifti itself
+    split_dir = next((d for d in (root / "database_split", root.parent / "database_split") if d.is_dir()),
+                     None)
+    lists = read_split_lists(split_dir) if split_dir is not None else {}
+    dirs = patient_dirs(data)
+    if not lists:
+        return [CamusPatient(p.name, p, None) for p in dirs], "none", []
+    patients = [CamusPatient(p.name, p, lists[p.name]) for p in dirs if p.name in lists]
+    unlisted = [p.name for p in dirs if p.name not in lists]
+    return patients, f"split lists ({split_dir})", unlisted
+
+
+def find_frame(folder: Path, patient: str, view: str, instant: str, gt: bool) -> Path | None:
+    base = f"{patient}_{view}_{instant}{'_gt' if gt else ''}"
+    for suffix in FRAME_SUFFIXES:
+        path = folder / f"{base}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def read_frame(path: Path) -> np.ndarray:
+    """One 2-D frame as SimpleITK gives it: (rows, columns), apex at the top."""
+    import SimpleITK as sitk
+
+    try:
+        array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+    except RuntimeError as exc:
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+        reason = lines[-1].strip()[:140] if lines else "unreadable"
+        raise DataError(f"{path}: cannot read the frame ({reason})") from None
+    array = np.squeeze(array)
+    if array.ndim != 2:
+        raise DataError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
+    return array
+
+
+def read_cfg(path: Path) -> dict[str, str]:
+    """``key: value`` lines of an ``Info_<view>.cfg`` file ({} when missing or unreadable)."""
+    info: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            info[key.strip()] = value.strip()
+    return info
+
+
+# -- writing the 2023 layout (batch export) ---------------------------------------------
+def write_frame(path: Path, array: np.ndarray) -> None:
+    """Write one 2-D frame (uint8 image or label map) as NIfTI/MHD, by the file's suffix."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+    try:
+        sitk.WriteImage(image, str(path), useCompression=str(path).endswith(".gz"))
+    except RuntimeError as exc:
+        raise DataError(f"{path}: cannot write ({str(exc).strip().splitlines()[-1][:140]})") from None
+
+
+def write_cfg(path: Path, info: dict[str, object]) -> None:
+    path.write_text("".join(f"{key}: {value}\n" for key, value in info.items()), encoding="utf-8")
+
+
+def write_2023_patient(root: Path, patient: str, frames: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+                       info: dict[str, dict[str, object]] | None = None) -> Path:
+    """Write one patient into ``<root>/database_nifti/<patient>/``.
+
+    ``frames`` maps (view, instant) to (image uint8 (H, W), labels uint8 (H, W)); ``info``
+    maps a view to its cfg content (ED/ES frame numbers are filled in when absent).
+    """
+    folder = root / "database_nifti" / patient
+    folder.mkdir(parents=True, exist_ok=True)
+    for (view, instant), (image, labels) in frames.items():
+        write_frame(folder / f"{patient}_{view}_{instant}.nii.gz", np.asarray(image, dtype=np.uint8))
+        write_frame(folder / f"{patient}_{view}_{instant}_gt.nii.gz", np.asarray(labels, dtype=np.uint8))
+    for view in sorted({view for view, _ in frames}):
+        content = {"ED": 1, "ES": 2, "NbFrame": 2}
+        content.update((info or {}).get(view, {}))
+        write_cfg(folder / f"Info_{view}.cfg", content)
+    return folder
+
+
+def write_2023_split_lists(root: Path, splits: dict[str, list[str]]) -> None:
+    folder = root / "database_split"
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        names = sorted(splits.get(split, []))
+        (folder / SPLIT_LISTS[split]).write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
+
+
+def has_ground_truth(folder: Path) -> bool:
+    """True if the patient folder holds any ``*_gt`` frame."""
+    return any(entry.name.lower().split(".")[0].endswith("_gt") for entry in folder.iterdir()
+               if entry.name.lower().endswith(FRAME_SUFFIXES))

@@ -1,0 +1,95 @@
+"""The prepared dataset layout (SPADE ``custom`` compatible) and patient-level splits.
+
+``<root>/<split>/img/<stem>.png`` (8-bit greyscale) and ``<root>/<split>/label/<stem>.png``
+(8-bit label map) with ``stem = <patient>_<view>_<instant>``, plus ``<root>/manifest.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..anatomy import PHASES, VIEWS
+from ..errors import DataError
+
+SPLITS = ("train", "valid", "test")
+IMAGE_DIR = "img"
+LABEL_DIR = "label"
+MANIFEST_NAME = "manifest.json"
+INSTANTS = PHASES  # CAMUS calls the phases "instants"
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+
+_STEM = re.compile(r"^(?P<patient>.+)_(?P<view>2CH|4CH)_(?P<instant>ED|ES)$")
+
+
+def make_stem(patient: str, view: str, instant: str) -> str:
+    assert view in VIEWS and instant in INSTANTS, (view, instant)
+    return f"{patient}_{view}_{instant}"
+
+
+def parse_stem(stem: str) -> tuple[str, str, str] | None:
+    """(patient, view, instant) of a stem, or None if it does not follow the pattern."""
+    match = _STEM.match(stem)
+    return (match["patient"], match["view"], match["instant"]) if match else None
+
+
+def image_path(root: Path, split: str, stem: str) -> Path:
+    return Path(root) / split / IMAGE_DIR / f"{stem}.png"
+
+
+def label_path(root: Path, split: str, stem: str) -> Path:
+    return Path(root) / split / LABEL_DIR / f"{stem}.png"
+
+
+def patient_name(index: int, count: int) -> str:
+    """CAMUS-style names: patient0001 ... (more digits past 9999)."""
+    return f"patient{index:0{max(4, len(str(count)))}d}"
+
+
+def split_patients(patients: list[str], seed: int,
+                   fractions: tuple[float, float, float] = SPLIT_FRACTIONS) -> dict[str, list[str]]:
+    """Deterministic patient-level split (train, valid, test) for ``seed``.
+
+    A split whose fraction is non-zero gets at least one patient once there are enough
+    patients for every such split to have one; each list is sorted.
+    """
+    names = sorted(set(patients))
+    order = np.random.default_rng(np.random.SeedSequence([int(seed) & (2**63 - 1), 0x5EED])).permutation(len(names))
+    shuffled = [names[i] for i in order]
+    n = len(names)
+    wanted = [k for k, f in enumerate(fractions) if f > 0]
+    counts = [int(round(f * n)) for f in fractions]
+    if n >= len(wanted):
+        for k in wanted:
+            counts[k] = max(counts[k], 1)
+    # the first split (train) takes whatever the others leave
+    counts[0] = n - sum(counts[1:])
+    while counts[0] < (1 if fractions[0] > 0 and n else 0):
+        k = max(range(1, 3), key=lambda j: counts[j])
+        counts[k] -= 1
+        counts[0] += 1
+    out, start = {}, 0
+    for split, count in zip(SPLITS, counts):
+        out[split] = sorted(shuffled[start:start + count])
+        start += count
+    return out
+
+
+def parse_choices(values: Sequence[str] | str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Validate a list of choices (or a comma-separated string), case-insensitively;
+    returns them in the table's order without repeats."""
+    if isinstance(values, str):
+        values = [v for v in values.replace(" ", "").split(",") if v]
+    chosen = []
+    for value in values:
+        match = next((a for a in allowed if a.lower() == str(value).lower()), None)
+        if match is None:
+            raise DataError(f"unknown {what} {value!r} (choose from {', '.join(allowed)})")
+        if match not in chosen:
+            chosen.append(match)
+    if not chosen:
+        raise DataError(f"no {what}s chosen (choose from {', '.join(allowed)})")
+    return tuple(a for a in allowed if a in chosen)

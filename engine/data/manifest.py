@@ -1,0 +1,93 @@
+"""``manifest.json``: what a prepared dataset holds and where it came from.
+
+Written last into the staging folder, so a folder with a manifest is a finished dataset.
+Fields (version 1)::
+
+    kind            "cardigan-prepared-dataset"
+    version         1
+    created_by      "cardiGAN Studio <version>"
+    created         ISO 8601 time (UTC)
+    source          {"path", "format", "checksum": {"algorithm", "of", "value"}, ...}
+    options         {"views", "instants", "size", "seed", ...}
+    splits          {"train": [patients], "valid": [...], "test": [...]}
+    counts          {"train": pairs, "valid": pairs, "test": pairs}
+    patients        {"train": n, "valid": n, "test": n}
+    label_values    label ids present in the label maps
+    labels          the label table (engine.labels)
+    skipped         [{"patient", "reason"}] patients or frames left out
+    patient_info    {patient: {cfg key: value}} when the source has it (CAMUS cfg files)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+
+from .. import __version__
+from ..errors import DataError
+from ..fileio import atomic_path, sha256_file
+from ..labels import label_table
+from .layout import MANIFEST_NAME, SPLITS
+from .staging import make_public
+
+KIND = "cardigan-prepared-dataset"
+VERSION = 1
+
+
+def build_manifest(*, source: dict, options: dict, splits: dict[str, list[str]],
+                   counts: dict[str, int], label_values: list[int], skipped: list[dict] | None = None,
+                   patient_info: dict | None = None) -> dict:
+    manifest = {
+        "kind": KIND,
+        "version": VERSION,
+        "created_by": f"cardiGAN Studio {__version__}",
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "source": source,
+        "options": options,
+        "splits": {split: sorted(splits.get(split, [])) for split in SPLITS},
+        "counts": {split: int(counts.get(split, 0)) for split in SPLITS},
+        "patients": {split: len(splits.get(split, [])) for split in SPLITS},
+        "label_values": sorted(int(v) for v in label_values),
+        "labels": label_table(),
+        "skipped": list(skipped or []),
+    }
+    if patient_info:
+        manifest["patient_info"] = patient_info
+    return manifest
+
+
+def write_manifest(root: Path | str, manifest: dict) -> Path:
+    path = Path(root) / MANIFEST_NAME
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        make_public(tmp)
+    return path
+
+
+def read_manifest(root: Path | str, required: bool = True) -> dict | None:
+    """The manifest of the prepared dataset at ``root``.
+
+    Missing: DataError when ``required``, else None. Damaged or of another kind: DataError.
+    """
+    path = Path(root) / MANIFEST_NAME
+    if not path.is_file():
+        if required:
+            raise DataError(f"{root}: not a prepared dataset (no {MANIFEST_NAME}); "
+                            "make one with `cardigan prepare` or `cardigan phantom`")
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: unreadable manifest ({exc.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
+        raise DataError(f"{path}: not a cardiGAN dataset manifest")
+    if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
+        raise DataError(f"{path}: manifest version {manifest.get('version')} is newer than this "
+                        f"cardiGAN Studio understands ({VERSION}); update the app")
+    return manifest
+
+
+def manifest_checksum(root: Path | str) -> str:
+    """SHA-256 of ``manifest.json`` (recorded in trained models' provenance)."""
+    return sha256_file(Path(root) / MANIFEST_NAME)

@@ -1,0 +1,175 @@
+"""``phantom``: a synthetic dataset from generated patients and the ultrasound simulator.
+
+Each patient is drawn from its own seed (derived from the run seed and the patient's
+index, so the result does not depend on the number of workers) and gives every requested
+view x phase pair. ``folders`` writes the prepared layout with a manifest; ``hdf5`` writes
+the seed's HDF5 layout (both phases always), so ``prepare`` can be exercised end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..anatomy import PHASES, VIEWS, make_mask, random_patient
+from ..errors import DataError
+from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from .imaging import save_png
+from .layout import (SPLITS, image_path, label_path, make_stem, parse_choices, patient_name,
+                     split_patients)
+from .manifest import build_manifest, write_manifest
+from .parallel import default_workers, run_batches
+from .seed_hdf5 import SeedHdf5Writer
+from .staging import check_output, commit, discard, make_staging
+
+PHANTOM_FORMATS = ("folders", "hdf5")
+MAX_COUNT = 1_000_000
+GENERATOR = "engine.anatomy.random_patient + engine.simulator.simulate"
+
+
+def derive_seed(*keys: int | str) -> int:
+    """A 63-bit seed from a run seed and names (stable across platforms and runs)."""
+    words = [k if isinstance(k, int) else int.from_bytes(k.encode(), "little") for k in keys]
+    state = np.random.SeedSequence([w & (2**63 - 1) for w in words]).generate_state(2, np.uint32)
+    return int(state[0]) << 31 ^ int(state[1])
+
+
+def phantom_pair(seed: int, index: int, view: str, phase: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(image, labels) of patient ``index`` of the run ``seed`` (what ``phantom`` writes)."""
+    from ..simulator import simulate
+
+    patient_seed = derive_seed(seed, index)
+    labels = make_mask(random_patient(patient_seed), view, phase, size)
+    image = simulate(labels, seed=derive_seed(seed, index, view, phase), view=view,
+                     patient_seed=patient_seed, phase=phase)
+    return image, labels
+
+
+@dataclass(frozen=True)
+class _Job:
+    indices: tuple[int, ...]
+    splits: tuple[str, ...]
+    count: int
+    seed: int
+    size: int
+    views: tuple[str, ...]
+    phases: tuple[str, ...]
+    staging: str | None  # folders: write here; None: return the arrays
+
+
+def _run_job(job: _Job) -> list[dict]:
+    out = []
+    for index, split in zip(job.indices, job.splits):
+        name = patient_name(index + 1, job.count)
+        record = {"name": name, "split": split, "values": set(), "arrays": {}}
+        for view in job.views:
+            for phase in job.phases:
+                image, labels = phantom_pair(job.seed, index, view, phase, job.size)
+                record["values"].update(np.flatnonzero(np.bincount(labels.ravel(), minlength=4)).tolist())
+                if job.staging is not None:
+                    stem = make_stem(name, view, phase)
+                    save_png(image_path(Path(job.staging), split, stem), image)
+                    save_png(label_path(Path(job.staging), split, stem), labels)
+                else:
+                    record["arrays"][(view, phase)] = (image, labels)
+        out.append(record)
+    return out
+
+
+def hdf5_output_path(out: Path) -> Path:
+    """``out`` itself, or ``phantom.hdf5`` inside it when ``out`` is an existing folder."""
+    return out / "phantom.hdf5" if out.is_dir() else out
+
+
+def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int = 0,
+                  format: str = "folders", views: Sequence[str] = VIEWS, phases: Sequence[str] = PHASES,
+                  overwrite: bool = False, progress: ProgressCallback = no_progress,
+                  should_stop: StopCheck = never_stop, workers: int | None = None) -> dict:
+    """Write ``count`` synthetic patients (each: views x phases) to ``out``; returns the manifest.
+
+    ``format="hdf5"``: ``out`` is the file to write (or a folder to put ``phantom.hdf5`` in);
+    the manifest is returned with ``output`` naming the file, but not written beside it.
+    """
+    out = Path(out).expanduser()
+    if format not in PHANTOM_FORMATS:
+        raise DataError(f"unknown phantom format {format!r} (use {' or '.join(PHANTOM_FORMATS)})")
+    if not 1 <= int(count) <= MAX_COUNT:
+        raise DataError(f"count must be between 1 and {MAX_COUNT}, got {count}")
+    if not 32 <= int(size) <= 2048:
+        raise DataError(f"size must be between 32 and 2048, got {size}")
+    count, size = int(count), int(size)
+    views = parse_choices(views, VIEWS, "view")
+    phases = parse_choices(phases, PHASES, "phase")
+    if format == "hdf5" and phases != PHASES:
+        raise DataError("the HDF5 layout always holds both phases (ED and ES)")
+
+    names = [patient_name(i + 1, count) for i in range(count)]
+    split_of = {name: split for split, members in split_patients(names, seed).items() for name in members}
+    workers = default_workers(count, min_items_per_worker=4) if workers is None else max(1, int(workers))
+    per_batch = max(1, min(8, count // max(1, workers * 4)))
+    options = {"views": list(views), "instants": list(phases), "size": size, "seed": seed, "count": count}
+    source = {"path": None, "format": "phantom", "format_name": "generated phantom",
+              "generator": GENERATOR, "checksum": None, "split_source": "seeded 80/10/10"}
+
+    if format == "hdf5":
+        target = hdf5_output_path(out)
+        if target.exists() and not overwrite:
+            raise DataError(f"{target}: already exists (use --overwrite to replace it)")
+        if target.is_dir():
+            raise DataError(f"{target}: is a folder")
+        if not target.parent.is_dir():
+            raise DataError(f"{target.parent}: folder does not exist")
+        staging = None
+    else:
+        check_output(out, overwrite)
+        staging = make_staging(out)
+
+    jobs = [_Job(tuple(range(i, min(count, i + per_batch))),
+                 tuple(split_of[names[k]] for k in range(i, min(count, i + per_batch))),
+                 count, seed, size, views, phases, str(staging) if staging else None)
+            for i in range(0, count, per_batch)]
+    splits = {split: [] for split in SPLITS}
+    counts = {split: 0 for split in SPLITS}
+    values: set[int] = set()
+    done = 0
+    batches = run_batches(_run_job, jobs, workers=workers, should_stop=should_stop)
+    progress(Progress("phantom", 0, count))
+    try:
+        if format == "hdf5":
+            with SeedHdf5Writer(target) as writer:
+                for batch in batches:
+                    for record in batch:
+                        for view in views:
+                            images = np.stack([record["arrays"][(view, p)][0] for p in PHASES])
+                            labels = np.stack([record["arrays"][(view, p)][1] for p in PHASES])
+                            writer.add(record["split"], record["name"], view, images, labels)
+                        done = _tally(record, splits, counts, values, len(views) * len(phases), done)
+                    progress(Progress("phantom", done, count, batch[-1]["name"]))
+            manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
+                                      label_values=sorted(values))
+            manifest["output"] = {"format": "hdf5", "path": str(target.resolve())}
+            return manifest
+        for batch in batches:
+            for record in batch:
+                done = _tally(record, splits, counts, values, len(views) * len(phases), done)
+            progress(Progress("phantom", done, count, batch[-1]["name"]))
+        manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
+                                  label_values=sorted(values))
+        manifest["output"] = {"format": "folders", "path": str(out.resolve())}
+        write_manifest(staging, manifest)
+        commit(staging, out, overwrite)
+        return manifest
+    except BaseException:
+        batches.close()
+        discard(staging)
+        raise
+
+
+def _tally(record: dict, splits: dict, counts: dict, values: set, pairs: int, done: int) -> int:
+    splits[record["split"]].append(record["name"])
+    counts[record["split"]] += pairs
+    values |= record["values"]
+    return done + 1

@@ -1,0 +1,208 @@
+"""``prepare``: a CAMUS source (seed HDF5, 2019 or 2023 release) -> the prepared layout.
+
+Patients are processed independently (read, check, resize, encode PNGs) on all cores into
+a staging folder that becomes the output only when everything succeeded (see
+:mod:`.staging`). Splits are per patient: the HDF5's own groups; the 2023 split lists when
+present; the 2019 ``testing`` folder as the test split; otherwise a seeded 80/10/10.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..anatomy import VIEWS
+from ..errors import DataError
+from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from . import camus
+from .imaging import resize_image, resize_labels, save_png
+from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
+                     parse_choices, split_patients)
+from .manifest import build_manifest, write_manifest
+from .parallel import default_workers, run_batches
+from .sources import FORMAT_NAMES, FORMATS, FrameReader, SourcePatient, detect_format, scan_source, source_checksum
+from .staging import check_output, commit, discard, make_staging
+
+__all__ = ["prepare_dataset", "detect_format", "FORMATS"]
+
+MIN_SIZE, MAX_SIZE = 32, 4096
+
+
+@dataclass
+class _PatientResult:
+    name: str
+    split: str
+    pairs: int = 0
+    label_values: set[int] = field(default_factory=set)
+    missing: list[str] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Job:
+    patients: tuple[SourcePatient, ...]  # split already decided
+    views: tuple[str, ...]
+    instants: tuple[str, ...]
+    size: int
+    staging: str
+
+
+_READER: FrameReader | None = None
+
+
+def _open_reader(path: str, fmt: str) -> None:
+    global _READER
+    if _READER is not None:
+        _READER.close()
+    _READER = FrameReader(path, fmt)
+
+
+def _close_reader() -> None:
+    global _READER
+    if _READER is not None:
+        _READER.close()
+        _READER = None
+
+
+def _run_job(job: _Job) -> list[_PatientResult]:
+    assert _READER is not None
+    staging = Path(job.staging)
+    results = []
+    for patient in job.patients:
+        read = _READER.read(patient, job.views, job.instants)
+        result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info)
+        for view, instant, image, labels in read.frames:
+            stem = make_stem(patient.name, view, instant)
+            small = resize_labels(labels, job.size)
+            save_png(image_path(staging, result.split, stem), resize_image(image, job.size))
+            save_png(label_path(staging, result.split, stem), small)
+            result.label_values.update(np.flatnonzero(np.bincount(small.ravel(), minlength=4)).tolist())
+            result.pairs += 1
+        results.append(result)
+    return results
+
+
+def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
+                   source_splits: str) -> tuple[list[SourcePatient], str]:
+    """Give every patient a split; returns the patients and how splits were decided."""
+    fixed = [p for p in patients if p.split is not None]
+    free = [p for p in patients if p.split is None]
+    if not free:
+        return patients, source_splits
+    fractions = SPLIT_FRACTIONS
+    has_test = any(p.split == "test" for p in fixed)
+    if fmt == "camus2019" and has_test:
+        fractions = (SPLIT_FRACTIONS[0], SPLIT_FRACTIONS[1], 0.0)  # testing/ is the test split
+    total = sum(fractions)
+    split_of = {}
+    for split, names in split_patients([p.name for p in free], seed, tuple(f / total for f in fractions)).items():
+        split_of.update((name, split) for name in names)
+    assigned = fixed + [SourcePatient(p.name, split_of[p.name], p.ref) for p in free]
+    seeded = f"seeded {'train/valid' if fractions[2] == 0 else '80/10/10'} split (seed {seed})"
+    how = f"{source_splits} + {seeded} of the others" if fixed else seeded
+    return sorted(assigned, key=lambda p: p.name), how
+
+
+def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
+                    views: Sequence[str] = VIEWS, instants: Sequence[str] = INSTANTS,
+                    size: int = 256, seed: int = 0, overwrite: bool = False,
+                    progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
+                    workers: int | None = None) -> dict:
+    """Prepare ``source`` into ``out`` (DESIGN §4); returns the manifest that was written.
+
+    Patients without ground truth are skipped and listed in ``manifest["skipped"]``.
+    ``workers`` None picks the number of processes from the cores and the job size.
+    """
+    source = Path(source).expanduser()
+    out = Path(out).expanduser()
+    views = parse_choices(views, VIEWS, "view")
+    instants = parse_choices(instants, INSTANTS, "instant")
+    if not MIN_SIZE <= int(size) <= MAX_SIZE:
+        raise DataError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
+    size = int(size)
+    if format == "auto":
+        fmt = detect_format(source)
+    elif format in FORMATS:
+        fmt = format
+        if not source.exists():
+            raise DataError(f"{source}: no such file or folder")
+        if fmt == "hdf5" and not source.is_file():
+            raise DataError(f"{source}: --format hdf5 needs the HDF5 file, this is a folder")
+        if fmt != "hdf5" and not source.is_dir():
+            raise DataError(f"{source}: --format {fmt} needs the release folder, this is a file")
+    else:
+        raise DataError(f"unknown format {format!r} (use auto, {', '.join(FORMATS)})")
+    check_output(out, overwrite, protect=(source,))
+
+    listing = scan_source(source, fmt)
+    skipped = list(listing.notes)
+    patients = listing.patients
+    if fmt.startswith("camus"):
+        without = [p for p in patients if not camus.has_ground_truth(Path(p.ref))]
+        skipped += [{"patient": p.name, "reason": "no ground truth"} for p in without]
+        patients = [p for p in patients if p not in without]
+    if not patients:
+        raise DataError(f"{source}: no patients with ground truth found ({FORMAT_NAMES[fmt]})")
+    patients, split_source = _assign_splits(fmt, patients, seed, listing.split_source)
+
+    n = len(patients)
+    workers = default_workers(n) if workers is None else max(1, int(workers))
+    per_batch = max(1, min(8, n // max(1, workers * 4)))
+    staging = make_staging(out)
+    checksum: dict = {}
+
+    def compute_checksum() -> None:
+        try:
+            checksum.update(source_checksum(source, fmt, patients))
+        except OSError as exc:
+            checksum.update({"algorithm": "sha256", "error": str(exc)})
+
+    hasher = threading.Thread(target=compute_checksum, daemon=True)
+    try:
+        jobs = [_Job(tuple(patients[i:i + per_batch]), views, instants, size, str(staging))
+                for i in range(0, n, per_batch)]
+        results: list[_PatientResult] = []
+        progress(Progress("prepare", 0, n, FORMAT_NAMES[fmt]))
+        try:
+            for batch in run_batches(_run_job, jobs, workers=workers, initializer=_open_reader,
+                                     initargs=(str(source), fmt), should_stop=should_stop,
+                                     on_start=hasher.start):
+                results.extend(batch)
+                progress(Progress("prepare", len(results), n, batch[-1].name if batch else ""))
+        finally:
+            _close_reader()
+        hasher.join()
+
+        splits = {split: [] for split in SPLITS}
+        counts = {split: 0 for split in SPLITS}
+        label_values: set[int] = set()
+        info = {}
+        for result in sorted(results, key=lambda r: r.name):
+            if result.missing:  # the whole patient (no pairs) or some of its frames
+                skipped.append({"patient": result.name, "reason": "; ".join(result.missing)})
+            if result.pairs == 0:
+                continue
+            splits[result.split].append(result.name)
+            counts[result.split] += result.pairs
+            label_values |= result.label_values
+            if result.info:
+                info[result.name] = result.info
+        if not any(counts.values()):
+            raise DataError(f"{source}: no image/label pairs for views {', '.join(views)} and "
+                            f"instants {', '.join(instants)}")
+        manifest = build_manifest(
+            source={"path": str(source.resolve()), "format": fmt, "format_name": FORMAT_NAMES[fmt],
+                    "checksum": checksum, "split_source": split_source},
+            options={"views": list(views), "instants": list(instants), "size": size, "seed": seed},
+            splits=splits, counts=counts, label_values=sorted(label_values), skipped=skipped,
+            patient_info=info)
+        write_manifest(staging, manifest)
+        commit(staging, out, overwrite)
+    except BaseException:
+        discard(staging)
+        raise
+    return manifest

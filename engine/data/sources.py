@@ -1,0 +1,151 @@
+"""One interface over the three source layouts ``prepare`` reads.
+
+:func:`detect_format` names the layout; :func:`scan_source` lists the patients (with the
+source's own split where it has one); a :class:`FrameReader` (one per worker process)
+returns a patient's frames as uint8 image / label map pairs at their native size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..fileio import sha256_file
+from . import camus
+from .imaging import check_pair, to_uint8_image
+from .seed_hdf5 import FRAME_INDEX, SeedHdf5Reader, is_hdf5
+
+FORMATS = ("hdf5", "camus2019", "camus2023")
+FORMAT_NAMES = {"hdf5": "seed HDF5", "camus2019": "CAMUS 2019 release (.mhd)",
+                "camus2023": "CAMUS 2023 release (NIfTI)"}
+
+
+def detect_format(source: Path | str) -> str:
+    """``hdf5`` | ``camus2019`` | ``camus2023`` for the file or folder ``source``."""
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    if path.is_file():
+        if is_hdf5(path):
+            return "hdf5"
+        raise DataError(f"{path}: not an HDF5 file (a single-file source must be the seed's "
+                        "HDF5; CAMUS releases are folders)")
+    if camus.looks_like_2023(path):
+        return "camus2023"
+    if camus.looks_like_2019(path):
+        return "camus2019"
+    raise DataError(f"{path}: unknown layout (expected a seed HDF5 file, a CAMUS 2019 folder with "
+                    "training/ or testing/ holding patientNNNN/*.mhd, or a CAMUS 2023 folder with "
+                    "database_nifti/patientNNNN/*.nii.gz)")
+
+
+@dataclass(frozen=True)
+class SourcePatient:
+    name: str
+    split: str | None  # the source's own split; None: assign by seeded split
+    ref: str  # where the reader finds it: the HDF5 split group, or the patient folder
+
+
+@dataclass
+class SourceListing:
+    patients: list[SourcePatient]
+    split_source: str  # how splits were decided ("hdf5 groups", "split lists (...)", "none")
+    notes: list[dict] = field(default_factory=list)  # patients left out, with reasons
+
+
+def scan_source(path: Path, fmt: str) -> SourceListing:
+    if fmt == "hdf5":
+        with SeedHdf5Reader(path) as reader:
+            pairs = reader.patients()
+        names = [name for _, name in pairs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise DataError(f"{path}: patient {dupes[0]} appears in more than one split")
+        return SourceListing([SourcePatient(name, split, split) for split, name in pairs], "hdf5 groups")
+    if fmt == "camus2019":
+        found, how = camus.scan_2019(path)
+        return SourceListing([SourcePatient(p.name, p.split, str(p.folder)) for p in found], how)
+    if fmt == "camus2023":
+        found, how, unlisted = camus.scan_2023(path)
+        notes = [{"patient": name, "reason": "not named in any split list"} for name in unlisted]
+        return SourceListing([SourcePatient(p.name, p.split, str(p.folder)) for p in found], how, notes)
+    raise DataError(f"unknown source format {fmt!r} (use one of {', '.join(FORMATS)})")
+
+
+def source_checksum(path: Path, fmt: str, patients: list[SourcePatient]) -> dict:
+    """SHA-256 of the HDF5 file; for folders, of the listing (relative names and sizes)."""
+    if fmt == "hdf5":
+        return {"algorithm": "sha256", "of": "file", "value": sha256_file(path)}
+    digest = hashlib.sha256()
+    for patient in sorted(patients, key=lambda p: p.name):
+        folder = Path(patient.ref)
+        for entry in sorted(folder.iterdir()):
+            if entry.is_file():
+                digest.update(f"{patient.name}/{entry.name}\t{entry.stat().st_size}\n".encode())
+    return {"algorithm": "sha256", "of": "file listing (names and sizes)", "value": digest.hexdigest()}
+
+
+@dataclass
+class PatientFrames:
+    frames: list[tuple[str, str, np.ndarray, np.ndarray]]  # (view, instant, image, labels)
+    missing: list[str]  # why requested frames are absent ("no ground truth for 2CH ES", ...)
+    info: dict[str, dict[str, str]]  # per view cfg content (CAMUS)
+
+
+class FrameReader:
+    """Reads patients' frames from one source; keeps the HDF5 file open between calls."""
+
+    def __init__(self, path: Path | str, fmt: str) -> None:
+        self.path = Path(path)
+        self.fmt = fmt
+        self._hdf5: SeedHdf5Reader | None = None
+
+    def close(self) -> None:
+        if self._hdf5 is not None:
+            self._hdf5.close()
+            self._hdf5 = None
+
+    def read(self, patient: SourcePatient, views: tuple[str, ...], instants: tuple[str, ...]) -> PatientFrames:
+        if self.fmt == "hdf5":
+            return self._read_hdf5(patient, views, instants)
+        return self._read_camus(patient, views, instants)
+
+    def _read_hdf5(self, patient, views, instants) -> PatientFrames:
+        if self._hdf5 is None:
+            self._hdf5 = SeedHdf5Reader(self.path)
+        present = self._hdf5.views(patient.ref, patient.name)
+        frames, missing = [], []
+        for view in views:
+            if view not in present:
+                missing.append(f"no {view} group")
+                continue
+            images, labels = self._hdf5.read(patient.ref, patient.name, view)
+            for instant in instants:
+                k = FRAME_INDEX[instant]
+                frames.append((view, instant, images[k], labels[k]))
+        return PatientFrames(frames, missing, {})
+
+    def _read_camus(self, patient, views, instants) -> PatientFrames:
+        folder = Path(patient.ref)
+        frames, missing, info = [], [], {}
+        for view in views:
+            cfg = camus.read_cfg(folder / f"Info_{view}.cfg")
+            if cfg:
+                info[view] = cfg
+            for instant in instants:
+                gt_path = camus.find_frame(folder, patient.name, view, instant, gt=True)
+                if gt_path is None:
+                    missing.append(f"no ground truth for {view} {instant}")
+                    continue
+                image_path = camus.find_frame(folder, patient.name, view, instant, gt=False)
+                if image_path is None:
+                    raise DataError(f"{gt_path}: ground truth without its image "
+                                    f"({patient.name}_{view}_{instant} + .mhd/.nii.gz)")
+                image = to_uint8_image(camus.read_frame(image_path), str(image_path))
+                labels = check_pair(image, camus.read_frame(gt_path), str(gt_path))
+                frames.append((view, instant, image, labels))
+        return PatientFrames(frames, missing, info)

@@ -1,0 +1,91 @@
+"""Writing a dataset folder all at once: stage beside the target, rename at the end.
+
+A run that fails or is interrupted leaves at most a hidden ``.<name>.*.partial`` folder,
+never something that looks like a finished dataset; an existing dataset is replaced only
+with ``overwrite`` and only if it is one (has a manifest), so a typo cannot wipe a folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import DataError
+from ..fileio import describe_os_error
+from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def make_public(path: Path, directory: bool = False) -> None:
+    """Give a temp-file-made path the permissions a plain create would (mkstemp/mkdtemp
+    make them private to the owner)."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
+def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = ()) -> None:
+    """Refuse an output that would overwrite something without permission (before any work)."""
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise DataError(f"{out}: already exists and is not empty (use --overwrite to replace "
+                            "a prepared dataset)")
+        if not (out / MANIFEST_NAME).is_file():
+            raise DataError(f"{out}: is not a prepared dataset (no {MANIFEST_NAME}); refusing to "
+                            "replace it, choose another output folder")
+        resolved = out.resolve()
+        for path in protect:
+            if resolved == path.resolve() or resolved in path.resolve().parents:
+                raise DataError(f"{out}: replacing it would delete the source {path}")
+
+
+def make_staging(out: Path) -> Path:
+    """A fresh hidden folder beside ``out`` with the split/img|label tree."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        make_public(staging, directory=True)
+    except OSError as exc:
+        raise DataError(describe_os_error(exc, out)) from None
+    try:
+        for split in SPLITS:
+            (staging / split / IMAGE_DIR).mkdir(parents=True)
+            (staging / split / LABEL_DIR).mkdir(parents=True)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DataError(describe_os_error(exc, out)) from None
+    return staging
+
+
+def commit(staging: Path, out: Path, overwrite: bool) -> None:
+    """Move the finished ``staging`` folder to ``out`` (replacing a dataset if allowed)."""
+    old = None
+    try:
+        if out.is_dir():
+            if any(out.iterdir()):
+                if not overwrite:  # appeared while we worked
+                    raise DataError(f"{out}: already exists and is not empty (use --overwrite)")
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+                os.replace(out, old / "dataset")
+            else:
+                out.rmdir()
+        os.replace(staging, out)
+    except OSError as exc:
+        if old is not None and not out.exists():  # put the previous dataset back
+            os.replace(old / "dataset", out)
+        raise DataError(describe_os_error(exc, out)) from None
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(staging: Path | None) -> None:
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)

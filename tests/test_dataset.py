@@ -1,0 +1,189 @@
+"""``PairedDataset``: tensors, augmentation that keeps image and mask aligned, validation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine.data.dataset import PairedDataset
+from engine.errors import DataError
+
+SIZE = 64
+
+
+def shade(labels: np.ndarray) -> np.ndarray:
+    """An image whose grey level encodes the label: alignment is checkable after warping."""
+    return np.array([10, 80, 160, 240], dtype=np.uint8)[labels]
+
+
+def blocky_labels(seed: int, size: int = SIZE) -> np.ndarray:
+    """Large rectangles of each class, asymmetric left/right and top/bottom."""
+    labels = np.zeros((size, size), dtype=np.uint8)
+    rng = np.random.default_rng(seed)
+    q = size // 4
+    labels[q:2 * q, q // 2:2 * q] = 1  # left
+    labels[2 * q:3 * q, q:3 * q] = 2
+    labels[3 * q:, 2 * q + rng.integers(0, 4):] = 3  # right
+    return labels
+
+
+def write_pair(root, split, stem, image, labels):
+    for sub, array in (("img", image), ("label", labels)):
+        folder = root / split / sub
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array).save(folder / f"{stem}.png")
+
+
+@pytest.fixture
+def dataset_root(tmp_path):
+    root = tmp_path / "data"
+    for i in range(4):
+        labels = blocky_labels(i)
+        write_pair(root, "train", f"patient{i:04d}_4CH_ED", shade(labels), labels)
+    (root / "valid" / "img").mkdir(parents=True)
+    (root / "valid" / "label").mkdir(parents=True)
+    return root
+
+
+def test_items_shapes_ranges_and_values(dataset_root):
+    data = PairedDataset(dataset_root, "train")
+    assert len(data) == 4 and data.manifest is None
+    item = data[1]
+    assert set(item) == {"label", "label_ids", "image", "stem"}
+    assert item["stem"] == "patient0001_4CH_ED"
+    assert item["label"].shape == (4, SIZE, SIZE) and item["label"].dtype == torch.float32
+    assert item["label_ids"].shape == (SIZE, SIZE) and item["label_ids"].dtype == torch.int64
+    assert item["image"].shape == (1, SIZE, SIZE) and item["image"].dtype == torch.float32
+    assert torch.equal(item["label"].sum(0), torch.ones(SIZE, SIZE))
+    assert torch.equal(item["label"].argmax(0), item["label_ids"])
+    labels = blocky_labels(1)
+    assert np.array_equal(item["label_ids"].numpy(), labels)
+    expected = shade(labels).astype(np.float32) / 127.5 - 1.0
+    assert torch.allclose(item["image"][0], torch.from_numpy(expected), atol=1e-6)
+    assert item["image"].min() >= -1.0 and item["image"].max() <= 1.0
+    batch = next(iter(torch.utils.data.DataLoader(data, batch_size=2)))
+    assert batch["label"].shape == (2, 4, SIZE, SIZE) and batch["stem"] == list(data.stems[:2])
+    assert len(PairedDataset(dataset_root, "valid")) == 0
+
+
+def test_resizing_on_load(dataset_root):
+    item = PairedDataset(dataset_root, "train", size=32)[0]
+    assert item["image"].shape == (1, 32, 32) and item["label_ids"].shape == (32, 32)
+    assert set(item["label_ids"].unique().tolist()) == {0, 1, 2, 3}
+
+
+def test_augmentation_keeps_image_and_mask_aligned(dataset_root):
+    data = PairedDataset(dataset_root, "train", augment=True, seed=7)
+    changed = 0
+    for epoch in range(3):
+        data.set_epoch(epoch)
+        for i in range(len(data)):
+            item = data[i]
+            ids = item["label_ids"]
+            assert set(ids.unique().tolist()) <= {0, 1, 2, 3}  # nearest: no new values
+            changed += int(not torch.equal(ids, torch.from_numpy(blocky_labels(i).astype(np.int64))))
+            image = (item["image"][0] + 1.0) / 2.0
+            # inside each class (away from edges) the image has one grey level: the one
+            # the shading gave that class, after the gain/gamma of this draw
+            levels = []
+            for k in range(4):
+                inner = ids == k
+                for shift in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+                    inner = inner & torch.roll(ids == k, shift, (0, 1))
+                values = image[inner]
+                assert values.numel() > 20
+                if k > 0:  # background also holds the black padding brought in by the warp
+                    assert values.std() < 0.02, (epoch, i, k, float(values.std()))
+                levels.append(float(values.median()))
+            assert levels == sorted(levels) and levels[3] - levels[1] > 0.2
+    assert changed >= 10  # the geometry does change
+
+
+def test_augmentation_is_deterministic_and_follows_the_epoch(dataset_root):
+    a = PairedDataset(dataset_root, "train", augment=True, seed=1)
+    b = PairedDataset(dataset_root, "train", augment=True, seed=1)
+    c = PairedDataset(dataset_root, "train", augment=True, seed=2)
+    assert torch.equal(a[2]["image"], b[2]["image"])
+    assert not torch.equal(a[2]["image"], c[2]["image"])
+    first = a[2]["image"]
+    a.set_epoch(1)
+    assert not torch.equal(first, a[2]["image"])
+    a.set_epoch(0)
+    assert torch.equal(first, a[2]["image"])
+
+
+def test_no_left_right_flip_by_default(dataset_root):
+    data = PairedDataset(dataset_root, "train", augment=True, seed=0)
+    for epoch in range(8):
+        data.set_epoch(epoch)
+        ids = data[0]["label_ids"]
+        xs_cavity = torch.nonzero(ids == 1)[:, 1].float().mean()
+        xs_atrium = torch.nonzero(ids == 3)[:, 1].float().mean()
+        assert xs_cavity < xs_atrium  # the left block stays left of the right one
+    flipped = PairedDataset(dataset_root, "train", augment=True, seed=0, hflip=True)
+    sides = set()
+    for epoch in range(12):
+        flipped.set_epoch(epoch)
+        ids = flipped[0]["label_ids"]
+        sides.add(bool(torch.nonzero(ids == 1)[:, 1].float().mean() < torch.nonzero(ids == 3)[:, 1].float().mean()))
+    assert sides == {True, False}
+
+
+def test_validation_lists_every_offending_file(tmp_path):
+    root = tmp_path / "data"
+    good = blocky_labels(0)
+    write_pair(root, "train", "ok", shade(good), good)
+    write_pair(root, "train", "orphan_image", shade(good), good)
+    (root / "train" / "label" / "orphan_image.png").unlink()
+    write_pair(root, "train", "orphan_label", shade(good), good)
+    (root / "train" / "img" / "orphan_label.png").unlink()
+    write_pair(root, "train", "small_mask", shade(good), good[:40, :40].copy())
+    bad = good.copy()
+    bad[0, 0] = 7
+    write_pair(root, "train", "bad_values", shade(good), bad)
+    (root / "train" / "img" / "broken.png").write_bytes(b"not a png")
+    Image.fromarray(good).save(root / "train" / "label" / "broken.png")
+    with pytest.raises(DataError) as info:
+        PairedDataset(root, "train")
+    message = str(info.value)
+    assert "\n" not in message and "5 bad pair(s)" in message
+    for fragment in ("img/orphan_image.png: no label map", "label/orphan_label.png: no image",
+                     "label/small_mask.png: size 40x40 differs", "label/bad_values.png: values 7",
+                     "img/broken.png: unreadable"):
+        assert fragment in message, fragment
+    assert "ok.png" not in message
+
+
+def test_folder_problems(tmp_path, dataset_root):
+    with pytest.raises(DataError, match="no such folder"):
+        PairedDataset(tmp_path / "nothing")
+    with pytest.raises(DataError, match="no test/img and test/label"):
+        PairedDataset(dataset_root, "test")
+    with pytest.raises(DataError, match="unknown split"):
+        PairedDataset(dataset_root, "training")
+    big = blocky_labels(0, 96)
+    write_pair(dataset_root, "train", "bigger", shade(big), big)
+    with pytest.raises(DataError, match="different sizes"):
+        PairedDataset(dataset_root, "train")
+    assert len(PairedDataset(dataset_root, "train", size=SIZE)) == 5
+    (dataset_root / "manifest.json").write_text("{ broken")
+    with pytest.raises(DataError, match="unreadable manifest"):
+        PairedDataset(dataset_root, "train", size=SIZE)
+
+
+def test_prepared_phantom_with_manifest(tmp_path):
+    from engine.data.phantom import write_phantom
+
+    write_phantom(tmp_path / "ph", count=3, size=48, seed=0, views="4CH", phases="ED")
+    data = PairedDataset(tmp_path / "ph", "train")
+    assert data.manifest["kind"] == "cardigan-prepared-dataset"
+    assert json.loads((tmp_path / "ph" / "manifest.json").read_text())["counts"]["train"] == len(data)
+    item = data[0]
+    assert item["image"].shape == (1, 48, 48)
+    blood = item["image"][0][item["label_ids"] == 1].mean()
+    myo = item["image"][0][item["label_ids"] == 2].mean()
+    assert myo > blood + 0.3

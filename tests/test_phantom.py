@@ -1,0 +1,119 @@
+"""``phantom``: generated patients in the prepared layout or the seed's HDF5 layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.cli.main import main
+from engine.data.manifest import read_manifest
+from engine.data.phantom import phantom_pair, write_phantom
+from engine.data.prepare import prepare_dataset
+from engine.errors import DataError
+from engine.progress import Cancelled
+from engine.simulator import sector_mask
+
+
+def read(path):
+    return np.asarray(Image.open(path))
+
+
+def test_folders_layout_content_and_splits(tmp_path):
+    events = []
+    manifest = write_phantom(tmp_path / "ph", count=6, size=64, seed=3, progress=events.append)
+    out = tmp_path / "ph"
+    assert read_manifest(out)["counts"] == manifest["counts"]
+    assert sum(manifest["counts"].values()) == 6 * 4
+    assert [len(manifest["splits"][s]) for s in ("train", "valid", "test")] == [4, 1, 1]
+    members = [set(manifest["splits"][s]) for s in ("train", "valid", "test")]
+    assert not (members[0] & members[1] or members[0] & members[2] or members[1] & members[2])
+    assert manifest["label_values"] == [0, 1, 2, 3]
+    assert events[-1].done == events[-1].total == 6
+    fan = sector_mask(64, 64)
+    for split in ("train", "valid", "test"):
+        for patient in manifest["splits"][split]:
+            index = int(patient[len("patient"):]) - 1
+            for view in ("2CH", "4CH"):
+                for phase in ("ED", "ES"):
+                    stem = f"{patient}_{view}_{phase}"
+                    image = read(out / split / "img" / f"{stem}.png")
+                    labels = read(out / split / "label" / f"{stem}.png")
+                    want_image, want_labels = phantom_pair(3, index, view, phase, 64)
+                    assert np.array_equal(labels, want_labels)
+                    assert np.array_equal(image, want_image)
+                    assert not image[~fan].any()
+
+
+def test_same_data_with_any_number_of_workers_and_seed_matters(tmp_path):
+    write_phantom(tmp_path / "a", count=4, size=48, seed=1, workers=1, views="4CH")
+    write_phantom(tmp_path / "b", count=4, size=48, seed=1, workers=2, views="4CH")
+    write_phantom(tmp_path / "c", count=4, size=48, seed=2, workers=1, views="4CH")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.png"))
+    assert len(files) == 4 * 2 * 2
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    differing = [f for f in files if (tmp_path / "c" / f).is_file()
+                 and (tmp_path / "a" / f).read_bytes() != (tmp_path / "c" / f).read_bytes()]
+    assert differing
+
+
+def test_hdf5_layout_round_trips_through_prepare(tmp_path):
+    import h5py
+
+    manifest = write_phantom(tmp_path / "ph.hdf5", count=5, size=64, seed=0, format="hdf5")
+    assert manifest["output"]["path"] == str((tmp_path / "ph.hdf5").resolve())
+    with h5py.File(tmp_path / "ph.hdf5", "r") as f:
+        assert set(f.keys()) == {"train", "valid", "test"}
+        group = f["train"][manifest["splits"]["train"][0]]["4CH"]
+        assert group["im"].shape == (2, 64, 64, 1) and group["im"].dtype == np.float32
+        assert group["gt"].shape == (2, 64, 64) and group["gt"].dtype == np.uint8
+        assert 0.0 <= group["im"][()].min() and group["im"][()].max() <= 1.0
+    prepared = prepare_dataset(tmp_path / "ph.hdf5", tmp_path / "prep", size=64)
+    assert prepared["splits"] == manifest["splits"]
+    patient = manifest["splits"]["valid"][0]
+    index = int(patient[len("patient"):]) - 1
+    for view in ("2CH", "4CH"):
+        for k, phase in enumerate(("ED", "ES")):  # index 0 = ED, 1 = ES
+            image, labels = phantom_pair(0, index, view, phase, 64)
+            stem = f"{patient}_{view}_{phase}"
+            assert np.array_equal(read(tmp_path / "prep" / "valid" / "img" / f"{stem}.png"), image)
+            assert np.array_equal(read(tmp_path / "prep" / "valid" / "label" / f"{stem}.png"), labels)
+
+
+def test_hdf5_into_a_folder_and_refusals(tmp_path):
+    manifest = write_phantom(tmp_path, count=1, size=32, format="hdf5")
+    assert (tmp_path / "phantom.hdf5").is_file()
+    assert manifest["counts"] == {"train": 4, "valid": 0, "test": 0}
+    with pytest.raises(DataError, match="already exists"):
+        write_phantom(tmp_path / "phantom.hdf5", count=1, size=32, format="hdf5")
+    with pytest.raises(DataError, match="both phases"):
+        write_phantom(tmp_path / "x.hdf5", count=1, size=32, format="hdf5", phases="ED")
+    with pytest.raises(DataError, match="count"):
+        write_phantom(tmp_path / "y", count=0)
+    with pytest.raises(DataError, match="unknown phase"):
+        write_phantom(tmp_path / "y", count=1, phases="MD")
+
+
+def test_cancelled_phantom_leaves_nothing(tmp_path):
+    with pytest.raises(Cancelled):
+        write_phantom(tmp_path / "ph", count=12, size=32, workers=1, should_stop=lambda: True)
+    with pytest.raises(Cancelled):
+        write_phantom(tmp_path / "ph.hdf5", count=12, size=32, format="hdf5", should_stop=lambda: True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_cli_phantom(tmp_path, capsys):
+    rc = main(["phantom", "--out", str(tmp_path / "ph"), "--count", "2", "--size", "32",
+               "--views", "2CH", "--phases", "ES"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "ph" / "train" / "img").iterdir()) == \
+        ["patient0001_2CH_ES.png", "patient0002_2CH_ES.png"]
+    rc = main(["phantom", "--out", str(tmp_path / "ph"), "--count", "2", "--size", "32"])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.strip().startswith("cardigan: error:") and "already exists" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as exit_info:
+        main(["phantom", "--help"])
+    assert exit_info.value.code == 0
+    assert "--format {folders,hdf5}" in capsys.readouterr().out

@@ -1,0 +1,229 @@
+"""``prepare`` refuses bad sources and outputs with one clear line and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.cli.main import main
+from engine.data.prepare import detect_format, prepare_dataset
+from engine.errors import CardiganError, DataError, MaskError
+from engine.progress import Cancelled
+from test_prepare import SEED_SPLITS, build_camus2019, build_seed_hdf5, names
+
+
+def leftovers(folder: Path, name: str = "out") -> list[str]:
+    """Anything a run left beside its output (staging folders, temp files)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{name}"))
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    rc = main(["prepare", *args])
+    err = capsys.readouterr().err
+    return rc, err
+
+
+def assert_one_line_error(rc: int, err: str, *fragments: str) -> None:
+    assert rc == 1
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("cardigan: error: ")
+    for fragment in fragments:
+        assert fragment in last, (fragment, last)
+
+
+def test_not_an_hdf5_file(tmp_path, capsys):
+    source = tmp_path / "notes.hdf5"
+    source.write_text("this is not HDF5\n" * 100)
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "not an HDF5 file")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def test_truncated_hdf5(tmp_path, capsys):
+    source = build_seed_hdf5(tmp_path / "camus.hdf5", SEED_SPLITS)
+    data = source.read_bytes()
+    source.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(DataError, match="truncated"):
+        prepare_dataset(source, tmp_path / "out")
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, str(source))
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def test_hdf5_without_the_seed_layout(tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f.create_dataset("images", data=np.zeros((3, 8, 8)))
+    with pytest.raises(DataError, match="not the seed's HDF5 layout"):
+        prepare_dataset(tmp_path / "other.h5", tmp_path / "out")
+
+
+def test_unknown_folder_layout(tmp_path, capsys):
+    source = tmp_path / "src"
+    (source / "pictures").mkdir(parents=True)
+    (source / "pictures" / "a.png").write_bytes(b"\x89PNG")
+    with pytest.raises(DataError, match="unknown layout"):
+        detect_format(source)
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "unknown layout")
+    rc, err = run_cli(capsys, "--source", str(tmp_path / "missing"), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "no such file or folder")
+
+
+def test_forced_format_that_does_not_fit(tmp_path):
+    hdf5 = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    camus = build_camus2019(tmp_path / "camus", names(1, 2))
+    with pytest.raises(DataError, match="needs the release folder"):
+        prepare_dataset(hdf5, tmp_path / "out", format="camus2019")
+    with pytest.raises(DataError, match="needs the HDF5 file"):
+        prepare_dataset(camus, tmp_path / "out", format="hdf5")
+    with pytest.raises(DataError, match="no patients"):
+        prepare_dataset(camus, tmp_path / "out", format="camus2023")
+    assert leftovers(tmp_path) == []
+
+
+def test_mismatched_image_and_mask_sizes(tmp_path, capsys):
+    def shrink_gt(split, name, view, im, gt):
+        return im, gt[:, :60] if name == "patient0006" else gt
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS, tamper=shrink_gt)
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "mismatched sizes", "patient0006")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+    def crop(name, view, instant, image, labels):
+        return image, labels[:-2] if name == "patient0002" and instant == "ES" else labels
+
+    camus = build_camus2019(tmp_path / "camus", names(1, 3), tamper=crop)
+    with pytest.raises(DataError, match=r"patient0002_2CH_ES_gt\.mhd: mismatched sizes, image 72x94 but label map 72x92"):
+        prepare_dataset(camus, tmp_path / "out2")
+    assert leftovers(tmp_path, "out2") == []
+
+
+def test_label_values_outside_the_table(tmp_path, capsys):
+    def bad(split, name, view, im, gt):
+        if name == "patient0003" and view == "4CH":
+            gt = gt.copy()
+            gt[1, 0, 0] = 5
+        return im, gt
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS, tamper=bad)
+    with pytest.raises(MaskError, match=r"patient0003/4CH/gt: values 5 are not labels"):
+        prepare_dataset(source, tmp_path / "out", workers=2)
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "values 5")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+    def bad_camus(name, view, instant, image, labels):
+        return image, np.where(labels == 3, 9, labels).astype(np.uint8) if name == "patient0002" else labels
+
+    camus = build_camus2019(tmp_path / "camus", names(1, 2), tamper=bad_camus)
+    with pytest.raises(MaskError, match=r"patient0002_.*_gt\.mhd: values 9"):
+        prepare_dataset(camus, tmp_path / "out")
+
+
+def test_unwritable_output(tmp_path, capsys):
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(blocker / "out"))
+    assert_one_line_error(rc, err, str(blocker))
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(blocker))
+    assert_one_line_error(rc, err, "not a folder")
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
+def test_read_only_parent(tmp_path, capsys):
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o500)
+    try:
+        rc, err = run_cli(capsys, "--source", str(source), "--out", str(parent / "out"))
+        assert_one_line_error(rc, err, "not writable")
+    finally:
+        parent.chmod(0o700)
+
+
+def test_existing_output_needs_overwrite_and_must_be_a_dataset(tmp_path, capsys):
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    out = tmp_path / "out"
+    prepare_dataset(source, out, size=32, instants="ED")
+    before = sorted(p.name for p in (out / "train" / "img").iterdir())
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(out), "--size", "32")
+    assert_one_line_error(rc, err, "already exists", "--overwrite")
+    assert sorted(p.name for p in (out / "train" / "img").iterdir()) == before
+
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(out), "--size", "32",
+                      "--instants", "ES", "--overwrite")
+    assert rc == 0, err
+    assert all(name.endswith("_ES.png") for name in os.listdir(out / "train" / "img"))
+    assert leftovers(tmp_path) == []
+
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("do not delete")
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(precious), "--overwrite")
+    assert_one_line_error(rc, err, "not a prepared dataset")
+    assert (precious / "thesis.tex").read_text() == "do not delete"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert prepare_dataset(source, empty, size=32)["counts"]["train"] == 16
+
+
+def test_interrupted_run_leaves_no_dataset(tmp_path):
+    splits = {"train": names(1, 12), "valid": names(20, 2), "test": names(30, 2)}
+    source = build_seed_hdf5(tmp_path / "s.hdf5", splits)
+    for workers in (1, 2):
+        seen = []
+        with pytest.raises(Cancelled):
+            prepare_dataset(source, tmp_path / "out", size=32, workers=workers,
+                            progress=seen.append, should_stop=lambda: len(seen) >= 2)
+        assert not (tmp_path / "out").exists()
+        assert leftovers(tmp_path) == []
+
+    # an interrupted --overwrite keeps the previous dataset whole
+    prepare_dataset(source, tmp_path / "out", size=32, instants="ED")
+    with pytest.raises(Cancelled):
+        prepare_dataset(source, tmp_path / "out", size=48, overwrite=True, should_stop=lambda: True)
+    assert (tmp_path / "out" / "manifest.json").is_file()
+    assert len(os.listdir(tmp_path / "out" / "train" / "img")) == 12 * 2
+    assert leftovers(tmp_path) == []
+
+
+def test_bad_options(tmp_path, capsys):
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "o"), "--views", "3CH")
+    assert_one_line_error(rc, err, "unknown view '3CH'")
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "o"), "--size", "8")
+    assert_one_line_error(rc, err, "size must be between")
+    with pytest.raises(CardiganError, match="unknown format"):
+        prepare_dataset(source, tmp_path / "o", format="dicom")
+    assert not (tmp_path / "o").exists()
+
+
+def test_image_values_outside_the_expected_range(tmp_path):
+    def brighten(split, name, view, im, gt):
+        if name == "patient0002":
+            im = im.copy()
+            im[0, 0, 0] = 1.5
+        if name == "patient0006":
+            im = im.copy()
+            im[1, 3, 3] = np.nan
+        return im, gt
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", {"train": names(1, 2)}, tamper=brighten)
+    with pytest.raises(DataError, match=r"patient0002/2CH/im: float image values must lie in \[0, 1\]"):
+        prepare_dataset(source, tmp_path / "out")
+    source = build_seed_hdf5(tmp_path / "t.hdf5", {"test": names(6, 1)}, tamper=brighten)
+    with pytest.raises(DataError, match="NaN"):
+        prepare_dataset(source, tmp_path / "out")
+    assert leftovers(tmp_path) == []
