@@ -17,6 +17,7 @@ COMMANDS = (
     ("train", "engine.cli.train"),
     ("prepare", "engine.cli.prepare"),
     ("phantom", "engine.cli.phantom"),
+    ("export", "engine.cli.export"),
     ("evaluate", "engine.cli.evaluate"),
     ("bench", "engine.cli.bench"),
 )

@@ -1,0 +1,165 @@
+"""``export_dataset``: synthetic image/mask pairs in bulk, written whole or not at all."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
+from ..data.manifest import build_manifest, write_manifest
+from ..data.staging import check_output, commit, discard, make_staging
+from ..errors import DataError
+from ..fileio import sha256_file
+from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from ..synthesizer import Synthesizer, to_uint8
+from .sources import PatientMasks, folder_masks, random_patients
+from .writers import WRITERS
+
+EXPORT_FORMATS = tuple(WRITERS)
+MAX_RANDOM = 1_000_000
+
+
+def variant_name(name: str, patient: str, variation: int) -> tuple[str, str]:
+    """(stem, patient) of variation ``variation`` (0 keeps the original names)."""
+    if variation == 0:
+        return name, patient
+    new_patient = f"{patient}_v{variation + 1}"
+    parsed = parse_stem(name)
+    if parsed:
+        return make_stem(new_patient, parsed[1], parsed[2]), new_patient
+    return f"{name}_v{variation + 1}", new_patient
+
+
+def model_identity(synth: Synthesizer) -> dict:
+    path = getattr(synth.model, "path", None)
+    return {"name": synth.model.name, "kind": synth.model.kind,
+            "path": str(path) if path else None,
+            "sha256": sha256_file(path) if path else None}
+
+
+def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
+                   variations: int = 1, format: str = "png", seed: int = 0, size: int = 256,
+                   device: str = "auto", overwrite: bool = False,
+                   progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> dict:
+    """Synthesize images for generated (``random`` patients) or given (``masks`` folder) label
+    maps, ``variations`` images per map, and write them to ``out`` in ``format``.
+
+    Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
+    output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
+    unless ``overwrite``. Returns the manifest (also written as ``out/manifest.json``), which
+    records for every pair the model checksum, the seed and the source mask.
+    """
+    out = Path(out).expanduser()
+    if format not in WRITERS:
+        raise DataError(f"unknown export format {format!r} (use {', '.join(WRITERS)})")
+    if (masks is None) == (random is None):
+        raise DataError("give either a masks folder or a number of random patients")
+    if random is not None and not 1 <= int(random) <= MAX_RANDOM:
+        raise DataError(f"--random must be between 1 and {MAX_RANDOM}")
+    if not 1 <= int(variations) <= 1000:
+        raise DataError("--variations must be between 1 and 1000")
+    check_output(out, overwrite, protect=(Path(masks),) if masks is not None else ())
+    synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
+    if masks is not None:
+        patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks))
+        names = [p.patient for p in patients]
+        for item in (item for p in patients for item in p.items):
+            problem = synth.model.check_input_size(*item.labels.shape)
+            if problem:
+                raise DataError(f"{item.source}: {problem}")
+    else:
+        problem = synth.model.check_input_size(size, size)
+        if problem:
+            raise DataError(f"--size {size}: {problem}")
+        names = [patient_name(i + 1, int(random)) for i in range(int(random))]
+        patients = random_patients(int(random), size, seed)
+    split_of = {name: split for split, members in split_patients(names, seed).items() for name in members}
+
+    staging = make_staging(out)
+    try:
+        if format != "png":
+            for split in SPLITS:
+                shutil.rmtree(staging / split)
+        writer = WRITERS[format](staging)
+        try:
+            if isinstance(patients, list):
+                writer.check(patients)
+            manifest = _write_all(synth, writer, patients, split_of, int(variations), seed,
+                                  len(names), progress, should_stop)
+        except BaseException:
+            writer.close({}, failed=True)
+            raise
+        writer.close(manifest["splits"], failed=False)
+        manifest["output"] = {"format": format, "path": str(out.resolve())}
+        manifest["source"]["model"] = model_identity(synth)
+        manifest["options"] = {"format": format, "variations": int(variations), "seed": seed,
+                               "masks": str(masks) if masks is not None else None,
+                               "random": random, "size": size if random is not None else None}
+        write_manifest(staging, manifest)
+        commit(staging, out, overwrite)
+    except BaseException:
+        discard(staging)
+        raise
+    return manifest
+
+
+def _write_all(synth, writer, patients, split_of, variations, seed, total, progress, should_stop) -> dict:
+    splits = {split: [] for split in SPLITS}
+    counts = {split: 0 for split in SPLITS}
+    values: set[int] = set()
+    pairs = []
+    progress(Progress("export", 0, total))
+    for index, patient in enumerate(patients):
+        split = split_of[patient.patient]
+        masks = [item.labels for item in patient.items]
+        for variation in range(variations):
+            if should_stop():
+                raise Cancelled()
+            base = seed * 1_000_003 + index * 1000 + variation * 16
+            groups = _group_by_shape(masks)
+            images: list[np.ndarray | None] = [None] * len(masks)
+            for indices in groups:
+                outputs = synth.synthesize(np.stack([masks[i] for i in indices]), seed=base + indices[0])
+                for i, output in zip(indices, outputs):
+                    images[i] = to_uint8(output)
+            written = []
+            new_patient = patient.patient
+            for i, item in enumerate(patient.items):
+                stem, new_patient = variant_name(item.name, patient.patient, variation)
+                written.append((stem, images[i], item.labels, item.view, item.instant))
+                pairs.append({"stem": stem, "split": split, "seed": base + i, "variation": variation + 1,
+                              "source_mask": item.source})
+                values.update(np.flatnonzero(np.bincount(item.labels.ravel(), minlength=4)).tolist())
+            writer.write(split, new_patient, written)
+            splits[split].append(new_patient)
+            counts[split] += len(written)
+        progress(Progress("export", index + 1, total, patient.patient))
+    manifest = build_manifest(source={"path": None, "format": "export", "format_name": "synthetic export"},
+                              options={}, splits=splits, counts=counts, label_values=sorted(values))
+    manifest["pairs"] = pairs
+    return manifest
+
+
+def _group_by_shape(masks: list[np.ndarray]) -> list[list[int]]:
+    """Indices of masks grouped by shape, so each group is one synthesis batch.
+
+    Batch item j uses seed ``base + first index + j``; for same-shape groups of consecutive
+    masks that is ``base + i`` for mask i, as the manifest records.
+    """
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, mask in enumerate(masks):
+        groups.setdefault(mask.shape, []).append(i)
+    out = []
+    for indices in groups.values():  # split into runs of consecutive indices
+        run = [indices[0]]
+        for i in indices[1:]:
+            if i == run[-1] + 1:
+                run.append(i)
+            else:
+                out.append(run)
+                run = [i]
+        out.append(run)
+    return out

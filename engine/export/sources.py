@@ -1,0 +1,83 @@
+"""Mask sources for batch export, yielding one patient's masks at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..anatomy import PHASES, VIEWS, make_mask, random_patient
+from ..data.layout import parse_stem, patient_name
+from ..data.phantom import derive_seed
+from ..errors import DataError, MaskError
+from ..maskio import CAMUS_SUFFIXES, read_label_map
+
+
+@dataclass
+class MaskItem:
+    """One label map: its output name, (view, instant) when known, and where it came from."""
+
+    name: str
+    labels: np.ndarray
+    source: str
+    view: str | None = None
+    instant: str | None = None
+
+
+@dataclass
+class PatientMasks:
+    patient: str
+    items: list[MaskItem] = field(default_factory=list)
+
+
+def random_patients(count: int, size: int, seed: int) -> Iterator[PatientMasks]:
+    """``count`` generated patients, each with 2CH and 4CH masks at ED and ES."""
+    for index in range(count):
+        name = patient_name(index + 1, count)
+        anatomy = random_patient(derive_seed(seed, "export", index))
+        items = [MaskItem(f"{name}_{view}_{phase}", make_mask(anatomy, view, phase, size),
+                          f"generated:patient_seed={derive_seed(seed, 'export', index)}", view, phase)
+                 for view in VIEWS for phase in PHASES]
+        yield PatientMasks(name, items)
+
+
+def mask_stem(path: Path) -> str:
+    name = path.name
+    for suffix in CAMUS_SUFFIXES + (".png",):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name[:-3] if name.endswith("_gt") else name
+
+
+def folder_masks(folder: Path) -> list[PatientMasks]:
+    """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
+
+    Names of the form ``<patient>_<2CH|4CH>_<ED|ES>`` group into patients; any other name is a
+    patient of its own. All files are read and checked first; the error lists the bad ones.
+    """
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder of masks")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.name.lower().endswith((".png",) + CAMUS_SUFFIXES))
+    if not files:
+        raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz) in this folder")
+    patients: dict[str, PatientMasks] = {}
+    problems = []
+    for path in files:
+        try:
+            labels = read_label_map(path)
+        except MaskError as exc:
+            problems.append(str(exc))
+            continue
+        stem = mask_stem(path)
+        parsed = parse_stem(stem)
+        patient, view, instant = parsed if parsed else (stem, None, None)
+        patients.setdefault(patient, PatientMasks(patient)).items.append(
+            MaskItem(stem, labels, str(path), view, instant))
+    if problems:
+        shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
+        raise DataError(f"{folder}: {len(problems)} unusable mask(s): {shown}")
+    return list(patients.values())

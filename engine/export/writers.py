@@ -1,0 +1,99 @@
+"""Output layouts for exported pairs. Each writer works inside a staging folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..anatomy import PHASES
+from ..data.camus import write_2023_patient, write_2023_split_lists
+from ..data.imaging import save_png
+from ..data.layout import SPLITS, image_path, label_path
+from ..data.seed_hdf5 import SeedHdf5Writer
+from ..errors import DataError
+from .sources import PatientMasks
+
+HDF5_NAME = "synthetic.hdf5"
+
+
+class PngWriter:
+    """The prepared layout (DESIGN §4): ``<split>/img|label/<stem>.png``."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+
+    def check(self, patients: list[PatientMasks]) -> None:
+        pass
+
+    def write(self, split: str, patient: str, pairs: list[tuple[str, np.ndarray, np.ndarray, str | None, str | None]]) -> None:
+        for stem, image, labels, _, _ in pairs:
+            save_png(image_path(self.staging, split, stem), image)
+            save_png(label_path(self.staging, split, stem), labels)
+
+    def close(self, splits: dict[str, list[str]], failed: bool) -> None:
+        pass
+
+
+def require_named(patients: list[PatientMasks], what: str, both_phases: bool) -> None:
+    """Refuse masks whose names do not say patient, view and phase (or lack a phase)."""
+    bad = [item.source for p in patients for item in p.items if item.view is None]
+    if bad:
+        raise DataError(f"{what} export needs masks named <patient>_<2CH|4CH>_<ED|ES>; not so: "
+                        + ", ".join(Path(b).name for b in bad[:4]) + (" ..." if len(bad) > 4 else ""))
+    if both_phases:
+        for patient in patients:
+            for view in {item.view for item in patient.items}:
+                have = {item.instant for item in patient.items if item.view == view}
+                if have != set(PHASES):
+                    raise DataError(f"{what} export needs both ED and ES for each view: "
+                                    f"{patient.patient} {view} has only {', '.join(sorted(have))}")
+
+
+class Hdf5Writer:
+    """The seed's HDF5 layout in ``<out>/synthetic.hdf5`` (all three splits present)."""
+
+    def __init__(self, staging: Path) -> None:
+        self.writer = SeedHdf5Writer(staging / HDF5_NAME)
+        self.writer.__enter__()
+
+    def check(self, patients: list[PatientMasks]) -> None:
+        require_named(patients, "HDF5", both_phases=True)
+
+    def write(self, split: str, patient: str, pairs) -> None:
+        by_view: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+        for _, image, labels, view, instant in pairs:
+            by_view.setdefault(view, {})[instant] = (image, labels)
+        for view, frames in by_view.items():
+            images = np.stack([frames[p][0] for p in PHASES])
+            labels = np.stack([frames[p][1] for p in PHASES])
+            self.writer.add(split, patient, view, images, labels)
+
+    def close(self, splits: dict[str, list[str]], failed: bool) -> None:
+        if failed:
+            error = RuntimeError("export failed")
+            self.writer.__exit__(RuntimeError, error, None)
+        else:
+            self.writer.__exit__(None, None, None)
+
+
+class NiftiWriter:
+    """The CAMUS 2023 layout: ``database_nifti/<patient>/...nii.gz`` and split lists."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+
+    def check(self, patients: list[PatientMasks]) -> None:
+        require_named(patients, "NIfTI", both_phases=False)
+
+    def write(self, split: str, patient: str, pairs) -> None:
+        frames = {(view, instant): (image, labels) for _, image, labels, view, instant in pairs}
+        write_2023_patient(self.staging, patient, frames)
+
+    def close(self, splits: dict[str, list[str]], failed: bool) -> None:
+        if not failed:
+            write_2023_split_lists(self.staging, splits)
+
+
+WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter}
+assert set(SPLITS) == {"train", "valid", "test"}

@@ -1,0 +1,117 @@
+import json
+
+import h5py
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from PIL import Image
+
+from engine.anatomy import template_mask
+from engine.cli.main import main
+from engine.errors import DataError
+from engine.export import export_dataset
+from engine.maskio import write_label_png
+from engine.progress import Cancelled
+from engine.synthesizer import Synthesizer, to_uint8
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return Synthesizer("simulator")
+
+
+def expected_image(synth, labels, seed):
+    return to_uint8(synth.synthesize(labels, seed=seed))
+
+
+def test_hdf5_export_reads_like_the_seed_file(synth, tmp_path):
+    manifest = export_dataset(synth, tmp_path / "out", random=4, format="hdf5", size=64, seed=2)
+    pairs = {p["stem"]: p for p in manifest["pairs"]}
+    with h5py.File(tmp_path / "out" / "synthetic.hdf5", "r") as f:
+        assert set(f.keys()) == {"train", "valid", "test"}
+        seen = 0
+        for split in ("train", "test", "valid"):  # the seed script's loop
+            for patient in f[split]:
+                for view in f[split][patient]:
+                    im, gt = f[split][patient][view]["im"], f[split][patient][view]["gt"]
+                    assert im.shape == (2, 64, 64, 1) and im.dtype == np.float32
+                    assert gt.shape == (2, 64, 64) and gt.dtype == np.uint8
+                    for t, phase in enumerate(("ED", "ES")):
+                        frame = im[t, :, :, :]
+                        assert 0.0 <= frame.min() and frame.max() <= 1.0
+                        pair = pairs[f"{patient}_{view}_{phase}"]
+                        assert pair["split"] == split
+                        expected = expected_image(synth, gt[t], pair["seed"])
+                        assert np.array_equal(np.round(frame[..., 0] * 255).astype(np.uint8), expected)
+                        seen += 1
+    assert seen == 16 and sum(manifest["counts"].values()) == 16
+
+
+def test_nifti_export_with_variations(synth, tmp_path):
+    manifest = export_dataset(synth, tmp_path / "out", random=2, variations=2, format="nifti",
+                              size=64, seed=0)
+    root = tmp_path / "out"
+    patients = sorted(p.name for p in (root / "database_nifti").iterdir())
+    assert patients == ["patient0001", "patient0001_v2", "patient0002", "patient0002_v2"]
+    pair = next(p for p in manifest["pairs"] if p["stem"] == "patient0002_v2_4CH_ES")
+    folder = root / "database_nifti" / "patient0002_v2"
+    gt = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "patient0002_v2_4CH_ES_gt.nii.gz")))
+    image = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "patient0002_v2_4CH_ES.nii.gz")))
+    assert gt.dtype == np.uint8 and set(np.unique(gt)) == {0, 1, 2, 3}
+    assert np.array_equal(image, expected_image(synth, gt, pair["seed"]))
+    assert (folder / "Info_4CH.cfg").read_text().startswith("ED: 1")
+    lists = (root / "database_split" / "subgroup_training.txt").read_text().split()
+    assert all(name in patients for name in lists)
+    first = next(p for p in manifest["pairs"] if p["stem"] == "patient0002_4CH_ES")
+    assert first["seed"] != pair["seed"]  # variations differ
+
+
+def test_png_export_keeps_user_mask_names(synth, tmp_path):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for name, view in (("alice_4CH_ED", "4CH"), ("bob_2CH_ES", "2CH"), ("free form", "4CH")):
+        write_label_png(masks / f"{name}.png", template_mask(view, "ED", seed=1, size=64))
+    manifest = export_dataset(synth, tmp_path / "out", masks=masks, format="png", seed=5)
+    stems = sorted(p["stem"] for p in manifest["pairs"])
+    assert stems == ["alice_4CH_ED", "bob_2CH_ES", "free form"]
+    for pair in manifest["pairs"]:
+        image = np.asarray(Image.open(tmp_path / "out" / pair["split"] / "img" / f"{pair['stem']}.png"))
+        label = np.asarray(Image.open(tmp_path / "out" / pair["split"] / "label" / f"{pair['stem']}.png"))
+        assert np.array_equal(label, np.asarray(Image.open(pair["source_mask"])))
+        assert np.array_equal(image, expected_image(synth, label, pair["seed"]))
+    on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert on_disk["source"]["model"]["name"] == "simulator" and on_disk["pairs"] == manifest["pairs"]
+
+
+def test_overwrite_refusal_and_cancel_leave_things_alone(synth, tmp_path):
+    out = tmp_path / "out"
+    export_dataset(synth, out, random=2, size=64)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(DataError, match="not empty"):
+        export_dataset(synth, out, random=3, size=64)
+    calls = iter(range(100))
+    with pytest.raises(Cancelled):
+        export_dataset(synth, out, random=3, size=64, overwrite=True,
+                       should_stop=lambda: next(calls) >= 1)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind
+    export_dataset(synth, out, random=3, size=64, overwrite=True)
+    assert sum(json.loads((out / "manifest.json").read_text())["counts"].values()) == 12
+
+
+def test_hdf5_export_needs_complete_patients(synth, tmp_path):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "p1_4CH_ED.png", template_mask("4CH", "ED", seed=1, size=64))
+    with pytest.raises(DataError, match="both ED and ES"):
+        export_dataset(synth, tmp_path / "out", masks=masks, format="hdf5")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_cli(tmp_path, capsys):
+    assert main(["export", "--model", "simulator", "--random", "2", "--size", "64",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "train" in capsys.readouterr().err
+    assert main(["export", "--model", "simulator", "--random", "2", "--size", "64",
+                 "--out", str(tmp_path / "out")]) == 1
+    assert "use --overwrite" in capsys.readouterr().err
