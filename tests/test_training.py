@@ -200,12 +200,19 @@ def test_learning_happens(phantom, tmp_path):
 def test_two_process_ddp_run(phantom, tmp_path):
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
          "-m", "engine", "train", "--data", str(phantom), "--run-dir", str(run), "--preset", "seed",
          "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "4",
          "--log-every", "2", "--device", "cpu"],
-        capture_output=True, text=True, env=env, timeout=240)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=240)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the launcher and both workers
+            process.wait()
+    result = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
     assert result.returncode == 0, result.stderr[-2000:]
     stats = [json.loads(x) for x in (run / "stats.jsonl").read_text().splitlines()]
     assert [s["iter"] for s in stats] == [2, 4]  # written once, by rank 0 only
