@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .devices import resolve_device
-from .fast import optimize_for_inference
+from .fast import FastGenerator, optimize_for_inference
 from .errors import MaskError, ModelFileError
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -72,13 +72,17 @@ class Synthesizer:
     @torch.inference_mode()
     def _run_network(self, batch: np.ndarray, seeds: list[int]) -> np.ndarray:
         config = self.model.config
-        seg = one_hot(torch.from_numpy(np.array(batch, dtype=np.uint8)), config.label_nc)
+        ids = torch.from_numpy(np.array(batch, dtype=np.uint8))
+        seg = one_hot(ids, config.label_nc)
         z = None
         if config.use_vae:
             z = torch.stack([torch.randn(config.z_dim, generator=torch.Generator().manual_seed(s))
                              for s in seeds])
             z = z.to(self.device)
-        out = self.network(seg.to(self.device), z)
+        if isinstance(self.network, FastGenerator):
+            out = self.network(seg.to(self.device), z, labels=ids.to(self.device))
+        else:
+            out = self.network(seg.to(self.device), z)
         return out.float().cpu().numpy()
 
     def preview(self, labels: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -34,9 +34,11 @@ class BlockTensors:
     conv1_w: torch.Tensor
     conv1_b: torch.Tensor | None
     convs_w: torch.Tensor | None
-    norm0: tuple[torch.Tensor, torch.Tensor] | None  # (scale, shift) or None = instance norm
-    norm1: tuple[torch.Tensor, torch.Tensor] | None | str  # "folded" into conv_0
-    norms: tuple[torch.Tensor, torch.Tensor] | None
+    # (scale, shift) of an eval-mode batch norm, None for instance norm, or "folded" when the
+    # norm is already inside conv_0 (norm_1) or inside the CLADE tables (norm_0, norm_s)
+    norm0: tuple[torch.Tensor, torch.Tensor] | None | str
+    norm1: tuple[torch.Tensor, torch.Tensor] | None | str
+    norms: tuple[torch.Tensor, torch.Tensor] | None | str
     level: int  # resolution exponent: latent * 2**level
     slots: tuple[int, int, int | None]  # indices of norm_0, norm_1, norm_s in its level
 
@@ -77,13 +79,21 @@ class FastGenerator(nn.Module):
         for name, level in block_levels(generator):
             block: SPADEResBlock = getattr(generator, name)
             layers = per_level.setdefault(level, [])
-            slots = []
+            slots, affines = [], []
             for norm_name in ("norm_0", "norm_1", "norm_s"):
                 if hasattr(block, norm_name):
+                    norm = getattr(block, norm_name)
+                    tensors = modulation_tensors(norm)
+                    affine = batchnorm_affine(norm.param_free_norm)
+                    if isinstance(tensors, CladeTensors) and affine is not None and norm_name != "norm_1":
+                        tensors.fold_norm(*affine)  # x * A[label] + B[label] in one step
+                        affine = "folded"
                     slots.append(len(layers))
-                    layers.append(modulation_tensors(getattr(block, norm_name)))
+                    layers.append(tensors)
+                    affines.append(affine)
                 else:
                     slots.append(None)
+                    affines.append(None)
             conv0_w, conv0_b = conv_weight(block.conv_0), conv_bias(block.conv_0)
             norm1 = batchnorm_affine(block.norm_1.param_free_norm)
             if norm1 is not None:
@@ -93,9 +103,7 @@ class FastGenerator(nn.Module):
                 conv0_w.contiguous(memory_format=CL), conv0_b,
                 conv_weight(block.conv_1).contiguous(memory_format=CL), conv_bias(block.conv_1),
                 conv_weight(block.conv_s).contiguous(memory_format=CL) if block.learned_shortcut else None,
-                batchnorm_affine(block.norm_0.param_free_norm), norm1,
-                batchnorm_affine(block.norm_s.param_free_norm) if block.learned_shortcut else None,
-                level, tuple(slots)))
+                affines[0], norm1, affines[2], level, tuple(slots)))
         self.levels = {level: LevelModulation(layers, self.config.label_nc)
                        for level, layers in per_level.items()}
         self.device = torch.device("cpu")
@@ -118,12 +126,15 @@ class FastGenerator(nn.Module):
         return self
 
     @torch.inference_mode()
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None) -> torch.Tensor:
+        """``seg`` one-hot (N, label_nc, H, W); ``labels`` (N, H, W) ids, if the caller has
+        them (saves an argmax)."""
         cfg = self.config
         assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, tuple(seg.shape)
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
-        lbl = seg.argmax(1)
+        lbl = seg.argmax(1) if labels is None else labels.long()
         sh, sw = self.latent_grid(seg)
         if cfg.use_vae:
             if z is None:
@@ -155,7 +166,7 @@ class FastGenerator(nn.Module):
         if affine is None:
             x_hat = F.instance_norm(x)
         elif isinstance(affine, str):
-            x_hat = x  # already normalised by the folded conv
+            x_hat = x  # the norm is folded into the conv before or into the maps
         else:
             scale, shift = affine
             x_hat = torch.addcmul(shift[:, None, None], x, scale[:, None, None])

@@ -64,6 +64,12 @@ class CladeTensors:
     def from_module(cls, clade: CLADE) -> "CladeTensors":
         return cls(torch.cat([clade.class_gamma.detach() + 1.0, clade.class_beta.detach()], 1))
 
+    def fold_norm(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
+        """Absorb a preceding ``x * scale + shift``: (x s + t)(1 + g) + b = x A + B."""
+        c = self.channels
+        g1, beta = self.const_gb[:, :c], self.const_gb[:, c:]
+        self.const_gb = torch.cat([g1 * scale, beta + g1 * shift], 1)
+
 
 def window_uniform(lbl_padded: torch.Tensor, kernel: int, sentinel: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(is the kernel x kernel window single-class and inside the image, its class)."""

@@ -97,7 +97,7 @@ PRESETS: dict[str, dict] = {
                  norm_g="syncbatch", modulation="spade", spectral_g=True, num_d=2, n_layers_d=4,
                  image_size=256, lr=0.0002),
     # Live painting on a CPU: narrow, class-adaptive modulation (CLADE) instead of SPADE's MLP.
-    "lite": dict(ngf=12, ndf=32, batch_size=4, niter=20, niter_decay=10, modulation="clade",
+    "lite": dict(ngf=10, ndf=32, batch_size=4, niter=20, niter_decay=10, modulation="clade",
                  norm_g="syncbatch", spectral_g=True, num_d=2, n_layers_d=3, image_size=256,
                  lr=0.0002),
     # What we recommend on one GPU: full SPADE width, larger batches, longer schedule.
