@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import sys
 
+from .settings import APPLICATION, ORGANIZATION
+
 
 def create_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
-    app.setApplicationName("cardiGAN Studio")
-    app.setOrganizationName("cardiGAN")
+    from .icons import app_icon
+    from .theme import apply_dark_theme
+
+    existing = QApplication.instance()
+    app = existing or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationDisplayName(APPLICATION)
+    if existing is None:
+        apply_dark_theme(app)
+    app.setWindowIcon(app_icon())
     return app
 
 
 def run_app(argv: list[str] | None = None) -> int:
     app = create_application(argv)
+    from PySide6.QtCore import QTimer
+
     from .main_window import MainWindow
 
     window = MainWindow()
     window.show()
+    QTimer.singleShot(0, window.offer_recovery)
     return app.exec()

@@ -1,13 +1,531 @@
-"""The main window."""
+"""The main window: wires the document, the canvas, live synthesis and the panels together.
+
+The pieces live in their own modules (``workspace``, ``canvas``, ``panels``, ``synthesis``,
+``mask_files``, ``export``, ``autosave``, ``settings``); this class only connects them.
+Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
+:meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+
+from engine.anatomy import template_mask
+from engine.labels import LABELS
+from engine.resources import demo_model_path
+
+from .actions import ActionRegistry
+from .autosave import INTERVAL_MS, Autosaver
+from .dialogs.prompts import Choice, ask_recovery
+from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
+from .editing import LabelDocument
+from .editing.document import Dirty
+from .editing.tools import ToolSettings
+from .export import Exporter
+from .icons import app_icon
+from .imaging import grey_qimage
+from .mask_files import MaskFiles, is_mask_file
+from .panels import DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
+from .panels.dataset_browser import DatasetItem, dataset_splits
+from .panels.model_panel import model_display_name
+from .settings import AppSettings
+from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
+from .synthesis.live import LiveSynthesis
+from .window_chrome import TOOL_TIPS, build_actions, build_menus, build_status_bar, build_toolbar
+from .workspace import Workspace
+
+APP_NAME = "cardiGAN Studio"
+MODEL_FILTER = "Models (*.safetensors *_net_G.pth *.pth);;cardiGAN model (*.safetensors);;NVlabs SPADE generator (*_net_G.pth);;All files (*)"
+MODEL_SUFFIXES = (".safetensors", ".pth")
+
+
+def default_model() -> str:
+    return "demo" if demo_model_path() is not None else "simulator"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
+
+    synthesisShown = Signal(object)  # SynthesisResult now on screen
+
+    def __init__(self, settings: AppSettings | None = None, autosave_dir: Path | None = None,
+                 model: str | None = None, device: str | None = None, backend: str | None = None,
+                 document: LabelDocument | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("cardiGAN Studio")
-        self.setCentralWidget(QLabel("cardiGAN Studio"))
-        self.resize(1280, 800)
+        self.setWindowIcon(app_icon())
+        self.resize(1440, 860)
+        self.settings = settings if settings is not None else AppSettings()
+        self.prefs = self.settings.load_preferences()
+        self.tool_settings = ToolSettings(brush_diameter=self.prefs.brush_diameter,
+                                          paint_over_background=self.prefs.paint_over_background)
+        self.next_template_seed = 1
+        self.document = document or LabelDocument(
+            template_mask(self.prefs.template_view, self.prefs.template_phase, 0, 256),
+            origin=f"template {self.prefs.template_view} {self.prefs.template_phase} #0")
+        self.reference_image: np.ndarray | None = None
+        self.live = LiveSynthesis(backend, self)
+        self.live.seed = self.prefs.seed
+        self.live.variations_enabled = self.prefs.variations
+        self.autosaver = Autosaver(autosave_dir)
+        self.files = MaskFiles(self)
+        self.exporter = Exporter(self)
+        self._closed = False
+
+        self.workspace = Workspace(self.document, self.tool_settings, self.prefs.overlay_opacity,
+                                   self.prefs.show_synthesis_under_mask, self.prefs.echo_mode, self.prefs.blend)
+        self.canvas = self.workspace.canvas
+        self.echo_view = self.workspace.echo_view
+        self.setCentralWidget(self.workspace)
+        self.commands = ActionRegistry(self)  # not ``actions``: QWidget.actions() is Qt's
+        self._build_panels()
+        build_actions(self)
+        build_menus(self)
+        build_toolbar(self)
+        build_status_bar(self)
+        self._connect()
+        self._apply_view_preferences()
+        self._restore_window()
+
+        self._ui_timer = QTimer(self, singleShot=True, interval=80)
+        self._ui_timer.timeout.connect(self._refresh_document_ui)
+        self._autosave_timer = QTimer(self, interval=INTERVAL_MS)
+        self._autosave_timer.timeout.connect(self.autosave_now)
+        self._autosave_timer.start()
+        self.setAcceptDrops(True)
+
+        self.set_document(self.document)
+        self.live.load(model or self.prefs.model or default_model(), device or self.prefs.device)
+
+    # -- construction --------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.palette = LabelPalette()
+        self.model_panel = ModelPanel()
+        self.model_panel.set_models(self.settings.recent_models(), None)
+        self.model_panel.set_device(self.prefs.device)
+        self.synthesis_panel = SynthesisPanel(self.live.variation_count)
+        self.synthesis_panel.set_seed(self.prefs.seed)
+        self.synthesis_panel.show_variations.setChecked(self.prefs.variations)
+        self.dataset_browser = DatasetBrowser()
+        self.panels_menu = QMenu("&Panels", self)
+        self.palette_dock = self.add_panel("Labels", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.model_dock = self.add_panel("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.synthesis_dock = self.add_panel("Seed and variations", self.synthesis_panel,
+                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.dataset_dock = self.add_panel("Dataset", self.dataset_browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.dataset_dock.hide()
+
+    def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """Add a dockable panel (also listed under View > Panels)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def add_menu(self, menu: QMenu) -> QAction:
+        """Insert a top-level menu (Data, Train, ...) before Help."""
+        return self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
+
+    def _connect(self) -> None:
+        ws, live = self.workspace, self.live
+        ws.opacityChanged.connect(self._set_opacity)
+        ws.underMaskToggled.connect(self._set_under_mask)
+        ws.echoModeChanged.connect(self._set_echo_mode)
+        ws.blendChanged.connect(self._set_blend)
+        ws.referenceClosed.connect(lambda: self.show_reference(None))
+        self.canvas.cursorMoved.connect(self._cursor_moved)
+        self.canvas.cursorLeft.connect(lambda: (self.status_cursor.setText(""), self.status_label.setText("")))
+        self.palette.labelSelected.connect(self.set_active_label)
+        self.palette.visibilityChanged.connect(self._class_visibility)
+        self.model_panel.modelRequested.connect(self.load_model)
+        self.model_panel.openRequested.connect(self.open_model_dialog)
+        self.model_panel.deviceRequested.connect(self.set_device)
+        self.synthesis_panel.seedChanged.connect(self.set_seed)
+        self.synthesis_panel.variationsToggled.connect(self._variations_toggled)
+        self.synthesis_panel.moreVariations.connect(self._more_variations)
+        self.dataset_browser.openRequested.connect(self.open_dataset_item)
+        self.dataset_browser.folderChanged.connect(self._dataset_folder_changed)
+        live.imageShown.connect(self._show_result)
+        live.variationShown.connect(self._show_variation)
+        live.synthesisFailed.connect(self._synthesis_failed)
+        live.busyChanged.connect(self._busy_changed)
+        live.modelLoading.connect(self._model_loading)
+        live.modelLoaded.connect(self._model_loaded)
+        live.modelFailed.connect(self._model_failed)
+
+    def _apply_view_preferences(self) -> None:
+        self.canvas.set_opacity(self.prefs.overlay_opacity)
+        self.echo_view.set_mode(self.workspace.mode.currentData())
+        self.echo_view.set_blend(self.prefs.blend)
+        self.workspace.reference_view.set_mode(self.workspace.mode.currentData())
+        self.set_active_label(1)
+        self.palette.set_hint(TOOL_TIPS["brush"])
+        self.set_side_by_side(self.prefs.side_by_side)
+
+    def _restore_window(self) -> None:
+        geometry, state = self.settings.window_geometry(), self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        elif self.screen() is not None:  # first start: most of the screen, up to 1440 x 900
+            available = self.screen().availableGeometry()
+            self.resize(min(1440, int(available.width() * 0.92)), min(900, int(available.height() * 0.9)))
+        if state is not None:
+            self.restoreState(state, 1)
+        splitter = self.settings.splitter_state()
+        if splitter is not None:
+            self.workspace.restoreState(splitter)
+        else:
+            QTimer.singleShot(0, self.workspace.balance)
+
+    # -- the document --------------------------------------------------------------------
+    def set_document(self, document: LabelDocument, reference: np.ndarray | None = None) -> None:
+        """Edit ``document`` (a new, opened or recovered mask); ``reference`` is its real image."""
+        if document is not self.document:
+            self.document.remove_listener(self._mask_changed)
+            self.document.remove_history_listener(self._history_changed)
+            self.autosaver.discard()
+        self.document = document
+        document.remove_listener(self._mask_changed)
+        document.add_listener(self._mask_changed)
+        document.remove_history_listener(self._history_changed)
+        document.add_history_listener(self._history_changed)
+        self.canvas.set_document(document)
+        for view in (self.echo_view, self.workspace.reference_view):
+            view.set_labels(document.labels, self.tool_settings.visible)
+        if self.live.last_result is None or self.live.last_result.document != document.id:
+            self.echo_view.set_image(None)
+            self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
+        self.show_reference(reference)
+        self.live.request(document.labels, document.id, document.revision)
+        self._refresh_document_ui()
+        self.fit_views()
+
+    def _mask_changed(self, dirty: Dirty) -> None:
+        doc = self.document
+        self.live.request(doc.labels, doc.id, doc.revision)
+        self.echo_view.labels_changed()
+        self.workspace.reference_view.labels_changed()
+        if not self._ui_timer.isActive():
+            self._ui_timer.start()
+
+    def _refresh_document_ui(self) -> None:
+        doc = self.document
+        self.setWindowTitle(f"{doc.display_name}[*] \u2014 {APP_NAME}")
+        self.setWindowModified(doc.modified)
+        self._history_changed()
+        self.palette.set_counts(doc.counts())
+
+    def _history_changed(self) -> None:
+        """Undo/Redo follow the history at once, so Ctrl+Z right after a stroke works."""
+        doc = self.document
+        undo, redo = self.commands["undo"], self.commands["redo"]
+        undo.setEnabled(doc.history.can_undo)
+        redo.setEnabled(doc.history.can_redo)
+        undo.setText(f"&Undo {doc.history.undo_description}" if doc.history.can_undo else "&Undo")
+        redo.setText(f"&Redo {doc.history.redo_description}" if doc.history.can_redo else "&Redo")
+
+    def document_saved(self) -> None:
+        self.autosaver.discard()
+        self._refresh_document_ui()
+
+    def show_reference(self, image: np.ndarray | None) -> None:
+        self.reference_image = image
+        self.workspace.reference_view.set_image(image)
+        if self.workspace.reference_pane.isHidden() != (image is None):
+            self.workspace.reference_pane.setVisible(image is not None)
+            self.workspace.balance()
+            QTimer.singleShot(0, self.fit_views)
+
+    def undo(self) -> None:
+        self.canvas.cancel_gesture()
+        self.document.undo()
+
+    def redo(self) -> None:
+        self.canvas.cancel_gesture()
+        self.document.redo()
+
+    def clear_mask(self) -> None:
+        self.canvas.cancel_gesture()
+        self.document.clear()
+
+    def autosave_now(self) -> bool:
+        doc = self.document
+        if not doc.modified:
+            return False
+        return self.autosaver.save(doc.labels, doc.path, (doc.id, doc.revision))
+
+    def offer_recovery(self) -> bool:
+        """Offer back masks autosaved by an app that crashed; True when one was recovered."""
+        for recovery in self.autosaver.find_recoveries():
+            choice = ask_recovery(self, recovery.describe())
+            if choice == Choice.CANCEL:
+                continue
+            if choice == Choice.DISCARD:
+                recovery.discard()
+                continue
+            if not self.files.confirm_discard("recovering the autosaved mask"):
+                return False
+            try:
+                labels = recovery.load()
+            except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
+                QMessageBox.warning(self, "Cannot recover", str(exc))
+                continue
+            source = Path(recovery.source) if recovery.source else None
+            path = source if source is not None and source.suffix.lower() == ".png" else None
+            document = LabelDocument(labels, path=path, origin="recovered")
+            document.mark_modified()
+            self.set_document(document)
+            recovery.discard()
+            self.autosave_now()
+            self.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
+            return True
+        return False
+
+    # -- tools ---------------------------------------------------------------------------
+    def set_tool(self, key: str) -> None:
+        self.canvas.set_tool(key)
+        self.commands[f"tool_{key}"].setChecked(True)
+        self.palette.set_hint(TOOL_TIPS[key])
+
+    def set_active_label(self, label: int) -> None:
+        self.tool_settings.active_label = label
+        self.palette.set_active(label)
+        if self.canvas.tool.key == "eraser":
+            self.set_tool("brush")
+        self.canvas.update()
+
+    def set_brush_size(self, diameter: int) -> None:
+        diameter = self.tool_settings.set_brush_diameter(diameter)
+        for widget in (self.brush_slider, self.brush_spin):
+            if widget.value() != diameter:
+                widget.blockSignals(True)
+                widget.setValue(diameter)
+                widget.blockSignals(False)
+        self.prefs.brush_diameter = diameter
+        self.canvas.update()
+
+    def change_brush(self, direction: int) -> None:
+        size = self.tool_settings.brush_diameter
+        step = 1 if size < 10 else 2 if size < 30 else 4
+        self.set_brush_size(size + direction * step)
+
+    def set_paint_over(self, on: bool) -> None:
+        self.tool_settings.paint_over_background = on
+        self.prefs.paint_over_background = on
+        self.commands["paint_over"].setChecked(on)
+
+    # -- views ---------------------------------------------------------------------------
+    def fit_views(self) -> None:
+        for view in (self.canvas, self.echo_view, self.workspace.reference_view):
+            view.fit()
+
+    def set_side_by_side(self, on: bool) -> None:
+        self.prefs.side_by_side = on
+        self.commands["side_by_side"].setChecked(on)
+        if self.workspace.echo_pane.isHidden() == on:
+            self.workspace.echo_pane.setVisible(on)
+            self.workspace.balance()
+            QTimer.singleShot(0, self.fit_views)
+        self.canvas.set_show_background(self.prefs.show_synthesis_under_mask or not on)
+        self.workspace.under_mask.setEnabled(on)
+
+    def _set_opacity(self, opacity: float) -> None:
+        self.prefs.overlay_opacity = opacity
+        self.canvas.set_opacity(opacity)
+
+    def _set_under_mask(self, on: bool) -> None:
+        self.prefs.show_synthesis_under_mask = on
+        self.canvas.set_show_background(on or not self.prefs.side_by_side)
+
+    def _set_echo_mode(self, mode: str) -> None:
+        self.prefs.echo_mode = mode
+        self.echo_view.set_mode(mode)
+        self.workspace.reference_view.set_mode(mode)
+
+    def _set_blend(self, alpha: float) -> None:
+        self.prefs.blend = alpha
+        self.echo_view.set_blend(alpha)
+        self.workspace.reference_view.set_blend(alpha)
+
+    def _class_visibility(self, label: int, visible: bool) -> None:
+        self.canvas.set_class_visible(label, visible)
+        for view in (self.echo_view, self.workspace.reference_view):
+            view.set_labels(self.document.labels, self.tool_settings.visible)
+
+    def _cursor_moved(self, col: int, row: int, label: int) -> None:
+        if label < 0:
+            self.status_cursor.setText("")
+            self.status_label.setText("")
+            return
+        self.status_cursor.setText(f"x {col}, y {row}")
+        self.status_label.setText(f"{label} \u00b7 {LABELS[label].name}")
+
+    # -- synthesis -----------------------------------------------------------------------
+    def set_seed(self, seed: int) -> None:
+        self.prefs.seed = seed
+        self.synthesis_panel.set_seed(seed)
+        self.live.set_seed(seed)
+        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+
+    def _variations_toggled(self, on: bool) -> None:
+        self.prefs.variations = on
+        self.live.set_variations(on)
+        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+
+    def _more_variations(self) -> None:
+        self.live.set_variations(True, self.live.variation_base + self.live.variation_count)
+        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+
+    def _show_result(self, result: SynthesisResult) -> None:
+        self.echo_view.set_image(result.image)
+        if result.image.shape == self.document.shape:
+            self.canvas.set_background(grey_qimage(result.image))
+        ms = result.elapsed_s * 1000
+        self.status_time.setText(f"Synthesis {ms:.0f} ms" if ms < 10_000 else f"Synthesis {ms / 1000:.1f} s")
+        self.status_time.setToolTip(result.note or "How long the last synthesis took")
+        self.synthesisShown.emit(result)
+
+    def _show_variation(self, variation: VariationResult) -> None:
+        self.synthesis_panel.set_variation(variation.index, variation.seed, variation.image)
+
+    def _synthesis_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        if self.echo_view.image is None:
+            self.echo_view.set_placeholder(message)
+
+    def _busy_changed(self, busy: bool) -> None:
+        text = "synthesizing\u2026" if busy else ""
+        self.workspace.busy.setText(text)
+        self.status_busy.setText(text)
+
+    # -- models --------------------------------------------------------------------------
+    def load_model(self, spec: str) -> None:
+        self.live.load(spec)
+
+    def set_device(self, device: str) -> None:
+        self.prefs.device = device
+        if self.live.model_spec is not None:
+            self.live.load(self.live.model_spec, device)
+        else:
+            self.live.device_spec = device
+
+    def open_model_dialog(self) -> None:
+        start = self.prefs.last_dir or str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, "Open model", start, MODEL_FILTER)
+        if name:
+            self.load_model(name)
+
+    def _model_loading(self, spec: str) -> None:
+        self.model_panel.set_loading(spec)
+        self.status_busy.setText(f"loading {model_display_name(spec)}\u2026")
+
+    def _model_loaded(self, info: ModelInfo) -> None:
+        spec = info.spec
+        if spec not in ("simulator", "demo"):
+            self.settings.add_recent_model(spec)
+        self.prefs.model = spec
+        self.model_panel.set_models(self.settings.recent_models(), spec)
+        self.model_panel.set_loaded(spec, info.summary, info.device_label)
+        self.model_panel.set_device(info.device)
+        self.status_device.setText(info.device_label)
+        self.status_busy.setText("")
+        self.synthesis_panel.set_stochastic(info.stochastic, model_display_name(spec))
+        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+        if self.echo_view.image is None:
+            self.echo_view.set_placeholder("Synthesizing\u2026")
+        self.statusBar().showMessage(f"Model {model_display_name(spec)} ready on {info.device_label} "
+                                     f"({info.load_s:.1f} s to load)", 6000)
+
+    def _model_failed(self, spec: str, message: str) -> None:
+        self.model_panel.set_error(message)
+        self.model_panel.set_device(self.live.device_spec)
+        self.status_busy.setText("")
+        self.statusBar().showMessage(message, 15000)
+
+    # -- datasets and drops --------------------------------------------------------------
+    def show_dataset_panel(self) -> None:
+        if self.dataset_dock.isHidden():
+            self.dataset_dock.show()
+            self.resizeDocks([self.palette_dock, self.dataset_dock], [220, max(300, self.height() - 320)],
+                             Qt.Orientation.Vertical)
+        self.dataset_dock.raise_()
+
+    def browse_dataset(self) -> None:
+        self.show_dataset_panel()
+        if self.dataset_browser.root is None:
+            if self.prefs.dataset_dir and Path(self.prefs.dataset_dir).is_dir():
+                self.dataset_browser.open_folder(Path(self.prefs.dataset_dir), self.prefs.dataset_split)
+            else:
+                self.dataset_browser.choose_folder()
+
+    def open_dataset_item(self, item: DatasetItem) -> bool:
+        return self.files.open_path(item.label_path, reference=item.image_path)
+
+    def _dataset_folder_changed(self, root: str, split: str) -> None:
+        self.prefs.dataset_dir, self.prefs.dataset_split = root, split
+
+    @staticmethod
+    def _dropped_paths(event) -> list[Path]:
+        return [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        paths = self._dropped_paths(event)
+        if any(is_mask_file(p) or p.suffix in MODEL_SUFFIXES or p.is_dir() for p in paths):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped_paths(event)
+        if not paths:
+            return
+        event.acceptProposedAction()
+        self.open_any(paths[0])
+
+    def open_any(self, path: Path) -> bool:
+        """Open what a dropped path is: a model, a mask, or a prepared dataset folder."""
+        if path.is_dir():
+            if dataset_splits(path):
+                self.show_dataset_panel()
+                return self.dataset_browser.open_folder(path)
+            self.load_model(str(path))  # an NVlabs checkpoints folder
+            return True
+        if path.suffix in MODEL_SUFFIXES:
+            self.load_model(str(path))
+            return True
+        return self.files.open_path(path)
+
+    # -- help ----------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(shortcut_rows(self.commands.sections), self).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<b>{APP_NAME}</b><p>Paint a cardiac label map; a SPADE "
+                          "generator (or the built-in ultrasound simulator) turns it into an "
+                          "echocardiogram as you paint.</p>")
+
+    # -- closing -------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed and not self.files.confirm_discard("closing"):
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Save settings and stop the background threads (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._autosave_timer.stop()
+        self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()
+                                  if self.workspace is not None else QByteArray())
+        self.settings.save_preferences(self.prefs)
+        self.live.shutdown()
+        self.dataset_browser.shutdown()
+        self.autosaver.close()

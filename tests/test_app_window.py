@@ -1,9 +1,167 @@
-from cardigan_app.main_window import MainWindow
+"""The main window as a whole: layout, keyboard shortcuts, tooltips, help, extension points."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
+
+from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
+from cardigan_app.testing import close_window, drag, make_model_file, open_window, send_mouse
 
 
-def test_main_window_opens_offscreen(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.isVisible() and "cardiGAN" in window.windowTitle()
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, model_file):
+    win = open_window(qtbot, tmp_path, str(model_file))
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    yield win
+    close_window(win)
+
+
+def test_main_window_layout(window):
+    assert "cardiGAN Studio" in window.windowTitle() and "test" in window.windowTitle()
+    assert window.centralWidget() is window.workspace and window.canvas.isVisible() and window.echo_view.isVisible()
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    assert {"Labels", "Model", "Seed and variations", "Dataset"} <= set(docks)
+    assert window.dockWidgetArea(docks["Labels"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.status_device.text().startswith("CPU")
+    assert [window.palette.buttons[i].text() for i in range(4)] == ["Background", "LV cavity", "Myocardium",
+                                                                    "Left atrium"]
+
+
+def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
+    canvas, doc = window.canvas, window.document
+    before = doc.labels.copy()
+    qtbot.keyClick(canvas, Qt.Key.Key_3)
+    assert window.tool_settings.active_label == 3 and window.palette.buttons[3].isChecked()
+    size = window.tool_settings.brush_diameter
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
+    assert window.tool_settings.brush_diameter > size and window.brush_spin.value() == window.tool_settings.brush_diameter
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
+    assert window.tool_settings.brush_diameter == size
+    drag(canvas, [(5, 60), (60, 60)])
+    painted = doc.labels.copy()
+    assert (painted != before).any() and window.commands["undo"].isEnabled()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert (doc.labels == before).all() and window.commands["redo"].isEnabled()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert (doc.labels == painted).all()
+    for key, tool in [(Qt.Key.Key_G, "fill"), (Qt.Key.Key_P, "polygon"), (Qt.Key.Key_E, "eraser"),
+                      (Qt.Key.Key_B, "brush")]:
+        qtbot.keyClick(canvas, key)
+        assert canvas.tool.key == tool and window.commands[f"tool_{tool}"].isChecked()
+    qtbot.keyClick(canvas, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier)
+    assert not doc.labels.any()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert (doc.labels == painted).all()
+
+
+def test_paint_over_background_only_from_the_toolbar(window):
+    doc = window.document
+    window.commands["paint_over"].trigger()
+    assert window.tool_settings.paint_over_background
+    window.set_active_label(3)
+    before = doc.labels.copy()
+    drag(window.canvas, [(0, 32), (63, 32)])
+    changed = doc.labels != before
+    assert changed.any() and (before[changed] == 0).all()
+
+
+def test_every_tool_has_a_tooltip_with_its_shortcut(window):
+    toolbar = window.findChildren(QToolBar)[0]
+    actions = [a for a in toolbar.actions() if not a.isSeparator() and a.text()]
+    assert len(actions) >= 14
+    for action in actions:
+        assert action.toolTip(), action.text()
+        if action.shortcut().toString():
+            assert action.shortcut().toString() in action.toolTip().replace("Ctrl", "Ctrl")
+    assert "(B)" in window.commands["tool_brush"].toolTip()
+    for widget in (window.brush_slider, window.brush_spin, window.workspace.opacity, window.workspace.mode,
+                   window.model_panel.model_combo, window.model_panel.device_combo, window.synthesis_panel.seed):
+        assert widget.toolTip()
+
+
+def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
+    rows = shortcut_rows(window.commands.sections)
+    lookup = {what: keys for _, what, keys in rows}
+    assert lookup["Undo"] == "Ctrl+Z" and "Ctrl+Shift+Z" in lookup["Redo"]
+    assert lookup["Brush"] == "B" and lookup["2 Myocardium"] == "2"
+    assert lookup["Export the synthesized image"] == "Ctrl+E"
+    dialog = ShortcutsDialog(rows, window)
+    qtbot.addWidget(dialog)
+    texts = []
+    for i in range(dialog.tree.topLevelItemCount()):
+        top = dialog.tree.topLevelItem(i)
+        texts += [top.child(j).text(0) + " " + top.child(j).text(1) for j in range(top.childCount())]
+    assert any("Pan" in t and "Space" in t for t in texts) and any("Undo" in t for t in texts)
+
+
+def test_status_bar_shows_cursor_position_and_label(window):
+    window.document.fill(0.5, 0.5, 0)
+    pos = window.canvas.to_widget(QPointF(20.5, 9.5))
+    send_mouse(window.canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    assert window.status_cursor.text() == "x 20, y 9"
+    assert window.status_label.text() == f"{window.document.labels[9, 20]} \u00b7 " + \
+        ["Background", "LV cavity", "Myocardium", "Left atrium"][window.document.labels[9, 20]]
+
+
+def test_extension_points_for_later_menus_and_panels(window):
+    menu = QMenu("&Train", window)
+    window.add_menu(menu)
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles.index("&Train") == titles.index("&Help") - 1
+    dock = window.add_panel("Training progress", QLabel("progress"), Qt.DockWidgetArea.BottomDockWidgetArea)
+    assert dock.objectName() == "dock_training_progress"
+    assert dock.toggleViewAction() in window.panels_menu.actions()
+
+
+def test_side_by_side_and_blend_views(window, qtbot):
+    window.set_side_by_side(False)
+    assert not window.workspace.echo_pane.isVisible() and window.canvas.show_background
+    window.set_side_by_side(True)
+    assert window.workspace.echo_pane.isVisible()
+    window.workspace.mode.setCurrentIndex(window.workspace.mode.findData("contours"))
+    assert window.echo_view.mode == "contours" and not window.workspace.blend.isVisible()
+    picture = window.echo_view._compose()
+    assert picture.format() != picture.Format.Format_Grayscale8  # coloured outlines drawn on it
+    window.workspace.mode.setCurrentIndex(window.workspace.mode.findData("blend"))
+    assert window.workspace.blend.isVisible()
+    window.workspace.blend.setValue(80)
+    assert window.echo_view.blend_alpha == pytest.approx(0.8)
+
+
+def test_typing_in_fields_is_not_taken_by_single_key_shortcuts(window, qtbot):
+    field = window.dataset_browser.filter
+    window.show_dataset_panel()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    qtbot.keyClicks(field, "PBE2 4CH")
+    assert field.text() == "PBE2 4CH"
+    assert window.tool_settings.active_label == 1 and window.canvas.tool.key == "brush"
+    size = window.brush_spin
+    size.setFocus()
+    size.selectAll()
+    qtbot.keyClicks(size, "3")
+    assert size.text().startswith("3") and window.tool_settings.active_label == 1
+
+
+def test_qt_calls_keep_none_alive(qtbot):
+    """Guards against the PySide6 release that leaked a reference to None per void call
+    (fatal on CPython < 3.12 after ~50k calls: minutes of painting)."""
+    import sys
+
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    before = sys.getrefcount(None)
+    for _ in range(20000):
+        label.setText("y")
+        label.update()
+    assert abs(sys.getrefcount(None) - before) < 1000

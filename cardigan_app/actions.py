@@ -1,0 +1,51 @@
+"""Creating actions with their icon, shortcut and tooltip in one call, and keeping a
+registry of them for the shortcuts dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from .icons import icon
+
+
+class ActionRegistry:
+    """All the window's actions by name, each filed under a section for the help dialog."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+        self.actions: dict[str, QAction] = {}
+        self.sections: list[tuple[str, QAction]] = []
+
+    def add(self, name: str, section: str, text: str, slot: Callable | None = None, *,
+            shortcut: str | QKeySequence.StandardKey | list | None = None, icon_name: str | None = None,
+            tip: str | None = None, checkable: bool = False, checked: bool = False,
+            help_text: str | None = None) -> QAction:
+        """``help_text`` names the action in the shortcuts dialog when its menu text needs the
+        menu for context (e.g. "Synthesized image..." under Export)."""
+        action = QAction(text, self.parent)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setCheckable(checkable)
+        if checkable:
+            action.setChecked(checked)
+        description = tip or text.replace("&", "").rstrip(".\u2026")
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{description} ({keys})" if keys else description)
+        action.setStatusTip(description)
+        if help_text:
+            action.setWhatsThis(help_text)
+        if slot is not None:
+            (action.toggled if checkable else action.triggered).connect(slot)
+        self.parent.addAction(action)  # shortcuts work even when no menu shows the action
+        self.actions[name] = action
+        self.sections.append((section, action))
+        return action
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.actions[name]

@@ -1,0 +1,282 @@
+"""The mask canvas: the label map as a coloured overlay that the tools paint on.
+
+Left button: the current tool. Middle button, or Space held with the left button: pan.
+Wheel: zoom about the cursor. Enter / Esc / Backspace go to the tool (polygon).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
+                           QPolygonF)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit,
+                               QWidget)
+
+from engine.labels import LABELS
+
+from ..editing import LabelDocument
+from ..editing.document import Dirty
+from ..editing.raster import snap_brush_centre
+from ..imaging import overlay_lut, wrap_rgba
+from .image_view import ImageView
+from ..editing.tools import TOOL_CLASSES, PolygonTool, Tool, ToolSettings
+
+NEUTRAL = QColor(14, 14, 16)
+KEY_NAMES = {Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Escape: "escape",
+             Qt.Key.Key_Backspace: "backspace"}
+
+
+class MaskCanvas(ImageView):
+    """Edits a :class:`LabelDocument` with the tools of :mod:`.tools`."""
+
+    cursorMoved = Signal(int, int, int)  # column, row, label there (-1 outside the map)
+    cursorLeft = Signal()
+    toolChanged = Signal(str)
+
+    def __init__(self, document: LabelDocument, settings: ToolSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.settings = settings
+        self.tools: dict[str, Tool] = {cls.key: cls(settings) for cls in TOOL_CLASSES}
+        self.tool: Tool = self.tools["brush"]
+        self.opacity = 0.6
+        self.show_background = True
+        self._background: QImage | None = None
+        self._lut = overlay_lut(settings.visible)
+        self._rgba = np.zeros((1, 1, 4), np.uint8)
+        self._hover: QPointF | None = None  # image coordinates of the pointer
+        self._space = False
+        self._stroking = False
+        self.document: LabelDocument | None = None
+        self.set_document(document)
+
+    # -- document and layers -------------------------------------------------------------
+    def set_document(self, document: LabelDocument) -> None:
+        if self.document is not None:
+            self.tool.cancel()
+            self.document.remove_listener(self._on_changed)
+        self.document = document
+        document.add_listener(self._on_changed)
+        for tool in self.tools.values():
+            tool.activate(document)
+        h, w = document.shape
+        self._rgba = np.zeros((h, w, 4), np.uint8)
+        self._recolour(None)
+        if self._background is not None and self._background.size().toTuple() != (w, h):
+            self._background = None
+        self.set_image_size(w, h)
+        self.update()
+
+    def set_background(self, image: QImage | None) -> None:
+        """The image under the mask (the current synthesis), or None for a neutral backdrop."""
+        self._background = image
+        self.update()
+
+    def set_show_background(self, show: bool) -> None:
+        self.show_background = show
+        self.update()
+
+    def set_opacity(self, opacity: float) -> None:
+        self.opacity = max(0.0, min(1.0, opacity))
+        self.update()
+
+    def set_class_visible(self, label: int, visible: bool) -> None:
+        self.settings.visible[label] = visible
+        self._lut = overlay_lut(self.settings.visible)
+        self._recolour(None)
+        self.update()
+
+    def _recolour(self, dirty: Dirty) -> None:
+        labels = self.document.labels  # type: ignore[union-attr]
+        if dirty is None:
+            self._rgba[...] = self._lut[labels]
+        else:
+            r0, r1, c0, c1 = dirty
+            self._rgba[r0:r1, c0:c1] = self._lut[labels[r0:r1, c0:c1]]
+
+    def _on_changed(self, dirty: Dirty) -> None:
+        self._recolour(dirty)
+        if dirty is None:
+            self.update()
+        else:
+            r0, r1, c0, c1 = dirty
+            self.update_image_rect(QRectF(c0, r0, c1 - c0, r1 - r0))
+
+    def update_image_rect(self, rect: QRectF, margin: float = 2.0) -> None:
+        """Repaint only the widget area showing ``rect`` (image coordinates)."""
+        top_left = self.to_widget(rect.topLeft())
+        bottom_right = self.to_widget(rect.bottomRight())
+        area = QRectF(top_left, bottom_right).adjusted(-margin, -margin, margin, margin)
+        self.update(area.toAlignedRect())
+
+    # -- tools ---------------------------------------------------------------------------
+    def set_tool(self, key: str) -> None:
+        if key not in self.tools or self.tools[key] is self.tool:
+            return
+        self.tool.deactivate()
+        self.tool = self.tools[key]
+        self.update()
+        self.toolChanged.emit(key)
+
+    def cancel_gesture(self) -> None:
+        self.tool.cancel()
+        self._stroking = False
+        self.update()
+
+    # -- painting ------------------------------------------------------------------------
+    def paint_scene(self, painter: QPainter) -> None:
+        w, h = self.image_size
+        if self.show_background and self._background is not None:
+            painter.drawImage(QPointF(0, 0), self._background)
+        else:
+            painter.fillRect(QRectF(0, 0, w, h), NEUTRAL)
+        if self.opacity > 0:
+            painter.setOpacity(self.opacity)
+            painter.drawImage(QPointF(0, 0), wrap_rgba(self._rgba))
+            painter.setOpacity(1.0)
+
+    def paint_decorations(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(90, 90, 96), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(self.image_rect_in_widget())
+        if isinstance(self.tool, PolygonTool) and self.tool.points:
+            self._paint_polygon(painter, self.tool)
+        elif self.tool.cursor_is_brush and self._hover is not None and not self.is_panning():
+            diameter = self.settings.brush_diameter
+            cx, cy = snap_brush_centre(self._hover.x(), self._hover.y(), diameter)
+            centre = self.to_widget(QPointF(cx, cy))
+            radius = diameter / 2 * self.scale
+            painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+            painter.drawEllipse(centre, radius, radius)
+            painter.setPen(QPen(self._label_colour(), 1.5))
+            painter.drawEllipse(centre, radius, radius)
+
+    def _label_colour(self) -> QColor:
+        if self.tool.key == "eraser":
+            return QColor(240, 240, 240)
+        colour = LABELS[self.settings.active_label].color
+        return QColor(*colour) if any(colour) else QColor(240, 240, 240)
+
+    def _paint_polygon(self, painter: QPainter, tool: PolygonTool) -> None:
+        points = [self.to_widget(QPointF(x, y)) for x, y in tool.points]
+        if tool.hover_point is not None:
+            points.append(self.to_widget(QPointF(*tool.hover_point)))
+        colour = self._label_colour()
+        fill = QColor(colour)
+        fill.setAlpha(60)
+        painter.setBrush(fill)
+        painter.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
+        painter.drawPolygon(QPolygonF(points))
+        painter.setBrush(colour)
+        painter.setPen(QPen(QColor(0, 0, 0), 1))
+        for point in points[:len(tool.points)]:
+            painter.drawEllipse(point, 3.5, 3.5)
+
+    def _update_cursor_area(self, old: QPointF | None, new: QPointF | None) -> None:
+        if isinstance(self.tool, PolygonTool) and self.tool.points:
+            self.update()
+            return
+        radius = self.settings.brush_diameter / 2 + 2
+        for point in (old, new):
+            if point is not None:
+                self.update_image_rect(QRectF(point.x() - radius, point.y() - radius, 2 * radius, 2 * radius),
+                                       margin=4.0)
+
+    # -- events --------------------------------------------------------------------------
+    def _image_pos(self, event: QMouseEvent) -> QPointF:
+        return self.to_image(event.position())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            self.start_pan(event.position())
+        elif button == Qt.MouseButton.LeftButton and not self.is_panning():
+            pos = self._image_pos(event)
+            self._stroking = True
+            self.tool.press(pos.x(), pos.y())
+            if isinstance(self.tool, PolygonTool):
+                self.update()
+        elif button == Qt.MouseButton.RightButton and isinstance(self.tool, PolygonTool):
+            self.tool.key_press("backspace")
+            self.update()
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self.is_panning():
+            super().mouseMoveEvent(event)
+            return
+        pos = self._image_pos(event)
+        old, self._hover = self._hover, pos
+        if self._stroking and event.buttons() & Qt.MouseButton.LeftButton:
+            self.tool.drag(pos.x(), pos.y())
+        else:
+            self.tool.hover(pos.x(), pos.y())
+        self._update_cursor_area(old, pos)
+        col, row = int(np.floor(pos.x())), int(np.floor(pos.y()))
+        value = self.document.value_at(pos.x(), pos.y()) if self.document is not None else None
+        self.cursorMoved.emit(col, row, -1 if value is None else value)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.is_panning() and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self.end_pan()
+            self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor)
+        elif event.button() == Qt.MouseButton.LeftButton and self._stroking:
+            pos = self._image_pos(event)
+            self._stroking = False
+            self.tool.release(pos.x(), pos.y())
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and not self._space:
+            pos = self._image_pos(event)
+            self.tool.double_click(pos.x(), pos.y())
+            self.update()
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space = True
+                if not self.is_panning():
+                    self.setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        name = KEY_NAMES.get(Qt.Key(event.key()))
+        if name and self.tool.key_press(name):
+            self.update()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            if not self.is_panning():
+                self.setCursor(Qt.CursorShape.CrossCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def enterEvent(self, event) -> None:
+        # take the keyboard (Space to pan, Enter/Esc for the polygon) when the pointer comes
+        # in, unless the user is typing somewhere
+        focus = QApplication.focusWidget()
+        if not isinstance(focus, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)):
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        old, self._hover = self._hover, None
+        self._update_cursor_area(old, None)
+        self.cursorLeft.emit()
+        super().leaveEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space = False
+        super().focusOutEvent(event)

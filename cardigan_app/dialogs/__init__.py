@@ -1,0 +1,1 @@
+"""Dialogs: new mask, keyboard shortcuts, and the standard prompts."""

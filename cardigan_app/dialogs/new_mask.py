@@ -1,0 +1,123 @@
+"""New mask: from the template generator (view, phase, seeded anatomy) or blank."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
+                               QHBoxLayout, QLabel, QRadioButton, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from engine.anatomy import PHASES, VIEWS, template_mask
+
+from ..icons import icon
+from ..imaging import PALETTE, rgb_qimage
+
+SIZES = (128, 256, 512)
+PREVIEW = 220
+
+
+@dataclass
+class NewMaskChoice:
+    template: bool
+    view: str
+    phase: str
+    seed: int
+    size: int
+
+    def make(self) -> np.ndarray:
+        if self.template:
+            return template_mask(self.view, self.phase, self.seed, self.size)
+        return np.zeros((self.size, self.size), np.uint8)
+
+    def title(self) -> str:
+        return f"template {self.view} {self.phase} #{self.seed}" if self.template else "blank"
+
+
+class NewMaskDialog(QDialog):
+    def __init__(self, view: str = "4CH", phase: str = "ED", seed: int = 0, size: int = 256,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New mask")
+        self.template_button = QRadioButton("From a template (random anatomy)")
+        self.blank_button = QRadioButton("Blank (all background)")
+        group = QButtonGroup(self)
+        group.addButton(self.template_button)
+        group.addButton(self.blank_button)
+        self.template_button.setChecked(True)
+
+        self.view = QComboBox()
+        self.view.addItems(VIEWS)
+        self.view.setCurrentText(view if view in VIEWS else "4CH")
+        self.view.setToolTip("2CH: two-chamber view (LV and LA); 4CH: four-chamber view")
+        self.phase = QComboBox()
+        self.phase.addItems(PHASES)
+        self.phase.setCurrentText(phase if phase in PHASES else "ED")
+        self.phase.setToolTip("ED: end-diastole (LV largest); ES: end-systole (LV smallest)")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 999_999)
+        self.seed.setValue(seed)
+        self.seed.setToolTip("The same seed always gives the same heart")
+        dice = QToolButton()
+        dice.setIcon(icon("dice-5-outline"))
+        dice.setToolTip("Another random heart")
+        dice.clicked.connect(lambda: self.seed.setValue(random.randrange(1_000_000)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(dice)
+        self.size = QComboBox()
+        for s in SIZES:
+            self.size.addItem(f"{s} \u00d7 {s}", s)
+        self.size.setCurrentIndex(SIZES.index(size) if size in SIZES else 1)
+        self.size.setToolTip("Models trained on the prepared CAMUS data expect 256 \u00d7 256")
+
+        form = QFormLayout()
+        form.addRow("View", self.view)
+        form.addRow("Phase", self.phase)
+        form.addRow("Anatomy seed", seed_row)
+        form.addRow("Size", self.size)
+        self.preview = QLabel()
+        self.preview.setFixedSize(PREVIEW, PREVIEW)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #0e0e10; border: 1px solid #3a3d42;")
+
+        left = QVBoxLayout()
+        left.addWidget(self.template_button)
+        left.addLayout(form)
+        left.addSpacing(8)
+        left.addWidget(self.blank_button)
+        left.addStretch(1)
+        body = QHBoxLayout()
+        body.addLayout(left, 1)
+        body.addWidget(self.preview)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(buttons)
+
+        for signal in (self.view.currentIndexChanged, self.phase.currentIndexChanged,
+                       self.seed.valueChanged, self.size.currentIndexChanged, self.template_button.toggled):
+            signal.connect(self._update)
+        self._update()
+
+    def choice(self) -> NewMaskChoice:
+        return NewMaskChoice(self.template_button.isChecked(), self.view.currentText(),
+                             self.phase.currentText(), self.seed.value(), int(self.size.currentData()))
+
+    def _update(self) -> None:
+        template = self.template_button.isChecked()
+        for widget in (self.view, self.phase, self.seed):
+            widget.setEnabled(template)
+        choice = self.choice()
+        choice.size = min(choice.size, 256)  # the anatomy scales with the size; preview small
+        labels = choice.make()
+        picture = rgb_qimage(PALETTE[labels]).scaled(PREVIEW - 2, PREVIEW - 2, Qt.AspectRatioMode.KeepAspectRatio,
+                                                     Qt.TransformationMode.FastTransformation)
+        self.preview.setPixmap(QPixmap.fromImage(picture))

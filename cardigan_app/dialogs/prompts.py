@@ -1,0 +1,56 @@
+"""The questions the app asks, in one place (tests replace QMessageBox's static calls)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+class Choice(Enum):
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
+
+
+def ask_unsaved(parent: QWidget, name: str, action: str) -> Choice:
+    """Save, discard or cancel before ``action`` (e.g. "closing") loses unsaved edits."""
+    buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+               | QMessageBox.StandardButton.Cancel)
+    answer = QMessageBox.question(parent, "Unsaved changes",
+                                  f"{name} has unsaved changes. Save them before {action}?",
+                                  buttons, QMessageBox.StandardButton.Save)
+    if answer == QMessageBox.StandardButton.Save:
+        return Choice.SAVE
+    if answer == QMessageBox.StandardButton.Discard:
+        return Choice.DISCARD
+    return Choice.CANCEL
+
+
+def show_error(parent: QWidget, title: str, message: str) -> None:
+    QMessageBox.warning(parent, title, message)
+
+
+def confirm_overwrite(parent: QWidget, paths: list[str]) -> bool:
+    names = "\n".join(paths)
+    answer = QMessageBox.question(parent, "Replace files?", f"These files exist already:\n{names}\n\nReplace them?",
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_recovery(parent: QWidget, description: str) -> Choice:
+    """Recover (SAVE), discard, or keep for later (CANCEL) an autosave left by a crash."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                      f"cardiGAN Studio did not close properly last time.\n"
+                      f"Recover the mask it was editing ({description})?", parent=parent)
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(recover)
+    box.exec()
+    if box.clickedButton() is recover:
+        return Choice.SAVE
+    if box.clickedButton() is discard:
+        return Choice.DISCARD
+    return Choice.CANCEL

@@ -1,0 +1,65 @@
+"""Help > Keyboard shortcuts: every action's shortcut, plus the canvas gestures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
+
+CANVAS_GESTURES = (
+    ("Canvas", "Paint with the current tool", "Left button"),
+    ("Canvas", "Pan", "Middle button drag, or Space + drag"),
+    ("Canvas", "Zoom about the pointer", "Mouse wheel"),
+    ("Canvas", "Brush smaller / larger", "[  /  ]"),
+    ("Canvas", "Select a class", "0  1  2  3"),
+    ("Polygon fill", "Add a corner", "Click"),
+    ("Polygon fill", "Fill the polygon", "Double-click or Enter"),
+    ("Polygon fill", "Remove the last corner", "Backspace or right-click"),
+    ("Polygon fill", "Cancel", "Esc"),
+    ("Image panes", "Pan / fit", "Drag / double-click"),
+)
+
+
+def shortcut_rows(actions: Iterable[tuple[str, QAction]]) -> list[tuple[str, str, str]]:
+    """(section, what, keys) for every action that has a shortcut."""
+    rows = []
+    for section, action in actions:
+        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+        if keys:
+            name = action.whatsThis() or action.text().replace("&", "").rstrip(".\u2026")
+            rows.append((section, name, keys))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, rows: list[tuple[str, str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.resize(560, 620)
+        tree = QTreeWidget()
+        tree.setHeaderLabels(["Action", "Keys"])
+        tree.setRootIsDecorated(False)
+        tree.setAlternatingRowColors(True)
+        sections: dict[str, QTreeWidgetItem] = {}
+        for section, what, keys in list(rows) + list(CANVAS_GESTURES):
+            parent_item = sections.get(section)
+            if parent_item is None:
+                parent_item = QTreeWidgetItem(tree, [section])
+                font = parent_item.font(0)
+                font.setBold(True)
+                parent_item.setFont(0, font)
+                parent_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                sections[section] = parent_item
+            QTreeWidgetItem(parent_item, [what, keys])
+        tree.expandAll()
+        tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree = tree
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tree)
+        layout.addWidget(buttons)

@@ -1,0 +1,229 @@
+"""The label map being edited: painting operations, undo/redo and change notification.
+
+A :class:`LabelDocument` owns one (H, W) uint8 map of label ids. Every change goes through
+a method here, is recorded in the :class:`History` as a diff, bumps :attr:`revision` and is
+announced to listeners with the rectangle that changed, so views redraw only that part.
+
+A brush stroke is one undo step: :meth:`begin_stroke`, any number of :meth:`stroke_to`
+calls, then :meth:`end_stroke`. ``paint_over`` restricts an operation to pixels currently
+holding that label (``0``: paint over background only); ``None`` paints over everything.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from engine.labels import BACKGROUND, NUM_CLASSES, validate_label_map
+
+from . import raster
+from .history import Edit, History
+
+#: A changed rectangle ``(row0, row1, col0, col1)`` (end-exclusive), or None for "everything".
+Dirty = tuple[int, int, int, int] | None
+Listener = Callable[[Dirty], None]
+
+_document_ids = itertools.count(1)
+
+
+class LabelDocument:
+    """A label map under edit. ``labels`` must only be changed through these methods."""
+
+    def __init__(self, labels: np.ndarray, path: Path | None = None, origin: str = "") -> None:
+        self.id = next(_document_ids)
+        self.origin = origin  # where an untitled map came from, e.g. "template 4CH ED #3"
+        self.labels = np.ascontiguousarray(validate_label_map(labels)).copy()
+        if self.labels.ndim != 2:
+            raise ValueError(f"a document holds one 2-D label map, got shape {self.labels.shape}")
+        self.path: Path | None = Path(path) if path else None
+        self.history = History()
+        self.revision = 0
+        self.saved_revision = 0
+        self._listeners: list[Listener] = []
+        self._history_listeners: list[Callable[[], None]] = []
+        self._stroke: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._stroke_description = ""
+        self._stroke_last: tuple[float, float] | None = None
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.labels.shape  # type: ignore[return-value]
+
+    @property
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        return f"Untitled ({self.origin})" if self.origin else "Untitled"
+
+    @property
+    def modified(self) -> bool:
+        return self.revision != self.saved_revision
+
+    @property
+    def in_stroke(self) -> bool:
+        return self._stroke is not None
+
+    def value_at(self, x: float, y: float) -> int | None:
+        """The label at image point (x, y), or None outside the map."""
+        col, row = int(np.floor(x)), int(np.floor(y))
+        if 0 <= row < self.shape[0] and 0 <= col < self.shape[1]:
+            return int(self.labels[row, col])
+        return None
+
+    def counts(self) -> np.ndarray:
+        """Pixels per class."""
+        return np.bincount(self.labels.ravel(), minlength=NUM_CLASSES)
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        if path is not None:
+            self.path = Path(path)
+        self.saved_revision = self.revision
+
+    def mark_modified(self) -> None:
+        """Flag unsaved content that did not come from an edit (e.g. a recovered autosave)."""
+        self.saved_revision = -1
+
+    # -- listeners -----------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def add_history_listener(self, listener: Callable[[], None]) -> None:
+        """Called after an undo step is added, undone or redone (e.g. to update Undo/Redo)."""
+        self._history_listeners.append(listener)
+
+    def remove_history_listener(self, listener: Callable[[], None]) -> None:
+        if listener in self._history_listeners:
+            self._history_listeners.remove(listener)
+
+    def _history_changed(self) -> None:
+        for listener in list(self._history_listeners):
+            listener()
+
+    def _changed(self, dirty: Dirty) -> None:
+        self.revision += 1
+        for listener in list(self._listeners):
+            listener(dirty)
+
+    # -- low level -----------------------------------------------------------------------
+    def _apply_region(self, region: raster.Region, mask: np.ndarray, value: int,
+                      paint_over: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Set ``value`` where ``mask`` is true inside ``region``; return (flat indices, old)."""
+        view = self.labels[region]
+        change = mask & (view != value)
+        if paint_over is not None:
+            change &= view == paint_over
+        if not change.any():
+            return None
+        rows, cols = np.nonzero(change)
+        rows += region[0].start
+        cols += region[1].start
+        flat = rows.astype(np.int64) * self.shape[1] + cols
+        old = view[change].copy()
+        view[change] = value
+        self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
+        return flat, old
+
+    def _record(self, flat: np.ndarray, old: np.ndarray, description: str) -> Edit | None:
+        order = np.argsort(flat, kind="stable")
+        flat, old = flat[order], old[order]
+        first = np.ones(flat.size, dtype=bool)
+        first[1:] = flat[1:] != flat[:-1]  # keep the value from before the first change
+        flat, old = flat[first], old[first]
+        new = self.labels.ravel()[flat]
+        keep = old != new
+        if not keep.any():
+            return None
+        edit = Edit(flat[keep], old[keep], new[keep].copy(), description)
+        self.history.push(edit)
+        self._history_changed()
+        return edit
+
+    def _apply_edit(self, edit: Edit, values: np.ndarray) -> None:
+        self.labels.ravel()[edit.indices] = values
+        rows, cols = np.divmod(edit.indices, self.shape[1])
+        self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
+
+    # -- strokes -------------------------------------------------------------------------
+    def begin_stroke(self, description: str = "brush stroke") -> None:
+        if self._stroke is not None:
+            self.end_stroke()
+        self._stroke = []
+        self._stroke_description = description
+        self._stroke_last = None
+
+    def stroke_to(self, x: float, y: float, diameter: int, value: int,
+                  paint_over: int | None = None) -> None:
+        """Paint a round brush from the previous stroke point (or a dab at the first)."""
+        if self._stroke is None:
+            self.begin_stroke()
+        start = self._stroke_last or (x, y)
+        self._stroke_last = (x, y)
+        shape = raster.capsule(self.shape, start, (x, y), diameter)
+        if shape is not None:
+            changed = self._apply_region(*shape, value=value, paint_over=paint_over)
+            if changed is not None:
+                self._stroke.append(changed)  # type: ignore[union-attr]
+
+    def end_stroke(self) -> Edit | None:
+        """Close the stroke as one undo step (None when it changed nothing)."""
+        pieces, self._stroke = self._stroke, None
+        self._stroke_last = None
+        if not pieces:
+            return None
+        flat = np.concatenate([p[0] for p in pieces])
+        old = np.concatenate([p[1] for p in pieces])
+        return self._record(flat, old, self._stroke_description)
+
+    # -- one-shot edits ------------------------------------------------------------------
+    def _one_shot(self, shape, value: int, paint_over: int | None, description: str) -> Edit | None:
+        if self._stroke is not None:
+            self.end_stroke()
+        if shape is None:
+            return None
+        changed = self._apply_region(*shape, value=value, paint_over=paint_over)
+        if changed is None:
+            return None
+        return self._record(*changed, description)
+
+    def fill(self, x: float, y: float, value: int, paint_over: int | None = None) -> Edit | None:
+        """Flood-fill the 4-connected region of equal labels under (x, y) with ``value``."""
+        col, row = int(np.floor(x)), int(np.floor(y))
+        return self._one_shot(raster.flood_region(self.labels, col, row), value, paint_over, "fill")
+
+    def fill_polygon(self, points: Sequence[tuple[float, float]], value: int,
+                     paint_over: int | None = None) -> Edit | None:
+        return self._one_shot(raster.polygon(self.shape, points), value, paint_over, "polygon fill")
+
+    def clear(self) -> Edit | None:
+        """Set every pixel to background, as one undoable step."""
+        full = (slice(0, self.shape[0]), slice(0, self.shape[1]))
+        return self._one_shot((full, np.ones(self.shape, dtype=bool)), BACKGROUND, None, "clear")
+
+    # -- history -------------------------------------------------------------------------
+    def undo(self) -> bool:
+        if self._stroke is not None:
+            self.end_stroke()
+        edit = self.history.take_undo()
+        if edit is None:
+            return False
+        self._apply_edit(edit, edit.old)
+        self._history_changed()
+        return True
+
+    def redo(self) -> bool:
+        if self._stroke is not None:
+            return False
+        edit = self.history.take_redo()
+        if edit is None:
+            return False
+        self._apply_edit(edit, edit.new)
+        self._history_changed()
+        return True

@@ -1,0 +1,193 @@
+"""The editing tools: brush, eraser, flood fill and polygon fill.
+
+Tools turn pointer gestures, given in image coordinates, into :class:`LabelDocument` calls.
+They know nothing about Qt, so scripts and tests can drive them directly; the canvas
+translates mouse and key events and draws the preview each tool describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.labels import BACKGROUND, LABELS
+
+from .document import LabelDocument
+
+MIN_BRUSH, MAX_BRUSH = 1, 128
+CLOSE_DISTANCE = 0.75  # polygon points closer than this (pixels) count as one
+
+
+@dataclass
+class ToolSettings:
+    """What the tools share: the class being painted, the brush size, the paint-over mode."""
+
+    active_label: int = 1
+    brush_diameter: int = 12
+    paint_over_background: bool = False
+    visible: list[bool] = field(default_factory=lambda: [True] * len(LABELS))
+
+    @property
+    def paint_over(self) -> int | None:
+        return BACKGROUND if self.paint_over_background else None
+
+    def set_brush_diameter(self, diameter: int) -> int:
+        self.brush_diameter = max(MIN_BRUSH, min(MAX_BRUSH, int(diameter)))
+        return self.brush_diameter
+
+
+class Tool:
+    """Base class: a tool receives presses, moves and releases of the primary button."""
+
+    key = "tool"
+    label = "Tool"
+    cursor_is_brush = False
+
+    def __init__(self, settings: ToolSettings) -> None:
+        self.settings = settings
+        self.document: LabelDocument | None = None
+
+    def activate(self, document: LabelDocument) -> None:
+        self.document = document
+
+    def deactivate(self) -> None:
+        self.cancel()
+
+    def press(self, x: float, y: float) -> None: ...
+
+    def drag(self, x: float, y: float) -> None: ...
+
+    def release(self, x: float, y: float) -> None: ...
+
+    def hover(self, x: float, y: float) -> None: ...
+
+    def double_click(self, x: float, y: float) -> None: ...
+
+    def key_press(self, name: str) -> bool:
+        """Handle ``enter``, ``escape`` or ``backspace``; True when used."""
+        return False
+
+    def cancel(self) -> None: ...
+
+    @property
+    def busy(self) -> bool:
+        """Whether a gesture is in progress (e.g. an open polygon)."""
+        return False
+
+
+class BrushTool(Tool):
+    key = "brush"
+    label = "Brush"
+    cursor_is_brush = True
+    description = "brush stroke"
+
+    def value(self) -> int:
+        return self.settings.active_label
+
+    def paint_over(self) -> int | None:
+        return self.settings.paint_over
+
+    def press(self, x: float, y: float) -> None:
+        assert self.document is not None
+        self.document.begin_stroke(self.description)
+        self.drag(x, y)
+
+    def drag(self, x: float, y: float) -> None:
+        if self.document is not None and self.document.in_stroke:
+            self.document.stroke_to(x, y, self.settings.brush_diameter, self.value(), self.paint_over())
+
+    def release(self, x: float, y: float) -> None:
+        if self.document is not None and self.document.in_stroke:
+            self.drag(x, y)
+            self.document.end_stroke()
+
+    def cancel(self) -> None:
+        if self.document is not None and self.document.in_stroke:
+            self.document.end_stroke()
+
+    @property
+    def busy(self) -> bool:
+        return self.document is not None and self.document.in_stroke
+
+
+class EraserTool(BrushTool):
+    """Paints background. It erases every class, whatever the paint-over mode."""
+
+    key = "eraser"
+    label = "Eraser"
+    description = "erase"
+
+    def value(self) -> int:
+        return BACKGROUND
+
+    def paint_over(self) -> int | None:
+        return None
+
+
+class FillTool(Tool):
+    key = "fill"
+    label = "Flood fill"
+
+    def press(self, x: float, y: float) -> None:
+        if self.document is not None:
+            self.document.fill(x, y, self.settings.active_label, self.settings.paint_over)
+
+
+class PolygonTool(Tool):
+    """Click to add corners; double-click or Enter fills the polygon; Esc cancels;
+    Backspace removes the last corner."""
+
+    key = "polygon"
+    label = "Polygon fill"
+
+    def __init__(self, settings: ToolSettings) -> None:
+        super().__init__(settings)
+        self.points: list[tuple[float, float]] = []
+        self.hover_point: tuple[float, float] | None = None
+
+    def press(self, x: float, y: float) -> None:
+        if not self.points or _distance(self.points[-1], (x, y)) > CLOSE_DISTANCE:
+            self.points.append((x, y))
+
+    def hover(self, x: float, y: float) -> None:
+        self.hover_point = (x, y)
+
+    drag = hover
+
+    def double_click(self, x: float, y: float) -> None:
+        self.press(x, y)
+        self.close()
+
+    def close(self) -> bool:
+        """Fill the polygon drawn so far (needs three distinct corners)."""
+        points = self.points
+        self.points = []
+        if len(points) >= 3 and self.document is not None:
+            self.document.fill_polygon(points, self.settings.active_label, self.settings.paint_over)
+            return True
+        return False
+
+    def key_press(self, name: str) -> bool:
+        if name == "enter" and self.points:
+            self.close()
+            return True
+        if name == "escape" and self.points:
+            self.cancel()
+            return True
+        if name == "backspace" and self.points:
+            self.points.pop()
+            return True
+        return False
+
+    def cancel(self) -> None:
+        self.points = []
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.points)
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5
+
+
+TOOL_CLASSES: tuple[type[Tool], ...] = (BrushTool, EraserTool, FillTool, PolygonTool)

@@ -1,0 +1,167 @@
+"""File actions on the mask: new, open, save, recent files, and the unsaved-changes guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
+
+from engine.errors import CardiganError
+from engine.maskio import is_camus_file, read_label_map, write_label_png
+
+from .dialogs.new_mask import NewMaskDialog
+from .dialogs.prompts import Choice, ask_unsaved, show_error
+from .editing import LabelDocument
+from .panels.dataset_browser import read_grey
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+MASK_FILTER = "Label maps (*.png *.mhd *.nii *.nii.gz);;Label PNG (*.png);;CAMUS ground truth (*_gt.mhd *_gt.nii.gz *.mhd *.nii *.nii.gz);;All files (*)"
+PNG_FILTER = "Label PNG (*.png)"
+MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz")
+
+
+def is_mask_file(path: Path | str) -> bool:
+    return str(path).lower().endswith(MASK_SUFFIXES)
+
+
+class MaskFiles:
+    """Creates, opens and saves the window's document; asks before unsaved work is dropped."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    @property
+    def document(self) -> LabelDocument:
+        return self.window.document
+
+    def _start_dir(self) -> str:
+        return self.window.prefs.last_dir or str(Path.home())
+
+    def _remember_dir(self, path: Path) -> None:
+        self.window.prefs.last_dir = str(path.parent)
+
+    # -- the guard -----------------------------------------------------------------------
+    def confirm_discard(self, action: str) -> bool:
+        """True when the current mask may be replaced: saved, or the user saved or discarded it."""
+        if not self.document.modified:
+            return True
+        choice = ask_unsaved(self.window, self.document.display_name, action)
+        if choice == Choice.SAVE:
+            return self.save()
+        return choice == Choice.DISCARD
+
+    # -- new / open ----------------------------------------------------------------------
+    def new_mask(self) -> bool:
+        if not self.confirm_discard("creating a new mask"):
+            return False
+        prefs = self.window.prefs
+        dialog = NewMaskDialog(prefs.template_view, prefs.template_phase, self.window.next_template_seed,
+                               prefs.template_size, self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        choice = dialog.choice()
+        if choice.template:
+            prefs.template_view, prefs.template_phase = choice.view, choice.phase
+            self.window.next_template_seed = choice.seed + 1
+        prefs.template_size = choice.size
+        self.window.set_document(LabelDocument(choice.make(), origin=choice.title()))
+        return True
+
+    def open_dialog(self) -> bool:
+        if not self.confirm_discard("opening another mask"):
+            return False
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open label map", self._start_dir(), MASK_FILTER)
+        return self.open_path(Path(name), confirmed=True) if name else False
+
+    def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False) -> bool:
+        """Open a label PNG or CAMUS ground truth; a problem is reported in one line."""
+        path = Path(path)
+        if not confirmed and not self.confirm_discard("opening another mask"):
+            return False
+        try:
+            labels = read_label_map(path)
+            if labels.ndim != 2:
+                raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
+        except CardiganError as exc:
+            show_error(self.window, "Cannot open the mask", str(exc))
+            self.window.statusBar().showMessage(str(exc), 10000)
+            return False
+        # a CAMUS volume or NIfTI cannot be written back as it is: Save asks for a PNG name
+        document = LabelDocument(labels, path=path)
+        image = read_grey(reference) if reference else None
+        if image is not None and image.shape != labels.shape:
+            image = None
+        self.window.set_document(document, reference=image)
+        self.window.settings.add_recent_file(path)
+        self._remember_dir(path)
+        self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})", 5000)
+        return True
+
+    # -- save ----------------------------------------------------------------------------
+    def save(self) -> bool:
+        path = self.document.path
+        if path is None or is_camus_file(path) or path.suffix.lower() != ".png":
+            return self.save_as()
+        return self._write(path)
+
+    def save_as(self) -> bool:
+        current = self.document.path
+        if current is not None:
+            stem = current.name
+            for suffix in (".nii.gz", ".nii", ".mhd", ".png"):
+                if stem.lower().endswith(suffix):
+                    stem = stem[: -len(suffix)]
+                    break
+            suggestion = str(current.parent / f"{stem}.png")
+        else:
+            suggestion = str(Path(self._start_dir()) / "mask.png")
+        name, _ = QFileDialog.getSaveFileName(self.window, "Save label map as", suggestion, PNG_FILTER)
+        if not name:
+            return False
+        path = Path(name)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            write_label_png(path, self.document.labels)
+        except CardiganError as exc:
+            show_error(self.window, "Cannot save the mask", str(exc))
+            return False
+        self.document.mark_saved(path)
+        self.window.settings.add_recent_file(path)
+        self._remember_dir(path)
+        self.window.document_saved()
+        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    # -- recent files --------------------------------------------------------------------
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        recent = self.window.settings.recent_files()
+        for index, name in enumerate(recent):
+            action = menu.addAction(f"&{index + 1 if index < 9 else 0}  {Path(name).name}")
+            action.setToolTip(name)
+            action.setStatusTip(name)
+            action.triggered.connect(lambda _=False, p=name: self._open_recent(p))
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear recent files", self.window.settings.clear_recent_files)
+        else:
+            menu.addAction("No recent files").setEnabled(False)
+
+    def _open_recent(self, name: str) -> None:
+        if not Path(name).is_file():
+            self.window.settings.remove_recent_file(name)
+            show_error(self.window, "Cannot open the mask", f"{name}: the file no longer exists")
+            return
+        self.open_path(Path(name))
+
+    def replace_labels(self, labels: np.ndarray, origin: str) -> None:
+        """Start a new untitled document (no guard: callers ask first)."""
+        self.window.set_document(LabelDocument(labels, origin=origin))

@@ -1,0 +1,218 @@
+"""Browse a prepared dataset folder (``<root>/<split>/{img,label}/<stem>.png``) with thumbnails.
+
+Opening an item loads its label map for editing and shows its real image beside it.
+Thumbnails are made on a background thread, a page at a time, so large splits open fast.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+
+from ..icons import icon
+from ..imaging import thumbnail
+
+SPLITS = ("train", "valid", "test")
+THUMB = 88
+
+
+@dataclass(frozen=True)
+class DatasetItem:
+    stem: str
+    label_path: Path
+    image_path: Path | None
+
+
+def dataset_splits(root: Path) -> list[str]:
+    """Splits of a prepared dataset that hold label maps, in the usual order first."""
+    found = [p.name for p in sorted(root.iterdir()) if (p / "label").is_dir()] if root.is_dir() else []
+    return [s for s in SPLITS if s in found] + [s for s in found if s not in SPLITS]
+
+
+def dataset_items(root: Path, split: str) -> list[DatasetItem]:
+    items = []
+    for label_path in sorted((root / split / "label").glob("*.png")):
+        image_path = root / split / "img" / label_path.name
+        items.append(DatasetItem(label_path.stem, label_path, image_path if image_path.is_file() else None))
+    return items
+
+
+def read_manifest(root: Path) -> dict:
+    try:
+        data = json.loads((root / "manifest.json").read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def read_grey(path: Path | None) -> np.ndarray | None:
+    if path is None:
+        return None
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("L"))
+    except (OSError, ValueError):
+        return None
+
+
+class ThumbnailLoader(QObject):
+    """Makes thumbnails on a daemon thread; starting a new batch abandons the old one."""
+
+    ready = Signal(int, int, QImage)  # batch, row, picture
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._batch = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, items: list[DatasetItem]) -> int:
+        self.cancel()
+        self._batch += 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._batch, items, self._stop),
+                                        name="thumbnails", daemon=True)
+        self._thread.start()
+        return self._batch
+
+    def cancel(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def _run(self, batch: int, items: list[DatasetItem], stop: threading.Event) -> None:
+        for row, item in enumerate(items):
+            if stop.is_set():
+                return
+            labels = read_grey(item.label_path)
+            if labels is not None and labels.max(initial=0) > 3:
+                labels = None  # not a label map: show the image alone
+            picture = thumbnail(read_grey(item.image_path), labels, THUMB)
+            try:
+                self.ready.emit(batch, row, picture)
+            except RuntimeError:  # the browser was closed
+                return
+
+
+class DatasetBrowser(QWidget):
+    openRequested = Signal(object)  # DatasetItem
+    folderChanged = Signal(str, str)  # root, split
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.root: Path | None = None
+        self.items: list[DatasetItem] = []
+        self.folder_label = QLabel("No dataset folder")
+        self.folder_label.setWordWrap(True)
+        choose = QPushButton(icon("folder-table-outline"), "Folder\u2026")
+        choose.setToolTip("Choose a prepared dataset folder (made by cardigan prepare)")
+        choose.clicked.connect(self.choose_folder)
+        top = QHBoxLayout()
+        top.addWidget(self.folder_label, 1)
+        top.addWidget(choose)
+        self.split = QComboBox()
+        self.split.setToolTip("Which split of the dataset to show")
+        self.split.currentTextChanged.connect(self._split_changed)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter, e.g. 4CH_ED")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Show only items whose name contains this text")
+        self.filter.textChanged.connect(self._apply_filter)
+        row = QHBoxLayout()
+        row.addWidget(self.split)
+        row.addWidget(self.filter, 1)
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.info.setStyleSheet("color: #9aa0a6;")
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setGridSize(QSize(THUMB + 16, THUMB + 44))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setUniformItemSizes(True)
+        self.list.setWordWrap(True)
+        self.list.setToolTip("Double-click (or Enter) to open a label map for editing")
+        self.list.itemActivated.connect(self._activated)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(row)
+        layout.addWidget(self.info)
+        layout.addWidget(self.list, 1)
+        self.loader = ThumbnailLoader(self)
+        self.loader.ready.connect(self._thumbnail_ready)
+        self._batch = 0
+        self._placeholder = QIcon(QPixmap(THUMB, THUMB))
+
+    def choose_folder(self) -> None:
+        start = str(self.root) if self.root else ""
+        folder = QFileDialog.getExistingDirectory(self, "Prepared dataset folder", start)
+        if folder:
+            self.open_folder(Path(folder))
+
+    def open_folder(self, root: Path, split: str | None = None) -> bool:
+        """Show ``root``; False (with a message in the panel) when it is not a prepared dataset."""
+        root = Path(root)
+        splits = dataset_splits(root)
+        if not splits:
+            self.info.setText(f"{root}: not a prepared dataset (expected {root.name}/<split>/label/*.png, "
+                              "as written by cardigan prepare)")
+            return False
+        self.root = root
+        self.folder_label.setText(str(root))
+        self.folder_label.setToolTip(str(root))
+        manifest = read_manifest(root)
+        counts = manifest.get("counts") or {}
+        source = manifest.get("source") or {}
+        details = [f"{k}: {v}" for k, v in counts.items() if isinstance(v, (int, str))] if isinstance(counts, dict) else []
+        if isinstance(source, dict) and source.get("format"):
+            details.insert(0, f"from {source['format']}")
+        self.info.setText(", ".join(details))
+        self.split.blockSignals(True)
+        self.split.clear()
+        self.split.addItems(splits)
+        self.split.setCurrentText(split if split in splits else splits[0])
+        self.split.blockSignals(False)
+        self._split_changed(self.split.currentText())
+        return True
+
+    def _split_changed(self, split: str) -> None:
+        if self.root is None or not split:
+            return
+        self.items = dataset_items(self.root, split)
+        self.list.clear()
+        for item in self.items:
+            entry = QListWidgetItem(self._placeholder, item.stem.replace("_", " "))
+            entry.setToolTip(str(item.label_path) + ("" if item.image_path else "\n(no image beside it)"))
+            self.list.addItem(entry)
+        self._apply_filter(self.filter.text())
+        self._batch = self.loader.start(self.items)
+        self.folderChanged.emit(str(self.root), split)
+
+    def _apply_filter(self, text: str) -> None:
+        text = text.strip().lower()
+        for row in range(self.list.count()):
+            entry = self.list.item(row)
+            entry.setHidden(bool(text) and text not in entry.text().lower())
+
+    def _thumbnail_ready(self, batch: int, row: int, picture: QImage) -> None:
+        if batch == self._batch and row < self.list.count():
+            self.list.item(row).setIcon(QIcon(QPixmap.fromImage(picture)))
+
+    def _activated(self, entry: QListWidgetItem) -> None:
+        row = self.list.row(entry)
+        if 0 <= row < len(self.items):
+            self.openRequested.emit(self.items[row])
+
+    def shutdown(self) -> None:
+        self.loader.cancel()

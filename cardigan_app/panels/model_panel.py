@@ -1,0 +1,202 @@
+"""The model panel: pick a model and a device, see what is loaded and why a load failed."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget)
+
+from engine.devices import available_devices, mps_available
+from engine.resources import demo_model_path
+
+OPEN_ITEM = "__open__"
+BUILTIN_NAMES = {"simulator": "Ultrasound simulator (built in)", "demo": "Demo model (bundled)"}
+
+
+def model_display_name(spec: str) -> str:
+    """What the picker shows: built-in names, a file's name, or for NVlabs checkpoints (all
+    called ``latest_net_G.pth``) also the folder of the experiment they belong to."""
+    if spec in BUILTIN_NAMES:
+        return BUILTIN_NAMES[spec]
+    path = Path(spec)
+    if path.name.endswith("_net_G.pth") and path.parent.name:
+        return f"{path.parent.name} ({path.name})"
+    return path.name
+
+
+def builtin_models() -> list[str]:
+    """The built-in entries of the picker: the demo model only when one is bundled."""
+    models = ["simulator"]
+    if demo_model_path() is not None:
+        models.insert(0, "demo")
+    return models
+
+
+def format_count(n: int) -> str:
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} M"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f} k"
+    return str(n)
+
+
+def summary_html(summary: dict) -> str:
+    """The model's summary as a small two-column table."""
+    rows: list[tuple[str, str]] = []
+    kinds = {"native": "cardiGAN model file", "nvlabs": "NVlabs SPADE checkpoint", "simulator": "built in"}
+    rows.append(("Kind", kinds.get(summary.get("kind", ""), summary.get("kind", ""))))
+    arch = summary.get("architecture") or {}
+    if "type" in arch:
+        rows.append(("Method", arch["type"]))
+    else:
+        parts = [f"ngf {arch.get('ngf')}", f"{arch.get('modulation', 'spade').upper()}",
+                 f"{arch.get('norm')} norm", f"{arch.get('upsampling')} upsampling"]
+        if arch.get("use_vae"):
+            parts.append(f"VAE z {arch.get('z_dim')}")
+        rows.append(("Architecture", ", ".join(str(p) for p in parts)))
+    if summary.get("parameters"):
+        rows.append(("Parameters", format_count(int(summary["parameters"]))))
+    if summary.get("image_size"):
+        h, w = summary["image_size"]
+        rows.append(("Trained at", f"{w} \u00d7 {h}"))
+    rows.append(("Output", f"{summary.get('output_channels', 1)} channel(s)"))
+    rows.append(("Seed changes output", "yes" if summary.get("stochastic") else "no (deterministic)"))
+    skip = {"sha256", "file"} if summary.get("path") else {"sha256"}
+    for key, value in (summary.get("provenance") or {}).items():
+        if isinstance(value, (str, int, float)) and key not in skip:
+            rows.append((key.replace("_", " ").capitalize(), str(value)))
+    if summary.get("path"):
+        rows.append(("Path", str(summary["path"])))
+    # zero-width spaces after separators let long paths wrap inside the narrow panel
+    cells = "".join(f"<tr><td style='color:#9aa0a6;padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
+                    f"<td>{html.escape(v).replace('/', '/&#8203;').replace('_', '_&#8203;')}</td></tr>"
+                    for k, v in rows)
+    return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"
+
+
+class ModelPanel(QWidget):
+    modelRequested = Signal(str)  # a spec: simulator, demo or a path
+    openRequested = Signal()
+    deviceRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_combo = QComboBox()
+        self.model_combo.setToolTip("The model that turns the mask into an image")
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(12)
+        self.model_combo.activated.connect(self._model_activated)
+        self.device_combo = QComboBox()
+        self.device_combo.setToolTip("Where the model runs; Auto picks a GPU when there is one")
+        self._fill_devices()
+        self.device_combo.activated.connect(self._device_activated)
+        self.active_device = QLabel("\u2014")
+        self.active_device.setToolTip("The device the loaded model runs on")
+        self.active_device.setWordWrap(True)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.TextFormat.RichText)
+        self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.info)
+        form = QFormLayout()
+        form.addRow("Model", self.model_combo)
+        form.addRow("Device", self.device_combo)
+        form.addRow("Running on", self.active_device)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(scroll, 1)
+        self.current_spec: str | None = None
+        self._recent: list[str] = []
+
+    # -- devices -------------------------------------------------------------------------
+    def _fill_devices(self) -> None:
+        available = available_devices()
+        cudas = [d for d in available if d.startswith("cuda")]
+        entries = [("Auto", "auto", True), ("CPU", "cpu", True)]
+        entries += [(f"CUDA {d.split(':')[1]}", d, True) for d in cudas] or [("CUDA (not available)", "cuda", False)]
+        entries.append(("MPS" if mps_available() else "MPS (not available)", "mps", mps_available()))
+        for text, spec, enabled in entries:
+            self.device_combo.addItem(text, spec)
+            if not enabled:
+                item = self.device_combo.model().item(self.device_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip("Not available on this machine")
+
+    def set_device(self, spec: str) -> None:
+        index = self.device_combo.findData(spec)
+        self.device_combo.setCurrentIndex(index if index >= 0 else 0)
+
+    def _device_activated(self, index: int) -> None:
+        self.deviceRequested.emit(self.device_combo.itemData(index))
+
+    # -- models --------------------------------------------------------------------------
+    def set_models(self, recent: list[str], current: str | None) -> None:
+        """Rebuild the picker: built-in models, recent model files, Open..."""
+        self._recent = list(recent)
+        self.current_spec = current
+        combo = self.model_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for spec in builtin_models():
+            combo.addItem(model_display_name(spec), spec)
+            combo.setItemData(combo.count() - 1, BUILTIN_NAMES[spec], Qt.ItemDataRole.ToolTipRole)
+        files = [m for m in recent if m not in BUILTIN_NAMES]
+        if current and current not in BUILTIN_NAMES and current not in files:
+            files.insert(0, current)
+        if files:
+            combo.insertSeparator(combo.count())
+            for spec in files:
+                combo.addItem(model_display_name(spec), spec)
+                combo.setItemData(combo.count() - 1, spec, Qt.ItemDataRole.ToolTipRole)
+        combo.insertSeparator(combo.count())
+        combo.addItem("Open model file\u2026", OPEN_ITEM)
+        combo.setItemData(combo.count() - 1, "A cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth",
+                          Qt.ItemDataRole.ToolTipRole)
+        self._select(current)
+        combo.blockSignals(False)
+
+    def _select(self, spec: str | None) -> None:
+        index = self.model_combo.findData(spec) if spec else -1
+        if index >= 0:
+            self.model_combo.setCurrentIndex(index)
+
+    def model_specs(self) -> list[str]:
+        """The specs listed in the picker (without the Open entry)."""
+        return [self.model_combo.itemData(i) for i in range(self.model_combo.count())
+                if self.model_combo.itemData(i) not in (None, OPEN_ITEM)]
+
+    def _model_activated(self, index: int) -> None:
+        spec = self.model_combo.itemData(index)
+        self._select(self.current_spec)  # the picker shows the loaded model until a new one is ready
+        if spec == OPEN_ITEM:
+            self.openRequested.emit()
+        elif spec and spec != self.current_spec:
+            self.modelRequested.emit(spec)
+
+    # -- state ---------------------------------------------------------------------------
+    def set_loading(self, spec: str) -> None:
+        self.status.setStyleSheet("color: #9ecbff;")
+        self.status.setText(f"Loading {model_display_name(spec)}\u2026")
+
+    def set_loaded(self, spec: str, summary: dict, device_label: str) -> None:
+        self.current_spec = spec
+        self._select(spec)
+        self.status.setText("")
+        self.active_device.setText(device_label + (" \u2014 the simulator always runs on the CPU"
+                                                   if summary.get("kind") == "simulator" else ""))
+        self.info.setText(summary_html(summary))
+
+    def set_error(self, message: str) -> None:
+        self.status.setStyleSheet("color: #ff8a80;")
+        self.status.setText(message)
+        self._select(self.current_spec)

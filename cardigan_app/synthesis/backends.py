@@ -1,0 +1,360 @@
+"""Where the model runs: a child process (default) or threads of this process.
+
+Both backends take the same requests and report through the same signals, always from a
+background thread (so the GUI thread receives them queued and never waits):
+
+- :meth:`load` a model; ``modelLoaded(ModelInfo)`` or ``modelFailed(LoadFailure)``. The
+  previous model keeps working until the new one is ready.
+- :meth:`submit` a :class:`SynthesisJob`. Only the newest job waiting is kept: a burst of
+  submissions (every brush dab) costs the job already running plus one for the newest
+  state. ``imageReady(SynthesisResult)`` for the main image, then ``variationReady`` for
+  each variation seed, unless a newer job arrived meanwhile; ``renderFailed`` on errors.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import sys
+import threading
+import types
+import traceback
+from multiprocessing.connection import wait
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from .host import ModelHost, one_line
+from .jobs import LoadFailure, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult
+
+CHILD_PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server"]
+_exiting = False
+
+
+@atexit.register
+def _note_exit() -> None:
+    """At interpreter exit children are terminated on purpose: do not restart them."""
+    global _exiting
+    _exiting = True
+
+
+class Backend(QObject):
+    modelLoaded = Signal(object)  # ModelInfo
+    modelFailed = Signal(object)  # LoadFailure
+    imageReady = Signal(object)  # SynthesisResult
+    variationReady = Signal(object)  # VariationResult
+    renderFailed = Signal(object)  # SynthesisFailure
+    crashed = Signal(str)  # the process running the model died; it has been restarted
+
+    name = "backend"
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.computed = 0  # main images made so far (variations not counted)
+
+    def load(self, model_id: int, spec: str, device: str) -> None:
+        raise NotImplementedError
+
+    def submit(self, job: SynthesisJob) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+# -- in-process threads --------------------------------------------------------------------
+class LatestRequestThread(QThread):
+    """A thread that processes only the newest submitted request; subclasses :meth:`process`."""
+
+    def __init__(self, process, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._process = process
+        self._condition = threading.Condition()
+        self._pending: Any = None
+        self._stopping = False
+
+    def submit(self, request: Any) -> None:
+        with self._condition:
+            self._pending = request
+            self._condition.notify()
+
+    def superseded(self) -> bool:
+        """Whether newer work (or a stop) is waiting: long jobs check it to give way early."""
+        with self._condition:
+            return self._pending is not None or self._stopping
+
+    def stop(self, timeout_ms: int = 15000) -> None:
+        with self._condition:
+            self._stopping = True
+            self._pending = None
+            self._condition.notify()
+        self.wait(timeout_ms)
+
+    def run(self) -> None:
+        while True:
+            with self._condition:
+                while self._pending is None and not self._stopping:
+                    self._condition.wait()
+                if self._stopping:
+                    return
+                request, self._pending = self._pending, None
+            try:
+                self._process(request)
+            except Exception:  # a bug: report it, keep the thread alive
+                traceback.print_exc()
+
+
+class ThreadBackend(Backend):
+    """Runs the model on two threads of this process (one loads, one renders)."""
+
+    name = "thread"
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._host: ModelHost | None = None
+        self._newest_load = 0
+        self._renderer = LatestRequestThread(self._render, self)
+        self._loader = LatestRequestThread(self._load, self)
+        self._renderer.start()
+        self._loader.start()
+
+    def load(self, model_id: int, spec: str, device: str) -> None:
+        with self._lock:
+            self._newest_load = model_id
+        self._loader.submit((model_id, spec, device))
+
+    def submit(self, job: SynthesisJob) -> None:
+        self._renderer.submit(job)
+
+    def stop(self) -> None:
+        self._renderer.stop()
+        self._loader.stop()
+
+    def _load(self, request: tuple[int, str, str]) -> None:
+        model_id, spec, device = request
+        try:
+            host = ModelHost.open(model_id, spec, device)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            self.modelFailed.emit(LoadFailure(model_id, spec, device, one_line(exc, "loading the model")))
+            return
+        with self._lock:
+            if model_id != self._newest_load:
+                return
+            self._host = host
+        self.modelLoaded.emit(host.info)
+
+    def _render(self, job: SynthesisJob) -> None:
+        with self._lock:
+            host = self._host
+        if host is None:
+            self.renderFailed.emit(SynthesisFailure(job.serial, 0, "no model is loaded yet"))
+            return
+        model_id = host.info.model_id
+        try:
+            image, note, elapsed = host.render(job.labels, job.seed)
+        except Exception as exc:  # noqa: BLE001
+            self.renderFailed.emit(SynthesisFailure(job.serial, model_id, one_line(exc, "synthesis")))
+            return
+        self.computed += 1
+        self.imageReady.emit(SynthesisResult(job.serial, model_id, job.document, job.revision, job.seed, image,
+                                             job.labels, elapsed, note))
+        for index, seed in enumerate(job.variation_seeds):
+            if self._renderer.superseded():
+                return
+            try:
+                variation = image if seed == job.seed else host.render(job.labels, seed)[0]
+            except Exception as exc:  # noqa: BLE001
+                self.renderFailed.emit(SynthesisFailure(job.serial, model_id, one_line(exc, "synthesis")))
+                return
+            self.variationReady.emit(VariationResult(job.serial, model_id, index, seed, variation))
+
+
+# -- a child process -----------------------------------------------------------------------
+_context = None
+
+
+def process_context():
+    """forkserver where available (children fork in milliseconds from a clean server that
+    has torch imported and no threads), else spawn."""
+    global _context
+    if _context is None:
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(CHILD_PRELOAD)
+        else:
+            _context = multiprocessing.get_context("spawn")
+    return _context
+
+
+class ProcessBackend(Backend):
+    """Runs the model in a child process (:mod:`.server`), fed by a dispatcher thread here.
+
+    The dispatcher sends one render at a time and waits for its answer, so jobs that pile up
+    meanwhile collapse into the newest. If the child dies it is restarted and ``crashed``
+    is emitted (the caller reloads the model).
+    """
+
+    name = "process"
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = process_context()
+        self._lock = threading.Lock()
+        self._job: SynthesisJob | None = None
+        self._loads: list[tuple[int, str, str]] = []
+        self._stopping = False
+        self._wake_pending = False
+        self._rendering = False  # a render is in flight: its answer wakes the dispatcher anyway
+        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._start_child()
+        self._thread = threading.Thread(target=self._run, name="synthesis-dispatch", daemon=True)
+        self._thread.start()
+
+    def _start_child(self) -> None:
+        from .server import serve
+
+        self._conn, child_end = self._ctx.Pipe()
+        self._child = self._ctx.Process(target=serve, args=(child_end,), name="cardigan-synthesis", daemon=True)
+        # multiprocessing re-imports the parent's main script in the child unless it is
+        # guarded by ``if __name__ == "__main__"``; the child needs nothing from it, so hide
+        # it while starting and an unguarded script that opens the studio still works
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            self._child.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+        child_end.close()
+
+    # -- requests (any thread) -----------------------------------------------------------
+    def _wake(self) -> None:
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._wake_w.send_bytes(b"!")
+
+    def load(self, model_id: int, spec: str, device: str) -> None:
+        with self._lock:
+            self._loads.append((model_id, spec, device))
+            self._wake()
+
+    def submit(self, job: SynthesisJob) -> None:
+        with self._lock:
+            self._job = job
+            if not self._rendering:  # no need to wake the dispatcher (and take the GIL) per dab
+                self._wake()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._wake()
+        self._thread.join(timeout=10)
+        self._child.join(timeout=5)
+        if self._child.is_alive():
+            self._child.terminate()
+            self._child.join(timeout=2)
+        for end in (self._conn, self._wake_r, self._wake_w):
+            end.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid
+
+    # -- the dispatcher thread -----------------------------------------------------------
+    def _run(self) -> None:
+        in_flight: tuple | None = None  # ("main", job) or ("variation", job, index)
+        variations: tuple[SynthesisJob, int] | None = None  # job whose variations remain, next index
+        again = False  # a job came in while nothing was rendering, without waking us
+        while True:
+            ready = wait([self._conn, self._wake_r], timeout=0 if again else None)
+            if self._wake_r in ready:
+                while self._wake_r.poll():
+                    self._wake_r.recv_bytes()
+                with self._lock:
+                    self._wake_pending = False
+            if self._conn in ready:
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    if self._stopping or _exiting or not self._restart_child():
+                        return
+                    in_flight = variations = None
+                    continue
+                if message[0] in ("image", "render_failed") and in_flight is not None:
+                    finished, in_flight = in_flight, None
+                    variations = self._answer(message, finished, variations)
+                elif message[0] == "loaded":
+                    self.modelLoaded.emit(message[1])
+                elif message[0] == "load_failed":
+                    self.modelFailed.emit(message[1])
+            with self._lock:
+                stopping, loads, job = self._stopping, self._loads, self._job
+                self._loads = []
+                if in_flight is None:
+                    self._job = None
+            try:
+                if stopping:
+                    self._conn.send(("stop",))
+                    return
+                for load in loads:
+                    self._conn.send(("load", *load))
+                if in_flight is None and job is not None:
+                    variations = None
+                    self._conn.send(("render", job.serial, job.labels, job.seed))
+                    in_flight = ("main", job)
+                while in_flight is None and variations is not None:
+                    vjob, index = variations
+                    if index >= len(vjob.variation_seeds):
+                        variations = None
+                        break
+                    variations = (vjob, index + 1)
+                    if vjob.variation_seeds[index] == vjob.seed:
+                        continue  # already sent with the main image
+                    self._conn.send(("render", vjob.serial, vjob.labels, vjob.variation_seeds[index]))
+                    in_flight = ("variation", vjob, index)
+            except (OSError, ValueError):
+                if stopping or _exiting or not self._restart_child():
+                    return
+                in_flight = variations = None
+            with self._lock:
+                self._rendering = in_flight is not None
+                again = in_flight is None and self._job is not None
+
+    def _answer(self, message: tuple, finished: tuple, variations):
+        kind, job = finished[0], finished[1]
+        if message[0] == "render_failed":
+            _, serial, model_id, text = message
+            self.renderFailed.emit(SynthesisFailure(serial, model_id, text))
+            return None
+        _, serial, model_id, image, note, elapsed = message
+        if kind == "main":
+            self.computed += 1
+            self.imageReady.emit(SynthesisResult(serial, model_id, job.document, job.revision, job.seed, image,
+                                                 job.labels, elapsed, note))
+            # seeds equal to the main one need no second rendering
+            for index, seed in enumerate(job.variation_seeds):
+                if seed == job.seed:
+                    self.variationReady.emit(VariationResult(serial, model_id, index, seed, image))
+            return (job, 0) if any(s != job.seed for s in job.variation_seeds) else None
+        index = finished[2]
+        self.variationReady.emit(VariationResult(serial, model_id, index, job.variation_seeds[index], image))
+        return variations
+
+    def _restart_child(self) -> bool:
+        """Start a new child after the old one died; False (and ``crashed``) if that fails."""
+        self._child.join(timeout=2)
+        code = self._child.exitcode
+        try:
+            self._conn.close()
+        except OSError:
+            pass
+        print(f"cardigan: the synthesis process stopped (exit code {code}); restarting it", file=sys.stderr)
+        try:
+            self._start_child()
+        except Exception as exc:  # noqa: BLE001 - cannot start processes any more
+            self.crashed.emit(f"the synthesis process stopped (exit code {code}) and could not be restarted "
+                              f"({type(exc).__name__}); restart the app")
+            return False
+        self.crashed.emit(f"the synthesis process stopped unexpectedly (exit code {code}); it was restarted")
+        return True

@@ -1,0 +1,236 @@
+"""The live-synthesis controller: which model is loaded, which seed, what is shown.
+
+It hands every mask change to a backend (:mod:`.backends`) and filters what comes back: a
+result is shown only if it was made by the current model for the current document and
+seed, and is newer than the image on screen. During a long stroke the picture therefore
+keeps catching up with the brush, and an answer that arrives after a newer one is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from .backends import Backend, ProcessBackend, ThreadBackend
+from .jobs import LoadFailure, ModelInfo, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult
+
+FALLBACK_MODEL = "simulator"
+DEFAULT_VARIATIONS = 6
+CRASH_WINDOW_S = 30.0
+BACKENDS = {"process": ProcessBackend, "thread": ThreadBackend}
+
+
+def default_backend() -> str:
+    """``process`` unless $CARDIGAN_SYNTHESIS says ``thread``."""
+    choice = os.environ.get("CARDIGAN_SYNTHESIS", "process").strip().lower()
+    return choice if choice in BACKENDS else "process"
+
+
+class LiveSynthesis(QObject):
+    imageShown = Signal(object)  # SynthesisResult
+    variationShown = Signal(object)  # VariationResult
+    synthesisFailed = Signal(str)
+    busyChanged = Signal(bool)
+    modelLoading = Signal(str)  # spec
+    modelLoaded = Signal(object)  # ModelInfo
+    modelFailed = Signal(str, str)  # spec, one-line message
+
+    def __init__(self, backend: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        kind = backend or default_backend()
+        try:
+            self.backend: Backend = BACKENDS[kind](self)
+        except Exception as exc:  # noqa: BLE001 - no child processes here: run in threads
+            reason = " ".join(str(exc).split())[:160]
+            print(f"cardigan: cannot start the synthesis process ({reason}); using threads", file=sys.stderr)
+            self.backend = ThreadBackend(self)
+        self.backend.imageReady.connect(self._on_result)
+        self.backend.variationReady.connect(self._on_variation)
+        self.backend.renderFailed.connect(self._on_failure)
+        self.backend.modelLoaded.connect(self._on_loaded)
+        self.backend.modelFailed.connect(self._on_load_failed)
+        self.backend.crashed.connect(self._on_crash)
+
+        self.model: ModelInfo | None = None
+        self.device_spec = "auto"
+        self.seed = 0
+        self.variations_enabled = True
+        self.variation_count = DEFAULT_VARIATIONS
+        self.variation_base = 1
+        self.last_result: SynthesisResult | None = None
+        self.last_error = ""
+        self._serial = 0
+        self._handled = 0  # newest serial answered (shown, dropped or failed)
+        self._load_id = 0
+        self._loading: tuple[str, str] | None = None  # (spec, device) being loaded
+        self._document = 0
+        self._revision = 0
+        self._labels: np.ndarray | None = None
+        self._busy = False
+        self._crashes: list[float] = []
+        self._shut_down = False
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def model_spec(self) -> str | None:
+        return self.model.spec if self.model else None
+
+    @property
+    def generation(self) -> int:
+        """Identifies the model in use (results made by another one are dropped)."""
+        return self.model.model_id if self.model else 0
+
+    @property
+    def stochastic(self) -> bool:
+        return bool(self.model and self.model.stochastic)
+
+    @property
+    def summary(self) -> dict:
+        return self.model.summary if self.model else {}
+
+    @property
+    def device_label(self) -> str:
+        return self.model.device_label if self.model else ""
+
+    @property
+    def loading(self) -> bool:
+        return self._loading is not None
+
+    @property
+    def synthesis_count(self) -> int:
+        """Main images the backend has computed so far."""
+        return self.backend.computed
+
+    def up_to_date(self) -> bool:
+        """Whether the image shown belongs to the newest mask, seed and model."""
+        result = self.last_result
+        return result is not None and result.serial == self._serial and result.model_id == self.generation
+
+    def current_variation_seeds(self) -> tuple[int, ...]:
+        if not (self.variations_enabled and self.stochastic):
+            return ()
+        return tuple(range(self.variation_base, self.variation_base + self.variation_count))
+
+    # -- requests ------------------------------------------------------------------------
+    def request(self, labels: np.ndarray, document: int, revision: int) -> None:
+        """Ask for an image of ``labels`` (copied now; the caller may keep editing)."""
+        if self._shut_down:
+            return
+        if document != self._document:
+            self.last_result = None
+        self._labels = np.array(labels, dtype=np.uint8, copy=True)
+        self._document, self._revision = document, revision
+        self._submit()
+
+    def _submit(self) -> None:
+        if self._labels is None or self.model is None or self._shut_down:
+            return
+        self._serial += 1
+        self.backend.submit(SynthesisJob(self._serial, self._document, self._revision, self._labels, self.seed,
+                                         self.current_variation_seeds()))
+        self._set_busy(True)
+
+    def set_seed(self, seed: int) -> None:
+        if seed != self.seed:
+            self.seed = int(seed)
+            self._submit()
+
+    def set_variations(self, enabled: bool, base: int | None = None) -> None:
+        self.variations_enabled = enabled
+        if base is not None:
+            self.variation_base = base
+        self._submit()
+
+    def refresh(self) -> None:
+        """Synthesize the current mask again (e.g. after an error)."""
+        self._submit()
+
+    # -- models --------------------------------------------------------------------------
+    def load(self, spec: str, device: str | None = None) -> None:
+        """Open ``spec`` on ``device`` in the background; the current model stays until it is ready."""
+        if self._shut_down:
+            return
+        device = device or self.device_spec
+        self._load_id += 1
+        self._loading = (str(spec), device)
+        self.backend.load(self._load_id, str(spec), device)
+        self.modelLoading.emit(str(spec))
+
+    def _on_loaded(self, info: ModelInfo) -> None:
+        if info.model_id != self._load_id or self._shut_down:
+            return  # a newer load was asked for meanwhile
+        self._loading = None
+        self.model = info
+        self.device_spec = info.device
+        self.last_error = ""
+        self.modelLoaded.emit(info)
+        self._submit()
+
+    def _on_load_failed(self, failure: LoadFailure) -> None:
+        if failure.model_id != self._load_id or self._shut_down:
+            return
+        self._loading = None
+        self.modelFailed.emit(failure.spec, failure.message)
+        if self.model is None and failure.spec != FALLBACK_MODEL:
+            self.load(FALLBACK_MODEL, failure.device if failure.device in ("auto", "cpu") else "auto")
+
+    def _on_crash(self, message: str) -> None:
+        """The model's process died and was restarted empty: load the model again, unless it
+        keeps crashing."""
+        now = time.monotonic()
+        self._crashes = [t for t in self._crashes if now - t < CRASH_WINDOW_S] + [now]
+        self.last_error = message
+        self.synthesisFailed.emit(message)
+        target = self._loading or ((self.model.spec, self.model.device) if self.model else None)
+        self.model = None
+        self._set_busy(False)
+        if target is None:
+            return
+        if len(self._crashes) > 1:
+            self.modelFailed.emit(target[0], f"{message}; it crashed again with this model, so it was not "
+                                             "reloaded: pick another model")
+            self._loading = None
+            return
+        self.load(*target)
+
+    # -- results -------------------------------------------------------------------------
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
+
+    def _on_result(self, result: SynthesisResult) -> None:
+        self._handled = max(self._handled, result.serial)
+        self._set_busy(self._handled < self._serial)
+        current = (result.model_id == self.generation and result.document == self._document
+                   and result.seed == self.seed)
+        shown = self.last_result
+        if not current or (shown is not None and shown.model_id == self.generation and result.serial <= shown.serial):
+            return  # made by another model, for another mask or seed, or older than the image shown
+        self.last_result = result
+        self.last_error = ""
+        self.imageShown.emit(result)
+
+    def _on_variation(self, variation: VariationResult) -> None:
+        if (variation.model_id == self.generation and self.last_result is not None
+                and variation.serial == self.last_result.serial):
+            self.variationShown.emit(variation)
+
+    def _on_failure(self, failure: SynthesisFailure) -> None:
+        self._handled = max(self._handled, failure.serial)
+        self._set_busy(self._handled < self._serial)
+        if failure.model_id not in (0, self.generation):
+            return
+        self.last_error = failure.message
+        self.synthesisFailed.emit(failure.message)
+
+    def shutdown(self) -> None:
+        """Stop the backend (waits for a computation in progress to finish)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.backend.stop()

@@ -1,0 +1,190 @@
+"""The window's actions, menus, tool bar and status bar, built in one place.
+
+Every action is registered with its shortcut and tooltip in the window's
+:class:`~cardigan_app.actions.ActionRegistry`, which the shortcuts dialog reads.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtWidgets import QLabel, QSlider, QSpinBox
+
+from engine.labels import LABELS
+
+from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
+             "polygon": ("P", "vector-polygon")}
+TOOL_TIPS = {
+    "brush": "Brush: paint the selected class with a round brush; one stroke is one undo step",
+    "eraser": "Eraser: paint background, whatever the class underneath",
+    "fill": "Flood fill: fill the connected region under the click with the selected class",
+    "polygon": "Polygon fill: click corners, double-click or Enter to fill, Esc to cancel",
+}
+
+
+def build_actions(window: MainWindow) -> None:
+    """Create every action of the window."""
+    a, f, x = window.commands.add, window.files, window.exporter
+    tools = QActionGroup(window)
+    tools.setExclusive(True)
+    a("new", "File", "&New mask\u2026", f.new_mask, shortcut=QKeySequence.StandardKey.New,
+      icon_name="file-plus-outline", tip="New mask from a template heart or blank")
+    a("open", "File", "&Open mask\u2026", f.open_dialog, shortcut=QKeySequence.StandardKey.Open,
+      icon_name="folder-open-outline", tip="Open a label PNG or a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz)")
+    a("dataset", "File", "&Browse prepared dataset\u2026", window.browse_dataset, shortcut="Ctrl+Shift+O",
+      icon_name="folder-table-outline", tip="Browse a prepared dataset folder with thumbnails")
+    a("save", "File", "&Save", f.save, shortcut=QKeySequence.StandardKey.Save,
+      icon_name="content-save-outline", tip="Save the mask as a label PNG")
+    a("save_as", "File", "Save &as\u2026", f.save_as, shortcut="Ctrl+Shift+S",
+      icon_name="content-save-edit-outline", tip="Save the mask as a new label PNG")
+    a("export_image", "File", "Synthesized &image\u2026", x.export_image, shortcut="Ctrl+E",
+      tip="Export the synthesized image as an 8-bit PNG", help_text="Export the synthesized image")
+    a("export_mask", "File", "&Mask\u2026", x.export_mask, tip="Export the mask as a label PNG")
+    a("export_pair", "File", "Image &and mask\u2026", x.export_pair,
+      tip="Export the image and the mask (<name>.png and <name>_mask.png)")
+    a("export_figure", "File", "Side-by-side &figure\u2026", x.export_figure,
+      tip="Export a colour figure: mask | synthesis (| real image)")
+    a("quit", "File", "&Quit", window.close, shortcut=QKeySequence.StandardKey.Quit)
+
+    a("undo", "Edit", "&Undo", window.undo, shortcut="Ctrl+Z", icon_name="undo")
+    a("redo", "Edit", "&Redo", window.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"], icon_name="redo")
+    for cls in TOOL_CLASSES:
+        key, icon_name = TOOL_KEYS[cls.key]
+        action = a(f"tool_{cls.key}", "Tools", cls.label, lambda on, k=cls.key: on and window.set_tool(k),
+                   shortcut=key, icon_name=icon_name, tip=TOOL_TIPS[cls.key], checkable=True)
+        action.setActionGroup(tools)
+    window.commands["tool_brush"].setChecked(True)
+    a("smaller", "Tools", "Brush smaller", lambda: window.change_brush(-1), shortcut="[")
+    a("larger", "Tools", "Brush larger", lambda: window.change_brush(+1), shortcut="]")
+    a("paint_over", "Tools", "Paint over &background only", window.set_paint_over, shortcut="O",
+      icon_name="layers-outline", checkable=True, checked=window.prefs.paint_over_background,
+      tip="Paint over background only: the brush, fill and polygon leave painted classes untouched")
+    for label in LABELS:
+        a(f"class_{label.id}", "Classes", f"{label.id} {label.name}",
+          lambda _=False, i=label.id: window.set_active_label(i), shortcut=label.shortcut,
+          tip=f"Paint {label.name.lower()} (class {label.id})")
+    a("clear", "Edit", "&Clear mask", window.clear_mask, shortcut="Ctrl+Delete", icon_name="delete-sweep",
+      tip="Set the whole mask to background (undoable)")
+
+    a("fit", "View", "&Fit to window", window.fit_views, shortcut="Ctrl+0", icon_name="fit-to-screen-outline")
+    a("actual", "View", "&Actual size (1:1)", window.canvas.actual_size, shortcut="Ctrl+1",
+      icon_name="numeric-1-box-outline", tip="One mask pixel per screen pixel")
+    a("zoom_in", "View", "Zoom &in", window.canvas.zoom_in, shortcut=["Ctrl+=", "Ctrl++"],
+      icon_name="magnify-plus-outline")
+    a("zoom_out", "View", "Zoom &out", window.canvas.zoom_out, shortcut="Ctrl+-", icon_name="magnify-minus-outline")
+    a("side_by_side", "View", "&Side by side", window.set_side_by_side, shortcut="V",
+      icon_name="view-split-vertical", checkable=True, checked=window.prefs.side_by_side,
+      tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
+
+    a("open_model", "Model", "&Open model file\u2026", window.open_model_dialog, shortcut="Ctrl+M",
+      icon_name="chip", tip="Open a cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth")
+    a("new_variation", "Model", "&New variation", window.synthesis_panel.roll, shortcut="R",
+      icon_name="dice-5-outline", tip="Synthesize the same mask with a new random seed")
+    a("resynthesize", "Model", "Synthesize &again", window.live.refresh, shortcut="F5", icon_name="refresh")
+
+    a("shortcuts", "Help", "&Keyboard shortcuts", window.show_shortcuts, shortcut="F1",
+      icon_name="keyboard-outline")
+    a("about", "Help", "&About cardiGAN Studio", window.show_about)
+
+
+def build_menus(window: MainWindow) -> None:
+    """File, Edit, View, Model and Help; later menus go before Help (``MainWindow.add_menu``)."""
+    act, bar = window.commands, window.menuBar()
+    file = bar.addMenu("&File")
+    for name in ("new", "open"):
+        file.addAction(act[name])
+    window.recent_menu = file.addMenu("Open &recent")
+    window.recent_menu.aboutToShow.connect(lambda: window.files.fill_recent_menu(window.recent_menu))
+    file.addAction(act["dataset"])
+    file.addSeparator()
+    file.addActions([act["save"], act["save_as"]])
+    file.addSeparator()
+    window.export_menu = file.addMenu("&Export")
+    window.export_menu.addActions([act["export_image"], act["export_mask"], act["export_pair"], act["export_figure"]])
+    file.addSeparator()
+    file.addAction(act["quit"])
+
+    edit = bar.addMenu("&Edit")
+    edit.addActions([act["undo"], act["redo"]])
+    edit.addSeparator()
+    edit.addActions([act[f"tool_{cls.key}"] for cls in TOOL_CLASSES])
+    edit.addSeparator()
+    edit.addActions([act["smaller"], act["larger"], act["paint_over"]])
+    classes = edit.addMenu("Class")
+    classes.addActions([act[f"class_{label.id}"] for label in LABELS])
+    edit.addSeparator()
+    edit.addAction(act["clear"])
+
+    view = bar.addMenu("&View")
+    view.addActions([act["fit"], act["actual"], act["zoom_in"], act["zoom_out"]])
+    view.addSeparator()
+    view.addAction(act["side_by_side"])
+    view.addSeparator()
+    view.addMenu(window.panels_menu)
+
+    model = bar.addMenu("&Model")
+    model.addActions([act["open_model"], act["new_variation"], act["resynthesize"]])
+
+    window.help_menu = bar.addMenu("&Help")
+    window.help_menu.addActions([act["shortcuts"], act["about"]])
+
+
+def build_toolbar(window: MainWindow) -> None:
+    """The main tool bar: files, history, tools, brush size, views, model."""
+    act = window.commands
+    bar = window.addToolBar("Main")
+    bar.setObjectName("toolbar_main")
+    bar.setMovable(False)
+    bar.addActions([act["new"], act["open"], act["save"]])
+    bar.addSeparator()
+    bar.addActions([act["undo"], act["redo"]])
+    bar.addSeparator()
+    bar.addActions([act[f"tool_{cls.key}"] for cls in TOOL_CLASSES])
+    bar.addSeparator()
+    size_label = QLabel(" Size ")
+    size_label.setToolTip("Brush diameter in pixels ([ and ])")
+    window.brush_slider = QSlider(Qt.Orientation.Horizontal)
+    window.brush_slider.setRange(MIN_BRUSH, 64)
+    window.brush_slider.setFixedWidth(120)
+    window.brush_spin = QSpinBox()
+    window.brush_spin.setRange(MIN_BRUSH, MAX_BRUSH)
+    window.brush_spin.setSuffix(" px")
+    for widget in (window.brush_slider, window.brush_spin):
+        widget.setToolTip("Brush diameter in pixels ([ smaller, ] larger)")
+        widget.setValue(window.tool_settings.brush_diameter)
+        widget.valueChanged.connect(window.set_brush_size)
+    bar.addWidget(size_label)
+    bar.addWidget(window.brush_slider)
+    bar.addWidget(window.brush_spin)
+    bar.addAction(act["paint_over"])
+    bar.addSeparator()
+    bar.addAction(act["clear"])
+    bar.addSeparator()
+    bar.addActions([act["fit"], act["actual"], act["side_by_side"]])
+    bar.addSeparator()
+    bar.addActions([act["open_model"], act["new_variation"]])
+
+
+def build_status_bar(window: MainWindow) -> None:
+    """Device, last synthesis time, pointer position and the class under it."""
+    status = window.statusBar()
+    window.status_busy = QLabel("")
+    window.status_time = QLabel("")
+    window.status_time.setToolTip("How long the last synthesis took")
+    window.status_device = QLabel("")
+    window.status_device.setToolTip("The device the model runs on")
+    window.status_cursor = QLabel("")
+    window.status_cursor.setMinimumWidth(110)
+    window.status_cursor.setToolTip("Pixel under the pointer (column, row)")
+    window.status_label = QLabel("")
+    window.status_label.setMinimumWidth(120)
+    window.status_label.setToolTip("Class under the pointer")
+    for widget in (window.status_busy, window.status_time, window.status_device, window.status_cursor, window.status_label):
+        status.addPermanentWidget(widget)

@@ -1,0 +1,119 @@
+"""The central area: the mask canvas, the synthesized image and the real image, side by side.
+
+Each pane has a slim header with the controls that act on it; the panes' zoom and pan are
+linked so the same anatomy stays under the pointer in all of them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from .canvas import EchoView, MaskCanvas, ReferenceView, link_views
+from .canvas.panes import MODE_NAMES, MODES
+from .editing.tools import ToolSettings
+from .editing import LabelDocument
+from .icons import icon
+
+
+def percent_slider(value: float, tip: str) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(0, 100)
+    slider.setValue(round(value * 100))
+    slider.setMinimumWidth(50)
+    slider.setMaximumWidth(110)
+    slider.setToolTip(tip)
+    return slider
+
+
+class Pane(QWidget):
+    """A titled frame around one view."""
+
+    def __init__(self, title: str, view: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.header = QHBoxLayout()
+        self.header.setContentsMargins(6, 2, 6, 2)
+        self.header.addWidget(self.title)
+        self.header.addStretch(1)
+        self.view = view
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(self.header)
+        layout.addWidget(view, 1)
+
+
+class Workspace(QSplitter):
+    opacityChanged = Signal(float)
+    underMaskToggled = Signal(bool)
+    echoModeChanged = Signal(str)
+    blendChanged = Signal(float)
+    referenceClosed = Signal()
+
+    def __init__(self, document: LabelDocument, tool_settings: ToolSettings, opacity: float,
+                 under_mask: bool, echo_mode: str, blend: float, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setChildrenCollapsible(False)
+        self.setObjectName("workspace")
+        self.canvas = MaskCanvas(document, tool_settings)
+        self.echo_view = EchoView("Loading the model\u2026")
+        self.reference_view = ReferenceView("")
+
+        # mask pane
+        self.mask_pane = Pane("Mask", self.canvas)
+        self.opacity = percent_slider(opacity, "Opacity of the mask over what lies beneath it")
+        self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100))
+        self.under_mask = QCheckBox("Image under")
+        self.under_mask.setChecked(under_mask)
+        self.under_mask.setToolTip("Show the synthesized image under the mask instead of a dark backdrop")
+        self.under_mask.toggled.connect(self.underMaskToggled.emit)
+        opacity_label = QLabel("Opacity")
+        opacity_label.setToolTip(self.opacity.toolTip())
+        self.mask_pane.header.addWidget(opacity_label)
+        self.mask_pane.header.addWidget(self.opacity)
+        self.mask_pane.header.addWidget(self.under_mask)
+
+        # synthesis pane
+        self.echo_pane = Pane("Synthesis", self.echo_view)
+        self.busy = QLabel("")
+        self.busy.setStyleSheet("color: #9ecbff;")
+        self.mode = QComboBox()
+        for mode in MODES:
+            self.mode.addItem(MODE_NAMES[mode], mode)
+        self.mode.setCurrentIndex(MODES.index(echo_mode) if echo_mode in MODES else 0)
+        self.mode.setToolTip("Show the image alone, with the mask's outlines, or blended with the mask")
+        self.mode.currentIndexChanged.connect(lambda i: self._mode_changed(self.mode.itemData(i)))
+        self.blend = percent_slider(blend, "How much of the mask to blend into the image")
+        self.blend.valueChanged.connect(lambda v: self.blendChanged.emit(v / 100))
+        self.echo_pane.header.insertWidget(1, self.busy)
+        self.echo_pane.header.addWidget(self.mode)
+        self.echo_pane.header.addWidget(self.blend)
+
+        # real-image pane (dataset items)
+        self.reference_pane = Pane("Real image", self.reference_view)
+        close = QToolButton()
+        close.setIcon(icon("close"))
+        close.setAutoRaise(True)
+        close.setToolTip("Hide the real image")
+        close.clicked.connect(self.referenceClosed.emit)
+        self.reference_pane.header.addWidget(close)
+        self.reference_pane.hide()
+
+        for pane in (self.mask_pane, self.echo_pane, self.reference_pane):
+            self.addWidget(pane)
+        self.setSizes([1, 1, 1])
+        link_views(self.canvas, self.echo_view, self.reference_view)
+        self._mode_changed(self.mode.currentData())
+
+    def balance(self) -> None:
+        """Give the visible panes equal widths (so linked views show the same zoom)."""
+        panes = [self.widget(i) for i in range(self.count())]
+        visible = [p for p in panes if not p.isHidden()]
+        width = max(1, sum(self.sizes()) // max(1, len(visible)))
+        self.setSizes([width if not p.isHidden() else 0 for p in panes])
+
+    def _mode_changed(self, mode: str) -> None:
+        self.blend.setVisible(mode == "blend")
+        self.echoModeChanged.emit(mode)

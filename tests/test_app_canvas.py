@@ -1,0 +1,130 @@
+"""The canvas with real (synthetic) mouse and key events: painting, tools, zoom, pan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from cardigan_app.canvas import MaskCanvas
+from cardigan_app.editing import LabelDocument
+from cardigan_app.editing.tools import ToolSettings
+from cardigan_app.testing import click, double_click, drag, send_mouse
+
+
+@pytest.fixture
+def canvas(qtbot):
+    doc = LabelDocument(np.zeros((64, 64), np.uint8))
+    widget = MaskCanvas(doc, ToolSettings(active_label=2, brush_diameter=5))
+    qtbot.addWidget(widget)
+    widget.resize(400, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.fit()
+    return widget
+
+
+def test_a_mouse_stroke_paints_and_is_one_undo_step(canvas):
+    doc = canvas.document
+    drag(canvas, [(10 + i, 20 + 0.5 * i) for i in range(0, 40, 2)])
+    assert (doc.labels == 2).sum() > 150 and set(np.unique(doc.labels)) == {0, 2}
+    assert len(doc.history) == 1 and doc.history.undo_description == "brush stroke"
+    assert doc.labels[20, 10] == 2 and doc.labels[39, 48] == 2 and doc.labels[5, 5] == 0
+    drag(canvas, [(10, 50), (30, 50)])
+    assert len(doc.history) == 2
+    doc.undo()
+    assert not doc.labels[50].any() and doc.labels[20, 10] == 2
+
+
+def test_overlay_colours_the_painted_pixels_and_hides_hidden_classes(canvas):
+    drag(canvas, [(30, 30), (34, 30)])
+    assert canvas._rgba[30, 32, 3] == 255 and tuple(canvas._rgba[30, 32, :3]) == (230, 159, 0)
+    assert canvas._rgba[0, 0, 3] == 0
+    canvas.set_class_visible(2, False)
+    assert canvas._rgba[30, 32, 3] == 0
+    image = canvas.grab().toImage()
+    centre = canvas.to_widget(QPointF(32.5, 30.5)).toPoint()
+    assert image.pixelColor(centre).red() < 40  # hidden: the dark backdrop shows through
+
+
+def test_zoomed_pixels_stay_crisp(canvas):
+    canvas.document.fill_polygon([(0, 0), (32, 0), (32, 64), (0, 64)], 1)
+    canvas.set_opacity(1.0)
+    canvas.zoom_about(4.0, QPointF(200, 200))
+    image = canvas.grab().toImage()
+    assert canvas.scale > 8
+    # one screen pixel either side of the class edge, away from the pixel grid lines
+    edge = canvas.to_widget(QPointF(32, 30.5))
+    left = image.pixelColor(QPoint(int(edge.x()) - 2, int(edge.y())))
+    right = image.pixelColor(QPoint(int(edge.x()) + 2, int(edge.y())))
+    assert (left.red(), left.green(), left.blue()) == (0, 114, 178)  # no smoothing across the edge
+    assert max(right.red(), right.green(), right.blue()) < 40
+
+
+def test_fill_and_polygon_tools(canvas):
+    doc = canvas.document
+    canvas.set_tool("polygon")
+    for point in [(8, 8), (40, 8), (40, 40)]:
+        click(canvas, *point)
+    double_click(canvas, 8, 40)
+    assert canvas.tool.points == [] and doc.labels[30, 12] == 2 and doc.labels[50, 50] == 0
+    assert len(doc.history) == 1
+    click(canvas, 50, 5)
+    click(canvas, 60, 5)
+    QApplication.sendEvent(canvas, _key(Qt.Key.Key_Escape))
+    assert canvas.tool.points == [] and len(doc.history) == 1
+    for point in [(45, 45), (60, 45), (60, 60)]:
+        click(canvas, *point)
+    QApplication.sendEvent(canvas, _key(Qt.Key.Key_Return))
+    assert doc.labels[55, 58] == 2 and len(doc.history) == 2
+    canvas.settings.active_label = 3
+    canvas.set_tool("fill")
+    click(canvas, 2, 60)
+    assert doc.labels[60, 2] == 3 and doc.labels[30, 12] == 2 and len(doc.history) == 3
+
+
+def test_pan_with_middle_button_and_space_drag_does_not_paint(canvas, qtbot):
+    before = canvas.to_widget(QPointF(0, 0))
+    start = QPointF(200, 200)
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.MiddleButton)
+    send_mouse(canvas, QEvent.Type.MouseMove, start + QPointF(30, 10), Qt.MouseButton.NoButton,
+               Qt.MouseButton.MiddleButton)
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, start + QPointF(30, 10), Qt.MouseButton.MiddleButton,
+               Qt.MouseButton.NoButton)
+    assert canvas.to_widget(QPointF(0, 0)) == before + QPointF(30, 10)
+    qtbot.keyPress(canvas, Qt.Key.Key_Space)
+    drag(canvas, [(20, 20), (25, 25)])
+    qtbot.keyRelease(canvas, Qt.Key.Key_Space)
+    assert not canvas.document.labels.any()
+    assert canvas.to_widget(QPointF(0, 0)) != before + QPointF(30, 10)
+
+
+def test_wheel_zooms_about_the_pointer_and_fit_restores(canvas):
+    anchor = canvas.to_widget(QPointF(16, 16))
+    scale = canvas.scale
+    event = QWheelEvent(anchor, QPointF(canvas.mapToGlobal(anchor.toPoint())), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(canvas, event)
+    assert canvas.scale == pytest.approx(scale * 1.44)
+    image_point = canvas.to_image(anchor)
+    assert (image_point.x(), image_point.y()) == pytest.approx((16, 16))
+    canvas.actual_size()
+    assert canvas.scale == 1.0
+    canvas.fit()
+    assert canvas.scale == pytest.approx(scale)
+
+
+def test_cursor_reports_position_and_label(canvas, qtbot):
+    canvas.document.fill(1, 1, 3)
+    with qtbot.waitSignal(canvas.cursorMoved) as blocker:
+        send_mouse(canvas, QEvent.Type.MouseMove, canvas.to_widget(QPointF(12.5, 7.5)), Qt.MouseButton.NoButton,
+                   Qt.MouseButton.NoButton)
+    assert blocker.args == [12, 7, 3]
+
+
+def _key(key: Qt.Key):
+    from PySide6.QtGui import QKeyEvent
+
+    return QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier)

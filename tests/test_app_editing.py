@@ -1,0 +1,157 @@
+"""The label document, its undo history and the raster shapes (no Qt involved)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cardigan_app.editing.tools import BrushTool, EraserTool, FillTool, PolygonTool, ToolSettings
+from cardigan_app.editing import History, LabelDocument
+from cardigan_app.editing.history import Edit
+from cardigan_app.editing.raster import capsule, flood_region, polygon
+
+
+def test_editing_and_tools_import_no_qt():
+    """Like napari's layer model: the document, history and tools work without Qt."""
+    code = ("import sys, cardigan_app.editing, cardigan_app.editing.tools\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qtawesome')]\n"
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_brush_sizes_cover_symmetric_pixel_sets():
+    one = capsule((9, 9), (4.2, 4.7), (4.2, 4.7), 1)
+    assert one is not None and one[1].sum() == 1
+    region, mask = capsule((9, 9), (4.5, 4.5), (4.5, 4.5), 5)
+    full = np.zeros((9, 9), bool)
+    full[region] = mask
+    assert full.sum() == 21 and (full == full.T).all() and (full == full[::-1]).all()
+    assert capsule((9, 9), (-20, -20), (-20, -20), 3) is None
+
+
+def test_stroke_is_one_undo_step_and_redo_restores_it():
+    doc = LabelDocument(np.zeros((32, 32), np.uint8))
+    seen = []
+    doc.add_listener(seen.append)
+    doc.begin_stroke()
+    for x in range(4, 28, 3):
+        doc.stroke_to(x + 0.5, 10.5, 3, 2)
+    edit = doc.end_stroke()
+    assert isinstance(edit, Edit) and len(doc.history) == 1
+    assert doc.labels[10, 3:27].tolist() == [2] * 24 and doc.labels[9:12, 4:26].all()
+    assert doc.labels[10, 2] == doc.labels[10, 27] == 0 and not doc.labels[12:].any()
+    assert len(seen) > 1 and doc.modified
+    painted = doc.labels.copy()
+    assert doc.undo() and not doc.labels.any()
+    assert not doc.undo()
+    assert doc.redo() and (doc.labels == painted).all()
+    # the diff holds only the changed pixels, not a copy of the map
+    assert edit.indices.size == int((painted != 0).sum()) < doc.labels.size
+
+
+def test_an_empty_stroke_adds_no_undo_step():
+    doc = LabelDocument(np.full((16, 16), 1, np.uint8))
+    doc.begin_stroke()
+    doc.stroke_to(5, 5, 4, 1)
+    assert doc.end_stroke() is None and len(doc.history) == 0 and not doc.modified
+
+
+def test_paint_over_background_only_keeps_painted_classes():
+    labels = np.zeros((20, 20), np.uint8)
+    labels[:, 10:] = 3
+    doc = LabelDocument(labels)
+    doc.begin_stroke()
+    doc.stroke_to(2, 5, 9, 1, paint_over=0)
+    doc.stroke_to(18, 5, 9, 1, paint_over=0)
+    doc.end_stroke()
+    assert (doc.labels[:, 10:] == 3).all()
+    assert (doc.labels[3, 2:10] == 1).all()
+
+
+def test_flood_fill_stays_inside_its_region():
+    labels = np.zeros((30, 30), np.uint8)
+    labels[5:25, 5] = labels[5:25, 24] = labels[5, 5:25] = labels[24, 5:25] = 2  # a closed ring
+    labels[12, 12] = 3  # an island inside
+    doc = LabelDocument(labels)
+    doc.fill(10.5, 10.5, 1)
+    assert (doc.labels[6:24, 6:24][labels[6:24, 6:24] == 0] == 1).all()
+    assert doc.labels[12, 12] == 3 and doc.labels[0, 0] == 0 and (doc.labels[5, 5:25] == 2).all()
+    assert len(doc.history) == 1
+    doc.undo()
+    assert (doc.labels == labels).all()
+
+
+def test_flood_region_handles_concave_shapes():
+    labels = np.ones((12, 12), np.uint8)
+    labels[2:10, 2] = labels[2:10, 9] = labels[9, 2:10] = 0  # a U of zeros
+    labels[2:9, 5] = 0  # with a spur from its bottom going up
+    (rows, cols), mask = flood_region(labels, 2, 2)
+    full = np.zeros_like(labels, bool)
+    full[rows, cols] = mask
+    assert (full == (labels == 0)).all()
+
+
+def test_polygon_fills_the_pixels_whose_centres_are_inside():
+    region, mask = polygon((20, 20), [(2, 2), (12, 2), (12, 8), (2, 8)])
+    full = np.zeros((20, 20), bool)
+    full[region] = mask
+    assert full.sum() == 60 and full[2:8, 2:12].all()
+    assert polygon((20, 20), [(1, 1), (5, 5)]) is None
+    doc = LabelDocument(np.zeros((20, 20), np.uint8))
+    doc.fill_polygon([(2, 2), (18, 2), (10, 18)], 3)
+    assert doc.labels[5, 10] == 3 and doc.labels[17, 2] == 0 and len(doc.history) == 1
+
+
+def test_clear_is_undoable_and_history_trims_to_its_budget():
+    labels = np.random.default_rng(0).integers(0, 4, (16, 16)).astype(np.uint8)
+    doc = LabelDocument(labels)
+    doc.clear()
+    assert not doc.labels.any()
+    doc.undo()
+    assert (doc.labels == labels).all()
+    history = History(budget_bytes=100)
+    for i in range(5):
+        history.push(Edit(np.arange(10, dtype=np.int64), np.zeros(10, np.uint8), np.ones(10, np.uint8), f"e{i}"))
+    assert len(history) == 1 and history.undo_description == "e4"
+
+
+def test_tools_drive_the_document():
+    settings = ToolSettings(active_label=2, brush_diameter=3)
+    doc = LabelDocument(np.zeros((24, 24), np.uint8))
+    brush, eraser, fill, poly = (cls(settings) for cls in (BrushTool, EraserTool, FillTool, PolygonTool))
+    for tool in (brush, eraser, fill, poly):
+        tool.activate(doc)
+    brush.press(3, 3)
+    brush.drag(20, 3)
+    brush.release(20, 3)
+    assert doc.labels[3, 3:20].tolist() == [2] * 17 and len(doc.history) == 1
+    settings.paint_over_background = True
+    eraser.press(10, 3)
+    eraser.release(10, 3)
+    assert doc.labels[3, 10] == 0, "the eraser erases whatever the paint-over mode"
+    poly.press(2, 8)
+    poly.press(10, 8)
+    assert poly.key_press("escape") and not poly.points and len(doc.history) == 2
+    for point in [(2, 8), (22, 8), (22, 22)]:
+        poly.press(*point)
+    assert poly.key_press("backspace") and len(poly.points) == 2
+    poly.press(2, 22)
+    assert poly.key_press("enter") and doc.labels[14, 6] == 2 and doc.labels[20, 20] == 0
+    settings.active_label = 3
+    fill.press(1, 23)
+    assert doc.labels[23, 1] == 3 and doc.labels[14, 6] == 2
+
+
+@pytest.mark.parametrize("diameter", [1, 2, 7, 12])
+def test_brush_dab_is_centred_on_the_pointer(diameter):
+    doc = LabelDocument(np.zeros((40, 40), np.uint8))
+    doc.begin_stroke()
+    doc.stroke_to(20.3, 20.3, diameter, 1)
+    doc.end_stroke()
+    rows, cols = np.nonzero(doc.labels)
+    assert rows.max() - rows.min() + 1 == diameter or diameter <= 2
+    assert abs((rows.mean() + 0.5) - 20.3) <= 0.5 and abs((cols.mean() + 0.5) - 20.3) <= 0.5

@@ -1,0 +1,327 @@
+"""Masks in and out of the window: open, save, CAMUS files, refusals, prompts, datasets, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, QUrl
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from cardigan_app.testing import close_window, drag, make_model_file, open_window
+from engine.maskio import read_label_png, write_label_png
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, model_file):
+    win = open_window(qtbot, tmp_path, str(model_file))
+    yield win
+    close_window(win)
+
+
+@pytest.fixture
+def prompts(monkeypatch):
+    """Record QMessageBox calls; ``answers`` gives what question() returns next."""
+    record = {"question": [], "warning": [], "information": [], "answers": []}
+
+    def question(parent, title, text, *args, **kwargs):
+        record["question"].append((title, text))
+        return record["answers"].pop(0) if record["answers"] else QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda parent, title, text, *a, **k: record["warning"].append(text)))
+    monkeypatch.setattr(QMessageBox, "information",
+                        staticmethod(lambda parent, title, text, *a, **k: record["information"].append(text)))
+    return record
+
+
+def save_dialog_returns(monkeypatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+
+
+def some_labels(size=64, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((size, size), np.uint8)
+    for value in (1, 2, 3):
+        y, x = rng.integers(0, size - 16, 2)
+        labels[y:y + 14, x:x + 12] = value
+    return labels
+
+
+def test_open_save_round_trip(window, tmp_path, prompts, monkeypatch):
+    source = tmp_path / "mask.png"
+    labels = some_labels()
+    write_label_png(source, labels)
+    assert window.files.open_path(source)
+    assert (window.document.labels == labels).all() and window.document.path == source
+    assert "mask.png" in window.windowTitle() and not window.document.modified
+    drag(window.canvas, [(5, 5), (20, 5)])
+    assert window.document.modified
+    assert window.files.save()  # writes back to the PNG it came from, without a dialog
+    assert (read_label_png(source) == window.document.labels).all() and not window.document.modified
+    target = tmp_path / "copy"
+    save_dialog_returns(monkeypatch, target)
+    assert window.files.save_as()
+    assert window.document.path == tmp_path / "copy.png"
+    assert (read_label_png(tmp_path / "copy.png") == window.document.labels).all()
+    assert window.settings.recent_files()[0] == str((tmp_path / "copy.png").resolve())
+    assert prompts["warning"] == []
+
+
+def test_a_camus_mhd_ground_truth_opens_and_saves_as_png(window, tmp_path, monkeypatch, prompts):
+    import SimpleITK as sitk
+
+    labels = np.zeros((120, 96), np.uint8)  # CAMUS frames are not square
+    labels[20:80, 30:60] = 2
+    labels[30:70, 38:52] = 1
+    labels[80:110, 32:60] = 3
+    path = tmp_path / "patient0001_4CH_ED_gt.mhd"
+    sitk.WriteImage(sitk.GetImageFromArray(labels), str(path))
+    assert window.files.open_path(path)
+    assert (window.document.labels == labels).all() and window.canvas.image_size == (96, 120)
+    save_dialog_returns(monkeypatch, tmp_path / "patient0001_4CH_ED_gt.png")
+    assert window.files.save()  # a .mhd is never overwritten: Save asks for a PNG
+    assert (read_label_png(tmp_path / "patient0001_4CH_ED_gt.png") == labels).all()
+    assert path.read_bytes()  # untouched
+
+
+def test_a_colour_png_is_refused_with_the_engines_message(window, tmp_path, prompts):
+    before = window.document
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[8:20, 8:20] = (0, 114, 178)
+    path = tmp_path / "colour.png"
+    Image.fromarray(rgb).save(path)
+    assert not window.files.open_path(path)
+    assert window.document is before
+    assert len(prompts["warning"]) == 1
+    message = prompts["warning"][0]
+    assert "colour image" in message and "8-bit single-channel label map" in message and "\n" not in message
+
+
+def test_unsaved_changes_prompt_on_close_new_and_open(window, tmp_path, prompts, monkeypatch):
+    drag(window.canvas, [(10, 10), (30, 30)])
+    assert window.document.modified
+    prompts["answers"] = [QMessageBox.StandardButton.Cancel]
+    assert not window.close()
+    assert window.isVisible() and len(prompts["question"]) == 1
+    assert "unsaved changes" in prompts["question"][0][1]
+
+    other = tmp_path / "other.png"
+    write_label_png(other, some_labels(seed=3))
+    prompts["answers"] = [QMessageBox.StandardButton.Cancel]
+    assert not window.files.open_path(other)
+    assert window.document.modified and len(prompts["question"]) == 2
+
+    prompts["answers"] = [QMessageBox.StandardButton.Cancel]
+    assert not window.files.new_mask()
+    assert len(prompts["question"]) == 3
+
+    prompts["answers"] = [QMessageBox.StandardButton.Save]
+    save_dialog_returns(monkeypatch, tmp_path / "kept.png")
+    assert window.files.open_path(other)
+    assert (read_label_png(tmp_path / "kept.png") != 0).any()  # the edit was saved first
+    assert window.document.path == other
+
+    drag(window.canvas, [(10, 40), (30, 40)])
+    prompts["answers"] = [QMessageBox.StandardButton.Discard]
+    assert window.close()
+    assert len(prompts["question"]) == 5
+
+
+def test_recent_files_menu_reopens(window, tmp_path, prompts):
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"m{i}.png")
+        write_label_png(paths[-1], some_labels(seed=i))
+        assert window.files.open_path(paths[-1])
+    window.files.fill_recent_menu(window.recent_menu)
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert "m2.png" in texts[0] and "m0.png" in texts[2]
+    window.recent_menu.actions()[2].trigger()
+    assert window.document.path == paths[0]
+
+
+@pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+def test_drop_a_mask_file_onto_the_window(window, tmp_path, prompts, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "dropped.png"
+    write_label_png(path, some_labels(seed=5))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert window.document.path == path
+
+
+def make_dataset(root: Path, count: int = 3) -> list[str]:
+    stems = [f"patient{i:04d}_4CH_ED" for i in range(1, count + 1)]
+    for split in ("train", "test"):
+        (root / split / "img").mkdir(parents=True)
+        (root / split / "label").mkdir(parents=True)
+    for i, stem in enumerate(stems):
+        labels = some_labels(seed=i)
+        write_label_png(root / "train" / "label" / f"{stem}.png", labels)
+        Image.fromarray((np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8)).save(
+            root / "train" / "img" / f"{stem}.png")
+    (root / "manifest.json").write_text(json.dumps({"counts": {"train": count, "test": 0},
+                                                    "source": {"format": "hdf5"}}))
+    return stems
+
+
+def test_dataset_browser_opens_a_label_map_with_its_real_image(window, tmp_path, qtbot, prompts):
+    root = tmp_path / "prepared"
+    stems = make_dataset(root)
+    browser = window.dataset_browser
+    assert browser.open_folder(root)
+    assert [browser.split.itemText(i) for i in range(browser.split.count())] == ["train", "test"]
+    assert [browser.list.item(i).text() for i in range(browser.list.count())] == [s.replace("_", " ") for s in stems]
+    assert "hdf5" in browser.info.text()
+    qtbot.waitUntil(lambda: browser.list.item(2).icon().pixmap(88, 88).toImage().pixelColor(40, 40).red() > 0,
+                    timeout=10_000)
+    browser.filter.setText("0002")
+    assert [browser.list.item(i).isHidden() for i in range(3)] == [True, False, True]
+    with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
+        browser.list.itemActivated.emit(browser.list.item(1))
+    assert window.document.path == root / "train" / "label" / f"{stems[1]}.png"
+    assert (window.document.labels == some_labels(seed=1)).all()
+    assert window.workspace.reference_pane.isVisible()
+    assert window.reference_image is not None and window.reference_image[0, 5] == 5
+    assert not browser.open_folder(tmp_path)
+    assert "not a prepared dataset" in browser.info.text()
+
+
+def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch, prompts, qtbot):
+    result = window.live.last_result
+    assert window.live.up_to_date()
+    save_dialog_returns(monkeypatch, tmp_path / "out" / "img.png")
+    (tmp_path / "out").mkdir()
+    assert window.exporter.export_image()
+    assert (np.asarray(Image.open(tmp_path / "out" / "img.png")) == result.image).all()
+    save_dialog_returns(monkeypatch, tmp_path / "out" / "pair.png")
+    assert window.exporter.export_pair()
+    assert (read_label_png(tmp_path / "out" / "pair_mask.png") == window.document.labels).all()
+    assert (np.asarray(Image.open(tmp_path / "out" / "pair.png")) == result.image).all()
+    save_dialog_returns(monkeypatch, tmp_path / "out" / "fig.png")
+    assert window.exporter.export_figure()
+    figure = np.asarray(Image.open(tmp_path / "out" / "fig.png"))
+    assert figure.shape == (64, 64 * 2 + 8, 3)
+    assert (figure[:, 72:, 0] == result.image).all() and (figure[:, 64:72] == 255).all()
+    save_dialog_returns(monkeypatch, tmp_path / "out" / "mask.png")
+    assert window.exporter.export_mask()
+    assert (read_label_png(tmp_path / "out" / "mask.png") == window.document.labels).all()
+    # while the image is catching up with an edit, exporting the image waits
+    monkeypatch.setattr(window.live.backend, "submit", lambda job: None)  # keep the image behind
+    window.document.fill(1, 1, 2)
+    assert not window.live.up_to_date()
+    assert not window.exporter.export_image() and prompts["information"]
+
+
+def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, model_file, monkeypatch):
+    import subprocess
+    import sys
+
+    autosave = tmp_path / "autosave"
+    crashed = some_labels(seed=9)
+    write_label_png(tmp_path / "crashed.png", crashed)
+    code = ("import os, numpy as np\n"
+            "from cardigan_app.autosave import Autosaver\n"
+            "from engine.maskio import read_label_png\n"
+            f"saver = Autosaver({str(autosave)!r})\n"
+            f"saver.save(read_label_png({str(tmp_path / 'crashed.png')!r}), None, (1, 1))\n"
+            "os._exit(3)  # die without cleaning up\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 3
+    import cardigan_app.main_window as main_window
+
+    asked = []
+    monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: asked.append(text) or
+                        main_window.Choice.SAVE)
+    window = open_window(qtbot, tmp_path, str(model_file))
+    try:
+        assert window.offer_recovery()
+        assert asked and "unsaved mask" in asked[0]
+        assert (window.document.labels == crashed).all() and window.document.modified
+        # this window's own autosave is not offered to itself
+        assert window.autosave_now()
+        assert window.autosaver.find_recoveries() == []
+        assert (read_label_png(window.autosaver.folder / "mask.png") == crashed).all()
+    finally:
+        close_window(window)
+    assert not window.autosaver.folder.exists()  # a clean exit leaves nothing behind
+
+
+def test_settings_and_window_state_persist(qtbot, tmp_path, model_file):
+    window = open_window(qtbot, tmp_path, str(model_file))
+    window.set_brush_size(21)
+    window.set_seed(77)
+    window.set_side_by_side(False)
+    window.synthesis_dock.hide()
+    window.resize(700, 640)
+    qtbot.wait(50)
+    size = (window.width(), window.height())  # at least the window's minimum width
+    close_window(window)
+    again = open_window(qtbot, tmp_path, str(model_file))
+    try:
+        assert again.tool_settings.brush_diameter == 21 and again.brush_spin.value() == 21
+        assert again.live.seed == 77 and not again.prefs.side_by_side
+        assert not again.workspace.echo_pane.isVisibleTo(again)
+        qtbot.wait(50)
+        screen = again.screen().availableGeometry()
+        assert again.height() == size[1]
+        if size[0] <= screen.width():  # the offscreen screen may be narrower than the window
+            assert again.width() == size[0]
+        assert not again.synthesis_dock.isVisibleTo(again) and again.model_dock.isVisibleTo(again)
+        assert again.settings.qsettings.value("settings_version") in (1, "1")
+    finally:
+        close_window(again)
+
+
+def test_an_old_settings_version_resets_the_layout_only(tmp_path):
+    from cardigan_app.settings import AppSettings
+
+    path = tmp_path / "s.ini"
+    settings = AppSettings(path)
+    settings.qsettings.setValue("window/state", b"old")
+    settings.add_recent_file(tmp_path / "a.png")
+    settings.qsettings.setValue("settings_version", 0)
+    settings.qsettings.sync()
+    fresh = AppSettings(path)
+    assert fresh.window_state() is None and fresh.qsettings.value("window/state") is None
+    assert fresh.recent_files() == [str((tmp_path / "a.png").resolve())]
+
+
+def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
+    from PySide6.QtWidgets import QDialog
+
+    from cardigan_app.dialogs.new_mask import NewMaskDialog
+
+    dialog = NewMaskDialog("2CH", "ES", 5, 128)
+    qtbot.addWidget(dialog)
+    choice = dialog.choice()
+    assert (choice.view, choice.phase, choice.seed, choice.size, choice.template) == ("2CH", "ES", 5, 128, True)
+    assert set(np.unique(choice.make())) == {0, 1, 2, 3} and choice.make().shape == (128, 128)
+    assert not dialog.preview.pixmap().isNull()
+    dialog.blank_button.setChecked(True)
+    assert not dialog.choice().make().any() and not dialog.seed.isEnabled()
+
+    monkeypatch.setattr(NewMaskDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    old = window.document
+    assert window.files.new_mask()
+    assert window.document is not old and window.document.shape == (256, 256)
+    assert "template" in window.windowTitle() and not window.document.modified

@@ -1,0 +1,217 @@
+"""Live synthesis in the window: first image, coalescing, models, seeds and variations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+
+from cardigan_app.synthesis.host import render
+from cardigan_app.testing import close_window, drag, make_model_file, open_window, send_mouse
+from engine.synthesizer import Synthesizer
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+@pytest.fixture(scope="module")
+def vae_model_file(tmp_path_factory):
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny_vae.safetensors", use_vae=True, seed=1)
+
+
+@pytest.fixture(params=["process", "thread"])
+def any_backend_window(request, qtbot, tmp_path, model_file):
+    win = open_window(qtbot, tmp_path, str(model_file), backend=request.param)
+    assert win.live.backend.name == request.param
+    yield win
+    close_window(win)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, model_file):
+    win = open_window(qtbot, tmp_path, str(model_file))
+    yield win
+    close_window(win)
+
+
+def expected_image(model_file, labels, seed=0):
+    return Synthesizer(str(model_file), device="cpu").preview(labels, seed)
+
+
+def test_the_first_synthesis_arrives_and_matches_the_mask(any_backend_window, model_file):
+    window = any_backend_window
+    result = window.live.last_result
+    assert result is not None and result.document == window.document.id
+    assert result.image.shape == window.document.shape == (64, 64) and result.image.dtype == np.uint8
+    assert np.abs(result.image.astype(int) - expected_image(model_file, window.document.labels)).max() <= 1
+    assert window.echo_view.image is result.image
+    assert "ms" in window.status_time.text() and window.status_device.text().startswith("CPU")
+
+
+def test_a_burst_of_edits_coalesces_and_the_final_image_matches_the_final_mask(any_backend_window, model_file,
+                                                                               qtbot):
+    window = any_backend_window
+    canvas, live = window.canvas, window.live
+    before = live.synthesis_count
+    # 20 edits with no event processing in between: each asks for a synthesis
+    points = [(6 + 2.5 * i, 10 + 2 * i) for i in range(20)]
+    drag(canvas, points)
+    assert window.document.revision >= 20
+    qtbot.waitUntil(live.up_to_date, timeout=20_000)
+    computed = live.synthesis_count - before
+    assert 1 <= computed <= 5, f"{computed} syntheses for 20 edits"
+    shown = live.last_result
+    assert (shown.labels == window.document.labels).all()
+    expected = expected_image(model_file, window.document.labels)
+    assert np.abs(window.echo_view.image.astype(int) - expected).max() <= 1
+
+
+def test_results_for_an_older_mask_do_not_replace_a_newer_image(window, qtbot):
+    live = window.live
+    doc = window.document
+    shown = live.last_result
+    stale = type(shown)(shown.serial - 1, shown.model_id, shown.document, shown.revision, shown.seed,
+                        np.zeros_like(shown.image), shown.labels, 0.0)
+    live._on_result(stale)
+    assert live.last_result is shown
+    other_doc = type(shown)(shown.serial + 100, shown.model_id, doc.id + 1000, 0, shown.seed,
+                            np.zeros_like(shown.image), shown.labels, 0.0)
+    live._on_result(other_doc)
+    assert live.last_result is shown
+
+
+def test_requests_are_sent_during_a_stroke(window, qtbot):
+    live, canvas = window.live, window.canvas
+    serial = live._serial
+    pos = canvas.to_widget(QPointF(10, 10))
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, pos)
+    send_mouse(canvas, QEvent.Type.MouseMove, canvas.to_widget(QPointF(30, 30)), Qt.MouseButton.NoButton,
+               Qt.MouseButton.LeftButton)
+    assert window.document.in_stroke and live._serial > serial
+    qtbot.waitUntil(lambda: live.last_result.serial > serial, timeout=10_000)
+    assert window.document.in_stroke  # an image arrived while the button is still down
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, canvas.to_widget(QPointF(30, 30)))
+
+
+def test_a_failed_model_load_keeps_the_current_model(window, qtbot, tmp_path, model_file):
+    live = window.live
+    model, generation = live.model, live.generation
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    with qtbot.waitSignal(live.modelFailed, timeout=10_000) as blocker:
+        window.load_model(str(broken))
+    spec, message = blocker.args
+    assert spec == str(broken) and "broken.safetensors" in message and "\n" not in message
+    assert live.model is model and live.generation == generation
+    assert live.model_spec == str(model_file)
+    assert message in window.model_panel.status.text()
+    assert window.model_panel.model_combo.currentData() == str(model_file)
+    # and synthesis still works with it
+    with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
+        window.document.fill(1, 1, 3)
+
+
+def test_switching_models_drops_results_of_the_old_one(window, qtbot, vae_model_file):
+    live = window.live
+    with qtbot.waitSignal(window.synthesisShown, timeout=20_000,
+                          check_params_cb=lambda r: r.model_id == live.generation
+                          and live.model_spec == str(vae_model_file)):
+        window.load_model(str(vae_model_file))
+        window.document.fill(1, 1, 3)  # an edit in flight while the new model loads
+    assert live.last_result.model_id == live.generation
+    assert window.model_panel.model_combo.currentData() == str(vae_model_file)
+    assert str(vae_model_file) in window.settings.recent_models()
+
+
+def test_a_stochastic_model_offers_seeds_and_variations(qtbot, tmp_path, vae_model_file):
+    window = open_window(qtbot, tmp_path, str(vae_model_file))
+    try:
+        panel, live = window.synthesis_panel, window.live
+        assert live.stochastic and panel.seed.isEnabled() and panel.strip.isVisibleTo(panel)
+        qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in panel.thumbs), timeout=20_000)
+        assert panel.thumb_seeds == list(range(1, 7))
+        first = live.last_result.image.copy()
+        with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
+            panel.thumbs[2].click()
+        assert live.seed == 3 and live.last_result.seed == 3
+        assert not np.array_equal(first, live.last_result.image)
+        expected = render(Synthesizer(str(vae_model_file), device="cpu"), window.document.labels, 3)[0]
+        assert np.abs(live.last_result.image.astype(int) - expected).max() <= 1
+        with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
+            window.commands["new_variation"].trigger()
+        assert live.seed == panel.seed.value() == live.last_result.seed
+    finally:
+        close_window(window)
+
+
+def test_a_deterministic_model_says_so(window):
+    panel = window.synthesis_panel
+    assert not window.live.stochastic
+    assert not panel.seed.isEnabled() and not panel.strip.isVisibleTo(panel)
+    assert "deterministic" in panel.note.text()
+
+
+def test_the_simulator_synthesizes_live(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, "simulator")
+    try:
+        assert window.live.model_spec == "simulator" and window.live.stochastic
+        image = window.live.last_result.image
+        assert image.shape == (64, 64) and image.std() > 5
+        names = [window.model_panel.model_combo.itemText(i) for i in range(window.model_panel.model_combo.count())]
+        assert any("simulator" in n.lower() for n in names) and any("Open" in n for n in names)
+    finally:
+        close_window(window)
+
+
+def test_masks_the_model_cannot_take_are_resampled(window, qtbot):
+    from cardigan_app.editing import LabelDocument
+
+    labels = np.zeros((70, 90), np.uint8)
+    labels[20:50, 30:60] = 1
+    with qtbot.waitSignal(window.synthesisShown, timeout=10_000) as blocker:
+        window.set_document(LabelDocument(labels))
+    result = blocker.args[0]
+    assert result.image.shape == (70, 90) and "resized" in result.note
+
+
+def test_model_picker_lists_builtins_and_hides_a_missing_demo(window, monkeypatch):
+    import cardigan_app.panels.model_panel as model_panel
+
+    specs = window.model_panel.model_specs()
+    assert "simulator" in specs
+    assert ("demo" in specs) == (model_panel.demo_model_path() is not None)
+    monkeypatch.setattr(model_panel, "demo_model_path", lambda: "/somewhere/demo.safetensors")
+    window.model_panel.set_models([], window.live.model_spec)
+    assert window.model_panel.model_specs()[:2] == ["demo", "simulator"]
+    devices = [window.model_panel.device_combo.itemData(i) for i in range(window.model_panel.device_combo.count())]
+    assert devices[:2] == ["auto", "cpu"] and "mps" in devices
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="needs POSIX signals")
+def test_the_synthesis_process_is_restarted_after_a_crash(window, qtbot, model_file):
+    import os
+    import signal
+
+    live = window.live
+    assert live.backend.name == "process"
+    old_pid = live.backend.pid
+    with qtbot.waitSignal(live.modelLoaded, timeout=30_000):
+        os.kill(old_pid, signal.SIGKILL)
+    assert live.backend.pid != old_pid and live.model_spec == str(model_file)
+    assert "stopped unexpectedly" in window.statusBar().currentMessage() or live.last_error == ""
+    window.document.fill(1, 1, 2)
+    qtbot.waitUntil(live.up_to_date, timeout=20_000)
+    assert (live.last_result.labels == window.document.labels).all()
+
+
+def test_the_synthesis_server_imports_no_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, cardigan_app.synthesis.server, cardigan_app.synthesis.host\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qtawesome')]\n"
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
