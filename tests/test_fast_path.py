@@ -57,3 +57,16 @@ def test_sparse_path_really_skips_uniform_regions(monkeypatch):
     g = randomized_generator(GeneratorConfig(ngf=4), size=256)
     optimize_for_inference(g)(one_hot(labels))
     assert calls["sparse"] >= 3 and calls["dense"] >= 1
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("sparse", [True, False])
+def test_fast_equals_plain_on_cuda(sparse):
+    config = GeneratorConfig(ngf=16, output_nc=3, image_size=256)
+    g = randomized_generator(config, seed=3, size=256).cuda()
+    seg = one_hot(np.stack([blocky_labels(256, seed=1), blocky_labels(256, seed=4)])).cuda()
+    with torch.no_grad():
+        plain = g(seg)
+    fast = optimize_for_inference(g, "cuda", sparse=sparse)(seg)
+    assert (fast - plain).abs().max() < TOLERANCE

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from ..nets.norms import CLADE, SPADE
 
-DENSE_ABOVE = 0.5  # evaluate densely when more than this fraction of pixels is near a boundary
+DENSE_ABOVE = 0.35  # evaluate densely when more than this fraction of pixels is near a boundary
 
 
 @dataclass
