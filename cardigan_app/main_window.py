@@ -8,6 +8,7 @@ Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,13 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
+from engine import resources
 from engine.anatomy import template_mask
 from engine.labels import LABELS
-from engine.resources import demo_model_path
 
 from .actions import ActionRegistry
 from .autosave import INTERVAL_MS, Autosaver
+from .data_tools.menu import install_data_menu
 from .dialogs.prompts import Choice, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
@@ -36,6 +38,7 @@ from .panels.model_panel import model_display_name
 from .settings import AppSettings
 from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
 from .synthesis.live import LiveSynthesis
+from .training.menu import install_training
 from .window_chrome import TOOL_TIPS, build_actions, build_menus, build_status_bar, build_toolbar
 from .workspace import Workspace
 
@@ -45,7 +48,9 @@ MODEL_SUFFIXES = (".safetensors", ".pth")
 
 
 def default_model() -> str:
-    return "demo" if demo_model_path() is not None else "simulator"
+    """The model the studio opens with when the user has not chosen one: the bundled demo
+    model when this installation has it, else the built-in simulator."""
+    return "demo" if resources.demo_model_path() is not None else "simulator"
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +80,10 @@ class MainWindow(QMainWindow):
         self.files = MaskFiles(self)
         self.exporter = Exporter(self)
         self._closed = False
+        # Features plugged in later: each guard may veto closing (after asking the user);
+        # each hook runs once at shutdown.
+        self.close_guards: list[Callable[[], bool]] = []
+        self.shutdown_hooks: list[Callable[[], None]] = []
 
         self.workspace = Workspace(self.document, self.tool_settings, self.prefs.overlay_opacity,
                                    self.prefs.show_synthesis_under_mask, self.prefs.echo_mode, self.prefs.blend)
@@ -87,6 +96,8 @@ class MainWindow(QMainWindow):
         build_menus(self)
         build_toolbar(self)
         build_status_bar(self)
+        self.data_tools = install_data_menu(self)
+        self.training = install_training(self)
         self._connect()
         self._apply_view_preferences()
         self._restore_window()
@@ -99,7 +110,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.set_document(self.document)
-        self.live.load(model or self.prefs.model or default_model(), device or self.prefs.device)
+        # Only a model the user chose is remembered (prefs.model); the default is not, so a
+        # demo model bundled later is picked up.
+        self._chosen_model: str | None = model or self.prefs.model or None
+        self.live.load(self._chosen_model or default_model(), device or self.prefs.device)
 
     # -- construction --------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -406,6 +420,8 @@ class MainWindow(QMainWindow):
 
     # -- models --------------------------------------------------------------------------
     def load_model(self, spec: str) -> None:
+        """Load a model the user chose (it is remembered for the next start)."""
+        self._chosen_model = spec
         self.live.load(spec)
 
     def set_device(self, device: str) -> None:
@@ -429,7 +445,8 @@ class MainWindow(QMainWindow):
         spec = info.spec
         if spec not in ("simulator", "demo"):
             self.settings.add_recent_model(spec)
-        self.prefs.model = spec
+        if spec == self._chosen_model:
+            self.prefs.model = spec
         self.model_panel.set_models(self.settings.recent_models(), spec)
         self.model_panel.set_loaded(spec, info.summary, info.device_label)
         self.model_panel.set_device(info.device)
@@ -443,6 +460,8 @@ class MainWindow(QMainWindow):
                                      f"({info.load_s:.1f} s to load)", 6000)
 
     def _model_failed(self, spec: str, message: str) -> None:
+        if spec == self.prefs.model and self.live.model is None:
+            self.prefs.model = ""  # a remembered model that no longer opens: back to the default
         self.model_panel.set_error(message)
         self.model_panel.set_device(self.live.device_spec)
         self.status_busy.setText("")
@@ -511,7 +530,8 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closed and not self.files.confirm_discard("closing"):
+        if not self._closed and not (all(guard() for guard in self.close_guards)
+                                     and self.files.confirm_discard("closing")):
             event.ignore()
             return
         self.shutdown()
@@ -523,6 +543,8 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._autosave_timer.stop()
+        for hook in self.shutdown_hooks:
+            hook()
         self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()
                                   if self.workspace is not None else QByteArray())
         self.settings.save_preferences(self.prefs)

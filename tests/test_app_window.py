@@ -112,12 +112,12 @@ def test_status_bar_shows_cursor_position_and_label(window):
 
 
 def test_extension_points_for_later_menus_and_panels(window):
-    menu = QMenu("&Train", window)
+    menu = QMenu("&Plugins", window)
     window.add_menu(menu)
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles.index("&Train") == titles.index("&Help") - 1
-    dock = window.add_panel("Training progress", QLabel("progress"), Qt.DockWidgetArea.BottomDockWidgetArea)
-    assert dock.objectName() == "dock_training_progress"
+    assert titles.index("&Plugins") == titles.index("&Help") - 1
+    dock = window.add_panel("Plugin output", QLabel("output"), Qt.DockWidgetArea.BottomDockWidgetArea)
+    assert dock.objectName() == "dock_plugin_output"
     assert dock.toggleViewAction() in window.panels_menu.actions()
 
 

@@ -169,8 +169,7 @@ def test_kill_9_leaves_the_run_resumable(phantom, tmp_path):
     path, state = load_newest_state(run / "checkpoints")
     done = state["iteration"]
     assert done >= 2
-    assert main(["train", "--data", str(phantom), "--run", str(run), "--resume",
-                 "--iters", str(done + 2)]) == 0
+    assert main(["train", "--run", str(run), "--resume", "--iters", str(done + 2)]) == 0  # data from config.json
     assert load_newest_state(run / "checkpoints")[1]["iteration"] == done + 2
 
 
@@ -221,7 +220,7 @@ def test_two_process_ddp_run(phantom, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing_data", "no_device", "existing_run", "nothing_to_resume",
-                                  "oom"])
+                                  "oom", "no_data_flag"])
 def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypatch):
     args = ["train", "--data", str(phantom), "--run", str(tmp_path / "run"), "--preset", "lite",
             "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
@@ -236,6 +235,9 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
         assert main(args) == 0
         capsys.readouterr()
         pattern = "already holds a training run"
+    elif case == "no_data_flag":
+        del args[1:3]
+        pattern = "--data is required"
     elif case == "nothing_to_resume":
         args.append("--resume")
         pattern = "no training state to resume from"

@@ -23,7 +23,8 @@ SKIPPED_FIELDS = {"preset", "extra", "iters", "epochs", "device", "amp", "checkp
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.config import PRESETS, TrainConfig
 
-    parser.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="prepared dataset folder (with --resume: the run's own by default)")
     parser.add_argument("--run", "--run-dir", dest="run", type=Path, required=True,
                         help="run folder (created if needed); under torchrun write --run-dir, "
                              "as torchrun claims --run for itself")
@@ -44,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local torchvision VGG19 state dict for the perceptual loss")
     parser.add_argument("--no-ttur", dest="ttur", action="store_false", default=None,
                         help="plain Adam(beta1, beta2) at lr for both nets instead of TTUR")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads for this process (default: PyTorch's choice); use 1 "
+                             "when other heavy processes share the cores")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     parser.add_argument("--events-jsonl", action="store_true",
                         help="machine-readable mode: one JSON event per line on stdout; a line "
@@ -90,6 +94,19 @@ def resolve(args: argparse.Namespace):
     return config
 
 
+def resolve_data(args: argparse.Namespace) -> Path:
+    """--data, or on --resume the data folder recorded in the run's config.json."""
+    from ..errors import CardiganError
+    from ..training.run_folder import RunFolder
+
+    if args.data is not None:
+        return args.data
+    stored = RunFolder(args.run).read_config() if args.resume else None
+    if stored and stored.get("data"):
+        return Path(stored["data"])
+    raise CardiganError("--data is required (the prepared dataset folder to train on)")
+
+
 class StopFlag:
     """First Ctrl-C (or SIGTERM) asks for a graceful stop; a second Ctrl-C aborts."""
 
@@ -120,8 +137,17 @@ def run(args: argparse.Namespace) -> int:
     from .train_view import TerminalTrainView
 
     config = resolve(args)
+    data = resolve_data(args)
+    if args.threads is not None:
+        import torch
+
+        if args.threads < 1:
+            from ..errors import CardiganError
+
+            raise CardiganError("--threads must be at least 1")
+        torch.set_num_threads(args.threads)
     if args.dry_run:
-        print(json.dumps({"data": str(args.data), "run": str(args.run), "resume": args.resume,
+        print(json.dumps({"data": str(data), "run": str(args.run), "resume": args.resume,
                           **config.to_dict()}, indent=2))
         return 0
     stop = StopFlag()
@@ -134,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         view = TerminalTrainView()
     try:
-        result = train(config, args.data, args.run, TrainCallbacks(view, stop), resume=args.resume)
+        result = train(config, data, args.run, TrainCallbacks(view, stop), resume=args.resume)
     finally:
         view.close()
     if result.stopped_early:

@@ -121,7 +121,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
         if context.is_main:
             run.truncate_stats(start)
     if context.is_main:
-        run.write_config(config)
+        run.write_config(config, data_dir)
     manifest = data_dir / "manifest.json"
     provenance = {
         "trained_with": "cardigan train", "preset": config.preset,

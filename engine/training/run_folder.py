@@ -1,7 +1,7 @@
 """The run folder contract.
 
 ```
-<run>/config.json          the resolved TrainConfig
+<run>/config.json          the resolved TrainConfig and the data folder
 <run>/stats.jsonl          one JSON object per logged step: iter, epoch, img_per_s, lr, losses
 <run>/samples/iter_N.png   preview grids: mask | real | synthesized, fixed validation masks
 <run>/checkpoints/         training state files for resume (the newest K)
@@ -73,9 +73,13 @@ class RunFolder:
         except (json.JSONDecodeError, OSError):
             raise CardiganError(f"{self.config_path}: damaged run configuration") from None
 
-    def write_config(self, config: TrainConfig) -> None:
+    def write_config(self, config: TrainConfig, data: Path | None = None) -> None:
+        """Write the resolved config, plus the data folder (so a resume needs no --data)."""
+        document = config.to_dict()
+        if data is not None:
+            document["data"] = str(Path(data).resolve())
         with atomic_path(self.config_path) as tmp:
-            tmp.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+            tmp.write_text(json.dumps(document, indent=2) + "\n")
 
     def check_resumable_with(self, config: TrainConfig) -> None:
         """Refuse to resume a run whose networks differ from ``config``."""

@@ -1,0 +1,82 @@
+"""The Data menu: prepare a dataset, export a batch, browse a prepared dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMenu
+
+from .export_dialog import ExportDialog
+from .prepare_dialog import PrepareDialog
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+
+class DataTools:
+    """Owns the window's Prepare and Export dialogs (one of each, kept between uses)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.prepare_dialog: PrepareDialog | None = None
+        self.export_dialog: ExportDialog | None = None
+
+    def show_prepare(self) -> PrepareDialog:
+        if self.prepare_dialog is None:
+            self.prepare_dialog = PrepareDialog(self.window)
+            self.prepare_dialog.openRequested.connect(self.open_in_browser)
+        self._raise(self.prepare_dialog)
+        return self.prepare_dialog
+
+    def show_export(self) -> ExportDialog:
+        live = self.window.live
+        size = (live.summary.get("image_size") or [None, None])[-1]
+        if self.export_dialog is None or not self.export_dialog.running:
+            old = self.export_dialog
+            self.export_dialog = ExportDialog(self.window, live.model_spec, size, self.window.prefs.device)
+            if old is not None:  # keep what the user typed last time
+                self.export_dialog.output.set_path(old.output.text())
+                self.export_dialog.masks.set_path(old.masks.text())
+                old.deleteLater()
+        self._raise(self.export_dialog)
+        return self.export_dialog
+
+    @staticmethod
+    def _raise(dialog) -> None:
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def open_in_browser(self, folder: str) -> None:
+        self.window.show_dataset_panel()
+        self.window.dataset_browser.open_folder(Path(folder))
+
+    def shutdown(self) -> None:
+        """Cancel work in progress and wait briefly for the engine to clean up."""
+        for dialog in (self.prepare_dialog, self.export_dialog):
+            if dialog is not None and dialog.task is not None and dialog.task.running:
+                dialog.task.cancel()
+                dialog.task.wait(10.0)
+
+
+def install_data_menu(window: MainWindow) -> DataTools:
+    tools = DataTools(window)
+    add = window.commands.add
+    prepare = add("prepare_dataset", "Data", "&Prepare dataset\u2026", tools.show_prepare,
+                  icon_name="database-cog-outline",
+                  tip="Prepare a CAMUS source (seed HDF5, 2019 or 2023 release) into image/label folders")
+    export = add("export_batch", "Data", "&Export batch\u2026", tools.show_export, icon_name="export",
+                 tip="Synthesize image/mask pairs in bulk (png, seed HDF5 or CAMUS NIfTI layout)",
+                 help_text="Export a batch of synthetic pairs")
+    menu = QMenu("&Data", window)
+    menu.addAction(prepare)
+    menu.addAction(export)
+    menu.addSeparator()
+    menu.addAction(window.commands["dataset"])
+    window.add_menu(menu)
+    window.export_menu.addSeparator()
+    window.export_menu.addAction(export)
+    window.data_menu = menu
+    window.shutdown_hooks.append(tools.shutdown)
+    return tools

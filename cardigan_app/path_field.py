@@ -1,0 +1,69 @@
+"""A path entry with Browse buttons: type a path or pick a file or folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+
+from .icons import icon
+
+
+class PathField(QWidget):
+    """``mode``: ``folder``, ``file`` (open), ``save`` or ``file+folder`` (both buttons)."""
+
+    pathChanged = Signal(str)  # the text, whenever it changes
+
+    def __init__(self, mode: str = "folder", caption: str = "Choose", file_filter: str = "All files (*)",
+                 placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode, self.caption, self.file_filter = mode, caption, file_filter
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.setClearButtonEnabled(True)
+        self.edit.textChanged.connect(self.pathChanged)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        self.buttons: list[QPushButton] = []
+        if mode in ("file", "save", "file+folder"):
+            self._button("File\u2026" if mode == "file+folder" else "Browse\u2026", "file-outline", self.pick_file)
+        if mode in ("folder", "file+folder"):
+            self._button("Folder\u2026" if mode == "file+folder" else "Browse\u2026", "folder-outline",
+                         self.pick_folder)
+
+    def _button(self, text: str, icon_name: str, slot) -> None:
+        button = QPushButton(icon(icon_name), text)
+        button.clicked.connect(slot)
+        self.layout().addWidget(button)
+        self.buttons.append(button)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def path(self) -> Path | None:
+        text = self.text()
+        return Path(text).expanduser() if text else None
+
+    def set_path(self, path: Path | str | None) -> None:
+        self.edit.setText("" if path is None else str(path))
+
+    def _start(self) -> str:
+        path = self.path()
+        if path is None:
+            return ""
+        return str(path if path.is_dir() else path.parent)
+
+    def pick_file(self) -> None:
+        if self.mode == "save":
+            name, _ = QFileDialog.getSaveFileName(self, self.caption, self._start(), self.file_filter)
+        else:
+            name, _ = QFileDialog.getOpenFileName(self, self.caption, self._start(), self.file_filter)
+        if name:
+            self.set_path(name)
+
+    def pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.caption, self._start())
+        if folder:
+            self.set_path(folder)

@@ -1,0 +1,102 @@
+"""Long engine work (preparing, exporting, checking folders) on a background thread.
+
+A :class:`BackgroundTask` runs ``function(progress, should_stop)`` on a daemon thread and
+reports through typed signals, which reach the GUI thread queued. Progress is forwarded
+only when the rounded percentage, the stage or the message changes, so a fast loop does not
+flood the event queue. Cancelling sets a flag the engine's ``should_stop`` check reads; the
+engine then raises :class:`~engine.progress.Cancelled` and cleans up after itself.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from engine.errors import CardiganError
+from engine.progress import Cancelled, Progress
+
+TaskFunction = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for the user: a CardiganError's own message, else the exception's type and text."""
+    if isinstance(exc, CardiganError):
+        return str(exc)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or text}"
+    return f"unexpected error ({type(exc).__name__}): {text}"
+
+
+class BackgroundTask(QObject):
+    progressed = Signal(object)  # engine.progress.Progress
+    succeeded = Signal(object)  # the function's return value
+    failed = Signal(str)  # a one-line message
+    cancelled = Signal()
+    finished = Signal()  # after succeeded, failed or cancelled
+
+    def __init__(self, function: TaskFunction, name: str = "task", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._function = function
+        self._name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last: tuple[str, int, str] | None = None
+        self.running = False
+
+    def start(self) -> None:
+        if self.running:
+            raise RuntimeError("task already running")
+        self.running = True
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the work to stop; ``cancelled`` follows once it has cleaned up."""
+        self._stop.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the thread ends (tests and shutdown); True when it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _progress(self, progress: Progress) -> None:
+        key = (progress.stage, int(progress.fraction * 100), progress.message)
+        if key != self._last or progress.done == progress.total:
+            self._last = key
+            self._emit(self.progressed, progress)
+
+    def _run(self) -> None:
+        try:
+            result = self._function(self._progress, self._stop.is_set)
+        except Cancelled:
+            self._finish(self.cancelled)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            if not isinstance(exc, CardiganError):
+                traceback.print_exc(file=sys.stderr)
+            self._finish(self.failed, error_line(exc))
+        else:
+            self._finish(self.succeeded, result)
+
+    def _finish(self, signal, *args) -> None:
+        self.running = False
+        self._emit(signal, *args)
+        self._emit(self.finished)
+
+    def _emit(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the receiver was deleted while the work ran
+            pass

@@ -1,0 +1,82 @@
+"""The ``cardigan train`` command line the app runs in a child process.
+
+A new run passes its preset and every field that differs from the preset, so the command
+(shown in the wizard and the log) reads like one a user would type. A resumed run passes
+``--resume`` and only what the user chose to change (device, precision, batch size ...):
+the engine reuses the run's stored ``config.json`` for the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.training.config import TrainConfig, resolve_config
+
+NOT_FLAGS = {"preset", "extra"}
+
+
+def flag_for(name: str, value: Any) -> list[str]:
+    """The CLI flag(s) for one TrainConfig field (``[]`` for None)."""
+    if value is None or name in NOT_FLAGS:
+        return []
+    flag = "--" + name.replace("_", "-")
+    if name == "ttur":  # the CLI only has --no-ttur (TTUR is the default)
+        return [] if value else ["--no-ttur"]
+    if isinstance(value, bool):
+        return [flag if value else "--no-" + name.replace("_", "-")]
+    return [flag, repr(value) if isinstance(value, float) else str(value)]
+
+
+def config_overrides(config: TrainConfig) -> dict[str, Any]:
+    """The fields of ``config`` that differ from its preset's values."""
+    base = resolve_config(config.preset).to_dict()
+    ours = config.to_dict()
+    return {name: value for name, value in ours.items()
+            if name not in NOT_FLAGS and value != base.get(name)}
+
+
+@dataclass(frozen=True)
+class TrainCommand:
+    """One launch of ``python -m engine train``."""
+
+    data: Path
+    run: Path
+    resume: bool = False
+    preset: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new_run(cls, data: Path, run: Path, config: TrainConfig) -> "TrainCommand":
+        return cls(Path(data), Path(run), False, config.preset, config_overrides(config))
+
+    @classmethod
+    def resume_run(cls, data: Path, run: Path, **overrides: Any) -> "TrainCommand":
+        return cls(Path(data), Path(run), True, None, {k: v for k, v in overrides.items() if v is not None})
+
+    def arguments(self) -> list[str]:
+        """Arguments after the Python executable."""
+        args = ["-m", "engine", "train", "--data", str(self.data), "--run", str(self.run), "--events-jsonl"]
+        if self.resume:
+            args.append("--resume")
+        if self.preset:
+            args += ["--preset", self.preset]
+        names = [f.name for f in dataclasses.fields(TrainConfig)]
+        for name in names:  # in the config's order, so the command reads predictably
+            if name in self.overrides:
+                args += flag_for(name, self.overrides[name])
+        return args
+
+    def display(self) -> str:
+        """The equivalent terminal command (``cardigan train ...``)."""
+        args = self.arguments()[3:]
+        args.remove("--events-jsonl")
+        return "cardigan train " + " ".join(shlex.quote(a) for a in args)
+
+    def program(self) -> str:
+        return sys.executable

@@ -1,0 +1,100 @@
+"""The Train menu, the training dock, and what closing the app does to a running run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox, QWidget
+
+from ..panels.dataset_browser import dataset_splits
+from .progress_panel import TrainingPanel
+from .wizard import TrainingRequest, TrainingWizard
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+
+def ask_stop_for_close(parent: QWidget) -> bool:
+    """Ask whether to stop the running training to close the app."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Training in progress",
+                      "A training run is in progress. Stop it and quit?", parent=parent)
+    box.setInformativeText("The run stops after its current iteration and saves its state; "
+                           "Resume continues it later.")
+    stop = box.addButton("Stop training and quit", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is stop
+
+
+class TrainingControl:
+    """Connects the wizard, the progress panel and the studio window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.panel = TrainingPanel()
+        self.dock: QDockWidget = window.add_panel("Training", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.dock.hide()
+        self.wizard: TrainingWizard | None = None
+        self.panel.openModelRequested.connect(self.open_model)
+
+    def new_run(self) -> TrainingWizard | None:
+        if self.panel.running:
+            QMessageBox.information(self.window, "Training in progress",
+                                    "A training run is in progress; stop it before starting another.")
+            self.show_panel()
+            return None
+        data = self.window.prefs.dataset_dir
+        data = data if data and Path(data).is_dir() and dataset_splits(Path(data)) else ""
+        wizard = self.wizard = TrainingWizard(self.window, data)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.accepted.connect(lambda: self.start(wizard.request()))
+        wizard.show()
+        return wizard
+
+    def start(self, request: TrainingRequest) -> None:
+        self.show_panel()
+        self.panel.start(request.command, request.prepare)
+
+    def show_panel(self) -> None:
+        if self.dock.isHidden():
+            self.dock.show()
+            if not self.dock.isFloating():  # room for the curves and the previews
+                self.window.resizeDocks([self.dock], [max(320, self.window.height() // 2)],
+                                        Qt.Orientation.Vertical)
+        self.dock.raise_()
+
+    def open_model(self, path: str) -> None:
+        self.window.load_model(path)
+        self.window.model_dock.show()
+        self.window.model_dock.raise_()
+
+    def confirm_close(self) -> bool:
+        """True when closing may go on (no run, or the user agreed to stop it)."""
+        if not self.panel.running:
+            return True
+        self.show_panel()
+        return ask_stop_for_close(self.window)
+
+    def shutdown(self) -> None:
+        self.panel.stop_and_wait()
+
+
+def install_training(window: MainWindow) -> TrainingControl:
+    control = TrainingControl(window)
+    add = window.commands.add
+    new = add("new_training", "Train", "&New training run\u2026", control.new_run, shortcut="Ctrl+T",
+              icon_name="school-outline",
+              tip="Train SPADE on a prepared dataset: data, preset, device, run folder")
+    progress = control.dock.toggleViewAction()
+    progress.setText("Training &progress")
+    menu = QMenu("&Train", window)
+    menu.addAction(new)
+    menu.addAction(progress)
+    window.add_menu(menu)
+    window.train_menu = menu
+    window.close_guards.append(control.confirm_close)
+    window.shutdown_hooks.append(control.shutdown)
+    return control

@@ -1,0 +1,151 @@
+"""Wizard page 3: device, precision and batch size, with an estimate of the memory needed.
+
+The estimate (``engine.training.memory``) builds the networks on PyTorch's meta device once
+per architecture, on a background thread; changing the batch size afterwards is arithmetic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWizardPage
+
+from engine.devices import available_devices, resolve_device
+from engine.errors import CardiganError
+from engine.training.config import TrainConfig, validate
+from engine.training.memory import (device_memory_bytes, estimate_training_memory, format_bytes,
+                                    network_footprint)
+from engine.training.run_folder import ARCHITECTURE_FIELDS
+
+from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
+from ..tasks import BackgroundTask
+from .wizard import WizardState
+
+AMP_CHOICES = (("auto", "Auto (bf16 on GPUs that support it, else full precision)"),
+               ("bf16", "bfloat16 mixed precision"), ("fp16", "float16 mixed precision (with loss scaling)"),
+               ("off", "Full precision (float32)"))
+WARN_STYLE = "color: #ffd666;"
+
+
+class DevicePage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Device, precision and batch size")
+        self.setSubTitle("Where the run trains. Larger batches train faster per image but need more memory.")
+        self.device = QComboBox()
+        self.device.addItem("Auto (a GPU when there is one)", "auto")
+        for spec in available_devices():
+            self.device.addItem("CPU" if spec == "cpu" else spec, spec)
+        self.amp = QComboBox()
+        for value, text in AMP_CHOICES:
+            self.amp.addItem(text, value)
+        self.batch = QSpinBox()
+        self.batch.setRange(0, 4096)
+        self.batch.setToolTip("Images per training step")
+        self.memory = QLabel("")
+        self.memory.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+        form = QFormLayout()
+        form.addRow("Device", self.device)
+        form.addRow("Precision", self.amp)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Memory", self.memory)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        self._preset_batch: tuple | None = None
+        self._footprint_key: tuple | None = None
+        self._footprint_ready: tuple | None = None
+        for signal in (self.device.currentIndexChanged, self.amp.currentIndexChanged, self.batch.valueChanged):
+            signal.connect(self._update_memory)
+
+    def initializePage(self) -> None:
+        config = self.state.config
+        if config is None:
+            return
+        key = (config.preset, config.batch_size)
+        if key != self._preset_batch:  # a new preset (or batch in the table): take its batch size
+            self._preset_batch = key
+            self.batch.setValue(config.batch_size)
+        self._start_footprint(config)
+        self._update_memory()
+
+    # -- memory estimate -----------------------------------------------------------------
+    def _start_footprint(self, config: TrainConfig) -> None:
+        key = tuple(getattr(config, name) for name in ARCHITECTURE_FIELDS)
+        if key == self._footprint_key:
+            return
+        self._footprint_key = key
+        self.memory.setText("estimating\u2026")
+        self.memory.setStyleSheet(BUSY_STYLE)
+        task = BackgroundTask(lambda _p, _s: network_footprint(config), "memory-estimate", self)
+        task.succeeded.connect(lambda _f: self._footprint_done(key))
+        task.failed.connect(lambda message: self._footprint_failed(key, message))
+        task.finished.connect(task.deleteLater)
+        task.start()
+
+    def _footprint_done(self, key: tuple) -> None:
+        if key == self._footprint_key:
+            self._footprint_ready = key
+            self._update_memory()
+
+    def _footprint_failed(self, key: tuple, message: str) -> None:
+        if key == self._footprint_key:
+            self.memory.setText(f"no estimate ({message})")
+            self.memory.setStyleSheet(BUSY_STYLE)
+
+    def chosen_config(self) -> TrainConfig | None:
+        if self.state.config is None:
+            return None
+        return dataclasses.replace(self.state.config, device=self.device.currentData(),
+                                   amp=self.amp.currentData(), batch_size=self.batch.value())
+
+    def _update_memory(self) -> None:
+        config = self.chosen_config()
+        if config is None or self._footprint_ready is None or self._footprint_ready != self._footprint_key:
+            return
+        if config.batch_size < 1:
+            self.memory.setText("")
+            return
+        device = config.device
+        estimate = estimate_training_memory(config, config.batch_size, device)
+        available = device_memory_bytes(device)
+        text = (f"\u2248 {format_bytes(estimate.total_bytes)} estimated "
+                f"({estimate.parameters / 1e6:.1f} M parameters; activations "
+                f"{format_bytes(estimate.activation_bytes)} at batch {config.batch_size})")
+        style = OK_STYLE
+        if available:
+            share = estimate.total_bytes / available
+            gpu = device.startswith("cuda") or (device == "auto" and available_devices()[0].startswith("cuda"))
+            where = "GPU memory" if gpu else "RAM"
+            text += f" of {format_bytes(available)} {where}"
+            if share > 0.9:
+                style = ERROR_STYLE
+                text += " \u2014 likely too much: lower the batch size"
+            elif share > 0.6:
+                style = WARN_STYLE
+                text += " \u2014 tight"
+        self.memory.setText(text + ". A rough estimate, not a measurement.")
+        self.memory.setStyleSheet(style)
+
+    # -- the wizard ----------------------------------------------------------------------
+    def validatePage(self) -> bool:
+        config = self.chosen_config()
+        if config is None:
+            return False
+        if config.batch_size < 1:
+            self.message.setText("batch size must be at least 1")
+            return False
+        try:
+            resolve_device(config.device)
+            validate(config)
+        except CardiganError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText("")
+        self.state.device, self.state.amp, self.state.batch_size = config.device, config.amp, config.batch_size
+        return True

@@ -1,0 +1,103 @@
+"""Wizard page 2: a preset and its hyper-parameters, editable and validated by the engine."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
+
+from engine.errors import CardiganError
+from engine.training.config import PRESETS, TrainConfig, resolve_config
+
+from ..data_tools.prepare_form import ERROR_STYLE
+from .hyperparams import HyperParameterTable, preset_description
+from .wizard import WizardState
+
+HINT_STYLE = "color: #9aa0a6;"
+
+
+class PresetPage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Preset and hyper-parameters")
+        self.setSubTitle("Start from a preset and change what you need; changed values are highlighted. "
+                         "Double-click a value to edit it.")
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(f"{name} \u2014 {preset_description(name)}", name)
+        self.preset.setToolTip("The preset's values fill the table")
+        reset = QPushButton("Reset to preset")
+        reset.setToolTip("Put back the preset's own values")
+        reset.clicked.connect(lambda: self.load_preset(self.preset_name()))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Preset"))
+        row.addWidget(self.preset, 1)
+        row.addWidget(reset)
+        self.table = HyperParameterTable()
+        self.hint = QLabel("")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(HINT_STYLE)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.message)
+        self.preset.currentIndexChanged.connect(lambda: self.load_preset(self.preset_name()))
+        self.table.edited.connect(self._edited)
+        self.load_preset(self.preset_name())
+
+    def preset_name(self) -> str:
+        return self.preset.currentData()
+
+    def set_preset(self, name: str) -> None:
+        self.preset.setCurrentIndex(self.preset.findData(name))
+
+    def load_preset(self, name: str) -> None:
+        self.table.load(name)
+        self.message.setText("")
+        self._update_hint()
+
+    def initializePage(self) -> None:
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        size = self.state.data_size
+        try:
+            image_size = int(self.table.text("image_size"))
+        except ValueError:
+            image_size = None
+        if size and image_size and size[1] != image_size:
+            self.hint.setText(f"The data is {size[1]} \u00d7 {size[0]} px; pairs are resized to image_size "
+                              f"{image_size} while training.")
+        else:
+            self.hint.setText("")
+
+    def _edited(self) -> None:
+        self._update_hint()
+        problem = self.problem()
+        self.message.setText(problem or "")
+
+    def config(self) -> TrainConfig:
+        """The configuration shown (raises CardiganError when it is not valid)."""
+        values, problems = self.table.values()
+        if problems:
+            raise CardiganError("; ".join(problems))
+        return resolve_config(self.preset_name(), **values)
+
+    def problem(self) -> str | None:
+        try:
+            self.config()
+        except CardiganError as exc:
+            return str(exc)
+        return None
+
+    def validatePage(self) -> bool:
+        try:
+            self.state.config = self.config()
+        except CardiganError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText("")
+        return True

@@ -1,0 +1,103 @@
+"""Wizard page 4: the run folder, new or resumed, and the command that will run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QButtonGroup, QLabel, QRadioButton, QVBoxLayout, QWizardPage)
+
+from engine.errors import CardiganError
+
+from ..data_tools.prepare_form import ERROR_STYLE
+from ..path_field import PathField
+from .page_preset import HINT_STYLE
+from .run_folders import holds_run, run_folder_problem, run_info
+from .wizard import WizardState
+
+
+class RunPage(QWizardPage):
+    def __init__(self, state: WizardState, run_dir: str = "") -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Run folder")
+        self.setSubTitle("Where the run writes its configuration, losses, sample previews, training "
+                         "states and model.safetensors.")
+        self.setFinalPage(True)
+        self.folder = PathField("folder", "Run folder", placeholder="a new or empty folder, or a run to resume")
+        self.new_run = QRadioButton("New run")
+        self.new_run.setToolTip("Start from scratch in a new or empty folder")
+        self.resume = QRadioButton("Resume the run in this folder")
+        self.resume.setToolTip("Continue from its newest saved state with its stored hyper-parameters")
+        group = QButtonGroup(self)
+        group.addButton(self.new_run)
+        group.addButton(self.resume)
+        self.new_run.setChecked(True)
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.info.setStyleSheet(HINT_STYLE)
+        self.command = QLabel("")
+        self.command.setWordWrap(True)
+        self.command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.command.setFont(mono)
+        self.command.setToolTip("The same run from a terminal")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.folder)
+        layout.addWidget(self.new_run)
+        layout.addWidget(self.resume)
+        layout.addWidget(self.info)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Command"))
+        layout.addWidget(self.command)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        self.folder.pathChanged.connect(self._changed)
+        self.new_run.toggled.connect(self._changed)
+        if run_dir:
+            self.folder.set_path(run_dir)
+
+    def initializePage(self) -> None:
+        self._changed()
+
+    def _changed(self, *_args) -> None:
+        folder = self.folder.path()
+        self.message.setText("")
+        notes = []
+        if folder is not None and folder.is_dir() and holds_run(folder):
+            notes.append(f"This folder holds a run: {run_info(folder).describe()}.")
+        if self.resume.isChecked():
+            notes.append("Resuming keeps the run's stored hyper-parameters; the device, precision and "
+                         "batch size chosen before apply.")
+        self.info.setText(" ".join(notes))
+        self._show_command()
+
+    def _apply(self) -> None:
+        self.state.run_dir = self.folder.path()
+        self.state.resume = self.resume.isChecked()
+
+    def _show_command(self) -> None:
+        wizard = self.wizard()
+        if wizard is None or self.folder.path() is None or self.state.data_dir is None:
+            self.command.setText("")
+            return
+        self._apply()
+        try:
+            text = wizard.request().command.display()
+        except (CardiganError, AssertionError):
+            text = ""
+        if self.state.prepare is not None:
+            text = f"(after preparing {self.state.prepare.source.name})  " + text
+        self.command.setText(text)
+
+    def validatePage(self) -> bool:
+        folder = self.folder.path()
+        problem = run_folder_problem(folder, self.resume.isChecked())
+        if problem:
+            self.message.setText(problem)
+            return False
+        self._apply()
+        return True

@@ -1,0 +1,382 @@
+"""The training progress panel: bars, speed, loss curves, the newest preview, a log tail.
+
+It owns the :class:`~.process.TrainingProcess` of the run it shows. Stop asks the child to
+stop after the current iteration (it saves its state); Resume starts it again with
+``--resume``; when the child dies the panel says how (exit code or signal, the Failed
+event's message, the last lines it wrote) and offers Resume, since states are written
+atomically and the newest one survives a kill.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QProgressDialog,
+                               QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
+
+from engine.progress import Progress
+from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
+                                    Scalars, Started)
+from engine.training.run_folder import RunFolder
+
+from ..data_tools.prepare_form import PrepareOptions
+from ..icons import icon
+from ..tasks import BackgroundTask
+from .command import TrainCommand
+from .loss_plot import LossPlot
+from .preview import SamplePreview as PreviewView
+from .process import TrainingExit, TrainingProcess
+from .run_folders import run_info
+
+LOG_LINES = 400
+OK, BUSY, BAD = "color: #8fd19e;", "color: #9ecbff;", "color: #ff8a80;"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "\u2014"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+class TrainingPanel(QWidget):
+    openModelRequested = Signal(str)  # a model file to load in the studio
+    stateChanged = Signal(str)  # idle | preparing | running | stopping | finished | stopped | failed
+    exited = Signal(object)  # TrainingExit of the child
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.process = TrainingProcess(self)
+        self.process.event.connect(self._event)
+        self.process.logLine.connect(self.log)
+        self.process.exited.connect(self._exited)
+        self.process.startFailed.connect(self._start_failed)
+        self.process.started.connect(lambda pid: self.log(f"training process started (pid {pid})"))
+        self.command: TrainCommand | None = None
+        self.state = "idle"
+        self.last_exit: TrainingExit | None = None
+        self.prepare_task: BackgroundTask | None = None
+        self.total_iters = 0
+        self._run_started = 0.0
+
+        self.title = QLabel("No training run")
+        title_font = self.title.font()
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = QLabel("Start one with Train \u203a New training run\u2026")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.iter_bar = QProgressBar()
+        self.iter_bar.setRange(0, 1)
+        self.iter_bar.setValue(0)
+        self.iter_bar.setFormat("iterations")
+        self.epoch_bar = QProgressBar()
+        self.epoch_bar.setRange(0, 1)
+        self.epoch_bar.setValue(0)
+        self.epoch_bar.setFormat("epochs")
+        self.eta = QLabel("ETA \u2014")
+        self.speed = QLabel("\u2014 images/s")
+        self.elapsed = QLabel("")
+        for label in (self.eta, self.speed, self.elapsed):
+            label.setMinimumWidth(110)
+        bars = QGridLayout()
+        bars.addWidget(self.iter_bar, 0, 0)
+        bars.addWidget(self.eta, 0, 1)
+        bars.addWidget(self.epoch_bar, 1, 0)
+        bars.addWidget(self.speed, 1, 1)
+        bars.addWidget(self.elapsed, 0, 2)
+        bars.setColumnStretch(0, 1)
+
+        self.plot = LossPlot()
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 95)
+        self.smoothing.setValue(80)
+        self.smoothing.setFixedWidth(110)
+        self.smoothing.setToolTip("Smoothing of the loss curves (moving average)")
+        self.smoothing.valueChanged.connect(lambda v: self.plot.set_smoothing(v / 100))
+        plot_box = QWidget()
+        plot_layout = QVBoxLayout(plot_box)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_layout.addWidget(self.plot, 1)
+        smoothing_row = QHBoxLayout()
+        smoothing_row.addStretch(1)
+        smoothing_row.addWidget(QLabel("Smoothing"))
+        smoothing_row.addWidget(self.smoothing)
+        plot_layout.addLayout(smoothing_row)
+        self.preview = PreviewView()
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setPlaceholderText("Notices and messages of the training process")
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(plot_box)
+        top.addWidget(self.preview)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.log_view)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([1000, 110])
+
+        self.stop_button = QPushButton(icon("stop-circle-outline"), "Stop")
+        self.stop_button.setToolTip("Stop after this iteration and save the training state (Resume continues)")
+        self.resume_button = QPushButton(icon("play-circle-outline"), "Resume")
+        self.resume_button.setToolTip("Continue the run from its newest saved state")
+        self.folder_button = QPushButton(icon("folder-open-outline"), "Open run folder")
+        self.model_button = QPushButton(icon("chip"), "Open model in studio")
+        self.model_button.setToolTip("Load the run's model.safetensors into the studio's model picker")
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.folder_button.clicked.connect(self.open_folder)
+        self.model_button.clicked.connect(self.open_model)
+        buttons = QHBoxLayout()
+        for button in (self.stop_button, self.resume_button, self.folder_button, self.model_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.status)
+        layout.addLayout(bars)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(buttons)
+        self._clock = QTimer(self, interval=1000)
+        self._clock.timeout.connect(self._tick)
+        self._update_buttons()
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.process.running or (self.prepare_task is not None and self.prepare_task.running)
+
+    @property
+    def run_dir(self) -> Path | None:
+        return self.command.run if self.command else None
+
+    def _set_state(self, state: str, text: str, style: str = "") -> None:
+        self.state = state
+        self.status.setText(text)
+        self.status.setStyleSheet(style)
+        self._update_buttons()
+        self.stateChanged.emit(state)
+
+    def can_resume(self) -> bool:
+        if self.running or self.command is None:
+            return False
+        if self.last_exit is not None and self.last_exit.ok and not self.last_exit.stopped_early:
+            return False  # finished: nothing left to do
+        return run_info(self.command.run).states > 0
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        self.stop_button.setEnabled(running and self.state not in ("stopping",))
+        self.resume_button.setEnabled(self.can_resume())
+        run = self.run_dir
+        self.folder_button.setEnabled(run is not None and run.is_dir())
+        self.model_button.setEnabled(run is not None and RunFolder(run).model_path.is_file())
+
+    def log(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+
+    # -- starting ------------------------------------------------------------------------
+    def start(self, command: TrainCommand, prepare: PrepareOptions | None = None) -> None:
+        """Run ``command``; with ``prepare``, first prepare that source into ``command.data``."""
+        if self.running:
+            raise RuntimeError("a training run is already in progress")
+        fresh = self.command is None or Path(command.run) != Path(self.command.run)
+        self.command = command
+        self.last_exit = None
+        self.title.setText(f"Run folder: {command.run}")
+        self.title.setToolTip(command.display())
+        if fresh:
+            self.plot.clear()
+            self.preview.clear()
+            self._load_history(Path(command.run))
+        if prepare is not None:
+            self._prepare_then_train(prepare, command)
+            return
+        self._launch(command)
+
+    def _load_history(self, run: Path) -> None:
+        """Curves of a run being resumed, from its stats.jsonl."""
+        skip = {"iter", "epoch", "img_per_s", "lr_g", "world_size"}
+        for record in RunFolder(run).read_stats():
+            values = {k: v for k, v in record.items() if k not in skip and isinstance(v, (int, float))}
+            if "iter" in record and values:
+                self.plot.add(int(record["iter"]), values)
+        samples = sorted(RunFolder(run).samples_dir.glob("iter_*.png"))
+        if samples:
+            self.preview.show_sample(samples[-1], int(samples[-1].stem.split("_")[1]))
+
+    def _launch(self, command: TrainCommand) -> None:
+        self.log(("resuming: " if command.resume else "starting: ") + command.display())
+        self._run_started = time.monotonic()
+        self._clock.start()
+        self.process.start(command)
+        self._set_state("running", "Starting the training process\u2026", BUSY)
+
+    def _prepare_then_train(self, options: PrepareOptions, command: TrainCommand) -> None:
+        self.log(f"preparing {options.source} into {command.data}")
+        task = BackgroundTask(lambda progress, stop: options.run(command.data, False, progress, stop),
+                              "prepare-for-training", self)
+        task.progressed.connect(self._prepare_progress)
+        task.succeeded.connect(lambda manifest: self._prepared(manifest, command))
+        task.failed.connect(lambda message: self._prepare_ended(f"Preparing the data failed: {message}", BAD, "failed"))
+        task.cancelled.connect(lambda: self._prepare_ended("Preparation cancelled; nothing was written.", "", "idle"))
+        self.prepare_task = task
+        self.iter_bar.setRange(0, 0)
+        task.start()
+        self._set_state("preparing", f"Preparing {options.source.name}\u2026", BUSY)
+
+    def _prepare_progress(self, progress: Progress) -> None:
+        self.iter_bar.setRange(0, max(progress.total, 1))
+        self.iter_bar.setFormat("preparing %v / %m patients")
+        self.iter_bar.setValue(progress.done)
+
+    def _prepared(self, manifest: dict, command: TrainCommand) -> None:
+        counts = manifest.get("counts") or {}
+        self.log("prepared: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        self.prepare_task = None
+        self.iter_bar.setFormat("iteration %v / %m")
+        self._launch(command)
+
+    def _prepare_ended(self, text: str, style: str, state: str) -> None:
+        self.prepare_task = None
+        self.iter_bar.setRange(0, 1)
+        self.iter_bar.setValue(0)
+        self.iter_bar.setFormat("iteration %v / %m")
+        self.log(text)
+        self._set_state(state, text, style)
+
+    # -- control -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Graceful: the child finishes its iteration, saves its state and exits."""
+        if self.prepare_task is not None and self.prepare_task.running:
+            self.prepare_task.cancel()
+            return
+        if self.process.stop():
+            self.log("stop requested: finishing the iteration and saving the state")
+            self._set_state("stopping", "Stopping after this iteration and saving the state\u2026", BUSY)
+
+    def resume(self) -> None:
+        if not self.can_resume() or self.command is None:
+            return
+        self.start(TrainCommand.resume_run(self.command.data, self.command.run))
+
+    def open_folder(self) -> None:
+        if self.run_dir is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+
+    def open_model(self) -> None:
+        if self.run_dir is not None and RunFolder(self.run_dir).model_path.is_file():
+            self.openModelRequested.emit(str(RunFolder(self.run_dir).model_path))
+
+    def stop_and_wait(self, timeout_ms: int = 120_000) -> bool:
+        """Stop gracefully and wait (keeping the UI painted) until the child has saved and
+        exited; kill it after ``timeout_ms``. True when it stopped by itself."""
+        if self.prepare_task is not None and self.prepare_task.running:
+            self.prepare_task.cancel()
+            self.prepare_task.wait(30.0)
+        if not self.process.running:
+            return True
+        dialog = QProgressDialog("Stopping the training run and saving its state\u2026", "", 0, 0, self.window())
+        dialog.setCancelButton(None)
+        dialog.setWindowTitle("Stopping training")
+        dialog.setMinimumDuration(300)
+        loop = QEventLoop()
+        self.process.exited.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        self.stop()
+        if self.process.running:
+            loop.exec()
+        self.process.exited.disconnect(loop.quit)
+        dialog.close()
+        if self.process.running:
+            self.process.kill()
+            self.process.wait_for_exit(5000)
+            return False
+        return True
+
+    # -- events --------------------------------------------------------------------------
+    def _event(self, event) -> None:
+        if isinstance(event, Started):
+            self.total_iters = event.total_iters
+            self.iter_bar.setFormat("iteration %v / %m")
+            self.epoch_bar.setFormat("epoch %v / %m")
+            self.iter_bar.setRange(0, max(event.total_iters, 1))
+            self.iter_bar.setValue(event.start_iter)
+            epochs = max(1, math.ceil(event.total_iters / max(event.iters_per_epoch, 1)))
+            self.epoch_bar.setRange(0, epochs)
+            self.epoch_bar.setValue(min(event.start_iter // max(event.iters_per_epoch, 1), epochs))
+            where = f"from iteration {event.start_iter}" if event.start_iter else "from scratch"
+            self.log(f"training on {event.device}: {event.total_iters} iterations "
+                     f"({event.iters_per_epoch} per epoch), {where}")
+            if self.state != "stopping":
+                self._set_state("running", f"Training on {event.device} {where}", OK)
+        elif isinstance(event, ProgressUpdate):
+            self.iter_bar.setRange(0, max(event.total_iters, 1))
+            self.iter_bar.setValue(event.iteration)
+            self.epoch_bar.setRange(0, max(event.total_epochs, 1))
+            self.epoch_bar.setValue(event.epoch)
+            self.eta.setText(f"ETA {format_duration(event.eta_s)}")
+            self.speed.setText(f"{event.img_per_s:.1f} images/s" if event.img_per_s else "\u2014 images/s")
+        elif isinstance(event, Scalars):
+            self.plot.add(event.iteration, event.values)
+        elif isinstance(event, SamplePreview):
+            self.preview.show_sample(event.path, event.iteration)
+        elif isinstance(event, CheckpointSaved):
+            self.log(f"saved state at iteration {event.iteration}")
+            self._update_buttons()
+        elif isinstance(event, Notice):
+            self.log(event.message)
+        elif isinstance(event, Failed):
+            self.log(f"failed: {event.message}")
+        elif isinstance(event, Finished):
+            self.log(f"{'stopped' if event.stopped_early else 'finished'} at iteration {event.iteration}; "
+                     f"model: {event.model_path}")
+
+    def _tick(self) -> None:
+        if self.process.running:
+            self.elapsed.setText(f"elapsed {format_duration(time.monotonic() - self._run_started)}")
+
+    def _exited(self, result: TrainingExit) -> None:
+        self._clock.stop()
+        self._tick()
+        self.last_exit = result
+        text = result.describe()
+        if result.ok:
+            state = "stopped" if result.stopped_early else "finished"
+            self.eta.setText("ETA \u2014")
+            self._set_state(state, text, OK)
+        else:
+            if result.crashed or not result.failure:
+                tail = [line for line in result.stderr_tail if line.strip()][-3:]
+                for line in tail:
+                    self.log(f"  {line}")
+            if self.can_resume():
+                text += " The last saved state is intact: Resume continues from it."
+            elif self.command is not None and run_info(self.command.run).states == 0:
+                text += " No training state was saved yet, so the run has to start again."
+            self.log(text)
+            self._set_state("failed", text, BAD)
+        self.exited.emit(result)
+
+    def _start_failed(self, message: str) -> None:
+        self._clock.stop()
+        self.log(message)
+        self._set_state("failed", message, BAD)

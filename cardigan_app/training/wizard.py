@@ -1,0 +1,85 @@
+"""Train > New training run: data -> preset and hyper-parameters -> device -> run folder.
+
+Each page refuses input it cannot use, with a message saying why (the engine's own
+validation decides what a valid configuration is). The wizard's result is a
+:class:`TrainingRequest`: the command line of the training process and, when the data is a
+raw CAMUS source, the preparation to run first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget, QWizard
+
+from engine.training.config import TrainConfig, validate
+
+from ..data_tools.prepare_form import PrepareOptions
+from .command import TrainCommand
+
+
+@dataclass
+class WizardState:
+    """What the pages have settled so far (each page fills its part when it is accepted)."""
+
+    data_dir: Path | None = None
+    prepare: PrepareOptions | None = None  # prepare this raw source into data_dir first
+    data_pairs: int = 0
+    data_size: tuple[int, int] | None = None  # (height, width) of the prepared pairs
+    config: TrainConfig | None = None  # preset + hyper-parameters (page 2)
+    device: str = "auto"  # page 3
+    amp: str = "auto"
+    batch_size: int | None = None  # None: the preset's
+    run_dir: Path | None = None
+    resume: bool = False
+
+    def final_config(self) -> TrainConfig:
+        """The hyper-parameters with the device page's choices (validated by the engine)."""
+        assert self.config is not None
+        config = dataclasses.replace(self.config, device=self.device, amp=self.amp,
+                                     batch_size=self.config.batch_size if self.batch_size is None
+                                     else self.batch_size)
+        validate(config)
+        return config
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    command: TrainCommand
+    prepare: PrepareOptions | None = None
+
+
+class TrainingWizard(QWizard):
+    def __init__(self, parent: QWidget | None = None, data_dir: str = "", run_dir: str = "") -> None:
+        from .page_data import DataPage
+        from .page_device import DevicePage
+        from .page_preset import PresetPage
+        from .page_run import RunPage
+
+        super().__init__(parent)
+        self.setWindowTitle("New training run")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Start training")
+        self.resize(860, 640)
+        self.state = WizardState()
+        self.data_page = DataPage(self.state, data_dir)
+        self.preset_page = PresetPage(self.state)
+        self.device_page = DevicePage(self.state)
+        self.run_page = RunPage(self.state, run_dir)
+        for page in (self.data_page, self.preset_page, self.device_page, self.run_page):
+            self.addPage(page)
+
+    def request(self) -> TrainingRequest:
+        """The training to start (after the wizard was accepted)."""
+        state = self.state
+        assert state.data_dir is not None and state.run_dir is not None
+        config = state.final_config()
+        if state.resume:
+            command = TrainCommand.resume_run(state.data_dir, state.run_dir, device=config.device,
+                                              amp=config.amp, batch_size=config.batch_size)
+        else:
+            command = TrainCommand.new_run(state.data_dir, state.run_dir, config)
+        return TrainingRequest(command, state.prepare)

@@ -1,0 +1,266 @@
+"""The Data menu's dialogs (prepare, batch export) and the model the studio opens with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from PIL import Image
+
+import engine.models.registry as registry
+import engine.resources as resources
+from cardigan_app.data_tools import ExportDialog, PrepareDialog
+from cardigan_app.panels import model_panel
+from cardigan_app.settings import AppSettings
+from cardigan_app.testing import close_window, make_model_file, open_window
+from engine.anatomy import template_mask
+from engine.data.phantom import write_phantom
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny networks gain nothing from threads, and spinning threads slow a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def seed_hdf5(tmp_path_factory) -> Path:
+    """A small file in the seed's HDF5 layout (6 patients, 64 px)."""
+    path = tmp_path_factory.mktemp("src") / "seed.hdf5"
+    write_phantom(path, count=6, size=64, seed=0, format="hdf5")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+# -- prepare -------------------------------------------------------------------------------
+def test_prepare_dialog_prepares_a_seed_hdf5_and_shows_the_counts(qtbot, tmp_path, seed_hdf5):
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.start_button.isEnabled()
+    with qtbot.waitSignal(dialog.form.formatDetected, timeout=TIMEOUT) as detected:
+        dialog.form.source.set_path(seed_hdf5)
+    assert detected.args[0] == "hdf5" and "seed HDF5" in dialog.form.format_label.text()
+    out = tmp_path / "prepared"
+    dialog.output.set_path(out)
+    dialog.form.views["2CH"].setChecked(False)
+    dialog.form.size.setValue(64)
+    assert dialog.start_button.isEnabled()
+    with qtbot.waitSignal(dialog.prepared, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+        assert dialog.cancel_button.isEnabled() and not dialog.start_button.isEnabled()
+    manifest = done.args[1]
+    counts = manifest["counts"]
+    assert json.loads((out / "manifest.json").read_text())["counts"] == counts
+    assert sum(counts.values()) == 6 * 2  # 6 patients x 4CH x (ED, ES)
+    assert all(len(list((out / s / "img").glob("*.png"))) == n for s, n in counts.items())
+    assert not list(out.glob("*/img/*2CH*"))
+    text = dialog.summary.text.text()
+    for split, n in counts.items():
+        assert f"{split}: {n} pairs" in text
+    assert len(dialog.summary.thumbnails) == 8  # 4 pairs: image over mask
+    assert dialog.summary_box.isVisible() and dialog.open_button.isEnabled()
+    with qtbot.waitSignal(dialog.openRequested) as opened:
+        dialog.open_button.click()
+    assert opened.args == [str(out)]
+
+
+def test_prepare_refuses_an_unknown_source_and_cancel_leaves_nothing(qtbot, tmp_path, seed_hdf5):
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a dataset")
+    with qtbot.waitSignal(dialog.form.formatDetected, timeout=TIMEOUT) as detected:
+        dialog.form.source.set_path(junk)
+    assert detected.args[0] == "" and "not an HDF5 file" in dialog.form.format_label.text()
+    assert not dialog.start_button.isEnabled()
+
+    with qtbot.waitSignal(dialog.form.formatDetected, timeout=TIMEOUT):
+        dialog.form.source.set_path(seed_hdf5)
+    out = tmp_path / "out" / "prepared"
+    dialog.output.set_path(out)
+    with qtbot.waitSignal(dialog.cancelled, timeout=TIMEOUT):
+        dialog.start()
+        dialog.cancel()  # before the first patient: the engine stops and removes its staging folder
+    assert "Cancelled" in dialog.status.text()
+    assert not out.exists()
+    assert not list((tmp_path / "out").iterdir())  # no staging folder left beside it
+    assert dialog.start_button.isEnabled() and dialog.result_dir is None
+
+
+# -- export --------------------------------------------------------------------------------
+def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
+    dialog = ExportDialog(current_model=str(model), current_size=64, device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.random_count.setValue(2)
+    dialog.size.setValue(64)
+    dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.output.set_path(out)
+    return dialog
+
+
+@pytest.mark.parametrize("fmt", ["png", "hdf5", "nifti"])
+def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
+    out = tmp_path / f"export_{fmt}"
+    dialog = export_dialog(qtbot, tiny_model, out, fmt)
+    assert dialog.model_spec() == str(tiny_model)
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+    manifest = done.args[1]
+    assert sum(manifest["counts"].values()) == 2 * 4  # 2 patients x (2CH, 4CH) x (ED, ES)
+    assert "Exported 8 pairs" in dialog.status.text()
+    if fmt == "png":
+        labels = sorted(out.glob("*/label/*.png"))
+        assert len(labels) == 8 and len(list(out.glob("*/img/*.png"))) == 8
+        image = np.asarray(Image.open(out / labels[0].parent.parent.name / "img" / labels[0].name))
+        label = np.asarray(Image.open(labels[0]))
+        assert image.shape == label.shape == (64, 64) and image.dtype == np.uint8 and image.std() > 0
+        assert set(np.unique(label)) <= {0, 1, 2, 3} and len(np.unique(label)) > 1
+        assert len(dialog.summary.thumbnails) > 0
+    elif fmt == "hdf5":
+        with h5py.File(out / "synthetic.hdf5", "r") as f:
+            assert {"train", "valid", "test"} <= set(f.keys())
+            groups = [f[s][p][v] for s in f for p in f[s] for v in f[s][p]]
+            assert len(groups) == 4
+            im, gt = groups[0]["im"][()], groups[0]["gt"][()]
+        assert im.shape == (2, 64, 64, 1) and im.dtype == np.float32 and 0 <= im.min() < im.max() <= 1
+        assert gt.shape == (2, 64, 64) and gt.dtype == np.uint8 and set(np.unique(gt)) <= {0, 1, 2, 3}
+    else:
+        patient = out / "database_nifti" / "patient0001"
+        image = sitk.GetArrayFromImage(sitk.ReadImage(str(patient / "patient0001_4CH_ED.nii.gz")))
+        gt = sitk.GetArrayFromImage(sitk.ReadImage(str(patient / "patient0001_4CH_ED_gt.nii.gz")))
+        assert image.squeeze().shape == gt.squeeze().shape == (64, 64)
+        assert set(np.unique(gt)) <= {0, 1, 2, 3} and image.std() > 0
+        assert (patient / "Info_2CH.cfg").is_file()
+
+
+def test_export_refuses_a_non_empty_folder_unless_overwrite(qtbot, tmp_path, tiny_model):
+    out = tmp_path / "export"
+    dialog = export_dialog(qtbot, tiny_model, out, "png")
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        dialog.start_button.click()
+    first = (out / "manifest.json").read_text()
+    dialog.seed.setValue(7)
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()  # the engine refuses before doing any work
+    assert "not empty" in failed.args[0] and failed.args[0] in dialog.status.text()
+    assert (out / "manifest.json").read_text() == first  # untouched
+    dialog.overwrite.setChecked(True)
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        dialog.start_button.click()
+    assert json.loads((out / "manifest.json").read_text())["options"]["seed"] == 7
+
+
+def test_export_cancel_leaves_nothing(qtbot, tmp_path, tiny_model):
+    out = tmp_path / "out" / "export"
+    dialog = export_dialog(qtbot, tiny_model, out, "hdf5")
+    dialog.random_count.setValue(50)
+    with qtbot.waitSignal(dialog.cancelled, timeout=TIMEOUT):
+        dialog.start_button.click()
+        assert dialog.running and dialog.cancel_button.isEnabled()
+        dialog.cancel_button.click()
+    assert not out.exists() and not list(out.parent.glob("*"))  # no staging folder left either
+    assert "nothing was written" in dialog.status.text() and dialog.start_button.isEnabled()
+
+
+def test_export_keeps_the_names_of_user_masks(qtbot, tmp_path, tiny_model):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    names = ["heartA_4CH_ED", "heartA_4CH_ES", "my sketch"]
+    for i, name in enumerate(names):
+        Image.fromarray(template_mask("4CH", "ED" if i != 1 else "ES", seed=i, size=64)).save(masks / f"{name}.png")
+    out = tmp_path / "export"
+    dialog = export_dialog(qtbot, tiny_model, out, "png")
+    dialog.use_masks.setChecked(True)
+    assert not dialog.start_button.isEnabled()  # no masks folder yet
+    dialog.masks.set_path(masks)
+    dialog.variations.setValue(2)
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        dialog.start_button.click()
+    stems = {p.stem for p in out.glob("*/label/*.png")}
+    assert set(names) <= stems  # variation 1 keeps the names
+    assert "heartA_v2_4CH_ED" in stems and "my sketch_v2" in stems
+    sources = {Path(p["source_mask"]).name for p in json.loads((out / "manifest.json").read_text())["pairs"]}
+    assert sources == {f"{n}.png" for n in names}
+
+
+# -- the studio window ---------------------------------------------------------------------
+@pytest.fixture
+def fake_demo(monkeypatch, tiny_model):
+    """Pretend ``tiny_model`` is the bundled demo model (for this process)."""
+    for module in (resources, registry, model_panel):
+        monkeypatch.setattr(module, "demo_model_path", lambda: tiny_model)
+
+
+def test_the_studio_opens_with_the_demo_model_when_one_is_bundled(qtbot, tmp_path, fake_demo):
+    window = open_window(qtbot, tmp_path, None, backend="thread")
+    try:
+        assert window.live.model_spec == "demo"
+        assert window.model_panel.model_combo.currentData() == "demo"
+        assert window.model_panel.model_specs()[:2] == ["demo", "simulator"]
+        window.shutdown()
+        assert AppSettings(tmp_path / "settings.ini").load_preferences().model == ""  # a default, not a choice
+    finally:
+        close_window(window)
+
+
+def test_a_saved_choice_wins_over_the_demo_and_the_simulator_is_the_fallback(qtbot, tmp_path, monkeypatch,
+                                                                              fake_demo):
+    settings = AppSettings(tmp_path / "settings.ini")
+    prefs = settings.load_preferences()
+    prefs.model = "simulator"
+    settings.save_preferences(prefs)
+    window = open_window(qtbot, tmp_path, None, backend="thread")
+    try:
+        assert window.live.model_spec == "simulator"
+    finally:
+        close_window(window)
+
+    for module in (resources, registry, model_panel):
+        monkeypatch.setattr(module, "demo_model_path", lambda: None)
+    other = tmp_path / "fresh"
+    other.mkdir()
+    window = open_window(qtbot, other, None, backend="thread")
+    try:
+        assert window.live.model_spec == "simulator"
+        assert "demo" not in window.model_panel.model_specs()
+    finally:
+        close_window(window)
+
+
+def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path, tiny_model):
+    folder = tmp_path / "phantom"
+    write_phantom(folder, count=3, size=64, seed=0)
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    try:
+        texts = [a.text() for a in window.menuBar().actions()]
+        assert texts.index("&Data") < texts.index("&Train") < texts.index("&Help")
+        window.commands["prepare_dataset"].trigger()
+        dialog = window.data_tools.prepare_dialog
+        assert dialog is not None and dialog.isVisible()
+        dialog.openRequested.emit(str(folder))
+        assert window.dataset_browser.root == folder and window.dataset_dock.isVisible()
+        window.commands["export_batch"].trigger()
+        export = window.data_tools.export_dialog
+        assert export.isVisible() and export.model_spec() == str(tiny_model)
+        assert window.commands["export_batch"] in window.export_menu.actions()
+    finally:
+        close_window(window)

@@ -1,0 +1,346 @@
+"""Training from the app: wizard pages, the child process, the progress panel, closing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QWizard
+
+from cardigan_app.testing import close_window, make_model_file, open_window
+from cardigan_app.training import TrainingPanel, TrainingWizard
+from cardigan_app.training import menu as training_menu
+from cardigan_app.training.command import TrainCommand
+from cardigan_app.training.loss_plot import LossPlot, smoothed
+from cardigan_app.training.process import TrainingExit
+from engine.data.phantom import write_phantom
+from engine.training.config import resolve_config
+from engine.training.events import CheckpointSaved, Started
+from engine.training.state import load_newest_state
+
+TIMEOUT = 90_000
+TINY = dict(ngf="4", ndf="8", image_size="64", n_layers_d="3")
+
+
+@pytest.fixture(autouse=True)
+def quiet_threads(monkeypatch):
+    """One compute thread per process: tiny networks gain nothing from more, and spinning
+    threads of two processes on a busy machine slow both by an order of magnitude."""
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # inherited by the training child
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data") / "phantom"
+    write_phantom(folder, count=6, size=64, seed=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+@pytest.fixture
+def wizard(qtbot):
+    wiz = TrainingWizard()
+    qtbot.addWidget(wiz)
+    wiz.show()
+    return wiz
+
+
+def next_enabled(wiz: QWizard) -> bool:
+    return wiz.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def choose_data(qtbot, wiz: TrainingWizard, folder) -> tuple[bool, str]:
+    with qtbot.waitSignal(wiz.data_page.checked, timeout=TIMEOUT) as checked:
+        wiz.data_page.folder.set_path(folder)
+    return checked.args[0], checked.args[1]
+
+
+def fill_preset(wiz: TrainingWizard, **values: str) -> None:
+    wiz.preset_page.set_preset("lite")
+    for name, text in {**TINY, **values}.items():
+        wiz.preset_page.table.set_text(name, text)
+
+
+# -- wizard pages --------------------------------------------------------------------------
+def test_data_page_refuses_missing_and_damaged_folders(qtbot, tmp_path, wizard, phantom):
+    page = wizard.data_page
+    ok, message = choose_data(qtbot, wizard, tmp_path / "missing")
+    assert not ok and "no such folder" in message and message in page.status.text()
+    assert not page.isComplete() and not next_enabled(wizard)
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(phantom, damaged)
+    bad = sorted((damaged / "train" / "label").glob("*.png"))[0]
+    Image.fromarray(np.full((64, 64), 7, np.uint8)).save(bad)
+    ok, message = choose_data(qtbot, wizard, damaged)
+    assert not ok and bad.name in message and "not labels 0-3" in message
+    assert not wizard.validateCurrentPage()
+
+    ok, message = choose_data(qtbot, wizard, phantom)
+    assert ok and "training pairs" in message and "64 \u00d7 64" in message
+    assert next_enabled(wizard)
+    wizard.next()
+    assert wizard.currentPage() is wizard.preset_page and wizard.state.data_dir == phantom
+
+    wizard.back()  # a raw source needs a detected format and a new or empty folder to prepare into
+    page.use_raw.setChecked(True)
+    assert not page.isComplete() and not page.validatePage()
+    source = tmp_path / "seed.hdf5"
+    write_phantom(source, count=3, size=64, seed=0, format="hdf5")
+    with qtbot.waitSignal(page.raw_form.formatDetected, timeout=TIMEOUT):
+        page.raw_form.source.set_path(source)
+    page.raw_out.set_path(phantom)
+    assert not page.validatePage() and "not empty" in page.status.text()
+    page.raw_out.set_path(tmp_path / "prepared")
+    assert page.isComplete() and page.validatePage()
+    assert wizard.state.prepare.source == source and wizard.state.data_dir == tmp_path / "prepared"
+
+
+def test_preset_page_shows_the_preset_and_refuses_bad_values(qtbot, wizard, phantom):
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    page, table = wizard.preset_page, wizard.preset_page.table
+    page.set_preset("lite")
+    assert table.text("ngf") == str(resolve_config("lite").ngf) and table.text("modulation") == "clade"
+    table.set_text("lr", "-1")
+    assert not wizard.validateCurrentPage() and "learning rate must be positive" in page.message.text()
+    table.set_text("lr", "0.0002")
+    table.set_text("ngf", "four")
+    assert not wizard.validateCurrentPage() and "ngf: 'four' is not a whole number" in page.message.text()
+    table.set_text("ngf", "4")
+    table.set_text("image_size", "70")
+    assert not wizard.validateCurrentPage() and "multiple of 32" in page.message.text()
+    fill_preset(wizard, iters="50")
+    assert set(table.changed_fields()) == {"ngf", "ndf", "image_size", "iters"}  # n_layers_d is lite's own
+    assert table.item(table.row_of("ngf"), table.VALUE).font().bold()
+    assert wizard.validateCurrentPage()
+    assert wizard.state.config.ngf == 4 and wizard.state.config.iters == 50 and wizard.state.config.preset == "lite"
+
+
+def test_device_page_refuses_batch_size_zero_and_estimates_memory(qtbot, wizard, phantom):
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    fill_preset(wizard)
+    wizard.next()
+    page = wizard.device_page
+    assert page.batch.value() == resolve_config("lite").batch_size
+    qtbot.waitUntil(lambda: "estimated" in page.memory.text(), timeout=TIMEOUT)
+    small = page.memory.text()
+    page.batch.setValue(64)
+    assert page.memory.text() != small and "batch 64" in page.memory.text()
+    page.batch.setValue(0)
+    assert not wizard.validateCurrentPage() and "batch size must be at least 1" in page.message.text()
+    page.batch.setValue(2)
+    page.device.setCurrentIndex(page.device.findData("cpu"))
+    assert wizard.validateCurrentPage()
+    assert (wizard.state.device, wizard.state.batch_size) == ("cpu", 2)
+
+
+def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_path, wizard, phantom):
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    fill_preset(wizard)
+    wizard.next()
+    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
+    wizard.next()
+    page = wizard.run_page
+    assert wizard.currentPage() is page
+    assert not wizard.validateCurrentPage() and "choose a run folder" in page.message.text()
+
+    used = tmp_path / "used"
+    (used / "checkpoints").mkdir(parents=True)
+    (used / "config.json").write_text(json.dumps(resolve_config("lite").to_dict()))
+    page.folder.set_path(used)
+    assert not wizard.validateCurrentPage() and "already holds a training run" in page.message.text()
+    assert "holds a run" in page.info.text()
+    page.resume.setChecked(True)  # ... and it has no state to resume from
+    assert not wizard.validateCurrentPage() and "no saved training state" in page.message.text()
+
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    page.new_run.setChecked(True)
+    page.folder.set_path(a_file / "run")
+    assert not wizard.validateCurrentPage() and "is a file, not a folder" in page.message.text()
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        page.folder.set_path(locked / "run")
+        assert not wizard.validateCurrentPage() and "no permission" in page.message.text()
+
+    page.folder.set_path(tmp_path / "runs" / "new")
+    assert "--preset lite" in page.command.text() and "--ngf 4" in page.command.text()
+    assert wizard.validateCurrentPage()
+    command = wizard.request().command
+    assert not command.resume and command.overrides["device"] == "cpu" and command.run == tmp_path / "runs" / "new"
+
+
+# -- a real (tiny) run ---------------------------------------------------------------------
+def start_from_the_ui(qtbot, window, data, run, **values: str) -> TrainingPanel:
+    window.commands["new_training"].trigger()
+    wiz = window.training.wizard
+    assert wiz is not None and wiz.isVisible()
+    choose_data(qtbot, wiz, data)
+    wiz.next()
+    fill_preset(wiz, **values)
+    wiz.next()
+    wiz.device_page.device.setCurrentIndex(wiz.device_page.device.findData("cpu"))
+    wiz.device_page.batch.setValue(2)
+    wiz.next()
+    wiz.run_page.folder.set_path(run)
+    wiz.button(QWizard.WizardButton.FinishButton).click()
+    panel = window.training.panel
+    assert window.training.dock.isVisible() and panel.running
+    return panel
+
+
+def events_of(panel: TrainingPanel) -> list:
+    seen: list = []
+    panel.process.event.connect(seen.append)
+    return seen
+
+
+def test_a_run_started_from_the_ui_streams_progress_stops_resumes_and_closes(qtbot, tmp_path, phantom,
+                                                                           tiny_model, monkeypatch):
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    run = tmp_path / "run"
+    panel = window.training.panel
+    try:
+        start_from_the_ui(qtbot, window, phantom, run, iters="2000", log_every="1", sample_every="3")
+        seen = events_of(panel)
+        qtbot.waitUntil(lambda: panel.preview.iteration >= 3 and panel.plot.point_count("G_GAN") >= 3
+                        and panel.iter_bar.value() >= 3, timeout=TIMEOUT)
+        assert panel.iter_bar.maximum() == 2000
+        assert panel.epoch_bar.maximum() >= 2 and "images/s" in panel.speed.text()
+        assert {"G_GAN", "G_feat", "D_real", "D_fake"} <= set(panel.plot.series)
+        assert panel.preview.pixmap is not None and panel.state == "running"
+
+        with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as stopped:
+            panel.stop_button.click()
+        result: TrainingExit = stopped.args[0]
+        assert result.ok and result.stopped_early and panel.state == "stopped"
+        first = result.iteration
+        assert first >= 3 and (run / "model.safetensors").is_file()
+        assert panel.resume_button.isEnabled() and panel.model_button.isEnabled()
+
+        panel.model_button.click()  # "Open model in studio"
+        qtbot.waitUntil(lambda: window.live.model_spec == str(run / "model.safetensors"), timeout=TIMEOUT)
+        assert window.model_panel.model_combo.currentData() == str(run / "model.safetensors")
+
+        seen.clear()
+        panel.resume_button.click()
+        assert panel.running and not panel.resume_button.isEnabled()
+        qtbot.waitUntil(lambda: panel.process.iteration > first + 2, timeout=TIMEOUT)
+        started = [e for e in seen if isinstance(e, Started)]
+        assert started and started[0].start_iter == first  # continues where it stopped
+        assert "resuming from iteration" in panel.log_view.toPlainText()
+
+        asked = []
+        monkeypatch.setattr(training_menu, "ask_stop_for_close", lambda parent: asked.append(1) or False)
+        window.close()
+        assert asked and window.isVisible() and panel.running  # declined: nothing stopped
+        monkeypatch.setattr(training_menu, "ask_stop_for_close", lambda parent: True)
+        window.document.mark_saved()
+        window.close()  # stops gracefully: the child saves its state before the app goes
+        assert not panel.running and panel.last_exit is not None
+        assert panel.last_exit.ok and panel.last_exit.stopped_early and panel.last_exit.iteration > first
+        states = sorted((run / "checkpoints").glob("state_*.pt"))
+        assert states and int(states[-1].stem.split("_")[1]) == panel.last_exit.iteration
+    finally:
+        panel.process.kill()
+        panel.process.wait_for_exit(10_000)
+        close_window(window)
+
+
+def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path, phantom):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    run = tmp_path / "run"
+    config = resolve_config("lite", ngf=4, ndf=8, image_size=64, n_layers_d=3, iters=5000, batch_size=2,
+                            device="cpu", checkpoint_every=2, log_every=1, sample_every=1000)
+    seen = events_of(panel)
+    panel.start(TrainCommand.new_run(phantom, run, config))
+    qtbot.waitUntil(lambda: any(isinstance(e, CheckpointSaved) for e in seen), timeout=TIMEOUT)
+    saved = max(e.iteration for e in seen if isinstance(e, CheckpointSaved))
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        os.kill(panel.process.pid, signal.SIGKILL)
+    result: TrainingExit = ended.args[0]
+    assert result.crashed and result.code == signal.SIGKILL and not result.ok
+    assert panel.state == "failed"
+    assert "killed (SIGKILL 9)" in panel.status.text() and "Resume" in panel.status.text()
+    assert panel.resume_button.isEnabled() and not panel.stop_button.isEnabled()
+    found = load_newest_state(run / "checkpoints")  # what Resume continues from
+    assert found is not None and found[1]["iteration"] >= saved
+    assert TrainCommand.resume_run(phantom, run).arguments()[-1] == "--resume"
+
+
+class ScriptCommand(TrainCommand):
+    """A stand-in child: runs a Python snippet instead of the trainer (no torch to import)."""
+
+    def arguments(self) -> list[str]:
+        return ["-c", self.overrides["script"]]
+
+    def display(self) -> str:
+        return "python -c <script>"
+
+
+FAILING_CHILD = """
+import json, sys
+print(json.dumps({"type": "Notice", "message": "checking the data"}), flush=True)
+print(json.dumps({"type": "Failed", "message": "/x: no such data folder"}), flush=True)
+print("cardigan: /x: no such data folder", file=sys.stderr)
+sys.exit(2)
+"""
+
+
+def test_a_failed_run_shows_the_engine_message(qtbot, tmp_path):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(ScriptCommand(tmp_path / "x", tmp_path / "run", overrides={"script": FAILING_CHILD}))
+    result: TrainingExit = ended.args[0]
+    assert not result.ok and result.code == 2 and not result.crashed
+    assert result.failure == "/x: no such data folder" and result.stderr_tail[-1].endswith("no such data folder")
+    assert panel.status.text().startswith("Training failed: /x: no such data folder")
+    assert "checking the data" in panel.log_view.toPlainText() and not panel.resume_button.isEnabled()
+
+
+# -- small pieces --------------------------------------------------------------------------
+def test_command_lists_only_what_differs_from_the_preset():
+    config = resolve_config("lite", ngf=4, ttur=False, augment=False, lr=0.001, iters=20, device="cpu")
+    args = TrainCommand.new_run("/d", "/r", config).arguments()
+    assert args[:3] == ["-m", "engine", "train"] and "--events-jsonl" in args
+    joined = " ".join(args)
+    assert "--preset lite --ngf 4 --iters 20 --lr 0.001 --no-ttur --no-augment --device cpu" in joined
+    assert "--ndf" not in joined  # the preset's own value
+    resume = TrainCommand.resume_run("/d", "/r", device="cpu", amp=None).arguments()
+    assert "--resume" in resume and "--preset" not in resume and "--amp" not in resume
+
+
+def test_loss_plot_keeps_one_curve_per_loss_and_replaces_repeated_iterations(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for i in range(1, 11):
+        plot.add(i, {"G_GAN": float(i), "D_real": 1.0 / i, "bad": float("nan")})
+    plot.add(6, {"G_GAN": 60.0})  # a resumed run logs iteration 6 again
+    assert plot.series["G_GAN"][0] == [1, 2, 3, 4, 5, 6] and plot.series["G_GAN"][1][-1] == 60.0
+    assert "bad" not in plot.series and len(plot.cells()) == 2
+    plot.resize(500, 300)
+    image = plot.grab().toImage()
+    assert image.width() == 500
+    assert smoothed([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])
