@@ -120,7 +120,6 @@ def bench_training(device: torch.device, settings: BenchSettings, progress: Prog
 
         results[name] = time_call(step, device, settings.train_steps)
         progress(Progress("training step", i + 1, 2))
-        del trainer
     return {"batch": batch, "size": settings.size,
             "plain_img_s": round(batch / results["plain"], 2),
             "optimised_img_s": round(batch / results["optimised"], 2),

@@ -6,7 +6,6 @@ downloaded); the network itself comes from torchvision, which is then required.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import CardiganError
+from ..safeload import load_tensor_file
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -48,12 +48,7 @@ class InceptionFeatures:
         path = Path(weights)
         if not path.is_file():
             raise CardiganError(f"{path}: no such Inception weights file")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            raise CardiganError(f"{path}: refused: the file holds Python objects other than tensors") from None
-        except (RuntimeError, EOFError, ValueError, OSError) as exc:
-            raise CardiganError(f"{path}: not a readable weights file ({type(exc).__name__})") from None
+        state = load_tensor_file(path, "weights file")
         net = inception_v3(weights=None, aux_logits=True, init_weights=False)
         try:
             net.load_state_dict(state)

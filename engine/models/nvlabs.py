@@ -7,7 +7,6 @@ run code. When ``opt.txt`` is missing the architecture is inferred from tensor s
 
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import torch
 
 from ..errors import ModelFileError
 from ..fileio import sha256_file
+from ..safeload import load_tensor_file
 from ..nets import GeneratorConfig, SPADEGenerator
 from .handle import GeneratorModel
 from .modelfile import load_weights
@@ -106,14 +106,7 @@ def infer_config(state: dict[str, torch.Tensor], image_size: int = 256) -> Gener
 
 def load_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     """Read a ``.pth`` state dict safely (tensors only, never arbitrary objects)."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ModelFileError(f"{path}: refused: the file holds Python objects other than tensors "
-                             "(loading it could run code)") from None
-    except (RuntimeError, EOFError, ValueError, OSError, AttributeError, ImportError) as exc:
-        raise ModelFileError(f"{path}: not a readable PyTorch checkpoint "
-                             f"({type(exc).__name__})") from None
+    state = load_tensor_file(path, "PyTorch checkpoint", ModelFileError)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

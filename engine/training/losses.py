@@ -5,7 +5,6 @@ Nothing here assumes CUDA; the VGG19 weights come from a local file, never a dow
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import torch
@@ -13,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import CardiganError
+from ..safeload import load_tensor_file
 
 Features = list[list[torch.Tensor]]  # per discriminator scale: intermediate maps, last = logits
 
@@ -101,12 +101,7 @@ class VGGLoss(nn.Module):
 def load_vgg_state(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CardiganError(f"{path}: no such VGG19 weights file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CardiganError(f"{path}: refused: the file holds Python objects other than tensors") from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise CardiganError(f"{path}: not a readable weights file ({type(exc).__name__})") from None
+    state = load_tensor_file(path, "weights file")
     if not isinstance(state, dict):
         raise CardiganError(f"{path}: not a state dict")
     features = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}

@@ -8,7 +8,6 @@ containers, never pickled objects.
 
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import torch
 
 from ..errors import CardiganError
 from ..fileio import atomic_path
+from ..safeload import load_tensor_file
 
 STATE_FORMAT = "cardigan-train-state"
 STATE_PATTERN = re.compile(r"^state_(\d{8,})\.pt$")
@@ -46,12 +46,7 @@ def save_state(state: dict, checkpoint_dir: Path, iteration: int, keep: int) -> 
 
 
 def load_state(path: Path) -> dict:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CardiganError(f"{path}: refused: the file holds Python objects other than tensors") from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise CardiganError(f"{path}: training state is damaged ({type(exc).__name__})") from None
+    state = load_tensor_file(path, "training state (damaged?)")
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise CardiganError(f"{path}: not a cardiGAN training state")
     return state
