@@ -8,25 +8,19 @@ failed export leaves nothing; a non-empty output folder is refused unless Overwr
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
-                               QGridLayout, QGroupBox, QLabel, QProgressBar, QPushButton, QRadioButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                               QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.devices import available_devices
 from engine.export import EXPORT_FORMATS, export_dataset
-from engine.progress import Progress
 
 from ..icons import icon
 from ..panels.model_panel import BUILTIN_NAMES, builtin_models, model_display_name
 from ..path_field import PathField
-from ..tasks import BackgroundTask
-from .manifest_summary import ManifestSummary
-from .prepare_form import ERROR_STYLE, OK_STYLE
+from .job_dialog import JobDialog, open_folder
 
 FILE_ITEM = "__file__"
 MODEL_FILTER = "Models (*.safetensors *_net_G.pth *.pth);;All files (*)"
@@ -37,14 +31,15 @@ FORMAT_TIPS = {
 }
 
 
-class ExportDialog(QDialog):
+class ExportDialog(JobDialog):
     exported = Signal(str, object)  # output folder, manifest
-    failed = Signal(str)  # the one-line reason
-    cancelled = Signal()
+    start_tip = "Synthesize and write the dataset"
+    working = "Synthesizing"
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  current_size: int | None = None, device: str = "auto") -> None:
-        super().__init__(parent)
+        super().__init__(parent, QPushButton(icon("export"), "Export"),
+                         QPushButton(icon("folder-open-outline"), "Open output folder"))
         self.setWindowTitle("Export batch")
         self.setMinimumWidth(640)
 
@@ -120,54 +115,15 @@ class ExportDialog(QDialog):
         self.options_box = QGroupBox("What to export")
         self.options_box.setLayout(form)
 
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.summary_box = QGroupBox("Result")
-        self.summary = ManifestSummary()
-        QVBoxLayout(self.summary_box).addWidget(self.summary)
-        self.summary_box.hide()
-
-        self.start_button = QPushButton(icon("export"), "Export")
-        self.start_button.setDefault(True)
-        self.cancel_button = QPushButton(icon("stop-circle-outline"), "Cancel")
-        self.cancel_button.setToolTip("Stop; nothing is left in the output folder")
-        self.open_button = QPushButton(icon("folder-open-outline"), "Open output folder")
-        self.close_button = QPushButton("Close")
-        buttons = QDialogButtonBox()
-        for button in (self.start_button, self.cancel_button, self.open_button):
-            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
         self.open_button.clicked.connect(self.open_output)
-        self.close_button.clicked.connect(self.reject)
+        self.lay_out(self.options_box, [self.options_box])
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.options_box)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.summary_box)
-        layout.addStretch(1)
-        layout.addWidget(buttons)
-
-        self.task: BackgroundTask | None = None
-        self.result_dir: Path | None = None
-        self.manifest: dict | None = None
-        self._started = 0.0
         for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.output.pathChanged):
-            signal.connect(self._update)
-        self._update()
+            signal.connect(self._update_buttons)
+        self._update_buttons()
 
     # -- state ---------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.task is not None and self.task.running
-
     def model_spec(self) -> str | None:
         data = self.model.currentData()
         if data == FILE_ITEM:
@@ -193,31 +149,17 @@ class ExportDialog(QDialog):
             return "choose an output folder"
         return None
 
-    def _update(self) -> None:
-        running = self.running
+    def _update_buttons(self) -> None:
         from_file = self.model.currentData() == FILE_ITEM
         self.model_file.setVisible(from_file)
         self.random_count.setEnabled(self.use_random.isChecked())
         self.masks.setEnabled(self.use_masks.isChecked())
         self.size.setEnabled(self.use_random.isChecked())
-        problem = self.problem()
-        self.options_box.setEnabled(not running)
-        self.start_button.setEnabled(not running and problem is None)
-        self.start_button.setToolTip(problem or "Synthesize and write the dataset")
-        self.cancel_button.setEnabled(running)
-        self.open_button.setEnabled(not running and self.result_dir is not None)
-        self.close_button.setEnabled(not running)
-
-    def set_status(self, text: str, style: str = "") -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(style)
+        super()._update_buttons()
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:
-        problem = self.problem()
-        if problem or self.running:
-            if problem:
-                self.set_status(problem, ERROR_STYLE)
+        if not self.ready_to_start():
             return
         spec = self.model_spec()
         out = self.output.path()
@@ -227,80 +169,16 @@ class ExportDialog(QDialog):
                       variations=self.variations.value(), format=self.format.currentData(),
                       seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
                       overwrite=self.overwrite.isChecked())
-        if self.task is not None:
-            self.task.deleteLater()
-        self.result_dir, self.manifest = None, None
-        self.summary_box.hide()
-        self.summary.clear()
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("%v / %m patients")
-        self.set_status(f"Loading {model_display_name(spec)}\u2026")
-        self.task = BackgroundTask(
-            lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop, **kwargs),
-            "export", self)
-        self.task.progressed.connect(self._progressed)
-        self.task.succeeded.connect(lambda manifest: self._succeeded(out, manifest, kwargs["format"]))
-        self.task.failed.connect(self._failed)
-        self.task.cancelled.connect(self._cancelled)
-        self.task.finished.connect(self._update)
-        self._started = time.monotonic()
-        self.task.start()
-        self._update()
-
-    def cancel(self) -> None:
-        if self.running and self.task is not None:
-            self.task.cancel()
-            self.cancel_button.setEnabled(False)
-            self.set_status("Cancelling\u2026")
-
-    def _progressed(self, progress: Progress) -> None:
-        self.progress.setRange(0, max(progress.total, 1))
-        self.progress.setValue(progress.done)
-        note = f" \u2014 {progress.message}" if progress.message else ""
-        self.set_status(f"Synthesizing: {progress.done} of {progress.total} patients{note}")
+        self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop, **kwargs),
+                      "export", f"Loading {model_display_name(spec)}\u2026",
+                      lambda manifest: self._succeeded(out, manifest, kwargs["format"]))
 
     def _succeeded(self, out: Path, manifest: dict, fmt: str) -> None:
-        self.result_dir, self.manifest = out, manifest
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat("done")
-        elapsed = time.monotonic() - self._started
         pairs = sum(int(v) for v in (manifest.get("counts") or {}).values())
-        self.set_status(f"Exported {pairs} pairs as {fmt} into {out} in {elapsed:.1f} s", OK_STYLE)
-        self.summary.show_manifest(manifest, out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
-        self.summary_box.show()
-        self._update()
+        self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt} into {out}",
+                         out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
         self.exported.emit(str(out), manifest)
-
-    def _failed(self, message: str) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.set_status(message, ERROR_STYLE)
-        self._update()
-        self.failed.emit(message)
-
-    def _cancelled(self) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.set_status("Cancelled; nothing was written.")
-        self._update()
-        self.cancelled.emit()
 
     def open_output(self) -> None:
         if self.result_dir is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result_dir)))
-
-    def reject(self) -> None:
-        if self.running:
-            self.cancel()
-            return
-        super().reject()
-
-    def closeEvent(self, event) -> None:
-        if self.running:
-            self.cancel()
-            event.ignore()
-            return
-        super().closeEvent(event)
+            open_folder(self.result_dir)

@@ -13,8 +13,7 @@ import math
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QProgressDialog,
                                QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
 
@@ -23,6 +22,7 @@ from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, P
                                     Scalars, Started)
 from engine.training.run_folder import RunFolder
 
+from ..data_tools.job_dialog import open_folder
 from ..data_tools.prepare_form import PrepareOptions
 from ..icons import icon
 from ..tasks import BackgroundTask
@@ -280,7 +280,7 @@ class TrainingPanel(QWidget):
 
     def open_folder(self) -> None:
         if self.run_dir is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+            open_folder(self.run_dir)
 
     def open_model(self) -> None:
         if self.run_dir is not None and RunFolder(self.run_dir).model_path.is_file():

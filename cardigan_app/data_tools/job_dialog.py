@@ -1,0 +1,200 @@
+"""What the Prepare and Export dialogs share: one engine job at a time, with progress and cancel.
+
+A :class:`JobDialog` lays out the subclass's options above a progress bar, a status line, the
+result's summary and a row of Start / Cancel / Open / Close buttons. The subclass says what
+is wrong with its options (:meth:`JobDialog.problem`), starts its job with
+:meth:`JobDialog.run_task` and reports success with :meth:`JobDialog.show_result`; progress,
+failure, cancelling and closing while the job runs are handled here. The engine removes its
+staging folder on failure or cancel, so neither leaves anything behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from engine.progress import Progress
+
+from ..icons import icon
+from ..tasks import BackgroundTask, TaskFunction
+from .manifest_summary import ManifestSummary
+from .prepare_form import ERROR_STYLE, OK_STYLE
+
+
+def open_folder(path: Path | str) -> None:
+    """Show ``path`` in the system's file manager."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+class JobDialog(QDialog):
+    """Base of a dialog that runs one engine job over patients on a :class:`BackgroundTask`."""
+
+    failed = Signal(str)  # the one-line reason
+    cancelled = Signal()
+
+    start_tip = ""  # the Start button's tooltip when the job can start
+    working = "Working"  # the status while it runs: "<working>: 3 of 10 patients"
+
+    def __init__(self, parent: QWidget | None, start_button: QPushButton, open_button: QPushButton) -> None:
+        super().__init__(parent)
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.summary_box = QGroupBox("Result")
+        self.summary = ManifestSummary()
+        QVBoxLayout(self.summary_box).addWidget(self.summary)
+        self.summary_box.hide()
+        self._reset_progress()
+
+        self.buttons = QDialogButtonBox()
+        self.start_button = start_button
+        self.start_button.setDefault(True)
+        self.cancel_button = QPushButton(icon("stop-circle-outline"), "Cancel")
+        self.cancel_button.setToolTip("Stop; nothing is left in the output folder")
+        self.open_button = open_button
+        self.close_button = QPushButton("Close")
+        for button in (self.start_button, self.cancel_button, self.open_button):
+            self.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.reject)
+
+        self.task: BackgroundTask | None = None
+        self.result_dir: Path | None = None
+        self.manifest: dict | None = None
+        self._started = 0.0
+        self._options: tuple[QWidget, ...] = ()
+
+    def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget]) -> None:
+        """Put ``options`` above the progress, status, result and buttons; the widgets in
+        ``disable_while_running`` are greyed out while a job runs."""
+        self._options = tuple(disable_while_running)
+        layout = QVBoxLayout(self)
+        layout.addWidget(options)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.summary_box)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.task is not None and self.task.running
+
+    def problem(self) -> str | None:
+        """Why the job cannot start (shown on the Start button), or None."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        problem = self.problem()
+        self.start_button.setEnabled(not running and problem is None)
+        self.start_button.setToolTip(problem or self.start_tip)
+        self.cancel_button.setEnabled(running)
+        self.open_button.setEnabled(not running and self.result_dir is not None)
+        self.close_button.setEnabled(not running)
+        for widget in self._options:
+            widget.setEnabled(not running)
+
+    def set_status(self, text: str, style: str = "") -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(style)
+
+    def _reset_progress(self, value: int = 0, text: str = "") -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(value)
+        self.progress.setFormat(text)
+
+    # -- running -------------------------------------------------------------------------
+    def ready_to_start(self) -> bool:
+        """True when no job runs and the options are complete; else says what is missing."""
+        problem = self.problem()
+        if problem:
+            self.set_status(problem, ERROR_STYLE)
+        return problem is None and not self.running
+
+    def run_task(self, function: TaskFunction, name: str, status: str,
+                 succeeded: Callable[[Any], None]) -> None:
+        """Clear the last result and run ``function(progress, should_stop)`` in the background;
+        ``succeeded`` gets its return value."""
+        if self.task is not None:
+            self.task.deleteLater()
+        self.result_dir, self.manifest = None, None
+        self.summary_box.hide()
+        self.summary.clear()
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("%v / %m patients")
+        self.set_status(status)
+        self.task = BackgroundTask(function, name, self)
+        self.task.progressed.connect(self._progressed)
+        self.task.succeeded.connect(succeeded)
+        self.task.failed.connect(self._failed)
+        self.task.cancelled.connect(self._cancelled)
+        self.task.finished.connect(self._update_buttons)
+        self._started = time.monotonic()
+        self.task.start()
+        self._update_buttons()
+
+    def elapsed(self) -> float:
+        """Seconds since the current job started."""
+        return time.monotonic() - self._started
+
+    def cancel(self) -> None:
+        if self.running and self.task is not None:
+            self.task.cancel()
+            self.cancel_button.setEnabled(False)
+            self.set_status("Cancelling\u2026")
+
+    def _progressed(self, progress: Progress) -> None:
+        self.progress.setRange(0, max(progress.total, 1))
+        self.progress.setValue(progress.done)
+        note = f" \u2014 {progress.message}" if progress.message else ""
+        self.set_status(f"{self.working}: {progress.done} of {progress.total} patients{note}")
+
+    def show_result(self, out: Path, manifest: dict, text: str, root: Path | None, title: str) -> None:
+        """The job wrote ``out``: status ``text`` with the time it took, and the manifest's
+        summary (thumbnails from ``root`` when that is a prepared layout)."""
+        self.result_dir, self.manifest = out, manifest
+        self._reset_progress(1, "done")
+        self.set_status(f"{text} in {self.elapsed():.1f} s", OK_STYLE)
+        self.summary.show_manifest(manifest, root, title)
+        self.summary_box.show()
+        self._update_buttons()
+
+    def _failed(self, message: str) -> None:
+        self._reset_progress()
+        self.set_status(message, ERROR_STYLE)
+        self._update_buttons()
+        self.failed.emit(message)
+
+    def _cancelled(self) -> None:
+        self._reset_progress()
+        self.set_status("Cancelled; nothing was written.")
+        self._update_buttons()
+        self.cancelled.emit()
+
+    # -- closing -------------------------------------------------------------------------
+    def reject(self) -> None:
+        if self.running:
+            self.cancel()
+            return  # closing waits for the cancellation
+        super().reject()
+
+    def closeEvent(self, event) -> None:
+        if self.running:
+            self.cancel()
+            event.ignore()
+            return
+        super().closeEvent(event)
