@@ -46,6 +46,7 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     try:
         yield tmp
         _fsync(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -53,6 +54,12 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync(path: Path) -> None:

@@ -105,6 +105,16 @@ def test_native_round_trip_with_vae_encoder(tmp_path):
     assert np.abs(batch[0] - b).max() < 1e-5 and np.abs(batch[1] - c).max() < 1e-5
 
 
+def test_saved_model_has_ordinary_permissions(tmp_path):
+    import os
+
+    config = GeneratorConfig(ngf=4, image_size=64)
+    path = save_model_file(GeneratorModel(config, randomized_generator(config)), tmp_path / "m.safetensors")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask  # not owner-only like a temp file
+
+
 def test_info_summary(tmp_path):
     config = GeneratorConfig(ngf=4, image_size=64)
     save_model_file(GeneratorModel(config, randomized_generator(config)), tmp_path / "m.safetensors",

@@ -13,14 +13,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DataError
-from ..fileio import describe_os_error
+from ..fileio import current_umask, describe_os_error
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
-
-
-def current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def make_public(path: Path, directory: bool = False) -> None:
