@@ -1,7 +1,8 @@
 """Speed benchmarks: every figure measured twice in one run, optimised path vs plain path.
 
 The plain path is the network as trained (eager, float32, NCHW, spectral norm recomputed).
-The optimised path is what cardiGAN uses: :mod:`engine.fast` for synthesis; for training,
+The optimised path is what cardiGAN uses: :mod:`engine.fast` for synthesis (on CUDA in
+bfloat16, replayed as CUDA graphs; on the CPU float32 and sparse); for training,
 mixed precision and channels-last where the device supports them. Weights are random (speed
 does not depend on them); label maps are generated apical views, as users paint them.
 """
@@ -19,6 +20,7 @@ import torch
 
 from .devices import device_name, resolve_device
 from .fast import optimize_for_inference
+from .fast.graphs import GraphedGenerator
 from .labels import one_hot
 from .nets import GeneratorConfig, SPADEGenerator
 from .progress import Progress, ProgressCallback, no_progress
@@ -83,18 +85,32 @@ def pair(plain_s: float, fast_s: float, batch: int) -> dict:
             "ratio": round(plain_s / fast_s, 2)}
 
 
+def optimised_path(plain: SPADEGenerator, device: torch.device):
+    """(description, callable(seg, labels) -> output): what the Synthesizer runs."""
+    if device.type == "cuda":
+        fast = optimize_for_inference(plain, device, dtype=torch.bfloat16)
+        graphed = GraphedGenerator(fast)
+        return f"engine.fast {fast.mode}, bfloat16, CUDA graphs", lambda seg, labels: graphed(labels)
+    fast = optimize_for_inference(plain, device)
+    return f"engine.fast {fast.mode}, float32", lambda seg, labels: fast(seg, labels=labels)
+
+
 def bench_synthesis(config: GeneratorConfig, device: torch.device, settings: BenchSettings,
                     progress: ProgressCallback, stage: str) -> dict:
     torch.manual_seed(0)
     plain = SPADEGenerator(config).to(device).eval()
-    fast = optimize_for_inference(plain, device)
-    results = {}
+    description, fast = optimised_path(plain, device)
+    results = {"optimised_path": description}
     for i, batch in enumerate(settings.batches):
         seg = label_batch(batch, settings.size).to(device)
+        labels = seg.argmax(1).to(torch.uint8)
         with torch.inference_mode():
             plain_s = time_call(lambda: plain(seg), device, settings.repeats)
-        fast_s = time_call(lambda: fast(seg), device, settings.repeats)
-        results[f"batch_{batch}"] = pair(plain_s, fast_s, batch)
+            fast_s = time_call(lambda: fast(seg, labels), device, settings.repeats)
+            difference = (plain(seg) - fast(seg, labels)).abs()
+        results[f"batch_{batch}"] = {**pair(plain_s, fast_s, batch),
+                                     "max_abs_difference": difference.max().item(),
+                                     "mean_abs_difference": difference.mean().item()}
         progress(Progress(stage, i + 1, len(settings.batches)))
     results["parameters"] = sum(p.numel() for p in plain.parameters())
     return results
@@ -141,6 +157,8 @@ def run_bench(device: str = "auto", quick: bool = False, progress: ProgressCallb
     """All figures as a JSON-ready dict."""
     dev = resolve_device(device)
     settings = settings or BenchSettings.for_device(dev, quick)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # both paths: each picks its fastest kernels
     report = {"machine": machine_info(dev), "settings": {**settings.__dict__, "quick": quick},
               "synthesis": {}, "training": None}
     for name, config in bench_configs(settings.ngf).items():
@@ -161,6 +179,8 @@ def format_bench(report: dict) -> str:
             lines.append(f"{name:<10}{row['batch']:>6}{row['plain_ms_per_image']:>14.1f}"
                          f"{row['optimised_ms_per_image']:>12.1f}{row['optimised_img_s']:>10.1f}"
                          f"{row['ratio']:>8.2f}")
+    paths = {figures["optimised_path"] for figures in report["synthesis"].values()}
+    lines.append("optimised synthesis: " + "; ".join(sorted(paths)))
     if report.get("training"):
         t = report["training"]["seed"]
         lines.append(f"training (seed config, batch {t['batch']}, {t['size']}px): plain "

@@ -30,3 +30,14 @@ def nvlabs_fixture() -> Path:
     if not (NVLABS_FIXTURE / "latest_net_G.pth").is_file():
         pytest.skip(f"NVlabs fixture not found at {NVLABS_FIXTURE}")
     return NVLABS_FIXTURE
+
+
+@pytest.fixture
+def exact_cuda():
+    """CUDA float32 without TF32, so GPU results can be compared tightly with the CPU's."""
+    import torch
+
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for models with randomness (default 0)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="network precision: auto is bf16 on CUDA and fp32 elsewhere; "
+                             ".npy output is always float32")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.out.parent.exists() and str(args.out.parent) not in ("", "."):
         raise CardiganError(f"{args.out.parent}: output folder does not exist")
     labels = read_label_map(args.mask)
-    synth = Synthesizer(args.model, device=args.device)
+    synth = Synthesizer(args.model, device=args.device, precision=args.precision)
     output = synth.synthesize(labels, seed=args.seed, source=str(args.mask))
     if suffix == ".npy":
         with atomic_path(args.out) as tmp:

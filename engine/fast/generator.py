@@ -5,6 +5,7 @@ What changes against the plain network (all exact up to float rounding):
 - eval-mode batch norm after ``conv_0`` (the block's ``norm_1``) is folded into ``conv_0``;
 - the other batch norms become a per-channel multiply-add, fused with the modulation;
 - SPADE's gamma/beta convolutions run only near label boundaries (see ``modulation``);
+- optionally, every weight and activation is bfloat16 (GPUs; output within 5e-2, see tests);
 - CLADE modulation with batch norm collapses to ``x * A[label] + B[label]``;
 - tensors are channels-last.
 It expects exact one-hot label maps (what ``engine.labels.one_hot`` makes).
@@ -62,18 +63,25 @@ class FastGenerator(nn.Module):
 
     Args:
         generator: the trained network (left unchanged).
-        sparse: evaluate SPADE's gamma/beta only near label boundaries (default True).
+        mode: how SPADE's gamma/beta are found (:mod:`engine.fast.modulation`): ``sparse``
+            (exact boundary list; CPU), ``tiled`` (fixed shapes, no host synchronisation;
+            GPUs and CUDA graphs) or ``dense`` (plain convolutions).
     """
 
-    def __init__(self, generator: SPADEGenerator, sparse: bool = True) -> None:
+    MODES = ("sparse", "tiled", "dense")
+
+    def __init__(self, generator: SPADEGenerator, mode: str = "sparse") -> None:
         super().__init__()
+        assert mode in self.MODES, mode
         self.config = generator.config
-        self.sparse = sparse
+        self.mode = mode
+        self.dtype = torch.float32
         self.check_input_size = generator.check_input_size
         self.latent_grid = generator.latent_grid
         self.fc_w = conv_weight(generator.fc) if not self.config.use_vae else generator.fc.weight.detach()
         self.fc_b = conv_bias(generator.fc)
-        self.img_w, self.img_b = conv_weight(generator.conv_img), conv_bias(generator.conv_img)
+        self.img_w = conv_weight(generator.conv_img).contiguous(memory_format=CL)
+        self.img_b = conv_bias(generator.conv_img)
         self.blocks: list[BlockTensors] = []
         per_level: dict[int, list] = {}
         for name, level in block_levels(generator):
@@ -108,42 +116,63 @@ class FastGenerator(nn.Module):
                        for level, layers in per_level.items()}
         self.device = torch.device("cpu")
 
-    def to(self, device) -> "FastGenerator":  # type: ignore[override]
+    def to(self, device, dtype: torch.dtype | None = None) -> "FastGenerator":  # type: ignore[override]
+        """Moves every tensor to ``device`` and, with ``dtype``, casts the floating ones."""
         device = torch.device(device)
+
+        def move(value: torch.Tensor) -> torch.Tensor:
+            return value.to(device, dtype if dtype is not None and value.is_floating_point() else None)
+
         for block in self.blocks:
             for name, value in list(vars(block).items()):
                 if isinstance(value, torch.Tensor):
-                    setattr(block, name, value.to(device))
+                    setattr(block, name, move(value))
                 elif isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
-                    setattr(block, name, tuple(v.to(device) for v in value))
+                    setattr(block, name, tuple(move(v) for v in value))
         for name in ("fc_w", "fc_b", "img_w", "img_b"):
             value = getattr(self, name)
             if value is not None:
-                setattr(self, name, value.to(device))
+                setattr(self, name, move(value))
         for level in self.levels.values():
-            level.to(device)
+            level.to(device, dtype)
         self.device = device
+        self.dtype = dtype or self.dtype
         return self
 
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None) -> torch.Tensor:
         """``seg`` one-hot (N, label_nc, H, W); ``labels`` (N, H, W) ids, if the caller has
-        them (saves an argmax)."""
+        them (saves an argmax). Returns float32 (N, output_nc, H, W)."""
+        out, overflow = self.run(seg, z, labels)
+        if overflow is not None and bool(overflow):
+            out, _ = self.run(seg, z, labels, mode="dense")
+        return out
+
+    @torch.inference_mode()
+    def run(self, seg: torch.Tensor, z: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+            mode: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(output, overflow): ``overflow`` is a bool tensor in ``tiled`` mode (True: some
+        map had more busy tiles than the path evaluates, so the output is not exact and must
+        be recomputed with ``mode="dense"``), else None. Never synchronises with the host in
+        ``tiled`` or ``dense`` mode."""
         cfg = self.config
+        mode = mode or self.mode
         assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, tuple(seg.shape)
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
         lbl = seg.argmax(1) if labels is None else labels.long()
+        seg = seg.to(self.dtype)
         sh, sw = self.latent_grid(seg)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device)
-            x = F.linear(z, self.fc_w, self.fc_b).view(-1, 16 * cfg.ngf, sh, sw)
+            x = F.linear(z.to(self.dtype), self.fc_w, self.fc_b).view(-1, 16 * cfg.ngf, sh, sw)
         else:
             x = F.conv2d(F.interpolate(seg, size=(sh, sw), mode="nearest"), self.fc_w, self.fc_b, padding=1)
         x = x.contiguous(memory_format=CL)
         cache: dict[int, tuple[torch.Tensor, list]] = {}
+        overflow: list[torch.Tensor] = []
         level = 0
         for block in self.blocks:
             while level < block.level:
@@ -153,18 +182,20 @@ class FastGenerator(nn.Module):
                 step = seg.shape[-2] // (sh * 2 ** block.level)
                 small = lbl[:, ::step, ::step]
                 onehot = seg[:, :, ::step, ::step]
-                maps = self.levels[block.level].maps(small, onehot, force_dense=not self.sparse)
+                maps = self.levels[block.level].maps(small, onehot, mode, overflow)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
         x = F.conv2d(F.leaky_relu(x, 0.2), self.img_w, self.img_b, padding=1)
-        return torch.tanh(x).contiguous()
+        out = torch.tanh(x.float()).contiguous()
+        flag = torch.stack(overflow).any() if overflow else None
+        return out, flag
 
     @staticmethod
     def modulate(x: torch.Tensor, affine, maps) -> torch.Tensor:
         """``norm(x) * (1 + gamma) + beta`` with the norm as a per-channel affine or instance norm."""
         g1, beta = maps
         if affine is None:
-            x_hat = F.instance_norm(x)
+            x_hat = F.instance_norm(x.float()).to(x.dtype)
         elif isinstance(affine, str):
             x_hat = x  # the norm is folded into the conv before or into the maps
         else:
@@ -186,14 +217,17 @@ class FastGenerator(nn.Module):
 
 
 def optimize_for_inference(generator: SPADEGenerator, device: torch.device | str = "cpu",
-                           sparse: bool | None = None) -> FastGenerator:
+                           mode: str | None = None, dtype: torch.dtype | None = None) -> FastGenerator:
     """A :class:`FastGenerator` for ``generator`` on ``device``.
 
-    ``sparse`` defaults to True on the CPU (measured: see ``cardigan bench``) and False on
-    GPUs, where dense convolutions avoid the host synchronisation of the boundary search.
+    ``mode`` defaults to ``sparse`` on the CPU and ``dense`` elsewhere. Measured on an H200
+    (``benchmarks/gpu_variants.py``, seed configuration, bfloat16, CUDA graphs): dense
+    1.77 ms at batch 1 and 1.02 ms/image at batch 64, tiled 2.00 and 1.02, so the tiled
+    path's saved arithmetic does not pay for its gathers there. ``dtype`` defaults to
+    float32; bfloat16 is what the GPU path of :class:`engine.synthesizer.Synthesizer` uses.
     """
     device = torch.device(device)
-    if sparse is None:
-        sparse = device.type == "cpu"
+    if mode is None:
+        mode = "sparse" if device.type == "cpu" else "dense"
     generator = generator.eval()
-    return FastGenerator(generator, sparse=sparse).to(device)
+    return FastGenerator(generator, mode=mode).to(device, dtype)
