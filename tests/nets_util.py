@@ -36,3 +36,10 @@ def blocky_labels(size: int, seed: int = 0) -> np.ndarray:
         h, w = rng.integers(size // 8, size // 3, 2)
         labels[y:y + h, x:x + w] = value
     return labels
+
+
+def apical_labels(count: int, size: int) -> np.ndarray:
+    """(count, size, size) generated apical views, alternating 2CH/4CH and ED/ES."""
+    from engine.anatomy import PHASES, VIEWS, template_mask
+
+    return np.stack([template_mask(VIEWS[i % 2], PHASES[i % 2], seed=i, size=size) for i in range(count)])

@@ -8,7 +8,7 @@ from engine.fast import FastGenerator, optimize_for_inference
 from engine.fast import modulation
 from engine.labels import one_hot
 from engine.nets import GeneratorConfig
-from nets_util import blocky_labels, randomized_generator
+from nets_util import apical_labels, blocky_labels, randomized_generator
 
 TOLERANCE = 1e-4  # max abs difference in [-1, 1] output units (float32 rounding only)
 
@@ -70,12 +70,6 @@ def test_fast_equals_plain_on_cuda(mode, exact_cuda):
         plain = g(seg)
     fast = optimize_for_inference(g, "cuda", mode=mode)(seg)
     assert (fast - plain).abs().max() < 1e-3  # GPU convolution algorithms round differently
-
-
-def apical_labels(count: int, size: int) -> np.ndarray:
-    from engine.anatomy import PHASES, VIEWS, template_mask
-
-    return np.stack([template_mask(VIEWS[i % 2], PHASES[i % 2], seed=i, size=size) for i in range(count)])
 
 
 def test_tiled_path_is_exact_on_cardiac_maps_without_overflow():

@@ -9,15 +9,9 @@ from engine.labels import one_hot
 from engine.models import GeneratorModel
 from engine.nets import GeneratorConfig
 from engine.synthesizer import Synthesizer
-from nets_util import randomized_generator
+from nets_util import apical_labels as apical, randomized_generator
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-
-def apical(count: int, size: int) -> np.ndarray:
-    from engine.anatomy import PHASES, VIEWS, template_mask
-
-    return np.stack([template_mask(VIEWS[i % 2], PHASES[i % 2], seed=i, size=size) for i in range(count)])
 
 
 def model_of(config: GeneratorConfig, size: int) -> GeneratorModel:
