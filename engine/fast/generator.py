@@ -93,8 +93,8 @@ class FastGenerator(nn.Module):
                     norm = getattr(block, norm_name)
                     tensors = modulation_tensors(norm)
                     affine = batchnorm_affine(norm.param_free_norm)
-                    if isinstance(tensors, CladeTensors) and affine is not None and norm_name != "norm_1":
-                        tensors.fold_norm(*affine)  # x * A[label] + B[label] in one step
+                    if affine is not None and norm_name != "norm_1":
+                        tensors.fold_norm(*affine)  # one multiply-add: x * (1 + gamma') + beta'
                         affine = "folded"
                     slots.append(len(layers))
                     layers.append(tensors)

@@ -41,7 +41,7 @@ class SpadeTensors:
     gb_w: torch.Tensor  # (2C, hidden, k, k): gamma rows then beta rows
     gb_b: torch.Tensor  # (2C,), gamma part + 1
     offset_w: torch.Tensor  # (hidden, k*k * 2C): W_o^T for every kernel offset o
-    offset_const: torch.Tensor  # (k*k, L + 1, 2C): W_o @ actv for a single-class window; 0 outside
+    offset_const: torch.Tensor  # (L + 1, k*k * 2C): W_o @ actv of a single-class window; 0 outside
     const_gb: torch.Tensor  # (L, 2C): [1 + gamma, beta] inside a single-class window
 
     @property
@@ -51,19 +51,33 @@ class SpadeTensors:
     @classmethod
     def from_module(cls, spade: SPADE) -> "SpadeTensors":
         conv_s, conv_g, conv_b = spade.mlp_shared[0], spade.mlp_gamma, spade.mlp_beta
-        shared_w, shared_b = conv_s.weight.detach(), conv_s.bias.detach()
         gb_w = torch.cat([conv_g.weight.detach(), conv_b.weight.detach()], 0)
         gb_b = torch.cat([conv_g.bias.detach() + 1.0, conv_b.bias.detach()], 0)
+        return cls.build(conv_s.weight.detach(), conv_s.bias.detach(), gb_w, gb_b)
+
+    @classmethod
+    def build(cls, shared_w: torch.Tensor, shared_b: torch.Tensor, gb_w: torch.Tensor,
+              gb_b: torch.Tensor) -> "SpadeTensors":
         hidden, k = gb_w.shape[1], gb_w.shape[-1]
         per_offset = gb_w.permute(2, 3, 1, 0).reshape(k * k, hidden, -1)  # (k*k, hidden, 2C)
         offset_w = per_offset.permute(1, 0, 2).reshape(hidden, -1).contiguous()
         const_actv = F.relu(shared_w.sum(dim=(2, 3)).t() + shared_b)  # (L, hidden)
-        offset_const = torch.einsum("lh,ohc->olc", const_actv, per_offset)
-        offset_const = torch.cat([offset_const, torch.zeros_like(offset_const[:, :1])], 1)
+        offset_const = torch.einsum("lh,ohc->loc", const_actv, per_offset).reshape(len(const_actv), -1)
+        offset_const = torch.cat([offset_const, torch.zeros_like(offset_const[:1])], 0)
         const_gb = const_actv @ gb_w.sum(dim=(2, 3)).t() + gb_b
         cl = torch.channels_last  # the layout the activations use: no conversion per call
         return cls(shared_w.contiguous(memory_format=cl), shared_b, gb_w.contiguous(memory_format=cl),
                    gb_b, offset_w, offset_const.contiguous(), const_gb)
+
+    def fold_norm(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
+        """Absorb a preceding ``x * scale + shift`` into gamma and beta, which are linear in the
+        activation: (x s + t)(1 + g) + b = x [s (1 + g)] + [t (1 + g) + b]."""
+        c = self.channels
+        g_w, b_w, g_b, b_b = self.gb_w[:c], self.gb_w[c:], self.gb_b[:c], self.gb_b[c:]
+        s, t = scale[:, None, None, None], shift[:, None, None, None]
+        gb_w = torch.cat([g_w * s, b_w + g_w * t], 0)
+        gb_b = torch.cat([g_b * scale, b_b + g_b * shift], 0)
+        vars(self).update(vars(self.build(self.shared_w, self.shared_b, gb_w, gb_b)))
 
 
 @dataclass
@@ -201,17 +215,19 @@ class LevelModulation:
         base = img * (hg * wg) + (rem // w) * wg + rem % w
         offsets = torch.tensor([(o // k) * wg + o % k for o in range(k * k)], device=lbl.device)
         window = codes[base[:, None] + offsets[None, :]]  # (|B|, k*k) codes
+        # table rows: L + 1 constant codes, then the |J| computed activations; each row holds
+        # W_o @ actv for every offset o, so code c at offset o is row c * k*k + o of a (-1, 2C) view
         rows = sentinel + 1 + todo.numel()
-        window = window + torch.arange(k * k, device=lbl.device)[None, :] * rows
+        index = window * (k * k) + torch.arange(k * k, device=lbl.device)[None, :]
         out, start = [], 0
         for i, hidden in zip(self.spade, self.hidden):
             layer = self.layers[i]
-            per_offset = actv[:, start:start + hidden] @ layer.offset_w  # (|J|, k*k * 2C)
-            start += hidden
             two_c = layer.gb_b.shape[0]
-            per_offset = per_offset.view(-1, k * k, two_c).transpose(0, 1)  # (k*k, |J|, 2C)
-            table = torch.cat([layer.offset_const, per_offset], 1).reshape(-1, two_c)
-            values = table.index_select(0, window.reshape(-1)).view(-1, k * k, two_c).sum(1)
+            table = torch.empty(rows, k * k * two_c, dtype=actv.dtype, device=actv.device)
+            table[:sentinel + 1] = layer.offset_const
+            torch.mm(actv[:, start:start + hidden], layer.offset_w, out=table[sentinel + 1:])
+            start += hidden
+            values = F.embedding_bag(index, table.view(-1, two_c), mode="sum")  # (|B|, 2C)
             values += layer.gb_b
             full = F.embedding(lbl, layer.const_gb)  # (N, H, W, 2C)
             full.view(-1, two_c)[boundary] = values
