@@ -3,7 +3,8 @@
 What changes against the plain network (all exact up to float rounding):
 - spectral norm is applied once (W / sigma) instead of on every call;
 - eval-mode batch norm after ``conv_0`` (the block's ``norm_1``) is folded into ``conv_0``;
-- the other batch norms become a per-channel multiply-add, fused with the modulation;
+- the other batch norms are folded into the SPADE gamma/beta weights (or CLADE tables) that
+  follow them, so each modulation is a single multiply-add;
 - SPADE's gamma/beta convolutions run only near label boundaries (see ``modulation``);
 - optionally, every weight and activation is bfloat16 (GPUs; output within 5e-2, see tests);
 - CLADE modulation with batch norm collapses to ``x * A[label] + B[label]``;
@@ -223,7 +224,7 @@ def optimize_for_inference(generator: SPADEGenerator, device: torch.device | str
 
     ``mode`` defaults to ``sparse`` on the CPU and ``dense`` elsewhere. Measured on an H200
     (``benchmarks/gpu_variants.py``, seed configuration, bfloat16, CUDA graphs): dense
-    1.77 ms at batch 1 and 1.02 ms/image at batch 64, tiled 2.00 and 1.02, so the tiled
+    1.59 ms at batch 1 and 0.89 ms/image at batch 64, tiled 1.89 and 0.95, so the tiled
     path's saved arithmetic does not pay for its gathers there. ``dtype`` defaults to
     float32; bfloat16 is what the GPU path of :class:`engine.synthesizer.Synthesizer` uses.
     """
