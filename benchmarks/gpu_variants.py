@@ -35,8 +35,8 @@ def autocast_channels_last(plain: SPADEGenerator, device: torch.device):
     return run
 
 
-def fast_variant(plain: SPADEGenerator, device: torch.device, mode: str, dtype, graphs: bool):
-    fast = optimize_for_inference(plain, device, mode=mode, dtype=dtype)
+def fast_variant(plain: SPADEGenerator, device: torch.device, dtype, graphs: bool):
+    fast = optimize_for_inference(plain, device, mode="dense", dtype=dtype)
     if graphs:
         graphed = GraphedGenerator(fast)
         return lambda seg, labels: graphed(labels)
@@ -48,11 +48,10 @@ def variants(plain: SPADEGenerator, device: torch.device) -> dict:
     graphs hold their own memory)."""
     table = {"plain fp32": lambda: (lambda seg, labels: plain(seg)),
              "plain bf16 autocast, channels_last": lambda: autocast_channels_last(plain, device)}
-    for mode in ("dense", "tiled"):
-        for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
-            for graphs in (False, True):
-                label = f"fast {mode} {name}" + (" + CUDA graphs" if graphs else "")
-                table[label] = (lambda m, d, g: lambda: fast_variant(plain, device, m, d, g))(mode, dtype, graphs)
+    for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+        for graphs in (False, True):
+            label = f"fast dense {name}" + (" + CUDA graphs" if graphs else "")
+            table[label] = (lambda d, g: lambda: fast_variant(plain, device, d, g))(dtype, graphs)
     return table
 
 

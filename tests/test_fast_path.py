@@ -72,35 +72,12 @@ def test_fast_equals_plain_on_cuda(mode, exact_cuda):
     assert (fast - plain).abs().max() < 1e-3  # GPU convolution algorithms round differently
 
 
-def test_tiled_path_is_exact_on_cardiac_maps_without_overflow():
-    g = randomized_generator(GeneratorConfig(ngf=4), seed=5, size=256)
-    labels = torch.from_numpy(apical_labels(2, 256))
-    seg = one_hot(labels)
-    with torch.no_grad():
-        plain = g(seg)
-    out, overflow = optimize_for_inference(g, mode="tiled").run(seg, labels=labels)
-    assert overflow is not None and not bool(overflow)  # the tiled path ran, within capacity
-    assert (out - plain).abs().max() < TOLERANCE
-
-
-def test_tiled_path_flags_overflow_and_forward_falls_back_to_dense():
-    g = randomized_generator(GeneratorConfig(ngf=4), seed=5, size=256)
-    noise = torch.from_numpy(np.random.default_rng(0).integers(0, 4, (1, 256, 256), dtype=np.uint8))
-    seg = one_hot(noise)
-    with torch.no_grad():
-        plain = g(seg)
-    fast = optimize_for_inference(g, mode="tiled")
-    _, overflow = fast.run(seg, labels=noise)
-    assert bool(overflow)
-    assert (fast(seg, labels=noise) - plain).abs().max() < TOLERANCE
-
-
 BF16_TOLERANCE = (0.02, 0.1)  # mean and max abs difference against the float32 network
 
 
-@pytest.mark.parametrize("mode", ["tiled", "dense"])
+@pytest.mark.parametrize("mode", FastGenerator.MODES)
 def test_bfloat16_path_stays_close_to_float32(mode):
-    # small: bfloat16 convolutions are slow on CPUs; the tiled path still runs at 128
+    # small: bfloat16 convolutions are slow on CPUs
     g = randomized_generator(GeneratorConfig(ngf=4, image_size=128), seed=2, size=128)
     labels = torch.from_numpy(apical_labels(1, 128))
     seg = one_hot(labels)

@@ -45,7 +45,7 @@ def test_graphed_float32_equals_plain_on_cuda(config, exact_cuda):
     z = torch.randn(2, config.z_dim, device="cuda") if config.use_vae else None
     with torch.no_grad():
         plain = g(one_hot(labels), z)
-    graphed = GraphedGenerator(optimize_for_inference(g, "cuda", mode="tiled"))
+    graphed = GraphedGenerator(optimize_for_inference(g, "cuda", mode="dense"))
     for _ in range(3):  # capture, then replays with fresh inputs each time
         out = graphed(labels, z)
         assert (out - plain).abs().max() < 1e-3
@@ -54,19 +54,6 @@ def test_graphed_float32_equals_plain_on_cuda(config, exact_cuda):
         expected = g(one_hot(other), z)
     assert (graphed(other, z) - expected).abs().max() < 1e-3
     assert len(graphed.calls) == 1
-
-
-@pytest.mark.cuda
-@cuda
-def test_graphed_overflow_falls_back_to_dense_on_cuda(exact_cuda):
-    from engine.fast.graphs import GraphedGenerator
-
-    g = randomized_generator(GeneratorConfig(ngf=8), seed=3, size=256).cuda()
-    noise = torch.randint(0, 4, (1, 256, 256), device="cuda", dtype=torch.uint8)
-    with torch.no_grad():
-        plain = g(one_hot(noise))
-    graphed = GraphedGenerator(optimize_for_inference(g, "cuda", mode="tiled"))
-    assert (graphed(noise) - plain).abs().max() < 1e-3
 
 
 @pytest.mark.cuda

@@ -65,11 +65,11 @@ class FastGenerator(nn.Module):
     Args:
         generator: the trained network (left unchanged).
         mode: how SPADE's gamma/beta are found (:mod:`engine.fast.modulation`): ``sparse``
-            (exact boundary list; CPU), ``tiled`` (fixed shapes, no host synchronisation;
-            GPUs and CUDA graphs) or ``dense`` (plain convolutions).
+            (near label boundaries only; CPU) or ``dense`` (plain convolutions; no host
+            synchronisation, so CUDA graphs can record it).
     """
 
-    MODES = ("sparse", "tiled", "dense")
+    MODES = ("sparse", "dense")
 
     def __init__(self, generator: SPADEGenerator, mode: str = "sparse") -> None:
         super().__init__()
@@ -142,21 +142,10 @@ class FastGenerator(nn.Module):
 
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None) -> torch.Tensor:
+                labels: torch.Tensor | None = None, mode: str | None = None) -> torch.Tensor:
         """``seg`` one-hot (N, label_nc, H, W); ``labels`` (N, H, W) ids, if the caller has
-        them (saves an argmax). Returns float32 (N, output_nc, H, W)."""
-        out, overflow = self.run(seg, z, labels)
-        if overflow is not None and bool(overflow):
-            out, _ = self.run(seg, z, labels, mode="dense")
-        return out
-
-    @torch.inference_mode()
-    def run(self, seg: torch.Tensor, z: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-            mode: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(output, overflow): ``overflow`` is a bool tensor in ``tiled`` mode (True: some
-        map had more busy tiles than the path evaluates, so the output is not exact and must
-        be recomputed with ``mode="dense"``), else None. Never synchronises with the host in
-        ``tiled`` or ``dense`` mode."""
+        them (saves an argmax); ``mode`` overrides the generator's. Returns float32
+        (N, output_nc, H, W)."""
         cfg = self.config
         mode = mode or self.mode
         assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, tuple(seg.shape)
@@ -173,7 +162,6 @@ class FastGenerator(nn.Module):
             x = F.conv2d(F.interpolate(seg, size=(sh, sw), mode="nearest"), self.fc_w, self.fc_b, padding=1)
         x = x.contiguous(memory_format=CL)
         cache: dict[int, tuple[torch.Tensor, list]] = {}
-        overflow: list[torch.Tensor] = []
         level = 0
         for block in self.blocks:
             while level < block.level:
@@ -183,13 +171,11 @@ class FastGenerator(nn.Module):
                 step = seg.shape[-2] // (sh * 2 ** block.level)
                 small = lbl[:, ::step, ::step]
                 onehot = seg[:, :, ::step, ::step]
-                maps = self.levels[block.level].maps(small, onehot, mode, overflow)
+                maps = self.levels[block.level].maps(small, onehot, mode)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
         x = F.conv2d(F.leaky_relu(x, 0.2), self.img_w, self.img_b, padding=1)
-        out = torch.tanh(x.float()).contiguous()
-        flag = torch.stack(overflow).any() if overflow else None
-        return out, flag
+        return torch.tanh(x.float()).contiguous()
 
     @staticmethod
     def modulate(x: torch.Tensor, affine, maps) -> torch.Tensor:
@@ -222,10 +208,10 @@ def optimize_for_inference(generator: SPADEGenerator, device: torch.device | str
                            mode: str | None = None, dtype: torch.dtype | None = None) -> FastGenerator:
     """A :class:`FastGenerator` for ``generator`` on ``device``.
 
-    ``mode`` defaults to ``sparse`` on the CPU and ``dense`` elsewhere. Measured on an H200
-    (``benchmarks/gpu_variants.py``, seed configuration, bfloat16, CUDA graphs): dense
-    1.59 ms at batch 1 and 0.89 ms/image at batch 64, tiled 1.89 and 0.95, so the tiled
-    path's saved arithmetic does not pay for its gathers there. ``dtype`` defaults to
+    ``mode`` defaults to ``sparse`` on the CPU and ``dense`` elsewhere: on an H200 a
+    fixed-shape variant of the boundary path (evaluating only the busiest 4 x 4 tiles) was
+    slower than dense, 1.89 against 1.59 ms at batch 1 and 0.95 against 0.89 ms/image at
+    batch 64 (seed configuration, bfloat16, CUDA graphs). ``dtype`` defaults to
     float32; bfloat16 is what the GPU path of :class:`engine.synthesizer.Synthesizer` uses.
     """
     device = torch.device(device)

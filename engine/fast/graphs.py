@@ -2,9 +2,8 @@
 
 A SPADE generator at 256 x 256 launches several hundred small kernels; at batch 1 launching
 them costs more than running them. A CUDA graph records the launches once and replays them
-with one call. The recorded network is a :class:`FastGenerator` in ``tiled`` or ``dense``
-mode (no host synchronisation inside); when the tiled path reports an overflow the call is
-answered again, densely and without the graph.
+with one call. The recorded network is a :class:`FastGenerator` in ``dense`` mode (no host
+synchronisation inside).
 """
 
 from __future__ import annotations
@@ -24,21 +23,20 @@ class CapturedCall:
     labels: torch.Tensor  # static input: (N, H, W) uint8 label ids
     z: torch.Tensor | None  # static input: (N, z_dim) for VAE models
     out: torch.Tensor  # static output
-    overflow: torch.Tensor | None
 
 
 class GraphedGenerator:
     """Runs ``fast`` through CUDA graphs, keyed by input shape.
 
     Args:
-        fast: a :class:`FastGenerator` on a CUDA device, mode ``tiled`` or ``dense``.
+        fast: a :class:`FastGenerator` on a CUDA device, in ``dense`` mode.
         max_graphs: captured shapes kept (least recently used dropped): each holds its own
             activation memory.
     """
 
     def __init__(self, fast: FastGenerator, max_graphs: int = 4) -> None:
         assert fast.device.type == "cuda", "CUDA graphs need a CUDA device"
-        assert fast.mode in ("tiled", "dense"), "the sparse path synchronises and cannot be captured"
+        assert fast.mode == "dense", "the sparse path synchronises and cannot be captured"
         self.fast = fast
         self.config = fast.config
         self.max_graphs = max_graphs
@@ -46,7 +44,7 @@ class GraphedGenerator:
 
     def body(self, labels: torch.Tensor, z: torch.Tensor | None):
         seg = F.one_hot(labels.long(), self.config.label_nc).permute(0, 3, 1, 2).float()
-        return self.fast.run(seg, z, labels)
+        return self.fast(seg, z, labels)
 
     def capture(self, labels: torch.Tensor, z: torch.Tensor | None) -> CapturedCall:
         static_labels = labels.clone()
@@ -59,8 +57,8 @@ class GraphedGenerator:
         torch.cuda.current_stream(labels.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph), torch.inference_mode():
-            out, overflow = self.body(static_labels, static_z)
-        return CapturedCall(graph, static_labels, static_z, out, overflow)
+            out = self.body(static_labels, static_z)
+        return CapturedCall(graph, static_labels, static_z, out)
 
     @torch.inference_mode()
     def __call__(self, labels: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
@@ -81,7 +79,4 @@ class GraphedGenerator:
         if z is not None:
             call.z.copy_(z)
         call.graph.replay()
-        if call.overflow is not None and bool(call.overflow):
-            seg = F.one_hot(labels.long(), self.config.label_nc).permute(0, 3, 1, 2).float()
-            return self.fast.run(seg, z, labels, mode="dense")[0]
         return call.out.clone()

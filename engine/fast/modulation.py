@@ -5,18 +5,13 @@ Wherever the (2k-1) x (2k-1) window around a pixel holds a single class (and lie
 image, away from the zero padding), both are a per-class constant that depends only on the
 weights. So the convolutions only need evaluating near class boundaries and the image
 border, typically 8-30 % of the pixels of a cardiac label map; the rest is a table lookup.
-The result equals the dense computation up to float rounding.
-
-Two ways to find those pixels: ``sparse`` lists them exactly (a host synchronisation and
-shapes that change with the map: best on the CPU); ``tiled`` cuts the map into small tiles
-and evaluates a fixed number of them, the busiest first, so that every shape is known in
-advance and no value needs to reach the host (GPUs, CUDA graphs). When a map has more busy
-tiles than that number, ``tiled`` raises an overflow flag and the caller runs ``dense``.
+The result equals the dense computation up to float rounding. Finding those pixels needs a
+host synchronisation and gives shapes that change with the map, so GPUs (where launches,
+not arithmetic, dominate; see ``optimize_for_inference``) run ``dense`` instead.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -25,11 +20,6 @@ import torch.nn.functional as F
 from ..nets.norms import CLADE, SPADE
 
 DENSE_ABOVE = 0.35  # evaluate densely when more than this fraction of pixels is near a boundary
-TILE = 4  # tile side of the tiled path, in pixels of the level's resolution
-TILED_FROM = 128  # the tiled path runs at resolutions (short side) of at least this; dense below
-# Busy tiles of a cardiac label map scale with its outline: about 10 * TILE / side of all tiles
-# (measured on generated apical views). Capacity is 1.5 times that.
-TILE_CAPACITY = 15
 
 
 @dataclass
@@ -137,25 +127,16 @@ class LevelModulation:
                 setattr(layer, name, move(value))
         return self
 
-    def maps(self, lbl: torch.Tensor, onehot: torch.Tensor, mode: str = "sparse",
-             overflow: list | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per layer, ``(1 + gamma, beta)`` as (N, C, H, W) tensors for labels ``lbl``.
-
-        ``mode``: ``sparse``, ``tiled`` or ``dense`` (see the module's docstring). The tiled
-        path appends its overflow flag (a bool tensor) to ``overflow``.
-        """
+    def maps(self, lbl: torch.Tensor, onehot: torch.Tensor,
+             mode: str = "sparse") -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, ``(1 + gamma, beta)`` as (N, C, H, W) tensors for labels ``lbl``;
+        ``mode`` ``sparse`` or ``dense`` (see the module's docstring)."""
         results: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.layers)
         for i, layer in enumerate(self.layers):
             if isinstance(layer, CladeTensors):
                 results[i] = split(F.embedding(lbl, layer.const_gb))
         if self.spade:
-            spade_maps = None
-            if mode == "sparse":
-                spade_maps = self.sparse(lbl)
-            elif mode == "tiled" and min(lbl.shape[-2:]) >= TILED_FROM and self.kernel == 3:
-                spade_maps, flag = self.tiled(lbl, onehot.dtype)
-                if overflow is not None:
-                    overflow.append(flag)
+            spade_maps = self.sparse(lbl) if mode == "sparse" else None
             if spade_maps is None:
                 spade_maps = self.dense(onehot)
             for i, pair in zip(self.spade, spade_maps):
@@ -233,49 +214,6 @@ class LevelModulation:
             full.view(-1, two_c)[boundary] = values
             out.append(split(full))
         return out
-
-
-    # -- tiled: a fixed number of tiles, busiest first -------------------------------------
-    def tiled(self, lbl: torch.Tensor, dtype: torch.dtype,
-              tile: int = TILE) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
-        """(maps, overflow flag). Exact wherever the flag is False."""
-        n, h, w = lbl.shape
-        r, sentinel = self.kernel // 2, self.classes
-        halo = 2 * r  # gamma/beta at a pixel see labels up to 2r away
-        span = tile + 2 * halo
-        th, tw = h // tile, w // tile
-        padded = F.pad(lbl.to(torch.uint8), (halo,) * 4, value=sentinel)  # (N, H+2h, W+2h)
-        pooled = padded[:, None].float()
-        hi = F.max_pool2d(pooled, span, tile)[:, 0]
-        lo = -F.max_pool2d(-pooled, span, tile)[:, 0]
-        busy = (~((hi == lo) & (hi < sentinel))).reshape(-1)  # (N * th * tw,)
-        capacity = min(busy.numel(), math.ceil(busy.numel() * min(1.0, TILE_CAPACITY * tile / min(h, w))))
-        chosen = torch.argsort(busy.to(torch.uint8), descending=True, stable=True)[:capacity]
-        flag = busy.sum() > capacity
-        img, rem = chosen // (th * tw), chosen % (th * tw)
-        ty, tx = rem // tw, rem % tw
-        # label patches (tile + halo) of the chosen tiles; sentinel (outside) one-hot encodes to 0
-        windows = padded.unfold(1, span, tile).unfold(2, span, tile)  # (N, th, tw, span, span) view
-        patches = windows[img, ty, tx].long()  # (K, span, span)
-        onehot = F.one_hot(patches, sentinel + 1)[..., :sentinel].permute(0, 3, 1, 2).to(dtype)
-        onehot = onehot.contiguous(memory_format=torch.channels_last)
-        actv = F.relu(F.conv2d(onehot, self.shared_w, self.shared_b))  # (K, hidden, tile+2r, tile+2r)
-        inside = (patches[:, r:span - r, r:span - r] != sentinel)[:, None].to(dtype)
-        actv = actv * inside  # the plain network pads the activation with zeros
-        dy = torch.arange(tile, device=lbl.device)
-        pixels = ((img * h + ty * tile)[:, None, None] + dy[None, :, None]) * w \
-            + (tx * tile)[:, None, None] + dy[None, None, :]  # (K, tile, tile)
-        pixels = pixels.reshape(-1)
-        out, start = [], 0
-        for i, hidden in zip(self.spade, self.hidden):
-            layer = self.layers[i]
-            gb = F.conv2d(actv[:, start:start + hidden], layer.gb_w, layer.gb_b)  # (K, 2C, tile, tile)
-            start += hidden
-            two_c = gb.shape[1]
-            full = F.embedding(lbl, layer.const_gb)  # (N, H, W, 2C)
-            full.view(-1, two_c)[pixels] = gb.permute(0, 2, 3, 1).reshape(-1, two_c)
-            out.append(split(full))
-        return out, flag
 
 
 def split(maps_nhwc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
