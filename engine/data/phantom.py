@@ -9,6 +9,7 @@ the seed's HDF5 layout (both phases always), so ``prepare`` can be exercised end
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .layout import (SPLITS, image_path, label_path, make_stem, parse_choices, p
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
 from .seed_hdf5 import SeedHdf5Writer
-from .staging import check_output, commit, discard, make_staging
+from .staging import check_output, staged_dataset
 
 PHANTOM_FORMATS = ("folders", "hdf5")
 MAX_COUNT = 1_000_000
@@ -122,50 +123,48 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
             raise DataError(f"{target}: is a folder")
         if not target.parent.is_dir():
             raise DataError(f"{target.parent}: folder does not exist")
-        staging = None
     else:
         check_output(out, overwrite)
-        staging = make_staging(out)
 
-    jobs = [_Job(tuple(range(i, min(count, i + per_batch))),
-                 tuple(split_of[names[k]] for k in range(i, min(count, i + per_batch))),
-                 count, seed, size, views, phases, str(staging) if staging else None)
-            for i in range(0, count, per_batch)]
-    splits = {split: [] for split in SPLITS}
-    counts = {split: 0 for split in SPLITS}
-    values: set[int] = set()
-    done = 0
-    batches = run_batches(_run_job, jobs, workers=workers, should_stop=should_stop)
-    progress(Progress("phantom", 0, count))
-    try:
-        if format == "hdf5":
-            with SeedHdf5Writer(target) as writer:
+    # folders are staged and committed when the block ends; the HDF5 writer stages its own file
+    with staged_dataset(out, overwrite) if format != "hdf5" else nullcontext() as staging:
+        jobs = [_Job(tuple(range(i, min(count, i + per_batch))),
+                     tuple(split_of[names[k]] for k in range(i, min(count, i + per_batch))),
+                     count, seed, size, views, phases, str(staging) if staging else None)
+                for i in range(0, count, per_batch)]
+        splits = {split: [] for split in SPLITS}
+        counts = {split: 0 for split in SPLITS}
+        values: set[int] = set()
+        done = 0
+        batches = run_batches(_run_job, jobs, workers=workers, should_stop=should_stop)
+        progress(Progress("phantom", 0, count))
+        try:
+            if format == "hdf5":
+                with SeedHdf5Writer(target) as writer:
+                    for batch in batches:
+                        for record in batch:
+                            for view in views:
+                                images = np.stack([record["arrays"][(view, p)][0] for p in PHASES])
+                                labels = np.stack([record["arrays"][(view, p)][1] for p in PHASES])
+                                writer.add(record["split"], record["name"], view, images, labels)
+                            done = _tally(record, splits, counts, values, len(views) * len(phases), done)
+                        progress(Progress("phantom", done, count, batch[-1]["name"]))
+            else:
                 for batch in batches:
                     for record in batch:
-                        for view in views:
-                            images = np.stack([record["arrays"][(view, p)][0] for p in PHASES])
-                            labels = np.stack([record["arrays"][(view, p)][1] for p in PHASES])
-                            writer.add(record["split"], record["name"], view, images, labels)
                         done = _tally(record, splits, counts, values, len(views) * len(phases), done)
                     progress(Progress("phantom", done, count, batch[-1]["name"]))
-            manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
-                                      label_values=sorted(values))
-            manifest["output"] = {"format": "hdf5", "path": str(target.resolve())}
-            return manifest
-        for batch in batches:
-            for record in batch:
-                done = _tally(record, splits, counts, values, len(views) * len(phases), done)
-            progress(Progress("phantom", done, count, batch[-1]["name"]))
+        except BaseException:
+            batches.close()
+            raise
         manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
                                   label_values=sorted(values))
-        manifest["output"] = {"format": "folders", "path": str(out.resolve())}
-        write_manifest(staging, manifest)
-        commit(staging, out, overwrite)
-        return manifest
-    except BaseException:
-        batches.close()
-        discard(staging)
-        raise
+        if staging is None:
+            manifest["output"] = {"format": "hdf5", "path": str(target.resolve())}
+        else:
+            manifest["output"] = {"format": "folders", "path": str(out.resolve())}
+            write_manifest(staging, manifest)
+    return manifest
 
 
 def _tally(record: dict, splits: dict, counts: dict, values: set, pairs: int, done: int) -> int:

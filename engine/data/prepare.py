@@ -25,7 +25,7 @@ from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, 
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
 from .sources import FORMAT_NAMES, FORMATS, FrameReader, SourcePatient, detect_format, scan_source, source_checksum
-from .staging import check_output, commit, discard, make_staging
+from .staging import check_output, staged_dataset
 
 __all__ = ["prepare_dataset", "detect_format", "FORMATS"]
 
@@ -152,7 +152,6 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
     n = len(patients)
     workers = default_workers(n) if workers is None else max(1, int(workers))
     per_batch = max(1, min(8, n // max(1, workers * 4)))
-    staging = make_staging(out)
     checksum: dict = {}
 
     def compute_checksum() -> None:
@@ -162,7 +161,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
             checksum.update({"algorithm": "sha256", "error": str(exc)})
 
     hasher = threading.Thread(target=compute_checksum, daemon=True)
-    try:
+    with staged_dataset(out, overwrite) as staging:
         jobs = [_Job(tuple(patients[i:i + per_batch]), views, instants, size, str(staging))
                 for i in range(0, n, per_batch)]
         results: list[_PatientResult] = []
@@ -201,8 +200,4 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
             splits=splits, counts=counts, label_values=sorted(label_values), skipped=skipped,
             patient_info=info)
         write_manifest(staging, manifest)
-        commit(staging, out, overwrite)
-    except BaseException:
-        discard(staging)
-        raise
     return manifest

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DataError
@@ -83,3 +85,16 @@ def commit(staging: Path, out: Path, overwrite: bool) -> None:
 def discard(staging: Path | None) -> None:
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
+    """A staging folder for ``out`` (see :func:`make_staging`): committed to ``out`` when the
+    block ends normally, discarded when it raises or is interrupted."""
+    staging = make_staging(out)
+    try:
+        yield staging
+        commit(staging, out, overwrite)
+    except BaseException:
+        discard(staging)
+        raise

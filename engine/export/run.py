@@ -10,7 +10,7 @@ import numpy as np
 
 from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
-from ..data.staging import check_output, commit, discard, make_staging
+from ..data.staging import check_output, staged_dataset
 from ..errors import DataError
 from ..fileio import sha256_file
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
@@ -78,8 +78,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         patients = random_patients(int(random), size, seed)
     split_of = {name: split for split, members in split_patients(names, seed).items() for name in members}
 
-    staging = make_staging(out)
-    try:
+    with staged_dataset(out, overwrite) as staging:
         if format != "png":
             for split in SPLITS:
                 shutil.rmtree(staging / split)
@@ -99,10 +98,6 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                                "masks": str(masks) if masks is not None else None,
                                "random": random, "size": size if random is not None else None}
         write_manifest(staging, manifest)
-        commit(staging, out, overwrite)
-    except BaseException:
-        discard(staging)
-        raise
     return manifest
 
 
