@@ -6,11 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
+from .options import add_device_argument
+
 HELP = "measure synthesis and training speed (optimised path vs the plain network)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_device_argument(parser)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-training", action="store_true", help="skip the training figure")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")

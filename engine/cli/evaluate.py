@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from .options import add_device_argument, add_model_argument
+
 HELP = "score a model: mask fidelity and downstream segmentation Dice"
 DESCRIPTION = (
     "Train a U-Net on the real train split and score synthetic images made from the test "
@@ -15,9 +17,9 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="demo, simulator, a .safetensors model or *_net_G.pth")
+    add_model_argument(parser)
     parser.add_argument("--data", required=True, type=Path, help="prepared dataset folder")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_device_argument(parser)
     parser.add_argument("--quick", action="store_true", help="small budgets for a smoke run")
     parser.add_argument("--out", type=Path, default=Path("evaluation.json"), help="report file")
     parser.add_argument("--size", type=int, default=None, help="segmenter resolution (default 128)")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from .options import add_model_argument
+
 HELP = "describe a model: architecture, parameters, image size, labels, provenance"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
-                        help="demo, simulator, a .safetensors model or an NVlabs *_net_G.pth")
+    add_model_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the description as JSON")
 
 

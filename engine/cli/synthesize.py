@@ -5,20 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import add_device_argument, add_model_argument
+
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
                "PNG; --out x.npy writes the raw output, float32 (channels, H, W) in [-1, 1].")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
-                        help="demo, simulator, a .safetensors model or an NVlabs *_net_G.pth")
+    add_model_argument(parser)
     parser.add_argument("--mask", required=True, type=Path,
                         help="label map: 8-bit PNG (values 0-3) or CAMUS *_gt.mhd / *_gt.nii.gz")
     parser.add_argument("--out", required=True, type=Path, help="output .png or .npy")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for models with randomness (default 0)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_device_argument(parser)
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="network precision: auto is bf16 on CUDA and fp32 elsewhere; "
                              ".npy output is always float32")

@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from .options import add_device_argument
+
 HELP = "train SPADE on a prepared dataset (one GPU, CPU, or several GPUs with torchrun)"
 DESCRIPTION = (
     "Train SPADE on a prepared dataset folder (cardigan prepare / cardigan phantom). "
@@ -35,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     length.add_argument("--iters", type=int, default=None, help="train for N iterations")
     length.add_argument("--epochs", type=int, default=None, help="train for E epochs")
     parser.add_argument("--batch-size", type=int, default=None, help="images per step and process")
-    parser.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+    add_device_argument(parser, default=None)
     parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],
                         help="mixed precision (auto: bf16 on GPUs that support it)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest state in --run")
