@@ -14,9 +14,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
                                QPushButton, QRadioButton, QSpinBox, QWidget)
 
-from engine.devices import available_devices
 from engine.export import EXPORT_FORMATS, export_dataset
 
+from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..panels.model_panel import BUILTIN_NAMES, builtin_models, model_display_name
 from ..path_field import PathField
@@ -93,8 +93,7 @@ class ExportDialog(JobDialog):
         self.size.setSuffix(" px")
         self.size.setToolTip("Size of generated masks (masks from a folder keep theirs)")
         self.device = QComboBox()
-        for spec in ["auto", *available_devices()]:
-            self.device.addItem("Auto" if spec == "auto" else spec.upper() if spec == "cpu" else spec, spec)
+        fill_device_combo(self.device)
         index = self.device.findData(device)
         self.device.setCurrentIndex(max(index, 0))
         self.output = PathField("folder", "Output folder", placeholder="a new or empty folder")

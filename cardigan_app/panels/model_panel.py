@@ -8,8 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget)
 
-from engine.devices import available_devices, mps_available
 from engine.resources import demo_model_path
+
+from ..device_choice import fill_device_combo
 
 OPEN_ITEM = "__open__"
 BUILTIN_NAMES = {"simulator": "Ultrasound simulator (built in)", "demo": "Demo model (bundled)"}
@@ -90,7 +91,7 @@ class ModelPanel(QWidget):
         self.model_combo.activated.connect(self._model_activated)
         self.device_combo = QComboBox()
         self.device_combo.setToolTip("Where the model runs; Auto picks a GPU when there is one")
-        self._fill_devices()
+        fill_device_combo(self.device_combo, show_unavailable=True)
         self.device_combo.activated.connect(self._device_activated)
         self.active_device = QLabel("\u2014")
         self.active_device.setToolTip("The device the loaded model runs on")
@@ -119,19 +120,6 @@ class ModelPanel(QWidget):
         self._recent: list[str] = []
 
     # -- devices -------------------------------------------------------------------------
-    def _fill_devices(self) -> None:
-        available = available_devices()
-        cudas = [d for d in available if d.startswith("cuda")]
-        entries = [("Auto", "auto", True), ("CPU", "cpu", True)]
-        entries += [(f"CUDA {d.split(':')[1]}", d, True) for d in cudas] or [("CUDA (not available)", "cuda", False)]
-        entries.append(("MPS" if mps_available() else "MPS (not available)", "mps", mps_available()))
-        for text, spec, enabled in entries:
-            self.device_combo.addItem(text, spec)
-            if not enabled:
-                item = self.device_combo.model().item(self.device_combo.count() - 1)
-                item.setEnabled(False)
-                item.setToolTip("Not available on this machine")
-
     def set_device(self, spec: str) -> None:
         index = self.device_combo.findData(spec)
         self.device_combo.setCurrentIndex(index if index >= 0 else 0)

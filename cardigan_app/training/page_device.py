@@ -18,6 +18,7 @@ from engine.training.memory import (device_memory_bytes, estimate_training_memor
 from engine.training.run_folder import ARCHITECTURE_FIELDS
 
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
+from ..device_choice import fill_device_combo
 from ..tasks import BackgroundTask
 from .wizard import WizardState
 
@@ -34,9 +35,7 @@ class DevicePage(QWizardPage):
         self.setTitle("Device, precision and batch size")
         self.setSubTitle("Where the run trains. Larger batches train faster per image but need more memory.")
         self.device = QComboBox()
-        self.device.addItem("Auto (a GPU when there is one)", "auto")
-        for spec in available_devices():
-            self.device.addItem("CPU" if spec == "cpu" else spec, spec)
+        fill_device_combo(self.device, auto_text="Auto (a GPU when there is one)")
         self.amp = QComboBox()
         for value, text in AMP_CHOICES:
             self.amp.addItem(text, value)
