@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from engine.cli.main import main
-from engine.evaluation.evaluate import EvalSettings, evaluate, load_split
+from PIL import Image
+
+from engine.evaluation.evaluate import EvalSettings, evaluate, format_report, load_split
 from engine.evaluation.fid import frechet_distance, kernel_inception_distance
 from engine.evaluation.metrics import dice, dice_per_class
 from engine.evaluation.segmenter import segment, train_segmenter
@@ -56,7 +58,8 @@ def test_fid_and_kid_behave():
 def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     out = tmp_path / "evaluation.json"
     code = main(["evaluate", "--model", "simulator", "--data", str(phantom), "--quick",
-                 "--seg-iters", "20", "--out", str(out), "--device", "cpu"])
+                 "--seg-iters", "20", "--out", str(out), "--device", "cpu",
+                 "--cache-dir", str(tmp_path / "cache")])
     assert code == 0
     report = json.loads(out.read_text())
     for section, parts in (("fidelity", ("synthetic", "real")),
@@ -65,13 +68,76 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
             scores = report[section][part]
             assert set(scores) == {"lv", "myo", "la", "mean"}
             assert all(0.0 <= v <= 1.0 for v in scores.values())
-    assert report["model"]["name"] == "simulator" and report["data"]["test_pairs"] > 0
+            camus = report["camus_dice"][section][part]
+            assert set(camus) == {"endo", "epi", "la", "mean"}
+            assert all(0.0 <= v <= 1.0 for v in camus.values())
+    assert report["model"]["name"] == "simulator" and report["data"]["eval_pairs"] > 0
+    assert report["data"]["eval_split"] == "test"
+    assert set(report["fidelity"]["deformed"]) == {"lv", "myo", "la", "mean"}
     assert report["settings"]["size"] == 64 and report["fid"] is None
-    assert "mask fidelity" in capsys.readouterr().out
+    realism = report["realism"]
+    assert set(realism["grey_levels"]) == {"background", "lv", "myo", "la"}
+    assert all(g["w1"] >= 0 for g in realism["grey_levels"].values())
+    assert 0.0 <= realism["two_sample_auc"] <= 1.0 and 0.0 <= realism["two_sample_auc_real_vs_real"] <= 1.0
+    assert realism["diversity"] > 1.0 and realism["diversity_seeds"] == 4  # the simulator varies
+    printed = capsys.readouterr().out
+    assert "mask fidelity" in printed and "two-sample AUC" in printed and "epi" in printed
 
 
-def test_evaluate_refuses_a_folder_without_test_split(tmp_path):
+def test_evaluate_refuses_a_folder_without_test_or_valid_split(tmp_path):
     from engine.errors import DataError
 
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="neither a test nor a valid split"):
         evaluate("simulator", tmp_path, EvalSettings.quick(), device="cpu")
+
+
+TINY = EvalSettings(size=32, seg_iters=6, seg_width=4, variations=1, max_train=16, max_test=8,
+                    two_sample_iters=4, diversity_masks=2, diversity_seeds=2)
+
+
+def test_without_a_test_split_the_valid_split_is_scored_and_said(phantom, tmp_path):
+    import shutil
+
+    from engine.evaluation.cache import SegmenterCache
+
+    data = tmp_path / "data"
+    shutil.copytree(phantom, data)
+    shutil.rmtree(data / "test")
+    report = evaluate("simulator", data, TINY, device="cpu", cache=SegmenterCache(tmp_path / "c"))
+    assert report["data"]["eval_split"] == "valid" and "no test split" in report["data"]["eval_split_note"]
+    assert "valid split" in format_report(report)
+    asked = evaluate("simulator", phantom, TINY, device="cpu", split="valid",
+                     cache=SegmenterCache(tmp_path / "c"))
+    assert asked["data"]["eval_split"] == "valid" and asked["data"]["eval_pairs"] == 8
+
+
+def test_real_trained_segmenter_is_cached_and_retrained_when_the_data_changes(phantom, tmp_path):
+    import shutil
+
+    from engine.evaluation.cache import SegmenterCache
+
+    data = tmp_path / "data"
+    shutil.copytree(phantom, data)
+    cache = SegmenterCache(tmp_path / "cache")
+    first = evaluate("simulator", data, TINY, device="cpu", cache=cache)
+    second = evaluate("simulator", data, TINY, device="cpu", cache=cache)
+    assert not first["real_segmenter"]["cached"] and second["real_segmenter"]["cached"]
+    assert second["fidelity"]["real"] == first["fidelity"]["real"]  # the same instrument
+    assert "(cached)" in format_report(second)
+    label = sorted((data / "train" / "label").glob("*.png"))[0]
+    values = np.asarray(Image.open(label)).copy()
+    values[:4, :4] = 1
+    Image.fromarray(values).save(label)
+    third = evaluate("simulator", data, TINY, device="cpu", cache=cache)
+    assert not third["real_segmenter"]["cached"]
+    assert third["real_segmenter"]["key"] != first["real_segmenter"]["key"]
+
+
+def test_a_damaged_cache_entry_is_retrained(phantom, tmp_path):
+    from engine.evaluation.cache import SegmenterCache
+
+    cache = SegmenterCache(tmp_path / "cache")
+    first = evaluate("simulator", phantom, TINY, device="cpu", cache=cache)
+    cache.path(first["real_segmenter"]["key"]).write_bytes(b"not a model")
+    again = evaluate("simulator", phantom, TINY, device="cpu", cache=cache)
+    assert not again["real_segmenter"]["cached"]

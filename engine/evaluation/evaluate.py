@@ -1,46 +1,68 @@
-"""How good is a model? Mask fidelity and downstream utility on a prepared dataset.
+"""How good is a model? Mask fidelity, downstream utility and realism on a prepared dataset.
 
 - mask fidelity: a U-Net trained on the real train split segments synthetic images made
-  from the test masks; Dice against those masks, next to the same U-Net on the real test
-  images (the ceiling).
+  from the evaluation masks; Dice against those masks, next to the same U-Net on the real
+  evaluation images (the ceiling). Also on deformed evaluation masks (elastic, with a class
+  shape moved and resized: :func:`engine.data.deform.deformed_masks`), to see whether a
+  model draws what is painted away from the usual anatomy. That U-Net depends only on the data and the settings, so
+  it is cached (:mod:`.cache`) and a second model on the same data does not retrain it.
 - downstream utility: a U-Net trained only on synthetic pairs (train masks x K variations)
-  is scored on the real test split, next to the one trained on real pairs.
+  is scored on the real evaluation images, next to the one trained on real pairs.
+- Dice is given per class (LV cavity, myocardium, LA; pooled over images) and as CAMUS
+  papers report it (LV endocardium, LV epicardium, LA; per image, averaged).
+- realism (:mod:`.realism`): grey levels per region, a classifier two-sample test (with its
+  own check: real images against real images of other patients) and diversity across seeds.
+
+The evaluation split is ``test`` when the dataset has one, else ``valid`` (the report says
+which), or the split asked for.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..data.dataset import PairedDataset
+from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
+from ..data.layout import SPLITS, parse_stem
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
-from .metrics import dice_per_class
+from .cache import SegmenterCache, segmenter_key
+from .metrics import camus_dice, dice_per_class
+from .realism import diversity, grey_levels, sector_mask, two_sample_auc
 from .segmenter import segment, train_segmenter
 
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """Budgets of an evaluation run; ``quick()`` shrinks them for smoke runs."""
+    """Budgets of an evaluation run; ``quick()`` shrinks them (every field is still reported)."""
 
-    size: int = 128  # resolution the segmenters work at
+    size: int = 128  # resolution the segmenters and the two-sample classifier work at
     seg_iters: int = 800
     seg_width: int = 16
     variations: int = 2
     max_train: int | None = None  # cap on train pairs (None: all)
-    max_test: int | None = None
+    max_test: int | None = None  # cap on evaluation pairs
     seed: int = 0
+    two_sample_iters: int = 500
+    diversity_masks: int = 16
+    diversity_seeds: int = 8
 
     @classmethod
     def quick(cls, seed: int = 0) -> "EvalSettings":
         return cls(size=64, seg_iters=120, seg_width=8, variations=1, max_train=48, max_test=24,
-                   seed=seed)
+                   seed=seed, two_sample_iters=60, diversity_masks=4, diversity_seeds=4)
+
+    def segmenter_settings(self) -> dict:
+        """What the real-trained U-Net depends on (its cache key, with the data)."""
+        return {"size": self.size, "seg_iters": self.seg_iters, "seg_width": self.seg_width,
+                "seed": self.seed}
 
 
 def load_split(root: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -52,6 +74,36 @@ def load_split(root: Path, split: str, limit: int | None) -> tuple[np.ndarray, n
     pairs = [dataset.load_pair(i) for i in range(count)]
     return (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]),
             dataset.stems[:count])
+
+
+def split_size(root: Path, split: str) -> int:
+    try:
+        return len(PairedDataset(root, split))
+    except DataError:
+        return 0
+
+
+def choose_split(root: Path, split: str | None) -> tuple[str, str]:
+    """(evaluation split, a note saying why) for a prepared dataset."""
+    if split is not None:
+        if split not in SPLITS:
+            raise DataError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
+        if split == "train":
+            raise DataError("the train split trains the segmenters; evaluate on valid or test")
+        if split_size(root, split) == 0:
+            raise DataError(f"{root}: the {split} split is empty")
+        return split, f"{split} split (asked for)"
+    if split_size(root, "test"):
+        return "test", "test split"
+    if split_size(root, "valid"):
+        return "valid", "valid split (the dataset has no test split)"
+    raise DataError(f"{root}: neither a test nor a valid split to evaluate on "
+                    "(prepare the dataset with one, or give --split)")
+
+
+def patients_of(stems: list[str]) -> list[str]:
+    """The patient of each stem (the stem itself when it does not follow the pattern)."""
+    return [(parse_stem(stem) or (stem,))[0] for stem in stems]
 
 
 def resize_all(images: np.ndarray | None, labels: np.ndarray | None, size: int):
@@ -73,53 +125,108 @@ def synthesize_all(synth: Synthesizer, masks: np.ndarray, seed: int, stage: str,
     return np.stack(out)
 
 
-def fit_masks_to_model(synth: Synthesizer, masks: np.ndarray) -> np.ndarray:
-    """Resize masks (nearest) to the model's training size when it cannot take theirs."""
-    if synth.model.check_input_size(*masks.shape[1:]) is None:
-        return masks
-    height, width = synth.model.image_size
-    return np.stack([resize_labels(m, width) for m in masks]) if height == width else masks
+class _Clock:
+    """Wall time per stage, for the report."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.started = time.perf_counter()
+        self._last = self.started
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.times[name] = round(self.times.get(name, 0.0) + now - self._last, 1)
+        self._last = now
+
+    @property
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 1)
 
 
 def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), device: str = "auto",
              inception_weights: str | None = None, progress: ProgressCallback = no_progress,
-             should_stop: StopCheck = never_stop) -> dict:
-    """Run both protocols; returns the ``evaluation.json`` document."""
-    started = time.perf_counter()
+             should_stop: StopCheck = never_stop, split: str | None = None,
+             cache: SegmenterCache | None = None) -> dict:
+    """Run every measure; returns the ``evaluation.json`` document.
+
+    ``cache`` holds real-trained segmenters (None: the default cache folder); pass
+    ``SegmenterCache(path)`` to use another folder.
+    """
+    clock = _Clock()
     root = Path(data)
+    cache = cache if cache is not None else SegmenterCache()
+    eval_split, split_note = choose_split(root, split)
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
-    train_img, train_lab, _ = load_split(root, "train", settings.max_train)
-    test_img, test_lab, _ = load_split(root, "test", settings.max_test)
+    train_img, train_lab, train_stems = load_split(root, "train", settings.max_train)
+    test_img, test_lab, test_stems = load_split(root, eval_split, settings.max_test)
     s = settings.size
     train_img_s, train_lab_s = resize_all(train_img, train_lab, s)
     test_img_s, test_lab_s = resize_all(test_img, test_lab, s)
     seg_device = synth.device if synth.device.type != "mps" else "cpu"
+    clock.lap("loading data")
 
     def fit(images, labels, stage):
         return train_segmenter(images, labels, iters=settings.seg_iters, width=settings.seg_width,
                                seed=settings.seed, device=seg_device, progress=progress,
                                should_stop=should_stop, stage=stage)
 
-    real_seg = fit(train_img_s, train_lab_s, "segmenter on real pairs")
-    ceiling = dice_per_class(segment(real_seg, test_img_s), test_lab_s)
+    key = segmenter_key(train_img_s, train_lab_s, settings.segmenter_settings())
+    real_seg = cache.load(key, settings.seg_width)
+    cached = real_seg is not None
+    if cached:
+        real_seg = real_seg.to(seg_device)
+        progress(Progress("segmenter on real pairs (cached)", 1, 1, key[:12]))
+    else:
+        real_seg = fit(train_img_s, train_lab_s, "segmenter on real pairs")
+        cache.store(key, real_seg)
+    real_pred = segment(real_seg, test_img_s)
+    clock.lap("real-trained segmenter")
 
-    test_masks = fit_masks_to_model(synth, test_lab)
-    synthetic_test = synthesize_all(synth, test_masks, settings.seed, "synthesizing test masks",
+    synthetic_test = synthesize_all(synth, test_lab, settings.seed, f"synthesizing {eval_split} masks",
                                     progress, should_stop)
     synthetic_test_s, _ = resize_all(synthetic_test, None, s)
-    fidelity = dice_per_class(segment(real_seg, synthetic_test_s), test_lab_s)
+    fidelity_pred = segment(real_seg, synthetic_test_s)
+    deformed = deformed_masks(test_lab, settings.seed)
+    synthetic_deformed = synthesize_all(synth, deformed, settings.seed, "synthesizing deformed masks",
+                                        progress, should_stop)
+    deformed_s = resize_all(None, deformed, s)[1]
+    deformed_pred = segment(real_seg, resize_all(synthetic_deformed, None, s)[0])
+    clock.lap("mask fidelity")
+
+    sectors = np.stack([sector_mask(image, labels) for image, labels in zip(test_img, test_lab)])
+    greys = grey_levels(test_img, synthetic_test, test_lab, sectors)
+    spread = 0.0
+    if synth.stochastic:
+        n = min(settings.diversity_masks, len(test_lab))
+        per_seed = np.stack([
+            synthesize_all(synth, test_lab[:n], settings.seed + 500_000 * (k + 1),
+                           f"diversity ({k + 1}/{settings.diversity_seeds} seeds)", progress, should_stop)
+            for k in range(settings.diversity_seeds)])
+        spread = diversity(per_seed, sectors[:n])
+    clock.lap("grey levels and diversity")
 
     variations = 1 if not synth.stochastic else settings.variations
-    train_masks = fit_masks_to_model(synth, train_lab)
-    synth_images, synth_labels = [], []
+    synth_images = []
     for k in range(variations):
-        images = synthesize_all(synth, train_masks, settings.seed + 100_000 * (k + 1),
+        images = synthesize_all(synth, train_lab, settings.seed + 100_000 * (k + 1),
                                 f"synthesizing train masks ({k + 1}/{variations})", progress, should_stop)
         synth_images.append(resize_all(images, None, s)[0])
-        synth_labels.append(train_lab_s)
-    synthetic_seg = fit(np.concatenate(synth_images), np.concatenate(synth_labels),
+    clock.lap("synthesizing train masks")
+    synthetic_seg = fit(np.concatenate(synth_images), np.concatenate([train_lab_s] * variations),
                         "segmenter on synthetic pairs")
-    downstream = dice_per_class(segment(synthetic_seg, test_img_s), test_lab_s)
+    downstream_pred = segment(synthetic_seg, test_img_s)
+    clock.lap("synthetic-trained segmenter")
+
+    patients = patients_of(train_stems)
+    auc = two_sample_auc(train_img_s, synth_images[0], patients, patients,
+                         iters=settings.two_sample_iters, seed=settings.seed, progress=progress,
+                         should_stop=should_stop, stage="two-sample test: real vs synthetic")
+    first, second = halves_by_patient(patients, settings.seed)
+    auc_check = two_sample_auc(train_img_s[first], train_img_s[second],
+                               [patients[i] for i in first], [patients[i] for i in second],
+                               iters=settings.two_sample_iters, seed=settings.seed, progress=progress,
+                               should_stop=should_stop, stage="two-sample test: real vs real")
+    clock.lap("two-sample test")
 
     fid = None
     if inception_weights:
@@ -128,36 +235,87 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
         features = InceptionFeatures(inception_weights, synth.device)
         real_f, fake_f = features(test_img), features(synthetic_test)
         fid = {"fid": frechet_distance(real_f, fake_f), "kid": kernel_inception_distance(real_f, fake_f)}
+        clock.lap("FID")
 
     summary = synth.model.summary()
     return {
         "model": {"name": summary["name"], "kind": summary["kind"], "path": summary["path"],
-                  "parameters": summary["parameters"]},
+                  "parameters": summary["parameters"], "stochastic": bool(synth.stochastic)},
         "data": {"path": str(root.resolve()), "manifest_sha256": manifest_checksum(root)
                  if (root / "manifest.json").is_file() else None,
-                 "train_pairs": int(len(train_img)), "test_pairs": int(len(test_img))},
-        "settings": {**settings.__dict__, "variations_used": variations, "device": str(synth.device)},
-        "fidelity": {"synthetic": fidelity, "real": ceiling},
-        "downstream": {"synthetic_trained": downstream, "real_trained": ceiling},
+                 "eval_split": eval_split, "eval_split_note": split_note,
+                 "train_pairs": int(len(train_img)), "eval_pairs": int(len(test_img)),
+                 "eval_patients": len(set(patients_of(test_stems)))},
+        "settings": {**asdict(settings), "variations_used": variations, "device": str(synth.device)},
+        "fidelity": {"synthetic": dice_per_class(fidelity_pred, test_lab_s),
+                     "real": dice_per_class(real_pred, test_lab_s),
+                     "deformed": dice_per_class(deformed_pred, deformed_s)},
+        "downstream": {"synthetic_trained": dice_per_class(downstream_pred, test_lab_s),
+                       "real_trained": dice_per_class(real_pred, test_lab_s)},
+        "camus_dice": {"fidelity": {"synthetic": camus_dice(fidelity_pred, test_lab_s),
+                                    "real": camus_dice(real_pred, test_lab_s)},
+                       "downstream": {"synthetic_trained": camus_dice(downstream_pred, test_lab_s),
+                                      "real_trained": camus_dice(real_pred, test_lab_s)}},
+        "realism": {"grey_levels": greys, "two_sample_auc": auc,
+                    "two_sample_auc_real_vs_real": auc_check,
+                    "diversity": spread, "diversity_seeds": settings.diversity_seeds if synth.stochastic else 0},
+        "real_segmenter": {"cached": cached, "key": key},
         "fid": fid,
-        "time_s": round(time.perf_counter() - started, 1),
+        "times_s": clock.times,
+        "time_s": clock.total,
     }
+
+
+def halves_by_patient(patients: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of two halves of the images, split by patient with a seeded shuffle."""
+    names = sorted(set(patients))
+    order = np.random.default_rng(seed + 1).permutation(len(names))
+    first = {names[i] for i in order[: len(names) // 2]}
+    mask = np.array([p in first for p in patients])
+    return np.flatnonzero(mask), np.flatnonzero(~mask)
 
 
 def format_report(report: dict) -> str:
     """The evaluation as a plain-text table."""
-    keys = ("lv", "myo", "la", "mean")
-    head = f"{'':<44}" + "".join(f"{k:>8}" for k in keys)
-    rows = [
+    data = report["data"]
+    cached = " (cached)" if report.get("real_segmenter", {}).get("cached") else ""
+    lines = [f"model {report['model']['name']} ({report['model']['kind']}) on {data['path']}",
+             f"scored on the {data['eval_split_note']}: {data['eval_pairs']} pairs, "
+             f"{data['eval_patients']} patients"]
+
+    def table(title, keys, rows):
+        lines.append(title)
+        lines.append(f"{'':<46}" + "".join(f"{k:>8}" for k in keys))
+        lines.extend(f"{name:<46}" + "".join(f"{scores[k]:>8.3f}" for k in keys) for name, scores in rows)
+
+    table("Dice per class", ("lv", "myo", "la", "mean"), [
         ("mask fidelity: real-trained U-Net on synthetic", report["fidelity"]["synthetic"]),
-        ("  ceiling: same U-Net on real test images", report["fidelity"]["real"]),
+        ("  on deformed masks (moved, resized shapes)", report["fidelity"]["deformed"]),
+        (f"  ceiling: same U-Net on real images{cached}", report["fidelity"]["real"]),
         ("downstream: U-Net trained on synthetic only", report["downstream"]["synthetic_trained"]),
         ("  reference: U-Net trained on real pairs", report["downstream"]["real_trained"]),
-    ]
-    lines = [f"model {report['model']['name']} ({report['model']['kind']}) on {report['data']['path']}",
-             "Dice per class on the test split", head]
-    lines += [f"{name:<44}" + "".join(f"{scores[k]:>8.3f}" for k in keys) for name, scores in rows]
+    ])
+    camus = report["camus_dice"]
+    table("Dice as CAMUS papers report it (per image)", ("endo", "epi", "la", "mean"), [
+        ("mask fidelity", camus["fidelity"]["synthetic"]),
+        ("  ceiling", camus["fidelity"]["real"]),
+        ("downstream: trained on synthetic only", camus["downstream"]["synthetic_trained"]),
+        ("  reference: trained on real pairs", camus["downstream"]["real_trained"]),
+    ])
+    realism = report["realism"]
+    lines.append("Realism: grey level mean real / synthetic (Wasserstein-1)")
+    lines.append("  " + "   ".join(
+        f"{name} {g['real_mean']:.0f} / {g['synthetic_mean']:.0f} ({g['w1']:.1f})"
+        for name, g in realism["grey_levels"].items()))
+    lines.append(f"  two-sample AUC {realism['two_sample_auc']:.3f} (0.5: indistinguishable; "
+                 f"check, real vs real: {realism['two_sample_auc_real_vs_real']:.3f})")
+    if realism["diversity_seeds"]:
+        lines.append(f"  diversity {realism['diversity']:.1f} grey levels "
+                     f"(per-pixel std across {realism['diversity_seeds']} seeds)")
+    else:
+        lines.append("  diversity 0 (deterministic model)")
     if report.get("fid"):
         lines.append(f"FID {report['fid']['fid']:.2f}   KID {report['fid']['kid']:.4f}")
-    lines.append(f"({report['time_s']} s)")
+    times = ", ".join(f"{k} {v:.0f} s" for k, v in report.get("times_s", {}).items())
+    lines.append(f"({report['time_s']} s: {times})")
     return "\n".join(lines)

@@ -25,3 +25,26 @@ def dice_per_class(pred: np.ndarray, target: np.ndarray, labels: tuple[int, ...]
     scores = {keys[label]: dice(pred, target, label) for label in labels}
     scores["mean"] = float(np.mean(list(scores.values())))
     return scores
+
+
+CAMUS_STRUCTURES = {  # name: label ids that make up the structure
+    "endo": (1,),  # LV endocardium: the cavity
+    "epi": (1, 2),  # LV epicardium: cavity and myocardium
+    "la": (3,),
+}
+
+
+def camus_dice(pred: np.ndarray, target: np.ndarray) -> dict:
+    """Dice as CAMUS papers report it: LV endocardium, LV epicardium and left atrium, each
+    computed per image and averaged over the images (an image without the structure in
+    either map scores 1), plus their ``mean``."""
+    assert pred.shape == target.shape and pred.ndim == 3, (pred.shape, target.shape)
+    scores = {}
+    for name, ids in CAMUS_STRUCTURES.items():
+        p, t = np.isin(pred, ids), np.isin(target, ids)
+        inter = (p & t).sum(axis=(1, 2))
+        total = p.sum(axis=(1, 2)) + t.sum(axis=(1, 2))
+        per_image = np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 1.0)
+        scores[name] = float(per_image.mean())
+    scores["mean"] = float(np.mean([scores[name] for name in CAMUS_STRUCTURES]))
+    return scores
