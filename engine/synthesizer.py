@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .devices import resolve_device
 from .fast import FastGenerator, optimize_for_inference
@@ -13,6 +14,7 @@ from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
+from .nets.noise import resample_region, seeded_noise
 
 
 class Synthesizer:
@@ -70,46 +72,121 @@ class Synthesizer:
         return self.model.config.output_nc if self.network is not None else 1
 
     # -- synthesis ----------------------------------------------------------------------
-    def synthesize(self, labels: np.ndarray, seed: int = 0, source: str = "label map") -> np.ndarray:
+    def synthesize(self, labels: np.ndarray, seed: int = 0, source: str = "label map",
+                   region: np.ndarray | None = None, region_seed: int | None = None) -> np.ndarray:
         """Synthesize from a (H, W) map -> (C, H, W), or a (N, H, W) batch -> (N, C, H, W).
 
         Values are float32 in [-1, 1]. Batch item ``i`` uses seed ``seed + i``, so a batch
-        gives the same images as one call per map (to float rounding).
+        gives the same images as one call per map (to float rounding). A network model draws
+        at the size it was trained at: a map of another size is resampled to it (nearest)
+        and the image back to the map's size, so every size works.
+
+        ``region`` (a boolean map the size of ``labels``) with ``region_seed`` resamples one
+        region: inside it the randomness comes from ``region_seed``, elsewhere from ``seed``.
+        Noise-input models redraw their noise map there and blend the result in over a few
+        pixels around the region; the simulator renders twice and takes the region from the
+        second image; models without noise ignore it.
         """
         labels = validate_label_map(labels, source)
         single = labels.ndim == 2
         batch = labels[None] if single else labels
-        problem = self.model.check_input_size(*batch.shape[-2:])
-        if problem:
-            raise MaskError(f"{source}: {problem}")
         seeds = [seed + i for i in range(batch.shape[0])]
+        regions = None
+        if region is not None and region_seed is not None:
+            regions = np.array(np.broadcast_to(np.asarray(region, dtype=bool), batch.shape))
         if self.network is None:
-            out = np.stack([self.model.render(item, s)[None] for item, s in zip(batch, seeds)])
+            problem = self.model.check_input_size(*batch.shape[-2:])
+            if problem:
+                raise MaskError(f"{source}: {problem}")
+            out = self._render(batch, seeds)
+            if regions is not None:  # no noise map to edit: take the region from a second render
+                other = self._render(batch, [region_seed + i for i in range(len(seeds))])
+                out = np.where(regions[:, None], other, out)
         else:
-            out = self._run_network(batch, seeds)
+            shape = tuple(batch.shape[-2:])
+            native = tuple(self.model.image_size)
+            if shape != native:  # a model draws at its own size: resample there and back
+                small = None if regions is None else resize_label_maps(regions, native)
+                out = self._run_network(resize_label_maps(batch, native), seeds, small, region_seed)
+                out = resize_images(out, shape)
+            else:
+                out = self._run_network(batch, seeds, regions, region_seed)
         return out[0] if single else out
 
+    def _render(self, batch: np.ndarray, seeds: list[int]) -> np.ndarray:
+        return np.stack([self.model.render(item, s)[None] for item, s in zip(batch, seeds)])
+
     @torch.inference_mode()
-    def _run_network(self, batch: np.ndarray, seeds: list[int]) -> np.ndarray:
+    def _run_network(self, batch: np.ndarray, seeds: list[int], regions: np.ndarray | None = None,
+                     region_seed: int | None = None) -> np.ndarray:
         config = self.model.config
         ids = torch.from_numpy(np.array(batch, dtype=np.uint8))
         seg = one_hot(ids, config.label_nc)
-        z = None
+        z = noise = None
         if config.use_vae:
             z = torch.stack([torch.randn(config.z_dim, generator=torch.Generator().manual_seed(s))
                              for s in seeds])
             z = z.to(self.device)
+        if config.noise_nc:
+            noise = seeded_noise(config.noise_nc, batch.shape[-2:], seeds)
+            if regions is not None:
+                # Draw the image with the region's noise redrawn (coherent across the border),
+                # then keep it only in and just around the region: the convolutions would
+                # otherwise carry a little of the change across the whole image.
+                fresh = seeded_noise(config.noise_nc, batch.shape[-2:],
+                                     [region_seed + i for i in range(len(seeds))])
+                edited = resample_region(noise, torch.from_numpy(regions), fresh)
+                both = self._forward(torch.cat([ids, ids]), torch.cat([seg, seg]),
+                                     None if z is None else torch.cat([z, z]), torch.cat([noise, edited]))
+                weight = feathered(regions, FEATHER_PIXELS)
+                n = len(seeds)
+                return both[:n] * (1 - weight) + both[n:] * weight
+        return self._forward(ids, seg, z, noise)
+
+    def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
+                 noise: torch.Tensor | None) -> np.ndarray:
+        if noise is not None:
+            noise = noise.to(self.device)
         if isinstance(self.network, GraphedGenerator):
-            out = self.network(ids.to(self.device), z)
+            out = self.network(ids.to(self.device), z, noise)
         elif isinstance(self.network, FastGenerator):
-            out = self.network(seg.to(self.device), z, labels=ids.to(self.device))
+            out = self.network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise)
         else:
-            out = self.network(seg.to(self.device), z)
+            out = self.network(seg.to(self.device), z, noise)
         return out.float().cpu().numpy()
 
     def preview(self, labels: np.ndarray, seed: int = 0) -> np.ndarray:
         """A (H, W) uint8 greyscale image for one label map."""
         return to_uint8(self.synthesize(labels, seed))
+
+
+FEATHER_PIXELS = 4  # width of the blend between a resampled region and the rest
+
+
+def feathered(regions: np.ndarray, radius: int) -> np.ndarray:
+    """(N, 1, H, W) float weights: 1 in the (N, H, W) boolean regions, falling to 0 within
+    ``radius`` pixels outside them."""
+    mask = torch.from_numpy(np.ascontiguousarray(regions, dtype=np.float32))[:, None]
+    grown = F.max_pool2d(mask, 2 * radius + 1, stride=1, padding=radius)
+    soft = F.avg_pool2d(grown, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
+    return torch.maximum(soft, mask).numpy()
+
+
+def resize_label_maps(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of (N, H, W) label maps to ``shape`` (pixel centres)."""
+    height, width = labels.shape[-2:]
+    rows = np.minimum(((np.arange(shape[0]) + 0.5) * height / shape[0]).astype(np.int64), height - 1)
+    cols = np.minimum(((np.arange(shape[1]) + 0.5) * width / shape[1]).astype(np.int64), width - 1)
+    return np.ascontiguousarray(labels[:, rows[:, None], cols[None, :]])
+
+
+def resize_images(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of (N, C, H, W) float images to ``shape`` (antialiased when shrinking)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+    shrink = shape[0] < images.shape[-2] or shape[1] < images.shape[-1]
+    out = torch.nn.functional.interpolate(tensor, size=shape, mode="bilinear", align_corners=False,
+                                          antialias=shrink)
+    return out.clamp_(-1.0, 1.0).numpy()
 
 
 def to_uint8(output: np.ndarray) -> np.ndarray:

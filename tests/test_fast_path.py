@@ -8,6 +8,7 @@ from engine.fast import FastGenerator, optimize_for_inference
 from engine.fast import modulation
 from engine.labels import one_hot
 from engine.nets import GeneratorConfig
+from engine.nets.noise import seeded_noise
 from nets_util import apical_labels, blocky_labels, randomized_generator
 
 TOLERANCE = 1e-4  # max abs difference in [-1, 1] output units (float32 rounding only)
@@ -19,19 +20,24 @@ CONFIGS = [
     GeneratorConfig(ngf=8, modulation="clade", image_size=128),
     GeneratorConfig(ngf=8, modulation="clade", norm="instance", image_size=128),
     GeneratorConfig(ngf=8, use_vae=True, z_dim=16, image_size=128),
+    GeneratorConfig(ngf=8, modulation="clade", noise_nc=6, image_size=128),
+    GeneratorConfig(ngf=8, modulation="clade", norm="instance", noise_nc=6, image_size=128),
+    GeneratorConfig(ngf=8, noise_nc=6, image_size=128),
 ]
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.norm}-{c.modulation}-{c.upsampling}-vae{c.use_vae}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.norm}-{c.modulation}-{c.upsampling}"
+                                                           f"-vae{c.use_vae}-noise{c.noise_nc}")
 @pytest.mark.parametrize("mode", FastGenerator.MODES)
 def test_fast_equals_plain(config, mode):
     g = randomized_generator(config, seed=7, size=128)
     labels = np.stack([blocky_labels(128, seed=1), blocky_labels(128, seed=2)])
     seg = one_hot(labels)
     z = torch.randn(2, config.z_dim) if config.use_vae else None
+    noise = seeded_noise(config.noise_nc, (128, 128), [3, 4]) if config.noise_nc else None
     with torch.no_grad():
-        plain = g(seg, z)
-    fast = optimize_for_inference(g, mode=mode)(seg, z)
+        plain = g(seg, z, noise)
+    fast = optimize_for_inference(g, mode=mode)(seg, z, noise=noise)
     assert fast.shape == plain.shape
     assert (fast - plain).abs().max() < TOLERANCE
 

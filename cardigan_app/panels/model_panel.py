@@ -56,12 +56,14 @@ def summary_html(summary: dict) -> str:
                  f"{arch.get('norm')} norm", f"{arch.get('upsampling')} upsampling"]
         if arch.get("use_vae"):
             parts.append(f"VAE z {arch.get('z_dim')}")
+        if arch.get("noise_nc"):
+            parts.append(f"noise {arch.get('noise_nc')} ch")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))
     if summary.get("image_size"):
         h, w = summary["image_size"]
-        rows.append(("Trained at", f"{w} \u00d7 {h}"))
+        rows.append(("Native size", f"{w} \u00d7 {h} (other mask sizes are resampled)"))
     rows.append(("Output", f"{summary.get('output_channels', 1)} channel(s)"))
     rows.append(("Seed changes output", "yes" if summary.get("stochastic") else "no (deterministic)"))
     skip = {"sha256", "file"} if summary.get("path") else {"sha256"}

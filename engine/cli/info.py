@@ -36,7 +36,8 @@ def format_summary(summary: dict) -> str:
     lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
                  + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else ""))
     size = summary.get("image_size")
-    lines.append(f"image size   {f'{size[1]}x{size[0]}' if size else 'any'}, "
+    native = f"{size[1]}x{size[0]} native (masks of other sizes are resampled)" if size else "any"
+    lines.append(f"image size   {native}, "
                  f"{summary['output_channels']} output channel(s), "
                  f"{'varies with the seed' if summary['stochastic'] else 'deterministic'}")
     lines.append("labels       " + ", ".join(f"{lab['id']} {lab['name']}" for lab in summary["labels"]))

@@ -17,8 +17,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mask", required=True, type=Path,
                         help="label map: 8-bit PNG (values 0-3) or CAMUS *_gt.mhd / *_gt.nii.gz")
     parser.add_argument("--out", required=True, type=Path, help="output .png or .npy")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for models with randomness (default 0)")
+    parser.add_argument("--resample-class", type=int, choices=range(4), default=None, metavar="ID",
+                        help="resample one region: inside the pixels of this label (0-3) the "
+                             "randomness comes from --region-seed, elsewhere from --seed "
+                             "(noise-input models)")
+    parser.add_argument("--region-seed", type=int, default=1,
+                        help="seed inside the region of --resample-class (default 1)")
     add_device_argument(parser)
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="network precision: auto is bf16 on CUDA and fp32 elsewhere; "
@@ -39,9 +46,17 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"{args.out}: output must end in .png or .npy")
     if not args.out.parent.exists() and str(args.out.parent) not in ("", "."):
         raise CardiganError(f"{args.out.parent}: output folder does not exist")
+    if args.out.exists() and args.mask.exists() and args.out.resolve() == args.mask.resolve():
+        raise CardiganError(f"{args.out}: is the input mask; write the image to another file")
+    if args.out.exists() and not args.overwrite:
+        raise CardiganError(f"{args.out}: already exists (use --overwrite to replace it)")
     labels = read_label_map(args.mask)
     synth = Synthesizer(args.model, device=args.device, precision=args.precision)
-    output = synth.synthesize(labels, seed=args.seed, source=str(args.mask))
+    region = None if args.resample_class is None else labels == args.resample_class
+    if region is not None and not synth.stochastic:
+        note(f"model {synth.model.name} is deterministic: --resample-class changes nothing")
+    output = synth.synthesize(labels, seed=args.seed, source=str(args.mask), region=region,
+                              region_seed=args.region_seed if region is not None else None)
     if suffix == ".npy":
         with atomic_path(args.out) as tmp:
             with open(tmp, "wb") as handle:

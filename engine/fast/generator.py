@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from ..nets import SPADEGenerator
 from ..nets.blocks import SPADEResBlock
+from ..nets.noise import sample_noise
 from ..nets.norms import CLADE
 from .folding import batchnorm_affine, conv_bias, conv_weight, fold_affine_after_conv
 from .modulation import CladeTensors, LevelModulation, SpadeTensors
@@ -143,9 +144,10 @@ class FastGenerator(nn.Module):
 
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None) -> torch.Tensor:
+                labels: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
         """``seg`` one-hot (N, label_nc, H, W); ``labels`` (N, H, W) ids, if the caller has
-        them (saves an argmax). Returns float32 (N, output_nc, H, W)."""
+        them (saves an argmax); ``noise`` (N, noise_nc, H, W) for noise-input models (drawn
+        at random when None). Returns float32 (N, output_nc, H, W)."""
         cfg = self.config
         assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, tuple(seg.shape)
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
@@ -153,12 +155,17 @@ class FastGenerator(nn.Module):
         lbl = seg.argmax(1) if labels is None else labels.long()
         seg = seg.to(self.dtype)
         sh, sw = self.latent_grid(seg)
+        if cfg.noise_nc:
+            if noise is None:
+                noise = sample_noise(cfg.noise_nc, seg.shape[0], seg.shape[-2:], device=seg.device)
+            noise = noise.to(self.dtype).contiguous(memory_format=CL)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device)
             x = F.linear(z.to(self.dtype), self.fc_w, self.fc_b).view(-1, 16 * cfg.ngf, sh, sw)
         else:
-            x = F.conv2d(F.interpolate(seg, size=(sh, sw), mode="nearest"), self.fc_w, self.fc_b, padding=1)
+            cond = seg if noise is None else torch.cat([seg, noise], 1)
+            x = F.conv2d(F.interpolate(cond, size=(sh, sw), mode="nearest"), self.fc_w, self.fc_b, padding=1)
         x = x.contiguous(memory_format=CL)
         cache: dict[int, tuple[torch.Tensor, list]] = {}
         level = 0
@@ -170,7 +177,8 @@ class FastGenerator(nn.Module):
                 step = seg.shape[-2] // (sh * 2 ** block.level)
                 small = lbl[:, ::step, ::step]
                 onehot = seg[:, :, ::step, ::step]
-                maps = self.levels[block.level].maps(small, onehot, self.mode)
+                level_noise = None if noise is None else noise[:, :, ::step, ::step]
+                maps = self.levels[block.level].maps(small, onehot, self.mode, level_noise)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
         x = F.conv2d(F.leaky_relu(x, 0.2), self.img_w, self.img_b, padding=1)

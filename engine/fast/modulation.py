@@ -73,6 +73,7 @@ class SpadeTensors:
 @dataclass
 class CladeTensors:
     const_gb: torch.Tensor  # (L, 2C): [1 + gamma, beta] per class
+    noise_w: torch.Tensor | None = None  # (2C, noise_nc, 1, 1): noise projections [G; B]
 
     @property
     def channels(self) -> int:
@@ -80,13 +81,21 @@ class CladeTensors:
 
     @classmethod
     def from_module(cls, clade: CLADE) -> "CladeTensors":
-        return cls(torch.cat([clade.class_gamma.detach() + 1.0, clade.class_beta.detach()], 1))
+        noise_w = None
+        if hasattr(clade, "noise_gamma"):
+            noise_w = torch.cat([clade.noise_gamma.weight.detach(), clade.noise_beta.weight.detach()], 0)
+        return cls(torch.cat([clade.class_gamma.detach() + 1.0, clade.class_beta.detach()], 1), noise_w)
 
     def fold_norm(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
-        """Absorb a preceding ``x * scale + shift``: (x s + t)(1 + g) + b = x A + B."""
+        """Absorb a preceding ``x * scale + shift``: (x s + t)(1 + g) + b = x A + B. The noise
+        terms fold the same way: gamma's G z is scaled by s and adds t G z to beta."""
         c = self.channels
         g1, beta = self.const_gb[:, :c], self.const_gb[:, c:]
         self.const_gb = torch.cat([g1 * scale, beta + g1 * shift], 1)
+        if self.noise_w is not None:
+            g, b = self.noise_w[:c], self.noise_w[c:]
+            s, t = scale[:, None, None, None], shift[:, None, None, None]
+            self.noise_w = torch.cat([g * s, b + g * t], 0)
 
 
 def window_uniform(lbl_padded: torch.Tensor, kernel: int, sentinel: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,7 +121,7 @@ class LevelModulation:
             self.shared_b = torch.cat([s.shared_b for s in spade], 0)
             k = self.kernel
             # lookup[o, c] = shared weights of offset o for class c; class L (outside) -> 0
-            table = self.shared_w.permute(2, 3, 1, 0).reshape(k * k, num_classes, -1)
+            table = self.shared_w[:, :num_classes].permute(2, 3, 1, 0).reshape(k * k, num_classes, -1)
             self.lookup = torch.cat([table, torch.zeros_like(table[:, :1])], 1)
 
     def to(self, device: torch.device, dtype: torch.dtype | None = None) -> "LevelModulation":
@@ -124,36 +133,42 @@ class LevelModulation:
                 setattr(self, name, move(value))
         for layer in self.layers:
             for name, value in list(vars(layer).items()):
-                setattr(layer, name, move(value))
+                if isinstance(value, torch.Tensor):
+                    setattr(layer, name, move(value))
         return self
 
-    def maps(self, lbl: torch.Tensor, onehot: torch.Tensor,
-             mode: str = "sparse") -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def maps(self, lbl: torch.Tensor, onehot: torch.Tensor, mode: str = "sparse",
+             noise: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, ``(1 + gamma, beta)`` as (N, C, H, W) tensors for labels ``lbl``;
-        ``mode`` ``sparse`` or ``dense`` (see the module's docstring)."""
+        ``mode`` ``sparse`` or ``dense`` (see the module's docstring); ``noise`` the noise
+        map at this resolution for noise-input models (their SPADE layers run dense)."""
         results: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.layers)
         for i, layer in enumerate(self.layers):
             if isinstance(layer, CladeTensors):
-                results[i] = split(F.embedding(lbl, layer.const_gb))
+                table = F.embedding(lbl, layer.const_gb)  # (N, H, W, 2C)
+                if layer.noise_w is not None:
+                    projected = F.conv2d(noise, layer.noise_w)  # channels-last: an NHWC view
+                    table += projected.permute(0, 2, 3, 1)
+                results[i] = split(table)
         if self.spade:
-            spade_maps = self.sparse(lbl) if mode == "sparse" else None
+            spade_maps = self.sparse(lbl) if mode == "sparse" and noise is None else None
             if spade_maps is None:
-                spade_maps = self.dense(onehot)
+                spade_maps = self.dense(onehot if noise is None else torch.cat([onehot, noise], 1))
             for i, pair in zip(self.spade, spade_maps):
                 results[i] = pair
         return results  # type: ignore[return-value]
 
     # -- dense: plain convolutions ------------------------------------------------------------
-    def dense(self, onehot: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def dense(self, cond: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         # One shared convolution per layer (not one for all, then sliced): a channel slice of
         # a channels-last tensor is contiguous in no layout, and cuDNN would convert it
         # (measured on an H200: layout conversions took 17 % of the GPU time).
         pad = self.kernel // 2
-        onehot = onehot.contiguous(memory_format=torch.channels_last)
+        cond = cond.contiguous(memory_format=torch.channels_last)
         out = []
         for i in self.spade:
             layer = self.layers[i]
-            actv = F.relu(F.conv2d(onehot, layer.shared_w, layer.shared_b, padding=pad))
+            actv = F.relu(F.conv2d(cond, layer.shared_w, layer.shared_b, padding=pad))
             gb = F.conv2d(actv, layer.gb_w, layer.gb_b, padding=pad)
             c = layer.channels
             out.append((gb[:, :c], gb[:, c:]))

@@ -37,8 +37,8 @@ class GeneratorModel:
 
     @property
     def stochastic(self) -> bool:
-        """Whether the output depends on a seed (a style vector z is sampled)."""
-        return self.config.use_vae
+        """Whether the output depends on a seed (a style vector z or a noise map is drawn)."""
+        return self.config.use_vae or self.config.noise_nc > 0
 
     @property
     def parameter_count(self) -> int:

@@ -26,11 +26,12 @@ class SPADEResBlock(nn.Module):
         spectral: spectral normalisation on ``conv_0``, ``conv_1`` and ``conv_s``.
         kernel_size: kernel of SPADE's MLP convolutions.
         hidden: width of SPADE's shared MLP layer.
+        noise_nc: noise channels that follow the labels in ``seg`` (0: labels only).
     """
 
     def __init__(self, fin: int, fout: int, label_nc: int, norm: str = "syncbatch",
                  modulation: str = "spade", spectral: bool = True, kernel_size: int = 3,
-                 hidden: int = 128) -> None:
+                 hidden: int = 128, noise_nc: int = 0) -> None:
         super().__init__()
         self.fin, self.fout = fin, fout
         self.learned_shortcut = fin != fout
@@ -40,7 +41,7 @@ class SPADEResBlock(nn.Module):
         self.conv_1 = wrap(nn.Conv2d(fmiddle, fout, 3, padding=1))
         if self.learned_shortcut:
             self.conv_s = wrap(nn.Conv2d(fin, fout, 1, bias=False))
-        args = (label_nc, norm, kernel_size, hidden)
+        args = (label_nc, norm, kernel_size, hidden, noise_nc)
         self.norm_0 = modulation_layer(modulation, fin, *args)
         self.norm_1 = modulation_layer(modulation, fmiddle, *args)
         if self.learned_shortcut:

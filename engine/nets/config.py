@@ -32,6 +32,11 @@ class GeneratorConfig:
         use_vae: the latent comes from a style vector z through a linear layer (needs a
             fixed image size) instead of from the downsampled label map.
         z_dim: length of the style vector with ``use_vae``.
+        noise_nc: channels of a 3D noise input (OASIS, Schönfeld et al. 2021); 0 for none.
+            A noise map the size of the label map is concatenated to it wherever the labels
+            enter the network (the first convolution and every modulation layer), so one mask
+            gives many images; resampling the noise inside a region changes that region.
+            See :func:`engine.nets.noise.sample_noise` for how it is drawn.
         image_size: width of the images the model was trained on.
         aspect_ratio: width / height of those images.
     """
@@ -47,6 +52,7 @@ class GeneratorConfig:
     hidden: int = 128
     use_vae: bool = False
     z_dim: int = 256
+    noise_nc: int = 0
     image_size: int = 256
     aspect_ratio: float = 1.0
 
@@ -60,6 +66,8 @@ class GeneratorConfig:
             problems.append(f"modulation must be one of {', '.join(MODULATIONS)}")
         if self.ngf < 2 or self.label_nc < 1 or self.output_nc < 1 or self.kernel_size % 2 == 0:
             problems.append("ngf >= 2, label_nc >= 1, output_nc >= 1 and an odd kernel_size")
+        if self.noise_nc < 0:
+            problems.append("noise_nc must be 0 or more")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
             problems.append(f"image_size {self.image_size} must be a multiple of {2 ** self.n_up}")
         if problems:
@@ -68,6 +76,11 @@ class GeneratorConfig:
     @property
     def n_up(self) -> int:
         return UPSAMPLING_LAYERS.get(self.upsampling, 5)
+
+    @property
+    def cond_nc(self) -> int:
+        """Channels of what the modulation layers see: one-hot labels, then noise."""
+        return self.label_nc + self.noise_nc
 
     @property
     def image_height(self) -> int:

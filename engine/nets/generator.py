@@ -8,6 +8,8 @@ import torch.nn.functional as F
 
 from .blocks import SPADEResBlock, leaky
 from .config import GeneratorConfig
+from .noise import sample_noise
+from .norms import resize_labels
 
 
 class SPADEGenerator(nn.Module):
@@ -15,7 +17,8 @@ class SPADEGenerator(nn.Module):
 
     The label map is nearest-downsampled to the latent grid (H / 2**n_up), turned into
     16·ngf channels by a 3x3 conv ``fc`` (or, with the VAE, a linear layer from the style
-    vector z), then upsampled through SPADE residual blocks to full size.
+    vector z), then upsampled through SPADE residual blocks to full size. With a noise input
+    (``noise_nc`` > 0) a noise map is concatenated to the label map wherever it enters.
 
     Args:
         config: the architecture; see :class:`GeneratorConfig` for every field.
@@ -29,11 +32,11 @@ class SPADEGenerator(nn.Module):
         if config.use_vae:
             self.fc = nn.Linear(config.z_dim, 16 * nf * sh * sw)
         else:
-            self.fc = nn.Conv2d(config.label_nc, 16 * nf, 3, padding=1)
+            self.fc = nn.Conv2d(config.cond_nc, 16 * nf, 3, padding=1)
 
         def block(fin: int, fout: int) -> SPADEResBlock:
             return SPADEResBlock(fin, fout, config.label_nc, config.norm, config.modulation,
-                                 config.spectral, config.kernel_size, config.hidden)
+                                 config.spectral, config.kernel_size, config.hidden, config.noise_nc)
 
         self.head_0 = block(16 * nf, 16 * nf)
         self.G_middle_0 = block(16 * nf, 16 * nf)
@@ -70,13 +73,22 @@ class SPADEGenerator(nn.Module):
         return seg.shape[-2] // step, seg.shape[-1] // step
 
     # -- forward ------------------------------------------------------------------------
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                noise: torch.Tensor | None = None) -> torch.Tensor:
+        """``seg`` one-hot (N, label_nc, H, W); ``z`` the style vector (VAE models); ``noise``
+        (N, noise_nc, H, W) for noise-input models (drawn at random when None)."""
         cfg = self.config
         assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, \
             f"expected (N, {cfg.label_nc}, H, W) one-hot labels, got {tuple(seg.shape)}"
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
         sh, sw = self.latent_grid(seg)
+        if cfg.noise_nc:
+            if noise is None:
+                noise = sample_noise(cfg.noise_nc, seg.shape[0], seg.shape[-2:], device=seg.device)
+            assert noise.shape == (seg.shape[0], cfg.noise_nc, *seg.shape[-2:]), \
+                f"noise has shape {tuple(noise.shape)}"
+            seg = torch.cat([seg, noise.to(seg.dtype)], 1)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=seg.dtype)
@@ -85,16 +97,27 @@ class SPADEGenerator(nn.Module):
         else:
             x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))
 
-        x = self.head_0(x, seg)
+        levels: dict[tuple[int, int], torch.Tensor] = {}
+
+        def at(features: torch.Tensor) -> torch.Tensor:
+            """The conditioning input at this feature size, resized once per level."""
+            size = tuple(features.shape[-2:])
+            if size not in levels:
+                levels[size] = resize_labels(seg, size)
+            return levels[size]
+
+        x = self.head_0(x, at(x))
         x = upsample(x)
-        x = self.G_middle_0(x, seg)
+        x = self.G_middle_0(x, at(x))
         if cfg.upsampling in ("more", "most"):
             x = upsample(x)
-        x = self.G_middle_1(x, seg)
+        x = self.G_middle_1(x, at(x))
         for name in ("up_0", "up_1", "up_2", "up_3"):
-            x = getattr(self, name)(upsample(x), seg)
+            x = upsample(x)
+            x = getattr(self, name)(x, at(x))
         if cfg.upsampling == "most":
-            x = self.up_4(upsample(x), seg)
+            x = upsample(x)
+            x = self.up_4(x, at(x))
         x = torch.tanh(self.conv_img(leaky(x)))
         assert x.shape[-2:] == seg.shape[-2:], (tuple(x.shape), tuple(seg.shape))
         return x

@@ -36,15 +36,16 @@ class SPADE(nn.Module):
         norm: parameter-free norm kind (see :func:`param_free_norm`).
         kernel_size: kernel of the MLP convolutions.
         hidden: channels of the shared MLP layer.
+        noise_nc: channels of noise concatenated to the labels (OASIS); the MLP sees both.
     """
 
     def __init__(self, norm_nc: int, label_nc: int, norm: str = "syncbatch",
-                 kernel_size: int = 3, hidden: int = 128) -> None:
+                 kernel_size: int = 3, hidden: int = 128, noise_nc: int = 0) -> None:
         super().__init__()
         pad = kernel_size // 2
         self.param_free_norm = param_free_norm(norm, norm_nc)
         self.mlp_shared = nn.Sequential(
-            nn.Conv2d(label_nc, hidden, kernel_size, padding=pad), nn.ReLU())
+            nn.Conv2d(label_nc + noise_nc, hidden, kernel_size, padding=pad), nn.ReLU())
         self.mlp_gamma = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
         self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
 
@@ -60,30 +61,43 @@ class CLADE(nn.Module):
     ``gamma`` and ``beta`` are looked up from the label at each pixel instead of being computed
     by convolutions, which removes almost all of SPADE's cost.
 
+    With a noise input, a per-pixel linear projection of the noise is added to the class
+    vectors: ``gamma = gamma[class] + G z``, ``beta = beta[class] + B z`` (``noise_gamma``,
+    ``noise_beta``, 1x1 convolutions without bias).
+
     Args:
         norm_nc: channels of the feature map being normalised.
         label_nc: number of classes (channels of the one-hot label map).
         norm: parameter-free norm kind.
+        noise_nc: channels of noise that follow the labels in the conditioning input.
     """
 
-    def __init__(self, norm_nc: int, label_nc: int, norm: str = "syncbatch") -> None:
+    def __init__(self, norm_nc: int, label_nc: int, norm: str = "syncbatch", noise_nc: int = 0) -> None:
         super().__init__()
+        self.label_nc = label_nc
         self.param_free_norm = param_free_norm(norm, norm_nc)
         self.class_gamma = nn.Parameter(torch.zeros(label_nc, norm_nc))
         self.class_beta = nn.Parameter(torch.zeros(label_nc, norm_nc))
+        if noise_nc:
+            self.noise_gamma = nn.Conv2d(noise_nc, norm_nc, 1, bias=False)
+            self.noise_beta = nn.Conv2d(noise_nc, norm_nc, 1, bias=False)
 
     def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
         normalized = self.param_free_norm(x)
         seg = resize_labels(seg, x.shape[-2:])
-        gamma = F.conv2d(seg, self.class_gamma.t()[:, :, None, None])
-        beta = F.conv2d(seg, self.class_beta.t()[:, :, None, None])
+        # gamma and beta of labels and noise in one 1x1 convolution over the whole input
+        weight = torch.cat([self.class_gamma, self.class_beta], 1).t()  # (2C, labels)
+        if hasattr(self, "noise_gamma"):
+            noise_w = torch.cat([self.noise_gamma.weight, self.noise_beta.weight], 0)[:, :, 0, 0]
+            weight = torch.cat([weight, noise_w], 1)
+        gamma, beta = F.conv2d(seg, weight[:, :, None, None]).chunk(2, dim=1)
         return normalized * (1 + gamma) + beta
 
 
 def modulation_layer(kind: str, norm_nc: int, label_nc: int, norm: str, kernel_size: int,
-                     hidden: int) -> nn.Module:
+                     hidden: int, noise_nc: int = 0) -> nn.Module:
     if kind == "spade":
-        return SPADE(norm_nc, label_nc, norm, kernel_size, hidden)
+        return SPADE(norm_nc, label_nc, norm, kernel_size, hidden, noise_nc)
     if kind == "clade":
-        return CLADE(norm_nc, label_nc, norm)
+        return CLADE(norm_nc, label_nc, norm, noise_nc)
     raise ValueError(f"unknown modulation {kind!r}")

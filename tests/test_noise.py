@@ -1,0 +1,121 @@
+"""The noise input: one mask gives many images, steered by seeds and regions; any mask size."""
+
+import numpy as np
+import pytest
+import torch
+
+from engine.anatomy import template_mask
+from engine.models import GeneratorModel, open_model
+from engine.nets import GeneratorConfig
+from engine.nets.noise import resample_region, sample_noise, seeded_noise
+from engine.synthesizer import Synthesizer, to_uint8
+from nets_util import randomized_generator
+
+
+def noise_model(size=64, modulation="clade"):
+    config = GeneratorConfig(ngf=8, modulation=modulation, norm="batch", noise_nc=8, image_size=size)
+    return GeneratorModel(config=config, generator=randomized_generator(config, seed=3))
+
+
+def test_noise_maps_are_seeded_and_hold_style_and_detail_channels():
+    a = seeded_noise(8, (16, 24), [5, 6])
+    assert a.shape == (2, 8, 16, 24)
+    assert torch.equal(a, seeded_noise(8, (16, 24), [5, 6]))
+    assert torch.equal(a[1:], seeded_noise(8, (16, 24), [6]))  # item i depends on its seed only
+    style, detail = a[:, :4], a[:, 4:]
+    assert torch.equal(style, style[:, :, :1, :1].expand_as(style))  # one value per image
+    assert detail.std(dim=(2, 3)).min() > 0.5  # a fresh value per pixel
+    assert sample_noise(8, 3, (4, 4)).shape == (3, 8, 4, 4)
+
+
+def test_resample_region_replaces_only_the_region():
+    old, fresh = seeded_noise(4, (8, 8), [1]), seeded_noise(4, (8, 8), [2])
+    region = torch.zeros(8, 8, dtype=torch.bool)
+    region[2:5, 3:7] = True
+    mixed = resample_region(old, region, fresh)
+    assert torch.equal(mixed[..., region], fresh[..., region])
+    assert torch.equal(mixed[..., ~region], old[..., ~region])
+
+
+@pytest.mark.parametrize("modulation", ["clade", "spade"])
+def test_same_seed_same_image_other_seed_other_image(modulation):
+    synth = Synthesizer(noise_model(modulation=modulation), device="cpu")
+    assert synth.stochastic
+    mask = template_mask("4CH", "ED", seed=1, size=64)
+    a, b, c = synth.synthesize(mask, seed=7), synth.synthesize(mask, seed=7), synth.synthesize(mask, seed=8)
+    assert np.array_equal(a, b)
+    assert np.abs(a - c).mean() > 0.02
+    batch = synth.synthesize(np.stack([mask, mask]), seed=7)  # item i uses seed 7 + i
+    assert np.abs(batch[0] - a).max() < 1e-5 and np.abs(batch[1] - c).max() < 1e-5
+
+
+def test_region_resampling_changes_that_region_only():
+    synth = Synthesizer(noise_model(size=128), device="cpu")
+    mask = template_mask("4CH", "ED", seed=2, size=128)
+    region = np.zeros_like(mask, bool)
+    region[16:48, 16:48] = True
+    base = synth.synthesize(mask, seed=4)[0]
+    edited = synth.synthesize(mask, seed=4, region=region, region_seed=99)[0]
+    change = np.abs(edited - base)
+    far = np.ones_like(region)
+    far[8:56, 8:56] = False  # more than 8 px from the region
+    assert change[region].mean() > 0.05
+    assert change[far].max() < 1e-4  # the base image, to float rounding
+    again = synth.synthesize(mask, seed=4, region=region, region_seed=99)[0]
+    assert np.array_equal(edited, again)
+
+
+def test_simulator_region_resampling_is_exactly_local():
+    synth = Synthesizer("simulator")
+    mask = template_mask("2CH", "ES", seed=3, size=96)
+    region = mask == 1
+    base = synth.synthesize(mask, seed=1)[0]
+    edited = synth.synthesize(mask, seed=1, region=region, region_seed=5)[0]
+    assert np.array_equal(base[~region], edited[~region]) and not np.array_equal(base[region], edited[region])
+
+
+@pytest.mark.parametrize("side", [128, 512])
+def test_off_size_masks_are_resampled_to_the_native_size_and_back(side):
+    model = noise_model(size=256)
+    synth = Synthesizer(model, device="cpu")
+    mask = template_mask("4CH", "ED", seed=4, size=side)
+    out = synth.synthesize(mask, seed=3)
+    assert out.shape == (1, side, side)
+    # the model drew at 256: the same as giving it the mask resampled there, then resizing
+    from engine.synthesizer import resize_images, resize_label_maps
+
+    native = synth.synthesize(resize_label_maps(mask[None], (256, 256))[0], seed=3)
+    assert np.abs(resize_images(native[None], (side, side))[0] - out).max() < 1e-5
+
+
+def test_demo_model_draws_an_off_size_mask_as_anatomy():
+    """A 128 x 128 mask into the bundled (256 px) model gives an echo, not a dark image: the
+    myocardium is brighter than the cavity, as at the native size."""
+    synth = Synthesizer("demo", device="cpu")
+    means = {}
+    for side in (128, 256):
+        mask = template_mask("4CH", "ED", seed=5, size=side)
+        image = to_uint8(synth.synthesize(mask, seed=1))
+        assert image.shape == (side, side)
+        assert image[mask == 2].mean() > image[mask == 1].mean() + 15, side
+        means[side] = np.array([image[mask == c].mean() for c in range(4)])
+    assert np.abs(means[128] - means[256]).max() < 15, means
+
+
+def test_info_names_the_native_size(capsys):
+    from engine.cli.main import main
+
+    assert main(["info", "--model", "demo"]) == 0
+    assert "native" in capsys.readouterr().out
+
+
+def test_demo_is_stochastic_and_old_files_without_noise_still_load(tmp_path):
+    from engine.models import save_model_file
+
+    model = open_model("demo")
+    assert isinstance(model, GeneratorModel)
+    config = GeneratorConfig(ngf=4, image_size=64)  # no noise_nc field needed in the file
+    plain = GeneratorModel(config=config, generator=randomized_generator(config))
+    path = save_model_file(plain, tmp_path / "plain.safetensors")
+    loaded = open_model(path)
+    assert loaded.config.noise_nc == 0 and not loaded.stochastic
