@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import DataError
 from ..labels import NUM_CLASSES, bad_values
 from .augment import AugmentConfig, augment_pair, draw_params
+from .deform import deform_pair
 from .imaging import read_png, resize_image, resize_labels
 from .layout import IMAGE_DIR, LABEL_DIR, SPLITS
 from .manifest import read_manifest
@@ -32,11 +33,12 @@ class PairedDataset(torch.utils.data.Dataset):
     ``image`` float32 (1, H, W) in [-1, 1], ``stem`` str. ``size`` resizes on load
     (images antialiased bilinear, labels nearest); None keeps the stored size, which must
     then be the same for all pairs. ``augment`` applies :mod:`.augment` (``hflip`` adds
-    random left-right flips, off by default).
+    random left-right flips, off by default); with it, ``deform`` is the share of pairs that
+    first get a :mod:`.deform` deformation (elastic, and a transplanted class shape).
     """
 
     def __init__(self, root: Path | str, split: str = "train", augment: bool = False, seed: int = 0,
-                 size: int | None = None, hflip: bool = False) -> None:
+                 size: int | None = None, hflip: bool = False, deform: float = 0.0) -> None:
         self.root = Path(root).expanduser()
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
@@ -47,6 +49,7 @@ class PairedDataset(torch.utils.data.Dataset):
         self.seed = int(seed)
         self.epoch = 0
         self.augment_config = AugmentConfig(hflip=hflip)
+        self.deform = float(deform)
         self.manifest = read_manifest(self.root, required=False)
         self.image_dir = self.root / split / IMAGE_DIR
         self.label_dir = self.root / split / LABEL_DIR
@@ -137,6 +140,8 @@ class PairedDataset(torch.utils.data.Dataset):
         image = image.astype(np.float32) / np.float32(255.0)
         if self.augment:
             rng = np.random.default_rng([self.seed & (2**63 - 1), self.epoch, index])
+            if self.deform > 0 and rng.random() < self.deform:
+                image, labels = deform_pair(image, labels, rng)
             image, labels = augment_pair(image, labels, draw_params(rng, self.augment_config))
         classes = np.arange(NUM_CLASSES, dtype=np.uint8)[:, None, None]
         return {

@@ -19,14 +19,18 @@ class TrainConfig:
 
     Attributes (network): ``ngf``/``ndf`` widths, ``image_size``, ``upsampling``,
     ``norm_g`` (parameter-free norm in G), ``modulation`` (spade|clade), ``spectral_g``,
-    ``use_vae`` (style encoder + KL), ``z_dim``, ``num_d`` discriminators of ``n_layers_d``
-    layers with norm ``norm_d``.
+    ``use_vae`` (style encoder + KL), ``z_dim``, ``noise_nc`` (channels of a 3D noise input,
+    OASIS; 0 for none), ``discriminator`` (``patch``: NVlabs' multi-scale PatchGAN, ``num_d``
+    discriminators of ``n_layers_d`` layers with norm ``norm_d``; ``oasis``: a segmentation
+    discriminator of width ``ndf`` with LabelMix weighted ``lambda_labelmix``).
     Attributes (optimisation): ``batch_size``; length as ``iters`` or ``epochs`` (if both are
     None, ``niter + niter_decay`` epochs); learning rate ``lr`` decaying linearly to 0 over
     the last ``niter_decay / (niter + niter_decay)`` of the run; Adam ``beta1``/``beta2``
     used only with ``ttur=False`` (TTUR: betas (0, 0.9), G lr/2, D lr*2, as NVlabs SPADE);
     ``d_steps_per_g``; loss weights ``lambda_feat``, ``lambda_vgg`` (needs ``vgg_weights``,
-    a local torchvision VGG19 state dict), ``lambda_kld``.
+    a local torchvision VGG19 state dict), ``lambda_kld``; ``augment`` (small turns, scales,
+    gain) and ``deform`` (the share of pairs also given an elastic deformation and a moved,
+    resized class shape, so the generator draws what is painted, wherever it is).
     Attributes (machinery): ``device``, ``amp`` (auto|bf16|fp16|off), ``channels_last``,
     ``compile``, ``workers``, ``seed``, ``augment``, logging/sample/checkpoint intervals in
     iterations, ``keep_checkpoints``, ``tensorboard``.
@@ -43,6 +47,8 @@ class TrainConfig:
     spectral_g: bool = True
     use_vae: bool = False
     z_dim: int = 256
+    noise_nc: int = 0
+    discriminator: str = "patch"
     num_d: int = 2
     n_layers_d: int = 4
     norm_d: str = "spectralinstance"
@@ -60,8 +66,10 @@ class TrainConfig:
     lambda_feat: float = 10.0
     lambda_vgg: float = 10.0
     lambda_kld: float = 0.05
+    lambda_labelmix: float = 10.0
     vgg_weights: str | None = None
     augment: bool = True
+    deform: float = 0.0
     # machinery
     device: str = "auto"
     amp: str = "auto"
@@ -80,7 +88,8 @@ class TrainConfig:
         return GeneratorConfig(
             ngf=self.ngf, label_nc=4, output_nc=output_nc, upsampling=self.upsampling,
             norm=self.norm_g, modulation=self.modulation, spectral=self.spectral_g,
-            use_vae=self.use_vae, z_dim=self.z_dim, image_size=self.image_size)
+            use_vae=self.use_vae, z_dim=self.z_dim, noise_nc=self.noise_nc,
+            image_size=self.image_size)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -90,6 +99,8 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
+
+DISCRIMINATORS = ("patch", "oasis")
 
 PRESETS: dict[str, dict] = {
     # The seed project's run: NVlabs SPADE defaults with its options.
@@ -139,6 +150,12 @@ def validate(config: TrainConfig) -> None:
         problems.append("niter + niter_decay must be positive")
     if config.image_size % 32:
         problems.append("image size must be a multiple of 32")
+    if config.discriminator not in DISCRIMINATORS:
+        problems.append(f"discriminator must be one of {', '.join(DISCRIMINATORS)}")
+    if config.noise_nc < 0:
+        problems.append("noise_nc must be 0 or more")
+    if not 0.0 <= config.deform <= 1.0:
+        problems.append("deform is a share of the training pairs, between 0 and 1")
     for name in ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "d_steps_per_g"):
         if getattr(config, name) < 1:
             problems.append(f"{name.replace('_', ' ')} must be at least 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from ..errors import CardiganError, DataError
 from ..fileio import sha256_file
 from ..labels import label_table
 from ..models import GeneratorModel, save_model_file
+from ..nets.noise import seeded_noise
 from . import distributed
 from .batches import epoch_batches, epoch_loader, iters_per_epoch
 from .config import TrainConfig
@@ -47,7 +49,7 @@ def open_datasets(config: TrainConfig, data_dir: Path):
     from ..data.dataset import PairedDataset
 
     train_set = PairedDataset(data_dir, "train", augment=config.augment, seed=config.seed,
-                              size=config.image_size)
+                              size=config.image_size, deform=config.deform)
     try:
         preview_set = PairedDataset(data_dir, "valid", augment=False, size=config.image_size)
         if len(preview_set) == 0:
@@ -69,9 +71,13 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
     callbacks = callbacks or TrainCallbacks()
     context, device = distributed.setup(config.device)
     emit = callbacks.on_event if context.is_main else (lambda event: None)
+    run = RunFolder(Path(run_dir))
     try:
-        return _train(config, Path(data_dir), RunFolder(Path(run_dir)), callbacks, emit,
-                      resume, context, device)
+        if not Path(data_dir).is_dir():
+            raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
+                            "or `cardigan phantom`)")
+        with run.lock() if context.is_main else contextlib.nullcontext():
+            return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device)
     except CardiganError as exc:
         emit(Failed(str(exc)))
         raise
@@ -87,9 +93,6 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
 
 
 def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> TrainResult:
-    if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
-                        "or `cardigan phantom`)")
     if context.is_main:
         if run.has_training_state() and not resume:
             raise CardiganError(f"{run.root} already holds a training run: use --resume to "
@@ -161,10 +164,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
         seg = batch["label"].to(device, non_blocking=True)
         real = batch["image"].to(device, non_blocking=True)
         trainer.set_lr_factor(lr_factor(iteration, total, config.niter, config.niter_decay))
-        losses = {}
-        if iteration % config.d_steps_per_g == 0:
-            losses.update(trainer.generator_step(seg, real))
-        losses.update(trainer.discriminator_step(seg, real))
+        losses = trainer.step(seg, real, train_g=iteration % config.d_steps_per_g == 0)
         iteration += 1
         for name, value in losses.items():
             sums[name] = sums.get(name, 0.0) + float(value)
@@ -212,15 +212,18 @@ def preview_batch(dataset, config: TrainConfig, device: torch.device) -> dict:
     """Fixed samples for preview grids: the first few validation pairs and a fixed z."""
     items = [dataset[i] for i in range(min(PREVIEW_COUNT, len(dataset)))]
     seg = torch.stack([item["label"] for item in items]).to(device)
-    z = None
+    z = noise = None
     if config.use_vae:
         z = torch.randn(len(items), config.z_dim, generator=torch.Generator().manual_seed(1)).to(device)
-    return {"seg": seg, "z": z, "ids": torch.stack([item["label_ids"] for item in items]).numpy(),
+    if config.noise_nc:
+        noise = seeded_noise(config.noise_nc, seg.shape[-2:], range(len(items))).to(device)
+    return {"seg": seg, "z": z, "noise": noise,
+            "ids": torch.stack([item["label_ids"] for item in items]).numpy(),
             "real": torch.stack([item["image"][0] for item in items]).numpy()}
 
 
 def write_preview(run: RunFolder, trainer: Trainer, preview: dict, iteration: int) -> Path:
-    fake = trainer.synthesize(preview["seg"], preview["z"])[:, 0].cpu().numpy()
+    fake = trainer.synthesize(preview["seg"], preview["z"], preview["noise"])[:, 0].cpu().numpy()
     return run.write_sample_grid(iteration, preview["ids"], preview["real"], fake)
 
 

@@ -8,6 +8,7 @@ import torch.nn as nn
 from ..labels import NUM_CLASSES
 from ..nets import SPADEGenerator
 from ..nets.discriminator import MultiscaleDiscriminator
+from ..nets.segdisc import SegmentationDiscriminator
 from ..nets.encoder import StyleEncoder, reparameterize
 from ..nets.init import init_weights
 from .config import TrainConfig
@@ -27,16 +28,24 @@ class GeneratorStack(nn.Module):
         self.encoder = encoder
 
     def forward(self, seg: torch.Tensor, real: torch.Tensor | None = None,
-                z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                z: torch.Tensor | None = None,
+                noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         kld = seg.new_zeros(())
         if self.encoder is not None and real is not None and z is None:
             mu, logvar = self.encoder(real)
             z = reparameterize(mu, logvar)
             kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        return self.generator(seg, z), kld
+        return self.generator(seg, z, noise), kld
 
 
-def build_networks(config: TrainConfig) -> tuple[GeneratorStack, MultiscaleDiscriminator]:
+def build_discriminator(config: TrainConfig) -> nn.Module:
+    if config.discriminator == "oasis":
+        return SegmentationDiscriminator(IMAGE_CHANNELS, NUM_CLASSES, config.ndf)
+    return MultiscaleDiscriminator(NUM_CLASSES + IMAGE_CHANNELS, config.ndf, config.n_layers_d,
+                                   config.num_d, config.norm_d)
+
+
+def build_networks(config: TrainConfig) -> tuple[GeneratorStack, nn.Module]:
     """Freshly initialised G (+E) and D for ``config`` (NVlabs' xavier(0.02) init)."""
     generator = SPADEGenerator(config.generator_config(IMAGE_CHANNELS))
     encoder = None
@@ -44,8 +53,7 @@ def build_networks(config: TrainConfig) -> tuple[GeneratorStack, MultiscaleDiscr
         encoder = StyleEncoder(ngf=config.ngf, input_nc=IMAGE_CHANNELS,
                                image_size=config.image_size, z_dim=config.z_dim)
     stack = GeneratorStack(generator, encoder)
-    discriminator = MultiscaleDiscriminator(NUM_CLASSES + IMAGE_CHANNELS, config.ndf,
-                                            config.n_layers_d, config.num_d, config.norm_d)
+    discriminator = build_discriminator(config)
     init_weights(stack)
     init_weights(discriminator)
     return stack, discriminator

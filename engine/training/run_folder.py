@@ -7,12 +7,16 @@
 <run>/checkpoints/         training state files for resume (the newest K)
 <run>/model.safetensors    the current native model
 <run>/tensorboard/         TensorBoard logs (with --tensorboard)
+<run>/.lock                held (an OS file lock) by the training that uses the folder
 ```
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +28,30 @@ from ..fileio import atomic_path
 from ..labels import colorize
 from .config import TrainConfig
 
+LOCK_NAME = ".lock"
+
+
+def _try_lock(handle) -> bool:
+    """Take an exclusive lock on an open file without waiting; False if someone holds it."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 # Fields that change the networks or data: a resumed run must agree on them.
 ARCHITECTURE_FIELDS = ("ngf", "ndf", "image_size", "upsampling", "norm_g", "modulation",
-                       "spectral_g", "use_vae", "z_dim", "num_d", "n_layers_d", "norm_d")
+                       "spectral_g", "use_vae", "z_dim", "noise_nc", "discriminator", "num_d",
+                       "n_layers_d", "norm_d")
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,30 @@ class RunFolder:
         except OSError as exc:
             raise CardiganError(f"{self.root}: cannot create the run folder ({exc.strerror})") from None
 
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run folder for one training: a second one gets a one-line error naming
+        the first's process. The lock is the operating system's (it dies with the process,
+        so a killed run never leaves a stale lock behind)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / LOCK_NAME, "a+")
+        except OSError as exc:
+            raise CardiganError(f"{self.root}: cannot create the run folder ({exc.strerror})") from None
+        try:
+            if not _try_lock(handle):
+                handle.seek(0)
+                owner = handle.read().strip() or "another process"
+                raise CardiganError(f"{self.root}: a training is already running in this folder "
+                                    f"(PID {owner}); wait for it or stop it first")
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            handle.close()  # closing releases the lock
+
     def has_training_state(self) -> bool:
         from .state import list_states
 
@@ -86,9 +135,11 @@ class RunFolder:
         stored = self.read_config()
         if stored is None:
             return
-        changed = [name for name in ARCHITECTURE_FIELDS if stored.get(name) != getattr(config, name)]
+        defaults = TrainConfig()  # runs written before a field existed used its default
+        stored = {name: stored.get(name, getattr(defaults, name)) for name in ARCHITECTURE_FIELDS}
+        changed = [name for name in ARCHITECTURE_FIELDS if stored[name] != getattr(config, name)]
         if changed:
-            details = ", ".join(f"{n} {stored.get(n)} -> {getattr(config, n)}" for n in changed)
+            details = ", ".join(f"{n} {stored[n]} -> {getattr(config, n)}" for n in changed)
             raise CardiganError(f"{self.root}: cannot resume with a different network ({details})")
 
     # -- stats -----------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """One SPADE training iteration: the generator step and the discriminator step.
 
-Follows NVlabs SPADE's ``Pix2PixTrainer``: G and D see (labels ++ image); the G step uses
-the hinge loss, discriminator feature matching, optional VGG19 and KL; the D step the hinge
-loss on a fresh, detached fake. TTUR: Adam betas (0, 0.9), G lr/2, D lr*2.
+Follows NVlabs SPADE's ``Pix2PixTrainer``: the G step uses the adversarial objective
+(:mod:`.objectives`: PatchGAN hinge + feature matching, or OASIS's segmentation loss),
+optional VGG19 and KL; the D step the objective's discriminator losses on a detached fake.
+TTUR: Adam betas (0, 0.9), G lr/2, D lr*2. :meth:`Trainer.step` reuses the G step's fake
+for the D step (NVlabs draws a second one), which saves a generator pass per iteration.
 """
 
 from __future__ import annotations
@@ -15,14 +17,20 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .config import TrainConfig
 from .distributed import DistContext
-from .losses import VGGLoss, feature_matching_loss, hinge_d_loss, hinge_g_loss
+from ..devices import cpu_has_bf16
+from ..labels import NUM_CLASSES
+from .losses import VGGLoss
 from .networks import GeneratorStack, build_networks
+from .objectives import PatchObjective, SegmentationObjective
 
 
 def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``amp`` on ``device`` (None: full float32)."""
+    """The autocast dtype for ``amp`` on ``device`` (None: full float32). ``auto`` is bf16 on
+    GPUs and on CPUs with native bf16 arithmetic (AVX512-BF16 or AMX), float32 elsewhere."""
     if amp == "auto":
         if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        if device.type == "cpu" and cpu_has_bf16():
             return torch.bfloat16
         return None
     return {"bf16": torch.bfloat16, "fp16": torch.float16, "off": None}[amp]
@@ -78,6 +86,10 @@ class Trainer:
         self.vgg = None
         if config.vgg_weights and config.lambda_vgg > 0:
             self.vgg = VGGLoss(config.vgg_weights).to(device)
+        if config.discriminator == "oasis":
+            self.objective = SegmentationObjective(NUM_CLASSES, config.lambda_labelmix, self.memory_format)
+        else:
+            self.objective = PatchObjective(config.lambda_feat, self.memory_format)
 
     # -- helpers -------------------------------------------------------------------------
     def autocast(self):
@@ -91,27 +103,26 @@ class Trainer:
         for group in self.opt_d.param_groups:
             group["lr"] = self.base_lr_d * factor
 
-    def discriminate(self, disc: nn.Module, seg, fake, real):
-        """D on fake and real in one pass; returns (pred_fake, pred_real) per scale."""
-        both = torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, real], 1)], 0)
-        outputs = disc(both.contiguous(memory_format=self.memory_format))
-        n = fake.shape[0]
-        pred_fake = [[f[:n] for f in scale] for scale in outputs]
-        pred_real = [[f[n:] for f in scale] for scale in outputs]
-        return pred_fake, pred_real
-
     # -- steps ---------------------------------------------------------------------------
+    def step(self, seg: torch.Tensor, real: torch.Tensor, train_g: bool = True) -> dict[str, torch.Tensor]:
+        """One iteration: the G step (when ``train_g``), then the D step on the same fake."""
+        losses: dict[str, torch.Tensor] = {}
+        fake = None
+        if train_g:
+            losses.update(self.generator_step(seg, real))
+            fake = self.last_fake
+        losses.update(self.discriminator_step(seg, real, fake))
+        return losses
+
     def generator_step(self, seg: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Update G; the fake it made (detached) is kept in ``last_fake``."""
         cfg = self.config
         self.opt_g.zero_grad(set_to_none=True)
         set_requires_grad(self.disc, False)
         try:
             with self.autocast():
                 fake, kld = self.g_train(seg, real)
-                pred_fake, pred_real = self.discriminate(self.disc, seg, fake, real)
-                losses = {"G_GAN": hinge_g_loss(pred_fake)}
-                if cfg.lambda_feat > 0:
-                    losses["G_feat"] = feature_matching_loss(pred_fake, pred_real) * cfg.lambda_feat
+                losses = self.objective.generator_losses(self.disc, seg, fake, real)
                 if self.vgg is not None:
                     losses["G_VGG"] = self.vgg(fake.float(), real.float()) * cfg.lambda_vgg
                 if cfg.use_vae:
@@ -122,29 +133,33 @@ class Trainer:
             self.scaler_g.update()
         finally:
             set_requires_grad(self.disc, True)
+        self.last_fake = fake.detach()
         return {k: v.detach() for k, v in losses.items()}
 
-    def discriminator_step(self, seg: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
+    def discriminator_step(self, seg: torch.Tensor, real: torch.Tensor,
+                           fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Update D against ``fake`` (a fresh one is drawn when None)."""
         self.opt_d.zero_grad(set_to_none=True)
-        with torch.no_grad(), self.autocast():
-            fake, _ = self.stack(seg, real)
+        if fake is None:
+            with torch.no_grad(), self.autocast():
+                fake, _ = self.stack(seg, real)
         with self.autocast():
-            pred_fake, pred_real = self.discriminate(self.d_train, seg, fake.detach(), real)
-            d_real, d_fake = hinge_d_loss(pred_real, pred_fake)
-        self.scaler_d.scale(d_real.float() + d_fake.float()).backward()
+            losses = self.objective.discriminator_losses(self.d_train, seg, fake.detach(), real)
+        self.scaler_d.scale(sum(v.float() for v in losses.values())).backward()
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
-        return {"D_real": d_real.detach(), "D_fake": d_fake.detach()}
+        return {k: v.detach() for k, v in losses.items()}
 
     @torch.no_grad()
-    def synthesize(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def synthesize(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                   noise: torch.Tensor | None = None) -> torch.Tensor:
         """Eval-mode generator output (for previews)."""
         generator = self.stack.generator
         was_training = generator.training
         generator.eval()
         try:
             with self.autocast():
-                return generator(seg.contiguous(memory_format=self.memory_format), z).float()
+                return generator(seg.contiguous(memory_format=self.memory_format), z, noise).float()
         finally:
             generator.train(was_training)
 
