@@ -56,6 +56,12 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
         raise
 
 
+def make_public(path: Path, directory: bool = False) -> None:
+    """Give a temp-file-made path the permissions a plain create would (mkstemp/mkdtemp
+    make them private to the owner)."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
 def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

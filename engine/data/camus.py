@@ -67,6 +67,12 @@ def scan_2019(root: Path) -> tuple[list[CamusPatient], str]:
     found = []
     for sub, split in RELEASE_2019_SPLITS.items():
         found += [CamusPatient(p.name, p, split) for p in patient_dirs(root / sub)]
+    names = [p.name for p in found]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # one patient in two splits would leak test images into training
+        raise DataError(f"{root}: {', '.join(twice[:3])}{' ...' if len(twice) > 3 else ''} "
+                        f"{'is' if len(twice) == 1 else 'are'} in both training/ and testing/; "
+                        "keep each patient in one folder")
     if found:
         return found, "release folders (testing -> test)"
     return [CamusPatient(p.name, p, None) for p in patient_dirs(root)], "none"

@@ -26,10 +26,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import DataError
-from ..fileio import atomic_path, sha256_file
+from ..fileio import atomic_path, make_public, sha256_file
 from ..labels import label_table
 from .layout import MANIFEST_NAME, SPLITS
-from .staging import make_public
 
 KIND = "cardigan-prepared-dataset"
 VERSION = 1
@@ -86,6 +85,17 @@ def read_manifest(root: Path | str, required: bool = True) -> dict | None:
         raise DataError(f"{path}: manifest version {manifest.get('version')} is newer than this "
                         f"cardiGAN Studio understands ({VERSION}); update the app")
     return manifest
+
+
+def dataset_origin(manifest: dict) -> str:
+    """Which command made a dataset: ``export`` (synthetic pairs from a model), ``phantom``
+    (simulated patients) or ``prepared`` (a real source, by ``cardigan prepare``)."""
+    source = manifest.get("source") if isinstance(manifest.get("source"), dict) else {}
+    if "model" in source:
+        return "export"
+    if source.get("format") == "phantom":
+        return "phantom"
+    return "prepared"
 
 
 def manifest_checksum(root: Path | str) -> str:

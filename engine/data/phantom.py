@@ -124,7 +124,7 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
         if not target.parent.is_dir():
             raise DataError(f"{target.parent}: folder does not exist")
     else:
-        check_output(out, overwrite)
+        check_output(out, overwrite, replaces="phantom")
 
     # folders are staged and committed when the block ends; the HDF5 writer stages its own file
     with staged_dataset(out, overwrite) if format != "hdf5" else nullcontext() as staging:

@@ -17,10 +17,9 @@ import numpy as np
 
 from ..anatomy import VIEWS
 from ..errors import DataError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, make_public
 from .imaging import check_pair, to_uint8_image
 from .layout import INSTANTS, SPLITS
-from .staging import make_public
 
 FRAME_INDEX = {instant: i for i, instant in enumerate(INSTANTS)}  # ED 0, ES 1
 SIGNATURE = b"\x89HDF\r\n\x1a\n"

@@ -15,27 +15,42 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DataError
-from ..fileio import current_umask, describe_os_error
+from ..fileio import describe_os_error, make_public
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
+from .manifest import dataset_origin, read_manifest
+
+ORIGIN_NAMES = {"prepared": "prepared dataset (cardigan prepare)",
+                "phantom": "phantom dataset (cardigan phantom)",
+                "export": "synthetic export (cardigan export)"}
 
 
-def make_public(path: Path, directory: bool = False) -> None:
-    """Give a temp-file-made path the permissions a plain create would (mkstemp/mkdtemp
-    make them private to the owner)."""
-    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
+                 replaces: str = "prepared") -> None:
+    """Refuse an output that would overwrite something without permission (before any work).
 
-
-def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = ()) -> None:
-    """Refuse an output that would overwrite something without permission (before any work)."""
+    With ``overwrite``, a non-empty ``out`` is replaced only if its manifest is one of ours
+    and says it was made the way this command makes folders (``replaces``: ``prepared``,
+    ``phantom`` or ``export``, see :func:`.manifest.dataset_origin`): a folder that merely
+    holds a file named manifest.json, or a dataset of another kind, is never deleted.
+    """
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise DataError(f"{out}: already exists and is not empty (use --overwrite to replace "
-                            "a prepared dataset)")
+                            f"a {ORIGIN_NAMES[replaces]})")
         if not (out / MANIFEST_NAME).is_file():
             raise DataError(f"{out}: is not a prepared dataset (no {MANIFEST_NAME}); refusing to "
                             "replace it, choose another output folder")
+        try:
+            manifest = read_manifest(out)
+        except DataError:
+            raise DataError(f"{out}: its {MANIFEST_NAME} is not a cardiGAN dataset manifest; "
+                            "refusing to replace it, choose another output folder") from None
+        origin = dataset_origin(manifest)
+        if origin != replaces:
+            raise DataError(f"{out}: holds a {ORIGIN_NAMES[origin]}, not a {ORIGIN_NAMES[replaces]}; "
+                            "refusing to replace it, choose another output folder")
         resolved = out.resolve()
         for path in protect:
             if resolved == path.resolve() or resolved in path.resolve().parents:

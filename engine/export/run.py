@@ -61,7 +61,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         raise DataError(f"--random must be between 1 and {MAX_RANDOM}")
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
-    check_output(out, overwrite, protect=(Path(masks),) if masks is not None else ())
+    check_output(out, overwrite, protect=(Path(masks),) if masks is not None else (),
+                 replaces="export")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
     if masks is not None:
         patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks))

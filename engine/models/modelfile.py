@@ -145,6 +145,9 @@ def load_weights(module: torch.nn.Module, state: dict[str, torch.Tensor], path: 
         if tuple(tensor.shape) != tuple(own[name].shape):
             raise ModelFileError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, the "
                                  f"architecture needs {tuple(own[name].shape)}")
+        if own[name].is_floating_point() and not tensor.is_floating_point():
+            raise ModelFileError(f"{path}: tensor {name} holds {str(tensor.dtype).replace('torch.', '')} "
+                                 "values; weights must be floating point")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise ModelFileError(f"{path}: tensor {name} holds NaN or infinite values")
     try:

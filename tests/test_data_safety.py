@@ -1,0 +1,160 @@
+"""Nothing a user has is lost: --overwrite, --out, run folders, splits and weights."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli.main import main
+from engine.data.phantom import write_phantom
+from engine.errors import CardiganError, DataError, ModelFileError
+from engine.models import GeneratorModel, load_model_file, save_model_file
+from engine.nets import GeneratorConfig, SPADEGenerator
+from test_prepare import build_camus2019, names
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.strip().splitlines() if line.startswith("cardigan: error: ")]
+    assert len(errors) == 1 and err.strip().endswith(errors[0]), err
+    return errors[0]
+
+
+def test_overwrite_never_deletes_a_folder_with_a_foreign_manifest(tmp_path, capsys):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "manifest.json").write_text(json.dumps({"name": "x"}))
+    (project / "thesis.txt").write_text("four years of work")
+    rc = main(["phantom", "--out", str(project), "--count", "2", "--size", "64", "--overwrite"])
+    assert rc == 1 and "not a cardiGAN dataset manifest" in one_line_error(capsys)
+    assert (project / "thesis.txt").read_text() == "four years of work"
+
+
+def test_each_command_replaces_only_its_own_kind_of_dataset(tmp_path, capsys):
+    phantom = tmp_path / "phantom"
+    write_phantom(phantom, count=3, size=64, seed=1)
+    (phantom / "notes.txt").write_text("mine")
+    # export must not replace a phantom (or prepared) dataset
+    rc = main(["export", "--model", "simulator", "--random", "2", "--size", "64",
+               "--out", str(phantom), "--overwrite"])
+    assert rc == 1 and "holds a phantom dataset" in one_line_error(capsys)
+    assert (phantom / "notes.txt").exists()
+    # an export folder is replaced by another export
+    exported = tmp_path / "export"
+    assert main(["export", "--model", "simulator", "--random", "2", "--size", "64", "--out", str(exported)]) == 0
+    assert main(["export", "--model", "simulator", "--random", "3", "--size", "64", "--out", str(exported),
+                 "--overwrite"]) == 0
+    capsys.readouterr()
+    # phantom must not replace an export
+    rc = main(["phantom", "--out", str(exported), "--count", "2", "--size", "64", "--overwrite"])
+    assert rc == 1 and "holds a synthetic export" in one_line_error(capsys)
+    # and the same command replaces its own kind
+    assert main(["phantom", "--out", str(phantom), "--count", "2", "--size", "64", "--overwrite"]) == 0
+    assert not (phantom / "notes.txt").exists()
+
+
+def test_synthesize_never_writes_over_its_mask_or_an_existing_file(tmp_path, capsys):
+    from engine.anatomy import template_mask
+    from engine.maskio import write_label_png
+
+    mask = tmp_path / "victim.png"
+    write_label_png(mask, template_mask("4CH", "ED", seed=1, size=64))
+    before = mask.read_bytes()
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(mask), "--out", str(mask), "--overwrite"])
+    assert rc == 1 and "is the input mask" in one_line_error(capsys)
+    assert mask.read_bytes() == before
+    out = tmp_path / "echo.png"
+    out.write_bytes(b"keep me")
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(mask), "--out", str(out)])
+    assert rc == 1 and "--overwrite" in one_line_error(capsys)
+    assert out.read_bytes() == b"keep me"
+    assert main(["synthesize", "--model", "simulator", "--mask", str(mask), "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes() != b"keep me"
+
+
+def test_a_run_folder_is_locked_while_a_training_uses_it(tmp_path):
+    from engine.training.run_folder import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    with run.lock():
+        with pytest.raises(CardiganError, match=r"already running in this folder \(PID \d+\)"):
+            with run.lock():
+                pass
+    with run.lock():  # released when the first training ended
+        pass
+
+
+def test_a_second_training_process_is_refused_while_the_first_runs(tmp_path):
+    """The lock is held by another process (as a concurrent `train --resume` would be)."""
+    import subprocess
+    import sys
+
+    from engine.training.run_folder import RunFolder
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from engine.training.run_folder import RunFolder;"
+         "from pathlib import Path\nwith RunFolder(Path(sys.argv[1])).lock():\n"
+         "    print('held', flush=True); time.sleep(60)", str(tmp_path / "run")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CardiganError, match=f"PID {holder.pid}"):
+            with RunFolder(tmp_path / "run").lock():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunFolder(tmp_path / "run").lock():  # a killed holder leaves no stale lock
+        pass
+
+
+def test_camus2019_patient_in_training_and_testing_is_refused(tmp_path, capsys):
+    root = build_camus2019(tmp_path / "camus", names(1, 4), testing_gt=names(4, 2))  # patient0004 twice
+    rc = main(["prepare", "--source", str(root), "--out", str(tmp_path / "out")])
+    assert rc == 1 and "patient0004" in one_line_error(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+def test_integer_weights_are_refused(tmp_path, suffix):
+    config = GeneratorConfig(ngf=4, image_size=64)
+    generator = SPADEGenerator(config)
+    if suffix == ".safetensors":
+        path = save_model_file(GeneratorModel(config=config, generator=generator), tmp_path / "m.safetensors")
+        from safetensors import safe_open
+        from safetensors.torch import save_file
+
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata()
+            tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+        tensors["generator.conv_img.weight"] = tensors["generator.conv_img.weight"].to(torch.int32)
+        save_file(tensors, str(path), metadata=metadata)
+        with pytest.raises(ModelFileError, match="floating point"):
+            load_model_file(path)
+    else:
+        from engine.models import open_model
+
+        state = {k: (v.to(torch.int64) if k == "conv_img.weight" else v)
+                 for k, v in generator.state_dict().items()}
+        path = tmp_path / "latest_net_G.pth"
+        torch.save(state, path)
+        with pytest.raises(ModelFileError, match="floating point"):
+            open_model(path)
+
+
+def test_staging_refuses_to_replace_a_prepared_dataset_with_a_phantom(tmp_path):
+    from engine.data.staging import check_output
+
+    out = tmp_path / "real"
+    write_phantom(out, count=2, size=64, seed=2)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["source"]["format"] = "hdf5"  # as cardigan prepare writes it
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="holds a prepared dataset"):
+        check_output(out, overwrite=True, replaces="phantom")
+    check_output(out, overwrite=True, replaces="prepared")
+    assert np.any([p.is_file() for p in (out / "train" / "img").iterdir()])
