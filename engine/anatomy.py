@@ -21,11 +21,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from .anatomy_table import PARAMETERS
 from .labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
 
 VIEWS = ("2CH", "4CH")
 PHASES = ("ED", "ES")
-MAX_TILT = 15.0  # degrees
+MAX_TILT = 25.0  # degrees
 
 
 @dataclass(frozen=True)
@@ -65,36 +66,29 @@ class PatientAnatomy:
         assert abs(self.tilt) <= MAX_TILT + 1e-9, self.tilt
 
 
-def random_patient(seed: int) -> PatientAnatomy:
-    """A plausible adult heart drawn from ``seed`` (same seed, same heart)."""
+def random_patient(seed: int, table: dict[str, tuple[float, float]] | None = None) -> PatientAnatomy:
+    """A plausible adult heart drawn from ``seed`` (same seed, same heart).
+
+    Each anatomical parameter is uniform over its range in ``table`` (default: the fitted
+    :data:`engine.anatomy_table.PARAMETERS`).
+    """
+    table = PARAMETERS if table is None else table
     rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFF, 0xA7A]))
+    drawn = {name: float(rng.uniform(*table[name])) for name in DRAWN}
+    drawn["tilt"] = float(np.clip(drawn["tilt"], -MAX_TILT, MAX_TILT))
     u = rng.uniform
-    tilt = float(np.clip(rng.normal(2.0, 6.0), -MAX_TILT + 3.0, MAX_TILT - 3.0))
     return PatientAnatomy(
-        seed=int(seed),
-        lv_length=u(0.42, 0.51),
-        lv_width=u(0.50, 0.64),
-        widest_at=u(0.28, 0.42),
-        apex_sharpness=u(1.7, 2.3),
-        mitral_ratio=u(0.68, 0.82),
-        wall_thickness=u(0.034, 0.052),
-        apex_wall_ratio=u(0.65, 0.9),
-        tilt=tilt,
-        apex_x=u(0.46, 0.54),
-        apex_y=u(0.10, 0.16),
-        bend=u(-0.04, 0.04),
-        septal_bulge=u(-0.06, 0.08),
-        atrium_size=u(0.38, 0.50),
-        atrium_width=u(0.9, 1.15),
-        atrium_tilt=u(-14.0, 14.0),
-        long_shortening=u(0.08, 0.16),
-        radial_shortening=u(0.18, 0.30),
-        wall_thickening=u(0.25, 0.5),
-        atrium_growth=u(0.10, 0.25),
+        seed=int(seed), **drawn,
         wobble=tuple(float(x) for x in rng.normal(0.0, 0.025, 8)),
         view_shift=tuple(float(x) for x in (u(-3, 3), u(-0.02, 0.0), u(0.97, 1.0),
                                             u(-3, 3), u(0.03, 0.07), u(0.95, 1.0))),
     )
+
+
+DRAWN = ("lv_length", "lv_width", "widest_at", "apex_sharpness", "mitral_ratio", "wall_thickness",
+         "apex_wall_ratio", "tilt", "apex_x", "apex_y", "bend", "septal_bulge", "atrium_size",
+         "atrium_width", "atrium_tilt", "long_shortening", "radial_shortening", "wall_thickening",
+         "atrium_growth")
 
 
 @dataclass(frozen=True)
@@ -143,10 +137,10 @@ def _resolve(patient: PatientAnatomy, view: str, phase: str, size: int) -> _Shap
     axis = (math.sin(rad), math.cos(rad))
     apex_y = epi_apex_y + apex_wall * axis[1]
     apex_x = (patient.apex_x + dx) * size + apex_wall * axis[0]
-    # keep the atrium inside the picture: shrink it if the heart would reach the bottom edge
+    # the atrium may run off the bottom edge, as in real apical views, but not far
     bottom = apex_y + (length + atrium_length) * axis[1]
-    if bottom > 0.97 * size:
-        scale = max(0.5, (0.97 * size - apex_y - length * axis[1]) / (atrium_length * axis[1]))
+    if bottom > 1.25 * size:
+        scale = max(0.5, (1.25 * size - apex_y - length * axis[1]) / (atrium_length * axis[1]))
         atrium_length *= scale
         atrium_half_width *= scale
     return _Shape((apex_x, apex_y), axis, length, half_width, wall, apex_wall,

@@ -10,7 +10,9 @@ from .options import add_device_argument, add_model_argument
 HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, or CAMUS NIfTI)"
 DESCRIPTION = (
     "Synthesize images for a folder of label maps (--masks, names kept) or for N generated "
-    "patients (--random N: 2CH and 4CH at ED and ES each), K variations per map, and write a "
+    "patients (--random N: 2CH and 4CH at ED and ES each; with --like DATASET made by deforming "
+    "the masks of a dataset or folder instead of the anatomy generator), K variations per map, "
+    "and write a "
     "segmentation dataset: png (prepared folders + manifest), hdf5 (the seed's layout), or "
     "nifti (the CAMUS 2023 layout). A non-empty output folder is refused without --overwrite.")
 
@@ -24,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variations", type=int, default=1, metavar="K", help="images per mask (default 1)")
     parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--like", type=Path, default=None, metavar="DATASET",
+                        help="with --random: new patients made from these masks (a prepared "
+                             "dataset's train split or a folder of masks), smoothly deformed so "
+                             "the topology is kept")
     parser.add_argument("--size", type=int, default=256, help="generated masks' size (with --random)")
     add_device_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
@@ -36,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     bars = TerminalProgress()
     try:
         manifest = export_dataset(args.model, args.out, masks=args.masks, random=args.random,
+                                  like=args.like,
                                   variations=args.variations, format=args.format, seed=args.seed,
                                   size=args.size, device=args.device, overwrite=args.overwrite,
                                   progress=bars)

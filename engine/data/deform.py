@@ -36,7 +36,7 @@ class DeformConfig:
     transplant_scale: tuple[float, float] = (0.6, 1.3)
 
 
-def _sampling_grid(rng: np.random.Generator, height: int, width: int,
+def random_grid(rng: np.random.Generator, height: int, width: int,
                    config: DeformConfig) -> torch.Tensor:
     """(1, H, W, 2) grid_sample coordinates in [-1, 1] for one random deformation."""
     angle = math.radians(rng.uniform(-config.max_rotation, config.max_rotation))
@@ -57,6 +57,10 @@ def _sampling_grid(rng: np.random.Generator, height: int, width: int,
     return grid
 
 
+GENTLE = DeformConfig(max_rotation=6.0, scale=(0.9, 1.1), stretch=(0.92, 1.08), max_shift=0.04,
+                      elastic=0.02, grid=4, transplant=0.0)  # new anatomies that keep the topology
+
+
 def _warp(array: np.ndarray, grid: torch.Tensor, nearest: bool) -> np.ndarray:
     tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None, None]
     out = F.grid_sample(tensor, grid, mode="nearest" if nearest else "bilinear",
@@ -67,15 +71,41 @@ def _warp(array: np.ndarray, grid: torch.Tensor, nearest: bool) -> np.ndarray:
 def warp_labels(labels: np.ndarray, rng: np.random.Generator,
                 config: DeformConfig = DeformConfig()) -> np.ndarray:
     """One random smooth deformation of a (H, W) label map (no topology check)."""
-    grid = _sampling_grid(rng, *labels.shape, config)
+    return apply_grid(labels, random_grid(rng, *labels.shape, config))
+
+
+def apply_grid(labels: np.ndarray, grid: torch.Tensor) -> np.ndarray:
+    """A (H, W) label map resampled (nearest) through a :func:`random_grid` deformation."""
     return _warp(labels, grid, nearest=True).astype(np.uint8)
+
+
+def deform_mask(labels: np.ndarray, rng: np.random.Generator, config: DeformConfig = GENTLE,
+                tries: int = 8) -> np.ndarray | None:
+    """A smooth deformation of one label map that keeps a plausible topology
+    (:func:`engine.topology.topology_problems`), or None when ``tries`` draws all broke it."""
+    return deform_masks([labels], rng, config, tries)[0]
+
+
+def deform_masks(masks: list[np.ndarray], rng: np.random.Generator, config: DeformConfig = GENTLE,
+                 tries: int = 8) -> list[np.ndarray] | list[None]:
+    """One deformation applied to several maps of the same size (one patient's views and
+    phases move together); redrawn until every map keeps a plausible topology, or Nones
+    after ``tries`` draws."""
+    from ..topology import topology_problems
+
+    for _ in range(tries):
+        grid = random_grid(rng, *masks[0].shape, config)
+        out = [apply_grid(m, grid) for m in masks]
+        if not any(topology_problems(m) for m in out):
+            return out
+    return [None] * len(masks)
 
 
 def deform_pair(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
                 config: DeformConfig = DeformConfig()) -> tuple[np.ndarray, np.ndarray]:
     """Deform an (image float32 (H, W) in [0, 1], labels uint8 (H, W)) pair the same way,
     then, with probability ``config.transplant``, paste a moved and resized class shape."""
-    grid = _sampling_grid(rng, *labels.shape, config)
+    grid = random_grid(rng, *labels.shape, config)
     image = _warp(image, grid, nearest=False)
     labels = _warp(labels, grid, nearest=True).astype(np.uint8)
     if rng.random() < config.transplant:

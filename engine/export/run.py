@@ -15,7 +15,7 @@ from ..errors import DataError
 from ..fileio import sha256_file
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
-from .sources import PatientMasks, folder_masks, random_patients
+from .sources import PatientMasks, folder_masks, masks_like, random_patients
 from .writers import WRITERS
 
 EXPORT_FORMATS = tuple(WRITERS)
@@ -41,11 +41,15 @@ def model_identity(synth: Synthesizer) -> dict:
 
 
 def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
+                   like: Path | str | None = None,
                    variations: int = 1, format: str = "png", seed: int = 0, size: int = 256,
                    device: str = "auto", overwrite: bool = False,
                    progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> dict:
     """Synthesize images for generated (``random`` patients) or given (``masks`` folder) label
     maps, ``variations`` images per map, and write them to ``out`` in ``format``.
+
+    With ``like`` (a prepared dataset or a folder of masks), the ``random`` patients are made
+    by deforming those masks instead of by the anatomy generator.
 
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
@@ -57,6 +61,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         raise DataError(f"unknown export format {format!r} (use {', '.join(WRITERS)})")
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder or a number of random patients")
+    if like is not None and random is None:
+        raise DataError("--like makes new patients: give their number with --random N")
     if random is not None and not 1 <= int(random) <= MAX_RANDOM:
         raise DataError(f"--random must be between 1 and {MAX_RANDOM}")
     if not 1 <= int(variations) <= 1000:
@@ -76,7 +82,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         if problem:
             raise DataError(f"--size {size}: {problem}")
         names = [patient_name(i + 1, int(random)) for i in range(int(random))]
-        patients = random_patients(int(random), size, seed)
+        patients = (random_patients(int(random), size, seed) if like is None
+                    else masks_like(Path(like), int(random), size, seed))
     split_of = {name: split for split, members in split_patients(names, seed).items() for name in members}
 
     with staged_dataset(out, overwrite) as staging:
@@ -97,7 +104,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         manifest["source"]["model"] = model_identity(synth)
         manifest["options"] = {"format": format, "variations": int(variations), "seed": seed,
                                "masks": str(masks) if masks is not None else None,
-                               "random": random, "size": size if random is not None else None}
+                               "random": random, "size": size if random is not None else None,
+                               "like": str(like) if like is not None else None}
         write_manifest(staging, manifest)
     return manifest
 

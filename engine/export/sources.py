@@ -43,6 +43,43 @@ def random_patients(count: int, size: int, seed: int) -> Iterator[PatientMasks]:
         yield PatientMasks(name, items)
 
 
+def masks_like(like: Path, count: int, size: int, seed: int) -> Iterator[PatientMasks]:
+    """``count`` new patients made from the masks in ``like`` (a prepared dataset's train
+    split, or a folder of masks): each takes a random source patient and moves all of its
+    maps by one smooth random deformation that keeps the heart's topology
+    (:func:`engine.data.deform.deform_masks`)."""
+    from ..data.deform import deform_masks
+    from ..data.imaging import resize_labels
+    from ..mask_tools import keep_largest
+
+    sources = source_patients(like)
+    for index in range(count):
+        name = patient_name(index + 1, count)
+        rng = np.random.default_rng([int(seed) & (2**63 - 1), 0x11CE, index])
+        source = sources[int(rng.integers(len(sources)))]
+        maps = [keep_largest(resize_labels(item.labels, size)) for item in source.items]
+        deformed = deform_masks(maps, rng)
+        note = "deformed"
+        if deformed[0] is None:  # every draw broke the topology: keep the source's shapes
+            deformed, note = maps, "undeformed (no topology-preserving draw)"
+        items = [MaskItem(f"{name}_{item.view}_{item.instant}" if item.view else f"{name}_{k}", labels,
+                          f"{note}:{item.source}", item.view, item.instant)
+                 for k, (item, labels) in enumerate(zip(source.items, deformed))]
+        yield PatientMasks(name, items)
+
+
+def source_patients(like: Path) -> list[PatientMasks]:
+    """Patients of a prepared dataset (its train split) or of a folder of masks."""
+    from ..data.layout import LABEL_DIR
+
+    like = Path(like)
+    folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
+    patients = folder_masks(folder)
+    if not patients:
+        raise DataError(f"{like}: no masks to make new ones from")
+    return patients
+
+
 def mask_stem(path: Path) -> str:
     name = path.name
     for suffix in CAMUS_SUFFIXES + (".png",):
