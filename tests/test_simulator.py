@@ -40,7 +40,7 @@ def test_black_outside_the_fan_and_bright_inside(masks):
         assert (image[fan] > 0).mean() > 0.6  # blood may reach black
 
 
-def test_fan_geometry_apex_at_top_centre_about_75_degrees():
+def test_fan_geometry_apex_at_top_centre_about_64_degrees_as_in_camus():
     fan = sector_mask(200, 200)
     assert fan[:3].sum() <= 6  # a point at the top
     assert fan[2, 99] or fan[2, 100]
@@ -48,7 +48,7 @@ def test_fan_geometry_apex_at_top_centre_about_75_degrees():
     cols = np.nonzero(fan[row])[0]
     half_angle = math.degrees(math.atan2((cols.max() - cols.min() + 1) / 2, row + 0.5))
     assert abs(2 * half_angle - OPENING_DEG) < 3.0
-    assert 70 <= OPENING_DEG <= 90
+    assert 60 <= OPENING_DEG <= 70
     assert abs((cols.max() + cols.min()) / 2 - 99.5) <= 1.0  # symmetric about the centre
     assert fan[185:194, 100].all() and not fan[199, :5].any()  # deep centre inside, corners not
 
@@ -59,8 +59,10 @@ def test_blood_is_darker_than_myocardium(masks):
         myo = image[erode(labels == MYOCARDIUM)].mean()
         lv = image[erode(labels == LV_CAVITY, 2)].mean()
         la = image[erode(labels == LEFT_ATRIUM, 2)].mean()
-        assert lv < myo - 40, (seed, view, lv, myo)
-        assert la < myo - 40, (seed, view, la, myo)
+        # real CAMUS: pools about 35 grey levels below the wall (LV 71, LA 78, myocardium 108)
+        assert lv < myo - 12, (seed, view, lv, myo)
+        assert la < myo - 12, (seed, view, la, myo)
+        assert lv > 20 and la > 20  # grey with clutter, not black
 
 
 def test_same_seed_same_image_other_seed_other_speckle(masks):
@@ -133,7 +135,7 @@ def test_simulator_model_through_the_cli(tmp_path, capsys):
     out = np.asarray(Image.open(tmp_path / "x.png"))
     assert out.shape == (96, 96)
     assert not out[~sector_mask(96, 96)].any()
-    assert out[erode(labels == MYOCARDIUM)].mean() > out[erode(labels == LV_CAVITY, 2)].mean() + 40
+    assert out[erode(labels == MYOCARDIUM)].mean() > out[erode(labels == LV_CAVITY, 2)].mean() + 12
 
 
 def test_view_is_guessed_from_where_the_ventricle_sits():

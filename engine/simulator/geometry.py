@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-OPENING_DEG = 75.0
-DEPTH_FRACTION = 0.98  # fan radius as a fraction of the picture height
+OPENING_DEG = 64.0  # CAMUS fans: 64 degrees (5-95 % of patients: 62-70) in the square export
+DEPTH_FRACTION = 1.0  # fan radius as a fraction of the picture height (CAMUS: the full height)
 AXIAL_SIGMA = 0.0034  # pulse envelope sigma, fraction of the fan radius
 SAMPLES_PER_SIGMA = 1.45  # depth sampling of the radio-frequency signal
 MAX_DEPTH_SAMPLES = 1536

@@ -35,26 +35,47 @@ class EchoStyle:
     noise: float  # electronic noise floor (echogenicity units)
 
 
-def draw_style(rng: np.random.Generator) -> EchoStyle:
-    u = rng.uniform
-    return EchoStyle(
-        gain_db=u(-5.0, 5.0),
-        dynamic_range_db=u(48.0, 60.0),
-        tissue=10 ** u(-2.4, -1.8),
-        tissue_contrast=u(0.9, 1.4),
-        blood=10 ** u(-4.0, -3.3),
-        myocardium_texture=u(0.35, 0.6),
-        septum_boost=u(1.1, 1.6),
-        pericardium=u(3.0, 7.0),
-        valve=u(0.5, 1.5),
-        valve_open=u(0.0, 1.0),
-        right_heart_scale=u(0.8, 1.1),
-        depth_falloff_db=u(0.0, 9.0),
-        near_field_db=u(2.0, 8.0),
-        haze=10 ** u(-2.3, -1.5),
-        specular=u(0.35, 0.8),
-        dropout_db=u(2.0, 15.0),
-        dropout_line=u(0.35, 0.8) * (1 if rng.random() < 0.7 else -1),
-        edge_falloff_db=u(3.0, 9.0),
-        noise=10 ** u(-4.6, -4.0),
-    )
+# Per-patient ranges, each drawn uniformly (``log10_*`` ranges in decades). The ones in
+# ``FITTED`` were fitted by ``scripts/fit_simulator.py`` so that images simulated from real
+# expert masks match the real images' grey levels per region (background inside the sector,
+# LV cavity, myocardium, atrium), their texture contrast and their near- and far-field
+# brightness (5th, 50th and 95th percentiles over patients). Source of the fit:
+STYLE_SOURCE = "fitted to 120 real images (train split) by scripts/fit_simulator.py"
+STYLE_RANGES: dict[str, tuple[float, float]] = {
+    "gain_db": (-5.733, 7.243),
+    "dynamic_range_db": (48.946, 64.033),
+    "log10_tissue": (-1.029, -0.144),
+    "tissue_contrast": (1.561, 1.688),
+    "log10_blood": (-1.571, -1.514),
+    "myocardium_texture": (0.117, 0.465),
+    "septum_boost": (1.1, 1.6),
+    "pericardium": (3.0, 7.0),
+    "valve": (0.5, 1.5),
+    "valve_open": (0.0, 1.0),
+    "right_heart_scale": (0.8, 1.1),
+    "depth_falloff_db": (0.346, 11.734),
+    "near_field_db": (8.885, 16.325),
+    "log10_haze": (-2.429, -2.019),
+    "specular": (0.35, 0.8),
+    "dropout_db": (12.481, 24.909),
+    "dropout_line": (0.35, 0.8),
+    "edge_falloff_db": (5.494, 17.719),
+    "log10_noise": (-4.6, -4.0),
+}
+FITTED = ("gain_db", "dynamic_range_db", "log10_tissue", "tissue_contrast", "log10_blood",
+          "myocardium_texture", "depth_falloff_db", "near_field_db", "log10_haze", "dropout_db",
+          "edge_falloff_db")
+
+
+def draw_style(rng: np.random.Generator, ranges: dict[str, tuple[float, float]] | None = None) -> EchoStyle:
+    """One patient's look: every field uniform over its range in ``ranges`` (default
+    :data:`STYLE_RANGES`); ``log10_*`` ranges give the field's decade."""
+    ranges = STYLE_RANGES if ranges is None else ranges
+    values = {}
+    for name in STYLE_RANGES:  # a fixed order: the same seed gives the same patient
+        value = float(rng.uniform(*ranges[name]))
+        if name.startswith("log10_"):
+            name, value = name[len("log10_"):], 10.0 ** value
+        values[name] = value
+    values["dropout_line"] *= 1 if rng.random() < 0.7 else -1
+    return EchoStyle(**values)
