@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.synthesis_panel.variationsToggled.connect(self._variations_toggled)
         self.synthesis_panel.moreVariations.connect(self._more_variations)
         self.dataset_browser.openRequested.connect(self.open_dataset_item)
+        self.dataset_browser.deformRequested.connect(lambda item: self.files.new_deformed_from(item.label_path))
         self.dataset_browser.folderChanged.connect(self._dataset_folder_changed)
         live.imageShown.connect(self._show_result)
         live.variationShown.connect(self._show_variation)
@@ -267,6 +268,19 @@ class MainWindow(QMainWindow):
     def clear_mask(self) -> None:
         self.canvas.cancel_gesture()
         self.document.clear()
+
+    def check_topology(self) -> list[str]:
+        """Say whether the mask is a plausible heart (cavity enclosed, atrium attached below)."""
+        from engine.topology import topology_problems
+
+        problems = topology_problems(self.document.labels)
+        if problems:
+            QMessageBox.warning(self, "Topology check", "This mask is not a plausible heart:\n\n\u2022 "
+                                + "\n\u2022 ".join(problems))
+        else:
+            self.statusBar().showMessage("Topology check: the cavity is enclosed by its wall and the "
+                                         "atrium hangs below it", 8000)
+        return problems
 
     def autosave_now(self) -> bool:
         doc = self.document

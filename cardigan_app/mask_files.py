@@ -71,6 +71,35 @@ class MaskFiles:
         self.window.set_document(LabelDocument(choice.make(), origin=choice.title()))
         return True
 
+    def new_deformed(self, labels: np.ndarray | None = None, name: str = "this mask") -> bool:
+        """A new mask: ``labels`` (default: the current mask) smoothly deformed, keeping the
+        heart's topology (the same deformation as ``cardigan export --random N --like``)."""
+        import random
+
+        from engine.data.deform import deform_mask
+        from engine.mask_tools import keep_largest
+
+        if not self.confirm_discard("creating a new mask"):
+            return False
+        source = self.window.document.labels if labels is None else labels
+        seed = random.randrange(1_000_000)
+        deformed = deform_mask(keep_largest(source), np.random.default_rng(seed))
+        if deformed is None:
+            message = (f"No deformation of {name} kept a plausible heart (cavity inside its wall, "
+                       "atrium below): check it with Edit › Check topology")
+            show_error(self.window, "Cannot deform the mask", message)
+            return False
+        self.window.set_document(LabelDocument(deformed, origin=f"{name}, deformed #{seed}"))
+        return True
+
+    def new_deformed_from(self, path: Path) -> bool:
+        try:
+            labels = read_label_map(path)
+        except CardiganError as exc:
+            show_error(self.window, "Cannot open the mask", str(exc))
+            return False
+        return self.new_deformed(labels, Path(path).name)
+
     def open_dialog(self) -> bool:
         if not self.confirm_discard("opening another mask"):
             return False

@@ -36,6 +36,9 @@ def build_actions(window: MainWindow) -> None:
     tools.setExclusive(True)
     a("new", "File", "&New mask\u2026", f.new_mask, shortcut=QKeySequence.StandardKey.New,
       icon_name="file-plus-outline", tip="New mask from a template heart or blank")
+    a("new_deformed", "File", "New mask, &deformed from this one", f.new_deformed, shortcut="Ctrl+Shift+N",
+      icon_name="vector-curve", tip="A new anatomy: this mask moved, turned, stretched and smoothly warped, "
+      "with the cavity kept inside its wall and the atrium below")
     a("open", "File", "&Open mask\u2026", f.open_dialog, shortcut=QKeySequence.StandardKey.Open,
       icon_name="folder-open-outline", tip="Open a label PNG or a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz)")
     a("dataset", "File", "&Browse prepared dataset\u2026", window.browse_dataset, shortcut="Ctrl+Shift+O",
@@ -72,6 +75,9 @@ def build_actions(window: MainWindow) -> None:
           tip=f"Paint {label.name.lower()} (class {label.id})")
     a("clear", "Edit", "&Clear mask", window.clear_mask, shortcut="Ctrl+Delete", icon_name="delete-sweep",
       tip="Set the whole mask to background (undoable)")
+    a("topology", "Edit", "Check &topology", window.check_topology, shortcut="Ctrl+T",
+      icon_name="check-decagram-outline",
+      tip="Check that the cavity is enclosed by the myocardium and the atrium hangs below it")
 
     a("fit", "View", "&Fit to window", window.fit_views, shortcut="Ctrl+0", icon_name="fit-to-screen-outline")
     a("actual", "View", "&Actual size (1:1)", window.canvas.actual_size, shortcut="Ctrl+1",
@@ -98,7 +104,7 @@ def build_menus(window: MainWindow) -> None:
     """File, Edit, View, Model and Help; later menus go before Help (``MainWindow.add_menu``)."""
     act, bar = window.commands, window.menuBar()
     file = bar.addMenu("&File")
-    for name in ("new", "open"):
+    for name in ("new", "new_deformed", "open"):
         file.addAction(act[name])
     window.recent_menu = file.addMenu("Open &recent")
     window.recent_menu.aboutToShow.connect(lambda: window.files.fill_recent_menu(window.recent_menu))
@@ -121,6 +127,7 @@ def build_menus(window: MainWindow) -> None:
     classes.addActions([act[f"class_{label.id}"] for label in LABELS])
     edit.addSeparator()
     edit.addAction(act["clear"])
+    edit.addAction(act["topology"])
 
     view = bar.addMenu("&View")
     view.addActions([act["fit"], act["actual"], act["zoom_in"], act["zoom_out"]])

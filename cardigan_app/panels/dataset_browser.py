@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMenu,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from ..icons import icon
@@ -106,6 +106,7 @@ class ThumbnailLoader(QObject):
 
 class DatasetBrowser(QWidget):
     openRequested = Signal(object)  # DatasetItem
+    deformRequested = Signal(object)  # DatasetItem: a new mask, deformed from this one
     folderChanged = Signal(str, str)  # root, split
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -144,6 +145,8 @@ class DatasetBrowser(QWidget):
         self.list.setWordWrap(True)
         self.list.setToolTip("Double-click (or Enter) to open a label map for editing")
         self.list.itemActivated.connect(self._activated)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(row)
@@ -213,6 +216,17 @@ class DatasetBrowser(QWidget):
         row = self.list.row(entry)
         if 0 <= row < len(self.items):
             self.openRequested.emit(self.items[row])
+
+    def _context_menu(self, position) -> None:
+        entry = self.list.itemAt(position)
+        row = self.list.row(entry) if entry is not None else -1
+        if not 0 <= row < len(self.items):
+            return
+        menu = QMenu(self)
+        menu.addAction(icon("folder-open-outline"), "Open", lambda: self.openRequested.emit(self.items[row]))
+        menu.addAction(icon("vector-curve"), "New mask from this one, deformed",
+                       lambda: self.deformRequested.emit(self.items[row]))
+        menu.exec(self.list.viewport().mapToGlobal(position))
 
     def shutdown(self) -> None:
         self.loader.cancel()
