@@ -537,10 +537,15 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(shortcut_rows(self.commands.sections), self).exec()
 
     def show_about(self) -> None:
+        from engine import __version__
+
         QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<b>{APP_NAME}</b><p>Paint a cardiac label map; a SPADE "
+                          f"<b>{APP_NAME} {__version__}</b><p>Paint a cardiac label map; a SPADE "
                           "generator (or the built-in ultrasound simulator) turns it into an "
-                          "echocardiogram as you paint.</p>")
+                          "echocardiogram as you paint.</p><p>The code is MIT licensed. The bundled "
+                          "model was trained on the CAMUS dataset and carries its terms: CC BY-NC-SA "
+                          "4.0, non-commercial research only; cite Leclerc et al., IEEE TMI "
+                          "38(9):2198\u20132210, 2019.</p>")
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -155,3 +155,40 @@ def test_brush_dab_is_centred_on_the_pointer(diameter):
     rows, cols = np.nonzero(doc.labels)
     assert rows.max() - rows.min() + 1 == diameter or diameter <= 2
     assert abs((rows.mean() + 0.5) - 20.3) <= 0.5 and abs((cols.mean() + 0.5) - 20.3) <= 0.5
+
+
+def test_undo_back_to_the_opened_or_saved_state_makes_the_document_clean():
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    doc.begin_stroke()
+    for x in range(2, 9):
+        doc.stroke_to(x + 0.5, x + 0.5, 3, 1)
+    doc.end_stroke()
+    assert doc.modified
+    doc.undo()
+    assert not doc.modified  # as opened: quitting need not ask
+    doc.redo()
+    assert doc.modified
+    doc.mark_saved()
+    assert not doc.modified
+    doc.undo()
+    assert doc.modified  # differs from what was saved
+    doc.redo()
+    assert not doc.modified
+    doc.undo()
+    doc.clear()  # a new edit after undo: the saved state is gone from the history
+    assert doc.modified
+    doc.mark_modified()
+    assert doc.modified
+
+
+def test_trimmed_history_never_claims_the_opened_state():
+    doc = LabelDocument(np.ones((64, 64), np.uint8))
+    doc.history.budget_bytes = 1  # keep only the newest edit
+    doc.clear()
+    doc.begin_stroke()
+    for x in range(2, 30, 4):
+        doc.stroke_to(x + 0.5, x + 0.5, 5, 2)
+    doc.end_stroke()
+    doc.undo()
+    doc.undo()  # nothing more to undo: the first edit was trimmed
+    assert doc.modified

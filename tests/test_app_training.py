@@ -111,6 +111,16 @@ def test_data_page_refuses_missing_and_damaged_folders(qtbot, tmp_path, wizard, 
     assert wizard.state.prepare.source == source and wizard.state.data_dir == tmp_path / "prepared"
 
 
+def test_the_wizard_defaults_to_the_preset_that_fits_the_device_and_says_why(wizard):
+    import torch
+
+    page = wizard.preset_page
+    if torch.cuda.is_available():
+        assert page.preset_name() == "quality"
+    else:
+        assert page.preset_name() == "lite" and "No CUDA GPU" in page.hint.text()
+
+
 def test_preset_page_shows_the_preset_and_refuses_bad_values(qtbot, wizard, phantom):
     choose_data(qtbot, wizard, phantom)
     wizard.next()

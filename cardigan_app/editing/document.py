@@ -41,7 +41,11 @@ class LabelDocument:
         self.path: Path | None = Path(path) if path else None
         self.history = History()
         self.revision = 0
-        self.saved_revision = 0
+        # the content as saved (or opened) is the one where this edit is on top of the undo
+        # stack: undoing back to it makes the document clean again
+        self._saved_at: Edit | None = None
+        self._saved_dropped = 0
+        self._forced_modified = False
         self._listeners: list[Listener] = []
         self._history_listeners: list[Callable[[], None]] = []
         self._stroke: list[tuple[np.ndarray, np.ndarray]] | None = None
@@ -61,7 +65,10 @@ class LabelDocument:
 
     @property
     def modified(self) -> bool:
-        return self.revision != self.saved_revision
+        if self._forced_modified or self._stroke or self.history.top is not self._saved_at:
+            return True
+        # back at the start, but edits were trimmed from the history: not the saved content
+        return self._saved_at is None and self.history.dropped != self._saved_dropped
 
     @property
     def in_stroke(self) -> bool:
@@ -81,11 +88,13 @@ class LabelDocument:
     def mark_saved(self, path: Path | None = None) -> None:
         if path is not None:
             self.path = Path(path)
-        self.saved_revision = self.revision
+        self._saved_at = self.history.top
+        self._saved_dropped = self.history.dropped
+        self._forced_modified = False
 
     def mark_modified(self) -> None:
         """Flag unsaved content that did not come from an edit (e.g. a recovered autosave)."""
-        self.saved_revision = -1
+        self._forced_modified = True
 
     # -- listeners -----------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:

@@ -40,6 +40,7 @@ class History:
         self.budget_bytes = budget_bytes
         self._undo: list[Edit] = []
         self._redo: list[Edit] = []
+        self.dropped = 0  # edits trimmed off the bottom of the undo stack so far
 
     def push(self, edit: Edit) -> None:
         """Record a new edit; it invalidates everything that could be redone."""
@@ -48,6 +49,7 @@ class History:
         total = sum(e.nbytes for e in self._undo)
         while len(self._undo) > 1 and total > self.budget_bytes:
             total -= self._undo.pop(0).nbytes
+            self.dropped += 1
 
     def take_undo(self) -> Edit | None:
         if not self._undo:
@@ -66,6 +68,11 @@ class History:
     def clear(self) -> None:
         self._undo.clear()
         self._redo.clear()
+
+    @property
+    def top(self) -> Edit | None:
+        """The edit the content is at (the last one not undone), None at the start."""
+        return self._undo[-1] if self._undo else None
 
     @property
     def can_undo(self) -> bool:

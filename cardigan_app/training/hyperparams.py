@@ -18,14 +18,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QStyle
                                QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QWidget)
 
 from engine.nets.config import MODULATIONS, PARAM_FREE_NORMS, UPSAMPLING_LAYERS
-from engine.training.config import PRESETS, TrainConfig, resolve_config
+from engine.training.config import DISCRIMINATORS, PRESETS, TrainConfig, resolve_config
 
 # Fields chosen on other pages of the wizard, or not meant for editing here.
 HIDDEN = {"preset", "extra", "device", "amp", "batch_size"}
 D_NORMS = ("spectralinstance", "spectralbatch", "spectralsyncbatch", "spectralnone", "instance", "batch", "none")
 CHOICES: dict[str, tuple[str, ...]] = {
     "upsampling": tuple(UPSAMPLING_LAYERS), "norm_g": PARAM_FREE_NORMS, "modulation": MODULATIONS,
-    "norm_d": D_NORMS,
+    "norm_d": D_NORMS, "discriminator": DISCRIMINATORS,
 }
 MEANING = {
     "ngf": "generator width (channels of the last block; blocks run at up to 16\u00d7 this)",
@@ -37,9 +37,13 @@ MEANING = {
     "spectral_g": "spectral normalisation in the generator's blocks",
     "use_vae": "style encoder + KL loss: a style vector controls the look",
     "z_dim": "length of the style vector (with use_vae)",
-    "num_d": "discriminators at different scales",
-    "n_layers_d": "layers per discriminator",
-    "norm_d": "norm of the discriminator's layers",
+    "noise_nc": "channels of the noise input: one mask gives many images (0: deterministic)",
+    "discriminator": "patch (NVlabs multi-scale PatchGAN) or oasis (segmentation discriminator, no VGG needed)",
+    "lambda_labelmix": "weight of OASIS's LabelMix consistency loss (oasis discriminator)",
+    "deform": "share of pairs also deformed (elastic, a class shape moved), so painted shapes are drawn anywhere",
+    "num_d": "discriminators at different scales (patch)",
+    "n_layers_d": "layers per discriminator (patch)",
+    "norm_d": "norm of the discriminator's layers (patch)",
     "iters": "train for this many iterations (empty: use epochs / niter)",
     "epochs": "train for this many epochs (empty: niter + niter_decay)",
     "niter": "epochs at the full learning rate",

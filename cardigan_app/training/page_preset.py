@@ -14,6 +14,16 @@ from .wizard import WizardState
 HINT_STYLE = "color: #9aa0a6;"
 
 
+def default_preset() -> tuple[str, str]:
+    """The preset that fits this machine, and why (shown under the table)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "quality", "A CUDA GPU is available: the quality preset trains the full-width model."
+    return "lite", ("No CUDA GPU: the lite preset (CLADE, ngf 10) is the one a CPU trains in hours "
+                    "rather than days; choose seed or quality on a GPU machine.")
+
+
 class PresetPage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
@@ -46,6 +56,8 @@ class PresetPage(QWizardPage):
         layout.addWidget(self.message)
         self.preset.currentIndexChanged.connect(lambda: self.load_preset(self.preset_name()))
         self.table.edited.connect(self._edited)
+        name, self.default_reason = default_preset()
+        self.set_preset(name)
         self.load_preset(self.preset_name())
 
     def preset_name(self) -> str:
@@ -68,11 +80,11 @@ class PresetPage(QWizardPage):
             image_size = int(self.table.text("image_size"))
         except ValueError:
             image_size = None
+        notes = [self.default_reason]
         if size and image_size and size[1] != image_size:
-            self.hint.setText(f"The data is {size[1]} \u00d7 {size[0]} px; pairs are resized to image_size "
-                              f"{image_size} while training.")
-        else:
-            self.hint.setText("")
+            notes.append(f"The data is {size[1]} \u00d7 {size[0]} px; pairs are resized to image_size "
+                         f"{image_size} while training.")
+        self.hint.setText(" ".join(notes))
 
     def _edited(self) -> None:
         self._update_hint()
