@@ -17,57 +17,14 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate,
                                QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QWidget)
 
-from engine.nets.config import MODULATIONS, PARAM_FREE_NORMS, UPSAMPLING_LAYERS
-from engine.training.config import DISCRIMINATORS, PRESETS, TrainConfig, resolve_config
+from engine.training.config import PRESETS, TrainConfig, resolve_config
 
 # Fields chosen on other pages of the wizard, or not meant for editing here.
 HIDDEN = {"preset", "extra", "device", "amp", "batch_size"}
-D_NORMS = ("spectralinstance", "spectralbatch", "spectralsyncbatch", "spectralnone", "instance", "batch", "none")
-CHOICES: dict[str, tuple[str, ...]] = {
-    "upsampling": tuple(UPSAMPLING_LAYERS), "norm_g": PARAM_FREE_NORMS, "modulation": MODULATIONS,
-    "norm_d": D_NORMS, "discriminator": DISCRIMINATORS,
-}
-MEANING = {
-    "ngf": "generator width (channels of the last block; blocks run at up to 16\u00d7 this)",
-    "ndf": "discriminator width",
-    "image_size": "training image size in pixels (a multiple of 32)",
-    "upsampling": "doublings from the latent grid: normal 5, more 6, most 7",
-    "norm_g": "parameter-free norm inside the generator's modulation layers",
-    "modulation": "spade (convolutional, NVlabs) or clade (class-adaptive, faster)",
-    "spectral_g": "spectral normalisation in the generator's blocks",
-    "use_vae": "style encoder + KL loss: a style vector controls the look",
-    "z_dim": "length of the style vector (with use_vae)",
-    "noise_nc": "channels of the noise input: one mask gives many images (0: deterministic)",
-    "discriminator": "patch (NVlabs multi-scale PatchGAN) or oasis (segmentation discriminator, no VGG needed)",
-    "lambda_labelmix": "weight of OASIS's LabelMix consistency loss (oasis discriminator)",
-    "deform": "share of pairs also deformed (elastic, a class shape moved), so painted shapes are drawn anywhere",
-    "num_d": "discriminators at different scales (patch)",
-    "n_layers_d": "layers per discriminator (patch)",
-    "norm_d": "norm of the discriminator's layers (patch)",
-    "iters": "train for this many iterations (empty: use epochs / niter)",
-    "epochs": "train for this many epochs (empty: niter + niter_decay)",
-    "niter": "epochs at the full learning rate",
-    "niter_decay": "epochs over which the learning rate decays to 0",
-    "lr": "learning rate (TTUR: G lr/2, D 2\u00b7lr)",
-    "beta1": "Adam beta1 (without TTUR)",
-    "beta2": "Adam beta2 (without TTUR)",
-    "ttur": "two time-scale update rule, as NVlabs SPADE",
-    "d_steps_per_g": "discriminator steps per generator step",
-    "lambda_feat": "weight of the feature-matching loss",
-    "lambda_vgg": "weight of the VGG perceptual loss (needs vgg_weights)",
-    "lambda_kld": "weight of the KL loss (with use_vae)",
-    "vgg_weights": "a local torchvision VGG19 state dict (empty: no perceptual loss)",
-    "augment": "random intensity and geometry augmentation of the training pairs",
-    "channels_last": "channels-last memory layout on GPUs (faster convolutions)",
-    "compile": "torch.compile the networks (slow start, faster steps)",
-    "workers": "data loader processes (0: load in the training process)",
-    "seed": "random seed of the run",
-    "log_every": "log the losses every N iterations",
-    "sample_every": "write a sample preview every N iterations",
-    "checkpoint_every": "save the training state every N iterations",
-    "keep_checkpoints": "training states kept on disk",
-    "tensorboard": "also write TensorBoard logs",
-}
+# what each field means and the values it may take come from the engine's description
+CHOICES: dict[str, tuple[str, ...]] = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)
+                                       if f.metadata.get("choices")}
+MEANING = {f.name: f.metadata["help"] for f in dataclasses.fields(TrainConfig) if f.metadata.get("help")}
 CHANGED = QColor(255, 214, 102)
 
 

@@ -15,7 +15,7 @@ from engine.errors import CardiganError
 from engine.training.config import TrainConfig, validate
 from engine.training.memory import (device_memory_bytes, estimate_training_memory, format_bytes,
                                     network_footprint)
-from engine.training.run_folder import ARCHITECTURE_FIELDS
+from engine.training.config import ARCHITECTURE_FIELDS
 
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
 from ..device_choice import fill_device_combo

@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="folders", choices=("folders", "hdf5"),
                         help="output layout (default folders)")
     parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
-    parser.add_argument("--phases", default="ED,ES", help="comma-separated phases (default ED,ES)")
+    parser.add_argument("--instants", "--phases", dest="instants", default="ED,ES",
+                        help="comma-separated instants (default ED,ES), as in prepare")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes to use (default: one per core for large counts)")
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     bar = TerminalProgress()
     try:
         manifest = write_phantom(args.out, count=args.count, size=args.size, seed=args.seed,
-                                 format=args.format, views=args.views, phases=args.phases,
+                                 format=args.format, views=args.views, phases=args.instants,
                                  overwrite=args.overwrite, progress=bar, workers=args.workers)
     finally:
         bar.close()

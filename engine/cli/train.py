@@ -18,6 +18,7 @@ DESCRIPTION = (
     "torchrun --nproc_per_node=N -m engine train ... (the same flags; --batch-size is per "
     "process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
 
+FLAG_NAMES = {"image_size": "--size"}  # one name per concept across commands
 SKIPPED_FIELDS = {"preset", "extra", "iters", "epochs", "device", "amp", "checkpoint_every",
                   "batch_size", "vgg_weights", "ttur"}
 
@@ -54,16 +55,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events-jsonl", action="store_true",
                         help="machine-readable mode: one JSON event per line on stdout; a line "
                              "'stop' on stdin stops gracefully (used by the desktop app)")
-    tuning = parser.add_argument_group("preset fields")
+    tuning = parser.add_argument_group("preset fields (default: the preset's value)")
     for f in dataclasses.fields(TrainConfig):
         if f.name in SKIPPED_FIELDS:
             continue
-        flag = "--" + f.name.replace("_", "-")
+        flags = ["--" + f.name.replace("_", "-")]
+        if f.name in FLAG_NAMES:  # the name the other commands use first, the field's name kept
+            flags.insert(0, FLAG_NAMES[f.name])
+        meta = f.metadata
         if isinstance(f.default, bool):
-            tuning.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction)
+            tuning.add_argument(*flags, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
+                                help=meta.get("help"))
+        elif meta.get("choices"):
+            tuning.add_argument(*flags, dest=f.name, default=None, choices=meta["choices"], help=meta.get("help"))
         else:
             kind = type(f.default) if f.default is not None else str
-            tuning.add_argument(flag, dest=f.name, default=None, type=kind, metavar=kind.__name__.upper())
+            tuning.add_argument(*flags, dest=f.name, default=None, type=kind, metavar=kind.__name__.upper(),
+                                help=meta.get("help"))
 
 
 def overrides_from(args: argparse.Namespace) -> dict:

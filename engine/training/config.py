@@ -11,6 +11,25 @@ from dataclasses import dataclass, field
 
 from ..errors import CardiganError
 from ..nets import GeneratorConfig
+from ..nets.config import MODULATIONS, PARAM_FREE_NORMS, UPSAMPLING_LAYERS
+
+DISCRIMINATORS = ("patch", "oasis")
+D_NORMS = ("spectralinstance", "spectralbatch", "spectralsyncbatch", "spectralnone", "instance", "batch",
+           "none")
+
+
+def option(default, help: str, *, choices: tuple[str, ...] | None = None, arch: bool = False,
+           minimum: float | None = None, maximum: float | None = None):
+    """A ``TrainConfig`` field that describes itself: its help text, its allowed values,
+    whether it shapes the networks (``arch``: a resumed run must agree on it). The CLI's
+    flags, ``validate`` and the app's hyper-parameter table all read this description."""
+    return field(default=default, metadata={"help": help, "choices": choices, "arch": arch,
+                                            "minimum": minimum, "maximum": maximum})
+
+
+def describe(name: str) -> dict:
+    """The description of one ``TrainConfig`` field (help, choices, arch, minimum, maximum)."""
+    return dict(FIELDS[name].metadata)
 
 
 @dataclass(frozen=True)
@@ -37,51 +56,61 @@ class TrainConfig:
     """
 
     preset: str = "seed"
-    # network
-    ngf: int = 48
-    ndf: int = 48
-    image_size: int = 256
-    upsampling: str = "normal"
-    norm_g: str = "syncbatch"
-    modulation: str = "spade"
-    spectral_g: bool = True
-    use_vae: bool = False
-    z_dim: int = 256
-    noise_nc: int = 0
-    discriminator: str = "patch"
-    num_d: int = 2
-    n_layers_d: int = 4
-    norm_d: str = "spectralinstance"
+    # network (arch=True: a resumed run must agree on it)
+    ngf: int = option(48, "generator width (channels of the last block; blocks run at up to 16x this)",
+                      arch=True, minimum=2)
+    ndf: int = option(48, "discriminator width", arch=True, minimum=1)
+    image_size: int = option(256, "training image size in pixels (a multiple of 32)", arch=True, minimum=32)
+    upsampling: str = option("normal", "doublings from the latent grid: normal 5, more 6, most 7",
+                             arch=True, choices=tuple(UPSAMPLING_LAYERS))
+    norm_g: str = option("syncbatch", "parameter-free norm inside the generator's modulation layers",
+                         arch=True, choices=PARAM_FREE_NORMS)
+    modulation: str = option("spade", "spade (convolutional, NVlabs) or clade (class-adaptive, faster)",
+                             arch=True, choices=MODULATIONS)
+    spectral_g: bool = option(True, "spectral normalisation in the generator's blocks", arch=True)
+    use_vae: bool = option(False, "style encoder + KL loss: a style vector controls the look", arch=True)
+    z_dim: int = option(256, "length of the style vector (with use_vae)", arch=True, minimum=1)
+    noise_nc: int = option(0, "channels of the noise input: one mask gives many images (0: deterministic)",
+                           arch=True, minimum=0)
+    discriminator: str = option("patch", "patch (NVlabs multi-scale PatchGAN) or oasis (segmentation "
+                                "discriminator: every pixel's class or fake; no VGG needed)",
+                                arch=True, choices=DISCRIMINATORS)
+    num_d: int = option(2, "discriminators at different scales (patch)", arch=True, minimum=1)
+    n_layers_d: int = option(4, "layers per discriminator (patch)", arch=True, minimum=1)
+    norm_d: str = option("spectralinstance", "norm of the discriminator's layers (patch)", arch=True,
+                         choices=D_NORMS)
     # optimisation
-    batch_size: int = 2
-    iters: int | None = None
-    epochs: int | None = None
-    niter: int = 20
-    niter_decay: int = 10
-    lr: float = 0.0002
-    beta1: float = 0.0
-    beta2: float = 0.999
-    ttur: bool = True
-    d_steps_per_g: int = 1
-    lambda_feat: float = 10.0
-    lambda_vgg: float = 10.0
-    lambda_kld: float = 0.05
-    lambda_labelmix: float = 10.0
-    vgg_weights: str | None = None
-    augment: bool = True
-    deform: float = 0.0
+    batch_size: int = option(2, "images per step (and per process under torchrun)", minimum=1)
+    iters: int | None = option(None, "train for this many iterations (empty: use epochs / niter)", minimum=1)
+    epochs: int | None = option(None, "train for this many epochs (empty: niter + niter_decay)", minimum=1)
+    niter: int = option(20, "epochs at the full learning rate", minimum=0)
+    niter_decay: int = option(10, "epochs over which the learning rate decays to 0", minimum=0)
+    lr: float = option(0.0002, "learning rate (TTUR: G lr/2, D 2*lr)")
+    beta1: float = option(0.0, "Adam beta1 (without TTUR)")
+    beta2: float = option(0.999, "Adam beta2 (without TTUR)")
+    ttur: bool = option(True, "two time-scale update rule, as NVlabs SPADE")
+    d_steps_per_g: int = option(1, "discriminator steps per generator step", minimum=1)
+    lambda_feat: float = option(10.0, "weight of the feature-matching loss (patch)", minimum=0)
+    lambda_vgg: float = option(10.0, "weight of the VGG perceptual loss (needs vgg_weights)", minimum=0)
+    lambda_kld: float = option(0.05, "weight of the KL loss (with use_vae)", minimum=0)
+    lambda_labelmix: float = option(10.0, "weight of OASIS's LabelMix consistency loss (oasis)", minimum=0)
+    vgg_weights: str | None = option(None, "a local torchvision VGG19 state dict (empty: no perceptual loss)")
+    augment: bool = option(True, "random intensity and geometry augmentation of the training pairs")
+    deform: float = option(0.0, "share of pairs also deformed (elastic, a class shape moved and resized), "
+                           "so painted shapes are drawn wherever they are", minimum=0, maximum=1)
     # machinery
-    device: str = "auto"
-    amp: str = "auto"
-    channels_last: bool = True
-    compile: bool = False
-    workers: int = 0
-    seed: int = 0
-    log_every: int = 10
-    sample_every: int = 200
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    tensorboard: bool = False
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps")
+    amp: str = option("auto", "mixed precision: auto (bf16 on GPUs and CPUs with native bf16), bf16, "
+                      "fp16 or off", choices=("auto", "bf16", "fp16", "off"))
+    channels_last: bool = option(True, "channels-last memory layout on GPUs (faster convolutions)")
+    compile: bool = option(False, "torch.compile the networks (slow start, faster steps)")
+    workers: int = option(0, "data loader processes (0: load in the training process)", minimum=0)
+    seed: int = option(0, "random seed of the run")
+    log_every: int = option(10, "log the losses every N iterations", minimum=1)
+    sample_every: int = option(200, "write a sample preview every N iterations", minimum=1)
+    checkpoint_every: int = option(500, "save the training state every N iterations", minimum=1)
+    keep_checkpoints: int = option(2, "training states kept on disk", minimum=1)
+    tensorboard: bool = option(False, "also write TensorBoard logs")
     extra: dict = field(default_factory=dict)
 
     def generator_config(self, output_nc: int = 1) -> GeneratorConfig:
@@ -100,7 +129,8 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-DISCRIMINATORS = ("patch", "oasis")
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+ARCHITECTURE_FIELDS = tuple(name for name, f in FIELDS.items() if f.metadata.get("arch"))
 
 PRESETS: dict[str, dict] = {
     # The seed project's run: NVlabs SPADE defaults with its options.
@@ -133,32 +163,28 @@ def resolve_config(preset: str = "seed", **overrides) -> TrainConfig:
 
 
 def validate(config: TrainConfig) -> None:
+    """Check every field against its description (choices, range), then the rules that tie
+    fields together; one CardiganError lists every problem."""
     problems = []
-    if config.batch_size < 1:
-        problems.append("batch size must be at least 1")
-    if config.iters is not None and config.iters < 1:
-        problems.append("iterations must be at least 1")
-    if config.epochs is not None and config.epochs < 1:
-        problems.append("epochs must be at least 1")
+    for name, f in FIELDS.items():
+        meta, value = f.metadata, getattr(config, name)
+        if not meta or value is None:
+            continue
+        words = name.replace("_", " ")
+        if meta["choices"] and value not in meta["choices"]:
+            problems.append(f"{words} must be one of {', '.join(meta['choices'])}")
+        elif meta["minimum"] is not None and value < meta["minimum"]:
+            problems.append(f"{words} must be at least {meta['minimum']:g}")
+        elif meta["maximum"] is not None and value > meta["maximum"]:
+            problems.append(f"{words} must be at most {meta['maximum']:g}")
     if config.iters is not None and config.epochs is not None:
         problems.append("give iterations or epochs, not both")
     if config.lr <= 0:
         problems.append("learning rate must be positive")
-    if config.amp not in ("auto", "bf16", "fp16", "off"):
-        problems.append("amp must be auto, bf16, fp16 or off")
-    if config.niter < 0 or config.niter_decay < 0 or config.niter + config.niter_decay == 0:
+    if config.niter + config.niter_decay == 0:
         problems.append("niter + niter_decay must be positive")
     if config.image_size % 32:
         problems.append("image size must be a multiple of 32")
-    if config.discriminator not in DISCRIMINATORS:
-        problems.append(f"discriminator must be one of {', '.join(DISCRIMINATORS)}")
-    if config.noise_nc < 0:
-        problems.append("noise_nc must be 0 or more")
-    if not 0.0 <= config.deform <= 1.0:
-        problems.append("deform is a share of the training pairs, between 0 and 1")
-    for name in ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "d_steps_per_g"):
-        if getattr(config, name) < 1:
-            problems.append(f"{name.replace('_', ' ')} must be at least 1")
     if problems:
         raise CardiganError("invalid training configuration: " + "; ".join(problems))
     try:

@@ -29,7 +29,7 @@ import torch.nn as nn
 from ..labels import NUM_CLASSES
 from .config import TrainConfig
 from .networks import IMAGE_CHANNELS, build_networks
-from .run_folder import ARCHITECTURE_FIELDS
+from .config import ARCHITECTURE_FIELDS
 
 STATE_BYTES_PER_PARAMETER = 16  # weight + gradient + Adam exp_avg + exp_avg_sq, float32
 OVERHEAD_FRACTION = 0.2

@@ -26,7 +26,7 @@ from PIL import Image
 from ..errors import CardiganError
 from ..fileio import atomic_path
 from ..labels import colorize
-from .config import TrainConfig
+from .config import ARCHITECTURE_FIELDS, TrainConfig
 
 LOCK_NAME = ".lock"
 
@@ -48,10 +48,6 @@ def _try_lock(handle) -> bool:
     return True
 
 
-# Fields that change the networks or data: a resumed run must agree on them.
-ARCHITECTURE_FIELDS = ("ngf", "ndf", "image_size", "upsampling", "norm_g", "modulation",
-                       "spectral_g", "use_vae", "z_dim", "noise_nc", "discriminator", "num_d",
-                       "n_layers_d", "norm_d")
 
 
 @dataclass(frozen=True)
