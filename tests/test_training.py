@@ -174,7 +174,7 @@ def test_kill_9_leaves_the_run_resumable(phantom, tmp_path):
 
 
 def test_learning_happens(phantom, tmp_path):
-    """After a few hundred iterations blood pools come out darker than the myocardium."""
+    """After 150 iterations blood pools come out darker than the myocardium, as in the data."""
     from engine.data.dataset import PairedDataset
 
     config = tiny(ngf=4, ndf=16, batch_size=4, iters=150, lr=0.002, log_every=50,
@@ -193,7 +193,10 @@ def test_learning_happens(phantom, tmp_path):
 
     trained = contrast(tmp_path / "run" / "model.safetensors")
     before = contrast(GeneratorModel(untrained.config, untrained))
-    assert trained > 0.3 and trained > before + 0.25, (trained, before)
+    pairs = [held_out.load_pair(i) for i in range(len(held_out))]
+    data = np.mean([(im[lab == 2].mean() - im[(lab == 1) | (lab == 3)].mean()) / 127.5 for im, lab in pairs])
+    # the simulated data's own wall-pool contrast (about 0.25, as in real echoes) is learnt
+    assert trained > 0.6 * data and trained > before + 0.15, (trained, before, data)
 
 
 def test_two_process_ddp_run(phantom, tmp_path):

@@ -138,13 +138,16 @@ PRESETS: dict[str, dict] = {
                  norm_g="syncbatch", modulation="spade", spectral_g=True, num_d=2, n_layers_d=4,
                  image_size=256, lr=0.0002),
     # Live painting on a CPU: narrow, class-adaptive modulation (CLADE) instead of SPADE's MLP.
+    # Noise input (one mask, many images) and deformed pairs (drawn wherever painted); the
+    # PatchGAN beat OASIS's segmentation discriminator on real CAMUS at equal training
+    # (downstream Dice 0.72 against 0.62 after 1,500 iterations; README, Evaluation).
     "lite": dict(ngf=10, ndf=32, batch_size=4, niter=20, niter_decay=10, modulation="clade",
                  norm_g="syncbatch", spectral_g=True, num_d=2, n_layers_d=3, image_size=256,
-                 lr=0.0002),
+                 lr=0.0002, noise_nc=8, deform=0.3),
     # What we recommend on one GPU: full SPADE width, larger batches, longer schedule.
     "quality": dict(ngf=64, ndf=64, batch_size=16, niter=50, niter_decay=50,
                     norm_g="syncbatch", modulation="spade", spectral_g=True, num_d=2,
-                    n_layers_d=4, image_size=256, lr=0.0002, amp="auto"),
+                    n_layers_d=4, image_size=256, lr=0.0002, amp="auto", noise_nc=16, deform=0.3),
 }
 
 
