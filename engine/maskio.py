@@ -26,10 +26,12 @@ def is_camus_file(path: Path | str) -> bool:
 def read_label_png(path: Path | str) -> np.ndarray:
     """Read a label PNG into a (H, W) uint8 array of label ids, refusing colour images."""
     path = Path(path)
-    if not path.is_file():
-        raise MaskError(f"{path}: no such file")
+    check_mask_path(path)
     try:
         with Image.open(path) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
+                                f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
             image.load()
             mode = image.mode
             if mode in ("L", "P", "I", "I;16", "1"):
@@ -43,9 +45,24 @@ def read_label_png(path: Path | str) -> np.ndarray:
                 array = rgb[..., 0]
             else:
                 raise MaskError(f"{path}: unsupported image mode {mode}; expected {EXPECTED}")
+    except Image.DecompressionBombError:
+        raise MaskError(f"{path}: the image claims to be far larger than any label map (at most "
+                        f"{MAX_SIDE}x{MAX_SIDE}); resize it first") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise MaskError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
     return validate_label_map(array, str(path))
+
+
+MAX_SIDE = 8192
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+
+
+def check_mask_path(path: Path) -> None:
+    """One line for a path that is not a file to read."""
+    if path.is_dir():
+        raise MaskError(f"{path}: is a folder, not a label map file")
+    if not path.is_file():
+        raise MaskError(f"{path}: no such file")
 
 
 def read_camus_label(path: Path | str) -> np.ndarray:
@@ -56,8 +73,7 @@ def read_camus_label(path: Path | str) -> np.ndarray:
     import SimpleITK as sitk
 
     path = Path(path)
-    if not path.is_file():
-        raise MaskError(f"{path}: no such file")
+    check_mask_path(path)
     try:
         array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
     except RuntimeError as exc:

@@ -21,5 +21,6 @@ def load_tensor_file(path: Path, what: str, error: type[CardiganError] = Cardiga
     except pickle.UnpicklingError:
         raise error(f"{path}: refused: the file holds Python objects other than tensors "
                     "(loading it could run code)") from None
-    except (RuntimeError, EOFError, ValueError, OSError, AttributeError, ImportError) as exc:
+    except (RuntimeError, EOFError, ValueError, OSError, AttributeError, ImportError, KeyError,
+            IndexError, TypeError) as exc:
         raise error(f"{path}: not a readable {what} ({type(exc).__name__})") from None

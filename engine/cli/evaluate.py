@@ -61,6 +61,12 @@ def run(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, **changes)
     if settings.size % 8 or settings.size < 16:
         raise CardiganError("--size must be a multiple of 8, at least 16")
+    if settings.seg_iters < 1:
+        raise CardiganError("--seg-iters must be at least 1")
+    if settings.variations < 1:
+        raise CardiganError("--variations must be at least 1")
+    if args.inception_weights is not None and not Path(args.inception_weights).is_file():
+        raise CardiganError(f"{args.inception_weights}: no such Inception-v3 weights file")
     if not args.out.parent.exists():
         raise CardiganError(f"{args.out.parent}: output folder does not exist")
     bars = TerminalProgress()

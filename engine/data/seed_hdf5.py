@@ -105,6 +105,9 @@ class SeedHdf5Reader:
             group = self.file[split][patient][view]
             if "im" not in group or "gt" not in group:
                 raise DataError(f"{where}: needs datasets 'im' and 'gt'")
+            for name in ("im", "gt"):
+                if not hasattr(group[name], "shape"):  # an h5py Group, not a Dataset
+                    raise DataError(f"{where}/{name}: is a group, not a dataset of pixels")
             im = group["im"][()]
             gt = group["gt"][()]
         except DataError:

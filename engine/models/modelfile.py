@@ -26,6 +26,7 @@ from ..labels import NUM_CLASSES, label_table
 from ..nets import GeneratorConfig, SPADEGenerator
 from ..nets.encoder import StyleEncoder
 from .handle import GeneratorModel
+from .schema import check_document
 
 FORMAT = "cardigan-model"
 SCHEMA = 1
@@ -75,10 +76,22 @@ def read_document(path: Path) -> tuple[dict, list[str]]:
         raise ModelFileError(f"{path}: the model description in the file is damaged") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a cardiGAN model file")
-    if not isinstance(document.get("schema"), int) or document["schema"] > SCHEMA:
-        raise ModelFileError(f"{path}: model file schema {document.get('schema')} is newer than "
-                             f"this cardiGAN supports ({SCHEMA}); please upgrade")
+    schema = document.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise ModelFileError(f"{path}: the model description's schema is {schema!r}, not a version "
+                             "number (the file is damaged or was edited)")
+    if schema > SCHEMA:
+        raise ModelFileError(f"{path}: model file schema {schema} is newer than this cardiGAN "
+                             f"supports ({SCHEMA}); please upgrade")
     return document, names
+
+
+def header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor shapes from the safetensors header (no tensor is read)."""
+    with open(path, "rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(size))
+    return {name: tuple(entry["shape"]) for name, entry in header.items() if name != "__metadata__"}
 
 
 def load_model_file(path: Path | str) -> GeneratorModel:
@@ -90,24 +103,31 @@ def load_model_file(path: Path | str) -> GeneratorModel:
     if not isinstance(document.get("architecture"), dict):
         raise ModelFileError(f"{path}: the model description has no architecture")
     try:
+        check_document(document)
         config = GeneratorConfig.from_dict(document["architecture"])
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
-    generator = SPADEGenerator(config)
-    encoder = None
     encoder_meta = document.get("encoder")
-    if encoder_meta:
-        try:
-            encoder = StyleEncoder(**encoder_meta)
-        except TypeError:
-            raise ModelFileError(f"{path}: the style-encoder description is invalid") from None
-    expected = {f"generator.{k}" for k in generator.state_dict()}
-    if encoder is not None:
-        expected |= {f"encoder.{k}" for k in encoder.state_dict()}
-    missing, unexpected = expected - set(names), set(names) - expected
+
+    def build(device: str):
+        with torch.device(device):
+            return SPADEGenerator(config), StyleEncoder(**encoder_meta) if encoder_meta else None
+
+    # shapes first, on the meta device (nothing allocated), against the file's header
+    meta_generator, meta_encoder = build("meta")
+    expected = {f"generator.{k}": tuple(v.shape) for k, v in meta_generator.state_dict().items()}
+    if meta_encoder is not None:
+        expected |= {f"encoder.{k}": tuple(v.shape) for k, v in meta_encoder.state_dict().items()}
+    missing, unexpected = set(expected) - set(names), set(names) - set(expected)
     if missing or unexpected:
         raise ModelFileError(f"{path}: weights do not match the stored architecture "
                              f"({len(missing)} missing, {len(unexpected)} unexpected tensors)")
+    shapes = header_shapes(path)
+    for name, shape in expected.items():
+        if shapes.get(name) != shape:
+            raise ModelFileError(f"{path}: tensor {name} has shape {shapes.get(name)}, the "
+                                 f"architecture needs {shape}")
+    generator, encoder = build("cpu")
     tensors = read_tensors(path)
     load_weights(generator, {k[len("generator."):]: v for k, v in tensors.items()
                              if k.startswith("generator.")}, path)

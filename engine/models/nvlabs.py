@@ -18,6 +18,7 @@ from ..safeload import load_tensor_file
 from ..nets import GeneratorConfig, SPADEGenerator
 from .handle import GeneratorModel
 from .modelfile import load_weights
+from .schema import ARCHITECTURE, check_fields
 
 CHECKPOINT_PATTERN = re.compile(r"^(latest|\d+)_net_G\.pth$")
 
@@ -120,7 +121,10 @@ def find_checkpoint(path: Path) -> Path:
         latest = path / "latest_net_G.pth"
         if latest.is_file():
             return latest
-        epochs = sorted((p for p in path.glob("*_net_G.pth") if CHECKPOINT_PATTERN.match(p.name)),
+        if latest.exists() or latest.is_symlink():
+            raise ModelFileError(f"{latest}: not a readable checkpoint file (a folder or a broken link)")
+        epochs = sorted((p for p in path.glob("*_net_G.pth")
+                         if re.fullmatch(r"\d+_net_G\.pth", p.name) and p.is_file()),
                         key=lambda p: int(p.name.split("_")[0]))
         if not epochs:
             raise ModelFileError(f"{path}: no *_net_G.pth generator checkpoint in this folder")
@@ -147,14 +151,23 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
     else:
         config = infer_config(state)
         provenance["architecture_from"] = "tensor shapes (no opt.txt beside the checkpoint)"
-    generator = SPADEGenerator(config)
-    expected = set(generator.state_dict())
-    missing, unexpected = expected - set(state), set(state) - expected
+    try:  # opt.txt and tensor shapes are untrusted: sane values before anything is built
+        check_fields(config.to_dict(), ARCHITECTURE, "the architecture")
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc} (from {provenance['architecture_from'].split(' ')[0]})") from None
+    with torch.device("meta"):  # shapes first, nothing allocated
+        expected = {k: tuple(v.shape) for k, v in SPADEGenerator(config).state_dict().items()}
+    missing, unexpected = set(expected) - set(state), set(state) - set(expected)
     if missing or unexpected:
         example = sorted(missing or unexpected)[0]
         raise ModelFileError(f"{path}: weights do not match the architecture in "
                              f"{provenance['architecture_from'].split(' ')[0]} ({len(missing)} missing, "
                              f"{len(unexpected)} unexpected tensors, e.g. {example})")
+    for name, shape in expected.items():
+        if tuple(state[name].shape) != shape:
+            raise ModelFileError(f"{path}: tensor {name} has shape {tuple(state[name].shape)}, the "
+                                 f"architecture needs {shape}")
+    generator = SPADEGenerator(config)
     load_weights(generator, state, path)
     name = path.parent.name if path.name.startswith("latest") else path.stem
     return GeneratorModel(config=config, generator=generator.eval(), kind="nvlabs", name=name,

@@ -1,0 +1,145 @@
+"""Crafted bad inputs get one plain line, never a traceback, and nothing is built from them."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from engine.cli.main import main
+from engine.errors import MaskError, ModelFileError
+from engine.maskio import read_label_map
+from engine.models import GeneratorModel, load_model_file, open_model, save_model_file
+from engine.nets import GeneratorConfig, SPADEGenerator
+
+
+def one_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line.startswith("cardigan: error: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge image (a decompression bomb's first bytes)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b"")
+
+
+def test_a_png_claiming_30000_pixels_a_side_is_refused_in_one_line(tmp_path, capsys):
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_claiming(30000, 30000))
+    with pytest.raises(MaskError, match="far larger than any label map"):
+        read_label_map(bomb)
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(bomb), "--out", str(tmp_path / "x.png")])
+    assert rc == 1 and "far larger" in one_line(capsys)
+
+
+def test_a_folder_named_like_a_mask_is_called_a_folder(tmp_path):
+    (tmp_path / "x.png").mkdir()
+    with pytest.raises(MaskError, match="is a folder"):
+        read_label_map(tmp_path / "x.png")
+
+
+def model_with(tmp_path, edit) -> "Path":
+    config = GeneratorConfig(ngf=4, image_size=64)
+    path = save_model_file(GeneratorModel(config=config, generator=SPADEGenerator(config)), tmp_path / "m.safetensors")
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = dict(handle.metadata())
+        tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+    document = json.loads(metadata["cardigan"])
+    edit(document)
+    metadata["cardigan"] = json.dumps(document)
+    save_file(tensors, str(path), metadata=metadata)
+    return path
+
+
+EDITS = {
+    "aspect zero": (lambda d: d["architecture"].update(aspect_ratio=0), "aspect_ratio"),
+    "aspect text": (lambda d: d["architecture"].update(aspect_ratio="wide"), "aspect_ratio"),
+    "ngf fraction": (lambda d: d["architecture"].update(ngf=10.5), "ngf is 10.5"),
+    "ngf huge": (lambda d: d["architecture"].update(ngf=100000), "between 2 and 1024"),
+    "z_dim negative": (lambda d: d["architecture"].update(use_vae=True, z_dim=-3), "z_dim"),
+    "encoder ngf": (lambda d: d.update(encoder={"ngf": -1, "input_nc": 1, "image_size": 64, "z_dim": 8,
+                                                "norm": "spectralinstance"}), "style encoder ngf"),
+    "encoder norm": (lambda d: d.update(encoder={"ngf": 4, "input_nc": 1, "image_size": 64, "z_dim": 8,
+                                                 "norm": "bogus"}), "norm is 'bogus'"),
+    "labels number": (lambda d: d.update(labels=5), "label table"),
+    "labels text": (lambda d: d.update(labels="abcd"), "label table"),
+    "labels ints": (lambda d: d.update(labels=[1, 2, 3, 4]), "label table"),
+    "labels same id": (lambda d: d.update(labels=[{"id": 0, "name": "a"}] * 4), "once each"),
+    "provenance list": (lambda d: d.update(provenance=[1, 2]), "provenance"),
+    "provenance text": (lambda d: d.update(provenance="me"), "provenance"),
+    "schema text": (lambda d: d.update(schema="1"), "not a version number"),
+}
+
+
+@pytest.mark.parametrize("case", EDITS)
+def test_edited_model_descriptions_are_refused_before_anything_is_built(case, tmp_path, capsys):
+    edit, fragment = EDITS[case]
+    path = model_with(tmp_path, edit)
+    with pytest.raises(ModelFileError, match=None) as caught:
+        load_model_file(path)
+    assert fragment in str(caught.value), str(caught.value)
+    assert main(["info", "--model", str(path)]) == 1
+    one_line(capsys)
+
+
+def test_nvlabs_options_and_checkpoint_folders(tmp_path):
+    config = GeneratorConfig(ngf=4, label_nc=4, output_nc=3, image_size=64)
+    state = SPADEGenerator(config).state_dict()
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    torch.save(state, folder / "latest_net_G.pth")
+    for bad, fragment in (("aspect_ratio: 0", "aspect_ratio"), ("aspect_ratio: nan", "aspect_ratio"),
+                          ("ngf: 100000", "between 2 and 1024"), ("label_nc: 99999999", "label_nc"),
+                          ("use_vae: True\nz_dim: -5", "z_dim")):
+        (folder / "opt.txt").write_text("label_nc: 3\ncontain_dontcare_label: True\nno_instance: True\n"
+                                        f"crop_size: 64\nngf: 4\n{bad}\n")
+        with pytest.raises(ModelFileError) as caught:
+            open_model(folder)
+        assert fragment in str(caught.value), (bad, str(caught.value))
+    text = tmp_path / "g.pth"
+    text.write_text("not a checkpoint at all\n" * 10)
+    with pytest.raises(ModelFileError):
+        open_model(text)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "latest_net_G.pth").symlink_to(broken / "missing.pth")
+    with pytest.raises(ModelFileError, match="broken link"):
+        open_model(broken)
+    as_dir = tmp_path / "as_dir"
+    (as_dir / "latest_net_G.pth").mkdir(parents=True)
+    with pytest.raises(ModelFileError, match="a folder"):
+        open_model(as_dir)
+
+
+def test_hdf5_whose_gt_is_a_group_is_refused(tmp_path, capsys):
+    import h5py
+    import numpy as np
+
+    path = tmp_path / "odd.hdf5"
+    with h5py.File(path, "w") as handle:
+        for n, split in enumerate(("train", "valid", "test")):
+            group = handle.create_group(f"{split}/patient000{n + 1}/4CH")
+            group.create_dataset("im", data=np.zeros((2, 32, 32), np.uint8))
+            group.create_group("gt")
+    rc = main(["prepare", "--source", str(path), "--out", str(tmp_path / "out")])
+    assert rc == 1 and "is a group, not a dataset" in one_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("flags, fragment", [(["--seg-iters", "0"], "--seg-iters"),
+                                             (["--variations", "-1"], "--variations"),
+                                             (["--inception-weights", "nope.pt"], "no such Inception")])
+def test_evaluate_options_are_checked_before_any_work(flags, fragment, tmp_path, capsys):
+    rc = main(["evaluate", "--model", "simulator", "--data", str(tmp_path), *flags])
+    assert rc == 1 and fragment in one_line(capsys)
