@@ -1,10 +1,11 @@
 """Training speed of real ``cardigan train`` runs: this tree against an earlier revision.
 
     python benchmarks/bench_training.py --data data/camus --baseline-rev 6026318 \\
-        --variant "lite float32=--preset lite --amp off" --variant "lite=--preset lite"
+        --baseline-flags "--preset lite" --variant "lite float32=--preset lite --amp off" \\
+        --variant "lite=--preset lite"
 
 Each variant is a name and the ``cardigan train`` flags it adds; the baseline revision (a
-git worktree made in a temporary folder) runs the first variant's flags. Runs alternate
+git worktree made in a temporary folder) runs ``--baseline-flags``. Runs alternate
 between the trees for ``--rounds`` rounds, so a busy machine slows both alike; the speed of
 a run is the images/s ``stats.jsonl`` reports after its first logging window (warm-up).
 The JSON printed last holds every run and the median per variant.
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--variant", action="append", required=True, metavar="NAME=FLAGS",
                         help="a name and the train flags it adds (repeatable)")
     parser.add_argument("--baseline-rev", default=None, help="git revision to compare against")
+    parser.add_argument("--baseline-flags", default="--preset lite", help="train flags of the baseline run")
     parser.add_argument("--iters", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
@@ -65,7 +67,7 @@ def main() -> None:
         worktree = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
         subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(worktree),
                         args.baseline_rev], check=True, stdout=subprocess.DEVNULL)
-        trees.append((f"baseline {args.baseline_rev} ({variants[0][0]})", worktree, variants[0][1]))
+        trees.append((f"baseline {args.baseline_rev}", worktree, shlex.split(args.baseline_flags)))
     trees += [(name, HERE, flags) for name, flags in variants]
     runs: dict[str, list[float]] = {name: [] for name, _, _ in trees}
     try:
