@@ -1,0 +1,62 @@
+"""The adversarial objectives: OASIS's segmentation discriminator, LabelMix, class balance."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from engine.nets.segdisc import SegmentationDiscriminator
+from engine.training.objectives import SegmentationObjective, class_balance, labelmix_mask
+from test_training import phantom, tiny  # noqa: F401  (the shared phantom fixture)
+
+
+def test_class_balance_gives_every_present_class_the_same_total_weight():
+    labels = torch.zeros(1, 10, 10, dtype=torch.long)
+    labels[0, :2] = 1  # 20 pixels of class 1, 80 of class 0, none of 2 or 3
+    weights = class_balance(labels, 4)
+    assert weights[labels == 0].sum() == pytest.approx(weights[labels == 1].sum())
+    assert weights.sum() == pytest.approx(labels.numel())
+
+
+def test_labelmix_takes_whole_classes_from_one_image_or_the_other():
+    torch.manual_seed(0)
+    labels = torch.arange(4).repeat_interleave(16).reshape(1, 8, 8)
+    masks = [labelmix_mask(labels) for _ in range(20)]
+    for mask in masks:
+        assert set(mask.unique().tolist()) <= {0.0, 1.0}
+        for c in range(4):  # constant over each class
+            assert mask[0, 0][labels[0] == c].unique().numel() == 1
+    assert len({tuple(m.flatten()[::16].tolist()) for m in masks}) > 1  # and random
+
+
+def test_segmentation_discriminator_labels_every_pixel_with_a_class_or_fake():
+    disc = SegmentationDiscriminator(image_nc=1, classes=4, ndf=4, depth=4)
+    out = disc(torch.randn(2, 1, 64, 64))
+    assert out.shape == (2, 5, 32, 32)
+    objective = SegmentationObjective(4, lambda_labelmix=10.0, memory_format=torch.contiguous_format)
+    seg = torch.nn.functional.one_hot(torch.randint(0, 4, (2, 64, 64)), 4).permute(0, 3, 1, 2).float()
+    fake, real = torch.rand(2, 1, 64, 64) * 2 - 1, torch.rand(2, 1, 64, 64) * 2 - 1
+    d = objective.discriminator_losses(disc, seg, fake, real)
+    g = objective.generator_losses(disc, seg, fake.requires_grad_(), real)
+    assert set(d) == {"D_real", "D_fake", "D_LabelMix"} and set(g) == {"G_GAN"}
+    assert all(math.isfinite(v.item()) and v.item() >= 0 for v in (*d.values(), *g.values()))
+    g["G_GAN"].backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0
+
+
+def test_a_tiny_oasis_run_trains_and_saves_a_stochastic_model(phantom, tmp_path):  # noqa: F811
+    from engine.models import open_model
+    from engine.training.events import TrainCallbacks
+    from engine.training.loop import train
+
+    config = tiny(discriminator="oasis", ndf=4, noise_nc=4, deform=0.5, iters=6, log_every=2)
+    result = train(config, phantom, tmp_path / "run", TrainCallbacks())
+    records = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    assert result.iteration == 6 and all("D_LabelMix" in r and "G_GAN" in r for r in records)
+    assert all(np.isfinite([r["D_real"], r["D_fake"], r["G_GAN"]]).all() for r in records)
+    model = open_model(result.model_path)
+    assert model.stochastic and model.config.noise_nc == 4
