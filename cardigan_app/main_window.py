@@ -17,12 +17,12 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 from engine import resources
-from engine.anatomy import template_mask
 from engine.labels import LABELS
 
 from .actions import ActionRegistry
 from .autosave import INTERVAL_MS, Autosaver
 from .data_tools.menu import install_data_menu
+from .dialogs.new_mask import NewMaskChoice
 from .dialogs.prompts import Choice, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
@@ -32,7 +32,7 @@ from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
 from .mask_files import MaskFiles, is_mask_file
-from .panels import DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
+from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem, dataset_splits
 from .panels.model_panel import model_display_name
 from .settings import AppSettings
@@ -69,9 +69,8 @@ class MainWindow(QMainWindow):
         self.tool_settings = ToolSettings(brush_diameter=self.prefs.brush_diameter,
                                           paint_over_background=self.prefs.paint_over_background)
         self.next_template_seed = 1
-        self.document = document or LabelDocument(
-            template_mask(self.prefs.template_view, self.prefs.template_phase, 0, 256),
-            origin=f"template {self.prefs.template_view} {self.prefs.template_phase} #0")
+        self.document = document or NewMaskChoice(True, self.prefs.template_view, self.prefs.template_phase,
+                                                  0, 256).document()
         self.reference_image: np.ndarray | None = None
         self.live = LiveSynthesis(backend, self)
         self.live.seed = self.prefs.seed
@@ -125,8 +124,10 @@ class MainWindow(QMainWindow):
         self.synthesis_panel.set_seed(self.prefs.seed)
         self.synthesis_panel.show_variations.setChecked(self.prefs.variations)
         self.dataset_browser = DatasetBrowser()
+        self.anatomy_panel = AnatomyPanel()
         self.panels_menu = QMenu("&Panels", self)
         self.palette_dock = self.add_panel("Labels", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.anatomy_dock = self.add_panel("Anatomy", self.anatomy_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.model_dock = self.add_panel("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.synthesis_dock = self.add_panel("Seed and variations", self.synthesis_panel,
                                              Qt.DockWidgetArea.RightDockWidgetArea)
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
         document.remove_history_listener(self._history_changed)
         document.add_history_listener(self._history_changed)
         self.canvas.set_document(document)
+        self.anatomy_panel.bind(document)
         for view in (self.echo_view, self.workspace.reference_view):
             view.set_labels(document.labels, self.tool_settings.visible)
         if self.live.last_result is None or self.live.last_result.document != document.id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,12 +10,32 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.errors import CardiganError
-from engine.maskio import is_camus_file, read_label_map, write_label_png
+from engine.maskio import is_camus_file, read_label_map, read_png_text, write_label_png
 
 from .dialogs.new_mask import NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .panels.dataset_browser import read_grey
+
+ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the heart a mask was drawn from
+
+
+def saved_anatomy(path: Path) -> dict | None:
+    """The anatomy saved in a label PNG, if it holds a valid one."""
+    from engine.anatomy import VIEWS, anatomy_from_dict
+
+    text = read_png_text(path).get(ANATOMY_KEY) if path.suffix.lower() == ".png" else None
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        anatomy_from_dict(data["heart"])
+        if data["view"] not in VIEWS or not 0.0 <= float(data["phase"]) <= 1.0:
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return {"view": data["view"], "phase": float(data["phase"]), "heart": data["heart"]}
+
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -68,7 +89,7 @@ class MaskFiles:
             prefs.template_view, prefs.template_phase = choice.view, choice.phase
             self.window.next_template_seed = choice.seed + 1
         prefs.template_size = choice.size
-        self.window.set_document(LabelDocument(choice.make(), origin=choice.title()))
+        self.window.set_document(choice.document())
         return True
 
     def new_deformed(self, labels: np.ndarray | None = None, name: str = "this mask") -> bool:
@@ -121,6 +142,7 @@ class MaskFiles:
             return False
         # a CAMUS volume or NIfTI cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
+        document.anatomy = saved_anatomy(path)
         image = read_grey(reference) if reference else None
         if image is not None and image.shape != labels.shape:
             image = None
@@ -157,8 +179,10 @@ class MaskFiles:
         return self._write(path)
 
     def _write(self, path: Path) -> bool:
+        anatomy = self.document.anatomy
+        text = {ANATOMY_KEY: json.dumps(anatomy)} if anatomy else None
         try:
-            write_label_png(path, self.document.labels)
+            write_label_png(path, self.document.labels, text)
         except CardiganError as exc:
             show_error(self.window, "Cannot save the mask", str(exc))
             return False

@@ -15,6 +15,7 @@ apex hardly moves in a real heart); the base moves toward it in systole.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,11 +107,23 @@ class _Shape:
     atrium_tilt: float  # radians
 
 
-def _resolve(patient: PatientAnatomy, view: str, phase: str, size: int) -> _Shape:
+def phase_fraction(phase: str | float) -> float:
+    """``ED`` -> 0, ``ES`` -> 1, or a number in [0, 1] between them (the cardiac cycle from
+    end-diastole to end-systole)."""
+    if isinstance(phase, str):
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES} or a number in [0, 1], got {phase!r}")
+        return float(PHASES.index(phase))
+    value = float(phase)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"phase must be one of {PHASES} or a number in [0, 1], got {phase!r}")
+    return value
+
+
+def _resolve(patient: PatientAnatomy, view: str, phase: str | float, size: int) -> _Shape:
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
-    if phase not in PHASES:
-        raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+    f = phase_fraction(phase)
     dtilt, dx, lfac = patient.view_shift[3 * VIEWS.index(view):3 * VIEWS.index(view) + 3]
     tilt = float(np.clip(patient.tilt + dtilt, -MAX_TILT, MAX_TILT))
     length = patient.lv_length * lfac * size
@@ -126,13 +139,13 @@ def _resolve(patient: PatientAnatomy, view: str, phase: str, size: int) -> _Shap
     atrium_half_width = max(atrium_half_width, mitral)
     # the epicardial apex is the fixed point; ED and ES share it
     epi_apex_y = patient.apex_y * size - apex_wall
-    if phase == "ES":
-        length *= 1.0 - patient.long_shortening
-        half_width *= 1.0 - patient.radial_shortening
-        wall *= 1.0 + patient.wall_thickening
-        apex_wall *= 1.0 + patient.wall_thickening
-        atrium_length *= 1.0 + patient.atrium_growth
-        atrium_half_width *= 1.0 + patient.atrium_growth
+    if f > 0:  # systole: the fraction f of the way from ED to ES
+        length *= 1.0 - f * patient.long_shortening
+        half_width *= 1.0 - f * patient.radial_shortening
+        wall *= 1.0 + f * patient.wall_thickening
+        apex_wall *= 1.0 + f * patient.wall_thickening
+        atrium_length *= 1.0 + f * patient.atrium_growth
+        atrium_half_width *= 1.0 + f * patient.atrium_growth
     rad = math.radians(tilt)
     axis = (math.sin(rad), math.cos(rad))
     apex_y = epi_apex_y + apex_wall * axis[1]
@@ -181,8 +194,9 @@ def _pixel_centres(size: int) -> tuple[np.ndarray, np.ndarray]:
     return ys, xs
 
 
-def make_mask(patient: PatientAnatomy, view: str, phase: str, size: int = 256) -> np.ndarray:
-    """The (size, size) uint8 label map of ``patient`` in ``view`` (2CH/4CH) at ``phase`` (ED/ES)."""
+def make_mask(patient: PatientAnatomy, view: str, phase: str | float, size: int = 256) -> np.ndarray:
+    """The (size, size) uint8 label map of ``patient`` in ``view`` (2CH/4CH) at ``phase``
+    (ED, ES, or a fraction of the way from ED to ES)."""
     if size < 16:
         raise ValueError(f"size must be at least 16, got {size}")
     shape = _resolve(patient, view, phase, size)
@@ -236,3 +250,59 @@ def make_mask(patient: PatientAnatomy, view: str, phase: str, size: int = 256) -
 def template_mask(view: str = "4CH", phase: str = "ED", seed: int = 0, size: int = 256) -> np.ndarray:
     """A ready-made label map (the app's "new mask from template")."""
     return make_mask(random_patient(seed), view, phase, size)
+
+
+# -- editing a heart as anatomy (the studio's anatomy panel) ---------------------------------
+# (field, label, low, high): the ranges span the fitted table and beyond, for pathology
+SLIDERS = (
+    ("lv_length", "LV length", 0.30, 0.85),
+    ("lv_width", "LV width (of its length)", 0.25, 0.95),
+    ("tilt", "LV tilt (degrees)", -MAX_TILT, MAX_TILT),
+    ("wall_thickness", "Wall thickness", 0.02, 0.16),
+    ("atrium_size", "Atrium size (of the LV length)", 0.2, 1.1),
+    ("atrium_width", "Atrium width (of its length)", 0.6, 1.5),
+)
+# common pathologies, as factors on a heart's own values
+PATHOLOGIES: dict[str, dict[str, float]] = {
+    "Dilated LV": {"lv_length": 1.18, "lv_width": 1.3, "wall_thickness": 0.8, "radial_shortening": 0.45,
+                   "long_shortening": 0.5},
+    "Hypertrophic wall": {"wall_thickness": 1.7, "lv_width": 0.8, "radial_shortening": 1.2},
+    "Enlarged atrium": {"atrium_size": 1.6, "atrium_width": 1.15},
+    "Small hyperdynamic LV": {"lv_length": 0.85, "lv_width": 0.85, "radial_shortening": 1.5,
+                              "long_shortening": 1.4},
+}
+
+
+def with_changes(patient: PatientAnatomy, **values: float) -> PatientAnatomy:
+    """``patient`` with some fields set (clipped to the sliders' ranges where they have one)."""
+    limits = {name: (low, high) for name, _, low, high in SLIDERS}
+    clipped = {name: float(np.clip(v, *limits[name])) if name in limits else float(v)
+               for name, v in values.items()}
+    return dataclasses.replace(patient, **clipped)
+
+
+def with_pathology(patient: PatientAnatomy, name: str) -> PatientAnatomy:
+    factors = PATHOLOGIES[name]
+    values = {field: getattr(patient, field) * factor for field, factor in factors.items()}
+    for field in ("radial_shortening", "long_shortening"):
+        if field in values:
+            values[field] = min(values[field], 0.6)
+    return with_changes(patient, **values)
+
+
+def anatomy_to_dict(patient: PatientAnatomy) -> dict:
+    """A JSON-ready description of a heart (saved with masks made from it)."""
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in dataclasses.asdict(patient).items()}
+
+
+def anatomy_from_dict(data: dict) -> PatientAnatomy:
+    """The heart ``anatomy_to_dict`` described; ValueError for anything else."""
+    try:
+        fields = {f.name for f in dataclasses.fields(PatientAnatomy)}
+        if not isinstance(data, dict) or set(data) != fields:
+            raise ValueError("not an anatomy description")
+        values = {k: tuple(float(x) for x in v) if k in ("wobble", "view_shift") else v for k, v in data.items()}
+        values = {k: (int(v) if k == "seed" else v if isinstance(v, tuple) else float(v)) for k, v in values.items()}
+        return PatientAnatomy(**values)
+    except (TypeError, ValueError, AssertionError) as exc:
+        raise ValueError(f"not an anatomy description ({exc})") from None

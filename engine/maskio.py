@@ -92,13 +92,28 @@ def read_label_map(path: Path | str) -> np.ndarray:
     return read_label_png(path)
 
 
-def write_label_png(path: Path | str, labels: np.ndarray) -> None:
-    """Write a label map as an 8-bit single-channel PNG (atomically)."""
+def write_label_png(path: Path | str, labels: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """Write a label map as an 8-bit single-channel PNG (atomically); ``text`` goes into PNG
+    text chunks (e.g. the anatomy a mask was drawn from)."""
+    from PIL.PngImagePlugin import PngInfo
+
     labels = validate_label_map(labels, str(path))
     if labels.ndim != 2:
         raise MaskError(f"{path}: can only write a single 2-D label map, got {labels.shape}")
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_itxt(key, value)
     with atomic_path(path) as tmp:
-        Image.fromarray(labels).save(tmp, format="PNG")
+        Image.fromarray(labels).save(tmp, format="PNG", pnginfo=info)
+
+
+def read_png_text(path: Path | str) -> dict[str, str]:
+    """The text chunks of a PNG (empty for anything unreadable or not a PNG)."""
+    try:
+        with Image.open(path) as image:
+            return {k: v for k, v in getattr(image, "text", {}).items() if isinstance(v, str)}
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return {}
 
 
 def write_grey_png(path: Path | str, image: np.ndarray) -> None:

@@ -12,8 +12,9 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
                                QHBoxLayout, QLabel, QRadioButton, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
-from engine.anatomy import PHASES, VIEWS, template_mask
+from engine.anatomy import PHASES, VIEWS, anatomy_to_dict, phase_fraction, random_patient, template_mask
 
+from ..editing import LabelDocument
 from ..icons import icon
 from ..imaging import PALETTE, rgb_qimage
 
@@ -36,6 +37,15 @@ class NewMaskChoice:
 
     def title(self) -> str:
         return f"template {self.view} {self.phase} #{self.seed}" if self.template else "blank"
+
+    def document(self) -> LabelDocument:
+        """A new document holding this mask (and, for a template, the heart it was drawn from,
+        which the anatomy panel then edits)."""
+        document = LabelDocument(self.make(), origin=self.title())
+        if self.template:
+            document.anatomy = {"view": self.view, "phase": phase_fraction(self.phase),
+                                "heart": anatomy_to_dict(random_patient(self.seed))}
+        return document
 
 
 class NewMaskDialog(QDialog):

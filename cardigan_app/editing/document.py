@@ -39,6 +39,9 @@ class LabelDocument:
         if self.labels.ndim != 2:
             raise ValueError(f"a document holds one 2-D label map, got shape {self.labels.shape}")
         self.path: Path | None = Path(path) if path else None
+        # the heart this mask was drawn from, when it was ({"view", "phase", "heart"}): the
+        # anatomy panel edits it and Save keeps it in the PNG
+        self.anatomy: dict | None = None
         self.history = History()
         self.revision = 0
         # the content as saved (or opened) is the one where this edit is on top of the undo
@@ -190,6 +193,28 @@ class LabelDocument:
         flat = np.concatenate([p[0] for p in pieces])
         old = np.concatenate([p[1] for p in pieces])
         return self._record(flat, old, self._stroke_description)
+
+    def replace_in_stroke(self, labels: np.ndarray) -> None:
+        """Within a stroke (one is begun if needed), make the whole map ``labels``; the stroke
+        ends as one undo step (an anatomy slider drag is one such stroke)."""
+        labels = np.asarray(labels, np.uint8)
+        assert labels.shape == self.shape, (labels.shape, self.shape)
+        if self._stroke is None:
+            self.begin_stroke("replace")
+        flat = np.flatnonzero(labels != self.labels)
+        if flat.size == 0:
+            return
+        old = self.labels.ravel()[flat].copy()
+        self.labels.ravel()[flat] = labels.ravel()[flat]
+        rows, cols = np.divmod(flat, self.shape[1])
+        self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
+        self._stroke.append((flat, old))  # type: ignore[union-attr]
+
+    def replace(self, labels: np.ndarray, description: str) -> Edit | None:
+        """Make the whole map ``labels`` as one undo step (the mask tools)."""
+        self.begin_stroke(description)
+        self.replace_in_stroke(labels)
+        return self.end_stroke()
 
     # -- one-shot edits ------------------------------------------------------------------
     def _one_shot(self, shape, value: int, paint_over: int | None, description: str) -> Edit | None:

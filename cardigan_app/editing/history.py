@@ -69,6 +69,10 @@ class History:
         self._undo.clear()
         self._redo.clear()
 
+    def undo_steps(self):
+        """The edits that can be undone, newest first."""
+        return reversed(self._undo)
+
     @property
     def top(self) -> Edit | None:
         """The edit the content is at (the last one not undone), None at the start."""
