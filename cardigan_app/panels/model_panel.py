@@ -63,7 +63,7 @@ def summary_html(summary: dict) -> str:
         rows.append(("Parameters", format_count(int(summary["parameters"]))))
     if summary.get("image_size"):
         h, w = summary["image_size"]
-        rows.append(("Native size", f"{w} \u00d7 {h} (other mask sizes are resampled)"))
+        rows.append(("Native size", f"{w} \u00d7 {h} (other sizes resampled)"))
     rows.append(("Output", f"{summary.get('output_channels', 1)} channel(s)"))
     rows.append(("Seed changes output", "yes" if summary.get("stochastic") else "no (deterministic)"))
     skip = {"sha256", "file"} if summary.get("path") else {"sha256"}
@@ -76,7 +76,7 @@ def summary_html(summary: dict) -> str:
     cells = "".join(f"<tr><td style='color:#9aa0a6;padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
                     f"<td>{html.escape(v).replace('/', '/&#8203;').replace('_', '_&#8203;')}</td></tr>"
                     for k, v in rows)
-    return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"
+    return f"<table width='100%' cellspacing='0' cellpadding='1'>{cells}</table>"
 
 
 class ModelPanel(QWidget):
@@ -109,6 +109,9 @@ class ModelPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # long values wrap inside the panel's width instead of hiding behind a scrollbar
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.info.setMinimumWidth(1)
         scroll.setWidget(self.info)
         form = QFormLayout()
         form.addRow("Model", self.model_combo)

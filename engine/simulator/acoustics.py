@@ -18,13 +18,8 @@ import numpy as np
 
 from .geometry import Sector
 
-BEAM_WIDTH_NEAR = 1.3  # lateral sigma at the transducer, in axial sigmas
-BEAM_WIDTH_FAR = 2.8  # lateral sigma at full depth, in axial sigmas
-LOOKS = 2  # independent speckle patterns averaged (frequency compounding)
-# The point-spread function and the two looks were chosen by measuring the speckle of real
-# CAMUS images: the autocorrelation of the fine texture (image minus a 3-pixel Gaussian blur)
-# at lags 1 and 2 is 0.80 / 0.46 across the beam and 0.69 / 0.24 along it, against 0.80 /
-# 0.44 and 0.72 / 0.28 simulated; its spread 11 grey levels, 14 simulated (one look: 18).
+BEAM_WIDTH_NEAR = 1.8  # lateral sigma at the transducer, in axial sigmas
+BEAM_WIDTH_FAR = 4.6  # lateral sigma at full depth, in axial sigmas
 SAMPLES_PER_WAVELENGTH = 4.9
 
 
@@ -83,18 +78,8 @@ def filters_for(sector: Sector) -> Filters:
                    analytic.astype(np.complex64)[:, None], norm)
 
 
-def echo_intensity(reflectivity: np.ndarray, sector: Sector, rng: np.random.Generator,
-                   looks: int = LOOKS) -> np.ndarray:
-    """Speckled echo intensity (n_depth, n_lines), normalised so that echogenicity 1 has mean 1:
-    the mean of ``looks`` independent speckle patterns, as frequency compounding gives (less
-    speckle contrast, the same grain)."""
-    total = _one_look(reflectivity, sector, rng)
-    for _ in range(looks - 1):
-        total += _one_look(reflectivity, sector, rng)
-    return total / np.float32(looks)
-
-
-def _one_look(reflectivity: np.ndarray, sector: Sector, rng: np.random.Generator) -> np.ndarray:
+def echo_intensity(reflectivity: np.ndarray, sector: Sector, rng: np.random.Generator) -> np.ndarray:
+    """Speckled echo intensity (n_depth, n_lines), normalised so that echogenicity 1 has mean 1."""
     filt = filters_for(sector)
     n_depth, n_lines = reflectivity.shape
     scatter = rng.standard_normal((n_depth, n_lines), dtype=np.float32)
@@ -115,6 +100,23 @@ def log_compress(intensity: np.ndarray, gain_db: np.ndarray | float, dynamic_ran
     below it black."""
     level = 10.0 * np.log10(intensity + 1e-12) + gain_db
     return np.clip((level - (top_db - dynamic_range_db)) * (255.0 / dynamic_range_db), 0.0, 255.0)
+
+
+def speckle_smoothing(intensity: np.ndarray) -> np.ndarray:
+    """A 3 x 3 mean of the echo intensity on the polar grid before log compression, as
+    scanners' speckle reduction does: fewer of the black nulls raw speckle has.
+
+    Chosen by what segmenters learn, not by looks: a finer speckle (a narrower point-spread
+    function and two compounded looks) matched the fine texture of real CAMUS images better,
+    but a U-Net trained on such images scored lower on real ones (mean Dice 0.43 against 0.55
+    with this coarser, smoothed speckle; 0.40 with the grain drawn per patient)."""
+    rows = intensity.copy()
+    rows[1:] += intensity[:-1]
+    rows[:-1] += intensity[1:]
+    out = rows.copy()
+    out[:, 1:] += rows[:, :-1]
+    out[:, :-1] += rows[:, 1:]
+    return out / np.float32(9.0)
 
 
 def smooth_display(grey: np.ndarray) -> np.ndarray:

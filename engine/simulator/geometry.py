@@ -16,7 +16,7 @@ import numpy as np
 
 OPENING_DEG = 64.0  # CAMUS fans: 64 degrees (5-95 % of patients: 62-70) in the square export
 DEPTH_FRACTION = 1.0  # fan radius as a fraction of the picture height (CAMUS: the full height)
-AXIAL_SIGMA = 0.0032  # pulse envelope sigma, fraction of the fan radius (grain: acoustics.py)
+AXIAL_SIGMA = 0.0044  # pulse envelope sigma, fraction of the fan radius (see speckle_smoothing)
 SAMPLES_PER_SIGMA = 1.45  # depth sampling of the radio-frequency signal
 MAX_DEPTH_SAMPLES = 1536
 MAX_LINES = 512

@@ -9,7 +9,7 @@ import numpy as np
 from ..anatomy import PHASES, VIEWS
 from ..errors import MaskError
 from ..labels import validate_label_map
-from .acoustics import echo_intensity, log_compress, smooth_display
+from .acoustics import echo_intensity, log_compress, smooth_display, speckle_smoothing
 from .geometry import sector_for, to_cartesian
 from .heart import guess_view, measure_heart
 from .scene import reflectivity
@@ -54,6 +54,6 @@ def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
     depth = (sector.depth / sector.radius)[:, None]
     gain_db = (style.gain_db - style.depth_falloff_db * depth
                - style.near_field_db * np.exp(-depth / 0.08)).astype(np.float32)
-    grey = smooth_display(log_compress(intensity, gain_db, style.dynamic_range_db))
+    grey = smooth_display(log_compress(speckle_smoothing(intensity), gain_db, style.dynamic_range_db))
     image = to_cartesian(grey.astype(np.float32), height, width)
     return np.round(image).astype(np.uint8)
