@@ -60,3 +60,14 @@ def test_a_tiny_oasis_run_trains_and_saves_a_stochastic_model(phantom, tmp_path)
     assert all(np.isfinite([r["D_real"], r["D_fake"], r["G_GAN"]]).all() for r in records)
     model = open_model(result.model_path)
     assert model.stochastic and model.config.noise_nc == 4
+
+
+def test_coarse_l1_sees_grey_levels_and_layout_but_not_fine_texture():
+    from engine.training.losses import coarse_l1
+
+    torch.manual_seed(0)
+    base = torch.rand(1, 1, 32, 32)
+    checker = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2 * 0.5 - 0.25  # fine texture
+    assert coarse_l1(base, base) == 0
+    assert coarse_l1(base + checker, base) < 1e-6  # averages out within 4 x 4 blocks
+    assert coarse_l1(base + 0.3, base) == pytest.approx(0.3, abs=1e-5)  # a grey-level shift counts

@@ -94,6 +94,9 @@ class TrainConfig:
     lambda_vgg: float = option(10.0, "weight of the VGG perceptual loss (needs vgg_weights)", minimum=0)
     lambda_kld: float = option(0.05, "weight of the KL loss (with use_vae)", minimum=0)
     lambda_labelmix: float = option(10.0, "weight of OASIS's LabelMix consistency loss (oasis)", minimum=0)
+    lambda_coarse: float = option(0.0, "weight of an L1 loss between coarse (4x4-pixel averaged) fake and real "
+                                  "images: grey levels and structure follow the labels, speckle stays free",
+                                  minimum=0)
     vgg_weights: str | None = option(None, "a local torchvision VGG19 state dict (empty: no perceptual loss)")
     augment: bool = option(True, "random intensity and geometry augmentation of the training pairs")
     deform: float = option(0.0, "share of pairs also deformed (elastic, a class shape moved and resized), "

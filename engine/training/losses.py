@@ -38,6 +38,13 @@ def feature_matching_loss(pred_fake: Features, pred_real: Features) -> torch.Ten
     return total / len(pred_fake)
 
 
+def coarse_l1(fake: torch.Tensor, real: torch.Tensor, factor: int = 4) -> torch.Tensor:
+    """L1 between ``factor`` x ``factor`` block averages of fake and real: it ties the grey
+    levels and the layout to the real image of the same mask but leaves the speckle, finer
+    than the blocks, to the adversarial loss (and to the noise input)."""
+    return F.l1_loss(F.avg_pool2d(fake.float(), factor), F.avg_pool2d(real.float(), factor))
+
+
 def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 

@@ -19,7 +19,7 @@ from .config import TrainConfig
 from .distributed import DistContext
 from ..devices import cpu_has_bf16
 from ..labels import NUM_CLASSES
-from .losses import VGGLoss
+from .losses import VGGLoss, coarse_l1
 from .networks import GeneratorStack, build_networks
 from .objectives import PatchObjective, SegmentationObjective
 
@@ -127,6 +127,8 @@ class Trainer:
                     losses["G_VGG"] = self.vgg(fake.float(), real.float()) * cfg.lambda_vgg
                 if cfg.use_vae:
                     losses["G_KLD"] = kld * cfg.lambda_kld
+                if cfg.lambda_coarse > 0:
+                    losses["G_coarse"] = coarse_l1(fake, real) * cfg.lambda_coarse
             total = sum(v.float() for v in losses.values())
             self.scaler_g.scale(total).backward()
             self.scaler_g.step(self.opt_g)
