@@ -271,6 +271,28 @@ class MainWindow(QMainWindow):
         self.canvas.cancel_gesture()
         self.document.clear()
 
+    def show_mask_tools(self) -> None:
+        from .dialogs.mask_tools import MaskToolsDialog
+
+        if getattr(self, "mask_tools_dialog", None) is None:
+            self.mask_tools_dialog = MaskToolsDialog(self.tool_settings.active_label, self)
+            self.mask_tools_dialog.apply_button.clicked.connect(
+                lambda: self.apply_mask_tool(*self.mask_tools_dialog.choice()))
+        self.mask_tools_dialog.show()
+        self.mask_tools_dialog.raise_()
+
+    def apply_mask_tool(self, name: str, label: int, size: int) -> int:
+        """Run one mask tool on the whole mask as one undo step; returns the pixels changed."""
+        from .dialogs.mask_tools import OPERATIONS, apply_operation
+
+        self.canvas.cancel_gesture()
+        doc = self.document
+        result = apply_operation(doc.labels, name, label, size)
+        changed = int((result != doc.labels).sum())
+        doc.replace(result, OPERATIONS[name][0].lower())
+        self.statusBar().showMessage(f"{OPERATIONS[name][0]}: {changed} pixels changed", 6000)
+        return changed
+
     def check_topology(self) -> list[str]:
         """Say whether the mask is a plausible heart (cavity enclosed, atrium attached below)."""
         from engine.topology import topology_problems

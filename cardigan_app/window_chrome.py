@@ -75,6 +75,9 @@ def build_actions(window: MainWindow) -> None:
           tip=f"Paint {label.name.lower()} (class {label.id})")
     a("clear", "Edit", "&Clear mask", window.clear_mask, shortcut="Ctrl+Delete", icon_name="delete-sweep",
       tip="Set the whole mask to background (undoable)")
+    a("mask_tools", "Edit", "&Mask tools\u2026", window.show_mask_tools, shortcut="Ctrl+M",
+      icon_name="auto-fix", tip="Smooth, remove islands, keep the largest piece, grow or shrink a class "
+      "(each one undo step)")
     a("topology", "Edit", "Check &topology", window.check_topology, shortcut="Ctrl+T",
       icon_name="check-decagram-outline",
       tip="Check that the cavity is enclosed by the myocardium and the atrium hangs below it")
@@ -127,7 +130,7 @@ def build_menus(window: MainWindow) -> None:
     classes.addActions([act[f"class_{label.id}"] for label in LABELS])
     edit.addSeparator()
     edit.addAction(act["clear"])
-    edit.addAction(act["topology"])
+    edit.addActions([act["mask_tools"], act["topology"]])
 
     view = bar.addMenu("&View")
     view.addActions([act["fit"], act["actual"], act["zoom_in"], act["zoom_out"]])

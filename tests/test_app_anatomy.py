@@ -96,3 +96,34 @@ def test_the_anatomy_is_saved_in_the_png_and_reopened(window, tmp_path):
     window.files.open_path(tmp_path / "heart.png", confirmed=True)
     assert window.document.anatomy == saved and panel.controls.isEnabled()
     assert panel.sliders["tilt"].value() == tilt
+
+
+@pytest.mark.parametrize("name, label, size", [("islands", -1, 20), ("largest", -1, 0), ("grow", 2, 2),
+                                               ("shrink", 1, 2), ("median", -1, 2), ("close", 2, 2)])
+def test_each_mask_tool_is_one_undo_step_and_keeps_labels(window, name, label, size):
+    doc = window.document
+    doc.begin_stroke()
+    doc.stroke_to(3.5, 3.5, 3, 1)  # a stray island of cavity in the corner
+    doc.end_stroke()
+    before, steps = doc.labels.copy(), len(doc.history)
+    changed = window.apply_mask_tool(name, label, size)
+    assert changed == int((doc.labels != before).sum()) > 0
+    assert set(np.unique(doc.labels)) <= {0, 1, 2, 3} and len(doc.history) == steps + 1
+    if name in ("islands", "largest"):
+        assert doc.labels[3, 3] != 1  # the island is gone
+    if name == "grow":
+        assert (doc.labels == 2).sum() > (before == 2).sum()
+    window.undo()
+    assert (doc.labels == before).all()
+
+
+def test_topology_check_reports_problems(window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+    assert window.check_topology() == [] and not shown
+    doc = window.document
+    doc.replace(np.where(doc.labels == 2, 0, doc.labels).astype(np.uint8), "remove the wall")
+    problems = window.check_topology()
+    assert any("no myocardium" in p for p in problems) and shown and "not a plausible heart" in shown[0]

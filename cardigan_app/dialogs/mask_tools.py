@@ -1,0 +1,90 @@
+"""Edit > Mask tools: whole-mask operations as in Slicer's Segment Editor, each one undo step.
+
+Smoothing (median, opening, closing), removing small islands or keeping the largest piece,
+and growing or shrinking a class by N pixels. The work is :mod:`engine.mask_tools`; this
+dialog picks the operation, the class and the size, and previews nothing it has not done:
+Apply changes the mask (undoable) and the echo follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from engine import mask_tools
+from engine.labels import LABELS
+
+ALL = -1  # "every class" in the class picker
+
+# name: (label, what the size means, size range, default size, function(labels, class, size))
+OPERATIONS: dict[str, tuple[str, str, tuple[int, int], int, Callable[[np.ndarray, int, int], np.ndarray]]] = {
+    "median": ("Smooth (median)", "radius (px)", (1, 15), 2,
+               lambda m, c, n: mask_tools.smooth(m, n, None if c == ALL else c, "median")),
+    "open": ("Smooth: remove spurs (opening)", "radius (px)", (1, 15), 2,
+             lambda m, c, n: mask_tools.smooth(m, n, None if c == ALL else c, "open")),
+    "close": ("Smooth: fill gaps (closing)", "radius (px)", (1, 15), 2,
+              lambda m, c, n: mask_tools.smooth(m, n, None if c == ALL else c, "close")),
+    "islands": ("Remove small islands", "smaller than (px)", (1, 100000), 50,
+                lambda m, c, n: mask_tools.remove_islands(m, n, (1, 2, 3) if c == ALL else (c,))),
+    "largest": ("Keep the largest piece", "", (0, 0), 0,
+                lambda m, c, n: mask_tools.keep_largest(m, (1, 2, 3) if c == ALL else (c,))),
+    "grow": ("Grow (margin)", "pixels", (1, 50), 2, lambda m, c, n: mask_tools.margin(m, c, n)),
+    "shrink": ("Shrink (margin)", "pixels", (1, 50), 2, lambda m, c, n: mask_tools.margin(m, c, -n)),
+}
+ONE_CLASS = ("grow", "shrink")  # these need a single class
+
+
+def apply_operation(labels: np.ndarray, name: str, label: int, size: int) -> np.ndarray:
+    """The mask after one operation (labels stay 0-3)."""
+    return OPERATIONS[name][4](labels, label, size)
+
+
+class MaskToolsDialog(QDialog):
+    def __init__(self, label: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Mask tools")
+        self.operation = QComboBox()
+        for name, (text, *_rest) in OPERATIONS.items():
+            self.operation.addItem(text, name)
+        self.label = QComboBox()
+        self.label.addItem("All classes", ALL)
+        for lab in LABELS[1:]:
+            self.label.addItem(lab.name, lab.id)
+        self.label.setCurrentIndex(max(0, self.label.findData(label)))
+        self.size = QSpinBox()
+        self.size_label = QLabel("")
+        self.note = QLabel("One undo step; the echo follows.")
+        self.note.setStyleSheet("color: #9aa0a6;")
+        form = QFormLayout()
+        form.addRow("Operation", self.operation)
+        form.addRow("Class", self.label)
+        form.addRow(self.size_label, self.size)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Close)
+        self.apply_button = buttons.button(QDialogButtonBox.StandardButton.Apply)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+        layout.addWidget(buttons)
+        self.operation.currentIndexChanged.connect(self._update)
+        self.label.currentIndexChanged.connect(self._update)
+        self._update()
+
+    def choice(self) -> tuple[str, int, int]:
+        return self.operation.currentData(), int(self.label.currentData()), self.size.value()
+
+    def _update(self) -> None:
+        name = self.operation.currentData()
+        _, what, (low, high), default, _ = OPERATIONS[name]
+        self.size_label.setText(what.capitalize() if what else "")
+        self.size.setVisible(bool(what))
+        if (low, high) != (self.size.minimum(), self.size.maximum()):
+            self.size.setRange(low, high)
+            self.size.setValue(default)
+        needs_class = name in ONE_CLASS and self.label.currentData() == ALL
+        self.apply_button.setEnabled(not needs_class)
+        self.note.setText("Choose one class to grow or shrink." if needs_class
+                          else "One undo step; the echo follows.")
