@@ -50,7 +50,7 @@ class EvalSettings:
     max_train: int | None = None  # cap on train pairs (None: all)
     max_test: int | None = None  # cap on evaluation pairs
     seed: int = 0
-    two_sample_iters: int = 500
+    two_sample_iters: int = 300
     diversity_masks: int = 16
     diversity_seeds: int = 8
 
