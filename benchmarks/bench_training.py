@@ -39,7 +39,7 @@ def run_training(tree: Path, data: Path, flags: list[str], iters: int, batch: in
         subprocess.run(command, cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
         records = [json.loads(line) for line in (Path(run) / "stats.jsonl").read_text().splitlines()]
-    speeds = [r.get("img_per_s", r.get("Progress/img_per_s")) for r in records[1:]]
+    speeds = [r.get("Progress/img_per_s", r.get("img_per_s")) for r in records[1:]]
     return statistics.mean(speeds)
 
 

@@ -56,8 +56,8 @@ def test_a_tiny_oasis_run_trains_and_saves_a_stochastic_model(phantom, tmp_path)
     config = tiny(discriminator="oasis", ndf=4, noise_nc=4, deform=0.5, iters=6, log_every=2)
     result = train(config, phantom, tmp_path / "run", TrainCallbacks())
     records = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
-    assert result.iteration == 6 and all("D_LabelMix" in r and "G_GAN" in r for r in records)
-    assert all(np.isfinite([r["D_real"], r["D_fake"], r["G_GAN"]]).all() for r in records)
+    assert result.iteration == 6 and all("Loss/D_LabelMix" in r and "Loss/G_GAN" in r for r in records)
+    assert all(np.isfinite([r["Loss/D_real"], r["Loss/D_fake"], r["Loss/G_GAN"]]).all() for r in records)
     model = open_model(result.model_path)
     assert model.stochastic and model.config.noise_nc == 4
 

@@ -87,7 +87,8 @@ def test_run_folder_contract(phantom, tmp_path):
     stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
     assert [s["iter"] for s in stats] == [2, 4, 6, 8]
     for record in stats:
-        assert {"epoch", "img_per_s", "G_GAN", "G_feat", "D_real", "D_fake"} <= set(record)
+        assert {"epoch", "Progress/img_per_s", "Loss/G_GAN", "Loss/G_feat", "Loss/D_real",
+                "Loss/D_fake"} <= set(record)
         assert all(np.isfinite(v) for v in record.values() if isinstance(v, float))
     samples = sorted((run / "samples").glob("*.png"))
     assert [p.name for p in samples] == ["iter_00000004.png", "iter_00000008.png"]
@@ -218,7 +219,7 @@ def test_two_process_ddp_run(phantom, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     stats = [json.loads(x) for x in (run / "stats.jsonl").read_text().splitlines()]
     assert [s["iter"] for s in stats] == [2, 4]  # written once, by rank 0 only
-    assert all(s["world_size"] == 2 for s in stats)
+    assert all(s["Progress/world_size"] == 2 for s in stats)
     assert open_model(run / "model.safetensors").provenance["iterations"] == 4
 
 
@@ -275,7 +276,7 @@ def test_vgg_loss_from_a_local_torchvision_file(phantom, tmp_path):
     train(tiny(iters=2, vgg_weights=str(tmp_path / "vgg19.pth")), phantom, tmp_path / "run",
           TrainCallbacks())
     record = json.loads((tmp_path / "run" / "stats.jsonl").read_text().splitlines()[-1])
-    assert record["G_VGG"] > 0
+    assert record["Loss/G_VGG"] > 0
     torch.save({"features.0.weight": torch.zeros(3)}, tmp_path / "bad.pth")
     with pytest.raises(CardiganError, match="not VGG19 weights"):
         train(tiny(iters=2, vgg_weights=str(tmp_path / "bad.pth")), phantom, tmp_path / "run2",
@@ -286,7 +287,7 @@ def test_bf16_autocast_runs_on_the_cpu(phantom, tmp_path):
     result = train(tiny(iters=2, amp="bf16"), phantom, tmp_path / "run", TrainCallbacks())
     assert result.iteration == 2
     record = json.loads((tmp_path / "run" / "stats.jsonl").read_text().splitlines()[-1])
-    assert np.isfinite(record["G_GAN"]) and np.isfinite(record["D_fake"])
+    assert np.isfinite(record["Loss/G_GAN"]) and np.isfinite(record["Loss/D_fake"])
 
 
 def test_json_event_stream_and_stop_on_stdin(phantom, tmp_path):
@@ -311,3 +312,23 @@ def test_json_event_stream_and_stop_on_stdin(phantom, tmp_path):
     assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
     assert events[-1].stopped_early and 3 <= events[-1].iteration < 100000
     assert load_newest_state(tmp_path / "run" / "checkpoints")[1]["iteration"] == events[-1].iteration
+
+
+
+def test_statistics_are_namespaced_and_old_flat_files_still_read(tmp_path):
+    import json as _json
+
+    from engine.training.run_folder import RunFolder
+    from engine.training.stats import losses
+
+    run = RunFolder(tmp_path)
+    run.create()
+    run.stats_path.write_text(_json.dumps({"iter": 10, "epoch": 0, "img_per_s": 3.0, "lr_g": 1e-4,
+                                           "world_size": 1, "G_GAN": 0.5, "D_real": 1.0}) + "\n"
+                              + _json.dumps({"iter": 20, "epoch": 0, "Progress/img_per_s": 3.5,
+                                             "Loss/G_GAN": 0.4, "Loss/G_new": 2.0}) + "\n")
+    old, new = run.read_stats()
+    assert old == {"iter": 10, "epoch": 0, "Progress/img_per_s": 3.0, "Progress/lr_g": 1e-4,
+                   "Progress/world_size": 1, "Loss/G_GAN": 0.5, "Loss/D_real": 1.0}
+    assert losses(old) == {"G_GAN": 0.5, "D_real": 1.0}
+    assert losses(new) == {"G_GAN": 0.4, "G_new": 2.0}  # a new loss needs no reader change

@@ -21,6 +21,7 @@ from engine.progress import Progress
 from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                                     Scalars, Started)
 from engine.training.run_folder import RunFolder
+from engine.training.stats import losses
 
 from ..data_tools.job_dialog import open_folder
 from ..data_tools.prepare_form import PrepareOptions
@@ -214,9 +215,8 @@ class TrainingPanel(QWidget):
 
     def _load_history(self, run: Path) -> None:
         """Curves of a run being resumed, from its stats.jsonl."""
-        skip = {"iter", "epoch", "img_per_s", "lr_g", "world_size"}
         for record in RunFolder(run).read_stats():
-            values = {k: v for k, v in record.items() if k not in skip and isinstance(v, (int, float))}
+            values = losses(record)
             if "iter" in record and values:
                 self.plot.add(int(record["iter"]), values)
         samples = sorted(RunFolder(run).samples_dir.glob("iter_*.png"))
@@ -336,7 +336,7 @@ class TrainingPanel(QWidget):
             self.eta.setText(f"ETA {format_duration(event.eta_s)}")
             self.speed.setText(f"{event.img_per_s:.1f} images/s" if event.img_per_s else "\u2014 images/s")
         elif isinstance(event, Scalars):
-            self.plot.add(event.iteration, event.values)
+            self.plot.add(event.iteration, losses(event.values))
         elif isinstance(event, SamplePreview):
             self.preview.show_sample(event.path, event.iteration)
         elif isinstance(event, CheckpointSaved):

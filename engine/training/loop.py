@@ -23,6 +23,7 @@ from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, 
                      Scalars, Started, TrainCallbacks)
 from .run_folder import RunFolder
 from .state import load_newest_state, restore_rng, rng_state, save_state
+from .stats import LOSS, PROGRESS
 from .trainer import Trainer
 
 PREVIEW_COUNT = 4
@@ -175,17 +176,17 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
             elapsed = max(now - window_start, 1e-9)
             speed = (iteration - window_iter) * config.batch_size * context.world_size / elapsed
             window_start, window_iter = now, iteration
-            values = {k: v / count for k, v in sums.items()}
+            values = {LOSS + k: v / count for k, v in sums.items()}
             sums, count = {}, 0
-            record = {"iter": iteration, "epoch": iteration // ipe, "img_per_s": round(speed, 3),
-                      "lr_g": trainer.opt_g.param_groups[0]["lr"],
-                      "world_size": context.world_size, **values}
+            record = {"iter": iteration, "epoch": iteration // ipe, PROGRESS + "img_per_s": round(speed, 3),
+                      PROGRESS + "lr_g": trainer.opt_g.param_groups[0]["lr"],
+                      PROGRESS + "world_size": context.world_size, **values}
             if context.is_main:
                 run.append_stats(record)
                 if writer is not None:
-                    for name, value in values.items():
-                        writer.add_scalar(f"loss/{name}", value, iteration)
-                    writer.add_scalar("speed/img_per_s", speed, iteration)
+                    for name, value in record.items():
+                        if "/" in name:
+                            writer.add_scalar(name, value, iteration)
             emit(Scalars(iteration, iteration // ipe, values))
         if now - last_progress > 0.25 or iteration == total:
             last_progress = now

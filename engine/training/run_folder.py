@@ -2,7 +2,7 @@
 
 ```
 <run>/config.json          the resolved TrainConfig and the data folder
-<run>/stats.jsonl          one JSON object per logged step: iter, epoch, img_per_s, lr, losses
+<run>/stats.jsonl          one JSON object per logged step: iter, epoch, Loss/*, Progress/*
 <run>/samples/iter_N.png   preview grids: mask | real | synthesized, fixed validation masks
 <run>/checkpoints/         training state files for resume (the newest K)
 <run>/model.safetensors    the current native model
@@ -27,6 +27,7 @@ from ..errors import CardiganError
 from ..fileio import atomic_path
 from ..labels import colorize
 from .config import ARCHITECTURE_FIELDS, TrainConfig
+from .stats import namespaced
 
 LOCK_NAME = ".lock"
 
@@ -158,14 +159,17 @@ class RunFolder:
             tmp.write_text("".join(line + "\n" for line in kept))
 
     def read_stats(self) -> list[dict]:
+        """The logged records, with namespaced names (:mod:`.stats`; older flat files too)."""
         if not self.stats_path.is_file():
             return []
         records = []
         for line in self.stats_path.read_text().splitlines():
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if isinstance(record, dict):
+                records.append(namespaced(record))
         return records
 
     # -- samples ---------------------------------------------------------------------------
