@@ -235,7 +235,8 @@ def test_a_run_started_from_the_ui_streams_progress_stops_resumes_and_closes(qtb
         qtbot.waitUntil(lambda: panel.preview.iteration >= 3 and panel.plot.point_count("G_GAN") >= 3
                         and panel.iter_bar.value() >= 3, timeout=TIMEOUT)
         assert panel.iter_bar.maximum() == 2000
-        assert panel.epoch_bar.maximum() >= 2 and "images/s" in panel.speed.text()
+        assert panel.epoch_bar.maximum() == 2000 and panel.epoch_bar.value() == panel.iter_bar.value()
+        assert panel.epoch_bar.format().startswith("epoch 1 / ") and "images/s" in panel.speed.text()
         assert {"G_GAN", "G_feat", "D_real", "D_fake"} <= set(panel.plot.series)
         assert panel.preview.pixmap is not None and panel.state == "running"
 
@@ -354,3 +355,10 @@ def test_loss_plot_keeps_one_curve_per_loss_and_replaces_repeated_iterations(qtb
     image = plot.grab().toImage()
     assert image.width() == 500
     assert smoothed([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_run_models_are_named_by_their_run_folder():
+    from cardigan_app.panels.model_panel import model_display_name
+
+    assert model_display_name("/runs/camus-lite/model.safetensors") == "camus-lite (run)"
+    assert model_display_name("/models/mine.safetensors") == "mine.safetensors"

@@ -24,6 +24,8 @@ def model_display_name(spec: str) -> str:
     path = Path(spec)
     if path.name.endswith("_net_G.pth") and path.parent.name:
         return f"{path.parent.name} ({path.name})"
+    if path.name == "model.safetensors" and path.parent.name:  # every run's model has this name
+        return f"{path.parent.name} (run)"
     return path.name
 
 

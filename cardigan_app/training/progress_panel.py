@@ -317,12 +317,16 @@ class TrainingPanel(QWidget):
         if isinstance(event, Started):
             self.total_iters = event.total_iters
             self.iter_bar.setFormat("iteration %v / %m")
-            self.epoch_bar.setFormat("epoch %v / %m")
             self.iter_bar.setRange(0, max(event.total_iters, 1))
             self.iter_bar.setValue(event.start_iter)
             epochs = max(1, math.ceil(event.total_iters / max(event.iters_per_epoch, 1)))
-            self.epoch_bar.setRange(0, epochs)
-            self.epoch_bar.setValue(min(event.start_iter // max(event.iters_per_epoch, 1), epochs))
+            # the epoch bar fills with the iterations (not a whole epoch at its first step);
+            # a run shorter than two epochs has no use for it
+            self.epoch_bar.setVisible(epochs >= 2)
+            self.epoch_bar.setRange(0, max(event.total_iters, 1))
+            self.epoch_bar.setValue(event.start_iter)
+            self.epoch_bar.setFormat(f"epoch {min(event.start_iter // max(event.iters_per_epoch, 1) + 1, epochs)}"
+                                     f" / {epochs}")
             where = f"from iteration {event.start_iter}" if event.start_iter else "from scratch"
             self.log(f"training on {event.device}: {event.total_iters} iterations "
                      f"({event.iters_per_epoch} per epoch), {where}")
@@ -331,8 +335,9 @@ class TrainingPanel(QWidget):
         elif isinstance(event, ProgressUpdate):
             self.iter_bar.setRange(0, max(event.total_iters, 1))
             self.iter_bar.setValue(event.iteration)
-            self.epoch_bar.setRange(0, max(event.total_epochs, 1))
-            self.epoch_bar.setValue(event.epoch)
+            self.epoch_bar.setRange(0, max(event.total_iters, 1))
+            self.epoch_bar.setValue(event.iteration)
+            self.epoch_bar.setFormat(f"epoch {event.epoch} / {event.total_epochs}")
             self.eta.setText(f"ETA {format_duration(event.eta_s)}")
             self.speed.setText(f"{event.img_per_s:.1f} images/s" if event.img_per_s else "\u2014 images/s")
         elif isinstance(event, Scalars):

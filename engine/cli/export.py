@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--masks", type=Path, help="folder of label maps (PNG, *_gt.mhd, *_gt.nii.gz)")
-    source.add_argument("--random", type=int, metavar="N", help="N generated patients")
+    source.add_argument("--random", type=int, metavar="N",
+                        help="N generated patients, each 2 views x 2 instants: --random 3 gives 12 pairs")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--variations", type=int, default=1, metavar="K", help="images per mask (default 1)")
     parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti"])
