@@ -21,6 +21,7 @@ import torch
 from .devices import device_name, resolve_device
 from .fast import optimize_for_inference
 from .fast.graphs import GraphedGenerator
+from .nets.noise import seeded_noise
 from .labels import one_hot
 from .nets import GeneratorConfig, SPADEGenerator
 from .progress import Progress, ProgressCallback, no_progress
@@ -86,13 +87,14 @@ def pair(plain_s: float, fast_s: float, batch: int) -> dict:
 
 
 def optimised_path(plain: SPADEGenerator, device: torch.device):
-    """(description, callable(seg, labels) -> output): what the Synthesizer runs."""
+    """(description, callable(seg, labels, noise) -> output): what the Synthesizer runs."""
     if device.type == "cuda":
         fast = optimize_for_inference(plain, device, dtype=torch.bfloat16)
         graphed = GraphedGenerator(fast)
-        return f"engine.fast {fast.mode}, bfloat16, CUDA graphs", lambda seg, labels: graphed(labels)
+        return (f"engine.fast {fast.mode}, bfloat16, CUDA graphs",
+                lambda seg, labels, noise: graphed(labels, noise=noise))
     fast = optimize_for_inference(plain, device)
-    return f"engine.fast {fast.mode}, float32", lambda seg, labels: fast(seg, labels=labels)
+    return f"engine.fast {fast.mode}, float32", lambda seg, labels, noise: fast(seg, labels=labels, noise=noise)
 
 
 def bench_synthesis(config: GeneratorConfig, device: torch.device, settings: BenchSettings,
@@ -104,10 +106,13 @@ def bench_synthesis(config: GeneratorConfig, device: torch.device, settings: Ben
     for i, batch in enumerate(settings.batches):
         seg = label_batch(batch, settings.size).to(device)
         labels = seg.argmax(1).to(torch.uint8)
+        # one noise map for both paths, so that their difference measures the arithmetic alone
+        noise = (seeded_noise(config.noise_nc, seg.shape[-2:], range(batch)).to(device)
+                 if config.noise_nc else None)
         with torch.inference_mode():
-            plain_s = time_call(lambda: plain(seg), device, settings.repeats)
-            fast_s = time_call(lambda: fast(seg, labels), device, settings.repeats)
-            difference = (plain(seg) - fast(seg, labels)).abs()
+            plain_s = time_call(lambda: plain(seg, noise=noise), device, settings.repeats)
+            fast_s = time_call(lambda: fast(seg, labels, noise), device, settings.repeats)
+            difference = (plain(seg, noise=noise) - fast(seg, labels, noise)).abs()
         results[f"batch_{batch}"] = {**pair(plain_s, fast_s, batch),
                                      "max_abs_difference": difference.max().item(),
                                      "mean_abs_difference": difference.mean().item()}

@@ -332,3 +332,16 @@ def test_statistics_are_namespaced_and_old_flat_files_still_read(tmp_path):
                    "Progress/world_size": 1, "Loss/G_GAN": 0.5, "Loss/D_real": 1.0}
     assert losses(old) == {"G_GAN": 0.5, "D_real": 1.0}
     assert losses(new) == {"G_GAN": 0.4, "G_new": 2.0}  # a new loss needs no reader change
+
+
+def test_resuming_a_finished_run_that_lost_its_model_writes_it_again(phantom, tmp_path):
+    run = tmp_path / "run"
+    train(tiny(iters=4), phantom, run, TrainCallbacks())
+    expected = open_model(run / "model.safetensors")
+    (run / "model.safetensors").unlink()  # e.g. a folder copied with its states only
+    result = train(tiny(iters=4), phantom, run, TrainCallbacks(), resume=True)
+    assert result.iteration == 4 and (run / "model.safetensors").is_file()
+    again = open_model(run / "model.safetensors")
+    assert again.provenance["iterations"] == 4
+    for key, value in expected.generator.state_dict().items():
+        assert torch.equal(value, again.generator.state_dict()[key]), key

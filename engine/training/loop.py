@@ -137,6 +137,8 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
     emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
 
     if start >= total:
+        if context.is_main and not run.model_path.is_file():  # e.g. a run folder holding only its states
+            export_model(trainer, config, run.model_path, {**provenance, "iterations": start})
         emit(Finished(start, str(run.model_path), False))
         return TrainResult(start, run.model_path, False)
 
