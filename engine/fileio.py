@@ -13,10 +13,24 @@ from pathlib import Path
 from .errors import CardiganError
 
 
-def describe_os_error(exc: OSError, path: Path | str) -> str:
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+# how libraries that do not raise OSError report a full disk (torch's zip writer, HDF5, ITK)
+DISK_FULL_TEXTS = ("No space left on device", "errno = 28", "file write failed", "Disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return True
+    return isinstance(exc, (OSError, RuntimeError)) and any(t in str(exc) for t in DISK_FULL_TEXTS)
+
+
+def describe_os_error(exc: BaseException, path: Path | str) -> str:
     """One plain line for a failed write or read."""
-    if exc.errno == errno.ENOSPC:
-        return f"{path}: the disk is full"
+    if is_disk_full(exc):
+        return f"no space left on the device while writing {path}"
+    if not isinstance(exc, OSError):
+        return f"{path}: {exc}"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{path}: not writable (permission denied)"
     if exc.errno == errno.ENOENT:
@@ -48,12 +62,32 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
         _fsync(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
         os.replace(tmp, path)
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, RuntimeError) and not is_disk_full(exc):
+            raise
         raise CardiganError(describe_os_error(exc, path)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def try_lock(handle) -> bool:
+    """Take an exclusive OS lock on an open file without waiting; False if another process
+    holds it. The lock goes when the file is closed or the process dies (even by kill -9)."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def make_public(path: Path, directory: bool = False) -> None:

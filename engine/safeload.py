@@ -12,10 +12,27 @@ from pathlib import Path
 from .errors import CardiganError
 
 
+# torch.save writes a zip archive; files from before PyTorch 1.6 are a bare pickle (protocol 2+)
+ZIP_MAGIC = b"PK\x03\x04"
+PICKLE_PROTOCOL_OPCODE = 0x80
+
+
+def looks_like_torch_file(path: Path) -> bool:
+    """Whether the first bytes are those of a torch.save file (a text file, an image... are not)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return True  # let torch.load report the problem
+    return head == ZIP_MAGIC or (len(head) >= 2 and head[0] == PICKLE_PROTOCOL_OPCODE)
+
+
 def load_tensor_file(path: Path, what: str, error: type[CardiganError] = CardiganError) -> object:
     """Read ``path`` safely; problems become one-line ``error``s naming ``what`` it should be."""
     import torch
 
+    if not looks_like_torch_file(path):
+        raise error(f"{path}: not a {what} (not a file written by torch.save)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:

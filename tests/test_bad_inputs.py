@@ -143,3 +143,30 @@ def test_hdf5_whose_gt_is_a_group_is_refused(tmp_path, capsys):
 def test_evaluate_options_are_checked_before_any_work(flags, fragment, tmp_path, capsys):
     rc = main(["evaluate", "--model", "simulator", "--data", str(tmp_path), *flags])
     assert rc == 1 and fragment in one_line(capsys)
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda header, raw: (header.replace("DimSize = ", "DimSize = 3"), raw), "bytes, but DimSize"),
+    (lambda header, raw: (header.replace("MET_UCHAR", "MET_BOGUS"), raw), "unknown ElementType 'MET_BOGUS'"),
+    (lambda header, raw: (header, None), "pixel data file"),
+], ids=["dimsize", "elementtype", "missing-raw"])
+def test_damaged_metaimage_frames_get_one_line_and_no_itk_output(edit, fragment, tmp_path, capfd):
+    from test_prepare import build_camus2019
+
+    root = build_camus2019(tmp_path / "camus", ["patient0001", "patient0002"])
+    header_path = next((root / "training" / "patient0001").glob("*_2CH_ED.mhd"))
+    header = header_path.read_text()
+    raw_name = next(line.split("=")[1].strip() for line in header.splitlines()
+                    if line.startswith("ElementDataFile"))
+    new_header, keep_raw = edit(header, True)
+    header_path.write_text(new_header)
+    if keep_raw is None:
+        (header_path.parent / raw_name).unlink()
+    out = tmp_path / "out"
+    assert main(["prepare", "--source", str(root), "--out", str(out), "--size", "64"]) == 1
+    err = capfd.readouterr().err  # file-descriptor level: what ITK itself would print shows here
+    assert "MetaImage:" not in err and "ITK" not in err and "Traceback" not in err, err
+    lines = [line for line in err.strip().splitlines() if line.startswith("cardigan: error: ")]
+    assert len(lines) == 1 and err.strip().endswith(lines[0]), err
+    assert header_path.name in lines[0] and fragment in lines[0]
+    assert not out.exists()

@@ -158,3 +158,25 @@ def test_staging_refuses_to_replace_a_prepared_dataset_with_a_phantom(tmp_path):
         check_output(out, overwrite=True, replaces="phantom")
     check_output(out, overwrite=True, replaces="prepared")
     assert np.any([p.is_file() for p in (out / "train" / "img").iterdir()])
+
+
+def test_staging_folders_of_killed_runs_are_removed_live_ones_kept(tmp_path):
+    from engine.data.staging import WRITER_LOCK
+    from engine.fileio import try_lock
+
+    out = tmp_path / "data"
+    dead = tmp_path / ".data.k1ll3d.partial"  # its writer was killed: nobody holds the lock
+    (dead / "train" / "img").mkdir(parents=True)
+    (dead / WRITER_LOCK).write_text("")
+    (dead / "train" / "img" / "0001.png").write_bytes(b"x" * 1000)
+    live = tmp_path / ".data.w0rk1ng.partial"  # another writer, still running
+    live.mkdir()
+    (live / WRITER_LOCK).write_text("")
+    other = tmp_path / ".elsewhere.abc.partial"  # staging for another output
+    other.mkdir()
+    with open(live / WRITER_LOCK, "a+") as held:
+        assert try_lock(held)
+        assert main(["phantom", "--out", str(out), "--count", "2", "--size", "64"]) == 0
+        assert live.is_dir()
+    assert not dead.exists() and other.is_dir()
+    assert not (out / WRITER_LOCK).exists()  # the lock never lands in the dataset

@@ -141,7 +141,7 @@ def test_interrupted_checkpoint_write_keeps_the_previous_state(phantom, tmp_path
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(state_module.torch, "save", dying_save)
-    with pytest.raises(CardiganError, match="disk is full"):
+    with pytest.raises(CardiganError, match="no space left on the device"):
         train(tiny(iters=6, checkpoint_every=2), phantom, run, TrainCallbacks(), resume=True)
     monkeypatch.undo()
     assert [p.name for p in list_states(run / "checkpoints")] == before
@@ -345,3 +345,28 @@ def test_resuming_a_finished_run_that_lost_its_model_writes_it_again(phantom, tm
     assert again.provenance["iterations"] == 4
     for key, value in expected.generator.state_dict().items():
         assert torch.equal(value, again.generator.state_dict()[key]), key
+
+
+def test_resume_names_the_damaged_state_it_skipped_and_clears_leftover_temporaries(phantom, tmp_path):
+    run = tmp_path / "run"
+    train(tiny(iters=4, checkpoint_every=2), phantom, run, TrainCallbacks())
+    newest = list_states(run / "checkpoints")[-1]
+    newest.write_bytes(newest.read_bytes()[:1000])  # cut short
+    leftover = run / "checkpoints" / ".state_00000006.x1y2.pt.tmp"  # a save killed midway
+    leftover.write_bytes(b"PK\x03\x04 half")
+    recorder = Recorder()
+    train(tiny(iters=4, checkpoint_every=2), phantom, run, recorder.callbacks(), resume=True)
+    notices = [e.message for e in recorder.of(Notice)]
+    assert any(m.startswith("skipped a damaged training state: ") and newest.name in m for m in notices)
+    assert any("resuming from iteration 2" in m for m in notices)
+    assert not leftover.exists()
+
+
+def test_a_text_file_as_a_training_state_is_called_what_it_is(tmp_path):
+    from engine.training.state import load_state
+
+    path = tmp_path / "state_00000002.pt"
+    path.write_text("iteration: 2\nthis is a note, not a checkpoint\n")
+    with pytest.raises(CardiganError) as caught:
+        load_state(path)
+    assert str(caught.value) == f"{path}: not a training state (not a file written by torch.save)"

@@ -65,6 +65,15 @@ def run_handler(handler, args: argparse.Namespace) -> int:
     except MemoryError:
         print("cardigan: error: out of memory (try a smaller batch or size)", file=sys.stderr)
         return 1
+    except (OSError, RuntimeError) as exc:
+        # the last guard for the machine's own faults (a full disk, a vanished folder) that a
+        # writer did not name itself; anything else is a bug and keeps its traceback
+        from ..fileio import describe_os_error, is_disk_full
+        if isinstance(exc, RuntimeError) and not is_disk_full(exc):
+            raise
+        where = getattr(exc, "filename", None) or "a file"
+        print(f"cardigan: error: {describe_os_error(exc, where)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import is_disk_full
+from .metaimage import check_header, native_stderr_silenced
 from .layout import SPLITS
 
 PATIENT_DIR = re.compile(r"^patient\d+$", re.IGNORECASE)
@@ -130,8 +132,11 @@ def read_frame(path: Path) -> np.ndarray:
     """One 2-D frame as SimpleITK gives it: (rows, columns), apex at the top."""
     import SimpleITK as sitk
 
+    if path.suffix.lower() == ".mhd":
+        check_header(path)
     try:
-        array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+        with native_stderr_silenced():
+            array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
     except RuntimeError as exc:
         lines = [line for line in str(exc).strip().splitlines() if line.strip()]
         reason = lines[-1].strip()[:140] if lines else "unreadable"
@@ -165,6 +170,8 @@ def write_frame(path: Path, array: np.ndarray) -> None:
     try:
         sitk.WriteImage(image, str(path), useCompression=str(path).endswith(".gz"))
     except RuntimeError as exc:
+        if is_disk_full(exc):
+            raise  # the dataset writer names the output folder
         raise DataError(f"{path}: cannot write ({str(exc).strip().splitlines()[-1][:140]})") from None
 
 

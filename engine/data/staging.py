@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DataError
-from ..fileio import describe_os_error, make_public
+from ..fileio import describe_os_error, is_disk_full, make_public, try_lock
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
 
@@ -57,10 +58,35 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
                 raise DataError(f"{out}: replacing it would delete the source {path}")
 
 
+WRITER_LOCK = ".writing"  # locked inside a staging folder while its writer lives
+UNLOCKED_GRACE_S = 600  # a staging folder without its lock file is a writer's first instant
+
+
+def remove_abandoned_staging(out: Path) -> list[Path]:
+    """Delete the staging folders for ``out`` whose writer died (killed during a run): their
+    lock file is no longer held. A folder a live writer holds is left alone."""
+    removed = []
+    for folder in out.parent.glob(f".{out.name}.*.partial") if out.parent.is_dir() else ():
+        lock = folder / WRITER_LOCK
+        try:
+            if lock.is_file():
+                with open(lock, "a+") as handle:
+                    if not try_lock(handle):
+                        continue
+            elif time.time() - folder.stat().st_mtime < UNLOCKED_GRACE_S:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def make_staging(out: Path) -> Path:
     """A fresh hidden folder beside ``out`` with the split/img|label tree."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_staging(out)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
         make_public(staging, directory=True)
     except OSError as exc:
@@ -107,9 +133,23 @@ def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
     """A staging folder for ``out`` (see :func:`make_staging`): committed to ``out`` when the
     block ends normally, discarded when it raises or is interrupted."""
     staging = make_staging(out)
+    lock = None
     try:
+        lock = open(staging / WRITER_LOCK, "a+")
+        try_lock(lock)
         yield staging
+        lock.close()
+        (staging / WRITER_LOCK).unlink()
         commit(staging, out, overwrite)
+    except (OSError, RuntimeError) as exc:
+        if lock is not None:
+            lock.close()
+        discard(staging)
+        if isinstance(exc, OSError) or is_disk_full(exc):  # a writer's own error: name the output
+            raise DataError(describe_os_error(exc, out)) from None
+        raise
     except BaseException:
+        if lock is not None:
+            lock.close()
         discard(staging)
         raise

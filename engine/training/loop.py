@@ -114,10 +114,13 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
     trainer = Trainer(config, device, context)
     start = 0
     if resume:
-        found = load_newest_state(run.checkpoint_dir)
+        skipped: list[str] = []
+        found = load_newest_state(run.checkpoint_dir, skipped)
         if found is None:
             raise CardiganError(f"{run.root}: no training state to resume from")
         path, state = found
+        for reason in skipped:
+            emit(Notice(f"skipped a damaged training state: {reason}"))
         trainer.load_state_dict(state)
         restore_rng(state["rng"], device)
         start = int(state["iteration"])

@@ -24,31 +24,12 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CardiganError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, try_lock
 from ..labels import colorize
 from .config import ARCHITECTURE_FIELDS, TrainConfig
 from .stats import namespaced
 
 LOCK_NAME = ".lock"
-
-
-def _try_lock(handle) -> bool:
-    """Take an exclusive lock on an open file without waiting; False if someone holds it."""
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
 
 
 @dataclass(frozen=True)
@@ -93,7 +74,7 @@ class RunFolder:
         except OSError as exc:
             raise CardiganError(f"{self.root}: cannot create the run folder ({exc.strerror})") from None
         try:
-            if not _try_lock(handle):
+            if not try_lock(handle):
                 handle.seek(0)
                 owner = handle.read().strip() or "another process"
                 raise CardiganError(f"{self.root}: a training is already running in this folder "
@@ -102,9 +83,21 @@ class RunFolder:
             handle.truncate()
             handle.write(str(os.getpid()))
             handle.flush()
+            self.remove_leftovers()
             yield
         finally:
             handle.close()  # closing releases the lock
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete the temporary files of writes a killed training left behind (call with the
+        lock held: then no other process is writing here)."""
+        removed = []
+        for folder in (self.root, self.checkpoint_dir, self.samples_dir):
+            for path in folder.glob(".*.tmp") if folder.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
+        return removed
 
     def has_training_state(self) -> bool:
         from .state import list_states

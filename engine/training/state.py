@@ -46,20 +46,25 @@ def save_state(state: dict, checkpoint_dir: Path, iteration: int, keep: int) -> 
 
 
 def load_state(path: Path) -> dict:
-    state = load_tensor_file(path, "training state (damaged?)")
+    state = load_tensor_file(path, "training state")
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise CardiganError(f"{path}: not a cardiGAN training state")
     return state
 
 
-def load_newest_state(checkpoint_dir: Path) -> tuple[Path, dict] | None:
-    """The newest readable state (a damaged newest file falls back to the one before)."""
+def load_newest_state(checkpoint_dir: Path, skipped: list[str] | None = None) -> tuple[Path, dict] | None:
+    """The newest readable state. A damaged newer file falls back to the one before; its
+    one-line reason is appended to ``skipped`` so the caller can say which file it passed over."""
     errors = []
     for path in reversed(list_states(checkpoint_dir)):
         try:
-            return path, load_state(path)
+            found = path, load_state(path)
         except CardiganError as exc:
             errors.append(str(exc))
+            continue
+        if skipped is not None:
+            skipped.extend(errors)
+        return found
     if errors:
         raise CardiganError(f"no usable training state in {checkpoint_dir}: {errors[0]}")
     return None
