@@ -107,9 +107,12 @@ def test_nvlabs_options_and_checkpoint_folders(tmp_path):
         with pytest.raises(ModelFileError) as caught:
             open_model(folder)
         assert fragment in str(caught.value), (bad, str(caught.value))
+    (folder / "opt.txt").write_bytes(bytes(range(256)) * 8)  # random bytes, a few with ':'
+    with pytest.raises(ModelFileError, match="opt.txt: not a SPADE options file"):
+        open_model(folder)
     text = tmp_path / "g.pth"
     text.write_text("not a checkpoint at all\n" * 10)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="not a PyTorch checkpoint"):
         open_model(text)
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -349,3 +349,20 @@ def test_missing_frames_are_skipped_with_a_reason(tmp_path):
     manifest = prepare_dataset(camus, tmp_path / "b", size=32)
     assert manifest["skipped"] == [{"patient": "patient0003", "reason": "no ground truth for 2CH ES"}]
     assert sum(manifest["counts"].values()) == 3 * 4 - 1
+
+
+def test_an_hdf5_group_outside_the_splits_is_reported_not_dropped_silently(tmp_path, capsys):
+    import h5py
+
+    from engine.cli.main import main
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    with h5py.File(source, "a") as f:
+        f.create_group("bogus/patient0900/2CH")
+        f.create_group("bogus/patient0901/2CH")
+    assert main(["prepare", "--source", str(source), "--out", str(tmp_path / "out"), "--size", "32"]) == 0
+    err = capsys.readouterr().err
+    assert "/bogus (top-level entry outside train/valid/test, 2 item(s) not read)" in err
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert {"patient": "/bogus", "reason": "top-level entry outside train/valid/test, 2 item(s) not read"} \
+        in manifest["skipped"]

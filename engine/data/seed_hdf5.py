@@ -91,6 +91,16 @@ class SeedHdf5Reader:
             raise DataError(f"{self.path}: damaged HDF5 file ({_describe(exc)})") from None
         return found
 
+    def ignored_entries(self) -> list[tuple[str, int]]:
+        """Top-level entries that are not a split: (name, how many entries it holds)."""
+        import h5py
+
+        try:
+            return [(name, len(item) if isinstance(item, h5py.Group) else 1)
+                    for name, item in self.file.items() if name not in SPLITS]
+        except (OSError, RuntimeError, KeyError) as exc:
+            raise DataError(f"{self.path}: damaged HDF5 file ({_describe(exc)})") from None
+
     def views(self, split: str, patient: str) -> list[str]:
         try:
             group = self.file[split][patient]

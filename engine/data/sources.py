@@ -61,11 +61,15 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
     if fmt == "hdf5":
         with SeedHdf5Reader(path) as reader:
             pairs = reader.patients()
+            ignored = reader.ignored_entries()
         names = [name for _, name in pairs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise DataError(f"{path}: patient {dupes[0]} appears in more than one split")
-        return SourceListing([SourcePatient(name, split, split) for split, name in pairs], "hdf5 groups")
+        notes = [{"patient": f"/{name}", "reason": f"top-level entry outside train/valid/test, "
+                  f"{count} item(s) not read"} for name, count in ignored]
+        return SourceListing([SourcePatient(name, split, split) for split, name in pairs], "hdf5 groups",
+                             notes)
     if fmt == "camus2019":
         found, how = camus.scan_2019(path)
         return SourceListing([SourcePatient(p.name, p.split, str(p.folder)) for p in found], how)

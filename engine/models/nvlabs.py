@@ -23,6 +23,10 @@ from .schema import ARCHITECTURE, check_fields
 CHECKPOINT_PATTERN = re.compile(r"^(latest|\d+)_net_G\.pth$")
 
 
+# lines every SPADE opt.txt holds: a file with none of them is something else
+OPT_TXT_KEYS = {"ngf", "label_nc", "norm_G", "crop_size"}
+
+
 def parse_opt_txt(path: Path) -> dict[str, str]:
     """``name: value  [default: x]`` lines of SPADE's ``opt.txt`` as a dict of strings."""
     options: dict[str, str] = {}
@@ -143,6 +147,10 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
                         "sha256": sha256_file(path)}
     if opt_path.is_file():
         options = parse_opt_txt(opt_path)
+        if not OPT_TXT_KEYS & set(options):
+            raise ModelFileError(f"{opt_path}: not a SPADE options file (none of "
+                                 f"{', '.join(sorted(OPT_TXT_KEYS))}); fix it or move it away to "
+                                 "infer the architecture from the checkpoint")
         config = config_from_options(options)
         provenance["architecture_from"] = "opt.txt"
         provenance["options"] = {k: options[k] for k in (
