@@ -13,6 +13,7 @@ from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.maskio import write_grey_png, write_label_png
 
+from . import folders
 from .dialogs.prompts import confirm_overwrite, show_error
 from .imaging import PALETTE, grey_to_rgb
 
@@ -67,13 +68,13 @@ class Exporter:
         return result
 
     def _ask(self, title: str, suffix: str) -> Path | None:
-        folder = Path(self.window.prefs.last_dir or Path.home())
+        folder = Path(folders.start_folder("exports"))
         name, _ = QFileDialog.getSaveFileName(self.window, title, str(folder / f"{self._stem()}{suffix}.png"),
                                               PNG_FILTER)
         if not name:
             return None
         path = _png_path(name)
-        self.window.prefs.last_dir = str(path.parent)
+        folders.remember("exports", path)
         return path
 
     def _done(self, *paths: Path) -> None:

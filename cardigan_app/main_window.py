@@ -17,8 +17,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 from engine import resources
-from engine.labels import LABELS
+from engine.labels import BACKGROUND, LABELS
 
+from . import folders
 from .actions import ActionRegistry
 from .autosave import INTERVAL_MS, Autosaver
 from .data_tools.menu import install_data_menu
@@ -66,8 +67,10 @@ class MainWindow(QMainWindow):
         self.resize(1440, 860)
         self.settings = settings if settings is not None else AppSettings()
         self.prefs = self.settings.load_preferences()
+        folders.install(self.settings.qsettings)
         self.tool_settings = ToolSettings(brush_diameter=self.prefs.brush_diameter,
-                                          paint_over_background=self.prefs.paint_over_background)
+                                          paint_over=self.prefs.paint_over if 0 <= self.prefs.paint_over < len(LABELS)
+                                          else None, square_brush=self.prefs.square_brush)
         self.next_template_seed = 1
         self.document = document or NewMaskChoice(True, self.prefs.template_view, self.prefs.template_phase,
                                                   0, 256).document()
@@ -368,9 +371,27 @@ class MainWindow(QMainWindow):
         self.set_brush_size(size + direction * step)
 
     def set_paint_over(self, on: bool) -> None:
-        self.tool_settings.paint_over_background = on
-        self.prefs.paint_over_background = on
-        self.commands["paint_over"].setChecked(on)
+        """The O key: paint over background only, or over every class."""
+        self.set_paint_over_target(BACKGROUND if on else None)
+
+    def set_paint_over_target(self, target: int | None) -> None:
+        """Which pixels painting may change: every class (None) or only those of ``target``."""
+        self.tool_settings.paint_over = target
+        self.prefs.paint_over = -1 if target is None else target
+        self.commands["paint_over"].setChecked(target == BACKGROUND)
+        self.commands["paint_over_all" if target is None else f"paint_over_{target}"].setChecked(True)
+        combo = self.paint_over_combo
+        index = combo.findData(-1 if target is None else target)
+        if combo.currentIndex() != index:
+            combo.blockSignals(True)
+            combo.setCurrentIndex(index)
+            combo.blockSignals(False)
+
+    def set_square_brush(self, on: bool) -> None:
+        self.tool_settings.square_brush = on
+        self.prefs.square_brush = on
+        self.commands["square_brush"].setChecked(on)
+        self.canvas.update()
 
     # -- views ---------------------------------------------------------------------------
     def fit_views(self) -> None:
@@ -470,9 +491,9 @@ class MainWindow(QMainWindow):
             self.live.device_spec = device
 
     def open_model_dialog(self) -> None:
-        start = self.prefs.last_dir or str(Path.home())
-        name, _ = QFileDialog.getOpenFileName(self, "Open model", start, MODEL_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self, "Open model", folders.start_folder("models"), MODEL_FILTER)
         if name:
+            folders.remember("models", name)
             self.load_model(name)
 
     def _model_loading(self, spec: str) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 from engine.errors import CardiganError
 from engine.maskio import is_camus_file, read_label_map, read_png_text, write_label_png
 
+from . import folders
 from .dialogs.new_mask import NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
@@ -60,10 +61,10 @@ class MaskFiles:
         return self.window.document
 
     def _start_dir(self) -> str:
-        return self.window.prefs.last_dir or str(Path.home())
+        return folders.start_folder("masks")
 
     def _remember_dir(self, path: Path) -> None:
-        self.window.prefs.last_dir = str(path.parent)
+        folders.remember("masks", path)
 
     # -- the guard -----------------------------------------------------------------------
     def confirm_discard(self, action: str) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
+from . import folders
 from .icons import icon
 
 
@@ -16,9 +17,10 @@ class PathField(QWidget):
     pathChanged = Signal(str)  # the text, whenever it changes
 
     def __init__(self, mode: str = "folder", caption: str = "Choose", file_filter: str = "All files (*)",
-                 placeholder: str = "", parent: QWidget | None = None) -> None:
+                 placeholder: str = "", parent: QWidget | None = None, kind: str | None = None) -> None:
         super().__init__(parent)
         self.mode, self.caption, self.file_filter = mode, caption, file_filter
+        self.kind = kind  # which remembered folder an empty field starts from (see folders.py)
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setClearButtonEnabled(True)
@@ -52,7 +54,7 @@ class PathField(QWidget):
     def _start(self) -> str:
         path = self.path()
         if path is None:
-            return ""
+            return folders.start_folder(self.kind) if self.kind else ""
         return str(path if path.is_dir() else path.parent)
 
     def pick_file(self) -> None:
@@ -62,8 +64,12 @@ class PathField(QWidget):
             name, _ = QFileDialog.getOpenFileName(self, self.caption, self._start(), self.file_filter)
         if name:
             self.set_path(name)
+            if self.kind:
+                folders.remember(self.kind, name)
 
     def pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.caption, self._start())
         if folder:
             self.set_path(folder)
+            if self.kind:
+                folders.remember(self.kind, folder)

@@ -31,7 +31,8 @@ class Preferences:
     brush_diameter: int = 12
     overlay_opacity: float = 0.6
     show_synthesis_under_mask: bool = False
-    paint_over_background: bool = False
+    paint_over: int = -1  # -1: paint over every class; else only over this class id
+    square_brush: bool = False
     side_by_side: bool = True
     echo_mode: str = "echo"
     blend: float = 0.4
@@ -39,7 +40,6 @@ class Preferences:
     template_view: str = "4CH"
     template_phase: str = "ED"
     template_size: int = 256
-    last_dir: str = ""
     dataset_dir: str = ""
     dataset_split: str = "train"
 

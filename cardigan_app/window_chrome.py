@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QSlider, QSpinBox
+from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSpinBox
 
-from engine.labels import LABELS
+from engine.labels import BACKGROUND, LABELS
 
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
+# the paint-over rule's choices: -1 every class, else a class id
+PAINT_OVER_CHOICES = [(-1, "Every class"), *((label.id, f"{label.name} only") for label in LABELS)]
 TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
              "polygon": ("P", "vector-polygon")}
 TOOL_TIPS = {
@@ -66,9 +68,21 @@ def build_actions(window: MainWindow) -> None:
     window.commands["tool_brush"].setChecked(True)
     a("smaller", "Tools", "Brush smaller", lambda: window.change_brush(-1), shortcut="[")
     a("larger", "Tools", "Brush larger", lambda: window.change_brush(+1), shortcut="]")
+    a("square_brush", "Tools", "S&quare brush", window.set_square_brush, shortcut="Q",
+      icon_name="square-outline", checkable=True, checked=window.prefs.square_brush,
+      tip="Square brush (off: round): paints squares of the brush size, for straight walls and corners")
     a("paint_over", "Tools", "Paint over &background only", window.set_paint_over, shortcut="O",
-      icon_name="layers-outline", checkable=True, checked=window.prefs.paint_over_background,
+      icon_name="layers-outline", checkable=True, checked=window.prefs.paint_over == BACKGROUND,
       tip="Paint over background only: the brush, fill and polygon leave painted classes untouched")
+    over = QActionGroup(window)
+    over.setExclusive(True)
+    for target, text in PAINT_OVER_CHOICES:
+        key = "paint_over_all" if target < 0 else f"paint_over_{target}"
+        action = a(key, "Tools", f"Paint over {text.lower()}",
+                   lambda on, t=target: on and window.set_paint_over_target(None if t < 0 else t),
+                   checkable=True, checked=window.prefs.paint_over == target,
+                   tip=f"Painting changes {'any pixel' if target < 0 else 'only pixels of ' + text.lower()}")
+        action.setActionGroup(over)
     for label in LABELS:
         a(f"class_{label.id}", "Classes", f"{label.id} {label.name}",
           lambda _=False, i=label.id: window.set_active_label(i), shortcut=label.shortcut,
@@ -78,7 +92,7 @@ def build_actions(window: MainWindow) -> None:
     a("mask_tools", "Edit", "&Mask tools\u2026", window.show_mask_tools, shortcut="Ctrl+M",
       icon_name="auto-fix", tip="Smooth, remove islands, keep the largest piece, grow or shrink a class "
       "(each one undo step)")
-    a("topology", "Edit", "Check &topology", window.check_topology, shortcut="Ctrl+T",
+    a("topology", "Edit", "Check &topology", window.check_topology, shortcut="Ctrl+Shift+T",
       icon_name="check-decagram-outline",
       tip="Check that the cavity is enclosed by the myocardium and the atrium hangs below it")
 
@@ -92,7 +106,7 @@ def build_actions(window: MainWindow) -> None:
       icon_name="view-split-vertical", checkable=True, checked=window.prefs.side_by_side,
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
 
-    a("open_model", "Model", "&Open model file\u2026", window.open_model_dialog, shortcut="Ctrl+M",
+    a("open_model", "Model", "&Open model file\u2026", window.open_model_dialog, shortcut="Ctrl+L",
       icon_name="chip", tip="Open a cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth")
     a("new_variation", "Model", "&New variation", window.synthesis_panel.roll, shortcut="R",
       icon_name="dice-5-outline", tip="Synthesize the same mask with a new random seed")
@@ -125,7 +139,9 @@ def build_menus(window: MainWindow) -> None:
     edit.addSeparator()
     edit.addActions([act[f"tool_{cls.key}"] for cls in TOOL_CLASSES])
     edit.addSeparator()
-    edit.addActions([act["smaller"], act["larger"], act["paint_over"]])
+    edit.addActions([act["smaller"], act["larger"], act["square_brush"], act["paint_over"]])
+    over = edit.addMenu("Paint o&ver")
+    over.addActions([act["paint_over_all" if t < 0 else f"paint_over_{t}"] for t, _ in PAINT_OVER_CHOICES])
     classes = edit.addMenu("Class")
     classes.addActions([act[f"class_{label.id}"] for label in LABELS])
     edit.addSeparator()
@@ -173,7 +189,19 @@ def build_toolbar(window: MainWindow) -> None:
     bar.addWidget(size_label)
     bar.addWidget(window.brush_slider)
     bar.addWidget(window.brush_spin)
-    bar.addAction(act["paint_over"])
+    bar.addAction(act["square_brush"])
+    over_label = QLabel(" Over ")
+    window.paint_over_combo = QComboBox()
+    for target, text in PAINT_OVER_CHOICES:
+        window.paint_over_combo.addItem(text, target)
+    window.paint_over_combo.setCurrentIndex(window.paint_over_combo.findData(window.prefs.paint_over))
+    for widget in (over_label, window.paint_over_combo):
+        widget.setToolTip("What painting may change: every class, or only the pixels of one class "
+                          "(O toggles background only)")
+    window.paint_over_combo.currentIndexChanged.connect(
+        lambda i: window.set_paint_over_target(None if (t := window.paint_over_combo.itemData(i)) < 0 else t))
+    bar.addWidget(over_label)
+    bar.addWidget(window.paint_over_combo)
     bar.addSeparator()
     bar.addAction(act["clear"])
     bar.addSeparator()

@@ -11,7 +11,7 @@ import pytest
 from cardigan_app.editing.tools import BrushTool, EraserTool, FillTool, PolygonTool, ToolSettings
 from cardigan_app.editing import History, LabelDocument
 from cardigan_app.editing.history import Edit
-from cardigan_app.editing.raster import capsule, flood_region, polygon
+from cardigan_app.editing.raster import capsule, flood_region, polygon, square_stroke
 
 
 def test_editing_and_tools_import_no_qt():
@@ -192,3 +192,34 @@ def test_trimmed_history_never_claims_the_opened_state():
     doc.undo()
     doc.undo()  # nothing more to undo: the first edit was trimmed
     assert doc.modified
+
+
+def test_square_brush_paints_the_square_swept_along_the_stroke():
+    region, mask = square_stroke((20, 20), (5, 5), (5, 5), 4)  # even side: centred on a corner
+    full = np.zeros((20, 20), bool)
+    full[region] = mask
+    assert full.sum() == 16 and full[3:7, 3:7].all()
+    doc = LabelDocument(np.zeros((24, 24), np.uint8))
+    doc.begin_stroke()
+    doc.stroke_to(4.5, 4.5, 3, 2, square=True)
+    doc.stroke_to(10.5, 10.5, 3, 2, square=True)  # a diagonal: the swept hexagon, no gaps
+    doc.end_stroke()
+    painted = doc.labels == 2
+    assert painted[3:6, 3:6].all() and painted[9:12, 9:12].all()
+    assert all(painted[i, i] and painted[i, i + 1] and painted[i + 1, i] for i in range(3, 11))
+    assert not painted[3, 11] and not painted[11, 3] and len(doc.history) == 1
+
+
+def test_paint_over_one_class_only_changes_that_class():
+    labels = np.zeros((20, 20), np.uint8)
+    labels[:, 5:10], labels[:, 10:15] = 2, 3
+    settings = ToolSettings(active_label=1, brush_diameter=40, paint_over=2)
+    for tool, x in ((BrushTool(settings), 10), (FillTool(settings), 7), (FillTool(settings), 2)):
+        doc = LabelDocument(labels.copy())
+        tool.activate(doc)
+        tool.press(x, 10)
+        tool.release(x, 10)
+        expected = labels.copy()
+        if x != 2:  # a fill started on background changes nothing: background may not be painted
+            expected[labels == 2] = 1
+        assert (doc.labels == expected).all(), tool.key

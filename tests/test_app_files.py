@@ -325,3 +325,29 @@ def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     assert window.files.new_mask()
     assert window.document is not old and window.document.shape == (256, 256)
     assert "template" in window.windowTitle() and not window.document.modified
+
+
+def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, model_file):
+    from cardigan_app import folders
+    from cardigan_app.path_field import PathField
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    mask = masks / "heart.png"
+    write_label_png(mask, window.document.labels)
+    assert window.files.open_path(mask)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    folders.remember("runs", runs)
+    assert folders.start_folder("masks") == str(masks)
+    assert folders.start_folder("models") == str(Path.home())  # nothing chosen for models yet
+    field = PathField("folder", "Run folder", kind="runs")
+    assert field._start() == str(runs)
+    field.set_path(tmp_path)
+    assert field._start() == str(tmp_path)  # a typed path wins
+    window.settings.qsettings.sync()
+    again = open_window(qtbot, tmp_path, str(model_file))  # the same settings file: a new session
+    try:
+        assert folders.start_folder("masks") == str(masks) and folders.start_folder("runs") == str(runs)
+    finally:
+        close_window(again)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
@@ -165,3 +166,31 @@ def test_qt_calls_keep_none_alive(qtbot):
         label.setText("y")
         label.update()
     assert abs(sys.getrefcount(None) - before) < 1000
+
+
+def test_paint_over_rule_and_square_brush_from_menu_toolbar_and_keys(window, qtbot):
+    doc = window.document
+    window.commands["paint_over_2"].trigger()  # Edit > Paint over > Myocardium only
+    assert window.tool_settings.paint_over == 2
+    assert window.paint_over_combo.currentData() == 2 and not window.commands["paint_over"].isChecked()
+    window.set_active_label(1)
+    before = doc.labels.copy()
+    drag(window.canvas, [(0, 32), (63, 32)])
+    changed = doc.labels != before
+    assert changed.any() and (before[changed] == 2).all()
+    window.paint_over_combo.setCurrentIndex(window.paint_over_combo.findData(-1))
+    assert window.tool_settings.paint_over is None and window.commands["paint_over_all"].isChecked()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_O)
+    assert window.tool_settings.paint_over == 0 and window.paint_over_combo.currentData() == 0
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Q)
+    assert window.tool_settings.square_brush and window.prefs.square_brush
+    assert window.prefs.paint_over == 0
+
+
+def test_no_two_commands_share_a_shortcut(window):
+    seen = {}
+    for action in window.findChildren(QAction):
+        for sequence in action.shortcuts():
+            text = sequence.toString()
+            assert text not in seen or seen[text] is action, f"{text}: {seen[text].text()} and {action.text()}"
+            seen[text] = action

@@ -150,10 +150,14 @@ class MaskCanvas(ImageView):
             cx, cy = snap_brush_centre(self._hover.x(), self._hover.y(), diameter)
             centre = self.to_widget(QPointF(cx, cy))
             radius = diameter / 2 * self.scale
-            painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
-            painter.drawEllipse(centre, radius, radius)
-            painter.setPen(QPen(self._label_colour(), 1.5))
-            painter.drawEllipse(centre, radius, radius)
+            square = self.settings.square_brush
+            outline = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
+            for pen in (QPen(QColor(0, 0, 0, 160), 3), QPen(self._label_colour(), 1.5)):
+                painter.setPen(pen)
+                if square:
+                    painter.drawRect(outline)
+                else:
+                    painter.drawEllipse(centre, radius, radius)
 
     def _label_colour(self) -> QColor:
         if self.tool.key == "eraser":
@@ -180,7 +184,7 @@ class MaskCanvas(ImageView):
         if isinstance(self.tool, PolygonTool) and self.tool.points:
             self.update()
             return
-        radius = self.settings.brush_diameter / 2 + 2
+        radius = self.settings.brush_diameter * 0.71 + 2  # covers a square brush's corners
         for point in (old, new):
             if point is not None:
                 self.update_image_rect(QRectF(point.x() - radius, point.y() - radius, 2 * radius, 2 * radius),

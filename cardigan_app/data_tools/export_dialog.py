@@ -51,7 +51,8 @@ class ExportDialog(JobDialog):
             if spec != current_model:
                 self.model.addItem(BUILTIN_NAMES[spec], spec)
         self.model.addItem("Model file\u2026", FILE_ITEM)
-        self.model_file = PathField("file", "Model file", MODEL_FILTER, "a .safetensors model or *_net_G.pth")
+        self.model_file = PathField("file", "Model file", MODEL_FILTER, kind="models",
+                                    placeholder="a .safetensors model or *_net_G.pth")
 
         self.use_random = QRadioButton("Generated patients")
         self.use_random.setToolTip("Random anatomies from the mask generator: 2CH and 4CH at ED and ES each")
@@ -65,7 +66,7 @@ class ExportDialog(JobDialog):
         self.random_count.setRange(1, 1_000_000)
         self.random_count.setValue(20)
         self.random_count.setSuffix(" patients")
-        self.masks = PathField("folder", "Masks folder", placeholder="a folder of label maps")
+        self.masks = PathField("folder", "Masks folder", kind="masks", placeholder="a folder of label maps")
         source_grid = QGridLayout()
         source_grid.addWidget(self.use_random, 0, 0)
         source_grid.addWidget(self.random_count, 0, 1)
@@ -96,7 +97,7 @@ class ExportDialog(JobDialog):
         fill_device_combo(self.device)
         index = self.device.findData(device)
         self.device.setCurrentIndex(max(index, 0))
-        self.output = PathField("folder", "Output folder", placeholder="a new or empty folder")
+        self.output = PathField("folder", "Output folder", kind="exports", placeholder="a new or empty folder")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
 

@@ -31,7 +31,7 @@ class PrepareDialog(JobDialog):
         self.setWindowTitle("Prepare dataset")
         self.setMinimumWidth(620)
         self.form = PrepareForm()
-        self.output = PathField("folder", "Output folder", placeholder="a new or empty folder")
+        self.output = PathField("folder", "Output folder", kind="datasets", placeholder="a new or empty folder")
         self.output.setToolTip("Where the prepared dataset goes: <out>/<split>/img|label/<stem>.png and manifest.json")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")

@@ -52,7 +52,7 @@ class PrepareForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.source = PathField("file+folder", "CAMUS source", SOURCE_FILTER,
-                                "a seed HDF5 file, or a CAMUS 2019 / 2023 release folder")
+                                "a seed HDF5 file, or a CAMUS 2019 / 2023 release folder", kind="sources")
         self.source.setToolTip("The seed's HDF5 file (camus05_256.hdf5), or the folder of a CAMUS release")
         self.format_label = QLabel("choose a source")
         self.format_label.setStyleSheet(BUSY_STYLE)

@@ -172,13 +172,14 @@ class LabelDocument:
         self._stroke_last = None
 
     def stroke_to(self, x: float, y: float, diameter: int, value: int,
-                  paint_over: int | None = None) -> None:
-        """Paint a round brush from the previous stroke point (or a dab at the first)."""
+                  paint_over: int | None = None, square: bool = False) -> None:
+        """Paint a round (or ``square``) brush from the previous stroke point (or a dab at the
+        first)."""
         if self._stroke is None:
             self.begin_stroke()
         start = self._stroke_last or (x, y)
         self._stroke_last = (x, y)
-        shape = raster.capsule(self.shape, start, (x, y), diameter)
+        shape = (raster.square_stroke if square else raster.capsule)(self.shape, start, (x, y), diameter)
         if shape is not None:
             changed = self._apply_region(*shape, value=value, paint_over=paint_over)
             if changed is not None:

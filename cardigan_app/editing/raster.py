@@ -57,6 +57,37 @@ def capsule(shape: tuple[int, int], p0: tuple[float, float], p1: tuple[float, fl
     return (slice(r0, r1), slice(c0, c1)), inside
 
 
+def square_stroke(shape: tuple[int, int], p0: tuple[float, float], p1: tuple[float, float],
+                  side: int) -> tuple[Region, np.ndarray] | None:
+    """Pixels swept by an axis-aligned square of ``side`` pixels moved from p0 to p1 (the
+    square brush; a single square when p0 == p1). Centres snap as for the round brush."""
+    height, width = shape
+    side = max(1, int(side))
+    x0, y0 = snap_brush_centre(*p0, side)
+    x1, y1 = snap_brush_centre(*p1, side)
+    half = side / 2.0
+    c0, c1 = max(0, math.floor(min(x0, x1) - half)), min(width, math.ceil(max(x0, x1) + half) + 1)
+    r0, r1 = max(0, math.floor(min(y0, y1) - half)), min(height, math.ceil(max(y0, y1) + half) + 1)
+    if c0 >= c1 or r0 >= r1:
+        return None
+    px = np.arange(c0, c1, dtype=np.float64)[None, :] + 0.5
+    py = np.arange(r0, r1, dtype=np.float64)[:, None] + 0.5
+    # a centre is covered when some t in [0, 1] puts the square's centre within half a side
+    # of it on both axes: intersect the t-interval each axis allows
+    low, high = np.zeros(np.broadcast_shapes(px.shape, py.shape)), np.ones(np.broadcast_shapes(px.shape, py.shape))
+    for p, a, d in ((px, x0, x1 - x0), (py, y0, y1 - y0)):
+        if abs(d) < 1e-12:
+            ok = np.abs(p - a) < half
+            low = np.where(ok, low, 2.0)
+            continue
+        t_a, t_b = (p - half - a) / d, (p + half - a) / d
+        low, high = np.maximum(low, np.minimum(t_a, t_b)), np.minimum(high, np.maximum(t_a, t_b))
+    inside = low < high + 1e-9
+    if not inside.any():
+        return None
+    return (slice(r0, r1), slice(c0, c1)), inside
+
+
 def polygon(shape: tuple[int, int], points: Sequence[tuple[float, float]]
             ) -> tuple[Region, np.ndarray] | None:
     """Pixels whose centres lie inside the closed polygon (even-odd rule)."""

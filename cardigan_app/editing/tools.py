@@ -19,16 +19,22 @@ CLOSE_DISTANCE = 0.75  # polygon points closer than this (pixels) count as one
 
 @dataclass
 class ToolSettings:
-    """What the tools share: the class being painted, the brush size, the paint-over mode."""
+    """What the tools share: the class being painted, the brush size and shape, and the
+    paint-over rule (as in ITK-SNAP: every class, or only the pixels of one class)."""
 
     active_label: int = 1
     brush_diameter: int = 12
-    paint_over_background: bool = False
+    paint_over: int | None = None  # None: paint over every class; else only over this class
+    square_brush: bool = False
     visible: list[bool] = field(default_factory=lambda: [True] * len(LABELS))
 
     @property
-    def paint_over(self) -> int | None:
-        return BACKGROUND if self.paint_over_background else None
+    def paint_over_background(self) -> bool:
+        return self.paint_over == BACKGROUND
+
+    @paint_over_background.setter
+    def paint_over_background(self, on: bool) -> None:
+        self.paint_over = BACKGROUND if on else None
 
     def set_brush_diameter(self, diameter: int) -> int:
         self.brush_diameter = max(MIN_BRUSH, min(MAX_BRUSH, int(diameter)))
@@ -75,6 +81,8 @@ class Tool:
 
 
 class BrushTool(Tool):
+    """Paints the active class with a round or square brush, over what the paint-over rule allows."""
+
     key = "brush"
     label = "Brush"
     cursor_is_brush = True
@@ -93,7 +101,8 @@ class BrushTool(Tool):
 
     def drag(self, x: float, y: float) -> None:
         if self.document is not None and self.document.in_stroke:
-            self.document.stroke_to(x, y, self.settings.brush_diameter, self.value(), self.paint_over())
+            self.document.stroke_to(x, y, self.settings.brush_diameter, self.value(), self.paint_over(),
+                                    square=self.settings.square_brush)
 
     def release(self, x: float, y: float) -> None:
         if self.document is not None and self.document.in_stroke:

@@ -18,6 +18,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMenu,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
+from .. import folders
 from ..icons import icon
 from ..imaging import thumbnail
 
@@ -158,9 +159,10 @@ class DatasetBrowser(QWidget):
         self._placeholder = QIcon(QPixmap(THUMB, THUMB))
 
     def choose_folder(self) -> None:
-        start = str(self.root) if self.root else ""
+        start = str(self.root) if self.root else folders.start_folder("datasets")
         folder = QFileDialog.getExistingDirectory(self, "Prepared dataset folder", start)
         if folder:
+            folders.remember("datasets", folder)
             self.open_folder(Path(folder))
 
     def open_folder(self, root: Path, split: str | None = None) -> bool:

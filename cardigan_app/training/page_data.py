@@ -44,9 +44,11 @@ class DataPage(QWizardPage):
         group.addButton(self.use_prepared)
         group.addButton(self.use_raw)
         self.use_prepared.setChecked(True)
-        self.folder = PathField("folder", "Prepared dataset folder", placeholder="<folder>/train/img, <folder>/train/label")
+        self.folder = PathField("folder", "Prepared dataset folder", kind="datasets",
+                                placeholder="<folder>/train/img, <folder>/train/label")
         self.raw_form = PrepareForm()
-        self.raw_out = PathField("folder", "Prepared dataset folder", placeholder="a new or empty folder")
+        self.raw_out = PathField("folder", "Prepared dataset folder", kind="datasets",
+                                 placeholder="a new or empty folder")
         self.raw_out.setToolTip("Where the source is prepared to; training then reads it")
         self.raw_box = QWidget()
         raw_layout = QVBoxLayout(self.raw_box)

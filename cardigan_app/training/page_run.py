@@ -23,7 +23,8 @@ class RunPage(QWizardPage):
         self.setSubTitle("Where the run writes its configuration, losses, sample previews, training "
                          "states and model.safetensors.")
         self.setFinalPage(True)
-        self.folder = PathField("folder", "Run folder", placeholder="a new or empty folder, or a run to resume")
+        self.folder = PathField("folder", "Run folder", kind="runs",
+                                placeholder="a new or empty folder, or a run to resume")
         self.new_run = QRadioButton("New run")
         self.new_run.setToolTip("Start from scratch in a new or empty folder")
         self.resume = QRadioButton("Resume the run in this folder")
