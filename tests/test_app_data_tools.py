@@ -264,3 +264,25 @@ def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path
         assert window.commands["export_batch"] in window.export_menu.actions()
     finally:
         close_window(window)
+
+
+def test_export_dialog_counts_pairs_and_warns_about_empty_splits(qtbot, tmp_path, tiny_model):
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "png")
+    dialog.random_count.setValue(2)
+    text = dialog.plan.text()
+    assert text.startswith("2 patients \u00d7 2 views \u00d7 2 phases = 8 pairs")
+    assert "no patient in valid or test" in text and dialog.plan.isVisible()
+    dialog.random_count.setValue(3)
+    assert "= 12 pairs" in dialog.plan.text() and "no patient" not in dialog.plan.text()
+    dialog.use_masks.setChecked(True)
+    assert not dialog.plan.isVisible()
+
+
+def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys):
+    from engine.cli.main import main
+
+    assert main(["export", "--model", str(tiny_model), "--random", "2", "--size", "64",
+                 "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "2 patients \u00d7 2 views \u00d7 2 phases = 8 pairs; patients per split: train 2, valid 0, test 0" in err
+    assert "warning: no patient in valid or test" in err

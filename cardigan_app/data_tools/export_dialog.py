@@ -12,9 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QPushButton, QRadioButton, QSpinBox, QWidget)
+                               QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.export import EXPORT_FORMATS, export_dataset
+from engine.export.sources import random_plan
 
 from ..device_choice import fill_device_combo
 from ..icons import icon
@@ -70,8 +71,11 @@ class ExportDialog(JobDialog):
         source_grid = QGridLayout()
         source_grid.addWidget(self.use_random, 0, 0)
         source_grid.addWidget(self.random_count, 0, 1)
-        source_grid.addWidget(self.use_masks, 1, 0)
-        source_grid.addWidget(self.masks, 1, 1)
+        self.plan = QLabel("")
+        self.plan.setWordWrap(True)
+        source_grid.addWidget(self.plan, 1, 1)
+        source_grid.addWidget(self.use_masks, 2, 0)
+        source_grid.addWidget(self.masks, 2, 1)
         source_grid.setColumnStretch(1, 1)
 
         self.variations = QSpinBox()
@@ -119,7 +123,8 @@ class ExportDialog(JobDialog):
         self.lay_out(self.options_box, [self.options_box])
 
         for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
-                       self.model_file.pathChanged, self.output.pathChanged):
+                       self.model_file.pathChanged, self.output.pathChanged, self.random_count.valueChanged,
+                       self.seed.valueChanged):
             signal.connect(self._update_buttons)
         self._update_buttons()
 
@@ -155,7 +160,17 @@ class ExportDialog(JobDialog):
         self.random_count.setEnabled(self.use_random.isChecked())
         self.masks.setEnabled(self.use_masks.isChecked())
         self.size.setEnabled(self.use_random.isChecked())
+        self._update_plan()
         super()._update_buttons()
+
+    def _update_plan(self) -> None:
+        """Say what the generated patients make, and warn when a split would stay empty."""
+        self.plan.setVisible(self.use_random.isChecked())
+        text, empty = random_plan(self.random_count.value(), self.seed.value())
+        if empty:
+            text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients for every split"
+        self.plan.setText(text)
+        self.plan.setStyleSheet(f"color: {'#e0a040' if empty else '#9aa0a6'};")
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:

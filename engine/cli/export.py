@@ -40,6 +40,13 @@ def run(args: argparse.Namespace) -> int:
     from ..export import export_dataset
     from .terminal import TerminalProgress, note
 
+    if args.random:
+        from ..export.sources import random_plan
+
+        plan, empty = random_plan(args.random, args.seed)
+        note(plan)
+        if empty:
+            note(f"warning: no patient in {' or '.join(empty)} (use --random 3 or more for every split)")
     bars = TerminalProgress()
     try:
         manifest = export_dataset(args.model, args.out, masks=args.masks, random=args.random,

@@ -32,6 +32,20 @@ class PatientMasks:
     items: list[MaskItem] = field(default_factory=list)
 
 
+def random_plan(count: int, seed: int) -> tuple[str, list[str]]:
+    """What ``--random count`` makes, in words ("3 patients x 2 views x 2 phases = 12 pairs;
+    patients per split: train 1, valid 1, test 1"), and the splits that stay empty."""
+    from ..data.layout import split_patients
+
+    names = [patient_name(i + 1, count) for i in range(count)]
+    splits = split_patients(names, seed)
+    pairs = count * len(VIEWS) * len(PHASES)
+    text = (f"{count} patient{'s' if count != 1 else ''} \u00d7 {len(VIEWS)} views \u00d7 {len(PHASES)} "
+            f"phases = {pairs} pairs; patients per split: "
+            + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
+    return text, [split for split, members in splits.items() if not members]
+
+
 def random_patients(count: int, size: int, seed: int) -> Iterator[PatientMasks]:
     """``count`` generated patients, each with 2CH and 4CH masks at ED and ES."""
     for index in range(count):
