@@ -262,6 +262,11 @@ def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path
         export = window.data_tools.export_dialog
         assert export.isVisible() and export.model_spec() == str(tiny_model)
         assert window.commands["export_batch"] in window.export_menu.actions()
+        window.commands["phantom_dataset"].trigger()
+        phantom = window.data_tools.phantom_dialog
+        assert phantom.isVisible() and window.commands["phantom_dataset"] in window.data_menu.actions()
+        phantom.openRequested.emit(str(folder))
+        assert window.dataset_browser.root == folder
     finally:
         close_window(window)
 
@@ -286,3 +291,34 @@ def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys)
     err = capsys.readouterr().err
     assert "2 patients \u00d7 2 views \u00d7 2 phases = 8 pairs; patients per split: train 2, valid 0, test 0" in err
     assert "warning: no patient in valid or test" in err
+
+
+def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+    from engine.data.manifest import read_manifest
+
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.start_button.isEnabled()  # no output yet
+    dialog.count.setValue(3)
+    dialog.size.setValue(64)
+    dialog.phases["ES"].setChecked(False)
+    assert dialog.plan.text().startswith("3 \u00d7 2 views \u00d7 1 phases = 6 pairs")
+    out = tmp_path / "phantom"
+    dialog.output.set_path(out)
+    assert dialog.start_button.isEnabled()
+    with qtbot.waitSignal(dialog.made, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+    assert done.args[0] == str(out.resolve())
+    manifest = read_manifest(out)
+    assert sum(manifest["counts"].values()) == 6
+    assert sorted(p.name.split("_", 1)[1] for p in out.glob("*/label/*.png")) == \
+        sorted(["2CH_ED.png", "4CH_ED.png"] * 3)
+    assert "Made 6 pairs" in dialog.status.text() and dialog.open_button.isEnabled()
+    with qtbot.waitSignal(dialog.openRequested) as opened:
+        dialog.open_button.click()
+    assert opened.args[0] == str(out.resolve())
+    dialog.views["2CH"].setChecked(False)
+    dialog.views["4CH"].setChecked(False)
+    assert not dialog.start_button.isEnabled() and "view" in dialog.problem()

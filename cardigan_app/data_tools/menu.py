@@ -1,4 +1,4 @@
-"""The Data menu: prepare a dataset, export a batch, browse a prepared dataset."""
+"""The Data menu: prepare a dataset, make a phantom one, export a batch, browse a dataset."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMenu
 
 from .export_dialog import ExportDialog
+from .phantom_dialog import PhantomDialog
 from .prepare_dialog import PrepareDialog
 
 if TYPE_CHECKING:
@@ -21,6 +22,14 @@ class DataTools:
         self.window = window
         self.prepare_dialog: PrepareDialog | None = None
         self.export_dialog: ExportDialog | None = None
+        self.phantom_dialog: PhantomDialog | None = None
+
+    def show_phantom(self) -> PhantomDialog:
+        if self.phantom_dialog is None:
+            self.phantom_dialog = PhantomDialog(self.window)
+            self.phantom_dialog.openRequested.connect(self.open_in_browser)
+        self._raise(self.phantom_dialog)
+        return self.phantom_dialog
 
     def show_prepare(self) -> PrepareDialog:
         if self.prepare_dialog is None:
@@ -54,7 +63,7 @@ class DataTools:
 
     def shutdown(self) -> None:
         """Cancel work in progress and wait briefly for the engine to clean up."""
-        for dialog in (self.prepare_dialog, self.export_dialog):
+        for dialog in (self.prepare_dialog, self.export_dialog, self.phantom_dialog):
             if dialog is not None and dialog.task is not None and dialog.task.running:
                 dialog.task.cancel()
                 dialog.task.wait(10.0)
@@ -69,8 +78,13 @@ def install_data_menu(window: MainWindow) -> DataTools:
     export = add("export_batch", "Data", "&Export batch\u2026", tools.show_export, icon_name="export",
                  tip="Synthesize image/mask pairs in bulk (png, seed HDF5 or CAMUS NIfTI layout)",
                  help_text="Export a batch of synthetic pairs")
+    phantom = add("phantom_dataset", "Data", "New p&hantom dataset\u2026", tools.show_phantom,
+                  icon_name="heart-pulse",
+                  tip="Make synthetic patients with the anatomy generator and the ultrasound simulator "
+                      "(no real data or model needed), as cardigan phantom does")
     menu = QMenu("&Data", window)
     menu.addAction(prepare)
+    menu.addAction(phantom)
     menu.addAction(export)
     menu.addSeparator()
     menu.addAction(window.commands["dataset"])

@@ -1,0 +1,139 @@
+"""Data > New phantom dataset: synthetic patients from the anatomy generator and the
+ultrasound simulator, with the options of ``cardigan phantom``.
+
+A phantom dataset needs no real data and no model: it is what a new user trains on first.
+The work runs on a background thread; Cancel removes the staging folder, and the result can
+be opened in the dataset browser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QSpinBox, QWidget)
+
+from engine.anatomy import PHASES, VIEWS
+from engine.data.layout import split_patients
+from engine.data.phantom import MAX_COUNT, write_phantom
+
+from ..icons import icon
+from ..path_field import PathField
+from .job_dialog import JobDialog
+
+FORMAT_NAMES = {"folders": "image/label folders (what training reads)",
+                "hdf5": "one HDF5 file in the seed's layout"}
+
+
+class PhantomDialog(JobDialog):
+    made = Signal(str, object)  # output folder or file, manifest
+    openRequested = Signal(str)  # open this dataset folder in the dataset browser
+    start_tip = "Make the phantom dataset"
+    working = "Simulating"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, QPushButton(icon("heart-pulse"), "Make"),
+                         QPushButton(icon("folder-table-outline"), "Open in dataset browser"))
+        self.setWindowTitle("New phantom dataset")
+        self.setMinimumWidth(600)
+        self.count = QSpinBox()
+        self.count.setRange(1, MAX_COUNT)
+        self.count.setValue(100)
+        self.count.setSuffix(" patients")
+        self.count.setToolTip("Synthetic patients; each gives one pair per view and phase")
+        self.size = QSpinBox()
+        self.size.setRange(32, 1024)
+        self.size.setSingleStep(32)
+        self.size.setValue(256)
+        self.size.setSuffix(" px")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("The same seed gives the same patients, images and splits")
+        self.views = {view: QCheckBox(view) for view in VIEWS}
+        self.phases = {phase: QCheckBox(phase) for phase in PHASES}
+        views_row, phases_row = QHBoxLayout(), QHBoxLayout()
+        for box in self.views.values():
+            box.setChecked(True)
+            box.setToolTip("Apical two- or four-chamber view")
+            views_row.addWidget(box)
+        for box in self.phases.values():
+            box.setChecked(True)
+            box.setToolTip("End-diastole (ED) or end-systole (ES)")
+            phases_row.addWidget(box)
+        views_row.addStretch(1)
+        phases_row.addStretch(1)
+        self.format = QComboBox()
+        for name, text in FORMAT_NAMES.items():
+            self.format.addItem(text, name)
+        self.plan = QLabel("")
+        self.plan.setWordWrap(True)
+        self.output = PathField("folder", "Output folder", kind="datasets",
+                                placeholder="a new or empty folder (an .h5 file name for HDF5)")
+        self.overwrite = QCheckBox("Replace it if it is a phantom dataset")
+        self.overwrite.setToolTip("Without this, a non-empty output is refused; only a phantom dataset is ever replaced")
+
+        form = QFormLayout()
+        form.addRow("Patients", self.count)
+        form.addRow("Views", views_row)
+        form.addRow("Phases", phases_row)
+        form.addRow("", self.plan)
+        form.addRow("Size", self.size)
+        form.addRow("Seed", self.seed)
+        form.addRow("Format", self.format)
+        form.addRow("Output", self.output)
+        form.addRow("", self.overwrite)
+        options = QGroupBox("Synthetic patients")
+        options.setLayout(form)
+        self.open_button.setToolTip("Browse the synthetic pairs in the studio")
+        self.open_button.clicked.connect(lambda: self.openRequested.emit(str(self.result_dir)))
+        self.lay_out(options, [options])
+        for signal in (self.count.valueChanged, self.seed.valueChanged, self.output.pathChanged,
+                       *(box.toggled for box in (*self.views.values(), *self.phases.values()))):
+            signal.connect(self._update_buttons)
+        self._update_buttons()
+
+    def chosen(self, boxes: dict[str, QCheckBox]) -> list[str]:
+        return [name for name, box in boxes.items() if box.isChecked()]
+
+    def problem(self) -> str | None:
+        if not self.chosen(self.views):
+            return "choose at least one view"
+        if not self.chosen(self.phases):
+            return "choose at least one phase"
+        if self.output.path() is None:
+            return "choose an output folder"
+        return None
+
+    def _update_buttons(self) -> None:
+        count, views, phases = self.count.value(), self.chosen(self.views), self.chosen(self.phases)
+        splits = split_patients([f"p{i}" for i in range(count)], self.seed.value())
+        empty = [split for split, members in splits.items() if not members]
+        text = (f"{count} \u00d7 {len(views)} views \u00d7 {len(phases)} phases = "
+                f"{count * len(views) * len(phases)} pairs; patients per split: "
+                + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
+        if empty:
+            text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients"
+        self.plan.setText(text)
+        self.plan.setStyleSheet(f"color: {'#e0a040' if empty else '#9aa0a6'};")
+        super()._update_buttons()
+
+    def start(self) -> None:
+        if not self.ready_to_start():
+            return
+        out = self.output.path()
+        assert out is not None
+        kwargs = dict(count=self.count.value(), size=self.size.value(), seed=self.seed.value(),
+                      format=self.format.currentData(), views=self.chosen(self.views),
+                      phases=self.chosen(self.phases), overwrite=self.overwrite.isChecked())
+        self.run_task(lambda progress, stop: write_phantom(out, progress=progress, should_stop=stop, **kwargs),
+                      "phantom", "Simulating patients\u2026", lambda manifest: self._succeeded(out, manifest))
+
+    def _succeeded(self, out: Path, manifest: dict) -> None:
+        output = manifest.get("output") or {}
+        written = Path(output.get("path") or out)
+        folders = output.get("format", "folders") == "folders"
+        self.show_result(written, manifest, f"Made {sum(manifest['counts'].values())} pairs in {written}",
+                         written if folders else None, f"phantom \u2192 {written.name}")
+        self.open_button.setEnabled(folders)
+        self.made.emit(str(written), manifest)
