@@ -46,6 +46,7 @@ from .workspace import Workspace
 APP_NAME = "cardiGAN Studio"
 MODEL_FILTER = "Models (*.safetensors *_net_G.pth *.pth);;cardiGAN model (*.safetensors);;NVlabs SPADE generator (*_net_G.pth);;All files (*)"
 MODEL_SUFFIXES = (".safetensors", ".pth")
+SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they keep their minimum)
 
 
 def default_model() -> str:
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
                                              Qt.DockWidgetArea.RightDockWidgetArea)
         self.dataset_dock = self.add_panel("Dataset", self.dataset_browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.dataset_dock.hide()
+        # the side panels run the full height; a bottom panel (training) sits under the canvases only
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
     def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add a dockable panel (also listed under View > Panels)."""
@@ -196,6 +200,9 @@ class MainWindow(QMainWindow):
             self.resize(min(1440, int(available.width() * 0.92)), min(900, int(available.height() * 0.9)))
         if state is not None:
             self.restoreState(state, 1)
+        else:  # first start: side panels at their narrowest, the canvases take the rest
+            self.resizeDocks([self.palette_dock, self.model_dock], [SIDE_PANEL_WIDTH, SIDE_PANEL_WIDTH],
+                             Qt.Orientation.Horizontal)
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.workspace.restoreState(splitter)

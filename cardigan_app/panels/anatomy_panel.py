@@ -59,17 +59,23 @@ class AnatomyPanel(QWidget):
         for name, label, _, _ in SLIDERS:
             slider = self._slider(label)
             self.sliders[name] = slider
-            form.addRow(label, slider)
+            row_label = QLabel(label.split(" (")[0])  # the unit stays in the tooltip: a narrow panel
+            row_label.setToolTip(label)
+            form.addRow(row_label, slider)
         self.pathology = QComboBox()
         self.pathology.addItems(list(PATHOLOGIES))
         self.pathology.setToolTip("Shape the current heart as a common pathology")
+        for combo in (self.view, self.pathology):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         apply = QPushButton("Apply")
         apply.setToolTip("Apply the pathology to the current heart (one undo step)")
         apply.clicked.connect(self.apply_pathology)
         row = QHBoxLayout()
+        row.addWidget(QLabel("Pathology"))
         row.addWidget(self.pathology, 1)
         row.addWidget(apply)
-        form.addRow("Pathology", row)
+        form.addRow(row)  # across both columns: the panel stays narrow
         note = QLabel("What you paint on top of the heart stays where you painted it.")
         note.setWordWrap(True)
         note.setStyleSheet("color: #9aa0a6;")

@@ -42,7 +42,7 @@ class LossPlot(QWidget):
         super().__init__(parent)
         self.series: dict[str, tuple[list[int], list[float]]] = {}
         self.smoothing = 0.8
-        self.setMinimumSize(280, 160)
+        self.setMinimumSize(280, 110)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("Losses reported by the run (faint: raw; solid: smoothed)")
 

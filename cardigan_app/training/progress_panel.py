@@ -121,6 +121,7 @@ class TrainingPanel(QWidget):
         self.log_view.setMaximumBlockCount(LOG_LINES)
         self.log_view.setPlaceholderText("Notices and messages of the training process")
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setMinimumHeight(36)  # two lines: the panel fits under the canvases at 1280 x 800
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(plot_box)
