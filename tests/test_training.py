@@ -98,6 +98,17 @@ def test_run_folder_contract(phantom, tmp_path):
     assert [p.name for p in list_states(run / "checkpoints")] == ["state_00000004.pt", "state_00000008.pt"]
     model = open_model(run / "model.safetensors")
     assert model.config.modulation == "clade" and model.provenance["iterations"] == 8
+    from engine.training.run_folder import RunFolder
+
+    folder = RunFolder(run)  # what the studio asks the engine instead of reading files itself
+    summary = folder.summary()
+    assert folder.holds_run() and summary.iterations == [4, 8] and summary.resume_from == 8
+    assert summary.config["ngf"] == 4 and summary.describe().endswith("last saved at iteration 8")
+    assert folder.newest_sample() == (8, run / "samples" / "iter_00000008.png")
+    empty = RunFolder(tmp_path / "empty")
+    assert not empty.holds_run() and empty.summary().resume_from is None and empty.newest_sample() is None
+    (run / "config.json").write_text("{ damaged")
+    assert folder.summary().config is None and folder.summary().describe() == "no config.json"
     assert model.provenance["data_manifest_sha256"]
     assert Synthesizer(model, "cpu").synthesize(np.zeros((64, 64), np.uint8)).shape == (1, 64, 64)
     kinds = [type(e) for e in rec.events]

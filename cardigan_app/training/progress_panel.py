@@ -182,7 +182,7 @@ class TrainingPanel(QWidget):
             return False
         if self.last_exit is not None and self.last_exit.ok and not self.last_exit.stopped_early:
             return False  # finished: nothing left to do
-        return run_info(self.command.run).states > 0
+        return run_info(self.command.run).resume_from is not None
 
     def _update_buttons(self) -> None:
         running = self.running
@@ -216,13 +216,14 @@ class TrainingPanel(QWidget):
 
     def _load_history(self, run: Path) -> None:
         """Curves of a run being resumed, from its stats.jsonl."""
-        for record in RunFolder(run).read_stats():
+        folder = RunFolder(run)
+        for record in folder.read_stats():
             values = losses(record)
             if "iter" in record and values:
                 self.plot.add(int(record["iter"]), values)
-        samples = sorted(RunFolder(run).samples_dir.glob("iter_*.png"))
-        if samples:
-            self.preview.show_sample(samples[-1], int(samples[-1].stem.split("_")[1]))
+        newest = folder.newest_sample()
+        if newest is not None:
+            self.preview.show_sample(newest[1], newest[0])
 
     def _launch(self, command: TrainCommand) -> None:
         self.log(("resuming: " if command.resume else "starting: ") + command.display())
@@ -376,7 +377,7 @@ class TrainingPanel(QWidget):
                     self.log(f"  {line}")
             if self.can_resume():
                 text += " The last saved state is intact: Resume continues from it."
-            elif self.command is not None and run_info(self.command.run).states == 0:
+            elif self.command is not None and run_info(self.command.run).resume_from is None:
                 text += " No training state was saved yet, so the run has to start again."
             self.log(text)
             self._set_state("failed", text, BAD)

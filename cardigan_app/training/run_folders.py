@@ -1,51 +1,23 @@
 """What a chosen run folder is: new, a run to resume, or a folder training must not use.
 
-A run folder holds ``config.json`` and ``checkpoints/state_*.pt`` (engine.training.run_folder).
+What a folder holds is the engine's to say (:class:`engine.training.run_folder.RunFolder`);
+this module words it for the wizard.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from engine.training.run_folder import RunFolder
-from engine.training.state import list_states
+from engine.training.run_folder import RunFolder, RunSummary
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """What is known about an existing run folder."""
-
-    config: dict | None
-    states: int
-    newest_iteration: int | None
-
-    def describe(self) -> str:
-        if self.config is None:
-            return "no config.json"
-        preset = self.config.get("preset", "?")
-        shape = f"preset {preset}, ngf {self.config.get('ngf')}, {self.config.get('image_size')} px"
-        if self.newest_iteration is None:
-            return f"{shape}; no saved training state"
-        return f"{shape}; last saved at iteration {self.newest_iteration}"
-
-
-def run_info(folder: Path) -> RunInfo:
-    run = RunFolder(Path(folder))
-    try:
-        config = json.loads(run.config_path.read_text()) if run.config_path.is_file() else None
-    except (OSError, ValueError):
-        config = None
-    states = list_states(run.checkpoint_dir)
-    newest = int(states[-1].stem.split("_")[1]) if states else None
-    return RunInfo(config if isinstance(config, dict) else None, len(states), newest)
+def run_info(folder: Path) -> RunSummary:
+    return RunFolder(Path(folder)).summary()
 
 
 def holds_run(folder: Path) -> bool:
-    folder = Path(folder)
-    return (folder / "config.json").is_file() or bool(list_states(folder / "checkpoints"))
+    return RunFolder(Path(folder)).holds_run()
 
 
 def writable_problem(folder: Path) -> str | None:
@@ -77,7 +49,7 @@ def run_folder_problem(folder: Path | None, resume: bool) -> str | None:
         info = run_info(folder)
         if info.config is None:
             return f"{folder}: not a training run (no config.json) \u2014 nothing to resume"
-        if info.states == 0:
+        if info.resume_from is None:
             return f"{folder}: this run has no saved training state to resume from"
         return None
     if holds_run(folder):

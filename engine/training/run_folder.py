@@ -33,6 +33,28 @@ LOCK_NAME = ".lock"
 
 
 @dataclass(frozen=True)
+class RunSummary:
+    """A run folder at a glance: its stored config (None: missing or damaged) and saved states."""
+
+    config: dict | None
+    iterations: list[int]  # of the saved states, oldest first
+
+    @property
+    def resume_from(self) -> int | None:
+        """The iteration a resume continues from (the newest state), None without one."""
+        return self.iterations[-1] if self.iterations else None
+
+    def describe(self) -> str:
+        if self.config is None:
+            return "no config.json"
+        c = self.config
+        shape = f"preset {c.get('preset', '?')}, ngf {c.get('ngf')}, {c.get('image_size')} px"
+        if self.resume_from is None:
+            return f"{shape}; no saved training state"
+        return f"{shape}; last saved at iteration {self.resume_from}"
+
+
+@dataclass(frozen=True)
 class RunFolder:
     root: Path
 
@@ -104,6 +126,25 @@ class RunFolder:
 
         return bool(list_states(self.checkpoint_dir))
 
+    def holds_run(self) -> bool:
+        """Whether a training has used this folder (a config or a saved state): a new run
+        must go elsewhere, a resume may start here."""
+        return self.config_path.is_file() or self.has_training_state()
+
+    def saved_iterations(self) -> list[int]:
+        """Iterations of the saved training states, oldest first."""
+        from .state import list_states, state_iteration
+
+        return [state_iteration(path) for path in list_states(self.checkpoint_dir)]
+
+    def summary(self) -> RunSummary:
+        """What the folder holds, for a person choosing it; a damaged config reads as none."""
+        try:
+            config = self.read_config()
+        except CardiganError:
+            config = None
+        return RunSummary(config if isinstance(config, dict) else None, self.saved_iterations())
+
     def read_config(self) -> dict | None:
         if not self.config_path.is_file():
             return None
@@ -166,6 +207,15 @@ class RunFolder:
         return records
 
     # -- samples ---------------------------------------------------------------------------
+    def newest_sample(self) -> tuple[int, Path] | None:
+        """(iteration, path) of the newest preview grid, None before the first."""
+        found = []
+        for path in self.samples_dir.glob("iter_*.png") if self.samples_dir.is_dir() else ():
+            digits = path.stem.removeprefix("iter_")
+            if digits.isdigit():
+                found.append((int(digits), path))
+        return max(found) if found else None
+
     def write_sample_grid(self, iteration: int, labels: np.ndarray, real: np.ndarray,
                           fake: np.ndarray) -> Path:
         """A PNG grid, one row per sample: colour mask | real | synthesized."""

@@ -25,6 +25,14 @@ def state_path(checkpoint_dir: Path, iteration: int) -> Path:
     return checkpoint_dir / f"state_{iteration:08d}.pt"
 
 
+def state_iteration(path: Path) -> int:
+    """The iteration in a state file's name (``state_00001250.pt`` -> 1250)."""
+    match = STATE_PATTERN.match(Path(path).name)
+    if match is None:
+        raise ValueError(f"{path}: not a training state file name")
+    return int(match.group(1))
+
+
 def list_states(checkpoint_dir: Path) -> list[Path]:
     """Complete state files, oldest first (temporary files of interrupted writes are ignored)."""
     if not checkpoint_dir.is_dir():
