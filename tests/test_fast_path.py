@@ -23,7 +23,21 @@ CONFIGS = [
     GeneratorConfig(ngf=8, modulation="clade", noise_nc=6, image_size=128),
     GeneratorConfig(ngf=8, modulation="clade", norm="instance", noise_nc=6, image_size=128),
     GeneratorConfig(ngf=8, noise_nc=6, image_size=128),
+    GeneratorConfig(ngf=8, upsampling="most", image_size=128),
+    GeneratorConfig(ngf=8, upsampling="most", use_vae=True, z_dim=16, image_size=128),
+    GeneratorConfig(ngf=8, modulation="clade", upsampling="more", noise_nc=6, image_size=128),
+    GeneratorConfig(ngf=8, modulation="clade", upsampling="most", noise_nc=6, image_size=128),
 ]
+
+
+def test_one_block_schedule_for_every_upsampling():
+    from engine.nets.generator import block_schedule
+
+    levels = {mode: dict(block_schedule(GeneratorConfig(upsampling=mode))) for mode in ("normal", "more", "most")}
+    assert levels["normal"] == {"head_0": 0, "G_middle_0": 1, "G_middle_1": 1, "up_0": 2, "up_1": 3,
+                                "up_2": 4, "up_3": 5}
+    assert levels["more"]["G_middle_1"] == 2 and levels["more"]["up_3"] == 6 and "up_4" not in levels["more"]
+    assert levels["most"]["up_4"] == 7  # 2**7 = 128 x the latent size
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.norm}-{c.modulation}-{c.upsampling}"

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from ..nets import SPADEGenerator
 from ..nets.blocks import SPADEResBlock
+from ..nets.generator import block_schedule
 from ..nets.noise import sample_noise
 from ..nets.norms import CLADE
 from .folding import batchnorm_affine, conv_bias, conv_weight, fold_affine_after_conv
@@ -52,13 +53,8 @@ def modulation_tensors(module: nn.Module) -> SpadeTensors | CladeTensors:
 
 
 def block_levels(generator: SPADEGenerator) -> list[tuple[str, int]]:
-    """(block name, resolution exponent) in forward order, with upsampling before a block
-    whenever its exponent is higher than the previous one."""
-    more = generator.config.upsampling in ("more", "most")
-    names = [("head_0", 0), ("G_middle_0", 1), ("G_middle_1", 2 if more else 1)]
-    start = names[-1][1] + 1
-    ups = ["up_0", "up_1", "up_2", "up_3"] + (["up_4"] if hasattr(generator, "up_4") else [])
-    return names + [(name, start + i) for i, name in enumerate(ups)]
+    """(block name, resolution exponent) in forward order: the plain generator's schedule."""
+    return block_schedule(generator.config)
 
 
 class FastGenerator(nn.Module):

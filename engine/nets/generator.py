@@ -106,21 +106,26 @@ class SPADEGenerator(nn.Module):
                 levels[size] = resize_labels(seg, size)
             return levels[size]
 
-        x = self.head_0(x, at(x))
-        x = upsample(x)
-        x = self.G_middle_0(x, at(x))
-        if cfg.upsampling in ("more", "most"):
-            x = upsample(x)
-        x = self.G_middle_1(x, at(x))
-        for name in ("up_0", "up_1", "up_2", "up_3"):
-            x = upsample(x)
+        level = 0
+        for name, block_level in block_schedule(cfg):
+            while level < block_level:  # x2 nearest-neighbour before each finer block
+                x = upsample(x)
+                level += 1
             x = getattr(self, name)(x, at(x))
-        if cfg.upsampling == "most":
-            x = upsample(x)
-            x = self.up_4(x, at(x))
         x = torch.tanh(self.conv_img(leaky(x)))
         assert x.shape[-2:] == seg.shape[-2:], (tuple(x.shape), tuple(seg.shape))
         return x
+
+
+def block_schedule(config: GeneratorConfig) -> list[tuple[str, int]]:
+    """The residual blocks in forward order with their resolution exponent (feature size =
+    the latent size x 2**exponent): the one schedule of the plain and the fast generator.
+    ``upsampling`` "more" adds a level between the middle blocks, "most" a sixth up block."""
+    more = config.upsampling in ("more", "most")
+    blocks = [("head_0", 0), ("G_middle_0", 1), ("G_middle_1", 2 if more else 1)]
+    ups = ["up_0", "up_1", "up_2", "up_3"] + (["up_4"] if config.upsampling == "most" else [])
+    first = blocks[-1][1] + 1
+    return blocks + [(name, first + i) for i, name in enumerate(ups)]
 
 
 def upsample(x: torch.Tensor) -> torch.Tensor:
