@@ -5,6 +5,19 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+# text colours for states, used by every panel and dialog (style sheets take the hex names)
+MUTED = "#9aa0a6"  # hints, notes, secondary values
+BUSY = "#9ecbff"  # work in progress
+OK = "#8fd19e"  # finished well
+WARNING = "#e0a040"  # works, but look at this
+CAUTION = "#ffd666"  # a choice with a cost (e.g. a slow device)
+ERROR = "#ff8a80"  # failed
+
+
+def text_style(colour: str) -> str:
+    """A style sheet that sets the text colour."""
+    return f"color: {colour};"
+
 
 def apply_dark_theme(app: QApplication) -> None:
     app.setStyle("Fusion")

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
+from . import theme
 from .canvas import EchoView, MaskCanvas, ReferenceView, link_views
 from .canvas.panes import MODE_NAMES, MODES
 from .editing.tools import ToolSettings
@@ -78,7 +79,7 @@ class Workspace(QSplitter):
         # synthesis pane
         self.echo_pane = Pane("Synthesis", self.echo_view)
         self.busy = QLabel("")
-        self.busy.setStyleSheet("color: #9ecbff;")
+        self.busy.setStyleSheet(theme.text_style(theme.BUSY))
         self.mode = QComboBox()
         for mode in MODES:
             self.mode.addItem(MODE_NAMES[mode], mode)

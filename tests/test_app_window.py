@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QAction
@@ -152,11 +154,10 @@ def test_typing_in_fields_is_not_taken_by_single_key_shortcuts(window, qtbot):
     assert size.text().startswith("3") and window.tool_settings.active_label == 1
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12: its count never moves")
 def test_qt_calls_keep_none_alive(qtbot):
     """Guards against the PySide6 release that leaked a reference to None per void call
     (fatal on CPython < 3.12 after ~50k calls: minutes of painting)."""
-    import sys
-
     from PySide6.QtWidgets import QLabel
 
     label = QLabel("x")

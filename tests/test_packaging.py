@@ -22,3 +22,13 @@ def test_every_package_is_listed():
 
 def test_resources_resolve_to_the_shipped_folder():
     assert resource_path().joinpath("__init__.py").is_file()
+
+
+def test_state_colours_are_written_only_in_the_theme():
+    from cardigan_app import theme
+
+    root = Path(__file__).resolve().parents[1] / "cardigan_app"
+    colours = {theme.MUTED, theme.BUSY, theme.OK, theme.WARNING, theme.CAUTION, theme.ERROR}
+    offenders = [f"{path.name}: {colour}" for path in root.rglob("*.py") if path.name != "theme.py"
+                 for colour in colours if colour.lower() in path.read_text().lower()]
+    assert offenders == []

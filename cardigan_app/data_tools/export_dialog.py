@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, 
 from engine.export import EXPORT_FORMATS, export_dataset
 from engine.export.sources import random_plan
 
+from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..panels.model_panel import BUILTIN_NAMES, builtin_models, model_display_name
@@ -170,7 +171,7 @@ class ExportDialog(JobDialog):
         if empty:
             text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients for every split"
         self.plan.setText(text)
-        self.plan.setStyleSheet(f"color: {'#e0a040' if empty else '#9aa0a6'};")
+        self.plan.setStyleSheet(theme.text_style(theme.WARNING if empty else theme.MUTED))
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:

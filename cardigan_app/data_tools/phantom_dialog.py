@@ -18,6 +18,7 @@ from engine.anatomy import PHASES, VIEWS
 from engine.data.layout import split_patients
 from engine.data.phantom import MAX_COUNT, write_phantom
 
+from .. import theme
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog
@@ -115,7 +116,7 @@ class PhantomDialog(JobDialog):
         if empty:
             text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients"
         self.plan.setText(text)
-        self.plan.setStyleSheet(f"color: {'#e0a040' if empty else '#9aa0a6'};")
+        self.plan.setStyleSheet(theme.text_style(theme.WARNING if empty else theme.MUTED))
         super()._update_buttons()
 
     def start(self) -> None:

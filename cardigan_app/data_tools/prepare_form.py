@@ -19,11 +19,12 @@ from engine.data.prepare import detect_format, prepare_dataset
 from engine.data.sources import FORMAT_NAMES
 from engine.progress import Progress
 
+from .. import theme
 from ..path_field import PathField
 from ..tasks import BackgroundTask
 
 SOURCE_FILTER = "Seed HDF5 (*.hdf5 *.h5);;All files (*)"
-OK_STYLE, ERROR_STYLE, BUSY_STYLE = "color: #8fd19e;", "color: #ff8a80;", "color: #9aa0a6;"
+OK_STYLE, ERROR_STYLE, BUSY_STYLE = (theme.text_style(c) for c in (theme.OK, theme.ERROR, theme.MUTED))
 DETECT_DELAY_MS = 250
 
 

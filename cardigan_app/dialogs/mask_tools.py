@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 from engine import mask_tools
 from engine.labels import LABELS
 
+from .. import theme
+
 ALL = -1  # "every class" in the class picker
 
 # name: (label, what the size means, size range, default size, function(labels, class, size))
@@ -57,7 +59,7 @@ class MaskToolsDialog(QDialog):
         self.size = QSpinBox()
         self.size_label = QLabel("")
         self.note = QLabel("One undo step; the echo follows.")
-        self.note.setStyleSheet("color: #9aa0a6;")
+        self.note.setStyleSheet(theme.text_style(theme.MUTED))
         form = QFormLayout()
         form.addRow("Operation", self.operation)
         form.addRow("Class", self.label)

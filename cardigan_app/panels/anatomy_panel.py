@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPus
 from engine.anatomy import (PATHOLOGIES, SLIDERS, VIEWS, anatomy_from_dict, anatomy_to_dict, make_mask,
                             random_patient, with_changes, with_pathology)
 
+from .. import theme
 from ..editing import LabelDocument
 from ..icons import icon
 
@@ -36,7 +37,7 @@ class AnatomyPanel(QWidget):
         self._recording = False  # an anatomy step is being added to the history
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #9aa0a6;")
+        self.status.setStyleSheet(theme.text_style(theme.MUTED))
         self.start = QPushButton(icon("heart-outline"), "Start from anatomy")
         self.start.setToolTip("Replace the mask with a generated heart you can then shape (undoable)")
         self.start.clicked.connect(self.start_from_anatomy)
@@ -78,7 +79,7 @@ class AnatomyPanel(QWidget):
         form.addRow(row)  # across both columns: the panel stays narrow
         note = QLabel("What you paint on top of the heart stays where you painted it.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: #9aa0a6;")
+        note.setStyleSheet(theme.text_style(theme.MUTED))
         self.controls = QWidget()
         self.controls.setLayout(form)
         layout = QVBoxLayout(self)

@@ -18,6 +18,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMenu,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
+from .. import theme
 from .. import folders
 from ..icons import icon
 from ..imaging import thumbnail
@@ -135,7 +136,7 @@ class DatasetBrowser(QWidget):
         row.addWidget(self.filter, 1)
         self.info = QLabel("")
         self.info.setWordWrap(True)
-        self.info.setStyleSheet("color: #9aa0a6;")
+        self.info.setStyleSheet(theme.text_style(theme.MUTED))
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(QSize(THUMB, THUMB))

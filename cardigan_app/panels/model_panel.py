@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QScrollArea, QVBo
 
 from engine.resources import demo_model_path
 
+from .. import theme
 from ..device_choice import fill_device_combo
 
 OPEN_ITEM = "__open__"
@@ -75,7 +76,7 @@ def summary_html(summary: dict) -> str:
     if summary.get("path"):
         rows.append(("Path", str(summary["path"])))
     # zero-width spaces after separators let long paths wrap inside the narrow panel
-    cells = "".join(f"<tr><td style='color:#9aa0a6;padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
+    cells = "".join(f"<tr><td style='color:{theme.MUTED};padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
                     f"<td>{html.escape(v).replace('/', '/&#8203;').replace('_', '_&#8203;')}</td></tr>"
                     for k, v in rows)
     return f"<table width='100%' cellspacing='0' cellpadding='1'>{cells}</table>"
@@ -180,7 +181,7 @@ class ModelPanel(QWidget):
 
     # -- state ---------------------------------------------------------------------------
     def set_loading(self, spec: str) -> None:
-        self.status.setStyleSheet("color: #9ecbff;")
+        self.status.setStyleSheet(theme.text_style(theme.BUSY))
         self.status.setText(f"Loading {model_display_name(spec)}\u2026")
 
     def set_loaded(self, spec: str, summary: dict, device_label: str) -> None:
@@ -192,6 +193,6 @@ class ModelPanel(QWidget):
         self.info.setText(summary_html(summary))
 
     def set_error(self, message: str) -> None:
-        self.status.setStyleSheet("color: #ff8a80;")
+        self.status.setStyleSheet(theme.text_style(theme.ERROR))
         self.status.setText(message)
         self._select(self.current_spec)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QLabel, QSizePolicy, Q
 
 from engine.labels import BACKGROUND, LABELS
 
+from .. import theme
 from ..icons import icon
 
 
@@ -59,7 +60,7 @@ class LabelPalette(QWidget):
             key.setStyleSheet("border: 1px solid #55595f; border-radius: 3px; padding: 0 5px; color: #b8bcc2;")
             count = QLabel("")
             count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            count.setStyleSheet("color: #9aa0a6;")
+            count.setStyleSheet(theme.text_style(theme.MUTED))
             count.setToolTip("Pixels of this class in the mask")
             grid.addWidget(key, row, 0)
             grid.addWidget(button, row, 1)
@@ -79,7 +80,7 @@ class LabelPalette(QWidget):
         grid.setColumnStretch(1, 1)
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #9aa0a6; padding-top: 8px;")
+        self.hint.setStyleSheet(f"color: {theme.MUTED}; padding-top: 8px;")
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.hint)

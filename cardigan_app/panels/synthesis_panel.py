@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
+from .. import theme
 from ..icons import icon
 from ..imaging import grey_qimage
 
@@ -54,7 +55,7 @@ class SynthesisPanel(QWidget):
 
         self.note = QLabel("")
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #9aa0a6;")
+        self.note.setStyleSheet(theme.text_style(theme.MUTED))
         self.grid = QGridLayout()
         self.grid.setSpacing(4)
         self.thumbs: list[QToolButton] = []

@@ -17,6 +17,7 @@ from engine.training.memory import (device_memory_bytes, estimate_training_memor
                                     network_footprint)
 from engine.training.config import ARCHITECTURE_FIELDS
 
+from .. import theme
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
 from ..device_choice import fill_device_combo
 from ..tasks import BackgroundTask
@@ -25,7 +26,7 @@ from .wizard import WizardState
 AMP_CHOICES = (("auto", "Auto (bf16 on GPUs that support it, else full precision)"),
                ("bf16", "bfloat16 mixed precision"), ("fp16", "float16 mixed precision (with loss scaling)"),
                ("off", "Full precision (float32)"))
-WARN_STYLE = "color: #ffd666;"
+WARN_STYLE = theme.text_style(theme.CAUTION)
 
 
 class DevicePage(QWizardPage):

@@ -7,11 +7,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from engine.errors import CardiganError
 from engine.training.config import PRESETS, TrainConfig, resolve_config
 
+from .. import theme
 from ..data_tools.prepare_form import ERROR_STYLE
 from .hyperparams import HyperParameterTable, preset_description
 from .wizard import WizardState
 
-HINT_STYLE = "color: #9aa0a6;"
+HINT_STYLE = theme.text_style(theme.MUTED)
 
 
 def default_preset() -> tuple[str, str]:

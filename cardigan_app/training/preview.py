@@ -8,6 +8,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .. import theme
+
 
 class SamplePreview(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -16,10 +18,10 @@ class SamplePreview(QWidget):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(160, 160)
         self.picture.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.picture.setStyleSheet("background: #18191c; color: #9aa0a6;")
+        self.picture.setStyleSheet(f"background: #18191c; color: {theme.MUTED};")
         self.caption = QLabel("")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption.setStyleSheet("color: #9aa0a6;")
+        self.caption.setStyleSheet(theme.text_style(theme.MUTED))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.picture, 1)

@@ -23,6 +23,7 @@ from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, P
 from engine.training.run_folder import RunFolder
 from engine.training.stats import losses
 
+from .. import theme
 from ..data_tools.job_dialog import open_folder
 from ..data_tools.prepare_form import PrepareOptions
 from ..icons import icon
@@ -34,7 +35,7 @@ from .process import TrainingExit, TrainingProcess
 from .run_folders import run_info
 
 LOG_LINES = 400
-OK, BUSY, BAD = "color: #8fd19e;", "color: #9ecbff;", "color: #ff8a80;"
+OK, BUSY, BAD = (theme.text_style(c) for c in (theme.OK, theme.BUSY, theme.ERROR))
 
 
 def format_duration(seconds: float) -> str:
