@@ -96,9 +96,9 @@ class MainWindow(QMainWindow):
         self.commands = ActionRegistry(self)  # not ``actions``: QWidget.actions() is Qt's
         self._build_panels()
         build_actions(self)
-        build_menus(self)
-        build_toolbar(self)
-        build_status_bar(self)
+        self.menus = build_menus(self)
+        self.tool_widgets = build_toolbar(self)
+        self.status_widgets = build_status_bar(self)
         self.data_tools = install_data_menu(self)
         self.training = install_training(self)
         self._connect()
@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
 
     def add_menu(self, menu: QMenu) -> QAction:
         """Insert a top-level menu (Data, Train, ...) before Help."""
-        return self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
+        return self.menuBar().insertMenu(self.menus.help.menuAction(), menu)
 
     def _connect(self) -> None:
         ws, live = self.workspace, self.live
@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         ws.blendChanged.connect(self._set_blend)
         ws.referenceClosed.connect(lambda: self.show_reference(None))
         self.canvas.cursorMoved.connect(self._cursor_moved)
-        self.canvas.cursorLeft.connect(lambda: (self.status_cursor.setText(""), self.status_label.setText("")))
+        self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""), self.status_widgets.label.setText("")))
         self.palette.labelSelected.connect(self.set_active_label)
         self.palette.visibilityChanged.connect(self._class_visibility)
         self.model_panel.modelRequested.connect(self.load_model)
@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
 
     def set_brush_size(self, diameter: int) -> None:
         diameter = self.tool_settings.set_brush_diameter(diameter)
-        for widget in (self.brush_slider, self.brush_spin):
+        for widget in (self.tool_widgets.brush_slider, self.tool_widgets.brush_spin):
             if widget.value() != diameter:
                 widget.blockSignals(True)
                 widget.setValue(diameter)
@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
         self.prefs.paint_over = -1 if target is None else target
         self.commands["paint_over"].setChecked(target == BACKGROUND)
         self.commands["paint_over_all" if target is None else f"paint_over_{target}"].setChecked(True)
-        combo = self.paint_over_combo
+        combo = self.tool_widgets.paint_over
         index = combo.findData(-1 if target is None else target)
         if combo.currentIndex() != index:
             combo.blockSignals(True)
@@ -440,11 +440,11 @@ class MainWindow(QMainWindow):
 
     def _cursor_moved(self, col: int, row: int, label: int) -> None:
         if label < 0:
-            self.status_cursor.setText("")
-            self.status_label.setText("")
+            self.status_widgets.cursor.setText("")
+            self.status_widgets.label.setText("")
             return
-        self.status_cursor.setText(f"x {col}, y {row}")
-        self.status_label.setText(f"{label} \u00b7 {LABELS[label].name}")
+        self.status_widgets.cursor.setText(f"x {col}, y {row}")
+        self.status_widgets.label.setText(f"{label} \u00b7 {LABELS[label].name}")
 
     # -- synthesis -----------------------------------------------------------------------
     def set_seed(self, seed: int) -> None:
@@ -467,8 +467,8 @@ class MainWindow(QMainWindow):
         if result.image.shape == self.document.shape:
             self.canvas.set_background(grey_qimage(result.image))
         ms = result.elapsed_s * 1000
-        self.status_time.setText(f"Synthesis {ms:.0f} ms" if ms < 10_000 else f"Synthesis {ms / 1000:.1f} s")
-        self.status_time.setToolTip(result.note or "How long the last synthesis took")
+        self.status_widgets.time.setText(f"Synthesis {ms:.0f} ms" if ms < 10_000 else f"Synthesis {ms / 1000:.1f} s")
+        self.status_widgets.time.setToolTip(result.note or "How long the last synthesis took")
         self.synthesisShown.emit(result)
 
     def _show_variation(self, variation: VariationResult) -> None:
@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, busy: bool) -> None:
         text = "synthesizing\u2026" if busy else ""
         self.workspace.busy.setText(text)
-        self.status_busy.setText(text)
+        self.status_widgets.busy.setText(text)
 
     # -- models --------------------------------------------------------------------------
     def load_model(self, spec: str) -> None:
@@ -505,7 +505,7 @@ class MainWindow(QMainWindow):
 
     def _model_loading(self, spec: str) -> None:
         self.model_panel.set_loading(spec)
-        self.status_busy.setText(f"loading {model_display_name(spec)}\u2026")
+        self.status_widgets.busy.setText(f"loading {model_display_name(spec)}\u2026")
 
     def _model_loaded(self, info: ModelInfo) -> None:
         spec = info.spec
@@ -516,8 +516,8 @@ class MainWindow(QMainWindow):
         self.model_panel.set_models(self.settings.recent_models(), spec)
         self.model_panel.set_loaded(spec, info.summary, info.device_label)
         self.model_panel.set_device(info.device)
-        self.status_device.setText(info.device_label)
-        self.status_busy.setText("")
+        self.status_widgets.device.setText(info.device_label)
+        self.status_widgets.busy.setText("")
         self.synthesis_panel.set_stochastic(info.stochastic, model_display_name(spec))
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if self.echo_view.image is None:
@@ -530,7 +530,7 @@ class MainWindow(QMainWindow):
             self.prefs.model = ""  # a remembered model that no longer opens: back to the default
         self.model_panel.set_error(message)
         self.model_panel.set_device(self.live.device_spec)
-        self.status_busy.setText("")
+        self.status_widgets.busy.setText("")
         self.statusBar().showMessage(message, 15000)
 
     # -- datasets and drops --------------------------------------------------------------

@@ -6,11 +6,12 @@ Every action is registered with its shortcut and tooltip in the window's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSpinBox
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
 
 from engine.labels import BACKGROUND, LABELS
 
@@ -117,20 +118,49 @@ def build_actions(window: MainWindow) -> None:
     a("about", "Help", "&About cardiGAN Studio", window.show_about)
 
 
-def build_menus(window: MainWindow) -> None:
+@dataclass(frozen=True)
+class Menus:
+    """The menus other parts of the window fill in."""
+
+    recent: QMenu  # File > Open recent, filled when it opens
+    export: QMenu  # File > Export
+    help: QMenu  # later menus go before it
+
+
+@dataclass(frozen=True)
+class ToolWidgets:
+    """The tool bar's own widgets (beside its actions)."""
+
+    brush_slider: QSlider
+    brush_spin: QSpinBox
+    paint_over: QComboBox
+
+
+@dataclass(frozen=True)
+class StatusWidgets:
+    """The status bar's permanent fields."""
+
+    busy: QLabel
+    time: QLabel
+    device: QLabel
+    cursor: QLabel
+    label: QLabel
+
+
+def build_menus(window: MainWindow) -> Menus:
     """File, Edit, View, Model and Help; later menus go before Help (``MainWindow.add_menu``)."""
     act, bar = window.commands, window.menuBar()
     file = bar.addMenu("&File")
     for name in ("new", "new_deformed", "open"):
         file.addAction(act[name])
-    window.recent_menu = file.addMenu("Open &recent")
-    window.recent_menu.aboutToShow.connect(lambda: window.files.fill_recent_menu(window.recent_menu))
+    recent = file.addMenu("Open &recent")
+    recent.aboutToShow.connect(lambda: window.files.fill_recent_menu(recent))
     file.addAction(act["dataset"])
     file.addSeparator()
     file.addActions([act["save"], act["save_as"]])
     file.addSeparator()
-    window.export_menu = file.addMenu("&Export")
-    window.export_menu.addActions([act["export_image"], act["export_mask"], act["export_pair"], act["export_figure"]])
+    export = file.addMenu("&Export")
+    export.addActions([act["export_image"], act["export_mask"], act["export_pair"], act["export_figure"]])
     file.addSeparator()
     file.addAction(act["quit"])
 
@@ -158,12 +188,13 @@ def build_menus(window: MainWindow) -> None:
     model = bar.addMenu("&Model")
     model.addActions([act["open_model"], act["new_variation"], act["resynthesize"]])
 
-    window.help_menu = bar.addMenu("&Help")
-    window.help_menu.addActions([act["shortcuts"], act["about"]])
+    help_menu = bar.addMenu("&Help")
+    help_menu.addActions([act["shortcuts"], act["about"]])
+    return Menus(recent, export, help_menu)
 
 
-def build_toolbar(window: MainWindow) -> None:
-    """The main tool bar: files, history, tools, brush size, views, model."""
+def build_toolbar(window: MainWindow) -> ToolWidgets:
+    """The main tool bar: files, history, tools, brush size and shape, paint-over, views, model."""
     act = window.commands
     bar = window.addToolBar("Main")
     bar.setObjectName("toolbar_main")
@@ -176,53 +207,52 @@ def build_toolbar(window: MainWindow) -> None:
     bar.addSeparator()
     size_label = QLabel(" Size ")
     size_label.setToolTip("Brush diameter in pixels ([ and ])")
-    window.brush_slider = QSlider(Qt.Orientation.Horizontal)
-    window.brush_slider.setRange(MIN_BRUSH, 64)
-    window.brush_slider.setFixedWidth(120)
-    window.brush_spin = QSpinBox()
-    window.brush_spin.setRange(MIN_BRUSH, MAX_BRUSH)
-    window.brush_spin.setSuffix(" px")
-    for widget in (window.brush_slider, window.brush_spin):
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(MIN_BRUSH, 64)
+    slider.setFixedWidth(120)
+    spin = QSpinBox()
+    spin.setRange(MIN_BRUSH, MAX_BRUSH)
+    spin.setSuffix(" px")
+    for widget in (slider, spin):
         widget.setToolTip("Brush diameter in pixels ([ smaller, ] larger)")
         widget.setValue(window.tool_settings.brush_diameter)
         widget.valueChanged.connect(window.set_brush_size)
     bar.addWidget(size_label)
-    bar.addWidget(window.brush_slider)
-    bar.addWidget(window.brush_spin)
+    bar.addWidget(slider)
+    bar.addWidget(spin)
     bar.addAction(act["square_brush"])
     over_label = QLabel(" Over ")
-    window.paint_over_combo = QComboBox()
+    over = QComboBox()
     for target, text in PAINT_OVER_CHOICES:
-        window.paint_over_combo.addItem(text, target)
-    window.paint_over_combo.setCurrentIndex(window.paint_over_combo.findData(window.prefs.paint_over))
-    for widget in (over_label, window.paint_over_combo):
+        over.addItem(text, target)
+    over.setCurrentIndex(over.findData(window.prefs.paint_over))
+    for widget in (over_label, over):
         widget.setToolTip("What painting may change: every class, or only the pixels of one class "
                           "(O toggles background only)")
-    window.paint_over_combo.currentIndexChanged.connect(
-        lambda i: window.set_paint_over_target(None if (t := window.paint_over_combo.itemData(i)) < 0 else t))
+    over.currentIndexChanged.connect(
+        lambda i: window.set_paint_over_target(None if (t := over.itemData(i)) < 0 else t))
     bar.addWidget(over_label)
-    bar.addWidget(window.paint_over_combo)
+    bar.addWidget(over)
     bar.addSeparator()
     bar.addAction(act["clear"])
     bar.addSeparator()
     bar.addActions([act["fit"], act["actual"], act["side_by_side"]])
     bar.addSeparator()
     bar.addActions([act["open_model"], act["new_variation"]])
+    return ToolWidgets(slider, spin, over)
 
 
-def build_status_bar(window: MainWindow) -> None:
+def build_status_bar(window: MainWindow) -> StatusWidgets:
     """Device, last synthesis time, pointer position and the class under it."""
-    status = window.statusBar()
-    window.status_busy = QLabel("")
-    window.status_time = QLabel("")
-    window.status_time.setToolTip("How long the last synthesis took")
-    window.status_device = QLabel("")
-    window.status_device.setToolTip("The device the model runs on")
-    window.status_cursor = QLabel("")
-    window.status_cursor.setMinimumWidth(110)
-    window.status_cursor.setToolTip("Pixel under the pointer (column, row)")
-    window.status_label = QLabel("")
-    window.status_label.setMinimumWidth(120)
-    window.status_label.setToolTip("Class under the pointer")
-    for widget in (window.status_busy, window.status_time, window.status_device, window.status_cursor, window.status_label):
-        status.addPermanentWidget(widget)
+    tips = {"time": "How long the last synthesis took", "device": "The device the model runs on",
+            "cursor": "Pixel under the pointer (column, row)", "label": "Class under the pointer"}
+    widths = {"cursor": 110, "label": 120}
+    fields = {}
+    for name in ("busy", "time", "device", "cursor", "label"):
+        widget = fields[name] = QLabel("")
+        if name in tips:
+            widget.setToolTip(tips[name])
+        if name in widths:
+            widget.setMinimumWidth(widths[name])
+        window.statusBar().addPermanentWidget(widget)
+    return StatusWidgets(**fields)

@@ -261,7 +261,7 @@ def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path
         window.commands["export_batch"].trigger()
         export = window.data_tools.export_dialog
         assert export.isVisible() and export.model_spec() == str(tiny_model)
-        assert window.commands["export_batch"] in window.export_menu.actions()
+        assert window.commands["export_batch"] in window.menus.export.actions()
         window.commands["phantom_dataset"].trigger()
         phantom = window.data_tools.phantom_dialog
         assert phantom.isVisible() and window.commands["phantom_dataset"] in window.data_menu.actions()

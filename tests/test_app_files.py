@@ -143,10 +143,10 @@ def test_recent_files_menu_reopens(window, tmp_path, prompts):
         paths.append(tmp_path / f"m{i}.png")
         write_label_png(paths[-1], some_labels(seed=i))
         assert window.files.open_path(paths[-1])
-    window.files.fill_recent_menu(window.recent_menu)
-    texts = [a.text() for a in window.recent_menu.actions()]
+    window.files.fill_recent_menu(window.menus.recent)
+    texts = [a.text() for a in window.menus.recent.actions()]
     assert "m2.png" in texts[0] and "m0.png" in texts[2]
-    window.recent_menu.actions()[2].trigger()
+    window.menus.recent.actions()[2].trigger()
     assert window.document.path == paths[0]
 
 
@@ -278,7 +278,7 @@ def test_settings_and_window_state_persist(qtbot, tmp_path, model_file):
     close_window(window)
     again = open_window(qtbot, tmp_path, str(model_file))
     try:
-        assert again.tool_settings.brush_diameter == 21 and again.brush_spin.value() == 21
+        assert again.tool_settings.brush_diameter == 21 and again.tool_widgets.brush_spin.value() == 21
         assert again.live.seed == 77 and not again.prefs.side_by_side
         assert not again.workspace.echo_pane.isVisibleTo(again)
         qtbot.wait(50)

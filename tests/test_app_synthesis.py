@@ -47,7 +47,7 @@ def test_the_first_synthesis_arrives_and_matches_the_mask(any_backend_window, mo
     assert result.image.shape == window.document.shape == (64, 64) and result.image.dtype == np.uint8
     assert np.abs(result.image.astype(int) - expected_image(model_file, window.document.labels)).max() <= 1
     assert window.echo_view.image is result.image
-    assert "ms" in window.status_time.text() and window.status_device.text().startswith("CPU")
+    assert "ms" in window.status_widgets.time.text() and window.status_widgets.device.text().startswith("CPU")
 
 
 def test_a_burst_of_edits_coalesces_and_the_final_image_matches_the_final_mask(any_backend_window, model_file,

@@ -33,7 +33,7 @@ def test_main_window_layout(window):
     docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
     assert {"Labels", "Model", "Seed and variations", "Dataset"} <= set(docks)
     assert window.dockWidgetArea(docks["Labels"]) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert window.status_device.text().startswith("CPU")
+    assert window.status_widgets.device.text().startswith("CPU")
     assert [window.palette.buttons[i].text() for i in range(4)] == ["Background", "LV cavity", "Myocardium",
                                                                     "Left atrium"]
 
@@ -45,7 +45,7 @@ def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
     assert window.tool_settings.active_label == 3 and window.palette.buttons[3].isChecked()
     size = window.tool_settings.brush_diameter
     qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
-    assert window.tool_settings.brush_diameter > size and window.brush_spin.value() == window.tool_settings.brush_diameter
+    assert window.tool_settings.brush_diameter > size and window.tool_widgets.brush_spin.value() == window.tool_settings.brush_diameter
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
     assert window.tool_settings.brush_diameter == size
     drag(canvas, [(5, 60), (60, 60)])
@@ -85,7 +85,7 @@ def test_every_tool_has_a_tooltip_with_its_shortcut(window):
         if action.shortcut().toString():
             assert action.shortcut().toString() in action.toolTip().replace("Ctrl", "Ctrl")
     assert "(B)" in window.commands["tool_brush"].toolTip()
-    for widget in (window.brush_slider, window.brush_spin, window.workspace.opacity, window.workspace.mode,
+    for widget in (window.tool_widgets.brush_slider, window.tool_widgets.brush_spin, window.workspace.opacity, window.workspace.mode,
                    window.model_panel.model_combo, window.model_panel.device_combo, window.synthesis_panel.seed):
         assert widget.toolTip()
 
@@ -109,8 +109,8 @@ def test_status_bar_shows_cursor_position_and_label(window):
     window.document.fill(0.5, 0.5, 0)
     pos = window.canvas.to_widget(QPointF(20.5, 9.5))
     send_mouse(window.canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
-    assert window.status_cursor.text() == "x 20, y 9"
-    assert window.status_label.text() == f"{window.document.labels[9, 20]} \u00b7 " + \
+    assert window.status_widgets.cursor.text() == "x 20, y 9"
+    assert window.status_widgets.label.text() == f"{window.document.labels[9, 20]} \u00b7 " + \
         ["Background", "LV cavity", "Myocardium", "Left atrium"][window.document.labels[9, 20]]
 
 
@@ -147,7 +147,7 @@ def test_typing_in_fields_is_not_taken_by_single_key_shortcuts(window, qtbot):
     qtbot.keyClicks(field, "PBE2 4CH")
     assert field.text() == "PBE2 4CH"
     assert window.tool_settings.active_label == 1 and window.canvas.tool.key == "brush"
-    size = window.brush_spin
+    size = window.tool_widgets.brush_spin
     size.setFocus()
     size.selectAll()
     qtbot.keyClicks(size, "3")
@@ -173,16 +173,16 @@ def test_paint_over_rule_and_square_brush_from_menu_toolbar_and_keys(window, qtb
     doc = window.document
     window.commands["paint_over_2"].trigger()  # Edit > Paint over > Myocardium only
     assert window.tool_settings.paint_over == 2
-    assert window.paint_over_combo.currentData() == 2 and not window.commands["paint_over"].isChecked()
+    assert window.tool_widgets.paint_over.currentData() == 2 and not window.commands["paint_over"].isChecked()
     window.set_active_label(1)
     before = doc.labels.copy()
     drag(window.canvas, [(0, 32), (63, 32)])
     changed = doc.labels != before
     assert changed.any() and (before[changed] == 2).all()
-    window.paint_over_combo.setCurrentIndex(window.paint_over_combo.findData(-1))
+    window.tool_widgets.paint_over.setCurrentIndex(window.tool_widgets.paint_over.findData(-1))
     assert window.tool_settings.paint_over is None and window.commands["paint_over_all"].isChecked()
     qtbot.keyClick(window.canvas, Qt.Key.Key_O)
-    assert window.tool_settings.paint_over == 0 and window.paint_over_combo.currentData() == 0
+    assert window.tool_settings.paint_over == 0 and window.tool_widgets.paint_over.currentData() == 0
     qtbot.keyClick(window.canvas, Qt.Key.Key_Q)
     assert window.tool_settings.square_brush and window.prefs.square_brush
     assert window.prefs.paint_over == 0

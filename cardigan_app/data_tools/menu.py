@@ -89,8 +89,8 @@ def install_data_menu(window: MainWindow) -> DataTools:
     menu.addSeparator()
     menu.addAction(window.commands["dataset"])
     window.add_menu(menu)
-    window.export_menu.addSeparator()
-    window.export_menu.addAction(export)
+    window.menus.export.addSeparator()
+    window.menus.export.addAction(export)
     window.data_menu = menu
     window.shutdown_hooks.append(tools.shutdown)
     return tools
