@@ -162,7 +162,8 @@ class MainWindow(QMainWindow):
         ws.blendChanged.connect(self._set_blend)
         ws.referenceClosed.connect(lambda: self.show_reference(None))
         self.canvas.cursorMoved.connect(self._cursor_moved)
-        self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""), self.status_widgets.label.setText("")))
+        self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
+                                                self.status_widgets.label.setText("")))
         self.palette.labelSelected.connect(self.set_active_label)
         self.palette.visibilityChanged.connect(self._class_visibility)
         self.model_panel.modelRequested.connect(self.load_model)
