@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate,
                                QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QWidget)
 
-from engine.training.config import PRESETS, TrainConfig, resolve_config
+from engine.training.config import PRESET_SUMMARIES, PRESETS, TrainConfig, resolve_config
 
 # Fields chosen on other pages of the wizard, or not meant for editing here.
 HIDDEN = {"preset", "extra", "device", "amp", "batch_size"}
@@ -254,7 +254,4 @@ class HyperParameterTable(QTableWidget):
 
 def preset_description(name: str) -> str:
     values = PRESETS[name]
-    return {"seed": "the seed project's run: NVlabs SPADE, ngf 48, 256 px",
-            "lite": "fast CPU model for live painting: CLADE, ngf 10",
-            "quality": "one GPU: full-width SPADE, batch 16, long schedule"}.get(
-        name, ", ".join(f"{k} {v}" for k, v in list(values.items())[:4]))
+    return PRESET_SUMMARIES.get(name, ", ".join(f"{k} {v}" for k, v in list(values.items())[:4]))

@@ -24,7 +24,7 @@ SKIPPED_FIELDS = {"preset", "extra", "iters", "epochs", "device", "amp", "checkp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..training.config import PRESETS, TrainConfig
+    from ..training.config import PRESET_SUMMARIES, PRESETS, TrainConfig
 
     parser.add_argument("--data", type=Path, default=None,
                         help="prepared dataset folder (with --resume: the run's own by default)")
@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run folder (created if needed); under torchrun write --run-dir, "
                              "as torchrun claims --run for itself")
     parser.add_argument("--preset", default=None, choices=list(PRESETS),
-                        help="seed (the seed project's run), lite (fast CPU model), quality "
-                             "(one GPU); default seed")
+                        help="; ".join(f"{name}: {text}" for name, text in PRESET_SUMMARIES.items())
+                        + "; default seed")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--iters", type=int, default=None, help="train for N iterations")
     length.add_argument("--epochs", type=int, default=None, help="train for E epochs")

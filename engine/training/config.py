@@ -154,6 +154,14 @@ PRESETS: dict[str, dict] = {
 }
 
 
+# one line per preset, for the command line's help and the wizard
+PRESET_SUMMARIES = {
+    "seed": "the seed project's run: NVlabs SPADE, ngf 48, 256 px",
+    "lite": "fast CPU model for live painting: CLADE, ngf 10, noise input",
+    "quality": "one GPU: full-width SPADE, batch 16, long schedule",
+}
+
+
 def resolve_config(preset: str = "seed", **overrides) -> TrainConfig:
     """The preset's values with ``overrides`` (None values are ignored) on top."""
     if preset not in PRESETS:
