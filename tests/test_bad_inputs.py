@@ -142,10 +142,20 @@ def test_hdf5_whose_gt_is_a_group_is_refused(tmp_path, capsys):
 
 @pytest.mark.parametrize("flags, fragment", [(["--seg-iters", "0"], "--seg-iters"),
                                              (["--variations", "-1"], "--variations"),
-                                             (["--inception-weights", "nope.pt"], "no such Inception")])
-def test_evaluate_options_are_checked_before_any_work(flags, fragment, tmp_path, capsys):
+                                             (["--inception-weights", "nope.pt"], "no such Inception"),
+                                             (["--inception-weights", "picture.png"], "not an Inception"),
+                                             (["--out", "missing/dir/x.json"], "does not exist"),
+                                             (["--out", "."], "is a folder")])
+def test_evaluate_options_are_checked_before_any_work(flags, fragment, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "picture.png").write_bytes(png_claiming(8, 8))
     rc = main(["evaluate", "--model", "simulator", "--data", str(tmp_path), *flags])
     assert rc == 1 and fragment in one_line(capsys)
+
+
+def test_bench_refuses_an_unwritable_report_path_before_measuring(tmp_path, capsys):
+    rc = main(["bench", "--device", "cpu", "--quick", "--out", str(tmp_path / "missing" / "x.json")])
+    assert rc == 1 and "does not exist" in one_line(capsys)
 
 
 @pytest.mark.parametrize("edit, fragment", [

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import add_device_argument
+from .options import add_device_argument, check_output_file
 
 HELP = "measure synthesis and training speed (optimised path vs the plain network)"
 
@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from ..fileio import atomic_path
     from .terminal import TerminalProgress
 
+    if args.out:
+        check_output_file(args.out)
     bars = TerminalProgress()
     try:
         report = run_bench(args.device, args.quick, bars, training=not args.no_training)

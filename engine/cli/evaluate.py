@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument
+from .options import add_device_argument, add_model_argument, check_output_file
 
 HELP = "score a model: mask fidelity, downstream segmentation Dice and realism"
 DESCRIPTION = (
@@ -65,10 +65,15 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError("--seg-iters must be at least 1")
     if settings.variations < 1:
         raise CardiganError("--variations must be at least 1")
-    if args.inception_weights is not None and not Path(args.inception_weights).is_file():
-        raise CardiganError(f"{args.inception_weights}: no such Inception-v3 weights file")
-    if not args.out.parent.exists():
-        raise CardiganError(f"{args.out.parent}: output folder does not exist")
+    if args.inception_weights is not None:
+        from ..safeload import looks_like_torch_file
+
+        if not Path(args.inception_weights).is_file():
+            raise CardiganError(f"{args.inception_weights}: no such Inception-v3 weights file")
+        if not looks_like_torch_file(Path(args.inception_weights)):
+            raise CardiganError(f"{args.inception_weights}: not an Inception-v3 weights file "
+                                "(not a file written by torch.save)")
+    check_output_file(args.out)
     bars = TerminalProgress()
     with tempfile.TemporaryDirectory(prefix="cardigan-eval-") as scratch:
         cache = SegmenterCache(scratch if args.no_cache else args.cache_dir)
