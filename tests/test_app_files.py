@@ -266,6 +266,7 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, model_file, mon
     assert not window.autosaver.folder.exists()  # a clean exit leaves nothing behind
 
 
+@pytest.mark.slow
 def test_settings_and_window_state_persist(qtbot, tmp_path, model_file):
     window = open_window(qtbot, tmp_path, str(model_file))
     window.set_brush_size(21)

@@ -224,6 +224,7 @@ def events_of(panel: TrainingPanel) -> list:
     return seen
 
 
+@pytest.mark.slow
 def test_a_run_started_from_the_ui_streams_progress_stops_resumes_and_closes(qtbot, tmp_path, phantom,
                                                                            tiny_model, monkeypatch):
     window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")

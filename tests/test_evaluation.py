@@ -35,6 +35,7 @@ def test_dice_on_known_masks():
     assert scores == {"lv": 1.0, "myo": 1.0, "la": 1.0, "mean": 1.0}  # absent classes count as 1
 
 
+@pytest.mark.slow
 def test_segmenter_learns_phantom_data(phantom):
     images, labels, _ = load_split(phantom, "train", None)
     test_images, test_labels, _ = load_split(phantom, "test", None)
@@ -55,6 +56,7 @@ def test_fid_and_kid_behave():
     assert kernel_inception_distance(a, rng.normal(size=(200, 8))) < kernel_inception_distance(a, shifted)
 
 
+@pytest.mark.slow
 def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     out = tmp_path / "evaluation.json"
     code = main(["evaluate", "--model", "simulator", "--data", str(phantom), "--quick",

@@ -74,6 +74,7 @@ def _phantom_images(count, seed, size=64):
     return np.stack([simulate(m, seed=seed * 10_000 + i) for i, m in enumerate(masks)])
 
 
+@pytest.mark.slow
 def test_two_sample_test_cannot_tell_two_phantom_sets_apart_but_tells_a_blurred_one():
     count = 96
     first, second = _phantom_images(count, 1), _phantom_images(count, 2)

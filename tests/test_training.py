@@ -185,6 +185,7 @@ def test_kill_9_leaves_the_run_resumable(phantom, tmp_path):
     assert load_newest_state(run / "checkpoints")[1]["iteration"] == done + 2
 
 
+@pytest.mark.slow
 def test_learning_happens(phantom, tmp_path):
     """After 150 iterations blood pools come out darker than the myocardium, as in the data."""
     from engine.data.dataset import PairedDataset
@@ -211,6 +212,7 @@ def test_learning_happens(phantom, tmp_path):
     assert trained > 0.6 * data and trained > before + 0.15, (trained, before, data)
 
 
+@pytest.mark.slow
 def test_two_process_ddp_run(phantom, tmp_path):
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
