@@ -195,3 +195,23 @@ def test_no_two_commands_share_a_shortcut(window):
             text = sequence.toString()
             assert text not in seen or seen[text] is action, f"{text}: {seen[text].text()} and {action.text()}"
             seen[text] = action
+
+
+def test_model_panel_wraps_checksums_and_paths_inside_a_narrow_panel(qtbot):
+    import re
+
+    from cardigan_app.panels.model_panel import LONGEST_UNBROKEN, ModelPanel, breakable
+
+    checksum = "13e9a3195a731823c0a356f817eab04a96c668d2429159ed792d18016ee6b3aa"
+    text = breakable(f"/very/long/folder_name/{checksum}.safetensors")
+    assert max(len(run) for run in re.split(r"&#8203;|\s", text)) <= LONGEST_UNBROKEN
+    assert text.replace("&#8203;", "") == f"/very/long/folder_name/{checksum}.safetensors"
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.resize(280, 600)
+    panel.show()
+    summary = {"kind": "native", "name": "m", "parameters": 1_650_000, "image_size": [256, 256],
+               "provenance": {"data_manifest_sha256": checksum, "data": "cardigan phantom --count 300 --size 256"},
+               "path": f"/work/runs/a_rather_long_run_folder_name/{checksum}/model.safetensors"}
+    panel.set_loaded("m", summary, "CPU")
+    assert panel.info.sizeHint().width() <= panel.width()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -75,11 +76,24 @@ def summary_html(summary: dict) -> str:
             rows.append((key.replace("_", " ").capitalize(), str(value)))
     if summary.get("path"):
         rows.append(("Path", str(summary["path"])))
-    # zero-width spaces after separators let long paths wrap inside the narrow panel
     cells = "".join(f"<tr><td style='color:{theme.MUTED};padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
-                    f"<td>{html.escape(v).replace('/', '/&#8203;').replace('_', '_&#8203;')}</td></tr>"
-                    for k, v in rows)
+                    f"<td>{breakable(v)}</td></tr>" for k, v in rows)
     return f"<table width='100%' cellspacing='0' cellpadding='1'>{cells}</table>"
+
+
+LONGEST_UNBROKEN = 16  # characters of a path, hash or word before a possible line break
+
+
+def breakable(text: str) -> str:
+    """``text`` as HTML that can wrap anywhere a narrow panel needs: zero-width spaces after
+    path separators and inside long unbroken runs (checksums, file names)."""
+    def split(word: str) -> str:
+        pieces = [word[i:i + LONGEST_UNBROKEN] for i in range(0, len(word), LONGEST_UNBROKEN)]
+        return "\u200b".join(pieces)
+
+    text = re.sub(r"[/_\\]", lambda m: m.group(0) + "\u200b", text)
+    text = re.sub(rf"[^\s\u200b]{{{LONGEST_UNBROKEN + 1},}}", lambda m: split(m.group(0)), text)
+    return html.escape(text).replace("\u200b", "&#8203;")
 
 
 class ModelPanel(QWidget):
