@@ -113,3 +113,27 @@ def test_a_mask_of_any_size_gives_an_image_of_that_size(tiny_model, tmp_path):
     assert main(["synthesize", "--model", str(tiny_model), "--mask", str(tmp_path / "odd.png"),
                  "--out", str(out)]) == 0
     assert np.asarray(Image.open(out)).shape == (100, 100)
+
+
+def test_every_training_field_survives_flags_and_parser():
+    """config_flags is the parser's inverse: what the studio launches is what it configured."""
+    import argparse
+
+    from engine.cli.train import add_arguments, config_flags, resolve
+    from engine.training.config import resolve_config
+
+    changed = dict(ngf=12, ndf=24, image_size=128, upsampling="more", norm_g="instance", modulation="spade",
+                   spectral_g=False, use_vae=True, z_dim=32, noise_nc=4, discriminator="oasis", num_d=1,
+                   n_layers_d=2, norm_d="instance", batch_size=3, iters=77, lr=0.0003, beta1=0.5, beta2=0.9,
+                   ttur=False, d_steps_per_g=2, lambda_feat=5.0, lambda_vgg=0.0, lambda_kld=0.1,
+                   lambda_labelmix=3.0, lambda_coarse=2.5, augment=False, deform=0.2, device="cpu", amp="off",
+                   channels_last=False, compile=True, workers=1, seed=9, log_every=3, sample_every=7,
+                   checkpoint_every=11, keep_checkpoints=4, tensorboard=True)
+    config = resolve_config("lite", **changed)
+    argv = ["--run", "r", "--preset", "lite"]
+    for name, value in config.to_dict().items():
+        argv += config_flags(name, value)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    again = resolve(parser.parse_args(argv))
+    assert again.to_dict() == config.to_dict()

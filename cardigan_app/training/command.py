@@ -16,21 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.cli.train import NOT_FLAGS, config_flags
 from engine.training.config import TrainConfig, resolve_config
-
-NOT_FLAGS = {"preset", "extra"}
-
-
-def flag_for(name: str, value: Any) -> list[str]:
-    """The CLI flag(s) for one TrainConfig field (``[]`` for None)."""
-    if value is None or name in NOT_FLAGS:
-        return []
-    flag = "--" + name.replace("_", "-")
-    if name == "ttur":  # the CLI only has --no-ttur (TTUR is the default)
-        return [] if value else ["--no-ttur"]
-    if isinstance(value, bool):
-        return [flag if value else "--no-" + name.replace("_", "-")]
-    return [flag, repr(value) if isinstance(value, float) else str(value)]
 
 
 def config_overrides(config: TrainConfig) -> dict[str, Any]:
@@ -69,7 +56,7 @@ class TrainCommand:
         names = [f.name for f in dataclasses.fields(TrainConfig)]
         for name in names:  # in the config's order, so the command reads predictably
             if name in self.overrides:
-                args += flag_for(name, self.overrides[name])
+                args += config_flags(name, self.overrides[name])
         return args
 
     def display(self) -> str:

@@ -74,6 +74,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 help=meta.get("help"))
 
 
+NOT_FLAGS = {"preset", "extra"}  # the preset is its own flag; extra is not settable
+
+
+def config_flags(name: str, value) -> list[str]:
+    """The command-line flags that set TrainConfig field ``name`` to ``value`` (``[]`` for
+    None): the inverse of this parser, for programs that launch ``cardigan train``."""
+    if value is None or name in NOT_FLAGS:
+        return []
+    flag = "--" + name.replace("_", "-")
+    if name == "ttur":  # only --no-ttur exists: TTUR is the default
+        return [] if value else ["--no-ttur"]
+    if isinstance(value, bool):
+        return [flag if value else "--no-" + name.replace("_", "-")]
+    return [flag, repr(value) if isinstance(value, float) else str(value)]
+
+
 def overrides_from(args: argparse.Namespace) -> dict:
     from ..training.config import TrainConfig
 
