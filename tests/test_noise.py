@@ -113,7 +113,12 @@ def test_demo_is_stochastic_and_old_files_without_noise_still_load(tmp_path):
     from engine.models import save_model_file
 
     model = open_model("demo")
-    assert isinstance(model, GeneratorModel)
+    assert isinstance(model, GeneratorModel) and model.stochastic  # one mask, many images
+    assert "CC BY-NC-SA 4.0" in model.provenance["license"]  # the CAMUS terms travel with it
+    synth = Synthesizer(model, device="cpu")
+    mask = template_mask("2CH", "ES", seed=2, size=256)
+    a, b, again = (synth.synthesize(mask, seed=s) for s in (1, 2, 1))
+    assert np.array_equal(a, again) and np.abs(a - b).mean() > 0.02
     config = GeneratorConfig(ngf=4, image_size=64)  # no noise_nc field needed in the file
     plain = GeneratorModel(config=config, generator=randomized_generator(config))
     path = save_model_file(plain, tmp_path / "plain.safetensors")
