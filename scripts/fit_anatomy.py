@@ -31,6 +31,7 @@ from engine.anatomy_table import FITTED, PARAMETERS  # noqa: E402
 from engine.data.dataset import PairedDataset  # noqa: E402
 from engine.data.layout import parse_stem  # noqa: E402
 from engine.shape_descriptors import DESCRIPTORS, coverage, describe  # noqa: E402
+from range_search import search_ranges  # noqa: E402
 
 BOUNDS = {  # physical limits of each fitted parameter
     "lv_length": (0.2, 1.0), "lv_width": (0.25, 0.9), "wall_thickness": (0.01, 0.12),
@@ -94,32 +95,8 @@ def fit(real: dict, patients: int, size: int, passes: int, log) -> dict:
     def evaluate(candidate: dict) -> float:
         return loss(targets, measure(generated_masks(candidate, patients, size)), real)
 
-    best = evaluate(table)
-    log(f"start: loss {best:.3f}")
     steps = {(name, side): 0.25 * (table[name][1] - table[name][0]) for name in FITTED for side in (0, 1)}
-    for sweep in range(passes):
-        improved = False
-        for name in FITTED:
-            for side in (0, 1):
-                for direction in (1.0, -1.0):
-                    low, high = table[name]
-                    bounds = BOUNDS[name]
-                    value = (low, high)[side] + direction * steps[(name, side)]
-                    value = float(np.clip(value, *bounds))
-                    candidate_range = (value, high) if side == 0 else (low, value)
-                    if candidate_range[1] - candidate_range[0] < 1e-4:
-                        continue
-                    candidate = {**table, name: candidate_range}
-                    score = evaluate(candidate)
-                    if score < best - 1e-4:
-                        best, table, improved = score, candidate, True
-                        break
-                else:
-                    steps[(name, side)] *= 0.5
-        log(f"pass {sweep + 1}: loss {best:.3f}")
-        if not improved and max(steps.values()) < 1e-3:
-            break
-    return table
+    return search_ranges(table, FITTED, evaluate, steps, BOUNDS, passes, log, min_width=1e-4, min_step=1e-3)
 
 
 def write_table(table: dict, source: str, real: dict) -> None:

@@ -30,6 +30,7 @@ from engine.data.dataset import PairedDataset  # noqa: E402
 from engine.evaluation.realism import sector_mask  # noqa: E402
 from engine.simulator import simulate  # noqa: E402
 from engine.simulator import style as style_module  # noqa: E402
+from range_search import search_ranges  # noqa: E402
 
 BOUNDS = {
     "gain_db": (-30.0, 30.0), "dynamic_range_db": (25.0, 90.0), "log10_tissue": (-3.0, 0.5),
@@ -92,30 +93,9 @@ def fit(real: dict, masks, sectors, seeds, passes: int, log) -> dict:
     def evaluate(candidate: dict) -> float:
         return loss(targets, collect(simulated(masks, candidate, seeds), masks, sectors))
 
-    best = evaluate(table)
-    log(f"start: loss {best:.3f}")
     steps = {(n, side): 0.3 * max(table[n][1] - table[n][0], 0.2) for n in table for side in (0, 1)}
-    for sweep in range(passes):
-        improved = False
-        for name in style_module.FITTED:
-            for side in (0, 1):
-                for direction in (1.0, -1.0):
-                    low, high = table[name]
-                    value = float(np.clip((low, high)[side] + direction * steps[(name, side)], *BOUNDS[name]))
-                    candidate_range = (value, high) if side == 0 else (low, value)
-                    if candidate_range[1] - candidate_range[0] < 1e-3:
-                        continue
-                    candidate = {**table, name: candidate_range}
-                    score = evaluate(candidate)
-                    if score < best - 1e-4:
-                        best, table, improved = score, candidate, True
-                        break
-                else:
-                    steps[(name, side)] *= 0.5
-        log(f"pass {sweep + 1}: loss {best:.3f}")
-        if not improved and max(steps.values()) < 1e-2:
-            break
-    return table
+    return search_ranges(table, style_module.FITTED, evaluate, steps, BOUNDS, passes, log,
+                         min_width=1e-3, min_step=1e-2)
 
 
 def write_table(table: dict, source: str) -> None:

@@ -11,14 +11,7 @@ import SimpleITK as sitk
 
 from engine.cli.main import main
 from engine.fileio import describe_os_error, is_disk_full
-
-
-def one_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    lines = [line for line in err.strip().splitlines() if line.startswith("cardigan: error: ")]
-    assert len(lines) == 1, err
-    return lines[0]
+from test_bad_inputs import one_line
 
 
 def no_space(*args, **kwargs):
