@@ -304,7 +304,7 @@ def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     dialog.count.setValue(3)
     dialog.size.setValue(64)
     dialog.phases["ES"].setChecked(False)
-    assert dialog.plan.text().startswith("3 \u00d7 2 views \u00d7 1 phases = 6 pairs")
+    assert dialog.plan.text().startswith("3 patients \u00d7 2 views \u00d7 1 phase = 6 pairs")
     out = tmp_path / "phantom"
     dialog.output.set_path(out)
     assert dialog.start_button.isEnabled()

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QPushButton, QSpinBox, QWidget)
 
 from engine.anatomy import PHASES, VIEWS
-from engine.data.layout import split_patients
 from engine.data.phantom import MAX_COUNT, write_phantom
+from engine.export.sources import random_plan
 
 from .. import theme
 from ..icons import icon
@@ -107,12 +107,8 @@ class PhantomDialog(JobDialog):
         return None
 
     def _update_buttons(self) -> None:
-        count, views, phases = self.count.value(), self.chosen(self.views), self.chosen(self.phases)
-        splits = split_patients([f"p{i}" for i in range(count)], self.seed.value())
-        empty = [split for split, members in splits.items() if not members]
-        text = (f"{count} \u00d7 {len(views)} views \u00d7 {len(phases)} phases = "
-                f"{count * len(views) * len(phases)} pairs; patients per split: "
-                + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
+        text, empty = random_plan(self.count.value(), self.seed.value(), len(self.chosen(self.views)),
+                                  len(self.chosen(self.phases)))
         if empty:
             text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients"
         self.plan.setText(text)

@@ -32,16 +32,17 @@ class PatientMasks:
     items: list[MaskItem] = field(default_factory=list)
 
 
-def random_plan(count: int, seed: int) -> tuple[str, list[str]]:
-    """What ``--random count`` makes, in words ("3 patients x 2 views x 2 phases = 12 pairs;
-    patients per split: train 1, valid 1, test 1"), and the splits that stay empty."""
+def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = len(PHASES)) -> tuple[str, list[str]]:
+    """What ``count`` generated patients make, in words ("3 patients x 2 views x 2 phases =
+    12 pairs; patients per split: train 1, valid 1, test 1"), and the splits left empty."""
     from ..data.layout import split_patients
 
-    names = [patient_name(i + 1, count) for i in range(count)]
-    splits = split_patients(names, seed)
-    pairs = count * len(VIEWS) * len(PHASES)
-    text = (f"{count} patient{'s' if count != 1 else ''} \u00d7 {len(VIEWS)} views \u00d7 {len(PHASES)} "
-            f"phases = {pairs} pairs; patients per split: "
+    def counted(n: int, noun: str) -> str:
+        return f"{n} {noun}{'' if n == 1 else 's'}"
+
+    splits = split_patients([patient_name(i + 1, count) for i in range(count)], seed)
+    text = (f"{counted(count, 'patient')} \u00d7 {counted(views, 'view')} \u00d7 {counted(phases, 'phase')} "
+            f"= {counted(count * views * phases, 'pair')}; patients per split: "
             + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
     return text, [split for split, members in splits.items() if not members]
 
