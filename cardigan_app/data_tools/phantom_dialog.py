@@ -72,7 +72,8 @@ class PhantomDialog(JobDialog):
         self.output = PathField("folder", "Output folder", kind="datasets",
                                 placeholder="a new or empty folder (an .h5 file name for HDF5)")
         self.overwrite = QCheckBox("Replace it if it is a phantom dataset")
-        self.overwrite.setToolTip("Without this, a non-empty output is refused; only a phantom dataset is ever replaced")
+        self.overwrite.setToolTip("Without this, a non-empty output is refused; only a phantom dataset "
+                                  "is ever replaced")
 
         form = QFormLayout()
         form.addRow("Patients", self.count)
