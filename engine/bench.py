@@ -21,9 +21,9 @@ import torch
 from .devices import device_name, resolve_device
 from .fast import optimize_for_inference
 from .fast.graphs import GraphedGenerator
-from .nets.noise import seeded_noise
 from .labels import one_hot
 from .nets import GeneratorConfig, SPADEGenerator
+from .nets.noise import seeded_noise
 from .progress import Progress, ProgressCallback, no_progress
 from .training.config import resolve_config
 

@@ -25,6 +25,14 @@ FIXTURES = find_fixtures()
 NVLABS_FIXTURE = FIXTURES / "nvlabs-spade" / "seedlike_ngf8"
 
 
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    """A tiny native model file for the studio's tests (one per test module)."""
+    from cardigan_app.testing import make_model_file
+
+    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
 @pytest.fixture(scope="session")
 def nvlabs_fixture() -> Path:
     if not (NVLABS_FIXTURE / "latest_net_G.pth").is_file():

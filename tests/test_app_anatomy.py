@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
-from cardigan_app.testing import close_window, make_model_file, open_window
+from cardigan_app.testing import close_window, open_window
 from engine.anatomy import anatomy_from_dict
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
 
 
 @pytest.fixture

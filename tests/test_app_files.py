@@ -11,13 +11,8 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, QUrl
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from cardigan_app.testing import close_window, drag, make_model_file, open_window
+from cardigan_app.testing import close_window, drag, open_window
 from engine.maskio import read_label_png, write_label_png
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
 
 
 @pytest.fixture

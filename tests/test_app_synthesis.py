@@ -12,11 +12,6 @@ from engine.synthesizer import Synthesizer
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
-
-
-@pytest.fixture(scope="module")
 def vae_model_file(tmp_path_factory):
     return make_model_file(tmp_path_factory.mktemp("models") / "tiny_vae.safetensors", use_vae=True, seed=1)
 

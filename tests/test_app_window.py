@@ -10,12 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
-from cardigan_app.testing import close_window, drag, make_model_file, open_window, send_mouse
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+from cardigan_app.testing import close_window, drag, open_window, send_mouse
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 import torch
@@ -49,7 +50,7 @@ def test_a_folder_named_like_a_mask_is_called_a_folder(tmp_path):
         read_label_map(tmp_path / "x.png")
 
 
-def model_with(tmp_path, edit) -> "Path":
+def model_with(tmp_path, edit) -> Path:
     config = GeneratorConfig(ngf=4, image_size=64)
     path = save_model_file(GeneratorModel(config=config, generator=SPADEGenerator(config)), tmp_path / "m.safetensors")
     with safe_open(str(path), framework="pt") as handle:

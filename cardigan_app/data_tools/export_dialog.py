@@ -15,14 +15,12 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, 
                                QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.export import EXPORT_FORMATS, export_dataset
-from engine.export.sources import random_plan
 
-from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..panels.model_panel import BUILTIN_NAMES, builtin_models, model_display_name
 from ..path_field import PathField
-from .job_dialog import JobDialog, open_folder
+from .job_dialog import JobDialog, open_folder, show_plan
 
 FILE_ITEM = "__file__"
 MODEL_FILTER = "Models (*.safetensors *_net_G.pth *.pth);;All files (*)"
@@ -167,11 +165,7 @@ class ExportDialog(JobDialog):
     def _update_plan(self) -> None:
         """Say what the generated patients make, and warn when a split would stay empty."""
         self.plan.setVisible(self.use_random.isChecked())
-        text, empty = random_plan(self.random_count.value(), self.seed.value())
-        if empty:
-            text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients for every split"
-        self.plan.setText(text)
-        self.plan.setStyleSheet(theme.text_style(theme.WARNING if empty else theme.MUTED))
+        show_plan(self.plan, self.random_count.value(), self.seed.value())
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:

@@ -20,12 +20,24 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
+from engine.export.sources import random_plan
 from engine.progress import Progress
 
+from .. import theme
 from ..icons import icon
 from ..tasks import BackgroundTask, TaskFunction
 from .manifest_summary import ManifestSummary
 from .prepare_form import ERROR_STYLE, OK_STYLE
+
+
+def show_plan(label: QLabel, count: int, seed: int, views: int = 2, phases: int = 2) -> None:
+    """Put in ``label`` what ``count`` generated patients make (pairs, patients per split),
+    in the warning colour, with advice, when a split would stay empty."""
+    text, empty = random_plan(count, seed, views, phases)
+    if empty:
+        text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients for every split"
+    label.setText(text)
+    label.setStyleSheet(theme.text_style(theme.WARNING if empty else theme.MUTED))
 
 
 def open_folder(path: Path | str) -> None:

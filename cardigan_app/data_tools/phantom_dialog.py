@@ -16,12 +16,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.phantom import MAX_COUNT, write_phantom
-from engine.export.sources import random_plan
 
-from .. import theme
 from ..icons import icon
 from ..path_field import PathField
-from .job_dialog import JobDialog
+from .job_dialog import JobDialog, show_plan
 
 FORMAT_NAMES = {"folders": "image/label folders (what training reads)",
                 "hdf5": "one HDF5 file in the seed's layout"}
@@ -108,12 +106,8 @@ class PhantomDialog(JobDialog):
         return None
 
     def _update_buttons(self) -> None:
-        text, empty = random_plan(self.count.value(), self.seed.value(), len(self.chosen(self.views)),
-                                  len(self.chosen(self.phases)))
-        if empty:
-            text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients"
-        self.plan.setText(text)
-        self.plan.setStyleSheet(theme.text_style(theme.WARNING if empty else theme.MUTED))
+        show_plan(self.plan, self.count.value(), self.seed.value(), len(self.chosen(self.views)),
+                  len(self.chosen(self.phases)))
         super()._update_buttons()
 
     def start(self) -> None:
