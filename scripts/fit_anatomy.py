@@ -2,12 +2,12 @@
 
     python scripts/fit_anatomy.py --data data/camus_real
 
-Measures shape descriptors (engine/shape_descriptors.py) on the real masks of a prepared
+Measures shape descriptors (engine/anatomy/descriptors.py) on the real masks of a prepared
 dataset's train split, then adjusts the (low, high) range of every parameter listed in
-``engine.anatomy_table.FITTED`` by coordinate descent until the 5th, 50th and 95th
+``engine.anatomy.parametric_table.FITTED`` by coordinate descent until the 5th, 50th and 95th
 percentiles of the descriptors of generated masks match the real ones (the generated
 5-95 % range aimed a little wider, at the real 4-96 %, so it covers the real masks). It
-rewrites the table in ``engine/anatomy_table.py``, and writes ``docs/anatomy_fit.md`` (real
+rewrites the table in ``engine/anatomy/parametric_table.py``, and writes ``docs/anatomy_fit.md`` (real
 and generated percentiles, coverage) and ``docs/images/anatomy_fit.png`` (real and
 generated distributions; only numbers, never a real mask or image).
 """
@@ -27,10 +27,10 @@ HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
 from engine.anatomy import PHASES, VIEWS, make_mask, random_patient  # noqa: E402
-from engine.anatomy_table import FITTED, PARAMETERS  # noqa: E402
+from engine.anatomy.parametric_table import FITTED, PARAMETERS  # noqa: E402
 from engine.data.dataset import PairedDataset  # noqa: E402
 from engine.data.layout import parse_stem  # noqa: E402
-from engine.shape_descriptors import DESCRIPTORS, coverage, describe  # noqa: E402
+from engine.anatomy.descriptors import DESCRIPTORS, coverage, describe  # noqa: E402
 from range_search import search_ranges  # noqa: E402
 
 BOUNDS = {  # physical limits of each fitted parameter
@@ -101,7 +101,7 @@ def fit(real: dict, patients: int, size: int, passes: int, log) -> dict:
 
 def write_table(table: dict, source: str, real: dict) -> None:
     """Rewrite the fitted ranges, the source line and the real descriptors' percentiles."""
-    path = HERE / "engine" / "anatomy_table.py"
+    path = HERE / "engine" / "anatomy" / "parametric_table.py"
     text = path.read_text()
     for name in FITTED:
         low, high = table[name]
@@ -115,7 +115,7 @@ def write_table(table: dict, source: str, real: dict) -> None:
     if "REAL_DESCRIPTORS" in text:
         text = re.sub(r"REAL_DESCRIPTORS: .*?\n}\n", lambda _: block, text, flags=re.S)
     else:
-        text = text.rstrip("\n") + "\n\n# What the fit aimed at: the real masks' descriptors (engine/shape_descriptors.py).\n" + block
+        text = text.rstrip("\n") + "\n\n# What the fit aimed at: the real masks' descriptors (engine/anatomy/descriptors.py).\n" + block
     path.write_text(text)
 
 

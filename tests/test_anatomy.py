@@ -103,8 +103,8 @@ def test_systole_shrinks_the_cavity_keeps_the_wall_and_grows_the_atrium():
 def test_fitted_generator_falls_in_the_real_ranges():
     """On a few hundred seeded masks, each descriptor's median lies inside the real masks'
     5-95 % range and most real masks fall inside the generated 5-95 % range."""
-    from engine.anatomy_table import REAL_DESCRIPTORS
-    from engine.shape_descriptors import DESCRIPTORS, coverage, describe_all
+    from engine.anatomy.parametric_table import REAL_DESCRIPTORS
+    from engine.anatomy.descriptors import DESCRIPTORS, coverage, describe_all
 
     masks = [make_mask(random_patient(seed), view, phase, 128)
              for seed in range(80) for view in VIEWS for phase in PHASES]
@@ -164,8 +164,11 @@ def test_masks_scale_with_the_size():
 
 
 def test_template_mask_and_bad_arguments():
-    labels = template_mask("2CH", "ES", seed=5, size=64)
-    assert np.array_equal(labels, make_mask(random_patient(5), "2CH", "ES", 64))
+    from engine.anatomy import ShapeModel
+
+    labels = template_mask("2CH", "ES", seed=5, size=64)  # templates come from the shape model now
+    model = ShapeModel.default()
+    assert np.array_equal(labels, model.mask(model.draw(5), "2CH", "ES", 64))
     with pytest.raises(ValueError):
         make_mask(random_patient(0), "3CH", "ED")
     with pytest.raises(ValueError):

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
-from .mask_tools import keep_largest
+from ..labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
+from ..mask_tools import keep_largest
 
 LEAK_TOLERANCE = 0.02  # share of the cavity's border that may touch the background
 PIECE_SHARE = 0.1  # a piece this large (against the largest) makes a structure "in pieces"

@@ -1,4 +1,8 @@
-"""Anatomical label maps of apical echo views from a seeded random "patient".
+"""Anatomical label maps of apical echo views from a seeded random "patient" (the old generator).
+
+Hearts for users come from the shape model (:mod:`engine.anatomy.shape_model`,
+:mod:`engine.anatomy.patients`); this hand-built generator is kept for comparison:
+scripts/shape_model_report.py (and tests that need a second, independent source of hearts).
 
 A :class:`PatientAnatomy` holds the few numbers that make one heart different from another
 (size, tilt, wall thickness, atrium size, position, contraction, contour wobble). From it,
@@ -22,8 +26,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .anatomy_table import PARAMETERS
-from .labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
+from .parametric_table import PARAMETERS
+from ..labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
 
 VIEWS = ("2CH", "4CH")
 PHASES = ("ED", "ES")
@@ -71,7 +75,7 @@ def random_patient(seed: int, table: dict[str, tuple[float, float]] | None = Non
     """A plausible adult heart drawn from ``seed`` (same seed, same heart).
 
     Each anatomical parameter is uniform over its range in ``table`` (default: the fitted
-    :data:`engine.anatomy_table.PARAMETERS`).
+    :data:`engine.anatomy.parametric_table.PARAMETERS`).
     """
     table = PARAMETERS if table is None else table
     rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFF, 0xA7A]))
@@ -245,11 +249,6 @@ def make_mask(patient: PatientAnatomy, view: str, phase: str | float, size: int 
     labels[myocardium] = MYOCARDIUM
     labels[cavity] = LV_CAVITY
     return labels
-
-
-def template_mask(view: str = "4CH", phase: str = "ED", seed: int = 0, size: int = 256) -> np.ndarray:
-    """A ready-made label map (the app's "new mask from template")."""
-    return make_mask(random_patient(seed), view, phase, size)
 
 
 # -- editing a heart as anatomy (the studio's anatomy panel) ---------------------------------

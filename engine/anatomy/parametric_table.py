@@ -1,10 +1,10 @@
 """The anatomy generator's parameter distributions: one table, and where its numbers came from.
 
-Each parameter of :class:`engine.anatomy.PatientAnatomy` that is drawn per patient has a
+Each parameter of :class:`engine.anatomy.parametric.PatientAnatomy` that is drawn per patient has a
 uniform range ``(low, high)`` here; fields are described on the dataclass. The ranges
 marked "fitted" were fitted to real expert masks by ``scripts/fit_anatomy.py``, which
 matches the 5th, 50th and 95th percentiles of shape descriptors
-(:mod:`engine.shape_descriptors`) of generated masks to those of the real ones; the others
+(:mod:`engine.anatomy.descriptors`) of generated masks to those of the real ones; the others
 shape details that those descriptors do not see and keep hand-set values.
 
 Source of the fit: CAMUS, 2023 release, official train split (400 patients, 1,600 masks:
@@ -44,7 +44,7 @@ PARAMETERS: dict[str, tuple[float, float]] = {
 FITTED = ("lv_length", "lv_width", "wall_thickness", "tilt", "apex_x", "apex_y", "atrium_size",
           "atrium_width", "long_shortening", "radial_shortening", "wall_thickening", "atrium_growth")
 
-# What the fit aimed at: the real masks' descriptors (engine/shape_descriptors.py).
+# What the fit aimed at: the real masks' descriptors (engine/anatomy/descriptors.py).
 REAL_DESCRIPTORS: dict[str, tuple[float, float, float]] = {  # 5th, 50th, 95th percentile
     "lv_center_y": (0.3709, 0.4584, 0.5826),
     "lv_center_x": (0.4652, 0.5257, 0.5766),

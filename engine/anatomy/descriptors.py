@@ -4,6 +4,10 @@ Every length is a fraction of the image size and every area a fraction of the im
 so masks of any resolution compare. ``describe`` measures one map; ``coverage`` says how
 well a set of generated maps spans a set of real ones: the share of real values that fall
 inside the generated 5-95 % range (0.9 when the two distributions are the same).
+
+Jointly, on the nine :data:`JOINT` descriptors standardised by the real set's mean and SD:
+``precision_recall`` is the k-NN precision and recall of Kynkaanniemi et al. (2019, k = 3),
+``share_in_range`` the share of generated maps with all nine inside the real 5-95 % ranges.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import math
 
 import numpy as np
 
-from .labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
-from .mask_tools import keep_largest
+from ..labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
+from ..mask_tools import keep_largest
 
 DESCRIPTORS = {
     "lv_center_y": "LV cavity centre height (fraction of the image height)",
@@ -89,3 +93,51 @@ def coverage(real: np.ndarray, generated: np.ndarray, low: float = 5.0, high: fl
         return float("nan")
     lo, hi = np.percentile(generated, [low, high])
     return float(((real >= lo) & (real <= hi)).mean())
+
+
+# -- joint realism: k-NN precision and recall (Kynkaanniemi et al., NeurIPS 2019) -----------
+JOINT = ("lv_area", "lv_center_x", "lv_center_y", "lv_elongation", "lv_tilt", "myo_lv_area",
+         "wall_thickness", "la_lv_area", "la_bottom")
+
+
+def joint_descriptors(masks) -> np.ndarray:
+    """(N, 9) array of the :data:`JOINT` descriptors of many maps (NaN where missing)."""
+    values = describe_all(masks)
+    return np.stack([values[name] for name in JOINT], axis=1)
+
+
+def _kth_distances(points: np.ndarray, k: int) -> np.ndarray:
+    d = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+    return np.sort(d, axis=1)[:, k]  # column 0 is the point itself
+
+
+def _inside_manifold(queries: np.ndarray, support: np.ndarray, k: int) -> np.ndarray:
+    """Whether each query lies within the k-NN ball of some support point."""
+    radii = _kth_distances(support, k)
+    d = np.sqrt(((queries[:, None, :] - support[None, :, :]) ** 2).sum(-1))
+    return (d <= radii[None, :]).any(axis=1)
+
+
+def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """k-NN precision (share of generated rows inside the real set's manifold) and recall
+    (share of real rows inside the generated set's manifold), each manifold being the union of
+    balls reaching every point's k-th nearest neighbour, on descriptors standardised by the
+    real set's mean and SD. Rows with a missing value count as outside (generated) or are
+    dropped (real)."""
+    real = real[np.isfinite(real).all(axis=1)]
+    mean, sd = real.mean(0), real.std(0)
+    sd[sd == 0] = 1.0
+    r, g = (real - mean) / sd, (generated - mean) / sd
+    finite = np.isfinite(g).all(axis=1)
+    precision = float(_inside_manifold(g[finite], r, k).sum() / len(g)) if len(g) else float("nan")
+    recall = float(_inside_manifold(r, g[finite], k).mean()) if finite.sum() > k else 0.0
+    return precision, recall
+
+
+def share_in_range(real: np.ndarray, generated: np.ndarray, low: float = 5.0, high: float = 95.0) -> float:
+    """Share of generated rows whose every descriptor lies inside the real ``low``-``high``
+    percentile range of that descriptor."""
+    real = real[np.isfinite(real).all(axis=1)]
+    lo, hi = np.percentile(real, [low, high], axis=0)
+    inside = ((generated >= lo) & (generated <= hi)).all(axis=1)
+    return float(inside.mean()) if len(generated) else float("nan")

@@ -1,0 +1,61 @@
+"""Fitting the shape model to label maps: the heart nearest some masks.
+
+For each view present, the landmarks of its masks (:mod:`engine.anatomy.landmarks`) give the
+view's pose (the ED endocardium aligned onto the model's mean, as the model defines poses; the
+ES one onto the mean ES when only ES is there) and, normalised by it, the shape numbers they
+cover. The shape coefficients are the most likely ones given those numbers (a Gaussian prior
+of unit variance per mode, the variance the kept modes leave out as noise), so any subset of
+views and phases can be fitted; the pose of a missing view is its most likely value given the
+views present.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .alignment import fit_pose, normalise
+from .heart import Heart
+from .landmarks import VECTOR_LENGTH, Landmarks, find_landmarks
+from .model_building import KEYS, PHASES, VIEWS
+
+
+def fit_heart(model, masks: dict) -> Heart:
+    """The heart of ``model`` nearest ``masks`` ({(view, phase): labels}); LandmarkError when
+    a mask's landmarks cannot be found, ValueError when no mask is keyed by a known view."""
+    return fit_landmarks(model, {key: find_landmarks(labels) for key, labels in masks.items()
+                                 if key[0] in VIEWS and key[1] in PHASES})
+
+
+def fit_landmarks(model, landmarks: dict) -> Heart:
+    """The heart of ``model`` nearest some masks' landmarks ({(view, phase): Landmarks}, as
+    :func:`engine.anatomy.landmarks.find_landmarks` gives them); ValueError when none is
+    keyed by a known view."""
+    x = np.full(model.mean.shape, np.nan)
+    known = np.full(model.pose_mean.shape, np.nan)
+    for i, view in enumerate(VIEWS):
+        marks = {p: landmarks[(view, p)] for p in PHASES if (view, p) in landmarks}
+        if not marks:
+            continue
+        if "ED" in marks:  # the pose as the model defines it: ED endocardium onto the mean
+            pose = fit_pose(model.mean_endo[view], marks["ED"].endo)
+        else:
+            at = KEYS.index((view, "ES")) * VECTOR_LENGTH
+            pose = fit_pose(Landmarks.from_vector(model.mean[at:at + VECTOR_LENGTH]).endo, marks["ES"].endo)
+        known[4 * i:4 * i + 4] = pose
+        for p, m in marks.items():
+            at = KEYS.index((view, p)) * VECTOR_LENGTH
+            x[at:at + VECTOR_LENGTH] = Landmarks(normalise(m.endo, pose), m.thickness / np.exp(pose[2]),
+                                                 normalise(m.atrium, pose)).vector()
+    if np.isnan(known).all():
+        raise ValueError("fit needs at least one mask keyed (view, phase) with view 2CH or 4CH")
+    have = ~np.isnan(x)
+    a = model.modes[:, have]
+    noise = max(float(model.stats["noise"]), 1e-8)
+    b = np.linalg.solve(a @ a.T / noise + np.eye(model.shapes), a @ (x[have] - model.mean[have]) / noise)
+    # the pose around its prediction from the shape; missing views from the views present
+    cov = model.pose_chol @ model.pose_chol.T
+    k, u = ~np.isnan(known), np.isnan(known)
+    residual = np.where(k, known - model.pose_mean - b @ model.pose_from_shape, 0.0)
+    residual[u] = cov[np.ix_(u, k)] @ np.linalg.solve(cov[np.ix_(k, k)], residual[k])
+    z_pose = np.linalg.solve(model.pose_chol, residual)
+    return Heart.from_latent(np.concatenate([b, z_pose]), model.shapes, model.fingerprint)

@@ -1,0 +1,87 @@
+"""One heart drawn from the shape model: a short list of numbers that a mask PNG can carry.
+
+A :class:`Heart` is a position in the model's space, every number in standard deviations:
+``shape`` holds the coefficients of the principal modes (both views, ED and ES together),
+``pose`` the whitened pose of the two views (where each sits, how big, how tilted). A draw
+keeps every number within +-3 SD, and so do sliders and presets. ``model`` names the shape
+model it belongs to (a fingerprint of its statistics), ``seed`` the draw it came from (None
+for a heart fitted to masks or moved by hand).
+
+``to_dict`` / ``from_dict`` give and read a small JSON-able record; a damaged record raises
+:class:`HeartError` whose message is one line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import CardiganError
+
+FORMAT = "cardigan-heart"
+VERSION = 1
+LIMIT = 3.0  # every coefficient stays within this many SDs
+MAX_NUMBERS = 256
+
+
+class HeartError(CardiganError):
+    """A heart record that cannot be used (damaged, or made with another shape model)."""
+
+
+@dataclass(frozen=True)
+class Heart:
+    shape: tuple[float, ...]
+    pose: tuple[float, ...]
+    model: str = ""
+    seed: int | None = None
+
+    @property
+    def latent(self) -> np.ndarray:
+        """Shape and pose coefficients as one vector (what slider directions act on)."""
+        return np.array(self.shape + self.pose, np.float64)
+
+    @classmethod
+    def from_latent(cls, latent: np.ndarray, shapes: int, model: str, seed: int | None = None) -> "Heart":
+        """A heart from one vector of ``shapes`` shape then pose coefficients, clipped to +-3 SD."""
+        z = np.clip(np.asarray(latent, np.float64), -LIMIT, LIMIT)
+        return cls(tuple(round(float(v), 6) for v in z[:shapes]),
+                   tuple(round(float(v), 6) for v in z[shapes:]), model, seed)
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "model": self.model, "seed": self.seed,
+                "shape": list(self.shape), "pose": list(self.pose)}
+
+    @classmethod
+    def from_dict(cls, data) -> "Heart":
+        """The heart a record describes; HeartError (one line) for a damaged record."""
+        if not isinstance(data, dict):
+            raise HeartError("the heart record is not an object")
+        if data.get("format") != FORMAT:
+            raise HeartError(f"the record is not a heart (format {str(data.get('format'))[:40]!r})")
+        if data.get("version") != VERSION:
+            raise HeartError(f"the heart record has version {str(data.get('version'))[:20]}, "
+                             f"this version reads {VERSION}")
+        unknown = sorted(set(data) - {"format", "version", "model", "seed", "shape", "pose"})
+        if unknown:
+            raise HeartError(f"the heart record has unknown fields: {', '.join(map(str, unknown[:4]))}")
+        model, seed = data.get("model", ""), data.get("seed")
+        if not isinstance(model, str) or len(model) > 64:
+            raise HeartError("the heart record's model is not a short text")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise HeartError("the heart record's seed is not a whole number")
+        return cls(_numbers(data.get("shape"), "shape"), _numbers(data.get("pose"), "pose"), model, seed)
+
+
+def _numbers(values, name: str) -> tuple[float, ...]:
+    if not isinstance(values, list) or not values or len(values) > MAX_NUMBERS:
+        raise HeartError(f"the heart record's {name} is not a list of numbers")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise HeartError(f"the heart record's {name} holds something other than finite numbers")
+        if abs(v) > LIMIT + 1e-6:
+            raise HeartError(f"the heart record's {name} holds {v:.3g}, beyond the +-{LIMIT:g} SD a heart may reach")
+        out.append(float(v))
+    return tuple(out)

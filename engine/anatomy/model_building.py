@@ -1,0 +1,175 @@
+"""Building a shape model from label maps grouped by patient (what ``ShapeModel.build`` does).
+
+For each patient with all four masks (2CH and 4CH at ED and ES) whose landmarks are found:
+
+1. per view, the ED endocardia of all patients are aligned (generalised Procrustes); each
+   patient's pose of that view is the similarity that maps the view's mean endocardium onto
+   its own, and all four landmark sets of the view (ED, ES) are normalised by it, so the
+   motion from ED to ES stays part of the shape;
+2. the normalised landmarks of both views and both phases make one vector per patient; a PCA
+   over these keeps the modes that explain ``variance`` of the total (one draw = one patient,
+   two views, with its own motion);
+3. the eight pose numbers (two views x position, log scale, tilt) get a Gaussian of their own
+   around a linear prediction from the shape coefficients (a heart with a long atrium sits
+   higher in the picture, so its atrium stays in the fan);
+4. the patients' own measures (LV length and width, wall thickness, atrium size, EF by area,
+   tilt; :func:`patient_measures`) are regressed on the latent coefficients (shape modes and
+   whitened pose) to give slider directions, and the means of the patients at the extremes of
+   the measures give the pathology presets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .alignment import normalise, procrustes
+from .descriptors import describe
+from .landmarks import LandmarkError, Landmarks, find_landmarks
+from .measures import ejection_fraction_by_area
+
+VIEWS, PHASES = ("2CH", "4CH"), ("ED", "ES")
+KEYS = tuple((v, p) for v in VIEWS for p in PHASES)
+MIN_PATIENTS = 8
+RIDGE = 1e-6  # added to the pose covariance's diagonal (a model from very few patients)
+
+# slider directions: name -> (label, measure)
+DIRECTIONS = {
+    "lv_length": "LV length",
+    "lv_width": "LV width",
+    "wall": "Wall thickness",
+    "atrium": "Atrium size",
+    "ef": "Ejection fraction (by area)",
+    "tilt": "LV tilt",
+}
+# presets: name -> (label, measure, which end, description)
+PRESETS = {
+    "dilated_lv": ("Dilated LV", "lv_area", "top",
+                   "the mean of the tenth of real patients with the largest ED cavity area"),
+    "hypertrophy": ("Hypertrophic wall", "wall", "top",
+                    "the mean of the tenth of real patients with the thickest ED walls"),
+    "enlarged_atrium": ("Enlarged atrium", "la_lv", "top",
+                        "the mean of the tenth of real patients with the largest atrium / LV area at ED"),
+    "reduced_ejection": ("Reduced ejection", "ef", "bottom",
+                         "the mean of the tenth of real patients with the lowest EF by area"),
+    "small_hyperdynamic": ("Small hyperdynamic LV", "ef", "top",
+                           "the mean of the tenth of real patients with the highest EF by area"),
+}
+
+
+def patient_measures(masks: Mapping[tuple[str, str], np.ndarray]) -> dict[str, float]:
+    """A patient's own measures from its four masks, averaged over the two views."""
+    d = {key: describe(masks[key]) for key in KEYS}
+    mean = lambda name, phase="ED": float(np.mean([d[(v, phase)][name] for v in VIEWS]))  # noqa: E731
+    efs = [ejection_fraction_by_area(masks[(v, "ED")], masks[(v, "ES")]) for v in VIEWS]
+    return {
+        "lv_length": mean("lv_length"),
+        "lv_width": float(np.mean([d[(v, "ED")]["lv_length"] / d[(v, "ED")]["lv_elongation"] for v in VIEWS])),
+        "lv_area": mean("lv_area"),
+        "wall": mean("wall_thickness"),
+        "atrium": float(np.mean([d[(v, p)]["la_lv_area"] * d[(v, p)]["lv_area"] for v in VIEWS for p in PHASES])),
+        "la_lv": mean("la_lv_area"),
+        "ef": float(np.mean(efs)),
+        "tilt": mean("lv_tilt"),
+    }
+
+
+def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> dict[str, dict]:
+    """Label maps of a prepared dataset (``<root>/<split>/label/<patient>_<view>_<phase>.png``)
+    grouped by patient: {patient: {(view, phase): labels}}."""
+    from ..data.layout import parse_stem
+    from ..maskio import read_label_png
+
+    patients: dict[str, dict] = {}
+    for split in splits:
+        for path in sorted((Path(root) / split / "label").glob("*.png")):
+            parsed = parse_stem(path.stem)
+            if parsed:
+                patient, view, phase = parsed
+                patients.setdefault(patient, {})[(view, phase)] = read_label_png(path)
+    return patients
+
+
+def _usable(patients) -> tuple[list, Counter]:
+    items = patients.items() if isinstance(patients, Mapping) else enumerate(patients)
+    usable, skipped = [], Counter()
+    for _, masks in items:
+        if not all(key in masks for key in KEYS):
+            skipped["not all of 2CH and 4CH at ED and ES"] += 1
+            continue
+        try:
+            marks = {key: find_landmarks(masks[key]) for key in KEYS}
+            measures = patient_measures(masks)
+        except LandmarkError as exc:
+            skipped[str(exc)] += 1
+            continue
+        if not all(np.isfinite(v) for v in measures.values()):
+            skipped["a structure is missing"] += 1
+            continue
+        usable.append((marks, measures))
+    return usable, skipped
+
+
+def _regress(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Unit direction in latent space along which ``y`` grows fastest (least squares)."""
+    design = np.concatenate([np.ones((len(z), 1)), z], axis=1)
+    coef = np.linalg.lstsq(design, (y - y.mean()) / max(y.std(), 1e-12), rcond=None)[0][1:]
+    return coef / max(np.linalg.norm(coef), 1e-12)
+
+
+def build_statistics(patients, variance: float = 0.97) -> dict:
+    """The statistics of a shape model (see the module docstring); DataError when fewer than
+    ``MIN_PATIENTS`` patients are usable."""
+    usable, skipped = _usable(patients)
+    if len(usable) < MIN_PATIENTS:
+        why = "; ".join(f"{n} {reason}" for reason, n in skipped.most_common(3))
+        raise DataError(f"a shape model needs at least {MIN_PATIENTS} patients with usable 2CH and 4CH "
+                        f"masks at ED and ES, found {len(usable)}" + (f" (skipped: {why})" if why else ""))
+    means, poses, blocks = {}, [], {key: [] for key in KEYS}
+    for view in VIEWS:
+        mean, view_poses = procrustes(np.array([marks[(view, "ED")].endo for marks, _ in usable]))
+        means[view] = mean
+        poses.append(view_poses)
+        for (marks, _), pose in zip(usable, view_poses):
+            for phase in PHASES:
+                m = marks[(view, phase)]
+                blocks[(view, phase)].append(Landmarks(
+                    normalise(m.endo, pose), m.thickness / np.exp(pose[2]), normalise(m.atrium, pose)).vector())
+    x = np.concatenate([np.array(blocks[key]) for key in KEYS], axis=1)
+    pose = np.concatenate(poses, axis=1)  # (N, 8): 2CH x, y, log scale, tilt, then 4CH
+    mean_x = x.mean(0)
+    _, sv, vt = np.linalg.svd(x - mean_x, full_matrices=False)
+    eigen = sv ** 2 / (len(x) - 1)
+    explained = np.cumsum(eigen) / eigen.sum()
+    count = int(min(np.searchsorted(explained, variance) + 1, len(eigen)))
+    sds = np.sqrt(eigen[:count])
+    shape_z = (x - mean_x) @ vt[:count].T / sds
+    pose_mean = pose.mean(0)
+    from_shape = np.linalg.lstsq(shape_z, pose - pose_mean, rcond=None)[0]  # (modes, 8)
+    residual = pose - pose_mean - shape_z @ from_shape
+    cov = np.cov(residual, rowvar=False) + RIDGE * np.eye(pose.shape[1])
+    chol = np.linalg.cholesky(cov)
+    pose_z = np.linalg.solve(chol, residual.T).T
+    z = np.concatenate([shape_z, pose_z], axis=1)
+    measures = {name: np.array([m[name] for _, m in usable]) for name in usable[0][1]}
+    directions = {name: {"label": label, "vector": _regress(z, measures[name]).tolist()}
+                  for name, label in DIRECTIONS.items()}
+    presets = {}
+    for name, (label, measure, end, description) in PRESETS.items():
+        values = measures[measure] if end == "top" else -measures[measure]
+        chosen = values >= np.quantile(values, 0.9)
+        presets[name] = {"label": label, "description": description,
+                         "position": np.clip(z[chosen].mean(0), -3, 3).tolist()}
+    noise = eigen[count:].sum() / x.shape[1] if count < len(eigen) else 1e-8
+    return {
+        "patients": len(usable), "skipped": dict(skipped), "explained_variance": float(explained[count - 1]),
+        "mean_endo": {view: means[view].tolist() for view in VIEWS},
+        "mean": mean_x, "modes": vt[:count] * sds[:, None], "noise": float(noise),
+        "pose_mean": pose_mean.tolist(), "pose_from_shape": from_shape.tolist(), "pose_cov": cov.tolist(),
+        "directions": directions, "presets": presets,
+        "real_measures": {name: [float(np.percentile(v, q)) for q in (5, 50, 95)] for name, v in measures.items()},
+    }

@@ -1,0 +1,109 @@
+"""Landmarks -> a label map: cavity, wall and atrium drawn at any size, checked against the fan.
+
+:func:`draw_labels` fills, in this order, the atrium (the polygon from one annulus point
+around the atrium's far side to the other), the myocardium (every pixel within the local wall
+thickness of the endocardium, on the cavity's side of the mitral line, so the wall encloses
+the cavity whatever the shape) and the LV cavity (the endocardium closed by the mitral line).
+Curves pass smoothly through the landmarks (Catmull-Rom). :func:`fitted_labels` also clears
+everything outside the fan and checks the result with
+:func:`engine.anatomy.topology.topology_problems` (a wall cut by the fan's edge is fine, as in
+real CAMUS masks near the apex; a cavity left open is not); when a heart does not fit, it is
+shrunk a little toward the middle of the fan until it does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..fan import Fan, fan_mask
+from ..labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
+from .curves import fill_polygon, polygon_area, smooth_polyline
+from .landmarks import Landmarks
+from .topology import topology_problems
+
+MIN_WALL_PIXELS = 1.5  # the wall is never thinner, so the cavity stays enclosed at any size
+MIN_ATRIUM_KEPT = 0.6  # share of the atrium that must lie inside the fan and the picture
+FAN_MIDDLE = 0.55  # hearts that do not fit shrink toward this depth on the fan's axis
+
+
+def _wall(cavity: np.ndarray, curve: np.ndarray, thick: np.ndarray, base: tuple) -> np.ndarray:
+    """Pixels outside ``cavity`` within the local thickness of the endocardial ``curve``,
+    on the cavity's side of the mitral line through ``base`` (the two annulus points)."""
+    height, width = cavity.shape
+    distance, (rows, cols) = ndimage.distance_transform_edt(~cavity, return_indices=True)
+    edge = cavity & ~ndimage.binary_erosion(cavity, border_value=0)
+    er, ec = np.nonzero(edge)
+    if er.size == 0:
+        return np.zeros_like(cavity)
+    centres = np.stack([ec + 0.5, er + 0.5], axis=1)
+    a, b = np.asarray(base[0]), np.asarray(base[1])
+    mitral = a + np.linspace(0.0, 1.0, 24)[:, None] * (b - a)
+    reach = np.concatenate([thick, np.zeros(len(mitral))])
+    points = np.concatenate([curve, mitral])
+    nearest = np.argmin(((centres[:, None, :] - points[None, :, :]) ** 2).sum(-1), axis=1)
+    local = np.zeros(cavity.shape, np.float32)
+    local[er, ec] = reach[nearest]
+    wall = (distance <= local[rows, cols] + 0.5) & ~cavity
+    # keep the cavity's side of the mitral line (the wall ends flush with the annulus)
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    apex = curve[len(curve) // 2]
+    side = lambda x, y: (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])  # noqa: E731
+    return wall & (np.sign(side(xs, ys)) == np.sign(side(*apex)))
+
+
+def draw_labels(marks: Landmarks, height: int, width: int) -> np.ndarray:
+    """The (H, W) uint8 label map of one set of landmarks (no fan, no checks)."""
+    scale = np.array([width, height], np.float64)
+    size = float(np.sqrt(height * width))
+    endo = marks.endo * scale
+    curve = smooth_polyline(endo, 4)
+    thick = np.maximum(np.interp(np.linspace(0, len(endo) - 1, len(curve)), np.arange(len(endo)),
+                                 marks.thickness * size), MIN_WALL_PIXELS)
+    atrium = smooth_polyline(marks.atrium * scale, 3)
+    labels = np.full((height, width), BACKGROUND, np.uint8)
+    labels[fill_polygon(np.concatenate([endo[-1:], atrium[::-1], endo[:1]]), height, width)] = LEFT_ATRIUM
+    cavity = fill_polygon(curve, height, width)
+    labels[_wall(cavity, curve, thick, (endo[0], endo[-1]))] = MYOCARDIUM
+    labels[cavity] = LV_CAVITY
+    return labels
+
+
+def fit_problems(marks: Landmarks, labels: np.ndarray, inside: np.ndarray) -> list[str]:
+    """Why a drawn heart does not fit: topology problems of ``labels`` once cleared outside
+    ``inside`` (the fan, bool), or too much atrium cut away."""
+    clipped = np.where(inside, labels, BACKGROUND).astype(np.uint8)
+    problems = topology_problems(clipped)
+    height, width = labels.shape
+    atrium_area = polygon_area(np.concatenate([marks.endo[-1:], marks.atrium[::-1], marks.endo[:1]])
+                               * np.array([width, height]))
+    kept = float((clipped == LEFT_ATRIUM).sum())
+    if atrium_area > 0 and kept < MIN_ATRIUM_KEPT * atrium_area:
+        problems.append("the left atrium is mostly outside the fan")
+    return problems
+
+
+def shrink(marks: Landmarks, factor: float, towards: tuple[float, float] = (0.5, FAN_MIDDLE)) -> Landmarks:
+    """The landmarks scaled by ``factor`` about ``towards`` (x, y fractions of the picture)."""
+    c = np.asarray(towards)
+    return Landmarks(c + (marks.endo - c) * factor, marks.thickness * factor, c + (marks.atrium - c) * factor)
+
+
+def fan_middle(fan: Fan | None) -> tuple[float, float]:
+    """The point on the fan's axis that hearts which do not fit shrink toward."""
+    return (fan.apex_x, fan.apex_y + FAN_MIDDLE * fan.depth) if fan is not None else (0.5, FAN_MIDDLE)
+
+
+def fitted_labels(marks: Landmarks, height: int, width: int, fan: Fan | None,
+                  tries: int = 12, step: float = 0.95) -> tuple[np.ndarray, bool]:
+    """(labels, fits): the heart drawn, cleared outside ``fan`` (and the picture), shrunk
+    toward the middle of the fan up to ``tries`` times until it fits; ``fits`` False when it
+    never did (the last attempt is returned)."""
+    inside = fan_mask(fan, height, width) if fan is not None else np.ones((height, width), bool)
+    middle = fan_middle(fan)
+    for attempt in range(tries + 1):
+        labels = draw_labels(marks, height, width)
+        if not fit_problems(marks, labels, inside):
+            return np.where(inside, labels, BACKGROUND).astype(np.uint8), True
+        marks = shrink(marks, step, middle)
+    return np.where(inside, labels, BACKGROUND).astype(np.uint8), False

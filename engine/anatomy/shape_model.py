@@ -1,0 +1,270 @@
+"""The statistical shape model of apical hearts: one draw is one patient, two views, ED to ES.
+
+Learned from real CAMUS label maps (``scripts/build_shape_model.py``; how in
+:mod:`engine.anatomy.model_building`). The shipped statistics are
+``resources/anatomy/shape_model.json``, derived from CAMUS and under its terms (``terms``).
+
+Use::
+
+    model = ShapeModel.default()                    # the shipped statistics (cached)
+    heart = model.draw(seed)                         # a random patient (a Heart)
+    labels = model.mask(heart, "4CH", "ED", 256)     # uint8 (256, 256), values 0..3, in the fan
+    labels = model.mask(heart, "2CH", 0.5, 128)      # any phase between ED (0) and ES (1)
+    bigger = model.move(heart, "lv_length", 1.5)     # along a slider direction, in SDs
+    model.position(heart, "lv_length")               # where it sits on that direction, in SDs
+    model.directions                                 # {name: label}: lv_length, lv_width, wall,
+                                                     #   atrium, ef, tilt, shape1..shape3
+    sick = model.preset("dilated_lv")                # model.presets: {name: (label, meaning)}
+    model.ejection_fraction(heart, "4CH")            # EF by area in percent (view None: biplane)
+    model.with_ejection_fraction(heart, 50.0)        # moved along "ef" to a target EF
+    fitted = model.fit({("4CH", "ED"): labels, ...}) # the heart nearest some masks
+    Heart.from_dict(heart.to_dict())                 # a small JSON-able record, validated
+    own = ShapeModel.build(patients)                 # {patient: {(view, phase): labels}}
+
+Every coefficient of a heart stays within +-3 SD; masks are always a plausible heart (checked
+by :func:`engine.anatomy.topology.topology_problems`, inside the picture and the fan).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..fan import Fan, default_fan
+from .alignment import place
+from .curves import polygon_area, smooth_polyline
+from .heart import LIMIT, Heart, HeartError
+from .landmarks import VECTOR_LENGTH, Landmarks
+from .measures import simpson_biplane_ef
+from .model_building import KEYS, PHASES, VIEWS, build_statistics
+from .model_file import ShapeModelError, quantised, read_statistics, write_statistics
+from .rasterize import draw_labels, fan_middle, fit_problems, fitted_labels, shrink
+
+RESOURCE = ("anatomy", "shape_model.json")
+CHECK_SIZE = 64  # draws are checked at this size (and redrawn when they cannot fit)
+REDRAWS = 30
+SHRINK, STEPS = 0.95, 12  # a heart that does not fit shrinks by SHRINK up to STEPS times
+SHAPE_SLIDERS = 3  # the first principal modes are sliders too ("Shape 1".."Shape 3")
+CAMUS_TERMS = ("Derived from the CAMUS dataset (S. Leclerc et al., \"Deep Learning for Segmentation using "
+               "an Open Large-Scale Dataset in 2D Echocardiography\", IEEE TMI 38(9):2198-2210, 2019), "
+               "licensed CC BY-NC-SA 4.0: non-commercial research use only, cite the paper, share alike.")
+
+
+def _phase(phase) -> float:
+    from .parametric import phase_fraction
+
+    return phase_fraction(phase)
+
+
+class ShapeModel:
+    """Statistics of the model (see the module docstring for its use)."""
+
+    def __init__(self, stats: dict):
+        self.stats = stats = quantised(stats)  # a built model equals its saved and loaded self
+        self.mean = np.asarray(stats["mean"], np.float64)
+        self.modes = np.asarray(stats["modes"], np.float64)
+        self.mean_endo = {v: np.asarray(stats["mean_endo"][v], np.float64) for v in VIEWS}
+        self.pose_mean = np.asarray(stats["pose_mean"], np.float64)
+        self.pose_chol = np.linalg.cholesky(np.asarray(stats["pose_cov"], np.float64))
+        self.pose_from_shape = np.asarray(stats["pose_from_shape"], np.float64)
+        self.shapes = len(self.modes)
+        vectors = {name: np.asarray(d["vector"]) for name, d in stats["directions"].items()}
+        for i in range(min(SHAPE_SLIDERS, self.shapes)):
+            vectors[f"shape{i + 1}"] = np.eye(self.shapes + len(self.pose_mean))[i]
+        self._vectors = vectors
+        self.directions = {name: d["label"] for name, d in stats["directions"].items()}
+        self.directions.update({f"shape{i + 1}": f"Shape {i + 1}" for i in range(min(SHAPE_SLIDERS, self.shapes))})
+        self.presets = {name: (p["label"], p["description"]) for name, p in stats["presets"].items()}
+        self.fingerprint = hashlib.sha256(self.mean.tobytes() + self.modes.tobytes()).hexdigest()[:12]
+        self.terms = stats.get("terms", "")
+
+    # -- making and reading models ---------------------------------------------------------
+    @classmethod
+    def build(cls, patients, variance: float = 0.97, terms: str = "", source: str = "") -> "ShapeModel":
+        """A model of ``patients`` ({name: {(view, phase): labels}}, or a list of such dicts);
+        DataError (one line) when too few are usable."""
+        stats = build_statistics(patients, variance)
+        stats.update(terms=terms, source=source)
+        return cls(stats)
+
+    @classmethod
+    def default(cls) -> "ShapeModel":
+        """The shipped model (learned from the CAMUS train split; CAMUS terms apply)."""
+        return _default()
+
+    @classmethod
+    def load(cls, path: Path | str) -> "ShapeModel":
+        """A model saved by :meth:`save`; ShapeModelError (one line) when missing or damaged."""
+        stats = read_statistics(path)
+        try:
+            return cls(stats)
+        except (KeyError, ValueError, TypeError, IndexError, np.linalg.LinAlgError) as exc:
+            raise ShapeModelError(f"{path}: not a usable shape model ({exc.__class__.__name__}: {exc})") from None
+
+    def save(self, path: Path | str) -> None:
+        write_statistics(self.stats, path)
+
+    # -- hearts ------------------------------------------------------------------------------
+    def draw(self, seed: int) -> Heart:
+        """A random patient: every coefficient ~ N(0, 1) truncated at +-3; redrawn (from the
+        same seed) in the rare case that a view cannot be made to fit the default fan."""
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed) & (2**63 - 1), 0x5A4E]))
+        for _ in range(REDRAWS):
+            z = rng.standard_normal(self.shapes + len(self.pose_mean))
+            while np.any(np.abs(z) > LIMIT):
+                bad = np.abs(z) > LIMIT
+                z[bad] = rng.standard_normal(int(bad.sum()))
+            heart = Heart.from_latent(z, self.shapes, self.fingerprint, int(seed))
+            if all(self.view_scale(heart, view, CHECK_SIZE) is not None for view in VIEWS):
+                return heart
+        return heart
+
+    def mean_heart(self) -> Heart:
+        return Heart.from_latent(np.zeros(self.shapes + len(self.pose_mean)), self.shapes, self.fingerprint)
+
+    def preset(self, name: str) -> Heart:
+        if name not in self.presets:
+            raise KeyError(f"no preset {name!r}; presets: {', '.join(self.presets)}")
+        return Heart.from_latent(self.stats["presets"][name]["position"], self.shapes, self.fingerprint)
+
+    def move(self, heart: Heart, direction: str, sds: float) -> Heart:
+        """``heart`` moved ``sds`` standard deviations along a slider direction (every
+        coefficient kept within +-3 SD)."""
+        z = self._latent(heart) + float(sds) * self._direction(direction)
+        return Heart.from_latent(z, self.shapes, self.fingerprint)
+
+    def with_ejection_fraction(self, heart: Heart, percent: float, view: str | None = "4CH") -> Heart:
+        """``heart`` moved along the ``ef`` direction until its EF (by area in ``view``,
+        Simpson biplane for None) is ``percent``, or as near as the +-3 SD bounds allow."""
+        def ef(t: float) -> float:
+            return self.ejection_fraction(self.move(heart, "ef", t), view)
+
+        low, high = -2 * LIMIT, 2 * LIMIT
+        if ef(low) >= percent or ef(high) <= percent:
+            return self.move(heart, "ef", low if ef(low) >= percent else high)
+        for _ in range(30):
+            mid = 0.5 * (low + high)
+            low, high = (mid, high) if ef(mid) < percent else (low, mid)
+        return self.move(heart, "ef", 0.5 * (low + high))
+
+    def position(self, heart: Heart, direction: str) -> float:
+        """Where ``heart`` sits along a slider direction, in SDs from the mean."""
+        return float(self._latent(heart) @ self._direction(direction))
+
+    def _direction(self, name: str) -> np.ndarray:
+        if name not in self._vectors:
+            raise KeyError(f"no direction {name!r}; directions: {', '.join(self._vectors)}")
+        return self._vectors[name]
+
+    def _latent(self, heart: Heart) -> np.ndarray:
+        if len(heart.shape) != self.shapes or len(heart.pose) != len(self.pose_mean):
+            raise HeartError(f"this heart was made with another shape model ({len(heart.shape)} shape "
+                             f"coefficients, this model has {self.shapes})")
+        return heart.latent
+
+    # -- geometry ----------------------------------------------------------------------------
+    def _normalised(self, heart: Heart) -> np.ndarray:
+        return self.mean + np.asarray(heart.shape) @ self.modes
+
+    def poses(self, heart: Heart) -> dict[str, np.ndarray]:
+        """{view: (x, y, log_scale, tilt)} of a heart."""
+        z = self._latent(heart)
+        p = self.pose_mean + z[:self.shapes] @ self.pose_from_shape + self.pose_chol @ z[self.shapes:]
+        return {view: p[4 * i:4 * i + 4] for i, view in enumerate(VIEWS)}
+
+    def landmarks(self, heart: Heart, view: str, phase="ED") -> Landmarks:
+        """The landmarks of ``heart`` in ``view`` at ``phase`` (ED, ES or a fraction between),
+        in fractions of the picture."""
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+        f, x = _phase(phase), self._normalised(heart)
+        block = lambda p: x[KEYS.index((view, p)) * VECTOR_LENGTH:][:VECTOR_LENGTH]  # noqa: E731
+        marks = Landmarks.from_vector((1 - f) * block("ED") + f * block("ES"))
+        pose = self.poses(heart)[view]
+        return Landmarks(place(marks.endo, pose), marks.thickness * np.exp(pose[2]), place(marks.atrium, pose))
+
+    def view_scale(self, heart: Heart, view: str, size: int, fan: Fan | None = None) -> float | None:
+        """The factor (1, 0.95, 0.95 ** 2 ...) by which ``heart`` shrinks toward the middle of
+        ``fan`` (default: the view's median CAMUS fan) so that its ED and ES masks in ``view``
+        both fit at ``size``; None when none down to 0.95 ** 12 does. One factor for the
+        whole cycle, so shrinking never changes the ejection fraction."""
+        fan = default_fan(view) if fan is None else fan
+        return _fit_view(self, heart, view, int(size), fan)[0]
+
+    def mask(self, heart: Heart, view: str, phase="ED", size: int = 256, fan: Fan | None = None) -> np.ndarray:
+        """The (size, size) uint8 label map of ``heart``: nothing outside ``fan`` (default: the
+        view's median CAMUS fan) and a plausible topology. A heart that would not fit is
+        shrunk a little toward the fan's middle (:meth:`view_scale`), and moved toward the
+        mean heart as a last resort."""
+        fan, f, size = default_fan(view) if fan is None else fan, _phase(phase), int(size)
+        latent = self._latent(heart)
+        for pull in (1.0, 0.6, 0.3, 0.0):
+            if pull < 1.0:
+                heart = Heart.from_latent(latent * pull, self.shapes, self.fingerprint)
+            scale, drawn = _fit_view(self, heart, view, size, fan)
+            if scale is not None and f in (0.0, 1.0):
+                return drawn[int(f)].copy()
+            marks = shrink(self.landmarks(heart, view, f), scale or 1.0, fan_middle(fan))
+            labels, ok = fitted_labels(marks, size, size, fan)
+            if ok:
+                return labels
+        return labels
+
+    def ejection_fraction(self, heart: Heart, view: str | None = None) -> float:
+        """EF in percent: by area of the cavity in ``view``, or Simpson biplane for None."""
+        ed = {v: smooth_polyline(self.landmarks(heart, v, "ED").endo, 4) for v in VIEWS}
+        es = {v: smooth_polyline(self.landmarks(heart, v, "ES").endo, 4) for v in VIEWS}
+        if view is None:
+            return simpson_biplane_ef(ed["2CH"], es["2CH"], ed["4CH"], es["4CH"])
+        a_ed, a_es = polygon_area(ed[view]), polygon_area(es[view])
+        return 100.0 * (a_ed - a_es) / a_ed
+
+    def fit(self, masks: dict) -> Heart:
+        """The heart nearest some label maps ({(view, phase): labels}, any subset holding at
+        least one view's ED or ES; :func:`engine.anatomy.fitting.fit_heart`)."""
+        from .fitting import fit_heart
+
+        return fit_heart(self, masks)
+
+
+@lru_cache(maxsize=16)
+def _inside(fan: Fan, size: int) -> np.ndarray:
+    from ..fan import fan_mask
+
+    inside = fan_mask(fan, size, size)
+    inside.setflags(write=False)
+    return inside
+
+
+@lru_cache(maxsize=64)
+def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
+    """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale`, the masks cleared
+    outside the fan (read-only); (None, None) when no scale fits."""
+    inside = _inside(fan, size)
+    marks = [model.landmarks(heart, view, phase) for phase in PHASES]
+    for step in range(STEPS + 1):
+        scale, drawn = SHRINK ** step, []
+        for m in marks:
+            shrunk = shrink(m, scale, fan_middle(fan))
+            labels = draw_labels(shrunk, size, size)
+            if fit_problems(shrunk, labels, inside):
+                break
+            labels[~inside] = 0
+            labels.setflags(write=False)
+            drawn.append(labels)
+        else:
+            return scale, tuple(drawn)
+    return None, None
+
+
+@lru_cache(maxsize=1)
+def _default() -> ShapeModel:
+    from ..resources import resource_path
+
+    path = resource_path(*RESOURCE)
+    if not path.is_file():
+        raise ShapeModelError(f"the shipped shape model is missing ({path}); reinstall cardiGAN Studio")
+    return ShapeModel.load(path)

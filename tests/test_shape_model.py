@@ -1,0 +1,182 @@
+"""The statistical shape model of apical hearts (engine.anatomy): building it from masks,
+drawing valid hearts, sliders and presets at their ends, EF, heart records, the shipped file.
+
+No real data is read: models are built from the parametric generator's masks.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.anatomy import Heart, HeartError, ShapeModel, ShapeModelError, make_mask, random_patient
+from engine.anatomy.curves import fill_polygon
+from engine.anatomy.descriptors import describe
+from engine.anatomy.measures import ejection_fraction_by_area, simpson_biplane_ef
+from engine.anatomy.topology import topology_problems
+from engine.errors import DataError
+from engine.fan import default_fan, fan_mask
+from engine.labels import LV_CAVITY
+from engine.resources import resource_path
+
+VIEWS, PHASES = ("2CH", "4CH"), ("ED", "ES")
+
+
+def parametric_patients(count: int, size: int = 128) -> dict:
+    return {f"patient{s:04d}": {(v, p): make_mask(random_patient(s), v, p, size) for v in VIEWS for p in PHASES}
+            for s in range(count)}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ShapeModel.default()
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return ShapeModel.build(parametric_patients(30))
+
+
+def assert_valid(labels: np.ndarray, view: str, size: int, where) -> None:
+    assert labels.shape == (size, size) and labels.dtype == np.uint8 and labels.max() <= 3, where
+    assert topology_problems(labels) == [], (where, topology_problems(labels))
+    assert not labels[~fan_mask(default_fan(view), size, size)].any(), where
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean([2 * ((a == c) & (b == c)).sum() / max((a == c).sum() + (b == c).sum(), 1)
+                          for c in (1, 2, 3)]))
+
+
+def test_statistics_rebuild_from_generated_masks(small_model, tmp_path):
+    stats = small_model.stats
+    assert stats["patients"] == 30 and stats["skipped"] == {}
+    assert 1 <= small_model.shapes < 30 and stats["explained_variance"] >= 0.97
+    assert {"lv_length", "lv_width", "wall", "atrium", "ef", "tilt", "shape1"} <= set(small_model.directions)
+    assert {"dilated_lv", "hypertrophy", "enlarged_atrium", "reduced_ejection"} <= set(small_model.presets)
+    heart = small_model.draw(3)
+    for view in VIEWS:
+        for phase in PHASES:
+            assert_valid(small_model.mask(heart, view, phase, 64), view, 64, (view, phase))
+    path = tmp_path / "model.json"
+    small_model.save(path)
+    again = ShapeModel.load(path)
+    assert again.fingerprint == small_model.fingerprint and again.draw(3) == heart
+    assert np.array_equal(again.mask(heart, "2CH", "ES", 64), small_model.mask(heart, "2CH", "ES", 64))
+    path.write_text('{"format": "cardigan-shape-model", "terms": ""}')
+    with pytest.raises(ShapeModelError, match="not a usable shape model"):
+        ShapeModel.load(path)
+
+
+def test_a_thousand_draws_give_valid_masks(model):
+    inside = {view: fan_mask(default_fan(view), 64, 64) for view in VIEWS}
+    for seed in range(1000):
+        heart = model.draw(seed)
+        assert max(map(abs, heart.latent)) <= 3.0
+        for view in VIEWS:
+            for phase in PHASES:
+                labels = model.mask(heart, view, phase, 64)
+                assert not labels[~inside[view]].any(), (seed, view, phase)
+                assert topology_problems(labels) == [], (seed, view, phase, topology_problems(labels))
+    assert model.draw(1000) == model.draw(1000) and model.draw(1000) != model.draw(1001)
+
+
+def test_slider_ends_and_presets_give_valid_masks(model):
+    hearts = {(name, sds, i): model.move(base, name, sds) for i, base in enumerate((model.mean_heart(), model.draw(11)))
+              for name in model.directions for sds in (-3, 3)}
+    hearts.update({name: model.preset(name) for name in model.presets})
+    for key, heart in hearts.items():
+        assert max(map(abs, heart.latent)) <= 3.0
+        for view in VIEWS:
+            for phase in (*PHASES, 0.5):
+                assert_valid(model.mask(heart, view, phase, 96), view, 96, (key, view, phase))
+
+
+def test_directions_move_what_they_name(model):
+    base = model.mean_heart()
+
+    def measure(name, sds, descriptor):
+        return describe(model.mask(model.move(base, name, sds), "4CH", "ED", 128))[descriptor]
+
+    for name, descriptor in (("lv_length", "lv_length"), ("wall", "wall_thickness"), ("tilt", "lv_tilt"),
+                             ("lv_width", "lv_area")):
+        assert measure(name, 2, descriptor) > measure(name, -2, descriptor), name
+    assert model.ejection_fraction(model.move(base, "ef", 2), "4CH") > model.ejection_fraction(base, "4CH") + 5
+    assert model.position(model.move(base, "lv_length", 1.5), "lv_length") == pytest.approx(1.5, abs=0.01)
+    assert model.ejection_fraction(model.with_ejection_fraction(base, 50.0), "4CH") == pytest.approx(50.0, abs=0.1)
+    efs = {name: model.ejection_fraction(model.preset(name), "4CH") for name in model.presets}
+    assert efs["reduced_ejection"] < model.ejection_fraction(base, "4CH") < efs["small_hyperdynamic"]
+    assert all(label and meaning for label, meaning in model.presets.values())
+
+
+def test_ejection_fraction_of_known_shapes(model):
+    t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+
+    def ellipse(a, b):
+        outline = np.stack([128 + b * np.sin(t), 128 + a * np.cos(t)], axis=1)
+        return np.where(fill_polygon(outline, 256, 256), LV_CAVITY, 0).astype(np.uint8)
+
+    # areas pi * 60 * 25 and pi * 50 * 20: EF = 1 - 1000 / 1500
+    assert ejection_fraction_by_area(ellipse(60, 25), ellipse(50, 20)) == pytest.approx(100 / 3, abs=0.5)
+    assert ejection_fraction_by_area(100, 65) == pytest.approx(35.0)
+
+    def half_ellipse(a, b):  # annulus -> apex -> annulus of half a prolate spheroid's section
+        s = np.linspace(-np.pi / 2, np.pi / 2, 81)
+        return np.stack([b * np.sin(s), -a * np.cos(s)], axis=1)
+
+    # volumes proportional to a * b^2: EF = 1 - (50 * 20^2) / (60 * 25^2)
+    ef = simpson_biplane_ef(half_ellipse(60, 25), half_ellipse(50, 20), half_ellipse(60, 25), half_ellipse(50, 20))
+    assert ef == pytest.approx(100 * (1 - 50 * 400 / (60 * 625)), abs=1.0)
+    heart = model.draw(21)
+    for view in VIEWS:
+        from_masks = ejection_fraction_by_area(model.mask(heart, view, "ED"), model.mask(heart, view, "ES"))
+        assert model.ejection_fraction(heart, view) == pytest.approx(from_masks, abs=2.0)
+    assert 20 < model.ejection_fraction(heart) < 90
+
+
+def test_a_dataset_too_small_is_refused_in_one_line():
+    patients = parametric_patients(3, 96)
+    patients["broken"] = {key: np.zeros((96, 96), np.uint8) for key in patients["patient0000"]}
+    with pytest.raises(DataError) as error:
+        ShapeModel.build(patients)
+    message = str(error.value)
+    assert "\n" not in message and "at least 8 patients" in message and "found 3" in message
+    assert "no LV cavity" in message
+
+
+def test_heart_records_round_trip_and_damaged_ones_are_refused(model, small_model):
+    heart = model.draw(5)
+    record = json.loads(json.dumps(heart.to_dict()))
+    assert Heart.from_dict(record) == heart and len(json.dumps(record)) < 2000
+    damaged = [
+        None, [], {**record, "format": "something else"}, {**record, "version": 99},
+        {**record, "shape": "1, 2"}, {**record, "shape": []}, {**record, "pose": [0.1, "x"]},
+        {**record, "shape": [float("nan")] * len(heart.shape)}, {**record, "pose": [7.0] * len(heart.pose)},
+        {**record, "seed": "seven"}, {**record, "extra": 1},
+        {k: v for k, v in record.items() if k != "pose"},
+    ]
+    for bad in damaged:
+        with pytest.raises(HeartError) as error:
+            Heart.from_dict(bad)
+        assert "\n" not in str(error.value) and str(error.value)
+    with pytest.raises(HeartError, match="another shape model"):
+        model.mask(small_model.draw(0), "4CH")
+
+
+def test_fitting_masks_finds_their_heart(model):
+    heart = model.draw(8)
+    masks = {(v, p): model.mask(heart, v, p, 128) for v in VIEWS for p in PHASES}
+    fitted = model.fit(masks)
+    for key, labels in masks.items():
+        assert dice(model.mask(fitted, *key, 128), labels) > 0.85, key
+    one = model.fit({("4CH", "ED"): masks[("4CH", "ED")]})
+    assert dice(model.mask(one, "4CH", "ED", 128), masks[("4CH", "ED")]) > 0.85
+
+
+def test_the_shipped_statistics_carry_the_camus_terms(model):
+    path = resource_path("anatomy", "shape_model.json")
+    assert path.is_file() and path.stat().st_size < 60_000
+    for words in ("CAMUS", "CC BY-NC-SA 4.0", "non-commercial", "Leclerc", "38(9):2198"):
+        assert words in model.terms
+    assert model.stats["patients"] >= 300 and "train split" in model.stats["source"]
+    assert {"dilated_lv", "hypertrophy", "enlarged_atrium", "reduced_ejection"} <= set(model.presets)
