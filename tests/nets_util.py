@@ -23,7 +23,7 @@ def randomized_generator(config: GeneratorConfig, seed: int = 0, size: int | Non
         for i in range(3):
             labels = torch.randint(0, 4, (2, side, side), generator=torch.Generator().manual_seed(i))
             z = torch.randn(2, config.z_dim) if config.use_vae else None
-            g(one_hot(labels, config.label_nc), z)
+            g(one_hot(labels, config.classes), z)
     return g.eval()
 
 

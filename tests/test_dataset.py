@@ -11,6 +11,7 @@ from PIL import Image
 
 from engine.data.dataset import PairedDataset
 from engine.errors import DataError
+from engine.fan import FAN_KEY, Fan, default_fan, fan_alpha
 
 SIZE = 64
 
@@ -53,8 +54,11 @@ def test_items_shapes_ranges_and_values(dataset_root):
     data = PairedDataset(dataset_root, "train")
     assert len(data) == 4 and data.manifest is None
     item = data[1]
-    assert set(item) == {"label", "label_ids", "image", "stem"}
+    assert set(item) == {"label", "label_ids", "image", "fan", "stem"}
     assert item["stem"] == "patient0001_4CH_ED"
+    # no fan record anywhere: the median CAMUS fan of the stem's view
+    assert data.fan_sources["default"] == 4
+    assert torch.equal(item["fan"][0], torch.from_numpy(fan_alpha(default_fan("4CH"), SIZE, SIZE)))
     assert item["label"].shape == (4, SIZE, SIZE) and item["label"].dtype == torch.float32
     assert item["label_ids"].shape == (SIZE, SIZE) and item["label_ids"].dtype == torch.int64
     assert item["image"].shape == (1, SIZE, SIZE) and item["image"].dtype == torch.float32
@@ -68,6 +72,29 @@ def test_items_shapes_ranges_and_values(dataset_root):
     batch = next(iter(torch.utils.data.DataLoader(data, batch_size=2)))
     assert batch["label"].shape == (2, 4, SIZE, SIZE) and batch["stem"] == list(data.stems[:2])
     assert len(PairedDataset(dataset_root, "valid")) == 0
+
+
+def test_fans_come_from_the_label_png_then_the_manifest_and_move_with_augmentation(dataset_root):
+    from engine.data.imaging import save_png
+
+    recorded, listed = Fan(0.5, 0.0, -20.0, 20.0, 0.8, 1.0), Fan(0.45, 0.0, -30.0, 25.0, 0.9, 0.9)
+    label_file = dataset_root / "train" / "label" / "patient0000_4CH_ED.png"
+    save_png(label_file, blocky_labels(0), text={FAN_KEY: recorded.to_json()})
+    (dataset_root / "manifest.json").write_text(json.dumps({
+        "kind": "cardigan-prepared-dataset", "version": 1,
+        "fans": {"train/patient0001_4CH_ED": listed.to_dict(),
+                 "train/patient0002_4CH_ED": {"apex_x": "damaged"}}}))
+    data = PairedDataset(dataset_root, "train")
+    assert data.fans["patient0000_4CH_ED"] == recorded
+    assert data.fans["patient0001_4CH_ED"] == listed
+    assert data.fans["patient0002_4CH_ED"] == default_fan("4CH")
+    assert data.fan_sources == {"label": 1, "manifest": 1, "default": 1, "damaged": 1}
+    assert np.array_equal(data[0]["fan"][0].numpy(), fan_alpha(recorded, SIZE, SIZE))
+    # augmented: the fan turns with the picture, so its edge stays the image's edge
+    moving = PairedDataset(dataset_root, "train", augment=True, seed=3, deform=1.0)
+    item = moving[0]
+    assert not torch.equal(item["fan"], data[0]["fan"])
+    assert (item["fan"] > 0.5).float().mean() > 0.1  # still there (0.22 unmoved; scale and warp vary it)
 
 
 def test_resizing_on_load(dataset_root):

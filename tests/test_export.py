@@ -12,6 +12,7 @@ from engine.errors import DataError
 from engine.export import export_dataset
 from engine.maskio import write_label_png
 from engine.progress import Cancelled
+from engine.fan import Fan
 from engine.synthesizer import Synthesizer, to_uint8
 
 
@@ -20,8 +21,9 @@ def synth():
     return Synthesizer("simulator")
 
 
-def expected_image(synth, labels, seed):
-    return to_uint8(synth.synthesize(labels, seed=seed))
+def expected_image(synth, labels, pair):
+    """What the export should hold for ``labels``: its seed and the fan it recorded."""
+    return to_uint8(synth.synthesize(labels, seed=pair["seed"], fan=Fan.from_dict(pair["fan"])))
 
 
 def test_hdf5_export_reads_like_the_seed_file(synth, tmp_path):
@@ -41,7 +43,7 @@ def test_hdf5_export_reads_like_the_seed_file(synth, tmp_path):
                         assert 0.0 <= frame.min() and frame.max() <= 1.0
                         pair = pairs[f"{patient}_{view}_{phase}"]
                         assert pair["split"] == split
-                        expected = expected_image(synth, gt[t], pair["seed"])
+                        expected = expected_image(synth, gt[t], pair)
                         assert np.array_equal(np.round(frame[..., 0] * 255).astype(np.uint8), expected)
                         seen += 1
     assert seen == 16 and sum(manifest["counts"].values()) == 16
@@ -58,7 +60,7 @@ def test_nifti_export_with_variations(synth, tmp_path):
     gt = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "patient0002_v2_4CH_ES_gt.nii.gz")))
     image = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "patient0002_v2_4CH_ES.nii.gz")))
     assert gt.dtype == np.uint8 and set(np.unique(gt)) == {0, 1, 2, 3}
-    assert np.array_equal(image, expected_image(synth, gt, pair["seed"]))
+    assert np.array_equal(image, expected_image(synth, gt, pair))
     assert (folder / "Info_4CH.cfg").read_text().startswith("ED: 1")
     lists = (root / "database_split" / "subgroup_training.txt").read_text().split()
     assert all(name in patients for name in lists)
@@ -78,7 +80,7 @@ def test_png_export_keeps_user_mask_names(synth, tmp_path):
         image = np.asarray(Image.open(tmp_path / "out" / pair["split"] / "img" / f"{pair['stem']}.png"))
         label = np.asarray(Image.open(tmp_path / "out" / pair["split"] / "label" / f"{pair['stem']}.png"))
         assert np.array_equal(label, np.asarray(Image.open(pair["source_mask"])))
-        assert np.array_equal(image, expected_image(synth, label, pair["seed"]))
+        assert np.array_equal(image, expected_image(synth, label, pair))
     on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert on_disk["source"]["model"]["name"] == "simulator" and on_disk["pairs"] == manifest["pairs"]
 

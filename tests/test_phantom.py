@@ -8,7 +8,9 @@ from PIL import Image
 
 from engine.cli.main import main
 from engine.data.manifest import read_manifest
-from engine.data.phantom import phantom_pair, write_phantom
+from engine.data.phantom import phantom_fan, phantom_pair, write_phantom
+from engine.fan import FAN_KEY, Fan
+from engine.maskio import read_png_text
 from engine.data.prepare import prepare_dataset
 from engine.errors import DataError
 from engine.progress import Cancelled
@@ -30,7 +32,6 @@ def test_folders_layout_content_and_splits(tmp_path):
     assert not (members[0] & members[1] or members[0] & members[2] or members[1] & members[2])
     assert manifest["label_values"] == [0, 1, 2, 3]
     assert events[-1].done == events[-1].total == 6
-    fan = sector_mask(64, 64)
     for split in ("train", "valid", "test"):
         for patient in manifest["splits"][split]:
             index = int(patient[len("patient"):]) - 1
@@ -42,7 +43,9 @@ def test_folders_layout_content_and_splits(tmp_path):
                     want_image, want_labels = phantom_pair(3, index, view, phase, 64)
                     assert np.array_equal(labels, want_labels)
                     assert np.array_equal(image, want_image)
-                    assert not image[~fan].any()
+                    fan = phantom_fan(3, index, view)
+                    assert Fan.from_json(read_png_text(out / split / "label" / f"{stem}.png")[FAN_KEY]) == fan
+                    assert not image[~sector_mask(64, 64, fan)].any()
 
 
 def test_same_data_with_any_number_of_workers_and_seed_matters(tmp_path):

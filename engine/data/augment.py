@@ -69,13 +69,20 @@ def affine_coefficients(params: AugmentParams, height: int, width: int) -> tuple
             m10 * sigma, m11, ay + m10 * (tau - ax) - m11 * ay - sy)
 
 
-def augment_pair(image: np.ndarray, labels: np.ndarray, params: AugmentParams) -> tuple[np.ndarray, np.ndarray]:
-    """Apply ``params`` to ``image`` (H, W) float32 in [0, 1] and ``labels`` (H, W) uint8."""
+def augment_pair(image: np.ndarray, labels: np.ndarray, params: AugmentParams,
+                 fan: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Apply ``params`` to ``image`` (H, W) float32 in [0, 1], ``labels`` (H, W) uint8 and,
+    when given, the fan's coverage (H, W) float32, which moves with the picture."""
     height, width = labels.shape
     data = affine_coefficients(params, height, width)
-    warped = np.asarray(Image.fromarray(np.asarray(image, dtype=np.float32)).transform(
-        (width, height), Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR, fillcolor=0.0))
+
+    def warp(array: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(np.asarray(array, dtype=np.float32)).transform(
+            (width, height), Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR, fillcolor=0.0))
+
+    warped = warp(image)
     warped_labels = np.asarray(Image.fromarray(np.asarray(labels, dtype=np.uint8)).transform(
         (width, height), Image.Transform.AFFINE, data, resample=Image.Resampling.NEAREST, fillcolor=0))
     warped = np.clip(params.gain * np.power(np.clip(warped, 0.0, 1.0), params.gamma), 0.0, 1.0)
-    return warped.astype(np.float32), warped_labels
+    warped_fan = None if fan is None else np.clip(warp(fan), 0.0, 1.0).astype(np.float32)
+    return warped.astype(np.float32), warped_labels, warped_fan

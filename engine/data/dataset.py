@@ -8,18 +8,21 @@ function of (seed, epoch, index): a resumed run sees exactly the data it would h
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import DataError
+from ..errors import DataError, MaskError
+from ..fan import FAN_KEY, Fan, FanError, default_fan, fan_alpha
 from ..labels import NUM_CLASSES, bad_values
+from ..maskio import check_png_rows
 from .augment import AugmentConfig, augment_pair, draw_params
-from .deform import deform_pair
+from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
-from .layout import IMAGE_DIR, LABEL_DIR, SPLITS
+from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, parse_stem
 from .manifest import read_manifest
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -30,15 +33,22 @@ class PairedDataset(torch.utils.data.Dataset):
     """Image/label pairs of one split.
 
     Items are dicts: ``label`` float32 one-hot (4, H, W), ``label_ids`` int64 (H, W),
-    ``image`` float32 (1, H, W) in [-1, 1], ``stem`` str. ``size`` resizes on load
+    ``image`` float32 (1, H, W) in [-1, 1], ``fan`` float32 (1, H, W), the coverage of the
+    pair's fan (:mod:`engine.fan`), ``stem`` str. A pair's fan is read from its label PNG
+    (the text chunk ``prepare`` and ``export`` write), else from the manifest's ``fans``,
+    else it is the median CAMUS fan of the stem's view; ``fan_sources`` counts which. ``size`` resizes on load
     (images antialiased bilinear, labels nearest); None keeps the stored size, which must
     then be the same for all pairs. ``augment`` applies :mod:`.augment` (``hflip`` adds
     random left-right flips, off by default); with it, ``deform`` is the share of pairs that
-    first get a :mod:`.deform` deformation (elastic, and a transplanted class shape).
+    first get a :mod:`.deform` deformation (``deform_config``, default: the heart moved along
+    the shape model for 70 % of them, elastic for the rest, then a transplanted class shape
+    for half). Each pair's landmarks are found once and kept in ``shape_fits``, memory shared
+    with the DataLoader's workers.
     """
 
     def __init__(self, root: Path | str, split: str = "train", augment: bool = False, seed: int = 0,
-                 size: int | None = None, hflip: bool = False, deform: float = 0.0) -> None:
+                 size: int | None = None, hflip: bool = False, deform: float = 0.0,
+                 deform_config: DeformConfig | None = None) -> None:
         self.root = Path(root).expanduser()
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
@@ -50,12 +60,15 @@ class PairedDataset(torch.utils.data.Dataset):
         self.epoch = 0
         self.augment_config = AugmentConfig(hflip=hflip)
         self.deform = float(deform)
+        self.deform_config = DeformConfig() if deform_config is None else deform_config
         self.manifest = read_manifest(self.root, required=False)
         self.image_dir = self.root / split / IMAGE_DIR
         self.label_dir = self.root / split / LABEL_DIR
         if not self.image_dir.is_dir() or not self.label_dir.is_dir():
             raise DataError(f"{self.root}: no {split}/{IMAGE_DIR} and {split}/{LABEL_DIR} folders "
                             "(not a prepared dataset; make one with `cardigan prepare`)")
+        self.fans: dict[str, Fan] = {}
+        self.fan_sources = {"label": 0, "manifest": 0, "default": 0, "damaged": 0}
         self.stems, self.image_files, native = self._validate()
         if size is None:
             sizes = sorted(set(native))
@@ -68,6 +81,11 @@ class PairedDataset(torch.utils.data.Dataset):
             if int(size) < 8:
                 raise DataError(f"size must be at least 8, got {size}")
             self.size = (int(size), int(size))
+        self.shape_fits = None
+        if augment and self.deform > 0 and self.deform_config.kind != "elastic":
+            from .shape_deform import FitCache
+
+            self.shape_fits = FitCache(len(self.stems))
 
     # -- validation ---------------------------------------------------------------------
     def _validate(self) -> tuple[list[str], dict[str, str], list[tuple[int, int]]]:
@@ -75,7 +93,8 @@ class PairedDataset(torch.utils.data.Dataset):
                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")}
         labels = {p.stem for p in self.label_dir.iterdir()
                   if p.is_file() and p.suffix.lower() == ".png" and not p.name.startswith(".")}
-        problems = [f"{self.split}/{IMAGE_DIR}/{images[s]}: no label map" for s in sorted(images.keys() - labels)]
+        problems = broken_links(self.root, (self.image_dir, self.label_dir))
+        problems += [f"{self.split}/{IMAGE_DIR}/{images[s]}: no label map" for s in sorted(images.keys() - labels)]
         problems += [f"{self.split}/{LABEL_DIR}/{s}.png: no image" for s in sorted(labels - images.keys())]
         stems, native = [], []
         for stem in sorted(images.keys() & labels):
@@ -104,9 +123,14 @@ class PairedDataset(torch.utils.data.Dataset):
                 if label.mode not in ("L", "P", "I", "I;16", "1"):
                     return f"{label_rel}: not a single-channel label map (mode {label.mode})", (0, 0)
                 label.load()
+                check_png_rows(self.label_dir / f"{stem}.png", *label.size)
                 values = np.asarray(label)
-        except (UnidentifiedImageError, OSError, SyntaxError):
+                label_text = getattr(label, "text", {}) or {}
+        except MaskError as exc:
+            return f"{label_rel}: {str(exc).split(': ', 1)[-1]}", (0, 0)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             return f"{label_rel}: unreadable label map", (0, 0)
+        self.fans[stem] = self._fan_of(stem, label_text)
         if values.shape[::-1] != image_size:
             return (f"{label_rel}: size {values.shape[1]}x{values.shape[0]} differs from the "
                     f"image's {image_size[0]}x{image_size[1]}"), (0, 0)
@@ -114,6 +138,30 @@ class PairedDataset(torch.utils.data.Dataset):
         if bad:
             return f"{label_rel}: values {', '.join(str(v) for v in bad[:5])} are not labels 0-3", (0, 0)
         return None, values.shape
+
+    def _fan_of(self, stem: str, label_text: dict) -> Fan:
+        record = label_text.get(FAN_KEY)
+        source = "label"
+        if record is None:
+            fans = (self.manifest or {}).get("fans")
+            record = fans.get(f"{self.split}/{stem}") if isinstance(fans, dict) else None
+            source = "manifest"
+        if record is not None:
+            try:
+                fan = Fan.from_json(record) if isinstance(record, str) else Fan.from_dict(record)
+                self.fan_sources[source] += 1
+                return fan
+            except FanError:
+                self.fan_sources["damaged"] += 1
+        else:
+            self.fan_sources["default"] += 1
+        parsed = parse_stem(stem)
+        return default_fan(parsed[1] if parsed else None)
+
+    def fan_coverage(self, index: int) -> np.ndarray:
+        """(H, W) float32 coverage of pair ``index``'s fan at the dataset size."""
+        height, width = self.size if self.size is not None else self.load_pair(index)[1].shape
+        return _coverage(self.fans[self.stems[index]], height, width)
 
     # -- access -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -138,18 +186,45 @@ class PairedDataset(torch.utils.data.Dataset):
             raise IndexError(index)
         image, labels = self.load_pair(index)
         image = image.astype(np.float32) / np.float32(255.0)
+        fan = _coverage(self.fans[self.stems[index]], *labels.shape)
         if self.augment:
             rng = np.random.default_rng([self.seed & (2**63 - 1), self.epoch, index])
             if self.deform > 0 and rng.random() < self.deform:
-                image, labels = deform_pair(image, labels, rng)
-            image, labels = augment_pair(image, labels, draw_params(rng, self.augment_config))
+                parsed = parse_stem(self.stems[index])
+                image, labels, fan = deform_pair(image, labels, rng, self.deform_config, fan=fan,
+                                                 view=parsed[1] if parsed else None,
+                                                 phase=parsed[2] if parsed else None,
+                                                 cache=self.shape_fits, key=index)
+            image, labels, fan = augment_pair(image, labels, draw_params(rng, self.augment_config), fan)
         classes = np.arange(NUM_CLASSES, dtype=np.uint8)[:, None, None]
         return {
             "label": torch.from_numpy((labels[None] == classes).astype(np.float32)),
             "label_ids": torch.from_numpy(labels.astype(np.int64)),
             "image": torch.from_numpy(image * np.float32(2.0) - np.float32(1.0))[None],
+            "fan": torch.from_numpy(np.array(fan, dtype=np.float32))[None],
             "stem": self.stems[index],
         }
+
+
+@lru_cache(maxsize=64)
+def broken_links(root: Path, folders) -> list[str]:
+    """One problem naming how many links in ``folders`` point nowhere (they would otherwise
+    be skipped without a word), or none."""
+    broken = sorted(p for folder in folders for p in folder.iterdir() if p.is_symlink() and not p.exists())
+    if not broken:
+        return []
+    shown = ", ".join(str(p.relative_to(root)) for p in broken[:3]) + (" ..." if len(broken) > 3 else "")
+    return [f"{len(broken)} broken link(s) ({shown})"]
+
+
+def _cached_coverage(fan: Fan, height: int, width: int) -> np.ndarray:
+    coverage = fan_alpha(fan, height, width)
+    coverage.setflags(write=False)
+    return coverage
+
+
+def _coverage(fan: Fan, height: int, width: int) -> np.ndarray:
+    return _cached_coverage(fan, int(height), int(width))
 
 
 def _resize_to(array: np.ndarray, shape: tuple[int, int], labels: bool) -> np.ndarray:

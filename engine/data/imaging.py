@@ -74,9 +74,17 @@ def resize_labels(labels: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(labels).resize((size, size), Image.Resampling.NEAREST))
 
 
-def save_png(path: Path, array: np.ndarray) -> None:
-    """Write a 2-D uint8 array as an 8-bit greyscale PNG (non-atomic, see module doc)."""
-    Image.fromarray(np.ascontiguousarray(array)).save(path, format="PNG",
+def save_png(path: Path, array: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """Write a 2-D uint8 array as an 8-bit greyscale PNG (non-atomic, see module doc);
+    ``text`` goes into text chunks (a label map's fan)."""
+    info = None
+    if text:
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        for key, value in text.items():
+            info.add_text(key, value)
+    Image.fromarray(np.ascontiguousarray(array)).save(path, format="PNG", pnginfo=info,
                                                      compress_level=PNG_COMPRESS_LEVEL)
 
 

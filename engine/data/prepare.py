@@ -19,6 +19,7 @@ from ..anatomy import VIEWS
 from ..errors import DataError
 from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
+from ..fan import FAN_KEY, Fan, default_fan, fit_fan
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
                      parse_choices, split_patients)
@@ -27,7 +28,7 @@ from .parallel import default_workers, run_batches
 from .sources import FORMAT_NAMES, FORMATS, FrameReader, SourcePatient, detect_format, scan_source, source_checksum
 from .staging import check_output, staged_dataset
 
-__all__ = ["prepare_dataset", "detect_format", "FORMATS"]
+__all__ = ["prepare_dataset", "detect_format", "FORMATS", "PrepareOptions"]
 
 MIN_SIZE, MAX_SIZE = 32, 4096
 
@@ -40,6 +41,7 @@ class _PatientResult:
     label_values: set[int] = field(default_factory=set)
     missing: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    fans: dict = field(default_factory=dict)  # "split/stem" -> (fan record, IoU of the fit)
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,29 @@ def _run_job(job: _Job) -> list[_PatientResult]:
         for view, instant, image, labels in read.frames:
             stem = make_stem(patient.name, view, instant)
             small = resize_labels(labels, job.size)
-            save_png(image_path(staging, result.split, stem), resize_image(image, job.size))
-            save_png(label_path(staging, result.split, stem), small)
+            picture = resize_image(image, job.size)
+            fan, fit = fit_image_fan(picture, view)
+            save_png(image_path(staging, result.split, stem), picture)
+            save_png(label_path(staging, result.split, stem), small, text={FAN_KEY: fan.to_json()})
+            result.fans[f"{result.split}/{stem}"] = (fan.to_dict(), round(fit, 4))
             result.label_values.update(np.flatnonzero(np.bincount(small.ravel(), minlength=4)).tolist())
             result.pairs += 1
         results.append(result)
     return results
+
+
+FIT_SIZE = 256  # fans are fitted at most at this size (they are size-free)
+POOR_FIT = 0.9  # a fit below this IoU is not trusted: the view's median fan is used instead
+
+
+def fit_image_fan(image: np.ndarray, view: str | None) -> tuple[Fan, float]:
+    """The fan of a real image (uint8, any size) and the IoU of the fit; the view's median
+    fan, with IoU 0, when the image's support is not a sector (blank, or badly cut)."""
+    small = image if max(image.shape) <= FIT_SIZE else resize_image(image, FIT_SIZE)
+    fan, fit = fit_fan(small)
+    if fit < POOR_FIT:
+        return default_fan(view), 0.0
+    return fan, fit
 
 
 def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
@@ -105,6 +124,15 @@ def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
     seeded = f"seeded {'train/valid' if fractions[2] == 0 else '80/10/10'} split (seed {seed})"
     how = f"{source_splits} + {seeded} of the others" if fixed else seeded
     return sorted(assigned, key=lambda p: p.name), how
+
+
+def fan_fit_summary(fits: list[float]) -> dict:
+    """How well sectors fitted the images' support: median and lowest IoU, and how many
+    images fell back to their view's median fan."""
+    good = [f for f in fits if f > 0]
+    return {"fitted": len(good), "fallback": len(fits) - len(good),
+            "median_iou": round(float(np.median(good)), 4) if good else None,
+            "lowest_iou": round(float(min(good)), 4) if good else None}
 
 
 def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
@@ -180,7 +208,9 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         counts = {split: 0 for split in SPLITS}
         label_values: set[int] = set()
         info = {}
+        fans: dict = {}
         for result in sorted(results, key=lambda r: r.name):
+            fans.update(result.fans)
             if result.missing:  # the whole patient (no pairs) or some of its frames
                 skipped.append({"patient": result.name, "reason": "; ".join(result.missing)})
             if result.pairs == 0:
@@ -199,5 +229,26 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
             options={"views": list(views), "instants": list(instants), "size": size, "seed": seed},
             splits=splits, counts=counts, label_values=sorted(label_values), skipped=skipped,
             patient_info=info)
+        manifest["fans"] = {key: record for key, (record, _) in sorted(fans.items())}
+        manifest["fan_fit"] = fan_fit_summary([fit for _, fit in fans.values()])
         write_manifest(staging, manifest)
     return manifest
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Everything :func:`prepare_dataset` needs besides the output folder (what the studio's
+    prepare form and training wizard collect)."""
+
+    source: Path
+    format: str
+    views: tuple[str, ...]
+    instants: tuple[str, ...]
+    size: int
+    seed: int
+
+    def run(self, out: Path, overwrite: bool, progress: ProgressCallback = no_progress,
+            should_stop: StopCheck = never_stop) -> dict:
+        return prepare_dataset(self.source, out, format=self.format, views=self.views,
+                               instants=self.instants, size=self.size, seed=self.seed,
+                               overwrite=overwrite, progress=progress, should_stop=should_stop)

@@ -36,6 +36,7 @@ from ..synthesizer import Synthesizer, to_uint8
 from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .realism import diversity, grey_levels, sector_mask, two_sample_auc
+from .texture import tells
 from .segmenter import segment, train_segmenter
 
 
@@ -53,11 +54,12 @@ class EvalSettings:
     two_sample_iters: int = 300
     diversity_masks: int = 16
     diversity_seeds: int = 8
+    sector_images: int = 60  # images whose support gets a sector fitted (0.3 s each)
 
     @classmethod
     def quick(cls, seed: int = 0) -> "EvalSettings":
         return cls(size=64, seg_iters=120, seg_width=8, variations=1, max_train=48, max_test=24,
-                   seed=seed, two_sample_iters=60, diversity_masks=4, diversity_seeds=4)
+                   seed=seed, two_sample_iters=60, diversity_masks=4, diversity_seeds=4, sector_images=8)
 
     def segmenter_settings(self) -> dict:
         """What the real-trained U-Net depends on (its cache key, with the data)."""
@@ -67,13 +69,20 @@ class EvalSettings:
 
 def load_split(root: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(images uint8 (N, H, W), labels uint8 (N, H, W), stems) of one split at its stored size."""
+    images, labels, stems, _ = load_split_with_fans(root, split, limit)
+    return images, labels, stems
+
+
+def load_split_with_fans(root: Path, split: str, limit: int | None):
+    """:func:`load_split` and each pair's fan (:mod:`engine.fan`)."""
     dataset = PairedDataset(root, split)
     count = len(dataset) if limit is None else min(limit, len(dataset))
     if count == 0:
         raise DataError(f"{root}: the {split} split is empty")
     pairs = [dataset.load_pair(i) for i in range(count)]
-    return (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]),
-            dataset.stems[:count])
+    stems = dataset.stems[:count]
+    return (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), stems,
+            [dataset.fans[stem] for stem in stems])
 
 
 def split_size(root: Path, split: str) -> int:
@@ -113,13 +122,16 @@ def resize_all(images: np.ndarray | None, labels: np.ndarray | None, size: int):
 
 
 def synthesize_all(synth: Synthesizer, masks: np.ndarray, seed: int, stage: str,
-                   progress: ProgressCallback, should_stop: StopCheck, batch: int = 8) -> np.ndarray:
-    """Synthetic uint8 images for (N, H, W) masks, mask i with seed ``seed + i``."""
+                   progress: ProgressCallback, should_stop: StopCheck, batch: int = 8,
+                   fans: list | None = None) -> np.ndarray:
+    """Synthetic uint8 images for (N, H, W) masks, mask i with seed ``seed + i`` and, for
+    models that take one, fan ``fans[i]``."""
     out = []
     for start in range(0, len(masks), batch):
         if should_stop():
             raise Cancelled()
-        chunk = synth.synthesize(masks[start:start + batch], seed=seed + start)
+        chunk = synth.synthesize(masks[start:start + batch], seed=seed + start,
+                                 fan=None if fans is None else fans[start:start + batch])
         out.extend(to_uint8(image) for image in chunk)
         progress(Progress(stage, min(start + batch, len(masks)), len(masks)))
     return np.stack(out)
@@ -157,8 +169,8 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     cache = cache if cache is not None else SegmenterCache()
     eval_split, split_note = choose_split(root, split)
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
-    train_img, train_lab, train_stems = load_split(root, "train", settings.max_train)
-    test_img, test_lab, test_stems = load_split(root, eval_split, settings.max_test)
+    train_img, train_lab, train_stems, train_fans = load_split_with_fans(root, "train", settings.max_train)
+    test_img, test_lab, test_stems, test_fans = load_split_with_fans(root, eval_split, settings.max_test)
     s = settings.size
     train_img_s, train_lab_s = resize_all(train_img, train_lab, s)
     test_img_s, test_lab_s = resize_all(test_img, test_lab, s)
@@ -183,33 +195,40 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     clock.lap("real-trained segmenter")
 
     synthetic_test = synthesize_all(synth, test_lab, settings.seed, f"synthesizing {eval_split} masks",
-                                    progress, should_stop)
+                                    progress, should_stop, fans=test_fans)
     synthetic_test_s, _ = resize_all(synthetic_test, None, s)
     fidelity_pred = segment(real_seg, synthetic_test_s)
     deformed = deformed_masks(test_lab, settings.seed)
     synthetic_deformed = synthesize_all(synth, deformed, settings.seed, "synthesizing deformed masks",
-                                        progress, should_stop)
+                                        progress, should_stop, fans=test_fans)
     deformed_s = resize_all(None, deformed, s)[1]
     deformed_pred = segment(real_seg, resize_all(synthetic_deformed, None, s)[0])
     clock.lap("mask fidelity")
 
     sectors = np.stack([sector_mask(image, labels) for image, labels in zip(test_img, test_lab)])
     greys = grey_levels(test_img, synthetic_test, test_lab, sectors)
-    spread = 0.0
+    spread, per_seed = 0.0, None
     if synth.stochastic:
         n = min(settings.diversity_masks, len(test_lab))
         per_seed = np.stack([
             synthesize_all(synth, test_lab[:n], settings.seed + 500_000 * (k + 1),
-                           f"diversity ({k + 1}/{settings.diversity_seeds} seeds)", progress, should_stop)
+                           f"diversity ({k + 1}/{settings.diversity_seeds} seeds)", progress, should_stop,
+                           fans=test_fans[:n])
             for k in range(settings.diversity_seeds)])
         spread = diversity(per_seed, sectors[:n])
     clock.lap("grey levels and diversity")
+    progress(Progress("fan, spectrum and holes", 0, 1))
+    tell = tells(test_img, synthetic_test, test_lab, test_fans, per_seed,
+                 sector_images=settings.sector_images)
+    progress(Progress("fan, spectrum and holes", 1, 1))
+    clock.lap("fan, spectrum and holes")
 
     variations = 1 if not synth.stochastic else settings.variations
     synth_images = []
     for k in range(variations):
         images = synthesize_all(synth, train_lab, settings.seed + 100_000 * (k + 1),
-                                f"synthesizing train masks ({k + 1}/{variations})", progress, should_stop)
+                                f"synthesizing train masks ({k + 1}/{variations})", progress, should_stop,
+                                fans=train_fans)
         synth_images.append(resize_all(images, None, s)[0])
     clock.lap("synthesizing train masks")
     synthetic_seg = fit(np.concatenate(synth_images), np.concatenate([train_lab_s] * variations),
@@ -259,6 +278,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
         "realism": {"grey_levels": greys, "two_sample_auc": auc,
                     "two_sample_auc_real_vs_real": auc_check,
                     "diversity": spread, "diversity_seeds": settings.diversity_seeds if synth.stochastic else 0},
+        "tells": tell,
         "real_segmenter": {"cached": cached, "key": key},
         "fid": fid,
         "times_s": clock.times,
@@ -314,6 +334,27 @@ def format_report(report: dict) -> str:
                      f"(per-pixel std across {realism['diversity_seeds']} seeds)")
     else:
         lines.append("  diversity 0 (deterministic model)")
+    tell = report.get("tells")
+    if tell:
+        fan, spec, holes = tell["fan"], tell["spectrum"], tell["holes"]
+        lines.append("What the eye sees first (synthetic / real)")
+        lines.append(f"  fan: support vs given fan IoU median {fan['synthetic']['iou_given_median']:.3f}, lowest "
+                     f"{fan['synthetic']['iou_given_lowest']:.3f} ({fan['real']['iou_given_median']:.3f} / "
+                     f"{fan['real']['iou_given_lowest']:.3f}); vs its own fitted sector "
+                     f"{fan['synthetic']['iou_sector_median']:.3f} ({fan['real']['iou_sector_median']:.3f}); "
+                     f"images not black outside the fan {fan['synthetic']['images_grey_outside']}")
+        lines.append(f"  spectrum: fine detail {spec['synthetic']['fine_detail']:.2f} ({spec['real']['fine_detail']:.2f}), "
+                     f"largest peak {spec['synthetic']['narrow_peak']:.2f} at "
+                     f"{spec['synthetic']['peak_frequency']:.2f} cycles/px ({spec['real']['narrow_peak']:.2f})")
+        lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
+                     f"({holes['real_images']})")
+        seeds = tell.get("seeds")
+        if seeds:
+            spread = seeds["brightness_spread"]
+            lines.append("  brightness range across seeds per mask: " + "   ".join(
+                f"{name} {v['mean_range']:.0f}" for name, v in spread.items())
+                + "; worst seed's offset from real: " + "   ".join(
+                f"{name} {v:.0f}" for name, v in seeds["worst_seed_offset"].items()))
     if report.get("fid"):
         lines.append(f"FID {report['fid']['fid']:.2f}   KID {report['fid']['kid']:.4f}")
     times = ", ".join(f"{k} {v:.0f} s" for k, v in report.get("times_s", {}).items())

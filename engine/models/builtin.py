@@ -21,11 +21,11 @@ class SimulatorModel:
             return f"the simulator needs label maps of at least {self.min_size}x{self.min_size}"
         return None
 
-    def render(self, labels: np.ndarray, seed: int) -> np.ndarray:
-        """(H, W) label map -> (H, W) float32 image in [-1, 1]."""
+    def render(self, labels: np.ndarray, seed: int, fan=None) -> np.ndarray:
+        """(H, W) label map -> (H, W) float32 image in [-1, 1], inside ``fan`` when given."""
         from ..simulator import simulate
 
-        image = simulate(labels, seed=seed)
+        image = simulate(labels, seed=seed, fan=fan)
         return image.astype(np.float32) / 127.5 - 1.0
 
     def summary(self) -> dict:

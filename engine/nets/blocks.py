@@ -49,7 +49,30 @@ class SPADEResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
         assert x.shape[1] == self.fin, f"expected {self.fin} channels, got {x.shape[1]}"
-        shortcut = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
-        dx = self.conv_0(leaky(self.norm_0(x, seg)))
+        normalized = shared_batch_norm(self.norm_0, self.norm_s, x) if self.learned_shortcut else None
+        shortcut = self.conv_s(self.norm_s(x, seg, normalized)) if self.learned_shortcut else x
+        dx = self.conv_0(leaky(self.norm_0(x, seg, normalized)))
         dx = self.conv_1(leaky(self.norm_1(dx, seg)))
         return shortcut + dx
+
+
+def shared_batch_norm(first: nn.Module, second: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
+    """``first.param_free_norm(x)``, also standing for ``second``'s, when the two are the same
+    computation: training-mode batch norms (not synchronised) of one configuration whose
+    running statistics are equal. Then both normalise ``x`` by its batch statistics and both
+    update their running statistics from them; the update is run once and copied, which is
+    what the second would compute. A shortcut's norm and the block's first norm read the same
+    ``x``, so this saves a batch norm pass (forward and backward) over the block's input.
+    None when they differ: each then runs its own."""
+    a, b = first.param_free_norm, second.param_free_norm
+    if not (type(a) is type(b) is nn.BatchNorm2d and a.training and b.training and a.track_running_stats
+            and b.track_running_stats and a.momentum == b.momentum and a.eps == b.eps
+            and torch.equal(a.running_mean, b.running_mean) and torch.equal(a.running_var, b.running_var)
+            and torch.equal(a.num_batches_tracked, b.num_batches_tracked)):
+        return None
+    normalized = a(x)
+    with torch.no_grad():
+        b.running_mean.copy_(a.running_mean)
+        b.running_var.copy_(a.running_var)
+        b.num_batches_tracked.copy_(a.num_batches_tracked)
+    return normalized

@@ -10,6 +10,7 @@ from ..errors import ModelFileError
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
 MODULATIONS = ("spade", "clade")
+UPSAMPLE_MODES = ("nearest", "bilinear")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class GeneratorConfig:
     use_vae: bool = False
     z_dim: int = 256
     noise_nc: int = 0
+    fan: bool = False
+    upsample: str = "nearest"
+    texture: bool = False
     image_size: int = 256
     aspect_ratio: float = 1.0
 
@@ -62,12 +66,16 @@ class GeneratorConfig:
             problems.append(f"upsampling must be one of {', '.join(UPSAMPLING_LAYERS)}")
         if self.norm not in PARAM_FREE_NORMS:
             problems.append(f"norm must be one of {', '.join(PARAM_FREE_NORMS)}")
+        if self.upsample not in UPSAMPLE_MODES:
+            problems.append(f"upsample must be one of {', '.join(UPSAMPLE_MODES)}")
         if self.modulation not in MODULATIONS:
             problems.append(f"modulation must be one of {', '.join(MODULATIONS)}")
         if self.ngf < 2 or self.label_nc < 1 or self.output_nc < 1 or self.kernel_size % 2 == 0:
             problems.append("ngf >= 2, label_nc >= 1, output_nc >= 1 and an odd kernel_size")
         if self.noise_nc < 0:
             problems.append("noise_nc must be 0 or more")
+        if self.texture and self.noise_nc < 2:
+            problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
             problems.append(f"image_size {self.image_size} must be a multiple of {2 ** self.n_up}")
         if problems:
@@ -78,9 +86,24 @@ class GeneratorConfig:
         return UPSAMPLING_LAYERS.get(self.upsampling, 5)
 
     @property
+    def classes(self) -> int:
+        """Channels of the one-hot input: the labels, then "outside the fan" for fan models."""
+        return self.label_nc + int(bool(self.fan))
+
+    @property
+    def detail_nc(self) -> int:
+        """Noise channels drawn fresh at every pixel (the second half of the noise input)."""
+        return self.noise_nc - self.noise_nc // 2
+
+    @property
+    def final_nc(self) -> int:
+        """Channels of the last block's output (what the final convolution reads)."""
+        return self.ngf // 2 if self.upsampling == "most" else self.ngf
+
+    @property
     def cond_nc(self) -> int:
-        """Channels of what the modulation layers see: one-hot labels, then noise."""
-        return self.label_nc + self.noise_nc
+        """Channels of what the modulation layers see: one-hot classes, then noise."""
+        return self.classes + self.noise_nc
 
     @property
     def image_height(self) -> int:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from .blocks import SPADEResBlock, leaky
 from .config import GeneratorConfig
 from .noise import sample_noise
+from .texture import TextureNoise
 from .norms import resize_labels
 
 
@@ -35,7 +36,7 @@ class SPADEGenerator(nn.Module):
             self.fc = nn.Conv2d(config.cond_nc, 16 * nf, 3, padding=1)
 
         def block(fin: int, fout: int) -> SPADEResBlock:
-            return SPADEResBlock(fin, fout, config.label_nc, config.norm, config.modulation,
+            return SPADEResBlock(fin, fout, config.classes, config.norm, config.modulation,
                                  config.spectral, config.kernel_size, config.hidden, config.noise_nc)
 
         self.head_0 = block(16 * nf, 16 * nf)
@@ -50,6 +51,8 @@ class SPADEGenerator(nn.Module):
             self.up_4 = block(nf, nf // 2)
             final_nc = nf // 2
         self.conv_img = nn.Conv2d(final_nc, config.output_nc, 3, padding=1)
+        if config.texture:
+            self.texture = TextureNoise(final_nc, config.classes, config.detail_nc)
 
     # -- shapes -------------------------------------------------------------------------
     def check_input_size(self, height: int, width: int) -> str | None:
@@ -75,13 +78,15 @@ class SPADEGenerator(nn.Module):
     # -- forward ------------------------------------------------------------------------
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
                 noise: torch.Tensor | None = None) -> torch.Tensor:
-        """``seg`` one-hot (N, label_nc, H, W); ``z`` the style vector (VAE models); ``noise``
-        (N, noise_nc, H, W) for noise-input models (drawn at random when None)."""
+        """``seg`` one-hot (N, classes, H, W) (the labels, then "outside the fan" for fan
+        models: :func:`engine.fan.fan_classes`); ``z`` the style vector (VAE models);
+        ``noise`` (N, noise_nc, H, W) for noise-input models (drawn at random when None)."""
         cfg = self.config
-        assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, \
-            f"expected (N, {cfg.label_nc}, H, W) one-hot labels, got {tuple(seg.shape)}"
+        assert seg.ndim == 4 and seg.shape[1] == cfg.classes, \
+            f"expected (N, {cfg.classes}, H, W) one-hot classes, got {tuple(seg.shape)}"
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
+        layout, dtype = memory_layout(seg), seg.dtype
         sh, sw = self.latent_grid(seg)
         if cfg.noise_nc:
             if noise is None:
@@ -89,9 +94,10 @@ class SPADEGenerator(nn.Module):
             assert noise.shape == (seg.shape[0], cfg.noise_nc, *seg.shape[-2:]), \
                 f"noise has shape {tuple(noise.shape)}"
             seg = torch.cat([seg, noise.to(seg.dtype)], 1)
+        seg = conditioning_input(seg, layout)
         if cfg.use_vae:
             if z is None:
-                z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=seg.dtype)
+                z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=dtype)
             assert z.shape == (seg.shape[0], cfg.z_dim), f"z has shape {tuple(z.shape)}"
             x = self.fc(z).view(-1, 16 * cfg.ngf, sh, sw)
         else:
@@ -108,10 +114,12 @@ class SPADEGenerator(nn.Module):
 
         level = 0
         for name, block_level in block_schedule(cfg):
-            while level < block_level:  # x2 nearest-neighbour before each finer block
-                x = upsample(x)
+            while level < block_level:  # x2 before each finer block
+                x = upsample(x, cfg.upsample)
                 level += 1
             x = getattr(self, name)(x, at(x))
+        if cfg.texture:  # seg holds classes, then the noise: its second half is per-pixel
+            x = self.texture(x, seg[:, :cfg.classes], seg[:, cfg.classes + cfg.noise_nc // 2:])
         x = torch.tanh(self.conv_img(leaky(x)))
         assert x.shape[-2:] == seg.shape[-2:], (tuple(x.shape), tuple(seg.shape))
         return x
@@ -128,6 +136,30 @@ def block_schedule(config: GeneratorConfig) -> list[tuple[str, int]]:
     return blocks + [(name, first + i) for i, name in enumerate(ups)]
 
 
-def upsample(x: torch.Tensor) -> torch.Tensor:
-    """Nearest-neighbour x2, as ``nn.Upsample(scale_factor=2)`` in NVlabs SPADE."""
+def memory_layout(x: torch.Tensor) -> torch.memory_format:
+    """channels_last for a 4-D tensor stored that way (and not also plain contiguous), else
+    contiguous_format."""
+    if x.ndim == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+def conditioning_input(seg: torch.Tensor, layout: torch.memory_format) -> torch.Tensor:
+    """The labels (and noise) every modulation layer reads, stored once in ``layout`` (the
+    layout the caller gave the labels in: channels-last training keeps every feature map
+    channels-last) and, under autocast, cast once to its dtype: every layer that reads it is a
+    convolution, which autocast would cast anyway (nearest resizing commutes with the cast),
+    so the result is the same, without a cast per layer."""
+    seg = seg.contiguous(memory_format=layout)
+    device = seg.device.type
+    if seg.is_floating_point() and torch.is_autocast_enabled(device):
+        seg = seg.to(torch.get_autocast_dtype(device))
+    return seg
+
+
+def upsample(x: torch.Tensor, mode: str = "nearest") -> torch.Tensor:
+    """x2: nearest-neighbour as ``nn.Upsample(scale_factor=2)`` in NVlabs SPADE, or bilinear
+    (pixel centres aligned, as ``align_corners=False``)."""
+    if mode == "bilinear":
+        return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
     return F.interpolate(x, scale_factor=2.0, mode="nearest")

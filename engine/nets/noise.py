@@ -35,7 +35,7 @@ def sample_noise(noise_nc: int, batch: int, size: Sequence[int],
 
 def seeded_noise(noise_nc: int, size: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
     """(len(seeds), noise_nc, H, W) noise, item i drawn on the CPU from ``seeds[i]`` alone."""
-    return torch.cat([sample_noise(noise_nc, 1, size, torch.Generator().manual_seed(int(seed)))
+    return torch.cat([sample_noise(noise_nc, 1, size, torch.Generator().manual_seed(int(seed) & (2**63 - 1)))
                       for seed in seeds])
 
 

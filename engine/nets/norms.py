@@ -49,8 +49,10 @@ class SPADE(nn.Module):
         self.mlp_gamma = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
         self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
 
-    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
-        normalized = self.param_free_norm(x)
+    def forward(self, x: torch.Tensor, seg: torch.Tensor,
+                normalized: torch.Tensor | None = None) -> torch.Tensor:
+        """``normalized``: ``param_free_norm(x)`` when the caller has it (a shared batch norm)."""
+        normalized = self.param_free_norm(x) if normalized is None else normalized
         actv = self.mlp_shared(resize_labels(seg, x.shape[-2:]))
         return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
 
@@ -82,16 +84,24 @@ class CLADE(nn.Module):
             self.noise_gamma = nn.Conv2d(noise_nc, norm_nc, 1, bias=False)
             self.noise_beta = nn.Conv2d(noise_nc, norm_nc, 1, bias=False)
 
-    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
-        normalized = self.param_free_norm(x)
+    def forward(self, x: torch.Tensor, seg: torch.Tensor,
+                normalized: torch.Tensor | None = None) -> torch.Tensor:
+        """``normalized``: ``param_free_norm(x)`` when the caller has it (a shared batch norm)."""
+        normalized = self.param_free_norm(x) if normalized is None else normalized
         seg = resize_labels(seg, x.shape[-2:])
-        # gamma and beta of labels and noise in one 1x1 convolution over the whole input
-        weight = torch.cat([self.class_gamma, self.class_beta], 1).t()  # (2C, labels)
+        # 1 + gamma and beta of labels and noise, each a 1x1 convolution over the whole input
+        # (the 1 as its bias: one pass less over the largest maps): two dense maps in the
+        # input's layout (channel halves of one map are not dense in channels-last, and
+        # arithmetic on them is several times slower on the CPU). Not addcmul: its backward
+        # multiplies by its scalar, two passes more.
+        gamma_w, beta_w = self.class_gamma.t(), self.class_beta.t()  # (C, labels)
         if hasattr(self, "noise_gamma"):
-            noise_w = torch.cat([self.noise_gamma.weight, self.noise_beta.weight], 0)[:, :, 0, 0]
-            weight = torch.cat([weight, noise_w], 1)
-        gamma, beta = F.conv2d(seg, weight[:, :, None, None]).chunk(2, dim=1)
-        return normalized * (1 + gamma) + beta
+            gamma_w = torch.cat([gamma_w, self.noise_gamma.weight[:, :, 0, 0]], 1)
+            beta_w = torch.cat([beta_w, self.noise_beta.weight[:, :, 0, 0]], 1)
+        one = torch.ones(gamma_w.shape[0], dtype=gamma_w.dtype, device=gamma_w.device)
+        gamma1 = F.conv2d(seg, gamma_w[:, :, None, None], one)
+        beta = F.conv2d(seg, beta_w[:, :, None, None])
+        return normalized * gamma1 + beta
 
 
 def modulation_layer(kind: str, norm_nc: int, label_nc: int, norm: str, kernel_size: int,

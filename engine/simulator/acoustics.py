@@ -51,7 +51,7 @@ def filters_for(sector: Sector) -> Filters:
     sigma_px = sector.axial_sigma_px
     # lateral beam sigma in pixels, then in beam lines at each depth
     beam_px = sigma_px * (BEAM_WIDTH_NEAR + (BEAM_WIDTH_FAR - BEAM_WIDTH_NEAR) * sector.depth / sector.radius)
-    sigma_lines = np.minimum(beam_px / (sector.depth * sector.line_step), sector.n_lines / 4.0)
+    sigma_lines = np.minimum(beam_px / (sector.depth * sector.line_step * sector.lateral), sector.n_lines / 4.0)
     pad = int(math.ceil(2.0 * min(float(sigma_lines.max()), 8.0)))
     lines_padded = _fast_size(sector.n_lines + 2 * pad)
     freq = np.fft.rfftfreq(lines_padded)

@@ -19,7 +19,7 @@ MIN_SIZE = 32
 
 
 def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
-             patient_seed: int | None = None, phase: str | None = None) -> np.ndarray:
+             patient_seed: int | None = None, phase: str | None = None, fan=None) -> np.ndarray:
     """Simulate the echo of a (H, W) label map; returns (H, W) uint8, 0 outside the fan.
 
     ``seed`` fixes everything random (same seed, same image). ``view`` (2CH/4CH) decides
@@ -27,7 +27,9 @@ def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
     ``patient_seed``, when given, fixes the per-patient look (gain, tissue levels, dropout)
     separately, so all views and phases of one synthetic patient look alike while their
     speckle differs. ``phase`` (ED/ES), when known, sets the mitral and tricuspid valves:
-    closed in systole, closing at end-diastole; None leaves it to the seed.
+    closed in systole, closing at end-diastole; None leaves it to the seed. ``fan``
+    (:class:`engine.fan.Fan`) gives the probe's sector; None keeps the simulator's own
+    (64 degrees, the full height).
     """
     labels = validate_label_map(labels, "label map")
     if labels.ndim != 2:
@@ -46,7 +48,7 @@ def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
         style = replace(style, valve_open=style.valve_open * (0.15 if phase == "ES" else 0.5))
     rng = np.random.default_rng(np.random.SeedSequence([int(seed) & (2**63 - 1), 29]))
 
-    sector = sector_for(height, width)
+    sector = sector_for(height, width, fan)
     frame = measure_heart(labels)
     view = view or guess_view(frame, width)
     refl = reflectivity(labels, sector, frame, view, style, rng)
@@ -55,5 +57,5 @@ def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
     gain_db = (style.gain_db - style.depth_falloff_db * depth
                - style.near_field_db * np.exp(-depth / 0.08)).astype(np.float32)
     grey = smooth_display(log_compress(speckle_smoothing(intensity), gain_db, style.dynamic_range_db))
-    image = to_cartesian(grey.astype(np.float32), height, width)
+    image = to_cartesian(grey.astype(np.float32), height, width, fan)
     return np.round(image).astype(np.uint8)

@@ -66,7 +66,7 @@ def reflectivity(labels: np.ndarray, sector: Sector, frame: HeartFrame | None, v
                  style: EchoStyle, rng: np.random.Generator) -> np.ndarray:
     """Echogenicity on the polar grid (n_depth, n_lines), myocardium ~ 1, float32."""
     shape = (sector.n_depth, sector.n_lines)
-    lab = to_polar_nearest(labels)
+    lab = to_polar_nearest(labels, sector.fan)
     lut = np.array([style.tissue, style.blood, 1.0, style.blood], dtype=np.float32)
     refl = lut[lab]
     tissue = lab == BACKGROUND
@@ -91,7 +91,7 @@ def reflectivity(labels: np.ndarray, sector: Sector, frame: HeartFrame | None, v
     refl = refl + haze
 
     # lateral dropout and dimming toward the sector edges (per beam line)
-    theta = (sector.angles / sector.half_angle).astype(np.float32)[None, :]
+    theta = sector.relative_angle().astype(np.float32)[None, :]
     edge_db = style.edge_falloff_db * np.abs(theta) ** 3
     drop = np.exp(-((theta - style.dropout_line) / 0.22) ** 2)
     mid = np.exp(-((depth - 0.45) / 0.25) ** 2)

@@ -113,3 +113,45 @@ def load_vgg_state(path: Path) -> dict[str, torch.Tensor]:
         raise CardiganError(f"{path}: not a state dict")
     features = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
     return features or {k: v for k, v in state.items() if not k.startswith("classifier.")}
+
+
+SPECTRUM_WINDOW = 64
+SPECTRUM_STRIDE = 32
+
+
+def spectrum_windows(alpha: torch.Tensor, window: int = SPECTRUM_WINDOW,
+                     stride: int = SPECTRUM_STRIDE) -> torch.Tensor:
+    """(K, 3) long tensor of (item, top, left) for every ``window``-sized square on a grid of
+    ``stride`` lying wholly inside the fan (coverage (N, 1, H, W) of at least 0.999)."""
+    inside = F.avg_pool2d((alpha >= 0.999).float(), window, stride)
+    return torch.nonzero(inside[:, 0] >= 0.9999) * torch.tensor([1, stride, stride], device=alpha.device)
+
+
+def window_log_spectra(images: torch.Tensor, windows: torch.Tensor,
+                       window: int = SPECTRUM_WINDOW) -> torch.Tensor:
+    """(K, window, window // 2 + 1) log power spectra of the windows (mean removed,
+    Hann-tapered) of (N, 1, H, W) images, in float32."""
+    offsets = torch.arange(window, device=images.device)
+    rows = (windows[:, 1:2] + offsets)[:, :, None]
+    cols = (windows[:, 2:3] + offsets)[:, None, :]
+    patches = images[:, 0].float()[windows[:, 0:1, None], rows, cols]
+    patches = patches - patches.mean(dim=(1, 2), keepdim=True)
+    taper = torch.hann_window(window, periodic=False, device=images.device)
+    patches = patches * (taper[:, None] * taper[None, :])
+    power = torch.fft.rfft2(patches).abs().square()
+    return torch.log(power + 1e-6)
+
+
+def spectrum_loss(fake: torch.Tensor, real: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """L1 between the mean 2-D log power spectra of fake and real windows inside the fan
+    (same windows, the window's mean frequency left out): fine speckle where real images
+    have it, no peak where they have none. Zero when no window fits inside a fan."""
+    windows = spectrum_windows(alpha)
+    if windows.shape[0] == 0:
+        return fake.new_zeros((), dtype=torch.float32)
+    fake_spec = window_log_spectra(fake, windows).mean(0)
+    with torch.no_grad():
+        real_spec = window_log_spectra(real, windows).mean(0)
+    keep = torch.ones_like(real_spec)
+    keep[0, 0] = 0.0
+    return ((fake_spec - real_spec).abs() * keep).sum() / keep.sum()

@@ -26,7 +26,6 @@ from functools import lru_cache
 import torch
 import torch.nn as nn
 
-from ..labels import NUM_CLASSES
 from .config import TrainConfig
 from .networks import IMAGE_CHANNELS, build_networks
 from .config import ARCHITECTURE_FIELDS
@@ -91,11 +90,11 @@ def _footprint(key: tuple) -> NetworkFootprint:
     disc.train()
     size = config.image_size
     height = round(size / config.generator_config().aspect_ratio)
-    seg = torch.zeros(1, NUM_CLASSES, height, size, device="meta")
+    seg = torch.zeros(1, config.classes, height, size, device="meta")
     real = torch.zeros(1, IMAGE_CHANNELS, height, size, device="meta")
     parameters = sum(p.numel() for p in stack.parameters()) + sum(p.numel() for p in disc.parameters())
     gen = _leaf_output_elements(stack, seg, real)
-    dis = _leaf_output_elements(disc, torch.zeros(1, NUM_CLASSES + IMAGE_CHANNELS, height, size, device="meta"))
+    dis = _leaf_output_elements(disc, torch.zeros(1, config.classes + IMAGE_CHANNELS, height, size, device="meta"))
     return NetworkFootprint(parameters, gen, dis)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..labels import NUM_CLASSES
 from ..nets import SPADEGenerator
 from ..nets.discriminator import MultiscaleDiscriminator
 from ..nets.segdisc import SegmentationDiscriminator
@@ -40,8 +39,8 @@ class GeneratorStack(nn.Module):
 
 def build_discriminator(config: TrainConfig) -> nn.Module:
     if config.discriminator == "oasis":
-        return SegmentationDiscriminator(IMAGE_CHANNELS, NUM_CLASSES, config.ndf)
-    return MultiscaleDiscriminator(NUM_CLASSES + IMAGE_CHANNELS, config.ndf, config.n_layers_d,
+        return SegmentationDiscriminator(IMAGE_CHANNELS, config.classes, config.ndf)
+    return MultiscaleDiscriminator(config.classes + IMAGE_CHANNELS, config.ndf, config.n_layers_d,
                                    config.num_d, config.norm_d)
 
 

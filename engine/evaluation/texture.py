@@ -1,0 +1,239 @@
+"""What the eye tells first: the fan's outline, the texture's spectrum, black holes, brightness.
+
+- **Fan fit**: the image's support (a 5x5 median above 8) against the fan the image was
+  given (IoU), and against the sector fitted to the support itself (how much the outline
+  looks like a sector at all: straight edges, an arc).
+- **Spectrum**: the radially averaged log power spectrum of 64x64 windows lying wholly
+  inside the fan (mean removed, Hann-tapered), averaged over windows. Two figures: the fine
+  detail, mean log power in the top third of the radial frequencies minus the bottom third
+  (speckle gives fine detail; a painted look has little), and the largest narrow peak, the
+  curve's largest excess over a line through its neighbours (a grid texture stands out as a peak).
+- **Holes**: connected dark components (grey < 6, at least 12 pixels) inside the tissue, away
+  from the fan's edge; real echocardiograms have none.
+- **Brightness spread**: for one mask and several seeds, the spread of each region's mean grey
+  level, so a bright and a dim image of the same heart show up.
+
+Everything here is plain numpy on uint8 images; natural logarithms throughout.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+WINDOW = 64
+STRIDE = 32
+BINS = 32  # radial frequency bins from 0 to 0.5 cycles per pixel
+FIRST_PEAK_BIN = 4  # 0.0625 cycles per pixel
+PEAK_REACH = 3  # neighbours on each side that predict a bin in the narrow-peak measure
+HOLE_GREY = 6
+HOLE_MIN_PIXELS = 12
+HOLE_EDGE_MARGIN = 6  # pixels away from the fan's edge
+
+
+@lru_cache(maxsize=4)
+def _radial_index(size: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    fy = np.fft.fftfreq(size)[:, None]
+    fx = np.fft.rfftfreq(size)[None, :]
+    radius = np.sqrt(fx ** 2 + fy ** 2)
+    index = np.minimum((radius / 0.5 * bins).astype(np.int64), bins)  # bins == beyond Nyquist
+    taper = np.hanning(size)
+    return index, np.outer(taper, taper)
+
+
+def window_origins(inside: np.ndarray, window: int = WINDOW, stride: int = STRIDE) -> list[tuple[int, int]]:
+    """Top-left corners of ``window``-sized squares lying wholly inside the (H, W) bool map."""
+    height, width = inside.shape
+    integral = np.pad(inside.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    out = []
+    for y in range(0, height - window + 1, stride):
+        for x in range(0, width - window + 1, stride):
+            total = (integral[y + window, x + window] - integral[y, x + window]
+                     - integral[y + window, x] + integral[y, x])
+            if total == window * window:
+                out.append((y, x))
+    return out
+
+
+def log_spectrum(image: np.ndarray, inside: np.ndarray, window: int = WINDOW,
+                 bins: int = BINS) -> np.ndarray | None:
+    """The radially averaged log power spectrum (``bins`` values, bin 0 holds the lowest
+    frequencies) over the windows of one (H, W) image lying inside ``inside``; None when no
+    window fits."""
+    origins = window_origins(inside, window)
+    if not origins:
+        return None
+    index, taper = _radial_index(window, bins)
+    counts = np.bincount(index.ravel(), minlength=bins + 1)[:bins]
+    curves = []
+    for y, x in origins:
+        patch = image[y:y + window, x:x + window].astype(np.float64)
+        patch = (patch - patch.mean()) * taper
+        power = np.abs(np.fft.rfft2(patch)) ** 2
+        sums = np.bincount(index.ravel(), weights=power.ravel(), minlength=bins + 1)[:bins]
+        curves.append(np.log(sums / np.maximum(counts, 1) + 1e-8))
+    return np.mean(curves, axis=0)
+
+
+def fine_detail(curve: np.ndarray) -> float:
+    """Mean log power of the top third of the frequencies minus the bottom third (skipping
+    the bin that holds the window's mean)."""
+    usable = curve[1:]
+    third = len(usable) // 3
+    return float(usable[-third:].mean() - usable[:third].mean())
+
+
+def _excess(curve: np.ndarray, reach: int = PEAK_REACH) -> np.ndarray:
+    """Each bin's excess over the line fitted to its neighbours within ``reach`` bins (the
+    bin itself left out), from ``FIRST_PEAK_BIN`` on (the lowest frequencies, where the
+    spectrum turns over, are not texture): a smooth curve is predicted well, a peak not."""
+    n = len(curve)
+    out = np.zeros(n)
+    for i in range(FIRST_PEAK_BIN, n):
+        near = [j for j in range(max(FIRST_PEAK_BIN - 1, i - reach), min(n, i + reach + 1)) if j != i]
+        slope, intercept = np.polyfit(near, curve[near], 1)
+        out[i] = curve[i] - (slope * i + intercept)
+    return out
+
+
+def _rise(curve: np.ndarray) -> np.ndarray:
+    """How far each bin lies above the lowest bin before it (from ``FIRST_PEAK_BIN``): a
+    texture's spectrum keeps falling with frequency, a grid makes it climb again."""
+    out = np.zeros(len(curve))
+    lowest = np.minimum.accumulate(curve[FIRST_PEAK_BIN:])
+    out[FIRST_PEAK_BIN:] = curve[FIRST_PEAK_BIN:] - lowest
+    return out
+
+
+def _peaks(curve: np.ndarray) -> np.ndarray:
+    curve = np.asarray(curve, dtype=np.float64)
+    return np.maximum(_excess(curve), _rise(curve))
+
+
+def narrow_peak(curve: np.ndarray) -> float:
+    """The largest of a bin's excess over the line through its neighbours and its rise over
+    the lowest bin before it: 0 for a spectrum falling smoothly with frequency."""
+    return float(np.max(_peaks(curve)[FIRST_PEAK_BIN:]))
+
+
+def spectrum_summary(images: np.ndarray, insides: np.ndarray) -> dict:
+    """Mean spectrum of (N, H, W) uint8 images over their windows inside ``insides``:
+    ``curve`` (the log spectrum), ``fine_detail``, ``narrow_peak`` and the peak's frequency
+    in cycles per pixel."""
+    curves = [c for c in (log_spectrum(img, inside) for img, inside in zip(images, insides))
+              if c is not None]
+    if not curves:
+        return {"curve": [], "fine_detail": float("nan"), "narrow_peak": float("nan"),
+                "peak_frequency": float("nan"), "images": 0}
+    curve = np.mean(curves, axis=0)
+    peak_bin = int(np.argmax(_peaks(curve)[FIRST_PEAK_BIN:])) + FIRST_PEAK_BIN
+    return {"curve": [round(float(v), 4) for v in curve], "fine_detail": fine_detail(curve),
+            "narrow_peak": narrow_peak(curve), "peak_frequency": (peak_bin + 0.5) * 0.5 / len(curve),
+            "images": len(curves)}
+
+
+def black_holes(image: np.ndarray, inside: np.ndarray, grey: int = HOLE_GREY,
+                min_pixels: int = HOLE_MIN_PIXELS, margin: int = HOLE_EDGE_MARGIN) -> int:
+    """Connected components darker than ``grey`` of at least ``min_pixels`` pixels lying
+    inside the fan wholly at least ``margin`` pixels from its edge (a dark region reaching
+    the edge is dropout, not a hole)."""
+    from scipy import ndimage
+
+    core = ndimage.binary_erosion(inside, iterations=margin)
+    dark = (np.asarray(image) < grey) & inside
+    labels, count = ndimage.label(dark)
+    if count == 0:
+        return 0
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    touching = np.unique(labels[dark & ~core])
+    sizes[touching] = 0
+    return int((sizes[1:] >= min_pixels).sum())
+
+
+def brightness_spread(images_per_seed: np.ndarray, labels: np.ndarray, insides: np.ndarray) -> dict:
+    """(K, N, H, W) uint8 images of N masks under K seeds: per region, the mean over masks of
+    the range (max - min over seeds) of the region's mean grey level, and the largest such
+    range; with ``deviation`` the largest distance of one seed's region mean from the mean
+    over seeds."""
+    out = {}
+    for name, label in (("background", 0), ("lv", 1), ("myo", 2), ("la", 3)):
+        ranges = []
+        for n in range(images_per_seed.shape[1]):
+            region = labels[n] == label
+            if label == 0:
+                region &= insides[n]
+            if region.sum() < 20:
+                continue
+            means = images_per_seed[:, n][:, region].astype(np.float64).mean(axis=1)
+            ranges.append(means.max() - means.min())
+        out[name] = {"mean_range": float(np.mean(ranges)) if ranges else float("nan"),
+                     "max_range": float(np.max(ranges)) if ranges else float("nan")}
+    return out
+
+
+def seed_offsets(images_per_seed: np.ndarray, real: np.ndarray, labels: np.ndarray,
+                 insides: np.ndarray) -> dict:
+    """Per region, the largest distance over seeds between one seed's mean grey level (over
+    the N masks) and the real images' mean on the same masks: a seed that makes every image
+    too bright or too dark shows here."""
+    out = {}
+    for name, label in (("background", 0), ("lv", 1), ("myo", 2), ("la", 3)):
+        region = labels == label
+        if label == 0:
+            region = region & insides
+        if region.sum() == 0:
+            out[name] = float("nan")
+            continue
+        real_mean = real[region].astype(np.float64).mean()
+        per_seed = [seed_images[region].astype(np.float64).mean() for seed_images in images_per_seed]
+        out[name] = float(max(abs(m - real_mean) for m in per_seed))
+    return out
+
+
+def fan_fit(images: np.ndarray, fans: list, sector_images: int = 60) -> dict:
+    """How each (N, H, W) uint8 image's support matches the fan it was given (IoU: median,
+    lowest, share at least 0.98), the brightest grey level outside the fan (0 = black), and,
+    on the first ``sector_images``, the IoU with the sector fitted to the support itself."""
+    from ..fan import fan_alpha, fan_mask, fit_fan, image_support, iou
+
+    given, outside = [], []
+    for image, fan in zip(images, fans):
+        height, width = image.shape
+        support = image_support(image)
+        given.append(iou(support, fan_mask(fan, height, width)))
+        out_of_fan = fan_alpha(fan, height, width) == 0
+        outside.append(int(image[out_of_fan].max()) if out_of_fan.any() else 0)
+    sector = [fit_fan(image)[1] for image in images[:sector_images]]
+    given = np.array(given)
+    return {"iou_given_median": float(np.median(given)), "iou_given_lowest": float(given.min()),
+            "share_at_least_0.98": float((given >= 0.98).mean()),
+            "brightest_outside": int(max(outside)), "images_grey_outside": int(sum(o > 0 for o in outside)),
+            "iou_sector_median": float(np.median(sector)) if sector else float("nan"),
+            "iou_sector_p10": float(np.percentile(sector, 10)) if sector else float("nan")}
+
+
+def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: list,
+          images_per_seed: np.ndarray | None = None, sector_images: int = 60) -> dict:
+    """Every measure of this module for synthetic images made from the masks (and fans) of
+    the real ones, with the real images' own values beside them."""
+    from ..fan import fan_mask
+
+    insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
+    real_spec = spectrum_summary(real, insides)
+    synth_spec = spectrum_summary(synthetic, insides)
+    out = {
+        "fan": {"synthetic": fan_fit(synthetic, fans, sector_images),
+                "real": fan_fit(real, fans, sector_images)},
+        "spectrum": {"real": {k: v for k, v in real_spec.items() if k != "curve"},
+                     "synthetic": {k: v for k, v in synth_spec.items() if k != "curve"},
+                     "curves": {"real": real_spec["curve"], "synthetic": synth_spec["curve"]}},
+        "holes": {"real_images": int(sum(black_holes(i, m) > 0 for i, m in zip(real, insides))),
+                  "synthetic_images": int(sum(black_holes(i, m) > 0 for i, m in zip(synthetic, insides))),
+                  "images": int(len(real))},
+    }
+    if images_per_seed is not None and len(images_per_seed) > 1:
+        n = images_per_seed.shape[1]
+        out["seeds"] = {"brightness_spread": brightness_spread(images_per_seed, labels[:n], insides[:n]),
+                        "worst_seed_offset": seed_offsets(images_per_seed, real[:n], labels[:n], insides[:n])}
+    return out

@@ -1,0 +1,407 @@
+"""The probe's fan: the sector of the picture an ultrasound image lives in.
+
+A :class:`Fan` is six numbers in coordinates normalised by the picture's width (x) and
+height (y), so one fan fits every size of the same picture:
+
+- ``apex_x``, ``apex_y``: the transducer, as fractions of the width and the height
+  (CAMUS: the top centre, 0.5 and about 0);
+- ``left``, ``right``: the directions of the two straight edges, in degrees from straight
+  down, negative toward the picture's left, measured in the normalised square;
+- ``depth``: the distance from the apex to the arc straight down, as a fraction of the height;
+- ``squash``: the arc's horizontal semi-axis over its vertical one, in the normalised square
+  (1 for a circular arc; CAMUS frames are resampled to squares, which stretches the arc).
+
+A point (u, v) = (x / W, y / H) lies inside when its direction from the apex lies between the
+edges and ((u - apex_x) / (depth * squash))^2 + ((v - apex_y) / depth)^2 <= 1.
+
+:func:`fan_alpha` rasterises a fan with anti-aliased edges (coverage from the signed distance
+in pixels), :func:`fit_fan` fits one to an image's support, :func:`default_fan` is the median
+CAMUS fan of a view, used for every mask that comes without one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+
+from .errors import CardiganError
+
+SUPPORT_THRESHOLD = 8  # grey level above which a median-filtered pixel is part of the scan
+FAN_KEY = "cardigan-fan"  # PNG text chunk and manifest key
+
+
+class FanError(CardiganError):
+    """A fan that cannot be used (leaves the picture, no width or depth, damaged record)."""
+
+
+@dataclass(frozen=True)
+class Fan:
+    apex_x: float = 0.5
+    apex_y: float = 0.0
+    left: float = -37.0
+    right: float = 37.0
+    depth: float = 1.0
+    squash: float = 1.0
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def width(self) -> float:
+        """Opening angle in degrees (normalised square)."""
+        return self.right - self.left
+
+    @property
+    def tilt(self) -> float:
+        """Direction of the fan's centre line, degrees from straight down."""
+        return (self.left + self.right) / 2.0
+
+    def with_shape(self, *, depth: float | None = None, width: float | None = None,
+                   tilt: float | None = None) -> "Fan":
+        """This fan with another depth, opening or tilt (the others kept)."""
+        w = self.width if width is None else float(width)
+        t = self.tilt if tilt is None else float(tilt)
+        return replace(self, left=t - w / 2.0, right=t + w / 2.0,
+                       depth=self.depth if depth is None else float(depth))
+
+    # -- checks and records --------------------------------------------------------------
+    def problem(self) -> str | None:
+        """Why this fan cannot be used, or None."""
+        values = asdict(self)
+        for name, value in values.items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                return f"fan {name} is not a finite number"
+        if not (0.0 <= self.apex_x <= 1.0 and -0.25 <= self.apex_y <= 1.0):
+            return (f"the fan's apex ({self.apex_x:.3g}, {self.apex_y:.3g}) lies outside the picture "
+                    "(x 0..1, y -0.25..1 of its size)")
+        if self.depth <= 0:
+            return f"the fan's depth must be positive, got {self.depth:.3g}"
+        if self.depth > 3:
+            return f"the fan's depth {self.depth:.3g} is more than three picture heights"
+        if self.width <= 0:
+            return f"the fan's width must be positive (left {self.left:.3g} < right {self.right:.3g} degrees)"
+        if self.left < -89 or self.right > 89:
+            return f"the fan's edges must point downward (between -89 and 89 degrees), got {self.left:.3g}, {self.right:.3g}"
+        if not 0.2 <= self.squash <= 5:
+            return f"the fan's squash {self.squash:.3g} is outside 0.2..5"
+        if _area_inside(self) < 0.1:
+            return "the fan leaves the picture (less than a tenth of the picture lies inside it)"
+        return None
+
+    def checked(self) -> "Fan":
+        problem = self.problem()
+        if problem:
+            raise FanError(problem)
+        return self
+
+    def clamped(self) -> "Fan":
+        """The nearest usable fan (for sliders that overshoot): every value within its range."""
+        apex_x = min(max(self.apex_x, 0.0), 1.0)
+        apex_y = min(max(self.apex_y, -0.25), 1.0)
+        tilt = min(max(self.tilt, -45.0), 45.0)
+        width = min(max(self.width, 10.0), 170.0 - 2 * abs(tilt))
+        depth = min(max(self.depth, 0.2), 3.0)
+        fan = Fan(apex_x, apex_y, tilt - width / 2, tilt + width / 2, depth,
+                  min(max(self.squash, 0.2), 5.0))
+        return fan if fan.problem() is None else default_fan()
+
+    def to_dict(self) -> dict:
+        return {k: round(float(v), 5) for k, v in asdict(self).items()}
+
+    def rounded(self) -> "Fan":
+        """This fan as its record holds it (five decimals), so what is drawn is what is saved."""
+        return Fan(**self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data) -> "Fan":
+        """A fan from its record; FanError (one line) when the record is damaged."""
+        if not isinstance(data, dict):
+            raise FanError("the fan record is not an object")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise FanError(f"the fan record has unknown fields: {', '.join(unknown[:4])}")
+        missing = sorted(names - set(data))
+        if missing:
+            raise FanError(f"the fan record lacks {', '.join(missing)}")
+        values = {}
+        for name in names:
+            value = data[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise FanError(f"the fan record's {name} is not a number")
+            values[name] = float(value)
+        return cls(**values).checked()
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Fan":
+        if not isinstance(text, str) or len(text) > 2000:
+            raise FanError("the fan record is not a short JSON text")
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            raise FanError("the fan record is not valid JSON") from None
+        return cls.from_dict(data)
+
+
+# The median of the fans fitted to the CAMUS train split (2023 release, 256x256), per view;
+# regenerated by scripts/fit_fans.py. Real fans vary around it (docs/fan.md).
+DEFAULT_FANS = {
+    "4CH": Fan(apex_x=0.4996, apex_y=-0.0036, left=-32.10, right=32.09, depth=1.0046, squash=0.8221),
+    "2CH": Fan(apex_x=0.4996, apex_y=-0.0038, left=-32.07, right=32.07, depth=1.0048, squash=0.8216),
+}
+
+
+# Spread of the fitted fans (train split, scripts/fit_fans.py): opening 64.2 degrees, SD 2.8;
+# squash SD 0.048; apex, depth and tilt (SD 0.02 degrees) are the same in nearly every frame.
+WIDTH_SD, SQUASH_SD, TILT_SD = 2.8, 0.048, 0.02
+
+
+def random_fan(rng: np.random.Generator, view: str | None = None) -> Fan:
+    """A fan drawn around the view's median with the spread of the real ones (within 2 SD)."""
+    base = default_fan(view)
+
+    def draw(sd: float) -> float:
+        return float(np.clip(rng.normal(0.0, sd), -2 * sd, 2 * sd))
+
+    fan = base.with_shape(width=base.width + draw(WIDTH_SD), tilt=base.tilt + draw(TILT_SD))
+    return replace(fan, squash=base.squash + draw(SQUASH_SD)).rounded()
+
+
+def default_fan(view: str | None = None) -> Fan:
+    """The median CAMUS fan of ``view`` (2CH or 4CH; either when unknown)."""
+    return DEFAULT_FANS.get(str(view).upper() if view else "4CH", DEFAULT_FANS["4CH"])
+
+
+# -- rasterising ----------------------------------------------------------------------------
+def _signed_distances(fan: Fan, height: int, width: int) -> np.ndarray:
+    """(H, W) signed distance in pixels to the fan's outline, positive inside (the arc's is a
+    first-order approximation, exact on the axes)."""
+    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
+    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    ax, ay = fan.apex_x * width, fan.apex_y * height
+    dx, dy = xs - ax, ys - ay
+    dists = []
+    for angle, sign in ((fan.left, 1.0), (fan.right, -1.0)):
+        rad = math.radians(angle)
+        vx, vy = math.sin(rad) * width, math.cos(rad) * height  # edge direction in pixels
+        norm = math.hypot(vx, vy)
+        # cross(v, d) > 0 means d lies clockwise of v on screen (to its left looking down y)
+        dists.append(sign * (vy * dx - vx * dy) / norm)
+    ru, rv = fan.depth * fan.squash * width, fan.depth * height  # semi-axes in pixels
+    g = np.sqrt((dx / ru) ** 2 + (dy / rv) ** 2)
+    grad = np.sqrt((dx / ru ** 2) ** 2 + (dy / rv ** 2) ** 2) / np.maximum(g, 1e-9)
+    dists.append((1.0 - g) / np.maximum(grad, 1e-9))
+    out = np.minimum(np.minimum(dists[0], dists[1]), dists[2])
+    return out
+
+
+def fan_outline(fan: Fan, height: int, width: int, arc_points: int = 48) -> list[tuple[float, float]]:
+    """The fan's outline in pixel coordinates: the apex, then along the arc from the left
+    edge to the right one (a closed polygon for drawing)."""
+    ax, ay = fan.apex_x * width, fan.apex_y * height
+    points = [(ax, ay)]
+    for phi in np.linspace(math.radians(fan.left), math.radians(fan.right), arc_points):
+        su, cv = math.sin(phi), math.cos(phi)
+        reach = 1.0 / math.sqrt((su / (fan.depth * fan.squash)) ** 2 + (cv / fan.depth) ** 2)
+        points.append((ax + reach * su * width, ay + reach * cv * height))
+    return points
+
+
+def fan_alpha(fan: Fan, height: int, width: int) -> np.ndarray:
+    """(H, W) float32 coverage of each pixel by the fan: 1 inside, 0 outside, anti-aliased
+    over about one pixel at the edges."""
+    return np.clip(_signed_distances(fan, height, width) + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def fan_mask(fan: Fan, height: int, width: int) -> np.ndarray:
+    """(H, W) bool: pixels at least half covered by the fan."""
+    return _signed_distances(fan, height, width) >= 0.0
+
+
+def _area_inside(fan: Fan, size: int = 64) -> float:
+    """Share of a picture covered by the fan (coarse)."""
+    return float(fan_mask(fan, size, size).mean())
+
+
+# -- fitting --------------------------------------------------------------------------------
+def image_support(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD) -> np.ndarray:
+    """(H, W) bool: where a (H, W) uint8 image holds signal (a 5x5 median above
+    ``threshold``), the largest connected piece with its holes filled."""
+    from scipy import ndimage
+
+    smooth = ndimage.median_filter(np.asarray(image, dtype=np.uint8), size=5, mode="constant")
+    support = smooth > threshold
+    labels, count = ndimage.label(support)
+    if count > 1:
+        sizes = ndimage.sum(support, labels, index=np.arange(1, count + 1))
+        support = labels == (1 + int(np.argmax(sizes)))
+    return ndimage.binary_fill_holes(support)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def _initial_fan(support: np.ndarray) -> Fan | None:
+    """A first guess from the support's outline: edge lines from the left and right
+    boundaries of the upper rows, the arc from the bottom boundary."""
+    height, width = support.shape
+    rows = np.flatnonzero(support.any(axis=1))
+    if rows.size < 8:
+        return None
+    top, bottom = rows[0], rows[-1]
+    span = bottom - top
+    use = np.arange(top + int(0.15 * span), top + int(0.55 * span) + 1)
+    use = use[support[use].any(axis=1)]
+    if use.size < 4:
+        return None
+    left_x = support[use].argmax(axis=1) + 0.0
+    right_x = width - 1 - support[use, ::-1].argmax(axis=1) + 1.0
+    v = (use + 0.5) / height
+    bl = np.polyfit(v, left_x / width, 1)  # u = b0 * v + b1
+    br = np.polyfit(v, right_x / width, 1)
+    if abs(bl[0] - br[0]) < 1e-6:
+        return None
+    apex_v = (br[1] - bl[1]) / (bl[0] - br[0])
+    apex_u = bl[0] * apex_v + bl[1]
+    left = math.degrees(math.atan(bl[0]))
+    right = math.degrees(math.atan(br[0]))
+    # arc: bottom-most support pixel of the columns well inside the edges
+    cols = np.flatnonzero(support.any(axis=0))
+    bottoms = height - 1 - np.argmax(support[::-1, :][:, cols], axis=0)
+    du = (cols + 0.5) / width - apex_u
+    dv = (bottoms + 1.0) / height - apex_v
+    ang = np.degrees(np.arctan2(du, dv))
+    keep = (ang > left + 0.2 * (right - left)) & (ang < right - 0.2 * (right - left)) & (bottoms < height - 1)
+    depth, squash = max(bottom + 1.0, 1.0) / height - apex_v, 1.0
+    if keep.sum() >= 6:
+        design = np.stack([du[keep] ** 2, dv[keep] ** 2], 1)
+        coef, *_ = np.linalg.lstsq(design, np.ones(int(keep.sum())), rcond=None)
+        if coef[0] > 0 and coef[1] > 0:
+            depth = 1.0 / math.sqrt(coef[1])
+            squash = math.sqrt(coef[1] / coef[0])
+    fan = Fan(float(apex_u), float(apex_v), float(left), float(right), float(depth), float(squash))
+    return fan
+
+
+def _soft_iou(fan: Fan, support: np.ndarray) -> float:
+    alpha = fan_alpha(fan, *support.shape)
+    s = support.astype(np.float32)
+    union = np.maximum(alpha, s).sum()
+    return float(np.minimum(alpha, s).sum() / union) if union else 0.0
+
+
+def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
+            iterations: int = 400) -> tuple[Fan, float]:
+    """The fan that best covers a (H, W) uint8 image's support, and the IoU of the two.
+
+    A first guess from the support's outline is refined by maximising the overlap
+    (Nelder-Mead on a soft IoU). An image with no usable support gives the default fan
+    and IoU 0."""
+    from scipy.optimize import minimize
+
+    support = image_support(image, threshold)
+    start = _initial_fan(support)
+    if start is None or start.problem():
+        start = default_fan()
+    x0 = np.array([start.apex_x, start.apex_y, start.left, start.right, start.depth,
+                   math.log(max(start.squash, 0.2))])
+    scale = np.array([0.01, 0.01, 1.0, 1.0, 0.01, 0.02])
+
+    def unpack(z: np.ndarray) -> Fan:
+        p = x0 + z * scale
+        return Fan(p[0], p[1], p[2], p[3], p[4], math.exp(p[5]))
+
+    def loss(z: np.ndarray) -> float:
+        fan = unpack(z)
+        if fan.width <= 1 or fan.depth <= 0.05 or fan.left < -89 or fan.right > 89:
+            return 2.0
+        return 1.0 - _soft_iou(fan, support)
+
+    result = minimize(loss, np.zeros(6), method="Nelder-Mead",
+                      options={"maxfev": iterations, "xatol": 0.05, "fatol": 1e-5,
+                               "initial_simplex": np.vstack([np.zeros(6), 3 * np.eye(6)])})
+    fan = unpack(result.x).rounded()
+    if fan.problem():
+        return default_fan(), 0.0
+    return fan, iou(fan_mask(fan, *support.shape), support)
+
+
+# -- the fan as a network input -------------------------------------------------------------
+def fan_classes(seg, alpha):
+    """One-hot labels (N, L, H, W) and fan coverage (N, 1, H, W) -> the (N, L + 1, H, W)
+    one-hot input of a fan model: channel L marks pixels less than half inside the fan,
+    where the label channels are cleared."""
+    import torch
+
+    outside = (alpha < 0.5).to(seg.dtype)
+    return torch.cat([seg * (1 - outside), outside], 1)
+
+
+def fan_class_ids(ids, alpha, label_nc: int):
+    """Class ids (N, H, W) and coverage (N, 1, H, W) -> ids with ``label_nc`` outside the fan."""
+    import torch
+
+    return torch.where(alpha[:, 0] < 0.5, torch.full_like(ids, label_nc), ids)
+
+
+def apply_fan(image, alpha):
+    """An image in [-1, 1] made black (-1) outside the fan: ``alpha * (image + 1) - 1``."""
+    return alpha * (image + 1) - 1
+
+
+# -- fans from users and files ---------------------------------------------------------------
+SPEC_KEYS = ("apex_x", "apex_y", "left", "right", "depth", "squash", "width", "tilt")
+
+
+def parse_fan_spec(text: str, base: Fan) -> Fan:
+    """``base`` changed by a ``key=value,...`` text (keys: apex_x, apex_y, left, right,
+    depth, squash, width, tilt) or replaced by a JSON fan record; FanError for anything else
+    or for a fan that cannot be used."""
+    text = str(text).strip()
+    if text.startswith("{"):
+        return Fan.from_json(text)
+    values: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in SPEC_KEYS:
+            raise FanError(f"fan: {part!r} is not key=value with a key among {', '.join(SPEC_KEYS)}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise FanError(f"fan: {key} {value.strip()!r} is not a number") from None
+        if not math.isfinite(number):
+            raise FanError(f"fan: {key} must be a finite number")
+        values[key] = number
+    plain = {k: v for k, v in values.items() if k in ("apex_x", "apex_y", "left", "right", "depth", "squash")}
+    fan = replace(base, **plain)
+    if "width" in values or "tilt" in values:
+        fan = fan.with_shape(width=values.get("width"), tilt=values.get("tilt"))
+    return fan.checked()
+
+
+def view_of_name(name: str) -> str | None:
+    """2CH or 4CH when a file name says so (CAMUS stems), else None."""
+    upper = str(name).upper()
+    for view in ("2CH", "4CH"):
+        if view in upper:
+            return view
+    return None
+
+
+def fan_from_text(text: dict[str, str], view: str | None = None) -> tuple[Fan, str | None]:
+    """The fan recorded in a label PNG's text chunks, or the median fan of ``view``; with a
+    note when the record was there but damaged."""
+    record = text.get(FAN_KEY)
+    if record is None:
+        return default_fan(view), None
+    try:
+        return Fan.from_json(record), None
+    except FanError as exc:
+        return default_fan(view), f"damaged fan record ({exc}); using the median CAMUS fan"

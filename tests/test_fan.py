@@ -1,0 +1,241 @@
+"""The probe's fan: geometry, fitting, records, the fan as a network input, the texture tells."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from engine.evaluation.texture import black_holes, fine_detail, log_spectrum, narrow_peak, spectrum_summary
+from engine.fan import (FAN_KEY, Fan, FanError, default_fan, fan_alpha, fan_from_text, fan_mask, fit_fan,
+                        image_support, iou, parse_fan_spec)
+from engine.nets import GeneratorConfig
+from engine.synthesizer import Synthesizer, to_uint8
+from nets_util import apical_labels, randomized_generator
+
+
+def speckle_in(fan: Fan, size: int = 256, seed: int = 0) -> np.ndarray:
+    """A uint8 picture of grainy tissue inside ``fan`` and black outside it."""
+    rng = np.random.default_rng(seed)
+    tissue = np.clip(rng.gamma(2.0, 45.0, (size, size)), 20, 255)
+    return np.round(tissue * fan_alpha(fan, size, size)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("fan", [
+    Fan(0.5, -0.004, -32.0, 32.0, 1.0, 0.82),
+    Fan(0.46, 0.02, -40.0, 25.0, 0.85, 1.0),
+    Fan(0.55, 0.0, -28.0, 36.0, 0.95, 0.7),
+])
+def test_a_fan_is_recovered_from_a_picture_with_known_geometry(fan):
+    image = speckle_in(fan)
+    fitted, overlap = fit_fan(image)
+    assert overlap >= 0.99
+    assert abs(fitted.apex_x - fan.apex_x) < 0.02 and abs(fitted.apex_y - fan.apex_y) < 0.02
+    assert abs(fitted.left - fan.left) < 2.0 and abs(fitted.right - fan.right) < 2.0
+    assert abs(fitted.depth - fan.depth) < 0.02
+    assert abs(fitted.squash - fan.squash) < 0.05
+
+
+def test_coverage_is_one_inside_zero_outside_and_soft_only_at_the_edge():
+    fan = default_fan()
+    alpha = fan_alpha(fan, 128, 128)
+    assert alpha[64, 64] == 1.0 and alpha[2, 2] == 0.0 and alpha[127, 0] == 0.0
+    edge = (alpha > 0) & (alpha < 1)
+    assert 0 < edge.sum() < 0.05 * alpha.size  # a one-pixel rim
+    assert iou(fan_mask(fan, 128, 128), alpha >= 0.5) == 1.0
+    # the edges are straight: the left boundary moves by a constant step per row
+    rows = np.arange(30, 90)
+    left = np.array([np.argmax(alpha[r] > 0.5) for r in rows])
+    slope, intercept = np.polyfit(rows, left, 1)
+    assert np.abs(left - (slope * rows + intercept)).max() <= 1.0
+
+
+def test_a_fan_scales_with_the_picture():
+    fan = default_fan("2CH")
+    small, large = fan_mask(fan, 64, 64), fan_mask(fan, 256, 256)
+    assert abs(small.mean() - large.mean()) < 0.02
+
+
+@pytest.mark.parametrize("bad, words", [
+    (Fan(depth=0.0), "depth must be positive"),
+    (Fan(depth=-1.0), "depth must be positive"),
+    (Fan(left=10.0, right=-10.0), "width must be positive"),
+    (Fan(left=5.0, right=5.0), "width must be positive"),
+    (Fan(apex_x=1.6), "apex"),
+    (Fan(apex_y=-2.0), "apex"),
+    (Fan(apex_x=0.5, apex_y=0.98, depth=0.05), "leaves the picture"),
+    (Fan(squash=float("nan")), "finite"),
+])
+def test_unusable_fans_are_refused_in_one_line(bad, words):
+    problem = bad.problem()
+    assert problem and words in problem and "\n" not in problem
+    with pytest.raises(FanError):
+        bad.checked()
+    assert bad.clamped().problem() is None
+
+
+def test_fan_records_round_trip_and_damaged_ones_fall_back_with_a_note():
+    fan = Fan(0.48, 0.01, -30.0, 35.0, 0.9, 0.8)
+    assert Fan.from_json(fan.to_json()) == Fan(**fan.to_dict())
+    assert fan_from_text({FAN_KEY: fan.to_json()}) == (Fan(**fan.to_dict()), None)
+    assert fan_from_text({}, "2CH") == (default_fan("2CH"), None)
+    for damaged in ("{", "[]", json.dumps({"apex_x": 0.5}), json.dumps({**fan.to_dict(), "depth": -1}),
+                    json.dumps({**fan.to_dict(), "left": "x"}), "[" * 5000):
+        got, note = fan_from_text({FAN_KEY: damaged}, "4CH")
+        assert got == default_fan("4CH") and note and "damaged fan record" in note
+
+
+def test_fan_specs_from_the_command_line():
+    base = default_fan()
+    wide = parse_fan_spec("width=80, depth=0.9", base)
+    assert math.isclose(wide.width, 80.0) and math.isclose(wide.depth, 0.9)
+    assert math.isclose(wide.tilt, base.tilt, abs_tol=1e-9)
+    assert parse_fan_spec("tilt=10", base).tilt == pytest.approx(10.0)
+    for bad in ("width=-5", "depth=0", "apex_x=3", "colour=red", "width", "depth=abc", "depth=inf"):
+        with pytest.raises(FanError):
+            parse_fan_spec(bad, base)
+
+
+def test_support_ignores_specks_and_fills_dark_pools():
+    fan = default_fan()
+    image = speckle_in(fan, 128)
+    image[50:70, 50:70] = 0  # a dark pool inside
+    image[2, 2] = 255  # a stray bright pixel outside
+    support = image_support(image)
+    assert support[60, 60] and not support[2, 2]
+    assert iou(support, fan_mask(fan, 128, 128)) > 0.97
+
+
+# -- the fan as a network input ---------------------------------------------------------------
+def fan_synthesizer(noise_nc: int = 0, fan: bool = True, size: int = 64) -> Synthesizer:
+    from engine.models import GeneratorModel
+
+    config = GeneratorConfig(ngf=4, noise_nc=noise_nc, fan=fan, upsample="bilinear", norm="batch",
+                             modulation="clade", image_size=size)
+    generator = randomized_generator(config, seed=3)
+    return Synthesizer(GeneratorModel(config, generator, name="tiny-fan"), device="cpu")
+
+
+def test_a_fan_model_draws_black_outside_its_fan_with_the_default_for_plain_masks():
+    synth = fan_synthesizer()
+    labels = apical_labels(2, 64)
+    images = np.stack([to_uint8(out) for out in synth.synthesize(labels)])
+    outside = fan_alpha(default_fan(), 64, 64) == 0
+    assert (images[:, outside] == 0).all()
+    inside = fan_alpha(default_fan(), 64, 64) == 1
+    assert (images[:, inside] > 0).mean() > 0.9
+    narrow = Fan(0.5, 0.0, -15.0, 15.0, 0.8, 1.0)
+    out = to_uint8(synth.synthesize(labels[0], fan=narrow))
+    assert (out[fan_alpha(narrow, 64, 64) == 0] == 0).all()
+    assert (out[~outside & (fan_alpha(narrow, 64, 64) == 0)] == 0).all()
+
+
+def test_the_fan_is_an_input_the_output_follows_not_only_a_mask():
+    synth = fan_synthesizer(noise_nc=4)
+    labels = apical_labels(1, 64)[0]
+    a = synth.synthesize(labels, seed=1, fan=default_fan())
+    b = synth.synthesize(labels, seed=1, fan=default_fan().with_shape(width=50))
+    inside_both = (fan_alpha(default_fan(), 64, 64) == 1) & (fan_alpha(default_fan().with_shape(width=50), 64, 64) == 1)
+    assert np.abs(a - b)[:, inside_both].max() > 1e-3  # the network sees the fan
+
+
+def test_a_stray_blob_outside_the_heart_is_tissue_and_the_fan_stays_a_fan():
+    synth = fan_synthesizer()
+    labels = apical_labels(1, 64)[0].copy()
+    labels[5:12, 50:58] = 3  # a blob near the fan's edge, partly outside it
+    image = to_uint8(synth.synthesize(labels))
+    assert (image[fan_alpha(default_fan(), 64, 64) == 0] == 0).all()
+
+
+def test_off_size_masks_keep_a_crisp_fan_at_their_own_size():
+    synth = fan_synthesizer()
+    labels = apical_labels(1, 96)[0]
+    image = to_uint8(synth.synthesize(labels))
+    assert image.shape == (96, 96)
+    assert (image[fan_alpha(default_fan(), 96, 96) == 0] == 0).all()
+
+
+def test_models_without_a_fan_ignore_it_and_give_the_same_images():
+    plain = fan_synthesizer(fan=False, noise_nc=4)
+    labels = apical_labels(1, 64)[0]
+    a = plain.synthesize(labels, seed=2)
+    b = plain.synthesize(labels, seed=2, fan=Fan(0.5, 0.0, -10.0, 10.0, 0.5, 1.0))
+    assert not plain.uses_fan and np.array_equal(a, b)
+
+
+def test_the_plain_and_the_fast_fan_generator_agree():
+    from engine.fast import optimize_for_inference
+    from engine.fan import fan_classes
+    from engine.labels import one_hot
+
+    config = GeneratorConfig(ngf=4, noise_nc=4, fan=True, upsample="bilinear", norm="batch",
+                             modulation="spade", hidden=8, image_size=64)
+    generator = randomized_generator(config, seed=5)
+    labels = torch.from_numpy(apical_labels(2, 64))
+    alpha = torch.from_numpy(fan_alpha(default_fan(), 64, 64))[None, None].expand(2, 1, 64, 64)
+    seg = fan_classes(one_hot(labels, 4), alpha)
+    noise = torch.randn(2, 4, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        plain = generator(seg, None, noise)
+        fast = optimize_for_inference(generator)(seg, None, noise=noise)
+    assert (plain - fast).abs().max() < 1e-4
+
+
+def test_warm_start_gives_a_plain_model_the_fan_class_as_a_copy_of_background(tmp_path):
+    from engine.models import GeneratorModel, save_model_file
+    from engine.nets import SPADEGenerator
+    from engine.training.warm_start import warm_start
+
+    old_config = GeneratorConfig(ngf=4, noise_nc=2, norm="batch", modulation="clade", image_size=64)
+    old = randomized_generator(old_config, seed=1)
+    path = tmp_path / "old.safetensors"
+    save_model_file(GeneratorModel(old_config, old, name="old"), path)
+    new = SPADEGenerator(GeneratorConfig(ngf=4, noise_nc=2, norm="batch", modulation="clade", image_size=64,
+                                         fan=True, upsample="bilinear"))
+    assert warm_start(new, str(path)) == []
+    table_old, table_new = old.head_0.norm_0.class_gamma, new.head_0.norm_0.class_gamma
+    assert torch.equal(table_new[:4], table_old) and torch.equal(table_new[4], table_old[0])
+    assert torch.equal(new.fc.weight[:, :4], old.fc.weight[:, :4])
+    assert torch.equal(new.fc.weight[:, 4], old.fc.weight[:, 0])
+    assert torch.equal(new.fc.weight[:, 5:], old.fc.weight[:, 4:])
+
+
+# -- the texture tells --------------------------------------------------------------------
+def textures(kind: str, size: int = 128, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (size, size))
+    if kind == "smooth":
+        from scipy import ndimage
+
+        noise = ndimage.gaussian_filter(noise, 2.0)
+    if kind == "grid":
+        y, x = np.mgrid[0:size, 0:size]
+        noise = noise + 2.5 * (np.cos(2 * np.pi * 0.42 * x) + np.cos(2 * np.pi * 0.42 * y))
+    noise = (noise - noise.mean()) / noise.std()
+    return np.clip(110 + 30 * noise, 1, 255).astype(np.uint8)
+
+
+def test_the_spectrum_sees_a_grid_and_a_lack_of_fine_detail():
+    inside = np.ones((128, 128), bool)
+    white = spectrum_summary(np.stack([textures("white", seed=s) for s in range(3)]), np.stack([inside] * 3))
+    grid = spectrum_summary(np.stack([textures("grid", seed=s) for s in range(3)]), np.stack([inside] * 3))
+    smooth = spectrum_summary(np.stack([textures("smooth", seed=s) for s in range(3)]), np.stack([inside] * 3))
+    assert white["narrow_peak"] < 0.25 and smooth["narrow_peak"] < 0.25
+    assert grid["narrow_peak"] > 1.0 and abs(grid["peak_frequency"] - 0.42) < 0.03
+    assert smooth["fine_detail"] < white["fine_detail"] - 3.0
+    assert log_spectrum(textures("white"), np.zeros((128, 128), bool)) is None
+    curve = np.linspace(10, 2, 32)
+    assert narrow_peak(curve) < 1e-9 and fine_detail(curve) < 0
+
+
+def test_black_holes_are_counted_inside_the_tissue_only():
+    image = np.full((128, 128), 100, np.uint8)
+    inside = np.zeros((128, 128), bool)
+    inside[10:120, 10:120] = True
+    image[50:56, 50:56] = 0  # a 36-pixel hole in the middle
+    image[60:62, 80:82] = 0  # too small
+    image[11:20, 11:20] = 0  # at the edge
+    assert black_holes(image, inside) == 1
