@@ -20,7 +20,14 @@ def display_available() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return launch(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling is in place
+        print("cardigan: interrupted", file=sys.stderr)
+        return 130
+
+
+def launch(argv: list[str]) -> int:
     if argv:
         from engine.cli.main import main as cli_main
 

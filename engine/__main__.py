@@ -1,5 +1,9 @@
 import sys
 
-from engine.cli.main import main
+try:
+    from engine.cli.main import main
+except KeyboardInterrupt:  # Ctrl-C while the command line is still being loaded
+    print("cardigan: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

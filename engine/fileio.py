@@ -14,15 +14,17 @@ from .errors import CardiganError
 
 
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
-# how libraries that do not raise OSError report a full disk (torch's zip writer, HDF5, ITK)
-DISK_FULL_TEXTS = ("No space left on device", "errno = 28", "file write failed", "Disk quota exceeded")
+# how libraries that do not raise OSError report a full disk (torch's zip writer, HDF5, ITK,
+# safetensors); torch's "unexpected pos" is its zip writer finding a write came up short
+DISK_FULL_TEXTS = ("No space left on device", "errno = 28", "file write failed", "Disk quota exceeded",
+                   "os error 28", "unexpected pos")
 
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` says the disk (or the user's quota) is full."""
     if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
         return True
-    return isinstance(exc, (OSError, RuntimeError)) and any(t in str(exc) for t in DISK_FULL_TEXTS)
+    return isinstance(exc, Exception) and any(t in str(exc) for t in DISK_FULL_TEXTS)
 
 
 def describe_os_error(exc: BaseException, path: Path | str) -> str:
@@ -62,14 +64,29 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
         _fsync(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a writer library's own error type (SafetensorError)
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, RuntimeError) and not is_disk_full(exc):
+        if not (isinstance(exc, OSError) or is_disk_full(exc)):
             raise
         raise CardiganError(describe_os_error(exc, path)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+SPACE_RESERVE = 4 << 20  # bytes kept free for a writer's own bookkeeping (HDF5's metadata)
+
+
+def require_space(path: Path | str, needed: int, reserve: int | None = None) -> None:
+    """Raise ENOSPC before writing ``needed`` bytes beside ``path`` would leave less than
+    ``reserve`` free. For writers that cannot survive a full disk themselves: HDF5 2.0
+    crashes the process (a segmentation fault) when it closes a file whose writes failed."""
+    try:
+        stats = os.statvfs(Path(path).parent)
+    except (OSError, AttributeError):  # no statvfs (Windows): let the write report it
+        return
+    if stats.f_bavail * stats.f_frsize < needed + (SPACE_RESERVE if reserve is None else reserve):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
 
 def try_lock(handle) -> bool:

@@ -56,6 +56,9 @@ def bad_values(labels: np.ndarray) -> list[int]:
     return [v.item() for v in present if not (0 <= v < NUM_CLASSES and float(v).is_integer())]
 
 
+LOOKS_LIKE_AN_IMAGE = 16  # distinct values that are not labels: more, and it is a picture
+
+
 def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndarray:
     """Check that ``labels`` is a 2-D (or batched 3-D) map of label ids; return it as uint8.
 
@@ -70,6 +73,10 @@ def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndar
     bad = bad_values(labels)
     if bad:
         shown = ", ".join(str(v) for v in bad[:8]) + (" ..." if len(bad) > 8 else "")
+        if len(bad) > LOOKS_LIKE_AN_IMAGE:
+            raise MaskError(f"{source}: this looks like an image, not a label map: {len(bad)} values "
+                            f"({shown}) are not labels, a mask holds only 0-{NUM_CLASSES - 1} (CAMUS "
+                            "masks are the *_gt files)")
         raise MaskError(f"{source}: values {shown} are not labels (allowed: "
                         + ", ".join(f"{lab.id} {lab.name.lower()}" for lab in LABELS) + ")")
     return labels.astype(np.uint8, copy=False)

@@ -33,6 +33,8 @@ def read_label_png(path: Path | str) -> np.ndarray:
                 raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
                                 f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
             image.load()
+            if image.format == "PNG":
+                check_png_rows(path, image.width, image.height)
             mode = image.mode
             if mode in ("L", "P", "I", "I;16", "1"):
                 array = np.asarray(image)
@@ -48,6 +50,9 @@ def read_label_png(path: Path | str) -> np.ndarray:
     except Image.DecompressionBombError:
         raise MaskError(f"{path}: the image claims to be far larger than any label map (at most "
                         f"{MAX_SIDE}x{MAX_SIDE}); resize it first") from None
+    except ValueError as exc:  # Pillow's limits on text chunks (a zTXt/iTXt decompression bomb)
+        raise MaskError(f"{path}: its text chunks are far larger than a label map's ({exc}); "
+                        "refusing to read it") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise MaskError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
     return validate_label_map(array, str(path))
@@ -55,14 +60,64 @@ def read_label_png(path: Path | str) -> np.ndarray:
 
 MAX_SIDE = 8192
 MAX_PIXELS = MAX_SIDE * MAX_SIDE
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def png_data_size(width: int, height: int, depth: int, colour: int, interlaced: bool) -> int:
+    """Bytes of filtered scanlines a PNG of this header must hold."""
+    bits = depth * PNG_CHANNELS.get(colour, 1)
+    passes = ADAM7 if interlaced else ((0, 0, 1, 1),)
+    total = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            total += rows * (1 + -(-columns * bits // 8))
+    return total
+
+
+def check_png_rows(path: Path, width: int, height: int) -> None:
+    """Refuse a PNG whose compressed data is complete but holds fewer rows than its header
+    claims (Pillow reads the missing rows as 0: background in a label map)."""
+    import struct
+    import zlib
+
+    expected, produced = None, 0
+    inflate = zlib.decompressobj()
+    with open(path, "rb") as handle:
+        if handle.read(8) != PNG_SIGNATURE:
+            return
+        while expected is None or produced < expected:
+            head = handle.read(8)
+            if len(head) < 8:
+                break
+            length, kind = struct.unpack(">I4s", head)
+            body = handle.read(length)
+            handle.seek(4, 1)  # the chunk's CRC (Pillow checked it)
+            if kind == b"IHDR" and len(body) >= 13:
+                depth, colour, _, _, interlace = struct.unpack(">BBBBB", body[8:13])
+                expected = png_data_size(width, height, depth, colour, bool(interlace))
+            elif kind == b"IDAT":
+                while body and (expected is None or produced < expected):
+                    produced += len(inflate.decompress(body, 1 << 20))
+                    body = inflate.unconsumed_tail
+            elif kind == b"IEND":
+                break
+    if expected is not None and produced < expected:
+        raise MaskError(f"{path}: the image data ends early ({produced * 100 // expected} % of its "
+                        f"{height} rows are there); the file is truncated or damaged")
+
 
 
 def check_mask_path(path: Path) -> None:
     """One line for a path that is not a file to read."""
     if path.is_dir():
         raise MaskError(f"{path}: is a folder, not a label map file")
+    if path.exists() and not path.is_file():  # a FIFO, a socket, a device
+        raise MaskError(f"{path}: not a regular file (a pipe or a device?), not a label map file")
     if not path.is_file():
-        raise MaskError(f"{path}: no such file")
+        raise MaskError(f"{path}: no such file" + (" (a broken link)" if path.is_symlink() else ""))
 
 
 def read_camus_label(path: Path | str) -> np.ndarray:
@@ -112,8 +167,8 @@ def read_png_text(path: Path | str) -> dict[str, str]:
     try:
         with Image.open(path) as image:
             return {k: v for k, v in getattr(image, "text", {}).items() if isinstance(v, str)}
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        return {}
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return {}  # ValueError: text chunks over Pillow's limits (a decompression bomb)
 
 
 def write_grey_png(path: Path | str, image: np.ndarray) -> None:

@@ -33,8 +33,9 @@ def load_tensor_file(path: Path, what: str, error: type[CardiganError] = Cardiga
 
     if not looks_like_torch_file(path):
         raise error(f"{path}: not a {what} (not a file written by torch.save)")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+    try:  # an open file, so torch reads the content and never picks a reader by the file's name
+        with open(path, "rb") as handle:
+            return torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise error(f"{path}: refused: the file holds Python objects other than tensors "
                     "(loading it could run code)") from None

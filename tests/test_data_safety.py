@@ -52,9 +52,11 @@ def test_each_command_replaces_only_its_own_kind_of_dataset(tmp_path, capsys):
     # phantom must not replace an export
     rc = main(["phantom", "--out", str(exported), "--count", "2", "--size", "64", "--overwrite"])
     assert rc == 1 and "holds a synthetic export" in one_line_error(capsys)
-    # and the same command replaces its own kind
+    # the same command replaces its own kind, but not the files a user added to it (issue 23)
+    rc = main(["phantom", "--out", str(phantom), "--count", "2", "--size", "64", "--overwrite"])
+    assert rc == 1 and "notes.txt" in one_line_error(capsys)
+    (phantom / "notes.txt").unlink()
     assert main(["phantom", "--out", str(phantom), "--count", "2", "--size", "64", "--overwrite"]) == 0
-    assert not (phantom / "notes.txt").exists()
 
 
 def test_synthesize_never_writes_over_its_mask_or_an_existing_file(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 
 import h5py
@@ -77,3 +78,99 @@ def test_disk_full_is_recognised_only_when_it_is():
     assert not is_disk_full(RuntimeError("size mismatch for conv.weight"))
     assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
     assert describe_os_error(OSError(errno.EACCES, "Permission denied"), "x") == "x: not writable (permission denied)"
+
+
+# -- a real full disk (a small tmpfs, when the tests run as root), else simulated faults -----------
+
+TINY_RUN = ["--preset", "lite", "--ngf", "4", "--ndf", "8", "--size", "64", "--batch-size", "2",
+            "--device", "cpu", "--threads", "1"]
+
+
+@pytest.mark.parametrize("command", [
+    ["phantom", "--format", "hdf5", "--count", "60", "--size", "64"],
+    ["export", "--model", "simulator", "--random", "60", "--size", "64", "--format", "hdf5"],
+], ids=["phantom-hdf5", "export-hdf5"])
+def test_hdf5_on_a_full_disk_is_one_line_not_a_crash(command, tmp_path, monkeypatch, capsys):
+    """HDF5 2.0 crashes the process (exit 139) closing a file whose writes failed: the
+    writers check the space first. Run in a child process, so a crash cannot take pytest."""
+    import subprocess
+    import sys
+
+    from mounts import can_mount, tmpfs
+
+    disk = tmp_path / "disk"
+    out = disk / ("p.hdf5" if command[0] == "phantom" else "export")
+    if not can_mount():  # simulated: the space check sees a nearly full disk
+        import engine.fileio as fileio
+
+        monkeypatch.setattr(fileio, "SPACE_RESERVE", 1 << 60)
+        disk.mkdir()
+        assert main([*command, "--out", str(out)]) == 1
+        assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out}"
+        assert list(disk.iterdir()) == []
+        return
+    with tmpfs(disk, 3000):
+        done = subprocess.run([sys.executable, "-m", "engine", *command, "--out", str(out)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stderr[-2000:]
+        lines = [line for line in done.stderr.strip().splitlines() if not line.startswith(("60 patients", "\r"))]
+        assert lines == [f"cardigan: error: no space left on the device while writing {out}"], done.stderr[-2000:]
+        assert list(disk.iterdir()) == []  # the temporary file is gone too
+
+
+@pytest.fixture(scope="module")
+def trained(phantom, tmp_path_factory):
+    """A tiny run of 2 iterations: (its folder, the size of its state file, of its model)."""
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert main(["train", "--data", str(phantom), "--run", str(run), *TINY_RUN, "--iters", "2"]) == 0
+    state = next((run / "checkpoints").glob("state_*.pt"))
+    return run, state.stat().st_size, (run / "model.safetensors").stat().st_size
+
+
+@pytest.mark.parametrize("fails", ["state", "model", "resume"])
+def test_training_on_a_full_disk(fails, trained, phantom, tmp_path, monkeypatch, capsys):
+    """Full while saving the state (torch: "unexpected pos"), the model (safetensors:
+    SafetensorError) or on resume: one line, the temporary files gone."""
+    import shutil
+
+    from mounts import can_mount, tmpfs
+
+    run, state_size, model_size = trained
+    disk = tmp_path / "disk"
+    size = {"state": 200 << 10,  # less than a state file
+            "model": state_size + model_size // 2 + (64 << 10),  # the state fits, the model not
+            "resume": state_size + model_size * 3 // 2 + (128 << 10)}[fails]  # the run fits, a new state not
+    with tmpfs(disk, size >> 10) if can_mount() else contextlib.nullcontext(disk.mkdir()):
+        if not can_mount():
+            simulate_full_disk(fails, monkeypatch)
+        folder = disk / "run"
+        args = ["train", "--run", str(folder), "--iters", "4", "--threads", "1"]
+        if fails == "resume":
+            shutil.copytree(run, folder)
+            args.append("--resume")
+        else:
+            args += ["--data", str(phantom), *TINY_RUN]
+        assert main(args) == 1
+        line = one_line(capsys)
+        assert line.startswith("cardigan: error: no space left on the device while writing "), line
+        assert ("model.safetensors" in line) == (fails == "model")
+        leftovers = [p.name for p in folder.rglob(".*.tmp")]
+        assert leftovers == []
+
+
+def simulate_full_disk(fails: str, monkeypatch) -> None:
+    import engine.training.state as state
+    from engine.models import modelfile
+
+    if fails == "model":
+        from safetensors import SafetensorError
+
+        def safetensors_no_space(*args, **kwargs):
+            raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+        monkeypatch.setattr(modelfile, "save_file", safetensors_no_space)
+    else:
+        def torch_unexpected_pos(*args, **kwargs):
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 92352 vs 92240")
+
+        monkeypatch.setattr(state.torch, "save", torch_unexpected_pos)

@@ -25,7 +25,7 @@ from engine.training.stats import losses
 
 from .. import theme
 from ..data_tools.job_dialog import open_folder
-from ..data_tools.prepare_form import PrepareOptions
+from engine.data.prepare import PrepareOptions
 from ..icons import icon
 from ..tasks import BackgroundTask
 from .command import TrainCommand
@@ -218,7 +218,10 @@ class TrainingPanel(QWidget):
     def _load_history(self, run: Path) -> None:
         """Curves of a run being resumed, from its stats.jsonl."""
         folder = RunFolder(run)
-        for record in folder.read_stats():
+        records, skipped = folder.read_stats_counted()
+        if skipped:
+            self.log(f"skipped {skipped} damaged line{'s' if skipped > 1 else ''} of {folder.stats_path.name}")
+        for record in records:
             values = losses(record)
             if "iter" in record and values:
                 self.plot.add(int(record["iter"]), values)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument, check_output_file
+from .options import add_device_argument, add_model_argument, check_output_file, int_in_range, seed_value
 
 HELP = "score a model: mask fidelity, downstream segmentation Dice and realism"
 DESCRIPTION = (
@@ -30,11 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="small budgets for a smoke run (every field is still reported)")
     parser.add_argument("--out", type=Path, default=Path("evaluation.json"), help="report file")
-    parser.add_argument("--size", type=int, default=None, help="segmenter resolution (default 128)")
-    parser.add_argument("--seg-iters", type=int, default=None, help="U-Net training iterations")
-    parser.add_argument("--variations", type=int, default=None,
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out if it holds an earlier evaluation report")
+    parser.add_argument("--size", type=int_in_range(16, 1024, multiple_of=8), default=None,
+                        help="segmenter resolution (default 128)")
+    parser.add_argument("--seg-iters", type=int_in_range(1, 1_000_000), default=None,
+                        help="U-Net training iterations")
+    parser.add_argument("--variations", type=int_in_range(1, 100), default=None,
                         help="synthetic images per train mask (models with randomness)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "
                              "~/.cache/cardigan)")
@@ -73,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         if not looks_like_torch_file(Path(args.inception_weights)):
             raise CardiganError(f"{args.inception_weights}: not an Inception-v3 weights file "
                                 "(not a file written by torch.save)")
-    check_output_file(args.out)
+    check_data_folder(args.data)
+    check_report_output(args.out, args.overwrite, args.model, args.data)
     bars = TerminalProgress()
     with tempfile.TemporaryDirectory(prefix="cardigan-eval-") as scratch:
         cache = SegmenterCache(scratch if args.no_cache else args.cache_dir)
@@ -88,3 +93,52 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report))
     print(f"wrote {args.out}")
     return 0
+
+
+def check_data_folder(data: Path) -> None:
+    from ..errors import CardiganError
+
+    if not data.exists():
+        raise CardiganError(f"--data {data}: no such folder")
+    if not data.is_dir():
+        raise CardiganError(f"--data {data}: is a file; give a prepared dataset folder")
+
+
+REPORT_KEYS = {"model", "data", "fidelity", "downstream"}
+
+
+def is_evaluation_report(path: Path) -> bool:
+    """Whether ``path`` holds a report this command wrote (so --overwrite may replace it)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(report, dict) and REPORT_KEYS <= set(report)
+
+
+def check_report_output(out: Path, overwrite: bool, model: str, data: Path) -> None:
+    """Before any work: --out is never what the evaluation reads (the model, a file of the
+    dataset), an existing file is replaced only with --overwrite and only if it is an earlier
+    report, and its folder is writable."""
+    from ..errors import CardiganError
+    from ..fileio import describe_os_error
+    import tempfile
+
+    check_output_file(out)
+    target = out.resolve()
+    model_path = Path(model).expanduser().resolve()
+    if model_path.exists() and (target == model_path or model_path in target.parents):
+        raise CardiganError(f"--out {out}: is the model being evaluated; write the report elsewhere")
+    if data.resolve() in target.parents:
+        raise CardiganError(f"--out {out}: is inside the dataset being evaluated; write the report elsewhere")
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
+        if out.is_symlink() or not is_evaluation_report(out):
+            raise CardiganError(f"--out {out}: not an evaluation report of cardiGAN Studio; refusing to "
+                                "replace it, choose another file")
+    try:
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise CardiganError(f"--out {describe_os_error(exc, out)}") from None

@@ -18,6 +18,7 @@ COMMANDS = (
     ("prepare", "engine.cli.prepare"),
     ("phantom", "engine.cli.phantom"),
     ("export", "engine.cli.export"),
+    ("cine", "engine.cli.cine"),
     ("evaluate", "engine.cli.evaluate"),
     ("bench", "engine.cli.bench"),
 )
@@ -28,7 +29,9 @@ DESCRIPTION = ("cardiGAN Studio: paint cardiac label maps and synthesize echocar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cardigan", description=DESCRIPTION)
+    from .options import OneLineParser
+
+    parser = OneLineParser(prog="cardigan", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"cardiGAN Studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, module_name in COMMANDS:
@@ -44,12 +47,33 @@ def headless_commands() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parse_arguments(parser, argv)
+    except KeyboardInterrupt:  # Ctrl-C while the commands are still being loaded
+        return interrupted()
+    if isinstance(args, int):
+        return args
     if args.command is None:
         parser.print_help()
         return 0
     return run_handler(args.handler, args)
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | int:
+    """The parsed command line, or the exit code of a mistake (already reported in one line);
+    --help and --version still exit as argparse makes them."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            raise
+        return int(exc.code) if isinstance(exc.code, int) else 2
+
+
+def interrupted() -> int:
+    print("cardigan: interrupted", file=sys.stderr)
+    return 130
 
 
 def run_handler(handler, args: argparse.Namespace) -> int:
@@ -60,8 +84,7 @@ def run_handler(handler, args: argparse.Namespace) -> int:
         print(f"cardigan: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("cardigan: interrupted", file=sys.stderr)
-        return 130
+        return interrupted()
     except MemoryError:
         print("cardigan: error: out of memory (try a smaller batch or size)", file=sys.stderr)
         return 1

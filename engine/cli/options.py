@@ -25,3 +25,59 @@ def check_output_file(path, flag: str = "--out") -> None:
         raise CardiganError(f"{flag} {path}: is a folder; name a file")
     if not path.parent.is_dir():
         raise CardiganError(f"{flag} {path}: the folder {path.parent} does not exist")
+
+
+def int_in_range(low: int, high: int, multiple_of: int | None = None):
+    """An argparse type: a whole number between ``low`` and ``high`` (checked as the command
+    line is read, so no work starts for a value that would be refused later)."""
+
+    def parse(text: str) -> int:
+        value = whole_number(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, not {short_number(value)}")
+        if multiple_of and value % multiple_of:
+            raise argparse.ArgumentTypeError(f"must be a multiple of {multiple_of}, not {value}")
+        return value
+
+    parse.__name__ = "whole number"  # what argparse calls the type in its messages
+    return parse
+
+
+SEED_LIMIT = 2 ** 63  # seeds are reduced below this: numpy, torch and the simulator all take it
+
+
+def seed_value(text: str) -> int:
+    """An argparse type for seeds: any whole number, reduced modulo 2**63 (seeds below it,
+    the usual ones, are kept as they are)."""
+    return whole_number(text) % SEED_LIMIT
+
+
+def whole_number(text: str) -> int:
+    """``int(text)``, or an argparse error in a few words (never thousands of digits)."""
+    try:
+        return int(text)
+    except ValueError:
+        if text.strip().lstrip("+-").isdigit():  # past Python's limit on digits
+            raise argparse.ArgumentTypeError(f"{short_number(text)!r} has too many digits") from None
+        raise argparse.ArgumentTypeError(f"{short_number(text)!r} is not a whole number") from None
+
+
+seed_value.__name__ = "seed"
+
+
+def short_number(value) -> str:
+    """A number as text, shortened when it has more digits than a person reads."""
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}...({len(text)} digits)"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line on stderr, like every other error."""
+
+    def error(self, message: str):
+        import sys
+
+        command = self.prog.removeprefix("cardigan").strip()
+        where = f" (see cardigan {command + ' ' if command else ''}--help)"
+        print(f"cardigan: error: {message}{where}", file=sys.stderr)
+        self.exit(2)

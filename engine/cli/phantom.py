@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import int_in_range, seed_value
+
 HELP = "make a synthetic dataset with the mask generator and the ultrasound simulator"
 DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x phase pair "
                "(default 2CH, 4CH x ED, ES), split 80/10/10 by patient. --format folders "
@@ -16,9 +18,11 @@ DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x phase 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path,
                         help="output folder (folders) or .hdf5 file (hdf5)")
-    parser.add_argument("--count", type=int, default=100, help="number of patients (default 100)")
-    parser.add_argument("--size", type=int, default=256, help="image size in pixels (default 256)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the whole data set (default 0)")
+    parser.add_argument("--count", type=int_in_range(1, 1_000_000), default=100,
+                        help="number of patients (default 100)")
+    parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
+                        help="image size in pixels (default 256)")
+    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the whole data set (default 0)")
     parser.add_argument("--format", default="folders", choices=("folders", "hdf5"),
                         help="output layout (default folders)")
     parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import seed_value
+
 HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release) into image/label folders"
 DESCRIPTION = ("Read the seed's HDF5 file or a CAMUS release folder and write "
                "<out>/<split>/img/<stem>.png and <out>/<split>/label/<stem>.png with a "
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
     parser.add_argument("--instants", default="ED,ES", help="comma-separated instants (default ED,ES)")
     parser.add_argument("--size", type=int, default=256, help="output size in pixels (default 256)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the 80/10/10 patient split where the source has none (default 0)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing prepared dataset at --out")

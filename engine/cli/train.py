@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .options import add_device_argument
+from .options import add_device_argument, seed_value
 
 HELP = "train SPADE on a prepared dataset (one GPU, CPU, or several GPUs with torchrun)"
 DESCRIPTION = (
@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],
                         help="mixed precision (auto: bf16 on GPUs that support it)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest state in --run")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier run in --run (a folder holding other files is refused)")
     parser.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
                         help="save the training state every N iterations")
     parser.add_argument("--vgg-weights", default=None, metavar="PATH",
@@ -68,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 help=meta.get("help"))
         elif meta.get("choices"):
             tuning.add_argument(*flags, dest=f.name, default=None, choices=meta["choices"], help=meta.get("help"))
+        elif f.name == "seed":  # any whole number, reduced below 2**63 as every command does
+            tuning.add_argument(*flags, dest=f.name, default=None, type=seed_value, metavar="INT",
+                                help=meta.get("help"))
         else:
             kind = type(f.default) if f.default is not None else str
             tuning.add_argument(*flags, dest=f.name, default=None, type=kind, metavar=kind.__name__.upper(),
@@ -162,6 +167,10 @@ def run(args: argparse.Namespace) -> int:
     from ..training.loop import train
     from .train_view import TerminalTrainView
 
+    if args.resume and args.overwrite:
+        from ..errors import CardiganError
+
+        raise CardiganError("give --resume (continue the run) or --overwrite (replace it), not both")
     config = resolve(args)
     data = resolve_data(args)
     if args.threads is not None:
@@ -186,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         view = TerminalTrainView()
     try:
-        result = train(config, data, args.run, TrainCallbacks(view, stop), resume=args.resume)
+        result = train(config, data, args.run, TrainCallbacks(view, stop), resume=args.resume,
+                       overwrite=args.overwrite)
     finally:
         view.close()
     if result.stopped_early:

@@ -57,6 +57,16 @@ def looks_like_2019(root: Path) -> bool:
     return _has_frames(root, (".mhd",))
 
 
+def same_patients(found: list[CamusPatient]) -> list[str]:
+    """Names of patients found twice: by name regardless of case (``PATIENT0001`` and
+    ``patient0001`` are one patient) or as one folder reached twice (a link)."""
+    keys: dict = {}
+    for patient in found:
+        for key in (patient.name.casefold(), patient.folder.resolve()):
+            keys.setdefault(key, []).append(patient.name)
+    return sorted({name for names in keys.values() if len(names) > 1 for name in names})
+
+
 def looks_like_2023(root: Path) -> bool:
     if _has_frames(root / "database_nifti", (".nii", ".nii.gz")):
         return True
@@ -69,8 +79,7 @@ def scan_2019(root: Path) -> tuple[list[CamusPatient], str]:
     found = []
     for sub, split in RELEASE_2019_SPLITS.items():
         found += [CamusPatient(p.name, p, split) for p in patient_dirs(root / sub)]
-    names = [p.name for p in found]
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = same_patients(found)
     if twice:  # one patient in two splits would leak test images into training
         raise DataError(f"{root}: {', '.join(twice[:3])}{' ...' if len(twice) > 3 else ''} "
                         f"{'is' if len(twice) == 1 else 'are'} in both training/ and testing/; "

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..anatomy import VIEWS
 from ..errors import DataError
-from ..fileio import atomic_path, make_public
+from ..fileio import atomic_path, make_public, require_space
 from .imaging import check_pair, to_uint8_image
 from .layout import INSTANTS, SPLITS
 
@@ -39,6 +39,24 @@ def is_hdf5(path: Path | str) -> bool:
                     return False
                 offset = 512 if offset == 0 else offset * 2
     except OSError:
+        return False
+
+
+WRITER_ATTRIBUTE = "written_by"  # a root attribute: files this program wrote say so
+WRITER_SIGNATURE = "cardiGAN Studio"
+
+
+def written_by_us(path: Path | str) -> bool:
+    """Whether ``path`` is an HDF5 file this program wrote (its root carries our signature),
+    so ``--overwrite`` may replace it; any other file, HDF5 or not, is the user's."""
+    import h5py
+
+    if not is_hdf5(path):
+        return False
+    try:
+        with h5py.File(path, "r", locking=False) as handle:
+            return str(handle.attrs.get(WRITER_ATTRIBUTE, "")) == WRITER_SIGNATURE
+    except (OSError, ValueError, RuntimeError):
         return False
 
 
@@ -87,9 +105,22 @@ class SeedHdf5Reader:
                 if not isinstance(group, h5py.Group):
                     raise DataError(f"{self.path}:/{split} is not a group; not the seed's HDF5 layout")
                 found.extend((split, name) for name in sorted(group.keys()))
+            self.check_no_links(found)
         except (OSError, RuntimeError, KeyError) as exc:
             raise DataError(f"{self.path}: damaged HDF5 file ({_describe(exc)})") from None
         return found
+
+    def check_no_links(self, patients: list[tuple[str, str]]) -> None:
+        """Refuse two patient entries that are one group (an HDF5 hard or soft link): one
+        patient would be trained on and tested on."""
+        seen: dict = {}
+        for split, name in patients:
+            identity = self.file[split][name].id
+            if identity in seen:
+                first = seen[identity]
+                raise DataError(f"{self.path}:/{split}/{name} is a link to /{first[0]}/{first[1]}: one "
+                                "patient would be in two places (a leak between splits); remove the link")
+            seen[identity] = (split, name)
 
     def ignored_entries(self) -> list[tuple[str, int]]:
         """Top-level entries that are not a split: (name, how many entries it holds)."""
@@ -155,6 +186,7 @@ class SeedHdf5Writer:
         try:
             make_public(self._tmp)
             self.file = h5py.File(self._tmp, "w", locking=False)
+            self.file.attrs[WRITER_ATTRIBUTE] = WRITER_SIGNATURE
             for split in SPLITS:
                 self.file.create_group(split)
         except OSError as exc:
@@ -175,6 +207,7 @@ class SeedHdf5Writer:
         assert im.shape[0] == 2 and im.shape[-1] == 1, im.shape
         gt = np.asarray(labels, dtype=np.uint8)
         assert gt.shape == im.shape[:3], (gt.shape, im.shape)
+        require_space(self._tmp, im.nbytes + gt.nbytes)  # HDF5 must never meet a full disk
         group = self.file.require_group(f"{split}/{patient}/{view}")
         group.create_dataset("im", data=im, compression=self.compression)
         group.create_dataset("gt", data=gt, compression=self.compression)

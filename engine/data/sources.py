@@ -62,10 +62,10 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
         with SeedHdf5Reader(path) as reader:
             pairs = reader.patients()
             ignored = reader.ignored_entries()
-        names = [name for _, name in pairs]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        names = [name.casefold() for _, name in pairs]  # PATIENT0001 is patient0001
+        dupes = sorted({name for _, name in pairs if names.count(name.casefold()) > 1})
         if dupes:
-            raise DataError(f"{path}: patient {dupes[0]} appears in more than one split")
+            raise DataError(f"{path}: patient {' and '.join(dupes[:2])} appears in more than one split")
         notes = [{"patient": f"/{name}", "reason": f"top-level entry outside train/valid/test, "
                   f"{count} item(s) not read"} for name, count in ignored]
         return SourceListing([SourcePatient(name, split, split) for split, name in pairs], "hdf5 groups",

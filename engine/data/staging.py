@@ -52,10 +52,63 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
         if origin != replaces:
             raise DataError(f"{out}: holds a {ORIGIN_NAMES[origin]}, not a {ORIGIN_NAMES[replaces]}; "
                             "refusing to replace it, choose another output folder")
+        foreign = foreign_files(out, manifest)
+        if foreign:
+            shown = ", ".join(str(p.relative_to(out)) for p in foreign[:4])
+            more = f" and {len(foreign) - 4} more" if len(foreign) > 4 else ""
+            raise DataError(f"{out}: also holds files the dataset does not list ({shown}{more}); "
+                            "refusing to replace it: move them out or choose another output folder")
         resolved = out.resolve()
         for path in protect:
             if resolved == path.resolve() or resolved in path.resolve().parents:
                 raise DataError(f"{out}: replacing it would delete the source {path}")
+
+
+NIFTI_FOLDER, SPLIT_LIST_FOLDER, HDF5_FILE = "database_nifti", "database_split", "synthetic.hdf5"
+
+
+def foreign_files(out: Path, manifest: dict) -> list[Path]:
+    """What ``out`` holds that the command which wrote its manifest did not write (files a
+    user added, a run folder placed inside): replacing the dataset would delete them."""
+    splits = manifest.get("splits") if isinstance(manifest.get("splits"), dict) else {}
+    patients = {name for members in splits.values() if isinstance(members, list)
+                for name in members if isinstance(name, str)}
+    pairs = manifest.get("pairs") if isinstance(manifest.get("pairs"), list) else []
+    stems = {pair["stem"] for pair in pairs if isinstance(pair, dict) and isinstance(pair.get("stem"), str)}
+    foreign = []
+    for folder, subfolders, files in os.walk(out):
+        here = Path(folder)
+        parts = here.relative_to(out).parts
+        for name in list(subfolders):
+            if (here / name).is_symlink() or not _is_dataset_folder((*parts, name), patients):
+                foreign.append(here / name)
+                subfolders.remove(name)
+        foreign.extend(here / name for name in files
+                       if (here / name).is_symlink() or not _is_dataset_file((*parts, name), patients, stems))
+    return sorted(foreign)
+
+
+def _is_dataset_folder(parts: tuple[str, ...], patients: set[str]) -> bool:
+    if parts[0] in SPLITS:
+        return len(parts) == 1 or (len(parts) == 2 and parts[1] in (IMAGE_DIR, LABEL_DIR))
+    if parts[0] == NIFTI_FOLDER:
+        return len(parts) == 1 or (len(parts) == 2 and parts[1] in patients)
+    return parts == (SPLIT_LIST_FOLDER,)
+
+
+def _is_dataset_file(parts: tuple[str, ...], patients: set[str], stems: set[str]) -> bool:
+    from .layout import parse_stem
+
+    if parts in ((MANIFEST_NAME,), (HDF5_FILE,)):
+        return True
+    if len(parts) == 3 and parts[0] in SPLITS and parts[2].endswith(".png"):
+        stem = parts[2][:-len(".png")]
+        return stem in stems or (parse_stem(stem) or (stem,))[0] in patients
+    if len(parts) == 3 and parts[0] == NIFTI_FOLDER:
+        patient, name = parts[1], parts[2]
+        return (name.startswith(f"{patient}_") and name.endswith(".nii.gz")) or \
+            (name.startswith("Info_") and name.endswith(".cfg"))
+    return len(parts) == 2 and parts[0] == SPLIT_LIST_FOLDER and parts[1].endswith(".txt")
 
 
 WRITER_LOCK = ".writing"  # locked inside a staging folder while its writer lives

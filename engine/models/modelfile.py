@@ -72,17 +72,18 @@ def read_document(path: Path) -> tuple[dict, list[str]]:
                              "(no architecture in its metadata)")
     try:
         document = json.loads(metadata[METADATA_KEY])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{path}: the model description in the file is damaged") from None
+    except (ValueError, RecursionError) as exc:  # bad JSON, nesting past Python's limit, 5,000 digits
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        raise ModelFileError(f"{path}: the model description in the file is damaged ({reason})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a cardiGAN model file")
     schema = document.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise ModelFileError(f"{path}: the model description's schema is {schema!r}, not a version "
-                             "number (the file is damaged or was edited)")
+        raise ModelFileError(f"{path}: the model description's schema is {short_value(schema)}, not a "
+                             "version number (the file is damaged or was edited)")
     if schema > SCHEMA:
-        raise ModelFileError(f"{path}: model file schema {schema} is newer than this cardiGAN "
-                             f"supports ({SCHEMA}); please upgrade")
+        raise ModelFileError(f"{path}: model file schema {short_value(schema)} is newer than this "
+                             f"cardiGAN supports ({SCHEMA}); please upgrade")
     return document, names
 
 
@@ -156,12 +157,37 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
                              f"({type(exc).__name__})") from None
 
 
+WEIGHT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def tensor_storage_problem(tensor: torch.Tensor) -> str | None:
+    """Why a loaded tensor cannot be a weight whatever its values (no data, sparse, a
+    floating-point format PyTorch cannot check or compute with), or None."""
+    if tensor.device.type == "meta":
+        return "holds no data (a meta tensor)"
+    if tensor.layout != torch.strided:
+        return f"is a {str(tensor.layout).replace('torch.', '')} tensor; weights must be dense"
+    if tensor.is_floating_point() and tensor.dtype not in WEIGHT_DTYPES:
+        return (f"holds {str(tensor.dtype).replace('torch.', '')} values; weights must be float16, "
+                "bfloat16, float32 or float64")
+    return None
+
+
+def short_value(value, limit: int = 24) -> str:
+    """``repr(value)`` cut short (an edited file may hold a number of 400 digits)."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else f"a {len(str(value))}-digit number"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def load_weights(module: torch.nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
     """Strictly load ``state`` into ``module``, refusing wrong shapes and non-finite values."""
     own = module.state_dict()
     for name, tensor in state.items():
         if name not in own:
             raise ModelFileError(f"{path}: unexpected tensor {name}")
+        problem = tensor_storage_problem(tensor)
+        if problem:
+            raise ModelFileError(f"{path}: tensor {name} {problem}")
         if tuple(tensor.shape) != tuple(own[name].shape):
             raise ModelFileError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, the "
                                  f"architecture needs {tuple(own[name].shape)}")

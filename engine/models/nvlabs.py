@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ModelFileError
+from ..errors import CardiganError, ModelFileError
 from ..fileio import sha256_file
 from ..safeload import load_tensor_file
 from ..nets import GeneratorConfig, SPADEGenerator
@@ -51,28 +51,47 @@ def parse_norm_g(norm_g: str) -> tuple[bool, str, int]:
     return bool(match.group(1)), match.group(2), int(match.group(3))
 
 
-def config_from_options(options: dict[str, str]) -> GeneratorConfig:
-    """The generator architecture described by SPADE's options."""
+# opt.txt names of the numbers it gives, the architecture field each sets, and its default
+OPT_NUMBERS = {"ngf": ("ngf", "64"), "label_nc": ("label_nc", "13"), "output_nc": ("output_nc", "3"),
+               "z_dim": ("z_dim", "256"), "crop_size": ("image_size", "256"),
+               "aspect_ratio": ("aspect_ratio", "1.0")}
+
+
+def option_numbers(options: dict[str, str], where: str) -> dict[str, int | float]:
+    """The numbers of SPADE's options by architecture field, each checked against the model
+    schema's range; a bad one is refused naming ``where``, the option and its value."""
+    import math
+
+    numbers: dict[str, int | float] = {}
+    for key, (name, default) in OPT_NUMBERS.items():
+        text = options.get(key, default).strip()
+        kind, low, high = ARCHITECTURE[name]
+        try:
+            value = float(text) if kind is float else int(text)
+        except ValueError:
+            shown = text if len(text) <= 24 else f"{text[:12]}... ({len(text)} characters)"
+            raise ModelFileError(f"{where}: {key} is {shown!r}, not {'a number' if kind is float else 'a whole number'}") from None
+        if kind is float and not math.isfinite(value) or not low <= value <= high:
+            raise ModelFileError(f"{where}: {key} is {value}; it must be between {low} and {high}")
+        numbers[name] = value
+    return numbers
+
+
+def config_from_options(options: dict[str, str], where: str = "opt.txt") -> GeneratorConfig:
+    """The generator architecture described by SPADE's options (read from ``where``)."""
     if options.get("netG", "spade") != "spade":
         raise ModelFileError(f"only SPADE generators can be imported (netG is {options['netG']!r})")
+    spectral, norm, kernel = parse_norm_g(options.get("norm_G", "spectralspadesyncbatch3x3"))
+    numbers = option_numbers(options, where)
+    numbers["label_nc"] += int(_flag(options, "contain_dontcare_label"))
+    numbers["label_nc"] += 0 if _flag(options, "no_instance") else 1
     try:
-        spectral, norm, kernel = parse_norm_g(options.get("norm_G", "spectralspadesyncbatch3x3"))
-        label_nc = int(options.get("label_nc", "13"))
-        label_nc += int(_flag(options, "contain_dontcare_label"))
-        label_nc += 0 if _flag(options, "no_instance") else 1
         return GeneratorConfig(
-            ngf=int(options.get("ngf", "64")),
-            label_nc=label_nc,
-            output_nc=int(options.get("output_nc", "3")),
-            upsampling=options.get("num_upsampling_layers", "normal"),
+            **numbers, upsampling=options.get("num_upsampling_layers", "normal"),
             norm=norm, modulation="spade", spectral=spectral, kernel_size=kernel,
-            use_vae=_flag(options, "use_vae"),
-            z_dim=int(options.get("z_dim", "256")),
-            image_size=int(options.get("crop_size", "256")),
-            aspect_ratio=float(options.get("aspect_ratio", "1.0")),
-        )
-    except ValueError as exc:
-        raise ModelFileError(f"opt.txt holds an invalid value ({exc})") from None
+            use_vae=_flag(options, "use_vae"))
+    except (CardiganError, ValueError) as exc:
+        raise ModelFileError(f"{where}: {exc}") from None
 
 
 def infer_config(state: dict[str, torch.Tensor], image_size: int = 256) -> GeneratorConfig:
@@ -114,7 +133,8 @@ def load_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     state = load_tensor_file(path, "PyTorch checkpoint", ModelFileError)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
         raise ModelFileError(f"{path}: not a generator state dict (expected name -> tensor)")
     return {k.removeprefix("module."): v for k, v in state.items()}
 
@@ -151,7 +171,7 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
             raise ModelFileError(f"{opt_path}: not a SPADE options file (none of "
                                  f"{', '.join(sorted(OPT_TXT_KEYS))}); fix it or move it away to "
                                  "infer the architecture from the checkpoint")
-        config = config_from_options(options)
+        config = config_from_options(options, str(opt_path))
         provenance["architecture_from"] = "opt.txt"
         provenance["options"] = {k: options[k] for k in (
             "name", "ngf", "label_nc", "contain_dontcare_label", "no_instance", "norm_G",

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CardiganError
-from ..fileio import atomic_path, try_lock
+from ..fileio import atomic_path, describe_os_error, try_lock
 from ..labels import colorize
 from .config import ARCHITECTURE_FIELDS, TrainConfig
 from .stats import namespaced
@@ -92,9 +95,9 @@ class RunFolder:
         so a killed run never leaves a stale lock behind)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            handle = open(self.root / LOCK_NAME, "a+")
         except OSError as exc:
             raise CardiganError(f"{self.root}: cannot create the run folder ({exc.strerror})") from None
+        handle = open_lock_file(self.root / LOCK_NAME)
         try:
             if not try_lock(handle):
                 handle.seek(0)
@@ -121,15 +124,73 @@ class RunFolder:
                     removed.append(path)
         return removed
 
+    def prepare_new_run(self, overwrite: bool) -> None:
+        """Before a new training (not a resume), with the lock held: the folder must be new or
+        empty. With ``overwrite`` an earlier run of ours is removed first; a folder holding
+        anything else (the user's files, a config.json we did not write) is never touched."""
+        entries = self.entries()
+        if not entries:
+            return
+        shown = ", ".join(sorted(p.name for p in entries)[:4]) + (" ..." if len(entries) > 4 else "")
+        if not overwrite:
+            if self.holds_run():
+                raise CardiganError(f"{self.root} already holds a training run: use --resume to "
+                                    "continue it, --overwrite to replace it, or choose a new run folder")
+            raise CardiganError(f"{self.root}: is not empty (holds {shown}); choose a new or empty "
+                                "folder for a new run")
+        foreign = self.foreign_entries()
+        if foreign:
+            names = ", ".join(str(p.relative_to(self.root)) for p in foreign[:4])
+            raise CardiganError(f"{self.root}: holds files that are not a training run's ({names}); "
+                                "refusing to replace it, choose a new run folder")
+        self.remove_run()
+
+    def entries(self) -> list[Path]:
+        """What the folder holds besides its lock and the leftovers of killed writes."""
+        if not self.root.is_dir():
+            return []
+        return [p for p in self.root.iterdir()
+                if p.name != LOCK_NAME and not (p.name.startswith(".") and p.name.endswith(".tmp"))]
+
+    def foreign_entries(self) -> list[Path]:
+        """Entries a training did not write: other names, other files in its subfolders, a
+        config.json that is not a run configuration."""
+        foreign = []
+        for path in self.entries():
+            if path.name not in RUN_ENTRIES or path.is_symlink():
+                foreign.append(path)
+            elif path.name == "config.json" and not is_run_config(path):
+                foreign.append(path)
+            elif path.name in RUN_SUBFOLDERS:
+                pattern = RUN_SUBFOLDERS[path.name]
+                if not path.is_dir():
+                    foreign.append(path)
+                else:
+                    foreign.extend(p for p in path.iterdir() if pattern and not pattern.match(p.name))
+        return foreign
+
+    def remove_run(self) -> None:
+        """Delete the files of an earlier run (after :meth:`foreign_entries` found no others)."""
+        import shutil
+
+        try:
+            for path in self.entries():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        except OSError as exc:
+            raise CardiganError(describe_os_error(exc, self.root)) from None
+
     def has_training_state(self) -> bool:
         from .state import list_states
 
         return bool(list_states(self.checkpoint_dir))
 
     def holds_run(self) -> bool:
-        """Whether a training has used this folder (a config or a saved state): a new run
+        """Whether a training has used this folder (its config or a saved state): a new run
         must go elsewhere, a resume may start here."""
-        return self.config_path.is_file() or self.has_training_state()
+        return is_run_config(self.config_path) or self.has_training_state()
 
     def saved_iterations(self) -> list[int]:
         """Iterations of the saved training states, oldest first."""
@@ -146,12 +207,15 @@ class RunFolder:
         return RunSummary(config if isinstance(config, dict) else None, self.saved_iterations())
 
     def read_config(self) -> dict | None:
+        """The stored configuration, its fields checked for their types (an edited file is
+        refused in one line naming the field), or None without one."""
         if not self.config_path.is_file():
             return None
         try:
-            return json.loads(self.config_path.read_text())
-        except (json.JSONDecodeError, OSError):
+            document = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError, UnicodeDecodeError, RecursionError):
             raise CardiganError(f"{self.config_path}: damaged run configuration") from None
+        return check_stored_config(document, self.config_path)
 
     def write_config(self, config: TrainConfig, data: Path | None = None) -> None:
         """Write the resolved config, plus the data folder (so a resume needs no --data)."""
@@ -182,29 +246,35 @@ class RunFolder:
         """Drop records past ``after_iteration`` (logged after the state a run resumes from)."""
         if not self.stats_path.is_file():
             return
-        kept = []
-        for line in self.stats_path.read_text().splitlines():
-            try:
-                if json.loads(line)["iter"] <= after_iteration:
-                    kept.append(line)
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue  # a line cut by a kill
+        kept = [line for line in self.stats_lines()
+                if (record := stats_record(line)) is not None and record["iter"] <= after_iteration]
         with atomic_path(self.stats_path) as tmp:
             tmp.write_text("".join(line + "\n" for line in kept))
 
     def read_stats(self) -> list[dict]:
         """The logged records, with namespaced names (:mod:`.stats`; older flat files too)."""
+        return self.read_stats_counted()[0]
+
+    def read_stats_counted(self) -> tuple[list[dict], int]:
+        """(the well-formed records, how many lines were skipped): a line cut by a kill, or
+        edited to hold a non-number, NaN or an iteration that is not a whole number."""
+        records, skipped = [], 0
+        for line in self.stats_lines():
+            record = stats_record(line)
+            if record is None:
+                skipped += 1
+            else:
+                records.append(namespaced(record))
+        return records, skipped
+
+    def stats_lines(self) -> list[str]:
         if not self.stats_path.is_file():
             return []
-        records = []
-        for line in self.stats_path.read_text().splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                records.append(namespaced(record))
-        return records
+        try:  # bytes that are not UTF-8 make their line unreadable, not the file
+            text = self.stats_path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise CardiganError(describe_os_error(exc, self.stats_path)) from None
+        return [line for line in text.splitlines() if line.strip()]
 
     # -- samples ---------------------------------------------------------------------------
     def newest_sample(self) -> tuple[int, Path] | None:
@@ -223,6 +293,117 @@ class RunFolder:
         with atomic_path(path) as tmp:
             Image.fromarray(sample_grid(labels, real, fake)).save(tmp, format="PNG")
         return path
+
+
+RUN_FILES = ("config.json", "stats.jsonl", "model.safetensors")
+# subfolders and the names a training writes in them (None: any, TensorBoard's own)
+RUN_SUBFOLDERS = {"samples": re.compile(r"^iter_\d+\.png$|^\.iter_.*\.tmp$"),
+                  "checkpoints": re.compile(r"^state_\d{8,}\.pt$|^\.state_.*\.tmp$"),
+                  "tensorboard": None}
+RUN_ENTRIES = set(RUN_FILES) | set(RUN_SUBFOLDERS)
+
+
+def is_run_config(path: Path) -> bool:
+    """Whether ``path`` is a config.json a training wrote (every network field present)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and {"preset", *ARCHITECTURE_FIELDS} <= set(document)
+
+
+def check_run_outside_data(run_dir: Path, data_dir: Path) -> None:
+    """A run folder inside the dataset it trains on (or the dataset itself) is refused: the
+    dataset would hold foreign files and could no longer be replaced or checked."""
+    run, data = Path(run_dir).resolve(), Path(data_dir).resolve()
+    if run == data or data in run.parents:
+        raise CardiganError(f"{run_dir}: is inside the dataset {data_dir} it trains on; choose a run "
+                            "folder outside it")
+
+
+def stats_record(line: str) -> dict | None:
+    """One stats.jsonl line as a record, or None when it is not one: an object whose
+    ``iter`` is a whole number and whose numbers are all finite (NaN and 1e999 are not)."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    iteration = record.get("iter")
+    if not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0:
+        return None
+    if not all(math.isfinite(v) for v in record.values() if isinstance(v, float)):
+        return None
+    return record
+
+
+def check_stored_config(document, path: Path) -> dict:
+    """A stored config.json's fields have the types of :class:`TrainConfig`'s (ranges are
+    checked by :func:`.config.validate`); the first wrong one is refused in one line."""
+    from .config import FIELDS, PRESETS
+
+    if not isinstance(document, dict):
+        raise CardiganError(f"{path}: not a run configuration (a JSON object of settings)")
+    for name, value in document.items():
+        if name == "data":
+            expected = None if value is None or isinstance(value, str) else "a folder name (text)"
+        elif name in FIELDS and name != "extra":
+            expected = type_problem(FIELDS[name].type, value)
+        else:
+            continue
+        if expected:
+            raise CardiganError(f"{path}: {name} is {short_repr(value)}; it must be {expected} "
+                                "(the file was edited; restore it or start a new run)")
+    if document.get("preset", "seed") not in PRESETS:
+        raise CardiganError(f"{path}: preset is {short_repr(document['preset'])}; it must be one of "
+                            f"{', '.join(PRESETS)}")
+    return document
+
+
+TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text",
+              "dict": "a JSON object"}
+
+
+def type_problem(annotation: str, value) -> str | None:
+    """None when ``value`` fits a field annotated ``annotation`` ("int", "str | None", ...),
+    else the words for what it must be."""
+    allowed = [part.strip() for part in str(annotation).split("|")]
+    if value is None:
+        return None if "None" in allowed else TYPE_WORDS.get(allowed[0], allowed[0])
+    fits = {"bool": lambda v: isinstance(v, bool),
+            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+            "str": lambda v: isinstance(v, str),
+            "dict": lambda v: isinstance(v, dict)}
+    if any(fits.get(kind, lambda v: True)(value) for kind in allowed if kind != "None"):
+        return None
+    return " or ".join(TYPE_WORDS.get(kind, kind) for kind in allowed if kind != "None")
+
+
+def short_repr(value, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters (an edited file may hold 5,000 digits)."""
+    try:
+        text = json.dumps(value)
+    except (ValueError, TypeError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def open_lock_file(path: Path):
+    """Open (creating) a lock file without following a link: a ``.lock`` that is a symlink
+    or anything but a regular file is refused, so its target is never written."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if path.is_symlink():
+            raise CardiganError(f"{path}: is a link, not a lock file; remove it") from None
+        raise CardiganError(describe_os_error(exc, path)) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CardiganError(f"{path}: is not a regular file, so it cannot be the run's lock; remove it")
+    return os.fdopen(fd, "r+")
 
 
 def to_grey_rgb(image: np.ndarray) -> np.ndarray:

@@ -57,7 +57,63 @@ def load_state(path: Path) -> dict:
     state = load_tensor_file(path, "training state")
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise CardiganError(f"{path}: not a cardiGAN training state")
+    problem = state_problem(state)
+    if problem:
+        raise CardiganError(f"{path}: {problem}")
     return state
+
+
+STATE_PARTS = ("generator", "discriminator", "opt_g", "opt_d")
+
+
+def state_problem(state: dict) -> str | None:
+    """What makes a loaded state unusable (a crafted or damaged file), or None."""
+    from .divergence import first_non_finite
+
+    iteration = state.get("iteration")
+    if not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0:
+        return f"its iteration is {str(iteration)[:40]!r}, not a whole number"
+    rng = state.get("rng")
+    if not isinstance(rng, dict) or not isinstance(rng.get("torch"), torch.Tensor) \
+            or rng["torch"].dtype != torch.uint8:
+        return "its random number generator state is missing or damaged"
+    missing = [part for part in STATE_PARTS if not isinstance(state.get(part), dict)]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    if "config" in state and not isinstance(state["config"], dict):
+        return "its stored configuration is damaged"
+    bad = first_non_finite({part: state.get(part) or {} for part in (*STATE_PARTS, "encoder")})
+    if bad:
+        return f"{bad} holds NaN or infinite values (the run had diverged)"
+    return None
+
+
+def resume_from_state(trainer, state: dict, path: Path, config, device: torch.device) -> None:
+    """Load ``state`` into ``trainer`` after checking it was saved by networks of this shape
+    (its own stored configuration, not config.json, which may have been edited)."""
+    check_same_networks(state.get("config"), config, path)
+    try:
+        trainer.load_state_dict(state)
+        restore_rng(state["rng"], device)
+    except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise CardiganError(f"{path}: does not fit this run's networks ({first})") from None
+
+
+def check_same_networks(stored: dict | None, config, path: Path) -> None:
+    """Refuse to resume when a network field of ``config`` differs from the state's own."""
+    from .config import ARCHITECTURE_FIELDS, TrainConfig
+
+    if stored is None:  # states written before they held their config
+        return
+    defaults = TrainConfig()
+    changed = [name for name in ARCHITECTURE_FIELDS
+               if stored.get(name, getattr(defaults, name)) != getattr(config, name)]
+    if changed:
+        details = ", ".join(f"{name} {stored.get(name, getattr(defaults, name))!r:.40} in the state, "
+                            f"{getattr(config, name)!r:.40} now" for name in changed[:3])
+        raise CardiganError(f"cannot resume: config.json no longer matches the networks saved in "
+                            f"{path.name} ({details}); restore config.json or start a new run")
 
 
 def load_newest_state(checkpoint_dir: Path, skipped: list[str] | None = None) -> tuple[Path, dict] | None:
