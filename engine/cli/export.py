@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument
+from .cine import positive_number
+from .options import add_device_argument, add_model_argument, int_in_range, seed_value
 
+MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
+MAX_VARIATIONS = 1000
 HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, or CAMUS NIfTI)"
 DESCRIPTION = (
     "Synthesize images for a folder of label maps (--masks, names kept) or for N generated "
-    "patients (--random N: 2CH and 4CH at ED and ES each; with --like DATASET made by deforming "
-    "the masks of a dataset or folder instead of the anatomy generator), K variations per map, "
-    "and write a "
+    "patients (--random N: 2CH and 4CH at ED and ES each, drawn from the shape model of real "
+    "CAMUS hearts; with --like DATASET from a shape model built from a dataset's or folder's "
+    "masks), K variations per map, and write a "
     "segmentation dataset: png (prepared folders + manifest), hdf5 (the seed's layout), or "
     "nifti (the CAMUS 2023 layout). A non-empty output folder is refused without --overwrite.")
 
@@ -21,17 +24,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--masks", type=Path, help="folder of label maps (PNG, *_gt.mhd, *_gt.nii.gz)")
-    source.add_argument("--random", type=int, metavar="N",
+    source.add_argument("--random", type=int_in_range(1, MAX_RANDOM), metavar="N",
                         help="N generated patients, each 2 views x 2 instants: --random 3 gives 12 pairs")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--variations", type=int, default=1, metavar="K", help="images per mask (default 1)")
+    parser.add_argument("--variations", type=int_in_range(1, MAX_VARIATIONS), default=1, metavar="K",
+                        help="images per mask (default 1)")
     parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti"])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--like", type=Path, default=None, metavar="DATASET",
-                        help="with --random: new patients made from these masks (a prepared "
-                             "dataset's train split or a folder of masks), smoothly deformed so "
-                             "the topology is kept")
-    parser.add_argument("--size", type=int, default=256, help="generated masks' size (with --random)")
+                        help="with --random: new patients drawn from a shape model built from these "
+                             "masks (a prepared dataset's train split or a folder of masks named "
+                             "<patient>_<2CH|4CH>_<ED|ES>; needs 8 patients or more)")
+    parser.add_argument("--like-fallback", action="store_true",
+                        help="with --like: when the dataset is too small for a shape model, draw "
+                             "from the shipped one instead (with a note) rather than stop")
+    parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
+                        help="generated masks' size (with --random)")
+    cine = parser.add_argument_group("cine loops (--cine)")
+    cine.add_argument("--cine", action="store_true",
+                      help="export loops with per-frame masks instead of still pairs: every patient view "
+                           "(with --masks: each <patient>_<view> with ED and ES masks) becomes a sequence")
+    cine.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
+    cine.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
+    cine.add_argument("--cycle", choices=("half", "full"), default="half",
+                      help="half: ED -> ES, as CAMUS stores its sequences (default); full: a seamless cycle")
     add_device_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
 
@@ -39,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..export import export_dataset
     from .terminal import TerminalProgress, note
+
+    if args.cine:
+        return run_cine(args)
 
     if args.random:
         from ..export.sources import random_plan
@@ -50,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     bars = TerminalProgress()
     try:
         manifest = export_dataset(args.model, args.out, masks=args.masks, random=args.random,
-                                  like=args.like,
+                                  like=args.like, like_fallback=args.like_fallback, notify=note,
                                   variations=args.variations, format=args.format, seed=args.seed,
                                   size=args.size, device=args.device, overwrite=args.overwrite,
                                   progress=bars)
@@ -58,4 +77,27 @@ def run(args: argparse.Namespace) -> int:
         bars.close()
     counts = ", ".join(f"{split} {n}" for split, n in manifest["counts"].items())
     note(f"wrote {args.out} ({args.format}): {counts} pairs")
+    return 0
+
+
+def run_cine(args: argparse.Namespace) -> int:
+    from ..cine import Timing
+    from ..errors import CardiganError
+    from ..export.cine import export_cine
+    from .terminal import TerminalProgress, note
+
+    if args.like is not None or args.variations != 1:
+        raise CardiganError("--cine takes --masks or --random, without --like or --variations")
+    timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle)
+    bars = TerminalProgress()
+    try:
+        manifest = export_cine(args.model, args.out, masks=args.masks, random=args.random, format=args.format,
+                               size=args.size, seed=args.seed, timing=timing, device=args.device,
+                               overwrite=args.overwrite, progress=bars)
+    finally:
+        bars.close()
+    efs = [s["ejection_fraction_area"] for s in manifest["sequences"]]
+    note(f"wrote {args.out} ({args.format}): {len(efs)} sequences, "
+         f"{sum(s['frames'] for s in manifest['sequences'])} frames, EF by area "
+         f"{min(efs):.0f}-{max(efs):.0f} %")
     return 0

@@ -1,0 +1,123 @@
+"""A cine loop: the masks of every frame, how tissue moves, and the images a model draws.
+
+:func:`loop_from_key_frames` makes a loop from two masks (painted, loaded, or a dataset's ED
+and ES), :func:`loop_from_heart` from a shape-model heart along its own ED -> ES path. Both
+sample the phase curve of :mod:`.timing`. :func:`synthesize_loop` draws the images with any
+model: noise-input models get one noise map for the whole loop, carried with the tissue
+(:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..anatomy.topology import topology_problems
+from ..errors import CardiganError
+from ..labels import LV_CAVITY
+from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from .motion import ShapeBlend, displacement_field, warp_noise
+from .timing import Timing
+
+BATCH = 8
+
+
+@dataclass
+class CineLoop:
+    """``masks`` (T, H, W) uint8; ``phases`` (T,) 0 = ED .. 1 = ES; ``field`` (H, W, 2) the
+    ED -> ES displacement (see :mod:`.motion`); ``view`` when known; ``fan`` the probe's
+    sector for models that take one (None: the median)."""
+
+    masks: np.ndarray
+    phases: np.ndarray
+    field: np.ndarray
+    timing: Timing
+    view: str | None = None
+    fan: object = None
+
+    @property
+    def frames(self) -> int:
+        return int(self.masks.shape[0])
+
+    def cavity_areas(self) -> np.ndarray:
+        return (self.masks == LV_CAVITY).reshape(self.frames, -1).sum(axis=1)
+
+    def ejection_fraction(self) -> float:
+        """Area-based EF of the loop's masks, percent: (largest - smallest) / largest cavity."""
+        areas = self.cavity_areas().astype(np.float64)
+        return float(100.0 * (areas.max() - areas.min()) / areas.max()) if areas.max() else float("nan")
+
+    def invalid_frames(self) -> list[int]:
+        """Frames whose mask is not a plausible heart."""
+        return [i for i, mask in enumerate(self.masks) if topology_problems(mask)]
+
+
+def loop_from_key_frames(ed: np.ndarray, es: np.ndarray, timing: Timing = Timing(),
+                         view: str | None = None, fan=None) -> CineLoop:
+    """A loop between two key frames of one view (:class:`.motion.ShapeBlend`)."""
+    timing = timing.checked()
+    blend = ShapeBlend(np.asarray(ed), np.asarray(es))
+    phases = timing.phases()
+    masks = np.stack([blend.mask(p) for p in phases])
+    return CineLoop(masks, phases, displacement_field(blend.mask(0.0), blend.mask(1.0)), timing, view, fan)
+
+
+def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = Timing(), fan=None) -> CineLoop:
+    """A loop of a shape-model heart (:class:`engine.anatomy.ShapeModel`) along its own motion."""
+    timing = timing.checked()
+    phases = timing.phases()
+    masks = np.stack([model.mask(heart, view, float(p), size) for p in phases])
+    field = displacement_field(model.mask(heart, view, 0.0, size), model.mask(heart, view, 1.0, size))
+    return CineLoop(masks, phases, field, timing, view, fan)
+
+
+def _native_field(loop: CineLoop, native: tuple[int, int]) -> np.ndarray:
+    """The loop's displacement field at the model's own size (in its pixels)."""
+    import torch
+    import torch.nn.functional as F
+
+    height, width = loop.masks.shape[-2:]
+    if (height, width) == tuple(native):
+        return loop.field
+    tensor = torch.from_numpy(np.ascontiguousarray(loop.field)).permute(2, 0, 1)[None]
+    tensor = F.interpolate(tensor, size=tuple(native), mode="bilinear", align_corners=False)[0]
+    tensor[0] *= native[1] / width
+    tensor[1] *= native[0] / height
+    return tensor.permute(1, 2, 0).numpy()
+
+
+def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCallback = no_progress,
+                    should_stop: StopCheck = never_stop) -> np.ndarray:
+    """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
+    (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop."""
+    from ..nets.noise import seeded_noise
+    from ..synthesizer import to_uint8
+
+    network = getattr(synth, "network", None) is not None
+    config = synth.model.config if network else None
+    noise_maps = None
+    if network and config.noise_nc:
+        native = tuple(synth.model.image_size)
+        base = seeded_noise(config.noise_nc, native, [seed])[0].numpy()
+        field = _native_field(loop, native)
+        noise_maps = np.stack([warp_noise(base, field, float(p)) for p in loop.phases])
+    per_frame = network and config.use_vae  # a VAE model: the same style vector for every frame
+    out = []
+    step = 1 if (per_frame or not network) else BATCH
+    for start in range(0, loop.frames, step):
+        if should_stop():
+            raise Cancelled()
+        stop = min(start + step, loop.frames)
+        masks = loop.masks[start:stop]
+        noise = None if noise_maps is None else noise_maps[start:stop]
+        if network:
+            images = synth.synthesize(masks, seed=seed, fan=loop.fan, noise=noise)
+        else:  # the simulator: the same seed (the same look) every frame
+            images = np.stack([synth.synthesize(m, seed=seed, fan=loop.fan) for m in masks])
+        out.extend(to_uint8(image) for image in images)
+        progress(Progress("cine frames", stop, loop.frames))
+    images = np.stack(out)
+    if images.shape != loop.masks.shape:
+        raise CardiganError(f"the model gave frames of {images.shape[1:]} for masks of {loop.masks.shape[1:]}")
+    return images

@@ -1,0 +1,158 @@
+"""Writing a loop: animated GIF, MP4, 2D+t NIfTI (images and masks), HDF5 or PNG frames.
+
+The format follows the output's name:
+
+- ``.gif``: an endless animated GIF (Pillow, through imageio);
+- ``.mp4``: H.264 video (imageio's ffmpeg plugin, whose wheel carries its own ffmpeg);
+- ``.nii.gz`` / ``.nii``: the images as a 2D+t volume and the masks beside it as
+  ``<name>_gt.nii.gz``, as CAMUS stores its half sequences (columns x rows x frames, identity
+  direction, the in-plane spacing given, 1 along time);
+- ``.h5`` / ``.hdf5``: datasets ``images`` and ``masks`` (T, H, W) uint8 with the timing,
+  phases and ejection fraction as attributes;
+- anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
+  per frame) with ``loop.json``.
+
+Every file is written under a temporary name and renamed when complete, so a killed export
+never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CardiganError
+from ..fileio import atomic_path
+
+FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5"}
+PIXEL_SPACING_MM = 0.6  # in-plane spacing written to NIfTI (a 256-pixel frame spans ~15 cm)
+
+
+def output_kind(path: Path) -> str:
+    """``gif``, ``mp4``, ``nifti``, ``hdf5`` or ``folder`` for an output path."""
+    name = path.name.lower()
+    for suffix, kind in (("nii.gz", "nifti"), (".nii", "nifti"), (".gif", "gif"), (".mp4", "mp4"),
+                         (".hdf5", "hdf5"), (".h5", "hdf5")):
+        if name.endswith(suffix):
+            return kind
+    if path.suffix:
+        raise CardiganError(f"{path}: cannot write {path.suffix} loops (use .gif, .mp4, .nii.gz, .h5, "
+                            "or a folder name for PNG frames)")
+    return "folder"
+
+
+def mask_path_for(path: Path) -> Path:
+    """The masks' NIfTI beside an images' NIfTI: ``x.nii.gz`` -> ``x_gt.nii.gz``."""
+    name = path.name
+    for suffix in (".nii.gz", ".nii"):
+        if name.lower().endswith(suffix):
+            return path.with_name(name[: -len(suffix)] + "_gt" + name[-len(suffix):])
+    return path.with_name(name + "_gt")
+
+
+def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict | None = None) -> list[Path]:
+    """Write (T, H, W) uint8 ``images`` with their ``masks``; returns the paths written."""
+    path = Path(path)
+    kind = output_kind(path)
+    images = np.ascontiguousarray(images, dtype=np.uint8)
+    masks = np.ascontiguousarray(masks, dtype=np.uint8)
+    assert images.shape == masks.shape and images.ndim == 3, (images.shape, masks.shape)
+    info = dict(info or {})
+    if kind == "gif":
+        return [_write_gif(path, images, fps)]
+    if kind == "mp4":
+        return [_write_mp4(path, images, fps)]
+    if kind == "nifti":
+        return _write_nifti(path, images, masks, fps)
+    if kind == "hdf5":
+        return [_write_hdf5(path, images, masks, fps, info)]
+    return [_write_folder(path, images, masks, fps, info)]
+
+
+def _write_gif(path: Path, images: np.ndarray, fps: float) -> Path:
+    import imageio.v3 as iio
+
+    with atomic_path(path) as tmp:
+        iio.imwrite(tmp, images, extension=".gif", duration=1000.0 / fps, loop=0)
+    return path
+
+
+def _write_mp4(path: Path, images: np.ndarray, fps: float) -> Path:
+    import imageio_ffmpeg
+
+    height, width = images.shape[1:]
+    # H.264 in yuv420p (what every player opens) needs even sides: pad with black
+    padded = np.pad(images, ((0, 0), (0, height % 2), (0, width % 2)))
+    with atomic_path(path) as tmp:
+        writer = imageio_ffmpeg.write_frames(str(tmp), (padded.shape[2], padded.shape[1]), fps=fps,
+                                             codec="libx264", pix_fmt_in="gray", pix_fmt_out="yuv420p",
+                                             quality=8, macro_block_size=1,
+                                             output_params=["-f", "mp4"])
+        writer.send(None)
+        try:
+            for frame in padded:
+                writer.send(np.ascontiguousarray(frame))
+        finally:
+            writer.close()
+    return path
+
+
+def _nifti(volume: np.ndarray):
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(volume)  # (T, H, W) -> columns x rows x frames
+    image.SetSpacing((PIXEL_SPACING_MM, PIXEL_SPACING_MM, 1.0))
+    image.SetOrigin((0.0, 0.0, 0.0))
+    return image
+
+
+def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float) -> list[Path]:
+    import SimpleITK as sitk
+
+    written = []
+    for target, volume in ((path, images), (mask_path_for(path), masks)):
+        with atomic_path(target) as tmp:
+            name = tmp.with_name(tmp.name + (".nii.gz" if target.name.lower().endswith(".gz") else ".nii"))
+            sitk.WriteImage(_nifti(volume), str(name), True)
+            name.replace(tmp)
+        written.append(target)
+    return written
+
+
+def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
+    import h5py
+
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("images", data=images, compression="gzip")
+            f.create_dataset("masks", data=masks, compression="gzip")
+            f.attrs["fps"] = float(fps)
+            for key, value in info.items():
+                f.attrs[key] = value if not isinstance(value, (dict, list)) else json.dumps(value)
+    return path
+
+
+def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
+    from ..data.imaging import save_png
+
+    if path.exists() and any(path.iterdir()):
+        raise CardiganError(f"{path}: the folder is not empty")
+    staging = path.with_name(f".{path.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "img").mkdir(parents=True)
+    (staging / "label").mkdir()
+    try:
+        for i, (image, mask) in enumerate(zip(images, masks)):
+            save_png(staging / "img" / f"frame_{i:03d}.png", image)
+            save_png(staging / "label" / f"frame_{i:03d}.png", mask)
+        (staging / "loop.json").write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
+        if path.exists():
+            path.rmdir()
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path

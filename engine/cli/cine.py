@@ -1,0 +1,137 @@
+"""``cardigan cine``: a beating heart, from two key frames or from generated patients."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from .options import add_device_argument, add_model_argument, int_in_range, seed_value
+
+HELP = "synthesize a cine loop (a beating heart) from ED and ES masks or generated patients"
+DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between your two masks; with "
+               "--random N, N patients from the shape model of real hearts beat along their own motion. "
+               "Timing is physiological (ejection in about a third of the cycle, then rapid filling, "
+               "diastasis and atrial contraction); one noise map moves with the tissue, so speckle "
+               "follows the wall. --out names the file: .gif, .mp4, .nii.gz (images, with the masks "
+               "beside it as *_gt.nii.gz), .h5, or a folder of PNG frames; with --random, --out is a "
+               "folder and --format picks the file type.")
+
+
+def positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_argument(parser)
+    parser.add_argument("--ed", type=Path, help="the end-diastole mask (label PNG or CAMUS ground truth)")
+    parser.add_argument("--es", type=Path, help="the end-systole mask, same view and size")
+    parser.add_argument("--random", type=int_in_range(1, 10_000), metavar="N",
+                        help="N generated patients instead of --ed/--es")
+    parser.add_argument("--view", choices=("2CH", "4CH", "both"), default="4CH",
+                        help="view of generated patients (default 4CH)")
+    parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="size of generated masks")
+    parser.add_argument("--out", required=True, type=Path, help="output file, or folder (see above)")
+    parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "png"), default="gif",
+                        help="file type of each loop with --random (default gif)")
+    parser.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
+    parser.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
+    parser.add_argument("--frames", type=int_in_range(2, 2000), default=None,
+                        help="number of frames (default: as fps and bpm give)")
+    parser.add_argument("--cycle", choices=("full", "half"), default="full",
+                        help="full: ED -> ES -> ED, seamless; half: ED -> ES as CAMUS stores it")
+    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the loop's look (default 0)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output")
+    add_device_argument(parser)
+
+
+SUFFIXES = {"gif": ".gif", "mp4": ".mp4", "nifti": ".nii.gz", "hdf5": ".h5", "png": ""}
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cine import Timing, loop_from_key_frames, synthesize_loop, write_loop
+    from ..cine.writers import mask_path_for, output_kind
+    from ..errors import CardiganError
+    from ..fan import fan_from_text, view_of_name
+    from ..maskio import read_label_map, read_png_text
+    from ..synthesizer import Synthesizer
+    from .terminal import TerminalProgress, note
+
+    if (args.random is None) == (args.ed is None and args.es is None):
+        raise CardiganError("give --ed and --es, or --random N")
+    if args.random is None and (args.ed is None or args.es is None):
+        raise CardiganError("a loop from masks needs both --ed and --es")
+    timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle, frames=args.frames).checked()
+    jobs = []  # (output path, loop maker)
+    if args.random is None:
+        kind = output_kind(args.out)
+        targets = [args.out] + ([mask_path_for(args.out)] if kind == "nifti" else [])
+        for target in targets:
+            _check_target(target, args.overwrite, kind == "folder")
+        ed, es = read_label_map(args.ed), read_label_map(args.es)
+        view = view_of_name(args.ed.name)
+        fan, _ = fan_from_text(read_png_text(args.ed), view)
+        jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan)))
+    else:
+        from ..anatomy import ShapeModel
+        from ..cine.loop import loop_from_heart
+        from ..data.layout import patient_name
+        from ..fan import random_fan
+
+        import numpy as np
+
+        if args.out.exists() and not args.out.is_dir():
+            raise CardiganError(f"{args.out}: with --random, --out is a folder")
+        args.out.mkdir(parents=True, exist_ok=True)
+        model = ShapeModel.default()
+        views = ("2CH", "4CH") if args.view == "both" else (args.view,)
+        for index in range(args.random):
+            heart = model.draw(args.seed * 100_003 + index)
+            for view in views:
+                name = f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[args.format]}"
+                target = args.out / name
+                _check_target(target, args.overwrite, args.format == "png")
+                fan = random_fan(np.random.default_rng([args.seed & (2**63 - 1), index, len(view)]), view)
+                jobs.append((target, lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, args.size, timing, f)))
+    synth = Synthesizer(args.model, device=args.device)
+    bar = TerminalProgress()
+    try:
+        for target, make in jobs:
+            loop = make()
+            bad = loop.invalid_frames()
+            if bad:
+                note(f"{target.name}: {len(bad)} frame(s) are not a plausible heart (first: frame {bad[0]})")
+            images = synthesize_loop(synth, loop, seed=args.seed, progress=bar)
+            info = {"bpm": timing.bpm, "cycle": timing.cycle, "frames": loop.frames,
+                    "ejection_fraction_area": round(loop.ejection_fraction(), 2),
+                    "phases": [round(float(p), 4) for p in loop.phases], "model": synth.model.name,
+                    "seed": args.seed}
+            written = write_loop(target, images, loop.masks, timing.fps, info)
+            note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at {timing.fps:g} fps, "
+                 f"{timing.bpm:g} bpm, EF by area {loop.ejection_fraction():.0f} %)")
+    finally:
+        bar.close()
+    return 0
+
+
+def _check_target(path: Path, overwrite: bool, folder: bool) -> None:
+    """Refuse before any work an output that exists (unless --overwrite, and never a folder
+    with content) or whose folder is missing."""
+    from ..errors import CardiganError
+
+    if not path.parent.is_dir():
+        raise CardiganError(f"{path}: the folder {path.parent} does not exist")
+    if path.exists():
+        if folder or path.is_dir():
+            if path.is_dir() and any(path.iterdir()):
+                raise CardiganError(f"{path}: the folder is not empty")
+            if not path.is_dir():
+                raise CardiganError(f"{path}: exists and is not a folder")
+        elif not overwrite:
+            raise CardiganError(f"{path}: already exists (use --overwrite to replace it)")

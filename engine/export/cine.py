@@ -1,0 +1,174 @@
+"""``export --cine``: a dataset of cine loops with per-frame masks, written whole or not at all.
+
+Each patient is a shape-model heart (``--random N``) or a pair of key frames from a masks
+folder (``<patient>_<view>_ED`` and ``_ES``); each of its views becomes one loop
+(:mod:`engine.cine`). Layouts:
+
+- ``nifti``: CAMUS's own: ``database_nifti/<patient>/<patient>_<view>_half_sequence.nii.gz``
+  (``_sequence`` for a full cycle) with ``..._gt.nii.gz`` beside it, and split lists;
+- ``hdf5``: ``synthetic.hdf5`` with ``<split>/<patient>/<view>/images`` and ``masks``
+  (T, H, W) uint8 and the phases, frame rate and ejection fraction as attributes;
+- ``png``: the prepared layout, one pair per frame (``<patient>_<view>_f<k>``), so the
+  frames also train a segmenter; the label PNGs carry the fan.
+
+The manifest lists every sequence (patient, view, split, frames, fps, bpm, EF by area of
+its masks) and, for generated patients, each heart's EF (per view and biplane).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..cine import Timing, synthesize_loop
+from ..cine.loop import CineLoop, loop_from_heart, loop_from_key_frames
+from ..data.layout import SPLITS, image_path, label_path, patient_name, split_patients
+from ..data.manifest import build_manifest, write_manifest
+from ..data.staging import HDF5_FILE, NIFTI_FOLDER, check_output, staged_dataset
+from ..errors import DataError
+from ..fan import FAN_KEY, random_fan
+from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from ..synthesizer import Synthesizer
+from .sources import folder_masks
+
+CINE_FORMATS = ("nifti", "hdf5", "png")
+
+
+def _generated(count: int, views, size: int, seed: int, timing: Timing):
+    """(patient, view, loop maker, heart record) for ``count`` shape-model patients."""
+    from ..anatomy import ShapeModel
+    from ..anatomy.patients import heart_record
+
+    model = ShapeModel.default()
+    for index in range(count):
+        name = patient_name(index + 1, count)
+        heart = model.draw(seed * 1_000_003 + index)
+        record = heart_record(model, heart, views)
+        for view in views:
+            rng = np.random.default_rng([int(seed) & (2**63 - 1), 0xC1E, index, len(view)])
+            fan = random_fan(rng, view)
+            yield name, view, (lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, size, timing, f)), record
+
+
+def _from_masks(folder: Path, timing: Timing):
+    """(patient, view, loop maker, None) for every patient view with both key frames."""
+    found = 0
+    for patient in folder_masks(folder):
+        by_view: dict[str, dict] = {}
+        for item in patient.items:
+            if item.view and item.instant:
+                by_view.setdefault(item.view, {})[item.instant] = item
+        for view, frames in sorted(by_view.items()):
+            if set(frames) != {"ED", "ES"}:
+                continue
+            found += 1
+            ed, es = frames["ED"], frames["ES"]
+            yield patient.patient, view, (lambda e=ed, s=es, v=view: loop_from_key_frames(
+                e.labels, s.labels, timing, v, e.fan)), None
+    if not found:
+        raise DataError(f"{folder}: no patient view with both key frames (masks named "
+                        "<patient>_<2CH|4CH>_ED and _ES)")
+
+
+def export_cine(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
+                views=("2CH", "4CH"), format: str = "nifti", size: int = 256, seed: int = 0,
+                timing: Timing = Timing(cycle="half"), device: str = "auto", overwrite: bool = False,
+                progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> dict:
+    """Write a dataset of loops (see the module docstring); returns its manifest."""
+    out = Path(out).expanduser()
+    if format not in CINE_FORMATS:
+        raise DataError(f"cine export writes {', '.join(CINE_FORMATS)}, not {format!r}")
+    if (masks is None) == (random is None):
+        raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
+    timing = timing.checked()
+    check_output(out, overwrite, protect=(Path(masks),) if masks is not None else (), replaces="export")
+    synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
+    items = list(_generated(int(random), tuple(views), size, seed, timing) if random is not None
+                 else _from_masks(Path(masks), timing))
+    patients = sorted({item[0] for item in items})
+    split_of = {name: split for split, members in split_patients(patients, seed).items() for name in members}
+    sequences, hearts, frames_per_split = [], {}, {split: 0 for split in SPLITS}
+    with staged_dataset(out, overwrite) as staging:
+        if format != "png":
+            import shutil
+
+            for split in SPLITS:
+                shutil.rmtree(staging / split, ignore_errors=True)
+        writer = _writer(format, staging)
+        progress(Progress("cine export", 0, len(items)))
+        for done, (patient, view, make, record) in enumerate(items, 1):
+            if should_stop():
+                raise Cancelled()
+            loop = make()
+            images = synthesize_loop(synth, loop, seed=seed + done)
+            split = split_of[patient]
+            written = writer(split, patient, view, images, loop)
+            sequences.append({"patient": patient, "view": view, "split": split, "frames": loop.frames,
+                              "fps": timing.fps, "bpm": timing.bpm, "cycle": timing.cycle,
+                              "ejection_fraction_area": round(loop.ejection_fraction(), 2),
+                              "invalid_frames": len(loop.invalid_frames()), "files": written})
+            frames_per_split[split] += loop.frames
+            if record is not None:
+                hearts[patient] = record
+            progress(Progress("cine export", done, len(items), f"{patient} {view}"))
+        splits = {split: sorted({s["patient"] for s in sequences if s["split"] == split}) for split in SPLITS}
+        manifest = build_manifest(source={"path": str(masks) if masks is not None else None, "format": "export",
+                                          "format_name": "synthetic cine export",
+                                          "model": {"name": synth.model.name, "kind": synth.model.kind}},
+                                  options={"format": format, "cine": True, "fps": timing.fps, "bpm": timing.bpm,
+                                           "cycle": timing.cycle, "seed": seed, "random": random,
+                                           "masks": str(masks) if masks is not None else None, "size": size},
+                                  splits=splits, counts=frames_per_split, label_values=[0, 1, 2, 3])
+        manifest["sequences"] = sequences
+        if format == "png":
+            manifest["pairs"] = [{"stem": Path(f).stem, "split": s["split"]} for s in sequences
+                                 for f in s["files"] if "/img/" in f]
+        if hearts:
+            manifest["hearts"] = hearts
+        if format == "nifti":
+            from ..data.camus import write_2023_split_lists
+
+            write_2023_split_lists(staging, splits)
+        write_manifest(staging, manifest)
+    return manifest
+
+
+def _writer(format: str, staging: Path):
+    """A function (split, patient, view, images, loop) -> the paths written (relative)."""
+    if format == "nifti":
+        from ..cine.writers import write_loop
+
+        def nifti(split, patient, view, images, loop: CineLoop):
+            folder = staging / NIFTI_FOLDER / patient
+            folder.mkdir(parents=True, exist_ok=True)
+            kind = "half_sequence" if loop.timing.cycle == "half" else "sequence"
+            written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks, loop.timing.fps)
+            return [str(p.relative_to(staging)) for p in written]
+        return nifti
+    if format == "hdf5":
+        import h5py
+
+        def hdf5(split, patient, view, images, loop: CineLoop):
+            with h5py.File(staging / HDF5_FILE, "a") as f:
+                group = f.require_group(f"{split}/{patient}/{view}")
+                group.create_dataset("images", data=images, compression="gzip")
+                group.create_dataset("masks", data=loop.masks, compression="gzip")
+                group.attrs["phases"] = loop.phases
+                group.attrs["fps"] = loop.timing.fps
+                group.attrs["ejection_fraction_area"] = loop.ejection_fraction()
+            return [f"{HDF5_FILE}:{split}/{patient}/{view}"]
+        return hdf5
+
+    from ..data.imaging import save_png
+
+    def png(split, patient, view, images, loop: CineLoop):
+        written = []
+        for k, (image, mask) in enumerate(zip(images, loop.masks)):
+            stem = f"{patient}_{view}_f{k:03d}"
+            save_png(image_path(staging, split, stem), image)
+            text = {FAN_KEY: loop.fan.to_json()} if loop.fan is not None else None
+            save_png(label_path(staging, split, stem), mask, text=text)
+            written += [f"{split}/img/{stem}.png", f"{split}/label/{stem}.png"]
+        return written
+    return png

@@ -1,0 +1,264 @@
+"""Cine loops: timing, shapes between key frames, noise carried with tissue, writers, CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.anatomy import make_mask, random_patient
+from engine.anatomy.topology import topology_problems
+from engine.cine import Timing, loop_from_key_frames, synthesize_loop, write_loop
+from engine.cine.measures import flicker, speckle_tracking
+from engine.cine.motion import ShapeBlend, warp_noise
+from engine.cine.timing import EJECTION, phase_at
+from engine.errors import CardiganError, MaskError
+
+
+def key_frames(seed: int, size: int = 64, view: str = "4CH"):
+    patient = random_patient(seed)
+    return make_mask(patient, view, "ED", size), make_mask(patient, view, "ES", size)
+
+
+def test_the_cycle_is_physiological_and_seamless():
+    timing = Timing(bpm=60, fps=50)
+    phases = timing.phases()
+    assert len(phases) == 50 and phases[0] == 0.0
+    peak = int(np.argmax(phases))
+    assert abs(peak / 50 - EJECTION) <= 1 / 50 and phases[peak] > 0.99
+    assert np.all(np.diff(phases[:peak + 1]) >= 0)  # ejection only empties
+    assert phase_at(1.0) == phase_at(0.0) == 0.0  # the frame after the last is the first
+    # rapid filling is faster than diastasis
+    assert phase_at(EJECTION) - phase_at(EJECTION + 0.1) > 5 * (phase_at(0.6) - phase_at(0.7))
+    half = Timing(bpm=60, fps=30, cycle="half").phases()
+    assert half[0] == 0.0 and half[-1] == pytest.approx(1.0) and np.all(np.diff(half) > 0)
+    assert len(Timing(frames=16).phases()) == 16
+
+
+@pytest.mark.parametrize("timing, words", [
+    (Timing(fps=0), "frame rate"), (Timing(fps=-5), "frame rate"), (Timing(fps=float("nan")), "frame rate"),
+    (Timing(frames=1), "between 2"), (Timing(bpm=0.5), "heart rate"), (Timing(cycle="quarter"), "cycle"),
+])
+def test_impossible_timings_are_refused_in_one_line(timing, words):
+    with pytest.raises(CardiganError, match=words):
+        timing.checked()
+
+
+def test_every_frame_between_key_frames_is_a_valid_heart():
+    bad = loops = 0
+    for seed in range(220):
+        ed, es = key_frames(seed, 96, ("2CH", "4CH")[seed % 2])
+        if topology_problems(ed) or topology_problems(es):
+            continue  # key frames that are not valid themselves prove nothing
+        loops += 1
+        blend = ShapeBlend(ed, es)
+        for phase in (0.2, 0.5, 0.8):
+            bad += bool(topology_problems(blend.mask(phase)))
+    assert loops >= 200 and bad == 0
+    ed, es = key_frames(3)
+    blend = ShapeBlend(ed, es)
+    assert np.array_equal(blend.mask(0.0) > 0, ed > 0) or (blend.mask(0.0) != ed).mean() < 0.01
+    assert (blend.mask(1.0) != es).mean() < 0.01
+
+
+def test_key_frames_that_cannot_make_a_loop_are_refused():
+    ed, es = key_frames(1)
+    with pytest.raises(MaskError, match="differ in size"):
+        ShapeBlend(ed, key_frames(1, 48)[1])
+    with pytest.raises(MaskError, match="no LV cavity"):
+        ShapeBlend(ed, np.where(es == 1, 2, es).astype(np.uint8))
+
+
+def test_the_loop_keeps_the_asked_ejection_fraction_and_a_valid_heart_every_frame():
+    ed, es = key_frames(5, 96)
+    loop = loop_from_key_frames(ed, es, Timing(frames=24))
+    areas_ed, areas_es = (ed == 1).sum(), (es == 1).sum()
+    asked = 100.0 * (areas_ed - areas_es) / areas_ed
+    assert abs(loop.ejection_fraction() - asked) < 3.0
+    assert loop.invalid_frames() == []
+    assert loop.field.shape == (96, 96, 2) and np.abs(loop.field).max() > 0.5
+
+
+def test_noise_moves_with_the_displacement_and_the_style_channels_stay():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(4, 32, 32)).astype(np.float32)
+    noise[:2] = rng.normal(size=(2, 1, 1))  # style channels: constant maps
+    field = np.zeros((32, 32, 2), np.float32)
+    field[..., 0] = 3.0  # every pixel shows the tissue 3 pixels to its right at ED
+    moved = warp_noise(noise, field, 1.0)
+    assert np.array_equal(moved[:, :, :29], noise[:, :, 3:])
+    assert np.array_equal(moved[:2], noise[:2])
+    assert warp_noise(noise, field, 0.0) is noise
+
+
+def test_flicker_and_speckle_tracking_measure_what_they_say():
+    rng = np.random.default_rng(1)
+    masks = np.full((6, 48, 48), 2, np.uint8)  # all wall
+    texture = rng.integers(20, 230, (48, 48)).astype(np.uint8)
+    still = np.stack([texture] * 6)
+    assert flicker(still, masks) == 0.0
+    independent = rng.integers(20, 230, (6, 48, 48)).astype(np.uint8)
+    assert flicker(independent, masks) > 50
+    # a texture moving 2 pixels left per frame, and a field saying so
+    moving = np.stack([np.roll(texture, -2 * k, axis=1) for k in range(6)])
+    field = np.zeros((48, 48, 2), np.float32)
+    field[..., 0] = 10.0
+    phases = np.linspace(0, 1, 6)
+    tracked = speckle_tracking(moving, masks, field, phases)
+    assert tracked["patches"] > 0 and tracked["share_better_displaced"] >= 0.9
+    assert speckle_tracking(independent, masks, field, phases)["share_better_displaced"] < 0.8
+
+
+def test_a_noise_model_loop_flickers_less_than_fresh_seeds_per_frame():
+    from test_fan import fan_synthesizer
+
+    synth = fan_synthesizer(noise_nc=4)
+    ed, es = key_frames(7, 64)
+    loop = loop_from_key_frames(ed, es, Timing(frames=8))
+    images = synthesize_loop(synth, loop, seed=3)
+    assert images.shape == (8, 64, 64) and images.dtype == np.uint8
+    fresh = np.stack([synthesize_loop(synth, type(loop)(loop.masks[k:k + 1], loop.phases[k:k + 1], loop.field,
+                                                        loop.timing), seed=100 + k)[0] for k in range(8)])
+    assert flicker(images, loop.masks) < flicker(fresh, loop.masks)
+    assert np.array_equal(images, synthesize_loop(synth, loop, seed=3))  # one seed, one loop
+
+
+@pytest.mark.parametrize("name", ["loop.gif", "loop.mp4", "loop.nii.gz", "loop.h5", "frames"])
+def test_loops_round_trip_through_their_usual_readers(tmp_path, name):
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 255, (6, 64, 64)).astype(np.uint8)
+    images[:, :, :20] = 0
+    masks = rng.integers(0, 4, (6, 64, 64)).astype(np.uint8)
+    path = tmp_path / name
+    written = write_loop(path, images, masks, fps=25.0, info={"bpm": 60.0})
+    assert path in written and path.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
+    if name.endswith(".gif"):
+        import imageio.v3 as iio
+
+        frames = iio.imread(path, index=None)
+        assert frames.shape[0] == 6 and np.abs(frames[..., 0].astype(int) - images).max() <= 2
+    elif name.endswith(".mp4"):
+        import imageio.v3 as iio
+
+        frames = iio.imread(path, index=None, plugin="FFMPEG")
+        assert frames.shape[:3] == (6, 64, 64) and np.abs(frames[..., 0].astype(int) - images).mean() < 40
+    elif name.endswith(".nii.gz"):
+        import SimpleITK as sitk
+
+        volume = sitk.ReadImage(str(path))
+        assert volume.GetSize() == (64, 64, 6) and volume.GetSpacing()[2] == 1.0
+        assert np.array_equal(sitk.GetArrayFromImage(volume), images)
+        gt = sitk.ReadImage(str(tmp_path / "loop_gt.nii.gz"))
+        assert np.array_equal(sitk.GetArrayFromImage(gt), masks)
+    elif name.endswith(".h5"):
+        import h5py
+
+        with h5py.File(path) as f:
+            assert np.array_equal(f["images"][()], images) and np.array_equal(f["masks"][()], masks)
+            assert f.attrs["fps"] == 25.0 and f.attrs["bpm"] == 60.0
+    else:
+        from engine.maskio import read_label_png
+
+        assert len(list((path / "img").iterdir())) == 6
+        assert np.array_equal(read_label_png(path / "label" / "frame_003.png"), masks[3])
+
+
+def test_a_killed_export_leaves_no_file_that_looks_complete(tmp_path, monkeypatch):
+    import h5py
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(h5py.File, "create_dataset", broken)
+    images = np.zeros((3, 32, 32), np.uint8)
+    with pytest.raises(KeyboardInterrupt):
+        write_loop(tmp_path / "x.h5", images, images, fps=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cine_command_line(tmp_path, capsys):
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+
+    ed, es = key_frames(2, 64)
+    write_label_png(tmp_path / "p_4CH_ED.png", ed)
+    write_label_png(tmp_path / "p_4CH_ES.png", es)
+    out = tmp_path / "heart.gif"
+    args = ["cine", "--model", "simulator", "--ed", str(tmp_path / "p_4CH_ED.png"),
+            "--es", str(tmp_path / "p_4CH_ES.png"), "--frames", "4"]
+    assert main(args + ["--out", str(out)]) == 0
+    assert "4 frames" in capsys.readouterr().err and out.is_file()
+    # mistakes: one line each, nothing written
+    write_label_png(tmp_path / "small.png", key_frames(2, 32)[1])
+    write_label_png(tmp_path / "nocavity.png", np.where(es == 1, 2, es).astype(np.uint8))
+    cases = [
+        (["--es", str(tmp_path / "small.png")], "differ in size"),
+        (["--es", str(tmp_path / "nocavity.png")], "no LV cavity"),
+        (["--fps", "0"], "positive"),
+        (["--frames", "1"], "between 2"),
+        (["--out", str(tmp_path / "heart.avi")], "cannot write .avi"),
+        (["--out", str(out)], "already exists"),
+    ]
+    for extra, words in cases:
+        argv = list(args)
+        if extra[0] == "--es":
+            argv[argv.index("--es") + 1] = extra[1]
+            extra = []
+        target = [] if "--out" in extra else ["--out", str(tmp_path / "again.gif")]
+        assert main(argv + extra + target) != 0
+        err = capsys.readouterr().err.strip()
+        assert words in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "again.gif").exists() and not (tmp_path / "heart.avi").exists()
+
+
+@pytest.mark.parametrize("layout", ["png", "nifti", "hdf5"])
+def test_export_cine_writes_sequences_with_masks_and_a_manifest(tmp_path, layout):
+    from engine.data.dataset import PairedDataset
+    from engine.export.cine import export_cine
+
+    out = tmp_path / layout
+    manifest = export_cine("simulator", out, random=3, format=layout, size=64, seed=1,
+                           timing=Timing(fps=12, bpm=60, cycle="half"))
+    sequences = manifest["sequences"]
+    assert len(sequences) == 6 and all(s["frames"] == 5 and s["invalid_frames"] == 0 for s in sequences)
+    assert set(manifest["hearts"]) == {"patient0001", "patient0002", "patient0003"}
+    assert all("biplane" in h["ejection_fraction"] for h in manifest["hearts"].values())
+    if layout == "png":
+        train = PairedDataset(out, "train")  # the frames train a segmenter as pairs
+        assert len(train) == 5 * sum(s["split"] == "train" for s in sequences)
+        assert train.fan_sources["label"] == len(train)
+    elif layout == "nifti":
+        import SimpleITK as sitk
+
+        first = sequences[0]
+        volume = sitk.ReadImage(str(out / first["files"][0]))
+        masks = sitk.GetArrayFromImage(sitk.ReadImage(str(out / first["files"][1])))
+        assert volume.GetSize() == (64, 64, 5) and set(np.unique(masks)) <= {0, 1, 2, 3}
+    else:
+        import h5py
+
+        with h5py.File(out / "synthetic.hdf5") as f:
+            group = f[f"{sequences[0]['split']}/{sequences[0]['patient']}/{sequences[0]['view']}"]
+            assert group["images"].shape == group["masks"].shape == (5, 64, 64)
+    with pytest.raises(CardiganError, match="already exists"):
+        export_cine("simulator", out, random=1, format=layout, size=64)
+
+
+def test_export_cine_from_key_frame_masks_and_its_mistakes(tmp_path, capsys):
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    ed, es = key_frames(4, 64)
+    write_label_png(masks / "p1_4CH_ED.png", ed)
+    write_label_png(masks / "p1_4CH_ES.png", es)
+    write_label_png(masks / "p2_2CH_ED.png", ed)  # no ES: not a sequence
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--cine", "--fps", "12",
+                 "--format", "png", "--out", str(tmp_path / "out")]) == 0
+    assert "1 sequences" in capsys.readouterr().err
+    (masks / "p1_4CH_ES.png").unlink()
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--cine",
+                 "--out", str(tmp_path / "none")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "both key frames" in err and len(err.splitlines()) == 1
