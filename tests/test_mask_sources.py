@@ -9,9 +9,10 @@ import pytest
 
 from engine.anatomy import PHASES, VIEWS, template_mask
 from engine.data.deform import GENTLE, deform_masks, deformed_masks
+from engine.errors import DataError
 from engine.mask_tools import keep_largest, margin, remove_islands, smooth
-from engine.shape_descriptors import coverage, describe
-from engine.topology import topology_problems
+from engine.anatomy.descriptors import coverage, describe
+from engine.anatomy.topology import topology_problems
 
 
 def ellipse(shape, centre, axes, angle_deg=0.0):
@@ -112,13 +113,15 @@ def test_masks_like_a_folder_of_masks(tmp_path):
             for phase in PHASES:
                 write_label_png(tmp_path / f"{patient}_{view}_{phase}.png",
                                 template_mask(view, phase, seed=int(patient[-1]), size=96))
-    made = list(masks_like(tmp_path, 5, 128, seed=0))
+    with pytest.raises(DataError, match="needs at least 8 patients"):  # too few for a shape model
+        list(masks_like(tmp_path, 5, 128, seed=0))
+    made = list(masks_like(tmp_path, 5, 128, seed=0, fallback=True))  # the shipped model instead
     assert [p.patient for p in made] == [f"patient000{i}" for i in range(1, 6)]
     for patient in made:
         assert sorted(i.name.split("_", 1)[1] for i in patient.items) == ["2CH_ED", "2CH_ES", "4CH_ED", "4CH_ES"]
         for item in patient.items:
             assert item.labels.shape == (128, 128) and topology_problems(item.labels) == []
-            assert item.source.startswith("deformed:")
+            assert item.source.startswith("generated:")
 
 
 def test_export_random_like(tmp_path):
@@ -129,7 +132,7 @@ def test_export_random_like(tmp_path):
     write_phantom(data, count=4, size=64, seed=2)
     out = tmp_path / "out"
     assert main(["export", "--model", "simulator", "--random", "3", "--like", str(data), "--size", "64",
-                 "--out", str(out)]) == 0
+                 "--like-fallback", "--out", str(out)]) == 0
     import json
 
     manifest = json.loads((out / "manifest.json").read_text())

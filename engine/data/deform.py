@@ -6,9 +6,13 @@ interpolation to every pixel. Small, smooth displacements keep the topology of t
 (the cavity stays inside its wall, the atrium below the mitral plane); the mask-only source
 (:func:`deform_mask`) checks that and draws again when a deformation broke it.
 
-For training (:func:`deform_pair`) a second kind of change makes the generator draw what is
-painted wherever it is painted: a class's shape, with its own image texture, is copied, moved
-and resized, and pasted over the pair ("class shape transplant").
+For training (:func:`deform_pair`) a pair's heart is by default moved along the shape model
+of real hearts, its image following (:mod:`engine.data.shape_deform`; ``DeformConfig.kind``
+"shape", or "mixed": with probability ``shape_chance``, 0.7), else deformed elastically as
+above (kind "elastic", the rest of "mixed", and masks whose landmarks cannot be found). A
+second kind of change then makes the generator draw what is painted wherever it is painted:
+a class's shape, with its own image texture, is copied, moved and resized, and pasted over
+the pair ("class shape transplant", probability ``transplant``).
 
 Everything is a pure function of a numpy ``Generator``, so a training run is reproducible.
 """
@@ -23,8 +27,14 @@ import torch
 import torch.nn.functional as F
 
 
+DEFORM_KINDS = ("mixed", "shape", "elastic")
+
+
 @dataclass(frozen=True)
 class DeformConfig:
+    kind: str = "mixed"  # deform_pair: "shape" (shape model), "elastic", or "mixed" (shape_chance)
+    shape_chance: float = 0.7  # with kind "mixed": the share of shape-model deformations
+    shape_step: tuple[float, float] = (0.3, 1.5)  # SDs along one shape-model direction
     max_rotation: float = 10.0  # degrees
     scale: tuple[float, float] = (0.88, 1.12)
     stretch: tuple[float, float] = (0.9, 1.1)  # width / height factor
@@ -34,6 +44,10 @@ class DeformConfig:
     transplant: float = 0.5  # chance of a class shape transplant (pairs only)
     transplant_shift: float = 0.15
     transplant_scale: tuple[float, float] = (0.6, 1.3)
+
+    def __post_init__(self) -> None:
+        if self.kind not in DEFORM_KINDS:
+            raise ValueError(f"deformation kind must be one of {', '.join(DEFORM_KINDS)}, got {self.kind!r}")
 
 
 def random_grid(rng: np.random.Generator, height: int, width: int,
@@ -62,7 +76,7 @@ GENTLE = DeformConfig(max_rotation=6.0, scale=(0.9, 1.1), stretch=(0.92, 1.08), 
 
 
 def _warp(array: np.ndarray, grid: torch.Tensor, nearest: bool) -> np.ndarray:
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None, None]
+    tensor = torch.from_numpy(np.array(array, dtype=np.float32))[None, None]
     out = F.grid_sample(tensor, grid, mode="nearest" if nearest else "bilinear",
                         padding_mode="zeros", align_corners=False)
     return out[0, 0].numpy()
@@ -82,7 +96,7 @@ def apply_grid(labels: np.ndarray, grid: torch.Tensor) -> np.ndarray:
 def deform_mask(labels: np.ndarray, rng: np.random.Generator, config: DeformConfig = GENTLE,
                 tries: int = 8) -> np.ndarray | None:
     """A smooth deformation of one label map that keeps a plausible topology
-    (:func:`engine.topology.topology_problems`), or None when ``tries`` draws all broke it."""
+    (:func:`engine.anatomy.topology.topology_problems`), or None when ``tries`` draws all broke it."""
     return deform_masks([labels], rng, config, tries)[0]
 
 
@@ -91,7 +105,7 @@ def deform_masks(masks: list[np.ndarray], rng: np.random.Generator, config: Defo
     """One deformation applied to several maps of the same size (one patient's views and
     phases move together); redrawn until every map keeps a plausible topology, or Nones
     after ``tries`` draws."""
-    from ..topology import topology_problems
+    from ..anatomy.topology import topology_problems
 
     for _ in range(tries):
         grid = random_grid(rng, *masks[0].shape, config)
@@ -102,15 +116,38 @@ def deform_masks(masks: list[np.ndarray], rng: np.random.Generator, config: Defo
 
 
 def deform_pair(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                config: DeformConfig = DeformConfig()) -> tuple[np.ndarray, np.ndarray]:
-    """Deform an (image float32 (H, W) in [0, 1], labels uint8 (H, W)) pair the same way,
-    then, with probability ``config.transplant``, paste a moved and resized class shape."""
-    grid = random_grid(rng, *labels.shape, config)
-    image = _warp(image, grid, nearest=False)
-    labels = _warp(labels, grid, nearest=True).astype(np.uint8)
+                config: DeformConfig = DeformConfig(), fan: np.ndarray | None = None, *,
+                view: str | None = None, phase: str | None = None, cache=None, key=None,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Deform an (image float32 (H, W) in [0, 1], labels uint8 (H, W)) pair the same way
+    (by the shape model or elastically, as ``config.kind`` says), then, with probability
+    ``config.transplant``, paste a moved and resized class shape. The fan's coverage (H, W),
+    when given, is deformed with the picture (its edge stays the image's edge) but takes no
+    transplant: a pasted shape is tissue, cut by the fan's edge where the network input and
+    the image are masked by it.
+
+    ``view`` and ``phase`` (2CH/4CH, ED/ES), when known, say where the mask sits in the shape
+    model; ``cache`` (a :class:`engine.data.shape_deform.FitCache` or a dict) keeps each pair's
+    fitted landmarks under ``key`` (default: a hash of the labels), so only a pair's first
+    shape-model deformation pays for finding them. The result is a pure function of ``rng``
+    and the pair, cached or not."""
+    shaped = None
+    if config.kind == "shape" or (config.kind == "mixed" and rng.random() < config.shape_chance):
+        from .shape_deform import shape_deform
+
+        shaped = shape_deform(image, labels, rng, fan, view=view, phase=phase, cache=cache, key=key,
+                              step=config.shape_step)
+    if shaped is not None:
+        image, labels, fan = shaped
+    else:
+        grid = random_grid(rng, *labels.shape, config)
+        image = _warp(image, grid, nearest=False)
+        labels = _warp(labels, grid, nearest=True).astype(np.uint8)
+        if fan is not None:
+            fan = np.clip(_warp(fan, grid, nearest=False), 0.0, 1.0).astype(np.float32)
     if rng.random() < config.transplant:
         image, labels = transplant_class(image, labels, rng, config)
-    return image.astype(np.float32), labels
+    return image.astype(np.float32), labels, fan
 
 
 def transplant_class(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,

@@ -16,6 +16,10 @@ Fields (version 1)::
     labels          the label table (engine.labels)
     skipped         [{"patient", "reason"}] patients or frames left out
     patient_info    {patient: {cfg key: value}} when the source has it (CAMUS cfg files)
+    hearts          {patient: {"ejection_fraction": {"2CH", "4CH", "biplane"}, "heart"}} for
+                    generated patients (phantom, export --random): EF in percent by area per
+                    view, Simpson biplane when both views are made; the shape-model heart
+    anatomy         {"shape_model": fingerprint, "source": in words} the model they were drawn from
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """``phantom``: a synthetic dataset from generated patients and the ultrasound simulator.
 
-Each patient is drawn from its own seed (derived from the run seed and the patient's
-index, so the result does not depend on the number of workers) and gives every requested
-view x phase pair. ``folders`` writes the prepared layout with a manifest; ``hdf5`` writes
-the seed's HDF5 layout (both phases always), so ``prepare`` can be exercised end to end.
+Each patient is a draw of the shipped shape model (:mod:`engine.anatomy`) from its own seed
+(derived from the run seed and the patient's index, so the result does not depend on the
+number of workers) and gives every requested view x phase pair, its masks drawn inside the
+view's fan (:func:`phantom_fan`) and rendered by the simulator. The manifest records each
+patient's ejection fractions and heart (``hearts``: :func:`engine.anatomy.patients.heart_record`).
+``folders`` writes the prepared layout with a manifest; ``hdf5`` writes the seed's HDF5 layout
+(both phases always), so ``prepare`` can be exercised end to end.
 """
 
 from __future__ import annotations
@@ -11,24 +14,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..anatomy import PHASES, VIEWS, make_mask, random_patient
+from ..anatomy import PHASES, VIEWS, Heart, ShapeModel
+from ..anatomy.patients import heart_record
 from ..errors import DataError
 from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from ..fan import FAN_KEY, Fan, random_fan
 from .imaging import save_png
 from .layout import (SPLITS, image_path, label_path, make_stem, parse_choices, patient_name,
                      split_patients)
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
-from .seed_hdf5 import SeedHdf5Writer
+from .seed_hdf5 import SeedHdf5Writer, written_by_us
 from .staging import check_output, staged_dataset
 
 PHANTOM_FORMATS = ("folders", "hdf5")
 MAX_COUNT = 1_000_000
-GENERATOR = "engine.anatomy.random_patient + engine.simulator.simulate"
+GENERATOR = "engine.anatomy.ShapeModel.draw + engine.simulator.simulate"
 
 
 def derive_seed(*keys: int | str) -> int:
@@ -38,14 +44,28 @@ def derive_seed(*keys: int | str) -> int:
     return int(state[0]) << 31 ^ int(state[1])
 
 
+def phantom_fan(seed: int, index: int, view: str) -> Fan:
+    """The probe's fan of one view of patient ``index`` (both phases share it): drawn around
+    the CAMUS median with the spread of real fans."""
+    return random_fan(np.random.default_rng(derive_seed(seed, index, view, "fan")), view)
+
+
+@lru_cache(maxsize=64)
+def phantom_heart(seed: int, index: int) -> Heart:
+    """The heart of patient ``index`` of the run ``seed``: a draw of the shipped shape model."""
+    return ShapeModel.default().draw(derive_seed(seed, index))
+
+
 def phantom_pair(seed: int, index: int, view: str, phase: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(image, labels) of patient ``index`` of the run ``seed`` (what ``phantom`` writes)."""
+    """(image, labels) of patient ``index`` of the run ``seed`` (what ``phantom`` writes),
+    the mask and the image inside :func:`phantom_fan`."""
     from ..simulator import simulate
 
     patient_seed = derive_seed(seed, index)
-    labels = make_mask(random_patient(patient_seed), view, phase, size)
+    fan = phantom_fan(seed, index, view)
+    labels = ShapeModel.default().mask(phantom_heart(seed, index), view, phase, size, fan=fan)
     image = simulate(labels, seed=derive_seed(seed, index, view, phase), view=view,
-                     patient_seed=patient_seed, phase=phase)
+                     patient_seed=patient_seed, phase=phase, fan=fan)
     return image, labels
 
 
@@ -65,7 +85,8 @@ def _run_job(job: _Job) -> list[dict]:
     out = []
     for index, split in zip(job.indices, job.splits):
         name = patient_name(index + 1, job.count)
-        record = {"name": name, "split": split, "values": set(), "arrays": {}}
+        record = {"name": name, "split": split, "values": set(), "arrays": {},
+                  "heart": heart_record(ShapeModel.default(), phantom_heart(job.seed, index), job.views)}
         for view in job.views:
             for phase in job.phases:
                 image, labels = phantom_pair(job.seed, index, view, phase, job.size)
@@ -73,7 +94,8 @@ def _run_job(job: _Job) -> list[dict]:
                 if job.staging is not None:
                     stem = make_stem(name, view, phase)
                     save_png(image_path(Path(job.staging), split, stem), image)
-                    save_png(label_path(Path(job.staging), split, stem), labels)
+                    save_png(label_path(Path(job.staging), split, stem), labels,
+                             text={FAN_KEY: phantom_fan(job.seed, index, view).to_json()})
                 else:
                     record["arrays"][(view, phase)] = (image, labels)
         out.append(record)
@@ -117,10 +139,9 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
 
     if format == "hdf5":
         target = hdf5_output_path(out)
-        if target.exists() and not overwrite:
-            raise DataError(f"{target}: already exists (use --overwrite to replace it)")
         if target.is_dir():
             raise DataError(f"{target}: is a folder")
+        check_hdf5_output(target, overwrite)
         if not target.parent.is_dir():
             raise DataError(f"{target.parent}: folder does not exist")
     else:
@@ -135,6 +156,7 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
         splits = {split: [] for split in SPLITS}
         counts = {split: 0 for split in SPLITS}
         values: set[int] = set()
+        hearts: dict[str, dict] = {}
         done = 0
         batches = run_batches(_run_job, jobs, workers=workers, should_stop=should_stop)
         progress(Progress("phantom", 0, count))
@@ -147,18 +169,21 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
                                 images = np.stack([record["arrays"][(view, p)][0] for p in PHASES])
                                 labels = np.stack([record["arrays"][(view, p)][1] for p in PHASES])
                                 writer.add(record["split"], record["name"], view, images, labels)
-                            done = _tally(record, splits, counts, values, len(views) * len(phases), done)
+                            done = _tally(record, splits, counts, values, len(views) * len(phases), done,
+                                          hearts)
                         progress(Progress("phantom", done, count, batch[-1]["name"]))
             else:
                 for batch in batches:
                     for record in batch:
-                        done = _tally(record, splits, counts, values, len(views) * len(phases), done)
+                        done = _tally(record, splits, counts, values, len(views) * len(phases), done, hearts)
                     progress(Progress("phantom", done, count, batch[-1]["name"]))
         except BaseException:
             batches.close()
             raise
         manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
                                   label_values=sorted(values))
+        manifest["anatomy"] = {"shape_model": ShapeModel.default().fingerprint, "source": "the shipped shape model"}
+        manifest["hearts"] = dict(sorted(hearts.items()))
         if staging is None:
             manifest["output"] = {"format": "hdf5", "path": str(target.resolve())}
         else:
@@ -167,8 +192,21 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
     return manifest
 
 
-def _tally(record: dict, splits: dict, counts: dict, values: set, pairs: int, done: int) -> int:
+def check_hdf5_output(target: Path, overwrite: bool) -> None:
+    """An existing file is replaced only with ``overwrite`` and only if this program wrote it."""
+    if not (target.exists() or target.is_symlink()):
+        return
+    if not overwrite:
+        raise DataError(f"{target}: already exists (use --overwrite to replace it)")
+    if target.is_symlink() or not written_by_us(target):
+        raise DataError(f"{target}: not an HDF5 file written by cardiGAN Studio; refusing to "
+                        "replace it, choose another output file")
+
+
+def _tally(record: dict, splits: dict, counts: dict, values: set, pairs: int, done: int,
+           hearts: dict) -> int:
     splits[record["split"]].append(record["name"])
+    hearts[record["name"]] = record["heart"]
     counts[record["split"]] += pairs
     values |= record["values"]
     return done + 1

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from ..anatomy import ShapeModel
 from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import check_output, staged_dataset
 from ..errors import DataError
+from ..fan import default_fan
 from ..fileio import sha256_file
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
-from .sources import PatientMasks, folder_masks, masks_like, random_patients
+from .sources import PatientMasks, folder_masks, model_like, random_patients
 from .writers import WRITERS
 
 EXPORT_FORMATS = tuple(WRITERS)
@@ -41,15 +43,20 @@ def model_identity(synth: Synthesizer) -> dict:
 
 
 def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
-                   like: Path | str | None = None,
+                   like: Path | str | None = None, like_fallback: bool = False,
                    variations: int = 1, format: str = "png", seed: int = 0, size: int = 256,
                    device: str = "auto", overwrite: bool = False,
-                   progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> dict:
+                   progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
+                   notify: Callable[[str], None] | None = None) -> dict:
     """Synthesize images for generated (``random`` patients) or given (``masks`` folder) label
     maps, ``variations`` images per map, and write them to ``out`` in ``format``.
 
-    With ``like`` (a prepared dataset or a folder of masks), the ``random`` patients are made
-    by deforming those masks instead of by the anatomy generator.
+    Generated patients are draws of the shipped shape model (:mod:`engine.anatomy`); with
+    ``like`` (a prepared dataset or a folder of masks), of a shape model built from those
+    masks. A dataset too small for a model raises its one-line DataError, or with
+    ``like_fallback`` draws from the shipped model and says so through ``notify`` (and in the
+    manifest's ``anatomy``). The manifest records every generated patient's ejection
+    fractions and heart (``hearts``).
 
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
@@ -63,12 +70,13 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         raise DataError("give either a masks folder or a number of random patients")
     if like is not None and random is None:
         raise DataError("--like makes new patients: give their number with --random N")
+    if like_fallback and like is None:
+        raise DataError("--like-fallback goes with --like DATASET")
     if random is not None and not 1 <= int(random) <= MAX_RANDOM:
         raise DataError(f"--random must be between 1 and {MAX_RANDOM}")
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
-    check_output(out, overwrite, protect=(Path(masks),) if masks is not None else (),
-                 replaces="export")
+    check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
     if masks is not None:
         patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks))
@@ -82,8 +90,12 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         if problem:
             raise DataError(f"--size {size}: {problem}")
         names = [patient_name(i + 1, int(random)) for i in range(int(random))]
-        patients = (random_patients(int(random), size, seed) if like is None
-                    else masks_like(Path(like), int(random), size, seed))
+        anatomy, about = ShapeModel.default(), "the shipped shape model"
+        if like is not None:
+            anatomy, about, fell_back = model_like(Path(like), like_fallback)
+            if fell_back and notify is not None:
+                notify(about)
+        patients = random_patients(int(random), size, seed, anatomy)
     split_of = {name: split for split, members in split_patients(names, seed).items() for name in members}
 
     with staged_dataset(out, overwrite) as staging:
@@ -106,8 +118,18 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                                "masks": str(masks) if masks is not None else None,
                                "random": random, "size": size if random is not None else None,
                                "like": str(like) if like is not None else None}
+        if random is not None:
+            manifest["anatomy"] = {"shape_model": anatomy.fingerprint, "source": about}
         write_manifest(staging, manifest)
     return manifest
+
+
+def read_paths(model, masks, like) -> tuple[Path, ...]:
+    """What an export reads (its masks, the dataset it deforms, the model file), which
+    replacing ``out`` must never delete."""
+    model_path = getattr(getattr(model, "model", model), "path", None) or (
+        Path(model) if isinstance(model, (str, Path)) and Path(model).exists() else None)
+    return tuple(Path(p) for p in (masks, like, model_path) if p is not None)
 
 
 def _write_all(synth, writer, patients, split_of, variations, seed, total, progress, should_stop) -> dict:
@@ -115,10 +137,12 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
     counts = {split: 0 for split in SPLITS}
     values: set[int] = set()
     pairs = []
+    hearts = {}
     progress(Progress("export", 0, total))
     for index, patient in enumerate(patients):
         split = split_of[patient.patient]
         masks = [item.labels for item in patient.items]
+        fans = [item.fan or default_fan(item.view) for item in patient.items]
         for variation in range(variations):
             if should_stop():
                 raise Cancelled()
@@ -126,24 +150,29 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
             for indices in groups:
-                outputs = synth.synthesize(np.stack([masks[i] for i in indices]), seed=base + indices[0])
+                outputs = synth.synthesize(np.stack([masks[i] for i in indices]), seed=base + indices[0],
+                                           fan=[fans[i] for i in indices])
                 for i, output in zip(indices, outputs):
                     images[i] = to_uint8(output)
             written = []
             new_patient = patient.patient
             for i, item in enumerate(patient.items):
                 stem, new_patient = variant_name(item.name, patient.patient, variation)
-                written.append((stem, images[i], item.labels, item.view, item.instant))
+                written.append((stem, images[i], item.labels, item.view, item.instant, fans[i]))
                 pairs.append({"stem": stem, "split": split, "seed": base + i, "variation": variation + 1,
-                              "source_mask": item.source})
+                              "source_mask": item.source, "fan": fans[i].to_dict()})
                 values.update(np.flatnonzero(np.bincount(item.labels.ravel(), minlength=4)).tolist())
             writer.write(split, new_patient, written)
             splits[split].append(new_patient)
+            if patient.heart is not None:
+                hearts[new_patient] = patient.heart
             counts[split] += len(written)
         progress(Progress("export", index + 1, total, patient.patient))
     manifest = build_manifest(source={"path": None, "format": "export", "format_name": "synthetic export"},
                               options={}, splits=splits, counts=counts, label_values=sorted(values))
     manifest["pairs"] = pairs
+    if hearts:
+        manifest["hearts"] = hearts
     return manifest
 
 

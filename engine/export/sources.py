@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..anatomy import PHASES, VIEWS, make_mask, random_patient
+from ..anatomy import PHASES, VIEWS, ShapeModel
+from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import DataError, MaskError
-from ..maskio import CAMUS_SUFFIXES, read_label_map
+from ..fan import Fan, fan_from_text, random_fan, view_of_name
+from ..maskio import CAMUS_SUFFIXES, is_camus_file, read_label_map, read_png_text
 
 
 @dataclass
@@ -24,12 +26,14 @@ class MaskItem:
     source: str
     view: str | None = None
     instant: str | None = None
+    fan: Fan | None = None  # the probe's sector (engine.fan); None: the view's median
 
 
 @dataclass
 class PatientMasks:
     patient: str
     items: list[MaskItem] = field(default_factory=list)
+    heart: dict | None = None  # a generated patient: its record (engine.anatomy.patients.heart_record)
 
 
 def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = len(PHASES)) -> tuple[str, list[str]]:
@@ -47,40 +51,46 @@ def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = le
     return text, [split for split, members in splits.items() if not members]
 
 
-def random_patients(count: int, size: int, seed: int) -> Iterator[PatientMasks]:
-    """``count`` generated patients, each with 2CH and 4CH masks at ED and ES."""
+def random_patients(count: int, size: int, seed: int, model: ShapeModel | None = None) -> Iterator[PatientMasks]:
+    """``count`` generated patients, each with 2CH and 4CH masks at ED and ES: draws of the
+    shape ``model`` (default: the shipped one), each view drawn inside its own random fan,
+    with the patient's record (ejection fractions, the heart) in ``PatientMasks.heart``."""
+    model = ShapeModel.default() if model is None else model
     for index in range(count):
         name = patient_name(index + 1, count)
-        anatomy = random_patient(derive_seed(seed, "export", index))
-        items = [MaskItem(f"{name}_{view}_{phase}", make_mask(anatomy, view, phase, size),
-                          f"generated:patient_seed={derive_seed(seed, 'export', index)}", view, phase)
+        patient_seed = derive_seed(seed, "export", index)
+        heart = model.draw(patient_seed)
+        rng = np.random.default_rng([int(seed) & (2**63 - 1), 0xFA4, index])
+        fans = {view: random_fan(rng, view) for view in VIEWS}  # one acquisition per view
+        items = [MaskItem(f"{name}_{view}_{phase}", model.mask(heart, view, phase, size, fan=fans[view]),
+                          f"generated:patient_seed={patient_seed}", view, phase, fans[view])
                  for view in VIEWS for phase in PHASES]
-        yield PatientMasks(name, items)
+        yield PatientMasks(name, items, heart_record(model, heart))
 
 
-def masks_like(like: Path, count: int, size: int, seed: int) -> Iterator[PatientMasks]:
-    """``count`` new patients made from the masks in ``like`` (a prepared dataset's train
-    split, or a folder of masks): each takes a random source patient and moves all of its
-    maps by one smooth random deformation that keeps the heart's topology
-    (:func:`engine.data.deform.deform_masks`)."""
-    from ..data.deform import deform_masks
-    from ..data.imaging import resize_labels
-    from ..mask_tools import keep_largest
-
+def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, bool]:
+    """(shape model, what it is in words, whether it fell back) for ``export --like``: a model
+    built from the masks of ``like`` (a prepared dataset's train split, or a folder of masks
+    grouped by patient stem). A dataset too small to build one raises the model's one-line
+    DataError, unless ``fallback``: then the shipped model, and the words say why."""
     sources = source_patients(like)
-    for index in range(count):
-        name = patient_name(index + 1, count)
-        rng = np.random.default_rng([int(seed) & (2**63 - 1), 0x11CE, index])
-        source = sources[int(rng.integers(len(sources)))]
-        maps = [keep_largest(resize_labels(item.labels, size)) for item in source.items]
-        deformed = deform_masks(maps, rng)
-        note = "deformed"
-        if deformed[0] is None:  # every draw broke the topology: keep the source's shapes
-            deformed, note = maps, "undeformed (no topology-preserving draw)"
-        items = [MaskItem(f"{name}_{item.view}_{item.instant}" if item.view else f"{name}_{k}", labels,
-                          f"{note}:{item.source}", item.view, item.instant)
-                 for k, (item, labels) in enumerate(zip(source.items, deformed))]
-        yield PatientMasks(name, items)
+    patients = {p.patient: {(item.view, item.instant): item.labels for item in p.items
+                            if item.view and item.instant} for p in sources}
+    try:
+        model = ShapeModel.build(patients, source=str(like))
+    except DataError as exc:
+        if not fallback:
+            raise DataError(f"--like {like}: {exc} (--like-fallback draws from the shipped shape model "
+                            "instead)") from None
+        return ShapeModel.default(), f"--like {like}: {exc}; drawing from the shipped shape model instead", True
+    return model, f"a shape model built from {model.stats['patients']} patients of {like}", False
+
+
+def masks_like(like: Path, count: int, size: int, seed: int,
+               fallback: bool = False) -> Iterator[PatientMasks]:
+    """``count`` new patients drawn from a shape model of the masks in ``like``
+    (:func:`model_like`), as :func:`random_patients` draws them."""
+    yield from random_patients(count, size, seed, model_like(like, fallback)[0])
 
 
 def source_patients(like: Path) -> list[PatientMasks]:
@@ -89,10 +99,24 @@ def source_patients(like: Path) -> list[PatientMasks]:
 
     like = Path(like)
     folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
+    if folder != like and not folder.is_dir():
+        raise DataError(f"{like}: a dataset without PNG label maps ({dataset_format(like)}); --like needs "
+                        "a prepared dataset, a PNG export or a folder of mask files")
     patients = folder_masks(folder)
     if not patients:
         raise DataError(f"{like}: no masks to make new ones from")
     return patients
+
+
+def dataset_format(root: Path) -> str:
+    """How a dataset with a manifest stores its pairs, in words (``a nifti export``)."""
+    import json
+
+    try:
+        output = json.loads((root / "manifest.json").read_text(encoding="utf-8")).get("output") or {}
+        return f"a {output['format']} export" if isinstance(output, dict) and "format" in output else "no train/label"
+    except (OSError, ValueError, RecursionError, AttributeError, TypeError):
+        return "no train/label"
 
 
 def mask_stem(path: Path) -> str:
@@ -102,6 +126,21 @@ def mask_stem(path: Path) -> str:
             name = name[: -len(suffix)]
             break
     return name[:-3] if name.endswith("_gt") else name
+
+
+def refuse_camus_images(folder: Path, files: list[Path]) -> None:
+    """A CAMUS patient folder holds each echo image beside its ``*_gt`` mask: say that the
+    images are images (their grey levels would otherwise be reported as bad labels)."""
+    names = {p.name.lower() for p in files}
+
+    def mask_of(path: Path) -> str:  # patient0001_2CH_ED.mhd -> patient0001_2ch_ed_gt.mhd
+        return path.name.lower().replace(".", "_gt.", 1)
+
+    images = [p for p in files if is_camus_file(p) and mask_of(p) in names]
+    if images:
+        raise DataError(f"{folder}: {len(images)} file(s) look like images, not masks ({images[0].name} "
+                        f"is the image of {images[0].name.replace('.', '_gt.', 1)}); give a folder that "
+                        "holds only the masks")
 
 
 def folder_masks(folder: Path) -> list[PatientMasks]:
@@ -116,6 +155,7 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
                    and p.name.lower().endswith((".png",) + CAMUS_SUFFIXES))
     if not files:
         raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz) in this folder")
+    refuse_camus_images(folder, files)
     patients: dict[str, PatientMasks] = {}
     problems = []
     for path in files:
@@ -127,8 +167,9 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
         stem = mask_stem(path)
         parsed = parse_stem(stem)
         patient, view, instant = parsed if parsed else (stem, None, None)
+        fan, _ = fan_from_text(read_png_text(path), view or view_of_name(path.name))
         patients.setdefault(patient, PatientMasks(patient)).items.append(
-            MaskItem(stem, labels, str(path), view, instant))
+            MaskItem(stem, labels, str(path), view, instant, fan))
     if problems:
         shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
         raise DataError(f"{folder}: {len(problems)} unusable mask(s): {shown}")

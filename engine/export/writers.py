@@ -12,6 +12,7 @@ from ..data.imaging import save_png
 from ..data.layout import SPLITS, image_path, label_path
 from ..data.seed_hdf5 import SeedHdf5Writer
 from ..errors import DataError
+from ..fan import FAN_KEY
 from .sources import PatientMasks
 
 HDF5_NAME = "synthetic.hdf5"
@@ -26,10 +27,12 @@ class PngWriter:
     def check(self, patients: list[PatientMasks]) -> None:
         pass
 
-    def write(self, split: str, patient: str, pairs: list[tuple[str, np.ndarray, np.ndarray, str | None, str | None]]) -> None:
-        for stem, image, labels, _, _ in pairs:
+    def write(self, split: str, patient: str, pairs) -> None:
+        """``pairs``: (stem, image, labels, view, instant, fan) tuples; the fan goes into the
+        label PNG's text chunk, so training on the export reads it back."""
+        for stem, image, labels, _, _, fan in pairs:
             save_png(image_path(self.staging, split, stem), image)
-            save_png(label_path(self.staging, split, stem), labels)
+            save_png(label_path(self.staging, split, stem), labels, text={FAN_KEY: fan.to_json()})
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         pass
@@ -62,7 +65,7 @@ class Hdf5Writer:
 
     def write(self, split: str, patient: str, pairs) -> None:
         by_view: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for _, image, labels, view, instant in pairs:
+        for _, image, labels, view, instant, _ in pairs:
             by_view.setdefault(view, {})[instant] = (image, labels)
         for view, frames in by_view.items():
             images = np.stack([frames[p][0] for p in PHASES])
@@ -87,7 +90,7 @@ class NiftiWriter:
         require_named(patients, "NIfTI", both_phases=False)
 
     def write(self, split: str, patient: str, pairs) -> None:
-        frames = {(view, instant): (image, labels) for _, image, labels, view, instant in pairs}
+        frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _ in pairs}
         write_2023_patient(self.staging, patient, frames)
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
