@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 PNG_FILTER = "PNG image (*.png)"
+CINE_FILTER = ("Animated GIF (*.gif);;MP4 video (*.mp4);;NIfTI 2D+t, masks beside it (*.nii.gz);;"
+               "HDF5 (*.h5);;PNG frames (a folder name) (*)")
 GAP = 8
 
 
@@ -126,3 +128,25 @@ class Exporter:
             return False
         self._done(*paths)
         return True
+
+    def export_cine(self, path: Path | None = None) -> bool:
+        """The loop on the timeline as a GIF, MP4, NIfTI (with its masks), HDF5 or PNG frames."""
+        from engine.cine import write_loop
+
+        frames = self.window.timeline.frames
+        if frames is None or self.window.timeline.stale:
+            QMessageBox.information(self.window, "Export cine loop",
+                                    "Play the loop first (the timeline under the synthesis): the loop is "
+                                    "made from the ED and ES key frames.")
+            return False
+        if path is None:
+            folder = Path(folders.start_folder("exports"))
+            name, chosen = QFileDialog.getSaveFileName(self.window, "Export cine loop",
+                                                       str(folder / f"{self._stem()}_loop.gif"), CINE_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+            folders.remember("exports", path)
+        info = {"ejection_fraction_area": round(float(frames.ejection_fraction), 2),
+                "phases": [round(float(p), 4) for p in frames.phases]}
+        return self._write(lambda: write_loop(path, frames.images, frames.masks, frames.fps, info), path)

@@ -1,7 +1,10 @@
-"""The main window: wires the document, the canvas, live synthesis and the panels together.
+"""The main window: composes the widgets and wires them to the studio state.
 
-The pieces live in their own modules (``workspace``, ``canvas``, ``panels``, ``synthesis``,
-``mask_files``, ``export``, ``autosave``, ``settings``); this class only connects them.
+What the studio is doing lives in :class:`~cardigan_app.state.StudioState` (tool, class,
+brush, paint-over rule, model, device, seed, view options; the document being edited);
+widgets set it and observe it. The pieces live in their own modules (``workspace``,
+``canvas``, ``panels``, ``synthesis``, ``mask_files``, ``export``, ``autosave``, ``settings``);
+this class connects them and holds no choices of its own.
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -16,43 +19,38 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
-from engine import resources
 from engine.labels import BACKGROUND, LABELS
+from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 
 from . import folders
 from .actions import ActionRegistry
 from .autosave import INTERVAL_MS, Autosaver
+from .cine.key_frames import KeyFrames
+from .cine.timeline import Timeline
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import NewMaskChoice
 from .dialogs.prompts import Choice, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
 from .editing.document import Dirty
-from .editing.tools import ToolSettings
 from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
 from .mask_files import MaskFiles, is_mask_file
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
-from .panels.dataset_browser import DatasetItem, dataset_splits
-from .panels.model_panel import model_display_name
+from .panels.dataset_browser import DatasetItem
+from engine.data.dataset_folder import DatasetFolder
 from .settings import AppSettings
+from .state import StudioState
 from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
 from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
-from .window_chrome import TOOL_TIPS, build_actions, build_menus, build_status_bar, build_toolbar
+from .window_chrome import (TOOL_TIPS, StudioCommands, bind_actions, build_actions, build_menus,
+                            build_status_bar, build_toolbar)
 from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
-MODEL_FILTER = "Models (*.safetensors *_net_G.pth *.pth);;cardiGAN model (*.safetensors);;NVlabs SPADE generator (*_net_G.pth);;All files (*)"
-MODEL_SUFFIXES = (".safetensors", ".pth")
 SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they keep their minimum)
-
-
-def default_model() -> str:
-    """The model the studio opens with when the user has not chosen one: the bundled demo
-    model when this installation has it, else the built-in simulator."""
-    return "demo" if resources.demo_model_path() is not None else "simulator"
 
 
 class MainWindow(QMainWindow):
@@ -67,18 +65,17 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1440, 860)
         self.settings = settings if settings is not None else AppSettings()
-        self.prefs = self.settings.load_preferences()
+        self.state = StudioState()
+        self.settings.restore_state(self.state)
         folders.install(self.settings.qsettings)
-        self.tool_settings = ToolSettings(brush_diameter=self.prefs.brush_diameter,
-                                          paint_over=self.prefs.paint_over if 0 <= self.prefs.paint_over < len(LABELS)
-                                          else None, square_brush=self.prefs.square_brush)
         self.next_template_seed = 1
-        self.document = document or NewMaskChoice(True, self.prefs.template_view, self.prefs.template_phase,
+        self.document = document or NewMaskChoice(True, self.state.template_view, self.state.template_phase,
                                                   0, 256).document()
+        self.state.set_document(self.document)
         self.reference_image: np.ndarray | None = None
         self.live = LiveSynthesis(backend, self)
-        self.live.seed = self.prefs.seed
-        self.live.variations_enabled = self.prefs.variations
+        self.live.seed = self.state.seed
+        self.live.variations_enabled = self.state.variations
         self.autosaver = Autosaver(autosave_dir)
         self.files = MaskFiles(self)
         self.exporter = Exporter(self)
@@ -88,21 +85,24 @@ class MainWindow(QMainWindow):
         self.close_guards: list[Callable[[], bool]] = []
         self.shutdown_hooks: list[Callable[[], None]] = []
 
-        self.workspace = Workspace(self.document, self.tool_settings, self.prefs.overlay_opacity,
-                                   self.prefs.show_synthesis_under_mask, self.prefs.echo_mode, self.prefs.blend)
+        self.workspace = Workspace(self.document, self.state)
         self.canvas = self.workspace.canvas
         self.echo_view = self.workspace.echo_view
         self.setCentralWidget(self.workspace)
+        self.key_frames = KeyFrames(self.state, self.document, self._show_key_frame)
+        self.timeline = Timeline(self.state)
+        self.workspace.echo_pane.layout().addWidget(self.timeline)
         self.commands = ActionRegistry(self)  # not ``actions``: QWidget.actions() is Qt's
         self._build_panels()
-        build_actions(self)
+        build_actions(self.commands, self.state, self._studio_commands())
+        bind_actions(self.commands, self.state)
         self.menus = build_menus(self)
-        self.tool_widgets = build_toolbar(self)
+        self.tool_widgets = build_toolbar(self, self.state)
         self.status_widgets = build_status_bar(self)
         self.data_tools = install_data_menu(self)
         self.training = install_training(self)
         self._connect()
-        self._apply_view_preferences()
+        self._bind_state()
         self._restore_window()
 
         self._ui_timer = QTimer(self, singleShot=True, interval=80)
@@ -113,20 +113,22 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.set_document(self.document)
-        # Only a model the user chose is remembered (prefs.model); the default is not, so a
+        # Only a model the user chose is remembered (state.model); the default is not, so a
         # demo model bundled later is picked up.
-        self._chosen_model: str | None = model or self.prefs.model or None
-        self.live.load(self._chosen_model or default_model(), device or self.prefs.device)
+        self._chosen_model: str | None = model or self.state.model or None
+        if device:
+            self.state.set("device", device)
+        self.live.load(self._chosen_model or default_model(), self.state.device)
 
     # -- construction --------------------------------------------------------------------
     def _build_panels(self) -> None:
         self.palette = LabelPalette()
         self.model_panel = ModelPanel()
         self.model_panel.set_models(self.settings.recent_models(), None)
-        self.model_panel.set_device(self.prefs.device)
+        self.model_panel.set_device(self.state.device)
         self.synthesis_panel = SynthesisPanel(self.live.variation_count)
-        self.synthesis_panel.set_seed(self.prefs.seed)
-        self.synthesis_panel.show_variations.setChecked(self.prefs.variations)
+        self.synthesis_panel.set_seed(self.state.seed)
+        self.synthesis_panel.show_variations.setChecked(self.state.variations)
         self.dataset_browser = DatasetBrowser()
         self.anatomy_panel = AnatomyPanel()
         self.panels_menu = QMenu("&Panels", self)
@@ -155,22 +157,18 @@ class MainWindow(QMainWindow):
         return self.menuBar().insertMenu(self.menus.help.menuAction(), menu)
 
     def _connect(self) -> None:
-        ws, live = self.workspace, self.live
-        ws.opacityChanged.connect(self._set_opacity)
-        ws.underMaskToggled.connect(self._set_under_mask)
-        ws.echoModeChanged.connect(self._set_echo_mode)
-        ws.blendChanged.connect(self._set_blend)
+        ws, live, state = self.workspace, self.live, self.state
         ws.referenceClosed.connect(lambda: self.show_reference(None))
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
                                                 self.status_widgets.label.setText("")))
-        self.palette.labelSelected.connect(self.set_active_label)
-        self.palette.visibilityChanged.connect(self._class_visibility)
+        self.palette.labelSelected.connect(lambda label: state.set("active_label", label))
+        self.palette.visibilityChanged.connect(state.set_class_visible)
         self.model_panel.modelRequested.connect(self.load_model)
         self.model_panel.openRequested.connect(self.open_model_dialog)
-        self.model_panel.deviceRequested.connect(self.set_device)
-        self.synthesis_panel.seedChanged.connect(self.set_seed)
-        self.synthesis_panel.variationsToggled.connect(self._variations_toggled)
+        self.model_panel.deviceRequested.connect(lambda device: state.set("device", device))
+        self.synthesis_panel.seedChanged.connect(lambda seed: state.set("seed", seed))
+        self.synthesis_panel.variationsToggled.connect(lambda on: state.set("variations", on))
         self.synthesis_panel.moreVariations.connect(self._more_variations)
         self.dataset_browser.openRequested.connect(self.open_dataset_item)
         self.dataset_browser.deformRequested.connect(lambda item: self.files.new_deformed_from(item.label_path))
@@ -182,15 +180,83 @@ class MainWindow(QMainWindow):
         live.modelLoading.connect(self._model_loading)
         live.modelLoaded.connect(self._model_loaded)
         live.modelFailed.connect(self._model_failed)
+        live.cineShown.connect(self.timeline.show_loop)
+        live.cineFailed.connect(self.timeline.set_status)
+        self.timeline.loopRequested.connect(self.request_loop)
+        self.timeline.frameShown.connect(self._show_loop_frame)
+        self.timeline.stopped.connect(self._show_live_image)
 
-    def _apply_view_preferences(self) -> None:
-        self.canvas.set_opacity(self.prefs.overlay_opacity)
-        self.echo_view.set_mode(self.workspace.mode.currentData())
-        self.echo_view.set_blend(self.prefs.blend)
-        self.workspace.reference_view.set_mode(self.workspace.mode.currentData())
-        self.set_active_label(1)
-        self.palette.set_hint(TOOL_TIPS["brush"])
-        self.set_side_by_side(self.prefs.side_by_side)
+    def _studio_commands(self) -> StudioCommands:
+        f, x = self.files, self.exporter
+        return StudioCommands(
+            new_mask=f.new_mask, new_deformed=f.new_deformed, open_mask=f.open_dialog,
+            browse_dataset=self.browse_dataset, save=f.save, save_as=f.save_as,
+            export_image=x.export_image, export_mask=x.export_mask, export_pair=x.export_pair,
+            export_figure=x.export_figure, export_cine=x.export_cine, quit=self.close, undo=self.undo, redo=self.redo,
+            clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
+            fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
+            zoom_out=self.canvas.zoom_out, open_model=self.open_model_dialog,
+            new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
+            shortcuts=self.show_shortcuts, about=self.show_about)
+
+    def _bind_state(self) -> None:
+        """Every widget and view that shows a choice follows the state (set now, then on change)."""
+        state, canvas, views = self.state, self.canvas, (self.echo_view, self.workspace.reference_view)
+
+        def tool(key: str) -> None:
+            canvas.set_tool(key)
+            self.palette.set_hint(TOOL_TIPS[key])
+
+        def active_label(label: int) -> None:
+            self.palette.set_active(label)
+            if state.tool == "eraser":
+                state.set("tool", "brush")
+            canvas.update()
+
+        def visible(_flags) -> None:
+            canvas.refresh_visibility()
+            for view in views:
+                view.set_labels(self.document.labels, list(state.visible))
+
+        def side_by_side(on: bool) -> None:
+            if self.workspace.echo_pane.isHidden() == on:
+                self.workspace.echo_pane.setVisible(on)
+                self.workspace.balance()
+                QTimer.singleShot(0, self.fit_views)
+            canvas.set_show_background(state.show_synthesis_under_mask or not on)
+            self.workspace.under_mask.setEnabled(on)
+
+        def seed(value: int) -> None:
+            self.synthesis_panel.set_seed(value)
+            self.live.set_seed(value)
+            self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+
+        def variations(on: bool) -> None:
+            self.live.set_variations(on)
+            self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+
+        def device(spec: str) -> None:
+            if self.live.model_spec is not None:
+                self.live.load(self.live.model_spec, spec)
+            else:
+                self.live.device_spec = spec
+
+        def echo_mode(mode: str) -> None:
+            for view in views:
+                view.set_mode(mode)
+
+        def blend(alpha: float) -> None:
+            for view in views:
+                view.set_blend(alpha)
+
+        for name, observer in (("tool", tool), ("active_label", active_label), ("visible", visible),
+                               ("side_by_side", side_by_side), ("seed", seed), ("variations", variations),
+                               ("device", device), ("echo_mode", echo_mode), ("blend", blend),
+                               ("overlay_opacity", canvas.set_opacity), ("brush_diameter", lambda _: canvas.update()),
+                               ("square_brush", lambda _: canvas.update()),
+                               ("show_synthesis_under_mask",
+                                lambda on: canvas.set_show_background(on or not state.side_by_side))):
+            state.observe(name, observer, now=name not in ("seed", "variations", "device"))
 
     def _restore_window(self) -> None:
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
@@ -212,39 +278,88 @@ class MainWindow(QMainWindow):
 
     # -- the document --------------------------------------------------------------------
     def set_document(self, document: LabelDocument, reference: np.ndarray | None = None) -> None:
-        """Edit ``document`` (a new, opened or recovered mask); ``reference`` is its real image."""
+        """Edit ``document`` (a new, opened or recovered mask; it becomes the ED key frame of a
+        new pair); ``reference`` is its real image."""
+        if not self.key_frames.owns(document):
+            self.key_frames.start(document)
+            self.timeline.frames = None
+            self.timeline.mark_stale()
+        self._edit(document, reference)
+
+    def _show_key_frame(self, document: LabelDocument) -> None:
+        """The state switched key frames: edit that one (the other keeps its own history)."""
+        self._edit(document, self.reference_image if document is self.key_frames.ed else None)
+
+    def _edit(self, document: LabelDocument, reference: np.ndarray | None) -> None:
         if document is not self.document:
             self.document.remove_listener(self._mask_changed)
             self.document.remove_history_listener(self._history_changed)
+            self.document.remove_meta_listener(self._meta_changed)
             self.autosaver.discard()
         self.document = document
+        self.state.set_document(document)
         document.remove_listener(self._mask_changed)
         document.add_listener(self._mask_changed)
         document.remove_history_listener(self._history_changed)
         document.add_history_listener(self._history_changed)
+        document.remove_meta_listener(self._meta_changed)
+        document.add_meta_listener(self._meta_changed)
         self.canvas.set_document(document)
         self.anatomy_panel.bind(document)
         for view in (self.echo_view, self.workspace.reference_view):
-            view.set_labels(document.labels, self.tool_settings.visible)
+            view.set_labels(document.labels, list(self.state.visible))
         if self.live.last_result is None or self.live.last_result.document != document.id:
             self.echo_view.set_image(None)
             self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
         self.show_reference(reference)
-        self.live.request(document.labels, document.id, document.revision)
+        self.live.request(document.labels, document.id, document.revision, document.fan)
         self._refresh_document_ui()
         self.fit_views()
 
     def _mask_changed(self, dirty: Dirty) -> None:
         doc = self.document
-        self.live.request(doc.labels, doc.id, doc.revision)
+        self.live.request(doc.labels, doc.id, doc.revision, doc.fan)
+        self.timeline.mark_stale()
         self.echo_view.labels_changed()
         self.workspace.reference_view.labels_changed()
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 
+    def _meta_changed(self) -> None:
+        """The heart or the fan changed: a new image (the fan is an input), a new title."""
+        doc = self.document
+        self.live.request(doc.labels, doc.id, doc.revision, doc.fan)
+        self.timeline.mark_stale()
+        if doc is self.key_frames.ed and self.key_frames.frames["ES"] is not None:
+            self.key_frames.es.fan = doc.fan  # one acquisition: both key frames share the fan
+        if not self._ui_timer.isActive():
+            self._ui_timer.start()
+
+    # -- cine ----------------------------------------------------------------------------
+    def request_loop(self) -> None:
+        """Ask the synthesis process for the loop between the key frames."""
+        frames = self.key_frames
+        ed, es = frames.ed, frames.es
+        if ed.shape != es.shape:
+            self.timeline.set_status("ED and ES differ in size")
+            return
+        self.live.request_cine(ed.labels, es.labels, ed.id, ed.fan, self.state.cine_bpm, self.state.cine_fps)
+
+    def _show_loop_frame(self, image, mask) -> None:
+        self.echo_view.set_image(image)
+        self.echo_view.set_labels(mask, list(self.state.visible))
+
+    def _show_live_image(self) -> None:
+        result = self.live.last_result
+        self.echo_view.set_labels(self.document.labels, list(self.state.visible))
+        if result is not None and result.document == self.document.id:
+            self.echo_view.set_image(result.image)
+
     def _refresh_document_ui(self) -> None:
         doc = self.document
-        self.setWindowTitle(f"{doc.display_name}[*] \u2014 {APP_NAME}")
+        frame = f" \u00b7 {self.state.key_frame}" if self.key_frames.frames["ES"] is not None else ""
+        self.setWindowTitle(f"{doc.display_name}{frame}[*] \u2014 {APP_NAME}")
+        self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction())
         self.setWindowModified(doc.modified)
         self._history_changed()
         self.palette.set_counts(doc.counts())
@@ -286,7 +401,7 @@ class MainWindow(QMainWindow):
         from .dialogs.mask_tools import MaskToolsDialog
 
         if getattr(self, "mask_tools_dialog", None) is None:
-            self.mask_tools_dialog = MaskToolsDialog(self.tool_settings.active_label, self)
+            self.mask_tools_dialog = MaskToolsDialog(self.state.active_label, self)
             self.mask_tools_dialog.apply_button.clicked.connect(
                 lambda: self.apply_mask_tool(*self.mask_tools_dialog.choice()))
         self.mask_tools_dialog.show()
@@ -306,7 +421,7 @@ class MainWindow(QMainWindow):
 
     def check_topology(self) -> list[str]:
         """Say whether the mask is a plausible heart (cavity enclosed, atrium attached below)."""
-        from engine.topology import topology_problems
+        from engine.anatomy.topology import topology_problems
 
         problems = topology_problems(self.document.labels)
         if problems:
@@ -350,56 +465,12 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    # -- tools ---------------------------------------------------------------------------
+    # -- tools (shortcuts for scripts and tests: the state is the one place) ------------------
     def set_tool(self, key: str) -> None:
-        self.canvas.set_tool(key)
-        self.commands[f"tool_{key}"].setChecked(True)
-        self.palette.set_hint(TOOL_TIPS[key])
+        self.state.set("tool", key)
 
     def set_active_label(self, label: int) -> None:
-        self.tool_settings.active_label = label
-        self.palette.set_active(label)
-        if self.canvas.tool.key == "eraser":
-            self.set_tool("brush")
-        self.canvas.update()
-
-    def set_brush_size(self, diameter: int) -> None:
-        diameter = self.tool_settings.set_brush_diameter(diameter)
-        for widget in (self.tool_widgets.brush_slider, self.tool_widgets.brush_spin):
-            if widget.value() != diameter:
-                widget.blockSignals(True)
-                widget.setValue(diameter)
-                widget.blockSignals(False)
-        self.prefs.brush_diameter = diameter
-        self.canvas.update()
-
-    def change_brush(self, direction: int) -> None:
-        size = self.tool_settings.brush_diameter
-        step = 1 if size < 10 else 2 if size < 30 else 4
-        self.set_brush_size(size + direction * step)
-
-    def set_paint_over(self, on: bool) -> None:
-        """The O key: paint over background only, or over every class."""
-        self.set_paint_over_target(BACKGROUND if on else None)
-
-    def set_paint_over_target(self, target: int | None) -> None:
-        """Which pixels painting may change: every class (None) or only those of ``target``."""
-        self.tool_settings.paint_over = target
-        self.prefs.paint_over = -1 if target is None else target
-        self.commands["paint_over"].setChecked(target == BACKGROUND)
-        self.commands["paint_over_all" if target is None else f"paint_over_{target}"].setChecked(True)
-        combo = self.tool_widgets.paint_over
-        index = combo.findData(-1 if target is None else target)
-        if combo.currentIndex() != index:
-            combo.blockSignals(True)
-            combo.setCurrentIndex(index)
-            combo.blockSignals(False)
-
-    def set_square_brush(self, on: bool) -> None:
-        self.tool_settings.square_brush = on
-        self.prefs.square_brush = on
-        self.commands["square_brush"].setChecked(on)
-        self.canvas.update()
+        self.state.set("active_label", label)
 
     # -- views ---------------------------------------------------------------------------
     def fit_views(self) -> None:
@@ -407,37 +478,7 @@ class MainWindow(QMainWindow):
             view.fit()
 
     def set_side_by_side(self, on: bool) -> None:
-        self.prefs.side_by_side = on
-        self.commands["side_by_side"].setChecked(on)
-        if self.workspace.echo_pane.isHidden() == on:
-            self.workspace.echo_pane.setVisible(on)
-            self.workspace.balance()
-            QTimer.singleShot(0, self.fit_views)
-        self.canvas.set_show_background(self.prefs.show_synthesis_under_mask or not on)
-        self.workspace.under_mask.setEnabled(on)
-
-    def _set_opacity(self, opacity: float) -> None:
-        self.prefs.overlay_opacity = opacity
-        self.canvas.set_opacity(opacity)
-
-    def _set_under_mask(self, on: bool) -> None:
-        self.prefs.show_synthesis_under_mask = on
-        self.canvas.set_show_background(on or not self.prefs.side_by_side)
-
-    def _set_echo_mode(self, mode: str) -> None:
-        self.prefs.echo_mode = mode
-        self.echo_view.set_mode(mode)
-        self.workspace.reference_view.set_mode(mode)
-
-    def _set_blend(self, alpha: float) -> None:
-        self.prefs.blend = alpha
-        self.echo_view.set_blend(alpha)
-        self.workspace.reference_view.set_blend(alpha)
-
-    def _class_visibility(self, label: int, visible: bool) -> None:
-        self.canvas.set_class_visible(label, visible)
-        for view in (self.echo_view, self.workspace.reference_view):
-            view.set_labels(self.document.labels, self.tool_settings.visible)
+        self.state.set("side_by_side", on)
 
     def _cursor_moved(self, col: int, row: int, label: int) -> None:
         if label < 0:
@@ -449,22 +490,15 @@ class MainWindow(QMainWindow):
 
     # -- synthesis -----------------------------------------------------------------------
     def set_seed(self, seed: int) -> None:
-        self.prefs.seed = seed
-        self.synthesis_panel.set_seed(seed)
-        self.live.set_seed(seed)
-        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
-
-    def _variations_toggled(self, on: bool) -> None:
-        self.prefs.variations = on
-        self.live.set_variations(on)
-        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
+        self.state.set("seed", seed)
 
     def _more_variations(self) -> None:
         self.live.set_variations(True, self.live.variation_base + self.live.variation_count)
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
 
     def _show_result(self, result: SynthesisResult) -> None:
-        self.echo_view.set_image(result.image)
+        if not self.timeline.playing:  # a playing loop keeps the view
+            self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
             self.canvas.set_background(grey_qimage(result.image))
         ms = result.elapsed_s * 1000
@@ -480,7 +514,7 @@ class MainWindow(QMainWindow):
         if self.echo_view.image is None:
             self.echo_view.set_placeholder(message)
 
-    def _busy_changed(self, busy: bool) -> None:
+    def _busy_changed(self, busy: bool) -> None:  # the labels keep their width: nothing shifts
         text = "synthesizing\u2026" if busy else ""
         self.workspace.busy.setText(text)
         self.status_widgets.busy.setText(text)
@@ -492,43 +526,40 @@ class MainWindow(QMainWindow):
         self.live.load(spec)
 
     def set_device(self, device: str) -> None:
-        self.prefs.device = device
-        if self.live.model_spec is not None:
-            self.live.load(self.live.model_spec, device)
-        else:
-            self.live.device_spec = device
+        self.state.set("device", device)
 
     def open_model_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open model", folders.start_folder("models"), MODEL_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self, "Open model", folders.start_folder("models"),
+                                              FILE_DIALOG_FILTER)
         if name:
             folders.remember("models", name)
             self.load_model(name)
 
     def _model_loading(self, spec: str) -> None:
         self.model_panel.set_loading(spec)
-        self.status_widgets.busy.setText(f"loading {model_display_name(spec)}\u2026")
+        self.status_widgets.busy.setText(f"loading {display_name(spec)}\u2026")
 
     def _model_loaded(self, info: ModelInfo) -> None:
         spec = info.spec
-        if spec not in ("simulator", "demo"):
+        if not is_builtin(spec):
             self.settings.add_recent_model(spec)
         if spec == self._chosen_model:
-            self.prefs.model = spec
+            self.state.set("model", spec)
         self.model_panel.set_models(self.settings.recent_models(), spec)
         self.model_panel.set_loaded(spec, info.summary, info.device_label)
         self.model_panel.set_device(info.device)
         self.status_widgets.device.setText(info.device_label)
         self.status_widgets.busy.setText("")
-        self.synthesis_panel.set_stochastic(info.stochastic, model_display_name(spec))
+        self.synthesis_panel.set_stochastic(info.stochastic, display_name(spec))
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if self.echo_view.image is None:
             self.echo_view.set_placeholder("Synthesizing\u2026")
-        self.statusBar().showMessage(f"Model {model_display_name(spec)} ready on {info.device_label} "
+        self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
                                      f"({info.load_s:.1f} s to load)", 6000)
 
     def _model_failed(self, spec: str, message: str) -> None:
-        if spec == self.prefs.model and self.live.model is None:
-            self.prefs.model = ""  # a remembered model that no longer opens: back to the default
+        if spec == self.state.model and self.live.model is None:
+            self.state.set("model", "")  # a remembered model that no longer opens: back to the default
         self.model_panel.set_error(message)
         self.model_panel.set_device(self.live.device_spec)
         self.status_widgets.busy.setText("")
@@ -545,8 +576,8 @@ class MainWindow(QMainWindow):
     def browse_dataset(self) -> None:
         self.show_dataset_panel()
         if self.dataset_browser.root is None:
-            if self.prefs.dataset_dir and Path(self.prefs.dataset_dir).is_dir():
-                self.dataset_browser.open_folder(Path(self.prefs.dataset_dir), self.prefs.dataset_split)
+            if self.state.dataset_dir and Path(self.state.dataset_dir).is_dir():
+                self.dataset_browser.open_folder(Path(self.state.dataset_dir), self.state.dataset_split)
             else:
                 self.dataset_browser.choose_folder()
 
@@ -554,7 +585,8 @@ class MainWindow(QMainWindow):
         return self.files.open_path(item.label_path, reference=item.image_path)
 
     def _dataset_folder_changed(self, root: str, split: str) -> None:
-        self.prefs.dataset_dir, self.prefs.dataset_split = root, split
+        self.state.set("dataset_dir", root)
+        self.state.set("dataset_split", split)
 
     @staticmethod
     def _dropped_paths(event) -> list[Path]:
@@ -562,7 +594,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         paths = self._dropped_paths(event)
-        if any(is_mask_file(p) or p.suffix in MODEL_SUFFIXES or p.is_dir() for p in paths):
+        if any(is_mask_file(p) or accepts(p) or p.is_dir() for p in paths):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -575,12 +607,12 @@ class MainWindow(QMainWindow):
     def open_any(self, path: Path) -> bool:
         """Open what a dropped path is: a model, a mask, or a prepared dataset folder."""
         if path.is_dir():
-            if dataset_splits(path):
+            if DatasetFolder(path).is_dataset():
                 self.show_dataset_panel()
                 return self.dataset_browser.open_folder(path)
             self.load_model(str(path))  # an NVlabs checkpoints folder
             return True
-        if path.suffix in MODEL_SUFFIXES:
+        if accepts(path):
             self.load_model(str(path))
             return True
         return self.files.open_path(path)
@@ -619,7 +651,7 @@ class MainWindow(QMainWindow):
             hook()
         self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()
                                   if self.workspace is not None else QByteArray())
-        self.settings.save_preferences(self.prefs)
+        self.settings.save_state(self.state)
         self.live.shutdown()
         self.dataset_browser.shutdown()
         self.autosaver.close()

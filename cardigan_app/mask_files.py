@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.errors import CardiganError
+from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.maskio import is_camus_file, read_label_map, read_png_text, write_label_png
 
 from . import folders
@@ -21,21 +22,40 @@ from .panels.dataset_browser import read_grey
 ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the heart a mask was drawn from
 
 
-def saved_anatomy(path: Path) -> dict | None:
-    """The anatomy saved in a label PNG, if it holds a valid one."""
-    from engine.anatomy import VIEWS, anatomy_from_dict
-
+def read_anatomy_record(path: Path) -> tuple[dict | None, str | None]:
+    """(the anatomy saved in a label PNG, or None; why a saved record was refused, or None)."""
     text = read_png_text(path).get(ANATOMY_KEY) if path.suffix.lower() == ".png" else None
     if not text:
-        return None
+        return None, None
     try:
         data = json.loads(text)
-        anatomy_from_dict(data["heart"])
-        if data["view"] not in VIEWS or not 0.0 <= float(data["phase"]) <= 1.0:
-            return None
-    except (ValueError, KeyError, TypeError):
-        return None
-    return {"view": data["view"], "phase": float(data["phase"]), "heart": data["heart"]}
+    except (ValueError, RecursionError):
+        return None, "its anatomy record is not readable JSON"
+    problem = anatomy_record_problem(data)
+    if problem:
+        return None, problem
+    return {"view": data["view"], "phase": float(data["phase"]), "heart": data["heart"]}, None
+
+
+def anatomy_record_problem(data) -> str | None:
+    """Why a saved anatomy record cannot be the heart of a mask (a schema check: the view,
+    a phase between 0 and 1, and a heart record of the shape model), or None."""
+    import math
+
+    from engine.anatomy import VIEWS
+    from engine.anatomy.heart import Heart, HeartError
+
+    if not isinstance(data, dict) or not isinstance(data.get("heart"), dict):
+        return "its anatomy record has no heart"
+    phase = data.get("phase")
+    if data.get("view") not in VIEWS or isinstance(phase, bool) or not isinstance(phase, (int, float)) \
+            or not math.isfinite(phase) or not 0 <= phase <= 1:
+        return "its anatomy record's view or phase is not valid"
+    try:
+        Heart.from_dict(data["heart"])
+    except HeartError as exc:
+        return f"its heart record is not usable ({exc})"
+    return None
 
 
 if TYPE_CHECKING:
@@ -69,7 +89,8 @@ class MaskFiles:
     # -- the guard -----------------------------------------------------------------------
     def confirm_discard(self, action: str) -> bool:
         """True when the current mask may be replaced: saved, or the user saved or discarded it."""
-        if not self.document.modified:
+        key_frames = getattr(self.window, "key_frames", None)
+        if not (key_frames.modified() if key_frames is not None else self.document.modified):
             return True
         choice = ask_unsaved(self.window, self.document.display_name, action)
         if choice == Choice.SAVE:
@@ -80,16 +101,17 @@ class MaskFiles:
     def new_mask(self) -> bool:
         if not self.confirm_discard("creating a new mask"):
             return False
-        prefs = self.window.prefs
-        dialog = NewMaskDialog(prefs.template_view, prefs.template_phase, self.window.next_template_seed,
-                               prefs.template_size, self.window)
+        state = self.window.state
+        dialog = NewMaskDialog(state.template_view, state.template_phase, self.window.next_template_seed,
+                               state.template_size, self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         choice = dialog.choice()
         if choice.template:
-            prefs.template_view, prefs.template_phase = choice.view, choice.phase
+            state.set("template_view", choice.view)
+            state.set("template_phase", choice.phase)
             self.window.next_template_seed = choice.seed + 1
-        prefs.template_size = choice.size
+        state.set("template_size", choice.size)
         self.window.set_document(choice.document())
         return True
 
@@ -143,7 +165,15 @@ class MaskFiles:
             return False
         # a CAMUS volume or NIfTI cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
-        document.anatomy = saved_anatomy(path)
+        document.anatomy, problem = read_anatomy_record(path)
+        fan, fan_problem = fan_from_text(read_png_text(path) if path.suffix.lower() == ".png" else {},
+                                         view_of_name(path.name))
+        document.fan = fan
+        if problem:
+            show_error(self.window, "The mask opened without its anatomy",
+                       f"{path.name}: {problem}; the mask opened as plain labels.")
+        if fan_problem:
+            self.window.statusBar().showMessage(f"{path.name}: {fan_problem}", 10000)
         image = read_grey(reference) if reference else None
         if image is not None and image.shape != labels.shape:
             image = None
@@ -181,7 +211,9 @@ class MaskFiles:
 
     def _write(self, path: Path) -> bool:
         anatomy = self.document.anatomy
-        text = {ANATOMY_KEY: json.dumps(anatomy)} if anatomy else None
+        text = {FAN_KEY: self.document.fan.to_json()}
+        if anatomy:
+            text[ANATOMY_KEY] = json.dumps(anatomy)
         try:
             write_label_png(path, self.document.labels, text)
         except CardiganError as exc:

@@ -1,4 +1,4 @@
-"""Persistent settings: typed preferences, recent files and models, window layout.
+"""Persistent settings: the studio state's preferences, recent files and models, window layout.
 
 Stored with QSettings. ``SETTINGS_VERSION`` is bumped when the window layout changes in a
 way an old saved layout would break; a different stored version drops the saved layout
@@ -7,41 +7,18 @@ way an old saved layout would break; a different stored version drops the saved 
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from .state import StudioState
 
 SETTINGS_VERSION = 1
 MAX_RECENT_FILES = 10
 MAX_RECENT_MODELS = 8
 ORGANIZATION = "cardiGAN"
 APPLICATION = "cardiGAN Studio"
-
-
-@dataclass
-class Preferences:
-    """User choices remembered between sessions (one field per setting, with its default)."""
-
-    model: str = ""  # '' = the demo model if bundled, else the simulator
-    device: str = "auto"
-    seed: int = 0
-    brush_diameter: int = 12
-    overlay_opacity: float = 0.6
-    show_synthesis_under_mask: bool = False
-    paint_over: int = -1  # -1: paint over every class; else only over this class id
-    square_brush: bool = False
-    side_by_side: bool = True
-    echo_mode: str = "echo"
-    blend: float = 0.4
-    variations: bool = True
-    template_view: str = "4CH"
-    template_phase: str = "ED"
-    template_size: int = 256
-    dataset_dir: str = ""
-    dataset_split: str = "train"
 
 
 class AppSettings:
@@ -62,27 +39,23 @@ class AppSettings:
     def file_name(self) -> str:
         return self.qsettings.fileName()
 
-    # -- preferences ---------------------------------------------------------------------
-    def load_preferences(self) -> Preferences:
-        prefs = Preferences()
-        for f in dataclasses.fields(Preferences):
-            raw = self.qsettings.value(f"prefs/{f.name}", None)
-            if raw is None:
-                continue
-            default = getattr(prefs, f.name)
-            try:
-                if isinstance(default, bool):
-                    value = raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
-                else:
-                    value = type(default)(raw)
-            except (TypeError, ValueError):
-                continue  # a damaged entry: keep the default
-            setattr(prefs, f.name, value)
-        return prefs
+    # -- preferences: the persisted fields of the studio state ---------------------------
+    def stored_preferences(self) -> dict:
+        """The stored preference values, as stored (``StudioState.restore`` checks them)."""
+        out = {}
+        for name in StudioState().preferences():
+            raw = self.qsettings.value(f"prefs/{name}", None)
+            if raw is not None:
+                out[name] = raw
+        return out
 
-    def save_preferences(self, prefs: Preferences) -> None:
-        for f in dataclasses.fields(Preferences):
-            self.qsettings.setValue(f"prefs/{f.name}", getattr(prefs, f.name))
+    def restore_state(self, state: StudioState) -> list[str]:
+        """Give ``state`` the stored preferences; returns the damaged entries' names."""
+        return state.restore(self.stored_preferences())
+
+    def save_state(self, state: StudioState) -> None:
+        for name, value in state.preferences().items():
+            self.qsettings.setValue(f"prefs/{name}", value)
         self.qsettings.sync()
 
     # -- recent lists --------------------------------------------------------------------

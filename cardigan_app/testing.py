@@ -89,6 +89,9 @@ def open_window(qtbot, folder: Path, model: str, size: int = 64, wait: bool = Tr
 
 def close_window(window) -> None:
     """Close without the unsaved-changes prompt."""
+    for document in getattr(window, "key_frames", None).frames.values() if hasattr(window, "key_frames") else ():
+        if document is not None:
+            document.mark_saved()
     window.document.mark_saved()
     window.close()
     window.deleteLater()

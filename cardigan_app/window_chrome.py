@@ -6,6 +6,7 @@ Every action is registered with its shortcut and tooltip in the window's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,14 +15,17 @@ from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
 
 from engine.labels import BACKGROUND, LABELS
+from engine.models.registry import KINDS_IN_WORDS
 
+from .actions import ActionRegistry
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
+from .state import StudioState
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-# the paint-over rule's choices: -1 every class, else a class id
-PAINT_OVER_CHOICES = [(-1, "Every class"), *((label.id, f"{label.name} only") for label in LABELS)]
+# the paint-over rule's choices: None every class, else a class id (StudioState's encoding)
+PAINT_OVER_CHOICES = [(None, "Every class"), *((label.id, f"{label.name} only") for label in LABELS)]
 TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
              "polygon": ("P", "vector-polygon")}
 TOOL_TIPS = {
@@ -32,90 +36,152 @@ TOOL_TIPS = {
 }
 
 
-def build_actions(window: MainWindow) -> None:
-    """Create every action of the window."""
-    a, f, x = window.commands.add, window.files, window.exporter
-    tools = QActionGroup(window)
+@dataclass(frozen=True)
+class StudioCommands:
+    """What the actions do beyond setting the studio state: the window's few verbs, passed
+    by name so the actions need nothing else of the window."""
+
+    new_mask: Callable[[], object]
+    new_deformed: Callable[[], object]
+    open_mask: Callable[[], object]
+    browse_dataset: Callable[[], object]
+    save: Callable[[], object]
+    save_as: Callable[[], object]
+    export_image: Callable[[], object]
+    export_mask: Callable[[], object]
+    export_pair: Callable[[], object]
+    export_figure: Callable[[], object]
+    export_cine: Callable[[], object]
+    quit: Callable[[], object]
+    undo: Callable[[], object]
+    redo: Callable[[], object]
+    clear: Callable[[], object]
+    mask_tools: Callable[[], object]
+    topology: Callable[[], object]
+    fit: Callable[[], object]
+    actual_size: Callable[[], object]
+    zoom_in: Callable[[], object]
+    zoom_out: Callable[[], object]
+    open_model: Callable[[], object]
+    new_variation: Callable[[], object]
+    resynthesize: Callable[[], object]
+    shortcuts: Callable[[], object]
+    about: Callable[[], object]
+
+
+def build_actions(registry: ActionRegistry, state: StudioState, do: StudioCommands) -> None:
+    """Create every action: choices go straight to ``state`` (and follow it), verbs call ``do``."""
+    a = registry.add
+    tools = QActionGroup(registry.parent)
     tools.setExclusive(True)
-    a("new", "File", "&New mask\u2026", f.new_mask, shortcut=QKeySequence.StandardKey.New,
-      icon_name="file-plus-outline", tip="New mask from a template heart or blank")
-    a("new_deformed", "File", "New mask, &deformed from this one", f.new_deformed, shortcut="Ctrl+Shift+N",
+    a("new", "File", "&New mask\u2026", do.new_mask, shortcut=QKeySequence.StandardKey.New,
+      icon_name="file-plus-outline", tip="New mask from a heart of the shape model, or blank")
+    a("new_deformed", "File", "New mask, &deformed from this one", do.new_deformed, shortcut="Ctrl+Shift+N",
       icon_name="vector-curve", tip="A new anatomy: this mask moved, turned, stretched and smoothly warped, "
       "with the cavity kept inside its wall and the atrium below")
-    a("open", "File", "&Open mask\u2026", f.open_dialog, shortcut=QKeySequence.StandardKey.Open,
+    a("open", "File", "&Open mask\u2026", do.open_mask, shortcut=QKeySequence.StandardKey.Open,
       icon_name="folder-open-outline", tip="Open a label PNG or a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz)")
-    a("dataset", "File", "&Browse prepared dataset\u2026", window.browse_dataset, shortcut="Ctrl+Shift+O",
+    a("dataset", "File", "&Browse prepared dataset\u2026", do.browse_dataset, shortcut="Ctrl+Shift+O",
       icon_name="folder-table-outline", tip="Browse a prepared dataset folder with thumbnails")
-    a("save", "File", "&Save", f.save, shortcut=QKeySequence.StandardKey.Save,
-      icon_name="content-save-outline", tip="Save the mask as a label PNG")
-    a("save_as", "File", "Save &as\u2026", f.save_as, shortcut="Ctrl+Shift+S",
+    a("save", "File", "&Save", do.save, shortcut=QKeySequence.StandardKey.Save,
+      icon_name="content-save-outline", tip="Save the mask as a label PNG (with its heart and fan)")
+    a("save_as", "File", "Save &as\u2026", do.save_as, shortcut="Ctrl+Shift+S",
       icon_name="content-save-edit-outline", tip="Save the mask as a new label PNG")
-    a("export_image", "File", "Synthesized &image\u2026", x.export_image, shortcut="Ctrl+E",
+    a("export_image", "File", "Synthesized &image\u2026", do.export_image, shortcut="Ctrl+E",
       tip="Export the synthesized image as an 8-bit PNG", help_text="Export the synthesized image")
-    a("export_mask", "File", "&Mask\u2026", x.export_mask, tip="Export the mask as a label PNG")
-    a("export_pair", "File", "Image &and mask\u2026", x.export_pair,
+    a("export_mask", "File", "&Mask\u2026", do.export_mask, tip="Export the mask as a label PNG")
+    a("export_pair", "File", "Image &and mask\u2026", do.export_pair,
       tip="Export the image and the mask (<name>.png and <name>_mask.png)")
-    a("export_figure", "File", "Side-by-side &figure\u2026", x.export_figure,
+    a("export_figure", "File", "Side-by-side &figure\u2026", do.export_figure,
       tip="Export a colour figure: mask | synthesis (| real image)")
-    a("quit", "File", "&Quit", window.close, shortcut=QKeySequence.StandardKey.Quit)
+    a("export_cine", "File", "&Cine loop\u2026", do.export_cine,
+      tip="Export the loop on the timeline: GIF, MP4, NIfTI 2D+t with its masks, HDF5 or PNG frames")
+    a("quit", "File", "&Quit", do.quit, shortcut=QKeySequence.StandardKey.Quit)
 
-    a("undo", "Edit", "&Undo", window.undo, shortcut="Ctrl+Z", icon_name="undo")
-    a("redo", "Edit", "&Redo", window.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"], icon_name="redo")
+    a("undo", "Edit", "&Undo", do.undo, shortcut="Ctrl+Z", icon_name="undo")
+    a("redo", "Edit", "&Redo", do.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"], icon_name="redo")
     for cls in TOOL_CLASSES:
         key, icon_name = TOOL_KEYS[cls.key]
-        action = a(f"tool_{cls.key}", "Tools", cls.label, lambda on, k=cls.key: on and window.set_tool(k),
-                   shortcut=key, icon_name=icon_name, tip=TOOL_TIPS[cls.key], checkable=True)
+        action = a(f"tool_{cls.key}", "Tools", cls.label, lambda on, k=cls.key: on and state.set("tool", k),
+                   shortcut=key, icon_name=icon_name, tip=TOOL_TIPS[cls.key], checkable=True,
+                   checked=state.tool == cls.key)
         action.setActionGroup(tools)
-    window.commands["tool_brush"].setChecked(True)
-    a("smaller", "Tools", "Brush smaller", lambda: window.change_brush(-1), shortcut="[")
-    a("larger", "Tools", "Brush larger", lambda: window.change_brush(+1), shortcut="]")
-    a("square_brush", "Tools", "S&quare brush", window.set_square_brush, shortcut="Q",
-      icon_name="square-outline", checkable=True, checked=window.prefs.square_brush,
+    a("smaller", "Tools", "Brush smaller", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, -1)),
+      shortcut="[")
+    a("larger", "Tools", "Brush larger", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, +1)),
+      shortcut="]")
+    a("square_brush", "Tools", "S&quare brush", lambda on: state.set("square_brush", on), shortcut="Q",
+      icon_name="square-outline", checkable=True, checked=state.square_brush,
       tip="Square brush (off: round): paints squares of the brush size, for straight walls and corners")
-    a("paint_over", "Tools", "Paint over &background only", window.set_paint_over, shortcut="O",
-      icon_name="layers-outline", checkable=True, checked=window.prefs.paint_over == BACKGROUND,
+    a("paint_over", "Tools", "Paint over &background only",
+      lambda on: state.set("paint_over", BACKGROUND if on else None), shortcut="O",
+      icon_name="layers-outline", checkable=True, checked=state.paint_over == BACKGROUND,
       tip="Paint over background only: the brush, fill and polygon leave painted classes untouched")
-    over = QActionGroup(window)
+    over = QActionGroup(registry.parent)
     over.setExclusive(True)
     for target, text in PAINT_OVER_CHOICES:
-        key = "paint_over_all" if target < 0 else f"paint_over_{target}"
-        action = a(key, "Tools", f"Paint over {text.lower()}",
-                   lambda on, t=target: on and window.set_paint_over_target(None if t < 0 else t),
-                   checkable=True, checked=window.prefs.paint_over == target,
-                   tip=f"Painting changes {'any pixel' if target < 0 else 'only pixels of ' + text.lower()}")
+        action = a(paint_over_action(target), "Tools", f"Paint over {text.lower()}",
+                   lambda on, t=target: on and state.set("paint_over", t),
+                   checkable=True, checked=state.paint_over == target,
+                   tip=f"Painting changes {'any pixel' if target is None else 'only pixels of ' + text.lower()}")
         action.setActionGroup(over)
     for label in LABELS:
         a(f"class_{label.id}", "Classes", f"{label.id} {label.name}",
-          lambda _=False, i=label.id: window.set_active_label(i), shortcut=label.shortcut,
+          lambda _=False, i=label.id: state.set("active_label", i), shortcut=label.shortcut,
           tip=f"Paint {label.name.lower()} (class {label.id})")
-    a("clear", "Edit", "&Clear mask", window.clear_mask, shortcut="Ctrl+Delete", icon_name="delete-sweep",
+    a("clear", "Edit", "&Clear mask", do.clear, shortcut="Ctrl+Delete", icon_name="delete-sweep",
       tip="Set the whole mask to background (undoable)")
-    a("mask_tools", "Edit", "&Mask tools\u2026", window.show_mask_tools, shortcut="Ctrl+M",
+    a("mask_tools", "Edit", "&Mask tools\u2026", do.mask_tools, shortcut="Ctrl+M",
       icon_name="auto-fix", tip="Smooth, remove islands, keep the largest piece, grow or shrink a class "
       "(each one undo step)")
-    a("topology", "Edit", "Check &topology", window.check_topology, shortcut="Ctrl+Shift+T",
+    a("topology", "Edit", "Check &topology", do.topology, shortcut="Ctrl+Shift+T",
       icon_name="check-decagram-outline",
       tip="Check that the cavity is enclosed by the myocardium and the atrium hangs below it")
+    a("key_frame", "Edit", "Edit &ES key frame", lambda on: state.set("key_frame", "ES" if on else "ED"),
+      shortcut="K", icon_name="heart-pulse", checkable=True, checked=state.key_frame == "ES",
+      tip="Switch between the end-diastole (ED) and end-systole (ES) key frames of the cine loop")
 
-    a("fit", "View", "&Fit to window", window.fit_views, shortcut="Ctrl+0", icon_name="fit-to-screen-outline")
-    a("actual", "View", "&Actual size (1:1)", window.canvas.actual_size, shortcut="Ctrl+1",
+    a("fit", "View", "&Fit to window", do.fit, shortcut="Ctrl+0", icon_name="fit-to-screen-outline")
+    a("actual", "View", "&Actual size (1:1)", do.actual_size, shortcut="Ctrl+1",
       icon_name="numeric-1-box-outline", tip="One mask pixel per screen pixel")
-    a("zoom_in", "View", "Zoom &in", window.canvas.zoom_in, shortcut=["Ctrl+=", "Ctrl++"],
-      icon_name="magnify-plus-outline")
-    a("zoom_out", "View", "Zoom &out", window.canvas.zoom_out, shortcut="Ctrl+-", icon_name="magnify-minus-outline")
-    a("side_by_side", "View", "&Side by side", window.set_side_by_side, shortcut="V",
-      icon_name="view-split-vertical", checkable=True, checked=window.prefs.side_by_side,
+    a("zoom_in", "View", "Zoom &in", do.zoom_in, shortcut=["Ctrl+=", "Ctrl++"], icon_name="magnify-plus-outline")
+    a("zoom_out", "View", "Zoom &out", do.zoom_out, shortcut="Ctrl+-", icon_name="magnify-minus-outline")
+    a("side_by_side", "View", "&Side by side", lambda on: state.set("side_by_side", on), shortcut="V",
+      icon_name="view-split-vertical", checkable=True, checked=state.side_by_side,
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
 
-    a("open_model", "Model", "&Open model file\u2026", window.open_model_dialog, shortcut="Ctrl+L",
-      icon_name="chip", tip="Open a cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth")
-    a("new_variation", "Model", "&New variation", window.synthesis_panel.roll, shortcut="R",
+    a("open_model", "Model", "&Open model file\u2026", do.open_model, shortcut="Ctrl+L",
+      icon_name="chip", tip=f"Open {KINDS_IN_WORDS}")
+    a("new_variation", "Model", "&New variation", do.new_variation, shortcut="R",
       icon_name="dice-5-outline", tip="Synthesize the same mask with a new random seed")
-    a("resynthesize", "Model", "Synthesize &again", window.live.refresh, shortcut="F5", icon_name="refresh")
+    a("resynthesize", "Model", "Synthesize &again", do.resynthesize, shortcut="F5", icon_name="refresh")
 
-    a("shortcuts", "Help", "&Keyboard shortcuts", window.show_shortcuts, shortcut="F1",
-      icon_name="keyboard-outline")
-    a("about", "Help", "&About cardiGAN Studio", window.show_about)
+    a("shortcuts", "Help", "&Keyboard shortcuts", do.shortcuts, shortcut="F1", icon_name="keyboard-outline")
+    a("about", "Help", "&About cardiGAN Studio", do.about)
+
+
+def paint_over_action(target: int | None) -> str:
+    return "paint_over_all" if target is None else f"paint_over_{target}"
+
+
+def brush_step(size: int, direction: int) -> int:
+    """The next brush size up or down: finer steps for small brushes."""
+    step = 1 if size < 10 else 2 if size < 30 else 4
+    return size + direction * step
+
+
+def bind_actions(registry: ActionRegistry, state: StudioState) -> None:
+    """Checkable actions follow the state, whoever changed it."""
+    state.observe("tool", lambda tool: registry[f"tool_{tool}"].setChecked(True))
+    state.observe("square_brush", registry["square_brush"].setChecked)
+    state.observe("side_by_side", registry["side_by_side"].setChecked)
+    state.observe("key_frame", lambda frame: registry["key_frame"].setChecked(frame == "ES"))
+
+    def paint_over(target: int | None) -> None:
+        registry["paint_over"].setChecked(target == BACKGROUND)
+        registry[paint_over_action(target)].setChecked(True)
+
+    state.observe("paint_over", paint_over)
 
 
 @dataclass(frozen=True)
@@ -160,7 +226,8 @@ def build_menus(window: MainWindow) -> Menus:
     file.addActions([act["save"], act["save_as"]])
     file.addSeparator()
     export = file.addMenu("&Export")
-    export.addActions([act["export_image"], act["export_mask"], act["export_pair"], act["export_figure"]])
+    export.addActions([act["export_image"], act["export_mask"], act["export_pair"], act["export_figure"],
+                       act["export_cine"]])
     file.addSeparator()
     file.addAction(act["quit"])
 
@@ -171,12 +238,14 @@ def build_menus(window: MainWindow) -> Menus:
     edit.addSeparator()
     edit.addActions([act["smaller"], act["larger"], act["square_brush"], act["paint_over"]])
     over = edit.addMenu("Paint o&ver")
-    over.addActions([act["paint_over_all" if t < 0 else f"paint_over_{t}"] for t, _ in PAINT_OVER_CHOICES])
+    over.addActions([act[paint_over_action(t)] for t, _ in PAINT_OVER_CHOICES])
     classes = edit.addMenu("Class")
     classes.addActions([act[f"class_{label.id}"] for label in LABELS])
     edit.addSeparator()
     edit.addAction(act["clear"])
     edit.addActions([act["mask_tools"], act["topology"]])
+    edit.addSeparator()
+    edit.addAction(act["key_frame"])
 
     view = bar.addMenu("&View")
     view.addActions([act["fit"], act["actual"], act["zoom_in"], act["zoom_out"]])
@@ -193,8 +262,9 @@ def build_menus(window: MainWindow) -> Menus:
     return Menus(recent, export, help_menu)
 
 
-def build_toolbar(window: MainWindow) -> ToolWidgets:
-    """The main tool bar: files, history, tools, brush size and shape, paint-over, views, model."""
+def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
+    """The main tool bar: files, history, tools, brush size and shape, paint-over, views,
+    model; its widgets set ``state`` and follow it."""
     act = window.commands
     bar = window.addToolBar("Main")
     bar.setObjectName("toolbar_main")
@@ -215,22 +285,23 @@ def build_toolbar(window: MainWindow) -> ToolWidgets:
     spin.setSuffix(" px")
     for widget in (slider, spin):
         widget.setToolTip("Brush diameter in pixels ([ smaller, ] larger)")
-        widget.setValue(window.tool_settings.brush_diameter)
-        widget.valueChanged.connect(window.set_brush_size)
+        widget.setValue(state.brush_diameter)
+        widget.valueChanged.connect(lambda value: state.set("brush_diameter", value))
+        state.observe("brush_diameter", widget.setValue)  # no loop: an unchanged value is not news
     bar.addWidget(size_label)
     bar.addWidget(slider)
     bar.addWidget(spin)
     bar.addAction(act["square_brush"])
     over_label = QLabel(" Over ")
     over = QComboBox()
-    for target, text in PAINT_OVER_CHOICES:
-        over.addItem(text, target)
-    over.setCurrentIndex(over.findData(window.prefs.paint_over))
+    targets = [target for target, _ in PAINT_OVER_CHOICES]
+    over.addItems([text for _, text in PAINT_OVER_CHOICES])
+    over.setCurrentIndex(targets.index(state.paint_over))
     for widget in (over_label, over):
         widget.setToolTip("What painting may change: every class, or only the pixels of one class "
                           "(O toggles background only)")
-    over.currentIndexChanged.connect(
-        lambda i: window.set_paint_over_target(None if (t := over.itemData(i)) < 0 else t))
+    over.currentIndexChanged.connect(lambda i: state.set("paint_over", targets[i]))
+    state.observe("paint_over", lambda target: over.setCurrentIndex(targets.index(target)))
     bar.addWidget(over_label)
     bar.addWidget(over)
     bar.addSeparator()
@@ -239,6 +310,8 @@ def build_toolbar(window: MainWindow) -> ToolWidgets:
     bar.addActions([act["fit"], act["actual"], act["side_by_side"]])
     bar.addSeparator()
     bar.addActions([act["open_model"], act["new_variation"]])
+    bar.addSeparator()
+    bar.addAction(act["key_frame"])
     return ToolWidgets(slider, spin, over)
 
 

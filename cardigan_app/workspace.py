@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlide
 from . import theme
 from .canvas import EchoView, MaskCanvas, ReferenceView, link_views
 from .canvas.panes import MODE_NAMES, MODES
-from .editing.tools import ToolSettings
 from .editing import LabelDocument
+from .state import StudioState
 from .icons import icon
 
 
@@ -47,47 +47,53 @@ class Pane(QWidget):
 
 
 class Workspace(QSplitter):
-    opacityChanged = Signal(float)
-    underMaskToggled = Signal(bool)
-    echoModeChanged = Signal(str)
-    blendChanged = Signal(float)
+    """The three panes; the header widgets set the studio state and follow it."""
+
     referenceClosed = Signal()
 
-    def __init__(self, document: LabelDocument, tool_settings: ToolSettings, opacity: float,
-                 under_mask: bool, echo_mode: str, blend: float, parent: QWidget | None = None) -> None:
+    def __init__(self, document: LabelDocument, state: StudioState, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setChildrenCollapsible(False)
         self.setObjectName("workspace")
-        self.canvas = MaskCanvas(document, tool_settings)
+        self.state = state
+        self.canvas = MaskCanvas(document, state)
         self.echo_view = EchoView("Loading the model\u2026")
         self.reference_view = ReferenceView("")
 
         # mask pane
         self.mask_pane = Pane("Mask", self.canvas)
-        self.opacity = percent_slider(opacity, "Opacity of the mask over what lies beneath it")
-        self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100))
+        self.opacity = percent_slider(state.overlay_opacity, "Opacity of the mask over what lies beneath it")
+        self.opacity.valueChanged.connect(lambda v: state.set("overlay_opacity", v / 100))
+        state.observe("overlay_opacity", lambda v: self.opacity.setValue(round(v * 100)))
         self.under_mask = QCheckBox("Image under")
-        self.under_mask.setChecked(under_mask)
+        self.under_mask.setChecked(state.show_synthesis_under_mask)
         self.under_mask.setToolTip("Show the synthesized image under the mask instead of a dark backdrop")
-        self.under_mask.toggled.connect(self.underMaskToggled.emit)
+        self.under_mask.toggled.connect(lambda on: state.set("show_synthesis_under_mask", on))
+        state.observe("show_synthesis_under_mask", self.under_mask.setChecked)
         opacity_label = QLabel("Opacity")
         opacity_label.setToolTip(self.opacity.toolTip())
+        self.mask_pane.header.setSpacing(6)
         self.mask_pane.header.addWidget(opacity_label)
         self.mask_pane.header.addWidget(self.opacity)
         self.mask_pane.header.addWidget(self.under_mask)
 
         # synthesis pane
         self.echo_pane = Pane("Synthesis", self.echo_view)
+        self.echo_pane.header.setSpacing(6)
         self.busy = QLabel("")
         self.busy.setStyleSheet(theme.text_style(theme.BUSY))
+        # room for the longest text from the start, so the panes never shift when it shows
+        self.busy.setFixedWidth(self.busy.fontMetrics().horizontalAdvance("synthesizing\u2026") + 8)
         self.mode = QComboBox()
         for mode in MODES:
             self.mode.addItem(MODE_NAMES[mode], mode)
-        self.mode.setCurrentIndex(MODES.index(echo_mode) if echo_mode in MODES else 0)
+        self.mode.setCurrentIndex(MODES.index(state.echo_mode) if state.echo_mode in MODES else 0)
         self.mode.setToolTip("Show the image alone, with the mask's outlines, or blended with the mask")
-        self.mode.currentIndexChanged.connect(lambda i: self._mode_changed(self.mode.itemData(i)))
-        self.blend = percent_slider(blend, "How much of the mask to blend into the image")
-        self.blend.valueChanged.connect(lambda v: self.blendChanged.emit(v / 100))
+        self.mode.currentIndexChanged.connect(lambda i: state.set("echo_mode", self.mode.itemData(i)))
+        state.observe("echo_mode", self._mode_changed)
+        self.blend = percent_slider(state.blend, "How much of the mask to blend into the image")
+        self.blend.valueChanged.connect(lambda v: state.set("blend", v / 100))
+        state.observe("blend", lambda v: self.blend.setValue(round(v * 100)))
         self.echo_pane.header.insertWidget(1, self.busy)
         self.echo_pane.header.addWidget(self.mode)
         self.echo_pane.header.addWidget(self.blend)
@@ -106,7 +112,7 @@ class Workspace(QSplitter):
             self.addWidget(pane)
         self.setSizes([1, 1, 1])
         link_views(self.canvas, self.echo_view, self.reference_view)
-        self._mode_changed(self.mode.currentData())
+        self._mode_changed(state.echo_mode)
 
     def balance(self) -> None:
         """Give the visible panes equal widths (so linked views show the same zoom)."""
@@ -116,5 +122,5 @@ class Workspace(QSplitter):
         self.setSizes([width if not p.isHidden() else 0 for p in panes])
 
     def _mode_changed(self, mode: str) -> None:
+        self.mode.setCurrentIndex(MODES.index(mode) if mode in MODES else 0)
         self.blend.setVisible(mode == "blend")
-        self.echoModeChanged.emit(mode)

@@ -7,12 +7,12 @@ import pytest
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
 from cardigan_app.testing import close_window, open_window
-from engine.anatomy import anatomy_from_dict
+from engine.anatomy.heart import Heart
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, model_file):
-    win = open_window(qtbot, tmp_path, str(model_file))
+def window(qtbot, tmp_path, tiny_model):
+    win = open_window(qtbot, tmp_path, str(tiny_model))
     win.set_document(NewMaskChoice(True, "4CH", "ED", 3, 64).document())
     qtbot.waitUntil(win.live.up_to_date, timeout=20_000)
     yield win
@@ -26,69 +26,131 @@ def drag_slider(slider, steps):
     slider.sliderReleased.emit()
 
 
+def heart(doc):
+    return Heart.from_dict(doc.anatomy["heart"])
+
+
 def test_a_slider_drag_reshapes_the_heart_as_one_undo_step_and_asks_for_synthesis(window, qtbot):
     panel, doc, live = window.anatomy_panel, window.document, window.live
     assert doc.anatomy is not None and panel.controls.isEnabled()
     before, steps_before, serial = doc.labels.copy(), len(doc.history), live._serial
-    slider = panel.sliders["wall_thickness"]
+    start_heart = heart(doc)
+    slider = panel.sliders["wall"]
     start = slider.value()
-    drag_slider(slider, [start + 5, start + 15, start + 30])
+    drag_slider(slider, [start + 10, start + 25, start + 40])
     assert (doc.labels == 2).sum() > (before == 2).sum()  # a thicker wall
     assert len(doc.history) == steps_before + 1  # the whole drag: one step
-    assert anatomy_from_dict(doc.anatomy["heart"]).wall_thickness > anatomy_from_dict(
-        panel._start_state["heart"]).wall_thickness
+    model = panel.model
+    assert model.position(heart(doc), "wall") > model.position(start_heart, "wall") + 1.0
     assert live._serial > serial  # synthesis was asked for
     qtbot.waitUntil(live.up_to_date, timeout=20_000)
     assert (live.last_result.labels == doc.labels).all()
     window.undo()
-    assert (doc.labels == before).all() and slider.value() == start  # the sliders follow undo
+    assert (doc.labels == before).all() and heart(doc) == start_heart and slider.value() == start
     window.redo()
-    assert slider.value() == start + 30
+    assert slider.value() != start and heart(doc) != start_heart
+
+
+def test_every_slider_end_is_a_valid_heart_in_the_fan(window):
+    from engine.anatomy.topology import topology_problems
+    from engine.fan import fan_mask
+
+    panel, doc = window.anatomy_panel, window.document
+    inside = fan_mask(doc.fan, *doc.shape)
+    for name, slider in panel.sliders.items():
+        for view in ("2CH", "4CH"):
+            panel.view.setCurrentText(view)
+            for end in (slider.minimum(), slider.maximum()):
+                for phase in (0, panel.phase.maximum()):
+                    panel.phase.setValue(phase)
+                    slider.setValue(end)
+                    assert topology_problems(doc.labels) == [], (name, view, end, phase)
+                    assert not doc.labels[~inside].any(), (name, view, end, phase)
+            slider.setValue(0)
+    for preset in panel.model.presets:  # and every preset
+        panel.preset.setCurrentIndex(panel.preset.findData(preset))
+        panel.apply_preset()
+        assert topology_problems(doc.labels) == [], preset
 
 
 def test_painted_pixels_survive_a_slider_change(window):
     panel, doc = window.anatomy_panel, window.document
     doc.begin_stroke()
-    doc.stroke_to(3.5, 3.5, 3, 3)  # an atrium blob in the corner, far from the heart
+    doc.stroke_to(31.5, 60.5, 3, 3)  # an atrium blob at the bottom, inside the fan
     doc.end_stroke()
     painted = doc.labels == 3
-    painted[10:, :] = False
+    painted[:56, :] = False
     drag_slider(panel.sliders["lv_length"], [panel.sliders["lv_length"].value() + 20])
-    assert (doc.labels[painted] == 3).all()
+    assert painted.any() and (doc.labels[painted] == 3).all()
 
 
-def test_phase_view_and_pathology(window):
+def test_phase_view_target_ef_and_presets(window):
     panel, doc = window.anatomy_panel, window.document
     ed_cavity = (doc.labels == 1).sum()
-    panel.phase.setValue(200)  # to ES: a click, one step
-    assert (doc.labels == 1).sum() < 0.9 * ed_cavity and doc.anatomy["phase"] == 1.0
+    panel.phase.setValue(panel.phase.maximum())  # to ES: a click, one step
+    assert (doc.labels == 1).sum() < 0.95 * ed_cavity and doc.anatomy["phase"] == 1.0
     panel.view.setCurrentText("2CH")
-    assert doc.anatomy["view"] == "2CH"
+    assert doc.anatomy["view"] == "2CH" and "2CH" in doc.display_name
+    panel.target_ef.setValue(60)
+    assert abs(panel.model.ejection_fraction(heart(doc), "2CH") - 60) < 8
+    assert "EF" in panel.ef.text()
     atrium = (doc.labels == 3).sum()
-    panel.pathology.setCurrentText("Enlarged atrium")
-    panel.apply_pathology()
-    assert (doc.labels == 3).sum() > 1.2 * atrium
+    panel.preset.setCurrentIndex(panel.preset.findData("enlarged_atrium"))
+    panel.apply_preset()
+    assert heart(doc) == panel.model.preset("enlarged_atrium")
+    assert (doc.labels == 3).sum() != atrium
 
 
-def test_a_mask_not_drawn_from_anatomy_offers_to_start_from_one(window):
+def test_the_fan_sliders_move_the_fan_as_one_undo_step(window):
+    panel, doc = window.anatomy_panel, window.document
+    fan = doc.fan
+    drag_slider(panel.fan_sliders["width"], [panel.fan_sliders["width"].value() + 10])
+    assert doc.fan.width == pytest.approx(fan.width + 10, abs=1.0)
+    window.undo()
+    assert doc.fan == fan
+    panel.fan_sliders["depth"].setValue(panel.fan_sliders["depth"].minimum())  # clamped visibly
+    assert doc.fan.problem() is None and doc.fan.depth == pytest.approx(0.5)
+
+
+def test_a_mask_not_drawn_from_anatomy_offers_to_start_from_one_and_asks_first(window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
     from cardigan_app.editing import LabelDocument
 
     window.set_document(LabelDocument(np.zeros((64, 64), np.uint8)))
     panel = window.anatomy_panel
     assert not panel.controls.isEnabled() and not panel.start.isHidden()
-    panel.start_from_anatomy()
+    panel.start_from_anatomy()  # a blank mask: nothing to lose, no question
     assert window.document.anatomy is not None and (window.document.labels == 1).any()
     window.undo()
     assert not window.document.labels.any()
+    painted = np.zeros((64, 64), np.uint8)
+    painted[20:40, 20:40] = 1
+    window.set_document(LabelDocument(painted))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No)
+    assert not panel.start_from_anatomy() and asked and (window.document.labels == painted).all()
 
 
-def test_the_anatomy_is_saved_in_the_png_and_reopened(window, tmp_path):
+def test_fit_to_mask_gives_a_heart_to_shape(window):
+    from cardigan_app.editing import LabelDocument
+
+    model = window.anatomy_panel.model
+    labels = model.mask(model.draw(11), "4CH", "ED", 64)
+    window.set_document(LabelDocument(labels))
+    assert window.anatomy_panel.fit_to_mask()
+    assert window.document.anatomy is not None and window.anatomy_panel.controls.isEnabled()
+    assert ((window.document.labels == 1) & (labels == 1)).sum() > 0.6 * (labels == 1).sum()
+
+
+def test_the_anatomy_and_fan_are_saved_in_the_png_and_reopened(window, tmp_path):
     panel = window.anatomy_panel
     drag_slider(panel.sliders["tilt"], [panel.sliders["tilt"].value() + 25])
-    saved, tilt = window.document.anatomy, panel.sliders["tilt"].value()
+    drag_slider(panel.fan_sliders["width"], [panel.fan_sliders["width"].value() - 8])
+    saved, fan, tilt = window.document.anatomy, window.document.fan, panel.sliders["tilt"].value()
     assert window.files._write(tmp_path / "heart.png")
     window.files.open_path(tmp_path / "heart.png", confirmed=True)
-    assert window.document.anatomy == saved and panel.controls.isEnabled()
+    assert window.document.anatomy == saved and window.document.fan == fan and panel.controls.isEnabled()
     assert panel.sliders["tilt"].value() == tilt
 
 

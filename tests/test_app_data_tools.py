@@ -11,12 +11,10 @@ import pytest
 import SimpleITK as sitk
 from PIL import Image
 
-import engine.models.registry as registry
-import engine.resources as resources
 from cardigan_app.data_tools import ExportDialog, PrepareDialog
-from cardigan_app.panels import model_panel
 from cardigan_app.settings import AppSettings
-from cardigan_app.testing import close_window, make_model_file, open_window
+from cardigan_app.state import StudioState
+from cardigan_app.testing import close_window, open_window
 from engine.anatomy import template_mask
 from engine.data.phantom import write_phantom
 
@@ -40,11 +38,6 @@ def seed_hdf5(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("src") / "seed.hdf5"
     write_phantom(path, count=6, size=64, seed=0, format="hdf5")
     return path
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
 
 
 # -- prepare -------------------------------------------------------------------------------
@@ -203,39 +196,31 @@ def test_export_keeps_the_names_of_user_masks(qtbot, tmp_path, tiny_model):
 
 
 # -- the studio window ---------------------------------------------------------------------
-@pytest.fixture
-def fake_demo(monkeypatch, tiny_model):
-    """Pretend ``tiny_model`` is the bundled demo model (for this process)."""
-    for module in (resources, registry, model_panel):
-        monkeypatch.setattr(module, "demo_model_path", lambda: tiny_model)
-
-
-def test_the_studio_opens_with_the_demo_model_when_one_is_bundled(qtbot, tmp_path, fake_demo):
+def test_the_studio_opens_with_the_demo_model_when_one_is_bundled(qtbot, tmp_path, bundle_demo, tiny_model):
+    bundle_demo(tiny_model)
     window = open_window(qtbot, tmp_path, None, backend="thread")
     try:
         assert window.live.model_spec == "demo"
         assert window.model_panel.model_combo.currentData() == "demo"
         assert window.model_panel.model_specs()[:2] == ["demo", "simulator"]
         window.shutdown()
-        assert AppSettings(tmp_path / "settings.ini").load_preferences().model == ""  # a default, not a choice
+        assert AppSettings(tmp_path / "settings.ini").stored_preferences().get("model", "") == ""  # a default, not a choice
     finally:
         close_window(window)
 
 
-def test_a_saved_choice_wins_over_the_demo_and_the_simulator_is_the_fallback(qtbot, tmp_path, monkeypatch,
-                                                                              fake_demo):
+def test_a_saved_choice_wins_over_the_demo_and_the_simulator_is_the_fallback(qtbot, tmp_path, bundle_demo,
+                                                                              tiny_model):
+    bundle_demo(tiny_model)
     settings = AppSettings(tmp_path / "settings.ini")
-    prefs = settings.load_preferences()
-    prefs.model = "simulator"
-    settings.save_preferences(prefs)
+    settings.save_state(StudioState(model="simulator"))
     window = open_window(qtbot, tmp_path, None, backend="thread")
     try:
         assert window.live.model_spec == "simulator"
     finally:
         close_window(window)
 
-    for module in (resources, registry, model_panel):
-        monkeypatch.setattr(module, "demo_model_path", lambda: None)
+    bundle_demo(None)
     other = tmp_path / "fresh"
     other.mkdir()
     window = open_window(qtbot, other, None, backend="thread")
@@ -264,7 +249,7 @@ def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path
         assert window.commands["export_batch"] in window.menus.export.actions()
         window.commands["phantom_dataset"].trigger()
         phantom = window.data_tools.phantom_dialog
-        assert phantom.isVisible() and window.commands["phantom_dataset"] in window.data_menu.actions()
+        assert phantom.isVisible() and window.commands["phantom_dataset"] in window.data_tools.menu.actions()
         phantom.openRequested.emit(str(folder))
         assert window.dataset_browser.root == folder
     finally:

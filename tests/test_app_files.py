@@ -16,8 +16,8 @@ from engine.maskio import read_label_png, write_label_png
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, model_file):
-    win = open_window(qtbot, tmp_path, str(model_file))
+def window(qtbot, tmp_path, tiny_model):
+    win = open_window(qtbot, tmp_path, str(tiny_model))
     yield win
     close_window(win)
 
@@ -228,7 +228,7 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     assert not window.exporter.export_image() and prompts["information"]
 
 
-def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, model_file, monkeypatch):
+def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, tiny_model, monkeypatch):
     import subprocess
     import sys
 
@@ -247,7 +247,7 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, model_file, mon
     asked = []
     monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: asked.append(text) or
                         main_window.Choice.SAVE)
-    window = open_window(qtbot, tmp_path, str(model_file))
+    window = open_window(qtbot, tmp_path, str(tiny_model))
     try:
         assert window.offer_recovery()
         assert asked and "unsaved mask" in asked[0]
@@ -262,9 +262,9 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, model_file, mon
 
 
 @pytest.mark.slow
-def test_settings_and_window_state_persist(qtbot, tmp_path, model_file):
-    window = open_window(qtbot, tmp_path, str(model_file))
-    window.set_brush_size(21)
+def test_settings_and_window_state_persist(qtbot, tmp_path, tiny_model):
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    window.state.set("brush_diameter", 21)
     window.set_seed(77)
     window.set_side_by_side(False)
     window.synthesis_dock.hide()
@@ -272,10 +272,10 @@ def test_settings_and_window_state_persist(qtbot, tmp_path, model_file):
     qtbot.wait(50)
     size = (window.width(), window.height())  # at least the window's minimum width
     close_window(window)
-    again = open_window(qtbot, tmp_path, str(model_file))
+    again = open_window(qtbot, tmp_path, str(tiny_model))
     try:
-        assert again.tool_settings.brush_diameter == 21 and again.tool_widgets.brush_spin.value() == 21
-        assert again.live.seed == 77 and not again.prefs.side_by_side
+        assert again.state.brush_diameter == 21 and again.tool_widgets.brush_spin.value() == 21
+        assert again.live.seed == 77 and not again.state.side_by_side
         assert not again.workspace.echo_pane.isVisibleTo(again)
         qtbot.wait(50)
         screen = again.screen().availableGeometry()
@@ -323,7 +323,7 @@ def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     assert "template" in window.windowTitle() and not window.document.modified
 
 
-def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, model_file):
+def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, tiny_model):
     from cardigan_app import folders
     from cardigan_app.path_field import PathField
 
@@ -342,7 +342,7 @@ def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot,
     field.set_path(tmp_path)
     assert field._start() == str(tmp_path)  # a typed path wins
     window.settings.qsettings.sync()
-    again = open_window(qtbot, tmp_path, str(model_file))  # the same settings file: a new session
+    again = open_window(qtbot, tmp_path, str(tiny_model))  # the same settings file: a new session
     try:
         assert folders.start_folder("masks") == str(masks) and folders.start_folder("runs") == str(runs)
     finally:

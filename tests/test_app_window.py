@@ -10,12 +10,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
+from cardigan_app.window_chrome import PAINT_OVER_CHOICES
 from cardigan_app.testing import close_window, drag, open_window, send_mouse
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, model_file):
-    win = open_window(qtbot, tmp_path, str(model_file))
+def window(qtbot, tmp_path, tiny_model):
+    win = open_window(qtbot, tmp_path, str(tiny_model))
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     yield win
@@ -37,12 +38,12 @@ def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
     canvas, doc = window.canvas, window.document
     before = doc.labels.copy()
     qtbot.keyClick(canvas, Qt.Key.Key_3)
-    assert window.tool_settings.active_label == 3 and window.palette.buttons[3].isChecked()
-    size = window.tool_settings.brush_diameter
+    assert window.state.active_label == 3 and window.palette.buttons[3].isChecked()
+    size = window.state.brush_diameter
     qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
-    assert window.tool_settings.brush_diameter > size and window.tool_widgets.brush_spin.value() == window.tool_settings.brush_diameter
+    assert window.state.brush_diameter > size and window.tool_widgets.brush_spin.value() == window.state.brush_diameter
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
-    assert window.tool_settings.brush_diameter == size
+    assert window.state.brush_diameter == size
     drag(canvas, [(5, 60), (60, 60)])
     painted = doc.labels.copy()
     assert (painted != before).any() and window.commands["undo"].isEnabled()
@@ -63,7 +64,7 @@ def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
 def test_paint_over_background_only_from_the_toolbar(window):
     doc = window.document
     window.commands["paint_over"].trigger()
-    assert window.tool_settings.paint_over_background
+    assert window.state.paint_over_background
     window.set_active_label(3)
     before = doc.labels.copy()
     drag(window.canvas, [(0, 32), (63, 32)])
@@ -141,12 +142,12 @@ def test_typing_in_fields_is_not_taken_by_single_key_shortcuts(window, qtbot):
     qtbot.waitUntil(field.hasFocus, timeout=2000)
     qtbot.keyClicks(field, "PBE2 4CH")
     assert field.text() == "PBE2 4CH"
-    assert window.tool_settings.active_label == 1 and window.canvas.tool.key == "brush"
+    assert window.state.active_label == 1 and window.canvas.tool.key == "brush"
     size = window.tool_widgets.brush_spin
     size.setFocus()
     size.selectAll()
     qtbot.keyClicks(size, "3")
-    assert size.text().startswith("3") and window.tool_settings.active_label == 1
+    assert size.text().startswith("3") and window.state.active_label == 1
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12: its count never moves")
@@ -167,20 +168,22 @@ def test_qt_calls_keep_none_alive(qtbot):
 def test_paint_over_rule_and_square_brush_from_menu_toolbar_and_keys(window, qtbot):
     doc = window.document
     window.commands["paint_over_2"].trigger()  # Edit > Paint over > Myocardium only
-    assert window.tool_settings.paint_over == 2
-    assert window.tool_widgets.paint_over.currentData() == 2 and not window.commands["paint_over"].isChecked()
+    assert window.state.paint_over == 2
+    combo = window.tool_widgets.paint_over
+    targets = [target for target, _ in PAINT_OVER_CHOICES]  # the combo lists the state's values in order
+    assert targets[combo.currentIndex()] == 2 and not window.commands["paint_over"].isChecked()
     window.set_active_label(1)
     before = doc.labels.copy()
     drag(window.canvas, [(0, 32), (63, 32)])
     changed = doc.labels != before
     assert changed.any() and (before[changed] == 2).all()
-    window.tool_widgets.paint_over.setCurrentIndex(window.tool_widgets.paint_over.findData(-1))
-    assert window.tool_settings.paint_over is None and window.commands["paint_over_all"].isChecked()
+    combo.setCurrentIndex(targets.index(None))
+    assert window.state.paint_over is None and window.commands["paint_over_all"].isChecked()
     qtbot.keyClick(window.canvas, Qt.Key.Key_O)
-    assert window.tool_settings.paint_over == 0 and window.tool_widgets.paint_over.currentData() == 0
+    assert window.state.paint_over == 0 and targets[combo.currentIndex()] == 0
     qtbot.keyClick(window.canvas, Qt.Key.Key_Q)
-    assert window.tool_settings.square_brush and window.prefs.square_brush
-    assert window.prefs.paint_over == 0
+    assert window.state.square_brush and window.commands["square_brush"].isChecked()
+    assert window.state.preferences()["paint_over"] == 0
 
 
 def test_no_two_commands_share_a_shortcut(window):

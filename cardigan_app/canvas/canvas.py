@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
+from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
                            QPolygonF)
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit,
                                QWidget)
 
+from engine.fan import fan_outline
 from engine.labels import LABELS
 
 from ..editing import LabelDocument
@@ -23,6 +24,8 @@ from .image_view import ImageView
 from ..editing.tools import TOOL_CLASSES, PolygonTool, Tool, ToolSettings
 
 NEUTRAL = QColor(14, 14, 16)
+FAN_SHADE = QColor(0, 0, 0, 150)  # outside the probe's fan, on the neutral backdrop
+FAN_LINE = QColor(170, 170, 180, 170)
 KEY_NAMES = {Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Escape: "escape",
              Qt.Key.Key_Backspace: "backspace"}
 
@@ -58,8 +61,10 @@ class MaskCanvas(ImageView):
         if self.document is not None:
             self.tool.cancel()
             self.document.remove_listener(self._on_changed)
+            self.document.remove_meta_listener(self.update)
         self.document = document
         document.add_listener(self._on_changed)
+        document.add_meta_listener(self.update)  # the fan is drawn
         for tool in self.tools.values():
             tool.activate(document)
         h, w = document.shape
@@ -83,11 +88,19 @@ class MaskCanvas(ImageView):
         self.opacity = max(0.0, min(1.0, opacity))
         self.update()
 
-    def set_class_visible(self, label: int, visible: bool) -> None:
-        self.settings.visible[label] = visible
+    def refresh_visibility(self) -> None:
+        """Redraw after the settings' class visibility changed."""
         self._lut = overlay_lut(self.settings.visible)
         self._recolour(None)
         self.update()
+
+    def set_class_visible(self, label: int, visible: bool) -> None:
+        """Show or hide one class (through the settings, which own the flags)."""
+        if hasattr(self.settings, "set_class_visible"):
+            self.settings.set_class_visible(label, visible)
+        else:
+            self.settings.visible[label] = visible
+        self.refresh_visibility()
 
     def _recolour(self, dirty: Dirty) -> None:
         labels = self.document.labels  # type: ignore[union-attr]
@@ -133,16 +146,39 @@ class MaskCanvas(ImageView):
             painter.drawImage(QPointF(0, 0), self._background)
         else:
             painter.fillRect(QRectF(0, 0, w, h), NEUTRAL)
+            self._paint_fan_shade(painter, w, h)
         if self.opacity > 0:
             painter.setOpacity(self.opacity)
             painter.drawImage(QPointF(0, 0), wrap_rgba(self._rgba))
             painter.setOpacity(1.0)
+
+    def _fan_polygon(self, w: int, h: int) -> QPolygonF | None:
+        fan = getattr(self.document, "fan", None)
+        if fan is None:
+            return None
+        return QPolygonF([QPointF(x, y) for x, y in fan_outline(fan, h, w)])
+
+    def _paint_fan_shade(self, painter: QPainter, w: int, h: int) -> None:
+        """Without a synthesized image beneath, darken what lies outside the probe's fan."""
+        polygon = self._fan_polygon(w, h)
+        if polygon is None:
+            return
+        outside = QPainterPath()
+        outside.addRect(QRectF(0, 0, w, h))
+        inside = QPainterPath()
+        inside.addPolygon(polygon)
+        painter.fillPath(outside.subtracted(inside), FAN_SHADE)
 
     def paint_decorations(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(90, 90, 96), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(self.image_rect_in_widget())
+        w, h = self.image_size
+        polygon = self._fan_polygon(w, h)
+        if polygon is not None:  # the probe's fan, under everything the user draws
+            painter.setPen(QPen(FAN_LINE, 1, Qt.PenStyle.DashLine))
+            painter.drawPolygon(QPolygonF([self.to_widget(p) for p in polygon]))
         if isinstance(self.tool, PolygonTool) and self.tool.points:
             self._paint_polygon(painter, self.tool)
         elif self.tool.cursor_is_brush and self._hover is not None and not self.is_panning():

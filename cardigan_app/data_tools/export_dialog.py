@@ -14,16 +14,16 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
                                QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
+from engine.data.dataset_folder import summary_of
 from engine.export import EXPORT_FORMATS, export_dataset
+from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
 from ..device_choice import fill_device_combo
 from ..icons import icon
-from ..panels.model_panel import BUILTIN_NAMES, builtin_models, model_display_name
 from ..path_field import PathField
 from .job_dialog import JobDialog, open_folder, show_plan
 
 FILE_ITEM = "__file__"
-MODEL_FILTER = "Models (*.safetensors *_net_G.pth *.pth);;All files (*)"
 FORMAT_TIPS = {
     "png": "Prepared layout: <split>/img|label/<stem>.png plus manifest.json (SPADE custom compatible)",
     "hdf5": "The seed's HDF5: <split>/<patient>/<view>/im (2, H, W, 1) and gt (2, H, W); needs ED and ES",
@@ -46,12 +46,12 @@ class ExportDialog(JobDialog):
         self.model = QComboBox()
         self.model.setToolTip("The model that synthesizes the images")
         if current_model:
-            self.model.addItem(f"Current studio model \u2014 {model_display_name(current_model)}", current_model)
+            self.model.addItem(f"Current studio model \u2014 {display_name(current_model)}", current_model)
         for spec in builtin_models():
             if spec != current_model:
-                self.model.addItem(BUILTIN_NAMES[spec], spec)
+                self.model.addItem(display_name(spec), spec)
         self.model.addItem("Model file\u2026", FILE_ITEM)
-        self.model_file = PathField("file", "Model file", MODEL_FILTER, kind="models",
+        self.model_file = PathField("file", "Model file", FILE_DIALOG_FILTER, kind="models",
                                     placeholder="a .safetensors model or *_net_G.pth")
 
         self.use_random = QRadioButton("Generated patients")
@@ -180,11 +180,11 @@ class ExportDialog(JobDialog):
                       seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
                       overwrite=self.overwrite.isChecked())
         self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop, **kwargs),
-                      "export", f"Loading {model_display_name(spec)}\u2026",
+                      "export", f"Loading {display_name(spec)}\u2026",
                       lambda manifest: self._succeeded(out, manifest, kwargs["format"]))
 
     def _succeeded(self, out: Path, manifest: dict, fmt: str) -> None:
-        pairs = sum(int(v) for v in (manifest.get("counts") or {}).values())
+        pairs = summary_of(manifest).total_pairs
         self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt} into {out}",
                          out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
         self.exported.emit(str(out), manifest)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.data.layout import IMAGE_DIR, LABEL_DIR, SPLITS
+from engine.data.dataset_folder import DatasetFolder, summary_of
 
 from ..imaging import PALETTE, rgb_qimage, thumbnail
 from ..panels.dataset_browser import read_grey
@@ -19,34 +19,12 @@ THUMB = 112
 
 def summary_lines(manifest: dict) -> list[str]:
     """Readable lines: pairs (and patients) per split, labels present, what was skipped."""
-    counts = manifest.get("counts") or {}
-    patients = manifest.get("patients") or {}
-    total = sum(int(counts.get(s, 0)) for s in SPLITS)
-    people = sum(int(patients.get(s, 0)) for s in SPLITS)
-    lines = [f"{total} image/label pairs from {people} patients"]
-    for split in SPLITS:
-        lines.append(f"{split}: {int(counts.get(split, 0))} pairs ({int(patients.get(split, 0))} patients)")
-    values = manifest.get("label_values")
-    if values:
-        lines.append("labels present: " + ", ".join(str(v) for v in values))
-    skipped = manifest.get("skipped") or []
-    if skipped:
-        shown = "; ".join(f"{s.get('patient', '?')}: {s.get('reason', '')}" for s in skipped[:3])
-        lines.append(f"skipped {len(skipped)}: {shown}" + (" \u2026" if len(skipped) > 3 else ""))
-    return lines
+    return summary_of(manifest).describe()
 
 
 def sample_pairs(root: Path, count: int = 4) -> list[tuple[Path, Path]]:
     """Up to ``count`` (image, label) paths, from the train split first."""
-    pairs: list[tuple[Path, Path]] = []
-    for split in SPLITS:
-        for label in sorted((root / split / LABEL_DIR).glob("*.png")):
-            image = root / split / IMAGE_DIR / label.name
-            if image.is_file():
-                pairs.append((image, label))
-            if len(pairs) >= count:
-                return pairs
-    return pairs
+    return [(pair.image_path, pair.label_path) for pair in DatasetFolder(root).sample(count)]
 
 
 class ManifestSummary(QWidget):

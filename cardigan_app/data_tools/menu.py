@@ -43,7 +43,7 @@ class DataTools:
         size = (live.summary.get("image_size") or [None, None])[-1]
         if self.export_dialog is None or not self.export_dialog.running:
             old = self.export_dialog
-            self.export_dialog = ExportDialog(self.window, live.model_spec, size, self.window.prefs.device)
+            self.export_dialog = ExportDialog(self.window, live.model_spec, size, self.window.state.device)
             if old is not None:  # keep what the user typed last time
                 self.export_dialog.output.set_path(old.output.text())
                 self.export_dialog.masks.set_path(old.masks.text())
@@ -91,6 +91,6 @@ def install_data_menu(window: MainWindow) -> DataTools:
     window.add_menu(menu)
     window.menus.export.addSeparator()
     window.menus.export.addAction(export)
-    window.data_menu = menu
+    tools.menu = menu
     window.shutdown_hooks.append(tools.shutdown)
     return tools

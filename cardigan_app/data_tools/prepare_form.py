@@ -7,15 +7,13 @@ changing (a CAMUS release folder may hold thousands of files).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from engine.anatomy import PHASES, VIEWS
-from engine.data.prepare import detect_format, prepare_dataset
+from engine.data.prepare import PrepareOptions, detect_format
 from engine.data.sources import FORMAT_NAMES
 from engine.progress import Progress
 
@@ -26,24 +24,6 @@ from ..tasks import BackgroundTask
 SOURCE_FILTER = "Seed HDF5 (*.hdf5 *.h5);;All files (*)"
 OK_STYLE, ERROR_STYLE, BUSY_STYLE = (theme.text_style(c) for c in (theme.OK, theme.ERROR, theme.MUTED))
 DETECT_DELAY_MS = 250
-
-
-@dataclass(frozen=True)
-class PrepareOptions:
-    """Everything ``prepare_dataset`` needs besides the output folder."""
-
-    source: Path
-    format: str
-    views: tuple[str, ...]
-    instants: tuple[str, ...]
-    size: int
-    seed: int
-
-    def run(self, out: Path, overwrite: bool, progress: Callable[[Progress], None],
-            should_stop: Callable[[], bool]) -> dict:
-        return prepare_dataset(self.source, out, format=self.format, views=self.views,
-                               instants=self.instants, size=self.size, seed=self.seed,
-                               overwrite=overwrite, progress=progress, should_stop=should_stop)
 
 
 class PrepareForm(QWidget):

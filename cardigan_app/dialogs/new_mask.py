@@ -1,4 +1,4 @@
-"""New mask: from the template generator (view, phase, seeded anatomy) or blank."""
+"""New mask: a heart drawn from the shape model of real hearts (view, phase, seed) or blank."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
                                QHBoxLayout, QLabel, QRadioButton, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
-from engine.anatomy import PHASES, VIEWS, anatomy_to_dict, phase_fraction, random_patient, template_mask
+from engine.anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
+from engine.fan import default_fan
 
 from ..editing import LabelDocument
 from ..icons import icon
@@ -32,19 +33,21 @@ class NewMaskChoice:
 
     def make(self) -> np.ndarray:
         if self.template:
-            return template_mask(self.view, self.phase, self.seed, self.size)
+            model = ShapeModel.default()
+            return model.mask(model.draw(self.seed), self.view, self.phase, self.size, fan=default_fan(self.view))
         return np.zeros((self.size, self.size), np.uint8)
 
     def title(self) -> str:
-        return f"template {self.view} {self.phase} #{self.seed}" if self.template else "blank"
+        return f"heart #{self.seed} {self.view} {self.phase}" if self.template else "blank"
 
     def document(self) -> LabelDocument:
-        """A new document holding this mask (and, for a template, the heart it was drawn from,
-        which the anatomy panel then edits)."""
+        """A new document holding this mask (and, for a heart, the heart it was drawn from,
+        which the anatomy panel then edits, and the view's median fan)."""
         document = LabelDocument(self.make(), origin=self.title())
+        document.fan = default_fan(self.view)
         if self.template:
-            document.anatomy = {"view": self.view, "phase": phase_fraction(self.phase),
-                                "heart": anatomy_to_dict(random_patient(self.seed))}
+            heart = ShapeModel.default().draw(self.seed)
+            document.anatomy = {"view": self.view, "phase": phase_fraction(self.phase), "heart": heart.to_dict()}
         return document
 
 
@@ -53,7 +56,7 @@ class NewMaskDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New mask")
-        self.template_button = QRadioButton("From a template (random anatomy)")
+        self.template_button = QRadioButton("A heart from the shape model of real hearts")
         self.blank_button = QRadioButton("Blank (all background)")
         group = QButtonGroup(self)
         group.addButton(self.template_button)

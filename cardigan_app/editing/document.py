@@ -5,7 +5,14 @@ a method here, is recorded in the :class:`History` as a diff, bumps :attr:`revis
 announced to listeners with the rectangle that changed, so views redraw only that part.
 
 A brush stroke is one undo step: :meth:`begin_stroke`, any number of :meth:`stroke_to`
-calls, then :meth:`end_stroke`. ``paint_over`` restricts an operation to pixels currently
+calls, then :meth:`end_stroke`.
+
+Beside the labels a document holds its *metadata*, saved with the mask: ``anatomy`` (the
+heart it was drawn from: view, phase and the shape-model heart's record) and ``fan`` (the
+probe's sector, :class:`engine.fan.Fan`). Changing them through :meth:`set_meta` (or
+:meth:`set_meta_in_stroke` inside a stroke, with the labels they redraw) is part of the undo
+step, so undo brings the heart, the fan and the pixels back together; meta listeners hear
+every change. ``paint_over`` restricts an operation to pixels currently
 holding that label (``0``: paint over background only); ``None`` paints over everything.
 """
 
@@ -17,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.fan import Fan, default_fan
 from engine.labels import BACKGROUND, NUM_CLASSES, validate_label_map
 
 from . import raster
@@ -39,9 +47,11 @@ class LabelDocument:
         if self.labels.ndim != 2:
             raise ValueError(f"a document holds one 2-D label map, got shape {self.labels.shape}")
         self.path: Path | None = Path(path) if path else None
-        # the heart this mask was drawn from, when it was ({"view", "phase", "heart"}): the
-        # anatomy panel edits it and Save keeps it in the PNG
-        self.anatomy: dict | None = None
+        # the heart this mask was drawn from, when it was ({"view", "phase", "heart"}), and
+        # the probe's fan: the anatomy panel edits them and Save keeps them in the PNG
+        self.meta: dict = {"anatomy": None, "fan": default_fan()}
+        self._meta_listeners: list[Callable[[], None]] = []
+        self._stroke_meta: dict | None = None  # the metadata before the stroke changed it
         self.history = History()
         self.revision = 0
         # the content as saved (or opened) is the one where this edit is on top of the undo
@@ -72,6 +82,26 @@ class LabelDocument:
             return True
         # back at the start, but edits were trimmed from the history: not the saved content
         return self._saved_at is None and self.history.dropped != self._saved_dropped
+
+    @property
+    def anatomy(self) -> dict | None:
+        return self.meta["anatomy"]
+
+    @anatomy.setter
+    def anatomy(self, value: dict | None) -> None:
+        """Set without an undo step (opening a file); use :meth:`set_meta` for an edit."""
+        self.meta = {**self.meta, "anatomy": value}
+        self._meta_changed()
+
+    @property
+    def fan(self) -> Fan:
+        return self.meta["fan"]
+
+    @fan.setter
+    def fan(self, value: Fan) -> None:
+        """Set without an undo step (opening a file); use :meth:`set_meta` for an edit."""
+        self.meta = {**self.meta, "fan": value}
+        self._meta_changed()
 
     @property
     def in_stroke(self) -> bool:
@@ -115,6 +145,19 @@ class LabelDocument:
         if listener in self._history_listeners:
             self._history_listeners.remove(listener)
 
+    def add_meta_listener(self, listener: Callable[[], None]) -> None:
+        """Called after the heart or the fan changed (an edit, undo or redo)."""
+        self._meta_listeners.append(listener)
+
+    def remove_meta_listener(self, listener: Callable[[], None]) -> None:
+        if listener in self._meta_listeners:
+            self._meta_listeners.remove(listener)
+
+    def _meta_changed(self) -> None:
+        self.revision += 1
+        for listener in list(self._meta_listeners):
+            listener()
+
     def _history_changed(self) -> None:
         for listener in list(self._history_listeners):
             listener()
@@ -143,7 +186,8 @@ class LabelDocument:
         self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
         return flat, old
 
-    def _record(self, flat: np.ndarray, old: np.ndarray, description: str) -> Edit | None:
+    def _record(self, flat: np.ndarray, old: np.ndarray, description: str,
+                meta_old: dict | None = None) -> Edit | None:
         order = np.argsort(flat, kind="stable")
         flat, old = flat[order], old[order]
         first = np.ones(flat.size, dtype=bool)
@@ -151,17 +195,23 @@ class LabelDocument:
         flat, old = flat[first], old[first]
         new = self.labels.ravel()[flat]
         keep = old != new
-        if not keep.any():
+        meta_changed = meta_old is not None and meta_old != self.meta
+        if not keep.any() and not meta_changed:
             return None
-        edit = Edit(flat[keep], old[keep], new[keep].copy(), description)
+        edit = Edit(flat[keep], old[keep], new[keep].copy(), description,
+                    dict(meta_old) if meta_changed else None, dict(self.meta) if meta_changed else None)
         self.history.push(edit)
         self._history_changed()
         return edit
 
-    def _apply_edit(self, edit: Edit, values: np.ndarray) -> None:
-        self.labels.ravel()[edit.indices] = values
-        rows, cols = np.divmod(edit.indices, self.shape[1])
-        self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
+    def _apply_edit(self, edit: Edit, values: np.ndarray, meta: dict | None) -> None:
+        if edit.indices.size:
+            self.labels.ravel()[edit.indices] = values
+            rows, cols = np.divmod(edit.indices, self.shape[1])
+            self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
+        if meta is not None:
+            self.meta = dict(meta)
+            self._meta_changed()
 
     # -- strokes -------------------------------------------------------------------------
     def begin_stroke(self, description: str = "brush stroke") -> None:
@@ -170,6 +220,7 @@ class LabelDocument:
         self._stroke = []
         self._stroke_description = description
         self._stroke_last = None
+        self._stroke_meta = None
 
     def stroke_to(self, x: float, y: float, diameter: int, value: int,
                   paint_over: int | None = None, square: bool = False) -> None:
@@ -188,12 +239,33 @@ class LabelDocument:
     def end_stroke(self) -> Edit | None:
         """Close the stroke as one undo step (None when it changed nothing)."""
         pieces, self._stroke = self._stroke, None
+        meta_old, self._stroke_meta = self._stroke_meta, None
         self._stroke_last = None
-        if not pieces:
+        if not pieces and meta_old is None:
             return None
-        flat = np.concatenate([p[0] for p in pieces])
-        old = np.concatenate([p[1] for p in pieces])
-        return self._record(flat, old, self._stroke_description)
+        flat = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+        old = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.uint8)
+        return self._record(flat, old, self._stroke_description, meta_old)
+
+    def set_meta_in_stroke(self, **changes) -> None:
+        """Within a stroke (one is begun if needed), change the metadata (``anatomy``,
+        ``fan``); the stroke's undo step restores it."""
+        unknown = set(changes) - set(self.meta)
+        assert not unknown, f"unknown document metadata: {unknown}"
+        if self._stroke is None:
+            self.begin_stroke("change")
+        if self._stroke_meta is None:
+            self._stroke_meta = dict(self.meta)
+        new = {**self.meta, **changes}
+        if new != self.meta:
+            self.meta = new
+            self._meta_changed()
+
+    def set_meta(self, description: str, **changes) -> Edit | None:
+        """Change the metadata as one undo step (e.g. the fan)."""
+        self.begin_stroke(description)
+        self.set_meta_in_stroke(**changes)
+        return self.end_stroke()
 
     def replace_in_stroke(self, labels: np.ndarray) -> None:
         """Within a stroke (one is begun if needed), make the whole map ``labels``; the stroke
@@ -249,7 +321,7 @@ class LabelDocument:
         edit = self.history.take_undo()
         if edit is None:
             return False
-        self._apply_edit(edit, edit.old)
+        self._apply_edit(edit, edit.old, edit.meta_old)
         self._history_changed()
         return True
 
@@ -259,6 +331,6 @@ class LabelDocument:
         edit = self.history.take_redo()
         if edit is None:
             return False
-        self._apply_edit(edit, edit.new)
+        self._apply_edit(edit, edit.new, edit.meta_new)
         self._history_changed()
         return True

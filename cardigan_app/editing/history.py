@@ -15,12 +15,16 @@ DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Edit:
-    """One undoable step: flat pixel indices with their old and new label values."""
+    """One undoable step: flat pixel indices with their old and new label values, and the
+    document's metadata (the heart it was drawn from, the fan) before and after, when the
+    step changed it (None otherwise)."""
 
     indices: np.ndarray  # int64, flat indices into the label map, unique
     old: np.ndarray  # uint8, values before the edit
     new: np.ndarray  # uint8, values after the edit
     description: str = "edit"
+    meta_old: dict | None = None
+    meta_new: dict | None = None
 
     def __post_init__(self) -> None:
         assert self.indices.shape == self.old.shape == self.new.shape, "mismatched diff arrays"

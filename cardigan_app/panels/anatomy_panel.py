@@ -1,10 +1,14 @@
-"""Anatomy: edit the current heart as anatomy (lengths, wall, atrium, phase, view), not pixels.
+"""Anatomy: shape the heart (and the probe's fan) as anatomy, not pixels.
 
-The panel keeps the heart a mask was drawn from (``LabelDocument.anatomy``: view, phase and
-the :class:`engine.anatomy.PatientAnatomy` as a dict). Moving a slider draws the mask again
-from the anatomy generator; pixels the user painted on top of the drawn heart stay as they
-were painted. One slider drag (or one preset) is one undo step, and undo/redo bring the
-sliders back to the heart of that step.
+A mask drawn from the shape model of real hearts (:class:`engine.anatomy.ShapeModel`)
+carries its heart in the document's metadata (``LabelDocument.anatomy``: view, phase and
+the heart's record). Sliders move the heart along the model's directions (LV length and
+width, tilt, wall, atrium, the first shape modes), each bounded to +-3 SD of the real
+hearts, so an extreme is a rare real heart, never a broken one; a target-EF slider moves
+end-systole; presets jump to positions the real data defines (its largest cavities,
+thickest walls, ...). The fan's depth, opening and tilt are here too. Pixels painted on top
+of the drawn heart stay as painted. One drag (or one preset) is one undo step, and undo
+brings back the heart and the fan with the pixels (they are in the undo step).
 """
 
 from __future__ import annotations
@@ -13,108 +17,154 @@ import random
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+                               QPushButton, QSlider, QVBoxLayout, QWidget)
 
-from engine.anatomy import (PATHOLOGIES, SLIDERS, VIEWS, anatomy_from_dict, anatomy_to_dict, make_mask,
-                            random_patient, with_changes, with_pathology)
+from engine.anatomy import ShapeModel
+from engine.anatomy.heart import LIMIT, Heart, HeartError
+from engine.errors import CardiganError
+from engine.fan import Fan
 
 from .. import theme
 from ..editing import LabelDocument
 from ..icons import icon
 
-STEPS = 200  # slider positions across a field's range
+STEPS = 120  # slider positions across -3..+3 SD
+SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
+EF_RANGE = (10, 75)  # the target-EF slider, percent
+FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
+               "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
+               "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
+
+
+def anatomy_record(heart: Heart, view: str, phase: float) -> dict:
+    return {"view": view, "phase": float(phase), "heart": heart.to_dict()}
+
+
+def heart_of(record: dict | None) -> Heart | None:
+    if not record:
+        return None
+    try:
+        return Heart.from_dict(record["heart"])
+    except (HeartError, KeyError, TypeError):
+        return None
 
 
 class AnatomyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.model = ShapeModel.default()
         self.document: LabelDocument | None = None
         self._drawn: np.ndarray | None = None  # the heart as last drawn (to tell painted pixels)
-        self._states: dict[int, dict] = {}  # id(undo step) -> anatomy after it
-        self._start_state: dict | None = None  # the anatomy before any recorded step
         self._updating = False
-        self._recording = False  # an anatomy step is being added to the history
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
+        self.ef = QLabel("")
+        self.ef.setWordWrap(True)
+        self.ef.setToolTip("Ejection fraction by area, (ED - ES) / ED cavity area, and by Simpson's "
+                           "biplane method from both views")
         self.start = QPushButton(icon("heart-outline"), "Start from anatomy")
-        self.start.setToolTip("Replace the mask with a generated heart you can then shape (undoable)")
+        self.start.setToolTip("Replace the mask with a heart drawn from the shape model of real hearts "
+                              "(undoable)")
         self.start.clicked.connect(self.start_from_anatomy)
+        self.fit = QPushButton(icon("vector-curve"), "Fit to mask")
+        self.fit.setToolTip("Find the real-looking heart nearest to this mask, then shape it with the sliders")
+        self.fit.clicked.connect(self.fit_to_mask)
         self.new_heart = QPushButton(icon("dice-5-outline"), "New heart")
         self.new_heart.setToolTip("Draw another random heart (undoable)")
-        self.new_heart.clicked.connect(self.start_from_anatomy)
+        self.new_heart.clicked.connect(lambda: self.start_from_anatomy(ask=False))
         top = QHBoxLayout()
-        top.addWidget(self.start)
-        top.addWidget(self.new_heart)
+        for button in (self.start, self.fit, self.new_heart):
+            top.addWidget(button)
 
         self.view = QComboBox()
-        self.view.addItems(VIEWS)
+        self.view.addItems(["2CH", "4CH"])
         self.view.setToolTip("2CH: the LV and LA alone; 4CH: room for the right heart on the left")
-        self.view.currentTextChanged.connect(lambda _: self._one_step("view"))
-        self.phase = self._slider("ED \u2194 ES: end-diastole (largest LV) to end-systole")
+        self.view.currentTextChanged.connect(lambda _: self._redraw_step("view"))
+        self.phase = self._slider(0, STEPS, "ED \u2194 ES: end-diastole (largest LV) to end-systole",
+                                  "phase")
         self.sliders: dict[str, QSlider] = {}
         form = QFormLayout()
         form.addRow("View", self.view)
-        form.addRow("Phase ED\u2194ES", self.phase)
-        for name, label, _, _ in SLIDERS:
-            slider = self._slider(label)
+        form.addRow("ED\u2194ES", self.phase)
+        for name in SLIDERS:
+            label = self.model.directions.get(name, name)
+            slider = self._slider(-STEPS // 2, STEPS // 2, f"{label}: \u00b13 SD of real hearts", name)
             self.sliders[name] = slider
-            row_label = QLabel(label.split(" (")[0])  # the unit stays in the tooltip: a narrow panel
-            row_label.setToolTip(label)
-            form.addRow(row_label, slider)
-        self.pathology = QComboBox()
-        self.pathology.addItems(list(PATHOLOGIES))
-        self.pathology.setToolTip("Shape the current heart as a common pathology")
-        for combo in (self.view, self.pathology):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)
+            row = QLabel(label)
+            row.setToolTip(slider.toolTip())
+            form.addRow(row, slider)
+        self.target_ef = self._slider(*EF_RANGE, "Target ejection fraction (by area, this view): moves "
+                                                 "end-systole along the real hearts' own direction", "ef")
+        form.addRow("Target EF", self.target_ef)
+        self.preset = QComboBox()
+        for name, (label, meaning) in self.model.presets.items():
+            self.preset.addItem(label, name)
+            self.preset.setItemData(self.preset.count() - 1, meaning, Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip("Positions the real data defines; hover an entry for what it means")
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset.setMinimumContentsLength(8)
         apply = QPushButton("Apply")
-        apply.setToolTip("Apply the pathology to the current heart (one undo step)")
-        apply.clicked.connect(self.apply_pathology)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Pathology"))
-        row.addWidget(self.pathology, 1)
-        row.addWidget(apply)
-        form.addRow(row)  # across both columns: the panel stays narrow
+        apply.setToolTip("Make the current heart this preset (one undo step)")
+        apply.clicked.connect(self.apply_preset)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset, 1)
+        preset_row.addWidget(apply)
+        form.addRow("Preset", preset_row)
+        self.controls = QWidget()
+        self.controls.setLayout(form)
+
+        fan_form = QFormLayout()
+        self.fan_sliders: dict[str, QSlider] = {}
+        for key, (label, low, high, scale, tip) in FAN_SLIDERS.items():
+            slider = self._slider(round(low * scale), round(high * scale), tip, f"fan:{key}")
+            self.fan_sliders[key] = slider
+            fan_form.addRow(label, slider)
+        self.fan_box = QGroupBox("Probe fan")
+        self.fan_box.setToolTip("The sector the image lives in: models trained with fans draw nothing "
+                                "outside it")
+        self.fan_box.setLayout(fan_form)
+
         note = QLabel("What you paint on top of the heart stays where you painted it.")
         note.setWordWrap(True)
         note.setStyleSheet(theme.text_style(theme.MUTED))
-        self.controls = QWidget()
-        self.controls.setLayout(form)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(top)
+        layout.addWidget(self.ef)
+        self.key_frame_ef = QLabel("")
+        self.key_frame_ef.setToolTip("(ED - ES) / ED cavity area of the two key frames (K switches them)")
+        layout.addWidget(self.key_frame_ef)
         layout.addWidget(self.controls)
+        layout.addWidget(self.fan_box)
         layout.addWidget(note)
         layout.addStretch(1)
         self._show_state()
 
-    def _slider(self, tip: str) -> QSlider:
+    def _slider(self, low: int, high: int, tip: str, name: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
-        slider.setRange(0, STEPS)
+        slider.setRange(low, high)
         slider.setToolTip(tip)
-        slider.sliderPressed.connect(self._begin_drag)
+        slider.setObjectName(name)
+        slider.sliderPressed.connect(lambda n=name: self._begin_drag(n))
         slider.sliderReleased.connect(self._end_drag)
-        slider.valueChanged.connect(lambda _: self._slider_moved())
+        slider.valueChanged.connect(lambda _, n=name: self._slider_moved(n))
         return slider
 
     # -- binding ---------------------------------------------------------------------------
     def bind(self, document: LabelDocument) -> None:
         """Follow ``document`` (called whenever the window edits another mask)."""
         if self.document is not None:
-            self.document.remove_history_listener(self._history_changed)
+            self.document.remove_meta_listener(self._meta_changed)
         self.document = document
-        document.add_history_listener(self._history_changed)
-        self._states.clear()
-        self._start_state = document.anatomy
-        self._redraw_reference()
+        document.add_meta_listener(self._meta_changed)
+        self._drawn = self._draw_heart(document.anatomy) if self._usable() is None else None
         self._show_state()
 
     @property
-    def heart(self):
-        anatomy = self.document.anatomy if self.document else None
-        return anatomy_from_dict(anatomy["heart"]) if anatomy else None
+    def heart(self) -> Heart | None:
+        return heart_of(self.document.anatomy if self.document else None)
 
     def _usable(self) -> str | None:
         doc = self.document
@@ -124,132 +174,198 @@ class AnatomyPanel(QWidget):
             return "Anatomy editing needs a square mask"
         return None
 
-    def _redraw_reference(self) -> None:
-        anatomy = self.document.anatomy if self.document else None
-        self._drawn = None
-        if anatomy and self._usable() is None:
-            self._drawn = make_mask(anatomy_from_dict(anatomy["heart"]), anatomy["view"], anatomy["phase"],
-                                    self.document.shape[0])
+    def _draw_heart(self, record: dict | None) -> np.ndarray | None:
+        heart = heart_of(record)
+        if heart is None or self.document is None:
+            return None
+        return self.model.mask(heart, record["view"], record["phase"], self.document.shape[0],
+                               fan=self.document.fan)
+
+    def _meta_changed(self) -> None:
+        """Undo, redo or another widget changed the heart or the fan: follow it."""
+        if self._updating or self.document is None or self.document.in_stroke:
+            return
+        self._drawn = self._draw_heart(self.document.anatomy) if self._usable() is None else None
+        self._show_state()
 
     def _show_state(self) -> None:
-        """Sliders and texts from the document's anatomy."""
+        """Sliders and texts from the document's heart and fan."""
         problem = self._usable()
-        anatomy = self.document.anatomy if self.document else None
-        self.controls.setEnabled(anatomy is not None and problem is None)
+        heart = self.heart
+        record = self.document.anatomy if self.document else None
+        self.controls.setEnabled(heart is not None and problem is None)
+        self.fan_box.setEnabled(problem is None)
         self.new_heart.setEnabled(problem is None)
-        self.start.setVisible(anatomy is None)
-        self.new_heart.setVisible(anatomy is not None)
-        if problem:
-            self.status.setText(problem)
-            return
-        if anatomy is None:
-            self.status.setText("This mask was not drawn from anatomy: start from a generated heart "
-                                "to shape it with sliders.")
-            return
-        heart = anatomy_from_dict(anatomy["heart"])
-        self.status.setText(f"Heart #{heart.seed}, {anatomy['view']}, "
-                            f"{int(round(100 * anatomy['phase']))} % of the way from ED to ES")
+        self.start.setVisible(heart is None)
+        self.fit.setVisible(heart is None)
+        self.new_heart.setVisible(heart is not None)
         self._updating = True
         try:
-            self.view.setCurrentText(anatomy["view"])
-            self.phase.setValue(int(round(anatomy["phase"] * STEPS)))
-            for name, _, low, high in SLIDERS:
-                value = getattr(heart, name)
-                self.sliders[name].setValue(int(round((value - low) / (high - low) * STEPS)))
+            if self.document is not None:
+                fan = self.document.fan
+                for key, (_, _, _, scale, _) in FAN_SLIDERS.items():
+                    self.fan_sliders[key].setValue(round(getattr(fan, key) * scale))
+            if problem:
+                self.status.setText(problem)
+                self.ef.setText("")
+                return
+            if heart is None:
+                self.status.setText("This mask was not drawn from anatomy: start from a heart drawn from "
+                                    "the shape model of real hearts, or fit one to this mask, to shape it "
+                                    "with sliders.")
+                self.ef.setText("")
+                return
+            view, phase = record["view"], record["phase"]
+            name = f"Heart #{heart.seed}" if heart.seed is not None else "Fitted heart"
+            self.status.setText(f"{name}, {view}, {int(round(100 * phase))} % of the way from ED to ES")
+            ef_view = self.model.ejection_fraction(heart, view)
+            biplane = self.model.ejection_fraction(heart, None)
+            self.ef.setText(f"<b>EF {ef_view:.0f} %</b> by area ({view}); biplane {biplane:.0f} %")
+            self.view.setCurrentText(view)
+            self.phase.setValue(round(phase * STEPS))
+            for name, slider in self.sliders.items():
+                slider.setValue(round(self.model.position(heart, name) / LIMIT * (STEPS // 2)))
+            self.target_ef.setValue(round(min(max(ef_view, EF_RANGE[0]), EF_RANGE[1])))
         finally:
             self._updating = False
 
-    def _slider_state(self) -> dict:
-        """The anatomy the controls show now."""
-        anatomy = self.document.anatomy
-        values = {name: low + (high - low) * self.sliders[name].value() / STEPS for name, _, low, high in SLIDERS}
-        heart = with_changes(anatomy_from_dict(anatomy["heart"]), **values)
-        return {"view": self.view.currentText(), "phase": self.phase.value() / STEPS,
-                "heart": anatomy_to_dict(heart)}
+    def set_key_frame_ef(self, percent: float | None) -> None:
+        """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""
+        self.key_frame_ef.setText("" if percent is None else f"Key frames ED\u2192ES: EF {percent:.0f} % by area")
 
     # -- drawing ---------------------------------------------------------------------------
-    def _draw(self, anatomy: dict) -> None:
-        """Make the mask the heart of ``anatomy``, keeping the pixels painted on top."""
+    def _draw(self, record: dict, fan: Fan | None = None) -> None:
+        """Make the mask the heart of ``record`` (in ``fan``), keeping the pixels painted on top."""
         doc = self.document
-        drawn = make_mask(anatomy_from_dict(anatomy["heart"]), anatomy["view"], anatomy["phase"], doc.shape[0])
+        fan = fan or doc.fan
+        drawn = self.model.mask(Heart.from_dict(record["heart"]), record["view"], record["phase"],
+                                doc.shape[0], fan=fan)
         labels = drawn.copy()
         if self._drawn is not None:
             painted = doc.labels != self._drawn
             labels[painted] = doc.labels[painted]
-        doc.anatomy = anatomy
         self._drawn = drawn
-        doc.replace_in_stroke(labels)
+        self._updating = True
+        try:
+            doc.set_meta_in_stroke(anatomy=record, fan=fan)
+            doc.replace_in_stroke(labels)
+        finally:
+            self._updating = False
 
-    def _begin_drag(self) -> None:
-        if self.document is not None and self.document.anatomy is not None:
-            self.document.begin_stroke("anatomy slider")
+    def _begin_drag(self, name: str) -> None:
+        if self.document is not None:
+            self.document.begin_stroke(f"anatomy: {name.replace('fan:', 'fan ')}")
 
     def _end_drag(self) -> None:
         if self.document is not None and self.document.in_stroke:
-            self._finish(self.document.anatomy)
+            self.document.end_stroke()
+            self._show_state()
 
-    def _slider_moved(self) -> None:
-        if self._updating or self.document is None or self.document.anatomy is None:
+    def _slider_moved(self, name: str) -> None:
+        if self._updating or self.document is None or self._usable():
             return
         dragging = self.document.in_stroke
         if not dragging:
-            self.document.begin_stroke("anatomy")
-        self._draw(self._slider_state())
-        if not dragging:  # a key press or a click on the groove: one step each
-            self._finish(self.document.anatomy)
+            self.document.begin_stroke(f"anatomy: {name}")
+        try:
+            if name.startswith("fan:"):
+                self._move_fan(name[4:])
+            elif self.heart is not None:
+                self._move_heart(name)
+        finally:
+            if not dragging:  # a key press or a click on the groove: one step each
+                self.document.end_stroke()
+                self._show_state()
 
-    def _one_step(self, description: str) -> None:
-        if self._updating or self.document is None or self.document.anatomy is None:
+    def _move_heart(self, name: str) -> None:
+        record = dict(self.document.anatomy)
+        heart = Heart.from_dict(record["heart"])
+        if name == "phase":
+            record["phase"] = self.phase.value() / STEPS
+        elif name == "ef":
+            heart = self.model.with_ejection_fraction(heart, float(self.target_ef.value()), record["view"])
+        else:
+            wanted = self.sliders[name].value() / (STEPS // 2) * LIMIT
+            heart = self.model.move(heart, name, wanted - self.model.position(heart, name))
+        record["heart"] = heart.to_dict()
+        self._draw(record)
+
+    def _move_fan(self, key: str) -> None:
+        label, low, high, scale, _ = FAN_SLIDERS[key]
+        value = self.fan_sliders[key].value() / scale
+        fan = self.document.fan.with_shape(**{key: value}).clamped()
+        if self.document.anatomy is not None and self.heart is not None:
+            self._draw(self.document.anatomy, fan)  # the heart stays inside the new fan
+        else:
+            self.document.set_meta_in_stroke(fan=fan)
+
+    def _redraw_step(self, description: str) -> None:
+        if self._updating or self.document is None or self.heart is None:
             return
         self.document.begin_stroke(description)
-        self._draw(self._slider_state())
-        self._finish(self.document.anatomy)
-
-    def _finish(self, anatomy: dict) -> None:
-        before = self.document.history.top
-        self._recording = True
-        try:
-            self.document.end_stroke()
-        finally:
-            self._recording = False
-        top = self.document.history.top
-        if top is not None and top is not before:
-            self._states[id(top)] = anatomy
+        record = {**self.document.anatomy, "view": self.view.currentText()}
+        self._draw(record)
+        self.document.end_stroke()
+        self._update_origin()
         self._show_state()
 
-    def start_from_anatomy(self) -> None:
-        """Replace the mask with a random generated heart (one undo step)."""
+    def _update_origin(self) -> None:
+        record, heart = self.document.anatomy, self.heart
+        if heart is not None and self.document.path is None:
+            name = f"heart #{heart.seed}" if heart.seed is not None else "fitted heart"
+            self.document.origin = f"{name} {record['view']} {'ED' if record['phase'] < 0.5 else 'ES'}"
+
+    # -- whole hearts ----------------------------------------------------------------------
+    def _painted(self) -> bool:
+        return bool(self.document is not None and (self.document.labels > 0).any())
+
+    def start_from_anatomy(self, ask: bool = True) -> bool:
+        """Replace the mask with a random heart from the shape model (one undo step); asks
+        first when the mask holds painted work that is not a heart of its own."""
         if self._usable() is not None:
-            return
+            return False
         doc = self.document
-        heart = random_patient(random.randrange(1_000_000))
+        if ask and self.heart is None and self._painted():
+            answer = QMessageBox.question(self, "Start from anatomy",
+                                          "Replace the painted mask with a generated heart? (Undo brings "
+                                          "it back.)")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        heart = self.model.draw(random.randrange(1_000_000))
         self._drawn = None  # the whole mask is replaced, painted pixels included
         doc.begin_stroke("new heart")
-        self._draw({"view": self.view.currentText(), "phase": 0.0, "heart": anatomy_to_dict(heart)})
-        self._finish(doc.anatomy)
+        self._draw(anatomy_record(heart, self.view.currentText(), 0.0))
+        doc.end_stroke()
+        self._update_origin()
+        self._show_state()
+        return True
 
-    def apply_pathology(self) -> None:
-        if self.document is None or self.document.anatomy is None:
-            return
-        anatomy = dict(self.document.anatomy)
-        heart = with_pathology(anatomy_from_dict(anatomy["heart"]), self.pathology.currentText())
-        anatomy["heart"] = anatomy_to_dict(heart)
-        self.document.begin_stroke(f"pathology: {self.pathology.currentText()}")
-        self._draw(anatomy)
-        self._finish(anatomy)
-
-    # -- undo and redo ----------------------------------------------------------------------
-    def _history_changed(self) -> None:
-        """After undo/redo, show the anatomy of the step the mask is now at."""
+    def fit_to_mask(self) -> bool:
+        """Replace the mask by the real-looking heart nearest to it (as this view at ED; one
+        undo step): from then on the sliders move that heart."""
         doc = self.document
-        if doc is None or doc.in_stroke or self._recording:
+        if self._usable() is not None or doc is None:
+            return False
+        view = self.view.currentText()
+        try:
+            heart = self.model.fit({(view, "ED"): doc.labels})
+        except CardiganError as exc:
+            QMessageBox.warning(self, "Cannot fit a heart", str(exc))
+            return False
+        self._drawn = None
+        doc.begin_stroke("fit heart")
+        self._draw(anatomy_record(heart, view, 0.0))
+        doc.end_stroke()
+        self._update_origin()
+        self._show_state()
+        return True
+
+    def apply_preset(self) -> None:
+        if self.document is None or self.heart is None:
             return
-        anatomy = self._start_state
-        for edit in doc.history.undo_steps():  # newest first
-            if id(edit) in self._states:
-                anatomy = self._states[id(edit)]
-                break
-        if anatomy is not doc.anatomy:
-            doc.anatomy = anatomy
-            self._redraw_reference()
+        name = self.preset.currentData()
+        record = {**self.document.anatomy, "heart": self.model.preset(name).to_dict()}
+        self.document.begin_stroke(f"preset: {self.preset.currentText()}")
+        self._draw(record)
+        self.document.end_stroke()
         self._show_state()

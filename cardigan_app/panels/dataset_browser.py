@@ -6,9 +6,7 @@ Thumbnails are made on a background thread, a page at a time, so large splits op
 
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,38 +20,12 @@ from .. import theme
 from .. import folders
 from ..icons import icon
 from ..imaging import thumbnail
+from engine.data.dataset_folder import DatasetFolder, Pair
 
-SPLITS = ("train", "valid", "test")
 THUMB = 88
 
 
-@dataclass(frozen=True)
-class DatasetItem:
-    stem: str
-    label_path: Path
-    image_path: Path | None
-
-
-def dataset_splits(root: Path) -> list[str]:
-    """Splits of a prepared dataset that hold label maps, in the usual order first."""
-    found = [p.name for p in sorted(root.iterdir()) if (p / "label").is_dir()] if root.is_dir() else []
-    return [s for s in SPLITS if s in found] + [s for s in found if s not in SPLITS]
-
-
-def dataset_items(root: Path, split: str) -> list[DatasetItem]:
-    items = []
-    for label_path in sorted((root / split / "label").glob("*.png")):
-        image_path = root / split / "img" / label_path.name
-        items.append(DatasetItem(label_path.stem, label_path, image_path if image_path.is_file() else None))
-    return items
-
-
-def read_manifest(root: Path) -> dict:
-    try:
-        data = json.loads((root / "manifest.json").read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+DatasetItem = Pair  # a pair of the dataset: stem, label_path, image_path (engine.data.dataset_folder)
 
 
 def read_grey(path: Path | None) -> np.ndarray | None:
@@ -114,6 +86,7 @@ class DatasetBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.root: Path | None = None
+        self.folder: DatasetFolder | None = None
         self.items: list[DatasetItem] = []
         self.folder_label = QLabel("No dataset folder")
         self.folder_label.setWordWrap(True)
@@ -169,20 +142,19 @@ class DatasetBrowser(QWidget):
     def open_folder(self, root: Path, split: str | None = None) -> bool:
         """Show ``root``; False (with a message in the panel) when it is not a prepared dataset."""
         root = Path(root)
-        splits = dataset_splits(root)
-        if not splits:
-            self.info.setText(f"{root}: not a prepared dataset (expected {root.name}/<split>/label/*.png, "
-                              "as written by cardigan prepare)")
+        folder = DatasetFolder(root)
+        problem = folder.problem()
+        if problem:
+            self.info.setText(problem)
             return False
-        self.root = root
+        splits = folder.splits()
+        self.root, self.folder = root, folder
         self.folder_label.setText(str(root))
         self.folder_label.setToolTip(str(root))
-        manifest = read_manifest(root)
-        counts = manifest.get("counts") or {}
-        source = manifest.get("source") or {}
-        details = [f"{k}: {v}" for k, v in counts.items() if isinstance(v, (int, str))] if isinstance(counts, dict) else []
-        if isinstance(source, dict) and source.get("format"):
-            details.insert(0, f"from {source['format']}")
+        summary = folder.summary
+        details = [f"{split}: {count}" for split, count in summary.counts.items()]
+        if summary.source:
+            details.insert(0, f"from {summary.source}")
         self.info.setText(", ".join(details))
         self.split.blockSignals(True)
         self.split.clear()
@@ -195,7 +167,7 @@ class DatasetBrowser(QWidget):
     def _split_changed(self, split: str) -> None:
         if self.root is None or not split:
             return
-        self.items = dataset_items(self.root, split)
+        self.items = self.folder.pairs(split)
         self.list.clear()
         for item in self.items:
             entry = QListWidgetItem(self._placeholder, item.stem.replace("_", " "))

@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget)
 
-from engine.resources import demo_model_path
+from engine.models.registry import BUILTIN_NAMES, KINDS_IN_WORDS, builtin_models, display_name, is_builtin
 
 from .. import theme
 from ..device_choice import fill_device_combo
 
 OPEN_ITEM = "__open__"
-BUILTIN_NAMES = {"simulator": "Ultrasound simulator (built in)", "demo": "Demo model (bundled)"}
-
-
-def model_display_name(spec: str) -> str:
-    """What the picker shows: built-in names, a file's name, or for NVlabs checkpoints (all
-    called ``latest_net_G.pth``) also the folder of the experiment they belong to."""
-    if spec in BUILTIN_NAMES:
-        return BUILTIN_NAMES[spec]
-    path = Path(spec)
-    if path.name.endswith("_net_G.pth") and path.parent.name:
-        return f"{path.parent.name} ({path.name})"
-    if path.name == "model.safetensors" and path.parent.name:  # every run's model has this name
-        return f"{path.parent.name} (run)"
-    return path.name
-
-
-def builtin_models() -> list[str]:
-    """The built-in entries of the picker: the demo model only when one is bundled."""
-    models = ["simulator"]
-    if demo_model_path() is not None:
-        models.insert(0, "demo")
-    return models
 
 
 def format_count(n: int) -> str:
@@ -158,19 +135,19 @@ class ModelPanel(QWidget):
         combo.blockSignals(True)
         combo.clear()
         for spec in builtin_models():
-            combo.addItem(model_display_name(spec), spec)
+            combo.addItem(display_name(spec), spec)
             combo.setItemData(combo.count() - 1, BUILTIN_NAMES[spec], Qt.ItemDataRole.ToolTipRole)
-        files = [m for m in recent if m not in BUILTIN_NAMES]
-        if current and current not in BUILTIN_NAMES and current not in files:
+        files = [m for m in recent if not is_builtin(m)]
+        if current and not is_builtin(current) and current not in files:
             files.insert(0, current)
         if files:
             combo.insertSeparator(combo.count())
             for spec in files:
-                combo.addItem(model_display_name(spec), spec)
+                combo.addItem(display_name(spec), spec)
                 combo.setItemData(combo.count() - 1, spec, Qt.ItemDataRole.ToolTipRole)
         combo.insertSeparator(combo.count())
         combo.addItem("Open model file\u2026", OPEN_ITEM)
-        combo.setItemData(combo.count() - 1, "A cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth",
+        combo.setItemData(combo.count() - 1, KINDS_IN_WORDS[0].upper() + KINDS_IN_WORDS[1:],
                           Qt.ItemDataRole.ToolTipRole)
         self._select(current)
         combo.blockSignals(False)
@@ -196,7 +173,7 @@ class ModelPanel(QWidget):
     # -- state ---------------------------------------------------------------------------
     def set_loading(self, spec: str) -> None:
         self.status.setStyleSheet(theme.text_style(theme.BUSY))
-        self.status.setText(f"Loading {model_display_name(spec)}\u2026")
+        self.status.setText(f"Loading {display_name(spec)}\u2026")
 
     def set_loaded(self, spec: str, summary: dict, device_label: str) -> None:
         self.current_spec = spec

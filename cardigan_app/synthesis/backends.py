@@ -25,7 +25,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from .host import ModelHost, one_line
-from .jobs import LoadFailure, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult
+from .jobs import (CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage, RenderFailure,
+                   StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
 
 CHILD_PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server"]
 _exiting = False
@@ -44,6 +45,8 @@ class Backend(QObject):
     imageReady = Signal(object)  # SynthesisResult
     variationReady = Signal(object)  # VariationResult
     renderFailed = Signal(object)  # SynthesisFailure
+    cineReady = Signal(object)  # CineFrames
+    cineFailed = Signal(int, str)  # serial, one-line message
     crashed = Signal(str)  # the process running the model died; it has been restarted
 
     name = "backend"
@@ -58,8 +61,36 @@ class Backend(QObject):
     def submit(self, job: SynthesisJob) -> None:
         raise NotImplementedError
 
+    def submit_cine(self, request: CineRequest) -> None:
+        """A loop between key frames: made when no image is waiting (newest request wins)."""
+        raise NotImplementedError
+
     def stop(self) -> None:
         raise NotImplementedError
+
+    def report_cine(self, answer) -> None:
+        if isinstance(answer, CineFrames):
+            self.cineReady.emit(answer)
+        else:
+            self.cineFailed.emit(answer.serial, answer.message)
+
+    def report(self, job: SynthesisJob, index: int | None, answer) -> None:
+        """Emit what one rendering of ``job`` gave: the main image (``index`` None, and the
+        variations whose seed is the main one) or variation ``index``; or a failure."""
+        if isinstance(answer, RenderFailure):
+            self.renderFailed.emit(SynthesisFailure(answer.serial, answer.model_id, answer.message))
+            return
+        if index is None:
+            self.computed += 1
+            self.imageReady.emit(SynthesisResult(answer.serial, answer.model_id, job.document, job.revision,
+                                                 job.seed, answer.image, job.labels, answer.elapsed_s,
+                                                 answer.note))
+            for i, seed in enumerate(job.variation_seeds):
+                if seed == job.seed:  # no second rendering for the main seed
+                    self.variationReady.emit(VariationResult(answer.serial, answer.model_id, i, seed, answer.image))
+        else:
+            self.variationReady.emit(VariationResult(answer.serial, answer.model_id, index,
+                                                     job.variation_seeds[index], answer.image))
 
 
 # -- in-process threads --------------------------------------------------------------------
@@ -116,8 +147,10 @@ class ThreadBackend(Backend):
         self._newest_load = 0
         self._renderer = LatestRequestThread(self._render, self)
         self._loader = LatestRequestThread(self._load, self)
+        self._cine = LatestRequestThread(self._render_cine, self)
         self._renderer.start()
         self._loader.start()
+        self._cine.start()
 
     def load(self, model_id: int, spec: str, device: str) -> None:
         with self._lock:
@@ -127,9 +160,25 @@ class ThreadBackend(Backend):
     def submit(self, job: SynthesisJob) -> None:
         self._renderer.submit(job)
 
+    def submit_cine(self, request: CineRequest) -> None:
+        self._cine.submit(request)
+
     def stop(self) -> None:
         self._renderer.stop()
         self._loader.stop()
+        self._cine.stop()
+
+    def _render_cine(self, request: CineRequest) -> None:
+        with self._lock:
+            host = self._host
+        if host is None:
+            self.cineFailed.emit(request.serial, "no model is loaded yet")
+            return
+        try:
+            answer = host.render_cine(request)
+        except Exception as exc:  # noqa: BLE001
+            answer = RenderFailure(request.serial, host.info.model_id, one_line(exc, "the cine loop"))
+        self.report_cine(answer)
 
     def _load(self, request: tuple[int, str, str]) -> None:
         model_id, spec, device = request
@@ -151,23 +200,17 @@ class ThreadBackend(Backend):
             self.renderFailed.emit(SynthesisFailure(job.serial, 0, "no model is loaded yet"))
             return
         model_id = host.info.model_id
-        try:
-            image, note, elapsed = host.render(job.labels, job.seed)
-        except Exception as exc:  # noqa: BLE001
-            self.renderFailed.emit(SynthesisFailure(job.serial, model_id, one_line(exc, "synthesis")))
-            return
-        self.computed += 1
-        self.imageReady.emit(SynthesisResult(job.serial, model_id, job.document, job.revision, job.seed, image,
-                                             job.labels, elapsed, note))
-        for index, seed in enumerate(job.variation_seeds):
-            if self._renderer.superseded():
+        for position, (index, seed) in enumerate(job.seeds_to_render()):
+            if position and self._renderer.superseded():
                 return
             try:
-                variation = image if seed == job.seed else host.render(job.labels, seed)[0]
+                image, note, elapsed = host.render(job.labels, seed, job.fan)
+                answer = RenderedImage(job.serial, model_id, image, note, elapsed)
             except Exception as exc:  # noqa: BLE001
-                self.renderFailed.emit(SynthesisFailure(job.serial, model_id, one_line(exc, "synthesis")))
+                answer = RenderFailure(job.serial, model_id, one_line(exc, "synthesis"))
+            self.report(job, index, answer)
+            if isinstance(answer, RenderFailure):
                 return
-            self.variationReady.emit(VariationResult(job.serial, model_id, index, seed, variation))
 
 
 # -- a child process -----------------------------------------------------------------------
@@ -202,6 +245,7 @@ class ProcessBackend(Backend):
         self._ctx = process_context()
         self._lock = threading.Lock()
         self._job: SynthesisJob | None = None
+        self._cine: CineRequest | None = None
         self._loads: list[tuple[int, str, str]] = []
         self._stopping = False
         self._wake_pending = False
@@ -245,6 +289,12 @@ class ProcessBackend(Backend):
             if not self._rendering:  # no need to wake the dispatcher (and take the GIL) per dab
                 self._wake()
 
+    def submit_cine(self, request: CineRequest) -> None:
+        with self._lock:
+            self._cine = request
+            if not self._rendering:
+                self._wake()
+
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
@@ -263,8 +313,8 @@ class ProcessBackend(Backend):
 
     # -- the dispatcher thread -----------------------------------------------------------
     def _run(self) -> None:
-        in_flight: tuple | None = None  # ("main", job) or ("variation", job, index)
-        variations: tuple[SynthesisJob, int] | None = None  # job whose variations remain, next index
+        in_flight: tuple | None = None  # (job, variation index or None for the main image)
+        pending: list = []  # (job, variation index or None, seed) still to render
         again = False  # a job came in while nothing was rendering, without waking us
         while True:
             ready = wait([self._conn, self._wake_r], timeout=0 if again else None)
@@ -279,67 +329,49 @@ class ProcessBackend(Backend):
                 except (EOFError, OSError):
                     if self._stopping or _exiting or not self._restart_child():
                         return
-                    in_flight = variations = None
+                    in_flight, pending = None, []
                     continue
-                if message[0] in ("image", "render_failed") and in_flight is not None:
-                    finished, in_flight = in_flight, None
-                    variations = self._answer(message, finished, variations)
-                elif message[0] == "loaded":
-                    self.modelLoaded.emit(message[1])
-                elif message[0] == "load_failed":
-                    self.modelFailed.emit(message[1])
+                if in_flight is not None and in_flight[0] == "cine" and isinstance(message, (CineFrames, RenderFailure)):
+                    in_flight = None
+                    self.report_cine(message)
+                elif isinstance(message, (RenderedImage, RenderFailure)) and in_flight is not None:
+                    (job, index), in_flight = in_flight, None
+                    self.report(job, index, message)
+                    if isinstance(message, RenderFailure):
+                        pending = []
+                elif isinstance(message, ModelInfo):
+                    self.modelLoaded.emit(message)
+                elif isinstance(message, LoadFailure):
+                    self.modelFailed.emit(message)
             with self._lock:
-                stopping, loads, job = self._stopping, self._loads, self._job
+                stopping, loads, job, cine = self._stopping, self._loads, self._job, self._cine
                 self._loads = []
                 if in_flight is None:
                     self._job = None
             try:
                 if stopping:
-                    self._conn.send(("stop",))
+                    self._conn.send(StopRequest())
                     return
                 for load in loads:
-                    self._conn.send(("load", *load))
-                if in_flight is None and job is not None:
-                    variations = None
-                    self._conn.send(("render", job.serial, job.labels, job.seed))
-                    in_flight = ("main", job)
-                while in_flight is None and variations is not None:
-                    vjob, index = variations
-                    if index >= len(vjob.variation_seeds):
-                        variations = None
-                        break
-                    variations = (vjob, index + 1)
-                    if vjob.variation_seeds[index] == vjob.seed:
-                        continue  # already sent with the main image
-                    self._conn.send(("render", vjob.serial, vjob.labels, vjob.variation_seeds[index]))
-                    in_flight = ("variation", vjob, index)
+                    self._conn.send(LoadRequest(*load))
+                if in_flight is None and job is not None:  # a newer job: its main image first
+                    pending = [(job, index, seed) for index, seed in job.seeds_to_render()]
+                if in_flight is None and pending:
+                    next_job, index, seed = pending.pop(0)
+                    self._conn.send(next_job.request(seed))
+                    in_flight = (next_job, index)
+                if in_flight is None and cine is not None:  # images first: painting stays live
+                    with self._lock:
+                        self._cine = None
+                    self._conn.send(cine)
+                    in_flight = ("cine", cine)
             except (OSError, ValueError):
                 if stopping or _exiting or not self._restart_child():
                     return
-                in_flight = variations = None
+                in_flight, pending = None, []
             with self._lock:
                 self._rendering = in_flight is not None
-                again = in_flight is None and self._job is not None
-
-    def _answer(self, message: tuple, finished: tuple, variations):
-        kind, job = finished[0], finished[1]
-        if message[0] == "render_failed":
-            _, serial, model_id, text = message
-            self.renderFailed.emit(SynthesisFailure(serial, model_id, text))
-            return None
-        _, serial, model_id, image, note, elapsed = message
-        if kind == "main":
-            self.computed += 1
-            self.imageReady.emit(SynthesisResult(serial, model_id, job.document, job.revision, job.seed, image,
-                                                 job.labels, elapsed, note))
-            # seeds equal to the main one need no second rendering
-            for index, seed in enumerate(job.variation_seeds):
-                if seed == job.seed:
-                    self.variationReady.emit(VariationResult(serial, model_id, index, seed, image))
-            return (job, 0) if any(s != job.seed for s in job.variation_seeds) else None
-        index = finished[2]
-        self.variationReady.emit(VariationResult(serial, model_id, index, job.variation_seeds[index], image))
-        return variations
+                again = in_flight is None and (self._job is not None or self._cine is not None)
 
     def _restart_child(self) -> bool:
         """Start a new child after the old one died; False (and ``crashed``) if that fails."""

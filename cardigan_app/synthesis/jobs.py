@@ -1,4 +1,10 @@
-"""What the window asks of the synthesis backend and what comes back (no Qt here)."""
+"""What the window asks of the synthesis backend and what comes back (no Qt here).
+
+The same records travel over the pipe to the synthesis child process (:mod:`.server`):
+:class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest` and :class:`StopRequest`
+go in; :class:`ModelInfo`, :class:`LoadFailure`, :class:`RenderedImage`, :class:`CineFrames`
+and :class:`RenderFailure` come out. Nobody unpacks a message by position.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,54 @@ class SynthesisJob:
     labels: np.ndarray
     seed: int
     variation_seeds: tuple[int, ...] = ()
+    fan: object = None  # the probe's fan (engine.fan.Fan); None: the median
+
+    def seeds_to_render(self) -> list[tuple[int | None, int]]:
+        """(variation index or None for the main image, seed) in the order they are made:
+        the main image, then each variation whose seed differs from it."""
+        out: list[tuple[int | None, int]] = [(None, self.seed)]
+        out += [(i, s) for i, s in enumerate(self.variation_seeds) if s != self.seed]
+        return out
+
+    def request(self, seed: int) -> "RenderRequest":
+        return RenderRequest(self.serial, self.labels, seed, self.fan)
+
+
+# -- the pipe to the synthesis process ---------------------------------------------------------
+@dataclass(frozen=True)
+class LoadRequest:
+    model_id: int
+    spec: str
+    device: str
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    serial: int
+    labels: np.ndarray
+    seed: int
+    fan: object = None
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    serial: int
+    model_id: int
+    image: np.ndarray
+    note: str
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    serial: int
+    model_id: int
+    message: str
 
 
 @dataclass(frozen=True)
@@ -67,3 +121,29 @@ class LoadFailure:
     spec: str
     device: str
     message: str
+
+
+@dataclass(frozen=True)
+class CineRequest:
+    """A loop between two key frames of one document (newest request wins)."""
+
+    serial: int
+    document: int
+    ed: np.ndarray
+    es: np.ndarray
+    fan: object
+    seed: int
+    bpm: float
+    fps: float
+
+
+@dataclass(frozen=True)
+class CineFrames:
+    serial: int
+    model_id: int
+    images: np.ndarray  # (T, H, W) uint8
+    masks: np.ndarray  # (T, H, W) uint8
+    phases: np.ndarray  # (T,)
+    ejection_fraction: float  # by area, percent, of the loop's masks
+    fps: float
+    elapsed_s: float

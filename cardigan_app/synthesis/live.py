@@ -16,7 +16,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .backends import Backend, ProcessBackend, ThreadBackend
-from .jobs import LoadFailure, ModelInfo, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult
+from .jobs import (CineFrames, CineRequest, LoadFailure, ModelInfo, SynthesisFailure, SynthesisJob,
+                   SynthesisResult, VariationResult)
 
 FALLBACK_MODEL = "simulator"
 DEFAULT_VARIATIONS = 6
@@ -38,6 +39,8 @@ class LiveSynthesis(QObject):
     modelLoading = Signal(str)  # spec
     modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str, str)  # spec, one-line message
+    cineShown = Signal(object)  # CineFrames of the newest loop request, made by the current model
+    cineFailed = Signal(str)
 
     def __init__(self, backend: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +57,9 @@ class LiveSynthesis(QObject):
         self.backend.modelLoaded.connect(self._on_loaded)
         self.backend.modelFailed.connect(self._on_load_failed)
         self.backend.crashed.connect(self._on_crash)
+        self.backend.cineReady.connect(self._on_cine)
+        self.backend.cineFailed.connect(self._on_cine_failed)
+        self._cine_serial = 0
 
         self.model: ModelInfo | None = None
         self.device_spec = "auto"
@@ -68,6 +74,7 @@ class LiveSynthesis(QObject):
         self._load_id = 0
         self._loading: tuple[str, str] | None = None  # (spec, device) being loaded
         self._document = 0
+        self._fan = None  # the probe's fan of the newest request
         self._revision = 0
         self._labels: np.ndarray | None = None
         self._busy = False
@@ -116,14 +123,15 @@ class LiveSynthesis(QObject):
         return tuple(range(self.variation_base, self.variation_base + self.variation_count))
 
     # -- requests ------------------------------------------------------------------------
-    def request(self, labels: np.ndarray, document: int, revision: int) -> None:
-        """Ask for an image of ``labels`` (copied now; the caller may keep editing)."""
+    def request(self, labels: np.ndarray, document: int, revision: int, fan=None) -> None:
+        """Ask for an image of ``labels`` (copied now; the caller may keep editing) in the
+        probe's ``fan`` (None: the median)."""
         if self._shut_down:
             return
         if document != self._document:
             self.last_result = None
         self._labels = np.array(labels, dtype=np.uint8, copy=True)
-        self._document, self._revision = document, revision
+        self._document, self._revision, self._fan = document, revision, fan
         self._submit()
 
     def _submit(self) -> None:
@@ -131,8 +139,26 @@ class LiveSynthesis(QObject):
             return
         self._serial += 1
         self.backend.submit(SynthesisJob(self._serial, self._document, self._revision, self._labels, self.seed,
-                                         self.current_variation_seeds()))
+                                         self.current_variation_seeds(), self._fan))
         self._set_busy(True)
+
+    def request_cine(self, ed: np.ndarray, es: np.ndarray, document: int, fan, bpm: float, fps: float) -> int:
+        """Ask for a loop between two key frames (copied now); returns its serial. Only the
+        newest request's loop is shown, and only when the current model made it."""
+        if self._shut_down or self.model is None:
+            return 0
+        self._cine_serial += 1
+        self.backend.submit_cine(CineRequest(self._cine_serial, document, np.array(ed, np.uint8),
+                                             np.array(es, np.uint8), fan, self.seed, float(bpm), float(fps)))
+        return self._cine_serial
+
+    def _on_cine(self, frames: CineFrames) -> None:
+        if frames.serial == self._cine_serial and frames.model_id == self.generation:
+            self.cineShown.emit(frames)
+
+    def _on_cine_failed(self, serial: int, message: str) -> None:
+        if serial == self._cine_serial:
+            self.cineFailed.emit(message)
 
     def set_seed(self, seed: int) -> None:
         if seed != self.seed:

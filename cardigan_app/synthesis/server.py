@@ -4,10 +4,9 @@ Running the model in its own process keeps it off the GUI thread *and* off the G
 process's interpreter lock, so painting stays smooth while the CPU works on an image, and
 a model that crashes or runs out of memory takes down only this process. No Qt here.
 
-Messages in:  ``("load", model_id, spec, device)``, ``("render", serial, labels, seed)``,
-``("stop",)``. Messages out: ``("loaded", ModelInfo)``, ``("load_failed", LoadFailure)``,
-``("image", serial, model_id, image, note, elapsed_s)``,
-``("render_failed", serial, model_id, message)``.
+Messages in: :class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest`,
+:class:`StopRequest`. Messages out: :class:`ModelInfo`, :class:`LoadFailure`,
+:class:`RenderedImage`, :class:`CineFrames`, :class:`RenderFailure` (all in :mod:`.jobs`).
 
 A load runs on a thread of its own, so the previous model keeps rendering until the new one
 is ready; a load that finishes after a newer one was asked for is discarded.
@@ -20,7 +19,8 @@ import signal
 import threading
 
 from .host import ModelHost, one_line
-from .jobs import LoadFailure
+from .jobs import (CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure, RenderRequest,
+                   StopRequest)
 
 NICENESS = 5  # below the GUI: when the cores are busy, the window is served first
 
@@ -44,40 +44,48 @@ def serve(conn, niceness: int = NICENESS) -> None:
         try:
             host = ModelHost.open(model_id, spec, device)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            send(("load_failed", LoadFailure(model_id, spec, device, one_line(exc, "loading the model"))))
+            send(LoadFailure(model_id, spec, device, one_line(exc, "loading the model")))
             return
         with lock:
             if model_id != state["newest"]:
                 return  # a newer load was asked for meanwhile
             state["host"] = host
-            conn.send(("loaded", host.info))  # before any image made with it
+            conn.send(host.info)  # before any image made with it
 
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             break
-        kind = message[0]
-        if kind == "stop":
+        if isinstance(message, StopRequest):
             break
-        if kind == "load":
-            _, model_id, spec, device = message
+        if isinstance(message, LoadRequest):
             with lock:
-                state["newest"] = model_id
-            threading.Thread(target=load, args=(model_id, spec, device), daemon=True).start()
-        elif kind == "render":
-            _, serial, labels, seed = message
+                state["newest"] = message.model_id
+            threading.Thread(target=load, args=(message.model_id, message.spec, message.device),
+                             daemon=True).start()
+        elif isinstance(message, RenderRequest):
             with lock:
                 host = state["host"]
             if host is None:
-                send(("render_failed", serial, 0, "no model is loaded yet"))
+                send(RenderFailure(message.serial, 0, "no model is loaded yet"))
                 continue
             try:
-                image, note, elapsed = host.render(labels, seed)
+                image, note, elapsed = host.render(message.labels, message.seed, message.fan)
             except Exception as exc:  # noqa: BLE001
-                send(("render_failed", serial, host.info.model_id, one_line(exc, "synthesis")))
+                send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "synthesis")))
             else:
-                send(("image", serial, host.info.model_id, image, note, elapsed))
+                send(RenderedImage(message.serial, host.info.model_id, image, note, elapsed))
+        elif isinstance(message, CineRequest):
+            with lock:
+                host = state["host"]
+            if host is None:
+                send(RenderFailure(message.serial, 0, "no model is loaded yet"))
+                continue
+            try:
+                send(host.render_cine(message))
+            except Exception as exc:  # noqa: BLE001
+                send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
     try:
         conn.close()
     except OSError:

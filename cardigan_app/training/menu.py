@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox, QWidget
 
-from ..panels.dataset_browser import dataset_splits
+from engine.data.dataset_folder import DatasetFolder
+
 from .progress_panel import TrainingPanel
 from .wizard import TrainingRequest, TrainingWizard
 
@@ -46,8 +47,8 @@ class TrainingControl:
                                     "A training run is in progress; stop it before starting another.")
             self.show_panel()
             return None
-        data = self.window.prefs.dataset_dir
-        data = data if data and Path(data).is_dir() and dataset_splits(Path(data)) else ""
+        data = self.window.state.dataset_dir
+        data = data if data and DatasetFolder(data).is_dataset() else ""
         wizard = self.wizard = TrainingWizard(self.window, data)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.accepted.connect(lambda: self.start(wizard.request()))
@@ -94,7 +95,7 @@ def install_training(window: MainWindow) -> TrainingControl:
     menu.addAction(new)
     menu.addAction(progress)
     window.add_menu(menu)
-    window.train_menu = menu
+    control.menu = menu
     window.close_guards.append(control.confirm_close)
     window.shutdown_hooks.append(control.shutdown)
     return control

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from engine.training.config import TrainConfig, validate
 
-from ..data_tools.prepare_form import PrepareOptions
+from engine.data.prepare import PrepareOptions
 from .command import TrainCommand
 
 

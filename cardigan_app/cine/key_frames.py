@@ -1,0 +1,91 @@
+"""ED and ES: two key frames of one document, each with its own undo history.
+
+The studio state's ``key_frame`` says which one is being edited. The ES frame is made the
+first time it is asked for: for a heart drawn from the shape model, the same heart at
+end-systole (same view, same fan); otherwise a copy of the ED mask for the user to shrink.
+Opening or creating another mask starts a new pair (ED only). No Qt here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.anatomy import ShapeModel
+from engine.anatomy.heart import Heart, HeartError
+from engine.labels import LV_CAVITY
+
+from ..editing import LabelDocument
+from ..state import StudioState
+
+
+def es_frame_of(ed: LabelDocument) -> LabelDocument:
+    """The end-systole key frame that goes with ``ed``."""
+    record = ed.anatomy
+    heart = None
+    if record:
+        try:
+            heart = Heart.from_dict(record["heart"])
+        except (HeartError, KeyError, TypeError):
+            heart = None
+    if heart is not None and ed.shape[0] == ed.shape[1]:
+        labels = ShapeModel.default().mask(heart, record["view"], 1.0, ed.shape[0], fan=ed.fan)
+        es = LabelDocument(labels, origin=f"{ed.display_name} \u00b7 ES")
+        es.anatomy = {**record, "phase": 1.0}
+    else:
+        es = LabelDocument(ed.labels.copy(), origin=f"{ed.display_name} \u00b7 ES")
+    es.fan = ed.fan
+    return es
+
+
+def area_ejection_fraction(ed: np.ndarray, es: np.ndarray) -> float | None:
+    """(A_ED - A_ES) / A_ED of the LV cavity, percent; None without a cavity at ED."""
+    a_ed, a_es = int((ed == LV_CAVITY).sum()), int((es == LV_CAVITY).sum())
+    return 100.0 * (a_ed - a_es) / a_ed if a_ed else None
+
+
+class KeyFrames:
+    """The ED and ES documents; ``show`` is called with the document to edit whenever the
+    state's key frame changes."""
+
+    def __init__(self, state: StudioState, ed: LabelDocument, show: Callable[[LabelDocument], None]) -> None:
+        self.state = state
+        self.frames: dict[str, LabelDocument | None] = {"ED": ed, "ES": None}
+        self._show = show
+        state.observe("key_frame", self._switch)
+
+    @property
+    def ed(self) -> LabelDocument:
+        return self.frames["ED"]  # type: ignore[return-value]
+
+    @property
+    def es(self) -> LabelDocument:
+        if self.frames["ES"] is None:
+            self.frames["ES"] = es_frame_of(self.ed)
+        return self.frames["ES"]  # type: ignore[return-value]
+
+    @property
+    def current(self) -> LabelDocument:
+        return self.es if self.state.key_frame == "ES" else self.ed
+
+    def owns(self, document: LabelDocument) -> bool:
+        return any(document is doc for doc in self.frames.values())
+
+    def start(self, document: LabelDocument) -> None:
+        """A new mask: it is the ED frame of a new pair, edited now."""
+        self.frames = {"ED": document, "ES": None}
+        if self.state.key_frame != "ED":
+            self.state.set("key_frame", "ED")  # shows the new ED frame
+
+    def _switch(self, frame: str) -> None:
+        self._show(self.current)
+
+    def ejection_fraction(self) -> float | None:
+        """EF by area between the key frames (None until ES exists or without a cavity)."""
+        if self.frames["ES"] is None or self.ed.shape != self.es.shape:
+            return None
+        return area_ejection_fraction(self.ed.labels, self.es.labels)
+
+    def modified(self) -> bool:
+        return any(doc is not None and doc.modified for doc in self.frames.values())

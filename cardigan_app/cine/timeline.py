@@ -1,0 +1,130 @@
+"""The timeline under the synthesis view: make the loop, play it, scrub, heart and frame rate.
+
+The loop between the ED and ES key frames is made in the synthesis process (newest request
+wins; images for painting go first). While it plays, the synthesis view shows its frames
+with their masks; a change to a key frame makes the loop stale, and a playing loop is made
+again shortly after the painting stops.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+
+from .. import theme
+from ..icons import icon
+from ..state import StudioState
+
+REMAKE_DELAY_MS = 900  # after the last edit, a playing loop is made again
+
+
+class Timeline(QWidget):
+    """Play/pause, a frame slider, loop, heart rate and frame rate; shows a loop's frames."""
+
+    loopRequested = Signal()  # make the loop from the current key frames
+    frameShown = Signal(object, object)  # image (H, W) uint8, mask (H, W) uint8
+    stopped = Signal()
+
+    def __init__(self, state: StudioState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.frames = None  # CineFrames on screen
+        self.stale = True
+        self.play_button = QToolButton()
+        self.play_button.setIcon(icon("play"))
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Play the loop between the ED and ES key frames (Space in the view)")
+        self.play_button.toggled.connect(self._toggled)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setToolTip("Scrub through the loop")
+        self.slider.valueChanged.connect(self._show_frame)
+        self.loop = QCheckBox("Loop")
+        self.loop.setChecked(True)
+        self.loop.setToolTip("Play the cycle over and over (seamless: the last frame leads into the first)")
+        self.bpm = self._spin(20, 250, state.cine_bpm, " bpm", "Heart rate")
+        self.bpm.valueChanged.connect(lambda v: state.set("cine_bpm", v))
+        self.fps = self._spin(1, 120, state.cine_fps, " fps", "Frame rate of the loop")
+        self.fps.valueChanged.connect(lambda v: state.set("cine_fps", v))
+        self.status = QLabel("")
+        self.status.setStyleSheet(theme.text_style(theme.MUTED))
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("making the loop\u2026 EF 100 %") + 8)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(6)
+        for widget in (self.play_button, self.slider):
+            layout.addWidget(widget, 1 if widget is self.slider else 0)
+        for widget in (self.loop, self.bpm, self.fps, self.status):
+            layout.addWidget(widget)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._advance)
+        self.remake = QTimer(self, singleShot=True, interval=REMAKE_DELAY_MS)
+        self.remake.timeout.connect(self.loopRequested.emit)
+        for name in ("cine_bpm", "cine_fps"):
+            state.observe(name, lambda _: self.mark_stale(remake_now=True))
+
+    @staticmethod
+    def _spin(low: float, high: float, value: float, suffix: str, tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(low, high)
+        spin.setDecimals(0)
+        spin.setValue(value)
+        spin.setSuffix(suffix)
+        spin.setToolTip(tip)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    @property
+    def playing(self) -> bool:
+        return self.play_button.isChecked()
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def mark_stale(self, remake_now: bool = False) -> None:
+        """The key frames (or the timing) changed: the loop on screen is out of date."""
+        self.stale = True
+        if self.playing:
+            self.remake.start(0 if remake_now else REMAKE_DELAY_MS)
+
+    def _toggled(self, on: bool) -> None:
+        self.play_button.setIcon(icon("pause" if on else "play"))
+        if not on:
+            self.timer.stop()
+            self.stopped.emit()
+            return
+        if self.frames is None or self.stale:
+            self.set_status("making the loop\u2026")
+            self.loopRequested.emit()
+        else:
+            self._start_timer()
+
+    def show_loop(self, frames) -> None:
+        """A loop arrived: keep the position, play it if playing."""
+        self.frames, self.stale = frames, False
+        self.slider.blockSignals(True)  # the range changes; the frame is shown below
+        self.slider.setRange(0, len(frames.images) - 1)
+        self.slider.blockSignals(False)
+        self.set_status(f"{len(frames.images)} frames, EF {frames.ejection_fraction:.0f} %")
+        if self.playing:
+            self._start_timer()
+        self._show_frame(self.slider.value())
+
+    def _start_timer(self) -> None:
+        fps = self.frames.fps if self.frames is not None else self.state.cine_fps
+        self.timer.start(max(1, round(1000 / fps)))
+
+    def _advance(self) -> None:
+        if self.frames is None:
+            return
+        nxt = self.slider.value() + 1
+        if nxt > self.slider.maximum():
+            if not self.loop.isChecked():
+                self.play_button.setChecked(False)
+                return
+            nxt = 0
+        self.slider.setValue(nxt)
+
+    def _show_frame(self, index: int) -> None:
+        if self.frames is not None and 0 <= index < len(self.frames.images):
+            self.frameShown.emit(self.frames.images[index], self.frames.masks[index])

@@ -1,0 +1,194 @@
+"""``DatasetFolder``: what a folder of image/label pairs is, asked once, answered here.
+
+The studio's browser, its dialogs and the training wizard ask the same questions of a
+folder: is it a dataset, which splits hold pairs, what pairs are there, how many patients,
+where did it come from, which fan and which ejection fraction does a pair have. The answers
+follow the prepared layout (:mod:`.layout`) and the manifest (:mod:`.manifest`); a folder
+without a manifest (NVlabs data, a hand-made folder) still lists its pairs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..fan import FAN_KEY, Fan, FanError, default_fan
+from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, parse_stem
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One image/label pair of a split (the image may be missing in a masks-only folder)."""
+
+    split: str
+    stem: str
+    label_path: Path
+    image_path: Path | None
+
+    @property
+    def patient(self) -> str:
+        parsed = parse_stem(self.stem)
+        return parsed[0] if parsed else self.stem
+
+    @property
+    def view(self) -> str | None:
+        parsed = parse_stem(self.stem)
+        return parsed[1] if parsed else None
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """The typed manifest: what every reader of a dataset's manifest needs."""
+
+    kind: str = ""  # prepared | phantom | export | "" (no manifest)
+    source: str = ""  # where the pairs came from, in words
+    counts: dict = field(default_factory=dict)  # split -> pairs
+    patients: dict = field(default_factory=dict)  # split -> patients
+    label_values: tuple = ()
+    skipped: tuple = ()  # (patient, reason)
+    fans: dict = field(default_factory=dict)  # "split/stem" -> fan record
+    ejection_fractions: dict = field(default_factory=dict)  # patient -> {view or "biplane": percent}
+
+    @property
+    def total_pairs(self) -> int:
+        return sum(int(self.counts.get(s, 0)) for s in SPLITS)
+
+    @property
+    def total_patients(self) -> int:
+        return sum(int(self.patients.get(s, 0)) for s in SPLITS)
+
+    def describe(self) -> list[str]:
+        """Readable lines: pairs and patients per split, labels present, what was skipped."""
+        def patients(n: int) -> str:
+            return f"{n} patient{'' if n == 1 else 's'}"
+
+        lines = [f"{self.total_pairs} image/label pairs from {patients(self.total_patients)}"]
+        for split in SPLITS:
+            lines.append(f"{split}: {int(self.counts.get(split, 0))} pairs ({patients(int(self.patients.get(split, 0)))})")
+        if self.label_values:
+            lines.append("labels present: " + ", ".join(str(v) for v in self.label_values))
+        if self.skipped:
+            shown = "; ".join(f"{p}: {r}" for p, r in self.skipped[:3])
+            lines.append(f"skipped {len(self.skipped)}: {shown}" + (" \u2026" if len(self.skipped) > 3 else ""))
+        return lines
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def summary_of(manifest: dict | None) -> DatasetSummary:
+    """A :class:`DatasetSummary` from a manifest dict, tolerant of missing or odd fields."""
+    if not isinstance(manifest, dict):
+        return DatasetSummary()
+    source = _dict(manifest.get("source"))
+    if "model" in source:
+        kind, words = "export", f"synthetic export ({_dict(source.get('model')).get('name', 'a model')})"
+    elif source.get("format") == "phantom":
+        kind, words = "phantom", "phantom (simulated patients)"
+    else:
+        kind, words = "prepared", str(source.get("format_name") or source.get("format") or "")
+
+    def counts(key: str) -> dict:
+        return {s: int(v) for s, v in _dict(manifest.get(key)).items()
+                if s in SPLITS and isinstance(v, int) and not isinstance(v, bool)}
+
+    skipped = tuple((str(_dict(s).get("patient", "?")), str(_dict(s).get("reason", "")))
+                    for s in manifest.get("skipped") or [] if isinstance(s, dict))
+    values = tuple(v for v in manifest.get("label_values") or [] if isinstance(v, int))
+    efs = {str(k): v for k, v in _dict(manifest.get("ejection_fractions")).items() if isinstance(v, dict)}
+    return DatasetSummary(kind, words, counts("counts"), counts("patients"), values, skipped,
+                          _dict(manifest.get("fans")), efs)
+
+
+class DatasetFolder:
+    """A folder of pairs in the prepared layout: ``<root>/<split>/{img,label}/<stem>.png``."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser()
+        self._manifest: dict | None | bool = False  # False: not read yet
+
+    # -- what it is ---------------------------------------------------------------------
+    def splits(self) -> list[str]:
+        """Splits holding a label folder, the usual ones first."""
+        if not self.root.is_dir():
+            return []
+        try:
+            found = [p.name for p in sorted(self.root.iterdir()) if (p / LABEL_DIR).is_dir()]
+        except OSError:
+            return []
+        return [s for s in SPLITS if s in found] + [s for s in found if s not in SPLITS]
+
+    def is_dataset(self) -> bool:
+        return bool(self.splits())
+
+    def problem(self) -> str | None:
+        """Why this folder is not a dataset, in one line, or None."""
+        if not self.root.exists():
+            return f"{self.root}: no such folder"
+        if not self.root.is_dir():
+            return f"{self.root}: not a folder"
+        if not self.is_dataset():
+            return (f"{self.root}: not a prepared dataset (expected {self.root.name}/<split>/{LABEL_DIR}/*.png, "
+                    "as written by cardigan prepare)")
+        return None
+
+    # -- its pairs ------------------------------------------------------------------------
+    def pairs(self, split: str) -> list[Pair]:
+        folder = self.root / split / LABEL_DIR
+        if not folder.is_dir():
+            return []
+        out = []
+        for label_path in sorted(folder.glob("*.png")):
+            if label_path.name.startswith("."):
+                continue
+            image_path = self.root / split / IMAGE_DIR / label_path.name
+            out.append(Pair(split, label_path.stem, label_path, image_path if image_path.is_file() else None))
+        return out
+
+    def sample(self, count: int = 4) -> list[Pair]:
+        """Up to ``count`` pairs that have their image, from the first splits first."""
+        out: list[Pair] = []
+        for split in self.splits():
+            out.extend(p for p in self.pairs(split) if p.image_path is not None)
+            if len(out) >= count:
+                break
+        return out[:count]
+
+    # -- its manifest ---------------------------------------------------------------------
+    @property
+    def manifest(self) -> dict | None:
+        """The manifest as stored (None when missing or unreadable)."""
+        if self._manifest is False:
+            try:
+                data = json.loads((self.root / MANIFEST_NAME).read_text(encoding="utf-8"))
+                self._manifest = data if isinstance(data, dict) else None
+            except (OSError, ValueError, RecursionError):
+                self._manifest = None
+        return self._manifest  # type: ignore[return-value]
+
+    @property
+    def summary(self) -> DatasetSummary:
+        return summary_of(self.manifest)
+
+    def fan_of(self, pair: Pair) -> Fan:
+        """The pair's fan: its label PNG's record, else the manifest's, else the median."""
+        from ..maskio import read_png_text
+
+        record = read_png_text(pair.label_path).get(FAN_KEY)
+        try:
+            if record is not None:
+                return Fan.from_json(record)
+            listed = self.summary.fans.get(f"{pair.split}/{pair.stem}")
+            if listed is not None:
+                return Fan.from_dict(listed)
+        except FanError:
+            pass
+        return default_fan(pair.view)
+
+    def ejection_fraction(self, pair: Pair) -> float | None:
+        """The pair's patient's ejection fraction for its view (percent), when recorded."""
+        record = self.summary.ejection_fractions.get(pair.patient) or {}
+        value = record.get(pair.view or "") if pair.view else None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

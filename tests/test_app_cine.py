@@ -1,0 +1,84 @@
+"""The studio's cine loop: ED and ES key frames, each with its own undo, and a timeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cardigan_app.dialogs.new_mask import NewMaskChoice
+from cardigan_app.testing import close_window, open_window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_model):
+    win = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    win.set_document(NewMaskChoice(True, "4CH", "ED", 5, 64).document())
+    qtbot.waitUntil(win.live.up_to_date, timeout=20_000)
+    yield win
+    close_window(win)
+
+
+def test_key_frames_switch_with_their_own_undo_and_the_ef_follows(window, qtbot):
+    ed = window.document
+    assert window.key_frames.frames["ES"] is None and window.anatomy_panel.key_frame_ef.text() == ""
+    window.commands["key_frame"].trigger()  # K: edit ES
+    assert window.state.key_frame == "ES"
+    es = window.document
+    assert es is not ed and es.anatomy["phase"] == 1.0 and es.fan == ed.fan
+    assert (es.labels == 1).sum() < (ed.labels == 1).sum()  # the same heart, contracted
+    qtbot.waitUntil(lambda: "EF" in window.anatomy_panel.key_frame_ef.text(), timeout=5_000)
+    ef_before = window.key_frames.ejection_fraction()
+    es.replace(np.where(es.labels == 1, 2, es.labels).astype(np.uint8), "cavity to wall")  # ES much smaller
+    assert window.key_frames.ejection_fraction() > ef_before
+    window.commands["key_frame"].trigger()  # back to ED: its history is its own
+    assert window.document is ed and not ed.history.can_undo
+    window.commands["key_frame"].trigger()
+    assert window.document is es and es.history.can_undo
+    window.undo()
+    assert window.key_frames.ejection_fraction() == pytest.approx(ef_before)
+    assert "ES" in window.windowTitle()
+
+
+def test_a_new_mask_starts_a_new_pair(window):
+    window.commands["key_frame"].trigger()
+    window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())
+    assert window.state.key_frame == "ED" and window.key_frames.frames["ES"] is None
+
+
+def test_the_timeline_plays_the_loop_made_in_the_background(window, qtbot):
+    timeline = window.timeline
+    window.state.set("cine_fps", 10)  # a short loop: 65 bpm at 10 fps is 9 frames
+    timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
+    frames = timeline.frames
+    assert len(frames.images) == 9 and frames.images.shape[1:] == window.document.shape
+    assert (frames.masks[0] == window.key_frames.ed.labels).mean() > 0.97
+    assert "EF" in timeline.status.text()
+    shown = []
+    timeline.frameShown.connect(lambda image, mask: shown.append(image))
+    qtbot.waitUntil(lambda: len(shown) >= 3, timeout=5_000)  # it plays
+    timeline.play_button.setChecked(False)
+    assert not timeline.timer.isActive()
+    # painting a key frame makes the loop stale; playing makes it again
+    doc = window.document
+    doc.begin_stroke()
+    doc.stroke_to(32, 32, 5, 3)
+    doc.end_stroke()
+    assert timeline.stale
+
+
+def test_the_loop_on_the_timeline_exports_as_a_gif(window, qtbot, tmp_path, monkeypatch):
+    import imageio.v3 as iio
+    from PySide6.QtWidgets import QMessageBox
+
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *args: told.append(args[2]))
+    assert not window.exporter.export_cine(tmp_path / "none.gif")  # no loop yet: it says so
+    assert told and "Play the loop first" in told[0] and not (tmp_path / "none.gif").exists()
+    window.state.set("cine_fps", 8)
+    window.timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: window.timeline.frames is not None, timeout=60_000)
+    assert window.exporter.export_cine(tmp_path / "loop.gif")
+    frames = iio.imread(tmp_path / "loop.gif", index=None)
+    # (a GIF writer merges frames that repeat the one before, as a still tiny model's may)
+    assert 2 <= frames.shape[0] <= len(window.timeline.frames.images)

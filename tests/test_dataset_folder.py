@@ -1,0 +1,70 @@
+"""DatasetFolder: the engine's one answer to "what is this folder of pairs"."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from engine.data.dataset_folder import DatasetFolder, summary_of
+from engine.data.imaging import save_png
+from engine.fan import FAN_KEY, Fan, default_fan
+
+
+def make_folder(root, stems=("patient0001_2CH_ED", "patient0001_4CH_ES", "patient0002_4CH_ED")):
+    for i, stem in enumerate(stems):
+        split = "train" if i < 2 else "valid"
+        for kind in ("img", "label"):
+            (root / split / kind).mkdir(parents=True, exist_ok=True)
+        save_png(root / split / "img" / f"{stem}.png", np.full((16, 16), 80, np.uint8))
+        save_png(root / split / "label" / f"{stem}.png", np.zeros((16, 16), np.uint8))
+    return DatasetFolder(root)
+
+
+def test_a_folder_without_a_manifest_still_lists_its_pairs(tmp_path):
+    folder = make_folder(tmp_path / "d")
+    assert folder.is_dataset() and folder.problem() is None
+    assert folder.splits() == ["train", "valid"]
+    pairs = folder.pairs("train")
+    assert [p.stem for p in pairs] == ["patient0001_2CH_ED", "patient0001_4CH_ES"]
+    assert pairs[0].patient == "patient0001" and pairs[0].view == "2CH" and pairs[0].image_path.is_file()
+    assert folder.manifest is None and folder.summary.total_pairs == 0
+    assert folder.fan_of(pairs[0]) == default_fan("2CH")
+    assert len(folder.sample(5)) == 3
+
+
+def test_the_manifest_is_read_once_into_a_typed_summary(tmp_path):
+    folder = make_folder(tmp_path / "d")
+    fan = Fan(0.5, 0.0, -20.0, 20.0, 0.9, 1.0)
+    manifest = {"kind": "cardigan-prepared-dataset", "version": 1,
+                "source": {"format": "hdf5", "format_name": "seed HDF5"},
+                "counts": {"train": 2, "valid": 1, "test": 0, "bogus": 4},
+                "patients": {"train": 1, "valid": 1, "test": 0},
+                "label_values": [0, 1, 2, 3], "skipped": [{"patient": "p9", "reason": "no ground truth"}],
+                "fans": {"train/patient0001_4CH_ES": fan.to_dict()},
+                "ejection_fractions": {"patient0001": {"4CH": 41.5, "2CH": 38.0}}}
+    (folder.root / "manifest.json").write_text(json.dumps(manifest))
+    summary = folder.summary
+    assert summary.kind == "prepared" and summary.source == "seed HDF5"
+    assert summary.total_pairs == 3 and summary.total_patients == 2
+    assert summary.describe()[0] == "3 image/label pairs from 2 patients"
+    assert "skipped 1: p9: no ground truth" in summary.describe()
+    es = folder.pairs("train")[1]
+    assert folder.fan_of(es) == fan
+    assert folder.ejection_fraction(es) == 41.5
+    # the label PNG's own record wins over the manifest
+    save_png(es.label_path, np.zeros((16, 16), np.uint8), text={FAN_KEY: default_fan().to_json()})
+    assert folder.fan_of(es) == default_fan()
+
+
+def test_odd_manifests_and_odd_folders_get_plain_answers(tmp_path):
+    assert summary_of(None).total_pairs == 0
+    assert summary_of({"counts": "many", "source": [1]}).counts == {}
+    assert summary_of({"source": {"model": {"name": "demo"}}}).kind == "export"
+    assert summary_of({"source": {"format": "phantom"}}).kind == "phantom"
+    assert "no such folder" in DatasetFolder(tmp_path / "nope").problem()
+    (tmp_path / "empty").mkdir()
+    assert "not a prepared dataset" in DatasetFolder(tmp_path / "empty").problem()
+    folder = make_folder(tmp_path / "d")
+    (folder.root / "manifest.json").write_text("[" * 10000)
+    assert folder.manifest is None
