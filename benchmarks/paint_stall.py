@@ -9,6 +9,10 @@ gap minus the 5 ms period is the longest time the GUI thread could not react.
     python benchmarks/paint_stall.py [--seconds 20] [--ngf 48] [--backend process|thread]
                                      [--device cpu] [--trace]
 
+It also reports how long each image took while painting: the studio recomputes only what an
+edit reaches (engine.fast.incremental); CARDIGAN_INCREMENTAL=0 in the environment turns that
+off, for a comparison.
+
 Run it on an otherwise idle machine: other processes competing for the cores show up as
 stalls too.
 """
@@ -83,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     window.set_brush_size(10)
 
     gaps: list[tuple[float, float]] = []  # (gap, end time)
+    synthesis_times: list[float] = []
+    window.live.imageShown.connect(lambda r: synthesis_times.append(r.elapsed_s))
     handler_times: list[float] = []
     last_tick = [time.perf_counter()]
     happenings: list[tuple[float, str]] = []
@@ -151,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.size}x{args.size}, device {window.live.device_label}, {args.backend} backend")
     print(f"synthesis        {first * 1000:.0f} ms for the first image; {computed} images while painting "
           f"{args.seconds:.0f} s ({state['step']} mouse events, {window.document.revision} edits)")
+    if synthesis_times:
+        ordered = sorted(synthesis_times)
+        print(f"per image        median {1000 * statistics.median(ordered):.0f} ms, 90th percentile "
+              f"{1000 * ordered[int(0.9 * (len(ordered) - 1))]:.0f} ms while painting (incremental "
+              f"{'off' if os.environ.get('CARDIGAN_INCREMENTAL') == '0' else 'on'})")
     print(f"GUI stall        longest {stalls[-1] * 1000:.1f} ms, 99th percentile {p99 * 1000:.1f} ms, "
           f"median {statistics.median(stalls) * 1000:.2f} ms (heartbeat 5 ms)")
     print(f"event handling   longest {max(handler_times) * 1000:.1f} ms, "

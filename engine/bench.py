@@ -3,8 +3,14 @@
 The plain path is the network as trained (eager, float32, NCHW, spectral norm recomputed).
 The optimised path is what cardiGAN uses: :mod:`engine.fast` for synthesis (on CUDA in
 bfloat16, replayed as CUDA graphs; on the CPU float32 and sparse); for training,
-mixed precision and channels-last where the device supports them. Weights are random (speed
-does not depend on them); label maps are generated apical views, as users paint them.
+mixed precision and channels-last where the device supports them and one discriminator pass
+per iteration. Weights are random (speed does not depend on them); label maps are generated
+apical views, as users paint them.
+
+Training figures come with a roofline (:mod:`engine.roofline`): the FLOPs of one iteration
+of each path, the GFLOP/s achieved and the share of this machine's measured peak for the
+path's dtype. Incremental synthesis (:mod:`engine.fast.incremental`) is timed on 15-pixel
+dabs against a full pass of the same network, in the same run.
 """
 
 from __future__ import annotations
@@ -36,12 +42,15 @@ class BenchSettings:
     train_batch: int = 16
     train_steps: int = 5
     ngf: int | None = None  # narrower networks than the real configurations (smoke tests)
+    train_presets: tuple[str, ...] = ("lite", "seed")
+    dabs: int = 8  # incremental synthesis: dabs timed per configuration (0: skip)
+    dab_size: int = 15
 
     @classmethod
     def for_device(cls, device: torch.device, quick: bool) -> "BenchSettings":
         if device.type == "cpu":
             # Larger batches do not raise CPU throughput; they only make the run long.
-            return cls(batches=(1, 4), repeats=2 if quick else 4, train_batch=2,
+            return cls(batches=(1, 4), repeats=2 if quick else 4, train_batch=0,
                        train_steps=2 if quick else 4, size=256)
         return cls(repeats=5 if quick else 20, train_steps=5 if quick else 20)
 
@@ -78,6 +87,24 @@ def label_batch(batch: int, size: int) -> torch.Tensor:
     return one_hot(np.stack(masks))
 
 
+def class_maps(config: GeneratorConfig, batch: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(one-hot input with the network's classes, (N, H, W) uint8 class ids) of ``batch``
+    apical views; fan models see them inside the median fan."""
+    ids = in_fan(config, label_batch(batch, size).argmax(1))
+    return one_hot(ids, config.classes), ids.to(torch.uint8)
+
+
+def in_fan(config: GeneratorConfig, ids: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) label ids as the network takes them: for fan models, the median fan's
+    "outside" class where it does not cover the picture."""
+    from .fan import default_fan, fan_alpha, fan_class_ids
+
+    if not config.fan:
+        return ids
+    alpha = torch.from_numpy(fan_alpha(default_fan(), *ids.shape[-2:]))[None, None]
+    return fan_class_ids(ids, alpha.expand(len(ids), -1, -1, -1), config.label_nc)
+
+
 def pair(plain_s: float, fast_s: float, batch: int) -> dict:
     return {"batch": batch,
             "plain_ms_per_image": round(1000 * plain_s / batch, 3),
@@ -104,8 +131,8 @@ def bench_synthesis(config: GeneratorConfig, device: torch.device, settings: Ben
     description, fast = optimised_path(plain, device)
     results = {"optimised_path": description}
     for i, batch in enumerate(settings.batches):
-        seg = label_batch(batch, settings.size).to(device)
-        labels = seg.argmax(1).to(torch.uint8)
+        seg, labels = class_maps(config, batch, settings.size)
+        seg, labels = seg.to(device), labels.to(device)
         # one noise map for both paths, so that their difference measures the arithmetic alone
         noise = (seeded_noise(config.noise_nc, seg.shape[-2:], range(batch)).to(device)
                  if config.noise_nc else None)
@@ -121,30 +148,134 @@ def bench_synthesis(config: GeneratorConfig, device: torch.device, settings: Ben
     return results
 
 
-def bench_training(device: torch.device, settings: BenchSettings, progress: ProgressCallback) -> dict:
+TRAINING_PATHS = {
+    "plain": dict(amp="off", channels_last=False, one_d_pass=False),  # eager float32, NCHW, two D passes
+    "optimised": {},  # what `cardigan train` does: the defaults
+}
+
+
+def training_batch(config, batch: int, size: int) -> dict:
+    """A dataset-like batch: apical label maps, random images, the median fan."""
+    from .fan import default_fan, fan_alpha
+
+    labels = label_batch(batch, size)
+    image = torch.rand(batch, 1, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    fan = torch.from_numpy(fan_alpha(default_fan(), size, size))[None, None].expand(batch, -1, -1, -1)
+    return {"label": labels, "image": image, "fan": fan.contiguous()}
+
+
+def bench_training(device: torch.device, settings: BenchSettings, progress: ProgressCallback,
+                   peaks: dict | None = None) -> dict:
+    """Per preset: img/s of the plain and the optimised training step, and their roofline."""
+    from .roofline import iteration_flops
     from .training.trainer import Trainer
 
-    results = {}
-    batch = settings.train_batch
-    seg = label_batch(batch, settings.size).to(device)
-    real = (torch.rand(batch, 1, settings.size, settings.size) * 2 - 1).to(device)
-    for i, (name, overrides) in enumerate((("plain", dict(amp="off", channels_last=False)),
-                                           ("optimised", dict(amp="auto", channels_last=True)))):
-        widths = {} if settings.ngf is None else {"ngf": settings.ngf, "ndf": settings.ngf}
-        config = resolve_config("seed", batch_size=batch, device=str(device), **widths, **overrides)
-        torch.manual_seed(0)
-        trainer = Trainer(config, device)
+    from .training.config import PRESETS
 
-        def step():
-            trainer.generator_step(seg, real)
-            trainer.discriminator_step(seg, real)
+    results: dict = {}
+    widths = {} if settings.ngf is None else {"ngf": settings.ngf, "ndf": settings.ngf}
+    total, done = len(settings.train_presets) * len(TRAINING_PATHS), 0
+    for preset in settings.train_presets:
+        batch = settings.train_batch or PRESETS[preset]["batch_size"]  # 0: the preset's own
+        row: dict = {"batch": batch, "size": settings.size}
+        for name, overrides in TRAINING_PATHS.items():
+            config = resolve_config(preset, batch_size=batch, device=str(device), image_size=settings.size,
+                                    **widths, **overrides)
+            torch.manual_seed(0)
+            trainer = Trainer(config, device)
+            data = training_batch(config, batch, settings.size)
+            seg, real, fan = trainer.inputs(data)
+            seconds = time_call(lambda: trainer.step(seg, real, fan=fan), device, settings.train_steps)
+            flops = iteration_flops(trainer, data)
+            dtype = str(trainer.dtype or torch.float32).replace("torch.", "")
+            figures = {"img_s": round(batch / seconds, 3), "s_per_iteration": round(seconds, 4),
+                       "dtype": dtype, "gflop_per_iteration": round(flops / 1e9, 2),
+                       "achieved_gflop_s": round(flops / seconds / 1e9, 1)}
+            if peaks and dtype in peaks:
+                figures["peak_gflop_s"] = round(peaks[dtype]["gflop_s"], 1)
+                figures["percent_of_peak"] = round(100 * flops / seconds / 1e9 / peaks[dtype]["gflop_s"], 1)
+            row[name] = figures
+            done += 1
+            progress(Progress("training step", done, total))
+        row["ratio"] = round(row["optimised"]["img_s"] / row["plain"]["img_s"], 2)
+        results[preset] = row
+    return results
 
-        results[name] = time_call(step, device, settings.train_steps)
-        progress(Progress("training step", i + 1, 2))
-    return {"batch": batch, "size": settings.size,
-            "plain_img_s": round(batch / results["plain"], 2),
-            "optimised_img_s": round(batch / results["optimised"], 2),
-            "ratio": round(results["plain"] / results["optimised"], 2)}
+
+def bench_peaks(device: torch.device, quick: bool, small: bool = False) -> dict:
+    """This machine's measured peak GFLOP/s for float32 and bfloat16 (:func:`machine_peak`;
+    ``small``: small problems, for smoke tests)."""
+    from .roofline import machine_peak
+
+    peaks = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        peak = machine_peak(device, dtype, repeats=2 if quick else 4, size=512 if small else None)
+        peaks[peak.dtype] = {"matmul_gflop_s": round(peak.matmul_gflops, 1),
+                             "conv3x3_gflop_s": round(peak.conv_gflops, 1), "gflop_s": round(peak.gflops, 1)}
+    return peaks
+
+
+def dabs(labels: np.ndarray, count: int, radius: float, changes, seed: int = 0) -> list[tuple[int, int, int]]:
+    """(row, column, class) of ``count`` round dabs of ``radius`` on (H, W) ``labels``, each
+    painting a class other than the one under its centre, inside the picture, and changing the
+    network's input (``changes(painted)``: a dab outside a fan model's fan does not)."""
+    rng = np.random.default_rng(seed)
+    size = labels.shape[0]
+    yy, xx = np.mgrid[:size, :size]
+    found: list[tuple[int, int, int]] = []
+    while len(found) < count:
+        y, x = (int(v) for v in rng.integers(8, size - 8, 2))
+        value = int((labels[y, x] + 1 + rng.integers(0, 3)) % 4)
+        painted = labels.copy()
+        painted[(yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2] = value
+        if changes(painted):
+            found.append((y, x, value))
+    return found
+
+
+def bench_incremental(config: GeneratorConfig, device: torch.device, settings: BenchSettings,
+                      progress: ProgressCallback, stage: str) -> dict:
+    """A full pass against the incremental path after a ``dab_size``-pixel dab, per dab."""
+    from .fast.incremental import IncrementalGenerator
+
+    torch.manual_seed(0)
+    fast = optimize_for_inference(SPADEGenerator(config).eval(), device)
+    incremental = IncrementalGenerator(fast)
+    size, radius = settings.size, settings.dab_size / 2
+    base = label_batch(1, size).argmax(1)[0].numpy()  # labels 0-3: what is painted
+    noise = seeded_noise(config.noise_nc, (size, size), [0]) if config.noise_nc else None
+    yy, xx = np.mgrid[:size, :size]
+
+    def inputs(labels: np.ndarray):
+        ids = in_fan(config, torch.from_numpy(labels.astype(np.int64))[None])
+        return one_hot(ids, config.classes).to(device), ids.to(device)
+
+    seg, ids = inputs(base)
+    full_s = time_call(lambda: fast(seg, labels=ids, noise=noise), device, settings.repeats)
+    rows, worst = [], 0.0
+    chosen = dabs(base, settings.dabs, radius, lambda painted: not torch.equal(inputs(painted)[1], ids))
+    for i, (y, x, value) in enumerate(chosen):
+        painted = base.copy()
+        painted[(yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2] = value
+        seg2, ids2 = inputs(painted)
+        times = []
+        for _ in range(max(1, settings.repeats)):
+            incremental(seg, ids, noise)  # the cache holds the map before the dab
+            start = time.perf_counter()
+            out = incremental(seg2, ids2, noise)
+            sync(device)
+            times.append(time.perf_counter() - start)
+        worst = max(worst, (out - fast(seg2, labels=ids2, noise=noise)).abs().max().item())
+        rows.append({"dab": [y, x, value], "ms": round(1000 * statistics.median(times), 2),
+                     "mode": incremental.last["mode"], "fraction": round(incremental.last["fraction"], 3)})
+        progress(Progress(stage, i + 1, len(chosen)))
+    ms = [r["ms"] for r in rows]
+    return {"full_ms": round(1000 * full_s, 2), "dab_pixels": settings.dab_size,
+            "incremental_ms_median": round(statistics.median(ms), 2),
+            "incremental_ms_min": min(ms), "incremental_ms_max": max(ms),
+            "ratio_median": round(statistics.median(ms) / (1000 * full_s), 3),
+            "full_passes": sum(r["mode"] == "full" for r in rows),
+            "max_abs_difference": worst, "dabs": rows}
 
 
 def machine_info(device: torch.device) -> dict:
@@ -165,12 +296,18 @@ def run_bench(device: str = "auto", quick: bool = False, progress: ProgressCallb
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True  # both paths: each picks its fastest kernels
     report = {"machine": machine_info(dev), "settings": {**settings.__dict__, "quick": quick},
-              "synthesis": {}, "training": None}
-    for name, config in bench_configs(settings.ngf).items():
+              "synthesis": {}, "incremental": {}, "training": None}
+    configs = bench_configs(settings.ngf)
+    for name, config in configs.items():
         report["synthesis"][name] = bench_synthesis(config, dev, settings, progress,
                                                     f"synthesis ({name})")
+    if settings.dabs and dev.type == "cpu":  # the incremental path is the CPU's
+        for name, config in configs.items():
+            report["incremental"][name] = bench_incremental(config, dev, settings, progress,
+                                                            f"incremental ({name})")
     if training:
-        report["training"] = {"seed": bench_training(dev, settings, progress)}
+        report["peaks"] = bench_peaks(dev, quick, small=settings.size < 128)
+        report["training"] = bench_training(dev, settings, progress, report["peaks"])
     return report
 
 
@@ -186,9 +323,17 @@ def format_bench(report: dict) -> str:
                          f"{row['ratio']:>8.2f}")
     paths = {figures["optimised_path"] for figures in report["synthesis"].values()}
     lines.append("optimised synthesis: " + "; ".join(sorted(paths)))
-    if report.get("training"):
-        t = report["training"]["seed"]
-        lines.append(f"training (seed config, batch {t['batch']}, {t['size']}px): plain "
-                     f"{t['plain_img_s']:.2f} img/s, optimised {t['optimised_img_s']:.2f} img/s, "
-                     f"ratio {t['ratio']:.2f}")
+    for name, row in report.get("incremental", {}).items():
+        lines.append(f"incremental ({name}, {row['dab_pixels']} px dabs): full pass {row['full_ms']:.1f} ms, "
+                     f"after a dab {row['incremental_ms_median']:.1f} ms median ({row['incremental_ms_min']:.1f}-"
+                     f"{row['incremental_ms_max']:.1f}), ratio {row['ratio_median']:.2f}, "
+                     f"max difference {row['max_abs_difference']:.1e}")
+    for preset, row in (report.get("training") or {}).items():
+        for path in TRAINING_PATHS:
+            t = row[path]
+            peak = (f", {t['achieved_gflop_s']:.0f} GFLOP/s = {t['percent_of_peak']:.0f} % of the "
+                    f"{t['dtype']} peak {t['peak_gflop_s']:.0f}" if "percent_of_peak" in t else "")
+            lines.append(f"training ({preset}, batch {row['batch']}, {row['size']}px) {path:<9}: "
+                         f"{t['img_s']:.2f} img/s, {t['gflop_per_iteration']:.1f} GFLOP/iteration{peak}")
+        lines.append(f"training ({preset}) ratio {row['ratio']:.2f}")
     return "\n".join(lines)

@@ -80,3 +80,31 @@ def cpu_has_bf16() -> bool:
     except OSError:
         return False
     return False
+
+
+_FREED_MEMORY_KEPT = False
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse (Linux): blocks up to 32 MB come from
+    the heap instead of fresh mmaps, and the heap is trimmed only above 1 GB free. CPU
+    PyTorch has no caching allocator, so otherwise every large activation of every step is
+    new memory the kernel must zero page by page: on the lite training step that was 23,000
+    page faults and 50 ms of system time per iteration, about 7 % of it. Process-wide, once;
+    the process keeps its peak memory. Returns whether it applied."""
+    global _FREED_MEMORY_KEPT
+    import ctypes
+    import platform
+
+    if _FREED_MEMORY_KEPT:
+        return True
+    if platform.system() != "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        _FREED_MEMORY_KEPT = bool(libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20)
+                                  and libc.mallopt(M_TRIM_THRESHOLD, 2**30))
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
+    return _FREED_MEMORY_KEPT

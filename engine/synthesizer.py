@@ -8,10 +8,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .devices import resolve_device
+from .devices import keep_freed_memory, resolve_device
 from .fast import FastGenerator, optimize_for_inference
+from .fast.incremental import IncrementalGenerator
 from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
+from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
 from .nets.noise import resample_region, seeded_noise
@@ -29,15 +31,19 @@ class Synthesizer:
             rounding) instead of the plain one. On CUDA it is also captured as CUDA graphs.
         precision: ``auto`` (bfloat16 on CUDA, float32 elsewhere), ``fp32`` or ``bf16``.
             bfloat16 output stays within about 1e-2 (mean) of float32: one or two grey levels.
+        incremental: remember the last single map and, for the next, recompute only what its
+            edit reaches (:mod:`engine.fast.incremental`; the same image to float rounding).
+            For live painting; CPU fast path only, ignored elsewhere.
     """
 
     PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
     def __init__(self, model, device: str | torch.device = "auto", fast: bool = True,
-                 precision: str = "auto") -> None:
+                 precision: str = "auto", incremental: bool = False) -> None:
         if precision not in ("auto", *self.PRECISIONS):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
         self.model = open_model(model) if isinstance(model, (str, Path)) else model
+        self.incremental: IncrementalGenerator | None = None
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc < NUM_CLASSES:
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
@@ -52,10 +58,14 @@ class Synthesizer:
                                                       dtype=self.PRECISIONS[precision])
                 if self.device.type == "cuda":
                     self.network = GraphedGenerator(self.network)
+                elif incremental:
+                    self.incremental = IncrementalGenerator(self.network)
             else:
                 if precision != "fp32":
                     raise ValueError("the plain network runs in fp32 only")
                 self.network = generator
+            if self.device.type == "cpu":
+                keep_freed_memory()  # no page faults for every image's new activations
         else:
             resolve_device(device)  # still refuse a device that does not exist
             self.device = torch.device("cpu")
@@ -68,12 +78,21 @@ class Synthesizer:
         return self.model.stochastic
 
     @property
+    def uses_fan(self) -> bool:
+        """Whether the model takes the probe's fan (and draws nothing outside it): fan
+        models and the simulator."""
+        if self.network is None:
+            return True
+        return bool(self.model.config.fan)
+
+    @property
     def output_channels(self) -> int:
         return self.model.config.output_nc if self.network is not None else 1
 
     # -- synthesis ----------------------------------------------------------------------
     def synthesize(self, labels: np.ndarray, seed: int = 0, source: str = "label map",
-                   region: np.ndarray | None = None, region_seed: int | None = None) -> np.ndarray:
+                   region: np.ndarray | None = None, region_seed: int | None = None,
+                   fan: "Fan | list[Fan] | None" = None, noise: np.ndarray | None = None) -> np.ndarray:
         """Synthesize from a (H, W) map -> (C, H, W), or a (N, H, W) batch -> (N, C, H, W).
 
         Values are float32 in [-1, 1]. Batch item ``i`` uses seed ``seed + i``, so a batch
@@ -86,6 +105,11 @@ class Synthesizer:
         Noise-input models redraw their noise map there and blend the result in over a few
         pixels around the region; the simulator renders twice and takes the region from the
         second image; models without noise ignore it.
+
+        ``fan`` (one :class:`engine.fan.Fan`, or one per map) is the probe's sector for models
+        that take it (:attr:`uses_fan`); None gives the median CAMUS fan (the simulator: its
+        own 64-degree sector). Their images are black outside it, with anti-aliased edges
+        for networks. Other models ignore it.
         """
         labels = validate_label_map(labels, source)
         single = labels.ndim == 2
@@ -98,37 +122,65 @@ class Synthesizer:
             problem = self.model.check_input_size(*batch.shape[-2:])
             if problem:
                 raise MaskError(f"{source}: {problem}")
-            out = self._render(batch, seeds)
+            fans = self._fans(fan, len(batch)) if fan is not None else [None] * len(batch)
+            out = self._render(batch, seeds, fans)
             if regions is not None:  # no noise map to edit: take the region from a second render
-                other = self._render(batch, [region_seed + i for i in range(len(seeds))])
+                other = self._render(batch, [region_seed + i for i in range(len(seeds))], fans)
                 out = np.where(regions[:, None], other, out)
         else:
             shape = tuple(batch.shape[-2:])
             native = tuple(self.model.image_size)
+            fans = self._fans(fan, len(batch))
             if shape != native:  # a model draws at its own size: resample there and back
                 small = None if regions is None else resize_label_maps(regions, native)
-                out = self._run_network(resize_label_maps(batch, native), seeds, small, region_seed)
+                out = self._run_network(resize_label_maps(batch, native), seeds, small, region_seed, fans, noise)
                 out = resize_images(out, shape)
+                if fans is not None:  # a crisp edge at the map's own size
+                    out = apply_fan(out, coverage(fans, shape))
             else:
-                out = self._run_network(batch, seeds, regions, region_seed)
+                out = self._run_network(batch, seeds, regions, region_seed, fans)
+        require_finite(out, self.model)
         return out[0] if single else out
 
-    def _render(self, batch: np.ndarray, seeds: list[int]) -> np.ndarray:
-        return np.stack([self.model.render(item, s)[None] for item, s in zip(batch, seeds)])
+    def _fans(self, fan, count: int) -> list[Fan] | None:
+        if not self.uses_fan:
+            return None
+        if fan is None:
+            return [default_fan()] * count
+        if isinstance(fan, Fan):
+            return [fan.checked()] * count
+        fans = [f.checked() if f is not None else default_fan() for f in fan]
+        if len(fans) != count:
+            raise ValueError(f"{len(fans)} fans for {count} label maps")
+        return fans
+
+    def _render(self, batch: np.ndarray, seeds: list[int], fans: list) -> np.ndarray:
+        return np.stack([self.model.render(item, s, f)[None] for item, s, f in zip(batch, seeds, fans)])
 
     @torch.inference_mode()
     def _run_network(self, batch: np.ndarray, seeds: list[int], regions: np.ndarray | None = None,
-                     region_seed: int | None = None) -> np.ndarray:
+                     region_seed: int | None = None, fans: list[Fan] | None = None,
+                     given_noise: np.ndarray | None = None) -> np.ndarray:
         config = self.model.config
         ids = torch.from_numpy(np.array(batch, dtype=np.uint8))
-        seg = one_hot(ids, config.label_nc)
+        alpha = None
+        if fans is not None:
+            alpha = coverage(fans, tuple(batch.shape[-2:]))
+            ids = fan_class_ids(ids.long(), torch.from_numpy(alpha), config.label_nc).to(torch.uint8)
+        seg = one_hot(ids, config.classes)
         z = noise = None
         if config.use_vae:
-            z = torch.stack([torch.randn(config.z_dim, generator=torch.Generator().manual_seed(s))
+            z = torch.stack([torch.randn(config.z_dim, generator=torch.Generator().manual_seed(s & (2**63 - 1)))
                              for s in seeds])
             z = z.to(self.device)
         if config.noise_nc:
-            noise = seeded_noise(config.noise_nc, batch.shape[-2:], seeds)
+            if given_noise is not None:
+                noise = torch.as_tensor(np.asarray(given_noise, dtype=np.float32))
+                expected = (len(seeds), config.noise_nc, *batch.shape[-2:])
+                if tuple(noise.shape) != expected:
+                    raise ValueError(f"noise of shape {tuple(noise.shape)} for maps needing {expected}")
+            else:
+                noise = seeded_noise(config.noise_nc, batch.shape[-2:], seeds)
             if regions is not None:
                 # Draw the image with the region's noise redrawn (coherent across the border),
                 # then keep it only in and just around the region: the convolutions would
@@ -140,8 +192,10 @@ class Synthesizer:
                                      None if z is None else torch.cat([z, z]), torch.cat([noise, edited]))
                 weight = feathered(regions, FEATHER_PIXELS)
                 n = len(seeds)
-                return both[:n] * (1 - weight) + both[n:] * weight
-        return self._forward(ids, seg, z, noise)
+                out = both[:n] * (1 - weight) + both[n:] * weight
+                return out if alpha is None else apply_fan(out, alpha)
+        out = self._forward(ids, seg, z, noise)
+        return out if alpha is None else apply_fan(out, alpha)
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
                  noise: torch.Tensor | None) -> np.ndarray:
@@ -149,6 +203,8 @@ class Synthesizer:
             noise = noise.to(self.device)
         if isinstance(self.network, GraphedGenerator):
             out = self.network(ids.to(self.device), z, noise)
+        elif self.incremental is not None and z is None and len(ids) == 1:
+            out = self.incremental(seg.to(self.device), labels=ids.to(self.device), noise=noise)
         elif isinstance(self.network, FastGenerator):
             out = self.network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise)
         else:
@@ -158,6 +214,20 @@ class Synthesizer:
     def preview(self, labels: np.ndarray, seed: int = 0) -> np.ndarray:
         """A (H, W) uint8 greyscale image for one label map."""
         return to_uint8(self.synthesize(labels, seed))
+
+
+def require_finite(images: np.ndarray, model) -> None:
+    """Refuse output holding NaN or infinite values (weights that overflow), so nothing
+    non-finite is ever written, shown or scored."""
+    if not np.isfinite(images).all():
+        where = getattr(model, "path", None) or model.name
+        raise ModelFileError(f"model {where}: its output holds NaN or infinite values (its weights "
+                             "overflow); the model is unusable, train or export it again")
+
+
+def coverage(fans: list[Fan], shape: tuple[int, int]) -> np.ndarray:
+    """(N, 1, H, W) float32 coverage of each map's fan."""
+    return np.stack([fan_alpha(fan, *shape) for fan in fans])[:, None]
 
 
 FEATHER_PIXELS = 4  # width of the blend between a resampled region and the rest

@@ -6,8 +6,18 @@ import torch
 from engine.bench import BenchSettings, format_bench, run_bench
 
 
-def test_bench_report_has_every_field():
-    settings = BenchSettings(size=64, batches=(1, 2), repeats=1, train_batch=2, train_steps=1, ngf=8)
+@pytest.fixture
+def one_thread():
+    """Tiny networks gain nothing from threads, and on a busy machine OpenMP threads that
+    wait for each other make them many times slower."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
+def test_bench_report_has_every_field(one_thread):
+    settings = BenchSettings(size=64, batches=(1, 2), repeats=1, train_batch=2, train_steps=1, ngf=8, dabs=2)
     report = run_bench("cpu", settings=settings)
     json.dumps(report)  # serialisable
     assert {"device", "torch", "python", "cpu_threads"} <= set(report["machine"])
@@ -20,9 +30,20 @@ def test_bench_report_has_every_field():
                     "optimised_img_s", "ratio", "max_abs_difference", "mean_abs_difference"} <= set(row)
             assert row["max_abs_difference"] < 1e-4  # CPU: float32 optimised path
             assert row["ratio"] == pytest.approx(row["plain_ms_per_image"] / row["optimised_ms_per_image"], rel=0.02)
-    training = report["training"]["seed"]
-    assert training["plain_img_s"] > 0 and training["optimised_img_s"] > 0
+    for preset in ("lite", "seed"):
+        training = report["training"][preset]
+        for path in ("plain", "optimised"):
+            row = training[path]
+            assert row["img_s"] > 0 and row["gflop_per_iteration"] > 0
+            assert 0 < row["percent_of_peak"] < 100  # FLOPs counted, the peak measured
+        assert training["plain"]["dtype"] == "float32"
+    assert set(report["peaks"]) == {"float32", "bfloat16"}
+    for name in ("seed", "lite"):
+        incremental = report["incremental"][name]
+        assert incremental["max_abs_difference"] < 1e-4  # the full pass's image
+        assert len(incremental["dabs"]) == 2 and incremental["full_ms"] > 0
     assert "seed" in format_bench(report) and "lite" in format_bench(report)
+    assert "% of the" in format_bench(report) and "incremental (lite" in format_bench(report)
 
 
 @pytest.mark.cuda

@@ -16,6 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-training", action="store_true", help="skip the training figure")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads (default: PyTorch's choice); every figure, the peaks too, "
+                             "uses the same number")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the incremental synthesis figure")
+    parser.add_argument("--presets", default="lite,seed", metavar="A,B",
+                        help="training presets to measure (default lite,seed)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,11 +29,31 @@ def run(args: argparse.Namespace) -> int:
     from ..fileio import atomic_path
     from .terminal import TerminalProgress
 
+    import dataclasses
+
+    import torch
+
+    from ..bench import BenchSettings
+    from ..devices import resolve_device
+    from ..errors import CardiganError
+    from ..training.config import PRESETS
+
     if args.out:
         check_output_file(args.out)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise CardiganError("--threads must be at least 1")
+        torch.set_num_threads(args.threads)
+    presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise CardiganError(f"unknown preset(s) {', '.join(unknown)} (choose from {', '.join(PRESETS)})")
+    settings = BenchSettings.for_device(resolve_device(args.device), args.quick)
+    settings = dataclasses.replace(settings, train_presets=presets,
+                                   dabs=0 if args.no_incremental else settings.dabs)
     bars = TerminalProgress()
     try:
-        report = run_bench(args.device, args.quick, bars, training=not args.no_training)
+        report = run_bench(args.device, args.quick, bars, training=not args.no_training, settings=settings)
     finally:
         bars.close()
     text = json.dumps(report, indent=2)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..nets import SPADEGenerator
 from ..nets.blocks import SPADEResBlock
-from ..nets.generator import block_schedule
+from ..nets.generator import block_schedule, upsample
 from ..nets.noise import sample_noise
 from ..nets.norms import CLADE
 from .folding import batchnorm_affine, conv_bias, conv_weight, fold_affine_after_conv
@@ -81,6 +81,10 @@ class FastGenerator(nn.Module):
         self.fc_b = conv_bias(generator.fc)
         self.img_w = conv_weight(generator.conv_img).contiguous(memory_format=CL)
         self.img_b = conv_bias(generator.conv_img)
+        self.texture_w = self.texture_gain = None
+        if self.config.texture:
+            self.texture_w = generator.texture.project.weight.detach().contiguous(memory_format=CL)
+            self.texture_gain = generator.texture.class_gain.detach().t()[:, :, None, None].contiguous()
         self.blocks: list[BlockTensors] = []
         per_level: dict[int, list] = {}
         for name, level in block_levels(generator):
@@ -111,7 +115,7 @@ class FastGenerator(nn.Module):
                 conv_weight(block.conv_1).contiguous(memory_format=CL), conv_bias(block.conv_1),
                 conv_weight(block.conv_s).contiguous(memory_format=CL) if block.learned_shortcut else None,
                 affines[0], norm1, affines[2], level, tuple(slots)))
-        self.levels = {level: LevelModulation(layers, self.config.label_nc)
+        self.levels = {level: LevelModulation(layers, self.config.classes)
                        for level, layers in per_level.items()}
         self.device = torch.device("cpu")
 
@@ -128,7 +132,7 @@ class FastGenerator(nn.Module):
                     setattr(block, name, move(value))
                 elif isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
                     setattr(block, name, tuple(move(v) for v in value))
-        for name in ("fc_w", "fc_b", "img_w", "img_b"):
+        for name in ("fc_w", "fc_b", "img_w", "img_b", "texture_w", "texture_gain"):
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, move(value))
@@ -141,11 +145,11 @@ class FastGenerator(nn.Module):
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """``seg`` one-hot (N, label_nc, H, W); ``labels`` (N, H, W) ids, if the caller has
-        them (saves an argmax); ``noise`` (N, noise_nc, H, W) for noise-input models (drawn
+        """``seg`` one-hot (N, classes, H, W); ``labels`` (N, H, W) class ids, if the caller
+        has them (saves an argmax); ``noise`` (N, noise_nc, H, W) for noise-input models (drawn
         at random when None). Returns float32 (N, output_nc, H, W)."""
         cfg = self.config
-        assert seg.ndim == 4 and seg.shape[1] == cfg.label_nc, tuple(seg.shape)
+        assert seg.ndim == 4 and seg.shape[1] == cfg.classes, tuple(seg.shape)
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
         lbl = seg.argmax(1) if labels is None else labels.long()
@@ -167,7 +171,7 @@ class FastGenerator(nn.Module):
         level = 0
         for block in self.blocks:
             while level < block.level:
-                x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+                x = upsample(x, cfg.upsample)
                 level += 1
             if block.level not in cache:
                 step = seg.shape[-2] // (sh * 2 ** block.level)
@@ -177,6 +181,15 @@ class FastGenerator(nn.Module):
                 maps = self.levels[block.level].maps(small, onehot, self.mode, level_noise)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
+        return self.finish(x, seg, noise)
+
+    def finish(self, x: torch.Tensor, seg: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        """The last block's features -> the image (texture noise, conv_img, tanh); also run on
+        crops by :mod:`.incremental`, which replays ``forward`` region by region."""
+        if self.texture_w is not None:
+            detail = noise[:, self.config.noise_nc // 2:]
+            gain = F.conv2d(seg, self.texture_gain).add_(1.0)
+            x = torch.addcmul(x, F.conv2d(detail, self.texture_w), gain)
         x = F.conv2d(F.leaky_relu(x, 0.2), self.img_w, self.img_b, padding=1)
         return torch.tanh(x.float()).contiguous()
 

@@ -45,7 +45,7 @@ class GraphedGenerator:
         self.calls: OrderedDict[tuple, CapturedCall] = OrderedDict()
 
     def body(self, labels: torch.Tensor, z: torch.Tensor | None, noise: torch.Tensor | None):
-        seg = F.one_hot(labels.long(), self.config.label_nc).permute(0, 3, 1, 2).float()
+        seg = F.one_hot(labels.long(), self.config.classes).permute(0, 3, 1, 2).float()
         return self.fast(seg, z, labels, noise)
 
     def capture(self, labels: torch.Tensor, z: torch.Tensor | None,

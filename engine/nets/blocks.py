@@ -63,9 +63,10 @@ def shared_batch_norm(first: nn.Module, second: nn.Module, x: torch.Tensor) -> t
     update their running statistics from them; the update is run once and copied, which is
     what the second would compute. A shortcut's norm and the block's first norm read the same
     ``x``, so this saves a batch norm pass (forward and backward) over the block's input.
-    None when they differ: each then runs its own."""
+    None when they differ, and off the CPU (the check reads the statistics back, a device
+    sync per block on a GPU): each then runs its own."""
     a, b = first.param_free_norm, second.param_free_norm
-    if not (type(a) is type(b) is nn.BatchNorm2d and a.training and b.training and a.track_running_stats
+    if not (x.device.type == "cpu" and type(a) is type(b) is nn.BatchNorm2d and a.training and b.training and a.track_running_stats
             and b.track_running_stats and a.momentum == b.momentum and a.eps == b.eps
             and torch.equal(a.running_mean, b.running_mean) and torch.equal(a.running_var, b.running_var)
             and torch.equal(a.num_batches_tracked, b.num_batches_tracked)):

@@ -9,6 +9,9 @@ from ..errors import ModelFileError
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
+# norms of a plain conv layer (the discriminator's, the style encoder's): see layers.normed_conv
+LAYER_NORMS = ("spectralinstance", "spectralbatch", "spectralsyncbatch", "spectralnone", "instance", "batch",
+               "none")
 MODULATIONS = ("spade", "clade")
 UPSAMPLE_MODES = ("nearest", "bilinear")
 

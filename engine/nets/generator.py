@@ -152,7 +152,8 @@ def conditioning_input(seg: torch.Tensor, layout: torch.memory_format) -> torch.
     so the result is the same, without a cast per layer."""
     seg = seg.contiguous(memory_format=layout)
     device = seg.device.type
-    if seg.is_floating_point() and torch.is_autocast_enabled(device):
+    if seg.is_floating_point() and device in ("cpu", "cuda", "mps", "xpu") \
+            and torch.is_autocast_enabled(device):
         seg = seg.to(torch.get_autocast_dtype(device))
     return seg
 

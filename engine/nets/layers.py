@@ -9,7 +9,7 @@ from torch.nn.utils import spectral_norm
 def normed_conv(conv: nn.Conv2d, norm: str) -> nn.Module:
     """Wrap ``conv`` the way NVlabs' ``get_nonspade_norm_layer`` does.
 
-    ``norm`` is ``[spectral](instance|batch|syncbatch|none)``. With a following norm the
+    ``norm`` is ``[spectral](instance|batch|syncbatch|none)`` (:data:`.config.LAYER_NORMS`). With a following norm the
     conv's bias is removed (it would be cancelled anyway), and the result is
     ``Sequential(conv, norm)``, so state-dict names are ``<name>.0.weight_orig`` etc.
     """

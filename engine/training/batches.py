@@ -12,7 +12,7 @@ from .distributed import DistContext
 def epoch_batches(n: int, batch_size: int, epoch: int, seed: int,
                   context: DistContext = DistContext()) -> list[list[int]]:
     """This rank's index batches for ``epoch`` (incomplete last batch dropped)."""
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed((seed * 100_003 + epoch) & (2**63 - 1)))
     shard = order[context.rank::context.world_size].tolist()
     usable = len(shard) // batch_size * batch_size
     return [shard[i:i + batch_size] for i in range(0, usable, batch_size)]

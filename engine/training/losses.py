@@ -46,6 +46,7 @@ def coarse_l1(fake: torch.Tensor, real: torch.Tensor, factor: int = 4) -> torch.
 
 
 def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL divergence of the style encoder's N(mu, exp(logvar)) from N(0, 1), summed."""
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 

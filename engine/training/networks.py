@@ -11,6 +11,7 @@ from ..nets.segdisc import SegmentationDiscriminator
 from ..nets.encoder import StyleEncoder, reparameterize
 from ..nets.init import init_weights
 from .config import TrainConfig
+from .losses import kld_loss
 
 IMAGE_CHANNELS = 1  # native models synthesize greyscale echocardiograms
 
@@ -33,7 +34,7 @@ class GeneratorStack(nn.Module):
         if self.encoder is not None and real is not None and z is None:
             mu, logvar = self.encoder(real)
             z = reparameterize(mu, logvar)
-            kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+            kld = kld_loss(mu, logvar)
         return self.generator(seg, z, noise), kld
 
 

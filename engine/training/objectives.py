@@ -39,6 +39,19 @@ class PatchObjective:
             losses["G_feat"] = feature_matching_loss(pred_fake, pred_real) * self.lambda_feat
         return losses
 
+    def joint_losses(self, disc: nn.Module, seg, fake, real) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """(generator losses, discriminator losses) from one pass of ``disc`` over the fake
+        and the real images, both with gradients: the caller backpropagates each to its own
+        network's parameters (``Trainer.joint_step``). Same values as
+        :meth:`generator_losses` and :meth:`discriminator_losses` on the same weights."""
+        pred_fake = self._run(disc, seg, fake)
+        pred_real = self._run(disc, seg, real)
+        g_losses = {"G_GAN": hinge_g_loss(pred_fake)}
+        if self.lambda_feat > 0:  # the real features are targets: detached inside
+            g_losses["G_feat"] = feature_matching_loss(pred_fake, pred_real) * self.lambda_feat
+        d_real, d_fake = hinge_d_loss(pred_real, pred_fake)
+        return g_losses, {"D_real": d_real, "D_fake": d_fake}
+
     def discriminator_losses(self, disc: nn.Module, seg, fake, real) -> dict[str, torch.Tensor]:
         both = self._run(disc, torch.cat([seg, seg]), torch.cat([fake, real]))
         n = fake.shape[0]

@@ -1,0 +1,133 @@
+"""Incremental synthesis gives the full pass's image after every edit (engine.fast.incremental)."""
+
+import numpy as np
+import pytest
+import torch
+
+from engine.fast import optimize_for_inference
+from engine.fast.incremental import IncrementalGenerator, bounding_box, doubled, upsampled_crop
+from engine.labels import one_hot
+from engine.nets import GeneratorConfig
+from engine.nets.noise import seeded_noise
+from nets_util import apical_labels, randomized_generator
+
+TOLERANCE = 1e-4
+SIZE = 96  # a 3 x 3 latent grid: every level's geometry, at a test's cost
+
+CONFIGS = {
+    # the lite preset's kind: CLADE, noise input, fan class, bilinear upsampling, texture path
+    "lite-like": GeneratorConfig(ngf=4, modulation="clade", noise_nc=6, fan=True, upsample="bilinear",
+                                 texture=True, image_size=SIZE),
+    # the seed's: SPADE (boundary-sparse maps), nearest upsampling, no noise
+    "seed-like": GeneratorConfig(ngf=4, hidden=16, image_size=SIZE),
+    # SPADE with a noise input (dense maps)
+    "spade-noise": GeneratorConfig(ngf=4, hidden=16, noise_nc=4, image_size=SIZE),
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks gain nothing from threads, and on a busy machine OpenMP threads that
+    wait for each other make them many times slower."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
+def strokes(labels: np.ndarray, rng: np.random.Generator, count: int, classes: int):
+    """Successive edits: round dabs and short lines, a few touching the picture's border."""
+    yy, xx = np.mgrid[:SIZE, :SIZE]
+    current = labels.copy()
+    for i in range(count):
+        current = current.copy()
+        value = int(rng.integers(0, classes))
+        if i % 4 == 3:  # at the border
+            cy, cx = [(0, int(rng.integers(0, SIZE))), (SIZE - 1, int(rng.integers(0, SIZE))),
+                      (int(rng.integers(0, SIZE)), 0), (int(rng.integers(0, SIZE)), SIZE - 1)][i // 4 % 4]
+        else:
+            cy, cx = (int(v) for v in rng.integers(0, SIZE, 2))
+        radius = float(rng.uniform(1.5, 8))
+        if i % 3 == 2:  # a line of dabs
+            for t in np.linspace(0, 1, 6):
+                y, x = cy + 12 * t, cx + 9 * t
+                current[(yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2] = value
+        else:
+            current[(yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2] = value
+        yield current
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_incremental_equals_a_full_pass_over_random_strokes(name):
+    config = CONFIGS[name]
+    fast = optimize_for_inference(randomized_generator(config), "cpu")
+    incremental = IncrementalGenerator(fast, full_above=1.0)  # never fall back: test the crops
+    labels = apical_labels(1, SIZE)[0].astype(np.int64)
+    if config.fan:
+        labels[: SIZE // 6] = config.label_nc  # an "outside the fan" band along the top
+    noise = seeded_noise(config.noise_nc, (SIZE, SIZE), [7]) if config.noise_nc else None
+
+    def both(current):
+        ids = torch.from_numpy(current)[None]
+        seg = one_hot(ids, config.classes)
+        return incremental(seg, ids, noise), fast(seg, labels=ids, noise=noise)
+
+    both(labels)
+    assert incremental.last["mode"] == "full"  # cold cache
+    worst, modes = 0.0, []
+    for current in strokes(labels, np.random.default_rng(3), 10, config.classes):
+        a, b = both(current)
+        worst = max(worst, (a - b).abs().max().item())
+        modes.append((incremental.last["mode"], incremental.last["fraction"]))
+    assert worst <= TOLERANCE, worst
+    partial = [f for mode, f in modes if mode == "incremental"]
+    assert partial and min(partial) < 0.5, modes  # some edits recomputed well under half
+
+
+def test_unchanged_maps_cost_nothing_and_other_noise_starts_over():
+    config = CONFIGS["lite-like"]
+    fast = optimize_for_inference(randomized_generator(config), "cpu")
+    incremental = IncrementalGenerator(fast)
+    ids = torch.from_numpy(apical_labels(1, SIZE).astype(np.int64))
+    seg = one_hot(ids, config.classes)
+    noise = seeded_noise(config.noise_nc, (SIZE, SIZE), [1])
+    first = incremental(seg, ids, noise)
+    first.numpy()[:] = 0.0  # the caller owns what it gets (as an array too): not the cache
+    again = incremental(seg, ids, noise)
+    assert incremental.last["mode"] == "unchanged"
+    assert torch.equal(again, fast(seg, labels=ids, noise=noise))
+    other = seeded_noise(config.noise_nc, (SIZE, SIZE), [2])
+    assert torch.equal(incremental(seg, ids, other), fast(seg, labels=ids, noise=other))
+    assert incremental.last["mode"] == "full"
+    changed = ids.clone()
+    changed[:, :, :] = 1  # a whole new map: over full_above, a full pass
+    incremental(one_hot(changed, config.classes), changed, other)
+    assert incremental.last["mode"] == "full"
+
+
+def test_global_models_and_batches_always_take_the_full_pass():
+    for config in (GeneratorConfig(ngf=8, norm="instance", image_size=64),
+                   GeneratorConfig(ngf=8, use_vae=True, z_dim=8, image_size=64)):
+        assert not IncrementalGenerator(optimize_for_inference(randomized_generator(config), "cpu")).supported
+    config = GeneratorConfig(ngf=8, image_size=64)
+    fast = optimize_for_inference(randomized_generator(config), "cpu")
+    incremental = IncrementalGenerator(fast)
+    ids = torch.from_numpy(apical_labels(2, 64).astype(np.int64))
+    seg = one_hot(ids, config.classes)
+    assert torch.allclose(incremental(seg, ids), fast(seg, labels=ids), atol=TOLERANCE)
+    assert incremental.last["mode"] == "full" and incremental.cache is None
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_upsampled_crops_and_their_reach(mode):
+    x = torch.randn(1, 3, 9, 11)
+    full = torch.nn.functional.interpolate(x, scale_factor=2.0, mode=mode,
+                                           **({"align_corners": False} if mode == "bilinear" else {}))
+    for box in [(0, 18, 0, 22), (3, 8, 5, 21), (0, 1, 21, 22), (17, 18, 0, 3), (7, 12, 9, 10)]:
+        assert torch.allclose(upsampled_crop(x, box, mode), full[..., box[0]:box[1], box[2]:box[3]], atol=1e-6)
+    # a change of input pixel (4, 5) reaches exactly the box `doubled` says
+    bumped = x.clone()
+    bumped[..., 4, 5] += 1
+    after = torch.nn.functional.interpolate(bumped, scale_factor=2.0, mode=mode,
+                                            **({"align_corners": False} if mode == "bilinear" else {}))
+    assert bounding_box((after != full).any(1)[0]) == doubled((4, 5, 5, 6), mode, 18, 22)
