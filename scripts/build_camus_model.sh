@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
 # Rebuild the bundled model (resources/models/demo.safetensors) from the CAMUS file in the seed's
 # HDF5 layout (2023 release, official train and valid splits; e.g. camus_224.hdf5).
-# Usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR] [ITERATIONS]
-# CPU is enough: the shipped model took about 2.5 hours on one core of a 2-core CPU with bf16
-# (3.6 training images/s). A run can be stopped and this script started again: training
-# resumes. CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits
-# those terms (resources/models/README.md).
+# Usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
+# Two stages, as the shipped model was made: a plain lite model (no fan, nearest upsampling,
+# feature matching at 10; 7,500 iterations), then the lite preset (the fan as an input,
+# bilinear upsampling, the spectral loss) fine-tuned from it for 4,000 iterations. CPU is
+# enough: about 2.5 + 2 hours on one core of a 2-core CPU with bf16. Stop and start this script
+# again at any time: each stage resumes. CAMUS is for non-commercial research only
+# (CC BY-NC-SA 4.0); the model inherits those terms (resources/models/README.md).
 set -euo pipefail
-source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR] [ITERATIONS]}
+source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
 work=${2:-build/camus}
-iters=${3:-7500}
 cd "$(dirname "$0")/.."
 mkdir -p "$work"
 [ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
-cardigan train --data "$work/camus256" --run "$work/run" --preset lite --batch-size 4 \
-    --iters "$iters" --checkpoint-every 250 --sample-every 250 --log-every 10 --seed 0 --threads 1 \
-    $( [ -d "$work/run/checkpoints" ] && echo --resume )
+common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
+        --seed 0 --threads 1)
+resume() { [ -d "$1/checkpoints" ] && echo --resume; true; }
+cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
+    --lambda-spectrum 0 --lambda-feat 10 --iters 7500 $(resume "$work/base")
+cardigan train "${common[@]}" --run "$work/run" --preset lite --init-from "$work/base/model.safetensors" \
+    --iters 4000 $(resume "$work/run")
 # the shipped model names its data and its terms, not this machine's folders
 python - "$work/run/model.safetensors" resources/models/demo.safetensors <<'PY'
 import sys
 from engine.models import load_model_file, save_model_file
 model = load_model_file(sys.argv[1])
 model.provenance.pop("data", None)
+model.provenance["started_from"] = "the previous bundled model (stage 1 of this script)"
 save_model_file(model, sys.argv[2], {
     "data": "CAMUS 2023 release, official train split (400 patients, 1,600 image/mask pairs: "
             "2CH and 4CH at ED and ES), 224x224 export prepared at 256x256 with cardigan prepare",

@@ -209,6 +209,16 @@ def test_views_and_instants_options(tmp_path):
     assert manifest["counts"] == {"train": 4, "valid": 1, "test": 2}
 
 
+def test_a_split_with_no_patient_is_not_created(tmp_path):
+    from engine.data.dataset_folder import DatasetFolder
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", {"train": names(1, 3), "valid": names(4, 1)})
+    manifest = prepare_dataset(source, tmp_path / "out", size=32)
+    assert manifest["counts"] == {"train": 12, "valid": 4, "test": 0}
+    assert not (tmp_path / "out" / "test").exists()
+    assert DatasetFolder(tmp_path / "out").splits() == ["train", "valid"]
+
+
 def test_manifest_fields(tmp_path):
     source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
     returned = prepare_dataset(source, tmp_path / "out", size=32, seed=3)
@@ -219,7 +229,8 @@ def test_manifest_fields(tmp_path):
     assert manifest["source"]["path"] == str(source.resolve())
     assert manifest["source"]["format"] == "hdf5"
     assert manifest["source"]["checksum"]["value"] == sha256_file(source)
-    assert manifest["options"] == {"views": ["2CH", "4CH"], "instants": ["ED", "ES"], "size": 32, "seed": 3}
+    assert manifest["options"] == {"views": ["2CH", "4CH"], "instants": ["ED", "ES"], "size": 32, "seed": 3,
+                                   "sequences": False}
     for split in ("train", "valid", "test"):
         assert manifest["counts"][split] == len(stems_on_disk(tmp_path / "out", split))
         assert manifest["patients"][split] == len(SEED_SPLITS[split])
@@ -366,3 +377,31 @@ def test_an_hdf5_group_outside_the_splits_is_reported_not_dropped_silently(tmp_p
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert {"patient": "/bogus", "reason": "top-level entry outside train/valid/test, 2 item(s) not read"} \
         in manifest["skipped"]
+
+
+def test_camus2023_half_sequences_are_kept_as_sequences(tmp_path):
+    import SimpleITK as sitk
+
+    from engine.anatomy import ShapeModel
+    from engine.fan import default_fan, fan_alpha
+
+    patients = names(1, 3)
+    root = build_camus2023(tmp_path / "camus", patients)
+    model = ShapeModel.default()
+    for i, name in enumerate(patients[:2]):  # the third has no sequence: nothing to keep
+        heart = model.draw(i)
+        masks = np.stack([model.mask(heart, "4CH", phase, 80) for phase in np.linspace(0, 1, 6)])
+        images = np.stack([np.round(60 + 40 * m.astype(np.float32)) * fan_alpha(default_fan(), 80, 80)
+                           for m in masks]).astype(np.uint8)
+        folder = root / "database_nifti" / name
+        sitk.WriteImage(sitk.GetImageFromArray(images), str(folder / f"{name}_4CH_half_sequence.nii.gz"))
+        sitk.WriteImage(sitk.GetImageFromArray(masks), str(folder / f"{name}_4CH_half_sequence_gt.nii.gz"))
+    manifest = prepare_dataset(root, tmp_path / "out", size=64, sequences=True, views=("4CH",))
+    sequences = manifest["sequences"]
+    assert [(s["patient"], s["frames"]) for s in sequences] == [(patients[0], 6), (patients[1], 6)]
+    split = sequences[0]["split"]
+    frames = sorted((tmp_path / "out" / split / "label").glob(f"{patients[0]}_4CH_f*.png"))
+    assert len(frames) == 6
+    first, last = read(frames[0]), read(frames[-1])
+    assert (last == 1).sum() < (first == 1).sum()  # the cavity empties from ED to ES
+    assert manifest["options"]["sequences"] is True

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace an existing prepared dataset at --out")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes to use (default: one per core for large sources)")
+    parser.add_argument("--sequences", action="store_true",
+                        help="also keep the CAMUS 2023 half sequences (*_half_sequence.nii.gz with _gt), "
+                             "one pair per frame <patient>_<view>_f<k>, listed in the manifest")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         manifest = prepare_dataset(args.source, args.out, format=fmt, views=args.views,
                                    instants=args.instants, size=args.size, seed=args.seed,
-                                   overwrite=args.overwrite, progress=bar, workers=args.workers)
+                                   overwrite=args.overwrite, progress=bar, workers=args.workers,
+                                   sequences=args.sequences)
     finally:
         bar.close()
     report_skipped(manifest.get("skipped", []))

@@ -19,7 +19,7 @@ DESCRIPTION = (
     "process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
 
 FLAG_NAMES = {"image_size": "--size"}  # one name per concept across commands
-SKIPPED_FIELDS = {"preset", "extra", "iters", "epochs", "device", "amp", "checkpoint_every",
+SKIPPED_FIELDS = {"preset", "iters", "epochs", "device", "amp", "checkpoint_every",
                   "batch_size", "vgg_weights", "ttur"}
 
 
@@ -79,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 help=meta.get("help"))
 
 
-NOT_FLAGS = {"preset", "extra"}  # the preset is its own flag; extra is not settable
+NOT_FLAGS = {"preset"}  # the preset is its own flag
 
 
 def config_flags(name: str, value) -> list[str]:
@@ -98,7 +98,7 @@ def config_flags(name: str, value) -> list[str]:
 def overrides_from(args: argparse.Namespace) -> dict:
     from ..training.config import TrainConfig
 
-    names = {f.name for f in dataclasses.fields(TrainConfig)} - {"preset", "extra"}
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - NOT_FLAGS
     return {name: getattr(args, name) for name in names
             if getattr(args, name, None) is not None}
 

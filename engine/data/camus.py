@@ -137,22 +137,47 @@ def find_frame(folder: Path, patient: str, view: str, instant: str, gt: bool) ->
     return None
 
 
-def read_frame(path: Path) -> np.ndarray:
-    """One 2-D frame as SimpleITK gives it: (rows, columns), apex at the top."""
+def _read_volume(path: Path, what: str) -> np.ndarray:
+    """The array SimpleITK reads from a CAMUS file (MetaImage headers checked first, ITK's
+    own messages kept off the terminal); one line for anything unreadable."""
     import SimpleITK as sitk
 
     if path.suffix.lower() == ".mhd":
         check_header(path)
     try:
         with native_stderr_silenced():
-            array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+            return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
     except RuntimeError as exc:
         lines = [line for line in str(exc).strip().splitlines() if line.strip()]
         reason = lines[-1].strip()[:140] if lines else "unreadable"
-        raise DataError(f"{path}: cannot read the frame ({reason})") from None
-    array = np.squeeze(array)
+        raise DataError(f"{path}: cannot read the {what} ({reason})") from None
+
+
+def read_frame(path: Path) -> np.ndarray:
+    """One 2-D frame as SimpleITK gives it: (rows, columns), apex at the top."""
+    array = np.squeeze(_read_volume(path, "frame"))
     if array.ndim != 2:
         raise DataError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
+    return array
+
+
+SEQUENCE_NAME = "half_sequence"  # CAMUS 2023: <patient>_<view>_half_sequence[_gt].nii.gz, ED to ES
+
+
+def find_sequence(folder: Path, patient: str, view: str, gt: bool) -> Path | None:
+    base = f"{patient}_{view}_{SEQUENCE_NAME}{'_gt' if gt else ''}"
+    for suffix in (".nii.gz", ".nii", ".mhd"):
+        path = folder / f"{base}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def read_sequence(path: Path) -> np.ndarray:
+    """A 2D+t volume as (frames, rows, columns), apex at the top."""
+    array = _read_volume(path, "sequence")
+    if array.ndim != 3 or array.shape[0] < 2:
+        raise DataError(f"{path}: expected a 2D+t sequence of at least 2 frames, got shape {array.shape}")
     return array
 
 

@@ -1,4 +1,4 @@
-"""``PairedDataset``: the training data, read from a prepared folder (DESIGN §4).
+"""``PairedDataset``: the training data, read from a prepared folder (the layout in :mod:`engine.data.layout`).
 
 Every pair is checked when the dataset is opened (missing partner, unreadable file, size
 mismatch, label values outside the table), and the error lists the offending files, so a

@@ -42,6 +42,7 @@ class _PatientResult:
     missing: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
     fans: dict = field(default_factory=dict)  # "split/stem" -> (fan record, IoU of the fit)
+    sequences: list = field(default_factory=list)  # half sequences written as frame pairs
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class _Job:
     instants: tuple[str, ...]
     size: int
     staging: str
+    sequences: bool = False
 
 
 _READER: FrameReader | None = None
@@ -78,15 +80,9 @@ def _run_job(job: _Job) -> list[_PatientResult]:
         read = _READER.read(patient, job.views, job.instants)
         result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info)
         for view, instant, image, labels in read.frames:
-            stem = make_stem(patient.name, view, instant)
-            small = resize_labels(labels, job.size)
-            picture = resize_image(image, job.size)
-            fan, fit = fit_image_fan(picture, view)
-            save_png(image_path(staging, result.split, stem), picture)
-            save_png(label_path(staging, result.split, stem), small, text={FAN_KEY: fan.to_json()})
-            result.fans[f"{result.split}/{stem}"] = (fan.to_dict(), round(fit, 4))
-            result.label_values.update(np.flatnonzero(np.bincount(small.ravel(), minlength=4)).tolist())
-            result.pairs += 1
+            _write_pair(result, staging, make_stem(patient.name, view, instant), image, labels, job.size, view)
+        if job.sequences:
+            _write_sequences(patient, result, job, staging)
         results.append(result)
     return results
 
@@ -103,6 +99,36 @@ def fit_image_fan(image: np.ndarray, view: str | None) -> tuple[Fan, float]:
     if fit < POOR_FIT:
         return default_fan(view), 0.0
     return fan, fit
+
+
+def _write_pair(result: "_PatientResult", staging: Path, stem: str, image: np.ndarray, labels: np.ndarray,
+                size: int, view: str, fitted: tuple | None = None) -> tuple:
+    """Resize and write one pair, its fan in the label PNG (fitted to the image unless
+    ``fitted`` (fan, IoU) is given); returns the fan and its fit."""
+    small = resize_labels(labels, size)
+    picture = resize_image(image, size)
+    fan, fit = fitted if fitted is not None else fit_image_fan(picture, view)
+    save_png(image_path(staging, result.split, stem), picture)
+    save_png(label_path(staging, result.split, stem), small, text={FAN_KEY: fan.to_json()})
+    result.fans[f"{result.split}/{stem}"] = (fan.to_dict(), round(fit, 4))
+    result.label_values.update(np.flatnonzero(np.bincount(small.ravel(), minlength=4)).tolist())
+    result.pairs += 1
+    return fan, fit
+
+
+def _write_sequences(patient: SourcePatient, result: "_PatientResult", job: "_Job", staging: Path) -> None:
+    """The patient's half sequences as one pair per frame, ``<patient>_<view>_f<k>``; the fan is
+    fitted to the first frame (one acquisition, one fan)."""
+    read = _READER.read_sequences(patient, job.views)
+    result.missing += read.missing
+    for view, images, labels in read.sequences:
+        fitted = None
+        for k, (image, mask) in enumerate(zip(images, labels)):
+            fitted = _write_pair(result, staging, f"{patient.name}_{view}_f{k:03d}", image, mask, job.size,
+                                 view, fitted)
+        result.sequences.append({"patient": patient.name, "view": view, "split": result.split,
+                                 "frames": int(len(images)), "stems": f"{patient.name}_{view}_f000.."
+                                 f"f{len(images) - 1:03d}"})
 
 
 def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
@@ -139,10 +165,13 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
                     views: Sequence[str] = VIEWS, instants: Sequence[str] = INSTANTS,
                     size: int = 256, seed: int = 0, overwrite: bool = False,
                     progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
-                    workers: int | None = None) -> dict:
-    """Prepare ``source`` into ``out`` (DESIGN §4); returns the manifest that was written.
+                    workers: int | None = None, sequences: bool = False) -> dict:
+    """Prepare ``source`` into ``out`` (the layout in :mod:`.layout`); returns the manifest that was written.
 
-    Patients without ground truth are skipped and listed in ``manifest["skipped"]``.
+    Patients without ground truth are skipped and listed in ``manifest["skipped"]``. With
+    ``sequences``, the CAMUS 2023 half sequences (``*_half_sequence.nii.gz`` with their
+    ``_gt``) are kept as sequences too: one pair per frame, ``<patient>_<view>_f<k>``, listed
+    in ``manifest["sequences"]``.
     ``workers`` None picks the number of processes from the cores and the job size.
     """
     source = Path(source).expanduser()
@@ -190,7 +219,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
 
     hasher = threading.Thread(target=compute_checksum, daemon=True)
     with staged_dataset(out, overwrite) as staging:
-        jobs = [_Job(tuple(patients[i:i + per_batch]), views, instants, size, str(staging))
+        jobs = [_Job(tuple(patients[i:i + per_batch]), views, instants, size, str(staging), sequences)
                 for i in range(0, n, per_batch)]
         results: list[_PatientResult] = []
         progress(Progress("prepare", 0, n, FORMAT_NAMES[fmt]))
@@ -209,8 +238,10 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         label_values: set[int] = set()
         info = {}
         fans: dict = {}
+        sequence_list: list = []
         for result in sorted(results, key=lambda r: r.name):
             fans.update(result.fans)
+            sequence_list += result.sequences
             if result.missing:  # the whole patient (no pairs) or some of its frames
                 skipped.append({"patient": result.name, "reason": "; ".join(result.missing)})
             if result.pairs == 0:
@@ -226,10 +257,13 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         manifest = build_manifest(
             source={"path": str(source.resolve()), "format": fmt, "format_name": FORMAT_NAMES[fmt],
                     "checksum": checksum, "split_source": split_source},
-            options={"views": list(views), "instants": list(instants), "size": size, "seed": seed},
+            options={"views": list(views), "instants": list(instants), "size": size, "seed": seed,
+                     "sequences": bool(sequences)},
             splits=splits, counts=counts, label_values=sorted(label_values), skipped=skipped,
             patient_info=info)
         manifest["fans"] = {key: record for key, (record, _) in sorted(fans.items())}
+        if sequences:
+            manifest["sequences"] = sequence_list
         manifest["fan_fit"] = fan_fit_summary([fit for _, fit in fans.values()])
         write_manifest(staging, manifest)
     return manifest

@@ -100,6 +100,12 @@ class PatientFrames:
     info: dict[str, dict[str, str]]  # per view cfg content (CAMUS)
 
 
+@dataclass
+class PatientSequences:
+    sequences: list[tuple[str, np.ndarray, np.ndarray]]  # (view, images (T, H, W), labels (T, H, W))
+    missing: list[str]
+
+
 class FrameReader:
     """Reads patients' frames from one source; keeps the HDF5 file open between calls."""
 
@@ -117,6 +123,30 @@ class FrameReader:
         if self.fmt == "hdf5":
             return self._read_hdf5(patient, views, instants)
         return self._read_camus(patient, views, instants)
+
+    def read_sequences(self, patient: SourcePatient, views: tuple[str, ...]) -> PatientSequences:
+        """The patient's half sequences (ED to ES) with their per-frame ground truth, where
+        the source has them (the full CAMUS 2023 release)."""
+        sequences, missing = [], []
+        if self.fmt != "camus2023":
+            return PatientSequences(sequences, missing)
+        folder = Path(patient.ref)
+        for view in views:
+            gt_path = camus.find_sequence(folder, patient.name, view, gt=True)
+            image_path = camus.find_sequence(folder, patient.name, view, gt=False)
+            if gt_path is None or image_path is None:
+                if image_path is not None:
+                    missing.append(f"no ground truth for the {view} sequence")
+                continue
+            images = camus.read_sequence(image_path)
+            labels = camus.read_sequence(gt_path)
+            if images.shape != labels.shape:
+                raise DataError(f"{gt_path}: {labels.shape[0]} frames of {labels.shape[2]}x{labels.shape[1]}, "
+                                f"its images {images.shape[0]} of {images.shape[2]}x{images.shape[1]}")
+            frames = [to_uint8_image(frame, str(image_path)) for frame in images]
+            masks = [check_pair(image, mask, str(gt_path)) for image, mask in zip(frames, labels)]
+            sequences.append((view, np.stack(frames), np.stack(masks)))
+        return PatientSequences(sequences, missing)
 
     def _read_hdf5(self, patient, views, instants) -> PatientFrames:
         if self._hdf5 is None:

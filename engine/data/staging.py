@@ -154,6 +154,18 @@ def make_staging(out: Path) -> Path:
     return staging
 
 
+def remove_empty_splits(staging: Path) -> list[str]:
+    """Remove the split folders nothing was written to (a dataset lists the splits it has:
+    an empty ``test/`` would be offered for browsing and evaluation with nothing in it)."""
+    removed = []
+    for split in SPLITS:
+        folder = staging / split
+        if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
+            shutil.rmtree(folder)
+            removed.append(split)
+    return removed
+
+
 def commit(staging: Path, out: Path, overwrite: bool) -> None:
     """Move the finished ``staging`` folder to ``out`` (replacing a dataset if allowed)."""
     old = None
@@ -193,6 +205,7 @@ def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
         yield staging
         lock.close()
         (staging / WRITER_LOCK).unlink()
+        remove_empty_splits(staging)
         commit(staging, out, overwrite)
     except (OSError, RuntimeError) as exc:
         if lock is not None:
