@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
 from engine.labels import BACKGROUND, LABELS
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
@@ -45,8 +45,8 @@ from .state import StudioState
 from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
 from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
-from .window_chrome import (TOOL_TIPS, StudioCommands, bind_actions, build_actions, build_menus,
-                            build_status_bar, build_toolbar)
+from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
+                            build_toolbar, tool_hint)
 from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.autosaver = Autosaver(autosave_dir)
         self.files = MaskFiles(self)
         self.exporter = Exporter(self)
+        self.topology_dialog = None  # Edit > Check topology, made when first asked for
         self._closed = False
         # Features plugged in later: each guard may veto closing (after asking the user);
         # each hook runs once at shutdown.
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.workspace)
         self.key_frames = KeyFrames(self.state, self.document, self._show_key_frame)
         self.timeline = Timeline(self.state)
-        self.workspace.echo_pane.layout().addWidget(self.timeline)
+        self.workspace.echo_pane.add_footer(self.timeline)
         self.commands = ActionRegistry(self)  # not ``actions``: QWidget.actions() is Qt's
         self._build_panels()
         build_actions(self.commands, self.state, self._studio_commands())
@@ -133,7 +134,8 @@ class MainWindow(QMainWindow):
         self.anatomy_panel = AnatomyPanel()
         self.panels_menu = QMenu("&Panels", self)
         self.palette_dock = self.add_panel("Labels", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.anatomy_dock = self.add_panel("Anatomy", self.anatomy_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.anatomy_dock = self.add_panel("Anatomy", self.anatomy_panel, Qt.DockWidgetArea.LeftDockWidgetArea,
+                                           scroll=True)
         self.model_dock = self.add_panel("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.synthesis_dock = self.add_panel("Seed and variations", self.synthesis_panel,
                                              Qt.DockWidgetArea.RightDockWidgetArea)
@@ -143,10 +145,20 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
-    def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """Add a dockable panel (also listed under View > Panels)."""
+    def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
+        """Add a dockable panel (also listed under View > Panels); with ``scroll`` a tall panel
+        scrolls instead of making the window taller than the screen."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area_widget.setWidget(widget)
+            area_widget.setMinimumWidth(widget.minimumSizeHint().width()
+                                        + area_widget.verticalScrollBar().sizeHint().width())
+            widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.panels_menu.addAction(dock.toggleViewAction())
@@ -205,7 +217,11 @@ class MainWindow(QMainWindow):
 
         def tool(key: str) -> None:
             canvas.set_tool(key)
-            self.palette.set_hint(TOOL_TIPS[key])
+            self.palette.set_hint(tool_hint(key, state.square_brush))
+
+        def square_brush(square: bool) -> None:
+            canvas.update()
+            self.palette.set_hint(tool_hint(state.tool, square))
 
         def active_label(label: int) -> None:
             self.palette.set_active(label)
@@ -253,7 +269,7 @@ class MainWindow(QMainWindow):
                                ("side_by_side", side_by_side), ("seed", seed), ("variations", variations),
                                ("device", device), ("echo_mode", echo_mode), ("blend", blend),
                                ("overlay_opacity", canvas.set_opacity), ("brush_diameter", lambda _: canvas.update()),
-                               ("square_brush", lambda _: canvas.update()),
+                               ("square_brush", square_brush),
                                ("show_synthesis_under_mask",
                                 lambda on: canvas.set_show_background(on or not state.side_by_side))):
             state.observe(name, observer, now=name not in ("seed", "variations", "device"))
@@ -267,9 +283,13 @@ class MainWindow(QMainWindow):
             self.resize(min(1440, int(available.width() * 0.92)), min(900, int(available.height() * 0.9)))
         if state is not None:
             self.restoreState(state, 1)
-        else:  # first start: side panels at their narrowest, the canvases take the rest
+        else:  # first start: side panels at their narrowest, the canvases take the rest; the
+            # labels and the seeds as tall as they need, anatomy and the model's details the rest
             self.resizeDocks([self.palette_dock, self.model_dock], [SIDE_PANEL_WIDTH, SIDE_PANEL_WIDTH],
                              Qt.Orientation.Horizontal)
+            self.resizeDocks([self.palette_dock, self.anatomy_dock, self.model_dock, self.synthesis_dock],
+                             [self.palette_dock.sizeHint().height(), self.height(), self.height(),
+                              self.synthesis_dock.sizeHint().height()], Qt.Orientation.Vertical)
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.workspace.restoreState(splitter)
@@ -420,17 +440,27 @@ class MainWindow(QMainWindow):
         return changed
 
     def check_topology(self) -> list[str]:
-        """Say whether the mask is a plausible heart (cavity enclosed, atrium attached below)."""
-        from engine.anatomy.topology import topology_problems
+        """Say whether the mask is a plausible heart (cavity enclosed, atrium attached below)
+        and list every stray piece (clicking one shows it); returns what was found."""
+        from engine.anatomy.topology import stray_pieces, topology_problems
 
-        problems = topology_problems(self.document.labels)
-        if problems:
-            QMessageBox.warning(self, "Topology check", "This mask is not a plausible heart:\n\n\u2022 "
-                                + "\n\u2022 ".join(problems))
-        else:
-            self.statusBar().showMessage("Topology check: the cavity is enclosed by its wall and the "
-                                         "atrium hangs below it", 8000)
-        return problems
+        from .dialogs.topology import TopologyDialog
+
+        if self.topology_dialog is None:
+            self.topology_dialog = TopologyDialog(self)
+            self.topology_dialog.checkRequested.connect(self.check_topology)
+            self.topology_dialog.pieceSelected.connect(self.show_piece)
+        labels = self.document.labels
+        problems, stray = topology_problems(labels), stray_pieces(labels)
+        self.topology_dialog.show_report(problems, stray)
+        self.topology_dialog.show()
+        self.topology_dialog.raise_()
+        return problems + [piece.describe() for piece in stray]
+
+    def show_piece(self, piece) -> None:
+        """Centre the mask on one piece of a structure and frame it for a moment."""
+        self.canvas.point_out(QRectF(piece.left, piece.top, piece.right - piece.left, piece.bottom - piece.top))
+        self.statusBar().showMessage(piece.describe()[0].upper() + piece.describe()[1:], 8000)
 
     def autosave_now(self) -> bool:
         doc = self.document
@@ -551,6 +581,7 @@ class MainWindow(QMainWindow):
         self.status_widgets.device.setText(info.device_label)
         self.status_widgets.busy.setText("")
         self.synthesis_panel.set_stochastic(info.stochastic, display_name(spec))
+        self.synthesis_panel.clear_variations()  # the old model's pictures are not this one's
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if self.echo_view.image is None:
             self.echo_view.set_placeholder("Synthesizing\u2026")
@@ -567,10 +598,12 @@ class MainWindow(QMainWindow):
 
     # -- datasets and drops --------------------------------------------------------------
     def show_dataset_panel(self) -> None:
+        """Show the dataset browser as a tab beside the anatomy panel: it gets the column's
+        height for its thumbnails, and the window no taller than the screen."""
         if self.dataset_dock.isHidden():
+            if not self.anatomy_dock.isHidden() and not self.tabifiedDockWidgets(self.anatomy_dock):
+                self.tabifyDockWidget(self.anatomy_dock, self.dataset_dock)
             self.dataset_dock.show()
-            self.resizeDocks([self.palette_dock, self.dataset_dock], [220, max(300, self.height() - 320)],
-                             Qt.Orientation.Vertical)
         self.dataset_dock.raise_()
 
     def browse_dataset(self) -> None:

@@ -52,9 +52,17 @@ def anatomy_record_problem(data) -> str | None:
             or not math.isfinite(phase) or not 0 <= phase <= 1:
         return "its anatomy record's view or phase is not valid"
     try:
-        Heart.from_dict(data["heart"])
+        heart = Heart.from_dict(data["heart"])
     except HeartError as exc:
-        return f"its heart record is not usable ({exc})"
+        return f"its anatomy record's heart is not usable ({exc})"
+    from engine.anatomy import ShapeModel
+
+    fingerprint = ShapeModel.default().fingerprint
+    if heart.model and heart.model != fingerprint:
+        return (f"its anatomy record's heart belongs to another shape model ({heart.model[:12]}, "
+                f"this one is {fingerprint[:12]})")
+    if len(heart.shape) != ShapeModel.default().shapes:
+        return "its anatomy record's heart has another number of shape modes than this shape model"
     return None
 
 

@@ -9,28 +9,16 @@ engine then raises :class:`~engine.progress.Cancelled` and cleans up after itsel
 
 from __future__ import annotations
 
-import sys
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.errors import CardiganError
+from engine.errors import one_line
 from engine.progress import Cancelled, Progress
 
 TaskFunction = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
-
-
-def error_line(exc: BaseException) -> str:
-    """One line for the user: a CardiganError's own message, else the exception's type and text."""
-    if isinstance(exc, CardiganError):
-        return str(exc)
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.filename}: {exc.strerror or text}"
-    return f"unexpected error ({type(exc).__name__}): {text}"
 
 
 class BackgroundTask(QObject):
@@ -84,9 +72,7 @@ class BackgroundTask(QObject):
         except Cancelled:
             self._finish(self.cancelled)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            if not isinstance(exc, CardiganError):
-                traceback.print_exc(file=sys.stderr)
-            self._finish(self.failed, error_line(exc))
+            self._finish(self.failed, one_line(exc, f"the {self._name}"))
         else:
             self._finish(self.succeeded, result)
 

@@ -36,6 +36,12 @@ TOOL_TIPS = {
 }
 
 
+def tool_hint(tool: str, square_brush: bool) -> str:
+    """What the palette says about the tool in hand (the brush's shape included)."""
+    tip = TOOL_TIPS[tool]
+    return tip.replace("a round brush", "a square brush") if square_brush else tip
+
+
 @dataclass(frozen=True)
 class StudioCommands:
     """What the actions do beyond setting the studio state: the window's few verbs, passed

@@ -6,9 +6,9 @@ linked so the same anatomy stays under the pointer in all of them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider,
+                               QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import theme
 from .canvas import EchoView, MaskCanvas, ReferenceView, link_views
@@ -16,6 +16,9 @@ from .canvas.panes import MODE_NAMES, MODES
 from .editing import LabelDocument
 from .state import StudioState
 from .icons import icon
+
+
+TITLE_GAP = 10  # pixels between a pane's title and its controls, however narrow the pane
 
 
 def percent_slider(value: float, tip: str) -> QSlider:
@@ -28,6 +31,29 @@ def percent_slider(value: float, tip: str) -> QSlider:
     return slider
 
 
+class FooterStrip(QScrollArea):
+    """A row of controls under a view. Narrower than the row (beside the real image on a
+    1280-pixel screen) it scrolls sideways instead of widening the pane and the window."""
+
+    def __init__(self, row: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = row
+        self.setWidget(row)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.horizontalScrollBar().rangeChanged.connect(lambda *_: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        bar = self.horizontalScrollBar()
+        extra = bar.sizeHint().height() if bar.maximum() > 0 else 0
+        return QSize(self.row.sizeHint().width(), self.row.sizeHint().height() + extra)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(60, self.sizeHint().height())
+
+
 class Pane(QWidget):
     """A titled frame around one view."""
 
@@ -37,6 +63,7 @@ class Pane(QWidget):
         self.header = QHBoxLayout()
         self.header.setContentsMargins(6, 2, 6, 2)
         self.header.addWidget(self.title)
+        self.header.addSpacing(TITLE_GAP)  # the title never runs into the controls beside it
         self.header.addStretch(1)
         self.view = view
         layout = QVBoxLayout(self)
@@ -44,6 +71,12 @@ class Pane(QWidget):
         layout.setSpacing(0)
         layout.addLayout(self.header)
         layout.addWidget(view, 1)
+
+    def add_footer(self, row: QWidget) -> FooterStrip:
+        """Put ``row`` (e.g. the cine timeline) under the view."""
+        strip = FooterStrip(row)
+        self.layout().addWidget(strip)
+        return strip
 
 
 class Workspace(QSplitter):
@@ -70,8 +103,9 @@ class Workspace(QSplitter):
         self.under_mask.setToolTip("Show the synthesized image under the mask instead of a dark backdrop")
         self.under_mask.toggled.connect(lambda on: state.set("show_synthesis_under_mask", on))
         state.observe("show_synthesis_under_mask", self.under_mask.setChecked)
-        opacity_label = QLabel("Opacity")
-        opacity_label.setToolTip(self.opacity.toolTip())
+        opacity_label = QLabel()  # an icon: the header fits a narrow pane beside the real image
+        opacity_label.setPixmap(icon("circle-opacity").pixmap(16, 16))
+        opacity_label.setToolTip("Mask opacity: " + self.opacity.toolTip().lower())
         self.mask_pane.header.setSpacing(6)
         self.mask_pane.header.addWidget(opacity_label)
         self.mask_pane.header.addWidget(self.opacity)
@@ -94,7 +128,7 @@ class Workspace(QSplitter):
         self.blend = percent_slider(state.blend, "How much of the mask to blend into the image")
         self.blend.valueChanged.connect(lambda v: state.set("blend", v / 100))
         state.observe("blend", lambda v: self.blend.setValue(round(v * 100)))
-        self.echo_pane.header.insertWidget(1, self.busy)
+        self.echo_pane.header.insertWidget(2, self.busy)
         self.echo_pane.header.addWidget(self.mode)
         self.echo_pane.header.addWidget(self.blend)
 

@@ -2,8 +2,14 @@
 
 Every problem a user can cause (a bad file, a wrong option, a missing device) is raised as a
 :class:`CardiganError` whose message is one plain line. The CLI prints that line and exits
-non-zero; the app shows it in a dialog or the status bar. Anything else is a bug.
+non-zero; the app shows it in a dialog or the status bar (:func:`one_line`). Anything else
+is a bug.
 """
+
+from __future__ import annotations
+
+import sys
+import traceback
 
 
 class CardiganError(Exception):
@@ -24,3 +30,16 @@ class DeviceError(CardiganError):
 
 class DataError(CardiganError):
     """A dataset or source folder that cannot be read or written."""
+
+
+def one_line(exc: BaseException, what: str = "the task") -> str:
+    """The line a user sees when ``what`` raised ``exc``: a CardiganError's own message; for
+    anything else (a bug, or the machine's fault) the traceback goes to stderr and the line
+    names the file and reason of an OSError, else the exception's type and first words."""
+    if isinstance(exc, CardiganError):
+        return str(exc)
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or text}"
+    return f"{what} failed ({type(exc).__name__}{': ' + text[:160] if text else ''})"

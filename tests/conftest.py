@@ -11,26 +11,52 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
 
+
 def find_fixtures() -> Path:
-    """The shared fixtures folder: $CARDIGAN_FIXTURES, ../shared/fixtures or /work/shared/fixtures."""
-    candidates = [os.environ.get("CARDIGAN_FIXTURES"), REPO.parent / "shared" / "fixtures",
-                  "/work/shared/fixtures"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return REPO.parent / "shared" / "fixtures"
+    """The shared fixtures folder: $CARDIGAN_FIXTURES when set, else ``shared/fixtures`` beside
+    the repository (tests that need it skip when it is not there)."""
+    given = os.environ.get("CARDIGAN_FIXTURES")
+    return Path(given) if given else REPO.parent / "shared" / "fixtures"
 
 
 FIXTURES = find_fixtures()
 NVLABS_FIXTURE = FIXTURES / "nvlabs-spade" / "seedlike_ngf8"
 
 
+@pytest.fixture(autouse=True)
+def seeded_global_random_state():
+    """Every test starts from the same global random state (Python's, NumPy's and torch's,
+    when loaded), so no result depends on which tests ran before it."""
+    import random
+    import sys
+
+    import numpy as np
+
+    random.seed(0)
+    np.random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+
+
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    """A tiny native model file for the studio's tests (one per test module)."""
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny native model file (ngf 4, 64 px, random weights; one per test module)."""
     from cardigan_app.testing import make_model_file
 
     return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+@pytest.fixture
+def bundle_demo(monkeypatch):
+    """``bundle_demo(path)``: make ``path`` the demo model this installation bundles (None:
+    none is bundled), for one test. Everything that asks goes through
+    ``engine.resources.demo_model_path``, so this is the one place to patch."""
+    from engine import resources
+
+    def bundle(path: Path | None) -> None:
+        monkeypatch.setattr(resources, "demo_model_path", lambda: None if path is None else Path(path))
+
+    return bundle
 
 
 @pytest.fixture(scope="session")

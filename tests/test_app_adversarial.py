@@ -40,9 +40,9 @@ def test_a_png_text_bomb_is_a_dialog_not_an_exception(window, warnings, tmp_path
 # -- 19. an anatomy record that is not a heart --------------------------------------------------
 
 def valid_record(seed: int = 3) -> dict:
-    from engine.anatomy import anatomy_to_dict, random_patient
+    from engine.anatomy import ShapeModel
 
-    return {"view": "4CH", "phase": 0.0, "heart": anatomy_to_dict(random_patient(seed))}
+    return {"view": "4CH", "phase": 0.0, "heart": ShapeModel.default().draw(seed).to_dict()}
 
 
 def record_with(edit) -> str:
@@ -52,10 +52,11 @@ def record_with(edit) -> str:
 
 
 BAD_RECORDS = {
-    "apex sharpness 0": record_with(lambda r: r["heart"].update(apex_sharpness=0)),
-    "lv length 1e308": record_with(lambda r: r["heart"].update(lv_length=1e308)),
-    "nan": record_with(lambda r: r["heart"].update(wall_thickness=float("nan"))),
-    "empty lists": record_with(lambda r: r["heart"].update(wobble=[], view_shift=[])),
+    "a coefficient of 1e308": record_with(lambda r: r["heart"]["shape"].__setitem__(0, 1e308)),
+    "nan": record_with(lambda r: r["heart"]["pose"].__setitem__(0, float("nan"))),
+    "empty lists": record_with(lambda r: r["heart"].update(shape=[], pose=[])),
+    "another model's heart": record_with(lambda r: r["heart"].update(model="0" * 16)),
+    "an old parametric heart": json.dumps({"view": "4CH", "phase": 0.0, "heart": {"seed": 1, "lv_length": 0.5}}),
     "deep json": "[" * 200_000 + "]" * 200_000,
     "phase text": record_with(lambda r: r.update(phase="ES")),
 }
@@ -83,15 +84,16 @@ def test_a_bad_anatomy_record_opens_the_mask_without_it(window, warnings, tmp_pa
 
 def test_every_heart_the_studio_makes_passes_the_schema():
     from cardigan_app.mask_files import anatomy_record_problem
-    from engine.anatomy import PATHOLOGIES, SLIDERS, anatomy_to_dict, random_patient, with_changes, with_pathology
+    from engine.anatomy import ShapeModel
 
-    for seed in range(60):
-        heart = random_patient(seed)
-        hearts = [heart, *(with_pathology(heart, name) for name in PATHOLOGIES),
-                  with_changes(heart, **{name: high for name, _, _, high in SLIDERS}),
-                  with_changes(heart, **{name: low for name, _, low, _ in SLIDERS})]
+    model = ShapeModel.default()
+    for seed in range(30):
+        heart = model.draw(seed)
+        hearts = [heart, *(model.preset(name) for name in model.presets),
+                  *(model.move(heart, d, sds) for d in model.directions for sds in (-6.0, 6.0)),
+                  model.with_ejection_fraction(heart, 70.0)]
         for each in hearts:
-            record = {"view": "2CH", "phase": 1.0, "heart": anatomy_to_dict(each)}
+            record = {"view": "2CH", "phase": 1.0, "heart": each.to_dict()}
             assert anatomy_record_problem(record) is None, (seed, anatomy_record_problem(record))
 
 

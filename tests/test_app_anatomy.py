@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
 from cardigan_app.testing import close_window, open_window
@@ -84,13 +85,14 @@ def test_painted_pixels_survive_a_slider_change(window):
     assert painted.any() and (doc.labels[painted] == 3).all()
 
 
-def test_phase_view_target_ef_and_presets(window):
+def test_phase_view_target_ef_and_presets(window, qtbot):
     panel, doc = window.anatomy_panel, window.document
     ed_cavity = (doc.labels == 1).sum()
     panel.phase.setValue(panel.phase.maximum())  # to ES: a click, one step
     assert (doc.labels == 1).sum() < 0.95 * ed_cavity and doc.anatomy["phase"] == 1.0
     panel.view.setCurrentText("2CH")
     assert doc.anatomy["view"] == "2CH" and "2CH" in doc.display_name
+    qtbot.waitUntil(lambda: "2CH" in window.windowTitle() and "4CH" not in window.windowTitle(), timeout=5000)
     panel.target_ef.setValue(60)
     assert abs(panel.model.ejection_fraction(heart(doc), "2CH") - 60) < 8
     assert "EF" in panel.ef.text()
@@ -173,13 +175,33 @@ def test_each_mask_tool_is_one_undo_step_and_keeps_labels(window, name, label, s
     assert (doc.labels == before).all()
 
 
-def test_topology_check_reports_problems(window, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
-    assert window.check_topology() == [] and not shown
+def test_topology_check_reports_problems(window):
+    assert window.check_topology() == []
+    dialog = window.topology_dialog
+    assert dialog.isVisible() and "plausible heart" in dialog.headline.text() and dialog.findings.count() == 0
     doc = window.document
     doc.replace(np.where(doc.labels == 2, 0, doc.labels).astype(np.uint8), "remove the wall")
     problems = window.check_topology()
-    assert any("no myocardium" in p for p in problems) and shown and "not a plausible heart" in shown[0]
+    assert any("no myocardium" in p for p in problems) and "not a plausible heart" in dialog.headline.text()
+    assert any("no myocardium" in dialog.findings.item(i).text() for i in range(dialog.findings.count()))
+
+
+def test_topology_check_lists_every_stray_piece_and_a_click_shows_it(window, qtbot):
+    """A piece under a tenth of its structure passes the rules but the model draws it: it is
+    listed with its size and place, and clicking it centres the mask on it."""
+    doc = window.document
+    labels = doc.labels.copy()
+    labels[2:5, 2:8] = 1  # 3 x 6 px of cavity in the corner, far outside the wall
+    doc.replace(labels, "a stray piece")
+    found = window.check_topology()
+    dialog = window.topology_dialog
+    assert found == ["stray LV cavity piece: 18 px, 6 \u00d7 3 at x 2\u20138, y 2\u20135"]
+    assert "1 stray piece" in dialog.headline.text() and dialog.hint.isVisible()
+    item = dialog.findings.item(0)
+    with qtbot.waitSignal(dialog.pieceSelected) as selected:
+        dialog.findings.itemClicked.emit(item)
+    assert selected.args[0].size == 18
+    canvas = window.canvas
+    centre = canvas.to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
+    assert abs(centre.x() - 5) < 0.5 and abs(centre.y() - 3.5) < 0.5 and canvas.scale > 4
+    assert canvas._flash is not None and "Stray LV cavity piece" in window.statusBar().currentMessage()

@@ -97,6 +97,17 @@ def test_prepare_refuses_an_unknown_source_and_cancel_leaves_nothing(qtbot, tmp_
     assert dialog.start_button.isEnabled() and dialog.result_dir is None
 
 
+def assert_result_scrolls_with_buttons_on_screen(dialog) -> None:
+    """A finished job's result (text and thumbnails) scrolls; the dialog fits the screen and
+    its buttons stay in it (a 1280 x 800 screen had Make/Close below its bottom)."""
+    screen = dialog.screen().availableGeometry()
+    assert dialog.scroll.widget().isAncestorOf(dialog.summary_box) and dialog.summary_box.isVisibleTo(dialog)
+    assert not dialog.scroll.widget().isAncestorOf(dialog.buttons)
+    assert dialog.minimumSizeHint().height() < 400  # the result does not set a least height
+    assert dialog.frameGeometry().bottom() <= screen.bottom() and dialog.height() <= screen.height()
+    assert dialog.rect().contains(dialog.buttons.geometry())
+
+
 # -- export --------------------------------------------------------------------------------
 def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
     dialog = ExportDialog(current_model=str(model), current_size=64, device="cpu")
@@ -128,6 +139,7 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
         assert image.shape == label.shape == (64, 64) and image.dtype == np.uint8 and image.std() > 0
         assert set(np.unique(label)) <= {0, 1, 2, 3} and len(np.unique(label)) > 1
         assert len(dialog.summary.thumbnails) > 0
+        assert_result_scrolls_with_buttons_on_screen(dialog)
     elif fmt == "hdf5":
         with h5py.File(out / "synthetic.hdf5", "r") as f:
             assert {"train", "valid", "test"} <= set(f.keys())
@@ -278,6 +290,18 @@ def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys)
     assert "warning: no patient in valid or test" in err
 
 
+def test_cli_export_says_that_it_splits_given_masks_anew(tmp_path, tiny_model, capsys):
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+
+    masks = tmp_path / "masks" / "test" / "label"  # masks that had a split of their own
+    masks.mkdir(parents=True)
+    write_label_png(masks / "heartA_4CH_ED.png", template_mask("4CH", "ED", seed=1, size=64))
+    assert main(["export", "--model", str(tiny_model), "--masks", str(masks), "--seed", "5",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "split 80/10/10 into train, valid and test anew (seed 5)" in capsys.readouterr().err
+
+
 def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     from cardigan_app.data_tools.phantom_dialog import PhantomDialog
     from engine.data.manifest import read_manifest
@@ -301,6 +325,7 @@ def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     assert sorted(p.name.split("_", 1)[1] for p in out.glob("*/label/*.png")) == \
         sorted(["2CH_ED.png", "4CH_ED.png"] * 3)
     assert "Made 6 pairs" in dialog.status.text() and dialog.open_button.isEnabled()
+    assert_result_scrolls_with_buttons_on_screen(dialog)
     with qtbot.waitSignal(dialog.openRequested) as opened:
         dialog.open_button.click()
     assert opened.args[0] == str(out.resolve())

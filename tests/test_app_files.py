@@ -165,6 +165,19 @@ def test_drop_a_mask_file_onto_the_window(window, tmp_path, prompts, qtbot):
     assert window.document.path == path
 
 
+def test_a_dropped_model_is_known_by_the_engine_s_suffixes_in_any_case(window, tmp_path, qtbot, tiny_model):
+    import shutil
+
+    shouting = tmp_path / "MINE.SAFETENSORS"
+    shutil.copy(tiny_model, shouting)
+    with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000):
+        assert window.open_any(shouting)
+    assert window.live.model_spec == str(shouting)
+    with qtbot.waitSignal(window.live.modelFailed, timeout=20_000) as failed:
+        assert window.open_any(tmp_path / "checkpoint.pt")  # a .pt is a model too (here a missing one)
+    assert "checkpoint.pt" in failed.args[1]
+
+
 def make_dataset(root: Path, count: int = 3) -> list[str]:
     stems = [f"patient{i:04d}_4CH_ED" for i in range(1, count + 1)]
     for split in ("train", "test"):
@@ -192,6 +205,9 @@ def test_dataset_browser_opens_a_label_map_with_its_real_image(window, tmp_path,
                     timeout=10_000)
     browser.filter.setText("0002")
     assert [browser.list.item(i).isHidden() for i in range(3)] == [True, False, True]
+    assert "Double-click" in browser.hint.text()  # a click only selects: the panel says how to open
+    browser.list.setCurrentRow(1)
+    assert browser.hint.text().startswith("Double-click patient0002 4CH ED") and window.document.path is None
     with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
         browser.list.itemActivated.emit(browser.list.item(1))
     assert window.document.path == root / "train" / "label" / f"{stems[1]}.png"
@@ -268,20 +284,17 @@ def test_settings_and_window_state_persist(qtbot, tmp_path, tiny_model):
     window.set_seed(77)
     window.set_side_by_side(False)
     window.synthesis_dock.hide()
-    window.resize(700, 640)
-    qtbot.wait(50)
-    size = (window.width(), window.height())  # at least the window's minimum width
+    screen = window.screen().availableGeometry()
+    size = (min(screen.width(), max(700, window.minimumSizeHint().width())), min(screen.height(), 640))
+    window.resize(*size)
+    assert (window.width(), window.height()) == size
     close_window(window)
     again = open_window(qtbot, tmp_path, str(tiny_model))
     try:
         assert again.state.brush_diameter == 21 and again.tool_widgets.brush_spin.value() == 21
         assert again.live.seed == 77 and not again.state.side_by_side
         assert not again.workspace.echo_pane.isVisibleTo(again)
-        qtbot.wait(50)
-        screen = again.screen().availableGeometry()
-        assert again.height() == size[1]
-        if size[0] <= screen.width():  # the offscreen screen may be narrower than the window
-            assert again.width() == size[0]
+        assert (again.width(), again.height()) == size
         assert not again.synthesis_dock.isVisibleTo(again) and again.model_dock.isVisibleTo(again)
         assert again.settings.qsettings.value("settings_version") in (1, "1")
     finally:
@@ -320,7 +333,7 @@ def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     old = window.document
     assert window.files.new_mask()
     assert window.document is not old and window.document.shape == (256, 256)
-    assert "template" in window.windowTitle() and not window.document.modified
+    assert "heart #1 4CH ED" in window.windowTitle() and not window.document.modified
 
 
 def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, tiny_model):

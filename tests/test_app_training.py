@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QWizard
 
-from cardigan_app.testing import close_window, make_model_file, open_window
+from cardigan_app.testing import close_window, open_window
 from cardigan_app.training import TrainingPanel, TrainingWizard
 from cardigan_app.training import menu as training_menu
 from cardigan_app.training.command import TrainCommand
@@ -45,11 +45,6 @@ def phantom(tmp_path_factory):
     folder = tmp_path_factory.mktemp("data") / "phantom"
     write_phantom(folder, count=6, size=64, seed=0)
     return folder
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    return make_model_file(tmp_path_factory.mktemp("models") / "tiny.safetensors")
 
 
 @pytest.fixture
@@ -179,7 +174,7 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     assert not wizard.validateCurrentPage() and "already holds a training run" in page.message.text()
     assert "holds a run" in page.info.text()
     page.resume.setChecked(True)  # ... and it has no state to resume from
-    assert not wizard.validateCurrentPage() and "no saved training state" in page.message.text()
+    assert not wizard.validateCurrentPage() and "no training state to resume from" in page.message.text()
 
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
@@ -197,6 +192,34 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     assert wizard.validateCurrentPage()
     command = wizard.request().command
     assert not command.resume and command.overrides["device"] == "cpu" and command.run == tmp_path / "runs" / "new"
+
+
+@pytest.mark.parametrize("case", ["earlier run", "user files", "a file", "inside the data", "nothing to resume"])
+def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_path, capsys):
+    """Which folder may start a run is decided once (RunFolder.start_problem)."""
+    from cardigan_app.training.run_folders import run_folder_problem
+    from engine.cli.main import main
+
+    run, resume = tmp_path / "run", case == "nothing to resume"
+    if case == "earlier run":
+        (run / "checkpoints").mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps(resolve_config("lite").to_dict()))
+    elif case == "user files":
+        run.mkdir()
+        (run / "thesis.txt").write_text("mine")
+    elif case == "a file":
+        (tmp_path / "file.txt").write_text("x")
+        run = tmp_path / "file.txt" / "run"
+    elif case == "inside the data":
+        run = phantom / "run"
+    refused = run_folder_problem(run, resume, phantom)
+    assert refused
+    args = ["train", "--data", str(phantom), "--run", str(run), "--preset", "lite", "--iters", "1",
+            "--device", "cpu"] + (["--resume"] if resume else [])
+    assert main(args) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
+    assert len(err) == 1 and err[0].endswith(refused), (err, refused)
+    assert not (phantom / "run").exists()
 
 
 # -- a real (tiny) run ---------------------------------------------------------------------
@@ -357,9 +380,3 @@ def test_loss_plot_keeps_one_curve_per_loss_and_replaces_repeated_iterations(qtb
     assert image.width() == 500
     assert smoothed([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])
 
-
-def test_run_models_are_named_by_their_run_folder():
-    from cardigan_app.panels.model_panel import model_display_name
-
-    assert model_display_name("/runs/camus-lite/model.safetensors") == "camus-lite (run)"
-    assert model_display_name("/models/mine.safetensors") == "mine.safetensors"

@@ -213,3 +213,62 @@ def test_model_panel_wraps_checksums_and_paths_inside_a_narrow_panel(qtbot):
                "path": f"/work/runs/a_rather_long_run_folder_name/{checksum}/model.safetensors"}
     panel.set_loaded("m", summary, "CPU")
     assert panel.info.sizeHint().width() <= panel.width()
+
+
+# -- what a new user hit at 1280 x 800 ------------------------------------------------------
+def header_widgets(pane):
+    items = (pane.header.itemAt(i) for i in range(pane.header.count()))
+    return [item.widget() for item in items if item.widget() is not None and item.widget().isVisibleTo(pane)]
+
+
+def test_the_busy_note_keeps_its_distance_and_never_moves_the_panes(window):
+    from PySide6.QtWidgets import QApplication
+
+    from cardigan_app.workspace import TITLE_GAP
+
+    ws = window.workspace
+    places = lambda: [ws.echo_pane.geometry(), window.echo_view.geometry(), window.canvas.geometry()]  # noqa: E731
+    before = places()
+    for busy in (True, False, True):
+        window.live.busyChanged.emit(busy)
+        QApplication.processEvents()
+        assert places() == before
+    title, note = ws.echo_pane.title, ws.busy
+    assert note.text() and note.geometry().left() - title.geometry().right() > TITLE_GAP
+    assert note.width() >= note.fontMetrics().horizontalAdvance(note.text())
+
+
+def test_the_window_fits_a_1280_by_800_screen_with_the_dataset_and_the_real_image(window):
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from cardigan_app.workspace import TITLE_GAP
+
+    assert window.minimumSizeHint().width() <= 1280 - 60 and window.minimumSizeHint().height() <= 800 - 100
+    window.show_reference(np.zeros((64, 64), np.uint8))
+    window.show_dataset_panel()
+    QApplication.processEvents()
+    assert window.minimumSizeHint().width() <= 1280 and window.minimumSizeHint().height() <= 800 - 100
+    assert window.tabifiedDockWidgets(window.anatomy_dock) == [window.dataset_dock]  # the column's height
+    ws = window.workspace
+    ws.setSizes([1, 10_000, 10_000])  # the mask pane at its narrowest
+    QApplication.processEvents()
+    title, *controls = header_widgets(ws.mask_pane)
+    assert min(w.geometry().left() for w in controls) - title.geometry().right() > TITLE_GAP
+    assert all(w.width() >= w.minimumSizeHint().width() for w in controls)  # none squashed
+    combo = window.anatomy_panel.preset  # no preset name cut short
+    longest = max(combo.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count()))
+    assert combo.minimumSizeHint().width() >= longest + 16
+
+
+def test_first_start_gives_the_model_details_the_room_the_seeds_do_not_need(window):
+    assert window.palette_dock.height() <= window.palette_dock.sizeHint().height() + 24
+    assert window.anatomy_dock.height() > window.palette_dock.height()
+    assert window.model_dock.height() > window.synthesis_dock.height()
+
+
+def test_the_palette_hint_follows_the_brush_shape(window):
+    window.state.set("tool", "brush")
+    assert "round brush" in window.palette.hint.text()
+    window.commands["square_brush"].trigger()  # Q
+    assert "square brush" in window.palette.hint.text() and "round" not in window.palette.hint.text()

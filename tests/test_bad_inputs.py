@@ -184,3 +184,18 @@ def test_damaged_metaimage_frames_get_one_line_and_no_itk_output(edit, fragment,
     assert len(lines) == 1 and err.strip().endswith(lines[0]), err
     assert header_path.name in lines[0] and fragment in lines[0]
     assert not out.exists()
+
+
+def test_every_failure_becomes_one_line(capsys):
+    """One helper (engine.errors.one_line) words every exception the studio shows."""
+    from engine.errors import CardiganError, one_line
+
+    assert one_line(CardiganError("mask.png: not a label map")) == "mask.png: not a label map"
+    assert capsys.readouterr().err == ""  # a user's mistake is not a bug: no traceback
+    assert one_line(FileNotFoundError(2, "No such file or directory", "/a/b")) == "/a/b: No such file or directory"
+    try:
+        raise ValueError("boom\n  and more")
+    except ValueError as exc:
+        line = one_line(exc, "synthesis")
+    assert line == "synthesis failed (ValueError: boom and more)" and "\n" not in line
+    assert "Traceback" in capsys.readouterr().err

@@ -9,17 +9,7 @@ from PIL import Image
 from cardigan_app.launcher import main as launcher_main
 from engine.cli.main import COMMANDS, main
 from engine.maskio import write_label_png
-from engine.models import GeneratorModel, save_model_file
-from engine.nets import GeneratorConfig
-from nets_util import blocky_labels, randomized_generator
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    config = GeneratorConfig(ngf=4, image_size=64)
-    save_model_file(GeneratorModel(config, randomized_generator(config)), path)
-    return path
+from nets_util import blocky_labels
 
 
 @pytest.fixture

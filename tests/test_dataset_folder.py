@@ -48,6 +48,7 @@ def test_the_manifest_is_read_once_into_a_typed_summary(tmp_path):
     assert summary.kind == "prepared" and summary.source == "seed HDF5"
     assert summary.total_pairs == 3 and summary.total_patients == 2
     assert summary.describe()[0] == "3 image/label pairs from 2 patients"
+    assert "train: 2 pairs (1 patient)" in summary.describe()  # not "(1 patients)"
     assert "skipped 1: p9: no ground truth" in summary.describe()
     es = folder.pairs("train")[1]
     assert folder.fan_of(es) == fan

@@ -78,6 +78,24 @@ def test_topology_rules():
     assert topology_problems(speckled) == []
 
 
+def test_every_piece_is_reported_with_its_size_and_place():
+    """A stray piece the rules tolerate (under a tenth of the cavity) is still reported: the
+    model draws it."""
+    from engine.anatomy.topology import pieces, stray_pieces
+
+    good = heart()
+    assert [p.largest for p in pieces(good)] == [True, True, True] and stray_pieces(good) == []
+    smudge = good.copy()
+    smudge[4:10, 100:112] = 1  # 6 x 12 px of cavity outside the wall
+    smudge[0, 0] = 3  # and one pixel of atrium
+    assert topology_problems(smudge) == []
+    stray = stray_pieces(smudge)
+    assert [(p.name, p.size) for p in stray] == [("LV cavity", 72), ("left atrium", 1)]
+    assert (stray[0].top, stray[0].left, stray[0].bottom, stray[0].right) == (4, 100, 10, 112)
+    assert stray[0].centre == (106, 7)
+    assert stray[0].describe() == "stray LV cavity piece: 72 px, 12 \u00d7 6 at x 100\u2013112, y 4\u201310"
+
+
 def test_generated_masks_have_a_plausible_topology():
     for seed in range(30):
         for view in VIEWS:

@@ -179,3 +179,33 @@ def test_tampered_metadata_and_shapes(tmp_path):
     save_file(tensors, str(tmp_path / "nan.safetensors"), metadata={"cardigan": json.dumps(document)})
     with pytest.raises(ModelFileError, match="NaN"):
         open_model(tmp_path / "nan.safetensors")
+
+
+def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
+    """The engine's registry says which names are models, what they are called and what the
+    file dialogs offer; suffixes count in any case and include .pt."""
+    from engine.models import registry
+
+    for name in ["m.safetensors", "M.SAFETENSORS", "latest_net_G.pth", "30_net_G.PTH", "generator.pt",
+                 "simulator", "demo"]:
+        assert registry.accepts(name), name
+    for name in ["mask.png", "notes.txt", "model", "safetensors"]:
+        assert not registry.accepts(name), name
+    assert all(f"*{suffix}" in registry.FILE_DIALOG_FILTER for suffix in registry.MODEL_SUFFIXES)
+
+    assert registry.display_name("simulator") == "Ultrasound simulator (built in)"
+    assert registry.display_name("/runs/camus-lite/model.safetensors") == "camus-lite (run)"
+    assert registry.display_name("/models/mine.safetensors") == "mine.safetensors"
+    assert registry.display_name("/exp/camus_spade/latest_net_G.pth") == "camus_spade (latest_net_G.pth)"
+
+    bundle_demo(None)
+    assert registry.builtin_models() == ["simulator"] and registry.default_model() == "simulator"
+    with pytest.raises(ModelFileError, match="no demo model"):
+        open_model("demo")
+    bundle_demo(tiny_model)
+    assert registry.builtin_models() == ["demo", "simulator"] and registry.default_model() == "demo"
+    assert open_model("demo").name == "demo"
+
+    upper = tmp_path / "MINE.SAFETENSORS"
+    shutil.copy(tiny_model, upper)
+    assert open_model(upper).config == open_model(tiny_model).config

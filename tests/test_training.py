@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -91,7 +90,7 @@ def test_run_folder_contract(phantom, tmp_path):
                 "Loss/D_fake"} <= set(record)
         assert all(np.isfinite(v) for v in record.values() if isinstance(v, float))
     samples = sorted((run / "samples").glob("*.png"))
-    assert [p.name for p in samples] == ["iter_00000004.png", "iter_00000008.png"]
+    assert [p.name for p in samples] == ["iter_00000000.png", "iter_00000004.png", "iter_00000008.png"]
     from PIL import Image
     grid = Image.open(samples[-1])
     assert grid.size[0] == 3 * 64 + 2 * 2 and grid.size[1] >= 64 * 2
@@ -113,8 +112,30 @@ def test_run_folder_contract(phantom, tmp_path):
     assert Synthesizer(model, "cpu").synthesize(np.zeros((64, 64), np.uint8)).shape == (1, 64, 64)
     kinds = [type(e) for e in rec.events]
     assert kinds[0] is Started and kinds[-1] is Finished
-    assert len(rec.of(Scalars)) == 4 and len(rec.of(SamplePreview)) == 2
+    assert len(rec.of(Scalars)) == 4 and [e.iteration for e in rec.of(SamplePreview)] == [0, 4, 8]
     assert [e.iteration for e in rec.of(CheckpointSaved)] == [4, 8]
+
+
+def test_previews_at_the_start_by_the_clock_and_when_stopped(phantom, tmp_path, monkeypatch):
+    """A slow run shows a sample at once, then every PREVIEW_SECONDS (or sample_every
+    iterations, whichever comes first), and one where it is stopped."""
+    from engine.training import loop
+
+    rec = Recorder(stop_after=3)  # stopped after the third iteration
+    result = train(tiny(iters=50, sample_every=1000), phantom, tmp_path / "run", rec.callbacks())
+    assert result.stopped_early and [e.iteration for e in rec.of(SamplePreview)] == [0, 3]
+    assert (tmp_path / "run" / "samples" / "iter_00000003.png").is_file()
+
+    monkeypatch.setattr(loop, "PREVIEW_SECONDS", 0.0)  # as if every iteration took the whole interval
+    rec = Recorder(stop_after=4)
+    train(tiny(iters=50, sample_every=1000), phantom, tmp_path / "clock", rec.callbacks())
+    assert [e.iteration for e in rec.of(SamplePreview)] == [0, 1, 2, 3, 4]
+
+    schedule = loop.PreviewSchedule(every=200, seconds=120)
+    schedule.written(0, now=0.0)
+    assert not schedule.due(1, now=119.0) and schedule.due(2, now=120.0) and schedule.due(200, now=5.0)
+    schedule.written(200, now=5.0)
+    assert not schedule.due(200, now=500.0)  # never twice for one iteration
 
 
 def weights(run):
@@ -163,24 +184,41 @@ def test_interrupted_checkpoint_write_keeps_the_previous_state(phantom, tmp_path
     assert result.iteration == 6
 
 
+# A training that SIGKILLs itself halfway through writing its third state (no timing involved)
+KILLED_MID_WRITE = """
+import os, signal, sys
+from engine.training import state
+saves = [0]
+real_save = state.torch.save
+
+def save_then_die(obj, path, *args, **kwargs):
+    saves[0] += 1
+    if saves[0] == 3:
+        with open(path, "wb") as handle:
+            handle.write(b"PK\\x03\\x04 the first bytes of a state")
+            handle.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_save(obj, path, *args, **kwargs)
+
+state.torch.save = save_then_die
+from engine.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_kill_9_leaves_the_run_resumable(phantom, tmp_path):
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "engine", "train", "--data", str(phantom), "--run", str(run),
+    command = [sys.executable, "-c", KILLED_MID_WRITE, "train", "--data", str(phantom), "--run", str(run),
                "--preset", "lite", "--ngf", "4", "--ndf", "8", "--image-size", "64",
                "--n-layers-d", "3", "--iters", "100000", "--checkpoint-every", "1",
                "--device", "cpu", "--keep-checkpoints", "3"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        while len(list_states(run / "checkpoints")) < 2 and time.time() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.3)  # most likely in the middle of writing another state
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    killed = subprocess.run(command, capture_output=True, text=True, timeout=280)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert [p.name for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]  # the half-written state
     path, state = load_newest_state(run / "checkpoints")
     done = state["iteration"]
-    assert done >= 2
+    assert done == 2
     assert main(["train", "--run", str(run), "--resume", "--iters", str(done + 2)]) == 0  # data from config.json
     assert load_newest_state(run / "checkpoints")[1]["iteration"] == done + 2
 
@@ -194,6 +232,7 @@ def test_learning_happens(phantom, tmp_path):
                   sample_every=1000, checkpoint_every=1000)
     from engine.training.networks import build_networks
     from engine.models import GeneratorModel
+    torch.manual_seed(config.seed)  # the weights train() starts from, whatever ran before
     untrained = build_networks(config)[0].generator.eval()
     train(config, phantom, tmp_path / "run", TrainCallbacks())
     held_out = PairedDataset(phantom, "test")
@@ -261,7 +300,7 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
     else:
         from engine.training.trainer import Trainer
 
-        def out_of_memory(self, seg, real):
+        def out_of_memory(self, seg, real, fan=None):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
 
         monkeypatch.setattr(Trainer, "generator_step", out_of_memory)

@@ -7,7 +7,7 @@ Wheel: zoom about the cursor. Enter / Esc / Backspace go to the tool (polygon).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
                            QPolygonF)
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit,
@@ -26,6 +26,8 @@ from ..editing.tools import TOOL_CLASSES, PolygonTool, Tool, ToolSettings
 NEUTRAL = QColor(14, 14, 16)
 FAN_SHADE = QColor(0, 0, 0, 150)  # outside the probe's fan, on the neutral backdrop
 FAN_LINE = QColor(170, 170, 180, 170)
+FLASH = QColor(255, 230, 80)
+FLASH_MS = 1600
 KEY_NAMES = {Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Escape: "escape",
              Qt.Key.Key_Backspace: "backspace"}
 
@@ -53,6 +55,9 @@ class MaskCanvas(ImageView):
         self._hover: QPointF | None = None  # image coordinates of the pointer
         self._space = False
         self._stroking = False
+        self._flash: QRectF | None = None  # a region being pointed out (image coordinates)
+        self._flash_timer = QTimer(self, singleShot=True, interval=FLASH_MS)
+        self._flash_timer.timeout.connect(lambda: self.point_out(None))
         self.document: LabelDocument | None = None
         self.set_document(document)
 
@@ -169,7 +174,22 @@ class MaskCanvas(ImageView):
         inside.addPolygon(polygon)
         painter.fillPath(outside.subtracted(inside), FAN_SHADE)
 
+    def point_out(self, rect: QRectF | None) -> None:
+        """Centre ``rect`` (image coordinates) and draw a frame around it for a moment (None:
+        no frame)."""
+        self._flash = rect
+        if rect is not None:
+            self.show_rect(rect)
+            self._flash_timer.start()
+        self.update()
+
     def paint_decorations(self, painter: QPainter) -> None:
+        if self._flash is not None:
+            frame = QRectF(self.to_widget(self._flash.topLeft()), self.to_widget(self._flash.bottomRight()))
+            frame = frame.adjusted(-4, -4, 4, 4)
+            for pen in (QPen(QColor(0, 0, 0, 200), 4), QPen(FLASH, 2, Qt.PenStyle.DashLine)):
+                painter.setPen(pen)
+                painter.drawRect(frame)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(90, 90, 96), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)

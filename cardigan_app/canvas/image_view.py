@@ -107,6 +107,16 @@ class ImageView(QWidget):
     def zoom_out(self) -> None:
         self.zoom_about(WHEEL_STEP ** -2, QPointF(self.width() / 2, self.height() / 2))
 
+    def show_rect(self, rect: QRectF) -> None:
+        """Centre ``rect`` (image coordinates): zoomed in (up to 8 screen pixels per pixel) when
+        it is small, out when it would not fit."""
+        fills = min(self.width() / max(rect.width(), 1.0), self.height() / max(rect.height(), 1.0))
+        scale = min(max(self._scale, min(fills / 4, 8.0)), fills * 0.9)
+        self._scale = min(MAX_SCALE, max(MIN_SCALE, scale))
+        self._offset = QPointF(self.width() / 2, self.height() / 2) - rect.center() * self._scale
+        self._fitted = False
+        self._changed()
+
     def pan_by(self, delta: QPointF) -> None:
         self._offset += delta
         self._fitted = False

@@ -9,7 +9,7 @@ again shortly after the painting stops.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
 from .. import theme
 from ..icons import icon
@@ -39,7 +39,10 @@ class Timeline(QWidget):
         self.slider.setRange(0, 0)
         self.slider.setToolTip("Scrub through the loop")
         self.slider.valueChanged.connect(self._show_frame)
-        self.loop = QCheckBox("Loop")
+        self.loop = QToolButton()  # an icon: the row fits beside the mask on a 1280-pixel screen
+        self.loop.setIcon(icon("repeat"))
+        self.loop.setCheckable(True)
+        self.loop.setAutoRaise(True)
         self.loop.setChecked(True)
         self.loop.setToolTip("Play the cycle over and over (seamless: the last frame leads into the first)")
         self.bpm = self._spin(20, 250, state.cine_bpm, " bpm", "Heart rate")
@@ -48,10 +51,12 @@ class Timeline(QWidget):
         self.fps.valueChanged.connect(lambda v: state.set("cine_fps", v))
         self.status = QLabel("")
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
-        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("making the loop\u2026 EF 100 %") + 8)
+        # a fixed least width (its text is shown whole where there is room), so a new text
+        # never changes the pane's width
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("making the loop\u2026") + 4)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
-        layout.setSpacing(6)
+        layout.setSpacing(4)
         for widget in (self.play_button, self.slider):
             layout.addWidget(widget, 1 if widget is self.slider else 0)
         for widget in (self.loop, self.bpm, self.fps, self.status):
@@ -80,6 +85,7 @@ class Timeline(QWidget):
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
+        self.status.setToolTip(text)
 
     def mark_stale(self, remake_now: bool = False) -> None:
         """The key frames (or the timing) changed: the loop on screen is out of date."""

@@ -57,7 +57,8 @@ class ExportDialog(JobDialog):
         self.use_random = QRadioButton("Generated patients")
         self.use_random.setToolTip("Random anatomies from the mask generator: 2CH and 4CH at ED and ES each")
         self.use_masks = QRadioButton("Masks folder")
-        self.use_masks.setToolTip("Label maps (PNG, *_gt.mhd, *_gt.nii.gz); their names are kept")
+        self.use_masks.setToolTip("Label maps (PNG, *_gt.mhd, *_gt.nii.gz); their names are kept, their "
+                                  "patients are split 80/10/10 anew (by the seed)")
         group = QButtonGroup(self)
         group.addButton(self.use_random)
         group.addButton(self.use_masks)

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar,
+                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from engine.export.sources import random_plan
 from engine.progress import Progress
@@ -28,6 +28,8 @@ from ..icons import icon
 from ..tasks import BackgroundTask, TaskFunction
 from .manifest_summary import ManifestSummary
 from .prepare_form import ERROR_STYLE, OK_STYLE
+
+FRAME_ALLOWANCE = 48  # pixels of a window manager's title bar and frame
 
 
 def show_plan(label: QLabel, count: int, seed: int, views: int = 2, phases: int = 2) -> None:
@@ -87,15 +89,40 @@ class JobDialog(QDialog):
 
     def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget]) -> None:
         """Put ``options`` above the progress, status, result and buttons; the widgets in
-        ``disable_while_running`` are greyed out while a job runs."""
+        ``disable_while_running`` are greyed out while a job runs. Everything but the
+        buttons scrolls, so a result taller than the screen never hides them."""
         self._options = tuple(disable_while_running)
+        content = QWidget()
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(options)
+        inner.addWidget(self.progress)
+        inner.addWidget(self.status)
+        inner.addWidget(self.summary_box)
+        inner.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addWidget(options)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.summary_box)
-        layout.addStretch(1)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """As tall as the content wants, but on the screen: taller content scrolls."""
+        content, margins = self.scroll.widget().sizeHint(), self.layout().contentsMargins()
+        width = max(self.minimumWidth(), content.width() + self.scroll.verticalScrollBar().sizeHint().width()
+                    + margins.left() + margins.right())
+        height = (content.height() + self.buttons.sizeHint().height() + self.layout().spacing()
+                  + margins.top() + margins.bottom())
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        self.resize(max(self.width(), width) if self.isVisible() else width,
+                    min(height, screen.height() - FRAME_ALLOWANCE))
+        frame = self.frameGeometry()
+        if self.isVisible() and frame.bottom() > screen.bottom():  # grown past the bottom: move up
+            self.move(frame.x(), max(screen.top(), screen.bottom() - frame.height()))
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -184,6 +211,7 @@ class JobDialog(QDialog):
         self.summary.show_manifest(manifest, root, title)
         self.summary_box.show()
         self._update_buttons()
+        self.fit_to_screen()
 
     def _failed(self, message: str) -> None:
         self._reset_progress()

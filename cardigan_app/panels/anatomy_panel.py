@@ -18,7 +18,7 @@ import random
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
-                               QPushButton, QSlider, QVBoxLayout, QWidget)
+                               QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.heart import LIMIT, Heart, HeartError
@@ -74,7 +74,8 @@ class AnatomyPanel(QWidget):
         self.new_heart = QPushButton(icon("dice-5-outline"), "New heart")
         self.new_heart.setToolTip("Draw another random heart (undoable)")
         self.new_heart.clicked.connect(lambda: self.start_from_anatomy(ask=False))
-        top = QHBoxLayout()
+        top = QVBoxLayout()  # stacked: the panel stays narrow enough for a 1280-pixel screen
+        top.setSpacing(4)
         for button in (self.start, self.fit, self.new_heart):
             top.addWidget(button)
 
@@ -103,15 +104,17 @@ class AnatomyPanel(QWidget):
             self.preset.addItem(label, name)
             self.preset.setItemData(self.preset.count() - 1, meaning, Qt.ItemDataRole.ToolTipRole)
         self.preset.setToolTip("Positions the real data defines; hover an entry for what it means")
-        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset.setMinimumContentsLength(8)
-        apply = QPushButton("Apply")
-        apply.setToolTip("Make the current heart this preset (one undo step)")
-        apply.clicked.connect(self.apply_preset)
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # no name cut short
+        self.apply = QToolButton()
+        self.apply.setText("Apply")
+        self.apply.setToolTip("Make the current heart this preset (one undo step)")
+        self.apply.clicked.connect(self.apply_preset)
         preset_row = QHBoxLayout()
+        preset_row.setContentsMargins(0, 0, 0, 0)
         preset_row.addWidget(self.preset, 1)
-        preset_row.addWidget(apply)
-        form.addRow("Preset", preset_row)
+        preset_row.addWidget(self.apply)
+        form.addRow(QLabel("Preset"))
+        form.addRow(preset_row)  # the whole width: the longest preset name fits
         self.controls = QWidget()
         self.controls.setLayout(form)
 

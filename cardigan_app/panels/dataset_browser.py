@@ -23,6 +23,7 @@ from ..imaging import thumbnail
 from engine.data.dataset_folder import DatasetFolder, Pair
 
 THUMB = 88
+OPEN_HINT = "Double-click a pair (or press Enter) to open its mask for editing; right-click for more"
 
 
 DatasetItem = Pair  # a pair of the dataset: stem, label_path, image_path (engine.data.dataset_folder)
@@ -122,11 +123,16 @@ class DatasetBrowser(QWidget):
         self.list.itemActivated.connect(self._activated)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
+        self.hint = QLabel(OPEN_HINT)  # a click only selects: say how to open
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(theme.text_style(theme.MUTED))
+        self.list.currentItemChanged.connect(self._selected)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(row)
         layout.addWidget(self.info)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.hint)
         self.loader = ThumbnailLoader(self)
         self.loader.ready.connect(self._thumbnail_ready)
         self._batch = 0
@@ -186,6 +192,10 @@ class DatasetBrowser(QWidget):
     def _thumbnail_ready(self, batch: int, row: int, picture: QImage) -> None:
         if batch == self._batch and row < self.list.count():
             self.list.item(row).setIcon(QIcon(QPixmap.fromImage(picture)))
+
+    def _selected(self, entry: QListWidgetItem | None, _previous=None) -> None:
+        name = entry.text() if entry is not None else ""
+        self.hint.setText(f"Double-click {name} (or press Enter) to open it for editing" if name else OPEN_HINT)
 
     def _activated(self, entry: QListWidgetItem) -> None:
         row = self.list.row(entry)

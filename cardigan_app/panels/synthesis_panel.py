@@ -14,7 +14,7 @@ from ..icons import icon
 from ..imaging import grey_qimage
 
 MAX_SEED = 2**31 - 1
-THUMB = 72
+THUMB = 64
 COLUMNS = 3
 
 
@@ -29,6 +29,7 @@ class SynthesisPanel(QWidget):
         self.seed.setRange(0, MAX_SEED)
         self.seed.setToolTip("The seed of the model's randomness: the same mask and seed give the same image")
         self.seed.setKeyboardTracking(False)
+        self.seed.setMinimumWidth(70)  # narrower than ten digits: the panel fits a 1280-pixel screen
         self.seed.valueChanged.connect(self.seedChanged.emit)
         self.new_variation = QPushButton(icon("dice-5-outline"), "New variation")
         self.new_variation.setToolTip("Synthesize the same mask with a new random seed (R)")
@@ -124,6 +125,11 @@ class SynthesisPanel(QWidget):
             self.thumb_seeds[index] = seed
             button.setToolTip(f"Seed {seed}: click to use it" if seed is not None else "")
         self._highlight()
+
+    def clear_variations(self) -> None:
+        """Drop the pictures (another model makes the next ones)."""
+        for button in self.thumbs:
+            button.setIcon(QIcon())
 
     def set_variation(self, index: int, seed: int, image) -> None:
         if 0 <= index < len(self.thumbs):

@@ -24,7 +24,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from .host import ModelHost, one_line
+from engine.errors import one_line
+
+from .host import ModelHost
 from .jobs import (CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage, RenderFailure,
                    StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
 

@@ -5,54 +5,32 @@ Both backends use this: the child process of :mod:`.server` and the in-process t
 
 from __future__ import annotations
 
-import sys
+import os
+import threading
 import time
-import traceback
 
 import numpy as np
-from PIL import Image
 
 from engine.devices import device_name
-from engine.errors import CardiganError, MaskError
 from engine.synthesizer import Synthesizer, to_uint8
 
 from .jobs import ModelInfo
 
 
-def one_line(exc: BaseException, what: str) -> str:
-    """A user-facing line for an exception; unexpected ones are also logged in full."""
-    if isinstance(exc, CardiganError):
-        return str(exc)
-    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{what} failed ({type(exc).__name__}{': ' + text[:160] if text else ''})"
+def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int, fan=None) -> tuple[np.ndarray, str]:
+    """Synthesize ``labels`` (in ``fan``, for models that take one) -> ((H, W) uint8 image, note).
 
-
-def trained_size(synthesizer: Synthesizer) -> tuple[int, int] | None:
-    """(height, width) the model was trained at, if it has one."""
-    size = getattr(synthesizer.model, "image_size", None)
-    return tuple(size) if isinstance(size, (tuple, list)) and len(size) == 2 else None  # type: ignore[return-value]
-
-
-def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
-    """Synthesize ``labels`` -> ((H, W) uint8 image, note).
-
-    A map the model cannot take as it is (a CAMUS frame of 549 x 778, say) is resampled to
-    the model's training size (nearest, as prepared data is) and the image resized back,
-    so the picture always lines up with the mask; ``note`` then says so.
+    Exactly what ``cardigan synthesize`` makes of the same mask: a map of another size than
+    the model's is resampled by the synthesizer itself (nearest there, bilinear back), and
+    ``note`` says so.
     """
     height, width = labels.shape
-    problem = synthesizer.model.check_input_size(height, width)
-    if problem is None:
-        return synthesizer.preview(labels, seed), ""
-    target = trained_size(synthesizer)
-    if target is None:
-        raise MaskError(f"label map: {problem}")
-    th, tw = target
-    small = np.asarray(Image.fromarray(labels).resize((tw, th), Image.Resampling.NEAREST))
-    image = to_uint8(synthesizer.synthesize(small, seed))
-    back = np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR))
-    return back, f"synthesized at {tw}\u00d7{th} and resized to the mask"
+    image = to_uint8(synthesizer.synthesize(labels, seed, fan=fan))
+    native = getattr(synthesizer.model, "image_size", None)
+    note = ""
+    if synthesizer.network is not None and native is not None and tuple(native) != (height, width):
+        note = f"synthesized at {native[1]}\u00d7{native[0]} and resized to the mask"
+    return image, note
 
 
 class ModelHost:
@@ -61,17 +39,37 @@ class ModelHost:
     def __init__(self, synthesizer: Synthesizer, info: ModelInfo) -> None:
         self.synthesizer = synthesizer
         self.info = info
+        self.lock = threading.Lock()
 
     @classmethod
     def open(cls, model_id: int, spec: str, device: str) -> ModelHost:
         """Load ``spec`` on ``device`` (raises :class:`CardiganError` with a one-line message)."""
         start = time.perf_counter()
-        synthesizer = Synthesizer(spec, device=device)
+        # incremental: the live loop sends one map after another, each a small edit of the
+        # last; the synthesizer keeps the last map and recomputes only what an edit reaches
+        # (CARDIGAN_INCREMENTAL=0 turns it off, for benchmarks/paint_stall.py comparisons)
+        incremental = os.environ.get("CARDIGAN_INCREMENTAL", "1") != "0"
+        synthesizer = Synthesizer(spec, device=device, incremental=incremental)
         info = ModelInfo(model_id, spec, device, device_name(synthesizer.device), bool(synthesizer.stochastic),
                          synthesizer.model.summary(), time.perf_counter() - start)
         return cls(synthesizer, info)
 
-    def render(self, labels: np.ndarray, seed: int) -> tuple[np.ndarray, str, float]:
+    def render(self, labels: np.ndarray, seed: int, fan=None) -> tuple[np.ndarray, str, float]:
         start = time.perf_counter()
-        image, note = render(self.synthesizer, labels, seed)
+        with self.lock:
+            image, note = render(self.synthesizer, labels, seed, fan)
         return image, note, time.perf_counter() - start
+
+    def render_cine(self, request) -> "CineFrames":
+        """A cine loop between the request's key frames (masks, motion and every frame)."""
+        from engine.cine import Timing, loop_from_key_frames, synthesize_loop
+
+        from .jobs import CineFrames
+
+        start = time.perf_counter()
+        timing = Timing(bpm=request.bpm, fps=request.fps, cycle="full").checked()
+        loop = loop_from_key_frames(request.ed, request.es, timing, fan=request.fan)
+        with self.lock:  # one user of the synthesizer (and its incremental cache) at a time
+            images = synthesize_loop(self.synthesizer, loop, seed=request.seed)
+        return CineFrames(request.serial, self.info.model_id, images, loop.masks, loop.phases,
+                          loop.ejection_fraction(), request.fps, time.perf_counter() - start)

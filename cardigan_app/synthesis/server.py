@@ -18,7 +18,9 @@ import os
 import signal
 import threading
 
-from .host import ModelHost, one_line
+from engine.errors import one_line
+
+from .host import ModelHost
 from .jobs import (CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure, RenderRequest,
                    StopRequest)
 
@@ -64,11 +66,17 @@ def serve(conn, niceness: int = NICENESS) -> None:
                 state["newest"] = message.model_id
             threading.Thread(target=load, args=(message.model_id, message.spec, message.device),
                              daemon=True).start()
-        elif isinstance(message, RenderRequest):
+        elif isinstance(message, (RenderRequest, CineRequest)):
             with lock:
                 host = state["host"]
             if host is None:
                 send(RenderFailure(message.serial, 0, "no model is loaded yet"))
+                continue
+            if isinstance(message, CineRequest):
+                try:
+                    send(host.render_cine(message))
+                except Exception as exc:  # noqa: BLE001
+                    send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
                 continue
             try:
                 image, note, elapsed = host.render(message.labels, message.seed, message.fan)
@@ -76,16 +84,7 @@ def serve(conn, niceness: int = NICENESS) -> None:
                 send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "synthesis")))
             else:
                 send(RenderedImage(message.serial, host.info.model_id, image, note, elapsed))
-        elif isinstance(message, CineRequest):
-            with lock:
-                host = state["host"]
-            if host is None:
-                send(RenderFailure(message.serial, 0, "no model is loaded yet"))
-                continue
-            try:
-                send(host.render_cine(message))
-            except Exception as exc:  # noqa: BLE001
-                send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
+
     try:
         conn.close()
     except OSError:

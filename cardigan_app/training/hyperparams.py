@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QStyle
 from engine.training.config import PRESET_SUMMARIES, PRESETS, TrainConfig, resolve_config
 
 # Fields chosen on other pages of the wizard, or not meant for editing here.
-HIDDEN = {"preset", "extra", "device", "amp", "batch_size"}
+HIDDEN = {"preset", "device", "amp", "batch_size"}
 # what each field means and the values it may take come from the engine's description
 CHOICES: dict[str, tuple[str, ...]] = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)
                                        if f.metadata.get("choices")}

@@ -96,7 +96,7 @@ class RunPage(QWizardPage):
 
     def validatePage(self) -> bool:
         folder = self.folder.path()
-        problem = run_folder_problem(folder, self.resume.isChecked())
+        problem = run_folder_problem(folder, self.resume.isChecked(), self.state.data_dir)
         if problem:
             self.message.setText(problem)
             return False

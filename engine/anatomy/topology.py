@@ -8,9 +8,15 @@
 
 Used to check deformed masks (:mod:`engine.data.deform`) and by the studio's topology check.
 Small tolerances absorb what resampling does to a border pixel here and there.
+
+:func:`pieces` reports every piece of every structure, with its size and where it is: a
+stray piece the rules tolerate (under ``PIECE_SHARE`` of its structure) is still drawn by
+the model, so the studio's check lists each one (:func:`stray_pieces`) for the user to look at.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -29,6 +35,56 @@ def _border(region: np.ndarray) -> np.ndarray:
     return ndimage.binary_dilation(region, FOUR) & ~region
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One 4-connected piece of a structure: its pixels and its bounding box (rows
+    ``top:bottom``, columns ``left:right``, ends exclusive)."""
+
+    label: int
+    size: int
+    top: int
+    left: int
+    bottom: int
+    right: int
+    largest: bool  # the structure's main piece (the others are stray)
+
+    @property
+    def name(self) -> str:
+        return NAMES[self.label]
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """(x, y) of the box's centre, in pixels."""
+        return (self.left + self.right) / 2, (self.top + self.bottom) / 2
+
+    def describe(self) -> str:
+        """e.g. "stray LV cavity piece: 420 px, 30 x 14 at x 120-150, y 40-54"."""
+        kind = f"the {self.name}" if self.largest else f"stray {self.name} piece"
+        return (f"{kind}: {self.size} px, {self.right - self.left} \u00d7 {self.bottom - self.top} at "
+                f"x {self.left}\u2013{self.right}, y {self.top}\u2013{self.bottom}")
+
+
+def pieces(labels: np.ndarray) -> list[Piece]:
+    """Every piece of the LV cavity, myocardium and atrium, each structure's largest first."""
+    labels = np.asarray(labels)
+    found = []
+    for label in NAMES:
+        parts, count = ndimage.label(labels == label, FOUR)
+        if not count:
+            continue
+        sizes = np.bincount(parts.ravel())[1:]
+        boxes = ndimage.find_objects(parts)
+        for rank, index in enumerate(np.argsort(-sizes, kind="stable")):
+            rows, cols = boxes[index]
+            found.append(Piece(label, int(sizes[index]), rows.start, cols.start, rows.stop, cols.stop, rank == 0))
+    return found
+
+
+def stray_pieces(labels: np.ndarray) -> list[Piece]:
+    """Every piece that is not its structure's largest, largest first, however small."""
+    return sorted((p for p in pieces(labels) if not p.largest), key=lambda p: -p.size)
+
+
 def topology_problems(labels: np.ndarray) -> list[str]:
     """Plain-language problems of a (H, W) label map (empty when it is a plausible heart).
 
@@ -38,17 +94,15 @@ def topology_problems(labels: np.ndarray) -> list[str]:
     """
     labels = np.asarray(labels)
     problems = []
+    found = pieces(labels)
     for label, name in NAMES.items():
-        region = labels == label
-        if not region.any():
+        sizes = [p.size for p in found if p.label == label]  # largest first
+        if not sizes:
             problems.append(f"no {name}")
             continue
-        pieces, count = ndimage.label(region, FOUR)
-        if count > 1:
-            sizes = np.sort(np.bincount(pieces.ravel())[1:])[::-1]
-            real = int((sizes >= PIECE_SHARE * sizes[0]).sum())
-            if real > 1:
-                problems.append(f"the {name} is in {real} pieces")
+        real = sum(size >= PIECE_SHARE * sizes[0] for size in sizes)
+        if real > 1:
+            problems.append(f"the {name} is in {real} pieces")
     labels = keep_largest(labels)
     cavity, atrium = labels == LV_CAVITY, labels == LEFT_ATRIUM
     if cavity.any():

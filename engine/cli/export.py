@@ -23,7 +23,8 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--masks", type=Path, help="folder of label maps (PNG, *_gt.mhd, *_gt.nii.gz)")
+    source.add_argument("--masks", type=Path, help="folder of label maps (PNG, *_gt.mhd, *_gt.nii.gz); their "
+                        "patients are split 80/10/10 anew (by --seed), a split folder they sit in is not kept")
     source.add_argument("--random", type=int_in_range(1, MAX_RANDOM), metavar="N",
                         help="N generated patients, each 2 views x 2 instants: --random 3 gives 12 pairs")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
@@ -66,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         note(plan)
         if empty:
             note(f"warning: no patient in {' or '.join(empty)} (use --random 3 or more for every split)")
+    else:
+        note(f"the masks' patients are split 80/10/10 into train, valid and test anew (seed {args.seed}); "
+             "the split of a folder they come from is not kept")
     bars = TerminalProgress()
     try:
         manifest = export_dataset(args.model, args.out, masks=args.masks, random=args.random,

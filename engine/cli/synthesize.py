@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument
+from .options import add_device_argument, add_model_argument, seed_value
 
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
@@ -18,14 +18,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="label map: 8-bit PNG (values 0-3) or CAMUS *_gt.mhd / *_gt.nii.gz")
     parser.add_argument("--out", required=True, type=Path, help="output .png or .npy")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed for models with randomness (default 0)")
     parser.add_argument("--resample-class", type=int, choices=range(4), default=None, metavar="ID",
                         help="resample one region: inside the pixels of this label (0-3) the "
                              "randomness comes from --region-seed, elsewhere from --seed "
                              "(noise-input models)")
-    parser.add_argument("--region-seed", type=int, default=1,
+    parser.add_argument("--region-seed", type=seed_value, default=1,
                         help="seed inside the region of --resample-class (default 1)")
+    parser.add_argument("--fan", default=None, metavar="SPEC",
+                        help="the probe's fan for models that take it: key=value pairs changing the "
+                             "mask's own fan (or the median CAMUS fan), keys apex_x, apex_y, depth "
+                             "(fractions of the picture), left, right, width, tilt (degrees), squash; "
+                             "e.g. --fan width=70,depth=0.9")
     add_device_argument(parser)
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="network precision: auto is bf16 on CUDA and fp32 elsewhere; "
@@ -37,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import CardiganError
     from ..fileio import atomic_path
-    from ..maskio import read_label_map, write_grey_png
+    from ..fan import fan_from_text, parse_fan_spec, view_of_name
+    from ..maskio import read_label_map, read_png_text, write_grey_png
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
 
@@ -48,15 +54,22 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"{args.out.parent}: output folder does not exist")
     if args.out.exists() and args.mask.exists() and args.out.resolve() == args.mask.resolve():
         raise CardiganError(f"{args.out}: is the input mask; write the image to another file")
+    if args.out.exists() and Path(args.model).exists() and args.out.resolve() == Path(args.model).resolve():
+        raise CardiganError(f"{args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
         raise CardiganError(f"{args.out}: already exists (use --overwrite to replace it)")
     labels = read_label_map(args.mask)
+    fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
+    if args.fan is not None:
+        fan = parse_fan_spec(args.fan, fan)
     synth = Synthesizer(args.model, device=args.device, precision=args.precision)
+    if problem and synth.uses_fan:
+        note(f"{args.mask}: {problem}")
     region = None if args.resample_class is None else labels == args.resample_class
     if region is not None and not synth.stochastic:
         note(f"model {synth.model.name} is deterministic: --resample-class changes nothing")
     output = synth.synthesize(labels, seed=args.seed, source=str(args.mask), region=region,
-                              region_seed=args.region_seed if region is not None else None)
+                              region_seed=args.region_seed if region is not None else None, fan=fan)
     if suffix == ".npy":
         with atomic_path(args.out) as tmp:
             with open(tmp, "wb") as handle:

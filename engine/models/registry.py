@@ -1,26 +1,78 @@
-"""Turning a model name or path into a loaded model.
+"""What a model is, and turning a model name or path into a loaded model.
 
-Accepted everywhere a model is taken (``--model`` in the CLI, the app's model picker):
+Accepted everywhere a model is taken (``--model`` in the CLI, the studio's picker, its Open
+dialog and drops, the export dialog), and decided only here:
 
 - ``simulator``: the built-in ultrasound simulator (no weights, CPU);
-- ``demo``: the demo model bundled with the app;
+- ``demo``: the demo model bundled with the app (listed only when this installation has it);
 - a native ``.safetensors`` model file;
-- an NVlabs SPADE ``*_net_G.pth`` checkpoint (with ``opt.txt`` beside it), or its folder.
+- an NVlabs SPADE ``*_net_G.pth`` (or ``.pt``) checkpoint with ``opt.txt`` beside it, or its
+  folder.
+
+File suffixes count whatever their case (``MODEL.PTH`` is a checkpoint too); the file's
+first bytes decide over its name when they can.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .. import resources
 from ..errors import ModelFileError
-from ..resources import demo_model_path
 from .handle import GeneratorModel
 from .modelfile import load_model_file
 from .nvlabs import import_nvlabs
 
 BUILTIN_MODELS = ("simulator", "demo")
+BUILTIN_NAMES = {"simulator": "Ultrasound simulator (built in)", "demo": "Demo model (bundled)"}
+NATIVE_SUFFIXES = (".safetensors",)
+TORCH_SUFFIXES = (".pth", ".pt")
+MODEL_SUFFIXES = NATIVE_SUFFIXES + TORCH_SUFFIXES
+KINDS_IN_WORDS = "a cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth checkpoint"
+FILE_DIALOG_FILTER = ("Models (*.safetensors *.pth *.pt);;cardiGAN model (*.safetensors);;"
+                      "NVlabs SPADE generator (*_net_G.pth *_net_G.pt);;All files (*)")
 ZIP_MAGIC = b"PK\x03\x04"
 PICKLE_MAGIC = b"\x80"
+
+
+def builtin_models() -> list[str]:
+    """The built-in models this installation offers, the default first: the bundled demo
+    model when there is one, and the simulator."""
+    return (["demo"] if resources.demo_model_path() is not None else []) + ["simulator"]
+
+
+def default_model() -> str:
+    """The model used when none was chosen."""
+    return builtin_models()[0]
+
+
+def is_builtin(spec: str | Path) -> bool:
+    return str(spec) in BUILTIN_MODELS
+
+
+def display_name(spec: str | Path) -> str:
+    """A model's name for people: the built-in names, a file's name, and for the files that
+    all share one name (NVlabs ``latest_net_G.pth``, a run's ``model.safetensors``) also the
+    folder they belong to."""
+    text = str(spec)
+    if text in BUILTIN_NAMES:
+        return BUILTIN_NAMES[text]
+    path = Path(text)
+    name = path.name.lower()
+    if name.endswith(tuple("_net_g" + suffix for suffix in TORCH_SUFFIXES)) and path.parent.name:
+        return f"{path.parent.name} ({path.name})"
+    if name == "model.safetensors" and path.parent.name:  # every run's model has this name
+        return f"{path.parent.name} (run)"
+    return path.name or text
+
+
+def accepts(path: str | Path) -> bool:
+    """Whether ``path`` names a model by its name alone (a built-in name, or a file with a
+    model suffix in any case): what a drop or a file picker hands to :func:`open_model`.
+    A folder is a model only when :func:`open_model` finds a checkpoint in it."""
+    if is_builtin(path):
+        return True
+    return Path(path).suffix.lower() in MODEL_SUFFIXES
 
 
 def open_model(spec: str | Path):
@@ -31,7 +83,7 @@ def open_model(spec: str | Path):
 
         return SimulatorModel()
     if text == "demo":
-        path = demo_model_path()
+        path = resources.demo_model_path()
         if path is None:
             raise ModelFileError("no demo model is bundled with this installation "
                                  "(use --model simulator or a model file)")
@@ -42,15 +94,14 @@ def open_model(spec: str | Path):
     if path.is_dir():
         return import_nvlabs(path)
     if not path.exists():
-        raise ModelFileError(f"{path}: no such model file (give a .safetensors model, an NVlabs "
-                             "*_net_G.pth checkpoint, 'demo' or 'simulator')")
+        raise ModelFileError(f"{path}: no such model file (give {KINDS_IN_WORDS}, 'demo' or "
+                             "'simulator')")
     kind = sniff(path)
     if kind == "safetensors":
         return load_model_file(path)
     if kind == "torch":
         return import_nvlabs(path)
-    raise ModelFileError(f"{path}: not a model file (expected a cardiGAN .safetensors model or an "
-                         "NVlabs SPADE *_net_G.pth checkpoint)")
+    raise ModelFileError(f"{path}: not a model file (expected {KINDS_IN_WORDS})")
 
 
 def sniff(path: Path) -> str:
@@ -64,9 +115,9 @@ def sniff(path: Path) -> str:
         return "safetensors"
     if head.startswith(ZIP_MAGIC) or (head[:1] == PICKLE_MAGIC and head[1:2] in b"\x02\x03\x04\x05"):
         return "torch"
-    if path.suffix == ".safetensors":
+    if path.suffix.lower() in NATIVE_SUFFIXES:
         return "safetensors"
-    if path.suffix in (".pth", ".pt"):
+    if path.suffix.lower() in TORCH_SUFFIXES:
         return "torch"
     return "unknown"
 

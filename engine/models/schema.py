@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ModelFileError
+from ..nets.config import LAYER_NORMS
 
 # field: (type, minimum, maximum); bools are never accepted as ints
 ARCHITECTURE = {
@@ -24,8 +25,6 @@ ARCHITECTURE = {
 }
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
            "z_dim": (int, 1, 4096), "norm": (str, None, None)}
-ENCODER_NORMS = ("spectralinstance", "spectralbatch", "spectralsyncbatch", "spectralnone", "instance",
-                 "batch", "none")
 
 
 def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
@@ -64,9 +63,9 @@ def check_document(document: dict) -> None:
     encoder = document.get("encoder")
     if encoder is not None:
         check_fields(encoder, ENCODER, "the style encoder")
-        if encoder.get("norm", "spectralinstance") not in ENCODER_NORMS:
+        if encoder.get("norm", "spectralinstance") not in LAYER_NORMS:
             raise ModelFileError(f"the style encoder norm is {encoder['norm']!r}; it must be one of "
-                                 + ", ".join(ENCODER_NORMS))
+                                 + ", ".join(LAYER_NORMS))
     labels = document.get("labels")
     if labels is not None:
         if not isinstance(labels, list) or not all(

@@ -21,13 +21,34 @@ from .batches import epoch_batches, epoch_loader, iters_per_epoch
 from .config import TrainConfig
 from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                      Scalars, Started, TrainCallbacks)
-from .run_folder import RunFolder
-from .state import load_newest_state, restore_rng, rng_state, save_state
+from .divergence import stop_if_losses_diverged, stop_if_weights_diverged
+from .run_folder import RunFolder, check_run_outside_data
+from .state import load_newest_state, resume_from_state, rng_state, save_state
 from .stats import LOSS, PROGRESS
 from .trainer import Trainer
 
 PREVIEW_COUNT = 4
+PREVIEW_SECONDS = 120.0  # a sample preview at least this often, whatever sample_every says
 OOM_ERRORS = (getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError), RuntimeError)
+
+
+@dataclass
+class PreviewSchedule:
+    """When the run writes a sample preview: at its start, then every ``every`` iterations or
+    ``seconds`` of training, whichever comes first, and where it ends or is stopped. (A slow
+    CPU run would otherwise show its first picture only after ``sample_every`` iterations.)"""
+
+    every: int
+    seconds: float
+    last: int | None = None  # the iteration of the newest preview
+    at: float = 0.0  # and when it was written (time.perf_counter)
+
+    def due(self, iteration: int, now: float) -> bool:
+        return iteration != self.last and (self.last is None or iteration % self.every == 0
+                                           or now - self.at >= self.seconds)
+
+    def written(self, iteration: int, now: float) -> None:
+        self.last, self.at = iteration, now
 
 
 @dataclass(frozen=True)
@@ -61,13 +82,15 @@ def open_datasets(config: TrainConfig, data_dir: Path):
 
 
 def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
-          callbacks: TrainCallbacks | None = None, resume: bool = False) -> TrainResult:
+          callbacks: TrainCallbacks | None = None, resume: bool = False,
+          overwrite: bool = False) -> TrainResult:
     """Train SPADE on a prepared dataset folder, writing the run folder.
 
     Reports typed events through ``callbacks.on_event`` and stops gracefully (saving its
     state) when ``callbacks.should_stop()`` returns True. With ``resume`` it continues from
-    the newest training state in ``run_dir``. User problems raise :class:`CardiganError`
-    after a :class:`Failed` event.
+    the newest training state in ``run_dir``; a new run needs a new or empty folder, or
+    ``overwrite`` to replace an earlier run there (:meth:`RunFolder.start_problem`). User
+    problems raise :class:`CardiganError` after a :class:`Failed` event.
     """
     callbacks = callbacks or TrainCallbacks()
     context, device = distributed.setup(config.device)
@@ -77,7 +100,10 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         if not Path(data_dir).is_dir():
             raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
                             "or `cardigan phantom`)")
+        check_run_outside_data(run.root, Path(data_dir))
         with run.lock() if context.is_main else contextlib.nullcontext():
+            if context.is_main:
+                run.prepare_start(resume, overwrite)
             return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device)
     except CardiganError as exc:
         emit(Failed(str(exc)))
@@ -95,9 +121,6 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
 
 def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> TrainResult:
     if context.is_main:
-        if run.has_training_state() and not resume:
-            raise CardiganError(f"{run.root} already holds a training run: use --resume to "
-                                "continue it or choose a new run folder")
         if resume:
             run.check_resumable_with(config)
         run.create()
@@ -121,21 +144,26 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
         path, state = found
         for reason in skipped:
             emit(Notice(f"skipped a damaged training state: {reason}"))
-        trainer.load_state_dict(state)
-        restore_rng(state["rng"], device)
+        resume_from_state(trainer, state, path, config, device)
         start = int(state["iteration"])
         emit(Notice(f"resuming from iteration {start} ({path.name})"))
         if context.is_main:
             run.truncate_stats(start)
+    elif config.init_from:
+        fresh = trainer.fresh_layers
+        emit(Notice(f"generator started from {config.init_from}"
+                    + (f"; {len(fresh)} tensors start fresh ({', '.join(fresh[:3])}"
+                       f"{', ...' if len(fresh) > 3 else ''})" if fresh else "")))
     if context.is_main:
         run.write_config(config, data_dir)
     manifest = data_dir / "manifest.json"
     provenance = {
         "trained_with": "cardigan train", "preset": config.preset,
+        **({"started_from": config.init_from} if config.init_from else {}),
         "data": str(data_dir.resolve()),
         "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
     }
-    preview = preview_batch(preview_set, config, device)
+    preview = preview_batch(preview_set, trainer)
     writer = open_tensorboard(run, config, emit) if context.is_main else None
     emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
 
@@ -148,12 +176,22 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
     def save(iteration: int) -> None:
         if not context.is_main:
             return
-        state = {**trainer.state_dict(), "iteration": iteration, "epoch": iteration // ipe,
+        networks = trainer.state_dict()
+        stop_if_weights_diverged(networks, iteration, run)
+        state = {**networks, "iteration": iteration, "epoch": iteration // ipe,
                  "rng": rng_state(device), "config": config.to_dict()}
         path = save_state(state, run.checkpoint_dir, iteration, config.keep_checkpoints)
         export_model(trainer, config, run.model_path, {**provenance, "iterations": iteration})
         emit(CheckpointSaved(iteration, str(path), str(run.model_path)))
 
+    schedule = PreviewSchedule(config.sample_every, PREVIEW_SECONDS)
+
+    def sample(iteration: int, now: float, final: bool = False) -> None:
+        if context.is_main and iteration != schedule.last and (final or schedule.due(iteration, now)):
+            emit(SamplePreview(iteration, str(write_preview(run, trainer, preview, iteration))))
+            schedule.written(iteration, time.perf_counter())
+
+    sample(start, time.perf_counter())
     sums: dict[str, float] = {}
     count, window_start, window_iter = 0, time.perf_counter(), start
     speed, last_progress = 0.0, 0.0
@@ -167,13 +205,15 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
             order = order[iteration - epoch * ipe:]
             batches = iter(epoch_loader(train_set, order, config.workers, device.type == "cuda"))
         batch = next(batches)
-        seg = batch["label"].to(device, non_blocking=True)
-        real = batch["image"].to(device, non_blocking=True)
+        seg, real, fan = trainer.inputs(batch)
         trainer.set_lr_factor(lr_factor(iteration, total, config.niter, config.niter_decay))
-        losses = trainer.step(seg, real, train_g=iteration % config.d_steps_per_g == 0)
+        losses = trainer.step(seg, real, train_g=iteration % config.d_steps_per_g == 0, fan=fan)
+        # the losses as numbers with one device synchronisation, not one per loss and use
+        losses = dict(zip(losses, torch.stack([v.float() for v in losses.values()]).tolist()))
+        stop_if_losses_diverged(losses, iteration + 1, run)
         iteration += 1
         for name, value in losses.items():
-            sums[name] = sums.get(name, 0.0) + float(value)
+            sums[name] = sums.get(name, 0.0) + value
         count += 1
 
         now = time.perf_counter()
@@ -199,13 +239,13 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
             eta = (total - iteration) / rate if rate else float("nan")
             emit(ProgressUpdate(iteration, total, min(iteration // ipe + 1, total_epochs),
                                 total_epochs, speed, eta))
-        if context.is_main and (iteration % config.sample_every == 0 or iteration == total):
-            emit(SamplePreview(iteration, str(write_preview(run, trainer, preview, iteration))))
+        sample(iteration, now, final=iteration == total)
         if iteration % config.checkpoint_every == 0 and iteration < total:
             save(iteration)
         if distributed.agree_to_stop(context, callbacks.should_stop(), device):
             stopped = iteration < total
             break
+    sample(iteration, time.perf_counter(), final=True)  # where it ended or was stopped
     save(iteration)
     if writer is not None:
         writer.close()
@@ -214,22 +254,29 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
     return TrainResult(iteration, run.model_path, stopped)
 
 
-def preview_batch(dataset, config: TrainConfig, device: torch.device) -> dict:
+def preview_batch(dataset, trainer: Trainer) -> dict:
     """Fixed samples for preview grids: the first few validation pairs and a fixed z."""
+    config, device = trainer.config, trainer.device
     items = [dataset[i] for i in range(min(PREVIEW_COUNT, len(dataset)))]
-    seg = torch.stack([item["label"] for item in items]).to(device)
+    seg, real, fan = trainer.inputs({key: torch.stack([item[key] for item in items])
+                                     for key in ("label", "image", "fan")})
     z = noise = None
     if config.use_vae:
         z = torch.randn(len(items), config.z_dim, generator=torch.Generator().manual_seed(1)).to(device)
     if config.noise_nc:
         noise = seeded_noise(config.noise_nc, seg.shape[-2:], range(len(items))).to(device)
-    return {"seg": seg, "z": z, "noise": noise,
+    return {"seg": seg, "z": z, "noise": noise, "fan": fan,
             "ids": torch.stack([item["label_ids"] for item in items]).numpy(),
-            "real": torch.stack([item["image"][0] for item in items]).numpy()}
+            "real": real[:, 0].cpu().numpy()}
 
 
 def write_preview(run: RunFolder, trainer: Trainer, preview: dict, iteration: int) -> Path:
-    fake = trainer.synthesize(preview["seg"], preview["z"], preview["noise"])[:, 0].cpu().numpy()
+    """The preview grid at ``iteration``; the random state is left as it was, so when
+    previews are written (by the clock, too) never changes the training."""
+    devices = [trainer.device] if trainer.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        fake = trainer.synthesize(preview["seg"], preview["z"], preview["noise"],
+                                  preview["fan"])[:, 0].cpu().numpy()
     return run.write_sample_grid(iteration, preview["ids"], preview["real"], fake)
 
 

@@ -93,6 +93,9 @@ class RunFolder:
         """Hold the run folder for one training: a second one gets a one-line error naming
         the first's process. The lock is the operating system's (it dies with the process,
         so a killed run never leaves a stale lock behind)."""
+        problem = writable_problem(self.root)
+        if problem:
+            raise CardiganError(problem)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -124,26 +127,49 @@ class RunFolder:
                     removed.append(path)
         return removed
 
-    def prepare_new_run(self, overwrite: bool) -> None:
-        """Before a new training (not a resume), with the lock held: the folder must be new or
-        empty. With ``overwrite`` an earlier run of ours is removed first; a folder holding
-        anything else (the user's files, a config.json we did not write) is never touched."""
+    def start_problem(self, resume: bool, overwrite: bool = False, data: Path | None = None) -> str | None:
+        """Why a training may not start in this folder, in one line, or None: the one rule
+        :func:`~engine.training.loop.train` (so ``cardigan train``) and the studio's wizard
+        share, in the same words.
+
+        Any run needs a folder it can write (created if missing) outside the dataset
+        ``data``. A resume needs a saved training state. A new run needs a new or empty
+        folder; with ``overwrite``, one holding only an earlier run (which is then replaced),
+        never the user's own files."""
+        problem = writable_problem(self.root)
+        if problem:
+            return problem
+        if data is not None:
+            try:
+                check_run_outside_data(self.root, Path(data))
+            except CardiganError as exc:
+                return str(exc)
+        if resume:
+            return None if self.has_training_state() else f"{self.root}: no training state to resume from"
         entries = self.entries()
         if not entries:
-            return
-        shown = ", ".join(sorted(p.name for p in entries)[:4]) + (" ..." if len(entries) > 4 else "")
+            return None
         if not overwrite:
             if self.holds_run():
-                raise CardiganError(f"{self.root} already holds a training run: use --resume to "
-                                    "continue it, --overwrite to replace it, or choose a new run folder")
-            raise CardiganError(f"{self.root}: is not empty (holds {shown}); choose a new or empty "
-                                "folder for a new run")
+                return (f"{self.root} already holds a training run: resume it (--resume), replace it "
+                        "(--overwrite) or choose a new run folder")
+            shown = ", ".join(sorted(p.name for p in entries)[:4]) + (" ..." if len(entries) > 4 else "")
+            return f"{self.root}: is not empty (holds {shown}); choose a new or empty folder for a new run"
         foreign = self.foreign_entries()
         if foreign:
             names = ", ".join(str(p.relative_to(self.root)) for p in foreign[:4])
-            raise CardiganError(f"{self.root}: holds files that are not a training run's ({names}); "
-                                "refusing to replace it, choose a new run folder")
-        self.remove_run()
+            return (f"{self.root}: holds files that are not a training run's ({names}); refusing to "
+                    "replace it, choose a new run folder")
+        return None
+
+    def prepare_start(self, resume: bool, overwrite: bool = False) -> None:
+        """With the lock held, before a training starts: refuse what :meth:`start_problem`
+        refuses; a new run with ``overwrite`` removes the earlier run first."""
+        problem = self.start_problem(resume, overwrite)
+        if problem:
+            raise CardiganError(problem)
+        if not resume and self.entries():
+            self.remove_run()
 
     def entries(self) -> list[Path]:
         """What the folder holds besides its lock and the leftovers of killed writes."""
@@ -312,6 +338,21 @@ def is_run_config(path: Path) -> bool:
     return isinstance(document, dict) and {"preset", *ARCHITECTURE_FIELDS} <= set(document)
 
 
+def writable_problem(folder: Path) -> str | None:
+    """Why ``folder`` (created if missing) cannot be written, or None."""
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return f"{folder}: no existing parent folder"
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe}: is a file, not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe}: no permission to write there"
+    return None
+
+
 def check_run_outside_data(run_dir: Path, data_dir: Path) -> None:
     """A run folder inside the dataset it trains on (or the dataset itself) is refused: the
     dataset would hold foreign files and could no longer be replaced or checked."""
@@ -348,7 +389,7 @@ def check_stored_config(document, path: Path) -> dict:
     for name, value in document.items():
         if name == "data":
             expected = None if value is None or isinstance(value, str) else "a folder name (text)"
-        elif name in FIELDS and name != "extra":
+        elif name in FIELDS:
             expected = type_problem(FIELDS[name].type, value)
         else:
             continue
