@@ -68,7 +68,6 @@ class MainWindow(QMainWindow):
         self.state = StudioState()
         self.settings.restore_state(self.state)
         folders.install(self.settings.qsettings)
-        self.next_template_seed = 1
         self.document = document or NewMaskChoice(True, self.state.template_view, self.state.template_phase,
                                                   0, 256).document()
         self.state.set_document(self.document)

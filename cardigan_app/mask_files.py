@@ -83,6 +83,7 @@ class MaskFiles:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self.next_template_seed = 1  # File > New offers the next template after the last one
 
     @property
     def document(self) -> LabelDocument:
@@ -110,7 +111,7 @@ class MaskFiles:
         if not self.confirm_discard("creating a new mask"):
             return False
         state = self.window.state
-        dialog = NewMaskDialog(state.template_view, state.template_phase, self.window.next_template_seed,
+        dialog = NewMaskDialog(state.template_view, state.template_phase, self.next_template_seed,
                                state.template_size, self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -118,7 +119,7 @@ class MaskFiles:
         if choice.template:
             state.set("template_view", choice.view)
             state.set("template_phase", choice.phase)
-            self.window.next_template_seed = choice.seed + 1
+            self.next_template_seed = choice.seed + 1
         state.set("template_size", choice.size)
         self.window.set_document(choice.document())
         return True

@@ -302,6 +302,17 @@ def test_cli_export_says_that_it_splits_given_masks_anew(tmp_path, tiny_model, c
     assert "split 80/10/10 into train, valid and test anew (seed 5)" in capsys.readouterr().err
 
 
+def test_a_fresh_phantom_dialog_shows_its_options_without_scrolling(qtbot):
+    """The dialog is sized once its style is known: nothing to scroll before a result."""
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.scroll.viewport().height() >= dialog.scroll.widget().sizeHint().height()
+
+
 def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     from cardigan_app.data_tools.phantom_dialog import PhantomDialog
     from engine.data.manifest import read_manifest

@@ -285,16 +285,17 @@ def test_settings_and_window_state_persist(qtbot, tmp_path, tiny_model):
     window.set_side_by_side(False)
     window.synthesis_dock.hide()
     screen = window.screen().availableGeometry()
-    size = (min(screen.width(), max(700, window.minimumSizeHint().width())), min(screen.height(), 640))
-    window.resize(*size)
-    assert (window.width(), window.height()) == size
+    window.resize(700, min(screen.height(), 640))
+    size = (window.width(), window.height())  # the width the docks allow, at least
+    # a window wider than the screen (800 px offscreen) comes back fitted to it
+    width_kept = size[0] <= screen.width()
     close_window(window)
     again = open_window(qtbot, tmp_path, str(tiny_model))
     try:
         assert again.state.brush_diameter == 21 and again.tool_widgets.brush_spin.value() == 21
         assert again.live.seed == 77 and not again.state.side_by_side
         assert not again.workspace.echo_pane.isVisibleTo(again)
-        assert (again.width(), again.height()) == size
+        assert again.height() == size[1] and (again.width() == size[0] or not width_kept)
         assert not again.synthesis_dock.isVisibleTo(again) and again.model_dock.isVisibleTo(again)
         assert again.settings.qsettings.value("settings_version") in (1, "1")
     finally:

@@ -209,6 +209,36 @@ def test_masks_the_model_cannot_take_are_resampled(window, qtbot):
     assert result.image.shape == (70, 90) and "resized" in result.note
 
 
+@pytest.mark.parametrize("backend", ["process", "thread"])
+def test_the_studio_and_cardigan_synthesize_draw_the_same_image_of_an_odd_size_mask(qtbot, tmp_path, tiny_model,
+                                                                                    backend):
+    """One resampler: a 70 x 90 mask for a 64 px model gives the studio the pixels the CLI writes."""
+    from PIL import Image
+
+    from cardigan_app.editing import LabelDocument
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+
+    labels = np.zeros((70, 90), np.uint8)
+    labels[12:60, 20:70] = 2
+    labels[20:50, 30:60] = 1
+    labels[50:66, 35:55] = 3
+    write_label_png(tmp_path / "odd.png", labels)
+    assert main(["synthesize", "--model", str(tiny_model), "--mask", str(tmp_path / "odd.png"),
+                 "--out", str(tmp_path / "odd_echo.png"), "--device", "cpu"]) == 0
+    written = np.asarray(Image.open(tmp_path / "odd_echo.png"))
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend=backend)
+    try:
+        with qtbot.waitSignal(window.synthesisShown, timeout=20_000,
+                              check_params_cb=lambda r: r.labels.shape == (70, 90)) as blocker:
+            window.set_document(LabelDocument(labels))
+        shown = blocker.args[0].image
+        assert shown.shape == written.shape == (70, 90)
+        assert np.array_equal(shown, written), np.abs(shown.astype(int) - written).max()
+    finally:
+        close_window(window)
+
+
 def test_model_picker_lists_builtins_and_hides_a_missing_demo(window, bundle_demo, tiny_model):
     bundle_demo(None)
     window.model_panel.set_models([], window.live.model_spec)

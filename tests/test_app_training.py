@@ -380,3 +380,13 @@ def test_loss_plot_keeps_one_curve_per_loss_and_replaces_repeated_iterations(qtb
     assert image.width() == 500
     assert smoothed([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])
 
+
+
+def test_a_finished_preparation_is_logged_with_its_counts(qtbot, monkeypatch):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    launched = []
+    monkeypatch.setattr(panel, "_launch", launched.append)
+    panel._prepared({"counts": {"train": 8, "valid": 1, "test": 1, "odd": 3}}, "the command")
+    assert "prepared: train 8, valid 1, test 1" in panel.log_view.toPlainText()
+    assert launched == ["the command"]

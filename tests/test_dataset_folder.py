@@ -63,9 +63,20 @@ def test_odd_manifests_and_odd_folders_get_plain_answers(tmp_path):
     assert summary_of({"counts": "many", "source": [1]}).counts == {}
     assert summary_of({"source": {"model": {"name": "demo"}}}).kind == "export"
     assert summary_of({"source": {"format": "phantom"}}).kind == "phantom"
+    written = summary_of({"output": {"format": "hdf5", "path": "/data/p.h5"}})
+    assert (written.output_format, written.output_path) == ("hdf5", "/data/p.h5")
+    assert summary_of({"output": "odd"}).output_format == ""
     assert "no such folder" in DatasetFolder(tmp_path / "nope").problem()
     (tmp_path / "empty").mkdir()
     assert "not a prepared dataset" in DatasetFolder(tmp_path / "empty").problem()
     folder = make_folder(tmp_path / "d")
     (folder.root / "manifest.json").write_text("[" * 10000)
     assert folder.manifest is None
+
+
+def test_how_an_export_stored_its_pairs_is_read_from_its_manifest(tmp_path):
+    from engine.export.sources import dataset_format
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"output": {"format": "nifti", "path": str(tmp_path)}}))
+    assert dataset_format(tmp_path) == "a nifti export"
+    assert dataset_format(tmp_path / "missing") == "no train/label"

@@ -86,6 +86,7 @@ class JobDialog(QDialog):
         self.manifest: dict | None = None
         self._started = 0.0
         self._options: tuple[QWidget, ...] = ()
+        self._fitted_on_show = False
 
     def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget]) -> None:
         """Put ``options`` above the progress, status, result and buttons; the widgets in
@@ -123,6 +124,12 @@ class JobDialog(QDialog):
         frame = self.frameGeometry()
         if self.isVisible() and frame.bottom() > screen.bottom():  # grown past the bottom: move up
             self.move(frame.x(), max(screen.top(), screen.bottom() - frame.height()))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted_on_show:  # the style's sizes are known only now
+            self._fitted_on_show = True
+            self.fit_to_screen()
 
     # -- state ---------------------------------------------------------------------------
     @property

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QPushButton, QSpinBox, QWidget)
 
 from engine.anatomy import PHASES, VIEWS
+from engine.data.dataset_folder import summary_of
 from engine.data.phantom import MAX_COUNT, write_phantom
 
 from ..icons import icon
@@ -122,10 +123,10 @@ class PhantomDialog(JobDialog):
                       "phantom", "Simulating patients\u2026", lambda manifest: self._succeeded(out, manifest))
 
     def _succeeded(self, out: Path, manifest: dict) -> None:
-        output = manifest.get("output") or {}
-        written = Path(output.get("path") or out)
-        folders = output.get("format", "folders") == "folders"
-        self.show_result(written, manifest, f"Made {sum(manifest['counts'].values())} pairs in {written}",
+        summary = summary_of(manifest)
+        written = Path(summary.output_path or out)
+        folders = summary.output_format in ("", "folders")
+        self.show_result(written, manifest, f"Made {summary.total_pairs} pairs in {written}",
                          written if folders else None, f"phantom \u2192 {written.name}")
         self.open_button.setEnabled(folders)
         self.made.emit(str(written), manifest)

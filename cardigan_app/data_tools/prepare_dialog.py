@@ -13,6 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QPushButton, QVBoxLayout, QWidget
 
+from engine.data.dataset_folder import summary_of
+
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog
@@ -67,7 +69,6 @@ class PrepareDialog(JobDialog):
                       f"Reading {options.source.name}\u2026", lambda manifest: self._succeeded(out, manifest))
 
     def _succeeded(self, out: Path, manifest: dict) -> None:
-        source = manifest.get("source") or {}
         self.show_result(out, manifest, f"Prepared into {out}", out,
-                         f"{source.get('format_name', '')} \u2192 {out.name}")
+                         f"{summary_of(manifest).source} \u2192 {out.name}")
         self.prepared.emit(str(out), manifest)

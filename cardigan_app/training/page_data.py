@@ -18,7 +18,7 @@ from engine.data.dataset import PairedDataset
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE, PrepareForm
 from ..path_field import PathField
 from ..tasks import BackgroundTask
-from .wizard import WizardState
+from .wizard_state import WizardState
 
 CHECK_DELAY_MS = 300
 

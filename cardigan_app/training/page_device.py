@@ -21,7 +21,7 @@ from .. import theme
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
 from ..device_choice import fill_device_combo
 from ..tasks import BackgroundTask
-from .wizard import WizardState
+from .wizard_state import WizardState
 
 AMP_CHOICES = (("auto", "Auto (bf16 on GPUs that support it, else full precision)"),
                ("bf16", "bfloat16 mixed precision"), ("fp16", "float16 mixed precision (with loss scaling)"),

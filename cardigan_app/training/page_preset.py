@@ -10,7 +10,7 @@ from engine.training.config import PRESETS, TrainConfig, resolve_config
 from .. import theme
 from ..data_tools.prepare_form import ERROR_STYLE
 from .hyperparams import HyperParameterTable, preset_description
-from .wizard import WizardState
+from .wizard_state import WizardState
 
 HINT_STYLE = theme.text_style(theme.MUTED)
 

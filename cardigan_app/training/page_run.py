@@ -12,7 +12,7 @@ from ..data_tools.prepare_form import ERROR_STYLE
 from ..path_field import PathField
 from .page_preset import HINT_STYLE
 from .run_folders import holds_run, run_folder_problem, run_info
-from .wizard import WizardState
+from .wizard_state import WizardState
 
 
 class RunPage(QWizardPage):

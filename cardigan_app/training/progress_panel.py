@@ -17,6 +17,8 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QProgressDialog,
                                QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
 
+from engine.data.dataset_folder import summary_of
+from engine.data.prepare import PrepareOptions
 from engine.progress import Progress
 from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                                     Scalars, Started)
@@ -25,7 +27,6 @@ from engine.training.stats import losses
 
 from .. import theme
 from ..data_tools.job_dialog import open_folder
-from engine.data.prepare import PrepareOptions
 from ..icons import icon
 from ..tasks import BackgroundTask
 from .command import TrainCommand
@@ -255,7 +256,7 @@ class TrainingPanel(QWidget):
         self.iter_bar.setValue(progress.done)
 
     def _prepared(self, manifest: dict, command: TrainCommand) -> None:
-        counts = manifest.get("counts") or {}
+        counts = summary_of(manifest).counts
         self.log("prepared: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         self.prepare_task = None
         self.iter_bar.setFormat("iteration %v / %m")

@@ -8,56 +8,20 @@ raw CAMUS source, the preparation to run first.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from pathlib import Path
-
 from PySide6.QtWidgets import QWidget, QWizard
 
-from engine.training.config import TrainConfig, validate
-
-from engine.data.prepare import PrepareOptions
 from .command import TrainCommand
+from .page_data import DataPage
+from .page_device import DevicePage
+from .page_preset import PresetPage
+from .page_run import RunPage
+from .wizard_state import TrainingRequest, WizardState
 
-
-@dataclass
-class WizardState:
-    """What the pages have settled so far (each page fills its part when it is accepted)."""
-
-    data_dir: Path | None = None
-    prepare: PrepareOptions | None = None  # prepare this raw source into data_dir first
-    data_pairs: int = 0
-    data_size: tuple[int, int] | None = None  # (height, width) of the prepared pairs
-    config: TrainConfig | None = None  # preset + hyper-parameters (page 2)
-    device: str = "auto"  # page 3
-    amp: str = "auto"
-    batch_size: int | None = None  # None: the preset's
-    run_dir: Path | None = None
-    resume: bool = False
-
-    def final_config(self) -> TrainConfig:
-        """The hyper-parameters with the device page's choices (validated by the engine)."""
-        assert self.config is not None
-        config = dataclasses.replace(self.config, device=self.device, amp=self.amp,
-                                     batch_size=self.config.batch_size if self.batch_size is None
-                                     else self.batch_size)
-        validate(config)
-        return config
-
-
-@dataclass(frozen=True)
-class TrainingRequest:
-    command: TrainCommand
-    prepare: PrepareOptions | None = None
+__all__ = ["TrainingRequest", "TrainingWizard", "WizardState"]
 
 
 class TrainingWizard(QWizard):
     def __init__(self, parent: QWidget | None = None, data_dir: str = "", run_dir: str = "") -> None:
-        from .page_data import DataPage
-        from .page_device import DevicePage
-        from .page_preset import PresetPage
-        from .page_run import RunPage
-
         super().__init__(parent)
         self.setWindowTitle("New training run")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)

@@ -49,6 +49,8 @@ class DatasetSummary:
     skipped: tuple = ()  # (patient, reason)
     fans: dict = field(default_factory=dict)  # "split/stem" -> fan record
     ejection_fractions: dict = field(default_factory=dict)  # patient -> {view or "biplane": percent}
+    output_format: str = ""  # how an export or phantom stored its pairs: folders, png, hdf5, nifti
+    output_path: str = ""  # where it wrote them (an HDF5 file for hdf5)
 
     @property
     def total_pairs(self) -> int:
@@ -98,8 +100,10 @@ def summary_of(manifest: dict | None) -> DatasetSummary:
                     for s in manifest.get("skipped") or [] if isinstance(s, dict))
     values = tuple(v for v in manifest.get("label_values") or [] if isinstance(v, int))
     efs = {str(k): v for k, v in _dict(manifest.get("ejection_fractions")).items() if isinstance(v, dict)}
+    output = _dict(manifest.get("output"))
     return DatasetSummary(kind, words, counts("counts"), counts("patients"), values, skipped,
-                          _dict(manifest.get("fans")), efs)
+                          _dict(manifest.get("fans")), efs, str(output.get("format") or ""),
+                          str(output.get("path") or ""))
 
 
 class DatasetFolder:

@@ -110,13 +110,10 @@ def source_patients(like: Path) -> list[PatientMasks]:
 
 def dataset_format(root: Path) -> str:
     """How a dataset with a manifest stores its pairs, in words (``a nifti export``)."""
-    import json
+    from ..data.dataset_folder import DatasetFolder
 
-    try:
-        output = json.loads((root / "manifest.json").read_text(encoding="utf-8")).get("output") or {}
-        return f"a {output['format']} export" if isinstance(output, dict) and "format" in output else "no train/label"
-    except (OSError, ValueError, RecursionError, AttributeError, TypeError):
-        return "no train/label"
+    fmt = DatasetFolder(root).summary.output_format
+    return f"a {fmt} export" if fmt else "no train/label"
 
 
 def mask_stem(path: Path) -> str:

@@ -19,7 +19,7 @@ HDF5_NAME = "synthetic.hdf5"
 
 
 class PngWriter:
-    """The prepared layout (DESIGN §4): ``<split>/img|label/<stem>.png``."""
+    """The prepared layout (:mod:`engine.data.layout`): ``<split>/img|label/<stem>.png``."""
 
     def __init__(self, staging: Path) -> None:
         self.staging = staging
