@@ -16,7 +16,7 @@ from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
-from .nets.noise import resample_region, seeded_noise
+from .nets.noise import inference_noise, resample_region
 
 
 class Synthesizer:
@@ -138,7 +138,7 @@ class Synthesizer:
                 if fans is not None:  # a crisp edge at the map's own size
                     out = apply_fan(out, coverage(fans, shape))
             else:
-                out = self._run_network(batch, seeds, regions, region_seed, fans)
+                out = self._run_network(batch, seeds, regions, region_seed, fans, noise)
         require_finite(out, self.model)
         return out[0] if single else out
 
@@ -176,17 +176,19 @@ class Synthesizer:
         if config.noise_nc:
             if given_noise is not None:
                 noise = torch.as_tensor(np.asarray(given_noise, dtype=np.float32))
+                if noise.ndim == 3 and len(seeds) == 1:  # one map's noise without its batch axis
+                    noise = noise[None]
                 expected = (len(seeds), config.noise_nc, *batch.shape[-2:])
                 if tuple(noise.shape) != expected:
                     raise ValueError(f"noise of shape {tuple(noise.shape)} for maps needing {expected}")
             else:
-                noise = seeded_noise(config.noise_nc, batch.shape[-2:], seeds)
+                noise = inference_noise(config.noise_nc, batch.shape[-2:], seeds, config.style_scale)
             if regions is not None:
                 # Draw the image with the region's noise redrawn (coherent across the border),
                 # then keep it only in and just around the region: the convolutions would
                 # otherwise carry a little of the change across the whole image.
-                fresh = seeded_noise(config.noise_nc, batch.shape[-2:],
-                                     [region_seed + i for i in range(len(seeds))])
+                fresh = inference_noise(config.noise_nc, batch.shape[-2:],
+                                        [region_seed + i for i in range(len(seeds))], config.style_scale)
                 edited = resample_region(noise, torch.from_numpy(regions), fresh)
                 both = self._forward(torch.cat([ids, ids]), torch.cat([seg, seg]),
                                      None if z is None else torch.cat([z, z]), torch.cat([noise, edited]))

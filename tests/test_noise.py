@@ -49,6 +49,40 @@ def test_same_seed_same_image_other_seed_other_image(modulation):
     assert np.abs(batch[0] - a).max() < 1e-5 and np.abs(batch[1] - c).max() < 1e-5
 
 
+def test_a_given_noise_map_is_what_the_model_draws_from():
+    synth = Synthesizer(noise_model(), device="cpu")
+    mask = template_mask("4CH", "ED", seed=1, size=64)
+    given = seeded_noise(8, (64, 64), [11]).numpy()
+    from_map = synth.synthesize(mask, seed=0, noise=given[0])  # one map's noise, no batch axis
+    assert np.abs(from_map - synth.synthesize(mask, seed=11)).max() < 1e-5
+    assert np.abs(from_map - synth.synthesize(mask, seed=0)).mean() > 0.02
+    batch = synth.synthesize(np.stack([mask, mask]), seed=0, noise=np.concatenate([given, given]))
+    assert np.abs(batch[1] - from_map).max() < 1e-4
+
+
+def test_style_scale_narrows_the_style_channels_only_and_travels_with_the_model(tmp_path):
+    import dataclasses
+
+    from engine.errors import ModelFileError
+    from engine.models import load_model_file, save_model_file
+
+    model = noise_model()
+    mask = template_mask("4CH", "ED", seed=1, size=64)
+    plain = Synthesizer(noise_model(), device="cpu")  # the same weights at scale 1
+    model.config = dataclasses.replace(model.config, style_scale=0.5)
+    path = save_model_file(model, tmp_path / "m.safetensors")
+    scaled = Synthesizer(load_model_file(path), device="cpu")
+    assert scaled.model.config.style_scale == 0.5
+    noise = seeded_noise(8, (64, 64), [4])
+    noise[:, :4] *= 0.5  # the style half; the per-pixel detail is drawn as before
+    expected = plain.synthesize(mask, seed=0, noise=noise.numpy())
+    assert np.abs(scaled.synthesize(mask, seed=4) - expected).max() < 1e-4
+    assert np.abs(scaled.synthesize(mask, seed=4) - plain.synthesize(mask, seed=4)).mean() > 1e-3
+    for bad in (0.0, -1.0, 1.5):
+        with pytest.raises(ModelFileError, match="style_scale"):
+            dataclasses.replace(model.config, style_scale=bad)
+
+
 def test_region_resampling_changes_that_region_only():
     synth = Synthesizer(noise_model(size=128), device="cpu")
     mask = template_mask("4CH", "ED", seed=2, size=128)

@@ -91,7 +91,7 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
                     should_stop: StopCheck = never_stop) -> np.ndarray:
     """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
     (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop."""
-    from ..nets.noise import seeded_noise
+    from ..nets.noise import inference_noise
     from ..synthesizer import to_uint8
 
     network = getattr(synth, "network", None) is not None
@@ -99,7 +99,7 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
     noise_maps = None
     if network and config.noise_nc:
         native = tuple(synth.model.image_size)
-        base = seeded_noise(config.noise_nc, native, [seed])[0].numpy()
+        base = inference_noise(config.noise_nc, native, [seed], config.style_scale)[0].numpy()
         field = _native_field(loop, native)
         noise_maps = np.stack([warp_noise(base, field, float(p)) for p in loop.phases])
     per_frame = network and config.use_vae  # a VAE model: the same style vector for every frame

@@ -41,6 +41,9 @@ class GeneratorConfig:
             enter the network (the first convolution and every modulation layer), so one mask
             gives many images; resampling the noise inside a region changes that region.
             See :func:`engine.nets.noise.sample_noise` for how it is drawn.
+        style_scale: at inference, the spread of the noise map's style channels (the
+            truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
+            stay nearer the typical image, at the cost of some variety. Training draws at 1.
         image_size: width of the images the model was trained on.
         aspect_ratio: width / height of those images.
     """
@@ -60,6 +63,7 @@ class GeneratorConfig:
     fan: bool = False
     upsample: str = "nearest"
     texture: bool = False
+    style_scale: float = 1.0
     image_size: int = 256
     aspect_ratio: float = 1.0
 
@@ -77,6 +81,8 @@ class GeneratorConfig:
             problems.append("ngf >= 2, label_nc >= 1, output_nc >= 1 and an odd kernel_size")
         if self.noise_nc < 0:
             problems.append("noise_nc must be 0 or more")
+        if not 0.0 < self.style_scale <= 1.0:
+            problems.append("style_scale must be above 0 and at most 1")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:

@@ -39,6 +39,16 @@ def seeded_noise(noise_nc: int, size: Sequence[int], seeds: Sequence[int]) -> to
                       for seed in seeds])
 
 
+def inference_noise(noise_nc: int, size: Sequence[int], seeds: Sequence[int],
+                    style_scale: float = 1.0) -> torch.Tensor:
+    """:func:`seeded_noise` with the style channels scaled by a model's ``style_scale``
+    (:class:`~engine.nets.GeneratorConfig`): what a model draws from at inference."""
+    noise = seeded_noise(noise_nc, size, seeds)
+    if style_scale != 1.0:
+        noise[:, :noise_nc // 2] *= style_scale
+    return noise
+
+
 def resample_region(noise: torch.Tensor, region: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
     """``noise`` with ``fresh`` noise inside ``region`` ((H, W) or (N, H, W) boolean)."""
     assert noise.shape == fresh.shape, (tuple(noise.shape), tuple(fresh.shape))
