@@ -31,7 +31,7 @@ model = load_model_file(sys.argv[1])
 # (README, Evaluation: holes, the fan's fit and seed brightness all improve)
 model.config = dataclasses.replace(model.config, style_scale=0.4)
 model.provenance.pop("data", None)
-model.provenance["started_from"] = "the previous bundled model (stage 1 of this script)"
+model.provenance["started_from"] = "the previous bundled model (stage 1 of scripts/build_camus_model.sh)"
 save_model_file(model, sys.argv[2], {
     "data": "CAMUS 2023 release, official train split (400 patients, 1,600 image/mask pairs: "
             "2CH and 4CH at ED and ES), 224x224 export prepared at 256x256 with cardigan prepare",

@@ -278,3 +278,14 @@ def test_the_synthesis_server_imports_no_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
+    from cardigan_app.panels.model_panel import summary_html
+
+    arch = {"ngf": 10, "modulation": "clade", "norm": "syncbatch", "upsampling": "normal", "noise_nc": 8}
+    plain = summary_html({"kind": "native", "architecture": arch})
+    assert "fan" not in plain and "bilinear" not in plain and "style scale" not in plain
+    shown = summary_html({"kind": "native", "architecture": {**arch, "fan": True, "upsample": "bilinear",
+                                                             "style_scale": 0.4}})
+    assert "the fan as input" in shown and "bilinear" in shown and "style scale 0.4" in shown

@@ -191,7 +191,9 @@ def test_cine_command_line(tmp_path, capsys):
     # mistakes: one line each, nothing written
     write_label_png(tmp_path / "small.png", key_frames(2, 32)[1])
     write_label_png(tmp_path / "nocavity.png", np.where(es == 1, 2, es).astype(np.uint8))
+    write_label_png(tmp_path / "p_2CH_ES.png", es)
     cases = [
+        (["--es", str(tmp_path / "p_2CH_ES.png")], "one view"),
         (["--es", str(tmp_path / "small.png")], "differ in size"),
         (["--es", str(tmp_path / "nocavity.png")], "no LV cavity"),
         (["--fps", "0"], "positive"),

@@ -39,6 +39,12 @@ def summary_html(summary: dict) -> str:
             parts.append(f"VAE z {arch.get('z_dim')}")
         if arch.get("noise_nc"):
             parts.append(f"noise {arch.get('noise_nc')} ch")
+            if arch.get("style_scale", 1.0) != 1.0:
+                parts.append(f"style scale {arch['style_scale']:g}")
+        if arch.get("upsample") == "bilinear":
+            parts.append("bilinear")
+        if arch.get("fan"):
+            parts.append("the fan as input")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))

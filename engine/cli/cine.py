@@ -57,7 +57,7 @@ SUFFIXES = {"gif": ".gif", "mp4": ".mp4", "nifti": ".nii.gz", "hdf5": ".h5", "pn
 def run(args: argparse.Namespace) -> int:
     from ..cine import Timing, loop_from_key_frames, synthesize_loop, write_loop
     from ..cine.writers import mask_path_for, output_kind
-    from ..errors import CardiganError
+    from ..errors import CardiganError, MaskError
     from ..fan import fan_from_text, view_of_name
     from ..maskio import read_label_map, read_png_text
     from ..synthesizer import Synthesizer
@@ -75,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
         for target in targets:
             _check_target(target, args.overwrite, kind == "folder")
         ed, es = read_label_map(args.ed), read_label_map(args.es)
-        view = view_of_name(args.ed.name)
+        view, es_view = view_of_name(args.ed.name), view_of_name(args.es.name)
+        if view and es_view and view != es_view:
+            raise MaskError(f"{args.ed.name} is a {view} view and {args.es.name} a {es_view} view: "
+                            "the key frames of one loop show one view")
         fan, _ = fan_from_text(read_png_text(args.ed), view)
         jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan)))
     else:
