@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     first = window.live.last_result.elapsed_s
     canvas = window.canvas
-    window.set_brush_size(10)
+    window.state.set_brush_diameter(10)
 
     gaps: list[tuple[float, float]] = []  # (gap, end time)
     synthesis_times: list[float] = []

@@ -75,3 +75,15 @@ def exact_cuda():
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     yield
     torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks gain nothing from threads, and on a busy machine OpenMP threads that
+    wait for each other make them many times slower."""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)

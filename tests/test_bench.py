@@ -6,14 +6,6 @@ import torch
 from engine.bench import BenchSettings, format_bench, run_bench
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny networks gain nothing from threads, and on a busy machine OpenMP threads that
-    wait for each other make them many times slower."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
 
 
 def test_bench_report_has_every_field(one_thread):

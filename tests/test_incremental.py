@@ -25,14 +25,7 @@ CONFIGS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks gain nothing from threads, and on a busy machine OpenMP threads that
-    wait for each other make them many times slower."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest
 
 
 def strokes(labels: np.ndarray, rng: np.random.Generator, count: int, classes: int):

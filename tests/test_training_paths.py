@@ -14,14 +14,7 @@ from engine.training.config import resolve_config
 from engine.training.trainer import Trainer, power_iterations_done
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks gain nothing from threads, and on a busy machine OpenMP threads that
-    wait for each other make them many times slower."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest
 
 
 def tiny(**overrides):
