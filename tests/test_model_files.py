@@ -193,7 +193,7 @@ def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
         assert not registry.accepts(name), name
     assert all(f"*{suffix}" in registry.FILE_DIALOG_FILTER for suffix in registry.MODEL_SUFFIXES)
 
-    assert registry.display_name("simulator") == "Ultrasound simulator (built in)"
+    assert registry.display_name("simulator") == "Simulator (built in)"
     assert registry.display_name("/runs/camus-lite/model.safetensors") == "camus-lite (run)"
     assert registry.display_name("/models/mine.safetensors") == "mine.safetensors"
     assert registry.display_name("/exp/camus_spade/latest_net_G.pth") == "camus_spade (latest_net_G.pth)"

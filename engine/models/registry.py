@@ -24,7 +24,7 @@ from .modelfile import load_model_file
 from .nvlabs import import_nvlabs
 
 BUILTIN_MODELS = ("simulator", "demo")
-BUILTIN_NAMES = {"simulator": "Ultrasound simulator (built in)", "demo": "Demo model (bundled)"}
+BUILTIN_NAMES = {"simulator": "Simulator (built in)", "demo": "Demo model (bundled)"}
 NATIVE_SUFFIXES = (".safetensors",)
 TORCH_SUFFIXES = (".pth", ".pt")
 MODEL_SUFFIXES = NATIVE_SUFFIXES + TORCH_SUFFIXES
