@@ -34,15 +34,22 @@ class Synthesizer:
         incremental: remember the last single map and, for the next, recompute only what its
             edit reaches (:mod:`engine.fast.incremental`; the same image to float rounding).
             For live painting; CPU fast path only, ignored elsewhere.
+        style_scale: the spread of a noise model's style channels, in (0, 1]; None keeps the
+            model's own (:class:`~engine.nets.GeneratorConfig`): 1 gives the most variety
+            (datasets for segmenters), lower values steadier brightness.
     """
 
     PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
     def __init__(self, model, device: str | torch.device = "auto", fast: bool = True,
-                 precision: str = "auto", incremental: bool = False) -> None:
+                 precision: str = "auto", incremental: bool = False,
+                 style_scale: float | None = None) -> None:
         if precision not in ("auto", *self.PRECISIONS):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        if style_scale is not None and not 0.0 < float(style_scale) <= 1.0:
+            raise ValueError(f"the style scale must be above 0 and at most 1, not {style_scale}")
         self.model = open_model(model) if isinstance(model, (str, Path)) else model
+        self.chosen_style_scale = style_scale
         self.incremental: IncrementalGenerator | None = None
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc < NUM_CLASSES:
@@ -84,6 +91,13 @@ class Synthesizer:
         if self.network is None:
             return True
         return bool(self.model.config.fan)
+
+    @property
+    def style_scale(self) -> float:
+        """The style channels' spread this synthesizer draws with (1 for models without noise)."""
+        if self.chosen_style_scale is not None:
+            return float(self.chosen_style_scale)
+        return float(getattr(getattr(self.model, "config", None), "style_scale", 1.0))
 
     @property
     def output_channels(self) -> int:
@@ -182,13 +196,13 @@ class Synthesizer:
                 if tuple(noise.shape) != expected:
                     raise ValueError(f"noise of shape {tuple(noise.shape)} for maps needing {expected}")
             else:
-                noise = inference_noise(config.noise_nc, batch.shape[-2:], seeds, config.style_scale)
+                noise = inference_noise(config.noise_nc, batch.shape[-2:], seeds, self.style_scale)
             if regions is not None:
                 # Draw the image with the region's noise redrawn (coherent across the border),
                 # then keep it only in and just around the region: the convolutions would
                 # otherwise carry a little of the change across the whole image.
                 fresh = inference_noise(config.noise_nc, batch.shape[-2:],
-                                        [region_seed + i for i in range(len(seeds))], config.style_scale)
+                                        [region_seed + i for i in range(len(seeds))], self.style_scale)
                 edited = resample_region(noise, torch.from_numpy(regions), fresh)
                 both = self._forward(torch.cat([ids, ids]), torch.cat([seg, seg]),
                                      None if z is None else torch.cat([z, z]), torch.cat([noise, edited]))

@@ -83,6 +83,41 @@ def test_style_scale_narrows_the_style_channels_only_and_travels_with_the_model(
             dataclasses.replace(model.config, style_scale=bad)
 
 
+def test_a_chosen_style_scale_overrides_the_models_in_synthesis_export_and_the_command_line(tmp_path, capsys):
+    import dataclasses
+    import json
+
+    from engine.cli.main import main
+    from engine.export import export_dataset
+    from engine.maskio import write_label_png
+    from engine.models import save_model_file
+
+    model = noise_model()
+    model.config = dataclasses.replace(model.config, style_scale=0.4)
+    mask = template_mask("4CH", "ED", seed=1, size=64)
+    own, full = Synthesizer(model, device="cpu"), Synthesizer(model, device="cpu", style_scale=1.0)
+    assert own.style_scale == 0.4 and full.style_scale == 1.0
+    plain = Synthesizer(noise_model(), device="cpu")  # the same weights, the file's scale 1
+    assert np.abs(full.synthesize(mask, seed=5) - plain.synthesize(mask, seed=5)).max() < 1e-5
+    assert np.abs(own.synthesize(mask, seed=5) - plain.synthesize(mask, seed=5)).mean() > 1e-3
+    with pytest.raises(ValueError, match="style scale"):
+        Synthesizer(model, device="cpu", style_scale=0.0)
+    manifest = export_dataset(full, tmp_path / "export", random=1, size=64, style_scale=1.0)
+    assert manifest["options"]["style_scale"] == 1.0
+    path = save_model_file(model, tmp_path / "m.safetensors")
+    write_label_png(tmp_path / "m.png", mask)
+    for bad in ("0", "1.5", "nan", "x"):
+        code = main(["synthesize", "--model", str(path), "--mask", str(tmp_path / "m.png"),
+                     "--out", str(tmp_path / "x.png"), "--style-scale", bad])
+        err = capsys.readouterr().err.strip()
+        assert code != 0 and "--style-scale" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "x.png").exists()
+    assert main(["synthesize", "--model", str(path), "--mask", str(tmp_path / "m.png"),
+                 "--out", str(tmp_path / "x.npy"), "--style-scale", "1", "--seed", "5"]) == 0
+    assert np.abs(np.load(tmp_path / "x.npy") - plain.synthesize(mask, seed=5)).max() < 1e-5
+    assert json.loads((tmp_path / "export" / "manifest.json").read_text())["options"]["style_scale"] == 1.0
+
+
 def test_region_resampling_changes_that_region_only():
     synth = Synthesizer(noise_model(size=128), device="cpu")
     mask = template_mask("4CH", "ED", seed=2, size=128)

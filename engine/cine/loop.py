@@ -99,7 +99,7 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
     noise_maps = None
     if network and config.noise_nc:
         native = tuple(synth.model.image_size)
-        base = inference_noise(config.noise_nc, native, [seed], config.style_scale)[0].numpy()
+        base = inference_noise(config.noise_nc, native, [seed], synth.style_scale)[0].numpy()
         field = _native_field(loop, native)
         noise_maps = np.stack([warp_noise(base, field, float(p)) for p in loop.phases])
     per_frame = network and config.use_vae  # a VAE model: the same style vector for every frame

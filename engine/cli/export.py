@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .cine import positive_number
-from .options import add_device_argument, add_model_argument, int_in_range, seed_value
+from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
 MAX_VARIATIONS = 1000
@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--like-fallback", action="store_true",
                         help="with --like: when the dataset is too small for a shape model, draw "
                              "from the shipped one instead (with a note) rather than stop")
+    parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",
+                        help="spread of a noise model's style channels, above 0 and at most 1: 1 gives "
+                             "the most variety (datasets for segmenters); default: the model's own")
     parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
                         help="generated masks' size (with --random)")
     cine = parser.add_argument_group("cine loops (--cine)")
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                                   like=args.like, like_fallback=args.like_fallback, notify=note,
                                   variations=args.variations, format=args.format, seed=args.seed,
                                   size=args.size, device=args.device, overwrite=args.overwrite,
-                                  progress=bars)
+                                  progress=bars, style_scale=args.style_scale)
     finally:
         bars.close()
     counts = ", ".join(f"{split} {n}" for split, n in manifest["counts"].items())
@@ -97,7 +100,7 @@ def run_cine(args: argparse.Namespace) -> int:
     try:
         manifest = export_cine(args.model, args.out, masks=args.masks, random=args.random, format=args.format,
                                size=args.size, seed=args.seed, timing=timing, device=args.device,
-                               overwrite=args.overwrite, progress=bars)
+                               overwrite=args.overwrite, progress=bars, style_scale=args.style_scale)
     finally:
         bars.close()
     efs = [s["ejection_fraction_area"] for s in manifest["sequences"]]

@@ -27,6 +27,17 @@ def check_output_file(path, flag: str = "--out") -> None:
         raise CardiganError(f"{flag} {path}: the folder {path.parent} does not exist")
 
 
+def style_scale_value(text: str) -> float:
+    """An argparse type: a noise model's style spread, above 0 and at most 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+    if not 0.0 < value <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, not {text[:40]}")
+    return value
+
+
 def int_in_range(low: int, high: int, multiple_of: int | None = None):
     """An argparse type: a whole number between ``low`` and ``high`` (checked as the command
     line is read, so no work starts for a value that would be refused later)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument, seed_value
+from .options import add_device_argument, add_model_argument, seed_value, style_scale_value
 
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(fractions of the picture), left, right, width, tilt (degrees), squash; "
                              "e.g. --fan width=70,depth=0.9")
     add_device_argument(parser)
+    parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",
+                        help="spread of a noise model's style channels, above 0 and at most 1 "
+                             "(default: the model's own)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="network precision: auto is bf16 on CUDA and fp32 elsewhere; "
                              ".npy output is always float32")
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
     if args.fan is not None:
         fan = parse_fan_spec(args.fan, fan)
-    synth = Synthesizer(args.model, device=args.device, precision=args.precision)
+    synth = Synthesizer(args.model, device=args.device, precision=args.precision, style_scale=args.style_scale)
     if problem and synth.uses_fan:
         note(f"{args.mask}: {problem}")
     region = None if args.resample_class is None else labels == args.resample_class

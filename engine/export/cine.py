@@ -74,7 +74,8 @@ def _from_masks(folder: Path, timing: Timing):
 def export_cine(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
                 views=("2CH", "4CH"), format: str = "nifti", size: int = 256, seed: int = 0,
                 timing: Timing = Timing(cycle="half"), device: str = "auto", overwrite: bool = False,
-                progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> dict:
+                progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
+                style_scale: float | None = None) -> dict:
     """Write a dataset of loops (see the module docstring); returns its manifest."""
     out = Path(out).expanduser()
     if format not in CINE_FORMATS:
@@ -83,7 +84,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
         raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
     timing = timing.checked()
     check_output(out, overwrite, protect=(Path(masks),) if masks is not None else (), replaces="export")
-    synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
+    synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
     items = list(_generated(int(random), tuple(views), size, seed, timing) if random is not None
                  else _from_masks(Path(masks), timing))
     patients = sorted({item[0] for item in items})

@@ -47,7 +47,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                    variations: int = 1, format: str = "png", seed: int = 0, size: int = 256,
                    device: str = "auto", overwrite: bool = False,
                    progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
-                   notify: Callable[[str], None] | None = None) -> dict:
+                   notify: Callable[[str], None] | None = None, style_scale: float | None = None) -> dict:
     """Synthesize images for generated (``random`` patients) or given (``masks`` folder) label
     maps, ``variations`` images per map, and write them to ``out`` in ``format``.
 
@@ -77,7 +77,9 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")
-    synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device)
+    if style_scale is not None and not 0.0 < float(style_scale) <= 1.0:
+        raise DataError(f"--style-scale must be above 0 and at most 1, not {style_scale}")
+    synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
     if masks is not None:
         patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks))
         names = [p.patient for p in patients]
@@ -117,7 +119,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         manifest["options"] = {"format": format, "variations": int(variations), "seed": seed,
                                "masks": str(masks) if masks is not None else None,
                                "random": random, "size": size if random is not None else None,
-                               "like": str(like) if like is not None else None}
+                               "like": str(like) if like is not None else None,
+                               "style_scale": synth.style_scale}
         if random is not None:
             manifest["anatomy"] = {"shape_model": anatomy.fingerprint, "source": about}
         write_manifest(staging, manifest)
