@@ -63,11 +63,12 @@ def main(argv=None) -> int:
         print(f"{result['model']}: fan IoU given median/min {fan['iou_given_median']:.3f}/"
               f"{fan['iou_given_lowest']:.3f}; spectrum fine {spec['fine_detail']:.2f} "
               f"peak {spec['narrow_peak']:.3f}; holes {result['holes']['synthetic_images']}/"
-              f"{result['holes']['images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
+              f"{result['holes']['images']}; saturated {result['saturated']['synthetic_images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
               f"seeds {json.dumps(result.get('seeds', {}))}")
     real = results[0]
     print(f"real: fan IoU sector {real['fan']['real'].get('iou_sector_median', float('nan')):.3f}; "
-          f"spectrum {json.dumps(real['spectrum']['real'])}; holes {real['holes']['real_images']}")
+          f"spectrum {json.dumps(real['spectrum']['real'])}; holes {real['holes']['real_images']}; "
+          f"saturated {real['saturated']['real_images']}")
     if args.out:
         Path(args.out).write_text(json.dumps({"split": split, "images": len(images), "results": results},
                                              indent=1, default=float))

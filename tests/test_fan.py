@@ -231,6 +231,23 @@ def test_the_spectrum_sees_a_grid_and_a_lack_of_fine_detail():
     assert narrow_peak(curve) < 1e-9 and fine_detail(curve) < 0
 
 
+def test_saturated_patches_count_white_blobs_not_speckles_nor_what_lies_outside():
+    from engine.evaluation.texture import saturated_patches
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(60, 140, (128, 128)).astype(np.uint8)
+    inside = np.zeros((128, 128), bool)
+    inside[10:120, 10:120] = True
+    assert saturated_patches(image, inside) == 0
+    speckled = image.copy()
+    speckled[rng.random((128, 128)) < 0.05] = 255  # single bright pixels: a median removes them
+    assert saturated_patches(speckled, inside) == 0
+    image[40:52, 40:52] = 255  # a 144-pixel white blob
+    image[80:85, 80:85] = 255  # too small
+    image[0:10, 0:40] = 255  # outside the fan
+    assert saturated_patches(image, inside) == 1
+
+
 def test_black_holes_are_counted_inside_the_tissue_only():
     image = np.full((128, 128), 100, np.uint8)
     inside = np.zeros((128, 128), bool)

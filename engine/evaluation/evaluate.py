@@ -36,7 +36,7 @@ from ..synthesizer import Synthesizer, to_uint8
 from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .realism import diversity, grey_levels, sector_mask, two_sample_auc
-from .texture import tells
+from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .segmenter import segment, train_segmenter
 
 
@@ -348,6 +348,10 @@ def format_report(report: dict) -> str:
                      f"{spec['synthetic']['peak_frequency']:.2f} cycles/px ({spec['real']['narrow_peak']:.2f})")
         lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
                      f"({holes['real_images']})")
+        if "saturated" in tell:
+            sat = tell["saturated"]
+            lines.append(f"  images with a saturated patch (>= {PATCH_MIN_PIXELS} px at {PATCH_GREY}+) "
+                         f"{sat['synthetic_images']} / {sat['images']} ({sat['real_images']})")
         seeds = tell.get("seeds")
         if seeds:
             spread = seeds["brightness_spread"]

@@ -30,6 +30,8 @@ PEAK_REACH = 3  # neighbours on each side that predict a bin in the narrow-peak 
 HOLE_GREY = 6
 HOLE_MIN_PIXELS = 12
 HOLE_EDGE_MARGIN = 6  # pixels away from the fan's edge
+PATCH_GREY = 245  # saturated after a 3x3 median
+PATCH_MIN_PIXELS = 80  # real valid images: 8 of 100 hold one; the previous model's 24 of 100
 
 
 @lru_cache(maxsize=4)
@@ -151,6 +153,20 @@ def black_holes(image: np.ndarray, inside: np.ndarray, grey: int = HOLE_GREY,
     return int((sizes[1:] >= min_pixels).sum())
 
 
+def saturated_patches(image: np.ndarray, inside: np.ndarray, grey: int = PATCH_GREY,
+                      min_pixels: int = PATCH_MIN_PIXELS) -> int:
+    """Connected components inside the fan of at least ``min_pixels`` pixels at ``grey`` or
+    brighter after a 3x3 median (isolated bright speckles do not count): the white blobs a
+    reader notices near the valve plane."""
+    from scipy import ndimage
+
+    bright = (ndimage.median_filter(np.asarray(image), 3) >= grey) & inside
+    labels, count = ndimage.label(bright)
+    if count == 0:
+        return 0
+    return int((np.bincount(labels.ravel())[1:] >= min_pixels).sum())
+
+
 def brightness_spread(images_per_seed: np.ndarray, labels: np.ndarray, insides: np.ndarray) -> dict:
     """(K, N, H, W) uint8 images of N masks under K seeds: per region, the mean over masks of
     the range (max - min over seeds) of the region's mean grey level, and the largest such
@@ -231,6 +247,10 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
         "holes": {"real_images": int(sum(black_holes(i, m) > 0 for i, m in zip(real, insides))),
                   "synthetic_images": int(sum(black_holes(i, m) > 0 for i, m in zip(synthetic, insides))),
                   "images": int(len(real))},
+        "saturated": {"real_images": int(sum(saturated_patches(i, m) > 0 for i, m in zip(real, insides))),
+                      "synthetic_images": int(sum(saturated_patches(i, m) > 0
+                                                  for i, m in zip(synthetic, insides))),
+                      "images": int(len(real))},
     }
     if images_per_seed is not None and len(images_per_seed) > 1:
         n = images_per_seed.shape[1]
