@@ -87,3 +87,13 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(saved)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_model):
+    """The studio on the tiny model, closed after the test (modules may define their own)."""
+    from cardigan_app.testing import close_window, open_window
+
+    win = open_window(qtbot, tmp_path, str(tiny_model))
+    yield win
+    close_window(win)

@@ -13,13 +13,6 @@ from test_adversarial import text_bomb_png
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    win = open_window(qtbot, tmp_path, str(tiny_model))
-    yield win
-    close_window(win)
-
-
-@pytest.fixture
 def warnings(monkeypatch) -> list[str]:
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning",

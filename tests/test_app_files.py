@@ -16,13 +16,6 @@ from engine.maskio import read_label_png, write_label_png
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    win = open_window(qtbot, tmp_path, str(tiny_model))
-    yield win
-    close_window(win)
-
-
-@pytest.fixture
 def prompts(monkeypatch):
     """Record QMessageBox calls; ``answers`` gives what question() returns next."""
     record = {"question": [], "warning": [], "information": [], "answers": []}

@@ -29,13 +29,6 @@ def any_backend_window(request, qtbot, tmp_path, tiny_model):
     close_window(win)
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    win = open_window(qtbot, tmp_path, str(tiny_model))
-    yield win
-    close_window(win)
-
-
 def expected_image(tiny_model, labels, seed=0):
     return Synthesizer(str(tiny_model), device="cpu").preview(labels, seed)
 
