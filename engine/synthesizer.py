@@ -16,6 +16,7 @@ from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
+from .nets.config import style_scale_problem
 from .nets.noise import inference_noise, resample_region
 
 
@@ -46,8 +47,8 @@ class Synthesizer:
                  style_scale: float | None = None) -> None:
         if precision not in ("auto", *self.PRECISIONS):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
-        if style_scale is not None and not 0.0 < float(style_scale) <= 1.0:
-            raise ValueError(f"the style scale must be above 0 and at most 1, not {style_scale}")
+        if style_scale is not None and style_scale_problem(style_scale):
+            raise ValueError(f"the style scale {style_scale_problem(style_scale)}")
         self.model = open_model(model) if isinstance(model, (str, Path)) else model
         self.chosen_style_scale = style_scale
         self.incremental: IncrementalGenerator | None = None

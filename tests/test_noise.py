@@ -193,3 +193,25 @@ def test_demo_is_stochastic_and_old_files_without_noise_still_load(tmp_path):
     path = save_model_file(plain, tmp_path / "plain.safetensors")
     loaded = open_model(path)
     assert loaded.config.noise_nc == 0 and not loaded.stochastic
+
+
+def test_the_model_file_the_synthesizer_and_export_refuse_a_style_scale_for_the_same_reason(tmp_path):
+    import dataclasses
+
+    from engine.errors import DataError, ModelFileError
+    from engine.export import export_dataset
+    from engine.nets.config import style_scale_problem
+
+    model = noise_model()
+    assert style_scale_problem(1.0) is None and style_scale_problem("0.25") is None
+    for bad in (0.0, -0.5, 1.01, float("nan"), "x"):
+        reason = style_scale_problem(bad)
+        assert reason
+        with pytest.raises(ModelFileError) as in_file:
+            dataclasses.replace(model.config, style_scale=bad)
+        with pytest.raises(ValueError) as in_synth:
+            Synthesizer(model, device="cpu", style_scale=bad)
+        with pytest.raises(DataError) as in_export:
+            export_dataset(model, tmp_path / "out", random=1, size=64, style_scale=bad)
+        assert all(reason in str(e.value) for e in (in_file, in_synth, in_export))
+    assert not (tmp_path / "out").exists()

@@ -29,13 +29,12 @@ def check_output_file(path, flag: str = "--out") -> None:
 
 def style_scale_value(text: str) -> float:
     """An argparse type: a noise model's style spread, above 0 and at most 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
-    if not 0.0 < value <= 1.0:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, not {text[:40]}")
-    return value
+    from ..nets.config import style_scale_problem
+
+    problem = style_scale_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return float(text)
 
 
 def int_in_range(low: int, high: int, multiple_of: int | None = None):

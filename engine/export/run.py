@@ -15,6 +15,7 @@ from ..data.staging import check_output, staged_dataset
 from ..errors import DataError
 from ..fan import default_fan
 from ..fileio import sha256_file
+from ..nets.config import style_scale_problem
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import PatientMasks, folder_masks, model_like, random_patients
@@ -77,8 +78,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")
-    if style_scale is not None and not 0.0 < float(style_scale) <= 1.0:
-        raise DataError(f"--style-scale must be above 0 and at most 1, not {style_scale}")
+    if style_scale is not None and style_scale_problem(style_scale):
+        raise DataError(f"--style-scale {style_scale_problem(style_scale)}")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
     if masks is not None:
         patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks))

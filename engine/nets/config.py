@@ -16,6 +16,20 @@ MODULATIONS = ("spade", "clade")
 UPSAMPLE_MODES = ("nearest", "bilinear")
 
 
+def style_scale_problem(value) -> str | None:
+    """Why ``value`` cannot be a style scale (above 0 and at most 1), or None when it can.
+
+    The one check behind the model file, the :class:`~engine.synthesizer.Synthesizer`,
+    ``export`` and the command line's ``--style-scale``; NaN and text are refused too."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"{str(value)[:40]!r} is not a number"
+    if not 0.0 < number <= 1.0:  # NaN fails too
+        return f"must be above 0 and at most 1, not {str(value)[:40]}"
+    return None
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     """Every argument that shapes a SPADE generator.
@@ -81,8 +95,8 @@ class GeneratorConfig:
             problems.append("ngf >= 2, label_nc >= 1, output_nc >= 1 and an odd kernel_size")
         if self.noise_nc < 0:
             problems.append("noise_nc must be 0 or more")
-        if not 0.0 < self.style_scale <= 1.0:
-            problems.append("style_scale must be above 0 and at most 1")
+        if style_scale_problem(self.style_scale):
+            problems.append(f"style_scale {style_scale_problem(self.style_scale)}")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
