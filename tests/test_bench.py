@@ -6,8 +6,6 @@ import torch
 from engine.bench import BenchSettings, format_bench, run_bench
 
 
-
-
 def test_bench_report_has_every_field(one_thread):
     settings = BenchSettings(size=64, batches=(1, 2), repeats=1, train_batch=2, train_steps=1, ngf=8, dabs=2)
     report = run_bench("cpu", settings=settings)
@@ -21,6 +19,9 @@ def test_bench_report_has_every_field(one_thread):
             assert {"plain_ms_per_image", "optimised_ms_per_image", "plain_img_s",
                     "optimised_img_s", "ratio", "max_abs_difference", "mean_abs_difference"} <= set(row)
             assert row["max_abs_difference"] < 1e-4  # CPU: float32 optimised path
+            # an untrained network pins every pixel at -1 or 1, where any two paths agree:
+            # the bench spreads its output first, so that the difference means something
+            assert row["saturated_share"] < 0.05
             assert row["ratio"] == pytest.approx(row["plain_ms_per_image"] / row["optimised_ms_per_image"], rel=0.02)
     for preset in ("lite", "seed"):
         training = report["training"][preset]
@@ -33,6 +34,7 @@ def test_bench_report_has_every_field(one_thread):
     for name in ("seed", "lite"):
         incremental = report["incremental"][name]
         assert incremental["max_abs_difference"] < 1e-4  # the full pass's image
+        assert incremental["saturated_share"] < 0.05
         assert len(incremental["dabs"]) == 2 and incremental["full_ms"] > 0
     assert "seed" in format_bench(report) and "lite" in format_bench(report)
     assert "% of the" in format_bench(report) and "incremental (lite" in format_bench(report)
@@ -46,6 +48,6 @@ def test_bench_runs_on_cuda():
     assert report["machine"]["gpu"]
     row = report["synthesis"]["seed"]["batch_16"]
     assert row["optimised_img_s"] > 0
-    # bfloat16 against float32: random weights saturate tanh, so a rare pixel flips sign
+    # bfloat16 against float32: about one grey level on average
     assert row["mean_abs_difference"] < 0.02
     assert "CUDA graphs" in report["synthesis"]["seed"]["optimised_path"]
