@@ -33,14 +33,14 @@ from engine.cine.measures import flicker, speckle_tracking  # noqa: E402
 from engine.synthesizer import Synthesizer, to_uint8  # noqa: E402
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="demo")
     parser.add_argument("--loops", type=int, default=5)
     parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import torch
 
     synth = Synthesizer(args.model, device="cpu")

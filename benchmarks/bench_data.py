@@ -105,7 +105,7 @@ def write_grid(path: Path, seeds: tuple[int, ...] = (0, 1, 2), tile: int = 208) 
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=100, help="simulated images to time")
     parser.add_argument("--size", type=int, default=256)
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--grid", type=Path, help="also write a PNG sheet of masks and simulated images")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"cores available: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, "
           f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.grid:

@@ -31,14 +31,14 @@ def load_pairs(data: Path | None, count: int, size: int) -> list:
              read_png(data / "train" / "label" / f"{s}.png").astype(np.uint8), *s.split("_")[1:3]) for s in stems]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="a prepared dataset (its train split)")
     parser.add_argument("--pairs", type=int, default=40)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default; a DataLoader worker: 1)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.threads:
         import torch
 

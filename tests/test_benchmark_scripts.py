@@ -1,0 +1,63 @@
+"""The scripts under benchmarks/ run, on tiny generated inputs, and report what they promise.
+
+They are not part of the package, so nothing else imports them; a renamed engine function
+would otherwise break one silently until someone needs its numbers."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def script(name: str):
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory):
+    from engine.data.phantom import write_phantom
+
+    out = tmp_path_factory.mktemp("phantom") / "data"
+    write_phantom(out, count=6, size=64, seed=5)
+    return out
+
+
+def test_every_benchmark_script_imports_and_has_a_main():
+    names = sorted(p.stem for p in BENCHMARKS.glob("*.py"))
+    assert "tells" in names and len(names) >= 8
+    for name in names:
+        assert callable(getattr(script(name), "main", None)), name
+
+
+def test_tells_reports_the_fan_spectrum_and_holes_of_each_model(phantom, tmp_path, tiny_model, one_thread):
+    out = tmp_path / "tells.json"
+    assert script("tells").main(["--data", str(phantom), "--model", "simulator",
+                                 "--model", str(tiny_model), "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [r["model"] for r in report["results"]] == ["simulator", str(tiny_model)]
+    for result in report["results"]:
+        assert 0 <= result["fan"]["synthetic"]["iou_given_median"] <= 1
+        assert result["holes"]["images"] == report["images"] > 0
+        assert all(0 <= result["grey_levels"][r]["synthetic_mean"] <= 255 for r in ("lv", "myo", "la"))
+
+
+def test_bench_cine_measures_flicker_and_ejection_fraction(tmp_path, tiny_model, one_thread):
+    out = tmp_path / "cine.json"
+    assert script("bench_cine").main(["--model", str(tiny_model), "--loops", "1", "--frames", "6",
+                                      "--size", "64", "--out", str(out)]) == 0
+    median = json.loads(out.read_text())["median"]
+    assert median["flicker_loop"] >= 0 and 10 < median["ef_heart"] < 90  # per cent
+    assert median["flicker_still"] <= median["flicker_fresh_seeds"]
+
+
+def test_bench_shape_deform_and_bench_data_time_their_work(capsys, one_thread):
+    script("bench_shape_deform").main(["--pairs", "2", "--size", "64", "--repeats", "1"])
+    script("bench_data").main(["--images", "2", "--size", "64", "--repeats", "1"])
+    printed = capsys.readouterr().out
+    assert "shape, warm" in printed and "elastic" in printed and "cores available" in printed
