@@ -26,7 +26,8 @@ NVLABS_FIXTURE = FIXTURES / "nvlabs-spade" / "seedlike_ngf8"
 @pytest.fixture(autouse=True)
 def seeded_global_random_state():
     """Every test starts from the same global random state (Python's, NumPy's and torch's,
-    when loaded), so no result depends on which tests ran before it."""
+    when loaded) and ends with torch's thread count as it found it, so no result depends on
+    which tests ran before it."""
     import random
     import sys
 
@@ -34,8 +35,15 @@ def seeded_global_random_state():
 
     random.seed(0)
     np.random.seed(0)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(0)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(0)
+        threads = torch.get_num_threads()
+    yield
+    # the command line's --threads sets the whole process's count; a test that passes it to
+    # main() would otherwise change the arithmetic of every test after it
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
