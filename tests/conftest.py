@@ -26,8 +26,7 @@ NVLABS_FIXTURE = FIXTURES / "nvlabs-spade" / "seedlike_ngf8"
 @pytest.fixture(autouse=True)
 def seeded_global_random_state():
     """Every test starts from the same global random state (Python's, NumPy's and torch's,
-    when loaded) and ends with torch's thread count as it found it, so no result depends on
-    which tests ran before it."""
+    when loaded), so no result depends on which tests ran before it."""
     import random
     import sys
 
@@ -35,14 +34,21 @@ def seeded_global_random_state():
 
     random.seed(0)
     np.random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def torch_threads_as_found():
+    """The command line's --threads sets the whole process's thread count; a test that passes it
+    to main() would otherwise change the arithmetic of every test after it. Each test ends with
+    the count it found (tests that load torch first leave it at torch's own default)."""
+    import sys
+
     torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(0)
-        threads = torch.get_num_threads()
+    threads = torch.get_num_threads() if torch is not None else None
     yield
-    # the command line's --threads sets the whole process's count; a test that passes it to
-    # main() would otherwise change the arithmetic of every test after it
-    if torch is not None:
+    if threads is not None:
         torch.set_num_threads(threads)
 
 
