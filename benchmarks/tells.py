@@ -1,7 +1,7 @@
 """The glance tells of several models on one prepared dataset, without the segmenters.
 
 What ``cardigan evaluate`` reports under "tells" and "grey levels" (the fan fit, the
-spectrum's fine detail and narrow peak, black holes, brightness across seeds, grey levels per
+spectrum's fine detail and narrow peak, the speckle's direction, black holes, brightness across seeds, grey levels per
 region), for each model on the same masks and fans, in a few minutes instead of a full
 evaluation each. The real images' own values are printed beside them.
 
@@ -63,12 +63,13 @@ def main(argv=None) -> int:
         print(f"{result['model']}: fan IoU given median/min {fan['iou_given_median']:.3f}/"
               f"{fan['iou_given_lowest']:.3f}; spectrum fine {spec['fine_detail']:.2f} "
               f"peak {spec['narrow_peak']:.3f}; holes {result['holes']['synthetic_images']}/"
-              f"{result['holes']['images']}; saturated {result['saturated']['synthetic_images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
+              f"{result['holes']['images']}; speckle across/along/ratio {result['speckle']['synthetic']['lateral']:.2f}/"
+              f"{result['speckle']['synthetic']['axial']:.2f}/{result['speckle']['synthetic']['anisotropy']:.2f}; saturated {result['saturated']['synthetic_images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
               f"seeds {json.dumps(result.get('seeds', {}))}")
     real = results[0]
     print(f"real: fan IoU sector {real['fan']['real'].get('iou_sector_median', float('nan')):.3f}; "
           f"spectrum {json.dumps(real['spectrum']['real'])}; holes {real['holes']['real_images']}; "
-          f"saturated {real['saturated']['real_images']}")
+          f"saturated {real['saturated']['real_images']}; speckle {json.dumps(real['speckle']['real'])}")
     if args.out:
         Path(args.out).write_text(json.dumps({"split": split, "images": len(images), "results": results},
                                              indent=1, default=float))

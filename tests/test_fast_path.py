@@ -27,6 +27,7 @@ CONFIGS = [
     GeneratorConfig(ngf=8, upsampling="most", use_vae=True, z_dim=16, image_size=128),
     GeneratorConfig(ngf=8, modulation="clade", upsampling="more", noise_nc=6, image_size=128),
     GeneratorConfig(ngf=8, modulation="clade", upsampling="most", noise_nc=6, image_size=128),
+    GeneratorConfig(ngf=8, modulation="clade", noise_nc=6, texture=True, beam=2.0, image_size=128),
 ]
 
 
@@ -41,7 +42,7 @@ def test_one_block_schedule_for_every_upsampling():
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.norm}-{c.modulation}-{c.upsampling}"
-                                                           f"-vae{c.use_vae}-noise{c.noise_nc}")
+                                                           f"-vae{c.use_vae}-noise{c.noise_nc}-beam{c.beam:g}")
 @pytest.mark.parametrize("mode", FastGenerator.MODES)
 def test_fast_equals_plain(config, mode):
     g = randomized_generator(config, seed=7, size=128)

@@ -15,9 +15,10 @@ TOLERANCE = 1e-4
 SIZE = 96  # a 3 x 3 latent grid: every level's geometry, at a test's cost
 
 CONFIGS = {
-    # the lite preset's kind: CLADE, noise input, fan class, bilinear upsampling, texture path
+    # the lite preset's kind: CLADE, noise input, fan class, bilinear upsampling, texture path,
+    # speckle drawn along the arcs
     "lite-like": GeneratorConfig(ngf=4, modulation="clade", noise_nc=6, fan=True, upsample="bilinear",
-                                 texture=True, image_size=SIZE),
+                                 texture=True, beam=2.0, image_size=SIZE),
     # the seed's: SPADE (boundary-sparse maps), nearest upsampling, no noise
     "seed-like": GeneratorConfig(ngf=4, hidden=16, image_size=SIZE),
     # SPADE with a noise input (dense maps)

@@ -346,6 +346,11 @@ def format_report(report: dict) -> str:
         lines.append(f"  spectrum: fine detail {spec['synthetic']['fine_detail']:.2f} ({spec['real']['fine_detail']:.2f}), "
                      f"largest peak {spec['synthetic']['narrow_peak']:.2f} at "
                      f"{spec['synthetic']['peak_frequency']:.2f} cycles/px ({spec['real']['narrow_peak']:.2f})")
+        if "speckle" in tell:
+            sp = tell["speckle"]
+            lines.append(f"  speckle reach across / along the beam {sp['synthetic']['lateral']:.2f} / "
+                         f"{sp['synthetic']['axial']:.2f} px, ratio {sp['synthetic']['anisotropy']:.2f} "
+                         f"({sp['real']['lateral']:.2f} / {sp['real']['axial']:.2f}, {sp['real']['anisotropy']:.2f})")
         lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
                      f"({holes['real_images']})")
         if "saturated" in tell:

@@ -22,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..nets import SPADEGenerator
+from ..nets.beam import beam_noise
 from ..nets.blocks import SPADEResBlock
 from ..nets.generator import block_schedule, upsample
 from ..nets.noise import sample_noise
@@ -142,6 +143,11 @@ class FastGenerator(nn.Module):
         self.dtype = dtype or self.dtype
         return self
 
+    def network_noise(self, noise: torch.Tensor) -> torch.Tensor:
+        """A drawn noise map as the layers read it: in this network's dtype, channels-last,
+        its per-pixel half drawn out along the arcs for ``beam`` models (:mod:`engine.nets.beam`)."""
+        return beam_noise(noise.to(self.dtype), self.config.beam).contiguous(memory_format=CL)
+
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -158,7 +164,7 @@ class FastGenerator(nn.Module):
         if cfg.noise_nc:
             if noise is None:
                 noise = sample_noise(cfg.noise_nc, seg.shape[0], seg.shape[-2:], device=seg.device)
-            noise = noise.to(self.dtype).contiguous(memory_format=CL)
+            noise = self.network_noise(noise)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device)

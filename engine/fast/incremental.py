@@ -146,7 +146,7 @@ class IncrementalGenerator:
         lbl = seg.argmax(1) if labels is None else labels.long()
         seg = seg.to(fast.dtype)
         if noise is not None:
-            noise = noise.to(fast.dtype).contiguous(memory_format=CL)
+            noise = fast.network_noise(noise)
         cache = self.cache
         if (cache is None or cache.labels.shape != lbl.shape or cache.labels.device != lbl.device
                 or (noise is None) != (cache.noise is None)

@@ -55,6 +55,8 @@ class GeneratorConfig:
             enter the network (the first convolution and every modulation layer), so one mask
             gives many images; resampling the noise inside a region changes that region.
             See :func:`engine.nets.noise.sample_noise` for how it is drawn.
+        beam: per-pixel noise drawn out along the beam's arcs, nodes this many degrees apart
+            (0: white noise as drawn; see :mod:`engine.nets.beam`): speckle with a direction.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -77,6 +79,7 @@ class GeneratorConfig:
     fan: bool = False
     upsample: str = "nearest"
     texture: bool = False
+    beam: float = 0.0
     style_scale: float = 1.0
     image_size: int = 256
     aspect_ratio: float = 1.0
@@ -97,6 +100,10 @@ class GeneratorConfig:
             problems.append("noise_nc must be 0 or more")
         if style_scale_problem(self.style_scale):
             problems.append(f"style_scale {style_scale_problem(self.style_scale)}")
+        if not (isinstance(self.beam, (int, float)) and 0.0 <= self.beam <= 30.0):
+            problems.append("beam must be between 0 and 30 degrees")
+        elif self.beam and self.noise_nc < 2:
+            problems.append("beam needs a noise input of at least 2 channels")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:

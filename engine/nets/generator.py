@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .beam import beam_noise
 from .blocks import SPADEResBlock, leaky
 from .config import GeneratorConfig
 from .noise import sample_noise
@@ -93,7 +94,7 @@ class SPADEGenerator(nn.Module):
                 noise = sample_noise(cfg.noise_nc, seg.shape[0], seg.shape[-2:], device=seg.device)
             assert noise.shape == (seg.shape[0], cfg.noise_nc, *seg.shape[-2:]), \
                 f"noise has shape {tuple(noise.shape)}"
-            seg = torch.cat([seg, noise.to(seg.dtype)], 1)
+            seg = torch.cat([seg, beam_noise(noise, cfg.beam).to(seg.dtype)], 1)
         seg = conditioning_input(seg, layout)
         if cfg.use_vae:
             if z is None:

@@ -71,6 +71,9 @@ class TrainConfig:
                            "(no grid texture)", arch=True, choices=UPSAMPLE_MODES)
     texture: bool = option(False, "a direct path from per-pixel noise to the last convolution, its strength "
                            "learned per class (fine speckle; needs noise_nc >= 2)", arch=True)
+    beam: float = option(0.0, "per-pixel noise drawn out along the beam's arcs, its nodes this many degrees "
+                         "apart (speckle with a direction; 0: white noise; needs noise_nc >= 2)", arch=True,
+                         minimum=0, maximum=30)
     discriminator: str = option("patch", "patch (NVlabs multi-scale PatchGAN) or oasis (segmentation "
                                 "discriminator: every pixel's class or fake; no VGG needed)",
                                 arch=True, choices=DISCRIMINATORS)
@@ -128,7 +131,7 @@ class TrainConfig:
             ngf=self.ngf, label_nc=4, output_nc=output_nc, upsampling=self.upsampling,
             norm=self.norm_g, modulation=self.modulation, spectral=self.spectral_g,
             use_vae=self.use_vae, z_dim=self.z_dim, noise_nc=self.noise_nc, fan=self.fan,
-            upsample=self.upsample, texture=self.texture, image_size=self.image_size)
+            upsample=self.upsample, texture=self.texture, beam=self.beam, image_size=self.image_size)
 
     @property
     def classes(self) -> int:

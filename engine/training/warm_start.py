@@ -5,7 +5,9 @@ model without the fan class given to a fan run. Its one-hot input gains a channe
 labels ("outside the fan"), so every tensor that reads the one-hot input (the first
 convolution, CLADE's class tables, SPADE's shared MLP) gets that channel inserted, started
 as a copy of the background's: outside the fan begins as background and learns to be black.
-Anything else that differs starts fresh, and the caller is told which.
+Anything else that differs starts fresh, and the caller is told which; a speckle path the
+source lacks (``texture``) starts with its projection at zero, so the run begins from the
+source's own images.
 """
 
 from __future__ import annotations
@@ -57,5 +59,7 @@ def warm_start(generator: SPADEGenerator, spec: str) -> list[str]:
             target[name] = adapted.to(value.dtype)
         else:
             fresh.append(name)
+            if name == "texture.project.weight":  # a new speckle path starts silent
+                target[name] = torch.zeros_like(value)
     generator.load_state_dict(target)
     return fresh

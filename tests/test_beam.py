@@ -1,0 +1,125 @@
+"""Speckle with a direction: noise drawn out along the beam's arcs (engine.nets.beam) and the
+measure of the speckle's direction (engine.evaluation.speckle)."""
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import ModelFileError
+from engine.evaluation.speckle import reach, speckle_direction
+from engine.fan import default_fan
+from engine.models import GeneratorModel, load_model_file, save_model_file
+from engine.nets import GeneratorConfig
+from engine.nets.beam import beam_detail, beam_noise
+from engine.nets.noise import seeded_noise
+from nets_util import apical_labels, randomized_generator
+
+
+def lag_correlation(image: np.ndarray, dy: int, dx: int) -> float:
+    a = image[: image.shape[0] - dy, : image.shape[1] - dx]
+    b = image[dy:, dx:]
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def test_beam_noise_is_unit_noise_drawn_out_across_the_beam_only():
+    noise = seeded_noise(8, (256, 256), [0, 1])
+    drawn = beam_noise(noise, 2.0)
+    assert torch.equal(drawn[:, :4], noise[:, :4])  # the style half is left alone
+    detail = drawn[:, 4:].numpy()
+    assert abs(detail.mean()) < 0.02 and abs(detail.std() - 1.0) < 0.03  # still N(0, 1) per pixel
+    # below the apex (top centre) the arcs run left to right: neighbours along them agree,
+    # neighbours down the beam do not
+    centre = detail[0, 0, 120:220, 100:156]
+    assert lag_correlation(centre, 0, 1) > 0.5
+    assert abs(lag_correlation(centre, 1, 0)) < 0.1
+    white = noise[0, 4].numpy()[120:220, 100:156]
+    assert abs(lag_correlation(white, 0, 1)) < 0.1
+    assert torch.equal(beam_noise(noise, 0.0), noise)
+
+
+def test_wider_nodes_reach_further_along_the_arc():
+    noise = seeded_noise(2, (256, 256), [5])[:, 1:]
+    near = [lag_correlation(beam_detail(noise, beam)[0, 0].numpy()[150:220, 110:146], 0, 3)
+            for beam in (1.0, 4.0)]
+    assert near[1] > near[0] + 0.2
+
+
+def test_a_region_of_redrawn_noise_changes_the_drawn_noise_only_near_it():
+    noise = seeded_noise(4, (128, 128), [3])
+    edited = noise.clone()
+    edited[:, 2:, 60:70, 60:70] = torch.randn(1, 2, 10, 10)
+    changed = (beam_noise(edited, 3.0) != beam_noise(noise, 3.0)).any(1)[0]
+    rows, cols = torch.nonzero(changed, as_tuple=True)
+    assert len(rows) > 0
+    assert rows.min() >= 55 and rows.max() <= 75  # one arc's width of depth
+    assert cols.min() >= 40 and cols.max() <= 90  # a few nodes along the arcs
+
+
+def test_a_beam_model_draws_another_image_and_stays_seeded(tmp_path):
+    plain = GeneratorConfig(ngf=8, modulation="clade", norm="batch", noise_nc=8, image_size=64)
+    beam = GeneratorConfig(ngf=8, modulation="clade", norm="batch", noise_nc=8, beam=2.0, image_size=64)
+    seg = torch.nn.functional.one_hot(torch.from_numpy(apical_labels(1, 64)).long(), 4).permute(0, 3, 1, 2).float()
+    noise = seeded_noise(8, (64, 64), [7])
+    a = randomized_generator(plain, seed=1)
+    b = randomized_generator(beam, seed=1)
+    b.load_state_dict(a.state_dict())
+    with torch.no_grad():
+        assert (a(seg, noise=noise) - b(seg, noise=noise)).abs().max() > 1e-3
+        assert torch.equal(b(seg, noise=noise), b(seg, noise=noise))
+    path = tmp_path / "beam.safetensors"
+    save_model_file(GeneratorModel(config=beam, generator=b), path)
+    loaded = load_model_file(path)
+    assert loaded.config.beam == 2.0
+    with torch.no_grad():
+        assert torch.equal(loaded.generator(seg, noise=noise), b(seg, noise=noise))
+
+
+@pytest.mark.parametrize("beam", [-1.0, 31.0])
+def test_a_beam_out_of_range_is_refused(beam):
+    with pytest.raises(ModelFileError, match="beam"):
+        GeneratorConfig(noise_nc=8, beam=beam)
+
+
+def test_a_beam_needs_a_noise_input():
+    with pytest.raises(ModelFileError, match="beam needs a noise input"):
+        GeneratorConfig(noise_nc=0, beam=2.0)
+
+
+def test_the_speckle_measure_tells_arcs_from_grain_with_no_direction():
+    rng = np.random.default_rng(0)
+    fans = [default_fan()] * 3
+    white = np.clip(rng.normal(128, 30, (3, 256, 256)), 0, 255).astype(np.uint8)
+    arcs = beam_detail(torch.from_numpy(rng.normal(size=(3, 1, 256, 256)).astype(np.float32)), 2.0)[:, 0].numpy()
+    arcs = np.clip(arcs * 30 + 128, 0, 255).astype(np.uint8)
+    along_beam = np.ascontiguousarray(np.transpose(arcs, (0, 2, 1)))  # the arcs turned to run down the picture
+    flat = speckle_direction(white, fans)
+    drawn = speckle_direction(arcs, fans)
+    turned = speckle_direction(along_beam, fans)
+    assert 0.8 < flat["anisotropy"] < 1.25
+    assert drawn["anisotropy"] > 2.5 and drawn["lateral"] > 1.5
+    assert turned["anisotropy"] < drawn["anisotropy"] / 2
+    assert np.isnan(speckle_direction(white[:0], [])["anisotropy"])
+
+
+def test_reach_interpolates_where_the_correlation_halves():
+    assert reach(np.array([0.75, 0.25, 0.0])) == pytest.approx(1.5)
+    assert reach(np.array([0.25, 0.0])) == pytest.approx(2 / 3)
+    assert reach(np.array([0.9, 0.8, 0.7])) == 3.0  # never falls to one half
+
+
+def test_a_speckle_path_added_by_fine_tuning_starts_silent(tmp_path):
+    from engine.nets import SPADEGenerator
+    from engine.training.warm_start import warm_start
+
+    old_config = GeneratorConfig(ngf=4, noise_nc=4, norm="batch", modulation="clade", image_size=64)
+    old = randomized_generator(old_config, seed=2).eval()
+    path = tmp_path / "old.safetensors"
+    save_model_file(GeneratorModel(old_config, old, name="old"), path)
+    new = SPADEGenerator(GeneratorConfig(ngf=4, noise_nc=4, norm="batch", modulation="clade", image_size=64,
+                                         texture=True)).eval()
+    assert sorted(warm_start(new, str(path))) == ["texture.class_gain", "texture.project.weight"]
+    assert not new.texture.project.weight.any()
+    seg = torch.nn.functional.one_hot(torch.from_numpy(apical_labels(2, 64)).long(), 4).permute(0, 3, 1, 2).float()
+    noise = seeded_noise(4, (64, 64), [1, 2])
+    with torch.no_grad():
+        assert torch.allclose(new(seg, noise=noise), old(seg, noise=noise), atol=1e-6)
