@@ -16,12 +16,12 @@ cd "$(dirname "$0")/.."
 mkdir -p "$work"
 [ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
-        --seed 0 --threads 1)
+        --threads 1)
 resume() { [ -d "$1/checkpoints" ] && echo --resume; true; }
 cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
-    --lambda-spectrum 0 --lambda-feat 10 --iters 7500 $(resume "$work/base")
+    --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 $(resume "$work/base")
 cardigan train "${common[@]}" --run "$work/run" --preset lite --init-from "$work/base/model.safetensors" \
-    --iters 4000 $(resume "$work/run")
+    --iters 4000 --seed 0 $(resume "$work/run")
 cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$work/run/model.safetensors" \
     --iters 6000 --seed 1 $(resume "$work/final")
 # the shipped model names its data and its terms, not this machine's folders
