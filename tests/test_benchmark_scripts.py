@@ -45,6 +45,8 @@ def test_tells_reports_the_fan_spectrum_and_holes_of_each_model(phantom, tmp_pat
         assert 0 <= result["fan"]["synthetic"]["iou_given_median"] <= 1
         assert result["holes"]["images"] == report["images"] > 0
         assert all(0 <= result["grey_levels"][r]["synthetic_mean"] <= 255 for r in ("lv", "myo", "la"))
+        assert result["speckle"]["synthetic"]["images"] == report["images"]
+        assert result["speckle"]["synthetic"]["lateral"] > 0
 
 
 def test_bench_cine_measures_flicker_and_ejection_fraction(tmp_path, tiny_model, one_thread):
@@ -61,3 +63,14 @@ def test_bench_shape_deform_and_bench_data_time_their_work(capsys, one_thread):
     script("bench_data").main(["--images", "2", "--size", "64", "--repeats", "1"])
     printed = capsys.readouterr().out
     assert "shape, warm" in printed and "elastic" in printed and "cores available" in printed
+
+
+def test_model_sheet_puts_a_row_per_model_and_a_column_per_heart(tmp_path, tiny_model, one_thread):
+    spec = importlib.util.spec_from_file_location("model_sheet", BENCHMARKS.parent / "scripts" / "model_sheet.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    picture = module.sheet(["simulator", str(tiny_model)], hearts=3, size=64)
+    assert picture.shape == (128, 192) and picture.dtype.name == "uint8"
+    rows = [picture[:64], picture[64:]]
+    assert not (rows[0] == rows[1]).all()  # two models, two pictures of the same hearts
+    assert picture[0, 0] == 0 and picture[:64, 64:128].max() > 50  # black outside the fan, a heart in it
