@@ -71,3 +71,29 @@ def test_coarse_l1_sees_grey_levels_and_layout_but_not_fine_texture():
     assert coarse_l1(base, base) == 0
     assert coarse_l1(base + checker, base) < 1e-6  # averages out within 4 x 4 blocks
     assert coarse_l1(base + 0.3, base) == pytest.approx(0.3, abs=1e-5)  # a grey-level shift counts
+
+
+def test_region_mean_l1_sees_each_regions_brightness_but_not_its_texture():
+    from engine.training.losses import region_mean_l1
+
+    labels = torch.zeros(2, 32, 32, dtype=torch.long)
+    labels[:, 8:24, 8:16] = 1
+    labels[:, 8:24, 16:24] = 2
+    labels[1, 26:30, 4:12] = 3  # the atrium in the second image only
+    seg = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    real = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0)) - 0.5
+    # the same mean in every region, another texture: each region's pixels shuffled
+    shuffled = real.clone()
+    for n in range(2):
+        for c in range(4):
+            where = labels[n] == c
+            values = shuffled[n, 0][where]
+            shuffled[n, 0][where] = values[torch.randperm(len(values), generator=torch.Generator().manual_seed(c))]
+    assert not torch.equal(shuffled, real)
+    assert region_mean_l1(shuffled, real, seg, 4) < 1e-6
+    brighter = real + 0.3 * (labels == 1)[:, None].float()  # the cavity 0.3 brighter
+    # 7 regions are present (4 + 3), two of them off by 0.3
+    assert region_mean_l1(brighter, real, seg, 4).item() == pytest.approx(2 * 0.3 / 7, abs=1e-5)
+    inside = torch.zeros(2, 1, 32, 32)
+    inside[:, :, :, 16:] = 1.0  # only the right half in the fan: the cavity is out of it
+    assert region_mean_l1(brighter, real, seg, 4, inside) < 1e-6

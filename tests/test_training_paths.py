@@ -68,10 +68,12 @@ def test_channels_last_generator_computes_the_nchw_step():
 
 
 def test_one_discriminator_pass_computes_the_two_pass_step():
-    two, losses_a, grads_a, vectors_a = one_step(tiny(channels_last=False), converge_sigma=True)
-    one, losses_b, grads_b, vectors_b = one_step(tiny(channels_last=False, one_d_pass=True), converge_sigma=True)
+    extra = dict(channels_last=False, lambda_region=5.0, beam=2.0, texture=True)  # every image loss
+    two, losses_a, grads_a, vectors_a = one_step(tiny(**extra), converge_sigma=True)
+    one, losses_b, grads_b, vectors_b = one_step(tiny(one_d_pass=True, **extra), converge_sigma=True)
     assert not two.one_d_pass and one.one_d_pass
     assert list(losses_a) == list(losses_b)
+    assert losses_a["G_region"] > 0
     for name in losses_a:
         assert losses_b[name] == pytest.approx(losses_a[name], rel=1e-4, abs=1e-6), name
     for net in ("G", "D"):

@@ -45,6 +45,26 @@ def coarse_l1(fake: torch.Tensor, real: torch.Tensor, factor: int = 4) -> torch.
     return F.l1_loss(F.avg_pool2d(fake.float(), factor), F.avg_pool2d(real.float(), factor))
 
 
+def region_mean_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, labels: int,
+                   inside: torch.Tensor | None = None) -> torch.Tensor:
+    """L1 between the mean grey levels of fake and real in each label's region of each image
+    (``seg`` one-hot (N, classes, H, W), its first ``labels`` channels the labels; the
+    background counted only ``inside`` the fan (N, 1, H, W) when given). It holds each
+    region's brightness to the real image's (a dim atrium, a bright seed) and says nothing
+    of the texture inside it. Regions absent from an image do not count."""
+    regions = seg[:, :labels].float()
+    if inside is not None:
+        regions = regions * inside.float()
+    area = regions.sum(dim=(2, 3))
+    present = area >= 16
+    if not present.any():
+        return fake.new_zeros((), dtype=torch.float32)
+    weights = regions / area.clamp(min=1.0)[:, :, None, None]
+    fake_means = (weights * fake.float()[:, :1]).sum(dim=(2, 3))
+    real_means = (weights * real.float()[:, :1]).sum(dim=(2, 3))
+    return (fake_means - real_means)[present].abs().mean()
+
+
 def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL divergence of the style encoder's N(mu, exp(logvar)) from N(0, 1), summed."""
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())

@@ -20,7 +20,7 @@ from ..fan import apply_fan, fan_classes
 from .config import TrainConfig
 from .distributed import DistContext
 from ..devices import cpu_has_bf16, keep_freed_memory
-from .losses import VGGLoss, coarse_l1, spectrum_loss
+from .losses import VGGLoss, coarse_l1, region_mean_l1, spectrum_loss
 from .networks import GeneratorStack, build_networks
 from .objectives import PatchObjective, SegmentationObjective
 
@@ -188,7 +188,7 @@ class Trainer:
             with self.autocast():
                 fake, kld = self.generate(seg, real, fan)
                 losses = self.objective.generator_losses(self.disc, seg, fake, real)
-                losses.update(self.image_losses(fake, real, kld, fan))
+                losses.update(self.image_losses(fake, real, kld, fan, seg))
             total = sum(v.float() for v in losses.values())
             self.scaler_g.scale(total).backward()
             self.scaler_g.step(self.opt_g)
@@ -209,7 +209,7 @@ class Trainer:
         return fake, kld
 
     def image_losses(self, fake: torch.Tensor, real: torch.Tensor, kld: torch.Tensor,
-                     fan: torch.Tensor | None) -> dict[str, torch.Tensor]:
+                     fan: torch.Tensor | None, seg: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """The generator's losses besides the adversarial objective's."""
         cfg = self.config
         losses = {}
@@ -219,6 +219,8 @@ class Trainer:
             losses["G_KLD"] = kld * cfg.lambda_kld
         if cfg.lambda_coarse > 0:
             losses["G_coarse"] = coarse_l1(fake, real) * cfg.lambda_coarse
+        if cfg.lambda_region > 0 and seg is not None:
+            losses["G_region"] = region_mean_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_region
         if cfg.lambda_spectrum > 0:
             inside = fan if fan is not None else torch.ones_like(real)
             losses["G_spectrum"] = spectrum_loss(fake, real, inside) * cfg.lambda_spectrum
@@ -247,7 +249,7 @@ class Trainer:
             passes = 3 if self.objective.lambda_feat > 0 else 2  # G: fake[, real]; D: both
             with power_iterations_done(self.disc, passes):
                 g_losses, d_losses = self.objective.joint_losses(self.disc, seg, fake, real)
-            g_losses.update(self.image_losses(fake, real, kld, fan))
+            g_losses.update(self.image_losses(fake, real, kld, fan, seg))
         g_total = sum(v.float() for v in g_losses.values())
         d_total = sum(v.float() for v in d_losses.values())
         self.scaler_g.scale(g_total).backward(inputs=self.g_parameters, retain_graph=True)
