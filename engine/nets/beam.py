@@ -14,6 +14,10 @@ of depth:
 - on each ring of depth ``r`` sit nodes every ``beam`` degrees (wider near the apex, so
   neighbouring nodes are at least :data:`MIN_NODE_PIXELS` apart); a node takes the noise of
   the pixel under it;
+- each ring's nodes are turned by :data:`RING_PHASE` of a step against the ring above it, so
+  no two neighbouring rings have their nodes on the same rays (pixels beside a node and pixels
+  between two have slightly different local statistics; on common rays that would draw faint
+  spokes);
 - a pixel takes the linear blend of the two nodes on its ring either side of it, divided by
   the blend's spread, ``sqrt(t^2 + (1 - t)^2)``: the two nodes are independent, so every pixel
   is again exactly N(0, 1), correlated with its neighbours along the arc and not across it.
@@ -33,6 +37,7 @@ import numpy as np
 import torch
 
 MIN_NODE_PIXELS = 1.5  # nodes of one ring at least this far apart (near the apex)
+RING_PHASE = 0.6180339887  # each ring's nodes turned by this share of a step more than the last's
 
 
 @lru_cache(maxsize=8)
@@ -50,12 +55,13 @@ def _arc_nodes(height: int, width: int, beam: float) -> tuple[torch.Tensor, torc
     ring = np.maximum(np.rint(np.hypot(across, down)), 1.0)
     angle = np.arctan2(across, down)
     step = np.maximum(math.radians(beam), MIN_NODE_PIXELS / (ring * min(stretch, 1.0)))
-    position = angle / step
+    offset = (ring * RING_PHASE) % 1.0
+    position = angle / step + offset
     first = np.floor(position)
     t = position - first
 
     def node_index(k: np.ndarray) -> np.ndarray:
-        a = k * step
+        a = (k - offset) * step
         x = np.clip(np.floor(ax + stretch * ring * np.sin(a)), 0, width - 1)
         y = np.clip(np.floor(ay + ring * np.cos(a)), 0, height - 1)
         return (y * width + x).astype(np.int64)
