@@ -282,3 +282,6 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
     shown = summary_html({"kind": "native", "architecture": {**arch, "fan": True, "upsample": "bilinear",
                                                              "style_scale": 0.4}})
     assert "the fan as input" in shown and "bilinear" in shown and "style scale 0.4" in shown
+    assert "speckle" not in plain and "speckle" not in shown
+    speckled = summary_html({"kind": "native", "architecture": {**arch, "texture": True, "beam": 2.0}})
+    assert "speckle path" in speckled and "speckle along the arcs (2\u00b0)" in speckled

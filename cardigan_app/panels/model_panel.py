@@ -45,6 +45,10 @@ def summary_html(summary: dict) -> str:
             parts.append("bilinear")
         if arch.get("fan"):
             parts.append("the fan as input")
+        if arch.get("texture"):
+            parts.append("speckle path")
+        if arch.get("beam"):
+            parts.append(f"speckle along the arcs ({arch['beam']:g}\u00b0)")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))
