@@ -74,3 +74,9 @@ def test_model_sheet_puts_a_row_per_model_and_a_column_per_heart(tmp_path, tiny_
     rows = [picture[:64], picture[64:]]
     assert not (rows[0] == rows[1]).all()  # two models, two pictures of the same hearts
     assert picture[0, 0] == 0 and picture[:64, 64:128].max() > 50  # black outside the fan, a heart in it
+
+
+def test_bench_models_times_every_model_it_is_given(tiny_model, one_thread):
+    medians = script("bench_models").time_models(["simulator", str(tiny_model)], rounds=2, size=64)
+    assert list(medians) == ["simulator", str(tiny_model)]
+    assert all(0 < seconds < 60 for seconds in medians.values())
