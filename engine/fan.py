@@ -65,6 +65,26 @@ class Fan:
         return replace(self, left=t - w / 2.0, right=t + w / 2.0,
                        depth=self.depth if depth is None else float(depth))
 
+    # -- the beam's geometry ---------------------------------------------------------------
+    def beam_coordinates(self, ys, xs, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(depth, angle) of pixel positions (``ys``, ``xs``, pixel units, centres at +0.5) in
+        an (height, width) picture: depth is the distance from the apex in pixels of height,
+        measured on the arcs (a point on the fan's arc has depth ``depth * height``); angle is
+        in radians from straight down, positive toward the picture's right. Points of equal
+        depth lie on one of the fan's arcs."""
+        across = (np.asarray(xs, dtype=np.float64) - self.apex_x * width) / self.arc_stretch(height, width)
+        down = np.asarray(ys, dtype=np.float64) - self.apex_y * height
+        return np.hypot(across, down), np.arctan2(across, down)
+
+    def beam_point(self, depth, angle, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """The (ys, xs) pixel position of (depth, angle): :meth:`beam_coordinates` inverted."""
+        return (self.apex_y * height + depth * np.cos(angle),
+                self.apex_x * width + self.arc_stretch(height, width) * depth * np.sin(angle))
+
+    def arc_stretch(self, height: int, width: int) -> float:
+        """The arcs' horizontal semi-axis over their vertical one, in pixels."""
+        return self.squash * width / height
+
     # -- checks and records --------------------------------------------------------------
     def problem(self) -> str | None:
         """Why this fan cannot be used, or None."""

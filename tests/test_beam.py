@@ -8,6 +8,7 @@ import torch
 from engine.errors import ModelFileError
 from engine.evaluation.speckle import reach, speckle_direction
 from engine.fan import default_fan
+from engine.labels import one_hot
 from engine.models import GeneratorModel, load_model_file, save_model_file
 from engine.nets import GeneratorConfig
 from engine.nets.beam import beam_detail, beam_noise
@@ -58,7 +59,7 @@ def test_a_region_of_redrawn_noise_changes_the_drawn_noise_only_near_it():
 def test_a_beam_model_draws_another_image_and_stays_seeded(tmp_path):
     plain = GeneratorConfig(ngf=8, modulation="clade", norm="batch", noise_nc=8, image_size=64)
     beam = GeneratorConfig(ngf=8, modulation="clade", norm="batch", noise_nc=8, beam=2.0, image_size=64)
-    seg = torch.nn.functional.one_hot(torch.from_numpy(apical_labels(1, 64)).long(), 4).permute(0, 3, 1, 2).float()
+    seg = one_hot(apical_labels(1, 64))
     noise = seeded_noise(8, (64, 64), [7])
     a = randomized_generator(plain, seed=1)
     b = randomized_generator(beam, seed=1)
@@ -119,7 +120,7 @@ def test_a_speckle_path_added_by_fine_tuning_starts_silent(tmp_path):
                                          texture=True)).eval()
     assert sorted(warm_start(new, str(path))) == ["texture.class_gain", "texture.project.weight"]
     assert not new.texture.project.weight.any()
-    seg = torch.nn.functional.one_hot(torch.from_numpy(apical_labels(2, 64)).long(), 4).permute(0, 3, 1, 2).float()
+    seg = one_hot(apical_labels(2, 64))
     noise = seeded_noise(4, (64, 64), [1, 2])
     with torch.no_grad():
         assert torch.allclose(new(seg, noise=noise), old(seg, noise=noise), atol=1e-6)
@@ -134,11 +135,23 @@ def test_no_spokes_where_the_nodes_sit():
 
     noise = seeded_noise(2, (256, 256), list(range(8)))
     smoothed = np.stack([ndimage.uniform_filter(x, 3) ** 2 for x in beam_noise(noise, 2.0)[:, 1].numpy()]).mean(0)
-    fan = default_fan()
-    across = ((np.arange(256) + 0.5)[None, :] - fan.apex_x * 256) / fan.squash
-    down = (np.arange(256) + 0.5)[:, None] - fan.apex_y * 256
-    ring, angle = np.hypot(across, down), np.arctan2(across, down)
+    centres = np.arange(256) + 0.5
+    ring, angle = default_fan().beam_coordinates(centres[:, None], centres[None, :], 256, 256)
     phase = np.minimum((angle / math.radians(2.0) % 1.0 * 5).astype(int), 4)  # where between the rays
     band = (ring > 80) & (ring < 200) & (np.abs(angle) < 0.5)
     profile = np.array([smoothed[band & (phase == k)].mean() for k in range(5)])
     assert profile.max() / profile.min() < 1.04  # nodes on common rays made 1.10
+
+
+def test_beam_coordinates_put_the_fans_arc_at_its_depth_and_invert():
+    from engine.fan import fan_outline
+
+    fan = default_fan("2CH")
+    height, width = 200, 240
+    # the outline's arc points (between the two edge points) lie at depth * height
+    arc = np.array(fan_outline(fan, height, width)[2:-2])
+    depth, angle = fan.beam_coordinates(arc[:, 1], arc[:, 0], height, width)
+    assert np.allclose(depth, fan.depth * height, rtol=1e-3)
+    assert angle.min() < 0 < angle.max()  # left of the centre line is negative
+    ys, xs = fan.beam_point(depth, angle, height, width)
+    assert np.allclose(ys, arc[:, 1]) and np.allclose(xs, arc[:, 0])

@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -79,4 +80,4 @@ def test_model_sheet_puts_a_row_per_model_and_a_column_per_heart(tmp_path, tiny_
 def test_bench_models_times_every_model_it_is_given(tiny_model, one_thread):
     medians = script("bench_models").time_models(["simulator", str(tiny_model)], rounds=2, size=64)
     assert list(medians) == ["simulator", str(tiny_model)]
-    assert all(0 < seconds < 60 for seconds in medians.values())
+    assert all(np.isfinite(seconds) and seconds > 0 for seconds in medians.values())

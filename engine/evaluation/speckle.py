@@ -32,28 +32,24 @@ STEP = 2  # every second pixel of the region, both ways
 
 def _directions(fan, height: int, width: int, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors (dy, dx) across the beam (the arc's tangent) and along it at the points."""
-    stretch = fan.squash * width / height
-    ax, ay = fan.apex_x * width, fan.apex_y * height
-    angle = np.arctan2((xs - ax) / stretch, ys - ay)
-    lateral = np.stack([-np.sin(angle), stretch * np.cos(angle)])
-    axial = np.stack([ys - ay, xs - ax])
+    _, angle = fan.beam_coordinates(ys, xs, height, width)
+    lateral = np.stack([-np.sin(angle), fan.arc_stretch(height, width) * np.cos(angle)])
+    axial = np.stack([ys - fan.apex_y * height, xs - fan.apex_x * width])
     return (lateral / np.linalg.norm(lateral, axis=0), axial / np.maximum(np.linalg.norm(axial, axis=0), 1e-9))
 
 
 def _points(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every STEP-th pixel position (both ways) inside the fan, MARGIN from its edge, between
+    NEAR and FAR of its depth."""
     from scipy import ndimage
 
     from ..fan import fan_mask
 
-    inside = ndimage.binary_erosion(fan_mask(fan, height, width), iterations=MARGIN)
-    yy, xx = np.mgrid[:height, :width].astype(np.float64) + 0.5
-    stretch = fan.squash * width / height
-    depth = np.hypot((xx - fan.apex_x * width) / stretch, yy - fan.apex_y * height) / (fan.depth * height)
+    inside = ndimage.binary_erosion(fan_mask(fan, height, width), iterations=MARGIN)[::STEP, ::STEP]
+    ys, xs = np.mgrid[:height:STEP, :width:STEP].astype(np.float64)
+    depth = fan.beam_coordinates(ys + 0.5, xs + 0.5, height, width)[0] / (fan.depth * height)
     keep = inside & (depth >= NEAR) & (depth <= FAR)
-    grid = np.zeros_like(keep)
-    grid[::STEP, ::STEP] = True
-    ys, xs = np.nonzero(keep & grid)
-    return ys.astype(np.float64), xs.astype(np.float64)
+    return ys[keep], xs[keep]
 
 
 def correlation_curves(image: np.ndarray, fan) -> dict[str, np.ndarray] | None:

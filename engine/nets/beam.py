@@ -47,13 +47,11 @@ def _arc_nodes(height: int, width: int, beam: float) -> tuple[torch.Tensor, torc
     from ..fan import default_fan
 
     fan = default_fan()
-    stretch = fan.squash * width / height  # the arcs' horizontal over vertical semi-axis
-    ax, ay = fan.apex_x * width, fan.apex_y * height
+    stretch = fan.arc_stretch(height, width)
     ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
     xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
-    across, down = (xs - ax) / stretch, ys - ay
-    ring = np.maximum(np.rint(np.hypot(across, down)), 1.0)
-    angle = np.arctan2(across, down)
+    depth, angle = fan.beam_coordinates(ys, xs, height, width)
+    ring = np.maximum(np.rint(depth), 1.0)
     step = np.maximum(math.radians(beam), MIN_NODE_PIXELS / (ring * min(stretch, 1.0)))
     offset = (ring * RING_PHASE) % 1.0
     position = angle / step + offset
@@ -61,10 +59,8 @@ def _arc_nodes(height: int, width: int, beam: float) -> tuple[torch.Tensor, torc
     t = position - first
 
     def node_index(k: np.ndarray) -> np.ndarray:
-        a = (k - offset) * step
-        x = np.clip(np.floor(ax + stretch * ring * np.sin(a)), 0, width - 1)
-        y = np.clip(np.floor(ay + ring * np.cos(a)), 0, height - 1)
-        return (y * width + x).astype(np.int64)
+        y, x = fan.beam_point(ring, (k - offset) * step, height, width)
+        return (np.clip(np.floor(y), 0, height - 1) * width + np.clip(np.floor(x), 0, width - 1)).astype(np.int64)
 
     spread = np.sqrt(t ** 2 + (1 - t) ** 2)
     tensors = (node_index(first), node_index(first + 1), (1 - t) / spread, t / spread)
@@ -93,7 +89,4 @@ def beam_noise(noise: torch.Tensor, beam: float) -> torch.Tensor:
         return noise
     n_style = noise.shape[1] // 2
     detail = beam_detail(noise[:, n_style:].contiguous(), beam)
-    out = torch.cat([noise[:, :n_style], detail], 1)
-    if noise.ndim == 4 and not noise.is_contiguous() and noise.is_contiguous(memory_format=torch.channels_last):
-        out = out.contiguous(memory_format=torch.channels_last)
-    return out
+    return torch.cat([noise[:, :n_style], detail], 1)  # callers set the memory layout they need

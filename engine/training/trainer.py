@@ -209,8 +209,9 @@ class Trainer:
         return fake, kld
 
     def image_losses(self, fake: torch.Tensor, real: torch.Tensor, kld: torch.Tensor,
-                     fan: torch.Tensor | None, seg: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """The generator's losses besides the adversarial objective's."""
+                     fan: torch.Tensor | None, seg: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The generator's losses besides the adversarial objective's (``seg``: the one-hot
+        classes the generator was given, labels first)."""
         cfg = self.config
         losses = {}
         if self.vgg is not None:
@@ -219,7 +220,7 @@ class Trainer:
             losses["G_KLD"] = kld * cfg.lambda_kld
         if cfg.lambda_coarse > 0:
             losses["G_coarse"] = coarse_l1(fake, real) * cfg.lambda_coarse
-        if cfg.lambda_region > 0 and seg is not None:
+        if cfg.lambda_region > 0:
             losses["G_region"] = region_mean_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_region
         if cfg.lambda_spectrum > 0:
             inside = fan if fan is not None else torch.ones_like(real)
