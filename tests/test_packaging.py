@@ -14,9 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 def test_every_package_is_listed():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
-    found = {".".join(p.parent.relative_to(REPO).parts)
-             for top in ("engine", "cardigan_app") for p in (REPO / top).rglob("__init__.py")}
+    # every folder holding Python code, with or without an __init__.py (a folder without one
+    # imports from a checkout but is left out of a regular install)
+    folders = {p.parent for top in ("engine", "cardigan_app") for p in (REPO / top).rglob("*.py")
+               if "__pycache__" not in p.parts}
+    found = {".".join(folder.relative_to(REPO).parts) for folder in folders}
     assert found <= listed, f"add to pyproject.toml packages: {sorted(found - listed)}"
+    missing_init = sorted(str(folder.relative_to(REPO)) for folder in folders if not (folder / "__init__.py").is_file())
+    assert not missing_init, f"add an __init__.py to: {missing_init}"
     assert config["package-dir"]["cardigan_resources"] == "resources"
 
 
