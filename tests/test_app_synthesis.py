@@ -283,5 +283,7 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
                                                              "style_scale": 0.4}})
     assert "the fan as input" in shown and "bilinear" in shown and "style scale 0.4" in shown
     assert "speckle" not in plain and "speckle" not in shown
-    speckled = summary_html({"kind": "native", "architecture": {**arch, "texture": True, "beam": 2.0}})
+    speckled = summary_html({"kind": "native", "architecture": {**arch, "texture": True, "beam": 2.0,
+                                                                "grain": 2.5}})
     assert "speckle path" in speckled and "speckle along the arcs (2\u00b0)" in speckled
+    assert "pixel grain (2.5 grey levels)" in speckled and "grain" not in shown

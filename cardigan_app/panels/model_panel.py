@@ -49,6 +49,8 @@ def summary_html(summary: dict) -> str:
             parts.append("speckle path")
         if arch.get("beam"):
             parts.append(f"speckle along the arcs ({arch['beam']:g}\u00b0)")
+        if arch.get("grain"):
+            parts.append(f"pixel grain ({arch['grain']:g} grey levels)")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))

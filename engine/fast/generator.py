@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from ..nets import SPADEGenerator
 from ..nets.beam import beam_noise
+from ..nets.grain import add_grain
 from ..nets.blocks import SPADEResBlock
 from ..nets.generator import block_schedule, upsample
 from ..nets.noise import sample_noise
@@ -161,10 +162,11 @@ class FastGenerator(nn.Module):
         lbl = seg.argmax(1) if labels is None else labels.long()
         seg = seg.to(self.dtype)
         sh, sw = self.latent_grid(seg)
+        drawn = None
         if cfg.noise_nc:
             if noise is None:
                 noise = sample_noise(cfg.noise_nc, seg.shape[0], seg.shape[-2:], device=seg.device)
-            noise = self.network_noise(noise)
+            drawn, noise = noise, self.network_noise(noise)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device)
@@ -187,7 +189,7 @@ class FastGenerator(nn.Module):
                 maps = self.levels[block.level].maps(small, onehot, self.mode, level_noise)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
-        return self.finish(x, seg, noise)
+        return add_grain(self.finish(x, seg, noise), drawn, cfg.grain)
 
     def finish(self, x: torch.Tensor, seg: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         """The last block's features -> the image (texture noise, conv_img, tanh); also run on

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import ModelFileError
+from .grain import MAX_GRAIN
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
@@ -57,6 +58,8 @@ class GeneratorConfig:
             See :func:`engine.nets.noise.sample_noise` for how it is drawn.
         beam: per-pixel noise drawn out along the beam's arcs, nodes this many degrees apart
             (0: white noise as drawn; see :mod:`engine.nets.beam`): speckle with a direction.
+        grain: pixel grain added to the output, in grey levels (0: none; see
+            :mod:`engine.nets.grain`): the finest speckle, which the network paints over.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -80,6 +83,7 @@ class GeneratorConfig:
     upsample: str = "nearest"
     texture: bool = False
     beam: float = 0.0
+    grain: float = 0.0
     style_scale: float = 1.0
     image_size: int = 256
     aspect_ratio: float = 1.0
@@ -104,6 +108,10 @@ class GeneratorConfig:
             problems.append("beam must be between 0 and 30 degrees")
         elif self.beam and self.noise_nc < 2:
             problems.append("beam needs a noise input of at least 2 channels")
+        if not (isinstance(self.grain, (int, float)) and 0.0 <= self.grain <= MAX_GRAIN):
+            problems.append(f"grain must be between 0 and {MAX_GRAIN:g} grey levels")
+        elif self.grain and self.noise_nc < 1:
+            problems.append("grain needs a noise input")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:

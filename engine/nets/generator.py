@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from .beam import beam_noise
 from .blocks import SPADEResBlock, leaky
 from .config import GeneratorConfig
+from .grain import add_grain
 from .noise import sample_noise
 from .texture import TextureNoise
 from .norms import resize_labels
@@ -89,11 +90,13 @@ class SPADEGenerator(nn.Module):
         assert problem is None, problem
         layout, dtype = memory_layout(seg), seg.dtype
         sh, sw = self.latent_grid(seg)
+        drawn = None
         if cfg.noise_nc:
             if noise is None:
                 noise = sample_noise(cfg.noise_nc, seg.shape[0], seg.shape[-2:], device=seg.device)
             assert noise.shape == (seg.shape[0], cfg.noise_nc, *seg.shape[-2:]), \
                 f"noise has shape {tuple(noise.shape)}"
+            drawn = noise
             seg = torch.cat([seg, beam_noise(noise, cfg.beam).to(seg.dtype)], 1)
         seg = conditioning_input(seg, layout)
         if cfg.use_vae:
@@ -123,7 +126,7 @@ class SPADEGenerator(nn.Module):
             x = self.texture(x, seg[:, :cfg.classes], seg[:, cfg.classes + cfg.noise_nc // 2:])
         x = torch.tanh(self.conv_img(leaky(x)))
         assert x.shape[-2:] == seg.shape[-2:], (tuple(x.shape), tuple(seg.shape))
-        return x
+        return add_grain(x, drawn, cfg.grain)
 
 
 def block_schedule(config: GeneratorConfig) -> list[tuple[str, int]]:

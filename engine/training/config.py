@@ -74,6 +74,8 @@ class TrainConfig:
     beam: float = option(0.0, "per-pixel noise drawn out along the beam's arcs, its nodes this many degrees "
                          "apart (speckle with a direction; 0: white noise; needs noise_nc >= 2)", arch=True,
                          minimum=0, maximum=30)
+    grain: float = option(0.0, "pixel grain added to the generator's output, in grey levels (the finest "
+                          "speckle; 0: none; needs noise_nc >= 1)", arch=True, minimum=0, maximum=20)
     discriminator: str = option("patch", "patch (NVlabs multi-scale PatchGAN) or oasis (segmentation "
                                 "discriminator: every pixel's class or fake; no VGG needed)",
                                 arch=True, choices=DISCRIMINATORS)
@@ -134,7 +136,8 @@ class TrainConfig:
             ngf=self.ngf, label_nc=4, output_nc=output_nc, upsampling=self.upsampling,
             norm=self.norm_g, modulation=self.modulation, spectral=self.spectral_g,
             use_vae=self.use_vae, z_dim=self.z_dim, noise_nc=self.noise_nc, fan=self.fan,
-            upsample=self.upsample, texture=self.texture, beam=self.beam, image_size=self.image_size)
+            upsample=self.upsample, texture=self.texture, beam=self.beam, grain=self.grain,
+            image_size=self.image_size)
 
     @property
     def classes(self) -> int:
