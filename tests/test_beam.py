@@ -155,3 +155,22 @@ def test_beam_coordinates_put_the_fans_arc_at_its_depth_and_invert():
     assert angle.min() < 0 < angle.max()  # left of the centre line is negative
     ys, xs = fan.beam_point(depth, angle, height, width)
     assert np.allclose(ys, arc[:, 1]) and np.allclose(xs, arc[:, 0])
+
+
+def test_the_skew_measure_tells_bright_specks_from_symmetric_grain_per_region():
+    from engine.evaluation.speckle import speckle_skew
+
+    rng = np.random.default_rng(1)
+    fans = [default_fan()] * 3
+    labels = np.zeros((3, 256, 256), np.uint8)
+    labels[:, 100:200, 60:128] = 1  # a blood pool beside background; no myocardium or atrium
+    symmetric = rng.normal(0, 1, (3, 256, 256))
+    specks = rng.exponential(1, (3, 256, 256)) - 1  # bright specks on a darker ground: skewness 2
+    sym = np.clip(110 + 20 * symmetric, 0, 255).astype(np.uint8)
+    bright = np.clip(110 + 20 * specks, 0, 255).astype(np.uint8)
+    dark_leaning = np.clip(110 - 20 * specks, 0, 255).astype(np.uint8)
+    a, b, c = (speckle_skew(x, labels, fans) for x in (sym, bright, dark_leaning))
+    for region in ("background", "lv"):
+        assert abs(a[region]) < 0.15
+        assert b[region] > 1.0 and c[region] < -1.0
+    assert np.isnan(a["myo"]) and np.isnan(a["la"])  # regions an image lacks are not invented

@@ -351,6 +351,10 @@ def format_report(report: dict) -> str:
             lines.append(f"  speckle reach across / along the beam {sp['synthetic']['lateral']:.2f} / "
                          f"{sp['synthetic']['axial']:.2f} px, ratio {sp['synthetic']['anisotropy']:.2f} "
                          f"({sp['real']['lateral']:.2f} / {sp['real']['axial']:.2f}, {sp['real']['anisotropy']:.2f})")
+        if "speckle_skew" in tell:
+            sk = tell["speckle_skew"]
+            lines.append("  speckle skew " + "   ".join(f"{name} {sk['synthetic'][name]:.2f} ({sk['real'][name]:.2f})"
+                                                    for name in sk["synthetic"]))
         lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
                      f"({holes['real_images']})")
         if "saturated" in tell:

@@ -11,7 +11,7 @@
 - **Holes**: connected dark components (grey < 6, at least 12 pixels) inside the tissue, away
   from the fan's edge; real echocardiograms have none.
 - **Speckle's direction** (:mod:`.speckle`): how far the grain reaches across the beam and
-  along it, and their ratio.
+  along it, and their ratio; and the speckle's skew per region (real speckle leans bright).
 - **Brightness spread**: for one mask and several seeds, the spread of each region's mean grey
   level, so a bright and a dim image of the same heart show up.
 
@@ -236,7 +236,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     """Every measure of this module for synthetic images made from the masks (and fans) of
     the real ones, with the real images' own values beside them."""
     from ..fan import fan_mask
-    from .speckle import speckle_direction
+    from .speckle import speckle_direction, speckle_skew
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
     real_spec = spectrum_summary(real, insides)
@@ -256,6 +256,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
                       "images": int(len(real))},
     }
     out["speckle"] = {"real": speckle_direction(real, fans), "synthetic": speckle_direction(synthetic, fans)}
+    out["speckle_skew"] = {"real": speckle_skew(real, labels, fans), "synthetic": speckle_skew(synthetic, labels, fans)}
     if images_per_seed is not None and len(images_per_seed) > 1:
         n = images_per_seed.shape[1]
         out["seeds"] = {"brightness_spread": brightness_spread(images_per_seed, labels[:n], insides[:n]),
