@@ -97,3 +97,35 @@ def test_region_mean_l1_sees_each_regions_brightness_but_not_its_texture():
     inside = torch.zeros(2, 1, 32, 32)
     inside[:, :, :, 16:] = 1.0  # only the right half in the fan: the cavity is out of it
     assert region_mean_l1(brighter, real, seg, 4, inside) < 1e-6
+
+
+def test_region_skew_l1_tells_bright_specks_from_symmetric_grain_and_its_gradient_closes_the_gap():
+    from engine.training.losses import region_skew_l1, region_skewness
+
+    labels = torch.zeros(2, 64, 64, dtype=torch.long)
+    labels[:, 16:56, 8:40] = 1
+    seg = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    gen = torch.Generator().manual_seed(3)
+    symmetric = torch.randn(2, 1, 64, 64, generator=gen) * 0.2
+    specks = (torch.empty(2, 1, 64, 64).exponential_(generator=gen) - 1.0) * 0.2  # skewness 2
+    assert region_skew_l1(symmetric, symmetric, seg, 4) == 0
+    regions = seg[:, :2]
+    assert region_skewness(specks, regions).min() > 1.2  # the blur keeps most of the lean
+    assert region_skewness(symmetric, regions).abs().max() < 0.2
+    gap = region_skew_l1(symmetric, specks, seg, 4)
+    assert gap > 1.0
+    assert region_skew_l1(specks, -specks, seg, 4) > 2 * gap.item() * 0.9  # leaning dark is further still
+    assert region_skew_l1(symmetric + 0.5, specks, seg, 4) == pytest.approx(gap.item(), abs=1e-4)  # brightness is not skew
+    fake = symmetric.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([fake], lr=0.01)
+    for _ in range(30):
+        optimizer.zero_grad()
+        region_skew_l1(fake, specks, seg, 4).backward()
+        optimizer.step()
+    assert region_skew_l1(fake.detach(), specks, seg, 4) < 0.7 * gap
+    # regions absent from every image, or shrunk away at their border, do not count
+    thin = torch.zeros(2, 64, 64, dtype=torch.long)
+    thin[:, 30:34, :] = 2  # 4 pixels wide: nothing left 3 pixels from its border
+    thin_seg = torch.nn.functional.one_hot(thin, 4).permute(0, 3, 1, 2).float()
+    assert region_skew_l1(symmetric, specks, thin_seg, 4).item() == pytest.approx(
+        region_skew_l1(symmetric, specks, thin_seg, 1).item(), abs=1e-6)  # the background alone

@@ -104,6 +104,8 @@ class TrainConfig:
     lambda_region: float = option(0.0, "weight of an L1 loss between the mean grey levels of fake and real in "
                                   "each label's region (brightness per region and seed held to the real "
                                   "image's; texture free)", minimum=0)
+    lambda_skew: float = option(0.0, "weight of an L1 loss between the skewness of fake and real speckle in "
+                                "each label's region (real speckle leans bright)", minimum=0)
     lambda_spectrum: float = option(0.0, "weight of a loss matching the log power spectrum of 64x64 windows "
                                     "inside the fan to the real images' (fine speckle, no grid)", minimum=0)
     init_from: str | None = option(None, "a model file whose generator weights start the run (fine-tuning); "
