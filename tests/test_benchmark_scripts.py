@@ -81,3 +81,21 @@ def test_bench_models_times_every_model_it_is_given(tiny_model, one_thread):
     medians = script("bench_models").time_models(["simulator", str(tiny_model)], rounds=2, size=64)
     assert list(medians) == ["simulator", str(tiny_model)]
     assert all(np.isfinite(seconds) and seconds > 0 for seconds in medians.values())
+
+
+def test_grain_calibration_finds_more_fine_detail_with_more_grain(tmp_path, one_thread):
+    from engine.data.phantom import write_phantom
+    from engine.models import GeneratorModel, save_model_file
+    from engine.nets import GeneratorConfig
+    from nets_util import randomized_generator
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=256, seed=2)  # 64-pixel spectrum windows need room inside the fan
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=256)
+    model = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=256)),
+                            tmp_path / "noisy.safetensors")
+    result = script("grain_calibration").calibrate(data, model, [0.0, 8.0], every=1)
+    assert np.isfinite(result["real"]) and result["images"] > 0
+    assert result["synthetic"][8.0] > result["synthetic"][0.0]
+    with pytest.raises(ValueError, match="noise input"):
+        script("grain_calibration").calibrate(data, "simulator", [1.0])
