@@ -34,7 +34,7 @@ MARGIN = 8
 NEAR, FAR = 0.15, 0.9
 MAX_LAG = 8
 STEP = 2  # every second pixel of the region, both ways
-SKEW_REGIONS = (("background", 0), ("lv", 1), ("myo", 2), ("la", 3))
+SKEW_EDGE = 3  # pixels kept away from a region's border (the anatomy's edges are not speckle)
 SKEW_MIN_PIXELS = 100  # a region counts in an image with at least this many usable pixels
 SKEW_GREYS = (10, 245)  # usable pixels lie strictly between these (no black, no saturation)
 
@@ -111,20 +111,21 @@ def speckle_direction(images: np.ndarray, fans: list) -> dict:
 def speckle_skew(images: np.ndarray, labels: np.ndarray, fans: list) -> dict:
     """Mean skewness of the speckle residual (after a sigma :data:`BLUR` blur) per label
     region over (N, H, W) uint8 images with their label maps and fans: at pixels at least
-    :data:`MARGIN` from the fan's edge and 3 from the region's, not black or saturated
+    :data:`MARGIN` from the fan's edge and :data:`SKEW_EDGE` from the region's, not black or saturated
     (:data:`SKEW_GREYS`); an image counts for a region with :data:`SKEW_MIN_PIXELS` of them."""
     from scipy import ndimage
 
     from ..fan import fan_mask
+    from .realism import REGIONS
 
-    per_region: dict[str, list[float]] = {name: [] for name, _ in SKEW_REGIONS}
+    per_region: dict[str, list[float]] = {name: [] for name, _ in REGIONS}
     for image, label, fan in zip(images, labels, fans):
         picture = np.asarray(image, dtype=np.float64)
         residual = picture - ndimage.gaussian_filter(picture, BLUR)
         inside = ndimage.binary_erosion(fan_mask(fan, *picture.shape), iterations=MARGIN)
         usable = inside & (picture > SKEW_GREYS[0]) & (picture < SKEW_GREYS[1])
-        for name, value in SKEW_REGIONS:
-            where = usable & ndimage.binary_erosion(label == value, iterations=3)
+        for name, value in REGIONS:
+            where = usable & ndimage.binary_erosion(label == value, iterations=SKEW_EDGE)
             if where.sum() < SKEW_MIN_PIXELS:
                 continue
             r = residual[where] - residual[where].mean()

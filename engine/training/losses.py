@@ -13,6 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import CardiganError
+# the skew loss uses evaluate's speckle (sigma of the blur) and region margins: it trains what it reports
+from ..evaluation.speckle import BLUR as SKEW_BLUR, SKEW_EDGE
 from ..safeload import load_tensor_file
 
 Features = list[list[torch.Tensor]]  # per discriminator scale: intermediate maps, last = logits
@@ -66,8 +68,6 @@ def region_mean_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, la
     return (fake_means - real_means)[present].abs().mean()
 
 
-SKEW_BLUR = 3.0  # the speckle is what a Gaussian blur of this sigma (pixels) leaves out
-SKEW_EDGE = 3  # pixels kept away from a region's border (the anatomy's edges are not speckle)
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
