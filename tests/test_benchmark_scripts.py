@@ -3,6 +3,7 @@
 They are not part of the package, so nothing else imports them; a renamed engine function
 would otherwise break one silently until someone needs its numbers."""
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -99,3 +100,42 @@ def test_grain_calibration_finds_more_fine_detail_with_more_grain(tmp_path, one_
     assert result["synthetic"][8.0] > result["synthetic"][0.0]
     with pytest.raises(ValueError, match="noise input"):
         script("grain_calibration").calibrate(data, "simulator", [1.0])
+
+
+def test_tone_fit_finds_the_curve_that_undoes_a_darkening():
+    from engine.nets.tone import tone_grey
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, (6, 64, 64))
+    real = np.clip(rng.normal(40.0 + 25.0 * labels, 12.0), 0, 255).round()
+    darker = np.round(tone_grey(real, 1 / 0.9))  # what a model 0.9 too dark would paint
+    insides = np.ones(labels.shape, bool)
+    fit = script("tone_calibration").fit_tone(real, darker, labels, insides, [0.8, 0.85, 0.9, 0.95, 1.0])
+    assert fit["best"] == 0.9
+    assert all(abs(g) < 1.0 for g in fit["gaps"][0.9].values())
+    assert fit["gaps"][1.0]["myo"] < -5  # untouched, the darkening shows
+    assert fit["real"]["lv"] == pytest.approx(real[labels == 1].mean())
+
+
+def test_tone_calibration_runs_a_model_on_the_train_split(tmp_path, one_thread):
+    from engine.data.phantom import write_phantom
+    from engine.models import GeneratorModel, save_model_file
+    from engine.nets import GeneratorConfig
+    from nets_util import randomized_generator
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=64, seed=2)
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, tone=0.7, image_size=64)
+    model = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
+                            tmp_path / "toned.safetensors")
+    result = script("tone_calibration").calibrate(data, model, [0.8, 1.0, 1.2], split="train")
+    worst = {t: max(abs(g) for g in gaps.values()) for t, gaps in result["gaps"].items()}
+    assert result["best"] == min(worst, key=worst.get) and result["images"] > 0
+    assert result["gaps"][1.2]["myo"] < result["gaps"][1.0]["myo"] < result["gaps"][0.8]["myo"]
+    # the model's own tone is set aside: the curves are applied to its untoned images
+    plain_config = dataclasses.replace(config, tone=1.0)
+    plain = save_model_file(GeneratorModel(config=plain_config, generator=randomized_generator(plain_config, size=64)),
+                            tmp_path / "plain.safetensors")
+    assert script("tone_calibration").calibrate(data, plain, [0.8, 1.0, 1.2], split="train")["gaps"] == result["gaps"]
+    with pytest.raises(ValueError, match="not the simulator"):
+        script("tone_calibration").calibrate(data, "simulator", [1.0])

@@ -27,7 +27,7 @@ CONFIGS = [
     GeneratorConfig(ngf=8, upsampling="most", use_vae=True, z_dim=16, image_size=128),
     GeneratorConfig(ngf=8, modulation="clade", upsampling="more", noise_nc=6, image_size=128),
     GeneratorConfig(ngf=8, modulation="clade", upsampling="most", noise_nc=6, image_size=128),
-    GeneratorConfig(ngf=8, modulation="clade", noise_nc=6, texture=True, beam=2.0, grain=3.0, image_size=128),
+    GeneratorConfig(ngf=8, modulation="clade", noise_nc=6, texture=True, beam=2.0, grain=3.0, tone=0.8, image_size=128),
 ]
 
 

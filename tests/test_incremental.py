@@ -18,7 +18,7 @@ CONFIGS = {
     # the lite preset's kind: CLADE, noise input, fan class, bilinear upsampling, texture path,
     # speckle drawn along the arcs
     "lite-like": GeneratorConfig(ngf=4, modulation="clade", noise_nc=6, fan=True, upsample="bilinear",
-                                 texture=True, beam=2.0, grain=3.0, image_size=SIZE),
+                                 texture=True, beam=2.0, grain=3.0, tone=0.8, image_size=SIZE),
     # the seed's: SPADE (boundary-sparse maps), nearest upsampling, no noise
     "seed-like": GeneratorConfig(ngf=4, hidden=16, image_size=SIZE),
     # SPADE with a noise input (dense maps)

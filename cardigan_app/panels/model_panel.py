@@ -51,6 +51,8 @@ def summary_html(summary: dict) -> str:
             parts.append(f"speckle along the arcs ({arch['beam']:g}\u00b0)")
         if arch.get("grain"):
             parts.append(f"pixel grain ({arch['grain']:g} grey levels)")
+        if arch.get("tone", 1.0) != 1.0:
+            parts.append(f"output tone \u03b3 {arch['tone']:g}")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..nets import SPADEGenerator
 from ..nets.beam import beam_noise
-from ..nets.grain import add_grain
+from ..nets.output_stage import finish_output
 from ..nets.blocks import SPADEResBlock
 from ..nets.generator import block_schedule, upsample
 from ..nets.noise import sample_noise
@@ -189,7 +189,7 @@ class FastGenerator(nn.Module):
                 maps = self.levels[block.level].maps(small, onehot, self.mode, level_noise)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
-        return add_grain(self.finish(x, seg, noise), drawn, cfg.grain)
+        return finish_output(self.finish(x, seg, noise), drawn, cfg)
 
     def finish(self, x: torch.Tensor, seg: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         """The last block's features -> the image (texture noise, conv_img, tanh); also run on

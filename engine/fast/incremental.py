@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ..nets.grain import add_grain
+from ..nets.output_stage import finish_output
 from .generator import CL, FastGenerator
 
 Box = tuple[int, int, int, int]  # rows [y0, y1) x columns [x0, x1); None: nothing
@@ -146,10 +146,10 @@ class IncrementalGenerator:
         assert problem is None, problem
         lbl = seg.argmax(1) if labels is None else labels.long()
         seg = seg.to(fast.dtype)
-        drawn = noise  # the grain reads the map as drawn; the cache holds the output before it
+        drawn = noise  # the grain reads the map as drawn; the cache holds the output before tone and grain
         if noise is not None:
             noise = fast.network_noise(noise)
-        return add_grain(self._network_output(lbl, seg, noise), drawn, cfg.grain)
+        return finish_output(self._network_output(lbl, seg, noise), drawn, cfg)
 
     def _network_output(self, lbl: torch.Tensor, seg: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         cache = self.cache

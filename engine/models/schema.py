@@ -23,6 +23,7 @@ ARCHITECTURE = {
     "image_size": (int, 32, 4096), "aspect_ratio": (float, 0.1, 10.0),
     "fan": (bool, None, None), "upsample": (str, None, None), "texture": (bool, None, None),
     "beam": (float, 0.0, 30.0), "grain": (float, 0.0, 20.0), "style_scale": (float, 0.01, 1.0),
+    "tone": (float, 0.5, 2.0),
 }
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
            "z_dim": (int, 1, 4096), "norm": (str, None, None)}

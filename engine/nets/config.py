@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelFileError
 from .grain import MAX_GRAIN
+from .tone import MAX_TONE, MIN_TONE
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
@@ -60,6 +61,8 @@ class GeneratorConfig:
             (0: white noise as drawn; see :mod:`engine.nets.beam`): speckle with a direction.
         grain: pixel grain added to the output, in grey levels (0: none; see
             :mod:`engine.nets.grain`): the finest speckle, which the network paints over.
+        tone: a gamma curve on the output's grey levels (1: none; see :mod:`engine.nets.tone`),
+            fitted to real images' grey levels; applied before the grain.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -84,6 +87,7 @@ class GeneratorConfig:
     texture: bool = False
     beam: float = 0.0
     grain: float = 0.0
+    tone: float = 1.0
     style_scale: float = 1.0
     image_size: int = 256
     aspect_ratio: float = 1.0
@@ -112,6 +116,8 @@ class GeneratorConfig:
             problems.append(f"grain must be between 0 and {MAX_GRAIN:g} grey levels")
         elif self.grain and self.noise_nc < 1:
             problems.append("grain needs a noise input")
+        if not (isinstance(self.tone, (int, float)) and MIN_TONE <= self.tone <= MAX_TONE):
+            problems.append(f"tone must be between {MIN_TONE:g} and {MAX_TONE:g}")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from .beam import beam_noise
 from .blocks import SPADEResBlock, leaky
 from .config import GeneratorConfig
-from .grain import add_grain
+from .output_stage import finish_output
 from .noise import sample_noise
 from .texture import TextureNoise
 from .norms import resize_labels
@@ -126,7 +126,7 @@ class SPADEGenerator(nn.Module):
             x = self.texture(x, seg[:, :cfg.classes], seg[:, cfg.classes + cfg.noise_nc // 2:])
         x = torch.tanh(self.conv_img(leaky(x)))
         assert x.shape[-2:] == seg.shape[-2:], (tuple(x.shape), tuple(seg.shape))
-        return add_grain(x, drawn, cfg.grain)
+        return finish_output(x, drawn, cfg)
 
 
 def block_schedule(config: GeneratorConfig) -> list[tuple[str, int]]:
