@@ -287,3 +287,6 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
                                                                 "grain": 2.5}})
     assert "speckle path" in speckled and "speckle along the arcs (2\u00b0)" in speckled
     assert "pixel grain (2.5 grey levels)" in speckled and "grain" not in shown
+    untoned = summary_html({"kind": "native", "architecture": {**arch, "tone": 1.0}})
+    assert "tone" not in speckled and "tone" not in untoned
+    assert "output tone \u03b3 0.9" in summary_html({"kind": "native", "architecture": {**arch, "tone": 0.9}})
