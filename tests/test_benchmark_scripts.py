@@ -119,6 +119,7 @@ def test_tone_fit_finds_the_curve_that_undoes_a_darkening():
 
 def test_tone_calibration_runs_a_model_on_the_train_split(tmp_path, one_thread):
     from engine.data.phantom import write_phantom
+    from engine.errors import CardiganError
     from engine.models import GeneratorModel, save_model_file
     from engine.nets import GeneratorConfig
     from nets_util import randomized_generator
@@ -137,5 +138,5 @@ def test_tone_calibration_runs_a_model_on_the_train_split(tmp_path, one_thread):
     plain = save_model_file(GeneratorModel(config=plain_config, generator=randomized_generator(plain_config, size=64)),
                             tmp_path / "plain.safetensors")
     assert script("tone_calibration").calibrate(data, plain, [0.8, 1.0, 1.2], split="train")["gaps"] == result["gaps"]
-    with pytest.raises(ValueError, match="not the simulator"):
+    with pytest.raises(CardiganError, match="not the simulator"):
         script("tone_calibration").calibrate(data, "simulator", [1.0])

@@ -14,6 +14,7 @@ from ..errors import CardiganError
 COMMANDS = (
     ("synthesize", "engine.cli.synthesize"),
     ("info", "engine.cli.info"),
+    ("tune", "engine.cli.tune"),
     ("train", "engine.cli.train"),
     ("prepare", "engine.cli.prepare"),
     ("phantom", "engine.cli.phantom"),

@@ -1,0 +1,88 @@
+"""``cardigan tune``: set the output settings a model file carries and training does not:
+the style scale, the pixel grain and the output tone; or fit the tone to real images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .options import add_model_argument, check_output_file, style_scale_value
+
+HELP = "set a model's style scale, pixel grain and output tone, or fit its tone to real images"
+DESCRIPTION = (
+    "Write a copy of a generator model with other output settings: --style-scale (the spread of "
+    "the noise map's style channels: below 1, fewer washed-out or dim seeds), --grain (white "
+    "per-pixel grain in grey levels, added after the network) and --tone (a gamma curve on the "
+    "output's grey levels, 1 = none). --fit-tone DATA chooses the tone instead: the curve that "
+    "brings the model's mean grey level per region closest to the real images' on the prepared "
+    "dataset's valid split. The network's weights are copied unchanged; settings not given are "
+    "kept.")
+
+
+def grain_value(text: str) -> float:
+    from ..nets.grain import MAX_GRAIN
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= MAX_GRAIN:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_GRAIN:g} grey levels, not {text}")
+    return value
+
+
+def tone_value(text: str) -> float:
+    from ..nets.tone import MAX_TONE, MIN_TONE
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not MIN_TONE <= value <= MAX_TONE:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_TONE:g} and {MAX_TONE:g}, not {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_argument(parser)
+    parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
+    parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S")
+    parser.add_argument("--grain", type=grain_value, default=None, metavar="G", help="grey levels, 0-20")
+    tone = parser.add_mutually_exclusive_group()
+    tone.add_argument("--tone", type=tone_value, default=None, metavar="T", help="0.5-2; 1 = no curve")
+    tone.add_argument("--fit-tone", metavar="DATA", default=None,
+                      help="prepared dataset folder whose valid split the tone is fitted to")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import CardiganError
+    from ..models import open_model, save_model_file
+    from ..models.tuning import tune_model
+    from .terminal import TerminalProgress
+
+    out = Path(args.out)
+    check_output_file(out)
+    if out.exists() and not args.overwrite:
+        raise CardiganError(f"--out {out}: exists (add --overwrite to replace it)")
+    model = open_model(args.model)
+    settings = {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
+                                                ("tone", args.tone)) if value is not None}
+    model = tune_model(model, **settings)
+    if args.fit_tone:
+        from ..evaluation.tone_fit import fit_model_tone
+
+        bars = TerminalProgress()
+        try:
+            fit = fit_model_tone(args.fit_tone, model, "valid", progress=bars)
+        finally:
+            bars.close()
+        untoned_gap = max(abs(g) for g in fit["gaps"][1.0].values())
+        print(f"tone {fit['best']:g} fitted on {fit['images']} valid pairs; grey-level gap per region "
+              + "   ".join(f"{name} {gap:+.1f}" for name, gap in fit["gaps"][fit["best"]].items())
+              + f" (largest at tone 1: {untoned_gap:.1f})")
+        model = tune_model(model, tone=fit["best"])
+    save_model_file(model, out)
+    config = model.config
+    print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}")
+    return 0

@@ -1,0 +1,33 @@
+"""A generator model's output settings: what a model file carries for inference that training
+does not set (``cardigan tune``).
+
+- ``style_scale``: the spread of the noise map's style channels (:mod:`engine.nets.noise`);
+- ``grain``: white per-pixel grain added after the network (:mod:`engine.nets.grain`);
+- ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`).
+
+Changing them keeps the network's weights; the new configuration is checked as any model
+file's is (a value out of range is a one-line :class:`~engine.errors.ModelFileError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import CardiganError
+
+OUTPUT_SETTINGS = ("style_scale", "grain", "tone")
+
+
+def tune_model(model, **settings):
+    """``model`` (a loaded generator model) with the given output settings; the network is
+    shared, not copied. CardiganError for a model without a generator (the simulator) or an
+    unknown setting."""
+    unknown = sorted(set(settings) - set(OUTPUT_SETTINGS))
+    if unknown:
+        raise CardiganError(f"not an output setting: {', '.join(unknown)} (use {', '.join(OUTPUT_SETTINGS)})")
+    config = getattr(model, "config", None)
+    if config is None or getattr(model, "generator", None) is None or not hasattr(config, "tone"):
+        raise CardiganError("only a generator model has output settings (not the simulator)")
+    config = dataclasses.replace(config, **settings)  # GeneratorConfig checks the values
+    model.generator.config = config
+    return dataclasses.replace(model, config=config)

@@ -1,0 +1,88 @@
+"""``cardigan tune``: a model file's output settings (engine.models.tuning, engine.cli.tune)."""
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli.main import main
+from engine.errors import CardiganError, ModelFileError
+from engine.evaluation.tone_fit import fit_model_tone
+from engine.models import GeneratorModel, load_model_file, open_model, save_model_file
+from engine.models.tuning import tune_model
+from engine.nets import GeneratorConfig
+from nets_util import randomized_generator
+
+
+def small_model(tmp_path, name="small.safetensors", **changes):
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=64, **changes)
+    return save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
+                           tmp_path / name)
+
+
+def test_tune_writes_the_settings_and_keeps_the_weights(tmp_path, capsys):
+    source = small_model(tmp_path)
+    out = tmp_path / "tuned.safetensors"
+    assert main(["tune", "--model", str(source), "--out", str(out), "--tone", "0.9", "--grain", "2",
+                 "--style-scale", "0.5"]) == 0
+    assert "style scale 0.5, grain 2, tone 0.9" in capsys.readouterr().out
+    before, after = load_model_file(source), load_model_file(out)
+    assert (after.config.tone, after.config.grain, after.config.style_scale) == (0.9, 2.0, 0.5)
+    for (name, a), (_, b) in zip(before.generator.state_dict().items(), after.generator.state_dict().items()):
+        assert torch.equal(a, b), name
+    # a setting not given is kept
+    again = tmp_path / "again.safetensors"
+    assert main(["tune", "--model", str(out), "--out", str(again), "--tone", "1.1"]) == 0
+    kept = load_model_file(again).config
+    assert (kept.tone, kept.grain, kept.style_scale) == (1.1, 2.0, 0.5)
+
+
+def test_tune_refuses_what_it_cannot_do_and_writes_nothing(tmp_path, capsys):
+    source = small_model(tmp_path)
+    out = tmp_path / "tuned.safetensors"
+    out.write_bytes(b"keep me")
+    assert main(["tune", "--model", str(source), "--out", str(out), "--tone", "0.9"]) != 0
+    assert "exists (add --overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+    assert main(["tune", "--model", str(source), "--out", str(out), "--tone", "0.9", "--overwrite"]) == 0
+    assert load_model_file(out).config.tone == 0.9
+
+    fresh = tmp_path / "fresh.safetensors"
+    assert main(["tune", "--model", str(source), "--out", str(fresh), "--tone", "3"]) == 2
+    assert "between 0.5 and 2" in capsys.readouterr().err
+    assert main(["tune", "--model", "simulator", "--out", str(fresh), "--tone", "0.9"]) != 0
+    err = capsys.readouterr().err
+    assert "not the simulator" in err and len(err.strip().splitlines()) == 1
+    config = GeneratorConfig(ngf=4, modulation="clade", image_size=64)
+    silent = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
+                             tmp_path / "silent.safetensors")
+    assert main(["tune", "--model", str(silent), "--out", str(fresh), "--grain", "2"]) != 0
+    assert "noise input" in capsys.readouterr().err
+    assert not fresh.exists()
+
+
+def test_tune_model_checks_its_settings(tmp_path):
+    model = open_model(small_model(tmp_path))
+    with pytest.raises(CardiganError, match="not an output setting: ngf"):
+        tune_model(model, ngf=8)
+    with pytest.raises(ModelFileError, match="tone must be between"):
+        tune_model(model, tone=0.1)
+    assert tune_model(model, tone=0.8).generator.config.tone == 0.8  # the network reads it too
+
+
+def test_fit_tone_writes_the_tone_the_fit_chooses(tmp_path, capsys, one_thread):
+    from engine.data.phantom import write_phantom
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=64, seed=2)
+    shutil.copytree(data / "train", data / "valid")  # the fit reads the valid split
+    source = small_model(tmp_path, tone=0.7)
+    out = tmp_path / "fitted.safetensors"
+    assert main(["tune", "--model", str(source), "--out", str(out), "--fit-tone", str(data)]) == 0
+    printed = capsys.readouterr().out
+    expected = fit_model_tone(data, open_model(source), "valid")
+    assert load_model_file(out).config.tone == expected["best"]
+    assert f"tone {expected['best']:g} fitted on {expected['images']} valid pairs" in printed
+    worst = {t: max(abs(g) for g in gaps.values()) for t, gaps in expected["gaps"].items()}
+    assert worst[expected["best"]] == min(worst.values())
+    assert np.isfinite(worst[1.0])
