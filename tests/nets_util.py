@@ -43,3 +43,21 @@ def apical_labels(count: int, size: int) -> np.ndarray:
     from engine.anatomy import PHASES, VIEWS, template_mask
 
     return np.stack([template_mask(VIEWS[i % 2], PHASES[i % 2], seed=i, size=size) for i in range(count)])
+
+
+def with_architecture(model_file, out, **fields):
+    """A copy of a native model file at ``out`` whose header's architecture has ``fields``
+    changed (the tensors untouched): a damaged or hand-edited file."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(model_file), "pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    header = json.loads(meta["cardigan"])
+    header["architecture"].update(fields)
+    meta["cardigan"] = json.dumps(header)
+    save_file(tensors, str(out), metadata=meta)
+    return out

@@ -53,6 +53,24 @@ def int_in_range(low: int, high: int, multiple_of: int | None = None):
     return parse
 
 
+def float_in_range(low: float, high: float, unit: str = ""):
+    """An argparse type: a finite number between ``low`` and ``high`` (``unit`` names it in the
+    message), checked as the command line is read."""
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}{unit}, not {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 SEED_LIMIT = 2 ** 63  # seeds are reduced below this: numpy, torch and the simulator all take it
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_model_argument, check_output_file, style_scale_value
+from .options import add_model_argument, check_output_file, float_in_range, style_scale_value
 
 HELP = "set a model's style scale, pixel grain and output tone, or fit its tone to real images"
 DESCRIPTION = (
@@ -20,27 +20,15 @@ DESCRIPTION = (
 
 
 def grain_value(text: str) -> float:
-    from ..nets.grain import MAX_GRAIN
+    from ..nets.grain import MAX_GRAIN  # torch loads only once a command line is read
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= MAX_GRAIN:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_GRAIN:g} grey levels, not {text}")
-    return value
+    return float_in_range(0.0, MAX_GRAIN, " grey levels")(text)
 
 
 def tone_value(text: str) -> float:
     from ..nets.tone import MAX_TONE, MIN_TONE
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not MIN_TONE <= value <= MAX_TONE:
-        raise argparse.ArgumentTypeError(f"must be between {MIN_TONE:g} and {MAX_TONE:g}, not {text}")
-    return value
+    return float_in_range(MIN_TONE, MAX_TONE)(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
