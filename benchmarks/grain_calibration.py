@@ -12,7 +12,6 @@ on the train split so that the valid split stays for evaluate.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -24,15 +23,9 @@ from engine.evaluation.evaluate import load_split_with_fans, synthesize_all  # n
 from engine.evaluation.texture import spectrum_summary  # noqa: E402
 from engine.fan import fan_mask  # noqa: E402
 from engine.models import open_model  # noqa: E402
+from engine.models.tuning import tune_model  # noqa: E402
 from engine.progress import never_stop, no_progress  # noqa: E402
 from engine.synthesizer import Synthesizer  # noqa: E402
-
-
-def with_grain(model, grain: float):
-    """The loaded model with another grain amount (its network is shared, not copied)."""
-    config = dataclasses.replace(model.config, grain=grain)
-    model.generator.config = config
-    return dataclasses.replace(model, config=config)
 
 
 def calibrate(data: Path, model, grains: list[float], every: int = 4) -> dict:
@@ -45,7 +38,7 @@ def calibrate(data: Path, model, grains: list[float], every: int = 4) -> dict:
         raise ValueError("grain needs a model with a noise input")
     out = {"real": spectrum_summary(images, insides)["fine_detail"], "images": len(images), "synthetic": {}}
     for grain in grains:
-        synth = Synthesizer(with_grain(model, grain), device="cpu")
+        synth = Synthesizer(tune_model(model, grain=grain), device="cpu")
         synthetic = synthesize_all(synth, labels, 100_000, "grain", no_progress, never_stop, fans=fans)
         out["synthetic"][grain] = spectrum_summary(synthetic, insides)["fine_detail"]
     return out

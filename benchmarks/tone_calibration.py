@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.errors import CardiganError  # noqa: E402
-from engine.evaluation.tone_fit import DEFAULT_TONES, fit_model_tone, fit_tone  # noqa: E402,F401
+from engine.evaluation.tone_fit import DEFAULT_TONES, fit_model_tone  # noqa: E402
 from engine.models import open_model  # noqa: E402
 
 

@@ -102,21 +102,6 @@ def test_grain_calibration_finds_more_fine_detail_with_more_grain(tmp_path, one_
         script("grain_calibration").calibrate(data, "simulator", [1.0])
 
 
-def test_tone_fit_finds_the_curve_that_undoes_a_darkening():
-    from engine.nets.tone import tone_grey
-
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 4, (6, 64, 64))
-    real = np.clip(rng.normal(40.0 + 25.0 * labels, 12.0), 0, 255).round()
-    darker = np.round(tone_grey(real, 1 / 0.9))  # what a model 0.9 too dark would paint
-    insides = np.ones(labels.shape, bool)
-    fit = script("tone_calibration").fit_tone(real, darker, labels, insides, [0.8, 0.85, 0.9, 0.95, 1.0])
-    assert fit["best"] == 0.9
-    assert all(abs(g) < 1.0 for g in fit["gaps"][0.9].values())
-    assert fit["gaps"][1.0]["myo"] < -5  # untouched, the darkening shows
-    assert fit["real"]["lv"] == pytest.approx(real[labels == 1].mean())
-
-
 def test_tone_calibration_runs_a_model_on_the_train_split(tmp_path, one_thread):
     from engine.data.phantom import write_phantom
     from engine.errors import CardiganError

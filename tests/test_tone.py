@@ -13,6 +13,7 @@ from engine.models import GeneratorModel, load_model_file, save_model_file
 from engine.nets import GeneratorConfig
 from engine.nets.grain import add_grain
 from engine.nets.noise import seeded_noise
+from engine.evaluation.tone_fit import fit_tone
 from engine.nets.tone import apply_tone, tone_grey
 from engine.synthesizer import Synthesizer, to_uint8
 from nets_util import apical_labels, randomized_generator, with_architecture
@@ -77,3 +78,16 @@ def test_tone_is_checked_where_models_are_made_and_read(tmp_path):
 
     with pytest.raises(ModelFileError, match="tone"):
         load_model_file(with_architecture(path, tmp_path / "bad.safetensors", tone=5.0))
+
+
+def test_tone_fit_finds_the_curve_that_undoes_a_darkening():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, (6, 64, 64))
+    real = np.clip(rng.normal(40.0 + 25.0 * labels, 12.0), 0, 255).round()
+    darker = np.round(tone_grey(real, 1 / 0.9))  # what a model 0.9 too dark would paint
+    insides = np.ones(labels.shape, bool)
+    fit = fit_tone(real, darker, labels, insides, [0.8, 0.85, 0.9, 0.95, 1.0])
+    assert fit["best"] == 0.9
+    assert all(abs(g) < 1.0 for g in fit["gaps"][0.9].values())
+    assert fit["gaps"][1.0]["myo"] < -5  # untouched, the darkening shows
+    assert fit["real"]["lv"] == pytest.approx(real[labels == 1].mean())

@@ -67,7 +67,10 @@ def test_tune_model_checks_its_settings(tmp_path):
         tune_model(model, ngf=8)
     with pytest.raises(ModelFileError, match="tone must be between"):
         tune_model(model, tone=0.1)
-    assert tune_model(model, tone=0.8).generator.config.tone == 0.8  # the network reads it too
+    tuned = tune_model(model, tone=0.8)
+    assert tuned.generator.config.tone == 0.8  # the network reads it too
+    assert model.config.tone == 1.0 and model.generator.config.tone == 1.0  # the source is left alone
+    assert tuned.generator.conv_img.weight is model.generator.conv_img.weight  # weights shared
 
 
 def test_fit_tone_writes_the_tone_the_fit_chooses(tmp_path, capsys, one_thread):

@@ -16,12 +16,10 @@ atrium and the background for one such model).
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import CardiganError
 from ..fan import fan_mask
 from ..nets.tone import tone_grey
 from ..progress import ProgressCallback, StopCheck, never_stop, no_progress
@@ -53,25 +51,16 @@ def fit_tone(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, inside
     return {"real": target, "gaps": gaps, "best": best}
 
 
-def untoned(model):
-    """The loaded generator model with its tone set to 1 (its network shared, not copied);
-    CardiganError for a model without one (the simulator)."""
-    config = getattr(model, "config", None)
-    if config is None or not hasattr(config, "tone"):
-        raise CardiganError("a tone curve needs a generator model, not the simulator")
-    config = dataclasses.replace(config, tone=1.0)
-    model.generator.config = config
-    return dataclasses.replace(model, config=config)
-
-
 def fit_model_tone(data: Path | str, model, split: str = "valid", tones=DEFAULT_TONES, every: int = 1,
                    progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> dict:
     """:func:`fit_tone` for ``model`` (a loaded generator model) on a prepared dataset's
-    ``split``; adds "images", the number of pairs used."""
+    ``split``; adds "images", the number of pairs used. ``model`` is left as it was;
+    CardiganError for a model without a generator (the simulator)."""
+    from ..models.tuning import tune_model
     from ..synthesizer import Synthesizer
     from .evaluate import load_split_with_fans, synthesize_all
 
-    model = untoned(model)
+    model = tune_model(model, tone=1.0)
     images, labels, _stems, fans = load_split_with_fans(Path(data), split, None)
     images, labels, fans = images[::every], labels[::every], fans[::every]
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(images, fans)])

@@ -5,12 +5,14 @@ does not set (``cardigan tune``).
 - ``grain``: white per-pixel grain added after the network (:mod:`engine.nets.grain`);
 - ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`).
 
-Changing them keeps the network's weights; the new configuration is checked as any model
-file's is (a value out of range is a one-line :class:`~engine.errors.ModelFileError`).
+Changing them keeps the network's weights (shared with the model it came from, which is left
+as it was); the new configuration is checked as any model file's is (a value out of range is
+a one-line :class:`~engine.errors.ModelFileError`).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 from ..errors import CardiganError
@@ -19,8 +21,8 @@ OUTPUT_SETTINGS = ("style_scale", "grain", "tone")
 
 
 def tune_model(model, **settings):
-    """``model`` (a loaded generator model) with the given output settings; the network is
-    shared, not copied. CardiganError for a model without a generator (the simulator) or an
+    """A copy of ``model`` (a loaded generator model) with the given output settings; the
+    weights are shared, not copied, and ``model`` itself is unchanged. CardiganError for a model without a generator (the simulator) or an
     unknown setting."""
     unknown = sorted(set(settings) - set(OUTPUT_SETTINGS))
     if unknown:
@@ -29,5 +31,6 @@ def tune_model(model, **settings):
     if config is None or getattr(model, "generator", None) is None or not hasattr(config, "tone"):
         raise CardiganError("only a generator model has output settings (not the simulator)")
     config = dataclasses.replace(config, **settings)  # GeneratorConfig checks the values
-    model.generator.config = config
-    return dataclasses.replace(model, config=config)
+    generator = copy.copy(model.generator)  # its own attributes, the same parameter tensors
+    generator.config = config
+    return dataclasses.replace(model, config=config, generator=generator)
