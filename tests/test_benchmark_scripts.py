@@ -49,6 +49,8 @@ def test_tells_reports_the_fan_spectrum_and_holes_of_each_model(phantom, tmp_pat
         assert all(0 <= result["grey_levels"][r]["synthetic_mean"] <= 255 for r in ("lv", "myo", "la"))
         assert result["speckle"]["synthetic"]["images"] == report["images"]
         assert result["speckle"]["synthetic"]["lateral"] > 0
+        assert result["borders"]["synthetic"]["lv/myo"]["images"] > 0
+        assert result["borders"]["synthetic"]["lv/myo"]["median"] > 0
 
 
 def test_bench_cine_measures_flicker_and_ejection_fraction(tmp_path, tiny_model, one_thread):

@@ -355,6 +355,11 @@ def format_report(report: dict) -> str:
             sk = tell["speckle_skew"]
             lines.append("  speckle skew " + "   ".join(f"{name} {sk['synthetic'][name]:.2f} ({sk['real'][name]:.2f})"
                                                     for name in sk["synthetic"]))
+        if "borders" in tell:
+            bd = tell["borders"]
+            lines.append("  edge at the mask's borders vs away " + "   ".join(
+                f"{name} {bd['synthetic'][name]['median']:.2f} ({bd['real'][name]['median']:.2f})"
+                for name in bd["synthetic"]))
         lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
                      f"({holes['real_images']})")
         if "saturated" in tell:

@@ -12,6 +12,8 @@
   from the fan's edge; real echocardiograms have none.
 - **Speckle's direction** (:mod:`.speckle`): how far the grain reaches across the beam and
   along it, and their ratio; and the speckle's skew per region (real speckle leans bright).
+- **Drawn borders** (:mod:`.borders`): how much stronger the image's edges are at the mask's
+  borders than a few pixels away from them (a traced outline shows up).
 - **Brightness spread**: for one mask and several seeds, the spread of each region's mean grey
   level, so a bright and a dim image of the same heart show up.
 
@@ -236,6 +238,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     """Every measure of this module for synthetic images made from the masks (and fans) of
     the real ones, with the real images' own values beside them."""
     from ..fan import fan_mask
+    from .borders import border_edges
     from .speckle import speckle_direction, speckle_skew
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
@@ -257,6 +260,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     }
     out["speckle"] = {"real": speckle_direction(real, fans), "synthetic": speckle_direction(synthetic, fans)}
     out["speckle_skew"] = {"real": speckle_skew(real, labels, fans), "synthetic": speckle_skew(synthetic, labels, fans)}
+    out["borders"] = {"real": border_edges(real, labels, insides), "synthetic": border_edges(synthetic, labels, insides)}
     if images_per_seed is not None and len(images_per_seed) > 1:
         n = images_per_seed.shape[1]
         out["seeds"] = {"brightness_spread": brightness_spread(images_per_seed, labels[:n], insides[:n]),
