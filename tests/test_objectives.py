@@ -129,3 +129,40 @@ def test_region_skew_l1_tells_bright_specks_from_symmetric_grain_and_its_gradien
     thin_seg = torch.nn.functional.one_hot(thin, 4).permute(0, 3, 1, 2).float()
     assert region_skew_l1(symmetric, specks, thin_seg, 4).item() == pytest.approx(
         region_skew_l1(symmetric, specks, thin_seg, 1).item(), abs=1e-6)  # the background alone
+
+
+def test_border_edge_l1_sees_a_traced_outline_matches_the_evaluation_and_its_gradient_softens_it():
+    import numpy as np
+
+    from engine.evaluation.borders import border_edge_ratio as measured_ratio
+    from engine.training.losses import _near_border, border_edge_l1, border_edge_ratio
+
+    labels = torch.zeros(2, 96, 96, dtype=torch.long)
+    labels[:, 24:72, 24:72] = 1
+    seg = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    gen = torch.Generator().manual_seed(5)
+    grain = torch.randn(2, 1, 96, 96, generator=gen) * 0.1
+    traced = grain + 0.6 * seg[:, 1:2]  # the cavity drawn brighter exactly inside its label
+    untraced = grain.clone()
+    assert border_edge_l1(traced, traced, seg, 4) == 0
+    gap = border_edge_l1(traced, untraced, seg, 4)
+    assert gap > 1.0
+    assert border_edge_l1(traced + 0.3, untraced, seg, 4) == pytest.approx(gap.item(), rel=1e-4)  # brightness is no edge
+    # the same ratio as evaluate's measure (square bands here, distance bands there: close, not equal)
+    at = _near_border(seg, 2)
+    away = _near_border(seg, 10) * (1 - _near_border(seg, 4))
+    image = ((traced[0, 0] + 1) * 100).clamp(0, 255).round().to(torch.uint8).numpy()
+    ours = border_edge_ratio(torch.from_numpy(image).float()[None, None], at[:1], away[:1]).item()
+    assert ours == pytest.approx(measured_ratio(image, labels[0].numpy(), 0, 1), rel=0.15)
+    # a fan that leaves no border inside it: nothing counts
+    inside = torch.zeros(2, 1, 96, 96)
+    inside[:, :, :, 80:] = 1
+    assert border_edge_l1(traced, untraced, seg, 4, inside) == 0
+    fake = traced.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([fake], lr=0.01)
+    for _ in range(30):
+        optimizer.zero_grad()
+        border_edge_l1(fake, untraced, seg, 4).backward()
+        optimizer.step()
+    assert border_edge_l1(fake.detach(), untraced, seg, 4) < 0.7 * gap
+    assert np.isfinite(fake.detach().numpy()).all()

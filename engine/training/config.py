@@ -106,6 +106,8 @@ class TrainConfig:
                                   "image's; texture free)", minimum=0)
     lambda_skew: float = option(0.0, "weight of an L1 loss between the skewness of fake and real speckle in "
                                 "each label's region (real speckle leans bright)", minimum=0)
+    lambda_border: float = option(0.0, "weight of an L1 loss between fake's and real's edge at the mask's "
+                                  "borders over the edge a few pixels away (no traced outlines)", minimum=0)
     lambda_spectrum: float = option(0.0, "weight of a loss matching the log power spectrum of 64x64 windows "
                                     "inside the fan to the real images' (fine speckle, no grid)", minimum=0)
     init_from: str | None = option(None, "a model file whose generator weights start the run (fine-tuning); "

@@ -15,7 +15,11 @@ import torch.nn.functional as F
 from ..errors import CardiganError
 # the skew loss uses evaluate's speckle (sigma of the blur) and region margins: it trains what it reports
 from ..evaluation.speckle import BLUR as SKEW_BLUR, SKEW_EDGE
+# the border loss uses evaluate's drawn-border bands and blur (engine/evaluation/borders.py)
+from ..evaluation.borders import AWAY as BORDER_AWAY, BAND as BORDER_BAND, SMOOTH as BORDER_SMOOTH
 from ..safeload import load_tensor_file
+
+BORDER_FAN_MARGIN = 4  # pixels from the fan's edge that the border loss ignores
 
 Features = list[list[torch.Tensor]]  # per discriminator scale: intermediate maps, last = logits
 
@@ -114,6 +118,52 @@ def region_skew_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, la
     with torch.no_grad():
         real_skew = region_skewness(real, regions)
     return (fake_skew - real_skew)[present].abs().mean()
+
+
+def _near_border(labels: torch.Tensor, reach: int) -> torch.Tensor:
+    """(N, 1, H, W) 1 where the (2 reach + 1)^2 neighbourhood holds more than one label of the
+    (N, L, H, W) 0/1 ``labels``."""
+    present = F.max_pool2d(labels, 2 * reach + 1, stride=1, padding=reach)
+    return (present.sum(1, keepdim=True) > 1.5).float()
+
+
+def border_edge_ratio(image: torch.Tensor, at: torch.Tensor, away: torch.Tensor) -> torch.Tensor:
+    """(N,) mean gradient magnitude (Sobel after a sigma ``BORDER_SMOOTH`` blur) over ``at``
+    over the same over ``away`` ((N, 1, H, W) 0/1 masks)."""
+    x = gaussian_blur(image.float()[:, :1], BORDER_SMOOTH)
+    sobel = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]], device=x.device) / 8
+    padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    gx = F.conv2d(padded, sobel.view(1, 1, 3, 3))
+    gy = F.conv2d(padded, sobel.t().contiguous().view(1, 1, 3, 3))
+    grad = torch.sqrt(gx * gx + gy * gy + 1e-8)
+
+    def mean(where: torch.Tensor) -> torch.Tensor:
+        return (grad * where).sum(dim=(1, 2, 3)) / where.sum(dim=(1, 2, 3)).clamp(min=1.0)
+
+    return mean(at) / mean(away).clamp(min=1e-6)
+
+
+def border_edge_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, labels: int,
+                   inside: torch.Tensor | None = None, min_pixels: int = 64) -> torch.Tensor:
+    """L1 between fake's and real's border edge ratio in each image: the gradient within
+    ``BORDER_BAND`` pixels of any border between labels over the gradient ``BORDER_AWAY``
+    pixels from the borders (evaluate's drawn-border measure, all borders together). A
+    generator that switches style at the label border traces the mask's outline; an expert's
+    contour only lies near a real image's edges. Pixels near the fan's edge do not count."""
+    regions = seg[:, :labels].float()
+    at = _near_border(regions, BORDER_BAND)
+    away = _near_border(regions, BORDER_AWAY[1]) * (1.0 - _near_border(regions, BORDER_AWAY[0] - 1))
+    if inside is not None:
+        keep = 1.0 - F.max_pool2d(1.0 - inside.float(), 2 * BORDER_FAN_MARGIN + 1, stride=1,
+                                  padding=BORDER_FAN_MARGIN)
+        at, away = at * keep, away * keep
+    present = (at.sum(dim=(1, 2, 3)) >= min_pixels) & (away.sum(dim=(1, 2, 3)) >= min_pixels)
+    if not present.any():
+        return fake.new_zeros((), dtype=torch.float32)
+    fake_ratio = border_edge_ratio(fake, at, away)
+    with torch.no_grad():
+        real_ratio = border_edge_ratio(real, at, away)
+    return (fake_ratio - real_ratio)[present].abs().mean()
 
 
 def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

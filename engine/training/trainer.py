@@ -20,7 +20,7 @@ from ..fan import apply_fan, fan_classes
 from .config import TrainConfig
 from .distributed import DistContext
 from ..devices import cpu_has_bf16, keep_freed_memory
-from .losses import VGGLoss, coarse_l1, region_mean_l1, region_skew_l1, spectrum_loss
+from .losses import VGGLoss, border_edge_l1, coarse_l1, region_mean_l1, region_skew_l1, spectrum_loss
 from .networks import GeneratorStack, build_networks
 from .objectives import PatchObjective, SegmentationObjective
 
@@ -224,6 +224,8 @@ class Trainer:
             losses["G_region"] = region_mean_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_region
         if cfg.lambda_skew > 0:
             losses["G_skew"] = region_skew_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_skew
+        if cfg.lambda_border > 0:
+            losses["G_border"] = border_edge_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_border
         if cfg.lambda_spectrum > 0:
             inside = fan if fan is not None else torch.ones_like(real)
             losses["G_spectrum"] = spectrum_loss(fake, real, inside) * cfg.lambda_spectrum
