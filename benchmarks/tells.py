@@ -65,12 +65,14 @@ def main(argv=None) -> int:
               f"peak {spec['narrow_peak']:.3f}; holes {result['holes']['synthetic_images']}/"
               f"{result['holes']['images']}; speckle across/along/ratio {result['speckle']['synthetic']['lateral']:.2f}/"
               f"{result['speckle']['synthetic']['axial']:.2f}/{result['speckle']['synthetic']['anisotropy']:.2f}; skew {json.dumps({k: round(v, 2) for k, v in result['speckle_skew']['synthetic'].items()})}; saturated {result['saturated']['synthetic_images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
+              f"borders {json.dumps({k: round(v['median'], 2) for k, v in result['borders']['synthetic'].items()})}; "
               f"seeds {json.dumps(result.get('seeds', {}))}")
     real = results[0]
     print(f"real: fan IoU sector {real['fan']['real'].get('iou_sector_median', float('nan')):.3f}; "
           f"spectrum {json.dumps(real['spectrum']['real'])}; holes {real['holes']['real_images']}; "
           f"saturated {real['saturated']['real_images']}; speckle {json.dumps(real['speckle']['real'])}; "
-          f"skew {json.dumps({k: round(v, 2) for k, v in real['speckle_skew']['real'].items()})}")
+          f"skew {json.dumps({k: round(v, 2) for k, v in real['speckle_skew']['real'].items()})}; "
+          f"borders {json.dumps({k: round(v['median'], 2) for k, v in real['borders']['real'].items()})}")
     if args.out:
         Path(args.out).write_text(json.dumps({"split": split, "images": len(images), "results": results},
                                              indent=1, default=float))
