@@ -104,7 +104,7 @@ def test_region_skew_l1_tells_bright_specks_from_symmetric_grain_and_its_gradien
 
     labels = torch.zeros(2, 64, 64, dtype=torch.long)
     labels[:, 16:56, 8:40] = 1
-    seg = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    seg = one_hot_seg(labels)
     gen = torch.Generator().manual_seed(3)
     symmetric = torch.randn(2, 1, 64, 64, generator=gen) * 0.2
     specks = (torch.empty(2, 1, 64, 64).exponential_(generator=gen) - 1.0) * 0.2  # skewness 2
@@ -126,7 +126,7 @@ def test_region_skew_l1_tells_bright_specks_from_symmetric_grain_and_its_gradien
     # regions absent from every image, or shrunk away at their border, do not count
     thin = torch.zeros(2, 64, 64, dtype=torch.long)
     thin[:, 30:34, :] = 2  # 4 pixels wide: nothing left 3 pixels from its border
-    thin_seg = torch.nn.functional.one_hot(thin, 4).permute(0, 3, 1, 2).float()
+    thin_seg = one_hot_seg(thin)
     assert region_skew_l1(symmetric, specks, thin_seg, 4).item() == pytest.approx(
         region_skew_l1(symmetric, specks, thin_seg, 1).item(), abs=1e-6)  # the background alone
 
@@ -139,7 +139,7 @@ def test_border_edge_l1_sees_a_traced_outline_matches_the_evaluation_and_its_gra
 
     labels = torch.zeros(2, 96, 96, dtype=torch.long)
     labels[:, 24:72, 24:72] = 1
-    seg = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    seg = one_hot_seg(labels)
     gen = torch.Generator().manual_seed(5)
     grain = torch.randn(2, 1, 96, 96, generator=gen) * 0.1
     traced = grain + 0.6 * seg[:, 1:2]  # the cavity drawn brighter exactly inside its label
@@ -166,3 +166,8 @@ def test_border_edge_l1_sees_a_traced_outline_matches_the_evaluation_and_its_gra
         optimizer.step()
     assert border_edge_l1(fake.detach(), untraced, seg, 4) < 0.7 * gap
     assert np.isfinite(fake.detach().numpy()).all()
+
+
+def one_hot_seg(labels: torch.Tensor, classes: int = 4) -> torch.Tensor:
+    """(N, H, W) class ids -> (N, classes, H, W) float one-hot, as the losses take them."""
+    return torch.nn.functional.one_hot(labels, classes).permute(0, 3, 1, 2).float()

@@ -35,9 +35,10 @@ def gradient_magnitude(image: np.ndarray, smooth: float = SMOOTH) -> np.ndarray:
 
 
 def border_edge_ratio(image: np.ndarray, labels: np.ndarray, first: int, second: int,
-                      inside: np.ndarray | None = None) -> float:
+                      inside: np.ndarray | None = None, grad: np.ndarray | None = None) -> float:
     """The border edge ratio of one image between regions ``first`` and ``second`` (NaN
-    when they hardly touch). ``inside``: where the image counts (the fan), all if None."""
+    when they hardly touch). ``inside``: where the image counts (the fan), all if None;
+    ``grad``: the image's :func:`gradient_magnitude` when the caller has it."""
     from scipy import ndimage
 
     a, b = labels == first, labels == second
@@ -51,18 +52,20 @@ def border_edge_ratio(image: np.ndarray, labels: np.ndarray, first: int, second:
     away = (a & (to_b >= AWAY[0]) & (to_b < AWAY[1])) | (b & (to_a >= AWAY[0]) & (to_a < AWAY[1]))
     if at.sum() < MIN_PIXELS or away.sum() < MIN_PIXELS:
         return float("nan")
-    grad = gradient_magnitude(image)
+    grad = gradient_magnitude(image) if grad is None else grad
     return float(grad[at].mean() / max(grad[away].mean(), 1e-6))
 
 
 def border_edges(images: np.ndarray, labels: np.ndarray, insides: np.ndarray | None = None) -> dict:
     """Median border edge ratio over (N, H, W) images per border (see :data:`BORDERS`), and
     how many images counted."""
-    out = {}
-    for name, first, second in BORDERS:
-        ratios = [border_edge_ratio(image, label, first, second, None if insides is None else inside)
-                  for image, label, inside in zip(images, labels,
-                                                  insides if insides is not None else [None] * len(images))]
-        ratios = [r for r in ratios if np.isfinite(r)]
-        out[name] = {"median": float(np.median(ratios)) if ratios else float("nan"), "images": len(ratios)}
-    return out
+    ratios: dict[str, list[float]] = {name: [] for name, _, _ in BORDERS}
+    for i, (image, label) in enumerate(zip(images, labels)):
+        grad = gradient_magnitude(image)  # once per image, shared by its borders
+        inside = None if insides is None else insides[i]
+        for name, first, second in BORDERS:
+            ratio = border_edge_ratio(image, label, first, second, inside, grad)
+            if np.isfinite(ratio):
+                ratios[name].append(ratio)
+    return {name: {"median": float(np.median(r)) if r else float("nan"), "images": len(r)}
+            for name, r in ratios.items()}
