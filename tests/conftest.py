@@ -9,6 +9,17 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+def share_cores_among_workers() -> None:
+    """Under pytest-xdist each worker process gets its share of the cores as its thread count
+    (set before torch is imported), so parallel workers do not oversubscribe the machine."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+
+
+share_cores_among_workers()
+
 REPO = Path(__file__).resolve().parent.parent
 
 
