@@ -126,9 +126,12 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
     out = tmp_path / f"export_{fmt}"
     dialog = export_dialog(qtbot, tiny_model, out, fmt)
     assert dialog.model_spec() == str(tiny_model)
+    jitter = 2.0 if fmt == "png" else 0.0
+    dialog.border_jitter.setValue(jitter)
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
         dialog.start_button.click()
     manifest = done.args[1]
+    assert manifest["options"]["border_jitter"] == jitter
     assert sum(manifest["counts"].values()) == 2 * 4  # 2 patients x (2CH, 4CH) x (ED, ES)
     assert "Exported 8 pairs" in dialog.status.text()
     if fmt == "png":

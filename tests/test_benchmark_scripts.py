@@ -127,3 +127,32 @@ def test_tone_calibration_runs_a_model_on_the_train_split(tmp_path, one_thread):
     assert script("tone_calibration").calibrate(data, plain, [0.8, 1.0, 1.2], split="train")["gaps"] == result["gaps"]
     with pytest.raises(CardiganError, match="not the simulator"):
         script("tone_calibration").calibrate(data, "simulator", [1.0])
+
+
+def test_downstream_probe_changes_only_what_each_variant_names(phantom, tmp_path, tiny_model, one_thread):
+    probe = script("downstream_probe")
+    heart = np.zeros((40, 40), np.uint8)
+    heart[8:32, 8:32] = 2
+    heart[12:28, 12:28] = 1
+    thinner = probe.erode_myocardium(heart, 1)
+    # one pixel off each side (4-neighbours): the outer ring of 92 goes to the background and
+    # the 64 pixels beside the cavity to the cavity
+    assert (thinner == 2).sum() == (heart == 2).sum() - 92 - 64
+    assert (thinner == 1).sum() == 16 * 16 + 64 and (thinner[heart != 2] == heart[heart != 2]).all()
+    image = np.random.default_rng(0).integers(0, 200, (16, 16)).astype(np.uint8)
+    reference = np.random.default_rng(1).integers(50, 256, (16, 16)).astype(np.uint8)
+    matched = probe.match_histogram(image, reference)
+    assert np.array_equal(np.sort(matched, axis=None), np.sort(reference, axis=None))
+    assert (np.argsort(image, axis=None, kind="stable") == np.argsort(matched, axis=None, kind="stable")).mean() > 0.5
+
+    out = tmp_path / "probe.json"
+    assert probe.main(["--data", str(phantom), "--model", str(tiny_model), "--quick", "--variant", "twin-histogram",
+                       "--variant", "erode-myo:1", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["variant"] for r in rows] == ["twin-histogram", "erode-myo:1"]
+    for row in rows:
+        assert 0 <= row["dice"]["mean"] <= 1 and all(v >= 0 for v in row["area_ratio"].values())
+    with pytest.raises(SystemExit, match="needs a value"):
+        probe.parse_variant("blur")
+    with pytest.raises(SystemExit, match="unknown variant"):
+        probe.parse_variant("rotate:3")

@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.data.dataset_folder import summary_of
+from engine.data.border_jitter import MAX_JITTER
 from engine.export import EXPORT_FORMATS, export_dataset
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
@@ -81,6 +82,15 @@ class ExportDialog(JobDialog):
         self.variations = QSpinBox()
         self.variations.setRange(1, 1000)
         self.variations.setToolTip("Images per mask, each with its own seed (variation 1 keeps the mask's name)")
+        self.border_jitter = QDoubleSpinBox()
+        self.border_jitter.setRange(0.0, MAX_JITTER)
+        self.border_jitter.setSingleStep(0.5)
+        self.border_jitter.setDecimals(1)
+        self.border_jitter.setSuffix(" px")
+        self.border_jitter.setToolTip(
+            "Draw each image from its mask with the borders moved smoothly by about this much, and keep "
+            "the unmoved mask in the pair: expert outlines do not sit exactly on an image's edges either. "
+            "2 px suits 256-pixel CAMUS-like masks; 0 draws the masks as they are")
         self.format = QComboBox()
         for name in EXPORT_FORMATS:
             self.format.addItem(name, name)
@@ -110,6 +120,7 @@ class ExportDialog(JobDialog):
         form.addRow("", self.model_file)
         form.addRow("Masks", source_grid)
         form.addRow("Variations per mask", self.variations)
+        form.addRow("Border jitter", self.border_jitter)
         form.addRow("Format", self.format)
         form.addRow("Seed", self.seed)
         form.addRow("Size", self.size)
@@ -179,7 +190,7 @@ class ExportDialog(JobDialog):
                       random=self.random_count.value() if self.use_random.isChecked() else None,
                       variations=self.variations.value(), format=self.format.currentData(),
                       seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
-                      overwrite=self.overwrite.isChecked())
+                      overwrite=self.overwrite.isChecked(), border_jitter=self.border_jitter.value())
         self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop, **kwargs),
                       "export", f"Loading {display_name(spec)}\u2026",
                       lambda manifest: self._succeeded(out, manifest, kwargs["format"]))

@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="U-Net training iterations")
     parser.add_argument("--variations", type=int_in_range(1, 100), default=None,
                         help="synthetic images per train mask (models with randomness)")
+    parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
+                        help="draw the downstream training images from masks whose borders are moved "
+                             "smoothly by about PX pixels, the pairs keeping the true masks (as export "
+                             "--border-jitter); fidelity and realism are unchanged (default 0)")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     import tempfile
 
+    from ..data.border_jitter import jitter_problem
     from ..evaluation.cache import SegmenterCache
     from ..evaluation.evaluate import EvalSettings, evaluate, format_report
     from ..fileio import atomic_path
@@ -61,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = EvalSettings.quick(args.seed) if args.quick else EvalSettings(seed=args.seed)
     changes = {k: v for k, v in (("size", args.size), ("seg_iters", args.seg_iters),
-                                 ("variations", args.variations)) if v is not None}
+                                 ("variations", args.variations),
+                                 ("border_jitter", args.border_jitter)) if v is not None}
     settings = dataclasses.replace(settings, **changes)
     if settings.size % 8 or settings.size < 16:
         raise CardiganError("--size must be a multiple of 8, at least 16")
@@ -69,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError("--seg-iters must be at least 1")
     if settings.variations < 1:
         raise CardiganError("--variations must be at least 1")
+    if jitter_problem(settings.border_jitter):
+        raise CardiganError(f"--border-jitter {jitter_problem(settings.border_jitter)}")
     if args.inception_weights is not None:
         from ..safeload import looks_like_torch_file
 

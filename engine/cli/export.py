@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",
                         help="spread of a noise model's style channels, above 0 and at most 1: 1 gives "
                              "the most variety (datasets for segmenters); default: the model's own")
+    parser.add_argument("--border-jitter", type=float, default=0.0, metavar="PX",
+                        help="draw each image from its mask with the borders moved smoothly by about PX "
+                             "pixels, keeping the unmoved mask in the pair, as expert outlines do not "
+                             "sit exactly on an image's edges (2 suits 256-pixel CAMUS-like masks; "
+                             "default 0: none)")
     parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
                         help="generated masks' size (with --random)")
     cine = parser.add_argument_group("cine loops (--cine)")
@@ -57,9 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.border_jitter import jitter_problem
+    from ..errors import CardiganError
     from ..export import export_dataset
     from .terminal import TerminalProgress, note
 
+    if jitter_problem(args.border_jitter):
+        raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
     if args.cine:
         return run_cine(args)
 
@@ -79,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
                                   like=args.like, like_fallback=args.like_fallback, notify=note,
                                   variations=args.variations, format=args.format, seed=args.seed,
                                   size=args.size, device=args.device, overwrite=args.overwrite,
-                                  progress=bars, style_scale=args.style_scale)
+                                  progress=bars, style_scale=args.style_scale,
+                                  border_jitter=args.border_jitter)
     finally:
         bars.close()
     counts = ", ".join(f"{split} {n}" for split, n in manifest["counts"].items())
@@ -93,8 +103,8 @@ def run_cine(args: argparse.Namespace) -> int:
     from ..export.cine import export_cine
     from .terminal import TerminalProgress, note
 
-    if args.like is not None or args.variations != 1:
-        raise CardiganError("--cine takes --masks or --random, without --like or --variations")
+    if args.like is not None or args.variations != 1 or args.border_jitter:
+        raise CardiganError("--cine takes --masks or --random, without --like, --variations or --border-jitter")
     timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle)
     bars = TerminalProgress()
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import ShapeModel
+from ..data.border_jitter import jitter_borders, jitter_problem
 from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import check_output, staged_dataset
@@ -48,7 +49,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                    variations: int = 1, format: str = "png", seed: int = 0, size: int = 256,
                    device: str = "auto", overwrite: bool = False,
                    progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
-                   notify: Callable[[str], None] | None = None, style_scale: float | None = None) -> dict:
+                   notify: Callable[[str], None] | None = None, style_scale: float | None = None,
+                   border_jitter: float = 0.0) -> dict:
     """Synthesize images for generated (``random`` patients) or given (``masks`` folder) label
     maps, ``variations`` images per map, and write them to ``out`` in ``format``.
 
@@ -63,6 +65,10 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
     unless ``overwrite``. Returns the manifest (also written as ``out/manifest.json``), which
     records for every pair the model checksum, the seed and the source mask.
+
+    ``border_jitter`` > 0 draws each image from its mask with the borders moved smoothly by
+    about that many pixels (:mod:`engine.data.border_jitter`, seeded by the pair's seed); the
+    pair keeps the unmoved mask.
     """
     out = Path(out).expanduser()
     if format not in WRITERS:
@@ -78,6 +84,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")
+    if jitter_problem(border_jitter):
+        raise DataError(f"--border-jitter {jitter_problem(border_jitter)}")
     if style_scale is not None and style_scale_problem(style_scale):
         raise DataError(f"--style-scale {style_scale_problem(style_scale)}")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
@@ -110,7 +118,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
             if isinstance(patients, list):
                 writer.check(patients)
             manifest = _write_all(synth, writer, patients, split_of, int(variations), seed,
-                                  len(names), progress, should_stop)
+                                  len(names), progress, should_stop, float(border_jitter))
         except BaseException:
             writer.close({}, failed=True)
             raise
@@ -121,7 +129,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                                "masks": str(masks) if masks is not None else None,
                                "random": random, "size": size if random is not None else None,
                                "like": str(like) if like is not None else None,
-                               "style_scale": synth.style_scale}
+                               "style_scale": synth.style_scale, "border_jitter": float(border_jitter)}
         if random is not None:
             manifest["anatomy"] = {"shape_model": anatomy.fingerprint, "source": about}
         write_manifest(staging, manifest)
@@ -136,7 +144,8 @@ def read_paths(model, masks, like) -> tuple[Path, ...]:
     return tuple(Path(p) for p in (masks, like, model_path) if p is not None)
 
 
-def _write_all(synth, writer, patients, split_of, variations, seed, total, progress, should_stop) -> dict:
+def _write_all(synth, writer, patients, split_of, variations, seed, total, progress, should_stop,
+               border_jitter: float = 0.0) -> dict:
     splits = {split: [] for split in SPLITS}
     counts = {split: 0 for split in SPLITS}
     values: set[int] = set()
@@ -153,8 +162,10 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
             base = seed * 1_000_003 + index * 1000 + variation * 16
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
+            given = [jitter_borders(mask, border_jitter, base + i) if border_jitter > 0 else mask
+                     for i, mask in enumerate(masks)]
             for indices in groups:
-                outputs = synth.synthesize(np.stack([masks[i] for i in indices]), seed=base + indices[0],
+                outputs = synth.synthesize(np.stack([given[i] for i in indices]), seed=base + indices[0],
                                            fan=[fans[i] for i in indices])
                 for i, output in zip(indices, outputs):
                     images[i] = to_uint8(output)

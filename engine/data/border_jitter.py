@@ -1,0 +1,44 @@
+"""Border jitter: draw an image from a mask whose borders are moved a little, keep the mask.
+
+Expert outlines of an echocardiogram do not sit exactly on an edge of the image: the
+epicardium is drawn through a dim rim, the mitral plane through a gap. A generator trained on
+such pairs still follows the painted borders more closely than real images do, so a
+segmenter trained on its pairs learns borders that are too exact. Jitter puts the
+disagreement back: the generator is given the mask resampled through a smooth random
+displacement field, and the pair keeps the unmoved mask (``cardigan export --border-jitter``;
+``cardigan evaluate --border-jitter`` measures it on the downstream training set).
+
+The field: independent normal draws of standard deviation ``pixels`` on knots 1/16 of the
+map apart, interpolated by cubic splines (the displacement's root mean square per axis is
+about 0.87 × ``pixels``). Labels are resampled nearest-neighbour, so only the four label
+values occur and pixels far from every border keep their class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+KNOTS = 16  # knots across the map, per axis
+MAX_JITTER = 8.0  # pixels; more moves borders by a wall's thickness
+
+
+def jitter_borders(labels: np.ndarray, pixels: float, seed: int) -> np.ndarray:
+    """(H, W) label map -> the same map with its borders moved smoothly by about ``pixels``."""
+    if pixels <= 0:
+        return labels.copy()
+    rng = np.random.default_rng(seed)
+    height, width = labels.shape
+    step = max(max(height, width) / KNOTS, 2.0)
+    coarse = rng.normal(scale=pixels, size=(2, int(height / step) + 2, int(width / step) + 2))
+    field = np.stack([ndimage.zoom(axis, step, order=3)[:height, :width] for axis in coarse])
+    rows, cols = np.mgrid[:height, :width].astype(np.float64)
+    moved = ndimage.map_coordinates(labels, [rows + field[0], cols + field[1]], order=0, mode="nearest")
+    return moved.astype(labels.dtype)
+
+
+def jitter_problem(pixels: float) -> str | None:
+    """Why ``pixels`` is not a usable jitter, or None."""
+    if not np.isfinite(pixels) or not 0 <= pixels <= MAX_JITTER:
+        return f"must be between 0 and {MAX_JITTER:g} pixels, not {pixels}"
+    return None

@@ -1,0 +1,107 @@
+"""Border jitter (engine.data.border_jitter): images drawn from masks whose borders moved,
+pairs that keep the unmoved masks; in export and in evaluate's downstream set only."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from engine.anatomy import template_mask
+from engine.cli.main import main
+from engine.data.border_jitter import MAX_JITTER, jitter_borders, jitter_problem
+from engine.errors import DataError
+from engine.export import export_dataset
+
+
+def border_distance(labels: np.ndarray) -> np.ndarray:
+    edges = np.zeros(labels.shape, bool)
+    edges[:-1] |= labels[:-1] != labels[1:]
+    edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    return ndimage.distance_transform_edt(~edges)
+
+
+def test_jitter_moves_borders_only_and_by_about_its_size():
+    heart = template_mask("4CH", "ED", 256)
+    moved = jitter_borders(heart, 2.0, seed=3)
+    assert moved.dtype == heart.dtype and moved.shape == heart.shape
+    assert set(np.unique(moved)) <= set(np.unique(heart))
+    assert np.array_equal(moved, jitter_borders(heart, 2.0, seed=3))
+    assert not np.array_equal(moved, jitter_borders(heart, 2.0, seed=4))
+    assert np.array_equal(jitter_borders(heart, 0.0, seed=3), heart)
+    distance = border_distance(heart)
+    changed = moved != heart
+    assert changed.any() and (distance[changed] <= 10).all()  # a 2 px field moves nothing 10 px
+    # twice the jitter changes about twice the pixels (a band's width grows with the shift)
+    counts = [np.mean([(jitter_borders(heart, px, s) != heart).sum() for s in range(6)]) for px in (1.0, 2.0, 4.0)]
+    assert counts[0] < counts[1] < counts[2] and 1.5 < counts[1] / counts[0] < 2.6, counts
+    # each class keeps about its area
+    for c in (1, 2, 3):
+        assert abs((moved == c).sum() / (heart == c).sum() - 1) < 0.1
+
+
+def test_jitter_values_out_of_range_are_named():
+    assert jitter_problem(0.0) is None and jitter_problem(MAX_JITTER) is None
+    for bad in (-1.0, MAX_JITTER + 1, float("nan")):
+        assert "between 0 and" in jitter_problem(bad)
+
+
+def test_export_draws_from_jittered_masks_and_keeps_the_true_ones(tmp_path):
+    plain = export_dataset("simulator", tmp_path / "plain", random=1, size=64, seed=2, format="png")
+    jittered = export_dataset("simulator", tmp_path / "jitter", random=1, size=64, seed=2, format="png",
+                              border_jitter=3.0)
+    assert plain["options"]["border_jitter"] == 0.0 and jittered["options"]["border_jitter"] == 3.0
+    labels = sorted((tmp_path / "plain").glob("*/label/*.png"))
+    assert len(labels) == 4
+    differ = 0
+    for label in labels:
+        relative = label.relative_to(tmp_path / "plain")
+        assert np.array_equal(np.asarray(Image.open(label)), np.asarray(Image.open(tmp_path / "jitter" / relative)))
+        image = relative.parent.parent / "img" / relative.name
+        differ += not np.array_equal(np.asarray(Image.open(tmp_path / "plain" / image)),
+                                     np.asarray(Image.open(tmp_path / "jitter" / image)))
+    assert differ == 4
+    with pytest.raises(DataError, match="--border-jitter must be between 0 and"):
+        export_dataset("simulator", tmp_path / "bad", random=1, size=64, border_jitter=-1.0)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_the_command_lines_refuse_a_bad_jitter_in_one_line(tmp_path, capsys):
+    assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--border-jitter", "20",
+                 "--out", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert "--border-jitter must be between 0 and" in error and len(error.splitlines()) == 1
+    assert main(["evaluate", "--model", "simulator", "--data", str(tmp_path), "--border-jitter", "-2"]) == 1
+    assert "--border-jitter must be between 0 and" in capsys.readouterr().err
+
+
+def test_evaluate_jitters_the_downstream_set_only(tmp_path, monkeypatch):
+    from engine.data.phantom import write_phantom
+    from engine.evaluation import evaluate as module
+    from engine.evaluation.cache import SegmenterCache
+
+    data = tmp_path / "data"
+    write_phantom(data, count=6, size=64, seed=1)
+    given = []
+    original = module.synthesize_all
+
+    def recording(synth, masks, seed, stage, *args, **kwargs):
+        given.append((stage, masks.copy()))
+        return original(synth, masks, seed, stage, *args, **kwargs)
+
+    monkeypatch.setattr(module, "synthesize_all", recording)
+    settings = module.EvalSettings.quick()
+    settings = type(settings)(**{**settings.__dict__, "border_jitter": 2.0, "seg_iters": 10,
+                                 "two_sample_iters": 5, "diversity_seeds": 2})
+    report = module.evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "c"))
+    train = module.load_split(data, "train", settings.max_train)[1]
+    test = module.load_split(data, "test", settings.max_test)[1]
+    downstream = [m for stage, m in given if stage.startswith("synthesizing train masks")]
+    others = [(stage, m) for stage, m in given if not stage.startswith("synthesizing train masks")]
+    assert len(downstream) == 1 and downstream[0].shape == train.shape and not np.array_equal(downstream[0], train)
+    assert all(np.array_equal(m, test[:len(m)]) for stage, m in others if "deformed" not in stage), \
+        [stage for stage, _ in others]
+    assert report["settings"]["border_jitter"] == 2.0
+    assert "jitter 2 px" in module.format_report(report)
+    json.dumps(report)
