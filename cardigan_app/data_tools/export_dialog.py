@@ -90,7 +90,7 @@ class ExportDialog(JobDialog):
         self.border_jitter.setToolTip(
             "Draw each image from its mask with the borders moved smoothly by about this much, and keep "
             "the unmoved mask in the pair: expert outlines do not sit exactly on an image's edges either. "
-            "2 px suits 256-pixel CAMUS-like masks; 0 draws the masks as they are")
+            "2-3 px suit 256-pixel CAMUS-like masks; 0 draws the masks as they are")
         self.format = QComboBox()
         for name in EXPORT_FORMATS:
             self.format.addItem(name, name)

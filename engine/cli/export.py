@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--border-jitter", type=float, default=0.0, metavar="PX",
                         help="draw each image from its mask with the borders moved smoothly by about PX "
                              "pixels, keeping the unmoved mask in the pair, as expert outlines do not "
-                             "sit exactly on an image's edges (2 suits 256-pixel CAMUS-like masks; "
+                             "sit exactly on an image's edges (2-3 suit 256-pixel CAMUS-like masks; "
                              "default 0: none)")
     parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
                         help="generated masks' size (with --random)")
