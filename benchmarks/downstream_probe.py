@@ -25,6 +25,7 @@ class over the true area (below 1: the class is drawn too small).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -36,15 +37,14 @@ from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.data.border_jitter import jitter_borders  # noqa: E402
-from engine.evaluation.evaluate import (EvalSettings, choose_split, load_split_with_fans,  # noqa: E402
-                                        resize_all, synthesize_all)
+from engine.evaluation.evaluate import (EvalSettings, choose_split, downstream_images,  # noqa: E402
+                                        load_split_with_fans, resize_all)
+from engine.labels import LABELS  # noqa: E402
 from engine.evaluation.metrics import dice_per_class  # noqa: E402
 from engine.evaluation.segmenter import segment, train_segmenter  # noqa: E402
-from engine.progress import never_stop, no_progress  # noqa: E402
 from engine.synthesizer import Synthesizer  # noqa: E402
 
-CLASSES = {"lv": 1, "myo": 2, "la": 3}  # label values (engine.labels)
+CLASSES = {label.key: label.id for label in LABELS if label.id}  # lv, myo, la
 MYOCARDIUM = CLASSES["myo"]
 
 
@@ -82,8 +82,7 @@ def sharpen(images: np.ndarray, sigma: float, amount: float = 0.6) -> np.ndarray
     return np.clip(np.round(base + amount * detail), 0, 255).astype(np.uint8)
 
 
-MASK_VARIANTS = {"erode-myo": lambda labels, value, seed: erode_myocardium(labels, int(value)),
-                 "jitter": lambda labels, value, seed: jitter_borders(labels, value, seed)}
+MASK_VARIANTS = ("erode-myo", "jitter")
 IMAGE_VARIANTS = ("as-made", "twin-histogram", "blur", "sharpen")
 
 
@@ -99,12 +98,8 @@ def parse_variant(text: str) -> tuple[str, float | None]:
 
 # -- the probe ---------------------------------------------------------------------------------
 def synthetic_set(synth: Synthesizer, labels: np.ndarray, fans, settings: EvalSettings) -> np.ndarray:
-    """The train masks' images as evaluate makes them, (variations * N, size, size) uint8."""
-    variations = settings.variations if synth.stochastic else 1
-    return np.concatenate([
-        resize_all(synthesize_all(synth, labels, settings.seed + 100_000 * (k + 1), "synthesizing",
-                                  no_progress, never_stop, fans=fans), None, settings.size)[0]
-        for k in range(variations)])
+    """evaluate's downstream images for ``labels``, all variations in one (K * N, size, size) array."""
+    return np.concatenate(downstream_images(synth, labels, fans, settings))
 
 
 def score(images: np.ndarray, labels: np.ndarray, test_images: np.ndarray, test_labels: np.ndarray,
@@ -142,9 +137,11 @@ def main(argv=None) -> int:
     rows = []
     for name, value in variants:
         start = time.perf_counter()
-        if name in MASK_VARIANTS:
-            given = np.stack([MASK_VARIANTS[name](m, value, settings.seed + i) for i, m in enumerate(train_lab)])
-            images = synthetic_set(synth, given, train_fans, settings)
+        if name == "erode-myo":
+            thinner = np.stack([erode_myocardium(m, int(value)) for m in train_lab])
+            images = synthetic_set(synth, thinner, train_fans, settings)
+        elif name == "jitter":  # exactly as evaluate --border-jitter
+            images = synthetic_set(synth, train_lab, train_fans, dataclasses.replace(settings, border_jitter=value))
         else:
             made = synthetic_set(synth, train_lab, train_fans, settings) if made is None else made
             if name == "twin-histogram":

@@ -147,9 +147,9 @@ def test_downstream_probe_changes_only_what_each_variant_names(phantom, tmp_path
 
     out = tmp_path / "probe.json"
     assert probe.main(["--data", str(phantom), "--model", str(tiny_model), "--quick", "--variant", "twin-histogram",
-                       "--variant", "erode-myo:1", "--out", str(out)]) == 0
+                       "--variant", "erode-myo:1", "--variant", "jitter:1", "--out", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
-    assert [r["variant"] for r in rows] == ["twin-histogram", "erode-myo:1"]
+    assert [r["variant"] for r in rows] == ["twin-histogram", "erode-myo:1", "jitter:1"]
     for row in rows:
         assert 0 <= row["dice"]["mean"] <= 1 and all(v >= 0 for v in row["area_ratio"].values())
     with pytest.raises(SystemExit, match="needs a value"):

@@ -1,6 +1,7 @@
 """Border jitter (engine.data.border_jitter): images drawn from masks whose borders moved,
 pairs that keep the unmoved masks; in export and in evaluate's downstream set only."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -91,9 +92,8 @@ def test_evaluate_jitters_the_downstream_set_only(tmp_path, monkeypatch):
         return original(synth, masks, seed, stage, *args, **kwargs)
 
     monkeypatch.setattr(module, "synthesize_all", recording)
-    settings = module.EvalSettings.quick()
-    settings = type(settings)(**{**settings.__dict__, "border_jitter": 2.0, "seg_iters": 10,
-                                 "two_sample_iters": 5, "diversity_seeds": 2})
+    settings = dataclasses.replace(module.EvalSettings.quick(), border_jitter=2.0, seg_iters=10,
+                                   two_sample_iters=5, diversity_seeds=2)
     report = module.evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "c"))
     train = module.load_split(data, "train", settings.max_train)[1]
     test = module.load_split(data, "test", settings.max_test)[1]

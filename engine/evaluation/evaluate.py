@@ -139,13 +139,24 @@ def synthesize_all(synth: Synthesizer, masks: np.ndarray, seed: int, stage: str,
     return np.stack(out)
 
 
-def jittered(masks: np.ndarray, pixels: float, seed: int) -> np.ndarray:
-    """The masks the generator is given for the downstream set: ``masks`` itself, or with
-    ``pixels`` > 0 each moved by :func:`~engine.data.border_jitter.jitter_borders` (mask i
-    with seed ``seed + i``); the pairs keep ``masks``."""
-    if pixels <= 0:
-        return masks
-    return np.stack([jitter_borders(mask, pixels, seed + i) for i, mask in enumerate(masks)])
+def downstream_images(synth: Synthesizer, masks: np.ndarray, fans: list | None, settings: EvalSettings,
+                      progress: ProgressCallback = no_progress,
+                      should_stop: StopCheck = never_stop) -> list[np.ndarray]:
+    """The downstream training set's images, one (N, size, size) uint8 array per variation
+    (one for a model without randomness): variation k draws mask i with seed
+    ``settings.seed + 100_000 * (k + 1) + i``. With ``settings.border_jitter`` > 0 the
+    generator is given each mask moved by :func:`~engine.data.border_jitter.jitter_borders`
+    (the same seed); the pairs keep ``masks``."""
+    variations = settings.variations if synth.stochastic else 1
+    out = []
+    for k in range(variations):
+        seed = settings.seed + 100_000 * (k + 1)
+        given = masks if settings.border_jitter <= 0 else np.stack(
+            [jitter_borders(mask, settings.border_jitter, seed + i) for i, mask in enumerate(masks)])
+        images = synthesize_all(synth, given, seed, f"synthesizing train masks ({k + 1}/{variations})",
+                                progress, should_stop, fans=fans)
+        out.append(resize_all(images, None, settings.size)[0])
+    return out
 
 
 class _Clock:
@@ -234,14 +245,8 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     progress(Progress("fan, spectrum and holes", 1, 1))
     clock.lap("fan, spectrum and holes")
 
-    variations = 1 if not synth.stochastic else settings.variations
-    synth_images = []
-    for k in range(variations):
-        given = jittered(train_lab, settings.border_jitter, settings.seed + 100_000 * (k + 1))
-        images = synthesize_all(synth, given, settings.seed + 100_000 * (k + 1),
-                                f"synthesizing train masks ({k + 1}/{variations})", progress, should_stop,
-                                fans=train_fans)
-        synth_images.append(resize_all(images, None, s)[0])
+    synth_images = downstream_images(synth, train_lab, train_fans, settings, progress, should_stop)
+    variations = len(synth_images)
     clock.lap("synthesizing train masks")
     synthetic_seg = fit(np.concatenate(synth_images), np.concatenate([train_lab_s] * variations),
                         "segmenter on synthetic pairs")
