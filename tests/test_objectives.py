@@ -99,6 +99,26 @@ def test_region_mean_l1_sees_each_regions_brightness_but_not_its_texture():
     assert region_mean_l1(brighter, real, seg, 4, inside) < 1e-6
 
 
+def test_region_mean_l1_with_depth_bands_sees_a_depth_gradient_the_whole_region_hides():
+    from engine.training.losses import depth_bands, region_mean_l1
+
+    labels = torch.zeros(1, 32, 32, dtype=torch.long)
+    labels[:, :, 8:24] = 2  # a myocardium down the whole depth
+    seg = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    real = torch.zeros(1, 1, 32, 32)
+    # brighter near the probe and darker deep, by the same amount: each region's mean unchanged
+    depth = torch.linspace(-0.2, 0.2, 32)[:, None].expand(32, 32)
+    tilted = real - depth[None, None]
+    assert region_mean_l1(tilted, real, seg, 4) < 1e-6
+    assert region_mean_l1(tilted, real, seg, 4, bands=4) > 0.05
+    # the bands tile each region: together they are the region, each a quarter of the rows
+    split = depth_bands(seg, 4)
+    assert split.shape == (1, 16, 32, 32)
+    assert torch.equal(split.view(1, 4, 4, 32, 32).sum(2), seg)
+    assert split[0, 8].sum() == 8 * 16 and split[0, 8, :8].sum() == 8 * 16  # myocardium, top band
+    assert torch.equal(depth_bands(seg, 1), seg)
+
+
 def test_region_skew_l1_tells_bright_specks_from_symmetric_grain_and_its_gradient_closes_the_gap():
     from engine.training.losses import region_skew_l1, region_skewness
 

@@ -104,6 +104,9 @@ class TrainConfig:
     lambda_region: float = option(0.0, "weight of an L1 loss between the mean grey levels of fake and real in "
                                   "each label's region (brightness per region and seed held to the real "
                                   "image's; texture free)", minimum=0)
+    region_bands: int = option(1, "depth bands each label's region is cut into for the region loss (1: the "
+                               "whole region; 4: its brightness also held to real at each quarter of the depth)",
+                               minimum=1)
     lambda_skew: float = option(0.0, "weight of an L1 loss between the skewness of fake and real speckle in "
                                 "each label's region (real speckle leans bright)", minimum=0)
     lambda_border: float = option(0.0, "weight of an L1 loss between fake's and real's edge at the mask's "

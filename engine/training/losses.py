@@ -52,16 +52,32 @@ def coarse_l1(fake: torch.Tensor, real: torch.Tensor, factor: int = 4) -> torch.
     return F.l1_loss(F.avg_pool2d(fake.float(), factor), F.avg_pool2d(real.float(), factor))
 
 
+def depth_bands(regions: torch.Tensor, bands: int) -> torch.Tensor:
+    """(N, R, H, W) regions split into ``bands`` horizontal bands of equal height each:
+    (N, R * bands, H, W), band by band within each region. The probe sits at the top of the
+    image, so a band is a range of depths."""
+    if bands <= 1:
+        return regions
+    height = regions.shape[2]
+    band = (torch.arange(height, device=regions.device) * bands // height)
+    stripes = F.one_hot(band, bands).to(regions.dtype).t()  # (bands, H)
+    split = regions[:, :, None] * stripes[None, None, :, :, None]
+    return split.flatten(1, 2)
+
+
 def region_mean_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, labels: int,
-                   inside: torch.Tensor | None = None) -> torch.Tensor:
+                   inside: torch.Tensor | None = None, bands: int = 1) -> torch.Tensor:
     """L1 between the mean grey levels of fake and real in each label's region of each image
     (``seg`` one-hot (N, classes, H, W), its first ``labels`` channels the labels; the
     background counted only ``inside`` the fan (N, 1, H, W) when given). It holds each
     region's brightness to the real image's (a dim atrium, a bright seed) and says nothing
-    of the texture inside it. Regions absent from an image do not count."""
+    of the texture inside it. With ``bands`` > 1 each region is cut into that many depth
+    bands and each part is held on its own: the brightness also falls off with depth as the
+    real image's does. Regions (or parts) under 16 pixels do not count."""
     regions = seg[:, :labels].float()
     if inside is not None:
         regions = regions * inside.float()
+    regions = depth_bands(regions, bands)
     area = regions.sum(dim=(2, 3))
     present = area >= 16
     if not present.any():
@@ -70,8 +86,6 @@ def region_mean_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, la
     fake_means = (weights * fake.float()[:, :1]).sum(dim=(2, 3))
     real_means = (weights * real.float()[:, :1]).sum(dim=(2, 3))
     return (fake_means - real_means)[present].abs().mean()
-
-
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

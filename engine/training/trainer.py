@@ -221,7 +221,8 @@ class Trainer:
         if cfg.lambda_coarse > 0:
             losses["G_coarse"] = coarse_l1(fake, real) * cfg.lambda_coarse
         if cfg.lambda_region > 0:
-            losses["G_region"] = region_mean_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_region
+            losses["G_region"] = region_mean_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan,
+                                                cfg.region_bands) * cfg.lambda_region
         if cfg.lambda_skew > 0:
             losses["G_skew"] = region_skew_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_skew
         if cfg.lambda_border > 0:
