@@ -145,3 +145,17 @@ def test_a_damaged_cache_entry_is_retrained(phantom, tmp_path):
     cache.path(first["real_segmenter"]["key"]).write_bytes(b"not a model")
     again = evaluate("simulator", phantom, TINY, device="cpu", cache=cache)
     assert not again["real_segmenter"]["cached"]
+
+
+def test_evaluate_reports_grey_by_depth_beside_real(phantom, tmp_path):
+    from engine.evaluation.cache import SegmenterCache
+
+    report = evaluate("simulator", phantom, TINY, device="cpu", cache=SegmenterCache(tmp_path / "c"))
+    depth = report["tells"]["depth"]
+    assert set(depth) == {"real", "synthetic"}
+    assert list(depth["synthetic"]) == ["background", "lv", "myo", "la"]
+    assert all(len(v) == 3 for v in depth["real"].values())
+    assert depth["real"]["myo"] != depth["synthetic"]["myo"]  # two different sets of images
+    line = next(line for line in format_report(report).splitlines() if "grey by depth" in line)
+    near, mid, far = depth["synthetic"]["myo"]
+    assert f"myo {near:.0f}/{mid:.0f}/{far:.0f}" in line

@@ -380,6 +380,11 @@ def format_report(report: dict) -> str:
             lines.append("  edge at the mask's borders vs away " + "   ".join(
                 f"{name} {bd['synthetic'][name]['median']:.2f} ({bd['real'][name]['median']:.2f})"
                 for name in bd["synthetic"]))
+        if "depth" in tell:
+            dp = tell["depth"]
+            lines.append("  grey by depth third (near / mid / far) " + "   ".join(
+                f"{name} {'/'.join(f'{v:.0f}' for v in dp['synthetic'][name])} "
+                f"({'/'.join(f'{v:.0f}' for v in dp['real'][name])})" for name in dp["synthetic"]))
         lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
                      f"({holes['real_images']})")
         if "saturated" in tell:

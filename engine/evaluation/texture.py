@@ -239,6 +239,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     the real ones, with the real images' own values beside them."""
     from ..fan import fan_mask
     from .borders import border_edges
+    from .depth import grey_by_depth
     from .speckle import speckle_direction, speckle_skew
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
@@ -261,6 +262,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     out["speckle"] = {"real": speckle_direction(real, fans), "synthetic": speckle_direction(synthetic, fans)}
     out["speckle_skew"] = {"real": speckle_skew(real, labels, fans), "synthetic": speckle_skew(synthetic, labels, fans)}
     out["borders"] = {"real": border_edges(real, labels, insides), "synthetic": border_edges(synthetic, labels, insides)}
+    out["depth"] = {"real": grey_by_depth(real, labels, insides), "synthetic": grey_by_depth(synthetic, labels, insides)}
     if images_per_seed is not None and len(images_per_seed) > 1:
         n = images_per_seed.shape[1]
         out["seeds"] = {"brightness_spread": brightness_spread(images_per_seed, labels[:n], insides[:n]),
