@@ -124,6 +124,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     variants = [parse_variant(v) for v in (args.variant or ["as-made"])]
     settings = EvalSettings.quick() if args.quick else EvalSettings()
+    settings = dataclasses.replace(settings, border_jitter=0.0)  # every variant starts from the masks as they are
     root = Path(args.data)
     split, _ = choose_split(root, args.split)
     train_img, train_lab, _, train_fans = load_split_with_fans(root, "train", settings.max_train)

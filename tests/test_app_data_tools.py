@@ -126,6 +126,9 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
     out = tmp_path / f"export_{fmt}"
     dialog = export_dialog(qtbot, tiny_model, out, fmt)
     assert dialog.model_spec() == str(tiny_model)
+    from engine.data.border_jitter import DEFAULT_JITTER
+
+    assert dialog.border_jitter.value() == DEFAULT_JITTER  # segmentation datasets jitter unless told
     jitter = 2.0 if fmt == "png" else 0.0
     dialog.border_jitter.setValue(jitter)
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:

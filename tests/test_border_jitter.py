@@ -105,3 +105,42 @@ def test_evaluate_jitters_the_downstream_set_only(tmp_path, monkeypatch):
     assert report["settings"]["border_jitter"] == 2.0
     assert "jitter 2 px" in module.format_report(report)
     json.dumps(report)
+
+
+def test_export_and_evaluate_jitter_by_default_and_zero_draws_the_masks_as_they_are(tmp_path, monkeypatch):
+    import json as json_module
+
+    from engine.data.border_jitter import DEFAULT_JITTER
+    from engine.evaluation.evaluate import EvalSettings
+
+    assert 0 < DEFAULT_JITTER <= MAX_JITTER
+    assert EvalSettings().border_jitter == DEFAULT_JITTER == EvalSettings.quick().border_jitter
+    common = ["export", "--model", "simulator", "--random", "1", "--size", "64", "--seed", "2"]
+    assert main(common + ["--out", str(tmp_path / "default")]) == 0
+    assert main(common + ["--border-jitter", "0", "--out", str(tmp_path / "none")]) == 0
+    default = json_module.loads((tmp_path / "default" / "manifest.json").read_text())
+    none = json_module.loads((tmp_path / "none" / "manifest.json").read_text())
+    assert default["options"]["border_jitter"] == DEFAULT_JITTER and none["options"]["border_jitter"] == 0.0
+    # without jitter the export holds exactly the images export_dataset's own default draws
+    export_dataset("simulator", tmp_path / "api", random=1, size=64, seed=2, format="png")
+    for image in sorted((tmp_path / "none").glob("*/img/*.png")):
+        relative = image.relative_to(tmp_path / "none")
+        assert np.array_equal(np.asarray(Image.open(image)), np.asarray(Image.open(tmp_path / "api" / relative)))
+        assert not np.array_equal(np.asarray(Image.open(image)), np.asarray(Image.open(tmp_path / "default" / relative)))
+
+
+def test_cine_export_needs_no_jitter_and_refuses_one_asked_for(tmp_path, capsys):
+    from engine.data.phantom import write_phantom
+
+    write_phantom(tmp_path / "data", count=2, size=64, seed=1)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for label in sorted((tmp_path / "data").glob("*/label/*.png"))[:2]:
+        patient_view = "_".join(label.stem.split("_")[:2])
+        for instant in ("ED", "ES"):
+            Image.open(label).save(masks / f"{patient_view}_{instant}.png")
+    cine = ["export", "--model", "simulator", "--masks", str(masks), "--cine", "--fps", "8", "--bpm", "120"]
+    assert main(cine + ["--border-jitter", "2", "--out", str(tmp_path / "asked")]) == 1
+    assert "without --like, --variations or --border-jitter" in capsys.readouterr().err
+    assert main(cine + ["--out", str(tmp_path / "loops")]) == 0
+    assert any((tmp_path / "loops").rglob("*"))

@@ -156,6 +156,8 @@ def test_evaluate_reports_grey_by_depth_beside_real(phantom, tmp_path):
     assert list(depth["synthetic"]) == ["background", "lv", "myo", "la"]
     assert all(len(v) == 3 for v in depth["real"].values())
     assert depth["real"]["myo"] != depth["synthetic"]["myo"]  # two different sets of images
+    assert report["settings"]["border_jitter"] == 3.0  # the downstream set is made as export makes it
+    assert "downstream: synthetic-trained, jitter 3 px" in format_report(report)
     line = next(line for line in format_report(report).splitlines() if "grey by depth" in line)
     near, mid, far = depth["synthetic"]["myo"]
     assert f"myo {near:.0f}/{mid:.0f}/{far:.0f}" in line

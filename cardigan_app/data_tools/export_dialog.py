@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
                                QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.data.dataset_folder import summary_of
-from engine.data.border_jitter import MAX_JITTER
+from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.export import EXPORT_FORMATS, export_dataset
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
@@ -87,10 +87,11 @@ class ExportDialog(JobDialog):
         self.border_jitter.setSingleStep(0.5)
         self.border_jitter.setDecimals(1)
         self.border_jitter.setSuffix(" px")
+        self.border_jitter.setValue(DEFAULT_JITTER)
         self.border_jitter.setToolTip(
             "Draw each image from its mask with the borders moved smoothly by about this much, and keep "
             "the unmoved mask in the pair: expert outlines do not sit exactly on an image's edges either. "
-            "2-3 px suit 256-pixel CAMUS-like masks; 0 draws the masks as they are")
+            f"{DEFAULT_JITTER:g} px (the default) suits 256-pixel CAMUS-like masks; 0 draws the masks as they are")
         self.format = QComboBox()
         for name in EXPORT_FORMATS:
             self.format.addItem(name, name)

@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
                         help="draw the downstream training images from masks whose borders are moved "
                              "smoothly by about PX pixels, the pairs keeping the true masks (as export "
-                             "--border-jitter); fidelity and realism are unchanged (default 0)")
+                             "--border-jitter, whose default it shares: 3; 0 draws them from the masks as "
+                             "they are); fidelity and realism are unchanged")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..data.border_jitter import DEFAULT_JITTER
 from .cine import positive_number
 from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
@@ -42,11 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",
                         help="spread of a noise model's style channels, above 0 and at most 1: 1 gives "
                              "the most variety (datasets for segmenters); default: the model's own")
-    parser.add_argument("--border-jitter", type=float, default=0.0, metavar="PX",
+    parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
                         help="draw each image from its mask with the borders moved smoothly by about PX "
                              "pixels, keeping the unmoved mask in the pair, as expert outlines do not "
-                             "sit exactly on an image's edges (2-3 suit 256-pixel CAMUS-like masks; "
-                             "default 0: none)")
+                             f"sit exactly on an image's edges (default {DEFAULT_JITTER:g}, for 256-pixel "
+                             "CAMUS-like masks; 0: each image drawn from its mask as it is; cine loops: 0)")
     parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
                         help="generated masks' size (with --random)")
     cine = parser.add_argument_group("cine loops (--cine)")
@@ -67,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     from ..export import export_dataset
     from .terminal import TerminalProgress, note
 
-    if jitter_problem(args.border_jitter):
+    if args.border_jitter is not None and jitter_problem(args.border_jitter):
         raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
     if args.cine:
         return run_cine(args)
+    jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
 
     if args.random:
         from ..export.sources import random_plan
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                                   variations=args.variations, format=args.format, seed=args.seed,
                                   size=args.size, device=args.device, overwrite=args.overwrite,
                                   progress=bars, style_scale=args.style_scale,
-                                  border_jitter=args.border_jitter)
+                                  border_jitter=jitter)
     finally:
         bars.close()
     counts = ", ".join(f"{split} {n}" for split, n in manifest["counts"].items())
@@ -103,7 +105,7 @@ def run_cine(args: argparse.Namespace) -> int:
     from ..export.cine import export_cine
     from .terminal import TerminalProgress, note
 
-    if args.like is not None or args.variations != 1 or args.border_jitter:
+    if args.like is not None or args.variations != 1 or args.border_jitter:  # None: not asked for
         raise CardiganError("--cine takes --masks or --random, without --like, --variations or --border-jitter")
     timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle)
     bars = TerminalProgress()

@@ -6,7 +6,9 @@ such pairs still follows the painted borders more closely than real images do, s
 segmenter trained on its pairs learns borders that are too exact. Jitter puts the
 disagreement back: the generator is given the mask resampled through a smooth random
 displacement field, and the pair keeps the unmoved mask (``cardigan export --border-jitter``;
-``cardigan evaluate --border-jitter`` measures it on the downstream training set).
+``cardigan evaluate --border-jitter`` measures it on the downstream training set). Both
+commands, and the studio's export dialog, use ``DEFAULT_JITTER`` unless told otherwise; the
+studio's live view and ``export_dataset``'s own default draw the masks as painted.
 
 The field: independent normal draws of standard deviation ``pixels`` on knots 1/16 of the
 map apart, interpolated by cubic splines (the displacement's root mean square per axis is
@@ -17,16 +19,21 @@ values occur and pixels far from every border keep their class.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 KNOTS = 16  # knots across the map, per axis
 MAX_JITTER = 8.0  # pixels; more moves borders by a wall's thickness
+# What `cardigan export` and the downstream set of `cardigan evaluate` use unless told: on the
+# CAMUS valid split (256-pixel masks) the bundled model's downstream Dice was 0.843 without
+# jitter at two evaluation seeds, 0.846 / 0.849 at 2 px, 0.851 / 0.856 at 3 px, 0.851 at 4 px.
+DEFAULT_JITTER = 3.0
 
 
 def jitter_borders(labels: np.ndarray, pixels: float, seed: int) -> np.ndarray:
     """(H, W) label map -> the same map with its borders moved smoothly by about ``pixels``."""
     if pixels <= 0:
         return labels.copy()
+    from scipy import ndimage  # here, so that the command line's parsers import this module cheaply
+
     rng = np.random.default_rng(seed)
     height, width = labels.shape
     step = max(max(height, width) / KNOTS, 2.0)

@@ -28,7 +28,7 @@ import numpy as np
 from ..data.dataset import PairedDataset
 from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
-from ..data.border_jitter import jitter_borders
+from ..data.border_jitter import DEFAULT_JITTER, jitter_borders
 from ..data.layout import SPLITS, parse_stem
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
@@ -56,7 +56,8 @@ class EvalSettings:
     diversity_masks: int = 16
     diversity_seeds: int = 8
     sector_images: int = 60  # images whose support gets a sector fitted (0.3 s each)
-    border_jitter: float = 0.0  # downstream set only: images drawn from jittered masks (engine.data.border_jitter)
+    # downstream set only: images drawn from jittered masks, as `cardigan export` makes them by default
+    border_jitter: float = DEFAULT_JITTER
 
     @classmethod
     def quick(cls, seed: int = 0) -> "EvalSettings":
@@ -327,7 +328,7 @@ def format_report(report: dict) -> str:
 
     jitter = report["settings"].get("border_jitter", 0.0)
     downstream = (f"downstream: synthetic-trained, jitter {jitter:g} px" if jitter
-                  else "downstream: U-Net trained on synthetic only")
+                  else "downstream: synthetic-trained, no jitter")
     table("Dice per class", ("lv", "myo", "la", "mean"), [
         ("mask fidelity: real-trained U-Net on synthetic", report["fidelity"]["synthetic"]),
         ("  on deformed masks (moved, resized shapes)", report["fidelity"]["deformed"]),
@@ -382,9 +383,11 @@ def format_report(report: dict) -> str:
                 for name in bd["synthetic"]))
         if "depth" in tell:
             dp = tell["depth"]
+            def thirds(values):  # a band the region never reaches reads "-"
+                return "/".join("-" if v != v else f"{v:.0f}" for v in values)
+
             lines.append("  grey by depth third (near / mid / far) " + "   ".join(
-                f"{name} {'/'.join(f'{v:.0f}' for v in dp['synthetic'][name])} "
-                f"({'/'.join(f'{v:.0f}' for v in dp['real'][name])})" for name in dp["synthetic"]))
+                f"{name} {thirds(dp['synthetic'][name])} ({thirds(dp['real'][name])})" for name in dp["synthetic"]))
         lines.append(f"  images with a black hole in the tissue {holes['synthetic_images']} / {holes['images']} "
                      f"({holes['real_images']})")
         if "saturated" in tell:

@@ -68,7 +68,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
 
     ``border_jitter`` > 0 draws each image from its mask with the borders moved smoothly by
     about that many pixels (:mod:`engine.data.border_jitter`, seeded by the pair's seed); the
-    pair keeps the unmoved mask.
+    pair keeps the unmoved mask. This function's default draws the masks as they are; the
+    command line and the studio's export dialog pass ``DEFAULT_JITTER`` unless told otherwise.
     """
     out = Path(out).expanduser()
     if format not in WRITERS:
