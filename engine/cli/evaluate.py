@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draw the downstream training images from masks whose borders are moved "
                              "smoothly by about PX pixels, the pairs keeping the true masks (as export "
                              "--border-jitter, whose default it shares: 3; 0 draws them from the masks as "
-                             "they are); fidelity and realism are unchanged")
+                             "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
+                             "test sees these images")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "

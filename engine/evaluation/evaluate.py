@@ -7,7 +7,10 @@
   model draws what is painted away from the usual anatomy. That U-Net depends only on the data and the settings, so
   it is cached (:mod:`.cache`) and a second model on the same data does not retrain it.
 - downstream utility: a U-Net trained only on synthetic pairs (train masks x K variations)
-  is scored on the real evaluation images, next to the one trained on real pairs.
+  is scored on the real evaluation images, next to the one trained on real pairs. The
+  images are drawn as ``cardigan export`` draws them by default, from the masks with their
+  borders jittered (``EvalSettings.border_jitter``; the pairs keep the true masks); the
+  two-sample test classifies these same images.
 - Dice is given per class (LV cavity, myocardium, LA; pooled over images) and as CAMUS
   papers report it (LV endocardium, LV epicardium, LA; per image, averaged).
 - realism (:mod:`.realism`): grey levels per region, a classifier two-sample test (with its
