@@ -107,7 +107,7 @@ def test_evaluate_jitters_the_downstream_set_only(tmp_path, monkeypatch):
     json.dumps(report)
 
 
-def test_export_and_evaluate_jitter_by_default_and_zero_draws_the_masks_as_they_are(tmp_path, monkeypatch):
+def test_export_and_evaluate_jitter_by_default_and_zero_draws_the_masks_as_they_are(tmp_path, capsys):
     import json as json_module
 
     from engine.data.border_jitter import DEFAULT_JITTER
@@ -117,7 +117,9 @@ def test_export_and_evaluate_jitter_by_default_and_zero_draws_the_masks_as_they_
     assert EvalSettings().border_jitter == DEFAULT_JITTER == EvalSettings.quick().border_jitter
     common = ["export", "--model", "simulator", "--random", "1", "--size", "64", "--seed", "2"]
     assert main(common + ["--out", str(tmp_path / "default")]) == 0
+    assert "borders moved by about 3 px" in capsys.readouterr().err  # a default that changes the images is said
     assert main(common + ["--border-jitter", "0", "--out", str(tmp_path / "none")]) == 0
+    assert "borders moved" not in capsys.readouterr().err
     default = json_module.loads((tmp_path / "default" / "manifest.json").read_text())
     none = json_module.loads((tmp_path / "none" / "manifest.json").read_text())
     assert default["options"]["border_jitter"] == DEFAULT_JITTER and none["options"]["border_jitter"] == 0.0

@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.cine:
         return run_cine(args)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
+    if jitter > 0:
+        note(f"each image is drawn from its mask with the borders moved by about {jitter:g} px; the pairs "
+             "keep the true masks (--border-jitter 0: drawn as they are)")
 
     if args.random:
         from ..export.sources import random_plan
