@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from engine.evaluation.depth import band_of_rows, depth_gaps, grey_by_depth
+from engine.evaluation.depth import band_of_rows, grey_by_depth
 
 
 def test_bands_are_equal_slices_from_the_top():
@@ -30,5 +30,6 @@ def test_grey_by_depth_follows_a_known_falloff_and_counts_the_background_inside_
     assert all(math.isnan(v) for v in depth["lv"])
     brighter_far = image.copy()
     brighter_far[0, 20:, 10:20] += 12
-    gaps = depth_gaps(grey_by_depth(brighter_far, labels, inside), depth)
-    assert gaps["myo"] == [0.0, 0.0, 12.0] and gaps["background"] == [0.0, 0.0, 0.0]
+    brighter = grey_by_depth(brighter_far, labels, inside)
+    assert [b - a for a, b in zip(depth["myo"], brighter["myo"])] == [0.0, 0.0, 12.0]
+    assert brighter["background"] == depth["background"]

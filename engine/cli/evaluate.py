@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..data.border_jitter import DEFAULT_JITTER
 from .options import add_device_argument, add_model_argument, check_output_file, int_in_range, seed_value
 
 HELP = "score a model: mask fidelity, downstream segmentation Dice and realism"
@@ -41,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
                         help="draw the downstream training images from masks whose borders are moved "
                              "smoothly by about PX pixels, the pairs keeping the true masks (as export "
-                             "--border-jitter, whose default it shares: 3; 0 draws them from the masks as "
+                             f"--border-jitter, whose default it shares: {DEFAULT_JITTER:g}; 0 draws them from "
+                             "the masks as "
                              "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
                              "test sees these images")
     parser.add_argument("--seed", type=seed_value, default=0)

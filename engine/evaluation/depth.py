@@ -36,8 +36,3 @@ def grey_by_depth(images: np.ndarray, labels: np.ndarray, insides: np.ndarray,
             row.append(float(picked.mean()) if picked.size else float("nan"))
         out[name] = row
     return out
-
-
-def depth_gaps(synthetic: dict[str, list[float]], real: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Synthetic minus real, per region and band."""
-    return {name: [s - r for s, r in zip(synthetic[name], real[name])] for name in synthetic}

@@ -386,6 +386,7 @@ def format_report(report: dict) -> str:
                 for name in bd["synthetic"]))
         if "depth" in tell:
             dp = tell["depth"]
+
             def thirds(values):  # a band the region never reaches reads "-"
                 return "/".join("-" if v != v else f"{v:.0f}" for v in values)
 
