@@ -17,6 +17,8 @@ from ..errors import CardiganError
 from ..evaluation.speckle import BLUR as SKEW_BLUR, SKEW_EDGE
 # the border loss uses evaluate's drawn-border bands and blur (engine/evaluation/borders.py)
 from ..evaluation.borders import AWAY as BORDER_AWAY, BAND as BORDER_BAND, SMOOTH as BORDER_SMOOTH
+# the depth bands are evaluate's grey-by-depth rows
+from ..evaluation.depth import band_of_rows
 from ..safeload import load_tensor_file
 
 BORDER_FAN_MARGIN = 4  # pixels from the fan's edge that the border loss ignores
@@ -58,8 +60,7 @@ def depth_bands(regions: torch.Tensor, bands: int) -> torch.Tensor:
     image, so a band is a range of depths."""
     if bands <= 1:
         return regions
-    height = regions.shape[2]
-    band = (torch.arange(height, device=regions.device) * bands // height)
+    band = torch.from_numpy(band_of_rows(regions.shape[2], bands)).to(regions.device)
     stripes = F.one_hot(band, bands).to(regions.dtype).t()  # (bands, H)
     split = regions[:, :, None] * stripes[None, None, :, :, None]
     return split.flatten(1, 2)
