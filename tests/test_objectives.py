@@ -191,3 +191,39 @@ def test_border_edge_l1_sees_a_traced_outline_matches_the_evaluation_and_its_gra
 def one_hot_seg(labels: torch.Tensor, classes: int = 4) -> torch.Tensor:
     """(N, H, W) class ids -> (N, classes, H, W) float one-hot, as the losses take them."""
     return torch.nn.functional.one_hot(labels, classes).permute(0, 3, 1, 2).float()
+
+
+def test_speckle_acf_l1_sees_speckle_drawn_out_across_instead_of_along_and_its_gradient_closes_the_gap():
+    import torch.nn.functional as F
+
+    from engine.training.losses import acf_lags, residual_autocorrelation, speckle_acf_l1
+
+    gen = torch.Generator().manual_seed(11)
+    white = torch.randn(2, 1, 96, 96, generator=gen)
+    across = F.avg_pool2d(F.pad(white, (2, 2, 0, 0), mode="circular"), (1, 5), stride=1) * 0.3  # wide, short
+    along = across.transpose(2, 3).contiguous()  # the same grain turned: tall, narrow
+    inside = torch.ones(2, 1, 96, 96)
+    assert speckle_acf_l1(across, across, inside) == 0
+    gap = speckle_acf_l1(along, across, inside)
+    assert gap > 0.1
+    assert speckle_acf_l1(across + 0.4, across, inside) == pytest.approx(0.0, abs=1e-5)  # brightness is no texture
+    assert speckle_acf_l1(across * 0.5, across, inside) == pytest.approx(0.0, abs=1e-5)  # nor contrast
+    # the correlation it compares: high two pixels across, about none two pixels down (the blur
+    # it subtracts leaves a small negative lobe)
+    lags = acf_lags()
+    assert len(lags) == len(set(lags)) and (0, 0) not in lags and all((-dy, -dx) not in lags for dy, dx in lags)
+    rows = torch.ones(2, 1, 96, 96)
+    acf = residual_autocorrelation(across, rows)[:, 0]
+    assert acf[:, lags.index((0, 2))].min() > 0.4 and acf[:, lags.index((2, 0))].abs().max() < 0.2
+    # depth matters: right texture in the wrong third is a gap the whole-image spectrum would not see
+    swapped = torch.cat([along[..., :48, :], across[..., 48:, :]], dim=2)
+    assert speckle_acf_l1(swapped, torch.cat([across[..., :48, :], along[..., 48:, :]], dim=2), inside, bands=2) > 0.1
+    # pixels near the fan's edge do not count; with no fan pixel left, nothing is compared
+    assert speckle_acf_l1(along, across, torch.zeros_like(inside)) == 0
+    fake = along.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([fake], lr=0.02)
+    for _ in range(40):
+        optimizer.zero_grad()
+        speckle_acf_l1(fake, across, inside).backward()
+        optimizer.step()
+    assert speckle_acf_l1(fake.detach(), across, inside) < 0.6 * gap

@@ -109,6 +109,9 @@ class TrainConfig:
                                minimum=1)
     lambda_skew: float = option(0.0, "weight of an L1 loss between the skewness of fake and real speckle in "
                                 "each label's region (real speckle leans bright)", minimum=0)
+    lambda_acf: float = option(0.0, "weight of an L1 loss between the autocorrelation of fake and real speckle "
+                               "at small lags in each depth third (speckle's size and direction by depth)",
+                               minimum=0)
     lambda_border: float = option(0.0, "weight of an L1 loss between fake's and real's edge at the mask's "
                                   "borders over the edge a few pixels away (no traced outlines)", minimum=0)
     lambda_spectrum: float = option(0.0, "weight of a loss matching the log power spectrum of 64x64 windows "

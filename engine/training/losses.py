@@ -181,6 +181,61 @@ def border_edge_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, la
     return (fake_ratio - real_ratio)[present].abs().mean()
 
 
+ACF_DOWN, ACF_ACROSS = 4, 6  # lags of the autocorrelation loss: rows down, columns either way
+ACF_MARGIN = 8  # pixels from the fan's edge the autocorrelation loss ignores (evaluate's speckle margin)
+
+
+def acf_lags() -> list[tuple[int, int]]:
+    """The (dy, dx) lags the autocorrelation loss compares: one of each pair (dy, dx) and
+    (-dy, -dx), which carry the same correlation, lag 0 left out."""
+    return [(dy, dx) for dy in range(ACF_DOWN + 1) for dx in range(-ACF_ACROSS, ACF_ACROSS + 1)
+            if dy > 0 or dx > 0]
+
+
+def residual_autocorrelation(image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """(N, B, L) correlation of the speckle residual (``image`` minus its sigma-``SKEW_BLUR``
+    blur) with itself at each lag of :func:`acf_lags`, over each of B regions given as
+    (N, B, H, W) 0/1 ``weights``: a pair of pixels counts when both lie in the region."""
+    x = image.float()[:, :1]
+    residual = x - gaussian_blur(x, SKEW_BLUR)
+    height, width = residual.shape[-2:]
+    area = weights.sum(dim=(2, 3)).clamp(min=1.0)
+    variance = (weights * residual ** 2).sum(dim=(2, 3)) / area
+    out = []
+    for dy, dx in acf_lags():
+        # pixel (y, x) against (y + dy, x + dx): crop both to where the pair lies in the image
+        x0, x1 = max(0, -dx), width - max(0, dx)
+        here_r, there_r = residual[:, :, :height - dy, x0:x1], residual[:, :, dy:, x0 + dx:x1 + dx]
+        both = weights[:, :, :height - dy, x0:x1] * weights[:, :, dy:, x0 + dx:x1 + dx]
+        pairs = (both * (here_r * there_r)).sum(dim=(2, 3)) / both.sum(dim=(2, 3)).clamp(min=1.0)
+        out.append(pairs / variance.clamp(min=1e-6))
+    return torch.stack(out, dim=2)
+
+
+def speckle_acf_l1(fake: torch.Tensor, real: torch.Tensor, inside: torch.Tensor | None,
+                   bands: int = 3, min_pixels: int = 256) -> torch.Tensor:
+    """L1 between the speckle residual's autocorrelation in fake and real at small lags
+    (:func:`acf_lags`, up to ``ACF_DOWN`` rows and ``ACF_ACROSS`` columns), in each depth band
+    of each image inside the fan (``ACF_MARGIN`` from its edge). Speckle's size and direction
+    change with depth (short along the beam at every depth, drawn out across it more and more
+    toward the far field); matching the whole image's spectrum lets a generator draw near and
+    far speckle alike. Bands with fewer than ``min_pixels`` pixels do not count."""
+    height = fake.shape[-2]
+    band = torch.as_tensor(band_of_rows(height, bands), device=fake.device)
+    rows = (band[None, :] == torch.arange(bands, device=fake.device)[:, None]).float()  # (B, H)
+    weights = rows[None, :, :, None].expand(fake.shape[0], bands, height, fake.shape[-1])
+    if inside is not None:
+        keep = 1.0 - F.max_pool2d(1.0 - inside.float(), 2 * ACF_MARGIN + 1, stride=1, padding=ACF_MARGIN)
+        weights = weights * keep
+    present = weights.sum(dim=(2, 3)) >= min_pixels
+    if not present.any():
+        return fake.new_zeros((), dtype=torch.float32)
+    fake_acf = residual_autocorrelation(fake, weights)
+    with torch.no_grad():
+        real_acf = residual_autocorrelation(real, weights)
+    return (fake_acf - real_acf).abs().mean(dim=2)[present].mean()
+
+
 def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL divergence of the style encoder's N(mu, exp(logvar)) from N(0, 1), summed."""
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())

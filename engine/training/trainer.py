@@ -20,7 +20,8 @@ from ..fan import apply_fan, fan_classes
 from .config import TrainConfig
 from .distributed import DistContext
 from ..devices import cpu_has_bf16, keep_freed_memory
-from .losses import VGGLoss, border_edge_l1, coarse_l1, region_mean_l1, region_skew_l1, spectrum_loss
+from .losses import (VGGLoss, border_edge_l1, coarse_l1, region_mean_l1, region_skew_l1, spectrum_loss,
+                     speckle_acf_l1)
 from .networks import GeneratorStack, build_networks
 from .objectives import PatchObjective, SegmentationObjective
 
@@ -225,6 +226,8 @@ class Trainer:
                                                 cfg.region_bands) * cfg.lambda_region
         if cfg.lambda_skew > 0:
             losses["G_skew"] = region_skew_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_skew
+        if cfg.lambda_acf > 0:
+            losses["G_acf"] = speckle_acf_l1(fake, real, fan) * cfg.lambda_acf
         if cfg.lambda_border > 0:
             losses["G_border"] = border_edge_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_border
         if cfg.lambda_spectrum > 0:
