@@ -219,6 +219,11 @@ def _signed_distances(fan: Fan, height: int, width: int) -> np.ndarray:
     return out
 
 
+def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
+    """(H, W) signed distance in pixels from each pixel to the fan's edge, positive inside."""
+    return _signed_distances(fan, height, width)
+
+
 def fan_outline(fan: Fan, height: int, width: int, arc_points: int = 48) -> list[tuple[float, float]]:
     """The fan's outline in pixel coordinates: the apex, then along the arc from the left
     edge to the right one (a closed polygon for drawing)."""

@@ -63,7 +63,7 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     out = tmp_path / "evaluation.json"
     code = main(["evaluate", "--model", "simulator", "--data", str(phantom), "--quick",
                  "--seg-iters", "20", "--out", str(out), "--device", "cpu",
-                 "--cache-dir", str(tmp_path / "cache")])
+                 "--cache-dir", str(tmp_path / "cache"), "--no-auc-parts"])
     assert code == 0
     report = json.loads(out.read_text())
     for section, parts in (("fidelity", ("synthetic", "real")),
@@ -86,6 +86,7 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     assert realism["diversity"] > 1.0 and realism["diversity_seeds"] == 4  # the simulator varies
     printed = capsys.readouterr().out
     assert "mask fidelity" in printed and "two-sample AUC" in printed and "epi" in printed
+    assert realism["two_sample_auc_by_part"] is None and "one part left" not in printed  # --no-auc-parts
 
 
 def test_evaluate_refuses_a_folder_without_test_or_valid_split(tmp_path):
@@ -147,7 +148,7 @@ def test_a_damaged_cache_entry_is_retrained(phantom, tmp_path):
     assert not again["real_segmenter"]["cached"]
 
 
-def test_evaluate_reports_grey_by_depth_beside_real(phantom, tmp_path):
+def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom, tmp_path):
     from engine.evaluation.cache import SegmenterCache
 
     report = evaluate("simulator", phantom, TINY, device="cpu", cache=SegmenterCache(tmp_path / "c"))
@@ -161,3 +162,9 @@ def test_evaluate_reports_grey_by_depth_beside_real(phantom, tmp_path):
     line = next(line for line in format_report(report).splitlines() if "grey by depth" in line)
     near, mid, far = depth["synthetic"]["myo"]
     assert f"myo {near:.0f}/{mid:.0f}/{far:.0f}" in line
+    from engine.evaluation.auc_parts import PARTS
+
+    parts = report["realism"]["two_sample_auc_by_part"]
+    assert list(parts) == list(PARTS) and all(0.0 <= v <= 1.0 for v in parts.values())
+    line = next(line for line in format_report(report).splitlines() if "with only one part left" in line)
+    assert f"background {parts['background']:.3f}" in line and f"fan edge {parts['fan edge']:.3f}" in line

@@ -46,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the masks as "
                              "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
                              "test sees these images")
+    parser.add_argument("--no-auc-parts", action="store_true",
+                        help="skip the two-sample test on parts of the images (fan edge, background, heart, "
+                             "coarse layout), which says where the classifier finds its cue; four more "
+                             "classifier runs")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "
@@ -72,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("size", args.size), ("seg_iters", args.seg_iters),
                                  ("variations", args.variations),
                                  ("border_jitter", args.border_jitter)) if v is not None}
+    if args.no_auc_parts:
+        changes["auc_parts"] = False
     settings = dataclasses.replace(settings, **changes)
     if settings.size % 8 or settings.size < 16:
         raise CardiganError("--size must be a multiple of 8, at least 16")

@@ -39,6 +39,7 @@ from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_s
 from ..synthesizer import Synthesizer, to_uint8
 from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
+from .auc_parts import PARTS, auc_by_part
 from .realism import diversity, grey_levels, sector_mask, two_sample_auc
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .segmenter import segment, train_segmenter
@@ -61,6 +62,7 @@ class EvalSettings:
     sector_images: int = 60  # images whose support gets a sector fitted (0.3 s each)
     # downstream set only: images drawn from jittered masks, as `cardigan export` makes them by default
     border_jitter: float = DEFAULT_JITTER
+    auc_parts: bool = True  # the two-sample test again on each part of the images (engine/evaluation/auc_parts.py)
 
     @classmethod
     def quick(cls, seed: int = 0) -> "EvalSettings":
@@ -143,6 +145,16 @@ def synthesize_all(synth: Synthesizer, masks: np.ndarray, seed: int, stage: str,
     return np.stack(out)
 
 
+def downstream_masks(masks: np.ndarray, settings: EvalSettings, k: int = 0) -> np.ndarray:
+    """The masks the generator is given for variation ``k`` of the downstream set: ``masks``
+    themselves, or each moved by :func:`~engine.data.border_jitter.jitter_borders` with
+    seed ``settings.seed + 100_000 * (k + 1) + i`` when ``settings.border_jitter`` > 0."""
+    if settings.border_jitter <= 0:
+        return masks
+    seed = settings.seed + 100_000 * (k + 1)
+    return np.stack([jitter_borders(mask, settings.border_jitter, seed + i) for i, mask in enumerate(masks)])
+
+
 def downstream_images(synth: Synthesizer, masks: np.ndarray, fans: list | None, settings: EvalSettings,
                       progress: ProgressCallback = no_progress,
                       should_stop: StopCheck = never_stop) -> list[np.ndarray]:
@@ -155,8 +167,7 @@ def downstream_images(synth: Synthesizer, masks: np.ndarray, fans: list | None, 
     out = []
     for k in range(variations):
         seed = settings.seed + 100_000 * (k + 1)
-        given = masks if settings.border_jitter <= 0 else np.stack(
-            [jitter_borders(mask, settings.border_jitter, seed + i) for i, mask in enumerate(masks)])
+        given = downstream_masks(masks, settings, k)
         images = synthesize_all(synth, given, seed, f"synthesizing train masks ({k + 1}/{variations})",
                                 progress, should_stop, fans=fans)
         out.append(resize_all(images, None, settings.size)[0])
@@ -266,6 +277,15 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
                                [patients[i] for i in first], [patients[i] for i in second],
                                iters=settings.two_sample_iters, seed=settings.seed, progress=progress,
                                should_stop=should_stop, stage="two-sample test: real vs real")
+    parts = None
+    if settings.auc_parts:
+        drawn_from = resize_all(None, downstream_masks(train_lab, settings), s)[1]
+
+        def part_auc(first, second, first_groups, second_groups, stage):
+            return two_sample_auc(first, second, first_groups, second_groups, iters=settings.two_sample_iters,
+                                  seed=settings.seed, progress=progress, should_stop=should_stop, stage=stage)
+
+        parts = auc_by_part(train_img_s, train_lab_s, synth_images[0], drawn_from, train_fans, patients, part_auc)
     clock.lap("two-sample test")
 
     fid = None
@@ -297,7 +317,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
                        "downstream": {"synthetic_trained": camus_dice(downstream_pred, test_lab_s),
                                       "real_trained": camus_dice(real_pred, test_lab_s)}},
         "realism": {"grey_levels": greys, "two_sample_auc": auc,
-                    "two_sample_auc_real_vs_real": auc_check,
+                    "two_sample_auc_real_vs_real": auc_check, "two_sample_auc_by_part": parts,
                     "diversity": spread, "diversity_seeds": settings.diversity_seeds if synth.stochastic else 0},
         "tells": tell,
         "real_segmenter": {"cached": cached, "key": key},
@@ -353,6 +373,10 @@ def format_report(report: dict) -> str:
         for name, g in realism["grey_levels"].items()))
     lines.append(f"  two-sample AUC {realism['two_sample_auc']:.3f} (0.5: indistinguishable; "
                  f"check, real vs real: {realism['two_sample_auc_real_vs_real']:.3f})")
+    parts = realism.get("two_sample_auc_by_part")
+    if parts:
+        lines.append("    with only one part left (the rest flattened): " + "   ".join(
+            f"{part} {parts[part]:.3f}" for part in PARTS if part in parts))
     if realism["diversity_seeds"]:
         lines.append(f"  diversity {realism['diversity']:.1f} grey levels "
                      f"(per-pixel std across {realism['diversity_seeds']} seeds)")
