@@ -4,7 +4,7 @@ planted in one part found there and not in the others."""
 import numpy as np
 import pytest
 
-from engine.evaluation.auc_parts import EDGE, PARTS, auc_by_part, coarse_view, part_regions, part_views
+from engine.evaluation.auc_parts import EDGE, NEAR, PARTS, auc_by_part, coarse_view, part_regions, part_views
 from engine.evaluation.realism import two_sample_auc
 from engine.fan import default_fan, edge_distance
 
@@ -29,22 +29,26 @@ def test_views_keep_their_part_and_flatten_the_rest_per_region():
     labels = heart_labels(3, rng)
     fans = [default_fan()] * 3
     images = rng.integers(20, 230, size=labels.shape).astype(np.uint8)
-    inside, edge = part_regions(labels, fans)
+    inside, near, edge = part_regions(labels, fans)
     distance = edge_distance(fans[0], SIZE, SIZE)
-    assert np.array_equal(inside[0], distance >= 0) and np.array_equal(edge[0], inside[0] & (distance < EDGE))
-    assert edge[0].any() and (inside[0] & ~edge[0]).any()
+    ys, xs = np.mgrid[:SIZE, :SIZE] + 0.5
+    depth = fans[0].beam_coordinates(ys, xs, SIZE, SIZE)[0] / (fans[0].depth * SIZE)
+    assert np.array_equal(inside[0], distance >= 0)
+    assert np.array_equal(near[0], inside[0] & (depth < NEAR))
+    assert np.array_equal(edge[0], inside[0] & (depth >= NEAR) & (distance < EDGE))
+    rest = inside & ~near & ~edge
+    assert edge[0].any() and near[0].any() and rest[0].any()
     views = part_views(images, labels, fans)
     assert set(views) == set(PARTS)
-    heart = inside & ~edge & (labels > 0)
-    background = inside & ~edge & (labels == 0)
-    for name, kept in (("heart", heart), ("background", background), ("fan edge", edge)):
+    for name, kept in (("heart", rest & (labels > 0)), ("background", rest & (labels == 0)),
+                       ("fan edge", edge), ("near field", near)):
         view = views[name]
-        assert np.array_equal(view[kept], images[kept])  # its part as it is
+        assert kept.any() and np.array_equal(view[kept], images[kept])  # its part as it is
         assert (view[~inside] == 0).all()  # black outside the fan
         for i in range(3):
-            for zone in [edge[i]] + [inside[i] & ~edge[i] & (labels[i] == v) for v in range(4)]:
+            for zone in [near[i], edge[i]] + [rest[i] & (labels[i] == v) for v in range(4)]:
                 flat = zone & ~kept[i]
-                if flat.any():  # one grey level per region: its mean in that image
+                if flat.any():  # one grey level per zone: its mean in that image
                     assert np.unique(view[i][flat]).size == 1
                     assert abs(int(view[i][flat][0]) - images[i][zone].mean()) <= 0.5
     block = coarse_view(images)

@@ -16,8 +16,9 @@ DESCRIPTION = (
     "on synthetic pairs only and score it on the real evaluation images (downstream utility). "
     "Dice per class and as CAMUS papers report it (endocardium, epicardium, atrium). Realism "
     "with nothing downloaded: grey levels per region, a classifier two-sample test (ROC AUC, "
-    "0.5 = indistinguishable) and diversity across seeds. The evaluation split is test, or "
-    "valid when the dataset has no test split, or --split. The real-trained U-Net is cached "
+    "0.5 = indistinguishable; again on parts of the images: where it finds its cue) and "
+    "diversity across seeds. The evaluation split is test, or valid when the dataset has no "
+    "test split, or --split. The real-trained U-Net is cached "
     "per data and settings, so a second model on the same data is faster. Prints a table and "
     "writes evaluation.json. Try --model simulator as the baseline.")
 

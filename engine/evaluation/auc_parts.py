@@ -5,16 +5,18 @@ classifier tells synthetic images from real ones, not what gives them away. Here
 classifier, with the same patients held out, is trained and scored again on views of both
 sets that keep one part of each image and flatten the rest:
 
+- ``near field``: the top :data:`NEAR` of the fan's depth, around the probe (where a real
+  image holds the probe's clutter and reverberation);
 - ``fan edge``: the band within :data:`EDGE` pixels (at the evaluation size) inside the fan's
-  edge;
-- ``background``: the background inside the fan, away from that band (where a real image
-  shows the right heart, the valves and the pericardium that the labels do not name);
-- ``heart``: the three labelled regions, away from that band;
+  sides and arc, below the near field;
+- ``background``: the rest of the background inside the fan (where a real image shows the
+  right heart, the valves and the pericardium that the labels do not name);
+- ``heart``: the three labelled regions, outside the near field and the edge band;
 - ``coarse``: the whole image averaged over :data:`COARSE` x :data:`COARSE` blocks and
   brought back to its size (layout and grey levels, no texture).
 
-A flattened pixel takes its region's mean grey level in that image (background inside the
-fan, each label, the edge band: each on its own), and everything outside the fan is 0, so
+A flattened pixel takes its zone's mean grey level in that image (the near field, the edge
+band, and each label in the rest: each on its own), and everything outside the fan is 0, so
 a view keeps the anatomy's layout and brightness but no texture outside its part. An AUC
 near 0.5 says a part passes; the part with the highest AUC is the one to fix first.
 Each image is cut by the labels it was drawn from (the jittered ones for synthetic images
@@ -30,33 +32,39 @@ import numpy as np
 from ..fan import edge_distance
 
 EDGE = 5  # pixels: the fan-edge band, at the evaluation size
+NEAR = 0.2  # the near field: this share of the fan's depth from the apex
 COARSE = 4  # block size of the coarse view
-PARTS = ("fan edge", "background", "heart", "coarse")
+PARTS = ("near field", "fan edge", "background", "heart", "coarse")
 
 
-def part_regions(labels: np.ndarray, fans: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """(inside, edge): (N, H, W) bool masks of each image's fan and of the band within
-    :data:`EDGE` pixels inside its edge."""
+def part_regions(labels: np.ndarray, fans: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inside, near, edge): (N, H, W) bool masks of each image's fan, of its near field (the
+    top :data:`NEAR` of its depth) and of the band within :data:`EDGE` pixels inside its
+    edge below the near field."""
     n, height, width = labels.shape
     inside = np.empty((n, height, width), dtype=bool)
+    near = np.empty_like(inside)
     edge = np.empty_like(inside)
+    ys, xs = np.mgrid[:height, :width] + 0.5
     for i, fan in enumerate(fans):
         distance = edge_distance(fan, height, width)
         inside[i] = distance >= 0.0
-        edge[i] = inside[i] & (distance < EDGE)
-    return inside, edge
+        near[i] = inside[i] & (fan.beam_coordinates(ys, xs, height, width)[0] < NEAR * fan.depth * height)
+        edge[i] = inside[i] & ~near[i] & (distance < EDGE)
+    return inside, near, edge
 
 
-def flatten_except(images: np.ndarray, labels: np.ndarray, inside: np.ndarray, edge: np.ndarray,
-                   keep: np.ndarray) -> np.ndarray:
+def flatten_except(images: np.ndarray, labels: np.ndarray, inside: np.ndarray, near: np.ndarray,
+                   edge: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """(N, H, W) uint8: ``images`` where ``keep``; elsewhere inside the fan, the mean grey
-    level of the pixel's region (the edge band, or its label) in that image; 0 outside."""
+    level of the pixel's zone (the near field, the edge band, or its label in the rest) in
+    that image; 0 outside."""
     out = np.zeros_like(images)
     for i in range(len(images)):
         image = images[i].astype(np.float32)
         flat = np.zeros_like(image)
-        zones = [edge[i]] + [inside[i] & ~edge[i] & (labels[i] == value) for value in range(4)]
-        for zone in zones:
+        rest = inside[i] & ~near[i] & ~edge[i]
+        for zone in [near[i], edge[i]] + [rest & (labels[i] == value) for value in range(4)]:
             if zone.any():
                 flat[zone] = image[zone].mean()
         picked = np.where(keep[i], image, flat)
@@ -77,12 +85,17 @@ def coarse_view(images: np.ndarray, block: int = COARSE) -> np.ndarray:
 
 def part_views(images: np.ndarray, labels: np.ndarray, fans: Sequence) -> dict[str, np.ndarray]:
     """Each part's view of (N, H, W) uint8 ``images`` drawn from ``labels`` in ``fans``."""
-    inside, edge = part_regions(labels, fans)
-    away = inside & ~edge
+    inside, near, edge = part_regions(labels, fans)
+    rest = inside & ~near & ~edge
+
+    def view(keep):
+        return flatten_except(images, labels, inside, near, edge, keep)
+
     return {
-        "fan edge": flatten_except(images, labels, inside, edge, edge),
-        "background": flatten_except(images, labels, inside, edge, away & (labels == 0)),
-        "heart": flatten_except(images, labels, inside, edge, away & (labels > 0)),
+        "near field": view(near),
+        "fan edge": view(edge),
+        "background": view(rest & (labels == 0)),
+        "heart": view(rest & (labels > 0)),
         "coarse": coarse_view(images),
     }
 
