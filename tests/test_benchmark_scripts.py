@@ -156,3 +156,17 @@ def test_downstream_probe_changes_only_what_each_variant_names(phantom, tmp_path
         probe.parse_variant("blur")
     with pytest.raises(SystemExit, match="unknown variant"):
         probe.parse_variant("rotate:3")
+
+
+def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path, one_thread):
+    from engine.evaluation.auc_parts import PARTS
+    from engine.evaluation.evaluate import load_split
+
+    out = tmp_path / "where.json"
+    assert script("where_it_tells").main(["--data", str(phantom), "--model", "simulator", "--size", "32",
+                                          "--iters", "5", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["images"] == len(load_split(phantom, "train", None)[0])
+    assert list(report["parts"]) == list(PARTS)
+    values = [report["whole"], *report["parts"].values()]
+    assert all(0.0 <= v <= 1.0 for v in values)  # not NaN: both halves of the patients hold both sets
