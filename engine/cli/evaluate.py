@@ -48,9 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
                              "test sees these images")
     parser.add_argument("--no-auc-parts", action="store_true",
-                        help="skip the two-sample test on parts of the images (fan edge, background, heart, "
-                             "coarse layout), which says where the classifier finds its cue; four more "
-                             "classifier runs")
+                        help="skip the two-sample test on parts of the images (near field, fan edge, "
+                             "background, heart, coarse layout), which says where the classifier finds its "
+                             "cue; five more classifier runs")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "
