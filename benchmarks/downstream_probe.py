@@ -99,7 +99,7 @@ def parse_variant(text: str) -> tuple[str, float | None]:
 # -- the probe ---------------------------------------------------------------------------------
 def synthetic_set(synth: Synthesizer, labels: np.ndarray, fans, settings: EvalSettings) -> np.ndarray:
     """evaluate's downstream images for ``labels``, all variations in one (K * N, size, size) array."""
-    return np.concatenate(downstream_images(synth, labels, fans, settings))
+    return np.concatenate(downstream_images(synth, labels, fans, settings)[0])
 
 
 def score(images: np.ndarray, labels: np.ndarray, test_images: np.ndarray, test_labels: np.ndarray,

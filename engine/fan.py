@@ -197,7 +197,7 @@ def default_fan(view: str | None = None) -> Fan:
 
 
 # -- rasterising ----------------------------------------------------------------------------
-def _signed_distances(fan: Fan, height: int, width: int) -> np.ndarray:
+def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) signed distance in pixels to the fan's outline, positive inside (the arc's is a
     first-order approximation, exact on the axes)."""
     ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
@@ -219,11 +219,6 @@ def _signed_distances(fan: Fan, height: int, width: int) -> np.ndarray:
     return out
 
 
-def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
-    """(H, W) signed distance in pixels from each pixel to the fan's edge, positive inside."""
-    return _signed_distances(fan, height, width)
-
-
 def fan_outline(fan: Fan, height: int, width: int, arc_points: int = 48) -> list[tuple[float, float]]:
     """The fan's outline in pixel coordinates: the apex, then along the arc from the left
     edge to the right one (a closed polygon for drawing)."""
@@ -239,12 +234,12 @@ def fan_outline(fan: Fan, height: int, width: int, arc_points: int = 48) -> list
 def fan_alpha(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) float32 coverage of each pixel by the fan: 1 inside, 0 outside, anti-aliased
     over about one pixel at the edges."""
-    return np.clip(_signed_distances(fan, height, width) + 0.5, 0.0, 1.0).astype(np.float32)
+    return np.clip(edge_distance(fan, height, width) + 0.5, 0.0, 1.0).astype(np.float32)
 
 
 def fan_mask(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) bool: pixels at least half covered by the fan."""
-    return _signed_distances(fan, height, width) >= 0.0
+    return edge_distance(fan, height, width) >= 0.0
 
 
 def _area_inside(fan: Fan, size: int = 64) -> float:

@@ -92,6 +92,14 @@ def test_evaluate_jitters_the_downstream_set_only(tmp_path, monkeypatch):
         return original(synth, masks, seed, stage, *args, **kwargs)
 
     monkeypatch.setattr(module, "synthesize_all", recording)
+    cut_by = {}
+    original_parts = module.auc_by_part
+
+    def recording_parts(real, real_labels, synthetic, synthetic_labels, *args):
+        cut_by.update(real=real_labels.copy(), synthetic=synthetic_labels.copy())
+        return original_parts(real, real_labels, synthetic, synthetic_labels, *args)
+
+    monkeypatch.setattr(module, "auc_by_part", recording_parts)
     settings = dataclasses.replace(module.EvalSettings.quick(), border_jitter=2.0, seg_iters=10,
                                    two_sample_iters=5, diversity_seeds=2)
     report = module.evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "c"))
@@ -102,6 +110,10 @@ def test_evaluate_jitters_the_downstream_set_only(tmp_path, monkeypatch):
     assert len(downstream) == 1 and downstream[0].shape == train.shape and not np.array_equal(downstream[0], train)
     assert all(np.array_equal(m, test[:len(m)]) for stage, m in others if "deformed" not in stage), \
         [stage for stage, _ in others]
+    # the per-part test cuts each synthetic image by the jittered mask it was drawn from
+    assert np.array_equal(cut_by["synthetic"], module.resize_all(None, downstream[0], settings.size)[1])
+    assert np.array_equal(cut_by["real"], module.resize_all(None, train, settings.size)[1])
+    assert not np.array_equal(cut_by["synthetic"], cut_by["real"])
     assert report["settings"]["border_jitter"] == 2.0
     assert "jitter 2 px" in module.format_report(report)
     json.dumps(report)

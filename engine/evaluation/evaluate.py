@@ -157,21 +157,23 @@ def downstream_masks(masks: np.ndarray, settings: EvalSettings, k: int = 0) -> n
 
 def downstream_images(synth: Synthesizer, masks: np.ndarray, fans: list | None, settings: EvalSettings,
                       progress: ProgressCallback = no_progress,
-                      should_stop: StopCheck = never_stop) -> list[np.ndarray]:
+                      should_stop: StopCheck = never_stop) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The downstream training set's images, one (N, size, size) uint8 array per variation
-    (one for a model without randomness): variation k draws mask i with seed
+    (one for a model without randomness), and the masks each variation was drawn from (N, H,
+    W, at the masks' own size): variation k draws mask i with seed
     ``settings.seed + 100_000 * (k + 1) + i``. With ``settings.border_jitter`` > 0 the
     generator is given each mask moved by :func:`~engine.data.border_jitter.jitter_borders`
-    (the same seed); the pairs keep ``masks``."""
+    (the same seed, :func:`downstream_masks`); the pairs keep ``masks``."""
     variations = settings.variations if synth.stochastic else 1
-    out = []
+    out, drawn_from = [], []
     for k in range(variations):
         seed = settings.seed + 100_000 * (k + 1)
         given = downstream_masks(masks, settings, k)
         images = synthesize_all(synth, given, seed, f"synthesizing train masks ({k + 1}/{variations})",
                                 progress, should_stop, fans=fans)
         out.append(resize_all(images, None, settings.size)[0])
-    return out
+        drawn_from.append(given)
+    return out, drawn_from
 
 
 class _Clock:
@@ -260,7 +262,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     progress(Progress("fan, spectrum and holes", 1, 1))
     clock.lap("fan, spectrum and holes")
 
-    synth_images = downstream_images(synth, train_lab, train_fans, settings, progress, should_stop)
+    synth_images, synth_masks = downstream_images(synth, train_lab, train_fans, settings, progress, should_stop)
     variations = len(synth_images)
     clock.lap("synthesizing train masks")
     synthetic_seg = fit(np.concatenate(synth_images), np.concatenate([train_lab_s] * variations),
@@ -279,7 +281,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
                                should_stop=should_stop, stage="two-sample test: real vs real")
     parts = None
     if settings.auc_parts:
-        drawn_from = resize_all(None, downstream_masks(train_lab, settings), s)[1]
+        drawn_from = resize_all(None, synth_masks[0], s)[1]
 
         def part_auc(first, second, first_groups, second_groups, stage):
             return two_sample_auc(first, second, first_groups, second_groups, iters=settings.two_sample_iters,
