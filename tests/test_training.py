@@ -426,3 +426,72 @@ def test_a_text_file_as_a_training_state_is_called_what_it_is(tmp_path):
     with pytest.raises(CardiganError) as caught:
         load_state(path)
     assert str(caught.value) == f"{path}: not a training state (not a file written by torch.save)"
+
+
+# -- a fine-tune's discriminator started from a run ------------------------------------------
+def discriminator_weights(state_or_module):
+    items = state_or_module.items() if isinstance(state_or_module, dict) else state_or_module.state_dict().items()
+    return {k: v.clone() for k, v in items if k.endswith(("weight_orig", "weight", "bias"))}
+
+
+def test_a_fine_tune_starts_its_discriminator_from_a_trained_run(phantom, tmp_path):
+    source = tmp_path / "source"
+    train(tiny(), phantom, source, TrainCallbacks())
+    trained = discriminator_weights(weights(source)["discriminator"])
+    # with a vanishing learning rate nothing moves: the new run's critic is the source's
+    recorder = Recorder()
+    train(tiny(lr=1e-12, iters=2, seed=3, init_disc_from=str(source)), phantom, tmp_path / "tune",
+          recorder.callbacks())
+    notes = [e.message for e in recorder.of(Notice) if "discriminator started from" in e.message]
+    assert notes and "state_00000008.pt" in notes[0] and "start fresh" not in notes[0]
+    tuned = discriminator_weights(weights(tmp_path / "tune")["discriminator"])
+    assert tuned.keys() == trained.keys()
+    for key in trained:
+        assert torch.allclose(tuned[key], trained[key], rtol=0, atol=1e-9), key
+    # without the option the same run's critic is a fresh one
+    train(tiny(lr=1e-12, iters=2, seed=3), phantom, tmp_path / "fresh", TrainCallbacks())
+    fresh = discriminator_weights(weights(tmp_path / "fresh")["discriminator"])
+    assert any(not torch.equal(fresh[k], trained[k]) for k in trained)
+    # one state file works as well as its folder; a deeper critic keeps what fits, says what not
+    from engine.training.trainer import Trainer
+    from engine.training.warm_start import read_discriminator, warm_start_discriminator
+
+    path, critic = read_discriminator(str(list_states(source / "checkpoints")[-1]), tiny(n_layers_d=4))
+    assert path.name == "state_00000008.pt"
+    deeper = Trainer(tiny(n_layers_d=4), torch.device("cpu"))
+    fresh_names = warm_start_discriminator(deeper.disc, critic, str(path))
+    kept = [k for k in deeper.disc.state_dict() if k not in fresh_names]
+    assert fresh_names and kept
+    for key in kept:
+        assert torch.equal(deeper.disc.state_dict()[key], critic[key])
+    # the source is only read when the run starts: resuming does not need it
+    import shutil
+
+    shutil.rmtree(source)
+    result = train(tiny(lr=1e-12, iters=4, seed=3, init_disc_from=str(source)), phantom, tmp_path / "tune",
+                   TrainCallbacks(), resume=True)
+    assert result.iteration == 4
+
+
+@pytest.mark.parametrize("case", ["missing", "model_file", "no_state", "other_width"])
+def test_init_disc_from_errors_are_one_line_and_leave_the_run_startable(case, phantom, tmp_path, capsys,
+                                                                        tiny_model):
+    args = ["train", "--data", str(phantom), "--run", str(tmp_path / "run"), "--preset", "lite",
+            "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
+            "--device", "cpu"]
+    if case == "missing":
+        spec, pattern = tmp_path / "nowhere", "no such run folder or training state file"
+    elif case == "model_file":
+        spec, pattern = tiny_model, "not a training state"
+    elif case == "no_state":
+        spec, pattern = phantom, "holds no training state"
+    else:
+        spec, pattern = tmp_path / "wide", "discriminator tensors fit its discriminator"
+        assert main(args[:3] + ["--run", str(spec), "--preset", "lite", "--ngf", "4", "--ndf", "16",
+                                    "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
+                                    "--checkpoint-every", "2", "--device", "cpu"]) == 0
+        capsys.readouterr()
+    assert main(args + ["--init-disc-from", str(spec)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
+    assert len(err) == 1 and pattern in err[0], err
+    assert main(args) == 0  # nothing was left behind that blocks the run

@@ -118,6 +118,9 @@ class TrainConfig:
                                     "inside the fan to the real images' (fine speckle, no grid)", minimum=0)
     init_from: str | None = option(None, "a model file whose generator weights start the run (fine-tuning); "
                                    "layers it lacks start fresh")
+    init_disc_from: str | None = option(None, "a training run folder (or one of its state files) whose "
+                                        "discriminator starts this run's: a fine-tune judged by a trained "
+                                        "critic from its first step; tensors that do not fit start fresh")
     vgg_weights: str | None = option(None, "a local torchvision VGG19 state dict (empty: no perceptual loss)")
     augment: bool = option(True, "random intensity and geometry augmentation of the training pairs")
     deform: float = option(0.0, "share of pairs also deformed (elastic, a class shape moved and resized), "

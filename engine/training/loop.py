@@ -119,7 +119,19 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         distributed.teardown(context)
 
 
+def _fresh_note(fresh: list[str]) -> str:
+    """"; N tensors start fresh (a, b, c, ...)", or "" when none does."""
+    if not fresh:
+        return ""
+    return f"; {len(fresh)} tensors start fresh ({', '.join(fresh[:3])}{', ...' if len(fresh) > 3 else ''})"
+
+
 def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> TrainResult:
+    critic = None  # (state file, discriminator weights) that start a new run's discriminator
+    if config.init_disc_from and not resume:
+        from .warm_start import read_discriminator
+
+        critic = read_discriminator(config.init_disc_from, config)
     if context.is_main:
         if resume:
             run.check_resumable_with(config)
@@ -150,10 +162,12 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
         if context.is_main:
             run.truncate_stats(start)
     elif config.init_from:
-        fresh = trainer.fresh_layers
-        emit(Notice(f"generator started from {config.init_from}"
-                    + (f"; {len(fresh)} tensors start fresh ({', '.join(fresh[:3])}"
-                       f"{', ...' if len(fresh) > 3 else ''})" if fresh else "")))
+        emit(Notice(f"generator started from {config.init_from}{_fresh_note(trainer.fresh_layers)}"))
+    if critic is not None:
+        from .warm_start import warm_start_discriminator
+
+        fresh = warm_start_discriminator(trainer.disc, critic[1], config.init_disc_from)
+        emit(Notice(f"discriminator started from {critic[0]}{_fresh_note(fresh)}"))
     if context.is_main:
         run.write_config(config, data_dir)
     manifest = data_dir / "manifest.json"

@@ -1,6 +1,15 @@
-"""Starting a run from a trained model's generator (``--init-from``): fine-tuning.
+"""Starting a run from trained weights: fine-tuning.
 
-Every weight whose name and shape agree is copied. One change of shape is understood: a
+``--init-from`` starts the generator from a model file; ``--init-disc-from`` starts the
+discriminator from a training run (its newest state) or one of its state files. A fine-tune
+whose discriminator starts fresh first has to teach a critic what the source run's critic
+already knew, and meanwhile its generator follows an untrained judge; carrying the critic
+over avoids that. Only the discriminator's weights are taken (its
+optimiser, counters and random state stay the new run's own); a tensor whose name or shape
+differs starts fresh, and the caller is told which; when most of them differ the source is
+another discriminator altogether and the run is refused.
+
+For the generator, every weight whose name and shape agree is copied. One change of shape is understood: a
 model without the fan class given to a fan run. Its one-hot input gains a channel after the
 labels ("outside the fan"), so every tensor that reads the one-hot input (the first
 convolution, CLADE's class tables, SPADE's shared MLP) gets that channel inserted, started
@@ -11,6 +20,8 @@ source's own images.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 
@@ -62,4 +73,62 @@ def warm_start(generator: SPADEGenerator, spec: str) -> list[str]:
             if name == "texture.project.weight":  # a new speckle path starts silent
                 target[name] = torch.zeros_like(value)
     generator.load_state_dict(target)
+    return fresh
+
+
+def _state_of(spec: str) -> tuple[Path, dict]:
+    """The training state named by ``spec``: a state file, or a run folder's newest one."""
+    from .state import load_newest_state, load_state
+
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return path, load_state(path)
+    if not path.is_dir():
+        raise CardiganError(f"--init-disc-from {spec}: no such run folder or training state file")
+    found = load_newest_state(path / "checkpoints")
+    if found is None:
+        raise CardiganError(f"--init-disc-from {spec}: the folder holds no training state "
+                            "(a run's checkpoints/state_*.pt); a model file holds no discriminator")
+    return found
+
+
+def read_discriminator(spec: str, config) -> tuple[Path, dict]:
+    """(state file, discriminator state dict) of ``spec``: a training run folder (its newest
+    state) or one of its state files, checked against the discriminator ``config`` builds.
+    Called before a run starts, so a wrong path or another discriminator costs nothing."""
+    from .networks import build_networks
+
+    try:
+        path, state = _state_of(spec)
+    except CardiganError as exc:
+        text = str(exc)
+        raise CardiganError(text if text.startswith("--init-disc-from") else f"--init-disc-from: {text}") from None
+    with torch.device("meta"):  # shapes only: nothing is allocated or initialised
+        _, disc = build_networks(config)
+    _fitting(disc.state_dict(), state["discriminator"], spec)
+    return path, state["discriminator"]
+
+
+def _fitting(target: dict, source: dict, spec: str) -> list[str]:
+    """Names in ``target`` that ``source`` has no tensor of the same shape for; refused when
+    that is most of them."""
+    fresh = [name for name, value in target.items()
+             if not (isinstance(source.get(name), torch.Tensor) and source[name].shape == value.shape)]
+    if 2 * len(fresh) > len(target):  # most of it does not fit: another discriminator altogether
+        raise CardiganError(f"--init-disc-from {spec}: only {len(target) - len(fresh)} of this run's "
+                            f"{len(target)} discriminator tensors fit its discriminator (another --ndf, "
+                            "--n-layers-d or --num-d?)")
+    return fresh
+
+
+def warm_start_discriminator(disc: torch.nn.Module, source: dict, spec: str) -> list[str]:
+    """Copy the tensors of ``source`` (a discriminator's state dict, from
+    :func:`read_discriminator`) whose name and shape fit into ``disc``; returns the names of
+    those that kept their fresh initialisation. Refused when most of them do not fit."""
+    target = disc.state_dict()
+    fresh = _fitting(target, source, spec)
+    for name, value in target.items():
+        if name not in fresh:
+            target[name] = source[name].to(value.dtype)
+    disc.load_state_dict(target)
     return fresh
