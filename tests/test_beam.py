@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.errors import ModelFileError
-from engine.evaluation.speckle import reach, speckle_direction
+from engine.evaluation.speckle import beam_streaks, reach, speckle_direction
 from engine.fan import default_fan
 from engine.labels import one_hot
 from engine.models import GeneratorModel, load_model_file, save_model_file
@@ -100,6 +100,24 @@ def test_the_speckle_measure_tells_arcs_from_grain_with_no_direction():
     assert drawn["anisotropy"] > 2.5 and drawn["lateral"] > 1.5
     assert turned["anisotropy"] < drawn["anisotropy"] / 2
     assert np.isnan(speckle_direction(white[:0], [])["anisotropy"])
+
+
+def test_streaks_tell_spokes_from_texture_drawn_along_the_arcs():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(1)
+    fans = [default_fan()] * 3
+
+    def texture(down: float, across: float) -> np.ndarray:
+        noise = ndimage.gaussian_filter(rng.normal(size=(3, 256, 256)), (0, down, across))
+        return np.clip(128 + 30 * noise / noise.std(), 0, 255).astype(np.uint8)
+
+    # near the fan's centre line the beam runs down the picture: streaks drawn down are spokes
+    spokes, arcs, round_ = (beam_streaks(texture(*s), fans) for s in ((4.0, 1.0), (1.0, 4.0), (2.0, 2.0)))
+    assert spokes["along"] > spokes["across"] + 0.3
+    assert arcs["across"] > arcs["along"] + 0.3
+    assert abs(round_["along"] - round_["across"]) < 0.15
+    assert spokes["images"] == 3 and np.isnan(beam_streaks(np.zeros((0, 256, 256), np.uint8), [])["along"])
 
 
 def test_reach_interpolates_where_the_correlation_halves():

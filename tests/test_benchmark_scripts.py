@@ -49,6 +49,7 @@ def test_tells_reports_the_fan_spectrum_and_holes_of_each_model(phantom, tmp_pat
         assert all(0 <= result["grey_levels"][r]["synthetic_mean"] <= 255 for r in ("lv", "myo", "la"))
         assert result["speckle"]["synthetic"]["images"] == report["images"]
         assert result["speckle"]["synthetic"]["lateral"] > 0
+        assert -1 <= result["streaks"]["synthetic"]["along"] <= 1
         assert result["borders"]["synthetic"]["lv/myo"]["images"] > 0
         assert result["borders"]["synthetic"]["lv/myo"]["median"] > 0
 

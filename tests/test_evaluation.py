@@ -168,3 +168,8 @@ def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom,
     assert list(parts) == list(PARTS) and all(0.0 <= v <= 1.0 for v in parts.values())
     line = next(line for line in format_report(report).splitlines() if "with only one part left" in line)
     assert f"background {parts['background']:.3f}" in line and f"fan edge {parts['fan edge']:.3f}" in line
+    streaks = report["tells"]["streaks"]
+    line = next(line for line in format_report(report).splitlines() if "along / across the beam" in line)
+    assert streaks["synthetic"]["images"] > 0 and streaks["real"]["images"] > 0
+    assert f"{streaks['synthetic']['along']:.2f} / {streaks['synthetic']['across']:.2f} " \
+           f"({streaks['real']['along']:.2f} / {streaks['real']['across']:.2f})" in line

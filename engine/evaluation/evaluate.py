@@ -41,6 +41,7 @@ from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .auc_parts import PARTS, auc_by_part
 from .realism import diversity, grey_levels, sector_mask, two_sample_auc
+from .speckle import STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .segmenter import segment, train_segmenter
 
@@ -401,6 +402,10 @@ def format_report(report: dict) -> str:
             lines.append(f"  speckle reach across / along the beam {sp['synthetic']['lateral']:.2f} / "
                          f"{sp['synthetic']['axial']:.2f} px, ratio {sp['synthetic']['anisotropy']:.2f} "
                          f"({sp['real']['lateral']:.2f} / {sp['real']['axial']:.2f}, {sp['real']['anisotropy']:.2f})")
+        if "streaks" in tell:
+            st = tell["streaks"]
+            lines.append(f"  streaks {STREAK_LAG} px along / across the beam {st['synthetic']['along']:.2f} / "
+                         f"{st['synthetic']['across']:.2f} ({st['real']['along']:.2f} / {st['real']['across']:.2f})")
         if "speckle_skew" in tell:
             sk = tell["speckle_skew"]
             lines.append("  speckle skew " + "   ".join(f"{name} {sk['synthetic'][name]:.2f} ({sk['real'][name]:.2f})"

@@ -16,6 +16,12 @@ once. For each image and its fan (:class:`engine.fan.Fan`):
   anisotropy is the lateral reach over the axial one: about 1 for grain with no direction,
   above 1 for speckle drawn out along the arcs.
 
+Streaks (:func:`beam_streaks`): the same correlation a few pixels along and across the beam,
+of the residual after a wider blur (sigma :data:`STREAK_BLUR`), where the texture is a few
+pixels long rather than one grain. A reader calls texture drawn out along the beam at that
+scale "spokes" from the apex; real texture there decorrelates faster along the beam than
+across it, so ``along`` well above the real images' is that tell.
+
 Speckle's skew (:func:`speckle_skew`): the same residual's skewness in each label region.
 Real speckle is bright specks and streaks on a darker ground, so its residual leans to the
 bright side (skewness above 0, most in the blood pools); grain made by smoothing symmetric
@@ -26,6 +32,7 @@ turned upside down at once, so this is one of the things a generator must get ri
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 
@@ -33,6 +40,9 @@ BLUR = 3.0
 MARGIN = 8
 NEAR, FAR = 0.15, 0.9
 MAX_LAG = 8
+STREAK_BLUR = 8.0  # the medium-scale residual of beam_streaks
+STREAK_LAG = 4  # pixels along and across the beam
+STREAK_MARGIN = 16  # pixels from the fan's edge (the wider blur reaches further into the black)
 STEP = 2  # every second pixel of the region, both ways
 SKEW_EDGE = 3  # pixels kept away from a region's border (the anatomy's edges are not speckle)
 SKEW_MIN_PIXELS = 100  # a region counts in an image with at least this many usable pixels
@@ -47,37 +57,39 @@ def _directions(fan, height: int, width: int, ys: np.ndarray, xs: np.ndarray) ->
     return (lateral / np.linalg.norm(lateral, axis=0), axial / np.maximum(np.linalg.norm(axial, axis=0), 1e-9))
 
 
-def _points(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every STEP-th pixel position (both ways) inside the fan, MARGIN from its edge, between
-    NEAR and FAR of its depth."""
+def _points(fan, height: int, width: int, margin: int = MARGIN) -> tuple[np.ndarray, np.ndarray]:
+    """Every STEP-th pixel position (both ways) inside the fan, ``margin`` from its edge,
+    between NEAR and FAR of its depth."""
     from scipy import ndimage
 
     from ..fan import fan_mask
 
-    inside = ndimage.binary_erosion(fan_mask(fan, height, width), iterations=MARGIN)[::STEP, ::STEP]
+    inside = ndimage.binary_erosion(fan_mask(fan, height, width), iterations=margin)[::STEP, ::STEP]
     ys, xs = np.mgrid[:height:STEP, :width:STEP].astype(np.float64)
     depth = fan.beam_coordinates(ys + 0.5, xs + 0.5, height, width)[0] / (fan.depth * height)
     keep = inside & (depth >= NEAR) & (depth <= FAR)
     return ys[keep], xs[keep]
 
 
-def correlation_curves(image: np.ndarray, fan) -> dict[str, np.ndarray] | None:
-    """The residual's correlation at lags 1..MAX_LAG across and along the beam for one
-    (H, W) image; None when no point lies inside the fan."""
+def correlation_curves(image: np.ndarray, fan, blur: float = BLUR, lags: Sequence[int] = range(1, MAX_LAG + 1),
+                       margin: int = MARGIN) -> dict[str, np.ndarray] | None:
+    """The residual's (after a sigma ``blur`` blur) correlation at ``lags`` across and along
+    the beam for one (H, W) image, at points ``margin`` from the fan's edge; None when too
+    few points lie inside the fan."""
     from scipy import ndimage
 
     height, width = image.shape
-    ys, xs = _points(fan, height, width)
+    ys, xs = _points(fan, height, width, margin)
     if len(ys) < 50:
         return None
     picture = np.asarray(image, dtype=np.float64)
-    residual = picture - ndimage.gaussian_filter(picture, BLUR)
+    residual = picture - ndimage.gaussian_filter(picture, blur)
     here = residual[ys.astype(np.int64), xs.astype(np.int64)]
     lateral, axial = _directions(fan, height, width, ys, xs)
     out = {}
     for name, direction in (("lateral", lateral), ("axial", axial)):
         values = []
-        for lag in range(1, MAX_LAG + 1):
+        for lag in lags:
             there = ndimage.map_coordinates(residual, [ys + lag * direction[0], xs + lag * direction[1]],
                                             order=1, mode="nearest")
             denominator = math.sqrt(float(np.mean(here ** 2)) * float(np.mean(there ** 2)))
@@ -106,6 +118,17 @@ def speckle_direction(images: np.ndarray, fans: list) -> dict:
     axial = reach(np.mean([c["axial"] for c in curves], axis=0))
     return {"lateral": lateral, "axial": axial, "anisotropy": lateral / axial if axial > 0 else float("nan"),
             "images": len(curves)}
+
+
+def beam_streaks(images: np.ndarray, fans: list) -> dict:
+    """{"along", "across"}: the medium-scale residual's correlation :data:`STREAK_LAG` pixels
+    along and across the beam, averaged over (N, H, W) uint8 images (see the module)."""
+    curves = [c for c in (correlation_curves(image, fan, STREAK_BLUR, [STREAK_LAG], STREAK_MARGIN)
+                          for image, fan in zip(images, fans)) if c is not None]
+    if not curves:
+        return {"along": float("nan"), "across": float("nan"), "images": 0}
+    return {"along": float(np.mean([c["axial"][0] for c in curves])),
+            "across": float(np.mean([c["lateral"][0] for c in curves])), "images": len(curves)}
 
 
 def speckle_skew(images: np.ndarray, labels: np.ndarray, fans: list) -> dict:

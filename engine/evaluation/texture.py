@@ -11,7 +11,8 @@
 - **Holes**: connected dark components (grey < 6, at least 12 pixels) inside the tissue, away
   from the fan's edge; real echocardiograms have none.
 - **Speckle's direction** (:mod:`.speckle`): how far the grain reaches across the beam and
-  along it, and their ratio; and the speckle's skew per region (real speckle leans bright).
+  along it, and their ratio; streaks a few pixels long along the beam (spokes from the apex);
+  and the speckle's skew per region (real speckle leans bright).
 - **Drawn borders** (:mod:`.borders`): how much stronger the image's edges are at the mask's
   borders than a few pixels away from them (a traced outline shows up).
 - **Brightness spread**: for one mask and several seeds, the spread of each region's mean grey
@@ -240,7 +241,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     from ..fan import fan_mask
     from .borders import border_edges
     from .depth import grey_by_depth
-    from .speckle import speckle_direction, speckle_skew
+    from .speckle import beam_streaks, speckle_direction, speckle_skew
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
     real_spec = spectrum_summary(real, insides)
@@ -260,6 +261,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
                       "images": int(len(real))},
     }
     out["speckle"] = {"real": speckle_direction(real, fans), "synthetic": speckle_direction(synthetic, fans)}
+    out["streaks"] = {"real": beam_streaks(real, fans), "synthetic": beam_streaks(synthetic, fans)}
     out["speckle_skew"] = {"real": speckle_skew(real, labels, fans), "synthetic": speckle_skew(synthetic, labels, fans)}
     out["borders"] = {"real": border_edges(real, labels, insides), "synthetic": border_edges(synthetic, labels, insides)}
     out["depth"] = {"real": grey_by_depth(real, labels, insides), "synthetic": grey_by_depth(synthetic, labels, insides)}
