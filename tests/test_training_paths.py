@@ -68,7 +68,7 @@ def test_channels_last_generator_computes_the_nchw_step():
 
 
 def test_one_discriminator_pass_computes_the_two_pass_step():
-    extra = dict(channels_last=False, lambda_region=5.0, region_bands=2, lambda_skew=1.0, lambda_acf=1.0, lambda_border=1.0, beam=2.0, texture=True, grain=2.0)  # every image loss
+    extra = dict(channels_last=False, lambda_region=5.0, region_bands=2, lambda_skew=1.0, lambda_acf=1.0, lambda_streaks=1.0, lambda_border=1.0, beam=2.0, texture=True, grain=2.0)  # every image loss
     two, losses_a, grads_a, vectors_a = one_step(tiny(**extra), converge_sigma=True)
     one, losses_b, grads_b, vectors_b = one_step(tiny(one_d_pass=True, **extra), converge_sigma=True)
     assert not two.one_d_pass and one.one_d_pass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 
 from ..errors import CardiganError
 # the skew loss uses evaluate's speckle (sigma of the blur) and region margins: it trains what it reports
-from ..evaluation.speckle import BLUR as SKEW_BLUR, SKEW_EDGE
+from ..evaluation.speckle import BLUR as SKEW_BLUR, SKEW_EDGE, STREAK_BLUR, STREAK_MARGIN
 # the border loss uses evaluate's drawn-border bands and blur (engine/evaluation/borders.py)
 from ..evaluation.borders import AWAY as BORDER_AWAY, BAND as BORDER_BAND, SMOOTH as BORDER_SMOOTH
 # the depth bands are evaluate's grey-by-depth rows
@@ -183,6 +184,9 @@ def border_edge_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, la
 
 ACF_DOWN, ACF_ACROSS = 4, 6  # lags of the autocorrelation loss: rows down, columns either way
 ACF_MARGIN = 8  # pixels from the fan's edge the autocorrelation loss ignores (evaluate's speckle margin)
+# the streak loss: the same comparison on evaluate's streak residual (wider blur, margin) at
+# lags of a few pixels (texture a few pixels long: "spokes" from the apex)
+STREAK_LAGS = ((4, 0), (0, 4), (4, 4), (4, -4), (8, 0), (0, 8))
 
 
 def acf_lags() -> list[tuple[int, int]]:
@@ -192,17 +196,19 @@ def acf_lags() -> list[tuple[int, int]]:
             if dy > 0 or dx > 0]
 
 
-def residual_autocorrelation(image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """(N, B, L) correlation of the speckle residual (``image`` minus its sigma-``SKEW_BLUR``
-    blur) with itself at each lag of :func:`acf_lags`, over each of B regions given as
-    (N, B, H, W) 0/1 ``weights``: a pair of pixels counts when both lie in the region."""
+def residual_autocorrelation(image: torch.Tensor, weights: torch.Tensor, blur: float = SKEW_BLUR,
+                             lags: Sequence[tuple[int, int]] | None = None) -> torch.Tensor:
+    """(N, B, L) correlation of the residual (``image`` minus its sigma-``blur`` blur; the
+    speckle's by default) with itself at each (dy, dx) of ``lags`` (:func:`acf_lags` by
+    default), over each of B regions given as (N, B, H, W) 0/1 ``weights``: a pair of pixels
+    counts when both lie in the region."""
     x = image.float()[:, :1]
-    residual = x - gaussian_blur(x, SKEW_BLUR)
+    residual = x - gaussian_blur(x, blur)
     height, width = residual.shape[-2:]
     area = weights.sum(dim=(2, 3)).clamp(min=1.0)
     variance = (weights * residual ** 2).sum(dim=(2, 3)) / area
     out = []
-    for dy, dx in acf_lags():
+    for dy, dx in (acf_lags() if lags is None else lags):
         # pixel (y, x) against (y + dy, x + dx): crop both to where the pair lies in the image
         x0, x1 = max(0, -dx), width - max(0, dx)
         here_r, there_r = residual[:, :, :height - dy, x0:x1], residual[:, :, dy:, x0 + dx:x1 + dx]
@@ -213,27 +219,39 @@ def residual_autocorrelation(image: torch.Tensor, weights: torch.Tensor) -> torc
 
 
 def speckle_acf_l1(fake: torch.Tensor, real: torch.Tensor, inside: torch.Tensor | None,
-                   bands: int = 3, min_pixels: int = 256) -> torch.Tensor:
+                   bands: int = 3, min_pixels: int = 256, blur: float = SKEW_BLUR,
+                   lags: Sequence[tuple[int, int]] | None = None, margin: int = ACF_MARGIN) -> torch.Tensor:
     """L1 between the speckle residual's autocorrelation in fake and real at small lags
     (:func:`acf_lags`, up to ``ACF_DOWN`` rows and ``ACF_ACROSS`` columns), in each depth band
     of each image inside the fan (``ACF_MARGIN`` from its edge). Speckle's size and direction
     change with depth (short along the beam at every depth, drawn out across it more and more
     toward the far field); matching the whole image's spectrum lets a generator draw near and
-    far speckle alike. Bands with fewer than ``min_pixels`` pixels do not count."""
+    far speckle alike. Bands with fewer than ``min_pixels`` pixels do not count. ``blur``,
+    ``lags`` and ``margin`` choose another scale (:func:`streak_l1`)."""
     height = fake.shape[-2]
     band = torch.as_tensor(band_of_rows(height, bands), device=fake.device)
     rows = (band[None, :] == torch.arange(bands, device=fake.device)[:, None]).float()  # (B, H)
     weights = rows[None, :, :, None].expand(fake.shape[0], bands, height, fake.shape[-1])
     if inside is not None:
-        keep = 1.0 - F.max_pool2d(1.0 - inside.float(), 2 * ACF_MARGIN + 1, stride=1, padding=ACF_MARGIN)
+        keep = 1.0 - F.max_pool2d(1.0 - inside.float(), 2 * margin + 1, stride=1, padding=margin)
         weights = weights * keep
     present = weights.sum(dim=(2, 3)) >= min_pixels
     if not present.any():
         return fake.new_zeros((), dtype=torch.float32)
-    fake_acf = residual_autocorrelation(fake, weights)
+    fake_acf = residual_autocorrelation(fake, weights, blur, lags)
     with torch.no_grad():
-        real_acf = residual_autocorrelation(real, weights)
+        real_acf = residual_autocorrelation(real, weights, blur, lags)
     return (fake_acf - real_acf).abs().mean(dim=2)[present].mean()
+
+
+def streak_l1(fake: torch.Tensor, real: torch.Tensor, inside: torch.Tensor | None, bands: int = 3) -> torch.Tensor:
+    """:func:`speckle_acf_l1` a scale up: the residual after a sigma-:data:`STREAK_BLUR` blur,
+    correlated at :data:`STREAK_LAGS` (4 and 8 pixels down and across, 4 on both diagonals),
+    :data:`STREAK_MARGIN` from the fan's edge, in each depth band. Texture a few pixels long
+    that runs down from the probe (spokes) where real texture runs across is a gap here; the
+    fine-scale loss, at lags of one grain, barely weighs it (a fine-tune with it left the
+    streaks as they were)."""
+    return speckle_acf_l1(fake, real, inside, bands, blur=STREAK_BLUR, lags=STREAK_LAGS, margin=STREAK_MARGIN)
 
 
 def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
