@@ -112,9 +112,10 @@ class TrainConfig:
     lambda_acf: float = option(0.0, "weight of an L1 loss between the autocorrelation of fake and real speckle "
                                "at small lags in each depth third (speckle's size and direction by depth)",
                                minimum=0)
-    lambda_streaks: float = option(0.0, "weight of the same L1 a scale up: the correlation of a wider-blurred "
-                                   "residual 4-8 px down, across and diagonally in each depth third (texture a "
-                                   "few pixels long runs across the beam, not down it as spokes)", minimum=0)
+    lambda_streaks: float = option(0.0, "weight of an L1 loss between the autocorrelation of fake's and real's "
+                                   "residual after a wider blur (sigma 8), 4-8 px down, across and diagonally, in "
+                                   "each depth third (texture a few pixels long runs across the beam, not down it "
+                                   "as spokes)", minimum=0)
     lambda_border: float = option(0.0, "weight of an L1 loss between fake's and real's edge at the mask's "
                                   "borders over the edge a few pixels away (no traced outlines)", minimum=0)
     lambda_spectrum: float = option(0.0, "weight of a loss matching the log power spectrum of 64x64 windows "
