@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from ..errors import CardiganError
 # the skew loss uses evaluate's speckle (sigma of the blur) and region margins: it trains what it reports
-from ..evaluation.speckle import BLUR as SKEW_BLUR, SKEW_EDGE, STREAK_BLUR, STREAK_MARGIN
+from ..evaluation.speckle import BLUR as SKEW_BLUR, MARGIN as SPECKLE_MARGIN, SKEW_EDGE, STREAK_BLUR, STREAK_MARGIN
 # the border loss uses evaluate's drawn-border bands and blur (engine/evaluation/borders.py)
 from ..evaluation.borders import AWAY as BORDER_AWAY, BAND as BORDER_BAND, SMOOTH as BORDER_SMOOTH
 # the depth bands are evaluate's grey-by-depth rows
@@ -183,7 +183,7 @@ def border_edge_l1(fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor, la
 
 
 ACF_DOWN, ACF_ACROSS = 4, 6  # lags of the autocorrelation loss: rows down, columns either way
-ACF_MARGIN = 8  # pixels from the fan's edge the autocorrelation loss ignores (evaluate's speckle margin)
+ACF_MARGIN = SPECKLE_MARGIN  # pixels from the fan's edge the autocorrelation loss ignores, as evaluate does
 # the streak loss: the same comparison on evaluate's streak residual (wider blur, margin) at
 # lags of a few pixels (texture a few pixels long: "spokes" from the apex)
 STREAK_LAGS = ((4, 0), (0, 4), (4, 4), (4, -4), (8, 0), (0, 8))
