@@ -4,7 +4,7 @@ import torch
 from engine.errors import ModelFileError
 from engine.labels import one_hot
 from engine.nets import GeneratorConfig, SPADEGenerator
-from engine.nets.discriminator import MultiscaleDiscriminator
+from engine.nets.discriminator import MultiscaleDiscriminator, PooledCritic
 from engine.nets.encoder import StyleEncoder
 from nets_util import blocky_labels, randomized_generator
 from spade_reference import generator_forward
@@ -83,3 +83,43 @@ def test_encoder_and_discriminator_shapes():
     assert len(outputs) == 2 and all(len(o) == 5 for o in outputs)
     assert outputs[0][-1].shape[1] == 1 and outputs[1][0].shape[-1] < outputs[0][0].shape[-1]
     assert "discriminator_1.model1.0.0.weight_orig" in d.state_dict()
+    assert not any(k.startswith("pooled.") for k in d.state_dict())  # older runs' names
+
+
+def test_the_pooled_critic_judges_the_image_alone_as_one_more_scale():
+    torch.manual_seed(0)
+    d = MultiscaleDiscriminator(input_nc=5, ndf=4, n_layers=3, num_d=2, pooled=8, image_nc=1).eval()
+    x = torch.randn(2, 5, 64, 64)  # (eval: spectral norm's power iteration holds still)
+    outputs = d(x)
+    assert len(outputs) == 3 and len(outputs[0]) == 4 and len(outputs[2]) == 1
+    assert outputs[2][0].shape == (2, 1, 1, 1)
+    relabelled = x.clone()
+    relabelled[:, :4] = torch.randn(2, 4, 64, 64)
+    assert torch.equal(d(relabelled)[2][0], outputs[2][0])  # the labels do not reach it
+    assert not torch.allclose(d(x * 0.5)[2][0], outputs[2][0])  # the image does
+    assert not torch.allclose(d(relabelled)[0][-1], outputs[0][-1])  # the PatchGANs see the labels
+
+
+def test_the_pooled_critic_learns_a_texture_that_is_off_the_same_way_everywhere():
+    """White noise against noise of the same grey level and spread whose neighbours are
+    correlated (grain two pixels wide): a statistic that only shows averaged over the image."""
+    torch.manual_seed(0)
+
+    def textures(n, wide):
+        noise = torch.randn(n, 1, 32, 33)
+        if wide:  # neighbours share half their noise; the spread stays 1
+            return (noise[..., 1:] + noise[..., :-1]) / 2 ** 0.5
+        return noise[..., 1:]
+
+    critic = PooledCritic(1, width=8, depth=3)
+    optimizer = torch.optim.Adam(critic.parameters(), lr=5e-3)
+    for _ in range(200):
+        logits = critic(torch.cat([textures(8, False), textures(8, True)]))[0].flatten()
+        target = torch.cat([torch.zeros(8), torch.ones(8)])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        white, wide = critic(textures(32, False))[0].flatten(), critic(textures(32, True))[0].flatten()
+    assert (wide[:, None] > white[None, :]).float().mean() > 0.95  # new samples told apart (AUC)

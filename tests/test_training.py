@@ -473,6 +473,51 @@ def test_a_fine_tune_starts_its_discriminator_from_a_trained_run(phantom, tmp_pa
     assert result.iteration == 4
 
 
+def test_a_pooled_critic_joins_a_trained_discriminator_and_learns(phantom, tmp_path):
+    source, plain = tmp_path / "source", Recorder()
+    train(tiny(), phantom, source, plain.callbacks())
+    trained = discriminator_weights(weights(source)["discriminator"])
+    # the source has no pooled critic: its PatchGANs carry over, the pooled critic is new
+    recorder = Recorder()
+    train(tiny(lr=1e-12, iters=2, seed=3, pooled_d=8, init_disc_from=str(source)), phantom,
+          tmp_path / "tune", recorder.callbacks())
+    note = next(e.message for e in recorder.of(Notice) if "discriminator started from" in e.message)
+    assert "start fresh (pooled." in note and "discriminator_" not in note
+    tuned = discriminator_weights(weights(tmp_path / "tune")["discriminator"])
+    assert {k for k in tuned if not k.startswith("pooled.")} == trained.keys()
+    assert any(k.startswith("pooled.") for k in tuned)
+    for key in trained:
+        assert torch.allclose(tuned[key], trained[key], rtol=0, atol=1e-9), key
+    # trained, it moves, and every loss stays finite
+    recorder = Recorder()
+    train(tiny(pooled_d=8, iters=8, checkpoint_every=4, keep_checkpoints=3), phantom, tmp_path / "pooled",
+          recorder.callbacks())
+    states = list_states(tmp_path / "pooled" / "checkpoints")
+    first = state_module.load_state(states[0])["discriminator"]
+    last = state_module.load_state(states[-1])["discriminator"]
+    assert not torch.equal(first["pooled.head.weight_orig"], last["pooled.head.weight_orig"])
+    logged = recorder.of(Scalars)
+    assert logged and all("Loss/D_pooled_gap" in e.values for e in logged)  # its verdict, beside the losses
+    for event in logged:
+        assert all(np.isfinite(v) for v in event.values.values()), event.values
+    assert all("Loss/D_pooled_gap" not in e.values for e in plain.of(Scalars))  # none without one
+
+
+def test_a_pooled_critic_goes_with_the_patch_discriminator():
+    with pytest.raises(CardiganError, match="pooled critic .* goes with the patch discriminator"):
+        tiny(discriminator="oasis", pooled_d=8)
+
+
+def test_feature_matching_is_averaged_over_the_critics_that_give_features():
+    from engine.training.losses import feature_matching_loss
+
+    fake = [[torch.ones(1, 2, 4, 4), torch.zeros(1, 1, 4, 4)]] * 2
+    real = [[torch.zeros(1, 2, 4, 4), torch.zeros(1, 1, 4, 4)]] * 2
+    pooled = [torch.full((1, 1, 1, 1), 5.0)]
+    assert feature_matching_loss(fake, real).item() == pytest.approx(1.0)
+    assert feature_matching_loss(fake + [pooled], real + [pooled]).item() == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("case", ["missing", "model_file", "no_state", "other_width"])
 def test_init_disc_from_errors_are_one_line_and_leave_the_run_startable(case, phantom, tmp_path, capsys,
                                                                         tiny_model):

@@ -97,7 +97,7 @@ def test_one_pass_runs_the_power_iterations_of_two_passes_from_a_cold_start():
 
 def test_one_pass_only_where_it_is_exact():
     for overrides in (dict(norm_d="spectralbatch"), dict(norm_d="spectralnone"), dict(discriminator="oasis"),
-                      dict(compile=True)):
+                      dict(compile=True), dict(pooled_d=4)):
         trainer = Trainer(tiny(one_d_pass=True, **overrides), torch.device("cpu"))
         assert not trainer.one_d_pass, overrides
     assert Trainer(tiny(one_d_pass=True), torch.device("cpu")).one_d_pass

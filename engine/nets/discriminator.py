@@ -1,10 +1,20 @@
-"""Multi-scale PatchGAN discriminator (NVlabs ``MultiscaleDiscriminator``)."""
+"""Multi-scale PatchGAN discriminator (NVlabs ``MultiscaleDiscriminator``), optionally with a
+pooled critic.
+
+The PatchGANs instance-normalise their features, so each image's mean of a feature is taken
+away before they judge it: a texture statistic that is off by the same amount over the whole
+image (a little too smooth, a little too streaky) is hard for them to see. A two-sample test
+(``engine.evaluation.realism``) sees exactly that, because it averages its features over the
+image before it decides. :class:`PooledCritic` judges the same way, so the generator is
+trained against the cue that test finds.
+"""
 
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils import spectral_norm
 
 from .layers import normed_conv
 
@@ -51,22 +61,58 @@ class MultiscaleDiscriminator(nn.Module):
         n_layers: layers per PatchGAN.
         num_d: number of scales.
         norm: NVlabs ``norm_D``.
+        pooled: width of a :class:`PooledCritic` on the image channels (the last
+            ``image_nc`` of the input), judged after the PatchGANs; 0 for none.
 
     ``forward`` returns, per scale, the list of intermediate features; the last entry of each
-    list is the patch prediction.
+    list is the patch prediction (the pooled critic's comes last, with no features).
     """
 
     def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 4, num_d: int = 2,
-                 norm: str = "spectralinstance") -> None:
+                 norm: str = "spectralinstance", pooled: int = 0, image_nc: int = 1) -> None:
         super().__init__()
         self.input_nc = input_nc
+        self.num_d = num_d
         for i in range(num_d):
             self.add_module(f"discriminator_{i}", PatchDiscriminator(input_nc, ndf, n_layers, norm))
+        self.pooled = PooledCritic(image_nc, pooled) if pooled else None
 
     def forward(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
         assert x.ndim == 4 and x.shape[1] == self.input_nc, tuple(x.shape)
         results = []
-        for d in self.children():
-            results.append(d(x))
+        full = x
+        for i in range(self.num_d):
+            results.append(getattr(self, f"discriminator_{i}")(x))
             x = F.avg_pool2d(x, kernel_size=3, stride=2, padding=1, count_include_pad=False)
+        if self.pooled is not None:
+            results.append(self.pooled(full))
         return results
+
+
+class PooledCritic(nn.Module):
+    """A critic that sees the image alone, averages its local features over the whole image
+    and gives one logit per image.
+
+    The image is first halved (the size the two-sample test judges), then ``depth`` strided
+    3x3 convolutions (spectral norm, no feature norm: the per-image means are the signal)
+    widen it from ``width`` channels, doubling per layer; a spectral-normed linear layer reads
+    their spatial mean. ``forward`` returns ``[logit]`` with the logit shaped (N, 1, 1, 1), a
+    one-patch prediction, so the hinge losses treat it like one more scale; it gives no
+    features to match.
+    """
+
+    def __init__(self, image_nc: int, width: int = 32, depth: int = 4) -> None:
+        super().__init__()
+        self.image_nc = image_nc
+        layers, cin = [], image_nc
+        for i in range(depth):
+            cout = min(width * 2 ** i, 512)
+            layers += [spectral_norm(nn.Conv2d(cin, cout, 3, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+            cin = cout
+        self.features = nn.Sequential(*layers)
+        self.head = spectral_norm(nn.Linear(cin, 1))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        image = F.avg_pool2d(x[:, -self.image_nc:], 2)
+        pooled = self.features(image).mean(dim=(2, 3))
+        return [self.head(pooled)[:, :, None, None]]

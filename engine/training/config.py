@@ -83,6 +83,10 @@ class TrainConfig:
     n_layers_d: int = option(4, "layers per discriminator (patch)", arch=True, minimum=1)
     norm_d: str = option("spectralinstance", "norm of the discriminator's layers (patch)", arch=True,
                          choices=LAYER_NORMS)
+    pooled_d: int = option(0, "width of a pooled critic beside the patch discriminators (0: none): it sees the "
+                           "image alone and averages its features over the whole image before it judges, "
+                           "as the two-sample test does, so a texture that is off the same way everywhere "
+                           "shows", arch=True, minimum=0, maximum=512)
     # optimisation
     batch_size: int = option(2, "images per step (and per process under torchrun)", minimum=1)
     iters: int | None = option(None, "train for this many iterations (empty: use epochs / niter)", minimum=1)
@@ -243,6 +247,8 @@ def validate(config: TrainConfig) -> None:
         problems.append("learning rate must be positive")
     if config.niter + config.niter_decay == 0:
         problems.append("niter + niter_decay must be positive")
+    if config.pooled_d and config.discriminator != "patch":
+        problems.append("a pooled critic (pooled d) goes with the patch discriminator")
     if config.image_size % 32:
         problems.append("image size must be a multiple of 32")
     if problems:

@@ -40,12 +40,13 @@ def hinge_g_loss(pred_fake: Features) -> torch.Tensor:
 
 
 def feature_matching_loss(pred_fake: Features, pred_real: Features) -> torch.Tensor:
-    """L1 between the discriminators' intermediate features of fake and (detached) real."""
+    """L1 between the discriminators' intermediate features of fake and (detached) real,
+    averaged over the discriminators that give features (a pooled critic gives none)."""
     total = pred_fake[0][0].new_zeros(())
     for fake_scale, real_scale in zip(pred_fake, pred_real):
         for fake, real in zip(fake_scale[:-1], real_scale[:-1]):
             total = total + F.l1_loss(fake, real.detach())
-    return total / len(pred_fake)
+    return total / max(1, sum(len(scale) > 1 for scale in pred_fake))
 
 
 def coarse_l1(fake: torch.Tensor, real: torch.Tensor, factor: int = 4) -> torch.Tensor:

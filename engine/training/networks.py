@@ -42,7 +42,7 @@ def build_discriminator(config: TrainConfig) -> nn.Module:
     if config.discriminator == "oasis":
         return SegmentationDiscriminator(IMAGE_CHANNELS, config.classes, config.ndf)
     return MultiscaleDiscriminator(config.classes + IMAGE_CHANNELS, config.ndf, config.n_layers_d,
-                                   config.num_d, config.norm_d)
+                                   config.num_d, config.norm_d, config.pooled_d, IMAGE_CHANNELS)
 
 
 def build_networks(config: TrainConfig) -> tuple[GeneratorStack, nn.Module]:

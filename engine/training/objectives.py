@@ -26,6 +26,13 @@ class PatchObjective:
     def __init__(self, lambda_feat: float, memory_format: torch.memory_format) -> None:
         self.lambda_feat = lambda_feat
         self.memory_format = memory_format
+        # what the last discriminator step saw, not trained on: the pooled critic's mean
+        # logit on real minus on fake ("D_pooled_gap"; about 0 when it is fooled)
+        self.diagnostics: dict[str, torch.Tensor] = {}
+
+    def _note_pooled(self, pred_real, pred_fake) -> None:
+        gaps = [r[-1].mean() - f[-1].mean() for r, f in zip(pred_real, pred_fake) if len(r) == 1]
+        self.diagnostics = {"D_pooled_gap": gaps[0].detach().float()} if gaps else {}
 
     def _run(self, disc: nn.Module, seg: torch.Tensor, image: torch.Tensor):
         return disc(torch.cat([seg, image], 1).contiguous(memory_format=self.memory_format))
@@ -58,6 +65,7 @@ class PatchObjective:
         pred_fake = [[f[:n] for f in scale] for scale in both]
         pred_real = [[f[n:] for f in scale] for scale in both]
         d_real, d_fake = hinge_d_loss(pred_real, pred_fake)
+        self._note_pooled(pred_real, pred_fake)
         return {"D_real": d_real, "D_fake": d_fake}
 
 

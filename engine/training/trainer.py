@@ -39,7 +39,8 @@ def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
 
 
 # discriminator norms after which a layer's scale does not matter (instance norm, or none
-# and no spectral norm): where one discriminator pass can serve both steps (Trainer.joint_step)
+# and no spectral norm): where one discriminator pass can serve both steps (Trainer.joint_step);
+# a pooled critic has no norm, so a run with one takes two passes
 SCALE_FREE_D_NORMS = ("spectralinstance", "instance", "none")
 
 
@@ -150,7 +151,7 @@ class Trainer:
         # discriminator's norms make it nearly the two-pass step
         self.one_d_pass = (config.one_d_pass and not context.active and not config.compile
                            and isinstance(self.objective, PatchObjective)
-                           and config.norm_d in SCALE_FREE_D_NORMS)
+                           and config.norm_d in SCALE_FREE_D_NORMS and not config.pooled_d)
 
     # -- helpers -------------------------------------------------------------------------
     def autocast(self):
@@ -285,7 +286,7 @@ class Trainer:
         self.scaler_d.scale(sum(v.float() for v in losses.values())).backward()
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
-        return {k: v.detach() for k, v in losses.items()}
+        return {**{k: v.detach() for k, v in losses.items()}, **getattr(self.objective, "diagnostics", {})}
 
     @torch.no_grad()
     def synthesize(self, seg: torch.Tensor, z: torch.Tensor | None = None,

@@ -111,12 +111,16 @@ def read_discriminator(spec: str, config) -> tuple[Path, dict]:
 
 def _fitting(target: dict, source: dict, spec: str) -> list[str]:
     """Names in ``target`` that ``source`` has no tensor of the same shape for; refused when
-    that is most of them."""
+    that is most of those of the critics ``source`` has (a critic it lacks altogether, such as
+    an added pooled critic, is new, not a misfit)."""
     fresh = [name for name, value in target.items()
              if not (isinstance(source.get(name), torch.Tensor) and source[name].shape == value.shape)]
-    if 2 * len(fresh) > len(target):  # most of it does not fit: another discriminator altogether
-        raise CardiganError(f"--init-disc-from {spec}: only {len(target) - len(fresh)} of this run's "
-                            f"{len(target)} discriminator tensors fit its discriminator (another --ndf, "
+    critics = {name.split(".")[0] for name in source}
+    shared = [name for name in target if name.split(".")[0] in critics]
+    misfits = [name for name in fresh if name.split(".")[0] in critics]
+    if not shared or 2 * len(misfits) > len(shared):  # most of it does not fit: another discriminator altogether
+        raise CardiganError(f"--init-disc-from {spec}: only {len(shared) - len(misfits)} of this run's "
+                            f"{len(shared)} discriminator tensors fit its discriminator (another --ndf, "
                             "--n-layers-d or --num-d?)")
     return fresh
 
