@@ -100,6 +100,23 @@ def test_the_pooled_critic_judges_the_image_alone_as_one_more_scale():
     assert not torch.allclose(d(relabelled)[0][-1], outputs[0][-1])  # the PatchGANs see the labels
 
 
+
+def test_the_pooled_critic_judges_fakes_in_one_batch_with_reals():
+    """Batch norm: fakes alone would be normalised by their own statistics. With a reference
+    their logits are those of the fake half of one mixed batch, and the reals get no gradient."""
+    torch.manual_seed(0)
+    d = MultiscaleDiscriminator(input_nc=5, ndf=4, n_layers=3, num_d=1, pooled=8, image_nc=1)
+    fake, real = torch.randn(2, 5, 64, 64), torch.randn(2, 5, 64, 64) * 2 + 1
+    real.requires_grad_(True)
+    judged = d(fake, reference=real)[-1][0]
+    mixed = d(torch.cat([fake, real.detach()]))[-1][0][:2]
+    alone = d(fake)[-1][0]
+    assert judged.shape == (2, 1, 1, 1)
+    assert torch.allclose(judged, mixed, atol=1e-5) and not torch.allclose(judged, alone, atol=1e-3)
+    judged.sum().backward()
+    assert real.grad is None
+    assert len(d(fake, reference=False)) == 1  # left out: the PatchGAN alone
+
 def test_the_pooled_critic_learns_a_texture_that_is_off_the_same_way_everywhere():
     """White noise against noise of the same grey level and spread whose neighbours are
     correlated (grain two pixels wide): a statistic that only shows averaged over the image."""
@@ -120,6 +137,7 @@ def test_the_pooled_critic_learns_a_texture_that_is_off_the_same_way_everywhere(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    critic.eval()  # judged by the statistics it learned on mixed batches, not each batch's own
     with torch.no_grad():
         white, wide = critic(textures(32, False))[0].flatten(), critic(textures(32, True))[0].flatten()
     assert (wide[:, None] > white[None, :]).float().mean() > 0.95  # new samples told apart (AUC)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils import spectral_norm
 
 from .layers import normed_conv
 
@@ -64,8 +63,12 @@ class MultiscaleDiscriminator(nn.Module):
         pooled: width of a :class:`PooledCritic` on the image channels (the last
             ``image_nc`` of the input), judged after the PatchGANs; 0 for none.
 
-    ``forward`` returns, per scale, the list of intermediate features; the last entry of each
-    list is the patch prediction (the pooled critic's comes last, with no features).
+    ``forward(x)`` returns, per scale, the list of intermediate features; the last entry of
+    each list is the patch prediction (the pooled critic's comes last, with no features).
+    The pooled critic judges ``x`` as one batch, so ``x`` should hold fakes and reals alike
+    (the discriminator's step); ``forward(x, reference=real)`` judges the fakes ``x`` in one
+    batch with ``real`` (the generator's step: only ``x``'s logits are returned, and no
+    gradient reaches ``real``), and ``reference=False`` leaves the pooled critic out.
     """
 
     def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 4, num_d: int = 2,
@@ -77,15 +80,19 @@ class MultiscaleDiscriminator(nn.Module):
             self.add_module(f"discriminator_{i}", PatchDiscriminator(input_nc, ndf, n_layers, norm))
         self.pooled = PooledCritic(image_nc, pooled) if pooled else None
 
-    def forward(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
+    def forward(self, x: torch.Tensor, reference: torch.Tensor | None | bool = None) -> list[list[torch.Tensor]]:
         assert x.ndim == 4 and x.shape[1] == self.input_nc, tuple(x.shape)
         results = []
         full = x
         for i in range(self.num_d):
             results.append(getattr(self, f"discriminator_{i}")(x))
             x = F.avg_pool2d(x, kernel_size=3, stride=2, padding=1, count_include_pad=False)
-        if self.pooled is not None:
-            results.append(self.pooled(full))
+        if self.pooled is not None and reference is not False:
+            if isinstance(reference, torch.Tensor):
+                both = torch.cat([full, reference.detach().to(full.dtype)])
+                results.append([self.pooled(both)[0][:len(full)]])
+            else:
+                results.append(self.pooled(full))
         return results
 
 
@@ -94,11 +101,17 @@ class PooledCritic(nn.Module):
     and gives one logit per image.
 
     The image is first halved (the size the two-sample test judges), then ``depth`` strided
-    3x3 convolutions (spectral norm, no feature norm: the per-image means are the signal)
-    widen it from ``width`` channels, doubling per layer; a spectral-normed linear layer reads
-    their spatial mean. ``forward`` returns ``[logit]`` with the logit shaped (N, 1, 1, 1), a
-    one-patch prediction, so the hinge losses treat it like one more scale; it gives no
-    features to match.
+    3x3 convolutions widen it from ``width`` channels, doubling per layer, each followed by
+    batch norm and a leaky ReLU; a linear layer reads their spatial mean. Batch norm, not
+    spectral norm: the difference it has to find is a small offset of every image's feature
+    means, which spectral norm's unit gain keeps too small to judge by (a spectral-normed
+    version of this critic stayed at AUC 0.6 on real CAMUS against the bundled model's images
+    after 1,000 steps; with batch norm it reached 1.0 in 500). Batch norm also means the
+    critic must always be shown fakes and reals together: a batch of fakes alone would be
+    normalised by its own statistics, which take away the very offset it judges
+    (:class:`MultiscaleDiscriminator` passes it both).
+    ``forward`` returns ``[logit]`` with the logit shaped (N, 1, 1, 1), a one-patch
+    prediction, so the hinge losses treat it like one more scale; it gives no features to match.
     """
 
     def __init__(self, image_nc: int, width: int = 32, depth: int = 4) -> None:
@@ -107,10 +120,11 @@ class PooledCritic(nn.Module):
         layers, cin = [], image_nc
         for i in range(depth):
             cout = min(width * 2 ** i, 512)
-            layers += [spectral_norm(nn.Conv2d(cin, cout, 3, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+            layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
+                       nn.LeakyReLU(0.2)]
             cin = cout
         self.features = nn.Sequential(*layers)
-        self.head = spectral_norm(nn.Linear(cin, 1))
+        self.head = nn.Linear(cin, 1)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         image = F.avg_pool2d(x[:, -self.image_nc:], 2)

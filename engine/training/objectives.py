@@ -34,15 +34,21 @@ class PatchObjective:
         gaps = [r[-1].mean() - f[-1].mean() for r, f in zip(pred_real, pred_fake) if len(r) == 1]
         self.diagnostics = {"D_pooled_gap": gaps[0].detach().float()} if gaps else {}
 
-    def _run(self, disc: nn.Module, seg: torch.Tensor, image: torch.Tensor):
-        return disc(torch.cat([seg, image], 1).contiguous(memory_format=self.memory_format))
+    def _run(self, disc: nn.Module, seg: torch.Tensor, image: torch.Tensor, reference=None):
+        x = torch.cat([seg, image], 1).contiguous(memory_format=self.memory_format)
+        if reference is None:
+            return disc(x)
+        # a pooled critic (batch norm) judges the fakes in one batch with the reals
+        return disc(x, reference=reference if reference is False
+                    else torch.cat([seg, reference], 1).contiguous(memory_format=self.memory_format))
 
     def generator_losses(self, disc: nn.Module, seg, fake, real) -> dict[str, torch.Tensor]:
-        pred_fake = self._run(disc, seg, fake)
+        pooled = getattr(disc, "pooled", None) is not None
+        pred_fake = self._run(disc, seg, fake, real if pooled else None)
         losses = {"G_GAN": hinge_g_loss(pred_fake)}
         if self.lambda_feat > 0:
             with torch.no_grad():  # targets only: no graph through the real half
-                pred_real = self._run(disc, seg, real)
+                pred_real = self._run(disc, seg, real, False if pooled else None)
             losses["G_feat"] = feature_matching_loss(pred_fake, pred_real) * self.lambda_feat
         return losses
 
