@@ -40,7 +40,8 @@ def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
 
 # discriminator norms after which a layer's scale does not matter (instance norm, or none
 # and no spectral norm): where one discriminator pass can serve both steps (Trainer.joint_step);
-# a pooled critic has no norm, so a run with one takes two passes
+# a run with a pooled critic takes two passes, since its generator step judges the fakes in one
+# batch with the reals (PatchObjective.generator_losses) and the joint pass does not
 SCALE_FREE_D_NORMS = ("spectralinstance", "instance", "none")
 
 
