@@ -258,3 +258,33 @@ def test_streak_l1_sees_spokes_and_its_gradient_closes_the_gap():
     narrow[..., 40:70, 40:70] = 1
     assert streak_l1(spokes, arcs, narrow) == 0
     assert streak_l1(descended(spokes, lambda x: streak_l1(x, arcs, inside)), arcs, inside) < 0.6 * gap
+
+
+def test_the_patch_objective_judges_fakes_with_reals_through_a_wrapped_discriminator():
+    """Told at construction that a pooled critic is there, the objective judges fakes in one
+    batch with reals even through a wrapper that hides the critic (as DistributedDataParallel
+    does), and reports the critic's verdict from the discriminator step."""
+    from engine.nets.discriminator import MultiscaleDiscriminator
+    from engine.training.objectives import PatchObjective
+
+    class Wrapper(torch.nn.Module):  # forwards the call, hides the attributes
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x, **kwargs):
+            return self.inner(x, **kwargs)
+
+    torch.manual_seed(0)
+    disc = MultiscaleDiscriminator(input_nc=5, ndf=4, n_layers=3, num_d=1, pooled=8, image_nc=1)
+    seg = torch.zeros(2, 4, 64, 64)
+    fake, real = torch.randn(2, 1, 64, 64), torch.randn(2, 1, 64, 64) * 2 + 1
+    told, untold = PatchObjective(1.0, torch.contiguous_format, pooled=True), PatchObjective(1.0, torch.contiguous_format)
+    bare = told.generator_losses(disc, seg, fake, real)["G_GAN"]
+    wrapped = told.generator_losses(Wrapper(disc), seg, fake, real)["G_GAN"]
+    alone = untold.generator_losses(disc, seg, fake, real)["G_GAN"]
+    assert torch.allclose(bare, wrapped) and not torch.allclose(bare, alone, atol=1e-4)
+    told.discriminator_losses(Wrapper(disc), seg, fake, real)
+    assert set(told.diagnostics) == {"D_pooled_gap"} and torch.isfinite(told.diagnostics["D_pooled_gap"])
+    untold.discriminator_losses(disc, seg, fake, real)
+    assert untold.diagnostics == {}

@@ -23,16 +23,21 @@ from .losses import feature_matching_loss, hinge_d_loss, hinge_g_loss
 class PatchObjective:
     """Hinge loss and feature matching with a :class:`MultiscaleDiscriminator`."""
 
-    def __init__(self, lambda_feat: float, memory_format: torch.memory_format) -> None:
+    def __init__(self, lambda_feat: float, memory_format: torch.memory_format, pooled: bool = False) -> None:
+        """``pooled``: the discriminator ends with a pooled critic (its last scale), which
+        must judge fakes in one batch with reals. Told here rather than read off the
+        network, which may be wrapped (DistributedDataParallel, torch.compile)."""
         self.lambda_feat = lambda_feat
         self.memory_format = memory_format
+        self.pooled = pooled
         # what the last discriminator step saw, not trained on: the pooled critic's mean
         # logit on real minus on fake ("D_pooled_gap"; about 0 when it is fooled)
         self.diagnostics: dict[str, torch.Tensor] = {}
 
     def _note_pooled(self, pred_real, pred_fake) -> None:
-        gaps = [r[-1].mean() - f[-1].mean() for r, f in zip(pred_real, pred_fake) if len(r) == 1]
-        self.diagnostics = {"D_pooled_gap": gaps[0].detach().float()} if gaps else {}
+        if self.pooled:
+            gap = pred_real[-1][-1].mean() - pred_fake[-1][-1].mean()
+            self.diagnostics = {"D_pooled_gap": gap.detach().float()}
 
     def _run(self, disc: nn.Module, seg: torch.Tensor, image: torch.Tensor, reference=None):
         x = torch.cat([seg, image], 1).contiguous(memory_format=self.memory_format)
@@ -43,7 +48,7 @@ class PatchObjective:
                     else torch.cat([seg, reference], 1).contiguous(memory_format=self.memory_format))
 
     def generator_losses(self, disc: nn.Module, seg, fake, real) -> dict[str, torch.Tensor]:
-        pooled = getattr(disc, "pooled", None) is not None
+        pooled = self.pooled
         pred_fake = self._run(disc, seg, fake, real if pooled else None)
         losses = {"G_GAN": hinge_g_loss(pred_fake)}
         if self.lambda_feat > 0:
@@ -105,6 +110,7 @@ class SegmentationObjective:
         self.classes = classes
         self.lambda_labelmix = lambda_labelmix
         self.memory_format = memory_format
+        self.diagnostics: dict[str, torch.Tensor] = {}  # none: nothing beside the losses
 
     def _run(self, disc: nn.Module, image: torch.Tensor) -> torch.Tensor:
         return disc(image.contiguous(memory_format=self.memory_format)).float()

@@ -147,7 +147,7 @@ class Trainer:
         if config.discriminator == "oasis":
             self.objective = SegmentationObjective(config.classes, config.lambda_labelmix, self.memory_format)
         else:
-            self.objective = PatchObjective(config.lambda_feat, self.memory_format)
+            self.objective = PatchObjective(config.lambda_feat, self.memory_format, pooled=config.pooled_d > 0)
         # one discriminator pass per iteration (``joint_step``), when asked and where the
         # discriminator's norms make it nearly the two-pass step
         self.one_d_pass = (config.one_d_pass and not context.active and not config.compile
@@ -287,7 +287,7 @@ class Trainer:
         self.scaler_d.scale(sum(v.float() for v in losses.values())).backward()
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
-        return {**{k: v.detach() for k, v in losses.items()}, **getattr(self.objective, "diagnostics", {})}
+        return {**{k: v.detach() for k, v in losses.items()}, **self.objective.diagnostics}
 
     @torch.no_grad()
     def synthesize(self, seg: torch.Tensor, z: torch.Tensor | None = None,
