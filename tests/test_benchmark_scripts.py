@@ -171,3 +171,36 @@ def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path
     assert list(report["parts"]) == list(PARTS)
     values = [report["whole"], *report["parts"].values()]
     assert all(0.0 <= v <= 1.0 for v in values)  # not NaN: both halves of the patients hold both sets
+
+
+def test_blind_pairs_put_the_real_image_on_each_side_equally_and_score_a_read(phantom, tmp_path, tiny_model,
+                                                                              one_thread):
+    from PIL import Image
+
+    from engine.evaluation.evaluate import load_split_with_fans
+
+    blind = script("blind_pairs")
+    for count in (2, 5, 6):  # half left, the odd one either way
+        for seed in range(6):
+            indices, left = blind.choose(6, count, seed)
+            assert len(set(indices.tolist())) == count and abs(2 * int(left.sum()) - count) <= 1
+    with pytest.raises(ValueError):
+        blind.choose(3, 4, 0)
+    out = tmp_path / "read"
+    assert blind.main(["--data", str(phantom), "--model", str(tiny_model), "--out", str(out),
+                       "--count", "2", "--seed", "3"]) == 0
+    key = json.loads((tmp_path / "read.key.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == ["pair_00.png", "pair_01.png"]  # no key in the folder
+    images, _labels, stems, _fans = load_split_with_fans(phantom, key["split"], None)
+    for name, entry in key["pairs"].items():
+        pair = np.array(Image.open(out / f"{name}.png"))
+        width = images.shape[2]
+        assert pair.shape == (images.shape[1], 2 * width + blind.GAP)
+        real_side = pair[:, :width] if entry["real"] == "left" else pair[:, width + blind.GAP:]
+        assert np.array_equal(real_side, images[stems.index(entry["stem"])])  # the real frame, untouched
+    truth = "".join(key["pairs"][n]["real"][0].upper() for n in sorted(key["pairs"]))
+    flipped = "".join("L" if c == "R" else "R" for c in truth)
+    assert blind.score(tmp_path / "read.key.json", truth)[:2] == (2, 2)
+    assert blind.score(tmp_path / "read.key.json", flipped) == (0, 2, sorted(key["pairs"]))
+    assert blind.binomial_tail(12, 12) == pytest.approx(1 / 4096) and blind.binomial_tail(0, 12) == 1.0
+    assert blind.main(["--score", str(tmp_path / "read.key.json"), "--picks", "L"]) == 1  # one letter short
