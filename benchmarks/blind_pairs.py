@@ -105,7 +105,7 @@ def main(argv=None) -> int:
             if not args.picks:
                 parser.error("--score needs --picks")
             right, total, wrong = score(args.score, args.picks)
-            print(f"{right} of {total} right (by guessing, as many or more: {binomial_tail(right, total):.3f}); "
+            print(f"{right} of {total} right (by guessing, as many or more: {binomial_tail(right, total):.2g}); "
                   f"read wrong: {', '.join(wrong) or 'none'}")
             return 0
         if args.data is None or args.out is None:
