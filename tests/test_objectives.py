@@ -288,3 +288,34 @@ def test_the_patch_objective_judges_fakes_with_reals_through_a_wrapped_discrimin
     assert set(told.diagnostics) == {"D_pooled_gap"} and torch.isfinite(told.diagnostics["D_pooled_gap"])
     untold.discriminator_losses(disc, seg, fake, real)
     assert untold.diagnostics == {}
+
+
+def test_the_pooled_weight_scales_the_pooled_critics_share_of_the_hinge_losses():
+    """Weight 1 is the plain average over scales; another weight changes the pooled critic's
+    term alone, in the generator's and the discriminator's losses; no critic, no weight."""
+    from engine.errors import CardiganError
+    from engine.nets.discriminator import MultiscaleDiscriminator
+    from engine.training.config import resolve_config
+    from engine.training.losses import hinge_d_loss, hinge_g_loss
+    from engine.training.objectives import PatchObjective
+
+    torch.manual_seed(0)
+    # eval: no spectral-norm power iteration between calls, so every call sees the same weights
+    disc = MultiscaleDiscriminator(input_nc=5, ndf=4, n_layers=3, num_d=2, pooled=8, image_nc=1).eval()
+    seg = torch.zeros(2, 4, 64, 64)
+    fake, real = torch.randn(2, 1, 64, 64), torch.randn(2, 1, 64, 64) * 2 + 1
+    fmt = torch.contiguous_format
+    pred = disc(torch.cat([seg, fake], 1), reference=torch.cat([seg, real], 1))
+    pooled_term = pred[-1][-1].mean()
+    g = {w: PatchObjective(0.0, fmt, pooled=True, pooled_weight=w).generator_losses(disc, seg, fake, real)["G_GAN"]
+         for w in (0.0, 1.0, 3.0)}
+    assert torch.allclose(g[1.0], hinge_g_loss(pred))  # the plain average
+    assert torch.allclose(g[3.0] - g[1.0], -2 * pooled_term / 3, atol=1e-5)
+    assert torch.allclose(g[0.0], hinge_g_loss(pred[:2]) * 2 / 3, atol=1e-5)  # the PatchGANs' share unchanged
+    d = {w: PatchObjective(0.0, fmt, pooled=True, pooled_weight=w).discriminator_losses(disc, seg, fake, real)
+         for w in (1.0, 0.0)}
+    assert not torch.allclose(d[1.0]["D_fake"], d[0.0]["D_fake"])
+    assert hinge_d_loss(pred, pred, [1.0, 1.0, 1.0])[0] == hinge_d_loss(pred, pred)[0]
+    assert resolve_config("lite", pooled_d=8, pooled_weight=4.0).pooled_weight == 4.0
+    with pytest.raises(CardiganError, match="pooled weight needs a pooled critic"):
+        resolve_config("lite", pooled_weight=4.0)

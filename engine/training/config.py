@@ -87,6 +87,8 @@ class TrainConfig:
                            "image alone and averages its features over the whole image before it judges, "
                            "as the two-sample test does, so a texture that is off the same way everywhere "
                            "shows", arch=True, minimum=0, maximum=512)
+    pooled_weight: float = option(1.0, "weight of the pooled critic's verdict in the hinge losses, each patch "
+                                  "discriminator's being 1 (with pooled d)", minimum=0, maximum=100)
     # optimisation
     batch_size: int = option(2, "images per step (and per process under torchrun)", minimum=1)
     iters: int | None = option(None, "train for this many iterations (empty: use epochs / niter)", minimum=1)
@@ -249,6 +251,8 @@ def validate(config: TrainConfig) -> None:
         problems.append("niter + niter_decay must be positive")
     if config.pooled_d and config.discriminator != "patch":
         problems.append("a pooled critic (pooled d) goes with the patch discriminator")
+    if config.pooled_weight != 1.0 and not config.pooled_d:
+        problems.append("pooled weight needs a pooled critic (pooled d)")
     if config.image_size % 32:
         problems.append("image size must be a multiple of 32")
     if problems:

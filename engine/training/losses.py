@@ -27,16 +27,20 @@ BORDER_FAN_MARGIN = 4  # pixels from the fan's edge that the border loss ignores
 Features = list[list[torch.Tensor]]  # per discriminator scale: intermediate maps, last = logits
 
 
-def hinge_d_loss(pred_real: Features, pred_fake: Features) -> tuple[torch.Tensor, torch.Tensor]:
-    """Discriminator hinge loss (real, fake terms), averaged over scales."""
-    real = sum(F.relu(1.0 - scale[-1]).mean() for scale in pred_real) / len(pred_real)
-    fake = sum(F.relu(1.0 + scale[-1]).mean() for scale in pred_fake) / len(pred_fake)
+def hinge_d_loss(pred_real: Features, pred_fake: Features,
+                 weights: Sequence[float] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Discriminator hinge loss (real, fake terms): each scale's term times its weight (1 when
+    ``weights`` is None), summed and divided by the number of scales."""
+    w = weights or [1.0] * len(pred_real)
+    real = sum(wi * F.relu(1.0 - scale[-1]).mean() for wi, scale in zip(w, pred_real)) / len(pred_real)
+    fake = sum(wi * F.relu(1.0 + scale[-1]).mean() for wi, scale in zip(w, pred_fake)) / len(pred_fake)
     return real, fake
 
 
-def hinge_g_loss(pred_fake: Features) -> torch.Tensor:
-    """Generator hinge loss: -D(fake), averaged over scales."""
-    return -sum(scale[-1].mean() for scale in pred_fake) / len(pred_fake)
+def hinge_g_loss(pred_fake: Features, weights: Sequence[float] | None = None) -> torch.Tensor:
+    """Generator hinge loss: -D(fake), each scale's times its weight, over the number of scales."""
+    w = weights or [1.0] * len(pred_fake)
+    return -sum(wi * scale[-1].mean() for wi, scale in zip(w, pred_fake)) / len(pred_fake)
 
 
 def feature_matching_loss(pred_fake: Features, pred_real: Features) -> torch.Tensor:

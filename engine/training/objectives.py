@@ -23,16 +23,25 @@ from .losses import feature_matching_loss, hinge_d_loss, hinge_g_loss
 class PatchObjective:
     """Hinge loss and feature matching with a :class:`MultiscaleDiscriminator`."""
 
-    def __init__(self, lambda_feat: float, memory_format: torch.memory_format, pooled: bool = False) -> None:
+    def __init__(self, lambda_feat: float, memory_format: torch.memory_format, pooled: bool = False,
+                 pooled_weight: float = 1.0) -> None:
         """``pooled``: the discriminator ends with a pooled critic (its last scale), which
         must judge fakes in one batch with reals. Told here rather than read off the
-        network, which may be wrapped (DistributedDataParallel, torch.compile)."""
+        network, which may be wrapped (DistributedDataParallel, torch.compile).
+        ``pooled_weight``: its verdict's weight in the hinge losses, each PatchGAN's being 1."""
         self.lambda_feat = lambda_feat
         self.memory_format = memory_format
         self.pooled = pooled
+        self.pooled_weight = pooled_weight
         # what the last discriminator step saw, not trained on: the pooled critic's mean
         # logit on real minus on fake ("D_pooled_gap"; about 0 when it is fooled)
         self.diagnostics: dict[str, torch.Tensor] = {}
+
+    def _weights(self, scales: list) -> list[float] | None:
+        """Per-scale weights of the hinge losses (None: all 1)."""
+        if not self.pooled or self.pooled_weight == 1.0:
+            return None
+        return [1.0] * (len(scales) - 1) + [self.pooled_weight]
 
     def _note_pooled(self, pred_real, pred_fake) -> None:
         if self.pooled:
@@ -50,7 +59,7 @@ class PatchObjective:
     def generator_losses(self, disc: nn.Module, seg, fake, real) -> dict[str, torch.Tensor]:
         pooled = self.pooled
         pred_fake = self._run(disc, seg, fake, real if pooled else None)
-        losses = {"G_GAN": hinge_g_loss(pred_fake)}
+        losses = {"G_GAN": hinge_g_loss(pred_fake, self._weights(pred_fake))}
         if self.lambda_feat > 0:
             with torch.no_grad():  # targets only: no graph through the real half
                 pred_real = self._run(disc, seg, real, False if pooled else None)
@@ -75,7 +84,7 @@ class PatchObjective:
         n = fake.shape[0]
         pred_fake = [[f[:n] for f in scale] for scale in both]
         pred_real = [[f[n:] for f in scale] for scale in both]
-        d_real, d_fake = hinge_d_loss(pred_real, pred_fake)
+        d_real, d_fake = hinge_d_loss(pred_real, pred_fake, self._weights(pred_fake))
         self._note_pooled(pred_real, pred_fake)
         return {"D_real": d_real, "D_fake": d_fake}
 

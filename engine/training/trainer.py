@@ -147,7 +147,8 @@ class Trainer:
         if config.discriminator == "oasis":
             self.objective = SegmentationObjective(config.classes, config.lambda_labelmix, self.memory_format)
         else:
-            self.objective = PatchObjective(config.lambda_feat, self.memory_format, pooled=config.pooled_d > 0)
+            self.objective = PatchObjective(config.lambda_feat, self.memory_format, pooled=config.pooled_d > 0,
+                                            pooled_weight=config.pooled_weight)
         # one discriminator pass per iteration (``joint_step``), when asked and where the
         # discriminator's norms make it nearly the two-pass step
         self.one_d_pass = (config.one_d_pass and not context.active and not config.compile
