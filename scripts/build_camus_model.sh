@@ -12,10 +12,11 @@
 # with the speckle's skew held to real (--lambda-skew 2); then stage 5's generator fine-tuned at batch 16
 # with a fresh discriminator and a pooled critic beside it (--pooled-d 32), the streaks held to real
 # (--lambda-streaks 20), a constant learning rate of 0.0001, 5,360 iterations.
-# Stages 1-5 run on a CPU: about 2.5 + 1.5 + 1.5 + 1 + 0.5 hours on one core of a 2-core CPU with bf16.
-# Stage 6 took 12 minutes on one H200 GPU shared with two other runs (about 140 images/s); a CPU
-# would need hours. Stop and start this script again at any time: each stage resumes. CAMUS is for non-commercial research only
-# (CC BY-NC-SA 4.0); the model inherits those terms (resources/models/README.md).
+# Stages 1-5 run on a CPU: about 2.5 + 1.5 + 1.5 + 1 + 0.5 hours on one core of a 2-core CPU
+# with bf16. Stage 6 took 12 minutes on one H200 GPU shared with two other runs (about 140
+# images/s); a CPU would need hours. Stop and start this script again at any time: each stage
+# resumes. CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits those
+# terms (resources/models/README.md).
 set -euo pipefail
 source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
 work=${2:-build/camus}
@@ -35,10 +36,9 @@ cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$
     --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 $(resume "$work/speckle")
 [ -d "$work/skew" ] || cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
 cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads 1
-cardigan train --data "$work/camus256" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
+cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --lambda-skew 2 --lambda-streaks 20 --pooled-d 32 --lr 0.0001 \
-    --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --checkpoint-every 500 \
-    --sample-every 1000 --log-every 50 --seed 5 $(resume "$work/pooled")
+    --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 $(resume "$work/pooled")
 # the shipped model names its data and its terms, not this machine's folders
 python - "$work/pooled/model.safetensors" resources/models/demo.safetensors <<'PY'
 import dataclasses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -276,13 +277,15 @@ def test_the_patch_objective_judges_fakes_with_reals_through_a_wrapped_discrimin
             return self.inner(x, **kwargs)
 
     torch.manual_seed(0)
+    # train mode (batch norm judges the batch it is given); each call gets a fresh copy, so
+    # spectral norm's power iteration in one call does not move the next call's weights
     disc = MultiscaleDiscriminator(input_nc=5, ndf=4, n_layers=3, num_d=1, pooled=8, image_nc=1)
     seg = torch.zeros(2, 4, 64, 64)
     fake, real = torch.randn(2, 1, 64, 64), torch.randn(2, 1, 64, 64) * 2 + 1
     told, untold = PatchObjective(1.0, torch.contiguous_format, pooled=True), PatchObjective(1.0, torch.contiguous_format)
-    bare = told.generator_losses(disc, seg, fake, real)["G_GAN"]
-    wrapped = told.generator_losses(Wrapper(disc), seg, fake, real)["G_GAN"]
-    alone = untold.generator_losses(disc, seg, fake, real)["G_GAN"]
+    bare = told.generator_losses(copy.deepcopy(disc), seg, fake, real)["G_GAN"]
+    wrapped = told.generator_losses(Wrapper(copy.deepcopy(disc)), seg, fake, real)["G_GAN"]
+    alone = untold.generator_losses(copy.deepcopy(disc), seg, fake, real)["G_GAN"]
     assert torch.allclose(bare, wrapped) and not torch.allclose(bare, alone, atol=1e-4)
     told.discriminator_losses(Wrapper(disc), seg, fake, real)
     assert set(told.diagnostics) == {"D_pooled_gap"} and torch.isfinite(told.diagnostics["D_pooled_gap"])

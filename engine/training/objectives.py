@@ -38,10 +38,9 @@ class PatchObjective:
         self.diagnostics: dict[str, torch.Tensor] = {}
 
     def _weights(self, scales: list) -> list[float] | None:
-        """Per-scale weights of the hinge losses (None: all 1)."""
-        if not self.pooled or self.pooled_weight == 1.0:
-            return None
-        return [1.0] * (len(scales) - 1) + [self.pooled_weight]
+        """Per-scale weights of the hinge losses: the pooled critic's (the last scale) its own,
+        every PatchGAN's 1 (None without a pooled critic: all 1)."""
+        return [1.0] * (len(scales) - 1) + [self.pooled_weight] if self.pooled else None
 
     def _note_pooled(self, pred_real, pred_fake) -> None:
         if self.pooled:
@@ -57,12 +56,11 @@ class PatchObjective:
                     else torch.cat([seg, reference], 1).contiguous(memory_format=self.memory_format))
 
     def generator_losses(self, disc: nn.Module, seg, fake, real) -> dict[str, torch.Tensor]:
-        pooled = self.pooled
-        pred_fake = self._run(disc, seg, fake, real if pooled else None)
+        pred_fake = self._run(disc, seg, fake, real if self.pooled else None)
         losses = {"G_GAN": hinge_g_loss(pred_fake, self._weights(pred_fake))}
         if self.lambda_feat > 0:
             with torch.no_grad():  # targets only: no graph through the real half
-                pred_real = self._run(disc, seg, real, False if pooled else None)
+                pred_real = self._run(disc, seg, real, False if self.pooled else None)
             losses["G_feat"] = feature_matching_loss(pred_fake, pred_real) * self.lambda_feat
         return losses
 
