@@ -474,6 +474,8 @@ def test_a_fine_tune_starts_its_discriminator_from_a_trained_run(phantom, tmp_pa
 
 
 def test_a_pooled_critic_joins_a_trained_discriminator_and_learns(phantom, tmp_path):
+    from engine.training.stats import losses
+
     source, plain = tmp_path / "source", Recorder()
     train(tiny(), phantom, source, plain.callbacks())
     trained = discriminator_weights(weights(source)["discriminator"])
@@ -497,10 +499,11 @@ def test_a_pooled_critic_joins_a_trained_discriminator_and_learns(phantom, tmp_p
     last = state_module.load_state(states[-1])["discriminator"]
     assert not torch.equal(first["pooled.head.weight"], last["pooled.head.weight"])
     logged = recorder.of(Scalars)
-    assert logged and all("Loss/D_pooled_gap" in e.values for e in logged)  # its verdict, beside the losses
+    assert logged and all("Diag/D_pooled_gap" in e.values for e in logged)  # its verdict, beside the losses
+    assert all("D_pooled_gap" not in losses(e.values) for e in logged)  # not a loss: the panel does not plot it
     for event in logged:
         assert all(np.isfinite(v) for v in event.values.values()), event.values
-    assert all("Loss/D_pooled_gap" not in e.values for e in plain.of(Scalars))  # none without one
+    assert all("Diag/D_pooled_gap" not in e.values for e in plain.of(Scalars))  # none without one
 
 
 def test_a_pooled_critic_goes_with_the_patch_discriminator():

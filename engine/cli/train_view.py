@@ -10,7 +10,7 @@ import os
 import stat
 import threading
 
-from ..training.stats import losses
+from ..training.stats import diagnostics, losses
 from ..training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, Scalars,
                                Started, event_to_dict)
 
@@ -41,8 +41,8 @@ class TerminalTrainView:
         elif isinstance(event, Scalars):
             self.losses = losses(event.values)
             if not self.tty:
-                self.line(f"iter {event.iteration} " + " ".join(
-                    f"{k}={v:.3f}" for k, v in self.losses.items()))
+                shown = {**self.losses, **diagnostics(event.values)}
+                self.line(f"iter {event.iteration} " + " ".join(f"{k}={v:.3f}" for k, v in shown.items()))
         elif isinstance(event, ProgressUpdate) and self.bar is not None:
             self.bar.n = event.iteration
             eta = "?" if math.isnan(event.eta_s) else f"{event.eta_s / 60:.1f} min"

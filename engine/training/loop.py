@@ -235,7 +235,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
             elapsed = max(now - window_start, 1e-9)
             speed = (iteration - window_iter) * config.batch_size * context.world_size / elapsed
             window_start, window_iter = now, iteration
-            values = {LOSS + k: v / count for k, v in sums.items()}
+            values = {(k if "/" in k else LOSS + k): v / count for k, v in sums.items()}  # diagnostics: Diag/
             sums, count = {}, 0
             record = {"iter": iteration, "epoch": iteration // ipe, PROGRESS + "img_per_s": round(speed, 3),
                       PROGRESS + "lr_g": trainer.opt_g.param_groups[0]["lr"],

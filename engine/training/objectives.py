@@ -18,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .losses import feature_matching_loss, hinge_d_loss, hinge_g_loss
+from .stats import DIAGNOSTIC
 
 
 class PatchObjective:
@@ -33,8 +34,8 @@ class PatchObjective:
         self.memory_format = memory_format
         self.pooled = pooled
         self.pooled_weight = pooled_weight
-        # what the last discriminator step saw, not trained on: the pooled critic's mean
-        # logit on real minus on fake ("D_pooled_gap"; about 0 when it is fooled)
+        # what the last discriminator step saw, not trained on, by namespaced name: the pooled
+        # critic's mean logit on real minus on fake ("Diag/D_pooled_gap"; about 0 when it is fooled)
         self.diagnostics: dict[str, torch.Tensor] = {}
 
     def _weights(self, scales: list) -> list[float] | None:
@@ -45,7 +46,7 @@ class PatchObjective:
     def _note_pooled(self, pred_real, pred_fake) -> None:
         if self.pooled:
             gap = pred_real[-1][-1].mean() - pred_fake[-1][-1].mean()
-            self.diagnostics = {"D_pooled_gap": gap.detach().float()}
+            self.diagnostics = {DIAGNOSTIC + "D_pooled_gap": gap.detach().float()}
 
     def _run(self, disc: nn.Module, seg: torch.Tensor, image: torch.Tensor, reference=None):
         x = torch.cat([seg, image], 1).contiguous(memory_format=self.memory_format)

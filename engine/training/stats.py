@@ -2,8 +2,11 @@
 
 A record holds ``iter`` and ``epoch`` and then names with a namespace: ``Loss/G_GAN``,
 ``Loss/D_real``, ... for every loss, ``Progress/img_per_s``, ``Progress/lr_g``,
-``Progress/world_size`` for how the run goes. A reader plots ``Loss/*`` and shows
-``Progress/*`` without knowing the names, so a new loss needs no change anywhere else.
+``Progress/world_size`` for how the run goes, and ``Diag/*`` for what a run measures but
+does not train on (``Diag/D_pooled_gap``: the pooled critic's mean logit on real minus on
+fake). A reader plots ``Loss/*`` and shows ``Progress/*`` and ``Diag/*`` without knowing
+the names, so a new loss needs no change anywhere else. The trainer names a step's
+losses by their short names and its diagnostics with the ``Diag/`` namespace already.
 Records written before the namespaces (flat names) are read as if they had them.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 LOSS = "Loss/"
 PROGRESS = "Progress/"
+DIAGNOSTIC = "Diag/"
 KEYS = ("iter", "epoch")
 FLAT_PROGRESS = ("img_per_s", "lr_g", "world_size")  # the non-loss names of flat records
 
@@ -26,6 +30,12 @@ def namespaced(record: dict) -> dict:
         else:
             out[LOSS + name] = value
     return out
+
+
+def diagnostics(record: dict) -> dict[str, float]:
+    """The diagnostics of a record, by their short names (none in flat records)."""
+    return {name[len(DIAGNOSTIC):]: value for name, value in record.items()
+            if name.startswith(DIAGNOSTIC) and isinstance(value, (int, float))}
 
 
 def losses(record: dict) -> dict[str, float]:
