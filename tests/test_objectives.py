@@ -261,6 +261,66 @@ def test_streak_l1_sees_spokes_and_its_gradient_closes_the_gap():
     assert streak_l1(descended(spokes, lambda x: streak_l1(x, arcs, inside)), arcs, inside) < 0.6 * gap
 
 
+def test_fan_rings_peel_the_fan_one_pixel_at_a_time():
+    from engine.fan import default_fan, fan_alpha
+    from engine.training.losses import fan_rings
+
+    alpha = torch.from_numpy(fan_alpha(default_fan("4CH"), 96, 96).astype(np.float32))[None, None]
+    rings = fan_rings(alpha, 4)
+    assert rings.shape == (1, 4, 96, 96)
+    assert float(rings.sum(1).max()) <= 1.0 + 1e-6  # disjoint
+    assert float((rings.sum(1, keepdim=True) - alpha).max()) <= 1e-6  # inside the fan
+    # every partly covered pixel is in ring 0 (with its whole coverage, or what a neighbour
+    # one step further in leaves of it)
+    partial = (alpha > 0) & (alpha < 1)
+    assert float(rings[:, :1][partial].min()) > 0
+    assert all(float(rings[0, k].sum()) > 50 for k in range(4))
+
+
+def test_edge_band_l1_sees_streaks_along_the_fans_sides_and_a_harder_fade_and_its_gradient_closes_the_gap():
+    import torch.nn.functional as F
+
+    from engine.fan import apply_fan, default_fan, fan_alpha
+    from engine.training.losses import EDGE_BAND, edge_band_l1, fan_rings, residual_autocorrelation
+
+    size = 128
+    alpha = torch.from_numpy(fan_alpha(default_fan("4CH"), size, size).astype(np.float32))[None, None]
+    alpha = alpha.expand(4, -1, -1, -1).contiguous()
+    white = torch.randn(4, 1, size, size, generator=torch.Generator().manual_seed(3))
+    across = F.avg_pool2d(F.pad(white, (2, 2, 0, 0), mode="circular"), (1, 5), stride=1) * 0.3
+    along = across.transpose(2, 3).contiguous()
+    real, streaky = apply_fan(across, alpha), apply_fan(along, alpha)
+    assert edge_band_l1(real, real, alpha) == 0
+    gap = edge_band_l1(streaky, real, alpha)
+    assert gap > 0.05
+    # the fade: the ring just inside the edge darker than real's, texture untouched
+    ring1 = fan_rings(alpha, 2)[:, 1:2]
+    assert edge_band_l1(real - 0.3 * ring1, real, alpha) > 0.04
+    # deep inside the fan nothing counts: any texture there is the other losses' business
+    reach = EDGE_BAND + 10  # the band and the blur's reach (3 sigma)
+    deep = 1.0 - F.max_pool2d(1.0 - alpha, 2 * reach + 1, stride=1, padding=reach)
+    assert edge_band_l1(real * (1 - deep) + streaky * deep, real, alpha) == pytest.approx(0.0, abs=1e-6)
+    # the blur within the fan: a flat fan has no speckle at its edge, where a plain blur sees
+    # the step into the black as strongly correlated texture
+    flat = apply_fan(torch.zeros_like(real), alpha)
+    band = fan_rings(alpha, EDGE_BAND)[:, 1:].sum(1, keepdim=True)
+    inside = (alpha >= 0.999).float()
+    band = band * inside
+    assert float(residual_autocorrelation(flat, band, inside=inside).abs().max()) < 1e-3
+    assert float(residual_autocorrelation(flat, band).max()) > 0.5
+    fake = descended(streaky, lambda x: edge_band_l1(apply_fan(x, alpha), real, alpha))
+    assert edge_band_l1(apply_fan(fake, alpha), real, alpha) < 0.6 * gap
+
+
+def test_the_edge_band_loss_needs_the_fan_as_an_input():
+    from engine.errors import CardiganError
+    from engine.training.config import TrainConfig, validate
+
+    with pytest.raises(CardiganError, match="edge-band loss"):
+        validate(TrainConfig(lambda_edge=1.0, fan=False))
+    validate(TrainConfig(lambda_edge=1.0, fan=True))
+
+
 def test_the_patch_objective_judges_fakes_with_reals_through_a_wrapped_discriminator():
     """Told at construction that a pooled critic is there, the objective judges fakes in one
     batch with reals even through a wrapper that hides the critic (as DistributedDataParallel
@@ -288,7 +348,7 @@ def test_the_patch_objective_judges_fakes_with_reals_through_a_wrapped_discrimin
     alone = untold.generator_losses(copy.deepcopy(disc), seg, fake, real)["G_GAN"]
     assert torch.allclose(bare, wrapped) and not torch.allclose(bare, alone, atol=1e-4)
     told.discriminator_losses(Wrapper(disc), seg, fake, real)
-    assert set(told.diagnostics) == {"D_pooled_gap"} and torch.isfinite(told.diagnostics["D_pooled_gap"])
+    assert set(told.diagnostics) == {"Diag/D_pooled_gap"} and torch.isfinite(told.diagnostics["Diag/D_pooled_gap"])
     untold.discriminator_losses(disc, seg, fake, real)
     assert untold.diagnostics == {}
 

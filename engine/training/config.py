@@ -122,6 +122,10 @@ class TrainConfig:
                                    "residual after a wider blur (sigma 8), 4-8 px down, across and diagonally, in "
                                    "each depth third (texture a few pixels long runs across the beam, not down it "
                                    "as spokes)", minimum=0)
+    lambda_edge: float = option(0.0, "weight of an L1 loss between fake and real in the band 6 px inside the "
+                                "fan's edge: grey level ring by ring and the speckle's autocorrelation (how the "
+                                "image fades into the black; speckle across the fan's sides, not along them)",
+                                minimum=0)
     lambda_border: float = option(0.0, "weight of an L1 loss between fake's and real's edge at the mask's "
                                   "borders over the edge a few pixels away (no traced outlines)", minimum=0)
     lambda_spectrum: float = option(0.0, "weight of a loss matching the log power spectrum of 64x64 windows "
@@ -253,6 +257,8 @@ def validate(config: TrainConfig) -> None:
         problems.append("a pooled critic (pooled d) goes with the patch discriminator")
     if config.pooled_weight != 1.0 and not config.pooled_d:
         problems.append("pooled weight needs a pooled critic (pooled d)")
+    if config.lambda_edge > 0 and not config.fan:
+        problems.append("the edge-band loss (lambda edge) needs the fan as an input (fan)")
     if config.image_size % 32:
         problems.append("image size must be a multiple of 32")
     if problems:

@@ -21,7 +21,7 @@ from .config import TrainConfig
 from .distributed import DistContext
 from ..devices import cpu_has_bf16, keep_freed_memory
 from .losses import (VGGLoss, border_edge_l1, coarse_l1, region_mean_l1, region_skew_l1, spectrum_loss,
-                     speckle_acf_l1, streak_l1)
+                     edge_band_l1, speckle_acf_l1, streak_l1)
 from .networks import GeneratorStack, build_networks
 from .objectives import PatchObjective, SegmentationObjective
 
@@ -233,6 +233,8 @@ class Trainer:
             losses["G_acf"] = speckle_acf_l1(fake, real, fan) * cfg.lambda_acf
         if cfg.lambda_streaks > 0:
             losses["G_streaks"] = streak_l1(fake, real, fan) * cfg.lambda_streaks
+        if cfg.lambda_edge > 0 and fan is not None:
+            losses["G_edge"] = edge_band_l1(fake, real, fan) * cfg.lambda_edge
         if cfg.lambda_border > 0:
             losses["G_border"] = border_edge_l1(fake, real, seg, seg.shape[1] - int(cfg.fan), fan) * cfg.lambda_border
         if cfg.lambda_spectrum > 0:
