@@ -127,3 +127,37 @@ def test_every_training_field_survives_flags_and_parser():
     add_arguments(parser)
     again = resolve(parser.parse_args(argv))
     assert again.to_dict() == config.to_dict()
+
+
+def test_a_second_interrupt_aborts_training_only_when_it_is_a_second_press():
+    import signal
+
+    from engine.cli.train import StopFlag
+
+    now = [100.0]
+    flag = StopFlag(clock=lambda: now[0])
+    assert not flag()
+    flag.handle(signal.SIGINT)
+    assert flag()
+    now[0] += 0.05  # the same signal again at once (sent to the process and to its group)
+    flag.handle(signal.SIGINT)
+    flag.handle(signal.SIGTERM)
+    assert flag()
+    now[0] += 2.0  # a person pressing Ctrl-C again
+    with pytest.raises(KeyboardInterrupt):
+        flag.handle(signal.SIGINT)
+
+
+def test_loader_workers_leave_ctrl_c_to_the_training_process():
+    import signal
+
+    from engine.training.batches import epoch_loader, ignore_interrupts
+
+    assert epoch_loader(list(range(8)), [[0, 1], [2, 3]], 2, False).worker_init_fn is ignore_interrupts
+    assert epoch_loader(list(range(8)), [[0, 1]], 0, False).worker_init_fn is None
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        ignore_interrupts(0)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

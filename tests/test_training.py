@@ -279,6 +279,44 @@ def test_two_process_ddp_run(phantom, tmp_path):
     assert open_model(run / "model.safetensors").provenance["iterations"] == 4
 
 
+def test_ctrl_c_to_the_whole_group_saves_the_state_with_loader_workers(phantom, tmp_path):
+    """Ctrl-C reaches the training process and its loader workers; ``timeout`` sends it to the
+    process and to its group, so it arrives twice at once: the run still stops after the step,
+    saves and resumes."""
+    import time
+
+    run = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "engine", "train", "--data", str(phantom), "--run", str(run), "--preset",
+            "lite", "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "100000",
+            "--log-every", "1", "--checkpoint-every", "100000", "--sample-every", "100000", "--workers", "2",
+            "--device", "cpu", "--threads", "1"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "stats.jsonl").is_file() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert (run / "stats.jsonl").is_file(), process.stderr.read() if process.poll() is not None else "no start"
+        os.kill(process.pid, signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0, stderr[-2000:]
+    assert "saved state at iteration" in stderr and "interrupted" not in stderr.replace("Ctrl-C", "")
+    assert stderr.count("stopping after this iteration") == 1  # said once, by the training process
+    states = list_states(run / "checkpoints")
+    assert len(states) == 1
+    resumed = subprocess.run(args[:args.index("--iters") + 1] + [str(state_module.load_state(states[0])["iteration"] + 1)]
+                             + args[args.index("--iters") + 2:] + ["--resume"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming from iteration" in resumed.stderr
+
+
 @pytest.mark.parametrize("case", ["missing_data", "no_device", "existing_run", "nothing_to_resume",
                                   "oom", "no_data_flag"])
 def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypatch):

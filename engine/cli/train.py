@@ -7,6 +7,7 @@ import dataclasses
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 from .options import add_device_argument, seed_value
@@ -139,10 +140,18 @@ def resolve_data(args: argparse.Namespace) -> Path:
 
 
 class StopFlag:
-    """First Ctrl-C (or SIGTERM) asks for a graceful stop; a second Ctrl-C aborts."""
+    """First Ctrl-C (or SIGTERM) asks for a graceful stop; a second Ctrl-C aborts.
 
-    def __init__(self) -> None:
+    A second SIGINT within :data:`SAME_PRESS` seconds of the first is the same request: a
+    signal sent to the process and to its group (``timeout`` does this) arrives twice at
+    once, and a person's second press comes later."""
+
+    SAME_PRESS = 1.0
+
+    def __init__(self, clock=time.monotonic) -> None:
         self.requested = False
+        self.clock = clock
+        self.first = None
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self.handle)
@@ -152,9 +161,11 @@ class StopFlag:
             pass
 
     def handle(self, signum=None, frame=None) -> None:
-        if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested:
+            if signum == signal.SIGINT and self.clock() - self.first > self.SAME_PRESS:
+                raise KeyboardInterrupt
+            return
+        self.requested, self.first = True, self.clock()
         print("\nstopping after this iteration and saving the state "
               "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -26,10 +28,19 @@ def iters_per_epoch(n: int, batch_size: int, context: DistContext = DistContext(
     return per_rank // batch_size
 
 
+def ignore_interrupts(worker_id: int = 0) -> None:
+    """A loader worker's start: Ctrl-C reaches every process of the terminal's group, and the
+    training process alone handles it (it finishes the step and saves the state). A worker
+    that took it itself would die (spawned) or announce a stop of its own (forked), and the
+    save would fail on a broken loader."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def epoch_loader(dataset: Dataset, batches: list[list[int]], workers: int,
                  pin_memory: bool) -> DataLoader:
     # A private generator: creating a loader must not draw from the global RNG, or a run
     # resumed mid-epoch (one extra loader) would diverge from an uninterrupted one.
     return DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                       pin_memory=pin_memory, persistent_workers=False,
+                      worker_init_fn=ignore_interrupts if workers else None,
                       generator=torch.Generator().manual_seed(0))
