@@ -225,6 +225,23 @@ def test_speckle_acf_l1_sees_speckle_drawn_out_across_instead_of_along_and_its_g
     assert speckle_acf_l1(fake, across, inside) < 0.6 * gap
 
 
+def test_lagged_sums_count_every_pair_inside_the_image_once_at_each_lag():
+    from engine.training.losses import lagged_sums
+
+    gen = torch.Generator().manual_seed(2)
+    values = torch.randn(2, 3, 23, 31, generator=gen) * (torch.rand(2, 3, 23, 31, generator=gen) > 0.3)
+    lags = [(0, 1), (1, 0), (2, -5), (4, 6), (0, -3), (-2, 1), (7, 0)]
+    got = lagged_sums(values, lags)
+    v = values.numpy().astype(np.float64)
+    for k, (dy, dx) in enumerate(lags):
+        want = np.zeros(v.shape[:2])
+        for y in range(v.shape[2]):
+            for x in range(v.shape[3]):
+                if 0 <= y + dy < v.shape[2] and 0 <= x + dx < v.shape[3]:
+                    want += v[:, :, y, x] * v[:, :, y + dy, x + dx]
+        assert np.allclose(got[:, :, k].numpy(), want, atol=1e-3), (dy, dx)
+
+
 def descended(start: torch.Tensor, loss, steps: int = 40, lr: float = 0.02) -> torch.Tensor:
     """``start`` after ``steps`` Adam steps on ``loss`` (a function of the image)."""
     fake = start.clone().requires_grad_(True)

@@ -218,18 +218,27 @@ def residual_autocorrelation(image: torch.Tensor, weights: torch.Tensor, blur: f
     :func:`fan_blur` within it."""
     x = image.float()[:, :1]
     residual = x - (gaussian_blur(x, blur) if inside is None else fan_blur(x + 1.0, inside, blur) - 1.0)
-    height, width = residual.shape[-2:]
     area = weights.sum(dim=(2, 3)).clamp(min=1.0)
     variance = (weights * residual ** 2).sum(dim=(2, 3)) / area
-    out = []
-    for dy, dx in (acf_lags() if lags is None else lags):
-        # pixel (y, x) against (y + dy, x + dx): crop both to where the pair lies in the image
-        x0, x1 = max(0, -dx), width - max(0, dx)
-        here_r, there_r = residual[:, :, :height - dy, x0:x1], residual[:, :, dy:, x0 + dx:x1 + dx]
-        both = weights[:, :, :height - dy, x0:x1] * weights[:, :, dy:, x0 + dx:x1 + dx]
-        pairs = (both * (here_r * there_r)).sum(dim=(2, 3)) / both.sum(dim=(2, 3)).clamp(min=1.0)
-        out.append(pairs / variance.clamp(min=1e-6))
-    return torch.stack(out, dim=2)
+    lags = acf_lags() if lags is None else list(lags)
+    pairs = lagged_sums(weights * residual, lags) / lagged_sums(weights, lags).clamp(min=1.0)
+    return pairs / variance.clamp(min=1e-6)[:, :, None]
+
+
+def lagged_sums(values: torch.Tensor, lags: Sequence[tuple[int, int]]) -> torch.Tensor:
+    """(N, B, L): for (N, B, H, W) ``values`` v, the sum over pixels p of v(p) v(p + lag) for
+    each (dy, dx) lag, pairs leaving the image not counted. One FFT per map gives every lag
+    at once (the map padded by the largest lag, so nothing wraps around), where a product per
+    lag costs a pass over the image each: the edge-band loss compares 58 lags."""
+    reach_y = max(abs(dy) for dy, _ in lags)
+    reach_x = max(abs(dx) for _, dx in lags)
+    padded = F.pad(values.float(), (0, reach_x, 0, reach_y))
+    height, width = padded.shape[-2:]
+    spectrum = torch.fft.rfft2(padded)
+    correlation = torch.fft.irfft2(spectrum * spectrum.conj(), s=(height, width))
+    rows = torch.tensor([dy % height for dy, _ in lags], device=values.device)
+    cols = torch.tensor([dx % width for _, dx in lags], device=values.device)
+    return correlation[:, :, rows, cols]
 
 
 def speckle_acf_l1(fake: torch.Tensor, real: torch.Tensor, inside: torch.Tensor | None,
