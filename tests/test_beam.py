@@ -192,3 +192,39 @@ def test_the_skew_measure_tells_bright_specks_from_symmetric_grain_per_region():
         assert abs(a[region]) < 0.15
         assert b[region] > 1.0 and c[region] < -1.0
     assert np.isnan(a["myo"]) and np.isnan(a["la"])  # regions an image lacks are not invented
+
+
+def test_the_edge_band_measure_tells_speckle_along_the_fans_sides_from_speckle_across_them_and_sees_a_dark_rim():
+    from scipy import ndimage
+
+    from engine.evaluation.speckle import edge_band
+    from engine.fan import fan_mask
+
+    rng = np.random.default_rng(4)
+    fan = default_fan()
+    ys, xs = np.mgrid[:256, :256] + 0.5
+    depth, angle = fan.beam_coordinates(ys, xs, 256, 256)
+    inside = fan_mask(fan, 256, 256)
+
+    def polar(along: float, across: float) -> np.ndarray:
+        """Texture drawn out ``along`` pixels down the beam and ``across`` pixels along the arcs
+        (about 1 pixel per angle step at mid depth), black outside the fan."""
+        grid = ndimage.gaussian_filter(rng.normal(size=(400, 400)), (along, across))
+        rows = depth
+        cols = 200 + angle * 150  # about one column per pixel of arc at depth 150
+        texture = ndimage.map_coordinates(grid / grid.std(), [rows, cols], order=1)
+        return np.where(inside, np.clip(110 + 30 * texture, 0, 255), 0).astype(np.uint8)
+
+    spokes = edge_band(np.stack([polar(4.0, 0.7) for _ in range(3)]), [fan] * 3)
+    arcs = edge_band(np.stack([polar(0.7, 4.0) for _ in range(3)]), [fan] * 3)
+    assert spokes["along"] > spokes["across"] + 0.3
+    assert arcs["across"] > arcs["along"] + 0.3
+    assert 0.95 < arcs["fade"] < 1.05 and arcs["images"] == 3  # no rim: the band is as bright as inside
+    # a rim a few pixels wide at 70 % brightness
+    from engine.fan import edge_distance
+    distance = edge_distance(fan, 256, 256)
+    dim = np.stack([polar(0.7, 4.0) for _ in range(3)]).astype(np.float64)
+    dim[:, (distance >= 0) & (distance < 3)] *= 0.7
+    rim = edge_band(dim.astype(np.uint8), [fan] * 3)
+    assert rim["fade"] < 0.8
+    assert np.isnan(edge_band(np.zeros((0, 256, 256), np.uint8), [])["along"])

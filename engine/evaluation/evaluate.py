@@ -41,7 +41,7 @@ from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .auc_parts import PARTS, auc_by_part
 from .realism import diversity, grey_levels, sector_mask, two_sample_auc
-from .speckle import STREAK_LAG
+from .speckle import EDGE_BAND, EDGE_LAG, STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .segmenter import segment, train_segmenter
 
@@ -406,6 +406,11 @@ def format_report(report: dict) -> str:
             st = tell["streaks"]
             lines.append(f"  streaks {STREAK_LAG} px along / across the beam {st['synthetic']['along']:.2f} / "
                          f"{st['synthetic']['across']:.2f} ({st['real']['along']:.2f} / {st['real']['across']:.2f})")
+        if "edge_band" in tell:
+            eb, er = tell["edge_band"]["synthetic"], tell["edge_band"]["real"]
+            lines.append(f"  fan's edge band ({EDGE_BAND[0]}-{EDGE_BAND[1]} px in): speckle {EDGE_LAG} px along / across "
+                         f"the beam {eb['along']:.2f} / {eb['across']:.2f} ({er['along']:.2f} / {er['across']:.2f}); "
+                         f"grey 1 px in {eb['fade']:.2f} of the interior's ({er['fade']:.2f})")
         if "speckle_skew" in tell:
             sk = tell["speckle_skew"]
             lines.append("  speckle skew " + "   ".join(f"{name} {sk['synthetic'][name]:.2f} ({sk['real'][name]:.2f})"

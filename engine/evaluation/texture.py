@@ -241,7 +241,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     from ..fan import fan_mask
     from .borders import border_edges
     from .depth import grey_by_depth
-    from .speckle import beam_streaks, speckle_direction, speckle_skew
+    from .speckle import beam_streaks, edge_band, speckle_direction, speckle_skew
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
     real_spec = spectrum_summary(real, insides)
@@ -262,6 +262,7 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     }
     out["speckle"] = {"real": speckle_direction(real, fans), "synthetic": speckle_direction(synthetic, fans)}
     out["streaks"] = {"real": beam_streaks(real, fans), "synthetic": beam_streaks(synthetic, fans)}
+    out["edge_band"] = {"real": edge_band(real, fans), "synthetic": edge_band(synthetic, fans)}
     out["speckle_skew"] = {"real": speckle_skew(real, labels, fans), "synthetic": speckle_skew(synthetic, labels, fans)}
     out["borders"] = {"real": border_edges(real, labels, insides), "synthetic": border_edges(synthetic, labels, insides)}
     out["depth"] = {"real": grey_by_depth(real, labels, insides), "synthetic": grey_by_depth(synthetic, labels, insides)}
