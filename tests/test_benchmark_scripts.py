@@ -204,3 +204,10 @@ def test_blind_pairs_put_the_real_image_on_each_side_equally_and_score_a_read(ph
     assert blind.score(tmp_path / "read.key.json", flipped) == (0, 2, sorted(key["pairs"]))
     assert blind.binomial_tail(12, 12) == pytest.approx(1 / 4096) and blind.binomial_tail(0, 12) == 1.0
     assert blind.main(["--score", str(tmp_path / "read.key.json"), "--picks", "L"]) == 1  # one letter short
+
+
+def test_bench_autocorrelation_finds_both_ways_equal(capsys, one_thread):
+    assert script("bench_autocorrelation").main(["--batch", "2", "--size", "48", "--repeats", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert "58 lags, 2 x 48^2" in line
+    assert float(line.rsplit("largest difference ", 1)[1]) < 1e-4
