@@ -298,6 +298,7 @@ def test_edge_band_l1_sees_streaks_along_the_fans_sides_and_a_harder_fade_and_it
     import torch.nn.functional as F
 
     from engine.fan import apply_fan, default_fan, fan_alpha
+    from engine.evaluation.speckle import EDGE_INTERIOR
     from engine.training.losses import EDGE_BAND, edge_band_l1, fan_rings, residual_autocorrelation
 
     size = 128
@@ -313,8 +314,11 @@ def test_edge_band_l1_sees_streaks_along_the_fans_sides_and_a_harder_fade_and_it
     # the fade: the ring just inside the edge darker than real's, texture untouched
     ring1 = fan_rings(alpha, 2)[:, 1:2]
     assert edge_band_l1(real - 0.3 * ring1, real, alpha) > 0.04
+    # the whole band darker, and the pixels just past it too: seen against the interior
+    rim = fan_rings(alpha, EDGE_INTERIOR[0]).sum(1, keepdim=True)
+    assert edge_band_l1(real - 0.3 * rim, real, alpha) > 0.1
     # deep inside the fan nothing counts: any texture there is the other losses' business
-    reach = EDGE_BAND + 10  # the band and the blur's reach (3 sigma)
+    reach = EDGE_INTERIOR[1] + 2  # past the band, the blur's reach and the interior it is held against
     deep = 1.0 - F.max_pool2d(1.0 - alpha, 2 * reach + 1, stride=1, padding=reach)
     assert edge_band_l1(real * (1 - deep) + streaky * deep, real, alpha) == pytest.approx(0.0, abs=1e-6)
     # the blur within the fan: a flat fan has no speckle at its edge, where a plain blur sees

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from ..errors import CardiganError
 # the skew loss uses evaluate's speckle (sigma of the blur) and region margins: it trains what it reports
-from ..evaluation.speckle import BLUR as SKEW_BLUR, MARGIN as SPECKLE_MARGIN, SKEW_EDGE, STREAK_BLUR, STREAK_MARGIN
+from ..evaluation.speckle import (BLUR as SKEW_BLUR, EDGE_INTERIOR, MARGIN as SPECKLE_MARGIN, SKEW_EDGE,
+                                STREAK_BLUR, STREAK_MARGIN)
 # the border loss uses evaluate's drawn-border bands and blur (engine/evaluation/borders.py)
 from ..evaluation.borders import AWAY as BORDER_AWAY, BAND as BORDER_BAND, SMOOTH as BORDER_SMOOTH
 # the depth bands are evaluate's grey-by-depth rows
@@ -297,14 +298,18 @@ def edge_band_l1(fake: torch.Tensor, real: torch.Tensor, alpha: torch.Tensor, wi
     for its statistics to be held image by image):
 
     - the fade: each one-pixel ring's mean grey level (:func:`fan_rings`) less the mean
-      of the ring ``width`` pixels in, how the image fades into the black;
+      grey level 15 to 25 pixels in (evaluate's edge-band interior), how the image fades
+      into the black (held against a ring just past the band instead, a run let the whole
+      band and that ring grow darker together);
     - the speckle: the residual's autocorrelation at :func:`acf_lags` over the band's left
       and right halves, at the fully covered pixels, the blur taken within them
       (:func:`fan_blur`) so that the edge itself is not counted as texture. Streaks parallel to the fan's sides, where real
       speckle runs across them along the arcs, give a generator away at a glance.
 
     Images whose band (or half) has fewer than ``min_pixels`` pixels do not count."""
-    rings = fan_rings(alpha, width + 1)
+    near, far = EDGE_INTERIOR
+    rings = fan_rings(alpha, far)
+    rings = torch.cat([rings[:, :width], rings[:, near:far].sum(dim=1, keepdim=True)], dim=1)
     area = rings.sum(dim=(2, 3))
     usable = (area >= min_pixels).all(dim=1)
     total = fake.new_zeros((), dtype=torch.float32)
