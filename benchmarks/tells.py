@@ -1,9 +1,10 @@
 """The glance tells of several models on one prepared dataset, without the segmenters.
 
 What ``cardigan evaluate`` reports under "tells" and "grey levels" (the fan fit, the
-spectrum's fine detail and narrow peak, the speckle's direction, streaks along the beam, black holes, brightness across seeds, grey levels per
-region), for each model on the same masks and fans, in a few minutes instead of a full
-evaluation each. The real images' own values are printed beside them.
+spectrum's fine detail and narrow peak, the speckle's direction, streaks along the beam, the
+fan's edge band, black holes, brightness across seeds, grey levels per region), for each
+model on the same masks and fans, in a few minutes instead of a full evaluation each. The
+real images' own values are printed beside them.
 
     python benchmarks/tells.py --data data/camus256 --model demo --model simulator \
         --model runs/x/model.safetensors --out benchmarks/results/tells.json
@@ -45,6 +46,11 @@ def measure(model: str, images, labels, fans, sectors, settings: EvalSettings, d
             "diversity": spread, **report, "seconds": round(time.perf_counter() - start, 1)}
 
 
+def edge_line(band: dict) -> str:
+    """The fan's edge band measure as along/across/fade."""
+    return f"{band['along']:.2f}/{band['across']:.2f}/{band['fade']:.2f}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="prepared dataset folder")
@@ -64,7 +70,8 @@ def main(argv=None) -> int:
               f"{fan['iou_given_lowest']:.3f}; spectrum fine {spec['fine_detail']:.2f} "
               f"peak {spec['narrow_peak']:.3f}; holes {result['holes']['synthetic_images']}/"
               f"{result['holes']['images']}; speckle across/along/ratio {result['speckle']['synthetic']['lateral']:.2f}/"
-              f"{result['speckle']['synthetic']['axial']:.2f}/{result['speckle']['synthetic']['anisotropy']:.2f}; streaks along/across {result['streaks']['synthetic']['along']:.2f}/{result['streaks']['synthetic']['across']:.2f}; skew {json.dumps({k: round(v, 2) for k, v in result['speckle_skew']['synthetic'].items()})}; saturated {result['saturated']['synthetic_images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
+              f"{result['speckle']['synthetic']['axial']:.2f}/{result['speckle']['synthetic']['anisotropy']:.2f}; streaks along/across {result['streaks']['synthetic']['along']:.2f}/{result['streaks']['synthetic']['across']:.2f}; "
+              f"edge band along/across/fade {edge_line(result['edge_band']['synthetic'])}; skew {json.dumps({k: round(v, 2) for k, v in result['speckle_skew']['synthetic'].items()})}; saturated {result['saturated']['synthetic_images']}; greys {json.dumps(greys)}; diversity {result['diversity']:.1f}; "
               f"borders {json.dumps({k: round(v['median'], 2) for k, v in result['borders']['synthetic'].items()})}; "
               f"seeds {json.dumps(result.get('seeds', {}))}")
     real = results[0]
@@ -72,6 +79,7 @@ def main(argv=None) -> int:
           f"spectrum {json.dumps(real['spectrum']['real'])}; holes {real['holes']['real_images']}; "
           f"saturated {real['saturated']['real_images']}; speckle {json.dumps(real['speckle']['real'])}; "
           f"streaks along/across {real['streaks']['real']['along']:.2f}/{real['streaks']['real']['across']:.2f}; "
+          f"edge band along/across/fade {edge_line(real['edge_band']['real'])}; "
           f"skew {json.dumps({k: round(v, 2) for k, v in real['speckle_skew']['real'].items()})}; "
           f"borders {json.dumps({k: round(v['median'], 2) for k, v in real['borders']['real'].items()})}")
     if args.out:

@@ -50,6 +50,8 @@ def test_tells_reports_the_fan_spectrum_and_holes_of_each_model(phantom, tmp_pat
         assert result["speckle"]["synthetic"]["images"] == report["images"]
         assert result["speckle"]["synthetic"]["lateral"] > 0
         assert -1 <= result["streaks"]["synthetic"]["along"] <= 1
+        band = result["edge_band"]["synthetic"]
+        assert band["images"] == report["images"] and -1 <= band["along"] <= 1 and band["fade"] > 0
         assert result["borders"]["synthetic"]["lv/myo"]["images"] > 0
         assert result["borders"]["synthetic"]["lv/myo"]["median"] > 0
 
