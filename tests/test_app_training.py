@@ -390,3 +390,26 @@ def test_a_finished_preparation_is_logged_with_its_counts(qtbot, monkeypatch):
     panel._prepared({"counts": {"train": 8, "valid": 1, "test": 1, "odd": 3}}, "the command")
     assert "prepared: train 8, valid 1, test 1" in panel.log_view.toPlainText()
     assert launched == ["the command"]
+
+
+def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_loss(qtbot, tmp_path):
+    from engine.training.events import Scalars
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel._event(Scalars(5, 0, {"Loss/G_GAN": 0.3, "Loss/D_real": 1.1, "Diag/D_pooled_gap": 0.834}))
+    assert panel.critic.text() == "critic gap 0.83"
+    assert set(panel.plot.series) == {"G_GAN", "D_real"}
+    panel._event(Scalars(6, 0, {"Loss/G_GAN": 0.2}))  # a run without a pooled critic says nothing new
+    assert panel.critic.text() == "critic gap 0.83"
+    # a run being resumed shows its last logged gap from stats.jsonl
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "stats.jsonl").write_text("\n".join(json.dumps(r) for r in (
+        {"iter": 50, "epoch": 0, "Loss/G_GAN": 0.5, "Diag/D_pooled_gap": 0.2},
+        {"iter": 100, "epoch": 0, "Loss/G_GAN": 0.4, "Diag/D_pooled_gap": 1.46})) + "\n")
+    fresh = TrainingPanel()
+    qtbot.addWidget(fresh)
+    fresh._load_history(run)
+    assert fresh.critic.text() == "critic gap 1.46"
+    assert "D_pooled_gap" not in fresh.plot.series and fresh.plot.point_count("G_GAN") == 2

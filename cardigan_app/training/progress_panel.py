@@ -23,7 +23,7 @@ from engine.progress import Progress
 from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                                     Scalars, Started)
 from engine.training.run_folder import RunFolder
-from engine.training.stats import losses
+from engine.training.stats import diagnostics, losses
 
 from .. import theme
 from ..data_tools.job_dialog import open_folder
@@ -91,6 +91,9 @@ class TrainingPanel(QWidget):
         self.eta = QLabel("ETA \u2014")
         self.speed = QLabel("\u2014 images/s")
         self.elapsed = QLabel("")
+        self.critic = QLabel("")  # the run's diagnostics (a pooled critic's gap), when it logs any
+        self.critic.setToolTip("The pooled critic's mean verdict on real images minus on synthetic ones: "
+                               "about 0 while it is fooled, growing while it tells them apart")
         for label in (self.eta, self.speed, self.elapsed):
             label.setMinimumWidth(110)
         bars = QGridLayout()
@@ -99,6 +102,7 @@ class TrainingPanel(QWidget):
         bars.addWidget(self.epoch_bar, 1, 0)
         bars.addWidget(self.speed, 1, 1)
         bars.addWidget(self.elapsed, 0, 2)
+        bars.addWidget(self.critic, 1, 2)
         bars.setColumnStretch(0, 1)
 
         self.plot = LossPlot()
@@ -226,11 +230,13 @@ class TrainingPanel(QWidget):
             values = losses(record)
             if "iter" in record and values:
                 self.plot.add(int(record["iter"]), values)
+            self.show_diagnostics(diagnostics(record))
         newest = folder.newest_sample()
         if newest is not None:
             self.preview.show_sample(newest[1], newest[0])
 
     def _launch(self, command: TrainCommand) -> None:
+        self.critic.setText("")  # a resumed run's comes back from its history
         self.log(("resuming: " if command.resume else "starting: ") + command.display())
         self._run_started = time.monotonic()
         self._clock.start()
@@ -319,6 +325,12 @@ class TrainingPanel(QWidget):
             return False
         return True
 
+    def show_diagnostics(self, values: dict[str, float]) -> None:
+        """The newest diagnostics beside the speed (the pooled critic's gap as "critic gap")."""
+        gap = values.get("D_pooled_gap")
+        if gap is not None and math.isfinite(gap):
+            self.critic.setText(f"critic gap {gap:.2f}")
+
     # -- events --------------------------------------------------------------------------
     def _event(self, event) -> None:
         if isinstance(event, Started):
@@ -349,6 +361,7 @@ class TrainingPanel(QWidget):
             self.speed.setText(f"{event.img_per_s:.1f} images/s" if event.img_per_s else "\u2014 images/s")
         elif isinstance(event, Scalars):
             self.plot.add(event.iteration, losses(event.values))
+            self.show_diagnostics(diagnostics(event.values))
         elif isinstance(event, SamplePreview):
             self.preview.show_sample(event.path, event.iteration)
         elif isinstance(event, CheckpointSaved):
