@@ -4,8 +4,12 @@ without the rest of an evaluation (a few minutes instead of about ten on 2 cores
 
 The model draws every N-th train mask in its own fan (no border jitter, so both sets are cut
 by the same labels); the classifier, its budget and its patient split are evaluate's.
+``--without`` asks the other way round: the whole-image AUC with the named zones (the near
+field, the fan's edge band) flattened in both sets, what is left once those cues are gone.
 
     python benchmarks/where_it_tells.py --data data/camus256 --model demo --every 2
+    python benchmarks/where_it_tells.py --data data/camus256 --model demo --every 2 \
+        --without "fan edge" --without "near field,fan edge"
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.evaluation.auc_parts import PARTS, auc_by_part  # noqa: E402
+from engine.evaluation.auc_parts import PARTS, auc_by_part, flatten_except, part_regions  # noqa: E402
 from engine.evaluation.evaluate import (EvalSettings, load_split_with_fans, patients_of,  # noqa: E402
                                         resize_all, synthesize_all)
 from engine.evaluation.realism import two_sample_auc  # noqa: E402
@@ -26,8 +30,25 @@ from engine.progress import never_stop, no_progress  # noqa: E402
 from engine.synthesizer import Synthesizer  # noqa: E402
 
 
-def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = EvalSettings()) -> dict:
-    """{"images": n, "whole": AUC, "parts": {part: AUC}} for ``model`` on the train split."""
+ZONES = ("near field", "fan edge")  # what --without can flatten
+
+
+def without_zones(images, labels, fans, zones):
+    """``images`` with the named :data:`ZONES` flattened to each zone's mean grey level (as
+    the part views flatten what they leave out), the rest as it was."""
+    inside, near, edge = part_regions(labels, fans)
+    drop = {"near field": near, "fan edge": edge}
+    keep = inside.copy()
+    for zone in zones:
+        keep &= ~drop[zone]
+    return flatten_except(images, labels, inside, near, edge, keep)
+
+
+def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = EvalSettings(),
+                   without=()) -> dict:
+    """{"images": n, "whole": AUC, "parts": {part: AUC}, "without": {zones: AUC}} for ``model``
+    on the train split; ``without`` lists groups of :data:`ZONES` (each a tuple), each giving
+    the whole-image AUC with those zones flattened in both sets."""
     images, labels, stems, fans = load_split_with_fans(Path(data), "train", None)
     images, labels, stems, fans = images[::every], labels[::every], stems[::every], fans[::every]
     synth = Synthesizer(open_model(model) if isinstance(model, (str, Path)) else model, device="cpu")
@@ -41,8 +62,13 @@ def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = E
         return two_sample_auc(first, second, first_groups, second_groups, iters=settings.two_sample_iters,
                               seed=settings.seed, stage=stage)
 
+    flattened = {", ".join(zones): auc(without_zones(real_s, labels_s, fans, zones),
+                                       without_zones(synthetic_s, labels_s, fans, zones), groups, groups,
+                                       f"two-sample test without {', '.join(zones)}")
+                 for zones in without}
     return {"images": len(images), "whole": auc(real_s, synthetic_s, groups, groups),
-            "parts": auc_by_part(real_s, labels_s, synthetic_s, labels_s, fans, groups, auc)}
+            "parts": auc_by_part(real_s, labels_s, synthetic_s, labels_s, fans, groups, auc),
+            "without": flattened}
 
 
 def main(argv=None) -> int:
@@ -52,13 +78,22 @@ def main(argv=None) -> int:
     parser.add_argument("--every", type=int, default=1, help="use every N-th train pair")
     parser.add_argument("--size", type=int, default=None, help="classifier resolution (default evaluate's)")
     parser.add_argument("--iters", type=int, default=None, help="classifier iterations (default evaluate's)")
+    parser.add_argument("--without", action="append", default=[], metavar="ZONES",
+                        help="also the whole-image AUC with these zones flattened in both sets: a comma-separated "
+                             f"list of {' and '.join(repr(z) for z in ZONES)}; may be repeated")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     args = parser.parse_args(argv)
     default = EvalSettings()
     settings = EvalSettings(size=args.size or default.size, two_sample_iters=args.iters or default.two_sample_iters)
-    result = where_it_tells(Path(args.data), args.model, max(1, args.every), settings)
+    without = [tuple(z.strip() for z in group.split(",")) for group in args.without]
+    unknown = sorted({z for group in without for z in group} - set(ZONES))
+    if unknown:
+        parser.error(f"unknown zone {', '.join(map(repr, unknown))} (use {' or '.join(map(repr, ZONES))})")
+    result = where_it_tells(Path(args.data), args.model, max(1, args.every), settings, without)
     print(f"{args.model} on {result['images']} train images: whole image AUC {result['whole']:.3f}")
     print("  one part left: " + "   ".join(f"{part} {result['parts'][part]:.3f}" for part in PARTS))
+    for zones, value in result["without"].items():
+        print(f"  whole image without {zones}: {value:.3f}")
     if args.out:
         args.out.write_text(json.dumps({"model": str(args.model), **result}, indent=2) + "\n")
     return 0

@@ -166,12 +166,26 @@ def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path
     from engine.evaluation.evaluate import load_split
 
     out = tmp_path / "where.json"
-    assert script("where_it_tells").main(["--data", str(phantom), "--model", "simulator", "--size", "32",
-                                          "--iters", "5", "--out", str(out)]) == 0
+    where = script("where_it_tells")
+    assert where.main(["--data", str(phantom), "--model", "simulator", "--size", "32", "--iters", "5",
+                       "--without", "fan edge", "--without", "near field, fan edge", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["images"] == len(load_split(phantom, "train", None)[0])
     assert list(report["parts"]) == list(PARTS)
-    values = [report["whole"], *report["parts"].values()]
+    assert list(report["without"]) == ["fan edge", "near field, fan edge"]
+    values = [report["whole"], *report["parts"].values(), *report["without"].values()]
+    with pytest.raises(SystemExit):
+        where.main(["--data", str(phantom), "--without", "probe"])
+    # flattening a zone makes it one grey level and leaves the rest as it was
+    from engine.evaluation.auc_parts import part_regions
+    from engine.evaluation.evaluate import load_split_with_fans
+
+    images, labels, _, fans = load_split_with_fans(phantom, "train", None)
+    inside, near, edge = part_regions(labels, fans)
+    flat = where.without_zones(images, labels, fans, ("fan edge",))
+    rest = inside & ~near & ~edge
+    assert np.array_equal(flat[rest], images[rest]) and np.array_equal(flat[near], images[near])
+    assert all(len(np.unique(flat[i][edge[i]])) == 1 for i in range(len(images)) if edge[i].any())
     assert all(0.0 <= v <= 1.0 for v in values)  # not NaN: both halves of the patients hold both sets
 
 
