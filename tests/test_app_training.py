@@ -392,7 +392,7 @@ def test_a_finished_preparation_is_logged_with_its_counts(qtbot, monkeypatch):
     assert launched == ["the command"]
 
 
-def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_loss(qtbot, tmp_path):
+def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_loss(qtbot, tmp_path, monkeypatch):
     from engine.training.events import Scalars
 
     panel = TrainingPanel()
@@ -408,8 +408,13 @@ def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_l
     (run / "stats.jsonl").write_text("\n".join(json.dumps(r) for r in (
         {"iter": 50, "epoch": 0, "Loss/G_GAN": 0.5, "Diag/D_pooled_gap": 0.2},
         {"iter": 100, "epoch": 0, "Loss/G_GAN": 0.4, "Diag/D_pooled_gap": 1.46})) + "\n")
-    fresh = TrainingPanel()
-    qtbot.addWidget(fresh)
-    fresh._load_history(run)
-    assert fresh.critic.text() == "critic gap 1.46"
-    assert "D_pooled_gap" not in fresh.plot.series and fresh.plot.point_count("G_GAN") == 2
+    launched = []
+    monkeypatch.setattr(panel, "_launch", launched.append)
+    panel.start(TrainCommand.resume_run(tmp_path / "data", run))
+    assert launched and panel.critic.text() == "critic gap 1.46"
+    assert "D_pooled_gap" not in panel.plot.series and panel.plot.point_count("G_GAN") == 2
+    # another run, without a critic: the last run's gap does not stay on show
+    other = tmp_path / "other"
+    other.mkdir()
+    panel.start(TrainCommand.resume_run(tmp_path / "data", other))
+    assert panel.critic.text() == ""

@@ -214,6 +214,7 @@ class TrainingPanel(QWidget):
         if fresh:
             self.plot.clear()
             self.preview.clear()
+            self.critic.setText("")  # a resumed run's comes back from its history
             self._load_history(Path(command.run))
         if prepare is not None:
             self._prepare_then_train(prepare, command)
@@ -236,7 +237,6 @@ class TrainingPanel(QWidget):
             self.preview.show_sample(newest[1], newest[0])
 
     def _launch(self, command: TrainCommand) -> None:
-        self.critic.setText("")  # a resumed run's comes back from its history
         self.log(("resuming: " if command.resume else "starting: ") + command.display())
         self._run_started = time.monotonic()
         self._clock.start()
