@@ -33,10 +33,11 @@ from engine.synthesizer import Synthesizer  # noqa: E402
 ZONES = ("near field", "fan edge")  # what --without can flatten
 
 
-def without_zones(images, labels, fans, zones):
+def without_zones(images, labels, regions, zones):
     """``images`` with the named :data:`ZONES` flattened to each zone's mean grey level (as
-    the part views flatten what they leave out), the rest as it was."""
-    inside, near, edge = part_regions(labels, fans)
+    the part views flatten what they leave out), the rest as it was; ``regions`` is
+    :func:`~engine.evaluation.auc_parts.part_regions` of the images' labels and fans."""
+    inside, near, edge = regions
     drop = {"near field": near, "fan edge": edge}
     keep = inside.copy()
     for zone in zones:
@@ -62,8 +63,9 @@ def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = E
         return two_sample_auc(first, second, first_groups, second_groups, iters=settings.two_sample_iters,
                               seed=settings.seed, stage=stage)
 
-    flattened = {", ".join(zones): auc(without_zones(real_s, labels_s, fans, zones),
-                                       without_zones(synthetic_s, labels_s, fans, zones), groups, groups,
+    regions = part_regions(labels_s, fans) if without else None  # both sets share the masks and fans
+    flattened = {", ".join(zones): auc(without_zones(real_s, labels_s, regions, zones),
+                                       without_zones(synthetic_s, labels_s, regions, zones), groups, groups,
                                        f"two-sample test without {', '.join(zones)}")
                  for zones in without}
     return {"images": len(images), "whole": auc(real_s, synthetic_s, groups, groups),

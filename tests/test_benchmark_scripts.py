@@ -182,7 +182,7 @@ def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path
 
     images, labels, _, fans = load_split_with_fans(phantom, "train", None)
     inside, near, edge = part_regions(labels, fans)
-    flat = where.without_zones(images, labels, fans, ("fan edge",))
+    flat = where.without_zones(images, labels, (inside, near, edge), ("fan edge",))
     rest = inside & ~near & ~edge
     assert np.array_equal(flat[rest], images[rest]) and np.array_equal(flat[near], images[near])
     assert all(len(np.unique(flat[i][edge[i]])) == 1 for i in range(len(images)) if edge[i].any())

@@ -303,8 +303,9 @@ def edge_band_l1(fake: torch.Tensor, real: torch.Tensor, alpha: torch.Tensor, wi
       band and that ring grow darker together);
     - the speckle: the residual's autocorrelation at :func:`acf_lags` over the band's left
       and right halves, at the fully covered pixels, the blur taken within them
-      (:func:`fan_blur`) so that the edge itself is not counted as texture. Streaks parallel to the fan's sides, where real
-      speckle runs across them along the arcs, give a generator away at a glance.
+      (:func:`fan_blur`) so that the edge itself is not counted as texture. Streaks parallel
+      to the fan's sides, where real speckle runs across them along the arcs, give a
+      generator away at a glance.
 
     Images whose band (or half) has fewer than ``min_pixels`` pixels do not count."""
     near, far = EDGE_INTERIOR
