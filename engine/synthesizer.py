@@ -14,6 +14,7 @@ from .fast.incremental import IncrementalGenerator
 from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
+from .nets.depth_gain import apply_depth_gain
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
 from .nets.config import style_scale_problem
@@ -210,9 +211,14 @@ class Synthesizer:
                 weight = feathered(regions, FEATHER_PIXELS)
                 n = len(seeds)
                 out = both[:n] * (1 - weight) + both[n:] * weight
-                return out if alpha is None else apply_fan(out, alpha)
-        out = self._forward(ids, seg, z, noise)
-        return out if alpha is None else apply_fan(out, alpha)
+                return self._finish(out, fans, alpha)
+        return self._finish(self._forward(ids, seg, z, noise), fans, alpha)
+
+    def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None) -> np.ndarray:
+        """The network's images with the model's depth gain, cut to their fans."""
+        if alpha is None:
+            return out
+        return apply_fan(apply_depth_gain(out, fans, self.model.config.depth_gain), alpha)
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
                  noise: torch.Tensor | None) -> np.ndarray:

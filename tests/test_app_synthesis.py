@@ -290,3 +290,5 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
     untoned = summary_html({"kind": "native", "architecture": {**arch, "tone": 1.0}})
     assert "tone" not in speckled and "tone" not in untoned
     assert "output tone \u03b3 0.9" in summary_html({"kind": "native", "architecture": {**arch, "tone": 0.9}})
+    gained = summary_html({"kind": "native", "architecture": {**arch, "depth_gain": [0.84, 0.9, 1.06]}})
+    assert "depth gain 0.84\u20131.06" in gained and "depth gain" not in untoned

@@ -53,6 +53,9 @@ def summary_html(summary: dict) -> str:
             parts.append(f"pixel grain ({arch['grain']:g} grey levels)")
         if arch.get("tone", 1.0) != 1.0:
             parts.append(f"output tone \u03b3 {arch['tone']:g}")
+        if arch.get("depth_gain"):
+            gains = arch["depth_gain"]
+            parts.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))

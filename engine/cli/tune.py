@@ -1,5 +1,6 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
-the style scale, the pixel grain and the output tone; or fit the tone to real images."""
+the style scale, the pixel grain, the output tone and the depth gain; or fit the tone or the
+depth gain to real images."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from pathlib import Path
 
 from .options import add_model_argument, check_output_file, float_in_range, style_scale_value
 
-HELP = "set a model's style scale, pixel grain and output tone, or fit its tone to real images"
+HELP = "set a model's output settings (style scale, grain, tone, depth gain) or fit them to real images"
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
     "the noise map's style channels: below 1, fewer washed-out or dim seeds), --grain (white "
     "per-pixel grain in grey levels, added after the network) and --tone (a gamma curve on the "
-    "output's grey levels, 1 = none). --fit-tone DATA chooses the tone instead: the curve that "
-    "brings the model's mean grey level per region closest to the real images' on the prepared "
-    "dataset's valid split. The network's weights are copied unchanged; settings not given are "
-    "kept.")
+    "output's grey levels, 1 = none) and --depth-gain (grey-level gains at evenly spaced depths "
+    "of the fan, from the apex to the arc; 'none' for none). --fit-tone DATA "
+    "chooses the tone instead: the curve that brings the model's mean grey level per region "
+    "closest to the real images' on the prepared dataset's valid split; --fit-depth-gain DATA "
+    "chooses the depth gain: per depth bin, the real images' mean grey level over the model's, "
+    "on the same split (fitted after the tone when both are asked for). The network's weights "
+    "are copied unchanged; settings not given are kept.")
 
 
 def grain_value(text: str) -> float:
@@ -31,6 +35,22 @@ def tone_value(text: str) -> float:
     return float_in_range(MIN_TONE, MAX_TONE)(text)
 
 
+def gains_value(text: str) -> tuple:
+    """A comma-separated depth-gain curve, or none (an empty one)."""
+    from ..nets.depth_gain import gains_problem
+
+    if text.strip().lower() in ("none", ""):
+        return ()
+    try:
+        gains = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a comma-separated list of numbers") from None
+    problem = gains_problem(gains)
+    if problem:
+        raise argparse.ArgumentTypeError(f"the curve {problem}")
+    return gains
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
@@ -40,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tone.add_argument("--tone", type=tone_value, default=None, metavar="T", help="0.5-2; 1 = no curve")
     tone.add_argument("--fit-tone", metavar="DATA", default=None,
                       help="prepared dataset folder whose valid split the tone is fitted to")
+    gain = parser.add_mutually_exclusive_group()
+    gain.add_argument("--depth-gain", type=gains_value, default=None, metavar="G1,G2,...",
+                      help="gains from the apex to the arc (0.25-4 each), or none")
+    gain.add_argument("--fit-depth-gain", metavar="DATA", default=None,
+                      help="prepared dataset folder whose valid split the depth gain is fitted to")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
 
 
@@ -55,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"--out {out}: exists (add --overwrite to replace it)")
     model = open_model(args.model)
     settings = {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
-                                                ("tone", args.tone)) if value is not None}
+                                                ("tone", args.tone),
+                                                ("depth_gain", args.depth_gain)) if value is not None}
     model = tune_model(model, **settings)
     if args.fit_tone:
         from ..evaluation.tone_fit import fit_model_tone
@@ -70,7 +96,20 @@ def run(args: argparse.Namespace) -> int:
               + "   ".join(f"{name} {gap:+.1f}" for name, gap in fit["gaps"][fit["best"]].items())
               + f" (largest at tone 1: {untoned_gap:.1f})")
         model = tune_model(model, tone=fit["best"])
+    if args.fit_depth_gain:
+        from ..evaluation.depth_fit import fit_model_depth_gain
+
+        bars = TerminalProgress()
+        try:
+            fit = fit_model_depth_gain(args.fit_depth_gain, model, "valid", progress=bars)
+        finally:
+            bars.close()
+        print(f"depth gain fitted on {fit['images']} valid pairs; mean grey level per depth bin, real / model: "
+              + "  ".join(f"{r:.0f}/{s:.0f}" for r, s in zip(fit["real"], fit["synthetic"])))
+        model = tune_model(model, depth_gain=fit["gains"])
     save_model_file(model, out)
     config = model.config
-    print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}")
+    gains = ",".join(f"{g:g}" for g in config.depth_gain) or "none"
+    print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
+          f"depth gain {gains}")
     return 0

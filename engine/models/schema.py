@@ -24,6 +24,7 @@ ARCHITECTURE = {
     "fan": (bool, None, None), "upsample": (str, None, None), "texture": (bool, None, None),
     "beam": (float, 0.0, 30.0), "grain": (float, 0.0, 20.0), "style_scale": (float, 0.01, 1.0),
     "tone": (float, 0.5, 2.0),
+    "depth_gain": (list, None, None),
 }
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
            "z_dim": (int, 1, 4096), "norm": (str, None, None)}
@@ -36,6 +37,9 @@ def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    elif kind is list:  # of numbers; their range is the architecture's to check
+        ok = isinstance(value, list) and len(value) <= 64 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
     else:
         ok = isinstance(value, kind)
     if not ok:
@@ -45,7 +49,8 @@ def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
 
 
 def _kind_name(kind: type) -> str:
-    return {int: "a whole number", float: "a number", bool: "true or false", str: "text"}[kind]
+    return {int: "a whole number", float: "a number", bool: "true or false", str: "text",
+            list: "a list of numbers"}[kind]
 
 
 def check_fields(data, table: dict, where: str) -> dict:

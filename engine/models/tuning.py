@@ -3,7 +3,8 @@ does not set (``cardigan tune``).
 
 - ``style_scale``: the spread of the noise map's style channels (:mod:`engine.nets.noise`);
 - ``grain``: white per-pixel grain added after the network (:mod:`engine.nets.grain`);
-- ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`).
+- ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`);
+- ``depth_gain``: grey-level gains along the fan's depth (:mod:`engine.nets.depth_gain`).
 
 Changing them keeps the network's weights (shared with the model it came from, which is left
 as it was); the new configuration is checked as any model file's is (a value out of range is
@@ -17,7 +18,7 @@ import dataclasses
 
 from ..errors import CardiganError
 
-OUTPUT_SETTINGS = ("style_scale", "grain", "tone")
+OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain")
 
 
 def tune_model(model, **settings):

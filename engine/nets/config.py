@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import ModelFileError
+from .depth_gain import gains_problem
 from .grain import MAX_GRAIN
 from .tone import MAX_TONE, MIN_TONE
 
@@ -63,6 +64,9 @@ class GeneratorConfig:
             :mod:`engine.nets.grain`): the finest speckle, which the network paints over.
         tone: a gamma curve on the output's grey levels (1: none; see :mod:`engine.nets.tone`),
             fitted to real images' grey levels; applied before the grain.
+        depth_gain: at inference, grey-level gains at evenly spaced depths of the fan (empty:
+            none; fan models only; see :mod:`engine.nets.depth_gain`), fitted to real
+            images' fall-off with depth.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -89,6 +93,7 @@ class GeneratorConfig:
     grain: float = 0.0
     tone: float = 1.0
     style_scale: float = 1.0
+    depth_gain: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
 
@@ -118,6 +123,12 @@ class GeneratorConfig:
             problems.append("grain needs a noise input")
         if not (isinstance(self.tone, (int, float)) and MIN_TONE <= self.tone <= MAX_TONE):
             problems.append(f"tone must be between {MIN_TONE:g} and {MAX_TONE:g}")
+        if isinstance(self.depth_gain, list):  # as a model file's JSON gives it
+            object.__setattr__(self, "depth_gain", tuple(self.depth_gain))
+        if gains_problem(self.depth_gain):
+            problems.append(f"depth_gain {gains_problem(self.depth_gain)}")
+        elif self.depth_gain and not self.fan:
+            problems.append("depth_gain needs a fan model")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
