@@ -75,10 +75,14 @@ def test_fit_gains_recovers_a_known_fall_off():
     true_gains = (0.8, 0.9, 1.0, 1.1, 1.25)
     drawn = np.stack([np.clip(image / gain_map(fan, true_gains, 96, 96), 0, 255).round()
                       for image, fan in zip(real, fans)]).astype(np.uint8)
-    fit = fit_gains(real, drawn, fans, bins=5)
+    fit = fit_gains(real, drawn, fans, bins=5, ceiling=4.0)
     # pixel-wise ratios vary within a bin, so the fit is near, not exact, and in the right order
     assert np.allclose(fit["gains"], true_gains, atol=0.04)
     assert list(fit["gains"]) == sorted(fit["gains"])
+    # by default the fit only darkens: where the model is too dark it leaves the bin alone
+    capped = fit_gains(real, drawn, fans, bins=5)["gains"]
+    assert capped == tuple(min(g, 1.0) for g in fit["gains"]) and capped[3:] == (1.0, 1.0)
+    assert capped[0] < 0.85
     assert np.allclose(depth_profile(real, fans, 5), fit["real"], equal_nan=True)
 
 
