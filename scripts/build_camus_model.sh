@@ -49,8 +49,11 @@ model = load_model_file(sys.argv[1])
 # (README, Evaluation: holes, the fan's fit and seed brightness all improve); pixel grain of
 # 2.5 grey levels, the amount that gives the train split's images the real ones' fine detail;
 # an output tone of 0.92, the curve that brings the valid split's grey levels to the real ones'
-# (cardigan tune --model MODEL --fit-tone camus256 --out TUNED)
-model.config = dataclasses.replace(model.config, style_scale=0.4, grain=2.5, tone=0.92)
+# (cardigan tune --model MODEL --fit-tone camus256 --out TUNED); a depth gain that darkens the
+# top seven tenths of the fan as much as the valid split's real images are darker there
+# (cardigan tune --model TUNED --fit-depth-gain camus256 --out GAINED)
+model.config = dataclasses.replace(model.config, style_scale=0.4, grain=2.5, tone=0.92,
+                                   depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0))
 model.provenance.pop("data", None)
 model.provenance["started_from"] = "stage 5 of scripts/build_camus_model.sh"
 save_model_file(model, sys.argv[2], {

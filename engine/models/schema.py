@@ -38,7 +38,7 @@ def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     elif kind is list:  # of numbers; their range is the architecture's to check
-        ok = isinstance(value, list) and len(value) <= 64 and all(
+        ok = isinstance(value, (list, tuple)) and len(value) <= 64 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
     else:
         ok = isinstance(value, kind)
