@@ -161,3 +161,18 @@ def test_loader_workers_leave_ctrl_c_to_the_training_process():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_terminal_progress_closes_its_bars_when_the_work_fails():
+    import io
+
+    from engine.cli.terminal import TerminalProgress
+    from engine.progress import Progress
+
+    stream = io.StringIO()
+    with pytest.raises(RuntimeError):
+        with TerminalProgress(stream, enabled=True) as bars:
+            bars(Progress("fitting", 3, 10))
+            assert list(bars.bars) == ["fitting"]
+            raise RuntimeError("the fit failed")
+    assert bars.bars == {} and "fitting" in stream.getvalue()

@@ -40,6 +40,12 @@ class TerminalProgress:
             bar.close()
         self.bars.clear()
 
+    def __enter__(self) -> "TerminalProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def note(message: str) -> None:
     """A one-line status message on stderr (stdout stays for results)."""

@@ -86,11 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if args.fit_tone:
         from ..evaluation.tone_fit import fit_model_tone
 
-        bars = TerminalProgress()
-        try:
+        with TerminalProgress() as bars:
             fit = fit_model_tone(args.fit_tone, model, "valid", progress=bars)
-        finally:
-            bars.close()
         untoned_gap = max(abs(g) for g in fit["gaps"][1.0].values())
         print(f"tone {fit['best']:g} fitted on {fit['images']} valid pairs; grey-level gap per region "
               + "   ".join(f"{name} {gap:+.1f}" for name, gap in fit["gaps"][fit["best"]].items())
@@ -99,11 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if args.fit_depth_gain:
         from ..evaluation.depth_fit import fit_model_depth_gain
 
-        bars = TerminalProgress()
-        try:
+        with TerminalProgress() as bars:
             fit = fit_model_depth_gain(args.fit_depth_gain, model, "valid", progress=bars)
-        finally:
-            bars.close()
         print(f"depth gain fitted on {fit['images']} valid pairs; mean grey level per depth bin, real / model: "
               + "  ".join(f"{r:.0f}/{s:.0f}" for r, s in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, depth_gain=fit["gains"])

@@ -2,8 +2,8 @@
 images (a scanner's time-gain compensation, fixed).
 
 A fan model can learn the image's overall grey levels and still get their fall-off with depth
-wrong: the bundled model draws the near field about 20 % brighter than CAMUS and the far
-field about 5 % darker, everywhere, whatever the mask. ``depth_gain`` (in a model's
+wrong: stage 6 of the bundled model, before its depth gain, drew the near field about 20 %
+brighter than CAMUS and the far field about 5 % darker, everywhere, whatever the mask. ``depth_gain`` (in a model's
 :class:`~engine.nets.GeneratorConfig`) corrects that after the network:
 
 - the gains are given at :func:`gain_depths` (evenly spaced bin centres over the fan's depth,
@@ -16,8 +16,8 @@ field about 5 % darker, everywhere, whatever the mask. ``depth_gain`` (in a mode
   pixel grain, before the image is cut to its fan; models without a fan ignore it, and an
   empty tuple (the default) changes nothing;
 - it is one curve for every image, not a value per label, so no mask border is drawn into
-  the picture. ``cardigan tune --fit-depth-gain DATA`` fits it on a prepared dataset's train
-  split (:mod:`engine.evaluation.depth_fit`).
+  the picture. ``cardigan tune --fit-depth-gain DATA`` fits it on a prepared dataset's valid
+  split, darkening only (:mod:`engine.evaluation.depth_fit`).
 """
 
 from __future__ import annotations
