@@ -15,6 +15,7 @@ from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
+from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
 from .nets.config import style_scale_problem
@@ -215,10 +216,12 @@ class Synthesizer:
         return self._finish(self._forward(ids, seg, z, noise), fans, alpha)
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None) -> np.ndarray:
-        """The network's images with the model's depth gain, cut to their fans."""
+        """The network's images with the model's depth gain and speckle shape, cut to their fans."""
         if alpha is None:
             return out
-        return apply_fan(apply_depth_gain(out, fans, self.model.config.depth_gain), alpha)
+        config = self.model.config
+        out = apply_depth_gain(out, fans, config.depth_gain)
+        return apply_fan(apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ())), alpha)
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
                  noise: torch.Tensor | None) -> np.ndarray:

@@ -61,3 +61,12 @@ def with_architecture(model_file, out, **fields):
     meta["cardigan"] = json.dumps(header)
     save_file(tensors, str(out), metadata=meta)
     return out
+
+
+def fan_model_file(path, size: int = 64, **changes):
+    """A tiny randomized fan model (CLADE, 4 noise channels) of ``size`` saved at ``path``;
+    ``changes`` are further GeneratorConfig fields."""
+    from engine.models import GeneratorModel, save_model_file
+
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=size, **changes)
+    return save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=size)), path)

@@ -10,20 +10,18 @@ from engine.cli.main import main
 from engine.errors import ModelFileError
 from engine.evaluation.depth_fit import depth_profile, fit_gains, fit_model_depth_gain
 from engine.fan import Fan, default_fan, edge_distance, fan_alpha
-from engine.models import GeneratorModel, load_model_file, open_model, save_model_file
+from engine.models import load_model_file, open_model
 from engine.models.tuning import tune_model
 from engine.nets import GeneratorConfig
 from engine.nets.depth_gain import apply_depth_gain, depth_fraction, gain_depths, gain_map
 from engine.synthesizer import Synthesizer
-from nets_util import randomized_generator
+from nets_util import fan_model_file
 
 SIZE = 64
 
 
 def fan_model(tmp_path, name="fan.safetensors", **changes):
-    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=SIZE, **changes)
-    return save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=SIZE)),
-                           tmp_path / name)
+    return fan_model_file(tmp_path / name, SIZE, **changes)
 
 
 def heart_mask(size=SIZE):

@@ -51,6 +51,28 @@ def gains_value(text: str) -> tuple:
     return gains
 
 
+def shape_value(text: str) -> tuple:
+    """A speckle-shape curve as semicolon-separated AXIAL,LATERAL,GAIN triples, or none."""
+    from ..nets.speckle_shape import shape_problem
+
+    if text.strip().lower() in ("none", ""):
+        return ()
+    try:
+        shape = tuple(tuple(float(v) for v in point.split(",")) for point in text.split(";"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a list of AXIAL,LATERAL,GAIN triples "
+                                         "separated by semicolons") from None
+    problem = shape_problem(shape)
+    if problem:
+        raise argparse.ArgumentTypeError(f"the curve {problem}")
+    return shape
+
+
+def shape_text(shape) -> str:
+    """A speckle-shape curve as ``--speckle-shape`` takes it."""
+    return ";".join(",".join(f"{v:g}" for v in point) for point in shape) or "none"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
@@ -65,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="gains from the apex to the arc (0.25-4 each), or none")
     gain.add_argument("--fit-depth-gain", metavar="DATA", default=None,
                       help="prepared dataset folder whose valid split the depth gain is fitted to")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--speckle-shape", type=shape_value, default=None, metavar="A,L,G;A,L,G;...",
+                       help="the speckle's width along (A) and across (L) the beam in pixels and its gain (G), "
+                            "from the apex to the arc, or none")
+    shape.add_argument("--fit-speckle-shape", metavar="DATA", default=None,
+                       help="prepared dataset folder whose valid split the speckle shape is fitted to")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
 
 
@@ -81,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     model = open_model(args.model)
     settings = {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
                                                 ("tone", args.tone),
-                                                ("depth_gain", args.depth_gain)) if value is not None}
+                                                ("depth_gain", args.depth_gain),
+                                                ("speckle_shape", args.speckle_shape)) if value is not None}
     model = tune_model(model, **settings)
     if args.fit_tone:
         from ..evaluation.tone_fit import fit_model_tone
@@ -101,9 +130,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"depth gain fitted on {fit['images']} valid pairs; mean grey level per depth bin, real / model: "
               + "  ".join(f"{r:.0f}/{s:.0f}" for r, s in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, depth_gain=fit["gains"])
+    if args.fit_speckle_shape:
+        from ..evaluation.speckle_fit import fit_model_speckle_shape
+
+        with TerminalProgress() as bars:
+            fit = fit_model_speckle_shape(args.fit_speckle_shape, model, "valid", progress=bars)
+        print(f"speckle shape fitted on {fit['images']} valid pairs; per depth bin, lateral / axial correlation "
+              "real, model before, after:")
+        for real, before, after in zip(fit["real"], fit["synthetic"], fit["fitted"]):
+            print("  " + "   ".join(f"{r:.2f} {b:.2f} {a:.2f}" for r, b, a in zip(real[1:], before[1:], after[1:])))
+        model = tune_model(model, speckle_shape=fit["shape"])
     save_model_file(model, out)
     config = model.config
     gains = ",".join(f"{g:g}" for g in config.depth_gain) or "none"
     print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
-          f"depth gain {gains}")
+          f"depth gain {gains}, speckle shape {shape_text(config.speckle_shape)}")
     return 0

@@ -69,14 +69,11 @@ def fit_model_depth_gain(data: Path | str, model, split: str = "valid", bins: in
     model without a generator or without a fan."""
     from ..errors import CardiganError
     from ..models.tuning import tune_model
-    from ..synthesizer import Synthesizer
-    from .evaluate import load_split_with_fans, synthesize_all
+    from .fit_images import real_and_drawn
 
     model = tune_model(model, depth_gain=())
     if not model.config.fan:
         raise CardiganError("a depth gain needs a model that takes the fan (this one draws its own)")
-    images, labels, _stems, fans = load_split_with_fans(Path(data), split, None)
-    images, labels, fans = images[::every], labels[::every], fans[::every]
-    synthetic = synthesize_all(Synthesizer(model, device="cpu"), labels, 100_000, "fitting the depth gain",
-                               progress, should_stop, fans=fans)
+    images, _labels, fans, synthetic = real_and_drawn(data, model, split, every, "fitting the depth gain",
+                                                      progress, should_stop)
     return {**fit_gains(images, synthetic, fans, bins), "images": len(images)}

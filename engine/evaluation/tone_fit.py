@@ -57,13 +57,10 @@ def fit_model_tone(data: Path | str, model, split: str = "valid", tones=DEFAULT_
     ``split``; adds "images", the number of pairs used. ``model`` is left as it was;
     CardiganError for a model without a generator (the simulator)."""
     from ..models.tuning import tune_model
-    from ..synthesizer import Synthesizer
-    from .evaluate import load_split_with_fans, synthesize_all
+    from .fit_images import real_and_drawn
 
     model = tune_model(model, tone=1.0)
-    images, labels, _stems, fans = load_split_with_fans(Path(data), split, None)
-    images, labels, fans = images[::every], labels[::every], fans[::every]
+    images, labels, fans, synthetic = real_and_drawn(data, model, split, every, "fitting the tone", progress,
+                                                     should_stop)
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(images, fans)])
-    synthetic = synthesize_all(Synthesizer(model, device="cpu"), labels, 100_000, "fitting the tone", progress,
-                               should_stop, fans=fans)
     return {**fit_tone(images, synthetic, labels, insides, tones), "images": len(images)}

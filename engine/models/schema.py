@@ -25,6 +25,7 @@ ARCHITECTURE = {
     "beam": (float, 0.0, 30.0), "grain": (float, 0.0, 20.0), "style_scale": (float, 0.01, 1.0),
     "tone": (float, 0.5, 2.0),
     "depth_gain": (list, None, None),
+    "speckle_shape": (tuple, None, None),
 }
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
            "z_dim": (int, 1, 4096), "norm": (str, None, None)}
@@ -40,6 +41,11 @@ def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
     elif kind is list:  # of numbers; their range is the architecture's to check
         ok = isinstance(value, (list, tuple)) and len(value) <= 64 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    elif kind is tuple:  # of number triples; their range is the architecture's to check
+        ok = isinstance(value, (list, tuple)) and len(value) <= 64 and all(
+            isinstance(p, (list, tuple)) and len(p) == 3 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)
+            for p in value)
     else:
         ok = isinstance(value, kind)
     if not ok:
@@ -50,7 +56,7 @@ def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
 
 def _kind_name(kind: type) -> str:
     return {int: "a whole number", float: "a number", bool: "true or false", str: "text",
-            list: "a list of numbers"}[kind]
+            list: "a list of numbers", tuple: "a list of [number, number, number] triples"}[kind]
 
 
 def check_fields(data, table: dict, where: str) -> dict:

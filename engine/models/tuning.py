@@ -4,7 +4,9 @@ does not set (``cardigan tune``).
 - ``style_scale``: the spread of the noise map's style channels (:mod:`engine.nets.noise`);
 - ``grain``: white per-pixel grain added after the network (:mod:`engine.nets.grain`);
 - ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`);
-- ``depth_gain``: grey-level gains along the fan's depth (:mod:`engine.nets.depth_gain`).
+- ``depth_gain``: grey-level gains along the fan's depth (:mod:`engine.nets.depth_gain`);
+- ``speckle_shape``: the speckle's size along and across the beam by depth
+  (:mod:`engine.nets.speckle_shape`).
 
 Changing them keeps the network's weights (shared with the model it came from, which is left
 as it was); the new configuration is checked as any model file's is (a value out of range is
@@ -18,7 +20,7 @@ import dataclasses
 
 from ..errors import CardiganError
 
-OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain")
+OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "speckle_shape")
 
 
 def tune_model(model, **settings):

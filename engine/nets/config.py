@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelFileError
 from .depth_gain import gains_problem
+from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
 from .tone import MAX_TONE, MIN_TONE
 
@@ -67,6 +68,10 @@ class GeneratorConfig:
         depth_gain: at inference, grey-level gains at evenly spaced depths of the fan (empty:
             none; fan models only; see :mod:`engine.nets.depth_gain`), fitted to real
             images' fall-off with depth.
+        speckle_shape: at inference, the speckle's width along and across the beam and its
+            contrast at evenly spaced depths of the fan, as (axial sigma, lateral sigma, gain)
+            triples (empty: none; fan models only; see :mod:`engine.nets.speckle_shape`),
+            fitted to real images' speckle.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -94,6 +99,7 @@ class GeneratorConfig:
     tone: float = 1.0
     style_scale: float = 1.0
     depth_gain: tuple = ()
+    speckle_shape: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
 
@@ -129,6 +135,13 @@ class GeneratorConfig:
             problems.append(f"depth_gain {gains_problem(self.depth_gain)}")
         elif self.depth_gain and not self.fan:
             problems.append("depth_gain needs a fan model")
+        if isinstance(self.speckle_shape, (list, tuple)):  # a model file's JSON gives lists of lists
+            object.__setattr__(self, "speckle_shape", tuple(tuple(p) if isinstance(p, list) else p
+                                                            for p in self.speckle_shape))
+        if shape_problem(self.speckle_shape):
+            problems.append(f"speckle_shape {shape_problem(self.speckle_shape)}")
+        elif self.speckle_shape and not self.fan:
+            problems.append("speckle_shape needs a fan model")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:

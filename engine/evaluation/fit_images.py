@@ -1,0 +1,30 @@
+"""The pairs an output-setting fit compares: a prepared split's real images and a model's
+images of the same masks and fans (:mod:`.tone_fit`, :mod:`.depth_fit`, :mod:`.speckle_fit`).
+
+Mask i is drawn with seed 100,000 + i on the CPU, so a fit gives the same answer every time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..progress import ProgressCallback, StopCheck, never_stop, no_progress
+
+FIT_SEED = 100_000
+
+
+def real_and_drawn(data: Path | str, model, split: str, every: int = 1, stage: str = "synthesizing",
+                   progress: ProgressCallback = no_progress,
+                   should_stop: StopCheck = never_stop) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+    """(real images, labels, fans, the model's images) for every ``every``-th pair of a
+    prepared dataset's ``split``, each (N, H, W) uint8 but the fans."""
+    from ..synthesizer import Synthesizer
+    from .evaluate import load_split_with_fans, synthesize_all
+
+    images, labels, _stems, fans = load_split_with_fans(Path(data), split, None)
+    images, labels, fans = images[::every], labels[::every], fans[::every]
+    synthetic = synthesize_all(Synthesizer(model, device="cpu"), labels, FIT_SEED, stage, progress, should_stop,
+                               fans=fans)
+    return images, labels, fans, synthetic
