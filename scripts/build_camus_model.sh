@@ -51,9 +51,14 @@ model = load_model_file(sys.argv[1])
 # an output tone of 0.92, the curve that brings the valid split's grey levels to the real ones'
 # (cardigan tune --model MODEL --fit-tone camus256 --out TUNED); a depth gain that darkens the
 # top seven tenths of the fan as much as the valid split's real images are darker there
-# (cardigan tune --model TUNED --fit-depth-gain camus256 --out GAINED)
+# (cardigan tune --model TUNED --fit-depth-gain camus256 --out GAINED); a speckle shape that
+# draws the speckle as tall along the beam and as wide across it, depth by depth, as the valid
+# split's real speckle, the near field left as it is
+# (cardigan tune --model GAINED --fit-speckle-shape camus256 --out SHAPED)
 model.config = dataclasses.replace(model.config, style_scale=0.4, grain=2.5, tone=0.92,
-                                   depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0))
+                                   depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
+                                   speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
+                                                  (0.0, 0.8, 1.204), (0.0, 0.8, 1.163)))
 model.provenance.pop("data", None)
 model.provenance["started_from"] = "stage 5 of scripts/build_camus_model.sh"
 save_model_file(model, sys.argv[2], {
