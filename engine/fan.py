@@ -12,7 +12,12 @@ height (y), so one fan fits every size of the same picture:
   (1 for a circular arc; CAMUS frames are resampled to squares, which stretches the arc).
 
 A point (u, v) = (x / W, y / H) lies inside when its direction from the apex lies between the
-edges and ((u - apex_x) / (depth * squash))^2 + ((v - apex_y) / depth)^2 <= 1.
+edges and ((u - apex_x) / (depth * squash))^2 + ((v - apex_y) / depth)^2 <= 1, and it lies
+more than :data:`PROBE_FACE` of the picture's height (plus half a pixel) from the apex, so
+:func:`fan_alpha` is exactly 0 within that radius: a phased-array image starts
+at the probe's face, a short arc around the virtual apex, not at a point (every CAMUS frame of
+the valid split has its first row black; its nearest lit pixel lies 2.3-2.7 px from the
+fitted apex at 256x256, median 2.5).
 
 :func:`fan_alpha` rasterises a fan with anti-aliased edges (coverage from the signed distance
 in pixels), :func:`fit_fan` fits one to an image's support, :func:`default_fan` is the median
@@ -30,6 +35,7 @@ import numpy as np
 from .errors import CardiganError
 
 SUPPORT_THRESHOLD = 8  # grey level above which a median-filtered pixel is part of the scan
+PROBE_FACE = 0.0075  # of the picture's height: the blank radius around the apex
 FAN_KEY = "cardigan-fan"  # PNG text chunk and manifest key
 
 
@@ -199,7 +205,8 @@ def default_fan(view: str | None = None) -> Fan:
 # -- rasterising ----------------------------------------------------------------------------
 def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) signed distance in pixels to the fan's outline, positive inside (the arc's is a
-    first-order approximation, exact on the axes)."""
+    first-order approximation, exact on the axes; the outline includes the probe's face, a
+    circle of :data:`PROBE_FACE` of the height around the apex)."""
     ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
     xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
     ax, ay = fan.apex_x * width, fan.apex_y * height
@@ -215,8 +222,8 @@ def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
     g = np.sqrt((dx / ru) ** 2 + (dy / rv) ** 2)
     grad = np.sqrt((dx / ru ** 2) ** 2 + (dy / rv ** 2) ** 2) / np.maximum(g, 1e-9)
     dists.append((1.0 - g) / np.maximum(grad, 1e-9))
-    out = np.minimum(np.minimum(dists[0], dists[1]), dists[2])
-    return out
+    dists.append(np.hypot(dx, dy) - PROBE_FACE * height - 0.5)  # black out to the face, then the ramp
+    return np.minimum.reduce(dists)
 
 
 def fan_outline(fan: Fan, height: int, width: int, arc_points: int = 48) -> list[tuple[float, float]]:

@@ -53,6 +53,26 @@ def test_coverage_is_one_inside_zero_outside_and_soft_only_at_the_edge():
     assert np.abs(left - (slope * rows + intercept)).max() <= 1.0
 
 
+def test_the_picture_starts_at_the_probe_face_not_at_the_apex():
+    from engine.fan import PROBE_FACE, edge_distance
+
+    fan = Fan(0.5, -0.004, -32.0, 32.0, 1.0, 0.82)  # a CAMUS fan: the apex a pixel above the top
+    size = 256
+    ys, xs = np.mgrid[:size, :size] + 0.5
+    radius = np.hypot(xs - fan.apex_x * size, ys - fan.apex_y * size)
+    alpha = fan_alpha(fan, size, size)
+    assert np.all(alpha[radius <= PROBE_FACE * size] == 0)  # black around the apex
+    assert not fan_mask(fan, size, size)[0].any() and alpha[0].max() < 0.25  # the first row: blank, as in CAMUS
+    assert fan_mask(fan, size, size)[4].sum() >= 3  # a few pixels down, the sector has begun
+    # elsewhere the face changes nothing: the distance is the sides' and the arc's
+    far = radius > PROBE_FACE * size + 20
+    distance = edge_distance(fan, size, size)
+    assert np.all(distance[far] < radius[far] - PROBE_FACE * size - 0.5)
+    # a model draws black there too
+    image = fan_synthesizer(size=size).synthesize(apical_labels(1, size)[0], seed=0, fan=fan)
+    assert np.all(image.reshape(size, size)[radius <= PROBE_FACE * size] == -1) and (image[..., 3, :] > -1).any()
+
+
 def test_a_fan_scales_with_the_picture():
     fan = default_fan("2CH")
     small, large = fan_mask(fan, 64, 64), fan_mask(fan, 256, 256)
