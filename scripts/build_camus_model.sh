@@ -47,7 +47,8 @@ from engine.models import load_model_file, save_model_file
 model = load_model_file(sys.argv[1])
 # the style channels at 0.4 of their training spread: fewer washed-out or dim seeds
 # (README, Evaluation: holes, the fan's fit and seed brightness all improve); pixel grain of
-# 2.5 grey levels, the amount that gives the train split's images the real ones' fine detail;
+# 3.5 grey levels (2.5 gave the train split's images the real ones' fine detail; the speckle
+# shape below smooths part of it, and 3.5 brings the valid split's fine detail back to real's);
 # an output tone of 0.92, the curve that brings the valid split's grey levels to the real ones'
 # (cardigan tune --model MODEL --fit-tone camus256 --out TUNED); a depth gain that darkens the
 # top seven tenths of the fan as much as the valid split's real images are darker there
@@ -55,7 +56,7 @@ model = load_model_file(sys.argv[1])
 # draws the speckle as tall along the beam and as wide across it, depth by depth, as the valid
 # split's real speckle, the near field left as it is
 # (cardigan tune --model GAINED --fit-speckle-shape camus256 --out SHAPED)
-model.config = dataclasses.replace(model.config, style_scale=0.4, grain=2.5, tone=0.92,
+model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, tone=0.92,
                                    depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
                                    speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
                                                   (0.0, 0.8, 1.204), (0.0, 0.8, 1.163)))
