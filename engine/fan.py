@@ -82,6 +82,16 @@ class Fan:
         down = np.asarray(ys, dtype=np.float64) - self.apex_y * height
         return np.hypot(across, down), np.arctan2(across, down)
 
+    def beam_axes(self, ys, xs, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(axial, lateral): (2, ...) unit vectors (dy, dx) at pixel positions (``ys``,
+        ``xs``) along the beam (away from the apex) and across it (the arc's tangent)."""
+        ys, xs = np.broadcast_arrays(np.asarray(ys, dtype=np.float64), np.asarray(xs, dtype=np.float64))
+        _, angle = self.beam_coordinates(ys, xs, height, width)
+        axial = np.stack([ys - self.apex_y * height, xs - self.apex_x * width])
+        lateral = np.stack([-np.sin(angle), self.arc_stretch(height, width) * np.cos(angle)])
+        return (axial / np.maximum(np.linalg.norm(axial, axis=0), 1e-9),
+                lateral / np.maximum(np.linalg.norm(lateral, axis=0), 1e-9))
+
     def beam_point(self, depth, angle, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
         """The (ys, xs) pixel position of (depth, angle): :meth:`beam_coordinates` inverted."""
         return (self.apex_y * height + depth * np.cos(angle),
@@ -247,6 +257,17 @@ def fan_alpha(fan: Fan, height: int, width: int) -> np.ndarray:
 def fan_mask(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) bool: pixels at least half covered by the fan."""
     return edge_distance(fan, height, width) >= 0.0
+
+
+def blur_within(image: np.ndarray, inside: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur (``sigma`` pixels) of an (H, W) ``image`` that reads only the pixels
+    where ``inside`` (the fan's mask, 0/1) is set: the blur of image x inside over the blur of
+    inside, so the black beyond the fan's edge does not darken the pixels along it."""
+    from scipy import ndimage
+
+    inside = np.asarray(inside, dtype=np.float64)
+    weight = ndimage.gaussian_filter(inside, sigma)
+    return ndimage.gaussian_filter(np.asarray(image, dtype=np.float64) * inside, sigma) / np.maximum(weight, 1e-3)
 
 
 def _area_inside(fan: Fan, size: int = 64) -> float:

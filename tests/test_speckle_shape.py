@@ -13,7 +13,7 @@ from engine.fan import default_fan, edge_distance, fan_alpha, fan_mask
 from engine.models import load_model_file, open_model
 from engine.models.tuning import tune_model
 from engine.nets import GeneratorConfig
-from engine.nets.speckle_shape import EDGE_FADE, apply_speckle_shape, beam_directions, shape_one
+from engine.nets.speckle_shape import EDGE_FADE, apply_speckle_shape, shape_one
 from engine.synthesizer import Synthesizer
 from nets_util import fan_model_file
 
@@ -66,7 +66,8 @@ def test_widths_follow_the_beam_and_the_gain_sets_the_contrast():
 
 def test_the_beam_directions_point_away_from_the_apex_and_along_the_arc():
     fan, size = default_fan(), 128
-    axial, lateral = beam_directions(fan, size, size)
+    ys, xs = np.mgrid[:size, :size] + 0.5
+    axial, lateral = fan.beam_axes(ys, xs, size, size)
     centre = size // 2
     row = int(size * 0.6)
     assert axial[0, row, centre] > 0.99  # straight down below the apex

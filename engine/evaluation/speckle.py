@@ -61,12 +61,18 @@ SKEW_MIN_PIXELS = 100  # a region counts in an image with at least this many usa
 SKEW_GREYS = (10, 245)  # usable pixels lie strictly between these (no black, no saturation)
 
 
-def _directions(fan, height: int, width: int, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit vectors (dy, dx) across the beam (the arc's tangent) and along it at the points."""
-    _, angle = fan.beam_coordinates(ys, xs, height, width)
-    lateral = np.stack([-np.sin(angle), fan.arc_stretch(height, width) * np.cos(angle)])
-    axial = np.stack([ys - fan.apex_y * height, xs - fan.apex_x * width])
-    return (lateral / np.linalg.norm(lateral, axis=0), axial / np.maximum(np.linalg.norm(axial, axis=0), 1e-9))
+def lagged_correlation(residual: np.ndarray, ys: np.ndarray, xs: np.ndarray, direction: np.ndarray,
+                       lag: float) -> float:
+    """The correlation of ``residual`` at the points (``ys``, ``xs``) with itself ``lag``
+    pixels away along ``direction`` ((2, N) unit vectors), sampled bilinearly; 0 when either
+    side is flat."""
+    from scipy import ndimage
+
+    here = residual[ys.astype(np.int64), xs.astype(np.int64)]
+    there = ndimage.map_coordinates(residual, [ys + lag * direction[0], xs + lag * direction[1]], order=1,
+                                    mode="nearest")
+    denominator = math.sqrt(float(np.mean(here ** 2)) * float(np.mean(there ** 2)))
+    return float(np.mean(here * there)) / denominator if denominator > 0 else 0.0
 
 
 def _points(fan, height: int, width: int, margin: int = MARGIN) -> tuple[np.ndarray, np.ndarray]:
@@ -96,18 +102,9 @@ def correlation_curves(image: np.ndarray, fan, blur: float = BLUR, lags: Sequenc
         return None
     picture = np.asarray(image, dtype=np.float64)
     residual = picture - ndimage.gaussian_filter(picture, blur)
-    here = residual[ys.astype(np.int64), xs.astype(np.int64)]
-    lateral, axial = _directions(fan, height, width, ys, xs)
-    out = {}
-    for name, direction in (("lateral", lateral), ("axial", axial)):
-        values = []
-        for lag in lags:
-            there = ndimage.map_coordinates(residual, [ys + lag * direction[0], xs + lag * direction[1]],
-                                            order=1, mode="nearest")
-            denominator = math.sqrt(float(np.mean(here ** 2)) * float(np.mean(there ** 2)))
-            values.append(float(np.mean(here * there)) / denominator if denominator > 0 else 0.0)
-        out[name] = np.array(values)
-    return out
+    axial, lateral = fan.beam_axes(ys, xs, height, width)
+    return {name: np.array([lagged_correlation(residual, ys, xs, direction, lag) for lag in lags])
+            for name, direction in (("lateral", lateral), ("axial", axial))}
 
 
 def reach(curve: np.ndarray) -> float:
@@ -175,13 +172,12 @@ def edge_band_curves(image: np.ndarray, fan) -> dict | None:
     band holds under 50 points."""
     from scipy import ndimage
 
-    from ..fan import edge_distance, fan_mask
+    from ..fan import blur_within, edge_distance, fan_mask
 
     height, width = image.shape
     picture = np.asarray(image, dtype=np.float64)
     inside = fan_mask(fan, height, width).astype(np.float64)
-    blurred = ndimage.gaussian_filter(picture * inside, BLUR) / np.maximum(ndimage.gaussian_filter(inside, BLUR), 1e-3)
-    residual = (picture - blurred) * inside
+    residual = (picture - blur_within(picture, inside, BLUR)) * inside
     distance = edge_distance(fan, height, width)
     ys, xs = np.mgrid[:height, :width].astype(np.float64)
     depth = fan.beam_coordinates(ys + 0.5, xs + 0.5, height, width)[0] / (fan.depth * height)
@@ -193,7 +189,7 @@ def edge_band_curves(image: np.ndarray, fan) -> dict | None:
         return None
     py, px = ys[band], xs[band]
     here = residual[band]
-    lateral, axial = _directions(fan, height, width, py, px)
+    axial, lateral = fan.beam_axes(py, px, height, width)
     out = {}
     for name, direction in (("across", lateral), ("along", axial)):
         products = []

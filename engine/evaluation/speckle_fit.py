@@ -25,7 +25,6 @@ Fit on the valid split, as the tone and the depth gain are (:mod:`engine.evaluat
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ import numpy as np
 from ..fan import edge_distance
 from ..nets.depth_gain import depth_fraction
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from .speckle import lagged_correlation
 
 DEFAULT_BINS = 5
 BLUR = 1.5  # pixels: the blur whose residual is the speckle the figures describe
@@ -47,8 +47,6 @@ FIGURES = ("contrast", "lateral", "axial")
 
 def _bin_points(fan, height: int, width: int, bins: int) -> list[tuple[np.ndarray, ...]]:
     """Per depth bin: (ys, xs, lateral unit vectors, axial unit vectors) of the points used."""
-    from .speckle import _directions
-
     ys, xs = np.mgrid[:height:2, :width:2].astype(np.float64)
     clear = edge_distance(fan, height, width)[::2, ::2] >= EDGE_CLEARANCE
     which = np.floor(depth_fraction(fan, height, width)[::2, ::2] * bins)
@@ -56,7 +54,7 @@ def _bin_points(fan, height: int, width: int, bins: int) -> list[tuple[np.ndarra
     for b in range(bins):
         keep = clear & (which == b)
         y, x = ys[keep], xs[keep]
-        lateral, axial = _directions(fan, height, width, y + 0.5, x + 0.5)
+        axial, lateral = fan.beam_axes(y + 0.5, x + 0.5, height, width)
         out.append((y, x, lateral, axial))
     return out
 
@@ -75,14 +73,9 @@ def speckle_figures(images: np.ndarray, fans: list, bins: int = DEFAULT_BINS) ->
         for b, (y, x, lateral, axial) in enumerate(_bin_points(fan, height, width, bins)):
             if len(y) < MIN_POINTS:
                 continue
-            here = residual[y.astype(np.int64), x.astype(np.int64)]
-            row = [float(here.std())]
-            for direction in (lateral, axial):
-                there = ndimage.map_coordinates(residual, [y + direction[0], x + direction[1]], order=1,
-                                                mode="nearest")
-                denominator = math.sqrt(float(np.mean(here ** 2)) * float(np.mean(there ** 2)))
-                row.append(float(np.mean(here * there)) / denominator if denominator > 0 else 0.0)
-            sums[b] += row
+            contrast = float(residual[y.astype(np.int64), x.astype(np.int64)].std())
+            sums[b] += [contrast, lagged_correlation(residual, y, x, lateral, 1),
+                        lagged_correlation(residual, y, x, axial, 1)]
             counts[b] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts[:, None]

@@ -47,7 +47,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .depth_gain import depth_fraction, gain_depths
+from ..fan import blur_within
+from .depth_gain import gain_map
 
 SPLIT = 2.0  # pixels: the blur that separates the smooth image from its speckle
 RADIUS = 3  # pixels: the averaging window's half width
@@ -80,26 +81,6 @@ def shape_problem(shape) -> str | None:
 def as_shape(value) -> tuple:
     """A curve as given (lists from a model file's JSON) -> a tuple of float triples."""
     return tuple(tuple(float(v) for v in point) for point in value)
-
-
-def beam_directions(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(2, H, W) unit vectors (dy, dx) along the beam (away from the apex) and across it (the
-    arc's tangent) at every pixel centre."""
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None] + np.zeros((1, width))
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :] + np.zeros((height, 1))
-    _, angle = fan.beam_coordinates(ys, xs, height, width)
-    axial = np.stack([ys - fan.apex_y * height, xs - fan.apex_x * width])
-    axial /= np.maximum(np.linalg.norm(axial, axis=0), 1e-9)
-    lateral = np.stack([-np.sin(angle), fan.arc_stretch(height, width) * np.cos(angle)])
-    lateral /= np.maximum(np.linalg.norm(lateral, axis=0), 1e-9)
-    return axial, lateral
-
-
-def _curve_at(fan, shape: tuple, column: int, height: int, width: int) -> np.ndarray:
-    """(H, W) the curve's ``column`` (0 axial sigma, 1 lateral sigma, 2 gain) at every pixel."""
-    points = np.asarray(shape, dtype=np.float64)
-    where = depth_fraction(fan, height, width)
-    return np.interp(where, gain_depths(len(points)), points[:, column])
 
 
 def line_average(direction: np.ndarray, sigma: np.ndarray, inside: np.ndarray):
@@ -148,21 +129,15 @@ def _cached(fan, shape: tuple, height: int, width: int):
     from ..fan import edge_distance, fan_mask
 
     inside = fan_mask(fan, height, width).astype(np.float32)
-    axial, lateral = beam_directions(fan, height, width)
-    along = line_average(axial, _curve_at(fan, shape, 0, height, width), inside)
-    across = line_average(lateral, _curve_at(fan, shape, 1, height, width), inside)
+    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
+    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    axial, lateral = fan.beam_axes(ys, xs, height, width)
+    points = np.asarray(shape, dtype=np.float64)
+    along = line_average(axial, gain_map(fan, points[:, 0], height, width), inside)
+    across = line_average(lateral, gain_map(fan, points[:, 1], height, width), inside)
     near, far = EDGE_FADE
     blend = np.clip((edge_distance(fan, height, width) - near) / (far - near), 0.0, 1.0).astype(np.float32)
-    return along, across, _curve_at(fan, shape, 2, height, width).astype(np.float32), inside, blend
-
-
-def _blur_within(image: np.ndarray, inside: np.ndarray, sigma: float) -> np.ndarray:
-    """The Gaussian blur of ``image`` taking only pixels inside the fan."""
-    from scipy import ndimage
-
-    weight = ndimage.gaussian_filter(inside, sigma, mode="constant")
-    blurred = ndimage.gaussian_filter(image * inside, sigma, mode="constant")
-    return np.where(weight > 1e-3, blurred / np.maximum(weight, 1e-3), 0.0).astype(np.float32)
+    return along, across, gain_map(fan, points[:, 2], height, width), inside, blend
 
 
 def shape_one(image: np.ndarray, fan, shape: tuple) -> np.ndarray:
@@ -170,7 +145,7 @@ def shape_one(image: np.ndarray, fan, shape: tuple) -> np.ndarray:
     height, width = image.shape
     along, across, gain, inside, blend = _cached(fan, shape, height, width)
     picture = image.astype(np.float32)
-    smooth = _blur_within(picture, inside, SPLIT)
+    smooth = blur_within(picture, inside, SPLIT).astype(np.float32)
     speckle = ((picture - smooth) * inside).ravel()
     shaped = smooth + gain * (across @ (along @ speckle)).reshape(height, width)
     return np.clip(np.where(inside > 0, blend * shaped + (1 - blend) * picture, picture), -1.0, 1.0)
