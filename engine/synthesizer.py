@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
+from .nets.refiner import refine_images
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -40,19 +42,24 @@ class Synthesizer:
         style_scale: the spread of a noise model's style channels, in (0, 1]; None keeps the
             model's own (:class:`~engine.nets.GeneratorConfig`): 1 gives the most variety
             (datasets for segmenters), lower values steadier brightness.
+        refiner: apply the model's texture refiner (:mod:`engine.nets.refiner`) when it has
+            one; False gives the images as its generator leaves them (what the refiner is
+            trained on).
     """
 
     PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
     def __init__(self, model, device: str | torch.device = "auto", fast: bool = True,
                  precision: str = "auto", incremental: bool = False,
-                 style_scale: float | None = None) -> None:
+                 style_scale: float | None = None, refiner: bool = True) -> None:
         if precision not in ("auto", *self.PRECISIONS):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
         if style_scale is not None and style_scale_problem(style_scale):
             raise ValueError(f"the style scale {style_scale_problem(style_scale)}")
         self.model = open_model(model) if isinstance(model, (str, Path)) else model
         self.chosen_style_scale = style_scale
+        self.use_refiner = refiner  # False draws a refined model's images as its generator leaves them
+        self._device_refiner = None
         self.incremental: IncrementalGenerator | None = None
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc < NUM_CLASSES:
@@ -212,16 +219,27 @@ class Synthesizer:
                 weight = feathered(regions, FEATHER_PIXELS)
                 n = len(seeds)
                 out = both[:n] * (1 - weight) + both[n:] * weight
-                return self._finish(out, fans, alpha)
-        return self._finish(self._forward(ids, seg, z, noise), fans, alpha)
+                return self._finish(out, fans, alpha, seeds)
+        return self._finish(self._forward(ids, seg, z, noise), fans, alpha, seeds)
 
-    def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None) -> np.ndarray:
-        """The network's images with the model's depth gain and speckle shape, cut to their fans."""
+    def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
+                seeds: list[int]) -> np.ndarray:
+        """The network's images with the model's depth gain, speckle shape and texture
+        refiner (its noise from ``seeds``), cut to their fans."""
         if alpha is None:
             return out
         config = self.model.config
         out = apply_depth_gain(out, fans, config.depth_gain)
-        return apply_fan(apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ())), alpha)
+        out = apply_fan(apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ())), alpha)
+        refiner = getattr(self.model, "refiner", None)
+        if refiner is None or not self.use_refiner:
+            return out
+        return apply_fan(refine_images(self._refiner_on_device(refiner), out, fans, seeds), alpha)
+
+    def _refiner_on_device(self, refiner):
+        if self._device_refiner is None:
+            self._device_refiner = copy.deepcopy(refiner).to(self.device, memory_format=torch.channels_last).eval()
+        return self._device_refiner
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
                  noise: torch.Tensor | None) -> np.ndarray:

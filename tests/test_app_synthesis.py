@@ -294,3 +294,5 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
     assert "depth gain 0.84\u20131.06" in gained and "depth gain" not in untoned
     shaped = summary_html({"kind": "native", "architecture": {**arch, "speckle_shape": [[0.6, 0, 1.5], [0, 0.8, 1]]}})
     assert "speckle shaped by depth (2 points)" in shaped and "shaped" not in gained
+    refined = summary_html({"kind": "native", "architecture": arch, "refiner_parameters": 12001})
+    assert "texture refiner (12.0 k parameters)" in refined and "refiner" not in shaped

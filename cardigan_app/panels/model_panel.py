@@ -58,6 +58,8 @@ def summary_html(summary: dict) -> str:
             parts.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
         if arch.get("speckle_shape"):
             parts.append(f"speckle shaped by depth ({len(arch['speckle_shape'])} points)")
+        if summary.get("refiner_parameters"):
+            parts.append(f"texture refiner ({format_count(int(summary['refiner_parameters']))} parameters)")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))

@@ -34,7 +34,8 @@ def format_summary(summary: dict) -> str:
     lines.append("architecture " + ", ".join(f"{k}={v}" for k, v in arch.items()))
     params = summary["parameters"]
     lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
-                 + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else ""))
+                 + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else "")
+                 + (f" + texture refiner {summary['refiner_parameters']:,}" if summary.get("refiner_parameters") else ""))
     size = summary.get("image_size")
     native = f"{size[1]}x{size[0]} native (masks of other sizes are resampled)" if size else "any"
     lines.append(f"image size   {native}, "

@@ -16,6 +16,7 @@ COMMANDS = (
     ("info", "engine.cli.info"),
     ("tune", "engine.cli.tune"),
     ("train", "engine.cli.train"),
+    ("refine", "engine.cli.refine"),
     ("prepare", "engine.cli.prepare"),
     ("phantom", "engine.cli.phantom"),
     ("export", "engine.cli.export"),

@@ -27,6 +27,18 @@ def check_output_file(path, flag: str = "--out") -> None:
         raise CardiganError(f"{flag} {path}: the folder {path.parent} does not exist")
 
 
+def check_model_out(path, overwrite: bool) -> None:
+    """Refuse, before any work, an ``--out`` model file that cannot be written or that exists
+    without ``--overwrite``."""
+    from pathlib import Path
+
+    from ..errors import CardiganError
+
+    check_output_file(path)
+    if Path(path).exists() and not overwrite:
+        raise CardiganError(f"--out {path}: exists (add --overwrite to replace it)")
+
+
 def style_scale_value(text: str) -> float:
     """An argparse type: a noise model's style spread, above 0 and at most 1."""
     from ..nets.config import style_scale_problem

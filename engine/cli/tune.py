@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_model_argument, check_output_file, float_in_range, style_scale_value
+from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
 HELP = "set a model's output settings (style scale, grain, tone, depth gain) or fit them to real images"
 DESCRIPTION = (
@@ -97,15 +97,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import CardiganError
     from ..models import open_model, save_model_file
     from ..models.tuning import tune_model
     from .terminal import TerminalProgress
 
     out = Path(args.out)
-    check_output_file(out)
-    if out.exists() and not args.overwrite:
-        raise CardiganError(f"--out {out}: exists (add --overwrite to replace it)")
+    check_model_out(out, args.overwrite)
     model = open_model(args.model)
     settings = {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
                                                 ("tone", args.tone),

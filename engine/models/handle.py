@@ -24,6 +24,7 @@ class GeneratorModel:
         provenance: free-form facts about training or import (data checksum, preset, date ...).
         labels: the label table the model was trained with.
         encoder: the VAE style encoder, when the file carries one.
+        refiner: the texture refiner (:mod:`engine.nets.refiner`), when the file carries one.
     """
 
     config: GeneratorConfig
@@ -34,6 +35,7 @@ class GeneratorModel:
     provenance: dict = field(default_factory=dict)
     labels: list[dict] = field(default_factory=label_table)
     encoder: nn.Module | None = None
+    refiner: nn.Module | None = None
 
     @property
     def stochastic(self) -> bool:
@@ -62,6 +64,8 @@ class GeneratorModel:
             "parameters": self.parameter_count,
             "encoder_parameters": sum(p.numel() for p in self.encoder.parameters())
             if self.encoder is not None else 0,
+            "refiner_parameters": sum(p.numel() for p in self.refiner.parameters())
+            if self.refiner is not None else 0,
             "image_size": list(self.image_size),
             "output_channels": self.config.output_nc,
             "stochastic": self.stochastic,

@@ -1,11 +1,13 @@
 """Native model files: one ``.safetensors`` file with the architecture in its metadata.
 
-Layout: tensors ``generator.<NVlabs state-dict name>`` (and ``encoder.<name>`` for VAE
-models); metadata key ``cardigan`` holds a JSON document::
+Layout: tensors ``generator.<NVlabs state-dict name>`` (``encoder.<name>`` for VAE
+models, ``refiner.<name>`` for models with a texture refiner); metadata key ``cardigan``
+holds a JSON document::
 
     {"format": "cardigan-model", "schema": 1, "architecture": {...GeneratorConfig...},
      "labels": [...], "image_size": [H, W], "output_channels": C,
      "encoder": {"ngf": .., "input_nc": .., "image_size": .., "z_dim": .., "norm": ..} | null,
+     "refiner": {"width": ..} | null (absent in files written before it existed),
      "provenance": {...}}
 
 Loading never unpickles anything and validates every tensor against the architecture.
@@ -25,6 +27,7 @@ from ..fileio import atomic_path
 from ..labels import NUM_CLASSES, label_table
 from ..nets import GeneratorConfig, SPADEGenerator
 from ..nets.encoder import StyleEncoder
+from ..nets.refiner import Refiner
 from .handle import GeneratorModel
 from .schema import check_document
 
@@ -43,6 +46,9 @@ def save_model_file(model: GeneratorModel, path: Path | str, provenance: dict | 
         tensors.update({f"encoder.{k}": v.detach().cpu().contiguous()
                         for k, v in model.encoder.state_dict().items()})
         encoder_meta = dict(model.encoder.hparams)
+    refiner = getattr(model, "refiner", None)
+    if refiner is not None:
+        tensors.update({f"refiner.{k}": v.detach().cpu().contiguous() for k, v in refiner.state_dict().items()})
     document = {
         "format": FORMAT,
         "schema": SCHEMA,
@@ -51,6 +57,7 @@ def save_model_file(model: GeneratorModel, path: Path | str, provenance: dict | 
         "image_size": list(model.image_size),
         "output_channels": model.config.output_nc,
         "encoder": encoder_meta,
+        "refiner": refiner.record() if refiner is not None else None,
         "provenance": {**model.provenance, **(provenance or {})},
     }
     with atomic_path(path) as tmp:
@@ -109,16 +116,20 @@ def load_model_file(path: Path | str) -> GeneratorModel:
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     encoder_meta = document.get("encoder")
+    refiner_meta = document.get("refiner")
 
     def build(device: str):
         with torch.device(device):
-            return SPADEGenerator(config), StyleEncoder(**encoder_meta) if encoder_meta else None
+            return (SPADEGenerator(config), StyleEncoder(**encoder_meta) if encoder_meta else None,
+                    Refiner(refiner_meta["width"]) if refiner_meta is not None else None)
 
     # shapes first, on the meta device (nothing allocated), against the file's header
-    meta_generator, meta_encoder = build("meta")
+    meta_generator, meta_encoder, meta_refiner = build("meta")
     expected = {f"generator.{k}": tuple(v.shape) for k, v in meta_generator.state_dict().items()}
     if meta_encoder is not None:
         expected |= {f"encoder.{k}": tuple(v.shape) for k, v in meta_encoder.state_dict().items()}
+    if meta_refiner is not None:
+        expected |= {f"refiner.{k}": tuple(v.shape) for k, v in meta_refiner.state_dict().items()}
     missing, unexpected = set(expected) - set(names), set(names) - set(expected)
     if missing or unexpected:
         raise ModelFileError(f"{path}: weights do not match the stored architecture "
@@ -128,7 +139,7 @@ def load_model_file(path: Path | str) -> GeneratorModel:
         if shapes.get(name) != shape:
             raise ModelFileError(f"{path}: tensor {name} has shape {shapes.get(name)}, the "
                                  f"architecture needs {shape}")
-    generator, encoder = build("cpu")
+    generator, encoder, refiner = build("cpu")
     tensors = read_tensors(path)
     load_weights(generator, {k[len("generator."):]: v for k, v in tensors.items()
                              if k.startswith("generator.")}, path)
@@ -136,13 +147,16 @@ def load_model_file(path: Path | str) -> GeneratorModel:
         load_weights(encoder, {k[len("encoder."):]: v for k, v in tensors.items()
                                if k.startswith("encoder.")}, path)
         encoder.eval()
+    if refiner is not None:
+        load_weights(refiner, {k[len("refiner."):]: v for k, v in tensors.items() if k.startswith("refiner.")}, path)
+        refiner.eval()
     labels = document.get("labels") or label_table()
     if len(labels) != NUM_CLASSES:
         raise ModelFileError(f"{path}: the model was trained with {len(labels)} classes; "
                              f"cardiGAN label maps have {NUM_CLASSES}")
     return GeneratorModel(config=config, generator=generator.eval(), kind="native",
                           name=path.stem, path=path, provenance=document.get("provenance") or {},
-                          labels=labels, encoder=encoder)
+                          labels=labels, encoder=encoder, refiner=refiner)
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:

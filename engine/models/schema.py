@@ -13,6 +13,7 @@ import math
 
 from ..errors import ModelFileError
 from ..nets.config import LAYER_NORMS
+from ..nets.refiner import MAX_WIDTH, MIN_WIDTH
 
 # field: (type, minimum, maximum); bools are never accepted as ints
 ARCHITECTURE = {
@@ -27,6 +28,7 @@ ARCHITECTURE = {
     "depth_gain": (list, None, None),
     "speckle_shape": (tuple, None, None),
 }
+REFINER = {"width": (int, MIN_WIDTH, MAX_WIDTH)}
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
            "z_dim": (int, 1, 4096), "norm": (str, None, None)}
 
@@ -79,6 +81,11 @@ def check_document(document: dict) -> None:
         if encoder.get("norm", "spectralinstance") not in LAYER_NORMS:
             raise ModelFileError(f"the style encoder norm is {encoder['norm']!r}; it must be one of "
                                  + ", ".join(LAYER_NORMS))
+    refiner = document.get("refiner")
+    if refiner is not None:
+        check_fields(refiner, REFINER, "the texture refiner")
+        if "width" not in refiner:
+            raise ModelFileError("the texture refiner has no width")
     labels = document.get("labels")
     if labels is not None:
         if not isinstance(labels, list) or not all(

@@ -1,0 +1,157 @@
+"""The texture refiner (engine.nets.refiner), its place in model files and the Synthesizer, and
+its training (engine.training.refiner_training, ``cardigan refine``)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli.main import main
+from engine.errors import CardiganError, ModelFileError
+from engine.fan import default_fan, fan_alpha, fan_mask
+from engine.models import GeneratorModel, load_model_file, save_model_file
+from engine.nets import GeneratorConfig
+from engine.nets.refiner import Refiner, refine_images
+from engine.progress import Cancelled
+from engine.synthesizer import Synthesizer
+from engine.training.refiner_training import RefinerSettings, train_refiner
+from nets_util import fan_model_file, randomized_generator
+
+SIZE = 64
+
+
+def wake(refiner: Refiner, seed: int = 0) -> Refiner:
+    """``refiner`` with a random last convolution (a fresh one starts at zero)."""
+    with torch.no_grad():
+        torch.nn.init.normal_(refiner.out.weight, std=0.2, generator=torch.Generator().manual_seed(seed))
+    return refiner
+
+
+def fan_image(seed: int = 0) -> np.ndarray:
+    """(1, 1, SIZE, SIZE) noise in [-1, 1], black (-1) outside the default fan."""
+    rng = np.random.default_rng(seed)
+    inside = fan_mask(default_fan(), SIZE, SIZE)
+    return np.where(inside, rng.uniform(-0.8, 0.8, (SIZE, SIZE)), -1.0).astype(np.float32)[None, None]
+
+
+def phantom_data(tmp_path):
+    from engine.data.phantom import write_phantom
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=SIZE, seed=3)
+    return data
+
+
+def test_a_fresh_refiner_changes_nothing_and_a_trained_one_reads_21_pixels():
+    image = fan_image()
+    fans = [default_fan()]
+    assert np.array_equal(refine_images(Refiner(8), image, fans, [0]), image)
+    refiner = wake(Refiner(8))
+    out = refine_images(refiner, image, fans, [0])
+    assert np.abs(out - image).mean() > 1e-3
+    assert np.array_equal(out, refine_images(refiner, image, fans, [0]))  # one seed, one image
+    assert not np.array_equal(out, refine_images(refiner, image, fans, [1]))
+    poked = image.copy()
+    poked[0, 0, 40, 32] = 0.9
+    changed = np.argwhere(np.abs(refine_images(refiner, poked, fans, [0]) - out)[0, 0] > 0)
+    assert changed.size and changed.min(axis=0).tolist() >= [30, 22] and changed.max(axis=0).tolist() <= [50, 42]
+    with pytest.raises(ValueError, match="width"):
+        Refiner(2)
+
+
+def test_model_files_carry_the_refiner_and_refuse_a_bad_one(tmp_path):
+    plain = load_model_file(fan_model_file(tmp_path / "plain.safetensors", SIZE))
+    assert plain.refiner is None  # files without one (every earlier file) load as they did
+    refined = plain.__class__(**{**plain.__dict__, "refiner": wake(Refiner(8)).eval()})
+    path = save_model_file(refined, tmp_path / "refined.safetensors")
+    loaded = load_model_file(path)
+    assert loaded.summary()["refiner_parameters"] == sum(p.numel() for p in refined.refiner.parameters())
+    for name, tensor in refined.refiner.state_dict().items():
+        assert torch.equal(loaded.refiner.state_dict()[name], tensor)
+
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[20:44, 24:40] = 2
+    labels[26:38, 28:36] = 1
+    with_refiner = Synthesizer(loaded, device="cpu").synthesize(labels, seed=4)
+    without = Synthesizer(loaded, device="cpu", refiner=False).synthesize(labels, seed=4)
+    assert np.array_equal(without, Synthesizer(plain, device="cpu").synthesize(labels, seed=4))
+    assert np.abs(with_refiner - without).mean() > 1e-3
+    outside = fan_alpha(default_fan(), SIZE, SIZE) == 0
+    assert np.all(with_refiner[0][outside] == -1.0)  # still black outside the fan
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as handle:
+        tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+        document = json.loads(handle.metadata()["cardigan"])
+    for record, message in (({"width": 2}, "between 4 and 64"), ({"width": "wide"}, "whole number"),
+                            ({}, "no width"), ({"width": 8, "depth": 3}, "unknown fields")):
+        bad = tmp_path / "bad.safetensors"
+        save_file(tensors, str(bad), metadata={"cardigan": json.dumps({**document, "refiner": record})})
+        with pytest.raises(ModelFileError, match=message) as error:
+            load_model_file(bad)
+        assert "\n" not in str(error.value)
+    save_file({k: v for k, v in tensors.items() if not k.startswith("refiner.out")}, str(bad),
+              metadata={"cardigan": json.dumps(document)})
+    with pytest.raises(ModelFileError, match="missing"):
+        load_model_file(bad)
+
+
+def test_training_resumes_after_a_stop_as_if_never_stopped(tmp_path, one_thread):
+    data = phantom_data(tmp_path)
+    model = load_model_file(fan_model_file(tmp_path / "fan.safetensors", SIZE))
+    settings = RefinerSettings(iters=4, batch_size=2, width=4, checkpoint_every=2)
+    straight = train_refiner(model, data, tmp_path / "straight", settings)
+    assert any(p.abs().sum() > 0 for p in straight.refiner.out.parameters())  # it learnt something
+
+    trained = []
+
+    def count(event):
+        if event.stage == "training the refiner":
+            trained.append(event.done)
+
+    with pytest.raises(Cancelled):  # stopped after the third step, between two checkpoints
+        train_refiner(model, data, tmp_path / "stopped", settings, progress=count,
+                      should_stop=lambda: len(trained) == 3)
+    state = torch.load(tmp_path / "stopped" / "state.pt", weights_only=True)
+    assert state["iteration"] == 3
+    resumed = train_refiner(model, data, tmp_path / "stopped", settings)
+    for name, tensor in straight.refiner.state_dict().items():
+        assert torch.allclose(resumed.refiner.state_dict()[name], tensor, atol=1e-6), name
+
+    with pytest.raises(CardiganError, match="another model, dataset or settings"):
+        train_refiner(model, data, tmp_path / "stopped", RefinerSettings(iters=5, batch_size=2, width=4, lambda_reg=3))
+    longer = train_refiner(model, data, tmp_path / "stopped", RefinerSettings(iters=5, batch_size=2, width=4,
+                                                                              checkpoint_every=2))
+    assert torch.load(tmp_path / "stopped" / "state.pt", weights_only=True)["iteration"] == 5  # trained on
+    assert not torch.equal(longer.refiner.out.weight, resumed.refiner.out.weight)
+    (tmp_path / "stopped" / "state.pt").write_bytes(b"not a state")
+    with pytest.raises(CardiganError, match="state"):
+        train_refiner(model, data, tmp_path / "stopped", settings)
+
+
+def test_cardigan_refine_writes_the_model_and_refuses_what_it_cannot_refine(tmp_path, capsys, one_thread):
+    data = phantom_data(tmp_path)
+    source = fan_model_file(tmp_path / "fan.safetensors", SIZE)
+    out = tmp_path / "refined.safetensors"
+    args = ["refine", "--model", str(source), "--data", str(data), "--out", str(out),
+            "--run-dir", str(tmp_path / "run"), "--iters", "2", "--batch-size", "2", "--width", "4"]
+    assert main(args) == 0
+    assert "with a texture refiner" in capsys.readouterr().out
+    model = load_model_file(out)
+    assert model.refiner is not None and model.refiner.width == 4
+    assert model.provenance["refiner"]["iterations"] == 2
+    assert main(args) == 1
+    assert "exists" in capsys.readouterr().err
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, image_size=SIZE)
+    plain = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=SIZE)),
+                            tmp_path / "nofan.safetensors")
+    assert main(["refine", "--model", str(plain), "--data", str(data), "--out", str(tmp_path / "y.safetensors"),
+                 "--run-dir", str(tmp_path / "run2")]) == 1
+    error = capsys.readouterr().err
+    assert "takes the fan" in error and error.count("\n") == 1
+    assert main(["refine", "--model", str(source), "--data", str(tmp_path / "none"), "--out",
+                 str(tmp_path / "z.safetensors"), "--run-dir", str(tmp_path / "run3")]) == 1
+    assert "no such folder" in capsys.readouterr().err
