@@ -12,7 +12,7 @@ from engine.errors import CardiganError, ModelFileError
 from engine.fan import default_fan, fan_alpha, fan_mask
 from engine.models import GeneratorModel, load_model_file, save_model_file
 from engine.nets import GeneratorConfig
-from engine.nets.refiner import Refiner, refine_images
+from engine.nets.refiner import MAX_CHANGE, Refiner, refine_images
 from engine.progress import Cancelled
 from engine.synthesizer import Synthesizer
 from engine.training.refiner_training import RefinerSettings, train_refiner
@@ -50,6 +50,11 @@ def test_a_fresh_refiner_changes_nothing_and_a_trained_one_reads_21_pixels():
     refiner = wake(Refiner(8))
     out = refine_images(refiner, image, fans, [0])
     assert np.abs(out - image).mean() > 1e-3
+    assert np.abs(out - image).max() <= MAX_CHANGE + 1e-6
+    with torch.no_grad():
+        loud = Refiner(8)
+        loud.out.bias.fill_(5.0)  # a correction far past the bound: held to it
+    assert np.allclose(refine_images(loud, image, fans, [0]), np.minimum(image + MAX_CHANGE, 1.0), atol=1e-3)
     assert np.array_equal(out, refine_images(refiner, image, fans, [0]))  # one seed, one image
     assert not np.array_equal(out, refine_images(refiner, image, fans, [1]))
     poked = image.copy()

@@ -17,9 +17,11 @@ Contract (a model file's ``refiner`` record, ``{"width": W}``, and its ``refiner
   both clipped); one channel of white noise from the image's seed (:func:`refiner_noise`),
   so one seed still gives one image;
 - network: a 3x3 convolution to W channels, residual 3x3 convolutions with dilations
-  :data:`DILATIONS` (leaky ReLU 0.2), a 3x3 convolution to one channel whose output is added
-  to the image; it reads 21 x 21 pixels around each output pixel. The last convolution
-  starts at zero, so an untrained refiner changes nothing;
+  :data:`DILATIONS` (leaky ReLU 0.2), a 3x3 convolution to one channel, squashed by a tanh to
+  at most :data:`MAX_CHANGE` either way and added to the image; it reads 21 x 21 pixels around
+  each output pixel. The bound keeps it a texture step: unbounded, it learnt to paint the
+  fan's tip white (grey 230 where real frames have 120), a few pixels its regularisation
+  hardly weighs. The last convolution starts at zero, so an untrained refiner changes nothing;
 - output: the sum clipped to [-1, 1]; the :class:`~engine.synthesizer.Synthesizer` cuts it
   to the fan again. Models without a fan never use it.
 
@@ -41,6 +43,7 @@ from ..fan import Fan, edge_distance
 DILATIONS = (1, 2, 4, 1)
 EDGE_SCALE = 16.0  # pixels: the edge guide reaches 1 this far inside the fan
 MIN_WIDTH, MAX_WIDTH = 4, 64
+MAX_CHANGE = 0.3  # the most it moves a pixel, in [-1, 1] units (38 grey levels)
 NOISE_OFFSET = 0x5EED  # the refiner's noise seed is the image's seed plus this
 
 
@@ -72,7 +75,8 @@ class Refiner(nn.Module):
         h = F.leaky_relu(self.inp(torch.cat([image, guides, noise], 1)), 0.2)
         for conv in self.body:
             h = h + F.leaky_relu(conv(h), 0.2)
-        return (image + self.out(h)).clamp(-1.0, 1.0)
+        change = MAX_CHANGE * torch.tanh(self.out(h) / MAX_CHANGE)
+        return (image + change).clamp(-1.0, 1.0)
 
     def record(self) -> dict:
         """What a model file stores about it (beside its tensors)."""
