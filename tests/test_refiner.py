@@ -15,7 +15,7 @@ from engine.nets import GeneratorConfig
 from engine.nets.refiner import MAX_CHANGE, Refiner, refine_images
 from engine.progress import Cancelled
 from engine.synthesizer import Synthesizer
-from engine.training.refiner_training import RefinerSettings, train_refiner
+from engine.training.refiner_training import RefinerSettings, detail_energy, train_refiner
 from nets_util import fan_model_file, randomized_generator
 
 SIZE = 64
@@ -135,6 +135,16 @@ def test_training_resumes_after_a_stop_as_if_never_stopped(tmp_path, one_thread)
     (tmp_path / "stopped" / "state.pt").write_bytes(b"not a state")
     with pytest.raises(CardiganError, match="state"):
         train_refiner(model, data, tmp_path / "stopped", settings)
+
+
+def test_the_detail_term_sees_grain_and_not_brightness():
+    flat = torch.full((1, 1, 16, 16), 0.3)
+    grain = flat + 0.1 * torch.from_numpy(np.indices((16, 16)).sum(0) % 2 * 2 - 1.0).float()
+    assert float(detail_energy(flat).abs().max()) < 1e-9
+    assert float(detail_energy(flat + 0.2).abs().max()) < 1e-9  # a brighter flat image has no more detail
+    assert float(detail_energy(grain)[..., 1:-1, 1:-1].min()) > 0.005
+    with pytest.raises(CardiganError, match="weights must be >= 0"):
+        RefinerSettings(lambda_detail=-1).check()
 
 
 def test_cardigan_refine_writes_the_model_and_refuses_what_it_cannot_refine(tmp_path, capsys, one_thread):

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lambda-reg", type=float_in_range(0.0, 1e4), default=default.lambda_reg,
                         help="weight holding the 4x4-block means to the generator's "
                              f"(default {default.lambda_reg:g})")
+    parser.add_argument("--lambda-detail", type=float_in_range(0.0, 1e4), default=default.lambda_detail,
+                        help="weight holding the fine detail's energy per 4x4 block to the generator's "
+                             f"(default {default.lambda_detail:g})")
     parser.add_argument("--lr", type=float_in_range(1e-7, 1.0), default=default.lr)
     parser.add_argument("--every", type=int_in_range(1, 10**6), default=default.every,
                         help="use every N-th train pair (default every one)")
@@ -52,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.data).is_dir():
         raise CardiganError(f"--data {args.data}: no such folder")
     settings = RefinerSettings(iters=args.iters, batch_size=args.batch_size, width=args.width,
-                               lambda_reg=args.lambda_reg, lr=args.lr, every=args.every, seed=args.seed)
+                               lambda_reg=args.lambda_reg,
+                               lambda_detail=args.lambda_detail, lr=args.lr, every=args.every, seed=args.seed)
     model = open_model(args.model)
     try:
         with TerminalProgress() as bars:
@@ -65,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     save_model_file(refined, out, provenance={"refiner": {"data": Path(args.data).resolve().name,
                                                           "iterations": settings.iters,
                                                           "batch_size": settings.batch_size,
-                                                          "lambda_reg": settings.lambda_reg}})
+                                                          "lambda_reg": settings.lambda_reg,
+                                                          "lambda_detail": settings.lambda_detail}})
     print(f"wrote {out}: {model.name} with a texture refiner "
           f"({sum(p.numel() for p in refined.refiner.parameters()):,} parameters, {settings.iters} iterations)")
     return 0

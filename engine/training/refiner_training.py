@@ -4,7 +4,9 @@ The model's generator draws every train mask of the dataset in that pair's fan, 
 images are kept in the run folder, so a resumed run does not draw them again). The refiner
 then learns, image batch by image batch, to rework those images so that a critic cannot tell
 them from the real train images, while its output's 4x4-block means stay within
-``lambda_reg``'s pull of its input's (the self-regularisation).
+``lambda_reg``'s pull of its input's (the self-regularisation) and the energy of its finest
+detail (the image minus a 3x3 box blur, squared, per 4x4 block) within ``lambda_detail``'s
+pull of its input's: without that, the refiner smoothed the grain away.
 
 The critic (:class:`Critic`) reads the image with the two fan guides (where a pixel lies in
 depth and how far inside the edge) twice: at half size, four strided convolutions with batch
@@ -50,6 +52,7 @@ class RefinerSettings:
     batch_size: int = 8
     width: int = 16
     lambda_reg: float = 10.0  # the self-regularisation's weight
+    lambda_detail: float = 300.0  # the weight holding the fine detail's energy per 4x4 block to the input's
     lr: float = 2e-4  # the refiner's; the critic learns at twice this
     every: int = 1  # draw every N-th train pair
     seed: int = 0
@@ -59,8 +62,8 @@ class RefinerSettings:
         for name in ("iters", "batch_size", "every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise CardiganError(f"the refiner's {name.replace('_', ' ')} must be at least 1")
-        if not self.lambda_reg >= 0 or not self.lr > 0:
-            raise CardiganError("the refiner's regularisation weight must be >= 0 and its learning rate > 0")
+        if not self.lambda_reg >= 0 or not self.lambda_detail >= 0 or not self.lr > 0:
+            raise CardiganError("the refiner's regularisation weights must be >= 0 and its learning rate > 0")
         Refiner(self.width)  # a width out of range is a ValueError naming it
         return self
 
@@ -98,6 +101,11 @@ class Critic(nn.Module):
 
 def block_means(images: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(images, 4)
+
+
+def detail_energy(images: torch.Tensor) -> torch.Tensor:
+    """Per 4x4 block, the mean square of the image minus its 3x3 box blur (the finest detail)."""
+    return F.avg_pool2d((images - F.avg_pool2d(images, 3, stride=1, padding=1, count_include_pad=False)) ** 2, 4)
 
 
 def _to_unit(images: np.ndarray) -> torch.Tensor:
@@ -237,13 +245,14 @@ class RefinerRun:
         self.opt_c.step()
         adversarial = F.softplus(-self.critic(torch.cat([real, refined]), guides)[b:]).mean()
         regularisation = (block_means(refined) - block_means(source)).abs().mean()
-        loss = adversarial + self.settings.lambda_reg * regularisation
+        detail = (detail_energy(refined) - detail_energy(source)).abs().mean()
+        loss = adversarial + self.settings.lambda_reg * regularisation + self.settings.lambda_detail * detail
         self.opt_r.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_r.step()
         self.iteration += 1
         return {"critic": critic_loss.item(), "adversarial": adversarial.item(),
-                "regularisation": regularisation.item()}
+                "regularisation": regularisation.item(), "detail": detail.item()}
 
     def run(self, progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop):
         """Train (resuming from the run folder's state) and return the model with the refiner.
