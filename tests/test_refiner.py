@@ -12,7 +12,7 @@ from engine.errors import CardiganError, ModelFileError
 from engine.fan import default_fan, fan_alpha, fan_mask
 from engine.models import GeneratorModel, load_model_file, save_model_file
 from engine.nets import GeneratorConfig
-from engine.nets.refiner import MAX_CHANGE, Refiner, refine_images
+from engine.nets.refiner import MAX_CHANGE, Refiner, guide_coverage, refine_images, refiner_guides
 from engine.progress import Cancelled
 from engine.synthesizer import Synthesizer
 from engine.training.refiner_training import RefinerSettings, detail_energy, train_refiner
@@ -61,6 +61,8 @@ def test_a_fresh_refiner_changes_nothing_and_a_trained_one_reads_21_pixels():
     poked[0, 0, 40, 32] = 0.9
     changed = np.argwhere(np.abs(refine_images(refiner, poked, fans, [0]) - out)[0, 0] > 0)
     assert changed.size and changed.min(axis=0).tolist() >= [30, 22] and changed.max(axis=0).tolist() <= [50, 42]
+    guides = refiner_guides(fans, SIZE, SIZE)
+    assert torch.allclose(guide_coverage(guides)[0, 0], torch.from_numpy(fan_alpha(default_fan(), SIZE, SIZE)), atol=1e-5)
     with pytest.raises(ValueError, match="width"):
         Refiner(2)
 

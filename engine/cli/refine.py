@@ -46,7 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..models import open_model, save_model_file
-    from ..progress import Cancelled
     from ..training.refiner_training import RefinerSettings, train_refiner
     from .terminal import TerminalProgress
 
@@ -63,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
             refined = train_refiner(model, args.data, args.run_dir, settings, progress=bars)
     except KeyboardInterrupt:
         print(f"stopped; the state is in {args.run_dir} (run the same command to resume)")
-        return 130
-    except Cancelled:
         return 130
     save_model_file(refined, out, provenance={"refiner": {"data": Path(args.data).resolve().name,
                                                           "iterations": settings.iters,

@@ -98,6 +98,12 @@ def refiner_guides(fans, height: int, width: int) -> torch.Tensor:
     return torch.from_numpy(np.stack([_guides(fan, height, width) for fan in fans]))
 
 
+def guide_coverage(guides: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) the fans' coverage (:func:`engine.fan.fan_alpha`) read back from
+    :func:`refiner_guides`' edge channel, exact where it matters (within a pixel of the edge)."""
+    return (guides[:, 1:2] * EDGE_SCALE + 0.5).clamp(0.0, 1.0)
+
+
 def refiner_noise(seeds, height: int, width: int) -> torch.Tensor:
     """(N, 1, H, W) float32 white noise, one map per seed (seed + :data:`NOISE_OFFSET`)."""
     return torch.stack([torch.randn(1, height, width,

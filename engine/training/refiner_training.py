@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from ..errors import CardiganError
 from ..fileio import atomic_path
-from ..nets.refiner import Refiner, refiner_guides
+from ..nets.refiner import Refiner, guide_coverage, refiner_guides
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..safeload import load_tensor_file
 
@@ -120,21 +120,14 @@ def _model_key(model) -> str:
 
 
 def draw_inputs(model, labels: np.ndarray, fans, progress: ProgressCallback = no_progress,
-                should_stop: StopCheck = never_stop, batch: int = 8) -> np.ndarray:
+                should_stop: StopCheck = never_stop) -> np.ndarray:
     """(N, H, W) uint8: the model's generator's images of ``labels`` in ``fans``, before any
     refiner (mask i with seed :data:`INPUT_SEED` + i)."""
-    from ..synthesizer import Synthesizer, to_uint8
+    from ..evaluation.evaluate import synthesize_all
+    from ..synthesizer import Synthesizer
 
-    synth = Synthesizer(model, device="cpu", refiner=False)
-    out = np.empty(labels.shape, np.uint8)
-    for start in range(0, len(labels), batch):
-        if should_stop():
-            raise Cancelled()
-        chunk = synth.synthesize(labels[start:start + batch], seed=INPUT_SEED + start,
-                                 fan=list(fans[start:start + batch]))
-        out[start:start + len(chunk)] = [to_uint8(image) for image in chunk]
-        progress(Progress("drawing the train masks", min(start + batch, len(labels)), len(labels)))
-    return out
+    return synthesize_all(Synthesizer(model, device="cpu", refiner=False), labels, INPUT_SEED,
+                          "drawing the train masks", progress, should_stop, fans=list(fans))
 
 
 class RefinerRun:
@@ -234,7 +227,7 @@ class RefinerRun:
         source, real = self.drawn[pick], self.real[other]
         source_guides = refiner_guides([self.fans[i] for i in pick.tolist()], height, width)
         real_guides = refiner_guides([self.fans[i] for i in other.tolist()], height, width)
-        alpha = (source_guides[:, 1:2] * 16.0 + 0.5).clamp(0, 1)  # the fan's coverage, from its edge guide
+        alpha = guide_coverage(source_guides)
         noise = torch.randn(b, 1, height, width, generator=self.generator)
         refined = (self.refiner(source, source_guides, noise) + 1) * alpha - 1
         guides = torch.cat([real_guides, source_guides])
