@@ -296,3 +296,5 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
     assert "speckle shaped by depth (2 points)" in shaped and "shaped" not in gained
     refined = summary_html({"kind": "native", "architecture": arch, "refiner_parameters": 12001})
     assert "texture refiner (12.0 k parameters)" in refined and "refiner" not in shaped
+    near = summary_html({"kind": "native", "architecture": arch, "refiner_parameters": 12001, "refiner_near_field": 0.25})
+    assert "texture refiner (12.0 k parameters, top 25% of the depth)" in near

@@ -12,7 +12,8 @@ from engine.errors import CardiganError, ModelFileError
 from engine.fan import default_fan, fan_alpha, fan_mask
 from engine.models import GeneratorModel, load_model_file, save_model_file
 from engine.nets import GeneratorConfig
-from engine.nets.refiner import MAX_CHANGE, Refiner, guide_coverage, refine_images, refiner_guides
+from engine.nets.refiner import (MAX_CHANGE, NEAR_FADE, Refiner, guide_coverage, refine_images,
+                                 refiner_guides)
 from engine.progress import Cancelled
 from engine.synthesizer import Synthesizer
 from engine.training.refiner_training import RefinerSettings, detail_energy, train_refiner
@@ -139,6 +140,47 @@ def test_training_resumes_after_a_stop_as_if_never_stopped(tmp_path, one_thread)
         train_refiner(model, data, tmp_path / "stopped", settings)
 
 
+def test_a_near_field_refiner_leaves_the_fan_below_its_reach_as_drawn(tmp_path, capsys, one_thread):
+    image, fans = fan_image(), [default_fan()]
+    whole, near = wake(Refiner(8)), Refiner(8, near_field=0.3)
+    near.load_state_dict(whole.state_dict())  # the same weights, confined
+    depth = refiner_guides(fans, SIZE, SIZE)[0, 0].numpy()
+    changed = np.abs(refine_images(near, image, fans, [0]) - image)[0, 0]
+    moved = np.abs(refine_images(whole, image, fans, [0]) - image)[0, 0]
+    below = fan_mask(default_fan(), SIZE, SIZE) & (depth >= 0.3 + NEAR_FADE)
+    assert below.sum() > SIZE * SIZE // 4 and moved[below].mean() > 1e-3  # the same weights, unconfined, move it
+    assert np.all(changed[below] == 0)  # confined, the fan below the reach keeps the generator's pixels
+    within = depth < 0.3
+    assert np.allclose(changed[within], moved[within])  # and the near field gets the whole change
+    assert (changed[(depth > 0.3) & (depth < 0.3 + NEAR_FADE)] <= moved[(depth > 0.3) & (depth < 0.3 + NEAR_FADE)] + 1e-7).all()
+    for bad in (0.0, 1.5, "far"):
+        with pytest.raises(ValueError, match="near field"):
+            Refiner(8, near_field=bad)
+
+    plain = load_model_file(fan_model_file(tmp_path / "plain.safetensors", SIZE))
+    path = save_model_file(plain.__class__(**{**plain.__dict__, "refiner": near.eval()}), tmp_path / "near.safetensors")
+    assert load_model_file(path).refiner.near_field == pytest.approx(0.3)
+    assert main(["info", "--model", str(path)]) == 0
+    assert "near field: top 30% of the depth" in capsys.readouterr().out
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as handle:
+        tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+        document = json.loads(handle.metadata()["cardigan"])
+    save_file(tensors, str(tmp_path / "bad.safetensors"),
+              metadata={"cardigan": json.dumps({**document, "refiner": {"width": 8, "near_field": 0}})})
+    with pytest.raises(ModelFileError, match="near_field"):
+        load_model_file(tmp_path / "bad.safetensors")
+
+    data = phantom_data(tmp_path)
+    settings = RefinerSettings(iters=2, batch_size=2, width=4, near_field=0.3)
+    trained = train_refiner(plain, data, tmp_path / "run", settings)
+    assert trained.refiner.near_field == pytest.approx(0.3)
+    with pytest.raises(CardiganError, match="another model, dataset or settings"):  # the reach is part of the run
+        train_refiner(plain, data, tmp_path / "run", RefinerSettings(iters=3, batch_size=2, width=4))
+
+
 def test_the_detail_term_sees_grain_and_not_brightness():
     flat = torch.full((1, 1, 16, 16), 0.3)
     grain = flat + 0.1 * torch.from_numpy(np.indices((16, 16)).sum(0) % 2 * 2 - 1.0).float()
@@ -160,6 +202,9 @@ def test_cardigan_refine_writes_the_model_and_refuses_what_it_cannot_refine(tmp_
     model = load_model_file(out)
     assert model.refiner is not None and model.refiner.width == 4
     assert model.provenance["refiner"]["iterations"] == 2
+    assert model.refiner.near_field is None  # the whole fan unless asked
+    assert main(args[:-2] + ["--near-field", "0"]) == 2  # refused as the command line is read
+    assert "near-field" in capsys.readouterr().err
     assert main(args) == 1
     assert "exists" in capsys.readouterr().err
     config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, image_size=SIZE)

@@ -59,7 +59,9 @@ def summary_html(summary: dict) -> str:
         if arch.get("speckle_shape"):
             parts.append(f"speckle shaped by depth ({len(arch['speckle_shape'])} points)")
         if summary.get("refiner_parameters"):
-            parts.append(f"texture refiner ({format_count(int(summary['refiner_parameters']))} parameters)")
+            reach = summary.get("refiner_near_field")
+            where = f", top {reach:.0%} of the depth" if reach else ""
+            parts.append(f"texture refiner ({format_count(int(summary['refiner_parameters']))} parameters{where})")
         rows.append(("Architecture", ", ".join(str(p) for p in parts)))
     if summary.get("parameters"):
         rows.append(("Parameters", format_count(int(summary["parameters"]))))

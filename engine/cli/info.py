@@ -35,7 +35,9 @@ def format_summary(summary: dict) -> str:
     params = summary["parameters"]
     lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
                  + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else "")
-                 + (f" + texture refiner {summary['refiner_parameters']:,}" if summary.get("refiner_parameters") else ""))
+                 + (f" + texture refiner {summary['refiner_parameters']:,}" if summary.get("refiner_parameters") else "")
+                 + (f" (near field: top {summary['refiner_near_field']:.0%} of the depth)"
+                    if summary.get("refiner_near_field") else ""))
     size = summary.get("image_size")
     native = f"{size[1]}x{size[0]} native (masks of other sizes are resampled)" if size else "any"
     lines.append(f"image size   {native}, "

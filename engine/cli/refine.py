@@ -19,6 +19,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..nets.refiner import MAX_NEAR_FIELD, MIN_NEAR_FIELD
     from ..training.refiner_training import RefinerSettings
 
     default = RefinerSettings()
@@ -36,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lambda-detail", type=float_in_range(0.0, 1e4), default=default.lambda_detail,
                         help="weight holding the fine detail's energy per 4x4 block to the generator's "
                              f"(default {default.lambda_detail:g})")
+    parser.add_argument("--near-field", type=float_in_range(MIN_NEAR_FIELD, MAX_NEAR_FIELD), default=None,
+                        metavar="SHARE",
+                        help="confine the refiner to the top SHARE of the fan's depth, the probe's near field "
+                             "(e.g. 0.3); default: the whole fan")
     parser.add_argument("--lr", type=float_in_range(1e-7, 1.0), default=default.lr)
     parser.add_argument("--every", type=int_in_range(1, 10**6), default=default.every,
                         help="use every N-th train pair (default every one)")
@@ -55,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"--data {args.data}: no such folder")
     settings = RefinerSettings(iters=args.iters, batch_size=args.batch_size, width=args.width,
                                lambda_reg=args.lambda_reg,
-                               lambda_detail=args.lambda_detail, lr=args.lr, every=args.every, seed=args.seed)
+                               lambda_detail=args.lambda_detail, lr=args.lr, every=args.every, seed=args.seed,
+                               near_field=args.near_field)
     model = open_model(args.model)
     try:
         with TerminalProgress() as bars:
@@ -67,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                                                           "iterations": settings.iters,
                                                           "batch_size": settings.batch_size,
                                                           "lambda_reg": settings.lambda_reg,
-                                                          "lambda_detail": settings.lambda_detail}})
+                                                          "lambda_detail": settings.lambda_detail,
+                                                          "near_field": settings.near_field}})
     print(f"wrote {out}: {model.name} with a texture refiner "
           f"({sum(p.numel() for p in refined.refiner.parameters()):,} parameters, {settings.iters} iterations)")
     return 0

@@ -66,6 +66,7 @@ class GeneratorModel:
             if self.encoder is not None else 0,
             "refiner_parameters": sum(p.numel() for p in self.refiner.parameters())
             if self.refiner is not None else 0,
+            "refiner_near_field": getattr(self.refiner, "near_field", None),
             "image_size": list(self.image_size),
             "output_channels": self.config.output_nc,
             "stochastic": self.stochastic,

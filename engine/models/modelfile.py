@@ -7,7 +7,7 @@ holds a JSON document::
     {"format": "cardigan-model", "schema": 1, "architecture": {...GeneratorConfig...},
      "labels": [...], "image_size": [H, W], "output_channels": C,
      "encoder": {"ngf": .., "input_nc": .., "image_size": .., "z_dim": .., "norm": ..} | null,
-     "refiner": {"width": ..} | null (absent in files written before it existed),
+     "refiner": {"width": .., "near_field": ..(optional)} | null (absent in files written before it existed),
      "provenance": {...}}
 
 Loading never unpickles anything and validates every tensor against the architecture.
@@ -121,7 +121,8 @@ def load_model_file(path: Path | str) -> GeneratorModel:
     def build(device: str):
         with torch.device(device):
             return (SPADEGenerator(config), StyleEncoder(**encoder_meta) if encoder_meta else None,
-                    Refiner(refiner_meta["width"]) if refiner_meta is not None else None)
+                    Refiner(refiner_meta["width"], refiner_meta.get("near_field"))
+                    if refiner_meta is not None else None)
 
     # shapes first, on the meta device (nothing allocated), against the file's header
     meta_generator, meta_encoder, meta_refiner = build("meta")

@@ -13,7 +13,7 @@ import math
 
 from ..errors import ModelFileError
 from ..nets.config import LAYER_NORMS
-from ..nets.refiner import MAX_WIDTH, MIN_WIDTH
+from ..nets.refiner import MAX_NEAR_FIELD, MAX_WIDTH, MIN_NEAR_FIELD, MIN_WIDTH
 
 # field: (type, minimum, maximum); bools are never accepted as ints
 ARCHITECTURE = {
@@ -28,7 +28,7 @@ ARCHITECTURE = {
     "depth_gain": (list, None, None),
     "speckle_shape": (tuple, None, None),
 }
-REFINER = {"width": (int, MIN_WIDTH, MAX_WIDTH)}
+REFINER = {"width": (int, MIN_WIDTH, MAX_WIDTH), "near_field": (float, MIN_NEAR_FIELD, MAX_NEAR_FIELD)}
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
            "z_dim": (int, 1, 4096), "norm": (str, None, None)}
 

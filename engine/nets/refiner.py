@@ -22,6 +22,13 @@ Contract (a model file's ``refiner`` record, ``{"width": W}``, and its ``refiner
   each output pixel. The bound keeps it a texture step: unbounded, it learnt to paint the
   fan's tip white (grey 230 where real frames have 120), a few pixels its regularisation
   hardly weighs. The last convolution starts at zero, so an untrained refiner changes nothing;
+- reach (the record's optional ``near_field``, R): the change is applied in full to the top R
+  of the fan's depth (the near field, where a real frame shows the probe's ring-down) and
+  fades to nothing over the next :data:`NEAR_FADE` of the depth; below that the image is the
+  generator's, pixel for pixel. Without it the whole fan is reworked. Two refiners trained
+  for the bundled model on the whole fan each made the fan's edge band and the image's
+  coarse layout easier to tell from real, while their near field became harder to tell:
+  confined to the near field, the gain stays and nothing else moves;
 - output: the sum clipped to [-1, 1]; the :class:`~engine.synthesizer.Synthesizer` cuts it
   to the fan again. Models without a fan never use it.
 
@@ -44,6 +51,8 @@ DILATIONS = (1, 2, 4, 1)
 EDGE_SCALE = 16.0  # pixels: the edge guide reaches 1 this far inside the fan
 MIN_WIDTH, MAX_WIDTH = 4, 64
 MAX_CHANGE = 0.3  # the most it moves a pixel, in [-1, 1] units (38 grey levels)
+NEAR_FADE = 0.05  # share of the fan's depth over which a near-field refiner's change fades out
+MIN_NEAR_FIELD, MAX_NEAR_FIELD = 0.01, 1.0
 NOISE_OFFSET = 0x5EED  # the refiner's noise seed is the image's seed plus this
 
 
@@ -56,15 +65,26 @@ def width_problem(width) -> str | None:
     return None
 
 
+def near_field_problem(near_field) -> str | None:
+    """Why ``near_field`` cannot be a refiner's reach (a share of the fan's depth), or None."""
+    if isinstance(near_field, bool) or not isinstance(near_field, (int, float)):
+        return f"the refiner's near field must be a number, not {str(near_field)[:24]!r}"
+    if not MIN_NEAR_FIELD <= near_field <= MAX_NEAR_FIELD:
+        return (f"the refiner's near field is {near_field}; it must lie between {MIN_NEAR_FIELD:g} and "
+                f"{MAX_NEAR_FIELD:g} of the fan's depth")
+    return None
+
+
 class Refiner(nn.Module):
     """(image, guides, noise) -> the image with its texture reworked (see the module)."""
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int = 16, near_field: float | None = None) -> None:
         super().__init__()
-        problem = width_problem(width)
+        problem = width_problem(width) or (near_field_problem(near_field) if near_field is not None else None)
         if problem:
             raise ValueError(problem)
         self.width = width
+        self.near_field = None if near_field is None else float(near_field)
         self.inp = nn.Conv2d(4, width, 3, padding=1)
         self.body = nn.ModuleList([nn.Conv2d(width, width, 3, padding=d, dilation=d) for d in DILATIONS])
         self.out = nn.Conv2d(width, 1, 3, padding=1)
@@ -76,11 +96,22 @@ class Refiner(nn.Module):
         for conv in self.body:
             h = h + F.leaky_relu(conv(h), 0.2)
         change = MAX_CHANGE * torch.tanh(self.out(h) / MAX_CHANGE)
+        if self.near_field is not None:
+            change = change * reach_weight(guides, self.near_field)
         return (image + change).clamp(-1.0, 1.0)
 
     def record(self) -> dict:
         """What a model file stores about it (beside its tensors)."""
-        return {"width": self.width}
+        record = {"width": self.width}
+        if self.near_field is not None:
+            record["near_field"] = self.near_field
+        return record
+
+
+def reach_weight(guides: torch.Tensor, near_field: float) -> torch.Tensor:
+    """(N, 1, H, W): 1 in the top ``near_field`` of the fan's depth, 0 from ``near_field`` +
+    :data:`NEAR_FADE` on, linear between (read from :func:`refiner_guides`' depth channel)."""
+    return ((near_field + NEAR_FADE - guides[:, :1]) / NEAR_FADE).clamp(0.0, 1.0)
 
 
 @lru_cache(maxsize=16)

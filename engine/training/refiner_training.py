@@ -6,7 +6,9 @@ then learns, image batch by image batch, to rework those images so that a critic
 them from the real train images, while its output's 4x4-block means stay within
 ``lambda_reg``'s pull of its input's (the self-regularisation) and the energy of its finest
 detail (the image minus a 3x3 box blur, squared, per 4x4 block) within ``lambda_detail``'s
-pull of its input's: without that, the refiner smoothed the grain away.
+pull of its input's: without that, the refiner smoothed the grain away. With ``near_field``
+set, the refiner's change is confined to the fan's near field (:func:`~engine.nets.refiner.reach_weight`)
+while it trains, as it is when it is used.
 
 The critic (:class:`Critic`) reads the image with the two fan guides (where a pixel lies in
 depth and how far inside the edge) twice: at half size, four strided convolutions with batch
@@ -54,6 +56,7 @@ class RefinerSettings:
     lambda_reg: float = 10.0  # the self-regularisation's weight
     lambda_detail: float = 300.0  # the weight holding the fine detail's energy per 4x4 block to the input's
     lr: float = 2e-4  # the refiner's; the critic learns at twice this
+    near_field: float | None = None  # confine the change to this top share of the fan's depth (None: the whole fan)
     every: int = 1  # draw every N-th train pair
     seed: int = 0
     checkpoint_every: int = 100
@@ -64,7 +67,7 @@ class RefinerSettings:
                 raise CardiganError(f"the refiner's {name.replace('_', ' ')} must be at least 1")
         if not self.lambda_reg >= 0 or not self.lambda_detail >= 0 or not self.lr > 0:
             raise CardiganError("the refiner's regularisation weights must be >= 0 and its learning rate > 0")
-        Refiner(self.width)  # a width out of range is a ValueError naming it
+        Refiner(self.width, self.near_field)  # a width or reach out of range is a ValueError naming it
         return self
 
 
@@ -140,6 +143,8 @@ class RefinerRun:
         self.model, self.data, self.run_dir, self.settings = model, Path(data), Path(run_dir), settings.check()
         # what the state means; --iters may grow between runs (a finished run trains on)
         kept = {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("iters", "checkpoint_every")}
+        if kept["near_field"] is None:  # folders from before the option existed stay resumable
+            del kept["near_field"]
         self.record = {"model": _model_key(model), "data": str(self.data.resolve()), "settings": kept}
 
     # -- data -------------------------------------------------------------------------
@@ -183,7 +188,7 @@ class RefinerRun:
     # -- state ------------------------------------------------------------------------
     def _build(self) -> None:
         torch.manual_seed(self.settings.seed)
-        self.refiner = Refiner(self.settings.width)
+        self.refiner = Refiner(self.settings.width, self.settings.near_field)
         self.critic = Critic()
         self.opt_r = torch.optim.Adam(self.refiner.parameters(), self.settings.lr, betas=(0.5, 0.999))
         self.opt_c = torch.optim.Adam(self.critic.parameters(), 2 * self.settings.lr, betas=(0.5, 0.999))
