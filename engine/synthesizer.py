@@ -234,7 +234,8 @@ class Synthesizer:
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:
             return out
-        return apply_fan(refine_images(self._refiner_on_device(refiner), out, fans, seeds), alpha)
+        # the change is cut, not the image again: cutting twice would dim the edge's partly covered pixels
+        return out + alpha * (refine_images(self._refiner_on_device(refiner), out, fans, seeds) - out)
 
     def _refiner_on_device(self, refiner):
         if self._device_refiner is None:

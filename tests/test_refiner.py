@@ -81,6 +81,9 @@ def test_model_files_carry_the_refiner_and_refuse_a_bad_one(tmp_path):
     labels = np.zeros((SIZE, SIZE), np.uint8)
     labels[20:44, 24:40] = 2
     labels[26:38, 28:36] = 1
+    idle = plain.__class__(**{**plain.__dict__, "refiner": Refiner(8).eval()})  # one that changes nothing
+    assert np.array_equal(Synthesizer(idle, device="cpu").synthesize(labels, seed=4),
+                          Synthesizer(plain, device="cpu").synthesize(labels, seed=4))  # the fan's edge included
     with_refiner = Synthesizer(loaded, device="cpu").synthesize(labels, seed=4)
     without = Synthesizer(loaded, device="cpu", refiner=False).synthesize(labels, seed=4)
     assert np.array_equal(without, Synthesizer(plain, device="cpu").synthesize(labels, seed=4))

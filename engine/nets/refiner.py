@@ -29,8 +29,10 @@ Contract (a model file's ``refiner`` record, ``{"width": W}``, and its ``refiner
   for the bundled model on the whole fan each made the fan's edge band and the image's
   coarse layout easier to tell from real, while their near field became harder to tell:
   confined to the near field, the gain stays and nothing else moves;
-- output: the sum clipped to [-1, 1]; the :class:`~engine.synthesizer.Synthesizer` cuts it
-  to the fan again. Models without a fan never use it.
+- output: the sum clipped to [-1, 1]; the :class:`~engine.synthesizer.Synthesizer` cuts the
+  change to the fan (image + coverage x change: the image is already cut, and cutting it
+  again would dim the edge's partly covered pixels a second time). Models without a fan
+  never use it.
 
 ``cardigan refine`` trains one for a model on a prepared dataset
 (:mod:`engine.training.refiner_training`).

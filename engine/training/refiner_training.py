@@ -234,7 +234,7 @@ class RefinerRun:
         real_guides = refiner_guides([self.fans[i] for i in other.tolist()], height, width)
         alpha = guide_coverage(source_guides)
         noise = torch.randn(b, 1, height, width, generator=self.generator)
-        refined = (self.refiner(source, source_guides, noise) + 1) * alpha - 1
+        refined = source + alpha * (self.refiner(source, source_guides, noise) - source)  # as the Synthesizer cuts it
         guides = torch.cat([real_guides, source_guides])
         verdict = self.critic(torch.cat([real, refined.detach()]), guides)
         critic_loss = F.softplus(-verdict[:b]).mean() + F.softplus(verdict[b:]).mean()
