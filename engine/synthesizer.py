@@ -16,7 +16,7 @@ from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
-from .nets.refiner import refine_images
+from .nets.refiner import cut_change, refine_images
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -234,8 +234,7 @@ class Synthesizer:
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:
             return out
-        # the change is cut, not the image again: cutting twice would dim the edge's partly covered pixels
-        return out + alpha * (refine_images(self._refiner_on_device(refiner), out, fans, seeds) - out)
+        return cut_change(out, refine_images(self._refiner_on_device(refiner), out, fans, seeds), alpha)
 
     def _refiner_on_device(self, refiner):
         if self._device_refiner is None:

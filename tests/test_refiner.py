@@ -128,6 +128,7 @@ def test_training_resumes_after_a_stop_as_if_never_stopped(tmp_path, one_thread)
                       should_stop=lambda: len(trained) == 3)
     state = torch.load(tmp_path / "stopped" / "state.pt", weights_only=True)
     assert state["iteration"] == 3
+    assert "near_field" not in json.loads((tmp_path / "stopped" / "run.json").read_text())["settings"]  # as before the option
     resumed = train_refiner(model, data, tmp_path / "stopped", settings)
     for name, tensor in straight.refiner.state_dict().items():
         assert torch.allclose(resumed.refiner.state_dict()[name], tensor, atol=1e-6), name

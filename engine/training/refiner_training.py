@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from ..errors import CardiganError
 from ..fileio import atomic_path
-from ..nets.refiner import Refiner, guide_coverage, refiner_guides
+from ..nets.refiner import Refiner, cut_change, guide_coverage, refiner_guides
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..safeload import load_tensor_file
 
@@ -234,7 +234,7 @@ class RefinerRun:
         real_guides = refiner_guides([self.fans[i] for i in other.tolist()], height, width)
         alpha = guide_coverage(source_guides)
         noise = torch.randn(b, 1, height, width, generator=self.generator)
-        refined = source + alpha * (self.refiner(source, source_guides, noise) - source)  # as the Synthesizer cuts it
+        refined = cut_change(source, self.refiner(source, source_guides, noise), alpha)  # as the Synthesizer does
         guides = torch.cat([real_guides, source_guides])
         verdict = self.critic(torch.cat([real, refined.detach()]), guides)
         critic_loss = F.softplus(-verdict[:b]).mean() + F.softplus(verdict[b:]).mean()
