@@ -1,6 +1,7 @@
 """The texture refiner (engine.nets.refiner), its place in model files and the Synthesizer, and
 its training (engine.training.refiner_training, ``cardigan refine``)."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_a_fresh_refiner_changes_nothing_and_a_trained_one_reads_21_pixels():
 def test_model_files_carry_the_refiner_and_refuse_a_bad_one(tmp_path):
     plain = load_model_file(fan_model_file(tmp_path / "plain.safetensors", SIZE))
     assert plain.refiner is None  # files without one (every earlier file) load as they did
-    refined = plain.__class__(**{**plain.__dict__, "refiner": wake(Refiner(8)).eval()})
+    refined = dataclasses.replace(plain, refiner=wake(Refiner(8)).eval())
     path = save_model_file(refined, tmp_path / "refined.safetensors")
     loaded = load_model_file(path)
     assert loaded.summary()["refiner_parameters"] == sum(p.numel() for p in refined.refiner.parameters())
@@ -81,7 +82,7 @@ def test_model_files_carry_the_refiner_and_refuse_a_bad_one(tmp_path):
     labels = np.zeros((SIZE, SIZE), np.uint8)
     labels[20:44, 24:40] = 2
     labels[26:38, 28:36] = 1
-    idle = plain.__class__(**{**plain.__dict__, "refiner": Refiner(8).eval()})  # one that changes nothing
+    idle = dataclasses.replace(plain, refiner=Refiner(8).eval())  # one that changes nothing
     assert np.array_equal(Synthesizer(idle, device="cpu").synthesize(labels, seed=4),
                           Synthesizer(plain, device="cpu").synthesize(labels, seed=4))  # the fan's edge included
     with_refiner = Synthesizer(loaded, device="cpu").synthesize(labels, seed=4)
@@ -162,7 +163,7 @@ def test_a_near_field_refiner_leaves_the_fan_below_its_reach_as_drawn(tmp_path, 
             Refiner(8, near_field=bad)
 
     plain = load_model_file(fan_model_file(tmp_path / "plain.safetensors", SIZE))
-    path = save_model_file(plain.__class__(**{**plain.__dict__, "refiner": near.eval()}), tmp_path / "near.safetensors")
+    path = save_model_file(dataclasses.replace(plain, refiner=near.eval()), tmp_path / "near.safetensors")
     assert load_model_file(path).refiner.near_field == pytest.approx(0.3)
     assert main(["info", "--model", str(path)]) == 0
     assert "near field: top 30% of the depth" in capsys.readouterr().out
