@@ -67,13 +67,9 @@ def fit_model_depth_gain(data: Path | str, model, split: str = "valid", bins: in
     """:func:`fit_gains` for ``model`` (a loaded fan model) on a prepared dataset's ``split``;
     adds "images", the number of pairs used. ``model`` is left as it was; CardiganError for a
     model without a generator or without a fan."""
-    from ..errors import CardiganError
-    from ..models.tuning import tune_model
-    from .fit_images import real_and_drawn
+    from .fit_images import fan_model_with, real_and_drawn
 
-    model = tune_model(model, depth_gain=())
-    if not model.config.fan:
-        raise CardiganError("a depth gain needs a model that takes the fan (this one draws its own)")
+    model = fan_model_with(model, "a depth gain", depth_gain=())
     images, _labels, fans, synthetic = real_and_drawn(data, model, split, every, "fitting the depth gain",
                                                       progress, should_stop)
     return {**fit_gains(images, synthetic, fans, bins), "images": len(images)}

@@ -15,6 +15,19 @@ from ..progress import ProgressCallback, StopCheck, never_stop, no_progress
 FIT_SEED = 100_000
 
 
+def fan_model_with(model, what: str, **settings):
+    """A copy of ``model`` (a loaded generator model) with the output ``settings`` (the one
+    about to be fitted, switched off); CardiganError saying ``what`` needs a fan for a model
+    without one, or for one without a generator (:func:`~engine.models.tuning.tune_model`)."""
+    from ..errors import CardiganError
+    from ..models.tuning import tune_model
+
+    model = tune_model(model, **settings)
+    if not model.config.fan:
+        raise CardiganError(f"{what} needs a model that takes the fan (this one draws its own)")
+    return model
+
+
 def real_and_drawn(data: Path | str, model, split: str, every: int = 1, stage: str = "synthesizing",
                    progress: ProgressCallback = no_progress,
                    should_stop: StopCheck = never_stop) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:

@@ -128,13 +128,9 @@ def fit_model_speckle_shape(data: Path | str, model, split: str = "valid", bins:
     """:func:`fit_shape` for ``model`` (a loaded fan model) on every ``every``-th pair of a
     prepared dataset's ``split``; adds "images", the number of pairs used. ``model`` is left as
     it was; CardiganError for a model without a generator or without a fan."""
-    from ..errors import CardiganError
-    from ..models.tuning import tune_model
-    from .fit_images import real_and_drawn
+    from .fit_images import fan_model_with, real_and_drawn
 
-    model = tune_model(model, speckle_shape=())
-    if not model.config.fan:
-        raise CardiganError("a speckle shape needs a model that takes the fan (this one draws its own)")
+    model = fan_model_with(model, "a speckle shape", speckle_shape=())
     images, _labels, fans, synthetic = real_and_drawn(data, model, split, every, "synthesizing for the fit",
                                                       progress, should_stop)
     return {**fit_shape(images, synthetic, fans, bins, progress, should_stop), "images": len(images)}
