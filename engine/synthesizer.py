@@ -17,6 +17,7 @@ from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
 from .nets.refiner import cut_change, refine_images
+from .nets.shading import apply_shading
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -224,13 +225,15 @@ class Synthesizer:
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int]) -> np.ndarray:
-        """The network's images with the model's depth gain, speckle shape and texture
-        refiner (its noise from ``seeds``), cut to their fans."""
+        """The network's images with the model's depth gain, speckle shape, shading and
+        texture refiner (the shading and the refiner's noise from ``seeds``), cut to their
+        fans."""
         if alpha is None:
             return out
         config = self.model.config
         out = apply_depth_gain(out, fans, config.depth_gain)
-        out = apply_fan(apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ())), alpha)
+        out = apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ()))
+        out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:
             return out

@@ -26,12 +26,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting_text(name: str, value) -> str:
+    """An architecture value as ``info`` prints it: the shading (thousands of numbers) by
+    its count of directions."""
+    if name == "shading" and value:
+        return f"<{len(value) - 1} directions>"
+    return str(value)
+
+
 def format_summary(summary: dict) -> str:
     lines = [f"model        {summary['name']} ({summary['kind']})"]
     if summary.get("path"):
         lines.append(f"file         {summary['path']}")
     arch = summary.get("architecture") or {}
-    lines.append("architecture " + ", ".join(f"{k}={v}" for k, v in arch.items()))
+    lines.append("architecture " + ", ".join(f"{k}={_setting_text(k, v)}" for k, v in arch.items()))
     params = summary["parameters"]
     lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
                  + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else "")

@@ -1,6 +1,6 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
-the style scale, the pixel grain, the output tone and the depth gain; or fit the tone or the
-depth gain to real images."""
+the style scale, the pixel grain, the output tone, the depth gain, the speckle shape and the
+shading; or fit the last four to real images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
-HELP = "set a model's output settings (style scale, grain, tone, depth gain) or fit them to real images"
+HELP = ("set a model's output settings (style scale, grain, tone, depth gain, speckle shape, shading) "
+        "or fit them to real images")
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
     "the noise map's style channels: below 1, fewer washed-out or dim seeds), --grain (white "
@@ -19,7 +20,10 @@ DESCRIPTION = (
     "chooses the tone instead: the curve that brings the model's mean grey level per region "
     "closest to the real images' on the prepared dataset's valid split; --fit-depth-gain DATA "
     "chooses the depth gain: per depth bin, the real images' mean grey level over the model's, "
-    "on the same split (fitted after the tone when both are asked for). The network's weights "
+    "on the same split (fitted after the tone when both are asked for); --fit-shading DATA "
+    "draws the image's large-scale brightness layout per seed from a model of how the real "
+    "images of that split differ from the model's of the same masks (fitted last; "
+    "--shading-strength scales its spread). The network's weights "
     "are copied unchanged; settings not given are kept.")
 
 
@@ -73,6 +77,15 @@ def shape_text(shape) -> str:
     return ";".join(",".join(f"{v:g}" for v in point) for point in shape) or "none"
 
 
+def shading_text(shading) -> str:
+    """The shading setting in a few words."""
+    return f"{len(shading) - 1} directions" if shading else "none"
+
+
+def shading_strength_value(text: str) -> float:
+    return float_in_range(0.05, 3.0)(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
@@ -93,6 +106,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "from the apex to the arc, or none")
     shape.add_argument("--fit-speckle-shape", metavar="DATA", default=None,
                        help="prepared dataset folder whose valid split the speckle shape is fitted to")
+    shading = parser.add_mutually_exclusive_group()
+    shading.add_argument("--shading", choices=["none"], default=None,
+                         help="none: remove the per-seed shading")
+    shading.add_argument("--fit-shading", metavar="DATA", default=None,
+                         help="prepared dataset folder whose valid split the shading is fitted to")
+    parser.add_argument("--shading-strength", type=shading_strength_value, default=None, metavar="S",
+                        help="with --fit-shading: the drawn layouts' spread over the real residuals' (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
 
 
@@ -101,13 +121,19 @@ def run(args: argparse.Namespace) -> int:
     from ..models.tuning import tune_model
     from .terminal import TerminalProgress
 
+    from ..errors import CardiganError
+
+    if args.shading_strength is not None and not args.fit_shading:
+        raise CardiganError("--shading-strength goes with --fit-shading")
     out = Path(args.out)
     check_model_out(out, args.overwrite)
     model = open_model(args.model)
     settings = {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
                                                 ("tone", args.tone),
                                                 ("depth_gain", args.depth_gain),
-                                                ("speckle_shape", args.speckle_shape)) if value is not None}
+                                                ("speckle_shape", args.speckle_shape),
+                                                ("shading", () if args.shading else None))
+                if value is not None}
     model = tune_model(model, **settings)
     if args.fit_tone:
         from ..evaluation.tone_fit import fit_model_tone
@@ -137,9 +163,20 @@ def run(args: argparse.Namespace) -> int:
         for real, before, after in zip(fit["real"], fit["synthetic"], fit["fitted"]):
             print("  " + "   ".join(f"{r:.2f} {b:.2f} {a:.2f}" for r, b, a in zip(real[1:], before[1:], after[1:])))
         model = tune_model(model, speckle_shape=fit["shape"])
+    if args.fit_shading:
+        from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
+
+        strength = DEFAULT_STRENGTH if args.shading_strength is None else args.shading_strength
+        with TerminalProgress() as bars:
+            fit = fit_model_shading(args.fit_shading, model, "valid", strength=strength, progress=bars)
+        print(f"shading fitted on {fit['images']} valid pairs: {len(fit['shading']) - 1} directions keep "
+              f"{fit['explained']:.0%} of the real-minus-model variance (spread {fit['spread']:.2f} log units "
+              f"per cell), strength {strength:g}")
+        model = tune_model(model, shading=fit["shading"])
     save_model_file(model, out)
     config = model.config
     gains = ",".join(f"{g:g}" for g in config.depth_gain) or "none"
     print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
-          f"depth gain {gains}, speckle shape {shape_text(config.speckle_shape)}")
+          f"depth gain {gains}, speckle shape {shape_text(config.speckle_shape)}, "
+          f"shading {shading_text(config.shading)}")
     return 0

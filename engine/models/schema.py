@@ -27,6 +27,7 @@ ARCHITECTURE = {
     "tone": (float, 0.5, 2.0),
     "depth_gain": (list, None, None),
     "speckle_shape": (tuple, None, None),
+    "shading": ("rows", None, None),
 }
 REFINER = {"width": (int, MIN_WIDTH, MAX_WIDTH), "near_field": (float, MIN_NEAR_FIELD, MAX_NEAR_FIELD)}
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),
@@ -48,17 +49,29 @@ def _check_value(where: str, name: str, value, kind: type, low, high) -> None:
             isinstance(p, (list, tuple)) and len(p) == 3 and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)
             for p in value)
+    elif kind == "rows":  # of equal-length lists of numbers; their shape is the architecture's to check
+        ok = isinstance(value, (list, tuple)) and len(value) <= 64 and all(
+            isinstance(row, (list, tuple)) and len(row) <= 4096 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)
+            for row in value)
     else:
         ok = isinstance(value, kind)
     if not ok:
-        raise ModelFileError(f"{where} {name} is {value!r}; it must be {_kind_name(kind)}")
+        raise ModelFileError(f"{where} {name} is {_short(value)}; it must be {_kind_name(kind)}")
     if low is not None and value < low or high is not None and value > high:
         raise ModelFileError(f"{where} {name} is {value!r}; it must be between {low} and {high}")
 
 
-def _kind_name(kind: type) -> str:
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a file's value may be megabytes long)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _kind_name(kind) -> str:
     return {int: "a whole number", float: "a number", bool: "true or false", str: "text",
-            list: "a list of numbers", tuple: "a list of [number, number, number] triples"}[kind]
+            list: "a list of numbers", tuple: "a list of [number, number, number] triples",
+            "rows": "a list of lists of numbers"}[kind]
 
 
 def check_fields(data, table: dict, where: str) -> dict:

@@ -6,7 +6,9 @@ does not set (``cardigan tune``).
 - ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`);
 - ``depth_gain``: grey-level gains along the fan's depth (:mod:`engine.nets.depth_gain`);
 - ``speckle_shape``: the speckle's size along and across the beam by depth
-  (:mod:`engine.nets.speckle_shape`).
+  (:mod:`engine.nets.speckle_shape`);
+- ``shading``: the image's large-scale brightness layout, drawn per seed
+  (:mod:`engine.nets.shading`).
 
 Changing them keeps the network's weights (shared with the model it came from, which is left
 as it was); the new configuration is checked as any model file's is (a value out of range is
@@ -20,7 +22,7 @@ import dataclasses
 
 from ..errors import CardiganError
 
-OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "speckle_shape")
+OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "speckle_shape", "shading")
 
 
 def tune_model(model, **settings):

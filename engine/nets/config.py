@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelFileError
 from .depth_gain import gains_problem
+from .shading import as_rows, shading_problem
 from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
 from .tone import MAX_TONE, MIN_TONE
@@ -72,6 +73,10 @@ class GeneratorConfig:
             contrast at evenly spaced depths of the fan, as (axial sigma, lateral sigma, gain)
             triples (empty: none; fan models only; see :mod:`engine.nets.speckle_shape`),
             fitted to real images' speckle.
+        shading: at inference, the image's large-scale brightness layout drawn per seed, as
+            rows of log-gains over a depth x direction grid of the fan (the mean, then
+            directions scaled by their spread; empty: none; fan models only; see
+            :mod:`engine.nets.shading`), fitted to how real images differ from the model's.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -100,6 +105,7 @@ class GeneratorConfig:
     style_scale: float = 1.0
     depth_gain: tuple = ()
     speckle_shape: tuple = ()
+    shading: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
 
@@ -142,6 +148,12 @@ class GeneratorConfig:
             problems.append(f"speckle_shape {shape_problem(self.speckle_shape)}")
         elif self.speckle_shape and not self.fan:
             problems.append("speckle_shape needs a fan model")
+        if isinstance(self.shading, (list, tuple)):  # a model file's JSON gives lists of lists
+            object.__setattr__(self, "shading", as_rows(self.shading))
+        if shading_problem(self.shading):
+            problems.append(f"shading {shading_problem(self.shading)}")
+        elif self.shading and not self.fan:
+            problems.append("shading needs a fan model")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
