@@ -117,11 +117,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import CardiganError
     from ..models import open_model, save_model_file
     from ..models.tuning import tune_model
     from .terminal import TerminalProgress
-
-    from ..errors import CardiganError
 
     if args.shading_strength is not None and not args.fit_shading:
         raise CardiganError("--shading-strength goes with --fit-shading")
