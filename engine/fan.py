@@ -259,15 +259,19 @@ def fan_mask(fan: Fan, height: int, width: int) -> np.ndarray:
     return edge_distance(fan, height, width) >= 0.0
 
 
-def blur_within(image: np.ndarray, inside: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur (``sigma`` pixels) of an (H, W) ``image`` that reads only the pixels
-    where ``inside`` (the fan's mask, 0/1) is set: the blur of image x inside over the blur of
-    inside, so the black beyond the fan's edge does not darken the pixels along it."""
+def blur_within(image: np.ndarray, inside: np.ndarray, sigma: float, truncate: float = 4.0,
+                inside_blur: np.ndarray | None = None) -> np.ndarray:
+    """A Gaussian blur (``sigma`` pixels, reaching ``truncate`` sigmas) of an (H, W) ``image``
+    that reads only the pixels where ``inside`` (the fan's mask, 0/1, or its coverage) is set:
+    the blur of image x inside over the blur of inside, so the black beyond the fan's edge does
+    not darken the pixels along it. ``inside_blur``, when given, is that blur of ``inside``
+    (the same sigma and reach) kept from an earlier call on the same fan."""
     from scipy import ndimage
 
     inside = np.asarray(inside, dtype=np.float64)
-    weight = ndimage.gaussian_filter(inside, sigma)
-    return ndimage.gaussian_filter(np.asarray(image, dtype=np.float64) * inside, sigma) / np.maximum(weight, 1e-3)
+    weight = ndimage.gaussian_filter(inside, sigma, truncate=truncate) if inside_blur is None else inside_blur
+    blurred = ndimage.gaussian_filter(np.asarray(image, dtype=np.float64) * inside, sigma, truncate=truncate)
+    return blurred / np.maximum(weight, 1e-3)
 
 
 def _area_inside(fan: Fan, size: int = 64) -> float:

@@ -9,12 +9,12 @@ import pytest
 from engine.cli.main import main
 from engine.errors import ModelFileError
 from engine.evaluation.shading_fit import LOG_OFFSET, fit_model_shading, fit_shading, shading_maps
-from engine.fan import Fan, default_fan, edge_distance, fan_alpha
+from engine.fan import Fan, blur_within, default_fan, edge_distance, fan_alpha
 from engine.models import load_model_file, open_model
 from engine.models.tuning import tune_model
 from engine.nets import GeneratorConfig
 from engine.nets.shading import (ANGLE_BINS, CEILING, COEFFICIENT_CLIP, DEPTH_BINS, GRID, apply_shading, gain_map,
-                                 grid_cells, local_mean, log_gain_grid, shading_problem)
+                                 grid_cells, log_gain_grid, shading_problem)
 from engine.synthesizer import Synthesizer
 from nets_util import fan_model_file
 
@@ -109,7 +109,7 @@ def test_the_local_mean_counts_the_fan_only():
     image[:, SIZE // 2:] = 0.3
     weight = np.zeros_like(image)
     weight[:, : SIZE // 2] = 1.0
-    mean = local_mean(image, gaussian_filter(weight, 3.0, truncate=2.0), weight, 3.0)
+    mean = blur_within(image, weight, 3.0, 2.0, gaussian_filter(weight.astype(np.float64), 3.0, truncate=2.0))
     assert np.allclose(mean[:, : SIZE // 2], 1.5, atol=1e-5)  # the outside's 0.3 is not averaged in
 
 

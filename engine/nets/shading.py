@@ -23,7 +23,7 @@ oblique patch under the apex in every image), and the two-sample classifier read
   centres);
 - where the gain darkens, a pixel's grey level is multiplied by it (a shadow dims the
   speckle with the tissue); where it brightens, only the local mean (a Gaussian of
-  :data:`SMOOTH` pixels at 256 over the lit pixels) is lifted, the speckle about it kept,
+  :data:`SMOOTH` pixels at 256 within the fan, :func:`engine.fan.blur_within`) is lifted, the speckle about it kept,
   and never past grey level :data:`CEILING`: in a log-compressed image a brighter region
   has a higher level, not a wider speckle, and multiplying the speckle's peaks drove 154 of
   800 images past 5 % white (real: 8). The local mean counts the fan only, and the image is
@@ -119,20 +119,9 @@ def gain_map(fan, shading, seed: int, height: int, width: int) -> np.ndarray:
     return np.exp(values.reshape(height, width)).astype(np.float32)
 
 
-def local_mean(image: np.ndarray, spread: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    """(H, W) float32 Gaussian mean of an (H, W) image weighted by ``weight`` (the fan's
-    coverage: what lies outside the fan does not count), given ``spread``, the same Gaussian
-    of ``weight`` (:func:`_weights`); 0 where no weight is near: the level the speckle varies
-    about."""
-    from scipy.ndimage import gaussian_filter
-
-    blurred = gaussian_filter(image * weight, sigma, truncate=TRUNCATE)
-    return np.where(spread > 1e-3, blurred / np.maximum(spread, 1e-3), 0.0).astype(np.float32)
-
-
 def shade(image: np.ndarray, gain: np.ndarray, mean: np.ndarray, ceiling: float) -> np.ndarray:
     """One (H, W) float32 image of grey levels in [0, 2] (the network's [-1, 1] plus 1) shaded
-    by a gain map, given its local mean (:func:`local_mean`): darkening scales the pixel
+    by a gain map, given its local mean (the level the speckle varies about): darkening scales the pixel
     (speckle and all, as a shadow dims it); brightening lifts the local mean only, the
     speckle about it kept as it was, and never past ``ceiling`` (a lifted mean stops there, a
     mean already above it is not lifted). Clipped to [0, 2]."""
@@ -143,22 +132,26 @@ def shade(image: np.ndarray, gain: np.ndarray, mean: np.ndarray, ceiling: float)
 
 @lru_cache(maxsize=8)
 def _weights(fan, height: int, width: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(the fan's coverage, its Gaussian) as float32 (H, W), kept for the last few fans."""
+    """(the fan's coverage, its Gaussian) as (H, W), kept for the last few fans: what
+    :func:`engine.fan.blur_within` reads for the local mean."""
     from scipy.ndimage import gaussian_filter
 
     from ..fan import fan_alpha
 
-    weight = fan_alpha(fan, height, width).astype(np.float32)
+    weight = fan_alpha(fan, height, width).astype(np.float64)
     return weight, gaussian_filter(weight, sigma, truncate=TRUNCATE)
 
 
 def apply_shading(images: np.ndarray, fans, shading, seeds) -> np.ndarray:
     """(N, C, H, W) float32 images in [-1, 1] shaded (:func:`shade`, the lifted local mean
-    stopping at grey level :data:`CEILING`; only the fan counts in the local mean) by image
+    stopping at grey level :data:`CEILING`; the local mean is
+    :func:`engine.fan.blur_within` the fan's coverage) by image
     i's gain map for its fan and ``seeds[i]``; ``images`` itself for an empty setting or no
     fans."""
     if not shading or fans is None:
         return images
+    from ..fan import blur_within
+
     height, width = images.shape[-2:]
     sigma = SMOOTH * height / 256
     out = np.empty_like(images)
@@ -167,5 +160,6 @@ def apply_shading(images: np.ndarray, fans, shading, seeds) -> np.ndarray:
         weight, spread = _weights(fan, height, width, sigma)
         for c in range(images.shape[1]):
             grey = (images[i, c] + 1.0).astype(np.float32)
-            out[i, c] = shade(grey, gain, local_mean(grey, spread, weight, sigma), CEILING / 127.5) - 1.0
+            mean = blur_within(grey, weight, sigma, TRUNCATE, spread).astype(np.float32)
+            out[i, c] = shade(grey, gain, mean, CEILING / 127.5) - 1.0
     return out
