@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.evaluation.auc_parts import PARTS, auc_by_part, flatten_except, part_regions  # noqa: E402
 from engine.evaluation.evaluate import (EvalSettings, load_split_with_fans, patients_of,  # noqa: E402
                                         resize_all, synthesize_all)
-from engine.evaluation.realism import two_sample_auc  # noqa: E402
+from engine.evaluation.evidence import PLACES, evidence_by_place  # noqa: E402
+from engine.evaluation.realism import two_sample_auc, two_sample_test  # noqa: E402
 from engine.models import open_model  # noqa: E402
 from engine.progress import never_stop, no_progress  # noqa: E402
 from engine.synthesizer import Synthesizer  # noqa: E402
@@ -47,7 +48,9 @@ def without_zones(images, labels, regions, zones):
 
 def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = EvalSettings(),
                    without=()) -> dict:
-    """{"images": n, "whole": AUC, "parts": {part: AUC}, "without": {zones: AUC}} for ``model``
+    """{"images": n, "whole": AUC, "evidence": {place: {"share", "area"}} or None (where the
+    whole-image classifier's evidence lies, :mod:`engine.evaluation.evidence`), "parts": {part:
+    AUC}, "without": {zones: AUC}} for ``model``
     on the train split; ``without`` lists groups of :data:`ZONES` (each a tuple), each giving
     the whole-image AUC with those zones flattened in both sets."""
     images, labels, stems, fans = load_split_with_fans(Path(data), "train", None)
@@ -68,7 +71,10 @@ def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = E
                                        without_zones(synthetic_s, labels_s, regions, zones), groups, groups,
                                        f"two-sample test without {', '.join(zones)}")
                  for zones in without}
-    return {"images": len(images), "whole": auc(real_s, synthetic_s, groups, groups),
+    whole = two_sample_test(real_s, synthetic_s, groups, groups, iters=settings.two_sample_iters,
+                            seed=settings.seed)
+    return {"images": len(images), "whole": whole.auc,
+            "evidence": evidence_by_place(whole, labels_s, fans),
             "parts": auc_by_part(real_s, labels_s, synthetic_s, labels_s, fans, groups, auc),
             "without": flattened}
 
@@ -93,6 +99,10 @@ def main(argv=None) -> int:
         parser.error(f"unknown zone {', '.join(map(repr, unknown))} (use {' or '.join(map(repr, ZONES))})")
     result = where_it_tells(Path(args.data), args.model, max(1, args.every), settings, without)
     print(f"{args.model} on {result['images']} train images: whole image AUC {result['whole']:.3f}")
+    if result["evidence"]:
+        print("  its evidence, share (of the image): " + "   ".join(
+            f"{place} {result['evidence'][place]['share']:.0%} ({result['evidence'][place]['area']:.0%})"
+            for place in PLACES))
     print("  one part left: " + "   ".join(f"{part} {result['parts'][part]:.3f}" for part in PARTS))
     for zones, value in result["without"].items():
         print(f"  whole image without {zones}: {value:.3f}")

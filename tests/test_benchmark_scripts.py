@@ -173,6 +173,11 @@ def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path
     assert report["images"] == len(load_split(phantom, "train", None)[0])
     assert list(report["parts"]) == list(PARTS)
     assert list(report["without"]) == ["fan edge", "near field, fan edge"]
+    from engine.evaluation.evidence import PLACES
+
+    evidence = report["evidence"]  # None only when the classifier's gap is not positive
+    assert evidence is None or (list(evidence) == list(PLACES)
+                                and sum(p["area"] for p in evidence.values()) == pytest.approx(1.0))
     values = [report["whole"], *report["parts"].values(), *report["without"].values()]
     with pytest.raises(SystemExit):
         where.main(["--data", str(phantom), "--without", "probe"])

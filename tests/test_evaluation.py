@@ -168,6 +168,15 @@ def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom,
     assert list(parts) == list(PARTS) and all(0.0 <= v <= 1.0 for v in parts.values())
     line = next(line for line in format_report(report).splitlines() if "with only one part left" in line)
     assert f"background {parts['background']:.3f}" in line and f"fan edge {parts['fan edge']:.3f}" in line
+    evidence = report["realism"]["two_sample_evidence"]
+    assert np.array(evidence["grid"]).shape == (2, 2) and evidence["cell_pixels"] == 16  # 32 px, four halvings
+    places = evidence["by_place"]
+    if places is None:  # the classifier's gap was not positive: nothing to take apart, nothing printed
+        assert "where its evidence lies" not in format_report(report)
+    else:
+        assert sum(p["share"] for p in places.values()) == pytest.approx(1.0)
+        line = next(line for line in format_report(report).splitlines() if "where its evidence lies" in line)
+        assert f"near field {places['near field']['share']:.0%} ({places['near field']['area']:.0%})" in line
     streaks = report["tells"]["streaks"]
     line = next(line for line in format_report(report).splitlines() if "along / across the beam" in line)
     assert streaks["synthetic"]["images"] > 0 and streaks["real"]["images"] > 0

@@ -37,6 +37,18 @@ COARSE = 4  # block size of the coarse view
 PARTS = ("near field", "fan edge", "background", "heart", "coarse")
 
 
+def fan_zones(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(inside, near, to_edge, to_arc) of one fan in an (height, width) picture: bool masks of
+    the fan and of its near field (the top :data:`NEAR` of its depth), the signed distance to
+    its outline (:func:`~engine.fan.edge_distance`) and the distance to its arc along the beam,
+    both in pixels."""
+    to_edge = edge_distance(fan, height, width)
+    ys, xs = np.mgrid[:height, :width] + 0.5
+    depth = fan.beam_coordinates(ys, xs, height, width)[0]
+    inside = to_edge >= 0.0
+    return inside, inside & (depth < NEAR * fan.depth * height), to_edge, fan.depth * height - depth
+
+
 def part_regions(labels: np.ndarray, fans: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(inside, near, edge): (N, H, W) bool masks of each image's fan, of its near field (the
     top :data:`NEAR` of its depth) and of the band within :data:`EDGE` pixels inside its
@@ -45,12 +57,9 @@ def part_regions(labels: np.ndarray, fans: Sequence) -> tuple[np.ndarray, np.nda
     inside = np.empty((n, height, width), dtype=bool)
     near = np.empty_like(inside)
     edge = np.empty_like(inside)
-    ys, xs = np.mgrid[:height, :width] + 0.5
     for i, fan in enumerate(fans):
-        distance = edge_distance(fan, height, width)
-        inside[i] = distance >= 0.0
-        near[i] = inside[i] & (fan.beam_coordinates(ys, xs, height, width)[0] < NEAR * fan.depth * height)
-        edge[i] = inside[i] & ~near[i] & (distance < EDGE)
+        inside[i], near[i], to_edge, _ = fan_zones(fan, height, width)
+        edge[i] = inside[i] & ~near[i] & (to_edge < EDGE)
     return inside, near, edge
 
 

@@ -40,7 +40,8 @@ from ..synthesizer import Synthesizer, to_uint8
 from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .auc_parts import PARTS, auc_by_part
-from .realism import diversity, grey_levels, sector_mask, two_sample_auc
+from .evidence import PLACES, evidence_by_place
+from .realism import diversity, grey_levels, sector_mask, two_sample_auc, two_sample_test
 from .speckle import EDGE_BAND, EDGE_LAG, STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .segmenter import segment, train_segmenter
@@ -272,9 +273,12 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     clock.lap("synthetic-trained segmenter")
 
     patients = patients_of(train_stems)
-    auc = two_sample_auc(train_img_s, synth_images[0], patients, patients,
-                         iters=settings.two_sample_iters, seed=settings.seed, progress=progress,
-                         should_stop=should_stop, stage="two-sample test: real vs synthetic")
+    test = two_sample_test(train_img_s, synth_images[0], patients, patients,
+                           iters=settings.two_sample_iters, seed=settings.seed, progress=progress,
+                           should_stop=should_stop, stage="two-sample test: real vs synthetic")
+    auc = test.auc
+    evidence = {"by_place": evidence_by_place(test, train_lab_s, train_fans),
+                "grid": np.round(test.evidence, 5).tolist(), "cell_pixels": test.cell}
     first, second = halves_by_patient(patients, settings.seed)
     auc_check = two_sample_auc(train_img_s[first], train_img_s[second],
                                [patients[i] for i in first], [patients[i] for i in second],
@@ -321,6 +325,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
                                       "real_trained": camus_dice(real_pred, test_lab_s)}},
         "realism": {"grey_levels": greys, "two_sample_auc": auc,
                     "two_sample_auc_real_vs_real": auc_check, "two_sample_auc_by_part": parts,
+                    "two_sample_evidence": evidence,
                     "diversity": spread, "diversity_seeds": settings.diversity_seeds if synth.stochastic else 0},
         "tells": tell,
         "real_segmenter": {"cached": cached, "key": key},
@@ -380,6 +385,10 @@ def format_report(report: dict) -> str:
     if parts:
         lines.append("    with only one part left (the rest flattened): " + "   ".join(
             f"{part} {parts[part]:.3f}" for part in PARTS if part in parts))
+    places = (realism.get("two_sample_evidence") or {}).get("by_place")
+    if places:
+        lines.append("    where its evidence lies, share (of the image): " + "   ".join(
+            f"{place} {places[place]['share']:.0%} ({places[place]['area']:.0%})" for place in PLACES))
     if realism["diversity_seeds"]:
         lines.append(f"  diversity {realism['diversity']:.1f} grey levels "
                      f"(per-pixel std across {realism['diversity_seeds']} seeds)")
