@@ -35,23 +35,31 @@ from .realism import TwoSampleResult
 PLACES = ("near field", "sides", "arc", "background", "heart", "outside")
 
 
-def place_masks(labels: np.ndarray, fans: Sequence) -> dict[str, np.ndarray]:
-    """Each of :data:`PLACES` as an (N, H, W) bool mask of ``labels``' images in ``fans``;
+def image_places(labels: np.ndarray, fan) -> dict[str, np.ndarray]:
+    """Each of :data:`PLACES` as an (H, W) bool mask of one (H, W) label map drawn in ``fan``;
     the places do not overlap and cover every pixel."""
-    n, height, width = labels.shape
-    places = {name: np.zeros((n, height, width), dtype=bool) for name in PLACES}
-    for i, fan in enumerate(fans):
-        inside, near, to_edge, to_arc = fan_zones(fan, height, width)
-        below = inside & ~near
-        arc = below & (to_arc < EDGE)
-        sides = below & ~arc & (to_edge < EDGE)
-        rest = below & ~arc & ~sides
-        places["near field"][i] = near
-        places["sides"][i], places["arc"][i] = sides, arc
-        places["background"][i] = rest & (labels[i] == 0)
-        places["heart"][i] = rest & (labels[i] > 0)
-        places["outside"][i] = ~inside
-    return places
+    inside, near, to_edge, to_arc = fan_zones(fan, *labels.shape)
+    below = inside & ~near
+    arc = below & (to_arc < EDGE)
+    sides = below & ~arc & (to_edge < EDGE)
+    rest = below & ~arc & ~sides
+    return {"near field": near, "sides": sides, "arc": arc, "background": rest & (labels == 0),
+            "heart": rest & (labels > 0), "outside": ~inside}
+
+
+def place_masks(labels: np.ndarray, fans: Sequence) -> dict[str, np.ndarray]:
+    """:func:`image_places` of (N, H, W) ``labels`` in ``fans``, as (N, H, W) masks."""
+    per_image = [image_places(label, fan) for label, fan in zip(labels, fans)]
+    return {name: np.stack([places[name] for places in per_image]) for name in PLACES}
+
+
+def place_occupancy(labels: np.ndarray, fans: Sequence) -> dict[str, np.ndarray]:
+    """Per place, the (H, W) share of the images in which each pixel lies there."""
+    total = {name: np.zeros(labels.shape[1:]) for name in PLACES}
+    for label, fan in zip(labels, fans):
+        for name, mask in image_places(label, fan).items():
+            total[name] += mask
+    return {name: value / max(len(labels), 1) for name, value in total.items()}
 
 
 def evidence_pixels(result: TwoSampleResult, weights: np.ndarray) -> np.ndarray:
@@ -78,13 +86,10 @@ def evidence_by_place(result: TwoSampleResult, labels: np.ndarray, fans: Sequenc
     gap is not positive (nothing to take apart) or the test had no result."""
     if result.evidence.size == 0 or not np.isfinite(result.evidence).all():
         return None
-    places = place_masks(labels, fans)
-    pixels = evidence_pixels(result, 1.0 - places["outside"].mean(axis=0))
+    occupancy = place_occupancy(labels, fans)
+    pixels = evidence_pixels(result, 1.0 - occupancy["outside"])
     gap = float(pixels.sum())
     if gap <= 0.0:
         return None
-    out = {}
-    for name, mask in places.items():
-        occupancy = mask.mean(axis=0)
-        out[name] = {"share": float((pixels * occupancy).sum() / gap), "area": float(occupancy.mean())}
-    return out
+    return {name: {"share": float((pixels * share).sum() / gap), "area": float(share.mean())}
+            for name, share in occupancy.items()}
