@@ -168,6 +168,11 @@ def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom,
     assert list(parts) == list(PARTS) and all(0.0 <= v <= 1.0 for v in parts.values())
     line = next(line for line in format_report(report).splitlines() if "with only one part left" in line)
     assert f"background {parts['background']:.3f}" in line and f"fan edge {parts['fan edge']:.3f}" in line
+    spec = report["tells"]["spectrum"]
+    line = next(line for line in format_report(report).splitlines() if "finest octave" in line)
+    assert f"{spec['synthetic']['falloff']:.2f} ({spec['real']['falloff']:.2f})" in line
+    assert f"{spec['synthetic']['anisotropy']:.2f} ({spec['real']['anisotropy']:.2f})" in line
+    assert spec["synthetic"]["falloff"] != spec["real"]["falloff"]  # measured on each set
     evidence = report["realism"]["two_sample_evidence"]
     assert np.array(evidence["grid"]).shape == (2, 2) and evidence["cell_pixels"] == 16  # 32 px, four halvings
     places = evidence["by_place"]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.evaluation.texture import black_holes, fine_detail, log_spectrum, narrow_peak, spectrum_summary
+from engine.evaluation.texture import (black_holes, fine_detail, finest_octave, log_spectrum, narrow_peak,
+                                      spectrum_summary)
 from engine.fan import (FAN_KEY, Fan, FanError, default_fan, fan_alpha, fan_from_text, fan_mask, fit_fan,
                         image_support, iou, parse_fan_spec)
 from engine.nets import GeneratorConfig
@@ -249,6 +250,28 @@ def test_the_spectrum_sees_a_grid_and_a_lack_of_fine_detail():
     assert log_spectrum(textures("white"), np.zeros((128, 128), bool)) is None
     curve = np.linspace(10, 2, 32)
     assert narrow_peak(curve) < 1e-9 and fine_detail(curve) < 0
+
+
+def test_the_finest_octave_sees_a_resampled_texture_and_grain_along_the_rows():
+    from PIL import Image
+    from scipy import ndimage
+
+    inside = np.stack([np.ones((128, 128), bool)] * 3)
+    white = np.stack([textures("white", seed=s) for s in range(3)])
+    flat = finest_octave(white, inside)
+    assert abs(flat["falloff"]) < 0.15 and abs(flat["anisotropy"]) < 0.15  # white: flat, no direction
+    # upsampled by 8/7 as the CAMUS frames were: the power fades towards the pixel limit
+    upsampled = np.stack([np.asarray(Image.fromarray(textures("white", size=112, seed=s)).resize(
+        (128, 128), Image.Resampling.BILINEAR)) for s in range(3)])
+    assert finest_octave(upsampled, inside)["falloff"] < flat["falloff"] - 0.5
+    # blurred along the rows: the grain changes from row to row more than from column to column
+    rows = np.stack([np.clip(110 + 30 * ndimage.gaussian_filter1d(
+        np.random.default_rng(s).normal(0, 1, (128, 128)), 1.0, axis=1) / 0.53, 1, 255).astype(np.uint8)
+        for s in range(3)])
+    assert finest_octave(rows, inside)["anisotropy"] > 1.5
+    assert np.isnan(finest_octave(white, ~inside)["falloff"])  # no window inside: no figure
+    report = spectrum_summary(white, inside)
+    assert report["falloff"] == flat["falloff"] and report["anisotropy"] == flat["anisotropy"]
 
 
 def test_saturated_patches_count_white_blobs_not_speckles_nor_what_lies_outside():

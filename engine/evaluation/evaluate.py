@@ -406,6 +406,10 @@ def format_report(report: dict) -> str:
         lines.append(f"  spectrum: fine detail {spec['synthetic']['fine_detail']:.2f} ({spec['real']['fine_detail']:.2f}), "
                      f"largest peak {spec['synthetic']['narrow_peak']:.2f} at "
                      f"{spec['synthetic']['peak_frequency']:.2f} cycles/px ({spec['real']['narrow_peak']:.2f})")
+        if "falloff" in spec["synthetic"]:
+            lines.append(f"  finest octave: falloff to the pixel limit {spec['synthetic']['falloff']:.2f} "
+                         f"({spec['real']['falloff']:.2f}), vertical over horizontal "
+                         f"{spec['synthetic']['anisotropy']:.2f} ({spec['real']['anisotropy']:.2f})")
         if "speckle" in tell:
             sp = tell["speckle"]
             lines.append(f"  speckle reach across / along the beam {sp['synthetic']['lateral']:.2f} / "

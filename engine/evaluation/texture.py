@@ -8,6 +8,14 @@
   detail, mean log power in the top third of the radial frequencies minus the bottom third
   (speckle gives fine detail; a painted look has little), and the largest narrow peak, the
   curve's largest excess over a line through its neighbours (a grid texture stands out as a peak).
+- **The finest octave's shape**, from the same windows: how steeply the power falls over the
+  last eighth of the radial frequencies (0.4375-0.5 cycles per pixel) against the band below
+  it (0.30-0.41), and how much of the power between 0.36 and 0.5 cycles per pixel lies at
+  frequencies within 30 degrees of vertical against within 30 degrees of horizontal. In a
+  CAMUS frame the finest detail fades towards the pixel limit (the frames were resampled) and
+  runs along the beam (axial resolution is finer than lateral), so near the fan's centre line
+  it changes from row to row more than from column to column; per-pixel noise is flat and the
+  same in every direction.
 - **Holes**: connected dark components (grey < 6, at least 12 pixels) inside the tissue, away
   from the fan's edge; real echocardiograms have none.
 - **Speckle's direction** (:mod:`.speckle`): how far the grain reaches across the beam and
@@ -124,20 +132,64 @@ def narrow_peak(curve: np.ndarray) -> float:
     return float(np.max(_peaks(curve)[FIRST_PEAK_BIN:]))
 
 
+FALLOFF_TOP = (0.4375, 0.5)  # cycles per pixel: the finest band of the falloff
+FALLOFF_BELOW = (0.30, 0.41)  # the band it is compared with
+ANISOTROPY_BAND = (0.36, 0.5)  # radial frequencies of the anisotropy
+ANISOTROPY_CONE = 30.0  # degrees either side of the vertical and the horizontal axis
+
+
+@lru_cache(maxsize=4)
+def _fine_bands(size: int) -> tuple[np.ndarray, ...]:
+    """Bool masks over an rfft2 grid of ``size``: the falloff's two bands and the
+    anisotropy's vertical and horizontal cones."""
+    fy = np.fft.fftfreq(size)[:, None]
+    fx = np.fft.rfftfreq(size)[None, :]
+    radius = np.sqrt(fx ** 2 + fy ** 2)
+    angle = np.degrees(np.arctan2(np.abs(fy), fx))  # 0: horizontal frequencies, 90: vertical
+
+    def band(lo, hi):
+        return (radius >= lo) & (radius < hi)
+
+    ring = band(*ANISOTROPY_BAND)
+    return (band(*FALLOFF_TOP), band(*FALLOFF_BELOW), ring & (angle > 90.0 - ANISOTROPY_CONE),
+            ring & (angle < ANISOTROPY_CONE))
+
+
+def finest_octave(images: np.ndarray, insides: np.ndarray, window: int = WINDOW) -> dict:
+    """The finest octave's shape (module docstring) of (N, H, W) uint8 images over their
+    windows inside ``insides``: ``falloff`` (log of the mean power in :data:`FALLOFF_TOP` over
+    that in :data:`FALLOFF_BELOW`, from the power summed over every window) and
+    ``anisotropy`` (log of the power in the vertical cone over the horizontal one), NaN
+    without a window."""
+    top, below, vertical, horizontal = _fine_bands(window)
+    taper = _radial_index(window, BINS)[1]
+    total = np.zeros(top.shape)
+    for image, inside in zip(images, insides):
+        for y, x in window_origins(inside, window):
+            patch = image[y:y + window, x:x + window].astype(np.float64)
+            total += np.abs(np.fft.rfft2((patch - patch.mean()) * taper)) ** 2
+    if not total.any():
+        return {"falloff": float("nan"), "anisotropy": float("nan")}
+    return {"falloff": float(np.log(total[top].mean() / total[below].mean())),
+            "anisotropy": float(np.log(total[vertical].mean() / total[horizontal].mean()))}
+
+
 def spectrum_summary(images: np.ndarray, insides: np.ndarray) -> dict:
     """Mean spectrum of (N, H, W) uint8 images over their windows inside ``insides``:
-    ``curve`` (the log spectrum), ``fine_detail``, ``narrow_peak`` and the peak's frequency
-    in cycles per pixel."""
+    ``curve`` (the log spectrum), ``fine_detail``, ``narrow_peak``, the peak's frequency
+    in cycles per pixel, and the finest octave's ``falloff`` and ``anisotropy``
+    (:func:`finest_octave`)."""
     curves = [c for c in (log_spectrum(img, inside) for img, inside in zip(images, insides))
               if c is not None]
     if not curves:
         return {"curve": [], "fine_detail": float("nan"), "narrow_peak": float("nan"),
-                "peak_frequency": float("nan"), "images": 0}
+                "peak_frequency": float("nan"), "falloff": float("nan"), "anisotropy": float("nan"),
+                "images": 0}
     curve = np.mean(curves, axis=0)
     peak_bin = int(np.argmax(_peaks(curve)[FIRST_PEAK_BIN:])) + FIRST_PEAK_BIN
     return {"curve": [round(float(v), 4) for v in curve], "fine_detail": fine_detail(curve),
             "narrow_peak": narrow_peak(curve), "peak_frequency": (peak_bin + 0.5) * 0.5 / len(curve),
-            "images": len(curves)}
+            **finest_octave(images, insides), "images": len(curves)}
 
 
 def black_holes(image: np.ndarray, inside: np.ndarray, grey: int = HOLE_GREY,
