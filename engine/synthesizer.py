@@ -17,6 +17,7 @@ from .errors import MaskError, ModelFileError
 from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
 from .nets.refiner import cut_change, refine_images
+from .nets.fine_filter import apply_fine_filter
 from .nets.shading import apply_shading
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
@@ -225,7 +226,7 @@ class Synthesizer:
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int]) -> np.ndarray:
-        """The network's images with the model's depth gain, speckle shape, shading and
+        """The network's images with the model's depth gain, speckle shape, fine filter, shading and
         texture refiner (the shading and the refiner's noise from ``seeds``), cut to their
         fans."""
         if alpha is None:
@@ -233,6 +234,7 @@ class Synthesizer:
         config = self.model.config
         out = apply_depth_gain(out, fans, config.depth_gain)
         out = apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ()))
+        out = apply_fine_filter(out, fans, getattr(config, "fine_filter", ()))
         out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:

@@ -58,6 +58,9 @@ def summary_html(summary: dict) -> str:
             parts.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
         if arch.get("speckle_shape"):
             parts.append(f"speckle shaped by depth ({len(arch['speckle_shape'])} points)")
+        if arch.get("fine_filter"):
+            size = len(arch["fine_filter"])
+            parts.append(f"fine speckle filtered ({size}\u00d7{size})")
         if arch.get("shading"):
             parts.append(f"shading per seed ({len(arch['shading']) - 1} directions)")
         if summary.get("refiner_parameters"):

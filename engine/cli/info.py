@@ -28,9 +28,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _setting_text(name: str, value) -> str:
     """An architecture value as ``info`` prints it: the shading (thousands of numbers) by
-    its count of directions."""
+    its count of directions, the fine filter by its size."""
     if name == "shading" and value:
         return f"<{len(value) - 1} directions>"
+    if name == "fine_filter" and value:
+        return f"<{len(value)}x{len(value)} kernel>"
     return str(value)
 
 

@@ -1,6 +1,6 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
-the style scale, the pixel grain, the output tone, the depth gain, the speckle shape and the
-shading; or fit the last four to real images."""
+the style scale, the pixel grain, the output tone, the depth gain, the speckle shape, the fine
+filter and the shading; or fit the last five to real images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
-HELP = ("set a model's output settings (style scale, grain, tone, depth gain, speckle shape, shading) "
+HELP = ("set a model's output settings (style scale, grain, tone, depth gain, speckle shape, fine filter, "
+        "shading) "
         "or fit them to real images")
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
@@ -20,7 +21,9 @@ DESCRIPTION = (
     "chooses the tone instead: the curve that brings the model's mean grey level per region "
     "closest to the real images' on the prepared dataset's valid split; --fit-depth-gain DATA "
     "chooses the depth gain: per depth bin, the real images' mean grey level over the model's, "
-    "on the same split (fitted after the tone when both are asked for); --fit-shading DATA "
+    "on the same split (fitted after the tone when both are asked for); --fit-fine-filter DATA "
+    "fits a 7 x 7 kernel the detail inside the fan is filtered with, so the finest speckle's "
+    "spectrum matches the real images' of that split (fitted after the speckle shape); --fit-shading DATA "
     "draws the image's large-scale brightness layout per seed from a model of how the real "
     "images of that split differ from the model's of the same masks (fitted last; "
     "--shading-strength scales its spread). The network's weights "
@@ -77,6 +80,11 @@ def shape_text(shape) -> str:
     return ";".join(",".join(f"{v:g}" for v in point) for point in shape) or "none"
 
 
+def filter_text(kernel) -> str:
+    """The fine filter in a few words."""
+    return f"{len(kernel)}x{len(kernel)} kernel" if kernel else "none"
+
+
 def shading_text(shading) -> str:
     """The shading setting in a few words."""
     return f"{len(shading) - 1} directions" if shading else "none"
@@ -106,6 +114,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "from the apex to the arc, or none")
     shape.add_argument("--fit-speckle-shape", metavar="DATA", default=None,
                        help="prepared dataset folder whose valid split the speckle shape is fitted to")
+    fine = parser.add_mutually_exclusive_group()
+    fine.add_argument("--fine-filter", choices=["none"], default=None,
+                      help="none: remove the fine filter")
+    fine.add_argument("--fit-fine-filter", metavar="DATA", default=None,
+                      help="prepared dataset folder whose valid split the fine filter is fitted to")
     shading = parser.add_mutually_exclusive_group()
     shading.add_argument("--shading", choices=["none"], default=None,
                          help="none: remove the per-seed shading")
@@ -131,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("tone", args.tone),
                                                 ("depth_gain", args.depth_gain),
                                                 ("speckle_shape", args.speckle_shape),
+                                                ("fine_filter", () if args.fine_filter else None),
                                                 ("shading", () if args.shading else None))
                 if value is not None}
     model = tune_model(model, **settings)
@@ -162,6 +176,17 @@ def run(args: argparse.Namespace) -> int:
         for real, before, after in zip(fit["real"], fit["synthetic"], fit["fitted"]):
             print("  " + "   ".join(f"{r:.2f} {b:.2f} {a:.2f}" for r, b, a in zip(real[1:], before[1:], after[1:])))
         model = tune_model(model, speckle_shape=fit["shape"])
+    if args.fit_fine_filter:
+        from ..evaluation.fine_filter_fit import fit_model_fine_filter
+
+        with TerminalProgress() as bars:
+            fit = fit_model_fine_filter(args.fit_fine_filter, model, "valid", progress=bars)
+        octave = fit["finest_octave"]
+        print(f"fine filter fitted on {fit['images']} valid pairs ({fit['windows']} windows inside the fans); "
+              "finest octave, falloff / vertical over horizontal: real "
+              + ", model ".join(f"{octave[k]['falloff']:.2f} / {octave[k]['anisotropy']:.2f}" for k in ("real", "model"))
+              + f", filtered {octave['filtered']['falloff']:.2f} / {octave['filtered']['anisotropy']:.2f}")
+        model = tune_model(model, fine_filter=fit["fine_filter"])
     if args.fit_shading:
         from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
 
@@ -177,5 +202,5 @@ def run(args: argparse.Namespace) -> int:
     gains = ",".join(f"{g:g}" for g in config.depth_gain) or "none"
     print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
           f"depth gain {gains}, speckle shape {shape_text(config.speckle_shape)}, "
-          f"shading {shading_text(config.shading)}")
+          f"fine filter {filter_text(config.fine_filter)}, shading {shading_text(config.shading)}")
     return 0

@@ -27,6 +27,7 @@ ARCHITECTURE = {
     "tone": (float, 0.5, 2.0),
     "depth_gain": (list, None, None),
     "speckle_shape": (tuple, None, None),
+    "fine_filter": ("rows", None, None),
     "shading": ("rows", None, None),
 }
 REFINER = {"width": (int, MIN_WIDTH, MAX_WIDTH), "near_field": (float, MIN_NEAR_FIELD, MAX_NEAR_FIELD)}

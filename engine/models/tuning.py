@@ -7,6 +7,8 @@ does not set (``cardigan tune``).
 - ``depth_gain``: grey-level gains along the fan's depth (:mod:`engine.nets.depth_gain`);
 - ``speckle_shape``: the speckle's size along and across the beam by depth
   (:mod:`engine.nets.speckle_shape`);
+- ``fine_filter``: a small kernel the detail is filtered with, so the finest speckle's
+  spectrum matches real images' (:mod:`engine.nets.fine_filter`);
 - ``shading``: the image's large-scale brightness layout, drawn per seed
   (:mod:`engine.nets.shading`).
 
@@ -22,7 +24,7 @@ import dataclasses
 
 from ..errors import CardiganError
 
-OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "speckle_shape", "shading")
+OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "speckle_shape", "fine_filter", "shading")
 
 
 def tune_model(model, **settings):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelFileError
 from .depth_gain import gains_problem
+from .fine_filter import as_kernel, filter_problem
 from .shading import as_rows, shading_problem
 from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
@@ -73,6 +74,9 @@ class GeneratorConfig:
             contrast at evenly spaced depths of the fan, as (axial sigma, lateral sigma, gain)
             triples (empty: none; fan models only; see :mod:`engine.nets.speckle_shape`),
             fitted to real images' speckle.
+        fine_filter: at inference, a small square kernel the detail inside the fan is
+            filtered with (empty: none; fan models only; see :mod:`engine.nets.fine_filter`),
+            fitted so the finest speckle's spectrum matches real images'.
         shading: at inference, the image's large-scale brightness layout drawn per seed, as
             rows of log-gains over a depth x direction grid of the fan (the mean, then
             directions scaled by their spread; empty: none; fan models only; see
@@ -105,6 +109,7 @@ class GeneratorConfig:
     style_scale: float = 1.0
     depth_gain: tuple = ()
     speckle_shape: tuple = ()
+    fine_filter: tuple = ()
     shading: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
@@ -148,6 +153,12 @@ class GeneratorConfig:
             problems.append(f"speckle_shape {shape_problem(self.speckle_shape)}")
         elif self.speckle_shape and not self.fan:
             problems.append("speckle_shape needs a fan model")
+        if isinstance(self.fine_filter, (list, tuple)) and not filter_problem(self.fine_filter):
+            object.__setattr__(self, "fine_filter", as_kernel(self.fine_filter))  # JSON gives lists
+        if filter_problem(self.fine_filter):
+            problems.append(f"fine_filter {filter_problem(self.fine_filter)}")
+        elif self.fine_filter and not self.fan:
+            problems.append("fine_filter needs a fan model")
         if isinstance(self.shading, (list, tuple)):  # a model file's JSON gives lists of lists
             object.__setattr__(self, "shading", as_rows(self.shading))
         if shading_problem(self.shading):
