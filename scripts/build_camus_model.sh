@@ -55,11 +55,22 @@ model = load_model_file(sys.argv[1])
 # (cardigan tune --model TUNED --fit-depth-gain camus256 --out GAINED); a speckle shape that
 # draws the speckle as tall along the beam and as wide across it, depth by depth, as the valid
 # split's real speckle, the near field left as it is
-# (cardigan tune --model GAINED --fit-speckle-shape camus256 --out SHAPED)
+# (cardigan tune --model GAINED --fit-speckle-shape camus256 --out SHAPED); a fine filter that
+# brings the finest speckle's spectrum to the valid split's real one: less power at the pixel
+# limit, more of it from row to row than from column to column
+# (cardigan tune --model SHAPED --fit-fine-filter camus256 --out FILTERED)
 model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, tone=0.92,
                                    depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
                                    speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
-                                                  (0.0, 0.8, 1.204), (0.0, 0.8, 1.163)))
+                                                  (0.0, 0.8, 1.204), (0.0, 0.8, 1.163)),
+                                   fine_filter=(
+                                       (0.0021, 0.0046, -0.0003, -0.0018, 0.0015, 0.0051, 0.0028),
+                                       (0.0091, 0.0132, -0.0068, -0.0261, -0.0024, 0.0166, 0.0083),
+                                       (0.0163, -0.0225, -0.041, 0.0734, -0.0489, -0.0279, 0.014),
+                                       (-0.0061, -0.0685, 0.1331, 0.9185, 0.1331, -0.0685, -0.0061),
+                                       (0.014, -0.0279, -0.0489, 0.0734, -0.041, -0.0225, 0.0163),
+                                       (0.0083, 0.0166, -0.0024, -0.0261, -0.0068, 0.0132, 0.0091),
+                                       (0.0028, 0.0051, 0.0015, -0.0018, -0.0003, 0.0046, 0.0021)))
 model.provenance.pop("data", None)
 model.provenance["started_from"] = "stage 5 of scripts/build_camus_model.sh"
 save_model_file(model, sys.argv[2], {

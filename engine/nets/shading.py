@@ -30,8 +30,8 @@ oblique patch under the apex in every image), and the two-sample classifier read
   cut to its fan afterwards, so the outside stays black;
 - one seed gives one map, so a cine loop (one seed for the loop) keeps its shading as a probe
   held still does, and an edited region's redraw keeps it too;
-- it is applied by the :class:`~engine.synthesizer.Synthesizer` after the depth gain and the
-  speckle shape, before the image is cut to its fan; models without a fan ignore it, and an
+- it is applied by the :class:`~engine.synthesizer.Synthesizer` after the depth gain, the
+  speckle shape and the fine filter, before the image is cut to its fan; models without a fan ignore it, and an
   empty tuple (the default) changes nothing. ``cardigan tune --fit-shading DATA`` fits it.
 """
 
