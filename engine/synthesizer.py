@@ -19,6 +19,7 @@ from .nets.depth_gain import apply_depth_gain
 from .nets.refiner import cut_change, refine_images
 from .nets.fine_filter import apply_fine_filter
 from .nets.shading import apply_shading
+from .nets.tip_gain import apply_tip_gain
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -226,13 +227,14 @@ class Synthesizer:
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int]) -> np.ndarray:
-        """The network's images with the model's depth gain, speckle shape, fine filter, shading and
-        texture refiner (the shading and the refiner's noise from ``seeds``), cut to their
-        fans."""
+        """The network's images with the model's depth gain, tip gain, speckle shape, fine filter,
+        shading and texture refiner (the shading and the refiner's noise from ``seeds``), cut to
+        their fans."""
         if alpha is None:
             return out
         config = self.model.config
         out = apply_depth_gain(out, fans, config.depth_gain)
+        out = apply_tip_gain(out, fans, getattr(config, "tip_gain", ()))
         out = apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ()))
         out = apply_fine_filter(out, fans, getattr(config, "fine_filter", ()))
         out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)

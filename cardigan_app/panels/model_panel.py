@@ -56,6 +56,8 @@ def summary_html(summary: dict) -> str:
         if arch.get("depth_gain"):
             gains = arch["depth_gain"]
             parts.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
+        if arch.get("tip_gain"):
+            parts.append(f"tip gain over {len(arch['tip_gain'])} px")
         if arch.get("speckle_shape"):
             parts.append(f"speckle shaped by depth ({len(arch['speckle_shape'])} points)")
         if arch.get("fine_filter"):

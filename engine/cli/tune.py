@@ -1,6 +1,6 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
-the style scale, the pixel grain, the output tone, the depth gain, the speckle shape, the fine
-filter and the shading; or fit the last five to real images."""
+the style scale, the pixel grain, the output tone, the depth gain, the tip gain, the speckle
+shape, the fine filter and the shading; or fit the last six to real images."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
-HELP = ("set a model's output settings (style scale, grain, tone, depth gain, speckle shape, fine filter, "
-        "shading) "
+HELP = ("set a model's output settings (style scale, grain, tone, depth gain, tip gain, speckle shape, "
+        "fine filter, shading) "
         "or fit them to real images")
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
@@ -21,7 +21,9 @@ DESCRIPTION = (
     "chooses the tone instead: the curve that brings the model's mean grey level per region "
     "closest to the real images' on the prepared dataset's valid split; --fit-depth-gain DATA "
     "chooses the depth gain: per depth bin, the real images' mean grey level over the model's, "
-    "on the same split (fitted after the tone when both are asked for); --fit-fine-filter DATA "
+    "on the same split (fitted after the tone when both are asked for); --fit-tip-gain DATA "
+    "fits gains for the fan's first pixels below the probe, real's mean grey level over the "
+    "model's at each pixel of depth (fitted after the depth gain); --fit-fine-filter DATA "
     "fits a 7 x 7 kernel the detail inside the fan is filtered with, so the finest speckle's "
     "spectrum matches the real images' of that split (fitted after the speckle shape); --fit-shading DATA "
     "draws the image's large-scale brightness layout per seed from a model of how the real "
@@ -114,6 +116,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "from the apex to the arc, or none")
     shape.add_argument("--fit-speckle-shape", metavar="DATA", default=None,
                        help="prepared dataset folder whose valid split the speckle shape is fitted to")
+    tip = parser.add_mutually_exclusive_group()
+    tip.add_argument("--tip-gain", choices=["none"], default=None, help="none: remove the tip gain")
+    tip.add_argument("--fit-tip-gain", metavar="DATA", default=None,
+                     help="prepared dataset folder whose valid split the tip gain is fitted to")
     fine = parser.add_mutually_exclusive_group()
     fine.add_argument("--fine-filter", choices=["none"], default=None,
                       help="none: remove the fine filter")
@@ -144,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("tone", args.tone),
                                                 ("depth_gain", args.depth_gain),
                                                 ("speckle_shape", args.speckle_shape),
+                                                ("tip_gain", () if args.tip_gain else None),
                                                 ("fine_filter", () if args.fine_filter else None),
                                                 ("shading", () if args.shading else None))
                 if value is not None}
@@ -166,6 +173,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"depth gain fitted on {fit['images']} valid pairs; mean grey level per depth bin, real / model: "
               + "  ".join(f"{r:.0f}/{s:.0f}" for r, s in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, depth_gain=fit["gains"])
+    if args.fit_tip_gain:
+        from ..evaluation.tip_fit import fit_model_tip_gain
+
+        with TerminalProgress() as bars:
+            fit = fit_model_tip_gain(args.fit_tip_gain, model, "valid", progress=bars)
+        print(f"tip gain fitted on {fit['images']} valid pairs; mean grey level per pixel of depth, real / model: "
+              + "  ".join("-" if r != r else f"{r:.0f}/{m:.0f}" for r, m in zip(fit["real"], fit["synthetic"])))
+        model = tune_model(model, tip_gain=fit["gains"])
     if args.fit_speckle_shape:
         from ..evaluation.speckle_fit import fit_model_speckle_shape
 
@@ -201,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
     config = model.config
     gains = ",".join(f"{g:g}" for g in config.depth_gain) or "none"
     print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
-          f"depth gain {gains}, speckle shape {shape_text(config.speckle_shape)}, "
+          f"depth gain {gains}, tip gain {','.join(f'{g:g}' for g in config.tip_gain) or 'none'}, "
+          f"speckle shape {shape_text(config.speckle_shape)}, "
           f"fine filter {filter_text(config.fine_filter)}, shading {shading_text(config.shading)}")
     return 0

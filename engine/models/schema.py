@@ -27,6 +27,7 @@ ARCHITECTURE = {
     "tone": (float, 0.5, 2.0),
     "depth_gain": (list, None, None),
     "speckle_shape": (tuple, None, None),
+    "tip_gain": (list, None, None),
     "fine_filter": ("rows", None, None),
     "shading": ("rows", None, None),
 }

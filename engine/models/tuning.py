@@ -5,6 +5,8 @@ does not set (``cardigan tune``).
 - ``grain``: white per-pixel grain added after the network (:mod:`engine.nets.grain`);
 - ``tone``: a gamma curve on the output's grey levels (:mod:`engine.nets.tone`);
 - ``depth_gain``: grey-level gains along the fan's depth (:mod:`engine.nets.depth_gain`);
+- ``tip_gain``: grey-level gains over the fan's first pixels below the probe
+  (:mod:`engine.nets.tip_gain`);
 - ``speckle_shape``: the speckle's size along and across the beam by depth
   (:mod:`engine.nets.speckle_shape`);
 - ``fine_filter``: a small kernel the detail is filtered with, so the finest speckle's
@@ -24,7 +26,8 @@ import dataclasses
 
 from ..errors import CardiganError
 
-OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "speckle_shape", "fine_filter", "shading")
+OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "tip_gain", "speckle_shape", "fine_filter",
+                   "shading")
 
 
 def tune_model(model, **settings):

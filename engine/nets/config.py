@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import ModelFileError
 from .depth_gain import gains_problem
 from .fine_filter import as_kernel, filter_problem
+from .tip_gain import tip_problem
 from .shading import as_rows, shading_problem
 from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
@@ -74,6 +75,9 @@ class GeneratorConfig:
             contrast at evenly spaced depths of the fan, as (axial sigma, lateral sigma, gain)
             triples (empty: none; fan models only; see :mod:`engine.nets.speckle_shape`),
             fitted to real images' speckle.
+        tip_gain: at inference, grey-level gains at whole pixels of depth from the apex
+            (empty: none; fan models only; see :mod:`engine.nets.tip_gain`), fitted to the
+            brightness of real images' first rows below the probe.
         fine_filter: at inference, a small square kernel the detail inside the fan is
             filtered with (empty: none; fan models only; see :mod:`engine.nets.fine_filter`),
             fitted so the finest speckle's spectrum matches real images'.
@@ -108,6 +112,7 @@ class GeneratorConfig:
     tone: float = 1.0
     style_scale: float = 1.0
     depth_gain: tuple = ()
+    tip_gain: tuple = ()
     speckle_shape: tuple = ()
     fine_filter: tuple = ()
     shading: tuple = ()
@@ -153,6 +158,12 @@ class GeneratorConfig:
             problems.append(f"speckle_shape {shape_problem(self.speckle_shape)}")
         elif self.speckle_shape and not self.fan:
             problems.append("speckle_shape needs a fan model")
+        if isinstance(self.tip_gain, list):  # as a model file's JSON gives it
+            object.__setattr__(self, "tip_gain", tuple(self.tip_gain))
+        if tip_problem(self.tip_gain):
+            problems.append(f"tip_gain {tip_problem(self.tip_gain)}")
+        elif self.tip_gain and not self.fan:
+            problems.append("tip_gain needs a fan model")
         if isinstance(self.fine_filter, (list, tuple)) and not filter_problem(self.fine_filter):
             object.__setattr__(self, "fine_filter", as_kernel(self.fine_filter))  # JSON gives lists
         if filter_problem(self.fine_filter):
