@@ -58,11 +58,15 @@ model = load_model_file(sys.argv[1])
 # (cardigan tune --model GAINED --fit-speckle-shape camus256 --out SHAPED); a fine filter that
 # brings the finest speckle's spectrum to the valid split's real one: less power at the pixel
 # limit, more of it from row to row than from column to column
-# (cardigan tune --model SHAPED --fit-fine-filter camus256 --out FILTERED)
+# (cardigan tune --model SHAPED --fit-fine-filter camus256 --out FILTERED); a tip gain that
+# gives the fan's first pixels below the probe the real frames' bright ring-down
+# (cardigan tune --model FILTERED --fit-tip-gain camus256 --out TIPPED)
 model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, tone=0.92,
                                    depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
                                    speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
                                                   (0.0, 0.8, 1.204), (0.0, 0.8, 1.163)),
+                                   tip_gain=(1.0, 1.0, 5.2325, 2.4685, 1.4506, 1.3195, 1.2616, 1.1926, 1.0897,
+                                             1.0615, 1.1031, 1.0),
                                    fine_filter=(
                                        (0.0021, 0.0046, -0.0003, -0.0018, 0.0015, 0.0051, 0.0028),
                                        (0.0091, 0.0132, -0.0068, -0.0261, -0.0024, 0.0166, 0.0083),
