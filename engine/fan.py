@@ -213,6 +213,14 @@ def default_fan(view: str | None = None) -> Fan:
 
 
 # -- rasterising ----------------------------------------------------------------------------
+def pixel_depth(fan: Fan, height: int, width: int) -> np.ndarray:
+    """(H, W) depth of every pixel centre of an (height, width) picture, in pixels from the
+    apex along the beam (:meth:`Fan.beam_coordinates`)."""
+    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
+    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    return fan.beam_coordinates(ys, xs, height, width)[0]
+
+
 def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) signed distance in pixels to the fan's outline, positive inside (the arc's is a
     first-order approximation, exact on the axes; the outline includes the probe's face, a

@@ -78,7 +78,8 @@ def test_the_fit_finds_a_known_filter():
     octave = fit["finest_octave"]
     assert octave["real"]["anisotropy"] > octave["model"]["anisotropy"] + 1.0  # real runs along the rows
     assert abs(octave["filtered"]["anisotropy"] - octave["real"]["anisotropy"]) < 0.5
-    with pytest.raises(Exception, match="no 16 x 16 window"):
+    from engine.errors import CardiganError
+    with pytest.raises(CardiganError, match="no 16 x 16 window"):
         fit_fine_filter(real[:, :20, :20], model[:, :20, :20], fans, 7)
 
 

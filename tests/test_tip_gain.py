@@ -55,7 +55,7 @@ def test_the_fit_finds_a_known_tip():
     model = np.where(inside, rng.normal(80, 5, size=(6, size, size)), 0)
     real = np.where(inside, model * known, 0)
     fit = fit_tip_gain(real.round().astype(np.uint8), model.round().astype(np.uint8), [fan] * 6, points=6)
-    sums, counts = tip_profile(real.round().astype(np.uint8), [fan] * 6, 6)
+    _, counts = tip_profile(real.round().astype(np.uint8), [fan] * 6, 6)
     assert counts[3] > 0 and fit["gains"][-1] == 1.0
     lit = [k for k in range(5) if counts[k] > 0]
     for k in lit:  # each point: real's mean over the model's at that depth

@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..fan import edge_distance
+from ..fan import edge_distance, pixel_depth
 
 EDGE = 5  # pixels: the fan-edge band, at the evaluation size
 NEAR = 0.2  # the near field: this share of the fan's depth from the apex
@@ -43,8 +43,7 @@ def fan_zones(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.
     its outline (:func:`~engine.fan.edge_distance`) and the distance to its arc along the beam,
     both in pixels."""
     to_edge = edge_distance(fan, height, width)
-    ys, xs = np.mgrid[:height, :width] + 0.5
-    depth = fan.beam_coordinates(ys, xs, height, width)[0]
+    depth = pixel_depth(fan, height, width)
     inside = to_edge >= 0.0
     return inside, inside & (depth < NEAR * fan.depth * height), to_edge, fan.depth * height - depth
 

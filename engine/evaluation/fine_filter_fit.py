@@ -38,15 +38,13 @@ def window_power(images: np.ndarray, fans: list, window: int | None = None) -> t
     lying inside their fans, the number of windows); ``window`` defaults to
     :func:`window_size` of the images."""
     from ..fan import fan_mask
-    from .texture import window_origins
+    from .texture import tapered_windows
 
     window = window_size(images.shape[1]) if window is None else window
-    taper = np.outer(np.hanning(window), np.hanning(window))
     total, count = np.zeros((window, window)), 0
     for image, fan in zip(images, fans):
-        for y, x in window_origins(fan_mask(fan, *image.shape), window):
-            patch = image[y:y + window, x:x + window].astype(np.float64)
-            total += np.abs(np.fft.fft2((patch - patch.mean()) * taper)) ** 2
+        for patch in tapered_windows(image, fan_mask(fan, *image.shape), window):
+            total += np.abs(np.fft.fft2(patch)) ** 2
             count += 1
     return total, count
 
@@ -106,8 +104,8 @@ def fit_fine_filter(real: np.ndarray, synthetic: np.ndarray, fans: list, size: i
     real_power, count = window_power(real, fans)
     model_power, _ = window_power(synthetic, fans)
     if count == 0:
-        size_ = window_size(real.shape[1])
-        raise CardiganError(f"no {size_} x {size_} window lies inside any fan; the fine filter needs larger images")
+        side = window_size(real.shape[1])
+        raise CardiganError(f"no {side} x {side} window lies inside any fan; the fine filter needs larger images")
     kernel = tuple(tuple(round(float(v), 4) for v in row) for row in fit_kernel(real_power, model_power, size))
     problem = filter_problem(kernel)
     if problem:

@@ -71,24 +71,28 @@ def window_origins(inside: np.ndarray, window: int = WINDOW, stride: int = STRID
     return out
 
 
+def tapered_windows(image: np.ndarray, inside: np.ndarray, window: int = WINDOW):
+    """Each ``window``-sized square of a (H, W) image lying wholly inside ``inside``, as float64
+    with its mean removed and a Hann taper applied (what every spectrum here is taken of)."""
+    taper = _radial_index(window, BINS)[1]
+    for y, x in window_origins(inside, window):
+        patch = image[y:y + window, x:x + window].astype(np.float64)
+        yield (patch - patch.mean()) * taper
+
+
 def log_spectrum(image: np.ndarray, inside: np.ndarray, window: int = WINDOW,
                  bins: int = BINS) -> np.ndarray | None:
     """The radially averaged log power spectrum (``bins`` values, bin 0 holds the lowest
     frequencies) over the windows of one (H, W) image lying inside ``inside``; None when no
     window fits."""
-    origins = window_origins(inside, window)
-    if not origins:
-        return None
-    index, taper = _radial_index(window, bins)
+    index = _radial_index(window, bins)[0]
     counts = np.bincount(index.ravel(), minlength=bins + 1)[:bins]
     curves = []
-    for y, x in origins:
-        patch = image[y:y + window, x:x + window].astype(np.float64)
-        patch = (patch - patch.mean()) * taper
+    for patch in tapered_windows(image, inside, window):
         power = np.abs(np.fft.rfft2(patch)) ** 2
         sums = np.bincount(index.ravel(), weights=power.ravel(), minlength=bins + 1)[:bins]
         curves.append(np.log(sums / np.maximum(counts, 1) + 1e-8))
-    return np.mean(curves, axis=0)
+    return np.mean(curves, axis=0) if curves else None
 
 
 def fine_detail(curve: np.ndarray) -> float:
@@ -162,12 +166,10 @@ def finest_octave(images: np.ndarray, insides: np.ndarray, window: int = WINDOW)
     ``anisotropy`` (log of the power in the vertical cone over the horizontal one), NaN
     without a window."""
     top, below, vertical, horizontal = _fine_bands(window)
-    taper = _radial_index(window, BINS)[1]
     total = np.zeros(top.shape)
     for image, inside in zip(images, insides):
-        for y, x in window_origins(inside, window):
-            patch = image[y:y + window, x:x + window].astype(np.float64)
-            total += np.abs(np.fft.rfft2((patch - patch.mean()) * taper)) ** 2
+        for patch in tapered_windows(image, inside, window):
+            total += np.abs(np.fft.rfft2(patch)) ** 2
     if not total.any():
         return {"falloff": float("nan"), "anisotropy": float("nan")}
     return {"falloff": float(np.log(total[top].mean() / total[below].mean())),

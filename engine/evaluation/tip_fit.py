@@ -22,14 +22,12 @@ DEFAULT_POINTS = 12
 def tip_profile(images: np.ndarray, fans: list, points: int = DEFAULT_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """(sums, counts): the grey levels summed, and the pixels counted, inside the fans of
     (N, H, W) images at each whole pixel of depth from 0 to ``points`` - 1."""
-    from ..fan import fan_mask
+    from ..fan import fan_mask, pixel_depth
 
     sums, counts = np.zeros(points), np.zeros(points)
     height, width = images.shape[-2:]
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
     for image, fan in zip(images, fans):
-        which = np.rint(fan.beam_coordinates(ys, xs, height, width)[0]).astype(np.int64)
+        which = np.rint(pixel_depth(fan, height, width)).astype(np.int64)
         keep = fan_mask(fan, height, width) & (which < points)
         sums += np.bincount(which[keep], weights=image[keep].astype(np.float64), minlength=points)[:points]
         counts += np.bincount(which[keep], minlength=points)[:points]

@@ -14,6 +14,15 @@ from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
 from .tone import MAX_TONE, MIN_TONE
 
+# output settings for fan models only: (field, its JSON value as the tuple the field holds,
+# why a value cannot be one or None), checked in this order
+FAN_OUTPUT_SETTINGS = (
+    ("depth_gain", tuple, gains_problem),
+    ("speckle_shape", lambda value: tuple(tuple(p) if isinstance(p, list) else p for p in value), shape_problem),
+    ("tip_gain", tuple, tip_problem),
+    ("fine_filter", lambda value: value if filter_problem(value) else as_kernel(value), filter_problem),
+    ("shading", as_rows, shading_problem),
+)
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
 # norms of a plain conv layer (the discriminator's, the style encoder's): see layers.normed_conv
@@ -145,37 +154,16 @@ class GeneratorConfig:
             problems.append("grain needs a noise input")
         if not (isinstance(self.tone, (int, float)) and MIN_TONE <= self.tone <= MAX_TONE):
             problems.append(f"tone must be between {MIN_TONE:g} and {MAX_TONE:g}")
-        if isinstance(self.depth_gain, list):  # as a model file's JSON gives it
-            object.__setattr__(self, "depth_gain", tuple(self.depth_gain))
-        if gains_problem(self.depth_gain):
-            problems.append(f"depth_gain {gains_problem(self.depth_gain)}")
-        elif self.depth_gain and not self.fan:
-            problems.append("depth_gain needs a fan model")
-        if isinstance(self.speckle_shape, (list, tuple)):  # a model file's JSON gives lists of lists
-            object.__setattr__(self, "speckle_shape", tuple(tuple(p) if isinstance(p, list) else p
-                                                            for p in self.speckle_shape))
-        if shape_problem(self.speckle_shape):
-            problems.append(f"speckle_shape {shape_problem(self.speckle_shape)}")
-        elif self.speckle_shape and not self.fan:
-            problems.append("speckle_shape needs a fan model")
-        if isinstance(self.tip_gain, list):  # as a model file's JSON gives it
-            object.__setattr__(self, "tip_gain", tuple(self.tip_gain))
-        if tip_problem(self.tip_gain):
-            problems.append(f"tip_gain {tip_problem(self.tip_gain)}")
-        elif self.tip_gain and not self.fan:
-            problems.append("tip_gain needs a fan model")
-        if isinstance(self.fine_filter, (list, tuple)) and not filter_problem(self.fine_filter):
-            object.__setattr__(self, "fine_filter", as_kernel(self.fine_filter))  # JSON gives lists
-        if filter_problem(self.fine_filter):
-            problems.append(f"fine_filter {filter_problem(self.fine_filter)}")
-        elif self.fine_filter and not self.fan:
-            problems.append("fine_filter needs a fan model")
-        if isinstance(self.shading, (list, tuple)):  # a model file's JSON gives lists of lists
-            object.__setattr__(self, "shading", as_rows(self.shading))
-        if shading_problem(self.shading):
-            problems.append(f"shading {shading_problem(self.shading)}")
-        elif self.shading and not self.fan:
-            problems.append("shading needs a fan model")
+        for name, normalise, problem_of in FAN_OUTPUT_SETTINGS:
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):  # a model file's JSON gives lists (of lists)
+                value = normalise(value)
+                object.__setattr__(self, name, value)
+            problem = problem_of(value)
+            if problem:
+                problems.append(f"{name} {problem}")
+            elif value and not self.fan:
+                problems.append(f"{name} needs a fan model")
         if self.texture and self.noise_nc < 2:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:

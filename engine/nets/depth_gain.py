@@ -38,10 +38,9 @@ def gain_depths(count: int) -> np.ndarray:
 
 def depth_fraction(fan, height: int, width: int) -> np.ndarray:
     """(H, W) depth of every pixel centre on the fan's arcs, as a fraction of its depth."""
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
-    depth, _ = fan.beam_coordinates(ys, xs, height, width)
-    return depth / (fan.depth * height)
+    from ..fan import pixel_depth
+
+    return pixel_depth(fan, height, width) / (fan.depth * height)
 
 
 def gain_map(fan, gains, height: int, width: int) -> np.ndarray:

@@ -44,11 +44,10 @@ def tip_problem(gains) -> str | None:
 @lru_cache(maxsize=8)
 def tip_map(fan, gains: tuple, height: int, width: int) -> np.ndarray:
     """(H, W) float32 gain of every pixel of one fan's picture (1 beyond the last point)."""
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
-    depth = fan.beam_coordinates(ys, xs, height, width)[0]
+    from ..fan import pixel_depth
+
     points = np.asarray(gains, dtype=np.float64)
-    return np.interp(depth, np.arange(len(points)), points, right=1.0).astype(np.float32)
+    return np.interp(pixel_depth(fan, height, width), np.arange(len(points)), points, right=1.0).astype(np.float32)
 
 
 def apply_tip_gain(images: np.ndarray, fans, gains) -> np.ndarray:
