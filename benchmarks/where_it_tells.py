@@ -6,10 +6,17 @@ The model draws every N-th train mask in its own fan (no border jitter, so both 
 by the same labels); the classifier, its budget and its patient split are evaluate's.
 ``--without`` asks the other way round: the whole-image AUC with the named zones (the near
 field, the fan's edge band) flattened in both sets, what is left once those cues are gone.
+``--real-in`` is an oracle: the whole-image AUC with the real image's pixels put into the
+named places of ours (``engine.evaluation.evidence.PLACES``), how far the test would fall were
+those places as real as real. The seams between real and our pixels are a cue of their own,
+so a small place pasted alone can read higher than nothing pasted. It reads real pixels and
+prints only numbers.
 
     python benchmarks/where_it_tells.py --data data/camus256 --model demo --every 2
     python benchmarks/where_it_tells.py --data data/camus256 --model demo --every 2 \
         --without "fan edge" --without "near field,fan edge"
+    python benchmarks/where_it_tells.py --data data/camus256 --model demo --every 2 \
+        --real-in arc --real-in "near field,sides,arc,background"
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.evaluation.auc_parts import PARTS, auc_by_part, flatten_except, part_regions  # noqa: E402
 from engine.evaluation.evaluate import (EvalSettings, load_split_with_fans, patients_of,  # noqa: E402
                                         resize_all, synthesize_all)
-from engine.evaluation.evidence import PLACES, evidence_by_place  # noqa: E402
+from engine.evaluation.evidence import PLACES, evidence_by_place, with_real_in  # noqa: E402
 from engine.evaluation.realism import two_sample_auc, two_sample_test  # noqa: E402
 from engine.models import open_model  # noqa: E402
 from engine.progress import never_stop, no_progress  # noqa: E402
@@ -47,12 +54,15 @@ def without_zones(images, labels, regions, zones):
 
 
 def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = EvalSettings(),
-                   without=()) -> dict:
+                   without=(), real_in=()) -> dict:
     """{"images": n, "whole": AUC, "evidence": {place: {"share", "area"}} or None (where the
     whole-image classifier's evidence lies, :mod:`engine.evaluation.evidence`), "parts": {part:
-    AUC}, "without": {zones: AUC}} for ``model``
-    on the train split; ``without`` lists groups of :data:`ZONES` (each a tuple), each giving
-    the whole-image AUC with those zones flattened in both sets."""
+    AUC}, "without": {zones: AUC}, "real_in": {places: AUC}} for ``model`` on the train split;
+    ``without`` lists groups of :data:`ZONES` (each a tuple), each giving the whole-image AUC
+    with those zones flattened in both sets; ``real_in`` lists groups of
+    :data:`~engine.evaluation.evidence.PLACES`, each giving the whole-image AUC with the real
+    images' pixels in those places of the synthetic ones (at full size, the places' bands
+    :data:`~engine.evaluation.auc_parts.EDGE` full-size pixels wide, before both are halved)."""
     images, labels, stems, fans = load_split_with_fans(Path(data), "train", None)
     images, labels, stems, fans = images[::every], labels[::every], stems[::every], fans[::every]
     synth = Synthesizer(open_model(model) if isinstance(model, (str, Path)) else model, device="cpu")
@@ -71,12 +81,16 @@ def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = E
                                        without_zones(synthetic_s, labels_s, regions, zones), groups, groups,
                                        f"two-sample test without {', '.join(zones)}")
                  for zones in without}
+    pasted = {", ".join(places): auc(real_s, resize_all(with_real_in(synthetic, images, labels, fans, places), None,
+                                                        settings.size)[0],
+                                     groups, groups, f"two-sample test with real {', '.join(places)}")
+              for places in real_in}  # pasted at full size: the halving softens the seams a little
     whole = two_sample_test(real_s, synthetic_s, groups, groups, iters=settings.two_sample_iters,
                             seed=settings.seed)
     return {"images": len(images), "whole": whole.auc,
             "evidence": evidence_by_place(whole, labels_s, fans),
             "parts": auc_by_part(real_s, labels_s, synthetic_s, labels_s, fans, groups, auc),
-            "without": flattened}
+            "without": flattened, "real_in": pasted}
 
 
 def main(argv=None) -> int:
@@ -89,6 +103,9 @@ def main(argv=None) -> int:
     parser.add_argument("--without", action="append", default=[], metavar="ZONES",
                         help="also the whole-image AUC with these zones flattened in both sets: a comma-separated "
                              f"list of {' and '.join(repr(z) for z in ZONES)}; may be repeated")
+    parser.add_argument("--real-in", action="append", default=[], metavar="PLACES",
+                        help="also the whole-image AUC with the real image's pixels in these places of ours: a "
+                             f"comma-separated list of {', '.join(repr(p) for p in PLACES)}; may be repeated")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     args = parser.parse_args(argv)
     default = EvalSettings()
@@ -97,7 +114,11 @@ def main(argv=None) -> int:
     unknown = sorted({z for group in without for z in group} - set(ZONES))
     if unknown:
         parser.error(f"unknown zone {', '.join(map(repr, unknown))} (use {' or '.join(map(repr, ZONES))})")
-    result = where_it_tells(Path(args.data), args.model, max(1, args.every), settings, without)
+    real_in = [tuple(p.strip() for p in group.split(",")) for group in args.real_in]
+    unknown = sorted({p for group in real_in for p in group} - set(PLACES))
+    if unknown:
+        parser.error(f"unknown place {', '.join(map(repr, unknown))} (use {', '.join(map(repr, PLACES))})")
+    result = where_it_tells(Path(args.data), args.model, max(1, args.every), settings, without, real_in)
     print(f"{args.model} on {result['images']} train images: whole image AUC {result['whole']:.3f}")
     if result["evidence"]:
         print("  its evidence, share (of the image): " + "   ".join(
@@ -106,6 +127,8 @@ def main(argv=None) -> int:
     print("  one part left: " + "   ".join(f"{part} {result['parts'][part]:.3f}" for part in PARTS))
     for zones, value in result["without"].items():
         print(f"  whole image without {zones}: {value:.3f}")
+    for places, value in result["real_in"].items():
+        print(f"  whole image with real pixels in {places}: {value:.3f}")
     if args.out:
         args.out.write_text(json.dumps({"model": str(args.model), **result}, indent=2) + "\n")
     return 0

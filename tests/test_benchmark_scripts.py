@@ -168,7 +168,9 @@ def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path
     out = tmp_path / "where.json"
     where = script("where_it_tells")
     assert where.main(["--data", str(phantom), "--model", "simulator", "--size", "32", "--iters", "5",
-                       "--without", "fan edge", "--without", "near field, fan edge", "--out", str(out)]) == 0
+                       "--without", "fan edge", "--without", "near field, fan edge",
+                       "--real-in", "heart", "--real-in", "near field, sides, arc, background, heart, outside",
+                       "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["images"] == len(load_split(phantom, "train", None)[0])
     assert list(report["parts"]) == list(PARTS)
@@ -178,9 +180,14 @@ def test_where_it_tells_reports_the_whole_image_and_every_part(phantom, tmp_path
     evidence = report["evidence"]  # None only when the classifier's gap is not positive
     assert evidence is None or (list(evidence) == list(PLACES)
                                 and sum(p["area"] for p in evidence.values()) == pytest.approx(1.0))
-    values = [report["whole"], *report["parts"].values(), *report["without"].values()]
+    assert list(report["real_in"]) == ["heart", "near field, sides, arc, background, heart, outside"]
+    # real pixels everywhere: the two sets are the same images, so the classifier cannot split them
+    assert report["real_in"]["near field, sides, arc, background, heart, outside"] == pytest.approx(0.5)
+    values = [report["whole"], *report["parts"].values(), *report["without"].values(), *report["real_in"].values()]
     with pytest.raises(SystemExit):
         where.main(["--data", str(phantom), "--without", "probe"])
+    with pytest.raises(SystemExit):
+        where.main(["--data", str(phantom), "--real-in", "probe"])
     # flattening a zone makes it one grey level and leaves the rest as it was
     from engine.evaluation.auc_parts import part_regions
     from engine.evaluation.evaluate import load_split_with_fans

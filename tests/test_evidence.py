@@ -89,3 +89,26 @@ def test_a_difference_planted_in_one_place_is_found_there(place):
     ratio = {name: s["share"] / s["area"] for name, s in shares.items()}
     assert max(ratio, key=ratio.get) == place, shares
     assert ratio[place] > 3.0, shares
+
+
+def test_real_pixels_go_into_the_named_places_only():
+    from engine.evaluation.evidence import with_real_in
+
+    fan = default_fan()
+    labels = disc_labels(3)
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, labels.shape).astype(np.uint8)
+    ours = rng.integers(0, 256, labels.shape).astype(np.uint8)
+    fans = [fan] * 3
+    places = place_masks(labels, fans)
+    mixed = with_real_in(ours, real, labels, fans, ("heart", "arc"))
+    taken = places["heart"] | places["arc"]
+    assert np.array_equal(mixed[taken], real[taken]) and np.array_equal(mixed[~taken], ours[~taken])
+    assert taken.any() and (~taken).any()
+    assert np.array_equal(with_real_in(ours, real, labels, fans, PLACES), real)
+    assert np.array_equal(with_real_in(ours, real, labels, fans, ()), ours)
+    assert ours.max() > 0 and not np.array_equal(mixed, ours)  # the input is not changed in place
+    with pytest.raises(ValueError, match="unknown place 'probe'"):
+        with_real_in(ours, real, labels, fans, ("probe",))
+    with pytest.raises(ValueError, match="pair up"):
+        with_real_in(ours, real[:2], labels, fans, ("arc",))

@@ -21,6 +21,11 @@ where the synthetic images give themselves away. The cells are coarse (16 pixels
 test's 128x128) and each reads about 60 pixels around it, so a place's share is smeared into
 its neighbours: it points, it does not outline. With no gap to take apart (the classifier
 found nothing) the shares are not given.
+
+:func:`with_real_in` asks the converse: it puts the real image's pixels into chosen places of
+our image of the same mask, so the test can be rerun to see how far the AUC would fall were
+those places right (``benchmarks/where_it_tells.py --real-in``). A place with a large share
+may still be only one of several tells that each suffice alone.
 """
 
 from __future__ import annotations
@@ -93,3 +98,24 @@ def evidence_by_place(result: TwoSampleResult, labels: np.ndarray, fans: Sequenc
         return None
     return {name: {"share": float((pixels * share).sum() / gap), "area": float(share.mean())}
             for name, share in occupancy.items()}
+
+
+def with_real_in(synthetic: np.ndarray, real: np.ndarray, labels: np.ndarray, fans: Sequence,
+                 places: Sequence[str]) -> np.ndarray:
+    """``synthetic`` (N, H, W) with the pixels of the named :data:`PLACES` taken from ``real``,
+    the image of the same mask: an oracle, asking how far the two-sample test's AUC would fall
+    were those places as real as real. Images, ``labels`` and ``fans`` pair up one to one;
+    the places are read from the labels, as :func:`evidence_by_place` reads them."""
+    unknown = sorted(set(places) - set(PLACES))
+    if unknown:
+        raise ValueError(f"unknown place {', '.join(map(repr, unknown))} (the places: {', '.join(PLACES)})")
+    if not (synthetic.shape == real.shape == labels.shape and len(fans) == len(labels)):
+        raise ValueError("the synthetic images, the real ones, their labels and their fans must pair up")
+    out = synthetic.copy()
+    for i, (label, fan) in enumerate(zip(labels, fans)):
+        chosen = image_places(label, fan)
+        take = np.zeros(label.shape, dtype=bool)
+        for place in places:
+            take |= chosen[place]
+        out[i][take] = real[i][take]
+    return out
