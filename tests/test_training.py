@@ -581,3 +581,49 @@ def test_init_disc_from_errors_are_one_line_and_leave_the_run_startable(case, ph
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
     assert len(err) == 1 and pattern in err[0], err
     assert main(args) == 0  # nothing was left behind that blocks the run
+
+
+def test_a_renewed_pooled_critic_starts_again_while_the_generator_waits(phantom, tmp_path):
+    from engine.training.loop import trains_generator
+    from engine.training.trainer import Trainer
+
+    with pytest.raises(CardiganError, match="renew critic needs a pooled critic"):
+        tiny(renew_critic=10)
+    with pytest.raises(CardiganError, match="renew warmup must be shorter"):
+        tiny(pooled_d=8, renew_critic=10, renew_warmup=10)
+    config = tiny(pooled_d=8, renew_critic=10, renew_warmup=3)
+    assert [trains_generator(config, i) for i in range(13)] == [False] * 3 + [True] * 7 + [False] * 3
+    assert all(trains_generator(tiny(pooled_d=8), i) for i in range(13))
+    assert [trains_generator(tiny(d_steps_per_g=2), i) for i in range(4)] == [True, False, True, False]
+
+    # renewing draws the critic's weights again and forgets its optimizer state; the PatchGANs keep theirs
+    trainer = Trainer(config, torch.device("cpu"))
+    seg = torch.zeros(2, config.classes, 64, 64)
+    seg[:, 0] = 1.0
+    trainer.step(seg, torch.rand(2, 1, 64, 64) * 2 - 1)
+    pooled = list(trainer.disc.pooled.parameters())
+    patch = [p for p in trainer.disc.parameters() if all(p is not q for q in pooled)]
+    before = [p.detach().clone() for p in trainer.disc.parameters()]
+    assert all(p in trainer.opt_d.state for p in pooled + patch)
+    trainer.renew_pooled_critic()
+    after = list(trainer.disc.parameters())
+    moved = [not torch.equal(a, b) for a, b in zip(before, after)]
+    assert any(moved[i] for i, p in enumerate(after) if any(p is q for q in pooled))
+    assert not any(moved[i] for i, p in enumerate(after) if all(p is not q for q in pooled))
+    assert not any(p in trainer.opt_d.state for p in pooled) and all(p in trainer.opt_d.state for p in patch)
+
+    # in a run, the generator does not move while a renewed critic warms up, and moves after
+    runs = {}
+    for iters in (1, 2, 3):
+        run = tmp_path / f"run{iters}"
+        train(tiny(pooled_d=8, renew_critic=4, renew_warmup=2, iters=iters, seed=3, checkpoint_every=1), phantom,
+              run, TrainCallbacks())
+        runs[iters] = weights(run)
+    # (its weights: batch norm's running statistics and spectral norm's power iterations follow every
+    # forward pass, the critic's fakes too)
+    generator = {k: v for k, v in runs[1]["generator"].items()
+                 if not k.endswith(("running_mean", "running_var", "num_batches_tracked", "weight_u", "weight_v"))}
+    assert all(torch.equal(runs[2]["generator"][k], v) for k, v in generator.items())
+    assert not all(torch.equal(runs[3]["generator"][k], v) for k, v in generator.items())
+    assert not torch.equal(runs[1]["discriminator"]["pooled.head.weight"],
+                           runs[2]["discriminator"]["pooled.head.weight"])

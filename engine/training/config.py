@@ -89,6 +89,12 @@ class TrainConfig:
                            "shows", arch=True, minimum=0, maximum=512)
     pooled_weight: float = option(1.0, "weight of the pooled critic's verdict in the hinge losses, each patch "
                                   "discriminator's being 1 (with pooled d)", minimum=0, maximum=100)
+    renew_critic: int = option(0, "make the pooled critic new every N iterations and train it alone (the "
+                               "generator held) for renew warmup iterations, so the generator answers a "
+                               "fresh classifier, as the two-sample test is one (0: never; with pooled d)",
+                               minimum=0)
+    renew_warmup: int = option(200, "iterations a renewed pooled critic trains alone before the generator "
+                               "trains again (with renew critic)", minimum=1)
     # optimisation
     batch_size: int = option(2, "images per step (and per process under torchrun)", minimum=1)
     iters: int | None = option(None, "train for this many iterations (empty: use epochs / niter)", minimum=1)
@@ -257,6 +263,10 @@ def validate(config: TrainConfig) -> None:
         problems.append("a pooled critic (pooled d) goes with the patch discriminator")
     if config.pooled_weight != 1.0 and not config.pooled_d:
         problems.append("pooled weight needs a pooled critic (pooled d)")
+    if config.renew_critic and not config.pooled_d:
+        problems.append("renew critic needs a pooled critic (pooled d)")
+    if config.renew_critic and config.renew_warmup >= config.renew_critic:
+        problems.append("renew warmup must be shorter than renew critic's period")
     if config.lambda_edge > 0 and not config.fan:
         problems.append("the edge-band loss (lambda edge) needs the fan as an input (fan)")
     if config.image_size % 32:

@@ -67,6 +67,15 @@ def lr_factor(iteration: int, total: int, niter: int, niter_decay: int) -> float
     return max(0.0, (1.0 - progress) / (1.0 - start))
 
 
+def trains_generator(config: TrainConfig, iteration: int) -> bool:
+    """Whether ``iteration`` (from 0) has a generator step: one in every ``d_steps_per_g``,
+    none in the first ``renew_warmup`` iterations after each renewal of the pooled critic
+    (``renew_critic``; the first renewal is at iteration 0), while the new critic learns."""
+    if config.renew_critic and iteration % config.renew_critic < config.renew_warmup:
+        return False
+    return iteration % config.d_steps_per_g == 0
+
+
 def open_datasets(config: TrainConfig, data_dir: Path):
     from ..data.dataset import PairedDataset
 
@@ -221,7 +230,9 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
         batch = next(batches)
         seg, real, fan = trainer.inputs(batch)
         trainer.set_lr_factor(lr_factor(iteration, total, config.niter, config.niter_decay))
-        losses = trainer.step(seg, real, train_g=iteration % config.d_steps_per_g == 0, fan=fan)
+        if config.renew_critic and iteration % config.renew_critic == 0:
+            trainer.renew_pooled_critic()
+        losses = trainer.step(seg, real, train_g=trains_generator(config, iteration), fan=fan)
         # the losses as numbers with one device synchronisation, not one per loss and use
         losses = dict(zip(losses, torch.stack([v.float() for v in losses.values()]).tolist()))
         stop_if_losses_diverged(losses, iteration + 1, run)

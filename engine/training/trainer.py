@@ -155,6 +155,20 @@ class Trainer:
                            and isinstance(self.objective, PatchObjective)
                            and config.norm_d in SCALE_FREE_D_NORMS and not config.pooled_d)
 
+    def renew_pooled_critic(self) -> None:
+        """The pooled critic made new: its weights drawn again as at the start and its Adam
+        state dropped, so it learns the fakes of now from scratch (``--renew-critic``)."""
+        critic = getattr(self.disc, "pooled", None)
+        if critic is None:
+            raise ValueError("this discriminator has no pooled critic to renew")
+        for module in critic.modules():
+            if hasattr(module, "reset_parameters") and module is not critic:
+                module.reset_parameters()
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.reset_running_stats()
+        for p in critic.parameters():
+            self.opt_d.state.pop(p, None)
+
     # -- helpers -------------------------------------------------------------------------
     def autocast(self):
         if self.dtype is None:
