@@ -70,3 +70,14 @@ def fan_model_file(path, size: int = 64, **changes):
 
     config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=size, **changes)
     return save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=size)), path)
+
+
+def tune_inputs(tmp_path, size: int):
+    """(source, data, fitted) for a ``cardigan tune --fit-...`` test: a tiny fan model of
+    ``size``, a three-image phantom dataset of that size, and the path for the tuned model."""
+    from engine.data.phantom import write_phantom
+
+    source = fan_model_file(tmp_path / "fan.safetensors", size)
+    data = tmp_path / "data"
+    write_phantom(data, count=3, size=size, seed=2)
+    return source, data, tmp_path / "fitted.safetensors"

@@ -15,7 +15,7 @@ from engine.models.tuning import tune_model
 from engine.nets import GeneratorConfig
 from engine.nets.fine_filter import apply_fine_filter, filter_problem
 from engine.synthesizer import Synthesizer
-from nets_util import fan_model_file
+from nets_util import fan_model_file, tune_inputs
 
 IDENTITY = ((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 0.0))
 DOUBLE = ((0.0, 0.0, 0.0), (0.0, 2.0, 0.0), (0.0, 0.0, 0.0))
@@ -112,12 +112,7 @@ def test_model_files_keep_the_filter_and_refuse_damaged_ones(tmp_path):
 
 
 def test_tune_fits_and_removes_the_fine_filter(tmp_path, capsys, one_thread):
-    from engine.data.phantom import write_phantom
-
-    source = fan_model_file(tmp_path / "fan.safetensors", 128)
-    data = tmp_path / "data"
-    write_phantom(data, count=3, size=128, seed=2)
-    fitted = tmp_path / "fitted.safetensors"
+    source, data, fitted = tune_inputs(tmp_path, 128)
     assert main(["tune", "--model", str(source), "--out", str(fitted), "--fit-fine-filter", str(data)]) == 0
     out = capsys.readouterr().out
     expected = fit_model_fine_filter(data, open_model(source), "valid")

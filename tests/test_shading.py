@@ -16,7 +16,7 @@ from engine.nets import GeneratorConfig
 from engine.nets.shading import (ANGLE_BINS, CEILING, COEFFICIENT_CLIP, DEPTH_BINS, GRID, apply_shading, gain_map,
                                  grid_cells, log_gain_grid, shading_problem)
 from engine.synthesizer import Synthesizer
-from nets_util import fan_model_file
+from nets_util import fan_model_file, tune_inputs
 
 SIZE = 64
 
@@ -193,12 +193,7 @@ def test_the_fit_finds_a_known_layout_and_its_spread():
 
 
 def test_tune_fits_and_removes_the_shading(tmp_path, capsys, one_thread):
-    from engine.data.phantom import write_phantom
-
-    source = fan_model_file(tmp_path / "fan.safetensors", SIZE)
-    data = tmp_path / "data"
-    write_phantom(data, count=3, size=SIZE, seed=2)
-    fitted = tmp_path / "fitted.safetensors"
+    source, data, fitted = tune_inputs(tmp_path, SIZE)
     assert main(["tune", "--model", str(source), "--out", str(fitted), "--fit-shading", str(data)]) == 0
     out = capsys.readouterr().out
     expected = fit_model_shading(data, open_model(source), "valid")

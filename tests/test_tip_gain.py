@@ -13,7 +13,7 @@ from engine.models.tuning import tune_model
 from engine.nets import GeneratorConfig
 from engine.nets.tip_gain import apply_tip_gain, tip_map, tip_problem
 from engine.synthesizer import Synthesizer
-from nets_util import fan_model_file
+from nets_util import fan_model_file, tune_inputs
 
 SIZE = 64
 
@@ -86,12 +86,7 @@ def test_the_synthesizer_applies_it_and_model_files_keep_it(tmp_path):
 
 
 def test_tune_fits_and_removes_the_tip_gain(tmp_path, capsys, one_thread):
-    from engine.data.phantom import write_phantom
-
-    source = fan_model_file(tmp_path / "fan.safetensors", SIZE)
-    data = tmp_path / "data"
-    write_phantom(data, count=3, size=SIZE, seed=2)
-    fitted = tmp_path / "fitted.safetensors"
+    source, data, fitted = tune_inputs(tmp_path, SIZE)
     assert main(["tune", "--model", str(source), "--out", str(fitted), "--fit-tip-gain", str(data)]) == 0
     out = capsys.readouterr().out
     expected = fit_model_tip_gain(data, open_model(source), "valid")

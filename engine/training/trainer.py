@@ -161,11 +161,9 @@ class Trainer:
         critic = getattr(self.disc, "pooled", None)
         if critic is None:
             raise ValueError("this discriminator has no pooled critic to renew")
-        for module in critic.modules():
-            if hasattr(module, "reset_parameters") and module is not critic:
+        for module in critic.modules():  # convolutions, batch norms (running statistics too), the head
+            if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.reset_running_stats()
         for p in critic.parameters():
             self.opt_d.state.pop(p, None)
 
