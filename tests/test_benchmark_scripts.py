@@ -239,3 +239,21 @@ def test_bench_autocorrelation_finds_both_ways_equal(capsys, one_thread):
     line = capsys.readouterr().out.strip()
     assert "58 lags, 2 x 48^2" in line
     assert float(line.rsplit("largest difference ", 1)[1]) < 1e-4
+
+
+def test_statistic_tells_names_every_statistic_and_refuses_a_bad_top(phantom, tmp_path, capsys):
+    from engine.evaluation.evaluate import load_split
+    from engine.evaluation.image_statistics import STATISTICS
+
+    out = tmp_path / "statistics.json"
+    tells = script("statistic_tells")
+    assert tells.main(["--data", str(phantom), "--model", "simulator", "--top", "4", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["images"] == len(load_split(phantom, "train", None)[0])
+    assert list(report["statistics"]) == list(STATISTICS)
+    assert 0.0 <= report["together"] <= 1.0
+    printed = capsys.readouterr().out
+    rows = [line for line in printed.splitlines() if line.startswith("  ") and "AUC" not in line]
+    assert len(rows) == 4 and all(row.split()[0] in {n.split()[0] for n in STATISTICS} for row in rows)
+    with pytest.raises(SystemExit):
+        tells.main(["--data", str(phantom), "--top", "0"])

@@ -84,3 +84,18 @@ def test_two_sample_test_cannot_tell_two_phantom_sets_apart_but_tells_a_blurred_
     blurred = np.stack([np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(2))) for im in second])
     different = two_sample_auc(first, blurred, groups, groups, iters=150, seed=0)
     assert different > 0.9, different
+
+
+def test_held_out_rows_split_the_patients_in_half_and_keep_each_patient_on_one_side():
+    from engine.evaluation.realism import held_out_rows
+
+    first = [f"p{i % 10}" for i in range(30)]
+    second = [f"p{i % 10}" for i in range(20)]
+    test = held_out_rows(first, second, seed=3)
+    assert test.shape == (50,)
+    rows = first + second
+    held = {g for g, t in zip(rows, test) if t}
+    assert len(held) == 5
+    assert all(t == (g in held) for g, t in zip(rows, test))
+    assert np.array_equal(test, held_out_rows(first, second, seed=3))
+    assert any(not np.array_equal(test, held_out_rows(first, second, seed=s)) for s in range(4, 8))

@@ -129,6 +129,16 @@ class TwoSampleResult:
     cell: int
 
 
+def held_out_rows(first_groups: Sequence[str], second_groups: Sequence[str], seed: int) -> np.ndarray:
+    """(N + M,) bool: which rows of two sets (``first``'s, then ``second``'s) a two-sample test
+    scores on: those of half of the groups (patients), drawn by a shuffle seeded with ``seed``;
+    it trains on the rest."""
+    groups = sorted(set(first_groups) | set(second_groups))
+    order = np.random.default_rng(seed).permutation(len(groups))
+    held_out = {groups[i] for i in order[: len(groups) // 2]}
+    return np.array([g in held_out for g in list(first_groups) + list(second_groups)])
+
+
 def two_sample_auc(first: np.ndarray, second: np.ndarray, first_groups: Sequence[str],
                    second_groups: Sequence[str], iters: int = 300, batch_size: int = 32,
                    seed: int = 0, progress: ProgressCallback = no_progress,
@@ -151,12 +161,9 @@ def two_sample_test(first: np.ndarray, second: np.ndarray, first_groups: Sequenc
     scored on the other, so it cannot win by recognising a patient. Without two classes on
     both sides of the split the AUC is NaN and the evidence empty.
     """
-    groups = sorted(set(first_groups) | set(second_groups))
-    order = np.random.default_rng(seed).permutation(len(groups))
-    held_out = {groups[i] for i in order[: len(groups) // 2]}
     x = np.concatenate([first, second])
     y = np.concatenate([np.zeros(len(first)), np.ones(len(second))]).astype(np.float32)
-    test = np.array([g in held_out for g in list(first_groups) + list(second_groups)])
+    test = held_out_rows(first_groups, second_groups, seed)
     if test.all() or not test.any() or len(set(y[~test])) < 2 or len(set(y[test])) < 2:
         return TwoSampleResult(float("nan"), np.zeros((0, 0)), 0)
     torch.manual_seed(seed)
