@@ -43,6 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from ..fan import blur_within, edge_distance, fan_alpha
 from .realism import held_out_rows, roc_auc
@@ -93,8 +94,6 @@ def image_statistics(image: np.ndarray, fan) -> np.ndarray:
     for sigma in DETAIL_SIGMAS:
         detail = x - blur_within(x, alpha, sigma)
         values += list(np.percentile(detail[inside], DETAIL_QUANTILES))
-    from scipy import ndimage
-
     smooth = ndimage.gaussian_filter(x, 0.7)
     gy, gx = np.gradient(smooth)
     ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
