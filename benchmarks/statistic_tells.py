@@ -20,21 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.evaluation.evaluate import EvalSettings, load_split_with_fans, patients_of, synthesize_all  # noqa: E402
+from engine.evaluation.evaluate import EvalSettings, train_pairs_drawn  # noqa: E402
 from engine.evaluation.image_statistics import statistic_tells, statistics_of, strongest  # noqa: E402
-from engine.models import open_model  # noqa: E402
-from engine.progress import never_stop, no_progress  # noqa: E402
-from engine.synthesizer import Synthesizer  # noqa: E402
 
 
 def compare(data: Path, model, every: int = 1, seed: int = EvalSettings().seed) -> dict:
     """:func:`~engine.evaluation.image_statistics.statistic_tells` of ``model``'s images of
     every ``every``-th train mask against the real images, plus {"images": n}."""
-    images, labels, stems, fans = load_split_with_fans(Path(data), "train", None)
-    images, labels, stems, fans = images[::every], labels[::every], stems[::every], fans[::every]
-    synth = Synthesizer(open_model(model) if isinstance(model, (str, Path)) else model, device="cpu")
-    synthetic = synthesize_all(synth, labels, seed + 100_000, "synthesizing", no_progress, never_stop, fans=fans)
-    groups = patients_of(stems)
+    images, _, fans, groups, synthetic = train_pairs_drawn(Path(data), model, every, seed)
     result = statistic_tells(statistics_of(images, fans), statistics_of(synthetic, fans), groups, groups, seed)
     return {"images": len(images), **result}
 

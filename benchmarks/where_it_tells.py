@@ -29,13 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.evaluation.auc_parts import PARTS, auc_by_part, flatten_except, part_regions  # noqa: E402
-from engine.evaluation.evaluate import (EvalSettings, load_split_with_fans, patients_of,  # noqa: E402
-                                        resize_all, synthesize_all)
+from engine.evaluation.evaluate import EvalSettings, resize_all, train_pairs_drawn  # noqa: E402
 from engine.evaluation.evidence import PLACES, evidence_by_place, with_real_in  # noqa: E402
 from engine.evaluation.realism import two_sample_auc, two_sample_test  # noqa: E402
-from engine.models import open_model  # noqa: E402
-from engine.progress import never_stop, no_progress  # noqa: E402
-from engine.synthesizer import Synthesizer  # noqa: E402
 
 
 ZONES = ("near field", "fan edge")  # what --without can flatten
@@ -63,14 +59,9 @@ def where_it_tells(data: Path, model, every: int = 1, settings: EvalSettings = E
     :data:`~engine.evaluation.evidence.PLACES`, each giving the whole-image AUC with the real
     images' pixels in those places of the synthetic ones (at full size, the places' bands
     :data:`~engine.evaluation.auc_parts.EDGE` full-size pixels wide, before both are halved)."""
-    images, labels, stems, fans = load_split_with_fans(Path(data), "train", None)
-    images, labels, stems, fans = images[::every], labels[::every], stems[::every], fans[::every]
-    synth = Synthesizer(open_model(model) if isinstance(model, (str, Path)) else model, device="cpu")
-    synthetic = synthesize_all(synth, labels, settings.seed + 100_000, "synthesizing", no_progress, never_stop,
-                               fans=fans)
+    images, labels, fans, groups, synthetic = train_pairs_drawn(Path(data), model, every, settings.seed)
     real_s, labels_s = resize_all(images, labels, settings.size)
     synthetic_s = resize_all(synthetic, None, settings.size)[0]
-    groups = patients_of(stems)
 
     def auc(first, second, first_groups, second_groups, stage="two-sample test"):
         return two_sample_auc(first, second, first_groups, second_groups, iters=settings.two_sample_iters,

@@ -213,11 +213,18 @@ def default_fan(view: str | None = None) -> Fan:
 
 
 # -- rasterising ----------------------------------------------------------------------------
+def pixel_centres(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ys (H, 1), xs (1, W)) float64: the pixel centres of an (height, width) picture, at
+    +0.5, broadcasting to (H, W): the positions :meth:`Fan.beam_coordinates` and
+    :meth:`Fan.beam_axes` take."""
+    return ((np.arange(height, dtype=np.float64) + 0.5)[:, None],
+            (np.arange(width, dtype=np.float64) + 0.5)[None, :])
+
+
 def pixel_depth(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) depth of every pixel centre of an (height, width) picture, in pixels from the
     apex along the beam (:meth:`Fan.beam_coordinates`)."""
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    ys, xs = pixel_centres(height, width)
     return fan.beam_coordinates(ys, xs, height, width)[0]
 
 
@@ -225,8 +232,7 @@ def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) signed distance in pixels to the fan's outline, positive inside (the arc's is a
     first-order approximation, exact on the axes; the outline includes the probe's face, a
     circle of :data:`PROBE_FACE` of the height around the apex)."""
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    ys, xs = pixel_centres(height, width)
     ax, ay = fan.apex_x * width, fan.apex_y * height
     dx, dy = xs - ax, ys - ay
     dists = []

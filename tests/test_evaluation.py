@@ -187,3 +187,16 @@ def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom,
     assert streaks["synthetic"]["images"] > 0 and streaks["real"]["images"] > 0
     assert f"{streaks['synthetic']['along']:.2f} / {streaks['synthetic']['across']:.2f} " \
            f"({streaks['real']['along']:.2f} / {streaks['real']['across']:.2f})" in line
+
+
+def test_train_pairs_drawn_takes_every_nth_pair_and_draws_each_mask_in_its_fan(phantom):
+    from engine.evaluation.evaluate import load_split_with_fans, patients_of, train_pairs_drawn
+
+    images, labels, stems, fans = load_split_with_fans(phantom, "train", None)
+    real, masks, drawn_fans, groups, synthetic = train_pairs_drawn(phantom, "simulator", every=2)
+    assert np.array_equal(real, images[::2]) and np.array_equal(masks, labels[::2])
+    assert drawn_fans == fans[::2] and groups == patients_of(stems[::2])
+    assert synthetic.shape == real.shape and synthetic.dtype == np.uint8
+    again = train_pairs_drawn(phantom, "simulator", every=2)[4]
+    assert np.array_equal(synthetic, again)  # seeded: the same images every time
+    assert not np.array_equal(synthetic, train_pairs_drawn(phantom, "simulator", every=2, seed=5)[4])

@@ -41,7 +41,7 @@ from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .auc_parts import PARTS, auc_by_part
 from .evidence import PLACES, evidence_by_place
-from .realism import diversity, grey_levels, sector_mask, two_sample_auc, two_sample_test
+from .realism import diversity, grey_levels, held_out_rows, sector_mask, two_sample_auc, two_sample_test
 from .speckle import EDGE_BAND, EDGE_LAG, STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .segmenter import segment, train_segmenter
@@ -335,12 +335,22 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     }
 
 
+def train_pairs_drawn(root: Path, model, every: int = 1, seed: int = EvalSettings().seed):
+    """Every ``every``-th train pair of a prepared dataset and ``model``'s image of each mask
+    in that pair's fan (seeds from ``seed + 100_000``, as evaluate's test set draws them, no
+    border jitter): (real images, labels, fans, patients, synthetic images), the images
+    (N, H, W) uint8 at their stored size. ``model`` is a name, a path or a loaded model."""
+    images, labels, stems, fans = load_split_with_fans(Path(root), "train", None)
+    images, labels, stems, fans = images[::every], labels[::every], stems[::every], fans[::every]
+    synth = Synthesizer(model, device="cpu")
+    synthetic = synthesize_all(synth, labels, seed + 100_000, "synthesizing", no_progress, never_stop, fans=fans)
+    return images, labels, fans, patients_of(stems), synthetic
+
+
 def halves_by_patient(patients: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of two halves of the images, split by patient with a seeded shuffle."""
-    names = sorted(set(patients))
-    order = np.random.default_rng(seed + 1).permutation(len(names))
-    first = {names[i] for i in order[: len(names) // 2]}
-    mask = np.array([p in first for p in patients])
+    """Indices of two halves of the images, split by patient with a seeded shuffle (the
+    two-sample test's own split, :func:`~.realism.held_out_rows`, at ``seed + 1``)."""
+    mask = held_out_rows(patients, [], seed + 1)
     return np.flatnonzero(mask), np.flatnonzero(~mask)
 
 

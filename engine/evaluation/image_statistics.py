@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import torch
 from scipy import ndimage
 
-from ..fan import blur_within, edge_distance, fan_alpha
+from ..fan import blur_within, edge_distance, fan_alpha, pixel_centres
 from .realism import held_out_rows, roc_auc
 from .texture import tapered_windows
 
@@ -70,7 +71,8 @@ STATISTICS = (
 )
 
 
-def _band_masks(window: int = WINDOW) -> list[np.ndarray]:
+@lru_cache(maxsize=4)
+def _band_masks(window: int = WINDOW) -> tuple[np.ndarray, ...]:
     """(window, window // 2 + 1) bool masks of the rfft2 bins in each radial band x orientation,
     in :data:`STATISTICS`' order."""
     fy = np.fft.fftfreq(window)[:, None]
@@ -79,7 +81,7 @@ def _band_masks(window: int = WINDOW) -> list[np.ndarray]:
     # 0 where only the columns' frequency is set (a pattern varying along each row)
     angle = np.degrees(np.arctan2(np.abs(fy), np.abs(fx)))
     cones = ((angle < 22.5), (angle >= 22.5) & (angle < 67.5), (angle >= 67.5))
-    return [(radius >= lo) & (radius < hi) & cone for lo, hi in RADIAL_BANDS for cone in cones]
+    return tuple((radius >= lo) & (radius < hi) & cone for lo, hi in RADIAL_BANDS for cone in cones)
 
 
 def image_statistics(image: np.ndarray, fan) -> np.ndarray:
@@ -96,8 +98,7 @@ def image_statistics(image: np.ndarray, fan) -> np.ndarray:
         values += list(np.percentile(detail[inside], DETAIL_QUANTILES))
     smooth = ndimage.gaussian_filter(x, 0.7)
     gy, gx = np.gradient(smooth)
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    ys, xs = pixel_centres(height, width)
     axial, lateral = fan.beam_axes(ys, xs, height, width)
     for axis in (axial, lateral):
         size = np.abs(gy * axis[0] + gx * axis[1])

@@ -44,12 +44,11 @@ RING_PHASE = 0.6180339887  # each ring's nodes turned by this share of a step mo
 def _arc_nodes(height: int, width: int, beam: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(first node's flat index, second node's flat index, first weight, second weight), each
     (H * W,), for the pixels of an (height, width) map."""
-    from ..fan import default_fan
+    from ..fan import default_fan, pixel_centres
 
     fan = default_fan()
     stretch = fan.arc_stretch(height, width)
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    ys, xs = pixel_centres(height, width)
     depth, angle = fan.beam_coordinates(ys, xs, height, width)
     ring = np.maximum(np.rint(depth), 1.0)
     step = np.maximum(math.radians(beam), MIN_NODE_PIXELS / (ring * min(stretch, 1.0)))

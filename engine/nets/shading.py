@@ -77,8 +77,9 @@ def as_rows(shading) -> tuple:
 def grid_position(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(depth, angle) grid coordinates of every pixel centre, each (H, W) float64, in bins
     with 0 at the first bin's centre (depth from the apex, angle from the left edge)."""
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    from ..fan import pixel_centres
+
+    ys, xs = pixel_centres(height, width)
     depth, angle = fan.beam_coordinates(ys, xs, height, width)
     fraction = depth / (fan.depth * height)
     across = (np.degrees(angle) - fan.left) / max(fan.right - fan.left, 1e-9)

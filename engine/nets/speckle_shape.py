@@ -47,7 +47,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..fan import blur_within
+from ..fan import blur_within, pixel_centres
 from .depth_gain import gain_map
 
 SPLIT = 2.0  # pixels: the blur that separates the smooth image from its speckle
@@ -129,8 +129,7 @@ def _cached(fan, shape: tuple, height: int, width: int):
     from ..fan import edge_distance, fan_mask
 
     inside = fan_mask(fan, height, width).astype(np.float32)
-    ys = (np.arange(height, dtype=np.float64) + 0.5)[:, None]
-    xs = (np.arange(width, dtype=np.float64) + 0.5)[None, :]
+    ys, xs = pixel_centres(height, width)
     axial, lateral = fan.beam_axes(ys, xs, height, width)
     points = np.asarray(shape, dtype=np.float64)
     along = line_average(axial, gain_map(fan, points[:, 0], height, width), inside)
