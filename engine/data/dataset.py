@@ -39,7 +39,8 @@ class PairedDataset(torch.utils.data.Dataset):
     else it is the median CAMUS fan of the stem's view; ``fan_sources`` counts which. ``size`` resizes on load
     (images antialiased bilinear, labels nearest); None keeps the stored size, which must
     then be the same for all pairs. ``augment`` applies :mod:`.augment` (``hflip`` adds
-    random left-right flips, off by default); with it, ``deform`` is the share of pairs that
+    random left-right flips, off by default; ``geometry`` is its kind of geometry, whole-pixel
+    shifts by default, :data:`.augment.GEOMETRIES`); with it, ``deform`` is the share of pairs that
     first get a :mod:`.deform` deformation (``deform_config``, default: the heart moved along
     the shape model for 70 % of them, elastic for the rest, then a transplanted class shape
     for half). Each pair's landmarks are found once and kept in ``shape_fits``, memory shared
@@ -48,7 +49,7 @@ class PairedDataset(torch.utils.data.Dataset):
 
     def __init__(self, root: Path | str, split: str = "train", augment: bool = False, seed: int = 0,
                  size: int | None = None, hflip: bool = False, deform: float = 0.0,
-                 deform_config: DeformConfig | None = None) -> None:
+                 deform_config: DeformConfig | None = None, geometry: str = "pixel") -> None:
         self.root = Path(root).expanduser()
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
@@ -58,7 +59,7 @@ class PairedDataset(torch.utils.data.Dataset):
         self.augment = augment
         self.seed = int(seed)
         self.epoch = 0
-        self.augment_config = AugmentConfig(hflip=hflip)
+        self.augment_config = AugmentConfig(geometry=geometry, hflip=hflip)
         self.deform = float(deform)
         self.deform_config = DeformConfig() if deform_config is None else deform_config
         self.manifest = read_manifest(self.root, required=False)

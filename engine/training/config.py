@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..data.augment import GEOMETRIES
 from ..errors import CardiganError
 from ..nets import GeneratorConfig
 from ..nets.config import LAYER_NORMS, MODULATIONS, PARAM_FREE_NORMS, UPSAMPLE_MODES, UPSAMPLING_LAYERS
@@ -40,8 +41,8 @@ class TrainConfig:
     the last ``niter_decay / (niter + niter_decay)`` of the run; Adam ``beta1``/``beta2``
     used only with ``ttur=False`` (TTUR: betas (0, 0.9), G lr/2, D lr*2, as NVlabs SPADE);
     ``d_steps_per_g``; loss weights ``lambda_feat``, ``lambda_vgg`` (needs ``vgg_weights``,
-    a local torchvision VGG19 state dict), ``lambda_kld``; ``augment`` (small turns, scales,
-    gain) and ``deform`` (the share of pairs also given an elastic deformation and a moved,
+    a local torchvision VGG19 state dict), ``lambda_kld``; ``augment`` (gain, compression and
+    the geometry ``augment_geometry`` names: whole-pixel shifts by default) and ``deform`` (the share of pairs also given an elastic deformation and a moved,
     resized class shape, so the generator draws what is painted, wherever it is).
     Attributes (machinery): ``device``, ``amp`` (auto|bf16|fp16|off), ``channels_last``,
     ``compile``, ``one_d_pass``, ``workers``, ``seed``, ``augment``, logging/sample/checkpoint intervals in
@@ -143,8 +144,13 @@ class TrainConfig:
                                         "critic from its first step; tensors that do not fit start fresh")
     vgg_weights: str | None = option(None, "a local torchvision VGG19 state dict (empty: no perceptual loss)")
     augment: bool = option(True, "random intensity and geometry augmentation of the training pairs")
+    augment_geometry: str = option("pixel", "how the augmentation moves the pairs: pixel (whole-pixel shifts, "
+                                   "the image's pixels copied), resample (turns, scales and sub-pixel shifts "
+                                   "about the probe, bilinear: it softens the speckle the generator learns, "
+                                   "docs/realism.md) or none", choices=GEOMETRIES)
     deform: float = option(0.0, "share of pairs also deformed (elastic, a class shape moved and resized), "
-                           "so painted shapes are drawn wherever they are", minimum=0, maximum=1)
+                           "so painted shapes are drawn wherever they are (deformed images are resampled, "
+                           "which softens their speckle)", minimum=0, maximum=1)
     # machinery
     device: str = option("auto", "auto, cpu, cuda, cuda:N or mps")
     amp: str = option("auto", "mixed precision: auto (bf16 on GPUs and CPUs with native bf16), bf16, "
@@ -182,8 +188,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        """The config stored in a run folder; a run written before ``augment_geometry`` existed
+        resampled its pairs, and a resume keeps doing so."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        values.setdefault("augment_geometry", "resample")
+        return cls(**values)
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

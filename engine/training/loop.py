@@ -80,7 +80,8 @@ def open_datasets(config: TrainConfig, data_dir: Path):
     from ..data.dataset import PairedDataset
 
     train_set = PairedDataset(data_dir, "train", augment=config.augment, seed=config.seed,
-                              size=config.image_size, deform=config.deform)
+                              size=config.image_size, deform=config.deform,
+                              geometry=config.augment_geometry)
     try:
         preview_set = PairedDataset(data_dir, "valid", augment=False, size=config.image_size)
         if len(preview_set) == 0:
