@@ -257,3 +257,26 @@ def test_statistic_tells_names_every_statistic_and_refuses_a_bad_top(phantom, tm
     assert len(rows) == 4 and all(row.split()[0] in {n.split()[0] for n in STATISTICS} for row in rows)
     with pytest.raises(SystemExit):
         tells.main(["--data", str(phantom), "--top", "0"])
+
+
+def test_augmentation_tells_compares_real_images_with_their_augmented_copies(phantom, tmp_path, one_thread):
+    from engine.data.dataset import PairedDataset
+
+    tells = script("augmentation_tells")
+    out = tmp_path / "aug.json"
+    assert tells.main(["--data", str(phantom), "--kind", "none", "--kind", "subpixel", "--seeds", "2",
+                       "--size", "32", "--iters", "5", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["images"] == len(PairedDataset(phantom, "train"))
+    assert report["auc"]["none"] == pytest.approx(0.5)  # the same images on both sides
+    assert len(report["per_seed"]["subpixel"]) == 2
+    dataset = PairedDataset(phantom, "train")
+    image = dataset.load_pair(0)[0]
+    rng = np.random.default_rng(0)
+    # a whole-pixel copy holds only the image's own grey levels; a sub-pixel one new ones
+    assert set(np.unique(tells.augmented(dataset, 0, "pixel", rng))) <= set(np.unique(image))
+    softened = tells.augmented(dataset, 0, "subpixel", rng)
+    assert not set(np.unique(softened)) <= set(np.unique(image))
+    assert np.abs(np.diff(softened.astype(float), axis=1)).mean() < np.abs(np.diff(image.astype(float), axis=1)).mean()
+    with pytest.raises(SystemExit):
+        tells.main(["--data", str(phantom), "--kind", "rotate"])

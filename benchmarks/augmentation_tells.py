@@ -1,0 +1,137 @@
+"""How far the training pairs, as the augmentation makes them, are from the real images: the
+two-sample AUC (evaluate's classifier, patients held out) between a prepared dataset's train
+images and the same images augmented one way.
+
+A GAN learns the images its discriminator is shown. When the augmentation alone makes real
+frames tell from real ones, a generator trained on them learns what tells. The kinds:
+
+- ``none``: the images as they are (the test's floor, 0.5);
+- ``subpixel``: shifted by less than half a pixel, bilinear (the resampling's softening alone,
+  the fan moved by under a pixel);
+- ``pixel``: shifted by whole pixels as ``--augment-geometry pixel`` does (the pixels copied,
+  the fan moved);
+- ``resample``: turned, scaled and shifted as ``--augment-geometry resample`` does;
+- ``intensity``: gain and compression only;
+- ``deform``: the training's deformation alone (the heart moved along the shape model or
+  elastically, resampled);
+- ``training``: what ``cardigan train`` shows its discriminator at ``--augment-geometry``
+  and ``--deform`` (both given here).
+
+It reads real pixels and prints only numbers.
+
+    python benchmarks/augmentation_tells.py --data data/camus256 --every 2 --kind subpixel --kind pixel
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.data.augment import GEOMETRIES, AugmentConfig, AugmentParams, augment_pair, draw_params  # noqa: E402
+from engine.data.dataset import PairedDataset  # noqa: E402
+from engine.data.deform import deform_pair  # noqa: E402
+from engine.data.layout import parse_stem  # noqa: E402
+from engine.evaluation.evaluate import EvalSettings, patients_of, resize_all  # noqa: E402
+from engine.evaluation.realism import two_sample_auc  # noqa: E402
+from engine.fan import fan_alpha  # noqa: E402
+
+KINDS = ("none", "subpixel", "pixel", "resample", "intensity", "deform", "training")
+SAME_GREY = dict(gain=(1.0, 1.0), gamma=(1.0, 1.0))
+
+
+def augmented(dataset: PairedDataset, index: int, kind: str, rng: np.random.Generator,
+              training: PairedDataset | None = None) -> np.ndarray:
+    """Train pair ``index`` of ``dataset`` augmented as ``kind`` says (:data:`KINDS`), uint8;
+    the ``training`` kind is pair ``index`` of ``training``, the same data augmented."""
+    image, labels = dataset.load_pair(index)
+    if kind == "none":
+        return image
+    if kind == "training":
+        return to_uint8((training[index]["image"][0].numpy() + 1.0) / 2.0)
+    picture = image.astype(np.float32) / 255.0
+    if kind == "deform":
+        stem = dataset.stems[index]
+        parsed = parse_stem(stem)
+        coverage = fan_alpha(dataset.fans[stem], *labels.shape)
+        return to_uint8(deform_pair(picture, labels, rng, fan=coverage, view=parsed[1] if parsed else None,
+                                    phase=parsed[2] if parsed else None)[0])
+    if kind == "subpixel":
+        height, width = labels.shape
+        params = AugmentParams(0.0, 1.0, float(rng.uniform(-0.5, 0.5)) / width,
+                               float(rng.uniform(-0.5, 0.5)) / height, 1.0, 1.0, False)
+        return to_uint8(resampled_shift(picture, labels, params))
+    config = {"pixel": AugmentConfig(geometry="pixel", **SAME_GREY),
+              "resample": AugmentConfig(geometry="resample", **SAME_GREY),
+              "intensity": AugmentConfig(geometry="none")}[kind]
+    return to_uint8(augment_pair(picture, labels, draw_params(rng, config))[0])
+
+
+def resampled_shift(picture: np.ndarray, labels: np.ndarray, params: AugmentParams) -> np.ndarray:
+    """A shift by a fraction of a pixel, interpolated (what the whole-pixel path never does):
+    the turn of a hundred-thousandth of a degree keeps ``augment_pair`` on its resampling path."""
+    from dataclasses import replace
+
+    return augment_pair(picture, labels, replace(params, angle=1e-5))[0]
+
+
+def to_uint8(picture: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(picture * 255.0), 0, 255).astype(np.uint8)
+
+
+def augmentation_tells(data: Path, kinds, every: int = 1, seeds: int = 3, settings: EvalSettings = EvalSettings(),
+                       geometry: str = "pixel", deform: float = 0.3, seed: int = 0) -> dict:
+    """{"images": n, "auc": {kind: mean AUC over ``seeds`` classifier seeds}, "per_seed": {kind:
+    [AUC, ...]}} between every ``every``-th train image and its augmented copy."""
+    dataset = PairedDataset(Path(data), "train")
+    rows = list(range(0, len(dataset), max(1, every)))
+    real = np.stack([dataset.load_pair(i)[0] for i in rows])
+    groups = patients_of([dataset.stems[i] for i in rows])
+    real_s = resize_all(real, None, settings.size)[0]
+    training = PairedDataset(Path(data), "train", augment=True, deform=deform, geometry=geometry, seed=seed)
+    per_seed = {}
+    for kind in kinds:
+        rng = np.random.default_rng(seed)
+        copies = np.stack([augmented(dataset, i, kind, rng, training) for i in rows])
+        copies_s = resize_all(copies, None, settings.size)[0]
+        per_seed[kind] = [two_sample_auc(real_s, copies_s, groups, groups, iters=settings.two_sample_iters,
+                                         seed=settings.seed + k, stage=f"two-sample test, {kind}")
+                          for k in range(seeds)]
+    return {"images": len(rows), "auc": {k: float(np.mean(v)) for k, v in per_seed.items()}, "per_seed": per_seed}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="prepared dataset folder")
+    parser.add_argument("--kind", action="append", choices=KINDS, default=None,
+                        help="how the copies are augmented (may be repeated; default: all)")
+    parser.add_argument("--every", type=int, default=1, help="use every N-th train pair")
+    parser.add_argument("--seeds", type=int, default=3, help="classifier seeds to average")
+    parser.add_argument("--geometry", choices=GEOMETRIES, default="pixel", help="the training kind's geometry")
+    parser.add_argument("--deform", type=float, default=0.3, help="the training kind's share of deformed pairs")
+    parser.add_argument("--size", type=int, default=None, help="classifier resolution (default evaluate's)")
+    parser.add_argument("--iters", type=int, default=None, help="classifier iterations (default evaluate's)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    default = EvalSettings()
+    settings = EvalSettings(size=args.size or default.size, two_sample_iters=args.iters or default.two_sample_iters)
+    kinds = args.kind or list(KINDS)
+    result = augmentation_tells(Path(args.data), kinds, args.every, args.seeds, settings, args.geometry, args.deform)
+    print(f"real train images against augmented copies ({result['images']} images, "
+          f"AUC, mean of {args.seeds} classifier seeds):")
+    for kind in kinds:
+        print(f"  {kind:10s} {result['auc'][kind]:.3f}  ({' '.join(f'{a:.3f}' for a in result['per_seed'][kind])})")
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
