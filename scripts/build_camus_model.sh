@@ -23,8 +23,11 @@ work=${2:-build/camus}
 cd "$(dirname "$0")/.."
 mkdir -p "$work"
 [ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
+# The shipped model was trained with the augmentation's turns, scales and sub-pixel shifts, the
+# default then (--augment-geometry resample); new runs shift by whole pixels instead, which keeps
+# the speckle the scanner's own (docs/realism.md, "The training pairs").
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
-        --threads 1)
+        --threads 1 --augment-geometry resample)
 resume() { [ -d "$1/checkpoints" ] && echo --resume; true; }
 cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
     --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 $(resume "$work/base")
@@ -35,7 +38,7 @@ cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$wo
 cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$work/final/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 $(resume "$work/speckle")
 [ -d "$work/skew" ] || cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
-cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads 1
+cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads 1 --augment-geometry resample
 cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --lambda-skew 2 --lambda-streaks 20 --pooled-d 32 --lr 0.0001 \
     --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 $(resume "$work/pooled")

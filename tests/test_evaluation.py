@@ -49,6 +49,15 @@ def test_segmenter_learns_phantom_data(phantom):
     assert np.array_equal(segment(again, test_images), segment(same, test_images))
 
 
+def test_mean_auc_skips_classifiers_that_could_not_be_scored():
+    from engine.evaluation.evaluate import classifier_seeds, mean_auc
+
+    assert mean_auc([0.9, float("nan"), 0.7]) == pytest.approx(0.8)
+    assert np.isnan(mean_auc([float("nan")]))
+    assert [seed for seed, _ in classifier_seeds(EvalSettings(seed=4, two_sample_seeds=3))] == [4, 5, 6]
+    assert classifier_seeds(EvalSettings.quick()) == [(0, "")]
+
+
 def test_fid_and_kid_behave():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(200, 8))
@@ -63,7 +72,7 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     out = tmp_path / "evaluation.json"
     code = main(["evaluate", "--model", "simulator", "--data", str(phantom), "--quick",
                  "--seg-iters", "20", "--out", str(out), "--device", "cpu",
-                 "--cache-dir", str(tmp_path / "cache"), "--no-auc-parts"])
+                 "--cache-dir", str(tmp_path / "cache"), "--no-auc-parts", "--two-sample-seeds", "2"])
     assert code == 0
     report = json.loads(out.read_text())
     for section, parts in (("fidelity", ("synthetic", "real")),
@@ -83,9 +92,17 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     assert set(realism["grey_levels"]) == {"background", "lv", "myo", "la"}
     assert all(g["w1"] >= 0 for g in realism["grey_levels"].values())
     assert 0.0 <= realism["two_sample_auc"] <= 1.0 and 0.0 <= realism["two_sample_auc_real_vs_real"] <= 1.0
+    # two classifiers, seeds 0 and 1: the AUC reported is the mean of those that could be
+    # taken (on these few patients a split can leave one side without real images: NaN)
+    for key in ("two_sample_auc", "two_sample_auc_real_vs_real"):
+        seeds = realism[f"{key}_seeds"]
+        assert len(seeds) == 2 and not all(np.isnan(seeds))
+        assert realism[key] == pytest.approx(np.nanmean(seeds))
+    assert report["settings"]["two_sample_seeds"] == 2
     assert realism["diversity"] > 1.0 and realism["diversity_seeds"] == 4  # the simulator varies
     printed = capsys.readouterr().out
     assert "mask fidelity" in printed and "two-sample AUC" in printed and "epi" in printed
+    assert "the mean of 2 classifiers" in printed
     assert realism["two_sample_auc_by_part"] is None and "one part left" not in printed  # --no-auc-parts
 
 

@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the masks as "
                              "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
                              "test sees these images")
+    parser.add_argument("--two-sample-seeds", type=int_in_range(1, 20), default=None, metavar="N",
+                        help="two-sample classifiers (seeds) whose AUCs are averaged (default 3; 1 with "
+                             "--quick): one classifier's AUC moves with its seed")
     parser.add_argument("--no-auc-parts", action="store_true",
                         help="skip the two-sample test on parts of the images (near field, fan edge, "
                              "background, heart, coarse layout), which says where the classifier finds its "
@@ -77,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     settings = EvalSettings.quick(args.seed) if args.quick else EvalSettings(seed=args.seed)
     changes = {k: v for k, v in (("size", args.size), ("seg_iters", args.seg_iters),
                                  ("variations", args.variations),
-                                 ("border_jitter", args.border_jitter)) if v is not None}
+                                 ("border_jitter", args.border_jitter),
+                                 ("two_sample_seeds", args.two_sample_seeds)) if v is not None}
     if args.no_auc_parts:
         changes["auc_parts"] = False
     settings = dataclasses.replace(settings, **changes)
