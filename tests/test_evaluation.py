@@ -58,6 +58,20 @@ def test_mean_auc_skips_classifiers_that_could_not_be_scored():
     assert classifier_seeds(EvalSettings.quick()) == [(0, "")]
 
 
+def test_real_vs_real_halves_never_coincide_with_a_classifiers_own_split():
+    from engine.evaluation.evaluate import halves_by_patient
+    from engine.evaluation.realism import held_out_rows
+
+    patients = [f"patient{i:04d}" for i in range(50) for _ in range(4)]
+    first, second = halves_by_patient(patients, 0)
+    assert len(first) == len(second) == 100
+    assert not {patients[i] for i in first} & {patients[i] for i in second}
+    groups_first, groups_second = [patients[i] for i in first], [patients[i] for i in second]
+    for seed in range(20):  # every classifier evaluate may train holds out some of both halves
+        held = held_out_rows(groups_first, groups_second, seed)
+        assert held[:100].any() and held[100:].any() and (~held[:100]).any() and (~held[100:]).any()
+
+
 def test_fid_and_kid_behave():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(200, 8))

@@ -370,10 +370,16 @@ def train_pairs_drawn(root: Path, model, every: int = 1, seed: int = EvalSetting
     return images, labels, fans, patients_of(stems), synthetic
 
 
+HALVES_SEED_OFFSET = 1000  # above seed + two_sample_seeds - 1 for any count evaluate accepts
+
+
 def halves_by_patient(patients: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices of two halves of the images, split by patient with a seeded shuffle (the
-    two-sample test's own split, :func:`~.realism.held_out_rows`, at ``seed + 1``)."""
-    mask = held_out_rows(patients, [], seed + 1)
+    two-sample test's own split, :func:`~.realism.held_out_rows`, at ``seed +``
+    :data:`HALVES_SEED_OFFSET`). The real-vs-real check's classifiers split the patients again
+    with their own seeds, ``seed`` upwards; one at the halves' seed would hold out exactly one
+    half, leaving it nothing to score, so the offset lies beyond any classifier's."""
+    mask = held_out_rows(patients, [], seed + HALVES_SEED_OFFSET)
     return np.flatnonzero(mask), np.flatnonzero(~mask)
 
 
