@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the bundled model (resources/models/demo.safetensors) from the CAMUS file in the seed's
 # HDF5 layout (2023 release, official train and valid splits; e.g. camus_224.hdf5).
-# Usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
+# Usage: [AUGMENT_GEOMETRY=pixel] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
 # Six stages, as the shipped model was made: a plain lite model (no fan, nearest upsampling,
 # feature matching at 10; 7,500 iterations); the lite preset (the fan as an input, bilinear
 # upsampling, the spectral loss) fine-tuned from it for 4,000 iterations; the same preset again
@@ -21,13 +21,16 @@ set -euo pipefail
 source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
 work=${2:-build/camus}
 cd "$(dirname "$0")/.."
-mkdir -p "$work"
-[ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
 # The shipped model was trained with the augmentation's turns, scales and sub-pixel shifts, the
 # default then (--augment-geometry resample); new runs shift by whole pixels instead, which keeps
-# the speckle the scanner's own (docs/realism.md, "The training pairs").
+# the speckle the scanner's own (docs/realism.md, "The training pairs"). AUGMENT_GEOMETRY=pixel
+# builds the next model that way (in a new WORK_DIR: a resumed stage keeps its own geometry).
+geometry=${AUGMENT_GEOMETRY:-resample}
+case "$geometry" in pixel|resample|none) ;; *) echo "AUGMENT_GEOMETRY must be pixel, resample or none" >&2; exit 2;; esac
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
-        --threads 1 --augment-geometry resample)
+        --threads 1 --augment-geometry "$geometry")
+mkdir -p "$work"
+[ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
 resume() { [ -d "$1/checkpoints" ] && echo --resume; true; }
 cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
     --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 $(resume "$work/base")
@@ -38,7 +41,7 @@ cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$wo
 cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$work/final/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 $(resume "$work/speckle")
 [ -d "$work/skew" ] || cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
-cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads 1 --augment-geometry resample
+cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads 1 --augment-geometry "$geometry"
 cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --lambda-skew 2 --lambda-streaks 20 --pooled-d 32 --lr 0.0001 \
     --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 $(resume "$work/pooled")
