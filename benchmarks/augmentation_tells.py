@@ -33,51 +33,39 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.data.augment import GEOMETRIES, AugmentConfig, AugmentParams, augment_pair, draw_params  # noqa: E402
+from engine.data.augment import (GEOMETRIES, AugmentConfig, AugmentParams, affine_warp, augment_pair,  # noqa: E402
+                                 draw_params)
 from engine.data.dataset import PairedDataset  # noqa: E402
 from engine.data.deform import deform_pair  # noqa: E402
 from engine.data.layout import parse_stem  # noqa: E402
-from engine.evaluation.evaluate import EvalSettings, patients_of, resize_all  # noqa: E402
+from engine.evaluation.evaluate import EvalSettings, load_split_with_fans, patients_of, resize_all  # noqa: E402
 from engine.evaluation.realism import two_sample_auc  # noqa: E402
-from engine.fan import fan_alpha  # noqa: E402
+from engine.fan import Fan, fan_alpha  # noqa: E402
 
 KINDS = ("none", "subpixel", "pixel", "resample", "intensity", "deform", "training")
 SAME_GREY = dict(gain=(1.0, 1.0), gamma=(1.0, 1.0))
 
 
-def augmented(dataset: PairedDataset, index: int, kind: str, rng: np.random.Generator,
-              training: PairedDataset | None = None) -> np.ndarray:
-    """Train pair ``index`` of ``dataset`` augmented as ``kind`` says (:data:`KINDS`), uint8;
-    the ``training`` kind is pair ``index`` of ``training``, the same data augmented."""
-    image, labels = dataset.load_pair(index)
+def augmented(image: np.ndarray, labels: np.ndarray, fan: Fan, stem: str, kind: str,
+              rng: np.random.Generator) -> np.ndarray:
+    """Pair (``image`` uint8, ``labels``, its ``fan``, its ``stem``) augmented as ``kind`` says
+    (:data:`KINDS`, all but ``training``, which is the training dataset's own item), uint8."""
     if kind == "none":
         return image
-    if kind == "training":
-        return to_uint8((training[index]["image"][0].numpy() + 1.0) / 2.0)
     picture = image.astype(np.float32) / 255.0
     if kind == "deform":
-        stem = dataset.stems[index]
         parsed = parse_stem(stem)
-        coverage = fan_alpha(dataset.fans[stem], *labels.shape)
-        return to_uint8(deform_pair(picture, labels, rng, fan=coverage, view=parsed[1] if parsed else None,
-                                    phase=parsed[2] if parsed else None)[0])
+        return to_uint8(deform_pair(picture, labels, rng, fan=fan_alpha(fan, *labels.shape),
+                                    view=parsed[1] if parsed else None, phase=parsed[2] if parsed else None)[0])
     if kind == "subpixel":
         height, width = labels.shape
         params = AugmentParams(0.0, 1.0, float(rng.uniform(-0.5, 0.5)) / width,
                                float(rng.uniform(-0.5, 0.5)) / height, 1.0, 1.0, False)
-        return to_uint8(resampled_shift(picture, labels, params))
+        return to_uint8(affine_warp(picture, params))
     config = {"pixel": AugmentConfig(geometry="pixel", **SAME_GREY),
               "resample": AugmentConfig(geometry="resample", **SAME_GREY),
               "intensity": AugmentConfig(geometry="none")}[kind]
     return to_uint8(augment_pair(picture, labels, draw_params(rng, config))[0])
-
-
-def resampled_shift(picture: np.ndarray, labels: np.ndarray, params: AugmentParams) -> np.ndarray:
-    """A shift by a fraction of a pixel, interpolated (what the whole-pixel path never does):
-    the turn of a hundred-thousandth of a degree keeps ``augment_pair`` on its resampling path."""
-    from dataclasses import replace
-
-    return augment_pair(picture, labels, replace(params, angle=1e-5))[0]
 
 
 def to_uint8(picture: np.ndarray) -> np.ndarray:
@@ -88,16 +76,18 @@ def augmentation_tells(data: Path, kinds, every: int = 1, seeds: int = 3, settin
                        geometry: str = "pixel", deform: float = 0.3, seed: int = 0) -> dict:
     """{"images": n, "auc": {kind: mean AUC over ``seeds`` classifier seeds}, "per_seed": {kind:
     [AUC, ...]}} between every ``every``-th train image and its augmented copy."""
-    dataset = PairedDataset(Path(data), "train")
-    rows = list(range(0, len(dataset), max(1, every)))
-    real = np.stack([dataset.load_pair(i)[0] for i in rows])
-    groups = patients_of([dataset.stems[i] for i in rows])
-    real_s = resize_all(real, None, settings.size)[0]
+    images, labels, stems, fans = load_split_with_fans(Path(data), "train", None)
+    rows = list(range(0, len(stems), max(1, every)))
+    groups = patients_of([stems[i] for i in rows])
+    real_s = resize_all(images[rows], None, settings.size)[0]
     training = PairedDataset(Path(data), "train", augment=True, deform=deform, geometry=geometry, seed=seed)
     per_seed = {}
     for kind in kinds:
         rng = np.random.default_rng(seed)
-        copies = np.stack([augmented(dataset, i, kind, rng, training) for i in rows])
+        if kind == "training":
+            copies = np.stack([to_uint8((training[i]["image"][0].numpy() + 1.0) / 2.0) for i in rows])
+        else:
+            copies = np.stack([augmented(images[i], labels[i], fans[i], stems[i], kind, rng) for i in rows])
         copies_s = resize_all(copies, None, settings.size)[0]
         per_seed[kind] = [two_sample_auc(real_s, copies_s, groups, groups, iters=settings.two_sample_iters,
                                          seed=settings.seed + k, stage=f"two-sample test, {kind}")

@@ -271,11 +271,12 @@ def test_augmentation_tells_compares_real_images_with_their_augmented_copies(pha
     assert report["auc"]["none"] == pytest.approx(0.5)  # the same images on both sides
     assert len(report["per_seed"]["subpixel"]) == 2
     dataset = PairedDataset(phantom, "train")
-    image = dataset.load_pair(0)[0]
+    image, labels = dataset.load_pair(0)
+    pair = (image, labels, dataset.fans[dataset.stems[0]], dataset.stems[0])
     rng = np.random.default_rng(0)
     # a whole-pixel copy holds only the image's own grey levels; a sub-pixel one new ones
-    assert set(np.unique(tells.augmented(dataset, 0, "pixel", rng))) <= set(np.unique(image))
-    softened = tells.augmented(dataset, 0, "subpixel", rng)
+    assert set(np.unique(tells.augmented(*pair, "pixel", rng))) <= set(np.unique(image))
+    softened = tells.augmented(*pair, "subpixel", rng)
     assert not set(np.unique(softened)) <= set(np.unique(image))
     assert np.abs(np.diff(softened.astype(float), axis=1)).mean() < np.abs(np.diff(image.astype(float), axis=1)).mean()
     with pytest.raises(SystemExit):
