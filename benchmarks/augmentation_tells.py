@@ -80,7 +80,8 @@ def augmentation_tells(data: Path, kinds, every: int = 1, seeds: int = 3, settin
     rows = list(range(0, len(stems), max(1, every)))
     groups = patients_of([stems[i] for i in rows])
     real_s = resize_all(images[rows], None, settings.size)[0]
-    training = PairedDataset(Path(data), "train", augment=True, deform=deform, geometry=geometry, seed=seed)
+    training = (PairedDataset(Path(data), "train", augment=True, deform=deform, geometry=geometry, seed=seed)
+                if "training" in kinds else None)
     per_seed = {}
     for kind in kinds:
         rng = np.random.default_rng(seed)

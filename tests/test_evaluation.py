@@ -59,15 +59,18 @@ def test_mean_auc_skips_classifiers_that_could_not_be_scored():
 
 
 def test_real_vs_real_halves_never_coincide_with_a_classifiers_own_split():
-    from engine.evaluation.evaluate import halves_by_patient
+    from engine.evaluation import MAX_TWO_SAMPLE_SEEDS
+    from engine.evaluation.evaluate import HALVES_SEED_OFFSET, halves_by_patient
     from engine.evaluation.realism import held_out_rows
+
+    assert HALVES_SEED_OFFSET >= MAX_TWO_SAMPLE_SEEDS
 
     patients = [f"patient{i:04d}" for i in range(50) for _ in range(4)]
     first, second = halves_by_patient(patients, 0)
     assert len(first) == len(second) == 100
     assert not {patients[i] for i in first} & {patients[i] for i in second}
     groups_first, groups_second = [patients[i] for i in first], [patients[i] for i in second]
-    for seed in range(20):  # every classifier evaluate may train holds out some of both halves
+    for seed in range(MAX_TWO_SAMPLE_SEEDS):  # every classifier evaluate may train holds out some of both halves
         held = held_out_rows(groups_first, groups_second, seed)
         assert held[:100].any() and held[100:].any() and (~held[:100]).any() and (~held[100:]).any()
 

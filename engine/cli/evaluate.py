@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER
+from ..evaluation import MAX_TWO_SAMPLE_SEEDS
 from .options import add_device_argument, add_model_argument, check_output_file, int_in_range, seed_value
 
 HELP = "score a model: mask fidelity, downstream segmentation Dice and realism"
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the masks as "
                              "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
                              "test sees these images")
-    parser.add_argument("--two-sample-seeds", type=int_in_range(1, 20), default=None, metavar="N",
+    parser.add_argument("--two-sample-seeds", type=int_in_range(1, MAX_TWO_SAMPLE_SEEDS), default=None, metavar="N",
                         help="two-sample classifiers (seeds) whose AUCs are averaged (default 3; 1 with "
                              "--quick): one classifier's AUC moves with its seed")
     parser.add_argument("--no-auc-parts", action="store_true",

@@ -370,7 +370,7 @@ def train_pairs_drawn(root: Path, model, every: int = 1, seed: int = EvalSetting
     return images, labels, fans, patients_of(stems), synthetic
 
 
-HALVES_SEED_OFFSET = 1000  # above seed + two_sample_seeds - 1 for any count evaluate accepts
+HALVES_SEED_OFFSET = 1000  # beyond seed + MAX_TWO_SAMPLE_SEEDS - 1, the last classifier seed evaluate trains
 
 
 def halves_by_patient(patients: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
