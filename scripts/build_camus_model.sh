@@ -13,8 +13,9 @@
 # with a fresh discriminator and a pooled critic beside it (--pooled-d 32), the streaks held to real
 # (--lambda-streaks 20), a constant learning rate of 0.0001, 5,360 iterations.
 # Stages 1-5 run on a CPU: about 2.5 + 1.5 + 1.5 + 1 + 0.5 hours on one core of a 2-core CPU
-# with bf16. Stage 6 took 12 minutes on one H200 GPU shared with two other runs (about 140
-# images/s); a CPU would need hours. Stop and start this script again at any time: each stage
+# with bf16 (THREADS=2 gives them both cores: 1.65 times the images per second). Stage 6 took
+# 12 minutes on one H200 GPU shared with two other runs (about 140 images/s); a CPU would need
+# hours. Stop and start this script again at any time: each stage
 # resumes. CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits those
 # terms (resources/models/README.md).
 set -euo pipefail
@@ -26,9 +27,11 @@ cd "$(dirname "$0")/.."
 # the speckle the scanner's own (docs/realism.md, "The training pairs"). AUGMENT_GEOMETRY=pixel
 # builds the next model that way (in a new WORK_DIR: a resumed stage keeps its own geometry).
 geometry=${AUGMENT_GEOMETRY:-resample}
+# THREADS sets the CPU threads of stages 1-5 (default 1, which leaves a core for other work)
+threads=${THREADS:-1}
 case "$geometry" in pixel|resample|none) ;; *) echo "AUGMENT_GEOMETRY must be pixel, resample or none" >&2; exit 2;; esac
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
-        --threads 1 --augment-geometry "$geometry")
+        --threads "$threads" --augment-geometry "$geometry")
 mkdir -p "$work"
 [ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
 resume() { [ -d "$1/checkpoints" ] && echo --resume; true; }
@@ -41,7 +44,7 @@ cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$wo
 cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$work/final/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 $(resume "$work/speckle")
 [ -d "$work/skew" ] || cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
-cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads 1 --augment-geometry "$geometry"
+cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads "$threads" --augment-geometry "$geometry"
 cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --lambda-skew 2 --lambda-streaks 20 --pooled-d 32 --lr 0.0001 \
     --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 $(resume "$work/pooled")

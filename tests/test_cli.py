@@ -148,6 +148,24 @@ def test_a_second_interrupt_aborts_training_only_when_it_is_a_second_press():
         flag.handle(signal.SIGINT)
 
 
+def test_a_stop_asked_for_by_a_signal_ends_with_the_signals_exit_code():
+    import signal
+
+    from engine.cli.train import StopFlag
+
+    assert StopFlag().exit_code() == 0
+    by_stdin = StopFlag()
+    by_stdin.handle()  # the app's Stop button writes "stop" on stdin
+    assert by_stdin() and by_stdin.exit_code() == 0
+    by_term = StopFlag()
+    by_term.handle(signal.SIGTERM)
+    by_term.handle(signal.SIGINT)  # a later signal does not change the first one's code
+    assert by_term.exit_code() == 128 + signal.SIGTERM
+    by_ctrl_c = StopFlag()
+    by_ctrl_c.handle(signal.SIGINT)
+    assert by_ctrl_c.exit_code() == 130
+
+
 def test_loader_workers_leave_ctrl_c_to_the_training_process():
     import signal
 

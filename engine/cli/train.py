@@ -142,6 +142,11 @@ def resolve_data(args: argparse.Namespace) -> Path:
 class StopFlag:
     """First Ctrl-C (or SIGTERM) asks for a graceful stop; a second Ctrl-C aborts.
 
+    A stop asked for by a signal ends the command with the shell's code for that signal
+    (:meth:`exit_code`: 130 for Ctrl-C), so that a script running several trainings in a row
+    (``set -e``, ``&&``) stops with it rather than starting the next one; a stop asked for on
+    stdin (the app's Stop button) ends with 0.
+
     A second SIGINT within :data:`SAME_PRESS` seconds of the first is the same request: a
     signal sent to the process and to its group (``timeout`` does this) arrives twice at
     once, and a person's second press comes later."""
@@ -152,6 +157,7 @@ class StopFlag:
         self.requested = False
         self.clock = clock
         self.first = None
+        self.signum = None  # the signal that asked for the stop; None when none did
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self.handle)
@@ -165,12 +171,16 @@ class StopFlag:
             if signum == signal.SIGINT and self.clock() - self.first > self.SAME_PRESS:
                 raise KeyboardInterrupt
             return
-        self.requested, self.first = True, self.clock()
+        self.requested, self.first, self.signum = True, self.clock(), signum
         print("\nstopping after this iteration and saving the state "
               "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
 
     def __call__(self) -> bool:
         return self.requested
+
+    def exit_code(self) -> int:
+        """0, or 128 plus the number of the signal that asked for the stop."""
+        return 128 + int(self.signum) if self.signum is not None else 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -212,4 +222,5 @@ def run(args: argparse.Namespace) -> int:
         view.close()
     if result.stopped_early:
         print(f"stopped at iteration {result.iteration}; continue with --resume", file=sys.stderr)
+        return stop.exit_code()
     return 0
