@@ -15,8 +15,8 @@
 # Stages 1-5 run on a CPU: about 2.5 + 1.5 + 1.5 + 1 + 0.5 hours on one core of a 2-core CPU
 # with bf16 (THREADS=2 gives them both cores: 1.65 times the images per second). Stage 6 took
 # 12 minutes on one H200 GPU shared with two other runs (about 140 images/s); a CPU would need
-# hours. Stop and start this script again at any time: each stage
-# resumes. CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits those
+# hours. Stop and start this script again at any time: each stage resumes (one stopped before
+# its first checkpoint starts over). CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits those
 # terms (resources/models/README.md).
 set -euo pipefail
 source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
@@ -27,14 +27,18 @@ cd "$(dirname "$0")/.."
 # the speckle the scanner's own (docs/realism.md, "The training pairs"). AUGMENT_GEOMETRY=pixel
 # builds the next model that way (in a new WORK_DIR: a resumed stage keeps its own geometry).
 geometry=${AUGMENT_GEOMETRY:-resample}
+case "$geometry" in pixel|resample|none) ;; *) echo "AUGMENT_GEOMETRY must be pixel, resample or none" >&2; exit 2;; esac
 # THREADS sets the CPU threads of stages 1-5 (default 1, which leaves a core for other work)
 threads=${THREADS:-1}
-case "$geometry" in pixel|resample|none) ;; *) echo "AUGMENT_GEOMETRY must be pixel, resample or none" >&2; exit 2;; esac
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
         --threads "$threads" --augment-geometry "$geometry")
 mkdir -p "$work"
 [ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
-resume() { [ -d "$1/checkpoints" ] && echo --resume; true; }
+# a stage with a saved state resumes; one stopped before its first state starts over
+resume() {
+    if compgen -G "$1/checkpoints/state_*.pt" > /dev/null; then echo --resume
+    elif [ -d "$1" ]; then echo --overwrite; fi
+}
 cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
     --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 $(resume "$work/base")
 cardigan train "${common[@]}" --run "$work/run" --preset lite --init-from "$work/base/model.safetensors" \
