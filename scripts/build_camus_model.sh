@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the bundled model (resources/models/demo.safetensors) from the CAMUS file in the seed's
 # HDF5 layout (2023 release, official train and valid splits; e.g. camus_224.hdf5).
-# Usage: [AUGMENT_GEOMETRY=pixel] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
+# Usage: [AUGMENT_GEOMETRY=pixel] [THREADS=N] [MODEL_OUT=FILE] [DRY_RUN=1] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
 # Six stages, as the shipped model was made: a plain lite model (no fan, nearest upsampling,
 # feature matching at 10; 7,500 iterations); the lite preset (the fan as an input, bilinear
 # upsampling, the spectral loss) fine-tuned from it for 4,000 iterations; the same preset again
@@ -18,6 +18,9 @@
 # hours. Stop and start this script again at any time: each stage resumes (one stopped before
 # its first checkpoint starts over). CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits those
 # terms (resources/models/README.md).
+# MODEL_OUT names the file the finished model is written to (default: the bundled model,
+# resources/models/demo.safetensors). DRY_RUN=1 prints each step instead of running it, with
+# the --resume or --overwrite that the folders in WORK_DIR call for.
 set -euo pipefail
 source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
 work=${2:-build/camus}
@@ -30,34 +33,54 @@ geometry=${AUGMENT_GEOMETRY:-resample}
 case "$geometry" in pixel|resample|none) ;; *) echo "AUGMENT_GEOMETRY must be pixel, resample or none" >&2; exit 2;; esac
 # THREADS sets the CPU threads of stages 1-5 (default 1, which leaves a core for other work)
 threads=${THREADS:-1}
+model_out=${MODEL_OUT:-resources/models/demo.safetensors}
+run() {
+    if [ "${DRY_RUN:-0}" = 1 ]; then printf '%q ' "$@"; echo; else "$@"; fi
+}
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
         --threads "$threads" --augment-geometry "$geometry")
-mkdir -p "$work"
-[ -f "$work/camus256/manifest.json" ] || cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
+[ "${DRY_RUN:-0}" = 1 ] || mkdir -p "$work"
+[ -f "$work/camus256/manifest.json" ] || run cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
 # a stage with a saved state resumes; one stopped before its first state starts over
 resume() {
     if compgen -G "$1/checkpoints/state_*.pt" > /dev/null; then echo --resume
     elif [ -d "$1" ]; then echo --overwrite; fi
 }
-cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
+run cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
     --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 $(resume "$work/base")
-cardigan train "${common[@]}" --run "$work/run" --preset lite --init-from "$work/base/model.safetensors" \
+run cardigan train "${common[@]}" --run "$work/run" --preset lite --init-from "$work/base/model.safetensors" \
     --iters 4000 --seed 0 $(resume "$work/run")
-cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$work/run/model.safetensors" \
+run cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$work/run/model.safetensors" \
     --iters 6000 --seed 1 $(resume "$work/final")
-cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$work/final/model.safetensors" \
+run cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$work/final/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 $(resume "$work/speckle")
-[ -d "$work/skew" ] || cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
-cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads "$threads" --augment-geometry "$geometry"
-cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
+[ -d "$work/skew" ] || run cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
+run cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads "$threads" --augment-geometry "$geometry"
+run cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --lambda-skew 2 --lambda-streaks 20 --pooled-d 32 --lr 0.0001 \
     --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 $(resume "$work/pooled")
 # the shipped model names its data and its terms, not this machine's folders
-python - "$work/pooled/model.safetensors" resources/models/demo.safetensors <<'PY'
+# a build on resampled pairs gets the shipped model's output settings, fitted to that network;
+# any other network gets the style scale alone here and its settings fitted to it below
+if [ "$geometry" = resample ]; then written=$model_out; else written=$work/untuned.safetensors; fi
+run python - "$work/pooled/model.safetensors" "$written" "$geometry" <<'PY'
 import dataclasses
 import sys
 from engine.models import load_model_file, save_model_file
 model = load_model_file(sys.argv[1])
+model.provenance.pop("data", None)
+model.provenance["started_from"] = "stage 5 of scripts/build_camus_model.sh"
+terms = {
+    "data": "CAMUS 2023 release, official train split (400 patients, 1,600 image/mask pairs: "
+            "2CH and 4CH at ED and ES), 224x224 export prepared at 256x256 with cardigan prepare",
+    "license": "CC BY-NC-SA 4.0: non-commercial research only (the CAMUS terms)",
+    "citation": "S. Leclerc et al., Deep Learning for Segmentation using an Open Large-Scale Dataset "
+                "in 2D Echocardiography, IEEE TMI 38(9):2198-2210, 2019, doi:10.1109/TMI.2019.2900516",
+}
+if sys.argv[3] != "resample":
+    model.config = dataclasses.replace(model.config, style_scale=0.4)
+    save_model_file(model, sys.argv[2], terms)
+    sys.exit(0)
 # the style channels at 0.4 of their training spread: fewer washed-out or dim seeds
 # (README, Evaluation: holes, the fan's fit and seed brightness all improve); pixel grain of
 # 3.5 grey levels (2.5 gave the train split's images the real ones' fine detail; the speckle
@@ -88,14 +111,9 @@ model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, ton
                                        (0.014, -0.0279, -0.0489, 0.0734, -0.041, -0.0225, 0.0163),
                                        (0.0083, 0.0166, -0.0024, -0.0261, -0.0068, 0.0132, 0.0091),
                                        (0.0028, 0.0051, 0.0015, -0.0018, -0.0003, 0.0046, 0.0021)))
-model.provenance.pop("data", None)
-model.provenance["started_from"] = "stage 5 of scripts/build_camus_model.sh"
-save_model_file(model, sys.argv[2], {
-    "data": "CAMUS 2023 release, official train split (400 patients, 1,600 image/mask pairs: "
-            "2CH and 4CH at ED and ES), 224x224 export prepared at 256x256 with cardigan prepare",
-    "license": "CC BY-NC-SA 4.0: non-commercial research only (the CAMUS terms)",
-    "citation": "S. Leclerc et al., Deep Learning for Segmentation using an Open Large-Scale Dataset "
-                "in 2D Echocardiography, IEEE TMI 38(9):2198-2210, 2019, doi:10.1109/TMI.2019.2900516",
-})
+save_model_file(model, sys.argv[2], terms)
 PY
-cardigan info --model resources/models/demo.safetensors
+[ "$geometry" = resample ] || run cardigan tune --model "$written" --out "$model_out" --overwrite --style-scale 0.4 \
+    --grain 0 --fit-tone "$work/camus256" --fit-depth-gain "$work/camus256" --fit-speckle-shape "$work/camus256" \
+    --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256"
+run cardigan info --model "$model_out"

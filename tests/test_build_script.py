@@ -1,0 +1,107 @@
+"""scripts/build_camus_model.sh, the bundled model's six-stage build, as its dry run prints it.
+
+Training a stage takes hours, so these tests read the steps the script would take
+(``DRY_RUN=1``) for work folders in the states a stopped build leaves behind: each stage starts
+from the one before, a stage with a saved state resumes, one stopped before its first state
+starts over, and a build on whole-pixel pairs has its output settings fitted to it."""
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build_camus_model.sh"
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") is None,
+                                reason="the build script is a bash script")
+
+
+def dry_run(work: Path, geometry: str = "pixel", model_out: str | None = None):
+    env = {**os.environ, "DRY_RUN": "1", "AUGMENT_GEOMETRY": geometry}
+    if model_out:
+        env["MODEL_OUT"] = model_out
+    done = subprocess.run(["bash", str(SCRIPT), "camus.hdf5", str(work)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    return done.returncode, [shlex.split(line) for line in done.stdout.splitlines()], done.stderr
+
+
+def option(words: list[str], name: str) -> str | None:
+    """The value of the last ``name`` in a command line (argparse keeps the last)."""
+    values = [words[i + 1] for i, w in enumerate(words[:-1]) if w == name]
+    return values[-1] if values else None
+
+
+def trainings(steps):
+    return [s for s in steps if s[:2] == ["cardigan", "train"]]
+
+
+def test_a_fresh_build_chains_six_stages_from_one_another(tmp_path):
+    work = tmp_path / "work"
+    code, steps, err = dry_run(work)
+    assert code == 0, err
+    assert steps[0][:2] == ["cardigan", "prepare"] and option(steps[0], "--out") == str(work / "camus256")
+    runs = trainings(steps)
+    stages = ["base", "run", "final", "speckle", "skew", "pooled"]
+    assert [option(s, "--run") for s in runs] == [str(work / name) for name in stages]
+    # each stage after the first starts from the generator of the stage before it (stage 5
+    # resumes a copy of stage 4's folder instead)
+    for before, stage in zip(["base", "run", "final", None, "skew"], [1, 2, 3, 4, 5]):
+        if before:
+            assert option(runs[stage], "--init-from") == str(work / before / "model.safetensors")
+    assert ["cp", "-r", str(work / "speckle"), str(work / "skew")] in steps
+    assert option(runs[5], "--batch-size") == "16" and option(runs[5], "--iters") == "5360"
+    assert all(option(s, "--augment-geometry") == "pixel" for s in runs)
+    # nothing resumed or overwritten: no folder exists yet, and a dry run makes none
+    assert not any("--resume" in s or "--overwrite" in s for s in runs if s is not runs[4])
+    assert not work.exists()
+
+
+def test_a_stopped_build_resumes_where_a_state_was_saved_and_starts_over_where_none_was(tmp_path):
+    work = tmp_path / "work"
+    (work / "camus256").mkdir(parents=True)
+    (work / "camus256" / "manifest.json").write_text("{}")
+    (work / "base" / "checkpoints").mkdir(parents=True)
+    (work / "base" / "checkpoints" / "state_00000250.pt").write_bytes(b"")
+    (work / "run" / "checkpoints").mkdir(parents=True)  # stopped before its first state
+    (work / "skew").mkdir()
+    code, steps, err = dry_run(work)
+    assert code == 0, err
+    assert not any(s[:2] == ["cardigan", "prepare"] for s in steps)
+    assert not any(s[0] == "cp" for s in steps)
+    base, run, final = trainings(steps)[:3]
+    assert "--resume" in base and "--overwrite" not in base
+    assert "--overwrite" in run and "--resume" not in run
+    assert "--resume" not in final and "--overwrite" not in final
+
+
+def test_a_whole_pixel_build_gets_its_output_settings_fitted_to_it(tmp_path):
+    work = tmp_path / "work"
+    code, steps, err = dry_run(work, "pixel", model_out=str(tmp_path / "new.safetensors"))
+    assert code == 0, err
+    write = next(s for s in steps if s[0] == "python")
+    assert write[2:] == [str(work / "pooled" / "model.safetensors"), str(work / "untuned.safetensors"), "pixel"]
+    tune = next(s for s in steps if s[:2] == ["cardigan", "tune"])
+    assert option(tune, "--model") == str(work / "untuned.safetensors")
+    assert option(tune, "--out") == str(tmp_path / "new.safetensors")
+    for fit in ("--fit-tone", "--fit-depth-gain", "--fit-speckle-shape", "--fit-fine-filter", "--fit-tip-gain"):
+        assert option(tune, fit) == str(work / "camus256")
+    assert steps[-1] == ["cardigan", "info", "--model", str(tmp_path / "new.safetensors")]
+
+
+def test_a_build_on_resampled_pairs_writes_the_shipped_settings_without_a_fit(tmp_path):
+    code, steps, err = dry_run(tmp_path / "work", "resample")
+    assert code == 0, err
+    write = next(s for s in steps if s[0] == "python")
+    assert write[2:] == [str(tmp_path / "work" / "pooled" / "model.safetensors"),
+                         "resources/models/demo.safetensors", "resample"]
+    assert not any(s[:2] == ["cardigan", "tune"] for s in steps)
+
+
+def test_an_unknown_geometry_is_refused_in_one_line(tmp_path):
+    code, steps, err = dry_run(tmp_path / "work", "sideways")
+    assert code == 2 and steps == []
+    assert err.strip() == "AUGMENT_GEOMETRY must be pixel, resample or none"
