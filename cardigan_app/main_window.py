@@ -28,7 +28,7 @@ from .autosave import INTERVAL_MS, Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.timeline import Timeline
 from .data_tools.menu import install_data_menu
-from .dialogs.new_mask import NewMaskChoice
+from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
 from .dialogs.prompts import Choice, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.settings.restore_state(self.state)
         folders.install(self.settings.qsettings)
         self.document = document or NewMaskChoice(True, self.state.template_view, self.state.template_phase,
-                                                  0, 256).document()
+                                                  FIRST_HEART_SEED, 256).document()
         self.state.set_document(self.document)
         self.reference_image: np.ndarray | None = None
         self.live = LiveSynthesis(backend, self)

@@ -14,7 +14,7 @@ from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.maskio import is_camus_file, read_label_map, read_png_text, write_label_png
 
 from . import folders
-from .dialogs.new_mask import NewMaskDialog
+from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .panels.dataset_browser import read_grey
@@ -83,7 +83,7 @@ class MaskFiles:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.next_template_seed = 1  # File > New offers the next template after the last one
+        self.next_template_seed = FIRST_HEART_SEED + 1  # File > New offers the next heart after the last one
 
     @property
     def document(self) -> LabelDocument:

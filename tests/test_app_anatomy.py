@@ -205,3 +205,29 @@ def test_topology_check_lists_every_stray_piece_and_a_click_shows_it(window, qtb
     centre = canvas.to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
     assert abs(centre.x() - 5) < 0.5 and abs(centre.y() - 3.5) < 0.5 and canvas.scale > 4
     assert canvas._flash is not None and "Stray LV cavity piece" in window.statusBar().currentMessage()
+
+
+def test_the_studio_opens_on_the_most_typical_of_the_first_200_hearts(qtbot, tmp_path, tiny_model):
+    from cardigan_app.dialogs.new_mask import FIRST_HEART_SEED
+    from engine.anatomy.shape_model import ShapeModel
+
+    model = ShapeModel.default()
+
+    def worst(seed):  # the heart's largest distance from the mean along a slider direction, in SD
+        drawn = model.draw(seed)
+        return max(abs(model.position(drawn, name)) for name in model.directions)
+
+    distances = [worst(seed) for seed in range(200)]
+    assert FIRST_HEART_SEED == int(np.argmin(distances)) and distances[FIRST_HEART_SEED] <= 0.5
+    from cardigan_app.main_window import MainWindow
+    from cardigan_app.settings import AppSettings
+
+    win = MainWindow(settings=AppSettings(tmp_path / "settings.ini"), autosave_dir=tmp_path / "autosave",
+                     model=str(tiny_model))  # no document given: the studio's own first heart
+    try:
+        assert heart(win.document).seed == FIRST_HEART_SEED
+        assert win.files.next_template_seed == FIRST_HEART_SEED + 1
+        ef = model.ejection_fraction(heart(win.document), None)
+        assert 45 <= ef <= 60, ef  # a heart with a normal biplane EF, not a failing one
+    finally:
+        close_window(win)
