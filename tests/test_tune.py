@@ -89,3 +89,30 @@ def test_fit_tone_writes_the_tone_the_fit_chooses(tmp_path, capsys, one_thread):
     worst = {t: max(abs(g) for g in gaps.values()) for t, gaps in expected["gaps"].items()}
     assert worst[expected["best"]] == min(worst.values())
     assert np.isfinite(worst[1.0])
+
+
+def test_a_config_replaced_by_hand_draws_as_the_same_settings_through_tune_model(tmp_path):
+    """The network applies the tone and grain from its own configuration and the synthesizer
+    the rest from the model's: both must follow the model's, however it was changed."""
+    import dataclasses
+
+    from engine.anatomy import template_mask
+    from engine.synthesizer import Synthesizer
+
+    path = small_model(tmp_path)
+    model = load_model_file(path)
+    mask = template_mask("4CH", "ED", seed=1, size=64)
+    plain = Synthesizer(model, device="cpu").synthesize(mask, seed=3)
+    settings = dict(tone=0.7, grain=6.0, depth_gain=(0.8, 1.0, 1.2))
+    tuned = Synthesizer(tune_model(model, **settings), device="cpu").synthesize(mask, seed=3)
+    by_hand = load_model_file(path)
+    by_hand.config = dataclasses.replace(by_hand.config, **settings)
+    assert by_hand.generator.config.tone == 1.0  # the network's own still says otherwise
+    drawn = Synthesizer(by_hand, device="cpu").synthesize(mask, seed=3)
+    assert np.abs(tuned - plain).mean() > 1e-3
+    assert np.abs(drawn - tuned).max() < 1e-5
+    # a configuration that no longer describes the weights is refused, not drawn with
+    wider = load_model_file(path)
+    wider.config = dataclasses.replace(wider.config, ngf=wider.config.ngf * 2)
+    with pytest.raises(ModelFileError, match="ngf"):
+        Synthesizer(wider, device="cpu")
