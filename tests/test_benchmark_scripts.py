@@ -281,3 +281,32 @@ def test_augmentation_tells_compares_real_images_with_their_augmented_copies(pha
     assert np.abs(np.diff(softened.astype(float), axis=1)).mean() < np.abs(np.diff(image.astype(float), axis=1)).mean()
     with pytest.raises(SystemExit):
         tells.main(["--data", str(phantom), "--kind", "rotate"])
+
+
+def test_classifier_curve_scores_each_model_after_each_number_of_iterations(phantom, tmp_path, one_thread):
+    from engine.models import GeneratorModel, save_model_file
+    from engine.nets import GeneratorConfig
+    from nets_util import randomized_generator
+
+    bench = script("classifier_curve")
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=64, grain=4.0, tone=0.8)
+    tuned = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
+                            tmp_path / "tuned.safetensors")
+    raw = bench.prepared_model(str(tuned), raw=True, style_scale=0.5)
+    assert (raw.config.grain, raw.config.tone, raw.config.style_scale) == (0.0, 1.0, 0.5)
+    assert raw.generator.config == raw.config  # the network draws with the same settings
+    assert bench.prepared_model(str(tuned), raw=False, style_scale=None).config.grain == 4.0
+    out = tmp_path / "curve.json"
+    assert bench.main(["--data", str(phantom), "--model", str(tuned), "--every", "1", "--raw",
+                       "--iters", "2:2", "--iters", "3:1", "--out", str(out)]) == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["images"] > 0 and list(result["auc"]) == ["2", "3"]
+    assert len(result["auc"]["2"]["aucs"]) == 2 and len(result["auc"]["3"]["aucs"]) == 1
+    for row in result["auc"].values():
+        assert all(0 <= a <= 1 for a in row["aucs"]) and row["mean"] == pytest.approx(np.mean(row["aucs"]))
+    assert bench.parse_iters("40") == (40, 3) and bench.parse_iters("20:10") == (20, 10)
+    for bad in ("x", "20:0", "0:3"):
+        with pytest.raises(Exception, match="ITERS|at least 1"):
+            bench.parse_iters(bad)
+    with pytest.raises(SystemExit, match="simulator"):
+        bench.main(["--data", str(phantom), "--model", "simulator", "--raw"])
