@@ -312,7 +312,7 @@ def test_an_old_settings_version_resets_the_layout_only(tmp_path):
 def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     from PySide6.QtWidgets import QDialog
 
-    from cardigan_app.dialogs.new_mask import NewMaskDialog
+    from cardigan_app.dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 
     dialog = NewMaskDialog("2CH", "ES", 5, 128)
     qtbot.addWidget(dialog)
@@ -327,7 +327,8 @@ def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     old = window.document
     assert window.files.new_mask()
     assert window.document is not old and window.document.shape == (256, 256)
-    assert "heart #1 4CH ED" in window.windowTitle() and not window.document.modified
+    # File > New offers the heart after the one the studio opened on
+    assert f"heart #{FIRST_HEART_SEED + 1} 4CH ED" in window.windowTitle() and not window.document.modified
 
 
 def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, tiny_model):
