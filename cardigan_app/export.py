@@ -1,4 +1,9 @@
-"""Export the current pair: the synthesized image, the mask, both, or a side-by-side figure."""
+"""Export the current pair: the synthesized image, the mask, both, or a side-by-side figure.
+
+The image, the mask and the pair go to an 8-bit PNG or to NIfTI (``.nii.gz``, for ITK-SNAP
+and 3D Slicer), by the name's suffix or the file dialog's filter. A pair is ``<name>.png``
+with ``<name>_mask.png``, or ``<name>.nii.gz`` with ``<name>_gt.nii.gz`` as CAMUS names its
+ground truth. The figure is a colour PNG."""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
-from engine.maskio import write_grey_png, write_label_png
+from engine.cine.writers import mask_path_for
+from engine.maskio import nifti_suffix, write_grey_png, write_label_png, write_nifti
 
 from . import folders
 from .dialogs.prompts import confirm_overwrite, show_error
@@ -21,6 +27,7 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 PNG_FILTER = "PNG image (*.png)"
+NIFTI_FILTER = "NIfTI (*.nii.gz)"
 CINE_FILTER = ("Animated GIF (*.gif);;MP4 video (*.mp4);;NIfTI 2D+t, masks beside it (*.nii.gz);;"
                "HDF5 (*.h5);;PNG frames (a folder name) (*)")
 GAP = 8
@@ -43,6 +50,37 @@ def side_by_side(labels: np.ndarray, image: np.ndarray, reference: np.ndarray | 
 def _png_path(name: str) -> Path:
     path = Path(name)
     return path if path.suffix.lower() == ".png" else path.with_name(path.name + ".png")
+
+
+def chosen_path(name: str, chosen_filter: str = "") -> Path:
+    """The file a save dialog's answer names: a NIfTI or PNG name as typed, else the chosen
+    filter's suffix added (PNG when none was chosen)."""
+    if nifti_suffix(name):
+        return Path(name)
+    if chosen_filter == NIFTI_FILTER and Path(name).suffix.lower() != ".png":
+        return Path(name + ".nii.gz")
+    return _png_path(name)
+
+
+def write_picture(path: Path, image: np.ndarray) -> None:
+    """A grey image as NIfTI or as an 8-bit PNG, by ``path``'s suffix."""
+    if nifti_suffix(path):
+        write_nifti(path, image)
+    else:
+        write_grey_png(path, image)
+
+
+def write_mask(path: Path, labels: np.ndarray) -> None:
+    """A label map as NIfTI or as a label PNG, by ``path``'s suffix."""
+    if nifti_suffix(path):
+        write_nifti(path, labels)
+    else:
+        write_label_png(path, labels)
+
+
+def pair_mask_path(path: Path) -> Path:
+    """Where a pair's mask goes beside its image: ``x_gt.nii.gz`` or ``x_mask.png``."""
+    return mask_path_for(path) if nifti_suffix(path) else path.with_name(path.stem + "_mask.png")
 
 
 class Exporter:
@@ -69,13 +107,15 @@ class Exporter:
             return None
         return result
 
-    def _ask(self, title: str, suffix: str) -> Path | None:
+    def _ask(self, title: str, suffix: str, nifti: bool = True) -> Path | None:
+        """The file to write, from a save dialog offering PNG (and NIfTI when ``nifti``)."""
         folder = Path(folders.start_folder("exports"))
-        name, _ = QFileDialog.getSaveFileName(self.window, title, str(folder / f"{self._stem()}{suffix}.png"),
-                                              PNG_FILTER)
+        filters = f"{PNG_FILTER};;{NIFTI_FILTER}" if nifti else PNG_FILTER
+        name, chosen = QFileDialog.getSaveFileName(self.window, title, str(folder / f"{self._stem()}{suffix}.png"),
+                                                   filters)
         if not name:
             return None
-        path = _png_path(name)
+        path = chosen_path(name, chosen) if nifti else _png_path(name)
         folders.remember("exports", path)
         return path
 
@@ -85,28 +125,29 @@ class Exporter:
     def export_image(self) -> bool:
         result = self._current()
         path = self._ask("Export synthesized image", "_synthetic") if result is not None else None
-        return path is not None and self._write(lambda: write_grey_png(path, result.image), path)
+        return path is not None and self._write(lambda: write_picture(path, result.image), path)
 
     def export_mask(self) -> bool:
         path = self._ask("Export mask", "_mask")
         labels = self.window.document.labels.copy()
-        return path is not None and self._write(lambda: write_label_png(path, labels), path)
+        return path is not None and self._write(lambda: write_mask(path, labels), path)
 
     def export_pair(self) -> bool:
-        """``<name>.png`` (image) and ``<name>_mask.png`` (label map), side by side on disk."""
+        """``<name>.png`` (image) and ``<name>_mask.png`` (label map) side by side on disk, or
+        ``<name>.nii.gz`` and ``<name>_gt.nii.gz``."""
         result = self._current()
         path = self._ask("Export image and mask", "") if result is not None else None
         if path is None:
             return False
-        mask_path = path.with_name(path.stem + "_mask.png")
+        mask_path = pair_mask_path(path)
         if mask_path.exists() and not confirm_overwrite(self.window, [str(mask_path)]):
             return False
-        return self._write(lambda: (write_grey_png(path, result.image), write_label_png(mask_path, result.labels)),
+        return self._write(lambda: (write_picture(path, result.image), write_mask(mask_path, result.labels)),
                            path, mask_path)
 
     def export_figure(self) -> bool:
         result = self._current()
-        path = self._ask("Export side-by-side figure", "_figure") if result is not None else None
+        path = self._ask("Export side-by-side figure", "_figure", nifti=False) if result is not None else None
         if path is None:
             return False
         figure = side_by_side(result.labels, result.image, self.window.reference_image)

@@ -1,4 +1,5 @@
-"""Reading and writing label maps: 8-bit label PNGs and CAMUS ground-truth volumes."""
+"""Reading and writing label maps: 8-bit label PNGs and CAMUS ground-truth volumes (and NIfTI
+frames of images or masks, as ITK-SNAP and 3D Slicer open them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import MaskError
+from .errors import CardiganError, MaskError
 from .fileio import atomic_path
 from .labels import LABELS, validate_label_map
 
@@ -16,6 +17,8 @@ EXPECTED = ("an 8-bit single-channel label map with values "
 
 CAMUS_SUFFIXES = (".mhd", ".nii", ".nii.gz")
 PNG_SUFFIXES = (".png",)
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
+PIXEL_SPACING_MM = 0.6  # in-plane spacing written to NIfTI (a 256-pixel frame spans ~15 cm)
 
 
 def is_camus_file(path: Path | str) -> bool:
@@ -177,3 +180,37 @@ def write_grey_png(path: Path | str, image: np.ndarray) -> None:
     assert image.ndim == 2 and image.dtype == np.uint8, (image.shape, image.dtype)
     with atomic_path(path) as tmp:
         Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG")
+
+
+def nifti_suffix(path: Path | str) -> str | None:
+    """``.nii.gz`` or ``.nii`` when ``path`` names a NIfTI file (any case), else None."""
+    name = Path(path).name.lower()
+    return next((suffix for suffix in NIFTI_SUFFIXES if name.endswith(suffix)), None)
+
+
+def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_SPACING_MM) -> None:
+    """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
+    ``.nii.gz``, with ``spacing_mm`` between pixels (1 between frames), atomically: a file
+    that was there is kept whole until the new one is complete. Its rows and columns are the
+    array's, as :func:`read_camus_label` reads them back."""
+    import SimpleITK as sitk
+
+    path = Path(path)
+    suffix = nifti_suffix(path)
+    if suffix is None:
+        raise CardiganError(f"{path}: a NIfTI file name ends in .nii.gz or .nii")
+    array = np.ascontiguousarray(array)
+    if array.ndim not in (2, 3):
+        raise CardiganError(f"{path}: expected a frame or a stack of frames, got shape {array.shape}")
+    image = sitk.GetImageFromArray(array)  # (T, H, W) -> columns x rows x frames
+    image.SetSpacing((spacing_mm, spacing_mm, 1.0)[: array.ndim])
+    image.SetOrigin((0.0,) * array.ndim)
+    with atomic_path(path) as tmp:
+        named = tmp.with_name(tmp.name + suffix)  # the NIfTI writer goes by the file's suffix
+        try:
+            sitk.WriteImage(image, str(named), suffix == ".nii.gz")
+        except RuntimeError as exc:
+            named.unlink(missing_ok=True)
+            last = str(exc).strip().splitlines()[-1] if str(exc).strip() else "failed"
+            raise CardiganError(f"{path}: cannot write ({last[:140]})") from None
+        named.replace(tmp)

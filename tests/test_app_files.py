@@ -230,6 +230,24 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     save_dialog_returns(monkeypatch, tmp_path / "out" / "mask.png")
     assert window.exporter.export_mask()
     assert (read_label_png(tmp_path / "out" / "mask.png") == window.document.labels).all()
+    # NIfTI for ITK-SNAP and 3D Slicer: by the name typed, or by the dialog's filter
+    from engine.maskio import read_camus_label
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "out" / "case"), "NIfTI (*.nii.gz)")))
+    assert window.exporter.export_pair()
+    assert (read_camus_label(tmp_path / "out" / "case_gt.nii.gz") == window.document.labels).all()
+    import SimpleITK as sitk
+
+    volume = sitk.ReadImage(str(tmp_path / "out" / "case.nii.gz"))
+    assert (sitk.GetArrayFromImage(volume) == result.image).all() and volume.GetSpacing() == pytest.approx((0.6, 0.6))
+    save_dialog_returns(monkeypatch, tmp_path / "out" / "only_mask.nii.gz")
+    assert window.exporter.export_mask()
+    assert (read_camus_label(tmp_path / "out" / "only_mask.nii.gz") == window.document.labels).all()
+    save_dialog_returns(monkeypatch, tmp_path / "out" / "only_image.nii")
+    assert window.exporter.export_image()
+    assert (sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "only_image.nii"))) == result.image).all()
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind
     # while the image is catching up with an edit, exporting the image waits
     monkeypatch.setattr(window.live.backend, "submit", lambda job: None)  # keep the image behind
     window.document.fill(1, 1, 2)
@@ -355,3 +373,14 @@ def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot,
         assert folders.start_folder("masks") == str(masks) and folders.start_folder("runs") == str(runs)
     finally:
         close_window(again)
+
+
+def test_a_save_dialogs_answer_names_png_or_nifti():
+    from cardigan_app.export import NIFTI_FILTER, PNG_FILTER, chosen_path, pair_mask_path
+
+    assert chosen_path("/x/case", NIFTI_FILTER).name == "case.nii.gz"
+    assert chosen_path("/x/case", PNG_FILTER).name == "case.png"
+    assert chosen_path("/x/case.nii", PNG_FILTER).name == "case.nii"  # what was typed wins
+    assert chosen_path("/x/case.png", NIFTI_FILTER).name == "case.png"
+    assert pair_mask_path(chosen_path("/x/case", NIFTI_FILTER)).name == "case_gt.nii.gz"
+    assert pair_mask_path(chosen_path("/x/case", PNG_FILTER)).name == "case_mask.png"

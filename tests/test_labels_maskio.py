@@ -84,3 +84,27 @@ def test_camus_file_with_bad_values(tmp_path):
     sitk.WriteImage(sitk.GetImageFromArray(np.full((8, 8), 5, np.uint8)), str(tmp_path / "x_gt.mhd"))
     with pytest.raises(MaskError, match="values 5"):
         read_label_map(tmp_path / "x_gt.mhd")
+
+
+def test_write_nifti_round_trips_a_frame_and_a_stack_and_refuses_other_names(tmp_path):
+    import SimpleITK as sitk
+
+    from engine.errors import CardiganError
+    from engine.maskio import nifti_suffix, read_camus_label, write_nifti
+
+    labels = np.zeros((40, 30), np.uint8)
+    labels[5:20, 4:12], labels[20:35, 10:25] = 1, 3
+    write_nifti(tmp_path / "m.nii.gz", labels)
+    assert (read_camus_label(tmp_path / "m.nii.gz") == labels).all()  # rows stay rows
+    stack = np.stack([labels * 50, labels * 60])
+    write_nifti(tmp_path / "s.NII", stack, spacing_mm=0.3)
+    volume = sitk.ReadImage(str(tmp_path / "s.NII"))
+    assert volume.GetSize() == (30, 40, 2) and volume.GetSpacing() == pytest.approx((0.3, 0.3, 1.0))
+    assert (sitk.GetArrayFromImage(volume) == stack).all()
+    assert [nifti_suffix(n) for n in ("a.nii.gz", "a.NII", "a.png", "a.gz")] == [".nii.gz", ".nii", None, None]
+    with pytest.raises(CardiganError, match="ends in .nii.gz or .nii"):
+        write_nifti(tmp_path / "m.png", labels)
+    with pytest.raises(CardiganError, match="shape"):
+        write_nifti(tmp_path / "v.nii.gz", np.zeros((2, 2, 2, 2), np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nii.gz", "s.NII"]  # nothing else left
+

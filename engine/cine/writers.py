@@ -26,9 +26,9 @@ import numpy as np
 
 from ..errors import CardiganError
 from ..fileio import atomic_path
+from ..maskio import write_nifti
 
 FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5"}
-PIXEL_SPACING_MM = 0.6  # in-plane spacing written to NIfTI (a 256-pixel frame spans ~15 cm)
 
 
 def output_kind(path: Path) -> str:
@@ -100,24 +100,10 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float) -> Path:
     return path
 
 
-def _nifti(volume: np.ndarray):
-    import SimpleITK as sitk
-
-    image = sitk.GetImageFromArray(volume)  # (T, H, W) -> columns x rows x frames
-    image.SetSpacing((PIXEL_SPACING_MM, PIXEL_SPACING_MM, 1.0))
-    image.SetOrigin((0.0, 0.0, 0.0))
-    return image
-
-
 def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float) -> list[Path]:
-    import SimpleITK as sitk
-
     written = []
     for target, volume in ((path, images), (mask_path_for(path), masks)):
-        with atomic_path(target) as tmp:
-            name = tmp.with_name(tmp.name + (".nii.gz" if target.name.lower().endswith(".gz") else ".nii"))
-            sitk.WriteImage(_nifti(volume), str(name), True)
-            name.replace(tmp)
+        write_nifti(target, volume)
         written.append(target)
     return written
 
