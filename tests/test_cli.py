@@ -47,6 +47,11 @@ def test_synthesize_png_and_npy(tiny_model, mask_png, tmp_path):
     assert image.mode == "L" and image.size == (64, 64)
     expected = np.clip(np.round((raw[0] + 1) * 127.5), 0, 255).astype(np.uint8)
     assert np.array_equal(np.asarray(image), expected)
+    assert main(["synthesize", "--model", str(tiny_model), "--mask", str(mask_png),
+                 "--out", str(tmp_path / "x.nii.gz")]) == 0
+    import SimpleITK as sitk
+
+    assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "x.nii.gz"))), expected)
 
 
 def test_info_prints_architecture(tiny_model, capsys):
@@ -68,7 +73,7 @@ def test_user_mistakes_are_one_line_and_write_nothing(case, tiny_model, mask_png
         (tmp_path / "model.bin").write_bytes(b"\x00" * 64)
         model, pattern = str(tmp_path / "model.bin"), "not a model file"
     elif case == "bad_suffix":
-        out, pattern = tmp_path / "out.jpg", "must end in .png or .npy"
+        out, pattern = tmp_path / "out.jpg", "must end in .png, .nii.gz, .nii or .npy"
     else:
         if torch.cuda.is_available():
             pytest.skip("this machine has CUDA")

@@ -9,14 +9,15 @@ from .options import add_device_argument, add_model_argument, seed_value, style_
 
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
-               "PNG; --out x.npy writes the raw output, float32 (channels, H, W) in [-1, 1].")
+               "PNG; --out x.nii.gz (or .nii) the same grey levels as NIfTI, for ITK-SNAP and 3D Slicer; "
+               "--out x.npy writes the raw output, float32 (channels, H, W) in [-1, 1].")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--mask", required=True, type=Path,
                         help="label map: 8-bit PNG (values 0-3) or CAMUS *_gt.mhd / *_gt.nii.gz")
-    parser.add_argument("--out", required=True, type=Path, help="output .png or .npy")
+    parser.add_argument("--out", required=True, type=Path, help="output .png, .nii.gz, .nii or .npy")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed for models with randomness (default 0)")
@@ -46,13 +47,13 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
-    from ..maskio import read_label_map, read_png_text, write_grey_png
+    from ..maskio import nifti_suffix, read_label_map, read_png_text, write_grey_png, write_nifti
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
 
-    suffix = args.out.suffix.lower()
-    if suffix not in (".png", ".npy"):
-        raise CardiganError(f"{args.out}: output must end in .png or .npy")
+    suffix = nifti_suffix(args.out) or args.out.suffix.lower()
+    if suffix not in (".png", ".npy", ".nii.gz", ".nii"):
+        raise CardiganError(f"{args.out}: output must end in .png, .nii.gz, .nii or .npy")
     if not args.out.parent.exists() and str(args.out.parent) not in ("", "."):
         raise CardiganError(f"{args.out.parent}: output folder does not exist")
     if args.out.exists() and args.mask.exists() and args.out.resolve() == args.mask.resolve():
@@ -77,8 +78,10 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.out) as tmp:
             with open(tmp, "wb") as handle:
                 np.save(handle, output.astype(np.float32))
-    else:
+    elif suffix == ".png":
         write_grey_png(args.out, to_uint8(output))
+    else:
+        write_nifti(args.out, to_uint8(output))
     note(f"wrote {args.out} ({output.shape[-1]}x{output.shape[-2]}, model {synth.model.name}, "
          f"device {synth.device})")
     return 0
