@@ -1,8 +1,9 @@
 """The folder each kind of file dialog last used, remembered between sessions.
 
-Masks, models, prepared datasets, exports, run folders and CAMUS sources each open where
-the user last went for that kind of file, not in the home folder. The window installs its
-settings at start-up; before that (and in scripts) the memory lasts for the process only.
+Masks, images to trace, models, prepared datasets, exports, run folders and CAMUS sources
+each open where the user last went for that kind of file, not in the home folder. The window
+installs its settings at start-up; before that (and in scripts) the memory lasts for the
+process only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-KINDS = ("masks", "models", "datasets", "exports", "runs", "sources")
+KINDS = ("masks", "images", "models", "datasets", "exports", "runs", "sources")
 _settings: QSettings | None = None
 _memory: dict[str, str] = {}
 

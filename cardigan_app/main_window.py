@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
     def _studio_commands(self) -> StudioCommands:
         f, x = self.files, self.exporter
         return StudioCommands(
-            new_mask=f.new_mask, new_deformed=f.new_deformed, open_mask=f.open_dialog,
+            new_mask=f.new_mask, new_deformed=f.new_deformed, open_mask=f.open_dialog, trace_image=f.trace_dialog,
             browse_dataset=self.browse_dataset, save=f.save, save_as=f.save_as,
             export_image=x.export_image, export_mask=x.export_mask, export_pair=x.export_pair,
             export_figure=x.export_figure, export_cine=x.export_cine, quit=self.close, undo=self.undo, redo=self.redo,
@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self.fit_views)
             canvas.set_show_background(state.show_synthesis_under_mask or not on)
             self.workspace.under_mask.setEnabled(on)
+            self._update_canvas_background()
 
         def seed(value: int) -> None:
             self.synthesis_panel.set_seed(value)
@@ -396,9 +397,21 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()
         self._refresh_document_ui()
 
+    def _update_canvas_background(self) -> None:
+        """The image under the mask ("Image under"): the real one when the mask has one of its
+        size and the synthesis has its own pane beside it; else the synthesized image."""
+        reference, shape = self.reference_image, self.document.shape
+        if self.state.side_by_side and reference is not None and reference.shape == shape:
+            self.canvas.set_background(grey_qimage(reference))
+            return
+        result = self.live.last_result
+        fits = result is not None and result.document == self.document.id and result.image.shape == shape
+        self.canvas.set_background(grey_qimage(result.image) if fits else None)
+
     def show_reference(self, image: np.ndarray | None) -> None:
         self.reference_image = image
         self.workspace.reference_view.set_image(image)
+        self._update_canvas_background()
         if self.workspace.reference_pane.isHidden() != (image is None):
             self.workspace.reference_pane.setVisible(image is not None)
             self.workspace.balance()
@@ -529,7 +542,7 @@ class MainWindow(QMainWindow):
         if not self.timeline.playing:  # a playing loop keeps the view
             self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
-            self.canvas.set_background(grey_qimage(result.image))
+            self._update_canvas_background()
         ms = result.elapsed_s * 1000
         self.status_widgets.time.setText(f"Synthesis {ms:.0f} ms" if ms < 10_000 else f"Synthesis {ms / 1000:.1f} s")
         self.status_widgets.time.setToolTip(result.note or "How long the last synthesis took")

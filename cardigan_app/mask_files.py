@@ -71,6 +71,9 @@ if TYPE_CHECKING:
 
 MASK_FILTER = "Label maps (*.png *.mhd *.nii *.nii.gz);;Label PNG (*.png);;CAMUS ground truth (*_gt.mhd *_gt.nii.gz *.mhd *.nii *.nii.gz);;All files (*)"
 PNG_FILTER = "Label PNG (*.png)"
+IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.mhd *.mha);;"
+                "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;NIfTI or MetaImage (*.nii *.nii.gz *.mhd *.mha);;"
+                "All files (*)")
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz")
 
 
@@ -190,6 +193,43 @@ class MaskFiles:
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})", 5000)
+        return True
+
+    def trace_dialog(self) -> bool:
+        if not self.confirm_discard("opening an image to trace"):
+            return False
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open an image to trace", folders.start_folder("images"),
+                                              IMAGE_FILTER)
+        return self.trace_path(Path(name), confirmed=True) if name else False
+
+    def trace_path(self, path: Path | str, confirmed: bool = False) -> bool:
+        """A new blank mask over an echocardiogram of the user's own: the image squashed to
+        the mask size (as prepare does), shown under the mask and beside it, with the fan
+        fitted to it; a problem is reported in one line."""
+        from engine.data.trace_image import image_to_trace
+
+        path = Path(path)
+        if not confirmed and not self.confirm_discard("opening an image to trace"):
+            return False
+        state = self.window.state
+        try:
+            traced = image_to_trace(path, state.template_size, view_of_name(path.name))
+        except CardiganError as exc:
+            show_error(self.window, "Cannot open the image", str(exc))
+            return False
+        size = traced.image.shape[0]
+        document = LabelDocument(np.zeros((size, size), np.uint8), origin=f"traced over {path.name}")
+        document.fan = traced.fan
+        self.window.set_document(document, reference=traced.image)
+        if not state.side_by_side:
+            state.set("side_by_side", True)  # the synthesis in its pane, the image under the mask
+        state.set("show_synthesis_under_mask", True)
+        folders.remember("images", path)
+        height, width = traced.original
+        fan = (f"the fan fitted to it (IoU {traced.fit:.2f})" if traced.fit > 0
+               else "no sector found in it: the median fan")
+        self.window.statusBar().showMessage(
+            f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}), {fan}", 10000)
         return True
 
     # -- save ----------------------------------------------------------------------------

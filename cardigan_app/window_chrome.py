@@ -50,6 +50,7 @@ class StudioCommands:
     new_mask: Callable[[], object]
     new_deformed: Callable[[], object]
     open_mask: Callable[[], object]
+    trace_image: Callable[[], object]
     browse_dataset: Callable[[], object]
     save: Callable[[], object]
     save_as: Callable[[], object]
@@ -87,6 +88,9 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       "with the cavity kept inside its wall and the atrium below")
     a("open", "File", "&Open mask\u2026", do.open_mask, shortcut=QKeySequence.StandardKey.Open,
       icon_name="folder-open-outline", tip="Open a label PNG or a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz)")
+    a("trace", "File", "Open &image to trace\u2026", do.trace_image, shortcut="Ctrl+Shift+I",
+      icon_name="image-edit-outline", tip="Open an echocardiogram of your own (PNG, JPEG, NIfTI, MHD) and paint "
+      "a new mask over it, in the sector fitted to it")
     a("dataset", "File", "&Browse prepared dataset\u2026", do.browse_dataset, shortcut="Ctrl+Shift+O",
       icon_name="folder-table-outline", tip="Browse a prepared dataset folder with thumbnails")
     a("save", "File", "&Save", do.save, shortcut=QKeySequence.StandardKey.Save,
@@ -224,7 +228,7 @@ def build_menus(window: MainWindow) -> Menus:
     """File, Edit, View, Model and Help; later menus go before Help (``MainWindow.add_menu``)."""
     act, bar = window.commands, window.menuBar()
     file = bar.addMenu("&File")
-    for name in ("new", "new_deformed", "open"):
+    for name in ("new", "new_deformed", "open", "trace"):
         file.addAction(act[name])
     recent = file.addMenu("Open &recent")
     recent.aboutToShow.connect(lambda: window.files.fill_recent_menu(recent))

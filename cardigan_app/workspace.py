@@ -100,7 +100,8 @@ class Workspace(QSplitter):
         state.observe("overlay_opacity", lambda v: self.opacity.setValue(round(v * 100)))
         self.under_mask = QCheckBox("Image under")
         self.under_mask.setChecked(state.show_synthesis_under_mask)
-        self.under_mask.setToolTip("Show the synthesized image under the mask instead of a dark backdrop")
+        self.under_mask.setToolTip("Show the real image (one opened to trace over, or the dataset's) under the "
+                                   "mask, else the synthesized image, instead of a dark backdrop")
         self.under_mask.toggled.connect(lambda on: state.set("show_synthesis_under_mask", on))
         state.observe("show_synthesis_under_mask", self.under_mask.setChecked)
         opacity_label = QLabel()  # an icon: the header fits a narrow pane beside the real image

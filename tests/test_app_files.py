@@ -384,3 +384,37 @@ def test_a_save_dialogs_answer_names_png_or_nifti():
     assert chosen_path("/x/case.png", NIFTI_FILTER).name == "case.png"
     assert pair_mask_path(chosen_path("/x/case", NIFTI_FILTER)).name == "case_gt.nii.gz"
     assert pair_mask_path(chosen_path("/x/case", PNG_FILTER)).name == "case_mask.png"
+
+
+def test_an_image_of_ones_own_opens_under_a_blank_mask_in_its_fitted_fan(window, tmp_path, prompts, monkeypatch,
+                                                                          qtbot):
+    from engine.fan import Fan, fan_alpha
+
+    rng = np.random.default_rng(3)
+    fan = Fan(0.5, 0.0, -33.0, 33.0, 0.92, 0.8)
+    picture = np.round(np.clip(rng.gamma(2.0, 45.0, (90, 120)), 20, 255) * fan_alpha(fan, 90, 120)).astype(np.uint8)
+    Image.fromarray(picture).save(tmp_path / "mine.png")
+    window.state.set("side_by_side", False)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tmp_path / "mine.png"), "")))
+    assert window.commands["trace"].shortcut().toString() == "Ctrl+Shift+I"
+    window.commands["trace"].trigger()
+    size = window.state.template_size
+    doc = window.document
+    assert doc.shape == (size, size) and not doc.labels.any() and "mine.png" in window.windowTitle()
+    assert abs(doc.fan.left - fan.left) < 3 and abs(doc.fan.right - fan.right) < 3 and abs(doc.fan.depth - fan.depth) < 0.03
+    reference = window.reference_image
+    assert reference.shape == (size, size) and window.workspace.reference_pane.isVisible()
+    # beside the synthesis, the image lies under the mask to trace over
+    assert window.state.side_by_side and window.state.show_synthesis_under_mask and window.canvas.show_background
+    under = window.canvas._background
+    assert [under.pixelColor(x, y).red() for x, y in ((size // 2, size // 2), (3, size - 3))] == \
+        [reference[size // 2, size // 2], reference[size - 3, 3]]
+    # with the synthesis alone on screen again, it is what lies under the mask
+    qtbot.waitUntil(lambda: window.live.up_to_date() and window.live.last_result.document == doc.id, timeout=30_000)
+    window.state.set("side_by_side", False)
+    result = window.live.last_result
+    assert window.canvas._background.pixelColor(size // 2, size // 2).red() == result.image[size // 2, size // 2]
+    # a file that is not an image: one line, and the mask stays
+    (tmp_path / "notes.png").write_text("not an image")
+    assert not window.files.trace_path(tmp_path / "notes.png")
+    assert window.document is doc and "not an image" in prompts["warning"][-1]

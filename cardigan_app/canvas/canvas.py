@@ -81,7 +81,7 @@ class MaskCanvas(ImageView):
         self.update()
 
     def set_background(self, image: QImage | None) -> None:
-        """The image under the mask (the current synthesis), or None for a neutral backdrop."""
+        """The image under the mask (the synthesis or the real image), or None for a neutral backdrop."""
         self._background = image
         self.update()
 

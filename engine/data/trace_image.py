@@ -1,0 +1,99 @@
+"""An echocardiogram of one's own, made ready to trace a label map over it.
+
+The studio's File › Open image to trace reads a grey image (PNG, JPEG, BMP or TIFF; NIfTI or
+MetaImage, whose first frame is taken from a 2D+t file), squashes it to the square size the
+masks are painted at, as ``cardigan prepare`` does with CAMUS frames, and fits the probe's
+fan to it, so that the mask traced over it is synthesized in that image's own sector.
+
+Images that are not 8-bit are scaled from their own darkest to their brightest value. A
+colour image is read as its luminance. Anything unreadable is a one-line
+:class:`~engine.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..fan import Fan
+from .imaging import resize_image
+
+VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha")
+
+
+@dataclass
+class TraceImage:
+    """An image to trace over: ``image`` (size, size) uint8; ``fan`` fitted to it (the view's
+    median fan when no sector was found, ``fit`` 0); ``original`` its (height, width)."""
+
+    image: np.ndarray
+    fan: Fan
+    fit: float
+    original: tuple[int, int]
+
+
+def read_grey_image(path: Path | str) -> np.ndarray:
+    """A 2-D uint8 image from a picture or a NIfTI/MetaImage file (its first frame)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    name = path.name.lower()
+    if name.endswith(VOLUME_SUFFIXES):
+        array = _read_volume(path)
+    else:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as picture:
+                picture.seek(0)
+                mode = picture.mode
+                array = np.asarray(picture if mode in ("I;16", "I", "F") else picture.convert("L"))
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
+    return _to_grey(array, path)
+
+
+def _read_volume(path: Path) -> np.ndarray:
+    import SimpleITK as sitk
+
+    try:
+        array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+    except RuntimeError as exc:
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        raise DataError(f"{path}: cannot read the volume ({last[:120]})") from None
+    array = np.squeeze(array)
+    if array.ndim == 3 and array.shape[-1] in (3, 4):  # a colour picture stored as a volume
+        array = array[..., :3].mean(axis=-1)
+    if array.ndim == 3:  # 2D+t: the first frame
+        array = array[0]
+    if array.ndim != 2:
+        raise DataError(f"{path}: expected an image or a 2D+t sequence, got shape {array.shape}")
+    return array
+
+
+def _to_grey(array: np.ndarray, path: Path) -> np.ndarray:
+    if array.ndim != 2 or min(array.shape) < 8:
+        raise DataError(f"{path}: expected a 2-D image of at least 8 x 8 pixels, got shape {array.shape}")
+    if array.dtype == np.uint8:
+        return array
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: the image holds NaN or infinite values")
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        return np.zeros(array.shape, np.uint8)
+    return np.round((values - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
+def image_to_trace(path: Path | str, size: int = 256, view: str | None = None) -> TraceImage:
+    """``path``'s image at ``size`` x ``size`` with the fan fitted to it (``view`` names the
+    median fan used when the image holds no sector)."""
+    from .prepare import fit_image_fan
+
+    image = read_grey_image(path)
+    square = resize_image(image, size)
+    fan, fit = fit_image_fan(square, view)
+    return TraceImage(square, fan, fit, image.shape)

@@ -1,0 +1,75 @@
+"""An image of the user's own to trace a mask over: read from pictures and volumes, squashed
+to the mask size, its fan fitted (engine.data.trace_image)."""
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from PIL import Image
+
+from engine.data.trace_image import image_to_trace, read_grey_image
+from engine.errors import DataError
+from engine.fan import Fan, default_fan, fan_alpha
+
+
+def echo_like(fan: Fan, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Grainy tissue inside ``fan``, black outside, at height x width (a squashed sector)."""
+    rng = np.random.default_rng(seed)
+    tissue = np.clip(rng.gamma(2.0, 45.0, (height, width)), 20, 255)
+    return np.round(tissue * fan_alpha(fan, height, width)).astype(np.uint8)
+
+
+FAN = Fan(0.48, 0.0, -35.0, 30.0, 0.9, 0.85)
+
+
+def test_a_wide_picture_is_squashed_to_the_mask_size_and_its_sector_found(tmp_path):
+    picture = echo_like(FAN, 300, 420)
+    Image.fromarray(picture).convert("RGB").save(tmp_path / "echo.png")  # a colour export
+    traced = image_to_trace(tmp_path / "echo.png", size=128)
+    assert traced.image.shape == (128, 128) and traced.image.dtype == np.uint8
+    assert traced.original == (300, 420)
+    # the fan is size-free: the same sector, found in the squashed copy
+    assert traced.fit > 0.97
+    assert abs(traced.fan.left - FAN.left) < 3 and abs(traced.fan.right - FAN.right) < 3
+    assert abs(traced.fan.depth - FAN.depth) < 0.03
+
+
+def test_volumes_give_their_first_frame_scaled_to_8_bits(tmp_path):
+    frames = np.stack([echo_like(FAN, 64, 64, seed) for seed in (1, 2)]).astype(np.uint16) * 200
+    sitk.WriteImage(sitk.GetImageFromArray(frames), str(tmp_path / "loop.nii.gz"))
+    image = read_grey_image(tmp_path / "loop.nii.gz")
+    assert image.dtype == np.uint8 and image.shape == (64, 64)
+    first = frames[0].astype(float)
+    expected = np.round((first - first.min()) * 255 / (first.max() - first.min()))
+    assert np.array_equal(image, expected.astype(np.uint8))
+    sitk.WriteImage(sitk.GetImageFromArray(frames[1].astype(np.uint8)), str(tmp_path / "frame.mhd"))
+    assert np.array_equal(read_grey_image(tmp_path / "frame.mhd"), frames[1].astype(np.uint8))
+
+
+def test_an_image_without_a_sector_gets_the_views_median_fan(tmp_path):
+    Image.fromarray(np.zeros((80, 80), np.uint8)).save(tmp_path / "patient_4CH_blank.png")
+    traced = image_to_trace(tmp_path / "patient_4CH_blank.png", size=64, view="4CH")
+    assert traced.fit == 0 and traced.fan == default_fan("4CH")
+
+
+@pytest.mark.parametrize("case, words", [
+    ("missing", "no such file"),
+    ("not_an_image", "not an image"),
+    ("tiny", "at least 8 x 8"),
+    ("damaged_volume", "cannot read the volume"),
+    ("four_d", "expected an image"),
+])
+def test_what_cannot_be_traced_is_one_line(tmp_path, case, words):
+    path = tmp_path / "x.png"
+    if case == "not_an_image":
+        path.write_text("not a picture")
+    elif case == "tiny":
+        Image.fromarray(np.zeros((4, 30), np.uint8)).save(path)
+    elif case == "damaged_volume":
+        path = tmp_path / "x.nii.gz"
+        path.write_bytes(b"\x1f\x8b broken")
+    elif case == "four_d":
+        path = tmp_path / "x.nii.gz"
+        sitk.WriteImage(sitk.GetImageFromArray(np.zeros((2, 3, 16, 16), np.uint8)), str(path))
+    with pytest.raises(DataError, match=words) as caught:
+        read_grey_image(path)
+    assert "\n" not in str(caught.value)
