@@ -36,7 +36,7 @@ from .editing.document import Dirty
 from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
-from .mask_files import MaskFiles, is_mask_file
+from .mask_files import MaskFiles, is_mask_file, is_picture_file
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
 from engine.data.dataset_folder import DatasetFolder
@@ -639,7 +639,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         paths = self._dropped_paths(event)
-        if any(is_mask_file(p) or accepts(p) or p.is_dir() for p in paths):
+        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() for p in paths):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -650,7 +650,8 @@ class MainWindow(QMainWindow):
         self.open_any(paths[0])
 
     def open_any(self, path: Path) -> bool:
-        """Open what a dropped path is: a model, a mask, or a prepared dataset folder."""
+        """Open what a dropped path is: a model, a mask, an image to trace over, or a prepared
+        dataset folder."""
         if path.is_dir():
             if DatasetFolder(path).is_dataset():
                 self.show_dataset_panel()
@@ -660,7 +661,7 @@ class MainWindow(QMainWindow):
         if accepts(path):
             self.load_model(str(path))
             return True
-        return self.files.open_path(path)
+        return self.files.open_or_trace(path)
 
     # -- help ----------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

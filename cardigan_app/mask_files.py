@@ -77,8 +77,17 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz")
 
 
+TRACE_MIN_GREY_LEVELS = 16  # fewer: a label map with other values (0/85/170/255), refused as one
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".mha")  # never a label map here
+
+
 def is_mask_file(path: Path | str) -> bool:
     return str(path).lower().endswith(MASK_SUFFIXES)
+
+
+def is_picture_file(path: Path | str) -> bool:
+    """A file the studio can open to trace over that cannot be a label map."""
+    return str(path).lower().endswith(PICTURE_SUFFIXES)
 
 
 class MaskFiles:
@@ -201,6 +210,26 @@ class MaskFiles:
         name, _ = QFileDialog.getOpenFileName(self.window, "Open an image to trace", folders.start_folder("images"),
                                               IMAGE_FILTER)
         return self.trace_path(Path(name), confirmed=True) if name else False
+
+    def open_or_trace(self, path: Path | str) -> bool:
+        """A dropped file: a label map opens as the mask, an image of many grey levels opens to
+        trace over (a CAMUS frame, an exported echo); anything else, a mask with wrong label
+        values included, is reported as a mask would be."""
+        from engine.data.trace_image import read_grey_image
+
+        path = Path(path)
+        if is_picture_file(path):
+            return self.trace_path(path)
+        try:
+            read_label_map(path)
+        except CardiganError:
+            try:
+                grey_levels = len(np.unique(read_grey_image(path)))
+            except CardiganError:
+                grey_levels = 0
+            if grey_levels > TRACE_MIN_GREY_LEVELS:
+                return self.trace_path(path)
+        return self.open_path(path)
 
     def trace_path(self, path: Path | str, confirmed: bool = False) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to

@@ -418,3 +418,22 @@ def test_an_image_of_ones_own_opens_under_a_blank_mask_in_its_fitted_fan(window,
     (tmp_path / "notes.png").write_text("not an image")
     assert not window.files.trace_path(tmp_path / "notes.png")
     assert window.document is doc and "not an image" in prompts["warning"][-1]
+
+
+def test_a_dropped_image_opens_to_trace_and_a_mask_with_other_values_is_still_refused(window, tmp_path, prompts):
+    rng = np.random.default_rng(5)
+    echo = rng.integers(0, 256, (70, 70)).astype(np.uint8)
+    Image.fromarray(echo).save(tmp_path / "frame.png")
+    Image.fromarray(echo).convert("RGB").save(tmp_path / "frame.jpg")
+    for name in ("frame.png", "frame.jpg"):
+        assert window.open_any(tmp_path / name)
+        assert not window.document.labels.any() and window.reference_image is not None
+        assert name in window.windowTitle()
+    grey_mask = (some_labels(64) * 85).astype(np.uint8)  # 0 / 85 / 170 / 255: labels in other values
+    Image.fromarray(grey_mask).save(tmp_path / "grey_mask.png")
+    before = window.document
+    assert not window.open_any(tmp_path / "grey_mask.png")
+    assert window.document is before and "grey_mask.png" in prompts["warning"][-1]
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
