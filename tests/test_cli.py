@@ -54,6 +54,35 @@ def test_synthesize_png_and_npy(tiny_model, mask_png, tmp_path):
     assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "x.nii.gz"))), expected)
 
 
+def test_synthesize_in_the_fan_fitted_to_an_echo(mask_png, tmp_path, capsys):
+    from engine.fan import Fan, fan_alpha, fan_mask
+    from engine.models import GeneratorModel, save_model_file
+    from engine.nets import GeneratorConfig
+    from nets_util import randomized_generator
+
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, fan=True, image_size=64)
+    model = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
+                            tmp_path / "fan.safetensors")
+    narrow = Fan(0.5, 0.0, -20.0, 20.0, 0.9, 0.9)
+    rng = np.random.default_rng(1)
+    echo = np.round(np.clip(rng.gamma(2.0, 45.0, (200, 240)), 30, 255) * fan_alpha(narrow, 200, 240))
+    Image.fromarray(echo.astype(np.uint8)).save(tmp_path / "echo.jpg", quality=95)
+    assert main(["synthesize", "--model", str(model), "--mask", str(mask_png), "--fan-from", str(tmp_path / "echo.jpg"),
+                 "--out", str(tmp_path / "in_its_fan.npy")]) == 0
+    assert "fan fitted to echo.jpg" in capsys.readouterr().err
+    assert main(["synthesize", "--model", str(model), "--mask", str(mask_png), "--out", str(tmp_path / "own.npy")]) == 0
+    touched = fan_alpha(narrow, 64, 64) > 0  # the echo's sector with its soft edge
+    drawn = np.load(tmp_path / "in_its_fan.npy")[0] > -1  # black outside the fan is -1
+    assert (drawn & ~touched).mean() < 0.01  # nothing beyond the echo's own sector (a pixel of fit)
+    assert (drawn & fan_mask(narrow, 64, 64)).sum() > 0.95 * fan_mask(narrow, 64, 64).sum()
+    assert drawn.sum() < 0.8 * (np.load(tmp_path / "own.npy")[0] > -1).sum()  # narrower than the mask's fan
+    Image.fromarray(np.zeros((50, 50), np.uint8)).save(tmp_path / "blank.png")
+    capsys.readouterr()
+    assert main(["synthesize", "--model", str(model), "--mask", str(mask_png), "--fan-from", str(tmp_path / "blank.png"),
+                 "--out", str(tmp_path / "never.png")]) == 1
+    assert "no sector found" in one_error_line(capsys) and not (tmp_path / "never.png").exists()
+
+
 def test_info_prints_architecture(tiny_model, capsys):
     assert main(["info", "--model", str(tiny_model)]) == 0
     out = capsys.readouterr().out

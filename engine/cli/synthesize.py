@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "mask's own fan (or the median CAMUS fan), keys apex_x, apex_y, depth "
                              "(fractions of the picture), left, right, width, tilt (degrees), squash; "
                              "e.g. --fan width=70,depth=0.9")
+    parser.add_argument("--fan-from", default=None, type=Path, metavar="IMAGE",
+                        help="use the fan fitted to an echocardiogram (PNG, JPEG, NIfTI, MHD; --fan "
+                             "then changes that one), so the image comes out in its sector")
     add_device_argument(parser)
     parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",
                         help="spread of a noise model's style channels, above 0 and at most 1 "
@@ -64,6 +67,16 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"{args.out}: already exists (use --overwrite to replace it)")
     labels = read_label_map(args.mask)
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
+    if args.fan_from is not None:
+        from ..data.prepare import FIT_SIZE
+        from ..data.trace_image import image_to_trace
+
+        # fans are size-free: fitted at prepare's size whatever the mask's
+        traced = image_to_trace(args.fan_from, FIT_SIZE, view_of_name(args.mask.name))
+        if traced.fit == 0:
+            raise CardiganError(f"{args.fan_from}: no sector found in the image to fit a fan to")
+        fan, problem = traced.fan, None
+        note(f"fan fitted to {args.fan_from.name} (IoU {traced.fit:.2f})")
     if args.fan is not None:
         fan = parse_fan_spec(args.fan, fan)
     synth = Synthesizer(args.model, device=args.device, precision=args.precision, style_scale=args.style_scale)
