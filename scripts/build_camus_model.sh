@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the bundled model (resources/models/demo.safetensors) from the CAMUS file in the seed's
 # HDF5 layout (2023 release, official train and valid splits; e.g. camus_224.hdf5).
-# Usage: [AUGMENT_GEOMETRY=pixel] [THREADS=N] [MODEL_OUT=FILE] [DRY_RUN=1] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
+# Usage: [AUGMENT_GEOMETRY=pixel] [THREADS=N] [NGF=N] [MODEL_OUT=FILE] [DRY_RUN=1] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
 # Six stages, as the shipped model was made: a plain lite model (no fan, nearest upsampling,
 # feature matching at 10; 7,500 iterations); the lite preset (the fan as an input, bilinear
 # upsampling, the spectral loss) fine-tuned from it for 4,000 iterations; the same preset again
@@ -18,6 +18,8 @@
 # hours. Stop and start this script again at any time: each stage resumes (one stopped before
 # its first checkpoint starts over). CAMUS is for non-commercial research only (CC BY-NC-SA 4.0); the model inherits those
 # terms (resources/models/README.md).
+# NGF sets the generator's width for every stage (default: the lite preset's 10; 14 is the widest
+# that keeps the model file under 16 MB, docs/realism.md); use a new WORK_DIR for it.
 # MODEL_OUT names the file the finished model is written to (default: the bundled model,
 # resources/models/demo.safetensors). DRY_RUN=1 prints each step instead of running it, with
 # the --resume or --overwrite that the folders in WORK_DIR call for.
@@ -39,6 +41,7 @@ run() {
 }
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
         --threads "$threads" --augment-geometry "$geometry")
+[ -z "${NGF:-}" ] || common+=(--ngf "$NGF")
 [ "${DRY_RUN:-0}" = 1 ] || mkdir -p "$work"
 [ -f "$work/camus256/manifest.json" ] || run cardigan prepare --source "$source_file" --out "$work/camus256" --size 256
 # a stage with a saved state resumes; one stopped before its first state starts over

@@ -20,8 +20,12 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") 
                                 reason="the build script is a bash script")
 
 
+SETTINGS = ("AUGMENT_GEOMETRY", "THREADS", "NGF", "MODEL_OUT", "DRY_RUN")
+
+
 def dry_run(work: Path, geometry: str = "pixel", model_out: str | None = None):
-    env = {**os.environ, "DRY_RUN": "1", "AUGMENT_GEOMETRY": geometry}
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}  # none from the caller's shell
+    env.update(DRY_RUN="1", AUGMENT_GEOMETRY=geometry)
     if model_out:
         env["MODEL_OUT"] = model_out
     done = subprocess.run(["bash", str(SCRIPT), "camus.hdf5", str(work)], env=env,
@@ -105,3 +109,16 @@ def test_an_unknown_geometry_is_refused_in_one_line(tmp_path):
     code, steps, err = dry_run(tmp_path / "work", "sideways")
     assert code == 2 and steps == []
     assert err.strip() == "AUGMENT_GEOMETRY must be pixel, resample or none"
+
+
+def test_ngf_widens_every_stage_that_starts_a_network(tmp_path):
+    work = tmp_path / "work"
+    env = {**{k: v for k, v in os.environ.items() if k not in SETTINGS}, "DRY_RUN": "1", "NGF": "14"}
+    done = subprocess.run(["bash", str(SCRIPT), "camus.hdf5", str(work)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    runs = trainings([shlex.split(line) for line in done.stdout.splitlines()])
+    # stage 5 resumes stage 4's run, whose width its saved configuration holds
+    assert [option(s, "--ngf") for s in runs] == ["14", "14", "14", "14", None, "14"]
+    _, steps, _ = dry_run(work)
+    assert all(option(s, "--ngf") is None for s in trainings(steps))  # the preset's own width
