@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
+from engine.labels import LOOKS_LIKE_AN_IMAGE, bad_values
 from engine.maskio import is_camus_file, read_label_map, read_png_text, write_label_png
 
 from . import folders
@@ -77,7 +78,6 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz")
 
 
-TRACE_MIN_GREY_LEVELS = 16  # fewer: a label map with other values (0/85/170/255), refused as one
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".mha")  # never a label map here
 
 
@@ -224,10 +224,10 @@ class MaskFiles:
             read_label_map(path)
         except CardiganError:
             try:
-                grey_levels = len(np.unique(read_grey_image(path)))
+                not_labels = len(bad_values(read_grey_image(path)))
             except CardiganError:
-                grey_levels = 0
-            if grey_levels > TRACE_MIN_GREY_LEVELS:
+                not_labels = 0
+            if not_labels > LOOKS_LIKE_AN_IMAGE:  # fewer: a mask in other values (0/85/170/255)
                 return self.trace_path(path)
         return self.open_path(path)
 

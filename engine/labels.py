@@ -57,6 +57,7 @@ def bad_values(labels: np.ndarray) -> list[int]:
 
 
 LOOKS_LIKE_AN_IMAGE = 16  # distinct values that are not labels: more, and it is a picture
+VIEWING_SCALE = 255 // (NUM_CLASSES - 1)  # 85: masks saved as 0/85/170/255 to be seen in a viewer
 
 
 def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndarray:
@@ -77,8 +78,12 @@ def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndar
             raise MaskError(f"{source}: this looks like an image, not a label map: {len(bad)} values "
                             f"({shown}) are not labels, a mask holds only 0-{NUM_CLASSES - 1} (CAMUS "
                             "masks are the *_gt files)")
-        raise MaskError(f"{source}: values {shown} are not labels (allowed: "
-                        + ", ".join(f"{lab.id} {lab.name.lower()}" for lab in LABELS) + ")")
+        allowed = ", ".join(f"{lab.id} {lab.name.lower()}" for lab in LABELS)
+        if set(bad) <= set(VIEWING_SCALE * np.arange(1, NUM_CLASSES)):
+            raise MaskError(f"{source}: values {shown} are not labels: this looks like labels 0-{NUM_CLASSES - 1} "
+                            f"multiplied by {VIEWING_SCALE} for viewing; divide it by {VIEWING_SCALE} "
+                            f"(allowed: {allowed})")
+        raise MaskError(f"{source}: values {shown} are not labels (allowed: {allowed})")
     return labels.astype(np.uint8, copy=False)
 
 

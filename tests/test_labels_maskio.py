@@ -108,3 +108,14 @@ def test_write_nifti_round_trips_a_frame_and_a_stack_and_refuses_other_names(tmp
         write_nifti(tmp_path / "v.nii.gz", np.zeros((2, 2, 2, 2), np.uint8))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nii.gz", "s.NII"]  # nothing else left
 
+
+
+def test_a_mask_scaled_for_viewing_is_refused_with_the_way_back():
+    from engine.labels import validate_label_map
+
+    scaled = np.array([[0, 85], [170, 255]], np.uint8)
+    with pytest.raises(MaskError, match=r"values 85, 170, 255 are not labels: .*multiplied by 85.*divide it by 85"):
+        validate_label_map(scaled, "seen.png")
+    with pytest.raises(MaskError, match=r"values 7, 85 are not labels \(allowed"):
+        validate_label_map(np.array([[0, 7], [85, 1]], np.uint8), "other.png")  # not the viewing scale
+    assert (validate_label_map(scaled // 85, "fixed.png") == [[0, 1], [2, 3]]).all()
