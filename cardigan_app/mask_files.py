@@ -76,8 +76,6 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.
                 "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;NIfTI or MetaImage (*.nii *.nii.gz *.mhd *.mha);;"
                 "All files (*)")
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz")
-
-
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".mha")  # never a label map here
 
 
