@@ -137,7 +137,7 @@ def find_frame(folder: Path, patient: str, view: str, instant: str, gt: bool) ->
     return None
 
 
-def _read_volume(path: Path, what: str) -> np.ndarray:
+def read_volume(path: Path, what: str) -> np.ndarray:
     """The array SimpleITK reads from a CAMUS file (MetaImage headers checked first, ITK's
     own messages kept off the terminal); one line for anything unreadable."""
     import SimpleITK as sitk
@@ -155,7 +155,7 @@ def _read_volume(path: Path, what: str) -> np.ndarray:
 
 def read_frame(path: Path) -> np.ndarray:
     """One 2-D frame as SimpleITK gives it: (rows, columns), apex at the top."""
-    array = np.squeeze(_read_volume(path, "frame"))
+    array = np.squeeze(read_volume(path, "frame"))
     if array.ndim != 2:
         raise DataError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
     return array
@@ -175,7 +175,7 @@ def find_sequence(folder: Path, patient: str, view: str, gt: bool) -> Path | Non
 
 def read_sequence(path: Path) -> np.ndarray:
     """A 2D+t volume as (frames, rows, columns), apex at the top."""
-    array = _read_volume(path, "sequence")
+    array = read_volume(path, "sequence")
     if array.ndim != 3 or array.shape[0] < 2:
         raise DataError(f"{path}: expected a 2D+t sequence of at least 2 frames, got shape {array.shape}")
     return array

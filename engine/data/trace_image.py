@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..fan import Fan
+from .camus import read_volume
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha")
@@ -42,7 +43,7 @@ def read_grey_image(path: Path | str) -> np.ndarray:
         raise DataError(f"{path}: no such file")
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES):
-        array = _read_volume(path)
+        array = _first_frame(path)
     else:
         from PIL import Image, UnidentifiedImageError
 
@@ -56,15 +57,10 @@ def read_grey_image(path: Path | str) -> np.ndarray:
     return _to_grey(array, path)
 
 
-def _read_volume(path: Path) -> np.ndarray:
-    import SimpleITK as sitk
-
-    try:
-        array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
-    except RuntimeError as exc:
-        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-        raise DataError(f"{path}: cannot read the volume ({last[:120]})") from None
-    array = np.squeeze(array)
+def _first_frame(path: Path) -> np.ndarray:
+    """A NIfTI or MetaImage file's picture: read as CAMUS files are (headers checked, one
+    line for anything unreadable), a 2D+t sequence's first frame, colour as its mean."""
+    array = np.squeeze(read_volume(path, "volume"))
     if array.ndim == 3 and array.shape[-1] in (3, 4):  # a colour picture stored as a volume
         array = array[..., :3].mean(axis=-1)
     if array.ndim == 3:  # 2D+t: the first frame
