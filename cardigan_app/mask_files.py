@@ -169,13 +169,16 @@ class MaskFiles:
         name, _ = QFileDialog.getOpenFileName(self.window, "Open label map", self._start_dir(), MASK_FILTER)
         return self.open_path(Path(name), confirmed=True) if name else False
 
-    def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False) -> bool:
-        """Open a label PNG or CAMUS ground truth; a problem is reported in one line."""
+    def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False,
+                  labels: np.ndarray | None = None) -> bool:
+        """Open a label PNG or CAMUS ground truth (``labels``: its label map, when the caller
+        has read it already); a problem is reported in one line."""
         path = Path(path)
         if not confirmed and not self.confirm_discard("opening another mask"):
             return False
         try:
-            labels = read_label_map(path)
+            if labels is None:
+                labels = read_label_map(path)
             if labels.ndim != 2:
                 raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
         except CardiganError as exc:
@@ -219,20 +222,23 @@ class MaskFiles:
         if is_picture_file(path):
             return self.trace_path(path)
         try:
-            read_label_map(path)
+            labels = read_label_map(path)
         except CardiganError:
             try:
-                not_labels = len(bad_values(read_grey_image(path)))
+                grey = read_grey_image(path)
             except CardiganError:
-                not_labels = 0
-            if not_labels > LOOKS_LIKE_AN_IMAGE:  # fewer: a mask in other values (0/85/170/255)
-                return self.trace_path(path)
-        return self.open_path(path)
+                grey = None
+            # few values that are not labels: a mask in other values (0/85/170/255)
+            if grey is not None and len(bad_values(grey)) > LOOKS_LIKE_AN_IMAGE:
+                return self.trace_path(path, image=grey)
+            labels = None
+        return self.open_path(path, labels=labels)
 
-    def trace_path(self, path: Path | str, confirmed: bool = False) -> bool:
+    def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to
         the mask size (as prepare does), shown under the mask and beside it, with the fan
-        fitted to it; a problem is reported in one line."""
+        fitted to it (``image``: its grey image, when the caller has read it already); a
+        problem is reported in one line."""
         from engine.data.trace_image import image_to_trace
 
         path = Path(path)
@@ -240,7 +246,7 @@ class MaskFiles:
             return False
         state = self.window.state
         try:
-            traced = image_to_trace(path, state.template_size, view_of_name(path.name))
+            traced = image_to_trace(path, state.template_size, view_of_name(path.name), image)
         except CardiganError as exc:
             show_error(self.window, "Cannot open the image", str(exc))
             return False

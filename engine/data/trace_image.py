@@ -84,12 +84,15 @@ def _to_grey(array: np.ndarray, path: Path) -> np.ndarray:
     return np.round((values - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
-def image_to_trace(path: Path | str, size: int = 256, view: str | None = None) -> TraceImage:
+def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
+                   image: np.ndarray | None = None) -> TraceImage:
     """``path``'s image at ``size`` x ``size`` with the fan fitted to it (``view`` names the
-    median fan used when the image holds no sector)."""
+    median fan used when the image holds no sector). ``image`` is that file's grey image when
+    the caller has read it already (:func:`read_grey_image`), so it is not read twice."""
     from .prepare import fit_image_fan
 
-    image = read_grey_image(path)
+    if image is None:
+        image = read_grey_image(path)
     square = resize_image(image, size)
     fan, fit = fit_image_fan(square, view)
     return TraceImage(square, fan, fit, image.shape)
