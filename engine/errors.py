@@ -43,3 +43,11 @@ def one_line(exc: BaseException, what: str = "the task") -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or text}"
     return f"{what} failed ({type(exc).__name__}{': ' + text[:160] if text else ''})"
+
+
+def itk_reason(exc: BaseException, default: str) -> str:
+    """The reason in a SimpleITK error, for a one-line message: ITK's messages run over
+    several lines (file, line number, class) and end with what went wrong, so the last
+    non-blank line, at most 140 characters; ``default`` when the message is empty."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:140] if lines else default

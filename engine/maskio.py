@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import CardiganError, MaskError
+from .errors import CardiganError, MaskError, itk_reason
 from .fileio import atomic_path
 from .labels import LABELS, validate_label_map
 
@@ -135,8 +135,7 @@ def read_camus_label(path: Path | str) -> np.ndarray:
     try:
         array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-        raise MaskError(f"{path}: cannot read the volume ({first[:120]})") from None
+        raise MaskError(f"{path}: cannot read the volume ({itk_reason(exc, 'unreadable')})") from None
     array = np.squeeze(array)
     if array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
@@ -211,6 +210,5 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_S
             sitk.WriteImage(image, str(named), suffix == ".nii.gz")
         except RuntimeError as exc:
             named.unlink(missing_ok=True)
-            last = str(exc).strip().splitlines()[-1] if str(exc).strip() else "failed"
-            raise CardiganError(f"{path}: cannot write ({last[:140]})") from None
+            raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
         named.replace(tmp)

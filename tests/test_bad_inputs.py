@@ -199,3 +199,27 @@ def test_every_failure_becomes_one_line(capsys):
         line = one_line(exc, "synthesis")
     assert line == "synthesis failed (ValueError: boom and more)" and "\n" not in line
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_itk_errors_are_told_by_their_last_line():
+    from engine.errors import itk_reason
+
+    message = ("Exception thrown in SimpleITK ImageFileReader_Execute: /src/itkImageFileReader.hxx:135:\n"
+               "ITK ERROR: ImageFileReader(0x55): \n\n  Could not create IO object for reading file x.nii.gz\n  ")
+    assert itk_reason(RuntimeError(message), "unreadable") == "Could not create IO object for reading file x.nii.gz"
+    assert itk_reason(RuntimeError("  \n "), "unreadable") == "unreadable"
+    assert len(itk_reason(RuntimeError("x" * 500), "")) == 140
+
+
+def test_a_damaged_nifti_mask_is_refused_in_one_line(tmp_path):
+    import numpy as np
+
+    from engine.maskio import write_nifti
+
+    path = tmp_path / "mask.nii.gz"
+    write_nifti(path, np.zeros((32, 32), np.uint8))
+    path.write_bytes(path.read_bytes()[:40])  # cut inside its header
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and "\n" not in message and "cannot read" in message

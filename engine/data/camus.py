@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
 from .metaimage import check_header, native_stderr_silenced
 from .layout import SPLITS
@@ -148,9 +148,7 @@ def read_volume(path: Path, what: str) -> np.ndarray:
         with native_stderr_silenced():
             return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
     except RuntimeError as exc:
-        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-        reason = lines[-1].strip()[:140] if lines else "unreadable"
-        raise DataError(f"{path}: cannot read the {what} ({reason})") from None
+        raise DataError(f"{path}: cannot read the {what} ({itk_reason(exc, 'unreadable')})") from None
 
 
 def read_frame(path: Path) -> np.ndarray:
@@ -206,7 +204,7 @@ def write_frame(path: Path, array: np.ndarray) -> None:
     except RuntimeError as exc:
         if is_disk_full(exc):
             raise  # the dataset writer names the output folder
-        raise DataError(f"{path}: cannot write ({str(exc).strip().splitlines()[-1][:140]})") from None
+        raise DataError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
 
 
 def write_cfg(path: Path, info: dict[str, object]) -> None:
