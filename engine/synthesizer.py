@@ -27,29 +27,6 @@ from .nets.config import style_scale_problem
 from .nets.noise import inference_noise, resample_region
 
 
-def generator_with_model_settings(model: GeneratorModel):
-    """``model``'s generator, running with the model's own output settings.
-
-    The network applies the tone and the grain from its own configuration, and the synthesizer
-    the rest from the model's; a model whose ``config`` was replaced by hand (not through
-    :func:`engine.models.tuning.tune_model`) would otherwise draw with half of each. A
-    generator whose configuration differs in anything but the output settings does not fit
-    its weights' description: a ModelFileError."""
-    generator = model.generator
-    if generator.config == model.config:
-        return generator
-    from .models.tuning import OUTPUT_SETTINGS
-
-    ours, its = model.config.to_dict(), generator.config.to_dict()
-    clash = sorted(k for k in set(ours) | set(its) if k not in OUTPUT_SETTINGS and ours.get(k) != its.get(k))
-    if clash:
-        raise ModelFileError(f"{model.name}: the model's architecture and its network's differ in "
-                             f"{', '.join(clash)}")
-    generator = copy.copy(generator)  # its own attributes, the same parameter tensors
-    generator.config = model.config
-    return generator
-
-
 class Synthesizer:
     """Holds one model on one device and turns label maps into images.
 
@@ -92,7 +69,7 @@ class Synthesizer:
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
                                      f"label channels; cardiac label maps need {NUM_CLASSES}")
             self.device = resolve_device(device)
-            generator = generator_with_model_settings(self.model).to(self.device).eval()
+            generator = self.model.generator.to(self.device).eval()
             if precision == "auto":
                 precision = "bf16" if self.device.type == "cuda" else "fp32"
             self.precision = precision

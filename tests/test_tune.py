@@ -106,13 +106,18 @@ def test_a_config_replaced_by_hand_draws_as_the_same_settings_through_tune_model
     settings = dict(tone=0.7, grain=6.0, depth_gain=(0.8, 1.0, 1.2))
     tuned = Synthesizer(tune_model(model, **settings), device="cpu").synthesize(mask, seed=3)
     by_hand = load_model_file(path)
+    network = by_hand.generator
     by_hand.config = dataclasses.replace(by_hand.config, **settings)
-    assert by_hand.generator.config.tone == 1.0  # the network's own still says otherwise
+    assert by_hand.generator.config == by_hand.config and by_hand.generator.config.tone == 0.7
+    assert network.config.tone == 1.0  # a copy runs with the new settings; the network it came from is as it was
+    assert next(by_hand.generator.parameters()) is next(network.parameters())  # the same weights
     drawn = Synthesizer(by_hand, device="cpu").synthesize(mask, seed=3)
     assert np.abs(tuned - plain).mean() > 1e-3
     assert np.abs(drawn - tuned).max() < 1e-5
-    # a configuration that no longer describes the weights is refused, not drawn with
+    # a configuration that no longer describes the weights is refused when it is set
     wider = load_model_file(path)
-    wider.config = dataclasses.replace(wider.config, ngf=wider.config.ngf * 2)
     with pytest.raises(ModelFileError, match="ngf"):
-        Synthesizer(wider, device="cpu")
+        wider.config = dataclasses.replace(wider.config, ngf=wider.config.ngf * 2)
+    assert wider.generator.config == wider.config  # nothing changed
+    with pytest.raises(ModelFileError, match="ngf"):
+        dataclasses.replace(wider, config=dataclasses.replace(wider.config, ngf=wider.config.ngf * 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,11 @@ class GeneratorModel:
     """A SPADE generator ready for inference, plus what is known about it.
 
     Attributes:
-        config: the architecture.
+        config: the architecture and the output settings. The network applies some of those
+            settings itself (the tone and the grain), so ``generator.config`` is always this
+            one: a model made, or a ``config`` set, with other output settings runs its
+            network with this one's (the same weights); a configuration that differs in
+            anything else does not describe the weights and is a ModelFileError.
         generator: the network, on the CPU, in eval mode.
         kind: ``native`` (a cardiGAN model file) or ``nvlabs`` (an imported SPADE checkpoint).
         name: a short display name.
@@ -36,6 +41,14 @@ class GeneratorModel:
     labels: list[dict] = field(default_factory=label_table)
     encoder: nn.Module | None = None
     refiner: nn.Module | None = None
+
+    def __post_init__(self) -> None:
+        self.generator = network_with_settings(self.generator, self.config, self.name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "config" and "generator" in self.__dict__:
+            self.__dict__["generator"] = network_with_settings(self.generator, value, self.name)
+        super().__setattr__(name, value)
 
     @property
     def stochastic(self) -> bool:
@@ -73,3 +86,21 @@ class GeneratorModel:
             "labels": self.labels,
             "provenance": self.provenance,
         }
+
+
+def network_with_settings(generator: SPADEGenerator, config: GeneratorConfig, name: str) -> SPADEGenerator:
+    """``generator`` running with ``config``: itself when its configuration is that one, else a
+    shallow copy (its own attributes, the same parameter tensors) with ``config``, when the two
+    differ only in output settings; a ModelFileError when they differ in the architecture."""
+    if generator.config == config:
+        return generator
+    from ..errors import ModelFileError
+    from .tuning import OUTPUT_SETTINGS
+
+    ours, its = config.to_dict(), generator.config.to_dict()
+    clash = sorted(k for k in set(ours) | set(its) if k not in OUTPUT_SETTINGS and ours.get(k) != its.get(k))
+    if clash:
+        raise ModelFileError(f"{name}: the model's architecture and its network's differ in {', '.join(clash)}")
+    generator = copy.copy(generator)
+    generator.config = config
+    return generator

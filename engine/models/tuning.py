@@ -21,7 +21,6 @@ a one-line :class:`~engine.errors.ModelFileError`).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 from ..errors import CardiganError
@@ -41,6 +40,4 @@ def tune_model(model, **settings):
     if config is None or getattr(model, "generator", None) is None or not hasattr(config, "tone"):
         raise CardiganError("only a generator model has output settings (not the simulator)")
     config = dataclasses.replace(config, **settings)  # GeneratorConfig checks the values
-    generator = copy.copy(model.generator)  # its own attributes, the same parameter tensors
-    generator.config = config
-    return dataclasses.replace(model, config=config, generator=generator)
+    return dataclasses.replace(model, config=config)  # the network copied to run with it
