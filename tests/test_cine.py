@@ -264,3 +264,24 @@ def test_export_cine_from_key_frame_masks_and_its_mistakes(tmp_path, capsys):
                  "--out", str(tmp_path / "none")]) != 0
     err = capsys.readouterr().err.strip()
     assert "both key frames" in err and len(err.splitlines()) == 1
+
+
+def test_one_random_loop_may_be_named_as_a_file_and_several_may_not(tmp_path, capsys):
+    from engine.cli.main import main
+
+    args = ["cine", "--model", "simulator", "--size", "64", "--frames", "3"]
+    assert main(args + ["--random", "1", "--out", str(tmp_path / "one.gif")]) == 0
+    assert (tmp_path / "one.gif").is_file()
+    assert main(args + ["--random", "1", "--out", str(tmp_path / "one.nii.gz")]) == 0
+    assert (tmp_path / "one.nii.gz").is_file() and (tmp_path / "one_gt.nii.gz").is_file()
+    capsys.readouterr()
+    for extra in (["--random", "2"], ["--random", "1", "--view", "both"]):
+        assert main(args + extra + ["--out", str(tmp_path / "many.gif")]) != 0
+        err = capsys.readouterr().err.strip()
+        assert "names the folder" in err and "--format gif" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "many.gif").exists()
+    # a name with a dot that is no loop type is still a folder
+    assert main(args + ["--random", "2", "--out", str(tmp_path / "run.v2")]) == 0
+    assert len(list((tmp_path / "run.v2").glob("*.gif"))) == 2
+    assert main(args + ["--random", "1", "--out", str(tmp_path / "one.gif")]) != 0
+    assert "already exists" in capsys.readouterr().err

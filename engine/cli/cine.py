@@ -15,7 +15,7 @@ DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between yo
                "diastasis and atrial contraction); one noise map moves with the tissue, so speckle "
                "follows the wall. --out names the file: .gif, .mp4, .nii.gz (images, with the masks "
                "beside it as *_gt.nii.gz), .h5, or a folder of PNG frames; with --random, --out is a "
-               "folder and --format picks the file type.")
+               "folder and --format picks the file type (one loop, --random 1, may be named as a file).")
 
 
 def positive_number(text: str) -> float:
@@ -54,6 +54,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 SUFFIXES = {"gif": ".gif", "mp4": ".mp4", "nifti": ".nii.gz", "hdf5": ".h5", "png": ""}
 
 
+def _loop_file_kind(path: Path) -> str | None:
+    """The file type ``path`` names by its suffix (gif, mp4, nifti, hdf5), or None for a
+    folder name (any other name, whatever its dots)."""
+    from ..cine.writers import output_kind
+    from ..errors import CardiganError
+
+    try:
+        kind = output_kind(path)
+    except CardiganError:
+        return None
+    return None if kind == "folder" else kind
+
+
 def run(args: argparse.Namespace) -> int:
     from ..cine import Timing, loop_from_key_frames, synthesize_loop, write_loop
     from ..cine.writers import mask_path_for, output_kind
@@ -89,17 +102,27 @@ def run(args: argparse.Namespace) -> int:
 
         import numpy as np
 
-        if args.out.exists() and not args.out.is_dir():
-            raise CardiganError(f"{args.out}: with --random, --out is a folder")
-        args.out.mkdir(parents=True, exist_ok=True)
-        model = ShapeModel.default()
         views = ("2CH", "4CH") if args.view == "both" else (args.view,)
+        file_kind = _loop_file_kind(args.out)
+        if file_kind is not None and args.random * len(views) > 1:
+            raise CardiganError(f"{args.out}: --random {args.random}{' --view both' if len(views) > 1 else ''} "
+                                f"makes {args.random * len(views)} loops; --out names the folder they go in "
+                                f"(--format {file_kind} picks their file type)")
+        if file_kind is None:
+            if args.out.exists() and not args.out.is_dir():
+                raise CardiganError(f"{args.out}: with --random, --out is a folder")
+            args.out.mkdir(parents=True, exist_ok=True)
+        model = ShapeModel.default()
         for index in range(args.random):
             heart = model.draw(args.seed * 100_003 + index)
             for view in views:
-                name = f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[args.format]}"
-                target = args.out / name
-                _check_target(target, args.overwrite, args.format == "png")
+                if file_kind is None:
+                    target = args.out / f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[args.format]}"
+                    _check_target(target, args.overwrite, args.format == "png")
+                else:  # one loop, named by --out
+                    target = args.out
+                    for path in [target] + ([mask_path_for(target)] if file_kind == "nifti" else []):
+                        _check_target(path, args.overwrite, False)
                 fan = random_fan(np.random.default_rng([args.seed & (2**63 - 1), index, len(view)]), view)
                 jobs.append((target, lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, args.size, timing, f)))
     synth = Synthesizer(args.model, device=args.device)
