@@ -107,7 +107,9 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       tip="Export a colour figure: mask | synthesis (| real image)")
     a("export_cine", "File", "&Cine loop\u2026", do.export_cine,
       tip="Export the loop on the timeline: GIF, MP4, NIfTI 2D+t with its masks, HDF5 or PNG frames")
-    a("quit", "File", "&Quit", do.quit, shortcut=QKeySequence.StandardKey.Quit)
+    # the platform's Quit keys; Windows (and the offscreen platform) have none, so Ctrl+Q there
+    a("quit", "File", "&Quit", do.quit,
+      shortcut=QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or ["Ctrl+Q"])
 
     a("undo", "Edit", "&Undo", do.undo, shortcut="Ctrl+Z", icon_name="undo")
     a("redo", "Edit", "&Redo", do.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"], icon_name="redo")

@@ -272,3 +272,12 @@ def test_the_palette_hint_follows_the_brush_shape(window):
     assert "round brush" in window.palette.hint.text()
     window.commands["square_brush"].trigger()  # Q
     assert "square brush" in window.palette.hint.text() and "round" not in window.palette.hint.text()
+
+
+def test_quit_has_a_shortcut_on_every_platform(window):
+    keys = [k.toString() for k in window.commands["quit"].shortcuts()]
+    assert keys and all(keys)
+    from PySide6.QtGui import QKeySequence
+
+    platform = [k.toString() for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)]
+    assert keys == (platform or ["Ctrl+Q"])
