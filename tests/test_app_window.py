@@ -281,3 +281,6 @@ def test_quit_has_a_shortcut_on_every_platform(window):
 
     platform = [k.toString() for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)]
     assert keys == (platform or ["Ctrl+Q"])
+    from cardigan_app.dialogs.shortcuts import shortcut_rows
+
+    assert any(what == "Quit" for _, what, _ in shortcut_rows(window.commands.sections))
