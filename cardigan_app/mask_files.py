@@ -219,8 +219,11 @@ class MaskFiles:
         from engine.data.trace_image import read_grey_image
 
         path = Path(path)
+        # asked before the file is read: saving the current mask may write this very file
+        if not self.confirm_discard(f"opening {path.name}"):
+            return False
         if is_picture_file(path):
-            return self.trace_path(path)
+            return self.trace_path(path, confirmed=True)
         try:
             labels = read_label_map(path)
         except CardiganError:
@@ -230,9 +233,9 @@ class MaskFiles:
                 grey = None
             # few values that are not labels: a mask in other values (0/85/170/255)
             if grey is not None and len(bad_values(grey)) > LOOKS_LIKE_AN_IMAGE:
-                return self.trace_path(path, image=grey)
+                return self.trace_path(path, confirmed=True, image=grey)
             labels = None
-        return self.open_path(path, labels=labels)
+        return self.open_path(path, confirmed=True, labels=labels)
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to

@@ -464,3 +464,17 @@ def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(wind
     write_label_png(tmp_path / "mask.png", labels)
     assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
     assert reads == {"labels": 2, "grey": 1}
+
+
+def test_dropping_the_mask_being_edited_and_saving_it_opens_the_saved_edits(window, tmp_path, prompts):
+    path = tmp_path / "mask.png"
+    write_label_png(path, some_labels())
+    assert window.files.open_path(path)
+    drag(window.canvas, [(5, 5), (30, 5)])
+    edited = window.document.labels.copy()
+    assert window.document.modified and not (edited == some_labels()).all()
+    prompts["answers"] = [QMessageBox.StandardButton.Save]
+    assert window.open_any(path)
+    assert prompts["question"] and "mask.png" in prompts["question"][-1][1]
+    assert (read_label_png(path) == edited).all()
+    assert (window.document.labels == edited).all() and not window.document.modified
