@@ -285,3 +285,8 @@ def test_one_random_loop_may_be_named_as_a_file_and_several_may_not(tmp_path, ca
     assert len(list((tmp_path / "run.v2").glob("*.gif"))) == 2
     assert main(args + ["--random", "1", "--out", str(tmp_path / "one.gif")]) != 0
     assert "already exists" in capsys.readouterr().err
+    # a file name and a --format that disagree: one line, nothing written
+    assert main(args + ["--random", "1", "--format", "mp4", "--out", str(tmp_path / "two.gif")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "says gif" in err and "--format says mp4" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "two.gif").exists()

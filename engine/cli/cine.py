@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="view of generated patients (default 4CH)")
     parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="size of generated masks")
     parser.add_argument("--out", required=True, type=Path, help="output file, or folder (see above)")
-    parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "png"), default="gif",
+    parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
     parser.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
     parser.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
@@ -84,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     jobs = []  # (output path, loop maker)
     if args.random is None:
         kind = output_kind(args.out)
+        named = "png" if kind == "folder" else kind
+        if args.format not in (None, named):
+            raise CardiganError(f"{args.out}: the name says {named} and --format says {args.format}; "
+                                "give one of them")
         targets = [args.out] + ([mask_path_for(args.out)] if kind == "nifti" else [])
         for target in targets:
             _check_target(target, args.overwrite, kind == "folder")
@@ -108,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
             raise CardiganError(f"{args.out}: --random {args.random}{' --view both' if len(views) > 1 else ''} "
                                 f"makes {args.random * len(views)} loops; --out names the folder they go in "
                                 f"(--format {file_kind} picks their file type)")
+        if file_kind is not None and args.format not in (None, file_kind):
+            raise CardiganError(f"{args.out}: the name says {file_kind} and --format says {args.format}; "
+                                "give one of them")
+        fmt = args.format or "gif"
         if file_kind is None:
             if args.out.exists() and not args.out.is_dir():
                 raise CardiganError(f"{args.out}: with --random, --out is a folder")
@@ -117,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
             heart = model.draw(args.seed * 100_003 + index)
             for view in views:
                 if file_kind is None:
-                    target = args.out / f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[args.format]}"
-                    _check_target(target, args.overwrite, args.format == "png")
+                    target = args.out / f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[fmt]}"
+                    _check_target(target, args.overwrite, fmt == "png")
                 else:  # one loop, named by --out
                     target = args.out
                     for path in [target] + ([mask_path_for(target)] if file_kind == "nifti" else []):

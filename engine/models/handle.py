@@ -18,10 +18,12 @@ class GeneratorModel:
 
     Attributes:
         config: the architecture and the output settings. The network applies some of those
-            settings itself (the tone and the grain), so ``generator.config`` is always this
-            one: a model made, or a ``config`` set, with other output settings runs its
-            network with this one's (the same weights); a configuration that differs in
-            anything else does not describe the weights and is a ModelFileError.
+            settings itself (the tone and the grain), so whenever the model is made or its
+            ``config`` is set, ``generator`` is made to run with it: a configuration with other
+            output settings gets a copy of the network with the same weights; one that differs
+            in anything else does not describe the weights and is a ModelFileError. A
+            :class:`~engine.synthesizer.Synthesizer` already made from the model keeps the
+            network it took: make a new one after changing the settings.
         generator: the network, on the CPU, in eval mode.
         kind: ``native`` (a cardiGAN model file) or ``nvlabs`` (an imported SPADE checkpoint).
         name: a short display name.
