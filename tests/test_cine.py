@@ -290,3 +290,6 @@ def test_one_random_loop_may_be_named_as_a_file_and_several_may_not(tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert "says gif" in err and "--format says mp4" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "two.gif").exists()
+    (tmp_path / "empty.gif").mkdir()  # a folder where a loop file should go is refused before any work
+    assert main(args + ["--random", "1", "--out", str(tmp_path / "empty.gif")]) != 0
+    assert "is a folder" in capsys.readouterr().err

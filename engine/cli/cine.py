@@ -162,6 +162,8 @@ def _check_target(path: Path, overwrite: bool, folder: bool) -> None:
     if not path.parent.is_dir():
         raise CardiganError(f"{path}: the folder {path.parent} does not exist")
     if path.exists():
+        if not folder and path.is_dir():
+            raise CardiganError(f"{path}: is a folder; a loop file goes there (another name, or remove the folder)")
         if folder or path.is_dir():
             if path.is_dir() and any(path.iterdir()):
                 raise CardiganError(f"{path}: the folder is not empty")
