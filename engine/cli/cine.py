@@ -67,6 +67,14 @@ def _loop_file_kind(path: Path) -> str | None:
     return None if kind == "folder" else kind
 
 
+def _refuse_format_clash(out: Path, named: str, fmt: str | None) -> None:
+    """A one-line error when ``--format`` was given and is not the type ``--out`` names."""
+    from ..errors import CardiganError
+
+    if fmt not in (None, named):
+        raise CardiganError(f"{out}: the name says {named} and --format says {fmt}; give one of them")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..cine import Timing, loop_from_key_frames, synthesize_loop, write_loop
     from ..cine.writers import mask_path_for, output_kind
@@ -84,10 +92,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = []  # (output path, loop maker)
     if args.random is None:
         kind = output_kind(args.out)
-        named = "png" if kind == "folder" else kind
-        if args.format not in (None, named):
-            raise CardiganError(f"{args.out}: the name says {named} and --format says {args.format}; "
-                                "give one of them")
+        _refuse_format_clash(args.out, "png" if kind == "folder" else kind, args.format)
         targets = [args.out] + ([mask_path_for(args.out)] if kind == "nifti" else [])
         for target in targets:
             _check_target(target, args.overwrite, kind == "folder")
@@ -112,9 +117,8 @@ def run(args: argparse.Namespace) -> int:
             raise CardiganError(f"{args.out}: --random {args.random}{' --view both' if len(views) > 1 else ''} "
                                 f"makes {args.random * len(views)} loops; --out names the folder they go in "
                                 f"(--format {file_kind} picks their file type)")
-        if file_kind is not None and args.format not in (None, file_kind):
-            raise CardiganError(f"{args.out}: the name says {file_kind} and --format says {args.format}; "
-                                "give one of them")
+        if file_kind is not None:
+            _refuse_format_clash(args.out, file_kind, args.format)
         fmt = args.format or "gif"
         if file_kind is None:
             if args.out.exists() and not args.out.is_dir():
@@ -162,12 +166,12 @@ def _check_target(path: Path, overwrite: bool, folder: bool) -> None:
     if not path.parent.is_dir():
         raise CardiganError(f"{path}: the folder {path.parent} does not exist")
     if path.exists():
-        if not folder and path.is_dir():
-            raise CardiganError(f"{path}: is a folder; a loop file goes there (another name, or remove the folder)")
-        if folder or path.is_dir():
-            if path.is_dir() and any(path.iterdir()):
-                raise CardiganError(f"{path}: the folder is not empty")
+        if folder:
             if not path.is_dir():
                 raise CardiganError(f"{path}: exists and is not a folder")
+            if any(path.iterdir()):
+                raise CardiganError(f"{path}: the folder is not empty")
+        elif path.is_dir():
+            raise CardiganError(f"{path}: is a folder; a loop file goes there (another name, or remove the folder)")
         elif not overwrite:
             raise CardiganError(f"{path}: already exists (use --overwrite to replace it)")
