@@ -1,3 +1,4 @@
+import argparse
 import subprocess
 import sys
 
@@ -228,3 +229,39 @@ def test_terminal_progress_closes_its_bars_when_the_work_fails():
             assert list(bars.bars) == ["fitting"]
             raise RuntimeError("the fit failed")
     assert bars.bars == {} and "fitting" in stream.getvalue()
+
+
+@pytest.mark.parametrize("text, seconds", [("45s", 45), ("90m", 5400), ("2h", 7200), ("1h30m", 5400),
+                                           ("1.5h", 5400), ("1h 30m 15s", 5415), ("90", 5400), (".5", 30)])
+def test_a_length_of_time_is_read_with_units_or_as_minutes(text, seconds):
+    from engine.cli.options import duration_value, spoken_duration
+
+    assert duration_value(text) == pytest.approx(seconds)
+    assert duration_value(spoken_duration(seconds)) == pytest.approx(seconds)  # said back as it reads
+
+
+@pytest.mark.parametrize("text, why", [("", "not a length of time"), ("1d", "not a length of time"),
+                                       ("1m1h", "not a length of time"), ("-5", "not a length of time"),
+                                       ("0", "more than zero"), ("0h0m", "more than zero"),
+                                       ("9" * 400, "too long")])
+def test_a_wrong_length_of_time_is_refused_in_words(text, why):
+    from engine.cli.options import duration_value
+
+    with pytest.raises(argparse.ArgumentTypeError, match=why):
+        duration_value(text)
+
+
+def test_the_time_limit_stops_before_an_iteration_would_end_past_it():
+    from engine.cli.train import TimeLimit
+
+    now = [1000.0]
+    limit = TimeLimit(100.0, clock=lambda: now[0])
+    now[0] += 30  # loading the data and the first iteration
+    assert not limit()
+    now[0] += 30  # one more took 30 s: another would end at 90 s, inside the limit
+    assert not limit()
+    now[0] += 15  # 75 s in, and the last iteration took 15 s: the next ends at 90 s
+    assert not limit()
+    now[0] += 20  # 95 s in after a 20 s one: the next would end at 115 s
+    assert limit() and limit.reached
+    assert not TimeLimit(None, clock=lambda: now[0])()  # no limit given: never

@@ -318,6 +318,21 @@ def test_ctrl_c_to_the_whole_group_saves_the_state_with_loader_workers(phantom, 
     assert "resuming from iteration" in resumed.stderr
 
 
+def test_a_time_limit_stops_with_its_own_exit_code_and_the_run_resumes(phantom, tmp_path, capsys):
+    """--time-limit saves the state and ends with 75 (a script tells an unfinished run from a
+    finished one and from Ctrl-C); the same command with --resume goes on."""
+    run = tmp_path / "run"
+    args = ["train", "--data", str(phantom), "--run", str(run), "--preset", "lite", "--ngf", "4", "--ndf", "8",
+            "--image-size", "64", "--n-layers-d", "3", "--log-every", "1", "--sample-every", "100000",
+            "--checkpoint-every", "100000", "--device", "cpu", "--workers", "0", "--threads", "1"]
+    assert main(args + ["--iters", "100000", "--time-limit", "1s"]) == 75
+    assert "within the time limit of 1s; continue with --resume" in capsys.readouterr().err
+    stopped = load_newest_state(run / "checkpoints")[1]["iteration"]
+    assert 1 <= stopped < 100000
+    assert main(args + ["--iters", str(stopped + 2), "--resume", "--time-limit", "1h"]) == 0
+    assert load_newest_state(run / "checkpoints")[1]["iteration"] == stopped + 2
+
+
 @pytest.mark.parametrize("case", ["missing_data", "no_device", "existing_run", "nothing_to_resume",
                                   "oom", "no_data_flag"])
 def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypatch):

@@ -121,3 +121,43 @@ class OneLineParser(argparse.ArgumentParser):
         where = f" (see cardigan {command + ' ' if command else ''}--help)"
         print(f"cardigan: error: {message}{where}", file=sys.stderr)
         self.exit(2)
+
+
+DURATION_UNITS = (("h", 3600), ("m", 60), ("s", 1))
+
+
+def duration_value(text: str) -> float:
+    """An argparse type: a length of time, in seconds. Written with units (``45s``, ``90m``,
+    ``2h``, ``1h30m``, ``1.5h``) or as a bare number of minutes (``90``), which is how cluster
+    schedulers read one; it must be more than zero."""
+    import math
+    import re
+
+    spoken = text.strip().lower().replace(" ", "")
+    number = r"(\d+(?:\.\d*)?|\.\d+)"
+    if re.fullmatch(number, spoken):
+        seconds = float(spoken) * 60
+    else:
+        parts = re.fullmatch("".join(f"(?:{number}{unit})?" for unit, _ in DURATION_UNITS), spoken)
+        if not spoken or parts is None:
+            raise argparse.ArgumentTypeError(
+                f"{short_number(text)!r} is not a length of time (write e.g. 45s, 90m, 2h or 1h30m)")
+        seconds = sum(float(amount) * size for amount, (_, size) in zip(parts.groups(), DURATION_UNITS)
+                      if amount is not None)
+    if not math.isfinite(seconds):
+        raise argparse.ArgumentTypeError(f"{short_number(text)!r} is too long a time")
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{short_number(text)!r}: the time must be more than zero")
+    return seconds
+
+
+duration_value.__name__ = "length of time"
+
+
+def spoken_duration(seconds: float) -> str:
+    """``seconds`` as a person writes it: ``1h30m``, ``90s``, ``2h``."""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "".join(f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if value)
+    return text or "0s"

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import add_device_argument, seed_value
+from .options import add_device_argument, duration_value, seed_value, spoken_duration
 
 HELP = "train SPADE on a prepared dataset (one GPU, CPU, or several GPUs with torchrun)"
 DESCRIPTION = (
@@ -19,6 +19,7 @@ DESCRIPTION = (
     "torchrun --nproc_per_node=N -m engine train ... (the same flags; --batch-size is per "
     "process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
 
+TIME_LIMIT_EXIT = 75  # sysexits' EX_TEMPFAIL: not finished, run it again (with --resume) to go on
 FLAG_NAMES = {"image_size": "--size"}  # one name per concept across commands
 SKIPPED_FIELDS = {"preset", "iters", "epochs", "device", "amp", "checkpoint_every",
                   "batch_size", "vgg_weights", "ttur"}
@@ -54,6 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for this process (default: PyTorch's choice); use 1 "
                              "when other heavy processes share the cores")
+    parser.add_argument("--time-limit", type=duration_value, default=None, metavar="TIME",
+                        help="stop gracefully, saving the state, before this command has run this "
+                             "long (45s, 90m, 11h30m; a bare number is minutes): a cluster job's "
+                             f"limit less a few minutes; ends with code {TIME_LIMIT_EXIT} so that a "
+                             "script can tell an unfinished run, which --resume continues")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     parser.add_argument("--events-jsonl", action="store_true",
                         help="machine-readable mode: one JSON event per line on stdout; a line "
@@ -183,7 +189,26 @@ class StopFlag:
         return 128 + int(self.signum) if self.signum is not None else 0
 
 
+class TimeLimit:
+    """``--time-limit``: asked after every iteration, it says stop once one more iteration, as
+    long as the last one took, would end past ``seconds`` from the command's start (data loading
+    included). The final state and previews are written after that, so leave them a minute."""
+
+    def __init__(self, seconds: float | None, clock=time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.start = self.last = clock()
+        self.reached = False
+
+    def __call__(self) -> bool:
+        now = self.clock()
+        step, self.last = now - self.last, now
+        if self.seconds is not None and now - self.start + step >= self.seconds:
+            self.reached = True
+        return self.reached
+
+
 def run(args: argparse.Namespace) -> int:
+    limit = TimeLimit(args.time_limit)  # counted from the command's start
     from ..training.events import TrainCallbacks
     from ..training.loop import train
     from .train_view import TerminalTrainView
@@ -216,10 +241,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         view = TerminalTrainView()
     try:
-        result = train(config, data, args.run, TrainCallbacks(view, stop), resume=args.resume,
-                       overwrite=args.overwrite)
+        callbacks = TrainCallbacks(view, lambda: stop() or limit())
+        result = train(config, data, args.run, callbacks, resume=args.resume, overwrite=args.overwrite)
     finally:
         view.close()
+    if result.stopped_early and limit.reached and not stop.requested:
+        print(f"stopped at iteration {result.iteration}, within the time limit of "
+              f"{spoken_duration(args.time_limit)}; continue with --resume", file=sys.stderr)
+        return TIME_LIMIT_EXIT
     if result.stopped_early:
         print(f"stopped at iteration {result.iteration}; continue with --resume", file=sys.stderr)
         return stop.exit_code()
