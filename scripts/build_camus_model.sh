@@ -23,6 +23,9 @@
 # MODEL_OUT names the file the finished model is written to (default: the bundled model,
 # resources/models/demo.safetensors). DRY_RUN=1 prints each step instead of running it, with
 # the --resume or --overwrite that the folders in WORK_DIR call for.
+# TIME_LIMIT (45s, 90m, 11h30m; a bare number is minutes, as cardigan train --time-limit reads
+# it) stops the build gracefully before that much time has passed, the running stage's state
+# saved, and exits with 75: a cluster job's limit less a few minutes. Run it again to go on.
 set -euo pipefail
 source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
 work=${2:-build/camus}
@@ -39,6 +42,30 @@ model_out=${MODEL_OUT:-resources/models/demo.safetensors}
 run() {
     if [ "${DRY_RUN:-0}" = 1 ]; then printf '%q ' "$@"; echo; else "$@"; fi
 }
+seconds_in() {  # a length of time in seconds, written as cardigan train --time-limit takes it
+    local text=${1// /}
+    if [[ $text =~ ^[0-9]+$ ]]; then text=${text}m; fi
+    if [[ -z $text || ! $text =~ ^(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?$ ]]; then
+        echo "TIME_LIMIT: '$1' is not a length of time (write e.g. 90m or 11h30m)" >&2; return 2
+    fi
+    local total=$((10#${BASH_REMATCH[2]:-0} * 3600 + 10#${BASH_REMATCH[4]:-0} * 60 + 10#${BASH_REMATCH[6]:-0}))
+    if ((total == 0)); then echo "TIME_LIMIT: '$1': the time must be more than zero" >&2; return 2; fi
+    echo "$total"
+}
+limit=()
+if [ -n "${TIME_LIMIT:-}" ]; then
+    limit_s=$(seconds_in "$TIME_LIMIT")
+    deadline=$(($(date +%s) + limit_s))
+fi
+within_time() {  # the next step's share of TIME_LIMIT; the build stops when under a minute is left
+    [ -n "${deadline:-}" ] || return 0
+    local left=$((deadline - $(date +%s)))
+    if ((left < 60)); then
+        echo "stopped before $1: the time limit ($TIME_LIMIT) is reached; run this script again to go on" >&2
+        exit 75
+    fi
+    limit=(--time-limit "${left}s")
+}
 common=(--data "$work/camus256" --batch-size 4 --checkpoint-every 250 --sample-every 250 --log-every 10
         --threads "$threads" --augment-geometry "$geometry")
 [ -z "${NGF:-}" ] || common+=(--ngf "$NGF")
@@ -49,19 +76,26 @@ resume() {
     if compgen -G "$1/checkpoints/state_*.pt" > /dev/null; then echo --resume
     elif [ -d "$1" ]; then echo --overwrite; fi
 }
+within_time "stage base"
 run cardigan train "${common[@]}" --run "$work/base" --preset lite --no-fan --upsample nearest \
-    --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 $(resume "$work/base")
+    --lambda-spectrum 0 --lambda-feat 10 --iters 7500 --seed 0 "${limit[@]}" $(resume "$work/base")
+within_time "stage run"
 run cardigan train "${common[@]}" --run "$work/run" --preset lite --init-from "$work/base/model.safetensors" \
-    --iters 4000 --seed 0 $(resume "$work/run")
+    --iters 4000 --seed 0 "${limit[@]}" $(resume "$work/run")
+within_time "stage final"
 run cardigan train "${common[@]}" --run "$work/final" --preset lite --init-from "$work/run/model.safetensors" \
-    --iters 6000 --seed 1 $(resume "$work/final")
+    --iters 6000 --seed 1 "${limit[@]}" $(resume "$work/final")
+within_time "stage speckle"
 run cardigan train "${common[@]}" --run "$work/speckle" --preset lite --init-from "$work/final/model.safetensors" \
-    --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 $(resume "$work/speckle")
+    --texture --beam 2 --lambda-region 10 --iters 4000 --seed 4 "${limit[@]}" $(resume "$work/speckle")
 [ -d "$work/skew" ] || run cp -r "$work/speckle" "$work/skew"  # stage 5 resumes a copy of stage 4's run
-run cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads "$threads" --augment-geometry "$geometry"
+within_time "stage skew"
+run cardigan train --run "$work/skew" --resume --iters 6000 --lambda-skew 2 --threads "$threads" --augment-geometry "$geometry" \
+    "${limit[@]}"
+within_time "stage pooled"
 run cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from "$work/skew/model.safetensors" \
     --texture --beam 2 --lambda-region 10 --lambda-skew 2 --lambda-streaks 20 --pooled-d 32 --lr 0.0001 \
-    --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 $(resume "$work/pooled")
+    --niter 1 --niter-decay 0 --iters 5360 --batch-size 16 --workers 4 --seed 5 "${limit[@]}" $(resume "$work/pooled")
 # the shipped model names its data and its terms, not this machine's folders
 # a build on resampled pairs gets the shipped model's output settings, fitted to that network;
 # any other network gets the style scale alone here and its settings fitted to it below
@@ -116,6 +150,7 @@ model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, ton
                                        (0.0028, 0.0051, 0.0015, -0.0018, -0.0003, 0.0046, 0.0021)))
 save_model_file(model, sys.argv[2], terms)
 PY
+[ "$geometry" = resample ] || within_time "fitting the output settings"
 [ "$geometry" = resample ] || run cardigan tune --model "$written" --out "$model_out" --overwrite --style-scale 0.4 \
     --grain 0 --fit-tone "$work/camus256" --fit-depth-gain "$work/camus256" --fit-speckle-shape "$work/camus256" \
     --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256"

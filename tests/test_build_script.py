@@ -20,14 +20,16 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") 
                                 reason="the build script is a bash script")
 
 
-SETTINGS = ("AUGMENT_GEOMETRY", "THREADS", "NGF", "MODEL_OUT", "DRY_RUN")
+SETTINGS = ("AUGMENT_GEOMETRY", "THREADS", "NGF", "MODEL_OUT", "DRY_RUN", "TIME_LIMIT")
 
 
-def dry_run(work: Path, geometry: str = "pixel", model_out: str | None = None):
+def dry_run(work: Path, geometry: str = "pixel", model_out: str | None = None, time_limit: str | None = None):
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}  # none from the caller's shell
     env.update(DRY_RUN="1", AUGMENT_GEOMETRY=geometry)
     if model_out:
         env["MODEL_OUT"] = model_out
+    if time_limit:
+        env["TIME_LIMIT"] = time_limit
     done = subprocess.run(["bash", str(SCRIPT), "camus.hdf5", str(work)], env=env,
                           capture_output=True, text=True, timeout=60)
     return done.returncode, [shlex.split(line) for line in done.stdout.splitlines()], done.stderr
@@ -122,3 +124,30 @@ def test_ngf_widens_every_stage_that_starts_a_network(tmp_path):
     assert [option(s, "--ngf") for s in runs] == ["14", "14", "14", "14", None, "14"]
     _, steps, _ = dry_run(work)
     assert all(option(s, "--ngf") is None for s in trainings(steps))  # the preset's own width
+
+
+def test_a_time_limit_is_shared_out_to_every_stage_as_what_is_left_of_it(tmp_path):
+    from engine.cli.options import duration_value
+
+    code, steps, err = dry_run(tmp_path / "work", time_limit="1h 30m")
+    assert code == 0, err
+    limits = [duration_value(option(s, "--time-limit")) for s in trainings(steps)]
+    assert len(limits) == 6  # every stage, the resumed stage 5 included
+    assert all(5400 - 60 < x <= 5400 for x in limits) and limits == sorted(limits, reverse=True)
+    assert not any(option(s, "--time-limit") for s in steps if s[:2] != ["cardigan", "train"])
+    _, steps, _ = dry_run(tmp_path / "work")
+    assert not any("--time-limit" in s for s in steps)  # no limit unless one is given
+
+
+def test_a_build_out_of_time_stops_with_its_own_code_before_the_next_stage(tmp_path):
+    code, steps, err = dry_run(tmp_path / "work", time_limit="30s")  # under the minute a stage needs
+    assert code == 75 and not trainings(steps)
+    assert err.strip() == ("stopped before stage base: the time limit (30s) is reached; "
+                           "run this script again to go on")
+
+
+@pytest.mark.parametrize("text, why", [("soon", "is not a length of time"), ("0m", "must be more than zero")])
+def test_a_wrong_time_limit_is_refused_in_one_line_before_any_step(tmp_path, text, why):
+    code, steps, err = dry_run(tmp_path / "work", time_limit=text)
+    assert code == 2 and steps == []
+    assert err.count("\n") == 1 and why in err and err.startswith(f"TIME_LIMIT: '{text}'")
