@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -192,6 +193,15 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     assert wizard.validateCurrentPage()
     command = wizard.request().command
     assert not command.resume and command.overrides["device"] == "cpu" and command.run == tmp_path / "runs" / "new"
+    assert command.time_limit is None and "--time-limit" not in page.command.text()
+    assert not page.hours.isEnabled()
+    page.limited.setChecked(True)  # "Stop after 1.5 h"
+    page.hours.setValue(1.5)
+    assert page.hours.isEnabled() and "--time-limit 1h30m" in page.command.text()
+    assert wizard.validateCurrentPage()
+    command = wizard.request().command
+    assert command.time_limit == 5400
+    assert command.arguments()[command.arguments().index("--time-limit") + 1] == "1h30m"
 
 
 @pytest.mark.parametrize("case", ["earlier run", "user files", "a file", "inside the data", "nothing to resume"])
@@ -322,6 +332,37 @@ def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path,
     found = load_newest_state(run / "checkpoints")  # what Resume continues from
     assert found is not None and found[1]["iteration"] >= saved
     assert TrainCommand.resume_run(phantom, run).arguments()[-1] == "--resume"
+
+
+def test_a_run_at_its_time_limit_is_stopped_not_failed_and_resumes_with_the_same_limit(qtbot, tmp_path, phantom,
+                                                                                     monkeypatch):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    run = tmp_path / "run"
+    config = resolve_config("lite", ngf=4, ndf=8, image_size=64, n_layers_d=3, iters=100000, batch_size=2,
+                            device="cpu", checkpoint_every=100000, log_every=1, sample_every=100000)
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(dataclasses.replace(TrainCommand.new_run(phantom, run, config), time_limit=1.0))
+    result: TrainingExit = ended.args[0]
+    assert result.code == 75 and result.timed_out and result.ok and result.stopped_early
+    assert panel.state == "stopped" and "within its time limit" in panel.status.text()
+    assert load_newest_state(run / "checkpoints")[1]["iteration"] == result.iteration >= 1
+    assert panel.resume_button.isEnabled()
+    started = []
+    monkeypatch.setattr(panel, "start", started.append)
+    panel.resume_button.click()
+    assert started[0].resume and started[0].time_limit == 1.0
+
+
+def test_only_a_finished_child_with_the_time_limits_code_counts_as_timed_out():
+    def ended(code=75, crashed=False, finished=True, stopped=True):
+        return TrainingExit(code, crashed, finished, stopped, 12)
+
+    assert ended().timed_out and ended().ok
+    assert not ended(finished=False).timed_out and not ended(finished=False).ok  # died before saying it stopped
+    assert not ended(code=0).timed_out and ended(code=0).ok  # a Stop button press
+    assert not ended(code=3).ok and "exited with code 3" in ended(code=3).describe()
 
 
 class ScriptCommand(TrainCommand):

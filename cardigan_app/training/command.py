@@ -3,7 +3,8 @@
 A new run passes its preset and every field that differs from the preset, so the command
 (shown in the wizard and the log) reads like one a user would type. A resumed run passes
 ``--resume`` and only what the user chose to change (device, precision, batch size ...):
-the engine reuses the run's stored ``config.json`` for the rest.
+the engine reuses the run's stored ``config.json`` for the rest. Either may carry a time
+limit (``--time-limit``), after which the run stops as if asked to, its state saved.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.cli.options import spoken_duration
 from engine.cli.train import NOT_FLAGS, config_flags
 from engine.training.config import TrainConfig, resolve_config
 
@@ -37,6 +39,7 @@ class TrainCommand:
     resume: bool = False
     preset: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    time_limit: float | None = None  # seconds
 
     @classmethod
     def new_run(cls, data: Path, run: Path, config: TrainConfig) -> "TrainCommand":
@@ -53,6 +56,8 @@ class TrainCommand:
             args.append("--resume")
         if self.preset:
             args += ["--preset", self.preset]
+        if self.time_limit is not None:
+            args += ["--time-limit", spoken_duration(self.time_limit)]
         names = [f.name for f in dataclasses.fields(TrainConfig)]
         for name in names:  # in the config's order, so the command reads predictably
             if name in self.overrides:

@@ -1,10 +1,12 @@
-"""Wizard page 4: the run folder, new or resumed, and the command that will run."""
+"""Wizard page 4: the run folder, new or resumed, an optional time limit, and the command that
+will run."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QButtonGroup, QLabel, QRadioButton, QVBoxLayout, QWizardPage)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QRadioButton,
+                               QVBoxLayout, QWizardPage)
 
 from engine.errors import CardiganError
 
@@ -33,6 +35,21 @@ class RunPage(QWizardPage):
         group.addButton(self.new_run)
         group.addButton(self.resume)
         self.new_run.setChecked(True)
+        self.limited = QCheckBox("Stop after")
+        self.limited.setToolTip("Stop the run, its state saved, before this much time has passed "
+                                "(cardigan train --time-limit); Resume continues it")
+        self.hours = QDoubleSpinBox()
+        self.hours.setRange(0.25, 720.0)
+        self.hours.setDecimals(2)
+        self.hours.setSingleStep(0.5)
+        self.hours.setValue(8.0)
+        self.hours.setSuffix(" h")
+        self.hours.setEnabled(False)
+        self.hours.setToolTip(self.limited.toolTip())
+        limit_row = QHBoxLayout()
+        limit_row.addWidget(self.limited)
+        limit_row.addWidget(self.hours)
+        limit_row.addStretch(1)
         self.info = QLabel("")
         self.info.setWordWrap(True)
         self.info.setStyleSheet(HINT_STYLE)
@@ -51,6 +68,7 @@ class RunPage(QWizardPage):
         layout.addWidget(self.new_run)
         layout.addWidget(self.resume)
         layout.addWidget(self.info)
+        layout.addLayout(limit_row)
         layout.addSpacing(12)
         layout.addWidget(QLabel("Command"))
         layout.addWidget(self.command)
@@ -58,6 +76,9 @@ class RunPage(QWizardPage):
         layout.addStretch(1)
         self.folder.pathChanged.connect(self._changed)
         self.new_run.toggled.connect(self._changed)
+        self.limited.toggled.connect(self.hours.setEnabled)
+        self.limited.toggled.connect(self._changed)
+        self.hours.valueChanged.connect(self._changed)
         if run_dir:
             self.folder.set_path(run_dir)
 
@@ -79,6 +100,7 @@ class RunPage(QWizardPage):
     def _apply(self) -> None:
         self.state.run_dir = self.folder.path()
         self.state.resume = self.resume.isChecked()
+        self.state.time_limit = self.hours.value() * 3600 if self.limited.isChecked() else None
 
     def _show_command(self) -> None:
         wizard = self.wizard()

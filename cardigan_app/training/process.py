@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 import engine
+from engine.cli.train import TIME_LIMIT_EXIT
 from engine.training.events import Failed, Finished, ProgressUpdate, Scalars, Started, event_from_dict
 
 from .command import TrainCommand
@@ -41,10 +42,19 @@ class TrainingExit:
 
     @property
     def ok(self) -> bool:
-        return self.finished and not self.crashed and self.code == 0
+        """It ended as it should: finished, stopped when asked, or stopped at its time limit."""
+        return self.finished and not self.crashed and (self.code == 0 or self.timed_out)
+
+    @property
+    def timed_out(self) -> bool:
+        """It stopped at its ``--time-limit``, its state saved."""
+        return self.finished and self.stopped_early and not self.crashed and self.code == TIME_LIMIT_EXIT
 
     def describe(self) -> str:
         """One or two sentences for the panel."""
+        if self.timed_out:
+            return (f"Stopped at iteration {self.iteration}, within its time limit; its state was saved, "
+                    "Resume continues from there.")
         if self.ok and self.stopped_early:
             return f"Stopped at iteration {self.iteration}; its state was saved, Resume continues from there."
         if self.ok:

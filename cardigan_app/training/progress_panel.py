@@ -9,6 +9,7 @@ atomically and the newest one survives a kill.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -289,7 +290,9 @@ class TrainingPanel(QWidget):
     def resume(self) -> None:
         if not self.can_resume() or self.command is None:
             return
-        self.start(TrainCommand.resume_run(self.command.data, self.command.run))
+        # the same time limit as before (a run kept to its nightly hours stays so)
+        self.start(dataclasses.replace(TrainCommand.resume_run(self.command.data, self.command.run),
+                                       time_limit=self.command.time_limit))
 
     def open_folder(self) -> None:
         if self.run_dir is not None:

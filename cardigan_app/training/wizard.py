@@ -8,6 +8,8 @@ raw CAMUS source, the preparation to run first.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtWidgets import QWidget, QWizard
 
 from .command import TrainCommand
@@ -46,4 +48,4 @@ class TrainingWizard(QWizard):
                                               amp=config.amp, batch_size=config.batch_size)
         else:
             command = TrainCommand.new_run(state.data_dir, state.run_dir, config)
-        return TrainingRequest(command, state.prepare)
+        return TrainingRequest(dataclasses.replace(command, time_limit=state.time_limit), state.prepare)

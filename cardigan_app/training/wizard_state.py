@@ -31,6 +31,7 @@ class WizardState:
     batch_size: int | None = None  # None: the preset's
     run_dir: Path | None = None
     resume: bool = False
+    time_limit: float | None = None  # seconds the run may take before it stops and saves; None: no limit
 
     def final_config(self) -> TrainConfig:
         """The hyper-parameters with the device page's choices (validated by the engine)."""
