@@ -238,6 +238,7 @@ def test_a_length_of_time_is_read_with_units_or_as_minutes(text, seconds):
 
     assert duration_value(text) == pytest.approx(seconds)
     assert duration_value(spoken_duration(seconds)) == pytest.approx(seconds)  # said back as it reads
+    assert spoken_duration(0.3) == "1s" and spoken_duration(0) == "0s"  # a limit never reads as none
 
 
 @pytest.mark.parametrize("text, why", [("", "not a length of time"), ("1d", "not a length of time"),

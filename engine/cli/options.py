@@ -155,8 +155,9 @@ duration_value.__name__ = "length of time"
 
 
 def spoken_duration(seconds: float) -> str:
-    """``seconds`` as a person writes it: ``1h30m``, ``90s``, ``2h``."""
-    whole = max(0, round(seconds))
+    """``seconds`` as a person writes it: ``1h30m``, ``1m30s``, ``2h`` (to the second; a time
+    above zero stays above it, as :func:`duration_value` requires)."""
+    whole = max(1, round(seconds)) if seconds > 0 else 0
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     text = "".join(f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if value)
