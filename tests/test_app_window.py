@@ -274,7 +274,7 @@ def test_the_palette_hint_follows_the_brush_shape(window):
     assert "square brush" in window.palette.hint.text() and "round" not in window.palette.hint.text()
 
 
-def test_quit_has_a_shortcut_on_every_platform(window):
+def test_quit_has_a_shortcut_on_every_platform(window, qtbot):
     keys = [k.toString() for k in window.commands["quit"].shortcuts()]
     assert keys and all(keys)
     from PySide6.QtGui import QKeySequence
@@ -284,3 +284,9 @@ def test_quit_has_a_shortcut_on_every_platform(window):
     from cardigan_app.dialogs.shortcuts import shortcut_rows
 
     assert any(what == "Quit" for _, what, _ in shortcut_rows(window.commands.sections))
+    from PySide6.QtTest import QTest
+
+    # the key itself closes the window (nothing unsaved, so nothing is asked)
+    window.document.mark_saved()
+    QTest.keySequence(window, QKeySequence(keys[0]))
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
