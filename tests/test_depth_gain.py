@@ -84,6 +84,26 @@ def test_fit_gains_recovers_a_known_fall_off():
     assert np.allclose(depth_profile(real, fans, 5), fit["real"], equal_nan=True)
 
 
+def test_the_fit_may_brighten_the_near_field_only():
+    """Real frames are brightest under the probe: a model drawn too dark there is lifted (up
+    to MAX_NEAR_FIELD_GAIN), while deeper bins are still only darkened."""
+    from engine.evaluation.depth_fit import MAX_NEAR_FIELD_GAIN, NEAR_FIELD
+
+    rng = np.random.default_rng(1)
+    fans = [default_fan("2CH"), default_fan("4CH")] * 3
+    real = rng.integers(60, 120, size=(6, 96, 96)).astype(np.uint8)
+    true_gains = (1.5, 1.3, 0.7, 1.2, 1.1)  # bin 0's centre (0.1) is in the near field, bin 1's (0.3) not
+    assert 0.1 < NEAR_FIELD < 0.3
+    drawn = np.stack([np.clip(image / gain_map(fan, true_gains, 96, 96), 0, 255).round()
+                      for image, fan in zip(real, fans)]).astype(np.uint8)
+    gains = fit_gains(real, drawn, fans, bins=5)["gains"]
+    assert 1.4 < gains[0] <= MAX_NEAR_FIELD_GAIN  # lifted
+    assert gains[1] == gains[3] == gains[4] == 1.0 and gains[2] < 0.9  # below it: only darkened
+    far_too_dark = fit_gains(real, (drawn // 4).astype(np.uint8), fans, bins=5)["gains"]
+    assert far_too_dark[0] == MAX_NEAR_FIELD_GAIN  # capped
+    assert fit_gains(real, drawn, fans, bins=5, near_ceiling=1.0)["gains"][0] == 1.0  # as before
+
+
 def test_a_depth_gain_changes_the_image_by_depth_only(tmp_path):
     source = open_model(fan_model(tmp_path))
     labels = heart_mask()
