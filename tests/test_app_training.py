@@ -311,13 +311,23 @@ def test_a_run_started_from_the_ui_streams_progress_stops_resumes_and_closes(qtb
         close_window(window)
 
 
-def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path, phantom):
+def shown_panel(qtbot) -> TrainingPanel:
     panel = TrainingPanel()
     qtbot.addWidget(panel)
     panel.show()
+    return panel
+
+
+def tiny_lite(**schedule):
+    """A lite config small enough for a child process to train in seconds on the CPU."""
+    return resolve_config("lite", ngf=4, ndf=8, image_size=64, n_layers_d=3, batch_size=2, device="cpu",
+                          log_every=1, **schedule)
+
+
+def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path, phantom):
+    panel = shown_panel(qtbot)
     run = tmp_path / "run"
-    config = resolve_config("lite", ngf=4, ndf=8, image_size=64, n_layers_d=3, iters=5000, batch_size=2,
-                            device="cpu", checkpoint_every=2, log_every=1, sample_every=1000)
+    config = tiny_lite(iters=5000, checkpoint_every=2, sample_every=1000)
     seen = events_of(panel)
     panel.start(TrainCommand.new_run(phantom, run, config))
     qtbot.waitUntil(lambda: any(isinstance(e, CheckpointSaved) for e in seen), timeout=TIMEOUT)
@@ -336,12 +346,9 @@ def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path,
 
 def test_a_run_at_its_time_limit_is_stopped_not_failed_and_resumes_with_the_same_limit(qtbot, tmp_path, phantom,
                                                                                      monkeypatch):
-    panel = TrainingPanel()
-    qtbot.addWidget(panel)
-    panel.show()
+    panel = shown_panel(qtbot)
     run = tmp_path / "run"
-    config = resolve_config("lite", ngf=4, ndf=8, image_size=64, n_layers_d=3, iters=100000, batch_size=2,
-                            device="cpu", checkpoint_every=100000, log_every=1, sample_every=100000)
+    config = tiny_lite(iters=100000, checkpoint_every=100000, sample_every=100000)
     with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
         panel.start(dataclasses.replace(TrainCommand.new_run(phantom, run, config), time_limit=1.0))
     result: TrainingExit = ended.args[0]
