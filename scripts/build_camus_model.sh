@@ -119,7 +119,7 @@ if sys.argv[3] != "resample":
     save_model_file(model, sys.argv[2], terms)
     sys.exit(0)
 # the style channels at 0.4 of their training spread: fewer washed-out or dim seeds
-# (README, Evaluation: holes, the fan's fit and seed brightness all improve); pixel grain of
+# (docs/evaluation.md: holes, the fan's fit and seed brightness all improve); pixel grain of
 # 3.5 grey levels (2.5 gave the train split's images the real ones' fine detail; the speckle
 # shape below smooths part of it, and 3.5 brings the valid split's fine detail back to real's);
 # an output tone of 0.92, the curve that brings the valid split's grey levels to the real ones'

@@ -29,7 +29,7 @@ Contract (a model file's ``refiner`` record, ``{"width": W}``, and its ``refiner
   for the bundled model on the whole fan made the near field harder to tell from real, but
   the edge band and the coarse layout easier. Confined, a refiner leaves the rest as the
   generator drew it. For the bundled model, one confined to the top 0.25 brought its near
-  field only to 0.972 against 0.985 (README, Training);
+  field only to 0.972 against 0.985 (docs/training.md);
 - output: the sum clipped to [-1, 1]; the :class:`~engine.synthesizer.Synthesizer` cuts the
   change to the fan (:func:`cut_change`: the image is already cut, and cutting it
   again would dim the edge's partly covered pixels a second time). Models without a fan

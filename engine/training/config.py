@@ -208,14 +208,14 @@ PRESETS: dict[str, dict] = {
     # Noise input (one mask, many images) and deformed pairs (drawn wherever painted); the
     # PatchGAN beat OASIS's segmentation discriminator on real CAMUS (downstream Dice 0.72
     # against 0.62 at 1,500 iterations; 0.844 at 7,500 against 0.767 at 5,600 with a coarse L1
-    # added; README, Evaluation). The bundled model: this preset without the fan, bilinear
+    # added; docs/evaluation.md). The bundled model: this preset without the fan, bilinear
     # upsampling and spectral loss for 7,500 iterations, then with them for 4,000 and 6,000,
     # then with --texture --beam 2 --lambda-region 10 for 4,000 (scripts/build_camus_model.sh;
     # the build's earlier stages rely on this preset leaving those three off).
     "lite": dict(ngf=10, ndf=32, batch_size=4, niter=20, niter_decay=10, modulation="clade",
                  norm_g="syncbatch", spectral_g=True, num_d=2, n_layers_d=3, image_size=256,
                  lr=0.0002, noise_nc=8, deform=0.3,
-                 # what the eye sees (README, Evaluation): the probe's fan as an input,
+                 # what the eye sees (docs/evaluation.md): the probe's fan as an input,
                  # bilinear upsampling (no grid), a spectral loss (fine speckle) and feature
                  # matching eased so the speckle is not averaged away
                  fan=True, upsample="bilinear", lambda_spectrum=3.0, lambda_feat=3.0),
