@@ -116,7 +116,8 @@ class Fan:
         if self.depth > 3:
             return f"the fan's depth {self.depth:.3g} is more than three picture heights"
         if self.width <= 0:
-            return f"the fan's width must be positive (left {self.left:.3g} < right {self.right:.3g} degrees)"
+            return (f"the fan's width must be positive, got {self.width:.3g} degrees "
+                    f"(its left edge at {self.left:.3g}, its right edge at {self.right:.3g})")
         if self.left < -89 or self.right > 89:
             return f"the fan's edges must point downward (between -89 and 89 degrees), got {self.left:.3g}, {self.right:.3g}"
         if not 0.2 <= self.squash <= 5:

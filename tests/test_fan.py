@@ -83,7 +83,7 @@ def test_a_fan_scales_with_the_picture():
 @pytest.mark.parametrize("bad, words", [
     (Fan(depth=0.0), "depth must be positive"),
     (Fan(depth=-1.0), "depth must be positive"),
-    (Fan(left=10.0, right=-10.0), "width must be positive"),
+    (Fan(left=10.0, right=-10.0), "width must be positive, got -20 degrees"),
     (Fan(left=5.0, right=5.0), "width must be positive"),
     (Fan(apex_x=1.6), "apex"),
     (Fan(apex_y=-2.0), "apex"),
