@@ -117,3 +117,22 @@ def test_export_cli(tmp_path, capsys):
     assert main(["export", "--model", "simulator", "--random", "2", "--size", "64",
                  "--out", str(tmp_path / "out")]) == 1
     assert "use --overwrite" in capsys.readouterr().err
+
+
+def test_a_prepared_image_folder_given_as_masks_points_to_its_labels(tmp_path, capsys):
+    from engine.data.phantom import write_phantom
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=64, seed=0)
+    images = next(p for p in (data / s / "img" for s in ("train", "valid", "test")) if p.is_dir())
+    code = main(["export", "--model", "simulator", "--masks", str(images), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err.strip().splitlines()[-1]  # after the notes on jitter and splits
+    assert code == 1 and error.startswith("cardigan: error:")
+    assert "image folder" in error and str(images.parent / "label") in error
+    assert not (tmp_path / "out").exists()
+    lone = tmp_path / "img"  # no label folder beside it: the usual per-file report
+    lone.mkdir()
+    for path in sorted(images.iterdir())[:2]:
+        (lone / path.name).write_bytes(path.read_bytes())
+    assert main(["export", "--model", "simulator", "--masks", str(lone), "--out", str(tmp_path / "out")]) == 1
+    assert "2 unusable mask(s)" in capsys.readouterr().err

@@ -168,6 +168,9 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
         patients.setdefault(patient, PatientMasks(patient)).items.append(
             MaskItem(stem, labels, str(path), view, instant, fan))
     if problems:
+        labels_beside = folder.parent / "label"
+        if len(problems) == len(files) and folder.name == "img" and labels_beside.is_dir():
+            raise DataError(f"{folder}: this is a prepared dataset's image folder; its masks are in {labels_beside}")
         shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
         raise DataError(f"{folder}: {len(problems)} unusable mask(s): {shown}")
     return list(patients.values())
