@@ -334,7 +334,7 @@ def test_a_time_limit_stops_with_its_own_exit_code_and_the_run_resumes(phantom, 
 
 
 @pytest.mark.parametrize("case", ["missing_data", "no_device", "existing_run", "nothing_to_resume",
-                                  "oom", "no_data_flag"])
+                                  "oom", "no_data_flag", "a_split_as_data", "init_from_not_a_model"])
 def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypatch):
     args = ["train", "--data", str(phantom), "--run", str(tmp_path / "run"), "--preset", "lite",
             "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
@@ -355,6 +355,13 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
     elif case == "nothing_to_resume":
         args.append("--resume")
         pattern = "no training state to resume from"
+    elif case == "a_split_as_data":
+        args[2], pattern = str(phantom / "train"), "not a prepared dataset"
+    elif case == "init_from_not_a_model":
+        picture = tmp_path / "picture.png"
+        picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+        args += ["--init-from", str(picture)]
+        pattern = "not a model file"
     else:
         from engine.training.trainer import Trainer
 
@@ -366,6 +373,22 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
     assert main(args) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
     assert len(err) == 1 and pattern in err[0], err
+    if case not in ("existing_run", "oom"):  # refused before it began: no run folder left behind
+        assert not (tmp_path / "run").exists()
+
+
+def test_a_refused_run_keeps_a_folder_it_did_not_make(phantom, tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "samples").mkdir(parents=True)
+    (folder / "notes.txt").write_text("keep")
+    assert main(["train", "--data", str(phantom / "train"), "--run", str(folder), "--iters", "1"]) == 1
+    assert (folder / "notes.txt").read_text() == "keep" and (folder / "samples").is_dir()
+    from engine.training.run_folder import RunFolder
+
+    assert not RunFolder(folder).remove_if_unused()  # not only a run's skeleton
+    (folder / "notes.txt").unlink()
+    (folder / "samples" / "iter_10.png").write_bytes(b"")
+    assert not RunFolder(folder).remove_if_unused() and folder.is_dir()
 
 
 def test_dry_run_prints_the_resolved_config(tmp_path, capsys):

@@ -106,6 +106,7 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
     context, device = distributed.setup(config.device)
     emit = callbacks.on_event if context.is_main else (lambda event: None)
     run = RunFolder(Path(run_dir))
+    made_here = not run.root.exists()
     try:
         if not Path(data_dir).is_dir():
             raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
@@ -117,6 +118,8 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
             return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device)
     except CardiganError as exc:
         emit(Failed(str(exc)))
+        if made_here and context.is_main:
+            run.remove_if_unused()  # a run refused before it began leaves no folder behind
         raise
     except OOM_ERRORS as exc:
         if isinstance(exc, RuntimeError) and "out of memory" not in str(exc).lower():

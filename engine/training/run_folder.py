@@ -208,6 +208,27 @@ class RunFolder:
         except OSError as exc:
             raise CardiganError(describe_os_error(exc, self.root)) from None
 
+    def remove_if_unused(self) -> bool:
+        """Remove the folder when it holds only what :meth:`create` and :meth:`lock` make (its
+        empty subfolders and the lock file): a training that stopped before it wrote anything.
+        Anything else in it keeps the folder. True when it was removed."""
+        try:
+            if not self.root.is_dir() or self.root.is_symlink():
+                return False
+            skeleton = {LOCK_NAME, self.samples_dir.name, self.checkpoint_dir.name}
+            if any(p.name not in skeleton for p in self.root.iterdir()):
+                return False
+            subfolders = [f for f in (self.samples_dir, self.checkpoint_dir) if f.exists()]
+            if any(f.is_symlink() or not f.is_dir() or any(f.iterdir()) for f in subfolders):
+                return False
+            for folder in subfolders:
+                folder.rmdir()
+            (self.root / LOCK_NAME).unlink(missing_ok=True)
+            self.root.rmdir()
+        except OSError:
+            return False
+        return True
+
     def has_training_state(self) -> bool:
         from .state import list_states
 
