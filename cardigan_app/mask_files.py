@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.labels import LOOKS_LIKE_AN_IMAGE, bad_values
-from engine.maskio import is_camus_file, read_label_map, read_png_text, write_label_png
+from engine.maskio import is_volume_file, read_label_map, read_png_text, write_label_png
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -70,13 +70,16 @@ def anatomy_record_problem(data) -> str | None:
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-MASK_FILTER = "Label maps (*.png *.mhd *.nii *.nii.gz);;Label PNG (*.png);;CAMUS ground truth (*_gt.mhd *_gt.nii.gz *.mhd *.nii *.nii.gz);;All files (*)"
+MASK_FILTER = ("Label maps (*.png *.mhd *.nii *.nii.gz *.nrrd *.nhdr *.mha);;Label PNG (*.png);;"
+               "CAMUS ground truth (*_gt.mhd *_gt.nii.gz *.mhd *.nii *.nii.gz);;"
+               "3D Slicer segmentation or NRRD (*.seg.nrrd *.nrrd *.nhdr);;All files (*)")
 PNG_FILTER = "Label PNG (*.png)"
-IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.mhd *.mha);;"
-                "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;NIfTI or MetaImage (*.nii *.nii.gz *.mhd *.mha);;"
+IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
+                "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;"
+                "NIfTI, MetaImage or NRRD (*.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
                 "All files (*)")
-MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz")
-PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".mha")  # never a label map here
+MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha")  # or an image to trace
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # never a label map here
 
 
 def is_mask_file(path: Path | str) -> bool:
@@ -171,8 +174,8 @@ class MaskFiles:
 
     def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False,
                   labels: np.ndarray | None = None) -> bool:
-        """Open a label PNG or CAMUS ground truth (``labels``: its label map, when the caller
-        has read it already); a problem is reported in one line."""
+        """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation (``labels``: its
+        label map, when the caller has read it already); a problem is reported in one line."""
         path = Path(path)
         if not confirmed and not self.confirm_discard("opening another mask"):
             return False
@@ -185,7 +188,7 @@ class MaskFiles:
             show_error(self.window, "Cannot open the mask", str(exc))
             self.window.statusBar().showMessage(str(exc), 10000)
             return False
-        # a CAMUS volume or NIfTI cannot be written back as it is: Save asks for a PNG name
+        # a CAMUS volume, NIfTI or NRRD cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
         document.anatomy, problem = read_anatomy_record(path)
         fan, fan_problem = fan_from_text(read_png_text(path) if path.suffix.lower() == ".png" else {},
@@ -271,7 +274,7 @@ class MaskFiles:
     # -- save ----------------------------------------------------------------------------
     def save(self) -> bool:
         path = self.document.path
-        if path is None or is_camus_file(path) or path.suffix.lower() != ".png":
+        if path is None or is_volume_file(path) or path.suffix.lower() != ".png":
             return self.save_as()
         return self._write(path)
 
@@ -279,7 +282,7 @@ class MaskFiles:
         current = self.document.path
         if current is not None:
             stem = current.name
-            for suffix in (".nii.gz", ".nii", ".mhd", ".png"):
+            for suffix in (".seg.nrrd", ".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr", ".png"):
                 if stem.lower().endswith(suffix):
                     stem = stem[: -len(suffix)]
                     break

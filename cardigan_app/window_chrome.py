@@ -87,7 +87,8 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       icon_name="vector-curve", tip="A new anatomy: this mask moved, turned, stretched and smoothly warped, "
       "with the cavity kept inside its wall and the atrium below")
     a("open", "File", "&Open mask\u2026", do.open_mask, shortcut=QKeySequence.StandardKey.Open,
-      icon_name="folder-open-outline", tip="Open a label PNG or a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz)")
+      icon_name="folder-open-outline",
+      tip="Open a label PNG, a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz) or a 3D Slicer segmentation (*.seg.nrrd)")
     a("trace", "File", "Open &image to trace\u2026", do.trace_image, shortcut="Ctrl+Shift+I",
       icon_name="image-edit-outline", tip="Open an echocardiogram of your own (PNG, JPEG, NIfTI, MHD) and paint "
       "a new mask over it, in the sector fitted to it")

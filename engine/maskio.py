@@ -16,6 +16,8 @@ EXPECTED = ("an 8-bit single-channel label map with values "
             + ", ".join(f"{lab.id} ({lab.name.lower()})" for lab in LABELS))
 
 CAMUS_SUFFIXES = (".mhd", ".nii", ".nii.gz")
+# label maps SimpleITK reads: CAMUS's, and NRRD / MetaImage as 3D Slicer and ITK-SNAP save them
+VOLUME_SUFFIXES = CAMUS_SUFFIXES + (".nrrd", ".nhdr", ".mha")
 PNG_SUFFIXES = (".png",)
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 PIXEL_SPACING_MM = 0.6  # in-plane spacing written to NIfTI (a 256-pixel frame spans ~15 cm)
@@ -24,6 +26,12 @@ PIXEL_SPACING_MM = 0.6  # in-plane spacing written to NIfTI (a 256-pixel frame s
 def is_camus_file(path: Path | str) -> bool:
     name = str(path).lower()
     return any(name.endswith(suffix) for suffix in CAMUS_SUFFIXES)
+
+
+def is_volume_file(path: Path | str) -> bool:
+    """Whether ``path`` names a label map SimpleITK reads (CAMUS, NIfTI, NRRD, MetaImage)."""
+    name = str(path).lower()
+    return any(name.endswith(suffix) for suffix in VOLUME_SUFFIXES)
 
 
 def read_label_png(path: Path | str) -> np.ndarray:
@@ -123,29 +131,45 @@ def check_mask_path(path: Path) -> None:
         raise MaskError(f"{path}: no such file" + (" (a broken link)" if path.is_symlink() else ""))
 
 
-def read_camus_label(path: Path | str) -> np.ndarray:
-    """Read a CAMUS ground-truth file (``.mhd``+``.raw`` or NIfTI) as a (H, W) label map.
+def read_volume_label(path: Path | str) -> np.ndarray:
+    """Read a label map SimpleITK reads (CAMUS ground truth ``.mhd``+``.raw`` or NIfTI, NRRD,
+    MetaImage) as a (H, W) label map.
 
-    SimpleITK gives both formats in the same (row, column) orientation, apex at the top.
+    SimpleITK gives every format in the same (row, column) orientation, apex at the top. A 3D
+    Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their names
+    (:mod:`engine.slicer_segments`); any other file must hold label ids 0-3.
     """
     import SimpleITK as sitk
+
+    from .slicer_segments import labels_from_segments, segments_of
 
     path = Path(path)
     check_mask_path(path)
     try:
-        array = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+        image = sitk.ReadImage(str(path))
+        array = sitk.GetArrayFromImage(image)
+        metadata = {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()}
     except RuntimeError as exc:
         raise MaskError(f"{path}: cannot read the volume ({itk_reason(exc, 'unreadable')})") from None
-    array = np.squeeze(array)
-    if array.ndim != 2:
+    layered = image.GetNumberOfComponentsPerPixel() > 1
+    if layered:  # Slicer's overlapping segments: one layer per component, last in the array
+        array = np.moveaxis(array, -1, 0)
+        array = array.reshape((array.shape[0],) + tuple(n for n in array.shape[1:] if n != 1))
+    else:
+        array = np.squeeze(array)
+    segments = segments_of(metadata, str(path))
+    if segments:
+        return labels_from_segments(array, segments, str(path))
+    if layered or array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
     return validate_label_map(array, str(path))
 
 
 def read_label_map(path: Path | str) -> np.ndarray:
-    """Read any supported label file (PNG, CAMUS ``.mhd``/``.nii[.gz]``)."""
-    if is_camus_file(path):
-        return read_camus_label(path)
+    """Read any supported label file (PNG; CAMUS ``.mhd``/``.nii[.gz]``, NRRD (3D Slicer's
+    ``.seg.nrrd`` included), MetaImage ``.mha``)."""
+    if is_volume_file(path):
+        return read_volume_label(path)
     return read_label_png(path)
 
 
@@ -191,7 +215,7 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_S
     """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
     ``.nii.gz``, with ``spacing_mm`` between pixels (1 between frames), atomically: a file
     that was there is kept whole until the new one is complete. Its rows and columns are the
-    array's, as :func:`read_camus_label` reads them back."""
+    array's, as :func:`read_volume_label` reads them back."""
     import SimpleITK as sitk
 
     path = Path(path)

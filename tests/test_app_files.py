@@ -82,6 +82,26 @@ def test_a_camus_mhd_ground_truth_opens_and_saves_as_png(window, tmp_path, monke
     assert path.read_bytes()  # untouched
 
 
+def test_a_slicer_segmentation_and_an_nrrd_echo_open_as_a_mask_and_to_trace(window, tmp_path, monkeypatch,
+                                                                             prompts):
+    import SimpleITK as sitk
+
+    from slicer_files import write_segmentation
+
+    labels = some_labels(64)
+    slicer = np.where(labels > 0, 4 - labels, 0).astype(np.uint8)  # Slicer's own numbering
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, slicer[None], [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("LV cavity", 3, 0)])
+    assert window.open_any(path) and (window.document.labels == labels).all()
+    save_dialog_returns(monkeypatch, tmp_path / "case.png")
+    assert window.files.save()  # an NRRD is never overwritten: Save asks for a PNG
+    assert (read_label_png(tmp_path / "case.png") == labels).all() and path.read_bytes()
+    echo = np.random.default_rng(3).integers(0, 256, (70, 70)).astype(np.uint8)
+    sitk.WriteImage(sitk.GetImageFromArray(echo), str(tmp_path / "echo.nrrd"))
+    assert window.open_any(tmp_path / "echo.nrrd")  # many grey levels: an image to trace over
+    assert not window.document.labels.any() and window.reference_image is not None
+
+
 def test_a_colour_png_is_refused_with_the_engines_message(window, tmp_path, prompts):
     before = window.document
     rgb = np.zeros((32, 32, 3), np.uint8)
@@ -231,19 +251,19 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     assert window.exporter.export_mask()
     assert (read_label_png(tmp_path / "out" / "mask.png") == window.document.labels).all()
     # NIfTI for ITK-SNAP and 3D Slicer: by the name typed, or by the dialog's filter
-    from engine.maskio import read_camus_label
+    from engine.maskio import read_volume_label
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(tmp_path / "out" / "case"), "NIfTI (*.nii.gz)")))
     assert window.exporter.export_pair()
-    assert (read_camus_label(tmp_path / "out" / "case_gt.nii.gz") == window.document.labels).all()
+    assert (read_volume_label(tmp_path / "out" / "case_gt.nii.gz") == window.document.labels).all()
     import SimpleITK as sitk
 
     volume = sitk.ReadImage(str(tmp_path / "out" / "case.nii.gz"))
     assert (sitk.GetArrayFromImage(volume) == result.image).all() and volume.GetSpacing() == pytest.approx((0.6, 0.6))
     save_dialog_returns(monkeypatch, tmp_path / "out" / "only_mask.nii.gz")
     assert window.exporter.export_mask()
-    assert (read_camus_label(tmp_path / "out" / "only_mask.nii.gz") == window.document.labels).all()
+    assert (read_volume_label(tmp_path / "out" / "only_mask.nii.gz") == window.document.labels).all()
     save_dialog_returns(monkeypatch, tmp_path / "out" / "only_image.nii")
     assert window.exporter.export_image()
     assert (sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "only_image.nii"))) == result.image).all()

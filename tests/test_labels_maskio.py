@@ -90,12 +90,12 @@ def test_write_nifti_round_trips_a_frame_and_a_stack_and_refuses_other_names(tmp
     import SimpleITK as sitk
 
     from engine.errors import CardiganError
-    from engine.maskio import nifti_suffix, read_camus_label, write_nifti
+    from engine.maskio import nifti_suffix, read_volume_label, write_nifti
 
     labels = np.zeros((40, 30), np.uint8)
     labels[5:20, 4:12], labels[20:35, 10:25] = 1, 3
     write_nifti(tmp_path / "m.nii.gz", labels)
-    assert (read_camus_label(tmp_path / "m.nii.gz") == labels).all()  # rows stay rows
+    assert (read_volume_label(tmp_path / "m.nii.gz") == labels).all()  # rows stay rows
     stack = np.stack([labels * 50, labels * 60])
     write_nifti(tmp_path / "s.NII", stack, spacing_mm=0.3)
     volume = sitk.ReadImage(str(tmp_path / "s.NII"))

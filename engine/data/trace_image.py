@@ -22,7 +22,7 @@ from ..fan import Fan
 from .camus import read_volume
 from .imaging import resize_image
 
-VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha")
+VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class TraceImage:
 
 
 def read_grey_image(path: Path | str) -> np.ndarray:
-    """A 2-D uint8 image from a picture or a NIfTI/MetaImage file (its first frame)."""
+    """A 2-D uint8 image from a picture or a NIfTI/MetaImage/NRRD file (its first frame)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")

@@ -1,0 +1,116 @@
+"""3D Slicer segmentations (``.seg.nrrd``) read as cardiGAN label maps.
+
+Slicer's Segment Editor saves a segmentation as an NRRD volume whose header names every
+segment: ``SegmentN_Name``, the value its voxels hold (``SegmentN_LabelValue``) and, when
+segments overlap, the layer that holds it (``SegmentN_Layer``; a file with several layers is
+a 4-D volume whose first axis is the layer). The values are Slicer's own (1, 2, 3 ... in the
+order the segments were made), so they are mapped to ours by the segments' names:
+
+- a name with a word starting ``atri`` or the word ``la``: left atrium (3);
+- ``myo``…, ``epi``… or ``wall``: myocardium (2), looked at before the LV words, so
+  "LV epicardium" (CAMUS's name for the myocardium's band) and "LV wall" are myocardium;
+- ``lv``, ``cavity``, ``endo``…, ``ventric``… or ``pool``: LV cavity (1);
+- ``background``: background (0);
+- a name with ``right``, ``rv`` or ``ra`` is none of them (the right heart is not labelled).
+
+A segment whose name says none of these is refused by name, as are two segments of
+different classes that claim the same pixel. A file without segment records (a plain NRRD or
+MetaImage label map, or a labelmap volume exported from Slicer) is read as its values, which
+must then be label ids 0-3 already.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import MaskError
+from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
+
+# (class, words that name it): the first class one of whose words a segment's name holds wins
+CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
+    # class, whole words, word beginnings
+    (LEFT_ATRIUM, ("la",), ("atri",)),
+    (MYOCARDIUM, ("wall",), ("myo", "epi")),
+    (LV_CAVITY, ("lv", "cavity", "pool"), ("endo", "ventric")),
+    (BACKGROUND, ("background",), ()),
+)
+RIGHT_HEART = ("right", "rv", "ra")  # a name with one of these is not one of our classes
+SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer)$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    value: int
+    layer: int
+
+
+def class_of_segment(name: str) -> int | None:
+    """The label id a segment's name stands for, or None when it names none of them (the
+    right heart's chambers included: our label maps have none)."""
+    words = re.findall(r"[a-z]+", name.lower())
+    if any(w in RIGHT_HEART for w in words):
+        return None
+    for label_id, whole, beginnings in CLASS_WORDS:
+        if any(w in whole or w.startswith(beginnings) for w in words):
+            return label_id
+    return None
+
+
+def segments_of(metadata: dict[str, str], where: str) -> list[Segment]:
+    """The segments a Slicer header records (empty for a file without them)."""
+    fields: dict[int, dict[str, str]] = {}
+    for key, value in metadata.items():
+        match = SEGMENT_KEY.match(key)
+        if match:
+            fields.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()
+    segments = []
+    for index in sorted(fields):
+        record = fields[index]
+        name = record.get("Name", f"Segment{index}")
+        try:
+            value = int(record.get("LabelValue", index + 1))
+            layer = int(record.get("Layer", 0))
+        except ValueError:
+            raise MaskError(f"{where}: segment {name!r} has a damaged label value or layer "
+                            f"({record.get('LabelValue')!r}, {record.get('Layer')!r})") from None
+        segments.append(Segment(name, value, layer))
+    return segments
+
+
+def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str) -> np.ndarray:
+    """A (H, W) label map from a segmentation's values: ``array`` is (H, W) for one layer or
+    (L, H, W) for several; every segment's pixels get the class its name stands for."""
+    layers = array[None] if array.ndim == 2 else array
+    if layers.ndim != 3:
+        raise MaskError(f"{where}: expected a single 2-D frame of segments, got shape {array.shape}")
+    names = ", ".join(lab.name for lab in LABELS[1:])
+    for segment in segments:
+        if not 0 <= segment.layer < layers.shape[0]:
+            raise MaskError(f"{where}: segment {segment.name!r} lies in layer {segment.layer}, "
+                            f"but the file holds {layers.shape[0]}")
+    for layer_index, layer in enumerate(layers):
+        known = {0} | {s.value for s in segments if s.layer == layer_index}
+        stray = sorted(set(np.unique(layer).tolist()) - known)
+        if stray:
+            raise MaskError(f"{where}: values {stray[:5]} in layer {layer_index} belong to no segment "
+                            "in its header; the file is damaged or not a Slicer segmentation")
+    labels = np.zeros(layers.shape[1:], np.uint8)
+    claimed = np.full(layers.shape[1:], -1, np.int16)
+    for segment in segments:
+        label_id = class_of_segment(segment.name)
+        if label_id is None:
+            raise MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
+                            "in Slicer (e.g. 'LV cavity') or remove it")
+        pixels = layers[segment.layer] == segment.value
+        clash = pixels & (claimed >= 0) & (claimed != label_id)
+        if clash.any():
+            other = LABELS[int(claimed[clash][0])].name
+            raise MaskError(f"{where}: segment {segment.name!r} overlaps a segment of {other} in "
+                            f"{int(clash.sum())} pixels; a label map gives each pixel one class")
+        labels[pixels] = label_id
+        claimed[pixels] = label_id
+    return labels

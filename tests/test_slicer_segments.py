@@ -1,0 +1,99 @@
+"""3D Slicer segmentations and NRRD / MetaImage label maps, read as cardiGAN masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from engine.cli.main import main
+from engine.errors import MaskError
+from engine.maskio import read_label_map
+from engine.slicer_segments import class_of_segment
+from slicer_files import write_segmentation
+
+
+def heart() -> np.ndarray:
+    """A mask in our ids: cavity 1 inside wall 2, atrium 3 below."""
+    labels = np.zeros((40, 32), np.uint8)
+    labels[4:26, 6:26] = 2
+    labels[7:23, 10:22] = 1
+    labels[27:38, 9:23] = 3
+    return labels
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("LV cavity", 1), ("Left ventricle", 1), ("LV endocardium", 1), ("lv", 1), ("Blood pool", 1),
+    ("Myocardium", 2), ("LV epicardium", 2), ("LV wall", 2), ("myo", 2),
+    ("Left atrium", 3), ("LA", 3), ("atrium_left", 3), ("Background", 0),
+    ("Tumor", None), ("Segment_1", None), ("Right atrium", None), ("Right ventricle", None), ("RV", None),
+])
+def test_segments_are_classed_by_their_names(name, expected):
+    assert class_of_segment(name) == expected
+
+
+def test_a_slicer_segmentation_is_read_by_its_segment_names_not_its_values(tmp_path):
+    labels = heart()
+    slicer = np.zeros_like(labels)  # Slicer numbered the segments in the order they were made
+    slicer[labels == 3], slicer[labels == 2], slicer[labels == 1] = 1, 2, 3
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, slicer[None], [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("LV cavity", 3, 0)])
+    assert np.array_equal(read_label_map(path), labels)
+
+
+def test_overlapping_layers_merge_when_they_agree_and_are_refused_when_they_clash(tmp_path):
+    labels = heart()
+    first = np.where(labels == 2, 7, 0).astype(np.uint8)
+    second = np.where(labels == 1, 1, np.where(labels == 3, 2, 0)).astype(np.uint8)
+    path = tmp_path / "layers.seg.nrrd"
+    write_segmentation(path, np.stack([first, second]),
+                       [("Myocardium", 7, 0), ("LV cavity", 1, 1), ("Left atrium", 2, 1)])
+    assert np.array_equal(read_label_map(path), labels)
+    second[labels == 2] = 1  # the cavity drawn over the whole wall as well
+    write_segmentation(path, np.stack([first, second]),
+                       [("Myocardium", 7, 0), ("LV cavity", 1, 1), ("Left atrium", 2, 1)])
+    with pytest.raises(MaskError, match="'LV cavity' overlaps a segment of Myocardium"):
+        read_label_map(path)
+
+
+@pytest.mark.parametrize("segments, words", [
+    ([("Myocardium", 2, 0), ("Tumor", 3, 0)], "segment 'Tumor' is none of LV cavity, Myocardium, Left atrium"),
+    ([("Myocardium", 2, 0)], "values [3] in layer 0 belong to no segment"),
+    ([("Myocardium", 2, 0), ("LV cavity", 3, 4)], "lies in layer 4, but the file holds 1"),
+    ([("Myocardium", "two", 0), ("LV cavity", 3, 0)], "damaged label value"),
+])
+def test_segmentations_that_cannot_be_a_mask_are_refused_in_one_line(tmp_path, segments, words):
+    slicer = np.zeros((20, 20), np.uint8)
+    slicer[2:10, 2:10], slicer[12:18, 12:18] = 2, 3
+    path = tmp_path / "bad.seg.nrrd"
+    write_segmentation(path, slicer[None], segments)
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert words in str(caught.value) and "\n" not in str(caught.value) and "bad.seg.nrrd" in str(caught.value)
+
+
+def test_plain_nrrd_and_metaimage_label_maps_hold_our_ids(tmp_path):
+    labels = heart()
+    for name in ("plain.nrrd", "plain.mha"):
+        sitk.WriteImage(sitk.GetImageFromArray(labels), str(tmp_path / name))
+        assert np.array_equal(read_label_map(tmp_path / name), labels)
+    sitk.WriteImage(sitk.GetImageFromArray(labels * 60), str(tmp_path / "grey.nrrd"))
+    with pytest.raises(MaskError, match="not labels"):
+        read_label_map(tmp_path / "grey.nrrd")
+
+
+def test_synthesize_and_export_take_a_slicer_segmentation(tmp_path):
+    labels = heart()
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_segmentation(masks / "patient0001_4CH_ED.seg.nrrd", labels[None],
+                       [("LV cavity", 1, 0), ("Myocardium", 2, 0), ("Left atrium", 3, 0)])
+    out = tmp_path / "one.npy"
+    assert main(["synthesize", "--model", "simulator", "--mask", str(masks / "patient0001_4CH_ED.seg.nrrd"),
+                 "--out", str(out)]) == 0
+    assert np.load(out).shape[-2:] == labels.shape
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--border-jitter", "0",
+                 "--out", str(tmp_path / "export")]) == 0
+    exported = sorted((tmp_path / "export").glob("*/label/*.png"))
+    assert [p.name for p in exported] == ["patient0001_4CH_ED.png"]  # the stem without .seg.nrrd
+    assert np.array_equal(read_label_map(exported[0]), labels)
