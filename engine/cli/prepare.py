@@ -1,4 +1,4 @@
-"""``cardigan prepare``: a CAMUS source -> paired image/label folders with a manifest."""
+"""``cardigan prepare``: a CAMUS source or SPADE folders -> paired image/label folders with a manifest."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 from .options import seed_value
 
-HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release) into image/label folders"
-DESCRIPTION = ("Read the seed's HDF5 file or a CAMUS release folder and write "
+HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release, SPADE folders) into image/label folders"
+DESCRIPTION = ("Read the seed's HDF5 file, a CAMUS release folder or the image and label folders "
+               "an NVlabs SPADE run trains on (pairs matched by name, not by order), and write "
                "<out>/<split>/img/<stem>.png and <out>/<split>/label/<stem>.png with a "
                "manifest.json (NVlabs SPADE --dataset_mode custom compatible). The output "
                "appears only when the whole run succeeded.")
@@ -16,9 +17,11 @@ DESCRIPTION = ("Read the seed's HDF5 file or a CAMUS release folder and write "
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, type=Path,
-                        help="the seed HDF5 file, or a CAMUS 2019/2023 release folder")
+                        help="the seed HDF5 file, a CAMUS 2019/2023 release folder, or image and label "
+                             "folders as NVlabs SPADE reads them (train_img + train_label, "
+                             "train/img + train/label, or img + label)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023"),
+    parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023", "folders"),
                         help="source layout (default: detect it)")
     parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
     parser.add_argument("--instants", default="ED,ES", help="comma-separated instants (default ED,ES)")

@@ -1,4 +1,5 @@
-"""``prepare``: a CAMUS source (seed HDF5, 2019 or 2023 release) -> the prepared layout.
+"""``prepare``: a CAMUS source (seed HDF5, 2019 or 2023 release, or image and label folders as
+NVlabs SPADE reads them) -> the prepared layout.
 
 Patients are processed independently (read, check, resize, encode PNGs) on all cores into
 a staging folder that becomes the output only when everything succeeded (see
@@ -79,8 +80,9 @@ def _run_job(job: _Job) -> list[_PatientResult]:
     for patient in job.patients:
         read = _READER.read(patient, job.views, job.instants)
         result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info)
-        for view, instant, image, labels in read.frames:
-            _write_pair(result, staging, make_stem(patient.name, view, instant), image, labels, job.size, view)
+        stems = read.stems or [make_stem(patient.name, view, instant) for view, instant, _, _ in read.frames]
+        for stem, (view, instant, image, labels) in zip(stems, read.frames):
+            _write_pair(result, staging, stem, image, labels, job.size, view)
         if job.sequences:
             _write_sequences(patient, result, job, staging)
         results.append(result)

@@ -1,4 +1,4 @@
-"""One interface over the three source layouts ``prepare`` reads.
+"""One interface over the source layouts ``prepare`` reads.
 
 :func:`detect_format` names the layout; :func:`scan_source` lists the patients (with the
 source's own split where it has one); a :class:`FrameReader` (one per worker process)
@@ -15,13 +15,15 @@ import numpy as np
 
 from ..errors import DataError
 from ..fileio import sha256_file
-from . import camus
+from . import camus, pair_folders
 from .imaging import check_pair, to_uint8_image
+from .layout import parse_stem
 from .seed_hdf5 import FRAME_INDEX, SeedHdf5Reader, is_hdf5
 
-FORMATS = ("hdf5", "camus2019", "camus2023")
+FORMATS = ("hdf5", "camus2019", "camus2023", "folders")
 FORMAT_NAMES = {"hdf5": "seed HDF5", "camus2019": "CAMUS 2019 release (.mhd)",
-                "camus2023": "CAMUS 2023 release (NIfTI)"}
+                "camus2023": "CAMUS 2023 release (NIfTI)",
+                "folders": "image and label folders (NVlabs SPADE custom)"}
 
 
 def detect_format(source: Path | str) -> str:
@@ -38,9 +40,12 @@ def detect_format(source: Path | str) -> str:
         return "camus2023"
     if camus.looks_like_2019(path):
         return "camus2019"
+    if pair_folders.looks_like_pair_folders(path):
+        return "folders"
     raise DataError(f"{path}: unknown layout (expected a seed HDF5 file, a CAMUS 2019 folder with "
-                    "training/ or testing/ holding patientNNNN/*.mhd, or a CAMUS 2023 folder with "
-                    "database_nifti/patientNNNN/*.nii.gz)")
+                    "training/ or testing/ holding patientNNNN/*.mhd, a CAMUS 2023 folder with "
+                    "database_nifti/patientNNNN/*.nii.gz, or image and label folders such as "
+                    "train_img and train_label)")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,11 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
         found, how, unlisted = camus.scan_2023(path)
         notes = [{"patient": name, "reason": "not named in any split list"} for name in unlisted]
         return SourceListing([SourcePatient(p.name, p.split, str(p.folder)) for p in found], how, notes)
+    if fmt == "folders":
+        found, notes, how = pair_folders.scan_pair_folders(path)
+        return SourceListing([SourcePatient(name, split, pair_folders.encode_ref(files))
+                              for (name, split), files in sorted(found.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))],
+                             how, notes)
     raise DataError(f"unknown source format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
@@ -85,6 +95,11 @@ def source_checksum(path: Path, fmt: str, patients: list[SourcePatient]) -> dict
     if fmt == "hdf5":
         return {"algorithm": "sha256", "of": "file", "value": sha256_file(path)}
     digest = hashlib.sha256()
+    if fmt == "folders":
+        for patient in sorted(patients, key=lambda p: (p.name, p.split or "")):
+            for line in pair_folders.pair_files_checksum(pair_folders.decode_ref(patient.ref)):
+                digest.update(line.encode())
+        return {"algorithm": "sha256", "of": "file listing (names and sizes)", "value": digest.hexdigest()}
     for patient in sorted(patients, key=lambda p: p.name):
         folder = Path(patient.ref)
         for entry in sorted(folder.iterdir()):
@@ -95,9 +110,10 @@ def source_checksum(path: Path, fmt: str, patients: list[SourcePatient]) -> dict
 
 @dataclass
 class PatientFrames:
-    frames: list[tuple[str, str, np.ndarray, np.ndarray]]  # (view, instant, image, labels)
+    frames: list[tuple[str | None, str | None, np.ndarray, np.ndarray]]  # (view, instant, image, labels)
     missing: list[str]  # why requested frames are absent ("no ground truth for 2CH ES", ...)
     info: dict[str, dict[str, str]]  # per view cfg content (CAMUS)
+    stems: list[str] | None = None  # each frame's own stem, where the source names it (folders)
 
 
 @dataclass
@@ -122,6 +138,8 @@ class FrameReader:
     def read(self, patient: SourcePatient, views: tuple[str, ...], instants: tuple[str, ...]) -> PatientFrames:
         if self.fmt == "hdf5":
             return self._read_hdf5(patient, views, instants)
+        if self.fmt == "folders":
+            return self._read_folders(patient, views, instants)
         return self._read_camus(patient, views, instants)
 
     def read_sequences(self, patient: SourcePatient, views: tuple[str, ...]) -> PatientSequences:
@@ -162,6 +180,19 @@ class FrameReader:
                 k = FRAME_INDEX[instant]
                 frames.append((view, instant, images[k], labels[k]))
         return PatientFrames(frames, missing, {})
+
+    def _read_folders(self, patient, views, instants) -> PatientFrames:
+        """The pairs of a patient in image / label folders: CAMUS-named ones as the views and
+        instants asked for, any other name as it is (its view unknown)."""
+        frames, stems = [], []
+        for entry in pair_folders.decode_ref(patient.ref):
+            parsed = parse_stem(entry.stem)
+            if parsed and (parsed[1] not in views or parsed[2] not in instants):
+                continue
+            image, labels = pair_folders.read_pair(entry)
+            frames.append((parsed[1] if parsed else None, parsed[2] if parsed else None, image, labels))
+            stems.append(entry.stem)
+        return PatientFrames(frames, [], {}, stems)
 
     def _read_camus(self, patient, views, instants) -> PatientFrames:
         folder = Path(patient.ref)

@@ -1,0 +1,112 @@
+"""``prepare`` from image and label folders, as NVlabs SPADE's custom mode reads them."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.cli.main import main
+from engine.data.layout import SPLITS
+from engine.data.phantom import write_phantom
+from engine.data.prepare import prepare_dataset
+from engine.data.sources import detect_format
+from engine.errors import CardiganError, DataError
+from engine.maskio import read_label_png
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("phantom") / "data"
+    write_phantom(folder, count=6, size=64, seed=1)
+    return folder
+
+
+def as_spade(phantom, root, names=(("train", "train"), ("valid", "val"), ("test", "test"))):
+    """The phantom's pairs in SPADE's naming: <split>_img beside <split>_label."""
+    for split, name in names:
+        for kind in ("img", "label"):
+            if (phantom / split / kind).is_dir():
+                shutil.copytree(phantom / split / kind, root / f"{name}_{kind}")
+    return root
+
+
+def pairs_of(root):
+    return {(split, p.stem): (np.asarray(Image.open(root / split / "img" / p.name)), read_label_png(p))
+            for split in SPLITS for p in sorted((root / split / "label").glob("*.png"))}
+
+
+def test_spade_split_folders_are_prepared_pair_by_name_with_their_own_splits(phantom, tmp_path):
+    source = as_spade(phantom, tmp_path / "spade")
+    orphan_label = next((source / "train_label").glob("*.png"))
+    orphan_image = next((source / "val_img").glob("*.png"))
+    orphan_label.rename(source / "train_label" / "lonely_4CH_ED.png")  # its image keeps the old name
+    orphan_image.rename(source / "val_img" / "stray.png")
+    assert detect_format(source) == "folders"
+    manifest = prepare_dataset(source, tmp_path / "out", size=64)
+    assert manifest["source"]["format"] == "folders"
+    assert "val_label" in manifest["source"]["split_source"]
+    reasons = " | ".join(note["reason"] for note in manifest["skipped"])
+    assert "lonely_4CH_ED.png in train_label/ has no image" in reasons
+    assert "stray.png in val_img/ has no label map" in reasons
+    before, after = pairs_of(phantom), pairs_of(tmp_path / "out")
+    gone = {("train", orphan_label.stem), ("valid", orphan_image.stem)}
+    assert set(after) == set(before) - gone  # val is valid; nothing else lost, nothing shifted
+    for key, (image, labels) in after.items():
+        assert np.array_equal(labels, before[key][1]) and np.array_equal(image, before[key][0])
+    assert manifest["fan_fit"]["fitted"] == len(after)
+
+
+def test_plain_img_and_label_folders_with_any_names_get_a_seeded_split(phantom, tmp_path):
+    source = tmp_path / "plain"
+    (source / "images").mkdir(parents=True)
+    (source / "labels").mkdir()
+    originals = {}
+    for k, label in enumerate(sorted((phantom / "train" / "label").glob("*.png"))[:10]):
+        image = np.asarray(Image.open(phantom / "train" / "img" / label.name))
+        Image.fromarray(image).convert("RGB").save(source / "images" / f"frame{k:02d}.jpg", quality=95)
+        shutil.copy(label, source / "labels" / f"frame{k:02d}.png")
+        originals[f"frame{k:02d}"] = read_label_png(label)
+    assert main(["prepare", "--source", str(source), "--out", str(tmp_path / "out"), "--size", "64",
+                 "--views", "2CH"]) == 0  # the views choose among CAMUS names only
+    prepared = pairs_of(tmp_path / "out")
+    assert sorted(stem for _, stem in prepared) == sorted(originals)  # stems kept as they were
+    assert {split for split, _ in prepared} == set(SPLITS)  # 80/10/10 of ten one-frame patients
+    for (_, stem), (image, labels) in prepared.items():
+        assert np.array_equal(labels, originals[stem]) and image.dtype == np.uint8 and image.ndim == 2
+
+
+def test_a_prepared_dataset_prepares_again_at_another_size(phantom, tmp_path):
+    manifest = prepare_dataset(phantom, tmp_path / "small", size=32)
+    assert manifest["source"]["format"] == "folders"
+    assert manifest["counts"] == {split: len(list((phantom / split / "label").glob("*.png"))) for split in SPLITS}
+    first = next((tmp_path / "small" / "train" / "label").glob("*.png"))
+    assert read_label_png(first).shape == (32, 32)
+
+
+def test_folder_sources_that_cannot_be_prepared_are_refused_in_one_line(phantom, tmp_path):
+    both = as_spade(phantom, tmp_path / "both", names=(("train", "train"), ("valid", "val")))
+    shutil.copytree(both / "val_img", both / "valid_img")
+    shutil.copytree(both / "val_label", both / "valid_label")
+    with pytest.raises(DataError, match="more than one folder pair for the valid split"):
+        prepare_dataset(both, tmp_path / "out1", size=64)
+    moved = as_spade(phantom, tmp_path / "moved", names=(("train", "train"), ("valid", "val")))
+    label = next((moved / "train_label").glob("*.png"))
+    patient = label.stem.rsplit("_", 2)[0]
+    shutil.copy(label, moved / "val_label" / f"{patient}_2CH_XX.png".replace("XX", "ED" if "ES" in label.stem else "ES"))
+    shutil.copy(moved / "train_img" / label.name, moved / "val_img" / f"{patient}_2CH_XX.png".replace(
+        "XX", "ED" if "ES" in label.stem else "ES"))
+    with pytest.raises(DataError, match=f"patient {patient} appears in more than one split"):
+        prepare_dataset(moved, tmp_path / "out2", size=64)
+    bad = as_spade(phantom, tmp_path / "bad", names=(("train", "train"),))
+    label = next((bad / "train_label").glob("*.png"))
+    Image.fromarray(np.full((64, 64), 9, np.uint8)).save(label)
+    with pytest.raises(CardiganError) as caught:  # the mask's own error, naming the file
+        prepare_dataset(bad, tmp_path / "out3", size=64)
+    assert label.name in str(caught.value) and "\n" not in str(caught.value)
+    for out in ("out1", "out2", "out3"):
+        assert not (tmp_path / out).exists()  # nothing half-written
+    with pytest.raises(DataError, match="train_img and train_label"):
+        detect_format(tmp_path / "bad" / "train_label")
