@@ -33,8 +33,11 @@ class PrepareForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.source = PathField("file+folder", "CAMUS source", SOURCE_FILTER,
-                                "a seed HDF5 file, or a CAMUS 2019 / 2023 release folder", kind="sources")
-        self.source.setToolTip("The seed's HDF5 file (camus05_256.hdf5), or the folder of a CAMUS release")
+                                "a seed HDF5 file, a CAMUS 2019 / 2023 release folder, or SPADE image/label folders",
+                                kind="sources")
+        self.source.setToolTip("The seed's HDF5 file (camus05_256.hdf5), the folder of a CAMUS release, or "
+                               "a folder holding the image and label folders an NVlabs SPADE run trains on "
+                               "(train_img and train_label, ...)")
         self.format_label = QLabel("choose a source")
         self.format_label.setStyleSheet(BUSY_STYLE)
         self.format_label.setWordWrap(True)

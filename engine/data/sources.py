@@ -84,9 +84,9 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
         return SourceListing([SourcePatient(p.name, p.split, str(p.folder)) for p in found], how, notes)
     if fmt == "folders":
         found, notes, how = pair_folders.scan_pair_folders(path)
+        ordered = sorted(found.items(), key=lambda item: (item[0][0], item[0][1] or ""))
         return SourceListing([SourcePatient(name, split, pair_folders.encode_ref(files))
-                              for (name, split), files in sorted(found.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))],
-                             how, notes)
+                              for (name, split), files in ordered], how, notes)
     raise DataError(f"unknown source format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
