@@ -10,7 +10,7 @@ from engine.anatomy import template_mask
 from engine.cli.main import main
 from engine.errors import DataError
 from engine.export import export_dataset
-from engine.maskio import write_label_png
+from engine.maskio import read_label_png, write_label_png
 from engine.progress import Cancelled
 from engine.fan import Fan
 from engine.synthesizer import Synthesizer, to_uint8
@@ -136,3 +136,26 @@ def test_a_prepared_image_folder_given_as_masks_points_to_its_labels(tmp_path, c
         (lone / path.name).write_bytes(path.read_bytes())
     assert main(["export", "--model", "simulator", "--masks", str(lone), "--out", str(tmp_path / "out")]) == 1
     assert "2 unusable mask(s)" in capsys.readouterr().err
+
+
+def test_nnunet_export_is_a_raw_dataset_nnunet_can_plan(synth, tmp_path):
+    out = tmp_path / "Dataset501_Echo"
+    manifest = export_dataset(synth, out, random=5, format="nnunet", size=64, seed=3, variations=2)
+    pairs = {p["stem"]: p for p in manifest["pairs"]}
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["name"] == "Dataset501_Echo" and info["file_ending"] == ".png"
+    assert info["labels"] == {"background": 0, "LV cavity": 1, "Myocardium": 2, "Left atrium": 3}
+    assert info["channel_names"] == {"0": "ultrasound"}
+    for part, splits in (("Tr", ("train", "valid")), ("Ts", ("test",))):
+        labels = sorted((out / f"labels{part}").glob("*.png"))
+        images = sorted((out / f"images{part}").glob("*.png"))
+        # nnU-Net's rule: every case <id>.png has its one channel <id>_0000.png
+        assert [p.name for p in images] == [p.stem + "_0000.png" for p in labels]
+        assert sorted(p.stem for p in labels) == sorted(s for s, p in pairs.items() if p["split"] in splits)
+        assert info["numTraining" if part == "Tr" else "numTest"] == len(labels) > 0
+        for label in labels[:3]:
+            mask = read_label_png(label)
+            image = np.asarray(Image.open(out / f"images{part}" / f"{label.stem}_0000.png"))
+            assert image.dtype == np.uint8 and image.shape == mask.shape == (64, 64)
+            assert np.array_equal(image, expected_image(synth, mask, pairs[label.stem]))
+    assert info["numTraining"] + info["numTest"] == len(pairs) == 5 * 4 * 2

@@ -29,6 +29,8 @@ FORMAT_TIPS = {
     "png": "Prepared layout: <split>/img|label/<stem>.png plus manifest.json (SPADE custom compatible)",
     "hdf5": "The seed's HDF5: <split>/<patient>/<view>/im (2, H, W, 1) and gt (2, H, W); needs ED and ES",
     "nifti": "CAMUS 2023 layout: database_nifti/<patient>/<patient>_<view>_<ED|ES>[_gt].nii.gz",
+    "nnunet": "nnU-Net v2 raw dataset: imagesTr/<case>_0000.png, labelsTr/<case>.png (train and valid), "
+              "imagesTs/labelsTs (test), dataset.json; name the folder DatasetNNN_Name",
 }
 
 

@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--variations", type=int_in_range(1, MAX_VARIATIONS), default=1, metavar="K",
                         help="images per mask (default 1)")
-    parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti"])
+    parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti", "nnunet"],
+                        help="png: the prepared layout; hdf5: the seed's file; nifti: the CAMUS 2023 "
+                             "layout; nnunet: an nnU-Net v2 raw dataset (imagesTr, labelsTr, imagesTs, "
+                             "labelsTs, dataset.json; name --out DatasetNNN_Name)")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--like", type=Path, default=None, metavar="DATASET",
                         help="with --random: new patients drawn from a shape model built from these "

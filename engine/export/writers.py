@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -98,5 +99,46 @@ class NiftiWriter:
             write_2023_split_lists(self.staging, splits)
 
 
-WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter}
+class NnunetWriter:
+    """nnU-Net v2's raw dataset layout for 2-D data: ``imagesTr/<case>_0000.png`` and
+    ``labelsTr/<case>.png`` (the train and valid splits: nnU-Net draws its own folds from
+    them), ``imagesTs`` / ``labelsTs`` (the test split, for scoring the trained network), and
+    ``dataset.json`` naming the channel, the labels and the file type. nnU-Net reads the
+    folder when it is named ``DatasetNNN_Name`` under its ``nnUNet_raw``."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.cases = {"Tr": 0, "Ts": 0}
+        for part in ("Tr", "Ts"):
+            (staging / f"images{part}").mkdir()
+            (staging / f"labels{part}").mkdir()
+
+    def check(self, patients: list[PatientMasks]) -> None:
+        pass
+
+    def write(self, split: str, patient: str, pairs) -> None:
+        part = "Ts" if split == "test" else "Tr"
+        for stem, image, labels, _, _, _ in pairs:
+            save_png(self.staging / f"images{part}" / f"{stem}_0000.png", image)
+            save_png(self.staging / f"labels{part}" / f"{stem}.png", labels)
+            self.cases[part] += 1
+
+    def close(self, splits: dict[str, list[str]], failed: bool) -> None:
+        if failed:
+            return
+        from ..labels import LABELS
+
+        document = {
+            "name": self.staging.name[1:].removesuffix(".partial").rsplit(".", 1)[0],  # the out folder's
+            "description": "synthetic echocardiograms and the masks they were drawn from (cardiGAN Studio)",
+            "channel_names": {"0": "ultrasound"},
+            "labels": {("background" if lab.id == 0 else lab.name): lab.id for lab in LABELS},
+            "numTraining": self.cases["Tr"],
+            "numTest": self.cases["Ts"],
+            "file_ending": ".png",
+        }
+        (self.staging / "dataset.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
+WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter, "nnunet": NnunetWriter}
 assert set(SPLITS) == {"train", "valid", "test"}
