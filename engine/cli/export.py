@@ -101,7 +101,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     counts = ", ".join(f"{split} {n}" for split, n in manifest["counts"].items())
-    note(f"wrote {args.out} ({args.format}): {counts} pairs")
+    if args.format == "nnunet":
+        tr = manifest["counts"]["train"] + manifest["counts"]["valid"]
+        counts += f" pairs: imagesTr {tr} (train and valid), imagesTs {manifest['counts']['test']} (test)"
+    else:
+        counts += " pairs"
+    note(f"wrote {args.out} ({args.format}): {counts}")
     return 0
 
 
