@@ -1,9 +1,10 @@
 """Export the current pair: the synthesized image, the mask, both, or a side-by-side figure.
 
 The image, the mask and the pair go to an 8-bit PNG or to NIfTI (``.nii.gz``, for ITK-SNAP
-and 3D Slicer), by the name's suffix or the file dialog's filter. A pair is ``<name>.png``
-with ``<name>_mask.png``, or ``<name>.nii.gz`` with ``<name>_gt.nii.gz`` as CAMUS names its
-ground truth. The figure is a colour PNG."""
+and 3D Slicer), by the name's suffix or the file dialog's filter; the mask alone may also go
+to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured). A pair is
+``<name>.png`` with ``<name>_mask.png``, or ``<name>.nii.gz`` with ``<name>_gt.nii.gz`` as
+CAMUS names its ground truth. The figure is a colour PNG."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.cine.writers import mask_path_for
 from engine.maskio import nifti_suffix, write_grey_png, write_label_png, write_nifti
+from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 
 from . import folders
 from .dialogs.prompts import confirm_overwrite, show_error
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 PNG_FILTER = "PNG image (*.png)"
 NIFTI_FILTER = "NIfTI (*.nii.gz)"
+SLICER_FILTER = "3D Slicer segmentation (*.seg.nrrd)"
 CINE_FILTER = ("Animated GIF (*.gif);;MP4 video (*.mp4);;NIfTI 2D+t, masks beside it (*.nii.gz);;"
                "HDF5 (*.h5);;PNG frames (a folder name) (*)")
 GAP = 8
@@ -52,13 +55,19 @@ def _png_path(name: str) -> Path:
     return path if path.suffix.lower() == ".png" else path.with_name(path.name + ".png")
 
 
+def is_segmentation_name(name: str | Path) -> bool:
+    return str(name).lower().endswith(SEGMENTATION_SUFFIX)
+
+
 def chosen_path(name: str, chosen_filter: str = "") -> Path:
-    """The file a save dialog's answer names: a NIfTI or PNG name as typed, else the chosen
-    filter's suffix added (PNG when none was chosen)."""
-    if nifti_suffix(name):
+    """The file a save dialog's answer names: a NIfTI, Slicer segmentation or PNG name as
+    typed, else the chosen filter's suffix added (PNG when none was chosen)."""
+    if nifti_suffix(name) or is_segmentation_name(name):
         return Path(name)
     if chosen_filter == NIFTI_FILTER and Path(name).suffix.lower() != ".png":
         return Path(name + ".nii.gz")
+    if chosen_filter == SLICER_FILTER and Path(name).suffix.lower() != ".png":
+        return Path(name + SEGMENTATION_SUFFIX)
     return _png_path(name)
 
 
@@ -71,9 +80,11 @@ def write_picture(path: Path, image: np.ndarray) -> None:
 
 
 def write_mask(path: Path, labels: np.ndarray) -> None:
-    """A label map as NIfTI or as a label PNG, by ``path``'s suffix."""
+    """A label map as NIfTI, a Slicer segmentation or a label PNG, by ``path``'s suffix."""
     if nifti_suffix(path):
         write_nifti(path, labels)
+    elif is_segmentation_name(path):
+        write_segmentation(path, labels)
     else:
         write_label_png(path, labels)
 
@@ -91,7 +102,7 @@ class Exporter:
         document = self.window.document
         if document.path is not None:
             name = document.path.name
-            for suffix in (".nii.gz", ".nii", ".mhd", ".png"):
+            for suffix in (".seg.nrrd", ".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr", ".png"):
                 if name.lower().endswith(suffix):
                     return name[: -len(suffix)]
         return "synthetic"
@@ -107,10 +118,13 @@ class Exporter:
             return None
         return result
 
-    def _ask(self, title: str, suffix: str, nifti: bool = True) -> Path | None:
-        """The file to write, from a save dialog offering PNG (and NIfTI when ``nifti``)."""
+    def _ask(self, title: str, suffix: str, nifti: bool = True, slicer: bool = False) -> Path | None:
+        """The file to write, from a save dialog offering PNG (and NIfTI when ``nifti``, a
+        Slicer segmentation when ``slicer``)."""
         folder = Path(folders.start_folder("exports"))
         filters = f"{PNG_FILTER};;{NIFTI_FILTER}" if nifti else PNG_FILTER
+        if slicer:
+            filters += f";;{SLICER_FILTER}"
         name, chosen = QFileDialog.getSaveFileName(self.window, title, str(folder / f"{self._stem()}{suffix}.png"),
                                                    filters)
         if not name:
@@ -128,7 +142,7 @@ class Exporter:
         return path is not None and self._write(lambda: write_picture(path, result.image), path)
 
     def export_mask(self) -> bool:
-        path = self._ask("Export mask", "_mask")
+        path = self._ask("Export mask", "_mask", slicer=True)
         labels = self.window.document.labels.copy()
         return path is not None and self._write(lambda: write_mask(path, labels), path)
 

@@ -96,6 +96,13 @@ def test_a_slicer_segmentation_and_an_nrrd_echo_open_as_a_mask_and_to_trace(wind
     save_dialog_returns(monkeypatch, tmp_path / "case.png")
     assert window.files.save()  # an NRRD is never overwritten: Save asks for a PNG
     assert (read_label_png(tmp_path / "case.png") == labels).all() and path.read_bytes()
+    from cardigan_app.export import SLICER_FILTER
+    from engine.maskio import read_label_map
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "for_slicer"), SLICER_FILTER)))
+    assert window.exporter.export_mask()  # and back to Slicer, its classes named
+    assert np.array_equal(read_label_map(tmp_path / "for_slicer.seg.nrrd"), labels)
     echo = np.random.default_rng(3).integers(0, 256, (70, 70)).astype(np.uint8)
     sitk.WriteImage(sitk.GetImageFromArray(echo), str(tmp_path / "echo.nrrd"))
     assert window.open_any(tmp_path / "echo.nrrd")  # many grey levels: an image to trace over
@@ -404,6 +411,11 @@ def test_a_save_dialogs_answer_names_png_or_nifti():
     assert chosen_path("/x/case.png", NIFTI_FILTER).name == "case.png"
     assert pair_mask_path(chosen_path("/x/case", NIFTI_FILTER)).name == "case_gt.nii.gz"
     assert pair_mask_path(chosen_path("/x/case", PNG_FILTER)).name == "case_mask.png"
+    from cardigan_app.export import SLICER_FILTER
+
+    assert chosen_path("/x/case", SLICER_FILTER).name == "case.seg.nrrd"
+    assert chosen_path("/x/case.SEG.NRRD", PNG_FILTER).name == "case.SEG.NRRD"
+    assert chosen_path("/x/case.png", SLICER_FILTER).name == "case.png"
 
 
 def test_an_image_of_ones_own_opens_under_a_blank_mask_in_its_fitted_fan(window, tmp_path, prompts, monkeypatch,

@@ -97,3 +97,25 @@ def test_synthesize_and_export_take_a_slicer_segmentation(tmp_path):
     exported = sorted((tmp_path / "export").glob("*/label/*.png"))
     assert [p.name for p in exported] == ["patient0001_4CH_ED.png"]  # the stem without .seg.nrrd
     assert np.array_equal(read_label_map(exported[0]), labels)
+
+
+def test_a_mask_written_for_slicer_names_and_colours_its_classes_and_reads_back(tmp_path):
+    from engine.labels import LABELS
+    from engine.slicer_segments import segments_of, write_segmentation
+
+    labels = heart()
+    labels[labels == 3] = 0  # a class that is absent still gets its (empty) segment
+    path = tmp_path / "mask.seg.nrrd"
+    write_segmentation(path, labels)
+    assert np.array_equal(read_label_map(path), labels)
+    image = sitk.ReadImage(str(path))
+    metadata = {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()}
+    assert [(s.name, s.value, s.layer) for s in segments_of(metadata, "m")] == [
+        (lab.name, lab.id, 0) for lab in LABELS[1:]]
+    assert metadata["Segment0_Extent"] == "10 21 7 22 0 0"  # columns, then rows, of the cavity
+    assert metadata["Segment2_Extent"] == "0 -1 0 -1 0 -1"
+    assert metadata["Segment1_Color"] == " ".join(f"{c / 255:.4f}" for c in LABELS[2].color)
+    assert image.GetSpacing() == pytest.approx((0.6, 0.6, 1.0))
+    with pytest.raises(MaskError, match="not labels"):
+        write_segmentation(tmp_path / "bad.seg.nrrd", labels * 9)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.seg.nrrd"]
