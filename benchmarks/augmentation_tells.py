@@ -14,6 +14,9 @@ frames tell from real ones, a generator trained on them learns what tells. The k
 - ``intensity``: gain and compression only;
 - ``deform``: the training's deformation alone (the heart moved along the shape model or
   elastically, resampled);
+- ``shape`` / ``shape-nearest``: the shape-model deformation alone, the picture sampled
+  bilinearly (as training does) or by nearest pixel (every grey level a real one), the same
+  warps for both (``docs/realism.md`` › The training pairs);
 - ``training``: what ``cardigan train`` shows its discriminator at ``--augment-geometry``
   and ``--deform`` (both given here).
 
@@ -42,7 +45,7 @@ from engine.evaluation.evaluate import EvalSettings, load_split_with_fans, patie
 from engine.evaluation.realism import two_sample_auc  # noqa: E402
 from engine.fan import Fan, fan_alpha  # noqa: E402
 
-KINDS = ("none", "subpixel", "pixel", "resample", "intensity", "deform", "training")
+KINDS = ("none", "subpixel", "pixel", "resample", "intensity", "deform", "shape", "shape-nearest", "training")
 SAME_GREY = dict(gain=(1.0, 1.0), gamma=(1.0, 1.0))
 
 
@@ -57,6 +60,21 @@ def augmented(image: np.ndarray, labels: np.ndarray, fan: Fan, stem: str, kind: 
         parsed = parse_stem(stem)
         return to_uint8(deform_pair(picture, labels, rng, fan=fan_alpha(fan, *labels.shape),
                                     view=parsed[1] if parsed else None, phase=parsed[2] if parsed else None)[0])
+    if kind in ("shape", "shape-nearest"):
+        import torch
+        import torch.nn.functional as F
+
+        from engine.data.shape_deform import STEP, shape_warp
+
+        parsed = parse_stem(stem)
+        grid = shape_warp(labels, rng, parsed[1] if parsed else None, parsed[2] if parsed else None,
+                          None, None, None, STEP)
+        if grid is None:  # no landmarks found: the frame as it is
+            return image
+        mode = "nearest" if kind == "shape-nearest" else "bilinear"
+        warped = F.grid_sample(torch.from_numpy(picture)[None, None], grid, mode=mode, padding_mode="zeros",
+                               align_corners=False)[0, 0].numpy()
+        return to_uint8(warped)
     if kind == "subpixel":
         height, width = labels.shape
         params = AugmentParams(0.0, 1.0, float(rng.uniform(-0.5, 0.5)) / width,
