@@ -50,6 +50,23 @@ def label_table() -> list[dict]:
     ]
 
 
+ITKSNAP_LABELS_NAME = "itksnap_labels.txt"
+
+
+def itksnap_label_descriptions() -> str:
+    """The label table as an ITK-SNAP label description file (Segmentation › Import Label
+    Descriptions): per line the id, the colour (0-255), opacity, visibility in the slice and
+    in 3D, and the quoted name; background is ITK-SNAP's transparent "Clear Label"."""
+    lines = ["# cardiGAN Studio label table for ITK-SNAP",
+             "# IDX  R  G  B  opacity  visible  mesh  \"name\""]
+    for lab in LABELS:
+        if lab.id == 0:
+            lines.append('0 0 0 0 0 0 0 "Clear Label"')
+        else:
+            lines.append(f'{lab.id} {lab.color[0]} {lab.color[1]} {lab.color[2]} 1 1 1 "{lab.name}"')
+    return "\n".join(lines) + "\n"
+
+
 def bad_values(labels: np.ndarray) -> list[int]:
     """The distinct values of ``labels`` that are not label ids, sorted."""
     present = np.unique(labels)

@@ -66,6 +66,15 @@ def test_nifti_export_with_variations(synth, tmp_path):
     assert all(name in patients for name in lists)
     first = next(p for p in manifest["pairs"] if p["stem"] == "patient0002_4CH_ES")
     assert first["seed"] != pair["seed"]  # variations differ
+    from engine.labels import LABELS
+
+    # the label table for ITK-SNAP: id, colour, opacity, visibility, mesh, quoted name
+    rows = [line for line in (root / "itksnap_labels.txt").read_text().splitlines() if not line.startswith("#")]
+    parsed = [(line.split()[:7], line.split('"')[1]) for line in rows]
+    assert [int(fields[0]) for fields, _ in parsed] == [lab.id for lab in LABELS]
+    assert [name for _, name in parsed[1:]] == [lab.name for lab in LABELS[1:]]
+    assert [tuple(int(v) for v in fields[1:4]) for fields, _ in parsed[1:]] == [lab.color for lab in LABELS[1:]]
+    assert parsed[0][0][4] == "0" and all(fields[4:7] == ["1", "1", "1"] for fields, _ in parsed[1:])
 
 
 def test_png_export_keeps_user_mask_names(synth, tmp_path):

@@ -96,7 +96,10 @@ class NiftiWriter:
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         if not failed:
+            from ..labels import ITKSNAP_LABELS_NAME, itksnap_label_descriptions
+
             write_2023_split_lists(self.staging, splits)
+            (self.staging / ITKSNAP_LABELS_NAME).write_text(itksnap_label_descriptions(), encoding="utf-8")
 
 
 class NnunetWriter:
