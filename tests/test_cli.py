@@ -266,3 +266,23 @@ def test_the_time_limit_stops_before_an_iteration_would_end_past_it():
     now[0] += 20  # 95 s in after a 20 s one: the next would end at 115 s
     assert limit() and limit.reached
     assert not TimeLimit(None, clock=lambda: now[0])()  # no limit given: never
+
+
+def test_help_version_and_light_commands_start_without_torch():
+    """Only the command being run gets its options; --help and --version import no torch
+    (it takes most of two seconds to load) and the command list still names every command."""
+    script = ("import contextlib, io, sys\n"
+              "from engine.cli.main import main\n"
+              "out = io.StringIO()\n"
+              "for argv in (['--help'], ['--version']):\n"
+              "    with contextlib.redirect_stdout(out):\n"
+              "        try:\n"
+              "            main(argv)\n"
+              "        except SystemExit:\n"
+              "            pass\n"
+              "print('torch' in sys.modules)\n"
+              "print(out.getvalue())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    first, _, rest = done.stdout.partition("\n")
+    assert done.returncode == 0 and first == "False", done.stderr
+    assert all(name in rest for name, _ in COMMANDS) and "cardiGAN Studio" in rest

@@ -30,18 +30,31 @@ DESCRIPTION = ("cardiGAN Studio: paint cardiac label maps and synthesize echocar
                "below work without a display.")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given ``argv``, only the command it names gets its options
+    (some commands' option tables import torch, which ``--help``, ``--version`` and the other
+    commands need not wait for)."""
     from .options import OneLineParser
 
+    chosen = _command_in(argv)
     parser = OneLineParser(prog="cardigan", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"cardiGAN Studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, module_name in COMMANDS:
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
-        module.add_arguments(command)
+        if argv is None or name == chosen:
+            module.add_arguments(command)
         command.set_defaults(handler=module.run)
     return parser
+
+
+def _command_in(argv: list[str] | None) -> str | None:
+    """The command ``argv`` names: its first word that is not an option."""
+    for word in argv or ():
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def headless_commands() -> list[str]:
@@ -49,8 +62,9 @@ def headless_commands() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         args = parse_arguments(parser, argv)
     except KeyboardInterrupt:  # Ctrl-C while the commands are still being loaded
         return interrupted()
