@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .layout import SPLITS, parse_stem
+from .layout import parse_stem
 
 LABEL_NAMES = ("label", "labels")
 IMAGE_NAMES = ("img", "image", "images")
@@ -154,5 +154,5 @@ def pair_files_checksum(files: list[PairFile]) -> list[str]:
     return lines
 
 
-__all__ = ["FolderPair", "PairFile", "SPLITS", "decode_ref", "encode_ref", "find_pairs",
+__all__ = ["FolderPair", "PairFile", "decode_ref", "encode_ref", "find_pairs",
            "looks_like_pair_folders", "pair_files_checksum", "read_pair", "scan_pair_folders"]
