@@ -62,8 +62,9 @@ class AnatomyPanel(QWidget):
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
         self.ef = QLabel("")
         self.ef.setWordWrap(True)
-        self.ef.setToolTip("Ejection fraction by area, (ED - ES) / ED cavity area, and by Simpson's "
-                           "biplane method from both views")
+        self.ef.setToolTip("Ejection fraction by area, (ED - ES) / ED cavity area in this view (what the "
+                           "Target EF slider sets), and by volume with Simpson's biplane method from both "
+                           "views, as echo reports give it (higher: volume grows faster than area)")
         self.start = QPushButton(icon("heart-outline"), "Start from anatomy")
         self.start.setToolTip("Replace the mask with a heart drawn from the shape model of real hearts "
                               "(undoable)")
@@ -223,7 +224,8 @@ class AnatomyPanel(QWidget):
             self.status.setText(f"{name}, {view}, {int(round(100 * phase))} % of the way from ED to ES")
             ef_view = self.model.ejection_fraction(heart, view)
             biplane = self.model.ejection_fraction(heart, None)
-            self.ef.setText(f"<b>EF {ef_view:.0f} %</b> by area ({view}); biplane {biplane:.0f} %")
+            self.ef.setText(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
+                            "by Simpson's biplane")
             self.view.setCurrentText(view)
             self.phase.setValue(round(phase * STEPS))
             for name, slider in self.sliders.items():
