@@ -113,13 +113,16 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
                             "or `cardigan phantom`)")
         check_run_outside_data(run.root, Path(data_dir))
         with run.lock() if context.is_main else contextlib.nullcontext():
-            if context.is_main:
-                run.prepare_start(resume, overwrite)
-            return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device)
+            try:
+                if context.is_main:
+                    run.prepare_start(resume, overwrite)
+                return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device)
+            except CardiganError:
+                if made_here and context.is_main:  # with the lock held: no other run is starting here
+                    run.remove_if_unused()  # a run refused before it began leaves no folder behind
+                raise
     except CardiganError as exc:
         emit(Failed(str(exc)))
-        if made_here and context.is_main:
-            run.remove_if_unused()  # a run refused before it began leaves no folder behind
         raise
     except OOM_ERRORS as exc:
         if isinstance(exc, RuntimeError) and "out of memory" not in str(exc).lower():
