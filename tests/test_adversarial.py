@@ -98,7 +98,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-@pytest.mark.parametrize("module", ["engine.cli.main", "engine.training.config", "engine.data.phantom"],
+@pytest.mark.parametrize("module", ["engine.cli.main", "engine.cli.export", "engine.data.phantom"],
                          ids=["loading-the-cli", "building-the-parser", "running-the-command"])
 def test_ctrl_c_while_a_command_starts_prints_one_line(module, tmp_path):
     import subprocess
