@@ -24,7 +24,9 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-def run_app(argv: list[str] | None = None) -> int:
+def run_app(argv: list[str] | None = None, files=()) -> int:
+    """Show the studio; ``files`` (paths) are opened in it once it is up, after the offer to
+    recover unsaved work."""
     app = create_application(argv)
     from PySide6.QtCore import QTimer
 
@@ -33,4 +35,6 @@ def run_app(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     QTimer.singleShot(0, window.offer_recovery)
+    if files:
+        QTimer.singleShot(0, lambda: window.open_paths(list(files)))
     return app.exec()

@@ -1,13 +1,16 @@
 """The ``cardigan`` console script: the desktop app with no command, else the headless CLI.
 
-Qt is imported only when the app is opened, so the commands work where no display (or no
-working Qt) is available.
+``cardigan PATH ...`` opens the app with those files (a mask, a Slicer segmentation, an image
+to trace over, a model, a prepared dataset folder), as ``itksnap`` or ``Slicer`` take the
+files to open. Qt is imported only when the app is opened, so the commands work where no
+display (or no working Qt) is available.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def display_available() -> bool:
@@ -27,8 +30,32 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def files_to_open(argv: list[str]) -> list[Path] | None:
+    """The paths ``cardigan PATH ...`` opens in the app, or None when ``argv`` is a command
+    line (its first word a command or an option). A word that names no file is a path only
+    when it looks like one (a folder separator or a suffix): a mistyped command is left to
+    the command line's own message."""
+    from engine.cli.main import headless_commands
+
+    if not argv or argv[0].startswith("-") or argv[0] in headless_commands():
+        return None
+    paths = [Path(word).expanduser() for word in argv]
+    missing = [p for p in paths if not p.exists()]
+    if not missing:
+        return paths
+    if any(os.sep in str(p) or p.suffix for p in missing):
+        raise FileNotFoundError(str(missing[0]))
+    return None
+
+
 def launch(argv: list[str]) -> int:
-    if argv:
+    try:
+        files = files_to_open(argv)
+    except FileNotFoundError as missing:
+        print(f"cardigan: {missing}: no such file or folder to open (the commands: cardigan --help)",
+              file=sys.stderr)
+        return 2
+    if argv and files is None:
         from engine.cli.main import main as cli_main
 
         return cli_main(argv)
@@ -40,7 +67,7 @@ def launch(argv: list[str]) -> int:
         return 1
     from .app import run_app
 
-    return run_app()
+    return run_app(files=files or [])
 
 
 if __name__ == "__main__":

@@ -649,6 +649,11 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.open_any(paths[0])
 
+    def open_paths(self, paths: list[Path]) -> int:
+        """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their
+        order: a model and then a mask, say); returns how many opened."""
+        return sum(bool(self.open_any(Path(path))) for path in paths)
+
     def open_any(self, path: Path) -> bool:
         """Open what a dropped path is: a model, a mask, an image to trace over, or a prepared
         dataset folder."""

@@ -109,6 +109,15 @@ def test_a_slicer_segmentation_and_an_nrrd_echo_open_as_a_mask_and_to_trace(wind
     assert not window.document.labels.any() and window.reference_image is not None
 
 
+def test_files_named_on_the_command_line_open_in_order(window, tmp_path, prompts):
+    labels = some_labels(64)
+    write_label_png(tmp_path / "first.png", labels)
+    write_label_png(tmp_path / "second.png", labels[::-1].copy())
+    assert window.open_paths([tmp_path / "first.png", tmp_path / "missing.png", tmp_path / "second.png"]) == 2
+    assert window.document.path == tmp_path / "second.png" and (window.document.labels == labels[::-1]).all()
+    assert "missing.png" in prompts["warning"][-1]  # the one that failed said why
+
+
 def test_a_colour_png_is_refused_with_the_engines_message(window, tmp_path, prompts):
     before = window.document
     rgb = np.zeros((32, 32, 3), np.uint8)

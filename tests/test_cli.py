@@ -131,6 +131,26 @@ def test_bare_cardigan_without_display_names_the_commands(monkeypatch, capsys):
     assert len(err.splitlines()) == 1 and "no display" in err and "synthesize" in err
 
 
+def test_cardigan_with_paths_opens_them_in_the_app_and_commands_stay_commands(monkeypatch, tmp_path, capsys):
+    import cardigan_app.app
+
+    opened = []
+    monkeypatch.setattr(cardigan_app.app, "run_app", lambda argv=None, files=(): opened.append(list(files)) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    mask, folder = tmp_path / "heart.png", tmp_path / "data"
+    write_label_png(mask, np.zeros((8, 8), np.uint8))
+    folder.mkdir()
+    assert launcher_main([str(mask), str(folder)]) == 0 and opened == [[mask, folder]]
+    assert launcher_main([]) == 0 and opened[-1] == []
+    assert launcher_main([str(tmp_path / "nope.png")]) == 2 and len(opened) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope.png: no such file or folder to open" in err
+    assert launcher_main(["synthesise", "--model", "demo"]) == 2 and len(opened) == 2  # a typo: the CLI says so
+    assert "invalid choice: 'synthesise'" in capsys.readouterr().err
+    assert launcher_main(["info", "--model", str(mask)]) == 1 and len(opened) == 2  # a command runs as one
+    assert "not a model file" in capsys.readouterr().err
+
+
 def test_a_mask_of_any_size_gives_an_image_of_that_size(tiny_model, tmp_path):
     """A 64 px model draws at 64: a 100 x 100 mask is resampled there and the image back."""
     write_label_png(tmp_path / "odd.png", blocky_labels(100))
