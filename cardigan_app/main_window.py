@@ -37,6 +37,7 @@ from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
 from .mask_files import MaskFiles, is_mask_file, is_picture_file
+from .model_watch import ModelFileWatcher
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
 from engine.data.dataset_folder import DatasetFolder
@@ -190,6 +191,8 @@ class MainWindow(QMainWindow):
         live.busyChanged.connect(self._busy_changed)
         live.modelLoading.connect(self._model_loading)
         live.modelLoaded.connect(self._model_loaded)
+        self.model_watch = ModelFileWatcher(self)
+        self.model_watch.changed.connect(self._model_file_changed)
         live.modelFailed.connect(self._model_failed)
         live.cineShown.connect(self.timeline.show_loop)
         live.cineFailed.connect(self.timeline.set_status)
@@ -599,6 +602,15 @@ class MainWindow(QMainWindow):
             self.echo_view.set_placeholder("Synthesizing\u2026")
         self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
                                      f"({info.load_s:.1f} s to load)", 6000)
+        self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec)
+
+    def _model_file_changed(self, path: str) -> None:
+        """The model file in use was rewritten (a training run's checkpoint, ``cardigan tune``
+        in place): draw with the new weights."""
+        if self.live.model is None or str(self.live.model.spec) != path:
+            return
+        self.statusBar().showMessage(f"{display_name(path)} changed on disk: reloading it", 6000)
+        self.live.load(path)
 
     def _model_failed(self, spec: str, message: str) -> None:
         if spec == self.state.model and self.live.model is None:
