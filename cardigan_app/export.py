@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.cine.writers import mask_path_for
-from engine.maskio import nifti_suffix, write_grey_png, write_label_png, write_nifti
+from engine.maskio import mask_name_stem, nifti_suffix, write_grey_png, write_label_png, write_nifti
 from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 
 from . import folders
@@ -101,10 +101,9 @@ class Exporter:
     def _stem(self) -> str:
         document = self.window.document
         if document.path is not None:
-            name = document.path.name
-            for suffix in (".seg.nrrd", ".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr", ".png"):
-                if name.lower().endswith(suffix):
-                    return name[: -len(suffix)]
+            stem = mask_name_stem(document.path.name)
+            if stem != document.path.name:
+                return stem
         return "synthetic"
 
     def _current(self):

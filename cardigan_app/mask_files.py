@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.labels import LOOKS_LIKE_AN_IMAGE, bad_values
-from engine.maskio import is_volume_file, read_label_map, read_png_text, write_label_png
+from engine.maskio import is_volume_file, mask_name_stem, read_label_map, read_png_text, write_label_png
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -281,12 +281,7 @@ class MaskFiles:
     def save_as(self) -> bool:
         current = self.document.path
         if current is not None:
-            stem = current.name
-            for suffix in (".seg.nrrd", ".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr", ".png"):
-                if stem.lower().endswith(suffix):
-                    stem = stem[: -len(suffix)]
-                    break
-            suggestion = str(current.parent / f"{stem}.png")
+            suggestion = str(current.parent / f"{mask_name_stem(current.name)}.png")
         else:
             suggestion = str(Path(self._start_dir()) / "mask.png")
         name, _ = QFileDialog.getSaveFileName(self.window, "Save label map as", suggestion, PNG_FILTER)

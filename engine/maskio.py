@@ -28,6 +28,17 @@ def is_camus_file(path: Path | str) -> bool:
     return any(name.endswith(suffix) for suffix in CAMUS_SUFFIXES)
 
 
+MASK_FILE_SUFFIXES = (".seg.nrrd",) + VOLUME_SUFFIXES + PNG_SUFFIXES  # a longer suffix first
+
+
+def mask_name_stem(name: str) -> str:
+    """A label file's name without its suffix (``case.seg.nrrd``, ``case.nii.gz`` -> ``case``;
+    any case); a name with none of them is returned as it is."""
+    lower = name.lower()
+    suffix = next((s for s in MASK_FILE_SUFFIXES if lower.endswith(s)), "")
+    return name[: len(name) - len(suffix)]
+
+
 def is_volume_file(path: Path | str) -> bool:
     """Whether ``path`` names a label map SimpleITK reads (CAMUS, NIfTI, NRRD, MetaImage)."""
     name = str(path).lower()
@@ -228,10 +239,19 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_S
     image = sitk.GetImageFromArray(array)  # (T, H, W) -> columns x rows x frames
     image.SetSpacing((spacing_mm, spacing_mm, 1.0)[: array.ndim])
     image.SetOrigin((0.0,) * array.ndim)
+    write_itk_image(path, image, suffix, compress=suffix == ".nii.gz")
+
+
+def write_itk_image(path: Path, image, suffix: str, compress: bool) -> None:
+    """Write a SimpleITK ``image`` to ``path`` atomically (a file that was there is kept whole
+    until the new one is complete); ``suffix`` picks ITK's writer (``.nii.gz``, ``.nrrd``),
+    whatever ``path`` is called. A failure is one line naming ``path``."""
+    import SimpleITK as sitk
+
     with atomic_path(path) as tmp:
-        named = tmp.with_name(tmp.name + suffix)  # the NIfTI writer goes by the file's suffix
+        named = tmp.with_name(tmp.name + suffix)  # ITK picks its writer by the file's suffix
         try:
-            sitk.WriteImage(image, str(named), suffix == ".nii.gz")
+            sitk.WriteImage(image, str(named), compress)
         except RuntimeError as exc:
             named.unlink(missing_ok=True)
             raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None

@@ -117,7 +117,6 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
 
 
 SEGMENTATION_SUFFIX = ".seg.nrrd"
-PIXEL_SPACING_MM = 0.6  # as the NIfTI files cardiGAN writes
 
 
 def write_segmentation(path, labels: np.ndarray) -> None:
@@ -129,9 +128,8 @@ def write_segmentation(path, labels: np.ndarray) -> None:
 
     import SimpleITK as sitk
 
-    from .errors import CardiganError, itk_reason
-    from .fileio import atomic_path
     from .labels import validate_label_map
+    from .maskio import PIXEL_SPACING_MM, write_itk_image
 
     path = Path(path)
     labels = validate_label_map(np.asarray(labels), str(path))
@@ -150,11 +148,4 @@ def write_segmentation(path, labels: np.ndarray) -> None:
             image.SetMetaData(f"Segment{index}_{key}", value)
     image.SetMetaData("Segmentation_MasterRepresentation", "Binary labelmap")
     image.SetMetaData("Segmentation_ContainedRepresentationNames", "Binary labelmap|")
-    with atomic_path(path) as tmp:
-        named = tmp.with_name(tmp.name + ".nrrd")  # ITK picks the writer by the suffix
-        try:
-            sitk.WriteImage(image, str(named), True)
-        except RuntimeError as exc:
-            named.unlink(missing_ok=True)
-            raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
-        named.replace(tmp)
+    write_itk_image(path, image, ".nrrd", compress=True)

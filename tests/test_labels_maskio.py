@@ -119,3 +119,11 @@ def test_a_mask_scaled_for_viewing_is_refused_with_the_way_back():
     with pytest.raises(MaskError, match=r"values 7, 85 are not labels \(allowed"):
         validate_label_map(np.array([[0, 7], [85, 1]], np.uint8), "other.png")  # not the viewing scale
     assert (validate_label_map(scaled // 85, "fixed.png") == [[0, 1], [2, 3]]).all()
+
+
+def test_a_label_files_stem_drops_only_a_known_suffix():
+    from engine.maskio import mask_name_stem
+
+    names = {"case.seg.nrrd": "case", "case.NII.GZ": "case", "p_4CH_ED_gt.mhd": "p_4CH_ED_gt",
+             "x.nrrd": "x", "mask.png": "mask", "notes.txt": "notes.txt", "a.b.nii": "a.b"}
+    assert {name: mask_name_stem(name) for name in names} == names

@@ -94,10 +94,10 @@ def test_folder_sources_that_cannot_be_prepared_are_refused_in_one_line(phantom,
         prepare_dataset(both, tmp_path / "out1", size=64)
     moved = as_spade(phantom, tmp_path / "moved", names=(("train", "train"), ("valid", "val")))
     label = next((moved / "train_label").glob("*.png"))
-    patient = label.stem.rsplit("_", 2)[0]
-    shutil.copy(label, moved / "val_label" / f"{patient}_2CH_XX.png".replace("XX", "ED" if "ES" in label.stem else "ES"))
-    shutil.copy(moved / "train_img" / label.name, moved / "val_img" / f"{patient}_2CH_XX.png".replace(
-        "XX", "ED" if "ES" in label.stem else "ES"))
+    patient, view, instant = label.stem.rsplit("_", 2)
+    other = f"{patient}_{view}_{'ED' if instant == 'ES' else 'ES'}.png"  # a frame of hers under val
+    shutil.copy(label, moved / "val_label" / other)
+    shutil.copy(moved / "train_img" / label.name, moved / "val_img" / other)
     with pytest.raises(DataError, match=f"patient {patient} appears in more than one split"):
         prepare_dataset(moved, tmp_path / "out2", size=64)
     bad = as_spade(phantom, tmp_path / "bad", names=(("train", "train"),))

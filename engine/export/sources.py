@@ -14,7 +14,7 @@ from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import DataError, MaskError
 from ..fan import Fan, fan_from_text, random_fan, view_of_name
-from ..maskio import VOLUME_SUFFIXES, is_camus_file, read_label_map, read_png_text
+from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map, read_png_text
 
 
 @dataclass
@@ -117,11 +117,7 @@ def dataset_format(root: Path) -> str:
 
 
 def mask_stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".seg.nrrd",) + VOLUME_SUFFIXES + (".png",):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
+    name = mask_name_stem(path.name)
     return name[:-3] if name.endswith("_gt") else name
 
 
@@ -149,7 +145,7 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder of masks")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.name.lower().endswith((".png",) + VOLUME_SUFFIXES))
+                   and p.name.lower().endswith(MASK_FILE_SUFFIXES))
     if not files:
         raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder")
     refuse_camus_images(folder, files)
