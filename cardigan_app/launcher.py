@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
 def files_to_open(argv: list[str]) -> list[Path] | None:
     """The paths ``cardigan PATH ...`` opens in the app, or None when ``argv`` is a command
     line (its first word a command or an option). A word that names no file is a path only
-    when it looks like one (a folder separator or a suffix): a mistyped command is left to
-    the command line's own message."""
+    when it looks like one (a folder separator or a suffix), and then FileNotFoundError names
+    it; a mistyped command is left to the command line's own message."""
     from engine.cli.main import headless_commands
 
     if not argv or argv[0].startswith("-") or argv[0] in headless_commands():
@@ -43,8 +43,9 @@ def files_to_open(argv: list[str]) -> list[Path] | None:
     missing = [p for p in paths if not p.exists()]
     if not missing:
         return paths
-    if any(os.sep in str(p) or p.suffix for p in missing):
-        raise FileNotFoundError(str(missing[0]))
+    looks_like_a_path = [p for p in missing if os.sep in str(p) or p.suffix]
+    if looks_like_a_path:
+        raise FileNotFoundError(str(looks_like_a_path[0]))
     return None
 
 
