@@ -607,10 +607,11 @@ class MainWindow(QMainWindow):
     def _model_file_changed(self, path: str) -> None:
         """The model file in use was rewritten (a training run's checkpoint, ``cardigan tune``
         in place): draw with the new weights."""
-        if self.live.model is None or str(self.live.model.spec) != path:
-            return
-        self.statusBar().showMessage(f"{display_name(path)} changed on disk: reloading it", 6000)
-        self.live.load(path)
+        if self.live.model is None or Path(self.live.model.spec) != Path(path):
+            return  # another model was chosen meanwhile
+        spec = self.live.model.spec  # as it was given (a path written ./run/model.safetensors stays so)
+        self.statusBar().showMessage(f"{display_name(spec)} changed on disk: reloading it", 6000)
+        self.live.load(spec)
 
     def _model_failed(self, spec: str, message: str) -> None:
         if spec == self.state.model and self.live.model is None:
