@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
+from engine.data.trace_image import PICTURE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.labels import LOOKS_LIKE_AN_IMAGE, bad_values
@@ -79,7 +80,6 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.
                 "NIfTI, MetaImage or NRRD (*.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
                 "All files (*)")
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha")  # or an image to trace
-PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # never a label map here
 
 
 def is_mask_file(path: Path | str) -> bool:

@@ -29,12 +29,13 @@ import numpy as np
 
 from ..errors import DataError
 from .layout import parse_stem
+from .trace_image import PICTURE_SUFFIXES, read_grey_image
 
 LABEL_NAMES = ("label", "labels")
 IMAGE_NAMES = ("img", "image", "images")
 SPLIT_NAMES = {"train": "train", "training": "train", "val": "valid", "valid": "valid",
                "validation": "valid", "test": "test", "testing": "test"}
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png",) + PICTURE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,6 @@ def read_pair(entry: PairFile) -> tuple[np.ndarray, np.ndarray]:
     """A pair's image (uint8, grey) and label map, checked against each other."""
     from ..maskio import read_label_png
     from .imaging import check_pair
-    from .trace_image import read_grey_image
 
     image = read_grey_image(entry.image)
     labels = read_label_png(entry.label)

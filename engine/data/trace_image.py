@@ -23,6 +23,7 @@ from .camus import read_volume
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # pictures never a label map (PNG may be either)
 
 
 @dataclass
