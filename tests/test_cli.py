@@ -289,12 +289,13 @@ def test_the_time_limit_stops_before_an_iteration_would_end_past_it():
 
 
 def test_help_version_and_light_commands_start_without_torch():
-    """Only the command being run gets its options; --help and --version import no torch
-    (it takes most of two seconds to load) and the command list still names every command."""
+    """Only the command being run gets its options; --help, --version and every command's
+    --help import no torch (it takes most of two seconds to load) and the command list still
+    names every command."""
     script = ("import contextlib, io, sys\n"
-              "from engine.cli.main import main\n"
+              "from engine.cli.main import COMMANDS, main\n"
               "out = io.StringIO()\n"
-              "for argv in (['--help'], ['--version']):\n"
+              "for argv in [['--help'], ['--version']] + [[name, '--help'] for name, _ in COMMANDS]:\n"
               "    with contextlib.redirect_stdout(out):\n"
               "        try:\n"
               "            main(argv)\n"

@@ -19,8 +19,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..nets.refiner import MAX_NEAR_FIELD, MIN_NEAR_FIELD
-    from ..training.refiner_training import RefinerSettings
+    from ..nets.refiner_limits import MAX_NEAR_FIELD, MIN_NEAR_FIELD
+    from ..training.refiner_settings import RefinerSettings
 
     default = RefinerSettings()
     add_model_argument(parser)

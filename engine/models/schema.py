@@ -13,7 +13,7 @@ import math
 
 from ..errors import ModelFileError
 from ..nets.config import LAYER_NORMS
-from ..nets.refiner import MAX_NEAR_FIELD, MAX_WIDTH, MIN_NEAR_FIELD, MIN_WIDTH
+from ..nets.refiner_limits import MAX_NEAR_FIELD, MAX_WIDTH, MIN_NEAR_FIELD, MIN_WIDTH
 
 # field: (type, minimum, maximum); bools are never accepted as ints
 ARCHITECTURE = {

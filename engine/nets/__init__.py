@@ -9,6 +9,14 @@
 """
 
 from .config import GeneratorConfig
-from .generator import SPADEGenerator
 
 __all__ = ["GeneratorConfig", "SPADEGenerator"]
+
+
+def __getattr__(name: str):
+    # the generator (and torch with it) loads on first use, so that reading a config, the
+    # command line's option tables among them, does not wait for torch
+    if name == "SPADEGenerator":
+        from .generator import SPADEGenerator
+        return SPADEGenerator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,7 +27,10 @@ output. Training applies it too, so a model trained or fine-tuned with ``grain``
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the limits below are read by configs, which need not load torch
+    import torch
 
 GRAIN_KNEE = 60.0  # grey level at and above which the grain has its full amplitude
 MAX_GRAIN = 20.0  # grey levels: the largest amplitude a model may ask for

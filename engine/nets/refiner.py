@@ -49,33 +49,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..fan import Fan, edge_distance
+from .refiner_limits import near_field_problem, width_problem
 
 DILATIONS = (1, 2, 4, 1)
 EDGE_SCALE = 16.0  # pixels: the edge guide reaches 1 this far inside the fan
-MIN_WIDTH, MAX_WIDTH = 4, 64
 MAX_CHANGE = 0.3  # the most it moves a pixel, in [-1, 1] units (38 grey levels)
 NEAR_FADE = 0.05  # share of the fan's depth over which a near-field refiner's change fades out
-MIN_NEAR_FIELD, MAX_NEAR_FIELD = 0.01, 1.0
 NOISE_OFFSET = 0x5EED  # the refiner's noise seed is the image's seed plus this
-
-
-def width_problem(width) -> str | None:
-    """Why ``width`` cannot be a refiner's width, or None."""
-    if isinstance(width, bool) or not isinstance(width, int):
-        return f"the refiner's width must be a whole number, not {str(width)[:24]!r}"
-    if not MIN_WIDTH <= width <= MAX_WIDTH:
-        return f"the refiner's width is {width}; it must lie between {MIN_WIDTH} and {MAX_WIDTH}"
-    return None
-
-
-def near_field_problem(near_field) -> str | None:
-    """Why ``near_field`` cannot be a refiner's reach (a share of the fan's depth), or None."""
-    if isinstance(near_field, bool) or not isinstance(near_field, (int, float)):
-        return f"the refiner's near field must be a number, not {str(near_field)[:24]!r}"
-    if not MIN_NEAR_FIELD <= near_field <= MAX_NEAR_FIELD:
-        return (f"the refiner's near field is {near_field}; it must lie between {MIN_NEAR_FIELD:g} and "
-                f"{MAX_NEAR_FIELD:g} of the fan's depth")
-    return None
 
 
 class Refiner(nn.Module):

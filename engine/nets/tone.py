@@ -22,7 +22,10 @@ curve would:
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the limits below are read by configs, which need not load torch
+    import torch
 
 MIN_TONE, MAX_TONE = 0.5, 2.0  # the curves a model may ask for
 _FLOOR = 1e-4  # the pow's input is kept above this where the image is not black (finite gradients)
@@ -34,7 +37,7 @@ def apply_tone(image: torch.Tensor, tone: float) -> torch.Tensor:
     if tone == 1.0:
         return image
     grey = ((image + 1.0) * 0.5).clamp(0.0, 1.0)
-    curved = torch.where(grey > 0, grey.clamp_min(_FLOOR).pow(tone), torch.zeros_like(grey))
+    curved = grey.clamp_min(_FLOOR).pow(tone) * (grey > 0)  # black stays black
     return curved * 2.0 - 1.0
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import CardiganError
+from .refiner_settings import RefinerSettings
 from ..fileio import atomic_path
 from ..nets.refiner import Refiner, cut_change, guide_coverage, refiner_guides
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
@@ -46,29 +46,6 @@ from ..safeload import load_tensor_file
 
 STATE_FORMAT = "cardigan-refiner-state"
 INPUT_SEED = 200_000  # train mask i is drawn with seed INPUT_SEED + i
-
-
-@dataclass(frozen=True)
-class RefinerSettings:
-    iters: int = 1200
-    batch_size: int = 8
-    width: int = 16
-    lambda_reg: float = 10.0  # the self-regularisation's weight
-    lambda_detail: float = 300.0  # the weight holding the fine detail's energy per 4x4 block to the input's
-    lr: float = 2e-4  # the refiner's; the critic learns at twice this
-    near_field: float | None = None  # confine the change to this top share of the fan's depth (None: the whole fan)
-    every: int = 1  # draw every N-th train pair
-    seed: int = 0
-    checkpoint_every: int = 100
-
-    def check(self) -> "RefinerSettings":
-        for name in ("iters", "batch_size", "every", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise CardiganError(f"the refiner's {name.replace('_', ' ')} must be at least 1")
-        if not self.lambda_reg >= 0 or not self.lambda_detail >= 0 or not self.lr > 0:
-            raise CardiganError("the refiner's regularisation weights must be >= 0 and its learning rate > 0")
-        Refiner(self.width, self.near_field)  # a width or reach out of range is a ValueError naming it
-        return self
 
 
 class Critic(nn.Module):
