@@ -14,7 +14,10 @@ order the segments were made), so they are mapped to ours by the segments' names
 - a name with ``right``, ``rv`` or ``ra`` is none of them (the right heart is not labelled).
 
 A segment whose name says none of these is refused by name, as are two segments of
-different classes that claim the same pixel. A file without segment records (a plain NRRD or
+different classes that claim the same pixel, with one exception: an epicardium segment may be
+the filled area inside the heart's outer outline (as contour-drawn segmentations keep it, the
+endocardium in a layer of its own), so where it overlaps an LV cavity segment the cavity wins
+and the epicardium is the wall around it. A file without segment records (a plain NRRD or
 MetaImage label map, or a labelmap volume exported from Slicer) is read as its values, which
 must then be label ids 0-3 already.
 """
@@ -100,6 +103,7 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
                             "in its header; the file is damaged or not a Slicer segmentation")
     labels = np.zeros(layers.shape[1:], np.uint8)
     claimed = np.full(layers.shape[1:], -1, np.int16)
+    under_cavity = np.zeros(layers.shape[1:], bool)  # epicardium pixels a cavity may take
     for segment in segments:
         label_id = class_of_segment(segment.name)
         if label_id is None:
@@ -107,13 +111,26 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
                             "in Slicer (e.g. 'LV cavity') or remove it")
         pixels = layers[segment.layer] == segment.value
         clash = pixels & (claimed >= 0) & (claimed != label_id)
+        if label_id == LV_CAVITY:
+            clash &= ~under_cavity
+        elif is_filled_outline(segment.name):
+            pixels &= claimed != LV_CAVITY
+            clash &= claimed != LV_CAVITY
         if clash.any():
             other = LABELS[int(claimed[clash][0])].name
             raise MaskError(f"{where}: segment {segment.name!r} overlaps a segment of {other} in "
                             f"{int(clash.sum())} pixels; a label map gives each pixel one class")
+        if label_id == MYOCARDIUM and is_filled_outline(segment.name):
+            under_cavity |= pixels
         labels[pixels] = label_id
         claimed[pixels] = label_id
     return labels
+
+
+def is_filled_outline(name: str) -> bool:
+    """Whether a segment's name says it is the epicardium: the area inside the heart's outer
+    outline, cavity included, as contour-drawn segmentations keep it."""
+    return any(w.startswith("epi") for w in re.findall(r"[a-z]+", name.lower()))
 
 
 SEGMENTATION_SUFFIX = ".seg.nrrd"

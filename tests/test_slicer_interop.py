@@ -1,0 +1,84 @@
+"""Segmentations exchanged with slicerio, the 3D Slicer project's own reader and writer of
+``.seg.nrrd`` files: what we write reads there as Slicer would show it, and what it writes
+(Slicer's values and names, one or several layers) reads here as our label map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import slicerio
+
+from engine.errors import MaskError
+from engine.labels import LABELS
+from engine.maskio import read_label_map
+from engine.slicer_segments import write_segmentation
+
+
+def heart() -> np.ndarray:
+    labels = np.zeros((40, 32), np.uint8)
+    labels[4:26, 6:26] = 2
+    labels[7:23, 10:22] = 1
+    labels[27:38, 9:23] = 3
+    return labels
+
+
+def slicer_file(path, layers: np.ndarray, segments) -> None:
+    """``layers`` (L, H, W) of Slicer's values; ``segments`` (name, value, layer)."""
+    voxels = np.moveaxis(layers, 1, 2)[..., None]  # slicerio's voxels are indexed (column, row, slice)
+    segmentation = {
+        "voxels": voxels[0] if len(layers) == 1 else voxels, "encoding": "gzip",
+        "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]),
+        "containedRepresentationNames": ["Binary labelmap"], "masterRepresentation": "Binary labelmap",
+        "segments": [{"id": f"Segment_{i + 1}", "name": name, "labelValue": value, "layer": layer,
+                      "color": [0.5, 0.5, 0.5]} for i, (name, value, layer) in enumerate(segments)],
+    }
+    slicerio.write_segmentation(str(path), segmentation)
+
+
+def test_slicerio_reads_our_segmentation_with_each_class_named_coloured_and_in_place(tmp_path):
+    labels = heart()
+    labels[labels == 3] = 0  # an absent class keeps its empty segment
+    path = tmp_path / "mask.seg.nrrd"
+    write_segmentation(path, labels)
+    seen = slicerio.read_segmentation(str(path))
+    assert [(s["name"], s["labelValue"], s["layer"]) for s in seen["segments"]] == [
+        (lab.name, lab.id, 0) for lab in LABELS[1:]]
+    assert [s["color"] for s in seen["segments"]] == [
+        pytest.approx([c / 255 for c in lab.color], abs=1e-4) for lab in LABELS[1:]]
+    assert seen["segments"][0]["extent"] == [10, 21, 7, 22, 0, 0]
+    assert np.array_equal(seen["voxels"][:, :, 0].T, labels)
+    assert np.diag(seen["ijkToLPS"])[:3] == pytest.approx([0.6, 0.6, 1.0])
+
+
+def test_a_segmentation_slicerio_writes_reads_by_its_names_in_one_layer_or_several(tmp_path):
+    labels = heart()
+    theirs = np.select([labels == 1, labels == 2, labels == 3], [7, 5, 9], 0).astype(np.uint8)
+    slicer_file(tmp_path / "one.seg.nrrd", theirs[None],
+                [("Left ventricle", 7, 0), ("Myocardium", 5, 0), ("Left atrium", 9, 0)])
+    assert np.array_equal(read_label_map(tmp_path / "one.seg.nrrd"), labels)
+
+    # contours drawn as filled areas: the epicardium holds the cavity, the endocardium and the
+    # atrium lie in a second layer (Slicer keeps overlapping segments in layers of their own)
+    layers = np.zeros((2, *labels.shape), np.uint8)
+    layers[0][(labels == 1) | (labels == 2)] = 1
+    layers[1][labels == 1] = 1
+    layers[1][labels == 3] = 2
+    for segments in ([("LV epicardium", 1, 0), ("LV endocardium", 1, 1), ("LA", 2, 1)],
+                     [("LV endocardium", 1, 1), ("LA", 2, 1), ("Epicardium", 1, 0)]):  # either order
+        slicer_file(tmp_path / "two.seg.nrrd", layers, segments)
+        assert np.array_equal(read_label_map(tmp_path / "two.seg.nrrd"), labels)
+    # a segment named as the wall itself claims only the wall: over the cavity it is refused
+    slicer_file(tmp_path / "two.seg.nrrd", layers, [("Myocardium", 1, 0), ("LV", 1, 1), ("LA", 2, 1)])
+    with pytest.raises(MaskError, match="'LV' overlaps a segment of Myocardium in 192 pixels"):
+        read_label_map(tmp_path / "two.seg.nrrd")
+    layers[0][labels == 1] = 0
+    slicer_file(tmp_path / "two.seg.nrrd", layers, [("Myocardium", 1, 0), ("LV", 1, 1), ("LA", 2, 1)])
+    assert np.array_equal(read_label_map(tmp_path / "two.seg.nrrd"), labels)
+
+
+def test_a_segment_slicerio_names_as_the_right_heart_is_refused_by_name(tmp_path):
+    labels = heart()
+    slicer_file(tmp_path / "rv.seg.nrrd", labels[None],
+                [("LV", 1, 0), ("Myocardium", 2, 0), ("Right atrium", 3, 0)])
+    with pytest.raises(MaskError, match="'Right atrium' is none of"):
+        read_label_map(tmp_path / "rv.seg.nrrd")
