@@ -4,7 +4,8 @@ The image, the mask and the pair go to an 8-bit PNG or to NIfTI (``.nii.gz``, fo
 and 3D Slicer), by the name's suffix or the file dialog's filter; the mask alone may also go
 to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured). A pair is
 ``<name>.png`` with ``<name>_mask.png``, or ``<name>.nii.gz`` with ``<name>_gt.nii.gz`` as
-CAMUS names its ground truth. The figure is a colour PNG."""
+CAMUS names its ground truth and ``<name>.itksnap``, an ITK-SNAP workspace that opens the two
+with the classes named and coloured. The figure is a colour PNG."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.cine.writers import mask_path_for
 from engine.maskio import mask_name_stem, nifti_suffix, write_grey_png, write_label_png, write_nifti
+from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 
 from . import folders
@@ -94,6 +96,24 @@ def pair_mask_path(path: Path) -> Path:
     return mask_path_for(path) if nifti_suffix(path) else path.with_name(path.stem + "_mask.png")
 
 
+def pair_workspace_path(path: Path) -> Path | None:
+    """The ITK-SNAP workspace written beside a NIfTI pair (``x.itksnap``), or None for PNG."""
+    suffix = nifti_suffix(path)
+    return path.with_name(path.name[: -len(suffix)] + WORKSPACE_SUFFIX) if suffix else None
+
+
+def write_pair(path: Path, image: np.ndarray, labels: np.ndarray) -> list[Path]:
+    """The image at ``path``, its mask beside it and, for NIfTI, an ITK-SNAP workspace that
+    opens both with the classes named (``itksnap -w x.itksnap``); returns the paths written."""
+    mask_path, workspace = pair_mask_path(path), pair_workspace_path(path)
+    write_picture(path, image)
+    write_mask(mask_path, labels)
+    if workspace is None:
+        return [path, mask_path]
+    write_workspace(workspace, path, mask_path)
+    return [path, mask_path, workspace]
+
+
 class Exporter:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
@@ -147,16 +167,16 @@ class Exporter:
 
     def export_pair(self) -> bool:
         """``<name>.png`` (image) and ``<name>_mask.png`` (label map) side by side on disk, or
-        ``<name>.nii.gz`` and ``<name>_gt.nii.gz``."""
+        ``<name>.nii.gz``, ``<name>_gt.nii.gz`` and the ITK-SNAP workspace ``<name>.itksnap``."""
         result = self._current()
         path = self._ask("Export image and mask", "") if result is not None else None
         if path is None:
             return False
-        mask_path = pair_mask_path(path)
-        if mask_path.exists() and not confirm_overwrite(self.window, [str(mask_path)]):
+        beside = [p for p in (pair_mask_path(path), pair_workspace_path(path)) if p is not None]
+        existing = [str(p) for p in beside if p.exists()]
+        if existing and not confirm_overwrite(self.window, existing):
             return False
-        return self._write(lambda: (write_picture(path, result.image), write_mask(mask_path, result.labels)),
-                           path, mask_path)
+        return self._write(lambda: write_pair(path, result.image, result.labels), path, *beside)
 
     def export_figure(self) -> bool:
         result = self._current()

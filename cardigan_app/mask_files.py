@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 from engine.data.trace_image import PICTURE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
+from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, bad_values
 from engine.maskio import is_volume_file, mask_name_stem, read_label_map, read_png_text, write_label_png
 
@@ -19,7 +20,6 @@ from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
-from .panels.dataset_browser import read_grey
 
 ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the heart a mask was drawn from
 
@@ -71,15 +71,16 @@ def anatomy_record_problem(data) -> str | None:
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-MASK_FILTER = ("Label maps (*.png *.mhd *.nii *.nii.gz *.nrrd *.nhdr *.mha);;Label PNG (*.png);;"
+MASK_FILTER = ("Label maps (*.png *.mhd *.nii *.nii.gz *.nrrd *.nhdr *.mha *.itksnap);;Label PNG (*.png);;"
                "CAMUS ground truth (*_gt.mhd *_gt.nii.gz *.mhd *.nii *.nii.gz);;"
-               "3D Slicer segmentation or NRRD (*.seg.nrrd *.nrrd *.nhdr);;All files (*)")
+               "3D Slicer segmentation or NRRD (*.seg.nrrd *.nrrd *.nhdr);;ITK-SNAP workspace (*.itksnap);;"
+               "All files (*)")
 PNG_FILTER = "Label PNG (*.png)"
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
                 "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;"
                 "NIfTI, MetaImage or NRRD (*.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
                 "All files (*)")
-MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha")  # or an image to trace
+MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".itksnap")  # or an image to trace
 
 
 def is_mask_file(path: Path | str) -> bool:
@@ -89,6 +90,19 @@ def is_mask_file(path: Path | str) -> bool:
 def is_picture_file(path: Path | str) -> bool:
     """A file the studio can open to trace over that cannot be a label map."""
     return str(path).lower().endswith(PICTURE_SUFFIXES)
+
+
+def reference_image(path: Path | None) -> np.ndarray | None:
+    """The image shown under a mask (a dataset pair's, a workspace's main image), or None
+    when there is none or it cannot be read."""
+    from engine.data.trace_image import read_grey_image
+
+    if path is None:
+        return None
+    try:
+        return read_grey_image(path)
+    except CardiganError:
+        return None
 
 
 class MaskFiles:
@@ -177,6 +191,8 @@ class MaskFiles:
         """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation (``labels``: its
         label map, when the caller has read it already); a problem is reported in one line."""
         path = Path(path)
+        if labels is None and is_workspace_file(path):
+            return self.open_workspace(path, confirmed)
         if not confirmed and not self.confirm_discard("opening another mask"):
             return False
         try:
@@ -199,7 +215,7 @@ class MaskFiles:
                        f"{path.name}: {problem}; the mask opened as plain labels.")
         if fan_problem:
             self.window.statusBar().showMessage(f"{path.name}: {fan_problem}", 10000)
-        image = read_grey(reference) if reference else None
+        image = reference_image(reference)
         if image is not None and image.shape != labels.shape:
             image = None
         self.window.set_document(document, reference=image)
@@ -227,6 +243,8 @@ class MaskFiles:
             return False
         if is_picture_file(path):
             return self.trace_path(path, confirmed=True)
+        if is_workspace_file(path):
+            return self.open_workspace(path, confirmed=True)
         try:
             labels = read_label_map(path)
         except CardiganError:
@@ -239,6 +257,21 @@ class MaskFiles:
                 return self.trace_path(path, confirmed=True, image=grey)
             labels = None
         return self.open_path(path, confirmed=True, labels=labels)
+
+    def open_workspace(self, path: Path | str, confirmed: bool = False) -> bool:
+        """An ITK-SNAP workspace: its segmentation opens as the mask (labels mapped by their
+        names), its main image under it when the sizes agree."""
+        path = Path(path)
+        if not confirmed and not self.confirm_discard("opening an ITK-SNAP workspace"):
+            return False
+        try:
+            workspace = read_workspace(path)
+            labels = labels_from_workspace(workspace)
+        except CardiganError as exc:
+            show_error(self.window, "Cannot open the workspace", str(exc))
+            self.window.statusBar().showMessage(str(exc), 10000)
+            return False
+        return self.open_path(path, workspace.main_image, confirmed=True, labels=labels)
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to

@@ -178,9 +178,13 @@ def read_volume_label(path: Path | str) -> np.ndarray:
 
 def read_label_map(path: Path | str) -> np.ndarray:
     """Read any supported label file (PNG; CAMUS ``.mhd``/``.nii[.gz]``, NRRD (3D Slicer's
-    ``.seg.nrrd`` included), MetaImage ``.mha``)."""
+    ``.seg.nrrd`` included), MetaImage ``.mha``, an ITK-SNAP workspace ``.itksnap``)."""
     if is_volume_file(path):
         return read_volume_label(path)
+    from .itksnap_workspace import is_workspace_file, read_workspace_label_map
+
+    if is_workspace_file(path):  # an ITK-SNAP workspace: its segmentation layer
+        return read_workspace_label_map(path)
     return read_label_png(path)
 
 

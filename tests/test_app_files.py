@@ -284,6 +284,12 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     assert window.exporter.export_image()
     assert (sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "only_image.nii"))) == result.image).all()
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind
+    # the NIfTI pair came with an ITK-SNAP workspace; opened here, it is the mask over its image
+    labels = window.document.labels.copy()
+    assert window.files.open_path(tmp_path / "out" / "case.itksnap", confirmed=True)
+    assert window.document.path == tmp_path / "out" / "case.itksnap"
+    assert (window.document.labels == labels).all()
+    assert window.reference_image is not None and (window.reference_image == result.image).all()
     # while the image is catching up with an edit, exporting the image waits
     monkeypatch.setattr(window.live.backend, "submit", lambda job: None)  # keep the image behind
     window.document.fill(1, 1, 2)

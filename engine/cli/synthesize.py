@@ -16,8 +16,9 @@ DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bi
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--mask", required=True, type=Path,
-                        help="label map: 8-bit PNG (values 0-3), CAMUS *_gt.mhd / *_gt.nii.gz, NRRD or "
-                             "a 3D Slicer *.seg.nrrd (its segments mapped by name)")
+                        help="label map: 8-bit PNG (values 0-3), CAMUS *_gt.mhd / *_gt.nii.gz, NRRD, "
+                             "a 3D Slicer *.seg.nrrd (its segments mapped by name) or an ITK-SNAP "
+                             "*.itksnap workspace (its segmentation, labels mapped by name)")
     parser.add_argument("--out", required=True, type=Path, help="output .png, .nii.gz, .nii or .npy")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--seed", type=seed_value, default=0,

@@ -1,0 +1,226 @@
+"""ITK-SNAP workspaces (``.itksnap``) read as a cardiGAN mask and the image under it.
+
+A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` elements and
+``entry key=... value=...`` elements. What is read here:
+
+- ``Layers/Layer[NNN]``: each layer's ``AbsolutePath`` and ``Role``. The ``MainRole`` layer is
+  the image (shown under the mask in the studio); the first ``SegmentationRole`` layer is the
+  label map.
+- A moved workspace: when a layer's file is not at its recorded path, ITK-SNAP looks for it at
+  the same place relative to the workspace as it was relative to the ``SaveLocation`` entry
+  (the folder the workspace was saved in), and so does this reader; a relative path is taken
+  from the workspace's folder.
+- ``Layers/Layer[000]/ProjectMetaData/IRIS/LabelTable``: ``Element[i]`` with ``Index`` (the
+  value in the label map) and ``Label`` (its name). Values are mapped to our classes by name,
+  as 3D Slicer segments are (:func:`engine.slicer_segments.class_of_segment`: "LV", "LV
+  cavity", "Myocardium", "Left atrium" ...). A label still under ITK-SNAP's default name
+  ("Label 2") keeps its value, as in a plain NIfTI label map, so a segmentation painted in
+  CAMUS numbering (1 cavity, 2 wall, 3 atrium) reads as it is. A label whose name is none of
+  ours is refused by name when the map uses it (ITK-SNAP lists six labels whether used or not).
+
+The segmentation must be one 2-D frame (a single-slice volume, as ITK-SNAP keeps 2-D images).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MaskError
+from .labels import LABELS
+
+WORKSPACE_SUFFIX = ".itksnap"
+DEFAULT_NAME = re.compile(r"^\s*(label\s*\d+|clear label)\s*$", re.IGNORECASE)
+MAX_BYTES = 16 * 1024 * 1024  # a workspace is a few kB; anything this large is not one
+
+
+@dataclass
+class Workspace:
+    path: Path
+    main_image: Path | None = None
+    segmentation: Path | None = None
+    label_names: dict[int, str] = field(default_factory=dict)
+
+
+def is_workspace_file(path: Path | str) -> bool:
+    return str(path).lower().endswith(WORKSPACE_SUFFIX)
+
+
+def _registry(path: Path) -> ET.Element:
+    if not path.is_file():
+        raise MaskError(f"{path}: no such file")
+    if path.stat().st_size > MAX_BYTES:
+        raise MaskError(f"{path}: too large to be an ITK-SNAP workspace")
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, ValueError) as exc:
+        raise MaskError(f"{path}: not an ITK-SNAP workspace (its XML cannot be read: {exc})") from None
+    if root.tag != "registry":
+        raise MaskError(f"{path}: not an ITK-SNAP workspace (its XML is a <{root.tag}>, not a <registry>)")
+    return root
+
+
+def _folder(parent: ET.Element | None, key: str) -> ET.Element | None:
+    if parent is None:
+        return None
+    return next((f for f in parent.findall("folder") if f.get("key") == key), None)
+
+
+def _entry(parent: ET.Element | None, key: str) -> str | None:
+    if parent is None:
+        return None
+    return next((e.get("value") for e in parent.findall("entry") if e.get("key") == key), None)
+
+
+def _layer_file(recorded: str, workspace: Path, saved_in: str | None) -> Path:
+    """Where a layer's file is: as recorded, or moved along with the workspace."""
+    recorded_path = Path(recorded)
+    if not recorded_path.is_absolute():
+        return workspace.parent / recorded_path
+    if recorded_path.exists() or not saved_in:
+        return recorded_path
+    try:
+        relative = recorded_path.relative_to(Path(saved_in))
+    except ValueError:
+        return recorded_path
+    return workspace.parent / relative
+
+
+def read_workspace(path: Path | str) -> Workspace:
+    """The workspace's image, segmentation and label names (a one-line MaskError for a file
+    that is not a workspace or has no segmentation)."""
+    path = Path(path)
+    root = _registry(path)
+    saved_in = _entry(root, "SaveLocation")
+    layers = _folder(root, "Layers")
+    found = Workspace(path)
+    first = None
+    for layer in (layers.findall("folder") if layers is not None else []):
+        if not (layer.get("key") or "").startswith("Layer["):
+            continue
+        first = layer if first is None else first
+        recorded, role = _entry(layer, "AbsolutePath"), _entry(layer, "Role")
+        if not recorded:
+            continue
+        where = _layer_file(recorded, path, saved_in)
+        if role == "MainRole" and found.main_image is None:
+            found.main_image = where
+        elif role == "SegmentationRole" and found.segmentation is None:
+            found.segmentation = where
+    if found.segmentation is None:
+        raise MaskError(f"{path}: the ITK-SNAP workspace holds no segmentation layer "
+                        "(save the segmentation in ITK-SNAP, then the workspace)")
+    main = next((f for f in (layers.findall("folder") if layers is not None else [])
+                 if _entry(f, "Role") == "MainRole"), first)
+    table = _folder(_folder(_folder(main, "ProjectMetaData"), "IRIS"), "LabelTable")
+    for element in (table.findall("folder") if table is not None else []):
+        index, name = _entry(element, "Index"), _entry(element, "Label")
+        try:
+            found.label_names[int(index)] = name or ""
+        except (TypeError, ValueError):
+            raise MaskError(f"{path}: its label table has a damaged index ({index!r})") from None
+    return found
+
+
+def class_of_label(value: int, name: str | None) -> int | None:
+    """Our class for an ITK-SNAP label: by its name, or its own value under a default name
+    (or with no entry in the table); None when it is none of ours."""
+    from .slicer_segments import class_of_segment
+
+    if value == 0:
+        return 0
+    if name is not None and not DEFAULT_NAME.match(name):
+        return class_of_segment(name)
+    return value if value < len(LABELS) else None
+
+
+def labels_from_workspace(workspace: Workspace) -> np.ndarray:
+    """The workspace's segmentation as a (H, W) label map in our ids."""
+    import SimpleITK as sitk
+
+    from .errors import itk_reason
+    from .maskio import check_mask_path
+
+    where = workspace.path.name
+    segmentation = workspace.segmentation
+    try:
+        check_mask_path(segmentation)
+    except MaskError as exc:
+        raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None
+    try:
+        values = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(segmentation))))
+    except RuntimeError as exc:
+        raise MaskError(f"{where}: its segmentation {segmentation.name} cannot be read "
+                        f"({itk_reason(exc, 'unreadable')})") from None
+    if values.ndim != 2:
+        raise MaskError(f"{where}: its segmentation {segmentation.name} is {values.shape}, not one 2-D frame")
+    if not np.issubdtype(values.dtype, np.integer):
+        raise MaskError(f"{where}: its segmentation {segmentation.name} holds {values.dtype} values, not labels")
+    labels = np.zeros(values.shape, np.uint8)
+    names = ", ".join(lab.name for lab in LABELS[1:])
+    for value in np.unique(values).tolist():
+        name = workspace.label_names.get(value)
+        label_id = class_of_label(value, name)
+        if label_id is None:
+            called = f"label {value} ({name!r})" if name else f"label value {value}"
+            raise MaskError(f"{where}: {called} is none of {names}; rename it in ITK-SNAP's label "
+                            "editor (e.g. 'LV cavity') or clear it")
+        labels[values == value] = label_id
+    return labels
+
+
+def read_workspace_label_map(path: Path | str) -> np.ndarray:
+    return labels_from_workspace(read_workspace(path))
+
+
+def write_workspace(path: Path | str, image: Path | str, segmentation: Path | str) -> None:
+    """An ITK-SNAP workspace that opens ``image`` with ``segmentation`` over it, its labels
+    named and coloured as in the studio (``itksnap -w path``), written atomically. The layers'
+    paths are written relative to the workspace's folder, with ``SaveLocation`` that folder, so
+    the three files may move together."""
+    from .fileio import atomic_path
+
+    path = Path(path)
+    folder = path.parent.resolve()
+    root = ET.Element("registry")
+
+    def entry(parent: ET.Element, key: str, value) -> None:
+        ET.SubElement(parent, "entry", key=key, value=str(value))
+
+    def folder_in(parent: ET.Element, key: str) -> ET.Element:
+        return ET.SubElement(parent, "folder", key=key)
+
+    def layer_path(file: Path | str) -> str:
+        file = Path(file).resolve()
+        try:
+            return file.relative_to(folder).as_posix()
+        except ValueError:
+            return file.as_posix()
+
+    entry(root, "SaveLocation", folder.as_posix())
+    layers = folder_in(root, "Layers")
+    main = folder_in(layers, "Layer[000]")
+    entry(main, "AbsolutePath", layer_path(image))
+    entry(main, "Role", "MainRole")
+    table = folder_in(folder_in(folder_in(main, "ProjectMetaData"), "IRIS"), "LabelTable")
+    entry(table, "NumberOfElements", len(LABELS) - 1)
+    for index, label in enumerate(LABELS[1:]):
+        element = folder_in(table, f"Element[{index}]")
+        entry(element, "Alpha", 255)
+        entry(element, "Color", " ".join(str(c) for c in label.color))
+        entry(element, "Flags", "1 1")  # visible, and in the 3-D mesh
+        entry(element, "Index", label.id)
+        entry(element, "Label", label.name)
+    segmentation_layer = folder_in(layers, "Layer[001]")
+    entry(segmentation_layer, "AbsolutePath", layer_path(segmentation))
+    entry(segmentation_layer, "Role", "SegmentationRole")
+    ET.indent(root, "  ")
+    text = ('<?xml version="1.0" encoding="UTF-8" ?>\n'
+            "<!--ITK-SNAP workspace written by cardiGAN Studio: the synthesized image and its mask-->\n"
+            + ET.tostring(root, encoding="unicode") + "\n")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")

@@ -1,0 +1,150 @@
+"""ITK-SNAP workspaces (.itksnap): read as a mask with its labels mapped by name, written
+beside a NIfTI pair, and followed when moved."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from engine.cli.main import main
+from engine.errors import MaskError
+from engine.itksnap_workspace import labels_from_workspace, read_workspace, write_workspace
+from engine.maskio import read_label_map, write_nifti
+
+
+def heart() -> np.ndarray:
+    labels = np.zeros((40, 32), np.uint8)
+    labels[4:26, 6:26] = 2
+    labels[7:23, 10:22] = 1
+    labels[27:38, 9:23] = 3
+    return labels
+
+
+def itksnap_xml(saved_in, image, segmentation, table) -> str:
+    """A workspace laid out as ITK-SNAP saves one (absolute paths, its DOCTYPE, a label table
+    under the main layer); ``table`` holds (index, name) pairs."""
+    elements = "".join(
+        f'<folder key="Element[{i}]"><entry key="Alpha" value="255" /><entry key="Color" value="255 0 0" />'
+        f'<entry key="Flags" value="1 1" /><entry key="Index" value="{index}" />'
+        f'<entry key="Label" value="{name}" /></folder>' for i, (index, name) in enumerate(table))
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<!--ITK-SNAP (itksnap.org) Project File-->
+<!DOCTYPE registry [
+<!ELEMENT registry (entry*,folder*)>
+<!ELEMENT folder (entry*,folder*)>
+<!ELEMENT entry EMPTY>
+<!ATTLIST folder key CDATA #REQUIRED>
+<!ATTLIST entry key CDATA #REQUIRED>
+<!ATTLIST entry value CDATA #REQUIRED>
+]>
+<registry>
+  <entry key="SaveLocation" value="{saved_in}" />
+  <entry key="Version" value="20230925" />
+  <folder key="Layers" >
+    <folder key="Layer[000]" >
+      <entry key="AbsolutePath" value="{image}" />
+      <entry key="Role" value="MainRole" />
+      <folder key="LayerMetaData" ><entry key="Alpha" value="255" /></folder>
+      <folder key="ProjectMetaData" ><folder key="IRIS" ><folder key="LabelTable" >
+        <entry key="NumberOfElements" value="{len(table)}" />{elements}
+      </folder></folder></folder>
+    </folder>
+    <folder key="Layer[001]" >
+      <entry key="AbsolutePath" value="{segmentation}" />
+      <entry key="Role" value="SegmentationRole" />
+    </folder>
+  </folder>
+</registry>
+"""
+
+
+def case(tmp_path, values: np.ndarray, table, name="case.itksnap"):
+    image = (np.arange(values.size).reshape(values.shape) % 200).astype(np.uint8)
+    write_nifti(tmp_path / "echo.nii.gz", image)
+    write_nifti(tmp_path / "echo_seg.nii.gz", values)
+    path = tmp_path / name
+    path.write_text(itksnap_xml(tmp_path, tmp_path / "echo.nii.gz", tmp_path / "echo_seg.nii.gz", table))
+    return path, image
+
+
+DEFAULT_TABLE = [(i, f"Label {i}") for i in range(1, 7)]  # ITK-SNAP's six labels, unrenamed
+
+
+def test_a_workspace_in_camus_numbering_under_default_names_reads_as_it_is(tmp_path):
+    path, _ = case(tmp_path, heart(), DEFAULT_TABLE)
+    workspace = read_workspace(path)
+    assert workspace.main_image == tmp_path / "echo.nii.gz"
+    assert workspace.segmentation == tmp_path / "echo_seg.nii.gz"
+    assert workspace.label_names[2] == "Label 2" and len(workspace.label_names) == 6
+    assert np.array_equal(read_label_map(path), heart())
+
+
+def test_labels_are_mapped_by_their_names_and_an_unknown_one_in_use_is_refused(tmp_path):
+    theirs = np.select([heart() == 1, heart() == 2, heart() == 3], [5, 7, 9], 0).astype(np.uint8)
+    table = [(5, "LV endocardium"), (7, "Myocardium"), (9, "Left atrium"), (11, "Tumor")]
+    path, _ = case(tmp_path, theirs, table)
+    assert np.array_equal(read_label_map(path), heart())  # "Tumor" is listed but not painted
+    theirs[0, 0] = 11
+    path, _ = case(tmp_path, theirs, table)
+    with pytest.raises(MaskError, match=r"case.itksnap: label 11 \('Tumor'\) is none of LV cavity"):
+        read_label_map(path)
+    theirs[0, 0] = 4  # a value the table does not list and that is not one of ours
+    path, _ = case(tmp_path, theirs, table)
+    with pytest.raises(MaskError, match="label value 4 is none of"):
+        read_label_map(path)
+
+
+def test_a_moved_workspace_finds_its_layers_where_they_moved_with_it(tmp_path):
+    (tmp_path / "saved").mkdir()
+    path, _ = case(tmp_path / "saved", heart(), DEFAULT_TABLE)
+    moved = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "saved", moved)  # the recorded absolute paths no longer exist
+    workspace = read_workspace(moved / "case.itksnap")
+    assert workspace.segmentation == moved / "echo_seg.nii.gz"
+    assert np.array_equal(labels_from_workspace(workspace), heart())
+
+
+def test_the_workspace_written_beside_a_pair_reads_back_with_the_classes_named(tmp_path):
+    from engine.labels import LABELS
+
+    labels = heart()
+    write_nifti(tmp_path / "pair.nii.gz", np.full(labels.shape, 90, np.uint8))
+    write_nifti(tmp_path / "pair_gt.nii.gz", labels)
+    write_workspace(tmp_path / "pair.itksnap", tmp_path / "pair.nii.gz", tmp_path / "pair_gt.nii.gz")
+    text = (tmp_path / "pair.itksnap").read_text()
+    assert 'value="pair_gt.nii.gz"' in text and "SegmentationRole" in text  # relative: the three move together
+    workspace = read_workspace(tmp_path / "pair.itksnap")
+    assert workspace.label_names == {lab.id: lab.name for lab in LABELS[1:]}
+    assert np.array_equal(labels_from_workspace(workspace), labels)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pair.itksnap", "pair.nii.gz", "pair_gt.nii.gz"]
+
+
+@pytest.mark.parametrize("content, words", [
+    ("not xml at all", "its XML cannot be read"),
+    ('<?xml version="1.0"?><svg></svg>', "its XML is a <svg>, not a <registry>"),
+    ('<registry><folder key="Layers"><folder key="Layer[000]"><entry key="AbsolutePath" value="a.nii.gz"/>'
+     '<entry key="Role" value="MainRole"/></folder></folder></registry>', "holds no segmentation layer"),
+    ('<registry><folder key="Layers"><folder key="Layer[000]"><entry key="AbsolutePath" value="gone.nii.gz"/>'
+     '<entry key="Role" value="SegmentationRole"/></folder></folder></registry>', "segmentation layer cannot be read"),
+])
+def test_what_is_not_a_usable_workspace_is_refused_in_one_line(tmp_path, content, words):
+    (tmp_path / "bad.itksnap").write_text(content)
+    with pytest.raises(MaskError, match=words) as caught:
+        read_label_map(tmp_path / "bad.itksnap")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_segmentation_of_several_frames_is_refused(tmp_path):
+    path, _ = case(tmp_path, heart(), DEFAULT_TABLE)
+    sitk.WriteImage(sitk.GetImageFromArray(np.stack([heart(), heart()])), str(tmp_path / "echo_seg.nii.gz"))
+    with pytest.raises(MaskError, match=r"is \(2, 40, 32\), not one 2-D frame"):
+        read_label_map(path)
+
+
+def test_synthesize_takes_a_workspace_as_its_mask(tmp_path):
+    path, _ = case(tmp_path, heart(), DEFAULT_TABLE)
+    assert main(["synthesize", "--model", "simulator", "--mask", str(path), "--out", str(tmp_path / "o.png")]) == 0
+    assert (tmp_path / "o.png").is_file()
