@@ -13,14 +13,7 @@ from engine.cli.main import main
 from engine.errors import MaskError
 from engine.itksnap_workspace import labels_from_workspace, read_workspace, write_workspace
 from engine.maskio import read_label_map, write_nifti
-
-
-def heart() -> np.ndarray:
-    labels = np.zeros((40, 32), np.uint8)
-    labels[4:26, 6:26] = 2
-    labels[7:23, 10:22] = 1
-    labels[27:38, 9:23] = 3
-    return labels
+from label_maps import small_heart
 
 
 def itksnap_xml(saved_in, image, segmentation, table) -> str:
@@ -74,19 +67,19 @@ DEFAULT_TABLE = [(i, f"Label {i}") for i in range(1, 7)]  # ITK-SNAP's six label
 
 
 def test_a_workspace_in_camus_numbering_under_default_names_reads_as_it_is(tmp_path):
-    path, _ = case(tmp_path, heart(), DEFAULT_TABLE)
+    path, _ = case(tmp_path, small_heart(), DEFAULT_TABLE)
     workspace = read_workspace(path)
     assert workspace.main_image == tmp_path / "echo.nii.gz"
     assert workspace.segmentation == tmp_path / "echo_seg.nii.gz"
     assert workspace.label_names[2] == "Label 2" and len(workspace.label_names) == 6
-    assert np.array_equal(read_label_map(path), heart())
+    assert np.array_equal(read_label_map(path), small_heart())
 
 
 def test_labels_are_mapped_by_their_names_and_an_unknown_one_in_use_is_refused(tmp_path):
-    theirs = np.select([heart() == 1, heart() == 2, heart() == 3], [5, 7, 9], 0).astype(np.uint8)
+    theirs = np.select([small_heart() == 1, small_heart() == 2, small_heart() == 3], [5, 7, 9], 0).astype(np.uint8)
     table = [(5, "LV endocardium"), (7, "Myocardium"), (9, "Left atrium"), (11, "Tumor")]
     path, _ = case(tmp_path, theirs, table)
-    assert np.array_equal(read_label_map(path), heart())  # "Tumor" is listed but not painted
+    assert np.array_equal(read_label_map(path), small_heart())  # "Tumor" is listed but not painted
     theirs[0, 0] = 11
     path, _ = case(tmp_path, theirs, table)
     with pytest.raises(MaskError, match=r"case.itksnap: label 11 \('Tumor'\) is none of LV cavity"):
@@ -99,18 +92,18 @@ def test_labels_are_mapped_by_their_names_and_an_unknown_one_in_use_is_refused(t
 
 def test_a_moved_workspace_finds_its_layers_where_they_moved_with_it(tmp_path):
     (tmp_path / "saved").mkdir()
-    path, _ = case(tmp_path / "saved", heart(), DEFAULT_TABLE)
+    path, _ = case(tmp_path / "saved", small_heart(), DEFAULT_TABLE)
     moved = tmp_path / "elsewhere"
     shutil.move(tmp_path / "saved", moved)  # the recorded absolute paths no longer exist
     workspace = read_workspace(moved / "case.itksnap")
     assert workspace.segmentation == moved / "echo_seg.nii.gz"
-    assert np.array_equal(labels_from_workspace(workspace), heart())
+    assert np.array_equal(labels_from_workspace(workspace), small_heart())
 
 
 def test_the_workspace_written_beside_a_pair_reads_back_with_the_classes_named(tmp_path):
     from engine.labels import LABELS
 
-    labels = heart()
+    labels = small_heart()
     write_nifti(tmp_path / "pair.nii.gz", np.full(labels.shape, 90, np.uint8))
     write_nifti(tmp_path / "pair_gt.nii.gz", labels)
     write_workspace(tmp_path / "pair.itksnap", tmp_path / "pair.nii.gz", tmp_path / "pair_gt.nii.gz")
@@ -138,13 +131,13 @@ def test_what_is_not_a_usable_workspace_is_refused_in_one_line(tmp_path, content
 
 
 def test_a_segmentation_of_several_frames_is_refused(tmp_path):
-    path, _ = case(tmp_path, heart(), DEFAULT_TABLE)
-    sitk.WriteImage(sitk.GetImageFromArray(np.stack([heart(), heart()])), str(tmp_path / "echo_seg.nii.gz"))
+    path, _ = case(tmp_path, small_heart(), DEFAULT_TABLE)
+    sitk.WriteImage(sitk.GetImageFromArray(np.stack([small_heart(), small_heart()])), str(tmp_path / "echo_seg.nii.gz"))
     with pytest.raises(MaskError, match=r"is \(2, 40, 32\), not one 2-D frame"):
         read_label_map(path)
 
 
 def test_synthesize_takes_a_workspace_as_its_mask(tmp_path):
-    path, _ = case(tmp_path, heart(), DEFAULT_TABLE)
+    path, _ = case(tmp_path, small_heart(), DEFAULT_TABLE)
     assert main(["synthesize", "--model", "simulator", "--mask", str(path), "--out", str(tmp_path / "o.png")]) == 0
     assert (tmp_path / "o.png").is_file()

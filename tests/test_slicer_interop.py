@@ -12,14 +12,7 @@ from engine.errors import MaskError
 from engine.labels import LABELS
 from engine.maskio import read_label_map
 from engine.slicer_segments import write_segmentation
-
-
-def heart() -> np.ndarray:
-    labels = np.zeros((40, 32), np.uint8)
-    labels[4:26, 6:26] = 2
-    labels[7:23, 10:22] = 1
-    labels[27:38, 9:23] = 3
-    return labels
+from label_maps import small_heart
 
 
 def slicer_file(path, layers: np.ndarray, segments) -> None:
@@ -36,7 +29,7 @@ def slicer_file(path, layers: np.ndarray, segments) -> None:
 
 
 def test_slicerio_reads_our_segmentation_with_each_class_named_coloured_and_in_place(tmp_path):
-    labels = heart()
+    labels = small_heart()
     labels[labels == 3] = 0  # an absent class keeps its empty segment
     path = tmp_path / "mask.seg.nrrd"
     write_segmentation(path, labels)
@@ -51,7 +44,7 @@ def test_slicerio_reads_our_segmentation_with_each_class_named_coloured_and_in_p
 
 
 def test_a_segmentation_slicerio_writes_reads_by_its_names_in_one_layer_or_several(tmp_path):
-    labels = heart()
+    labels = small_heart()
     theirs = np.select([labels == 1, labels == 2, labels == 3], [7, 5, 9], 0).astype(np.uint8)
     slicer_file(tmp_path / "one.seg.nrrd", theirs[None],
                 [("Left ventricle", 7, 0), ("Myocardium", 5, 0), ("Left atrium", 9, 0)])
@@ -77,7 +70,7 @@ def test_a_segmentation_slicerio_writes_reads_by_its_names_in_one_layer_or_sever
 
 
 def test_a_segment_slicerio_names_as_the_right_heart_is_refused_by_name(tmp_path):
-    labels = heart()
+    labels = small_heart()
     slicer_file(tmp_path / "rv.seg.nrrd", labels[None],
                 [("LV", 1, 0), ("Myocardium", 2, 0), ("Right atrium", 3, 0)])
     with pytest.raises(MaskError, match="'Right atrium' is none of"):

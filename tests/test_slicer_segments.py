@@ -10,16 +10,8 @@ from engine.cli.main import main
 from engine.errors import MaskError
 from engine.maskio import read_label_map
 from engine.slicer_segments import class_of_segment
+from label_maps import small_heart
 from slicer_files import write_segmentation
-
-
-def heart() -> np.ndarray:
-    """A mask in our ids: cavity 1 inside wall 2, atrium 3 below."""
-    labels = np.zeros((40, 32), np.uint8)
-    labels[4:26, 6:26] = 2
-    labels[7:23, 10:22] = 1
-    labels[27:38, 9:23] = 3
-    return labels
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -33,7 +25,7 @@ def test_segments_are_classed_by_their_names(name, expected):
 
 
 def test_a_slicer_segmentation_is_read_by_its_segment_names_not_its_values(tmp_path):
-    labels = heart()
+    labels = small_heart()
     slicer = np.zeros_like(labels)  # Slicer numbered the segments in the order they were made
     slicer[labels == 3], slicer[labels == 2], slicer[labels == 1] = 1, 2, 3
     path = tmp_path / "case.seg.nrrd"
@@ -42,7 +34,7 @@ def test_a_slicer_segmentation_is_read_by_its_segment_names_not_its_values(tmp_p
 
 
 def test_overlapping_layers_merge_when_they_agree_and_are_refused_when_they_clash(tmp_path):
-    labels = heart()
+    labels = small_heart()
     first = np.where(labels == 2, 7, 0).astype(np.uint8)
     second = np.where(labels == 1, 1, np.where(labels == 3, 2, 0)).astype(np.uint8)
     path = tmp_path / "layers.seg.nrrd"
@@ -73,7 +65,7 @@ def test_segmentations_that_cannot_be_a_mask_are_refused_in_one_line(tmp_path, s
 
 
 def test_plain_nrrd_and_metaimage_label_maps_hold_our_ids(tmp_path):
-    labels = heart()
+    labels = small_heart()
     for name in ("plain.nrrd", "plain.mha"):
         sitk.WriteImage(sitk.GetImageFromArray(labels), str(tmp_path / name))
         assert np.array_equal(read_label_map(tmp_path / name), labels)
@@ -83,7 +75,7 @@ def test_plain_nrrd_and_metaimage_label_maps_hold_our_ids(tmp_path):
 
 
 def test_synthesize_and_export_take_a_slicer_segmentation(tmp_path):
-    labels = heart()
+    labels = small_heart()
     masks = tmp_path / "masks"
     masks.mkdir()
     write_segmentation(masks / "patient0001_4CH_ED.seg.nrrd", labels[None],
@@ -103,7 +95,7 @@ def test_a_mask_written_for_slicer_names_and_colours_its_classes_and_reads_back(
     from engine.labels import LABELS
     from engine.slicer_segments import segments_of, write_segmentation
 
-    labels = heart()
+    labels = small_heart()
     labels[labels == 3] = 0  # a class that is absent still gets its (empty) segment
     path = tmp_path / "mask.seg.nrrd"
     write_segmentation(path, labels)
