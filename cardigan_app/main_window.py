@@ -19,6 +19,7 @@ from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
+from engine.data.dicom_echo import is_dicom_file
 from engine.labels import BACKGROUND, LABELS
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 
@@ -652,7 +653,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         paths = self._dropped_paths(event)
-        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() for p in paths):
+        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() or is_dicom_file(p) for p in paths):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:

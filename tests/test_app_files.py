@@ -109,6 +109,17 @@ def test_a_slicer_segmentation_and_an_nrrd_echo_open_as_a_mask_and_to_trace(wind
     assert not window.document.labels.any() and window.reference_image is not None
 
 
+def test_a_scanners_dicom_without_a_suffix_opens_to_trace_over_its_ultrasound_region(window, tmp_path, prompts):
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    us_dataset(scanner_frames(2)).save_as(tmp_path / "IM_0007", enforce_file_format=True)
+    assert window.open_any(tmp_path / "IM_0007")
+    assert not window.document.labels.any() and window.reference_image is not None
+    traced = window.reference_image  # the region (not the scanner's labels) squashed to the mask
+    assert traced.shape == window.document.labels.shape and traced[:8, :40].max() < 40  # no white labels
+    assert window.document.fan.left < -20 and window.document.fan.right > 20
+
+
 def test_files_named_on_the_command_line_open_in_order(window, tmp_path, prompts):
     labels = some_labels(64)
     write_label_png(tmp_path / "first.png", labels)

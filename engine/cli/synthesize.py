@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(fractions of the picture), left, right, width, tilt (degrees), squash; "
                              "e.g. --fan width=70,depth=0.9")
     parser.add_argument("--fan-from", default=None, type=Path, metavar="IMAGE",
-                        help="use the fan fitted to an echocardiogram (PNG, JPEG, NIfTI, MHD; --fan "
+                        help="use the fan fitted to an echocardiogram (PNG, JPEG, NIfTI, MHD, a scanner's DICOM; --fan "
                              "then changes that one), so the image comes out in its sector")
     add_device_argument(parser)
     parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",

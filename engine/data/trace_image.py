@@ -1,7 +1,8 @@
 """An echocardiogram of one's own, made ready to trace a label map over it.
 
 The studio's File › Open image to trace reads a grey image (PNG, JPEG, BMP or TIFF; NIfTI or
-MetaImage, whose first frame is taken from a 2D+t file), squashes it to the square size the
+MetaImage, whose first frame is taken from a 2D+t file; a scanner's DICOM file, its first frame
+cut to its ultrasound region, :mod:`.dicom_echo`), squashes it to the square size the
 masks are painted at, as ``cardigan prepare`` does with CAMUS frames, and fits the probe's
 fan to it, so that the mask traced over it is synthesized in that image's own sector.
 
@@ -20,10 +21,12 @@ import numpy as np
 from ..errors import DataError
 from ..fan import Fan
 from .camus import read_volume
+from .dicom_echo import DICOM_SUFFIXES, is_dicom_file, read_dicom_frame
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
-PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # pictures never a label map (PNG may be either)
+# pictures never a label map (PNG may be either); DICOM echoes among them (.dicom_echo)
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff") + DICOM_SUFFIXES
 
 
 @dataclass
@@ -45,6 +48,8 @@ def read_grey_image(path: Path | str) -> np.ndarray:
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES):
         array = _first_frame(path)
+    elif is_dicom_file(path):
+        array = read_dicom_frame(path)
     else:
         from PIL import Image, UnidentifiedImageError
 

@@ -1,0 +1,102 @@
+"""Echocardiograms as scanners and PACS export them (DICOM), read as one grey frame.
+
+- A file is DICOM by its suffix (``.dcm``, ``.dicom``) or, as scanners often write them with
+  no suffix, by the ``DICM`` marker after its 128-byte preamble.
+- Only the first frame of a cine (multi-frame) file is decoded (pydicom reads one frame of
+  the pixel data; uncompressed, RLE and JPEG baseline, the usual ultrasound transfer syntaxes,
+  need nothing beyond pydicom and Pillow).
+- Colour frames (RGB, or YBR as JPEG stores them, converted by pydicom) become their
+  luminance; MONOCHROME1 (white is zero) is inverted.
+- The frame is cut to its ultrasound region: the Sequence of Ultrasound Regions (0018,6011)
+  gives each region's box (Region Location Min X0 / Y0, Max X1 / Y1) and format (Region
+  Spatial Format 1: a 2-D tissue image). The largest 2-D region is kept, so the scanner's
+  text, ECG trace and scale bars around it are dropped and the sector fills the picture as
+  it does in a CAMUS frame. A file that records no region keeps its whole frame.
+
+Anything unreadable is a one-line :class:`~engine.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+DICOM_SUFFIXES = (".dcm", ".dicom")
+TISSUE_2D = 1  # Region Spatial Format: a 2-D image (sector or linear)
+MIN_REGION = 8  # pixels: a region narrower than this is not an image
+
+
+def is_dicom_file(path: Path | str) -> bool:
+    """A DICOM file by its suffix, or by the ``DICM`` marker at byte 128 (no suffix needed)."""
+    path = Path(path)
+    if path.name.lower().endswith(DICOM_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:] == b"DICM"
+
+
+def read_dicom_frame(path: Path | str) -> np.ndarray:
+    """The first frame of a DICOM echo as a 2-D array (its own value type), cut to its
+    largest 2-D ultrasound region when it records one."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+    from pydicom.pixels import pixel_array
+
+    path = Path(path)
+    try:
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        frame = pixel_array(path, index=0)
+    except InvalidDicomError:
+        raise DataError(f"{path}: not a DICOM file that can be read") from None
+    except (NotImplementedError, RuntimeError) as exc:  # a transfer syntax with no decoder here
+        raise DataError(f"{path}: its DICOM image cannot be decoded here ({_first_line(exc)})") from None
+    except AttributeError as exc:
+        if "no pixel data" in str(exc):
+            raise DataError(f"{path}: a DICOM file without an image (no pixel data)") from None
+        raise DataError(f"{path}: a damaged DICOM file ({_first_line(exc)})") from None
+    except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: a damaged DICOM file ({_first_line(exc)})") from None
+    if frame.ndim == 3 and frame.shape[-1] in (3, 4):
+        rgb = frame[..., :3].astype(np.float64)
+        frame = rgb @ np.array([0.299, 0.587, 0.114])
+    if frame.ndim != 2:
+        raise DataError(f"{path}: expected a 2-D DICOM image, got a frame of shape {frame.shape}")
+    if str(header.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
+        frame = frame.max() - frame
+    box = ultrasound_region(header, frame.shape)
+    if box is not None:
+        top, bottom, left, right = box
+        frame = frame[top:bottom, left:right]
+    return frame
+
+
+def ultrasound_region(header, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), end-exclusive, of the largest 2-D ultrasound region the
+    header records inside a frame of ``shape``, or None."""
+    best, best_area = None, 0
+    for region in header.get("SequenceOfUltrasoundRegions", None) or []:
+        try:
+            if int(region.get("RegionSpatialFormat", TISSUE_2D)) != TISSUE_2D:
+                continue
+            x0, y0 = int(region.RegionLocationMinX0), int(region.RegionLocationMinY0)
+            x1, y1 = int(region.RegionLocationMaxX1), int(region.RegionLocationMaxY1)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        top, bottom = max(0, min(y0, y1)), min(shape[0], max(y0, y1) + 1)
+        left, right = max(0, min(x0, x1)), min(shape[1], max(x0, x1) + 1)
+        area = (bottom - top) * (right - left)
+        if bottom - top >= MIN_REGION and right - left >= MIN_REGION and area > best_area:
+            best, best_area = (top, bottom, left, right), area
+    return best
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else exc.__class__.__name__

@@ -1,0 +1,126 @@
+"""Echoes as scanners export them (DICOM): the first frame, in grey, cut to its ultrasound
+region, ready to trace over (engine.data.dicom_echo)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
+
+from engine.data.dicom_echo import is_dicom_file, read_dicom_frame
+from engine.data.trace_image import image_to_trace, read_grey_image
+from engine.errors import DataError
+from test_trace_image import FAN, echo_like
+
+US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage
+REGION = (40, 30, 40 + 210, 30 + 160)  # x0, y0, x1, y1 (inclusive), as the header records it
+
+
+def scanner_frames(count: int = 3) -> np.ndarray:
+    """(frames, 240, 320, 3) RGB: a sector inside REGION, text-like blocks and a green ECG
+    line around it, as a scanner's screen capture has."""
+    x0, y0, x1, y1 = REGION
+    frames = np.zeros((count, 240, 320, 3), np.uint8)
+    for index in range(count):
+        frames[index, y0:y1 + 1, x0:x1 + 1] = echo_like(FAN, y1 - y0 + 1, x1 - x0 + 1, seed=index)[..., None]
+        frames[index, 5:15, 5:90] = 255  # the scanner's labels
+        frames[index, 220, :, 1] = 200  # an ECG trace
+    return frames
+
+
+def us_dataset(frames: np.ndarray, regions=(REGION,), syntax=ExplicitVRLittleEndian) -> Dataset:
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = syntax
+    meta.MediaStorageSOPClassUID = US_MULTIFRAME
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = US_MULTIFRAME, meta.MediaStorageSOPInstanceUID, "US"
+    ds.NumberOfFrames = frames.shape[0]
+    ds.Rows, ds.Columns = frames.shape[1:3]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    items = []
+    for x0, y0, x1, y1 in regions:
+        region = Dataset()
+        region.RegionSpatialFormat, region.RegionDataType = 1, 1
+        region.RegionLocationMinX0, region.RegionLocationMinY0 = x0, y0
+        region.RegionLocationMaxX1, region.RegionLocationMaxY1 = x1, y1
+        items.append(region)
+    if items:
+        ds.SequenceOfUltrasoundRegions = items
+    ds.PixelData = frames.tobytes()
+    return ds
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def test_a_cine_gives_its_first_frame_in_grey_cut_to_its_ultrasound_region(tmp_path):
+    frames = scanner_frames()
+    us_dataset(frames).save_as(tmp_path / "loop.dcm", enforce_file_format=True)
+    image = read_grey_image(tmp_path / "loop.dcm")
+    x0, y0, x1, y1 = REGION
+    assert image.shape == (y1 - y0 + 1, x1 - x0 + 1)
+    expected = luminance(frames[0, y0:y1 + 1, x0:x1 + 1])
+    assert np.abs(image - expected * 255 / expected.max()).max() <= 1  # the first frame, scaled
+    assert not np.allclose(image, luminance(frames[1, y0:y1 + 1, x0:x1 + 1]), atol=5)
+    # the largest 2-D region wins; a file that records none keeps its whole frame
+    us_dataset(frames, regions=[(0, 0, 20, 20), REGION]).save_as(tmp_path / "two.dcm", enforce_file_format=True)
+    assert read_grey_image(tmp_path / "two.dcm").shape == image.shape
+    us_dataset(frames, regions=()).save_as(tmp_path / "whole.dcm", enforce_file_format=True)
+    assert read_grey_image(tmp_path / "whole.dcm").shape == (240, 320)
+
+
+def test_a_jpeg_compressed_cine_without_a_suffix_is_found_and_its_sector_fitted(tmp_path):
+    """Scanners write JPEG baseline in YBR and often no file suffix."""
+    frames = scanner_frames(2)
+    jpegs = []
+    for frame in frames:
+        buffer = io.BytesIO()
+        Image.fromarray(frame).save(buffer, format="JPEG", quality=95)
+        jpegs.append(buffer.getvalue())
+    ds = us_dataset(frames, syntax=JPEGBaseline8Bit)
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.PixelData = encapsulate(jpegs)
+    ds["PixelData"].VR = "OB"
+    ds.save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    assert is_dicom_file(tmp_path / "IM_0001") and not is_dicom_file(tmp_path.parent)
+    x0, y0, x1, y1 = REGION
+    grey = read_dicom_frame(tmp_path / "IM_0001")
+    expected = luminance(frames[0, y0:y1 + 1, x0:x1 + 1])
+    assert grey.shape == expected.shape and np.abs(grey - expected).mean() < 4  # JPEG's loss
+    traced = image_to_trace(tmp_path / "IM_0001", size=128)
+    assert traced.original == expected.shape
+    assert traced.fit > 0.95
+    assert abs(traced.fan.left - FAN.left) < 3 and abs(traced.fan.right - FAN.right) < 3
+
+
+def test_monochrome1_is_inverted(tmp_path):
+    frames = scanner_frames(1)
+    ds = us_dataset(frames)
+    grey = frames[..., 0]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME1"
+    del ds.PlanarConfiguration
+    ds.PixelData = (255 - grey).tobytes()
+    ds.save_as(tmp_path / "mono1.dcm", enforce_file_format=True)
+    x0, y0, x1, y1 = REGION
+    assert np.array_equal(read_dicom_frame(tmp_path / "mono1.dcm"), grey[0, y0:y1 + 1, x0:x1 + 1])
+
+
+def test_what_is_not_a_readable_dicom_echo_is_one_line(tmp_path):
+    (tmp_path / "fake.dcm").write_bytes(b"this is no dicom file" * 20)
+    with pytest.raises(DataError, match="not a DICOM file that can be read"):
+        read_grey_image(tmp_path / "fake.dcm")
+    ds = us_dataset(scanner_frames(1))
+    del ds.PixelData
+    ds.save_as(tmp_path / "report.dcm", enforce_file_format=True)
+    with pytest.raises(DataError, match="without an image") as caught:
+        read_grey_image(tmp_path / "report.dcm")
+    assert "\n" not in str(caught.value)
