@@ -152,7 +152,7 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     """
     import SimpleITK as sitk
 
-    from .slicer_segments import labels_from_segments, segments_of
+    from .slicer_segments import labels_from_segments, segment_layers, segments_of
 
     path = Path(path)
     check_mask_path(path)
@@ -163,14 +163,14 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     except RuntimeError as exc:
         raise MaskError(f"{path}: cannot read the volume ({itk_reason(exc, 'unreadable')})") from None
     layered = image.GetNumberOfComponentsPerPixel() > 1
-    if layered:  # Slicer's overlapping segments: one layer per component, last in the array
+    segments = segments_of(metadata, str(path))
+    if segments:
+        return labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
+    if layered:  # overlapping layers without a Slicer header: no way to tell what they hold
         array = np.moveaxis(array, -1, 0)
         array = array.reshape((array.shape[0],) + tuple(n for n in array.shape[1:] if n != 1))
     else:
         array = np.squeeze(array)
-    segments = segments_of(metadata, str(path))
-    if segments:
-        return labels_from_segments(array, segments, str(path))
     if layered or array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
     return validate_label_map(array, str(path))

@@ -84,6 +84,60 @@ def segments_of(metadata: dict[str, str], where: str) -> list[Segment]:
     return segments
 
 
+def reference_extent(metadata: dict[str, str]) -> tuple[int, ...] | None:
+    """The reference image's voxel extent (i0, i1, j0, j1, k0, k1) a segmentation records in
+    its conversion parameters ("Reference image geometry": a 4 x 4 matrix, then the extent),
+    or None."""
+    for parameter in metadata.get("Segmentation_ConversionParameters", "").split("&"):
+        name, _, rest = parameter.partition("|")
+        if name.strip() == "Reference image geometry":
+            numbers = rest.partition("|")[0].strip().strip(";").split(";")
+            try:
+                extent = tuple(int(float(n)) for n in numbers[16:22])
+            except ValueError:
+                return None
+            return extent if len(extent) == 6 and all(extent[2 * a + 1] >= extent[2 * a] for a in range(3)) else None
+    return None
+
+
+def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], where: str) -> np.ndarray:
+    """A segmentation's values as (layers, rows, columns) on its reference image's grid.
+
+    ``volume`` is what SimpleITK reads, (slices, rows, columns[, layers]). Slicer may save a
+    segmentation cropped to its segments' extent: the Segmentation_ReferenceImageExtentOffset
+    then says where the saved block starts in the reference image, whose extent the
+    conversion parameters record, and the block is put back in place so the mask has the
+    image's size. Of a reference with several slices (a loop loaded as a volume), the one slice
+    that holds segments is taken."""
+    layers = np.moveaxis(volume, -1, 0) if layered else volume[None]
+    while layers.ndim < 4:
+        layers = layers[:, None]
+    offset_text = metadata.get("Segmentation_ReferenceImageExtentOffset", "").split()
+    extent = reference_extent(metadata)
+    if extent is not None and len(offset_text) == 3:
+        try:
+            ox, oy, oz = (int(v) for v in offset_text)
+        except ValueError:
+            raise MaskError(f"{where}: its reference image offset is damaged ({offset_text!r})") from None
+        i0, i1, j0, j1, k0, k1 = extent
+        full = np.zeros((layers.shape[0], k1 - k0 + 1, j1 - j0 + 1, i1 - i0 + 1), layers.dtype)
+        z, y, x = oz - k0, oy - j0, ox - i0
+        _, depth, height, width = layers.shape
+        if min(z, y, x) < 0 or z + depth > full.shape[1] or y + height > full.shape[2] or x + width > full.shape[3]:
+            raise MaskError(f"{where}: its segments lie outside the reference image it records "
+                            f"(offset {ox} {oy} {oz}, extent {' '.join(map(str, extent))})")
+        full[:, z:z + depth, y:y + height, x:x + width] = layers
+        layers = full
+    if layers.shape[1] > 1:
+        painted = [k for k in range(layers.shape[1]) if layers[:, k].any()]
+        if len(painted) > 1:
+            raise MaskError(f"{where}: segments on {len(painted)} slices (of {layers.shape[1]}); a mask "
+                            "is one 2-D frame: keep the segments of one frame")
+        slice_index = painted[0] if painted else 0
+        layers = layers[:, slice_index:slice_index + 1]
+    return layers[:, 0]
+
+
 def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str) -> np.ndarray:
     """A (H, W) label map from a segmentation's values: ``array`` is (H, W) for one layer or
     (L, H, W) for several; every segment's pixels get the class its name stands for."""

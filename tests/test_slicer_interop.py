@@ -75,3 +75,51 @@ def test_a_segment_slicerio_names_as_the_right_heart_is_refused_by_name(tmp_path
                 [("LV", 1, 0), ("Myocardium", 2, 0), ("Right atrium", 3, 0)])
     with pytest.raises(MaskError, match="'Right atrium' is none of"):
         read_label_map(tmp_path / "rv.seg.nrrd")
+
+
+def reference_geometry(width: int, height: int, slices: int = 1) -> list[dict]:
+    """Slicer's conversion parameter naming the reference image: its IJK-to-RAS matrix, then
+    its extent."""
+    matrix = "-0.6;0;0;0;0;-0.6;0;0;0;0;1;0;0;0;0;1"
+    return [{"name": "Reference image geometry",
+             "value": f"{matrix};0;{width - 1};0;{height - 1};0;{slices - 1};", "description": "geometry"}]
+
+
+def test_a_segmentation_slicer_cropped_to_its_segments_is_put_back_on_the_image_grid(tmp_path):
+    labels = np.zeros((64, 48), np.uint8)
+    labels[10:50, 6:38] = small_heart()
+    rows, cols = np.nonzero(labels)
+    block = labels[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    segmentation = {
+        "voxels": block.T[..., None], "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]), "encoding": "gzip",
+        "segments": [{"id": f"s{v}", "name": name, "labelValue": v, "layer": 0}
+                     for v, name in ((1, "LV"), (2, "Myocardium"), (3, "LA"))],
+        "conversionParameters": reference_geometry(48, 64),
+        "referenceImageExtentOffset": [int(cols.min()), int(rows.min()), 0],
+    }
+    slicerio.write_segmentation(str(tmp_path / "cropped.seg.nrrd"), segmentation)
+    assert np.array_equal(read_label_map(tmp_path / "cropped.seg.nrrd"), labels)
+    segmentation["referenceImageExtentOffset"] = [40, 0, 0]  # would reach past the image's edge
+    slicerio.write_segmentation(str(tmp_path / "outside.seg.nrrd"), segmentation)
+    with pytest.raises(MaskError, match="outside the reference image"):
+        read_label_map(tmp_path / "outside.seg.nrrd")
+
+
+def test_of_a_loop_segmented_as_a_volume_the_one_painted_frame_is_the_mask(tmp_path):
+    labels = small_heart()
+    frames = np.zeros((5, *labels.shape), np.uint8)
+    frames[3] = labels  # ED of a five-frame loop
+    segmentation = {
+        "voxels": np.transpose(frames, (2, 1, 0)), "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]), "encoding": "gzip",
+        "segments": [{"id": f"s{v}", "name": name, "labelValue": v, "layer": 0}
+                     for v, name in ((1, "LV"), (2, "Myocardium"), (3, "LA"))],
+        "conversionParameters": reference_geometry(labels.shape[1], labels.shape[0], 5),
+        "referenceImageExtentOffset": [0, 0, 0],
+    }
+    slicerio.write_segmentation(str(tmp_path / "loop.seg.nrrd"), segmentation)
+    assert np.array_equal(read_label_map(tmp_path / "loop.seg.nrrd"), labels)
+    frames[0] = labels
+    segmentation["voxels"] = np.transpose(frames, (2, 1, 0))
+    slicerio.write_segmentation(str(tmp_path / "loop.seg.nrrd"), segmentation)
+    with pytest.raises(MaskError, match="segments on 2 slices"):
+        read_label_map(tmp_path / "loop.seg.nrrd")
