@@ -34,7 +34,7 @@ PNG_FILTER = "PNG image (*.png)"
 NIFTI_FILTER = "NIfTI (*.nii.gz)"
 SLICER_FILTER = "3D Slicer segmentation (*.seg.nrrd)"
 CINE_FILTER = ("Animated GIF (*.gif);;MP4 video (*.mp4);;NIfTI 2D+t, masks beside it (*.nii.gz);;"
-               "HDF5 (*.h5);;PNG frames (a folder name) (*)")
+               "HDF5 (*.h5);;DICOM for viewers and PACS (*.dcm);;PNG frames (a folder name) (*)")
 GAP = 8
 
 

@@ -103,7 +103,7 @@ def test_user_mistakes_are_one_line_and_write_nothing(case, tiny_model, mask_png
         (tmp_path / "model.bin").write_bytes(b"\x00" * 64)
         model, pattern = str(tmp_path / "model.bin"), "not a model file"
     elif case == "bad_suffix":
-        out, pattern = tmp_path / "out.jpg", "must end in .png, .nii.gz, .nii or .npy"
+        out, pattern = tmp_path / "out.jpg", "must end in .png, .nii.gz, .nii, .dcm or .npy"
     else:
         if torch.cuda.is_available():
             pytest.skip("this machine has CUDA")

@@ -124,3 +124,50 @@ def test_what_is_not_a_readable_dicom_echo_is_one_line(tmp_path):
     with pytest.raises(DataError, match="without an image") as caught:
         read_grey_image(tmp_path / "report.dcm")
     assert "\n" not in str(caught.value)
+
+
+def test_a_loop_and_an_image_written_as_dicom_read_back_here_in_pydicom_and_in_gdcm(tmp_path):
+    import pydicom
+    import SimpleITK as sitk
+    from pydicom.pixels import pixel_array
+
+    from engine.data.dicom_echo import US_IMAGE, US_MULTIFRAME, write_dicom_echo
+
+    frames = np.random.default_rng(4).integers(0, 256, (6, 40, 56)).astype(np.uint8)
+    write_dicom_echo(tmp_path / "loop.dcm", frames, fps=25.0)
+    ds = pydicom.dcmread(tmp_path / "loop.dcm")
+    assert ds.SOPClassUID == US_MULTIFRAME and int(ds.NumberOfFrames) == 6
+    assert float(ds.FrameTime) == pytest.approx(40.0) and ds.FrameIncrementPointer == 0x00181063
+    assert str(ds.PatientName) == "SYNTHETIC^cardiGAN" and "not a patient" in ds.SeriesDescription
+    region = ds.SequenceOfUltrasoundRegions[0]
+    assert (region.RegionLocationMaxX1, region.RegionLocationMaxY1) == (55, 39)
+    assert region.PhysicalDeltaX == pytest.approx(0.06) and region.PhysicalUnitsXDirection == 3
+    assert np.array_equal(pixel_array(tmp_path / "loop.dcm"), frames)
+    assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "loop.dcm"))), frames)  # GDCM
+    assert np.array_equal(read_dicom_frame(tmp_path / "loop.dcm"), frames[0])
+    write_dicom_echo(tmp_path / "one.dcm", frames[2])
+    assert pydicom.dcmread(tmp_path / "one.dcm").SOPClassUID == US_IMAGE
+    assert np.array_equal(read_grey_image(tmp_path / "one.dcm"), frames[2])
+    with pytest.raises(DataError, match="needs its frame rate"):
+        write_dicom_echo(tmp_path / "nofps.dcm", frames)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.dcm", "one.dcm"]
+
+
+def test_synthesize_and_cine_write_dicom(tmp_path):
+    import pydicom
+
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+    from label_maps import small_heart
+
+    write_label_png(tmp_path / "heart.png", small_heart())
+    assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / "heart.png"),
+                 "--out", str(tmp_path / "echo.dcm")]) == 0
+    assert pydicom.dcmread(tmp_path / "echo.dcm").Rows == 40
+    assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--fps", "20",
+                 "--random", "1", "--out", str(tmp_path / "loop.dcm")]) == 0
+    loop = pydicom.dcmread(tmp_path / "loop.dcm")
+    assert int(loop.NumberOfFrames) == 3 and float(loop.FrameTime) == pytest.approx(50.0)
+    assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--random", "2",
+                 "--format", "dicom", "--out", str(tmp_path / "loops")]) == 0
+    assert len(list((tmp_path / "loops").glob("*.dcm"))) == 2

@@ -1,4 +1,4 @@
-"""Writing a loop: animated GIF, MP4, 2D+t NIfTI (images and masks), HDF5 or PNG frames.
+"""Writing a loop: animated GIF, MP4, 2D+t NIfTI (images and masks), HDF5, DICOM or PNG frames.
 
 The format follows the output's name:
 
@@ -9,6 +9,8 @@ The format follows the output's name:
   direction, the in-plane spacing given, 1 along time);
 - ``.h5`` / ``.hdf5``: datasets ``images`` and ``masks`` (T, H, W) uint8 with the timing,
   phases and ejection fraction as attributes;
+- ``.dcm``: an ultrasound multi-frame DICOM file with its frame time, for DICOM viewers and
+  PACS (the images only; marked as synthetic, :func:`engine.data.dicom_echo.write_dicom_echo`);
 - anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
   per frame) with ``loop.json``.
 
@@ -28,18 +30,19 @@ from ..errors import CardiganError
 from ..fileio import atomic_path
 from ..maskio import write_nifti
 
-FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5"}
+FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5",
+           ".dcm": "DICOM"}
 
 
 def output_kind(path: Path) -> str:
-    """``gif``, ``mp4``, ``nifti``, ``hdf5`` or ``folder`` for an output path."""
+    """``gif``, ``mp4``, ``nifti``, ``hdf5``, ``dicom`` or ``folder`` for an output path."""
     name = path.name.lower()
     for suffix, kind in (("nii.gz", "nifti"), (".nii", "nifti"), (".gif", "gif"), (".mp4", "mp4"),
-                         (".hdf5", "hdf5"), (".h5", "hdf5")):
+                         (".hdf5", "hdf5"), (".h5", "hdf5"), (".dcm", "dicom")):
         if name.endswith(suffix):
             return kind
     if path.suffix:
-        raise CardiganError(f"{path}: cannot write {path.suffix} loops (use .gif, .mp4, .nii.gz, .h5, "
+        raise CardiganError(f"{path}: cannot write {path.suffix} loops (use .gif, .mp4, .nii.gz, .h5, .dcm, "
                             "or a folder name for PNG frames)")
     return "folder"
 
@@ -69,6 +72,11 @@ def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, in
         return _write_nifti(path, images, masks, fps)
     if kind == "hdf5":
         return [_write_hdf5(path, images, masks, fps, info)]
+    if kind == "dicom":
+        from ..data.dicom_echo import write_dicom_echo
+
+        write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop")
+        return [path]
     return [_write_folder(path, images, masks, fps, info)]
 
 

@@ -14,7 +14,8 @@ DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between yo
                "Timing is physiological (ejection in about a third of the cycle, then rapid filling, "
                "diastasis and atrial contraction); one noise map moves with the tissue, so speckle "
                "follows the wall. --out names the file: .gif, .mp4, .nii.gz (images, with the masks "
-               "beside it as *_gt.nii.gz), .h5, or a folder of PNG frames; with --random, --out is a "
+               "beside it as *_gt.nii.gz), .h5, .dcm (an ultrasound DICOM loop), or a folder of PNG frames; "
+               "with --random, --out is a "
                "folder and --format picks the file type (one loop, --random 1, may be named as a file).")
 
 
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="view of generated patients (default 4CH)")
     parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="size of generated masks")
     parser.add_argument("--out", required=True, type=Path, help="output file, or folder (see above)")
-    parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "png"), default=None,
+    parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "dicom", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
     parser.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
     parser.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
@@ -51,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_argument(parser)
 
 
-SUFFIXES = {"gif": ".gif", "mp4": ".mp4", "nifti": ".nii.gz", "hdf5": ".h5", "png": ""}
+SUFFIXES = {"gif": ".gif", "mp4": ".mp4", "nifti": ".nii.gz", "hdf5": ".h5", "dicom": ".dcm", "png": ""}
 
 
 def _loop_file_kind(path: Path) -> str | None:

@@ -10,6 +10,7 @@ from .options import add_device_argument, add_model_argument, seed_value, style_
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
                "PNG; --out x.nii.gz (or .nii) the same grey levels as NIfTI, for ITK-SNAP and 3D Slicer; "
+               "--out x.dcm as an ultrasound DICOM image for DICOM viewers and PACS (marked synthetic); "
                "--out x.npy writes the raw output, float32 (channels, H, W) in [-1, 1].")
 
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="label map: 8-bit PNG (values 0-3), CAMUS *_gt.mhd / *_gt.nii.gz, NRRD, "
                              "a 3D Slicer *.seg.nrrd (its segments mapped by name) or an ITK-SNAP "
                              "*.itksnap workspace (its segmentation, labels mapped by name)")
-    parser.add_argument("--out", required=True, type=Path, help="output .png, .nii.gz, .nii or .npy")
+    parser.add_argument("--out", required=True, type=Path, help="output .png, .nii.gz, .nii, .dcm or .npy")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed for models with randomness (default 0)")
@@ -57,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from .terminal import note
 
     suffix = nifti_suffix(args.out) or args.out.suffix.lower()
-    if suffix not in (".png", ".npy", ".nii.gz", ".nii"):
-        raise CardiganError(f"{args.out}: output must end in .png, .nii.gz, .nii or .npy")
+    if suffix not in (".png", ".npy", ".nii.gz", ".nii", ".dcm"):
+        raise CardiganError(f"{args.out}: output must end in .png, .nii.gz, .nii, .dcm or .npy")
     if not args.out.parent.exists() and str(args.out.parent) not in ("", "."):
         raise CardiganError(f"{args.out.parent}: output folder does not exist")
     if args.out.exists() and args.mask.exists() and args.out.resolve() == args.mask.resolve():
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
                 np.save(handle, output.astype(np.float32))
     elif suffix == ".png":
         write_grey_png(args.out, to_uint8(output))
+    elif suffix == ".dcm":
+        from ..data.dicom_echo import write_dicom_echo
+
+        write_dicom_echo(args.out, to_uint8(output))
     else:
         write_nifti(args.out, to_uint8(output))
     note(f"wrote {args.out} ({output.shape[-1]}x{output.shape[-2]}, model {synth.model.name}, "
