@@ -27,6 +27,7 @@ from . import folders
 from .actions import ActionRegistry
 from .autosave import INTERVAL_MS, Autosaver
 from .cine.key_frames import KeyFrames
+from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
@@ -73,7 +74,8 @@ class MainWindow(QMainWindow):
         self.document = document or NewMaskChoice(True, self.state.template_view, self.state.template_phase,
                                                   FIRST_HEART_SEED, 256).document()
         self.state.set_document(self.document)
-        self.reference_image: np.ndarray | None = None
+        self.reference_image: np.ndarray | None = None  # the real image shown now
+        self.references = KeyReferences()  # what lies under each key frame
         self.live = LiveSynthesis(backend, self)
         self.live.seed = self.state.seed
         self.live.variations_enabled = self.state.variations
@@ -171,7 +173,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         ws, live, state = self.workspace, self.live, self.state
-        ws.referenceClosed.connect(lambda: self.show_reference(None))
+        ws.referenceClosed.connect(self._close_reference)
+        ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
                                                 self.status_widgets.label.setText("")))
@@ -301,18 +304,37 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.workspace.balance)
 
     # -- the document --------------------------------------------------------------------
-    def set_document(self, document: LabelDocument, reference: np.ndarray | None = None) -> None:
+    def set_document(self, document: LabelDocument, reference: np.ndarray | None = None,
+                     frames: np.ndarray | None = None, source: Path | None = None) -> None:
         """Edit ``document`` (a new, opened or recovered mask; it becomes the ED key frame of a
-        new pair); ``reference`` is its real image."""
+        new pair); ``reference`` is its real image, or ``frames`` (T, H, W) the loop it was
+        traced over, read from ``source`` (each key frame then has a frame of its own)."""
         if not self.key_frames.owns(document):
             self.key_frames.start(document)
             self.timeline.frames = None
             self.timeline.mark_stale()
-        self._edit(document, reference)
+        self.references = KeyReferences(reference, frames, source or document.path or "")
+        self._edit(document, self.references.image_for(self._key_of(document)))
+
+    def _key_of(self, document: LabelDocument) -> str:
+        return "ES" if document is self.key_frames.frames["ES"] else "ED"
 
     def _show_key_frame(self, document: LabelDocument) -> None:
-        """The state switched key frames: edit that one (the other keeps its own history)."""
-        self._edit(document, self.reference_image if document is self.key_frames.ed else None)
+        """The state switched key frames: edit that one (the other keeps its own history),
+        over its own real image."""
+        self._edit(document, self.references.image_for(self._key_of(document)))
+
+    def _choose_reference_frame(self, frame: int) -> None:
+        """The real-image pane's slider: this frame of the loop lies under the key frame edited."""
+        key = self._key_of(self.document)
+        if self.references.frames is None or self.references.index[key] == frame:
+            return
+        self.references.choose(key, frame)
+        self.show_reference(self.references.image_for(key))
+
+    def _close_reference(self) -> None:
+        self.references = KeyReferences()
+        self.show_reference(None)
 
     def _edit(self, document: LabelDocument, reference: np.ndarray | None) -> None:
         if document is not self.document:
@@ -415,6 +437,7 @@ class MainWindow(QMainWindow):
     def show_reference(self, image: np.ndarray | None) -> None:
         self.reference_image = image
         self.workspace.reference_view.set_image(image)
+        self.workspace.show_reference_frames(self.references.count, self.references.index[self._key_of(self.document)])
         self._update_canvas_background()
         if self.workspace.reference_pane.isHidden() != (image is None):
             self.workspace.reference_pane.setVisible(image is not None)

@@ -235,7 +235,7 @@ class MaskFiles:
         """A dropped file: a label map opens as the mask, an image of many grey levels opens to
         trace over (a CAMUS frame, an exported echo); anything else, a mask with wrong label
         values included, is reported as a mask would be."""
-        from engine.data.trace_image import read_grey_image
+        from engine.data.trace_image import read_grey_frames
 
         path = Path(path)
         # asked before the file is read: saving the current mask may write this very file
@@ -249,11 +249,11 @@ class MaskFiles:
             labels = read_label_map(path)
         except CardiganError:
             try:
-                grey = read_grey_image(path)
+                grey = read_grey_frames(path)  # a loop's every frame, to trace over any of them
             except CardiganError:
                 grey = None
             # few values that are not labels: a mask in other values (0/85/170/255)
-            if grey is not None and len(bad_values(grey)) > LOOKS_LIKE_AN_IMAGE:
+            if grey is not None and len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE:
                 return self.trace_path(path, confirmed=True, image=grey)
             labels = None
         return self.open_path(path, confirmed=True, labels=labels)
@@ -276,8 +276,9 @@ class MaskFiles:
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to
         the mask size (as prepare does), shown under the mask and beside it, with the fan
-        fitted to it (``image``: its grey image, when the caller has read it already); a
-        problem is reported in one line."""
+        fitted to it (``image``: its grey image or a loop's frames, when the caller has read
+        them already; each key frame of a loop gets a frame of its own); a problem is reported
+        in one line."""
         from engine.data.trace_image import image_to_trace
 
         path = Path(path)
@@ -292,7 +293,7 @@ class MaskFiles:
         size = traced.image.shape[0]
         document = LabelDocument(np.zeros((size, size), np.uint8), origin=f"traced over {path.name}")
         document.fan = traced.fan
-        self.window.set_document(document, reference=traced.image)
+        self.window.set_document(document, reference=traced.image, frames=traced.frames, source=path)
         if not state.side_by_side:
             state.set("side_by_side", True)  # the synthesis in its pane, the image under the mask
         state.set("show_synthesis_under_mask", True)

@@ -140,6 +140,17 @@ class Workspace(QSplitter):
         close.setAutoRaise(True)
         close.setToolTip("Hide the real image")
         close.clicked.connect(self.referenceClosed.emit)
+        # a loop traced over: which of its frames lies under the key frame being edited
+        self.reference_frame = QSlider(Qt.Orientation.Horizontal)
+        self.reference_frame.setToolTip("The frame of the loop under this key frame (K switches ED and ES; "
+                                        "each keeps its own frame)")
+        self.reference_frame.setMinimumWidth(72)
+        self.reference_frame.setMaximumWidth(160)
+        self.reference_frame_label = QLabel()
+        self.reference_frame.valueChanged.connect(self._reference_frame_shown)
+        self.reference_pane.header.addWidget(self.reference_frame_label)
+        self.reference_pane.header.addWidget(self.reference_frame)
+        self.show_reference_frames(0, 0)
         self.reference_pane.header.addWidget(close)
         self.reference_pane.hide()
 
@@ -148,6 +159,21 @@ class Workspace(QSplitter):
         self.setSizes([1, 1, 1])
         link_views(self.canvas, self.echo_view, self.reference_view)
         self._mode_changed(state.echo_mode)
+
+    def show_reference_frames(self, count: int, frame: int) -> None:
+        """The frame slider for a loop of ``count`` frames, at ``frame`` (hidden for a picture)."""
+        loop = count > 1
+        self.reference_frame.setVisible(loop)
+        self.reference_frame_label.setVisible(loop)
+        if loop:
+            self.reference_frame.blockSignals(True)
+            self.reference_frame.setRange(0, count - 1)
+            self.reference_frame.setValue(frame)
+            self.reference_frame.blockSignals(False)
+            self._reference_frame_shown(frame)
+
+    def _reference_frame_shown(self, frame: int) -> None:
+        self.reference_frame_label.setText(f"frame {frame + 1} / {self.reference_frame.maximum() + 1}")
 
     def balance(self) -> None:
         """Give the visible panes equal widths (so linked views show the same zoom)."""

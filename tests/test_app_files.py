@@ -502,18 +502,18 @@ def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(wind
     import engine.data.trace_image as trace_image
 
     reads = {"labels": 0, "grey": 0}
-    read_labels, read_grey = mask_files.read_label_map, trace_image.read_grey_image
+    read_labels, read_grey = mask_files.read_label_map, trace_image.read_grey_frames
 
     def counting_labels(path):
         reads["labels"] += 1
         return read_labels(path)
 
-    def counting_grey(path):
+    def counting_grey(path, first_only=False):
         reads["grey"] += 1
-        return read_grey(path)
+        return read_grey(path, first_only)
 
     monkeypatch.setattr(mask_files, "read_label_map", counting_labels)
-    monkeypatch.setattr(trace_image, "read_grey_image", counting_grey)
+    monkeypatch.setattr(trace_image, "read_grey_frames", counting_grey)
     echo = np.random.default_rng(9).integers(0, 256, (70, 70)).astype(np.uint8)
     Image.fromarray(echo).save(tmp_path / "frame.png")
     assert window.open_any(tmp_path / "frame.png") and window.reference_image is not None
@@ -536,3 +536,44 @@ def test_dropping_the_mask_being_edited_and_saving_it_opens_the_saved_edits(wind
     assert prompts["question"] and "mask.png" in prompts["question"][-1][1]
     assert (read_label_png(path) == edited).all()
     assert (window.document.labels == edited).all() and not window.document.modified
+
+
+def test_a_picture_traced_over_stays_under_ed_when_k_goes_to_es_and_back(window, tmp_path, prompts):
+    echo = np.random.default_rng(5).integers(0, 256, (70, 70)).astype(np.uint8)
+    Image.fromarray(echo).save(tmp_path / "frame.png")
+    assert window.open_any(tmp_path / "frame.png")
+    ed_image = window.reference_image.copy()
+    window.state.set("key_frame", "ES")
+    assert window.reference_image is None  # a picture is ED's alone
+    window.state.set("key_frame", "ED")
+    assert window.reference_image is not None and (window.reference_image == ed_image).all()
+    assert window.workspace.reference_frame.isHidden()  # no frames to choose from
+
+
+def test_a_loop_traced_over_gives_each_key_frame_a_frame_of_its_own(window, tmp_path, prompts):
+    import SimpleITK as sitk
+
+    from test_trace_image import FAN, echo_like
+
+    from engine.data.imaging import resize_image
+
+    loop = np.stack([echo_like(FAN, 64, 64, seed) for seed in range(7)])
+    sitk.WriteImage(sitk.GetImageFromArray(loop), str(tmp_path / "patient0001_4CH_half_sequence.nii.gz"))
+    assert window.open_any(tmp_path / "patient0001_4CH_half_sequence.nii.gz")
+    frames = [resize_image(frame, window.document.shape[0]) for frame in loop]  # squashed to the mask
+    slider = window.workspace.reference_frame
+    assert not slider.isHidden() and slider.maximum() == 6 and slider.value() == 0
+    assert (window.reference_image == frames[0]).all()
+    window.state.set("key_frame", "ES")
+    assert slider.value() == 6 and (window.reference_image == frames[6]).all()  # ES ends a half sequence
+    slider.setValue(4)  # the user picks ES's frame
+    assert (window.reference_image == frames[4]).all()
+    window.state.set("key_frame", "ED")
+    assert slider.value() == 0 and (window.reference_image == frames[0]).all()
+    slider.setValue(1)
+    window.state.set("key_frame", "ES")
+    assert slider.value() == 4 and (window.reference_image == frames[4]).all()
+    assert window.workspace.reference_frame_label.text() == "frame 5 / 7"
+    window.workspace.referenceClosed.emit()  # hidden: no frames left to show under either
+    window.state.set("key_frame", "ED")
+    assert window.reference_image is None and slider.isHidden()

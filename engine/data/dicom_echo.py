@@ -45,6 +45,12 @@ def is_dicom_file(path: Path | str) -> bool:
 def read_dicom_frame(path: Path | str) -> np.ndarray:
     """The first frame of a DICOM echo as a 2-D array (its own value type), cut to its
     largest 2-D ultrasound region when it records one."""
+    return read_dicom_frames(path, first_only=True)[0]
+
+
+def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
+    """A DICOM echo's frames (T, rows, columns), each as :func:`read_dicom_frame` gives the
+    first; ``first_only`` decodes the first frame alone."""
     import pydicom
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import pixel_array
@@ -52,7 +58,7 @@ def read_dicom_frame(path: Path | str) -> np.ndarray:
     path = Path(path)
     try:
         header = pydicom.dcmread(path, stop_before_pixels=True)
-        frame = pixel_array(path, index=0)
+        frames = pixel_array(path, index=0) if first_only else pixel_array(path)
     except InvalidDicomError:
         raise DataError(f"{path}: not a DICOM file that can be read") from None
     except (NotImplementedError, RuntimeError) as exc:  # a transfer syntax with no decoder here
@@ -63,18 +69,21 @@ def read_dicom_frame(path: Path | str) -> np.ndarray:
         raise DataError(f"{path}: a damaged DICOM file ({_first_line(exc)})") from None
     except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:
         raise DataError(f"{path}: a damaged DICOM file ({_first_line(exc)})") from None
-    if frame.ndim == 3 and frame.shape[-1] in (3, 4):
-        rgb = frame[..., :3].astype(np.float64)
-        frame = rgb @ np.array([0.299, 0.587, 0.114])
-    if frame.ndim != 2:
-        raise DataError(f"{path}: expected a 2-D DICOM image, got a frame of shape {frame.shape}")
+    colour = int(header.get("SamplesPerPixel", 1) or 1) > 1
+    several = not first_only and int(header.get("NumberOfFrames", 1) or 1) > 1
+    if not several:
+        frames = frames[None]
+    if colour:
+        frames = frames[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if frames.ndim != 3:
+        raise DataError(f"{path}: expected 2-D DICOM frames, got an array of shape {frames.shape}")
     if str(header.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
-        frame = frame.max() - frame
-    box = ultrasound_region(header, frame.shape)
+        frames = frames.max() - frames
+    box = ultrasound_region(header, frames.shape[1:])
     if box is not None:
         top, bottom, left, right = box
-        frame = frame[top:bottom, left:right]
-    return frame
+        frames = frames[:, top:bottom, left:right]
+    return frames
 
 
 def ultrasound_region(header, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import DataError
 from ..fan import Fan
 from .camus import read_volume
-from .dicom_echo import DICOM_SUFFIXES, is_dicom_file, read_dicom_frame
+from .dicom_echo import DICOM_SUFFIXES, is_dicom_file, read_dicom_frames
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
@@ -32,24 +32,35 @@ PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff") + DICOM_SUFFIXES
 @dataclass
 class TraceImage:
     """An image to trace over: ``image`` (size, size) uint8; ``fan`` fitted to it (the view's
-    median fan when no sector was found, ``fit`` 0); ``original`` its (height, width)."""
+    median fan when no sector was found, ``fit`` 0); ``original`` its (height, width);
+    ``frames`` (T, size, size) every frame of a loop, squashed alike (``image`` is the first;
+    one frame for a picture)."""
 
     image: np.ndarray
     fan: Fan
     fit: float
     original: tuple[int, int]
+    frames: np.ndarray | None = None
 
 
 def read_grey_image(path: Path | str) -> np.ndarray:
-    """A 2-D uint8 image from a picture or a NIfTI/MetaImage/NRRD file (its first frame)."""
+    """A 2-D uint8 image from a picture, a NIfTI/MetaImage/NRRD file or a DICOM echo (the
+    first frame of a loop)."""
+    return read_grey_frames(path, first_only=True)[0]
+
+
+def read_grey_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
+    """(T, H, W) uint8: a picture's one frame, or every frame of a 2D+t volume or a DICOM cine
+    (``first_only``: the first alone), all scaled alike to 8 bits."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES):
-        array = _first_frame(path)
+        frames = _volume_frames(path)
+        frames = frames[:1] if first_only else frames
     elif is_dicom_file(path):
-        array = read_dicom_frame(path)
+        frames = read_dicom_frames(path, first_only)
     else:
         from PIL import Image, UnidentifiedImageError
 
@@ -57,48 +68,48 @@ def read_grey_image(path: Path | str) -> np.ndarray:
             with Image.open(path) as picture:
                 picture.seek(0)
                 mode = picture.mode
-                array = np.asarray(picture if mode in ("I;16", "I", "F") else picture.convert("L"))
+                frames = np.asarray(picture if mode in ("I;16", "I", "F") else picture.convert("L"))[None]
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
-    return _to_grey(array, path)
+    return _to_grey(frames, path)
 
 
-def _first_frame(path: Path) -> np.ndarray:
-    """A NIfTI or MetaImage file's picture: read as CAMUS files are (headers checked, one
-    line for anything unreadable), a 2D+t sequence's first frame, colour as its mean."""
+def _volume_frames(path: Path) -> np.ndarray:
+    """A NIfTI or MetaImage file's frames (T, H, W): read as CAMUS files are (headers checked,
+    one line for anything unreadable); a colour picture as its mean."""
     array = np.squeeze(read_volume(path, "volume"))
     if array.ndim == 3 and array.shape[-1] in (3, 4):  # a colour picture stored as a volume
         array = array[..., :3].mean(axis=-1)
-    if array.ndim == 3:  # 2D+t: the first frame
-        array = array[0]
-    if array.ndim != 2:
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3:
         raise DataError(f"{path}: expected an image or a 2D+t sequence, got shape {array.shape}")
     return array
 
 
-def _to_grey(array: np.ndarray, path: Path) -> np.ndarray:
-    if array.ndim != 2 or min(array.shape) < 8:
-        raise DataError(f"{path}: expected a 2-D image of at least 8 x 8 pixels, got shape {array.shape}")
-    if array.dtype == np.uint8:
-        return array
-    values = array.astype(np.float64)
+def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
+    if frames.ndim != 3 or min(frames.shape[1:]) < 8:
+        raise DataError(f"{path}: expected a 2-D image of at least 8 x 8 pixels, got shape {frames.shape[1:]}")
+    if frames.dtype == np.uint8:
+        return frames
+    values = frames.astype(np.float64)
     if not np.isfinite(values).all():
         raise DataError(f"{path}: the image holds NaN or infinite values")
     lo, hi = float(values.min()), float(values.max())
     if hi <= lo:
-        return np.zeros(array.shape, np.uint8)
+        return np.zeros(frames.shape, np.uint8)
     return np.round((values - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
 def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
                    image: np.ndarray | None = None) -> TraceImage:
     """``path``'s image at ``size`` x ``size`` with the fan fitted to it (``view`` names the
-    median fan used when the image holds no sector). ``image`` is that file's grey image when
-    the caller has read it already (:func:`read_grey_image`), so it is not read twice."""
+    median fan used when the image holds no sector); a loop's frames come squashed alike.
+    ``image`` is that file's grey image (H, W) or frames (T, H, W) when the caller has read
+    them already (:func:`read_grey_frames`), so the file is not read twice."""
     from .prepare import fit_image_fan
 
-    if image is None:
-        image = read_grey_image(path)
-    square = resize_image(image, size)
-    fan, fit = fit_image_fan(square, view)
-    return TraceImage(square, fan, fit, image.shape)
+    frames = read_grey_frames(path) if image is None else (image[None] if image.ndim == 2 else image)
+    squashed = np.stack([resize_image(frame, size) for frame in frames])
+    fan, fit = fit_image_fan(squashed[0], view)
+    return TraceImage(squashed[0], fan, fit, frames.shape[1:], squashed)
