@@ -117,6 +117,9 @@ def test_the_workspace_written_beside_a_pair_reads_back_with_the_classes_named(t
 
 @pytest.mark.parametrize("content, words", [
     ("not xml at all", "its XML cannot be read"),
+    ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">'  # entities that
+     + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))  # grow 10^8-fold
+     + ']><registry><entry key="SaveLocation" value="&i;"/></registry>', "its XML cannot be read"),
     ('<?xml version="1.0"?><svg></svg>', "its XML is a <svg>, not a <registry>"),
     ('<registry><folder key="Layers"><folder key="Layer[000]"><entry key="AbsolutePath" value="a.nii.gz"/>'
      '<entry key="Role" value="MainRole"/></folder></folder></registry>', "holds no segmentation layer"),
