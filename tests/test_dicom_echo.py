@@ -171,3 +171,20 @@ def test_synthesize_and_cine_write_dicom(tmp_path):
     assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--random", "2",
                  "--format", "dicom", "--out", str(tmp_path / "loops")]) == 0
     assert len(list((tmp_path / "loops").glob("*.dcm"))) == 2
+
+
+def test_a_palette_colour_echo_is_read_through_its_colour_table(tmp_path):
+    frames = scanner_frames(1)
+    indices = frames[0, ..., 0]  # grey levels used as palette indices
+    ds = us_dataset(frames)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "PALETTE COLOR"
+    del ds.PlanarConfiguration
+    ramp = np.arange(256, dtype=np.uint16) * 257  # 16-bit entries; blue darker than red and green
+    for colour, scale in (("Red", 1.0), ("Green", 1.0), ("Blue", 0.5)):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        setattr(ds, f"{colour}PaletteColorLookupTableData", (ramp * scale).astype(np.uint16).tobytes())
+    ds.PixelData = indices.tobytes()
+    ds.save_as(tmp_path / "palette.dcm", enforce_file_format=True)
+    x0, y0, x1, y1 = REGION
+    expected = indices[y0:y1 + 1, x0:x1 + 1] * 257.0 * (0.299 + 0.587 + 0.114 * 0.5)
+    assert np.allclose(read_dicom_frame(tmp_path / "palette.dcm"), expected, atol=0.5 * 257)

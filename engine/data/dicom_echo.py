@@ -5,8 +5,9 @@
 - Only the first frame of a cine (multi-frame) file is decoded (pydicom reads one frame of
   the pixel data; uncompressed, RLE and JPEG baseline, the usual ultrasound transfer syntaxes,
   need nothing beyond pydicom and Pillow).
-- Colour frames (RGB, or YBR as JPEG stores them, converted by pydicom) become their
-  luminance; MONOCHROME1 (white is zero) is inverted.
+- Colour frames (RGB, YBR as JPEG stores them, converted by pydicom, or a palette's indices
+  through the file's colour table) become their luminance; MONOCHROME1 (white is zero) is
+  inverted.
 - The frame is cut to its ultrasound region: the Sequence of Ultrasound Regions (0018,6011)
   gives each region's box (Region Location Min X0 / Y0, Max X1 / Y1) and format (Region
   Spatial Format 1: a 2-D tissue image). The largest 2-D region is kept, so the scanner's
@@ -53,7 +54,7 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     first; ``first_only`` decodes the first frame alone."""
     import pydicom
     from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import pixel_array
+    from pydicom.pixels import apply_color_lut, pixel_array
 
     path = Path(path)
     try:
@@ -69,15 +70,20 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
         raise DataError(f"{path}: a damaged DICOM file ({_first_line(exc)})") from None
     except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:
         raise DataError(f"{path}: a damaged DICOM file ({_first_line(exc)})") from None
-    colour = int(header.get("SamplesPerPixel", 1) or 1) > 1
     several = not first_only and int(header.get("NumberOfFrames", 1) or 1) > 1
     if not several:
         frames = frames[None]
-    if colour:
+    photometric = str(header.get("PhotometricInterpretation", "")).strip()
+    if photometric == "PALETTE COLOR":  # indices into the file's own colour table
+        try:
+            frames = apply_color_lut(frames, header)
+        except (ValueError, AttributeError, KeyError) as exc:
+            raise DataError(f"{path}: its colour table is damaged ({_first_line(exc)})") from None
+    if frames.ndim == 4:  # colour: RGB (JPEG's YBR comes converted), or a palette's colours
         frames = frames[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     if frames.ndim != 3:
         raise DataError(f"{path}: expected 2-D DICOM frames, got an array of shape {frames.shape}")
-    if str(header.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
+    if photometric == "MONOCHROME1":
         frames = frames.max() - frames
     box = ultrasound_region(header, frames.shape[1:])
     if box is not None:
