@@ -17,7 +17,9 @@ A segment whose name says none of these is refused by name, as are two segments 
 different classes that claim the same pixel, with one exception: an epicardium segment may be
 the filled area inside the heart's outer outline (as contour-drawn segmentations keep it, the
 endocardium in a layer of its own), so where it overlaps an LV cavity segment the cavity wins
-and the epicardium is the wall around it. A file without segment records (a plain NRRD or
+and the epicardium is the wall around it. A segmentation Slicer saved cropped to its segments
+is put back on its reference image's grid, and of one painted on a loop loaded as a volume the
+single painted frame is taken (:func:`segment_layers`). A file without segment records (a plain NRRD or
 MetaImage label map, or a labelmap volume exported from Slicer) is read as its values, which
 must then be label ids 0-3 already.
 """
