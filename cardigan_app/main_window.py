@@ -19,7 +19,7 @@ from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
-from engine.data.dicom_echo import is_dicom_file
+from engine.data.dicom_echo import dicom_files_in, is_dicom_file
 from engine.labels import BACKGROUND, LABELS
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 
@@ -698,6 +698,9 @@ class MainWindow(QMainWindow):
             if DatasetFolder(path).is_dataset():
                 self.show_dataset_panel()
                 return self.dataset_browser.open_folder(path)
+            scans = dicom_files_in(path)
+            if scans and not any(path.glob("*_net_G.pth")):  # a scanner's or PACS export
+                return self.files.trace_from_folder(path)
             self.load_model(str(path))  # an NVlabs checkpoints folder
             return True
         if accepts(path):

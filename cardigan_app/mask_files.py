@@ -225,10 +225,24 @@ class MaskFiles:
         return True
 
     def trace_dialog(self) -> bool:
+        return self._pick_to_trace(Path(folders.start_folder("images")))
+
+    def trace_from_folder(self, folder: Path) -> bool:
+        """A scanner's or PACS export opened as a folder: its one DICOM file opens to trace
+        over at once; of several, the user picks one (all files shown: such files often have
+        no suffix)."""
+        from engine.data.dicom_echo import dicom_files_in
+
+        scans = dicom_files_in(folder)
+        if len(scans) == 1:
+            return self.trace_path(scans[0])
+        return self._pick_to_trace(folder, IMAGE_FILTER.split(";;")[-1] if scans else "")
+
+    def _pick_to_trace(self, start: Path, chosen_filter: str = "") -> bool:
         if not self.confirm_discard("opening an image to trace"):
             return False
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open an image to trace", folders.start_folder("images"),
-                                              IMAGE_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open an image to trace", str(start), IMAGE_FILTER,
+                                              chosen_filter)
         return self.trace_path(Path(name), confirmed=True) if name else False
 
     def open_or_trace(self, path: Path | str) -> bool:

@@ -90,7 +90,7 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       icon_name="folder-open-outline",
       tip="Open a label PNG, a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz) or a 3D Slicer segmentation (*.seg.nrrd)")
     a("trace", "File", "Open &image to trace\u2026", do.trace_image, shortcut="Ctrl+Shift+I",
-      icon_name="image-edit-outline", tip="Open an echocardiogram of your own (PNG, JPEG, NIfTI, MHD) and paint "
+      icon_name="image-edit-outline", tip="Open an echocardiogram of your own (PNG, JPEG, NIfTI, MHD, DICOM) and paint "
       "a new mask over it, in the sector fitted to it")
     a("dataset", "File", "&Browse prepared dataset\u2026", do.browse_dataset, shortcut="Ctrl+Shift+O",
       icon_name="folder-table-outline", tip="Browse a prepared dataset folder with thumbnails")

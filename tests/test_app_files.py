@@ -120,6 +120,29 @@ def test_a_scanners_dicom_without_a_suffix_opens_to_trace_over_its_ultrasound_re
     assert window.document.fan.left < -20 and window.document.fan.right > 20
 
 
+def test_a_scanners_export_folder_opens_its_dicom_to_trace_or_offers_its_files(window, tmp_path, prompts,
+                                                                               monkeypatch):
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")  # the export's index: not an image
+    us_dataset(scanner_frames(2)).save_as(export / "IM_0001", enforce_file_format=True)
+    assert window.open_any(export)  # one echo in it: traced at once
+    assert window.reference_image is not None and window.workspace.reference_frame.maximum() == 1
+    us_dataset(scanner_frames(1)).save_as(export / "IM_0002", enforce_file_format=True)
+    asked = []
+
+    def dialog(parent, caption, folder, filters, chosen):
+        asked.append((folder, chosen))
+        return str(export / "IM_0002"), chosen
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(dialog))
+    assert window.open_any(export)  # two: the user picks, from that folder, all files shown
+    assert asked == [(str(export), "All files: a scanner's DICOM files often have no suffix (*)")]
+    assert window.workspace.reference_frame.isHidden()  # IM_0002 holds one frame
+
+
 def test_files_named_on_the_command_line_open_in_order(window, tmp_path, prompts):
     labels = some_labels(64)
     write_label_png(tmp_path / "first.png", labels)

@@ -43,6 +43,18 @@ def is_dicom_file(path: Path | str) -> bool:
     return len(head) == 132 and head[128:] == b"DICM"
 
 
+def dicom_files_in(folder: Path | str, most: int = 4096) -> list[Path]:
+    """The DICOM files directly in ``folder`` (a scanner's or PACS export: IM_0001 ...), by
+    name; DICOMDIR, the export's index, is not an image. At most ``most`` entries are looked at."""
+    found = []
+    for index, path in enumerate(sorted(Path(folder).iterdir())):
+        if index >= most:
+            break
+        if path.is_file() and path.name.upper() != "DICOMDIR" and is_dicom_file(path):
+            found.append(path)
+    return found
+
+
 def read_dicom_frame(path: Path | str) -> np.ndarray:
     """The first frame of a DICOM echo as a 2-D array (its own value type), cut to its
     largest 2-D ultrasound region when it records one."""
