@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         from ..data.trace_image import image_to_trace
 
         # fans are size-free: fitted at prepare's size whatever the mask's
-        traced = image_to_trace(args.fan_from, FIT_SIZE, view_of_name(args.mask.name))
+        traced = image_to_trace(args.fan_from, FIT_SIZE, view_of_name(args.mask.name), first_only=True)
         if traced.fit == 0:
             raise CardiganError(f"{args.fan_from}: no sector found in the image to fit a fan to")
         fan, problem = traced.fan, None

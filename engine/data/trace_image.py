@@ -102,14 +102,18 @@ def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
 
 
 def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
-                   image: np.ndarray | None = None) -> TraceImage:
+                   image: np.ndarray | None = None, first_only: bool = False) -> TraceImage:
     """``path``'s image at ``size`` x ``size`` with the fan fitted to it (``view`` names the
-    median fan used when the image holds no sector); a loop's frames come squashed alike.
-    ``image`` is that file's grey image (H, W) or frames (T, H, W) when the caller has read
-    them already (:func:`read_grey_frames`), so the file is not read twice."""
+    median fan used when the image holds no sector); a loop's frames come squashed alike
+    (``first_only``: its first frame alone, for the fan). ``image`` is that file's grey image
+    (H, W) or frames (T, H, W) when the caller has read them already
+    (:func:`read_grey_frames`), so the file is not read twice."""
     from .prepare import fit_image_fan
 
-    frames = read_grey_frames(path) if image is None else (image[None] if image.ndim == 2 else image)
+    if image is None:
+        frames = read_grey_frames(path, first_only)
+    else:
+        frames = image[None] if image.ndim == 2 else image
     squashed = np.stack([resize_image(frame, size) for frame in frames])
     fan, fit = fit_image_fan(squashed[0], view)
     return TraceImage(squashed[0], fan, fit, frames.shape[1:], squashed)
