@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
-from engine.data.trace_image import PICTURE_SUFFIXES
+from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
@@ -89,7 +89,7 @@ def is_mask_file(path: Path | str) -> bool:
 
 def is_picture_file(path: Path | str) -> bool:
     """A file the studio can open to trace over that cannot be a label map."""
-    return str(path).lower().endswith(PICTURE_SUFFIXES)
+    return str(path).lower().endswith(TRACE_SUFFIXES)
 
 
 def reference_image(path: Path | None) -> np.ndarray | None:

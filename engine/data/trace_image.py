@@ -25,8 +25,10 @@ from .dicom_echo import DICOM_SUFFIXES, is_dicom_file, read_dicom_frames
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
-# pictures never a label map (PNG may be either); DICOM echoes among them (.dicom_echo)
-PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff") + DICOM_SUFFIXES
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # pictures never a label map (PNG may be either)
+# what opens to trace over by its name alone: pictures and DICOM echoes (.dicom_echo), which are
+# cut to their ultrasound region and so are not paired with label maps drawn on the whole frame
+TRACE_SUFFIXES = PICTURE_SUFFIXES + DICOM_SUFFIXES
 
 
 @dataclass
