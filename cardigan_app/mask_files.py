@@ -92,15 +92,15 @@ def is_picture_file(path: Path | str) -> bool:
     return str(path).lower().endswith(TRACE_SUFFIXES)
 
 
-def reference_image(path: Path | None) -> np.ndarray | None:
-    """The image shown under a mask (a dataset pair's, a workspace's main image), or None
-    when there is none or it cannot be read."""
-    from engine.data.trace_image import read_grey_image
+def reference_frames(path: Path | None) -> np.ndarray | None:
+    """The image shown under a mask (a dataset pair's, a workspace's main image) as (T, H, W)
+    frames, one for a picture; None when there is none or it cannot be read."""
+    from engine.data.trace_image import read_grey_frames
 
     if path is None:
         return None
     try:
-        return read_grey_image(path)
+        return read_grey_frames(path)
     except CardiganError:
         return None
 
@@ -215,10 +215,11 @@ class MaskFiles:
                        f"{path.name}: {problem}; the mask opened as plain labels.")
         if fan_problem:
             self.window.statusBar().showMessage(f"{path.name}: {fan_problem}", 10000)
-        image = reference_image(reference)
-        if image is not None and image.shape != labels.shape:
-            image = None
-        self.window.set_document(document, reference=image)
+        frames = reference_frames(reference)
+        if frames is not None and frames.shape[1:] != labels.shape:
+            frames = None
+        self.window.set_document(document, reference=None if frames is None else frames[0],
+                                 frames=frames, source=reference)
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})", 5000)

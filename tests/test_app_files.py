@@ -600,3 +600,19 @@ def test_a_loop_traced_over_gives_each_key_frame_a_frame_of_its_own(window, tmp_
     window.workspace.referenceClosed.emit()  # hidden: no frames left to show under either
     window.state.set("key_frame", "ED")
     assert window.reference_image is None and slider.isHidden()
+
+
+def test_an_itksnap_workspace_over_a_loop_gives_each_key_frame_its_frame(window, tmp_path, prompts):
+    from engine.itksnap_workspace import write_workspace
+    from engine.maskio import write_nifti
+
+    labels = some_labels(64)
+    loop = np.random.default_rng(2).integers(0, 256, (5, 64, 64)).astype(np.uint8)
+    write_nifti(tmp_path / "loop.nii.gz", loop)
+    write_nifti(tmp_path / "loop_seg.nii.gz", labels)
+    write_workspace(tmp_path / "case.itksnap", tmp_path / "loop.nii.gz", tmp_path / "loop_seg.nii.gz")
+    assert window.open_any(tmp_path / "case.itksnap")
+    assert (window.document.labels == labels).all() and (window.reference_image == loop[0]).all()
+    assert window.workspace.reference_frame.maximum() == 4
+    window.state.set("key_frame", "ES")
+    assert (window.reference_image == loop[2]).all()  # a third of the way through the loop
