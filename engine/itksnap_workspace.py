@@ -98,12 +98,13 @@ def read_workspace(path: Path | str) -> Workspace:
     saved_in = _entry(root, "SaveLocation")
     layers = _folder(root, "Layers")
     found = Workspace(path)
-    first = None
+    main = None  # the main layer holds the label table (the first layer when none says main)
     for layer in (layers.findall("folder") if layers is not None else []):
         if not (layer.get("key") or "").startswith("Layer["):
             continue
-        first = layer if first is None else first
         recorded, role = _entry(layer, "AbsolutePath"), _entry(layer, "Role")
+        if main is None or (role == "MainRole" and _entry(main, "Role") != "MainRole"):
+            main = layer
         if not recorded:
             continue
         where = _layer_file(recorded, path, saved_in)
@@ -114,8 +115,6 @@ def read_workspace(path: Path | str) -> Workspace:
     if found.segmentation is None:
         raise MaskError(f"{path}: the ITK-SNAP workspace holds no segmentation layer "
                         "(save the segmentation in ITK-SNAP, then the workspace)")
-    main = next((f for f in (layers.findall("folder") if layers is not None else [])
-                 if _entry(f, "Role") == "MainRole"), first)
     table = _folder(_folder(_folder(main, "ProjectMetaData"), "IRIS"), "LabelTable")
     for element in (table.findall("folder") if table is not None else []):
         index, name = _entry(element, "Index"), _entry(element, "Label")
