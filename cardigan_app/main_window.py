@@ -738,6 +738,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._autosave_timer.stop()
+        self.files.reader.shutdown()
         for hook in self.shutdown_hooks:
             hook()
         self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
+from .file_reading import FileReader, Stamp, read_at_once
 
 ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the heart a mask was drawn from
 
@@ -105,12 +107,31 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
         return None
 
 
+def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A file of unknown kind, read once: (its label map, None); (None, its grey frames) for an
+    image of many grey levels (a loop's every frame, to trace over any of them); (None, None)
+    for anything else, a mask in other values (0/85/170/255) included, which opening it as a
+    mask then reports."""
+    from engine.data.trace_image import read_grey_frames
+
+    try:
+        return read_label_map(path), None
+    except CardiganError:
+        pass
+    try:
+        grey = read_grey_frames(path)
+    except CardiganError:
+        return None, None
+    return (None, grey) if len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE else (None, None)
+
+
 class MaskFiles:
     """Creates, opens and saves the window's document; asks before unsaved work is dropped."""
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.next_template_seed = FIRST_HEART_SEED + 1  # File > New offers the next heart after the last one
+        self.reader = FileReader(window)  # a large loop is read on a worker thread
 
     @property
     def document(self) -> LabelDocument:
@@ -249,9 +270,8 @@ class MaskFiles:
     def open_or_trace(self, path: Path | str) -> bool:
         """A dropped file: a label map opens as the mask, an image of many grey levels opens to
         trace over (a CAMUS frame, an exported echo); anything else, a mask with wrong label
-        values included, is reported as a mask would be."""
-        from engine.data.trace_image import read_grey_frames
-
+        values included, is reported as a mask would be. A large file (a loop) is read on a
+        worker thread: True then means the read has started."""
         path = Path(path)
         # asked before the file is read: saving the current mask may write this very file
         if not self.confirm_discard(f"opening {path.name}"):
@@ -260,18 +280,34 @@ class MaskFiles:
             return self.trace_path(path, confirmed=True)
         if is_workspace_file(path):
             return self.open_workspace(path, confirmed=True)
-        try:
-            labels = read_label_map(path)
-        except CardiganError:
-            try:
-                grey = read_grey_frames(path)  # a loop's every frame, to trace over any of them
-            except CardiganError:
-                grey = None
-            # few values that are not labels: a mask in other values (0/85/170/255)
-            if grey is not None and len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE:
-                return self.trace_path(path, confirmed=True, image=grey)
-            labels = None
+        if read_at_once(path):
+            return self._open_read(path, *read_mask_or_image(path))
+        stamp = Stamp.of(self.document)
+        self.reader.read(path, lambda: read_mask_or_image(path),
+                         lambda read: self._when_still_wanted(stamp, path, lambda: self._open_read(path, *read)),
+                         lambda message: self._read_failed("Cannot open the file", message))
+        return True
+
+    def _open_read(self, path: Path, labels: np.ndarray | None, grey: np.ndarray | None) -> bool:
+        if grey is not None:
+            return self.trace_path(path, confirmed=True, image=grey)
         return self.open_path(path, confirmed=True, labels=labels)
+
+    def _when_still_wanted(self, stamp: Stamp, path: Path, show: Callable[[], bool]) -> bool:
+        """``show()`` a file read in the background, unless the user opened or made another
+        mask while it was read (dropped, with a status line), or edited this one and will not
+        let it go."""
+        if not stamp.same_document(self.document):
+            self.window.statusBar().showMessage(f"{path.name} was read, but another mask was opened meanwhile: "
+                                                "it was not opened", 10000)
+            return False
+        if stamp.edited() and not self.confirm_discard(f"opening {path.name}"):
+            return False
+        return show()
+
+    def _read_failed(self, title: str, message: str) -> None:
+        show_error(self.window, title, message)
+        self.window.statusBar().showMessage(message, 10000)
 
     def open_workspace(self, path: Path | str, confirmed: bool = False) -> bool:
         """An ITK-SNAP workspace: its segmentation opens as the mask (labels mapped by their
@@ -293,18 +329,30 @@ class MaskFiles:
         the mask size (as prepare does), shown under the mask and beside it, with the fan
         fitted to it (``image``: its grey image or a loop's frames, when the caller has read
         them already; each key frame of a loop gets a frame of its own); a problem is reported
-        in one line."""
+        in one line. A large file is read on a worker thread: True then means the read has
+        started."""
         from engine.data.trace_image import image_to_trace
 
         path = Path(path)
         if not confirmed and not self.confirm_discard("opening an image to trace"):
             return False
-        state = self.window.state
+        size, view = self.window.state.template_size, view_of_name(path.name)
+        if image is None and not read_at_once(path):
+            stamp = Stamp.of(self.document)
+            self.reader.read(path, lambda: image_to_trace(path, size, view),
+                             lambda traced: self._when_still_wanted(stamp, path,
+                                                                    lambda: self._show_traced(path, traced)),
+                             lambda message: self._read_failed("Cannot open the image", message))
+            return True
         try:
-            traced = image_to_trace(path, state.template_size, view_of_name(path.name), image)
+            traced = image_to_trace(path, size, view, image)
         except CardiganError as exc:
             show_error(self.window, "Cannot open the image", str(exc))
             return False
+        return self._show_traced(path, traced)
+
+    def _show_traced(self, path: Path, traced) -> bool:
+        state = self.window.state
         size = traced.image.shape[0]
         document = LabelDocument(np.zeros((size, size), np.uint8), origin=f"traced over {path.name}")
         document.fan = traced.fan
@@ -316,8 +364,10 @@ class MaskFiles:
         height, width = traced.original
         fan = (f"the fan fitted to it (IoU {traced.fit:.2f})" if traced.fit > 0
                else "no sector found in it: the median fan")
+        loop = f", {len(traced.frames)} frames" if traced.frames is not None and len(traced.frames) > 1 else ""
         self.window.statusBar().showMessage(
-            f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}), {fan}", 10000)
+            f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}{loop}), {fan}",
+            10000)
         return True
 
     # -- save ----------------------------------------------------------------------------

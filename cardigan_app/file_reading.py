@@ -1,0 +1,116 @@
+"""Reading a large file (a DICOM cine, a NIfTI loop) off the GUI thread.
+
+A file of up to :data:`READ_AT_ONCE_BYTES` is read where it is asked for: it takes a blink,
+and the caller gets its answer at once. A larger one is read on a worker thread while the
+window stays live, with a busy cursor and a status line. One read runs at a time; asking for
+another supersedes it, and the older result is dropped when it arrives.
+
+The mask may change while a file is read. A caller hands :meth:`FileReader.read` a
+:class:`Stamp` of the document as it was; when the result arrives, :meth:`Stamp.still_current`
+says whether the user has since opened or made another mask (the result is then dropped: the
+newer action wins) or edited this one (the caller asks again before replacing it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from .tasks import BackgroundTask
+
+if TYPE_CHECKING:
+    from .editing import LabelDocument
+    from .main_window import MainWindow
+
+READ_AT_ONCE_BYTES = 8 * 1024 * 1024
+
+
+def read_at_once(path: Path) -> bool:
+    """True when ``path`` is small enough to read on the GUI thread (or cannot be sized: the
+    read itself then says what is wrong)."""
+    try:
+        return path.stat().st_size <= READ_AT_ONCE_BYTES
+    except OSError:
+        return True
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The document a read was asked over, and its revision then."""
+
+    document: LabelDocument
+    revision: int
+
+    @classmethod
+    def of(cls, document: LabelDocument) -> Stamp:
+        return cls(document, document.revision)
+
+    def same_document(self, document: LabelDocument) -> bool:
+        return document is self.document
+
+    def edited(self) -> bool:
+        return self.document.revision != self.revision
+
+
+class FileReader:
+    """The window's one background read."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self._task: BackgroundTask | None = None
+        self._token = 0
+        self._busy_cursor = False
+        self.reading: Path | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.reading is not None
+
+    def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
+             failed: Callable[[str], None]) -> None:
+        """Run ``work()`` on a worker thread; ``done(result)`` or ``failed(one_line)`` follows
+        on the GUI thread, unless another read was asked for meanwhile."""
+        self._token += 1
+        token = self._token
+        if self._task is not None:
+            self._task.cancel()
+        task = BackgroundTask(lambda _progress, _stop: work(), f"reading {path.name}", self.window)
+        task.succeeded.connect(lambda result: self._finish(token, lambda: done(result)))
+        task.failed.connect(lambda message: self._finish(token, lambda: failed(message)))
+        self._task, self.reading = task, path
+        if not self._busy_cursor:
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+            self._busy_cursor = True
+        megabytes = path.stat().st_size / 2**20 if path.exists() else 0
+        self.window.statusBar().showMessage(f"Reading {path.name} ({megabytes:.0f} MB)\u2026")
+        task.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the running read's thread ends (tests); its result still comes queued."""
+        return self._task.wait(timeout) if self._task is not None else True
+
+    def _finish(self, token: int, then: Callable[[], None]) -> None:
+        if token != self._token:
+            return  # superseded: a newer read owns the cursor and the status line
+        self._task, self.reading = None, None
+        self._restore_cursor()
+        self.window.statusBar().clearMessage()
+        then()
+
+    def _restore_cursor(self) -> None:
+        if self._busy_cursor:
+            QGuiApplication.restoreOverrideCursor()
+            self._busy_cursor = False
+
+    def shutdown(self) -> None:
+        """Drop whatever is being read (the window is closing)."""
+        self._token += 1
+        if self._task is not None:
+            self._task.cancel()
+        self._task, self.reading = None, None
+        self._restore_cursor()

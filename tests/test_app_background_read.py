@@ -1,0 +1,119 @@
+"""A large loop is read on a worker thread: the window stays live, and what the user does
+meanwhile wins over the file that arrives late."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from cardigan_app import file_reading
+from cardigan_app.testing import drag
+from test_app_files import prompts, some_labels  # noqa: F401 - the fixture is used by name
+from test_dicom_echo import scanner_frames, us_dataset
+from engine.maskio import write_label_png
+
+
+@pytest.fixture
+def every_file_is_large(monkeypatch):
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 0)
+
+
+def write_loop(path, frames: int) -> None:
+    us_dataset(scanner_frames(frames)).save_as(path, enforce_file_format=True)
+
+
+def finish_reading(window, qtbot) -> None:
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+
+
+def test_a_large_loop_is_read_in_the_background_and_then_traced(window, tmp_path, qtbot, prompts,
+                                                                 every_file_is_large):
+    write_loop(tmp_path / "IM_0001", 3)
+    before = window.document
+    assert window.open_any(tmp_path / "IM_0001")  # the read has started ...
+    assert window.files.reader.busy and window.document is before  # ... and nothing is replaced yet
+    assert QGuiApplication.overrideCursor() is not None and "Reading IM_0001" in window.statusBar().currentMessage()
+    finish_reading(window, qtbot)
+    assert window.document is not before and window.reference_image is not None
+    assert window.workspace.reference_frame.maximum() == 2  # all three frames, to trace over any of them
+    assert QGuiApplication.overrideCursor() is None and "3 frames" in window.statusBar().currentMessage()
+
+
+def test_a_loop_of_unknown_kind_read_in_the_background_opens_as_what_it_is(window, tmp_path, qtbot, prompts,
+                                                                          every_file_is_large):
+    import SimpleITK as sitk
+
+    rng = np.random.default_rng(2)
+    sitk.WriteImage(sitk.GetImageFromArray(rng.integers(0, 256, (4, 60, 60)).astype(np.uint8)),
+                    str(tmp_path / "loop.nii.gz"))
+    assert window.open_any(tmp_path / "loop.nii.gz")
+    finish_reading(window, qtbot)
+    assert not window.document.labels.any() and window.workspace.reference_frame.maximum() == 3
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    assert window.open_any(tmp_path / "mask.png")  # a label map, read in the background too
+    finish_reading(window, qtbot)
+    assert (window.document.labels == labels).all()
+
+
+def test_the_newer_of_two_reads_wins(window, tmp_path, qtbot, prompts, every_file_is_large):
+    write_loop(tmp_path / "IM_A", 2)
+    write_loop(tmp_path / "IM_B", 4)
+    assert window.files.trace_path(tmp_path / "IM_A") and window.files.trace_path(tmp_path / "IM_B")
+    finish_reading(window, qtbot)
+    qtbot.wait(200)  # the older read's result, had it been kept, would have arrived by now
+    assert "IM_B" in window.windowTitle() and window.workspace.reference_frame.maximum() == 3
+    assert QGuiApplication.overrideCursor() is None
+
+
+def test_a_mask_opened_while_a_loop_is_read_is_not_replaced(window, tmp_path, qtbot, prompts,
+                                                           every_file_is_large, monkeypatch):
+    write_loop(tmp_path / "IM_0001", 2)
+    assert window.files.trace_path(tmp_path / "IM_0001")
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 1 << 30)  # the mask opens at once
+    assert window.open_any(tmp_path / "mask.png")
+    finish_reading(window, qtbot)
+    assert (window.document.labels == labels).all() and "another mask was opened" in \
+        window.statusBar().currentMessage()
+
+
+def test_an_edit_made_while_a_loop_is_read_is_asked_about(window, tmp_path, qtbot, prompts, every_file_is_large):
+    write_loop(tmp_path / "IM_0001", 2)
+    edited = window.document
+    assert window.files.trace_path(tmp_path / "IM_0001")
+    drag(window.canvas, [(10, 10), (30, 30)])  # painted while the file is read
+    prompts["answers"] = [QMessageBox.StandardButton.Cancel]
+    finish_reading(window, qtbot)
+    assert window.document is edited and window.document.labels.any()  # kept: the user said so
+    assert "unsaved changes" in prompts["question"][-1][1]
+    assert window.files.trace_path(tmp_path / "IM_0001", confirmed=True)  # the user lets the edit go ...
+    drag(window.canvas, [(10, 40), (30, 40)])  # ... paints again while it is read, and lets that go too
+    prompts["answers"] = [QMessageBox.StandardButton.Discard]
+    finish_reading(window, qtbot)
+    assert window.document is not edited and not window.document.labels.any()
+
+
+def test_a_damaged_large_file_is_one_line_and_the_mask_stays(window, tmp_path, qtbot, prompts,
+                                                            every_file_is_large):
+    damaged = tmp_path / "IM_0009"
+    write_loop(damaged, 3)
+    damaged.write_bytes(damaged.read_bytes()[:2000])  # cut short: the header, not the frames
+    before = window.document
+    assert window.files.trace_path(damaged)
+    finish_reading(window, qtbot)
+    assert window.document is before and prompts["warning"] and "IM_0009" in prompts["warning"][-1]
+    assert "\n" not in prompts["warning"][-1] and QGuiApplication.overrideCursor() is None
+
+
+def test_closing_the_window_drops_a_read_in_progress(window, tmp_path, qtbot, prompts, every_file_is_large):
+    write_loop(tmp_path / "IM_0001", 2)
+    assert window.files.trace_path(tmp_path / "IM_0001")
+    window.files.reader.shutdown()
+    window.files.reader.wait(20)
+    qtbot.wait(100)
+    assert not window.files.reader.busy and window.reference_image is None
+    assert QGuiApplication.overrideCursor() is None
