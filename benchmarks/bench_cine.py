@@ -8,6 +8,8 @@ For ``--loops`` shape-model patients (4CH, 256x256, 32 frames, one full cycle):
   the worst case (a fresh seed every frame) and a still frame repeated (zero);
 - speckle tracking on the moving wall: the share of patches that correlate better displaced
   by the motion than left in place;
+- the speckle's frame-to-frame correlation per region (high in tissue, low in the blood
+  pools, whose noise is drawn afresh every frame);
 - the loop's ejection fraction (area) against the heart's own.
 
     python benchmarks/bench_cine.py --model demo --loops 5 --out benchmarks/results/cine_cpu.json
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.anatomy import ShapeModel  # noqa: E402
 from engine.cine import Timing, synthesize_loop  # noqa: E402
 from engine.cine.loop import CineLoop, loop_from_heart  # noqa: E402
-from engine.cine.measures import flicker, speckle_tracking  # noqa: E402
+from engine.cine.measures import detail_correlation, flicker, speckle_tracking  # noqa: E402
 from engine.synthesizer import Synthesizer, to_uint8  # noqa: E402
 
 
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--carried-blood", action="store_true",
+                        help="carry the pools' noise with the wall as the tissue's (the loops before fresh blood)")
     args = parser.parse_args(argv)
     import torch
 
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         loop = loop_from_heart(model, heart, "4CH", args.size, timing)
         made = time.perf_counter()
-        images = synthesize_loop(synth, loop, seed=index)
+        images = synthesize_loop(synth, loop, seed=index, fresh_blood=not args.carried_blood)
         done = time.perf_counter()
         singles = time.perf_counter()
         fresh = np.stack([to_uint8(synth.synthesize(mask, seed=10_000 + k)) for k, mask in enumerate(loop.masks)])
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             "flicker_loop": flicker(images, loop.masks), "flicker_fresh_seeds": flicker(fresh, loop.masks),
             "flicker_still": flicker(still, still_loop.masks),
             "tracking_share": tracking["share_better_displaced"], "tracking_patches": tracking["patches"],
+            **{f"detail_corr_{region}": value for region, value in detail_correlation(images, loop.masks).items()},
             "ef_loop": loop.ejection_fraction(), "ef_heart": model.ejection_fraction(heart, "4CH"),
             "invalid_frames": len(loop.invalid_frames()),
         })

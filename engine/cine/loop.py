@@ -4,7 +4,8 @@
 and ES), :func:`loop_from_heart` from a shape-model heart along its own ED -> ES path. Both
 sample the phase curve of :mod:`.timing`. :func:`synthesize_loop` draws the images with any
 model: noise-input models get one noise map for the whole loop, carried with the tissue
-(:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly.
+(:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly; the
+blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..anatomy.topology import topology_problems
 from ..errors import CardiganError
 from ..labels import LV_CAVITY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from .blood import pool_noise
 from .motion import ShapeBlend, displacement_field, warp_noise
 from .timing import Timing
 
@@ -88,9 +90,10 @@ def _native_field(loop: CineLoop, native: tuple[int, int]) -> np.ndarray:
 
 
 def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCallback = no_progress,
-                    should_stop: StopCheck = never_stop) -> np.ndarray:
+                    should_stop: StopCheck = never_stop, fresh_blood: bool = True) -> np.ndarray:
     """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
-    (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop."""
+    (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop; ``fresh_blood``
+    False carries the pools' noise with the wall too (:mod:`.blood`)."""
     from ..nets.noise import inference_noise
     from ..synthesizer import to_uint8
 
@@ -102,6 +105,8 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
         base = inference_noise(config.noise_nc, native, [seed], synth.style_scale)[0].numpy()
         field = _native_field(loop, native)
         noise_maps = np.stack([warp_noise(base, field, float(p)) for p in loop.phases])
+        if fresh_blood:
+            noise_maps = pool_noise(noise_maps, base, loop.masks, seed)
     per_frame = network and config.use_vae  # a VAE model: the same style vector for every frame
     out = []
     step = 1 if (per_frame or not network) else BATCH
