@@ -20,6 +20,7 @@ from .nets.refiner import cut_change, refine_images
 from .nets.fine_filter import apply_fine_filter
 from .nets.shading import apply_shading
 from .nets.tip_gain import apply_tip_gain
+from .nets.pool_detail import apply_pool_detail
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -222,14 +223,14 @@ class Synthesizer:
                 weight = feathered(regions, FEATHER_PIXELS)
                 n = len(seeds)
                 out = both[:n] * (1 - weight) + both[n:] * weight
-                return self._finish(out, fans, alpha, seeds)
-        return self._finish(self._forward(ids, seg, z, noise), fans, alpha, seeds)
+                return self._finish(out, fans, alpha, seeds, batch)
+        return self._finish(self._forward(ids, seg, z, noise), fans, alpha, seeds, batch)
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
-                seeds: list[int]) -> np.ndarray:
+                seeds: list[int], labels: np.ndarray) -> np.ndarray:
         """The network's images with the model's depth gain, tip gain, speckle shape, fine filter,
-        shading and texture refiner (the shading and the refiner's noise from ``seeds``), cut to
-        their fans."""
+        pool detail (from the label maps ``labels``), shading and texture refiner (the shading
+        and the refiner's noise from ``seeds``), cut to their fans."""
         if alpha is None:
             return out
         config = self.model.config
@@ -237,6 +238,7 @@ class Synthesizer:
         out = apply_tip_gain(out, fans, getattr(config, "tip_gain", ()))
         out = apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ()))
         out = apply_fine_filter(out, fans, getattr(config, "fine_filter", ()))
+        out = apply_pool_detail(out, np.asarray(labels), fans, getattr(config, "pool_detail", ()))
         out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:

@@ -133,7 +133,9 @@ if sys.argv[3] != "resample":
 # limit, more of it from row to row than from column to column
 # (cardigan tune --model SHAPED --fit-fine-filter camus256 --out FILTERED); a tip gain that
 # gives the fan's first pixels below the probe the real frames' bright ring-down
-# (cardigan tune --model FILTERED --fit-tip-gain camus256 --out TIPPED)
+# (cardigan tune --model FILTERED --fit-tip-gain camus256 --out TIPPED); a pool detail that makes a
+# cavity near the probe no grainier than the valid split's real ones
+# (cardigan tune --model TIPPED --fit-pool-detail camus256 --out POOLED)
 model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, tone=0.92,
                                    depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
                                    speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
@@ -147,11 +149,12 @@ model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, ton
                                        (-0.0061, -0.0685, 0.1331, 0.9185, 0.1331, -0.0685, -0.0061),
                                        (0.014, -0.0279, -0.0489, 0.0734, -0.041, -0.0225, 0.0163),
                                        (0.0083, 0.0166, -0.0024, -0.0261, -0.0068, 0.0132, 0.0091),
-                                       (0.0028, 0.0051, 0.0015, -0.0018, -0.0003, 0.0046, 0.0021)))
+                                       (0.0028, 0.0051, 0.0015, -0.0018, -0.0003, 0.0046, 0.0021)),
+                                   pool_detail=(0.6808, 0.6808, 0.6808, 0.7912, 1.0331, 0.9927, 0.9716, 1.0067))
 save_model_file(model, sys.argv[2], terms)
 PY
 [ "$geometry" = resample ] || within_time "fitting the output settings"
 [ "$geometry" = resample ] || run cardigan tune --model "$written" --out "$model_out" --overwrite --style-scale 0.4 \
     --grain 0 --fit-tone "$work/camus256" --fit-depth-gain "$work/camus256" --fit-speckle-shape "$work/camus256" \
-    --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256"
+    --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256" --fit-pool-detail "$work/camus256"
 run cardigan info --model "$model_out"

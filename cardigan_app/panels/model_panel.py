@@ -63,6 +63,9 @@ def summary_html(summary: dict) -> str:
         if arch.get("fine_filter"):
             size = len(arch["fine_filter"])
             parts.append(f"fine speckle filtered ({size}\u00d7{size})")
+        if arch.get("pool_detail"):
+            gains = arch["pool_detail"]
+            parts.append(f"pool speckle by depth ({min(gains):.2f}\u2013{max(gains):.2f})")
         if arch.get("shading"):
             parts.append(f"shading per seed ({len(arch['shading']) - 1} directions)")
         if summary.get("refiner_parameters"):

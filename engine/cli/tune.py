@@ -1,6 +1,6 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
 the style scale, the pixel grain, the output tone, the depth gain, the tip gain, the speckle
-shape, the fine filter and the shading; or fit the last six to real images."""
+shape, the fine filter, the pool detail and the shading; or fit the last seven to real images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
 HELP = ("set a model's output settings (style scale, grain, tone, depth gain, tip gain, speckle shape, "
-        "fine filter, shading) "
+        "fine filter, pool detail, shading) "
         "or fit them to real images")
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
@@ -26,7 +26,9 @@ DESCRIPTION = (
     "fits gains for the fan's first pixels below the probe, real's mean grey level over the "
     "model's at each pixel of depth (fitted after the depth gain); --fit-fine-filter DATA "
     "fits a 7 x 7 kernel the detail inside the fan is filtered with, so the finest speckle's "
-    "spectrum matches the real images' of that split (fitted after the speckle shape); --fit-shading DATA "
+    "spectrum matches the real images' of that split (fitted after the speckle shape); --fit-pool-detail DATA "
+    "fits gains on the speckle inside the blood pools by depth, real pools' detail over the "
+    "model's (fitted after the fine filter); --fit-shading DATA "
     "draws the image's large-scale brightness layout per seed from a model of how the real "
     "images of that split differ from the model's of the same masks (fitted last; "
     "--shading-strength scales its spread). The network's weights "
@@ -126,6 +128,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="none: remove the fine filter")
     fine.add_argument("--fit-fine-filter", metavar="DATA", default=None,
                       help="prepared dataset folder whose valid split the fine filter is fitted to")
+    pools = parser.add_mutually_exclusive_group()
+    pools.add_argument("--pool-detail", choices=["none"], default=None,
+                       help="none: remove the pool detail")
+    pools.add_argument("--fit-pool-detail", metavar="DATA", default=None,
+                       help="prepared dataset folder whose valid split the pool detail is fitted to")
     shading = parser.add_mutually_exclusive_group()
     shading.add_argument("--shading", choices=["none"], default=None,
                          help="none: remove the per-seed shading")
@@ -153,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("speckle_shape", args.speckle_shape),
                                                 ("tip_gain", () if args.tip_gain else None),
                                                 ("fine_filter", () if args.fine_filter else None),
+                                                ("pool_detail", () if args.pool_detail else None),
                                                 ("shading", () if args.shading else None))
                 if value is not None}
     model = tune_model(model, **settings)
@@ -203,6 +211,14 @@ def run(args: argparse.Namespace) -> int:
               + ", model ".join(f"{octave[k]['falloff']:.2f} / {octave[k]['anisotropy']:.2f}" for k in ("real", "model"))
               + f", filtered {octave['filtered']['falloff']:.2f} / {octave['filtered']['anisotropy']:.2f}")
         model = tune_model(model, fine_filter=fit["fine_filter"])
+    if args.fit_pool_detail:
+        from ..evaluation.pool_detail_fit import fit_model_pool_detail
+
+        with TerminalProgress() as bars:
+            fit = fit_model_pool_detail(args.fit_pool_detail, model, "valid", progress=bars)
+        print(f"pool detail fitted on {fit['images']} valid pairs; median detail of the pools by their mean depth, real / model: "
+              + "  ".join("-" if r != r else f"{r:.1f}/{m:.1f}" for r, m in zip(fit["real"], fit["synthetic"])))
+        model = tune_model(model, pool_detail=fit["gains"])
     if args.fit_shading:
         from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
 
@@ -219,5 +235,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
           f"depth gain {gains}, tip gain {','.join(f'{g:g}' for g in config.tip_gain) or 'none'}, "
           f"speckle shape {shape_text(config.speckle_shape)}, "
-          f"fine filter {filter_text(config.fine_filter)}, shading {shading_text(config.shading)}")
+          f"fine filter {filter_text(config.fine_filter)}, "
+          f"pool detail {','.join(f'{g:g}' for g in config.pool_detail) or 'none'}, "
+          f"shading {shading_text(config.shading)}")
     return 0

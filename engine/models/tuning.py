@@ -12,7 +12,9 @@ does not set (``cardigan tune``).
 - ``fine_filter``: a small kernel the detail is filtered with, so the finest speckle's
   spectrum matches real images' (:mod:`engine.nets.fine_filter`);
 - ``shading``: the image's large-scale brightness layout, drawn per seed
-  (:mod:`engine.nets.shading`).
+  (:mod:`engine.nets.shading`);
+- ``pool_detail``: the speckle's strength inside the blood pools by depth
+  (:mod:`engine.nets.pool_detail`).
 
 Changing them keeps the network's weights (shared with the model it came from, which is left
 as it was); the new configuration is checked as any model file's is (a value out of range is
@@ -26,7 +28,7 @@ import dataclasses
 from ..errors import CardiganError
 
 OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "tip_gain", "speckle_shape", "fine_filter",
-                   "shading")
+                   "shading", "pool_detail")
 
 
 def tune_model(model, **settings):

@@ -9,6 +9,7 @@ from ..errors import ModelFileError
 from .depth_gain import gains_problem
 from .fine_filter import as_kernel, filter_problem
 from .tip_gain import tip_problem
+from .pool_detail import pool_problem
 from .shading import as_rows, shading_problem
 from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
@@ -22,6 +23,7 @@ FAN_OUTPUT_SETTINGS = (
     ("tip_gain", tuple, tip_problem),
     ("fine_filter", lambda value: value if filter_problem(value) else as_kernel(value), filter_problem),
     ("shading", as_rows, shading_problem),
+    ("pool_detail", tuple, pool_problem),
 )
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
@@ -94,6 +96,9 @@ class GeneratorConfig:
             rows of log-gains over a depth x direction grid of the fan (the mean, then
             directions scaled by their spread; empty: none; fan models only; see
             :mod:`engine.nets.shading`), fitted to how real images differ from the model's.
+        pool_detail: at inference, gains on the speckle inside the blood pools at evenly
+            spaced depths of the fan (empty: none; fan models only; see
+            :mod:`engine.nets.pool_detail`), fitted to real pools' grain by depth.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -125,6 +130,7 @@ class GeneratorConfig:
     speckle_shape: tuple = ()
     fine_filter: tuple = ()
     shading: tuple = ()
+    pool_detail: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
 
