@@ -55,15 +55,16 @@ def _cached_map(fan, gains: tuple, height: int, width: int) -> np.ndarray:
     return gain_map(fan, gains, height, width)
 
 
-def gains_problem(gains) -> str | None:
-    """Why ``gains`` cannot be a depth-gain curve, or None when it can (an empty one can)."""
+def gains_problem(gains, low: float = MIN_GAIN, high: float = MAX_GAIN) -> str | None:
+    """Why ``gains`` cannot be a curve of gains between ``low`` and ``high`` (a depth-gain curve
+    by default), or None when it can (an empty one can)."""
     if not isinstance(gains, (tuple, list)):
         return "must be a list of numbers"
     if len(gains) > MAX_GAINS:
         return f"has {len(gains)} points; at most {MAX_GAINS}"
     for value in gains:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_GAIN <= value <= MAX_GAIN:
-            return f"holds {str(value)[:20]!r}; every gain must be a number between {MIN_GAIN:g} and {MAX_GAIN:g}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            return f"holds {str(value)[:20]!r}; every gain must be a number between {low:g} and {high:g}"
     return None
 
 

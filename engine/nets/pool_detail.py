@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..labels import LEFT_ATRIUM, LV_CAVITY
-from .depth_gain import MAX_GAINS
+from .depth_gain import gains_problem
 
 POOLS = (LV_CAVITY, LEFT_ATRIUM)
 INSET = 3  # pixels at 256: the pools are shrunk by this much before their edge is softened ...
@@ -47,14 +47,7 @@ MIN_GAIN, MAX_GAIN = 0.25, 2.0
 
 def pool_problem(gains) -> str | None:
     """Why ``gains`` cannot be a pool-detail curve, or None when it can (an empty one can)."""
-    if not isinstance(gains, (tuple, list)):
-        return "must be a list of numbers"
-    if len(gains) > MAX_GAINS:
-        return f"has {len(gains)} points; at most {MAX_GAINS}"
-    for value in gains:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_GAIN <= value <= MAX_GAIN:
-            return f"holds {str(value)[:20]!r}; every gain must be a number between {MIN_GAIN:g} and {MAX_GAIN:g}"
-    return None
+    return gains_problem(gains, MIN_GAIN, MAX_GAIN)
 
 
 def pool_weight(region: np.ndarray, scale: float) -> np.ndarray:
