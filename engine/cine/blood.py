@@ -59,11 +59,15 @@ def pool_noise(noise_maps: np.ndarray, base: np.ndarray, masks: np.ndarray, seed
     rng = np.random.default_rng([int(seed) & (2**63 - 1), SEED_SALT])
     fresh_share = np.sqrt(1.0 - clutter * clutter)
     for t in range(1, frames):
-        fresh = rng.standard_normal((channels - first_detail, height, width), dtype=np.float32)
         weight = pool_weight(masks[t], (height, width))
-        blood = clutter * base[first_detail:] + fresh_share * fresh
-        carried = out[t, first_detail:]
+        rows, cols = np.nonzero(weight)
+        if not len(rows):
+            continue
+        box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))  # only the pools change
+        w = weight[box]
+        fresh = rng.standard_normal((channels - first_detail, *w.shape), dtype=np.float32)
+        blood = clutter * base[first_detail:, box[0], box[1]] + fresh_share * fresh
+        carried = out[t, first_detail:, box[0], box[1]]
         # two independent unit fields mixed (1 - w, w) have variance (1 - w)^2 + w^2
-        out[t, first_detail:] = ((1.0 - weight) * carried + weight * blood) / np.sqrt(
-            (1.0 - weight) ** 2 + weight ** 2)
+        out[t, first_detail:, box[0], box[1]] = ((1.0 - w) * carried + w * blood) / np.sqrt((1.0 - w) ** 2 + w ** 2)
     return out
