@@ -121,3 +121,28 @@ def test_a_config_replaced_by_hand_draws_as_the_same_settings_through_tune_model
     assert wider.generator.config == wider.config  # nothing changed
     with pytest.raises(ModelFileError, match="ngf"):
         dataclasses.replace(wider, config=dataclasses.replace(wider.config, ngf=wider.config.ngf * 2))
+
+
+def test_a_beam_models_node_spacing_is_an_output_setting(tmp_path, capsys):
+    from engine.synthesizer import Synthesizer
+    from nets_util import fan_model_file
+
+    labels = np.zeros((64, 64), np.uint8)
+    labels[20:44, 24:40], labels[26:38, 28:36] = 2, 1
+    source = open_model(fan_model_file(tmp_path / "beam.safetensors", 64, beam=2.0))
+    closer = tune_model(source, beam=1.0)
+    assert closer.config.beam == 1.0 and source.config.beam == 2.0
+    a = Synthesizer(source, device="cpu").synthesize(labels, seed=3)
+    b = Synthesizer(closer, device="cpu").synthesize(labels, seed=3)
+    assert np.abs(a - b).mean() > 1e-4  # the arcs' noise is drawn anew
+    out = tmp_path / "closer.safetensors"
+    assert main(["tune", "--model", str(tmp_path / "beam.safetensors"), "--out", str(out), "--beam", "1"]) == 0
+    assert "beam 1\u00b0" in capsys.readouterr().out and load_model_file(out).config.beam == 1.0
+    assert np.allclose(Synthesizer(open_model(out), device="cpu").synthesize(labels, seed=3), b, atol=1e-5)
+    with pytest.raises(CardiganError, match="not to 0"):
+        tune_model(source, beam=0.0)
+    white = open_model(fan_model_file(tmp_path / "white.safetensors", 64))
+    with pytest.raises(CardiganError, match="trained with beam 0"):
+        tune_model(white, beam=1.5)
+    assert main(["tune", "--model", str(tmp_path / "beam.safetensors"), "--out", str(tmp_path / "x.safetensors"),
+                 "--beam", "0.1"]) == 2

@@ -31,7 +31,8 @@ DESCRIPTION = (
     "model's (fitted after the fine filter); --fit-shading DATA "
     "draws the image's large-scale brightness layout per seed from a model of how the real "
     "images of that split differ from the model's of the same masks (fitted last; "
-    "--shading-strength scales its spread). The network's weights "
+    "--shading-strength scales its spread). --beam DEG sets how far apart a beam model's noise nodes lie "
+    "along the arcs (closer than in training: shorter grain from the same weights). The network's weights "
     "are copied unchanged; settings not given are kept.")
 
 
@@ -128,6 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="none: remove the fine filter")
     fine.add_argument("--fit-fine-filter", metavar="DATA", default=None,
                       help="prepared dataset folder whose valid split the fine filter is fitted to")
+    parser.add_argument("--beam", type=float_in_range(0.25, 30.0, " degrees"), default=None, metavar="DEG",
+                        help="a beam model's noise nodes this many degrees apart along the arcs (shorter grain "
+                             "below its training value)")
     pools = parser.add_mutually_exclusive_group()
     pools.add_argument("--pool-detail", choices=["none"], default=None,
                        help="none: remove the pool detail")
@@ -161,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("tip_gain", () if args.tip_gain else None),
                                                 ("fine_filter", () if args.fine_filter else None),
                                                 ("pool_detail", () if args.pool_detail else None),
+                                                ("beam", args.beam),
                                                 ("shading", () if args.shading else None))
                 if value is not None}
     model = tune_model(model, **settings)
@@ -237,5 +242,5 @@ def run(args: argparse.Namespace) -> int:
           f"speckle shape {shape_text(config.speckle_shape)}, "
           f"fine filter {filter_text(config.fine_filter)}, "
           f"pool detail {','.join(f'{g:g}' for g in config.pool_detail) or 'none'}, "
-          f"shading {shading_text(config.shading)}")
+          f"shading {shading_text(config.shading)}, beam {config.beam:g}\u00b0")
     return 0

@@ -14,7 +14,11 @@ does not set (``cardigan tune``).
 - ``shading``: the image's large-scale brightness layout, drawn per seed
   (:mod:`engine.nets.shading`);
 - ``pool_detail``: the speckle's strength inside the blood pools by depth
-  (:mod:`engine.nets.pool_detail`).
+  (:mod:`engine.nets.pool_detail`);
+- ``beam``: how far apart, in degrees, a beam model's noise nodes lie along the arcs
+  (:mod:`engine.nets.beam`). Training set it; at inference a closer spacing draws shorter
+  grain along the arcs from the same weights. Only a model trained with a beam may change it,
+  and not to 0: switching the arcs' noise on or off is a change the network must be trained for.
 
 Changing them keeps the network's weights (shared with the model it came from, which is left
 as it was); the new configuration is checked as any model file's is (a value out of range is
@@ -28,7 +32,7 @@ import dataclasses
 from ..errors import CardiganError
 
 OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "tip_gain", "speckle_shape", "fine_filter",
-                   "shading", "pool_detail")
+                   "shading", "pool_detail", "beam")
 
 
 def tune_model(model, **settings):
@@ -41,5 +45,8 @@ def tune_model(model, **settings):
     config = getattr(model, "config", None)
     if config is None or getattr(model, "generator", None) is None or not hasattr(config, "tone"):
         raise CardiganError("only a generator model has output settings (not the simulator)")
+    if "beam" in settings and settings["beam"] != config.beam and not (config.beam and settings["beam"]):
+        raise CardiganError("the beam's node spacing can change only on a model trained with one, and not to 0 "
+                            f"(this one was trained with beam {config.beam:g})")
     config = dataclasses.replace(config, **settings)  # GeneratorConfig checks the values
     return dataclasses.replace(model, config=config)  # the network copied to run with it
