@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cardigan_app import file_reading
 from cardigan_app.testing import drag
@@ -61,9 +61,13 @@ def test_a_loop_of_unknown_kind_read_in_the_background_opens_as_what_it_is(windo
 def test_the_newer_of_two_reads_wins(window, tmp_path, qtbot, prompts, every_file_is_large):
     write_loop(tmp_path / "IM_A", 2)
     write_loop(tmp_path / "IM_B", 4)
-    assert window.files.trace_path(tmp_path / "IM_A") and window.files.trace_path(tmp_path / "IM_B")
+    assert window.files.trace_path(tmp_path / "IM_A")
+    older = window.files.reader._task
+    assert window.files.trace_path(tmp_path / "IM_B")
+    assert older.wait(20)  # the older read's thread has ended ...
+    QApplication.processEvents()  # ... and its queued result has been delivered (and dropped)
+    assert "IM_A" not in window.windowTitle()  # kept, it would show now, or replace IM_B below
     finish_reading(window, qtbot)
-    qtbot.wait(200)  # the older read's result, had it been kept, would have arrived by now
     assert "IM_B" in window.windowTitle() and window.workspace.reference_frame.maximum() == 3
     assert QGuiApplication.overrideCursor() is None
 
@@ -112,8 +116,9 @@ def test_a_damaged_large_file_is_one_line_and_the_mask_stays(window, tmp_path, q
 def test_closing_the_window_drops_a_read_in_progress(window, tmp_path, qtbot, prompts, every_file_is_large):
     write_loop(tmp_path / "IM_0001", 2)
     assert window.files.trace_path(tmp_path / "IM_0001")
+    task = window.files.reader._task
     window.files.reader.shutdown()
-    window.files.reader.wait(20)
-    qtbot.wait(100)
+    assert task.wait(20)
+    QApplication.processEvents()  # the dropped read's queued result arrives and is ignored
     assert not window.files.reader.busy and window.reference_image is None
     assert QGuiApplication.overrideCursor() is None
