@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..labels import LEFT_ATRIUM, LV_CAVITY
+from ..nets.pool_detail import soft_interior
 
 CLUTTER = 0.5  # amplitude share of a pool's noise fixed on the picture (its variance share: 0.25)
 SOFTEN = 1.5  # Gaussian sigma, pixels at the noise map's size: the pools' soft edge ...
@@ -34,15 +35,11 @@ SEED_SALT = 0x626C6F6F64  # keeps the fresh frames' stream apart from the loop's
 def pool_weight(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 in [0, 1]: 1 deep in the blood pools of ``mask`` (resized to ``size``
     by nearest pixel), 0 in tissue and outside, a soft edge between."""
-    from scipy import ndimage
-
     height, width = size
     rows = np.minimum((np.arange(height) * mask.shape[0]) // height, mask.shape[0] - 1)
     cols = np.minimum((np.arange(width) * mask.shape[1]) // width, mask.shape[1] - 1)
     pools = np.isin(mask[rows][:, cols], (LV_CAVITY, LEFT_ATRIUM))
-    if INSET:
-        pools = ndimage.binary_erosion(pools, iterations=INSET)
-    return np.clip(ndimage.gaussian_filter(pools.astype(np.float32), SOFTEN, truncate=REACH), 0.0, 1.0)
+    return soft_interior(pools, INSET, SOFTEN, truncate=REACH).astype(np.float32)
 
 
 def pool_noise(noise_maps: np.ndarray, base: np.ndarray, masks: np.ndarray, seed: int,

@@ -33,6 +33,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .fan_split import fan_inside
+
 MAX_SIZE = 9  # the widest kernel a model may carry
 MAX_TAP = 2.0  # no tap beyond this either way
 SUM_RANGE = (0.5, 2.0)  # the kernel's sum: how much of the detail it keeps at the lowest frequencies
@@ -66,17 +68,13 @@ def as_kernel(value) -> tuple:
 
 
 @lru_cache(maxsize=8)
-def _fan_parts(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(inside, its blur for the split, the blend from the edge) of one fan."""
-    from scipy import ndimage
+def _edge_blend(fan, height: int, width: int) -> np.ndarray:
+    """(H, W): 0 at the fan's edge rising to 1 inside it, over :data:`~.speckle_shape.EDGE_FADE`."""
+    from ..fan import edge_distance
+    from .speckle_shape import EDGE_FADE
 
-    from ..fan import edge_distance, fan_mask
-    from .speckle_shape import EDGE_FADE, SPLIT
-
-    inside = fan_mask(fan, height, width).astype(np.float64)
     near, far = EDGE_FADE
-    blend = np.clip((edge_distance(fan, height, width) - near) / (far - near), 0.0, 1.0)
-    return inside, ndimage.gaussian_filter(inside, SPLIT), blend
+    return np.clip((edge_distance(fan, height, width) - near) / (far - near), 0.0, 1.0)
 
 
 def filter_one(image: np.ndarray, fan, kernel: np.ndarray) -> np.ndarray:
@@ -87,7 +85,8 @@ def filter_one(image: np.ndarray, fan, kernel: np.ndarray) -> np.ndarray:
     from .speckle_shape import SPLIT
 
     height, width = image.shape
-    inside, inside_blur, blend = _fan_parts(fan, height, width)
+    inside, inside_blur = fan_inside(fan, height, width)
+    blend = _edge_blend(fan, height, width)
     picture = image.astype(np.float64)
     smooth = blur_within(picture, inside, SPLIT, inside_blur=inside_blur)
     detail = (picture - smooth) * inside

@@ -32,12 +32,11 @@ before the shading and the cut to the fan; models without a fan ignore it. ``car
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ..labels import LEFT_ATRIUM, LV_CAVITY
 from .depth_gain import gains_problem
+from .fan_split import fan_depth, fan_inside
 
 POOLS = (LV_CAVITY, LEFT_ATRIUM)
 INSET = 3  # pixels at 256: the pools are shrunk by this much before their edge is softened ...
@@ -50,33 +49,25 @@ def pool_problem(gains) -> str | None:
     return gains_problem(gains, MIN_GAIN, MAX_GAIN)
 
 
+def soft_interior(region: np.ndarray, inset: int, sigma: float, truncate: float = 2.0) -> np.ndarray:
+    """(H, W) float64 in [0, 1]: ``region`` (boolean) shrunk by ``inset`` pixels, its edge
+    softened by a Gaussian of ``sigma`` cut at ``truncate`` sigmas: 1 deep inside, 0 outside
+    and in the band it was shrunk by when ``sigma * truncate`` is within ``inset``."""
+    from scipy import ndimage
+
+    shrunk = ndimage.binary_erosion(region, iterations=inset) if inset else region
+    return np.clip(ndimage.gaussian_filter(shrunk.astype(np.float64), sigma, truncate=truncate), 0.0, 1.0)
+
+
 def pool_weight(region: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) float in [0, 1]: 1 deep inside ``region`` (a boolean pool), 0 outside it, a soft
     edge just inside its border; ``scale`` is the image's width over 256."""
-    from scipy import ndimage
-
-    inset = max(1, round(INSET * scale))
-    shrunk = ndimage.binary_erosion(region, iterations=inset)
-    return ndimage.gaussian_filter(shrunk.astype(np.float64), SOFTEN * scale, truncate=2.0)
-
-
-@lru_cache(maxsize=8)
-def _fan_parts(fan, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(inside, its blur for the split, depth fraction) of one fan, kept for the last few fans
-    (live synthesis draws one fan many times)."""
-    from scipy import ndimage
-
-    from ..fan import fan_mask
-    from .depth_gain import depth_fraction
-    from .speckle_shape import SPLIT
-
-    inside = fan_mask(fan, height, width).astype(np.float64)
-    return inside, ndimage.gaussian_filter(inside, SPLIT), depth_fraction(fan, height, width)
+    return soft_interior(region, max(1, round(INSET * scale)), SOFTEN * scale)
 
 
 def pool_depths(labels: np.ndarray, fan) -> dict[int, float]:
     """{pool label: its mean depth as a fraction of the fan's} for the pools present."""
-    depth = _fan_parts(fan, *labels.shape)[2]
+    depth = fan_depth(fan, *labels.shape)
     return {value: float(depth[labels == value].mean()) for value in POOLS if (labels == value).any()}
 
 
@@ -102,7 +93,7 @@ def pool_detail_one(image: np.ndarray, labels: np.ndarray, fan, gains) -> np.nda
     box = (slice(top, bottom), slice(left, right))
     scale = width / 256.0
     factor = sum(pool_weight(labels[box] == value, scale) * change for value, change in changes.items())
-    inside, inside_blur, _ = _fan_parts(fan, height, width)
+    inside, inside_blur = fan_inside(fan, height, width)
     picture = image[box].astype(np.float64)
     detail = picture - blur_within(picture, inside[box], SPLIT, inside_blur=inside_blur[box])
     out = image.copy()
