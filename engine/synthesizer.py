@@ -21,6 +21,7 @@ from .nets.fine_filter import apply_fine_filter
 from .nets.shading import apply_shading
 from .nets.tip_gain import apply_tip_gain
 from .nets.pool_detail import apply_pool_detail
+from .nets.ring_down import apply_ring_down
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -229,7 +230,7 @@ class Synthesizer:
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int], labels: np.ndarray) -> np.ndarray:
         """The network's images with the model's depth gain, tip gain, speckle shape, fine filter,
-        pool detail (from the label maps ``labels``), shading and texture refiner (the shading
+        pool detail (from the label maps ``labels``), ring-down, shading and texture refiner (the shading
         and the refiner's noise from ``seeds``), cut to their fans."""
         if alpha is None:
             return out
@@ -239,6 +240,7 @@ class Synthesizer:
         out = apply_speckle_shape(out, fans, getattr(config, "speckle_shape", ()))
         out = apply_fine_filter(out, fans, getattr(config, "fine_filter", ()))
         out = apply_pool_detail(out, np.asarray(labels), fans, getattr(config, "pool_detail", ()))
+        out = apply_ring_down(out, fans, getattr(config, "ring_down", ()), seeds)
         out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:

@@ -1,6 +1,6 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
 the style scale, the pixel grain, the output tone, the depth gain, the tip gain, the speckle
-shape, the fine filter, the pool detail and the shading; or fit the last seven to real images."""
+shape, the fine filter, the pool detail, the ring-down and the shading; or fit the last eight to real images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
 HELP = ("set a model's output settings (style scale, grain, tone, depth gain, tip gain, speckle shape, "
-        "fine filter, pool detail, shading) "
+        "fine filter, pool detail, ring-down, shading) "
         "or fit them to real images")
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
@@ -28,7 +28,9 @@ DESCRIPTION = (
     "fits a 7 x 7 kernel the detail inside the fan is filtered with, so the finest speckle's "
     "spectrum matches the real images' of that split (fitted after the speckle shape); --fit-pool-detail DATA "
     "fits gains on the speckle inside the blood pools by depth, real pools' detail over the "
-    "model's (fitted after the fine filter); --fit-shading DATA "
+    "model's (fitted after the fine filter); --fit-ring-down DATA "
+    "draws bands along the arcs of the near field per seed, as strong and as varied as the real "
+    "images' beyond the model's own (fitted after the pool detail); --fit-shading DATA "
     "draws the image's large-scale brightness layout per seed from a model of how the real "
     "images of that split differ from the model's of the same masks (fitted last; "
     "--shading-strength scales its spread). --beam DEG sets how far apart a beam model's noise nodes lie "
@@ -137,6 +139,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="none: remove the pool detail")
     pools.add_argument("--fit-pool-detail", metavar="DATA", default=None,
                        help="prepared dataset folder whose valid split the pool detail is fitted to")
+    rings = parser.add_mutually_exclusive_group()
+    rings.add_argument("--ring-down", choices=["none"], default=None,
+                       help="none: remove the per-seed ring-down")
+    rings.add_argument("--fit-ring-down", metavar="DATA", default=None,
+                       help="prepared dataset folder whose valid split the ring-down is fitted to")
     shading = parser.add_mutually_exclusive_group()
     shading.add_argument("--shading", choices=["none"], default=None,
                          help="none: remove the per-seed shading")
@@ -165,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("tip_gain", () if args.tip_gain else None),
                                                 ("fine_filter", () if args.fine_filter else None),
                                                 ("pool_detail", () if args.pool_detail else None),
+                                                ("ring_down", () if args.ring_down else None),
                                                 ("beam", args.beam),
                                                 ("shading", () if args.shading else None))
                 if value is not None}
@@ -224,6 +232,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"pool detail fitted on {fit['images']} valid pairs; median detail of the pools by their mean depth, real / model: "
               + "  ".join("-" if r != r else f"{r:.1f}/{m:.1f}" for r, m in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, pool_detail=fit["gains"])
+    if args.fit_ring_down:
+        from ..evaluation.ring_down_fit import RANGES, fit_model_ring_down
+
+        with TerminalProgress() as bars:
+            fit = fit_model_ring_down(args.fit_ring_down, model, "valid", progress=bars)
+        print(f"ring-down fitted on {fit['images']} valid pairs: {len(fit['ring_down'])} directions; bands along "
+              "the arcs by depth, real / model before / after: "
+              + "  ".join(f"{low:g}-{high:g} {r:.1f}/{s:.1f}/{f:.1f}" for (low, high), r, s, f
+                          in zip(RANGES, fit["real"], fit["synthetic"], fit["fitted"])))
+        model = tune_model(model, ring_down=fit["ring_down"])
     if args.fit_shading:
         from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
 
@@ -242,5 +260,6 @@ def run(args: argparse.Namespace) -> int:
           f"speckle shape {shape_text(config.speckle_shape)}, "
           f"fine filter {filter_text(config.fine_filter)}, "
           f"pool detail {','.join(f'{g:g}' for g in config.pool_detail) or 'none'}, "
+          f"ring-down {len(config.ring_down) or 'none'}{' directions' if config.ring_down else ''}, "
           f"shading {shading_text(config.shading)}, beam {config.beam:g}\u00b0")
     return 0

@@ -15,6 +15,8 @@ does not set (``cardigan tune``).
   (:mod:`engine.nets.shading`);
 - ``pool_detail``: the speckle's strength inside the blood pools by depth
   (:mod:`engine.nets.pool_detail`);
+- ``ring_down``: bands along the arcs of the near field, drawn per seed
+  (:mod:`engine.nets.ring_down`);
 - ``beam``: how far apart, in degrees, a beam model's noise nodes lie along the arcs
   (:mod:`engine.nets.beam`). Training set it; at inference a closer spacing draws shorter
   grain along the arcs from the same weights. Only a model trained with a beam may change it,
@@ -32,7 +34,7 @@ import dataclasses
 from ..errors import CardiganError
 
 OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "tip_gain", "speckle_shape", "fine_filter",
-                   "shading", "pool_detail", "beam")
+                   "shading", "pool_detail", "ring_down", "beam")
 
 
 def tune_model(model, **settings):

@@ -10,6 +10,7 @@ from .depth_gain import gains_problem
 from .fine_filter import as_kernel, filter_problem
 from .tip_gain import tip_problem
 from .pool_detail import pool_problem
+from .ring_down import ring_problem
 from .shading import as_rows, shading_problem
 from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
@@ -24,6 +25,7 @@ FAN_OUTPUT_SETTINGS = (
     ("fine_filter", lambda value: value if filter_problem(value) else as_kernel(value), filter_problem),
     ("shading", as_rows, shading_problem),
     ("pool_detail", tuple, pool_problem),
+    ("ring_down", as_rows, ring_problem),
 )
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
@@ -99,6 +101,10 @@ class GeneratorConfig:
         pool_detail: at inference, gains on the speckle inside the blood pools at evenly
             spaced depths of the fan (empty: none; fan models only; see
             :mod:`engine.nets.pool_detail`), fitted to real pools' grain by depth.
+        ring_down: at inference, bands along the arcs of the near field drawn per seed, as
+            rows of grey-level offsets by depth (directions scaled by their spread; empty:
+            none; fan models only; see :mod:`engine.nets.ring_down`), fitted to the bands
+            real images have beyond the model's.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -131,6 +137,7 @@ class GeneratorConfig:
     fine_filter: tuple = ()
     shading: tuple = ()
     pool_detail: tuple = ()
+    ring_down: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
 
