@@ -193,6 +193,10 @@ def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom,
     assert depth["real"]["myo"] != depth["synthetic"]["myo"]  # two different sets of images
     assert report["settings"]["border_jitter"] == 3.0  # the downstream set is made as export makes it
     assert "downstream: synthetic-trained, jitter 3 px" in format_report(report)
+    bands = report["tells"]["arc_bands"]  # the near field's bands along the arcs, real beside ours
+    assert len(bands["ranges"]) == len(bands["real"]) == len(bands["synthetic"]) and bands["real"] != bands["synthetic"]
+    line = next(line for line in format_report(report).splitlines() if "near-field bands" in line)
+    assert f"{bands['synthetic'][1]:.1f} ({bands['real'][1]:.1f})" in line
     line = next(line for line in format_report(report).splitlines() if "grey by depth" in line)
     near, mid, far = depth["synthetic"]["myo"]
     assert f"myo {near:.0f}/{mid:.0f}/{far:.0f}" in line

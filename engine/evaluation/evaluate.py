@@ -475,6 +475,11 @@ def format_report(report: dict) -> str:
             lines.append("  edge at the mask's borders vs away " + "   ".join(
                 f"{name} {bd['synthetic'][name]['median']:.2f} ({bd['real'][name]['median']:.2f})"
                 for name in bd["synthetic"]))
+        if "arc_bands" in tell:
+            ab = tell["arc_bands"]
+            lines.append("  near-field bands along the arcs, by depth " + "   ".join(
+                f"{low:g}-{high:g} {s:.1f} ({r:.1f})"
+                for (low, high), s, r in zip(ab["ranges"], ab["synthetic"], ab["real"])))
         if "depth" in tell:
             dp = tell["depth"]
 

@@ -295,6 +295,8 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     from ..fan import fan_mask
     from .borders import border_edges
     from .depth import grey_by_depth
+    from .ring_down_fit import RANGES as BAND_RANGES
+    from .ring_down_fit import arc_profiles, band_strength
     from .speckle import beam_streaks, edge_band, speckle_direction, speckle_skew
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
@@ -319,6 +321,8 @@ def tells(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: lis
     out["edge_band"] = {"real": edge_band(real, fans), "synthetic": edge_band(synthetic, fans)}
     out["speckle_skew"] = {"real": speckle_skew(real, labels, fans), "synthetic": speckle_skew(synthetic, labels, fans)}
     out["borders"] = {"real": border_edges(real, labels, insides), "synthetic": border_edges(synthetic, labels, insides)}
+    out["arc_bands"] = {"ranges": [list(r) for r in BAND_RANGES], "real": band_strength(arc_profiles(real, fans)),
+                        "synthetic": band_strength(arc_profiles(synthetic, fans))}
     out["depth"] = {"real": grey_by_depth(real, labels, insides), "synthetic": grey_by_depth(synthetic, labels, insides)}
     if images_per_seed is not None and len(images_per_seed) > 1:
         n = images_per_seed.shape[1]
