@@ -99,7 +99,7 @@ run cardigan train "${common[@]}" --run "$work/pooled" --preset lite --init-from
 # the shipped model names its data and its terms, not this machine's folders
 # a build on resampled pairs gets the shipped model's output settings, fitted to that network;
 # any other network gets the style scale alone here and its settings fitted to it below
-if [ "$geometry" = resample ]; then written=$model_out; else written=$work/untuned.safetensors; fi
+if [ "$geometry" = resample ]; then written=$work/preset.safetensors; else written=$work/untuned.safetensors; fi
 run python - "$work/pooled/model.safetensors" "$written" "$geometry" <<'PY'
 import dataclasses
 import sys
@@ -135,7 +135,8 @@ if sys.argv[3] != "resample":
 # gives the fan's first pixels below the probe the real frames' bright ring-down
 # (cardigan tune --model FILTERED --fit-tip-gain camus256 --out TIPPED); a pool detail that makes a
 # cavity near the probe no grainier than the valid split's real ones
-# (cardigan tune --model TIPPED --fit-pool-detail camus256 --out POOLED)
+# (cardigan tune --model TIPPED --fit-pool-detail camus256 --out POOLED); the ring-down (bands
+# along the arcs of the near field, drawn per seed) is fitted to the network after this, below
 model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, tone=0.92,
                                    depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
                                    speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
@@ -153,8 +154,13 @@ model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, ton
                                    pool_detail=(0.6808, 0.6808, 0.6808, 0.7912, 1.0331, 0.9927, 0.9716, 1.0067))
 save_model_file(model, sys.argv[2], terms)
 PY
-[ "$geometry" = resample ] || within_time "fitting the output settings"
-[ "$geometry" = resample ] || run cardigan tune --model "$written" --out "$model_out" --overwrite --style-scale 0.4 \
-    --grain 0 --fit-tone "$work/camus256" --fit-depth-gain "$work/camus256" --fit-speckle-shape "$work/camus256" \
-    --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256" --fit-pool-detail "$work/camus256"
+within_time "fitting the output settings"
+if [ "$geometry" = resample ]; then
+    run cardigan tune --model "$written" --out "$model_out" --overwrite --fit-ring-down "$work/camus256"
+else
+    run cardigan tune --model "$written" --out "$model_out" --overwrite --style-scale 0.4 \
+        --grain 0 --fit-tone "$work/camus256" --fit-depth-gain "$work/camus256" --fit-speckle-shape "$work/camus256" \
+        --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256" --fit-pool-detail "$work/camus256" \
+        --fit-ring-down "$work/camus256"
+fi
 run cardigan info --model "$model_out"

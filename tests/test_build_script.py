@@ -93,18 +93,23 @@ def test_a_whole_pixel_build_gets_its_output_settings_fitted_to_it(tmp_path):
     tune = next(s for s in steps if s[:2] == ["cardigan", "tune"])
     assert option(tune, "--model") == str(work / "untuned.safetensors")
     assert option(tune, "--out") == str(tmp_path / "new.safetensors")
-    for fit in ("--fit-tone", "--fit-depth-gain", "--fit-speckle-shape", "--fit-fine-filter", "--fit-tip-gain"):
+    for fit in ("--fit-tone", "--fit-depth-gain", "--fit-speckle-shape", "--fit-fine-filter", "--fit-tip-gain",
+                "--fit-pool-detail", "--fit-ring-down"):
         assert option(tune, fit) == str(work / "camus256")
     assert steps[-1] == ["cardigan", "info", "--model", str(tmp_path / "new.safetensors")]
 
 
-def test_a_build_on_resampled_pairs_writes_the_shipped_settings_without_a_fit(tmp_path):
-    code, steps, err = dry_run(tmp_path / "work", "resample")
+def test_a_build_on_resampled_pairs_writes_the_shipped_settings_and_fits_only_the_ring_down(tmp_path):
+    work = tmp_path / "work"
+    code, steps, err = dry_run(work, "resample")
     assert code == 0, err
     write = next(s for s in steps if s[0] == "python")
-    assert write[2:] == [str(tmp_path / "work" / "pooled" / "model.safetensors"),
-                         "resources/models/demo.safetensors", "resample"]
-    assert not any(s[:2] == ["cardigan", "tune"] for s in steps)
+    assert write[2:] == [str(work / "pooled" / "model.safetensors"), str(work / "preset.safetensors"), "resample"]
+    tunes = [s for s in steps if s[:2] == ["cardigan", "tune"]]
+    assert len(tunes) == 1 and option(tunes[0], "--model") == str(work / "preset.safetensors")
+    assert option(tunes[0], "--out") == "resources/models/demo.safetensors"
+    assert option(tunes[0], "--fit-ring-down") == str(work / "camus256")
+    assert not any(arg.startswith("--fit-") and arg != "--fit-ring-down" for arg in tunes[0])
 
 
 def test_an_unknown_geometry_is_refused_in_one_line(tmp_path):
