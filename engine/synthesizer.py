@@ -121,11 +121,14 @@ class Synthesizer:
     # -- synthesis ----------------------------------------------------------------------
     def synthesize(self, labels: np.ndarray, seed: int = 0, source: str = "label map",
                    region: np.ndarray | None = None, region_seed: int | None = None,
-                   fan: "Fan | list[Fan] | None" = None, noise: np.ndarray | None = None) -> np.ndarray:
+                   fan: "Fan | list[Fan] | None" = None, noise: np.ndarray | None = None,
+                   one_seed: bool = False) -> np.ndarray:
         """Synthesize from a (H, W) map -> (C, H, W), or a (N, H, W) batch -> (N, C, H, W).
 
         Values are float32 in [-1, 1]. Batch item ``i`` uses seed ``seed + i``, so a batch
-        gives the same images as one call per map (to float rounding). A network model draws
+        gives the same images as one call per map (to float rounding); ``one_seed`` gives
+        every item ``seed`` itself (the frames of one cine loop: one scan, so one shading and
+        one ring-down). A network model draws
         at the size it was trained at: a map of another size is resampled to it (nearest)
         and the image back to the map's size, so every size works.
 
@@ -143,7 +146,7 @@ class Synthesizer:
         labels = validate_label_map(labels, source)
         single = labels.ndim == 2
         batch = labels[None] if single else labels
-        seeds = [seed + i for i in range(batch.shape[0])]
+        seeds = [seed if one_seed else seed + i for i in range(batch.shape[0])]
         regions = None
         if region is not None and region_seed is not None:
             regions = np.array(np.broadcast_to(np.asarray(region, dtype=bool), batch.shape))

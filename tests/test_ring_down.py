@@ -140,3 +140,23 @@ def test_the_fit_refuses_models_without_a_fan(tmp_path):
                            tmp_path / "plain.safetensors")
     with pytest.raises(CardiganError, match="a ring-down needs a model that takes the fan"):
         fit_model_ring_down(tmp_path, open_model(path))
+
+
+def test_every_frame_of_a_cine_loop_has_the_loops_one_ring_down(tmp_path):
+    from engine.cine import Timing, loop_from_key_frames, synthesize_loop
+
+    source = open_model(fan_model_file(tmp_path / "fan.safetensors", 64))
+    rows = (wave(),)
+    ed = np.zeros((64, 64), np.uint8)
+    ed[30:50, 24:40], ed[34:46, 28:36] = 2, 1
+    es = ed.copy()
+    es[34:46, 28:36], es[35:45, 29:35] = 2, 1
+    loop = loop_from_key_frames(ed, es, Timing(frames=10))  # more frames than one batch
+    plain = synthesize_loop(Synthesizer(source, device="cpu"), loop, seed=4).astype(float)
+    banded = synthesize_loop(Synthesizer(tune_model(source, ring_down=rows), device="cpu"), loop, seed=4).astype(float)
+    expected = ring_map(default_fan(), rows, 4, 64, 64) * 127.5
+    unclipped = (plain > 20) & (plain < 235)
+    for frame in range(loop.frames):
+        near = unclipped[frame] & (np.abs(expected) > 3)
+        assert near.sum() > 20
+        assert np.median(np.abs(banded[frame] - plain[frame] - expected)[near]) < 1.0

@@ -3,7 +3,8 @@
 :func:`loop_from_key_frames` makes a loop from two masks (painted, loaded, or a dataset's ED
 and ES), :func:`loop_from_heart` from a shape-model heart along its own ED -> ES path. Both
 sample the phase curve of :mod:`.timing`. :func:`synthesize_loop` draws the images with any
-model: noise-input models get one noise map for the whole loop, carried with the tissue
+model, every frame with the loop's seed (one scan: one shading, one ring-down): noise-input
+models get one noise map for the whole loop, carried with the tissue
 (:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly; the
 blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates.
 """
@@ -117,7 +118,7 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
         masks = loop.masks[start:stop]
         noise = None if noise_maps is None else noise_maps[start:stop]
         if network:
-            images = synth.synthesize(masks, seed=seed, fan=loop.fan, noise=noise)
+            images = synth.synthesize(masks, seed=seed, fan=loop.fan, noise=noise, one_seed=True)
         else:  # the simulator: the same seed (the same look) every frame
             images = np.stack([synth.synthesize(m, seed=seed, fan=loop.fan) for m in masks])
         out.extend(to_uint8(image) for image in images)
