@@ -22,6 +22,7 @@ from .nets.shading import apply_shading
 from .nets.tip_gain import apply_tip_gain
 from .nets.pool_detail import apply_pool_detail
 from .nets.ring_down import apply_ring_down
+from .nets.border_soften import apply_border_soften
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
@@ -233,7 +234,7 @@ class Synthesizer:
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int], labels: np.ndarray) -> np.ndarray:
         """The network's images with the model's depth gain, tip gain, speckle shape, fine filter,
-        pool detail (from the label maps ``labels``), ring-down, shading and texture refiner (the shading
+        pool detail and border softening (from the label maps ``labels``), ring-down, shading and texture refiner (the shading
         and the refiner's noise from ``seeds``), cut to their fans."""
         if alpha is None:
             return out
@@ -244,6 +245,7 @@ class Synthesizer:
         out = apply_fine_filter(out, fans, getattr(config, "fine_filter", ()))
         out = apply_pool_detail(out, np.asarray(labels), fans, getattr(config, "pool_detail", ()))
         out = apply_ring_down(out, fans, getattr(config, "ring_down", ()), seeds)
+        out = apply_border_soften(out, np.asarray(labels), fans, getattr(config, "border_soften", ()), seeds)
         out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)
         refiner = getattr(self.model, "refiner", None)
         if refiner is None or not self.use_refiner:

@@ -68,6 +68,8 @@ def summary_html(summary: dict) -> str:
             parts.append(f"pool speckle by depth ({min(gains):.2f}\u2013{max(gains):.2f})")
         if arch.get("ring_down"):
             parts.append(f"ring-down per seed ({len(arch['ring_down'])} directions)")
+        if arch.get("border_soften") and any(arch["border_soften"]):
+            parts.append("drawn borders faded in patches")
         if arch.get("shading"):
             parts.append(f"shading per seed ({len(arch['shading']) - 1} directions)")
         if summary.get("refiner_parameters"):

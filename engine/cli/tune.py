@@ -30,7 +30,9 @@ DESCRIPTION = (
     "fits gains on the speckle inside the blood pools by depth, real pools' detail over the "
     "model's (fitted after the fine filter); --fit-ring-down DATA "
     "draws bands along the arcs of the near field per seed, as strong and as varied as the real "
-    "images' beyond the model's own (fitted after the pool detail); --fit-shading DATA "
+    "images' beyond the model's own (fitted after the pool detail); --fit-border-soften DATA fades "
+    "the edges drawn on the mask's borders, in patches per seed, border by border as strongly as "
+    "the real images draw them (fitted after the ring-down); --fit-shading DATA "
     "draws the image's large-scale brightness layout per seed from a model of how the real "
     "images of that split differ from the model's of the same masks (fitted last; "
     "--shading-strength scales its spread). --beam DEG sets how far apart a beam model's noise nodes lie "
@@ -144,6 +146,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="none: remove the per-seed ring-down")
     rings.add_argument("--fit-ring-down", metavar="DATA", default=None,
                        help="prepared dataset folder whose valid split the ring-down is fitted to")
+    borders = parser.add_mutually_exclusive_group()
+    borders.add_argument("--border-soften", choices=["none"], default=None,
+                         help="none: remove the border softening")
+    borders.add_argument("--fit-border-soften", metavar="DATA", default=None,
+                         help="prepared dataset folder whose valid split the border softening is fitted to")
     shading = parser.add_mutually_exclusive_group()
     shading.add_argument("--shading", choices=["none"], default=None,
                          help="none: remove the per-seed shading")
@@ -173,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("fine_filter", () if args.fine_filter else None),
                                                 ("pool_detail", () if args.pool_detail else None),
                                                 ("ring_down", () if args.ring_down else None),
+                                                ("border_soften", () if args.border_soften else None),
                                                 ("beam", args.beam),
                                                 ("shading", () if args.shading else None))
                 if value is not None}
@@ -242,6 +250,17 @@ def run(args: argparse.Namespace) -> int:
               + "  ".join(f"{low:g}-{high:g} {r:.1f}/{s:.1f}/{f:.1f}" for (low, high), r, s, f
                           in zip(RANGES, fit["real"], fit["synthetic"], fit["fitted"])))
         model = tune_model(model, ring_down=fit["ring_down"])
+    if args.fit_border_soften:
+        from ..evaluation.border_soften_fit import fit_model_border_soften
+        from ..evaluation.borders import BORDERS
+
+        with TerminalProgress() as bars:
+            fit = fit_model_border_soften(args.fit_border_soften, model, "valid", progress=bars)
+        print(f"border softening fitted on {fit['images']} valid pairs; edge at each border over 5-10 px away, "
+              "real / model before / after (strength): "
+              + "  ".join(f"{name} {r:.2f}/{s:.2f}/{f:.2f} ({k:g})" for (name, _, _), r, s, f, k
+                          in zip(BORDERS, fit["real"], fit["synthetic"], fit["fitted"], fit["strengths"])))
+        model = tune_model(model, border_soften=fit["strengths"])
     if args.fit_shading:
         from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
 
@@ -261,5 +280,6 @@ def run(args: argparse.Namespace) -> int:
           f"fine filter {filter_text(config.fine_filter)}, "
           f"pool detail {','.join(f'{g:g}' for g in config.pool_detail) or 'none'}, "
           f"ring-down {len(config.ring_down) or 'none'}{' directions' if config.ring_down else ''}, "
+          f"border softening {','.join(f'{s:g}' for s in config.border_soften) or 'none'}, "
           f"shading {shading_text(config.shading)}, beam {config.beam:g}\u00b0")
     return 0

@@ -32,6 +32,7 @@ ARCHITECTURE = {
     "shading": ("rows", None, None),
     "pool_detail": (list, None, None),
     "ring_down": ("rows", None, None),
+    "border_soften": (list, None, None),
 }
 REFINER = {"width": (int, MIN_WIDTH, MAX_WIDTH), "near_field": (float, MIN_NEAR_FIELD, MAX_NEAR_FIELD)}
 ENCODER = {"ngf": (int, 1, 1024), "input_nc": (int, 1, 4), "image_size": (int, 32, 4096),

@@ -17,6 +17,8 @@ does not set (``cardigan tune``).
   (:mod:`engine.nets.pool_detail`);
 - ``ring_down``: bands along the arcs of the near field, drawn per seed
   (:mod:`engine.nets.ring_down`);
+- ``border_soften``: the edges the network draws on the mask's borders, faded in patches
+  (:mod:`engine.nets.border_soften`);
 - ``beam``: how far apart, in degrees, a beam model's noise nodes lie along the arcs
   (:mod:`engine.nets.beam`). Training set it; at inference a closer spacing draws shorter
   grain along the arcs from the same weights. Only a model trained with a beam may change it,
@@ -34,7 +36,7 @@ import dataclasses
 from ..errors import CardiganError
 
 OUTPUT_SETTINGS = ("style_scale", "grain", "tone", "depth_gain", "tip_gain", "speckle_shape", "fine_filter",
-                   "shading", "pool_detail", "ring_down", "beam")
+                   "shading", "pool_detail", "ring_down", "border_soften", "beam")
 
 
 def tune_model(model, **settings):

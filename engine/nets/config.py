@@ -11,6 +11,7 @@ from .fine_filter import as_kernel, filter_problem
 from .tip_gain import tip_problem
 from .pool_detail import pool_problem
 from .ring_down import ring_problem
+from .border_soften import soften_problem
 from .shading import as_rows, shading_problem
 from .speckle_shape import shape_problem
 from .grain import MAX_GRAIN
@@ -26,6 +27,7 @@ FAN_OUTPUT_SETTINGS = (
     ("shading", as_rows, shading_problem),
     ("pool_detail", tuple, pool_problem),
     ("ring_down", as_rows, ring_problem),
+    ("border_soften", tuple, soften_problem),
 )
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 PARAM_FREE_NORMS = ("batch", "syncbatch", "instance")
@@ -105,6 +107,10 @@ class GeneratorConfig:
             rows of grey-level offsets by depth (directions scaled by their spread; empty:
             none; fan models only; see :mod:`engine.nets.ring_down`), fitted to the bands
             real images have beyond the model's.
+        border_soften: at inference, a strength per border of the mask (LV/myo, myo/bg, LA/bg,
+            LV/LA, myo/LA) with which the edges the network draws there fade, in patches
+            drawn per seed (empty: none; fan models only; see :mod:`engine.nets.border_soften`),
+            fitted so each border is drawn as strongly as real images draw it.
         style_scale: at inference, the spread of the noise map's style channels (the
             truncation trick of StyleGAN): below 1 a seed's overall brightness and contrast
             stay nearer the typical image, at the cost of some variety. Training draws at 1.
@@ -138,6 +144,7 @@ class GeneratorConfig:
     shading: tuple = ()
     pool_detail: tuple = ()
     ring_down: tuple = ()
+    border_soften: tuple = ()
     image_size: int = 256
     aspect_ratio: float = 1.0
 
