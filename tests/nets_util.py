@@ -72,6 +72,15 @@ def fan_model_file(path, size: int = 64, **changes):
     return save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=size)), path)
 
 
+def plain_model_file(path, size: int = 64):
+    """A tiny randomized model that draws its own fan (no fan input), saved at ``path``: what
+    an output-setting fit must refuse."""
+    from engine.models import GeneratorModel, save_model_file
+
+    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, image_size=size)
+    return save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=size)), path)
+
+
 def tune_inputs(tmp_path, size: int):
     """(source, data, fitted) for a ``cardigan tune --fit-...`` test: a tiny fan model of
     ``size``, a three-image phantom dataset of that size, and the path for the tuned model."""

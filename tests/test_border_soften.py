@@ -128,13 +128,10 @@ def test_tune_fits_and_removes_the_border_softening(tmp_path, capsys, one_thread
 
 def test_the_panel_names_it_and_the_fit_refuses_models_without_a_fan(tmp_path):
     from cardigan_app.panels.model_panel import summary_html
-    from engine.models import GeneratorModel, save_model_file
-    from nets_util import randomized_generator
+    from nets_util import plain_model_file
 
     soft = open_model(fan_model_file(tmp_path / "soft.safetensors", 64, border_soften=LA_ONLY))
     assert "drawn borders faded in patches" in summary_html(soft.summary())
-    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, image_size=64)
-    path = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
-                           tmp_path / "plain.safetensors")
+    path = plain_model_file(tmp_path / "plain.safetensors")
     with pytest.raises(CardiganError, match="a border softening needs a model that takes the fan"):
         fit_model_border_soften(tmp_path, open_model(path))

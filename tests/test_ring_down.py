@@ -132,12 +132,9 @@ def test_tune_fits_and_removes_the_ring_down(tmp_path, capsys, one_thread):
 
 
 def test_the_fit_refuses_models_without_a_fan(tmp_path):
-    from engine.models import GeneratorModel, save_model_file
-    from nets_util import randomized_generator
+    from nets_util import plain_model_file
 
-    config = GeneratorConfig(ngf=4, modulation="clade", noise_nc=4, image_size=64)
-    path = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
-                           tmp_path / "plain.safetensors")
+    path = plain_model_file(tmp_path / "plain.safetensors")
     with pytest.raises(CardiganError, match="a ring-down needs a model that takes the fan"):
         fit_model_ring_down(tmp_path, open_model(path))
 
