@@ -136,7 +136,8 @@ if sys.argv[3] != "resample":
 # (cardigan tune --model FILTERED --fit-tip-gain camus256 --out TIPPED); a pool detail that makes a
 # cavity near the probe no grainier than the valid split's real ones
 # (cardigan tune --model TIPPED --fit-pool-detail camus256 --out POOLED); the ring-down (bands
-# along the arcs of the near field, drawn per seed) is fitted to the network after this, below
+# along the arcs of the near field, drawn per seed) and the border softening (the edges drawn on
+# the mask's borders faded in patches) are fitted to the network after this, below
 model.config = dataclasses.replace(model.config, style_scale=0.4, grain=3.5, tone=0.92,
                                    depth_gain=(0.8397, 0.8466, 0.8535, 0.8897, 0.9358, 0.9696, 0.993, 1.0, 1.0, 1.0),
                                    speckle_shape=((0.0, 0.0, 1.0), (0.8, 0.0, 1.644), (0.4, 0.5, 1.182),
@@ -156,11 +157,12 @@ save_model_file(model, sys.argv[2], terms)
 PY
 within_time "fitting the output settings"
 if [ "$geometry" = resample ]; then
-    run cardigan tune --model "$written" --out "$model_out" --overwrite --fit-ring-down "$work/camus256"
+    run cardigan tune --model "$written" --out "$model_out" --overwrite --fit-ring-down "$work/camus256" \
+        --fit-border-soften "$work/camus256"
 else
     run cardigan tune --model "$written" --out "$model_out" --overwrite --style-scale 0.4 \
         --grain 0 --fit-tone "$work/camus256" --fit-depth-gain "$work/camus256" --fit-speckle-shape "$work/camus256" \
         --fit-fine-filter "$work/camus256" --fit-tip-gain "$work/camus256" --fit-pool-detail "$work/camus256" \
-        --fit-ring-down "$work/camus256"
+        --fit-ring-down "$work/camus256" --fit-border-soften "$work/camus256"
 fi
 run cardigan info --model "$model_out"

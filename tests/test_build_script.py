@@ -94,12 +94,12 @@ def test_a_whole_pixel_build_gets_its_output_settings_fitted_to_it(tmp_path):
     assert option(tune, "--model") == str(work / "untuned.safetensors")
     assert option(tune, "--out") == str(tmp_path / "new.safetensors")
     for fit in ("--fit-tone", "--fit-depth-gain", "--fit-speckle-shape", "--fit-fine-filter", "--fit-tip-gain",
-                "--fit-pool-detail", "--fit-ring-down"):
+                "--fit-pool-detail", "--fit-ring-down", "--fit-border-soften"):
         assert option(tune, fit) == str(work / "camus256")
     assert steps[-1] == ["cardigan", "info", "--model", str(tmp_path / "new.safetensors")]
 
 
-def test_a_build_on_resampled_pairs_writes_the_shipped_settings_and_fits_only_the_ring_down(tmp_path):
+def test_a_build_on_resampled_pairs_writes_the_shipped_settings_and_fits_the_ring_down_and_border_softening(tmp_path):
     work = tmp_path / "work"
     code, steps, err = dry_run(work, "resample")
     assert code == 0, err
@@ -108,8 +108,9 @@ def test_a_build_on_resampled_pairs_writes_the_shipped_settings_and_fits_only_th
     tunes = [s for s in steps if s[:2] == ["cardigan", "tune"]]
     assert len(tunes) == 1 and option(tunes[0], "--model") == str(work / "preset.safetensors")
     assert option(tunes[0], "--out") == "resources/models/demo.safetensors"
-    assert option(tunes[0], "--fit-ring-down") == str(work / "camus256")
-    assert not any(arg.startswith("--fit-") and arg != "--fit-ring-down" for arg in tunes[0])
+    assert option(tunes[0], "--fit-ring-down") == option(tunes[0], "--fit-border-soften") == str(work / "camus256")
+    assert not any(arg.startswith("--fit-") and arg not in ("--fit-ring-down", "--fit-border-soften")
+                   for arg in tunes[0])
 
 
 def test_an_unknown_geometry_is_refused_in_one_line(tmp_path):
