@@ -24,7 +24,9 @@ STRENGTHS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
 TOLERANCE = 0.02  # of the border edge ratio: closer to real than this is left as drawn
 
 
-def median_ratios(images: np.ndarray, labels: np.ndarray, insides: np.ndarray, first: int, second: int) -> float:
+def median_ratio(images: np.ndarray, labels: np.ndarray, insides: np.ndarray, first: int, second: int) -> float:
+    """The median border edge ratio between regions ``first`` and ``second`` over the images
+    where they touch (NaN where they touch in none)."""
     from .borders import border_edge_ratio
 
     ratios = [border_edge_ratio(i, m, first, second, inside) for i, m, inside in zip(images, labels, insides)]
@@ -52,20 +54,20 @@ def fit_strengths(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, f
 
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(real, fans)])
     floats = synthetic.astype(np.float32) / 127.5 - 1.0
-    targets = [median_ratios(real, labels, insides, a, b) for a, b in BORDER_PAIRS]
-    drawn = [median_ratios(synthetic, labels, insides, a, b) for a, b in BORDER_PAIRS]
+    targets = [median_ratio(real, labels, insides, a, b) for a, b in BORDER_PAIRS]
+    drawn = [median_ratio(synthetic, labels, insides, a, b) for a, b in BORDER_PAIRS]
     strengths = [0.0] * len(BORDER_PAIRS)
-    steps, done = 2 * len(BORDER_PAIRS) * len(STRENGTHS), 0
+    tries = len(STRENGTHS) - 1  # every strength but the border's current one
+    steps = 2 * len(BORDER_PAIRS) * tries
     for rounds in range(2):
         others = list(strengths) if rounds else [0.0] * len(BORDER_PAIRS)
+        current = _softened(floats, labels, fans, others, seed) if any(others) else synthetic
         chosen = []
         for k, (first, second) in enumerate(BORDER_PAIRS):
             target = targets[k]
-            trial = list(others)
-            trial[k] = others[k]
-            images = synthetic if not any(trial) else _softened(floats, labels, fans, trial, seed)
-            best, best_ratio = others[k], median_ratios(images, labels, insides, first, second)
+            best, best_ratio = others[k], median_ratio(current, labels, insides, first, second)
             if np.isfinite(target) and abs(best_ratio - target) > TOLERANCE:
+                trial = list(others)
                 for strength in STRENGTHS:
                     if should_stop():
                         raise Cancelled()
@@ -73,15 +75,14 @@ def fit_strengths(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, f
                         continue
                     trial[k] = strength
                     images = synthetic if not any(trial) else _softened(floats, labels, fans, trial, seed)
-                    ratio = median_ratios(images, labels, insides, first, second)
+                    ratio = median_ratio(images, labels, insides, first, second)
                     if np.isfinite(ratio) and abs(ratio - target) < abs(best_ratio - target):
                         best, best_ratio = strength, ratio
-                    done += 1
-                    progress(Progress("fitting the border softening", min(done, steps), steps))
             chosen.append(best)
+            progress(Progress("fitting the border softening", (rounds * len(BORDER_PAIRS) + k + 1) * tries, steps))
         strengths = chosen
     final = _softened(floats, labels, fans, strengths, seed) if any(strengths) else synthetic
-    fitted = [median_ratios(final, labels, insides, a, b) for a, b in BORDER_PAIRS]
+    fitted = [median_ratio(final, labels, insides, a, b) for a, b in BORDER_PAIRS]
     return {"strengths": tuple(float(s) for s in strengths), "real": targets, "synthetic": drawn, "fitted": fitted}
 
 

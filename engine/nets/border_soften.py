@@ -59,6 +59,7 @@ def soften_problem(strengths) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4)
 def _line_peak(width: float) -> float:
     """The blurred band's value on a straight border (two pixels wide, one either side)."""
     from scipy import ndimage
@@ -76,13 +77,18 @@ def border_band(labels: np.ndarray, strengths, width: float) -> np.ndarray:
 
     out = np.zeros(labels.shape)
     peak = _line_peak(width)
+    regions, grown = {}, {}  # each label's pixels and their one-pixel growth, made once per call
     for (first, second), strength in zip(BORDER_PAIRS, strengths):
         if not strength:
             continue
-        a, b = labels == first, labels == second
+        for value in (first, second):
+            if value not in regions:
+                regions[value] = labels == value
+                grown[value] = ndimage.binary_dilation(regions[value]) if regions[value].any() else regions[value]
+        a, b = regions[first], regions[second]
         if not a.any() or not b.any():
             continue
-        pixels = (a & ndimage.binary_dilation(b)) | (b & ndimage.binary_dilation(a))
+        pixels = (a & grown[second]) | (b & grown[first])
         if pixels.any():
             out += strength * np.minimum(ndimage.gaussian_filter(pixels.astype(np.float64), width) / peak, 1.0)
     return out
