@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.anatomy import ShapeModel  # noqa: E402
 from engine.cine import Timing, synthesize_loop  # noqa: E402
 from engine.cine.loop import CineLoop, loop_from_heart  # noqa: E402
-from engine.cine.measures import detail_correlation, flicker, speckle_tracking  # noqa: E402
+from engine.cine.measures import detail_correlation, far_field_flicker, flicker, speckle_tracking  # noqa: E402
 from engine.synthesizer import Synthesizer, to_uint8  # noqa: E402
 
 
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--carried-blood", action="store_true",
                         help="carry the pools' noise with the wall as the tissue's (the loops before fresh blood)")
+    parser.add_argument("--unsteady", action="store_true",
+                        help="leave the far field's brightness as drawn in each frame (the loops before engine/cine/steady.py)")
     args = parser.parse_args(argv)
     import torch
 
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         loop = loop_from_heart(model, heart, "4CH", args.size, timing)
         made = time.perf_counter()
-        images = synthesize_loop(synth, loop, seed=index, fresh_blood=not args.carried_blood)
+        images = synthesize_loop(synth, loop, seed=index, fresh_blood=not args.carried_blood,
+                                 steady=not args.unsteady)
         done = time.perf_counter()
         singles = time.perf_counter()
         fresh = np.stack([to_uint8(synth.synthesize(mask, seed=10_000 + k)) for k, mask in enumerate(loop.masks)])
@@ -69,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             "single_syntheses_s": singles, "ratio_to_singles": (done - start) / singles,
             "flicker_loop": flicker(images, loop.masks), "flicker_fresh_seeds": flicker(fresh, loop.masks),
             "flicker_still": flicker(still, still_loop.masks),
+            **{f"far_field_flicker_{k}": v for k, v in far_field_flicker(images, loop.masks).items()},
+            **{f"far_field_flicker_fresh_{k}": v for k, v in far_field_flicker(fresh, loop.masks).items()},
             "tracking_share": tracking["share_better_displaced"], "tracking_patches": tracking["patches"],
             **{f"detail_corr_{region}": value for region, value in detail_correlation(images, loop.masks).items()},
             "ef_loop": loop.ejection_fraction(), "ef_heart": model.ejection_fraction(heart, "4CH"),

@@ -6,7 +6,8 @@ sample the phase curve of :mod:`.timing`. :func:`synthesize_loop` draws the imag
 model, every frame with the loop's seed (one scan: one shading, one ring-down): noise-input
 models get one noise map for the whole loop, carried with the tissue
 (:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly; the
-blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates.
+blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates, and
+the tissue away from the heart keeps the first frame's brightness (:mod:`.steady`).
 """
 
 from __future__ import annotations
@@ -91,10 +92,12 @@ def _native_field(loop: CineLoop, native: tuple[int, int]) -> np.ndarray:
 
 
 def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCallback = no_progress,
-                    should_stop: StopCheck = never_stop, fresh_blood: bool = True) -> np.ndarray:
+                    should_stop: StopCheck = never_stop, fresh_blood: bool = True,
+                    steady: bool = True) -> np.ndarray:
     """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
     (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop; ``fresh_blood``
-    False carries the pools' noise with the wall too (:mod:`.blood`)."""
+    False carries the pools' noise with the wall too (:mod:`.blood`); ``steady`` False
+    leaves the far field's brightness as the network draws it in each frame (:mod:`.steady`)."""
     from ..nets.noise import inference_noise
     from ..synthesizer import to_uint8
 
@@ -126,4 +129,12 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
     images = np.stack(out)
     if images.shape != loop.masks.shape:
         raise CardiganError(f"the model gave frames of {images.shape[1:]} for masks of {loop.masks.shape[1:]}")
+    if steady:
+        from ..fan import default_fan, fan_mask
+        from .steady import steady_far_field
+
+        support = None
+        if network and config.fan:  # the fan the frames were cut to
+            support = fan_mask(loop.fan if loop.fan is not None else default_fan(), *images.shape[1:])
+        images = steady_far_field(images, loop.masks, loop.field, loop.phases, support)
     return images

@@ -8,6 +8,10 @@
   frame's patch with the next frame's patch at the position the displacement field moves
   it to, against the correlation with the patch left in place. Speckle carried with the
   tissue correlates better displaced; the share of patches where it does is reported.
+- **Far-field flicker**: the brightness of the tissue well away from the heart (its σ 4 blur),
+  compared from one frame to the next: the median and the largest mean absolute change over
+  the frame pairs. The speckle there may move with the tissue; its local brightness should
+  hardly change, and a still frame repeated gives 0.
 - **Frame-to-frame detail correlation by region**: the correlation of the speckle (the image
   minus its σ 2 blur) between consecutive frames, over pixels 3 px inside one region in both
   frames, per region (the median over frame pairs). Tissue that moves a little keeps its
@@ -42,6 +46,36 @@ def flicker(images: np.ndarray, masks: np.ndarray, margin: int = EDGE_MARGIN) ->
         total += float(np.abs(images[nxt] - images[k])[steady].sum())
         count += int(steady.sum())
     return total / count if count else float("nan")
+
+
+FAR_SIGMA = 4.0  # pixels at 256: the blur whose changes count as brightness, not speckle
+FAR_CLEARANCE = 12  # pixels at 256 from any heart label, in both frames of a pair
+
+
+def far_field_flicker(images: np.ndarray, masks: np.ndarray) -> dict[str, float]:
+    """``{"median", "worst"}``: the mean absolute change of the σ :data:`FAR_SIGMA` blur
+    (grey levels, read only inside the image's support) from frame k to k + 1, over
+    background pixels at least :data:`FAR_CLEARANCE` pixels (at 256; in proportion) from
+    the heart in both frames, the loop closed; NaN where no pixel qualifies."""
+    from scipy import ndimage
+
+    from ..fan import blur_within
+
+    frames, height, width = images.shape
+    scale = width / 256.0
+    sigma, clearance = FAR_SIGMA * scale, max(1, round(FAR_CLEARANCE * scale))
+    support = images > 0
+    blurred = [blur_within(image, inside, sigma) for image, inside in zip(images.astype(np.float64), support)]
+    far = [ndimage.distance_transform_edt(mask == BACKGROUND) >= clearance for mask in masks]
+    changes = []
+    for k in range(frames):
+        nxt = (k + 1) % frames
+        where = far[k] & far[nxt] & support[k] & support[nxt]
+        if where.any():
+            changes.append(float(np.abs(blurred[nxt] - blurred[k])[where].mean()))
+    if not changes:
+        return {"median": float("nan"), "worst": float("nan")}
+    return {"median": float(np.median(changes)), "worst": float(np.max(changes))}
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:

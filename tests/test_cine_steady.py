@@ -1,0 +1,77 @@
+"""A loop's far field keeps the first frame's brightness (engine/cine/steady.py) and the measure
+that finds it flickering (engine/cine/measures.far_field_flicker)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from engine.cine import Timing, loop_from_key_frames, synthesize_loop
+from engine.cine.measures import detail_correlation, far_field_flicker
+from engine.cine.steady import far_weight, steady_far_field
+from engine.fan import default_fan, fan_mask
+from engine.labels import BACKGROUND
+from test_cine import key_frames
+
+SIZE = 128
+
+
+def flickering_loop(frames: int = 6, jump: float = 30.0):
+    """A loop of speckle carried by nothing (one pattern, still), with a broad patch of the far
+    field brightened by ``jump`` grey levels on every second frame, as the generator does."""
+    ed, es = key_frames(11, SIZE)
+    loop = loop_from_key_frames(ed, es, Timing(frames=frames))
+    rng = np.random.default_rng(0)
+    speckle = 100.0 + 12.0 * rng.standard_normal((SIZE, SIZE))
+    patch = np.zeros((SIZE, SIZE))
+    patch[int(0.75 * SIZE):, : SIZE // 3] = 1.0
+    patch = ndimage.gaussian_filter(patch, 6.0)
+    images = np.stack([speckle + jump * patch * (k % 2) for k in range(frames)])
+    images[:, :, :2] = 0  # a strip outside the picture's support stays black
+    return loop, np.clip(np.rint(images), 0, 255).astype(np.uint8)
+
+
+def test_far_field_flicker_reads_a_broad_change_and_nothing_in_a_still_loop():
+    loop, images = flickering_loop()
+    still = np.stack([images[0]] * len(images))
+    assert far_field_flicker(still, loop.masks) == {"median": 0.0, "worst": 0.0}
+    measured = far_field_flicker(images, loop.masks)
+    assert 2.0 < measured["worst"] < 30.0
+    assert measured["median"] > 0.9 * measured["worst"]  # every pair jumps
+    heart_only = np.where(loop.masks == BACKGROUND, images[0], images)  # a change on the heart is not counted
+    assert far_field_flicker(heart_only, loop.masks)["worst"] < 0.01 * measured["worst"]
+
+
+def test_the_far_field_keeps_the_first_frames_brightness_and_its_own_speckle():
+    loop, images = flickering_loop()
+    steady = steady_far_field(images, loop.masks, loop.field, loop.phases)
+    assert steady.shape == images.shape and steady.dtype == np.uint8
+    assert np.array_equal(steady[0], images[0])  # the loop still starts on the still image
+    before, after = far_field_flicker(images, loop.masks), far_field_flicker(steady, loop.masks)
+    assert after["worst"] < 0.2 * before["worst"]
+    for k in range(1, len(images)):  # the heart and the band around it are left as drawn
+        near = far_weight(loop.masks[k], SIZE / 256) == 0
+        assert np.array_equal(steady[k][near], images[k][near])
+    assert np.all(steady[:, :, :2] == 0)  # outside the support stays black
+    # the speckle is each frame's own: its detail matches the frame's, not the first frame's
+    for k in (1, 3):
+        far = far_weight(loop.masks[k], SIZE / 256) == 1
+        detail = lambda a: (a.astype(float) - ndimage.gaussian_filter(a.astype(float), 4.0))[far]  # noqa: E731
+        assert np.corrcoef(detail(steady[k]), detail(images[k]))[0, 1] > 0.95
+
+
+def test_a_loop_from_a_model_is_steadied_unless_asked_not_to():
+    from test_fan import fan_synthesizer
+
+    synth = fan_synthesizer(noise_nc=4)
+    ed, es = key_frames(7, 64)
+    loop = loop_from_key_frames(ed, es, Timing(frames=6))
+    steady = synthesize_loop(synth, loop, seed=3)
+    drawn = synthesize_loop(synth, loop, seed=3, steady=False)
+    assert np.array_equal(steady[0], drawn[0])
+    cut = fan_mask(default_fan(), 64, 64)  # the fan the frames were cut to
+    assert np.array_equal(steady, steady_far_field(drawn, loop.masks, loop.field, loop.phases, cut))
+    assert far_field_flicker(steady, loop.masks)["worst"] <= far_field_flicker(drawn, loop.masks)["worst"]
+    # the speckle still changes as before: its frame-to-frame correlation is kept
+    assert abs(detail_correlation(steady, loop.masks)["background"]
+               - detail_correlation(drawn, loop.masks)["background"]) < 0.05
