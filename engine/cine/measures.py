@@ -61,7 +61,7 @@ def far_field_flicker(images: np.ndarray, masks: np.ndarray) -> dict[str, float]
 
     from ..fan import blur_within
 
-    frames, height, width = images.shape
+    frames, width = images.shape[0], images.shape[2]
     scale = width / 256.0
     sigma, clearance = FAR_SIGMA * scale, max(1, round(FAR_CLEARANCE * scale))
     support = images > 0

@@ -51,7 +51,7 @@ def steady_far_field(images: np.ndarray, masks: np.ndarray, field: np.ndarray,
     fan), by default every pixel lit in some frame."""
     from ..fan import blur_within
 
-    frames, height, width = images.shape
+    frames, width = images.shape[0], images.shape[2]
     if frames < 2:
         return images
     from scipy import ndimage
