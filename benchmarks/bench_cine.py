@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.anatomy import ShapeModel  # noqa: E402
 from engine.cine import Timing, synthesize_loop  # noqa: E402
 from engine.cine.loop import CineLoop, loop_from_heart  # noqa: E402
-from engine.cine.measures import detail_correlation, far_field_flicker, flicker, speckle_tracking  # noqa: E402
+from engine.cine.measures import brightness_jumps, detail_correlation, far_field_flicker, flicker, speckle_tracking  # noqa: E402
 from engine.synthesizer import Synthesizer, to_uint8  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--carried-blood", action="store_true",
                         help="carry the pools' noise with the wall as the tissue's (the loops before fresh blood)")
     parser.add_argument("--unsteady", action="store_true",
-                        help="leave the far field's brightness as drawn in each frame (the loops before engine/cine/steady.py)")
+                        help="leave each frame's brightness as drawn (the loops before engine/cine/steady.py)")
     args = parser.parse_args(argv)
     import torch
 
@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             "flicker_still": flicker(still, still_loop.masks),
             **{f"far_field_flicker_{k}": v for k, v in far_field_flicker(images, loop.masks).items()},
             **{f"far_field_flicker_fresh_{k}": v for k, v in far_field_flicker(fresh, loop.masks).items()},
+            **{f"jump_{region}_{k}": v for region, jumps in brightness_jumps(images, loop.masks).items()
+               for k, v in jumps.items()},
             "tracking_share": tracking["share_better_displaced"], "tracking_patches": tracking["patches"],
             **{f"detail_corr_{region}": value for region, value in detail_correlation(images, loop.masks).items()},
             "ef_loop": loop.ejection_fraction(), "ef_heart": model.ejection_fraction(heart, "4CH"),

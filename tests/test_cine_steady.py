@@ -1,5 +1,5 @@
-"""A loop's far field keeps the first frame's brightness (engine/cine/steady.py) and the measure
-that finds it flickering (engine/cine/measures.far_field_flicker)."""
+"""A loop's brightness does not jump between frames (engine/cine/steady.py), and the measures
+that find it jumping (engine/cine/measures: far_field_flicker, brightness_jumps)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 from scipy import ndimage
 
 from engine.cine import Timing, loop_from_key_frames, synthesize_loop
-from engine.cine.measures import detail_correlation, far_field_flicker
-from engine.cine.steady import far_weight, steady_far_field
+from engine.cine.measures import brightness_jumps, detail_correlation, far_field_flicker
+from engine.cine.steady import far_weight, smooth_brightness, steady_far_field, steady_loop
 from engine.fan import default_fan, fan_mask
-from engine.labels import BACKGROUND
+from engine.labels import BACKGROUND, LV_CAVITY
 from test_cine import key_frames
 
 SIZE = 128
@@ -62,6 +62,27 @@ def test_the_far_field_keeps_the_first_frames_brightness_and_its_own_speckle():
         assert np.corrcoef(detail(steady[k])[far], detail(images[k])[far])[0, 1] > 0.95
 
 
+def test_a_chamber_that_flashes_for_a_frame_is_smoothed_and_a_steady_change_is_kept():
+    loop, images = flickering_loop(frames=8, jump=0.0)
+    flashed = images.astype(float)
+    flashed[3][loop.masks[3] == LV_CAVITY] += 24.0  # the cavity flashes brighter in one frame
+    flashed = np.clip(flashed, 0, 255).astype(np.uint8)
+    before = brightness_jumps(flashed, loop.masks)["lv_cavity"]
+    assert before["worst"] > 15.0
+    smoothed = smooth_brightness(flashed, loop.field, loop.phases)
+    assert np.array_equal(smoothed[0], flashed[0])
+    assert brightness_jumps(smoothed, loop.masks)["lv_cavity"]["worst"] < 0.6 * before["worst"]
+    # a brightening at constant speed (every pixel, frame by frame) passes through unchanged inside
+    ramp = np.clip(images.astype(float) + 3.0 * np.arange(8)[:, None, None], 0, 255)
+    ramp[:, :, :2] = 0
+    ramp = ramp.astype(np.uint8)
+    kept = smooth_brightness(ramp, np.zeros_like(loop.field), loop.phases, closed=False)
+    inside = np.zeros(ramp.shape[1:], bool)
+    inside[16:-16, 16:-16] = True
+    assert np.abs(kept[1:-1, inside].astype(int) - ramp[1:-1, inside]).max() <= 1
+    assert not np.array_equal(kept[-1], ramp[-1])  # a half cycle's last frame has only one neighbour
+
+
 def test_a_loop_from_a_model_is_steadied_unless_asked_not_to():
     from test_fan import fan_synthesizer
 
@@ -72,8 +93,9 @@ def test_a_loop_from_a_model_is_steadied_unless_asked_not_to():
     drawn = synthesize_loop(synth, loop, seed=3, steady=False)
     assert np.array_equal(steady[0], drawn[0])
     cut = fan_mask(default_fan(), 64, 64)  # the fan the frames were cut to
-    assert np.array_equal(steady, steady_far_field(drawn, loop.masks, loop.field, loop.phases, cut))
+    assert np.array_equal(steady, steady_loop(drawn, loop.masks, loop.field, loop.phases, True, cut))
     assert far_field_flicker(steady, loop.masks)["worst"] <= far_field_flicker(drawn, loop.masks)["worst"]
+    assert np.all(steady[:, ~cut] == drawn[:, ~cut])  # black outside the fan stays so
     # the speckle still changes as before: its frame-to-frame correlation is kept
     assert abs(detail_correlation(steady, loop.masks)["background"]
                - detail_correlation(drawn, loop.masks)["background"]) < 0.05

@@ -5,7 +5,7 @@
 - :mod:`.loop`: :class:`CineLoop` and the images a model draws for it (one noise map,
   carried with the tissue);
 - :mod:`.writers`: GIF, MP4, 2D+t NIfTI with per-frame masks, HDF5 or PNG frames;
-- :mod:`.steady`: the tissue away from the heart keeps the first frame's brightness;
+- :mod:`.steady`: brightness that does not jump from frame to frame;
 - :mod:`.measures`: flicker, speckle tracking and the loop's ejection fraction.
 """
 

@@ -7,7 +7,8 @@ model, every frame with the loop's seed (one scan: one shading, one ring-down): 
 models get one noise map for the whole loop, carried with the tissue
 (:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly; the
 blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates, and
-the tissue away from the heart keeps the first frame's brightness (:mod:`.steady`).
+brightness does not jump from frame to frame (:mod:`.steady`): the tissue away from the heart
+keeps the first frame's, and every frame's is averaged with its neighbours' along the motion.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
     """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
     (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop; ``fresh_blood``
     False carries the pools' noise with the wall too (:mod:`.blood`); ``steady`` False
-    leaves the far field's brightness as the network draws it in each frame (:mod:`.steady`)."""
+    leaves each frame's brightness as the network draws it (:mod:`.steady`)."""
     from ..nets.noise import inference_noise
     from ..synthesizer import to_uint8
 
@@ -131,10 +132,10 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
         raise CardiganError(f"the model gave frames of {images.shape[1:]} for masks of {loop.masks.shape[1:]}")
     if steady:
         from ..fan import default_fan, fan_mask
-        from .steady import steady_far_field
+        from .steady import steady_loop
 
         support = None
         if network and config.fan:  # the fan the frames were cut to
             support = fan_mask(loop.fan if loop.fan is not None else default_fan(), *images.shape[1:])
-        images = steady_far_field(images, loop.masks, loop.field, loop.phases, support)
+        images = steady_loop(images, loop.masks, loop.field, loop.phases, loop.timing.cycle == "full", support)
     return images

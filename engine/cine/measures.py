@@ -12,6 +12,9 @@
   compared from one frame to the next: the median and the largest mean absolute change over
   the frame pairs. The speckle there may move with the tissue; its local brightness should
   hardly change, and a still frame repeated gives 0.
+- **Brightness jumps by region**: the mean grey level of each region (3 px inside it) in every
+  frame, and how far it moves from one frame to the next: the median and the largest step.
+  A chamber that flashes brighter for a frame shows as a large step.
 - **Frame-to-frame detail correlation by region**: the correlation of the speckle (the image
   minus its σ 2 blur) between consecutive frames, over pixels 3 px inside one region in both
   frames, per region (the median over frame pairs). Tissue that moves a little keeps its
@@ -76,6 +79,30 @@ def far_field_flicker(images: np.ndarray, masks: np.ndarray) -> dict[str, float]
     if not changes:
         return {"median": float("nan"), "worst": float("nan")}
     return {"median": float(np.median(changes)), "worst": float(np.max(changes))}
+
+
+JUMP_REGIONS = {"lv_cavity": LV_CAVITY, "myocardium": MYOCARDIUM, "left_atrium": LEFT_ATRIUM}
+
+
+def brightness_jumps(images: np.ndarray, masks: np.ndarray, margin: int = EDGE_MARGIN,
+                     closed: bool = True) -> dict[str, dict[str, float]]:
+    """``{region: {"median", "worst"}}``: the absolute change of the region's mean grey level
+    (over its pixels ``margin`` inside it) between consecutive frames, the last frame compared
+    with the first when ``closed``; NaN for a region absent from the loop."""
+    from scipy import ndimage
+
+    result = {}
+    for name, value in JUMP_REGIONS.items():
+        means = []
+        for image, mask in zip(images.astype(np.float64), masks):
+            core = ndimage.binary_erosion(mask == value, iterations=margin)
+            means.append(float(image[core].mean()) if core.any() else np.nan)
+        series = np.asarray(means + means[:1] if closed else means)
+        steps = np.abs(np.diff(series))
+        steps = steps[np.isfinite(steps)]
+        result[name] = ({"median": float(np.median(steps)), "worst": float(steps.max())} if len(steps)
+                        else {"median": float("nan"), "worst": float("nan")})
+    return result
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:

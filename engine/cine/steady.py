@@ -1,23 +1,32 @@
-"""A steady far field: the tissue away from the heart keeps the first frame's brightness.
+"""A steady loop: brightness that does not jump from one frame to the next.
 
 The generator reads the whole mask at once, so a wall that moves by a pixel can change how
-bright it draws tissue far from that wall. Between neighbouring frames of a loop the far field
-(background more than :data:`~.measures.FAR_CLEARANCE` pixels from the heart) then brightens
-or darkens in patches tens of pixels wide: with the bundled model, on five shape-model loops of
-32 frames, the worst frame pair changed the far field's σ 4 blur by 11 grey levels (median
-over the loops; 22 in one), as much as drawing the next frame with a fresh seed does (13). A
-scan does not do that: the chest wall and the tissue around the heart move little and keep
-their echo strength from frame to frame.
+bright it draws tissue far from that wall, or a whole chamber. Between neighbouring frames of a
+loop the far field (background more than :data:`~.measures.FAR_CLEARANCE` pixels from the
+heart) then brightened or darkened in patches tens of pixels wide: with the bundled model, on
+five shape-model loops of 32 frames, the worst frame pair changed the far field's σ 4 blur by
+11 grey levels (median over the loops; 22 in one), as much as drawing the next frame with a
+fresh seed does (13). Chambers flash the same way (one loop's left atrium: its mean grey 18
+levels apart in two neighbouring frames). A scan does not do that: tissue keeps its echo
+strength from frame to frame, and only its speckle moves or, in the blood, renews.
 
-:func:`steady_far_field` keeps each frame's speckle (its detail finer than the blur) and sets
-the far field's brightness (its blur of σ :data:`SIGMA`, read only inside the image's support)
-to the first frame's, carried to the frame with the tissue's motion as the noise map is
-(:func:`.motion.warp_nearest`): the new brightness is the frame's plus a weight times the
-difference, the weight 0 within :data:`NEAR` pixels of the heart, rising to 1 at :data:`FAR`
-(at 256; in proportion for other sizes), and 0 on the picture's last pixel before its edge
-(the fan's cut), rising to 1 :data:`EDGE` pixels further in. Near the heart, the heart
-itself, the fan's edge and outside the image's support every frame is left as drawn, and the first frame is unchanged, so a loop
-still starts on the still image of its seed.
+:func:`steady_loop` changes only each frame's brightness, its blur of σ :data:`SIGMA` (read
+only inside the picture's support); the detail finer than that, the speckle carried with the
+tissue or drawn afresh in the pools, stays each frame's own. In two steps:
+
+1. :func:`steady_far_field`: the far field's brightness is set to the first frame's, carried
+   to the frame with the tissue's motion as the noise map is (:func:`.motion.warp_nearest`),
+   with a weight 0 within :data:`NEAR` pixels of the heart, rising to 1 at :data:`FAR`;
+2. :func:`smooth_brightness`: every frame's brightness becomes the [1, 2, 1] / 4 average of
+   its own and its two neighbours', each neighbour's moved to the frame along the motion. A
+   change that alternates from frame to frame is removed; one that goes steadily one way (a
+   wall moving at constant speed) is kept exactly; a loop of the whole cycle wraps round, a
+   half cycle's last frame counts itself as its next.
+
+Both steps leave the picture's last pixel before its edge (the fan's cut) as drawn, rising to
+full weight :data:`EDGE` pixels further in (distances at 256; in proportion for other sizes),
+never touch the outside of the support, and keep the first frame exactly, so a loop still
+starts on the still image of its seed.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from ..labels import BACKGROUND
 from .motion import warp_nearest
 
 SIGMA = 4.0  # pixels at 256: the blur that holds the brightness; finer detail is left as drawn
-NEAR, FAR = 4.0, 12.0  # pixels at 256 from the heart: the weight rises from 0 to 1 between them
+NEAR, FAR = 4.0, 12.0  # pixels at 256 from the heart: the far-field weight rises from 0 to 1 between them
 EDGE = 2.0  # pixels at 256: the weight rises from 0 one pixel inside the picture's edge over this
 
 
@@ -42,34 +51,81 @@ def far_weight(mask: np.ndarray, scale: float = 1.0) -> np.ndarray:
     return np.clip((distance - near) / (far - near), 0.0, 1.0)
 
 
+class _Brightness:
+    """The blur of σ :data:`SIGMA` within a loop's support, and the weight the support's edge
+    allows, for (T, H, W) images."""
+
+    def __init__(self, images: np.ndarray, support: np.ndarray | None) -> None:
+        from scipy import ndimage
+
+        self.scale = images.shape[2] / 256.0
+        self.sigma = SIGMA * self.scale
+        self.support = (images > 0).any(axis=0) if support is None else np.asarray(support, bool)
+        distance = ndimage.distance_transform_edt(self.support)
+        self.inner = np.clip((distance - 1.0) / (EDGE * self.scale), 0.0, 1.0)
+        self.support_blur = ndimage.gaussian_filter(self.support.astype(np.float64), self.sigma, truncate=4.0)
+
+    def __call__(self, picture: np.ndarray) -> np.ndarray:
+        from ..fan import blur_within
+
+        return blur_within(picture, self.support, self.sigma, inside_blur=self.support_blur)
+
+    def weight(self, image: np.ndarray) -> np.ndarray:
+        """Where ``image`` (one frame) may change: inside the support, away from its edge, lit."""
+        return self.inner * (image > 0)
+
+
+def _rounded(pictures: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(pictures), 0, 255).astype(np.uint8)
+
+
 def steady_far_field(images: np.ndarray, masks: np.ndarray, field: np.ndarray,
                      phases: np.ndarray, support: np.ndarray | None = None) -> np.ndarray:
     """(T, H, W) uint8 ``images`` of a loop with the far field's brightness held at the first
-    frame's (module text); ``masks`` (T, H, W) the frames' labels, ``field`` (H, W, 2) the
-    loop's ED -> ES displacement at the images' size, ``phases`` (T,) each frame's phase;
-    ``support`` (H, W) bool, the picture's support (the fan's mask for a model given the
-    fan), by default every pixel lit in some frame."""
-    from ..fan import blur_within
-
-    frames, width = images.shape[0], images.shape[2]
-    if frames < 2:
+    frame's (step 1 of the module text); ``masks`` (T, H, W) the frames' labels, ``field``
+    (H, W, 2) the loop's ED -> ES displacement at the images' size, ``phases`` (T,) each
+    frame's phase; ``support`` (H, W) bool, the picture's support (the fan's mask for a model
+    given the fan), by default every pixel lit in some frame."""
+    if len(images) < 2:
         return images
-    from scipy import ndimage
-
-    scale = width / 256.0
-    sigma = SIGMA * scale
+    brightness = _Brightness(images, support)
     pictures = images.astype(np.float64)
-    support = (images > 0).any(axis=0) if support is None else np.asarray(support, bool)
-    # the support's edge is the fan's, drawn by its cut: left alone, fading in over EDGE pixels
-    inner = np.clip((ndimage.distance_transform_edt(support) - 1.0) / (EDGE * scale), 0.0, 1.0)
-    support_blur = ndimage.gaussian_filter(support.astype(np.float64), sigma, truncate=4.0)
-    reference = blur_within(pictures[0], support, sigma, inside_blur=support_blur)
+    reference = brightness(pictures[0])
     out = images.copy()
-    for t in range(1, frames):
-        weight = far_weight(masks[t], scale) * inner * (images[t] > 0)
+    for t in range(1, len(images)):
+        weight = far_weight(masks[t], brightness.scale) * brightness.weight(images[t])
         if not weight.any():
             continue
         carried = warp_nearest(reference, field, float(phases[t])) if phases[t] else reference
-        own = blur_within(pictures[t], support, sigma, inside_blur=support_blur)
-        out[t] = np.clip(np.rint(pictures[t] + weight * (carried - own)), 0, 255).astype(np.uint8)
+        out[t] = _rounded(pictures[t] + weight * (carried - brightness(pictures[t])))
     return out
+
+
+def smooth_brightness(images: np.ndarray, field: np.ndarray, phases: np.ndarray,
+                      closed: bool = True, support: np.ndarray | None = None) -> np.ndarray:
+    """(T, H, W) uint8 ``images`` with each frame's brightness averaged with its neighbours'
+    along the motion (step 2 of the module text); ``closed``: the loop is a whole cycle (its
+    last frame's next is the first)."""
+    frames = len(images)
+    if frames < 2:
+        return images
+    brightness = _Brightness(images, support)
+    pictures = images.astype(np.float64)
+    own = np.stack([brightness(picture) for picture in pictures])
+    out = images.copy()
+    for t in range(1, frames):
+        before = t - 1
+        after = (t + 1) % frames if closed else min(t + 1, frames - 1)
+        # pixel x of frame t shows the tissue that frame s shows near x + (p_t - p_s) field(x)
+        moved = [warp_nearest(own[s], field, float(phases[t] - phases[s])) for s in (before, after)]
+        smooth = (moved[0] + 2.0 * own[t] + moved[1]) / 4.0
+        out[t] = _rounded(pictures[t] + brightness.weight(images[t]) * (smooth - own[t]))
+    return out
+
+
+def steady_loop(images: np.ndarray, masks: np.ndarray, field: np.ndarray, phases: np.ndarray,
+                closed: bool = True, support: np.ndarray | None = None) -> np.ndarray:
+    """Both steps of the module text: the far field held, then every frame's brightness
+    smoothed (arguments as :func:`steady_far_field` and :func:`smooth_brightness`)."""
+    held = steady_far_field(images, masks, field, phases, support)
+    return smooth_brightness(held, field, phases, closed, support)
