@@ -19,6 +19,14 @@ def key_frames(seed: int, size: int = 64, view: str = "4CH"):
     return make_mask(patient, view, "ED", size), make_mask(patient, view, "ES", size)
 
 
+def small_model_loop(frames: int):
+    """(a small noise model given the fan, a 64-pixel loop of ``frames`` between key frames)."""
+    from test_fan import fan_synthesizer
+
+    ed, es = key_frames(7, 64)
+    return fan_synthesizer(noise_nc=4), loop_from_key_frames(ed, es, Timing(frames=frames))
+
+
 def test_the_cycle_is_physiological_and_seamless():
     timing = Timing(bpm=60, fps=50)
     phases = timing.phases()
@@ -109,11 +117,7 @@ def test_flicker_and_speckle_tracking_measure_what_they_say():
 
 
 def test_a_noise_model_loop_flickers_less_than_fresh_seeds_per_frame():
-    from test_fan import fan_synthesizer
-
-    synth = fan_synthesizer(noise_nc=4)
-    ed, es = key_frames(7, 64)
-    loop = loop_from_key_frames(ed, es, Timing(frames=8))
+    synth, loop = small_model_loop(8)
     images = synthesize_loop(synth, loop, seed=3)
     assert images.shape == (8, 64, 64) and images.dtype == np.uint8
     fresh = np.stack([synthesize_loop(synth, type(loop)(loop.masks[k:k + 1], loop.phases[k:k + 1], loop.field,

@@ -10,7 +10,7 @@ from engine.cine.blood import pool_noise, pool_weight
 from engine.cine.measures import detail_correlation
 from engine.cine.motion import warp_noise
 from engine.labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
-from test_cine import key_frames
+from test_cine import key_frames, small_model_loop
 
 
 SIZE = 128
@@ -81,11 +81,7 @@ def test_detail_correlation_reads_carried_and_fresh_texture():
 
 
 def test_a_noise_model_loop_renews_its_pools_unless_asked_not_to():
-    from test_fan import fan_synthesizer
-
-    synth = fan_synthesizer(noise_nc=4)
-    ed, es = key_frames(7, 64)
-    loop = loop_from_key_frames(ed, es, Timing(frames=6))
+    synth, loop = small_model_loop(6)
     fresh = synthesize_loop(synth, loop, seed=3)
     carried = synthesize_loop(synth, loop, seed=3, fresh_blood=False)
     assert np.array_equal(fresh[0], carried[0])  # ED is the still image either way

@@ -11,7 +11,7 @@ from engine.cine.measures import brightness_jumps, detail_correlation, far_field
 from engine.cine.steady import far_weight, smooth_brightness, steady_far_field, steady_loop
 from engine.fan import default_fan, fan_mask
 from engine.labels import BACKGROUND, LV_CAVITY
-from test_cine import key_frames
+from test_cine import key_frames, small_model_loop
 
 SIZE = 128
 
@@ -84,11 +84,7 @@ def test_a_chamber_that_flashes_for_a_frame_is_smoothed_and_a_steady_change_is_k
 
 
 def test_a_loop_from_a_model_is_steadied_unless_asked_not_to():
-    from test_fan import fan_synthesizer
-
-    synth = fan_synthesizer(noise_nc=4)
-    ed, es = key_frames(7, 64)
-    loop = loop_from_key_frames(ed, es, Timing(frames=6))
+    synth, loop = small_model_loop(6)
     steady = synthesize_loop(synth, loop, seed=3)
     drawn = synthesize_loop(synth, loop, seed=3, steady=False)
     assert np.array_equal(steady[0], drawn[0])
