@@ -13,10 +13,11 @@ DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between yo
                "--random N, N patients from the shape model of real hearts beat along their own motion. "
                "Timing is physiological (ejection in about a third of the cycle, then rapid filling, "
                "diastasis and atrial contraction); one noise map moves with the tissue, so speckle "
-               "follows the wall, while the blood pools' speckle is new every frame, as flowing blood's is. --out names the file: .gif, .mp4, .nii.gz (images, with the masks "
-               "beside it as *_gt.nii.gz), .h5, .dcm (an ultrasound DICOM loop), or a folder of PNG frames; "
-               "with --random, --out is a "
-               "folder and --format picks the file type (one loop, --random 1, may be named as a file).")
+               "follows the wall, while the blood pools' speckle is new every frame, as flowing blood's is; "
+               "the brightness does not jump from frame to frame. --out names the file: .gif, .mp4, .nii.gz "
+               "(images, with the masks beside it as *_gt.nii.gz), .h5, .dcm (an ultrasound DICOM loop), or a "
+               "folder of PNG frames; with --random, --out is a folder and --format picks the file type (one "
+               "loop, --random 1, may be named as a file).")
 
 
 def positive_number(text: str) -> float:
