@@ -121,6 +121,28 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     assert "mask fidelity" in printed and "two-sample AUC" in printed and "epi" in printed
     assert "the mean of 2 classifiers" in printed
     assert realism["two_sample_auc_by_part"] is None and "one part left" not in printed  # --no-auc-parts
+    cine = report["cine"]  # one shape-model loop of six frames with --quick
+    assert cine["loops"] == 1 and cine["frames"] == 6 and report["settings"]["cine_loops"] == 1
+    assert cine["flicker"] >= 0 and cine["flicker_fresh_seeds"] > 0 and 0.0 <= cine["tracking_share"] <= 1.0
+    assert set(cine["brightness_jumps"]) == {"lv_cavity", "myocardium", "left_atrium"}
+    assert f"flicker where labels stay {cine['flicker']:.2f}" in printed
+
+
+def test_cine_loops_are_measured_steadier_than_fresh_seeds_and_can_be_skipped(phantom, tmp_path):
+    from test_fan import fan_synthesizer
+
+    from engine.evaluation.cine_check import cine_check
+
+    figures = cine_check(fan_synthesizer(noise_nc=4), 64, loops=2, frames=6, seed=3)
+    assert figures["loops"] == 2 and figures["flicker"] < figures["flicker_fresh_seeds"]
+    assert figures["far_field_flicker"]["median"] <= figures["far_field_flicker"]["worst"]
+    assert all(v["median"] <= v["worst"] for v in figures["brightness_jumps"].values())
+    out = tmp_path / "evaluation.json"
+    assert main(["evaluate", "--model", "simulator", "--data", str(phantom), "--quick", "--seg-iters", "5",
+                 "--out", str(out), "--device", "cpu", "--cache-dir", str(tmp_path / "cache"), "--no-auc-parts",
+                 "--cine-loops", "0"]) == 0
+    report = json.loads(out.read_text())
+    assert report["cine"] is None and "cine loops" not in report["times_s"]
 
 
 def test_evaluate_refuses_a_folder_without_test_or_valid_split(tmp_path):

@@ -56,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the two-sample test on parts of the images (near field, fan edge, "
                              "background, heart, coarse layout), which says where the classifier finds its "
                              "cue; five more classifier runs")
+    parser.add_argument("--cine-loops", type=int_in_range(0, 100), default=None, metavar="N",
+                        help="shape-model cine loops whose steadiness is measured (flicker, far-field "
+                             "flicker, brightness jumps, speckle tracking; default 3, 1 with --quick; 0 skips)")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("size", args.size), ("seg_iters", args.seg_iters),
                                  ("variations", args.variations),
                                  ("border_jitter", args.border_jitter),
-                                 ("two_sample_seeds", args.two_sample_seeds)) if v is not None}
+                                 ("two_sample_seeds", args.two_sample_seeds),
+                                 ("cine_loops", args.cine_loops)) if v is not None}
     if args.no_auc_parts:
         changes["auc_parts"] = False
     settings = dataclasses.replace(settings, **changes)

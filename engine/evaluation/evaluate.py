@@ -68,11 +68,14 @@ class EvalSettings:
     # downstream set only: images drawn from jittered masks, as `cardigan export` makes them by default
     border_jitter: float = DEFAULT_JITTER
     auc_parts: bool = True  # the two-sample test again on each part of the images (engine/evaluation/auc_parts.py)
+    cine_loops: int = 3  # shape-model loops whose steadiness is measured (engine/evaluation/cine_check.py); 0: none
+    cine_frames: int = 16
 
     @classmethod
     def quick(cls, seed: int = 0) -> "EvalSettings":
         return cls(size=64, seg_iters=120, seg_width=8, variations=1, max_train=48, max_test=24,
-                   seed=seed, two_sample_iters=60, two_sample_seeds=1, diversity_masks=4, diversity_seeds=4, sector_images=8)
+                   seed=seed, two_sample_iters=60, two_sample_seeds=1, diversity_masks=4, diversity_seeds=4, sector_images=8,
+                   cine_loops=1, cine_frames=6)
 
     def segmenter_settings(self) -> dict:
         """What the real-trained U-Net depends on (its cache key, with the data)."""
@@ -267,6 +270,14 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     progress(Progress("fan, spectrum and holes", 1, 1))
     clock.lap("fan, spectrum and holes")
 
+    cine = None
+    if settings.cine_loops > 0:
+        from .cine_check import cine_check
+
+        cine = cine_check(synth, test_lab.shape[-1], settings.cine_loops, settings.cine_frames, settings.seed,
+                          progress, should_stop)
+        clock.lap("cine loops")
+
     synth_images, synth_masks = downstream_images(synth, train_lab, train_fans, settings, progress, should_stop)
     variations = len(synth_images)
     clock.lap("synthesizing train masks")
@@ -338,6 +349,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
                     "two_sample_evidence": evidence,
                     "diversity": spread, "diversity_seeds": settings.diversity_seeds if synth.stochastic else 0},
         "tells": tell,
+        "cine": cine,
         "real_segmenter": {"cached": cached, "key": key},
         "fid": fid,
         "times_s": clock.times,
@@ -501,6 +513,17 @@ def format_report(report: dict) -> str:
                 f"{name} {v['mean_range']:.0f}" for name, v in spread.items())
                 + "; worst seed's offset from real: " + "   ".join(
                 f"{name} {v:.0f}" for name, v in seeds["worst_seed_offset"].items()))
+    cine = report.get("cine")
+    if cine and cine.get("loops"):
+        jumps = cine["brightness_jumps"]
+        lines.append(f"Cine loops ({cine['loops']} shape-model hearts, {cine['frames']} frames; no real loop to "
+                     "compare: CAMUS stores ED and ES only)")
+        lines.append(f"  flicker where labels stay {cine['flicker']:.2f} (a fresh seed every frame "
+                     f"{cine['flicker_fresh_seeds']:.2f}); far field median / worst frame pair "
+                     f"{cine['far_field_flicker']['median']:.2f} / {cine['far_field_flicker']['worst']:.2f}")
+        lines.append("  mean grey's largest step between frames " + "   ".join(
+            f"{name} {v['worst']:.1f}" for name, v in jumps.items())
+            + f"; wall speckle follows the motion in {cine['tracking_share']:.0%} of patches")
     if report.get("fid"):
         lines.append(f"FID {report['fid']['fid']:.2f}   KID {report['fid']['kid']:.4f}")
     times = ", ".join(f"{k} {v:.0f} s" for k, v in report.get("times_s", {}).items())
