@@ -358,13 +358,24 @@ class MainWindow(QMainWindow):
             self.echo_view.set_image(None)
             self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
         self.show_reference(reference)
-        self.live.request(document.labels, document.id, document.revision, document.fan)
+        self.live.request(document.labels, document.id, document.revision, document.fan, self._anchor_of(document))
         self._refresh_document_ui()
         self.fit_views()
 
+    def _anchor_of(self, document: LabelDocument):
+        """The ED key frame's labels when ``document`` is the ES key frame (its still then takes
+        the ED still's far field, as the loop between them does), else None."""
+        key_frames = getattr(self, "key_frames", None)
+        if key_frames is None:
+            return None
+        frames = key_frames.frames
+        if document is frames["ES"] and frames["ED"] is not None and frames["ED"].shape == document.shape:
+            return frames["ED"].labels
+        return None
+
     def _mask_changed(self, dirty: Dirty) -> None:
         doc = self.document
-        self.live.request(doc.labels, doc.id, doc.revision, doc.fan)
+        self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
         self.echo_view.labels_changed()
         self.workspace.reference_view.labels_changed()
@@ -374,7 +385,7 @@ class MainWindow(QMainWindow):
     def _meta_changed(self) -> None:
         """The heart or the fan changed: a new image (the fan is an input), a new title."""
         doc = self.document
-        self.live.request(doc.labels, doc.id, doc.revision, doc.fan)
+        self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
         if doc is self.key_frames.ed and self.key_frames.frames["ES"] is not None:
             self.key_frames.es.fan = doc.fan  # one acquisition: both key frames share the fan

@@ -82,3 +82,27 @@ def test_the_loop_on_the_timeline_exports_as_a_gif(window, qtbot, tmp_path, monk
     frames = iio.imread(tmp_path / "loop.gif", index=None)
     # (a GIF writer merges frames that repeat the one before, as a still tiny model's may)
     assert 2 <= frames.shape[0] <= len(window.timeline.frames.images)
+
+
+def test_the_es_key_frame_is_drawn_with_the_ed_stills_far_field(window, qtbot, tiny_model):
+    from cardigan_app.synthesis.host import ModelHost, render
+    from cardigan_app.synthesis.jobs import SynthesisJob
+    from engine.cine.steady import hold_far_field
+
+    ed = window.document
+    assert window.live._anchor is None  # the ED key frame is drawn as it is
+    window.commands["key_frame"].trigger()
+    es = window.document
+    assert np.array_equal(window.live._anchor, ed.labels)  # the ES key frame's request names ED
+    qtbot.waitUntil(window.live.up_to_date, timeout=20_000)
+    window.commands["key_frame"].trigger()
+    assert window.live._anchor is None
+    job = SynthesisJob(1, 1, 1, es.labels, 7, (8, 9), None, ed.labels)
+    assert job.request(7).anchor is not None and job.request(8).anchor is None  # the variations are not held
+    host = ModelHost.open(1, str(tiny_model), "cpu")
+    held, _, _ = host.render(es.labels, 7, None, ed.labels)
+    raw, _ = render(host.synthesizer, es.labels, 7)
+    ed_still, _ = render(host.synthesizer, ed.labels, 7)
+    assert np.array_equal(held, hold_far_field(raw, es.labels, ed_still)) and not np.array_equal(held, raw)
+    assert np.array_equal(host.render(es.labels, 7)[0], raw)  # without an anchor, as drawn
+

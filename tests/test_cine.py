@@ -98,6 +98,28 @@ def test_noise_moves_with_the_displacement_and_the_style_channels_stay():
     assert warp_noise(noise, field, 0.0) is noise
 
 
+def test_key_frame_noise_is_the_map_itself_at_both_key_frames_and_keeps_unit_variance():
+    from engine.cine.motion import key_frame_noise
+
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal((6, 96, 96)).astype(np.float32)
+    noise[:3] = rng.standard_normal((3, 1, 1))  # style channels: constant maps
+    field = np.zeros((96, 96, 2), np.float32)
+    field[30:70, 30:70, 0] = 5.0  # tissue that moves; the rest stays still
+    assert key_frame_noise(noise, field, 0.0) is noise and key_frame_noise(noise, field, 1.0) is noise
+    half = key_frame_noise(noise, field, 0.5)
+    assert np.array_equal(half[:3], noise[:3])  # the style channels are never mixed
+    still = np.ones((96, 96), bool)
+    still[25:75, 25:75] = False
+    assert np.allclose(half[3:, still], noise[3:, still])  # still tissue: both carried maps are the map
+    moving = ~still
+    moving[:35] = moving[65:] = False  # well inside the moving square
+    assert 0.9 < half[3:, moving].std() < 1.1  # two independent halves mixed back to unit variance
+    # mid-way the pattern is half ED's carried map, half ES's: correlated with each, equal to neither
+    carried = warp_noise(noise, field, 0.5)[3:, moving]
+    assert 0.5 < np.corrcoef(half[3:, moving].ravel(), carried.ravel())[0, 1] < 0.9
+
+
 def test_flicker_and_speckle_tracking_measure_what_they_say():
     rng = np.random.default_rng(1)
     masks = np.full((6, 48, 48), 2, np.uint8)  # all wall

@@ -95,3 +95,38 @@ def test_a_loop_from_a_model_is_steadied_unless_asked_not_to():
     # the speckle still changes as before: its frame-to-frame correlation is kept
     assert abs(detail_correlation(steady, loop.masks)["background"]
                - detail_correlation(drawn, loop.masks)["background"]) < 0.05
+
+
+def test_a_loop_passes_through_both_key_frames_still_images():
+    from engine.synthesizer import to_uint8
+
+    synth, loop = small_model_loop(6)
+    (on_es,) = loop.es_frames()  # six frames of a whole cycle: the third falls on ES
+    assert on_es == 2 and np.array_equal(loop.masks[on_es], loop.es_mask)
+    drawn = synthesize_loop(synth, loop, seed=5, steady=False)
+    ed_still, es_still = (to_uint8(synth.synthesize(mask, seed=5)) for mask in (loop.masks[0], loop.es_mask))
+    assert np.array_equal(drawn[0], ed_still) and np.array_equal(drawn[on_es], es_still)
+    half = type(loop)(loop.masks[:3], loop.phases[:3], loop.field, Timing(frames=3, cycle="half"), es_mask=loop.es_mask)
+    assert half.es_frames() == [2] and np.array_equal(synthesize_loop(synth, half, seed=5, steady=False)[-1], es_still)
+    # steadied, the ES frame's brightness follows its neighbours' and its speckle stays the still's
+    steady = synthesize_loop(synth, loop, seed=5)
+    assert np.array_equal(steady[0], ed_still)
+
+    def detail(image: np.ndarray) -> np.ndarray:
+        return (image.astype(float) - ndimage.gaussian_filter(image.astype(float), 2.0))[es_still > 0]
+
+    assert np.corrcoef(detail(steady[on_es]), detail(es_still))[0, 1] > 0.9
+
+
+def test_one_image_takes_another_images_far_field_and_keeps_its_own_speckle():
+    from engine.cine.steady import hold_far_field
+
+    loop, images = flickering_loop(frames=2, jump=30.0)  # frame 1: a far patch 30 levels brighter
+    mask = loop.masks[1]
+    held = hold_far_field(images[1], mask, images[0])
+    far = far_weight(mask, SIZE / 256) == 1
+    assert np.abs(held[far].astype(float) - images[0][far]).mean() < 0.3 * np.abs(
+        images[1][far].astype(float) - images[0][far]).mean()
+    near = far_weight(mask, SIZE / 256) == 0
+    assert np.array_equal(held[near], images[1][near])  # the heart and the band around it as drawn
+    assert np.array_equal(hold_far_field(images[0], mask, images[0]), images[0])  # its own far field: unchanged

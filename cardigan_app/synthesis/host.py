@@ -5,6 +5,7 @@ Both backends use this: the child process of :mod:`.server` and the in-process t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -40,6 +41,8 @@ class ModelHost:
         self.synthesizer = synthesizer
         self.info = info
         self.lock = threading.Lock()
+        self._anchor_key = None  # the ED still drawn last for an ES key frame, and what it was drawn from
+        self._anchor_image = None
 
     @classmethod
     def open(cls, model_id: int, spec: str, device: str) -> ModelHost:
@@ -54,11 +57,32 @@ class ModelHost:
                          synthesizer.model.summary(), time.perf_counter() - start)
         return cls(synthesizer, info)
 
-    def render(self, labels: np.ndarray, seed: int, fan=None) -> tuple[np.ndarray, str, float]:
+    def render(self, labels: np.ndarray, seed: int, fan=None,
+               anchor: np.ndarray | None = None) -> tuple[np.ndarray, str, float]:
+        """``labels`` drawn with ``seed``; with ``anchor`` (the ED key frame's labels, for the
+        ES key frame) its far field's brightness is the ED still's, as a loop between the two
+        draws it (:func:`engine.cine.steady.hold_far_field`)."""
         start = time.perf_counter()
         with self.lock:
             image, note = render(self.synthesizer, labels, seed, fan)
+            if anchor is not None and anchor.shape == labels.shape and self.synthesizer.network is not None:
+                image = self._held(image, labels, anchor, seed, fan)
         return image, note, time.perf_counter() - start
+
+    def _held(self, image: np.ndarray, labels: np.ndarray, anchor: np.ndarray, seed: int, fan) -> np.ndarray:
+        """``image`` with the far field of ``anchor``'s still (drawn once per map, seed and fan)."""
+        from engine.cine.steady import hold_far_field
+        from engine.fan import default_fan, fan_mask
+
+        key = (hashlib.sha1(np.ascontiguousarray(anchor, np.uint8).tobytes()).hexdigest(), anchor.shape, seed,
+               None if fan is None else fan.to_json())
+        if self._anchor_key != key:
+            self._anchor_image, _ = render(self.synthesizer, anchor, seed, fan)
+            self._anchor_key = key
+        support = None
+        if getattr(self.synthesizer.model.config, "fan", False):  # the fan the image was cut to
+            support = fan_mask(fan if fan is not None else default_fan(), *labels.shape)
+        return hold_far_field(image, labels, self._anchor_image, support)
 
     def render_cine(self, request) -> "CineFrames":
         """A cine loop between the request's key frames (masks, motion and every frame)."""

@@ -24,6 +24,7 @@ class SynthesisJob:
     seed: int
     variation_seeds: tuple[int, ...] = ()
     fan: object = None  # the probe's fan (engine.fan.Fan); None: the median
+    anchor: np.ndarray | None = None  # the ED key frame's labels, when this is the ES key frame
 
     def seeds_to_render(self) -> list[tuple[int | None, int]]:
         """(variation index or None for the main image, seed) in the order they are made:
@@ -33,7 +34,8 @@ class SynthesisJob:
         return out
 
     def request(self, seed: int) -> "RenderRequest":
-        return RenderRequest(self.serial, self.labels, seed, self.fan)
+        """The render of one seed: the main image's carries the anchor, the variations do not."""
+        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor if seed == self.seed else None)
 
 
 # -- the pipe to the synthesis process ---------------------------------------------------------
@@ -50,6 +52,7 @@ class RenderRequest:
     labels: np.ndarray
     seed: int
     fan: object = None
+    anchor: np.ndarray | None = None  # see SynthesisJob.anchor
 
 
 @dataclass(frozen=True)

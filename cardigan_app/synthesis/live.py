@@ -75,6 +75,7 @@ class LiveSynthesis(QObject):
         self._loading: tuple[str, str] | None = None  # (spec, device) being loaded
         self._document = 0
         self._fan = None  # the probe's fan of the newest request
+        self._anchor = None  # the ED key frame's labels when the newest request is the ES key frame
         self._revision = 0
         self._labels: np.ndarray | None = None
         self._busy = False
@@ -123,15 +124,18 @@ class LiveSynthesis(QObject):
         return tuple(range(self.variation_base, self.variation_base + self.variation_count))
 
     # -- requests ------------------------------------------------------------------------
-    def request(self, labels: np.ndarray, document: int, revision: int, fan=None) -> None:
+    def request(self, labels: np.ndarray, document: int, revision: int, fan=None,
+                anchor: np.ndarray | None = None) -> None:
         """Ask for an image of ``labels`` (copied now; the caller may keep editing) in the
-        probe's ``fan`` (None: the median)."""
+        probe's ``fan`` (None: the median); ``anchor``, the ED key frame's labels when
+        ``labels`` is the ES key frame, whose still lends it its far field."""
         if self._shut_down:
             return
         if document != self._document:
             self.last_result = None
         self._labels = np.array(labels, dtype=np.uint8, copy=True)
         self._document, self._revision, self._fan = document, revision, fan
+        self._anchor = None if anchor is None else np.array(anchor, dtype=np.uint8, copy=True)
         self._submit()
 
     def _submit(self) -> None:
@@ -139,7 +143,7 @@ class LiveSynthesis(QObject):
             return
         self._serial += 1
         self.backend.submit(SynthesisJob(self._serial, self._document, self._revision, self._labels, self.seed,
-                                         self.current_variation_seeds(), self._fan))
+                                         self.current_variation_seeds(), self._fan, self._anchor))
         self._set_busy(True)
 
     def request_cine(self, ed: np.ndarray, es: np.ndarray, document: int, fan, bpm: float, fps: float) -> int:

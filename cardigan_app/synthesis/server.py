@@ -79,7 +79,7 @@ def serve(conn, niceness: int = NICENESS) -> None:
                     send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
                 continue
             try:
-                image, note, elapsed = host.render(message.labels, message.seed, message.fan)
+                image, note, elapsed = host.render(message.labels, message.seed, message.fan, message.anchor)
             except Exception as exc:  # noqa: BLE001
                 send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "synthesis")))
             else:

@@ -14,8 +14,9 @@ picture (the probe's clutter), the rest drawn for that frame from the loop's see
 channels (one value per image) are never touched, the pools' edge is softened over
 :data:`SOFTEN` pixels so the wall keeps its own carried speckle, and the noise keeps unit
 variance. Frame 0 (ED) keeps the ED map exactly, so a loop's first frame is the still image
-of its seed. Fresh noise is drawn per frame, so a full cycle still closes: the last frame is as
-far from the first as any frame from the next.
+of its seed, and so does a frame at ES (the still image of the ES key frame, :mod:`.loop`). Fresh
+noise is drawn per frame, so a full cycle still closes: the last frame is as far from the first
+as any frame from the next.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ def pool_weight(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def pool_noise(noise_maps: np.ndarray, base: np.ndarray, masks: np.ndarray, seed: int,
-               clutter: float = CLUTTER) -> np.ndarray:
+               clutter: float = CLUTTER, keep=()) -> np.ndarray:
     """``noise_maps`` (T, C, H, W, carried with the tissue) with each frame's pools drawn
     afresh (see the module's text); ``base`` (C, H, W) is the ED map, ``masks`` (T, h, w)
     the loop's masks. ``clutter`` 1 gives the pools a map fixed on the picture, 0 a new
-    one every frame."""
+    one every frame. Frame 0 and the frames in ``keep`` (a loop's ES frames, which show the ES
+    still image) are left as given."""
     if not 0.0 <= clutter <= 1.0:
         raise ValueError(f"clutter must be between 0 and 1, got {clutter}")
     frames, channels, height, width = noise_maps.shape
@@ -55,7 +57,10 @@ def pool_noise(noise_maps: np.ndarray, base: np.ndarray, masks: np.ndarray, seed
     out = noise_maps.astype(np.float32, copy=True)
     rng = np.random.default_rng([int(seed) & (2**63 - 1), SEED_SALT])
     fresh_share = np.sqrt(1.0 - clutter * clutter)
+    kept = {int(t) for t in keep}
     for t in range(1, frames):
+        if t in kept:
+            continue
         weight = pool_weight(masks[t], (height, width))
         rows, cols = np.nonzero(weight)
         if not len(rows):

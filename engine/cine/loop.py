@@ -22,7 +22,7 @@ from ..errors import CardiganError
 from ..labels import LV_CAVITY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from .blood import pool_noise
-from .motion import ShapeBlend, displacement_field, warp_noise
+from .motion import ShapeBlend, displacement_field, key_frame_noise
 from .timing import Timing
 
 BATCH = 8
@@ -32,7 +32,8 @@ BATCH = 8
 class CineLoop:
     """``masks`` (T, H, W) uint8; ``phases`` (T,) 0 = ED .. 1 = ES; ``field`` (H, W, 2) the
     ED -> ES displacement (see :mod:`.motion`); ``view`` when known; ``fan`` the probe's
-    sector for models that take one (None: the median)."""
+    sector for models that take one (None: the median); ``es_mask`` the ES key frame's mask
+    when the loop has one (the ED key frame is ``masks[0]``)."""
 
     masks: np.ndarray
     phases: np.ndarray
@@ -40,6 +41,12 @@ class CineLoop:
     timing: Timing
     view: str | None = None
     fan: object = None
+    es_mask: np.ndarray | None = None
+
+    def es_frames(self) -> list[int]:
+        """The frames that fall exactly on ES (a half cycle's last; a whole cycle's when its
+        frame count puts one there)."""
+        return [int(i) for i in np.flatnonzero(self.phases == 1.0)]
 
     @property
     def frames(self) -> int:
@@ -65,7 +72,8 @@ def loop_from_key_frames(ed: np.ndarray, es: np.ndarray, timing: Timing = Timing
     blend = ShapeBlend(np.asarray(ed), np.asarray(es))
     phases = timing.phases()
     masks = np.stack([blend.mask(p) for p in phases])
-    return CineLoop(masks, phases, displacement_field(blend.mask(0.0), blend.mask(1.0)), timing, view, fan)
+    es = blend.mask(1.0)
+    return CineLoop(masks, phases, displacement_field(blend.mask(0.0), es), timing, view, fan, es)
 
 
 def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = Timing(), fan=None) -> CineLoop:
@@ -73,8 +81,9 @@ def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = T
     timing = timing.checked()
     phases = timing.phases()
     masks = np.stack([model.mask(heart, view, float(p), size) for p in phases])
-    field = displacement_field(model.mask(heart, view, 0.0, size), model.mask(heart, view, 1.0, size))
-    return CineLoop(masks, phases, field, timing, view, fan)
+    es = model.mask(heart, view, 1.0, size)
+    field = displacement_field(model.mask(heart, view, 0.0, size), es)
+    return CineLoop(masks, phases, field, timing, view, fan, es)
 
 
 def _native_field(loop: CineLoop, native: tuple[int, int]) -> np.ndarray:
@@ -98,7 +107,11 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
     """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
     (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop; ``fresh_blood``
     False carries the pools' noise with the wall too (:mod:`.blood`); ``steady`` False
-    leaves each frame's brightness as the network draws it (:mod:`.steady`)."""
+    leaves each frame's brightness as the network draws it (:mod:`.steady`). The first frame is
+    the ED key frame's still image for ``seed``. A frame that falls exactly on ES is drawn as the
+    ES key frame's still image is (the noise map is carried from both key frames,
+    :func:`.motion.key_frame_noise`, and the pools keep it there): with ``steady`` False it is
+    that image; steadied, its brightness follows its neighbours', its speckle stays the still's."""
     from ..nets.noise import inference_noise
     from ..synthesizer import to_uint8
 
@@ -109,9 +122,9 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
         native = tuple(synth.model.image_size)
         base = inference_noise(config.noise_nc, native, [seed], synth.style_scale)[0].numpy()
         field = _native_field(loop, native)
-        noise_maps = np.stack([warp_noise(base, field, float(p)) for p in loop.phases])
+        noise_maps = np.stack([key_frame_noise(base, field, float(p)) for p in loop.phases])
         if fresh_blood:
-            noise_maps = pool_noise(noise_maps, base, loop.masks, seed)
+            noise_maps = pool_noise(noise_maps, base, loop.masks, seed, keep=loop.es_frames())
     per_frame = network and config.use_vae  # a VAE model: the same style vector for every frame
     out = []
     step = 1 if (per_frame or not network) else BATCH

@@ -12,7 +12,8 @@ while the base moves). Every frame is checked
 on lightly blurred label maps, at most 128 px, upsampled): the pixel x of the ES frame shows
 the tissue that sat at x + field(x) at ED. At phase s the field is scaled by s. It carries
 the noise map along with the tissue (:func:`warp_noise`), so speckle travels with the wall
-and the background stays still.
+and the background stays still. A loop carries it from both key frames at once
+(:func:`key_frame_noise`), so that it passes through the still image of each.
 """
 
 from __future__ import annotations
@@ -124,3 +125,35 @@ def warp_noise(noise: np.ndarray, field: np.ndarray, phase: float) -> np.ndarray
     if phase == 0.0:
         return noise
     return warp_nearest(noise, field, float(phase))
+
+
+def key_frame_noise(noise: np.ndarray, field: np.ndarray, phase: float) -> np.ndarray:
+    """A (C, H, W) white-noise map for ``phase`` that is ``noise`` itself at both key frames:
+    the map carried from ED (:func:`warp_noise` at ``phase``) and the map carried back from ES
+    (at ``phase - 1``: the ES frame holds ``noise`` where its pixels are) mixed with weights
+    ``1 - phase`` and ``phase``. Each pixel keeps unit variance: where the two carried maps read
+    the same source pixel (still tissue, and the per-image style channels everywhere) they are
+    one value, elsewhere two independent ones. Between the key frames the pattern moves with the
+    tissue and turns over gradually from ED's to ES's, as speckle decorrelates when tissue
+    leaves the imaging plane."""
+    phase = float(min(max(phase, 0.0), 1.0))
+    if phase in (0.0, 1.0):
+        return noise
+    height, width = noise.shape[-2:]
+    ys, xs = np.mgrid[0:height, 0:width]
+
+    def sources(scale: float) -> tuple[np.ndarray, np.ndarray]:
+        return (np.clip(np.rint(ys + scale * field[..., 1]).astype(np.int64), 0, height - 1),
+                np.clip(np.rint(xs + scale * field[..., 0]).astype(np.int64), 0, width - 1))
+
+    (ed_y, ed_x), (es_y, es_x) = sources(phase), sources(phase - 1.0)
+    from_ed, from_es = noise[..., ed_y, ed_x], noise[..., es_y, es_x]
+    same = ((ed_y == es_y) & (ed_x == es_x)).astype(noise.dtype)
+    a, b = 1.0 - phase, phase
+    # a A + b B over the root of its variance: (a + b)^2 where A is B, a^2 + b^2 where they are independent
+    scale = 1.0 / np.sqrt(a * a + b * b + 2.0 * a * b * same)
+    style = np.all(noise == noise[..., :1, :1], axis=(-2, -1))  # constant maps: left exactly as they are
+    mixed = (a * from_ed + b * from_es) * scale.astype(noise.dtype)
+    mixed[style] = noise[style]
+    return mixed.astype(noise.dtype, copy=False)
+

@@ -26,7 +26,10 @@ tissue or drawn afresh in the pools, stays each frame's own. In two steps:
 Both steps leave the picture's last pixel before its edge (the fan's cut) as drawn, rising to
 full weight :data:`EDGE` pixels further in (distances at 256; in proportion for other sizes),
 never touch the outside of the support, and keep the first frame exactly, so a loop still
-starts on the still image of its seed.
+starts on the still image of its seed. A frame on ES has the ES key frame's speckle
+(:func:`.motion.key_frame_noise`) and, like every frame, the steadied brightness.
+:func:`hold_far_field` applies step 1 to one image beside another of the same scan: the studio
+shows the ES key frame's still with the ED one's far field, as the loop draws it.
 """
 
 from __future__ import annotations
@@ -129,3 +132,15 @@ def steady_loop(images: np.ndarray, masks: np.ndarray, field: np.ndarray, phases
     smoothed (arguments as :func:`steady_far_field` and :func:`smooth_brightness`)."""
     held = steady_far_field(images, masks, field, phases, support)
     return smooth_brightness(held, field, phases, closed, support)
+
+
+def hold_far_field(image: np.ndarray, mask: np.ndarray, reference: np.ndarray,
+                   support: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) uint8 ``image`` (of ``mask``) with its far field's brightness set to
+    ``reference``'s (another image of the same scan, e.g. the ED key frame's beside the ES
+    one), each keeping its own speckle: step 1 of the module text for a pair of frames, with
+    no motion (the tissue far from the heart hardly moves between key frames)."""
+    pair = np.stack([np.asarray(reference, np.uint8), np.asarray(image, np.uint8)])
+    masks = np.stack([np.asarray(mask), np.asarray(mask)])
+    still = np.zeros((*pair.shape[1:], 2), np.float32)
+    return steady_far_field(pair, masks, still, np.array([0.0, 1.0]), support)[1]
