@@ -4,8 +4,9 @@
 and ES), :func:`loop_from_heart` from a shape-model heart along its own ED -> ES path. Both
 sample the phase curve of :mod:`.timing`. :func:`synthesize_loop` draws the images with any
 model, every frame with the loop's seed (one scan: one shading, one ring-down): noise-input
-models get one noise map for the whole loop, carried with the tissue
-(:func:`.motion.warp_noise`), so speckle follows the wall and the loop closes seamlessly; the
+models get one noise map for the whole loop, carried with the tissue from both key frames
+(:func:`.motion.key_frame_noise`), so speckle follows the wall, the loop passes through both key
+frames' still images and closes seamlessly; the
 blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates, and
 brightness does not jump from frame to frame (:mod:`.steady`): the tissue away from the heart
 keeps the first frame's, and every frame's is averaged with its neighbours' along the motion.
