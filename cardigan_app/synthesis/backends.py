@@ -206,8 +206,7 @@ class ThreadBackend(Backend):
             if position and self._renderer.superseded():
                 return
             try:
-                anchor = job.anchor if index is None else None
-                image, note, elapsed = host.render(job.labels, seed, job.fan, anchor)
+                image, note, elapsed = host.render(job.labels, seed, job.fan, job.anchor)
                 answer = RenderedImage(job.serial, model_id, image, note, elapsed)
             except Exception as exc:  # noqa: BLE001
                 answer = RenderFailure(job.serial, model_id, one_line(exc, "synthesis"))

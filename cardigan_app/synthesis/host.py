@@ -17,6 +17,8 @@ from engine.synthesizer import Synthesizer, to_uint8
 
 from .jobs import ModelInfo
 
+ANCHORS = 16  # ED stills kept for the ES key frame: the main image's and every variation's
+
 
 def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int, fan=None) -> tuple[np.ndarray, str]:
     """Synthesize ``labels`` (in ``fan``, for models that take one) -> ((H, W) uint8 image, note).
@@ -41,8 +43,7 @@ class ModelHost:
         self.synthesizer = synthesizer
         self.info = info
         self.lock = threading.Lock()
-        self._anchor_key = None  # the ED still drawn last for an ES key frame, and what it was drawn from
-        self._anchor_image = None
+        self._anchors: dict[tuple, np.ndarray] = {}  # ED stills drawn for the ES key frame, by map, seed and fan
 
     @classmethod
     def open(cls, model_id: int, spec: str, device: str) -> ModelHost:
@@ -70,19 +71,21 @@ class ModelHost:
         return image, note, time.perf_counter() - start
 
     def _held(self, image: np.ndarray, labels: np.ndarray, anchor: np.ndarray, seed: int, fan) -> np.ndarray:
-        """``image`` with the far field of ``anchor``'s still (drawn once per map, seed and fan)."""
+        """``image`` with the far field of ``anchor``'s still for the same seed, drawn once per
+        map, seed and fan (the main image's and each variation's; the newest :data:`ANCHORS` kept)."""
         from engine.cine.steady import hold_far_field
         from engine.fan import default_fan, fan_mask
 
         key = (hashlib.sha1(np.ascontiguousarray(anchor, np.uint8).tobytes()).hexdigest(), anchor.shape, seed,
                None if fan is None else fan.to_json())
-        if self._anchor_key != key:
-            self._anchor_image, _ = render(self.synthesizer, anchor, seed, fan)
-            self._anchor_key = key
+        if key not in self._anchors:
+            while len(self._anchors) >= ANCHORS:
+                self._anchors.pop(next(iter(self._anchors)))
+            self._anchors[key] = render(self.synthesizer, anchor, seed, fan)[0]
         support = None
         if getattr(self.synthesizer.model.config, "fan", False):  # the fan the image was cut to
             support = fan_mask(fan if fan is not None else default_fan(), *labels.shape)
-        return hold_far_field(image, labels, self._anchor_image, support)
+        return hold_far_field(image, labels, self._anchors[key], support)
 
     def render_cine(self, request) -> "CineFrames":
         """A cine loop between the request's key frames (masks, motion and every frame)."""

@@ -34,8 +34,7 @@ class SynthesisJob:
         return out
 
     def request(self, seed: int) -> "RenderRequest":
-        """The render of one seed: the main image's carries the anchor, the variations do not."""
-        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor if seed == self.seed else None)
+        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor)
 
 
 # -- the pipe to the synthesis process ---------------------------------------------------------
