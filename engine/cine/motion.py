@@ -142,18 +142,17 @@ def key_frame_noise(noise: np.ndarray, field: np.ndarray, phase: float) -> np.nd
     height, width = noise.shape[-2:]
     ys, xs = np.mgrid[0:height, 0:width]
 
-    def sources(scale: float) -> tuple[np.ndarray, np.ndarray]:
-        return (np.clip(np.rint(ys + scale * field[..., 1]).astype(np.int64), 0, height - 1),
-                np.clip(np.rint(xs + scale * field[..., 0]).astype(np.int64), 0, width - 1))
+    def source(scale: float) -> np.ndarray:  # flat index of the pixel each pixel reads
+        py = np.clip(np.rint(ys + scale * field[..., 1]).astype(np.int64), 0, height - 1)
+        px = np.clip(np.rint(xs + scale * field[..., 0]).astype(np.int64), 0, width - 1)
+        return (py * width + px).ravel()
 
-    (ed_y, ed_x), (es_y, es_x) = sources(phase), sources(phase - 1.0)
-    from_ed, from_es = noise[..., ed_y, ed_x], noise[..., es_y, es_x]
-    same = ((ed_y == es_y) & (ed_x == es_x)).astype(noise.dtype)
+    from_ed, from_es = source(phase), source(phase - 1.0)
+    flat = noise.reshape(*noise.shape[:-2], height * width)
     a, b = 1.0 - phase, phase
     # a A + b B over the root of its variance: (a + b)^2 where A is B, a^2 + b^2 where they are independent
-    scale = 1.0 / np.sqrt(a * a + b * b + 2.0 * a * b * same)
-    style = np.all(noise == noise[..., :1, :1], axis=(-2, -1))  # constant maps: left exactly as they are
-    mixed = (a * from_ed + b * from_es) * scale.astype(noise.dtype)
-    mixed[style] = noise[style]
-    return mixed.astype(noise.dtype, copy=False)
-
+    scale = np.where(from_ed == from_es, 1.0 / (a + b), 1.0 / np.sqrt(a * a + b * b)).astype(noise.dtype)
+    mixed = (np.take(flat, from_ed, axis=-1) * a + np.take(flat, from_es, axis=-1) * b) * scale
+    style = np.all(flat == flat[..., :1], axis=-1)  # constant maps: left exactly as they are
+    mixed[style] = flat[style]
+    return mixed.reshape(noise.shape).astype(noise.dtype, copy=False)
