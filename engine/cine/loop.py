@@ -33,8 +33,7 @@ BATCH = 8
 class CineLoop:
     """``masks`` (T, H, W) uint8; ``phases`` (T,) 0 = ED .. 1 = ES; ``field`` (H, W, 2) the
     ED -> ES displacement (see :mod:`.motion`); ``view`` when known; ``fan`` the probe's
-    sector for models that take one (None: the median); ``es_mask`` the ES key frame's mask
-    when the loop has one (the ED key frame is ``masks[0]``)."""
+    sector for models that take one (None: the median)."""
 
     masks: np.ndarray
     phases: np.ndarray
@@ -42,7 +41,6 @@ class CineLoop:
     timing: Timing
     view: str | None = None
     fan: object = None
-    es_mask: np.ndarray | None = None
 
     def es_frames(self) -> list[int]:
         """The frames that fall exactly on ES (a half cycle's last; a whole cycle's when its
@@ -73,8 +71,7 @@ def loop_from_key_frames(ed: np.ndarray, es: np.ndarray, timing: Timing = Timing
     blend = ShapeBlend(np.asarray(ed), np.asarray(es))
     phases = timing.phases()
     masks = np.stack([blend.mask(p) for p in phases])
-    es = blend.mask(1.0)
-    return CineLoop(masks, phases, displacement_field(blend.mask(0.0), es), timing, view, fan, es)
+    return CineLoop(masks, phases, displacement_field(blend.mask(0.0), blend.mask(1.0)), timing, view, fan)
 
 
 def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = Timing(), fan=None) -> CineLoop:
@@ -82,9 +79,8 @@ def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = T
     timing = timing.checked()
     phases = timing.phases()
     masks = np.stack([model.mask(heart, view, float(p), size) for p in phases])
-    es = model.mask(heart, view, 1.0, size)
-    field = displacement_field(model.mask(heart, view, 0.0, size), es)
-    return CineLoop(masks, phases, field, timing, view, fan, es)
+    field = displacement_field(model.mask(heart, view, 0.0, size), model.mask(heart, view, 1.0, size))
+    return CineLoop(masks, phases, field, timing, view, fan)
 
 
 def _native_field(loop: CineLoop, native: tuple[int, int]) -> np.ndarray:

@@ -36,9 +36,10 @@ def median_ratio(images: np.ndarray, labels: np.ndarray, insides: np.ndarray, fi
 
 def _softened(floats: np.ndarray, labels: np.ndarray, fans: list, strengths, seed: int) -> np.ndarray:
     from ..nets.border_soften import soften_one
+    from ..synthesizer import to_uint8
 
-    return np.stack([np.clip(np.round((soften_one(f, m, fan, strengths, seed + i) + 1.0) * 127.5), 0, 255)
-                     .astype(np.uint8) for i, (f, m, fan) in enumerate(zip(floats, labels, fans))])
+    return np.stack([to_uint8(soften_one(f, m, fan, strengths, seed + i)[None])
+                     for i, (f, m, fan) in enumerate(zip(floats, labels, fans))])
 
 
 def fit_strengths(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray, fans: list, seed: int = 0,
