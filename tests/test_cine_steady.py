@@ -130,3 +130,14 @@ def test_one_image_takes_another_images_far_field_and_keeps_its_own_speckle():
     near = far_weight(mask, SIZE / 256) == 0
     assert np.array_equal(held[near], images[1][near])  # the heart and the band around it as drawn
     assert np.array_equal(hold_far_field(images[0], mask, images[0]), images[0])  # its own far field: unchanged
+
+
+def test_the_whole_loop_is_its_two_steps_in_turn():
+    loop, images = flickering_loop(frames=5)
+    images[2, 40:44, 60:64] = 0  # a few pixels unlit in one frame only: the support is every frame's
+    both = steady_loop(images, loop.masks, loop.field, loop.phases)
+    held = steady_far_field(images, loop.masks, loop.field, loop.phases)
+    support = (images > 0).any(axis=0)
+    in_turn = smooth_brightness(held, loop.field, loop.phases, support=support)
+    assert np.array_equal(both, in_turn)
+    assert not np.array_equal(both, held)  # the second step did something

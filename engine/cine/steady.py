@@ -83,15 +83,17 @@ def _rounded(pictures: np.ndarray) -> np.ndarray:
 
 
 def steady_far_field(images: np.ndarray, masks: np.ndarray, field: np.ndarray,
-                     phases: np.ndarray, support: np.ndarray | None = None) -> np.ndarray:
+                     phases: np.ndarray, support: np.ndarray | None = None,
+                     brightness: _Brightness | None = None) -> np.ndarray:
     """(T, H, W) uint8 ``images`` of a loop with the far field's brightness held at the first
     frame's (step 1 of the module text); ``masks`` (T, H, W) the frames' labels, ``field``
     (H, W, 2) the loop's ED -> ES displacement at the images' size, ``phases`` (T,) each
     frame's phase; ``support`` (H, W) bool, the picture's support (the fan's mask for a model
-    given the fan), by default every pixel lit in some frame."""
+    given the fan), by default every pixel lit in some frame; ``brightness`` the blur built for
+    these images already (:func:`steady_loop` builds it once for both steps)."""
     if len(images) < 2:
         return images
-    brightness = _Brightness(images, support)
+    brightness = _Brightness(images, support) if brightness is None else brightness
     pictures = images.astype(np.float64)
     reference = brightness(pictures[0])
     out = images.copy()
@@ -105,14 +107,15 @@ def steady_far_field(images: np.ndarray, masks: np.ndarray, field: np.ndarray,
 
 
 def smooth_brightness(images: np.ndarray, field: np.ndarray, phases: np.ndarray,
-                      closed: bool = True, support: np.ndarray | None = None) -> np.ndarray:
+                      closed: bool = True, support: np.ndarray | None = None,
+                      brightness: _Brightness | None = None) -> np.ndarray:
     """(T, H, W) uint8 ``images`` with each frame's brightness averaged with its neighbours'
     along the motion (step 2 of the module text); ``closed``: the loop is a whole cycle (its
     last frame's next is the first)."""
     frames = len(images)
     if frames < 2:
         return images
-    brightness = _Brightness(images, support)
+    brightness = _Brightness(images, support) if brightness is None else brightness
     pictures = images.astype(np.float64)
     own = np.stack([brightness(picture) for picture in pictures])
     out = images.copy()
@@ -129,9 +132,13 @@ def smooth_brightness(images: np.ndarray, field: np.ndarray, phases: np.ndarray,
 def steady_loop(images: np.ndarray, masks: np.ndarray, field: np.ndarray, phases: np.ndarray,
                 closed: bool = True, support: np.ndarray | None = None) -> np.ndarray:
     """Both steps of the module text: the far field held, then every frame's brightness
-    smoothed (arguments as :func:`steady_far_field` and :func:`smooth_brightness`)."""
-    held = steady_far_field(images, masks, field, phases, support)
-    return smooth_brightness(held, field, phases, closed, support)
+    smoothed (arguments as :func:`steady_far_field` and :func:`smooth_brightness`). Both
+    read the support of the images as drawn and share one blur."""
+    if len(images) < 2:
+        return images
+    brightness = _Brightness(images, support)
+    held = steady_far_field(images, masks, field, phases, support, brightness)
+    return smooth_brightness(held, field, phases, closed, support, brightness)
 
 
 def hold_far_field(image: np.ndarray, mask: np.ndarray, reference: np.ndarray,
