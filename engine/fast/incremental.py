@@ -21,7 +21,7 @@ What this cannot do is make the reach small: the coarsest levels of a 256 x 256 
 8 x 8 and 16 x 16, and a change there reaches most of the picture, to the last pixel of its
 value. On the bundled model a 15-pixel dab that covers a 16-pixel sample point changes
 40-98 % of the output pixels at all (18-72 % by more than 1e-4). What a painter sees is
-smaller: 12-pixel dabs of LV into the wall, one per shape-model heart (12 hearts, the image as
+smaller: dabs of LV 13 pixels across painted into the wall, one per shape-model heart (12 hearts, the image as
 8-bit grey), changed no pixel more than 24 px from the dab by over 6 grey levels in 7 hearts of
 12, and at most 4.5 % of those pixels in the worst. Sampling the labels by area instead of by
 nearest pixel at every level (not done: the network was trained on nearest samples) halves
