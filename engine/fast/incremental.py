@@ -23,8 +23,8 @@ value. On the bundled model a 15-pixel dab that covers a 16-pixel sample point c
 40-98 % of the output pixels at all (18-72 % by more than 1e-4). What a painter sees is
 smaller: dabs of LV 13 pixels across painted into the wall, one per shape-model heart (12 hearts, the image as
 8-bit grey), changed no pixel more than 24 px from the dab by over 6 grey levels in 7 hearts of
-12, and at most 4.5 % of those pixels in the worst. Sampling the labels by area instead of by
-nearest pixel at every level (not done: the network was trained on nearest samples) halves
+12, and at most 4.5 % of those pixels in the worst. Sampling the first layer's 8 x 8 input by area
+instead of by nearest pixel (not done: the network was trained on nearest samples) halves
 that worst case and spreads changes of 2-3 grey levels wider. Edits that change no label cost
 nothing, and edits that miss the coarse samples reach a small part. A full pass runs
 instead for a cold cache (the first map, another size, noise map or device), for models with
