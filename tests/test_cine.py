@@ -40,6 +40,10 @@ def test_the_cycle_is_physiological_and_seamless():
     half = Timing(bpm=60, fps=30, cycle="half").phases()
     assert half[0] == 0.0 and half[-1] == pytest.approx(1.0) and np.all(np.diff(half) > 0)
     assert len(Timing(frames=16).phases()) == 16
+    # a given number of frames plays at the rate that keeps the heart rate
+    assert Timing(bpm=60, fps=50).playback_fps == 50.0
+    assert Timing(bpm=60, frames=16).playback_fps == pytest.approx(16.0)
+    assert Timing(bpm=60, frames=11, cycle="half").playback_fps == pytest.approx(10 / EJECTION)
 
 
 @pytest.mark.parametrize("timing, words", [
@@ -189,6 +193,41 @@ def test_loops_round_trip_through_their_usual_readers(tmp_path, name):
         assert np.array_equal(read_label_png(path / "label" / "frame_003.png"), masks[3])
 
 
+@pytest.mark.parametrize("fps,count", [(40.0, 37), (25.0, 23), (30.0, 28), (65.0, 60), (120.0, 111)])
+def test_a_gif_beats_at_the_loops_rate(tmp_path, fps, count):
+    """GIF delays are whole hundredths of a second: they add up to the loop's length, none is
+    under two hundredths (players stretch those), and above 50 fps frames are dropped evenly."""
+    from PIL import Image
+
+    from engine.cine.writers import GIF_MAX_FPS, gif_frames
+
+    kept, delays = gif_frames(count, fps)
+    assert len(kept) == len(delays) and kept[0] == 0 and min(delays) >= 20
+    assert all(d % 10 == 0 for d in delays)
+    assert abs(sum(delays) - 1000.0 * count / fps) <= 10.0
+    assert len(kept) >= count * min(1.0, GIF_MAX_FPS / fps) * 0.5
+    if fps <= GIF_MAX_FPS:
+        assert len(kept) == count
+    images = np.random.default_rng(0).integers(0, 255, (count, 16, 16)).astype(np.uint8)
+    path = tmp_path / "beat.gif"
+    write_loop(path, images, np.zeros_like(images), fps=fps)
+    with Image.open(path) as gif:
+        written = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            written.append(gif.info["duration"])
+    assert written == delays  # what a player reads
+
+
+def test_frame_names_sort_in_time_past_a_thousand_frames(tmp_path):
+    images = np.zeros((1001, 4, 4), np.uint8)
+    images[:, 0, 0] = np.arange(1001) % 256
+    path = tmp_path / "frames"
+    write_loop(path, images, np.zeros_like(images), fps=40.0)
+    names = sorted(q.name for q in (path / "img").iterdir())
+    assert names[0] == "frame_0000.png" and names[-1] == "frame_1000.png" and len(names) == 1001
+
+
 def test_a_killed_export_leaves_no_file_that_looks_complete(tmp_path, monkeypatch):
     import h5py
 
@@ -214,6 +253,14 @@ def test_cine_command_line(tmp_path, capsys):
             "--es", str(tmp_path / "p_4CH_ES.png"), "--frames", "4"]
     assert main(args + ["--out", str(out)]) == 0
     assert "4 frames" in capsys.readouterr().err and out.is_file()
+    from PIL import Image
+
+    with Image.open(out) as gif:  # four frames fill one beat at the default 65 bpm
+        delays = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            delays.append(gif.info["duration"])
+    assert abs(sum(delays) - 60_000 / 65) <= 10
     # mistakes: one line each, nothing written
     write_label_png(tmp_path / "small.png", key_frames(2, 32)[1])
     write_label_png(tmp_path / "nocavity.png", np.where(es == 1, 2, es).astype(np.uint8))
@@ -224,6 +271,7 @@ def test_cine_command_line(tmp_path, capsys):
         (["--es", str(tmp_path / "nocavity.png")], "no LV cavity"),
         (["--fps", "0"], "positive"),
         (["--frames", "1"], "between 2"),
+        (["--fps", "30"], "not both"),
         (["--out", str(tmp_path / "heart.avi")], "cannot write .avi"),
         (["--out", str(out)], "already exists"),
     ]

@@ -10,7 +10,9 @@ smallest). One full cycle of ``60 / bpm`` seconds, as fractions of the cycle:
 
 Frames sit at t = k / fps (k = 0 .. N-1, N = fps * 60 / bpm rounded) so the loop plays
 seamlessly: the frame after the last is the first. ``half`` is the part CAMUS stores, ED to
-ES inclusive.
+ES inclusive. A loop of a given number of frames spreads them over the cycle (or its
+ejection) evenly; it plays at :attr:`Timing.playback_fps`, the rate that keeps the heart
+rate, whatever ``fps`` says.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ class Timing:
     @property
     def period_s(self) -> float:
         return 60.0 / self.bpm
+
+    @property
+    def playback_fps(self) -> float:
+        """The frame rate a file of this loop is written with: ``fps``, or for a given number
+        of frames the rate at which they fill the cycle (a half cycle: the ejection, its
+        frames at both ends) in ``60 / bpm`` seconds."""
+        if self.frames is None:
+            return float(self.fps)
+        if self.cycle == "half":
+            return (self.frame_count() - 1) / (EJECTION * self.period_s)
+        return self.frame_count() / self.period_s
 
     def frame_count(self) -> int:
         if self.frames is not None:

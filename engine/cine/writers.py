@@ -2,7 +2,10 @@
 
 The format follows the output's name:
 
-- ``.gif``: an endless animated GIF (Pillow, through imageio);
+- ``.gif``: an endless animated GIF (Pillow, through imageio). A GIF times its frames in
+  hundredths of a second and players stretch a delay under two of them, so the delays are
+  rounded so that they add up to the loop's length (:func:`gif_frames`) and above 50 fps
+  only every second (third, ...) frame is kept: the heart beats at its rate either way;
 - ``.mp4``: H.264 video (imageio's ffmpeg plugin, whose wheel carries its own ffmpeg);
 - ``.nii.gz`` / ``.nii``: the images as a 2D+t volume and the masks beside it as
   ``<name>_gt.nii.gz``, as CAMUS stores its half sequences (columns x rows x frames, identity
@@ -12,7 +15,7 @@ The format follows the output's name:
 - ``.dcm``: an ultrasound multi-frame DICOM file with its frame time, for DICOM viewers and
   PACS (the images only; marked as synthetic, :func:`engine.data.dicom_echo.write_dicom_echo`);
 - anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
-  per frame) with ``loop.json``.
+  per frame; four digits from 1,000 frames, so the names sort in time) with ``loop.json``.
 
 Every file is written under a temporary name and renamed when complete, so a killed export
 never leaves a file that looks finished.
@@ -80,11 +83,28 @@ def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, in
     return [_write_folder(path, images, masks, fps, info)]
 
 
+GIF_MAX_FPS = 50.0  # a GIF delay under 2 hundredths of a second is played as 10
+
+
+def gif_frames(count: int, fps: float) -> tuple[np.ndarray, list[int]]:
+    """Which of ``count`` frames at ``fps`` a GIF keeps, and each kept frame's delay in
+    milliseconds (whole hundredths of a second, at least two). Frame ``i`` is due at
+    ``i / fps`` and the loop ends at ``count / fps``; each delay runs from its frame's time to
+    the next kept frame's, both rounded to hundredths, so the delays add up to the loop's
+    length to the nearest hundredth."""
+    step = max(1, int(np.ceil(fps / GIF_MAX_FPS - 1e-9)))
+    kept = np.arange(0, count, step)
+    ends = np.append(kept, count) / fps
+    ticks = np.rint(ends * 100.0).astype(int)
+    return kept, [10 * max(2, int(d)) for d in np.diff(ticks)]
+
+
 def _write_gif(path: Path, images: np.ndarray, fps: float) -> Path:
     import imageio.v3 as iio
 
+    kept, delays = gif_frames(len(images), fps)
     with atomic_path(path) as tmp:
-        iio.imwrite(tmp, images, extension=".gif", duration=1000.0 / fps, loop=0)
+        iio.imwrite(tmp, images[kept], extension=".gif", duration=delays, loop=0)
     return path
 
 
@@ -138,10 +158,11 @@ def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float,
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "img").mkdir(parents=True)
     (staging / "label").mkdir()
+    digits = max(3, len(str(len(images) - 1)))  # names that sort in time
     try:
         for i, (image, mask) in enumerate(zip(images, masks)):
-            save_png(staging / "img" / f"frame_{i:03d}.png", image)
-            save_png(staging / "label" / f"frame_{i:03d}.png", mask)
+            save_png(staging / "img" / f"frame_{i:0{digits}d}.png", image)
+            save_png(staging / "label" / f"frame_{i:0{digits}d}.png", mask)
         (staging / "loop.json").write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
         if path.exists():
             path.rmdir()

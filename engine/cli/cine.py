@@ -42,10 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output file, or folder (see above)")
     parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "dicom", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
-    parser.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
+    parser.add_argument("--fps", type=positive_number, default=None,
+                        help="frames per second (default 40; with --frames, the rate that fills one cycle)")
     parser.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
     parser.add_argument("--frames", type=int_in_range(2, 2000), default=None,
-                        help="number of frames (default: as fps and bpm give)")
+                        help="number of frames over the cycle (default: as fps and bpm give); the "
+                             "file then plays at the rate that keeps the heart rate")
     parser.add_argument("--cycle", choices=("full", "half"), default="full",
                         help="full: ED -> ES -> ED, seamless; half: ED -> ES as CAMUS stores it")
     parser.add_argument("--seed", type=seed_value, default=0, help="seed of the loop's look (default 0)")
@@ -90,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError("give --ed and --es, or --random N")
     if args.random is None and (args.ed is None or args.es is None):
         raise CardiganError("a loop from masks needs both --ed and --es")
-    timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle, frames=args.frames).checked()
+    if args.frames is not None and args.fps is not None:
+        raise CardiganError("give --fps or --frames, not both: --frames spreads its frames over one "
+                            "heart cycle at --bpm, which sets the frame rate")
+    timing = Timing(bpm=args.bpm, fps=40.0 if args.fps is None else args.fps, cycle=args.cycle,
+                    frames=args.frames).checked()
     jobs = []  # (output path, loop maker)
     if args.random is None:
         kind = output_kind(args.out)
@@ -152,8 +158,8 @@ def run(args: argparse.Namespace) -> int:
                     "ejection_fraction_area": round(loop.ejection_fraction(), 2),
                     "phases": [round(float(p), 4) for p in loop.phases], "model": synth.model.name,
                     "seed": args.seed}
-            written = write_loop(target, images, loop.masks, timing.fps, info)
-            note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at {timing.fps:g} fps, "
+            written = write_loop(target, images, loop.masks, timing.playback_fps, info)
+            note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at {timing.playback_fps:.3g} fps, "
                  f"{timing.bpm:g} bpm, EF by area {loop.ejection_fraction():.0f} %)")
     finally:
         bar.close()

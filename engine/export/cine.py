@@ -144,7 +144,7 @@ def _writer(format: str, staging: Path):
             folder = staging / NIFTI_FOLDER / patient
             folder.mkdir(parents=True, exist_ok=True)
             kind = "half_sequence" if loop.timing.cycle == "half" else "sequence"
-            written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks, loop.timing.fps)
+            written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks, loop.timing.playback_fps)
             return [str(p.relative_to(staging)) for p in written]
         return nifti
     if format == "hdf5":
@@ -156,7 +156,7 @@ def _writer(format: str, staging: Path):
                 group.create_dataset("images", data=images, compression="gzip")
                 group.create_dataset("masks", data=loop.masks, compression="gzip")
                 group.attrs["phases"] = loop.phases
-                group.attrs["fps"] = loop.timing.fps
+                group.attrs["fps"] = loop.timing.playback_fps
                 group.attrs["ejection_fraction_area"] = loop.ejection_fraction()
             return [f"{HDF5_FILE}:{split}/{patient}/{view}"]
         return hdf5
