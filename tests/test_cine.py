@@ -367,3 +367,17 @@ def test_one_random_loop_may_be_named_as_a_file_and_several_may_not(tmp_path, ca
     (tmp_path / "empty.gif").mkdir()  # a folder where a loop file should go is refused before any work
     assert main(args + ["--random", "1", "--out", str(tmp_path / "empty.gif")]) != 0
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_a_coarse_field_lands_on_the_pixels_it_was_found_at():
+    from engine.cine.motion import upsample_field
+
+    size, step = 64, 4
+    ys, xs = np.mgrid[0:size:step, 0:size:step]
+    found = np.stack([0.1 * xs, -0.05 * ys], -1).astype(np.float32) / step  # in coarse pixels
+    full = upsample_field(found, step, size, size)
+    rows, cols = np.mgrid[0:size, 0:size]
+    inside = (rows <= ys.max()) & (cols <= xs.max())  # beyond the last sample it is held constant
+    assert np.abs(full[..., 0] - 0.1 * cols)[inside].max() < 1e-4
+    assert np.abs(full[..., 1] + 0.05 * rows)[inside].max() < 1e-4
+    assert np.allclose(full[:, -1, 0], full[:, xs.max(), 0])

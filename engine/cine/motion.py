@@ -91,8 +91,6 @@ def displacement_field(ed: np.ndarray, es: np.ndarray) -> np.ndarray:
     """(H, W, 2) float32 (dx, dy) in pixels: the ES frame's pixel x shows the tissue at
     x + field(x) of the ED frame."""
     import SimpleITK as sitk
-    import torch
-    import torch.nn.functional as F
 
     check_key_frames(ed, es)
     height, width = ed.shape
@@ -103,10 +101,27 @@ def displacement_field(ed: np.ndarray, es: np.ndarray) -> np.ndarray:
     demons.SetStandardDeviations(DEMONS_SMOOTHING)
     field = sitk.GetArrayFromImage(demons.Execute(_registration_image(small_es), _registration_image(small_ed)))
     if step > 1:
-        tensor = torch.from_numpy(np.ascontiguousarray(field, np.float32)).permute(2, 0, 1)[None] * step
-        field = F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False)[0]
-        field = field.permute(1, 2, 0).numpy()
+        field = upsample_field(field, step, height, width)
     return np.ascontiguousarray(field, np.float32)
+
+
+def upsample_field(field: np.ndarray, step: int, height: int, width: int) -> np.ndarray:
+    """A (h, w, 2) field found on every ``step``-th pixel (row and column 0, step, ...) -> the
+    (height, width, 2) field in full-size pixels: each sample lands on the pixel it was taken
+    at, bilinear between them and constant beyond the last."""
+    import torch
+    import torch.nn.functional as F
+
+    small_h, small_w = field.shape[:2]
+    tensor = torch.from_numpy(np.ascontiguousarray(field, np.float32)).permute(2, 0, 1)[None] * step
+
+    def axis(size: int, samples: int) -> torch.Tensor:  # full-size pixel -> the samples' [-1, 1]
+        return torch.arange(size, dtype=torch.float32) / step / max(samples - 1, 1) * 2.0 - 1.0
+
+    gy, gx = torch.meshgrid(axis(height, small_h), axis(width, small_w), indexing="ij")
+    grid = torch.stack([gx, gy], dim=-1)[None]
+    up = F.grid_sample(tensor, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return up[0].permute(1, 2, 0).numpy()
 
 
 def warp_nearest(array: np.ndarray, field: np.ndarray, scale: float) -> np.ndarray:
