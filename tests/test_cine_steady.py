@@ -141,3 +141,19 @@ def test_the_whole_loop_is_its_two_steps_in_turn():
     in_turn = smooth_brightness(held, loop.field, loop.phases, support=support)
     assert np.array_equal(both, in_turn)
     assert not np.array_equal(both, held)  # the second step did something
+
+
+def test_a_mask_without_a_heart_is_far_field_everywhere_and_a_full_picture_keeps_its_border():
+    empty = np.zeros((32, 32), np.uint8)
+    assert np.all(far_weight(empty) == 1.0)  # no heart: nothing is near it
+    rng = np.random.default_rng(4)
+    images = np.clip(100 + 20 * rng.standard_normal((3, 32, 32)), 1, 255).astype(np.uint8)  # lit to the border
+    images[1] = np.clip(images[1].astype(int) + 40, 1, 255)
+    masks = np.zeros_like(images)
+    still = np.zeros((32, 32, 2), np.float32)
+    steady = steady_far_field(images, masks, still, np.array([0.0, 0.5, 1.0]))
+    border = np.zeros((32, 32), bool)
+    border[[0, -1], :] = border[:, [0, -1]] = True
+    for k in (1, 2):  # the picture's outermost pixels are left as drawn, on every side
+        assert np.array_equal(steady[k][border], images[k][border])
+    assert not np.array_equal(steady[1][~border], images[1][~border])  # inside, it was held

@@ -31,6 +31,26 @@ EDGE_MARGIN = 3
 PATCH = 15
 
 
+def distance_from_heart(mask: np.ndarray) -> np.ndarray:
+    """(H, W) float: each pixel's distance in pixels to the nearest label other than
+    background; infinite everywhere when the mask holds no heart."""
+    from scipy import ndimage
+
+    free = mask == BACKGROUND
+    if free.all():
+        return np.full(mask.shape, np.inf)
+    return ndimage.distance_transform_edt(free)
+
+
+def distance_inside(region: np.ndarray) -> np.ndarray:
+    """(H, W) float: each pixel's distance in pixels to the nearest pixel outside ``region``,
+    the picture's border counting as outside (a region that fills the picture is 1 on its
+    first and last rows and columns)."""
+    from scipy import ndimage
+
+    return ndimage.distance_transform_edt(np.pad(np.asarray(region, bool), 1))[1:-1, 1:-1]
+
+
 def flicker(images: np.ndarray, masks: np.ndarray, margin: int = EDGE_MARGIN) -> float:
     """Mean |frame k+1 - frame k| (grey levels) where the label does not change, the loop
     closed (the last frame is compared with the first)."""
@@ -60,8 +80,6 @@ def far_field_flicker(images: np.ndarray, masks: np.ndarray) -> dict[str, float]
     (grey levels, read only inside the image's support) from frame k to k + 1, over
     background pixels at least :data:`FAR_CLEARANCE` pixels (at 256; in proportion) from
     the heart in both frames, the loop closed; NaN where no pixel qualifies."""
-    from scipy import ndimage
-
     from ..fan import blur_within
 
     frames, width = images.shape[0], images.shape[2]
@@ -69,7 +87,7 @@ def far_field_flicker(images: np.ndarray, masks: np.ndarray) -> dict[str, float]
     sigma, clearance = FAR_SIGMA * scale, max(1, round(FAR_CLEARANCE * scale))
     support = images > 0
     blurred = [blur_within(image, inside, sigma) for image, inside in zip(images.astype(np.float64), support)]
-    far = [ndimage.distance_transform_edt(mask == BACKGROUND) >= clearance for mask in masks]
+    far = [distance_from_heart(mask) >= clearance for mask in masks]
     changes = []
     for k in range(frames):
         nxt = (k + 1) % frames

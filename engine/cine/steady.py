@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..labels import BACKGROUND
+from .measures import distance_from_heart, distance_inside
 from .motion import warp_nearest
 
 SIGMA = 4.0  # pixels at 256: the blur that holds the brightness; finer detail is left as drawn
@@ -47,9 +47,7 @@ EDGE = 2.0  # pixels at 256: the weight rises from 0 one pixel inside the pictur
 def far_weight(mask: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """(H, W) float in [0, 1]: 0 on and within ``NEAR * scale`` pixels of the heart (any
     label but background), 1 beyond ``FAR * scale``, linear between."""
-    from scipy import ndimage
-
-    distance = ndimage.distance_transform_edt(mask == BACKGROUND)
+    distance = distance_from_heart(mask)
     near, far = NEAR * scale, FAR * scale
     return np.clip((distance - near) / (far - near), 0.0, 1.0)
 
@@ -64,7 +62,7 @@ class _Brightness:
         self.scale = images.shape[2] / 256.0
         self.sigma = SIGMA * self.scale
         self.support = (images > 0).any(axis=0) if support is None else np.asarray(support, bool)
-        distance = ndimage.distance_transform_edt(self.support)
+        distance = distance_inside(self.support)
         self.inner = np.clip((distance - 1.0) / (EDGE * self.scale), 0.0, 1.0)
         self.support_blur = ndimage.gaussian_filter(self.support.astype(np.float64), self.sigma, truncate=4.0)
 
