@@ -387,8 +387,11 @@ class MainWindow(QMainWindow):
         doc = self.document
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
-        if doc is self.key_frames.ed and self.key_frames.frames["ES"] is not None:
-            self.key_frames.es.fan = doc.fan  # one acquisition: both key frames share the fan
+        frames = self.key_frames.frames
+        if frames["ES"] is not None and doc in (frames["ED"], frames["ES"]):
+            other = frames["ES"] if doc is frames["ED"] else frames["ED"]
+            if other.fan != doc.fan:
+                other.fan = doc.fan  # one acquisition: both key frames share the fan, whichever sets it
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 

@@ -39,6 +39,20 @@ def test_key_frames_switch_with_their_own_undo_and_the_ef_follows(window, qtbot)
     assert "ES" in window.windowTitle()
 
 
+def test_the_fan_set_on_either_key_frame_is_both_frames_fan(window):
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    es = window.document
+    deeper = es.fan.with_shape(depth=0.8)
+    es.set_meta("fan", fan=deeper)  # set on ES: the loop and the ES still's anchor use ED's
+    assert es.fan == deeper and ed.fan == deeper
+    window.undo()
+    assert es.fan != deeper and ed.fan == es.fan
+    window.commands["key_frame"].trigger()
+    ed.set_meta("fan", fan=ed.fan.with_shape(width=60.0))
+    assert es.fan == ed.fan and abs(es.fan.width - 60.0) < 1e-9
+
+
 def test_a_new_mask_starts_a_new_pair(window):
     window.commands["key_frame"].trigger()
     window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())

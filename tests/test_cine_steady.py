@@ -157,3 +157,21 @@ def test_a_mask_without_a_heart_is_far_field_everywhere_and_a_full_picture_keeps
     for k in (1, 2):  # the picture's outermost pixels are left as drawn, on every side
         assert np.array_equal(steady[k][border], images[k][border])
     assert not np.array_equal(steady[1][~border], images[1][~border])  # inside, it was held
+
+
+def test_where_only_the_reference_has_a_heart_its_brightness_is_not_taken():
+    from engine.cine.steady import hold_far_field
+
+    loop, images = flickering_loop(frames=2, jump=0.0)
+    mask = loop.masks[1].copy()
+    reference_mask = mask.copy()
+    reference_mask[8:28, 40:80] = LV_CAVITY  # a chamber the reference has and this frame lacks
+    reference = images[0].copy()
+    reference[8:28, 40:80] = 10  # drawn dark, as blood is
+    ghost = hold_far_field(images[1], mask, reference)
+    kept = hold_far_field(images[1], mask, reference, reference_mask=reference_mask)
+    centre = (slice(14, 22), slice(52, 68))
+    assert ghost[centre].mean() < images[1][centre].mean() - 30  # without it: the chamber shows
+    assert np.array_equal(kept[centre], images[1][centre])  # with it: drawn as this frame has it
+    far = far_weight(np.where(mask != 0, mask, reference_mask), SIZE / 256) == 1
+    assert np.array_equal(kept[far], ghost[far])  # elsewhere the same

@@ -85,7 +85,7 @@ class ModelHost:
         support = None
         if getattr(self.synthesizer.model.config, "fan", False):  # the fan the image was cut to
             support = fan_mask(fan if fan is not None else default_fan(), *labels.shape)
-        return hold_far_field(image, labels, self._anchors[key], support)
+        return hold_far_field(image, labels, self._anchors[key], support, reference_mask=anchor)
 
     def render_cine(self, request) -> "CineFrames":
         """A cine loop between the request's key frames (masks, motion and every frame)."""

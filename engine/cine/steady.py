@@ -140,12 +140,18 @@ def steady_loop(images: np.ndarray, masks: np.ndarray, field: np.ndarray, phases
 
 
 def hold_far_field(image: np.ndarray, mask: np.ndarray, reference: np.ndarray,
-                   support: np.ndarray | None = None) -> np.ndarray:
+                   support: np.ndarray | None = None,
+                   reference_mask: np.ndarray | None = None) -> np.ndarray:
     """(H, W) uint8 ``image`` (of ``mask``) with its far field's brightness set to
     ``reference``'s (another image of the same scan, e.g. the ED key frame's beside the ES
     one), each keeping its own speckle: step 1 of the module text for a pair of frames, with
-    no motion (the tissue far from the heart hardly moves between key frames)."""
+    no motion (the tissue far from the heart hardly moves between key frames). With
+    ``reference_mask`` (the reference's labels) the far field is far from both hearts: where
+    only the reference has a heart, its brightness is not the background's and is not taken."""
     pair = np.stack([np.asarray(reference, np.uint8), np.asarray(image, np.uint8)])
-    masks = np.stack([np.asarray(mask), np.asarray(mask)])
+    mask = np.asarray(mask)
+    if reference_mask is not None:
+        mask = np.where(mask != 0, mask, np.asarray(reference_mask))  # a heart in either
+    masks = np.stack([mask, mask])
     still = np.zeros((*pair.shape[1:], 2), np.float32)
     return steady_far_field(pair, masks, still, np.array([0.0, 1.0]), support)[1]
