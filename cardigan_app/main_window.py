@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         live.cineShown.connect(self.timeline.show_loop)
         live.cineFailed.connect(self.timeline.set_status)
         self.timeline.loopRequested.connect(self.request_loop)
+        self.timeline.outdated.connect(live.drop_cine)
         self.timeline.frameShown.connect(self._show_loop_frame)
         self.timeline.stopped.connect(self._show_live_image)
 

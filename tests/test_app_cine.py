@@ -53,6 +53,33 @@ def test_the_fan_set_on_either_key_frame_is_both_frames_fan(window):
     assert es.fan == ed.fan and abs(es.fan.width - 60.0) < 1e-9
 
 
+def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
+    import threading
+
+    from cardigan_app.cine.timeline import MAKING
+
+    timeline, backend = window.timeline, window.live.backend
+    host, gate = backend._host, threading.Event()
+    make = host.render_cine
+    host.render_cine = lambda request: gate.wait() and make(request)  # held until the edit is made
+    shown, made = [], []
+    window.live.cineShown.connect(shown.append)
+    backend.cineReady.connect(made.append)
+    timeline.play_button.setChecked(True)  # asks for the loop
+    assert timeline.status.text() == MAKING
+    timeline.play_button.setChecked(False)  # paused while it is made
+    window.document.fill(2, 2, 3)  # then an edit: that loop no longer shows these key frames
+    assert timeline.stale and timeline.status.text() == ""
+    gate.set()
+    qtbot.waitUntil(lambda: len(made) == 1, timeout=60_000)
+    qtbot.wait(50)  # the queued signal reaches the window
+    assert shown == [] and timeline.frames is None and timeline.stale
+    timeline.play_button.setChecked(True)  # play makes one for the key frames as they are
+    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
+    assert (timeline.frames.masks[0] == window.key_frames.ed.labels).all()
+    timeline.play_button.setChecked(False)
+
+
 def test_a_new_mask_starts_a_new_pair(window):
     window.commands["key_frame"].trigger()
     window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())
@@ -117,10 +144,11 @@ def test_the_es_key_frame_is_drawn_with_the_ed_stills_far_field(window, qtbot, t
     held, _, _ = host.render(es.labels, 7, None, ed.labels)
     raw, _ = render(host.synthesizer, es.labels, 7)
     ed_still, _ = render(host.synthesizer, ed.labels, 7)
-    assert np.array_equal(held, hold_far_field(raw, es.labels, ed_still)) and not np.array_equal(held, raw)
+    assert np.array_equal(held, hold_far_field(raw, es.labels, ed_still, reference_mask=ed.labels))
+    assert not np.array_equal(held, raw)
     assert np.array_equal(host.render(es.labels, 7)[0], raw)  # without an anchor, as drawn
     other, _, _ = host.render(es.labels, 8, None, ed.labels)  # a variation: held to its own seed's ED still
     assert np.array_equal(other, hold_far_field(render(host.synthesizer, es.labels, 8)[0], es.labels,
-                                                render(host.synthesizer, ed.labels, 8)[0]))
+                                                render(host.synthesizer, ed.labels, 8)[0], reference_mask=ed.labels))
     assert len(host._anchors) == 2
 

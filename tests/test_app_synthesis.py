@@ -298,3 +298,16 @@ def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
     assert "texture refiner (12.0 k parameters)" in refined and "refiner" not in shaped
     near = summary_html({"kind": "native", "architecture": arch, "refiner_parameters": 12001, "refiner_near_field": 0.25})
     assert "texture refiner (12.0 k parameters, top 25% of the depth)" in near
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_a_loop_lost_with_the_synthesis_process_is_reported(window, qtbot):
+    live, timeline, backend = window.live, window.timeline, window.live.backend
+    assert backend.name == "process"
+    os.kill(backend.pid, signal.SIGSTOP)  # the child takes the request and never answers
+    timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: backend._cine is None, timeout=10_000)  # sent to the child
+    with qtbot.waitSignal(live.modelLoaded, timeout=30_000):
+        os.kill(backend.pid, signal.SIGKILL)
+    assert "stopped while making the loop" in timeline.status.text()  # not "making the loop..." for ever
+    timeline.play_button.setChecked(False)

@@ -16,6 +16,7 @@ from ..icons import icon
 from ..state import StudioState
 
 REMAKE_DELAY_MS = 900  # after the last edit, a playing loop is made again
+MAKING = "making the loop\u2026"  # the status while a loop is being made
 
 
 class Timeline(QWidget):
@@ -24,6 +25,7 @@ class Timeline(QWidget):
     loopRequested = Signal()  # make the loop from the current key frames
     frameShown = Signal(object, object)  # image (H, W) uint8, mask (H, W) uint8
     stopped = Signal()
+    outdated = Signal()  # the key frames changed: a loop still being made for them is of no use
 
     def __init__(self, state: StudioState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +55,7 @@ class Timeline(QWidget):
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
         # a fixed least width (its text is shown whole where there is room), so a new text
         # never changes the pane's width
-        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("making the loop\u2026") + 4)
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance(MAKING) + 4)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.setSpacing(4)
@@ -88,10 +90,14 @@ class Timeline(QWidget):
         self.status.setToolTip(text)
 
     def mark_stale(self, remake_now: bool = False) -> None:
-        """The key frames (or the timing) changed: the loop on screen is out of date."""
+        """The key frames (or the timing) changed: the loop on screen is out of date, and one
+        being made is dropped when it comes (playing, a new one is asked for shortly)."""
         self.stale = True
+        self.outdated.emit()
         if self.playing:
             self.remake.start(0 if remake_now else REMAKE_DELAY_MS)
+        elif self.status.text() == MAKING:
+            self.set_status("")
 
     def _toggled(self, on: bool) -> None:
         self.play_button.setIcon(icon("pause" if on else "play"))
@@ -100,7 +106,7 @@ class Timeline(QWidget):
             self.stopped.emit()
             return
         if self.frames is None or self.stale:
-            self.set_status("making the loop\u2026")
+            self.set_status(MAKING)
             self.loopRequested.emit()
         else:
             self._start_timer()

@@ -329,7 +329,10 @@ class ProcessBackend(Backend):
                 try:
                     message = self._conn.recv()
                 except (EOFError, OSError):
-                    if self._stopping or _exiting or not self._restart_child():
+                    if self._stopping or _exiting:
+                        return
+                    self._lost(in_flight)
+                    if not self._restart_child():
                         return
                     in_flight, pending = None, []
                     continue
@@ -368,12 +371,22 @@ class ProcessBackend(Backend):
                     self._conn.send(cine)
                     in_flight = ("cine", cine)
             except (OSError, ValueError):
-                if stopping or _exiting or not self._restart_child():
+                if stopping or _exiting:
+                    return
+                self._lost(in_flight)
+                if not self._restart_child():
                     return
                 in_flight, pending = None, []
             with self._lock:
                 self._rendering = in_flight is not None
                 again = in_flight is None and (self._job is not None or self._cine is not None)
+
+    def _lost(self, in_flight: tuple | None) -> None:
+        """The child died with ``in_flight`` unanswered: a loop's request is answered as failed
+        (an image is asked for again by the live synthesis once the model is back)."""
+        if in_flight is not None and in_flight[0] == "cine":
+            self.cineFailed.emit(in_flight[1].serial, "the synthesis process stopped while making the loop; "
+                                                      "press play to make it again")
 
     def _restart_child(self) -> bool:
         """Start a new child after the old one died; False (and ``crashed``) if that fails."""

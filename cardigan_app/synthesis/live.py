@@ -156,6 +156,11 @@ class LiveSynthesis(QObject):
                                              np.array(es, np.uint8), fan, self.seed, float(bpm), float(fps)))
         return self._cine_serial
 
+    def drop_cine(self) -> None:
+        """Forget the loop asked for last: made for key frames that have changed since, it is
+        dropped when it comes, and so is a failure to make it."""
+        self._cine_serial += 1
+
     def _on_cine(self, frames: CineFrames) -> None:
         if frames.serial == self._cine_serial and frames.model_id == self.generation:
             self.cineShown.emit(frames)
