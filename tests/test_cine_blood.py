@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.cine import Timing, loop_from_key_frames, synthesize_loop
-from engine.cine.blood import pool_noise, pool_weight
+from engine.cine.blood import PoolNoise, pool_noise, pool_weight
 from engine.cine.measures import detail_correlation
 from engine.cine.motion import warp_noise
 from engine.labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
@@ -87,3 +87,16 @@ def test_a_noise_model_loop_renews_its_pools_unless_asked_not_to():
     assert np.array_equal(fresh[0], carried[0])  # ED is the still image either way
     pools = np.isin(loop.masks[1:], (LV_CAVITY, LEFT_ATRIUM))
     assert not np.array_equal(fresh[1:][pools], carried[1:][pools])
+
+
+def test_frame_by_frame_pools_are_the_whole_loops_and_come_in_order():
+    loop, base, carried = loop_noise(frames=7)
+    whole = pool_noise(carried, base, loop.masks, seed=9, keep=[3])
+    pools = PoolNoise(base, seed=9, keep=[3])
+    for t in range(loop.frames):  # what a loop drawn one batch at a time gets
+        assert np.array_equal(pools(t, carried[t], loop.masks[t]), whole[t])
+    assert np.array_equal(whole[3], carried[3])  # a kept frame as given
+    again = PoolNoise(base, seed=9)
+    again(2, carried[2], loop.masks[2])
+    with pytest.raises(ValueError, match="in order"):
+        again(1, carried[1], loop.masks[1])

@@ -43,33 +43,53 @@ def pool_weight(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return soft_interior(pools, INSET, SOFTEN, truncate=REACH).astype(np.float32)
 
 
+class PoolNoise:
+    """Each frame's pools drawn afresh, one frame at a time and in order (a loop's frames then
+    need not all be held at once): ``PoolNoise(base, seed)(t, carried, mask)`` gives frame
+    ``t``'s noise map. The fresh noise comes from one stream per loop, read frame after frame,
+    so the frames must be asked for in increasing order, each once."""
+
+    def __init__(self, base: np.ndarray, seed: int, clutter: float = CLUTTER, keep=()) -> None:
+        if not 0.0 <= clutter <= 1.0:
+            raise ValueError(f"clutter must be between 0 and 1, got {clutter}")
+        self.base, self.clutter = base, clutter
+        self.first_detail = base.shape[0] // 2  # the style channels come first and stay as they are
+        self.rng = np.random.default_rng([int(seed) & (2**63 - 1), SEED_SALT])
+        self.fresh_share = np.sqrt(1.0 - clutter * clutter)
+        self.kept = {int(t) for t in keep}
+        self.last = 0
+
+    def __call__(self, t: int, carried: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(C, H, W) frame ``t``'s map: ``carried`` (moved with the tissue) with the pools of
+        ``mask`` (h, w) drawn afresh; frame 0 and the kept frames as given."""
+        out = carried.astype(np.float32, copy=True)
+        if t == 0 or t in self.kept:
+            return out
+        if t <= self.last:
+            raise ValueError(f"frame {t} asked for after frame {self.last}: the frames come in order")
+        self.last = t
+        channels, height, width = out.shape
+        first = self.first_detail
+        weight = pool_weight(mask, (height, width))
+        rows, cols = np.nonzero(weight)
+        if not len(rows):
+            return out
+        box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))  # only the pools change
+        w = weight[box]
+        fresh = self.rng.standard_normal((channels - first, *w.shape), dtype=np.float32)
+        blood = self.clutter * self.base[first:, box[0], box[1]] + self.fresh_share * fresh
+        inside = out[first:, box[0], box[1]]
+        # two independent unit fields mixed (1 - w, w) have variance (1 - w)^2 + w^2
+        out[first:, box[0], box[1]] = ((1.0 - w) * inside + w * blood) / np.sqrt((1.0 - w) ** 2 + w ** 2)
+        return out
+
+
 def pool_noise(noise_maps: np.ndarray, base: np.ndarray, masks: np.ndarray, seed: int,
                clutter: float = CLUTTER, keep=()) -> np.ndarray:
     """``noise_maps`` (T, C, H, W, carried with the tissue) with each frame's pools drawn
     afresh (see the module's text); ``base`` (C, H, W) is the ED map, ``masks`` (T, h, w)
     the loop's masks. ``clutter`` 1 gives the pools a map fixed on the picture, 0 a new
     one every frame. Frame 0 and the frames in ``keep`` (a loop's ES frames, which show the ES
-    still image) are left as given."""
-    if not 0.0 <= clutter <= 1.0:
-        raise ValueError(f"clutter must be between 0 and 1, got {clutter}")
-    frames, channels, height, width = noise_maps.shape
-    first_detail = channels // 2  # the style channels come first and stay as they are
-    out = noise_maps.astype(np.float32, copy=True)
-    rng = np.random.default_rng([int(seed) & (2**63 - 1), SEED_SALT])
-    fresh_share = np.sqrt(1.0 - clutter * clutter)
-    kept = {int(t) for t in keep}
-    for t in range(1, frames):
-        if t in kept:
-            continue
-        weight = pool_weight(masks[t], (height, width))
-        rows, cols = np.nonzero(weight)
-        if not len(rows):
-            continue
-        box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))  # only the pools change
-        w = weight[box]
-        fresh = rng.standard_normal((channels - first_detail, *w.shape), dtype=np.float32)
-        blood = clutter * base[first_detail:, box[0], box[1]] + fresh_share * fresh
-        carried = out[t, first_detail:, box[0], box[1]]
-        # two independent unit fields mixed (1 - w, w) have variance (1 - w)^2 + w^2
-        out[t, first_detail:, box[0], box[1]] = ((1.0 - w) * carried + w * blood) / np.sqrt((1.0 - w) ** 2 + w ** 2)
-    return out
+    still image) are left as given. The same as :class:`PoolNoise` frame by frame."""
+    pools = PoolNoise(base, seed, clutter, keep)
+    return np.stack([pools(t, noise_maps[t], masks[t]) for t in range(len(noise_maps))])

@@ -22,7 +22,7 @@ from ..anatomy.topology import topology_problems
 from ..errors import CardiganError
 from ..labels import LV_CAVITY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
-from .blood import pool_noise
+from .blood import PoolNoise
 from .motion import ShapeBlend, displacement_field, key_frame_noise
 from .timing import Timing
 
@@ -114,14 +114,16 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
 
     network = getattr(synth, "network", None) is not None
     config = synth.model.config if network else None
-    noise_maps = None
+    frame_noise = None  # frame index -> its (C, H, W) noise map, asked for in order
     if network and config.noise_nc:
         native = tuple(synth.model.image_size)
         base = inference_noise(config.noise_nc, native, [seed], synth.style_scale)[0].numpy()
         field = _native_field(loop, native)
-        noise_maps = np.stack([key_frame_noise(base, field, float(p)) for p in loop.phases])
-        if fresh_blood:
-            noise_maps = pool_noise(noise_maps, base, loop.masks, seed, keep=loop.es_frames())
+        pools = PoolNoise(base, seed, keep=loop.es_frames()) if fresh_blood else None
+
+        def frame_noise(t: int) -> np.ndarray:  # one batch's maps at a time: a long loop's all would be GBs
+            carried = key_frame_noise(base, field, float(loop.phases[t]))
+            return carried if pools is None else pools(t, carried, loop.masks[t])
     per_frame = network and config.use_vae  # a VAE model: the same style vector for every frame
     out = []
     step = 1 if (per_frame or not network) else BATCH
@@ -130,7 +132,7 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
             raise Cancelled()
         stop = min(start + step, loop.frames)
         masks = loop.masks[start:stop]
-        noise = None if noise_maps is None else noise_maps[start:stop]
+        noise = None if frame_noise is None else np.stack([frame_noise(t) for t in range(start, stop)])
         if network:
             images = synth.synthesize(masks, seed=seed, fan=loop.fan, noise=noise, one_seed=True)
         else:  # the simulator: the same seed (the same look) every frame
