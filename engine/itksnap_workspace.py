@@ -141,6 +141,8 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     """The workspace's segmentation as a (H, W) label map in our ids."""
     import SimpleITK as sitk
 
+    from .data.metaimage import native_stderr_silenced
+    from .data.volume_checks import check_volume_file
     from .errors import itk_reason
     from .maskio import check_mask_path
 
@@ -151,7 +153,12 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     except MaskError as exc:
         raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None
     try:
-        values = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(segmentation))))
+        check_volume_file(segmentation, MaskError)
+    except MaskError as exc:
+        raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None
+    try:
+        with native_stderr_silenced():
+            values = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(segmentation))))
     except RuntimeError as exc:
         raise MaskError(f"{where}: its segmentation {segmentation.name} cannot be read "
                         f"({itk_reason(exc, 'unreadable')})") from None
@@ -176,11 +183,16 @@ def read_workspace_label_map(path: Path | str) -> np.ndarray:
     return labels_from_workspace(read_workspace(path))
 
 
+WORKSPACE_VERSION = "20190612"  # the workspace format date ITK-SNAP 3.8 and later write
+
+
 def write_workspace(path: Path | str, image: Path | str, segmentation: Path | str) -> None:
     """An ITK-SNAP workspace that opens ``image`` with ``segmentation`` over it, its labels
-    named and coloured as in the studio (``itksnap -w path``), written atomically. The layers'
-    paths are written relative to the workspace's folder, with ``SaveLocation`` that folder, so
-    the three files may move together."""
+    named and coloured as in the studio (``itksnap -w path``), written atomically. As ITK-SNAP
+    writes its own: the layers' absolute paths, ``SaveLocation`` the workspace's folder and a
+    format ``Version``, so ITK-SNAP opens it from any working folder and, should the files move
+    together, finds them where they went by the folder they left (as :func:`read_workspace`
+    does)."""
     from .fileio import atomic_path
 
     path = Path(path)
@@ -194,13 +206,10 @@ def write_workspace(path: Path | str, image: Path | str, segmentation: Path | st
         return ET.SubElement(parent, "folder", key=key)
 
     def layer_path(file: Path | str) -> str:
-        file = Path(file).resolve()
-        try:
-            return file.relative_to(folder).as_posix()
-        except ValueError:
-            return file.as_posix()
+        return Path(file).resolve().as_posix()  # ITK-SNAP reads a relative one from its working folder
 
     entry(root, "SaveLocation", folder.as_posix())
+    entry(root, "Version", WORKSPACE_VERSION)
     layers = folder_in(root, "Layers")
     main = folder_in(layers, "Layer[000]")
     entry(main, "AbsolutePath", layer_path(image))

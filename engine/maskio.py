@@ -154,10 +154,15 @@ def read_volume_label(path: Path | str) -> np.ndarray:
 
     from .slicer_segments import labels_from_segments, segment_layers, segments_of
 
+    from .data.metaimage import native_stderr_silenced
+    from .data.volume_checks import check_volume_file
+
     path = Path(path)
     check_mask_path(path)
+    check_volume_file(path, MaskError)  # a short NIfTI would be read with its missing rows background
     try:
-        image = sitk.ReadImage(str(path))
+        with native_stderr_silenced():  # ITK's MetaImage reader prints its complaints
+            image = sitk.ReadImage(str(path))
         array = sitk.GetArrayFromImage(image)
         metadata = {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()}
     except RuntimeError as exc:

@@ -108,11 +108,20 @@ def test_the_workspace_written_beside_a_pair_reads_back_with_the_classes_named(t
     write_nifti(tmp_path / "pair_gt.nii.gz", labels)
     write_workspace(tmp_path / "pair.itksnap", tmp_path / "pair.nii.gz", tmp_path / "pair_gt.nii.gz")
     text = (tmp_path / "pair.itksnap").read_text()
-    assert 'value="pair_gt.nii.gz"' in text and "SegmentationRole" in text  # relative: the three move together
+    # as ITK-SNAP writes them: absolute paths (it reads relative ones from its own working folder),
+    # the folder they were saved in (to find them when they move together) and the format's version
+    assert f'value="{(tmp_path / "pair_gt.nii.gz").resolve().as_posix()}"' in text and "SegmentationRole" in text
+    assert f'key="SaveLocation" value="{tmp_path.resolve().as_posix()}"' in text and 'key="Version"' in text
     workspace = read_workspace(tmp_path / "pair.itksnap")
     assert workspace.label_names == {lab.id: lab.name for lab in LABELS[1:]}
     assert np.array_equal(labels_from_workspace(workspace), labels)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pair.itksnap", "pair.nii.gz", "pair_gt.nii.gz"]
+    moved = tmp_path.parent / (tmp_path.name + "_moved")
+    shutil.copytree(tmp_path, moved)  # the three files moved together: found where they went
+    (tmp_path / "pair_gt.nii.gz").unlink()
+    workspace = read_workspace(moved / "pair.itksnap")
+    assert workspace.segmentation == moved / "pair_gt.nii.gz"
+    assert np.array_equal(labels_from_workspace(workspace), labels)
 
 
 @pytest.mark.parametrize("content, words", [

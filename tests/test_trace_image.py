@@ -55,7 +55,7 @@ def test_an_image_without_a_sector_gets_the_views_median_fan(tmp_path):
     ("missing", "no such file"),
     ("not_an_image", "not an image"),
     ("tiny", "at least 8 x 8"),
-    ("damaged_volume", "cannot read the volume"),
+    ("damaged_volume", "truncated or damaged"),
     ("four_d", "expected an image"),
 ])
 def test_what_cannot_be_traced_is_one_line(tmp_path, case, words):

@@ -18,7 +18,8 @@ import numpy as np
 
 from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
-from .metaimage import check_header, native_stderr_silenced
+from .metaimage import native_stderr_silenced
+from .volume_checks import check_volume_file
 from .layout import SPLITS
 
 PATIENT_DIR = re.compile(r"^patient\d+$", re.IGNORECASE)
@@ -142,8 +143,7 @@ def read_volume(path: Path, what: str) -> np.ndarray:
     own messages kept off the terminal); one line for anything unreadable."""
     import SimpleITK as sitk
 
-    if path.suffix.lower() == ".mhd":
-        check_header(path)
+    check_volume_file(path)  # a short NIfTI or MetaImage file, refused before ITK zero-fills it
     try:
         with native_stderr_silenced():
             return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))

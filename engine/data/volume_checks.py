@@ -1,0 +1,111 @@
+"""Volume files checked before ITK reads them: a truncated file is refused, not zero-filled.
+
+ITK reads a NIfTI file whose pixel data stops early without a word and fills the rest with
+0: a label map cut short opens with its last rows background, an echo with black rows. Its
+MetaImage reader fails on a short ``.raw`` but prints to the terminal and names no cause.
+:func:`check_volume_file` reads what the header promises and compares it with what the file
+holds (for ``.nii.gz``, the decompressed stream, whose end a cut file never reaches):
+
+- NIfTI-1 and NIfTI-2 (``.nii``, ``.nii.gz``): ``vox_offset`` plus the product of the
+  dimensions times ``bitpix / 8`` bytes;
+- MetaImage (``.mhd`` with a data file): :func:`.metaimage.check_header`.
+
+Other formats (NRRD, ``.mha``, a ``.mhd`` with its data inline) are left to ITK, which
+refuses them when they are short.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import struct
+import zlib
+from pathlib import Path
+
+from ..errors import CardiganError, DataError
+
+NIFTI1_HEADER, NIFTI2_HEADER = 348, 540
+CHUNK = 1 << 20
+
+
+def check_volume_file(path: Path | str, error: type[CardiganError] = DataError) -> None:
+    """Refuse, in one line (an ``error``), a NIfTI or MetaImage file that holds less pixel
+    data than its header describes, or whose header cannot be read."""
+    path = Path(path)
+    name = path.name.lower()
+    try:
+        if name.endswith(".nii"):
+            with open(path, "rb") as handle:
+                _check_nifti(handle, path.stat().st_size)
+        elif name.endswith(".nii.gz"):
+            with gzip.open(path, "rb") as handle:
+                _check_nifti(handle, None)
+        elif name.endswith(".mhd"):
+            from .metaimage import check_header
+
+            check_header(path)
+    except DataError as exc:
+        raise error(str(exc)) from None
+    except _Short as short:
+        raise error(f"{path}: the file ends early ({short}); it is truncated or damaged") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise error(f"{path}: the compressed data ends early or is damaged ({exc.__class__.__name__}); "
+                    "the file is truncated or damaged") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+class _Short(Exception):
+    """What a NIfTI file lacks, in words."""
+
+
+def _check_nifti(handle, file_size: int | None) -> None:
+    """``handle`` at the start of the (decompressed) NIfTI stream; ``file_size`` its length
+    when known (an uncompressed file), else the stream is read to its end."""
+    head = handle.read(NIFTI2_HEADER)
+    if len(head) < 4:
+        raise _Short(f"{len(head)} bytes, not even a NIfTI header")
+    layout = _layout(head)
+    if layout is None:
+        return  # not a NIfTI header we know: ITK decides
+    endian, version = layout
+    if version == 1:
+        if len(head) < NIFTI1_HEADER:
+            raise _Short(f"its header is {len(head)} of {NIFTI1_HEADER} bytes")
+        dims = struct.unpack(endian + "8h", head[40:56])
+        bitpix = struct.unpack(endian + "h", head[72:74])[0]
+        offset = struct.unpack(endian + "f", head[108:112])[0]
+    else:
+        if len(head) < NIFTI2_HEADER:
+            raise _Short(f"its header is {len(head)} of {NIFTI2_HEADER} bytes")
+        bitpix = struct.unpack(endian + "h", head[14:16])[0]
+        dims = struct.unpack(endian + "8q", head[16:80])
+        offset = struct.unpack(endian + "q", head[168:176])[0]
+    rank = dims[0]
+    if not 1 <= rank <= 7 or any(d < 1 for d in dims[1:rank + 1]) or bitpix <= 0 or bitpix % 8:
+        return  # a header ITK will refuse on its own
+    data = math.prod(dims[1:rank + 1]) * bitpix // 8
+    needed = max(int(offset), NIFTI1_HEADER if version == 1 else NIFTI2_HEADER) + data
+    if file_size is None:
+        file_size = len(head)
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            file_size += len(chunk)
+            if file_size >= needed:
+                break
+    if file_size < needed:
+        shape = " x ".join(str(d) for d in dims[1:rank + 1])
+        raise _Short(f"{file_size} of the {needed} bytes its {shape} voxels of {bitpix} bits need")
+
+
+def _layout(head: bytes) -> tuple[str, int] | None:
+    """The byte order and NIfTI version a header's ``sizeof_hdr`` gives, or None."""
+    for endian in ("<", ">"):
+        size = struct.unpack(endian + "i", head[:4])[0]
+        if size == NIFTI1_HEADER:
+            return endian, 1
+        if size == NIFTI2_HEADER:
+            return endian, 2
+    return None

@@ -1,0 +1,88 @@
+"""A volume file that holds less pixel data than its header says is refused, not zero-filled
+(engine/data/volume_checks.py): ITK reads a short NIfTI as if whole, its missing rows 0."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from engine.data.volume_checks import check_volume_file
+from engine.errors import CardiganError, DataError, MaskError
+from engine.maskio import read_label_map, write_nifti
+
+
+def heart(rows: int = 64, cols: int = 80) -> np.ndarray:
+    labels = np.zeros((rows, cols), np.uint8)
+    labels[10:50, 20:60] = 1
+    labels[55:62, 30:50] = 3  # the last rows hold a class: cutting them would lose it
+    return labels
+
+
+@pytest.mark.parametrize("name", ["mask.nii", "mask.nii.gz"])
+@pytest.mark.parametrize("kept", [0.5, 0.95])
+def test_a_cut_nifti_mask_is_refused_in_one_line(tmp_path, name, kept):
+    whole = tmp_path / name
+    write_nifti(whole, heart())
+    assert np.array_equal(read_label_map(whole), heart())
+    data = whole.read_bytes()
+    cut = tmp_path / ("cut_" + name)
+    cut.write_bytes(data[: int(len(data) * kept)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(cut)
+    message = str(caught.value)
+    assert "truncated or damaged" in message and str(cut) in message and "\n" not in message
+
+
+def test_a_cut_echo_sequence_is_refused_before_it_is_traced(tmp_path):
+    from engine.data.camus import read_sequence
+
+    path = tmp_path / "p_4CH_half_sequence.nii.gz"
+    write_nifti(path, np.full((3, 40, 48), 120, np.uint8))
+    assert read_sequence(path).shape == (3, 40, 48)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(DataError, match="truncated"):
+        read_sequence(path)
+
+
+def nifti2(shape: tuple[int, ...], bitpix: int = 8, offset: int = 544) -> bytes:
+    """A minimal little-endian NIfTI-2 header for ``shape`` (x, y, ...), padded to ``offset``."""
+    head = bytearray(540)
+    head[0:4] = struct.pack("<i", 540)
+    head[4:12] = b"n+2\0\r\n\x1a\n"
+    head[12:16] = struct.pack("<hh", 2, bitpix)
+    dims = [len(shape), *shape] + [1] * (7 - len(shape))
+    head[16:80] = struct.pack("<8q", *dims)
+    head[168:176] = struct.pack("<q", offset)
+    return bytes(head) + b"\0" * (offset - 540)
+
+
+def test_nifti2_headers_are_read_too(tmp_path):
+    path = tmp_path / "two.nii"
+    path.write_bytes(nifti2((7, 5)) + bytes(35))
+    check_volume_file(path)  # whole: nothing to say
+    path.write_bytes(nifti2((7, 5)) + bytes(20))
+    with pytest.raises(DataError, match="564 of the 579 bytes its 7 x 5 voxels of 8 bits need"):
+        check_volume_file(path)
+
+
+def test_a_metaimage_mask_with_a_short_data_file_names_it_and_keeps_the_terminal_quiet(tmp_path, capfd):
+    header = tmp_path / "mask.mhd"
+    header.write_text("ObjectType = Image\nNDims = 2\nDimSize = 8 6\nElementType = MET_UCHAR\n"
+                      "ElementDataFile = mask.raw\n")
+    (tmp_path / "mask.raw").write_bytes(bytes(20))  # 48 needed
+    with pytest.raises(MaskError, match="mask.raw holds 20 bytes"):
+        read_label_map(header)
+    (tmp_path / "mask.raw").write_bytes(bytes(48))
+    assert read_label_map(header).shape == (6, 8)
+    assert capfd.readouterr().err == ""
+
+
+def test_files_that_are_not_nifti_are_left_to_their_readers(tmp_path):
+    path = tmp_path / "odd.nii"
+    path.write_bytes(b"GIF89a" + bytes(400))  # no NIfTI sizeof_hdr: ITK decides
+    check_volume_file(path)
+    with pytest.raises(CardiganError):
+        read_label_map(path)
