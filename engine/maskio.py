@@ -58,7 +58,9 @@ def read_label_png(path: Path | str) -> np.ndarray:
             if image.format == "PNG":
                 check_png_rows(path, image.width, image.height)
             mode = image.mode
-            if mode in ("L", "P", "I", "I;16", "1"):
+            if mode == "P":
+                array = palette_labels(image)
+            elif mode in ("L", "I", "I;16", "1"):
                 array = np.asarray(image)
             elif mode == "LA":
                 array = np.asarray(image)[..., 0]
@@ -78,6 +80,22 @@ def read_label_png(path: Path | str) -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise MaskError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
     return validate_label_map(array, str(path))
+
+
+def palette_labels(image: Image.Image) -> np.ndarray:
+    """The label ids of a palette PNG: the grey levels a viewer shows when every entry it uses
+    is grey and those are label ids (a grey map a palette optimiser reordered), else the indices
+    (a palette that colours the classes, as Pascal VOC's; or greys scaled for viewing)."""
+    indices = np.asarray(image)
+    palette = image.getpalette() or []
+    entries = np.asarray(palette[: len(palette) - len(palette) % 3], np.int64).reshape(-1, 3)
+    used = np.unique(indices)
+    if used.size and used.max() < len(entries):
+        colours = entries[used]
+        grey = (colours[:, 0] == colours[:, 1]).all() and (colours[:, 1] == colours[:, 2]).all()
+        if grey and colours[:, 0].max() < len(LABELS):
+            return entries[:, 0].astype(np.uint8)[indices]
+    return indices
 
 
 MAX_SIDE = 8192
@@ -255,13 +273,20 @@ def write_itk_image(path: Path, image, suffix: str, compress: bool) -> None:
     """Write a SimpleITK ``image`` to ``path`` atomically (a file that was there is kept whole
     until the new one is complete); ``suffix`` picks ITK's writer (``.nii.gz``, ``.nrrd``),
     whatever ``path`` is called. A failure is one line naming ``path``."""
+    import shutil
+    import tempfile
+
     import SimpleITK as sitk
 
     with atomic_path(path) as tmp:
-        named = tmp.with_name(tmp.name + suffix)  # ITK picks its writer by the file's suffix
+        # ITK picks its writer by the file's suffix, so it writes into a hidden folder of its own:
+        # whatever a killed write leaves is never a file beside ``path`` that ends like a volume
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".writing", dir=tmp.parent))
         try:
+            named = staging / f"volume{suffix}"
             sitk.WriteImage(image, str(named), compress)
+            named.replace(tmp)
         except RuntimeError as exc:
-            named.unlink(missing_ok=True)
             raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
-        named.replace(tmp)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

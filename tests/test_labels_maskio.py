@@ -127,3 +127,42 @@ def test_a_label_files_stem_drops_only_a_known_suffix():
     names = {"case.seg.nrrd": "case", "case.NII.GZ": "case", "p_4CH_ED_gt.mhd": "p_4CH_ED_gt",
              "x.nrrd": "x", "mask.png": "mask", "notes.txt": "notes.txt", "a.b.nii": "a.b"}
     assert {name: mask_name_stem(name) for name in names} == names
+
+
+def test_a_palette_png_reads_as_a_viewer_shows_it(tmp_path):
+    labels = np.array([[0, 1, 2, 3, 1], [3, 2, 1, 0, 0], [1, 1, 2, 2, 3]], np.uint8)
+    # a grey map whose palette an optimiser reordered: index i shows grey order[i]
+    order = [3, 0, 2, 1]
+    shuffled = Image.fromarray(np.array([order.index(v) for v in labels.ravel()], np.uint8).reshape(labels.shape), "P")
+    shuffled.putpalette([g for v in order for g in (v, v, v)])
+    shuffled.save(tmp_path / "shuffled.png")
+    assert np.array_equal(read_label_png(tmp_path / "shuffled.png"), labels)
+    # a palette that colours the classes (Pascal VOC's way): the indices are the labels
+    coloured = Image.fromarray(labels, "P")
+    coloured.putpalette([0, 0, 0, 200, 30, 30, 30, 200, 30, 30, 30, 200])
+    coloured.save(tmp_path / "coloured.png")
+    assert np.array_equal(read_label_png(tmp_path / "coloured.png"), labels)
+    # greys scaled for viewing (0, 85, 170, 255): the indices are the labels
+    scaled = Image.fromarray(labels, "P")
+    scaled.putpalette([g for v in (0, 85, 170, 255) for g in (v, v, v)])
+    scaled.save(tmp_path / "scaled.png")
+    assert np.array_equal(read_label_png(tmp_path / "scaled.png"), labels)
+
+
+def test_a_killed_volume_write_leaves_nothing_that_looks_like_a_volume(tmp_path, monkeypatch):
+    import SimpleITK as sitk
+
+    from engine.maskio import write_nifti
+
+    write_nifti(tmp_path / "case_gt.nii.gz", np.ones((6, 5), np.uint8))
+    real = sitk.WriteImage
+
+    def killed(image, name, *args):
+        real(image, name, *args)  # the bytes are out, then Ctrl-C before the rename
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sitk, "WriteImage", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_nifti(tmp_path / "case_gt.nii.gz", np.full((6, 5), 2, np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case_gt.nii.gz"]  # nothing beside it
+    assert np.array_equal(read_label_map(tmp_path / "case_gt.nii.gz"), np.ones((6, 5), np.uint8))  # kept whole
