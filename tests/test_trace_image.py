@@ -45,6 +45,23 @@ def test_volumes_give_their_first_frame_scaled_to_8_bits(tmp_path):
     assert np.array_equal(read_grey_image(tmp_path / "frame.mhd"), frames[1].astype(np.uint8))
 
 
+def test_a_photo_is_read_upright_and_a_big_endian_16_bit_picture_is_not_clipped(tmp_path):
+    picture = np.zeros((40, 80), np.uint8)
+    picture[:10, :20] = 200  # a bright corner, top left as the camera stored it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to view
+    Image.fromarray(picture).save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    upright = read_grey_image(tmp_path / "photo.jpg")
+    assert upright.shape == (80, 40)  # as a viewer shows it
+    assert upright[:20, -10:].mean() > 150 and upright[-20:, :10].mean() < 50  # the corner went top right
+    wide = (np.arange(64 * 64).reshape(64, 64) * 16).astype(">u2")  # 0 .. 65520, most bytes over 255
+    Image.frombytes("I;16B", (64, 64), wide.tobytes()).save(tmp_path / "big.tif")
+    little = wide.astype("<u2")
+    Image.frombytes("I;16", (64, 64), little.tobytes()).save(tmp_path / "little.tif")
+    assert np.array_equal(read_grey_image(tmp_path / "big.tif"), read_grey_image(tmp_path / "little.tif"))
+    assert (read_grey_image(tmp_path / "big.tif") == 255).mean() < 0.01
+
+
 def test_an_image_without_a_sector_gets_the_views_median_fan(tmp_path):
     Image.fromarray(np.zeros((80, 80), np.uint8)).save(tmp_path / "patient_4CH_blank.png")
     traced = image_to_trace(tmp_path / "patient_4CH_blank.png", size=64, view="4CH")

@@ -64,13 +64,15 @@ def read_grey_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     elif is_dicom_file(path):
         frames = read_dicom_frames(path, first_only)
     else:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
 
         try:
             with Image.open(path) as picture:
                 picture.seek(0)
-                mode = picture.mode
-                frames = np.asarray(picture if mode in ("I;16", "I", "F") else picture.convert("L"))[None]
+                upright = ImageOps.exif_transpose(picture)  # a photo turned as its camera recorded it
+                mode = upright.mode
+                wide = mode.startswith("I;16") or mode in ("I", "F")  # 16-bit either byte order: not clipped to 255
+                frames = np.asarray(upright if wide else upright.convert("L"))[None]
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
     return _to_grey(frames, path)
