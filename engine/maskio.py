@@ -186,7 +186,7 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     except RuntimeError as exc:
         raise MaskError(f"{path}: cannot read the volume ({itk_reason(exc, 'unreadable')})") from None
     layered = image.GetNumberOfComponentsPerPixel() > 1
-    segments = segments_of(metadata, str(path))
+    segments = segments_of(metadata, str(path), layered)
     if segments:
         return labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
     if layered:  # overlapping layers without a Slicer header: no way to tell what they hold

@@ -65,8 +65,11 @@ def class_of_segment(name: str) -> int | None:
     return None
 
 
-def segments_of(metadata: dict[str, str], where: str) -> list[Segment]:
-    """The segments a Slicer header records (empty for a file without them)."""
+def segments_of(metadata: dict[str, str], where: str, layered: bool = False) -> list[Segment]:
+    """The segments a Slicer header records (empty for a file without them). A segment without
+    its ``LabelValue`` or ``Layer`` (files from before Slicer 4.11, one segment per layer) is
+    read as Slicer reads it: in a ``layered`` file, layer = its index and value 1; in a file of
+    one layer, layer 0 and value = its index + 1."""
     fields: dict[int, dict[str, str]] = {}
     for key, value in metadata.items():
         match = SEGMENT_KEY.match(key)
@@ -77,8 +80,8 @@ def segments_of(metadata: dict[str, str], where: str) -> list[Segment]:
         record = fields[index]
         name = record.get("Name", f"Segment{index}")
         try:
-            value = int(record.get("LabelValue", index + 1))
-            layer = int(record.get("Layer", 0))
+            value = int(record.get("LabelValue", 1 if layered else index + 1))
+            layer = int(record.get("Layer", index if layered else 0))
         except ValueError:
             raise MaskError(f"{where}: segment {name!r} has a damaged label value or layer "
                             f"({record.get('LabelValue')!r}, {record.get('Layer')!r})") from None

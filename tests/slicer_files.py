@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def write_segmentation(path, layers: np.ndarray, segments) -> None:
+def write_segmentation(path, layers: np.ndarray, segments, legacy: bool = False) -> None:
     """An NRRD file as Slicer's Segment Editor writes one: ``layers`` (L, H, W) of Slicer's own
     values; ``segments`` (name, value, layer). One layer is a 3-D volume of one slice, several
-    a 4-D one whose first, fastest axis is the layer (Slicer's "list" kind)."""
+    a 4-D one whose first, fastest axis is the layer (Slicer's "list" kind). ``legacy``: as
+    Slicer wrote before 4.11, without the segments' label values and layers."""
     count, height, width = layers.shape
     header = ["NRRD0004", "type: unsigned char", "space: left-posterior-superior",
               "endian: little", "encoding: raw", "space origin: (0,0,0)"]
@@ -22,7 +23,8 @@ def write_segmentation(path, layers: np.ndarray, segments) -> None:
         data = np.moveaxis(layers, 0, -1)
     for index, (name, value, layer) in enumerate(segments):
         header += [f"Segment{index}_ID:=Segment_{index + 1}", f"Segment{index}_Name:={name}",
-                   f"Segment{index}_LabelValue:={value}", f"Segment{index}_Layer:={layer}",
                    f"Segment{index}_Color:=0.5 0.5 0.5"]
+        if not legacy:
+            header += [f"Segment{index}_LabelValue:={value}", f"Segment{index}_Layer:={layer}"]
     header += ["Segmentation_MasterRepresentation:=Binary labelmap"]
     path.write_bytes(("\n".join(header) + "\n\n").encode() + np.ascontiguousarray(data, np.uint8).tobytes())

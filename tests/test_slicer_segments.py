@@ -48,6 +48,19 @@ def test_overlapping_layers_merge_when_they_agree_and_are_refused_when_they_clas
         read_label_map(path)
 
 
+def test_a_segmentation_from_before_slicer_4_11_reads_one_segment_per_layer(tmp_path):
+    labels = small_heart()
+    layers = np.stack([(labels == k).astype(np.uint8) for k in (2, 3, 1)])  # each segment 1 in its own layer
+    path = tmp_path / "old.seg.nrrd"
+    write_segmentation(path, layers, [("Myocardium", None, None), ("Left atrium", None, None),
+                                      ("LV cavity", None, None)], legacy=True)
+    assert np.array_equal(read_label_map(path), labels)
+    single = tmp_path / "single.seg.nrrd"  # one layer and no fields: the segments' values are 1, 2, 3
+    write_segmentation(single, np.where(labels == 3, 1, np.where(labels == 1, 3, labels))[None].astype(np.uint8),
+                       [("Left atrium", None, None), ("Myocardium", None, None), ("LV cavity", None, None)], legacy=True)
+    assert np.array_equal(read_label_map(single), labels)
+
+
 @pytest.mark.parametrize("segments, words", [
     ([("Myocardium", 2, 0), ("Tumor", 3, 0)], "segment 'Tumor' is none of LV cavity, Myocardium, Left atrium"),
     ([("Myocardium", 2, 0)], "values [3] in layer 0 belong to no segment"),
