@@ -8,8 +8,9 @@ A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` e
   label map.
 - A moved workspace: when a layer's file is not at its recorded path, ITK-SNAP looks for it at
   the same place relative to the workspace as it was relative to the ``SaveLocation`` entry
-  (the folder the workspace was saved in), and so does this reader; a relative path is taken
-  from the workspace's folder.
+  (the folder the workspace was saved in), and so does this reader, for a workspace saved on
+  Windows (``C:/...``, ``\\\\server\\...``) as for one saved here; a relative path is taken from
+  the workspace's folder.
 - ``Layers/Layer[000]/ProjectMetaData/IRIS/LabelTable``: ``Element[i]`` with ``Index`` (the
   value in the label map) and ``Label`` (its name). Values are mapped to our classes by name,
   as 3D Slicer segments are (:func:`engine.slicer_segments.class_of_segment`: "LV", "LV
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from .errors import MaskError
 from .labels import LABELS
 
 WORKSPACE_SUFFIX = ".itksnap"
+WINDOWS_PATH = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")  # a drive's root, or a share's
 DEFAULT_NAME = re.compile(r"^\s*(label\s*\d+|clear label)\s*$", re.IGNORECASE)
 MAX_BYTES = 16 * 1024 * 1024  # a workspace is a few kB; anything this large is not one
 
@@ -76,18 +78,29 @@ def _entry(parent: ET.Element | None, key: str) -> str | None:
     return next((e.get("value") for e in parent.findall("entry") if e.get("key") == key), None)
 
 
+def _recorded_path(text: str) -> PurePath:
+    """A path as a workspace records it, from whichever system saved it: ``C:/...``, ``C:\\...``
+    or ``\\\\server\\...`` on Windows, ``/...`` elsewhere."""
+    if WINDOWS_PATH.match(text) or "\\" in text:
+        return PureWindowsPath(text)
+    return PurePosixPath(text)
+
+
 def _layer_file(recorded: str, workspace: Path, saved_in: str | None) -> Path:
-    """Where a layer's file is: as recorded, or moved along with the workspace."""
-    recorded_path = Path(recorded)
+    """Where a layer's file is: as recorded, or moved along with the workspace (saved on this
+    system or another)."""
+    recorded_path = _recorded_path(recorded)
     if not recorded_path.is_absolute():
-        return workspace.parent / recorded_path
-    if recorded_path.exists() or not saved_in:
-        return recorded_path
+        return workspace.parent.joinpath(*recorded_path.parts)
+    here = Path(recorded)
+    native = type(recorded_path) is type(PurePath())  # saved on a system like this one
+    if (native and here.exists()) or not saved_in:
+        return here
     try:
-        relative = recorded_path.relative_to(Path(saved_in))
+        relative = recorded_path.relative_to(_recorded_path(saved_in))
     except ValueError:
-        return recorded_path
-    return workspace.parent / relative
+        return here
+    return workspace.parent.joinpath(*relative.parts)
 
 
 def read_workspace(path: Path | str) -> Workspace:
@@ -134,7 +147,7 @@ def class_of_label(value: int, name: str | None) -> int | None:
         return 0
     if name is not None and not DEFAULT_NAME.match(name):
         return class_of_segment(name)
-    return value if value < len(LABELS) else None
+    return value if 0 < value < len(LABELS) else None
 
 
 def labels_from_workspace(workspace: Workspace) -> np.ndarray:

@@ -153,3 +153,24 @@ def test_synthesize_takes_a_workspace_as_its_mask(tmp_path):
     path, _ = case(tmp_path, small_heart(), DEFAULT_TABLE)
     assert main(["synthesize", "--model", "simulator", "--mask", str(path), "--out", str(tmp_path / "o.png")]) == 0
     assert (tmp_path / "o.png").is_file()
+
+
+@pytest.mark.parametrize("saved_in", ["C:/Users/echo/case", "C:\\Users\\echo\\case", "\\\\lab\\share\\case"])
+def test_a_workspace_saved_on_windows_finds_its_files_where_they_went(tmp_path, saved_in):
+    labels = small_heart()
+    case(tmp_path, labels, DEFAULT_TABLE)
+    separator = "/" if "/" in saved_in else "\\"
+    text = itksnap_xml(saved_in, f"{saved_in}{separator}echo.nii.gz", f"{saved_in}{separator}echo_seg.nii.gz",
+                       DEFAULT_TABLE)
+    (tmp_path / "windows.itksnap").write_text(text)
+    workspace = read_workspace(tmp_path / "windows.itksnap")
+    assert workspace.segmentation == tmp_path / "echo_seg.nii.gz" and workspace.main_image == tmp_path / "echo.nii.gz"
+    assert np.array_equal(labels_from_workspace(workspace), labels)
+
+
+def test_a_negative_label_value_is_refused_in_one_line(tmp_path):
+    values = small_heart().astype(np.int16)
+    values[0, 0] = -4
+    path, _ = case(tmp_path, values, DEFAULT_TABLE)
+    with pytest.raises(MaskError, match="label value -4 is none of"):
+        read_label_map(path)
