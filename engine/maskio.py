@@ -164,7 +164,11 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     """Read a label map SimpleITK reads (CAMUS ground truth ``.mhd``+``.raw`` or NIfTI, NRRD,
     MetaImage) as a (H, W) label map.
 
-    SimpleITK gives every format in the same (row, column) orientation, apex at the top. A 3D
+    The pixels are taken in the file's storage order, row 0 at the top: as CAMUS stores its
+    frames (apex at the top) and as this project writes NIfTI and NRRD (identity direction).
+    The direction matrix is not applied, so a file whose direction turns or flips the picture
+    (a NIfTI written from an identity RAS affine, which viewers show turned by 180 degrees)
+    opens as stored, not as a viewer turns it; CAMUS images and masks are read alike. A 3D
     Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their names
     (:mod:`engine.slicer_segments`); any other file must hold label ids 0-3.
     """
