@@ -74,7 +74,11 @@ def chosen_path(name: str, chosen_filter: str = "") -> Path:
 
 
 def write_picture(path: Path, image: np.ndarray) -> None:
-    """A grey image as NIfTI or as an 8-bit PNG, by ``path``'s suffix."""
+    """A grey image as NIfTI or as an 8-bit PNG, by ``path``'s suffix (a Slicer segmentation's
+    name is refused: it holds masks, and PNG bytes under it would open nowhere)."""
+    if is_segmentation_name(path):
+        raise CardiganError(f"{path.name}: a 3D Slicer segmentation holds a mask, not an image; "
+                            "save the image as .png or .nii.gz")
     if nifti_suffix(path):
         write_nifti(path, image)
     else:

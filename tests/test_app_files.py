@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, QUrl
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cardigan_app.testing import close_window, drag, open_window
+from engine.errors import CardiganError
 from engine.maskio import read_label_png, write_label_png
 
 
@@ -465,6 +466,16 @@ def test_a_save_dialogs_answer_names_png_or_nifti():
     assert chosen_path("/x/case", SLICER_FILTER).name == "case.seg.nrrd"
     assert chosen_path("/x/case.SEG.NRRD", PNG_FILTER).name == "case.SEG.NRRD"
     assert chosen_path("/x/case.png", SLICER_FILTER).name == "case.png"
+
+
+def test_an_image_is_not_written_under_a_slicer_segmentations_name(tmp_path):
+    from cardigan_app.export import write_pair, write_picture
+
+    image = np.full((8, 8), 90, np.uint8)
+    for write in (lambda p: write_picture(p, image), lambda p: write_pair(p, image, np.zeros((8, 8), np.uint8))):
+        with pytest.raises(CardiganError, match="holds a mask, not an image"):
+            write(tmp_path / "case.seg.nrrd")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_image_of_ones_own_opens_under_a_blank_mask_in_its_fitted_fan(window, tmp_path, prompts, monkeypatch,
