@@ -157,7 +157,7 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     from .data.metaimage import native_stderr_silenced
     from .data.volume_checks import check_volume_file
     from .errors import itk_reason
-    from .maskio import check_mask_path
+    from .maskio import check_mask_path, one_painted_frame
 
     where = workspace.path.name
     segmentation = workspace.segmentation
@@ -172,6 +172,7 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     try:
         with native_stderr_silenced():
             values = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(segmentation))))
+        values = one_painted_frame(values, f"{where}: its segmentation {segmentation.name}")
     except RuntimeError as exc:
         raise MaskError(f"{where}: its segmentation {segmentation.name} cannot be read "
                         f"({itk_reason(exc, 'unreadable')})") from None

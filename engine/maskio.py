@@ -197,10 +197,23 @@ def read_volume_label(path: Path | str) -> np.ndarray:
         array = np.moveaxis(array, -1, 0)
         array = array.reshape((array.shape[0],) + tuple(n for n in array.shape[1:] if n != 1))
     else:
-        array = np.squeeze(array)
+        array = one_painted_frame(np.squeeze(array), str(path))
     if layered or array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
     return validate_label_map(array, str(path))
+
+
+def one_painted_frame(array: np.ndarray, where: str) -> np.ndarray:
+    """Of a stack of frames (T, H, W), the one frame that holds labels (a loop opened in
+    ITK-SNAP or Slicer as a volume with one frame painted, as a Slicer segmentation of it is
+    read); anything else is returned as it is. Labels on several frames are refused in one line."""
+    if array.ndim != 3:
+        return array
+    painted = [k for k in range(array.shape[0]) if array[k].any()]
+    if len(painted) > 1:
+        raise MaskError(f"{where}: labels on {len(painted)} frames (of {array.shape[0]}); a mask is one "
+                        "2-D frame: keep the labels of one frame")
+    return array[painted[0] if painted else 0]
 
 
 def read_label_map(path: Path | str) -> np.ndarray:

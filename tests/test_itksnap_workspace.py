@@ -145,7 +145,7 @@ def test_what_is_not_a_usable_workspace_is_refused_in_one_line(tmp_path, content
 def test_a_segmentation_of_several_frames_is_refused(tmp_path):
     path, _ = case(tmp_path, small_heart(), DEFAULT_TABLE)
     sitk.WriteImage(sitk.GetImageFromArray(np.stack([small_heart(), small_heart()])), str(tmp_path / "echo_seg.nii.gz"))
-    with pytest.raises(MaskError, match=r"is \(2, 40, 32\), not one 2-D frame"):
+    with pytest.raises(MaskError, match="labels on 2 frames"):
         read_label_map(path)
 
 
@@ -174,3 +174,11 @@ def test_a_negative_label_value_is_refused_in_one_line(tmp_path):
     path, _ = case(tmp_path, values, DEFAULT_TABLE)
     with pytest.raises(MaskError, match="label value -4 is none of"):
         read_label_map(path)
+
+
+def test_a_workspace_over_a_loop_takes_its_one_painted_frame(tmp_path):
+    labels = small_heart()
+    loop = np.zeros((3, *labels.shape), np.uint8)
+    loop[1] = labels
+    path, _ = case(tmp_path, loop, DEFAULT_TABLE)
+    assert np.array_equal(read_label_map(path), labels)

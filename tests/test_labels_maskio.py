@@ -166,3 +166,19 @@ def test_a_killed_volume_write_leaves_nothing_that_looks_like_a_volume(tmp_path,
         write_nifti(tmp_path / "case_gt.nii.gz", np.full((6, 5), 2, np.uint8))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case_gt.nii.gz"]  # nothing beside it
     assert np.array_equal(read_label_map(tmp_path / "case_gt.nii.gz"), np.ones((6, 5), np.uint8))  # kept whole
+
+
+def test_a_loop_with_one_painted_frame_reads_as_that_frame(tmp_path):
+    from engine.maskio import write_nifti
+
+    frame = np.zeros((6, 5), np.uint8)
+    frame[1:4, 1:3] = 1
+    frame[4, :] = 3
+    loop = np.zeros((4, 6, 5), np.uint8)
+    loop[2] = frame  # a cine opened in ITK-SNAP, one frame painted
+    write_nifti(tmp_path / "loop_gt.nii.gz", loop)
+    assert np.array_equal(read_label_map(tmp_path / "loop_gt.nii.gz"), frame)
+    loop[0] = frame
+    write_nifti(tmp_path / "two_gt.nii.gz", loop)
+    with pytest.raises(MaskError, match="labels on 2 frames"):
+        read_label_map(tmp_path / "two_gt.nii.gz")
