@@ -311,3 +311,28 @@ def test_a_loop_lost_with_the_synthesis_process_is_reported(window, qtbot):
         os.kill(backend.pid, signal.SIGKILL)
     assert "stopped while making the loop" in timeline.status.text()  # not "making the loop..." for ever
     timeline.play_button.setChecked(False)
+
+
+def test_the_synthesis_process_makes_images_while_it_makes_a_loop(window, qtbot):
+    from test_app_cine import images_come_while_a_loop_is_made
+
+    backend = window.live.backend
+    assert backend.name == "process"
+    order = images_come_while_a_loop_is_made(window, qtbot, lambda: backend._cine is None)
+    assert order[:2] == ["image", "loop"], order
+
+
+def test_a_newer_loop_ends_the_one_being_made(window, qtbot):
+    live, backend = window.live, window.live.backend
+    doc = window.document
+    answers = []
+    backend.cineFailed.connect(lambda serial, message: answers.append((serial, message)))
+    backend.cineReady.connect(lambda frames: answers.append((frames.serial, "made")))
+    first = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 30.0, 120.0)  # 240 frames
+    qtbot.waitUntil(lambda: backend._cine is None, timeout=10_000)  # being made
+    second = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 65.0, 10.0)
+    try:
+        qtbot.waitUntil(lambda: any(serial == second for serial, _ in answers), timeout=60_000)
+    except Exception:
+        raise AssertionError(f"no answer to loop {second}: {answers}, waiting {backend._cine}") from None
+    assert (first, "a newer loop was asked for") in answers and (second, "made") in answers

@@ -27,7 +27,9 @@ from PySide6.QtCore import QObject, QThread, Signal
 from engine.errors import one_line
 
 from .host import ModelHost
-from .jobs import (CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage, RenderFailure,
+from engine.progress import Cancelled
+
+from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage, RenderFailure,
                    StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
 
 CHILD_PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server"]
@@ -177,9 +179,11 @@ class ThreadBackend(Backend):
             self.cineFailed.emit(request.serial, "no model is loaded yet")
             return
         try:
-            answer = host.render_cine(request)
+            answer = host.render_cine(request, self._cine.superseded)
+        except Cancelled:
+            answer = CineFailure(request.serial, host.info.model_id, "a newer loop was asked for")
         except Exception as exc:  # noqa: BLE001
-            answer = RenderFailure(request.serial, host.info.model_id, one_line(exc, "the cine loop"))
+            answer = CineFailure(request.serial, host.info.model_id, one_line(exc, "the cine loop"))
         self.report_cine(answer)
 
     def _load(self, request: tuple[int, str, str]) -> None:
@@ -316,6 +320,7 @@ class ProcessBackend(Backend):
     # -- the dispatcher thread -----------------------------------------------------------
     def _run(self) -> None:
         in_flight: tuple | None = None  # (job, variation index or None for the main image)
+        cine_flight: CineRequest | None = None  # a loop being made: images still go (between its batches)
         pending: list = []  # (job, variation index or None, seed) still to render
         again = False  # a job came in while nothing was rendering, without waking us
         while True:
@@ -331,13 +336,14 @@ class ProcessBackend(Backend):
                 except (EOFError, OSError):
                     if self._stopping or _exiting:
                         return
-                    self._lost(in_flight)
+                    self._lost(cine_flight)
                     if not self._restart_child():
                         return
-                    in_flight, pending = None, []
+                    in_flight, cine_flight, pending = None, None, []
                     continue
-                if in_flight is not None and in_flight[0] == "cine" and isinstance(message, (CineFrames, RenderFailure)):
-                    in_flight = None
+                if isinstance(message, (CineFrames, CineFailure)):
+                    if cine_flight is not None and message.serial == cine_flight.serial:
+                        cine_flight = None  # (the answer to a loop a newer one ended leaves that one in flight)
                     self.report_cine(message)
                 elif isinstance(message, (RenderedImage, RenderFailure)) and in_flight is not None:
                     (job, index), in_flight = in_flight, None
@@ -365,28 +371,28 @@ class ProcessBackend(Backend):
                     next_job, index, seed = pending.pop(0)
                     self._conn.send(next_job.request(seed))
                     in_flight = (next_job, index)
-                if in_flight is None and cine is not None:  # images first: painting stays live
+                if in_flight is None and cine is not None:  # images first; a loop being made gives way to it
                     with self._lock:
                         self._cine = None
                     self._conn.send(cine)
-                    in_flight = ("cine", cine)
+                    cine_flight = cine
             except (OSError, ValueError):
                 if stopping or _exiting:
                     return
-                self._lost(in_flight)
+                self._lost(cine_flight)
                 if not self._restart_child():
                     return
-                in_flight, pending = None, []
+                in_flight, cine_flight, pending = None, None, []
             with self._lock:
-                self._rendering = in_flight is not None
+                self._rendering = in_flight is not None  # an image's answer wakes the dispatcher; a loop's may be slow
                 again = in_flight is None and (self._job is not None or self._cine is not None)
 
-    def _lost(self, in_flight: tuple | None) -> None:
-        """The child died with ``in_flight`` unanswered: a loop's request is answered as failed
-        (an image is asked for again by the live synthesis once the model is back)."""
-        if in_flight is not None and in_flight[0] == "cine":
-            self.cineFailed.emit(in_flight[1].serial, "the synthesis process stopped while making the loop; "
-                                                      "press play to make it again")
+    def _lost(self, cine_flight: CineRequest | None) -> None:
+        """The child died with ``cine_flight`` unanswered: the loop is answered as failed (an
+        image is asked for again by the live synthesis once the model is back)."""
+        if cine_flight is not None:
+            self.cineFailed.emit(cine_flight.serial, "the synthesis process stopped while making the loop; "
+                                                     "press play to make it again")
 
     def _restart_child(self) -> bool:
         """Start a new child after the old one died; False (and ``crashed``) if that fails."""

@@ -43,6 +43,8 @@ class ModelHost:
         self.synthesizer = synthesizer
         self.info = info
         self.lock = threading.Lock()
+        self._waiting = 0  # images waiting for the lock: a loop being made lets them go first
+        self._count = threading.Lock()
         self._anchors: dict[tuple, np.ndarray] = {}  # ED stills drawn for the ES key frame, by map, seed and fan
 
     @classmethod
@@ -64,10 +66,19 @@ class ModelHost:
         ES key frame) its far field's brightness is the ED still's, as a loop between the two
         draws it (:func:`engine.cine.steady.hold_far_field`)."""
         start = time.perf_counter()
-        with self.lock:
+        with self._count:
+            self._waiting += 1  # a loop being made lets this image go first (:meth:`render_cine`)
+        try:
+            self.lock.acquire()
+        finally:
+            with self._count:
+                self._waiting -= 1
+        try:
             image, note = render(self.synthesizer, labels, seed, fan)
             if anchor is not None and anchor.shape == labels.shape and self.synthesizer.network is not None:
                 image = self._held(image, labels, anchor, seed, fan)
+        finally:
+            self.lock.release()
         return image, note, time.perf_counter() - start
 
     def _held(self, image: np.ndarray, labels: np.ndarray, anchor: np.ndarray, seed: int, fan) -> np.ndarray:
@@ -87,8 +98,14 @@ class ModelHost:
             support = fan_mask(fan if fan is not None else default_fan(), *labels.shape)
         return hold_far_field(image, labels, self._anchors[key], support, reference_mask=anchor)
 
-    def render_cine(self, request) -> "CineFrames":
-        """A cine loop between the request's key frames (masks, motion and every frame)."""
+    def render_cine(self, request, between_batches=None) -> "CineFrames":
+        """A cine loop between the request's key frames (masks, motion and every frame).
+
+        Images come first: between two batches of frames the synthesizer is let go, an image
+        another thread is waiting to render (:meth:`render`) is made, and ``between_batches()``
+        is called (the synthesis process makes the images sent meanwhile there); it returns
+        True when the loop should give way (a newer one was asked for), and then
+        :class:`engine.progress.Cancelled` is raised."""
         from engine.cine import Timing, loop_from_key_frames, synthesize_loop
 
         from .jobs import CineFrames
@@ -96,7 +113,17 @@ class ModelHost:
         start = time.perf_counter()
         timing = Timing(bpm=request.bpm, fps=request.fps, cycle="full").checked()
         loop = loop_from_key_frames(request.ed, request.es, timing, fan=request.fan)
+
+        def give_way() -> bool:  # called holding the lock, before each batch of frames
+            self.lock.release()
+            try:
+                while self._waiting:  # another thread's image: it takes the lock now
+                    time.sleep(0.002)
+                return bool(between_batches()) if between_batches is not None else False
+            finally:
+                self.lock.acquire()
+
         with self.lock:  # one user of the synthesizer (and its incremental cache) at a time
-            images = synthesize_loop(self.synthesizer, loop, seed=request.seed)
+            images = synthesize_loop(self.synthesizer, loop, seed=request.seed, should_stop=give_way)
         return CineFrames(request.serial, self.info.model_id, images, loop.masks, loop.phases,
                           loop.ejection_fraction(), request.fps, time.perf_counter() - start)

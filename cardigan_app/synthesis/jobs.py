@@ -76,6 +76,15 @@ class RenderFailure:
 
 
 @dataclass(frozen=True)
+class CineFailure:
+    """A loop that was not made (an error, or a newer loop asked for first); apart from
+    :class:`RenderFailure` because images are made while a loop is."""
+    serial: int
+    model_id: int
+    message: str
+
+
+@dataclass(frozen=True)
 class SynthesisResult:
     serial: int
     model_id: int  # the load request whose model made it

@@ -6,7 +6,9 @@ a model that crashes or runs out of memory takes down only this process. No Qt h
 
 Messages in: :class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest`,
 :class:`StopRequest`. Messages out: :class:`ModelInfo`, :class:`LoadFailure`,
-:class:`RenderedImage`, :class:`CineFrames`, :class:`RenderFailure` (all in :mod:`.jobs`).
+:class:`RenderedImage`, :class:`CineFrames`, :class:`RenderFailure`, :class:`CineFailure` (all in
+:mod:`.jobs`). While a loop is made, the images asked for meanwhile are made between its
+batches of frames, so painting stays live; a newer loop (or a stop) ends it early.
 
 A load runs on a thread of its own, so the previous model keeps rendering until the new one
 is ready; a load that finishes after a newer one was asked for is discarded.
@@ -17,12 +19,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections import deque
 
 from engine.errors import one_line
+from engine.progress import Cancelled
 
 from .host import ModelHost
-from .jobs import (CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure, RenderRequest,
-                   StopRequest)
+from .jobs import (CineFailure, CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure,
+                   RenderRequest, StopRequest)
 
 NICENESS = 5  # below the GUI: when the cores are busy, the window is served first
 
@@ -54,36 +58,61 @@ def serve(conn, niceness: int = NICENESS) -> None:
             state["host"] = host
             conn.send(host.info)  # before any image made with it
 
+    def start_load(message: LoadRequest) -> None:
+        with lock:
+            state["newest"] = message.model_id
+        threading.Thread(target=load, args=(message.model_id, message.spec, message.device),
+                         daemon=True).start()
+
+    def render_image(host, message: RenderRequest) -> None:
+        try:
+            image, note, elapsed = host.render(message.labels, message.seed, message.fan, message.anchor)
+        except Exception as exc:  # noqa: BLE001
+            send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "synthesis")))
+        else:
+            send(RenderedImage(message.serial, host.info.model_id, image, note, elapsed))
+
+    waiting: deque = deque()  # messages read while a loop was made, handled next
+
+    def render_loop(host, message: CineRequest) -> None:
+        def between_batches() -> bool:  # the images sent meanwhile first; a newer loop or a stop: give way
+            while conn.poll():
+                incoming = conn.recv()
+                if isinstance(incoming, RenderRequest):
+                    render_image(host, incoming)
+                elif isinstance(incoming, LoadRequest):
+                    start_load(incoming)
+                else:
+                    waiting.append(incoming)
+                    return True
+            return False
+
+        try:
+            send(host.render_cine(message, between_batches))
+        except Cancelled:
+            send(CineFailure(message.serial, host.info.model_id, "a newer loop was asked for"))
+        except Exception as exc:  # noqa: BLE001
+            send(CineFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
+
     while True:
         try:
-            message = conn.recv()
+            message = waiting.popleft() if waiting else conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             break
         if isinstance(message, StopRequest):
             break
         if isinstance(message, LoadRequest):
-            with lock:
-                state["newest"] = message.model_id
-            threading.Thread(target=load, args=(message.model_id, message.spec, message.device),
-                             daemon=True).start()
+            start_load(message)
         elif isinstance(message, (RenderRequest, CineRequest)):
             with lock:
                 host = state["host"]
             if host is None:
-                send(RenderFailure(message.serial, 0, "no model is loaded yet"))
-                continue
-            if isinstance(message, CineRequest):
-                try:
-                    send(host.render_cine(message))
-                except Exception as exc:  # noqa: BLE001
-                    send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
-                continue
-            try:
-                image, note, elapsed = host.render(message.labels, message.seed, message.fan, message.anchor)
-            except Exception as exc:  # noqa: BLE001
-                send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "synthesis")))
+                failure = CineFailure if isinstance(message, CineRequest) else RenderFailure
+                send(failure(message.serial, 0, "no model is loaded yet"))
+            elif isinstance(message, CineRequest):
+                render_loop(host, message)
             else:
-                send(RenderedImage(message.serial, host.info.model_id, image, note, elapsed))
+                render_image(host, message)
 
     try:
         conn.close()
