@@ -172,3 +172,36 @@ def test_nnunet_export_is_a_raw_dataset_nnunet_can_plan(synth, tmp_path):
             assert image.dtype == np.uint8 and image.shape == mask.shape == (64, 64)
             assert np.array_equal(image, expected_image(synth, mask, pairs[label.stem]))
     assert info["numTraining"] + info["numTest"] == len(pairs) == 5 * 4 * 2
+    again = export_dataset(synth, out, random=2, format="nnunet", size=64, seed=4, overwrite=True)  # ours: replaced
+    assert len(list((out / "labelsTr").glob("*.png"))) + len(list((out / "labelsTs").glob("*.png"))) == 8
+    assert again["options"]["seed"] == 4
+    (out / "imagesTr" / "mine.png").write_bytes(b"not ours")  # a file we did not write is never deleted
+    with pytest.raises(DataError, match="does not list"):
+        export_dataset(synth, out, random=1, format="nnunet", size=64, overwrite=True)
+
+
+def test_an_export_whose_pairs_would_share_a_name_is_refused_before_drawing(synth, tmp_path):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    heart = template_mask("2CH", "ED", seed=1, size=64)
+    write_label_png(masks / "p01_2CH_ED.png", heart)
+    write_label_png(masks / "p01_v2_2CH_ED.png", heart)  # named as p01's second variation
+    with pytest.raises(DataError, match="would be"):
+        export_dataset(synth, tmp_path / "out", masks=masks, variations=2, format="png")
+    assert not (tmp_path / "out").exists()
+    export_dataset(synth, tmp_path / "one", masks=masks, variations=1, format="png")  # no clash with one each
+    from engine.maskio import write_nifti
+
+    write_nifti(masks / "p01_2CH_ED_gt.nii.gz", heart)  # the same pair twice, as PNG and as NIfTI
+    with pytest.raises(DataError, match="two pairs would be named p01_2CH_ED"):
+        export_dataset(synth, tmp_path / "two", masks=masks, format="png")
+
+
+def test_patients_seeds_never_meet_however_many_variations():
+    from engine.export.run import seed_stride
+
+    assert seed_stride(1) == seed_stride(62) == 1000  # as exports always were
+    for variations in (63, 126, 1000):
+        seeds = {index * seed_stride(variations) + v * 16 + i
+                 for index in range(4) for v in range(variations) for i in range(4)}
+        assert len(seeds) == 4 * variations * 4

@@ -65,6 +65,8 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
 
 
 NIFTI_FOLDER, SPLIT_LIST_FOLDER, HDF5_FILE = "database_nifti", "database_split", "synthetic.hdf5"
+NNUNET_FOLDERS = ("imagesTr", "labelsTr", "imagesTs", "labelsTs")
+EXPORT_FILES = ("dataset.json", "itksnap_labels.txt")  # nnU-Net's dataset description; ITK-SNAP's label names
 
 
 def foreign_files(out: Path, manifest: dict) -> list[Path]:
@@ -93,14 +95,17 @@ def _is_dataset_folder(parts: tuple[str, ...], patients: set[str]) -> bool:
         return len(parts) == 1 or (len(parts) == 2 and parts[1] in (IMAGE_DIR, LABEL_DIR))
     if parts[0] == NIFTI_FOLDER:
         return len(parts) == 1 or (len(parts) == 2 and parts[1] in patients)
-    return parts == (SPLIT_LIST_FOLDER,)
+    return parts == (SPLIT_LIST_FOLDER,) or (len(parts) == 1 and parts[0] in NNUNET_FOLDERS)
 
 
 def _is_dataset_file(parts: tuple[str, ...], patients: set[str], stems: set[str]) -> bool:
     from .layout import parse_stem
 
-    if parts in ((MANIFEST_NAME,), (HDF5_FILE,)):
+    if parts in ((MANIFEST_NAME,), (HDF5_FILE,)) or (len(parts) == 1 and parts[0] in EXPORT_FILES):
         return True
+    if len(parts) == 2 and parts[0] in NNUNET_FOLDERS and parts[1].endswith(".png"):
+        stem = parts[1][:-len(".png")]
+        return (stem[:-len("_0000")] if parts[0].startswith("images") and stem.endswith("_0000") else stem) in stems
     if len(parts) == 3 and parts[0] in SPLITS and parts[2].endswith(".png"):
         stem = parts[2][:-len(".png")]
         return stem in stems or (parse_stem(stem) or (stem,))[0] in patients

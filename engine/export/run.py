@@ -117,6 +117,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         writer = WRITERS[format](staging)
         try:
             if isinstance(patients, list):
+                check_unique_names(patients, int(variations))
                 writer.check(patients)
             manifest = _write_all(synth, writer, patients, split_of, int(variations), seed,
                                   len(names), progress, should_stop, float(border_jitter))
@@ -135,6 +136,33 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
             manifest["anatomy"] = {"shape_model": anatomy.fingerprint, "source": about}
         write_manifest(staging, manifest)
     return manifest
+
+
+def check_unique_names(patients: list[PatientMasks], variations: int) -> None:
+    """Refuse, before any image is drawn, masks whose pairs would share a name: two files of one
+    stem (``x_2CH_ED.png`` beside ``x_2CH_ED_gt.nii.gz``), or a mask named as another's
+    variation (``P_v2`` beside ``P`` with ``--variations 2``). One would overwrite the other,
+    or the same name land in two splits."""
+    stems: dict[str, str] = {}  # pair name -> the mask (and variation) it is drawn from
+    owners: dict[str, str] = {}  # patient folder -> the patient (and variation) written there
+    for patient in patients:
+        for variation in range(variations):
+            again = "" if variation == 0 else f" (variation {variation + 1})"
+            for item in patient.items:
+                stem, new_patient = variant_name(item.name, patient.patient, variation)
+                maker = f"{item.source}{again}"
+                if stems.setdefault(stem, maker) != maker:
+                    raise DataError(f"two pairs would be named {stem}: from {stems[stem]} and from {maker}; "
+                                    "keep one of the masks or rename it")
+                if owners.setdefault(new_patient, patient.patient + again) != patient.patient + again:
+                    raise DataError(f"patient {new_patient} would be written twice: for {owners[new_patient]} "
+                                    f"and for {patient.patient}{again}; rename one of them")
+
+
+def seed_stride(variations: int, per_variation: int = 16) -> int:
+    """How far apart two patients' seeds start: 1000 as always when their variations fit in
+    it, else wide enough that no two patients' seeds meet (with ``per_variation`` seeds each)."""
+    return max(1000, variations * per_variation)
 
 
 def read_paths(model, masks, like) -> tuple[Path, ...]:
@@ -160,7 +188,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
         for variation in range(variations):
             if should_stop():
                 raise Cancelled()
-            base = seed * 1_000_003 + index * 1000 + variation * 16
+            base = seed * 1_000_003 + index * seed_stride(variations) + variation * 16
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
             given = [jitter_borders(mask, border_jitter, base + i) if border_jitter > 0 else mask
