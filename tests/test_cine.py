@@ -369,6 +369,38 @@ def test_one_random_loop_may_be_named_as_a_file_and_several_may_not(tmp_path, ca
     assert "is a folder" in capsys.readouterr().err
 
 
+def test_random_loops_each_have_their_own_seed_and_nothing_is_made_before_the_checks(tmp_path, capsys):
+    import h5py
+
+    from engine.cli.main import main
+
+    args = ["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--seed", "5"]
+    assert main(args + ["--random", "2", "--format", "hdf5", "--out", str(tmp_path / "run")]) == 0
+    seeds = []
+    for path in sorted((tmp_path / "run").glob("*.h5")):
+        with h5py.File(path) as f:
+            seeds.append(int(f.attrs["seed"]))
+    assert seeds == [5, 6]  # loop k takes seed + k: two patients, two looks
+    missing = tmp_path / "nowhere" / "deeper"
+    assert main(args + ["--random", "1", "--model", str(tmp_path / "no_model.safetensors"), "--out", str(missing)]) != 0
+    capsys.readouterr()
+    assert not (tmp_path / "nowhere").exists()  # a failed command leaves no folder behind
+    assert main(args + ["--random", "1", "--out", str(missing)]) != 0
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_patients_two_views_get_fans_of_their_own(tmp_path):
+    from engine.cine import Timing
+    from engine.export.cine import _generated
+
+    from engine.fan import default_fan
+
+    made = [(view, make().fan) for _, view, make, _ in _generated(1, ("2CH", "4CH"), 64, 3, Timing(frames=3))]
+    offsets = [(round(fan.width - default_fan(view).width, 6), round(fan.tilt - default_fan(view).tilt, 6))
+               for view, fan in made]  # each view's fan drawn about its own median
+    assert offsets[0] != offsets[1]
+
+
 def test_a_coarse_field_lands_on_the_pixels_it_was_found_at():
     from engine.cine.motion import upsample_field
 

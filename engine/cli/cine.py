@@ -43,15 +43,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "dicom", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
     parser.add_argument("--fps", type=positive_number, default=None,
-                        help="frames per second (default 40; with --frames, the rate that fills one cycle)")
+                        help="frames per second (default 40; not with --frames, which sets it)")
     parser.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
     parser.add_argument("--frames", type=int_in_range(2, 2000), default=None,
                         help="number of frames over the cycle (default: as fps and bpm give); the "
                              "file then plays at the rate that keeps the heart rate")
     parser.add_argument("--cycle", choices=("full", "half"), default="full",
                         help="full: ED -> ES -> ED, seamless; half: ED -> ES as CAMUS stores it")
-    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the loop's look (default 0)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output")
+    parser.add_argument("--seed", type=seed_value, default=0,
+                        help="seed of the loop's look (default 0; with --random, loop k takes seed + k)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing loop files (a folder of PNG frames is never replaced)")
     add_device_argument(parser)
 
 
@@ -110,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
             raise MaskError(f"{args.ed.name} is a {view} view and {args.es.name} a {es_view} view: "
                             "the key frames of one loop show one view")
         fan, _ = fan_from_text(read_png_text(args.ed), view)
-        jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan)))
+        jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan), args.seed))
     else:
-        from ..anatomy import ShapeModel
+        from ..anatomy import VIEWS, ShapeModel
         from ..cine.loop import loop_from_heart
         from ..data.layout import patient_name
         from ..fan import random_fan
@@ -131,33 +133,38 @@ def run(args: argparse.Namespace) -> int:
         if file_kind is None:
             if args.out.exists() and not args.out.is_dir():
                 raise CardiganError(f"{args.out}: with --random, --out is a folder")
-            args.out.mkdir(parents=True, exist_ok=True)
+            if not args.out.parent.is_dir():
+                raise CardiganError(f"{args.out}: the folder {args.out.parent} does not exist")
         model = ShapeModel.default()
         for index in range(args.random):
             heart = model.draw(args.seed * 100_003 + index)
             for view in views:
-                if file_kind is None:
+                if file_kind is None:  # the folder is made when the first loop is written
                     target = args.out / f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[fmt]}"
-                    _check_target(target, args.overwrite, fmt == "png")
+                    paths = [target] + ([mask_path_for(target)] if fmt == "nifti" else [])
                 else:  # one loop, named by --out
                     target = args.out
-                    for path in [target] + ([mask_path_for(target)] if file_kind == "nifti" else []):
-                        _check_target(path, args.overwrite, False)
-                fan = random_fan(np.random.default_rng([args.seed & (2**63 - 1), index, len(view)]), view)
-                jobs.append((target, lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, args.size, timing, f)))
+                    paths = [target] + ([mask_path_for(target)] if file_kind == "nifti" else [])
+                for path in paths:
+                    _check_target(path, args.overwrite, fmt == "png" and path is target and file_kind is None,
+                                  made_later=file_kind is None)
+                fan = random_fan(np.random.default_rng([args.seed & (2**63 - 1), index, VIEWS.index(view)]), view)
+                jobs.append((target, lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, args.size, timing, f),
+                             args.seed + len(jobs)))  # each loop its own look
     synth = Synthesizer(args.model, device=args.device)
     bar = TerminalProgress()
     try:
-        for target, make in jobs:
+        for target, make, seed in jobs:
             loop = make()
             bad = loop.invalid_frames()
             if bad:
                 note(f"{target.name}: {len(bad)} frame(s) are not a plausible heart (first: frame {bad[0]})")
-            images = synthesize_loop(synth, loop, seed=args.seed, progress=bar)
+            images = synthesize_loop(synth, loop, seed=seed, progress=bar)
             info = {"bpm": timing.bpm, "cycle": timing.cycle, "frames": loop.frames,
                     "ejection_fraction_area": round(loop.ejection_fraction(), 2),
                     "phases": [round(float(p), 4) for p in loop.phases], "model": synth.model.name,
-                    "seed": args.seed}
+                    "seed": seed}
+            target.parent.mkdir(exist_ok=True)  # --random's folder, made once there is a loop to put in it
             written = write_loop(target, images, loop.masks, timing.playback_fps, info)
             note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at {timing.playback_fps:.3g} fps, "
                  f"{timing.bpm:g} bpm, EF by area {loop.ejection_fraction():.0f} %)")
@@ -166,12 +173,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_target(path: Path, overwrite: bool, folder: bool) -> None:
+def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = False) -> None:
     """Refuse before any work an output that exists (unless --overwrite, and never a folder
-    with content) or whose folder is missing."""
+    with content) or whose folder is missing (unless it is ``made_later``: --random's)."""
     from ..errors import CardiganError
 
-    if not path.parent.is_dir():
+    if not path.parent.is_dir() and not made_later:
         raise CardiganError(f"{path}: the folder {path.parent} does not exist")
     if path.exists():
         if folder:

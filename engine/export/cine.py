@@ -37,7 +37,7 @@ CINE_FORMATS = ("nifti", "hdf5", "png")
 
 def _generated(count: int, views, size: int, seed: int, timing: Timing):
     """(patient, view, loop maker, heart record) for ``count`` shape-model patients."""
-    from ..anatomy import ShapeModel
+    from ..anatomy import VIEWS, ShapeModel
     from ..anatomy.patients import heart_record
 
     model = ShapeModel.default()
@@ -46,7 +46,7 @@ def _generated(count: int, views, size: int, seed: int, timing: Timing):
         heart = model.draw(seed * 1_000_003 + index)
         record = heart_record(model, heart, views)
         for view in views:
-            rng = np.random.default_rng([int(seed) & (2**63 - 1), 0xC1E, index, len(view)])
+            rng = np.random.default_rng([int(seed) & (2**63 - 1), 0xC1E, index, VIEWS.index(view)])  # each view its own
             fan = random_fan(rng, view)
             yield name, view, (lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, size, timing, f)), record
 
