@@ -42,6 +42,18 @@ def test_jitter_moves_borders_only_and_by_about_its_size():
         assert abs((moved == c).sum() / (heart == c).sum() - 1) < 0.1
 
 
+def test_the_commands_jitter_is_in_pixels_of_a_256_pixel_mask():
+    from engine.anatomy import template_mask
+    from engine.data.border_jitter import jitter_borders, scaled_jitter
+
+    assert scaled_jitter(3.0, (256, 256)) == 3.0 and scaled_jitter(3.0, (64, 64)) == 0.75
+    assert scaled_jitter(3.0, (512, 384)) == 6.0
+    big = template_mask("4CH", "ED", seed=2, size=256)
+    small = big[::4, ::4]
+    moved = lambda labels: (jitter_borders(labels, scaled_jitter(3.0, labels.shape), 7) != labels).mean()
+    assert moved(small) < 2.0 * moved(big)  # the same share of the heart moves at either size
+
+
 def test_jitter_values_out_of_range_are_named():
     assert jitter_problem(0.0) is None and jitter_problem(MAX_JITTER) is None
     for bad in (-1.0, MAX_JITTER + 1, float("nan")):

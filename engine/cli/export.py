@@ -49,8 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
                         help="draw each image from its mask with the borders moved smoothly by about PX "
                              "pixels, keeping the unmoved mask in the pair, as expert outlines do not "
-                             f"sit exactly on an image's edges (default {DEFAULT_JITTER:g}, for 256-pixel "
-                             "CAMUS-like masks; 0: each image drawn from its mask as it is; cine loops: 0)")
+                             f"sit exactly on an image's edges (default {DEFAULT_JITTER:g}; pixels of a 256-pixel "
+                             "mask, in proportion for other sizes; 0: each image drawn from its mask as it "
+                             "is; cine loops: 0)")
     parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
                         help="generated masks' size (with --random)")
     cine = parser.add_argument_group("cine loops (--cine)")

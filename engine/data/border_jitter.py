@@ -8,7 +8,9 @@ disagreement back: the generator is given the mask resampled through a smooth ra
 displacement field, and the pair keeps the unmoved mask (``cardigan export --border-jitter``;
 ``cardigan evaluate --border-jitter`` measures it on the downstream training set). Both
 commands, and the studio's export dialog, use ``DEFAULT_JITTER`` unless told otherwise; the
-studio's live view and ``export_dataset``'s own default draw the masks as painted.
+studio's live view and ``export_dataset``'s own default draw the masks as painted. The
+commands' jitter is in pixels of a 256-pixel mask and scales with the mask
+(:func:`scaled_jitter`): 3 px at 256 moves a 64-pixel mask's borders by 0.75 px.
 
 The field: independent normal draws of standard deviation ``pixels`` on knots 1/16 of the
 map apart, interpolated by cubic splines (the displacement's root mean square per axis is
@@ -43,6 +45,15 @@ def jitter_borders(labels: np.ndarray, pixels: float, seed: int) -> np.ndarray:
     rows, cols = np.mgrid[:height, :width].astype(np.float64)
     moved = ndimage.map_coordinates(labels, [rows + field[0], cols + field[1]], order=0, mode="nearest")
     return moved.astype(labels.dtype)
+
+
+REFERENCE_SIDE = 256  # the jitter's pixels are pixels of a mask this size
+
+
+def scaled_jitter(pixels: float, shape: tuple[int, ...]) -> float:
+    """A jitter given in pixels of a 256-pixel mask (the commands' ``--border-jitter``), in
+    pixels of a mask of ``shape``: the same share of the heart at any size."""
+    return float(pixels) * max(shape[-2:]) / REFERENCE_SIDE
 
 
 def jitter_problem(pixels: float) -> str | None:

@@ -31,7 +31,7 @@ import numpy as np
 from ..data.dataset import PairedDataset
 from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
-from ..data.border_jitter import DEFAULT_JITTER, jitter_borders
+from ..data.border_jitter import DEFAULT_JITTER, jitter_borders, scaled_jitter
 from ..data.layout import SPLITS, parse_stem
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
@@ -160,7 +160,8 @@ def downstream_masks(masks: np.ndarray, settings: EvalSettings, k: int = 0) -> n
     if settings.border_jitter <= 0:
         return masks
     seed = settings.seed + 100_000 * (k + 1)
-    return np.stack([jitter_borders(mask, settings.border_jitter, seed + i) for i, mask in enumerate(masks)])
+    return np.stack([jitter_borders(mask, scaled_jitter(settings.border_jitter, mask.shape), seed + i)
+                     for i, mask in enumerate(masks)])
 
 
 def downstream_images(synth: Synthesizer, masks: np.ndarray, fans: list | None, settings: EvalSettings,
