@@ -116,6 +116,12 @@ class Synthesizer:
         return float(getattr(getattr(self.model, "config", None), "style_scale", 1.0))
 
     @property
+    def takes_style_scale(self) -> bool:
+        """Whether a style scale changes this model's images: noise models' style channels (not
+        the simulator, deterministic models or VAE models)."""
+        return self.network is not None and self.model.config.noise_nc > 0
+
+    @property
     def output_channels(self) -> int:
         return self.model.config.output_nc if self.network is not None else 1
 

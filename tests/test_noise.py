@@ -116,6 +116,15 @@ def test_a_chosen_style_scale_overrides_the_models_in_synthesis_export_and_the_c
                  "--out", str(tmp_path / "x.npy"), "--style-scale", "1", "--seed", "5"]) == 0
     assert np.abs(np.load(tmp_path / "x.npy") - plain.synthesize(mask, seed=5)).max() < 1e-5
     assert json.loads((tmp_path / "export" / "manifest.json").read_text())["options"]["style_scale"] == 1.0
+    # a model without style channels: said, and not recorded as applied
+    capsys.readouterr()
+    assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / "m.png"),
+                 "--out", str(tmp_path / "sim.png"), "--style-scale", "0.5"]) == 0
+    assert "no style channels: --style-scale changes nothing" in capsys.readouterr().err
+    said = []
+    plain_manifest = export_dataset("simulator", tmp_path / "sim", random=1, size=64, style_scale=0.5,
+                                    notify=said.append)
+    assert plain_manifest["options"]["style_scale"] is None and any("no style channels" in s for s in said)
 
 
 def test_region_resampling_changes_that_region_only():

@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     synth = Synthesizer(args.model, device=args.device, precision=args.precision, style_scale=args.style_scale)
     if problem and synth.uses_fan:
         note(f"{args.mask}: {problem}")
+    if args.style_scale is not None and not synth.takes_style_scale:
+        note(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
     region = None if args.resample_class is None else labels == args.resample_class
     if region is not None and not synth.stochastic:
         note(f"model {synth.model.name} is deterministic: --resample-class changes nothing")

@@ -90,6 +90,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if style_scale is not None and style_scale_problem(style_scale):
         raise DataError(f"--style-scale {style_scale_problem(style_scale)}")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
+    if style_scale is not None and not synth.takes_style_scale and notify is not None:
+        notify(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
     if masks is not None:
         patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks))
         names = [p.patient for p in patients]
@@ -131,7 +133,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                                "masks": str(masks) if masks is not None else None,
                                "random": random, "size": size if random is not None else None,
                                "like": str(like) if like is not None else None,
-                               "style_scale": synth.style_scale, "border_jitter": float(border_jitter)}
+                               "style_scale": synth.style_scale if synth.takes_style_scale else None,
+                               "border_jitter": float(border_jitter)}
         if random is not None:
             manifest["anatomy"] = {"shape_model": anatomy.fingerprint, "source": about}
         write_manifest(staging, manifest)
