@@ -271,9 +271,25 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_S
     ``.nii.gz``, with ``spacing_mm`` between pixels (1 between frames), atomically: a file
     that was there is kept whole until the new one is complete. Its rows and columns are the
     array's, as :func:`read_volume_label` reads them back."""
+    write_nifti_files([(Path(path), array)], spacing_mm)
+
+
+def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float = PIXEL_SPACING_MM) -> None:
+    """Several NIfTI files written as one (a loop's images and its masks): each is written as
+    :func:`write_nifti` writes it, and none replaces its file before all are complete."""
+    import contextlib
+
+    images = [(Path(path), *_nifti_image(Path(path), array, spacing_mm)) for path, array in files]
+    with contextlib.ExitStack() as stack:
+        targets = [(stack.enter_context(atomic_path(path)), path, image, suffix) for path, image, suffix in images]
+        for tmp, path, image, suffix in targets:
+            _write_itk_into(tmp, path, image, suffix, compress=suffix == ".nii.gz")
+
+
+def _nifti_image(path: Path, array: np.ndarray, spacing_mm: float):
+    """(SimpleITK image, NIfTI suffix) for ``array`` going to ``path``; one line if either is wrong."""
     import SimpleITK as sitk
 
-    path = Path(path)
     suffix = nifti_suffix(path)
     if suffix is None:
         raise CardiganError(f"{path}: a NIfTI file name ends in .nii.gz or .nii")
@@ -283,27 +299,32 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_S
     image = sitk.GetImageFromArray(array)  # (T, H, W) -> columns x rows x frames
     image.SetSpacing((spacing_mm, spacing_mm, 1.0)[: array.ndim])
     image.SetOrigin((0.0,) * array.ndim)
-    write_itk_image(path, image, suffix, compress=suffix == ".nii.gz")
+    return image, suffix
 
 
 def write_itk_image(path: Path, image, suffix: str, compress: bool) -> None:
     """Write a SimpleITK ``image`` to ``path`` atomically (a file that was there is kept whole
     until the new one is complete); ``suffix`` picks ITK's writer (``.nii.gz``, ``.nrrd``),
     whatever ``path`` is called. A failure is one line naming ``path``."""
+    with atomic_path(path) as tmp:
+        _write_itk_into(tmp, path, image, suffix, compress)
+
+
+def _write_itk_into(tmp: Path, path: Path, image, suffix: str, compress: bool) -> None:
+    """``image`` written to the temporary file ``tmp`` (for ``path``)."""
     import shutil
     import tempfile
 
     import SimpleITK as sitk
 
-    with atomic_path(path) as tmp:
-        # ITK picks its writer by the file's suffix, so it writes into a hidden folder of its own:
-        # whatever a killed write leaves is never a file beside ``path`` that ends like a volume
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".writing", dir=tmp.parent))
-        try:
-            named = staging / f"volume{suffix}"
-            sitk.WriteImage(image, str(named), compress)
-            named.replace(tmp)
-        except RuntimeError as exc:
-            raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    # ITK picks its writer by the file's suffix, so it writes into a hidden folder of its own:
+    # whatever a killed write leaves is never a file beside ``path`` that ends like a volume
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".writing", dir=tmp.parent))
+    try:
+        named = staging / f"volume{suffix}"
+        sitk.WriteImage(image, str(named), compress)
+        named.replace(tmp)
+    except RuntimeError as exc:
+        raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

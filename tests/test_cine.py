@@ -413,3 +413,27 @@ def test_a_coarse_field_lands_on_the_pixels_it_was_found_at():
     assert np.abs(full[..., 0] - 0.1 * cols)[inside].max() < 1e-4
     assert np.abs(full[..., 1] + 0.05 * rows)[inside].max() < 1e-4
     assert np.allclose(full[:, -1, 0], full[:, xs.max(), 0])
+
+
+def test_a_nifti_loop_and_its_masks_are_replaced_together_or_not_at_all(tmp_path, monkeypatch):
+    import SimpleITK as sitk
+
+    images = np.full((3, 16, 16), 50, np.uint8)
+    masks = np.zeros((3, 16, 16), np.uint8)
+    path = tmp_path / "loop.nii.gz"
+    write_loop(path, images, masks, fps=25.0)
+    real, calls = sitk.WriteImage, []
+
+    def second_fails(image, name, *args):
+        calls.append(name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stopped between the images and the masks
+        real(image, name, *args)
+
+    monkeypatch.setattr(sitk, "WriteImage", second_fails)
+    with pytest.raises(KeyboardInterrupt):
+        write_loop(path, images + 100, masks + 1, fps=25.0)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.nii.gz", "loop_gt.nii.gz"]
+    assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(path))), images)  # the old pair, whole
+    assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "loop_gt.nii.gz"))), masks)

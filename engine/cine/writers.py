@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import CardiganError
 from ..fileio import atomic_path
-from ..maskio import write_nifti
+from ..maskio import write_nifti_files
 
 FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5",
            ".dcm": "DICOM"}
@@ -129,10 +129,8 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float) -> Path:
 
 
 def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float) -> list[Path]:
-    written = []
-    for target, volume in ((path, images), (mask_path_for(path), masks)):
-        write_nifti(target, volume)
-        written.append(target)
+    written = [path, mask_path_for(path)]
+    write_nifti_files(list(zip(written, (images, masks))))  # the pair replaced together or not at all
     return written
 
 
