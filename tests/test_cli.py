@@ -307,3 +307,33 @@ def test_help_version_and_light_commands_start_without_torch():
     first, _, rest = done.stdout.partition("\n")
     assert done.returncode == 0 and first == "False", done.stderr
     assert all(name in rest for name, _ in COMMANDS) and "cardiGAN Studio" in rest
+
+
+def test_options_that_would_do_nothing_are_refused_or_said(tmp_path, capsys):
+    from engine.anatomy import template_mask
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+
+    def one_line_error(argv: list[str], words: str) -> None:
+        assert main(argv) != 0
+        err = capsys.readouterr().err.strip()
+        assert words in err and len(err.splitlines()) == 1, err
+
+    one_line_error(["phantom", "--out", str(tmp_path / "ph.hdf5"), "--count", "2"], "add --format hdf5")
+    assert not (tmp_path / "ph.hdf5").exists()
+    for command in ("prepare", "phantom"):
+        assert main([command, "--out", str(tmp_path / "x"), "--workers", "0"]
+                    + (["--source", "y"] if command == "prepare" else [])) != 0
+        assert "--workers" in capsys.readouterr().err
+    one_line_error(["export", "--model", "simulator", "--random", "1", "--cine", "--like-fallback",
+                    "--out", str(tmp_path / "c")], "--like-fallback")
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "p_4CH_ED.png", template_mask("4CH", "ED", seed=1, size=64))
+    write_label_png(masks / "p_4CH_ES.png", template_mask("4CH", "ES", seed=1, size=64))
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--size", "128",
+                 "--out", str(tmp_path / "e")]) == 0
+    assert "masks from a folder keep their own size" in capsys.readouterr().err
+    assert main(["cine", "--model", "simulator", "--ed", str(masks / "p_4CH_ED.png"), "--es", str(masks / "p_4CH_ES.png"),
+                 "--frames", "2", "--size", "128", "--out", str(tmp_path / "l.h5")]) == 0
+    assert "keeps their view and size" in capsys.readouterr().err

@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError("give --ed and --es, or --random N")
     if args.random is None and (args.ed is None or args.es is None):
         raise CardiganError("a loop from masks needs both --ed and --es")
+    if args.random is None and (args.view != "4CH" or args.size != 256):
+        note("--view and --size are for generated patients (--random); a loop from masks keeps their view and size")
     if args.frames is not None and args.fps is not None:
         raise CardiganError("give --fps or --frames, not both: --frames spreads its frames over one "
                             "heart cycle at --bpm, which sets the frame rate")

@@ -11,14 +11,15 @@ from .options import add_device_argument, add_model_argument, int_in_range, seed
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
 MAX_VARIATIONS = 1000
-HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, or CAMUS NIfTI)"
+HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, CAMUS NIfTI or nnU-Net)"
 DESCRIPTION = (
     "Synthesize images for a folder of label maps (--masks, names kept) or for N generated "
     "patients (--random N: 2CH and 4CH at ED and ES each, drawn from the shape model of real "
     "CAMUS hearts; with --like DATASET from a shape model built from a dataset's or folder's "
     "masks), K variations per map, and write a "
-    "segmentation dataset: png (prepared folders + manifest), hdf5 (the seed's layout), or "
-    "nifti (the CAMUS 2023 layout). A non-empty output folder is refused without --overwrite.")
+    "segmentation dataset: png (prepared folders + manifest), hdf5 (the seed's layout), "
+    "nifti (the CAMUS 2023 layout) or nnunet (an nnU-Net v2 raw dataset). A non-empty output "
+    "folder is refused without --overwrite.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         note(f"the masks' patients are split 80/10/10 into train, valid and test anew (seed {args.seed}); "
              "the split of a folder they come from is not kept")
+        if args.size != 256:
+            note("--size sizes generated masks (--random); masks from a folder keep their own size")
     bars = TerminalProgress()
     try:
         manifest = export_dataset(args.model, args.out, masks=args.masks, random=args.random,
@@ -117,8 +120,9 @@ def run_cine(args: argparse.Namespace) -> int:
     from ..export.cine import export_cine
     from .terminal import TerminalProgress, note
 
-    if args.like is not None or args.variations != 1 or args.border_jitter:  # None: not asked for
-        raise CardiganError("--cine takes --masks or --random, without --like, --variations or --border-jitter")
+    if args.like is not None or args.like_fallback or args.variations != 1 or args.border_jitter:  # None: not asked
+        raise CardiganError("--cine takes --masks or --random, without --like, --like-fallback, --variations "
+                            "or --border-jitter")
     timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle)
     bars = TerminalProgress()
     try:

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instants", "--phases", dest="instants", default="ED,ES",
                         help="comma-separated instants (default ED,ES), as in prepare")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=int_in_range(1, 256), default=None,
                         help="processes to use (default: one per core for large counts)")
 
 
@@ -37,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from ..data.phantom import write_phantom
     from .terminal import TerminalProgress, note
 
+    if args.format == "folders" and args.out.suffix.lower() in (".h5", ".hdf5"):
+        from ..errors import CardiganError
+
+        raise CardiganError(f"{args.out}: names an HDF5 file, but --format folders writes a folder "
+                            "(add --format hdf5, or name a folder)")
     bar = TerminalProgress()
     try:
         manifest = write_phantom(args.out, count=args.count, size=args.size, seed=args.seed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import seed_value
+from .options import int_in_range, seed_value
 
 HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release, SPADE folders) into image/label folders"
 DESCRIPTION = ("Read the seed's HDF5 file, a CAMUS release folder or the image and label folders "
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the 80/10/10 patient split where the source has none (default 0)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing prepared dataset at --out")
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=int_in_range(1, 256), default=None,
                         help="processes to use (default: one per core for large sources)")
     parser.add_argument("--sequences", action="store_true",
                         help="also keep the CAMUS 2023 half sequences (*_half_sequence.nii.gz with _gt), "

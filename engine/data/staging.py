@@ -41,7 +41,7 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
             raise DataError(f"{out}: already exists and is not empty (use --overwrite to replace "
                             f"a {ORIGIN_NAMES[replaces]})")
         if not (out / MANIFEST_NAME).is_file():
-            raise DataError(f"{out}: is not a prepared dataset (no {MANIFEST_NAME}); refusing to "
+            raise DataError(f"{out}: is not a {ORIGIN_NAMES[replaces]} (no {MANIFEST_NAME}); refusing to "
                             "replace it, choose another output folder")
         try:
             manifest = read_manifest(out)
