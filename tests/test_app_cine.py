@@ -61,7 +61,7 @@ def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
     timeline, backend = window.timeline, window.live.backend
     host, gate = backend._host, threading.Event()
     make = host.render_cine
-    host.render_cine = lambda request: gate.wait() and make(request)  # held until the edit is made
+    host.render_cine = lambda *args: gate.wait() and make(*args)  # held until the edit is made
     shown, made = [], []
     window.live.cineShown.connect(shown.append)
     backend.cineReady.connect(made.append)

@@ -222,4 +222,4 @@ def test_a_damaged_nifti_mask_is_refused_in_one_line(tmp_path):
     with pytest.raises(MaskError) as caught:
         read_label_map(path)
     message = str(caught.value)
-    assert message.startswith(str(path)) and "\n" not in message and "cannot read" in message
+    assert message.startswith(str(path)) and "\n" not in message and "truncated or damaged" in message

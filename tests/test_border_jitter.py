@@ -167,6 +167,6 @@ def test_cine_export_needs_no_jitter_and_refuses_one_asked_for(tmp_path, capsys)
             Image.open(label).save(masks / f"{patient_view}_{instant}.png")
     cine = ["export", "--model", "simulator", "--masks", str(masks), "--cine", "--fps", "8", "--bpm", "120"]
     assert main(cine + ["--border-jitter", "2", "--out", str(tmp_path / "asked")]) == 1
-    assert "without --like, --variations or --border-jitter" in capsys.readouterr().err
+    assert "without --like, --like-fallback, --variations or --border-jitter" in capsys.readouterr().err
     assert main(cine + ["--out", str(tmp_path / "loops")]) == 0
     assert any((tmp_path / "loops").rglob("*"))

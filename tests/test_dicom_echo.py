@@ -164,10 +164,10 @@ def test_synthesize_and_cine_write_dicom(tmp_path):
     assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / "heart.png"),
                  "--out", str(tmp_path / "echo.dcm")]) == 0
     assert pydicom.dcmread(tmp_path / "echo.dcm").Rows == 40
-    assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--fps", "20",
+    assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--bpm", "60",
                  "--random", "1", "--out", str(tmp_path / "loop.dcm")]) == 0
-    loop = pydicom.dcmread(tmp_path / "loop.dcm")
-    assert int(loop.NumberOfFrames) == 3 and float(loop.FrameTime) == pytest.approx(50.0)
+    loop = pydicom.dcmread(tmp_path / "loop.dcm")  # three frames fill one beat of a second
+    assert int(loop.NumberOfFrames) == 3 and float(loop.FrameTime) == pytest.approx(1000 / 3, rel=1e-3)
     assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--random", "2",
                  "--format", "dicom", "--out", str(tmp_path / "loops")]) == 0
     assert len(list((tmp_path / "loops").glob("*.dcm"))) == 2
