@@ -77,14 +77,16 @@ class Autosaver:
             return False
         return True
 
-    def save(self, labels: np.ndarray, source: Path | None, key: tuple[int, int]) -> bool:
-        """Write ``labels`` unless ``key`` (document id, revision) was already saved."""
+    def save(self, labels: np.ndarray, source: Path | None, key: tuple[int, int],
+             text: dict[str, str] | None = None) -> bool:
+        """Write ``labels`` unless ``key`` (document id, revision) was already saved; ``text``
+        (the fan and the heart, as Save writes them) goes into the PNG with it."""
         if key == self.saved_revision:
             return True
         if not self._ensure_folder():
             return False
         try:
-            write_label_png(self.folder / "mask.png", labels)
+            write_label_png(self.folder / "mask.png", labels, text)
             with atomic_path(self.folder / "info.json") as tmp:
                 tmp.write_text(json.dumps({"source": str(source) if source else None,
                                            "saved_at": time.time(), "shape": list(labels.shape)}))

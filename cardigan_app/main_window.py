@@ -342,7 +342,9 @@ class MainWindow(QMainWindow):
             self.document.remove_listener(self._mask_changed)
             self.document.remove_history_listener(self._history_changed)
             self.document.remove_meta_listener(self._meta_changed)
-            self.autosaver.discard()
+            key_frames = getattr(self, "key_frames", None)
+            if key_frames is None or document not in key_frames.frames.values():
+                self.autosaver.discard()  # another mask; a key-frame switch keeps the pair's autosave
         self.document = document
         self.state.set_document(document)
         document.remove_listener(self._mask_changed)
@@ -517,10 +519,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(piece.describe()[0].upper() + piece.describe()[1:], 8000)
 
     def autosave_now(self) -> bool:
-        doc = self.document
-        if not doc.modified:
+        """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
+        heart; with none, forget the last autosave (its edits were saved or undone)."""
+        frames = self.key_frames.frames
+        candidates = [self.document] + [frames[k] for k in ("ED", "ES") if frames[k] not in (None, self.document)]
+        doc = next((d for d in candidates if d.modified), None)
+        if doc is None:
+            self.autosaver.discard()
             return False
-        return self.autosaver.save(doc.labels, doc.path, (doc.id, doc.revision))
+        return self.autosaver.save(doc.labels, doc.path, (doc.id, doc.revision), self.files.png_text(doc))
 
     def offer_recovery(self) -> bool:
         """Offer back masks autosaved by an app that crashed; True when one was recovered."""
@@ -540,7 +547,10 @@ class MainWindow(QMainWindow):
                 continue
             source = Path(recovery.source) if recovery.source else None
             path = source if source is not None and source.suffix.lower() == ".png" else None
+            if path is not None and path.exists() and path.stat().st_mtime > recovery.saved_at:
+                path = None  # the file was saved after this autosave: Save asks for a name, never overwrites it
             document = LabelDocument(labels, path=path, origin="recovered")
+            self.files.restore_png_text(document, recovery.mask_path)  # its fan and heart, as autosaved
             document.mark_modified()
             self.set_document(document)
             recovery.discard()

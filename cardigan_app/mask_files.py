@@ -391,11 +391,22 @@ class MaskFiles:
             path = path.with_name(path.name + ".png")
         return self._write(path)
 
+    @staticmethod
+    def png_text(document: LabelDocument) -> dict[str, str]:
+        """The text chunks a label PNG of ``document`` carries: its fan and, when it has one, its heart."""
+        text = {FAN_KEY: document.fan.to_json()}
+        if document.anatomy:
+            text[ANATOMY_KEY] = json.dumps(document.anatomy)
+        return text
+
+    @staticmethod
+    def restore_png_text(document: LabelDocument, path: Path) -> None:
+        """Give ``document`` the fan and heart a label PNG of it carries (:meth:`png_text`)."""
+        document.anatomy, _ = read_anatomy_record(path)
+        document.fan, _ = fan_from_text(read_png_text(path), view_of_name(path.name))
+
     def _write(self, path: Path) -> bool:
-        anatomy = self.document.anatomy
-        text = {FAN_KEY: self.document.fan.to_json()}
-        if anatomy:
-            text[ANATOMY_KEY] = json.dumps(anatomy)
+        text = self.png_text(self.document)
         try:
             write_label_png(path, self.document.labels, text)
         except CardiganError as exc:

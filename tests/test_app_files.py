@@ -365,6 +365,51 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, tiny_model, mon
     assert not window.autosaver.folder.exists()  # a clean exit leaves nothing behind
 
 
+def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_path, tiny_model, monkeypatch):
+    import os
+    import time
+
+    import cardigan_app.main_window as main_window
+    from cardigan_app.dialogs.new_mask import NewMaskChoice
+
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        window.set_document(NewMaskChoice(True, "4CH", "ED", 5, 64).document())
+        doc = window.document
+        doc.set_meta("fan", fan=doc.fan.with_shape(depth=0.8))
+        target = tmp_path / "case.png"
+        assert window.files._write(target)
+        heart, fan = doc.anatomy, doc.fan
+        doc.fill(2, 2, 3)
+        assert window.autosave_now()
+        window.undo()  # the edit undone: the autosave of it is forgotten
+        assert not doc.modified and not window.autosave_now()
+        assert not (window.autosaver.folder / "mask.png").exists()
+        doc.fill(2, 2, 3)
+        assert window.autosave_now()
+        window.commands["key_frame"].trigger()  # to ES and back: the pair's autosave is kept
+        assert (window.autosaver.folder / "mask.png").exists()
+        window.commands["key_frame"].trigger()
+        folder = window.autosaver.folder
+        lock = window.autosaver._lock
+        window.autosaver._lock = None  # as after a crash: the folder's owner is gone
+        lock.unlock()
+        time.sleep(0.05)
+        os.utime(target, None)  # the file saved again after that autosave, in another session
+        again = open_window(qtbot, tmp_path / "second", str(tiny_model))
+        try:
+            again.autosaver.root = folder.parent
+            monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: main_window.Choice.SAVE)
+            assert again.offer_recovery()
+            recovered = again.document
+            assert recovered.fan.to_json() == fan.to_json() and recovered.anatomy == heart  # as autosaved
+            assert recovered.path is None  # newer on disk: Save asks for a name
+        finally:
+            close_window(again)
+    finally:
+        close_window(window)
+
+
 @pytest.mark.slow
 def test_settings_and_window_state_persist(qtbot, tmp_path, tiny_model):
     window = open_window(qtbot, tmp_path, str(tiny_model))
