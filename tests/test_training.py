@@ -666,3 +666,42 @@ def test_a_renewed_pooled_critic_starts_again_while_the_generator_waits(phantom,
     assert not all(torch.equal(runs[3]["generator"][k], v) for k, v in generator.items())
     assert not torch.equal(runs[1]["discriminator"]["pooled.head.weight"],
                            runs[2]["discriminator"]["pooled.head.weight"])
+
+
+def test_overwrite_keeps_the_earlier_run_until_the_new_one_can_start(phantom, tmp_path):
+    import dataclasses
+
+    run = tmp_path / "run"
+    train(tiny(iters=2, checkpoint_every=2), phantom, run, TrainCallbacks())
+    before = sorted(p.name for p in run.rglob("*"))
+    for bad in (dict(init_from=str(tmp_path / "gone.safetensors")), dict(batch_size=10_000)):
+        with pytest.raises(CardiganError):
+            train(dataclasses.replace(tiny(iters=2), **bad), phantom, run, TrainCallbacks(), overwrite=True)
+        assert sorted(p.name for p in run.rglob("*")) == before  # refused: the earlier run is still there
+    mine = tmp_path / "mine"  # a run's names, but no run: the user's own files
+    (mine / "tensorboard" / "notes").mkdir(parents=True)
+    (mine / "stats.jsonl").write_text("hi\n")
+    (mine / "tensorboard" / "notes" / "todo.txt").write_text("keep me")
+    with pytest.raises(CardiganError, match="not a training run's|no training run"):
+        train(tiny(iters=2), phantom, mine, TrainCallbacks(), overwrite=True)
+    assert (mine / "tensorboard" / "notes" / "todo.txt").read_text() == "keep me"
+
+
+def test_a_resume_needs_no_starting_file_and_says_what_it_changes(phantom, tmp_path):
+    import dataclasses
+    import shutil
+
+    source = tmp_path / "source"
+    train(tiny(iters=2), phantom, source, TrainCallbacks())
+    start = tmp_path / "start.safetensors"
+    shutil.copy(source / "model.safetensors", start)
+    config = tiny(iters=4, checkpoint_every=2, init_from=str(start))
+    half = Recorder(stop_after=2)
+    train(config, phantom, tmp_path / "run", half.callbacks())
+    start.unlink()  # moved away after the run began: its weights are in the run's state
+    again = Recorder()
+    result = train(dataclasses.replace(config, lr=config.lr * 0.5), phantom, tmp_path / "run", again.callbacks(),
+                   resume=True)
+    assert result.iteration == 4
+    said = " ".join(e.message for e in again.of(Notice))
+    assert "resuming with changed settings: lr" in said

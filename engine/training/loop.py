@@ -114,9 +114,8 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         check_run_outside_data(run.root, Path(data_dir))
         with run.lock() if context.is_main else contextlib.nullcontext():
             try:
-                if context.is_main:
-                    run.prepare_start(resume, overwrite)
-                return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device)
+                replace = run.prepare_start(resume, overwrite) if context.is_main else False
+                return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device, replace)
             except CardiganError:
                 if made_here and context.is_main:  # with the lock held: no other run is starting here
                     run.remove_if_unused()  # a run refused before it began leaves no folder behind
@@ -142,17 +141,16 @@ def _fresh_note(fresh: list[str]) -> str:
     return f"; {len(fresh)} tensors start fresh ({', '.join(fresh[:3])}{', ...' if len(fresh) > 3 else ''})"
 
 
-def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> TrainResult:
+def _train(config, data_dir, run, callbacks, emit, resume, context, device, replace=False) -> TrainResult:
     critic = None  # (state file, discriminator weights) that start a new run's discriminator
     if config.init_disc_from and not resume:
         from .warm_start import read_discriminator
 
         critic = read_discriminator(config.init_disc_from, config)
-    if context.is_main:
-        if resume:
-            run.check_resumable_with(config)
-        run.create()
-    distributed.barrier(context)
+    changed: list[str] = []
+    if context.is_main and resume:
+        run.check_resumable_with(config)
+        changed = run.changed_settings(config)  # said when training resumes: a resume changes nothing silently
     train_set, preview_set = open_datasets(config, data_dir)
     ipe = iters_per_epoch(len(train_set), config.batch_size, context)
     total_epochs = config.epochs or (config.niter + config.niter_decay)
@@ -162,7 +160,12 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
     torch.manual_seed(config.seed)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    trainer = Trainer(config, device, context)
+    trainer = Trainer(config, device, context, warm_start=not resume)  # a resume's weights come from its state
+    if context.is_main:  # everything that could refuse the run has passed: only now is an earlier run replaced
+        if replace:
+            run.remove_run()
+        run.create()
+    distributed.barrier(context)
     start = 0
     if resume:
         skipped: list[str] = []
@@ -175,6 +178,11 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device) -> T
         resume_from_state(trainer, state, path, config, device)
         start = int(state["iteration"])
         emit(Notice(f"resuming from iteration {start} ({path.name})"))
+        if changed:
+            emit(Notice("resuming with changed settings: " + ", ".join(changed)
+                        + (" (a new batch size changes how many iterations an epoch is, so the run's "
+                           "length and learning-rate schedule in epochs)" if any(c.startswith("batch_size ")
+                                                                                  for c in changed) else "")))
         if context.is_main:
             run.truncate_stats(start)
     elif config.init_from:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -160,16 +161,21 @@ class RunFolder:
             names = ", ".join(str(p.relative_to(self.root)) for p in foreign[:4])
             return (f"{self.root}: holds files that are not a training run's ({names}); refusing to "
                     "replace it, choose a new run folder")
+        if not self.holds_run():  # a run's names but no run (its config or a state): the user's files
+            shown = ", ".join(sorted(p.name for p in entries)[:4])
+            return (f"{self.root}: holds {shown} but no training run (no run configuration or saved "
+                    "state); refusing to replace it, choose a new run folder")
         return None
 
-    def prepare_start(self, resume: bool, overwrite: bool = False) -> None:
+    def prepare_start(self, resume: bool, overwrite: bool = False) -> bool:
         """With the lock held, before a training starts: refuse what :meth:`start_problem`
-        refuses; a new run with ``overwrite`` removes the earlier run first."""
+        refuses. True when an earlier run is to be replaced: the caller removes it
+        (:meth:`remove_run`) only once everything that could stop the new run has been
+        checked, so a run refused at its start never costs the one it would replace."""
         problem = self.start_problem(resume, overwrite)
         if problem:
             raise CardiganError(problem)
-        if not resume and self.entries():
-            self.remove_run()
+        return not resume and bool(self.entries())
 
     def entries(self) -> list[Path]:
         """What the folder holds besides its lock and the leftovers of killed writes."""
@@ -284,6 +290,22 @@ class RunFolder:
             details = ", ".join(f"{n} {stored[n]} -> {getattr(config, n)}" for n in changed)
             raise CardiganError(f"{self.root}: cannot resume with a different network ({details})")
 
+    def changed_settings(self, config: TrainConfig) -> list[str]:
+        """The settings a resume takes from ``config`` that differ from the run's stored ones,
+        as ``name old -> new`` (the networks cannot differ: :meth:`check_resumable_with`)."""
+        stored = self.read_config()
+        if stored is None:
+            return []
+        defaults = TrainConfig()
+        changed = []
+        for name in (f.name for f in dataclasses.fields(TrainConfig)):
+            if name in ARCHITECTURE_FIELDS or name in ("iters", "epochs") or name not in stored:
+                continue
+            old, new = stored.get(name, getattr(defaults, name)), getattr(config, name)
+            if old != new and not (isinstance(old, list) and tuple(old) == new):
+                changed.append(f"{name} {old} -> {new}")
+        return changed
+
     # -- stats -----------------------------------------------------------------------------
     def append_stats(self, record: dict) -> None:
         with open(self.stats_path, "a") as handle:
@@ -346,7 +368,7 @@ RUN_FILES = ("config.json", "stats.jsonl", "model.safetensors")
 # subfolders and the names a training writes in them (None: any, TensorBoard's own)
 RUN_SUBFOLDERS = {"samples": re.compile(r"^iter_\d+\.png$|^\.iter_.*\.tmp$"),
                   "checkpoints": re.compile(r"^state_\d{8,}\.pt$|^\.state_.*\.tmp$"),
-                  "tensorboard": None}
+                  "tensorboard": re.compile(r"^events\.out\.tfevents\.")}
 RUN_ENTRIES = set(RUN_FILES) | set(RUN_SUBFOLDERS)
 
 

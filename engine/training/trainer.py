@@ -91,13 +91,15 @@ class Trainer:
     """
 
     def __init__(self, config: TrainConfig, device: torch.device,
-                 context: DistContext = DistContext()) -> None:
+                 context: DistContext = DistContext(), warm_start: bool = True) -> None:
+        """``warm_start`` False leaves ``config.init_from`` unread (a resume: the saved state
+        holds the weights, and the file it started from may be gone)."""
         self.config, self.device = config, device
         if device.type == "cpu":
             keep_freed_memory()  # no page faults for every step's new activations
         stack, disc = build_networks(config)
         self.fresh_layers: list[str] = []
-        if config.init_from:
+        if config.init_from and warm_start:
             from .warm_start import warm_start
 
             self.fresh_layers = warm_start(stack.generator, config.init_from)
