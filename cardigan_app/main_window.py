@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         f, x = self.files, self.exporter
         return StudioCommands(
             new_mask=f.new_mask, new_deformed=f.new_deformed, open_mask=f.open_dialog, trace_image=f.trace_dialog,
-            browse_dataset=self.browse_dataset, save=f.save, save_as=f.save_as,
+            browse_dataset=self.browse_dataset, save=lambda: f.save(), save_as=lambda: f.save_as(),
             export_image=x.export_image, export_mask=x.export_mask, export_pair=x.export_pair,
             export_figure=x.export_figure, export_cine=x.export_cine, quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,

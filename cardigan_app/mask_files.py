@@ -145,14 +145,30 @@ class MaskFiles:
 
     # -- the guard -----------------------------------------------------------------------
     def confirm_discard(self, action: str) -> bool:
-        """True when the current mask may be replaced: saved, or the user saved or discarded it."""
-        key_frames = getattr(self.window, "key_frames", None)
-        if not (key_frames.modified() if key_frames is not None else self.document.modified):
+        """True when the current mask (both key frames of a loop) may be replaced: saved, or
+        the user saved or discarded it. Save saves every key frame with unsaved edits."""
+        unsaved = self._unsaved_frames()
+        if not unsaved:
             return True
-        choice = ask_unsaved(self.window, self.document.display_name, action)
+        name = " and ".join(self._frame_name(doc, key) for key, doc in unsaved)
+        choice = ask_unsaved(self.window, name, action)
         if choice == Choice.SAVE:
-            return self.save()
+            return all(self.save(doc, key) for key, doc in unsaved)
         return choice == Choice.DISCARD
+
+    def _unsaved_frames(self) -> list[tuple[str | None, LabelDocument]]:
+        """(key frame or None, document) of every document with unsaved edits, the one on
+        screen first."""
+        key_frames = getattr(self.window, "key_frames", None)
+        if key_frames is None or key_frames.frames.get("ES") is None:
+            return [(None, self.document)] if self.document.modified else []
+        frames = sorted(key_frames.frames.items(), key=lambda item: item[1] is not self.document)
+        return [(key, doc) for key, doc in frames if doc is not None and doc.modified]
+
+    @staticmethod
+    def _frame_name(document: LabelDocument, key: str | None) -> str:
+        name = document.path.name if document.path is not None else document.display_name
+        return name if key is None or (document.path is not None and key == "ED") else f"{name} ({key} key frame)"
 
     # -- new / open ----------------------------------------------------------------------
     def new_mask(self) -> bool:
@@ -371,25 +387,41 @@ class MaskFiles:
         return True
 
     # -- save ----------------------------------------------------------------------------
-    def save(self) -> bool:
-        path = self.document.path
+    def save(self, document: LabelDocument | None = None, key: str | None = None) -> bool:
+        """Save ``document`` (the one on screen by default; ``key`` its key frame) to its PNG,
+        or ask for a name."""
+        document = self.document if document is None else document
+        path = document.path
         if path is None or is_volume_file(path) or path.suffix.lower() != ".png":
-            return self.save_as()
-        return self._write(path)
+            return self.save_as(document, key)
+        return self._write(path, document)
 
-    def save_as(self) -> bool:
-        current = self.document.path
+    def save_as(self, document: LabelDocument | None = None, key: str | None = None) -> bool:
+        document = self.document if document is None else document
+        current = document.path
         if current is not None:
             suggestion = str(current.parent / f"{mask_name_stem(current.name)}.png")
         else:
-            suggestion = str(Path(self._start_dir()) / "mask.png")
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save label map as", suggestion, PNG_FILTER)
+            suggestion = self._es_suggestion(document) or str(Path(self._start_dir()) / "mask.png")
+        title = "Save label map as" if key is None else f"Save the {key} key frame as"
+        name, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, PNG_FILTER)
         if not name:
             return False
         path = Path(name)
         if path.suffix.lower() != ".png":
             path = path.with_name(path.name + ".png")
-        return self._write(path)
+        return self._write(path, document)
+
+    def _es_suggestion(self, document: LabelDocument) -> str | None:
+        """For an ES key frame without a file: its ED frame's name with ES for ED
+        (``p_4CH_ED.png`` -> ``p_4CH_ES.png``, else ``case_ES.png``), beside it."""
+        key_frames = getattr(self.window, "key_frames", None)
+        ed = key_frames.frames.get("ED") if key_frames is not None else None
+        if ed is None or key_frames.frames.get("ES") is not document or ed.path is None:
+            return None
+        stem = mask_name_stem(ed.path.name)
+        name = stem[:-3] + "_ES" if stem.upper().endswith("_ED") else stem + "_ES"
+        return str(ed.path.parent / f"{name}.png")
 
     @staticmethod
     def png_text(document: LabelDocument) -> dict[str, str]:
@@ -405,14 +437,15 @@ class MaskFiles:
         document.anatomy, _ = read_anatomy_record(path)
         document.fan, _ = fan_from_text(read_png_text(path), view_of_name(path.name))
 
-    def _write(self, path: Path) -> bool:
-        text = self.png_text(self.document)
+    def _write(self, path: Path, document: LabelDocument | None = None) -> bool:
+        document = self.document if document is None else document
+        text = self.png_text(document)
         try:
-            write_label_png(path, self.document.labels, text)
+            write_label_png(path, document.labels, text)
         except CardiganError as exc:
             show_error(self.window, "Cannot save the mask", str(exc))
             return False
-        self.document.mark_saved(path)
+        document.mark_saved(path)
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         self.window.document_saved()

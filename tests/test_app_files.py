@@ -365,6 +365,32 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, tiny_model, mon
     assert not window.autosaver.folder.exists()  # a clean exit leaves nothing behind
 
 
+def test_save_in_the_prompt_saves_both_key_frames(qtbot, tmp_path, tiny_model, prompts, monkeypatch):
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        ed_path = tmp_path / "p_4CH_ED.png"
+        write_label_png(ed_path, some_labels(seed=3))
+        assert window.files.open_path(ed_path)
+        ed = window.document
+        ed.fill(2, 2, 1)
+        window.commands["key_frame"].trigger()
+        es = window.document
+        es.fill(60, 60, 3)
+        window.commands["key_frame"].trigger()  # back on ED; ES has edits too
+        asked = []
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            staticmethod(lambda parent, title, suggestion, *a: asked.append((title, suggestion))
+                                         or (suggestion, "")))
+        prompts["answers"].append(QMessageBox.StandardButton.Save)
+        assert window.files.confirm_discard("closing")
+        assert "p_4CH_ED.png and" in prompts["question"][0][1] and "ES key frame" in prompts["question"][0][1]
+        assert asked == [("Save the ES key frame as", str(tmp_path / "p_4CH_ES.png"))]  # named after ED
+        assert (read_label_png(ed_path) == ed.labels).all() and (read_label_png(tmp_path / "p_4CH_ES.png") == es.labels).all()
+        assert not window.key_frames.modified()
+    finally:
+        close_window(window)
+
+
 def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_path, tiny_model, monkeypatch):
     import os
     import time

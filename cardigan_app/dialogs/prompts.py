@@ -18,7 +18,8 @@ def ask_unsaved(parent: QWidget, name: str, action: str) -> Choice:
     buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                | QMessageBox.StandardButton.Cancel)
     answer = QMessageBox.question(parent, "Unsaved changes",
-                                  f"{name} has unsaved changes. Save them before {action}?",
+                                  f"{name} {'have' if ' and ' in name else 'has'} unsaved changes. "
+                                  f"Save them before {action}?",
                                   buttons, QMessageBox.StandardButton.Save)
     if answer == QMessageBox.StandardButton.Save:
         return Choice.SAVE
