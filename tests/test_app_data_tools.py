@@ -349,3 +349,27 @@ def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     dialog.views["2CH"].setChecked(False)
     dialog.views["4CH"].setChecked(False)
     assert not dialog.start_button.isEnabled() and "view" in dialog.problem()
+
+
+def test_quitting_while_a_job_runs_asks_first(qtbot, tmp_path, tiny_model, monkeypatch):
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QMessageBox
+
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    try:
+        tools = window.data_tools
+        assert tools.confirm_close()  # nothing running: nothing to ask
+        window.commands["export_batch"].trigger()
+        tools.export_dialog.task = SimpleNamespace(running=True, cancel=lambda: None, wait=lambda timeout: True)
+        asked = []
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(
+            lambda parent, title, text, *a: asked.append(text) or QMessageBox.StandardButton.Cancel))
+        assert not tools.confirm_close() and "An export is still running" in asked[0]
+        window.close()
+        assert window.isVisible()  # the close was cancelled
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a: QMessageBox.StandardButton.Yes))
+        assert tools.confirm_close()
+        tools.export_dialog.task = None
+    finally:
+        close_window(window)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from .export_dialog import ExportDialog
 from .phantom_dialog import PhantomDialog
@@ -61,6 +61,25 @@ class DataTools:
         self.window.show_dataset_panel()
         self.window.dataset_browser.open_folder(Path(folder))
 
+    def running_jobs(self) -> list[str]:
+        """What is being made now, in words ("an export", ...)."""
+        names = {"prepare_dialog": "a dataset being prepared", "export_dialog": "an export",
+                 "phantom_dialog": "a phantom dataset"}
+        return [words for attribute, words in names.items()
+                if (dialog := getattr(self, attribute)) is not None and dialog.task is not None and dialog.task.running]
+
+    def confirm_close(self) -> bool:
+        """True when closing may go on: nothing is being made, or the user agreed to stop it
+        (what it wrote so far is removed, as a cancelled job's is)."""
+        running = self.running_jobs()
+        if not running:
+            return True
+        answer = QMessageBox.question(
+            self.window, "Stop and quit?",
+            f"{' and '.join(running).capitalize()} is still running. Quitting stops it, and nothing of it is kept.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
     def shutdown(self) -> None:
         """Cancel work in progress and wait briefly for the engine to clean up."""
         for dialog in (self.prepare_dialog, self.export_dialog, self.phantom_dialog):
@@ -92,5 +111,6 @@ def install_data_menu(window: MainWindow) -> DataTools:
     window.menus.export.addSeparator()
     window.menus.export.addAction(export)
     tools.menu = menu
+    window.close_guards.append(tools.confirm_close)
     window.shutdown_hooks.append(tools.shutdown)
     return tools
