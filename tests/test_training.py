@@ -705,3 +705,19 @@ def test_a_resume_needs_no_starting_file_and_says_what_it_changes(phantom, tmp_p
     assert result.iteration == 4
     said = " ".join(e.message for e in again.of(Notice))
     assert "resuming with changed settings: lr" in said
+
+
+def test_a_resumed_runs_tensorboard_drops_what_the_stopped_run_logged_after_its_state(phantom, tmp_path, monkeypatch):
+    import types
+
+    from engine.training.loop import open_tensorboard
+    from engine.training.run_folder import RunFolder
+
+    made = []
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = lambda **kwargs: made.append(kwargs) or kwargs
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    config = tiny(tensorboard=True)
+    open_tensorboard(RunFolder(tmp_path / "run"), config, lambda event: None)
+    open_tensorboard(RunFolder(tmp_path / "run"), config, lambda event: None, start=40)
+    assert made[0]["purge_step"] is None and made[1]["purge_step"] == 40

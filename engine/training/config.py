@@ -100,8 +100,10 @@ class TrainConfig:
     batch_size: int = option(2, "images per step (and per process under torchrun)", minimum=1)
     iters: int | None = option(None, "train for this many iterations (empty: use epochs / niter)", minimum=1)
     epochs: int | None = option(None, "train for this many epochs (empty: niter + niter_decay)", minimum=1)
-    niter: int = option(20, "epochs at the full learning rate", minimum=0)
-    niter_decay: int = option(10, "epochs over which the learning rate decays to 0", minimum=0)
+    niter: int = option(20, "epochs at the full learning rate (with --iters or --epochs: the full rate's "
+                               "share of the run is niter / (niter + niter_decay))", minimum=0)
+    niter_decay: int = option(10, "epochs over which the learning rate decays to 0 (with --iters or --epochs: "
+                                  "its share of the run, as niter's)", minimum=0)
     lr: float = option(0.0002, "learning rate (TTUR: G lr/2, D 2*lr)")
     beta1: float = option(0.0, "Adam beta1 (without TTUR)")
     beta2: float = option(0.999, "Adam beta2 (without TTUR)")
@@ -165,7 +167,8 @@ class TrainConfig:
     workers: int = option(0, "data loader processes (0: load in the training process)", minimum=0)
     seed: int = option(0, "random seed of the run")
     log_every: int = option(10, "log the losses every N iterations", minimum=1)
-    sample_every: int = option(200, "write a sample preview every N iterations", minimum=1)
+    sample_every: int = option(200, "write a sample preview every N iterations (and at least every two "
+                                      "minutes of a slow run, so its progress shows)", minimum=1)
     checkpoint_every: int = option(500, "save the training state every N iterations", minimum=1)
     keep_checkpoints: int = option(2, "training states kept on disk", minimum=1)
     tensorboard: bool = option(False, "also write TensorBoard logs")

@@ -202,7 +202,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
     }
     preview = preview_batch(preview_set, trainer)
-    writer = open_tensorboard(run, config, emit) if context.is_main else None
+    writer = open_tensorboard(run, config, emit, start) if context.is_main else None
     emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
 
     if start >= total:
@@ -331,7 +331,9 @@ def export_model(trainer: Trainer, config: TrainConfig, path: Path, provenance: 
     save_model_file(model, path)
 
 
-def open_tensorboard(run: RunFolder, config: TrainConfig, emit):
+def open_tensorboard(run: RunFolder, config: TrainConfig, emit, start: int = 0):
+    """A TensorBoard writer for the run; a resumed run's drops what the stopped run logged
+    after ``start`` (its state's iteration), as stats.jsonl does, so the curves do not overlap."""
     if not config.tensorboard:
         return None
     try:
@@ -340,4 +342,4 @@ def open_tensorboard(run: RunFolder, config: TrainConfig, emit):
         emit(Notice("--tensorboard: the tensorboard package is not installed; logging to "
                     "stats.jsonl only (pip install tensorboard)"))
         return None
-    return SummaryWriter(log_dir=str(run.root / "tensorboard"))
+    return SummaryWriter(log_dir=str(run.root / "tensorboard"), purge_step=start or None)
