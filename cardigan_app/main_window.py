@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
 
         self._ui_timer = QTimer(self, singleShot=True, interval=80)
         self._ui_timer.timeout.connect(self._refresh_document_ui)
+        self._autosave_error_shown = ""  # the autosave problem the status bar last told of
         self._autosave_timer = QTimer(self, interval=INTERVAL_MS)
         self._autosave_timer.timeout.connect(self.autosave_now)
         self._autosave_timer.start()
@@ -527,7 +528,12 @@ class MainWindow(QMainWindow):
         if doc is None:
             self.autosaver.discard()
             return False
-        return self.autosaver.save(doc.labels, doc.path, (doc.id, doc.revision), self.files.png_text(doc))
+        saved = self.autosaver.save(doc.labels, doc.path, (doc.id, doc.revision), self.files.png_text(doc))
+        error = self.autosaver.last_error
+        if error and error != self._autosave_error_shown:  # said once per new problem, not every 20 s
+            self.statusBar().showMessage(f"Autosave failed: {error}", 15000)
+        self._autosave_error_shown = error
+        return saved
 
     def offer_recovery(self) -> bool:
         """Offer back masks autosaved by an app that crashed; True when one was recovered."""

@@ -365,6 +365,25 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, tiny_model, mon
     assert not window.autosaver.folder.exists()  # a clean exit leaves nothing behind
 
 
+def test_an_autosave_that_cannot_be_written_is_said_once(qtbot, tmp_path, tiny_model):
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        messages = []
+        window.statusBar().messageChanged.connect(lambda text: text and messages.append(text))
+        blocked = tmp_path / "blocked"
+        blocked.write_text("a file where the autosave folder should go")
+        window.autosaver.root = blocked
+        window.autosaver.folder = blocked / "session"
+        window.document.fill(2, 2, 1)
+        assert not window.autosave_now()
+        window.document.fill(3, 3, 2)
+        assert not window.autosave_now()
+        said = [m for m in messages if m.startswith("Autosave failed")]
+        assert len(said) == 1 and "cannot autosave" in said[0]
+    finally:
+        close_window(window)
+
+
 def test_save_in_the_prompt_saves_both_key_frames(qtbot, tmp_path, tiny_model, prompts, monkeypatch):
     window = open_window(qtbot, tmp_path, str(tiny_model))
     try:
