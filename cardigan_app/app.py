@@ -34,7 +34,14 @@ def run_app(argv: list[str] | None = None, files=()) -> int:
 
     window = MainWindow()
     window.show()
-    QTimer.singleShot(0, window.offer_recovery)
-    if files:
-        QTimer.singleShot(0, lambda: window.open_paths(list(files)))
+    QTimer.singleShot(0, lambda: start_session(window, files))
     return app.exec()
+
+
+def start_session(window, files=()) -> None:
+    """Offer back what a crash left, then open ``files``: in turn, so a recovery question
+    never stands over a file opening beneath it (and a recovered mask is asked about before
+    a file replaces it)."""
+    window.offer_recovery()
+    if files:
+        window.open_paths(list(files))

@@ -717,3 +717,17 @@ def test_an_itksnap_workspace_over_a_loop_gives_each_key_frame_its_frame(window,
     assert window.workspace.reference_frame.maximum() == 4
     window.state.set("key_frame", "ES")
     assert (window.reference_image == loop[2]).all()  # a third of the way through the loop
+
+
+def test_files_named_on_the_command_line_open_after_the_recovery_question():
+    from types import SimpleNamespace
+
+    from cardigan_app.app import start_session
+
+    order = []
+    window = SimpleNamespace(offer_recovery=lambda: order.append("recovery") or True,
+                             open_paths=lambda paths: order.append(("open", paths)))
+    start_session(window, [Path("patient.png")])
+    assert order == ["recovery", ("open", [Path("patient.png")])]
+    start_session(window, ())
+    assert order[-1] == "recovery"
