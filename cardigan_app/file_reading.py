@@ -41,20 +41,32 @@ def read_at_once(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class Stamp:
-    """The document a read was asked over, and its revision then."""
+    """The mask a read was asked over (its key frames, ED and ES when there is one) and their
+    revisions then: the read's file replaces both, so an edit of either counts."""
 
-    document: LabelDocument
-    revision: int
+    frames: tuple[tuple[str, LabelDocument, int], ...]
 
     @classmethod
-    def of(cls, document: LabelDocument) -> Stamp:
-        return cls(document, document.revision)
+    def of(cls, window) -> Stamp:
+        key_frames = window.key_frames.frames
+        return cls(tuple((key, doc, doc.revision) for key, doc in key_frames.items() if doc is not None))
 
-    def same_document(self, document: LabelDocument) -> bool:
-        return document is self.document
+    def same_document(self, window) -> bool:
+        """Whether the window still shows the same mask (either of its key frames)."""
+        return window.key_frames.frames.get("ED") is self.frames[0][1]
 
-    def edited(self) -> bool:
-        return self.document.revision != self.revision
+    def edited(self, window) -> bool:
+        """Whether either key frame was edited since (an ES made since counts when it has edits)."""
+        then = {key: (doc, revision) for key, doc, revision in self.frames}
+        for key, doc in window.key_frames.frames.items():
+            if doc is None:
+                continue
+            if key not in then or then[key][0] is not doc:
+                if doc.modified:
+                    return True
+            elif doc.revision != then[key][1]:
+                return True
+        return False
 
 
 class FileReader:

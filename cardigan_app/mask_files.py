@@ -298,7 +298,7 @@ class MaskFiles:
             return self.open_workspace(path, confirmed=True)
         if read_at_once(path):
             return self._open_read(path, *read_mask_or_image(path))
-        stamp = Stamp.of(self.document)
+        stamp = Stamp.of(self.window)
         self.reader.read(path, lambda: read_mask_or_image(path),
                          lambda read: self._when_still_wanted(stamp, path, lambda: self._open_read(path, *read)),
                          lambda message: self._read_failed("Cannot open the file", message))
@@ -313,11 +313,11 @@ class MaskFiles:
         """``show()`` a file read in the background, unless the user opened or made another
         mask while it was read (dropped, with a status line), or edited this one and will not
         let it go."""
-        if not stamp.same_document(self.document):
+        if not stamp.same_document(self.window):
             self.window.statusBar().showMessage(f"{path.name} was read, but another mask was opened meanwhile: "
                                                 "it was not opened", 10000)
             return False
-        if stamp.edited() and not self.confirm_discard(f"opening {path.name}"):
+        if stamp.edited(self.window) and not self.confirm_discard(f"opening {path.name}"):
             return False
         return show()
 
@@ -354,7 +354,7 @@ class MaskFiles:
             return False
         size, view = self.window.state.template_size, view_of_name(path.name)
         if image is None and not read_at_once(path):
-            stamp = Stamp.of(self.document)
+            stamp = Stamp.of(self.window)
             self.reader.read(path, lambda: image_to_trace(path, size, view),
                              lambda traced: self._when_still_wanted(stamp, path,
                                                                     lambda: self._show_traced(path, traced)),

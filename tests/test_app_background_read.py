@@ -122,3 +122,18 @@ def test_closing_the_window_drops_a_read_in_progress(window, tmp_path, qtbot, pr
     QApplication.processEvents()  # the dropped read's queued result arrives and is ignored
     assert not window.files.reader.busy and window.reference_image is None
     assert QGuiApplication.overrideCursor() is None
+
+
+def test_an_es_key_frame_edited_while_a_loop_is_read_is_asked_about(window, tmp_path, qtbot, prompts,
+                                                                    every_file_is_large):
+    write_loop(tmp_path / "IM_0002", 2)
+    assert window.files.trace_path(tmp_path / "IM_0002")
+    window.commands["key_frame"].trigger()  # to ES, paint there, and back to ED before the read ends
+    es = window.document
+    drag(window.canvas, [(10, 10), (30, 30)])
+    window.commands["key_frame"].trigger()
+    assert es.modified
+    prompts["answers"] = [QMessageBox.StandardButton.Cancel]
+    finish_reading(window, qtbot)
+    assert window.key_frames.frames["ES"] is es and es.labels.any()  # kept: the user said so
+    assert "unsaved changes" in prompts["question"][-1][1]
