@@ -394,8 +394,8 @@ class MainWindow(QMainWindow):
         frames = self.key_frames.frames
         if frames["ES"] is not None and doc in (frames["ED"], frames["ES"]):
             other = frames["ES"] if doc is frames["ED"] else frames["ED"]
-            if other.fan != doc.fan:
-                other.fan = doc.fan  # one acquisition: both key frames share the fan, whichever sets it
+            if other.fan != doc.fan:  # one acquisition: both key frames share the fan, whichever sets it
+                other.set_meta("fan of the other key frame", fan=doc.fan)  # an edit there too: saved, undoable
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 

@@ -46,6 +46,7 @@ def test_the_fan_set_on_either_key_frame_is_both_frames_fan(window):
     deeper = es.fan.with_shape(depth=0.8)
     es.set_meta("fan", fan=deeper)  # set on ES: the loop and the ES still's anchor use ED's
     assert es.fan == deeper and ed.fan == deeper
+    assert ed.modified and ed.history.can_undo  # an edit of ED as well: its file is saved with it
     window.undo()
     assert es.fan != deeper and ed.fan == es.fan
     window.commands["key_frame"].trigger()
