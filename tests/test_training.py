@@ -721,3 +721,19 @@ def test_a_resumed_runs_tensorboard_drops_what_the_stopped_run_logged_after_its_
     open_tensorboard(RunFolder(tmp_path / "run"), config, lambda event: None)
     open_tensorboard(RunFolder(tmp_path / "run"), config, lambda event: None, start=40)
     assert made[0]["purge_step"] is None and made[1]["purge_step"] == 40
+
+
+def test_a_new_run_that_fails_before_saving_leaves_a_folder_that_takes_a_new_run(phantom, tmp_path, monkeypatch):
+    from engine.training.trainer import Trainer
+
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Trainer, "step", out_of_memory)
+    run = tmp_path / "run"
+    run.mkdir()  # the user's empty folder
+    with pytest.raises(CardiganError, match="nothing was saved, so the run starts again"):
+        train(tiny(iters=2), phantom, run, TrainCallbacks())
+    assert run.is_dir() and [p.name for p in run.iterdir() if not p.name.startswith(".")] in ([], ["lock"])
+    monkeypatch.undo()
+    assert train(tiny(iters=2), phantom, run, TrainCallbacks()).iteration == 2  # no --overwrite needed

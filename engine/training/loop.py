@@ -113,12 +113,17 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
                             "or `cardigan phantom`)")
         check_run_outside_data(run.root, Path(data_dir))
         with run.lock() if context.is_main else contextlib.nullcontext():
+            accepted = False  # the folder may take this run: what fails after is this run's own
             try:
                 replace = run.prepare_start(resume, overwrite) if context.is_main else False
+                accepted = True
                 return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device, replace)
-            except CardiganError:
-                if made_here and context.is_main:  # with the lock held: no other run is starting here
-                    run.remove_if_unused()  # a run refused before it began leaves no folder behind
+            except (CardiganError, *OOM_ERRORS):
+                if context.is_main:  # with the lock held: no other run is starting here
+                    if accepted and not resume:
+                        _forget_unsaved_start(run, made_here)
+                    elif not accepted and made_here:
+                        run.remove_if_unused()  # a run refused before it began leaves no folder behind
                 raise
     except CardiganError as exc:
         emit(Failed(str(exc)))
@@ -127,11 +132,25 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         if isinstance(exc, RuntimeError) and "out of memory" not in str(exc).lower():
             raise
         message = (f"out of memory on {device} at batch size {config.batch_size}: try a smaller "
-                   "--batch-size or --preset lite; the run can be resumed with --resume")
+                   "--batch-size or --preset lite; " + ("the run can be resumed with --resume"
+                                                         if run.has_training_state() else
+                                                         "nothing was saved, so the run starts again"))
         emit(Failed(message))
         raise CardiganError(message) from None
     finally:
         distributed.teardown(context)
+
+
+def _forget_unsaved_start(run: RunFolder, made_here: bool) -> None:
+    """A new run that failed before it saved a training state: remove what it wrote (its
+    config, previews, stats), so the folder takes a new run again rather than holding one that
+    can be neither resumed nor started anew; a folder it made is removed whole."""
+    if run.has_training_state() or run.foreign_entries():
+        return
+    if run.entries():
+        run.remove_run()
+    if made_here:
+        run.remove_if_unused()
 
 
 def _fresh_note(fresh: list[str]) -> str:
