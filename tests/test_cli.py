@@ -277,13 +277,15 @@ def test_the_time_limit_stops_before_an_iteration_would_end_past_it():
 
     now = [1000.0]
     limit = TimeLimit(100.0, clock=lambda: now[0])
-    now[0] += 30  # loading the data and the first iteration
+    now[0] += 50  # loading the data and the first iteration: not an iteration's time
     assert not limit()
-    now[0] += 30  # one more took 30 s: another would end at 90 s, inside the limit
+    now[0] += 5  # 55 s in, iterations of 5 s
     assert not limit()
-    now[0] += 15  # 75 s in, and the last iteration took 15 s: the next ends at 90 s
+    now[0] += 20  # 75 s in: that one wrote a checkpoint, which the next will not
     assert not limit()
-    now[0] += 20  # 95 s in after a 20 s one: the next would end at 115 s
+    now[0] += 5
+    assert not limit()  # 80 s in: a typical iteration (5 s) ends at 85 s
+    now[0] += 16  # 96 s in: the next typical one would end past 100 s
     assert limit() and limit.reached
     assert not TimeLimit(None, clock=lambda: now[0])()  # no limit given: never
 

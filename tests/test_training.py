@@ -737,3 +737,13 @@ def test_a_new_run_that_fails_before_saving_leaves_a_folder_that_takes_a_new_run
     assert run.is_dir() and [p.name for p in run.iterdir() if not p.name.startswith(".")] in ([], ["lock"])
     monkeypatch.undo()
     assert train(tiny(iters=2), phantom, run, TrainCallbacks()).iteration == 2  # no --overwrite needed
+
+
+def test_a_run_stopped_right_after_a_checkpoint_saves_it_once(phantom, tmp_path):
+    stopped = Recorder(stop_after=2)
+    result = train(tiny(iters=8, checkpoint_every=2), phantom, tmp_path / "run", stopped.callbacks())
+    assert result.stopped_early and result.iteration == 2
+    assert [e.iteration for e in stopped.of(CheckpointSaved)] == [2]  # not written twice
+    again = Recorder(stop_after=3)
+    train(tiny(iters=8, checkpoint_every=2), phantom, tmp_path / "run2", again.callbacks())
+    assert [e.iteration for e in again.of(CheckpointSaved)] == [2, 3]  # stopped between: saved where it ended

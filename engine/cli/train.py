@@ -191,17 +191,24 @@ class StopFlag:
 
 class TimeLimit:
     """``--time-limit``: asked after every iteration, it says stop once one more iteration, as
-    long as the last one took, would end past ``seconds`` from the command's start (data loading
-    included). The final state and previews are written after that, so leave them a minute."""
+    long as a typical one takes (the median of the last five, so a checkpoint's long iteration
+    does not stop a run early; the first, after loading, is not counted), would end past
+    ``seconds`` from the command's start (data loading included). The final state and previews
+    are written after that, so leave them a minute."""
 
     def __init__(self, seconds: float | None, clock=time.monotonic) -> None:
         self.seconds, self.clock = seconds, clock
-        self.start = self.last = clock()
+        self.start = clock()
+        self.last: float | None = None  # the previous iteration's end; None before the first
+        self.steps: list[float] = []
         self.reached = False
 
     def __call__(self) -> bool:
         now = self.clock()
-        step, self.last = now - self.last, now
+        if self.last is not None:
+            self.steps = (self.steps + [now - self.last])[-5:]
+        self.last = now
+        step = sorted(self.steps)[(len(self.steps) - 1) // 2] if self.steps else 0.0
         if self.seconds is not None and now - self.start + step >= self.seconds:
             self.reached = True
         return self.reached

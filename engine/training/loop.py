@@ -299,13 +299,17 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             emit(ProgressUpdate(iteration, total, min(iteration // ipe + 1, total_epochs),
                                 total_epochs, speed, eta))
         sample(iteration, now, final=iteration == total)
-        if iteration % config.checkpoint_every == 0 and iteration < total:
+        saved_here = iteration % config.checkpoint_every == 0 and iteration < total
+        if saved_here:
             save(iteration)
         if distributed.agree_to_stop(context, callbacks.should_stop(), device):
             stopped = iteration < total
             break
+    else:
+        saved_here = False
     sample(iteration, time.perf_counter(), final=True)  # where it ended or was stopped
-    save(iteration)
+    if not saved_here:  # stopped right after a checkpoint: that state is this one
+        save(iteration)
     if writer is not None:
         writer.close()
     distributed.barrier(context)
