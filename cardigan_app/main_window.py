@@ -437,6 +437,11 @@ class MainWindow(QMainWindow):
         undo.setText(f"&Undo {doc.history.undo_description}" if doc.history.can_undo else "&Undo")
         redo.setText(f"&Redo {doc.history.redo_description}" if doc.history.can_redo else "&Redo")
 
+    def key_frames_changed(self) -> None:
+        """A key frame was given from outside (an ES frame opened beside its ED frame)."""
+        self.timeline.mark_stale()
+        self._refresh_document_ui()
+
     def document_saved(self) -> None:
         self.autosaver.discard()
         self._refresh_document_ui()

@@ -259,7 +259,9 @@ class MaskFiles:
                                  frames=frames, source=reference)
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
-        self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})", 5000)
+        es = self._open_es_beside(path, document)
+        self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})"
+                                            + (f" with its ES key frame {es.name} (K switches)" if es else ""), 5000)
         return True
 
     def trace_dialog(self) -> bool:
@@ -412,6 +414,41 @@ class MaskFiles:
             path = path.with_name(path.name + ".png")
         return self._write(path, document)
 
+    def _open_es_beside(self, path: Path, document: LabelDocument) -> Path | None:
+        """A label PNG saved as a pair's ED frame brings its ES frame along: the file Save
+        names for it (``p_4CH_ES.png`` beside ``p_4CH_ED.png``, ``case_ES.png`` beside
+        ``case.png``; a prepared dataset's pairs are named so too) becomes the ES key frame.
+        Returns its path, or None when there is none of the mask's size."""
+        if path.suffix.lower() != ".png" or mask_name_stem(path.name).upper().endswith("_ES"):
+            return None
+        sibling = Path(self._es_name(path))
+        if not sibling.is_file():
+            return None
+        try:
+            labels = read_label_map(sibling)
+        except CardiganError as exc:
+            self.window.statusBar().showMessage(f"{sibling.name} was not opened as the ES key frame: {exc}", 10000)
+            return None
+        key_frames = self.window.key_frames
+        if labels.shape != document.shape or key_frames.frames["ED"] is not document:
+            return None
+        es = LabelDocument(labels, path=sibling)
+        self.restore_png_text(es, sibling)
+        key_frames.frames["ES"] = es
+        self.window.key_frames_changed()
+        return sibling
+
+    @staticmethod
+    def _es_name(ed_path: Path) -> str:
+        """Where a pair's ES frame goes beside its ED frame ``ed_path``: ED replaced by ES in
+        the name (``p_4CH_ED.png`` -> ``p_4CH_ES.png``), else ``_ES`` added."""
+        stem = mask_name_stem(ed_path.name)
+        if stem.upper().endswith("_ED"):
+            name = stem[:-2] + ("es" if stem[-2:] == "ed" else "ES")  # the name's own case kept
+        else:
+            name = stem + "_ES"
+        return str(ed_path.parent / f"{name}.png")
+
     def _es_suggestion(self, document: LabelDocument) -> str | None:
         """For an ES key frame without a file: its ED frame's name with ES for ED
         (``p_4CH_ED.png`` -> ``p_4CH_ES.png``, else ``case_ES.png``), beside it."""
@@ -419,9 +456,7 @@ class MaskFiles:
         ed = key_frames.frames.get("ED") if key_frames is not None else None
         if ed is None or key_frames.frames.get("ES") is not document or ed.path is None:
             return None
-        stem = mask_name_stem(ed.path.name)
-        name = stem[:-3] + "_ES" if stem.upper().endswith("_ED") else stem + "_ES"
-        return str(ed.path.parent / f"{name}.png")
+        return self._es_name(ed.path)
 
     @staticmethod
     def png_text(document: LabelDocument) -> dict[str, str]:

@@ -731,3 +731,25 @@ def test_files_named_on_the_command_line_open_after_the_recovery_question():
     assert order == ["recovery", ("open", [Path("patient.png")])]
     start_session(window, ())
     assert order[-1] == "recovery"
+
+
+def test_an_ed_mask_opens_with_its_es_frame_beside_it(qtbot, tmp_path, tiny_model, prompts):
+    from engine.anatomy import template_mask
+
+    ed_labels, es_labels = template_mask("4CH", "ED", seed=2, size=64), template_mask("4CH", "ES", seed=2, size=64)
+    write_label_png(tmp_path / "p_4CH_ED.png", ed_labels)
+    write_label_png(tmp_path / "p_4CH_ES.png", es_labels)
+    write_label_png(tmp_path / "alone.png", ed_labels)
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        assert window.files.open_path(tmp_path / "p_4CH_ED.png")
+        es = window.key_frames.frames["ES"]
+        assert es is not None and es.path == tmp_path / "p_4CH_ES.png" and (es.labels == es_labels).all()
+        assert not window.key_frames.modified() and "EF" in window.anatomy_panel.key_frame_ef.text()
+        window.commands["key_frame"].trigger()
+        assert window.document is es
+        window.commands["key_frame"].trigger()
+        assert window.files.open_path(tmp_path / "alone.png")  # no ES file beside it: made when asked for
+        assert window.key_frames.frames["ES"] is None
+    finally:
+        close_window(window)
