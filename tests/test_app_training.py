@@ -466,3 +466,54 @@ def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_l
     other.mkdir()
     panel.start(TrainCommand.resume_run(tmp_path / "data", other))
     assert panel.critic.text() == ""
+
+
+def test_closing_waits_for_the_save_however_long_unless_told_to_quit_without_it(qtbot, tmp_path, tiny_model):
+    from PySide6.QtCore import QObject, QTimer, Signal
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    class SlowChild(QObject):
+        exited = Signal()
+
+        def __init__(self):
+            super().__init__()
+            self.running, self.killed = True, False
+
+        def kill(self):
+            self.killed, self.running = True, False
+
+        def wait_for_exit(self, timeout_ms):
+            return True
+
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    panel = window.training.panel
+    real = panel.process
+    try:
+        child = SlowChild()
+        panel.process, panel.stop = child, lambda: None
+
+        def saved():
+            child.running = False
+            child.exited.emit()
+
+        QTimer.singleShot(3_000, saved)  # a save that takes a while: no timeout cuts it short
+        assert panel.stop_and_wait() and not child.killed
+        child = SlowChild()
+        panel.process = child
+
+        seen = []
+
+        def quit_without_saving():  # the dialog's button, clicked
+            dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
+            buttons = [b for d in dialogs for b in d.findChildren(QPushButton) if b.text() == "Quit without saving"]
+            seen.extend(b.text() for b in buttons)
+            for button in buttons:
+                button.click()
+            if not buttons:
+                child.exited.emit()  # (ends the wait; the assertion below then fails)
+
+        QTimer.singleShot(800, quit_without_saving)
+        assert not panel.stop_and_wait() and child.killed and seen
+    finally:
+        panel.process = real
+        close_window(window)

@@ -302,27 +302,32 @@ class TrainingPanel(QWidget):
         if self.run_dir is not None and RunFolder(self.run_dir).model_path.is_file():
             self.openModelRequested.emit(str(RunFolder(self.run_dir).model_path))
 
-    def stop_and_wait(self, timeout_ms: int = 120_000) -> bool:
+    def stop_and_wait(self, timeout_ms: int | None = None) -> bool:
         """Stop gracefully and wait (keeping the UI painted) until the child has saved and
-        exited; kill it after ``timeout_ms``. True when it stopped by itself."""
+        exited, however long a large state takes to write; the dialog's "Quit without saving"
+        (or ``timeout_ms``, for scripts) kills it instead. True when it stopped by itself."""
         if self.prepare_task is not None and self.prepare_task.running:
             self.prepare_task.cancel()
             self.prepare_task.wait(30.0)
         if not self.process.running:
             return True
-        dialog = QProgressDialog("Stopping the training run and saving its state\u2026", "", 0, 0, self.window())
-        dialog.setCancelButton(None)
+        dialog = QProgressDialog("Stopping the training run and saving its state\u2026", "Quit without saving",
+                                 0, 0, self.window())
         dialog.setWindowTitle("Stopping training")
         dialog.setMinimumDuration(300)
+        dialog.setValue(0)  # starts the clock that shows it after 300 ms
         loop = QEventLoop()
         self.process.exited.connect(loop.quit)
-        QTimer.singleShot(timeout_ms, loop.quit)
+        dialog.canceled.connect(loop.quit)
+        if timeout_ms is not None:
+            QTimer.singleShot(timeout_ms, loop.quit)
         self.stop()
         if self.process.running:
             loop.exec()
         self.process.exited.disconnect(loop.quit)
         dialog.close()
-        if self.process.running:
+        dialog.deleteLater()
+        if self.process.running:  # the user chose not to wait (or a script's time ran out)
             self.process.kill()
             self.process.wait_for_exit(5000)
             return False
