@@ -747,3 +747,15 @@ def test_a_run_stopped_right_after_a_checkpoint_saves_it_once(phantom, tmp_path)
     again = Recorder(stop_after=3)
     train(tiny(iters=8, checkpoint_every=2), phantom, tmp_path / "run2", again.callbacks())
     assert [e.iteration for e in again.of(CheckpointSaved)] == [2, 3]  # stopped between: saved where it ended
+
+
+def test_a_damaged_newer_state_does_not_crowd_out_the_good_ones(phantom, tmp_path):
+    run = tmp_path / "run"
+    train(tiny(iters=6, checkpoint_every=2, keep_checkpoints=2), phantom, run, TrainCallbacks())
+    damaged = run / "checkpoints" / "state_00000006.pt"
+    damaged.write_bytes(damaged.read_bytes()[:1000])  # the newest, cut short
+    stop = Recorder(stop_after=4)  # resumed from 4, stopped at 8
+    result = train(tiny(iters=12, checkpoint_every=4, keep_checkpoints=2), phantom, run, stop.callbacks(), resume=True)
+    assert result.iteration == 8
+    kept = [p.name for p in list_states(run / "checkpoints")]
+    assert kept == ["state_00000004.pt", "state_00000008.pt"], kept  # two good states, not the damaged 6 and 8

@@ -23,7 +23,7 @@ from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, 
                      Scalars, Started, TrainCallbacks)
 from .divergence import stop_if_losses_diverged, stop_if_weights_diverged
 from .run_folder import RunFolder, check_run_outside_data
-from .state import load_newest_state, resume_from_state, rng_state, save_state
+from .state import list_states, load_newest_state, resume_from_state, rng_state, save_state, state_iteration
 from .stats import LOSS, PROGRESS
 from .trainer import Trainer
 
@@ -196,6 +196,10 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             emit(Notice(f"skipped a damaged training state: {reason}"))
         resume_from_state(trainer, state, path, config, device)
         start = int(state["iteration"])
+        if context.is_main:  # the damaged states newer than it would crowd the good ones out of keep_checkpoints
+            for newer in list_states(run.checkpoint_dir):
+                if state_iteration(newer) > start:
+                    newer.unlink(missing_ok=True)
         emit(Notice(f"resuming from iteration {start} ({path.name})"))
         if changed:
             emit(Notice("resuming with changed settings: " + ", ".join(changed)
