@@ -31,6 +31,15 @@ def default_folder() -> Path:
 
 
 @dataclass
+class OtherFrame:
+    """The other key frame of an autosaved pair: ``key`` (ED or ES), its mask and its file."""
+
+    key: str
+    mask_path: Path
+    source: str | None
+
+
+@dataclass
 class Recovery:
     """An autosave left behind by an app that did not exit cleanly."""
 
@@ -38,6 +47,8 @@ class Recovery:
     mask_path: Path
     source: str | None  # the file the mask was opened from or saved to, if any
     saved_at: float
+    frame: str | None = None  # the mask's key frame (ED or ES) when it was one of a pair
+    other: "OtherFrame | None" = None  # the pair's other key frame, when it had edits too
 
     def load(self) -> np.ndarray:
         return read_label_png(self.mask_path)
@@ -48,7 +59,8 @@ class Recovery:
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
         name = Path(self.source).name if self.source else "an unsaved mask"
-        return f"{name}, autosaved {when}"
+        both = " with its other key frame" if self.other is not None else ""
+        return f"{name}{both}, autosaved {when}"
 
 
 class Autosaver:
@@ -77,19 +89,28 @@ class Autosaver:
             return False
         return True
 
-    def save(self, labels: np.ndarray, source: Path | None, key: tuple[int, int],
-             text: dict[str, str] | None = None) -> bool:
-        """Write ``labels`` unless ``key`` (document id, revision) was already saved; ``text``
-        (the fan and the heart, as Save writes them) goes into the PNG with it."""
+    def save(self, labels: np.ndarray, source: Path | None, key: tuple, text: dict[str, str] | None = None,
+             frame: str | None = None, other: tuple | None = None) -> bool:
+        """Write ``labels`` unless ``key`` (what identifies this state of the documents) was
+        already saved; ``text`` (the fan and the heart, as Save writes them) goes into the PNG
+        with it. ``frame`` is its key frame (ED or ES) and ``other`` the pair's other key frame
+        with edits, as (key frame, labels, source, text), kept beside it."""
         if key == self.saved_revision:
             return True
         if not self._ensure_folder():
             return False
         try:
             write_label_png(self.folder / "mask.png", labels, text)
+            if other is not None:
+                write_label_png(self.folder / "other.png", other[1], other[3])
+            else:
+                (self.folder / "other.png").unlink(missing_ok=True)
             with atomic_path(self.folder / "info.json") as tmp:
-                tmp.write_text(json.dumps({"source": str(source) if source else None,
-                                           "saved_at": time.time(), "shape": list(labels.shape)}))
+                tmp.write_text(json.dumps({
+                    "source": str(source) if source else None, "saved_at": time.time(),
+                    "shape": list(labels.shape), "frame": frame,
+                    "other": None if other is None else {"frame": other[0],
+                                                         "source": str(other[2]) if other[2] else None}}))
         except CardiganError as exc:
             self.last_error = str(exc)
             return False
@@ -99,7 +120,7 @@ class Autosaver:
 
     def discard(self) -> None:
         """Forget the autosaved mask (it was saved for real, or the document was closed)."""
-        for name in ("mask.png", "info.json"):
+        for name in ("mask.png", "other.png", "info.json"):
             (self.folder / name).unlink(missing_ok=True)
         self.saved_revision = None
 
@@ -131,6 +152,11 @@ class Autosaver:
                 info = json.loads((folder / "info.json").read_text())
             except (OSError, ValueError):
                 info = {}
+            other = info.get("other") if isinstance(info.get("other"), dict) else None
+            other_frame = None
+            if other is not None and (folder / "other.png").is_file() and other.get("frame") in ("ED", "ES"):
+                other_frame = OtherFrame(other["frame"], folder / "other.png", other.get("source"))
+            frame = info.get("frame") if info.get("frame") in ("ED", "ES") else None
             found.append(Recovery(folder, mask, info.get("source"),
-                                  float(info.get("saved_at") or mask.stat().st_mtime)))
+                                  float(info.get("saved_at") or mask.stat().st_mtime), frame, other_frame))
         return sorted(found, key=lambda r: r.saved_at, reverse=True)

@@ -20,7 +20,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
 from engine.data.dicom_echo import dicom_files_in, is_dicom_file
+from engine.errors import CardiganError
 from engine.labels import BACKGROUND, LABELS
+from engine.maskio import read_label_png
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 
 from . import folders
@@ -528,12 +530,20 @@ class MainWindow(QMainWindow):
         """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
         heart; with none, forget the last autosave (its edits were saved or undone)."""
         frames = self.key_frames.frames
-        candidates = [self.document] + [frames[k] for k in ("ED", "ES") if frames[k] not in (None, self.document)]
-        doc = next((d for d in candidates if d.modified), None)
-        if doc is None:
+        pair = frames["ES"] is not None
+        edited = [(key, d) for key, d in sorted(frames.items(), key=lambda item: item[1] is not self.document)
+                  if d is not None and d.modified]  # the one on screen first
+        if not edited:
             self.autosaver.discard()
             return False
-        saved = self.autosaver.save(doc.labels, doc.path, (doc.id, doc.revision), self.files.png_text(doc))
+        (frame, doc), others = edited[0], edited[1:]
+        other = None
+        if others:  # both key frames have edits: both are kept
+            key, o = others[0]
+            other = (key, o.labels, o.path, self.files.png_text(o))
+        state = tuple((d.id, d.revision) for _, d in edited)
+        saved = self.autosaver.save(doc.labels, doc.path, state, self.files.png_text(doc),
+                                    frame if pair else None, other)
         error = self.autosaver.last_error
         if error and error != self._autosave_error_shown:  # said once per new problem, not every 20 s
             self.statusBar().showMessage(f"Autosave failed: {error}", 15000)
@@ -560,15 +570,39 @@ class MainWindow(QMainWindow):
             path = source if source is not None and source.suffix.lower() == ".png" else None
             if path is not None and path.exists() and path.stat().st_mtime > recovery.saved_at:
                 path = None  # the file was saved after this autosave: Save asks for a name, never overwrites it
-            document = LabelDocument(labels, path=path, origin="recovered")
-            self.files.restore_png_text(document, recovery.mask_path)  # its fan and heart, as autosaved
-            document.mark_modified()
-            self.set_document(document)
+            document = self._recovered(labels, path, recovery.mask_path)
+            other = None
+            if recovery.other is not None:
+                try:
+                    other_labels = read_label_png(recovery.other.mask_path)
+                except CardiganError:
+                    other_labels = None
+                if other_labels is not None and other_labels.shape == labels.shape:
+                    source = Path(recovery.other.source) if recovery.other.source else None
+                    other = self._recovered(other_labels, source if source is not None and source.suffix.lower() == ".png"
+                                            and not (source.exists() and source.stat().st_mtime > recovery.saved_at)
+                                            else None, recovery.other.mask_path)
+            if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
+                self.set_document(other)
+                self.key_frames.frames["ES"] = document
+            else:
+                self.set_document(document)
+                if other is not None:
+                    self.key_frames.frames["ES"] = other
+            if other is not None:
+                self.key_frames_changed()
             recovery.discard()
             self.autosave_now()
             self.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
             return True
         return False
+
+    def _recovered(self, labels, path, autosaved) -> LabelDocument:
+        """A recovered mask: its fan and heart as autosaved, its edits unsaved."""
+        document = LabelDocument(labels, path=path, origin="recovered")
+        self.files.restore_png_text(document, autosaved)
+        document.mark_modified()
+        return document
 
     # -- tools (shortcuts for scripts and tests: the state is the one place) ------------------
     def set_tool(self, key: str) -> None:

@@ -753,3 +753,37 @@ def test_an_ed_mask_opens_with_its_es_frame_beside_it(qtbot, tmp_path, tiny_mode
         assert window.key_frames.frames["ES"] is None
     finally:
         close_window(window)
+
+
+def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp_path, tiny_model, monkeypatch):
+    import cardigan_app.main_window as main_window
+    from cardigan_app.dialogs.new_mask import NewMaskChoice
+
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        window.set_document(NewMaskChoice(True, "4CH", "ED", 5, 64).document())
+        ed = window.document
+        ed.fill(2, 2, 3)
+        window.commands["key_frame"].trigger()
+        es = window.document
+        es.fill(60, 60, 1)  # on screen now: ES, with ED's edits unsaved as well
+        assert window.autosave_now()
+        folder = window.autosaver.folder
+        lock = window.autosaver._lock
+        window.autosaver._lock = None  # as after a crash
+        lock.unlock()
+        again = open_window(qtbot, tmp_path / "second", str(tiny_model))
+        try:
+            again.autosaver.root = folder.parent
+            asked = []
+            monkeypatch.setattr(main_window, "ask_recovery",
+                                lambda parent, text: asked.append(text) or main_window.Choice.SAVE)
+            assert again.offer_recovery()
+            assert "with its other key frame" in asked[0]
+            frames = again.key_frames.frames
+            assert (frames["ED"].labels == ed.labels).all() and (frames["ES"].labels == es.labels).all()
+            assert frames["ED"].modified and frames["ES"].modified
+        finally:
+            close_window(again)
+    finally:
+        close_window(window)
