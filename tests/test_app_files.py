@@ -410,6 +410,19 @@ def test_save_in_the_prompt_saves_both_key_frames(qtbot, tmp_path, tiny_model, p
         close_window(window)
 
 
+def crashed_and_started_again(window, qtbot, tmp_path, tiny_model, then=lambda: None):
+    """A second studio started as after ``window`` crashed: the autosave folder's owner gone
+    (its lock let go), the new one looking for recoveries where ``window`` autosaved; ``then``
+    runs between the two."""
+    folder = window.autosaver.folder
+    lock, window.autosaver._lock = window.autosaver._lock, None
+    lock.unlock()
+    then()
+    again = open_window(qtbot, tmp_path / "second", str(tiny_model))
+    again.autosaver.root = folder.parent
+    return again
+
+
 def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_path, tiny_model, monkeypatch):
     import os
     import time
@@ -435,15 +448,10 @@ def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_pa
         window.commands["key_frame"].trigger()  # to ES and back: the pair's autosave is kept
         assert (window.autosaver.folder / "mask.png").exists()
         window.commands["key_frame"].trigger()
-        folder = window.autosaver.folder
-        lock = window.autosaver._lock
-        window.autosaver._lock = None  # as after a crash: the folder's owner is gone
-        lock.unlock()
         time.sleep(0.05)
-        os.utime(target, None)  # the file saved again after that autosave, in another session
-        again = open_window(qtbot, tmp_path / "second", str(tiny_model))
+        again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model,
+                                          then=lambda: os.utime(target, None))  # saved again after that autosave
         try:
-            again.autosaver.root = folder.parent
             monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: main_window.Choice.SAVE)
             assert again.offer_recovery()
             recovered = again.document
@@ -768,13 +776,8 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
         es = window.document
         es.fill(60, 60, 1)  # on screen now: ES, with ED's edits unsaved as well
         assert window.autosave_now()
-        folder = window.autosaver.folder
-        lock = window.autosaver._lock
-        window.autosaver._lock = None  # as after a crash
-        lock.unlock()
-        again = open_window(qtbot, tmp_path / "second", str(tiny_model))
+        again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model)
         try:
-            again.autosaver.root = folder.parent
             asked = []
             monkeypatch.setattr(main_window, "ask_recovery",
                                 lambda parent, text: asked.append(text) or main_window.Choice.SAVE)
