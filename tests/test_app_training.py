@@ -517,3 +517,17 @@ def test_closing_waits_for_the_save_however_long_unless_told_to_quit_without_it(
     finally:
         panel.process = real
         close_window(window)
+
+
+def test_a_resume_from_the_wizard_keeps_the_runs_batch_size_unless_it_was_changed(qtbot, tmp_path):
+    from engine.training.config import resolve_config
+
+    wizard = TrainingWizard()
+    qtbot.addWidget(wizard)
+    state = wizard.state
+    state.data_dir, state.run_dir, state.resume = tmp_path / "data", tmp_path / "run", True
+    state.config, state.device, state.amp = resolve_config("quality"), "cpu", "off"
+    state.batch_size = state.config.batch_size  # the device page as it came: the preset's 16
+    assert "batch_size" not in wizard.request().command.overrides  # the run's own is kept
+    state.batch_size = 2  # lowered by hand (after running out of memory)
+    assert wizard.request().command.overrides["batch_size"] == 2

@@ -92,8 +92,8 @@ class RunPage(QWizardPage):
         if folder is not None and folder.is_dir() and holds_run(folder):
             notes.append(f"This folder holds a run: {run_info(folder).describe()}.")
         if self.resume.isChecked():
-            notes.append("Resuming keeps the run's stored hyper-parameters; the device, precision and "
-                         "batch size chosen before apply.")
+            notes.append("Resuming keeps the run's stored hyper-parameters; the device and precision "
+                         "chosen before apply, and the batch size if it was changed from the preset's.")
         self.info.setText(" ".join(notes))
         self._show_command()
 

@@ -43,9 +43,10 @@ class TrainingWizard(QWizard):
         state = self.state
         assert state.data_dir is not None and state.run_dir is not None
         config = state.final_config()
-        if state.resume:
-            command = TrainCommand.resume_run(state.data_dir, state.run_dir, device=config.device,
-                                              amp=config.amp, batch_size=config.batch_size)
+        if state.resume:  # the run keeps its batch size unless the device page was changed from the preset's
+            changed = state.config is not None and config.batch_size != state.config.batch_size
+            command = TrainCommand.resume_run(state.data_dir, state.run_dir, device=config.device, amp=config.amp,
+                                              batch_size=config.batch_size if changed else None)
         else:
             command = TrainCommand.new_run(state.data_dir, state.run_dir, config)
         return TrainingRequest(dataclasses.replace(command, time_limit=state.time_limit), state.prepare)
