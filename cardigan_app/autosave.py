@@ -47,7 +47,6 @@ class Recovery:
     mask_path: Path
     source: str | None  # the file the mask was opened from or saved to, if any
     saved_at: float
-    frame: str | None = None  # the mask's key frame (ED or ES) when it was one of a pair
     other: "OtherFrame | None" = None  # the pair's other key frame, when it had edits too
 
     def load(self) -> np.ndarray:
@@ -90,11 +89,11 @@ class Autosaver:
         return True
 
     def save(self, labels: np.ndarray, source: Path | None, key: tuple, text: dict[str, str] | None = None,
-             frame: str | None = None, other: tuple | None = None) -> bool:
+             other: tuple | None = None) -> bool:
         """Write ``labels`` unless ``key`` (what identifies this state of the documents) was
         already saved; ``text`` (the fan and the heart, as Save writes them) goes into the PNG
-        with it. ``frame`` is its key frame (ED or ES) and ``other`` the pair's other key frame
-        with edits, as (key frame, labels, source, text), kept beside it."""
+        with it. ``other`` is the pair's other key frame with edits, as (key frame, labels,
+        source, text), kept beside it."""
         if key == self.saved_revision:
             return True
         if not self._ensure_folder():
@@ -108,7 +107,7 @@ class Autosaver:
             with atomic_path(self.folder / "info.json") as tmp:
                 tmp.write_text(json.dumps({
                     "source": str(source) if source else None, "saved_at": time.time(),
-                    "shape": list(labels.shape), "frame": frame,
+                    "shape": list(labels.shape),
                     "other": None if other is None else {"frame": other[0],
                                                          "source": str(other[2]) if other[2] else None}}))
         except CardiganError as exc:
@@ -156,7 +155,6 @@ class Autosaver:
             other_frame = None
             if other is not None and (folder / "other.png").is_file() and other.get("frame") in ("ED", "ES"):
                 other_frame = OtherFrame(other["frame"], folder / "other.png", other.get("source"))
-            frame = info.get("frame") if info.get("frame") in ("ED", "ES") else None
             found.append(Recovery(folder, mask, info.get("source"),
-                                  float(info.get("saved_at") or mask.stat().st_mtime), frame, other_frame))
+                                  float(info.get("saved_at") or mask.stat().st_mtime), other_frame))
         return sorted(found, key=lambda r: r.saved_at, reverse=True)

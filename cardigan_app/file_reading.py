@@ -5,10 +5,11 @@ and the caller gets its answer at once. A larger one is read on a worker thread 
 window stays live, with a busy cursor and a status line. One read runs at a time; asking for
 another supersedes it, and the older result is dropped when it arrives.
 
-The mask may change while a file is read. A caller hands :meth:`FileReader.read` a
-:class:`Stamp` of the document as it was; when the result arrives, :meth:`Stamp.still_current`
-says whether the user has since opened or made another mask (the result is then dropped: the
-newer action wins) or edited this one (the caller asks again before replacing it).
+The mask may change while a file is read. A caller takes a :class:`Stamp` of the mask (both
+key frames) as it was; when the result arrives, :meth:`Stamp.same_document` says whether the
+user has since opened or made another mask (the result is then dropped: the newer action wins)
+and :meth:`Stamp.edited` whether they edited either key frame (the caller asks again before
+replacing it).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class Stamp:
 
     def same_document(self, window) -> bool:
         """Whether the window still shows the same mask (either of its key frames)."""
-        return window.key_frames.frames.get("ED") is self.frames[0][1]
+        ed = next(doc for key, doc, _ in self.frames if key == "ED")
+        return window.key_frames.frames.get("ED") is ed
 
     def edited(self, window) -> bool:
         """Whether either key frame was edited since (an ES made since counts when it has edits)."""

@@ -529,21 +529,17 @@ class MainWindow(QMainWindow):
     def autosave_now(self) -> bool:
         """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
         heart; with none, forget the last autosave (its edits were saved or undone)."""
-        frames = self.key_frames.frames
-        pair = frames["ES"] is not None
-        edited = [(key, d) for key, d in sorted(frames.items(), key=lambda item: item[1] is not self.document)
-                  if d is not None and d.modified]  # the one on screen first
+        edited = self.key_frames.edited(self.document)  # the one on screen first
         if not edited:
             self.autosaver.discard()
             return False
-        (frame, doc), others = edited[0], edited[1:]
+        (_, doc), others = edited[0], edited[1:]
         other = None
         if others:  # both key frames have edits: both are kept
             key, o = others[0]
             other = (key, o.labels, o.path, self.files.png_text(o))
         state = tuple((d.id, d.revision) for _, d in edited)
-        saved = self.autosaver.save(doc.labels, doc.path, state, self.files.png_text(doc),
-                                    frame if pair else None, other)
+        saved = self.autosaver.save(doc.labels, doc.path, state, self.files.png_text(doc), other)
         error = self.autosaver.last_error
         if error and error != self._autosave_error_shown:  # said once per new problem, not every 20 s
             self.statusBar().showMessage(f"Autosave failed: {error}", 15000)
@@ -566,11 +562,7 @@ class MainWindow(QMainWindow):
             except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
                 QMessageBox.warning(self, "Cannot recover", str(exc))
                 continue
-            source = Path(recovery.source) if recovery.source else None
-            path = source if source is not None and source.suffix.lower() == ".png" else None
-            if path is not None and path.exists() and path.stat().st_mtime > recovery.saved_at:
-                path = None  # the file was saved after this autosave: Save asks for a name, never overwrites it
-            document = self._recovered(labels, path, recovery.mask_path)
+            document = self._recovered(labels, recovery.source, recovery.saved_at, recovery.mask_path)
             other = None
             if recovery.other is not None:
                 try:
@@ -578,10 +570,8 @@ class MainWindow(QMainWindow):
                 except CardiganError:
                     other_labels = None
                 if other_labels is not None and other_labels.shape == labels.shape:
-                    source = Path(recovery.other.source) if recovery.other.source else None
-                    other = self._recovered(other_labels, source if source is not None and source.suffix.lower() == ".png"
-                                            and not (source.exists() and source.stat().st_mtime > recovery.saved_at)
-                                            else None, recovery.other.mask_path)
+                    other = self._recovered(other_labels, recovery.other.source, recovery.saved_at,
+                                            recovery.other.mask_path)
             if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
                 self.set_document(other)
                 self.key_frames.frames["ES"] = document
@@ -597,8 +587,14 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    def _recovered(self, labels, path, autosaved) -> LabelDocument:
-        """A recovered mask: its fan and heart as autosaved, its edits unsaved."""
+    def _recovered(self, labels, source: str | None, saved_at: float, autosaved: Path) -> LabelDocument:
+        """A recovered mask: its fan and heart as autosaved, its edits unsaved, and Save going
+        to ``source`` only when that is a label PNG not written since the autosave (else Save
+        asks for a name: a newer file is never overwritten)."""
+        path = Path(source) if source else None
+        if path is not None and (path.suffix.lower() != ".png"
+                                 or (path.exists() and path.stat().st_mtime > saved_at)):
+            path = None
         document = LabelDocument(labels, path=path, origin="recovered")
         self.files.restore_png_text(document, autosaved)
         document.mark_modified()

@@ -162,8 +162,7 @@ class MaskFiles:
         key_frames = getattr(self.window, "key_frames", None)
         if key_frames is None or key_frames.frames.get("ES") is None:
             return [(None, self.document)] if self.document.modified else []
-        frames = sorted(key_frames.frames.items(), key=lambda item: item[1] is not self.document)
-        return [(key, doc) for key, doc in frames if doc is not None and doc.modified]
+        return key_frames.edited(self.document)
 
     @staticmethod
     def _frame_name(document: LabelDocument, key: str | None) -> str:

@@ -163,9 +163,6 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     segmentation = workspace.segmentation
     try:
         check_mask_path(segmentation)
-    except MaskError as exc:
-        raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None
-    try:
         check_volume_file(segmentation, MaskError)
     except MaskError as exc:
         raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None

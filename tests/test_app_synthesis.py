@@ -328,7 +328,7 @@ def test_a_newer_loop_ends_the_one_being_made(window, qtbot):
     answers = []
     backend.cineFailed.connect(lambda serial, message: answers.append((serial, message)))
     backend.cineReady.connect(lambda frames: answers.append((frames.serial, "made")))
-    first = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 30.0, 120.0)  # 240 frames
+    first = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 20.0, 120.0)  # 360 frames: still being made
     qtbot.waitUntil(lambda: backend._cine is None, timeout=10_000)  # being made
     second = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 65.0, 10.0)
     try:

@@ -496,7 +496,7 @@ def test_closing_waits_for_the_save_however_long_unless_told_to_quit_without_it(
             child.running = False
             child.exited.emit()
 
-        QTimer.singleShot(3_000, saved)  # a save that takes a while: no timeout cuts it short
+        QTimer.singleShot(500, saved)  # a save that takes a while: it is waited for, not cut short
         assert panel.stop_and_wait() and not child.killed
         child = SlowChild()
         panel.process = child

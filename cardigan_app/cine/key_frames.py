@@ -89,3 +89,9 @@ class KeyFrames:
 
     def modified(self) -> bool:
         return any(doc is not None and doc.modified for doc in self.frames.values())
+
+    def edited(self, first: LabelDocument) -> list[tuple[str, LabelDocument]]:
+        """(key frame, document) of the frames with unsaved edits, ``first`` (the one on
+        screen) ahead of the other."""
+        frames = sorted(self.frames.items(), key=lambda item: item[1] is not first)
+        return [(key, doc) for key, doc in frames if doc is not None and doc.modified]

@@ -25,12 +25,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from engine.errors import one_line
-
-from .host import ModelHost
 from engine.progress import Cancelled
 
-from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage, RenderFailure,
-                   StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
+from .host import ModelHost
+from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage,
+                   RenderFailure, StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
 
 CHILD_PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server"]
 _exiting = False

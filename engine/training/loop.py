@@ -257,6 +257,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
     count, window_start, window_iter = 0, time.perf_counter(), start
     speed, last_progress = 0.0, 0.0
     iteration, epoch, stopped, batches = start, -1, False, iter(())
+    saved_here = False  # the last iteration wrote its checkpoint (a stop there needs no second save)
     while iteration < total:
         if iteration // ipe != epoch:
             epoch = iteration // ipe
@@ -309,8 +310,6 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         if distributed.agree_to_stop(context, callbacks.should_stop(), device):
             stopped = iteration < total
             break
-    else:
-        saved_here = False
     sample(iteration, time.perf_counter(), final=True)  # where it ended or was stopped
     if not saved_here:  # stopped right after a checkpoint: that state is this one
         save(iteration)
