@@ -174,10 +174,9 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     """
     import SimpleITK as sitk
 
-    from .slicer_segments import labels_from_segments, segment_layers, segments_of
-
     from .data.metaimage import native_stderr_silenced
     from .data.volume_checks import check_volume_file
+    from .slicer_segments import labels_from_segments, segment_layers, segments_of
 
     path = Path(path)
     check_mask_path(path)

@@ -296,12 +296,11 @@ class RunFolder:
         stored = self.read_config()
         if stored is None:
             return []
-        defaults = TrainConfig()
         changed = []
         for name in (f.name for f in dataclasses.fields(TrainConfig)):
             if name in ARCHITECTURE_FIELDS or name in ("iters", "epochs") or name not in stored:
-                continue
-            old, new = stored.get(name, getattr(defaults, name)), getattr(config, name)
+                continue  # (a field newer than the run: nothing stored to differ from)
+            old, new = stored[name], getattr(config, name)
             if old != new and not (isinstance(old, list) and tuple(old) == new):
                 changed.append(f"{name} {old} -> {new}")
         return changed
@@ -365,7 +364,7 @@ class RunFolder:
 
 
 RUN_FILES = ("config.json", "stats.jsonl", "model.safetensors")
-# subfolders and the names a training writes in them (None: any, TensorBoard's own)
+# subfolders and the names a training writes in them (TensorBoard's: its event files)
 RUN_SUBFOLDERS = {"samples": re.compile(r"^iter_\d+\.png$|^\.iter_.*\.tmp$"),
                   "checkpoints": re.compile(r"^state_\d{8,}\.pt$|^\.state_.*\.tmp$"),
                   "tensorboard": re.compile(r"^events\.out\.tfevents\.")}
