@@ -8,9 +8,10 @@ from scipy import ndimage
 
 from engine.cine import Timing, loop_from_key_frames, synthesize_loop
 from engine.cine.measures import brightness_jumps, detail_correlation, far_field_flicker
-from engine.cine.steady import far_weight, smooth_brightness, steady_far_field, steady_loop
+from engine.cine.steady import (MAX_GAIN, far_weight, phase_line, smooth_brightness, steady_chambers,
+                                steady_far_field, steady_loop)
 from engine.fan import default_fan, fan_mask
-from engine.labels import BACKGROUND, LV_CAVITY
+from engine.labels import BACKGROUND, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
 from test_cine import key_frames, small_model_loop
 
 SIZE = 128
@@ -132,15 +133,78 @@ def test_one_image_takes_another_images_far_field_and_keeps_its_own_speckle():
     assert np.array_equal(hold_far_field(images[0], mask, images[0]), images[0])  # its own far field: unchanged
 
 
-def test_the_whole_loop_is_its_two_steps_in_turn():
+def test_the_whole_loop_is_its_three_steps_in_turn():
     loop, images = flickering_loop(frames=5)
     images[2, 40:44, 60:64] = 0  # a few pixels unlit in one frame only: the support is every frame's
-    both = steady_loop(images, loop.masks, loop.field, loop.phases)
+    images = chambers_lit(loop, images, bump=12.0)
+    every = steady_loop(images, loop.masks, loop.field, loop.phases)
     held = steady_far_field(images, loop.masks, loop.field, loop.phases)
     support = (images > 0).any(axis=0)
-    in_turn = smooth_brightness(held, loop.field, loop.phases, support=support)
-    assert np.array_equal(both, in_turn)
-    assert not np.array_equal(both, held)  # the second step did something
+    smooth = smooth_brightness(held, loop.field, loop.phases, support=support)
+    in_turn = steady_chambers(smooth, loop.masks, loop.phases, support=support)
+    assert np.array_equal(every, in_turn)
+    assert not np.array_equal(smooth, held)  # the second step did something
+    assert not np.array_equal(in_turn, smooth)  # and the third
+
+
+def chambers_lit(loop, images: np.ndarray, bump: float, trend: float = 0.0) -> np.ndarray:
+    """``images`` with each region at its own grey level, the atrium ``bump`` levels brighter
+    in the frames of phase 0.3–0.9 (halfway, on the way to ES and back) than in the rest, every
+    chamber ``trend`` levels brighter at ES than at ED in proportion to the phase."""
+    out = images.astype(np.float64)
+    middle = ((loop.phases > 0.3) & (loop.phases < 0.9)).astype(np.float64)
+    for label, grey in ((LV_CAVITY, 60.0), (MYOCARDIUM, 110.0), (LEFT_ATRIUM, 70.0)):
+        for t in range(len(images)):
+            region = loop.masks[t] == label
+            level = grey + trend * loop.phases[t] + (bump * middle[t] if label == LEFT_ATRIUM else 0.0)
+            out[t][region] = level + (out[t][region] - 100.0) * 0.5
+    out[images == 0] = 0
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def test_a_chamber_that_brightens_for_a_few_frames_is_held_on_its_line_and_a_steady_trend_is_kept():
+    loop, images = flickering_loop(frames=12, jump=0.0)
+    bumped = chambers_lit(loop, images, bump=15.0)
+    steady = steady_chambers(bumped, loop.masks, loop.phases)
+    assert np.array_equal(steady[0], bumped[0])  # the loop still starts on the still image
+    before, after = brightness_jumps(bumped, loop.masks), brightness_jumps(steady, loop.masks)
+    assert before["left_atrium"]["worst"] > 10.0
+    assert after["left_atrium"]["worst"] < 0.5 * before["left_atrium"]["worst"]
+    assert np.all(steady[:, :, :2] == 0)  # outside the support stays black
+    far = np.stack([far_weight(m, SIZE / 256) == 1 for m in loop.masks])
+    assert np.abs(steady[far].astype(int) - bumped[far]).max() <= 1  # the far field is not touched
+    # the speckle stays: within the atrium the frame's pattern is scaled, not replaced
+    t = 2
+    core = ndimage.binary_erosion(loop.masks[t] == LEFT_ATRIUM, iterations=4)
+    assert np.corrcoef(steady[t][core].astype(float), bumped[t][core].astype(float))[0, 1] > 0.95
+
+    trending = chambers_lit(loop, images, bump=0.0, trend=12.0)  # brighter towards ES, smoothly
+    kept = steady_chambers(trending, loop.masks, loop.phases)
+    assert np.abs(kept.astype(int) - trending.astype(int)).max() <= 2
+
+
+def test_the_phase_line_runs_through_the_first_frame_and_fits_the_rest():
+    phases = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 0.5])
+    means = 50.0 + 8.0 * phases
+    assert np.allclose(phase_line(means, phases), means)  # a straight line is its own
+    noisy = means.copy()
+    noisy[2] += 6.0
+    line = phase_line(noisy, phases)
+    assert line[0] == noisy[0] and abs(line[2] - noisy[2]) > 3.0
+    missing = means.copy()
+    missing[0] = np.nan
+    assert phase_line(missing, phases) is None  # no first frame to hold
+    assert phase_line(np.array([50.0, np.nan, np.nan]), np.array([0.0, 0.5, 1.0])) is None
+
+
+def test_a_chambers_gain_is_bounded():
+    loop, images = flickering_loop(frames=6, jump=0.0)
+    bumped = chambers_lit(loop, images, bump=120.0)  # far more than a flash: the atrium near white
+    steady = steady_chambers(bumped, loop.masks, loop.phases)
+    t = 1  # phase 0.5
+    core = ndimage.binary_erosion(loop.masks[t] == LEFT_ATRIUM, iterations=4)
+    ratio = steady[t][core].astype(float).mean() / bumped[t][core].astype(float).mean()
+    assert 1.0 / MAX_GAIN - 0.02 <= ratio < 0.95
 
 
 def test_a_mask_without_a_heart_is_far_field_everywhere_and_a_full_picture_keeps_its_border():

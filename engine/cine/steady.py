@@ -22,6 +22,14 @@ tissue or drawn afresh in the pools, stays each frame's own. In two steps:
    change that alternates from frame to frame is removed; one that goes steadily one way (a
    wall moving at constant speed) is kept exactly; a loop of the whole cycle wraps round, a
    half cycle's last frame counts itself as its next.
+3. :func:`steady_chambers`: each region's (LV cavity, myocardium, left atrium) mean grey level
+   is made to follow the heart's phase in a straight line from the first frame's: the line
+   through the first frame's mean that fits every frame's best (least squares in phase), each
+   frame's region scaled to it (by at most :data:`MAX_GAIN` either way) through a soft weight
+   (the region blurred by :data:`REGION_SOFTNESS`). Step 2 halves a change that lasts one
+   frame; a chamber that brightens over several frames and dims again (the atrium as it
+   nears the fan's arc) is what this step removes, while a chamber that brightens steadily
+   towards ES keeps doing so.
 
 Both steps leave the picture's last pixel before its edge (the fan's cut) as drawn, rising to
 full weight :data:`EDGE` pixels further in (distances at 256; in proportion for other sizes),
@@ -36,12 +44,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
 from .measures import distance_from_heart, distance_inside
 from .motion import warp_nearest
 
 SIGMA = 4.0  # pixels at 256: the blur that holds the brightness; finer detail is left as drawn
 NEAR, FAR = 4.0, 12.0  # pixels at 256 from the heart: the far-field weight rises from 0 to 1 between them
 EDGE = 2.0  # pixels at 256: the weight rises from 0 one pixel inside the picture's edge over this
+REGION_SOFTNESS = 2.0  # pixels at 256: the σ that spreads a region's gain over its border
+REGION_CORE = 3  # pixels at 256 inside a region: where its mean grey level is read
+MAX_GAIN = 1.25  # the most a region is brightened (or dimmed by its inverse) in one frame
+MIN_CORE_PIXELS = 20  # a region with fewer core pixels in a frame is not read there
+CHAMBERS = (LV_CAVITY, MYOCARDIUM, LEFT_ATRIUM)
 
 
 def far_weight(mask: np.ndarray, scale: float = 1.0) -> np.ndarray:
@@ -127,16 +141,76 @@ def smooth_brightness(images: np.ndarray, field: np.ndarray, phases: np.ndarray,
     return out
 
 
+def _region_means(images: np.ndarray, masks: np.ndarray, label: int, scale: float) -> np.ndarray:
+    """(T,) each frame's mean grey level :data:`REGION_CORE` pixels inside ``label``'s region,
+    NaN where fewer than :data:`MIN_CORE_PIXELS` lit pixels are left."""
+    from scipy import ndimage
+
+    iterations = max(1, round(REGION_CORE * scale))
+    means = np.full(len(images), np.nan)
+    for t, (image, mask) in enumerate(zip(images, masks)):
+        core = ndimage.binary_erosion(mask == label, iterations=iterations) & (image > 0)
+        if core.sum() >= MIN_CORE_PIXELS:
+            means[t] = float(image[core].mean())
+    return means
+
+
+def phase_line(means: np.ndarray, phases: np.ndarray) -> np.ndarray | None:
+    """(T,) the straight line in phase through ``means[0]`` that fits the finite ``means``
+    best (least squares); None where the first frame's mean or every later one is missing."""
+    phases = np.asarray(phases, np.float64)
+    known = np.isfinite(means) & (phases > 0)
+    if not np.isfinite(means[0]) or not known.any():
+        return None
+    slope = float(np.sum(phases[known] * (means[known] - means[0])) / np.sum(phases[known] ** 2))
+    return means[0] + slope * phases
+
+
+def steady_chambers(images: np.ndarray, masks: np.ndarray, phases: np.ndarray,
+                    support: np.ndarray | None = None,
+                    brightness: _Brightness | None = None) -> np.ndarray:
+    """(T, H, W) uint8 ``images`` with each region's mean grey level following the heart's
+    phase in a straight line (step 3 of the module text); the first frame is kept."""
+    from scipy import ndimage
+
+    if len(images) < 2:
+        return images
+    brightness = _Brightness(images, support) if brightness is None else brightness
+    pictures = images.astype(np.float64)
+    gains = np.ones((len(CHAMBERS), len(images)))
+    for row, label in enumerate(CHAMBERS):
+        means = _region_means(pictures, masks, label, brightness.scale)
+        line = phase_line(means, phases)
+        if line is None:
+            continue
+        found = np.isfinite(means) & (means > 0)
+        gains[row, found] = np.clip(line[found] / means[found], 1.0 / MAX_GAIN, MAX_GAIN)
+    out = images.copy()
+    softness = REGION_SOFTNESS * brightness.scale
+    for t in range(1, len(images)):
+        if np.allclose(gains[:, t], 1.0):
+            continue
+        change = np.zeros(images.shape[1:])
+        for row, label in enumerate(CHAMBERS):
+            if gains[row, t] != 1.0:
+                spread = ndimage.gaussian_filter((masks[t] == label).astype(np.float64), softness)
+                change += spread * (gains[row, t] - 1.0)
+        out[t] = _rounded(pictures[t] * (1.0 + brightness.weight(images[t]) * change))
+    return out
+
+
 def steady_loop(images: np.ndarray, masks: np.ndarray, field: np.ndarray, phases: np.ndarray,
                 closed: bool = True, support: np.ndarray | None = None) -> np.ndarray:
-    """Both steps of the module text: the far field held, then every frame's brightness
-    smoothed (arguments as :func:`steady_far_field` and :func:`smooth_brightness`). Both
-    read the support of the images as drawn and share one blur."""
+    """The three steps of the module text: the far field held, every frame's brightness
+    smoothed, each region's brightness kept on its line in phase (arguments as
+    :func:`steady_far_field` and :func:`smooth_brightness`). All read the support of the
+    images as drawn and share one blur."""
     if len(images) < 2:
         return images
     brightness = _Brightness(images, support)
     held = steady_far_field(images, masks, field, phases, support, brightness)
-    return smooth_brightness(held, field, phases, closed, support, brightness)
+    smooth = smooth_brightness(held, field, phases, closed, support, brightness)
+    return steady_chambers(smooth, masks, phases, support, brightness)
 
 
 def hold_far_field(image: np.ndarray, mask: np.ndarray, reference: np.ndarray,
