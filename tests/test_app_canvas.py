@@ -128,3 +128,25 @@ def _key(key: Qt.Key):
     from PySide6.QtGui import QKeyEvent
 
     return QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier)
+
+
+def test_a_quick_second_press_paints_like_the_first(canvas):
+    """Qt delivers a press soon after a click as a double-click: the brush must still paint
+    the stroke that follows it, and a quick middle-button press still pans."""
+    doc = canvas.document
+    click(canvas, 10, 10)
+    start = canvas.to_widget(QPointF(10, 40))
+    send_mouse(canvas, QEvent.Type.MouseButtonDblClick, start)
+    for x in range(12, 40, 3):
+        send_mouse(canvas, QEvent.Type.MouseMove, canvas.to_widget(QPointF(x, 40)), Qt.MouseButton.NoButton,
+                   Qt.MouseButton.LeftButton)
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, canvas.to_widget(QPointF(40, 40)), Qt.MouseButton.LeftButton,
+               Qt.MouseButton.NoButton)
+    assert doc.labels[10, 10] == 2 and (doc.labels[40, [10, 25, 39]] == 2).all()
+    assert len(doc.history) == 2  # the dab, then the stroke
+    before = canvas.to_widget(QPointF(0, 0))
+    send_mouse(canvas, QEvent.Type.MouseButtonDblClick, QPointF(200, 200), Qt.MouseButton.MiddleButton)
+    send_mouse(canvas, QEvent.Type.MouseMove, QPointF(220, 200), Qt.MouseButton.NoButton, Qt.MouseButton.MiddleButton)
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(220, 200), Qt.MouseButton.MiddleButton,
+               Qt.MouseButton.NoButton)
+    assert canvas.to_widget(QPointF(0, 0)) == before + QPointF(20, 0) and len(doc.history) == 2

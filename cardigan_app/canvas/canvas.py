@@ -293,11 +293,17 @@ class MaskCanvas(ImageView):
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and not self._space:
+        """Qt sends a quick second press as a double-click: it closes a polygon, and to every
+        other tool (and to panning) it is a press like the first, so a fast dab or stroke is
+        never lost."""
+        if (event.button() == Qt.MouseButton.LeftButton and not self._space and not self.is_panning()
+                and isinstance(self.tool, PolygonTool)):
             pos = self._image_pos(event)
             self.tool.double_click(pos.x(), pos.y())
             self.update()
-        event.accept()
+            event.accept()
+            return
+        self.mousePressEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
