@@ -150,3 +150,30 @@ def test_a_quick_second_press_paints_like_the_first(canvas):
     send_mouse(canvas, QEvent.Type.MouseButtonRelease, QPointF(220, 200), Qt.MouseButton.MiddleButton,
                Qt.MouseButton.NoButton)
     assert canvas.to_widget(QPointF(0, 0)) == before + QPointF(20, 0) and len(doc.history) == 2
+
+
+@pytest.mark.parametrize("change", ["zoom_in", "zoom_out", "actual_size", "fit"])
+def test_the_brush_outline_stays_under_a_still_pointer_when_the_view_zooms(canvas, change):
+    pointer = QPointF(120, 140)
+    send_mouse(canvas, QEvent.Type.MouseMove, pointer, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    if change == "fit":
+        canvas.zoom_in()
+        send_mouse(canvas, QEvent.Type.MouseMove, pointer, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    getattr(canvas, change)()  # a key (Ctrl+=, Ctrl+-, Ctrl+1, Ctrl+0): the pointer did not move
+    centre = _brush_outline_centre(canvas)
+    assert abs(centre.x() - pointer.x()) <= canvas.scale and abs(centre.y() - pointer.y()) <= canvas.scale
+
+
+def _brush_outline_centre(canvas) -> QPointF:
+    """The centre of the brush outline on screen (drawn in the active class's colour)."""
+    from PySide6.QtGui import QImage
+
+    canvas.set_opacity(0.0)
+    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    pixels = pixels[:, :3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
+    colour = canvas._label_colour()
+    near = np.abs(pixels - [colour.red(), colour.green(), colour.blue()]).sum(axis=2) < 60
+    assert near.any(), "no brush outline drawn"
+    ys, xs = np.nonzero(near)
+    return QPointF((xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2)

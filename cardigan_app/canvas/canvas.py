@@ -52,7 +52,9 @@ class MaskCanvas(ImageView):
         self._background: QImage | None = None
         self._lut = overlay_lut(settings.visible)
         self._rgba = np.zeros((1, 1, 4), np.uint8)
-        self._hover: QPointF | None = None  # image coordinates of the pointer
+        # the pointer in widget coordinates: the brush outline stays under it when the view
+        # zooms or pans from the keyboard, with no mouse move to say where it now points
+        self._pointer: QPointF | None = None
         self._space = False
         self._stroking = False
         self._flash: QRectF | None = None  # a region being pointed out (image coordinates)
@@ -201,9 +203,10 @@ class MaskCanvas(ImageView):
             painter.drawPolygon(QPolygonF([self.to_widget(p) for p in polygon]))
         if isinstance(self.tool, PolygonTool) and self.tool.points:
             self._paint_polygon(painter, self.tool)
-        elif self.tool.cursor_is_brush and self._hover is not None and not self.is_panning():
+        elif self.tool.cursor_is_brush and self._pointer is not None and not self.is_panning():
             diameter = self.settings.brush_diameter
-            cx, cy = snap_brush_centre(self._hover.x(), self._hover.y(), diameter)
+            hover = self.to_image(self._pointer)
+            cx, cy = snap_brush_centre(hover.x(), hover.y(), diameter)
             centre = self.to_widget(QPointF(cx, cy))
             radius = diameter / 2 * self.scale
             square = self.settings.square_brush
@@ -267,11 +270,12 @@ class MaskCanvas(ImageView):
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        old_pointer, self._pointer = self._pointer, event.position()
         if self.is_panning():
             super().mouseMoveEvent(event)
             return
         pos = self._image_pos(event)
-        old, self._hover = self._hover, pos
+        old = self.to_image(old_pointer) if old_pointer is not None else None
         if self._stroking and event.buttons() & Qt.MouseButton.LeftButton:
             self.tool.drag(pos.x(), pos.y())
         else:
@@ -338,8 +342,8 @@ class MaskCanvas(ImageView):
         super().enterEvent(event)
 
     def leaveEvent(self, event) -> None:
-        old, self._hover = self._hover, None
-        self._update_cursor_area(old, None)
+        old, self._pointer = self._pointer, None
+        self._update_cursor_area(self.to_image(old) if old is not None else None, None)
         self.cursorLeft.emit()
         super().leaveEvent(event)
 
