@@ -231,3 +231,26 @@ def test_the_studio_opens_on_the_most_typical_of_the_first_200_hearts(qtbot, tmp
         assert 45 <= ef <= 60, ef  # a heart with a normal biplane EF, not a failing one
     finally:
         close_window(win)
+
+
+def test_a_fan_slider_stops_at_the_last_usable_fan_and_shows_it(qtbot):
+    """A shallow fan made narrower would cover too little of the picture: the slider stops
+    at the narrowest usable fan and shows it, and the depth the user chose is kept (the
+    whole fan used to jump back to the default one)."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = LabelDocument(np.zeros((64, 64), np.uint8))
+    panel.bind(doc)
+    depth, width = panel.fan_sliders["depth"], panel.fan_sliders["width"]
+    depth.setValue(depth.minimum())
+    assert doc.fan.depth == pytest.approx(0.5)
+    drag_slider(width, range(width.value(), width.minimum() - 1, -1))
+    assert doc.fan.problem() is None and doc.fan.depth == pytest.approx(0.5)
+    assert width.minimum() < width.value() < 64 and doc.fan.width == pytest.approx(width.value())
+    assert doc.fan.with_shape(width=width.value() - 1).problem() is not None  # the limit, not short of it
+    assert len(doc.history) == 2
+    width.setValue(width.minimum())  # a click or a key: the same limit
+    assert doc.fan.depth == pytest.approx(0.5) and doc.fan.width == pytest.approx(width.value())

@@ -296,13 +296,36 @@ class AnatomyPanel(QWidget):
         self._draw(record)
 
     def _move_fan(self, key: str) -> None:
-        label, low, high, scale, _ = FAN_SLIDERS[key]
-        value = self.fan_sliders[key].value() / scale
-        fan = self.document.fan.with_shape(**{key: value}).clamped()
+        fan = self._usable_fan(key, self.fan_sliders[key].value())
         if self.document.anatomy is not None and self.heart is not None:
             self._draw(self.document.anatomy, fan)  # the heart stays inside the new fan
         else:
             self.document.set_meta_in_stroke(fan=fan)
+
+    def _usable_fan(self, key: str, position: int) -> Fan:
+        """The document's fan with ``key`` at slider ``position`` or, where that fan would be
+        unusable (too little of it inside the picture), at the usable position nearest to it
+        on the way back to the current fan; the slider is moved there, so the user sees the
+        limit instead of a fan that jumps elsewhere."""
+        scale = FAN_SLIDERS[key][3]
+        fan = self.document.fan
+        current = round(getattr(fan, key) * scale)
+        step = 1 if current > position else -1
+        for tried in range(position, current + step, step):
+            candidate = fan.with_shape(**{key: tried / scale})
+            if candidate.problem() is None:
+                if tried != position:
+                    self._show_slider(self.fan_sliders[key], tried)
+                return candidate
+        return fan.clamped()
+
+    def _show_slider(self, slider: QSlider, value: int) -> None:
+        """Move ``slider`` to ``value`` without treating it as the user's move."""
+        updating, self._updating = self._updating, True
+        try:
+            slider.setValue(value)
+        finally:
+            self._updating = updating
 
     def _redraw_step(self, description: str) -> None:
         if self._updating or self.document is None or self.heart is None:
