@@ -393,13 +393,20 @@ class MainWindow(QMainWindow):
         doc = self.document
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
-        frames = self.key_frames.frames
-        if frames["ES"] is not None and doc in (frames["ED"], frames["ES"]):
-            other = frames["ES"] if doc is frames["ED"] else frames["ED"]
-            if other.fan != doc.fan:  # one acquisition: both key frames share the fan, whichever sets it
-                other.set_meta("fan of the other key frame", fan=doc.fan)  # an edit there too: saved, undoable
+        self._share_fan()
         if not self._ui_timer.isActive():
             self._ui_timer.start()
+
+    def _share_fan(self) -> None:
+        """One acquisition: both key frames share the fan, whichever sets it. The other frame
+        takes it as an edit of its own (saved, undoable), once the change is done: a slider
+        drag is one step there too, not one per position passed."""
+        doc, frames = self.document, self.key_frames.frames
+        if doc.in_stroke or frames["ES"] is None or doc not in (frames["ED"], frames["ES"]):
+            return
+        other = frames["ES"] if doc is frames["ED"] else frames["ED"]
+        if other.fan != doc.fan:
+            other.set_meta("fan of the other key frame", fan=doc.fan)
 
     # -- cine ----------------------------------------------------------------------------
     def request_loop(self) -> None:
@@ -431,7 +438,9 @@ class MainWindow(QMainWindow):
         self.palette.set_counts(doc.counts())
 
     def _history_changed(self) -> None:
-        """Undo/Redo follow the history at once, so Ctrl+Z right after a stroke works."""
+        """Undo/Redo follow the history at once, so Ctrl+Z right after a stroke works; a
+        stroke that moved the fan hands it to the other key frame."""
+        self._share_fan()
         doc = self.document
         undo, redo = self.commands["undo"], self.commands["redo"]
         undo.setEnabled(doc.history.can_undo)

@@ -54,6 +54,24 @@ def test_the_fan_set_on_either_key_frame_is_both_frames_fan(window):
     assert es.fan == ed.fan and abs(es.fan.width - 60.0) < 1e-9
 
 
+
+def test_a_fan_slider_drag_is_one_step_on_the_other_key_frame_too(window):
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    es = window.document
+    window.commands["key_frame"].trigger()
+    assert window.document is ed and not es.history.can_undo
+    slider = window.anatomy_panel.fan_sliders["width"]
+    start = slider.value()
+    slider.sliderPressed.emit()
+    for value in range(start - 1, start - 12, -1):
+        slider.setValue(value)
+    slider.sliderReleased.emit()
+    assert ed.fan.width == pytest.approx(start - 11, abs=0.5) and es.fan == ed.fan
+    assert len(ed.history) == 1 and len(es.history) == 1  # not one step per position passed
+    window.undo()
+    assert es.fan == ed.fan and ed.fan.width == pytest.approx(start, abs=0.5)
+
 def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
     import threading
 
