@@ -254,3 +254,23 @@ def test_a_fan_slider_stops_at_the_last_usable_fan_and_shows_it(qtbot):
     assert len(doc.history) == 2
     width.setValue(width.minimum())  # a click or a key: the same limit
     assert doc.fan.depth == pytest.approx(0.5) and doc.fan.width == pytest.approx(width.value())
+
+
+def test_clear_mask_forgets_the_heart_and_undo_brings_it_back(qtbot):
+    """A cleared mask is blank, not the heart it was drawn from: the panel offers to start
+    from anatomy again, and a slider can no longer paint pieces of the old heart into it."""
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    panel.bind(doc)
+    before, record, fan = doc.labels.copy(), doc.anatomy, doc.fan
+    assert record is not None and panel.controls.isEnabled()
+    doc.clear()
+    assert not doc.labels.any() and doc.anatomy is None and doc.fan == fan and len(doc.history) == 1
+    assert not panel.controls.isEnabled() and not panel.start.isHidden()
+    doc.undo()
+    assert (doc.labels == before).all() and doc.anatomy == record and panel.controls.isEnabled()
+    doc.redo()
+    assert doc.anatomy is None and not panel.controls.isEnabled()

@@ -310,9 +310,14 @@ class LabelDocument:
         return self._one_shot(raster.polygon(self.shape, points), value, paint_over, "polygon fill")
 
     def clear(self) -> Edit | None:
-        """Set every pixel to background, as one undoable step."""
-        full = (slice(0, self.shape[0]), slice(0, self.shape[1]))
-        return self._one_shot((full, np.ones(self.shape, dtype=bool)), BACKGROUND, None, "clear")
+        """Set every pixel to background, as one undoable step. A blank mask is no longer the
+        heart it was drawn from: the step forgets the heart too (undo brings it back); the
+        probe's fan stays."""
+        self.begin_stroke("clear")
+        self.replace_in_stroke(np.full(self.shape, BACKGROUND, np.uint8))
+        if self.anatomy is not None:
+            self.set_meta_in_stroke(anatomy=None)
+        return self.end_stroke()
 
     # -- history -------------------------------------------------------------------------
     def undo(self) -> bool:

@@ -57,6 +57,7 @@ class AnatomyPanel(QWidget):
         self.document: LabelDocument | None = None
         self._drawn: np.ndarray | None = None  # the heart as last drawn (to tell painted pixels)
         self._updating = False
+        self._behind = False  # the heart or fan changed inside a stroke this panel did not make
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
@@ -161,8 +162,11 @@ class AnatomyPanel(QWidget):
         """Follow ``document`` (called whenever the window edits another mask)."""
         if self.document is not None:
             self.document.remove_meta_listener(self._meta_changed)
+            self.document.remove_history_listener(self._history_changed)
         self.document = document
+        self._behind = False
         document.add_meta_listener(self._meta_changed)
+        document.add_history_listener(self._history_changed)
         self._drawn = self._draw_heart(document.anatomy) if self._usable() is None else None
         self._show_state()
 
@@ -186,11 +190,21 @@ class AnatomyPanel(QWidget):
                                fan=self.document.fan)
 
     def _meta_changed(self) -> None:
-        """Undo, redo or another widget changed the heart or the fan: follow it."""
-        if self._updating or self.document is None or self.document.in_stroke:
+        """Undo, redo or another widget changed the heart or the fan: follow it (at the end
+        of the stroke when it changed inside one)."""
+        if self._updating or self.document is None:
             return
+        if self.document.in_stroke:
+            self._behind = True
+            return
+        self._behind = False
         self._drawn = self._draw_heart(self.document.anatomy) if self._usable() is None else None
         self._show_state()
+
+    def _history_changed(self) -> None:
+        """A stroke ended: catch up with a heart or fan it changed (e.g. Clear mask)."""
+        if self._behind and not self._updating and not self.document.in_stroke:
+            self._meta_changed()
 
     def _show_state(self) -> None:
         """Sliders and texts from the document's heart and fan."""
