@@ -214,3 +214,25 @@ def test_prepared_phantom_with_manifest(tmp_path):
     blood = item["image"][0][item["label_ids"] == 1].mean()
     myo = item["image"][0][item["label_ids"] == 2].mean()
     assert myo > blood + 0.3
+
+
+def test_label_maps_in_other_png_modes_give_the_ids_the_studio_reads(tmp_path):
+    """A 1-bit mask is 0/1 (not the 0/255 of a grey conversion); a grey palette whose entries
+    an optimiser reordered gives its grey levels, as File > Open reads it."""
+    from engine.maskio import read_label_png
+
+    root = tmp_path / "data"
+    labels = blocky_labels(0)
+    write_pair(root, "train", "one_bit", shade(labels), labels)
+    Image.fromarray(labels == 1).save(root / "train" / "label" / "one_bit.png")
+    write_pair(root, "train", "palette", shade(labels), labels)
+    reordered = Image.fromarray((3 - labels).astype(np.uint8), "P")  # index k shows grey 3 - k
+    reordered.putpalette([v for k in range(4) for v in (3 - k,) * 3])
+    reordered.save(root / "train" / "label" / "palette.png")
+    data = PairedDataset(root, "train")
+    for index, stem in enumerate(data.stems):
+        item = data[index]
+        expected = read_label_png(root / "train" / "label" / f"{stem}.png")
+        assert np.array_equal(item["label_ids"].numpy(), expected), stem
+        assert torch.equal(item["label"].sum(0), torch.ones(SIZE, SIZE))  # one class per pixel
+    assert np.array_equal(data[data.stems.index("palette")]["label_ids"].numpy(), labels)

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import DataError, MaskError
 from ..fan import FAN_KEY, Fan, FanError, default_fan, fan_alpha
 from ..labels import NUM_CLASSES, bad_values
-from ..maskio import check_png_rows
+from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
 from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
@@ -125,7 +125,7 @@ class PairedDataset(torch.utils.data.Dataset):
                     return f"{label_rel}: not a single-channel label map (mode {label.mode})", (0, 0)
                 label.load()
                 check_png_rows(self.label_dir / f"{stem}.png", *label.size)
-                values = np.asarray(label)
+                values = label_ids(label)
                 label_text = getattr(label, "text", {}) or {}
         except MaskError as exc:
             return f"{label_rel}: {str(exc).split(': ', 1)[-1]}", (0, 0)
@@ -176,7 +176,7 @@ class PairedDataset(torch.utils.data.Dataset):
         """(image uint8 (H, W), labels uint8 (H, W)) at the dataset size, not augmented."""
         stem = self.stems[index]
         image = read_png(self.image_dir / self.image_files[stem])
-        labels = read_png(self.label_dir / f"{stem}.png").astype(np.uint8, copy=False)
+        labels = read_label_ids(self.label_dir / f"{stem}.png")
         if self.size is not None and labels.shape != self.size:
             image = _resize_to(image, self.size, labels=False)
             labels = _resize_to(labels, self.size, labels=True)
@@ -205,6 +205,22 @@ class PairedDataset(torch.utils.data.Dataset):
             "fan": torch.from_numpy(np.array(fan, dtype=np.float32))[None],
             "stem": self.stems[index],
         }
+
+
+def label_ids(label: Image.Image) -> np.ndarray:
+    """The label ids a single-channel label PNG holds, read as the studio reads a mask
+    (:func:`engine.maskio.read_label_png`): a 1-bit map as 0/1 (not the 0/255 of a greyscale
+    conversion), a grey palette as its grey levels, any other palette as its indices."""
+    if label.mode == "P":
+        return palette_labels(label)
+    return np.asarray(label)
+
+
+def read_label_ids(path: Path) -> np.ndarray:
+    """A validated label PNG's ids as uint8 (H, W)."""
+    with Image.open(path) as label:
+        label.load()
+        return label_ids(label).astype(np.uint8, copy=False)
 
 
 @lru_cache(maxsize=64)
