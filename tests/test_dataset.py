@@ -236,3 +236,12 @@ def test_label_maps_in_other_png_modes_give_the_ids_the_studio_reads(tmp_path):
         assert np.array_equal(item["label_ids"].numpy(), expected), stem
         assert torch.equal(item["label"].sum(0), torch.ones(SIZE, SIZE))  # one class per pixel
     assert np.array_equal(data[data.stems.index("palette")]["label_ids"].numpy(), labels)
+
+
+def test_a_16_bit_image_is_refused_not_read_as_white(tmp_path):
+    root = tmp_path / "data"
+    labels = blocky_labels(0)
+    write_pair(root, "train", "deep", shade(labels), labels)
+    Image.fromarray(shade(labels).astype(np.uint16) * 200).save(root / "train" / "img" / "deep.png")
+    with pytest.raises(DataError, match=r"img/deep.png: not an 8-bit image \(mode I;16"):
+        PairedDataset(root, "train")

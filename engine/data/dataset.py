@@ -116,9 +116,12 @@ class PairedDataset(torch.utils.data.Dataset):
         label_rel = f"{self.split}/{LABEL_DIR}/{stem}.png"
         try:
             with Image.open(self.image_dir / image_name) as image:
-                image_size = image.size
+                image_size, image_mode = image.size, image.mode
         except (UnidentifiedImageError, OSError):
             return f"{image_rel}: unreadable image", (0, 0)
+        if image_mode.startswith("I") or image_mode == "F":  # read as 8-bit, it would saturate to white
+            return (f"{image_rel}: not an 8-bit image (mode {image_mode}); `cardigan prepare --source "
+                    f"{self.root} --out NEW_FOLDER` makes an 8-bit copy"), (0, 0)
         try:
             with Image.open(self.label_dir / f"{stem}.png") as label:
                 if label.mode not in ("L", "P", "I", "I;16", "1"):
