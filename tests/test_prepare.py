@@ -379,23 +379,28 @@ def test_an_hdf5_group_outside_the_splits_is_reported_not_dropped_silently(tmp_p
         in manifest["skipped"]
 
 
-def test_camus2023_half_sequences_are_kept_as_sequences(tmp_path):
+def add_half_sequences(root: Path, patients: list[str], frames: int = 6) -> None:
+    """4CH half sequences (ED to ES, the cavity emptying) with their ground truth."""
     import SimpleITK as sitk
 
     from engine.anatomy import ShapeModel
     from engine.fan import default_fan, fan_alpha
 
-    patients = names(1, 3)
-    root = build_camus2023(tmp_path / "camus", patients)
     model = ShapeModel.default()
-    for i, name in enumerate(patients[:2]):  # the third has no sequence: nothing to keep
+    for i, name in enumerate(patients):
         heart = model.draw(i)
-        masks = np.stack([model.mask(heart, "4CH", phase, 80) for phase in np.linspace(0, 1, 6)])
+        masks = np.stack([model.mask(heart, "4CH", phase, 80) for phase in np.linspace(0, 1, frames)])
         images = np.stack([np.round(60 + 40 * m.astype(np.float32)) * fan_alpha(default_fan(), 80, 80)
                            for m in masks]).astype(np.uint8)
         folder = root / "database_nifti" / name
         sitk.WriteImage(sitk.GetImageFromArray(images), str(folder / f"{name}_4CH_half_sequence.nii.gz"))
         sitk.WriteImage(sitk.GetImageFromArray(masks), str(folder / f"{name}_4CH_half_sequence_gt.nii.gz"))
+
+
+def test_camus2023_half_sequences_are_kept_as_sequences(tmp_path):
+    patients = names(1, 3)
+    root = build_camus2023(tmp_path / "camus", patients)
+    add_half_sequences(root, patients[:2])  # the third has no sequence: nothing to keep
     manifest = prepare_dataset(root, tmp_path / "out", size=64, sequences=True, views=("4CH",))
     sequences = manifest["sequences"]
     assert [(s["patient"], s["frames"]) for s in sequences] == [(patients[0], 6), (patients[1], 6)]
@@ -405,3 +410,14 @@ def test_camus2023_half_sequences_are_kept_as_sequences(tmp_path):
     first, last = read(frames[0]), read(frames[-1])
     assert (last == 1).sum() < (first == 1).sum()  # the cavity empties from ED to ES
     assert manifest["options"]["sequences"] is True
+
+
+def test_a_dataset_with_sequences_can_be_replaced_with_overwrite(tmp_path):
+    patients = names(1, 3)
+    root = build_camus2023(tmp_path / "camus", patients)
+    add_half_sequences(root, patients, frames=3)
+    first = prepare_dataset(root, tmp_path / "out", size=32, sequences=True, views=("4CH",), workers=1)
+    again = prepare_dataset(root, tmp_path / "out", size=48, sequences=True, views=("4CH",), workers=1,
+                            overwrite=True)
+    assert first["counts"] == again["counts"] and again["options"]["size"] == 48
+    assert read(next((tmp_path / "out").glob("*/img/*_f000.png"))).shape == (48, 48)

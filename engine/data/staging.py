@@ -77,6 +77,8 @@ def foreign_files(out: Path, manifest: dict) -> list[Path]:
                 for name in members if isinstance(name, str)}
     pairs = manifest.get("pairs") if isinstance(manifest.get("pairs"), list) else []
     stems = {pair["stem"] for pair in pairs if isinstance(pair, dict) and isinstance(pair.get("stem"), str)}
+    fans = manifest.get("fans") if isinstance(manifest.get("fans"), dict) else {}
+    stems |= {key.split("/", 1)[1] for key in fans if isinstance(key, str) and "/" in key}  # "split/stem"
     foreign = []
     for folder, subfolders, files in os.walk(out):
         here = Path(folder)
