@@ -227,3 +227,12 @@ def test_image_values_outside_the_expected_range(tmp_path):
     with pytest.raises(DataError, match="NaN"):
         prepare_dataset(source, tmp_path / "out")
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("fmt", ["hdf5", "camus2019"])
+def test_sequences_from_a_source_without_them_is_refused_not_ignored(fmt, tmp_path, capsys):
+    source = (build_seed_hdf5(tmp_path / "camus.hdf5", SEED_SPLITS) if fmt == "hdf5"
+              else build_camus2019(tmp_path / "camus", names(1, 2)))
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"), "--sequences")
+    assert_one_line_error(rc, err, "--sequences", "CAMUS 2023 release")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []

@@ -32,6 +32,7 @@ from .staging import check_output, staged_dataset
 __all__ = ["prepare_dataset", "detect_format", "FORMATS", "PrepareOptions"]
 
 MIN_SIZE, MAX_SIZE = 32, 4096
+SEQUENCE_FORMAT = "camus2023"  # the only source with half sequences and their ground truth
 
 
 @dataclass
@@ -195,6 +196,9 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
             raise DataError(f"{source}: --format {fmt} needs the release folder, this is a file")
     else:
         raise DataError(f"unknown format {format!r} (use auto, {', '.join(FORMATS)})")
+    if sequences and fmt != SEQUENCE_FORMAT:
+        raise DataError(f"{source}: --sequences needs a {FORMAT_NAMES[SEQUENCE_FORMAT]}, whose "
+                        f"*_half_sequence.nii.gz files have ground truth; a {FORMAT_NAMES[fmt]} has no half sequences")
     check_output(out, overwrite, protect=(source,))
 
     listing = scan_source(source, fmt)
