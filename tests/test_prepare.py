@@ -421,3 +421,18 @@ def test_a_dataset_with_sequences_can_be_replaced_with_overwrite(tmp_path):
                             overwrite=True)
     assert first["counts"] == again["counts"] and again["options"]["size"] == 48
     assert read(next((tmp_path / "out").glob("*/img/*_f000.png"))).shape == (48, 48)
+
+
+def test_progress_is_reported_and_cancel_obeyed_after_every_patient(tmp_path):
+    from engine.progress import Cancelled
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", {"train": names(1, 12)}, shape=(32, 32))
+    seen = []
+    prepare_dataset(source, tmp_path / "out", size=32, workers=1, progress=seen.append)
+    assert [event.done for event in seen] == list(range(13))
+    assert {event.total for event in seen} == {12}
+    seen.clear()
+    with pytest.raises(Cancelled):
+        prepare_dataset(source, tmp_path / "again", size=32, workers=1, progress=seen.append,
+                        should_stop=lambda: len(seen) >= 2)
+    assert [event.done for event in seen] == [0, 1]  # stopped after the first patient, not a batch

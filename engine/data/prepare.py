@@ -214,7 +214,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
 
     n = len(patients)
     workers = default_workers(n) if workers is None else max(1, int(workers))
-    per_batch = max(1, min(8, n // max(1, workers * 4)))
+    per_batch = 1  # a patient takes seconds (a fan fit per image): progress and Cancel after each
     checksum: dict = {}
 
     def compute_checksum() -> None:
