@@ -110,3 +110,24 @@ def test_folder_sources_that_cannot_be_prepared_are_refused_in_one_line(phantom,
         assert not (tmp_path / out).exists()  # nothing half-written
     with pytest.raises(DataError, match="train_img and train_label"):
         detect_format(tmp_path / "bad" / "train_label")
+
+
+def test_sequence_frames_in_plain_folders_stay_with_their_patient(phantom, tmp_path):
+    """Frames <patient>_<view>_f<k> (prepare --sequences, cine exports) are one patient's: a
+    seeded split must not put some of them in train and the others in valid or test."""
+    source = tmp_path / "plain"
+    (source / "img").mkdir(parents=True)
+    (source / "label").mkdir()
+    labels = sorted((phantom / "train" / "label").glob("*.png"))[:4]
+    for p in range(10):
+        for k, label in enumerate(labels):
+            stem = f"patient{p:04d}_4CH_f{k:03d}"
+            shutil.copy(phantom / "train" / "img" / label.name, source / "img" / f"{stem}.png")
+            shutil.copy(label, source / "label" / f"{stem}.png")
+    manifest = prepare_dataset(source, tmp_path / "out", size=64, workers=1)
+    split_of = {}
+    for split in SPLITS:
+        for path in (tmp_path / "out" / split / "label").glob("*.png"):
+            split_of.setdefault(path.stem.split("_")[0], set()).add(split)
+    assert len(split_of) == 10 and all(len(splits) == 1 for splits in split_of.values()), split_of
+    assert sorted(sum(manifest["splits"].values(), [])) == [f"patient{p:04d}" for p in range(10)]

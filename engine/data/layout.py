@@ -36,6 +36,17 @@ def parse_stem(stem: str) -> tuple[str, str, str] | None:
     return (match["patient"], match["view"], match["instant"]) if match else None
 
 
+_FRAME_STEM = re.compile(r"^(?P<patient>.+)_(?P<view>2CH|4CH)_f(?P<frame>\d+)$")
+
+
+def stem_patient(stem: str) -> str:
+    """The patient a stem belongs to: ``<patient>`` of ``<patient>_<view>_<instant>`` and of
+    a sequence frame ``<patient>_<view>_f<k>`` (what ``prepare --sequences`` and cine exports
+    write), else the stem itself. Pairs of one patient must stay in one split."""
+    match = _STEM.match(stem) or _FRAME_STEM.match(stem)
+    return match["patient"] if match else stem
+
+
 def image_path(root: Path, split: str, stem: str) -> Path:
     return Path(root) / split / IMAGE_DIR / f"{stem}.png"
 

@@ -15,8 +15,9 @@ for ``valid``. A label map pairs with the image of the same stem (PNG, JPEG, BMP
 SPADE pairs them by sorted order, which silently shifts every pair after a missing file, so
 here a file without its partner is named in the manifest's ``skipped`` instead. Stems of the
 CAMUS form ``<patient>_<view>_<instant>`` group into patients (a patient stays in one split,
-and ``--views`` / ``--instants`` choose among them); any other stem is a patient of its own
-and is kept whatever the views asked for.
+and ``--views`` / ``--instants`` choose among them), as do sequence frames
+``<patient>_<view>_f<k>``; any other stem is a patient of its own. Stems that are not of the
+CAMUS form are kept whatever the views asked for.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .layout import parse_stem
+from .layout import stem_patient
 from .trace_image import PICTURE_SUFFIXES, read_grey_image
 
 LABEL_NAMES = ("label", "labels")
@@ -114,9 +115,8 @@ def scan_pair_folders(root: Path) -> tuple[dict[tuple[str, str | None], list[Pai
             notes.append({"patient": stem, "reason": f"{images[stem].name} in {pair.images.name}/ has no label "
                           f"map of the same name in {pair.labels.name}/"})
         for stem in sorted(set(labels) & set(images)):
-            parsed = parse_stem(stem)
-            patient = parsed[0] if parsed else stem
-            if parsed and split_of.setdefault(patient, pair.split) != pair.split:
+            patient = stem_patient(stem)
+            if patient != stem and split_of.setdefault(patient, pair.split) != pair.split:
                 raise DataError(f"{root}: patient {patient} appears in more than one split "
                                 f"({split_of[patient]} and {pair.split})")
             patients.setdefault((patient, pair.split), []).append(
