@@ -236,3 +236,18 @@ def test_sequences_from_a_source_without_them_is_refused_not_ignored(fmt, tmp_pa
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"), "--sequences")
     assert_one_line_error(rc, err, "--sequences", "CAMUS 2023 release")
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def test_nothing_to_prepare_says_why_the_patients_were_left_out(tmp_path, capsys):
+    from test_prepare import build_camus2023
+
+    listed_elsewhere = build_camus2023(tmp_path / "camus2023", names(1, 4),
+                                       split_lists={"train": ["patient0101"], "valid": ["patient0102"]})
+    rc, err = run_cli(capsys, "--source", str(listed_elsewhere), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "no patients to prepare", "patient0001 (not named in any split list)",
+                          "and 1 more")
+    assert "ground truth" not in err.strip().splitlines()[-1]  # they all have it
+    no_gt = build_camus2019(tmp_path / "camus2019", [], testing_no_gt=names(1, 2))
+    rc, err = run_cli(capsys, "--source", str(no_gt), "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "patient0001 (no ground truth), patient0002 (no ground truth)")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []

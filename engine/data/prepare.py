@@ -155,6 +155,15 @@ def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
     return sorted(assigned, key=lambda p: p.name), how
 
 
+def left_out(skipped: list[dict], shown: int = 3) -> str:
+    """``: <patient> (<reason>), ... and N more`` for the patients a source's scan left out
+    (why nothing is left to prepare), or nothing when there are none."""
+    if not skipped:
+        return ""
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return ": " + ", ".join(f"{s['patient']} ({s['reason']})" for s in skipped[:shown]) + more
+
+
 def fan_fit_summary(fits: list[float]) -> dict:
     """How well sectors fitted the images' support: median and lowest IoU, and how many
     images fell back to their view's median fan."""
@@ -209,7 +218,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         skipped += [{"patient": p.name, "reason": "no ground truth"} for p in without]
         patients = [p for p in patients if p not in without]
     if not patients:
-        raise DataError(f"{source}: no patients with ground truth found ({FORMAT_NAMES[fmt]})")
+        raise DataError(f"{source}: no patients to prepare ({FORMAT_NAMES[fmt]})" + left_out(skipped))
     patients, split_source = _assign_splits(fmt, patients, seed, listing.split_source)
 
     n = len(patients)
