@@ -32,8 +32,11 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
     With ``overwrite``, a non-empty ``out`` is replaced only if its manifest is one of ours
     and says it was made the way this command makes folders (``replaces``: ``prepared``,
     ``phantom`` or ``export``, see :func:`.manifest.dataset_origin`): a folder that merely
-    holds a file named manifest.json, or a dataset of another kind, is never deleted.
+    holds a file named manifest.json, or a dataset of another kind, is never deleted. A
+    dataset a killed run had moved aside to replace it is put back first
+    (:func:`restore_replaced`), so it is checked as the dataset ``out`` holds.
     """
+    restore_replaced(out)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
@@ -140,6 +143,26 @@ def remove_abandoned_staging(out: Path) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
+
+
+def restore_replaced(out: Path) -> list[Path]:
+    """Put back a dataset that a run killed while replacing it had moved aside (the
+    ``.<name>.*.old`` folder of :func:`commit`) when ``out`` is missing, so it is not left
+    hidden; where ``out`` holds the new dataset (the kill came while the old one was being
+    deleted), finish deleting it. Returns the folders restored."""
+    restored = []
+    for folder in sorted(out.parent.glob(f".{out.name}.*.old")) if out.parent.is_dir() else ():
+        kept = folder / "dataset"
+        try:
+            if kept.is_dir() and not out.exists():
+                os.replace(kept, out)
+                restored.append(out)
+            elif time.time() - folder.stat().st_mtime < UNLOCKED_GRACE_S:
+                continue  # perhaps a live writer about to move the old dataset or deleting it
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+    return restored
 
 
 def make_staging(out: Path) -> Path:
