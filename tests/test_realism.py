@@ -99,3 +99,18 @@ def test_held_out_rows_split_the_patients_in_half_and_keep_each_patient_on_one_s
     assert all(t == (g in held) for g, t in zip(rows, test))
     assert np.array_equal(test, held_out_rows(first, second, seed=3))
     assert any(not np.array_equal(test, held_out_rows(first, second, seed=s)) for s in range(4, 8))
+
+
+def test_held_out_rows_hold_out_half_of_each_sets_own_patients():
+    from engine.evaluation.realism import held_out_rows
+
+    # two sets of different patients (evaluate's real-vs-real check): every seed must score
+    # on some of both sets and train on some of both, half of each set's patients held out
+    first = [f"a{i // 4}" for i in range(16)]  # 4 patients, 4 images each
+    second = [f"b{i // 4}" for i in range(16)]
+    for seed in range(40):
+        held = held_out_rows(first, second, seed)
+        assert held[:16].sum() == 8 and held[16:].sum() == 8, seed
+    # a set of shared patients is split as before: half of them, whatever the seed
+    shared = [f"p{i % 6}" for i in range(12)]
+    assert len({g for g, t in zip(shared, held_out_rows(shared, shared, 5)[:12]) if t}) == 3

@@ -390,8 +390,8 @@ def halves_by_patient(patients: list[str], seed: int) -> tuple[np.ndarray, np.nd
     """Indices of two halves of the images, split by patient with a seeded shuffle (the
     two-sample test's own split, :func:`~.realism.held_out_rows`, at ``seed +``
     :data:`HALVES_SEED_OFFSET`). The real-vs-real check's classifiers split the patients again
-    with their own seeds, ``seed`` upwards; one at the halves' seed would hold out exactly one
-    half, leaving it nothing to score, so the offset lies beyond any classifier's."""
+    with their own seeds, ``seed`` upwards, each holding out half of each half's patients;
+    the offset keeps the halves' shuffle apart from every classifier's."""
     mask = held_out_rows(patients, [], seed + HALVES_SEED_OFFSET)
     return np.flatnonzero(mask), np.flatnonzero(~mask)
 

@@ -132,10 +132,20 @@ class TwoSampleResult:
 def held_out_rows(first_groups: Sequence[str], second_groups: Sequence[str], seed: int) -> np.ndarray:
     """(N + M,) bool: which rows of two sets (``first``'s, then ``second``'s) a two-sample test
     scores on: those of half of the groups (patients), drawn by a shuffle seeded with ``seed``;
-    it trains on the rest."""
+    it trains on the rest.
+
+    The half is taken within each kind of group: those in both sets, those in ``first`` only
+    and those in ``second`` only. Two sets of different patients (real against real) thus
+    keep half of each set's patients on each side, however few there are, where one draw over
+    all of them could hold out one set whole (no AUC) or most of it."""
     groups = sorted(set(first_groups) | set(second_groups))
     order = np.random.default_rng(seed).permutation(len(groups))
-    held_out = {groups[i] for i in order[: len(groups) // 2]}
+    in_first, in_second = set(first_groups), set(second_groups)
+    shuffled = [groups[i] for i in order]
+    held_out: set[str] = set()
+    for kind in ((True, True), (True, False), (False, True)):
+        members = [g for g in shuffled if ((g in in_first), (g in in_second)) == kind]
+        held_out.update(members[: len(members) // 2])
     return np.array([g in held_out for g in list(first_groups) + list(second_groups)])
 
 
