@@ -260,3 +260,20 @@ def test_train_pairs_drawn_takes_every_nth_pair_and_draws_each_mask_in_its_fan(p
     again = train_pairs_drawn(phantom, "simulator", every=2)[4]
     assert np.array_equal(synthetic, again)  # seeded: the same images every time
     assert not np.array_equal(synthetic, train_pairs_drawn(phantom, "simulator", every=2, seed=5)[4])
+
+
+def test_a_two_sample_test_too_few_patients_for_says_so(tmp_path):
+    from engine.data.phantom import write_phantom
+    from engine.evaluation.cache import SegmenterCache
+
+    data = tmp_path / "data"
+    write_phantom(data, count=3, size=64, seed=1)  # one patient per split
+    settings = EvalSettings(size=32, seg_iters=2, seg_width=4, variations=1, two_sample_iters=2,
+                            two_sample_seeds=1, diversity_masks=2, diversity_seeds=2, sector_images=1,
+                            cine_loops=0, auc_parts=False)
+    report = evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "cache"))
+    assert report["data"]["train_patients"] == 1
+    assert np.isnan(report["realism"]["two_sample_auc"])
+    printed = format_report(report)
+    assert "two-sample AUC n/a" in printed and "real vs real: n/a" in printed
+    assert "train split's 1 patients are too few" in printed

@@ -332,7 +332,8 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
         "data": {"path": str(root.resolve()), "manifest_sha256": manifest_checksum(root)
                  if (root / "manifest.json").is_file() else None,
                  "eval_split": eval_split, "eval_split_note": split_note,
-                 "train_pairs": int(len(train_img)), "eval_pairs": int(len(test_img)),
+                 "train_pairs": int(len(train_img)), "train_patients": len(set(patients)),
+                 "eval_pairs": int(len(test_img)),
                  "eval_patients": len(set(patients_of(test_stems)))},
         "settings": {**asdict(settings), "variations_used": variations, "device": str(synth.device)},
         "fidelity": {"synthetic": dice_per_class(fidelity_pred, test_lab_s),
@@ -396,6 +397,11 @@ def halves_by_patient(patients: list[str], seed: int) -> tuple[np.ndarray, np.nd
     return np.flatnonzero(mask), np.flatnonzero(~mask)
 
 
+def auc_text(value: float) -> str:
+    """An AUC for the report: three decimals, or "n/a" where none could be taken (NaN)."""
+    return "n/a" if np.isnan(value) else f"{value:.3f}"
+
+
 def format_report(report: dict) -> str:
     """The evaluation as a plain-text table."""
     data = report["data"]
@@ -432,14 +438,19 @@ def format_report(report: dict) -> str:
         f"{name} {g['real_mean']:.0f} / {g['synthetic_mean']:.0f} ({g['w1']:.1f})"
         for name, g in realism["grey_levels"].items()))
     seeds = realism.get("two_sample_auc_seeds") or []
-    spread = (f", the mean of {len(seeds)} classifiers: " + " ".join(f"{a:.3f}" for a in seeds)
+    spread = (f", the mean of {len(seeds)} classifiers: " + " ".join(auc_text(a) for a in seeds)
               if len(seeds) > 1 else "")
-    lines.append(f"  two-sample AUC {realism['two_sample_auc']:.3f} (0.5: indistinguishable{spread}; "
-                 f"check, real vs real: {realism['two_sample_auc_real_vs_real']:.3f})")
+    lines.append(f"  two-sample AUC {auc_text(realism['two_sample_auc'])} (0.5: indistinguishable{spread}; "
+                 f"check, real vs real: {auc_text(realism['two_sample_auc_real_vs_real'])})")
+    if np.isnan(realism["two_sample_auc"]) or np.isnan(realism["two_sample_auc_real_vs_real"]):
+        patients = data.get("train_patients")
+        lines.append(f"    n/a: the train split's {patients if patients is not None else 'few'} patients are too "
+                     "few to train a classifier on some and score it on others (the test needs 2 or more, "
+                     "its check 4)")
     parts = realism.get("two_sample_auc_by_part")
     if parts:
         lines.append("    with only one part left (the rest flattened): " + "   ".join(
-            f"{part} {parts[part]:.3f}" for part in PARTS if part in parts))
+            f"{part} {auc_text(parts[part])}" for part in PARTS if part in parts))
     places = (realism.get("two_sample_evidence") or {}).get("by_place")
     if places:
         lines.append("    where its evidence lies, share (of the image): " + "   ".join(
