@@ -228,11 +228,14 @@ def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom,
     assert list(parts) == list(PARTS) and all(0.0 <= v <= 1.0 for v in parts.values())
     line = next(line for line in format_report(report).splitlines() if "with only one part left" in line)
     assert f"background {parts['background']:.3f}" in line and f"fan edge {parts['fan edge']:.3f}" in line
-    spec = report["tells"]["spectrum"]
+    spec = report["tells"]["spectrum"]  # no 64 px window fits in these 64 px fans: not measured, and said so
+    assert spec["synthetic"]["images"] == spec["real"]["images"] == 0 and np.isnan(spec["synthetic"]["falloff"])
+    assert "spectrum and finest octave: n/a" in format_report(report)
+    for name, (falloff, anisotropy) in (("synthetic", (-0.96, 1.57)), ("real", (-1.33, 2.15))):
+        spec[name].update(images=4, falloff=falloff, anisotropy=anisotropy, fine_detail=-5.9, narrow_peak=0.03,
+                          peak_frequency=0.2)
     line = next(line for line in format_report(report).splitlines() if "finest octave" in line)
-    assert f"{spec['synthetic']['falloff']:.2f} ({spec['real']['falloff']:.2f})" in line
-    assert f"{spec['synthetic']['anisotropy']:.2f} ({spec['real']['anisotropy']:.2f})" in line
-    assert spec["synthetic"]["falloff"] != spec["real"]["falloff"]  # measured on each set
+    assert "falloff to the pixel limit -0.96 (-1.33), vertical over horizontal 1.57 (2.15)" in line
     evidence = report["realism"]["two_sample_evidence"]
     assert np.array(evidence["grid"]).shape == (2, 2) and evidence["cell_pixels"] == 16  # 32 px, four halvings
     places = evidence["by_place"]
@@ -277,3 +280,19 @@ def test_a_two_sample_test_too_few_patients_for_says_so(tmp_path):
     printed = format_report(report)
     assert "two-sample AUC n/a" in printed and "real vs real: n/a" in printed
     assert "train split's 1 patients are too few" in printed
+
+
+def test_a_spectrum_no_window_fits_for_is_reported_as_not_measured(tmp_path):
+    from engine.data.phantom import write_phantom
+    from engine.evaluation.cache import SegmenterCache
+
+    data = tmp_path / "data"
+    write_phantom(data, count=3, size=64, seed=1)  # no 64 x 64 window fits inside a 64 px fan
+    settings = EvalSettings(size=32, seg_iters=2, seg_width=4, variations=1, two_sample_iters=2,
+                            two_sample_seeds=1, diversity_masks=2, diversity_seeds=2, sector_images=1,
+                            cine_loops=0, auc_parts=False)
+    report = evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "cache"))
+    assert report["tells"]["spectrum"]["synthetic"]["images"] == 0
+    printed = format_report(report)
+    assert "spectrum and finest octave: n/a, no 64x64 px window" in printed and "64 px images" in printed
+    assert "fine detail nan" not in printed and "falloff to the pixel limit nan" not in printed

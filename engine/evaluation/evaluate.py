@@ -44,6 +44,7 @@ from .evidence import PLACES, evidence_by_place
 from .realism import diversity, grey_levels, held_out_rows, sector_mask, two_sample_auc, two_sample_test
 from .speckle import EDGE_BAND, EDGE_LAG, STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
+from .texture import WINDOW as SPECTRUM_WINDOW
 from .segmenter import segment, train_segmenter
 
 
@@ -333,7 +334,7 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
                  if (root / "manifest.json").is_file() else None,
                  "eval_split": eval_split, "eval_split_note": split_note,
                  "train_pairs": int(len(train_img)), "train_patients": len(set(patients)),
-                 "eval_pairs": int(len(test_img)),
+                 "eval_pairs": int(len(test_img)), "image_size": int(test_img.shape[-1]),
                  "eval_patients": len(set(patients_of(test_stems)))},
         "settings": {**asdict(settings), "variations_used": variations, "device": str(synth.device)},
         "fidelity": {"synthetic": dice_per_class(fidelity_pred, test_lab_s),
@@ -469,10 +470,15 @@ def format_report(report: dict) -> str:
                      f"{fan['real']['iou_given_lowest']:.3f}); vs its own fitted sector "
                      f"{fan['synthetic']['iou_sector_median']:.3f} ({fan['real']['iou_sector_median']:.3f}); "
                      f"images not black outside the fan {fan['synthetic']['images_grey_outside']}")
-        lines.append(f"  spectrum: fine detail {spec['synthetic']['fine_detail']:.2f} ({spec['real']['fine_detail']:.2f}), "
-                     f"largest peak {spec['synthetic']['narrow_peak']:.2f} at "
-                     f"{spec['synthetic']['peak_frequency']:.2f} cycles/px ({spec['real']['narrow_peak']:.2f})")
-        if "falloff" in spec["synthetic"]:
+        windows = spec["synthetic"].get("images", 1) or spec["real"].get("images", 1)  # the same fans: both or neither
+        if not windows:
+            lines.append(f"  spectrum and finest octave: n/a, no {SPECTRUM_WINDOW}x{SPECTRUM_WINDOW} px window lies "
+                         f"wholly inside the fan of these {data.get('image_size', 'small')} px images")
+        else:
+            lines.append(f"  spectrum: fine detail {spec['synthetic']['fine_detail']:.2f} "
+                         f"({spec['real']['fine_detail']:.2f}), largest peak {spec['synthetic']['narrow_peak']:.2f} at "
+                         f"{spec['synthetic']['peak_frequency']:.2f} cycles/px ({spec['real']['narrow_peak']:.2f})")
+        if "falloff" in spec["synthetic"] and windows:
             lines.append(f"  finest octave: falloff to the pixel limit {spec['synthetic']['falloff']:.2f} "
                          f"({spec['real']['falloff']:.2f}), vertical over horizontal "
                          f"{spec['synthetic']['anisotropy']:.2f} ({spec['real']['anisotropy']:.2f})")
