@@ -66,9 +66,10 @@ def make(data: Path, model: str, out: Path, count: int, seed: int, device: str, 
                            fans=[fans[i] for i in indices])
     out.mkdir(parents=True, exist_ok=True)
     key = {"model": model, "data": str(data), "split": split, "seed": seed, "pairs": {}}
+    digits = max(2, len(str(count - 1)))  # names sort in reading order, however many pairs
     for n, (i, fake, left) in enumerate(zip(indices, fakes, real_left)):
         real = images[i]
-        name = f"pair_{n:02d}"
+        name = f"pair_{n:0{digits}d}"
         Image.fromarray(side_by_side(real, fake) if left else side_by_side(fake, real)).save(out / f"{name}.png")
         key["pairs"][name] = {"real": "left" if left else "right", "stem": stems[i]}
     key_path = out.with_name(out.name + ".key.json")
@@ -76,11 +77,16 @@ def make(data: Path, model: str, out: Path, count: int, seed: int, device: str, 
     return key_path
 
 
+def pair_number(name: str) -> int:
+    """The number of a pair's name (``pair_07`` -> 7): the order the pairs are read in."""
+    return int(name.rpartition("_")[2])
+
+
 def score(key_path: Path, picks: str) -> tuple[int, int, list[str]]:
     """(right answers, pairs, names of the pairs read wrong) for picks such as ``LRRL``, one
     letter per pair in the order of the pair names."""
     pairs = json.loads(key_path.read_text())["pairs"]
-    names = sorted(pairs)
+    names = sorted(pairs, key=pair_number)
     picks = picks.strip().upper()
     if len(picks) != len(names) or set(picks) - {"L", "R"}:
         raise ValueError(f"give one letter L or R per pair: {len(names)} letters")

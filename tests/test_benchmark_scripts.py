@@ -310,3 +310,13 @@ def test_classifier_curve_scores_each_model_after_each_number_of_iterations(phan
             bench.parse_iters(bad)
     with pytest.raises(SystemExit, match="simulator"):
         bench.main(["--data", str(phantom), "--model", "simulator", "--raw"])
+
+
+def test_blind_pairs_score_a_read_of_more_than_a_hundred_pairs_in_reading_order(tmp_path):
+    blind = script("blind_pairs")
+    sides = ["left" if n % 3 else "right" for n in range(101)]
+    key = tmp_path / "read.key.json"  # written by a version that named pairs with two digits
+    key.write_text(json.dumps({"pairs": {f"pair_{n:02d}": {"real": side, "stem": f"s{n}"}
+                                         for n, side in enumerate(sides)}}))
+    picks = "".join(side[0].upper() for side in sides)  # pair 0, 1, 2, ... 100
+    assert blind.score(key, picks) == (101, 101, [])
