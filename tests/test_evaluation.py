@@ -296,3 +296,16 @@ def test_a_spectrum_no_window_fits_for_is_reported_as_not_measured(tmp_path):
     printed = format_report(report)
     assert "spectrum and finest octave: n/a, no 64x64 px window" in printed and "64 px images" in printed
     assert "fine detail nan" not in printed and "falloff to the pixel limit nan" not in printed
+
+
+def test_evaluate_help_gives_the_budgets_defaults_with_and_without_quick(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    full, quick = EvalSettings(), EvalSettings.quick()
+    assert f"(default {full.size}; {quick.size} with --quick)" in text
+    assert f"(default {full.seg_iters}; {quick.seg_iters} with --quick)" in text
+    assert f"default {full.variations}, {quick.variations} with --quick)" in text
+    assert f"(default {full.two_sample_seeds}; {quick.two_sample_seeds} with --quick)" in text
+    assert f"default {full.cine_loops}, {quick.cine_loops} with --quick" in text
+    assert f"first {quick.max_train} train and {quick.max_test} evaluation pairs" in text

@@ -32,16 +32,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=("valid", "test"), default=None,
                         help="split to score on (default: test, or valid when there is no test split)")
     parser.add_argument("--quick", action="store_true",
-                        help="small budgets for a smoke run (every field is still reported)")
+                        help="small budgets for a smoke run: only the first 48 train and 24 evaluation "
+                             "pairs, smaller and shorter-trained networks (every field is still reported)")
     parser.add_argument("--out", type=Path, default=Path("evaluation.json"), help="report file")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier evaluation report")
     parser.add_argument("--size", type=int_in_range(16, 1024, multiple_of=8), default=None,
-                        help="segmenter resolution (default 128)")
+                        help="resolution of the segmenters and the two-sample classifier (default 128; "
+                             "64 with --quick)")
     parser.add_argument("--seg-iters", type=int_in_range(1, 1_000_000), default=None,
-                        help="U-Net training iterations")
+                        help="U-Net training iterations (default 800; 120 with --quick)")
     parser.add_argument("--variations", type=int_in_range(1, 100), default=None,
-                        help="synthetic images per train mask (models with randomness)")
+                        help="synthetic images per train mask (models with randomness; default 2, 1 with "
+                             "--quick)")
     parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
                         help="draw the downstream training images from masks whose borders are moved "
                              "smoothly by about PX pixels, the pairs keeping the true masks (as export "
