@@ -309,3 +309,10 @@ def test_evaluate_help_gives_the_budgets_defaults_with_and_without_quick(capsys)
     assert f"(default {full.two_sample_seeds}; {quick.two_sample_seeds} with --quick)" in text
     assert f"default {full.cine_loops}, {quick.cine_loops} with --quick" in text
     assert f"first {quick.max_train} train and {quick.max_test} evaluation pairs" in text
+
+
+def test_a_sequences_frames_count_as_their_patients_not_as_patients_of_their_own():
+    from engine.evaluation.evaluate import patients_of
+
+    stems = ["patient0001_4CH_ED", "patient0001_4CH_f00", "patient0001_2CH_f17", "patient0002_4CH_f03", "odd"]
+    assert patients_of(stems) == ["patient0001", "patient0001", "patient0001", "patient0002", "odd"]

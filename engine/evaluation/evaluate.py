@@ -32,7 +32,7 @@ from ..data.dataset import PairedDataset
 from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
 from ..data.border_jitter import DEFAULT_JITTER, jitter_borders, scaled_jitter
-from ..data.layout import SPLITS, parse_stem
+from ..data.layout import SPLITS, stem_patient
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
@@ -128,8 +128,9 @@ def choose_split(root: Path, split: str | None) -> tuple[str, str]:
 
 
 def patients_of(stems: list[str]) -> list[str]:
-    """The patient of each stem (the stem itself when it does not follow the pattern)."""
-    return [(parse_stem(stem) or (stem,))[0] for stem in stems]
+    """The patient of each stem, a sequence frame's included (the stem itself when it follows
+    neither pattern): the classifier's halves keep a patient's frames together."""
+    return [stem_patient(stem) for stem in stems]
 
 
 def resize_all(images: np.ndarray | None, labels: np.ndarray | None, size: int):
