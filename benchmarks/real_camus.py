@@ -42,22 +42,32 @@ def prepared(source: Path, work: Path) -> Path:
     return work
 
 
+def number(value, spec: str) -> str:
+    """``value`` formatted by ``spec``, or n/a where it was not measured (null in a report
+    read back, NaN in one just made)."""
+    return "n/a" if value is None or value != value else format(value, spec)
+
+
+def share(part, whole) -> str:
+    return "n/a" if None in (part, whole) or part != part or not whole else f"{part / whole:.0%}"
+
+
 def row(name: str, report: dict) -> str:
     fid, down, camus = report["fidelity"], report["downstream"], report["camus_dice"]
     greys = report["realism"]["grey_levels"]
-    grey = " / ".join(f"{greys[k]['synthetic_mean']:.0f}" for k in ("lv", "myo", "la", "background"))
+    grey = " / ".join(number(greys[k]["synthetic_mean"], ".0f") for k in ("lv", "myo", "la", "background"))
+    trained = down["synthetic_trained"]
     cells = [
         name,
-        f"{fid['synthetic']['mean']:.3f} ({fid['synthetic']['mean'] / fid['real']['mean']:.0%})",
-        f"{fid['deformed']['mean']:.3f}",
-        f"{down['synthetic_trained']['lv']:.2f} / {down['synthetic_trained']['myo']:.2f} / "
-        f"{down['synthetic_trained']['la']:.2f} ({down['synthetic_trained']['mean']:.3f}, "
-        f"{down['synthetic_trained']['mean'] / down['real_trained']['mean']:.0%})",
-        " / ".join(f"{camus['downstream']['synthetic_trained'][k]:.3f}" for k in ("endo", "epi", "la")),
+        f"{number(fid['synthetic']['mean'], '.3f')} ({share(fid['synthetic']['mean'], fid['real']['mean'])})",
+        number(fid["deformed"]["mean"], ".3f"),
+        f"{number(trained['lv'], '.2f')} / {number(trained['myo'], '.2f')} / {number(trained['la'], '.2f')} "
+        f"({number(trained['mean'], '.3f')}, {share(trained['mean'], down['real_trained']['mean'])})",
+        " / ".join(number(camus["downstream"]["synthetic_trained"][k], ".3f") for k in ("endo", "epi", "la")),
         grey,
-        f"{report['realism']['two_sample_auc']:.2f}",
-        f"{report['realism']['diversity']:.1f}",
-        f"{report['time_s'] / 60:.0f} min",
+        number(report["realism"]["two_sample_auc"], ".2f"),
+        number(report["realism"]["diversity"], ".1f"),
+        f"{number(report['time_s'] / 60, '.0f')} min",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -78,6 +88,7 @@ def main() -> None:
         print("no CAMUS file found (give --source or set CARDIGAN_CAMUS): skipped")
         return
     from engine.evaluation.evaluate import evaluate, format_report
+    from engine.evaluation.report_json import report_text
     from engine.progress import Progress
 
     def progress(event: Progress) -> None:
@@ -96,7 +107,7 @@ def main() -> None:
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     document = {"data": str(source.name), "reports": {**previous.get("reports", {}), **reports}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(document, indent=2) + "\n")
+    args.out.write_text(report_text(document))
     print("\n| model | fidelity mean (of ceiling) | fidelity, deformed masks | downstream LV / myo / LA "
           "(mean, of real-trained) | downstream endo / epi / LA (CAMUS) | grey LV / myo / LA / bg "
           "| two-sample AUC | diversity | time |")

@@ -91,7 +91,10 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
                  "--seg-iters", "20", "--out", str(out), "--device", "cpu",
                  "--cache-dir", str(tmp_path / "cache"), "--no-auc-parts", "--two-sample-seeds", "2"])
     assert code == 0
-    report = json.loads(out.read_text())
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    report = json.loads(out.read_text(), parse_constant=refuse)  # strict JSON: no NaN, no Infinity
     for section, parts in (("fidelity", ("synthetic", "real")),
                            ("downstream", ("synthetic_trained", "real_trained"))):
         for part in parts:
@@ -112,7 +115,7 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
     # two classifiers, seeds 0 and 1: the AUC reported is the mean of those that could be
     # taken (on these few patients a split can leave one side without real images: NaN)
     for key in ("two_sample_auc", "two_sample_auc_real_vs_real"):
-        seeds = realism[f"{key}_seeds"]
+        seeds = [np.nan if seed is None else seed for seed in realism[f"{key}_seeds"]]  # null: not taken
         assert len(seeds) == 2 and not all(np.isnan(seeds))
         assert realism[key] == pytest.approx(np.nanmean(seeds))
     assert report["settings"]["two_sample_seeds"] == 2
@@ -316,3 +319,15 @@ def test_a_sequences_frames_count_as_their_patients_not_as_patients_of_their_own
 
     stems = ["patient0001_4CH_ED", "patient0001_4CH_f00", "patient0001_2CH_f17", "patient0002_4CH_f03", "odd"]
     assert patients_of(stems) == ["patient0001", "patient0001", "patient0001", "patient0002", "odd"]
+
+
+def test_a_report_is_written_as_strict_json_with_null_where_nothing_was_measured():
+    from engine.evaluation.report_json import report_text
+
+    report = {"auc": float("nan"), "seeds": [0.9, float("nan")], "pair": (1.0, float("inf")),
+              "nested": {"dice": 0.8, "none": None, "count": 3}, "name": "demo"}
+    text = report_text(report)
+    assert "NaN" not in text and "Infinity" not in text and text.endswith("\n")
+    assert json.loads(text) == {"auc": None, "seeds": [0.9, None], "pair": [1.0, None],
+                                "nested": {"dice": 0.8, "none": None, "count": 3}, "name": "demo"}
+    assert np.isnan(report["auc"])  # the report in memory keeps its NaN

@@ -120,8 +120,10 @@ def run(args: argparse.Namespace) -> int:
                               split=args.split, cache=cache)
         finally:
             bars.close()
+    from ..evaluation.report_json import report_text
+
     with atomic_path(args.out) as tmp:
-        tmp.write_text(json.dumps(report, indent=2) + "\n")
+        tmp.write_text(report_text(report))
     print(format_report(report))
     print(f"wrote {args.out}")
     return 0
