@@ -36,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.data.augment import (GEOMETRIES, AugmentConfig, AugmentParams, affine_warp, augment_pair,  # noqa: E402
                                  draw_params)
 from engine.data.dataset import PairedDataset  # noqa: E402
@@ -119,7 +120,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--kind", action="append", choices=KINDS, default=None,
                         help="how the copies are augmented (may be repeated; default: all)")
-    parser.add_argument("--every", type=int, default=1, help="use every N-th train pair")
+    parser.add_argument("--every", type=int_in_range(1, 100_000), default=1, help="use every N-th train pair")
     parser.add_argument("--seeds", type=int, default=3, help="classifier seeds to average")
     parser.add_argument("--geometry", choices=GEOMETRIES, default="pixel", help="the training kind's geometry")
     parser.add_argument("--deform", type=float, default=0.3, help="the training kind's share of deformed pairs")

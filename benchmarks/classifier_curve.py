@@ -26,6 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
+
 RAW = dict(grain=0.0, tone=1.0, depth_gain=(), tip_gain=(), speckle_shape=(), fine_filter=(), shading=())
 
 
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", required=True, help="demo, a model file ... (repeat)")
     parser.add_argument("--iters", action="append", type=parse_iters,
                         help="ITERS[:SEEDS], repeat (default 20:10, 40:10, 300:3)")
-    parser.add_argument("--every", type=int, default=2, help="every N-th train pair (default 2)")
+    parser.add_argument("--every", type=int_in_range(1, 100_000), default=2, help="every N-th train pair (default 2)")
     parser.add_argument("--raw", action="store_true", help="turn the models' output settings off")
     parser.add_argument("--style-scale", type=float, help="the style channels' spread for every model")
     parser.add_argument("--threads", type=int, help="CPU threads for torch")

@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.anatomy import ShapeModel  # noqa: E402
 from engine.evaluation.cache import SegmenterCache, segmenter_key  # noqa: E402
 from engine.evaluation.evaluate import (EvalSettings, choose_split, load_split_with_fans, resize_all,  # noqa: E402
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--count", type=int_in_range(4, 100_000), default=200)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     start = time.perf_counter()

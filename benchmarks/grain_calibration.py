@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.evaluation.evaluate import load_split_with_fans, synthesize_all  # noqa: E402
 from engine.evaluation.texture import spectrum_summary  # noqa: E402
 from engine.fan import fan_mask  # noqa: E402
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--model", default="demo")
     parser.add_argument("--grain", type=float, nargs="+", default=[0.0, 2.0, 2.5, 3.0])
-    parser.add_argument("--every", type=int, default=4, help="use every N-th train pair")
+    parser.add_argument("--every", type=int_in_range(1, 100_000), default=4, help="use every N-th train pair")
     args = parser.parse_args(argv)
     try:
         result = calibrate(Path(args.data), args.model, args.grain, args.every)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.evaluation.evaluate import EvalSettings, train_pairs_drawn  # noqa: E402
 from engine.evaluation.image_statistics import statistic_tells, statistics_of, strongest  # noqa: E402
 
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--model", default="demo")
-    parser.add_argument("--every", type=int, default=1, help="use every N-th train pair")
+    parser.add_argument("--every", type=int_in_range(1, 100_000), default=1, help="use every N-th train pair")
     parser.add_argument("--top", type=int, default=12, help="statistics to print (default 12)")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.errors import CardiganError  # noqa: E402
 from engine.evaluation.tone_fit import DEFAULT_TONES, fit_model_tone  # noqa: E402
 from engine.models import open_model  # noqa: E402
@@ -29,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default="demo")
     parser.add_argument("--tone", type=float, nargs="+", default=list(DEFAULT_TONES), help="candidate curves")
     parser.add_argument("--split", default="valid", help="the split whose masks and real images are compared")
-    parser.add_argument("--every", type=int, default=1, help="use every N-th pair")
+    parser.add_argument("--every", type=int_in_range(1, 100_000), default=1, help="use every N-th pair")
     args = parser.parse_args(argv)
     try:
         result = calibrate(Path(args.data), args.model, args.tone, args.every, args.split)

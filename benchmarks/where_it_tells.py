@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.evaluation.auc_parts import PARTS, auc_by_part, flatten_except, part_regions  # noqa: E402
 from engine.evaluation.evaluate import EvalSettings, resize_all, train_pairs_drawn  # noqa: E402
 from engine.evaluation.evidence import PLACES, evidence_by_place, with_real_in  # noqa: E402
@@ -88,7 +89,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--model", default="demo")
-    parser.add_argument("--every", type=int, default=1, help="use every N-th train pair")
+    parser.add_argument("--every", type=int_in_range(1, 100_000), default=1, help="use every N-th train pair")
     parser.add_argument("--size", type=int, default=None, help="classifier resolution (default evaluate's)")
     parser.add_argument("--iters", type=int, default=None, help="classifier iterations (default evaluate's)")
     parser.add_argument("--without", action="append", default=[], metavar="ZONES",
