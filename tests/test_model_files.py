@@ -10,7 +10,7 @@ from engine.errors import ModelFileError
 from engine.labels import one_hot
 from engine.models import GeneratorModel, import_nvlabs, load_model_file, open_model, save_model_file
 from engine.models.nvlabs import config_from_options, infer_config, parse_opt_txt
-from engine.nets import GeneratorConfig
+from engine.nets import GeneratorConfig, SPADEGenerator
 from engine.nets.encoder import StyleEncoder
 from engine.synthesizer import Synthesizer
 from nets_util import blocky_labels, randomized_generator
@@ -83,6 +83,30 @@ def test_other_nvlabs_option_combinations(tmp_path, norm_g, upsampling, size, ng
     inferred = infer_config(g.state_dict(), image_size=size)
     assert (inferred.ngf, inferred.spectral, inferred.kernel_size) == (ngf, spectral, kernel)
     assert (inferred.upsampling == "most") == (upsampling == "most")
+
+
+@pytest.mark.parametrize("aspect,use_vae", [(1.5, False), (4 / 3, True)])
+def test_wide_models_draw_at_their_latent_grid_height(tmp_path, aspect, use_vae):
+    """NVlabs SPADE draws latent rows (round(width / 2**n_up / aspect_ratio)) times 2**n_up
+    pixels high, which need not be round(width / aspect_ratio): such a model still synthesizes."""
+    config = GeneratorConfig(ngf=4, output_nc=3, image_size=64, aspect_ratio=aspect, use_vae=use_vae, z_dim=8)
+    height = config.latent_size[0] * 32
+    assert config.image_height == height and height % 32 == 0
+    with pytest.raises(ModelFileError, match="latent grid"):  # so wide that no row is left
+        GeneratorConfig(image_size=64, aspect_ratio=10.0)
+    g = randomized_generator(config, seed=2, size=64) if not use_vae else SPADEGenerator(config).eval()
+    torch.save(g.state_dict(), tmp_path / "latest_net_G.pth")
+    write_opt_txt(tmp_path / "opt.txt", ngf=4, label_nc=3, contain_dontcare_label=True, no_instance=True,
+                  crop_size=64, aspect_ratio=aspect, netG="spade", output_nc=3, use_vae=use_vae, z_dim=8)
+    model = import_nvlabs(tmp_path)
+    assert model.image_size == (height, 64)
+    synth = Synthesizer(model, device="cpu")
+    assert synth.synthesize(blocky_labels(64, seed=1)).shape == (3, 64, 64)  # resampled there and back
+    labels = blocky_labels(64, seed=1)[:height]
+    if not use_vae:
+        with torch.no_grad():
+            expected = g(one_hot(labels))[0].numpy()
+        assert np.abs(synth.synthesize(labels) - expected).max() <= 1e-4
 
 
 def test_native_round_trip_with_vae_encoder(tmp_path):

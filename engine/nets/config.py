@@ -188,6 +188,9 @@ class GeneratorConfig:
             problems.append("texture needs a noise input of at least 2 channels")
         if self.image_size % (2 ** self.n_up) or self.image_size <= 0:
             problems.append(f"image_size {self.image_size} must be a multiple of {2 ** self.n_up}")
+        elif isinstance(self.aspect_ratio, (int, float)) and self.aspect_ratio > 0 and self.latent_size[0] < 1:
+            problems.append(f"aspect_ratio {self.aspect_ratio:g} leaves no rows in the latent grid of a "
+                            f"{self.image_size}-pixel-wide image")
         if problems:
             raise ModelFileError("invalid generator architecture: " + "; ".join(problems))
 
@@ -217,7 +220,10 @@ class GeneratorConfig:
 
     @property
     def image_height(self) -> int:
-        return round(self.image_size / self.aspect_ratio)
+        """Height of the images the network draws: its latent grid's rows, upsampled (as
+        NVlabs SPADE computes it), so always a multiple of 2**n_up; ``image_size /
+        aspect_ratio`` rounded to that multiple."""
+        return self.latent_size[0] * 2 ** self.n_up
 
     @property
     def latent_size(self) -> tuple[int, int]:
