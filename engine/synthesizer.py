@@ -68,9 +68,10 @@ class Synthesizer:
         self._device_refiner = None
         self.incremental: IncrementalGenerator | None = None
         if isinstance(self.model, GeneratorModel):
-            if self.model.config.label_nc < NUM_CLASSES:
+            if self.model.config.label_nc != NUM_CLASSES:  # another label set (Cityscapes, ADE20K ...)
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
-                                     f"label channels; cardiac label maps need {NUM_CLASSES}")
+                                     f"label channels; cardiac label maps have {NUM_CLASSES} (for SPADE: "
+                                     "--label_nc 3 --contain_dontcare_label --no_instance)")
             self.device = resolve_device(device)
             generator = self.model.generator.to(self.device).eval()
             if precision == "auto":

@@ -233,3 +233,15 @@ def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
     upper = tmp_path / "MINE.SAFETENSORS"
     shutil.copy(tiny_model, upper)
     assert open_model(upper).config == open_model(tiny_model).config
+
+
+@pytest.mark.parametrize("label_nc", [3, 6])
+def test_checkpoint_for_another_label_set_is_refused(tmp_path, label_nc):
+    """A SPADE generator trained on other labels (more or fewer classes) is refused in one
+    line instead of drawing from a cardiac map it was never trained on."""
+    g = SPADEGenerator(GeneratorConfig(ngf=4, hidden=16, label_nc=label_nc, output_nc=3, image_size=64))
+    torch.save(g.state_dict(), tmp_path / "latest_net_G.pth")
+    model = import_nvlabs(tmp_path)  # info can still describe it
+    assert model.config.label_nc == label_nc
+    with pytest.raises(ModelFileError, match=f"takes {label_nc} label channels"):
+        Synthesizer(model, device="cpu")
