@@ -40,7 +40,8 @@ class Synthesizer:
             always runs on the CPU.
         fast: run the inference-optimised network (:mod:`engine.fast`; same output to float
             rounding) instead of the plain one. On CUDA it is also captured as CUDA graphs.
-        precision: ``auto`` (bfloat16 on CUDA, float32 elsewhere), ``fp32`` or ``bf16``.
+        precision: ``auto`` (bfloat16 for the fast network on CUDA, float32 elsewhere),
+            ``fp32`` or ``bf16`` (fast network only).
             bfloat16 output stays within about 1e-2 (mean) of float32: one or two grey levels.
         incremental: remember the last single map and, for the next, recompute only what its
             edit reaches (:mod:`engine.fast.incremental`; the same image to float rounding).
@@ -74,8 +75,7 @@ class Synthesizer:
                                      "--label_nc 3 --contain_dontcare_label --no_instance)")
             self.device = resolve_device(device)
             generator = self.model.generator.to(self.device).eval()
-            if precision == "auto":
-                precision = "bf16" if self.device.type == "cuda" else "fp32"
+            precision = chosen_precision(precision, self.device, fast)
             self.precision = precision
             if fast:
                 self.network = optimize_for_inference(generator, self.device,
@@ -281,6 +281,14 @@ class Synthesizer:
     def preview(self, labels: np.ndarray, seed: int = 0) -> np.ndarray:
         """A (H, W) uint8 greyscale image for one label map."""
         return to_uint8(self.synthesize(labels, seed))
+
+
+def chosen_precision(precision: str, device: torch.device, fast: bool) -> str:
+    """``precision`` with ``auto`` decided: bfloat16 for the fast network on CUDA, float32
+    elsewhere and always for the plain network (which runs in float32 only)."""
+    if precision != "auto":
+        return precision
+    return "bf16" if fast and device.type == "cuda" else "fp32"
 
 
 def require_finite(images: np.ndarray, model) -> None:

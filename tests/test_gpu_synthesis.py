@@ -32,6 +32,19 @@ def test_precision_defaults_and_choices():
         Synthesizer(model, device="cpu", fast=False, precision="bf16")
 
 
+def test_plain_network_on_cuda_defaults_to_float32(monkeypatch):
+    """``auto`` precision means bfloat16 only for the fast network: the plain (reference)
+    network on CUDA is float32, not a refusal. (No GPU needed: the device is pretended.)"""
+    import engine.synthesizer as synthesizer
+
+    model = model_of(GeneratorConfig(ngf=4, image_size=64), 64)
+    monkeypatch.setattr(synthesizer, "resolve_device", lambda spec: torch.device("cuda", 0))
+    monkeypatch.setattr(model.generator, "to", lambda device: model.generator)  # stays on the CPU
+    assert Synthesizer(model, device="cuda", fast=False).precision == "fp32"
+    assert synthesizer.chosen_precision("auto", torch.device("cuda", 0), fast=True) == "bf16"
+    assert synthesizer.chosen_precision("auto", torch.device("cpu"), fast=True) == "fp32"
+
+
 @pytest.mark.cuda
 @cuda
 @pytest.mark.parametrize("config", [GeneratorConfig(ngf=16), GeneratorConfig(ngf=8, modulation="clade"),
