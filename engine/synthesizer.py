@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,9 @@ class Synthesizer:
         refiner: apply the model's texture refiner (:mod:`engine.nets.refiner`) when it has
             one; False gives the images as its generator leaves them (what the refiner is
             trained on).
+
+    One synthesizer may be shared by threads (the app's worker and its cine thread): calls
+    of :meth:`synthesize` run one at a time.
     """
 
     PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -68,6 +72,7 @@ class Synthesizer:
         self.use_refiner = refiner  # False draws a refined model's images as its generator leaves them
         self._device_refiner = None
         self.incremental: IncrementalGenerator | None = None
+        self._busy = threading.Lock()
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc != NUM_CLASSES:  # another label set (Cityscapes, ADE20K ...)
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
@@ -151,6 +156,10 @@ class Synthesizer:
         own 64-degree sector). Their images are black outside it, with anti-aliased edges
         for networks. Other models ignore it.
         """
+        with self._busy:  # one call at a time: the incremental cache, CUDA graphs' buffers
+            return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed)
+
+    def _synthesize(self, labels, seed, source, region, region_seed, fan, noise, one_seed) -> np.ndarray:
         labels = validate_label_map(labels, source)
         single = labels.ndim == 2
         batch = labels[None] if single else labels

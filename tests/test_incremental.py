@@ -125,3 +125,44 @@ def test_upsampled_crops_and_their_reach(mode):
     after = torch.nn.functional.interpolate(bumped, scale_factor=2.0, mode=mode,
                                             **({"align_corners": False} if mode == "bilinear" else {}))
     assert bounding_box((after != full).any(1)[0]) == doubled((4, 5, 5, 6), mode, 18, 22)
+
+
+def test_a_shared_synthesizer_runs_one_call_at_a_time():
+    """Threads sharing one synthesizer (the app's image worker and its cine thread) never
+    run the network at once: the incremental cache is one map's, and each gets its own image."""
+    import threading
+    import time
+
+    from engine.models import GeneratorModel
+    from engine.synthesizer import Synthesizer
+
+    config = CONFIGS["seed-like"]
+    model = GeneratorModel(config, randomized_generator(config, seed=2, size=SIZE))
+    maps = list(strokes(apical_labels(1, SIZE)[0], np.random.default_rng(4), 4, config.label_nc))
+    expected = [Synthesizer(model, device="cpu").synthesize(m) for m in maps]
+    synth = Synthesizer(model, device="cpu", incremental=True)
+    running, most, forward = [0], [0], synth._forward
+
+    def slow_forward(*args):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        time.sleep(0.02)  # long enough for another thread to come in
+        try:
+            return forward(*args)
+        finally:
+            running[0] -= 1
+
+    synth._forward = slow_forward
+    wrong = []
+
+    def paint(first: int) -> None:
+        for i in [first, (first + 1) % 4, first]:
+            if np.abs(synth.synthesize(maps[i]) - expected[i]).max() > TOLERANCE:
+                wrong.append(i)
+
+    threads = [threading.Thread(target=paint, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1 and not wrong
