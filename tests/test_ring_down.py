@@ -116,6 +116,14 @@ def test_the_synthesizer_applies_it_and_model_files_keep_it(tmp_path):
     assert load_model_file(saved).config.ring_down == (wave(),)
 
 
+def test_info_counts_the_ring_down_instead_of_printing_it(tmp_path, capsys):
+    saved = fan_model_file(tmp_path / "rings.safetensors", 64, ring_down=(wave(), wave()))
+    assert main(["info", "--model", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert f"ring_down=<2 directions x {BINS} depths>" in out
+    assert len(out) < 1500  # not 160 numbers
+
+
 def test_tune_fits_and_removes_the_ring_down(tmp_path, capsys, one_thread):
     source, data, fitted = tune_inputs(tmp_path, 128)
     assert main(["tune", "--model", str(source), "--out", str(fitted), "--fit-ring-down", str(data)]) == 0

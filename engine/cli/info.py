@@ -27,10 +27,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _setting_text(name: str, value) -> str:
-    """An architecture value as ``info`` prints it: the shading (thousands of numbers) by
-    its count of directions, the fine filter by its size."""
+    """An architecture value as ``info`` prints it: the shading (thousands of numbers) and the
+    ring-down (a row of 80 offsets per direction) by their count of directions, the fine
+    filter by its size."""
     if name == "shading" and value:
         return f"<{len(value) - 1} directions>"
+    if name == "ring_down" and value:
+        return f"<{len(value)} directions x {len(value[0])} depths>"
     if name == "fine_filter" and value:
         return f"<{len(value)}x{len(value)} kernel>"
     return str(value)
