@@ -115,6 +115,20 @@ def test_user_mistakes_are_one_line_and_write_nothing(case, tiny_model, mask_png
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+def test_synthesize_refuses_a_folder_as_out_before_any_work(mask_png, tmp_path, capsys, monkeypatch):
+    import engine.synthesizer
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("a model was loaded for an output that cannot be written")
+
+    monkeypatch.setattr(engine.synthesizer, "Synthesizer", no_work)
+    (tmp_path / "out.png").mkdir()
+    code = main(["synthesize", "--model", "simulator", "--mask", str(mask_png),
+                 "--out", str(tmp_path / "out.png"), "--overwrite"])
+    assert code != 0 and "is a folder" in one_error_line(capsys)
+    assert (tmp_path / "out.png").is_dir()
+
+
 def test_console_script_reports_errors_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "cardigan_app", "info", "--model",
                              str(tmp_path / "missing.safetensors")], capture_output=True, text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument, seed_value, style_scale_value
+from .options import add_device_argument, add_model_argument, check_output_file, seed_value, style_scale_value
 
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     suffix = nifti_suffix(args.out) or args.out.suffix.lower()
     if suffix not in (".png", ".npy", ".nii.gz", ".nii", ".dcm"):
         raise CardiganError(f"{args.out}: output must end in .png, .nii.gz, .nii, .dcm or .npy")
-    if not args.out.parent.exists() and str(args.out.parent) not in ("", "."):
-        raise CardiganError(f"{args.out.parent}: output folder does not exist")
+    check_output_file(args.out)  # a folder, or in a missing folder: refused before any work
     if args.out.exists() and args.mask.exists() and args.out.resolve() == args.mask.resolve():
         raise CardiganError(f"{args.out}: is the input mask; write the image to another file")
     if args.out.exists() and Path(args.model).exists() and args.out.resolve() == Path(args.model).resolve():
