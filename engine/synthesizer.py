@@ -128,6 +128,13 @@ class Synthesizer:
         return self.network is not None and self.model.config.noise_nc > 0
 
     @property
+    def takes_region(self) -> bool:
+        """Whether resampling a region (``region`` with ``region_seed``) changes anything: the
+        simulator and noise models do; deterministic and VAE models (one style vector for
+        the whole image) do not."""
+        return self.network is None or self.model.config.noise_nc > 0
+
+    @property
     def output_channels(self) -> int:
         return self.model.config.output_nc if self.network is not None else 1
 

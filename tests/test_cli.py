@@ -129,6 +129,25 @@ def test_synthesize_refuses_a_folder_as_out_before_any_work(mask_png, tmp_path, 
     assert (tmp_path / "out.png").is_dir()
 
 
+def test_synthesize_says_when_region_and_fan_options_change_nothing(mask_png, tmp_path, capsys):
+    """A VAE model draws one style vector for the whole image (no region to redraw), and a
+    model without a fan input ignores --fan: both are said, and the image is the plain one."""
+    from engine.models import GeneratorModel, save_model_file
+    from engine.nets import GeneratorConfig, SPADEGenerator
+
+    config = GeneratorConfig(ngf=4, hidden=8, use_vae=True, z_dim=8, image_size=64)
+    model = save_model_file(GeneratorModel(config, SPADEGenerator(config).eval()), tmp_path / "vae.safetensors")
+    common = ["synthesize", "--model", str(model), "--mask", str(mask_png), "--seed", "3"]
+    assert main([*common, "--out", str(tmp_path / "plain.npy")]) == 0
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "asked.npy"), "--resample-class", "1",
+                 "--fan", "width=60"]) == 0
+    err = capsys.readouterr().err
+    assert "has no noise map to redraw in a region: --resample-class changes nothing" in err
+    assert "--fan and --fan-from change nothing" in err
+    assert np.array_equal(np.load(tmp_path / "plain.npy"), np.load(tmp_path / "asked.npy"))
+
+
 def test_console_script_reports_errors_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "cardigan_app", "info", "--model",
                              str(tmp_path / "missing.safetensors")], capture_output=True, text=True)

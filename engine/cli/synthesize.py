@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resample-class", type=int, choices=range(4), default=None, metavar="ID",
                         help="resample one region: inside the pixels of this label (0-3) the "
                              "randomness comes from --region-seed, elsewhere from --seed "
-                             "(noise-input models)")
+                             "(noise-input models and the simulator)")
     parser.add_argument("--region-seed", type=seed_value, default=1,
                         help="seed inside the region of --resample-class (default 1)")
     parser.add_argument("--fan", default=None, metavar="SPEC",
@@ -87,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
     if args.style_scale is not None and not synth.takes_style_scale:
         note(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
     region = None if args.resample_class is None else labels == args.resample_class
-    if region is not None and not synth.stochastic:
-        note(f"model {synth.model.name} is deterministic: --resample-class changes nothing")
+    if region is not None and not synth.takes_region:
+        why = "is deterministic" if not synth.stochastic else "has no noise map to redraw in a region"
+        note(f"model {synth.model.name} {why}: --resample-class changes nothing")
+    if (args.fan is not None or args.fan_from is not None) and not synth.uses_fan:
+        note(f"model {synth.model.name} draws without a fan: --fan and --fan-from change nothing")
     output = synth.synthesize(labels, seed=args.seed, source=str(args.mask), region=region,
                               region_seed=args.region_seed if region is not None else None, fan=fan)
     if suffix == ".npy":
