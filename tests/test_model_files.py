@@ -245,3 +245,19 @@ def test_checkpoint_for_another_label_set_is_refused(tmp_path, label_nc):
     assert model.config.label_nc == label_nc
     with pytest.raises(ModelFileError, match=f"takes {label_nc} label channels"):
         Synthesizer(model, device="cpu")
+
+
+@pytest.mark.parametrize("name,state,what", [
+    ("latest_net_D.pth", {"discriminator_0.model0.0.weight": torch.zeros(2, 2)}, "discriminator"),
+    ("20_net_E.pth", {"fc_mu.weight": torch.zeros(2, 2)}, "style encoder"),
+    ("netD.pth", {"discriminator_1.model1.0.bias": torch.zeros(2)}, "discriminator"),
+])
+def test_discriminator_or_encoder_checkpoint_points_to_the_generator(tmp_path, name, state, what):
+    """SPADE saves net_D and net_E beside net_G: picking one of them is told so, with the
+    generator's file name, not as a mismatch with opt.txt."""
+    torch.save(state, tmp_path / name)
+    write_opt_txt(tmp_path / "opt.txt", ngf=4, label_nc=3, contain_dontcare_label=True, crop_size=64)
+    with pytest.raises(ModelFileError, match=f"SPADE's {what}, not its generator") as error:
+        open_model(tmp_path / name)
+    expected = name.replace("_net_D", "_net_G").replace("_net_E", "_net_G") if "_net_" in name else "*_net_G.pth"
+    assert expected in str(error.value)

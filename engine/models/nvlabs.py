@@ -139,6 +139,23 @@ def load_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
+# what SPADE's train.py saves beside the generator, told by the file name or the tensor names
+OTHER_NETWORKS = {"D": ("discriminator", "discriminator_"), "E": ("style encoder", "fc_mu.")}
+
+
+def check_is_generator(path: Path, state: dict[str, torch.Tensor]) -> None:
+    """Refuse SPADE's discriminator or style encoder checkpoint (``*_net_D.pth``,
+    ``*_net_E.pth``, saved beside the generator) by name, pointing to the generator."""
+    if "fc.weight" in state or "conv_img.weight" in state:
+        return
+    match = re.fullmatch(r"(.*)_net_([A-Za-z])\.pth?", path.name, re.IGNORECASE)
+    for letter, (what, prefix) in OTHER_NETWORKS.items():
+        if (match and match.group(2).upper() == letter) or any(k.startswith(prefix) for k in state):
+            generator = f"{match.group(1)}_net_G.pth" if match else "*_net_G.pth"
+            raise ModelFileError(f"{path}: SPADE's {what}, not its generator; give {generator} "
+                                 "from the same folder")
+
+
 def find_checkpoint(path: Path) -> Path:
     """A checkpoint file given a file or a SPADE ``checkpoints/<name>`` folder."""
     if path.is_dir():
@@ -162,6 +179,7 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
     """Load an NVlabs SPADE generator checkpoint as a :class:`GeneratorModel`."""
     path = find_checkpoint(Path(path))
     state = load_checkpoint(path)
+    check_is_generator(path, state)
     opt_path = path.parent / "opt.txt"
     provenance: dict = {"source": "NVlabs SPADE checkpoint", "file": path.name,
                         "sha256": sha256_file(path)}
