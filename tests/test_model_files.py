@@ -261,3 +261,20 @@ def test_discriminator_or_encoder_checkpoint_points_to_the_generator(tmp_path, n
         open_model(tmp_path / name)
     expected = name.replace("_net_D", "_net_G").replace("_net_E", "_net_G") if "_net_" in name else "*_net_G.pth"
     assert expected in str(error.value)
+
+
+def test_info_prints_control_characters_of_a_model_file_as_escapes(tmp_path, capsys):
+    """A model file's label names and provenance are untrusted: escape sequences in them
+    cannot clear the terminal or overwrite what info printed."""
+    from engine.cli.main import main
+
+    config = GeneratorConfig(ngf=4, hidden=8, image_size=64)
+    labels = [{"id": 0, "name": "bg\x1b]0;title\x07"}, {"id": 1, "name": "LV"},
+              {"id": 2, "name": "Myo"}, {"id": 3, "name": "LA"}]
+    model = GeneratorModel(config, SPADEGenerator(config).eval(), labels=labels,
+                           provenance={"note": "ok\x1b[2J\rcardigan: fine"})
+    save_model_file(model, tmp_path / "m.safetensors")
+    assert main(["info", "--model", str(tmp_path / "m.safetensors")]) == 0
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\x1b\x07\r")
+    assert "ok\\x1b[2J\\rcardigan: fine" in out and "bg\\x1b]0;title\\x07" in out

@@ -63,4 +63,11 @@ def format_summary(summary: dict) -> str:
         for key, value in provenance.items():
             text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
             lines.append(f"  {key:<18} {text}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes: a model file's names and
+    provenance are untrusted, and raw escape sequences would move the cursor, clear the
+    terminal or overwrite what ``info`` printed."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
