@@ -38,7 +38,7 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     except (RuntimeError, ValueError):
         raise DeviceError(f"unknown device {spec!r} (use {DEVICE_CHOICES})") from None
     if device.type == "cpu":
-        return device
+        return torch.device("cpu")  # one CPU device: "cpu:1" is the same, and reported as "cpu"
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceError(f"device {spec!r} is not available: this PyTorch build or machine "

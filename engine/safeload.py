@@ -41,4 +41,30 @@ def load_tensor_file(path: Path, what: str, error: type[CardiganError] = Cardiga
                     "(loading it could run code)") from None
     except (RuntimeError, EOFError, ValueError, OSError, AttributeError, ImportError, KeyError,
             IndexError, TypeError) as exc:
+        if is_cut_short(exc) or zip_end_missing(path):
+            raise error(f"{path}: damaged or cut short (an interrupted copy or download?): not a "
+                        f"readable {what}") from None
         raise error(f"{path}: not a readable {what} ({type(exc).__name__})") from None
+
+
+def is_cut_short(exc: BaseException) -> bool:
+    """Whether torch's reader failed on a file whose end is missing: an old-style file runs out
+    (EOFError), a zip archive lacks its central directory or a record's bytes."""
+    text = str(exc).lower()
+    return isinstance(exc, EOFError) or any(
+        sign in text for sign in ("central directory", "failed reading", "unexpected eof", "corrupted"))
+
+
+def zip_end_missing(path: Path) -> bool:
+    """Whether ``path`` is a zip archive (torch.save's format) without the record that ends
+    one: its last bytes were lost."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return False
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 65_557))  # the end record (22 bytes) and a comment of up to 64 KiB
+            return b"PK\x05\x06" not in handle.read()
+    except OSError:
+        return False

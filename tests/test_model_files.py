@@ -278,3 +278,21 @@ def test_info_prints_control_characters_of_a_model_file_as_escapes(tmp_path, cap
     out = capsys.readouterr().out
     assert not any(c in out for c in "\x1b\x07\r")
     assert "ok\\x1b[2J\\rcardigan: fine" in out and "bg\\x1b]0;title\\x07" in out
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_checkpoint_cut_short_is_named_damaged(tmp_path, legacy):
+    path = tmp_path / "latest_net_G.pth"
+    torch.save({"fc.weight": torch.zeros(64, 64)}, path, _use_new_zipfile_serialization=not legacy)
+    data = path.read_bytes()
+    for kept in (len(data) // 2, len(data) - 30):  # a copy interrupted halfway, or just before its end
+        path.write_bytes(data[:kept])
+        with pytest.raises(ModelFileError, match="damaged or cut short") as caught:
+            open_model(path)
+        assert "\n" not in str(caught.value)
+
+
+def test_cpu_with_an_index_is_the_cpu():
+    from engine.devices import resolve_device
+
+    assert str(resolve_device("cpu:1")) == "cpu" and str(resolve_device("CPU")) == "cpu"
