@@ -162,6 +162,11 @@ class Synthesizer:
         that take it (:attr:`uses_fan`); None gives the median CAMUS fan (the simulator: its
         own 64-degree sector). Their images are black outside it, with anti-aliased edges
         for networks. Other models ignore it.
+
+        ``noise`` (N, noise_nc, H, W) float, for noise-input models, is the noise map to use in
+        place of the seeds' (a cine loop's, carried with the tissue). It is at the model's
+        native size (``model.image_size``), not the map's: the network reads it after the map
+        is resampled; another shape is refused.
         """
         with self._busy:  # one call at a time: the incremental cache, CUDA graphs' buffers
             return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed)
