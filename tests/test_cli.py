@@ -88,6 +88,12 @@ def test_info_prints_architecture(tiny_model, capsys):
     assert main(["info", "--model", str(tiny_model)]) == 0
     out = capsys.readouterr().out
     assert "ngf=4" in out and "parameters" in out and "Left atrium" in out
+    assert max(len(line) for line in out.splitlines() if not line.startswith(("file", "  "))) <= 100
+    assert main(["info", "--model", "demo"]) == 0  # many settings: wrapped under their heading
+    lines = capsys.readouterr().out.splitlines()
+    first = next(k for k, line in enumerate(lines) if line.startswith("architecture "))
+    assert lines[first + 1].startswith(" " * len("architecture ")) and "image_size=256" in "".join(lines)
+    assert all(len(line) <= 100 for line in lines[first:first + 3])
 
 
 @pytest.mark.parametrize("case", ["bad_values", "missing_mask", "not_a_model",

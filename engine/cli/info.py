@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 
 from .options import add_model_argument
 
@@ -44,7 +45,10 @@ def format_summary(summary: dict) -> str:
     if summary.get("path"):
         lines.append(f"file         {summary['path']}")
     arch = summary.get("architecture") or {}
-    lines.append("architecture " + ", ".join(f"{k}={_setting_text(k, v)}" for k, v in arch.items()))
+    settings = ", ".join(f"{k}={_setting_text(k, v)}" for k, v in arch.items())
+    lines.extend(textwrap.wrap(settings, width=100, initial_indent="architecture ",
+                               subsequent_indent=" " * len("architecture "), break_on_hyphens=False)
+                 or ["architecture"])
     params = summary["parameters"]
     lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
                  + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else "")
