@@ -531,3 +531,25 @@ def test_a_resume_from_the_wizard_keeps_the_runs_batch_size_unless_it_was_change
     assert "batch_size" not in wizard.request().command.overrides  # the run's own is kept
     state.batch_size = 2  # lowered by hand (after running out of memory)
     assert wizard.request().command.overrides["batch_size"] == 2
+
+
+def test_one_wizard_at_a_time_and_no_second_run_from_a_wizard_left_open(qtbot, tmp_path, tiny_model, monkeypatch):
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    told = []
+    monkeypatch.setattr(training_menu.QMessageBox, "information", lambda *args: told.append(args[2]))
+    control = window.training
+    try:
+        first = control.new_run()
+        assert control.new_run() is first and first.isVisible()  # Ctrl+T again raises the open wizard
+        first.reject()
+        qtbot.waitUntil(lambda: control.wizard is None)
+        second = control.new_run()
+        assert second is not None and second is not first
+        started = []
+        monkeypatch.setattr(control.panel, "start", lambda *args: started.append(args))
+        monkeypatch.setattr(TrainingPanel, "running", property(lambda self: True))  # Resume clicked meanwhile
+        control.start(training_menu.TrainingRequest(TrainCommand(tmp_path / "data", tmp_path / "run")))
+        assert not started and told and "in progress" in told[-1]
+    finally:
+        monkeypatch.undo()
+        close_window(window)

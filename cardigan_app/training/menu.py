@@ -43,21 +43,36 @@ class TrainingControl:
 
     def new_run(self) -> TrainingWizard | None:
         if self.panel.running:
-            QMessageBox.information(self.window, "Training in progress",
-                                    "A training run is in progress; stop it before starting another.")
-            self.show_panel()
+            self.refuse_second_run()
             return None
+        if self.wizard is not None and self.wizard.isVisible():  # one wizard: a second could start a second run
+            self.wizard.raise_()
+            self.wizard.activateWindow()
+            return self.wizard
         data = self.window.state.dataset_dir
         data = data if data and DatasetFolder(data).is_dataset() else ""
         wizard = self.wizard = TrainingWizard(self.window, data)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.finished.connect(lambda _result: self._wizard_closed(wizard))
         wizard.accepted.connect(lambda: self.start(wizard.request()))
         wizard.show()
         return wizard
 
+    def _wizard_closed(self, wizard: TrainingWizard) -> None:
+        if self.wizard is wizard:  # (deleted once closed)
+            self.wizard = None
+
     def start(self, request: TrainingRequest) -> None:
+        if self.panel.running:  # the panel's Resume started one while the wizard was open
+            self.refuse_second_run()
+            return
         self.show_panel()
         self.panel.start(request.command, request.prepare)
+
+    def refuse_second_run(self) -> None:
+        QMessageBox.information(self.window, "Training in progress",
+                                "A training run is in progress; stop it before starting another.")
+        self.show_panel()
 
     def show_panel(self) -> None:
         if self.dock.isHidden():
