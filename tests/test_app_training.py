@@ -151,6 +151,12 @@ def test_device_page_refuses_batch_size_zero_and_estimates_memory(qtbot, wizard,
     assert page.memory.text() != small and "batch 64" in page.memory.text()
     page.batch.setValue(0)
     assert not wizard.validateCurrentPage() and "batch size must be at least 1" in page.message.text()
+    pairs = wizard.state.data_pairs
+    page.batch.setValue(pairs + 1)  # not one whole batch in an epoch: the run could not start
+    assert not wizard.validateCurrentPage()
+    assert f"more than the {pairs} training pairs" in page.message.text()
+    page.batch.setValue(pairs)
+    assert wizard.validateCurrentPage()
     page.batch.setValue(2)
     page.device.setCurrentIndex(page.device.findData("cpu"))
     assert wizard.validateCurrentPage()

@@ -29,6 +29,17 @@ AMP_CHOICES = (("auto", "Auto (bf16 on GPUs that support it, else full precision
 WARN_STYLE = theme.text_style(theme.CAUTION)
 
 
+def batch_problem(batch_size: int, pairs: int) -> str | None:
+    """Why ``batch_size`` cannot train on ``pairs`` training pairs (0: not known yet, as for a
+    source prepared when training starts), or None. An epoch is whole batches only."""
+    if batch_size < 1:
+        return "batch size must be at least 1"
+    if pairs and batch_size > pairs:
+        return (f"batch size {batch_size} is more than the {pairs} training pairs of the data: "
+                f"choose at most {pairs}")
+    return None
+
+
 class DevicePage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
@@ -137,8 +148,9 @@ class DevicePage(QWizardPage):
         config = self.chosen_config()
         if config is None:
             return False
-        if config.batch_size < 1:
-            self.message.setText("batch size must be at least 1")
+        problem = batch_problem(config.batch_size, self.state.data_pairs)
+        if problem:
+            self.message.setText(problem)
             return False
         try:
             resolve_device(config.device)
