@@ -559,3 +559,39 @@ def test_one_wizard_at_a_time_and_no_second_run_from_a_wizard_left_open(qtbot, t
     finally:
         monkeypatch.undo()
         close_window(window)
+
+
+def test_a_run_killed_before_its_first_state_can_be_started_again_in_its_folder(qtbot, tmp_path, wizard, phantom):
+    run = tmp_path / "run"  # what a new run killed before its first checkpoint leaves behind
+    (run / "samples").mkdir(parents=True)
+    (run / "checkpoints").mkdir()
+    (run / "config.json").write_text(json.dumps(tiny_lite(iters=2).to_dict()))
+    (run / "stats.jsonl").write_text(json.dumps({"iter": 1, "epoch": 0, "Loss/G_GAN": 9.0}) + "\n")
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    fill_preset(wizard, iters="2", log_every="1")
+    wizard.next()
+    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
+    wizard.device_page.batch.setValue(2)
+    wizard.next()
+    page = wizard.run_page
+    page.folder.set_path(tmp_path / "new")
+    assert not page.replace.isEnabled()  # nothing to replace in a new folder
+    page.folder.set_path(run)
+    assert not wizard.validateCurrentPage() and "already holds a training run" in page.message.text()
+    page.resume.setChecked(True)
+    assert not wizard.validateCurrentPage() and "no training state to resume from" in page.message.text()
+    assert page.replace.isEnabled()
+    page.replace.setChecked(True)
+    assert "--overwrite" in page.command.text() and "deletes the earlier one" in page.info.text()
+    assert wizard.validateCurrentPage()
+    command = wizard.request().command
+    assert command.overwrite and not command.resume
+
+    panel = shown_panel(qtbot)
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(command)
+    assert ended.args[0].ok, panel.status.text()
+    assert panel.plot.series["G_GAN"][0] == [1, 2]  # the replaced run's curve is gone, here and on disk
+    assert [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()] == [1, 2]
+    assert (run / "model.safetensors").is_file()

@@ -4,7 +4,8 @@ A new run passes its preset and every field that differs from the preset, so the
 (shown in the wizard and the log) reads like one a user would type. A resumed run passes
 ``--resume`` and only what the user chose to change (device, precision, batch size ...):
 the engine reuses the run's stored ``config.json`` for the rest. Either may carry a time
-limit (``--time-limit``), after which the run stops as if asked to, its state saved.
+limit (``--time-limit``), after which the run stops as if asked to, its state saved. A new
+run may replace the earlier run in its folder (``--overwrite``), never other files.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ class TrainCommand:
     preset: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     time_limit: float | None = None  # seconds
+    overwrite: bool = False  # a new run that replaces the earlier run in its folder
 
     @classmethod
-    def new_run(cls, data: Path, run: Path, config: TrainConfig) -> "TrainCommand":
-        return cls(Path(data), Path(run), False, config.preset, config_overrides(config))
+    def new_run(cls, data: Path, run: Path, config: TrainConfig, overwrite: bool = False) -> "TrainCommand":
+        return cls(Path(data), Path(run), False, config.preset, config_overrides(config), overwrite=overwrite)
 
     @classmethod
     def resume_run(cls, data: Path, run: Path, **overrides: Any) -> "TrainCommand":
@@ -54,6 +56,8 @@ class TrainCommand:
         args = ["-m", "engine", "train", "--data", str(self.data), "--run", str(self.run), "--events-jsonl"]
         if self.resume:
             args.append("--resume")
+        elif self.overwrite:
+            args.append("--overwrite")
         if self.preset:
             args += ["--preset", self.preset]
         if self.time_limit is not None:

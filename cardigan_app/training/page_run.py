@@ -1,5 +1,9 @@
-"""Wizard page 4: the run folder, new or resumed, an optional time limit, and the command that
-will run."""
+"""Wizard page 4: the run folder, new, resumed or replaced, an optional time limit, and the
+command that will run.
+
+Replacing is offered for a folder that holds a run: a run killed before it saved its first
+state can be neither resumed nor started anew there otherwise.
+"""
 
 from __future__ import annotations
 
@@ -31,9 +35,13 @@ class RunPage(QWizardPage):
         self.new_run.setToolTip("Start from scratch in a new or empty folder")
         self.resume = QRadioButton("Resume the run in this folder")
         self.resume.setToolTip("Continue from its newest saved state with its stored hyper-parameters")
+        self.replace = QRadioButton("Replace the run in this folder")
+        self.replace.setToolTip("Start again from scratch here: the earlier run's states, previews, losses "
+                                "and model are deleted (never files a training did not write)")
         group = QButtonGroup(self)
         group.addButton(self.new_run)
         group.addButton(self.resume)
+        group.addButton(self.replace)
         self.new_run.setChecked(True)
         self.limited = QCheckBox("Stop after")
         self.limited.setToolTip("Stop the run, its state saved, before this much time has passed "
@@ -67,6 +75,7 @@ class RunPage(QWizardPage):
         layout.addWidget(self.folder)
         layout.addWidget(self.new_run)
         layout.addWidget(self.resume)
+        layout.addWidget(self.replace)
         layout.addWidget(self.info)
         layout.addLayout(limit_row)
         layout.addSpacing(12)
@@ -76,6 +85,7 @@ class RunPage(QWizardPage):
         layout.addStretch(1)
         self.folder.pathChanged.connect(self._changed)
         self.new_run.toggled.connect(self._changed)
+        self.replace.toggled.connect(self._changed)
         self.limited.toggled.connect(self.hours.setEnabled)
         self.limited.toggled.connect(self._changed)
         self.hours.valueChanged.connect(self._changed)
@@ -89,8 +99,15 @@ class RunPage(QWizardPage):
         folder = self.folder.path()
         self.message.setText("")
         notes = []
-        if folder is not None and folder.is_dir() and holds_run(folder):
+        used = folder is not None and folder.is_dir() and holds_run(folder)
+        if used:
             notes.append(f"This folder holds a run: {run_info(folder).describe()}.")
+        self.replace.setEnabled(used)
+        if self.replace.isChecked() and not used:
+            self.new_run.setChecked(True)  # (calls this again)
+            return
+        if self.replace.isChecked():
+            notes.append("Starting the new run deletes the earlier one.")
         if self.resume.isChecked():
             notes.append("Resuming keeps the run's stored hyper-parameters; the device and precision "
                          "chosen before apply, and the batch size if it was changed from the preset's.")
@@ -100,6 +117,7 @@ class RunPage(QWizardPage):
     def _apply(self) -> None:
         self.state.run_dir = self.folder.path()
         self.state.resume = self.resume.isChecked()
+        self.state.overwrite = self.replace.isChecked()
         self.state.time_limit = self.hours.value() * 3600 if self.limited.isChecked() else None
 
     def _show_command(self) -> None:
@@ -118,7 +136,8 @@ class RunPage(QWizardPage):
 
     def validatePage(self) -> bool:
         folder = self.folder.path()
-        problem = run_folder_problem(folder, self.resume.isChecked(), self.state.data_dir)
+        problem = run_folder_problem(folder, self.resume.isChecked(), self.state.data_dir,
+                                     overwrite=self.replace.isChecked())
         if problem:
             self.message.setText(problem)
             return False

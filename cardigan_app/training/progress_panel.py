@@ -207,7 +207,7 @@ class TrainingPanel(QWidget):
         """Run ``command``; with ``prepare``, first prepare that source into ``command.data``."""
         if self.running:
             raise RuntimeError("a training run is already in progress")
-        fresh = self.command is None or Path(command.run) != Path(self.command.run)
+        fresh = self.command is None or Path(command.run) != Path(self.command.run) or command.overwrite
         self.command = command
         self.last_exit = None
         self.title.setText(f"Run folder: {command.run}")
@@ -216,7 +216,8 @@ class TrainingPanel(QWidget):
             self.plot.clear()
             self.preview.clear()
             self.critic.setText("")  # a resumed run's comes back from its history
-            self._load_history(Path(command.run))
+            if not command.overwrite:  # (the run it replaces is not this one's history)
+                self._load_history(Path(command.run))
         if prepare is not None:
             self._prepare_then_train(prepare, command)
             return
@@ -404,7 +405,8 @@ class TrainingPanel(QWidget):
             if self.can_resume():
                 text += " The last saved state is intact: Resume continues from it."
             elif self.command is not None and run_info(self.command.run).resume_from is None:
-                text += " No training state was saved yet, so the run has to start again."
+                text += (" No training state was saved yet, so the run has to start again "
+                         "(New training run, Replace the run in this folder).")
             self.log(text)
             self._set_state("failed", text, BAD)
         self.exited.emit(result)

@@ -20,8 +20,10 @@ def holds_run(folder: Path) -> bool:
     return RunFolder(Path(folder)).holds_run()
 
 
-def run_folder_problem(folder: Path | None, resume: bool, data: Path | None = None) -> str | None:
-    """Why a new run (``resume`` False) or a resume cannot start in ``folder`` on ``data``, or None."""
+def run_folder_problem(folder: Path | None, resume: bool, data: Path | None = None,
+                       overwrite: bool = False) -> str | None:
+    """Why a new run (``resume`` False; replacing an earlier run with ``overwrite``) or a
+    resume cannot start in ``folder`` on ``data``, or None."""
     if folder is None:
         return "choose a run folder"
-    return RunFolder(Path(folder)).start_problem(resume, data=data)
+    return RunFolder(Path(folder)).start_problem(resume, overwrite, data=data)

@@ -48,5 +48,5 @@ class TrainingWizard(QWizard):
             command = TrainCommand.resume_run(state.data_dir, state.run_dir, device=config.device, amp=config.amp,
                                               batch_size=config.batch_size if changed else None)
         else:
-            command = TrainCommand.new_run(state.data_dir, state.run_dir, config)
+            command = TrainCommand.new_run(state.data_dir, state.run_dir, config, overwrite=state.overwrite)
         return TrainingRequest(dataclasses.replace(command, time_limit=state.time_limit), state.prepare)
