@@ -595,3 +595,24 @@ def test_a_run_killed_before_its_first_state_can_be_started_again_in_its_folder(
     assert panel.plot.series["G_GAN"][0] == [1, 2]  # the replaced run's curve is gone, here and on disk
     assert [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()] == [1, 2]
     assert (run / "model.safetensors").is_file()
+
+
+def test_the_panel_shows_the_learning_rate_as_it_decays(qtbot, tmp_path, phantom, monkeypatch):
+    panel = shown_panel(qtbot)
+    run = tmp_path / "run"
+    config = tiny_lite(iters=4, niter=1, niter_decay=1)  # the rate decays over the second half
+    seen = events_of(panel)
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(TrainCommand.new_run(phantom, run, config))
+    assert ended.args[0].ok, panel.status.text()
+    logged = [json.loads(line)["Progress/lr_g"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert logged[-1] < logged[0]
+    scalars = [e for e in seen if type(e).__name__ == "Scalars"]
+    assert [e.values["Progress/lr_g"] for e in scalars] == logged  # the event carries what stats.jsonl holds
+    assert panel.lr.text() == f"lr {logged[-1]:.3g}"
+    assert "lr_g" not in panel.plot.series and "img_per_s" not in panel.plot.series  # not a loss
+
+    other = shown_panel(qtbot)  # a run opened again shows its last rate before the child reports
+    monkeypatch.setattr(other, "_launch", lambda command: None)
+    other.start(TrainCommand.resume_run(phantom, run))
+    assert other.lr.text() == f"lr {logged[-1]:.3g}"

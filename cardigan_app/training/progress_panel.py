@@ -24,7 +24,7 @@ from engine.progress import Progress
 from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                                     Scalars, Started)
 from engine.training.run_folder import RunFolder
-from engine.training.stats import diagnostics, losses
+from engine.training.stats import diagnostics, losses, progress
 
 from .. import theme
 from ..data_tools.job_dialog import open_folder
@@ -95,7 +95,10 @@ class TrainingPanel(QWidget):
         self.critic = QLabel("")  # the run's diagnostics (a pooled critic's gap), when it logs any
         self.critic.setToolTip("The pooled critic's mean verdict on real images minus on synthetic ones: "
                                "about 0 while it is fooled, growing while it tells them apart")
-        for label in (self.eta, self.speed, self.elapsed):
+        self.lr = QLabel("")  # the generator's learning rate at the newest logged step
+        self.lr.setToolTip("The generator's learning rate at the last logged iteration (it decays "
+                           "linearly over the run's last niter_decay epochs)")
+        for label in (self.eta, self.speed, self.elapsed, self.lr):
             label.setMinimumWidth(110)
         bars = QGridLayout()
         bars.addWidget(self.iter_bar, 0, 0)
@@ -104,6 +107,7 @@ class TrainingPanel(QWidget):
         bars.addWidget(self.speed, 1, 1)
         bars.addWidget(self.elapsed, 0, 2)
         bars.addWidget(self.critic, 1, 2)
+        bars.addWidget(self.lr, 0, 3)
         bars.setColumnStretch(0, 1)
 
         self.plot = LossPlot()
@@ -216,6 +220,7 @@ class TrainingPanel(QWidget):
             self.plot.clear()
             self.preview.clear()
             self.critic.setText("")  # a resumed run's comes back from its history
+            self.lr.setText("")
             if not command.overwrite:  # (the run it replaces is not this one's history)
                 self._load_history(Path(command.run))
         if prepare is not None:
@@ -234,6 +239,7 @@ class TrainingPanel(QWidget):
             if "iter" in record and values:
                 self.plot.add(int(record["iter"]), values)
             self.show_diagnostics(diagnostics(record))
+            self.show_progress(progress(record))
         newest = folder.newest_sample()
         if newest is not None:
             self.preview.show_sample(newest[1], newest[0])
@@ -340,6 +346,12 @@ class TrainingPanel(QWidget):
         if gap is not None and math.isfinite(gap):
             self.critic.setText(f"critic gap {gap:.2f}")
 
+    def show_progress(self, values: dict[str, float]) -> None:
+        """The newest learning rate (of the generator) beside the elapsed time."""
+        lr = values.get("lr_g")
+        if lr is not None and math.isfinite(lr):
+            self.lr.setText(f"lr {lr:.3g}")
+
     # -- events --------------------------------------------------------------------------
     def _event(self, event) -> None:
         if isinstance(event, Started):
@@ -371,6 +383,7 @@ class TrainingPanel(QWidget):
         elif isinstance(event, Scalars):
             self.plot.add(event.iteration, losses(event.values))
             self.show_diagnostics(diagnostics(event.values))
+            self.show_progress(progress(event.values))
         elif isinstance(event, SamplePreview):
             self.preview.show_sample(event.path, event.iteration)
         elif isinstance(event, CheckpointSaved):

@@ -28,6 +28,9 @@ class ProgressUpdate:
 
 @dataclass(frozen=True)
 class Scalars:
+    """One logged step, as its ``stats.jsonl`` record holds it without ``iter`` and ``epoch``:
+    ``Loss/*``, ``Progress/*`` (speed, learning rate) and ``Diag/*`` by namespaced name."""
+
     iteration: int
     epoch: int
     values: dict[str, float] = field(default_factory=dict)

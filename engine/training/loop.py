@@ -24,7 +24,7 @@ from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, 
 from .divergence import stop_if_losses_diverged, stop_if_weights_diverged
 from .run_folder import RunFolder, check_run_outside_data
 from .state import list_states, load_newest_state, resume_from_state, rng_state, save_state, state_iteration
-from .stats import LOSS, PROGRESS
+from .stats import KEYS, LOSS, PROGRESS
 from .trainer import Trainer
 
 PREVIEW_COUNT = 4
@@ -296,7 +296,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
                     for name, value in record.items():
                         if "/" in name:
                             writer.add_scalar(name, value, iteration)
-            emit(Scalars(iteration, iteration // ipe, values))
+            emit(Scalars(iteration, iteration // ipe, {k: v for k, v in record.items() if k not in KEYS}))
         if now - last_progress > 0.25 or iteration == total:
             last_progress = now
             rate = speed / (config.batch_size * context.world_size) if speed else 0.0

@@ -38,6 +38,12 @@ def diagnostics(record: dict) -> dict[str, float]:
             if name.startswith(DIAGNOSTIC) and isinstance(value, (int, float))}
 
 
+def progress(record: dict) -> dict[str, float]:
+    """How the run goes (speed, learning rate, processes) by short names, flat records too."""
+    return {name[len(PROGRESS):]: value for name, value in namespaced(record).items()
+            if name.startswith(PROGRESS) and isinstance(value, (int, float))}
+
+
 def losses(record: dict) -> dict[str, float]:
     """The losses of a record (flat or namespaced), by their short names."""
     return {name[len(LOSS):]: value for name, value in namespaced(record).items()
