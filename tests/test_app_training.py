@@ -616,3 +616,27 @@ def test_the_panel_shows_the_learning_rate_as_it_decays(qtbot, tmp_path, phantom
     monkeypatch.setattr(other, "_launch", lambda command: None)
     other.start(TrainCommand.resume_run(phantom, run))
     assert other.lr.text() == f"lr {logged[-1]:.3g}"
+
+
+def test_the_train_menu_drives_a_run_from_the_keyboard(qtbot, tmp_path, tiny_model, monkeypatch):
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    panel, commands = window.training.panel, window.commands
+    names = ("stop_training", "resume_training", "open_trained_model", "open_run_folder")
+    try:
+        assert not any(commands[name].isEnabled() for name in names)  # no run yet
+        assert {a.text() for a in window.training.menu.actions()} >= {"&Stop training", "&Resume training"}
+        run = tmp_path / "run"  # a run stopped at iteration 10
+        (run / "checkpoints").mkdir(parents=True)
+        (run / "checkpoints" / "state_00000010.pt").write_bytes(b"state")
+        shutil.copy(tiny_model, run / "model.safetensors")
+        panel.command = TrainCommand.resume_run(tmp_path / "data", run)
+        panel._set_state("stopped", "Stopped at iteration 10")
+        assert [commands[name].isEnabled() for name in names] == [False, True, True, True]
+        resumed = []
+        monkeypatch.setattr(panel, "start", lambda command: resumed.append(command))
+        commands["resume_training"].trigger()
+        assert resumed and resumed[0].resume and resumed[0].run == run
+        commands["open_trained_model"].trigger()
+        qtbot.waitUntil(lambda: window.live.model_spec == str(run / "model.safetensors"), timeout=TIMEOUT)
+    finally:
+        close_window(window)

@@ -1,4 +1,8 @@
-"""The Train menu, the training dock, and what closing the app does to a running run."""
+"""The Train menu, the training dock, and what closing the app does to a running run.
+
+The menu holds the panel's controls too (stop, resume, open the model or the run folder),
+enabled as the panel's buttons are, so a run can be driven from the keyboard.
+"""
 
 from __future__ import annotations
 
@@ -106,9 +110,29 @@ def install_training(window: MainWindow) -> TrainingControl:
               tip="Train SPADE on a prepared dataset: data, preset, device, run folder")
     progress = control.dock.toggleViewAction()
     progress.setText("Training &progress")
+    panel = control.panel
+    mirrored = [(add("stop_training", "Train", "&Stop training", panel.stop,
+                     tip="Stop after this iteration and save the training state"), panel.stop_button),
+                (add("resume_training", "Train", "&Resume training", panel.resume,
+                     tip="Continue the run from its newest saved state"), panel.resume_button),
+                (add("open_trained_model", "Train", "Open trained &model in studio", panel.open_model,
+                     tip="Load the run's model.safetensors into the studio"), panel.model_button),
+                (add("open_run_folder", "Train", "Open run &folder", panel.open_folder,
+                     tip="Show the run folder in the file manager"), panel.folder_button)]
     menu = QMenu("&Train", window)
     menu.addAction(new)
     menu.addAction(progress)
+    menu.addSeparator()
+    for action, _button in mirrored:
+        menu.addAction(action)
+
+    def sync() -> None:
+        for action, button in mirrored:
+            action.setEnabled(button.isEnabled())
+
+    panel.stateChanged.connect(sync)
+    menu.aboutToShow.connect(sync)
+    sync()
     window.add_menu(menu)
     control.menu = menu
     window.close_guards.append(control.confirm_close)
