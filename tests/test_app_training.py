@@ -344,6 +344,9 @@ def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path,
     assert result.crashed and result.code == signal.SIGKILL and not result.ok
     assert panel.state == "failed"
     assert "killed (SIGKILL 9)" in panel.status.text() and "Resume" in panel.status.text()
+    newest = load_newest_state(run / "checkpoints")[1]["iteration"]
+    assert f"state saved at iteration {newest} is intact" in panel.status.text()
+    assert panel.eta.text() == "ETA \u2014"  # no time left to count for a process that is gone
     assert panel.resume_button.isEnabled() and not panel.stop_button.isEnabled()
     found = load_newest_state(run / "checkpoints")  # what Resume continues from
     assert found is not None and found[1]["iteration"] >= saved

@@ -405,10 +405,10 @@ class TrainingPanel(QWidget):
         self._clock.stop()
         self._tick()
         self.last_exit = result
+        self.eta.setText("ETA \u2014")  # nothing runs any more, however it ended
         text = result.describe()
         if result.ok:
             state = "stopped" if result.stopped_early else "finished"
-            self.eta.setText("ETA \u2014")
             self._set_state(state, text, OK)
         else:
             if result.crashed or not result.failure:
@@ -416,7 +416,8 @@ class TrainingPanel(QWidget):
                 for line in tail:
                     self.log(f"  {line}")
             if self.can_resume():
-                text += " The last saved state is intact: Resume continues from it."
+                saved = run_info(self.command.run).resume_from
+                text += f" The state saved at iteration {saved} is intact: Resume continues from there."
             elif self.command is not None and run_info(self.command.run).resume_from is None:
                 text += (" No training state was saved yet, so the run has to start again "
                          "(New training run, Replace the run in this folder).")
@@ -426,5 +427,6 @@ class TrainingPanel(QWidget):
 
     def _start_failed(self, message: str) -> None:
         self._clock.stop()
+        self.eta.setText("ETA \u2014")
         self.log(message)
         self._set_state("failed", message, BAD)
