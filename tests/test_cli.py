@@ -242,6 +242,18 @@ def test_a_second_interrupt_aborts_training_only_when_it_is_a_second_press():
         flag.handle(signal.SIGINT)
 
 
+def test_only_a_stop_asked_for_by_ctrl_c_offers_ctrl_c_to_abort(capsys):
+    import signal
+
+    from engine.cli.train import StopFlag
+
+    StopFlag().handle()  # the app's Stop button: the training panel shows this line
+    said = capsys.readouterr().err
+    assert "stopping after this iteration and saving the state" in said and "Ctrl-C" not in said
+    StopFlag().handle(signal.SIGINT)
+    assert "Ctrl-C again to abort" in capsys.readouterr().err
+
+
 def test_a_stop_asked_for_by_a_signal_ends_with_the_signals_exit_code():
     import signal
 

@@ -178,8 +178,9 @@ class StopFlag:
                 raise KeyboardInterrupt
             return
         self.requested, self.first, self.signum = True, self.clock(), signum
-        print("\nstopping after this iteration and saving the state "
-              "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
+        # a second Ctrl-C aborts a stop asked for by one; the app's Stop (on stdin) has no Ctrl-C
+        hint = " (Ctrl-C again to abort)" if signum == signal.SIGINT else ""
+        print(f"\nstopping after this iteration and saving the state{hint}", file=sys.stderr, flush=True)
 
     def __call__(self) -> bool:
         return self.requested
