@@ -23,7 +23,7 @@ from ..device_choice import fill_device_combo
 from ..tasks import BackgroundTask
 from .wizard_state import WizardState
 
-AMP_CHOICES = (("auto", "Auto (bf16 on GPUs that support it, else full precision)"),
+AMP_CHOICES = (("auto", "Auto (bf16 on GPUs and CPUs that support it, else full precision)"),
                ("bf16", "bfloat16 mixed precision"), ("fp16", "float16 mixed precision (with loss scaling)"),
                ("off", "Full precision (float32)"))
 WARN_STYLE = theme.text_style(theme.CAUTION)
