@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from engine.data.dataset_folder import DatasetFolder, summary_of
 from engine.data.imaging import save_png
@@ -80,3 +81,24 @@ def test_how_an_export_stored_its_pairs_is_read_from_its_manifest(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"output": {"format": "nifti", "path": str(tmp_path)}}))
     assert dataset_format(tmp_path) == "a nifti export"
     assert dataset_format(tmp_path / "missing") == "no train/label"
+
+
+def test_a_split_an_image_folder_or_a_run_folder_chosen_as_the_dataset_says_what_it_is(tmp_path):
+    from engine.data.dataset import PairedDataset
+    from engine.data.phantom import write_phantom
+    from engine.errors import DataError
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=64, seed=0)
+    split = DatasetFolder(data / "train").problem()
+    assert "one split of a dataset" in split and str(data) in split and "\n" not in split
+    assert "choose the dataset" in DatasetFolder(data / "train" / "img").problem()
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    assert "training run's folder" in DatasetFolder(run).problem()
+    with pytest.raises(DataError, match="one split of a dataset; choose the folder above it"):
+        PairedDataset(data / "train", split="train")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert "as written by cardigan prepare" in DatasetFolder(plain).problem()  # nothing else to say

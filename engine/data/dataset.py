@@ -22,7 +22,7 @@ from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
 from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
-from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, parse_stem
+from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, parse_stem, wrong_folder_hint
 from .manifest import read_manifest
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -66,8 +66,10 @@ class PairedDataset(torch.utils.data.Dataset):
         self.image_dir = self.root / split / IMAGE_DIR
         self.label_dir = self.root / split / LABEL_DIR
         if not self.image_dir.is_dir() or not self.label_dir.is_dir():
+            hint = wrong_folder_hint(self.root)
             raise DataError(f"{self.root}: no {split}/{IMAGE_DIR} and {split}/{LABEL_DIR} folders "
-                            "(not a prepared dataset; make one with `cardigan prepare`)")
+                            + (f"(not a prepared dataset{hint})" if hint else
+                               "(not a prepared dataset; make one with `cardigan prepare`)"))
         self.fans: dict[str, Fan] = {}
         self.fan_sources = {"label": 0, "manifest": 0, "default": 0, "damaged": 0}
         self.stems, self.image_files, native = self._validate()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fan import FAN_KEY, Fan, FanError, default_fan
-from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, parse_stem
+from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, parse_stem, wrong_folder_hint
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,9 @@ class DatasetFolder:
         if not self.root.is_dir():
             return f"{self.root}: not a folder"
         if not self.is_dataset():
-            return (f"{self.root}: not a prepared dataset (expected {self.root.name}/<split>/{LABEL_DIR}/*.png, "
-                    "as written by cardigan prepare)")
+            hint = wrong_folder_hint(self.root)
+            return f"{self.root}: not a prepared dataset" + (hint or (
+                f" (expected {self.root.name}/<split>/{LABEL_DIR}/*.png, as written by cardigan prepare)"))
         return None
 
     # -- its pairs ------------------------------------------------------------------------

@@ -55,6 +55,24 @@ def label_path(root: Path, split: str, stem: str) -> Path:
     return Path(root) / split / LABEL_DIR / f"{stem}.png"
 
 
+def wrong_folder_hint(root: Path) -> str:
+    """What ``root``, not a dataset, looks like instead, as a clause to end a refusal with:
+    one split of a dataset (its parent is the dataset), a dataset's image or label folder, or
+    a training run's folder; empty when it looks like none of them."""
+    root = Path(root)
+    try:
+        if (root / IMAGE_DIR).is_dir() and (root / LABEL_DIR).is_dir():
+            return f": it is one split of a dataset; choose the folder above it, {root.parent}"
+        if root.name in (IMAGE_DIR, LABEL_DIR) and (root.parent / IMAGE_DIR).is_dir() \
+                and (root.parent / LABEL_DIR).is_dir():
+            return f": it is a split's {root.name} folder; choose the dataset, {root.parent.parent}"
+        if (root / "stats.jsonl").is_file() or ((root / "config.json").is_file() and (root / "checkpoints").is_dir()):
+            return ": it is a training run's folder; choose the dataset the run was trained on"
+    except OSError:
+        pass
+    return ""
+
+
 def patient_name(index: int, count: int) -> str:
     """CAMUS-style names: patient0001 ... (more digits past 9999)."""
     return f"patient{index:0{max(4, len(str(count)))}d}"
