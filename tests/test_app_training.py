@@ -179,6 +179,7 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     (used / "config.json").write_text(json.dumps(resolve_config("lite").to_dict()))
     page.folder.set_path(used)
     assert not wizard.validateCurrentPage() and "already holds a training run" in page.message.text()
+    assert "--" not in page.message.text()  # the wizard's choices, not the command line's options
     assert "holds a run" in page.info.text()
     page.resume.setChecked(True)  # ... and it has no state to resume from
     assert not wizard.validateCurrentPage() and "no training state to resume from" in page.message.text()

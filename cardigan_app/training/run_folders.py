@@ -26,4 +26,15 @@ def run_folder_problem(folder: Path | None, resume: bool, data: Path | None = No
     resume cannot start in ``folder`` on ``data``, or None."""
     if folder is None:
         return "choose a run folder"
-    return RunFolder(Path(folder)).start_problem(resume, overwrite, data=data)
+    problem = RunFolder(Path(folder)).start_problem(resume, overwrite, data=data)
+    return None if problem is None else in_the_wizards_words(problem)
+
+
+# the engine names the command line's options; the wizard's choices say the same in its words
+WIZARD_WORDS = (("resume it (--resume)", "resume it"), ("replace it (--overwrite)", "replace it"))
+
+
+def in_the_wizards_words(problem: str) -> str:
+    for option, choice in WIZARD_WORDS:
+        problem = problem.replace(option, choice)
+    return problem
