@@ -205,3 +205,18 @@ def test_patients_seeds_never_meet_however_many_variations():
         seeds = {index * seed_stride(variations) + v * 16 + i
                  for index in range(4) for v in range(variations) for i in range(4)}
         assert len(seeds) == 4 * variations * 4
+
+
+def test_a_nifti_export_prepares_whole_whatever_its_patients_are_named(synth, tmp_path, capsys):
+    """Variations (patient0001_v2) and users' names (alice) are no CAMUS patientNNNN: the split
+    lists the export writes name them, and `cardigan prepare` reads every pair back."""
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for phase in ("ED", "ES"):
+        write_label_png(masks / f"alice_4CH_{phase}.png", template_mask("4CH", phase, seed=1, size=64))
+    export_dataset(synth, tmp_path / "mine", masks=masks, variations=2, format="nifti")
+    export_dataset(synth, tmp_path / "generated", random=3, variations=2, size=64, format="nifti")
+    for name, pairs in (("mine", 4), ("generated", 24)):
+        assert main(["prepare", "--source", str(tmp_path / name), "--out", str(tmp_path / f"{name}_prepared")]) == 0
+        capsys.readouterr()
+        assert len(list((tmp_path / f"{name}_prepared").glob("*/label/*.png"))) == pairs

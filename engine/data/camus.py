@@ -11,6 +11,7 @@ apex at the top. The writer helpers produce the 2023 layout (used by batch expor
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +37,17 @@ class CamusPatient:
     split: str | None  # from the release's own split information; None when it has none
 
 
-def patient_dirs(folder: Path) -> list[Path]:
+def patient_dirs(folder: Path, listed: Collection[str] = ()) -> list[Path]:
+    """The patient folders in ``folder``: named ``patientNNNN``, or named in ``listed`` (the
+    release's split lists, which name the patients of an export: ``patient0001_v2``, ``alice``)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and PATIENT_DIR.match(p.name))
+    return sorted(p for p in folder.iterdir() if p.is_dir() and (PATIENT_DIR.match(p.name) or p.name in listed))
 
 
-def _has_frames(folder: Path, suffixes: tuple[str, ...]) -> bool:
+def _has_frames(folder: Path, suffixes: tuple[str, ...], listed: Collection[str] = ()) -> bool:
     """True if the first patient folder holds at least one frame with one of ``suffixes``."""
-    for patient in patient_dirs(folder)[:3]:
+    for patient in patient_dirs(folder, listed)[:3]:
         for entry in patient.iterdir():
             name = entry.name.lower()
             if name.startswith(patient.name.lower() + "_") and name.endswith(suffixes):
@@ -69,7 +72,8 @@ def same_patients(found: list[CamusPatient]) -> list[str]:
 
 
 def looks_like_2023(root: Path) -> bool:
-    if _has_frames(root / "database_nifti", (".nii", ".nii.gz")):
+    listed = _listed_patients(root)
+    if _has_frames(root / "database_nifti", (".nii", ".nii.gz"), listed):
         return True
     return _has_frames(root, (".nii", ".nii.gz"))
 
@@ -111,17 +115,29 @@ def read_split_lists(folder: Path) -> dict[str, str]:
     return assignment
 
 
+def _split_dir(root: Path) -> Path | None:
+    """The 2023 split lists' folder: beside database_nifti, also when ``root`` is database_nifti."""
+    return next((d for d in (root / "database_split", root.parent / "database_split") if d.is_dir()), None)
+
+
+def _listed_patients(root: Path) -> set[str]:
+    """The patients the split lists of ``root`` name (none when it has no readable lists)."""
+    split_dir = _split_dir(root)
+    try:
+        return set(read_split_lists(split_dir)) if split_dir is not None else set()
+    except DataError:
+        return set()
+
+
 def scan_2023(root: Path) -> tuple[list[CamusPatient], str, list[str]]:
     """Patients of a 2023 release with their split from the lists when present.
 
     Returns (patients, split source, patients left out because no list names them).
     """
     data = root / "database_nifti" if (root / "database_nifti").is_dir() else root
-    # the lists sit beside database_nifti, also when the user points at database_nifti itself
-    split_dir = next((d for d in (root / "database_split", root.parent / "database_split") if d.is_dir()),
-                     None)
+    split_dir = _split_dir(root)
     lists = read_split_lists(split_dir) if split_dir is not None else {}
-    dirs = patient_dirs(data)
+    dirs = patient_dirs(data, lists)
     if not lists:
         return [CamusPatient(p.name, p, None) for p in dirs], "none", []
     patients = [CamusPatient(p.name, p, lists[p.name]) for p in dirs if p.name in lists]
