@@ -15,9 +15,10 @@ from .errors import CardiganError
 
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 # how libraries that do not raise OSError report a full disk (torch's zip writer, HDF5, ITK,
-# safetensors); torch's "unexpected pos" is its zip writer finding a write came up short
+# safetensors); torch's "unexpected pos" is its zip writer finding a write came up short; the
+# last is this module's own line (:func:`describe_os_error`), raised by :func:`atomic_path`
 DISK_FULL_TEXTS = ("No space left on device", "errno = 28", "file write failed", "Disk quota exceeded",
-                   "os error 28", "unexpected pos")
+                   "os error 28", "unexpected pos", "no space left on the device while writing")
 
 
 def is_disk_full(exc: BaseException) -> bool:

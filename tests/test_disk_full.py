@@ -56,6 +56,21 @@ def test_dataset_writers(target, fault, command, tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []  # no output, no hidden staging folder
 
 
+@pytest.mark.parametrize("command", [
+    ["export", "--model", "simulator", "--random", "2", "--size", "64", "--format", "nnunet"],
+    ["phantom", "--count", "2", "--size", "64"],
+], ids=["export-nnunet", "phantom"])
+def test_a_disk_that_fills_at_the_manifest_names_the_output_not_the_staging_folder(command, tmp_path,
+                                                                                    monkeypatch, capsys):
+    import engine.data.manifest as manifest
+
+    monkeypatch.setattr(manifest, "make_public", no_space)  # inside the manifest's atomic write
+    out = tmp_path / "out"
+    assert main([*command, "--out", str(out)]) == 1
+    assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out}"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_training_checkpoint(phantom, tmp_path, monkeypatch, capsys):
     import engine.training.state as state
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import CardiganError, DataError
 from ..fileio import describe_os_error, is_disk_full, make_public, try_lock
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
@@ -237,11 +237,12 @@ def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
         (staging / WRITER_LOCK).unlink()
         remove_empty_splits(staging)
         commit(staging, out, overwrite)
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, CardiganError) as exc:
         if lock is not None:
             lock.close()
         discard(staging)
-        if isinstance(exc, OSError) or is_disk_full(exc):  # a writer's own error: name the output
+        if isinstance(exc, OSError) or is_disk_full(exc):  # a writer's own error: name the output,
+            # not the hidden staging file it was writing (an atomic file's error names that)
             raise DataError(describe_os_error(exc, out)) from None
         raise
     except BaseException:
