@@ -26,6 +26,7 @@ from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 from . import folders
 from .dialogs.prompts import confirm_overwrite, show_error
 from .imaging import PALETTE, grey_to_rgb
+from .mask_files import MaskFiles
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -85,14 +86,16 @@ def write_picture(path: Path, image: np.ndarray) -> None:
         write_grey_png(path, image)
 
 
-def write_mask(path: Path, labels: np.ndarray) -> None:
-    """A label map as NIfTI, a Slicer segmentation or a label PNG, by ``path``'s suffix."""
+def write_mask(path: Path, labels: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """A label map as NIfTI, a Slicer segmentation or a label PNG, by ``path``'s suffix; a PNG
+    carries ``text`` (the fan and heart a saved mask carries), so the image drawn from it again,
+    or training on the pair, uses the fan the exported image was drawn in."""
     if nifti_suffix(path):
         write_nifti(path, labels)
     elif is_segmentation_name(path):
         write_segmentation(path, labels)
     else:
-        write_label_png(path, labels)
+        write_label_png(path, labels, text)
 
 
 def pair_mask_path(path: Path) -> Path:
@@ -106,12 +109,14 @@ def pair_workspace_path(path: Path) -> Path | None:
     return path.with_name(path.name[: -len(suffix)] + WORKSPACE_SUFFIX) if suffix else None
 
 
-def write_pair(path: Path, image: np.ndarray, labels: np.ndarray) -> list[Path]:
-    """The image at ``path``, its mask beside it and, for NIfTI, an ITK-SNAP workspace that
-    opens both with the classes named (``itksnap -w x.itksnap``); returns the paths written."""
+def write_pair(path: Path, image: np.ndarray, labels: np.ndarray,
+               text: dict[str, str] | None = None) -> list[Path]:
+    """The image at ``path``, its mask beside it (a PNG mask with ``text``, see
+    :func:`write_mask`) and, for NIfTI, an ITK-SNAP workspace that opens both with the classes
+    named (``itksnap -w x.itksnap``); returns the paths written."""
     mask_path, workspace = pair_mask_path(path), pair_workspace_path(path)
     write_picture(path, image)
-    write_mask(mask_path, labels)
+    write_mask(mask_path, labels, text)
     if workspace is None:
         return [path, mask_path]
     write_workspace(workspace, path, mask_path)
@@ -156,6 +161,10 @@ class Exporter:
         folders.remember("exports", path)
         return path
 
+    def _mask_text(self) -> dict[str, str]:
+        """The text chunks of the document's mask as File > Save writes them (fan, heart)."""
+        return MaskFiles.png_text(self.window.document)
+
     def _done(self, *paths: Path) -> None:
         self.window.statusBar().showMessage("Exported " + ", ".join(str(p) for p in paths), 8000)
 
@@ -166,8 +175,8 @@ class Exporter:
 
     def export_mask(self) -> bool:
         path = self._ask("Export mask", "_mask", slicer=True)
-        labels = self.window.document.labels.copy()
-        return path is not None and self._write(lambda: write_mask(path, labels), path)
+        labels, text = self.window.document.labels.copy(), self._mask_text()
+        return path is not None and self._write(lambda: write_mask(path, labels, text), path)
 
     def export_pair(self) -> bool:
         """``<name>.png`` (image) and ``<name>_mask.png`` (label map) side by side on disk, or
@@ -180,7 +189,8 @@ class Exporter:
         existing = [str(p) for p in beside if p.exists()]
         if existing and not confirm_overwrite(self.window, existing):
             return False
-        return self._write(lambda: write_pair(path, result.image, result.labels), path, *beside)
+        text = self._mask_text()
+        return self._write(lambda: write_pair(path, result.image, result.labels, text), path, *beside)
 
     def export_figure(self) -> bool:
         result = self._current()

@@ -100,7 +100,8 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       icon_name="content-save-edit-outline", tip="Save the mask as a new label PNG")
     a("export_image", "File", "Synthesized &image\u2026", do.export_image, shortcut="Ctrl+E",
       tip="Export the synthesized image as an 8-bit PNG or NIfTI (.nii.gz)", help_text="Export the synthesized image")
-    a("export_mask", "File", "&Mask\u2026", do.export_mask, tip="Export the mask as a label PNG or NIfTI (.nii.gz)")
+    a("export_mask", "File", "&Mask\u2026", do.export_mask,
+      tip="Export the mask as a label PNG (with its fan, as saved), NIfTI (.nii.gz) or a 3D Slicer segmentation")
     a("export_pair", "File", "Image &and mask\u2026", do.export_pair,
       tip="Export the image and the mask (<name>.png and <name>_mask.png, or <name>.nii.gz and "
           "<name>_gt.nii.gz)")

@@ -790,3 +790,25 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
             close_window(again)
     finally:
         close_window(window)
+
+
+def test_an_exported_png_mask_keeps_the_fan_and_heart_its_image_was_drawn_in(qtbot, window, tmp_path, monkeypatch,
+                                                                           prompts):
+    from cardigan_app.dialogs.new_mask import NewMaskChoice
+    from cardigan_app.mask_files import ANATOMY_KEY
+    from engine.fan import FAN_KEY
+    from engine.maskio import read_png_text
+
+    with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
+        window.set_document(NewMaskChoice(True, "4CH", "ED", 5, 64).document())
+    with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
+        window.document.set_meta("fan", fan=window.document.fan.with_shape(depth=0.8))
+    qtbot.waitUntil(window.live.up_to_date, timeout=10_000)
+    fan, heart = window.document.fan, window.document.anatomy
+    assert heart
+    for name, export in (("pair.png", window.exporter.export_pair), ("mask.png", window.exporter.export_mask)):
+        save_dialog_returns(monkeypatch, tmp_path / name)
+        assert export()
+    for written in (tmp_path / "pair_mask.png", tmp_path / "mask.png"):
+        text = read_png_text(written)
+        assert text[FAN_KEY] == fan.to_json() and json.loads(text[ANATOMY_KEY]) == heart
