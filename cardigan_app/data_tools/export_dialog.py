@@ -138,7 +138,7 @@ class ExportDialog(JobDialog):
 
         for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.output.pathChanged, self.random_count.valueChanged,
-                       self.seed.valueChanged):
+                       self.seed.valueChanged, self.variations.valueChanged):
             signal.connect(self._update_buttons)
         self._update_buttons()
 
@@ -180,7 +180,7 @@ class ExportDialog(JobDialog):
     def _update_plan(self) -> None:
         """Say what the generated patients make, and warn when a split would stay empty."""
         self.plan.setVisible(self.use_random.isChecked())
-        show_plan(self.plan, self.random_count.value(), self.seed.value())
+        show_plan(self.plan, self.random_count.value(), self.seed.value(), variations=self.variations.value())
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:

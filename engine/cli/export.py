@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.random:
         from ..export.sources import random_plan
 
-        plan, empty = random_plan(args.random, args.seed)
+        plan, empty = random_plan(args.random, args.seed, variations=args.variations)
         note(plan)
         if empty:
             note(f"warning: no patient in {' or '.join(empty)} (use --random 3 or more for every split)")

@@ -36,17 +36,20 @@ class PatientMasks:
     heart: dict | None = None  # a generated patient: its record (engine.anatomy.patients.heart_record)
 
 
-def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = len(PHASES)) -> tuple[str, list[str]]:
+def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = len(PHASES),
+                variations: int = 1) -> tuple[str, list[str]]:
     """What ``count`` generated patients make, in words ("3 patients x 2 views x 2 phases =
-    12 pairs; patients per split: train 1, valid 1, test 1"), and the splits left empty."""
+    12 pairs; patients per split: train 1, valid 1, test 1", with "x 2 variations" when each
+    mask is drawn more than once), and the splits left empty."""
     from ..data.layout import split_patients
 
     def counted(n: int, noun: str) -> str:
         return f"{n} {noun}{'' if n == 1 else 's'}"
 
     splits = split_patients([patient_name(i + 1, count) for i in range(count)], seed)
+    again = f"\u00d7 {counted(variations, 'variation')} " if variations > 1 else ""
     text = (f"{counted(count, 'patient')} \u00d7 {counted(views, 'view')} \u00d7 {counted(phases, 'phase')} "
-            f"= {counted(count * views * phases, 'pair')}; patients per split: "
+            f"{again}= {counted(count * views * phases * variations, 'pair')}; patients per split: "
             + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
     return text, [split for split, members in splits.items() if not members]
 
