@@ -173,6 +173,7 @@ def test_export_refuses_a_non_empty_folder_unless_overwrite(qtbot, tmp_path, tin
     with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
         dialog.start_button.click()  # the engine refuses before doing any work
     assert "not empty" in failed.args[0] and failed.args[0] in dialog.status.text()
+    assert 'tick "Replace the folder if it is not empty"' in failed.args[0] and "--" not in failed.args[0]
     assert (out / "manifest.json").read_text() == first  # untouched
     dialog.overwrite.setChecked(True)
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
@@ -211,6 +212,15 @@ def test_export_keeps_the_names_of_user_masks(qtbot, tmp_path, tiny_model):
     assert "heartA_v2_4CH_ED" in stems and "my sketch_v2" in stems
     sources = {Path(p["source_mask"]).name for p in json.loads((out / "manifest.json").read_text())["pairs"]}
     assert sources == {f"{n}.png" for n in names}
+
+
+def test_export_dialog_says_a_size_the_model_cannot_take_by_its_own_name(qtbot, tmp_path, tiny_model):
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "png")
+    dialog.size.setValue(100)
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()
+    assert failed.args[0].startswith("Size 100: ") and "--" not in dialog.status.text()
+    assert not (tmp_path / "out").exists()
 
 
 # -- the studio window ---------------------------------------------------------------------

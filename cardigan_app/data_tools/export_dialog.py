@@ -38,6 +38,7 @@ class ExportDialog(JobDialog):
     exported = Signal(str, object)  # output folder, manifest
     start_tip = "Synthesize and write the dataset"
     working = "Synthesizing"
+    option_names = {"--size": "Size"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  current_size: int | None = None, device: str = "auto") -> None:

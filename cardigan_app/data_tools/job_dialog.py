@@ -55,6 +55,7 @@ class JobDialog(QDialog):
 
     start_tip = ""  # the Start button's tooltip when the job can start
     working = "Working"  # the status while it runs: "<working>: 3 of 10 patients"
+    option_names: dict[str, str] = {}  # an engine message's command-line flag -> this dialog's option
 
     def __init__(self, parent: QWidget | None, start_button: QPushButton, open_button: QPushButton) -> None:
         super().__init__(parent)
@@ -220,7 +221,17 @@ class JobDialog(QDialog):
         self._update_buttons()
         self.fit_to_screen()
 
+    def in_dialog_words(self, message: str) -> str:
+        """``message`` with the command-line flags it names said as this dialog's options
+        ("use --overwrite" -> tick "Replace the folder if it is not empty")."""
+        overwrite = getattr(self, "overwrite", None)
+        names = {"use --overwrite": f'tick "{overwrite.text()}"'} if overwrite is not None else {}
+        for flag, name in {**names, **self.option_names}.items():
+            message = message.replace(flag, name)
+        return message
+
     def _failed(self, message: str) -> None:
+        message = self.in_dialog_words(message)
         self._reset_progress()
         self.set_status(message, ERROR_STYLE)
         self._update_buttons()
