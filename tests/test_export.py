@@ -220,3 +220,13 @@ def test_a_nifti_export_prepares_whole_whatever_its_patients_are_named(synth, tm
         assert main(["prepare", "--source", str(tmp_path / name), "--out", str(tmp_path / f"{name}_prepared")]) == 0
         capsys.readouterr()
         assert len(list((tmp_path / f"{name}_prepared").glob("*/label/*.png"))) == pairs
+
+
+def test_preparing_an_hdf5_export_folder_points_to_its_file(synth, tmp_path, capsys):
+    export_dataset(synth, tmp_path / "out", random=3, size=64, format="hdf5")
+    assert main(["prepare", "--source", str(tmp_path / "out"), "--out", str(tmp_path / "prepared")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"cardigan: error: {tmp_path / 'out'}: a folder holding the HDF5 file synthetic.hdf5 (an HDF5 "
+                   f"export or phantom); prepare from the file itself: {tmp_path / 'out' / 'synthetic.hdf5'}")
+    assert main(["prepare", "--source", str(tmp_path / "out" / "synthetic.hdf5"),
+                 "--out", str(tmp_path / "prepared")]) == 0

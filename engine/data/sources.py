@@ -42,10 +42,22 @@ def detect_format(source: Path | str) -> str:
         return "camus2019"
     if pair_folders.looks_like_pair_folders(path):
         return "folders"
+    inside = hdf5_inside(path)
+    if inside is not None:
+        raise DataError(f"{path}: a folder holding the HDF5 file {inside.name} (an HDF5 export or phantom); "
+                        f"prepare from the file itself: {inside}")
     raise DataError(f"{path}: unknown layout (expected a seed HDF5 file, a CAMUS 2019 folder with "
                     "training/ or testing/ holding patientNNNN/*.mhd, a CAMUS 2023 folder with "
                     "database_nifti/patientNNNN/*.nii.gz, or image and label folders such as "
                     "train_img and train_label)")
+
+
+def hdf5_inside(folder: Path) -> Path | None:
+    """The one HDF5 file directly in ``folder`` (``export --format hdf5`` writes
+    ``synthetic.hdf5`` with its manifest beside it), or None."""
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".hdf5", ".h5")
+             and not p.name.startswith(".") and is_hdf5(p)]
+    return files[0] if len(files) == 1 else None
 
 
 @dataclass(frozen=True)
