@@ -105,7 +105,8 @@ TINY_RUN = ["--preset", "lite", "--ngf", "4", "--ndf", "8", "--size", "64", "--b
 @pytest.mark.parametrize("command", [
     ["phantom", "--format", "hdf5", "--count", "60", "--size", "64"],
     ["export", "--model", "simulator", "--random", "60", "--size", "64", "--format", "hdf5"],
-], ids=["phantom-hdf5", "export-hdf5"])
+    ["export", "--model", "simulator", "--cine", "--random", "6", "--size", "64", "--format", "hdf5"],
+], ids=["phantom-hdf5", "export-hdf5", "export-cine-hdf5"])
 def test_hdf5_on_a_full_disk_is_one_line_not_a_crash(command, tmp_path, monkeypatch, capsys):
     """HDF5 2.0 crashes the process (exit 139) closing a file whose writes failed: the
     writers check the space first. Run in a child process, so a crash cannot take pytest."""
@@ -190,3 +191,17 @@ def simulate_full_disk(fails: str, monkeypatch) -> None:
             raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 92352 vs 92240")
 
         monkeypatch.setattr(state.torch, "save", torch_unexpected_pos)
+
+
+def test_a_cine_loop_to_hdf5_on_a_full_disk_is_one_line_not_a_crash(tmp_path, monkeypatch):
+    import numpy as np
+
+    import engine.fileio as fileio
+    from engine.cine import write_loop
+    from engine.errors import CardiganError
+
+    monkeypatch.setattr(fileio, "SPACE_RESERVE", 1 << 60)  # the space check sees a nearly full disk
+    frames = np.zeros((3, 16, 16), np.uint8)
+    with pytest.raises(CardiganError, match="^no space left on the device while writing .*loop.h5$"):
+        write_loop(tmp_path / "loop.h5", frames, frames, 30.0, {})
+    assert list(tmp_path.iterdir()) == []

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CardiganError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, require_space
 from ..maskio import write_nifti_files
 
 FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5",
@@ -138,6 +138,7 @@ def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, i
     import h5py
 
     with atomic_path(path) as tmp:
+        require_space(tmp, images.nbytes + masks.nbytes)  # HDF5 crashes the process closing a file on a full disk
         with h5py.File(tmp, "w") as f:
             f.create_dataset("images", data=images, compression="gzip")
             f.create_dataset("masks", data=masks, compression="gzip")

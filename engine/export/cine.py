@@ -150,7 +150,11 @@ def _writer(format: str, staging: Path):
     if format == "hdf5":
         import h5py
 
+        from ..fileio import require_space
+
         def hdf5(split, patient, view, images, loop: CineLoop):
+            # HDF5 must never meet a full disk: it crashes the process closing the file
+            require_space(staging / HDF5_FILE, images.nbytes + loop.masks.nbytes)
             with h5py.File(staging / HDF5_FILE, "a") as f:
                 group = f.require_group(f"{split}/{patient}/{view}")
                 group.create_dataset("images", data=images, compression="gzip")
