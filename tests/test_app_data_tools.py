@@ -121,7 +121,7 @@ def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
     return dialog
 
 
-@pytest.mark.parametrize("fmt", ["png", "hdf5", "nifti"])
+@pytest.mark.parametrize("fmt", ["png", "hdf5", "nifti", "nnunet"])
 def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
     out = tmp_path / f"export_{fmt}"
     dialog = export_dialog(qtbot, tiny_model, out, fmt)
@@ -154,6 +154,9 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
             im, gt = groups[0]["im"][()], groups[0]["gt"][()]
         assert im.shape == (2, 64, 64, 1) and im.dtype == np.float32 and 0 <= im.min() < im.max() <= 1
         assert gt.shape == (2, 64, 64) and gt.dtype == np.uint8 and set(np.unique(gt)) <= {0, 1, 2, 3}
+    elif fmt == "nnunet":  # a folder nnU-Net would not find under that name: said so
+        assert len(list(out.glob("labelsTr/*.png"))) == 8 and (out / "dataset.json").is_file()
+        assert "nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name" in dialog.status.text()
     else:
         patient = out / "database_nifti" / "patient0001"
         image = sitk.GetArrayFromImage(sitk.ReadImage(str(patient / "patient0001_4CH_ED.nii.gz")))

@@ -230,3 +230,11 @@ def test_preparing_an_hdf5_export_folder_points_to_its_file(synth, tmp_path, cap
                    f"export or phantom); prepare from the file itself: {tmp_path / 'out' / 'synthetic.hdf5'}")
     assert main(["prepare", "--source", str(tmp_path / "out" / "synthetic.hdf5"),
                  "--out", str(tmp_path / "prepared")]) == 0
+
+
+def test_an_nnunet_export_says_when_nnunet_would_not_find_its_folder(tmp_path, capsys):
+    for name, said in (("synthetic", True), ("Dataset501_Echo", False)):
+        assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", "nnunet",
+                     "--out", str(tmp_path / name)]) == 0
+        err = capsys.readouterr().err
+        assert ("only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): rename synthetic" in err) == said

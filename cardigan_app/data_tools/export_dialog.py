@@ -195,14 +195,18 @@ class ExportDialog(JobDialog):
                       variations=self.variations.value(), format=self.format.currentData(),
                       seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
                       overwrite=self.overwrite.isChecked(), border_jitter=self.border_jitter.value())
-        self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop, **kwargs),
+        notes: list[str] = []  # what the engine says on the way (a folder nnU-Net would not find)
+        self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop,
+                                                            notify=notes.append, **kwargs),
                       "export", f"Loading {display_name(spec)}\u2026",
-                      lambda manifest: self._succeeded(out, manifest, kwargs["format"]))
+                      lambda manifest: self._succeeded(out, manifest, kwargs["format"], notes))
 
-    def _succeeded(self, out: Path, manifest: dict, fmt: str) -> None:
+    def _succeeded(self, out: Path, manifest: dict, fmt: str, notes: list[str] = ()) -> None:
         pairs = summary_of(manifest).total_pairs
         self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt} into {out}",
                          out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
+        if notes:
+            self.set_status("\n".join([self.status.text(), *notes]), self.status.styleSheet())
         self.exported.emit(str(out), manifest)
 
     def open_output(self) -> None:

@@ -20,7 +20,7 @@ from ..nets.config import style_scale_problem
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import PatientMasks, folder_masks, model_like, random_patients
-from .writers import WRITERS
+from .writers import WRITERS, nnunet_name_problem
 
 EXPORT_FORMATS = tuple(WRITERS)
 MAX_RANDOM = 1_000_000
@@ -90,6 +90,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if style_scale is not None and style_scale_problem(style_scale):
         raise DataError(f"--style-scale {style_scale_problem(style_scale)}")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
+    if format == "nnunet" and nnunet_name_problem(out) and notify is not None:
+        notify(nnunet_name_problem(out))
     if style_scale is not None and not synth.takes_style_scale and notify is not None:
         notify(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
     if masks is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +142,18 @@ class NnunetWriter:
             "file_ending": ".png",
         }
         (self.staging / "dataset.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
+NNUNET_NAME = re.compile(r"^Dataset\d{3}_.+$")  # what nnU-Net v2 looks for under nnUNet_raw
+
+
+def nnunet_name_problem(out: Path) -> str | None:
+    """A note when nnU-Net would not find ``out`` as a raw dataset (its name is not
+    ``DatasetNNN_Name``), else None."""
+    if NNUNET_NAME.match(out.name):
+        return None
+    return (f"nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): "
+            f"rename {out.name} when moving it into nnUNet_raw")
 
 
 WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter, "nnunet": NnunetWriter}
