@@ -238,3 +238,13 @@ def test_an_nnunet_export_says_when_nnunet_would_not_find_its_folder(tmp_path, c
                      "--out", str(tmp_path / name)]) == 0
         err = capsys.readouterr().err
         assert ("only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): rename synthetic" in err) == said
+
+
+def test_a_dataset_given_as_a_masks_folder_says_where_its_masks_are(synth, tmp_path):
+    export_dataset(synth, tmp_path / "png", random=3, size=64)
+    export_dataset(synth, tmp_path / "nifti", random=1, size=64, format="nifti")
+    with pytest.raises(DataError, match="a prepared dataset: its masks are in train/label, valid/label, test/label"):
+        export_dataset(synth, tmp_path / "out", masks=tmp_path / "png")
+    with pytest.raises(DataError, match="a CAMUS NIfTI dataset: prepare it first"):
+        export_dataset(synth, tmp_path / "out", masks=tmp_path / "nifti")
+    assert not (tmp_path / "out").exists()

@@ -139,6 +139,19 @@ def refuse_camus_images(folder: Path, files: list[Path]) -> None:
                         "holds only the masks")
 
 
+def masks_below(folder: Path) -> str:
+    """Where the masks of a dataset given as a masks folder are ("; its masks are in
+    train/label, ..."), or "" when it is no dataset of ours."""
+    from ..data.layout import LABEL_DIR, SPLITS
+
+    inside = [f"{split}/{LABEL_DIR}" for split in SPLITS if (folder / split / LABEL_DIR).is_dir()]
+    if inside:
+        return f"; a prepared dataset: its masks are in {', '.join(inside)} (give one of those folders)"
+    if (folder / "database_nifti").is_dir():
+        return "; a CAMUS NIfTI dataset: prepare it first (cardigan prepare) and give its train/label folder"
+    return ""
+
+
 def folder_masks(folder: Path) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
 
@@ -150,7 +163,8 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
                    and p.name.lower().endswith(MASK_FILE_SUFFIXES))
     if not files:
-        raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder")
+        raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder"
+                        + masks_below(folder))
     refuse_camus_images(folder, files)
     patients: dict[str, PatientMasks] = {}
     problems = []
