@@ -248,3 +248,12 @@ def test_a_dataset_given_as_a_masks_folder_says_where_its_masks_are(synth, tmp_p
     with pytest.raises(DataError, match="a CAMUS NIfTI dataset: prepare it first"):
         export_dataset(synth, tmp_path / "out", masks=tmp_path / "nifti")
     assert not (tmp_path / "out").exists()
+
+
+def test_like_counts_an_exports_variations_as_one_patient(synth, tmp_path):
+    export_dataset(synth, tmp_path / "twice", random=6, variations=2, size=64, seed=0)
+    train = {p["stem"].split("_")[0] for p in json.loads((tmp_path / "twice" / "manifest.json").read_text())["pairs"]
+             if p["split"] == "train"}
+    assert 4 <= len(train) < 8  # fewer hearts than a shape model needs, twice as many patient folders
+    with pytest.raises(DataError, match=f"found {len(train)} "):
+        export_dataset(synth, tmp_path / "out", random=2, size=64, like=tmp_path / "twice")

@@ -77,8 +77,8 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, boo
     grouped by patient stem). A dataset too small to build one raises the model's one-line
     DataError, unless ``fallback``: then the shipped model, and the words say why."""
     sources = source_patients(like)
-    patients = {p.patient: {(item.view, item.instant): item.labels for item in p.items
-                            if item.view and item.instant} for p in sources}
+    patients = distinct_hearts({p.patient: {(item.view, item.instant): item.labels for item in p.items
+                                            if item.view and item.instant} for p in sources})
     try:
         model = ShapeModel.build(patients, source=str(like))
     except DataError as exc:
@@ -87,6 +87,18 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, boo
                             "instead)") from None
         return ShapeModel.default(), f"--like {like}: {exc}; drawing from the shipped shape model instead", True
     return model, f"a shape model built from {model.stats['patients']} patients of {like}", False
+
+
+def distinct_hearts(patients: dict[str, dict]) -> dict[str, dict]:
+    """``patients`` without those whose masks repeat an earlier patient's: an export's
+    variations (``patient0001_v2``) are one heart drawn again, not another patient."""
+    seen, kept = set(), {}
+    for name, frames in patients.items():
+        key = tuple((key, labels.shape, labels.tobytes()) for key, labels in sorted(frames.items()))
+        if key not in seen:
+            seen.add(key)
+            kept[name] = frames
+    return kept
 
 
 def masks_like(like: Path, count: int, size: int, seed: int,
