@@ -121,6 +121,10 @@ def test_hdf5_export_needs_complete_patients(synth, tmp_path):
     with pytest.raises(DataError, match="both ED and ES"):
         export_dataset(synth, tmp_path / "out", masks=masks, format="hdf5")
     assert not (tmp_path / "out").exists()
+    write_label_png(masks / "p1_4CH_ES.png", template_mask("4CH", "ES", seed=1, size=96))
+    with pytest.raises(DataError, match="at one size: p1 4CH is 64x64 at ED, 96x96 at ES"):
+        export_dataset(synth, tmp_path / "out", masks=masks, format="hdf5")
+    assert not (tmp_path / "out").exists() and list(tmp_path.iterdir()) == [masks]
 
 
 def test_export_cli(tmp_path, capsys):

@@ -55,6 +55,18 @@ def require_named(patients: list[PatientMasks], what: str, both_phases: bool) ->
                                     f"{patient.patient} {view} has only {', '.join(sorted(have))}")
 
 
+def require_same_size(patients: list[PatientMasks]) -> None:
+    """Refuse a view whose ED and ES masks differ in size: the seed's HDF5 stacks them into one
+    (2, H, W) array."""
+    for patient in patients:
+        for view in sorted({item.view for item in patient.items}):
+            sizes = {item.instant: item.labels.shape for item in patient.items if item.view == view}
+            if len(set(sizes.values())) > 1:
+                shown = ", ".join(f"{h}x{w} at {phase}" for phase, (h, w) in sorted(sizes.items()))
+                raise DataError(f"HDF5 export needs ED and ES of a view at one size: {patient.patient} {view} "
+                                f"is {shown}")
+
+
 class Hdf5Writer:
     """The seed's HDF5 layout in ``<out>/synthetic.hdf5`` (all three splits present)."""
 
@@ -64,6 +76,7 @@ class Hdf5Writer:
 
     def check(self, patients: list[PatientMasks]) -> None:
         require_named(patients, "HDF5", both_phases=True)
+        require_same_size(patients)
 
     def write(self, split: str, patient: str, pairs) -> None:
         by_view: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
