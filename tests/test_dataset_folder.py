@@ -102,3 +102,15 @@ def test_a_split_an_image_folder_or_a_run_folder_chosen_as_the_dataset_says_what
     plain = tmp_path / "plain"
     plain.mkdir()
     assert "as written by cardigan prepare" in DatasetFolder(plain).problem()  # nothing else to say
+
+
+def test_a_phantom_datasets_ejection_fractions_are_read_from_its_hearts(tmp_path):
+    from engine.data.phantom import write_phantom
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=64, seed=0)
+    hearts = json.loads((data / "manifest.json").read_text())["hearts"]
+    folder = DatasetFolder(data)
+    pair = folder.pairs(folder.splits()[0])[0]
+    expected = hearts[pair.patient]["ejection_fraction"][pair.view]
+    assert folder.ejection_fraction(pair) == expected and 5.0 < expected < 90.0

@@ -100,6 +100,10 @@ def summary_of(manifest: dict | None) -> DatasetSummary:
                     for s in manifest.get("skipped") or [] if isinstance(s, dict))
     values = tuple(v for v in manifest.get("label_values") or [] if isinstance(v, int))
     efs = {str(k): v for k, v in _dict(manifest.get("ejection_fractions")).items() if isinstance(v, dict)}
+    for patient, record in _dict(manifest.get("hearts")).items():  # phantom and export manifests
+        ef = _dict(record).get("ejection_fraction")
+        if isinstance(ef, dict):
+            efs[str(patient)] = ef
     output = _dict(manifest.get("output"))
     return DatasetSummary(kind, words, counts("counts"), counts("patients"), values, skipped,
                           _dict(manifest.get("fans")), efs, str(output.get("format") or ""),
