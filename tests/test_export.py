@@ -261,3 +261,16 @@ def test_like_counts_an_exports_variations_as_one_patient(synth, tmp_path):
     assert 4 <= len(train) < 8  # fewer hearts than a shape model needs, twice as many patient folders
     with pytest.raises(DataError, match=f"found {len(train)} "):
         export_dataset(synth, tmp_path / "out", random=2, size=64, like=tmp_path / "twice")
+
+
+def test_masks_with_a_damaged_fan_record_are_drawn_in_the_median_fan_and_named(tmp_path, capsys):
+    from engine.fan import FAN_KEY
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    heart = template_mask("4CH", "ED", seed=1, size=64)
+    write_label_png(masks / "good_4CH_ED.png", heart)
+    write_label_png(masks / "bad_4CH_ED.png", heart, text={FAN_KEY: "{not json"})
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "1 mask(s) with a damaged fan record" in err and "bad_4CH_ED.png" in err and "good_4CH_ED" not in err

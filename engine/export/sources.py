@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,11 +164,13 @@ def masks_below(folder: Path) -> str:
     return ""
 
 
-def folder_masks(folder: Path) -> list[PatientMasks]:
+def folder_masks(folder: Path, notify: Callable[[str], None] | None = None) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
 
     Names of the form ``<patient>_<2CH|4CH>_<ED|ES>`` group into patients; any other name is a
     patient of its own. All files are read and checked first; the error lists the bad ones.
+    A PNG whose fan record is damaged is drawn in its view's median fan, and ``notify`` is
+    told which masks those are.
     """
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder of masks")
@@ -179,7 +181,7 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
                         + masks_below(folder))
     refuse_camus_images(folder, files)
     patients: dict[str, PatientMasks] = {}
-    problems = []
+    problems, damaged_fans = [], []
     for path in files:
         try:
             labels = read_label_map(path)
@@ -189,7 +191,9 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
         stem = mask_stem(path)
         parsed = parse_stem(stem)
         patient, view, instant = parsed if parsed else (stem, None, None)
-        fan, _ = fan_from_text(read_png_text(path), view or view_of_name(path.name))
+        fan, damaged = fan_from_text(read_png_text(path), view or view_of_name(path.name))
+        if damaged:
+            damaged_fans.append(path.name)
         patients.setdefault(patient, PatientMasks(patient)).items.append(
             MaskItem(stem, labels, str(path), view, instant, fan))
     if problems:
@@ -198,4 +202,8 @@ def folder_masks(folder: Path) -> list[PatientMasks]:
             raise DataError(f"{folder}: this is a prepared dataset's image folder; its masks are in {labels_beside}")
         shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
         raise DataError(f"{folder}: {len(problems)} unusable mask(s): {shown}")
+    if damaged_fans and notify is not None:
+        shown = ", ".join(damaged_fans[:4]) + (f" and {len(damaged_fans) - 4} more" if len(damaged_fans) > 4 else "")
+        notify(f"{len(damaged_fans)} mask(s) with a damaged fan record, drawn in their view's median "
+               f"CAMUS fan: {shown}")
     return list(patients.values())
