@@ -437,3 +437,20 @@ def test_a_nifti_loop_and_its_masks_are_replaced_together_or_not_at_all(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.nii.gz", "loop_gt.nii.gz"]
     assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(path))), images)  # the old pair, whole
     assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "loop_gt.nii.gz"))), masks)
+
+
+def test_cine_exports_with_neighbouring_seeds_never_draw_a_loop_with_the_same_seed(tmp_path, monkeypatch):
+    import engine.export.cine as cine_export
+
+    used = {}
+
+    def recording(synth, loop, seed=0, **kwargs):
+        used.setdefault(current, []).append(seed)
+        return np.zeros(loop.masks.shape, np.uint8)
+
+    monkeypatch.setattr(cine_export, "synthesize_loop", recording)
+    for current in (0, 1):
+        cine_export.export_cine("simulator", tmp_path / f"seed{current}", random=2, format="png", size=64,
+                                seed=current, timing=Timing(fps=12, bpm=60, cycle="half"))
+    assert len(used[0]) == len(used[1]) == 4
+    assert not set(used[0]) & set(used[1]) and len(set(used[0])) == 4

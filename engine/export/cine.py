@@ -102,7 +102,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
             if should_stop():
                 raise Cancelled()
             loop = make()
-            images = synthesize_loop(synth, loop, seed=seed + done)
+            images = synthesize_loop(synth, loop, seed=seed * 1_000_003 + done)  # two export seeds never share a loop's
             split = split_of[patient]
             written = writer(split, patient, view, images, loop)
             sequences.append({"patient": patient, "view": view, "split": split, "frames": loop.frames,
