@@ -293,8 +293,8 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
     size_label = QLabel(" Size ")
     size_label.setToolTip("Brush diameter in pixels ([ and ])")
     slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setRange(MIN_BRUSH, 64)
-    slider.setFixedWidth(120)
+    slider.setRange(MIN_BRUSH, MAX_BRUSH)  # every size the number box and ] reach
+    slider.setFixedWidth(128)
     spin = QSpinBox()
     spin.setRange(MIN_BRUSH, MAX_BRUSH)
     spin.setSuffix(" px")

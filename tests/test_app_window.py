@@ -290,3 +290,17 @@ def test_quit_has_a_shortcut_on_every_platform(window, qtbot):
     window.document.mark_saved()
     QTest.keySequence(window, QKeySequence(keys[0]))
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+
+
+def test_the_brush_size_slider_reaches_every_size_the_box_and_keys_do(window, qtbot):
+    """The slider stopped at 64 while the box and ] went on to 128: it then sat at its end,
+    showing a smaller brush than the one in hand."""
+    slider, spin = window.tool_widgets.brush_slider, window.tool_widgets.brush_spin
+    assert (slider.minimum(), slider.maximum()) == (spin.minimum(), spin.maximum())
+    spin.setValue(100)
+    assert window.state.brush_diameter == 100 and slider.value() == 100
+    for _ in range(20):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)
+    assert window.state.brush_diameter == spin.maximum() == slider.value()
+    slider.setValue(90)
+    assert window.state.brush_diameter == spin.value() == 90
