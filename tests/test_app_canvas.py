@@ -177,3 +177,30 @@ def _brush_outline_centre(canvas) -> QPointF:
     assert near.any(), "no brush outline drawn"
     ys, xs = np.nonzero(near)
     return QPointF((xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2)
+
+
+def _brush_outline_pixels(canvas) -> int:
+    """How many screen pixels show the brush outline (drawn in the active class's colour)."""
+    from PySide6.QtGui import QImage
+
+    canvas.set_opacity(0.0)
+    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    pixels = pixels[:, :3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
+    colour = canvas._label_colour()
+    return int((np.abs(pixels - [colour.red(), colour.green(), colour.blue()]).sum(axis=2) < 60).sum())
+
+
+def test_holding_space_to_pan_hides_the_brush_outline(canvas, qtbot):
+    """With Space held the left button pans and the pointer is a hand: an outline there
+    would promise paint that a click does not put down."""
+    send_mouse(canvas, QEvent.Type.MouseMove, QPointF(150, 150), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    assert _brush_outline_pixels(canvas) > 0
+    qtbot.keyPress(canvas, Qt.Key.Key_Space)
+    assert canvas.cursor().shape() == Qt.CursorShape.OpenHandCursor
+    assert _brush_outline_pixels(canvas) == 0
+    send_mouse(canvas, QEvent.Type.MouseMove, QPointF(170, 160), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    assert _brush_outline_pixels(canvas) == 0
+    qtbot.keyRelease(canvas, Qt.Key.Key_Space)
+    assert canvas.cursor().shape() == Qt.CursorShape.CrossCursor
+    assert _brush_outline_pixels(canvas) > 0

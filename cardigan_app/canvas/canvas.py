@@ -203,7 +203,7 @@ class MaskCanvas(ImageView):
             painter.drawPolygon(QPolygonF([self.to_widget(p) for p in polygon]))
         if isinstance(self.tool, PolygonTool) and self.tool.points:
             self._paint_polygon(painter, self.tool)
-        elif self.tool.cursor_is_brush and self._pointer is not None and not self.is_panning():
+        elif self._shows_brush_outline():
             diameter = self.settings.brush_diameter
             hover = self.to_image(self._pointer)
             cx, cy = snap_brush_centre(hover.x(), hover.y(), diameter)
@@ -217,6 +217,12 @@ class MaskCanvas(ImageView):
                     painter.drawRect(outline)
                 else:
                     painter.drawEllipse(centre, radius, radius)
+
+    def _shows_brush_outline(self) -> bool:
+        """The brush outline follows the pointer unless the left button would pan (Space
+        held, the hand cursor shows) or a pan is under way."""
+        return (self.tool.cursor_is_brush and self._pointer is not None and not self._space
+                and not self.is_panning())
 
     def _label_colour(self) -> QColor:
         if self.tool.key == "eraser":
@@ -312,9 +318,7 @@ class MaskCanvas(ImageView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             if not event.isAutoRepeat():
-                self._space = True
-                if not self.is_panning():
-                    self.setCursor(Qt.CursorShape.OpenHandCursor)
+                self._set_space(True)
             event.accept()
             return
         name = KEY_NAMES.get(Qt.Key(event.key()))
@@ -326,9 +330,7 @@ class MaskCanvas(ImageView):
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = False
-            if not self.is_panning():
-                self.setCursor(Qt.CursorShape.CrossCursor)
+            self._set_space(False)
             event.accept()
             return
         super().keyReleaseEvent(event)
@@ -348,5 +350,17 @@ class MaskCanvas(ImageView):
         super().leaveEvent(event)
 
     def focusOutEvent(self, event) -> None:
-        self._space = False
+        self._set_space(False)
         super().focusOutEvent(event)
+
+    def _set_space(self, held: bool) -> None:
+        """Space held: the left button pans, the pointer is a hand and the brush outline
+        hides; released, both come back."""
+        if held == self._space:
+            return
+        self._space = held
+        if not self.is_panning():
+            self.setCursor(Qt.CursorShape.OpenHandCursor if held else Qt.CursorShape.CrossCursor)
+        if self._pointer is not None:
+            pos = self.to_image(self._pointer)
+            self._update_cursor_area(pos, pos)
