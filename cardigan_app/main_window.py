@@ -479,6 +479,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.fit_views)
 
     def undo(self) -> None:
+        """Undo the last step: a corner of the polygon being placed, else the last edit."""
+        if self.canvas.take_back():
+            return
         self.canvas.cancel_gesture()
         self.document.undo()
 

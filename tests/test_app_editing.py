@@ -223,3 +223,16 @@ def test_paint_over_one_class_only_changes_that_class():
         if x != 2:  # a fill started on background changes nothing: background may not be painted
             expected[labels == 2] = 1
         assert (doc.labels == expected).all(), tool.key
+
+
+def test_only_an_unfinished_polygon_has_a_step_to_take_back():
+    settings = ToolSettings()
+    polygon_tool, brush = PolygonTool(settings), BrushTool(settings)
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    for tool in (polygon_tool, brush):
+        tool.activate(doc)
+    assert not polygon_tool.take_back() and not brush.take_back()
+    polygon_tool.press(2, 2)
+    polygon_tool.press(8, 2)
+    assert polygon_tool.take_back() and polygon_tool.points == [(2, 2)]
+    assert polygon_tool.take_back() and not polygon_tool.take_back() and not polygon_tool.busy

@@ -304,3 +304,34 @@ def test_the_brush_size_slider_reaches_every_size_the_box_and_keys_do(window, qt
     assert window.state.brush_diameter == spin.maximum() == slider.value()
     slider.setValue(90)
     assert window.state.brush_diameter == spin.value() == 90
+
+
+def test_undo_while_placing_a_polygon_takes_back_its_last_corner_only(window, qtbot):
+    """Ctrl+Z with a polygon half placed used to drop the polygon and undo the edit before
+    it: it removes the last corner, and only with no corner left undoes an edit."""
+    canvas, doc = window.canvas, window.document
+    drag(canvas, [(5, 60), (60, 60)])
+    painted, steps = doc.labels.copy(), len(doc.history)
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    for x, y in [(10, 10), (30, 10), (30, 30)]:
+        drag(canvas, [(x, y)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.tool.points == [(10, 10), (30, 10)]
+    assert (doc.labels == painted).all() and len(doc.history) == steps
+    drag(canvas, [(10, 30)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    assert doc.labels[15, 15] != painted[15, 15] and len(doc.history) == steps + 1
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # no corners: the fill
+    assert (doc.labels == painted).all()
+
+
+def test_undo_takes_back_a_polygon_corner_with_nothing_in_the_history(window, qtbot):
+    canvas, doc = window.canvas, window.document
+    doc.history.clear()
+    window._history_changed()
+    assert not window.commands["undo"].isEnabled()
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    for x, y in [(10, 10), (30, 10)]:
+        drag(canvas, [(x, y)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.tool.points == [(10, 10)]

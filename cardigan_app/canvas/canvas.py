@@ -1,15 +1,16 @@
 """The mask canvas: the label map as a coloured overlay that the tools paint on.
 
 Left button: the current tool. Middle button, or Space held with the left button: pan.
-Wheel: zoom about the cursor. Enter / Esc / Backspace go to the tool (polygon).
+Wheel: zoom about the cursor. Enter / Esc / Backspace go to the tool (polygon); undo while a
+polygon is being placed removes its last corner, not an edit of the history.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
-                           QPolygonF)
+from PySide6.QtGui import (QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPainterPath,
+                           QPen, QPolygonF)
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit,
                                QWidget)
 
@@ -140,6 +141,13 @@ class MaskCanvas(ImageView):
         self.tool = self.tools[key]
         self.update()
         self.toolChanged.emit(key)
+
+    def take_back(self) -> bool:
+        """Undo inside the gesture under way (a polygon's last corner); True when it did."""
+        if not self.tool.take_back():
+            return False
+        self.update()
+        return True
 
     def cancel_gesture(self) -> None:
         self.tool.cancel()
@@ -320,6 +328,9 @@ class MaskCanvas(ImageView):
             if not event.isAutoRepeat():
                 self._set_space(True)
             event.accept()
+            return
+        if event.matches(QKeySequence.StandardKey.Undo) and self.take_back():
+            event.accept()  # Undo is greyed out (nothing to undo) but a corner is placed
             return
         name = KEY_NAMES.get(Qt.Key(event.key()))
         if name and self.tool.key_press(name):

@@ -17,7 +17,7 @@ CANVAS_GESTURES = (
     ("Canvas", "Select a class", "0  1  2  3"),
     ("Polygon fill", "Add a corner", "Click"),
     ("Polygon fill", "Fill the polygon", "Double-click or Enter"),
-    ("Polygon fill", "Remove the last corner", "Backspace or right-click"),
+    ("Polygon fill", "Remove the last corner", "Backspace, right-click or Ctrl+Z"),
     ("Polygon fill", "Cancel", "Esc"),
     ("Image panes", "Pan / fit", "Drag / double-click"),
 )

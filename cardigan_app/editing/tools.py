@@ -74,6 +74,11 @@ class Tool:
 
     def cancel(self) -> None: ...
 
+    def take_back(self) -> bool:
+        """Undo inside an unfinished gesture (e.g. a polygon's last corner); True when there
+        was something to take back, so undo leaves the document's history alone."""
+        return False
+
     @property
     def busy(self) -> bool:
         """Whether a gesture is in progress (e.g. an open polygon)."""
@@ -143,7 +148,7 @@ class FillTool(Tool):
 
 class PolygonTool(Tool):
     """Click to add corners; double-click or Enter fills the polygon; Esc cancels;
-    Backspace removes the last corner."""
+    Backspace (or undo) removes the last corner."""
 
     key = "polygon"
     label = "Polygon fill"
@@ -182,10 +187,15 @@ class PolygonTool(Tool):
         if name == "escape" and self.points:
             self.cancel()
             return True
-        if name == "backspace" and self.points:
-            self.points.pop()
-            return True
+        if name == "backspace":
+            return self.take_back()
         return False
+
+    def take_back(self) -> bool:
+        if not self.points:
+            return False
+        self.points.pop()
+        return True
 
     def cancel(self) -> None:
         self.points = []
