@@ -479,13 +479,16 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.fit_views)
 
     def undo(self) -> None:
-        """Undo the last step: a corner of the polygon being placed, else the last edit."""
-        if self.canvas.take_back():
+        """Undo the last step: a corner of the polygon being placed, else the last edit; not
+        while the mouse holds an anatomy slider (its drag is one step, still open)."""
+        if self.anatomy_panel.dragging or self.canvas.take_back():
             return
         self.canvas.cancel_gesture()
         self.document.undo()
 
     def redo(self) -> None:
+        if self.anatomy_panel.dragging:
+            return
         self.canvas.cancel_gesture()
         self.document.redo()
 

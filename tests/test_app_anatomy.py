@@ -274,3 +274,38 @@ def test_clear_mask_forgets_the_heart_and_undo_brings_it_back(qtbot):
     assert (doc.labels == before).all() and doc.anatomy == record and panel.controls.isEnabled()
     doc.redo()
     assert doc.anatomy is None and not panel.controls.isEnabled()
+
+
+def test_undo_while_the_mouse_holds_a_slider_leaves_the_drag_one_step(window, qtbot):
+    """Ctrl+Z in the middle of a slider drag used to close and undo the drag so far, and
+    every later position of the same drag became an undo step of its own."""
+    from PySide6.QtCore import Qt
+
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["wall"]
+    slider.setValue(slider.value() - 5)  # an edit before the drag
+    before, record, steps = doc.labels.copy(), doc.anatomy, len(doc.history)
+    slider.setSliderDown(True)  # the mouse takes the handle
+    slider.setValue(slider.value() + 10)
+    window.commands["undo"].trigger()
+    window.commands["redo"].trigger()
+    assert doc.in_stroke and len(doc.history) == steps
+    for value in (slider.value() + 10, slider.value() + 20):
+        slider.setValue(value)
+    slider.setSliderDown(False)
+    assert len(doc.history) == steps + 1 and not doc.in_stroke
+    window.undo()
+    assert (doc.labels == before).all() and doc.anatomy == record
+
+
+def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.fan_sliders["width"]
+    steps = len(doc.history)
+    slider.setSliderDown(True)
+    slider.setValue(slider.value() + 2)
+    doc.end_stroke()  # e.g. another tool's cancel closed it
+    for value in range(slider.value() + 1, slider.value() + 6):
+        slider.setValue(value)
+    slider.setSliderDown(False)
+    assert len(doc.history) == steps + 2 and doc.history.undo_description == "anatomy: fan width"

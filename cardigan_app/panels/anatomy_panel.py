@@ -275,6 +275,11 @@ class AnatomyPanel(QWidget):
         if self.document is not None:
             self.document.begin_stroke(f"anatomy: {name.replace('fan:', 'fan ')}")
 
+    @property
+    def dragging(self) -> bool:
+        """Whether the mouse holds one of the sliders (its drag is one undo step still open)."""
+        return any(slider.isSliderDown() for slider in self.findChildren(QSlider))
+
     def _end_drag(self) -> None:
         if self.document is not None and self.document.in_stroke:
             self.document.end_stroke()
@@ -283,9 +288,9 @@ class AnatomyPanel(QWidget):
     def _slider_moved(self, name: str) -> None:
         if self._updating or self.document is None or self._usable():
             return
-        dragging = self.document.in_stroke
-        if not dragging:
-            self.document.begin_stroke(f"anatomy: {name}")
+        dragging = self.document.in_stroke or self.dragging
+        if not self.document.in_stroke:  # a key or a click, or a drag whose step something closed
+            self.document.begin_stroke(f"anatomy: {name.replace('fan:', 'fan ')}")
         try:
             if name.startswith("fan:"):
                 self._move_fan(name[4:])
