@@ -309,3 +309,33 @@ def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
         slider.setValue(value)
     slider.setSliderDown(False)
     assert len(doc.history) == steps + 2 and doc.history.undo_description == "anatomy: fan width"
+
+
+def test_a_fan_beyond_the_slider_ranges_is_shown_as_it_is_and_nudged_from_there(qtbot):
+    """A fan fitted to a traced image or read from a file may open wider (or reach deeper)
+    than the sliders' usual ranges: the sliders sat at their ends, and the first nudge
+    jumped the fan to the slider's value."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = LabelDocument(np.zeros((64, 64), np.uint8))
+    wide = doc.fan.with_shape(width=130.0, depth=1.6, tilt=-20.0)
+    assert wide.problem() is None
+    doc.fan = wide  # as opening a file sets it
+    panel.bind(doc)
+    width, depth, tilt = (panel.fan_sliders[k] for k in ("width", "depth", "tilt"))
+    assert (width.value(), depth.value(), tilt.value()) == (130, 160, -20)
+    assert "130" in width.toolTip() and "beyond" in width.toolTip()
+    width.setValue(width.value() - 1)  # a key press: one step down from the real fan
+    assert doc.fan.width == pytest.approx(129.0) and doc.fan.depth == pytest.approx(1.6)
+    assert doc.fan.tilt == pytest.approx(-20.0)
+    depth.setValue(depth.value() - 1)
+    assert doc.fan.depth == pytest.approx(1.59) and doc.fan.width == pytest.approx(129.0)
+    doc.undo()
+    doc.undo()
+    assert doc.fan == wide and width.value() == 130
+    doc.fan = wide.with_shape(width=60.0, depth=1.0, tilt=0.0)  # back inside: the usual ranges
+    assert (width.minimum(), width.maximum()) == (30, 100) and (depth.maximum(), tilt.minimum()) == (130, -25)
+    assert "beyond" not in width.toolTip()

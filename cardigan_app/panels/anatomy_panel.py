@@ -220,9 +220,7 @@ class AnatomyPanel(QWidget):
         self._updating = True
         try:
             if self.document is not None:
-                fan = self.document.fan
-                for key, (_, _, _, scale, _) in FAN_SLIDERS.items():
-                    self.fan_sliders[key].setValue(round(getattr(fan, key) * scale))
+                self._show_fan(self.document.fan)
             if problem:
                 self.status.setText(problem)
                 self.ef.setText("")
@@ -247,6 +245,18 @@ class AnatomyPanel(QWidget):
             self.target_ef.setValue(round(min(max(ef_view, EF_RANGE[0]), EF_RANGE[1])))
         finally:
             self._updating = False
+
+    def _show_fan(self, fan: Fan) -> None:
+        """Each fan slider at the fan's value. A fan beyond a slider's usual range (fitted to a
+        traced image, read from a file) widens that range to reach it, so the slider shows
+        the fan as it is and a nudge moves on from there, not from the slider's end."""
+        for key, (_, low, high, scale, tip) in FAN_SLIDERS.items():
+            slider, value = self.fan_sliders[key], round(getattr(fan, key) * scale)
+            if not round(low * scale) <= value <= round(high * scale):
+                tip = f"{tip}; this fan's {getattr(fan, key):.3g} lies beyond the usual {low:g} to {high:g}"
+            slider.setRange(min(round(low * scale), value), max(round(high * scale), value))
+            slider.setValue(value)
+            slider.setToolTip(tip)
 
     def set_key_frame_ef(self, percent: float | None) -> None:
         """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""
