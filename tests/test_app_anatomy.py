@@ -339,3 +339,17 @@ def test_a_fan_beyond_the_slider_ranges_is_shown_as_it_is_and_nudged_from_there(
     doc.fan = wide.with_shape(width=60.0, depth=1.0, tilt=0.0)  # back inside: the usual ranges
     assert (width.minimum(), width.maximum()) == (30, 100) and (depth.maximum(), tilt.minimum()) == (130, -25)
     assert "beyond" not in width.toolTip()
+
+
+def test_switching_tools_while_the_mouse_holds_a_slider_leaves_the_drag_one_step(window):
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["atrium"]
+    steps = len(doc.history)
+    slider.setSliderDown(True)
+    slider.setValue(slider.value() + 10)
+    window.commands["tool_eraser"].trigger()  # E, while the mouse still holds the handle
+    window.commands["tool_brush"].trigger()
+    assert doc.in_stroke
+    slider.setValue(slider.value() + 10)
+    slider.setSliderDown(False)
+    assert len(doc.history) == steps + 1

@@ -236,3 +236,22 @@ def test_only_an_unfinished_polygon_has_a_step_to_take_back():
     polygon_tool.press(8, 2)
     assert polygon_tool.take_back() and polygon_tool.points == [(2, 2)]
     assert polygon_tool.take_back() and not polygon_tool.take_back() and not polygon_tool.busy
+
+
+def test_a_brush_ends_only_its_own_stroke():
+    """Cancelling the brush (switching tools, undo) closed whatever stroke the document had
+    open, e.g. an anatomy slider's drag, splitting that drag into two undo steps."""
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    brush = BrushTool(ToolSettings(brush_diameter=3))
+    brush.activate(doc)
+    doc.begin_stroke("anatomy: wall")  # a drag held open elsewhere
+    doc.replace_in_stroke(np.ones((16, 16), np.uint8))
+    brush.deactivate()
+    assert doc.in_stroke and not brush.busy
+    doc.replace_in_stroke(np.full((16, 16), 2, np.uint8))
+    doc.end_stroke()
+    assert len(doc.history) == 1
+    brush.press(4, 4)
+    assert brush.busy
+    brush.cancel()
+    assert not doc.in_stroke and len(doc.history) == 2

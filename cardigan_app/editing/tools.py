@@ -99,28 +99,40 @@ class BrushTool(Tool):
     def paint_over(self) -> int | None:
         return self.settings.paint_over
 
+    def __init__(self, settings: ToolSettings) -> None:
+        super().__init__(settings)
+        self._stroking = False  # a stroke of this brush is open (not a slider's, say)
+
+    def activate(self, document: LabelDocument) -> None:
+        self.cancel()
+        super().activate(document)
+
     def press(self, x: float, y: float) -> None:
         assert self.document is not None
         self.document.begin_stroke(self.description)
+        self._stroking = True
         self.drag(x, y)
 
     def drag(self, x: float, y: float) -> None:
-        if self.document is not None and self.document.in_stroke:
+        if self.busy:
             self.document.stroke_to(x, y, self.settings.brush_diameter, self.value(), self.paint_over(),
                                     square=self.settings.square_brush)
 
     def release(self, x: float, y: float) -> None:
-        if self.document is not None and self.document.in_stroke:
+        if self.busy:
             self.drag(x, y)
-            self.document.end_stroke()
+            self.cancel()
 
     def cancel(self) -> None:
-        if self.document is not None and self.document.in_stroke:
+        """End this brush's stroke as one undo step; a stroke something else holds open
+        (an anatomy slider's drag) is left alone."""
+        if self.busy:
             self.document.end_stroke()
+        self._stroking = False
 
     @property
     def busy(self) -> bool:
-        return self.document is not None and self.document.in_stroke
+        return self._stroking and self.document is not None and self.document.in_stroke
 
 
 class EraserTool(BrushTool):
