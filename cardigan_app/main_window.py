@@ -487,9 +487,11 @@ class MainWindow(QMainWindow):
         self.document.undo()
 
     def redo(self) -> None:
+        """Redo the last undone edit; a polygon being placed keeps its corners."""
         if self.anatomy_panel.dragging:
             return
-        self.canvas.cancel_gesture()
+        if self.document.in_stroke:
+            self.canvas.cancel_gesture()  # a brush stroke under way ends first
         self.document.redo()
 
     def clear_mask(self) -> None:

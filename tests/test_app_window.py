@@ -335,3 +335,15 @@ def test_undo_takes_back_a_polygon_corner_with_nothing_in_the_history(window, qt
         drag(canvas, [(x, y)])
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert canvas.tool.points == [(10, 10)]
+
+
+def test_redo_while_placing_a_polygon_keeps_its_corners(window, qtbot):
+    canvas, doc = window.canvas, window.document
+    drag(canvas, [(5, 60), (60, 60)])
+    painted = doc.labels.copy()
+    window.undo()
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    for x, y in [(10, 10), (30, 10)]:
+        drag(canvas, [(x, y)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert (doc.labels == painted).all() and canvas.tool.points == [(10, 10), (30, 10)]
