@@ -188,3 +188,47 @@ def test_a_palette_colour_echo_is_read_through_its_colour_table(tmp_path):
     x0, y0, x1, y1 = REGION
     expected = indices[y0:y1 + 1, x0:x1 + 1] * 257.0 * (0.299 + 0.587 + 0.114 * 0.5)
     assert np.allclose(read_dicom_frame(tmp_path / "palette.dcm"), expected, atol=0.5 * 257)
+
+
+# what the ultrasound image IODs require (PS3.3 A.6, A.7), type 1 (a value) and type 2 (present)
+REQUIRED = {
+    "Patient": ("PatientName", "PatientID", "PatientBirthDate", "PatientSex"),
+    "General Study": ("StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID",
+                      "AccessionNumber"),
+    "General Series": ("Modality", "SeriesInstanceUID", "SeriesNumber"),
+    "General Equipment": ("Manufacturer",),
+    "General Image": ("InstanceNumber", "PatientOrientation"),
+    "Image Pixel": ("SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated",
+                    "BitsStored", "HighBit", "PixelRepresentation", "PixelData"),
+    "US Image": ("ImageType",),
+    "SOP Common": ("SOPClassUID", "SOPInstanceUID"),
+}
+REQUIRED_IN_A_LOOP = ("NumberOfFrames", "FrameIncrementPointer", "FrameTime")
+TYPE_1 = ("PatientName", "StudyInstanceUID", "Modality", "SeriesInstanceUID", "SOPClassUID", "SOPInstanceUID",
+          "Rows", "Columns", "PixelData", "NumberOfFrames", "FrameIncrementPointer", "FrameTime")
+
+
+def test_written_dicom_holds_every_attribute_its_iod_requires(tmp_path):
+    import pydicom
+
+    from engine.data.dicom_echo import write_dicom_echo
+
+    frames = np.random.default_rng(5).integers(0, 256, (4, 24, 32)).astype(np.uint8)
+    write_dicom_echo(tmp_path / "one.dcm", frames[0])
+    write_dicom_echo(tmp_path / "loop.dcm", frames, fps=30.0)
+    for name, extra in (("one.dcm", ()), ("loop.dcm", REQUIRED_IN_A_LOOP)):
+        ds = pydicom.dcmread(tmp_path / name)
+        for module, keywords in list(REQUIRED.items()) + [("Multi-frame and Cine", extra)]:
+            missing = [keyword for keyword in keywords if keyword not in ds]
+            assert not missing, (name, module, missing)
+            empty = [keyword for keyword in keywords if keyword in TYPE_1 and ds[keyword].is_empty]
+            assert not empty, (name, module, empty)
+        region = ds.SequenceOfUltrasoundRegions[0]
+        for keyword in ("RegionSpatialFormat", "RegionDataType", "RegionFlags", "RegionLocationMinX0",
+                        "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1",
+                        "PhysicalUnitsXDirection", "PhysicalUnitsYDirection", "PhysicalDeltaX", "PhysicalDeltaY"):
+            assert keyword in region, (name, keyword)
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    one, loop = (pydicom.dcmread(tmp_path / name) for name in ("one.dcm", "loop.dcm"))
+    assert len({one.SOPInstanceUID, loop.SOPInstanceUID, one.SeriesInstanceUID, loop.SeriesInstanceUID,
+                one.StudyInstanceUID, loop.StudyInstanceUID}) == 6

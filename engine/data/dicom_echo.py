@@ -132,13 +132,18 @@ def _first_line(exc: BaseException) -> str:
 US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1"  # Ultrasound Image Storage (one frame)
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage (a loop)
 FRAME_TIME_TAG = 0x00181063  # Frame Time: what a multi-frame file's frames are spaced by
+# Type 2 attributes of the ultrasound image IODs (PS3.3 A.6, A.7: Patient, General Study and
+# General Image modules): present in every file, empty when unknown, or strict PACS refuse it
+TYPE_2_UNKNOWN = ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "AccessionNumber",
+                  "PatientOrientation")
 
 
 def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = None,
                      spacing_mm: float = 0.6, description: str = "synthetic echocardiogram") -> None:
     """Write a grey image (H, W) or a loop (T, H, W), uint8, as an ultrasound DICOM file that
     viewers and PACS open: Ultrasound Image Storage for one frame, Ultrasound Multi-frame Image
-    Storage with its Frame Time (from ``fps``) for a loop; MONOCHROME2, uncompressed. One
+    Storage with its Frame Time (from ``fps``) for a loop; MONOCHROME2, uncompressed; every
+    attribute the IOD requires is present (the unknown ones empty, :data:`TYPE_2_UNKNOWN`). One
     ultrasound region covers the frame with ``spacing_mm`` per pixel, so a viewer's calipers
     measure in centimetres. The file says what it is: a synthetic image, no patient (Patient's
     Name "SYNTHETIC^cardiGAN", Image Type DERIVED). Written atomically."""
@@ -172,6 +177,8 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     ds.StudyTime = ds.SeriesTime = ds.ContentTime = now.strftime("%H%M%S")
     ds.Modality, ds.ImageType = "US", ["DERIVED", "SECONDARY"]
     ds.PatientName, ds.PatientID = "SYNTHETIC^cardiGAN", "SYNTHETIC"
+    for keyword in TYPE_2_UNKNOWN:  # required by the IOD, empty as nothing is known
+        setattr(ds, keyword, "")
     ds.Manufacturer, ds.SoftwareVersions = "cardiGAN Studio", __version__
     ds.SeriesDescription = ds.ImageComments = f"cardiGAN Studio {description} (not a patient)"
     ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "1", 1, 1
