@@ -12,8 +12,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
 
-from engine.data.dicom_echo import is_dicom_file, read_dicom_frame
-from engine.data.trace_image import image_to_trace, read_grey_image
+from engine.data.dicom_echo import is_dicom_file, read_dicom_frame, read_dicom_frames
+from engine.data.trace_image import image_to_trace, read_grey_frames, read_grey_image
 from engine.errors import DataError
 from test_trace_image import FAN, echo_like
 
@@ -81,16 +81,7 @@ def test_a_cine_gives_its_first_frame_in_grey_cut_to_its_ultrasound_region(tmp_p
 def test_a_jpeg_compressed_cine_without_a_suffix_is_found_and_its_sector_fitted(tmp_path):
     """Scanners write JPEG baseline in YBR and often no file suffix."""
     frames = scanner_frames(2)
-    jpegs = []
-    for frame in frames:
-        buffer = io.BytesIO()
-        Image.fromarray(frame).save(buffer, format="JPEG", quality=95)
-        jpegs.append(buffer.getvalue())
-    ds = us_dataset(frames, syntax=JPEGBaseline8Bit)
-    ds.PhotometricInterpretation = "YBR_FULL_422"
-    ds.PixelData = encapsulate(jpegs)
-    ds["PixelData"].VR = "OB"
-    ds.save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    jpeg_cine(frames).save_as(tmp_path / "IM_0001", enforce_file_format=True)
     assert is_dicom_file(tmp_path / "IM_0001") and not is_dicom_file(tmp_path.parent)
     x0, y0, x1, y1 = REGION
     grey = read_dicom_frame(tmp_path / "IM_0001")
@@ -232,3 +223,56 @@ def test_written_dicom_holds_every_attribute_its_iod_requires(tmp_path):
     one, loop = (pydicom.dcmread(tmp_path / name) for name in ("one.dcm", "loop.dcm"))
     assert len({one.SOPInstanceUID, loop.SOPInstanceUID, one.SeriesInstanceUID, loop.SeriesInstanceUID,
                 one.StudyInstanceUID, loop.StudyInstanceUID}) == 6
+
+
+def jpeg_cine(frames: np.ndarray, keep_rgb: bool = False) -> Dataset:
+    """``frames`` (RGB) as a scanner stores a cine: JPEG baseline in YBR (``keep_rgb``: an
+    Adobe JPEG of the RGB values, as a few do)."""
+    jpegs = []
+    for frame in frames:
+        buffer = io.BytesIO()
+        Image.fromarray(frame).save(buffer, format="JPEG", quality=95, keep_rgb=keep_rgb)
+        jpegs.append(buffer.getvalue())
+    ds = us_dataset(frames, syntax=JPEGBaseline8Bit)
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.PixelData = encapsulate(jpegs)
+    ds["PixelData"].VR = "OB"
+    return ds
+
+
+def test_a_colour_cine_is_read_in_little_more_memory_than_its_pixels_take(tmp_path):
+    """A scanner's cine runs to hundreds of colour frames: its grey frames must not cost
+    several times its size (a float copy of every colour frame, text and ECG included)."""
+    import tracemalloc
+
+    frames = scanner_frames(12)
+    jpeg_cine(frames).save_as(tmp_path / "jpeg.dcm", enforce_file_format=True)
+    us_dataset(frames).save_as(tmp_path / "rgb.dcm", enforce_file_format=True)
+    x0, y0, x1, y1 = REGION
+    for name in ("jpeg.dcm", "rgb.dcm"):
+        tracemalloc.start()
+        try:
+            grey = read_grey_frames(tmp_path / name)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert grey.shape == (12, y1 - y0 + 1, x1 - x0 + 1) and grey.dtype == np.uint8
+        expected = luminance(frames[:, y0:y1 + 1, x0:x1 + 1])
+        assert np.abs(grey - expected * 255 / expected.max()).mean() < 4, name
+        assert peak < 3 * frames.nbytes, (name, peak / frames.nbytes)
+
+
+@pytest.mark.parametrize("stored, labelled", [("YCbCr", "RGB"), ("RGB", "YBR_FULL_422")])
+def test_a_jpeg_whose_header_names_the_wrong_colour_space_is_read_as_its_codestream_says(tmp_path, stored, labelled):
+    """Scanners and converters mislabel JPEG frames: a JFIF (YCbCr) stream marked RGB, an Adobe
+    RGB stream marked YBR. Its luminance comes out right either way."""
+    frames = scanner_frames(2)
+    frames[..., 0] = np.clip(frames[..., 0].astype(int) + 60, 0, 255)  # reddish: RGB and YBR differ
+    ds = jpeg_cine(frames, keep_rgb=stored == "RGB")
+    ds.PhotometricInterpretation = labelled
+    ds.save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    x0, y0, x1, y1 = REGION
+    expected = luminance(frames[:, y0:y1 + 1, x0:x1 + 1])
+    with pytest.warns(UserWarning, match="Photometric Interpretation"):
+        grey = read_dicom_frames(tmp_path / "IM_0001")
+    assert np.abs(grey - expected).mean() < 2

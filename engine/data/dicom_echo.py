@@ -5,9 +5,9 @@
 - Only the first frame of a cine (multi-frame) file is decoded (pydicom reads one frame of
   the pixel data; uncompressed, RLE and JPEG baseline, the usual ultrasound transfer syntaxes,
   need nothing beyond pydicom and Pillow).
-- Colour frames (RGB, YBR as JPEG stores them, converted by pydicom, or a palette's indices
-  through the file's colour table) become their luminance; MONOCHROME1 (white is zero) is
-  inverted.
+- Colour frames become their luminance: YBR's (as JPEG stores them) is its Y plane, kept as
+  decoded; RGB and a palette's colours (its indices through the file's colour table) are
+  weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
 - The frame is cut to its ultrasound region: the Sequence of Ultrasound Regions (0018,6011)
   gives each region's box (Region Location Min X0 / Y0, Max X1 / Y1) and format (Region
   Spatial Format 1: a 2-D tissue image). The largest 2-D region is kept, so the scanner's
@@ -66,12 +66,19 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     first; ``first_only`` decodes the first frame alone."""
     import pydicom
     from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_color_lut, pixel_array
+    from pydicom.pixels import get_decoder
 
     path = Path(path)
     try:
-        header = pydicom.dcmread(path, stop_before_pixels=True)
-        frames = pixel_array(path, index=0) if first_only else pixel_array(path)
+        header = pydicom.dcmread(path)
+        if "PixelData" not in header:
+            raise AttributeError("no pixel data")
+        # YBR stays YBR: its Y is the luminance wanted, and converting a long cine to RGB
+        # first costs seconds and several times its size in memory. The decoder says which
+        # colour space its frames are in: a JPEG's own markers overrule a wrong header.
+        frames, decoded = get_decoder(header.file_meta.TransferSyntaxUID).as_array(
+            header, index=0 if first_only else None, as_rgb=False)
+        del header.PixelData  # decoded: the stored bytes are no longer needed
     except InvalidDicomError:
         raise DataError(f"{path}: not a DICOM file that can be read") from None
     except (NotImplementedError, RuntimeError) as exc:  # a transfer syntax with no decoder here
@@ -85,22 +92,34 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     several = not first_only and int(header.get("NumberOfFrames", 1) or 1) > 1
     if not several:
         frames = frames[None]
-    photometric = str(header.get("PhotometricInterpretation", "")).strip()
+    photometric = str(decoded.get("photometric_interpretation", "")).strip()
+    box = ultrasound_region(header, frames.shape[1:3])
+    if box is not None:  # cut first: the text and ECG around the region need no converting
+        top, bottom, left, right = box
+        frames = frames[:, top:bottom, left:right]
+    return _grey_frames(frames, photometric, header, path)
+
+
+def _grey_frames(frames: np.ndarray, photometric: str, header, path: Path) -> np.ndarray:
+    """(T, H, W) grey frames from decoded ones in ``photometric``'s colour space."""
+    from pydicom.pixels import apply_color_lut
+
+    if photometric.startswith("YBR") and frames.ndim == 4:  # Y is the luminance
+        return frames[..., 0]
     if photometric == "PALETTE COLOR":  # indices into the file's own colour table
         try:
             frames = apply_color_lut(frames, header)
         except (ValueError, AttributeError, KeyError) as exc:
             raise DataError(f"{path}: its colour table is damaged ({_first_line(exc)})") from None
-    if frames.ndim == 4:  # colour: RGB (JPEG's YBR comes converted), or a palette's colours
-        frames = frames[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if frames.ndim == 4:  # RGB, or a palette's colours
+        grey = frames[..., 0] * np.float32(0.299)
+        grey += frames[..., 1] * np.float32(0.587)
+        grey += frames[..., 2] * np.float32(0.114)
+        return grey
     if frames.ndim != 3:
         raise DataError(f"{path}: expected 2-D DICOM frames, got an array of shape {frames.shape}")
     if photometric == "MONOCHROME1":
         frames = frames.max() - frames
-    box = ultrasound_region(header, frames.shape[1:])
-    if box is not None:
-        top, bottom, left, right = box
-        frames = frames[:, top:bottom, left:right]
     return frames
 
 

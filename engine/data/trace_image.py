@@ -96,7 +96,7 @@ def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
         raise DataError(f"{path}: expected a 2-D image of at least 8 x 8 pixels, got shape {frames.shape[1:]}")
     if frames.dtype == np.uint8:
         return frames
-    values = frames.astype(np.float64)
+    values = frames if frames.dtype == np.float32 else frames.astype(np.float64)  # a colour echo's luminance: no copy
     if not np.isfinite(values).all():
         raise DataError(f"{path}: the image holds NaN or infinite values")
     lo, hi = float(values.min()), float(values.max())
