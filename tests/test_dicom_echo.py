@@ -103,6 +103,11 @@ def test_monochrome1_is_inverted(tmp_path):
     ds.save_as(tmp_path / "mono1.dcm", enforce_file_format=True)
     x0, y0, x1, y1 = REGION
     assert np.array_equal(read_dicom_frame(tmp_path / "mono1.dcm"), grey[0, y0:y1 + 1, x0:x1 + 1])
+    # an image that does not reach black keeps its grey levels: inverted in 0..255, not stretched
+    dim = grey // 2 + 40
+    ds.PixelData = (255 - dim).tobytes()
+    ds.save_as(tmp_path / "dim.dcm", enforce_file_format=True)
+    assert np.array_equal(read_grey_image(tmp_path / "dim.dcm"), dim[0, y0:y1 + 1, x0:x1 + 1])
 
 
 def test_what_is_not_a_readable_dicom_echo_is_one_line(tmp_path):

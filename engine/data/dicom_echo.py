@@ -118,8 +118,9 @@ def _grey_frames(frames: np.ndarray, photometric: str, header, path: Path) -> np
         return grey
     if frames.ndim != 3:
         raise DataError(f"{path}: expected 2-D DICOM frames, got an array of shape {frames.shape}")
-    if photometric == "MONOCHROME1":
-        frames = frames.max() - frames
+    if photometric == "MONOCHROME1":  # turned over within the stored range, not the image's own
+        white = (1 << int(header.get("BitsStored", 8) or 8)) - 1 if frames.dtype.kind == "u" else frames.max()
+        frames = white - frames
     return frames
 
 
