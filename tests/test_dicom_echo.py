@@ -281,3 +281,21 @@ def test_a_jpeg_whose_header_names_the_wrong_colour_space_is_read_as_its_codestr
     with pytest.warns(UserWarning, match="Photometric Interpretation"):
         grey = read_dicom_frames(tmp_path / "IM_0001")
     assert np.abs(grey - expected).mean() < 2
+
+
+def test_a_compression_without_a_decoder_is_refused_by_name_with_what_would_decode_it(tmp_path, monkeypatch):
+    from pydicom.pixels.decoders import JPEGLSLosslessDecoder
+    from pydicom.uid import JPEGLSLossless
+
+    monkeypatch.setattr(JPEGLSLosslessDecoder, "_available", {})  # as where no plugin is installed
+    monkeypatch.setattr(JPEGLSLosslessDecoder, "_unavailable", {"pyjpegls": ("pyjpegls",)})
+    ds = us_dataset(scanner_frames(1), syntax=JPEGLSLossless)
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xd9"])
+    ds["PixelData"].VR = "OB"
+    ds.save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    for read in (read_grey_image, read_grey_frames):
+        with pytest.raises(DataError) as caught:
+            read(tmp_path / "IM_0001")
+        message = str(caught.value)
+        assert "compressed as JPEG-LS Lossless" in message and "would: pyjpegls)" in message
+        assert "uncompressed or as JPEG baseline" in message and "\n" not in message

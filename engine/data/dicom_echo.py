@@ -4,7 +4,8 @@
   no suffix, by the ``DICM`` marker after its 128-byte preamble.
 - Only the first frame of a cine (multi-frame) file is decoded (pydicom reads one frame of
   the pixel data; uncompressed, RLE and JPEG baseline, the usual ultrasound transfer syntaxes,
-  need nothing beyond pydicom and Pillow).
+  need nothing beyond pydicom and Pillow). A compression no installed decoder reads is
+  refused by name, with what would decode it.
 - Colour frames become their luminance: YBR's (as JPEG stores them) is its Y plane, kept as
   decoded; RGB and a palette's colours (its indices through the file's colour table) are
   weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
@@ -71,6 +72,7 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     path = Path(path)
     try:
         header = pydicom.dcmread(path)
+        _refuse_without_decoder(header, path)
         if "PixelData" not in header:
             raise AttributeError("no pixel data")
         # YBR stays YBR: its Y is the luminance wanted, and converting a long cine to RGB
@@ -122,6 +124,26 @@ def _grey_frames(frames: np.ndarray, photometric: str, header, path: Path) -> np
         white = (1 << int(header.get("BitsStored", 8) or 8)) - 1 if frames.dtype.kind == "u" else frames.max()
         frames = white - frames
     return frames
+
+
+def _refuse_without_decoder(header, path: Path) -> None:
+    """A one-line refusal naming the compression and what would decode it, for pixels no
+    installed decoder reads (JPEG lossless or JPEG-LS without pylibjpeg or GDCM, say)."""
+    from pydicom.pixels import get_decoder
+
+    syntax = getattr(getattr(header, "file_meta", None), "TransferSyntaxUID", None)
+    try:
+        if syntax is None or not syntax.is_compressed:
+            return
+        decoder = get_decoder(syntax)
+    except (ValueError, NotImplementedError):  # not a transfer syntax pydicom knows: decoding says
+        return
+    if not decoder.is_available:
+        needs = [text.split(" - requires ")[-1].removeprefix("numpy and ")
+                 for text in decoder.missing_dependencies if " - requires " in text]
+        would = f" (installing one of these would: {'; '.join(needs)})" if needs else ""
+        raise DataError(f"{path}: its image is compressed as {syntax.name}, which no decoder installed here "
+                        f"reads{would}; or export the echo uncompressed or as JPEG baseline")
 
 
 def ultrasound_region(header, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
