@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
+from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
@@ -90,8 +91,9 @@ def is_mask_file(path: Path | str) -> bool:
 
 
 def is_picture_file(path: Path | str) -> bool:
-    """A file the studio can open to trace over that cannot be a label map."""
-    return str(path).lower().endswith(TRACE_SUFFIXES)
+    """A file the studio can open to trace over that cannot be a label map: a picture by its
+    name, or a DICOM echo by its name or, a scanner's with no suffix, by its content."""
+    return str(path).lower().endswith(TRACE_SUFFIXES) or is_dicom_file(path)
 
 
 def reference_frames(path: Path | None) -> np.ndarray | None:

@@ -121,6 +121,19 @@ def test_a_scanners_dicom_without_a_suffix_opens_to_trace_over_its_ultrasound_re
     assert window.document.fan.left < -20 and window.document.fan.right > 20
 
 
+def test_a_scanners_dicom_without_a_suffix_that_cannot_be_read_says_why_as_an_echo(window, tmp_path, prompts):
+    """Not 'not a readable image', as a mask would be reported: the DICOM reason."""
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    ds = us_dataset(scanner_frames(1))
+    del ds.PixelData  # a scanner's report or measurement object, say
+    ds.save_as(tmp_path / "IM_0003", enforce_file_format=True)
+    before = window.document
+    assert not window.open_any(tmp_path / "IM_0003")
+    assert window.document is before
+    assert "IM_0003: a DICOM file without an image" in prompts["warning"][-1]
+
+
 def test_a_scanners_export_folder_opens_its_dicom_to_trace_or_offers_its_files(window, tmp_path, prompts,
                                                                                monkeypatch):
     from test_dicom_echo import scanner_frames, us_dataset
