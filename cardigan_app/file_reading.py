@@ -1,8 +1,8 @@
 """Reading a large file (a DICOM cine, a NIfTI loop) off the GUI thread.
 
-A file of up to :data:`READ_AT_ONCE_BYTES` is read where it is asked for: it takes a blink,
-and the caller gets its answer at once. A larger one is read on a worker thread while the
-window stays live, with a busy cursor and a status line. One read runs at a time; asking for
+A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded) is read where it
+is asked for: it takes a blink, and the caller gets its answer at once. A larger one is read on
+a worker thread while the window stays live, with a busy cursor and a status line. One read runs at a time; asking for
 another supersedes it, and the older result is dropped when it arrives.
 
 The mask may change while a file is read. A caller takes a :class:`Stamp` of the mask (both
@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from engine.data.dicom_echo import decoded_bytes, is_dicom_file
+
 from .tasks import BackgroundTask
 
 if TYPE_CHECKING:
@@ -33,11 +35,15 @@ READ_AT_ONCE_BYTES = 8 * 1024 * 1024
 
 def read_at_once(path: Path) -> bool:
     """True when ``path`` is small enough to read on the GUI thread (or cannot be sized: the
-    read itself then says what is wrong)."""
+    read itself then says what is wrong). A DICOM file is sized by its decoded frames: a
+    JPEG cine of a few megabytes decodes to hundreds."""
     try:
-        return path.stat().st_size <= READ_AT_ONCE_BYTES
+        if path.stat().st_size > READ_AT_ONCE_BYTES:
+            return False
     except OSError:
         return True
+    decoded = decoded_bytes(path) if is_dicom_file(path) else None
+    return decoded is None or decoded <= READ_AT_ONCE_BYTES
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,24 @@ def test_a_large_loop_is_read_in_the_background_and_then_traced(window, tmp_path
     assert QGuiApplication.overrideCursor() is None and "3 frames" in window.statusBar().currentMessage()
 
 
+def test_a_small_jpeg_cine_is_read_in_the_background_by_its_decoded_size(window, tmp_path, qtbot, prompts,
+                                                                          monkeypatch):
+    """A JPEG cine's file is a fraction of its frames' size: decoding it is what takes time."""
+    from test_dicom_echo import jpeg_cine
+
+    frames = scanner_frames(3)
+    jpeg_cine(frames).save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    small = (tmp_path / "IM_0001").stat().st_size
+    assert small < frames.nbytes // 4
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", frames.nbytes // 2)  # the file below, its frames above
+    assert window.open_any(tmp_path / "IM_0001")
+    assert window.files.reader.busy  # read on a worker thread, not on the window's
+    finish_reading(window, qtbot)
+    assert window.workspace.reference_frame.maximum() == 2
+    us_dataset(scanner_frames(1)[:, :100, :100]).save_as(tmp_path / "IM_0002", enforce_file_format=True)
+    assert window.open_any(tmp_path / "IM_0002") and not window.files.reader.busy  # small decoded: at once
+
+
 def test_a_loop_of_unknown_kind_read_in_the_background_opens_as_what_it_is(window, tmp_path, qtbot, prompts,
                                                                           every_file_is_large):
     import SimpleITK as sitk

@@ -56,6 +56,21 @@ def dicom_files_in(folder: Path | str, most: int = 4096) -> list[Path]:
     return found
 
 
+def decoded_bytes(path: Path | str) -> int | None:
+    """How many bytes a DICOM file's frames take once decoded (a JPEG cine's are many times
+    its file's size), from its header alone; None when the header does not say."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        frames = int(header.get("NumberOfFrames", 1) or 1)
+        samples = int(header.get("SamplesPerPixel", 1) or 1)
+        return frames * int(header.Rows) * int(header.Columns) * samples * -(-int(header.BitsAllocated) // 8)
+    except (InvalidDicomError, AttributeError, ValueError, TypeError, KeyError, OSError, EOFError):
+        return None  # what is wrong is for the read itself to say
+
+
 def read_dicom_frame(path: Path | str) -> np.ndarray:
     """The first frame of a DICOM echo as a 2-D array (its own value type), cut to its
     largest 2-D ultrasound region when it records one."""
