@@ -269,15 +269,18 @@ class MaskFiles:
         return self._pick_to_trace(Path(folders.start_folder("images")))
 
     def trace_from_folder(self, folder: Path) -> bool:
-        """A scanner's or PACS export opened as a folder: its one DICOM file opens to trace
-        over at once; of several, the user picks one (all files shown: such files often have
-        no suffix)."""
+        """A scanner's or PACS export opened as a folder (a disc's, with a DICOMDIR, searched
+        below): its one DICOM file opens to trace over at once; of several, the user picks one,
+        from their folder when they share one (all files shown: such files often have no
+        suffix)."""
         from engine.data.dicom_echo import dicom_files_in
 
         scans = dicom_files_in(folder)
         if len(scans) == 1:
             return self.trace_path(scans[0])
-        return self._pick_to_trace(folder, IMAGE_FILTER.split(";;")[-1] if scans else "")
+        where = {scan.parent for scan in scans}  # a disc's export: its one series' folder
+        return self._pick_to_trace(where.pop() if len(where) == 1 else folder,
+                                   IMAGE_FILTER.split(";;")[-1] if scans else "")
 
     def _pick_to_trace(self, start: Path, chosen_filter: str = "") -> bool:
         if not self.confirm_discard("opening an image to trace"):

@@ -157,6 +157,26 @@ def test_a_scanners_export_folder_opens_its_dicom_to_trace_or_offers_its_files(w
     assert window.workspace.reference_frame.isHidden()  # IM_0002 holds one frame
 
 
+def test_a_discs_export_opens_its_dicom_from_the_folders_under_its_dicomdir(window, tmp_path, prompts,
+                                                                            monkeypatch):
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    export = tmp_path / "export"
+    series = export / "DICOM" / "PA000000" / "ST000000" / "SE000000"
+    series.mkdir(parents=True)
+    (export / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")
+    us_dataset(scanner_frames(2)).save_as(series / "IM000000", enforce_file_format=True)
+    assert window.open_any(export)  # not taken for a model folder without a checkpoint
+    assert window.reference_image is not None and window.workspace.reference_frame.maximum() == 1
+    assert "IM000000" in window.windowTitle()
+    us_dataset(scanner_frames(1)).save_as(series / "IM000001", enforce_file_format=True)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda parent, caption, folder, *a: asked.append(folder) or ("", "")))
+    assert not window.open_any(export)  # two: picked from the series' folder
+    assert asked == [str(series)]
+
+
 def test_files_named_on_the_command_line_open_in_order(window, tmp_path, prompts):
     labels = some_labels(64)
     write_label_png(tmp_path / "first.png", labels)

@@ -20,6 +20,7 @@ Anything unreadable is a one-line :class:`~engine.errors.DataError`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,15 +46,30 @@ def is_dicom_file(path: Path | str) -> bool:
 
 
 def dicom_files_in(folder: Path | str, most: int = 4096) -> list[Path]:
-    """The DICOM files directly in ``folder`` (a scanner's or PACS export: IM_0001 ...), by
-    name; DICOMDIR, the export's index, is not an image. At most ``most`` entries are looked at."""
-    found = []
-    for index, path in enumerate(sorted(Path(folder).iterdir())):
-        if index >= most:
-            break
-        if path.is_file() and path.name.upper() != "DICOMDIR" and is_dicom_file(path):
-            found.append(path)
+    """The DICOM files in ``folder`` (a scanner's or PACS export: IM_0001 ...), by name;
+    DICOMDIR, the export's index, is not an image. A folder with a DICOMDIR and no images
+    beside it is a disc's or USB stick's export (PS3.10), its images in folders below
+    (DICOM/PA000000/ST000000/SE000000/IM000000): those are searched too. At most ``most``
+    files are looked at."""
+    folder = Path(folder)
+    entries = sorted(folder.iterdir())[:most]
+    found = [path for path in entries if _is_dicom_image_file(path)]
+    if found or not any(path.name.upper() == "DICOMDIR" for path in entries):
+        return found
+    looked = 0
+    for root, subfolders, names in os.walk(folder):
+        subfolders.sort()
+        for name in sorted(names):
+            looked += 1
+            if looked > most:
+                return found
+            if _is_dicom_image_file(Path(root) / name):
+                found.append(Path(root) / name)
     return found
+
+
+def _is_dicom_image_file(path: Path) -> bool:
+    return path.is_file() and path.name.upper() != "DICOMDIR" and is_dicom_file(path)
 
 
 def decoded_bytes(path: Path | str) -> int | None:
