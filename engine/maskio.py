@@ -20,7 +20,15 @@ CAMUS_SUFFIXES = (".mhd", ".nii", ".nii.gz")
 VOLUME_SUFFIXES = CAMUS_SUFFIXES + (".nrrd", ".nhdr", ".mha")
 PNG_SUFFIXES = (".png",)
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
-PIXEL_SPACING_MM = 0.6  # in-plane spacing written to NIfTI (a 256-pixel frame spans ~15 cm)
+PIXEL_SPACING_MM = 0.6  # in-plane spacing of a 256-pixel-wide frame (it spans ~15 cm)
+SPACING_WIDTH = 256  # the width PIXEL_SPACING_MM is for
+
+
+def pixel_spacing_mm(width: int) -> float:
+    """The in-plane spacing written for a frame ``width`` pixels wide: the same ~15 cm field
+    at any size (0.6 mm at 256, 0.3 mm at 512), so a viewer's rulers read the same heart
+    whatever size it was drawn at."""
+    return PIXEL_SPACING_MM * SPACING_WIDTH / max(int(width), 1)
 
 
 def is_camus_file(path: Path | str) -> bool:
@@ -265,15 +273,16 @@ def nifti_suffix(path: Path | str) -> str | None:
     return next((suffix for suffix in NIFTI_SUFFIXES if name.endswith(suffix)), None)
 
 
-def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float = PIXEL_SPACING_MM) -> None:
+def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None) -> None:
     """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
-    ``.nii.gz``, with ``spacing_mm`` between pixels (1 between frames), atomically: a file
+    ``.nii.gz``, with ``spacing_mm`` between pixels (by default :func:`pixel_spacing_mm` of
+    the frame's width; 1 between frames), atomically: a file
     that was there is kept whole until the new one is complete. Its rows and columns are the
     array's, as :func:`read_volume_label` reads them back."""
     write_nifti_files([(Path(path), array)], spacing_mm)
 
 
-def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float = PIXEL_SPACING_MM) -> None:
+def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float | None = None) -> None:
     """Several NIfTI files written as one (a loop's images and its masks): each is written as
     :func:`write_nifti` writes it, and none replaces its file before all are complete."""
     import contextlib
@@ -285,7 +294,7 @@ def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float = 
             _write_itk_into(tmp, path, image, suffix, compress=suffix == ".nii.gz")
 
 
-def _nifti_image(path: Path, array: np.ndarray, spacing_mm: float):
+def _nifti_image(path: Path, array: np.ndarray, spacing_mm: float | None):
     """(SimpleITK image, NIfTI suffix) for ``array`` going to ``path``; one line if either is wrong."""
     import SimpleITK as sitk
 
@@ -296,6 +305,7 @@ def _nifti_image(path: Path, array: np.ndarray, spacing_mm: float):
     if array.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected a frame or a stack of frames, got shape {array.shape}")
     image = sitk.GetImageFromArray(array)  # (T, H, W) -> columns x rows x frames
+    spacing_mm = pixel_spacing_mm(array.shape[-1]) if spacing_mm is None else spacing_mm
     image.SetSpacing((spacing_mm, spacing_mm, 1.0)[: array.ndim])
     image.SetOrigin((0.0,) * array.ndim)
     return image, suffix

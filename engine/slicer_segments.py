@@ -205,14 +205,15 @@ def write_segmentation(path, labels: np.ndarray) -> None:
     import SimpleITK as sitk
 
     from .labels import validate_label_map
-    from .maskio import PIXEL_SPACING_MM, write_itk_image
+    from .maskio import pixel_spacing_mm, write_itk_image
 
     path = Path(path)
     labels = validate_label_map(np.asarray(labels), str(path))
     if labels.ndim != 2:
         raise MaskError(f"{path}: can only write a single 2-D label map, got {labels.shape}")
     image = sitk.GetImageFromArray(labels[None])  # one slice: Slicer's 2-D segmentations are 3-D
-    image.SetSpacing((PIXEL_SPACING_MM, PIXEL_SPACING_MM, 1.0))
+    spacing = pixel_spacing_mm(labels.shape[1])
+    image.SetSpacing((spacing, spacing, 1.0))
     for index, label in enumerate(LABELS[1:]):
         rows, columns = np.nonzero(labels == label.id)
         extent = (f"{columns.min()} {columns.max()} {rows.min()} {rows.max()} 0 0" if rows.size

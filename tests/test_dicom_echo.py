@@ -137,7 +137,8 @@ def test_a_loop_and_an_image_written_as_dicom_read_back_here_in_pydicom_and_in_g
     assert str(ds.PatientName) == "SYNTHETIC^cardiGAN" and "not a patient" in ds.SeriesDescription
     region = ds.SequenceOfUltrasoundRegions[0]
     assert (region.RegionLocationMaxX1, region.RegionLocationMaxY1) == (55, 39)
-    assert region.PhysicalDeltaX == pytest.approx(0.06) and region.PhysicalUnitsXDirection == 3
+    # centimetres per pixel: a 15 cm field across the 56 columns, as 0.6 mm pixels are at 256
+    assert region.PhysicalDeltaX == pytest.approx(0.06 * 256 / 56) and region.PhysicalUnitsXDirection == 3
     assert np.array_equal(pixel_array(tmp_path / "loop.dcm"), frames)
     assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "loop.dcm"))), frames)  # GDCM
     assert np.array_equal(read_dicom_frame(tmp_path / "loop.dcm"), frames[0])

@@ -61,10 +61,12 @@ def test_nifti_export_with_variations(synth, tmp_path):
     image = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "patient0002_v2_4CH_ES.nii.gz")))
     assert gt.dtype == np.uint8 and set(np.unique(gt)) == {0, 1, 2, 3}
     assert np.array_equal(image, expected_image(synth, gt, pair))
-    from engine.maskio import PIXEL_SPACING_MM
+    from engine.maskio import pixel_spacing_mm
 
+    spacing = pixel_spacing_mm(gt.shape[-1])
+    assert spacing == pytest.approx(0.6 * 256 / gt.shape[-1])  # the same 15 cm field as 0.6 mm at 256
     for name in ("patient0002_v2_4CH_ES_gt.nii.gz", "patient0002_v2_4CH_ES.nii.gz"):  # as every export writes
-        assert sitk.ReadImage(str(folder / name)).GetSpacing() == pytest.approx((PIXEL_SPACING_MM,) * 2)
+        assert sitk.ReadImage(str(folder / name)).GetSpacing() == pytest.approx((spacing,) * 2)
     assert (folder / "Info_4CH.cfg").read_text().startswith("ED: 1")
     lists = (root / "database_split" / "subgroup_training.txt").read_text().split()
     assert all(name in patients for name in lists)

@@ -182,3 +182,16 @@ def test_a_loop_with_one_painted_frame_reads_as_that_frame(tmp_path):
     write_nifti(tmp_path / "two_gt.nii.gz", loop)
     with pytest.raises(MaskError, match="labels on 2 frames"):
         read_label_map(tmp_path / "two_gt.nii.gz")
+
+
+def test_nifti_pixels_span_the_same_field_at_any_size(tmp_path):
+    import SimpleITK as sitk
+
+    from engine.maskio import write_nifti
+
+    for width in (128, 256, 512):
+        write_nifti(tmp_path / f"w{width}.nii.gz", np.zeros((width // 2, width), np.uint8))
+        spacing = sitk.ReadImage(str(tmp_path / f"w{width}.nii.gz")).GetSpacing()
+        assert spacing[0] * width == pytest.approx(0.6 * 256) and spacing[0] == spacing[1]
+    write_nifti(tmp_path / "given.nii", np.zeros((4, 8, 8), np.uint8), spacing_mm=0.25)
+    assert sitk.ReadImage(str(tmp_path / "given.nii")).GetSpacing() == pytest.approx((0.25, 0.25, 1.0))

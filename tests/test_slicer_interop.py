@@ -40,7 +40,8 @@ def test_slicerio_reads_our_segmentation_with_each_class_named_coloured_and_in_p
         pytest.approx([c / 255 for c in lab.color], abs=1e-4) for lab in LABELS[1:]]
     assert seen["segments"][0]["extent"] == [10, 21, 7, 22, 0, 0]
     assert np.array_equal(seen["voxels"][:, :, 0].T, labels)
-    assert np.diag(seen["ijkToLPS"])[:3] == pytest.approx([0.6, 0.6, 1.0])
+    step = 0.6 * 256 / labels.shape[1]  # a 15 cm field, as 0.6 mm pixels at 256
+    assert np.diag(seen["ijkToLPS"])[:3] == pytest.approx([step, step, 1.0])
 
 
 def test_a_segmentation_slicerio_writes_reads_by_its_names_in_one_layer_or_several(tmp_path):

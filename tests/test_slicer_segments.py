@@ -120,7 +120,8 @@ def test_a_mask_written_for_slicer_names_and_colours_its_classes_and_reads_back(
     assert metadata["Segment0_Extent"] == "10 21 7 22 0 0"  # columns, then rows, of the cavity
     assert metadata["Segment2_Extent"] == "0 -1 0 -1 0 -1"
     assert metadata["Segment1_Color"] == " ".join(f"{c / 255:.4f}" for c in LABELS[2].color)
-    assert image.GetSpacing() == pytest.approx((0.6, 0.6, 1.0))
+    step = 0.6 * 256 / labels.shape[1]  # a 15 cm field, as 0.6 mm pixels at 256
+    assert image.GetSpacing() == pytest.approx((step, step, 1.0))
     with pytest.raises(MaskError, match="not labels"):
         write_segmentation(tmp_path / "bad.seg.nrrd", labels * 9)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.seg.nrrd"]

@@ -212,14 +212,14 @@ def read_cfg(path: Path) -> dict[str, str]:
 # -- writing the 2023 layout (batch export) ---------------------------------------------
 def write_frame(path: Path, array: np.ndarray) -> None:
     """Write one 2-D frame (uint8 image or label map) as NIfTI/MHD, by the file's suffix, with
-    the pixel spacing every other export writes (:data:`engine.maskio.PIXEL_SPACING_MM`), so a
+    the pixel spacing every other export writes (:func:`engine.maskio.pixel_spacing_mm`), so a
     viewer lays a batch's frames over the studio's at the same size."""
     import SimpleITK as sitk
 
-    from ..maskio import PIXEL_SPACING_MM
+    from ..maskio import pixel_spacing_mm
 
     image = sitk.GetImageFromArray(np.ascontiguousarray(array))
-    image.SetSpacing((PIXEL_SPACING_MM,) * image.GetDimension())
+    image.SetSpacing((pixel_spacing_mm(array.shape[-1]),) * image.GetDimension())
     try:
         sitk.WriteImage(image, str(path), useCompression=str(path).endswith(".gz"))
     except RuntimeError as exc:

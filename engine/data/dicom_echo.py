@@ -212,12 +212,13 @@ TYPE_2_UNKNOWN = ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "A
 
 
 def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = None,
-                     spacing_mm: float = 0.6, description: str = "synthetic echocardiogram") -> None:
+                     spacing_mm: float | None = None, description: str = "synthetic echocardiogram") -> None:
     """Write a grey image (H, W) or a loop (T, H, W), uint8, as an ultrasound DICOM file that
     viewers and PACS open: Ultrasound Image Storage for one frame, Ultrasound Multi-frame Image
     Storage with its Frame Time (from ``fps``) for a loop; MONOCHROME2, uncompressed; every
     attribute the IOD requires is present (the unknown ones empty, :data:`TYPE_2_UNKNOWN`). One
-    ultrasound region covers the frame with ``spacing_mm`` per pixel, so a viewer's calipers
+    ultrasound region covers the frame with ``spacing_mm`` per pixel (by default
+    :func:`engine.maskio.pixel_spacing_mm` of its width), so a viewer's calipers
     measure in centimetres. The file says what it is: a synthetic image, no patient (Patient's
     Name "SYNTHETIC^cardiGAN", Image Type DERIVED). Written atomically."""
     import datetime
@@ -269,6 +270,10 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
     region.RegionLocationMaxX1, region.RegionLocationMaxY1 = frames.shape[-1] - 1, frames.shape[-2] - 1
     region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = 3  # centimetres
+    if spacing_mm is None:
+        from ..maskio import pixel_spacing_mm
+
+        spacing_mm = pixel_spacing_mm(frames.shape[-1])
     region.PhysicalDeltaX = region.PhysicalDeltaY = spacing_mm / 10.0
     ds.SequenceOfUltrasoundRegions = Sequence([region])
     ds.PixelData = frames.tobytes()
