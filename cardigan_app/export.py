@@ -236,5 +236,6 @@ class Exporter:
             path = Path(name)
             folders.remember("exports", path)
         info = {"ejection_fraction_area": round(float(frames.ejection_fraction), 2),
+                "bpm": round(60.0 * frames.fps / len(frames.images), 1),  # the studio's loops are one whole beat
                 "phases": [round(float(p), 4) for p in frames.phases]}
         return self._write(lambda: write_loop(path, frames.images, frames.masks, frames.fps, info), path)

@@ -130,9 +130,10 @@ def test_a_loop_and_an_image_written_as_dicom_read_back_here_in_pydicom_and_in_g
     from engine.data.dicom_echo import US_IMAGE, US_MULTIFRAME, write_dicom_echo
 
     frames = np.random.default_rng(4).integers(0, 256, (6, 40, 56)).astype(np.uint8)
-    write_dicom_echo(tmp_path / "loop.dcm", frames, fps=25.0)
+    write_dicom_echo(tmp_path / "loop.dcm", frames, fps=25.0, heart_rate=64.6)
     ds = pydicom.dcmread(tmp_path / "loop.dcm")
     assert ds.SOPClassUID == US_MULTIFRAME and int(ds.NumberOfFrames) == 6
+    assert (int(ds.HeartRate), int(ds.CineRate), int(ds.RecommendedDisplayFrameRate)) == (65, 25, 25)
     assert float(ds.FrameTime) == pytest.approx(40.0) and ds.FrameIncrementPointer == 0x00181063
     assert str(ds.PatientName) == "SYNTHETIC^cardiGAN" and "not a patient" in ds.SeriesDescription
     region = ds.SequenceOfUltrasoundRegions[0]
@@ -300,3 +301,18 @@ def test_a_compression_without_a_decoder_is_refused_by_name_with_what_would_deco
         message = str(caught.value)
         assert "compressed as JPEG-LS Lossless" in message and "would: pyjpegls)" in message
         assert "uncompressed or as JPEG baseline" in message and "\n" not in message
+
+
+def test_a_loop_written_as_dicom_carries_its_heart_rate_and_a_whole_display_rate(tmp_path):
+    import pydicom
+
+    from engine.cine import write_loop
+
+    frames = np.random.default_rng(5).integers(0, 256, (4, 32, 32)).astype(np.uint8)
+    masks = np.zeros_like(frames)
+    write_loop(tmp_path / "beat.dcm", frames, masks, 40.0, {"bpm": 70})
+    ds = pydicom.dcmread(tmp_path / "beat.dcm")
+    assert int(ds.HeartRate) == 70 and int(ds.RecommendedDisplayFrameRate) == 40
+    write_loop(tmp_path / "slow.dcm", frames, masks, 0.3)  # a frame every 3.3 s: still a frame rate of 1
+    slow = pydicom.dcmread(tmp_path / "slow.dcm")
+    assert int(slow.CineRate) == 1 and "HeartRate" not in slow and float(slow.FrameTime) == pytest.approx(3333.333)

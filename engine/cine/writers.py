@@ -78,7 +78,7 @@ def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, in
     if kind == "dicom":
         from ..data.dicom_echo import write_dicom_echo
 
-        write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop")
+        write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"))
         return [path]
     return [_write_folder(path, images, masks, fps, info)]
 

@@ -212,10 +212,12 @@ TYPE_2_UNKNOWN = ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "A
 
 
 def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = None,
-                     spacing_mm: float | None = None, description: str = "synthetic echocardiogram") -> None:
+                     spacing_mm: float | None = None, description: str = "synthetic echocardiogram",
+                     heart_rate: float | None = None) -> None:
     """Write a grey image (H, W) or a loop (T, H, W), uint8, as an ultrasound DICOM file that
     viewers and PACS open: Ultrasound Image Storage for one frame, Ultrasound Multi-frame Image
-    Storage with its Frame Time (from ``fps``) for a loop; MONOCHROME2, uncompressed; every
+    Storage with its Frame Time (from ``fps``) and, when given, its ``heart_rate`` (beats a
+    minute) for a loop; MONOCHROME2, uncompressed; every
     attribute the IOD requires is present (the unknown ones empty, :data:`TYPE_2_UNKNOWN`). One
     ultrasound region covers the frame with ``spacing_mm`` per pixel (by default
     :func:`engine.maskio.pixel_spacing_mm` of its width), so a viewer's calipers
@@ -263,7 +265,9 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     if loop:
         ds.NumberOfFrames = frames.shape[0]
         ds.FrameTime = f"{1000.0 / fps:.3f}"
-        ds.CineRate = int(round(fps))
+        ds.CineRate = ds.RecommendedDisplayFrameRate = max(1, int(round(fps)))  # whole frames a second
+        if heart_rate:
+            ds.HeartRate = int(round(heart_rate))
         ds.FrameIncrementPointer = FRAME_TIME_TAG
     region = Dataset()
     region.RegionSpatialFormat, region.RegionDataType, region.RegionFlags = TISSUE_2D, 1, 0
