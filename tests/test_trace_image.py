@@ -70,6 +70,7 @@ def test_an_image_without_a_sector_gets_the_views_median_fan(tmp_path):
 
 @pytest.mark.parametrize("case, words", [
     ("missing", "no such file"),
+    ("folder", "is a folder; give one image file from it"),
     ("not_an_image", "not an image"),
     ("tiny", "at least 8 x 8"),
     ("damaged_volume", "truncated or damaged"),
@@ -77,7 +78,10 @@ def test_an_image_without_a_sector_gets_the_views_median_fan(tmp_path):
 ])
 def test_what_cannot_be_traced_is_one_line(tmp_path, case, words):
     path = tmp_path / "x.png"
-    if case == "not_an_image":
+    if case == "folder":
+        path = tmp_path / "export"
+        path.mkdir()
+    elif case == "not_an_image":
         path.write_text("not a picture")
     elif case == "tiny":
         Image.fromarray(np.zeros((4, 30), np.uint8)).save(path)

@@ -55,6 +55,8 @@ def read_grey_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     """(T, H, W) uint8: a picture's one frame, or every frame of a 2D+t volume or a DICOM cine
     (``first_only``: the first alone), all scaled alike to 8 bits."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; give one image file from it (a DICOM, PNG, NIfTI or MHD)")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     name = path.name.lower()
