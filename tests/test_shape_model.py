@@ -180,3 +180,28 @@ def test_the_shipped_statistics_carry_the_camus_terms(model):
         assert words in model.terms
     assert model.stats["patients"] >= 300 and "train split" in model.stats["source"]
     assert {"dilated_lv", "hypertrophy", "enlarged_atrium", "reduced_ejection"} <= set(model.presets)
+
+
+def test_the_wall_closes_the_cavity_at_the_annulus_at_every_size(model):
+    from scipy import ndimage
+
+    from engine.anatomy.rasterize import draw_labels
+
+    four = ndimage.generate_binary_structure(2, 1)
+    for seed in range(40):
+        heart = model.draw(seed)
+        for size in (64, 128, 256):
+            for view in VIEWS:
+                for phase in PHASES:
+                    labels = draw_labels(model.landmarks(heart, view, phase), size, size)
+                    open_to = ndimage.binary_dilation(labels == LV_CAVITY, four) & (labels == 0)
+                    assert not open_to.any(), (seed, size, view, phase, int(open_to.sum()))
+
+
+def test_a_small_mask_keeps_its_heart_and_fits_back(model):
+    # a cavity open at a corner pixel made small masks shrink their whole heart
+    shrunk = [view for seed in range(60) for view in VIEWS if model.view_scale(model.draw(seed), view, 64) != 1.0]
+    assert len(shrunk) < 55, len(shrunk)  # of 120 (65 with the corners open)
+    labels = model.mask(model.draw(50), "4CH", "ED", 64)
+    fitted = model.fit({("4CH", "ED"): labels})
+    assert dice(model.mask(fitted, "4CH", "ED", 64), labels) > 0.85

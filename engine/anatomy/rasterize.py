@@ -22,9 +22,15 @@ from .curves import fill_polygon, polygon_area, smooth_polyline
 from .landmarks import Landmarks
 from .topology import topology_problems
 
+FOUR = ndimage.generate_binary_structure(2, 1)
 MIN_WALL_PIXELS = 1.5  # the wall is never thinner, so the cavity stays enclosed at any size
 MIN_ATRIUM_KEPT = 0.6  # share of the atrium that must lie inside the fan and the picture
 FAN_MIDDLE = 0.55  # hearts that do not fit shrink toward this depth on the fan's axis
+
+
+def _side(a: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The sign of each point (xs, ys) against the line through a and b."""
+    return np.sign((b[0] - a[0]) * (ys - a[1]) - (b[1] - a[1]) * (xs - a[0]))
 
 
 def _wall(cavity: np.ndarray, curve: np.ndarray, thick: np.ndarray, base: tuple) -> np.ndarray:
@@ -48,8 +54,22 @@ def _wall(cavity: np.ndarray, curve: np.ndarray, thick: np.ndarray, base: tuple)
     # keep the cavity's side of the mitral line (the wall ends flush with the annulus)
     ys, xs = np.mgrid[0:height, 0:width] + 0.5
     apex = curve[len(curve) // 2]
-    side = lambda x, y: (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])  # noqa: E731
-    return wall & (np.sign(side(xs, ys)) == np.sign(side(*apex)))
+    return wall & (_side(a, b, xs, ys) == _side(a, b, *apex))
+
+
+def _close_corners(labels: np.ndarray, apex: np.ndarray, base: tuple) -> None:
+    """Give the background pixels that touch the cavity (the corners where the wall, cut
+    flush with the mitral line, meets the atrium: a pixel or two at any size, many of the
+    cavity's border at a small one) to the wall on the cavity's side of the mitral line and
+    to the atrium on the other."""
+    cavity = labels == LV_CAVITY
+    gaps = ndimage.binary_dilation(cavity, FOUR) & (labels == BACKGROUND)
+    if not gaps.any():
+        return
+    rows, cols = np.nonzero(gaps)
+    a, b = np.asarray(base[0]), np.asarray(base[1])
+    wall_side = _side(a, b, cols + 0.5, rows + 0.5) == _side(a, b, *apex)
+    labels[rows, cols] = np.where(wall_side, MYOCARDIUM, LEFT_ATRIUM)
 
 
 def draw_labels(marks: Landmarks, height: int, width: int) -> np.ndarray:
@@ -66,6 +86,7 @@ def draw_labels(marks: Landmarks, height: int, width: int) -> np.ndarray:
     cavity = fill_polygon(curve, height, width)
     labels[_wall(cavity, curve, thick, (endo[0], endo[-1]))] = MYOCARDIUM
     labels[cavity] = LV_CAVITY
+    _close_corners(labels, curve[len(curve) // 2], (endo[0], endo[-1]))
     return labels
 
 
