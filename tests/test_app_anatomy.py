@@ -145,6 +145,33 @@ def test_fit_to_mask_gives_a_heart_to_shape(window):
     assert ((window.document.labels == 1) & (labels == 1)).sum() > 0.6 * (labels == 1).sum()
 
 
+def test_fit_to_mask_finds_the_view_that_fits_and_says_why_it_cannot(window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from cardigan_app.editing import LabelDocument
+    from engine.anatomy.fitting import overlap
+
+    panel = window.anatomy_panel
+    model = panel.model
+    labels = model.mask(model.draw(50), "2CH", "ED", 128)  # fits as 4CH only poorly
+    panel.view.setCurrentText("4CH")  # left from an earlier heart; the panel is disabled now
+    window.set_document(LabelDocument(labels))
+    assert panel.fit_to_mask()
+    assert window.document.anatomy["view"] == "2CH" and overlap(window.document.labels, labels) > 0.9
+
+    warned, asked = [], []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    window.set_document(LabelDocument(np.zeros((64, 64), np.uint8)))
+    assert not panel.fit_to_mask() and window.document.anatomy is None
+    assert len(warned) == 1 and "no LV cavity" in warned[0] and "\n" not in warned[0]
+    upside_down = labels[::-1].copy()  # the atrium above the apex
+    window.set_document(LabelDocument(upside_down))
+    assert not panel.fit_to_mask()
+    assert len(asked) == 1 and "overlaps only" in asked[0] and "apex at the top" in asked[0]
+    assert window.document.anatomy is None and (window.document.labels == upside_down).all()
+
+
 def test_the_anatomy_and_fan_are_saved_in_the_png_and_reopened(window, tmp_path):
     panel = window.anatomy_panel
     drag_slider(panel.sliders["tilt"], [panel.sliders["tilt"].value() + 25])

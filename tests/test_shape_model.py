@@ -205,3 +205,16 @@ def test_a_small_mask_keeps_its_heart_and_fits_back(model):
     labels = model.mask(model.draw(50), "4CH", "ED", 64)
     fitted = model.fit({("4CH", "ED"): labels})
     assert dice(model.mask(fitted, "4CH", "ED", 64), labels) > 0.85
+
+
+def test_fit_mask_keeps_the_view_that_fits_and_refuses_a_mask_that_is_not_square(model):
+    from engine.anatomy.fitting import fit_mask, overlap
+
+    for view in VIEWS:
+        labels = model.mask(model.draw(50), view, "ED", 128)
+        heart, found, score = fit_mask(model, labels)
+        assert score == pytest.approx(overlap(model.mask(heart, found, "ED", 128), labels))
+        assert score > 0.9 and score >= fit_mask(model, labels, views=(found,))[2]
+    assert overlap(labels, labels) == 1.0 and overlap(labels, np.zeros_like(labels)) == 0.0
+    with pytest.raises(ValueError, match="square mask only, this one is 96 x 128"):
+        fit_mask(model, np.zeros((96, 128), np.uint8))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
 
 from engine.anatomy import ShapeModel
+from engine.anatomy.fitting import fit_mask
 from engine.anatomy.heart import LIMIT, Heart, HeartError
 from engine.errors import CardiganError
 from engine.fan import Fan
@@ -32,6 +33,7 @@ from ..icons import icon
 STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
 EF_RANGE = (10, 75)  # the target-EF slider, percent
+POOR_FIT = 0.6  # Fit to mask asks first below this overlap (mean Dice) of heart and mask
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
                "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
@@ -71,7 +73,8 @@ class AnatomyPanel(QWidget):
                               "(undoable)")
         self.start.clicked.connect(self.start_from_anatomy)
         self.fit = QPushButton(icon("vector-curve"), "Fit to mask")
-        self.fit.setToolTip("Find the real-looking heart nearest to this mask, then shape it with the sliders")
+        self.fit.setToolTip("Find the real-looking heart nearest to this mask (2CH or 4CH, whichever fits "
+                            "it better), then shape it with the sliders")
         self.fit.clicked.connect(self.fit_to_mask)
         self.new_heart = QPushButton(icon("dice-5-outline"), "New heart")
         self.new_heart.setToolTip("Draw another random heart (undoable)")
@@ -398,17 +401,25 @@ class AnatomyPanel(QWidget):
         return True
 
     def fit_to_mask(self) -> bool:
-        """Replace the mask by the real-looking heart nearest to it (as this view at ED; one
-        undo step): from then on the sliders move that heart."""
+        """Replace the mask by the real-looking heart nearest to it (at ED, in the view it
+        fits best; one undo step): from then on the sliders move that heart. A heart that
+        overlaps the mask poorly (not an apical view, upside down, ...) is only used when
+        the user says so."""
         doc = self.document
         if self._usable() is not None or doc is None:
             return False
-        view = self.view.currentText()
         try:
-            heart = self.model.fit({(view, "ED"): doc.labels})
+            heart, view, score = fit_mask(self.model, doc.labels, fan=doc.fan)
         except CardiganError as exc:
-            QMessageBox.warning(self, "Cannot fit a heart", str(exc))
+            QMessageBox.warning(self, "Cannot fit a heart", f"Cannot fit a heart to this mask: {exc}.")
             return False
+        if score < POOR_FIT:
+            answer = QMessageBox.question(
+                self, "Fit to mask", f"The nearest real-looking heart ({view}) overlaps only {score:.0%} of "
+                "this mask: is it an apical view with the apex at the top and the atrium below? Replace "
+                "the mask with that heart anyway? (Undo brings it back.)")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
         self._drawn = None
         doc.begin_stroke("fit heart")
         self._draw(anatomy_record(heart, view, 0.0))

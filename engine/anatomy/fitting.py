@@ -7,16 +7,22 @@ cover. The shape coefficients are the most likely ones given those numbers (a Ga
 of unit variance per mode, the variance the kept modes leave out as noise), so any subset of
 views and phases can be fitted; the pose of a missing view is its most likely value given the
 views present.
+
+:func:`fit_mask` fits one label map whose view may be unknown (the studio's Fit to mask): it
+tries each view, keeps the one whose drawn heart overlaps the map best and says how well.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
 from .alignment import fit_pose, normalise
 from .heart import Heart
 from .landmarks import VECTOR_LENGTH, Landmarks, find_landmarks
 from .model_building import KEYS, PHASES, VIEWS
+
+STRUCTURES = (LV_CAVITY, MYOCARDIUM, LEFT_ATRIUM)
 
 
 def fit_heart(model, masks: dict) -> Heart:
@@ -59,3 +65,35 @@ def fit_landmarks(model, landmarks: dict) -> Heart:
     residual[u] = cov[np.ix_(u, k)] @ np.linalg.solve(cov[np.ix_(k, k)], residual[k])
     z_pose = np.linalg.solve(model.pose_chol, residual)
     return Heart.from_latent(np.concatenate([b, z_pose]), model.shapes, model.fingerprint)
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """The mean Dice of the LV cavity, myocardium and atrium of two label maps (0 to 1; a
+    structure absent from both counts as a match)."""
+    scores = []
+    for label in STRUCTURES:
+        x, y = a == label, b == label
+        total = int(x.sum() + y.sum())
+        scores.append(1.0 if total == 0 else 2.0 * float((x & y).sum()) / total)
+    return float(np.mean(scores))
+
+
+def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, str, float]:
+    """(heart, view, overlap) for one square label map taken as end-diastole: of the hearts
+    nearest it in each of ``views``, the one whose mask (drawn at the map's size, inside
+    ``fan`` or the view's default fan) overlaps it best (:func:`overlap`). LandmarkError (one
+    line) when the map's landmarks cannot be found, ValueError for a map that is not square."""
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or labels.shape[0] != labels.shape[1]:
+        raise ValueError(f"a heart can be fitted to a square mask only, this one is "
+                         f"{' x '.join(map(str, labels.shape))}")
+    marks = find_landmarks(labels)
+    best = None
+    for view in views:
+        heart = fit_landmarks(model, {(view, "ED"): marks})
+        score = overlap(model.mask(heart, view, "ED", labels.shape[0], fan=fan), labels)
+        if best is None or score > best[2]:
+            best = (heart, view, score)
+    if best is None:
+        raise ValueError(f"fit needs a view among {VIEWS}")
+    return best
