@@ -172,6 +172,17 @@ def test_fit_to_mask_finds_the_view_that_fits_and_says_why_it_cannot(window, mon
     assert window.document.anatomy is None and (window.document.labels == upside_down).all()
 
 
+def test_a_mask_that_is_not_square_says_why_its_heart_buttons_are_off(window):
+    from cardigan_app.editing import LabelDocument
+
+    panel = window.anatomy_panel
+    window.set_document(LabelDocument(np.zeros((64, 96), np.uint8)))
+    assert "square" in panel.status.text()
+    assert not panel.start.isEnabled() and not panel.fit.isEnabled() and not panel.controls.isEnabled()
+    window.set_document(LabelDocument(np.zeros((64, 64), np.uint8)))
+    assert panel.start.isEnabled() and panel.fit.isEnabled()
+
+
 def test_the_anatomy_and_fan_are_saved_in_the_png_and_reopened(window, tmp_path):
     panel = window.anatomy_panel
     drag_slider(panel.sliders["tilt"], [panel.sliders["tilt"].value() + 25])

@@ -216,7 +216,8 @@ class AnatomyPanel(QWidget):
         record = self.document.anatomy if self.document else None
         self.controls.setEnabled(heart is not None and problem is None)
         self.fan_box.setEnabled(problem is None)
-        self.new_heart.setEnabled(problem is None)
+        for button in (self.start, self.fit, self.new_heart):  # a click would do nothing
+            button.setEnabled(problem is None)
         self.start.setVisible(heart is None)
         self.fit.setVisible(heart is None)
         self.new_heart.setVisible(heart is not None)
