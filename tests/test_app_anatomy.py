@@ -103,6 +103,16 @@ def test_phase_view_target_ef_and_presets(window, qtbot):
     assert (doc.labels == 3).sum() != atrium
 
 
+def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
+    panel, doc = window.anatomy_panel, window.document
+    panel.sliders["lv_length"].setValue(panel.sliders["lv_length"].maximum())  # too long to draw at 64 px
+    model, moved = panel.model, heart(doc)
+    shown = model.drawn_heart(moved, "4CH", 64, doc.fan)
+    assert shown != moved
+    assert f"EF {model.ejection_fraction(shown, '4CH'):.0f} %" in panel.ef.text()
+    assert f"{model.ejection_fraction(shown, None):.0f} %</b> by Simpson" in panel.ef.text()
+
+
 def test_the_fan_sliders_move_the_fan_as_one_undo_step(window):
     panel, doc = window.anatomy_panel, window.document
     fan = doc.fan

@@ -218,3 +218,14 @@ def test_fit_mask_keeps_the_view_that_fits_and_refuses_a_mask_that_is_not_square
     assert overlap(labels, labels) == 1.0 and overlap(labels, np.zeros_like(labels)) == 0.0
     with pytest.raises(ValueError, match="square mask only, this one is 96 x 128"):
         fit_mask(model, np.zeros((96, 128), np.uint8))
+
+
+def test_a_heart_too_extreme_to_draw_shows_one_heart_through_the_cycle(model):
+    base = model.draw(30)
+    heart = model.move(base, "shape1", 3 - model.position(base, "shape1"))  # its ED cannot be drawn at 128
+    drawn = model.drawn_heart(heart, "4CH", 128)
+    assert drawn != heart and model.drawn_heart(base, "4CH", 128) == base
+    ed, es = model.mask(heart, "4CH", "ED", 128), model.mask(heart, "4CH", "ES", 128)
+    assert (es == LV_CAVITY).sum() < (ed == LV_CAVITY).sum()  # it contracts
+    assert ejection_fraction_by_area(ed, es) == pytest.approx(model.ejection_fraction(drawn, "4CH"), abs=2.0)
+    assert_valid(model.mask(heart, "4CH", 0.5, 128), "4CH", 128, "mid-systole")

@@ -238,8 +238,10 @@ class AnatomyPanel(QWidget):
             view, phase = record["view"], record["phase"]
             name = f"Heart #{heart.seed}" if heart.seed is not None else "Fitted heart"
             self.status.setText(f"{name}, {view}, {int(round(100 * phase))} % of the way from ED to ES")
-            ef_view = self.model.ejection_fraction(heart, view)
-            biplane = self.model.ejection_fraction(heart, None)
+            # the EF of the heart on screen (one too extreme to draw is shown nearer the mean)
+            shown = self.model.drawn_heart(heart, view, self.document.shape[0], self.document.fan)
+            ef_view = self.model.ejection_fraction(shown, view)
+            biplane = self.model.ejection_fraction(shown, None)
             self.ef.setText(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
                             "by Simpson's biplane")
             self.view.setCurrentText(view)

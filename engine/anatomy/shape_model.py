@@ -10,6 +10,8 @@ Use::
     heart = model.draw(seed)                         # a random patient (a Heart)
     labels = model.mask(heart, "4CH", "ED", 256)     # uint8 (256, 256), values 0..3, in the fan
     labels = model.mask(heart, "2CH", 0.5, 128)      # any phase between ED (0) and ES (1)
+    shown = model.drawn_heart(heart, "4CH", 256)     # the heart those masks show (one too
+                                                     #   extreme to draw: nearer the mean)
     bigger = model.move(heart, "lv_length", 1.5)     # along a slider direction, in SDs
     model.position(heart, "lv_length")               # where it sits on that direction, in SDs
     model.directions                                 # {name: label}: lv_length, lv_width, wall,
@@ -47,6 +49,7 @@ RESOURCE = ("anatomy", "shape_model.json")
 CHECK_SIZE = 64  # draws are checked at this size (and redrawn when they cannot fit)
 REDRAWS = 30
 SHRINK, STEPS = 0.95, 12  # a heart that does not fit shrinks by SHRINK up to STEPS times
+PULLS = (1.0, 0.6, 0.3, 0.0)  # a heart that cannot be drawn is moved toward the mean by these
 SHAPE_SLIDERS = 3  # the first principal modes are sliders too ("Shape 1".."Shape 3")
 CAMUS_TERMS = ("Derived from the CAMUS dataset (S. Leclerc et al., \"Deep Learning for Segmentation using "
                "an Open Large-Scale Dataset in 2D Echocardiography\", IEEE TMI 38(9):2198-2210, 2019), "
@@ -198,20 +201,41 @@ class ShapeModel:
         """The (size, size) uint8 label map of ``heart``: nothing outside ``fan`` (default: the
         view's median CAMUS fan) and a plausible topology. A heart that would not fit is
         shrunk a little toward the fan's middle (:meth:`view_scale`), and moved toward the
-        mean heart as a last resort."""
+        mean heart as a last resort (:meth:`drawn_heart`); either way every phase of a view
+        shows the same heart at the same scale, so its masks keep the heart's ejection
+        fraction."""
         fan, f, size = default_fan(view) if fan is None else fan, _phase(phase), int(size)
-        latent = self._latent(heart)
-        for pull in (1.0, 0.6, 0.3, 0.0):
-            if pull < 1.0:
-                heart = Heart.from_latent(latent * pull, self.shapes, self.fingerprint)
-            scale, drawn = _fit_view(self, heart, view, size, fan)
-            if scale is not None and f in (0.0, 1.0):
+        drawn_heart = self.drawn_heart(heart, view, size, fan)
+        scale, drawn = _fit_view(self, drawn_heart, view, size, fan)
+        if scale is not None:
+            if f in (0.0, 1.0):
                 return drawn[int(f)].copy()
-            marks = shrink(self.landmarks(heart, view, f), scale or 1.0, fan_middle(fan))
+            marks = shrink(self.landmarks(drawn_heart, view, f), scale, fan_middle(fan))
             labels, ok = fitted_labels(marks, size, size, fan)
             if ok:
                 return labels
+        latent = self._latent(heart)  # no heart fits the whole cycle: each phase on its own
+        for pull in PULLS:
+            pulled = Heart.from_latent(latent * pull, self.shapes, self.fingerprint) if pull < 1.0 else heart
+            scale = self.view_scale(pulled, view, size, fan)
+            labels, ok = fitted_labels(shrink(self.landmarks(pulled, view, f), scale or 1.0, fan_middle(fan)),
+                                       size, size, fan)
+            if ok:
+                return labels
         return labels
+
+    def drawn_heart(self, heart: Heart, view: str, size: int = 256, fan: Fan | None = None) -> Heart:
+        """The heart :meth:`mask` shows for ``heart`` in ``view``: ``heart`` itself when its ED
+        and ES masks fit at ``size`` in ``fan`` (default: the view's median CAMUS fan), shrunk
+        or not, else the first of it moved 40 %, 70 % and all the way to the mean heart that
+        does (``heart`` when none does)."""
+        fan = default_fan(view) if fan is None else fan
+        latent = self._latent(heart)
+        for pull in PULLS:
+            pulled = Heart.from_latent(latent * pull, self.shapes, self.fingerprint) if pull < 1.0 else heart
+            if _fit_view(self, pulled, view, int(size), fan)[0] is not None:
+                return pulled
+        return heart
 
     def ejection_fraction(self, heart: Heart, view: str | None = None) -> float:
         """EF in percent: by area of the cavity in ``view``, or Simpson biplane for None."""
