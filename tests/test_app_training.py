@@ -214,7 +214,7 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
 @pytest.mark.parametrize("case", ["earlier run", "user files", "a file", "inside the data", "nothing to resume"])
 def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_path, capsys):
     """Which folder may start a run is decided once (RunFolder.start_problem)."""
-    from cardigan_app.training.run_folders import run_folder_problem
+    from cardigan_app.training.run_folders import in_the_wizards_words, run_folder_problem
     from engine.cli.main import main
 
     run, resume = tmp_path / "run", case == "nothing to resume"
@@ -235,7 +235,7 @@ def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_p
             "--device", "cpu"] + (["--resume"] if resume else [])
     assert main(args) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
-    assert len(err) == 1 and err[0].endswith(refused), (err, refused)
+    assert len(err) == 1 and in_the_wizards_words(err[0]).endswith(refused), (err, refused)  # its options named as the wizard's
     assert not (phantom / "run").exists()
 
 

@@ -27,6 +27,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+WIDTH = 100  # columns the settings are wrapped at
+
+
+def wrapped_settings(heading: str, items: list[str]) -> list[str]:
+    """``items`` joined by commas after ``heading``, in lines of at most :data:`WIDTH`
+    columns indented under it: a line breaks between items, and inside one only where the
+    item alone is longer than a line (a long tuple of numbers)."""
+    indent = " " * len(heading)
+    lines, line = [], heading
+    for k, item in enumerate(items):
+        text = item + ("," if k < len(items) - 1 else "")
+        if line.strip() and len(line) + 1 + len(text) > WIDTH and line != heading:
+            lines.append(line.rstrip())
+            line = indent
+        if len(line) + len(text) > WIDTH:  # too long for a line of its own: wrapped inside
+            parts = textwrap.wrap(text, WIDTH, initial_indent=line, subsequent_indent=indent,
+                                  break_on_hyphens=False)
+            lines.extend(parts[:-1])
+            line = parts[-1] + " "
+        else:
+            line += text + " "
+    lines.append(line.rstrip())
+    return lines
+
+
 def _setting_text(name: str, value) -> str:
     """An architecture value as ``info`` prints it: the shading (thousands of numbers) and the
     ring-down (a row of 80 offsets per direction) by their count of directions, the fine
@@ -45,10 +70,7 @@ def format_summary(summary: dict) -> str:
     if summary.get("path"):
         lines.append(f"file         {summary['path']}")
     arch = summary.get("architecture") or {}
-    settings = ", ".join(f"{k}={_setting_text(k, v)}" for k, v in arch.items())
-    lines.extend(textwrap.wrap(settings, width=100, initial_indent="architecture ",
-                               subsequent_indent=" " * len("architecture "), break_on_hyphens=False)
-                 or ["architecture"])
+    lines.extend(wrapped_settings("architecture ", [f"{k}={_setting_text(k, v)}" for k, v in arch.items()]))
     params = summary["parameters"]
     lines.append(f"parameters   {params:,} ({params / 1e6:.2f} M)"
                  + (f" + encoder {summary['encoder_parameters']:,}" if summary.get("encoder_parameters") else "")
