@@ -174,7 +174,7 @@ class DatasetBrowser(QWidget):
         if self.root is None or not split:
             return
         self.items = self.folder.pairs(split)
-        self.list.clear()
+        self._clear_list()
         for item in self.items:
             entry = QListWidgetItem(self._placeholder, item.stem.replace("_", " "))
             entry.setToolTip(str(item.label_path) + ("" if item.image_path else "\n(no image beside it)"))
@@ -182,6 +182,18 @@ class DatasetBrowser(QWidget):
         self._apply_filter(self.filter.text())
         self._batch = self.loader.start(self.items)
         self.folderChanged.emit(str(self.root), split)
+
+    def _clear_list(self) -> None:
+        """Empty the list at once, however many entries the filter hides: Qt removes hidden
+        rows one by one, each time going through all of them (seconds for a split of
+        thousands), so they are shown again first, with the view not drawing meanwhile."""
+        self.list.setUpdatesEnabled(False)
+        try:
+            for row in range(self.list.count()):
+                self.list.item(row).setHidden(False)
+            self.list.clear()
+        finally:
+            self.list.setUpdatesEnabled(True)
 
     def _apply_filter(self, text: str) -> None:
         text = text.strip().lower()
