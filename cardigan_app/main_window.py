@@ -709,7 +709,7 @@ class MainWindow(QMainWindow):
             self.echo_view.set_placeholder("Synthesizing\u2026")
         self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
                                      f"({info.load_s:.1f} s to load)", 6000)
-        self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec)
+        self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
 
     def _model_file_changed(self, path: str) -> None:
         """The model file in use was rewritten (a training run's checkpoint, ``cardigan tune``

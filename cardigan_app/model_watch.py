@@ -6,7 +6,8 @@ changed behind it, so a run's model can be watched improving while it trains. Fi
 written by renaming a finished temporary file over the old one, which takes the old file
 out of a file watch: the folder is watched as well, and a change counts once the file's
 size and modification time differ from the loaded one's and have stayed so for a moment
-(a copy still being written is not loaded half-way).
+(a copy still being written is not loaded half-way). The loaded file's stamp is the one
+taken before it was read, so a file replaced while it was loading is loaded again.
 """
 
 from __future__ import annotations
@@ -15,16 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from .synthesis.jobs import file_stamp as stamp
+
 SETTLE_MS = 400  # the file must look the same for this long before it is reloaded
-
-
-def stamp(path: Path) -> tuple[int, int] | None:
-    """(size, modification time in ns) of ``path``, or None when it is not a file."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns) if path.is_file() else None
 
 
 class ModelFileWatcher(QObject):
@@ -43,19 +37,23 @@ class ModelFileWatcher(QObject):
         self._loaded: tuple[int, int] | None = None
         self._seen: tuple[int, int] | None = None
 
-    def watch(self, path: Path | str | None) -> None:
-        """Watch ``path`` (the model file just loaded), or nothing for None or a built-in."""
+    def watch(self, path: Path | str | None, loaded: tuple[int, int] | None = None) -> None:
+        """Watch ``path`` (the model file just loaded), or nothing for None or a built-in;
+        ``loaded`` is the file's stamp when it was read (None: as it is now)."""
         self._settle.stop()
         watched = self._watcher.files() + self._watcher.directories()
         if watched:
             self._watcher.removePaths(watched)
         self.path = Path(path) if path is not None else None
-        self._loaded = stamp(self.path) if self.path is not None else None
-        if self._loaded is None:
+        now = stamp(self.path) if self.path is not None else None
+        if now is None:
             self.path = None
             return
+        self._loaded = loaded if loaded is not None else now
         self._watcher.addPath(str(self.path))
         self._watcher.addPath(str(self.path.parent))
+        if now != self._loaded:  # rewritten while it was loading
+            self._poke(str(self.path))
 
     def _poke(self, _changed: str) -> None:
         if self.path is not None:

@@ -37,3 +37,39 @@ def test_a_rewritten_model_file_is_reloaded_and_drawn_with(qtbot, tmp_path):
         assert window.model_watch.path is None  # a built-in model is not a file to watch
     finally:
         close_window(window)
+
+
+def test_a_model_file_rewritten_while_it_loads_is_loaded_again(qtbot, tmp_path, monkeypatch):
+    """The weights read are the old ones: the file seen once the load is done must not count
+    as the one loaded."""
+    import threading
+
+    from cardigan_app.synthesis.host import ModelHost
+
+    (tmp_path / "run").mkdir()
+    model = make_model_file(tmp_path / "run" / "model.safetensors", seed=0)
+    window = open_window(qtbot, tmp_path, "simulator", backend="thread")
+    try:
+        opened = ModelHost.open.__func__
+        read, rewritten = threading.Event(), threading.Event()
+
+        def slow_open(cls, model_id, spec, device):
+            host = opened(cls, model_id, spec, device)
+            if spec == str(model) and not read.is_set():
+                read.set()
+                rewritten.wait(10)  # the checkpoint is replaced before the load is done
+            return host
+
+        monkeypatch.setattr(ModelHost, "open", classmethod(slow_open))
+        loads = []
+        window.live.modelLoaded.connect(lambda info: loads.append(info.spec))
+        window.load_model(str(model))
+        qtbot.waitUntil(read.is_set, timeout=20_000)
+        rewrite(model, tmp_path, seed=1)
+        rewritten.set()
+        qtbot.waitUntil(lambda: loads.count(str(model)) >= 2, timeout=20_000)  # and again, with the new weights
+        expected = window.live.model.model_id
+        qtbot.waitUntil(lambda: window.live.last_result.model_id == expected, timeout=20_000)
+        assert window.model_watch.path == model
+    finally:
+        close_window(window)

@@ -15,7 +15,7 @@ import numpy as np
 from engine.devices import device_name
 from engine.synthesizer import Synthesizer, to_uint8
 
-from .jobs import ModelInfo
+from .jobs import ModelInfo, file_stamp
 
 ANCHORS = 16  # ED stills kept for the ES key frame: the main image's and every variation's
 
@@ -55,9 +55,10 @@ class ModelHost:
         # last; the synthesizer keeps the last map and recomputes only what an edit reaches
         # (CARDIGAN_INCREMENTAL=0 turns it off, for benchmarks/paint_stall.py comparisons)
         incremental = os.environ.get("CARDIGAN_INCREMENTAL", "1") != "0"
+        stamp = file_stamp(spec)  # before reading: a file rewritten meanwhile is not taken for the one read
         synthesizer = Synthesizer(spec, device=device, incremental=incremental)
         info = ModelInfo(model_id, spec, device, device_name(synthesizer.device), bool(synthesizer.stochastic),
-                         synthesizer.model.summary(), time.perf_counter() - start)
+                         synthesizer.model.summary(), time.perf_counter() - start, stamp)
         return cls(synthesizer, info)
 
     def render(self, labels: np.ndarray, seed: int, fan=None,

@@ -8,6 +8,7 @@ and :class:`RenderFailure` come out. Nobody unpacks a message by position.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,6 +125,17 @@ class ModelInfo:
     stochastic: bool
     summary: dict = field(default_factory=dict)
     load_s: float = 0.0
+    file_stamp: tuple[int, int] | None = None  # the model file's stamp before it was read
+
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(size, modification time in ns) of the file ``path``, or None when it is not a file
+    (a built-in model's name, a checkpoints folder, a missing path)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_size, info.st_mtime_ns) if os.path.isfile(path) else None
 
 
 @dataclass(frozen=True)
