@@ -723,6 +723,7 @@ class MainWindow(QMainWindow):
     def _model_failed(self, spec: str, message: str) -> None:
         if spec == self.state.model and self.live.model is None:
             self.state.set("model", "")  # a remembered model that no longer opens: back to the default
+        self.model_panel.set_models(self.settings.recent_models(), self.live.model_spec)  # without a file gone
         self.model_panel.set_error(message)
         self.model_panel.set_device(self.live.device_spec)
         self.status_widgets.busy.setText("")

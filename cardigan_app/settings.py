@@ -2,7 +2,8 @@
 
 Stored with QSettings. ``SETTINGS_VERSION`` is bumped when the window layout changes in a
 way an old saved layout would break; a different stored version drops the saved layout
-(geometry and dock state) but keeps preferences and recent lists.
+(geometry and dock state) but keeps preferences and recent lists. A recent list holds at
+most its limit, whatever a settings file written by hand or by another version stores.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class AppSettings:
         return items[:limit]
 
     def recent_files(self) -> list[str]:
-        return self._list("recent/files")
+        return self._list("recent/files")[:MAX_RECENT_FILES]
 
     def add_recent_file(self, path: Path | str) -> list[str]:
         return self._push("recent/files", str(Path(path).resolve()), MAX_RECENT_FILES)
@@ -85,7 +86,7 @@ class AppSettings:
         self.qsettings.setValue("recent/files", "[]")
 
     def recent_models(self) -> list[str]:
-        return self._list("recent/models")
+        return self._list("recent/models")[:MAX_RECENT_MODELS]
 
     def add_recent_model(self, spec: str) -> list[str]:
         return self._push("recent/models", spec, MAX_RECENT_MODELS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -38,3 +39,32 @@ def test_leaving_a_huge_split_with_most_of_it_filtered_out_is_instant(qtbot, tmp
     assert browser.list.count() == 3000
     assert [i for i in range(3000) if not browser.list.item(i).isHidden()] == [42]  # the filter still applies
     browser.shutdown()
+
+
+# -- the model picker and its recent models ---------------------------------------------------
+def test_the_picker_lists_only_recent_models_still_on_disk_and_no_more_than_it_keeps(qtbot, tmp_path, tiny_model):
+    from cardigan_app.settings import MAX_RECENT_MODELS, AppSettings
+    from cardigan_app.testing import close_window, open_window
+
+    gone = tmp_path / "deleted" / "model.safetensors"
+    others = []
+    for i in range(MAX_RECENT_MODELS + 4):  # a settings file written by hand, or by another version
+        others.append(tmp_path / f"m{i}.safetensors")
+        others[-1].write_bytes(tiny_model.read_bytes())
+    settings = AppSettings(tmp_path / "settings.ini")
+    settings.qsettings.setValue("recent/models", json.dumps([str(gone)] + [str(p) for p in others]))
+    settings.qsettings.sync()
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        files = [spec for spec in window.model_panel.model_specs() if spec not in ("demo", "simulator")]
+        assert str(gone) not in files
+        assert str(tiny_model) in files and len(files) <= MAX_RECENT_MODELS + 1  # the recent ones and the loaded one
+        assert len(window.settings.recent_models()) <= MAX_RECENT_MODELS
+        others[0].unlink()  # a listed model deleted while the studio runs, then chosen
+        with qtbot.waitSignal(window.live.modelFailed, timeout=20_000):
+            window.load_model(str(others[0]))
+        assert str(others[0]) not in window.model_panel.model_specs()
+        assert window.model_panel.model_combo.currentData() == str(tiny_model)  # the model in use
+    finally:
+        close_window(window)
+

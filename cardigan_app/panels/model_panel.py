@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget)
@@ -165,7 +166,7 @@ class ModelPanel(QWidget):
 
     # -- models --------------------------------------------------------------------------
     def set_models(self, recent: list[str], current: str | None) -> None:
-        """Rebuild the picker: built-in models, recent model files, Open..."""
+        """Rebuild the picker: built-in models, the recent model files still on disk, Open..."""
         self._recent = list(recent)
         self.current_spec = current
         combo = self.model_combo
@@ -174,7 +175,7 @@ class ModelPanel(QWidget):
         for spec in builtin_models():
             combo.addItem(display_name(spec), spec)
             combo.setItemData(combo.count() - 1, BUILTIN_NAMES[spec], Qt.ItemDataRole.ToolTipRole)
-        files = [m for m in recent if not is_builtin(m)]
+        files = [m for m in recent if not is_builtin(m) and Path(m).exists()]
         if current and not is_builtin(current) and current not in files:
             files.insert(0, current)
         if files:
