@@ -11,6 +11,7 @@ Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -673,7 +674,9 @@ class MainWindow(QMainWindow):
 
     # -- models --------------------------------------------------------------------------
     def load_model(self, spec: str) -> None:
-        """Load a model the user chose (it is remembered for the next start)."""
+        """Load a model the user chose (it is remembered for the next start). A path is made
+        absolute first: a recent model or the next start's model is found from any folder."""
+        spec = str(spec) if is_builtin(spec) else os.path.abspath(spec)
         self._chosen_model = spec
         self.live.load(spec)
 

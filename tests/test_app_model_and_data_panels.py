@@ -68,3 +68,19 @@ def test_the_picker_lists_only_recent_models_still_on_disk_and_no_more_than_it_k
     finally:
         close_window(window)
 
+
+def test_a_model_opened_by_a_relative_path_is_remembered_by_its_full_path(qtbot, tmp_path, tiny_model, monkeypatch):
+    from cardigan_app.testing import close_window, open_window
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "model.safetensors").write_bytes(tiny_model.read_bytes())
+    window = open_window(qtbot, tmp_path, str(tiny_model))
+    try:
+        monkeypatch.chdir(tmp_path)  # as `cardigan run/model.safetensors` typed in that folder
+        with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000):
+            window.open_paths([Path("run/model.safetensors")])
+        full = str(tmp_path / "run" / "model.safetensors")
+        assert window.live.model_spec == full and window.state.model == full
+        assert window.settings.recent_models()[0] == full
+    finally:
+        close_window(window)
