@@ -126,7 +126,22 @@ class MainWindow(QMainWindow):
         self._chosen_model: str | None = model or self.state.model or None
         if device:
             self.state.set("device", device)
+        self._device_note = self._usable_device()
         self.live.load(self._chosen_model or default_model(), self.state.device)
+
+    def _usable_device(self) -> str:
+        """A saved device this machine lacks (settings from a machine with a GPU, a damaged
+        entry) becomes Auto, so the remembered model still opens; returns what to tell."""
+        from engine.devices import resolve_device
+        from engine.errors import DeviceError
+
+        try:
+            resolve_device(self.state.device)
+        except DeviceError:
+            saved = self.state.device
+            self.state.set("device", "auto")
+            return f"the device chosen last time ({saved}) is not available here, so Auto was used"
+        return ""
 
     # -- construction --------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -264,8 +279,11 @@ class MainWindow(QMainWindow):
             self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
 
         def device(spec: str) -> None:
-            if self.live.model_spec is not None:
-                self.live.load(self.live.model_spec, spec)
+            model = self.live.model
+            if model is not None and spec == model.device and not self.live.loading:
+                return  # already there (a failed switch gives the choice back)
+            if model is not None:
+                self.live.load(model.spec, spec)
             else:
                 self.live.device_spec = spec
 
@@ -710,8 +728,9 @@ class MainWindow(QMainWindow):
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if self.echo_view.image is None:
             self.echo_view.set_placeholder("Synthesizing\u2026")
+        note, self._device_note = self._device_note and f"; {self._device_note}", ""
         self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
-                                     f"({info.load_s:.1f} s to load)", 6000)
+                                     f"({info.load_s:.1f} s to load){note}", 15000 if note else 6000)
         self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
 
     def _model_file_changed(self, path: str) -> None:
@@ -726,6 +745,8 @@ class MainWindow(QMainWindow):
     def _model_failed(self, spec: str, message: str) -> None:
         if spec == self.state.model and self.live.model is None:
             self.state.set("model", "")  # a remembered model that no longer opens: back to the default
+        if self.live.model is not None:  # a failed switch: the device in use stays the choice
+            self.state.set("device", self.live.model.device)
         self.model_panel.set_models(self.settings.recent_models(), self.live.model_spec)  # without a file gone
         self.model_panel.set_error(message)
         self.model_panel.set_device(self.live.device_spec)

@@ -84,3 +84,46 @@ def test_a_model_opened_by_a_relative_path_is_remembered_by_its_full_path(qtbot,
         assert window.settings.recent_models()[0] == full
     finally:
         close_window(window)
+
+
+# -- devices ------------------------------------------------------------------------------------
+MISSING_DEVICE = "cuda:99"  # no machine running the tests has it
+
+
+def test_a_device_that_fails_is_not_kept_as_the_choice(window, qtbot):
+    live = window.live
+    device, model = live.model.device, live.model
+    loads = []
+    live.modelLoading.connect(loads.append)
+    with qtbot.waitSignal(live.modelFailed, timeout=20_000) as failed:
+        window.set_device(MISSING_DEVICE)
+    assert "cuda:99" in failed.args[1] and "\n" not in failed.args[1]
+    qtbot.wait(200)
+    assert live.model is model and window.state.device == device  # the model and its device stay chosen
+    assert window.model_panel.device_combo.currentData() == device
+    assert loads == [window.live.model_spec]  # the failed try only: the model in use is not loaded again
+    assert failed.args[1] in window.model_panel.status.text()
+    window.settings.save_state(window.state)
+    assert window.settings.stored_preferences()["device"] == device
+
+
+def test_a_saved_device_this_machine_lacks_falls_back_to_auto_and_keeps_the_model(qtbot, tmp_path, tiny_model):
+    from cardigan_app.main_window import MainWindow
+    from cardigan_app.settings import AppSettings
+    from cardigan_app.testing import close_window
+
+    settings = AppSettings(tmp_path / "settings.ini")  # written on a machine with more GPUs
+    settings.qsettings.setValue("prefs/device", MISSING_DEVICE)
+    settings.qsettings.setValue("prefs/model", str(tiny_model))
+    settings.qsettings.sync()
+    messages = []
+    window = MainWindow(settings=AppSettings(tmp_path / "settings.ini"), autosave_dir=tmp_path / "autosave")
+    window.statusBar().messageChanged.connect(lambda text: text and messages.append(text))
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.live.last_result is not None, timeout=30_000)
+        assert window.live.model_spec == str(tiny_model) and window.state.model == str(tiny_model)
+        assert window.state.device == "auto" and window.model_panel.device_combo.currentData() == "auto"
+        assert any(MISSING_DEVICE in text for text in messages)  # the user is told why
+    finally:
+        close_window(window)
