@@ -127,3 +127,20 @@ def test_a_saved_device_this_machine_lacks_falls_back_to_auto_and_keeps_the_mode
         assert any(MISSING_DEVICE in text for text in messages)  # the user is told why
     finally:
         close_window(window)
+
+
+def test_an_empty_split_and_a_filter_matching_nothing_say_so(qtbot, tmp_path):
+    tiny_split(tmp_path / "data", 3)  # no manifest: the counts come from the folder
+    browser = DatasetBrowser()
+    qtbot.addWidget(browser)
+    assert browser.open_folder(tmp_path / "data")
+    assert browser.info.text() == "train: 3, test: 0"
+    assert browser.hint.text().startswith("Double-click")
+    browser.filter.setText("4CH_ES")
+    assert browser.hint.text() == "No pair's name contains \u201c4CH_ES\u201d"
+    browser.filter.setText("0001")
+    browser.list.setCurrentRow(1)
+    assert browser.hint.text().startswith("Double-click patient0001")
+    browser.split.setCurrentText("test")
+    assert browser.list.count() == 0 and browser.hint.text().startswith("No pairs in test")
+    browser.shutdown()

@@ -21,12 +21,21 @@ from .. import folders
 from ..icons import icon
 from ..imaging import thumbnail
 from engine.data.dataset_folder import DatasetFolder, Pair
+from engine.data.layout import LABEL_DIR
 
 THUMB = 88
 OPEN_HINT = "Double-click a pair (or press Enter) to open its mask for editing; right-click for more"
 
 
 DatasetItem = Pair  # a pair of the dataset: stem, label_path, image_path (engine.data.dataset_folder)
+
+
+def count_label_maps(root: Path, split: str) -> int:
+    """The label PNGs of ``split`` (counted by name only: no file is opened)."""
+    try:
+        return sum(1 for path in (root / split / LABEL_DIR).glob("*.png") if not path.name.startswith("."))
+    except OSError:
+        return 0
 
 
 def read_grey(path: Path | None) -> np.ndarray | None:
@@ -136,6 +145,7 @@ class DatasetBrowser(QWidget):
         self.loader = ThumbnailLoader(self)
         self.loader.ready.connect(self._thumbnail_ready)
         self._batch = 0
+        self._shown = 0  # entries the filter lets through
         self._placeholder = QIcon(QPixmap(THUMB, THUMB))
 
     def choose_folder(self) -> None:
@@ -158,7 +168,8 @@ class DatasetBrowser(QWidget):
         self.folder_label.setText(str(root))
         self.folder_label.setToolTip(str(root))
         summary = folder.summary
-        details = [f"{split}: {count}" for split, count in summary.counts.items()]
+        counts = summary.counts or {name: count_label_maps(root, name) for name in splits}  # no manifest
+        details = [f"{split}: {count}" for split, count in counts.items()]
         if summary.source:
             details.insert(0, f"from {summary.source}")
         self.info.setText(", ".join(details))
@@ -197,17 +208,28 @@ class DatasetBrowser(QWidget):
 
     def _apply_filter(self, text: str) -> None:
         text = text.strip().lower()
+        self._shown = 0
         for row in range(self.list.count()):
             entry = self.list.item(row)
-            entry.setHidden(bool(text) and text not in entry.text().lower())
+            hidden = bool(text) and text not in entry.text().lower()
+            entry.setHidden(hidden)
+            self._shown += not hidden
+        self._selected(self.list.currentItem())
 
     def _thumbnail_ready(self, batch: int, row: int, picture: QImage) -> None:
         if batch == self._batch and row < self.list.count():
             self.list.item(row).setIcon(QIcon(QPixmap.fromImage(picture)))
 
     def _selected(self, entry: QListWidgetItem | None, _previous=None) -> None:
-        name = entry.text() if entry is not None else ""
-        self.hint.setText(f"Double-click {name} (or press Enter) to open it for editing" if name else OPEN_HINT)
+        """Say how to open the pair selected, or why the list is empty."""
+        if self.root is not None and not self.items:
+            self.hint.setText(f"No pairs in {self.split.currentText()}: its {LABEL_DIR} folder holds no PNG label maps")
+        elif self.root is not None and not self._shown:
+            self.hint.setText(f"No pair's name contains \u201c{self.filter.text().strip()}\u201d")
+        elif entry is not None and not entry.isHidden():
+            self.hint.setText(f"Double-click {entry.text()} (or press Enter) to open it for editing")
+        else:
+            self.hint.setText(OPEN_HINT)
 
     def _activated(self, entry: QListWidgetItem) -> None:
         row = self.list.row(entry)
