@@ -144,3 +144,20 @@ def test_an_empty_split_and_a_filter_matching_nothing_say_so(qtbot, tmp_path):
     browser.split.setCurrentText("test")
     assert browser.list.count() == 0 and browser.hint.text().startswith("No pairs in test")
     browser.shutdown()
+
+
+def test_the_filter_takes_names_as_the_files_spell_them(qtbot, tmp_path):
+    tiny_split(tmp_path / "data", 3)
+    browser = DatasetBrowser()
+    qtbot.addWidget(browser)
+    assert browser.open_folder(tmp_path / "data")
+    shown = lambda: [browser.list.item(i).text() for i in range(browser.list.count())  # noqa: E731
+                     if not browser.list.item(i).isHidden()]
+    example = browser.filter.placeholderText().split("e.g. ")[1]
+    browser.filter.setText(example)  # the example the field gives, with its underscore
+    assert len(shown()) == 3
+    browser.filter.setText("patient0001_4ch")
+    assert shown() == ["patient0001 4CH ED"]
+    browser.filter.setText("0002 4CH")  # as the list shows them
+    assert shown() == ["patient0002 4CH ED"]
+    browser.shutdown()

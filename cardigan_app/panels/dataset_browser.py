@@ -207,7 +207,9 @@ class DatasetBrowser(QWidget):
             self.list.setUpdatesEnabled(True)
 
     def _apply_filter(self, text: str) -> None:
-        text = text.strip().lower()
+        """Show the pairs whose name holds ``text``, typed as the files spell it (4CH_ED) or as
+        the list shows it (4CH ED)."""
+        text = text.strip().lower().replace("_", " ")
         self._shown = 0
         for row in range(self.list.count()):
             entry = self.list.item(row)
