@@ -721,6 +721,7 @@ class MainWindow(QMainWindow):
         self.model_panel.set_models(self.settings.recent_models(), spec)
         self.model_panel.set_loaded(spec, info.summary, info.device_label)
         self.model_panel.set_device(info.device)
+        self.state.set("device", info.device)  # what the model runs on is the choice (not a reload)
         self.status_widgets.device.setText(info.device_label)
         self.status_widgets.busy.setText("")
         self.synthesis_panel.set_stochastic(info.stochastic, display_name(spec))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from cardigan_app.panels.dataset_browser import DatasetBrowser
@@ -161,3 +164,27 @@ def test_the_filter_takes_names_as_the_files_spell_them(qtbot, tmp_path):
     browser.filter.setText("0002 4CH")  # as the list shows them
     assert shown() == ["patient0002 4CH ED"]
     browser.shutdown()
+
+
+# -- the synthesis process dying ----------------------------------------------------------------
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_the_synthesis_process_dying_while_a_new_model_loads_brings_back_the_model_in_use(window, qtbot, tmp_path,
+                                                                                         tiny_model):
+    """The model being loaded may be what killed the process (out of memory, a crash in its
+    code): it is reported and the model that worked is loaded again, not the suspect."""
+    live = window.live
+    assert live.backend.name == "process"
+    suspect = tmp_path / "suspect.safetensors"
+    suspect.write_bytes(tiny_model.read_bytes())
+    loaded, failed = [], []
+    live.modelLoaded.connect(lambda info: loaded.append(info.spec))
+    live.modelFailed.connect(lambda spec, message: failed.append((spec, message)))
+    window.load_model(str(suspect))
+    os.kill(live.backend.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: bool(loaded), timeout=30_000)
+    assert loaded == [str(tiny_model)] and live.model_spec == str(tiny_model)
+    assert [spec for spec, _ in failed] == [str(suspect)]
+    assert "suspect.safetensors" in failed[0][1] and "stopped" in failed[0][1] and "\n" not in failed[0][1]
+    assert window.model_panel.model_combo.currentData() == str(tiny_model)
+    window.document.fill(1, 1, 2)
+    qtbot.waitUntil(live.up_to_date, timeout=20_000)  # nothing frozen: it draws again

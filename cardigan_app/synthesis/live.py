@@ -15,6 +15,8 @@ import time
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from engine.models.registry import display_name
+
 from .backends import Backend, ProcessBackend, ThreadBackend
 from .jobs import (CineFrames, CineRequest, LoadFailure, ModelInfo, SynthesisFailure, SynthesisJob,
                    SynthesisResult, VariationResult)
@@ -215,14 +217,24 @@ class LiveSynthesis(QObject):
 
     def _on_crash(self, message: str) -> None:
         """The model's process died and was restarted empty: load the model again, unless it
-        keeps crashing."""
+        keeps crashing. A model being loaded when it died may be what killed it: that load
+        is reported as failed and the model in use is loaded again instead."""
         now = time.monotonic()
         self._crashes = [t for t in self._crashes if now - t < CRASH_WINDOW_S] + [now]
         self.last_error = message
         self.synthesisFailed.emit(message)
-        target = self._loading or ((self.model.spec, self.model.device) if self.model else None)
+        in_use = (self.model.spec, self.model.device) if self.model else None
+        suspect = self._loading if self._loading != in_use else None
+        target = in_use if suspect else self._loading or in_use
         self.model = None
         self._set_busy(False)
+        if suspect is not None:
+            self._loading = None
+            if target is None and suspect[0] != FALLBACK_MODEL:
+                target = (FALLBACK_MODEL, "auto")
+            instead = f", so {display_name(target[0])} is loaded instead" if target else ""
+            self.modelFailed.emit(suspect[0], f"the synthesis process stopped while loading "
+                                              f"{display_name(suspect[0])}{instead}")
         if target is None:
             return
         if len(self._crashes) > 1:
