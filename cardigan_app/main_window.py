@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self._chosen_model: str | None = model or self.state.model or None
         if device:
             self.state.set("device", device)
-        self._device_note = self._usable_device()
+        self._load_note = self._usable_device()
         self.live.load(self._chosen_model or default_model(), self.state.device)
 
     def _usable_device(self) -> str:
@@ -729,7 +729,7 @@ class MainWindow(QMainWindow):
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if self.echo_view.image is None:
             self.echo_view.set_placeholder("Synthesizing\u2026")
-        note, self._device_note = self._device_note and f"; {self._device_note}", ""
+        note, self._load_note = self._load_note and f"; {self._load_note}", ""
         self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
                                      f"({info.load_s:.1f} s to load){note}", 15000 if note else 6000)
         self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
@@ -744,6 +744,8 @@ class MainWindow(QMainWindow):
         self.live.load(spec)
 
     def _model_failed(self, spec: str, message: str) -> None:
+        if self.live.model is None:  # another model is drawn with instead: say why once it is ready
+            self._load_note = message
         if spec == self.state.model and self.live.model is None:
             self.state.set("model", "")  # a remembered model that no longer opens: back to the default
         if self.live.model is not None:  # a failed switch: the device in use stays the choice

@@ -188,3 +188,24 @@ def test_the_synthesis_process_dying_while_a_new_model_loads_brings_back_the_mod
     assert window.model_panel.model_combo.currentData() == str(tiny_model)
     window.document.fill(1, 1, 2)
     qtbot.waitUntil(live.up_to_date, timeout=20_000)  # nothing frozen: it draws again
+
+
+def test_a_remembered_model_that_is_gone_gives_way_to_the_bundled_demo(qtbot, tmp_path, tiny_model, bundle_demo):
+    from cardigan_app.main_window import MainWindow
+    from cardigan_app.settings import AppSettings
+    from cardigan_app.testing import close_window
+
+    bundle_demo(tiny_model)
+    settings = AppSettings(tmp_path / "settings.ini")
+    settings.qsettings.setValue("prefs/model", str(tmp_path / "deleted_run" / "model.safetensors"))
+    settings.qsettings.sync()
+    window = MainWindow(settings=AppSettings(tmp_path / "settings.ini"), autosave_dir=tmp_path / "autosave",
+                        backend="thread")  # the demo as this test bundles it
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.live.last_result is not None, timeout=30_000)
+        assert window.live.model_spec == "demo"  # what a first start draws with, not the simulator
+        assert window.state.model == ""
+        assert "deleted_run" in window.statusBar().currentMessage()  # and why it is not the one chosen
+    finally:
+        close_window(window)

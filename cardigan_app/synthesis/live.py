@@ -15,16 +15,23 @@ import time
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from engine.models.registry import display_name
+from engine.models.registry import builtin_models, display_name
 
 from .backends import Backend, ProcessBackend, ThreadBackend
 from .jobs import (CineFrames, CineRequest, LoadFailure, ModelInfo, SynthesisFailure, SynthesisJob,
                    SynthesisResult, VariationResult)
 
-FALLBACK_MODEL = "simulator"
 DEFAULT_VARIATIONS = 6
 CRASH_WINDOW_S = 30.0
 BACKENDS = {"process": ProcessBackend, "thread": ThreadBackend}
+
+
+def fallback_after(spec: str) -> str | None:
+    """The model to draw with when ``spec`` failed and no model is loaded: the default one
+    (the bundled demo model when there is one), then the simulator; None after the last."""
+    chain = builtin_models()
+    rest = chain[chain.index(spec) + 1:] if spec in chain else chain
+    return rest[0] if rest else None
 
 
 def default_backend() -> str:
@@ -212,8 +219,9 @@ class LiveSynthesis(QObject):
             return
         self._loading = None
         self.modelFailed.emit(failure.spec, failure.message)
-        if self.model is None and failure.spec != FALLBACK_MODEL:
-            self.load(FALLBACK_MODEL, failure.device if failure.device in ("auto", "cpu") else "auto")
+        fallback = fallback_after(failure.spec)
+        if self.model is None and fallback is not None:
+            self.load(fallback, failure.device if failure.device in ("auto", "cpu") else "auto")
 
     def _on_crash(self, message: str) -> None:
         """The model's process died and was restarted empty: load the model again, unless it
@@ -230,8 +238,8 @@ class LiveSynthesis(QObject):
         self._set_busy(False)
         if suspect is not None:
             self._loading = None
-            if target is None and suspect[0] != FALLBACK_MODEL:
-                target = (FALLBACK_MODEL, "auto")
+            if target is None and fallback_after(suspect[0]) is not None:
+                target = (fallback_after(suspect[0]), "auto")
             instead = f", so {display_name(target[0])} is loaded instead" if target else ""
             self.modelFailed.emit(suspect[0], f"the synthesis process stopped while loading "
                                               f"{display_name(suspect[0])}{instead}")
