@@ -146,3 +146,17 @@ def test_a_beam_models_node_spacing_is_an_output_setting(tmp_path, capsys):
         tune_model(white, beam=1.5)
     assert main(["tune", "--model", str(tmp_path / "beam.safetensors"), "--out", str(tmp_path / "x.safetensors"),
                  "--beam", "0.1"]) == 2
+
+
+def test_a_style_scale_is_refused_for_a_model_without_noise(tmp_path, capsys):
+    config = GeneratorConfig(ngf=4, modulation="clade", image_size=64)
+    silent = save_model_file(GeneratorModel(config=config, generator=randomized_generator(config, size=64)),
+                             tmp_path / "silent.safetensors")
+    out = tmp_path / "scaled.safetensors"
+    assert main(["tune", "--model", str(silent), "--out", str(out), "--style-scale", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "needs a model with a noise input" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    assert tune_model(open_model(silent), style_scale=1.0).config.style_scale == 1.0  # the default stays allowed
+    noisy = tune_model(open_model(small_model(tmp_path)), style_scale=0.5)
+    assert noisy.config.style_scale == 0.5

@@ -24,6 +24,10 @@ does not set (``cardigan tune``).
   grain along the arcs from the same weights. Only a model trained with a beam may change it,
   and not to 0: switching the arcs' noise on or off is a change the network must be trained for.
 
+The style scale changes only a model that draws a noise map: one without (a deterministic model,
+an NVlabs checkpoint) is refused any value but 1, as the grain is, rather than carry a setting
+that does nothing.
+
 Changing them keeps the network's weights (shared with the model it came from, which is left
 as it was); the new configuration is checked as any model file's is (a value out of range is
 a one-line :class:`~engine.errors.ModelFileError`).
@@ -52,5 +56,8 @@ def tune_model(model, **settings):
     if "beam" in settings and settings["beam"] != config.beam and not (config.beam and settings["beam"]):
         raise CardiganError("the beam's node spacing can change only on a model trained with one, and not to 0 "
                             f"(this one was trained with beam {config.beam:g})")
+    if settings.get("style_scale", 1.0) != 1.0 and not config.noise_nc:
+        raise CardiganError("the style scale needs a model with a noise input (this one has none: its images "
+                            "do not change with the seed)")
     config = dataclasses.replace(config, **settings)  # GeneratorConfig checks the values
     return dataclasses.replace(model, config=config)  # the network copied to run with it
