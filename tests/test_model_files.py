@@ -296,3 +296,19 @@ def test_cpu_with_an_index_is_the_cpu():
     from engine.devices import resolve_device
 
     assert str(resolve_device("cpu:1")) == "cpu" and str(resolve_device("CPU")) == "cpu"
+
+
+def test_info_never_splits_a_summarised_setting_over_two_lines():
+    from engine.cli.info import format_summary
+    from engine.labels import label_table
+
+    kernel = tuple(tuple(1.0 if (i, j) == (3, 3) else 0.0 for j in range(7)) for i in range(7))
+    for pad in range(60):  # each place the wrapping can fall
+        summary = {"name": "m", "kind": "native", "parameters": 10, "image_size": [64, 64],
+                   "output_channels": 1, "stochastic": True, "labels": label_table(),
+                   "architecture": {"ngf": "x" * pad, "fine_filter": kernel, "shading": ((0.0,),) * 5,
+                                    "ring_down": ((0.0,) * 80,) * 3}}
+        text = format_summary(summary)
+        for word in ("fine_filter=<7x7 kernel>", "shading=<4 directions>", "ring_down=<3 directions x 80 depths>"):
+            assert word in text, (pad, text)
+        assert "\x00" not in text and "\\x00" not in text
