@@ -160,3 +160,22 @@ def test_a_style_scale_is_refused_for_a_model_without_noise(tmp_path, capsys):
     assert tune_model(open_model(silent), style_scale=1.0).config.style_scale == 1.0  # the default stays allowed
     noisy = tune_model(open_model(small_model(tmp_path)), style_scale=0.5)
     assert noisy.config.style_scale == 0.5
+
+
+def test_a_pixel_scale_setting_is_not_fitted_on_images_of_another_size(tmp_path, capsys, one_thread):
+    """The settings apply at the model's size; one measured in pixels on larger images would be
+    applied at the wrong scale."""
+    from engine.data.phantom import write_phantom
+
+    data = tmp_path / "data"
+    write_phantom(data, count=2, size=128, seed=2)
+    shutil.copytree(data / "train", data / "valid", dirs_exist_ok=True)
+    source = small_model(tmp_path)
+    out = tmp_path / "fitted.safetensors"
+    for option in ("--fit-tip-gain", "--fit-speckle-shape", "--fit-fine-filter", "--fit-pool-detail",
+                   "--fit-ring-down", "--fit-border-soften"):
+        assert main(["tune", "--model", str(source), "--out", str(out), option, str(data)]) == 1, option
+        err = capsys.readouterr().err
+        assert "images are 128x128; the model draws 64x64" in err and len(err.strip().splitlines()) == 1
+        assert not out.exists()
+    assert main(["tune", "--model", str(source), "--out", str(out), "--fit-tone", str(data)]) == 0  # any size

@@ -80,5 +80,5 @@ def fit_model_depth_gain(data: Path | str, model, split: str = "valid", bins: in
 
     model = fan_model_with(model, "a depth gain", depth_gain=())
     images, _labels, fans, synthetic = real_and_drawn(data, model, split, every, "fitting the depth gain",
-                                                      progress, should_stop)
+                                                      progress, should_stop, any_size=True)
     return {**fit_gains(images, synthetic, fans, bins), "images": len(images)}

@@ -91,5 +91,5 @@ def fit_model_shading(data: Path | str, model, split: str = "valid", components:
 
     model = fan_model_with(model, "shading", shading=())
     images, _labels, fans, synthetic = real_and_drawn(data, model, split, every, "fitting the shading",
-                                                      progress, should_stop)
+                                                      progress, should_stop, any_size=True)
     return {**fit_shading(images, synthetic, fans, components, strength), "images": len(images)}

@@ -61,6 +61,6 @@ def fit_model_tone(data: Path | str, model, split: str = "valid", tones=DEFAULT_
 
     model = tune_model(model, tone=1.0)
     images, labels, fans, synthetic = real_and_drawn(data, model, split, every, "fitting the tone", progress,
-                                                     should_stop)
+                                                     should_stop, any_size=True)
     insides = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(images, fans)])
     return {**fit_tone(images, synthetic, labels, insides, tones), "images": len(images)}
