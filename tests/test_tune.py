@@ -179,3 +179,24 @@ def test_a_pixel_scale_setting_is_not_fitted_on_images_of_another_size(tmp_path,
         assert "images are 128x128; the model draws 64x64" in err and len(err.strip().splitlines()) == 1
         assert not out.exists()
     assert main(["tune", "--model", str(source), "--out", str(out), "--fit-tone", str(data)]) == 0  # any size
+
+
+def test_the_provenance_records_what_was_tuned_and_how(tmp_path, capsys, one_thread):
+    from engine.data.phantom import write_phantom
+
+    data = tmp_path / "phantom"
+    write_phantom(data, count=2, size=64, seed=2)
+    shutil.copytree(data / "train", data / "valid", dirs_exist_ok=True)
+    source = small_model(tmp_path)
+    first, second = tmp_path / "first.safetensors", tmp_path / "second.safetensors"
+    assert main(["tune", "--model", str(source), "--out", str(first), "--grain", "2", "--fit-tone", str(data),
+                 "--depth-gain", "0.9,1.1"]) == 0
+    tuned = load_model_file(first).provenance["tuned"]
+    assert tuned["grain"] == "set" and tuned["depth_gain"] == "set"
+    assert tuned["tone"].startswith("fitted on phantom (") and "valid pairs" in tuned["tone"]
+    assert main(["tune", "--model", str(first), "--out", str(second), "--depth-gain", "none"]) == 0
+    tuned = load_model_file(second).provenance["tuned"]
+    assert tuned["depth_gain"] == "removed" and tuned["grain"] == "set" and "tone" in tuned  # earlier ones kept
+    capsys.readouterr()
+    assert main(["info", "--model", str(second)]) == 0
+    assert '"depth_gain": "removed"' in capsys.readouterr().out

@@ -104,6 +104,18 @@ def shading_strength_value(text: str) -> float:
     return float_in_range(0.05, 3.0)(text)
 
 
+def fitted_on(data, fit: dict) -> str:
+    """How a fitted setting came about, as the provenance records it."""
+    return f"fitted on {Path(data).resolve().name} ({fit['images']} valid pairs)"
+
+
+def tuning_record(provenance: dict, tuned: dict) -> dict:
+    """The provenance's ``tuned`` record: how each output setting was last changed (set,
+    removed or fitted on which dataset), this run's over the model's earlier ones."""
+    earlier = provenance.get("tuned")
+    return {**(earlier if isinstance(earlier, dict) else {}), **tuned}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
@@ -185,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
                                                 ("shading", () if args.shading else None))
                 if value is not None}
     model = tune_model(model, **settings)
+    tuned = {name: "removed" if value == () else "set" for name, value in settings.items()}
     if args.fit_tone:
         from ..evaluation.tone_fit import fit_model_tone
 
@@ -195,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
               + "   ".join(f"{name} {gap:+.1f}" for name, gap in fit["gaps"][fit["best"]].items())
               + f" (largest at tone 1: {untoned_gap:.1f})")
         model = tune_model(model, tone=fit["best"])
+        tuned["tone"] = fitted_on(args.fit_tone, fit)
     if args.fit_depth_gain:
         from ..evaluation.depth_fit import fit_model_depth_gain
 
@@ -203,6 +217,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"depth gain fitted on {fit['images']} valid pairs; mean grey level per depth bin, real / model: "
               + "  ".join(f"{r:.0f}/{s:.0f}" for r, s in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, depth_gain=fit["gains"])
+        tuned["depth_gain"] = fitted_on(args.fit_depth_gain, fit)
     if args.fit_tip_gain:
         from ..evaluation.tip_fit import fit_model_tip_gain
 
@@ -211,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tip gain fitted on {fit['images']} valid pairs; mean grey level per pixel of depth, real / model: "
               + "  ".join("-" if r != r else f"{r:.0f}/{m:.0f}" for r, m in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, tip_gain=fit["gains"])
+        tuned["tip_gain"] = fitted_on(args.fit_tip_gain, fit)
     if args.fit_speckle_shape:
         from ..evaluation.speckle_fit import fit_model_speckle_shape
 
@@ -221,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
         for real, before, after in zip(fit["real"], fit["synthetic"], fit["fitted"]):
             print("  " + "   ".join(f"{r:.2f} {b:.2f} {a:.2f}" for r, b, a in zip(real[1:], before[1:], after[1:])))
         model = tune_model(model, speckle_shape=fit["shape"])
+        tuned["speckle_shape"] = fitted_on(args.fit_speckle_shape, fit)
     if args.fit_fine_filter:
         from ..evaluation.fine_filter_fit import fit_model_fine_filter
 
@@ -232,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
               + ", model ".join(f"{octave[k]['falloff']:.2f} / {octave[k]['anisotropy']:.2f}" for k in ("real", "model"))
               + f", filtered {octave['filtered']['falloff']:.2f} / {octave['filtered']['anisotropy']:.2f}")
         model = tune_model(model, fine_filter=fit["fine_filter"])
+        tuned["fine_filter"] = fitted_on(args.fit_fine_filter, fit)
     if args.fit_pool_detail:
         from ..evaluation.pool_detail_fit import fit_model_pool_detail
 
@@ -240,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"pool detail fitted on {fit['images']} valid pairs; median detail of the pools by their mean depth, real / model: "
               + "  ".join("-" if r != r else f"{r:.1f}/{m:.1f}" for r, m in zip(fit["real"], fit["synthetic"])))
         model = tune_model(model, pool_detail=fit["gains"])
+        tuned["pool_detail"] = fitted_on(args.fit_pool_detail, fit)
     if args.fit_ring_down:
         from ..evaluation.ring_down_fit import RANGES, fit_model_ring_down
 
@@ -250,6 +269,7 @@ def run(args: argparse.Namespace) -> int:
               + "  ".join(f"{low:g}-{high:g} {r:.1f}/{s:.1f}/{f:.1f}" for (low, high), r, s, f
                           in zip(RANGES, fit["real"], fit["synthetic"], fit["fitted"])))
         model = tune_model(model, ring_down=fit["ring_down"])
+        tuned["ring_down"] = fitted_on(args.fit_ring_down, fit)
     if args.fit_border_soften:
         from ..evaluation.border_soften_fit import fit_model_border_soften
         from ..evaluation.borders import BORDERS
@@ -261,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
               + "  ".join(f"{name} {r:.2f}/{s:.2f}/{f:.2f} ({k:g})" for (name, _, _), r, s, f, k
                           in zip(BORDERS, fit["real"], fit["synthetic"], fit["fitted"], fit["strengths"])))
         model = tune_model(model, border_soften=fit["strengths"])
+        tuned["border_soften"] = fitted_on(args.fit_border_soften, fit)
     if args.fit_shading:
         from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
 
@@ -271,7 +292,9 @@ def run(args: argparse.Namespace) -> int:
               f"{fit['explained']:.0%} of the real-minus-model variance (spread {fit['spread']:.2f} log units "
               f"per cell), strength {strength:g}")
         model = tune_model(model, shading=fit["shading"])
-    save_model_file(model, out)
+        tuned["shading"] = fitted_on(args.fit_shading, fit)
+    record = tuning_record(model.provenance, tuned)
+    save_model_file(model, out, provenance={"tuned": record} if record else None)
     config = model.config
     gains = ",".join(f"{g:g}" for g in config.depth_gain) or "none"
     print(f"wrote {out}: style scale {config.style_scale:g}, grain {config.grain:g}, tone {config.tone:g}, "
