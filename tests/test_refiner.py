@@ -222,3 +222,19 @@ def test_cardigan_refine_writes_the_model_and_refuses_what_it_cannot_refine(tmp_
     assert main(["refine", "--model", str(source), "--data", str(tmp_path / "none"), "--out",
                  str(tmp_path / "z.safetensors"), "--run-dir", str(tmp_path / "run3")]) == 1
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_run_refused_for_its_data_can_be_given_the_right_data(tmp_path, capsys, one_thread):
+    from engine.data.phantom import write_phantom
+
+    wrong = tmp_path / "wrong"
+    write_phantom(wrong, count=2, size=2 * SIZE, seed=3)
+    source = fan_model_file(tmp_path / "fan.safetensors", SIZE)
+    run = tmp_path / "run"
+    args = ["refine", "--model", str(source), "--out", str(tmp_path / "refined.safetensors"), "--run-dir", str(run),
+            "--iters", "1", "--batch-size", "2", "--width", "4"]
+    assert main(args + ["--data", str(wrong)]) == 1
+    assert "prepare the dataset at the model's size" in capsys.readouterr().err
+    assert not run.exists()  # nothing claimed for a run that never started
+    assert main(args + ["--data", str(phantom_data(tmp_path))]) == 0
+    assert load_model_file(tmp_path / "refined.safetensors").refiner is not None

@@ -128,7 +128,6 @@ class RefinerRun:
     def load(self, progress: ProgressCallback, should_stop: StopCheck) -> None:
         from ..evaluation.evaluate import load_split_with_fans
 
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         run_file = self.run_dir / "run.json"
         if run_file.exists():
             try:
@@ -138,9 +137,6 @@ class RefinerRun:
             if stored != self.record:
                 raise CardiganError(f"{self.run_dir}: holds a refiner run for another model, dataset or "
                                     "settings; give a new --run-dir (or delete this one)")
-        else:
-            with atomic_path(run_file) as tmp:
-                tmp.write_text(json.dumps(self.record, indent=1) + "\n")
         images, labels, _, fans = load_split_with_fans(self.data, "train", None)
         every = self.settings.every
         images, labels, fans = images[::every], labels[::every], fans[::every]
@@ -148,6 +144,10 @@ class RefinerRun:
         if images.shape[-2:] != (height, width):
             raise CardiganError(f"{self.data}: its images are {images.shape[-1]}x{images.shape[-2]}; the model "
                                 f"draws {width}x{height} (prepare the dataset at the model's size)")
+        if not run_file.exists():  # claimed only once the data is known good: a refused one can be corrected
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(run_file) as tmp:
+                tmp.write_text(json.dumps(self.record, indent=1) + "\n")
         inputs_file = self.run_dir / "inputs.npz"
         drawn = None
         if inputs_file.exists():
