@@ -238,3 +238,20 @@ def test_a_run_refused_for_its_data_can_be_given_the_right_data(tmp_path, capsys
     assert not run.exists()  # nothing claimed for a run that never started
     assert main(args + ["--data", str(phantom_data(tmp_path))]) == 0
     assert load_model_file(tmp_path / "refined.safetensors").refiner is not None
+
+
+def test_a_model_from_a_run_past_its_iters_records_the_iterations_it_had(tmp_path, capsys, one_thread):
+    data = phantom_data(tmp_path)
+    source = fan_model_file(tmp_path / "fan.safetensors", SIZE)
+    args = ["refine", "--model", str(source), "--data", str(data), "--run-dir", str(tmp_path / "run"),
+            "--batch-size", "2", "--width", "4"]
+    assert main(args + ["--out", str(tmp_path / "three.safetensors"), "--iters", "3"]) == 0
+    capsys.readouterr()
+    assert main(args + ["--out", str(tmp_path / "again.safetensors"), "--iters", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "already trained 3 iterations" in printed and "3 iterations)" in printed
+    again = load_model_file(tmp_path / "again.safetensors")
+    assert again.provenance["refiner"]["iterations"] == 3
+    three = load_model_file(tmp_path / "three.safetensors")
+    for name, tensor in three.refiner.state_dict().items():
+        assert torch.equal(again.refiner.state_dict()[name], tensor), name

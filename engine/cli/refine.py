@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..models import open_model, save_model_file
-    from ..training.refiner_training import RefinerSettings, train_refiner
+    from ..training.refiner_training import RefinerRun, RefinerSettings
     from .terminal import TerminalProgress
 
     out = Path(args.out)
@@ -63,18 +63,22 @@ def run(args: argparse.Namespace) -> int:
                                lambda_detail=args.lambda_detail, lr=args.lr, every=args.every, seed=args.seed,
                                near_field=args.near_field)
     model = open_model(args.model)
+    run = RefinerRun(model, Path(args.data), Path(args.run_dir), settings)
     try:
         with TerminalProgress() as bars:
-            refined = train_refiner(model, args.data, args.run_dir, settings, progress=bars)
+            refined = run.run(progress=bars)
     except KeyboardInterrupt:
         print(f"stopped; the state is in {args.run_dir} (run the same command to resume)")
         return 130
+    if run.iteration > settings.iters:
+        print(f"note: {args.run_dir} had already trained {run.iteration} iterations, more than --iters "
+              f"{settings.iters}; its refiner is written as it is")
     save_model_file(refined, out, provenance={"refiner": {"data": Path(args.data).resolve().name,
-                                                          "iterations": settings.iters,
+                                                          "iterations": run.iteration,
                                                           "batch_size": settings.batch_size,
                                                           "lambda_reg": settings.lambda_reg,
                                                           "lambda_detail": settings.lambda_detail,
                                                           "near_field": settings.near_field}})
     print(f"wrote {out}: {model.name} with a texture refiner "
-          f"({sum(p.numel() for p in refined.refiner.parameters()):,} parameters, {settings.iters} iterations)")
+          f"({sum(p.numel() for p in refined.refiner.parameters()):,} parameters, {run.iteration} iterations)")
     return 0
