@@ -165,3 +165,14 @@ def test_every_frame_of_a_cine_loop_has_the_loops_one_ring_down(tmp_path):
         near = unclipped[frame] & (np.abs(expected) > 3)
         assert near.sum() > 20
         assert np.median(np.abs(banded[frame] - plain[frame] - expected)[near]) < 1.0
+
+
+def test_real_arcs_without_bands_give_no_ring_down():
+    """Real profiles with no bands at all leave nothing to add: no rows of zeros from the
+    eigen-decomposition's rounding error."""
+    from engine.nets.ring_down import BINS
+
+    rng = np.random.default_rng(0)
+    drawn = rng.normal(60.0, 5.0, (4, BINS))
+    for real in (np.zeros((4, BINS)), np.tile(np.linspace(20.0, 90.0, BINS), (4, 1))):
+        assert fit_rows(real, drawn) == ((), 0.0)

@@ -33,6 +33,7 @@ TREND = 3.0  # bins: the Gaussian whose trend is taken off a profile
 START = 0.02  # of the depth: the probe face before it is left alone
 TAPER = 10  # bins
 KEEP = 0.95
+ROUNDING = 1e-9  # an eigenvalue below this share of the largest is the arithmetic's, not the images'
 RANGES = ((0.02, 0.06), (0.06, 0.12), (0.12, 0.2), (0.2, 0.3), (0.3, 0.4))
 
 
@@ -87,7 +88,7 @@ def fit_rows(real_profiles: np.ndarray, model_profiles: np.ndarray) -> tuple[tup
     values, vectors = np.linalg.eigh((excess + excess.T) / 2)
     order = np.argsort(values)[::-1]
     values, vectors = values[order], vectors[:, order]
-    positive = values > 0
+    positive = values > ROUNDING * max(float(np.abs(values).max()), 1e-12)  # not rounding error's
     if not positive.any():
         return (), 0.0
     cumulative = np.cumsum(values[positive]) / values[positive].sum()
@@ -98,7 +99,11 @@ def fit_rows(real_profiles: np.ndarray, model_profiles: np.ndarray) -> tuple[tup
     for k in range(count):
         row = np.zeros(BINS)
         row[first:] = vectors[:, k] * np.sqrt(values[k]) * taper / 127.5
-        rows.append(tuple(round(float(v), 5) for v in np.clip(row, -MAX_VALUE, MAX_VALUE)))
+        row = tuple(round(float(v), 5) for v in np.clip(row, -MAX_VALUE, MAX_VALUE))
+        if any(row):  # a direction too weak to survive the rounding draws nothing
+            rows.append(row)
+    if not rows:
+        return (), 0.0
     share = float(values[:count].sum() / max(np.trace(np.cov(real, rowvar=False)), 1e-12))
     return tuple(rows), share
 
