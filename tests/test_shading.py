@@ -225,3 +225,14 @@ def test_the_fit_refuses_models_without_a_fan(tmp_path):
         fit_model_shading(tmp_path, open_model(path))
     with pytest.raises(CardiganError, match="only a generator model"):
         fit_model_shading(tmp_path, open_model("simulator"))
+
+
+def test_residuals_that_do_not_vary_give_no_directions_of_zeros():
+    fans = [default_fan("2CH"), default_fan("4CH")] * 3
+    direction = side(1.0)
+    model = layout_images(fans, np.zeros(len(fans)), direction, base=90.0)
+    brighter = layout_images(fans, np.zeros(len(fans)), direction, base=100.0)
+    fit = fit_shading(brighter, model, fans)
+    assert len(fit["shading"]) == 1 and any(fit["shading"][0])  # the mean gain alone
+    black = np.zeros_like(model)  # no real cell to compare: nothing to draw
+    assert fit_shading(black, model, fans)["shading"] == ()

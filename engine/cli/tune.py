@@ -288,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
         strength = DEFAULT_STRENGTH if args.shading_strength is None else args.shading_strength
         with TerminalProgress() as bars:
             fit = fit_model_shading(args.fit_shading, model, "valid", strength=strength, progress=bars)
-        print(f"shading fitted on {fit['images']} valid pairs: {len(fit['shading']) - 1} directions keep "
+        print(f"shading fitted on {fit['images']} valid pairs: {shading_text(fit['shading'])} keep "
               f"{fit['explained']:.0%} of the real-minus-model variance (spread {fit['spread']:.2f} log units "
               f"per cell), strength {strength:g}")
         model = tune_model(model, shading=fit["shading"])

@@ -32,6 +32,7 @@ DEFAULT_COMPONENTS = 24
 DEFAULT_STRENGTH = 1.0
 LOG_OFFSET = 5.0  # grey levels added before the log, so near-black cells do not dominate
 MIN_PIXELS = 3
+ROUNDING = 1e-6  # a spread below this share of the largest is the arithmetic's, not the images'
 
 
 def shading_maps(images: np.ndarray, fans: list) -> np.ndarray:
@@ -69,13 +70,18 @@ def fit_shading(real: np.ndarray, synthetic: np.ndarray, fans: list, components:
     deviations = np.where(seen, residuals, mean) - mean
     _, singular, directions = np.linalg.svd(deviations, full_matrices=False)
     spread = singular / np.sqrt(max(len(deviations) - 1, 1))
-    k = min(components, len(spread))
+    # a direction the residuals do not vary along (the last of N images' N, once their mean is
+    # taken off; every one when they do not vary) would draw nothing but cost a pass per image
+    varied = int(np.sum(spread > ROUNDING * max(float(spread.max(initial=0.0)), 1e-12)))
+    k = min(components, varied)
     drawn = [strength * spread[j] * directions[j] for j in range(k)]
     # a cell's gain exp(mean + sum c_j d_j) averages exp(mean + sum d_j^2 / 2) over seeds:
     # the mean row gives that half-variance back, so the drawn layouts keep the images'
     # average grey level where the residuals' mean puts it
     rows = [mean - 0.5 * np.sum(np.square(drawn), axis=0)] + drawn
     rows = tuple(tuple(round(float(v), 4) for v in np.clip(row, -MAX_LOG_GAIN, MAX_LOG_GAIN)) for row in rows)
+    if not any(any(row) for row in rows):  # nothing to draw: no shading rather than one of zeros
+        rows = ()
     total = float((spread ** 2).sum())
     return {"shading": rows, "explained": float((spread[:k] ** 2).sum() / total) if total > 0 else 1.0,
             "spread": float(deviations.std(axis=0).mean())}
