@@ -200,3 +200,29 @@ def test_the_provenance_records_what_was_tuned_and_how(tmp_path, capsys, one_thr
     capsys.readouterr()
     assert main(["info", "--model", str(second)]) == 0
     assert '"depth_gain": "removed"' in capsys.readouterr().out
+
+
+def test_tune_in_place_replaces_the_model_only_once_the_new_one_is_written(tmp_path, capsys, monkeypatch, one_thread):
+    from engine.data.phantom import write_phantom
+
+    source = small_model(tmp_path)
+    original = source.read_bytes()
+    wrong = tmp_path / "wrong"
+    write_phantom(wrong, count=2, size=128, seed=2)
+    shutil.copytree(wrong / "train", wrong / "valid", dirs_exist_ok=True)
+    args = ["tune", "--model", str(source), "--out", str(source), "--overwrite"]
+    assert main(args + ["--grain", "2", "--fit-tip-gain", str(wrong)]) == 1  # a fit refused after a setting
+    assert source.read_bytes() == original
+
+    import engine.models.modelfile as modelfile
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(modelfile, "save_file", full_disk)
+    assert main(args + ["--grain", "2"]) == 1
+    assert "space" in capsys.readouterr().err.lower()
+    assert source.read_bytes() == original and sorted(p.name for p in tmp_path.glob(".*")) == []
+    monkeypatch.undo()
+    assert main(args + ["--grain", "2"]) == 0
+    assert load_model_file(source).config.grain == 2.0

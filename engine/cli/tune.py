@@ -1,6 +1,7 @@
 """``cardigan tune``: set the output settings a model file carries and training does not:
 the style scale, the pixel grain, the output tone, the depth gain, the tip gain, the speckle
-shape, the fine filter, the pool detail, the ring-down and the shading; or fit the last eight to real images."""
+shape, the fine filter, the pool detail, the ring-down, the border softening and the shading; or
+fit the last nine to real images."""
 
 from __future__ import annotations
 
@@ -10,21 +11,24 @@ from pathlib import Path
 from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
 
 HELP = ("set a model's output settings (style scale, grain, tone, depth gain, tip gain, speckle shape, "
-        "fine filter, pool detail, ring-down, shading) "
+        "fine filter, pool detail, ring-down, border softening, shading) "
         "or fit them to real images")
 DESCRIPTION = (
     "Write a copy of a generator model with other output settings: --style-scale (the spread of "
     "the noise map's style channels: below 1, fewer washed-out or dim seeds), --grain (white "
     "per-pixel grain in grey levels, added after the network) and --tone (a gamma curve on the "
     "output's grey levels, 1 = none) and --depth-gain (grey-level gains at evenly spaced depths "
-    "of the fan, from the apex to the arc; 'none' for none). --fit-tone DATA "
+    "of the fan, from the apex to the arc; 'none' for none) and --speckle-shape (the fine speckle's "
+    "width along and across the beam and its gain, from the apex to the arc; 'none' for none). --fit-tone DATA "
     "chooses the tone instead: the curve that brings the model's mean grey level per region "
     "closest to the real images' on the prepared dataset's valid split; --fit-depth-gain DATA "
     "chooses the depth gain: per depth bin, the real images' mean grey level over the model's "
     "(below the top fifth of the depth it only darkens), "
     "on the same split (fitted after the tone when both are asked for); --fit-tip-gain DATA "
     "fits gains for the fan's first pixels below the probe, real's mean grey level over the "
-    "model's at each pixel of depth (fitted after the depth gain); --fit-fine-filter DATA "
+    "model's at each pixel of depth (fitted after the depth gain); --fit-speckle-shape DATA fits the "
+    "speckle shape, per depth bin the widths whose neighbour correlations come nearest the real "
+    "images' (fitted after the tip gain); --fit-fine-filter DATA "
     "fits a 7 x 7 kernel the detail inside the fan is filtered with, so the finest speckle's "
     "spectrum matches the real images' of that split (fitted after the speckle shape); --fit-pool-detail DATA "
     "fits gains on the speckle inside the blood pools by depth, real pools' detail over the "
@@ -37,7 +41,10 @@ DESCRIPTION = (
     "images of that split differ from the model's of the same masks (fitted last; "
     "--shading-strength scales its spread). --beam DEG sets how far apart a beam model's noise nodes lie "
     "along the arcs (closer than in training: shorter grain from the same weights). The network's weights "
-    "are copied unchanged; settings not given are kept.")
+    "are copied unchanged; settings not given are kept, and the provenance records how each was "
+    "changed. The fits measured in pixels (all but the tone, the depth gain and the shading) need "
+    "a dataset prepared at the model's size. --out may be --model itself (with --overwrite): the "
+    "file is replaced only once the new one is written.")
 
 
 def grain_value(text: str) -> float:
@@ -119,7 +126,8 @@ def tuning_record(provenance: dict, tuned: dict) -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
-    parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S")
+    parser.add_argument("--style-scale", type=style_scale_value, default=None, metavar="S",
+                        help="above 0, at most 1: the noise map's style channels' spread (models with noise)")
     parser.add_argument("--grain", type=grain_value, default=None, metavar="G", help="grey levels, 0-20")
     tone = parser.add_mutually_exclusive_group()
     tone.add_argument("--tone", type=tone_value, default=None, metavar="T", help="0.5-2; 1 = no curve")
