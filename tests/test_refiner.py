@@ -255,3 +255,17 @@ def test_a_model_from_a_run_past_its_iters_records_the_iterations_it_had(tmp_pat
     three = load_model_file(tmp_path / "three.safetensors")
     for name, tensor in three.refiner.state_dict().items():
         assert torch.equal(again.refiner.state_dict()[name], tensor), name
+
+
+def test_ctrl_c_while_progress_is_shown_keeps_the_steps_since_the_last_checkpoint(tmp_path, one_thread):
+    data = phantom_data(tmp_path)
+    model = load_model_file(fan_model_file(tmp_path / "fan.safetensors", SIZE))
+
+    def interrupt_at_the_third(event):
+        if event.stage == "training the refiner" and event.done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_refiner(model, data, tmp_path / "run", RefinerSettings(iters=6, batch_size=2, width=4),
+                      progress=interrupt_at_the_third)
+    assert torch.load(tmp_path / "run" / "state.pt", weights_only=True)["iteration"] == 3

@@ -244,13 +244,13 @@ class RefinerRun:
                 raise Cancelled()
             try:
                 losses = self.step()
-            except KeyboardInterrupt:  # Ctrl-C: keep what was learnt up to the last whole step
+                if self.iteration % self.settings.checkpoint_every == 0 or self.iteration == total:
+                    self.save()
+                progress(Progress("training the refiner", self.iteration, total,
+                                  "  ".join(f"{k} {v:.3f}" for k, v in losses.items())))
+            except KeyboardInterrupt:  # Ctrl-C, wherever it lands: keep what was learnt up to now
                 self.save()
                 raise
-            if self.iteration % self.settings.checkpoint_every == 0 or self.iteration == total:
-                self.save()
-            progress(Progress("training the refiner", self.iteration, total,
-                              "  ".join(f"{k} {v:.3f}" for k, v in losses.items())))
         return dataclasses.replace(self.model, refiner=self.refiner.eval())
 
 
