@@ -390,3 +390,19 @@ def test_options_that_would_do_nothing_are_refused_or_said(tmp_path, capsys):
     assert main(["cine", "--model", "simulator", "--ed", str(masks / "p_4CH_ED.png"), "--es", str(masks / "p_4CH_ES.png"),
                  "--frames", "2", "--size", "128", "--out", str(tmp_path / "l.h5")]) == 0
     assert "keeps their view and size" in capsys.readouterr().err
+
+
+def test_output_into_a_pipe_closed_early_ends_quietly(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone, as `| head` goes after its lines
+    try:
+        done = subprocess.run([sys.executable, "-m", "engine", "info", "--model", "simulator"], stdout=write_end,
+                              stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr.decode().strip() == ""

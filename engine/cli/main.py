@@ -87,6 +87,18 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
         return int(exc.code) if isinstance(exc.code, int) else 2
 
 
+def quiet_closed_output() -> None:
+    """Point standard output at the null device, so that Python's flush at exit does not
+    complain about the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def interrupted() -> int:
     print("cardigan: interrupted", file=sys.stderr)
     return 130
@@ -104,6 +116,9 @@ def run_handler(handler, args: argparse.Namespace) -> int:
     except MemoryError:
         print("cardigan: error: out of memory (try a smaller batch or size)", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader of our output went away (``| head``, a closed parent)
+        quiet_closed_output()
+        return 141  # as a shell tool killed by SIGPIPE: no message, the pipe has no one to read it
     except (OSError, RuntimeError) as exc:
         # the last guard for the machine's own faults (a full disk, a vanished folder) that a
         # writer did not name itself; anything else is a bug and keeps its traceback
