@@ -344,7 +344,7 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     import SimpleITK as sitk
 
     volume = sitk.ReadImage(str(tmp_path / "out" / "case.nii.gz"))
-    assert (sitk.GetArrayFromImage(volume) == result.image).all() and volume.GetSpacing() == pytest.approx((0.6, 0.6))
+    assert (sitk.GetArrayFromImage(volume) == result.image).all() and volume.GetSpacing() == pytest.approx((0.6 * 256 / result.image.shape[1],) * 2)  # a 15 cm field
     save_dialog_returns(monkeypatch, tmp_path / "out" / "only_mask.nii.gz")
     assert window.exporter.export_mask()
     assert (read_volume_label(tmp_path / "out" / "only_mask.nii.gz") == window.document.labels).all()

@@ -213,7 +213,7 @@ def test_prepared_phantom_with_manifest(tmp_path):
     assert item["image"].shape == (1, 48, 48)
     blood = item["image"][0][item["label_ids"] == 1].mean()
     myo = item["image"][0][item["label_ids"] == 2].mean()
-    assert myo > blood + 0.3
+    assert myo > blood + 0.2  # the wall echoes brighter than the blood pool
 
 
 def test_label_maps_in_other_png_modes_give_the_ids_the_studio_reads(tmp_path):
