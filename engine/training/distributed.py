@@ -7,13 +7,18 @@ DistributedDataParallel, and only rank 0 writes to the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
+from typing import Callable, ContextManager, TypeVar
 
 import torch
 import torch.distributed as dist
 
 from ..devices import resolve_device
+from ..errors import CardiganError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,39 @@ def agree_to_stop(context: DistContext, wants_stop: bool, device: torch.device) 
     flag = torch.tensor([1.0 if wants_stop else 0.0], device=device)
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return bool(flag.item() > 0)
+
+
+def decided_by_main(context: DistContext, decide: Callable[[], T]) -> T:
+    """``decide()`` run on rank 0 alone, its result returned on every rank. A CardiganError it
+    raises (a refused start: the folder holds a run, is locked, cannot be resumed with these
+    networks) is raised on every rank, so no process goes on to wait for one that gave up."""
+    problem, result = None, None
+    if context.is_main:
+        try:
+            result = decide()
+        except CardiganError as exc:
+            problem = exc
+    if context.active:
+        verdict = [str(problem) if problem is not None else None, result]
+        dist.broadcast_object_list(verdict, src=0)
+        if problem is None and verdict[0] is not None:
+            raise CardiganError(verdict[0])
+        result = verdict[1]
+    if problem is not None:
+        raise problem
+    return result
+
+
+@contextlib.contextmanager
+def held_by_main(context: DistContext, make: Callable[[], ContextManager]):
+    """``make()``'s context (the run folder's lock) held by rank 0 alone for the block; when
+    rank 0 cannot enter it, every rank raises its error (:func:`decided_by_main`)."""
+    with contextlib.ExitStack() as stack:
+        def enter() -> None:
+            stack.enter_context(make())
+
+        decided_by_main(context, enter)
+        yield
 
 
 def barrier(context: DistContext) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -112,10 +111,10 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
             raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
                             "or `cardigan phantom`)")
         check_run_outside_data(run.root, Path(data_dir))
-        with run.lock() if context.is_main else contextlib.nullcontext():
+        with distributed.held_by_main(context, run.lock):
             accepted = False  # the folder may take this run: what fails after is this run's own
             try:
-                replace = run.prepare_start(resume, overwrite) if context.is_main else False
+                replace = distributed.decided_by_main(context, lambda: _accept_start(run, config, resume, overwrite))
                 accepted = True
                 return _train(config, Path(data_dir), run, callbacks, emit, resume, context, device, replace)
             except (CardiganError, *OOM_ERRORS):
@@ -139,6 +138,15 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         raise CardiganError(message) from None
     finally:
         distributed.teardown(context)
+
+
+def _accept_start(run: RunFolder, config: TrainConfig, resume: bool, overwrite: bool) -> bool:
+    """Rank 0's check that the folder takes this run (:meth:`RunFolder.prepare_start`), and
+    that a resumed run keeps its networks; True when an earlier run is to be replaced."""
+    replace = run.prepare_start(resume, overwrite)
+    if resume:
+        run.check_resumable_with(config)
+    return replace
 
 
 def _forget_unsaved_start(run: RunFolder, made_here: bool) -> None:
@@ -166,10 +174,8 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         from .warm_start import read_discriminator
 
         critic = read_discriminator(config.init_disc_from, config)
-    changed: list[str] = []
-    if context.is_main and resume:
-        run.check_resumable_with(config)
-        changed = run.changed_settings(config)  # said when training resumes: a resume changes nothing silently
+    # said when training resumes: a resume changes nothing silently
+    changed = distributed.decided_by_main(context, lambda: run.changed_settings(config) if resume else [])
     train_set, preview_set = open_datasets(config, data_dir)
     ipe = iters_per_epoch(len(train_set), config.batch_size, context)
     total_epochs = config.epochs or (config.niter + config.niter_decay)
