@@ -5,6 +5,7 @@ MASTER_PORT), so these tests need no launcher; a test fails rather than hangs wh
 waits for one that gave up (``timeout``).
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -33,15 +34,35 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def torchrun(args: list[str], processes: int = 2, timeout: float = 120, extra_env: dict | None = None):
-    """Run ``python -m engine train ARGS`` as ``processes`` ranks; (exit code, stderr) per rank."""
+# rank 1's third step reports a NaN loss (its weights stay finite), then `cardigan train ARGS`
+NAN_ON_RANK_1 = """
+import os, sys, torch
+from engine.training import trainer
+if os.environ["RANK"] == "1":
+    step, calls = trainer.Trainer.step, []
+    def nan_step(self, *args, **kwargs):
+        losses = step(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:
+            losses["G_GAN"] = torch.tensor(float("nan"))
+        return losses
+    trainer.Trainer.step = nan_step
+from engine.cli.main import main
+sys.exit(main(["train", *sys.argv[1:]]))
+"""
+
+
+def torchrun(args: list[str], processes: int = 2, timeout: float = 120, code: str | None = None):
+    """Run ``python -m engine train ARGS`` (or ``python -c CODE ARGS``) as ``processes`` ranks;
+    (exit code, stderr) per rank."""
     port = str(free_port())
     procs = []
     for rank in range(processes):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(processes),
                "LOCAL_WORLD_SIZE": str(processes), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port,
-               "OMP_NUM_THREADS": "1", **(extra_env or {})}
-        procs.append(subprocess.Popen([sys.executable, "-m", "engine", "train", *args], cwd=REPO, env=env,
+               "OMP_NUM_THREADS": "1"}
+        command = ["-c", code] if code else ["-m", "engine", "train"]
+        procs.append(subprocess.Popen([sys.executable, *command, *args], cwd=REPO, env=env,
                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))
     results = []
@@ -72,3 +93,17 @@ def test_a_start_refused_on_rank_0_stops_every_rank_with_its_one_line(phantom, t
         assert "Traceback" not in err, err
         assert len(errors_of(err)) == 1 and "already holds a training run" in errors_of(err)[0], err
     assert (run / "checkpoints" / "state_00000002.pt").read_bytes() == b"x"
+
+
+def test_a_nan_loss_on_one_rank_stops_every_rank_before_anything_of_it_is_saved(phantom, tmp_path):
+    run = tmp_path / "run"
+    results = torchrun(["--data", str(phantom), "--run-dir", str(run), "--iters", "4", *TINY], code=NAN_ON_RANK_1)
+    for code, err in results:
+        assert code == 1, err
+        assert "Traceback" not in err, err
+        (line,) = errors_of(err)
+        assert "training diverged at iteration 3: the G_GAN loss is nan" in line, err
+        assert "the state of iteration 2" in line, err
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["state_00000002.pt"]
+    iterations = [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert iterations == [1, 2]

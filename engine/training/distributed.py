@@ -101,6 +101,23 @@ def held_by_main(context: DistContext, make: Callable[[], ContextManager]):
         yield
 
 
+def raise_together(context: DistContext, problem: CardiganError | None, device: torch.device) -> None:
+    """Raise ``problem`` (met by this rank, or None) and, when any rank met one, an error on
+    every rank, saying the first one's message: a process whose loss became NaN stops its
+    peers with it rather than leaving them to wait for it in their next collective."""
+    if context.active:
+        flag = torch.tensor([0.0 if problem is None else 1.0], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() > 0:
+            messages: list[str | None] = [None] * context.world_size
+            dist.all_gather_object(messages, None if problem is None else str(problem))
+            if problem is None:
+                rank, message = next((r, m) for r, m in enumerate(messages) if m is not None)
+                raise CardiganError(f"process {rank}: {message}")
+    if problem is not None:
+        raise problem
+
+
 def barrier(context: DistContext) -> None:
     if context.active:
         dist.barrier()

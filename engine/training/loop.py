@@ -20,7 +20,7 @@ from .batches import epoch_batches, epoch_loader, iters_per_epoch
 from .config import TrainConfig
 from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                      Scalars, Started, TrainCallbacks)
-from .divergence import stop_if_losses_diverged, stop_if_weights_diverged
+from .divergence import TrainingDiverged, stop_if_losses_diverged, stop_if_weights_diverged
 from .run_folder import RunFolder, check_run_outside_data
 from .state import list_states, load_newest_state, resume_from_state, rng_state, save_state, state_iteration
 from .stats import KEYS, LOSS, PROGRESS
@@ -161,6 +161,15 @@ def _forget_unsaved_start(run: RunFolder, made_here: bool) -> None:
         run.remove_if_unused()
 
 
+def losses_problem(losses: dict, iteration: int, run: RunFolder) -> TrainingDiverged | None:
+    """The error of a step whose losses are not all finite (:func:`stop_if_losses_diverged`)."""
+    try:
+        stop_if_losses_diverged(losses, iteration, run)
+    except TrainingDiverged as exc:
+        return exc
+    return None
+
+
 def _fresh_note(fresh: list[str]) -> str:
     """"; N tensors start fresh (a, b, c, ...)", or "" when none does."""
     if not fresh:
@@ -280,7 +289,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         losses = trainer.step(seg, real, train_g=trains_generator(config, iteration), fan=fan)
         # the losses as numbers with one device synchronisation, not one per loss and use
         losses = dict(zip(losses, torch.stack([v.float() for v in losses.values()]).tolist()))
-        stop_if_losses_diverged(losses, iteration + 1, run)
+        distributed.raise_together(context, losses_problem(losses, iteration + 1, run), device)
         iteration += 1
         for name, value in losses.items():
             sums[name] = sums.get(name, 0.0) + value
@@ -311,16 +320,16 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
                                 total_epochs, speed, eta))
         sample(iteration, now, final=iteration == total)
         saved_here = iteration % config.checkpoint_every == 0 and iteration < total
-        if saved_here:
-            save(iteration)
+        if saved_here:  # rank 0 saves; every rank hears when it refused to (weights diverged)
+            distributed.decided_by_main(context, lambda: save(iteration))
         if distributed.agree_to_stop(context, callbacks.should_stop(), device):
             stopped = iteration < total
             break
     sample(iteration, time.perf_counter(), final=True)  # where it ended or was stopped
-    if not saved_here:  # stopped right after a checkpoint: that state is this one
-        save(iteration)
     if writer is not None:
         writer.close()
+    if not saved_here:  # stopped right after a checkpoint: that state is this one
+        distributed.decided_by_main(context, lambda: save(iteration))
     distributed.barrier(context)
     emit(Finished(iteration, str(run.model_path), stopped))
     return TrainResult(iteration, run.model_path, stopped)
