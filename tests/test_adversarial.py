@@ -718,3 +718,13 @@ def test_synthesize_never_writes_over_its_model(tiny_model, mask_png, tmp_path, 
     rc = main(["synthesize", "--model", str(model), "--mask", str(mask_png), "--out", str(model), "--overwrite"])
     assert rc == 1 and "is the model" in one_line(capsys)
     assert model.read_bytes() == tiny_model.read_bytes()
+
+
+def test_a_new_run_that_diverges_before_its_first_state_says_nothing_is_kept(phantom, tmp_path, capsys):
+    run = tmp_path / "run"
+    rc = main(["train", "--data", str(phantom), "--run", str(run), *TINY_TRAIN, "--iters", "40",
+               "--lr", "1e35", "--checkpoint-every", "30"])
+    line = one_line(capsys)
+    assert rc == 1 and "training diverged at iteration" in line
+    assert "no state" in line and "kept" not in line.replace("nothing is kept", "")
+    assert not run.exists()  # removed whole: there is nothing to resume from

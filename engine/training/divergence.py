@@ -41,11 +41,13 @@ def stop_if_weights_diverged(networks: dict, iteration: int, run) -> None:
 
 
 def kept(run) -> str:
-    """What a diverged run leaves: its last saved state and model, untouched."""
+    """What a diverged run leaves: its last saved state and model, untouched; before its first
+    state, nothing (a new run that saved no state is removed, so it starts again)."""
     saved = run.saved_iterations()
-    where = f"the state of iteration {saved[-1]}" if saved else "no saved state yet"
-    return (f"nothing of it was saved ({where} and {run.model_path.name} are kept); try a lower "
-            "--lr, or resume from the kept state")
+    if not saved:
+        return "it had saved no state yet, so nothing is kept; try a lower --lr"
+    return (f"nothing of it was saved (the state of iteration {saved[-1]} and {run.model_path.name} "
+            "are kept); try a lower --lr, or resume from the kept state")
 
 
 def first_non_finite(tree, prefix: str = "") -> str | None:
