@@ -707,6 +707,25 @@ def test_a_resume_needs_no_starting_file_and_says_what_it_changes(phantom, tmp_p
     assert "resuming with changed settings: lr" in said
 
 
+def test_a_resume_on_another_number_of_processes_says_what_that_changes(phantom, tmp_path):
+    run = tmp_path / "run"
+    train(tiny(iters=2, checkpoint_every=2), phantom, run, TrainCallbacks())
+    path = run / "checkpoints" / "state_00000002.pt"
+    state = torch.load(path, weights_only=True)
+    assert state["world_size"] == 1
+    same = Recorder()
+    train(tiny(iters=3), phantom, run, same.callbacks(), resume=True)
+    assert not any("process" in e.message for e in same.of(Notice))
+    state["world_size"] = 2  # as a torchrun of two processes saves it
+    torch.save(state, path)
+    (run / "checkpoints" / "state_00000003.pt").unlink()
+    moved = Recorder()
+    train(tiny(iters=4), phantom, run, moved.callbacks(), resume=True)
+    said = " ".join(e.message for e in moved.of(Notice))
+    assert "resuming on 1 process(es), the state was saved by 2" in said
+    assert f"an epoch is {moved.of(Started)[0].iters_per_epoch} iterations" in said
+
+
 def test_a_resumed_runs_tensorboard_drops_what_the_stopped_run_logged_after_its_state(phantom, tmp_path, monkeypatch):
     import types
 

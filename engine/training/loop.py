@@ -170,6 +170,19 @@ def losses_problem(losses: dict, iteration: int, run: RunFolder) -> TrainingDive
     return None
 
 
+def _processes_note(state: dict, context, config: TrainConfig, ipe: int) -> str:
+    """A resume on another number of processes than the state was saved by: what changes (one
+    iteration is a step of every process, so its images, an epoch's iterations and a run's
+    length in epochs), or "" when the number is the same (or the state does not say)."""
+    saved = state.get("world_size")
+    if not isinstance(saved, int) or isinstance(saved, bool) or saved == context.world_size:
+        return ""
+    return (f"resuming on {context.world_size} process(es), the state was saved by {saved}: an iteration "
+            f"now takes {config.batch_size * context.world_size} images (batch size {config.batch_size} per "
+            f"process) and an epoch is {ipe} iterations, so the run's length and learning-rate schedule "
+            "in epochs change")
+
+
 def _fresh_note(fresh: list[str]) -> str:
     """"; N tensors start fresh (a, b, c, ...)", or "" when none does."""
     if not fresh:
@@ -216,6 +229,9 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
                 if state_iteration(newer) > start:
                     newer.unlink(missing_ok=True)
         emit(Notice(f"resuming from iteration {start} ({path.name})"))
+        moved = _processes_note(state, context, config, ipe)
+        if moved:
+            emit(Notice(moved))
         if changed:
             emit(Notice("resuming with changed settings: " + ", ".join(changed)
                         + (" (a new batch size changes how many iterations an epoch is, so the run's "
@@ -254,7 +270,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             return
         networks = trainer.state_dict()
         stop_if_weights_diverged(networks, iteration, run)
-        state = {**networks, "iteration": iteration, "epoch": iteration // ipe,
+        state = {**networks, "iteration": iteration, "epoch": iteration // ipe, "world_size": context.world_size,
                  "rng": rng_state(device), "config": config.to_dict()}
         path = save_state(state, run.checkpoint_dir, iteration, config.keep_checkpoints)
         export_model(trainer, config, run.model_path, {**provenance, "iterations": iteration})
