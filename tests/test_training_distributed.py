@@ -107,3 +107,42 @@ def test_a_nan_loss_on_one_rank_stops_every_rank_before_anything_of_it_is_saved(
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["state_00000002.pt"]
     iterations = [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()]
     assert iterations == [1, 2]
+
+
+def test_every_rank_gets_its_own_shard_of_the_same_epoch_order():
+    from engine.training.batches import epoch_batches, iters_per_epoch
+    from engine.training.distributed import DistContext
+
+    ranks = [DistContext(rank, 2) for rank in range(2)]
+    shards = [sum(epoch_batches(9, 2, epoch=3, seed=5, context=c), []) for c in ranks]
+    assert not set(shards[0]) & set(shards[1])
+    assert len(shards[0]) == len(shards[1]) == 2 * iters_per_epoch(9, 2, ranks[0])
+    assert shards == [sum(epoch_batches(9, 2, epoch=3, seed=5, context=c), []) for c in ranks]
+    assert sum(epoch_batches(9, 2, epoch=4, seed=5, context=ranks[0]), []) != shards[0]
+
+
+def test_a_two_process_run_writes_one_run_folder_and_a_plain_model_and_resumes(phantom, tmp_path):
+    import torch
+    from safetensors import safe_open
+
+    from engine.models import open_model
+    from engine.training.state import list_states
+
+    run = tmp_path / "run"
+    results = torchrun(["--data", str(phantom), "--run-dir", str(run), "--iters", "2", *TINY])
+    assert [code for code, _ in results] == [0, 0], results
+    assert "training on cpu" in results[0][1] and "training on" not in results[1][1]  # rank 0 reports
+    assert sorted(p.name for p in run.iterdir()) == [".lock", "checkpoints", "config.json",
+                                                     "model.safetensors", "samples", "stats.jsonl"]
+    records = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in records] == [1, 2] and records[-1]["Progress/world_size"] == 2
+    with safe_open(str(run / "model.safetensors"), "pt") as model:
+        assert not [key for key in model.keys() if "module." in key]
+    open_model(run / "model.safetensors")  # loads as a single process's model does
+    state = torch.load(list_states(run / "checkpoints")[-1], weights_only=True)
+    assert state["world_size"] == 2 and state["iteration"] == 2
+
+    results = torchrun(["--run-dir", str(run), "--resume", "--iters", "4", "--threads", "1"])
+    assert [code for code, _ in results] == [0, 0], results
+    assert "resuming from iteration 2" in results[0][1]
+    assert [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
