@@ -146,3 +146,44 @@ def test_a_two_process_run_writes_one_run_folder_and_a_plain_model_and_resumes(p
     assert [code for code, _ in results] == [0, 0], results
     assert "resuming from iteration 2" in results[0][1]
     assert [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
+
+
+@pytest.fixture
+def launched_as_rank(monkeypatch):
+    """``launched_as_rank(local_rank)``: the environment torchrun gives a process of a run of
+    two; joining the process group fails the test (the device must be refused before)."""
+    from engine.training import distributed
+
+    def launch(local_rank: int) -> None:
+        for name, value in {"RANK": local_rank, "LOCAL_RANK": local_rank, "WORLD_SIZE": 2}.items():
+            monkeypatch.setenv(name, str(value))
+
+    def joined(*args, **kwargs):
+        raise AssertionError("joined the process group")
+
+    monkeypatch.setattr(distributed.dist, "init_process_group", joined)
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    return launch
+
+
+def test_cuda_asked_for_under_torchrun_without_a_gpu_is_refused_not_replaced_by_the_cpu(launched_as_rank, monkeypatch):
+    from engine.errors import DeviceError
+    from engine.training import distributed
+
+    launched_as_rank(0)
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match="no CUDA GPU"):
+        distributed.setup("cuda")
+
+
+def test_more_processes_than_gpus_on_a_machine_is_refused_in_one_line(launched_as_rank, monkeypatch):
+    from engine.errors import DeviceError
+    from engine.training import distributed
+
+    launched_as_rank(1)
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(distributed.torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(distributed.torch.cuda, "set_device", lambda device: None)
+    for spec in ("auto", "cuda", "cuda:0"):
+        with pytest.raises(DeviceError, match=r"at most 1 process\(es\) per machine"):
+            distributed.setup(spec)

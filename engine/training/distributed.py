@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 
 from ..devices import resolve_device
-from ..errors import CardiganError
+from ..errors import CardiganError, DeviceError
 
 T = TypeVar("T")
 
@@ -42,16 +42,31 @@ def setup(device_spec: str) -> tuple[DistContext, torch.device]:
     if world <= 1:
         return DistContext(), resolve_device(device_spec)
     context = DistContext(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
-    wants_cuda = device_spec in ("auto", "cuda") or device_spec.startswith("cuda")
-    use_cuda = wants_cuda and torch.cuda.is_available()
+    if device_spec == "auto":
+        use_cuda = torch.cuda.is_available()
+    else:
+        use_cuda = device_spec.startswith("cuda")
+        if use_cuda:
+            resolve_device("cuda")  # no CUDA: the same one-line error as a single process's
     if use_cuda:
-        device = torch.device("cuda", context.local_rank)
+        device = rank_gpu(context)
         torch.cuda.set_device(device)
     else:
-        device = resolve_device("cpu" if device_spec in ("auto", "cuda") else device_spec)
+        device = resolve_device("cpu" if device_spec == "auto" else device_spec)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
     return context, device
+
+
+def rank_gpu(context: DistContext) -> torch.device:
+    """The GPU of this process: the one numbered as its rank on this machine (torchrun's
+    LOCAL_RANK), whatever index ``--device cuda:N`` names."""
+    count = torch.cuda.device_count()
+    if context.local_rank >= count:
+        raise DeviceError(f"process {context.local_rank} on this machine has no GPU of its own: the "
+                          f"machine has {count} CUDA device(s), so start at most {count} process(es) "
+                          "per machine (torchrun --nproc_per_node)")
+    return torch.device("cuda", context.local_rank)
 
 
 def teardown(context: DistContext) -> None:
