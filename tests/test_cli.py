@@ -223,6 +223,14 @@ def test_every_training_field_survives_flags_and_parser():
     assert again.to_dict() == config.to_dict()
 
 
+def test_train_help_says_what_auto_precision_does_on_a_cpu_and_what_torchrun_changes(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "auto (bf16 on GPUs and CPUs with native bf16)" in text
+    assert "N x B images" in text and "--lr is not scaled with N" in text
+
+
 def test_a_second_interrupt_aborts_training_only_when_it_is_a_second_press():
     import signal
 

@@ -17,7 +17,9 @@ DESCRIPTION = (
     "Train SPADE on a prepared dataset folder (cardigan prepare / cardigan phantom). "
     "Every preset field can be overridden with the flag of the same name. Several GPUs: "
     "torchrun --nproc_per_node=N -m engine train ... (the same flags; --batch-size is per "
-    "process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
+    "process, so one iteration takes N x B images and an epoch N times fewer iterations; --lr "
+    "is not scaled with N; the losses logged are process 0's; on the CPU, gloo with batch norm "
+    "per process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
 
 TIME_LIMIT_EXIT = 75  # sysexits' EX_TEMPFAIL: not finished, run it again (with --resume) to go on
 FLAG_NAMES = {"image_size": "--size"}  # one name per concept across commands
@@ -26,7 +28,7 @@ SKIPPED_FIELDS = {"preset", "iters", "epochs", "device", "amp", "checkpoint_ever
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..training.config import PRESET_SUMMARIES, PRESETS, TrainConfig
+    from ..training.config import FIELDS, PRESET_SUMMARIES, PRESETS, TrainConfig
 
     parser.add_argument("--data", type=Path, default=None,
                         help="prepared dataset folder (with --resume: the run's own by default)")
@@ -42,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None, help="images per step and process")
     add_device_argument(parser, default=None)
     parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],
-                        help="mixed precision (auto: bf16 on GPUs that support it)")
+                        help=FIELDS["amp"].metadata["help"])
     parser.add_argument("--resume", action="store_true", help="continue from the newest state in --run")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an earlier run in --run (a folder holding other files is refused)")
