@@ -414,3 +414,27 @@ def test_output_into_a_pipe_closed_early_ends_quietly(tmp_path):
     finally:
         os.close(write_end)
     assert done.returncode == 141 and done.stderr.decode().strip() == ""
+
+
+def test_a_dry_run_refuses_what_the_training_would_refuse_and_writes_nothing(tmp_path, capsys):
+    import json
+
+    from engine.training.config import resolve_config
+
+    data, run, empty, new = (tmp_path / name for name in ("data", "run", "empty", "new"))
+    data.mkdir()
+    empty.mkdir()
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({**resolve_config("lite", image_size=64).to_dict(),
+                                                 "data": str(data)}))
+    (run / "checkpoints" / "state_00000002.pt").write_bytes(b"state")
+    refusals = {"cannot resume with a different network (ngf 10 -> 8)": ["--run", str(run), "--resume", "--ngf", "8"],
+                "already holds a training run": ["--run", str(run), "--data", str(data)],
+                "no training state to resume from": ["--run", str(empty), "--resume", "--data", str(data)]}
+    for said, argv in refusals.items():
+        assert main(["train", *argv, "--dry-run"]) == 1
+        assert said in one_error_line(capsys)
+    assert main(["train", "--run", str(run), "--resume", "--iters", "9", "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out)["iters"] == 9
+    assert main(["train", "--run", str(new), "--data", str(data), "--preset", "lite", "--dry-run"]) == 0
+    assert not new.exists() and sorted(p.name for p in empty.iterdir()) == []

@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "long (45s, 90m, 11h30m; a bare number is minutes): a cluster job's "
                              f"limit less a few minutes; ends with code {TIME_LIMIT_EXIT} so that a "
                              "script can tell an unfinished run, which --resume continues")
-    parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    parser.add_argument("--dry-run", action="store_true", help="check that the run folder takes this run (and a resume "
+                        "its networks), print the resolved config and exit")
     parser.add_argument("--events-jsonl", action="store_true",
                         help="machine-readable mode: one JSON event per line on stdout; a line "
                              "'stop' on stdin stops gracefully (used by the desktop app)")
@@ -145,6 +146,21 @@ def resolve_data(args: argparse.Namespace) -> Path:
     if stored and stored.get("data"):
         return Path(stored["data"])
     raise CardiganError("--data is required (the prepared dataset folder to train on)")
+
+
+def refuse_as_the_run_would(args: argparse.Namespace, config, data: Path) -> None:
+    """--dry-run: the refusals the training would make at its start, in its words (a folder
+    that does not take this run, a resume with other networks), so that a dry run that
+    prints a configuration promises a run that starts. Nothing is written."""
+    from ..errors import CardiganError
+    from ..training.run_folder import RunFolder
+
+    run = RunFolder(args.run)
+    problem = run.start_problem(args.resume, args.overwrite, data)
+    if problem:
+        raise CardiganError(problem)
+    if args.resume:
+        run.check_resumable_with(config)
 
 
 class StopFlag:
@@ -238,6 +254,7 @@ def run(args: argparse.Namespace) -> int:
             raise CardiganError("--threads must be at least 1")
         torch.set_num_threads(args.threads)
     if args.dry_run:
+        refuse_as_the_run_would(args, config, data)
         print(json.dumps({"data": str(data), "run": str(args.run), "resume": args.resume,
                           **config.to_dict()}, indent=2))
         return 0
