@@ -1,0 +1,35 @@
+"""What a user sees when the app cannot start: one line saying why, never a Qt abort or a
+traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def launch(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``cardigan ARGS`` in a fresh process, run from the checkout."""
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    environment.update(env)
+    return subprocess.run([sys.executable, "-m", "cardigan_app", *args], cwd=REPO, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_window_system_qt_cannot_start_is_one_line_not_an_abort():
+    result = launch(QT_QPA_PLATFORM="no-such-platform")
+    assert result.returncode == 1, result.stderr  # Qt alone aborts: -6 and a core dump
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cardigan: cannot open the app's window:")
+    assert "no-such-platform" in lines[0] and "cardigan --help" in lines[0]
+
+
+def test_the_plugins_own_reason_is_named():
+    from cardigan_app.app import window_system_failure
+
+    said = [("qt.qpa.xcb", "could not connect to display :99"),
+            ("qt.qpa.plugin", "From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin."),
+            ("qt.qpa.plugin", 'Could not load the Qt platform plugin "xcb" in "" even though it was found.')]
+    assert window_system_failure(said) == "Qt could not start its xcb platform plugin (could not connect to display :99)"
