@@ -33,3 +33,35 @@ def test_the_plugins_own_reason_is_named():
             ("qt.qpa.plugin", "From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin."),
             ("qt.qpa.plugin", 'Could not load the Qt platform plugin "xcb" in "" even though it was found.')]
     assert window_system_failure(said) == "Qt could not start its xcb platform plugin (could not connect to display :99)"
+
+
+def test_a_missing_dependency_in_a_command_is_one_line(capsys):
+    import argparse
+
+    import pytest
+
+    from engine.cli.main import run_handler
+
+    def needs_scipy(args):
+        raise ModuleNotFoundError("No module named 'scipy'", name="scipy.ndimage")
+
+    assert run_handler(needs_scipy, argparse.Namespace()) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cardigan: error:") and "pip install scipy" in err[0]
+
+    def our_own_bug(args):
+        raise ModuleNotFoundError("No module named 'engine.nothing'", name="engine.nothing")
+
+    with pytest.raises(ModuleNotFoundError):  # not a user's problem: the traceback stays
+        run_handler(our_own_bug, argparse.Namespace())
+
+
+def test_every_dependency_has_its_import_name():
+    import re
+
+    tomllib = __import__("pytest").importorskip("tomllib")
+    from engine.dependencies import DISTRIBUTIONS
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.match(r"[A-Za-z0-9_.-]+", spec).group(0).lower() for spec in declared}
+    assert names == {name.lower() for name in DISTRIBUTIONS.values()}

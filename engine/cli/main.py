@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_arguments(parser, argv)
     except KeyboardInterrupt:  # Ctrl-C while the commands are still being loaded
         return interrupted()
+    except ModuleNotFoundError as exc:  # an option table's import of a missing dependency
+        return missing_package(exc)
     if isinstance(args, int):
         return args
     if args.command is None:
@@ -104,6 +106,18 @@ def interrupted() -> int:
     return 130
 
 
+def missing_package(exc: ModuleNotFoundError) -> int:
+    """Report a dependency that is not installed in one line; our own missing module is a
+    bug and keeps its traceback."""
+    from ..dependencies import missing_dependency
+
+    line = missing_dependency(exc)
+    if line is None:
+        raise exc
+    print(f"cardigan: error: {line}", file=sys.stderr)
+    return 1
+
+
 def run_handler(handler, args: argparse.Namespace) -> int:
     """Run a command; user mistakes become one line on stderr and a non-zero exit."""
     try:
@@ -119,6 +133,8 @@ def run_handler(handler, args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the reader of our output went away (``| head``, a closed parent)
         quiet_closed_output()
         return 141  # as a shell tool killed by SIGPIPE: no message, the pipe has no one to read it
+    except ModuleNotFoundError as exc:
+        return missing_package(exc)
     except (OSError, RuntimeError) as exc:
         # the last guard for the machine's own faults (a full disk, a vanished folder) that a
         # writer did not name itself; anything else is a bug and keeps its traceback
