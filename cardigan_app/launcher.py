@@ -66,9 +66,36 @@ def launch(argv: list[str]) -> int:
         print("cardigan: no display available to open the app; the headless commands are: "
               + ", ".join(headless_commands()) + " (see cardigan --help)", file=sys.stderr)
         return 1
+    problem = app_import_problem()
+    if problem:
+        print(f"cardigan: cannot open the app: {problem}; the commands work without it "
+              "(cardigan --help)", file=sys.stderr)
+        return 1
     from .app import run_app
 
     return run_app(files=files or [])
+
+
+def app_import_problem() -> str | None:
+    """Why the app's code cannot be loaded, in one line, or None when it can: a dependency
+    that is not installed, or Qt's libraries missing a system library (``libEGL.so.1``).
+    Anything else failing to import is a bug and raises."""
+    from engine.dependencies import missing_dependency
+
+    try:
+        import PySide6.QtWidgets  # noqa: F401 - loads Qt's own libraries
+
+        from . import main_window  # noqa: F401 - and every module the window needs
+    except ImportError as exc:
+        line = missing_dependency(exc)
+        if line:
+            return line
+        if "PySide6" in str(getattr(exc, "name", "") or "") or "shared object" in str(exc):
+            return (f"Qt's libraries could not be loaded ({exc}); install the system libraries "
+                    "Qt needs (Debian/Ubuntu: apt-get install libegl1 libgl1 libfontconfig1 "
+                    "libxkbcommon0 libdbus-1-3 libglib2.0-0 libx11-6 libxcb-cursor0)")
+        raise
+    return None
 
 
 if __name__ == "__main__":

@@ -65,3 +65,29 @@ def test_every_dependency_has_its_import_name():
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {re.match(r"[A-Za-z0-9_.-]+", spec).group(0).lower() for spec in declared}
     assert names == {name.lower() for name in DISTRIBUTIONS.values()}
+
+
+def test_the_app_without_qt_says_what_to_install(monkeypatch, capsys):
+    import importlib.abc
+
+    import cardigan_app.app
+    from cardigan_app.launcher import main as launcher_main
+
+    monkeypatch.setattr(cardigan_app.app, "run_app", lambda **kw: 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setitem(sys.modules, "PySide6.QtWidgets", None)  # not installed
+    assert launcher_main([]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install PySide6-Essentials" in err[0]
+
+    class MissingSystemLibrary(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "PySide6.QtWidgets":
+                raise ImportError("libEGL.so.1: cannot open shared object file: No such file or directory",
+                                  name=name)
+
+    monkeypatch.delitem(sys.modules, "PySide6.QtWidgets")
+    monkeypatch.setattr(sys, "meta_path", [MissingSystemLibrary(), *sys.meta_path])
+    assert launcher_main([]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "libEGL.so.1" in err[0] and "apt-get install libegl1" in err[0]
