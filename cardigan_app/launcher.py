@@ -40,13 +40,20 @@ def files_to_open(argv: list[str]) -> list[Path] | None:
     if not argv or argv[0].startswith("-") or argv[0] in headless_commands():
         return None
     paths = [Path(word).expanduser() for word in argv]
-    missing = [p for p in paths if not p.exists()]
+    missing = [word for word, path in zip(argv, paths) if not path.exists()]
     if not missing:
         return paths
-    looks_like_a_path = [p for p in missing if os.sep in str(p) or p.suffix]
+    looks_like_a_path = [word for word in missing if looks_like_path(word)]
     if looks_like_a_path:
-        raise FileNotFoundError(str(looks_like_a_path[0]))
+        raise FileNotFoundError(looks_like_a_path[0])
     return None
+
+
+def looks_like_path(word: str) -> bool:
+    """Whether a command-line word is meant as a file or folder (``data/``, ``~/x``,
+    ``heart.png``) rather than a command."""
+    separators = [os.sep] + ([os.altsep] if os.altsep else [])
+    return any(sep in word for sep in separators) or word.startswith("~") or bool(Path(word).suffix)
 
 
 def launch(argv: list[str]) -> int:

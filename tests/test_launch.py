@@ -91,3 +91,15 @@ def test_the_app_without_qt_says_what_to_install(monkeypatch, capsys):
     assert launcher_main([]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "libEGL.so.1" in err[0] and "apt-get install libegl1" in err[0]
+
+
+def test_a_missing_folder_with_a_trailing_slash_is_a_path_not_a_command(monkeypatch, tmp_path, capsys):
+    from cardigan_app.launcher import main as launcher_main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert launcher_main(["camus256/"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "camus256/: no such file or folder to open" in err[0]
+    assert launcher_main(["synthesise"]) == 2  # a mistyped command stays the command line's
+    assert "invalid choice: 'synthesise'" in capsys.readouterr().err
