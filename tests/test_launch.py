@@ -103,3 +103,14 @@ def test_a_missing_folder_with_a_trailing_slash_is_a_path_not_a_command(monkeypa
     assert len(err) == 1 and "camus256/: no such file or folder to open" in err[0]
     assert launcher_main(["synthesise"]) == 2  # a mistyped command stays the command line's
     assert "invalid choice: 'synthesise'" in capsys.readouterr().err
+
+
+def test_help_says_how_to_open_files_in_the_app(capsys):
+    import pytest
+
+    from engine.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "`cardigan PATH ...` to open files in it" in text

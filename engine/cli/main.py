@@ -26,8 +26,10 @@ COMMANDS = (
 )
 
 DESCRIPTION = ("cardiGAN Studio: paint cardiac label maps and synthesize echocardiograms with "
-               "SPADE. Run `cardigan` with no command to open the desktop app; the commands "
-               "below work without a display.")
+               "SPADE. Run `cardigan` with no command to open the desktop app, or `cardigan "
+               "PATH ...` to open files in it (a mask, a Slicer .seg.nrrd, an ITK-SNAP workspace, "
+               "an echo to trace over, a model, a prepared dataset folder); the commands below "
+               "work without a display.")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
