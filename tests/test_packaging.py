@@ -37,3 +37,14 @@ def test_state_colours_are_written_only_in_the_theme():
     offenders = [f"{path.name}: {colour}" for path in root.rglob("*.py") if path.name != "theme.py"
                  for colour in colours if colour.lower() in path.read_text().lower()]
     assert offenders == []
+
+
+def test_the_version_is_written_once_in_the_engine():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "engine.__version__"}
+    from importlib.metadata import version
+
+    import engine
+
+    assert version("cardigan-studio") == engine.__version__  # what pip installed says the same
