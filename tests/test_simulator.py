@@ -10,7 +10,7 @@ import pytest
 from engine.anatomy import make_mask, random_patient
 from engine.errors import MaskError
 from engine.labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
-from engine.fan import default_fan
+from engine.fan import Fan, FanError, default_fan
 from engine.simulator import OPENING_DEG, sector_mask, simulate
 
 
@@ -146,3 +146,10 @@ def test_view_is_guessed_from_where_the_ventricle_sits():
     right = np.roll(labels, int(round(80 - centre_x)), axis=1)  # room for a right heart
     assert np.array_equal(simulate(centred, seed=2), simulate(centred, seed=2, view="2CH"))
     assert np.array_equal(simulate(right, seed=2), simulate(right, seed=2, view="4CH"))
+
+
+@pytest.mark.parametrize("fan", [Fan(left=30.0, right=-30.0), Fan(depth=0.0), Fan(apex_x=2.0)])
+def test_an_unusable_fan_is_refused_in_one_line(fan):
+    # a reversed fan used to give an all-black image; no depth, a NaN ValueError
+    with pytest.raises(FanError, match="fan"):
+        simulate(np.zeros((64, 64), np.uint8), seed=0, fan=fan)

@@ -29,7 +29,8 @@ def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
     speckle differs. ``phase`` (ED/ES), when known, sets the mitral and tricuspid valves:
     closed in systole, closing at end-diastole; None leaves it to the seed. ``fan``
     (:class:`engine.fan.Fan`) gives the probe's sector; None keeps the simulator's own
-    (64 degrees, the full height).
+    (64 degrees, the full height); an unusable fan (no width or depth, outside the
+    picture) is refused with :class:`engine.fan.FanError`.
     """
     labels = validate_label_map(labels, "label map")
     if labels.ndim != 2:
@@ -42,6 +43,8 @@ def simulate(labels: np.ndarray, seed: int = 0, view: str | None = None,
         raise MaskError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
     if phase is not None and phase not in PHASES:
         raise MaskError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}")
+    if fan is not None:
+        fan = fan.checked()
     style_seed = seed if patient_seed is None else patient_seed
     style = draw_style(np.random.default_rng(np.random.SeedSequence([int(style_seed) & (2**63 - 1), 17])))
     if phase is not None:
