@@ -110,6 +110,7 @@ def test_cli_phantom(tmp_path, capsys):
                "--views", "2CH", "--phases", "ES"])
     err = capsys.readouterr().err
     assert rc == 0, err
+    assert "warning: no patient in valid or test" in err and "--count 3" in err
     assert sorted(p.name for p in (tmp_path / "ph" / "train" / "img").iterdir()) == \
         ["patient0001_2CH_ES.png", "patient0002_2CH_ES.png"]
     rc = main(["phantom", "--out", str(tmp_path / "ph"), "--count", "2", "--size", "32"])
@@ -120,3 +121,13 @@ def test_cli_phantom(tmp_path, capsys):
         main(["phantom", "--help"])
     assert exit_info.value.code == 0
     assert "--format {folders,hdf5}" in capsys.readouterr().out
+
+
+def test_cli_phantom_warns_only_when_a_split_is_empty(tmp_path, capsys):
+    assert main(["phantom", "--out", str(tmp_path / "one"), "--count", "1", "--size", "32",
+                 "--views", "4CH", "--phases", "ED"]) == 0
+    assert "no patient in valid or test" in capsys.readouterr().err
+    assert main(["phantom", "--out", str(tmp_path / "three"), "--count", "3", "--size", "32",
+                 "--views", "4CH", "--phases", "ED"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "train 1 pairs, valid 1 pairs, test 1 pairs" in err

@@ -9,7 +9,8 @@ from .options import int_in_range, seed_value
 
 HELP = "make a synthetic dataset with the mask generator and the ultrasound simulator"
 DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x phase pair "
-               "(default 2CH, 4CH x ED, ES), split 80/10/10 by patient. --format folders "
+               "(default 2CH, 4CH x ED, ES), split 80/10/10 by patient (every split gets one "
+               "from 3 patients on; fewer all go to train). --format folders "
                "writes the prepared layout with a manifest (like `cardigan prepare`); "
                "--format hdf5 writes the seed's HDF5 layout to the file --out (or "
                "phantom.hdf5 inside an existing folder), which `cardigan prepare` reads.")
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.phantom import write_phantom
+    from ..data.phantom import phantom_splits, write_phantom
     from .terminal import TerminalProgress, note
 
     if args.format == "folders" and args.out.suffix.lower() in (".h5", ".hdf5"):
@@ -49,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
                                  overwrite=args.overwrite, progress=bar, workers=args.workers)
     finally:
         bar.close()
+    empty = [split for split, members in phantom_splits(args.count, args.seed).items() if not members]
+    if empty:
+        note(f"warning: no patient in {' or '.join(empty)} (use --count 3 or more for every split)")
     counts = manifest["counts"]
     note(f"wrote {manifest['output']['path']} ({args.format}): "
          + ", ".join(f"{split} {counts[split]} pairs" for split in counts))
