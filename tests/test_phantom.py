@@ -131,3 +131,13 @@ def test_cli_phantom_warns_only_when_a_split_is_empty(tmp_path, capsys):
                  "--views", "4CH", "--phases", "ED"]) == 0
     err = capsys.readouterr().err
     assert "warning" not in err and "train 1 pairs, valid 1 pairs, test 1 pairs" in err
+
+
+def test_hdf5_phantom_keeps_its_hearts_through_prepare(tmp_path):
+    manifest = write_phantom(tmp_path / "ph.hdf5", count=3, size=32, seed=5, format="hdf5",
+                             views="4CH")
+    assert sorted(manifest["hearts"]) == ["patient0001", "patient0002", "patient0003"]
+    prepare_dataset(tmp_path / "ph.hdf5", tmp_path / "prep", size=32, views="4CH")
+    prepared = read_manifest(tmp_path / "prep")
+    assert prepared["hearts"] == manifest["hearts"]
+    assert prepared["hearts"]["patient0002"]["ejection_fraction"]["4CH"] > 0

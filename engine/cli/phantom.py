@@ -13,7 +13,8 @@ DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x phase 
                "from 3 patients on; fewer all go to train). --format folders "
                "writes the prepared layout with a manifest (like `cardigan prepare`); "
                "--format hdf5 writes the seed's HDF5 layout to the file --out (or "
-               "phantom.hdf5 inside an existing folder), which `cardigan prepare` reads.")
+               "phantom.hdf5 inside an existing folder), which `cardigan prepare` reads (keeping the "
+               "patients' hearts and ejection fractions in its manifest).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

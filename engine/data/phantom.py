@@ -6,7 +6,8 @@ number of workers) and gives every requested view x phase pair, its masks drawn 
 view's fan (:func:`phantom_fan`) and rendered by the simulator. The manifest records each
 patient's ejection fractions and heart (``hearts``: :func:`engine.anatomy.patients.heart_record`).
 ``folders`` writes the prepared layout with a manifest; ``hdf5`` writes the seed's HDF5 layout
-(both phases always), so ``prepare`` can be exercised end to end.
+(both phases always) with the manifest in the file (:meth:`SeedHdf5Writer.describe`), so
+``prepare`` can be exercised end to end and keeps the hearts.
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
                             done = _tally(record, splits, counts, values, len(views) * len(phases), done,
                                           hearts)
                         progress(Progress("phantom", done, count, batch[-1]["name"]))
+                    manifest = _manifest(source, options, splits, counts, values, hearts)
+                    writer.describe(manifest)
             else:
                 for batch in batches:
                     for record in batch:
@@ -186,15 +189,21 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
         except BaseException:
             batches.close()
             raise
-        manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
-                                  label_values=sorted(values))
-        manifest["anatomy"] = {"shape_model": ShapeModel.default().fingerprint, "source": "the shipped shape model"}
-        manifest["hearts"] = dict(sorted(hearts.items()))
+        if staging is not None:
+            manifest = _manifest(source, options, splits, counts, values, hearts)
         if staging is None:
             manifest["output"] = {"format": "hdf5", "path": str(target.resolve())}
         else:
             manifest["output"] = {"format": "folders", "path": str(out.resolve())}
             write_manifest(staging, manifest)
+    return manifest
+
+
+def _manifest(source: dict, options: dict, splits: dict, counts: dict, values: set, hearts: dict) -> dict:
+    manifest = build_manifest(source=source, options=options, splits=splits, counts=counts,
+                              label_values=sorted(values))
+    manifest["anatomy"] = {"shape_model": ShapeModel.default().fingerprint, "source": "the shipped shape model"}
+    manifest["hearts"] = dict(sorted(hearts.items()))
     return manifest
 
 

@@ -280,8 +280,22 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         if sequences:
             manifest["sequences"] = sequence_list
         manifest["fan_fit"] = fan_fit_summary([fit for _, fit in fans.values()])
+        hearts = _generated_hearts(source, fmt, splits)
+        if hearts:
+            manifest["hearts"] = hearts
         write_manifest(staging, manifest)
     return manifest
+
+
+def _generated_hearts(source: Path, fmt: str, splits: dict[str, list[str]]) -> dict:
+    """The records of the prepared patients (ejection fractions, the heart) when ``source`` is
+    an HDF5 file of generated patients (``cardigan phantom --format hdf5``); else empty."""
+    if fmt != "hdf5":
+        return {}
+    from .seed_hdf5 import stored_hearts
+
+    kept = {name for members in splits.values() for name in members}
+    return {name: record for name, record in sorted(stored_hearts(source).items()) if name in kept}
 
 
 @dataclass(frozen=True)

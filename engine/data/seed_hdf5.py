@@ -4,6 +4,8 @@
     <split>/<patient>/<2CH|4CH>/gt   (2, H, W) label ids 0..3
     frame index 0 = ED, 1 = ES; splits train, valid, test (all three present when written)
 
+A file this program wrote may carry its manifest as JSON in the root attribute
+``cardigan_manifest`` (:func:`stored_hearts` reads the generated patients' records back).
 ``im_ref``/``gt_ref`` (unresized originals in the seed's file) are ignored. Written files
 hold ``im`` as (2, H, W, 1) float32 and ``gt`` as uint8, so the seed's own preparation script
 reads them unchanged.
@@ -11,6 +13,7 @@ reads them unchanged.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +61,23 @@ def written_by_us(path: Path | str) -> bool:
             return str(handle.attrs.get(WRITER_ATTRIBUTE, "")) == WRITER_SIGNATURE
     except (OSError, ValueError, RuntimeError):
         return False
+
+
+MANIFEST_ATTRIBUTE = "cardigan_manifest"  # a root attribute: the manifest of what was written
+
+
+def stored_hearts(path: Path | str) -> dict:
+    """patient -> heart record (ejection fractions, the heart) from the manifest a file of
+    generated patients carries; empty for any other file or a damaged record."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r", locking=False) as handle:
+            text = handle.attrs.get(MANIFEST_ATTRIBUTE)
+        hearts = json.loads(text).get("hearts") if text is not None else None
+    except (OSError, ValueError, RuntimeError, TypeError, AttributeError):
+        return {}
+    return hearts if isinstance(hearts, dict) else {}
 
 
 def _describe(exc: Exception) -> str:
@@ -211,6 +231,10 @@ class SeedHdf5Writer:
         group = self.file.require_group(f"{split}/{patient}/{view}")
         group.create_dataset("im", data=im, compression=self.compression)
         group.create_dataset("gt", data=gt, compression=self.compression)
+
+    def describe(self, manifest: dict) -> None:
+        """Keep ``manifest`` (JSON) in the file, for :func:`stored_hearts`."""
+        self.file.attrs[MANIFEST_ATTRIBUTE] = json.dumps(manifest, sort_keys=True)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
