@@ -10,7 +10,7 @@ import pytest
 from engine.anatomy import make_mask, random_patient
 from engine.errors import MaskError
 from engine.labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
-from engine.fan import Fan, FanError, default_fan
+from engine.fan import Fan, FanError, default_fan, fan_mask
 from engine.simulator import OPENING_DEG, sector_mask, simulate
 
 
@@ -153,3 +153,12 @@ def test_an_unusable_fan_is_refused_in_one_line(fan):
     # a reversed fan used to give an all-black image; no depth, a NaN ValueError
     with pytest.raises(FanError, match="fan"):
         simulate(np.zeros((64, 64), np.uint8), seed=0, fan=fan)
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (100, 100), (96, 160)])
+def test_black_outside_the_fans_own_mask_probe_face_included(shape):
+    fan = default_fan("4CH")
+    image = simulate(np.zeros(shape, np.uint8), seed=1, fan=fan)
+    outside = ~fan_mask(fan, *shape)
+    assert outside[0].any() and not image[outside].any()
+    assert (image[~outside] > 0).mean() > 0.99

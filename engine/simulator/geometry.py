@@ -2,7 +2,8 @@
 
 Without a fan (:mod:`engine.fan`) the sector has its apex (the transducer) at the top
 centre of the picture and opens ``OPENING_DEG`` degrees downward, reaching the full height.
-With one, the beams follow that fan: its apex, its two edges and its arc, including the
+With one, the beams follow that fan (and nothing is drawn outside :func:`engine.fan.fan_mask`,
+the blank probe face around the apex included): its apex, its two edges and its arc, including the
 horizontal squash of CAMUS frames (beams at angle psi reach x = apex + r sin(psi) * squash,
 y = apex + r cos(psi), in pixels scaled as the fan says). Echoes are simulated on a polar grid (depth samples x
 beam lines) and scan-converted to the output pixels. Everything here depends only on the
@@ -116,6 +117,10 @@ def _pixel_polar(sector: Sector) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     theta = np.arctan2(dx, dy)
     first = sector.mid_angle - sector.half_angle
     inside = (r <= sector.radius) & (np.abs(theta - sector.mid_angle) <= sector.half_angle) & (dy > 0)
+    if sector.fan is not None:  # never beyond the fan's own outline (which spares the probe's face)
+        from ..fan import fan_mask
+
+        inside &= fan_mask(sector.fan, sector.height, sector.width)
     return r, theta - first, inside
 
 
