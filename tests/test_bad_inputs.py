@@ -159,6 +159,43 @@ def test_bench_refuses_an_unwritable_report_path_before_measuring(tmp_path, caps
     assert rc == 1 and "does not exist" in one_line(capsys)
 
 
+def test_bench_never_replaces_an_existing_file_silently(tmp_path, capsys, monkeypatch):
+    import engine.bench
+
+    monkeypatch.setattr(engine.bench, "run_bench", lambda *args, **kwargs: pytest.fail("measured"))
+    precious = tmp_path / "model.safetensors"
+    precious.write_bytes(b"weights")
+    rc = main(["bench", "--device", "cpu", "--quick", "--out", str(precious)])
+    assert rc == 1 and "already exists (use --overwrite" in one_line(capsys)
+    rc = main(["bench", "--device", "cpu", "--quick", "--out", str(precious), "--overwrite"])
+    assert rc == 1 and "not a bench report" in one_line(capsys)
+    assert precious.read_bytes() == b"weights"
+
+
+def test_bench_overwrite_replaces_an_earlier_report(tmp_path, capsys, monkeypatch):
+    import engine.bench
+
+    fresh = {"machine": {"device": "cpu"}, "settings": {}, "synthesis": {}, "run": 2}
+    monkeypatch.setattr(engine.bench, "run_bench", lambda *args, **kwargs: fresh)
+    monkeypatch.setattr(engine.bench, "format_bench", lambda report: "table")
+    earlier = tmp_path / "bench.json"
+    earlier.write_text(json.dumps({**fresh, "run": 1}))
+    assert main(["bench", "--device", "cpu", "--out", str(earlier)]) == 1
+    assert json.loads(earlier.read_text())["run"] == 1
+    assert main(["bench", "--device", "cpu", "--out", str(earlier), "--overwrite"]) == 0
+    assert json.loads(earlier.read_text())["run"] == 2
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--threads", "0"], "must be between 1"),
+    (["--threads", "-2"], "must be between 1"),
+    (["--presets", " , "], "names no preset"),
+], ids=["zero-threads", "negative-threads", "no-preset"])
+def test_bench_options_are_checked_before_measuring(flags, fragment, capsys):
+    rc = main(["bench", "--device", "cpu", "--quick", "--no-incremental", *flags])
+    assert rc in (1, 2) and fragment in one_line(capsys)
+
+
 @pytest.mark.parametrize("edit, fragment", [
     (lambda header, raw: (header.replace("DimSize = ", "DimSize = 3"), raw), "bytes, but DimSize"),
     (lambda header, raw: (header.replace("MET_UCHAR", "MET_BOGUS"), raw), "unknown ElementType 'MET_BOGUS'"),

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import add_device_argument, check_output_file
+from .options import add_device_argument, check_output_file, int_in_range
 
 HELP = "measure synthesis and training speed (optimised path vs the plain network)"
 
@@ -15,8 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_argument(parser)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-training", action="store_true", help="skip the training figure")
-    parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
-    parser.add_argument("--threads", type=int, default=None, metavar="N",
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write the JSON report here (an existing file only with --overwrite)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier bench report in --out (never another kind of file)")
+    parser.add_argument("--threads", type=int_in_range(1, 1024), default=None, metavar="N",
                         help="CPU threads (default: PyTorch's choice); every figure, the peaks too, "
                              "uses the same number")
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental synthesis figure")
@@ -39,12 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from ..training.config import PRESETS
 
     if args.out:
-        check_output_file(args.out)
+        check_report_output(args.out, args.overwrite)
     if args.threads is not None:
-        if args.threads < 1:
-            raise CardiganError("--threads must be at least 1")
         torch.set_num_threads(args.threads)
     presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
+    if not presets and not args.no_training:
+        raise CardiganError("--presets names no preset (or add --no-training)")
     unknown = [p for p in presets if p not in PRESETS]
     if unknown:
         raise CardiganError(f"unknown preset(s) {', '.join(unknown)} (choose from {', '.join(PRESETS)})")
@@ -63,3 +66,37 @@ def run(args: argparse.Namespace) -> int:
     print(format_bench(report))
     print(text)
     return 0
+
+
+REPORT_KEYS = {"machine", "settings", "synthesis"}
+
+
+def is_bench_report(path: Path) -> bool:
+    """Whether ``path`` holds a report this command wrote (so --overwrite may replace it)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(report, dict) and REPORT_KEYS <= set(report)
+
+
+def check_report_output(out: Path, overwrite: bool) -> None:
+    """Before any work (a run takes minutes): an existing file is replaced only with
+    --overwrite and only if it is an earlier bench report, and the folder is writable."""
+    import tempfile
+
+    from ..errors import CardiganError
+    from ..fileio import describe_os_error
+
+    check_output_file(out)
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
+        if out.is_symlink() or not is_bench_report(out):
+            raise CardiganError(f"--out {out}: not a bench report of cardiGAN Studio; refusing to "
+                                "replace it, choose another file")
+    try:
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise CardiganError(f"--out {describe_os_error(exc, out)}") from None
