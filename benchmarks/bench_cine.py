@@ -31,22 +31,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.anatomy import ShapeModel  # noqa: E402
 from engine.cine import Timing, synthesize_loop  # noqa: E402
 from engine.cine.loop import CineLoop, loop_from_heart  # noqa: E402
+from engine.cli.options import check_output_file, int_in_range  # noqa: E402
+from engine.errors import CardiganError  # noqa: E402
 from engine.cine.measures import brightness_jumps, detail_correlation, far_field_flicker, flicker, speckle_tracking  # noqa: E402
 from engine.synthesizer import Synthesizer, to_uint8  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="demo")
-    parser.add_argument("--loops", type=int, default=5)
-    parser.add_argument("--frames", type=int, default=32)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--model", default="demo", help="the model to synthesize with (default demo)")
+    parser.add_argument("--loops", type=int_in_range(1, 1000), default=5,
+                        help="patients, one loop each (default 5; the medians are reported)")
+    parser.add_argument("--frames", type=int_in_range(2, 2000), default=32, help="frames per loop (default 32)")
+    parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="image size in pixels (default 256)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     parser.add_argument("--carried-blood", action="store_true",
                         help="carry the pools' noise with the wall as the tissue's (the loops before fresh blood)")
     parser.add_argument("--unsteady", action="store_true",
                         help="leave each frame's brightness as drawn (the loops before engine/cine/steady.py)")
     args = parser.parse_args(argv)
+    if args.out:
+        try:
+            check_output_file(args.out)  # before minutes of work, not after
+        except CardiganError as exc:
+            parser.error(str(exc))
     import torch
 
     synth = Synthesizer(args.model, device="cpu")

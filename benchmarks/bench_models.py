@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.anatomy import template_mask  # noqa: E402
+from engine.cli.options import int_in_range  # noqa: E402
 from engine.fan import default_fan  # noqa: E402
 from engine.synthesizer import Synthesizer  # noqa: E402
 
@@ -44,12 +45,14 @@ def time_models(models: list[str], rounds: int = 20, size: int = 256, device: st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", required=True, help="a model (repeat for several)")
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--rounds", type=int_in_range(1, 100_000), default=20,
+                        help="timed rounds, one image per model each (default 20; the median is reported)")
+    parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="mask size in pixels (default 256)")
+    parser.add_argument("--threads", type=int_in_range(1, 1024), default=None,
+                        help="torch threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
     args = parser.parse_args(argv)
-    if args.threads:
+    if args.threads is not None:
         import torch
 
         torch.set_num_threads(args.threads)

@@ -32,11 +32,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engine.cli.options import float_in_range, int_in_range
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long to paint")
-    parser.add_argument("--ngf", type=int, default=48, help="generator width (48: the seed's)")
-    parser.add_argument("--size", type=int, default=256, help="image and mask size")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seconds", type=float_in_range(1, 3600, " s"), default=20.0,
+                        help="how long to paint (default 20)")
+    parser.add_argument("--ngf", type=int_in_range(1, 512), default=48, help="generator width (48: the seed's)")
+    parser.add_argument("--size", type=int_in_range(32, 1024, multiple_of=8), default=256,
+                        help="image and mask size (default 256)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
     parser.add_argument("--trace", action="store_true",
                         help="list the longest gaps with what happened during them")
     parser.add_argument("--model", default="", help="use this model instead of a random seed-config one")

@@ -320,3 +320,30 @@ def test_blind_pairs_score_a_read_of_more_than_a_hundred_pairs_in_reading_order(
                                          for n, side in enumerate(sides)}}))
     picks = "".join(side[0].upper() for side in sides)  # pair 0, 1, 2, ... 100
     assert blind.score(key, picks) == (101, 101, [])
+
+
+@pytest.mark.parametrize("name, flags", [
+    ("bench_models", ["--model", "simulator", "--rounds", "0"]),
+    ("bench_models", ["--model", "simulator", "--threads", "-1"]),
+    ("bench_models", ["--model", "simulator", "--size", "0"]),
+    ("bench_cine", ["--loops", "0"]),
+    ("bench_cine", ["--frames", "-3"]),
+    ("bench_cine", ["--size", "0"]),
+    ("paint_stall", ["--seconds", "0"]),
+    ("paint_stall", ["--ngf", "-1"]),
+    ("paint_stall", ["--size", "0"]),
+])
+def test_benchmark_counts_below_one_are_refused_as_the_command_line_is_read(name, flags, capsys, monkeypatch):
+    module = script(name)
+    monkeypatch.setattr(module, "Synthesizer", None, raising=False)  # no work may start
+    with pytest.raises(SystemExit) as exit_:
+        module.main(flags)
+    assert exit_.value.code == 2 and "must be between" in capsys.readouterr().err
+
+
+def test_bench_cine_refuses_an_unwritable_report_path_before_any_work(tmp_path, capsys, monkeypatch):
+    module = script("bench_cine")
+    monkeypatch.setattr(module, "Synthesizer", None)  # no work may start
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--loops", "1", "--out", str(tmp_path / "missing" / "cine.json")])
+    assert exit_.value.code == 2 and "does not exist" in capsys.readouterr().err
