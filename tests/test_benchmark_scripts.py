@@ -347,3 +347,25 @@ def test_bench_cine_refuses_an_unwritable_report_path_before_any_work(tmp_path, 
     with pytest.raises(SystemExit) as exit_:
         module.main(["--loops", "1", "--out", str(tmp_path / "missing" / "cine.json")])
     assert exit_.value.code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_bench_cine_times_no_loop_before_a_warm_up_loop(tiny_model, one_thread, monkeypatch):
+    """The first loop of a run pays for lazy set-up; the timed patients must not."""
+    module = script("bench_cine")
+    events = []
+    synthesize_loop = module.synthesize_loop
+
+    def recorded_loop(*args, **kwargs):
+        events.append("loop")
+        return synthesize_loop(*args, **kwargs)
+
+    class Clock:
+        @staticmethod
+        def perf_counter():
+            events.append("clock")
+            return len(events) * 1.0
+
+    monkeypatch.setattr(module, "synthesize_loop", recorded_loop)
+    monkeypatch.setattr(module, "time", Clock)
+    assert module.main(["--model", str(tiny_model), "--loops", "1", "--frames", "4", "--size", "64"]) == 0
+    assert events[0] == "loop" and events.count("loop") == 2  # the warm-up, then the timed patient
