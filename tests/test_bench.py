@@ -51,3 +51,25 @@ def test_bench_runs_on_cuda():
     # bfloat16 against float32: about one grey level on average
     assert row["mean_abs_difference"] < 0.02
     assert "CUDA graphs" in report["synthesis"]["seed"]["optimised_path"]
+
+
+def test_incremental_timing_leaves_out_each_dabs_first_update(one_thread, monkeypatch):
+    """A dab's first update allocates its region's buffers; the timed ones come after it."""
+    import engine.fast.incremental
+    from engine.bench import bench_configs, bench_incremental
+    from engine.progress import no_progress
+
+    updates = []
+
+    class Counted(engine.fast.incremental.IncrementalGenerator):
+        def __call__(self, seg, labels=None, noise=None):
+            updates.append(labels.clone())
+            return super().__call__(seg, labels, noise)
+
+    monkeypatch.setattr(engine.fast.incremental, "IncrementalGenerator", Counted)
+    settings = BenchSettings(size=64, repeats=3, ngf=8, dabs=2)
+    row = bench_incremental(bench_configs(8)["lite"], torch.device("cpu"), settings, no_progress, "incremental")
+    base = updates[0]
+    painted = [labels for labels in updates if not torch.equal(labels, base)]
+    assert len(row["dabs"]) == 2
+    assert len(painted) == 2 * (1 + settings.repeats)  # per dab: one warm-up, then the timed repeats
