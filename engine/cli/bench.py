@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import add_device_argument, check_output_file, int_in_range
+from .options import add_device_argument, check_report_file, int_in_range
 
 HELP = "measure synthesis and training speed (optimised path vs the plain network)"
 
@@ -83,20 +83,4 @@ def is_bench_report(path: Path) -> bool:
 def check_report_output(out: Path, overwrite: bool) -> None:
     """Before any work (a run takes minutes): an existing file is replaced only with
     --overwrite and only if it is an earlier bench report, and the folder is writable."""
-    import tempfile
-
-    from ..errors import CardiganError
-    from ..fileio import describe_os_error
-
-    check_output_file(out)
-    if out.exists() or out.is_symlink():
-        if not overwrite:
-            raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
-        if out.is_symlink() or not is_bench_report(out):
-            raise CardiganError(f"--out {out}: not a bench report of cardiGAN Studio; refusing to "
-                                "replace it, choose another file")
-    try:
-        with tempfile.TemporaryFile(dir=out.parent):
-            pass
-    except OSError as exc:
-        raise CardiganError(f"--out {describe_os_error(exc, out)}") from None
+    check_report_file(out, overwrite, is_bench_report, "a bench report")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER
 from ..evaluation import MAX_TWO_SAMPLE_SEEDS
-from .options import add_device_argument, add_model_argument, check_output_file, int_in_range, seed_value
+from .options import (add_device_argument, add_model_argument, check_output_file, check_report_file, int_in_range,
+                      seed_value)
 
 HELP = "score a model: mask fidelity, downstream segmentation Dice and realism"
 DESCRIPTION = (
@@ -155,8 +156,6 @@ def check_report_output(out: Path, overwrite: bool, model: str, data: Path) -> N
     dataset), an existing file is replaced only with --overwrite and only if it is an earlier
     report, and its folder is writable."""
     from ..errors import CardiganError
-    from ..fileio import describe_os_error
-    import tempfile
 
     check_output_file(out)
     target = out.resolve()
@@ -165,14 +164,4 @@ def check_report_output(out: Path, overwrite: bool, model: str, data: Path) -> N
         raise CardiganError(f"--out {out}: is the model being evaluated; write the report elsewhere")
     if data.resolve() in target.parents:
         raise CardiganError(f"--out {out}: is inside the dataset being evaluated; write the report elsewhere")
-    if out.exists() or out.is_symlink():
-        if not overwrite:
-            raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
-        if out.is_symlink() or not is_evaluation_report(out):
-            raise CardiganError(f"--out {out}: not an evaluation report of cardiGAN Studio; refusing to "
-                                "replace it, choose another file")
-    try:
-        with tempfile.TemporaryFile(dir=out.parent):
-            pass
-    except OSError as exc:
-        raise CardiganError(f"--out {describe_os_error(exc, out)}") from None
+    check_report_file(out, overwrite, is_evaluation_report, "an evaluation report")

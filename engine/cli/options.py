@@ -27,6 +27,31 @@ def check_output_file(path, flag: str = "--out") -> None:
         raise CardiganError(f"{flag} {path}: the folder {path.parent} does not exist")
 
 
+def check_report_file(out, overwrite: bool, is_report, kind: str) -> None:
+    """Refuse, before any work, a report file ``out`` that exists without ``--overwrite``, that
+    is not an earlier report (``is_report(path)``; a link never is) or whose folder cannot be
+    written; ``kind`` names the report in the messages ("an evaluation report")."""
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import CardiganError
+    from ..fileio import describe_os_error
+
+    out = Path(out)
+    check_output_file(out)
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
+        if out.is_symlink() or not is_report(out):
+            raise CardiganError(f"--out {out}: not {kind} of cardiGAN Studio; refusing to replace it, "
+                                "choose another file")
+    try:
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise CardiganError(f"--out {describe_os_error(exc, out)}") from None
+
+
 def check_model_out(path, overwrite: bool) -> None:
     """Refuse, before any work, an ``--out`` model file that cannot be written or that exists
     without ``--overwrite``."""
