@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER
@@ -142,15 +141,6 @@ def check_data_folder(data: Path) -> None:
 REPORT_KEYS = {"model", "data", "fidelity", "downstream"}
 
 
-def is_evaluation_report(path: Path) -> bool:
-    """Whether ``path`` holds a report this command wrote (so --overwrite may replace it)."""
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return False
-    return isinstance(report, dict) and REPORT_KEYS <= set(report)
-
-
 def check_report_output(out: Path, overwrite: bool, model: str, data: Path) -> None:
     """Before any work: --out is never what the evaluation reads (the model, a file of the
     dataset), an existing file is replaced only with --overwrite and only if it is an earlier
@@ -164,4 +154,4 @@ def check_report_output(out: Path, overwrite: bool, model: str, data: Path) -> N
         raise CardiganError(f"--out {out}: is the model being evaluated; write the report elsewhere")
     if data.resolve() in target.parents:
         raise CardiganError(f"--out {out}: is inside the dataset being evaluated; write the report elsewhere")
-    check_report_file(out, overwrite, is_evaluation_report, "an evaluation report")
+    check_report_file(out, overwrite, REPORT_KEYS, "an evaluation report")

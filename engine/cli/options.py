@@ -27,10 +27,24 @@ def check_output_file(path, flag: str = "--out") -> None:
         raise CardiganError(f"{flag} {path}: the folder {path.parent} does not exist")
 
 
-def check_report_file(out, overwrite: bool, is_report, kind: str) -> None:
+def is_json_report(path, keys: set[str]) -> bool:
+    """Whether ``path`` holds a JSON object with every one of ``keys`` at its top: a report a
+    command wrote, which its ``--overwrite`` may replace."""
+    import json
+    from pathlib import Path
+
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(report, dict) and set(keys) <= set(report)
+
+
+def check_report_file(out, overwrite: bool, keys: set[str], kind: str) -> None:
     """Refuse, before any work, a report file ``out`` that exists without ``--overwrite``, that
-    is not an earlier report (``is_report(path)``; a link never is) or whose folder cannot be
-    written; ``kind`` names the report in the messages ("an evaluation report")."""
+    is not an earlier report (:func:`is_json_report` with ``keys``; a link never is) or whose
+    folder cannot be written; ``kind`` names the report in the messages ("an evaluation
+    report")."""
     import tempfile
     from pathlib import Path
 
@@ -42,7 +56,7 @@ def check_report_file(out, overwrite: bool, is_report, kind: str) -> None:
     if out.exists() or out.is_symlink():
         if not overwrite:
             raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
-        if out.is_symlink() or not is_report(out):
+        if out.is_symlink() or not is_json_report(out, keys):
             raise CardiganError(f"--out {out}: not {kind} of cardiGAN Studio; refusing to replace it, "
                                 "choose another file")
     try:
