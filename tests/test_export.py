@@ -178,6 +178,15 @@ def test_nnunet_export_is_a_raw_dataset_nnunet_can_plan(synth, tmp_path):
             assert image.dtype == np.uint8 and image.shape == mask.shape == (64, 64)
             assert np.array_equal(image, expected_image(synth, mask, pairs[label.stem]))
     assert info["numTraining"] + info["numTest"] == len(pairs) == 5 * 4 * 2
+    # folds by source patient: a mask's variations (patient0001_v2 ...) never meet across a fold
+    folds = json.loads((out / "splits_final.json").read_text())
+    training = sorted(p.stem for p in (out / "labelsTr").glob("*.png"))
+    source = {stem: pairs[stem]["source_mask"] for stem in training}
+    assert 2 <= len(folds) <= 5
+    for fold in folds:
+        assert sorted(fold["train"] + fold["val"]) == training and fold["val"]
+        assert not {source[c] for c in fold["val"]} & {source[c] for c in fold["train"]}
+    assert sorted(c for fold in folds for c in fold["val"]) == training  # each case validated once
     again = export_dataset(synth, out, random=2, format="nnunet", size=64, seed=4, overwrite=True)  # ours: replaced
     assert len(list((out / "labelsTr").glob("*.png"))) + len(list((out / "labelsTs").glob("*.png"))) == 8
     assert again["options"]["seed"] == 4
@@ -276,3 +285,17 @@ def test_masks_with_a_damaged_fan_record_are_drawn_in_the_median_fan_and_named(t
     assert main(["export", "--model", "simulator", "--masks", str(masks), "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "1 mask(s) with a damaged fan record" in err and "bad_4CH_ED.png" in err and "good_4CH_ED" not in err
+
+
+def test_nnunet_folds_keep_each_patients_cases_together():
+    from engine.export.writers import patient_folds
+
+    cases = {f"p{k}": [f"p{k}_a", f"p{k}_b", f"p{k}_v2_a"] for k in range(7)}
+    folds = patient_folds(cases)
+    assert len(folds) == 5
+    for fold in folds:
+        val_patients = {c.split("_")[0] for c in fold["val"]}
+        assert not val_patients & {c.split("_")[0] for c in fold["train"]}
+        assert len(fold["train"]) + len(fold["val"]) == 21
+    assert len(patient_folds({"a": ["a1"], "b": ["b1"]})) == 2  # fewer patients: as many folds
+    assert patient_folds({"a": ["a1", "a2"]}) == []  # one patient: no fold can hold one out

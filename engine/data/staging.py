@@ -69,7 +69,8 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
 
 NIFTI_FOLDER, SPLIT_LIST_FOLDER, HDF5_FILE = "database_nifti", "database_split", "synthetic.hdf5"
 NNUNET_FOLDERS = ("imagesTr", "labelsTr", "imagesTs", "labelsTs")
-EXPORT_FILES = ("dataset.json", "itksnap_labels.txt")  # nnU-Net's dataset description; ITK-SNAP's label names
+# nnU-Net's dataset description and folds; ITK-SNAP's label names
+EXPORT_FILES = ("dataset.json", "splits_final.json", "itksnap_labels.txt")
 
 
 def foreign_files(out: Path, manifest: dict) -> list[Path]:

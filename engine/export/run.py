@@ -211,7 +211,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
                 pairs.append({"stem": stem, "split": split, "seed": base + i, "variation": variation + 1,
                               "source_mask": item.source, "fan": fans[i].to_dict()})
                 values.update(np.flatnonzero(np.bincount(item.labels.ravel(), minlength=4)).tolist())
-            writer.write(split, new_patient, written)
+            writer.write(split, new_patient, written, source=patient.patient)
             splits[split].append(new_patient)
             if patient.heart is not None:
                 hearts[new_patient] = patient.heart

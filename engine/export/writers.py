@@ -29,7 +29,7 @@ class PngWriter:
     def check(self, patients: list[PatientMasks]) -> None:
         pass
 
-    def write(self, split: str, patient: str, pairs) -> None:
+    def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         """``pairs``: (stem, image, labels, view, instant, fan) tuples; the fan goes into the
         label PNG's text chunk, so training on the export reads it back."""
         for stem, image, labels, _, _, fan in pairs:
@@ -78,7 +78,7 @@ class Hdf5Writer:
         require_named(patients, "HDF5", both_phases=True)
         require_same_size(patients)
 
-    def write(self, split: str, patient: str, pairs) -> None:
+    def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         by_view: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         for _, image, labels, view, instant, _ in pairs:
             by_view.setdefault(view, {})[instant] = (image, labels)
@@ -104,7 +104,7 @@ class NiftiWriter:
     def check(self, patients: list[PatientMasks]) -> None:
         require_named(patients, "NIfTI", both_phases=False)
 
-    def write(self, split: str, patient: str, pairs) -> None:
+    def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _ in pairs}
         write_2023_patient(self.staging, patient, frames)
 
@@ -121,11 +121,19 @@ class NnunetWriter:
     ``labelsTr/<case>.png`` (the train and valid splits: nnU-Net draws its own folds from
     them), ``imagesTs`` / ``labelsTs`` (the test split, for scoring the trained network), and
     ``dataset.json`` naming the channel, the labels and the file type. nnU-Net reads the
-    folder when it is named ``DatasetNNN_Name`` under its ``nnUNet_raw``."""
+    folder when it is named ``DatasetNNN_Name`` under its ``nnUNet_raw``.
+
+    ``splits_final.json`` holds five folds of the training cases in nnU-Net's format (a list
+    of ``{"train": [...], "val": [...]}``) with every case of one source patient, its
+    variations included, on one side of each fold: nnU-Net's own folds are drawn case by case,
+    so two variations of one mask could meet across a fold. nnU-Net reads the file from its
+    preprocessed folder (``nnUNet_preprocessed/DatasetNNN_Name/``): copy it there before
+    training. Fewer than two source patients give no file."""
 
     def __init__(self, staging: Path) -> None:
         self.staging = staging
         self.cases = {"Tr": 0, "Ts": 0}
+        self.training_cases: dict[str, list[str]] = {}  # source patient -> its training cases
         for part in ("Tr", "Ts"):
             (staging / f"images{part}").mkdir()
             (staging / f"labels{part}").mkdir()
@@ -133,12 +141,14 @@ class NnunetWriter:
     def check(self, patients: list[PatientMasks]) -> None:
         pass
 
-    def write(self, split: str, patient: str, pairs) -> None:
+    def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         part = "Ts" if split == "test" else "Tr"
         for stem, image, labels, _, _, _ in pairs:
             save_png(self.staging / f"images{part}" / f"{stem}_0000.png", image)
             save_png(self.staging / f"labels{part}" / f"{stem}.png", labels)
             self.cases[part] += 1
+            if part == "Tr":
+                self.training_cases.setdefault(source or patient, []).append(stem)
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         if failed:
@@ -155,6 +165,27 @@ class NnunetWriter:
             "file_ending": ".png",
         }
         (self.staging / "dataset.json").write_text(json.dumps(document, indent=2) + "\n")
+        folds = patient_folds(self.training_cases)
+        if folds:
+            (self.staging / "splits_final.json").write_text(json.dumps(folds, indent=1) + "\n")
+
+
+NNUNET_FOLDS = 5  # nnU-Net's default cross-validation
+
+
+def patient_folds(cases: dict[str, list[str]], folds: int = NNUNET_FOLDS) -> list[dict[str, list[str]]]:
+    """nnU-Net folds over ``cases`` ({source patient: its case names}): the patients, in name
+    order, dealt to the folds in turn (``folds`` of them, fewer when there are fewer patients),
+    so a patient's cases are all in one fold's ``val`` and in the others' ``train``; [] for
+    fewer than two patients."""
+    patients = sorted(cases)
+    count = min(folds, len(patients))
+    if count < 2:
+        return []
+    held = [[case for k, p in enumerate(patients) if k % count == fold for case in sorted(cases[p])]
+            for fold in range(count)]
+    return [{"train": sorted(case for other, val in enumerate(held) if other != fold for case in val),
+             "val": held[fold]} for fold in range(count)]
 
 
 NNUNET_NAME = re.compile(r"^Dataset\d{3}_.+$")  # what nnU-Net v2 looks for under nnUNet_raw
