@@ -324,6 +324,17 @@ def test_clear_mask_forgets_the_heart_and_undo_brings_it_back(qtbot):
     assert doc.anatomy is None and not panel.controls.isEnabled()
 
 
+def held_drag(slider, first: int, meanwhile, then: list[int]) -> None:
+    """A slider dragged with the mouse: the handle taken, moved by ``first``, ``meanwhile()``
+    done while it is held, moved on by each step of ``then``, and let go."""
+    slider.setSliderDown(True)
+    slider.setValue(slider.value() + first)
+    meanwhile()
+    for step in then:
+        slider.setValue(slider.value() + step)
+    slider.setSliderDown(False)
+
+
 def test_undo_while_the_mouse_holds_a_slider_leaves_the_drag_one_step(window, qtbot):
     """Ctrl+Z in the middle of a slider drag used to close and undo the drag so far, and
     every later position of the same drag became an undo step of its own."""
@@ -333,14 +344,13 @@ def test_undo_while_the_mouse_holds_a_slider_leaves_the_drag_one_step(window, qt
     slider = panel.sliders["wall"]
     slider.setValue(slider.value() - 5)  # an edit before the drag
     before, record, steps = doc.labels.copy(), doc.anatomy, len(doc.history)
-    slider.setSliderDown(True)  # the mouse takes the handle
-    slider.setValue(slider.value() + 10)
-    window.commands["undo"].trigger()
-    window.commands["redo"].trigger()
-    assert doc.in_stroke and len(doc.history) == steps
-    for value in (slider.value() + 10, slider.value() + 20):
-        slider.setValue(value)
-    slider.setSliderDown(False)
+
+    def undo_and_redo():
+        window.commands["undo"].trigger()
+        window.commands["redo"].trigger()
+        assert doc.in_stroke and len(doc.history) == steps
+
+    held_drag(slider, 10, undo_and_redo, [10, 10])
     assert len(doc.history) == steps + 1 and not doc.in_stroke
     window.undo()
     assert (doc.labels == before).all() and doc.anatomy == record
@@ -350,12 +360,7 @@ def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
     panel, doc = window.anatomy_panel, window.document
     slider = panel.fan_sliders["width"]
     steps = len(doc.history)
-    slider.setSliderDown(True)
-    slider.setValue(slider.value() + 2)
-    doc.end_stroke()  # e.g. another tool's cancel closed it
-    for value in range(slider.value() + 1, slider.value() + 6):
-        slider.setValue(value)
-    slider.setSliderDown(False)
+    held_drag(slider, 2, doc.end_stroke, [1] * 5)  # the step closed mid-drag, e.g. by another tool's cancel
     assert len(doc.history) == steps + 2 and doc.history.undo_description == "anatomy: fan width"
 
 
@@ -393,11 +398,11 @@ def test_switching_tools_while_the_mouse_holds_a_slider_leaves_the_drag_one_step
     panel, doc = window.anatomy_panel, window.document
     slider = panel.sliders["atrium"]
     steps = len(doc.history)
-    slider.setSliderDown(True)
-    slider.setValue(slider.value() + 10)
-    window.commands["tool_eraser"].trigger()  # E, while the mouse still holds the handle
-    window.commands["tool_brush"].trigger()
-    assert doc.in_stroke
-    slider.setValue(slider.value() + 10)
-    slider.setSliderDown(False)
+
+    def switch_tools():  # E then B, while the mouse still holds the handle
+        window.commands["tool_eraser"].trigger()
+        window.commands["tool_brush"].trigger()
+        assert doc.in_stroke
+
+    held_drag(slider, 10, switch_tools, [10])
     assert len(doc.history) == steps + 1
