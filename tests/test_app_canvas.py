@@ -164,8 +164,9 @@ def test_the_brush_outline_stays_under_a_still_pointer_when_the_view_zooms(canva
     assert abs(centre.x() - pointer.x()) <= canvas.scale and abs(centre.y() - pointer.y()) <= canvas.scale
 
 
-def _brush_outline_centre(canvas) -> QPointF:
-    """The centre of the brush outline on screen (drawn in the active class's colour)."""
+def _brush_outline(canvas) -> np.ndarray:
+    """(H, W) bool: the screen pixels showing the brush outline (drawn in the active class's
+    colour), the painting made transparent so nothing else has that colour."""
     from PySide6.QtGui import QImage
 
     canvas.set_opacity(0.0)
@@ -173,22 +174,20 @@ def _brush_outline_centre(canvas) -> QPointF:
     pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     pixels = pixels[:, :3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
     colour = canvas._label_colour()
-    near = np.abs(pixels - [colour.red(), colour.green(), colour.blue()]).sum(axis=2) < 60
+    return np.abs(pixels - [colour.red(), colour.green(), colour.blue()]).sum(axis=2) < 60
+
+
+def _brush_outline_centre(canvas) -> QPointF:
+    """The centre of the brush outline on screen."""
+    near = _brush_outline(canvas)
     assert near.any(), "no brush outline drawn"
     ys, xs = np.nonzero(near)
     return QPointF((xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2)
 
 
 def _brush_outline_pixels(canvas) -> int:
-    """How many screen pixels show the brush outline (drawn in the active class's colour)."""
-    from PySide6.QtGui import QImage
-
-    canvas.set_opacity(0.0)
-    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    pixels = pixels[:, :3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
-    colour = canvas._label_colour()
-    return int((np.abs(pixels - [colour.red(), colour.green(), colour.blue()]).sum(axis=2) < 60).sum())
+    """How many screen pixels show the brush outline."""
+    return int(_brush_outline(canvas).sum())
 
 
 def test_holding_space_to_pan_hides_the_brush_outline(canvas, qtbot):
