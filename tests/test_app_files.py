@@ -481,9 +481,9 @@ def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_pa
         window.commands["key_frame"].trigger()  # to ES and back: the pair's autosave is kept
         assert (window.autosaver.folder / "mask.png").exists()
         window.commands["key_frame"].trigger()
-        time.sleep(0.05)
+        later = time.time() + 60  # saved again after that autosave, whatever the clock's grain
         again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model,
-                                          then=lambda: os.utime(target, None))  # saved again after that autosave
+                                          then=lambda: os.utime(target, (later, later)))
         try:
             monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: main_window.Choice.SAVE)
             assert again.offer_recovery()

@@ -191,7 +191,10 @@ def test_bench_overwrite_replaces_an_earlier_report(tmp_path, capsys, monkeypatc
     (["--threads", "-2"], "must be between 1"),
     (["--presets", " , "], "names no preset"),
 ], ids=["zero-threads", "negative-threads", "no-preset"])
-def test_bench_options_are_checked_before_measuring(flags, fragment, capsys):
+def test_bench_options_are_checked_before_measuring(flags, fragment, capsys, monkeypatch):
+    import engine.bench
+
+    monkeypatch.setattr(engine.bench, "run_bench", lambda *args, **kwargs: pytest.fail("measured"))
     rc = main(["bench", "--device", "cpu", "--quick", "--no-incremental", *flags])
     assert rc in (1, 2) and fragment in one_line(capsys)
 
