@@ -235,6 +235,9 @@ def test_a_nifti_export_prepares_whole_whatever_its_patients_are_named(synth, tm
         assert main(["prepare", "--source", str(tmp_path / name), "--out", str(tmp_path / f"{name}_prepared")]) == 0
         capsys.readouterr()
         assert len(list((tmp_path / f"{name}_prepared").glob("*/label/*.png"))) == pairs
+    from engine.data.camus import looks_like_2023
+
+    assert looks_like_2023(tmp_path / "mine" / "database_nifti")  # its frames folder named itself: the lists still count
 
 
 def test_preparing_an_hdf5_export_folder_points_to_its_file(synth, tmp_path, capsys):

@@ -75,7 +75,7 @@ def looks_like_2023(root: Path) -> bool:
     listed = _listed_patients(root)
     if _has_frames(root / "database_nifti", (".nii", ".nii.gz"), listed):
         return True
-    return _has_frames(root, (".nii", ".nii.gz"))
+    return _has_frames(root, (".nii", ".nii.gz"), listed)  # the database_nifti folder itself
 
 
 def scan_2019(root: Path) -> tuple[list[CamusPatient], str]:
