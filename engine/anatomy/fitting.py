@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..labels import LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
 from .alignment import fit_pose, normalise
 from .heart import Heart
 from .landmarks import VECTOR_LENGTH, Landmarks, find_landmarks
 from .model_building import KEYS, PHASES, VIEWS
-
-STRUCTURES = (LV_CAVITY, MYOCARDIUM, LEFT_ATRIUM)
-
 
 def fit_heart(model, masks: dict) -> Heart:
     """The heart of ``model`` nearest ``masks`` ({(view, phase): labels}); LandmarkError when
@@ -70,12 +66,9 @@ def fit_landmarks(model, landmarks: dict) -> Heart:
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
     """The mean Dice of the LV cavity, myocardium and atrium of two label maps (0 to 1; a
     structure absent from both counts as a match)."""
-    scores = []
-    for label in STRUCTURES:
-        x, y = a == label, b == label
-        total = int(x.sum() + y.sum())
-        scores.append(1.0 if total == 0 else 2.0 * float((x & y).sum()) / total)
-    return float(np.mean(scores))
+    from ..evaluation.metrics import dice_per_class
+
+    return dice_per_class(a, b)["mean"]
 
 
 def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, str, float]:

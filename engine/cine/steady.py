@@ -12,7 +12,7 @@ strength from frame to frame, and only its speckle moves or, in the blood, renew
 
 :func:`steady_loop` changes only each frame's brightness, its blur of σ :data:`SIGMA` (read
 only inside the picture's support); the detail finer than that, the speckle carried with the
-tissue or drawn afresh in the pools, stays each frame's own. In two steps:
+tissue or drawn afresh in the pools, stays each frame's own. In three steps:
 
 1. :func:`steady_far_field`: the far field's brightness is set to the first frame's, carried
    to the frame with the tissue's motion as the noise map is (:func:`.motion.warp_nearest`),
@@ -31,7 +31,7 @@ tissue or drawn afresh in the pools, stays each frame's own. In two steps:
    nears the fan's arc) is what this step removes, while a chamber that brightens steadily
    towards ES keeps doing so.
 
-Both steps leave the picture's last pixel before its edge (the fan's cut) as drawn, rising to
+All three leave the picture's last pixel before its edge (the fan's cut) as drawn, rising to
 full weight :data:`EDGE` pixels further in (distances at 256; in proportion for other sizes),
 never touch the outside of the support, and keep the first frame exactly, so a loop still
 starts on the still image of its seed. A frame on ES has the ES key frame's speckle

@@ -61,5 +61,5 @@ def check_model_size(data, split: str, images: np.ndarray, model) -> None:
     height, width = model.image_size
     if tuple(images.shape[-2:]) != (height, width):
         raise CardiganError(f"{data}: its {split} images are {images.shape[-1]}x{images.shape[-2]}; the model "
-                            f"draws {width}x{height}, and this setting is fitted at the model's own size "
-                            "(prepare the dataset at it)")
+                            f"draws {width}x{height}, and works at its own size (prepare the dataset at the "
+                            "model's size)")

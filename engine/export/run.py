@@ -90,8 +90,9 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if style_scale is not None and style_scale_problem(style_scale):
         raise DataError(f"--style-scale {style_scale_problem(style_scale)}")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
-    if format == "nnunet" and nnunet_name_problem(out) and notify is not None:
-        notify(nnunet_name_problem(out))
+    name_problem = nnunet_name_problem(out) if format == "nnunet" else None
+    if name_problem and notify is not None:
+        notify(name_problem)
     if style_scale is not None and not synth.takes_style_scale and notify is not None:
         notify(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
     if masks is not None:

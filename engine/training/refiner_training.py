@@ -127,6 +127,7 @@ class RefinerRun:
     # -- data -------------------------------------------------------------------------
     def load(self, progress: ProgressCallback, should_stop: StopCheck) -> None:
         from ..evaluation.evaluate import load_split_with_fans
+        from ..evaluation.fit_images import check_model_size
 
         run_file = self.run_dir / "run.json"
         if run_file.exists():
@@ -140,10 +141,7 @@ class RefinerRun:
         images, labels, _, fans = load_split_with_fans(self.data, "train", None)
         every = self.settings.every
         images, labels, fans = images[::every], labels[::every], fans[::every]
-        height, width = self.model.image_size
-        if images.shape[-2:] != (height, width):
-            raise CardiganError(f"{self.data}: its images are {images.shape[-1]}x{images.shape[-2]}; the model "
-                                f"draws {width}x{height} (prepare the dataset at the model's size)")
+        check_model_size(self.data, "train", images, self.model)
         if not run_file.exists():  # claimed only once the data is known good: a refused one can be corrected
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with atomic_path(run_file) as tmp:
