@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ..training.config import PRESETS
 
     if args.out:
-        check_report_output(args.out, args.overwrite)
+        check_report_file(args.out, args.overwrite, REPORT_KEYS, "a bench report")  # before minutes of work
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
@@ -68,10 +68,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-REPORT_KEYS = {"machine", "settings", "synthesis"}
-
-
-def check_report_output(out: Path, overwrite: bool) -> None:
-    """Before any work (a run takes minutes): an existing file is replaced only with
-    --overwrite and only if it is an earlier bench report, and the folder is writable."""
-    check_report_file(out, overwrite, REPORT_KEYS, "a bench report")
+REPORT_KEYS = {"machine", "settings", "synthesis"}  # what marks an earlier bench report
