@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
+from .launcher import QT_SYSTEM_PACKAGES
 from .settings import APPLICATION, ORGANIZATION
 
 WINDOW_SYSTEM_HELP = ("check that the display is reachable (DISPLAY, WAYLAND_DISPLAY) and that Qt's "
-                      "system libraries are installed (Debian/Ubuntu: apt-get install libxcb-cursor0 "
-                      "libegl1 libgl1 libfontconfig1 libxkbcommon-x11-0 libdbus-1-3); "
+                      f"system libraries are installed (Debian/Ubuntu: apt-get install {QT_SYSTEM_PACKAGES}); "
                       "the commands work without a window (cardigan --help)")
 
 

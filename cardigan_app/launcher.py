@@ -12,6 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+# the Debian/Ubuntu packages Qt's window needs, named in every message about them
+QT_SYSTEM_PACKAGES = ("libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 "
+                      "libglib2.0-0 libx11-6 libxcb-cursor0")
+
 
 def display_available() -> bool:
     """Whether a Qt window can be shown (or an offscreen platform was chosen)."""
@@ -99,8 +103,7 @@ def app_import_problem() -> str | None:
             return line
         if "PySide6" in str(getattr(exc, "name", "") or "") or "shared object" in str(exc):
             return (f"Qt's libraries could not be loaded ({exc}); install the system libraries "
-                    "Qt needs (Debian/Ubuntu: apt-get install libegl1 libgl1 libfontconfig1 "
-                    "libxkbcommon0 libdbus-1-3 libglib2.0-0 libx11-6 libxcb-cursor0)")
+                    f"Qt needs (Debian/Ubuntu: apt-get install {QT_SYSTEM_PACKAGES})")
         raise
     return None
 

@@ -788,7 +788,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         paths = self._dropped_paths(event)
-        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() or is_dicom_file(p) for p in paths):
+        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() for p in paths):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
