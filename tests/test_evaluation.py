@@ -268,35 +268,24 @@ def test_train_pairs_drawn_takes_every_nth_pair_and_draws_each_mask_in_its_fan(p
     assert not np.array_equal(synthetic, train_pairs_drawn(phantom, "simulator", every=2, seed=5)[4])
 
 
-def test_a_two_sample_test_too_few_patients_for_says_so(tmp_path):
+def test_what_a_tiny_phantom_cannot_measure_is_said_not_printed_as_nan(tmp_path):
+    """Three 64 px patients (one per split): too few for the two-sample test, and no 64 x 64
+    window fits inside a 64 px fan for the spectrum."""
     from engine.data.phantom import write_phantom
     from engine.evaluation.cache import SegmenterCache
 
     data = tmp_path / "data"
-    write_phantom(data, count=3, size=64, seed=1)  # one patient per split
+    write_phantom(data, count=3, size=64, seed=1)
     settings = EvalSettings(size=32, seg_iters=2, seg_width=4, variations=1, two_sample_iters=2,
                             two_sample_seeds=1, diversity_masks=2, diversity_seeds=2, sector_images=1,
                             cine_loops=0, auc_parts=False)
     report = evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "cache"))
+    printed = format_report(report)
     assert report["data"]["train_patients"] == 1
     assert np.isnan(report["realism"]["two_sample_auc"])
-    printed = format_report(report)
     assert "two-sample AUC n/a" in printed and "real vs real: n/a" in printed
     assert "train split's 1 patients are too few" in printed
-
-
-def test_a_spectrum_no_window_fits_for_is_reported_as_not_measured(tmp_path):
-    from engine.data.phantom import write_phantom
-    from engine.evaluation.cache import SegmenterCache
-
-    data = tmp_path / "data"
-    write_phantom(data, count=3, size=64, seed=1)  # no 64 x 64 window fits inside a 64 px fan
-    settings = EvalSettings(size=32, seg_iters=2, seg_width=4, variations=1, two_sample_iters=2,
-                            two_sample_seeds=1, diversity_masks=2, diversity_seeds=2, sector_images=1,
-                            cine_loops=0, auc_parts=False)
-    report = evaluate("simulator", data, settings, device="cpu", cache=SegmenterCache(tmp_path / "cache"))
     assert report["tells"]["spectrum"]["synthetic"]["images"] == 0
-    printed = format_report(report)
     assert "spectrum and finest octave: n/a, no 64x64 px window" in printed and "64 px images" in printed
     assert "fine detail nan" not in printed and "falloff to the pixel limit nan" not in printed
 
