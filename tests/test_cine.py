@@ -380,7 +380,12 @@ def test_random_loops_each_have_their_own_seed_and_nothing_is_made_before_the_ch
     for path in sorted((tmp_path / "run").glob("*.h5")):
         with h5py.File(path) as f:
             seeds.append(int(f.attrs["seed"]))
-    assert seeds == [5, 6]  # loop k takes seed + k: two patients, two looks
+    from engine.cine.random_loops import SEED_STRIDE
+
+    assert seeds == [5 * SEED_STRIDE + 1, 5 * SEED_STRIDE + 2]  # two patients, two looks
+    assert main(args[:-1] + ["6", "--random", "1", "--format", "hdf5", "--out", str(tmp_path / "next")]) == 0
+    with h5py.File(next((tmp_path / "next").glob("*.h5"))) as f:
+        assert int(f.attrs["seed"]) not in seeds  # the next seed's first loop is not this one's second
     missing = tmp_path / "nowhere" / "deeper"
     assert main(args + ["--random", "1", "--model", str(tmp_path / "no_model.safetensors"), "--out", str(missing)]) != 0
     capsys.readouterr()
@@ -395,7 +400,7 @@ def test_a_patients_two_views_get_fans_of_their_own(tmp_path):
 
     from engine.fan import default_fan
 
-    made = [(view, make().fan) for _, view, make, _ in _generated(1, ("2CH", "4CH"), 64, 3, Timing(frames=3))]
+    made = [(view, make().fan) for _, view, make, _, _ in _generated(1, ("2CH", "4CH"), 64, 3, Timing(frames=3))]
     offsets = [(round(fan.width - default_fan(view).width, 6), round(fan.tilt - default_fan(view).tilt, 6))
                for view, fan in made]  # each view's fan drawn about its own median
     assert offsets[0] != offsets[1]
@@ -454,3 +459,25 @@ def test_cine_exports_with_neighbouring_seeds_never_draw_a_loop_with_the_same_se
                                 seed=current, timing=Timing(fps=12, bpm=60, cycle="half"))
     assert len(used[0]) == len(used[1]) == 4
     assert not set(used[0]) & set(used[1]) and len(set(used[0])) == 4
+
+
+def test_cine_random_and_a_cine_export_draw_the_same_patients_from_one_seed(tmp_path):
+    import h5py
+
+    from engine.cine import Timing
+    from engine.cli.main import main
+    from engine.export.cine import export_cine
+
+    assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--cycle", "half", "--seed", "4",
+                 "--random", "2", "--view", "2CH", "--format", "hdf5", "--out", str(tmp_path / "cine")]) == 0
+    export_cine("simulator", tmp_path / "export", random=2, views=("2CH",), format="hdf5", size=64, seed=4,
+                timing=Timing(frames=3, cycle="half"), device="cpu")
+    with h5py.File(tmp_path / "export" / "synthetic.hdf5") as exported:
+        groups = {}
+        exported.visititems(lambda name, item: groups.update({name.split("/")[1]: item})
+                            if isinstance(item, h5py.Group) and name.endswith("/2CH") else None)
+        assert len(groups) == 2
+        for patient, group in groups.items():
+            with h5py.File(tmp_path / "cine" / f"{patient}_2CH.h5") as made:
+                assert np.array_equal(made["masks"][()], group["masks"][()])  # the same heart in the same fan
+                assert np.array_equal(made["images"][()], group["images"][()])  # drawn with the same look

@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cycle", choices=("full", "half"), default="full",
                         help="full: ED -> ES -> ED, seamless; half: ED -> ES as CAMUS stores it")
     parser.add_argument("--seed", type=seed_value, default=0,
-                        help="seed of the loop's look (default 0; with --random, loop k takes seed + k)")
+                        help="seed of the loop's look (default 0); with --random, of the hearts, fans and looks too: "
+                             "the same patients export --cine --random draws from it")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing loop files (a folder of PNG frames is never replaced)")
     add_device_argument(parser)
@@ -116,12 +117,8 @@ def run(args: argparse.Namespace) -> int:
         fan, _ = fan_from_text(read_png_text(args.ed), view)
         jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan), args.seed))
     else:
-        from ..anatomy import VIEWS, ShapeModel
-        from ..cine.loop import loop_from_heart
+        from ..cine.random_loops import random_loops
         from ..data.layout import patient_name
-        from ..fan import random_fan
-
-        import numpy as np
 
         views = ("2CH", "4CH") if args.view == "both" else (args.view,)
         file_kind = _loop_file_kind(args.out)
@@ -137,22 +134,18 @@ def run(args: argparse.Namespace) -> int:
                 raise CardiganError(f"{args.out}: with --random, --out is a folder")
             if not args.out.parent.is_dir():
                 raise CardiganError(f"{args.out}: the folder {args.out.parent} does not exist")
-        model = ShapeModel.default()
-        for index in range(args.random):
-            heart = model.draw(args.seed * 100_003 + index)
-            for view in views:
-                if file_kind is None:  # the folder is made when the first loop is written
-                    target = args.out / f"{patient_name(index + 1, args.random)}_{view}{SUFFIXES[fmt]}"
-                    paths = [target] + ([mask_path_for(target)] if fmt == "nifti" else [])
-                else:  # one loop, named by --out
-                    target = args.out
-                    paths = [target] + ([mask_path_for(target)] if file_kind == "nifti" else [])
-                for path in paths:
-                    _check_target(path, args.overwrite, fmt == "png" and path is target and file_kind is None,
-                                  made_later=file_kind is None)
-                fan = random_fan(np.random.default_rng([args.seed & (2**63 - 1), index, VIEWS.index(view)]), view)
-                jobs.append((target, lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, args.size, timing, f),
-                             args.seed + len(jobs)))  # each loop its own look
+        model, loops = random_loops(args.random, views, args.seed)  # the patients export --cine draws
+        for item in loops:
+            if file_kind is None:  # the folder is made when the first loop is written
+                target = args.out / f"{patient_name(item.index + 1, args.random)}_{item.view}{SUFFIXES[fmt]}"
+                paths = [target] + ([mask_path_for(target)] if fmt == "nifti" else [])
+            else:  # one loop, named by --out
+                target = args.out
+                paths = [target] + ([mask_path_for(target)] if file_kind == "nifti" else [])
+            for path in paths:
+                _check_target(path, args.overwrite, fmt == "png" and path is target and file_kind is None,
+                              made_later=file_kind is None)
+            jobs.append((target, lambda i=item: i.make(model, args.size, timing), item.look))
     synth = Synthesizer(args.model, device=args.device)
     bar = TerminalProgress()
     try:

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ..cine import Timing, synthesize_loop
-from ..cine.loop import CineLoop, loop_from_heart, loop_from_key_frames
+from ..cine.loop import CineLoop, loop_from_key_frames
+from ..cine.random_loops import SEED_STRIDE, random_loops
 from ..data.layout import SPLITS, image_path, label_path, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import HDF5_FILE, NIFTI_FOLDER, check_output, staged_dataset
 from ..errors import DataError
-from ..fan import FAN_KEY, random_fan
+from ..fan import FAN_KEY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer
 from .sources import folder_masks
@@ -36,23 +35,21 @@ CINE_FORMATS = ("nifti", "hdf5", "png")
 
 
 def _generated(count: int, views, size: int, seed: int, timing: Timing):
-    """(patient, view, loop maker, heart record) for ``count`` shape-model patients."""
-    from ..anatomy import VIEWS, ShapeModel
+    """(patient, view, loop maker, heart record, look) for ``count`` shape-model patients
+    (:mod:`engine.cine.random_loops`: the patients ``cine --random`` draws from the same seed)."""
     from ..anatomy.patients import heart_record
 
-    model = ShapeModel.default()
-    for index in range(count):
-        name = patient_name(index + 1, count)
-        heart = model.draw(seed * 1_000_003 + index)
-        record = heart_record(model, heart, views)
-        for view in views:
-            rng = np.random.default_rng([int(seed) & (2**63 - 1), 0xC1E, index, VIEWS.index(view)])  # each view its own
-            fan = random_fan(rng, view)
-            yield name, view, (lambda h=heart, v=view, f=fan: loop_from_heart(model, h, v, size, timing, f)), record
+    model, loops = random_loops(count, views, seed)
+    records = {}
+    for item in loops:
+        if item.index not in records:
+            records[item.index] = heart_record(model, item.heart, views)
+        yield (patient_name(item.index + 1, count), item.view,
+               (lambda i=item: i.make(model, size, timing)), records[item.index], item.look)
 
 
 def _from_masks(folder: Path, timing: Timing):
-    """(patient, view, loop maker, None) for every patient view with both key frames."""
+    """(patient, view, loop maker, None, None) for every patient view with both key frames."""
     found = 0
     for patient in folder_masks(folder):
         by_view: dict[str, dict] = {}
@@ -65,7 +62,7 @@ def _from_masks(folder: Path, timing: Timing):
             found += 1
             ed, es = frames["ED"], frames["ES"]
             yield patient.patient, view, (lambda e=ed, s=es, v=view: loop_from_key_frames(
-                e.labels, s.labels, timing, v, e.fan)), None
+                e.labels, s.labels, timing, v, e.fan)), None, None
     if not found:
         raise DataError(f"{folder}: no patient view with both key frames (masks named "
                         "<patient>_<2CH|4CH>_ED and _ES)")
@@ -98,11 +95,13 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
                 shutil.rmtree(staging / split, ignore_errors=True)
         writer = _writer(format, staging)
         progress(Progress("cine export", 0, len(items)))
-        for done, (patient, view, make, record) in enumerate(items, 1):
+        for done, (patient, view, make, record, look) in enumerate(items, 1):
             if should_stop():
                 raise Cancelled()
             loop = make()
-            images = synthesize_loop(synth, loop, seed=seed * 1_000_003 + done)  # two export seeds never share a loop's
+            if look is None:  # a masks folder's loop: numbered as generated ones are
+                look = seed * SEED_STRIDE + done
+            images = synthesize_loop(synth, loop, seed=look)
             split = split_of[patient]
             written = writer(split, patient, view, images, loop)
             sequences.append({"patient": patient, "view": view, "split": split, "frames": loop.frames,
