@@ -44,13 +44,13 @@ def test_jitter_moves_borders_only_and_by_about_its_size():
 
 def test_the_commands_jitter_is_in_pixels_of_a_256_pixel_mask():
     from engine.anatomy import template_mask
-    from engine.data.border_jitter import jitter_borders, scaled_jitter
+    from engine.data.border_jitter import jitter_scaled_borders, scaled_jitter
 
     assert scaled_jitter(3.0, (256, 256)) == 3.0 and scaled_jitter(3.0, (64, 64)) == 0.75
     assert scaled_jitter(3.0, (512, 384)) == 6.0
     big = template_mask("4CH", "ED", seed=2, size=256)
     small = big[::4, ::4]
-    moved = lambda labels: (jitter_borders(labels, scaled_jitter(3.0, labels.shape), 7) != labels).mean()
+    moved = lambda labels: (jitter_scaled_borders(labels, 3.0, 7) != labels).mean()
     assert moved(small) < 2.0 * moved(big)  # the same share of the heart moves at either size
 
 

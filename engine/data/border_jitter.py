@@ -10,7 +10,7 @@ displacement field, and the pair keeps the unmoved mask (``cardigan export --bor
 commands, and the studio's export dialog, use ``DEFAULT_JITTER`` unless told otherwise; the
 studio's live view and ``export_dataset``'s own default draw the masks as painted. The
 commands' jitter is in pixels of a 256-pixel mask and scales with the mask
-(:func:`scaled_jitter`): 3 px at 256 moves a 64-pixel mask's borders by 0.75 px.
+(:func:`jitter_scaled_borders`): 3 px at 256 moves a 64-pixel mask's borders by 0.75 px.
 
 The field: independent normal draws of standard deviation ``pixels`` on knots 1/16 of the
 map apart, interpolated by cubic splines (the displacement's root mean square per axis is
@@ -54,6 +54,12 @@ def scaled_jitter(pixels: float, shape: tuple[int, ...]) -> float:
     """A jitter given in pixels of a 256-pixel mask (the commands' ``--border-jitter``), in
     pixels of a mask of ``shape``: the same share of the heart at any size."""
     return float(pixels) * max(shape[-2:]) / REFERENCE_SIDE
+
+
+def jitter_scaled_borders(labels: np.ndarray, pixels_at_256: float, seed: int) -> np.ndarray:
+    """:func:`jitter_borders` with the jitter given as the commands take it, in pixels of a
+    256-pixel mask (:func:`scaled_jitter`)."""
+    return jitter_borders(labels, scaled_jitter(pixels_at_256, labels.shape), seed)
 
 
 def jitter_problem(pixels: float) -> str | None:

@@ -31,7 +31,7 @@ import numpy as np
 from ..data.dataset import PairedDataset
 from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
-from ..data.border_jitter import DEFAULT_JITTER, jitter_borders, scaled_jitter
+from ..data.border_jitter import DEFAULT_JITTER, jitter_scaled_borders
 from ..data.layout import SPLITS, stem_patient
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
@@ -157,12 +157,12 @@ def synthesize_all(synth: Synthesizer, masks: np.ndarray, seed: int, stage: str,
 
 def downstream_masks(masks: np.ndarray, settings: EvalSettings, k: int = 0) -> np.ndarray:
     """The masks the generator is given for variation ``k`` of the downstream set: ``masks``
-    themselves, or each moved by :func:`~engine.data.border_jitter.jitter_borders` with
+    themselves, or each moved by :func:`~engine.data.border_jitter.jitter_scaled_borders` with
     seed ``settings.seed + 100_000 * (k + 1) + i`` when ``settings.border_jitter`` > 0."""
     if settings.border_jitter <= 0:
         return masks
     seed = settings.seed + 100_000 * (k + 1)
-    return np.stack([jitter_borders(mask, scaled_jitter(settings.border_jitter, mask.shape), seed + i)
+    return np.stack([jitter_scaled_borders(mask, settings.border_jitter, seed + i)
                      for i, mask in enumerate(masks)])
 
 

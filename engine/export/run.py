@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import ShapeModel
-from ..data.border_jitter import jitter_borders, jitter_problem, scaled_jitter
+from ..data.border_jitter import jitter_problem, jitter_scaled_borders
 from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import check_output, staged_dataset
@@ -197,7 +197,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
             base = seed * 1_000_003 + index * seed_stride(variations) + variation * 16
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
-            given = [jitter_borders(mask, scaled_jitter(border_jitter, mask.shape), base + i) if border_jitter > 0 else mask
+            given = [jitter_scaled_borders(mask, border_jitter, base + i) if border_jitter > 0 else mask
                      for i, mask in enumerate(masks)]
             for indices in groups:
                 outputs = synth.synthesize(np.stack([given[i] for i in indices]), seed=base + indices[0],
