@@ -226,3 +226,20 @@ def test_tune_in_place_replaces_the_model_only_once_the_new_one_is_written(tmp_p
     monkeypatch.undo()
     assert main(args + ["--grain", "2"]) == 0
     assert load_model_file(source).config.grain == 2.0
+
+
+def test_every_fit_option_has_its_fitter_in_the_order_the_help_gives():
+    import argparse
+    import re
+
+    from engine.cli import tune
+    from engine.cli.tune_fits import FITS
+    from engine.models.tuning import OUTPUT_SETTINGS
+
+    parser = argparse.ArgumentParser()
+    tune.add_arguments(parser)
+    options = [a.dest for a in parser._actions if a.dest.startswith("fit_")]
+    assert sorted(option for _, option, _ in FITS) == sorted(options)
+    helped = [m.replace("-", "_") for m in re.findall(r"--(fit-[a-z-]+) DATA", tune.DESCRIPTION)]
+    assert helped == [option for _, option, _ in FITS]  # the help's order is the fitting order
+    assert all(setting in OUTPUT_SETTINGS for setting, _, _ in FITS)

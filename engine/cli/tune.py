@@ -186,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
     from ..models import open_model, save_model_file
     from ..models.tuning import tune_model
     from .terminal import TerminalProgress
+    from .tune_fits import FITS
 
     if args.shading_strength is not None and not args.fit_shading:
         raise CardiganError("--shading-strength goes with --fit-shading")
@@ -206,101 +207,15 @@ def run(args: argparse.Namespace) -> int:
                 if value is not None}
     model = tune_model(model, **settings)
     tuned = {name: "removed" if value == () else "set" for name, value in settings.items()}
-    if args.fit_tone:
-        from ..evaluation.tone_fit import fit_model_tone
-
+    for setting, option, fitter in FITS:
+        data = getattr(args, option)
+        if not data:
+            continue
         with TerminalProgress() as bars:
-            fit = fit_model_tone(args.fit_tone, model, "valid", progress=bars)
-        untoned_gap = max(abs(g) for g in fit["gaps"][1.0].values())
-        print(f"tone {fit['best']:g} fitted on {fit['images']} valid pairs; grey-level gap per region "
-              + "   ".join(f"{name} {gap:+.1f}" for name, gap in fit["gaps"][fit["best"]].items())
-              + f" (largest at tone 1: {untoned_gap:.1f})")
-        model = tune_model(model, tone=fit["best"])
-        tuned["tone"] = fitted_on(args.fit_tone, fit)
-    if args.fit_depth_gain:
-        from ..evaluation.depth_fit import fit_model_depth_gain
-
-        with TerminalProgress() as bars:
-            fit = fit_model_depth_gain(args.fit_depth_gain, model, "valid", progress=bars)
-        print(f"depth gain fitted on {fit['images']} valid pairs; mean grey level per depth bin, real / model: "
-              + "  ".join(f"{r:.0f}/{s:.0f}" for r, s in zip(fit["real"], fit["synthetic"])))
-        model = tune_model(model, depth_gain=fit["gains"])
-        tuned["depth_gain"] = fitted_on(args.fit_depth_gain, fit)
-    if args.fit_tip_gain:
-        from ..evaluation.tip_fit import fit_model_tip_gain
-
-        with TerminalProgress() as bars:
-            fit = fit_model_tip_gain(args.fit_tip_gain, model, "valid", progress=bars)
-        print(f"tip gain fitted on {fit['images']} valid pairs; mean grey level per pixel of depth, real / model: "
-              + "  ".join("-" if r != r else f"{r:.0f}/{m:.0f}" for r, m in zip(fit["real"], fit["synthetic"])))
-        model = tune_model(model, tip_gain=fit["gains"])
-        tuned["tip_gain"] = fitted_on(args.fit_tip_gain, fit)
-    if args.fit_speckle_shape:
-        from ..evaluation.speckle_fit import fit_model_speckle_shape
-
-        with TerminalProgress() as bars:
-            fit = fit_model_speckle_shape(args.fit_speckle_shape, model, "valid", progress=bars)
-        print(f"speckle shape fitted on {fit['images']} valid pairs; per depth bin, lateral / axial correlation "
-              "real, model before, after:")
-        for real, before, after in zip(fit["real"], fit["synthetic"], fit["fitted"]):
-            print("  " + "   ".join(f"{r:.2f} {b:.2f} {a:.2f}" for r, b, a in zip(real[1:], before[1:], after[1:])))
-        model = tune_model(model, speckle_shape=fit["shape"])
-        tuned["speckle_shape"] = fitted_on(args.fit_speckle_shape, fit)
-    if args.fit_fine_filter:
-        from ..evaluation.fine_filter_fit import fit_model_fine_filter
-
-        with TerminalProgress() as bars:
-            fit = fit_model_fine_filter(args.fit_fine_filter, model, "valid", progress=bars)
-        octave = fit["finest_octave"]
-        print(f"fine filter fitted on {fit['images']} valid pairs ({fit['windows']} windows inside the fans); "
-              "finest octave, falloff / vertical over horizontal: real "
-              + ", model ".join(f"{octave[k]['falloff']:.2f} / {octave[k]['anisotropy']:.2f}" for k in ("real", "model"))
-              + f", filtered {octave['filtered']['falloff']:.2f} / {octave['filtered']['anisotropy']:.2f}")
-        model = tune_model(model, fine_filter=fit["fine_filter"])
-        tuned["fine_filter"] = fitted_on(args.fit_fine_filter, fit)
-    if args.fit_pool_detail:
-        from ..evaluation.pool_detail_fit import fit_model_pool_detail
-
-        with TerminalProgress() as bars:
-            fit = fit_model_pool_detail(args.fit_pool_detail, model, "valid", progress=bars)
-        print(f"pool detail fitted on {fit['images']} valid pairs; median detail of the pools by their mean depth, real / model: "
-              + "  ".join("-" if r != r else f"{r:.1f}/{m:.1f}" for r, m in zip(fit["real"], fit["synthetic"])))
-        model = tune_model(model, pool_detail=fit["gains"])
-        tuned["pool_detail"] = fitted_on(args.fit_pool_detail, fit)
-    if args.fit_ring_down:
-        from ..evaluation.ring_down_fit import RANGES, fit_model_ring_down
-
-        with TerminalProgress() as bars:
-            fit = fit_model_ring_down(args.fit_ring_down, model, "valid", progress=bars)
-        print(f"ring-down fitted on {fit['images']} valid pairs: {len(fit['ring_down'])} directions; bands along "
-              "the arcs by depth, real / model before / after: "
-              + "  ".join(f"{low:g}-{high:g} {r:.1f}/{s:.1f}/{f:.1f}" for (low, high), r, s, f
-                          in zip(RANGES, fit["real"], fit["synthetic"], fit["fitted"])))
-        model = tune_model(model, ring_down=fit["ring_down"])
-        tuned["ring_down"] = fitted_on(args.fit_ring_down, fit)
-    if args.fit_border_soften:
-        from ..evaluation.border_soften_fit import fit_model_border_soften
-        from ..evaluation.borders import BORDERS
-
-        with TerminalProgress() as bars:
-            fit = fit_model_border_soften(args.fit_border_soften, model, "valid", progress=bars)
-        print(f"border softening fitted on {fit['images']} valid pairs; edge at each border over 5-10 px away, "
-              "real / model before / after (strength): "
-              + "  ".join(f"{name} {r:.2f}/{s:.2f}/{f:.2f} ({k:g})" for (name, _, _), r, s, f, k
-                          in zip(BORDERS, fit["real"], fit["synthetic"], fit["fitted"], fit["strengths"])))
-        model = tune_model(model, border_soften=fit["strengths"])
-        tuned["border_soften"] = fitted_on(args.fit_border_soften, fit)
-    if args.fit_shading:
-        from ..evaluation.shading_fit import DEFAULT_STRENGTH, fit_model_shading
-
-        strength = DEFAULT_STRENGTH if args.shading_strength is None else args.shading_strength
-        with TerminalProgress() as bars:
-            fit = fit_model_shading(args.fit_shading, model, "valid", strength=strength, progress=bars)
-        print(f"shading fitted on {fit['images']} valid pairs: {shading_text(fit['shading'])} keep "
-              f"{fit['explained']:.0%} of the real-minus-model variance (spread {fit['spread']:.2f} log units "
-              f"per cell), strength {strength:g}")
-        model = tune_model(model, shading=fit["shading"])
-        tuned["shading"] = fitted_on(args.fit_shading, fit)
+            fit, value, report = fitter(data, model, bars, args)
+        print(report)
+        model = tune_model(model, **{setting: value})
+        tuned[setting] = fitted_on(data, fit)
     record = tuning_record(model.provenance, tuned)
     save_model_file(model, out, provenance={"tuned": record} if record else None)
     config = model.config
