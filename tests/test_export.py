@@ -302,3 +302,13 @@ def test_nnunet_folds_keep_each_patients_cases_together():
         assert len(fold["train"]) + len(fold["val"]) == 21
     assert len(patient_folds({"a": ["a1"], "b": ["b1"]})) == 2  # fewer patients: as many folds
     assert patient_folds({"a": ["a1", "a2"]}) == []  # one patient: no fold can hold one out
+
+
+def test_a_relative_masks_folder_is_recorded_where_it_is(synth, tmp_path, monkeypatch):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "alice_4CH_ED.png", template_mask("4CH", "ED", seed=1, size=64))
+    monkeypatch.chdir(tmp_path)
+    manifest = export_dataset(synth, "out", masks="masks", format="png", seed=5)
+    assert manifest["options"]["masks"] == str(masks.resolve())  # read from anywhere, it still names them
+    assert [pair["source_mask"] for pair in manifest["pairs"]] == [str(masks.resolve() / "alice_4CH_ED.png")]

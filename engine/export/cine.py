@@ -80,7 +80,8 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
     timing = timing.checked()
-    check_output(out, overwrite, protect=(Path(masks),) if masks is not None else (), replaces="export")
+    masks = None if masks is None else Path(masks).expanduser().resolve()  # as the manifest names it
+    check_output(out, overwrite, protect=(masks,) if masks is not None else (), replaces="export")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
     items = list(_generated(int(random), tuple(views), size, seed, timing) if random is not None
                  else _from_masks(Path(masks), timing))

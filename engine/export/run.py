@@ -84,6 +84,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         raise DataError(f"--random must be between 1 and {MAX_RANDOM}")
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
+    # the manifest names where its masks came from, wherever it is read from later
+    masks, like = (None if path is None else Path(path).expanduser().resolve() for path in (masks, like))
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")
     if jitter_problem(border_jitter):
         raise DataError(f"--border-jitter {jitter_problem(border_jitter)}")
