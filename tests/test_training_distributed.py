@@ -54,8 +54,19 @@ sys.exit(main(["train", *sys.argv[1:]]))
 
 def torchrun(args: list[str], processes: int = 2, timeout: float = 120, code: str | None = None):
     """Run ``python -m engine train ARGS`` (or ``python -c CODE ARGS``) as ``processes`` ranks;
-    (exit code, stderr) per rank."""
-    port = str(free_port())
+    (exit code, stderr) per rank. The rendezvous port is free when chosen but could be taken
+    before rank 0 binds it (another test worker): then the ranks run again on another port."""
+    for _ in range(3):
+        results = _ranks(args, processes, timeout, code, str(free_port()))
+        if not any(PORT_TAKEN in err.lower() for _, err in results):
+            break
+    return results
+
+
+PORT_TAKEN = "address already in use"
+
+
+def _ranks(args: list[str], processes: int, timeout: float, code: str | None, port: str):
     procs = []
     for rank in range(processes):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(processes),
