@@ -169,6 +169,19 @@ def test_synthesize_and_cine_write_dicom(tmp_path):
     assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--random", "2",
                  "--format", "dicom", "--out", str(tmp_path / "loops")]) == 0
     assert len(list((tmp_path / "loops").glob("*.dcm"))) == 2
+    assert main(["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--random", "2", "--view", "both",
+                 "--format", "dicom", "--out", str(tmp_path / "studies")]) == 0
+    files = [pydicom.dcmread(path) for path in sorted((tmp_path / "studies").glob("*.dcm"))]
+    by_patient = {}
+    for ds in files:  # a patient's two views are two series of one study, each patient its own
+        by_patient.setdefault(ds.PatientID, []).append(ds)
+    assert len(by_patient) == 2 and all(len(views) == 2 for views in by_patient.values())
+    for views in by_patient.values():
+        assert views[0].StudyInstanceUID == views[1].StudyInstanceUID
+        assert views[0].SeriesInstanceUID != views[1].SeriesInstanceUID
+        assert sorted(int(ds.SeriesNumber) for ds in views) == [1, 2]
+    assert len({ds.StudyInstanceUID for ds in files}) == 2
+    assert all(ds.PatientName == "SYNTHETIC^cardiGAN" and ds.PatientID.startswith("SYNTHETIC") for ds in files)
 
 
 def test_a_palette_colour_echo_is_read_through_its_colour_table(tmp_path):

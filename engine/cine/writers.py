@@ -59,8 +59,11 @@ def mask_path_for(path: Path) -> Path:
     return path.with_name(name + "_gt")
 
 
-def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict | None = None) -> list[Path]:
-    """Write (T, H, W) uint8 ``images`` with their ``masks``; returns the paths written."""
+def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict | None = None,
+               study=None, series_number: int = 1) -> list[Path]:
+    """Write (T, H, W) uint8 ``images`` with their ``masks``; returns the paths written. A DICOM
+    loop goes into ``study`` (:class:`engine.data.dicom_echo.DicomStudy`) as series
+    ``series_number``: one patient's views as series of one study."""
     path = Path(path)
     kind = output_kind(path)
     images = np.ascontiguousarray(images, dtype=np.uint8)
@@ -78,7 +81,8 @@ def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, in
     if kind == "dicom":
         from ..data.dicom_echo import write_dicom_echo
 
-        write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"))
+        write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"),
+                         study=study, series_number=series_number)
         return [path]
     return [_write_folder(path, images, masks, fps, info)]
 

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             raise MaskError(f"{args.ed.name} is a {view} view and {args.es.name} a {es_view} view: "
                             "the key frames of one loop show one view")
         fan, _ = fan_from_text(read_png_text(args.ed), view)
-        jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan), args.seed))
+        jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan), args.seed, {}))
     else:
         from ..cine.random_loops import random_loops
         from ..data.layout import patient_name
@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
             if not args.out.parent.is_dir():
                 raise CardiganError(f"{args.out}: the folder {args.out.parent} does not exist")
         model, loops = random_loops(args.random, views, args.seed)  # the patients export --cine draws
+        studies = {}  # a patient's DICOM loops: its views as series of one study
         for item in loops:
             if file_kind is None:  # the folder is made when the first loop is written
                 target = args.out / f"{patient_name(item.index + 1, args.random)}_{item.view}{SUFFIXES[fmt]}"
@@ -145,11 +146,13 @@ def run(args: argparse.Namespace) -> int:
             for path in paths:
                 _check_target(path, args.overwrite, fmt == "png" and path is target and file_kind is None,
                               made_later=file_kind is None)
-            jobs.append((target, lambda i=item: i.make(model, args.size, timing), item.look))
+            series = (_dicom_series(studies, patient_name(item.index + 1, args.random), views.index(item.view))
+                      if (file_kind or fmt) == "dicom" else {})
+            jobs.append((target, lambda i=item: i.make(model, args.size, timing), item.look, series))
     synth = Synthesizer(args.model, device=args.device)
     bar = TerminalProgress()
     try:
-        for target, make, seed in jobs:
+        for target, make, seed, series in jobs:
             loop = make()
             bad = loop.invalid_frames()
             if bad:
@@ -160,12 +163,22 @@ def run(args: argparse.Namespace) -> int:
                     "phases": [round(float(p), 4) for p in loop.phases], "model": synth.model.name,
                     "seed": seed}
             target.parent.mkdir(exist_ok=True)  # --random's folder, made once there is a loop to put in it
-            written = write_loop(target, images, loop.masks, timing.playback_fps, info)
+            written = write_loop(target, images, loop.masks, timing.playback_fps, info, **series)
             note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at {timing.playback_fps:.3g} fps, "
                  f"{timing.bpm:g} bpm, EF by area {loop.ejection_fraction():.0f} %)")
     finally:
         bar.close()
     return 0
+
+
+def _dicom_series(studies: dict, patient: str, view_index: int) -> dict:
+    """``write_loop``'s study and series number for one view of a generated patient (the
+    patient's study made the first time it is asked for)."""
+    from ..data.dicom_echo import DicomStudy
+
+    if patient not in studies:
+        studies[patient] = DicomStudy.new(patient)
+    return {"study": studies[patient], "series_number": view_index + 1}
 
 
 def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = False) -> None:

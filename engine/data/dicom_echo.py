@@ -21,6 +21,7 @@ Anything unreadable is a one-line :class:`~engine.errors.DataError`.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -211,9 +212,27 @@ TYPE_2_UNKNOWN = ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "A
                   "PatientOrientation")
 
 
+@dataclass(frozen=True)
+class DicomStudy:
+    """One synthetic patient's study, shared by the files written for it: a viewer or PACS
+    files a patient's views as series of one study. Without one, each file is its own study
+    of the patient "SYNTHETIC"."""
+
+    uid: str
+    patient_id: str = "SYNTHETIC"
+
+    @classmethod
+    def new(cls, patient: str | None = None) -> "DicomStudy":
+        """A study with a fresh UID, for ``patient`` (a generated patient's name) if given."""
+        from pydicom.uid import generate_uid
+
+        return cls(generate_uid(), f"SYNTHETIC-{patient}" if patient else "SYNTHETIC")
+
+
 def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = None,
                      spacing_mm: float | None = None, description: str = "synthetic echocardiogram",
-                     heart_rate: float | None = None) -> None:
+                     heart_rate: float | None = None, study: DicomStudy | None = None,
+                     series_number: int = 1) -> None:
     """Write a grey image (H, W) or a loop (T, H, W), uint8, as an ultrasound DICOM file that
     viewers and PACS open: Ultrasound Image Storage for one frame, Ultrasound Multi-frame Image
     Storage with its Frame Time (from ``fps``) and, when given, its ``heart_rate`` (beats a
@@ -222,7 +241,8 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     ultrasound region covers the frame with ``spacing_mm`` per pixel (by default
     :func:`engine.maskio.pixel_spacing_mm` of its width), so a viewer's calipers
     measure in centimetres. The file says what it is: a synthetic image, no patient (Patient's
-    Name "SYNTHETIC^cardiGAN", Image Type DERIVED). Written atomically."""
+    Name "SYNTHETIC^cardiGAN", Image Type DERIVED). Files given one ``study`` share its Study
+    Instance UID and patient ID, each with its own series (``series_number``). Written atomically."""
     import datetime
 
     from pydicom.dataset import Dataset, FileMetaDataset
@@ -248,16 +268,17 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     ds = Dataset()
     ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    study = study if study is not None else DicomStudy.new()
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study.uid, generate_uid()
     ds.StudyDate = ds.SeriesDate = ds.ContentDate = now.strftime("%Y%m%d")
     ds.StudyTime = ds.SeriesTime = ds.ContentTime = now.strftime("%H%M%S")
     ds.Modality, ds.ImageType = "US", ["DERIVED", "SECONDARY"]
-    ds.PatientName, ds.PatientID = "SYNTHETIC^cardiGAN", "SYNTHETIC"
+    ds.PatientName, ds.PatientID = "SYNTHETIC^cardiGAN", study.patient_id
     for keyword in TYPE_2_UNKNOWN:  # required by the IOD, empty as nothing is known
         setattr(ds, keyword, "")
     ds.Manufacturer, ds.SoftwareVersions = "cardiGAN Studio", __version__
     ds.SeriesDescription = ds.ImageComments = f"cardiGAN Studio {description} (not a patient)"
-    ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "1", 1, 1
+    ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "1", int(series_number), 1
     ds.BurnedInAnnotation = "NO"
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
