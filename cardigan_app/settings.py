@@ -1,8 +1,10 @@
 """Persistent settings: the studio state's preferences, recent files and models, window layout.
 
 Stored with QSettings. ``SETTINGS_VERSION`` is bumped when the window layout changes in a
-way an old saved layout would break; a different stored version drops the saved layout
-(geometry and dock state) but keeps preferences and recent lists. A recent list holds at
+way an old saved layout would break; an older stored version drops the saved layout
+(geometry and dock state) but keeps preferences and recent lists. A newer stored version
+(the file shared with a later release) keeps its layout and its version: this release
+neither uses nor overwrites them. A recent list holds at
 most its limit, whatever a settings file written by hand or by another version stores.
 """
 
@@ -22,6 +24,17 @@ ORGANIZATION = "cardiGAN"
 APPLICATION = "cardiGAN Studio"
 
 
+def _version_of(stored) -> int | None:
+    """The stored settings version as a number (None when absent; 0 when unreadable, which
+    counts as older than any)."""
+    if stored is None:
+        return None
+    try:
+        return int(str(stored))
+    except ValueError:
+        return 0
+
+
 class AppSettings:
     """QSettings with typed access. ``path`` gives an INI file (tests, portable installs)."""
 
@@ -31,10 +44,14 @@ class AppSettings:
                                        ORGANIZATION, APPLICATION)
         else:
             self.qsettings = QSettings(str(path), QSettings.Format.IniFormat)
-        stored = self.qsettings.value("settings_version", None)
-        if stored is not None and str(stored) != str(SETTINGS_VERSION):
-            self.qsettings.remove("window")
-        self.qsettings.setValue("settings_version", SETTINGS_VERSION)
+        stored = _version_of(self.qsettings.value("settings_version", None))
+        # a newer version's layout is neither read nor replaced, and its version number stays,
+        # so that version still finds its own layout when it runs again
+        self.layout_is_newer = stored is not None and stored > SETTINGS_VERSION
+        if not self.layout_is_newer:
+            if stored != SETTINGS_VERSION:
+                self.qsettings.remove("window")
+            self.qsettings.setValue("settings_version", SETTINGS_VERSION)
 
     @property
     def file_name(self) -> str:
@@ -95,19 +112,22 @@ class AppSettings:
         self.qsettings.setValue("recent/models", json.dumps([m for m in self.recent_models() if m != spec]))
 
     # -- window --------------------------------------------------------------------------
-    def window_geometry(self) -> QByteArray | None:
-        value = self.qsettings.value("window/geometry")
+    def _window_value(self, key: str) -> QByteArray | None:
+        value = None if self.layout_is_newer else self.qsettings.value(f"window/{key}")
         return value if isinstance(value, QByteArray) else None
+
+    def window_geometry(self) -> QByteArray | None:
+        return self._window_value("geometry")
 
     def window_state(self) -> QByteArray | None:
-        value = self.qsettings.value("window/state")
-        return value if isinstance(value, QByteArray) else None
+        return self._window_value("state")
 
     def splitter_state(self) -> QByteArray | None:
-        value = self.qsettings.value("window/splitter")
-        return value if isinstance(value, QByteArray) else None
+        return self._window_value("splitter")
 
     def save_window(self, geometry: QByteArray, state: QByteArray, splitter: QByteArray) -> None:
+        if self.layout_is_newer:
+            return
         self.qsettings.setValue("window/geometry", geometry)
         self.qsettings.setValue("window/state", state)
         self.qsettings.setValue("window/splitter", splitter)

@@ -845,3 +845,23 @@ def test_an_exported_png_mask_keeps_the_fan_and_heart_its_image_was_drawn_in(qtb
     for written in (tmp_path / "pair_mask.png", tmp_path / "mask.png"):
         text = read_png_text(written)
         assert text[FAN_KEY] == fan.to_json() and json.loads(text[ANATOMY_KEY]) == heart
+
+
+def test_a_newer_settings_version_keeps_its_layout_and_its_number(tmp_path):
+    from PySide6.QtCore import QByteArray
+
+    from cardigan_app.settings import SETTINGS_VERSION, AppSettings
+
+    path = tmp_path / "s.ini"
+    settings = AppSettings(path)
+    settings.qsettings.setValue("window/state", QByteArray(b"newer"))
+    settings.add_recent_file(tmp_path / "a.png")
+    settings.qsettings.setValue("settings_version", SETTINGS_VERSION + 1)
+    settings.qsettings.sync()
+    older = AppSettings(path)  # this release opens a later release's file
+    assert older.window_state() is None  # not a layout it knows
+    older.save_window(QByteArray(b"g"), QByteArray(b"mine"), QByteArray(b"s"))
+    assert older.recent_files() == [str((tmp_path / "a.png").resolve())]
+    again = AppSettings(path)
+    assert int(again.qsettings.value("settings_version")) == SETTINGS_VERSION + 1
+    assert bytes(again.qsettings.value("window/state")) == b"newer"  # the later release finds its own
