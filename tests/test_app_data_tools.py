@@ -391,3 +391,14 @@ def test_quitting_while_a_job_runs_asks_first(qtbot, tmp_path, tiny_model, monke
         tools.export_dialog.task = None
     finally:
         close_window(window)
+
+
+def test_the_export_dialog_says_when_it_is_reading_masks(qtbot, tmp_path):
+    from engine.export.sources import READING
+    from engine.progress import Progress
+
+    dialog = export_dialog(qtbot, "simulator", tmp_path / "out", "png")
+    dialog._progressed(Progress(READING, 16, 40, "p15_4CH_ED.png"))
+    assert dialog.status.text().startswith("Reading masks: 16 of 40") and "patients" not in dialog.status.text()
+    dialog._progressed(Progress("export", 3, 10))
+    assert dialog.status.text() == "Synthesizing: 3 of 10 patients"

@@ -312,3 +312,25 @@ def test_a_relative_masks_folder_is_recorded_where_it_is(synth, tmp_path, monkey
     manifest = export_dataset(synth, "out", masks="masks", format="png", seed=5)
     assert manifest["options"]["masks"] == str(masks.resolve())  # read from anywhere, it still names them
     assert [pair["source_mask"] for pair in manifest["pairs"]] == [str(masks.resolve() / "alice_4CH_ED.png")]
+
+
+def test_reading_a_masks_folder_reports_and_stops_when_asked(synth, tmp_path, monkeypatch):
+    import engine.export.sources as sources
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for k in range(40):
+        write_label_png(masks / f"p{k:02d}_4CH_ED.png", template_mask("4CH", "ED", seed=1, size=64))
+    read = []
+    real_read = sources.read_label_map
+    monkeypatch.setattr(sources, "read_label_map", lambda path: read.append(path) or real_read(path))
+    seen = []
+    with pytest.raises(Cancelled):
+        export_dataset(synth, tmp_path / "out", masks=masks, format="png", progress=seen.append,
+                       should_stop=lambda: len(read) >= 5)
+    assert len(read) == 5  # stopped among the masks, not after reading all 40
+    assert not (tmp_path / "out").exists()
+    assert seen[0].stage == sources.READING and seen[0].total == 40
+    read.clear()
+    export_dataset(synth, tmp_path / "out", masks=masks, format="png", progress=seen.append)
+    assert [p.done for p in seen if p.stage == sources.READING][-1] == 40

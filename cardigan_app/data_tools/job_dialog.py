@@ -20,7 +20,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
-from engine.export.sources import random_plan
+from engine.export.sources import READING, random_plan
 from engine.progress import Progress
 
 from .. import theme
@@ -208,7 +208,10 @@ class JobDialog(QDialog):
         self.progress.setRange(0, max(progress.total, 1))
         self.progress.setValue(progress.done)
         note = f" \u2014 {progress.message}" if progress.message else ""
-        self.set_status(f"{self.working}: {progress.done} of {progress.total} patients{note}")
+        if progress.stage == READING:  # a masks folder read before the first patient is drawn
+            self.set_status(f"Reading masks: {progress.done} of {progress.total}{note}")
+        else:
+            self.set_status(f"{self.working}: {progress.done} of {progress.total} patients{note}")
 
     def show_result(self, out: Path, manifest: dict, text: str, root: Path | None, title: str) -> None:
         """The job wrote ``out``: status ``text`` with the time it took, and the manifest's

@@ -48,10 +48,11 @@ def _generated(count: int, views, size: int, seed: int, timing: Timing):
                (lambda i=item: i.make(model, size, timing)), records[item.index], item.look)
 
 
-def _from_masks(folder: Path, timing: Timing):
+def _from_masks(folder: Path, timing: Timing, progress: ProgressCallback = no_progress,
+                should_stop: StopCheck = never_stop):
     """(patient, view, loop maker, None, None) for every patient view with both key frames."""
     found = 0
-    for patient in folder_masks(folder):
+    for patient in folder_masks(folder, progress=progress, should_stop=should_stop):
         by_view: dict[str, dict] = {}
         for item in patient.items:
             if item.view and item.instant:
@@ -84,7 +85,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     check_output(out, overwrite, protect=(masks,) if masks is not None else (), replaces="export")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
     items = list(_generated(int(random), tuple(views), size, seed, timing) if random is not None
-                 else _from_masks(Path(masks), timing))
+                 else _from_masks(masks, timing, progress, should_stop))
     patients = sorted({item[0] for item in items})
     split_of = {name: split for split, members in split_patients(patients, seed).items() for name in members}
     sequences, hearts, frames_per_split = [], {}, {split: 0 for split in SPLITS}

@@ -98,7 +98,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if style_scale is not None and not synth.takes_style_scale and notify is not None:
         notify(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
     if masks is not None:
-        patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks), notify)
+        patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks), notify, progress, should_stop)
         names = [p.patient for p in patients]
         for item in (item for p in patients for item in p.items):
             problem = synth.model.check_input_size(*item.labels.shape)

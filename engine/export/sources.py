@@ -15,6 +15,9 @@ from ..data.phantom import derive_seed
 from ..errors import DataError, MaskError
 from ..fan import Fan, fan_from_text, random_fan, view_of_name
 from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map, read_png_text
+from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+
+READING = "reading masks"  # the progress stage of reading a masks folder
 
 
 @dataclass
@@ -164,13 +167,15 @@ def masks_below(folder: Path) -> str:
     return ""
 
 
-def folder_masks(folder: Path, notify: Callable[[str], None] | None = None) -> list[PatientMasks]:
+def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
+                 progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
 
     Names of the form ``<patient>_<2CH|4CH>_<ED|ES>`` group into patients; any other name is a
     patient of its own. All files are read and checked first; the error lists the bad ones.
     A PNG whose fan record is damaged is drawn in its view's median fan, and ``notify`` is
-    told which masks those are.
+    told which masks those are. Reading reports to ``progress`` (stage "reading masks") and
+    stops with :class:`engine.progress.Cancelled` as soon as ``should_stop()`` says so.
     """
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder of masks")
@@ -182,7 +187,12 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None) -> l
     refuse_camus_images(folder, files)
     patients: dict[str, PatientMasks] = {}
     problems, damaged_fans = [], []
-    for path in files:
+    progress(Progress(READING, 0, len(files)))
+    for done, path in enumerate(files, 1):
+        if should_stop():
+            raise Cancelled()
+        if done % 16 == 0 or done == len(files):
+            progress(Progress(READING, done, len(files), path.name))
         try:
             labels = read_label_map(path)
         except MaskError as exc:
