@@ -198,3 +198,27 @@ def test_more_processes_than_gpus_on_a_machine_is_refused_in_one_line(launched_a
     for spec in ("auto", "cuda", "cuda:0"):
         with pytest.raises(DeviceError, match=r"at most 1 process\(es\) per machine"):
             distributed.setup(spec)
+
+
+def test_a_step_ends_with_one_collective_that_carries_both_the_problem_and_the_stop(monkeypatch):
+    import torch
+    import torch.distributed as dist
+
+    from engine.errors import CardiganError
+    from engine.training.distributed import DistContext, after_step
+
+    calls = []
+
+    def all_reduce(tensor, op=None):  # a peer that wants to stop and met no problem
+        calls.append(tensor.clone())
+        tensor[1] = 1.0
+
+    monkeypatch.setattr(dist, "all_reduce", all_reduce)
+    context = DistContext(rank=0, world_size=2)
+    assert after_step(context, None, False, torch.device("cpu")) is True  # the peer's stop heard
+    assert len(calls) == 1 and calls[0].tolist() == [0.0, 0.0]
+    monkeypatch.setattr(dist, "all_gather_object", lambda out, obj: out.__setitem__(slice(None), [obj, None]))
+    with pytest.raises(CardiganError, match="loss is NaN"):
+        after_step(context, CardiganError("loss is NaN"), False, torch.device("cpu"))
+    assert len(calls) == 2 and calls[1].tolist() == [1.0, 0.0]
+    assert after_step(DistContext(), None, True, torch.device("cpu")) is True and len(calls) == 2  # alone: none

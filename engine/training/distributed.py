@@ -74,15 +74,6 @@ def teardown(context: DistContext) -> None:
         dist.destroy_process_group()
 
 
-def agree_to_stop(context: DistContext, wants_stop: bool, device: torch.device) -> bool:
-    """True on every rank if any rank wants to stop (rank 0 hears the user)."""
-    if not context.active:
-        return wants_stop
-    flag = torch.tensor([1.0 if wants_stop else 0.0], device=device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    return bool(flag.item() > 0)
-
-
 def decided_by_main(context: DistContext, decide: Callable[[], T]) -> T:
     """``decide()`` run on rank 0 alone, its result returned on every rank. A CardiganError it
     raises (a refused start: the folder holds a run, is locked, cannot be resumed with these
@@ -116,14 +107,18 @@ def held_by_main(context: DistContext, make: Callable[[], ContextManager]):
         yield
 
 
-def raise_together(context: DistContext, problem: CardiganError | None, device: torch.device) -> None:
-    """Raise ``problem`` (met by this rank, or None) and, when any rank met one, an error on
-    every rank, saying the first one's message: a process whose loss became NaN stops its
-    peers with it rather than leaving them to wait for it in their next collective."""
+def after_step(context: DistContext, problem: CardiganError | None, wants_stop: bool,
+               device: torch.device) -> bool:
+    """What every rank decides after a training step, in one collective: ``problem`` (met by
+    this rank, such as a NaN loss, or None) is raised here and, when any rank met one, an error
+    is raised on every rank saying the first one's message, so no process is left waiting for
+    a peer that gave up; otherwise True on every rank if any rank wants to stop (rank 0 hears
+    the user), for the loop to stop at the end of this step."""
     if context.active:
-        flag = torch.tensor([0.0 if problem is None else 1.0], device=device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        if flag.item() > 0:
+        flags = torch.tensor([0.0 if problem is None else 1.0, 1.0 if wants_stop else 0.0], device=device)
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        failed, wants_stop = (value > 0 for value in flags.tolist())
+        if failed:
             messages: list[str | None] = [None] * context.world_size
             dist.all_gather_object(messages, None if problem is None else str(problem))
             if problem is None:
@@ -131,6 +126,7 @@ def raise_together(context: DistContext, problem: CardiganError | None, device: 
                 raise CardiganError(f"process {rank}: {message}")
     if problem is not None:
         raise problem
+    return wants_stop
 
 
 def barrier(context: DistContext) -> None:

@@ -305,7 +305,9 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         losses = trainer.step(seg, real, train_g=trains_generator(config, iteration), fan=fan)
         # the losses as numbers with one device synchronisation, not one per loss and use
         losses = dict(zip(losses, torch.stack([v.float() for v in losses.values()]).tolist()))
-        distributed.raise_together(context, losses_problem(losses, iteration + 1, run), device)
+        # one collective a step: a rank's bad loss stops every rank now, a stop asked for ends this step
+        stop_here = distributed.after_step(context, losses_problem(losses, iteration + 1, run),
+                                           callbacks.should_stop(), device)
         iteration += 1
         for name, value in losses.items():
             sums[name] = sums.get(name, 0.0) + value
@@ -338,7 +340,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         saved_here = iteration % config.checkpoint_every == 0 and iteration < total
         if saved_here:  # rank 0 saves; every rank hears when it refused to (weights diverged)
             distributed.decided_by_main(context, lambda: save(iteration))
-        if distributed.agree_to_stop(context, callbacks.should_stop(), device):
+        if stop_here:
             stopped = iteration < total
             break
     sample(iteration, time.perf_counter(), final=True)  # where it ended or was stopped
