@@ -744,7 +744,6 @@ class MainWindow(QMainWindow):
         self.live.load(spec)
 
     def _model_failed(self, spec: str, message: str) -> None:
-        message = message.replace("(use --device cpu or auto)", "(choose CPU or Auto as the device)")
         if self.live.model is None:  # another model is drawn with instead: say why once it is ready
             self._load_note = message
         if spec == self.state.model and self.live.model is None:

@@ -4,7 +4,9 @@ A :class:`BackgroundTask` runs ``function(progress, should_stop)`` on a daemon t
 reports through typed signals, which reach the GUI thread queued. Progress is forwarded
 only when the rounded percentage, the stage or the message changes, so a fast loop does not
 flood the event queue. Cancelling sets a flag the engine's ``should_stop`` check reads; the
-engine then raises :class:`~engine.progress.Cancelled` and cleans up after itself.
+engine then raises :class:`~engine.progress.Cancelled` and cleans up after itself. A
+failure is one line, its advice in the studio's words or the ``words`` the task was given
+(a dialog's, naming its own options).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.errors import one_line
+from engine.errors import Words, one_line
 from engine.progress import Cancelled, Progress
+
+from .wording import STUDIO_WORDS
 
 TaskFunction = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
 
@@ -28,10 +32,12 @@ class BackgroundTask(QObject):
     cancelled = Signal()
     finished = Signal()  # after succeeded, failed or cancelled
 
-    def __init__(self, function: TaskFunction, name: str = "task", parent: QObject | None = None) -> None:
+    def __init__(self, function: TaskFunction, name: str = "task", parent: QObject | None = None,
+                 words: Words = STUDIO_WORDS) -> None:
         super().__init__(parent)
         self._function = function
         self._name = name
+        self._words = words
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last: tuple[str, int, str] | None = None
@@ -72,7 +78,7 @@ class BackgroundTask(QObject):
         except Cancelled:
             self._finish(self.cancelled)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            self._finish(self.failed, one_line(exc, f"the {self._name}"))
+            self._finish(self.failed, one_line(exc, f"the {self._name}", self._words))
         else:
             self._finish(self.succeeded, result)
 

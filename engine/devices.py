@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import DeviceError
+from .errors import OTHER_DEVICE, DeviceError, Message
 
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
 
@@ -41,8 +41,8 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
         return torch.device("cpu")  # one CPU device: "cpu:1" is the same, and reported as "cpu"
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise DeviceError(f"device {spec!r} is not available: this PyTorch build or machine "
-                              "has no CUDA GPU (use --device cpu or auto)")
+            raise DeviceError(Message(f"device {spec!r} is not available: this PyTorch build or machine "
+                                      "has no CUDA GPU (", OTHER_DEVICE, ")"))
         index = 0 if device.index is None else device.index
         if index >= torch.cuda.device_count():
             raise DeviceError(f"device {spec!r} is not available: this machine has "
@@ -50,7 +50,7 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
         return torch.device("cuda", index)
     if device.type == "mps":
         if not mps_available():
-            raise DeviceError("device 'mps' is not available on this machine (use --device cpu or auto)")
+            raise DeviceError(Message("device 'mps' is not available on this machine (", OTHER_DEVICE, ")"))
         return device
     raise DeviceError(f"unsupported device {spec!r} (use {DEVICE_CHOICES})")
 

@@ -4,16 +4,86 @@ Every problem a user can cause (a bad file, a wrong option, a missing device) is
 :class:`CardiganError` whose message is one plain line. The CLI prints that line and exits
 non-zero; the app shows it in a dialog or the status bar (:func:`one_line`). Anything else
 is a bug.
+
+Advice in a message ("use --overwrite", "--size 100: ...") is said in the command line's
+words, which a front end with its own controls would say otherwise. Such words are an
+:class:`Advice` inside a :class:`Message`: ``str(message)`` reads as the command line says
+it, and ``message.said(words)`` puts a front end's words in its place, looked up by the
+advice's key, never by the command line's text, so rewording the command line breaks no
+front end. A :class:`CardiganError` raised with a Message keeps it (:meth:`CardiganError.said`).
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Words of a message that name a command-line option or tell how to use one: ``key``
+    is what a front end's table of words is keyed by (advice is equal by key alone), ``cli``
+    the command line's words."""
+
+    key: str
+    cli: str = field(compare=False)
+
+    def __str__(self) -> str:
+        return self.cli
+
+
+Words = Mapping[Advice, str]  # a front end's words for advice, by key
+
+
+def option(parameter: str) -> Advice:
+    """The command line's name of the engine parameter ``parameter`` ("style_scale" ->
+    "--style-scale"), keyed by the parameter's name: a front end says its control's name."""
+    return Advice(f"option {parameter}", "--" + parameter.replace("_", "-"))
+
+
+# advice messages give in more than one place, in the command line's words
+USE_OVERWRITE = Advice("use overwrite", "use --overwrite")
+OTHER_DEVICE = Advice("other device", "use --device cpu or auto")
+
+
+class Message(str):
+    """A one-line message some of whose words are :class:`Advice`: as a ``str``, the command
+    line's wording; :meth:`said` gives it in a front end's words."""
+
+    parts: tuple[str | Advice, ...]
+
+    def __new__(cls, *parts: str | Advice) -> Message:
+        flat: list[str | Advice] = []
+        for part in parts:
+            flat.extend(part.parts if isinstance(part, Message) else [part])
+        message = super().__new__(cls, "".join(map(str, flat)))
+        message.parts = tuple(flat)
+        return message
+
+    def said(self, words: Words) -> str:
+        """The message with ``words`` for its advice (the command line's where ``words`` has none)."""
+        return "".join(words.get(part, part.cli) if isinstance(part, Advice) else part for part in self.parts)
+
+
+def said(message: str, words: Words) -> str:
+    """``message`` in a front end's ``words`` when it is a :class:`Message`, else as it is."""
+    return message.said(words) if isinstance(message, Message) else message
 
 
 class CardiganError(Exception):
-    """A problem the user can fix; ``str(error)`` is a complete one-line explanation."""
+    """A problem the user can fix; ``str(error)`` is a complete one-line explanation, in the
+    command line's words; :meth:`said` in a front end's."""
+
+    @property
+    def message(self) -> Message:
+        """The message as raised: a :class:`Message` with its advice, or plain text as one."""
+        given = self.args[0] if len(self.args) == 1 else None
+        return given if isinstance(given, Message) else Message(str(self))
+
+    def said(self, words: Words) -> str:
+        return self.message.said(words)
 
 
 class MaskError(CardiganError):
@@ -32,12 +102,13 @@ class DataError(CardiganError):
     """A dataset or source folder that cannot be read or written."""
 
 
-def one_line(exc: BaseException, what: str = "the task") -> str:
-    """The line a user sees when ``what`` raised ``exc``: a CardiganError's own message; for
-    anything else (a bug, or the machine's fault) the traceback goes to stderr and the line
-    names the file and reason of an OSError, else the exception's type and first words."""
+def one_line(exc: BaseException, what: str = "the task", words: Words | None = None) -> str:
+    """The line a user sees when ``what`` raised ``exc``: a CardiganError's own message (its
+    advice in ``words``, a front end's, when given); for anything else (a bug, or the
+    machine's fault) the traceback goes to stderr and the line names the file and reason of
+    an OSError, else the exception's type and first words."""
     if isinstance(exc, CardiganError):
-        return str(exc)
+        return exc.said(words or {})
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     text = " ".join(str(exc).split())
     if isinstance(exc, OSError) and exc.filename:

@@ -212,10 +212,13 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
 
 
 @pytest.mark.parametrize("case", ["earlier run", "user files", "a file", "inside the data", "nothing to resume"])
-def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_path, capsys):
-    """Which folder may start a run is decided once (RunFolder.start_problem)."""
-    from cardigan_app.training.run_folders import in_the_wizards_words, run_folder_problem
+def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_path, capsys, monkeypatch):
+    """Which folder may start a run is decided once (RunFolder.start_problem); the wizard says
+    its advice as its own choices, whatever the command line's words for it."""
+    from cardigan_app.training.run_folders import run_folder_problem
     from engine.cli.main import main
+    from engine.errors import Advice
+    from engine.training import run_folder
 
     run, resume = tmp_path / "run", case == "nothing to resume"
     if case == "earlier run":
@@ -229,13 +232,21 @@ def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_p
         run = tmp_path / "file.txt" / "run"
     elif case == "inside the data":
         run = phantom / "run"
-    refused = run_folder_problem(run, resume, phantom)
-    assert refused
     args = ["train", "--data", str(phantom), "--run", str(run), "--preset", "lite", "--iters", "1",
             "--device", "cpu"] + (["--resume"] if resume else [])
     assert main(args) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan")]
-    assert len(err) == 1 and in_the_wizards_words(err[0]).endswith(refused), (err, refused)  # its options named as the wizard's
+    for name in ("RESUME_RUN", "REPLACE_RUN"):
+        advice = getattr(run_folder, name)
+        monkeypatch.setattr(run_folder, name, Advice(advice.key, f"(reworded {advice.cli})"))
+    refused = run_folder_problem(run, resume, phantom)
+    assert refused and "--" not in refused and "reworded" not in refused
+    if case == "earlier run":  # the command line names its options, the wizard its choices
+        assert err[0].endswith("already holds a training run: resume it (--resume), replace it (--overwrite) "
+                               "or choose a new run folder")
+        assert refused == f"{run} already holds a training run: resume it, replace it or choose a new run folder"
+    else:
+        assert len(err) == 1 and err[0].endswith(refused), (err, refused)
     assert not (phantom / "run").exists()
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
+from engine.errors import option
 from engine.export import EXPORT_FORMATS, export_dataset
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
@@ -38,7 +39,7 @@ class ExportDialog(JobDialog):
     exported = Signal(str, object)  # output folder, manifest
     start_tip = "Synthesize and write the dataset"
     working = "Synthesizing"
-    option_names = {"--size": "Size"}
+    option_names = {option("size"): "Size"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  current_size: int | None = None, device: str = "auto") -> None:
@@ -206,6 +207,7 @@ class ExportDialog(JobDialog):
         self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt} into {out}",
                          out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
         if notes:
+            notes = [self.in_dialog_words(note) for note in notes]
             self.set_status("\n".join([self.status.text(), *notes]), self.status.styleSheet())
         self.exported.emit(str(out), manifest)
 

@@ -6,6 +6,10 @@ is wrong with its options (:meth:`JobDialog.problem`), starts its job with
 :meth:`JobDialog.run_task` and reports success with :meth:`JobDialog.show_result`; progress,
 failure, cancelling and closing while the job runs are handled here. The engine removes its
 staging folder on failure or cancel, so neither leaves anything behind.
+
+The engine's messages name the command line's options; a failure is shown with them said as
+this dialog's options (:meth:`JobDialog.words`: the subclass's ``option_names`` and its
+Overwrite check box).
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
+from engine.errors import USE_OVERWRITE, Words, said
 from engine.export.sources import READING, random_plan
 from engine.progress import Progress
 
 from .. import theme
 from ..icons import icon
 from ..tasks import BackgroundTask, TaskFunction
+from ..wording import studio_words
 from .manifest_summary import ManifestSummary
 from .prepare_form import ERROR_STYLE, OK_STYLE
 
@@ -55,7 +61,7 @@ class JobDialog(QDialog):
 
     start_tip = ""  # the Start button's tooltip when the job can start
     working = "Working"  # the status while it runs: "<working>: 3 of 10 patients"
-    option_names: dict[str, str] = {}  # an engine message's command-line flag -> this dialog's option
+    option_names: Words = {}  # this dialog's names of the options an engine message may name
 
     def __init__(self, parent: QWidget | None, start_button: QPushButton, open_button: QPushButton) -> None:
         super().__init__(parent)
@@ -184,7 +190,7 @@ class JobDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.setFormat("%v / %m patients")
         self.set_status(status)
-        self.task = BackgroundTask(function, name, self)
+        self.task = BackgroundTask(function, name, self, self.words())
         self.task.progressed.connect(self._progressed)
         self.task.succeeded.connect(succeeded)
         self.task.failed.connect(self._failed)
@@ -224,17 +230,18 @@ class JobDialog(QDialog):
         self._update_buttons()
         self.fit_to_screen()
 
-    def in_dialog_words(self, message: str) -> str:
-        """``message`` with the command-line flags it names said as this dialog's options
-        ("use --overwrite" -> tick "Replace the folder if it is not empty")."""
+    def words(self) -> Words:
+        """The studio's words for engine advice, with this dialog's options for the command
+        line's ("use --overwrite" -> tick "Replace the folder if it is not empty")."""
         overwrite = getattr(self, "overwrite", None)
-        names = {"use --overwrite": f'tick "{overwrite.text()}"'} if overwrite is not None else {}
-        for flag, name in {**names, **self.option_names}.items():
-            message = message.replace(flag, name)
-        return message
+        tick = {USE_OVERWRITE: f'tick "{overwrite.text()}"'} if overwrite is not None else {}
+        return studio_words({**tick, **self.option_names})
+
+    def in_dialog_words(self, message: str) -> str:
+        """An engine message (a note on the way, a problem) as this dialog says it."""
+        return said(message, self.words())
 
     def _failed(self, message: str) -> None:
-        message = self.in_dialog_words(message)
         self._reset_progress()
         self.set_status(message, ERROR_STYLE)
         self._update_buttons()

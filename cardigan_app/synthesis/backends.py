@@ -24,9 +24,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from engine.errors import one_line
 from engine.progress import Cancelled
 
+from ..wording import studio_line
 from .host import ModelHost
 from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage,
                    RenderFailure, StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
@@ -182,7 +182,7 @@ class ThreadBackend(Backend):
         except Cancelled:
             answer = CineFailure(request.serial, host.info.model_id, "a newer loop was asked for")
         except Exception as exc:  # noqa: BLE001
-            answer = CineFailure(request.serial, host.info.model_id, one_line(exc, "the cine loop"))
+            answer = CineFailure(request.serial, host.info.model_id, studio_line(exc, "the cine loop"))
         self.report_cine(answer)
 
     def _load(self, request: tuple[int, str, str]) -> None:
@@ -190,7 +190,7 @@ class ThreadBackend(Backend):
         try:
             host = ModelHost.open(model_id, spec, device)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            self.modelFailed.emit(LoadFailure(model_id, spec, device, one_line(exc, "loading the model")))
+            self.modelFailed.emit(LoadFailure(model_id, spec, device, studio_line(exc, "loading the model")))
             return
         with self._lock:
             if model_id != self._newest_load:
@@ -212,7 +212,7 @@ class ThreadBackend(Backend):
                 image, note, elapsed = host.render(job.labels, seed, job.fan, job.anchor)
                 answer = RenderedImage(job.serial, model_id, image, note, elapsed)
             except Exception as exc:  # noqa: BLE001
-                answer = RenderFailure(job.serial, model_id, one_line(exc, "synthesis"))
+                answer = RenderFailure(job.serial, model_id, studio_line(exc, "synthesis"))
             self.report(job, index, answer)
             if isinstance(answer, RenderFailure):
                 return

@@ -21,9 +21,9 @@ import signal
 import threading
 from collections import deque
 
-from engine.errors import one_line
 from engine.progress import Cancelled
 
+from ..wording import studio_line
 from .host import ModelHost
 from .jobs import (CineFailure, CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure,
                    RenderRequest, StopRequest)
@@ -50,7 +50,7 @@ def serve(conn, niceness: int = NICENESS) -> None:
         try:
             host = ModelHost.open(model_id, spec, device)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            send(LoadFailure(model_id, spec, device, one_line(exc, "loading the model")))
+            send(LoadFailure(model_id, spec, device, studio_line(exc, "loading the model")))
             return
         with lock:
             if model_id != state["newest"]:
@@ -68,7 +68,7 @@ def serve(conn, niceness: int = NICENESS) -> None:
         try:
             image, note, elapsed = host.render(message.labels, message.seed, message.fan, message.anchor)
         except Exception as exc:  # noqa: BLE001
-            send(RenderFailure(message.serial, host.info.model_id, one_line(exc, "synthesis")))
+            send(RenderFailure(message.serial, host.info.model_id, studio_line(exc, "synthesis")))
         else:
             send(RenderedImage(message.serial, host.info.model_id, image, note, elapsed))
 
@@ -92,7 +92,7 @@ def serve(conn, niceness: int = NICENESS) -> None:
         except Cancelled:
             send(CineFailure(message.serial, host.info.model_id, "a newer loop was asked for"))
         except Exception as exc:  # noqa: BLE001
-            send(CineFailure(message.serial, host.info.model_id, one_line(exc, "the cine loop")))
+            send(CineFailure(message.serial, host.info.model_id, studio_line(exc, "the cine loop")))
 
     while True:
         try:

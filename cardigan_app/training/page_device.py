@@ -21,6 +21,7 @@ from .. import theme
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
 from ..device_choice import fill_device_combo
 from ..tasks import BackgroundTask
+from ..wording import STUDIO_WORDS
 from .wizard_state import WizardState
 
 AMP_CHOICES = (("auto", "Auto (bf16 on GPUs and CPUs that support it, else full precision)"),
@@ -156,7 +157,7 @@ class DevicePage(QWizardPage):
             resolve_device(config.device)
             validate(config)
         except CardiganError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(exc.said(STUDIO_WORDS))
             return False
         self.message.setText("")
         self.state.device, self.state.amp, self.state.batch_size = config.device, config.amp, config.batch_size

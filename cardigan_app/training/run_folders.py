@@ -2,14 +2,20 @@
 
 What a folder holds, and which folder may start a run, is the engine's to say
 (:class:`engine.training.run_folder.RunFolder`, :meth:`~RunFolder.start_problem`): the wizard
-refuses exactly what ``cardigan train`` would refuse, in its words.
+refuses exactly what ``cardigan train`` would refuse, in its words (:data:`WIZARD_WORDS`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.training.run_folder import RunFolder, RunSummary
+from engine.errors import said
+from engine.training.run_folder import REPLACE_RUN, RESUME_RUN, RunFolder, RunSummary
+
+from ..wording import studio_words
+
+# the engine names the command line's options; the wizard's choices say the same in its words
+WIZARD_WORDS = studio_words({RESUME_RUN: "resume it", REPLACE_RUN: "replace it"})
 
 
 def run_info(folder: Path) -> RunSummary:
@@ -27,14 +33,4 @@ def run_folder_problem(folder: Path | None, resume: bool, data: Path | None = No
     if folder is None:
         return "choose a run folder"
     problem = RunFolder(Path(folder)).start_problem(resume, overwrite, data=data)
-    return None if problem is None else in_the_wizards_words(problem)
-
-
-# the engine names the command line's options; the wizard's choices say the same in its words
-WIZARD_WORDS = (("resume it (--resume)", "resume it"), ("replace it (--overwrite)", "replace it"))
-
-
-def in_the_wizards_words(problem: str) -> str:
-    for option, choice in WIZARD_WORDS:
-        problem = problem.replace(option, choice)
-    return problem
+    return None if problem is None else said(problem, WIZARD_WORDS)

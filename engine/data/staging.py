@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import CardiganError, DataError
+from ..errors import USE_OVERWRITE, CardiganError, DataError, Message
 from ..fileio import describe_os_error, is_disk_full, make_public, try_lock
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
@@ -41,8 +41,8 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
         raise DataError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise DataError(f"{out}: already exists and is not empty (use --overwrite to replace "
-                            f"a {ORIGIN_NAMES[replaces]})")
+            raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE,
+                                    f" to replace a {ORIGIN_NAMES[replaces]})"))
         if not (out / MANIFEST_NAME).is_file():
             raise DataError(f"{out}: is not a {ORIGIN_NAMES[replaces]} (no {MANIFEST_NAME}); refusing to "
                             "replace it, choose another output folder")
@@ -204,7 +204,7 @@ def commit(staging: Path, out: Path, overwrite: bool) -> None:
         if out.is_dir():
             if any(out.iterdir()):
                 if not overwrite:  # appeared while we worked
-                    raise DataError(f"{out}: already exists and is not empty (use --overwrite)")
+                    raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE, ")"))
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
                 os.replace(out, old / "dataset")
             else:

@@ -13,7 +13,7 @@ from ..data.border_jitter import jitter_problem, jitter_scaled_borders
 from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import check_output, staged_dataset
-from ..errors import DataError
+from ..errors import DataError, Message, option
 from ..fan import default_fan
 from ..fileio import sha256_file
 from ..nets.config import style_scale_problem
@@ -88,15 +88,15 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     masks, like = (None if path is None else Path(path).expanduser().resolve() for path in (masks, like))
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")
     if jitter_problem(border_jitter):
-        raise DataError(f"--border-jitter {jitter_problem(border_jitter)}")
+        raise DataError(Message(option("border_jitter"), f" {jitter_problem(border_jitter)}"))
     if style_scale is not None and style_scale_problem(style_scale):
-        raise DataError(f"--style-scale {style_scale_problem(style_scale)}")
+        raise DataError(Message(option("style_scale"), f" {style_scale_problem(style_scale)}"))
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
     name_problem = nnunet_name_problem(out) if format == "nnunet" else None
     if name_problem and notify is not None:
         notify(name_problem)
     if style_scale is not None and not synth.takes_style_scale and notify is not None:
-        notify(f"model {synth.model.name} has no style channels: --style-scale changes nothing")
+        notify(Message(f"model {synth.model.name} has no style channels: ", option("style_scale"), " changes nothing"))
     if masks is not None:
         patients: list[PatientMasks] | Iterator[PatientMasks] = folder_masks(Path(masks), notify, progress, should_stop)
         names = [p.patient for p in patients]
@@ -107,7 +107,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     else:
         problem = synth.model.check_input_size(size, size)
         if problem:
-            raise DataError(f"--size {size}: {problem}")
+            raise DataError(Message(option("size"), f" {size}: {problem}"))
         names = [patient_name(i + 1, int(random)) for i in range(int(random))]
         anatomy, about = ShapeModel.default(), "the shipped shape model"
         if like is not None:

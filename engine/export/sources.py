@@ -12,13 +12,15 @@ from ..anatomy import PHASES, VIEWS, ShapeModel
 from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
-from ..errors import DataError, MaskError
+from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, fan_from_text, random_fan, view_of_name
 from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map, read_png_text
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 READING = "reading masks"  # the progress stage of reading a masks folder
 
+# what to do when a dataset is too small for a shape model (``like_fallback``), as the command line says it
+LIKE_FALLBACK = Advice("like fallback", "--like-fallback draws from the shipped shape model instead")
 
 @dataclass
 class MaskItem:
@@ -86,9 +88,9 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, boo
         model = ShapeModel.build(patients, source=str(like))
     except DataError as exc:
         if not fallback:
-            raise DataError(f"--like {like}: {exc} (--like-fallback draws from the shipped shape model "
-                            "instead)") from None
-        return ShapeModel.default(), f"--like {like}: {exc}; drawing from the shipped shape model instead", True
+            raise DataError(Message(option("like"), f" {like}: ", exc.message, " (", LIKE_FALLBACK, ")")) from None
+        return (ShapeModel.default(), Message(option("like"), f" {like}: ", exc.message,
+                                              "; drawing from the shipped shape model instead"), True)
     return model, f"a shape model built from {model.stats['patients']} patients of {like}", False
 
 
@@ -118,8 +120,8 @@ def source_patients(like: Path) -> list[PatientMasks]:
     like = Path(like)
     folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
     if folder != like and not folder.is_dir():
-        raise DataError(f"{like}: a dataset without PNG label maps ({dataset_format(like)}); --like needs "
-                        "a prepared dataset, a PNG export or a folder of mask files")
+        raise DataError(Message(f"{like}: a dataset without PNG label maps ({dataset_format(like)}); ",
+                                option("like"), " needs a prepared dataset, a PNG export or a folder of mask files"))
     patients = folder_masks(folder)
     if not patients:
         raise DataError(f"{like}: no masks to make new ones from")

@@ -27,13 +27,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..errors import CardiganError
+from ..errors import Advice, CardiganError, Message
 from ..fileio import atomic_path, describe_os_error, try_lock
 from ..labels import colorize
 from .config import ARCHITECTURE_FIELDS, TrainConfig
 from .stats import namespaced
 
 LOCK_NAME = ".lock"
+# what a folder holding a run may do instead of a new run, as the command line says it
+RESUME_RUN = Advice("resume run", "resume it (--resume)")
+REPLACE_RUN = Advice("replace run", "replace it (--overwrite)")
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ class RunFolder:
     def start_problem(self, resume: bool, overwrite: bool = False, data: Path | None = None) -> str | None:
         """Why a training may not start in this folder, in one line, or None: the one rule
         :func:`~engine.training.loop.train` (so ``cardigan train``) and the studio's wizard
-        share, in the same words.
+        share, in the same words (a :class:`~engine.errors.Message`, whose advice to resume or
+        replace a run the wizard says as its own choices).
 
         Any run needs a folder it can write (created if missing) outside the dataset
         ``data``. A resume needs a saved training state. A new run needs a new or empty
@@ -144,7 +148,7 @@ class RunFolder:
             try:
                 check_run_outside_data(self.root, Path(data))
             except CardiganError as exc:
-                return str(exc)
+                return exc.message
         if resume:
             return None if self.has_training_state() else f"{self.root}: no training state to resume from"
         entries = self.entries()
@@ -152,8 +156,8 @@ class RunFolder:
             return None
         if not overwrite:
             if self.holds_run():
-                return (f"{self.root} already holds a training run: resume it (--resume), replace it "
-                        "(--overwrite) or choose a new run folder")
+                return Message(f"{self.root} already holds a training run: ", RESUME_RUN, ", ",
+                               REPLACE_RUN, " or choose a new run folder")
             shown = ", ".join(sorted(p.name for p in entries)[:4]) + (" ..." if len(entries) > 4 else "")
             return f"{self.root}: is not empty (holds {shown}); choose a new or empty folder for a new run"
         foreign = self.foreign_entries()

@@ -1,0 +1,24 @@
+"""The studio's words for the advice in engine messages.
+
+The engine tells how to fix a problem in the command line's words ("use --device cpu or
+auto"); where those words are an :class:`engine.errors.Advice`, the studio says them in
+terms of its own controls instead. The words are looked up by the advice's key, never by the
+command line's text, so the command line may be reworded without the studio noticing. A
+dialog adds the names of its own options and check boxes (:func:`studio_words`).
+"""
+
+from __future__ import annotations
+
+from engine.errors import OTHER_DEVICE, Words, one_line
+
+STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device"}
+
+
+def studio_words(extra: Words | None = None) -> Words:
+    """The studio's words, with ``extra`` (a dialog's own) taking precedence."""
+    return {**STUDIO_WORDS, **(extra or {})}
+
+
+def studio_line(exc: BaseException, what: str = "the task") -> str:
+    """:func:`engine.errors.one_line` in the studio's words."""
+    return one_line(exc, what, STUDIO_WORDS)
