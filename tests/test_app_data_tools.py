@@ -16,6 +16,7 @@ from cardigan_app.settings import AppSettings
 from cardigan_app.state import StudioState
 from cardigan_app.testing import close_window, open_window
 from engine.anatomy import template_mask
+from engine.cli.main import main
 from engine.data.phantom import write_phantom
 
 TIMEOUT = 60_000
@@ -278,6 +279,12 @@ def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path
         export = window.data_tools.export_dialog
         assert export.isVisible() and export.model_spec() == str(tiny_model)
         assert window.commands["export_batch"] in window.menus.export.actions()
+        export.like.set_path(folder)
+        export.like_fallback.setChecked(True)
+        export.close()
+        window.commands["export_batch"].trigger()  # a new dialog, with what was typed last time
+        again = window.data_tools.export_dialog
+        assert again is not export and again.like.path() == folder and again.like_fallback.isChecked()
         window.commands["phantom_dataset"].trigger()
         phantom = window.data_tools.phantom_dialog
         assert phantom.isVisible() and window.commands["phantom_dataset"] in window.data_tools.menu.actions()
@@ -302,7 +309,6 @@ def test_export_dialog_counts_pairs_and_warns_about_empty_splits(qtbot, tmp_path
 
 
 def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys):
-    from engine.cli.main import main
 
     assert main(["export", "--model", str(tiny_model), "--random", "2", "--size", "64",
                  "--out", str(tmp_path / "out")]) == 0
@@ -315,7 +321,6 @@ def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys)
 
 
 def test_cli_export_says_that_it_splits_given_masks_anew(tmp_path, tiny_model, capsys):
-    from engine.cli.main import main
     from engine.maskio import write_label_png
 
     masks = tmp_path / "masks" / "test" / "label"  # masks that had a split of their own
@@ -402,3 +407,123 @@ def test_the_export_dialog_says_when_it_is_reading_masks(qtbot, tmp_path):
     assert dialog.status.text().startswith("Reading masks: 16 of 40") and "patients" not in dialog.status.text()
     dialog._progressed(Progress("export", 3, 10))
     assert dialog.status.text() == "Synthesizing: 3 of 10 patients"
+
+
+# -- export: drawing like a dataset, style scale -------------------------------------------
+@pytest.fixture(scope="module")
+def hearts(tmp_path_factory) -> Path:
+    """A phantom dataset whose train split has enough patients for a shape model."""
+    folder = tmp_path_factory.mktemp("like") / "hearts"
+    write_phantom(folder, count=12, size=64, seed=0)
+    return folder
+
+
+@pytest.fixture
+def export_calls(monkeypatch) -> list[dict]:
+    """The keyword arguments of every export the dialog starts (the real export runs)."""
+    from cardigan_app.data_tools import export_dialog as module
+
+    calls, real = [], module.export_dataset
+
+    def recording(spec, out, **kwargs):
+        calls.append(kwargs)
+        return real(spec, out, **kwargs)
+
+    monkeypatch.setattr(module, "export_dataset", recording)
+    return calls
+
+
+def cli_error(capsys) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cardigan: error: ")]
+    assert len(lines) == 1, lines
+    return lines[0].removeprefix("cardigan: error: ")
+
+
+def test_export_dialog_draws_like_a_dataset_with_the_style_scale_asked(qtbot, tmp_path, tiny_model, hearts,
+                                                                       export_calls):
+    out = tmp_path / "export"
+    dialog = export_dialog(qtbot, tiny_model, out, "png")
+    assert dialog.like.path() is None and not dialog.like_fallback.isEnabled()  # the CLI's defaults
+    assert dialog.style_scale.text() == "Model's own" and dialog.chosen_style_scale() is None
+    dialog.like.set_path(hearts)
+    dialog.style_scale.setValue(0.5)
+    assert dialog.like_fallback.isEnabled() and not dialog.like_fallback.isChecked()
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+    assert len(export_calls) == 1
+    assert export_calls[0]["like"] == hearts and export_calls[0]["like_fallback"] is False
+    assert export_calls[0]["style_scale"] == 0.5
+    manifest = done.args[1]
+    assert manifest["options"]["like"] == str(hearts)
+    assert manifest["anatomy"]["source"].startswith("a shape model built from")
+    assert manifest["anatomy"]["source"].endswith(str(hearts))
+    # the tiny model has no style channels: said, in the dialog's words
+    assert "has no style channels: Style scale changes nothing" in dialog.status.text()
+
+    dialog.use_masks.setChecked(True)  # drawing like a dataset makes new patients: not for given masks
+    assert not dialog.like.isEnabled() and dialog.chosen_like() is None
+
+
+def test_export_dialog_refuses_a_like_dataset_as_the_command_line_does(qtbot, tmp_path, tiny_model, capsys,
+                                                                       export_calls):
+    small = tmp_path / "small"
+    write_phantom(small, count=3, size=64, seed=0)
+    args = ["export", "--model", str(tiny_model), "--random", "1", "--size", "64", "--out", str(tmp_path / "cli")]
+    assert main([*args, "--like", str(small)]) == 1
+    cli = cli_error(capsys)
+    assert cli.startswith(f"--like {small}: a shape model needs") and cli.endswith(
+        "(--like-fallback draws from the shipped shape model instead)")
+    reason = cli.removeprefix("--like").split(" (--like-fallback")[0]
+
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "png")
+    dialog.random_count.setValue(1)
+    dialog.like.set_path(small)
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()
+    assert failed.args[0] == (f'Like dataset{reason} (tick "Fall back to the shipped shape model if it is too '
+                              'small" to draw from it instead)')
+    assert not (tmp_path / "out").exists()
+
+    dialog.like_fallback.setChecked(True)  # as --like-fallback: said, and the shipped model draws
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+    assert export_calls[-1]["like"] == small and export_calls[-1]["like_fallback"] is True
+    assert done.args[1]["anatomy"]["source"].endswith("drawing from the shipped shape model instead")
+    assert f"Like dataset{reason}; drawing from the shipped shape model instead" in dialog.status.text()
+
+    missing = tmp_path / "no such folder"
+    assert main([*args, "--like", str(missing)]) == 1
+    cli = cli_error(capsys)
+    dialog.like.set_path(missing)
+    dialog.output.set_path(tmp_path / "out2")
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()
+    assert failed.args[0] == cli == f"{missing}: no such folder of masks"
+
+
+@pytest.mark.parametrize("typed", ["0", "1.5", "-0.2", "nan", "2"])
+def test_export_dialog_passes_no_style_scale_the_command_line_refuses(qtbot, tmp_path, tiny_model, typed,
+                                                                      capsys):
+    from engine.nets.config import style_scale_problem
+
+    assert main(["export", "--model", str(tiny_model), "--random", "1", "--size", "64", "--style-scale", typed,
+                 "--out", str(tmp_path / "cli")]) == 2  # argparse refuses it
+    assert "--style-scale" in capsys.readouterr().err and style_scale_problem(typed)
+
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "png")
+    box = dialog.style_scale
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), typed)
+    box.interpretText()
+    box.editingFinished.emit()
+    chosen = dialog.chosen_style_scale()
+    assert chosen is None or not style_scale_problem(chosen), (typed, chosen)
+
+
+def test_the_style_scale_box_spans_what_the_command_line_takes(qtbot, tmp_path, tiny_model):
+    from engine.nets.config import style_scale_problem
+
+    box = export_dialog(qtbot, tiny_model, tmp_path / "out", "png").style_scale
+    lowest = box.minimum() + 10 ** -box.decimals()
+    assert style_scale_problem(box.minimum()) and not style_scale_problem(lowest)  # 0 stands for "the model's own"
+    assert not style_scale_problem(box.maximum()) and style_scale_problem(box.maximum() + 10 ** -box.decimals())

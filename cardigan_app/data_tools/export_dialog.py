@@ -1,9 +1,12 @@
 """Data > Export batch: synthetic image/mask pairs in bulk, as a segmentation dataset.
 
 Masks come from a folder (their names are kept) or from N generated patients (2CH and 4CH
-at ED and ES each); every mask is synthesized K times. The engine writes the png, seed
-HDF5 or CAMUS NIfTI layout to a staging folder and renames it at the end, so a cancelled or
-failed export leaves nothing; a non-empty output folder is refused unless Overwrite is ticked.
+at ED and ES each), drawn from the shipped shape model or from one built from a dataset
+(Like dataset, as ``cardigan export --like``); every mask is synthesized K times, with a
+noise model's style spread as chosen (Style scale, as ``--style-scale``). The engine writes
+the png, seed HDF5 or CAMUS NIfTI layout to a staging folder and renames it at the end, so a
+cancelled or failed export leaves nothing; a non-empty output folder is refused unless
+Overwrite is ticked.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
-from engine.errors import option
+from engine.errors import Words, option
 from engine.export import EXPORT_FORMATS, export_dataset
+from engine.export.sources import LIKE_FALLBACK
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
 from ..device_choice import fill_device_combo
@@ -26,6 +30,7 @@ from ..path_field import PathField
 from .job_dialog import JobDialog, open_folder, show_plan
 
 FILE_ITEM = "__file__"
+MODELS_OWN = "Model's own"  # the style scale box at 0: no style scale given, the model file's applies
 FORMAT_TIPS = {
     "png": "Prepared layout: <split>/img|label/<stem>.png plus manifest.json (SPADE custom compatible)",
     "hdf5": "The seed's HDF5: <split>/<patient>/<view>/im (2, H, W, 1) and gt (2, H, W); needs ED and ES",
@@ -39,7 +44,8 @@ class ExportDialog(JobDialog):
     exported = Signal(str, object)  # output folder, manifest
     start_tip = "Synthesize and write the dataset"
     working = "Synthesizing"
-    option_names = {option("size"): "Size"}
+    option_names = {option("size"): "Size", option("like"): "Like dataset", option("style_scale"): "Style scale",
+                    option("border_jitter"): "Border jitter"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  current_size: int | None = None, device: str = "auto") -> None:
@@ -82,6 +88,15 @@ class ExportDialog(JobDialog):
         source_grid.addWidget(self.use_masks, 2, 0)
         source_grid.addWidget(self.masks, 2, 1)
         source_grid.setColumnStretch(1, 1)
+        self.like = PathField("folder", "Dataset to draw like", kind="datasets",
+                              placeholder="the shipped shape model of real CAMUS hearts")
+        self.like.setToolTip(
+            "Generated patients drawn from a shape model built from these masks instead: a prepared "
+            "dataset's train split or a folder of masks named <patient>_<2CH|4CH>_<ED|ES>; needs 8 patients "
+            "or more. Empty: the shipped shape model of real CAMUS hearts")
+        self.like_fallback = QCheckBox("Fall back to the shipped shape model if it is too small")
+        self.like_fallback.setToolTip("Without this, a dataset with too few patients for a shape model "
+                                      "is refused; with it, the export says so and goes on")
 
         self.variations = QSpinBox()
         self.variations.setRange(1, 1000)
@@ -96,6 +111,15 @@ class ExportDialog(JobDialog):
             "Draw each image from its mask with the borders moved smoothly by about this much, and keep "
             "the unmoved mask in the pair: expert outlines do not sit exactly on an image's edges either. "
             f"{DEFAULT_JITTER:g} px (the default) suits 256-pixel CAMUS-like masks; 0 draws the masks as they are")
+        self.style_scale = QDoubleSpinBox()
+        self.style_scale.setRange(0.0, 1.0)  # what --style-scale takes, above 0; 0 stands for none given
+        self.style_scale.setDecimals(2)
+        self.style_scale.setSingleStep(0.05)
+        self.style_scale.setSpecialValueText(MODELS_OWN)
+        self.style_scale.setToolTip(
+            "Spread of a noise model's style channels, above 0 and at most 1: 1 gives the most variety "
+            f"(datasets for segmenters). {MODELS_OWN} (the default): as the model file says; models "
+            "without style channels (the simulator, deterministic models) do not use it")
         self.format = QComboBox()
         for name in EXPORT_FORMATS:
             self.format.addItem(name, name)
@@ -124,7 +148,10 @@ class ExportDialog(JobDialog):
         form.addRow("Model", self.model)
         form.addRow("", self.model_file)
         form.addRow("Masks", source_grid)
+        form.addRow("Like dataset", self.like)
+        form.addRow("", self.like_fallback)
         form.addRow("Variations per mask", self.variations)
+        form.addRow("Style scale", self.style_scale)
         form.addRow("Border jitter", self.border_jitter)
         form.addRow("Format", self.format)
         form.addRow("Seed", self.seed)
@@ -140,7 +167,7 @@ class ExportDialog(JobDialog):
 
         for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.output.pathChanged, self.random_count.valueChanged,
-                       self.seed.valueChanged, self.variations.valueChanged):
+                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged):
             signal.connect(self._update_buttons)
         self._update_buttons()
 
@@ -151,6 +178,19 @@ class ExportDialog(JobDialog):
             path = self.model_file.path()
             return str(path) if path else None
         return data
+
+    def chosen_like(self) -> Path | None:
+        """The dataset generated patients are drawn like, None for the shipped shape model."""
+        return self.like.path() if self.use_random.isChecked() else None
+
+    def chosen_style_scale(self) -> float | None:
+        """The style scale asked for, None for the model's own."""
+        value = self.style_scale.value()
+        return None if value == self.style_scale.minimum() else value
+
+    def words(self) -> Words:
+        """Also the Like dataset's fall-back box for the engine's advice to fall back."""
+        return {**super().words(), LIKE_FALLBACK: f'tick "{self.like_fallback.text()}" to draw from it instead'}
 
     def select_model(self, spec: str) -> None:
         """Pick ``spec`` in the model list (a file goes into the file field)."""
@@ -176,6 +216,8 @@ class ExportDialog(JobDialog):
         self.random_count.setEnabled(self.use_random.isChecked())
         self.masks.setEnabled(self.use_masks.isChecked())
         self.size.setEnabled(self.use_random.isChecked())
+        self.like.setEnabled(self.use_random.isChecked())
+        self.like_fallback.setEnabled(self.chosen_like() is not None)
         self._update_plan()
         super()._update_buttons()
 
@@ -193,6 +235,9 @@ class ExportDialog(JobDialog):
         assert spec is not None and out is not None
         kwargs = dict(masks=self.masks.path() if self.use_masks.isChecked() else None,
                       random=self.random_count.value() if self.use_random.isChecked() else None,
+                      like=self.chosen_like(),
+                      like_fallback=self.chosen_like() is not None and self.like_fallback.isChecked(),
+                      style_scale=self.chosen_style_scale(),
                       variations=self.variations.value(), format=self.format.currentData(),
                       seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
                       overwrite=self.overwrite.isChecked(), border_jitter=self.border_jitter.value())

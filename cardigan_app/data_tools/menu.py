@@ -47,6 +47,8 @@ class DataTools:
             if old is not None:  # keep what the user typed last time
                 self.export_dialog.output.set_path(old.output.text())
                 self.export_dialog.masks.set_path(old.masks.text())
+                self.export_dialog.like.set_path(old.like.text())
+                self.export_dialog.like_fallback.setChecked(old.like_fallback.isChecked())
                 old.deleteLater()
         self._raise(self.export_dialog)
         return self.export_dialog
