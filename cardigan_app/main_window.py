@@ -498,19 +498,17 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.fit_views)
 
     def undo(self) -> None:
-        """Undo the last step: a corner of the polygon being placed, else the last edit; not
-        while the mouse holds an anatomy slider (its drag is one step, still open)."""
-        if self.anatomy_panel.dragging or self.canvas.take_back():
+        """Undo the last step: a corner of the polygon being placed, else the last edit. A
+        brush stroke under way ends first and is the step undone; while the mouse holds an
+        anatomy slider the document undoes nothing (its drag is one step, still open)."""
+        if self.canvas.take_back():
             return
         self.canvas.cancel_gesture()
         self.document.undo()
 
     def redo(self) -> None:
-        """Redo the last undone edit; a polygon being placed keeps its corners."""
-        if self.anatomy_panel.dragging:
-            return
-        if self.document.in_stroke:
-            self.canvas.cancel_gesture()  # a brush stroke under way ends first
+        """Redo the last undone edit; a polygon being placed keeps its corners. Nothing while
+        a stroke or a slider drag is under way."""
         self.document.redo()
 
     def clear_mask(self) -> None:

@@ -76,9 +76,9 @@ def test_every_slider_end_is_a_valid_heart_in_the_fan(window):
 
 def test_painted_pixels_survive_a_slider_change(window):
     panel, doc = window.anatomy_panel, window.document
-    doc.begin_stroke()
-    doc.stroke_to(31.5, 60.5, 3, 3)  # an atrium blob at the bottom, inside the fan
-    doc.end_stroke()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 31.5, 60.5, 3, 3)  # an atrium blob at the bottom, inside the fan
+    doc.end_stroke(stroke)
     painted = doc.labels == 3
     painted[:56, :] = False
     drag_slider(panel.sliders["lv_length"], [panel.sliders["lv_length"].value() + 20])
@@ -208,9 +208,9 @@ def test_the_anatomy_and_fan_are_saved_in_the_png_and_reopened(window, tmp_path)
                                                ("shrink", 1, 2), ("median", -1, 2), ("close", 2, 2)])
 def test_each_mask_tool_is_one_undo_step_and_keeps_labels(window, name, label, size):
     doc = window.document
-    doc.begin_stroke()
-    doc.stroke_to(3.5, 3.5, 3, 1)  # a stray island of cavity in the corner
-    doc.end_stroke()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 3.5, 3.5, 3, 1)  # a stray island of cavity in the corner
+    doc.end_stroke(stroke)
     before, steps = doc.labels.copy(), len(doc.history)
     changed = window.apply_mask_tool(name, label, size)
     assert changed == int((doc.labels != before).sum()) > 0
@@ -360,8 +360,8 @@ def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
     panel, doc = window.anatomy_panel, window.document
     slider = panel.fan_sliders["width"]
     steps = len(doc.history)
-    held_drag(slider, 2, doc.end_stroke, [1] * 5)  # the step closed mid-drag, e.g. by another tool's cancel
-    assert len(doc.history) == steps + 2 and doc.history.undo_description == "anatomy: fan width"
+    held_drag(slider, 2, lambda: doc.fill(1, 1, 3), [1] * 5)  # another edit closed the step mid-drag
+    assert len(doc.history) == steps + 3 and doc.history.undo_description == "anatomy: fan width"
 
 
 def test_a_fan_beyond_the_slider_ranges_is_shown_as_it_is_and_nudged_from_there(qtbot):
@@ -406,3 +406,36 @@ def test_switching_tools_while_the_mouse_holds_a_slider_leaves_the_drag_one_step
 
     held_drag(slider, 10, switch_tools, [10])
     assert len(doc.history) == steps + 1
+
+
+def test_a_slider_drag_with_a_brush_stroke_inside_it_undoes_step_by_step(qtbot):
+    """The panel holds its drag's step by its token: a brush stroke made while the slider is
+    held closes the drag so far; the drag goes on as a step of its own, and undo takes back
+    each step in turn, heart and pixels together."""
+    from cardigan_app.editing.tools import BrushTool, ToolSettings
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    panel.bind(doc)
+    brush = BrushTool(ToolSettings(active_label=3, brush_diameter=5))
+    brush.activate(doc)
+    slider = panel.sliders["wall"]
+    start, states = slider.value(), [(doc.labels.copy(), doc.anatomy)]
+
+    def paint():
+        states.append((doc.labels.copy(), doc.anatomy))
+        brush.press(10.5, 10.5)
+        brush.drag(20.5, 10.5)
+        brush.release(20.5, 10.5)
+        states.append((doc.labels.copy(), doc.anatomy))
+        assert not doc.in_stroke
+
+    held_drag(slider, 10, paint, [10, 10])
+    assert [e.description for e in doc.history.undo_steps()] == ["anatomy: wall", "brush stroke",
+                                                                 "anatomy: wall"]
+    assert heart(doc) != Heart.from_dict(states[-1][1]["heart"])  # the drag went on after the stroke
+    for labels, record in reversed(states):
+        assert doc.undo() and (doc.labels == labels).all() and doc.anatomy == record
+    assert not doc.undo() and slider.value() == start

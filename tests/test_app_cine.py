@@ -121,9 +121,9 @@ def test_the_timeline_plays_the_loop_made_in_the_background(window, qtbot):
     assert not timeline.timer.isActive()
     # painting a key frame makes the loop stale; playing makes it again
     doc = window.document
-    doc.begin_stroke()
-    doc.stroke_to(32, 32, 5, 3)
-    doc.end_stroke()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 32, 32, 5, 3)
+    doc.end_stroke(stroke)
     assert timeline.stale
 
 

@@ -37,10 +37,10 @@ def test_stroke_is_one_undo_step_and_redo_restores_it():
     doc = LabelDocument(np.zeros((32, 32), np.uint8))
     seen = []
     doc.add_listener(seen.append)
-    doc.begin_stroke()
+    stroke = doc.begin_stroke()
     for x in range(4, 28, 3):
-        doc.stroke_to(x + 0.5, 10.5, 3, 2)
-    edit = doc.end_stroke()
+        doc.stroke_to(stroke, x + 0.5, 10.5, 3, 2)
+    edit = doc.end_stroke(stroke)
     assert isinstance(edit, Edit) and len(doc.history) == 1
     assert doc.labels[10, 3:27].tolist() == [2] * 24 and doc.labels[9:12, 4:26].all()
     assert doc.labels[10, 2] == doc.labels[10, 27] == 0 and not doc.labels[12:].any()
@@ -55,19 +55,19 @@ def test_stroke_is_one_undo_step_and_redo_restores_it():
 
 def test_an_empty_stroke_adds_no_undo_step():
     doc = LabelDocument(np.full((16, 16), 1, np.uint8))
-    doc.begin_stroke()
-    doc.stroke_to(5, 5, 4, 1)
-    assert doc.end_stroke() is None and len(doc.history) == 0 and not doc.modified
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 5, 5, 4, 1)
+    assert doc.end_stroke(stroke) is None and len(doc.history) == 0 and not doc.modified
 
 
 def test_paint_over_background_only_keeps_painted_classes():
     labels = np.zeros((20, 20), np.uint8)
     labels[:, 10:] = 3
     doc = LabelDocument(labels)
-    doc.begin_stroke()
-    doc.stroke_to(2, 5, 9, 1, paint_over=0)
-    doc.stroke_to(18, 5, 9, 1, paint_over=0)
-    doc.end_stroke()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 2, 5, 9, 1, paint_over=0)
+    doc.stroke_to(stroke, 18, 5, 9, 1, paint_over=0)
+    doc.end_stroke(stroke)
     assert (doc.labels[:, 10:] == 3).all()
     assert (doc.labels[3, 2:10] == 1).all()
 
@@ -149,9 +149,9 @@ def test_tools_drive_the_document():
 @pytest.mark.parametrize("diameter", [1, 2, 7, 12])
 def test_brush_dab_is_centred_on_the_pointer(diameter):
     doc = LabelDocument(np.zeros((40, 40), np.uint8))
-    doc.begin_stroke()
-    doc.stroke_to(20.3, 20.3, diameter, 1)
-    doc.end_stroke()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 20.3, 20.3, diameter, 1)
+    doc.end_stroke(stroke)
     rows, cols = np.nonzero(doc.labels)
     assert rows.max() - rows.min() + 1 == diameter or diameter <= 2
     assert abs((rows.mean() + 0.5) - 20.3) <= 0.5 and abs((cols.mean() + 0.5) - 20.3) <= 0.5
@@ -159,10 +159,10 @@ def test_brush_dab_is_centred_on_the_pointer(diameter):
 
 def test_undo_back_to_the_opened_or_saved_state_makes_the_document_clean():
     doc = LabelDocument(np.zeros((16, 16), np.uint8))
-    doc.begin_stroke()
+    stroke = doc.begin_stroke()
     for x in range(2, 9):
-        doc.stroke_to(x + 0.5, x + 0.5, 3, 1)
-    doc.end_stroke()
+        doc.stroke_to(stroke, x + 0.5, x + 0.5, 3, 1)
+    doc.end_stroke(stroke)
     assert doc.modified
     doc.undo()
     assert not doc.modified  # as opened: quitting need not ask
@@ -185,10 +185,10 @@ def test_trimmed_history_never_claims_the_opened_state():
     doc = LabelDocument(np.ones((64, 64), np.uint8))
     doc.history.budget_bytes = 1  # keep only the newest edit
     doc.clear()
-    doc.begin_stroke()
+    stroke = doc.begin_stroke()
     for x in range(2, 30, 4):
-        doc.stroke_to(x + 0.5, x + 0.5, 5, 2)
-    doc.end_stroke()
+        doc.stroke_to(stroke, x + 0.5, x + 0.5, 5, 2)
+    doc.end_stroke(stroke)
     doc.undo()
     doc.undo()  # nothing more to undo: the first edit was trimmed
     assert doc.modified
@@ -200,10 +200,10 @@ def test_square_brush_paints_the_square_swept_along_the_stroke():
     full[region] = mask
     assert full.sum() == 16 and full[3:7, 3:7].all()
     doc = LabelDocument(np.zeros((24, 24), np.uint8))
-    doc.begin_stroke()
-    doc.stroke_to(4.5, 4.5, 3, 2, square=True)
-    doc.stroke_to(10.5, 10.5, 3, 2, square=True)  # a diagonal: the swept hexagon, no gaps
-    doc.end_stroke()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 4.5, 4.5, 3, 2, square=True)
+    doc.stroke_to(stroke, 10.5, 10.5, 3, 2, square=True)  # a diagonal: the swept hexagon, no gaps
+    doc.end_stroke(stroke)
     painted = doc.labels == 2
     assert painted[3:6, 3:6].all() and painted[9:12, 9:12].all()
     assert all(painted[i, i] and painted[i, i + 1] and painted[i + 1, i] for i in range(3, 11))
@@ -244,14 +244,107 @@ def test_a_brush_ends_only_its_own_stroke():
     doc = LabelDocument(np.zeros((16, 16), np.uint8))
     brush = BrushTool(ToolSettings(brush_diameter=3))
     brush.activate(doc)
-    doc.begin_stroke("anatomy: wall")  # a drag held open elsewhere
-    doc.replace_in_stroke(np.ones((16, 16), np.uint8))
+    stroke = doc.begin_stroke("anatomy: wall")  # a drag held open elsewhere
+    doc.replace_in_stroke(stroke, np.ones((16, 16), np.uint8))
     brush.deactivate()
     assert doc.in_stroke and not brush.busy
-    doc.replace_in_stroke(np.full((16, 16), 2, np.uint8))
-    doc.end_stroke()
+    doc.replace_in_stroke(stroke, np.full((16, 16), 2, np.uint8))
+    doc.end_stroke(stroke)
     assert len(doc.history) == 1
     brush.press(4, 4)
     assert brush.busy
     brush.cancel()
     assert not doc.in_stroke and len(doc.history) == 2
+
+
+def test_a_stroke_is_ended_only_with_its_own_token():
+    """Whoever begins a stroke holds its token: a stroke begun meanwhile closes the open one
+    as an undo step of its own, and the first owner's late end leaves the newer stroke open."""
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    first = doc.begin_stroke("first")
+    doc.stroke_to(first, 3.5, 3.5, 3, 1)
+    second = doc.begin_stroke("second")
+    assert not first.open and second.open and doc.in_stroke
+    assert [e.description for e in doc.history.undo_steps()] == ["first"]
+    assert doc.end_stroke(first) is None and doc.in_stroke  # a late end: the newer stroke stays open
+    with pytest.raises(ValueError, match="first"):
+        doc.stroke_to(first, 8.5, 8.5, 3, 2)  # a closed token paints nothing
+    assert not (doc.labels == 2).any()
+    doc.stroke_to(second, 12.5, 12.5, 3, 2)
+    assert doc.end_stroke(second).description == "second" and not doc.in_stroke
+    assert doc.end_stroke(second) is None and len(doc.history) == 2
+
+
+def test_a_one_shot_edit_closes_the_open_stroke_first():
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    stroke = doc.begin_stroke("drag")
+    doc.stroke_to(stroke, 3.5, 3.5, 3, 1)
+    doc.fill(12, 12, 2)
+    assert not stroke.open and [e.description for e in doc.history.undo_steps()] == ["fill", "drag"]
+
+
+def test_undo_and_redo_wait_while_a_stroke_is_open():
+    """Undo while a stroke is open used to close it and undo it: half a slider drag was
+    undone and the rest of the drag became a step of its own."""
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    doc.fill(0, 0, 3)
+    doc.undo()
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 8.5, 8.5, 3, 1)
+    painted = doc.labels.copy()
+    assert not doc.undo() and not doc.redo()
+    assert stroke.open and (doc.labels == painted).all() and doc.history.can_redo
+    doc.end_stroke(stroke)
+    assert doc.undo() and not doc.labels.any()
+
+
+class HeldSlider:
+    """An owner that keeps a stroke open over many changes, as an anatomy slider's drag does,
+    and begins a new one if its step was closed by another edit while it was held."""
+
+    def __init__(self, doc: LabelDocument) -> None:
+        self.doc, self.stroke = doc, doc.begin_stroke("anatomy: wall")
+
+    def move_to(self, labels: np.ndarray) -> None:
+        if not self.stroke.open:
+            self.stroke = self.doc.begin_stroke("anatomy: wall")
+        self.doc.replace_in_stroke(self.stroke, labels)
+
+    def release(self) -> None:
+        self.doc.end_stroke(self.stroke)
+
+
+def test_a_slider_drag_and_a_brush_stroke_interleaved_undo_step_by_step():
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    brush = BrushTool(ToolSettings(active_label=3, brush_diameter=3))
+    brush.activate(doc)
+    states = [doc.labels.copy()]
+    slider = HeldSlider(doc)
+    slider.move_to(np.ones((16, 16), np.uint8))
+    states.append(doc.labels.copy())
+    brush.press(4.5, 4.5)  # the brush's stroke closes the drag's step so far
+    brush.drag(10.5, 4.5)
+    brush.release(10.5, 4.5)
+    states.append(doc.labels.copy())
+    assert not doc.in_stroke and doc.history.undo_description == "brush stroke"
+    slider.move_to(np.full((16, 16), 2, np.uint8))  # the drag goes on: a step of its own
+    slider.release()
+    assert [e.description for e in doc.history.undo_steps()] == ["anatomy: wall", "brush stroke",
+                                                                 "anatomy: wall"]
+    for state in reversed(states):
+        assert doc.undo() and (doc.labels == state).all()
+    assert not doc.undo()
+
+
+def test_a_brush_whose_stroke_another_edit_closed_paints_no_more_of_it():
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    brush = BrushTool(ToolSettings(active_label=1, brush_diameter=3))
+    brush.activate(doc)
+    brush.press(2.5, 2.5)
+    slider = HeldSlider(doc)  # e.g. a slider moved with a key while the mouse paints
+    slider.move_to(np.full((16, 16), 2, np.uint8))
+    slider.release()
+    assert not brush.busy
+    brush.drag(12.5, 12.5)
+    brush.release(12.5, 12.5)
+    assert (doc.labels == 2).all() and len(doc.history) == 2 and not doc.in_stroke

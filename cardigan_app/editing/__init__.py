@@ -4,7 +4,7 @@ Nothing here imports Qt (``tests/test_app_editing.py`` checks it): the document 
 driven from scripts and tests, and the canvas is only a view onto it.
 """
 
-from .document import LabelDocument
+from .document import LabelDocument, Stroke
 from .history import Edit, History
 
-__all__ = ["LabelDocument", "Edit", "History"]
+__all__ = ["LabelDocument", "Stroke", "Edit", "History"]

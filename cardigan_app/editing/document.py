@@ -4,8 +4,19 @@ A :class:`LabelDocument` owns one (H, W) uint8 map of label ids. Every change go
 a method here, is recorded in the :class:`History` as a diff, bumps :attr:`revision` and is
 announced to listeners with the rectangle that changed, so views redraw only that part.
 
-A brush stroke is one undo step: :meth:`begin_stroke`, any number of :meth:`stroke_to`
-calls, then :meth:`end_stroke`.
+A stroke is one undo step made of many calls (a brush stroke, an anatomy slider's drag).
+:meth:`begin_stroke` opens one and gives its owner a :class:`Stroke` token; :meth:`stroke_to`,
+:meth:`replace_in_stroke` and :meth:`set_meta_in_stroke` add to the stroke of the token they
+are given, and :meth:`end_stroke` with that token closes it. The contract:
+
+* One stroke is open at a time. Beginning another (or a one-shot edit such as a fill)
+  closes the open one first, as an undo step of its own: nothing is lost, and its token is
+  then closed (``stroke.open`` is False). Its owner sees that; if it goes on, it begins a
+  new stroke.
+* Only a token's owner ends its stroke: ending a token that is already closed does
+  nothing, so it never closes a stroke begun after it. Adding to a closed token is an error.
+* Undo and redo do nothing while a stroke is open (they return False): a step is undone
+  whole, once its owner has ended it.
 
 Beside the labels a document holds its *metadata*, saved with the mask: ``anatomy`` (the
 heart it was drawn from: view, phase and the shape-model heart's record) and ``fan`` (the
@@ -37,6 +48,24 @@ Listener = Callable[[Dirty], None]
 _document_ids = itertools.count(1)
 
 
+class Stroke:
+    """The token of one stroke, given to whoever began it (see the module's contract)."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.open = True
+        self.pieces: list[tuple[np.ndarray, np.ndarray]] = []  # (flat indices, old values) per change
+        self.last: tuple[float, float] | None = None  # the brush's previous point
+        self.meta_old: dict | None = None  # the metadata before the stroke changed it
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pieces) or self.meta_old is not None
+
+    def __repr__(self) -> str:
+        return f"Stroke({self.description!r}, {'open' if self.open else 'closed'})"
+
+
 class LabelDocument:
     """A label map under edit. ``labels`` must only be changed through these methods."""
 
@@ -51,7 +80,6 @@ class LabelDocument:
         # the probe's fan: the anatomy panel edits them and Save keeps them in the PNG
         self.meta: dict = {"anatomy": None, "fan": default_fan()}
         self._meta_listeners: list[Callable[[], None]] = []
-        self._stroke_meta: dict | None = None  # the metadata before the stroke changed it
         self.history = History()
         self.revision = 0
         # the content as saved (or opened) is the one where this edit is on top of the undo
@@ -61,9 +89,7 @@ class LabelDocument:
         self._forced_modified = False
         self._listeners: list[Listener] = []
         self._history_listeners: list[Callable[[], None]] = []
-        self._stroke: list[tuple[np.ndarray, np.ndarray]] | None = None
-        self._stroke_description = ""
-        self._stroke_last: tuple[float, float] | None = None
+        self._stroke: Stroke | None = None  # the open stroke
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -78,7 +104,8 @@ class LabelDocument:
 
     @property
     def modified(self) -> bool:
-        if self._forced_modified or self._stroke or self.history.top is not self._saved_at:
+        painting = self._stroke is not None and bool(self._stroke.pieces)
+        if self._forced_modified or painting or self.history.top is not self._saved_at:
             return True
         # back at the start, but edits were trimmed from the history: not the saved content
         return self._saved_at is None and self.history.dropped != self._saved_dropped
@@ -214,48 +241,58 @@ class LabelDocument:
             self._meta_changed()
 
     # -- strokes -------------------------------------------------------------------------
-    def begin_stroke(self, description: str = "brush stroke") -> None:
-        if self._stroke is not None:
-            self.end_stroke()
-        self._stroke = []
-        self._stroke_description = description
-        self._stroke_last = None
-        self._stroke_meta = None
+    def begin_stroke(self, description: str = "brush stroke") -> Stroke:
+        """Open a stroke and return its token; a stroke open already is closed first, as its
+        own undo step."""
+        self._close_open_stroke()
+        self._stroke = Stroke(description)
+        return self._stroke
 
-    def stroke_to(self, x: float, y: float, diameter: int, value: int,
+    def _close_open_stroke(self) -> None:
+        if self._stroke is not None:
+            self.end_stroke(self._stroke)
+
+    def _adding_to(self, stroke: Stroke) -> Stroke:
+        if stroke is not self._stroke:
+            raise ValueError(f"{stroke!r} is not this document's open stroke: it was ended, or another "
+                             "stroke or edit closed it")
+        return stroke
+
+    def stroke_to(self, stroke: Stroke, x: float, y: float, diameter: int, value: int,
                   paint_over: int | None = None, square: bool = False) -> None:
-        """Paint a round (or ``square``) brush from the previous stroke point (or a dab at the
-        first)."""
-        if self._stroke is None:
-            self.begin_stroke()
-        start = self._stroke_last or (x, y)
-        self._stroke_last = (x, y)
+        """Paint a round (or ``square``) brush from the stroke's previous point (or a dab at
+        its first)."""
+        self._adding_to(stroke)
+        start = stroke.last or (x, y)
+        stroke.last = (x, y)
         shape = (raster.square_stroke if square else raster.capsule)(self.shape, start, (x, y), diameter)
         if shape is not None:
             changed = self._apply_region(*shape, value=value, paint_over=paint_over)
             if changed is not None:
-                self._stroke.append(changed)  # type: ignore[union-attr]
+                stroke.pieces.append(changed)
 
-    def end_stroke(self) -> Edit | None:
-        """Close the stroke as one undo step (None when it changed nothing)."""
-        pieces, self._stroke = self._stroke, None
-        meta_old, self._stroke_meta = self._stroke_meta, None
-        self._stroke_last = None
-        if not pieces and meta_old is None:
+    def end_stroke(self, stroke: Stroke) -> Edit | None:
+        """Close ``stroke`` as one undo step. None when it changed nothing, or when it was
+        closed already (then the stroke open now, if any, is left alone)."""
+        if stroke is not self._stroke:
             return None
+        self._stroke = None
+        stroke.open = False
+        if not stroke.changed:
+            return None
+        pieces = stroke.pieces
         flat = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
         old = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.uint8)
-        return self._record(flat, old, self._stroke_description, meta_old)
+        return self._record(flat, old, stroke.description, stroke.meta_old)
 
-    def set_meta_in_stroke(self, **changes) -> None:
-        """Within a stroke (one is begun if needed), change the metadata (``anatomy``,
-        ``fan``); the stroke's undo step restores it."""
+    def set_meta_in_stroke(self, stroke: Stroke, **changes) -> None:
+        """Within ``stroke``, change the metadata (``anatomy``, ``fan``); the stroke's undo
+        step restores it."""
         unknown = set(changes) - set(self.meta)
         assert not unknown, f"unknown document metadata: {unknown}"
-        if self._stroke is None:
-            self.begin_stroke("change")
-        if self._stroke_meta is None:
-            self._stroke_meta = dict(self.meta)
+        self._adding_to(stroke)
+        if stroke.meta_old is None:
+            stroke.meta_old = dict(self.meta)
         new = {**self.meta, **changes}
         if new != self.meta:
             self.meta = new
@@ -263,17 +300,16 @@ class LabelDocument:
 
     def set_meta(self, description: str, **changes) -> Edit | None:
         """Change the metadata as one undo step (e.g. the fan)."""
-        self.begin_stroke(description)
-        self.set_meta_in_stroke(**changes)
-        return self.end_stroke()
+        stroke = self.begin_stroke(description)
+        self.set_meta_in_stroke(stroke, **changes)
+        return self.end_stroke(stroke)
 
-    def replace_in_stroke(self, labels: np.ndarray) -> None:
-        """Within a stroke (one is begun if needed), make the whole map ``labels``; the stroke
-        ends as one undo step (an anatomy slider drag is one such stroke)."""
+    def replace_in_stroke(self, stroke: Stroke, labels: np.ndarray) -> None:
+        """Within ``stroke``, make the whole map ``labels`` (an anatomy slider's drag is one
+        such stroke)."""
         labels = np.asarray(labels, np.uint8)
         assert labels.shape == self.shape, (labels.shape, self.shape)
-        if self._stroke is None:
-            self.begin_stroke("replace")
+        self._adding_to(stroke)
         flat = np.flatnonzero(labels != self.labels)
         if flat.size == 0:
             return
@@ -281,18 +317,17 @@ class LabelDocument:
         self.labels.ravel()[flat] = labels.ravel()[flat]
         rows, cols = np.divmod(flat, self.shape[1])
         self._changed((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
-        self._stroke.append((flat, old))  # type: ignore[union-attr]
+        stroke.pieces.append((flat, old))
 
     def replace(self, labels: np.ndarray, description: str) -> Edit | None:
         """Make the whole map ``labels`` as one undo step (the mask tools)."""
-        self.begin_stroke(description)
-        self.replace_in_stroke(labels)
-        return self.end_stroke()
+        stroke = self.begin_stroke(description)
+        self.replace_in_stroke(stroke, labels)
+        return self.end_stroke(stroke)
 
     # -- one-shot edits ------------------------------------------------------------------
     def _one_shot(self, shape, value: int, paint_over: int | None, description: str) -> Edit | None:
-        if self._stroke is not None:
-            self.end_stroke()
+        self._close_open_stroke()
         if shape is None:
             return None
         changed = self._apply_region(*shape, value=value, paint_over=paint_over)
@@ -313,16 +348,17 @@ class LabelDocument:
         """Set every pixel to background, as one undoable step. A blank mask is no longer the
         heart it was drawn from: the step forgets the heart too (undo brings it back); the
         probe's fan stays."""
-        self.begin_stroke("clear")
-        self.replace_in_stroke(np.full(self.shape, BACKGROUND, np.uint8))
+        stroke = self.begin_stroke("clear")
+        self.replace_in_stroke(stroke, np.full(self.shape, BACKGROUND, np.uint8))
         if self.anatomy is not None:
-            self.set_meta_in_stroke(anatomy=None)
-        return self.end_stroke()
+            self.set_meta_in_stroke(stroke, anatomy=None)
+        return self.end_stroke(stroke)
 
     # -- history -------------------------------------------------------------------------
     def undo(self) -> bool:
+        """Take back the last step; False with none, or while a stroke is open."""
         if self._stroke is not None:
-            self.end_stroke()
+            return False
         edit = self.history.take_undo()
         if edit is None:
             return False
@@ -331,6 +367,7 @@ class LabelDocument:
         return True
 
     def redo(self) -> bool:
+        """Bring back the last step undone; False with none, or while a stroke is open."""
         if self._stroke is not None:
             return False
         edit = self.history.take_redo()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from engine.labels import BACKGROUND, LABELS
 
-from .document import LabelDocument
+from .document import LabelDocument, Stroke
 
 MIN_BRUSH, MAX_BRUSH = 1, 128
 CLOSE_DISTANCE = 0.75  # polygon points closer than this (pixels) count as one
@@ -101,7 +101,7 @@ class BrushTool(Tool):
 
     def __init__(self, settings: ToolSettings) -> None:
         super().__init__(settings)
-        self._stroking = False  # a stroke of this brush is open (not a slider's, say)
+        self._stroke: Stroke | None = None  # the token of this brush's stroke
 
     def activate(self, document: LabelDocument) -> None:
         self.cancel()
@@ -109,30 +109,30 @@ class BrushTool(Tool):
 
     def press(self, x: float, y: float) -> None:
         assert self.document is not None
-        self.document.begin_stroke(self.description)
-        self._stroking = True
+        self._stroke = self.document.begin_stroke(self.description)
         self.drag(x, y)
 
     def drag(self, x: float, y: float) -> None:
+        """Paint on to (x, y); nothing once another edit closed the stroke: the rest of the
+        gesture waits for the next press."""
         if self.busy:
-            self.document.stroke_to(x, y, self.settings.brush_diameter, self.value(), self.paint_over(),
-                                    square=self.settings.square_brush)
+            self.document.stroke_to(self._stroke, x, y, self.settings.brush_diameter, self.value(),
+                                    self.paint_over(), square=self.settings.square_brush)
 
     def release(self, x: float, y: float) -> None:
-        if self.busy:
-            self.drag(x, y)
-            self.cancel()
+        self.drag(x, y)
+        self.cancel()
 
     def cancel(self) -> None:
-        """End this brush's stroke as one undo step; a stroke something else holds open
-        (an anatomy slider's drag) is left alone."""
-        if self.busy:
-            self.document.end_stroke()
-        self._stroking = False
+        """End this brush's stroke as one undo step (a stroke something else holds open, an
+        anatomy slider's drag, is not this brush's to end)."""
+        stroke, self._stroke = self._stroke, None
+        if stroke is not None and self.document is not None:
+            self.document.end_stroke(stroke)
 
     @property
     def busy(self) -> bool:
-        return self._stroking and self.document is not None and self.document.in_stroke
+        return self._stroke is not None and self._stroke.open
 
 
 class EraserTool(BrushTool):

@@ -27,7 +27,7 @@ from engine.errors import CardiganError
 from engine.fan import Fan
 
 from .. import theme
-from ..editing import LabelDocument
+from ..editing import LabelDocument, Stroke
 from ..icons import icon
 
 STEPS = 120  # slider positions across -3..+3 SD
@@ -53,13 +53,17 @@ def heart_of(record: dict | None) -> Heart | None:
 
 
 class AnatomyPanel(QWidget):
+    """The sliders and buttons; each change is one undo step of the document, a slider drag
+    included: the panel holds the step's :class:`Stroke` from press to release."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ShapeModel.default()
         self.document: LabelDocument | None = None
         self._drawn: np.ndarray | None = None  # the heart as last drawn (to tell painted pixels)
         self._updating = False
-        self._behind = False  # the heart or fan changed inside a stroke this panel did not make
+        self._stroke: Stroke | None = None  # the undo step this panel has open
+        self._held: str | None = None  # the slider the mouse holds
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
@@ -164,12 +168,10 @@ class AnatomyPanel(QWidget):
     def bind(self, document: LabelDocument) -> None:
         """Follow ``document`` (called whenever the window edits another mask)."""
         if self.document is not None:
+            self._end_step()  # a step under way stays the old mask's
             self.document.remove_meta_listener(self._meta_changed)
-            self.document.remove_history_listener(self._history_changed)
         self.document = document
-        self._behind = False
         document.add_meta_listener(self._meta_changed)
-        document.add_history_listener(self._history_changed)
         self._drawn = self._draw_heart(document.anatomy) if self._usable() is None else None
         self._show_state()
 
@@ -193,21 +195,12 @@ class AnatomyPanel(QWidget):
                                fan=self.document.fan)
 
     def _meta_changed(self) -> None:
-        """Undo, redo or another widget changed the heart or the fan: follow it (at the end
-        of the stroke when it changed inside one)."""
-        if self._updating or self.document is None:
+        """Undo, redo or another edit (Clear mask) changed the heart or the fan: follow it.
+        What changes inside this panel's own step is its own doing, shown when it ends."""
+        if self._updating or self.document is None or self._step_open():
             return
-        if self.document.in_stroke:
-            self._behind = True
-            return
-        self._behind = False
         self._drawn = self._draw_heart(self.document.anatomy) if self._usable() is None else None
         self._show_state()
-
-    def _history_changed(self) -> None:
-        """A stroke ended: catch up with a heart or fan it changed (e.g. Clear mask)."""
-        if self._behind and not self._updating and not self.document.in_stroke:
-            self._meta_changed()
 
     def _show_state(self) -> None:
         """Sliders and texts from the document's heart and fan."""
@@ -282,39 +275,53 @@ class AnatomyPanel(QWidget):
         self._drawn = drawn
         self._updating = True
         try:
-            doc.set_meta_in_stroke(anatomy=record, fan=fan)
-            doc.replace_in_stroke(labels)
+            doc.set_meta_in_stroke(self._stroke, anatomy=record, fan=fan)
+            doc.replace_in_stroke(self._stroke, labels)
         finally:
             self._updating = False
 
+    # -- undo steps ------------------------------------------------------------------------
+    def _begin_step(self, description: str) -> None:
+        self._stroke = self.document.begin_stroke(description)
+
+    def _step_open(self) -> bool:
+        return self._stroke is not None and self._stroke.open
+
+    def _end_step(self) -> None:
+        """Close this panel's step (a no-op when another edit closed it already)."""
+        stroke, self._stroke = self._stroke, None
+        if stroke is not None and self.document is not None:
+            self.document.end_stroke(stroke)
+
     def _begin_drag(self, name: str) -> None:
+        self._held = name
         if self.document is not None:
-            self.document.begin_stroke(f"anatomy: {name.replace('fan:', 'fan ')}")
+            self._begin_step(_step_name(name))
 
     @property
     def dragging(self) -> bool:
         """Whether the mouse holds one of the sliders (its drag is one undo step still open)."""
-        return any(slider.isSliderDown() for slider in self.findChildren(QSlider))
+        return self._held is not None
 
     def _end_drag(self) -> None:
-        if self.document is not None and self.document.in_stroke:
-            self.document.end_stroke()
+        self._held = None
+        if self.document is not None:
+            self._end_step()
             self._show_state()
 
     def _slider_moved(self, name: str) -> None:
         if self._updating or self.document is None or self._usable():
             return
-        dragging = self.document.in_stroke or self.dragging
-        if not self.document.in_stroke:  # a key or a click, or a drag whose step something closed
-            self.document.begin_stroke(f"anatomy: {name.replace('fan:', 'fan ')}")
+        if not self._step_open():  # a key or a click, or a drag whose step another edit closed
+            self._begin_step(_step_name(name))
         try:
             if name.startswith("fan:"):
                 self._move_fan(name[4:])
             elif self.heart is not None:
                 self._move_heart(name)
         finally:
-            if not dragging:  # a key press or a click on the groove: one step each
-                self.document.end_stroke()
+            if not self.dragging:  # a key press or a click on the groove: one step each
+                self._end_step()
                 self._show_state()
 
     def _move_heart(self, name: str) -> None:
@@ -335,7 +342,7 @@ class AnatomyPanel(QWidget):
         if self.document.anatomy is not None and self.heart is not None:
             self._draw(self.document.anatomy, fan)  # the heart stays inside the new fan
         else:
-            self.document.set_meta_in_stroke(fan=fan)
+            self.document.set_meta_in_stroke(self._stroke, fan=fan)
 
     def _usable_fan(self, key: str, position: int) -> Fan:
         """The document's fan with ``key`` at slider ``position`` or, where that fan would be
@@ -365,10 +372,10 @@ class AnatomyPanel(QWidget):
     def _redraw_step(self, description: str) -> None:
         if self._updating or self.document is None or self.heart is None:
             return
-        self.document.begin_stroke(description)
+        self._begin_step(description)
         record = {**self.document.anatomy, "view": self.view.currentText()}
         self._draw(record)
-        self.document.end_stroke()
+        self._end_step()
         self._update_origin()
         self._show_state()
 
@@ -396,9 +403,9 @@ class AnatomyPanel(QWidget):
                 return False
         heart = self.model.draw(random.randrange(1_000_000))
         self._drawn = None  # the whole mask is replaced, painted pixels included
-        doc.begin_stroke("new heart")
+        self._begin_step("new heart")
         self._draw(anatomy_record(heart, self.view.currentText(), 0.0))
-        doc.end_stroke()
+        self._end_step()
         self._update_origin()
         self._show_state()
         return True
@@ -424,9 +431,9 @@ class AnatomyPanel(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         self._drawn = None
-        doc.begin_stroke("fit heart")
+        self._begin_step("fit heart")
         self._draw(anatomy_record(heart, view, 0.0))
-        doc.end_stroke()
+        self._end_step()
         self._update_origin()
         self._show_state()
         return True
@@ -436,7 +443,11 @@ class AnatomyPanel(QWidget):
             return
         name = self.preset.currentData()
         record = {**self.document.anatomy, "heart": self.model.preset(name).to_dict()}
-        self.document.begin_stroke(f"preset: {self.preset.currentText()}")
+        self._begin_step(f"preset: {self.preset.currentText()}")
         self._draw(record)
-        self.document.end_stroke()
+        self._end_step()
         self._show_state()
+
+
+def _step_name(slider: str) -> str:
+    return f"anatomy: {slider.replace('fan:', 'fan ')}"
