@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
         self.canvas.cursorMoved.connect(self._cursor_moved)
+        self.anatomy_panel.holdChanged.connect(self._slider_held)
         self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
                                                 self.status_widgets.label.setText("")))
         self.palette.labelSelected.connect(lambda label: state.set("active_label", label))
@@ -510,6 +511,12 @@ class MainWindow(QMainWindow):
         """Redo the last undone edit; a polygon being placed keeps its corners. Nothing while
         a stroke or a slider drag is under way."""
         self.document.redo()
+
+    def _slider_held(self, held: bool) -> None:
+        """While the mouse holds an anatomy slider, the commands that would end its drag (and
+        split its undo step) wait: Clear mask and switching key frames."""
+        for name in ("clear", "key_frame"):
+            self.commands[name].setEnabled(not held)
 
     def clear_mask(self) -> None:
         self.canvas.cancel_gesture()

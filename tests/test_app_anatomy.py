@@ -356,6 +356,27 @@ def test_undo_while_the_mouse_holds_a_slider_leaves_the_drag_one_step(window, qt
     assert (doc.labels == before).all() and doc.anatomy == record
 
 
+def test_clear_mask_and_the_key_frame_switch_wait_while_the_mouse_holds_a_slider(window):
+    """Ctrl+Delete or K in the middle of a slider drag closed its step: the drag so far was
+    one undo step and the rest another (on the other key frame, for K)."""
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["lv_width"]
+    steps, before = len(doc.history), doc.labels.copy()
+
+    def clear_and_switch():
+        window.commands["clear"].trigger()
+        window.commands["key_frame"].trigger()
+        assert window.document is doc and doc.labels.any() and doc.in_stroke
+
+    held_drag(slider, 10, clear_and_switch, [10])
+    assert len(doc.history) == steps + 1 and window.state.key_frame == "ED"
+    assert window.commands["clear"].isEnabled() and window.commands["key_frame"].isEnabled()
+    window.undo()
+    assert (doc.labels == before).all()
+    window.commands["key_frame"].trigger()  # let go, K switches again
+    assert window.state.key_frame == "ES" and window.document is not doc
+
+
 def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
     panel, doc = window.anatomy_panel, window.document
     slider = panel.fan_sliders["width"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
 
@@ -55,6 +55,8 @@ def heart_of(record: dict | None) -> Heart | None:
 class AnatomyPanel(QWidget):
     """The sliders and buttons; each change is one undo step of the document, a slider drag
     included: the panel holds the step's :class:`Stroke` from press to release."""
+
+    holdChanged = Signal(bool)  # the mouse took (True) or let go (False) of a slider
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -297,6 +299,7 @@ class AnatomyPanel(QWidget):
         self._held = name
         if self.document is not None:
             self._begin_step(_step_name(name))
+        self.holdChanged.emit(True)
 
     @property
     def dragging(self) -> bool:
@@ -308,6 +311,7 @@ class AnatomyPanel(QWidget):
         if self.document is not None:
             self._end_step()
             self._show_state()
+        self.holdChanged.emit(False)
 
     def _slider_moved(self, name: str) -> None:
         if self._updating or self.document is None or self._usable():
