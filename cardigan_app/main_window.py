@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
         self.canvas.cursorMoved.connect(self._cursor_moved)
+        self.canvas.gestureChanged.connect(self._history_changed)
         self.anatomy_panel.holdChanged.connect(self._slider_held)
         self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
                                                 self.status_widgets.label.setText("")))
@@ -463,9 +464,11 @@ class MainWindow(QMainWindow):
         self._share_fan()
         doc = self.document
         undo, redo = self.commands["undo"], self.commands["redo"]
-        undo.setEnabled(doc.history.can_undo)
+        # a polygon being placed: undo takes back its last corner, and says so
+        undoes = self.canvas.tool.take_back_description or doc.history.undo_description
+        undo.setEnabled(undoes is not None)
         redo.setEnabled(doc.history.can_redo)
-        undo.setText(f"&Undo {doc.history.undo_description}" if doc.history.can_undo else "&Undo")
+        undo.setText(f"&Undo {undoes}" if undoes is not None else "&Undo")
         redo.setText(f"&Redo {doc.history.redo_description}" if doc.history.can_redo else "&Redo")
 
     def key_frames_changed(self) -> None:

@@ -337,6 +337,39 @@ def test_undo_takes_back_a_polygon_corner_with_nothing_in_the_history(window, qt
     assert canvas.tool.points == [(10, 10)]
 
 
+def test_the_undo_command_names_the_polygon_corner_it_takes_back(window, qtbot):
+    """With a polygon half placed, Ctrl+Z removes its last corner, but the Undo command
+    still named (and was greyed out with) the edit of the history."""
+    canvas, undo = window.canvas, window.commands["undo"]
+    drag(canvas, [(5, 60), (60, 60)])
+    assert undo.text() == "&Undo brush stroke"
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    drag(canvas, [(10, 10)])
+    assert undo.text() == "&Undo polygon corner" and undo.isEnabled()
+    drag(canvas, [(30, 10)])
+    undo.trigger()
+    assert canvas.tool.points == [(10, 10)] and undo.text() == "&Undo polygon corner"
+    qtbot.keyClick(canvas, Qt.Key.Key_Backspace)
+    assert not canvas.tool.points and undo.text() == "&Undo brush stroke"
+    for x, y in [(10, 10), (30, 10), (30, 30)]:
+        drag(canvas, [(x, y)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert undo.text() == "&Undo brush stroke"
+    window.document.history.clear()
+    window._history_changed()
+    assert not undo.isEnabled() and undo.text() == "&Undo"
+    drag(canvas, [(10, 10)])
+    assert undo.isEnabled() and undo.text() == "&Undo polygon corner"
+    for x, y in [(30, 10), (30, 30)]:
+        drag(canvas, [(x, y)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    assert undo.text() == "&Undo polygon fill"
+    drag(canvas, [(40, 40)])
+    assert undo.text() == "&Undo polygon corner"
+    qtbot.keyClick(canvas, Qt.Key.Key_B)  # another tool drops the corners
+    assert undo.text() == "&Undo polygon fill"
+
+
 def test_redo_while_placing_a_polygon_keeps_its_corners(window, qtbot):
     canvas, doc = window.canvas, window.document
     drag(canvas, [(5, 60), (60, 60)])

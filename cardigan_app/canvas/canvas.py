@@ -39,6 +39,7 @@ class MaskCanvas(ImageView):
     cursorMoved = Signal(int, int, int)  # column, row, label there (-1 outside the map)
     cursorLeft = Signal()
     toolChanged = Signal(str)
+    gestureChanged = Signal()  # what the tool's gesture would take back may have changed
 
     def __init__(self, document: LabelDocument, settings: ToolSettings,
                  parent: QWidget | None = None) -> None:
@@ -141,18 +142,21 @@ class MaskCanvas(ImageView):
         self.tool = self.tools[key]
         self.update()
         self.toolChanged.emit(key)
+        self.gestureChanged.emit()
 
     def take_back(self) -> bool:
         """Undo inside the gesture under way (a polygon's last corner); True when it did."""
         if not self.tool.take_back():
             return False
         self.update()
+        self.gestureChanged.emit()
         return True
 
     def cancel_gesture(self) -> None:
         self.tool.cancel()
         self._stroking = False
         self.update()
+        self.gestureChanged.emit()
 
     # -- painting ------------------------------------------------------------------------
     def paint_scene(self, painter: QPainter) -> None:
@@ -278,9 +282,11 @@ class MaskCanvas(ImageView):
             self.tool.press(pos.x(), pos.y())
             if isinstance(self.tool, PolygonTool):
                 self.update()
+                self.gestureChanged.emit()
         elif button == Qt.MouseButton.RightButton and isinstance(self.tool, PolygonTool):
             self.tool.key_press("backspace")
             self.update()
+            self.gestureChanged.emit()
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -319,6 +325,7 @@ class MaskCanvas(ImageView):
             pos = self._image_pos(event)
             self.tool.double_click(pos.x(), pos.y())
             self.update()
+            self.gestureChanged.emit()
             event.accept()
             return
         self.mousePressEvent(event)
@@ -335,6 +342,7 @@ class MaskCanvas(ImageView):
         name = KEY_NAMES.get(Qt.Key(event.key()))
         if name and self.tool.key_press(name):
             self.update()
+            self.gestureChanged.emit()
             event.accept()
             return
         super().keyPressEvent(event)

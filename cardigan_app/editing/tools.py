@@ -80,6 +80,12 @@ class Tool:
         return False
 
     @property
+    def take_back_description(self) -> str | None:
+        """What :meth:`take_back` would take back (e.g. "polygon corner"), None when nothing:
+        the Undo command names it."""
+        return None
+
+    @property
     def busy(self) -> bool:
         """Whether a gesture is in progress (e.g. an open polygon)."""
         return False
@@ -208,6 +214,10 @@ class PolygonTool(Tool):
             return False
         self.points.pop()
         return True
+
+    @property
+    def take_back_description(self) -> str | None:
+        return "polygon corner" if self.points else None
 
     def cancel(self) -> None:
         self.points = []
