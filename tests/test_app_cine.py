@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -191,6 +194,118 @@ def images_come_while_a_loop_is_made(window, qtbot, sent) -> list[str]:
 
 
 def test_an_image_is_made_while_a_loop_is(window, qtbot):
-    host = window.live.backend._host
-    order = images_come_while_a_loop_is_made(window, qtbot, host.lock.locked)  # its frames being drawn
+    """The loop's first batch of frames waits at a gate until the image asked for meanwhile
+    waits for the synthesizer: the image must come first, whatever the threads' timing."""
+    live, timeline, host = window.live, window.timeline, window.live.backend._host
+    window.state.set("cine_bpm", 60)
+    window.state.set("cine_fps", 12)  # 12 frames: two batches
+    drawing, gate, draw = threading.Event(), threading.Event(), host.synthesizer.synthesize
+    loop_thread: list[int] = []
+
+    def gated(*args, **kwargs):
+        if kwargs.get("one_seed") and not drawing.is_set():  # the loop's first batch
+            loop_thread.append(threading.get_ident())
+            drawing.set()
+            assert gate.wait(60)
+        return draw(*args, **kwargs)
+
+    host.synthesizer.synthesize = gated
+    order: list[str] = []
+    live.backend.cineReady.connect(lambda frames: order.append("loop"))
+    live.backend.cineFailed.connect(lambda serial, message: order.append("failed: " + message))
+    live.backend.imageReady.connect(lambda result: order.append("image"))
+    try:
+        timeline.play_button.setChecked(True)
+        qtbot.waitUntil(drawing.is_set, timeout=20_000)  # the loop holds the synthesizer
+        host.lock = WatchedLock(host.lock, loop_thread[0])
+        timeline.play_button.setChecked(False)
+        window.document.fill(2, 2, 3)  # painting goes on
+        qtbot.waitUntil(host.lock.other_waits.is_set, timeout=20_000)  # its image waits for it
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: "loop" in order or any(o.startswith("failed") for o in order), timeout=60_000)
     assert order[:2] == ["image", "loop"], order
+
+
+class GatedSynthesizer:
+    """A stand-in for the synthesizer (no network: one call per loop frame) that records
+    who drew what, and stops at the loop's second frame until the test lets it go."""
+
+    network = None
+    model = None
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.at_gate, self.gate = threading.Event(), threading.Event()
+
+    def synthesize(self, labels, seed=0, fan=None):
+        who = "loop" if threading.current_thread().name == "loop" else "image"
+        self.calls.append(who)
+        if who == "loop" and self.calls.count("loop") == 2:
+            self.at_gate.set()
+            assert self.gate.wait(30)
+        return np.zeros((1, *labels.shape), np.float32)
+
+
+class WatchedLock:
+    """A lock that says when a thread other than ``owner`` (the loop's) starts waiting for it."""
+
+    def __init__(self, lock, owner: int) -> None:
+        self.lock, self.owner, self.other_waits = lock, owner, threading.Event()
+
+    def acquire(self) -> bool:
+        if threading.get_ident() != self.owner:
+            self.other_waits.set()
+        return self.lock.acquire()
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def test_an_image_asked_for_while_a_loop_is_drawn_goes_before_its_next_frame(monkeypatch):
+    """The loop lets a waiting image take the synthesizer between two frames, and waits for
+    it on a condition: it used to poll every 2 ms with time.sleep until the image took over."""
+    from types import SimpleNamespace
+
+    from cardigan_app.synthesis import host as host_module
+    from cardigan_app.synthesis.jobs import CineRequest, ModelInfo
+
+    def polled(seconds):
+        raise AssertionError("the loop polled for the image to take its turn")
+
+    monkeypatch.setattr(host_module, "time", SimpleNamespace(perf_counter=time.perf_counter, sleep=polled))
+    synth = GatedSynthesizer()
+    host = host_module.ModelHost(synth, ModelInfo(1, "gated", "cpu", "CPU", False))
+    ed = np.zeros((32, 32), np.uint8)
+    ed[8:24, 10:22] = 1
+    es = ed.copy()
+    es[8:12] = 0
+    request = CineRequest(1, 1, ed, es, None, 0, 60.0, 6.0)  # 6 frames, one call each
+    answers: dict[str, object] = {}
+
+    def run(name, work):
+        try:
+            answers[name] = work()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertions below
+            answers[name] = exc
+
+    loop = threading.Thread(target=run, args=("loop", lambda: host.render_cine(request)), name="loop")
+    image = threading.Thread(target=run, args=("image", lambda: host.render(ed, 3)), name="image")
+    loop.start()
+    assert synth.at_gate.wait(30)  # the loop is drawing its second frame, holding the synthesizer
+    host.lock = WatchedLock(host.lock, loop.ident)
+    image.start()
+    assert host.lock.other_waits.wait(30)  # the image waits for the synthesizer
+    synth.gate.set()
+    loop.join(30)
+    image.join(30)
+    assert not isinstance(answers["loop"], BaseException), answers["loop"]
+    assert not isinstance(answers["image"], BaseException), answers["image"]
+    assert synth.calls == ["loop", "loop", "image", "loop", "loop", "loop", "loop"]
+    assert len(answers["loop"].images) == 6 and answers["image"][0].shape == ed.shape

@@ -42,9 +42,9 @@ class ModelHost:
     def __init__(self, synthesizer: Synthesizer, info: ModelInfo) -> None:
         self.synthesizer = synthesizer
         self.info = info
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # held by whoever runs the synthesizer (and its incremental cache)
         self._waiting = 0  # images waiting for the lock: a loop being made lets them go first
-        self._count = threading.Lock()
+        self._turns = threading.Condition()  # guards _waiting; told whenever it changes
         self._anchors: dict[tuple, np.ndarray] = {}  # ED stills drawn for the ES key frame, by map, seed and fan
 
     @classmethod
@@ -67,13 +67,15 @@ class ModelHost:
         ES key frame) its far field's brightness is the ED still's, as a loop between the two
         draws it (:func:`engine.cine.steady.hold_far_field`)."""
         start = time.perf_counter()
-        with self._count:
+        with self._turns:
             self._waiting += 1  # a loop being made lets this image go first (:meth:`render_cine`)
+            self._turns.notify_all()
         try:
             self.lock.acquire()
         finally:
-            with self._count:
+            with self._turns:
                 self._waiting -= 1
+                self._turns.notify_all()
         try:
             image, note = render(self.synthesizer, labels, seed, fan)
             if anchor is not None and anchor.shape == labels.shape and self.synthesizer.network is not None:
@@ -103,7 +105,8 @@ class ModelHost:
         """A cine loop between the request's key frames (masks, motion and every frame).
 
         Images come first: between two batches of frames the synthesizer is let go, an image
-        another thread is waiting to render (:meth:`render`) is made, and ``between_batches()``
+        another thread is waiting to render (:meth:`render`) is made (the loop waits on a
+        condition until every waiting image has taken the synthesizer), and ``between_batches()``
         is called (the synthesis process makes the images sent meanwhile there); it returns
         True when the loop should give way (a newer one was asked for), and then
         :class:`engine.progress.Cancelled` is raised."""
@@ -118,8 +121,8 @@ class ModelHost:
         def give_way() -> bool:  # called holding the lock, before each batch of frames
             self.lock.release()
             try:
-                while self._waiting:  # another thread's image: it takes the lock now
-                    time.sleep(0.002)
+                with self._turns:  # every image waiting takes the lock before the loop goes on
+                    self._turns.wait_for(lambda: not self._waiting)
                 return bool(between_batches()) if between_batches is not None else False
             finally:
                 self.lock.acquire()
