@@ -129,9 +129,10 @@ def test_upsampled_crops_and_their_reach(mode):
 
 def test_a_shared_synthesizer_runs_one_call_at_a_time():
     """Threads sharing one synthesizer (the app's image worker and its cine thread) never
-    run the network at once: the incremental cache is one map's, and each gets its own image."""
+    run the network at once: the incremental cache is one map's, and each gets its own image.
+    The first call holds the network until another thread contends for it, either waiting
+    for the synthesizer or (were it not locked) running the network beside it: no timing."""
     import threading
-    import time
 
     from engine.models import GeneratorModel
     from engine.synthesizer import Synthesizer
@@ -142,17 +143,38 @@ def test_a_shared_synthesizer_runs_one_call_at_a_time():
     expected = [Synthesizer(model, device="cpu").synthesize(m) for m in maps]
     synth = Synthesizer(model, device="cpu", incremental=True)
     running, most, forward = [0], [0], synth._forward
+    contended, held = threading.Event(), threading.Event()
 
-    def slow_forward(*args):
+    class ContendedLock:
+        """The synthesizer's lock, saying when a thread has to wait for it."""
+
+        def __init__(self, lock) -> None:
+            self.lock = lock
+
+        def __enter__(self):
+            if not self.lock.acquire(blocking=False):
+                contended.set()
+                self.lock.acquire()
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.lock.release()
+
+    def held_forward(*args):
         running[0] += 1
         most[0] = max(most[0], running[0])
-        time.sleep(0.02)  # long enough for another thread to come in
+        if running[0] > 1:
+            contended.set()
         try:
+            if not held.is_set():  # the first call: until another thread comes in
+                held.set()
+                assert contended.wait(60)
             return forward(*args)
         finally:
             running[0] -= 1
 
-    synth._forward = slow_forward
+    synth._busy = ContendedLock(synth._busy)
+    synth._forward = held_forward
     wrong = []
 
     def paint(first: int) -> None:
