@@ -489,9 +489,12 @@ def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_l
     assert panel.critic.text() == ""
 
 
-def test_closing_waits_for_the_save_however_long_unless_told_to_quit_without_it(qtbot, tmp_path, tiny_model):
+def test_closing_waits_for_the_save_however_long_unless_told_to_quit_without_it(qtbot, tmp_path, tiny_model,
+                                                                             monkeypatch):
     from PySide6.QtCore import QObject, QTimer, Signal
     from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    from cardigan_app.training import progress_panel
 
     class SlowChild(QObject):
         exited = Signal()
@@ -517,8 +520,18 @@ def test_closing_waits_for_the_save_however_long_unless_told_to_quit_without_it(
             child.running = False
             child.exited.emit()
 
+        class DeadlinesPassAtOnce:
+            """Any deadline stop_and_wait sets itself runs out at once (it used to kill the
+            child after 120 s): only a wait with no deadline outlasts the save below."""
+
+            @staticmethod
+            def singleShot(ms, slot):
+                QTimer.singleShot(0, slot)
+
+        monkeypatch.setattr(progress_panel, "QTimer", DeadlinesPassAtOnce)
         QTimer.singleShot(500, saved)  # a save that takes a while: it is waited for, not cut short
         assert panel.stop_and_wait() and not child.killed
+        monkeypatch.undo()
         child = SlowChild()
         panel.process = child
 
