@@ -20,7 +20,8 @@ the valid split has its first row black; its nearest lit pixel lies 2.3-2.7 px f
 fitted apex at 256x256, median 2.5).
 
 :func:`fan_alpha` rasterises a fan with anti-aliased edges (coverage from the signed distance
-in pixels), :func:`fit_fan` fits one to an image's support, :func:`default_fan` is the median
+in pixels), :func:`fit_fan` fits one to an image's support (drawing it at each step only near
+its outline, :func:`fan_alpha_near_outline`), :func:`default_fan` is the median
 CAMUS fan of a view, used for every mask that comes without one.
 """
 
@@ -234,21 +235,47 @@ def edge_distance(fan: Fan, height: int, width: int) -> np.ndarray:
     first-order approximation, exact on the axes; the outline includes the probe's face, a
     circle of :data:`PROBE_FACE` of the height around the apex)."""
     ys, xs = pixel_centres(height, width)
-    ax, ay = fan.apex_x * width, fan.apex_y * height
-    dx, dy = xs - ax, ys - ay
-    dists = []
-    for angle, sign in ((fan.left, 1.0), (fan.right, -1.0)):
-        rad = math.radians(angle)
-        vx, vy = math.sin(rad) * width, math.cos(rad) * height  # edge direction in pixels
-        norm = math.hypot(vx, vy)
-        # cross(v, d) > 0 means d lies clockwise of v on screen (to its left looking down y)
-        dists.append(sign * (vy * dx - vx * dy) / norm)
+    return np.minimum.reduce(_outline_distances(fan, ys, xs, height, width))
+
+
+def _outline_distances(fan: Fan, ys, xs, height: int, width: int) -> list:
+    """The signed distances (pixels, positive inside) of pixel centres (``ys``, ``xs``) of an
+    (height, width) picture to each part of the fan's outline, in :data:`_OUTLINE_PARTS`'
+    order; :func:`edge_distance` is their minimum."""
+    return [part(fan, xs - fan.apex_x * width, ys - fan.apex_y * height, height, width)
+            for part in _OUTLINE_PARTS]
+
+
+def _side_distance(angle: float, sign: float, dx, dy, height: int, width: int):
+    """Distance to the straight edge at ``angle`` (``sign`` 1 for the left, -1 for the right)
+    of points (``dx``, ``dy``) pixels from the apex."""
+    rad = math.radians(angle)
+    vx, vy = math.sin(rad) * width, math.cos(rad) * height  # edge direction in pixels
+    norm = math.hypot(vx, vy)
+    # cross(v, d) > 0 means d lies clockwise of v on screen (to its left looking down y)
+    return sign * (vy * dx - vx * dy) / norm
+
+
+def _left_distance(fan: Fan, dx, dy, height: int, width: int):
+    return _side_distance(fan.left, 1.0, dx, dy, height, width)
+
+
+def _right_distance(fan: Fan, dx, dy, height: int, width: int):
+    return _side_distance(fan.right, -1.0, dx, dy, height, width)
+
+
+def _arc_distance(fan: Fan, dx, dy, height: int, width: int):
     ru, rv = fan.depth * fan.squash * width, fan.depth * height  # semi-axes in pixels
     g = np.sqrt((dx / ru) ** 2 + (dy / rv) ** 2)
     grad = np.sqrt((dx / ru ** 2) ** 2 + (dy / rv ** 2) ** 2) / np.maximum(g, 1e-9)
-    dists.append((1.0 - g) / np.maximum(grad, 1e-9))
-    dists.append(np.hypot(dx, dy) - PROBE_FACE * height - 0.5)  # black out to the face, then the ramp
-    return np.minimum.reduce(dists)
+    return (1.0 - g) / np.maximum(grad, 1e-9)
+
+
+def _face_distance(fan: Fan, dx, dy, height: int, width: int):
+    return np.hypot(dx, dy) - PROBE_FACE * height - 0.5  # black out to the face, then the ramp
+
+
+_OUTLINE_PARTS = (_left_distance, _right_distance, _arc_distance, _face_distance)
 
 
 def fan_outline(fan: Fan, height: int, width: int, arc_points: int = 48) -> list[tuple[float, float]]:
@@ -272,6 +299,73 @@ def fan_alpha(fan: Fan, height: int, width: int) -> np.ndarray:
 def fan_mask(fan: Fan, height: int, width: int) -> np.ndarray:
     """(H, W) bool: pixels at least half covered by the fan."""
     return edge_distance(fan, height, width) >= 0.0
+
+
+OUTLINE_BLOCK = 16  # side in pixels of the squares :func:`fan_alpha_near_outline` sorts
+_SURE = 0.5 + 1e-6  # half a pixel, and a margin for the rounding of the squares' bounds
+
+
+def fan_alpha_near_outline(fan: Fan, height: int, width: int, block: int = OUTLINE_BLOCK) -> np.ndarray:
+    """:func:`fan_alpha`, equal to the bit, measured pixel by pixel only where the outline
+    may pass. The picture is cut into squares of ``block`` pixels; bounds of each part's
+    distance over a square (:func:`_part_bounds`) show the squares that lie at least half a
+    pixel inside every part (coverage 1) or half a pixel beyond one (coverage 0); in the
+    others only the parts that may come within half a pixel are measured (a part farther
+    inside leaves the clipped coverage as it is). Several times faster than
+    :func:`fan_alpha` for the fit's hundreds of draws."""
+    lows, highs = _part_bounds(fan, height, width, block)
+    outside = np.logical_or.reduce(highs <= -_SURE)
+    near = (lows < _SURE) & ~outside  # (parts, squares): the parts to measure in each square
+    unsure = near.any(axis=0)
+    squares = np.where(unsure | outside, 0.0, 1.0).astype(np.float32)[:, :, None, None]
+    squares = np.repeat(np.repeat(squares, block, axis=2), block, axis=3)  # (rows, cols, block, block)
+    rows, cols = np.nonzero(unsure)
+    offsets = np.arange(block) + 0.5
+    dy = (rows[:, None, None] * block + offsets[None, :, None]) - fan.apex_y * height  # (n, block, 1)
+    dx = (cols[:, None, None] * block + offsets[None, None, :]) - fan.apex_x * width  # (n, 1, block)
+    distance = np.full((rows.size, block, block), np.inf)
+    for part, part_near in zip(_OUTLINE_PARTS, near[:, rows, cols]):
+        pick = np.flatnonzero(part_near)
+        distance[pick] = np.minimum(distance[pick], part(fan, dx[pick], dy[pick], height, width))
+    squares[rows, cols] = np.clip(distance + 0.5, 0.0, 1.0)
+    alpha = squares.transpose(0, 2, 1, 3).reshape(squares.shape[0] * block, squares.shape[1] * block)
+    return np.ascontiguousarray(alpha[:height, :width])
+
+
+def _part_bounds(fan: Fan, height: int, width: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lows, highs): (4, ceil(H / block), ceil(W / block)) bounds of each part's distance
+    (:data:`_OUTLINE_PARTS`) over the pixel centres of each square of ``block`` pixels."""
+    ax, ay = fan.apex_x * width, fan.apex_y * height
+    starts_y, starts_x = np.arange(0, height, block), np.arange(0, width, block)
+    y_lo = (starts_y + 0.5 - ay)[:, None]
+    y_hi = (np.minimum(starts_y + block, height) - 0.5 - ay)[:, None]
+    x_lo = (starts_x + 0.5 - ax)[None, :]
+    x_hi = (np.minimum(starts_x + block, width) - 0.5 - ax)[None, :]
+    lows, highs = [], []
+    for angle, sign in ((fan.left, 1.0), (fan.right, -1.0)):  # linear: extremes at the corners
+        rad = math.radians(angle)
+        vx, vy = math.sin(rad) * width, math.cos(rad) * height
+        norm = math.hypot(vx, vy)
+        a, b = sign * vy / norm, -sign * vx / norm
+        across, down = (a * x_lo, a * x_hi), (b * y_lo, b * y_hi)
+        lows.append(np.minimum(*across) + np.minimum(*down))
+        highs.append(np.maximum(*across) + np.maximum(*down))
+    # the points of each square nearest to the apex and farthest from it, per axis
+    near_x, near_y = np.maximum(x_lo, 0.0) + np.minimum(x_hi, 0.0), np.maximum(y_lo, 0.0) + np.minimum(y_hi, 0.0)
+    far_x, far_y = np.maximum(-x_lo, x_hi), np.maximum(-y_lo, y_hi)
+    ru, rv = fan.depth * fan.squash * width, fan.depth * height
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the arc's distance is (1 - g) g / s: g the elliptic radius, s the norm of
+        # (dx / ru^2, dy / rv^2), both growing away from the apex along each axis
+        g_near, g_far = np.hypot(near_x / ru, near_y / rv), np.hypot(far_x / ru, far_y / rv)
+        s_far = np.hypot(far_x / ru ** 2, far_y / rv ** 2)
+        lows.append(np.where(g_far < 1.0, (1.0 - g_far) * g_near / s_far, -np.inf))
+        highs.append(np.where(g_near > 1.0, (1.0 - g_near) * g_near / s_far, np.inf))
+    face = PROBE_FACE * height + 0.5
+    lows.append(np.hypot(near_x, near_y) - face)
+    highs.append(np.hypot(far_x, far_y) - face)
+    lows, highs = np.stack(lows), np.stack(highs)
+    return np.where(np.isnan(lows), -np.inf, lows), np.where(np.isnan(highs), np.inf, highs)
 
 
 def blur_within(image: np.ndarray, inside: np.ndarray, sigma: float, truncate: float = 4.0,
@@ -300,8 +394,12 @@ def image_support(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD) -> np.n
     ``threshold``), the largest connected piece with its holes filled."""
     from scipy import ndimage
 
-    smooth = ndimage.median_filter(np.asarray(image, dtype=np.uint8), size=5, mode="constant")
-    support = smooth > threshold
+    # a median of 25 pixels lies above the threshold when at least 13 of them do: counting
+    # them gives the median filter's answer (zeros beyond the border) several times faster
+    above = (np.asarray(image, dtype=np.uint8) > threshold).astype(np.uint8)
+    for axis in (0, 1):
+        above = ndimage.correlate1d(above, np.ones(5), axis=axis, mode="constant")
+    support = above >= 13
     labels, count = ndimage.label(support)
     if count > 1:
         sizes = ndimage.sum(support, labels, index=np.arange(1, count + 1))
@@ -357,10 +455,10 @@ def _initial_fan(support: np.ndarray) -> Fan | None:
 
 
 def _soft_iou(fan: Fan, support: np.ndarray) -> float:
-    alpha = fan_alpha(fan, *support.shape)
-    s = support.astype(np.float32)
-    union = np.maximum(alpha, s).sum()
-    return float(np.minimum(alpha, s).sum() / union) if union else 0.0
+    """The overlap of the fan's coverage and a float32 0/1 ``support``."""
+    alpha = fan_alpha_near_outline(fan, *support.shape)
+    union = np.maximum(alpha, support).sum()
+    return float(np.minimum(alpha, support).sum() / union) if union else 0.0
 
 
 def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
@@ -373,6 +471,7 @@ def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
     from scipy.optimize import minimize
 
     support = image_support(image, threshold)
+    coverage = support.astype(np.float32)
     start = _initial_fan(support)
     if start is None or start.problem():
         start = default_fan()
@@ -388,7 +487,7 @@ def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
         fan = unpack(z)
         if fan.width <= 1 or fan.depth <= 0.05 or fan.left < -89 or fan.right > 89:
             return 2.0
-        return 1.0 - _soft_iou(fan, support)
+        return 1.0 - _soft_iou(fan, coverage)
 
     result = minimize(loss, np.zeros(6), method="Nelder-Mead",
                       options={"maxfev": iterations, "xatol": 0.05, "fatol": 1e-5,

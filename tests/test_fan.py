@@ -11,7 +11,7 @@ import torch
 
 from engine.evaluation.texture import (black_holes, fine_detail, finest_octave, log_spectrum, narrow_peak,
                                       spectrum_summary)
-from engine.fan import (FAN_KEY, Fan, FanError, default_fan, fan_alpha, fan_from_text, fan_mask, fit_fan,
+from engine.fan import (FAN_KEY, SUPPORT_THRESHOLD, Fan, FanError, default_fan, fan_alpha, fan_from_text, fan_mask, fit_fan,
                         image_support, iou, parse_fan_spec)
 from engine.nets import GeneratorConfig
 from engine.synthesizer import Synthesizer, to_uint8
@@ -128,6 +128,78 @@ def test_support_ignores_specks_and_fills_dark_pools():
     support = image_support(image)
     assert support[60, 60] and not support[2, 2]
     assert iou(support, fan_mask(fan, 128, 128)) > 0.97
+
+
+def random_fans(count: int, seed: int = 0):
+    """Fans across the whole range the fit's search may visit, usable or not."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        yield Fan(rng.uniform(-0.1, 1.1), rng.uniform(-0.3, 0.6), rng.uniform(-89, 20), rng.uniform(-20, 89),
+                  rng.uniform(0.06, 2.5), float(np.exp(rng.uniform(-1.7, 1.7))))
+
+
+@pytest.mark.parametrize("height, width", [(256, 256), (256, 200), (97, 131), (40, 300), (17, 17)])
+def test_the_coverage_drawn_near_the_outline_is_the_whole_drawing_to_the_bit(height, width):
+    from engine.fan import fan_alpha_near_outline
+
+    for fan in random_fans(60, seed=height * width):
+        expected = fan_alpha(fan, height, width)
+        for block in (4, 16):
+            got = fan_alpha_near_outline(fan, height, width, block)
+            assert got.dtype == np.float32 and got.flags.c_contiguous
+            assert np.array_equal(got, expected), (fan, block)
+    apex = Fan(0.5, 0.5, -30.0, 30.0, 0.4, 1.0)  # the apex in the picture, on a square's corner
+    assert np.array_equal(fan_alpha_near_outline(apex, 64, 64, 4), fan_alpha(apex, 64, 64))
+
+
+def test_the_coverage_near_the_outline_measures_only_a_band_along_it(monkeypatch):
+    import engine.fan as fan_module
+
+    measured = []
+
+    def counting(part):
+        def measure(fan, dx, dy, height, width):
+            distance = part(fan, dx, dy, height, width)
+            measured.append(distance.size)
+            return distance
+        return measure
+
+    monkeypatch.setattr(fan_module, "_OUTLINE_PARTS", tuple(counting(p) for p in fan_module._OUTLINE_PARTS))
+    fan_module.fan_alpha_near_outline(default_fan(), 256, 256)
+    assert 0 < sum(measured) < 0.3 * 256 * 256  # fan_alpha measures each pixel 4 times
+
+
+def test_support_counts_as_the_five_by_five_median_does():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (rng.integers(3, 60), rng.integers(3, 60)), dtype=np.uint8) for _ in range(40)]
+    images += [speckle_in(default_fan(), 96, seed=s) for s in range(3)]
+    for image in images:
+        for threshold in (0, SUPPORT_THRESHOLD, 128, 255):
+            median = ndimage.median_filter(image, size=5, mode="constant") > threshold
+            labels, count = ndimage.label(median)
+            if count > 1:
+                median = labels == 1 + int(np.argmax(ndimage.sum(median, labels, np.arange(1, count + 1))))
+            assert np.array_equal(image_support(image, threshold), ndimage.binary_fill_holes(median))
+
+
+@pytest.mark.parametrize("index, view", [(0, "2CH"), (1, "4CH")])
+def test_a_phantom_fan_is_fitted_as_drawing_the_whole_fan_each_step_fits_it(index, view, monkeypatch):
+    """The fit draws only near the outline; drawing the whole fan at each step (as it once did)
+    finds the very same fan, and both find the one the simulator drew."""
+    import engine.fan as fan_module
+    from engine.data.phantom import phantom_fan, phantom_pair
+
+    image, _ = phantom_pair(3, index, view, "ED", 128)
+    truth = phantom_fan(3, index, view)
+    fitted, overlap = fit_fan(image)
+    assert overlap >= 0.98
+    assert abs(fitted.apex_x - truth.apex_x) < 0.01 and abs(fitted.apex_y - truth.apex_y) < 0.01
+    assert abs(fitted.left - truth.left) < 1.0 and abs(fitted.right - truth.right) < 1.0
+    assert abs(fitted.depth - truth.depth) < 0.01 and abs(fitted.squash - truth.squash) < 0.02
+    monkeypatch.setattr(fan_module, "fan_alpha_near_outline", lambda fan, height, width: fan_alpha(fan, height, width))
+    assert fit_fan(image) == (fitted, overlap)
 
 
 # -- the fan as a network input ---------------------------------------------------------------
