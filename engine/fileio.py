@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import CardiganError
+from .progress import Cancelled, StopCheck, never_stop
 
 
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
@@ -125,10 +126,14 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
+def sha256_file(path: Path | str, chunk: int = 1 << 20, should_stop: StopCheck = never_stop) -> str:
+    """Hex SHA-256 of a file's bytes; :class:`~engine.progress.Cancelled` as soon as
+    ``should_stop()`` turns true (asked before each ``chunk`` bytes read)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while block := handle.read(chunk):
+        while not should_stop():
+            block = handle.read(chunk)
+            if not block:
+                return digest.hexdigest()
             digest.update(block)
-    return digest.hexdigest()
+    raise Cancelled()

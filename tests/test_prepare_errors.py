@@ -251,3 +251,59 @@ def test_nothing_to_prepare_says_why_the_patients_were_left_out(tmp_path, capsys
     rc, err = run_cli(capsys, "--source", str(no_gt), "--out", str(tmp_path / "out"))
     assert_one_line_error(rc, err, "patient0001 (no ground truth), patient0002 (no ground truth)")
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+class SlowDigest:
+    """SHA-256 that takes 10 ms per block and notes when each block came."""
+
+    blocks: list[float] = []
+
+    def __init__(self):
+        import hashlib
+
+        self._digest = hashlib.sha256()
+
+    def update(self, block: bytes) -> None:
+        import time
+
+        time.sleep(0.01)
+        SlowDigest.blocks.append(time.monotonic())
+        self._digest.update(block)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def test_cancel_stops_the_source_checksum_at_once(tmp_path, monkeypatch):
+    """The HDF5 source is hashed beside the patients; a cancel, during the patients or once
+    only the hash is left, stops reading the source then and there."""
+    import functools
+    import time
+    from types import SimpleNamespace
+
+    import engine.data.sources as sources
+    import engine.fileio as fileio
+
+    source = build_seed_hdf5(tmp_path / "s.hdf5", {"train": names(1, 6)}, shape=(64, 64))
+    blocks = -(-source.stat().st_size // 512)  # 512-byte blocks: about 10 s to hash
+    monkeypatch.setattr(fileio, "hashlib", SimpleNamespace(sha256=SlowDigest))
+    monkeypatch.setattr(sources, "sha256_file", functools.partial(fileio.sha256_file, chunk=512))
+
+    def hashed_after(moment: float) -> int:
+        time.sleep(0.3)  # a stray reader would hash a further 30 blocks by now
+        return sum(t > moment for t in SlowDigest.blocks)
+
+    for name, stop_when in (("during", lambda seen: len(seen) >= 2),
+                            ("after", lambda seen: seen[-1].done == 6)):
+        SlowDigest.blocks = []
+        seen = []
+        with pytest.raises(Cancelled):
+            prepare_dataset(source, tmp_path / name, size=32, workers=1, progress=seen.append,
+                            should_stop=lambda: stop_when(seen))
+        cancelled = time.monotonic()
+        assert 0 < len(SlowDigest.blocks) < blocks, name  # reading began, and stopped before the end
+        assert hashed_after(cancelled) == 0, name
+        assert not (tmp_path / name).exists()
+    monkeypatch.undo()
+    manifest = prepare_dataset(source, tmp_path / "whole", size=32, workers=1)
+    assert manifest["source"]["checksum"]["value"] == fileio.sha256_file(source)

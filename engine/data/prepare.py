@@ -18,7 +18,7 @@ import numpy as np
 
 from ..anatomy import VIEWS
 from ..errors import DataError
-from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
 from ..fan import FAN_KEY, Fan, default_fan, fit_fan
 from .imaging import resize_image, resize_labels, save_png
@@ -225,14 +225,18 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
     workers = default_workers(n) if workers is None else max(1, int(workers))
     per_batch = 1  # a patient takes seconds (a fan fit per image): progress and Cancel after each
     checksum: dict = {}
+    stop_hashing = threading.Event()  # set when the run ends without its manifest
 
     def compute_checksum() -> None:
         try:
-            checksum.update(source_checksum(source, fmt, patients))
+            checksum.update(source_checksum(source, fmt, patients,
+                                            should_stop=lambda: stop_hashing.is_set() or should_stop()))
+        except Cancelled:
+            pass
         except OSError as exc:
             checksum.update({"algorithm": "sha256", "error": str(exc)})
 
-    hasher = threading.Thread(target=compute_checksum, daemon=True)
+    hasher = threading.Thread(target=compute_checksum, name="prepare source checksum", daemon=True)
     with staged_dataset(out, overwrite) as staging:
         jobs = [_Job(tuple(patients[i:i + per_batch]), views, instants, size, str(staging), sequences)
                 for i in range(0, n, per_batch)]
@@ -244,9 +248,14 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
                                      on_start=hasher.start):
                 results.extend(batch)
                 progress(Progress("prepare", len(results), n, batch[-1].name if batch else ""))
+            hasher.join()
         finally:
             _close_reader()
-        hasher.join()
+            stop_hashing.set()  # a cancelled or failed run stops reading the source at once
+            if hasher.is_alive():
+                hasher.join()
+        if not checksum:  # cancelled while only the checksum was left
+            raise Cancelled()
 
         splits = {split: [] for split in SPLITS}
         counts = {split: 0 for split in SPLITS}

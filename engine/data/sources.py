@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..fileio import sha256_file
+from ..progress import StopCheck, never_stop
 from . import camus, pair_folders
 from .imaging import check_pair, to_uint8_image
 from .layout import parse_stem
@@ -102,10 +103,12 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
     raise DataError(f"unknown source format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
-def source_checksum(path: Path, fmt: str, patients: list[SourcePatient]) -> dict:
-    """SHA-256 of the HDF5 file; for folders, of the listing (relative names and sizes)."""
+def source_checksum(path: Path, fmt: str, patients: list[SourcePatient],
+                    should_stop: StopCheck = never_stop) -> dict:
+    """SHA-256 of the HDF5 file; for folders, of the listing (relative names and sizes).
+    :class:`~engine.progress.Cancelled` when ``should_stop()`` turns true while the file is read."""
     if fmt == "hdf5":
-        return {"algorithm": "sha256", "of": "file", "value": sha256_file(path)}
+        return {"algorithm": "sha256", "of": "file", "value": sha256_file(path, should_stop=should_stop)}
     digest = hashlib.sha256()
     if fmt == "folders":
         for patient in sorted(patients, key=lambda p: (p.name, p.split or "")):
