@@ -329,3 +329,62 @@ def test_a_loop_written_as_dicom_carries_its_heart_rate_and_a_whole_display_rate
     write_loop(tmp_path / "slow.dcm", frames, masks, 0.3)  # a frame every 3.3 s: still a frame rate of 1
     slow = pydicom.dcmread(tmp_path / "slow.dcm")
     assert int(slow.CineRate) == 1 and "HeartRate" not in slow and float(slow.FrameTime) == pytest.approx(3333.333)
+
+
+def bytes_read_from(path, monkeypatch) -> list[int]:
+    """A counter of the bytes read from ``path`` by whoever opens it (pydicom or this code)."""
+    import builtins
+
+    real_open, counted = builtins.open, [0]
+
+    class Counting(io.BufferedReader):
+        def read(self, size=-1):
+            data = super().read(size)
+            counted[0] += len(data)
+            return data
+
+        def readinto(self, buffer):
+            count = super().readinto(buffer)
+            counted[0] += count or 0
+            return count
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        if mode == "rb" and str(file) == str(path):
+            return Counting(io.FileIO(file, "rb"))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    return counted
+
+
+@pytest.mark.parametrize("kind", ["native", "implicit grey", "jpeg", "jpeg without offsets", "deflated"])
+def test_the_first_frame_of_a_cine_is_read_without_the_rest_of_it(tmp_path, kind, monkeypatch):
+    """Fitting a cine's fan needs its first frame alone: of a long cine's pixel data only that
+    frame's bytes (uncompressed) or fragments (compressed) are read and decoded."""
+    from pydicom.uid import DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    frames = scanner_frames(24)
+    if kind.startswith("jpeg"):
+        ds = jpeg_cine(frames)
+        if kind == "jpeg without offsets":
+            from pydicom.encaps import generate_frames
+
+            ds.PixelData = encapsulate(list(generate_frames(ds.PixelData, number_of_frames=len(frames))), has_bot=False)
+    else:
+        ds = us_dataset(frames, syntax={"native": ExplicitVRLittleEndian, "implicit grey": ImplicitVRLittleEndian,
+                                        "deflated": DeflatedExplicitVRLittleEndian}[kind])
+        if kind == "implicit grey":
+            ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+            del ds.PlanarConfiguration
+            ds.PixelData = frames[..., 1].tobytes()
+    path = tmp_path / "IM_0001"
+    ds.save_as(path, enforce_file_format=True)
+    whole = read_dicom_frames(path)
+    counted = bytes_read_from(path, monkeypatch)
+    first = read_dicom_frame(path)
+    assert np.array_equal(first, whole[0]), kind
+    size = path.stat().st_size
+    if kind == "deflated":  # inflated whole: nothing to skip
+        assert counted[0] >= size * 0.9
+    else:
+        assert 0 < counted[0] < size / 8, (kind, counted[0], size)

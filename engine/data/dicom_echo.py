@@ -2,9 +2,10 @@
 
 - A file is DICOM by its suffix (``.dcm``, ``.dicom``) or, as scanners often write them with
   no suffix, by the ``DICM`` marker after its 128-byte preamble.
-- Only the first frame of a cine (multi-frame) file is decoded (pydicom reads one frame of
-  the pixel data; uncompressed, RLE and JPEG baseline, the usual ultrasound transfer syntaxes,
-  need nothing beyond pydicom and Pillow). A compression no installed decoder reads is
+- Where the first frame of a cine (multi-frame) file is all that is wanted (its fan), only
+  that frame is read from the file and decoded: the header up to the pixel data, then the
+  first frame's bytes or compressed fragments (uncompressed, RLE and JPEG baseline, the usual
+  ultrasound transfer syntaxes, need nothing beyond pydicom and Pillow). A compression no installed decoder reads is
   refused by name, with what would decode it.
 - Colour frames become their luminance: YBR's (as JPEG stores them) is its Y plane, kept as
   decoded; RGB and a palette's colours (its indices through the file's colour table) are
@@ -21,6 +22,7 @@ Anything unreadable is a one-line :class:`~engine.errors.DataError`.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,16 +105,19 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
 
     path = Path(path)
     try:
-        header = pydicom.dcmread(path)
-        _refuse_without_decoder(header, path)
-        if "PixelData" not in header:
-            raise AttributeError("no pixel data")
-        # YBR stays YBR: its Y is the luminance wanted, and converting a long cine to RGB
-        # first costs seconds and several times its size in memory. The decoder says which
-        # colour space its frames are in: a JPEG's own markers overrule a wrong header.
-        frames, decoded = get_decoder(header.file_meta.TransferSyntaxUID).as_array(
-            header, index=0 if first_only else None, as_rgb=False)
-        del header.PixelData  # decoded: the stored bytes are no longer needed
+        if first_only:
+            header, frames, decoded = _decode_first_frame(path)
+        else:
+            header = pydicom.dcmread(path)
+            _refuse_without_decoder(header, path)
+            if "PixelData" not in header:
+                raise AttributeError("no pixel data")
+            # YBR stays YBR: its Y is the luminance wanted, and converting a long cine to RGB
+            # first costs seconds and several times its size in memory. The decoder says which
+            # colour space its frames are in: a JPEG's own markers overrule a wrong header.
+            frames, decoded = get_decoder(header.file_meta.TransferSyntaxUID).as_array(
+                header, as_rgb=False)
+            del header.PixelData  # decoded: the stored bytes are no longer needed
     except InvalidDicomError:
         raise DataError(f"{path}: not a DICOM file that can be read") from None
     except (NotImplementedError, RuntimeError) as exc:  # a transfer syntax with no decoder here
@@ -132,6 +137,43 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
         top, bottom, left, right = box
         frames = frames[:, top:bottom, left:right]
     return _grey_frames(frames, photometric, header, path)
+
+
+PIXEL_DATA = 0x7FE00010
+
+
+def _decode_first_frame(path: Path) -> tuple:
+    """(header, first frame, the decoder's notes) of a DICOM file, reading from its pixel data
+    only the bytes of the first frame: the header is read up to the pixel data, and the
+    decoder is handed the file there (it finds the first frame's fragments of a compressed
+    cine by their item headers, or the first frame's bytes of an uncompressed one). A
+    deflated file, whose bytes must all be inflated anyway, is read whole."""
+    import pydicom
+    from pydicom.pixels import as_pixel_options, get_decoder
+
+    with open(path, "rb") as handle:
+        header = pydicom.dcmread(handle, stop_before_pixels=True)
+        _refuse_without_decoder(header, path)
+        syntax = header.file_meta.TransferSyntaxUID
+        if syntax.is_deflated:
+            header = pydicom.dcmread(path)
+            if "PixelData" not in header:
+                raise AttributeError("no pixel data")
+            return header, *get_decoder(syntax).as_array(header, index=0, as_rgb=False)
+        options = {"transfer_syntax_uid": syntax, "pixel_keyword": "PixelData"}
+        element = handle.read(8)  # the pixel data's tag, then its VR and length, or its length
+        if len(element) < 8:
+            raise AttributeError("no pixel data")
+        group, number = struct.unpack("<HH" if syntax.is_little_endian else ">HH", element[:4])
+        if (group << 16 | number) != PIXEL_DATA:  # float pixel data, say: not an echo's
+            raise AttributeError("no pixel data")
+        if not syntax.is_implicit_VR:  # the VR, two reserved bytes, then a 32-bit length
+            options["pixel_vr"] = element[4:6].decode("ascii", "replace")
+            handle.read(4)
+        # YBR stays YBR (see read_dicom_frames)
+        frames, decoded = get_decoder(syntax).as_array(handle, index=0, as_rgb=False,
+                                                       **as_pixel_options(header, **options))
+    return header, frames, decoded
 
 
 def _grey_frames(frames: np.ndarray, photometric: str, header, path: Path) -> np.ndarray:
