@@ -124,6 +124,24 @@ def test_the_fan_sliders_move_the_fan_as_one_undo_step(window):
     assert doc.fan.problem() is None and doc.fan.depth == pytest.approx(0.5)
 
 
+def test_the_heart_stays_a_valid_heart_inside_the_fan_at_the_fan_sliders_ends(window):
+    from engine.anatomy.topology import topology_problems
+    from engine.fan import fan_mask
+
+    panel, doc = window.anatomy_panel, window.document
+    depth, width, tilt = (panel.fan_sliders[key] for key in ("depth", "width", "tilt"))
+    for depth_end in (depth.minimum(), depth.maximum()):
+        depth.setValue(depth_end)
+        for width_end in (width.minimum(), width.maximum()):
+            width.setValue(width_end)
+            for tilt_end in (tilt.minimum(), tilt.maximum()):
+                tilt.setValue(tilt_end)
+                where = (doc.fan, panel.status.text())
+                assert set(np.unique(doc.labels)) == {0, 1, 2, 3}, where
+                assert topology_problems(doc.labels) == [], where
+                assert not doc.labels[~fan_mask(doc.fan, *doc.shape)].any(), where
+
+
 def test_a_mask_not_drawn_from_anatomy_offers_to_start_from_one_and_asks_first(window, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

@@ -229,3 +229,56 @@ def test_a_heart_too_extreme_to_draw_shows_one_heart_through_the_cycle(model):
     assert (es == LV_CAVITY).sum() < (ed == LV_CAVITY).sum()  # it contracts
     assert ejection_fraction_by_area(ed, es) == pytest.approx(model.ejection_fraction(drawn, "4CH"), abs=2.0)
     assert_valid(model.mask(heart, "4CH", 0.5, 128), "4CH", 128, "mid-systole")
+
+
+def fan_slider_extremes(view: str):
+    """Every usable fan with the studio's depth, width and tilt sliders at their ends."""
+    from itertools import product
+
+    fans = [default_fan(view).with_shape(depth=depth, width=width, tilt=tilt)
+            for depth, width, tilt in product((0.5, 1.3), (30.0, 100.0), (-25.0, 25.0))]
+    return [fan for fan in fans if fan.problem() is None]
+
+
+def test_hearts_follow_the_fan_to_its_slider_ends(model):
+    """The heart is placed with the fan's apex, axis and depth: at every end of the fan
+    sliders the mean heart and drawn ones are valid hearts (all three structures, the cavity
+    closed) inside the fan. Placed in fixed picture coordinates, a shallow or tilted fan cut
+    the atrium off and left the cavity open."""
+    hearts = {"mean": model.mean_heart(), 3: model.draw(3), 8: model.draw(8)}
+    for view in VIEWS:
+        fans = fan_slider_extremes(view)
+        assert len(fans) == 6
+        for fan in fans:
+            inside = fan_mask(fan, 96, 96)
+            assert model.view_scale(model.mean_heart(), view, 96, fan) is not None, (view, fan)
+            for name, heart in hearts.items():
+                for phase in (*PHASES, 0.5):
+                    labels = model.mask(heart, view, phase, 96, fan=fan)
+                    where = (view, fan, name, phase)
+                    assert set(np.unique(labels)) == {0, 1, 2, 3}, where
+                    assert topology_problems(labels) == [], (where, topology_problems(labels))
+                    assert not labels[~inside].any(), where
+
+
+def test_a_heart_turns_and_scales_with_its_fan(model):
+    from engine.anatomy.placement import placement
+
+    heart, base = model.draw(3), default_fan("4CH")
+    assert placement(base, base).identity
+    in_base = model.landmarks(heart, "4CH", "ED", base)
+    np.testing.assert_array_equal(in_base.endo, model.landmarks(heart, "4CH", "ED").endo)
+    tilts = {tilt: describe(model.mask(heart, "4CH", "ED", 128, fan=base.with_shape(tilt=tilt)))["lv_tilt"]
+             for tilt in (-20.0, 0.0, 20.0)}
+    assert tilts[20.0] - tilts[0.0] == pytest.approx(20.0, abs=4.0), tilts
+    assert tilts[0.0] - tilts[-20.0] == pytest.approx(20.0, abs=4.0), tilts
+    shallow = model.mask(heart, "4CH", "ED", 128, fan=base.with_shape(depth=0.5 * base.depth))
+    deep = model.mask(heart, "4CH", "ED", 128)
+    assert (shallow == LV_CAVITY).sum() == pytest.approx(0.25 * (deep == LV_CAVITY).sum(), rel=0.15)
+    # a mask drawn in a turned fan fits back to its own heart
+    from engine.anatomy.fitting import fit_mask, overlap
+
+    fan = base.with_shape(tilt=20.0, depth=0.7)
+    labels = model.mask(heart, "4CH", "ED", 128, fan=fan)
+    fitted, view, score = fit_mask(model, labels, views=("4CH",), fan=fan)
+    assert score > 0.85 and overlap(model.mask(fitted, "4CH", "ED", 128, fan=fan), labels) == score

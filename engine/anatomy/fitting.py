@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..fan import default_fan
 from .alignment import fit_pose, normalise
 from .heart import Heart
 from .landmarks import VECTOR_LENGTH, Landmarks, find_landmarks
 from .model_building import KEYS, PHASES, VIEWS
+from .placement import placement
 
 def fit_heart(model, masks: dict) -> Heart:
     """The heart of ``model`` nearest ``masks`` ({(view, phase): labels}); LandmarkError when
@@ -74,8 +76,10 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
 def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, str, float]:
     """(heart, view, overlap) for one square label map taken as end-diastole: of the hearts
     nearest it in each of ``views``, the one whose mask (drawn at the map's size, inside
-    ``fan`` or the view's default fan) overlaps it best (:func:`overlap`). LandmarkError (one
-    line) when the map's landmarks cannot be found, ValueError for a map that is not square."""
+    ``fan`` or the view's default fan) overlaps it best (:func:`overlap`). Hearts follow
+    their fan (:mod:`engine.anatomy.placement`), so the map's landmarks are taken back from
+    ``fan`` to the view's median fan before fitting. LandmarkError (one line) when the map's
+    landmarks cannot be found, ValueError for a map that is not square."""
     labels = np.asarray(labels)
     if labels.ndim != 2 or labels.shape[0] != labels.shape[1]:
         raise ValueError(f"a heart can be fitted to a square mask only, this one is "
@@ -83,7 +87,8 @@ def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, s
     marks = find_landmarks(labels)
     best = None
     for view in views:
-        heart = fit_landmarks(model, {(view, "ED"): marks})
+        unplaced = marks if fan is None else placement(fan, default_fan(view)).inverse().landmarks(marks)
+        heart = fit_landmarks(model, {(view, "ED"): unplaced})
         score = overlap(model.mask(heart, view, "ED", labels.shape[0], fan=fan), labels)
         if best is None or score > best[2]:
             best = (heart, view, score)

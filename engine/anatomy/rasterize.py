@@ -13,6 +13,8 @@ shrunk a little toward the middle of the fan until it does.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import ndimage
 
@@ -111,8 +113,12 @@ def shrink(marks: Landmarks, factor: float, towards: tuple[float, float] = (0.5,
 
 
 def fan_middle(fan: Fan | None) -> tuple[float, float]:
-    """The point on the fan's axis that hearts which do not fit shrink toward."""
-    return (fan.apex_x, fan.apex_y + FAN_MIDDLE * fan.depth) if fan is not None else (0.5, FAN_MIDDLE)
+    """The point on the fan's axis (its centre line, turned with its tilt) that hearts which
+    do not fit shrink toward."""
+    if fan is None:
+        return (0.5, FAN_MIDDLE)
+    tilt = math.radians(fan.tilt)
+    return (fan.apex_x + FAN_MIDDLE * fan.depth * math.sin(tilt), fan.apex_y + FAN_MIDDLE * fan.depth * math.cos(tilt))
 
 
 def fitted_labels(marks: Landmarks, height: int, width: int, fan: Fan | None,

@@ -24,7 +24,10 @@ Use::
     own = ShapeModel.build(patients)                 # {patient: {(view, phase): labels}}
 
 Every coefficient of a heart stays within +-3 SD; masks are always a plausible heart (checked
-by :func:`engine.anatomy.topology.topology_problems`, inside the picture and the fan).
+by :func:`engine.anatomy.topology.topology_problems`, inside the picture and the fan). A heart
+follows its fan: drawn in a shallower, tilted or moved fan it is scaled, turned and moved with
+the fan's depth, axis and apex (:mod:`engine.anatomy.placement`; in the view's median fan it is
+where the model learned it).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from .landmarks import VECTOR_LENGTH, Landmarks
 from .measures import simpson_biplane_ef
 from .model_building import KEYS, PHASES, VIEWS, build_statistics
 from .model_file import ShapeModelError, quantised, read_statistics, write_statistics
+from .placement import placement
 from .rasterize import draw_labels, fan_middle, fit_problems, fitted_labels, shrink
 
 RESOURCE = ("anatomy", "shape_model.json")
@@ -178,28 +182,31 @@ class ShapeModel:
         p = self.pose_mean + z[:self.shapes] @ self.pose_from_shape + self.pose_chol @ z[self.shapes:]
         return {view: p[4 * i:4 * i + 4] for i, view in enumerate(VIEWS)}
 
-    def landmarks(self, heart: Heart, view: str, phase="ED") -> Landmarks:
+    def landmarks(self, heart: Heart, view: str, phase="ED", fan: Fan | None = None) -> Landmarks:
         """The landmarks of ``heart`` in ``view`` at ``phase`` (ED, ES or a fraction between),
-        in fractions of the picture."""
+        in fractions of the picture: where the model puts them (in the view's median CAMUS
+        fan), or placed in ``fan`` (:mod:`engine.anatomy.placement`)."""
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
         f, x = _phase(phase), self._normalised(heart)
         block = lambda p: x[KEYS.index((view, p)) * VECTOR_LENGTH:][:VECTOR_LENGTH]  # noqa: E731
         marks = Landmarks.from_vector((1 - f) * block("ED") + f * block("ES"))
         pose = self.poses(heart)[view]
-        return Landmarks(place(marks.endo, pose), marks.thickness * np.exp(pose[2]), place(marks.atrium, pose))
+        placed = Landmarks(place(marks.endo, pose), marks.thickness * np.exp(pose[2]), place(marks.atrium, pose))
+        return placed if fan is None else placement(fan, default_fan(view)).landmarks(placed)
 
     def view_scale(self, heart: Heart, view: str, size: int, fan: Fan | None = None) -> float | None:
-        """The factor (1, 0.95, 0.95 ** 2 ...) by which ``heart`` shrinks toward the middle of
-        ``fan`` (default: the view's median CAMUS fan) so that its ED and ES masks in ``view``
-        both fit at ``size``; None when none down to 0.95 ** 12 does. One factor for the
-        whole cycle, so shrinking never changes the ejection fraction."""
+        """The factor (1, 0.95, 0.95 ** 2 ...) by which ``heart``, placed in ``fan`` (default:
+        the view's median CAMUS fan), shrinks toward the fan's middle so that its ED and ES
+        masks in ``view`` both fit at ``size``; None when none down to 0.95 ** 12 does. One
+        factor for the whole cycle, so shrinking never changes the ejection fraction."""
         fan = default_fan(view) if fan is None else fan
         return _fit_view(self, heart, view, int(size), fan)[0]
 
     def mask(self, heart: Heart, view: str, phase="ED", size: int = 256, fan: Fan | None = None) -> np.ndarray:
-        """The (size, size) uint8 label map of ``heart``: nothing outside ``fan`` (default: the
-        view's median CAMUS fan) and a plausible topology. A heart that would not fit is
+        """The (size, size) uint8 label map of ``heart``: placed in ``fan`` (default: the view's
+        median CAMUS fan) with the fan's apex, axis and depth (:mod:`engine.anatomy.placement`),
+        nothing outside it and a plausible topology. A heart that would not fit is
         shrunk a little toward the fan's middle (:meth:`view_scale`), and moved toward the
         mean heart as a last resort (:meth:`drawn_heart`); either way every phase of a view
         shows the same heart at the same scale, so its masks keep the heart's ejection
@@ -210,7 +217,7 @@ class ShapeModel:
         if scale is not None:
             if f in (0.0, 1.0):
                 return drawn[int(f)].copy()
-            marks = shrink(self.landmarks(drawn_heart, view, f), scale, fan_middle(fan))
+            marks = shrink(self.landmarks(drawn_heart, view, f, fan), scale, fan_middle(fan))
             labels, ok = fitted_labels(marks, size, size, fan)
             if ok:
                 return labels
@@ -218,7 +225,7 @@ class ShapeModel:
         for pull in PULLS:
             pulled = Heart.from_latent(latent * pull, self.shapes, self.fingerprint) if pull < 1.0 else heart
             scale = self.view_scale(pulled, view, size, fan)
-            labels, ok = fitted_labels(shrink(self.landmarks(pulled, view, f), scale or 1.0, fan_middle(fan)),
+            labels, ok = fitted_labels(shrink(self.landmarks(pulled, view, f, fan), scale or 1.0, fan_middle(fan)),
                                        size, size, fan)
             if ok:
                 return labels
@@ -268,7 +275,7 @@ def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
     """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale`, the masks cleared
     outside the fan (read-only); (None, None) when no scale fits."""
     inside = _inside(fan, size)
-    marks = [model.landmarks(heart, view, phase) for phase in PHASES]
+    marks = [model.landmarks(heart, view, phase, fan) for phase in PHASES]
     for step in range(STEPS + 1):
         scale, drawn = SHRINK ** step, []
         for m in marks:

@@ -1,0 +1,74 @@
+"""Where a heart sits in a fan: hearts follow the probe's sector, not the picture's corners.
+
+The shape model learned its hearts from CAMUS pictures, all taken in about the same sector:
+the view's median fan (:func:`engine.fan.default_fan`), the model's *reference fan*. A heart
+drawn in another fan is the same heart seen through that fan: the similarity that takes the
+reference fan's apex, axis and depth onto the other fan's takes the heart's landmarks there
+too (moved with the apex, turned about it with the axis, scaled with the depth, so a shallow
+fan shows a smaller heart and a tilted one a tilted heart). In the reference fan it is the
+identity, so a heart drawn in the median fan is exactly where the model puts it. The fan's
+opening and squash do not move the heart: one too wide for a narrow fan shrinks toward the
+fan's middle until it fits (:mod:`engine.anatomy.rasterize`).
+
+Coordinates are fractions of a square picture (x of its width, y of its height), as landmarks
+and fans have them; angles are degrees from straight down, positive toward the picture's right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fan import Fan
+from .landmarks import Landmarks
+
+
+@dataclass(frozen=True)
+class Placement:
+    """p -> apex + scale * R(turn) (p - origin): the reference fan's apex ``origin`` onto
+    the fan's ``apex``, turned by ``turn`` degrees and scaled by ``scale`` about it."""
+
+    origin: tuple[float, float] = (0.0, 0.0)
+    apex: tuple[float, float] = (0.0, 0.0)
+    scale: float = 1.0
+    turn: float = 0.0
+
+    @property
+    def identity(self) -> bool:
+        return self.origin == self.apex and self.scale == 1.0 and self.turn == 0.0
+
+    def _matrix(self) -> np.ndarray:
+        # a direction at angle a from straight down, (sin a, cos a), goes to angle a + turn
+        c, s = math.cos(math.radians(self.turn)), math.sin(math.radians(self.turn))
+        return self.scale * np.array([[c, s], [-s, c]])
+
+    def points(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) points (x, y) placed (returned as given by the identity)."""
+        if self.identity:
+            return points
+        return (np.asarray(points, np.float64) - self.origin) @ self._matrix().T + self.apex
+
+    def point(self, point: tuple[float, float]) -> tuple[float, float]:
+        x, y = self.points(np.array([point], np.float64))[0]
+        return float(x), float(y)
+
+    def landmarks(self, marks: Landmarks) -> Landmarks:
+        """``marks`` placed: the outlines moved, the wall's thickness scaled."""
+        if self.identity:
+            return marks
+        return Landmarks(self.points(marks.endo), marks.thickness * self.scale, self.points(marks.atrium))
+
+    def inverse(self) -> "Placement":
+        """The placement that takes placed points back."""
+        if self.identity:
+            return self
+        return Placement(self.apex, self.origin, 1.0 / self.scale, -self.turn)
+
+
+def placement(fan: Fan, reference: Fan) -> Placement:
+    """The placement of hearts drawn in ``reference`` into ``fan`` (the identity when the
+    two are one fan, or differ only in opening and squash)."""
+    origin, apex = (reference.apex_x, reference.apex_y), (fan.apex_x, fan.apex_y)
+    return Placement(origin, apex, fan.depth / reference.depth, fan.tilt - reference.tilt)
