@@ -108,7 +108,7 @@ class AnatomyPanel(QWidget):
             row.setToolTip(slider.toolTip())
             form.addRow(row, slider)
         self.target_ef = self._slider(*EF_RANGE, "Target ejection fraction (by area, this view): moves "
-                                                 "end-systole along the real hearts' own direction", "ef")
+                                                 "end-systole, end-diastole kept as the real hearts allow", "ef")
         form.addRow("Target EF", self.target_ef)
         self.preset = QComboBox()
         for name, (label, meaning) in self.model.presets.items():
