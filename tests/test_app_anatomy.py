@@ -105,12 +105,28 @@ def test_phase_view_target_ef_and_presets(window, qtbot):
 
 def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     panel, doc = window.anatomy_panel, window.document
-    panel.sliders["lv_length"].setValue(panel.sliders["lv_length"].maximum())  # too long to draw at 64 px
-    model, moved = panel.model, heart(doc)
+    model = panel.model
+    too_long = model.move(heart(doc), "lv_length", 6.0)  # too long to draw at 64 px (as a file may hold)
+    doc.anatomy = {**doc.anatomy, "heart": too_long.to_dict()}
+    moved = heart(doc)
     shown = model.drawn_heart(moved, "4CH", 64, doc.fan)
     assert shown != moved
     assert f"EF {model.ejection_fraction(shown, '4CH'):.0f} %" in panel.ef.text()
     assert f"{model.ejection_fraction(shown, None):.0f} %</b> by Simpson" in panel.ef.text()
+
+
+def test_the_status_line_says_what_the_last_change_did(window):
+    panel, doc = window.anatomy_panel, window.document
+    assert panel.status.text().startswith(f"Heart #{heart(doc).seed}, 4CH")
+    slider = panel.sliders["wall"]
+    drag_slider(slider, [slider.value() + 10])
+    text, model = panel.status.text(), panel.model
+    assert "Fitted" not in text and "Heart #" not in text  # a moved heart is no longer the draw
+    assert f"{model.directions['wall']} {model.position(heart(doc), 'wall'):+.1f} SD" in text
+    panel.target_ef.setValue(50)
+    assert f"EF {model.ejection_fraction(heart(doc), '4CH'):.0f} %" in panel.status.text()
+    window.undo()
+    assert "EF" not in panel.status.text() and "SD" not in panel.status.text()
 
 
 def test_the_fan_sliders_move_the_fan_as_one_undo_step(window):

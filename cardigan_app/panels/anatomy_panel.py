@@ -66,6 +66,7 @@ class AnatomyPanel(QWidget):
         self._updating = False
         self._stroke: Stroke | None = None  # the undo step this panel has open
         self._held: str | None = None  # the slider the mouse holds
+        self._note = ""  # what the last change of the heart did, in words (the status line says it)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
@@ -173,6 +174,7 @@ class AnatomyPanel(QWidget):
             self._end_step()  # a step under way stays the old mask's
             self.document.remove_meta_listener(self._meta_changed)
         self.document = document
+        self._note = ""
         document.add_meta_listener(self._meta_changed)
         self._drawn = self._draw_heart(document.anatomy) if self._usable() is None else None
         self._show_state()
@@ -201,6 +203,7 @@ class AnatomyPanel(QWidget):
         What changes inside this panel's own step is its own doing, shown when it ends."""
         if self._updating or self.document is None or self._step_open():
             return
+        self._note = ""  # undo, redo or another edit: the last note is no longer what happened
         self._drawn = self._draw_heart(self.document.anatomy) if self._usable() is None else None
         self._show_state()
 
@@ -230,9 +233,8 @@ class AnatomyPanel(QWidget):
                                     "with sliders.")
                 self.ef.setText("")
                 return
-            view, phase = record["view"], record["phase"]
-            name = f"Heart #{heart.seed}" if heart.seed is not None else "Fitted heart"
-            self.status.setText(f"{name}, {view}, {int(round(100 * phase))} % of the way from ED to ES")
+            view = record["view"]
+            self._show_status()
             # the EF of the heart on screen (one too extreme to draw is shown nearer the mean)
             shown = self.model.drawn_heart(heart, view, self.document.shape[0], self.document.fan)
             ef_view = self.model.ejection_fraction(shown, view)
@@ -240,12 +242,21 @@ class AnatomyPanel(QWidget):
             self.ef.setText(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
                             "by Simpson's biplane")
             self.view.setCurrentText(view)
-            self.phase.setValue(round(phase * STEPS))
+            self.phase.setValue(round(record["phase"] * STEPS))
             for name, slider in self.sliders.items():
                 slider.setValue(round(self.model.position(heart, name) / LIMIT * (STEPS // 2)))
             self.target_ef.setValue(round(min(max(ef_view, EF_RANGE[0]), EF_RANGE[1])))
         finally:
             self._updating = False
+
+    def _show_status(self) -> None:
+        """The status line: the heart (its seed, while it is still that draw), the view and
+        phase, and what the last change did."""
+        record, heart = self.document.anatomy, self.heart
+        where = f"{record['view']}, {int(round(100 * record['phase']))} % of the way from ED to ES"
+        if heart.seed is not None:
+            where = f"Heart #{heart.seed}, {where}"
+        self.status.setText(f"{where}. {self._note}" if self._note else where)
 
     def _show_fan(self, fan: Fan) -> None:
         """Each fan slider at the fan's value. A fan beyond a slider's usual range (fitted to a
@@ -330,16 +341,20 @@ class AnatomyPanel(QWidget):
 
     def _move_heart(self, name: str) -> None:
         record = dict(self.document.anatomy)
-        heart = Heart.from_dict(record["heart"])
+        heart = start = Heart.from_dict(record["heart"])
         if name == "phase":
             record["phase"] = self.phase.value() / STEPS
         elif name == "ef":
-            heart = self.model.with_ejection_fraction(heart, float(self.target_ef.value()), record["view"])
+            view = record["view"]
+            heart = self.model.with_ejection_fraction(start, float(self.target_ef.value()), view)
+            self._note = f"End-systole moved to EF {self.model.ejection_fraction(heart, view):.0f} %"
         else:
             wanted = self.sliders[name].value() / (STEPS // 2) * LIMIT
-            heart = self.model.move(heart, name, wanted - self.model.position(heart, name))
+            heart = self.model.move(start, name, wanted - self.model.position(start, name))
+            self._note = f"{self.model.directions.get(name, name)} {self.model.position(heart, name):+.1f} SD"
         record["heart"] = heart.to_dict()
         self._draw(record)
+        self._show_status()
 
     def _move_fan(self, key: str) -> None:
         fan = self._usable_fan(key, self.fan_sliders[key].value())
@@ -383,10 +398,11 @@ class AnatomyPanel(QWidget):
         self._update_origin()
         self._show_state()
 
-    def _update_origin(self) -> None:
+    def _update_origin(self, name: str | None = None) -> None:
+        """Name an unsaved document after its heart (``name``, else its seed while it has one)."""
         record, heart = self.document.anatomy, self.heart
         if heart is not None and self.document.path is None:
-            name = f"heart #{heart.seed}" if heart.seed is not None else "fitted heart"
+            name = name or (f"heart #{heart.seed}" if heart.seed is not None else "heart")
             self.document.origin = f"{name} {record['view']} {'ED' if record['phase'] < 0.5 else 'ES'}"
 
     # -- whole hearts ----------------------------------------------------------------------
@@ -410,6 +426,7 @@ class AnatomyPanel(QWidget):
         self._begin_step("new heart")
         self._draw(anatomy_record(heart, self.view.currentText(), 0.0))
         self._end_step()
+        self._note = ""
         self._update_origin()
         self._show_state()
         return True
@@ -438,7 +455,8 @@ class AnatomyPanel(QWidget):
         self._begin_step("fit heart")
         self._draw(anatomy_record(heart, view, 0.0))
         self._end_step()
-        self._update_origin()
+        self._note = f"Fitted to the mask ({score:.0%} overlap)"
+        self._update_origin("fitted heart")
         self._show_state()
         return True
 
@@ -450,6 +468,7 @@ class AnatomyPanel(QWidget):
         self._begin_step(f"preset: {self.preset.currentText()}")
         self._draw(record)
         self._end_step()
+        self._note = f"Preset: {self.preset.currentText()}"
         self._show_state()
 
 
