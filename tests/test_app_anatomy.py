@@ -115,6 +115,25 @@ def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     assert f"{model.ejection_fraction(shown, None):.0f} %</b> by Simpson" in panel.ef.text()
 
 
+def test_a_heart_slider_stops_at_the_last_drawable_heart_and_shows_it(window):
+    """A heart too long to draw at 64 px used to be drawn nearer the mean heart (the picture
+    jumped); the slider stops at the longest heart it can draw and shows it there."""
+    panel, doc = window.anatomy_panel, window.document
+    model, start, slider = panel.model, heart(doc), panel.sliders["lv_length"]
+    slider.setValue(slider.maximum())
+    moved = heart(doc)
+    assert slider.value() < slider.maximum()
+    assert slider.value() == round(model.position(moved, "lv_length") / 3.0 * 60)
+    assert model.drawn_heart(moved, "4CH", 64, doc.fan) == moved  # the mask shows this heart
+    assert (doc.labels == model.mask(moved, "4CH", 0.0, 64, fan=doc.fan)).all()
+    beyond = model.move(start, "lv_length", (slider.value() + 1) / 20 - model.position(start, "lv_length"))
+    assert model.view_scale(beyond, "4CH", 64, doc.fan) is None  # the limit, not short of it
+    assert "LV length stops at" in panel.status.text()
+    drag_slider(slider, [slider.value() - 5, slider.maximum()])  # a drag stops there too
+    assert model.position(heart(doc), "lv_length") == pytest.approx(model.position(moved, "lv_length"), abs=0.01)
+    assert model.drawn_heart(heart(doc), "4CH", 64, doc.fan) == heart(doc)
+
+
 def test_the_status_line_says_what_the_last_change_did(window):
     panel, doc = window.anatomy_panel, window.document
     assert panel.status.text().startswith(f"Heart #{heart(doc).seed}, 4CH")

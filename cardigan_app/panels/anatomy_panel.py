@@ -4,7 +4,9 @@ A mask drawn from the shape model of real hearts (:class:`engine.anatomy.ShapeMo
 carries its heart in the document's metadata (``LabelDocument.anatomy``: view, phase and
 the heart's record). Sliders move the heart along the model's directions (LV length and
 width, tilt, wall, atrium, the first shape modes), each bounded to +-3 SD of the real
-hearts, so an extreme is a rare real heart, never a broken one; a target-EF slider moves
+hearts, so an extreme is a rare real heart, never a broken one, and each stops where the heart
+would no longer fit the fan at the mask's size (as the fan sliders stop at the last usable
+fan), so the picture never jumps to a heart nearer the mean; a target-EF slider moves
 end-systole; presets jump to positions the real data defines (its largest cavities,
 thickest walls, ...). The fan's depth, opening and tilt are here too. Pixels painted on top
 of the drawn heart stay as painted. One drag (or one preset) is one undo step, and undo
@@ -346,15 +348,45 @@ class AnatomyPanel(QWidget):
             record["phase"] = self.phase.value() / STEPS
         elif name == "ef":
             view = record["view"]
-            heart = self.model.with_ejection_fraction(start, float(self.target_ef.value()), view)
-            self._note = f"End-systole moved to EF {self.model.ejection_fraction(heart, view):.0f} %"
+            current = round(self.model.ejection_fraction(start, view))
+            heart, stopped = self._last_drawable(self.target_ef, current, record, lambda percent: (
+                self.model.with_ejection_fraction(start, float(percent), view)))
+            ef = self.model.ejection_fraction(heart, view)
+            self._note = (f"End-systole moved to EF {ef:.0f} %" if not stopped else
+                          f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan")
         else:
-            wanted = self.sliders[name].value() / (STEPS // 2) * LIMIT
-            heart = self.model.move(start, name, wanted - self.model.position(start, name))
-            self._note = f"{self.model.directions.get(name, name)} {self.model.position(heart, name):+.1f} SD"
+            label = self.model.directions.get(name, name)
+            current = round(self.model.position(start, name) / LIMIT * (STEPS // 2))
+            heart, stopped = self._last_drawable(self.sliders[name], current, record, lambda position: (
+                self.model.move(start, name, position / (STEPS // 2) * LIMIT - self.model.position(start, name))))
+            sds = self.model.position(heart, name)
+            self._note = (f"{label} {sds:+.1f} SD" if not stopped else
+                          f"{label} stops at {sds:+.1f} SD: further, this heart does not fit the fan")
         record["heart"] = heart.to_dict()
         self._draw(record)
         self._show_status()
+
+    def _last_drawable(self, slider: QSlider, current: int, record: dict, heart_at) -> tuple[Heart, bool]:
+        """(heart, stopped): ``heart_at(position)`` at ``slider``'s position or, where that
+        heart cannot be drawn in this view, size and fan (the mask would show one nearer the
+        mean heart, a jump), at the drawable position nearest to it on the way back to
+        ``current``; the slider is moved there, so the user sees the limit, as the fan sliders
+        stop at the last usable fan. Each try draws the heart at the mask's size, so the way
+        back is halved rather than walked."""
+        position = slider.value()
+        wanted = heart_at(position)
+        if position == current or self._drawable(wanted, record) or not self._drawable(heart_at(current), record):
+            return wanted, False
+        good, bad = current, position
+        while abs(bad - good) > 1:
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if self._drawable(heart_at(middle), record) else (good, middle)
+        self._show_slider(slider, good)
+        return heart_at(good), True
+
+    def _drawable(self, heart: Heart, record: dict) -> bool:
+        """Whether the mask shows ``heart`` itself (not one moved toward the mean heart)."""
+        return self.model.view_scale(heart, record["view"], self.document.shape[0], self.document.fan) is not None
 
     def _move_fan(self, key: str) -> None:
         fan = self._usable_fan(key, self.fan_sliders[key].value())
