@@ -7,13 +7,16 @@ another is given), rasterised inside the fan it is drawn for:
 - :func:`template_mask`: one ready-made label map of a seeded heart;
 - :func:`ejection_fractions`: a heart's EF by area per view and, when both views are there,
   by Simpson's biplane method (percent, as :meth:`ShapeModel.ejection_fraction` gives them);
+- :func:`shown_hearts`: the heart each view's masks show (a heart too extreme to draw at a
+  size and fan is drawn nearer the mean heart);
 - :func:`heart_record`: what a dataset's manifest records of a generated patient
-  (``manifest["hearts"][patient]``): those ejection fractions and the heart itself.
+  (``manifest["hearts"][patient]``): the ejection fractions of the hearts its masks show, and
+  the heart itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -38,16 +41,37 @@ def template_mask(view: str = "4CH", phase="ED", seed: int = 0, size: int = 256,
     return model.mask(model.draw(int(seed)), view, phase, int(size), fan=fan)
 
 
-def ejection_fractions(model: ShapeModel, heart: Heart, views: Sequence[str] = VIEWS) -> dict[str, float]:
+def shown_hearts(model: ShapeModel, heart: Heart, size: int, fans: Mapping[str, Fan | None] | None = None,
+                 views: Sequence[str] = VIEWS) -> dict[str, Heart]:
+    """{view: the heart the masks of ``view`` show at ``size`` in ``fans[view]`` (default: the
+    view's median fan)}: ``heart`` itself, or for a heart too extreme to draw there, the one
+    nearer the mean heart that :meth:`ShapeModel.mask` draws (:meth:`ShapeModel.drawn_heart`)."""
+    fans = fans or {}
+    return {view: model.drawn_heart(heart, view, int(size), fans.get(view)) for view in views}
+
+
+def ejection_fractions(model: ShapeModel, heart: Heart, views: Sequence[str] = VIEWS,
+                       shown: Mapping[str, Heart] | None = None) -> dict[str, float]:
     """{view: EF by area, ..., "biplane": Simpson biplane EF (only when both views are in
-    ``views``)}, percent, rounded to :data:`EF_DIGITS` decimals."""
-    out = {view: round(model.ejection_fraction(heart, view), EF_DIGITS) for view in VIEWS if view in views}
+    ``views``)}, percent, rounded to :data:`EF_DIGITS` decimals: of ``heart``, or in each
+    view of the heart its masks show (``shown``, :func:`shown_hearts`)."""
+    hearts = {view: (shown or {}).get(view, heart) for view in VIEWS}
+    out = {view: round(model.ejection_fraction(hearts[view], view), EF_DIGITS) for view in VIEWS if view in views}
     if all(view in views for view in VIEWS):
-        out["biplane"] = round(model.ejection_fraction(heart, None), EF_DIGITS)
+        out["biplane"] = round(model.biplane_ejection_fraction(hearts["2CH"], hearts["4CH"]), EF_DIGITS)
     return out
 
 
-def heart_record(model: ShapeModel, heart: Heart, views: Sequence[str] = VIEWS) -> dict:
+def heart_record(model: ShapeModel, heart: Heart, views: Sequence[str] = VIEWS, size: int | None = None,
+                 fans: Mapping[str, Fan | None] | None = None) -> dict:
     """A manifest's record of one generated patient: ``ejection_fraction`` (see
-    :func:`ejection_fractions`) and ``heart`` (:meth:`Heart.to_dict`)."""
-    return {"ejection_fraction": ejection_fractions(model, heart, views), "heart": heart.to_dict()}
+    :func:`ejection_fractions`) and ``heart`` (:meth:`Heart.to_dict`). Given the ``size``
+    (and ``fans``) its masks were drawn at, the ejection fractions are those of the hearts
+    the masks show, and ``shown`` holds {view: heart record} for each view whose masks show
+    a heart nearer the mean than ``heart`` (one too extreme to draw there)."""
+    shown = shown_hearts(model, heart, size, fans, views) if size is not None else {}
+    record = {"ejection_fraction": ejection_fractions(model, heart, views, shown), "heart": heart.to_dict()}
+    moved = {view: drawn.to_dict() for view, drawn in shown.items() if drawn != heart}
+    if moved:
+        record["shown"] = moved
+    return record

@@ -286,12 +286,21 @@ class ShapeModel:
 
     def ejection_fraction(self, heart: Heart, view: str | None = None) -> float:
         """EF in percent: by area of the cavity in ``view``, or Simpson biplane for None."""
-        ed = {v: smooth_polyline(self.landmarks(heart, v, "ED").endo, 4) for v in VIEWS}
-        es = {v: smooth_polyline(self.landmarks(heart, v, "ES").endo, 4) for v in VIEWS}
         if view is None:
-            return simpson_biplane_ef(ed["2CH"], es["2CH"], ed["4CH"], es["4CH"])
-        a_ed, a_es = polygon_area(ed[view]), polygon_area(es[view])
-        return 100.0 * (a_ed - a_es) / a_ed
+            return self.biplane_ejection_fraction(heart, heart)
+        ed, es = (polygon_area(self._endocardium(heart, view, phase)) for phase in PHASES)
+        return 100.0 * (ed - es) / ed
+
+    def biplane_ejection_fraction(self, two_chamber: Heart, four_chamber: Heart) -> float:
+        """Simpson biplane EF in percent of the 2CH outlines of ``two_chamber`` and the 4CH
+        ones of ``four_chamber``: one heart's, or the two that a patient's masks show when
+        one view shows another heart (:meth:`drawn_heart`)."""
+        return simpson_biplane_ef(*(self._endocardium(heart, view, phase)
+                                    for heart, view in ((two_chamber, "2CH"), (four_chamber, "4CH"))
+                                    for phase in PHASES))
+
+    def _endocardium(self, heart: Heart, view: str, phase: str) -> np.ndarray:
+        return smooth_polyline(self.landmarks(heart, view, phase).endo, 4)
 
     def fit(self, masks: dict) -> Heart:
         """The heart nearest some label maps ({(view, phase): labels}, any subset holding at

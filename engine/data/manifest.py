@@ -18,7 +18,9 @@ Fields (version 1)::
     patient_info    {patient: {cfg key: value}} when the source has it (CAMUS cfg files)
     hearts          {patient: {"ejection_fraction": {"2CH", "4CH", "biplane"}, "heart"}} for
                     generated patients (phantom, export --random): EF in percent by area per
-                    view, Simpson biplane when both views are made; the shape-model heart
+                    view, Simpson biplane when both views are made, of the hearts the masks
+                    show; the shape-model heart, and "shown" {view: heart} for a view whose
+                    masks show one nearer the mean (too extreme to draw at that size and fan)
     anatomy         {"shape_model": fingerprint, "source": in words} the model they were drawn from
 """
 

@@ -87,7 +87,8 @@ def _run_job(job: _Job) -> list[dict]:
     for index, split in zip(job.indices, job.splits):
         name = patient_name(index + 1, job.count)
         record = {"name": name, "split": split, "values": set(), "arrays": {},
-                  "heart": heart_record(ShapeModel.default(), phantom_heart(job.seed, index), job.views)}
+                  "heart": heart_record(ShapeModel.default(), phantom_heart(job.seed, index), job.views, job.size,
+                                        {view: phantom_fan(job.seed, index, view) for view in job.views})}
         for view in job.views:
             for phase in job.phases:
                 image, labels = phantom_pair(job.seed, index, view, phase, job.size)

@@ -42,8 +42,9 @@ def _generated(count: int, views, size: int, seed: int, timing: Timing):
     model, loops = random_loops(count, views, seed)
     records = {}
     for item in loops:
-        if item.index not in records:
-            records[item.index] = heart_record(model, item.heart, views)
+        if item.index not in records:  # the EFs of the hearts the patient's masks show, in its fans
+            fans = {other.view: other.fan for other in loops if other.index == item.index}
+            records[item.index] = heart_record(model, item.heart, views, size, fans)
         yield (patient_name(item.index + 1, count), item.view,
                (lambda i=item: i.make(model, size, timing)), records[item.index], item.look)
 

@@ -62,7 +62,8 @@ def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = le
 def random_patients(count: int, size: int, seed: int, model: ShapeModel | None = None) -> Iterator[PatientMasks]:
     """``count`` generated patients, each with 2CH and 4CH masks at ED and ES: draws of the
     shape ``model`` (default: the shipped one), each view drawn inside its own random fan,
-    with the patient's record (ejection fractions, the heart) in ``PatientMasks.heart``."""
+    with the patient's record (the ejection fractions of the hearts its masks show, the heart)
+    in ``PatientMasks.heart``."""
     model = ShapeModel.default() if model is None else model
     for index in range(count):
         name = patient_name(index + 1, count)
@@ -73,7 +74,7 @@ def random_patients(count: int, size: int, seed: int, model: ShapeModel | None =
         items = [MaskItem(f"{name}_{view}_{phase}", model.mask(heart, view, phase, size, fan=fans[view]),
                           f"generated:patient_seed={patient_seed}", view, phase, fans[view])
                  for view in VIEWS for phase in PHASES]
-        yield PatientMasks(name, items, heart_record(model, heart))
+        yield PatientMasks(name, items, heart_record(model, heart, size=size, fans=fans))
 
 
 def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, bool]:
