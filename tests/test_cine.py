@@ -481,3 +481,17 @@ def test_cine_random_and_a_cine_export_draw_the_same_patients_from_one_seed(tmp_
             with h5py.File(tmp_path / "cine" / f"{patient}_2CH.h5") as made:
                 assert np.array_equal(made["masks"][()], group["masks"][()])  # the same heart in the same fan
                 assert np.array_equal(made["images"][()], group["images"][()])  # drawn with the same look
+
+
+def test_a_loop_of_a_shape_model_heart_is_drawn_in_its_own_fan():
+    """The loop carried its fan but drew every frame in the view's median fan."""
+    from engine.anatomy import ShapeModel
+    from engine.cine.loop import loop_from_heart
+    from engine.fan import default_fan, fan_mask
+
+    model, fan = ShapeModel.default(), default_fan("4CH").with_shape(depth=0.7, tilt=20.0)
+    heart = model.draw(4)
+    loop = loop_from_heart(model, heart, "4CH", 64, Timing(frames=8), fan)
+    assert loop.fan == fan and not loop.masks[:, ~fan_mask(fan, 64, 64)].any()
+    assert (loop.masks[0] == model.mask(heart, "4CH", float(loop.phases[0]), 64, fan=fan)).all()
+    assert loop.invalid_frames() == []

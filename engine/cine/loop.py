@@ -75,11 +75,12 @@ def loop_from_key_frames(ed: np.ndarray, es: np.ndarray, timing: Timing = Timing
 
 
 def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = Timing(), fan=None) -> CineLoop:
-    """A loop of a shape-model heart (:class:`engine.anatomy.ShapeModel`) along its own motion."""
+    """A loop of a shape-model heart (:class:`engine.anatomy.ShapeModel`) along its own motion,
+    drawn in ``fan`` (default: the view's median fan)."""
     timing = timing.checked()
     phases = timing.phases()
-    masks = np.stack([model.mask(heart, view, float(p), size) for p in phases])
-    field = displacement_field(model.mask(heart, view, 0.0, size), model.mask(heart, view, 1.0, size))
+    masks = np.stack([model.mask(heart, view, float(p), size, fan=fan) for p in phases])
+    field = displacement_field(model.mask(heart, view, 0.0, size, fan=fan), model.mask(heart, view, 1.0, size, fan=fan))
     return CineLoop(masks, phases, field, timing, view, fan)
 
 
