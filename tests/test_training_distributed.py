@@ -222,3 +222,27 @@ def test_a_step_ends_with_one_collective_that_carries_both_the_problem_and_the_s
         after_step(context, CardiganError("loss is NaN"), False, torch.device("cpu"))
     assert len(calls) == 2 and calls[1].tolist() == [1.0, 0.0]
     assert after_step(DistContext(), None, True, torch.device("cpu")) is True and len(calls) == 2  # alone: none
+
+
+# each rank reports its G_GAN loss as 10 times its rank plus one, then `cardigan train ARGS`
+KNOWN_LOSS_PER_RANK = """
+import os, sys, torch
+from engine.training import trainer
+step = trainer.Trainer.step
+def known_step(self, *args, **kwargs):
+    losses = step(self, *args, **kwargs)
+    losses["G_GAN"] = torch.tensor(10.0 * int(os.environ["RANK"]) + 1.0)
+    return losses
+trainer.Trainer.step = known_step
+from engine.cli.main import main
+sys.exit(main(["train", *sys.argv[1:]]))
+"""
+
+
+def test_the_logged_losses_are_the_mean_over_the_processes(phantom, tmp_path):
+    run = tmp_path / "run"
+    results = torchrun(["--data", str(phantom), "--run-dir", str(run), "--iters", "2", *TINY],
+                       code=KNOWN_LOSS_PER_RANK)
+    assert [code for code, _ in results] == [0, 0], results
+    records = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert [r["Loss/G_GAN"] for r in records] == [6.0, 6.0]  # (1 + 11) / 2, not process 0's 1

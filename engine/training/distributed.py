@@ -129,6 +129,18 @@ def after_step(context: DistContext, problem: CardiganError | None, wants_stop: 
     return wants_stop
 
 
+def mean_over_ranks(context: DistContext, values: dict[str, float], device: torch.device) -> dict[str, float]:
+    """``values`` (the same names on every rank: a log window's mean losses) averaged over the
+    ranks, in one collective; as they are when there is one process."""
+    if not context.active or not values:
+        return values
+    names = sorted(values)
+    summed = torch.tensor([float(values[name]) for name in names], dtype=torch.float64, device=device)
+    dist.all_reduce(summed, op=dist.ReduceOp.SUM)
+    means = dict(zip(names, (summed / context.world_size).tolist()))
+    return {name: means[name] for name in values}  # in the order given
+
+
 def barrier(context: DistContext) -> None:
     if context.active:
         dist.barrier()

@@ -318,7 +318,8 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             elapsed = max(now - window_start, 1e-9)
             speed = (iteration - window_iter) * config.batch_size * context.world_size / elapsed
             window_start, window_iter = now, iteration
-            values = {(k if "/" in k else LOSS + k): v / count for k, v in sums.items()}  # diagnostics: Diag/
+            means = distributed.mean_over_ranks(context, {k: v / count for k, v in sums.items()}, device)
+            values = {(k if "/" in k else LOSS + k): v for k, v in means.items()}  # diagnostics: Diag/
             sums, count = {}, 0
             record = {"iter": iteration, "epoch": iteration // ipe, PROGRESS + "img_per_s": round(speed, 3),
                       PROGRESS + "lr_g": trainer.opt_g.param_groups[0]["lr"],
