@@ -269,3 +269,40 @@ def test_ctrl_c_while_progress_is_shown_keeps_the_steps_since_the_last_checkpoin
         train_refiner(model, data, tmp_path / "run", RefinerSettings(iters=6, batch_size=2, width=4),
                       progress=interrupt_at_the_third)
     assert torch.load(tmp_path / "run" / "state.pt", weights_only=True)["iteration"] == 3
+
+
+def test_ctrl_c_in_the_middle_of_a_step_saves_the_refiner_and_its_critic_at_one_iteration(
+        tmp_path, capsys, monkeypatch, one_thread):
+    import os
+    import signal
+
+    import engine.training.refiner_training as training
+
+    data = phantom_data(tmp_path)
+    source = fan_model_file(tmp_path / "fan.safetensors", SIZE)
+    args = ["refine", "--model", str(source), "--data", str(data), "--out", str(tmp_path / "r.safetensors"),
+            "--batch-size", "2", "--width", "4", "--iters", "4"]
+    calls, energy = [], training.detail_energy
+
+    def interrupted(images):  # the second step's, after its critic's update and before its refiner's
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return energy(images)
+
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(training, "detail_energy", interrupted)
+    try:
+        assert main(args + ["--run-dir", str(tmp_path / "stopped")]) == 130
+    finally:
+        signal.signal(signal.SIGINT, before)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    monkeypatch.setattr(training, "detail_energy", energy)
+    assert "run the same command to resume" in capsys.readouterr().out
+    stopped = torch.load(tmp_path / "stopped" / "state.pt", weights_only=True)
+    assert stopped["iteration"] == 2  # the step under way was finished
+    assert main(args[:-1] + ["2", "--run-dir", str(tmp_path / "clean")]) == 0
+    clean = torch.load(tmp_path / "clean" / "state.pt", weights_only=True)
+    for part in ("refiner", "critic"):
+        for name, tensor in clean[part].items():
+            assert torch.equal(stopped[part][name], tensor), (part, name)

@@ -51,8 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..models import open_model, save_model_file
+    from ..progress import Cancelled
     from ..training.refiner_training import RefinerRun, RefinerSettings
     from .terminal import TerminalProgress
+    from .train import StopFlag
 
     out = Path(args.out)
     check_model_out(out, args.overwrite)
@@ -64,12 +66,16 @@ def run(args: argparse.Namespace) -> int:
                                near_field=args.near_field)
     model = open_model(args.model)
     run = RefinerRun(model, Path(args.data), Path(args.run_dir), settings)
+    # Ctrl-C (or SIGTERM) asks for a stop after the step under way, so the refiner and its
+    # critic are saved at one iteration; a second Ctrl-C aborts at once
+    stop = StopFlag()
+    stop.install()
     try:
         with TerminalProgress() as bars:
-            refined = run.run(progress=bars)
-    except KeyboardInterrupt:
+            refined = run.run(progress=bars, should_stop=stop)
+    except (KeyboardInterrupt, Cancelled):
         print(f"stopped; the state is in {args.run_dir} (run the same command to resume)")
-        return 130
+        return stop.exit_code() or 130
     if run.iteration > settings.iters:
         print(f"note: {args.run_dir} had already trained {run.iteration} iterations, more than --iters "
               f"{settings.iters}; its refiner is written as it is")
