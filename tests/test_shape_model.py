@@ -300,3 +300,19 @@ def test_the_target_ef_moves_end_systole_and_keeps_end_diastole(model):
             other = "4CH" if view == "2CH" else "2CH"  # the same patient seen in the other view
             assert dice(draw_labels(model.landmarks(heart, other, "ED"), 128, 128),
                         draw_labels(model.landmarks(moved, other, "ED"), 128, 128)) > 0.97
+
+
+def test_a_model_of_few_patients_survives_the_rounding_of_its_statistics():
+    """With few patients the pose residual's covariance is nearly singular; rounded to the 6
+    significant digits a model keeps, a ridge of 1e-6 alone left it not positive definite and
+    the build failed with a LinAlgError (seen with 10 hearts drawn in +-12 degree fans)."""
+    from engine.anatomy.model_building import pose_covariance
+    from engine.anatomy.model_file import quantised
+
+    rng = np.random.default_rng(0)
+    scales = np.array([4e-3, 1.4e-2, 4.5e-2, 1.9, 1.2e-2, 1e-2, 3e-2, 1.4])  # x, y, log scale, tilt per view
+    for _ in range(50):
+        residual = rng.standard_normal((10, 1)) @ rng.standard_normal((1, 8)) * scales  # rank 1
+        residual += rng.standard_normal((10, 8)) * scales * 1e-4
+        cov = np.asarray(quantised({"pose_cov": pose_covariance(residual), "modes": np.ones((1, 1))})["pose_cov"])
+        assert np.linalg.eigvalsh(cov).min() > 0

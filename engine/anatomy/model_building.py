@@ -36,6 +36,8 @@ VIEWS, PHASES = ("2CH", "4CH"), ("ED", "ES")
 KEYS = tuple((v, p) for v in VIEWS for p in PHASES)
 MIN_PATIENTS = 8
 RIDGE = 1e-6  # added to the pose covariance's diagonal (a model from very few patients)
+RELATIVE_RIDGE = 1e-4  # and this share of each variance: the covariance stays positive definite
+# when its numbers are rounded to the 6 significant digits a model keeps (model_file.quantised)
 
 # slider directions: name -> (label, measure)
 DIRECTIONS = {
@@ -121,6 +123,13 @@ def _regress(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return coef / max(np.linalg.norm(coef), 1e-12)
 
 
+def pose_covariance(residual: np.ndarray) -> np.ndarray:
+    """The covariance of the (N, 8) pose residuals, kept positive definite for few patients
+    and for the rounding a saved model applies (:data:`RIDGE`, :data:`RELATIVE_RIDGE`)."""
+    cov = np.cov(residual, rowvar=False)
+    return cov + np.diag(RIDGE + RELATIVE_RIDGE * np.diag(cov))
+
+
 def build_statistics(patients, variance: float = 0.97) -> dict:
     """The statistics of a shape model (see the module docstring); DataError when fewer than
     ``MIN_PATIENTS`` patients are usable."""
@@ -151,7 +160,7 @@ def build_statistics(patients, variance: float = 0.97) -> dict:
     pose_mean = pose.mean(0)
     from_shape = np.linalg.lstsq(shape_z, pose - pose_mean, rcond=None)[0]  # (modes, 8)
     residual = pose - pose_mean - shape_z @ from_shape
-    cov = np.cov(residual, rowvar=False) + RIDGE * np.eye(pose.shape[1])
+    cov = pose_covariance(residual)
     chol = np.linalg.cholesky(cov)
     pose_z = np.linalg.solve(chol, residual.T).T
     z = np.concatenate([shape_z, pose_z], axis=1)
