@@ -142,6 +142,44 @@ def test_masks_like_a_folder_of_masks(tmp_path):
             assert item.source.startswith("generated:")
 
 
+def test_a_model_like_masks_in_tilted_fans_sees_the_hearts_in_the_median_fan(tmp_path):
+    """A folder of hearts drawn in tilted, shallow fans (recorded in their PNGs) gives the
+    model the same hearts give in the median fans: each mask is taken in its own fan. Read as
+    median-fan masks, the fans' tilt and depth became the hearts' (mean hearts ~13 px apart)."""
+    from dataclasses import replace
+
+    from engine.anatomy import ShapeModel
+    from engine.export.sources import model_like
+    from engine.fan import FAN_KEY, default_fan
+    from engine.maskio import write_label_png
+
+    model, size = ShapeModel.default(), 128
+    folders = {"median": tmp_path / "median", "fans": tmp_path / "fans"}
+    for folder in folders.values():
+        folder.mkdir()
+    written, seed = 0, 0
+    while written < 10:
+        seed += 1
+        heart, tilt = model.draw(seed), 12.0 if seed % 2 else -12.0
+        fans = {view: replace(default_fan(view).with_shape(tilt=tilt, depth=0.85), apex_x=0.52) for view in VIEWS}
+        if any(model.view_scale(heart, view, size, fan) != 1.0 for view in VIEWS for fan in (None, fans[view])):
+            continue
+        written += 1
+        for view in VIEWS:
+            for phase in PHASES:
+                name = f"patient{seed:04d}_{view}_{phase}.png"
+                write_label_png(folders["median"] / name, model.mask(heart, view, phase, size))
+                write_label_png(folders["fans"] / name, model.mask(heart, view, phase, size, fan=fans[view]),
+                                text={FAN_KEY: fans[view].to_json()})
+    reference, built = (model_like(folder)[0] for folder in folders.values())
+    for view in VIEWS:
+        for phase in PHASES:
+            apart = np.linalg.norm(built.landmarks(built.mean_heart(), view, phase).endo
+                                   - reference.landmarks(reference.mean_heart(), view, phase).endo, axis=1)
+            assert apart.mean() * 256 < 1.5, (view, phase, apart.mean() * 256)
+    np.testing.assert_allclose(built.pose_mean[3::4], reference.pose_mean[3::4], atol=0.5)  # LV tilts, degrees
+
+
 def test_export_random_like(tmp_path):
     from engine.cli.main import main
     from engine.data.phantom import write_phantom

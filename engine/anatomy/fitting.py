@@ -6,7 +6,10 @@ ES one onto the mean ES when only ES is there) and, normalised by it, the shape 
 cover. The shape coefficients are the most likely ones given those numbers (a Gaussian prior
 of unit variance per mode, the variance the kept modes leave out as noise), so any subset of
 views and phases can be fitted; the pose of a missing view is its most likely value given the
-views present.
+views present. Masks drawn in another fan than their view's median one are fitted as the
+heart they show there: their landmarks are taken back to the median fan first
+(:func:`engine.anatomy.placement.unplaced`), so a heart fitted to masks in a tilted or
+shallow fan is the heart fitted to the same heart's masks in the median fan.
 
 :func:`fit_mask` fits one label map whose view may be unknown (the studio's Fit to mask): it
 tries each view, keeps the one whose drawn heart overlaps the map best and says how well.
@@ -16,18 +19,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fan import default_fan
 from .alignment import fit_pose, normalise
 from .heart import Heart
 from .landmarks import VECTOR_LENGTH, Landmarks, find_landmarks
 from .model_building import KEYS, PHASES, VIEWS
-from .placement import placement
+from .placement import unplaced
 
-def fit_heart(model, masks: dict) -> Heart:
-    """The heart of ``model`` nearest ``masks`` ({(view, phase): labels}); LandmarkError when
-    a mask's landmarks cannot be found, ValueError when no mask is keyed by a known view."""
-    return fit_landmarks(model, {key: find_landmarks(labels) for key, labels in masks.items()
-                                 if key[0] in VIEWS and key[1] in PHASES})
+
+def fit_heart(model, masks: dict, fans: dict | None = None) -> Heart:
+    """The heart of ``model`` nearest ``masks`` ({(view, phase): labels}), each drawn in its
+    fan in ``fans`` ({(view, phase): Fan}; a mask without one: its view's median fan);
+    LandmarkError when a mask's landmarks cannot be found, ValueError when no mask is keyed
+    by a known view."""
+    fans = fans or {}
+    return fit_landmarks(model, {key: unplaced(find_landmarks(labels), fans.get(key), key[0])
+                                 for key, labels in masks.items() if key[0] in VIEWS and key[1] in PHASES})
 
 
 def fit_landmarks(model, landmarks: dict) -> Heart:
@@ -87,8 +93,7 @@ def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, s
     marks = find_landmarks(labels)
     best = None
     for view in views:
-        unplaced = marks if fan is None else placement(fan, default_fan(view)).inverse().landmarks(marks)
-        heart = fit_landmarks(model, {(view, "ED"): unplaced})
+        heart = fit_landmarks(model, {(view, "ED"): unplaced(marks, fan, view)})
         score = overlap(model.mask(heart, view, "ED", labels.shape[0], fan=fan), labels)
         if best is None or score > best[2]:
             best = (heart, view, score)

@@ -1,6 +1,9 @@
 """Building a shape model from label maps grouped by patient (what ``ShapeModel.build`` does).
 
-For each patient with all four masks (2CH and 4CH at ED and ES) whose landmarks are found:
+For each patient with all four masks (2CH and 4CH at ED and ES) whose landmarks are found
+(masks drawn in another fan than their view's median one taken back to it first, landmarks
+and measures alike: :func:`engine.anatomy.placement.unplaced`, so a dataset of hearts in
+tilted or shallow fans gives the statistics of the same hearts in the median fans):
 
 1. per view, the ED endocardia of all patients are aligned (generalised Procrustes); each
    patient's pose of that view is the similarity that maps the view's mean endocardium onto
@@ -27,10 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..labels import LV_CAVITY
 from .alignment import normalise, procrustes
 from .descriptors import describe
 from .landmarks import LandmarkError, Landmarks, find_landmarks
 from .measures import ejection_fraction_by_area
+from .placement import Placement, unplaced, view_placement
 
 VIEWS, PHASES = ("2CH", "4CH"), ("ED", "ES")
 KEYS = tuple((v, p) for v in VIEWS for p in PHASES)
@@ -63,11 +68,15 @@ PRESETS = {
 }
 
 
-def patient_measures(masks: Mapping[tuple[str, str], np.ndarray]) -> dict[str, float]:
-    """A patient's own measures from its four masks, averaged over the two views."""
-    d = {key: describe(masks[key]) for key in KEYS}
+def patient_measures(masks: Mapping[tuple[str, str], np.ndarray], fans: Mapping | None = None) -> dict[str, float]:
+    """A patient's own measures from its four masks, averaged over the two views; masks drawn
+    in another fan (``fans``: {(view, phase): Fan}) measured as the heart they show in the
+    view's median fan (:func:`in_reference_fan`)."""
+    placements = {key: view_placement((fans or {}).get(key), key[0]) for key in KEYS}
+    d = {key: in_reference_fan(describe(masks[key]), placements[key]) for key in KEYS}
     mean = lambda name, phase="ED": float(np.mean([d[(v, phase)][name] for v in VIEWS]))  # noqa: E731
-    efs = [ejection_fraction_by_area(masks[(v, "ED")], masks[(v, "ES")]) for v in VIEWS]
+    efs = [ejection_fraction_by_area(*(cavity_area(masks[(v, p)], placements[(v, p)]) for p in PHASES))
+           for v in VIEWS]
     return {
         "lv_length": mean("lv_length"),
         "lv_width": float(np.mean([d[(v, "ED")]["lv_length"] / d[(v, "ED")]["lv_elongation"] for v in VIEWS])),
@@ -78,6 +87,27 @@ def patient_measures(masks: Mapping[tuple[str, str], np.ndarray]) -> dict[str, f
         "ef": float(np.mean(efs)),
         "tilt": mean("lv_tilt"),
     }
+
+
+LENGTHS, AREAS = ("lv_length", "wall_thickness"), ("lv_area",)  # descriptors that scale with the heart
+
+
+def in_reference_fan(descriptors: dict[str, float], placed: Placement) -> dict[str, float]:
+    """:func:`describe` numbers of a mask drawn with ``placed`` as those of the heart in its
+    reference fan: lengths over the placement's scale, areas over its square, the LV's tilt
+    less its turn (the others are ratios or unused here)."""
+    if placed.identity:
+        return descriptors
+    out = dict(descriptors)
+    out.update({name: out[name] / placed.scale for name in LENGTHS})
+    out.update({name: out[name] / placed.scale ** 2 for name in AREAS})
+    out["lv_tilt"] -= placed.turn
+    return out
+
+
+def cavity_area(labels: np.ndarray, placed: Placement) -> float:
+    """The LV cavity's area in pixels, as in the reference fan (over the placement's scale squared)."""
+    return float(np.count_nonzero(np.asarray(labels) == LV_CAVITY)) / placed.scale ** 2
 
 
 def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> dict[str, dict]:
@@ -96,16 +126,17 @@ def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -
     return patients
 
 
-def _usable(patients) -> tuple[list, Counter]:
+def _usable(patients, fans=None) -> tuple[list, Counter]:
     items = patients.items() if isinstance(patients, Mapping) else enumerate(patients)
     usable, skipped = [], Counter()
-    for _, masks in items:
+    for name, masks in items:
         if not all(key in masks for key in KEYS):
             skipped["not all of 2CH and 4CH at ED and ES"] += 1
             continue
+        drawn_in = _fans_of(fans, name)
         try:
-            marks = {key: find_landmarks(masks[key]) for key in KEYS}
-            measures = patient_measures(masks)
+            marks = {key: unplaced(find_landmarks(masks[key]), drawn_in.get(key), key[0]) for key in KEYS}
+            measures = patient_measures(masks, drawn_in)
         except LandmarkError as exc:
             skipped[str(exc)] += 1
             continue
@@ -114,6 +145,15 @@ def _usable(patients) -> tuple[list, Counter]:
             continue
         usable.append((marks, measures))
     return usable, skipped
+
+
+def _fans_of(fans, name) -> Mapping:
+    """One patient's {(view, phase): Fan} in ``fans`` (keyed or indexed as the patients are)."""
+    if fans is None:
+        return {}
+    if isinstance(fans, Mapping):
+        return fans.get(name) or {}
+    return fans[name] or {}
 
 
 def _regress(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -130,10 +170,12 @@ def pose_covariance(residual: np.ndarray) -> np.ndarray:
     return cov + np.diag(RIDGE + RELATIVE_RIDGE * np.diag(cov))
 
 
-def build_statistics(patients, variance: float = 0.97) -> dict:
-    """The statistics of a shape model (see the module docstring); DataError when fewer than
-    ``MIN_PATIENTS`` patients are usable."""
-    usable, skipped = _usable(patients)
+def build_statistics(patients, variance: float = 0.97, fans=None) -> dict:
+    """The statistics of a shape model (see the module docstring) of ``patients`` ({name:
+    {(view, phase): labels}} or a list of such dicts), their masks drawn in ``fans`` (keyed or
+    listed as the patients, each {(view, phase): Fan}; a mask without one: its view's median
+    fan); DataError when fewer than ``MIN_PATIENTS`` patients are usable."""
+    usable, skipped = _usable(patients, fans)
     if len(usable) < MIN_PATIENTS:
         why = "; ".join(f"{n} {reason}" for reason, n in skipped.most_common(3))
         raise DataError(f"a shape model needs at least {MIN_PATIENTS} patients with usable 2CH and 4CH "

@@ -10,6 +10,10 @@ identity, so a heart drawn in the median fan is exactly where the model puts it.
 opening and squash do not move the heart: one too wide for a narrow fan shrinks toward the
 fan's middle until it fits (:mod:`engine.anatomy.rasterize`).
 
+Masks drawn or recorded in another fan are taken back the same way before the model meets
+them (:func:`unplaced`): fitting a heart to masks and building a model from a dataset see
+every heart in its view's reference fan, whatever fan its masks were drawn in.
+
 Coordinates are fractions of a square picture (x of its width, y of its height), as landmarks
 and fans have them; angles are degrees from straight down, positive toward the picture's right.
 """
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fan import Fan
+from ..fan import Fan, default_fan
 from .landmarks import Landmarks
 
 
@@ -72,3 +76,15 @@ def placement(fan: Fan, reference: Fan) -> Placement:
     two are one fan, or differ only in opening and squash)."""
     origin, apex = (reference.apex_x, reference.apex_y), (fan.apex_x, fan.apex_y)
     return Placement(origin, apex, fan.depth / reference.depth, fan.tilt - reference.tilt)
+
+
+def view_placement(fan: Fan | None, view: str) -> Placement:
+    """The placement of ``view``'s hearts from its reference fan (the view's median fan) into
+    ``fan`` (the identity for None: a mask without a fan is taken as drawn in the median)."""
+    return Placement() if fan is None else placement(fan, default_fan(view))
+
+
+def unplaced(marks: Landmarks, fan: Fan | None, view: str) -> Landmarks:
+    """The landmarks of a heart drawn in ``fan`` taken back to ``view``'s reference fan, where
+    the model has its hearts (``marks`` as given for None)."""
+    return view_placement(fan, view).inverse().landmarks(marks)

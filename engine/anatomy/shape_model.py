@@ -19,9 +19,11 @@ Use::
     sick = model.preset("dilated_lv")                # model.presets: {name: (label, meaning)}
     model.ejection_fraction(heart, "4CH")            # EF by area in percent (view None: biplane)
     model.with_ejection_fraction(heart, 50.0)        # ES moved to a target EF, ED kept
-    fitted = model.fit({("4CH", "ED"): labels, ...}) # the heart nearest some masks
+    fitted = model.fit({("4CH", "ED"): labels, ...}) # the heart nearest some masks (fans=
+                                                     #   {("4CH", "ED"): fan, ...}: drawn there)
     Heart.from_dict(heart.to_dict())                 # a small JSON-able record, validated
     own = ShapeModel.build(patients)                 # {patient: {(view, phase): labels}}
+                                                     #   (fans={patient: {(view, phase): fan}})
 
 Every coefficient of a heart stays within +-3 SD; masks are always a plausible heart (checked
 by :func:`engine.anatomy.topology.topology_problems`, inside the picture and the fan). A heart
@@ -90,10 +92,12 @@ class ShapeModel:
 
     # -- making and reading models ---------------------------------------------------------
     @classmethod
-    def build(cls, patients, variance: float = 0.97, terms: str = "", source: str = "") -> "ShapeModel":
-        """A model of ``patients`` ({name: {(view, phase): labels}}, or a list of such dicts);
-        DataError (one line) when too few are usable."""
-        stats = build_statistics(patients, variance)
+    def build(cls, patients, variance: float = 0.97, terms: str = "", source: str = "",
+              fans=None) -> "ShapeModel":
+        """A model of ``patients`` ({name: {(view, phase): labels}}, or a list of such dicts)
+        whose masks were drawn in ``fans`` (the same keys, each {(view, phase): Fan}; default:
+        every view's median CAMUS fan); DataError (one line) when too few are usable."""
+        stats = build_statistics(patients, variance, fans)
         stats.update(terms=terms, source=source)
         return cls(stats)
 
@@ -302,12 +306,13 @@ class ShapeModel:
     def _endocardium(self, heart: Heart, view: str, phase: str) -> np.ndarray:
         return smooth_polyline(self.landmarks(heart, view, phase).endo, 4)
 
-    def fit(self, masks: dict) -> Heart:
+    def fit(self, masks: dict, fans: dict | None = None) -> Heart:
         """The heart nearest some label maps ({(view, phase): labels}, any subset holding at
-        least one view's ED or ES; :func:`engine.anatomy.fitting.fit_heart`)."""
+        least one view's ED or ES), each drawn in its fan in ``fans`` ({(view, phase): Fan};
+        default: the view's median CAMUS fan; :func:`engine.anatomy.fitting.fit_heart`)."""
         from .fitting import fit_heart
 
-        return fit_heart(self, masks)
+        return fit_heart(self, masks, fans)
 
 
 @lru_cache(maxsize=16)

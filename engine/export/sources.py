@@ -80,13 +80,16 @@ def random_patients(count: int, size: int, seed: int, model: ShapeModel | None =
 def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, bool]:
     """(shape model, what it is in words, whether it fell back) for ``export --like``: a model
     built from the masks of ``like`` (a prepared dataset's train split, or a folder of masks
-    grouped by patient stem). A dataset too small to build one raises the model's one-line
-    DataError, unless ``fallback``: then the shipped model, and the words say why."""
+    grouped by patient stem), each mask taken in the fan its PNG records. A dataset too small
+    to build one raises the model's one-line DataError, unless ``fallback``: then the shipped
+    model, and the words say why."""
     sources = source_patients(like)
     patients = distinct_hearts({p.patient: {(item.view, item.instant): item.labels for item in p.items
                                             if item.view and item.instant} for p in sources})
+    fans = {p.patient: {(item.view, item.instant): item.fan for item in p.items if item.view and item.instant}
+            for p in sources}  # each mask's own fan: the model sees the hearts in the median fans
     try:
-        model = ShapeModel.build(patients, source=str(like))
+        model = ShapeModel.build(patients, source=str(like), fans=fans)
     except DataError as exc:
         if not fallback:
             raise DataError(Message(option("like"), f" {like}: ", exc.message, " (", LIKE_FALLBACK, ")")) from None
