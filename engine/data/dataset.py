@@ -200,7 +200,8 @@ class PairedDataset(torch.utils.data.Dataset):
                 image, labels, fan = deform_pair(image, labels, rng, self.deform_config, fan=fan,
                                                  view=parsed[1] if parsed else None,
                                                  phase=parsed[2] if parsed else None,
-                                                 cache=self.shape_fits, key=index)
+                                                 cache=self.shape_fits, key=index,
+                                                 sector=self.fans[self.stems[index]])
             image, labels, fan = augment_pair(image, labels, draw_params(rng, self.augment_config), fan)
         classes = np.arange(NUM_CLASSES, dtype=np.uint8)[:, None, None]
         return {

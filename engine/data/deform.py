@@ -118,7 +118,7 @@ def deform_masks(masks: list[np.ndarray], rng: np.random.Generator, config: Defo
 def deform_pair(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
                 config: DeformConfig = DeformConfig(), fan: np.ndarray | None = None, *,
                 view: str | None = None, phase: str | None = None, cache=None, key=None,
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                sector=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Deform an (image float32 (H, W) in [0, 1], labels uint8 (H, W)) pair the same way
     (by the shape model or elastically, as ``config.kind`` says), then, with probability
     ``config.transplant``, paste a moved and resized class shape. The fan's coverage (H, W),
@@ -127,7 +127,8 @@ def deform_pair(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     the image are masked by it.
 
     ``view`` and ``phase`` (2CH/4CH, ED/ES), when known, say where the mask sits in the shape
-    model; ``cache`` (a :class:`engine.data.shape_deform.FitCache` or a dict) keeps each pair's
+    model, and ``sector`` (an :class:`engine.fan.Fan`; None: the view's median) the fan the
+    pair was recorded in, which places the model's hearts; ``cache`` (a :class:`engine.data.shape_deform.FitCache` or a dict) keeps each pair's
     fitted landmarks under ``key`` (default: a hash of the labels), so only a pair's first
     shape-model deformation pays for finding them. The result is a pure function of ``rng``
     and the pair, cached or not."""
@@ -136,7 +137,7 @@ def deform_pair(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
         from .shape_deform import shape_deform
 
         shaped = shape_deform(image, labels, rng, fan, view=view, phase=phase, cache=cache, key=key,
-                              step=config.shape_step)
+                              step=config.shape_step, sector=sector)
     if shaped is not None:
         image, labels, fan = shaped
     else:

@@ -7,10 +7,14 @@ For a pair (image, labels, fan coverage):
    shape-model heart nearest them (:func:`engine.anatomy.fitting.fit_landmarks`; a pair
    without a known view is fitted in both and keeps the closer), found once per pair and
    kept in a cache (:class:`FitCache`, shared with DataLoader workers, or a plain dict);
+   the pair's fan (``sector``, a :class:`engine.fan.Fan`) places the model's hearts
+   (:mod:`engine.anatomy.placement`): the landmarks are taken back to the view's median fan
+   to be fitted, and the model's landmarks below are drawn in the pair's fan;
 2. a random step along one of the model's directions (LV length, width, wall, atrium, EF,
    tilt, shape modes 1-3) of ``step`` SDs (0.3 to 1.5 by default, either sign): the model's
    landmarks of the fitted and of the moved heart differ by a smooth displacement, which
-   moves the real landmarks (so the pair keeps its own details);
+   moves the real landmarks (so the pair keeps its own details; in a tilted or shallow fan
+   the displacement turns and scales with the heart);
 3. a thin-plate spline (:class:`scipy.interpolate.RBFInterpolator`) from the moved landmarks
    (endocardium, epicardium, atrium; the picture's border held still) back to the real
    ones, evaluated on a coarse grid and bilinearly upsampled, says where each output pixel
@@ -39,7 +43,9 @@ from ..anatomy.curves import outward_normals
 from ..anatomy.heart import Heart
 from ..anatomy.landmarks import VECTOR_LENGTH, LandmarkError, Landmarks, find_landmarks
 from ..anatomy.model_building import PHASES, VIEWS
+from ..anatomy.placement import unplaced
 from ..anatomy.shape_model import ShapeModel
+from ..fan import Fan
 
 STEP = (0.3, 1.5)  # SDs along one model direction
 GRID = 24  # points per side of the coarse grid the spline is evaluated on
@@ -61,10 +67,11 @@ class Fitted:
 
 
 def fit_pair(labels: np.ndarray, view: str | None = None, phase: str | None = None,
-             model: ShapeModel | None = None) -> Fitted | None:
+             model: ShapeModel | None = None, sector: Fan | None = None) -> Fitted | None:
     """The landmarks of ``labels`` and the heart of ``model`` nearest them (in ``view`` at
     ``phase`` when known; an unknown view is fitted as either and the closer is kept, an
-    unknown phase is taken as ED); None when the landmarks cannot be found."""
+    unknown phase is taken as ED), the mask drawn in the fan ``sector`` (None: the view's
+    median fan); None when the landmarks cannot be found."""
     from ..anatomy.fitting import fit_landmarks
 
     model = ShapeModel.default() if model is None else model
@@ -75,8 +82,8 @@ def fit_pair(labels: np.ndarray, view: str | None = None, phase: str | None = No
     phase = phase if phase in PHASES else "ED"
     best = None
     for v in ([view] if view in VIEWS else VIEWS):
-        heart = fit_landmarks(model, {(v, phase): marks})
-        error = float(np.mean((model.landmarks(heart, v, phase).endo - marks.endo) ** 2))
+        heart = fit_landmarks(model, {(v, phase): unplaced(marks, sector, v)})
+        error = float(np.mean((model.landmarks(heart, v, phase, sector).endo - marks.endo) ** 2))
         if best is None or error < best[0]:
             best = (error, v, heart)
     return Fitted(best[1], phase, marks, best[2].latent)
@@ -115,17 +122,17 @@ class FitCache:
 
 
 def cached_fit(labels: np.ndarray, view: str | None, phase: str | None, model: ShapeModel,
-               cache=None, key=None) -> Fitted | None:
+               cache=None, key=None, sector: Fan | None = None) -> Fitted | None:
     """:func:`fit_pair`, looked up in / stored into ``cache`` under ``key`` (default: a hash
-    of the labels, the view and the phase)."""
+    of the labels, the view, the phase and the fan)."""
     if cache is None:
-        return fit_pair(labels, view, phase, model)
+        return fit_pair(labels, view, phase, model, sector)
     if key is None:
         digest = hashlib.blake2b(np.ascontiguousarray(labels).tobytes(), digest_size=16).hexdigest()
-        key = (digest, labels.shape, view, phase)
+        key = (digest, labels.shape, view, phase, sector)
     fitted = cache.get(key, MISSING)
     if fitted is MISSING:
-        fitted = fit_pair(labels, view, phase, model)
+        fitted = fit_pair(labels, view, phase, model, sector)
         cache[key] = fitted
     return fitted
 
@@ -204,28 +211,36 @@ def sampling_grid(field: np.ndarray, height: int, width: int) -> torch.Tensor:
     return torch.from_numpy(out)[None]
 
 
+def model_motion(model: ShapeModel, fitted: Fitted, direction: str, sds: float, height: int, width: int,
+                 sector: Fan | None = None) -> np.ndarray:
+    """How the control points (:func:`control_points`, pixels) of ``fitted``'s model heart,
+    drawn in the fan ``sector``, move when the heart moves ``sds`` SDs along ``direction``."""
+    heart = Heart.from_latent(fitted.latent, model.shapes, model.fingerprint)
+    before, after = (control_points(model.landmarks(h, fitted.view, fitted.phase, sector), height, width)
+                     for h in (heart, model.move(heart, direction, sds)))
+    return after - before
+
+
 def shape_warp(labels: np.ndarray, rng: np.random.Generator, view: str | None = None,
                phase: str | None = None, model: ShapeModel | None = None, cache=None, key=None,
-               step: tuple[float, float] = STEP) -> torch.Tensor | None:
+               step: tuple[float, float] = STEP, sector: Fan | None = None) -> torch.Tensor | None:
     """The (1, H, W, 2) grid_sample grid of one random shape-model move of the heart in
-    ``labels`` (see the module docstring), or None when it has no usable landmarks or every
-    step folds the picture. Draws from ``rng`` only when the landmarks are found."""
+    ``labels``, drawn in the fan ``sector`` (None: the view's median fan; see the module
+    docstring), or None when it has no usable landmarks or every step folds the picture.
+    Draws from ``rng`` only when the landmarks are found."""
     model = ShapeModel.default() if model is None else model
-    fitted = cached_fit(labels, view, phase, model, cache, key)
+    fitted = cached_fit(labels, view, phase, model, cache, key, sector)
     if fitted is None:
         return None
     names = list(model.directions)
     direction = names[int(rng.integers(len(names)))]
     sds = float(rng.uniform(*step)) * (1.0 if rng.random() < 0.5 else -1.0)
     height, width = labels.shape
-    heart = Heart.from_latent(fitted.latent, model.shapes, model.fingerprint)
-    before = control_points(model.landmarks(heart, fitted.view, fitted.phase), height, width)
     old = control_points(fitted.marks, height, width)
     for _ in range(HALVINGS + 1):
-        moved = model.move(heart, direction, sds)
-        after = control_points(model.landmarks(moved, fitted.view, fitted.phase), height, width)
+        motion = model_motion(model, fitted, direction, sds, height, width, sector)
         try:
-            field, jacobian = spline_field(old + (after - before), old, height, width)
+            field, jacobian = spline_field(old + motion, old, height, width)
         except np.linalg.LinAlgError:
             return None
         if jacobian >= MIN_JACOBIAN and np.isfinite(field).all():
@@ -236,12 +251,13 @@ def shape_warp(labels: np.ndarray, rng: np.random.Generator, view: str | None = 
 
 def shape_deform(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
                  fan: np.ndarray | None = None, view: str | None = None, phase: str | None = None,
-                 model: ShapeModel | None = None, cache=None, key=None, step: tuple[float, float] = STEP
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+                 model: ShapeModel | None = None, cache=None, key=None, step: tuple[float, float] = STEP,
+                 sector: Fan | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
     """(image, labels, fan) of the pair with its heart moved along the shape model (image
-    float32 (H, W) in [0, 1], labels uint8 (H, W), fan coverage (H, W) or None), or None
-    when the mask's landmarks cannot be found (see :func:`shape_warp`)."""
-    grid = shape_warp(labels, rng, view, phase, model, cache, key, step)
+    float32 (H, W) in [0, 1], labels uint8 (H, W), fan coverage (H, W) or None; ``sector``:
+    the fan the pair was recorded in, None for the view's median), or None when the mask's
+    landmarks cannot be found (see :func:`shape_warp`)."""
+    grid = shape_warp(labels, rng, view, phase, model, cache, key, step, sector)
     if grid is None:
         return None
     planes = [np.asarray(image, np.float32)] + ([np.asarray(fan, np.float32)] if fan is not None else [])
