@@ -357,6 +357,34 @@ def test_a_fan_slider_stops_at_the_last_usable_fan_and_shows_it(qtbot):
     assert doc.fan.depth == pytest.approx(0.5) and doc.fan.width == pytest.approx(width.value())
 
 
+def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
+    """Heart #7 at 64 px cannot be drawn in a fan narrower than about 34 degrees: narrowing
+    the fan to 30 degrees drew a heart nearer the mean instead (the picture jumped). The
+    slider stops at the narrowest fan the heart fits, shows it and says so, by a drag or a
+    click alike; the heart is the user's, unchanged."""
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = NewMaskChoice(True, "4CH", "ED", 7, 64).document()
+    panel.bind(doc)
+    model, start, width = panel.model, heart(doc), panel.fan_sliders["width"]
+    narrowest = doc.fan.with_shape(width=width.minimum())
+    assert narrowest.problem() is None and model.view_scale(start, "4CH", 64, narrowest) is None
+    for move in (lambda: drag_slider(width, range(width.value(), width.minimum() - 1, -1)),
+                 lambda: width.setValue(width.minimum())):
+        move()
+        assert width.minimum() < width.value() and doc.fan.width == pytest.approx(width.value())
+        assert heart(doc) == start and model.drawn_heart(start, "4CH", 64, doc.fan) == start
+        assert (doc.labels == model.mask(start, "4CH", "ED", 64, fan=doc.fan)).all()
+        beyond = doc.fan.with_shape(width=width.value() - 1)
+        assert model.view_scale(start, "4CH", 64, beyond) is None  # the limit, not short of it
+        assert "Fan width stops at" in panel.status.text()
+        assert doc.undo() and heart(doc) == start and width.value() == 64  # one step, undone
+    width.setValue(width.value() + 10)  # back the other way: no stop
+    assert "stops" not in panel.status.text() and doc.fan.width == pytest.approx(width.value())
+
+
 def test_clear_mask_forgets_the_heart_and_undo_brings_it_back(qtbot):
     """A cleared mask is blank, not the heart it was drawn from: the panel offers to start
     from anatomy again, and a slider can no longer paint pieces of the old heart into it."""

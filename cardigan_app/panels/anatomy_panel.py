@@ -8,7 +8,8 @@ hearts, so an extreme is a rare real heart, never a broken one, and each stops w
 would no longer fit the fan at the mask's size (as the fan sliders stop at the last usable
 fan), so the picture never jumps to a heart nearer the mean; a target-EF slider moves
 end-systole; presets jump to positions the real data defines (its largest cavities,
-thickest walls, ...). The fan's depth, opening and tilt are here too. Pixels painted on top
+thickest walls, ...). The fan's depth, opening and tilt are here too; they stop at the last
+usable fan, and at the last fan the heart can still be drawn in. Pixels painted on top
 of the drawn heart stay as painted. One drag (or one preset) is one undo step, and undo
 brings back the heart and the fan with the pixels (they are in the undo step).
 """
@@ -16,6 +17,7 @@ brings back the heart and the fan with the pixels (they are in the undo step).
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -373,27 +375,52 @@ class AnatomyPanel(QWidget):
         ``current``; the slider is moved there, so the user sees the limit, as the fan sliders
         stop at the last usable fan. Each try draws the heart at the mask's size, so the way
         back is halved rather than walked."""
-        position = slider.value()
-        wanted = heart_at(position)
-        if position == current or self._drawable(wanted, record) or not self._drawable(heart_at(current), record):
-            return wanted, False
-        good, bad = current, position
-        while abs(bad - good) > 1:
-            middle = (good + bad) // 2
-            good, bad = (middle, bad) if self._drawable(heart_at(middle), record) else (good, middle)
-        self._show_slider(slider, good)
-        return heart_at(good), True
+        wanted, heart_at = slider.value(), lru_cache(maxsize=None)(heart_at)
+        position = _last_position(wanted, current, lambda p: self._drawable(heart_at(p), record))
+        if position != wanted:
+            self._show_slider(slider, position)
+        return heart_at(position), position != wanted
 
-    def _drawable(self, heart: Heart, record: dict) -> bool:
-        """Whether the mask shows ``heart`` itself (not one moved toward the mean heart)."""
-        return self.model.view_scale(heart, record["view"], self.document.shape[0], self.document.fan) is not None
+    def _drawable(self, heart: Heart, record: dict, fan: Fan | None = None) -> bool:
+        """Whether the mask shows ``heart`` itself (not one moved toward the mean heart), in
+        ``fan`` (default: the document's)."""
+        fan = self.document.fan if fan is None else fan
+        return self.model.view_scale(heart, record["view"], self.document.shape[0], fan) is not None
 
     def _move_fan(self, key: str) -> None:
         fan = self._usable_fan(key, self.fan_sliders[key].value())
-        if self.document.anatomy is not None and self.heart is not None:
-            self._draw(self.document.anatomy, fan)  # the heart stays inside the new fan
+        record, heart = self.document.anatomy, self.heart
+        if record is not None and heart is not None:
+            fan = self._fan_for_heart(key, fan, heart, record)
+            self._draw(record, fan)  # the heart stays inside the new fan
+            self._show_status()
         else:
             self.document.set_meta_in_stroke(self._stroke, fan=fan)
+
+    def _fan_for_heart(self, key: str, fan: Fan, heart: Heart, record: dict) -> Fan:
+        """``fan`` or, where ``heart`` cannot be drawn in it at the mask's size (the mask would
+        show a heart nearer the mean, a jump), the fan at the slider position nearest to it on
+        the way back to the current fan in which it can; the slider stops there and the
+        status line says so, as the heart sliders stop at the last heart they can draw."""
+        label, _, _, scale, _ = FAN_SLIDERS[key]
+        slider, now = self.fan_sliders[key], self.document.fan
+        current, wanted = round(getattr(now, key) * scale), round(getattr(fan, key) * scale)
+
+        def fan_at(position: int) -> Fan:
+            return fan if position == wanted else now.with_shape(**{key: position / scale})
+
+        def fits(position: int) -> bool:
+            candidate = fan_at(position)
+            return candidate.problem() is None and self._drawable(heart, record, candidate)
+
+        position = _last_position(wanted, current, fits)
+        if position == wanted:
+            self._note = f"Fan {label.lower()} {_fan_value(key, fan)}"
+            return fan
+        self._show_slider(slider, position)
+        stopped = fan_at(position)
+        self._note = f"Fan {label.lower()} stops at {_fan_value(key, stopped)}: further, this heart does not fit the fan"
+        return stopped
 
     def _usable_fan(self, key: str, position: int) -> Fan:
         """The document's fan with ``key`` at slider ``position`` or, where that fan would be
@@ -502,6 +529,25 @@ class AnatomyPanel(QWidget):
         self._end_step()
         self._note = f"Preset: {self.preset.currentText()}"
         self._show_state()
+
+
+def _fan_value(key: str, fan: Fan) -> str:
+    """A fan slider's value in words: the depth as a fraction of the height, angles in degrees."""
+    value = getattr(fan, key)
+    return f"{value:.2f}" if key == "depth" else f"{value:.0f}\u00b0"
+
+
+def _last_position(position: int, current: int, good) -> int:
+    """``position`` when ``good(position)``, or when ``current`` is not good either (nothing to
+    stop at); else the good position nearest to it on the way back to ``current`` (halved,
+    not walked: each try may draw a heart)."""
+    if position == current or good(position) or not good(current):
+        return position
+    ok, bad = current, position
+    while abs(bad - ok) > 1:
+        middle = (ok + bad) // 2
+        ok, bad = (middle, bad) if good(middle) else (ok, middle)
+    return ok
 
 
 def _step_name(slider: str) -> str:
