@@ -5,7 +5,12 @@ the view's median fan (:func:`engine.fan.default_fan`), the model's *reference f
 drawn in another fan is the same heart seen through that fan: the similarity that takes the
 reference fan's apex, axis and depth onto the other fan's takes the heart's landmarks there
 too (moved with the apex, turned about it with the axis, scaled with the depth, so a shallow
-fan shows a smaller heart and a tilted one a tilted heart). In the reference fan it is the
+fan shows a smaller heart and a tilted one a tilted heart). The depth is the part of the
+fan's axis the picture shows (:func:`visible_depth`): a fan whose arc lies below the
+picture's bottom (the studio's depth slider beyond 1, a fan fitted to a scan cut off at the
+bottom) shows no more of the scan than one that ends at the bottom, and its arc is not seen,
+so the heart keeps the size it has there instead of growing out of the picture with an arc
+nobody sees (the atrium was cut off: 25 % of it, on average, at a depth of 1.3). In the reference fan it is the
 identity, so a heart drawn in the median fan is exactly where the model puts it. The fan's
 opening and squash do not move the heart: one too wide for a narrow fan shrinks toward the
 fan's middle until it fits (:mod:`engine.anatomy.rasterize`).
@@ -71,11 +76,31 @@ class Placement:
         return Placement(self.apex, self.origin, 1.0 / self.scale, -self.turn)
 
 
+def picture_edge(fan: Fan) -> float:
+    """How far the fan's axis runs from the apex before it leaves the picture (through the
+    bottom or a side)."""
+    down, across = math.cos(math.radians(fan.tilt)), math.sin(math.radians(fan.tilt))
+    edges = [(1.0 - fan.apex_y) / down] if down > 1e-9 else [math.inf]
+    if abs(across) > 1e-9:
+        edges.append(((1.0 if across > 0 else 0.0) - fan.apex_x) / across)
+    return max(min(edges), 1e-6)
+
+
+def visible_depth(fan: Fan, reference: Fan) -> float:
+    """The depth of ``fan`` the picture shows: its depth, or the picture's edge along its axis
+    where that comes first. The edge is measured as the reference fan sees it: its arc ends
+    at the picture's bottom (a CAMUS picture is its scan's extent; the median fan's arc lies a
+    tenth of a percent below it), so an edge counts as the arc of a fan as much deeper than
+    the edge as the reference is, and every fan whose arc the picture shows keeps its depth."""
+    return min(fan.depth, picture_edge(fan) * reference.depth / picture_edge(reference))
+
+
 def placement(fan: Fan, reference: Fan) -> Placement:
     """The placement of hearts drawn in ``reference`` into ``fan`` (the identity when the
-    two are one fan, or differ only in opening and squash)."""
+    two are one fan, or differ only in opening and squash), scaled by the two fans'
+    :func:`visible_depth`."""
     origin, apex = (reference.apex_x, reference.apex_y), (fan.apex_x, fan.apex_y)
-    return Placement(origin, apex, fan.depth / reference.depth, fan.tilt - reference.tilt)
+    return Placement(origin, apex, visible_depth(fan, reference) / reference.depth, fan.tilt - reference.tilt)
 
 
 def view_placement(fan: Fan | None, view: str) -> Placement:
