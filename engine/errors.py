@@ -11,6 +11,8 @@ words, which a front end with its own controls would say otherwise. Such words a
 it, and ``message.said(words)`` puts a front end's words in its place, looked up by the
 advice's key, never by the command line's text, so rewording the command line breaks no
 front end. A :class:`CardiganError` raised with a Message keeps it (:meth:`CardiganError.said`).
+A message crosses to another process as JSON (:func:`message_parts`, :func:`message_from_parts`)
+with its advice, so the process that shows it says it in its own words.
 """
 
 from __future__ import annotations
@@ -65,6 +67,19 @@ class Message(str):
     def said(self, words: Words) -> str:
         """The message with ``words`` for its advice (the command line's where ``words`` has none)."""
         return "".join(words.get(part, part.cli) if isinstance(part, Advice) else part for part in self.parts)
+
+
+def message_parts(message: str) -> list[str | dict[str, str]]:
+    """``message`` as JSON-friendly parts: its text as strings, each advice as
+    ``{"key": ..., "cli": ...}`` (plain text is one part)."""
+    parts = message.parts if isinstance(message, Message) else (str(message),)
+    return [{"key": part.key, "cli": part.cli} if isinstance(part, Advice) else part for part in parts]
+
+
+def message_from_parts(parts: list | tuple) -> Message:
+    """The :class:`Message` that :func:`message_parts` gave ``parts`` of."""
+    return Message(*(Advice(part["key"], part["cli"]) if isinstance(part, dict) else str(part)
+                     for part in parts))
 
 
 def said(message: str, words: Words) -> str:

@@ -424,6 +424,44 @@ def test_a_failed_run_shows_the_engine_message(qtbot, tmp_path):
     assert "checking the data" in panel.log_view.toPlainText() and not panel.resume_button.isEnabled()
 
 
+def held_run(folder):
+    """A folder that holds an earlier run (its config and a checkpoints folder)."""
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(resolve_config("lite").to_dict()))
+    return folder
+
+
+@pytest.mark.parametrize("case", ["held run", "no such device"])
+def test_a_child_s_advice_is_said_in_the_studio_s_words_and_its_stderr_in_the_command_line_s(
+        case, qtbot, tmp_path, phantom):
+    """The child refuses a folder that holds a run (the training's own check) or a device the
+    machine lacks (before the training starts): the panel says how to fix it with the studio's
+    controls, while the command, as a terminal shows it, names its options."""
+    from engine.devices import mps_available
+
+    if case == "no such device" and mps_available():
+        pytest.skip("this machine has the device")
+    panel = shown_panel(qtbot)
+    run = held_run(tmp_path / "run") if case == "held run" else tmp_path / "run"
+    config = dataclasses.replace(tiny_lite(iters=2), device="mps" if case == "no such device" else "cpu")
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(TrainCommand.new_run(phantom, run, config))
+    result: TrainingExit = ended.args[0]
+    cli = next(line for line in result.stderr_tail if line.startswith("cardigan: error:"))
+    if case == "held run":
+        assert cli == (f"cardigan: error: {run} already holds a training run: resume it (--resume), "
+                       "replace it (--overwrite) or choose a new run folder")
+        assert result.failure == (f"{run} already holds a training run: resume it (Resume), replace it "
+                                  '(New training run\u2026, "Replace the run in this folder") or choose a new '
+                                  "run folder")
+    else:
+        assert cli == "cardigan: error: device 'mps' is not available on this machine (use --device cpu or auto)"
+        assert result.failure == "device 'mps' is not available on this machine (choose CPU or Auto as the device)"
+    assert panel.state == "failed" and panel.status.text().startswith(f"Training failed: {result.failure}")
+    assert "--" not in panel.status.text()
+    assert f"failed: {result.failure}" in panel.log_view.toPlainText()
+
+
 # -- small pieces --------------------------------------------------------------------------
 def test_command_lists_only_what_differs_from_the_preset():
     config = resolve_config("lite", ngf=4, ttur=False, augment=False, lr=0.001, iters=20, device="cpu")

@@ -377,6 +377,51 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
         assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("case", ["existing_run", "oom", "before_the_training"])
+def test_an_app_is_sent_one_failed_event_with_the_advice_it_can_reword(case, phantom, tmp_path, capsys,
+                                                                      monkeypatch):
+    """With --events-jsonl a problem that ends the command is one Failed event, whether the
+    training found it or the command before it; its advice goes with it, by key, so the app
+    says it in its own words, while stderr keeps the command line's."""
+    import io
+
+    from engine.errors import Advice, message_parts, option
+    from engine.training.config import LITE_PRESET
+    from engine.training.events import Failed, event_from_dict, event_to_dict
+    from engine.training.run_folder import REPLACE_RUN, RESUME_RUN
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # the stop watcher reads the app's pipe
+    args = ["train", "--data", str(phantom), "--run", str(tmp_path / "run"), "--preset", "lite",
+            "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
+            "--device", "cpu"]
+    if case == "existing_run":
+        assert main(args) == 0
+        capsys.readouterr()
+        words = {Advice(RESUME_RUN.key, ""): "resume", Advice(REPLACE_RUN.key, ""): "replace"}
+        said = "already holds a training run: resume, replace or choose a new run folder"
+    elif case == "oom":
+        from engine.training.trainer import Trainer
+
+        def out_of_memory(self, seg, real, fan=None):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+        monkeypatch.setattr(Trainer, "generator_step", out_of_memory)
+        words = {option("batch_size"): "batch size", LITE_PRESET: "the lite preset"}
+        said = "try a smaller batch size or the lite preset; nothing was saved"
+    else:
+        args += ["--threads", "0"]
+        words, said = {}, "--threads must be at least 1"
+    assert main(args + ["--events-jsonl"]) == 1
+    out, err = capsys.readouterr()
+    failed = [event for event in map(event_from_dict, map(json.loads, out.splitlines())) if isinstance(event, Failed)]
+    assert len(failed) == 1, failed
+    assert said in failed[0].said(words) and err.strip() == f"cardigan: error: {failed[0].message}"
+    if case != "before_the_training":
+        assert "--" in failed[0].message and "--" not in failed[0].said(words)
+        assert event_from_dict(json.loads(json.dumps(event_to_dict(failed[0])))) == failed[0]
+    assert Failed.of("plain").parts == tuple(message_parts("plain")) == ("plain",)
+
+
 def test_a_refused_run_keeps_a_folder_it_did_not_make(phantom, tmp_path):
     folder = tmp_path / "mine"
     (folder / "samples").mkdir(parents=True)

@@ -5,6 +5,10 @@ The child prints one JSON event per line on stdout (turned back into typed event
 stderr. A line ``stop`` on its stdin makes it stop after the current iteration and save its
 state. A crash or an out-of-memory kill ends only the child: the app reports how it ended
 (:class:`TrainingExit`) and the run can be resumed from the last saved state.
+
+The child's Failed event carries its message's advice, which the app says in its own words
+(:data:`TRAINING_WORDS`: the wizard's choices and page names, the panel's Resume); its stderr
+is the command's own transcript, in the command line's words.
 """
 
 from __future__ import annotations
@@ -20,12 +24,26 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 import engine
 from engine.cli.train import TIME_LIMIT_EXIT
+from engine.errors import Words, option
+from engine.training.config import FIELDS, LITE_PRESET
 from engine.training.events import Failed, Finished, ProgressUpdate, Scalars, Started, event_from_dict
+from engine.training.run_folder import REPLACE_RUN, RESUME_LATER, RESUME_RUN
 
+from ..wording import studio_words
 from .command import TrainCommand
 
 STDERR_TAIL = 40
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
+# the engine's advice as the studio offers it: a hyper-parameter by its row in the wizard's
+# table, the batch size of its device page, its choices for a folder that holds a run
+TRAINING_WORDS: Words = studio_words({
+    **{option(name): name for name in FIELDS},
+    option("batch_size"): "batch size",
+    LITE_PRESET: "the lite preset",
+    RESUME_RUN: "resume it (Resume)",
+    REPLACE_RUN: 'replace it (New training run\u2026, "Replace the run in this folder")',
+    RESUME_LATER: "the run can be resumed",
+})
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class TrainingExit:
     finished: bool  # it reported Finished
     stopped_early: bool  # ... after a stop request, with its state saved
     iteration: int  # the last iteration it reported
-    failure: str = ""  # the message of its Failed event
+    failure: str = ""  # the message of its Failed event, in the app's words
     stderr_tail: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -91,8 +109,9 @@ class TrainingProcess(QObject):
     exited = Signal(object)  # TrainingExit
     startFailed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, words: Words = TRAINING_WORDS) -> None:
         super().__init__(parent)
+        self.words = words  # the app's words for the advice of a Failed event
         self.process: QProcess | None = None
         self.command: TrainCommand | None = None
         self.stop_requested = False
@@ -175,7 +194,7 @@ class TrainingProcess(QObject):
         if isinstance(event, Finished):
             self.finished_event = event
         elif isinstance(event, Failed):
-            self.failure = event.message
+            self.failure = event.said(self.words)
         self.event.emit(event)
 
     def _read_stderr(self) -> None:

@@ -392,7 +392,7 @@ class TrainingPanel(QWidget):
         elif isinstance(event, Notice):
             self.log(event.message)
         elif isinstance(event, Failed):
-            self.log(f"failed: {event.message}")
+            self.log(f"failed: {event.said(self.process.words)}")
         elif isinstance(event, Finished):
             self.log(f"{'stopped' if event.stopped_early else 'finished'} at iteration {event.iteration}; "
                      f"model: {event.model_path}")

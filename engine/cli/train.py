@@ -234,6 +234,24 @@ class TimeLimit:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train as ``args`` say. With ``--events-jsonl`` every problem the user can fix that
+    ends the command, whether found before the training starts or by it, is also a
+    :class:`~engine.training.events.Failed` event, so the app says it in its own words."""
+    if not args.events_jsonl or args.dry_run:
+        return train_as_told(args, None)
+    from ..errors import CardiganError
+    from .train_view import JsonEventStream
+
+    stream = JsonEventStream(sys.stdout)
+    try:
+        return train_as_told(args, stream)
+    except CardiganError as exc:
+        stream.fail(exc.message)
+        raise
+
+
+def train_as_told(args: argparse.Namespace, stream) -> int:
+    """The command, its events on ``stream`` (a JsonEventStream) or, without one, on the terminal."""
     limit = TimeLimit(args.time_limit)  # counted from the command's start
     from ..training.events import TrainCallbacks
     from ..training.loop import train
@@ -260,10 +278,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     stop = StopFlag()
     stop.install()
-    if args.events_jsonl:
-        from .train_view import JsonEventStream
-
-        view = JsonEventStream(sys.stdout)
+    if stream is not None:
+        view = stream
         view.watch_stdin(stop)
     else:
         view = TerminalTrainView()

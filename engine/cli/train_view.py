@@ -71,12 +71,20 @@ class JsonEventStream:
     def __init__(self, stream) -> None:
         self.stream = stream
         self.lock = threading.Lock()
+        self.failed = False  # a Failed event was sent
 
     def __call__(self, event) -> None:
+        self.failed = self.failed or isinstance(event, Failed)
         line = json.dumps(event_to_dict(event), allow_nan=True)
         with self.lock:
             self.stream.write(line + "\n")
             self.stream.flush()
+
+    def fail(self, message: str) -> None:
+        """Send ``message`` (a :class:`~engine.errors.Message` with its advice) as the Failed
+        event, unless one was sent: the training reports its own problems."""
+        if not self.failed:
+            self(Failed.of(message))
 
     def watch_stdin(self, stop) -> None:
         """A line ``stop`` on stdin asks for a graceful stop; so does the pipe closing (the

@@ -7,7 +7,7 @@ import signal
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from ..errors import DataError
+from ..errors import DataError, Message, option
 from .distributed import DistContext
 
 
@@ -23,8 +23,8 @@ def epoch_batches(n: int, batch_size: int, epoch: int, seed: int,
 def iters_per_epoch(n: int, batch_size: int, context: DistContext = DistContext()) -> int:
     per_rank = n // context.world_size
     if per_rank < batch_size:
-        raise DataError(f"the training split has {n} pairs: fewer than one batch of {batch_size} "
-                        f"per process (use a smaller --batch-size)")
+        raise DataError(Message(f"the training split has {n} pairs: fewer than one batch of {batch_size} "
+                                "per process (use a smaller ", option("batch_size"), ")"))
     return per_rank // batch_size
 
 

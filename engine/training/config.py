@@ -10,11 +10,13 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..data.augment import GEOMETRIES
-from ..errors import CardiganError
+from ..errors import Advice, CardiganError
 from ..nets import GeneratorConfig
 from ..nets.config import LAYER_NORMS, MODULATIONS, PARAM_FREE_NORMS, UPSAMPLE_MODES, UPSAMPLING_LAYERS
 
 DISCRIMINATORS = ("patch", "oasis")
+# the preset to fall back on when a run does not fit its device, as the command line says it
+LITE_PRESET = Advice("lite preset", "--preset lite")
 
 
 def option(default, help: str, *, choices: tuple[str, ...] | None = None, arch: bool = False,

@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from ..errors import CardiganError
+from ..errors import CardiganError, Message, option
 
 NETWORKS = ("generator", "encoder", "discriminator")
 
@@ -27,8 +27,8 @@ def stop_if_losses_diverged(losses: dict, iteration: int, run) -> None:
     for name, value in losses.items():
         number = float(value)
         if not math.isfinite(number):
-            raise TrainingDiverged(f"training diverged at iteration {iteration}: the {name} loss is "
-                                   f"{number}; {kept(run)}")
+            raise TrainingDiverged(Message(f"training diverged at iteration {iteration}: the {name} loss "
+                                           f"is {number}; ", kept(run)))
 
 
 def stop_if_weights_diverged(networks: dict, iteration: int, run) -> None:
@@ -36,18 +36,18 @@ def stop_if_weights_diverged(networks: dict, iteration: int, run) -> None:
     for network in NETWORKS:
         name = first_non_finite(networks.get(network) or {})
         if name is not None:
-            raise TrainingDiverged(f"training diverged at iteration {iteration}: {network} weight "
-                                   f"{name} holds NaN or infinite values; {kept(run)}")
+            raise TrainingDiverged(Message(f"training diverged at iteration {iteration}: {network} weight "
+                                           f"{name} holds NaN or infinite values; ", kept(run)))
 
 
-def kept(run) -> str:
+def kept(run) -> Message:
     """What a diverged run leaves: its last saved state and model, untouched; before its first
     state, nothing (a new run that saved no state is removed, so it starts again)."""
     saved = run.saved_iterations()
     if not saved:
-        return "it had saved no state yet, so nothing is kept; try a lower --lr"
-    return (f"nothing of it was saved (the state of iteration {saved[-1]} and {run.model_path.name} "
-            "are kept); try a lower --lr, or resume from the kept state")
+        return Message("it had saved no state yet, so nothing is kept; try a lower ", option("lr"))
+    return Message(f"nothing of it was saved (the state of iteration {saved[-1]} and {run.model_path.name} "
+                   "are kept); try a lower ", option("lr"), ", or resume from the kept state")
 
 
 def first_non_finite(tree, prefix: str = "") -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from ..errors import Words, message_from_parts, message_parts
+
 
 @dataclass(frozen=True)
 class Started:
@@ -58,7 +60,24 @@ class Finished:
 
 @dataclass(frozen=True)
 class Failed:
+    """The run ended on a problem the user can fix: ``message`` in the command line's words,
+    ``parts`` the same with its advice (:func:`engine.errors.message_parts`) so that a front
+    end says it in its own words (:meth:`said`); a sender that gives no parts gives plain text."""
+
     message: str
+    parts: tuple = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.parts))  # a list, once it has been JSON
+
+    @classmethod
+    def of(cls, message: str) -> Failed:
+        """The event for ``message`` (a :class:`~engine.errors.Message` keeps its advice)."""
+        return cls(str(message), tuple(message_parts(message)))
+
+    def said(self, words: Words) -> str:
+        """The message with ``words`` for its advice."""
+        return message_from_parts(self.parts).said(words) if self.parts else self.message
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CardiganError, DataError
+from ..errors import CardiganError, DataError, Message, option
 from ..fileio import sha256_file
 from ..labels import label_table
 from ..models import GeneratorModel, save_model_file
 from ..nets.noise import seeded_noise
 from . import distributed
 from .batches import epoch_batches, epoch_loader, iters_per_epoch
-from .config import TrainConfig
+from .config import LITE_PRESET, TrainConfig
 from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                      Scalars, Started, TrainCallbacks)
 from .divergence import TrainingDiverged, stop_if_losses_diverged, stop_if_weights_diverged
-from .run_folder import RunFolder, check_run_outside_data
+from .run_folder import RESUME_LATER, RunFolder, check_run_outside_data
 from .state import list_states, load_newest_state, resume_from_state, rng_state, save_state, state_iteration
 from .stats import KEYS, LOSS, PROGRESS
 from .trainer import Trainer
@@ -102,7 +102,11 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
     problems raise :class:`CardiganError` after a :class:`Failed` event.
     """
     callbacks = callbacks or TrainCallbacks()
-    context, device = distributed.setup(config.device)
+    try:
+        context, device = distributed.setup(config.device)
+    except CardiganError as exc:  # a device this machine lacks
+        callbacks.on_event(Failed.of(exc.message))
+        raise
     emit = callbacks.on_event if context.is_main else (lambda event: None)
     run = RunFolder(Path(run_dir))
     made_here = not run.root.exists()
@@ -125,16 +129,15 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
                         run.remove_if_unused()  # a run refused before it began leaves no folder behind
                 raise
     except CardiganError as exc:
-        emit(Failed(str(exc)))
+        emit(Failed.of(exc.message))
         raise
     except OOM_ERRORS as exc:
         if isinstance(exc, RuntimeError) and "out of memory" not in str(exc).lower():
             raise
-        message = (f"out of memory on {device} at batch size {config.batch_size}: try a smaller "
-                   "--batch-size or --preset lite; " + ("the run can be resumed with --resume"
-                                                         if run.has_training_state() else
-                                                         "nothing was saved, so the run starts again"))
-        emit(Failed(message))
+        message = Message(f"out of memory on {device} at batch size {config.batch_size}: try a smaller ",
+                          option("batch_size"), " or ", LITE_PRESET, "; ",
+                          RESUME_LATER if run.has_training_state() else "nothing was saved, so the run starts again")
+        emit(Failed.of(message))
         raise CardiganError(message) from None
     finally:
         distributed.teardown(context)

@@ -37,6 +37,8 @@ LOCK_NAME = ".lock"
 # what a folder holding a run may do instead of a new run, as the command line says it
 RESUME_RUN = Advice("resume run", "resume it (--resume)")
 REPLACE_RUN = Advice("replace run", "replace it (--overwrite)")
+# what a run that ended with its state saved may do
+RESUME_LATER = Advice("resume later", "the run can be resumed with --resume")
 
 
 @dataclass(frozen=True)
