@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import h5py
@@ -72,6 +73,27 @@ def test_prepare_dialog_prepares_a_seed_hdf5_and_shows_the_counts(qtbot, tmp_pat
     with qtbot.waitSignal(dialog.openRequested) as opened:
         dialog.open_button.click()
     assert opened.args == [str(out)]
+
+
+def test_a_source_that_changed_kind_since_it_was_detected_is_refused_in_the_dialog_s_words(qtbot, tmp_path,
+                                                                                            seed_hdf5):
+    """The dialog has no format to choose: the engine is given the detected one, and a source
+    that is no longer of that kind is refused without naming the command line's --format."""
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    source = tmp_path / "seed.hdf5"
+    shutil.copy(seed_hdf5, source)
+    with qtbot.waitSignal(dialog.form.formatDetected, timeout=TIMEOUT) as detected:
+        dialog.form.source.set_path(source)
+    assert detected.args[0] == "hdf5"
+    source.unlink()
+    source.mkdir()  # made a folder after it was detected as the HDF5 file
+    dialog.output.set_path(tmp_path / "prepared")
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()
+    assert failed.args[0] == f"{source}: the detected format hdf5 needs the HDF5 file, this is a folder"
+    assert dialog.status.text() == failed.args[0] and not (tmp_path / "prepared").exists()
 
 
 def test_prepare_refuses_an_unknown_source_and_cancel_leaves_nothing(qtbot, tmp_path, seed_hdf5):

@@ -499,6 +499,19 @@ def test_a_finished_preparation_is_logged_with_its_counts(qtbot, monkeypatch):
     assert launched == ["the command"]
 
 
+def test_a_preparation_on_the_way_that_fails_says_the_format_as_the_wizard_detected_it(qtbot, tmp_path):
+    from engine.data.prepare import PrepareOptions
+
+    panel = shown_panel(qtbot)
+    source = tmp_path / "seed.hdf5"
+    source.mkdir()  # detected as the HDF5 file, a folder by the time the run starts
+    options = PrepareOptions(source, "hdf5", ("4CH",), ("ED", "ES"), 64, 0)
+    with qtbot.waitSignal(panel.stateChanged, timeout=TIMEOUT, check_params_cb=lambda state: state == "failed"):
+        panel.start(TrainCommand.new_run(tmp_path / "data", tmp_path / "run", tiny_lite(iters=2)), options)
+    assert panel.status.text() == ("Preparing the data failed: "
+                                   f"{source}: the detected format hdf5 needs the HDF5 file, this is a folder")
+
+
 def test_the_pooled_critics_gap_shows_beside_the_speed_and_is_not_plotted_as_a_loss(qtbot, tmp_path, monkeypatch):
     from engine.training.events import Scalars
 

@@ -10,7 +10,7 @@ import pytest
 
 from engine.cli.main import main
 from engine.data.prepare import detect_format, prepare_dataset
-from engine.errors import CardiganError, DataError, MaskError
+from engine.errors import CardiganError, DataError, MaskError, option
 from engine.progress import Cancelled
 from test_prepare import SEED_SPLITS, build_camus2019, build_seed_hdf5, names
 
@@ -76,13 +76,23 @@ def test_unknown_folder_layout(tmp_path, capsys):
     assert_one_line_error(rc, err, "no such file or folder")
 
 
-def test_forced_format_that_does_not_fit(tmp_path):
+def test_forced_format_that_does_not_fit(tmp_path, capsys):
     hdf5 = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
     camus = build_camus2019(tmp_path / "camus", names(1, 2))
-    with pytest.raises(DataError, match="needs the release folder"):
+    words = {option("format"): "the format", option("sequences"): "keeping sequences"}
+    with pytest.raises(DataError, match="needs the release folder") as forced:
         prepare_dataset(hdf5, tmp_path / "out", format="camus2019")
-    with pytest.raises(DataError, match="needs the HDF5 file"):
+    assert forced.value.said(words) == f"{hdf5}: the format camus2019 needs the release folder, this is a file"
+    with pytest.raises(DataError, match="needs the HDF5 file") as forced:
         prepare_dataset(camus, tmp_path / "out", format="hdf5")
+    assert forced.value.said(words) == f"{camus}: the format hdf5 needs the HDF5 file, this is a folder"
+    with pytest.raises(DataError, match="has no half sequences") as forced:
+        prepare_dataset(camus, tmp_path / "out", sequences=True)
+    assert forced.value.said(words).startswith(f"{camus}: keeping sequences needs a CAMUS 2023")
+    rc, err = run_cli(capsys, "--source", str(camus), "--out", str(tmp_path / "out"), "--format", "hdf5")
+    assert_one_line_error(rc, err, f"{camus}: --format hdf5 needs the HDF5 file, this is a folder")
+    rc, err = run_cli(capsys, "--source", str(camus), "--out", str(tmp_path / "out"), "--sequences")
+    assert_one_line_error(rc, err, f"{camus}: --sequences needs a CAMUS 2023")
     with pytest.raises(DataError, match="no patients"):
         prepare_dataset(camus, tmp_path / "out", format="camus2023")
     assert leftovers(tmp_path) == []

@@ -18,7 +18,7 @@ from engine.data.dataset_folder import summary_of
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog
-from .prepare_form import PrepareForm
+from .prepare_form import PREPARE_WORDS, PrepareForm
 
 
 class PrepareDialog(JobDialog):
@@ -26,6 +26,7 @@ class PrepareDialog(JobDialog):
     openRequested = Signal(str)  # open this prepared folder in the dataset browser
     start_tip = "Prepare the dataset"
     working = "Preparing"
+    option_names = PREPARE_WORDS
 
     def __init__(self, parent: QWidget | None = None, start_dir: str = "") -> None:
         super().__init__(parent, QPushButton(icon("database-cog-outline"), "Prepare"),

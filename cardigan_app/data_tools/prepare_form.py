@@ -2,7 +2,9 @@
 wizard (which can prepare a raw source on the way).
 
 The source's format is detected on a background thread a moment after the path stops
-changing (a CAMUS release folder may hold thousands of files).
+changing (a CAMUS release folder may hold thousands of files). The engine is then given
+that format, so a source that changed kind since (a file made a folder) is refused in the
+command line's words for a format it was told: :data:`PREPARE_WORDS` says it as detected.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSpin
 from engine.anatomy import PHASES, VIEWS
 from engine.data.prepare import PrepareOptions, detect_format
 from engine.data.sources import FORMAT_NAMES
+from engine.errors import Words, option
 from engine.progress import Progress
 
 from .. import theme
@@ -24,6 +27,8 @@ from ..tasks import BackgroundTask
 SOURCE_FILTER = "Seed HDF5 (*.hdf5 *.h5);;All files (*)"
 OK_STYLE, ERROR_STYLE, BUSY_STYLE = (theme.text_style(c) for c in (theme.OK, theme.ERROR, theme.MUTED))
 DETECT_DELAY_MS = 250
+# the form has no format to choose: the format the engine is given is the one it detected
+PREPARE_WORDS: Words = {option("format"): "the detected format"}
 
 
 class PrepareForm(QWidget):

@@ -28,8 +28,10 @@ from engine.training.stats import diagnostics, losses, progress
 
 from .. import theme
 from ..data_tools.job_dialog import open_folder
+from ..data_tools.prepare_form import PREPARE_WORDS
 from ..icons import icon
 from ..tasks import BackgroundTask
+from ..wording import studio_words
 from .command import TrainCommand
 from .loss_plot import LossPlot
 from .preview import SamplePreview as PreviewView
@@ -254,7 +256,7 @@ class TrainingPanel(QWidget):
     def _prepare_then_train(self, options: PrepareOptions, command: TrainCommand) -> None:
         self.log(f"preparing {options.source} into {command.data}")
         task = BackgroundTask(lambda progress, stop: options.run(command.data, False, progress, stop),
-                              "prepare-for-training", self)
+                              "prepare-for-training", self, studio_words(PREPARE_WORDS))
         task.progressed.connect(self._prepare_progress)
         task.succeeded.connect(lambda manifest: self._prepared(manifest, command))
         task.failed.connect(lambda message: self._prepare_ended(f"Preparing the data failed: {message}", BAD, "failed"))

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import VIEWS
-from ..errors import DataError
+from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
 from ..fan import FAN_KEY, Fan, default_fan, fit_fan
@@ -200,14 +200,16 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         if not source.exists():
             raise DataError(f"{source}: no such file or folder")
         if fmt == "hdf5" and not source.is_file():
-            raise DataError(f"{source}: --format hdf5 needs the HDF5 file, this is a folder")
+            raise DataError(Message(f"{source}: ", option("format"), " hdf5 needs the HDF5 file, this is a folder"))
         if fmt != "hdf5" and not source.is_dir():
-            raise DataError(f"{source}: --format {fmt} needs the release folder, this is a file")
+            raise DataError(Message(f"{source}: ", option("format"), f" {fmt} needs the release folder, "
+                                    "this is a file"))
     else:
         raise DataError(f"unknown format {format!r} (use auto, {', '.join(FORMATS)})")
     if sequences and fmt != SEQUENCE_FORMAT:
-        raise DataError(f"{source}: --sequences needs a {FORMAT_NAMES[SEQUENCE_FORMAT]}, whose "
-                        f"*_half_sequence.nii.gz files have ground truth; a {FORMAT_NAMES[fmt]} has no half sequences")
+        raise DataError(Message(f"{source}: ", option("sequences"), f" needs a {FORMAT_NAMES[SEQUENCE_FORMAT]}, "
+                                "whose *_half_sequence.nii.gz files have ground truth; a "
+                                f"{FORMAT_NAMES[fmt]} has no half sequences"))
     check_output(out, overwrite, protect=(source,))
 
     listing = scan_source(source, fmt)
