@@ -510,7 +510,8 @@ def test_export_dialog_refuses_a_like_dataset_as_the_command_line_does(qtbot, tm
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
         dialog.start_button.click()
     assert export_calls[-1]["like"] == small and export_calls[-1]["like_fallback"] is True
-    assert done.args[1]["anatomy"]["source"].endswith("drawing from the shipped shape model instead")
+    note = done.args[1]["anatomy"]["source"]  # the record names neither the dialog's option nor --like
+    assert note == f"the shipped shape model, as {small} is too small to build one:{reason.removeprefix(f' {small}:')}"
     assert f"Like dataset{reason}; drawing from the shipped shape model instead" in dialog.status.text()
 
     missing = tmp_path / "no such folder"

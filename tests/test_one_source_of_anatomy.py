@@ -117,11 +117,13 @@ def test_like_a_tiny_dataset_says_so_in_one_line_or_falls_back_when_asked(tmp_pa
     assert not out.exists()
     assert main([*args, "--like-fallback"]) == 0
     err = capsys.readouterr().err
-    assert "drawing from the shipped shape model instead" in err
+    reason = line.removeprefix(f"cardigan: error: --like {masks}: ").split(" (--like-fallback")[0]
+    assert f"--like {masks}: {reason}; drawing from the shipped shape model instead" in err
     manifest = json.loads((out / "manifest.json").read_text())
     assert sum(manifest["counts"].values()) == 12
     assert manifest["anatomy"]["shape_model"] == model.fingerprint
-    assert "shipped shape model instead" in manifest["anatomy"]["source"]
+    # the record says which model drew the hearts and why, in no front end's words
+    assert manifest["anatomy"]["source"] == f"the shipped shape model, as {masks} is too small to build one: {reason}"
     assert main(["export", "--model", "simulator", "--random", "1", "--like-fallback",
                  "--out", str(tmp_path / "x")]) == 1
     assert "--like-fallback goes with --like" in one_line_error(capsys)

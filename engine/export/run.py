@@ -111,9 +111,9 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         names = [patient_name(i + 1, int(random)) for i in range(int(random))]
         anatomy, about = ShapeModel.default(), "the shipped shape model"
         if like is not None:
-            anatomy, about, fell_back = model_like(Path(like), like_fallback)
-            if fell_back and notify is not None:
-                notify(about)
+            anatomy, about, notice = model_like(Path(like), like_fallback)
+            if notice is not None and notify is not None:
+                notify(notice)
         patients = random_patients(int(random), size, seed, anatomy)
     split_of = {name: split for split, members in split_patients(names, seed).items() for name in members}
 

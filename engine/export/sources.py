@@ -77,12 +77,13 @@ def random_patients(count: int, size: int, seed: int, model: ShapeModel | None =
         yield PatientMasks(name, items, heart_record(model, heart, size=size, fans=fans))
 
 
-def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, bool]:
-    """(shape model, what it is in words, whether it fell back) for ``export --like``: a model
+def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, Message | None]:
+    """(shape model, what it is in words, a notice or None) for ``export --like``: a model
     built from the masks of ``like`` (a prepared dataset's train split, or a folder of masks
     grouped by patient stem), each mask taken in the fan its PNG records. A dataset too small
     to build one raises the model's one-line DataError, unless ``fallback``: then the shipped
-    model, and the words say why."""
+    model, and the notice tells the user so. What the model is (the manifest's record) names
+    no option of any front end; the notice names the command line's, as advice."""
     sources = source_patients(like)
     patients = distinct_hearts({p.patient: {(item.view, item.instant): item.labels for item in p.items
                                             if item.view and item.instant} for p in sources})
@@ -93,9 +94,9 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, boo
     except DataError as exc:
         if not fallback:
             raise DataError(Message(option("like"), f" {like}: ", exc.message, " (", LIKE_FALLBACK, ")")) from None
-        return (ShapeModel.default(), Message(option("like"), f" {like}: ", exc.message,
-                                              "; drawing from the shipped shape model instead"), True)
-    return model, f"a shape model built from {model.stats['patients']} patients of {like}", False
+        return (ShapeModel.default(), f"the shipped shape model, as {like} is too small to build one: {exc}",
+                Message(option("like"), f" {like}: ", exc.message, "; drawing from the shipped shape model instead"))
+    return model, f"a shape model built from {model.stats['patients']} patients of {like}", None
 
 
 def distinct_hearts(patients: dict[str, dict]) -> dict[str, dict]:
