@@ -499,6 +499,24 @@ def test_a_finished_preparation_is_logged_with_its_counts(qtbot, monkeypatch):
     assert launched == ["the command"]
 
 
+@pytest.mark.parametrize("name", ["init_from", "init_disc_from"])
+def test_a_warm_start_that_cannot_be_used_is_named_as_the_wizard_s_table_names_it(name, phantom, tmp_path):
+    from cardigan_app.training.process import TRAINING_WORDS
+    from engine.errors import CardiganError
+    from engine.training.events import Failed, TrainCallbacks
+    from engine.training.loop import train
+
+    spec = "simulator" if name == "init_from" else str(tmp_path / "nowhere")
+    seen: list = []
+    with pytest.raises(CardiganError) as refused:
+        train(dataclasses.replace(tiny_lite(iters=2), **{name: spec}), phantom, tmp_path / "run",
+              TrainCallbacks(seen.append))
+    failed = [event for event in seen if isinstance(event, Failed)]
+    assert len(failed) == 1 and failed[0].message == str(refused.value)
+    assert str(refused.value).startswith("--" + name.replace("_", "-") + f" {spec}: ")
+    assert failed[0].said(TRAINING_WORDS) == f"{name} {spec}: " + str(refused.value).split(f" {spec}: ", 1)[1]
+
+
 def test_a_preparation_on_the_way_that_fails_says_the_format_as_the_wizard_detected_it(qtbot, tmp_path):
     from engine.data.prepare import PrepareOptions
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CardiganError
+from ..errors import CardiganError, Message, option
 from ..models import open_model
 from ..models.handle import GeneratorModel
 from ..nets import SPADEGenerator
@@ -47,9 +47,10 @@ def warm_start(generator: SPADEGenerator, spec: str) -> list[str]:
     try:
         model = open_model(spec)
     except CardiganError as exc:
-        raise CardiganError(f"--init-from: {exc}") from None
+        raise CardiganError(Message(option("init_from"), ": ", exc.message)) from None
     if not isinstance(model, GeneratorModel):
-        raise CardiganError(f"--init-from {spec}: not a generator model (the simulator has no weights)")
+        raise CardiganError(Message(option("init_from"), f" {spec}: not a generator model (the simulator has "
+                                    "no weights)"))
     source = model.generator.state_dict()
     target = generator.state_dict()
     at = model.config.label_nc  # where the fan class goes
@@ -84,11 +85,11 @@ def _state_of(spec: str) -> tuple[Path, dict]:
     if path.is_file():
         return path, load_state(path)
     if not path.is_dir():
-        raise CardiganError(f"--init-disc-from {spec}: no such run folder or training state file")
+        raise CardiganError(Message(option("init_disc_from"), f" {spec}: no such run folder or training state file"))
     found = load_newest_state(path / "checkpoints")
     if found is None:
-        raise CardiganError(f"--init-disc-from {spec}: the folder holds no training state "
-                            "(a run's checkpoints/state_*.pt); a model file holds no discriminator")
+        raise CardiganError(Message(option("init_disc_from"), f" {spec}: the folder holds no training state "
+                                    "(a run's checkpoints/state_*.pt); a model file holds no discriminator"))
     return found
 
 
@@ -100,9 +101,9 @@ def read_discriminator(spec: str, config) -> tuple[Path, dict]:
 
     try:
         path, state = _state_of(spec)
-    except CardiganError as exc:
-        text = str(exc)
-        raise CardiganError(text if text.startswith("--init-disc-from") else f"--init-disc-from: {text}") from None
+    except CardiganError as exc:  # a message of _state_of names the option; one of load_state does not
+        named = option("init_disc_from") in exc.message.parts
+        raise CardiganError(exc.message if named else Message(option("init_disc_from"), ": ", exc.message)) from None
     with torch.device("meta"):  # shapes only: nothing is allocated or initialised
         _, disc = build_networks(config)
     _fitting(disc.state_dict(), state["discriminator"], spec)
@@ -119,9 +120,10 @@ def _fitting(target: dict, source: dict, spec: str) -> list[str]:
     shared = [name for name in target if name.split(".")[0] in critics]
     misfits = [name for name in fresh if name.split(".")[0] in critics]
     if not shared or 2 * len(misfits) > len(shared):  # most of it does not fit: another discriminator altogether
-        raise CardiganError(f"--init-disc-from {spec}: only {len(shared) - len(misfits)} of this run's "
-                            f"{len(shared)} discriminator tensors fit its discriminator (another --ndf, "
-                            "--n-layers-d or --num-d?)")
+        raise CardiganError(Message(option("init_disc_from"), f" {spec}: only {len(shared) - len(misfits)} of "
+                                    f"this run's {len(shared)} discriminator tensors fit its discriminator "
+                                    "(another ", option("ndf"), ", ", option("n_layers_d"), " or ",
+                                    option("num_d"), "?)"))
     return fresh
 
 
