@@ -517,6 +517,23 @@ def test_a_warm_start_that_cannot_be_used_is_named_as_the_wizard_s_table_names_i
     assert failed[0].said(TRAINING_WORDS) == f"{name} {spec}: " + str(refused.value).split(f" {spec}: ", 1)[1]
 
 
+def test_a_notice_names_a_hyper_parameter_as_the_wizard_s_table_does(qtbot, tmp_path, monkeypatch):
+    import sys
+
+    from engine.training.events import Notice, event_from_dict, event_to_dict
+    from engine.training.loop import open_tensorboard
+    from engine.training.run_folder import RunFolder
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # not installed
+    seen: list = []
+    assert open_tensorboard(RunFolder(tmp_path / "run"), tiny_lite(tensorboard=True), seen.append) is None
+    assert len(seen) == 1 and seen[0].message.startswith("--tensorboard: the tensorboard package is not installed")
+    panel = shown_panel(qtbot)
+    panel._event(event_from_dict(json.loads(json.dumps(event_to_dict(seen[0])))))  # as the child sends it
+    assert panel.log_view.toPlainText() == "tensorboard" + seen[0].message.removeprefix("--tensorboard")
+    assert isinstance(seen[0], Notice)
+
+
 def test_a_preparation_on_the_way_that_fails_says_the_format_as_the_wizard_detected_it(qtbot, tmp_path):
     from engine.data.prepare import PrepareOptions
 

@@ -392,7 +392,7 @@ class TrainingPanel(QWidget):
             self.log(f"saved state at iteration {event.iteration}")
             self._update_buttons()
         elif isinstance(event, Notice):
-            self.log(event.message)
+            self.log(event.said(self.process.words))
         elif isinstance(event, Failed):
             self.log(f"failed: {event.said(self.process.words)}")
         elif isinstance(event, Finished):

@@ -59,10 +59,10 @@ class Finished:
 
 
 @dataclass(frozen=True)
-class Failed:
-    """The run ended on a problem the user can fix: ``message`` in the command line's words,
-    ``parts`` the same with its advice (:func:`engine.errors.message_parts`) so that a front
-    end says it in its own words (:meth:`said`); a sender that gives no parts gives plain text."""
+class Told:
+    """An event a user reads: ``message`` in the command line's words, ``parts`` the same with
+    its advice (:func:`engine.errors.message_parts`) so that a front end says it in its own
+    words (:meth:`said`); a sender that gives no parts gives plain text."""
 
     message: str
     parts: tuple = ()
@@ -71,7 +71,7 @@ class Failed:
         object.__setattr__(self, "parts", tuple(self.parts))  # a list, once it has been JSON
 
     @classmethod
-    def of(cls, message: str) -> Failed:
+    def of(cls, message: str):
         """The event for ``message`` (a :class:`~engine.errors.Message` keeps its advice)."""
         return cls(str(message), tuple(message_parts(message)))
 
@@ -81,10 +81,13 @@ class Failed:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """An informational line (``resuming from iteration N``, a skipped option ...)."""
+class Failed(Told):
+    """The run ended on a problem the user can fix."""
 
-    message: str
+
+@dataclass(frozen=True)
+class Notice(Told):
+    """An informational line (``resuming from iteration N``, a skipped option ...)."""
 
 
 TrainEvent = (Started | ProgressUpdate | Scalars | SamplePreview | CheckpointSaved | Finished

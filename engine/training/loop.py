@@ -402,7 +402,7 @@ def open_tensorboard(run: RunFolder, config: TrainConfig, emit, start: int = 0):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        emit(Notice("--tensorboard: the tensorboard package is not installed; logging to "
-                    "stats.jsonl only (pip install tensorboard)"))
+        emit(Notice.of(Message(option("tensorboard"), ": the tensorboard package is not installed; "
+                               "logging to stats.jsonl only (pip install tensorboard)")))
         return None
     return SummaryWriter(log_dir=str(run.root / "tensorboard"), purge_step=start or None)
