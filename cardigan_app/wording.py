@@ -9,9 +9,12 @@ dialog adds the names of its own options and check boxes (:func:`studio_words`).
 
 from __future__ import annotations
 
+from engine.data.layout import EIGHT_BIT_COPY
 from engine.errors import OTHER_DEVICE, Words, one_line
 
-STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device"}
+STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device",
+                       EIGHT_BIT_COPY: "Data \u203a Prepare dataset\u2026 with this folder as the source makes an "
+                                       "8-bit copy"}
 
 
 def studio_words(extra: Words | None = None) -> Words:

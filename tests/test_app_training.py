@@ -107,6 +107,25 @@ def test_data_page_refuses_missing_and_damaged_folders(qtbot, tmp_path, wizard, 
     assert wizard.state.prepare.source == source and wizard.state.data_dir == tmp_path / "prepared"
 
 
+def test_a_16_bit_dataset_is_refused_with_the_studio_s_way_to_an_8_bit_copy(qtbot, tmp_path, wizard, phantom,
+                                                                             capsys):
+    from engine.cli.main import main
+    from engine.data.sources import detect_format
+
+    deep = tmp_path / "deep"
+    shutil.copytree(phantom, deep)
+    image = sorted((deep / "train" / "img").glob("*.png"))[0]
+    Image.fromarray(np.asarray(Image.open(image)).astype(np.uint16) * 200).save(image)
+    ok, message = choose_data(qtbot, wizard, deep)
+    assert not ok and message.endswith(f"img/{image.name}: not an 8-bit image (mode I;16); Data \u203a Prepare "
+                                       "dataset\u2026 with this folder as the source makes an 8-bit copy")
+    assert "cardigan prepare" not in wizard.data_page.status.text()
+    assert detect_format(deep) == "folders"  # what the studio's advice relies on: it is a source to prepare
+    assert main(["train", "--data", str(deep), "--run", str(tmp_path / "run"), "--iters", "1"]) == 1
+    assert (f"not an 8-bit image (mode I;16); `cardigan prepare --source {deep} --out NEW_FOLDER` makes an "
+            "8-bit copy") in capsys.readouterr().err
+
+
 def test_the_wizard_defaults_to_the_preset_that_fits_the_device_and_says_why(wizard):
     import torch
 

@@ -8,6 +8,7 @@ function of (seed, epoch, index): a resumed run sees exactly the data it would h
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,14 +16,14 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import DataError, MaskError
+from ..errors import DataError, MaskError, Message
 from ..fan import FAN_KEY, Fan, FanError, default_fan, fan_alpha
 from ..labels import NUM_CLASSES, bad_values
 from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
 from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
-from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, parse_stem, wrong_folder_hint
+from .layout import EIGHT_BIT_COPY, IMAGE_DIR, LABEL_DIR, SPLITS, parse_stem, wrong_folder_hint
 from .manifest import read_manifest
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -109,11 +110,11 @@ class PairedDataset(torch.utils.data.Dataset):
                 native.append(shape)
         if problems:
             more = f"; and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
-            raise DataError(f"{self.root}: {len(problems)} bad pair(s): "
-                            + "; ".join(problems[:SHOWN_PROBLEMS]) + more)
+            shown = [part for problem in problems[:SHOWN_PROBLEMS] for part in ("; ", problem)][1:]
+            raise DataError(Message(f"{self.root}: {len(problems)} bad pair(s): ", *shown, more))
         return stems, images, native
 
-    def _check_pair(self, stem: str, image_name: str) -> tuple[str | None, tuple[int, int]]:
+    def _check_pair(self, stem: str, image_name: str) -> tuple[str | Message | None, tuple[int, int]]:
         image_rel = f"{self.split}/{IMAGE_DIR}/{image_name}"
         label_rel = f"{self.split}/{LABEL_DIR}/{stem}.png"
         try:
@@ -122,8 +123,8 @@ class PairedDataset(torch.utils.data.Dataset):
         except (UnidentifiedImageError, OSError):
             return f"{image_rel}: unreadable image", (0, 0)
         if image_mode.startswith("I") or image_mode == "F":  # read as 8-bit, it would saturate to white
-            return (f"{image_rel}: not an 8-bit image (mode {image_mode}); `cardigan prepare --source "
-                    f"{self.root} --out NEW_FOLDER` makes an 8-bit copy"), (0, 0)
+            copy = dataclasses.replace(EIGHT_BIT_COPY, cli=EIGHT_BIT_COPY.cli.replace("FOLDER", str(self.root), 1))
+            return Message(f"{image_rel}: not an 8-bit image (mode {image_mode}); ", copy), (0, 0)
         try:
             with Image.open(self.label_dir / f"{stem}.png") as label:
                 if label.mode not in ("L", "P", "I", "I;16", "1"):

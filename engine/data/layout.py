@@ -13,7 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import PHASES, VIEWS
-from ..errors import DataError
+from ..errors import Advice, DataError
+
+# how a dataset whose images are not 8-bit gets an 8-bit copy, as the command line says it
+# (the dataset check puts the folder in place of FOLDER; a front end's words go by the key)
+EIGHT_BIT_COPY = Advice("8-bit copy", "`cardigan prepare --source FOLDER --out NEW_FOLDER` makes an 8-bit copy")
 
 SPLITS = ("train", "valid", "test")
 IMAGE_DIR = "img"
