@@ -176,23 +176,6 @@ def test_the_es_key_frame_is_drawn_with_the_ed_stills_far_field(window, qtbot, t
 
 
 
-def images_come_while_a_loop_is_made(window, qtbot, sent) -> list[str]:
-    """Ask for a long loop, pause, edit once it is being made: which answer came first."""
-    live, timeline = window.live, window.timeline
-    window.state.set("cine_bpm", 30)
-    window.state.set("cine_fps", 120)  # 240 frames: many batches
-    order: list[str] = []
-    live.backend.cineReady.connect(lambda frames: order.append("loop"))
-    live.backend.cineFailed.connect(lambda serial, message: order.append("failed: " + message))
-    live.backend.imageReady.connect(lambda result: order.append("image"))
-    timeline.play_button.setChecked(True)
-    qtbot.waitUntil(sent, timeout=10_000)  # the loop is being made
-    timeline.play_button.setChecked(False)
-    window.document.fill(2, 2, 3)  # painting goes on
-    qtbot.waitUntil(lambda: "loop" in order or any(o.startswith("failed") for o in order), timeout=120_000)
-    return order
-
-
 def test_an_image_is_made_while_a_loop_is(window, qtbot):
     """The loop's first batch of frames waits at a gate until the image asked for meanwhile
     waits for the synthesizer: the image must come first, whatever the threads' timing."""

@@ -313,26 +313,69 @@ def test_a_loop_lost_with_the_synthesis_process_is_reported(window, qtbot):
     timeline.play_button.setChecked(False)
 
 
-def test_the_synthesis_process_makes_images_while_it_makes_a_loop(window, qtbot):
-    from test_app_cine import images_come_while_a_loop_is_made
+@pytest.fixture
+def gated_loop_window(qtbot, tmp_path, tiny_model, monkeypatch):
+    """The studio on the process backend whose first loop stops after its first batch of
+    frames at a gate (the test hook of :mod:`cardigan_app.synthesis.server`): it creates the
+    window's ``loop_gate`` file there and waits for the app's next message."""
+    from cardigan_app.synthesis.server import LOOP_GATE
 
-    backend = window.live.backend
-    assert backend.name == "process"
-    order = images_come_while_a_loop_is_made(window, qtbot, lambda: backend._cine is None)
-    assert order[:2] == ["image", "loop"], order
+    gate = tmp_path / "loop_gate"
+    monkeypatch.setenv(LOOP_GATE, str(gate))
+    win = open_window(qtbot, tmp_path, str(tiny_model), backend="process")
+    win.loop_gate = gate
+    yield win
+    close_window(win)
 
 
-def test_a_newer_loop_ends_the_one_being_made(window, qtbot):
-    live, backend = window.live, window.live.backend
-    doc = window.document
-    answers = []
+def loop_answers(backend) -> list[tuple[int, str]]:
+    """(serial, "made" or the failure's message) of every loop ``backend`` answers, in order."""
+    answers: list[tuple[int, str]] = []
     backend.cineFailed.connect(lambda serial, message: answers.append((serial, message)))
     backend.cineReady.connect(lambda frames: answers.append((frames.serial, "made")))
-    first = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 20.0, 120.0)  # 360 frames: still being made
-    qtbot.waitUntil(lambda: backend._cine is None, timeout=10_000)  # being made
-    second = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 65.0, 10.0)
+    return answers
+
+
+def test_the_synthesis_process_makes_images_while_it_makes_a_loop(gated_loop_window, qtbot):
+    window = gated_loop_window
+    live, timeline, backend = window.live, window.timeline, window.live.backend
+    assert backend.name == "process"
+    window.state.set("cine_bpm", 60)
+    window.state.set("cine_fps", 12)  # 12 frames: two batches, the gate between them
+    order: list[str] = []
+    backend.cineReady.connect(lambda frames: order.append("loop"))
+    backend.cineFailed.connect(lambda serial, message: order.append("failed: " + message))
+    backend.imageReady.connect(lambda result: order.append("image"))
+    timeline.play_button.setChecked(True)
+    qtbot.waitUntil(window.loop_gate.exists, timeout=20_000)  # half made, waiting at the gate
+    timeline.play_button.setChecked(False)
+    window.document.fill(2, 2, 3)  # painting goes on: its image opens the gate
     try:
-        qtbot.waitUntil(lambda: any(serial == second for serial, _ in answers), timeout=60_000)
+        qtbot.waitUntil(lambda: "loop" in order or any(o.startswith("failed") for o in order), timeout=30_000)
+    except Exception:
+        raise AssertionError(f"the loop is still at the gate: its image never reached it ({order})") from None
+    assert order == ["image", "loop"]
+    assert live.up_to_date() and (live.last_result.labels == window.document.labels).all()
+
+
+def test_a_newer_loop_ends_the_one_being_made(gated_loop_window, qtbot):
+    window = gated_loop_window
+    live, backend, doc = window.live, window.live.backend, window.document
+    answers = loop_answers(backend)
+    first = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 60.0, 12.0)  # 12 frames: two batches
+    qtbot.waitUntil(window.loop_gate.exists, timeout=20_000)  # half made, waiting at the gate
+    second = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 65.0, 10.0)  # opens it
+    try:
+        qtbot.waitUntil(lambda: any(serial == second for serial, _ in answers), timeout=30_000)
     except Exception:
         raise AssertionError(f"no answer to loop {second}: {answers}, waiting {backend._cine}") from None
-    assert (first, "a newer loop was asked for") in answers and (second, "made") in answers
+    assert answers == [(first, "a newer loop was asked for"), (second, "made")]
+
+
+def test_without_the_hook_a_loop_is_made_without_waiting(window, qtbot, tmp_path):
+    """The gate is shut only when asked for: a loop with nothing sent meanwhile is made at once."""
+    live, backend, doc = window.live, window.live.backend, window.document
+    answers = loop_answers(backend)
+    serial = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 60.0, 12.0)
+    qtbot.waitUntil(lambda: bool(answers), timeout=20_000)  # far below the gate's limit
+    assert answers == [(serial, "made")] and not list(tmp_path.glob("*gate*"))

@@ -261,10 +261,13 @@ class ProcessBackend(Backend):
         self._thread.start()
 
     def _start_child(self) -> None:
-        from .server import serve
+        from .server import loop_gate_requested, serve
 
         self._conn, child_end = self._ctx.Pipe()
-        self._child = self._ctx.Process(target=serve, args=(child_end,), name="cardigan-synthesis", daemon=True)
+        # the child's environment is the fork server's, not this process's: a test hook asked
+        # for here travels as an argument
+        self._child = self._ctx.Process(target=serve, args=(child_end,), kwargs={"loop_gate": loop_gate_requested()},
+                                        name="cardigan-synthesis", daemon=True)
         # multiprocessing re-imports the parent's main script in the child unless it is
         # guarded by ``if __name__ == "__main__"``; the child needs nothing from it, so hide
         # it while starting and an unguarded script that opens the studio still works

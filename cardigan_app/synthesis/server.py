@@ -12,6 +12,13 @@ batches of frames, so painting stays live; a newer loop (or a stop) ends it earl
 
 A load runs on a thread of its own, so the previous model keeps rendering until the new one
 is ready; a load that finishes after a newer one was asked for is discarded.
+
+Test hook: with :data:`LOOP_GATE` naming a file in the app's environment when it starts
+this process (``serve(..., loop_gate=path)``), the first loop the process makes stops after
+its first batch of frames, creates that file, and waits there until the app's next message
+is in the pipe (at most :data:`GATE_LIMIT_S` seconds). A test waits for the file, then sends
+an image or a newer loop: it reaches a loop that is certainly half made, whatever the
+machine's speed, and sets it going again. Unset (the app), nothing ever waits.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import os
 import signal
 import threading
 from collections import deque
+from pathlib import Path
 
 from engine.progress import Cancelled
 
@@ -29,9 +37,16 @@ from .jobs import (CineFailure, CineRequest, LoadFailure, LoadRequest, RenderedI
                    RenderRequest, StopRequest)
 
 NICENESS = 5  # below the GUI: when the cores are busy, the window is served first
+LOOP_GATE = "CARDIGAN_TEST_LOOP_GATE"  # the test hook's variable (see the module docstring)
+GATE_LIMIT_S = 60.0  # the longest a loop waits at the gate for the app's next message
 
 
-def serve(conn, niceness: int = NICENESS) -> None:
+def loop_gate_requested() -> str | None:
+    """The gate file the test hook asks for in this (the app's) process's environment."""
+    return os.environ.get(LOOP_GATE) or None
+
+
+def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None) -> None:
     # Ctrl+C in a terminal reaches the whole process group; the app decides when this ends
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if niceness and hasattr(os, "nice"):
@@ -40,7 +55,7 @@ def serve(conn, niceness: int = NICENESS) -> None:
         except OSError:
             pass
     lock = threading.Lock()  # guards ``host`` and the pipe's sending end
-    state: dict = {"host": None, "newest": 0}
+    state: dict = {"host": None, "newest": 0, "gate": loop_gate}  # gate: the test hook, until a loop takes it
 
     def send(message) -> None:
         with lock:
@@ -75,7 +90,13 @@ def serve(conn, niceness: int = NICENESS) -> None:
     waiting: deque = deque()  # messages read while a loop was made, handled next
 
     def render_loop(host, message: CineRequest) -> None:
+        gate = state.pop("gate", None)  # the test hook: this loop is the first one made
+        calls = iter(range(2))
+
         def between_batches() -> bool:  # the images sent meanwhile first; a newer loop or a stop: give way
+            if gate and next(calls, None) == 1:  # after the first batch
+                Path(gate).touch()
+                conn.poll(GATE_LIMIT_S)
             while conn.poll():
                 incoming = conn.recv()
                 if isinstance(incoming, RenderRequest):
