@@ -57,6 +57,9 @@ from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
 SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they keep their minimum)
+# while the mouse holds an anatomy slider (one undo step still open), these commands wait:
+# each would close the drag's step, or replace, reopen or save the document in the middle of it
+WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
 class MainWindow(QMainWindow):
@@ -517,9 +520,11 @@ class MainWindow(QMainWindow):
 
     def _slider_held(self, held: bool) -> None:
         """While the mouse holds an anatomy slider, the commands that would end its drag (and
-        split its undo step) wait: Clear mask and switching key frames."""
-        for name in ("clear", "key_frame"):
+        split its undo step) or put another document or file under it wait: Clear mask,
+        switching key frames, New, Open (recent files included), tracing an image and Save."""
+        for name in WAIT_FOR_SLIDER:
             self.commands[name].setEnabled(not held)
+        self.menus.recent.menuAction().setEnabled(not held)
 
     def clear_mask(self) -> None:
         self.canvas.cancel_gesture()

@@ -458,6 +458,44 @@ def test_clear_mask_and_the_key_frame_switch_wait_while_the_mouse_holds_a_slider
     assert window.state.key_frame == "ES" and window.document is not doc
 
 
+def test_commands_that_replace_or_save_the_document_wait_while_the_mouse_holds_a_slider(monkeypatch, window):
+    """Ctrl+N, Ctrl+O, tracing an image, Save and the like in the middle of a slider drag
+    asked about the half-made drag, opened a file dialog under the held mouse, or put another
+    mask under the drag (its step left open on a document no longer edited)."""
+    from PySide6.QtWidgets import QDialog
+
+    from cardigan_app import mask_files
+    from cardigan_app.dialogs.prompts import Choice
+    from cardigan_app.main_window import WAIT_FOR_SLIDER
+
+    asked: list[str] = []
+    monkeypatch.setattr(mask_files, "ask_unsaved", lambda *args: asked.append("unsaved") or Choice.DISCARD)
+    monkeypatch.setattr(mask_files.QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *args: asked.append("open") or ("", "")))
+    monkeypatch.setattr(mask_files.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args: asked.append("save") or ("", "")))
+    monkeypatch.setattr(mask_files.NewMaskDialog, "exec",
+                        lambda self: asked.append("new") or QDialog.DialogCode.Rejected)
+    panel, doc, recent = window.anatomy_panel, window.document, window.menus.recent.menuAction()
+    slider = panel.sliders["lv_width"]
+    steps, before = len(doc.history), doc.labels.copy()
+    names = ("new", "new_deformed", "open", "trace", "save", "save_as")
+
+    def replace_open_and_save():
+        for name in names:
+            window.commands[name].trigger()
+        assert asked == [] and window.document is doc and doc.in_stroke and doc.path is None
+        assert not any(window.commands[name].isEnabled() for name in names) and not recent.isEnabled()
+
+    held_drag(slider, 10, replace_open_and_save, [10])
+    assert len(doc.history) == steps + 1 and set(names) <= set(WAIT_FOR_SLIDER)
+    assert all(window.commands[name].isEnabled() for name in WAIT_FOR_SLIDER) and recent.isEnabled()
+    window.commands["open"].trigger()  # let go, Ctrl+O asks again
+    assert asked == ["unsaved", "open"] and window.document is doc
+    window.undo()
+    assert (doc.labels == before).all()
+
+
 def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
     panel, doc = window.anatomy_panel, window.document
     slider = panel.fan_sliders["width"]
