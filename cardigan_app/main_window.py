@@ -231,11 +231,13 @@ class MainWindow(QMainWindow):
 
     def _studio_commands(self) -> StudioCommands:
         f, x = self.files, self.exporter
+        # lambdas where the verb takes arguments: an action's ``triggered(checked)`` would fill the first
         return StudioCommands(
-            new_mask=f.new_mask, new_deformed=f.new_deformed, open_mask=f.open_dialog, trace_image=f.trace_dialog,
-            browse_dataset=self.browse_dataset, save=lambda: f.save(), save_as=lambda: f.save_as(),
-            export_image=x.export_image, export_mask=x.export_mask, export_pair=x.export_pair,
-            export_figure=x.export_figure, export_cine=x.export_cine, quit=self.close, undo=self.undo, redo=self.redo,
+            new_mask=f.new_mask, new_deformed=lambda: f.new_deformed(), open_mask=f.open_dialog,
+            trace_image=f.trace_dialog, browse_dataset=self.browse_dataset, save=lambda: f.save(),
+            save_as=lambda: f.save_as(), export_image=x.export_image, export_mask=x.export_mask,
+            export_pair=x.export_pair, export_figure=x.export_figure, export_cine=lambda: x.export_cine(),
+            quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
             zoom_out=self.canvas.zoom_out, open_model=self.open_model_dialog,

@@ -145,6 +145,13 @@ def test_the_loop_on_the_timeline_exports_as_a_gif(window, qtbot, tmp_path, monk
     frames = iio.imread(tmp_path / "loop.gif", index=None)
     # (a GIF writer merges frames that repeat the one before, as a still tiny model's may)
     assert 2 <= frames.shape[0] <= len(window.timeline.frames.images)
+    # File > Export > Cine loop asks where (its ``checked`` flag once went in as the path)
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(tmp_path / "menu.gif"), "")))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: told.append(args[2]))
+    window.commands["export_cine"].trigger()
+    assert (tmp_path / "menu.gif").is_file() and len(told) == 1
 
 
 def test_the_es_key_frame_is_drawn_with_the_ed_stills_far_field(window, qtbot, tiny_model):

@@ -557,6 +557,17 @@ def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     assert f"heart #{FIRST_HEART_SEED + 1} 4CH ED" in window.windowTitle() and not window.document.modified
 
 
+def test_new_mask_deformed_from_this_one_from_the_menu(window, prompts):
+    """The menu's action passed its ``checked`` flag (False) as the labels to deform: Ctrl+Shift+N
+    raised in scipy and no mask was made."""
+    old = window.document
+    window.document.mark_saved()
+    window.commands["new_deformed"].trigger()
+    new = window.document
+    assert new is not old and new.shape == old.shape and set(np.unique(new.labels)) == {0, 1, 2, 3}
+    assert "this mask, deformed #" in new.display_name and prompts["warning"] == []
+
+
 def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, tiny_model):
     from cardigan_app import folders
     from cardigan_app.path_field import PathField
