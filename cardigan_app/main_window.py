@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.gestureChanged.connect(self._history_changed)
+        self.canvas.noticed.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.anatomy_panel.holdChanged.connect(self._slider_held)
         self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
                                                 self.status_widgets.label.setText("")))

@@ -238,6 +238,48 @@ def test_only_an_unfinished_polygon_has_a_step_to_take_back():
     assert polygon_tool.take_back() and not polygon_tool.take_back() and not polygon_tool.busy
 
 
+def test_a_polygon_that_fills_nothing_keeps_its_corners_and_says_why():
+    """Closing a polygon emptied its corners before filling: one that changed no pixel (all
+    of the class already, or kept by the paint-over rule) was lost without a word."""
+    doc = LabelDocument(np.full((16, 16), 2, np.uint8))
+    settings = ToolSettings(active_label=2)
+    tool = PolygonTool(settings)
+    tool.activate(doc)
+    corners = [(2, 2), (12, 2), (12, 12)]
+    for x, y in corners:
+        tool.press(x, y)
+    assert not tool.close() and tool.points == corners and len(doc.history) == 0
+    assert "Myocardium already" in tool.take_notice() and tool.take_notice() is None  # told once
+    settings.active_label, settings.paint_over = 3, 0  # background only: the myocardium stays
+    assert not tool.close() and tool.points == corners and "paint-over rule" in tool.take_notice()
+    settings.paint_over = None
+    assert tool.close() and tool.points == [] and tool.notice is None
+    assert doc.labels[5, 10] == 3 and len(doc.history) == 1
+    for x, y in [(2.6, 2.6), (8.6, 2.6), (5.6, 2.95)]:  # a sliver between two rows of pixel centres
+        tool.press(x, y)
+    assert not tool.close() and len(tool.points) == 3 and "no pixel centre" in tool.take_notice()
+    tool.cancel()
+    tool.press(2, 2)
+    tool.press(9, 9)
+    assert not tool.close() and tool.points == [(2, 2), (9, 9)] and "three corners" in tool.take_notice()
+
+
+def test_a_polygon_whose_fill_fails_keeps_its_corners(monkeypatch):
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    tool = PolygonTool(ToolSettings(active_label=1))
+    tool.activate(doc)
+    for x, y in [(2, 2), (12, 2), (12, 12)]:
+        tool.press(x, y)
+
+    def fails(*args):
+        raise MemoryError("no room for the fill")
+
+    monkeypatch.setattr(doc, "fill_polygon", fails)
+    with pytest.raises(MemoryError):
+        tool.close()
+    assert tool.points == [(2, 2), (12, 2), (12, 12)] and tool.busy
+
+
 def test_a_brush_ends_only_its_own_stroke():
     """Cancelling the brush (switching tools, undo) closed whatever stroke the document had
     open, e.g. an anatomy slider's drag, splitting that drag into two undo steps."""

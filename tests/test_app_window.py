@@ -325,6 +325,20 @@ def test_undo_while_placing_a_polygon_takes_back_its_last_corner_only(window, qt
     assert (doc.labels == painted).all()
 
 
+def test_a_polygon_that_fills_nothing_stays_placed_and_the_status_bar_says_why(window, qtbot):
+    canvas, doc = window.canvas, window.document
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    window.state.set("active_label", int(doc.labels[2, 2]))  # the class already under the polygon
+    steps, before = len(doc.history), doc.labels.copy()
+    for x, y in [(1, 1), (5, 1), (5, 5)]:
+        drag(canvas, [(x, y)])
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    assert canvas.tool.points == [(1, 1), (5, 1), (5, 5)] and len(doc.history) == steps
+    assert (doc.labels == before).all() and "changed no pixel" in window.statusBar().currentMessage()
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert canvas.tool.points == []
+
+
 def test_undo_takes_back_a_polygon_corner_with_nothing_in_the_history(window, qtbot):
     canvas, doc = window.canvas, window.document
     doc.history.clear()

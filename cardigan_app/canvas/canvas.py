@@ -40,6 +40,7 @@ class MaskCanvas(ImageView):
     cursorLeft = Signal()
     toolChanged = Signal(str)
     gestureChanged = Signal()  # what the tool's gesture would take back may have changed
+    noticed = Signal(str)  # the tool has something to tell the user (why a polygon filled nothing)
 
     def __init__(self, document: LabelDocument, settings: ToolSettings,
                  parent: QWidget | None = None) -> None:
@@ -324,8 +325,7 @@ class MaskCanvas(ImageView):
                 and isinstance(self.tool, PolygonTool)):
             pos = self._image_pos(event)
             self.tool.double_click(pos.x(), pos.y())
-            self.update()
-            self.gestureChanged.emit()
+            self._gesture_done()
             event.accept()
             return
         self.mousePressEvent(event)
@@ -341,11 +341,18 @@ class MaskCanvas(ImageView):
             return
         name = KEY_NAMES.get(Qt.Key(event.key()))
         if name and self.tool.key_press(name):
-            self.update()
-            self.gestureChanged.emit()
+            self._gesture_done()
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def _gesture_done(self) -> None:
+        """A key or double-click the tool took: redraw, and pass on what it has to say."""
+        self.update()
+        self.gestureChanged.emit()
+        notice = self.tool.take_notice()
+        if notice:
+            self.noticed.emit(notice)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from engine.labels import BACKGROUND, LABELS
 
+from . import raster
 from .document import LabelDocument, Stroke
 
 MIN_BRUSH, MAX_BRUSH = 1, 128
@@ -51,6 +52,12 @@ class Tool:
     def __init__(self, settings: ToolSettings) -> None:
         self.settings = settings
         self.document: LabelDocument | None = None
+        self.notice: str | None = None  # what the last gesture has to tell the user (:meth:`take_notice`)
+
+    def take_notice(self) -> str | None:
+        """What the last gesture has to tell the user, e.g. why it changed nothing (given once)."""
+        notice, self.notice = self.notice, None
+        return notice
 
     def activate(self, document: LabelDocument) -> None:
         self.document = document
@@ -190,13 +197,29 @@ class PolygonTool(Tool):
         self.close()
 
     def close(self) -> bool:
-        """Fill the polygon drawn so far (needs three distinct corners)."""
-        points = self.points
+        """Fill the polygon drawn so far (three distinct corners at least) as one undo step;
+        the next click starts a new one. A polygon that fills nothing, or whose fill fails, keeps
+        its corners, and :attr:`notice` says why: it can be mended, filled with another class or
+        rule, or dropped with Esc."""
+        if self.document is None:
+            return False
+        if len(self.points) < 3:
+            self.notice = (f"A polygon needs three corners ({len(self.points)} placed): "
+                           "click more, or Esc to drop it")
+            return False
+        if self.document.fill_polygon(self.points, self.settings.active_label, self.settings.paint_over) is None:
+            self.notice = (f"The polygon changed no pixel ({self._why_nothing_changed()}): its corners stay; "
+                           "Enter fills it again, Esc drops it")
+            return False
         self.points = []
-        if len(points) >= 3 and self.document is not None:
-            self.document.fill_polygon(points, self.settings.active_label, self.settings.paint_over)
-            return True
-        return False
+        return True
+
+    def _why_nothing_changed(self) -> str:
+        inside = raster.polygon(self.document.shape, self.points)
+        if inside is None or not inside[1].any():
+            return "no pixel centre lies inside it"
+        name = LABELS[self.settings.active_label].name
+        return f"every pixel inside is {name} already or kept by the paint-over rule"
 
     def key_press(self, name: str) -> bool:
         if name == "enter" and self.points:
