@@ -388,3 +388,96 @@ def test_the_first_frame_of_a_cine_is_read_without_the_rest_of_it(tmp_path, kind
         assert counted[0] >= size * 0.9
     else:
         assert 0 < counted[0] < size / 8, (kind, counted[0], size)
+
+
+def grey_dataset(stored: np.ndarray, bits: int = 8, photometric: str = "MONOCHROME2") -> Dataset:
+    """One monochrome frame of ``stored`` values (unsigned, ``bits`` of them in 8 or 16), no region."""
+    ds = us_dataset(np.zeros((1, *stored.shape, 3), np.uint8), regions=())
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
+    del ds.PlanarConfiguration
+    allocated = 8 if bits <= 8 else 16
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = allocated, bits, bits - 1
+    ds.PixelData = stored.astype(np.uint8 if allocated == 8 else np.uint16).tobytes()
+    return ds
+
+
+def ramp(high: int, shape=(48, 64)) -> np.ndarray:
+    """Every value from 0 to ``high``, row by row."""
+    return np.round(np.linspace(0, high, shape[0] * shape[1])).astype(np.int64).reshape(shape)
+
+
+def windowed(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """What a viewer shows (0..255) of ``values`` through a LINEAR window (PS3.3 C.11.2.1.2.1)."""
+    share = (values - (center - 0.5)) / (width - 1) + 0.5
+    share[values <= center - 0.5 - (width - 1) / 2] = 0
+    share[values > center - 0.5 + (width - 1) / 2] = 1
+    return np.clip(share, 0, 1) * 255
+
+
+def test_a_window_shows_what_a_dicom_viewer_shows(tmp_path):
+    stored = ramp(4095)  # 12 bits in 16: a window picks the levels to show
+    ds = grey_dataset(stored, bits=12)
+    ds.WindowCenter, ds.WindowWidth = 1000, 500
+    ds.save_as(tmp_path / "window.dcm", enforce_file_format=True)
+    grey = read_grey_image(tmp_path / "window.dcm")
+    assert grey.dtype == np.uint8 and np.abs(grey - windowed(stored, 1000, 500)).max() <= 0.5 + 1e-9
+    assert (grey == 0).mean() > 0.15 and (grey == 255).mean() > 0.6  # below and above the window
+    ds.PhotometricInterpretation = "MONOCHROME1"  # turned over after the window
+    ds.save_as(tmp_path / "window1.dcm", enforce_file_format=True)
+    assert np.array_equal(read_dicom_frame(tmp_path / "window1.dcm"), 255 - grey)
+
+
+def test_a_rescale_comes_before_the_window(tmp_path):
+    stored = ramp(255)
+    ds = grey_dataset(stored)
+    ds.RescaleSlope, ds.RescaleIntercept = 2, -100  # modality values -100..410
+    ds.WindowCenter, ds.WindowWidth = 100, 200
+    ds.save_as(tmp_path / "rescaled.dcm", enforce_file_format=True)
+    expected = windowed(stored * 2.0 - 100, 100, 200)
+    assert np.abs(read_dicom_frame(tmp_path / "rescaled.dcm") - expected).max() <= 0.5 + 1e-9
+    ds.RescaleSlope, ds.RescaleIntercept = -1, 255  # a negative slope, no window: turned over
+    del ds.WindowCenter, ds.WindowWidth
+    ds.save_as(tmp_path / "negative.dcm", enforce_file_format=True)
+    assert np.array_equal(read_grey_image(tmp_path / "negative.dcm"), 255 - stored)
+
+
+def test_a_modality_lut_and_a_voi_lut_sequence_are_applied_in_turn(tmp_path):
+    from pydicom.sequence import Sequence
+
+    stored = ramp(255)
+    squares = (np.arange(256) ** 2).astype(np.uint16)  # a Modality LUT: stored value squared
+    modality = Dataset()
+    modality.LUTDescriptor, modality.ModalityLUTType = [256, 0, 16], "US"
+    modality.LUTData = squares.tolist()
+    modality["LUTData"].VR = "US"
+    ds = grey_dataset(stored)
+    ds.ModalityLUTSequence = Sequence([modality])
+    ds.WindowCenter, ds.WindowWidth = 20000, 20000  # over the squares
+    ds.save_as(tmp_path / "modality.dcm", enforce_file_format=True)
+    expected = windowed(squares[stored].astype(float), 20000, 20000)
+    assert np.abs(read_dicom_frame(tmp_path / "modality.dcm") - expected).max() <= 0.5 + 1e-9
+    # a VOI LUT of 12-bit entries (a square root) is preferred to the window beside it
+    root = np.round(4095 * np.sqrt(np.arange(256) / 255)).astype(np.uint16)
+    voi = Dataset()
+    voi.LUTDescriptor, voi.LUTData = [256, 0, 12], root.tolist()
+    voi["LUTData"].VR = "US"
+    ds = grey_dataset(stored)
+    ds.VOILUTSequence = Sequence([voi])
+    ds.WindowCenter, ds.WindowWidth = 20, 10
+    ds.save_as(tmp_path / "voi.dcm", enforce_file_format=True)
+    expected = root[stored] * 255.0 / 4095
+    assert np.abs(read_grey_image(tmp_path / "voi.dcm") - expected).max() <= 0.5 + 1e-9
+
+
+def test_a_file_without_grey_level_tables_reads_its_stored_values(tmp_path):
+    stored = ramp(200)
+    ds = grey_dataset(stored)
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # the identity: nothing to apply
+    ds.save_as(tmp_path / "plain.dcm", enforce_file_format=True)
+    frame = read_dicom_frame(tmp_path / "plain.dcm")
+    assert frame.dtype == np.uint8 and np.array_equal(frame, stored)
+    ds.WindowCenter, ds.WindowWidth = 100, 0  # no width: a damaged window, said in one line
+    ds.save_as(tmp_path / "damaged.dcm", enforce_file_format=True)
+    with pytest.raises(DataError, match="window\\) are damaged") as caught:
+        read_grey_image(tmp_path / "damaged.dcm")
+    assert "\n" not in str(caught.value)

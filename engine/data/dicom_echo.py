@@ -10,6 +10,14 @@
 - Colour frames become their luminance: YBR's (as JPEG stores them) is its Y plane, kept as
   decoded; RGB and a palette's colours (its indices through the file's colour table) are
   weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
+- Monochrome stored values go through the file's grey-level tables in the order PS3.4 N.2
+  gives: its Modality LUT (a Modality LUT Sequence, or a Rescale Slope and Intercept), then
+  its VOI LUT (a VOI LUT Sequence, preferred as pydicom prefers it, or else the first Window
+  Center / Width, with its VOI LUT Function), then MONOCHROME1's inversion. A file with a VOI
+  transform so reads as a DICOM viewer shows it: uint8, the transform's output range from
+  black to white. With a Modality LUT alone it reads as modality values (float32), scaled
+  later from their darkest to their brightest as any image that is not 8-bit is; with
+  neither, as its stored values.
 - The frame is cut to its ultrasound region: the Sequence of Ultrasound Regions (0018,6011)
   gives each region's box (Region Location Min X0 / Y0, Max X1 / Y1) and format (Region
   Spatial Format 1: a 2-D tissue image). The largest 2-D region is kept, so the scanner's
@@ -91,8 +99,8 @@ def decoded_bytes(path: Path | str) -> int | None:
 
 
 def read_dicom_frame(path: Path | str) -> np.ndarray:
-    """The first frame of a DICOM echo as a 2-D array (its own value type), cut to its
-    largest 2-D ultrasound region when it records one."""
+    """The first frame of a DICOM echo as a 2-D array (its own value type, or uint8 shown
+    through its VOI LUT or window), cut to its largest 2-D ultrasound region when it records one."""
     return read_dicom_frames(path, first_only=True)[0]
 
 
@@ -194,10 +202,87 @@ def _grey_frames(frames: np.ndarray, photometric: str, header, path: Path) -> np
         return grey
     if frames.ndim != 3:
         raise DataError(f"{path}: expected 2-D DICOM frames, got an array of shape {frames.shape}")
+    if photometric.startswith("MONOCHROME"):
+        shown = _through_grey_tables(frames, photometric, header, path)
+        if shown is not None:
+            return shown
     if photometric == "MONOCHROME1":  # turned over within the stored range, not the image's own
         white = (1 << int(header.get("BitsStored", 8) or 8)) - 1 if frames.dtype.kind == "u" else frames.max()
         frames = white - frames
     return frames
+
+
+def _through_grey_tables(frames: np.ndarray, photometric: str, header, path: Path) -> np.ndarray | None:
+    """Monochrome stored values through the file's Modality LUT, then its VOI LUT or window, as
+    PS3.4 N.2 orders them (and MONOCHROME1 turned over after both): uint8 display levels where
+    there is a VOI transform, float32 modality values where there is none; None for a file with
+    neither. Frame by frame, so a long cine never has a float64 copy of every frame at once."""
+    from pydicom.pixels import apply_modality_lut
+
+    try:
+        display = _voi_output_range(header)
+        modality = _has_modality_lut(header)
+        if display is None and not modality:
+            return None
+        out = np.empty(frames.shape, np.float32 if display is None else np.uint8)
+        for index, frame in enumerate(frames):
+            values = apply_modality_lut(frame, header) if modality else frame
+            if display is None:
+                out[index] = values
+                continue
+            low, high = display
+            shown = (_apply_voi(values, header) - low) * (255.0 / (high - low))
+            out[index] = np.round(np.clip(shown, 0, 255))
+    except (ValueError, AttributeError, KeyError, TypeError, IndexError, NotImplementedError,
+            struct.error) as exc:
+        raise DataError(f"{path}: its grey-level tables (Modality LUT, VOI LUT or window) are damaged "
+                        f"({_first_line(exc)})") from None
+    if photometric == "MONOCHROME1":
+        return 255 - out if display is not None else out.max() - out
+    return out
+
+
+def _has_modality_lut(header) -> bool:
+    """Whether the file maps its stored values to others: a Modality LUT Sequence, or a Rescale
+    Slope and Intercept other than 1 and 0."""
+    if header.get("ModalityLUTSequence"):
+        return True
+    slope, intercept = header.get("RescaleSlope"), header.get("RescaleIntercept")
+    if slope is None or intercept is None:  # pydicom applies a rescale only with both
+        return False
+    return (float(slope), float(intercept)) != (1.0, 0.0)
+
+
+def _uses_voi_lut_sequence(header) -> bool:
+    """A VOI LUT Sequence with a table in it: preferred to a window, as pydicom's
+    ``apply_voi_lut`` prefers it."""
+    items = header.get("VOILUTSequence")
+    return bool(items) and None not in (items[0].get("LUTDescriptor"), items[0].get("LUTData"))
+
+
+def _voi_output_range(header) -> tuple[float, float] | None:
+    """(darkest, brightest) values the file's VOI transform gives, shown as black and white:
+    0 to 2^n - 1 for a VOI LUT of n-bit entries, the window's output range (from the stored
+    bit depth through the modality transform, PS3.3 C.11.2.1.2) for a Window Center / Width;
+    None for a file with neither."""
+    from pydicom.pixels import apply_windowing
+
+    if _uses_voi_lut_sequence(header):
+        bits = int(header.VOILUTSequence[0].LUTDescriptor[2])
+        return 0.0, float((1 << bits) - 1)
+    if header.get("WindowCenter") is None or header.get("WindowWidth") is None:
+        return None
+    # what the window gives below and above it is its output's black and white
+    low, high = apply_windowing(np.array([-np.inf, np.inf]), header)
+    return (float(low), float(high)) if high > low else None
+
+
+def _apply_voi(values: np.ndarray, header) -> np.ndarray:
+    from pydicom.pixels import apply_voi, apply_windowing
+
+    if _uses_voi_lut_sequence(header):  # a table indexed by whole values
+        return apply_voi(np.rint(values).astype(np.int64) if values.dtype.kind == "f" else values, header)
+    return apply_windowing(values, header)
 
 
 def _refuse_without_decoder(header, path: Path) -> None:
