@@ -481,3 +481,31 @@ def test_a_file_without_grey_level_tables_reads_its_stored_values(tmp_path):
     with pytest.raises(DataError, match="window\\) are damaged") as caught:
         read_grey_image(tmp_path / "damaged.dcm")
     assert "\n" not in str(caught.value)
+
+
+def ybr_dataset(luma: np.ndarray, photometric: str) -> Dataset:
+    """Uncompressed YBR of grey ``luma`` (Cb = Cr = 128): YBR_FULL three samples a pixel, the
+    422 ones two Y then Cb and Cr for each pair of pixels."""
+    ds = us_dataset(np.zeros((1, *luma.shape, 3), np.uint8), regions=())
+    ds.PhotometricInterpretation = photometric
+    if photometric.endswith("422"):
+        pairs = luma.reshape(luma.shape[0], -1, 2)
+        chroma = np.full(pairs.shape, 128, np.uint8)
+        ds.PixelData = np.concatenate([pairs, chroma], axis=-1).astype(np.uint8).tobytes()
+    else:
+        ds.PixelData = np.stack([luma, np.full_like(luma, 128), np.full_like(luma, 128)], -1).tobytes()
+    return ds
+
+
+@pytest.mark.parametrize("photometric", ["YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422"])
+def test_uncompressed_ybr_reads_as_its_y_plane_stretched_where_it_spans_part_of_the_range(tmp_path, photometric):
+    luma = ramp(255, shape=(32, 48)).astype(np.uint8)
+    ybr_dataset(luma, photometric).save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    frames = read_dicom_frames(tmp_path / "IM_0001")
+    assert np.array_equal(read_dicom_frame(tmp_path / "IM_0001"), frames[0])  # the first frame alone alike
+    if photometric == "YBR_PARTIAL_422":  # video's 16 (black) to 235 (white) shown as 0 to 255
+        expected = np.clip(np.round((luma.astype(float) - 16) * 255 / 219), 0, 255)
+        assert frames[0][luma == 16].max() == 0 and frames[0][luma == 235].min() == 255
+    else:
+        expected = luma
+    assert frames.dtype == np.uint8 and np.array_equal(frames[0], expected)

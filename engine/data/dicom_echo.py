@@ -8,7 +8,10 @@
   ultrasound transfer syntaxes, need nothing beyond pydicom and Pillow). A compression no installed decoder reads is
   refused by name, with what would decode it.
 - Colour frames become their luminance: YBR's (as JPEG stores them) is its Y plane, kept as
-  decoded; RGB and a palette's colours (its indices through the file's colour table) are
+  decoded where it spans the whole range (YBR_FULL, YBR_FULL_422, YBR_ICT, YBR_RCT) and
+  stretched from video's 16..235 to 0..255, as a viewer shows it, where the photometric
+  interpretation says it spans part of it (YBR_PARTIAL_422, YBR_PARTIAL_420), Y outside
+  that range clipped; RGB and a palette's colours (its indices through the file's colour table) are
   weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
 - Monochrome stored values go through the file's grey-level tables in the order PS3.4 N.2
   gives: its Modality LUT (a Modality LUT Sequence, or a Rescale Slope and Intercept), then
@@ -39,6 +42,7 @@ import numpy as np
 from ..errors import DataError
 
 DICOM_SUFFIXES = (".dcm", ".dicom")
+PARTIAL_RANGE = ("YBR_PARTIAL_422", "YBR_PARTIAL_420")  # Y in 16..235 (8 bits), as video stores it
 TISSUE_2D = 1  # Region Spatial Format: a 2-D image (sector or linear)
 MIN_REGION = 8  # pixels: a region narrower than this is not an image
 
@@ -124,7 +128,7 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
             # first costs seconds and several times its size in memory. The decoder says which
             # colour space its frames are in: a JPEG's own markers overrule a wrong header.
             frames, decoded = get_decoder(header.file_meta.TransferSyntaxUID).as_array(
-                header, as_rgb=False)
+                header, as_rgb=False, **_layout_options(header))
             del header.PixelData  # decoded: the stored bytes are no longer needed
     except InvalidDicomError:
         raise DataError(f"{path}: not a DICOM file that can be read") from None
@@ -140,6 +144,8 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     if not several:
         frames = frames[None]
     photometric = str(decoded.get("photometric_interpretation", "")).strip()
+    if photometric.startswith("YBR") and _stored_photometric(header) in PARTIAL_RANGE:
+        photometric = _stored_photometric(header)  # decoded in YBR_FULL_422's layout, its range still partial
     box = ultrasound_region(header, frames.shape[1:3])
     if box is not None:  # cut first: the text and ECG around the region need no converting
         top, bottom, left, right = box
@@ -167,8 +173,9 @@ def _decode_first_frame(path: Path) -> tuple:
             header = pydicom.dcmread(path)
             if "PixelData" not in header:
                 raise AttributeError("no pixel data")
-            return header, *get_decoder(syntax).as_array(header, index=0, as_rgb=False)
-        options = {"transfer_syntax_uid": syntax, "pixel_keyword": "PixelData"}
+            return header, *get_decoder(syntax).as_array(header, index=0, as_rgb=False,
+                                                         **_layout_options(header))
+        options = {"transfer_syntax_uid": syntax, "pixel_keyword": "PixelData", **_layout_options(header)}
         element = handle.read(8)  # the pixel data's tag, then its VR and length, or its length
         if len(element) < 8:
             raise AttributeError("no pixel data")
@@ -184,12 +191,35 @@ def _decode_first_frame(path: Path) -> tuple:
     return header, frames, decoded
 
 
+def _stored_photometric(header) -> str:
+    return str(header.get("PhotometricInterpretation", "") or "").strip()
+
+
+def _layout_options(header) -> dict:
+    """Decoding options that overrule the header: uncompressed YBR_PARTIAL_422 is laid out as
+    YBR_FULL_422 is (two Y, then Cb and Cr, for each pair of pixels), which pydicom expands and
+    the former it refuses; only the range of its values differs (:func:`_full_range`)."""
+    syntax = header.file_meta.TransferSyntaxUID
+    if _stored_photometric(header) == "YBR_PARTIAL_422" and not syntax.is_encapsulated:
+        return {"photometric_interpretation": "YBR_FULL_422"}
+    return {}
+
+
+def _full_range(luma: np.ndarray, header) -> np.ndarray:
+    """Y stored in video's partial range (16..235 of 8 bits, scaled alike for more) stretched to
+    the whole range, through a table of every stored value (no float copy of a cine)."""
+    bits = max(8, int(header.get("BitsStored", 8) or 8))
+    black, white, top = 16 << (bits - 8), 235 << (bits - 8), (1 << bits) - 1
+    table = np.round(np.clip((np.arange(top + 1) - black) * (top / (white - black)), 0, top))
+    return table.astype(luma.dtype).take(luma, mode="clip")  # a value past the bits stored is white
+
+
 def _grey_frames(frames: np.ndarray, photometric: str, header, path: Path) -> np.ndarray:
     """(T, H, W) grey frames from decoded ones in ``photometric``'s colour space."""
     from pydicom.pixels import apply_color_lut
 
     if photometric.startswith("YBR") and frames.ndim == 4:  # Y is the luminance
-        return frames[..., 0]
+        return _full_range(frames[..., 0], header) if photometric in PARTIAL_RANGE else frames[..., 0]
     if photometric == "PALETTE COLOR":  # indices into the file's own colour table
         try:
             frames = apply_color_lut(frames, header)
