@@ -509,3 +509,20 @@ def test_uncompressed_ybr_reads_as_its_y_plane_stretched_where_it_spans_part_of_
     else:
         expected = luma
     assert frames.dtype == np.uint8 and np.array_equal(frames[0], expected)
+
+
+def test_a_dim_grey_cine_is_shown_stretched_its_frames_alike(tmp_path):
+    frames = scanner_frames(3)
+    ds = us_dataset(frames)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    del ds.PlanarConfiguration
+    dim = np.round(frames[..., 0] * (50 / 255)).astype(np.uint8)  # the scanner's labels too: 0..50
+    ds.PixelData = dim.tobytes()
+    ds.save_as(tmp_path / "dim.dcm", enforce_file_format=True)
+    x0, y0, x1, y1 = REGION
+    stored = dim[:, y0:y1 + 1, x0:x1 + 1]
+    shown = read_grey_frames(tmp_path / "dim.dcm")
+    lit = stored > 0
+    assert shown[lit].mean() > 4 * stored[lit].mean() and (shown[~lit] == 0).all()
+    for value in np.unique(stored):  # one grey level for each stored one, in every frame
+        assert len(np.unique(shown[stored == value])) == 1

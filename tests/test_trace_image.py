@@ -94,3 +94,32 @@ def test_what_cannot_be_traced_is_one_line(tmp_path, case, words):
     with pytest.raises(DataError, match=words) as caught:
         read_grey_image(path)
     assert "\n" not in str(caught.value)
+
+
+def in_fan(image: np.ndarray) -> np.ndarray:
+    return fan_alpha(FAN, *image.shape) > 0.99
+
+
+def test_a_dim_picture_is_stretched_to_be_traced_over_and_a_bright_enough_one_is_not(tmp_path):
+    echo = echo_like(FAN, 96, 128)
+    dim = np.round(echo * (60 / 255)).astype(np.uint8)  # grey levels 0..60: nearly black on screen
+    Image.fromarray(dim).save(tmp_path / "dim.png")
+    shown = read_grey_image(tmp_path / "dim.png")
+    assert shown[in_fan(dim)].mean() > 3.5 * dim[in_fan(dim)].mean()  # as bright as the echo it was
+    assert abs(shown[in_fan(dim)].mean() - echo[in_fan(dim)].mean()) < 20
+    assert (shown[dim == 0] == 0).all() and (shown == 255).mean() < 0.01  # black kept, few clipped
+    order = np.argsort(dim, axis=None, kind="stable")
+    assert (np.diff(shown.flat[order].astype(int)) >= 0).all()  # no grey level changes place
+    soft = np.round(echo * (100 / 255)).astype(np.uint8)  # darker, not dim: kept as it is
+    Image.fromarray(soft).save(tmp_path / "soft.png")
+    assert np.array_equal(read_grey_image(tmp_path / "soft.png"), soft)
+
+
+def test_a_16_bit_frame_with_a_few_saturated_pixels_is_not_shown_black(tmp_path):
+    echo = echo_like(FAN, 96, 128).astype(np.uint16) * 4  # echoes in 0..1020 of 16 bits
+    wide = echo.copy()
+    wide[:3, :3] = 65535  # a burnt-in marker at full scale
+    sitk.WriteImage(sitk.GetImageFromArray(wide), str(tmp_path / "marker.mhd"))
+    shown = read_grey_image(tmp_path / "marker.mhd")
+    assert shown[in_fan(echo)].mean() > 60 and shown[:3, :3].min() == 255
+    assert abs(shown[in_fan(echo)].mean() - echo[in_fan(echo)].mean() / 4) < 20

@@ -6,8 +6,15 @@ cut to its ultrasound region, :mod:`.dicom_echo`), squashes it to the square siz
 masks are painted at, as ``cardigan prepare`` does with CAMUS frames, and fits the probe's
 fan to it, so that the mask traced over it is synthesized in that image's own sector.
 
-Images that are not 8-bit are scaled from their own darkest to their brightest value. A
-colour image is read as its luminance. Anything unreadable is a one-line
+Images that are not 8-bit are scaled from their own darkest to their brightest value; 8-bit
+ones keep their grey levels. A dim image, one whose bright end (the 99.5th percentile of its
+pixels above black: the sector's, not the black around it, measured on a sample) lies in the
+bottom quarter of that range, would be shown nearly black: it is stretched so that its bright
+end is white, its black kept black and the few pixels brighter than that end clipped. So an
+8-bit frame of grey levels 0..60 is traced over as 0..255, and a 16-bit one whose echoes use
+a small part of the range beside a few saturated pixels (a burnt-in marker) is not lost in
+black. A DICOM echo's frames are measured as read (cut to their ultrasound region, through
+their window), a loop's all alike. A colour image is read as its luminance. Anything unreadable is a one-line
 :class:`~engine.errors.DataError`.
 """
 
@@ -29,6 +36,9 @@ PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # pictures never 
 # what opens to trace over by its name alone: pictures and DICOM echoes (.dicom_echo), which are
 # cut to their ultrasound region and so are not paired with label maps drawn on the whole frame
 TRACE_SUFFIXES = PICTURE_SUFFIXES + DICOM_SUFFIXES
+DIM_SHARE = 0.25  # an image whose bright end lies within this share of its range is dim
+BRIGHT_END = 99.5  # percentile of the pixels above black taken as an image's bright end
+BRIGHT_SAMPLE = 250_000  # about how many pixels the bright end is measured on
 
 
 @dataclass
@@ -94,17 +104,38 @@ def _volume_frames(path: Path) -> np.ndarray:
 
 
 def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
+    """(T, H, W) uint8 from frames of any value type, a dim image stretched (module docstring)."""
     if frames.ndim != 3 or min(frames.shape[1:]) < 8:
         raise DataError(f"{path}: expected a 2-D image of at least 8 x 8 pixels, got shape {frames.shape[1:]}")
     if frames.dtype == np.uint8:
-        return frames
+        bright = _bright_end(frames, 0)
+        if bright is None or bright >= DIM_SHARE * 255:
+            return frames
+        table = np.round(np.minimum(np.arange(256) * (255.0 / bright), 255)).astype(np.uint8)
+        return table[frames]
     values = frames if frames.dtype == np.float32 else frames.astype(np.float64)  # a colour echo's luminance: no copy
     if not np.isfinite(values).all():
         raise DataError(f"{path}: the image holds NaN or infinite values")
     lo, hi = float(values.min()), float(values.max())
     if hi <= lo:
         return np.zeros(frames.shape, np.uint8)
-    return np.round((values - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    bright = _bright_end(values, lo)
+    if bright is not None and bright - lo < DIM_SHARE * (hi - lo):
+        hi = bright
+    scaled = values - lo
+    scaled *= 255.0 / (hi - lo)
+    np.minimum(scaled, 255, out=scaled)
+    return np.round(scaled, out=scaled).astype(np.uint8)
+
+
+def _bright_end(values: np.ndarray, black: float) -> float | None:
+    """The :data:`BRIGHT_END` percentile of the pixels of ``values`` above ``black``, taken on
+    an even sample of about :data:`BRIGHT_SAMPLE` of them (every frame, row and column alike);
+    None when no pixel is above black."""
+    stride = max(1, int(np.ceil((values.size / BRIGHT_SAMPLE) ** (1 / 3))))
+    sample = values[::stride, ::stride, ::stride]
+    lit = sample[sample > black]
+    return float(np.percentile(lit, BRIGHT_END)) if lit.size else None
 
 
 def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
