@@ -123,3 +123,9 @@ def test_a_16_bit_frame_with_a_few_saturated_pixels_is_not_shown_black(tmp_path)
     shown = read_grey_image(tmp_path / "marker.mhd")
     assert shown[in_fan(echo)].mean() > 60 and shown[:3, :3].min() == 255
     assert abs(shown[in_fan(echo)].mean() - echo[in_fan(echo)].mean() / 4) < 20
+
+
+def test_a_frame_of_little_but_noise_is_brightened_at_most_16_fold(tmp_path):
+    noise = np.random.default_rng(3).integers(0, 3, (64, 64)).astype(np.uint8)  # grey levels 0..2
+    Image.fromarray(noise).save(tmp_path / "blank.png")
+    assert np.array_equal(read_grey_image(tmp_path / "blank.png"), np.round(noise * 255.0 / 16))

@@ -11,8 +11,8 @@
   decoded where it spans the whole range (YBR_FULL, YBR_FULL_422, YBR_ICT, YBR_RCT) and
   stretched from video's 16..235 to 0..255, as a viewer shows it, where the photometric
   interpretation says it spans part of it (YBR_PARTIAL_422, YBR_PARTIAL_420), Y outside
-  that range clipped; RGB and a palette's colours (its indices through the file's colour table) are
-  weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
+  that range clipped; RGB and a palette's colours (its indices through the file's colour
+  table) are weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
 - Monochrome stored values go through the file's grey-level tables in the order PS3.4 N.2
   gives: its Modality LUT (a Modality LUT Sequence, or a Rescale Slope and Intercept), then
   its VOI LUT (a VOI LUT Sequence, preferred as pydicom prefers it, or else the first Window

@@ -10,11 +10,12 @@ Images that are not 8-bit are scaled from their own darkest to their brightest v
 ones keep their grey levels. A dim image, one whose bright end (the 99.5th percentile of its
 pixels above black: the sector's, not the black around it, measured on a sample) lies in the
 bottom quarter of that range, would be shown nearly black: it is stretched so that its bright
-end is white, its black kept black and the few pixels brighter than that end clipped. So an
-8-bit frame of grey levels 0..60 is traced over as 0..255, and a 16-bit one whose echoes use
-a small part of the range beside a few saturated pixels (a burnt-in marker) is not lost in
-black. A DICOM echo's frames are measured as read (cut to their ultrasound region, through
-their window), a loop's all alike. A colour image is read as its luminance. Anything unreadable is a one-line
+end is white, its black kept black and the few pixels brighter than that end clipped (an
+8-bit one at most 16-fold: one darker than that holds little but noise). So an 8-bit frame of
+grey levels 0..60 is traced over as 0..255, and a 16-bit one whose echoes use a small part of
+the range beside a few saturated pixels (a burnt-in marker) is not lost in black. A DICOM
+echo's frames are measured as read (cut to their ultrasound region, through their window), a
+loop's all alike. A colour image is read as its luminance. Anything unreadable is a one-line
 :class:`~engine.errors.DataError`.
 """
 
@@ -39,6 +40,7 @@ TRACE_SUFFIXES = PICTURE_SUFFIXES + DICOM_SUFFIXES
 DIM_SHARE = 0.25  # an image whose bright end lies within this share of its range is dim
 BRIGHT_END = 99.5  # percentile of the pixels above black taken as an image's bright end
 BRIGHT_SAMPLE = 250_000  # about how many pixels the bright end is measured on
+DIMMEST_END = 16  # an 8-bit image is brightened as if its bright end were at least this
 
 
 @dataclass
@@ -111,7 +113,8 @@ def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
         bright = _bright_end(frames, 0)
         if bright is None or bright >= DIM_SHARE * 255:
             return frames
-        table = np.round(np.minimum(np.arange(256) * (255.0 / bright), 255)).astype(np.uint8)
+        gain = 255.0 / max(bright, DIMMEST_END)
+        table = np.round(np.minimum(np.arange(256) * gain, 255)).astype(np.uint8)
         return table[frames]
     values = frames if frames.dtype == np.float32 else frames.astype(np.float64)  # a colour echo's luminance: no copy
     if not np.isfinite(values).all():
