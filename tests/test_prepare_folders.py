@@ -131,3 +131,16 @@ def test_sequence_frames_in_plain_folders_stay_with_their_patient(phantom, tmp_p
             split_of.setdefault(path.stem.split("_")[0], set()).add(split)
     assert len(split_of) == 10 and all(len(splits) == 1 for splits in split_of.values()), split_of
     assert sorted(sum(manifest["splits"].values(), [])) == [f"patient{p:04d}" for p in range(10)]
+
+
+def test_a_dim_dataset_keeps_its_grey_levels_when_prepared(phantom, tmp_path):
+    source = as_spade(phantom, tmp_path / "spade")
+    for path in (source / "train_img").glob("*.png"):  # a dataset four times dimmer than the phantom's
+        image = np.asarray(Image.open(path))
+        Image.fromarray((image // 4).astype(np.uint8)).save(path)
+    prepare_dataset(source, tmp_path / "out", size=64)
+    before, after = pairs_of(phantom), pairs_of(tmp_path / "out")
+    trained = [key for key in after if key[0] == "train"]
+    assert trained
+    for key in trained:  # the studio stretches a dim image to trace over; a dataset stays as given
+        assert np.array_equal(after[key][0], before[key][0] // 4)

@@ -140,7 +140,7 @@ def read_pair(entry: PairFile) -> tuple[np.ndarray, np.ndarray]:
     from ..maskio import read_label_png
     from .imaging import check_pair
 
-    image = read_grey_image(entry.image)
+    image = read_grey_image(entry.image, stretch_dim=False)  # a dataset's grey levels as they are
     labels = read_label_png(entry.label)
     return image, check_pair(image, labels, entry.label)
 

@@ -15,7 +15,8 @@ end is white, its black kept black and the few pixels brighter than that end cli
 grey levels 0..60 is traced over as 0..255, and a 16-bit one whose echoes use a small part of
 the range beside a few saturated pixels (a burnt-in marker) is not lost in black. A DICOM
 echo's frames are measured as read (cut to their ultrasound region, through their window), a
-loop's all alike. A colour image is read as its luminance. Anything unreadable is a one-line
+loop's all alike. A dataset's images (``cardigan prepare`` of image and label folders) are
+not stretched: their grey levels are what a model learns. A colour image is read as its luminance. Anything unreadable is a one-line
 :class:`~engine.errors.DataError`.
 """
 
@@ -57,13 +58,14 @@ class TraceImage:
     frames: np.ndarray | None = None
 
 
-def read_grey_image(path: Path | str) -> np.ndarray:
+def read_grey_image(path: Path | str, stretch_dim: bool = True) -> np.ndarray:
     """A 2-D uint8 image from a picture, a NIfTI/MetaImage/NRRD file or a DICOM echo (the
-    first frame of a loop)."""
-    return read_grey_frames(path, first_only=True)[0]
+    first frame of a loop); ``stretch_dim`` False keeps a dim image as dim as it is (a
+    dataset's image, whose grey levels are what a model learns)."""
+    return read_grey_frames(path, first_only=True, stretch_dim=stretch_dim)[0]
 
 
-def read_grey_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
+def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bool = True) -> np.ndarray:
     """(T, H, W) uint8: a picture's one frame, or every frame of a 2D+t volume or a DICOM cine
     (``first_only``: the first alone), all scaled alike to 8 bits."""
     path = Path(path)
@@ -89,7 +91,7 @@ def read_grey_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
                 frames = np.asarray(upright if wide else upright.convert("L"))[None]
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
-    return _to_grey(frames, path)
+    return _to_grey(frames, path, stretch_dim)
 
 
 def _volume_frames(path: Path) -> np.ndarray:
@@ -105,11 +107,14 @@ def _volume_frames(path: Path) -> np.ndarray:
     return array
 
 
-def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
-    """(T, H, W) uint8 from frames of any value type, a dim image stretched (module docstring)."""
+def _to_grey(frames: np.ndarray, path: Path, stretch_dim: bool = True) -> np.ndarray:
+    """(T, H, W) uint8 from frames of any value type, a dim image stretched when
+    ``stretch_dim`` (module docstring)."""
     if frames.ndim != 3 or min(frames.shape[1:]) < 8:
         raise DataError(f"{path}: expected a 2-D image of at least 8 x 8 pixels, got shape {frames.shape[1:]}")
     if frames.dtype == np.uint8:
+        if not stretch_dim:
+            return frames
         bright = _bright_end(frames, 0)
         if bright is None or bright >= DIM_SHARE * 255:
             return frames
@@ -122,7 +127,7 @@ def _to_grey(frames: np.ndarray, path: Path) -> np.ndarray:
     lo, hi = float(values.min()), float(values.max())
     if hi <= lo:
         return np.zeros(frames.shape, np.uint8)
-    bright = _bright_end(values, lo)
+    bright = _bright_end(values, lo) if stretch_dim else None
     if bright is not None and bright - lo < DIM_SHARE * (hi - lo):
         hi = bright
     scaled = values - lo
