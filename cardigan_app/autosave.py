@@ -22,6 +22,8 @@ from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.maskio import read_label_png, write_label_png
 
+from .wording import studio_line
+
 INTERVAL_MS = 20_000
 
 
@@ -111,7 +113,7 @@ class Autosaver:
                     "other": None if other is None else {"frame": other[0],
                                                          "source": str(other[2]) if other[2] else None}}))
         except CardiganError as exc:
-            self.last_error = str(exc)
+            self.last_error = studio_line(exc, "autosaving")
             return False
         self.saved_revision = key
         self.last_error = ""

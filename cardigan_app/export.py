@@ -27,6 +27,7 @@ from . import folders
 from .dialogs.prompts import confirm_overwrite, show_error
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
+from .wording import studio_line
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -209,7 +210,7 @@ class Exporter:
         try:
             job()
         except CardiganError as exc:
-            show_error(self.window, "Export failed", str(exc))
+            show_error(self.window, "Export failed", studio_line(exc, "the export"))
             return False
         except OSError as exc:
             show_error(self.window, "Export failed", f"{paths[0]}: {exc.strerror or exc}")

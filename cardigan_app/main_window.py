@@ -53,6 +53,7 @@ from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
                             build_toolbar, tool_hint)
+from .wording import studio_line
 from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
@@ -612,7 +613,7 @@ class MainWindow(QMainWindow):
             try:
                 labels = recovery.load()
             except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
-                QMessageBox.warning(self, "Cannot recover", str(exc))
+                QMessageBox.warning(self, "Cannot recover", studio_line(exc, "recovering the autosaved mask"))
                 continue
             document = self._recovered(labels, recovery.source, recovery.saved_at, recovery.mask_path)
             other = None

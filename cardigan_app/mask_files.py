@@ -23,6 +23,7 @@ from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .file_reading import FileReader, Stamp, read_at_once
+from .wording import studio_line
 
 ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the heart a mask was drawn from
 
@@ -214,7 +215,7 @@ class MaskFiles:
         try:
             labels = read_label_map(path)
         except CardiganError as exc:
-            show_error(self.window, "Cannot open the mask", str(exc))
+            show_error(self.window, "Cannot open the mask", studio_line(exc))
             return False
         return self.new_deformed(labels, Path(path).name)
 
@@ -239,8 +240,7 @@ class MaskFiles:
             if labels.ndim != 2:
                 raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
         except CardiganError as exc:
-            show_error(self.window, "Cannot open the mask", str(exc))
-            self.window.statusBar().showMessage(str(exc), 10000)
+            self._read_failed("Cannot open the mask", studio_line(exc))
             return False
         # a CAMUS volume, NIfTI or NRRD cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
@@ -341,8 +341,7 @@ class MaskFiles:
             workspace = read_workspace(path)
             labels = labels_from_workspace(workspace)
         except CardiganError as exc:
-            show_error(self.window, "Cannot open the workspace", str(exc))
-            self.window.statusBar().showMessage(str(exc), 10000)
+            self._read_failed("Cannot open the workspace", studio_line(exc))
             return False
         return self.open_path(path, workspace.main_image, confirmed=True, labels=labels)
 
@@ -369,7 +368,7 @@ class MaskFiles:
         try:
             traced = image_to_trace(path, size, view, image)
         except CardiganError as exc:
-            show_error(self.window, "Cannot open the image", str(exc))
+            show_error(self.window, "Cannot open the image", studio_line(exc))
             return False
         return self._show_traced(path, traced)
 
@@ -431,7 +430,7 @@ class MaskFiles:
         try:
             labels = read_label_map(sibling)
         except CardiganError as exc:
-            self.window.statusBar().showMessage(f"{sibling.name} was not opened as the ES key frame: {exc}", 10000)
+            self.window.statusBar().showMessage(f"{sibling.name} was not opened as the ES key frame: {studio_line(exc)}", 10000)
             return None
         key_frames = self.window.key_frames
         if labels.shape != document.shape or key_frames.frames["ED"] is not document:
@@ -482,7 +481,7 @@ class MaskFiles:
         try:
             write_label_png(path, document.labels, text)
         except CardiganError as exc:
-            show_error(self.window, "Cannot save the mask", str(exc))
+            show_error(self.window, "Cannot save the mask", studio_line(exc))
             return False
         document.mark_saved(path)
         self.window.settings.add_recent_file(path)

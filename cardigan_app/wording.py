@@ -22,6 +22,7 @@ def studio_words(extra: Words | None = None) -> Words:
     return {**STUDIO_WORDS, **(extra or {})}
 
 
-def studio_line(exc: BaseException, what: str = "the task") -> str:
-    """:func:`engine.errors.one_line` in the studio's words."""
-    return one_line(exc, what, STUDIO_WORDS)
+def studio_line(exc: BaseException, what: str = "the task", extra: Words | None = None) -> str:
+    """:func:`engine.errors.one_line` in the studio's words (``extra``: a dialog's own, as
+    :func:`studio_words` takes them)."""
+    return one_line(exc, what, studio_words(extra))

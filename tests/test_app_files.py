@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, QUrl
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cardigan_app.testing import close_window, drag, open_window
-from engine.errors import CardiganError
+from engine.errors import Advice, CardiganError, Message
 from engine.maskio import read_label_png, write_label_png
 
 
@@ -197,6 +197,47 @@ def test_a_colour_png_is_refused_with_the_engines_message(window, tmp_path, prom
     assert len(prompts["warning"]) == 1
     message = prompts["warning"][0]
     assert "colour image" in message and "8-bit single-channel label map" in message and "\n" not in message
+
+
+ADVICE = Advice("test advice", "use --flag-the-studio-has-not")
+
+
+@pytest.fixture
+def advice_in_studio_words(monkeypatch):
+    """A problem whose advice the studio says otherwise than the command line."""
+    from cardigan_app import wording
+
+    monkeypatch.setitem(wording.STUDIO_WORDS, ADVICE, "tick the studio's box")
+    return CardiganError(Message("cannot go on (", ADVICE, ")"))
+
+
+def test_a_mask_that_cannot_be_opened_or_saved_says_its_advice_in_the_studio_s_words(
+        window, tmp_path, prompts, monkeypatch, advice_in_studio_words):
+    from cardigan_app import mask_files
+
+    def refuse(*args, **kwargs):
+        raise advice_in_studio_words
+
+    monkeypatch.setattr(mask_files, "read_label_map", refuse)
+    monkeypatch.setattr(mask_files, "write_label_png", refuse)
+    assert not window.files.open_path(tmp_path / "mask.png")
+    save_dialog_returns(monkeypatch, tmp_path / "copy.png")
+    assert not window.files.save_as()
+    said = "cannot go on (tick the studio's box)"
+    assert prompts["warning"] == [said, said] and window.statusBar().currentMessage() == said
+
+
+def test_an_export_that_fails_says_its_advice_in_the_studio_s_words(window, tmp_path, prompts, monkeypatch,
+                                                                   advice_in_studio_words):
+    from cardigan_app import export
+
+    def refuse(*args, **kwargs):
+        raise advice_in_studio_words
+
+    monkeypatch.setattr(export, "write_mask", refuse)
+    save_dialog_returns(monkeypatch, tmp_path / "mask.png")
+    assert not window.exporter.export_mask()
+    assert prompts["warning"] == ["cannot go on (tick the studio's box)"]
 
 
 def test_unsaved_changes_prompt_on_close_new_and_open(window, tmp_path, prompts, monkeypatch):

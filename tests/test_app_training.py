@@ -157,6 +157,26 @@ def test_preset_page_shows_the_preset_and_refuses_bad_values(qtbot, wizard, phan
     assert wizard.state.config.ngf == 4 and wizard.state.config.iters == 50 and wizard.state.config.preset == "lite"
 
 
+def test_the_preset_page_names_an_option_as_its_table_does(qtbot, wizard, phantom, monkeypatch):
+    """A problem with a hyper-parameter was shown in the command line's words (--lr), which
+    the table of the page does not use."""
+    from cardigan_app.training import page_preset
+    from engine.errors import CardiganError, Message, option
+
+    def refuse(*args, **kwargs):
+        raise CardiganError(Message("invalid training configuration: ", option("lr"), " is too large"))
+
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    monkeypatch.setattr(page_preset, "resolve_config", refuse)
+    page = wizard.preset_page
+    page.table.set_text("lr", "0.5")  # the page checks as it is edited
+    assert page.message.text() == "invalid training configuration: lr is too large"
+    page.message.setText("")
+    assert not wizard.validateCurrentPage()
+    assert page.message.text() == "invalid training configuration: lr is too large"
+
+
 def test_device_page_refuses_batch_size_zero_and_estimates_memory(qtbot, wizard, phantom):
     choose_data(qtbot, wizard, phantom)
     wizard.next()

@@ -33,6 +33,7 @@ from engine.fan import Fan
 from .. import theme
 from ..editing import LabelDocument, Stroke
 from ..icons import icon
+from ..wording import studio_line
 
 STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
@@ -501,7 +502,7 @@ class AnatomyPanel(QWidget):
         try:
             heart, view, score = fit_mask(self.model, doc.labels, fan=doc.fan)
         except CardiganError as exc:
-            QMessageBox.warning(self, "Cannot fit a heart", f"Cannot fit a heart to this mask: {exc}.")
+            QMessageBox.warning(self, "Cannot fit a heart", f"Cannot fit a heart to this mask: {studio_line(exc)}.")
             return False
         if score < POOR_FIT:
             answer = QMessageBox.question(

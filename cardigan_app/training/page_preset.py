@@ -9,7 +9,9 @@ from engine.training.config import PRESETS, TrainConfig, resolve_config
 
 from .. import theme
 from ..data_tools.prepare_form import ERROR_STYLE
+from ..wording import studio_line
 from .hyperparams import HyperParameterTable, preset_description
+from .process import TRAINING_WORDS
 from .wizard_state import WizardState
 
 HINT_STYLE = theme.text_style(theme.MUTED)
@@ -103,14 +105,14 @@ class PresetPage(QWizardPage):
         try:
             self.config()
         except CardiganError as exc:
-            return str(exc)
+            return studio_line(exc, extra=TRAINING_WORDS)
         return None
 
     def validatePage(self) -> bool:
         try:
             self.state.config = self.config()
         except CardiganError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(studio_line(exc, extra=TRAINING_WORDS))
             return False
         self.message.setText("")
         return True
