@@ -543,6 +543,24 @@ def test_export_dialog_passes_no_style_scale_the_command_line_refuses(qtbot, tmp
     assert chosen is None or not style_scale_problem(chosen), (typed, chosen)
 
 
+@pytest.mark.parametrize("typed", ["0.005", "0.0001", "0.25"])
+def test_the_style_scale_box_takes_what_the_command_line_takes_below_a_hundredth(qtbot, tmp_path, tiny_model,
+                                                                                 typed):
+    """The box had two decimals: --style-scale 0.005 could not be typed (it read 0, the model's own)."""
+    from engine.cli.options import style_scale_value
+
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "png")
+    box = dialog.style_scale
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), typed)
+    box.interpretText()
+    assert dialog.chosen_style_scale() == style_scale_value(typed) and box.text() == typed
+    box.setValue(0.4)
+    assert box.text() == "0.4"  # no padding zeros
+    box.setValue(0)
+    assert box.text() == "Model's own" and dialog.chosen_style_scale() is None
+
+
 def test_the_style_scale_box_spans_what_the_command_line_takes(qtbot, tmp_path, tiny_model):
     from engine.nets.config import style_scale_problem
 

@@ -40,6 +40,19 @@ FORMAT_TIPS = {
 }
 
 
+# the style scale to a ten-thousandth: --style-scale takes any spread above 0, and spreads
+# well below 0.01 are asked for; only finer ones than this are the command line's alone
+STYLE_SCALE_DECIMALS = 4
+
+
+class StyleScaleBox(QDoubleSpinBox):
+    """A style scale, shown without the zeros its decimals would pad it with (0.4, not 0.4000)."""
+
+    def textFromValue(self, value: float) -> str:
+        text, point = self.locale().toString(value, "f", self.decimals()), self.locale().decimalPoint()
+        return text.rstrip("0").rstrip(point) if point in text else text
+
+
 class ExportDialog(JobDialog):
     exported = Signal(str, object)  # output folder, manifest
     start_tip = "Synthesize and write the dataset"
@@ -111,9 +124,9 @@ class ExportDialog(JobDialog):
             "Draw each image from its mask with the borders moved smoothly by about this much, and keep "
             "the unmoved mask in the pair: expert outlines do not sit exactly on an image's edges either. "
             f"{DEFAULT_JITTER:g} px (the default) suits 256-pixel CAMUS-like masks; 0 draws the masks as they are")
-        self.style_scale = QDoubleSpinBox()
+        self.style_scale = StyleScaleBox()
         self.style_scale.setRange(0.0, 1.0)  # what --style-scale takes, above 0; 0 stands for none given
-        self.style_scale.setDecimals(2)
+        self.style_scale.setDecimals(STYLE_SCALE_DECIMALS)
         self.style_scale.setSingleStep(0.05)
         self.style_scale.setSpecialValueText(MODELS_OWN)
         self.style_scale.setToolTip(
