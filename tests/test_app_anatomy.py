@@ -496,6 +496,71 @@ def test_commands_that_replace_or_save_the_document_wait_while_the_mouse_holds_a
     assert (doc.labels == before).all()
 
 
+def handle_in_window(slider):
+    """The centre of ``slider``'s handle, in its window's coordinates."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    handle = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                           QStyle.SubControl.SC_SliderHandle, slider)
+    return slider.mapTo(slider.window(), handle.center())
+
+
+# what a shortcut opens while the mouse holds a slider: a modal dialog (True) takes the mouse,
+# so the slider never hears its release; a window of its own (False) does not
+DIALOG_SHORTCUTS = {"export_image": True, "open_model": True, "shortcuts": True, "dataset": True,
+                    "quit": True, "topology": False, "mask_tools": False, "new_training": False}
+
+
+@pytest.mark.parametrize("name", DIALOG_SHORTCUTS)
+def test_a_dialog_opened_while_the_mouse_holds_a_slider_leaves_its_drag_one_closed_step(window, qtbot, name):
+    """Ctrl+E, Ctrl+L, F1, Ctrl+Shift+O or Ctrl+Q in the middle of a slider drag opened a
+    modal dialog, which took the mouse: the release never reached the slider, so its undo
+    step stayed open (Undo, Save and New did nothing) until the slider was next taken."""
+    from PySide6.QtCore import QPoint, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    from shiboken6 import isValid
+
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["wall"]
+    steps, before, value = len(doc.history), doc.labels.copy(), slider.value()
+    at, screen = handle_in_window(slider), window.windowHandle()
+    assert window.childAt(at) is slider
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(screen, left, none, at)  # through the window system, as a hand would
+    QTest.mouseMove(screen, at + QPoint(30, 0))
+    assert slider.isSliderDown() and slider.value() != value and doc.in_stroke
+    seen = []
+
+    def let_go_and_close() -> None:
+        modal = QApplication.activeModalWidget()
+        if DIALOG_SHORTCUTS[name] and modal is None:  # not up yet
+            QTimer.singleShot(10, let_go_and_close)
+            return
+        QTest.mouseRelease(screen, left, none, at + QPoint(30, 0))
+        if modal is not None:
+            QTest.keyClick(modal, Qt.Key.Key_Escape)  # Cancel
+        seen.append(modal is not None)  # the dialog itself is gone by now
+
+    QTimer.singleShot(0, let_go_and_close)
+    try:
+        window.commands[name].trigger()
+        qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+        held = slider.isSliderDown(), panel.dragging, doc.in_stroke
+    finally:  # let go in any case: a step left open would stop the window closing
+        slider.setSliderDown(False)
+        for widget in QApplication.topLevelWidgets():  # the windows of their own
+            if isValid(widget) and widget is not window and widget.isVisible():
+                widget.close()
+    assert seen == [DIALOG_SHORTCUTS[name]] and window.isVisible()
+    assert held == (False, False, False)
+    assert len(doc.history) == steps + 1 and all(window.commands[c].isEnabled() for c in ("save", "new", "open"))
+    window.undo()
+    assert (doc.labels == before).all() and slider.value() == value
+
+
 def test_a_drag_whose_step_something_closed_stays_one_step_to_its_end(window):
     panel, doc = window.anatomy_panel, window.document
     slider = panel.fan_sliders["width"]

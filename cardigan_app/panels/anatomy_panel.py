@@ -20,7 +20,7 @@ import random
 from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
 
@@ -59,7 +59,8 @@ def heart_of(record: dict | None) -> Heart | None:
 
 class AnatomyPanel(QWidget):
     """The sliders and buttons; each change is one undo step of the document, a slider drag
-    included: the panel holds the step's :class:`Stroke` from press to release."""
+    included: the panel holds the step's :class:`Stroke` from press to release (or to a modal
+    dialog taking the mouse, :meth:`let_go`)."""
 
     holdChanged = Signal(bool)  # the mouse took (True) or let go (False) of a slider
 
@@ -328,6 +329,18 @@ class AnatomyPanel(QWidget):
             self._end_step()
             self._show_state()
         self.holdChanged.emit(False)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.WindowBlocked:
+            self.let_go()
+        return super().event(event)
+
+    def let_go(self) -> None:
+        """End a drag whose release the slider will never get: a modal dialog (the window's
+        shortcuts open some while the mouse holds a slider) takes the mouse, and the release
+        goes to it. The drag ends where it is, one closed undo step, as if the mouse had let go."""
+        if self._held is not None:
+            self.findChild(QSlider, self._held).setSliderDown(False)  # sliderReleased ends the drag
 
     def _slider_moved(self, name: str) -> None:
         if self._updating or self.document is None or self._usable():
