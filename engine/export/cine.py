@@ -40,11 +40,13 @@ def _generated(count: int, views, size: int, seed: int, timing: Timing):
     from ..anatomy.patients import heart_record
 
     model, loops = random_loops(count, views, seed)
+    fans: dict[int, dict] = {}  # each patient's {view: fan}
+    for item in loops:
+        fans.setdefault(item.index, {})[item.view] = item.fan
     records = {}
     for item in loops:
         if item.index not in records:  # the EFs of the hearts the patient's masks show, in its fans
-            fans = {other.view: other.fan for other in loops if other.index == item.index}
-            records[item.index] = heart_record(model, item.heart, views, size, fans)
+            records[item.index] = heart_record(model, item.heart, views, size, fans[item.index])
         yield (patient_name(item.index + 1, count), item.view,
                (lambda i=item: i.make(model, size, timing)), records[item.index], item.look)
 
