@@ -144,8 +144,9 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     if not several:
         frames = frames[None]
     photometric = str(decoded.get("photometric_interpretation", "")).strip()
-    if photometric.startswith("YBR") and _stored_photometric(header) in PARTIAL_RANGE:
-        photometric = _stored_photometric(header)  # decoded in YBR_FULL_422's layout, its range still partial
+    stored = _stored_photometric(header)
+    if photometric.startswith("YBR") and stored in PARTIAL_RANGE:
+        photometric = stored  # decoded in YBR_FULL_422's layout, its range still partial
     box = ultrasound_region(header, frames.shape[1:3])
     if box is not None:  # cut first: the text and ECG around the region need no converting
         top, bottom, left, right = box
