@@ -246,12 +246,17 @@ def _outline_distances(fan: Fan, ys, xs, height: int, width: int) -> list:
             for part in _OUTLINE_PARTS]
 
 
+def _edge_direction(angle: float, height: int, width: int) -> tuple[float, float, float]:
+    """(vx, vy, length) in pixels of the direction of a straight edge at ``angle``."""
+    rad = math.radians(angle)
+    vx, vy = math.sin(rad) * width, math.cos(rad) * height
+    return vx, vy, math.hypot(vx, vy)
+
+
 def _side_distance(angle: float, sign: float, dx, dy, height: int, width: int):
     """Distance to the straight edge at ``angle`` (``sign`` 1 for the left, -1 for the right)
     of points (``dx``, ``dy``) pixels from the apex."""
-    rad = math.radians(angle)
-    vx, vy = math.sin(rad) * width, math.cos(rad) * height  # edge direction in pixels
-    norm = math.hypot(vx, vy)
+    vx, vy, norm = _edge_direction(angle, height, width)
     # cross(v, d) > 0 means d lies clockwise of v on screen (to its left looking down y)
     return sign * (vy * dx - vx * dy) / norm
 
@@ -343,9 +348,7 @@ def _part_bounds(fan: Fan, height: int, width: int, block: int) -> tuple[np.ndar
     x_hi = (np.minimum(starts_x + block, width) - 0.5 - ax)[None, :]
     lows, highs = [], []
     for angle, sign in ((fan.left, 1.0), (fan.right, -1.0)):  # linear: extremes at the corners
-        rad = math.radians(angle)
-        vx, vy = math.sin(rad) * width, math.cos(rad) * height
-        norm = math.hypot(vx, vy)
+        vx, vy, norm = _edge_direction(angle, height, width)
         a, b = sign * vy / norm, -sign * vx / norm
         across, down = (a * x_lo, a * x_hi), (b * y_lo, b * y_hi)
         lows.append(np.minimum(*across) + np.minimum(*down))
