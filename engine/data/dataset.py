@@ -8,7 +8,6 @@ function of (seed, epoch, index): a resumed run sees exactly the data it would h
 
 from __future__ import annotations
 
-import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
 from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
-from .layout import EIGHT_BIT_COPY, IMAGE_DIR, LABEL_DIR, SPLITS, parse_stem, wrong_folder_hint
+from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, eight_bit_copy, parse_stem, wrong_folder_hint
 from .manifest import read_manifest
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -123,8 +122,7 @@ class PairedDataset(torch.utils.data.Dataset):
         except (UnidentifiedImageError, OSError):
             return f"{image_rel}: unreadable image", (0, 0)
         if image_mode.startswith("I") or image_mode == "F":  # read as 8-bit, it would saturate to white
-            copy = dataclasses.replace(EIGHT_BIT_COPY, cli=EIGHT_BIT_COPY.cli.replace("FOLDER", str(self.root), 1))
-            return Message(f"{image_rel}: not an 8-bit image (mode {image_mode}); ", copy), (0, 0)
+            return Message(f"{image_rel}: not an 8-bit image (mode {image_mode}); ", eight_bit_copy(self.root)), (0, 0)
         try:
             with Image.open(self.label_dir / f"{stem}.png") as label:
                 if label.mode not in ("L", "P", "I", "I;16", "1"):
