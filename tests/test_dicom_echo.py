@@ -526,3 +526,83 @@ def test_a_dim_grey_cine_is_shown_stretched_its_frames_alike(tmp_path):
     assert shown[lit].mean() > 4 * stored[lit].mean() and (shown[~lit] == 0).all()
     for value in np.unique(stored):  # one grey level for each stored one, in every frame
         assert len(np.unique(shown[stored == value])) == 1
+
+
+def grey_cine(stored: np.ndarray, bits: int = 12) -> Dataset:
+    """Monochrome frames (T, H, W) of ``stored`` values in 16 bits, no region."""
+    ds = grey_dataset(stored[0], bits=bits)
+    ds.NumberOfFrames = len(stored)
+    ds.PixelData = stored.astype(np.uint16).tobytes()
+    return ds
+
+
+def functional_group(rescale: tuple[float, float] | None = None, window: tuple | None = None) -> Dataset:
+    """One functional groups item: a Pixel Value Transformation and a Frame VOI LUT, either or both."""
+    from pydicom.sequence import Sequence
+
+    group = Dataset()
+    if rescale is not None:
+        transform = Dataset()
+        transform.RescaleSlope, transform.RescaleIntercept, transform.RescaleType = *rescale, "US"
+        group.PixelValueTransformationSequence = Sequence([transform])
+    if window is not None:
+        voi = Dataset()
+        voi.WindowCenter, voi.WindowWidth = window
+        group.FrameVOILUTSequence = Sequence([voi])
+    return group
+
+
+def test_an_enhanced_cine_is_shown_through_the_window_of_its_functional_groups(tmp_path):
+    """Enhanced multi-frame files keep rescale and window in the functional groups: shared by
+    every frame, or one item a frame that overrides what is shared."""
+    from pydicom.sequence import Sequence
+
+    stored = np.stack([ramp(4095)] * 3)
+    ds = grey_cine(stored)
+    ds.SharedFunctionalGroupsSequence = Sequence([functional_group(rescale=(2, -100), window=(1000, 500))])
+    ds.save_as(tmp_path / "shared.dcm", enforce_file_format=True)
+    frames = read_dicom_frames(tmp_path / "shared.dcm")
+    expected = windowed(stored[0] * 2.0 - 100, 1000, 500)
+    assert frames.dtype == np.uint8
+    for frame in frames:
+        assert np.abs(frame - expected).max() <= 0.5 + 1e-9
+    assert np.array_equal(read_dicom_frame(tmp_path / "shared.dcm"), frames[0])
+    # a top-level window is overridden by the shared one, which each frame's own overrides
+    ds.WindowCenter, ds.WindowWidth = 3000, 100
+    ds.PerFrameFunctionalGroupsSequence = Sequence([functional_group(), functional_group(window=(500, 200)),
+                                                   functional_group(window=(2000, 2000))])
+    ds.save_as(tmp_path / "per_frame.dcm", enforce_file_format=True)
+    frames = read_dicom_frames(tmp_path / "per_frame.dcm")
+    modality = stored[0] * 2.0 - 100  # the shared rescale, which no frame overrides
+    for frame, (center, width) in zip(frames, [(1000, 500), (500, 200), (2000, 2000)]):
+        assert np.abs(frame - windowed(modality, center, width)).max() <= 0.5 + 1e-9, (center, width)
+    assert np.array_equal(read_dicom_frame(tmp_path / "per_frame.dcm"), frames[0])
+    ds.PhotometricInterpretation = "MONOCHROME1"  # turned over after each frame's window
+    ds.save_as(tmp_path / "per_frame1.dcm", enforce_file_format=True)
+    assert np.array_equal(read_dicom_frames(tmp_path / "per_frame1.dcm"), 255 - frames)
+
+
+def test_a_functional_group_window_replaces_a_voi_lut_above_it(tmp_path):
+    from pydicom.sequence import Sequence
+
+    stored = ramp(4095)
+    ds = grey_dataset(stored, bits=12)
+    lut = Dataset()
+    lut.LUTDescriptor, lut.LUTData = [4096, 0, 8], (np.arange(4096) // 16).tolist()
+    lut["LUTData"].VR = "US"
+    ds.VOILUTSequence = Sequence([lut])  # at the top level, preferred to a window beside it
+    ds.SharedFunctionalGroupsSequence = Sequence([functional_group(window=(1000, 500))])
+    ds.save_as(tmp_path / "enhanced.dcm", enforce_file_format=True)
+    assert np.abs(read_dicom_frame(tmp_path / "enhanced.dcm") - windowed(stored, 1000, 500)).max() <= 0.5 + 1e-9
+
+
+def test_a_frame_without_a_window_among_windowed_ones_is_shown_over_its_own_range(tmp_path):
+    from pydicom.sequence import Sequence
+
+    stored = np.stack([ramp(1000), ramp(4095)])
+    ds = grey_cine(stored)
+    ds.PerFrameFunctionalGroupsSequence = Sequence([functional_group(), functional_group(window=(1000, 500))])
+    ds.save_as(tmp_path / "mixed.dcm", enforce_file_format=True)
+    first, second = read_dicom_frames(tmp_path / "mixed.dcm")
+    assert np.abs(first - stored[0] * (255 / 1000)).max() <= 0.5 + 1e-9
+    assert np.abs(second - windowed(stored[1], 1000, 500)).max() <= 0.5 + 1e-9

@@ -21,6 +21,14 @@
   black to white. With a Modality LUT alone it reads as modality values (float32), scaled
   later from their darkest to their brightest as any image that is not 8-bit is; with
   neither, as its stored values.
+- An enhanced multi-frame file keeps its tables in its functional groups rather than at the
+  top level: a Pixel Value Transformation Sequence (rescale, or a Modality LUT) and a Frame
+  VOI LUT Sequence (window, or a VOI LUT), shared by every frame (Shared Functional Groups
+  Sequence) or one for each (Per-Frame Functional Groups Sequence). Each frame is shown
+  through its own: a per-frame item overrides a shared one, which overrides the top level's,
+  each item replacing the whole of its transform (a window in it drops a VOI LUT above it).
+  Frames without a VOI transform of their own in a file whose other frames have one are
+  shown from their darkest to their brightest modality value.
 - The frame is cut to its ultrasound region: the Sequence of Ultrasound Regions (0018,6011)
   gives each region's box (Region Location Min X0 / Y0, Max X1 / Y1) and format (Region
   Spatial Format 1: a 2-D tissue image). The largest 2-D region is kept, so the scanner's
@@ -247,30 +255,79 @@ def _through_grey_tables(frames: np.ndarray, photometric: str, header, path: Pat
     """Monochrome stored values through the file's Modality LUT, then its VOI LUT or window, as
     PS3.4 N.2 orders them (and MONOCHROME1 turned over after both): uint8 display levels where
     there is a VOI transform, float32 modality values where there is none; None for a file with
-    neither. Frame by frame, so a long cine never has a float64 copy of every frame at once."""
+    neither. ``frames`` are the file's first frames, in order, each through its own tables
+    (:func:`frame_grey_tables`). Frame by frame, so a long cine never has a float64 copy of
+    every frame at once."""
     from pydicom.pixels import apply_modality_lut
 
     try:
-        display = _voi_output_range(header)
-        modality = _has_modality_lut(header)
-        if display is None and not modality:
+        tables = [frame_grey_tables(header, index) for index in range(len(frames))]
+        displays = [_voi_output_range(table) for table in tables]
+        modality = [_has_modality_lut(table) for table in tables]
+        shown = any(display is not None for display in displays)
+        if not shown and not any(modality):
             return None
-        out = np.empty(frames.shape, np.float32 if display is None else np.uint8)
+        out = np.empty(frames.shape, np.uint8 if shown else np.float32)
         for index, frame in enumerate(frames):
-            values = apply_modality_lut(frame, header) if modality else frame
-            if display is None:
+            values = apply_modality_lut(frame, tables[index]) if modality[index] else frame
+            if not shown:
                 out[index] = values
                 continue
-            low, high = display
-            shown = (_apply_voi(values, header) - low) * (255.0 / (high - low))
-            out[index] = np.round(np.clip(shown, 0, 255))
+            if displays[index] is None:  # no VOI transform of its own: its own range
+                low, high = float(values.min()), float(values.max())
+                voi = np.asarray(values, np.float64)
+            else:
+                (low, high), voi = displays[index], _apply_voi(values, tables[index])
+            scaled = (voi - low) * (255.0 / (high - low)) if high > low else np.zeros(voi.shape)
+            out[index] = np.round(np.clip(scaled, 0, 255))
     except (ValueError, AttributeError, KeyError, TypeError, IndexError, NotImplementedError,
             struct.error) as exc:
         raise DataError(f"{path}: its grey-level tables (Modality LUT, VOI LUT or window) are damaged "
                         f"({_first_line(exc)})") from None
     if photometric == "MONOCHROME1":
-        return 255 - out if display is not None else out.max() - out
+        return 255 - out if shown else out.max() - out
     return out
+
+
+# what the grey-level transforms read of a frame's pixels, and the attributes of each transform
+PIXEL_DESCRIPTION = ("PhotometricInterpretation", "SamplesPerPixel", "BitsAllocated", "BitsStored",
+                     "HighBit", "PixelRepresentation")
+MODALITY_ATTRIBUTES = ("ModalityLUTSequence", "RescaleSlope", "RescaleIntercept", "RescaleType")
+VOI_ATTRIBUTES = ("VOILUTSequence", "WindowCenter", "WindowWidth", "WindowCenterWidthExplanation",
+                  "VOILUTFunction")
+# where an enhanced multi-frame file keeps each transform in a functional group (PS3.3 C.7.6.16)
+FRAME_TRANSFORMS = (("PixelValueTransformationSequence", MODALITY_ATTRIBUTES),
+                    ("FrameVOILUTSequence", VOI_ATTRIBUTES))
+
+
+def frame_grey_tables(header, index: int):
+    """A dataset of what holds for frame ``index`` (from 0) of ``header``: its pixel description
+    and its Modality and VOI transforms, taken from the top level, then from the Shared
+    Functional Groups Sequence, then from the frame's item of the Per-Frame Functional Groups
+    Sequence, each functional group item replacing the whole transform it holds."""
+    from pydicom.dataset import Dataset
+
+    tables = Dataset()
+    tables.set_original_encoding(*header.original_encoding)  # how a LUT's raw bytes are read
+    if getattr(header, "file_meta", None) is not None:
+        tables.file_meta = header.file_meta
+    for keyword in PIXEL_DESCRIPTION + MODALITY_ATTRIBUTES + VOI_ATTRIBUTES:
+        if keyword in header:
+            tables[keyword] = header[keyword]
+    shared = header.get("SharedFunctionalGroupsSequence") or []
+    per_frame = header.get("PerFrameFunctionalGroupsSequence") or []
+    groups = [shared[0] if shared else None, per_frame[index] if index < len(per_frame) else None]
+    for group in (group for group in groups if group is not None):
+        for sequence, keywords in FRAME_TRANSFORMS:
+            items = group.get(sequence)
+            if not items:
+                continue
+            for keyword in keywords:
+                if keyword in tables:
+                    del tables[keyword]
+                if keyword in items[0]:
+                    tables[keyword] = items[0][keyword]
+    return tables
 
 
 def _has_modality_lut(header) -> bool:
