@@ -596,6 +596,24 @@ def test_a_functional_group_window_replaces_a_voi_lut_above_it(tmp_path):
     assert np.abs(read_dicom_frame(tmp_path / "enhanced.dcm") - windowed(stored, 1000, 500)).max() <= 0.5 + 1e-9
 
 
+def test_of_several_windows_the_first_is_shown(tmp_path):
+    """PS3.3 C.11.2.1.2: the first of several windows is the default; their explanations do not
+    pick another."""
+    stored = ramp(4095)
+    ds = grey_dataset(stored, bits=12)
+    ds.WindowCenter, ds.WindowWidth = [1000, 3000], [500, 2000]
+    ds.WindowCenterWidthExplanation = ["SOFT", "WIDE"]
+    ds.save_as(tmp_path / "windows.dcm", enforce_file_format=True)
+    assert np.abs(read_dicom_frame(tmp_path / "windows.dcm") - windowed(stored, 1000, 500)).max() <= 0.5 + 1e-9
+    from pydicom.sequence import Sequence
+
+    cine = grey_cine(np.stack([stored] * 2))
+    cine.SharedFunctionalGroupsSequence = Sequence([functional_group(window=([3000, 1000], [2000, 500]))])
+    cine.save_as(tmp_path / "enhanced.dcm", enforce_file_format=True)
+    for frame in read_dicom_frames(tmp_path / "enhanced.dcm"):
+        assert np.abs(frame - windowed(stored, 3000, 2000)).max() <= 0.5 + 1e-9
+
+
 def test_a_frame_without_a_window_among_windowed_ones_is_shown_over_its_own_range(tmp_path):
     from pydicom.sequence import Sequence
 

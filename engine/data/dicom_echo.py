@@ -15,12 +15,15 @@
   table) are weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
 - Monochrome stored values go through the file's grey-level tables in the order PS3.4 N.2
   gives: its Modality LUT (a Modality LUT Sequence, or a Rescale Slope and Intercept), then
-  its VOI LUT (a VOI LUT Sequence, preferred as pydicom prefers it, or else the first Window
-  Center / Width, with its VOI LUT Function), then MONOCHROME1's inversion. A file with a VOI
+  its VOI LUT (a VOI LUT Sequence, preferred as pydicom prefers it, or else a Window Center /
+  Width, with its VOI LUT Function), then MONOCHROME1's inversion. A file with a VOI
   transform so reads as a DICOM viewer shows it: uint8, the transform's output range from
   black to white. With a Modality LUT alone it reads as modality values (float32), scaled
   later from their darkest to their brightest as any image that is not 8-bit is; with
   neither, as its stored values.
+- A file that lists several windows (Window Center and Width of several values, each with a
+  Window Center & Width Explanation perhaps) is shown through the first, the one PS3.3
+  C.11.2.1.2 makes the default; the others, and the explanations, are not looked at.
 - An enhanced multi-frame file keeps its tables in its functional groups rather than at the
   top level: a Pixel Value Transformation Sequence (rescale, or a Modality LUT) and a Frame
   VOI LUT Sequence (window, or a VOI LUT), shared by every frame (Shared Functional Groups
