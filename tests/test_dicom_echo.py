@@ -624,3 +624,18 @@ def test_a_frame_without_a_window_among_windowed_ones_is_shown_over_its_own_rang
     first, second = read_dicom_frames(tmp_path / "mixed.dcm")
     assert np.abs(first - stored[0] * (255 / 1000)).max() <= 0.5 + 1e-9
     assert np.abs(second - windowed(stored[1], 1000, 500)).max() <= 0.5 + 1e-9
+
+
+@pytest.mark.parametrize("labelled", ["YBR_PARTIAL_420", "YBR_PARTIAL_422"])
+def test_a_jpeg_labelled_partial_range_keeps_its_luminance_as_decoded(tmp_path, labelled):
+    """A JPEG codestream's YCbCr spans the whole range (JFIF), whatever the label says: stretching
+    its Y as video's 16..235 would brighten the picture and clip its bright end."""
+    frames = scanner_frames(2)
+    ds = jpeg_cine(frames)
+    ds.PhotometricInterpretation = labelled
+    ds.save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    x0, y0, x1, y1 = REGION
+    expected = luminance(frames[:, y0:y1 + 1, x0:x1 + 1])
+    grey = read_dicom_frames(tmp_path / "IM_0001")
+    assert np.abs(grey - expected).mean() < 1.5
+    assert np.abs(read_dicom_frame(tmp_path / "IM_0001") - expected[0]).mean() < 1.5

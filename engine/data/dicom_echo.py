@@ -10,9 +10,11 @@
 - Colour frames become their luminance: YBR's (as JPEG stores them) is its Y plane, kept as
   decoded where it spans the whole range (YBR_FULL, YBR_FULL_422, YBR_ICT, YBR_RCT) and
   stretched from video's 16..235 to 0..255, as a viewer shows it, where the photometric
-  interpretation says it spans part of it (YBR_PARTIAL_422, YBR_PARTIAL_420), Y outside
-  that range clipped; RGB and a palette's colours (its indices through the file's colour
-  table) are weighted after the cut below. MONOCHROME1 (white is zero) is inverted.
+  interpretation says it spans part of it (YBR_PARTIAL_422, YBR_PARTIAL_420) and the samples
+  are stored as they are (uncompressed, RLE), Y outside that range clipped. A JPEG labelled
+  YBR_PARTIAL is kept as decoded: its codestream's YCbCr spans the whole range (JFIF). RGB
+  and a palette's colours (its indices through the file's colour table) are weighted after
+  the cut below. MONOCHROME1 (white is zero) is inverted.
 - Monochrome stored values go through the file's grey-level tables in the order PS3.4 N.2
   gives: its Modality LUT (a Modality LUT Sequence, or a Rescale Slope and Intercept), then
   its VOI LUT (a VOI LUT Sequence, preferred as pydicom prefers it, or else a Window Center /
@@ -155,9 +157,10 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
     if not several:
         frames = frames[None]
     photometric = str(decoded.get("photometric_interpretation", "")).strip()
-    stored = _stored_photometric(header)
-    if photometric.startswith("YBR") and stored in PARTIAL_RANGE:
-        photometric = stored  # decoded in YBR_FULL_422's layout, its range still partial
+    if photometric.startswith("YBR") and _samples_in_partial_range(header):
+        photometric = _stored_photometric(header)  # decoded in YBR_FULL_422's layout, its range still partial
+    elif photometric in PARTIAL_RANGE:  # a JPEG's label: its YCbCr spans the whole range
+        photometric = "YBR_FULL_422"
     box = ultrasound_region(header, frames.shape[1:3])
     if box is not None:  # cut first: the text and ECG around the region need no converting
         top, bottom, left, right = box
@@ -205,6 +208,17 @@ def _decode_first_frame(path: Path) -> tuple:
 
 def _stored_photometric(header) -> str:
     return str(header.get("PhotometricInterpretation", "") or "").strip()
+
+
+def _samples_in_partial_range(header) -> bool:
+    """Whether the file's YBR samples span video's partial range: a YBR_PARTIAL label on samples
+    stored as they are (uncompressed or RLE). A JPEG codestream's YCbCr spans the whole range
+    whatever the label (JFIF, ITU-T T.871), as libjpeg, and every viewer built on it, decodes
+    it: on a JPEG the label is one left over from before compression."""
+    from pydicom.uid import RLELossless
+
+    syntax = header.file_meta.TransferSyntaxUID
+    return _stored_photometric(header) in PARTIAL_RANGE and (not syntax.is_encapsulated or syntax == RLELossless)
 
 
 def _layout_options(header) -> dict:
