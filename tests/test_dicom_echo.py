@@ -296,6 +296,8 @@ def test_a_jpeg_whose_header_names_the_wrong_colour_space_is_read_as_its_codestr
     with pytest.warns(UserWarning, match="Photometric Interpretation"):
         grey = read_dicom_frames(tmp_path / "IM_0001")
     assert np.abs(grey - expected).mean() < 2
+    with pytest.warns(UserWarning, match="Photometric Interpretation"):  # the first frame alone alike
+        assert np.array_equal(read_dicom_frame(tmp_path / "IM_0001"), grey[0])
 
 
 def test_a_compression_without_a_decoder_is_refused_by_name_with_what_would_decode_it(tmp_path, monkeypatch):

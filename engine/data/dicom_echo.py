@@ -176,7 +176,12 @@ def _decode_first_frame(path: Path) -> tuple:
     only the bytes of the first frame: the header is read up to the pixel data, and the
     decoder is handed the file there (it finds the first frame's fragments of a compressed
     cine by their item headers, or the first frame's bytes of an uncompressed one). A
-    deflated file, whose bytes must all be inflated anyway, is read whole."""
+    deflated file, whose bytes must all be inflated anyway, is read whole.
+
+    pydicom's ``pixels.pixel_array(path, index=0)`` finds the pixel data alike, but returns the
+    frame without the decoder's notes: which colour space it came out in, which a JPEG's own
+    markers decide over a wrong header (a JFIF stream labelled RGB comes out YCbCr), so the
+    first frame and the whole cine would be read differently."""
     import pydicom
     from pydicom.pixels import as_pixel_options, get_decoder
 
