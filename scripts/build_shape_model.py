@@ -2,10 +2,12 @@
 
     python scripts/build_shape_model.py --data data/camus256
 
-Reads ``<data>/train/label/*.png`` (stems ``patientNNNN_<2CH|4CH>_<ED|ES>``), builds the
-model (:mod:`engine.anatomy.model_building`) and writes ``resources/anatomy/shape_model.json``:
-only statistics (mean landmarks, principal modes, pose distribution, slider directions,
-presets), never a mask. The file is derived from CAMUS and carries its terms.
+Reads ``<data>/train/label/*.png`` (stems ``patientNNNN_<2CH|4CH>_<ED|ES>``) and the fan each
+was drawn in (its PNG's record, else the manifest's; ``cardigan prepare`` fits one to every
+image), builds the model with each mask taken back from its fan to its view's median fan
+(:mod:`engine.anatomy.model_building`, :mod:`engine.anatomy.placement`) and writes
+``resources/anatomy/shape_model.json``: only statistics (mean landmarks, principal modes, pose
+distribution, slider directions, presets), never a mask. The file is derived from CAMUS and carries its terms.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
-from engine.anatomy.model_building import patients_from_folder  # noqa: E402
+from engine.anatomy.model_building import fans_from_folder, patients_from_folder  # noqa: E402
 from engine.anatomy.shape_model import CAMUS_TERMS, RESOURCE, ShapeModel  # noqa: E402
 
 
@@ -34,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no label maps under {args.data}/train/label", file=sys.stderr)
         return 1
     source = (f"CAMUS 2023 release, official train split ({len(patients)} patients), prepared at "
-              "256 x 256; built by scripts/build_shape_model.py")
-    model = ShapeModel.build(patients, variance=args.variance, terms=CAMUS_TERMS, source=source)
+              "256 x 256, each mask taken in the fan fitted to its image; built by scripts/build_shape_model.py")
+    model = ShapeModel.build(patients, variance=args.variance, terms=CAMUS_TERMS, source=source,
+                             fans=fans_from_folder(args.data, ["train"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     stats = model.stats

@@ -428,3 +428,49 @@ def test_a_fan_deeper_than_the_picture_keeps_the_heart_the_picture_shows(model):
                 np.testing.assert_allclose(model.landmarks(heart, view, "ED", fan).endo,
                                            model.landmarks(heart, view, "ED").endo, atol=1e-9)
     assert np.mean(kept) > 0.97 and min(kept) > 0.9, kept
+
+
+def test_the_build_script_takes_each_train_mask_in_its_recorded_fan(model, tmp_path):
+    """scripts/build_shape_model.py builds from the fans a prepared dataset records (the label
+    PNG's, else the manifest's): ten hearts drawn in tilted, shallow, moved fans give the model
+    those masks give with their fans, near the one the same hearts give in the median fans.
+    The script used to read the masks alone, so each fan's tilt and depth became the hearts'."""
+    import importlib.util
+    from pathlib import Path
+
+    from engine.data.manifest import write_manifest
+    from engine.fan import FAN_KEY
+    from engine.maskio import write_label_png
+
+    median, placed, fans = hearts_in_fans(model, 10, 128, unusual_fan)
+    fans = {seed: {key: fan.rounded() for key, fan in drawn_in.items()} for seed, drawn_in in fans.items()}
+    data, listed = tmp_path / "data", {}
+    (data / "train" / "label").mkdir(parents=True)
+    for index, seed in enumerate(placed):
+        for (view, phase), labels in placed[seed].items():
+            stem, fan = f"patient{seed:04d}_{view}_{phase}", fans[seed][(view, phase)]
+            in_png = index % 2 == 0  # half record their fan in the PNG, half in the manifest only
+            text = {FAN_KEY: fan.to_json()} if in_png else None
+            write_label_png(data / "train" / "label" / f"{stem}.png", labels, text=text)
+            if not in_png:
+                listed[f"train/{stem}"] = fan.to_dict()
+    write_manifest(data, {"kind": "prepared", "fans": listed})
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_shape_model.py"
+    spec = importlib.util.spec_from_file_location("build_shape_model", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--data", str(data), "--out", str(tmp_path / "model.json")]) == 0
+    built = ShapeModel.load(tmp_path / "model.json")
+    named = {f"patient{seed:04d}": masks for seed, masks in placed.items()}
+    in_fans = ShapeModel.build(named, fans={f"patient{seed:04d}": drawn_in for seed, drawn_in in fans.items()})
+    for name in ("mean", "modes", "pose_mean", "pose_cov", "pose_from_shape", "directions", "presets"):
+        np.testing.assert_equal(built.stats[name], in_fans.stats[name], err_msg=name)
+    reference = ShapeModel.build(median)
+
+    def mean_heart_distance(other: ShapeModel) -> float:  # pixels
+        return max(np.linalg.norm(other.landmarks(other.mean_heart(), view, phase).endo
+                                  - reference.landmarks(reference.mean_heart(), view, phase).endo, axis=1).mean()
+                   for view in VIEWS for phase in PHASES) * 128
+
+    assert mean_heart_distance(built) < 0.5 and mean_heart_distance(ShapeModel.build(named)) > 2.5
+    assert "fan" in built.stats["source"]

@@ -126,6 +126,25 @@ def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -
     return patients
 
 
+def fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> dict[str, dict]:
+    """The fans the label maps of a prepared dataset were drawn in, keyed as
+    :func:`patients_from_folder` keys the maps: {patient: {(view, phase): Fan}}. Each is the
+    fan the label PNG records, else the one the manifest lists for it, else its view's
+    median fan (:meth:`engine.data.dataset_folder.DatasetFolder.fan_of`)."""
+    from ..data.dataset_folder import DatasetFolder
+    from ..data.layout import parse_stem
+
+    dataset = DatasetFolder(root)
+    fans: dict[str, dict] = {}
+    for split in splits:
+        for pair in dataset.pairs(split):
+            parsed = parse_stem(pair.stem)
+            if parsed:
+                patient, view, phase = parsed
+                fans.setdefault(patient, {})[(view, phase)] = dataset.fan_of(pair)
+    return fans
+
+
 def _usable(patients, fans=None) -> tuple[list, Counter]:
     items = patients.items() if isinstance(patients, Mapping) else enumerate(patients)
     usable, skipped = [], Counter()
