@@ -277,6 +277,39 @@ def test_like_counts_an_exports_variations_as_one_patient(synth, tmp_path):
         export_dataset(synth, tmp_path / "out", random=2, size=64, like=tmp_path / "twice")
 
 
+def test_like_counts_the_same_masks_in_another_fan_as_another_heart(tmp_path):
+    """Masks repeated in the same fans are one heart drawn again (an export's variations);
+    the same masks recorded in another fan show another heart (hearts follow their fan) and
+    count. Only the masks were compared, so such a patient was dropped as a repeat."""
+    from dataclasses import replace
+
+    from engine.anatomy import ShapeModel
+    from engine.export.sources import distinct_hearts, model_like
+    from engine.fan import FAN_KEY, default_fan
+
+    model, masks = ShapeModel.default(), tmp_path / "masks"
+    masks.mkdir()
+    tilted = {view: default_fan(view).with_shape(tilt=10.0, depth=0.9).rounded() for view in ("2CH", "4CH")}
+
+    def write(patient: str, seed: int, fans: dict | None) -> None:
+        for view in ("2CH", "4CH"):
+            for phase in ("ED", "ES"):
+                labels = model.mask(model.draw(seed), view, phase, 64)
+                text = {FAN_KEY: fans[view].to_json()} if fans else None
+                write_label_png(masks / f"{patient}_{view}_{phase}.png", labels, text=text)
+
+    for seed in range(8):
+        write(f"p{seed}", seed, None)
+    write("p0again", 0, None)  # a repeat: one heart
+    write("p0tilted", 0, tilted)  # the same masks in another fan: another heart
+    assert model_like(masks)[0].stats["patients"] == 9
+    frames = {("4CH", "ED"): np.zeros((4, 4), np.uint8)}
+    moved = replace(default_fan("4CH"), apex_x=0.45)
+    kept = distinct_hearts({"a": frames, "b": frames, "c": frames},
+                           {"a": {}, "b": {("4CH", "ED"): default_fan("4CH")}, "c": {("4CH", "ED"): moved}})
+    assert list(kept) == ["a", "c"]
+
+
 def test_masks_with_a_damaged_fan_record_are_drawn_in_the_median_fan_and_named(tmp_path, capsys):
     from engine.fan import FAN_KEY
 

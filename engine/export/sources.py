@@ -13,7 +13,7 @@ from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
-from ..fan import Fan, fan_from_text, random_fan, view_of_name
+from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
 from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map, read_png_text
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
@@ -85,10 +85,10 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, Mes
     model, and the notice tells the user so. What the model is (the manifest's record) names
     no option of any front end; the notice names the command line's, as advice."""
     sources = source_patients(like)
-    patients = distinct_hearts({p.patient: {(item.view, item.instant): item.labels for item in p.items
-                                            if item.view and item.instant} for p in sources})
     fans = {p.patient: {(item.view, item.instant): item.fan for item in p.items if item.view and item.instant}
             for p in sources}  # each mask's own fan: the model sees the hearts in the median fans
+    patients = distinct_hearts({p.patient: {(item.view, item.instant): item.labels for item in p.items
+                                            if item.view and item.instant} for p in sources}, fans)
     try:
         model = ShapeModel.build(patients, source=str(like), fans=fans)
     except DataError as exc:
@@ -99,16 +99,26 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, Mes
     return model, f"a shape model built from {model.stats['patients']} patients of {like}", None
 
 
-def distinct_hearts(patients: dict[str, dict]) -> dict[str, dict]:
-    """``patients`` without those whose masks repeat an earlier patient's: an export's
-    variations (``patient0001_v2``) are one heart drawn again, not another patient."""
+def distinct_hearts(patients: dict[str, dict], fans: dict[str, dict] | None = None) -> dict[str, dict]:
+    """``patients`` ({name: {(view, phase): labels}}) without those whose masks repeat an
+    earlier patient's in the same fans (``fans``: {name: {(view, phase): Fan}}; a mask without
+    one: its view's median fan): an export's variations (``patient0001_v2``) are one heart
+    drawn again, not another patient. The same masks in other fans show another heart (a
+    heart follows its fan, :mod:`engine.anatomy.placement`), so that patient is kept."""
     seen, kept = set(), {}
     for name, frames in patients.items():
-        key = tuple((key, labels.shape, labels.tobytes()) for key, labels in sorted(frames.items()))
+        drawn_in = (fans or {}).get(name) or {}
+        key = tuple((key, labels.shape, labels.tobytes(), fan_identity(drawn_in.get(key), key[0]))
+                    for key, labels in sorted(frames.items()))
         if key not in seen:
             seen.add(key)
             kept[name] = frames
     return kept
+
+
+def fan_identity(fan: Fan | None, view: str) -> Fan:
+    """The fan a mask of ``view`` was drawn in, as its record holds it (None: the median fan)."""
+    return (default_fan(view) if fan is None else fan).rounded()
 
 
 def masks_like(like: Path, count: int, size: int, seed: int,
