@@ -644,3 +644,33 @@ def test_a_slider_drag_with_a_brush_stroke_inside_it_undoes_step_by_step(qtbot):
     for labels, record in reversed(states):
         assert doc.undo() and (doc.labels == labels).all() and doc.anatomy == record
     assert not doc.undo() and slider.value() == start
+
+
+def status_writes(panel, monkeypatch) -> list[str]:
+    """The texts the panel's status line is given from now on, in order."""
+    written: list[str] = []
+    set_text = panel.status.setText
+    monkeypatch.setattr(panel.status, "setText", lambda text: (written.append(text), set_text(text)))
+    return written
+
+
+@pytest.mark.parametrize("name", ["wall", "ef", "phase", "fan:width"])
+def test_a_key_press_on_a_slider_writes_the_status_line_once(qtbot, monkeypatch, name):
+    """A key press moved the heart, wrote the status line, then closed its step and wrote the
+    whole panel again, status line included: two writes for one press. A drag writes it at
+    each position and once more at the release, where the rest of the panel follows."""
+    from PySide6.QtWidgets import QSlider
+
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    panel.bind(NewMaskChoice(True, "4CH", "ED", 3, 64).document())
+    slider = panel.findChild(QSlider, name)
+    step = 3 if slider.value() < (slider.minimum() + slider.maximum()) / 2 else -3  # toward the middle
+    written = status_writes(panel, monkeypatch)
+    slider.setValue(slider.value() + step)  # what a key press does
+    assert len(written) == 1 and written[0] == panel.status.text()
+    written.clear()
+    drag_slider(slider, [slider.value() + step, slider.value() + 2 * step])
+    assert len(written) == 3 and written[-1] == panel.status.text()

@@ -356,6 +356,8 @@ class AnatomyPanel(QWidget):
             if not self.dragging:  # a key press or a click on the groove: one step each
                 self._end_step()
                 self._show_state()
+            elif self.heart is not None:  # mid-drag only the status line follows, the rest at the release
+                self._show_status()
 
     def _move_heart(self, name: str) -> None:
         record = dict(self.document.anatomy)
@@ -380,7 +382,6 @@ class AnatomyPanel(QWidget):
                           f"{label} stops at {sds:+.1f} SD: further, this heart does not fit the fan")
         record["heart"] = heart.to_dict()
         self._draw(record)
-        self._show_status()
 
     def _last_drawable(self, slider: QSlider, current: int, record: dict, heart_at) -> tuple[Heart, bool]:
         """(heart, stopped): ``heart_at(position)`` at ``slider``'s position or, where that
@@ -407,7 +408,6 @@ class AnatomyPanel(QWidget):
         if record is not None and heart is not None:
             fan = self._fan_for_heart(key, fan, heart, record)
             self._draw(record, fan)  # the heart stays inside the new fan
-            self._show_status()
         else:
             self.document.set_meta_in_stroke(self._stroke, fan=fan)
 
