@@ -674,3 +674,26 @@ def test_a_key_press_on_a_slider_writes_the_status_line_once(qtbot, monkeypatch,
     written.clear()
     drag_slider(slider, [slider.value() + step, slider.value() + 2 * step])
     assert len(written) == 3 and written[-1] == panel.status.text()
+
+
+def test_the_target_ef_slider_stops_at_the_last_drawable_heart_and_says_so(qtbot, monkeypatch):
+    """Like the other heart sliders, the target EF stops where the heart can no longer be
+    drawn: here a fit check that takes no EF above 45 % stands in for a heart too large for
+    its fan (no shipped heart reaches that limit at the EF slider's ends)."""
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    panel.bind(doc)
+    model, start = panel.model, heart(doc)
+    assert model.ejection_fraction(start, "4CH") < 40
+    monkeypatch.setattr(panel, "_drawable", lambda h, record, fan=None: model.ejection_fraction(h, "4CH") <= 45)
+    panel.target_ef.setValue(60)
+    ef = model.ejection_fraction(heart(doc), "4CH")
+    assert 40 < ef <= 45 and panel.target_ef.value() < 60
+    beyond = model.with_ejection_fraction(start, panel.target_ef.value() + 1.0, "4CH")
+    assert model.ejection_fraction(beyond, "4CH") > 45  # the limit, not short of it
+    assert f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan" in panel.status.text()
+    panel.target_ef.setValue(panel.target_ef.value() - 2)
+    assert f"End-systole moved to EF {model.ejection_fraction(heart(doc), '4CH'):.0f} %" in panel.status.text()
