@@ -17,7 +17,8 @@ brings back the heart and the fan with the pixels (they are in the undo step).
 from __future__ import annotations
 
 import random
-from functools import lru_cache
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -39,9 +40,22 @@ STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
 EF_RANGE = (10, 75)  # the target-EF slider, percent
 POOR_FIT = 0.6  # Fit to mask asks first below this overlap (mean Dice) of heart and mask
+
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
                "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
+
+
+class LimitedMove(NamedTuple):
+    """A slider move that stops at the last position whose value fits (a heart slider at the
+    last heart the mask can show, a fan slider at the last fan the heart can be drawn in)."""
+
+    slider: QSlider
+    current: int  # the slider position of what the document holds
+    wanted: int  # where the user put the slider
+    value_at: Callable[[int], object]  # the heart (or fan) at a slider position
+    fits: Callable[[object], bool]
+    describe: Callable[[object, bool], str]  # the status note for a value reached (stopped or not)
 
 
 def anatomy_record(heart: Heart, view: str, phase: float) -> dict:
@@ -361,40 +375,56 @@ class AnatomyPanel(QWidget):
 
     def _move_heart(self, name: str) -> None:
         record = dict(self.document.anatomy)
-        heart = start = Heart.from_dict(record["heart"])
         if name == "phase":
             record["phase"] = self.phase.value() / STEPS
-        elif name == "ef":
-            view = record["view"]
-            current = round(self.model.ejection_fraction(start, view))
-            heart, stopped = self._last_drawable(self.target_ef, current, record, lambda percent: (
-                self.model.with_ejection_fraction(start, float(percent), view)))
-            ef = self.model.ejection_fraction(heart, view)
-            self._note = (f"End-systole moved to EF {ef:.0f} %" if not stopped else
-                          f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan")
         else:
-            label = self.model.directions.get(name, name)
-            current = round(self.model.position(start, name) / LIMIT * (STEPS // 2))
-            heart, stopped = self._last_drawable(self.sliders[name], current, record, lambda position: (
-                self.model.move(start, name, position / (STEPS // 2) * LIMIT - self.model.position(start, name))))
-            sds = self.model.position(heart, name)
-            self._note = (f"{label} {sds:+.1f} SD" if not stopped else
-                          f"{label} stops at {sds:+.1f} SD: further, this heart does not fit the fan")
-        record["heart"] = heart.to_dict()
+            heart, self._note = self._stop_at_limit(self._heart_move(name, record))
+            record["heart"] = heart.to_dict()
         self._draw(record)
 
-    def _last_drawable(self, slider: QSlider, current: int, record: dict, heart_at) -> tuple[Heart, bool]:
-        """(heart, stopped): ``heart_at(position)`` at ``slider``'s position or, where that
-        heart cannot be drawn in this view, size and fan (the mask would show one nearer the
-        mean heart, a jump), at the drawable position nearest to it on the way back to
-        ``current``; the slider is moved there, so the user sees the limit, as the fan sliders
-        stop at the last usable fan. Each try draws the heart at the mask's size, so the way
-        back is halved rather than walked."""
-        wanted, heart_at = slider.value(), lru_cache(maxsize=None)(heart_at)
-        position = _last_position(wanted, current, lambda p: self._drawable(heart_at(p), record))
-        if position != wanted:
-            self._show_slider(slider, position)
-        return heart_at(position), position != wanted
+    def _heart_move(self, name: str, record: dict) -> LimitedMove:
+        """The move of heart slider ``name`` (a model direction, or ``ef``) from the heart of
+        ``record``: it stops at the last heart the mask can show."""
+        start, view, model = Heart.from_dict(record["heart"]), record["view"], self.model
+
+        def fits(heart: Heart) -> bool:
+            return self._drawable(heart, record)
+
+        if name == "ef":
+            def ef_note(heart: Heart, stopped: bool) -> str:
+                ef = model.ejection_fraction(heart, view)
+                return (f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan" if stopped
+                        else f"End-systole moved to EF {ef:.0f} %")
+
+            return LimitedMove(self.target_ef, round(model.ejection_fraction(start, view)), self.target_ef.value(),
+                               lambda percent: model.with_ejection_fraction(start, float(percent), view),
+                               fits, ef_note)
+        label, slider, here = model.directions.get(name, name), self.sliders[name], model.position(start, name)
+        return LimitedMove(slider, round(here / LIMIT * (STEPS // 2)), slider.value(),
+                           lambda position: model.move(start, name, position / (STEPS // 2) * LIMIT - here), fits,
+                           lambda heart, stopped: _limit_note(label, f"{model.position(heart, name):+.1f} SD",
+                                                              stopped))
+
+    def _stop_at_limit(self, move: LimitedMove) -> tuple[object, str]:
+        """(value, note): ``move.value_at`` at the wanted position or, where that value does not
+        fit (a heart the mask at its size and fan cannot show: it would show one nearer the
+        mean, a jump), at the fitting position nearest to it on the way back to the current
+        one; the slider is moved there, so the user sees the limit, and the note says so.
+        Each value is made once, and the way back is halved rather than walked: each try
+        draws a heart at the mask's size."""
+        values: dict[int, object] = {}
+
+        def value_at(position: int) -> object:
+            if position not in values:
+                values[position] = move.value_at(position)
+            return values[position]
+
+        position = _last_position(move.wanted, move.current, lambda p: move.fits(value_at(p)))
+        stopped = position != move.wanted
+        if stopped:
+            self._show_slider(move.slider, position)
+        value = value_at(position)
+        return value, move.describe(value, stopped)
 
     def _drawable(self, heart: Heart, record: dict, fan: Fan | None = None) -> bool:
         """Whether the mask shows ``heart`` itself (not one moved toward the mean heart), in
@@ -412,29 +442,22 @@ class AnatomyPanel(QWidget):
             self.document.set_meta_in_stroke(self._stroke, fan=fan)
 
     def _fan_for_heart(self, key: str, fan: Fan, heart: Heart, record: dict) -> Fan:
-        """``fan`` or, where ``heart`` cannot be drawn in it at the mask's size (the mask would
-        show a heart nearer the mean, a jump), the fan at the slider position nearest to it on
-        the way back to the current fan in which it can; the slider stops there and the
-        status line says so, as the heart sliders stop at the last heart they can draw."""
+        """``fan`` or, where ``heart`` cannot be drawn in it at the mask's size, the fan at the
+        slider position nearest to it on the way back to the current fan in which it can
+        (:meth:`_stop_at_limit`, as the heart sliders stop at the last heart they can draw)."""
         label, _, _, scale, _ = FAN_SLIDERS[key]
-        slider, now = self.fan_sliders[key], self.document.fan
-        current, wanted = round(getattr(now, key) * scale), round(getattr(fan, key) * scale)
+        now = self.document.fan
+        wanted = round(getattr(fan, key) * scale)
 
-        def fan_at(position: int) -> Fan:
-            return fan if position == wanted else now.with_shape(**{key: position / scale})
-
-        def fits(position: int) -> bool:
-            candidate = fan_at(position)
+        def fits(candidate: Fan) -> bool:
             return candidate.problem() is None and self._drawable(heart, record, candidate)
 
-        position = _last_position(wanted, current, fits)
-        if position == wanted:
-            self._note = f"Fan {label.lower()} {_fan_value(key, fan)}"
-            return fan
-        self._show_slider(slider, position)
-        stopped = fan_at(position)
-        self._note = f"Fan {label.lower()} stops at {_fan_value(key, stopped)}: further, this heart does not fit the fan"
-        return stopped
+        move = LimitedMove(self.fan_sliders[key], round(getattr(now, key) * scale), wanted,
+                           lambda position: fan if position == wanted else now.with_shape(**{key: position / scale}),
+                           fits, lambda shown, stopped: _limit_note(f"Fan {label.lower()}", _fan_value(key, shown),
+                                                                    stopped))
+        fitted, self._note = self._stop_at_limit(move)
+        return fitted
 
     def _usable_fan(self, key: str, position: int) -> Fan:
         """The document's fan with ``key`` at slider ``position`` or, where that fan would be
@@ -543,6 +566,11 @@ class AnatomyPanel(QWidget):
         self._end_step()
         self._note = f"Preset: {self.preset.currentText()}"
         self._show_state()
+
+
+def _limit_note(what: str, value: str, stopped: bool) -> str:
+    """The status note of a slider that reached ``value`` (``stopped``: short of where it was put)."""
+    return f"{what} stops at {value}: further, this heart does not fit the fan" if stopped else f"{what} {value}"
 
 
 def _fan_value(key: str, fan: Fan) -> str:
