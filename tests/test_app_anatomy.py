@@ -697,3 +697,46 @@ def test_the_target_ef_slider_stops_at_the_last_drawable_heart_and_says_so(qtbot
     assert f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan" in panel.status.text()
     panel.target_ef.setValue(panel.target_ef.value() - 2)
     assert f"End-systole moved to EF {model.ejection_fraction(heart(doc), '4CH'):.0f} %" in panel.status.text()
+
+
+@pytest.mark.parametrize("how", ["alt_letter", "popup_menu", "tooltip"])
+def test_a_menu_opened_from_the_keyboard_mid_drag_leaves_the_drag_one_closed_step(window, qtbot, how):
+    """Alt+F in the middle of a slider drag opened the File menu, a popup that took the
+    mouse: the release went to the menu, and the drag's step stayed open (Undo, Save and New
+    did nothing) until the slider was next taken. A popup now ends the drag where it is, as
+    a modal dialog does; a tooltip, which takes nothing, leaves it held."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["wall"]
+    steps, before, value = len(doc.history), doc.labels.copy(), slider.value()
+    at, screen = handle_in_window(slider), window.windowHandle()
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(screen, left, none, at)
+    QTest.mouseMove(screen, at + QPoint(30, 0))
+    assert slider.isSliderDown() and doc.in_stroke
+    try:
+        if how == "alt_letter":
+            QTest.keyClick(screen, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
+        elif how == "popup_menu":
+            window.menus.recent.popup(window.mapToGlobal(QPoint(10, 10)))
+        else:
+            QToolTip.showText(window.mapToGlobal(at), "a tooltip", slider)
+        popup = QApplication.activePopupWidget()
+        assert (popup is not None) == (how != "tooltip") and QToolTip.isVisible() == (how == "tooltip")
+        held = slider.isSliderDown(), panel.dragging, doc.in_stroke
+        QTest.mouseRelease(screen, left, none, at + QPoint(30, 0))  # to the popup, when there is one
+    finally:
+        if QApplication.activePopupWidget() is not None:
+            QApplication.activePopupWidget().close()
+        slider.setSliderDown(False)
+    if how == "tooltip":
+        assert held == (True, True, True)
+    else:
+        assert held == (False, False, False)
+        assert all(window.commands[c].isEnabled() for c in ("save", "new", "open"))
+    assert len(doc.history) == steps + 1
+    window.undo()
+    assert (doc.labels == before).all() and slider.value() == value

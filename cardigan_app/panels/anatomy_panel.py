@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
 
 from engine.anatomy import ShapeModel
@@ -74,7 +74,7 @@ def heart_of(record: dict | None) -> Heart | None:
 class AnatomyPanel(QWidget):
     """The sliders and buttons; each change is one undo step of the document, a slider drag
     included: the panel holds the step's :class:`Stroke` from press to release (or to a modal
-    dialog taking the mouse, :meth:`let_go`)."""
+    dialog or a popup menu taking the mouse, :meth:`let_go`)."""
 
     holdChanged = Signal(bool)  # the mouse took (True) or let go (False) of a slider
 
@@ -328,6 +328,7 @@ class AnatomyPanel(QWidget):
 
     def _begin_drag(self, name: str) -> None:
         self._held = name
+        QApplication.instance().installEventFilter(self)  # a popup opened mid-drag ends it
         if self.document is not None:
             self._begin_step(_step_name(name))
         self.holdChanged.emit(True)
@@ -339,6 +340,7 @@ class AnatomyPanel(QWidget):
 
     def _end_drag(self) -> None:
         self._held = None
+        QApplication.instance().removeEventFilter(self)
         if self.document is not None:
             self._end_step()
             self._show_state()
@@ -349,10 +351,19 @@ class AnatomyPanel(QWidget):
             self.let_go()
         return super().event(event)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """While the mouse holds a slider: a popup about to show (a menu opened from the
+        keyboard, Alt+F) will take the mouse, so the drag ends first (:meth:`let_go`)."""
+        if (event.type() == QEvent.Type.Show and self._held is not None and isinstance(watched, QWidget)
+                and watched.windowType() == Qt.WindowType.Popup):
+            self.let_go()
+        return False
+
     def let_go(self) -> None:
-        """End a drag whose release the slider will never get: a modal dialog (the window's
-        shortcuts open some while the mouse holds a slider) takes the mouse, and the release
-        goes to it. The drag ends where it is, one closed undo step, as if the mouse had let go."""
+        """End a drag whose release the slider will never get: a modal dialog or a popup menu
+        (the window's shortcuts and Alt+letter open some while the mouse holds a slider) takes
+        the mouse, and the release goes to it. The drag ends where it is, one closed undo
+        step, as if the mouse had let go."""
         if self._held is not None:
             self.findChild(QSlider, self._held).setSliderDown(False)  # sliderReleased ends the drag
 
