@@ -740,3 +740,32 @@ def test_a_menu_opened_from_the_keyboard_mid_drag_leaves_the_drag_one_closed_ste
     assert len(doc.history) == steps + 1
     window.undo()
     assert (doc.labels == before).all() and slider.value() == value
+
+
+@pytest.mark.parametrize("name", ["wall", "ef", "fan:depth"])
+def test_a_slider_move_draws_the_heart_once(qtbot, monkeypatch, name):
+    """A move asks the shape model three times for its heart (is it drawable, its mask, the
+    heart the mask shows for the EF line); the model's memo of drawn hearts makes that one
+    drawing, the cost of a move. Counted in rasterised label maps: the move draws as many
+    as drawing its heart once does."""
+    from PySide6.QtWidgets import QSlider
+
+    from cardigan_app.panels import AnatomyPanel
+    from engine.anatomy import shape_model
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    panel.bind(doc)
+    drawn: list[int] = []
+    draw_labels = shape_model.draw_labels
+    monkeypatch.setattr(shape_model, "draw_labels", lambda *args: drawn.append(1) or draw_labels(*args))
+    slider = panel.findChild(QSlider, name)
+    shape_model._fit_view.cache_clear()
+    slider.setValue(slider.value() + 2)
+    assert "stops" not in panel.status.text()
+    by_the_move = len(drawn)
+    shape_model._fit_view.cache_clear()
+    drawn.clear()
+    assert panel.model.view_scale(heart(doc), "4CH", 64, doc.fan) is not None
+    assert by_the_move == len(drawn) > 0
