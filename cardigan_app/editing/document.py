@@ -132,6 +132,8 @@ class LabelDocument:
 
     @property
     def in_stroke(self) -> bool:
+        """Whether a stroke is open: the window hands a changed fan to the other key frame
+        only once it is closed, so a slider drag is one step there too."""
         return self._stroke is not None
 
     def value_at(self, x: float, y: float) -> int | None:

@@ -12,6 +12,11 @@ thickest walls, ...). The fan's depth, opening and tilt are here too; they stop 
 usable fan, and at the last fan the heart can still be drawn in. Pixels painted on top
 of the drawn heart stay as painted. One drag (or one preset) is one undo step, and undo
 brings back the heart and the fan with the pixels (they are in the undo step).
+
+The status line's note on the last change ("LV length +1.2 SD", "Fitted to the mask (94 %
+overlap)") tells of this session's last edit and is not saved: undo, redo and another mask
+drop it. The state it describes is saved (the heart's record and the fan), and the sliders
+and the EF line show it again when the mask is reopened.
 """
 
 from __future__ import annotations
