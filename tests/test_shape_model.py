@@ -109,6 +109,26 @@ def test_directions_move_what_they_name(model):
     assert all(label and meaning for label, meaning in model.presets.values())
 
 
+def test_the_cavity_is_counted_once_for_the_ef_and_the_models_measures(monkeypatch):
+    """A patient's cavity area and the EF by area both count the cavity with
+    :func:`cavity_pixels`: a label map's count, over the placement's scale squared."""
+    from engine.anatomy import measures, model_building
+    from engine.anatomy.placement import Placement
+
+    labels = np.zeros((20, 30), np.uint8)
+    labels[2:12, 3:9] = LV_CAVITY  # 60 pixels
+    labels[12:15, 3:9] = 2
+    assert measures.cavity_pixels(labels) == 60.0
+    assert model_building.cavity_area(labels, Placement()) == 60.0
+    assert model_building.cavity_area(labels, Placement(scale=2.0)) == 15.0
+    es = np.where(np.arange(30)[None, :] < 6, labels, 0)  # 30 pixels of the cavity left
+    assert measures.ejection_fraction_by_area(labels, es) == pytest.approx(50.0)
+    counted = []
+    monkeypatch.setattr(model_building, "cavity_pixels", lambda m: counted.append(m) or 40.0)
+    assert model_building.cavity_area(labels, Placement(scale=2.0)) == 10.0
+    assert len(counted) == 1 and counted[0] is labels
+
+
 def test_ejection_fraction_of_known_shapes(model):
     t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
 

@@ -1,5 +1,6 @@
 """Clinical numbers of a heart: ejection fraction by area and by Simpson's biplane method.
 
+- :func:`cavity_pixels`: the LV cavity's area in pixels of a label map;
 - :func:`ejection_fraction_by_area`: (A_ED - A_ES) / A_ED of the LV cavity in one view, in
   percent, from two label maps (or two areas);
 - :func:`simpson_volume` / :func:`simpson_biplane_ef`: the method of discs on the cavity
@@ -18,11 +19,16 @@ from ..labels import LV_CAVITY
 DISCS = 20
 
 
+def cavity_pixels(labels) -> float:
+    """The number of LV cavity pixels of a label map."""
+    return float(np.count_nonzero(np.asarray(labels) == LV_CAVITY))
+
+
 def ejection_fraction_by_area(ed, es) -> float:
     """Area-based EF in percent from the ED and ES label maps of one view (or from the two
     cavity areas as numbers); NaN when the ED cavity is empty."""
-    a_ed = float(np.count_nonzero(np.asarray(ed) == LV_CAVITY)) if np.ndim(ed) else float(ed)
-    a_es = float(np.count_nonzero(np.asarray(es) == LV_CAVITY)) if np.ndim(es) else float(es)
+    a_ed = cavity_pixels(ed) if np.ndim(ed) else float(ed)
+    a_es = cavity_pixels(es) if np.ndim(es) else float(es)
     return 100.0 * (a_ed - a_es) / a_ed if a_ed > 0 else float("nan")
 
 

@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..labels import LV_CAVITY
 from .alignment import normalise, procrustes
 from .descriptors import describe
 from .landmarks import LandmarkError, Landmarks, find_landmarks
-from .measures import ejection_fraction_by_area
+from .measures import cavity_pixels, ejection_fraction_by_area
 from .placement import Placement, unplaced, view_placement
 
 VIEWS, PHASES = ("2CH", "4CH"), ("ED", "ES")
@@ -107,7 +106,7 @@ def in_reference_fan(descriptors: dict[str, float], placed: Placement) -> dict[s
 
 def cavity_area(labels: np.ndarray, placed: Placement) -> float:
     """The LV cavity's area in pixels, as in the reference fan (over the placement's scale squared)."""
-    return float(np.count_nonzero(np.asarray(labels) == LV_CAVITY)) / placed.scale ** 2
+    return cavity_pixels(labels) / placed.scale ** 2
 
 
 def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> dict[str, dict]:
