@@ -495,3 +495,31 @@ def test_a_loop_of_a_shape_model_heart_is_drawn_in_its_own_fan():
     assert loop.fan == fan and not loop.masks[:, ~fan_mask(fan, 64, 64)].any()
     assert (loop.masks[0] == model.mask(heart, "4CH", float(loop.phases[0]), 64, fan=fan)).all()
     assert loop.invalid_frames() == []
+
+
+@pytest.mark.parametrize("timing", [Timing(frames=8), Timing(cycle="half", frames=5)])
+def test_a_loop_of_a_shape_model_heart_draws_each_phase_once(timing, monkeypatch):
+    """The motion field's key frames are the loop's own ED and ES masks, not drawn again
+    (a half cycle has both among its frames, a full one of 8 frames has ED)."""
+    from engine.anatomy import ShapeModel
+    from engine.cine import loop as loop_module
+    from engine.fan import default_fan
+
+    model, fan = ShapeModel.default(), default_fan("2CH").with_shape(depth=0.8)
+    heart = model.draw(7)
+    draw, drawn = model.mask, []
+
+    def counted(*args, **kwargs):
+        drawn.append(args[2])
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(model, "mask", counted)
+    loop = loop_module.loop_from_heart(model, heart, "2CH", 64, timing, fan)
+    phases = [float(p) for p in loop.phases]
+    assert sorted(drawn) == sorted(set(phases) | {0.0, 1.0})
+    monkeypatch.setattr(model, "mask", draw)
+    masks = np.stack([model.mask(heart, "2CH", p, 64, fan=fan) for p in phases])
+    field = loop_module.displacement_field(model.mask(heart, "2CH", 0.0, 64, fan=fan),
+                                           model.mask(heart, "2CH", 1.0, 64, fan=fan))
+    assert loop.masks.dtype == masks.dtype and np.array_equal(loop.masks, masks)
+    assert loop.field.dtype == field.dtype and np.array_equal(loop.field, field)

@@ -79,8 +79,15 @@ def loop_from_heart(model, heart, view: str, size: int = 256, timing: Timing = T
     drawn in ``fan`` (default: the view's median fan)."""
     timing = timing.checked()
     phases = timing.phases()
-    masks = np.stack([model.mask(heart, view, float(p), size, fan=fan) for p in phases])
-    field = displacement_field(model.mask(heart, view, 0.0, size, fan=fan), model.mask(heart, view, 1.0, size, fan=fan))
+    drawn: dict[float, np.ndarray] = {}  # phase -> its mask: each phase is drawn once
+
+    def mask_at(phase: float) -> np.ndarray:
+        if phase not in drawn:
+            drawn[phase] = model.mask(heart, view, phase, size, fan=fan)
+        return drawn[phase]
+
+    masks = np.stack([mask_at(float(p)) for p in phases])
+    field = displacement_field(mask_at(0.0), mask_at(1.0))  # the key frames, drawn for the loop already
     return CineLoop(masks, phases, field, timing, view, fan)
 
 
