@@ -402,6 +402,25 @@ def test_a_model_built_from_masks_in_other_fans_has_the_statistics_of_the_median
     assert mean_heart_distance(ShapeModel.build(placed)) > 5.0  # the fans taken for the hearts'
 
 
+def test_the_fans_of_the_patients_are_a_dict_keyed_as_the_patients_are(model):
+    """A list of patients takes its fans by index in a dict; a list of fans, which was read
+    by position as well, is refused in one line before any mask is measured."""
+    from engine.anatomy.model_building import _usable
+
+    _, placed, fans = hearts_in_fans(model, 2, 128, unusual_fan)
+    names = list(placed)
+    listed = [placed[name] for name in names]
+    by_name, _ = _usable(placed, fans)
+    by_index, _ = _usable(listed, {i: fans[name] for i, name in enumerate(names)})
+    assert [measures for _, measures in by_index] == [measures for _, measures in by_name]
+    unplaced_measures = [measures for _, measures in _usable(listed)[0]]
+    assert unplaced_measures != [measures for _, measures in by_name]  # the fans were taken
+    for wrong in ([fans[name] for name in names], tuple(fans.values())):
+        with pytest.raises(TypeError, match=r"^the fans of the patients are a dict keyed as the patients are .*"
+                                            f"not a {type(wrong).__name__}$"):
+            ShapeModel.build(listed, fans=wrong)
+
+
 def test_a_model_of_few_patients_survives_the_rounding_of_its_statistics():
     """With few patients the pose residual's covariance is nearly singular; rounded to the 6
     significant digits a model keeps, a ridge of 1e-6 alone left it not positive definite and

@@ -145,6 +145,7 @@ def fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> di
 
 
 def _usable(patients, fans=None) -> tuple[list, Counter]:
+    _check_fans(fans)
     items = patients.items() if isinstance(patients, Mapping) else enumerate(patients)
     usable, skipped = [], Counter()
     for name, masks in items:
@@ -165,13 +166,18 @@ def _usable(patients, fans=None) -> tuple[list, Counter]:
     return usable, skipped
 
 
-def _fans_of(fans, name) -> Mapping:
-    """One patient's {(view, phase): Fan} in ``fans`` (keyed or indexed as the patients are)."""
-    if fans is None:
-        return {}
-    if isinstance(fans, Mapping):
-        return fans.get(name) or {}
-    return fans[name] or {}
+def _check_fans(fans) -> None:
+    """TypeError (one line) unless ``fans`` is None or a mapping by patient: the name of a
+    patient of a dict, the index of one of a list."""
+    if fans is not None and not isinstance(fans, Mapping):
+        raise TypeError(f"the fans of the patients are a dict keyed as the patients are "
+                        f"({{patient: {{(view, phase): Fan}}}}, a list's patients by index), "
+                        f"not a {type(fans).__name__}")
+
+
+def _fans_of(fans: Mapping | None, name) -> Mapping:
+    """One patient's {(view, phase): Fan} in ``fans`` (none given for it: {}, the median fans)."""
+    return (fans or {}).get(name) or {}
 
 
 def _regress(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -190,9 +196,10 @@ def pose_covariance(residual: np.ndarray) -> np.ndarray:
 
 def build_statistics(patients, variance: float = 0.97, fans=None) -> dict:
     """The statistics of a shape model (see the module docstring) of ``patients`` ({name:
-    {(view, phase): labels}} or a list of such dicts), their masks drawn in ``fans`` (keyed or
-    listed as the patients, each {(view, phase): Fan}; a mask without one: its view's median
-    fan); DataError when fewer than ``MIN_PATIENTS`` patients are usable."""
+    {(view, phase): labels}} or a list of such dicts), their masks drawn in ``fans`` (a dict
+    keyed as the patients are, by name or by index in the list, each {(view, phase): Fan}; a
+    mask without one: its view's median fan; anything but a dict: TypeError); DataError when
+    fewer than ``MIN_PATIENTS`` patients are usable."""
     usable, skipped = _usable(patients, fans)
     if len(usable) < MIN_PATIENTS:
         why = "; ".join(f"{n} {reason}" for reason, n in skipped.most_common(3))

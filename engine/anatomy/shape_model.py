@@ -95,8 +95,9 @@ class ShapeModel:
     def build(cls, patients, variance: float = 0.97, terms: str = "", source: str = "",
               fans=None) -> "ShapeModel":
         """A model of ``patients`` ({name: {(view, phase): labels}}, or a list of such dicts)
-        whose masks were drawn in ``fans`` (the same keys, each {(view, phase): Fan}; default:
-        every view's median CAMUS fan); DataError (one line) when too few are usable."""
+        whose masks were drawn in ``fans`` (a dict with the patients' names, or their indices
+        in the list, as keys, each {(view, phase): Fan}; default: every view's median CAMUS
+        fan); DataError (one line) when too few are usable."""
         stats = build_statistics(patients, variance, fans)
         stats.update(terms=terms, source=source)
         return cls(stats)
