@@ -68,6 +68,11 @@ class Message(str):
         """The message with ``words`` for its advice (the command line's where ``words`` has none)."""
         return "".join(words.get(part, part.cli) if isinstance(part, Advice) else part for part in self.parts)
 
+    def gives(self, advice: Advice) -> bool:
+        """Whether ``advice`` is among the message's advice, found by its key (words that only
+        read like it do not count)."""
+        return any(isinstance(part, Advice) and part.key == advice.key for part in self.parts)
+
 
 def message_parts(message: str) -> list[str | dict[str, str]]:
     """``message`` as JSON-friendly parts: its text as strings, each advice as

@@ -644,6 +644,34 @@ def test_feature_matching_is_averaged_over_the_critics_that_give_features():
     assert feature_matching_loss(fake + [pooled], real + [pooled]).item() == pytest.approx(1.0)
 
 
+def test_a_warm_start_error_names_its_option_once_found_by_the_advice_key(monkeypatch):
+    """A message that names --init-disc-from as advice keeps it, whatever its command-line
+    words; one that only reads like it (a state file's own error) gets it in front."""
+    from engine.errors import Advice, Message, message_from_parts, message_parts, option
+    from engine.training import warm_start
+
+    advice = option("init_disc_from")
+    reworded = Advice(advice.key, "--warm-critic")
+    assert Message(reworded, " x: gone").gives(advice) and Message("a ", advice).gives(reworded)
+    assert not Message("--init-disc-from x: gone").gives(advice)
+    assert not Message(option("init_from"), " x").gives(advice)
+    assert message_from_parts(message_parts(Message(reworded, " x"))).gives(advice)
+
+    def refused(message):
+        def state_of(spec):
+            raise CardiganError(message)
+        monkeypatch.setattr(warm_start, "_state_of", state_of)
+        with pytest.raises(CardiganError) as caught:
+            warm_start.read_discriminator("x", tiny())
+        return caught.value.message
+
+    named = refused(Message(reworded, " x: gone"))
+    assert named == "--warm-critic x: gone" and named.said({advice: "Critic from"}) == "Critic from x: gone"
+    plain = refused("--init-disc-from x: not a training state")
+    assert plain == "--init-disc-from: --init-disc-from x: not a training state"
+    assert plain.said({advice: "Critic from"}).startswith("Critic from: ")
+
+
 @pytest.mark.parametrize("case", ["missing", "model_file", "no_state", "other_width"])
 def test_init_disc_from_errors_are_one_line_and_leave_the_run_startable(case, phantom, tmp_path, capsys,
                                                                         tiny_model):

@@ -102,7 +102,7 @@ def read_discriminator(spec: str, config) -> tuple[Path, dict]:
     try:
         path, state = _state_of(spec)
     except CardiganError as exc:  # a message of _state_of names the option; one of load_state does not
-        named = option("init_disc_from") in exc.message.parts
+        named = exc.message.gives(option("init_disc_from"))
         raise CardiganError(exc.message if named else Message(option("init_disc_from"), ": ", exc.message)) from None
     with torch.device("meta"):  # shapes only: nothing is allocated or initialised
         _, disc = build_networks(config)
