@@ -377,6 +377,40 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
         assert not (tmp_path / "run").exists()
 
 
+def test_two_threads_failing_at_once_send_one_failed_event(monkeypatch):
+    """Whether a Failed event was sent is read and set under the stream's lock: two failures
+    at once (each past the check before either had sent) gave two Failed lines."""
+    import io
+    import threading
+
+    from engine.cli.train_view import JsonEventStream
+    from engine.training.events import Failed
+
+    both_made = threading.Barrier(2, timeout=2.0)  # each thread's event is made before either is sent
+    made = Failed.of
+
+    def made_together(message):
+        try:
+            both_made.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return made(message)
+
+    monkeypatch.setattr(Failed, "of", made_together)
+    out = io.StringIO()
+    stream = JsonEventStream(out)
+    threads = [threading.Thread(target=stream.fail, args=(f"problem {i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 1 and lines[0]["type"] == "Failed" and stream.failed, lines
+    stream(Failed("sent by the training", ()))  # the training's own Failed events are all sent
+    stream.fail("after it")
+    assert [json.loads(line)["message"] for line in out.getvalue().splitlines()][1:] == ["sent by the training"]
+
+
 @pytest.mark.parametrize("case", ["existing_run", "oom", "before_the_training"])
 def test_an_app_is_sent_one_failed_event_with_the_advice_it_can_reword(case, phantom, tmp_path, capsys,
                                                                       monkeypatch):

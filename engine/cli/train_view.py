@@ -74,17 +74,23 @@ class JsonEventStream:
         self.failed = False  # a Failed event was sent
 
     def __call__(self, event) -> None:
-        self.failed = self.failed or isinstance(event, Failed)
-        line = json.dumps(event_to_dict(event), allow_nan=True)
-        with self.lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+        self._send(event)
 
     def fail(self, message: str) -> None:
         """Send ``message`` (a :class:`~engine.errors.Message` with its advice) as the Failed
         event, unless one was sent: the training reports its own problems."""
-        if not self.failed:
-            self(Failed.of(message))
+        self._send(Failed.of(message), unless_failed=True)
+
+    def _send(self, event, unless_failed: bool = False) -> None:
+        """Write ``event`` as one line; whether a Failed event was sent is read and set with
+        the writing, under the lock, so two threads failing at once send one."""
+        line = json.dumps(event_to_dict(event), allow_nan=True)
+        with self.lock:
+            if unless_failed and self.failed:
+                return
+            self.failed = self.failed or isinstance(event, Failed)
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
     def watch_stdin(self, stop) -> None:
         """A line ``stop`` on stdin asks for a graceful stop; so does the pipe closing (the
