@@ -198,6 +198,11 @@ def test_more_processes_than_gpus_on_a_machine_is_refused_in_one_line(launched_a
     for spec in ("auto", "cuda", "cuda:0"):
         with pytest.raises(DeviceError, match=r"at most 1 process\(es\) per machine"):
             distributed.setup(spec)
+    # the machine's first process, which has a GPU, refuses too: it is the one that reports
+    launched_as_rank(0)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    with pytest.raises(DeviceError, match=r"^2 processes were started on this machine and it has 1 CUDA device"):
+        distributed.setup("cuda")
 
 
 def test_a_step_ends_with_one_collective_that_carries_both_the_problem_and_the_stop(monkeypatch):
@@ -246,3 +251,36 @@ def test_the_logged_losses_are_the_mean_over_the_processes(phantom, tmp_path):
     assert [code for code, _ in results] == [0, 0], results
     records = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
     assert [r["Loss/G_GAN"] for r in records] == [6.0, 6.0]  # (1 + 11) / 2, not process 0's 1
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_a_device_refused_under_torchrun_is_reported_by_rank_0_alone(rank, launched_as_rank, monkeypatch,
+                                                                     phantom, tmp_path, capsys):
+    """Every process refuses a device the machine lacks; only rank 0 sends the Failed event,
+    from the training and from the command, and every process exits with the same code."""
+    import io
+
+    import torch
+
+    from engine.cli.main import main
+    from engine.errors import DeviceError
+    from engine.training.config import resolve_config
+    from engine.training.events import Failed, TrainCallbacks
+    from engine.training.loop import train
+
+    launched_as_rank(rank)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # the stop watcher reads the app's pipe
+    events = []
+    config = resolve_config("lite", ngf=4, ndf=8, image_size=64, iters=2, device="cuda")
+    with pytest.raises(DeviceError, match="no CUDA GPU"):
+        train(config, phantom, tmp_path / "run", TrainCallbacks(events.append))
+    assert [type(event) for event in events] == ([Failed] if rank == 0 else [])
+
+    args = ["train", "--data", str(phantom), "--run-dir", str(tmp_path / "run"), "--preset", "lite", "--ngf", "4",
+            "--ndf", "8", "--size", "64", "--iters", "2", "--device", "cuda", "--events-jsonl"]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    sent = [json.loads(line) for line in out.splitlines()]
+    assert [event["type"] for event in sent] == (["Failed"] if rank == 0 else []), sent
+    assert "no CUDA GPU" in err and not (tmp_path / "run").exists()

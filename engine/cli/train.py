@@ -236,17 +236,20 @@ class TimeLimit:
 def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say. With ``--events-jsonl`` every problem the user can fix that
     ends the command, whether found before the training starts or by it, is also a
-    :class:`~engine.training.events.Failed` event, so the app says it in its own words."""
+    :class:`~engine.training.events.Failed` event, so the app says it in its own words (under
+    torchrun, sent by rank 0 alone: the other processes end with the same exit code, no event)."""
     if not args.events_jsonl or args.dry_run:
         return train_as_told(args, None)
     from ..errors import CardiganError
+    from ..training.distributed import launched_rank
     from .train_view import JsonEventStream
 
     stream = JsonEventStream(sys.stdout)
     try:
         return train_as_told(args, stream)
     except CardiganError as exc:
-        stream.fail(exc.message)
+        if launched_rank() == 0:  # under torchrun every process fails alike; the first one says so
+            stream.fail(exc.message)
         raise
 
 

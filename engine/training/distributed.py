@@ -1,8 +1,10 @@
 """Several processes (torchrun): process group, device per rank, stop agreement.
 
-``torchrun --nproc_per_node=N -m engine train ...`` sets RANK / WORLD_SIZE / LOCAL_RANK;
-each process trains on its shard of every epoch, gradients are averaged by
-DistributedDataParallel, and only rank 0 writes to the run folder.
+``torchrun --nproc_per_node=N -m engine train ...`` sets RANK / WORLD_SIZE / LOCAL_RANK /
+LOCAL_WORLD_SIZE; each process trains on its shard of every epoch, gradients are averaged by
+DistributedDataParallel, and only rank 0 writes to the run folder and reports events, a
+failed start included (:func:`launched_rank`): the device checks of :func:`setup` refuse on
+every process of a machine alike, so rank 0 refuses whenever a process of its machine does.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ class DistContext:
         return self.rank == 0
 
 
+def launched_rank() -> int:
+    """This process's rank as torchrun set it (0 for a single process), known before
+    :func:`setup` joins the process group or fails."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0
+    return int(os.environ.get("RANK", "0"))
+
+
 def setup(device_spec: str) -> tuple[DistContext, torch.device]:
     """Join the process group when launched by torchrun; pick this process's device."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -60,12 +70,15 @@ def setup(device_spec: str) -> tuple[DistContext, torch.device]:
 
 def rank_gpu(context: DistContext) -> torch.device:
     """The GPU of this process: the one numbered as its rank on this machine (torchrun's
-    LOCAL_RANK), whatever index ``--device cuda:N`` names."""
+    LOCAL_RANK), whatever index ``--device cuda:N`` names. Refused on every process of the
+    machine when it started more processes (LOCAL_WORLD_SIZE) than it has GPUs, not only on
+    those left without one, so its first process says so."""
     count = torch.cuda.device_count()
-    if context.local_rank >= count:
-        raise DeviceError(f"process {context.local_rank} on this machine has no GPU of its own: the "
-                          f"machine has {count} CUDA device(s), so start at most {count} process(es) "
-                          "per machine (torchrun --nproc_per_node)")
+    processes = max(int(os.environ.get("LOCAL_WORLD_SIZE", "0")), context.local_rank + 1)
+    if processes > count:
+        raise DeviceError(f"{processes} processes were started on this machine and it has {count} CUDA "
+                          f"device(s), one per process: start at most {count} process(es) per machine "
+                          "(torchrun --nproc_per_node)")
     return torch.device("cuda", context.local_rank)
 
 

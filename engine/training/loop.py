@@ -104,8 +104,9 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
     callbacks = callbacks or TrainCallbacks()
     try:
         context, device = distributed.setup(config.device)
-    except CardiganError as exc:  # a device this machine lacks
-        callbacks.on_event(Failed.of(exc.message))
+    except CardiganError as exc:  # a device this machine lacks: every process refuses, rank 0 says so
+        if distributed.launched_rank() == 0:
+            callbacks.on_event(Failed.of(exc.message))
         raise
     emit = callbacks.on_event if context.is_main else (lambda event: None)
     run = RunFolder(Path(run_dir))
