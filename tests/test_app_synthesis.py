@@ -379,3 +379,51 @@ def test_without_the_hook_a_loop_is_made_without_waiting(window, qtbot, tmp_path
     serial = live.request_cine(doc.labels, doc.labels, doc.id, doc.fan, 60.0, 12.0)
     qtbot.waitUntil(lambda: bool(answers), timeout=20_000)  # far below the gate's limit
     assert answers == [(serial, "made")] and not list(tmp_path.glob("*gate*"))
+
+
+def test_the_loop_gate_shuts_once_after_the_first_batch_of_the_first_loop(tmp_path, monkeypatch):
+    """The test hook in the synthesis process itself, with a host that makes a loop of three
+    batches: the gate file appears after the first batch (the second time the loop asks what
+    came meanwhile), the loop waits there until a message comes, and no later batch or loop waits."""
+    from multiprocessing import Pipe
+
+    from cardigan_app.synthesis import server
+    from cardigan_app.synthesis.jobs import (CineRequest, LoadRequest, ModelInfo, RenderedImage, RenderRequest,
+                                             StopRequest)
+
+    gate = tmp_path / "loop_gate"
+
+    class Host:
+        info = ModelInfo(1, "fake", "cpu", "cpu", False)
+
+        def render(self, labels, seed, fan, anchor):
+            return np.zeros((2, 2), np.uint8), "", 0.0
+
+        def render_cine(self, request, between_batches):  # (gave way, gate file there) per batch
+            return [(between_batches(), gate.exists()) for _ in range(3)]
+
+    monkeypatch.setattr(server.signal, "signal", lambda *args: None)  # serve ignores Ctrl+C: not here
+    monkeypatch.setattr(server.ModelHost, "open", lambda *args: Host())
+    app, child = Pipe()
+    serving = threading.Thread(target=server.serve, args=(child, 0, str(gate)), daemon=True)
+    serving.start()
+    try:
+        app.send(LoadRequest(1, "fake", "cpu"))
+        assert isinstance(app.recv(), ModelInfo)
+        labels = np.zeros((2, 2), np.uint8)
+        app.send(CineRequest(1, 1, labels, labels, None, 0, 60.0, 12.0))
+        for _ in range(200):
+            if gate.exists():
+                break
+            threading.Event().wait(0.05)
+        assert gate.exists() and not app.poll(0.3)  # at the gate, waiting for the app
+        app.send(RenderRequest(2, labels, 0))
+        assert isinstance(app.recv(), RenderedImage)  # made at the gate, which it opens
+        assert app.recv() == [(False, False), (False, True), (False, True)]
+        gate.unlink()
+        app.send(CineRequest(3, 1, labels, labels, None, 0, 60.0, 12.0))
+        assert app.poll(5.0) and app.recv() == [(False, False)] * 3  # the next loop does not wait
+    finally:
+        app.send(StopRequest())
+        serving.join(5.0)
+    assert not serving.is_alive()

@@ -91,10 +91,12 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None) -> None:
 
     def render_loop(host, message: CineRequest) -> None:
         gate = state.pop("gate", None)  # the test hook: this loop is the first one made
-        calls = iter(range(2))
+        asked = 0  # how often between_batches was asked: before every batch, the first included
 
         def between_batches() -> bool:  # the images sent meanwhile first; a newer loop or a stop: give way
-            if gate and next(calls, None) == 1:  # after the first batch
+            nonlocal asked
+            asked += 1
+            if gate and asked == 2:  # after the first batch
                 Path(gate).touch()
                 conn.poll(GATE_LIMIT_S)
             while conn.poll():
