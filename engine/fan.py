@@ -359,14 +359,15 @@ def _part_bounds(fan: Fan, height: int, width: int, block: int) -> tuple[np.ndar
     ru, rv = fan.depth * fan.squash * width, fan.depth * height
     with np.errstate(divide="ignore", invalid="ignore"):
         # the arc's distance is (1 - g) g / s: g the elliptic radius, s the norm of
-        # (dx / ru^2, dy / rv^2), both growing away from the apex along each axis
+        # (dx / ru^2, dy / rv^2), both growing away from the apex along each axis (written
+        # out here with hypot: through _arc_distance's own terms the draw was 2-4% slower
+        # at 64 x 64)
         g_near, g_far = np.hypot(near_x / ru, near_y / rv), np.hypot(far_x / ru, far_y / rv)
         s_far = np.hypot(far_x / ru ** 2, far_y / rv ** 2)
         lows.append(np.where(g_far < 1.0, (1.0 - g_far) * g_near / s_far, -np.inf))
         highs.append(np.where(g_near > 1.0, (1.0 - g_near) * g_near / s_far, np.inf))
-    face = PROBE_FACE * height + 0.5
-    lows.append(np.hypot(near_x, near_y) - face)
-    highs.append(np.hypot(far_x, far_y) - face)
+    lows.append(_face_distance(fan, near_x, near_y, height, width))  # grows with the distance to the apex
+    highs.append(_face_distance(fan, far_x, far_y, height, width))
     lows, highs = np.stack(lows), np.stack(highs)
     return np.where(np.isnan(lows), -np.inf, lows), np.where(np.isnan(highs), np.inf, highs)
 

@@ -152,6 +152,32 @@ def test_the_coverage_drawn_near_the_outline_is_the_whole_drawing_to_the_bit(hei
     assert np.array_equal(fan_alpha_near_outline(apex, 64, 64, 4), fan_alpha(apex, 64, 64))
 
 
+@pytest.mark.parametrize("height, width, block", [(256, 256, 16), (97, 131, 16), (40, 300, 4)])
+def test_the_bounds_of_each_part_hold_every_pixel_of_their_square(height, width, block, monkeypatch):
+    """The bounds the near-outline drawing sorts squares by hold each part's distance at
+    every pixel centre of the square (within rounding), and the probe face's bounds are
+    the face distance itself at the square's nearest and farthest points."""
+    import engine.fan as fan_module
+
+    rows, cols = -(-height // block), -(-width // block)
+    for fan in random_fans(25, seed=height + width):
+        lows, highs = fan_module._part_bounds(fan, height, width, block)
+        ys, xs = fan_module.pixel_centres(height, width)
+        for part, low, high in zip(fan_module._outline_distances(fan, ys, xs, height, width), lows, highs):
+            padded = np.full((rows * block, cols * block), np.nan)
+            padded[:height, :width] = np.broadcast_to(part, (height, width))
+            squares = padded.reshape(rows, block, cols, block)
+            with np.errstate(invalid="ignore"):
+                assert np.all(np.nanmin(squares, axis=(1, 3)) >= low - 1e-9), fan
+                assert np.all(np.nanmax(squares, axis=(1, 3)) <= high + 1e-9), fan
+    face = fan_module._face_distance
+    fan = default_fan()
+    before = fan_module._part_bounds(fan, height, width, block)
+    monkeypatch.setattr(fan_module, "_face_distance", lambda *args: face(*args) + 1.0)
+    after = fan_module._part_bounds(fan, height, width, block)
+    assert np.array_equal(after[0][3], before[0][3] + 1.0) and np.array_equal(after[1][3], before[1][3] + 1.0)
+
+
 def test_the_coverage_near_the_outline_measures_only_a_band_along_it(monkeypatch):
     import engine.fan as fan_module
 
