@@ -15,7 +15,7 @@ from .fast import FastGenerator, optimize_for_inference
 from .fast.incremental import IncrementalGenerator
 from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
-from .fan import Fan, apply_fan, default_fan, fan_alpha, fan_class_ids
+from .fan import Fan, apply_fan, default_fan, fan_alpha_near_outline, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
 from .nets.refiner import cut_change, refine_images
 from .nets.fine_filter import apply_fine_filter
@@ -322,8 +322,9 @@ def require_finite(images: np.ndarray, model) -> None:
 
 
 def coverage(fans: list[Fan], shape: tuple[int, int]) -> np.ndarray:
-    """(N, 1, H, W) float32 coverage of each map's fan."""
-    return np.stack([fan_alpha(fan, *shape) for fan in fans])[:, None]
+    """(N, 1, H, W) float32 coverage of each map's fan (:func:`engine.fan.fan_alpha`, drawn
+    pixel by pixel only near the outline: the same to the bit, about five times faster at 256)."""
+    return np.stack([fan_alpha_near_outline(fan, *shape) for fan in fans])[:, None]
 
 
 FEATHER_PIXELS = 4  # width of the blend between a resampled region and the rest

@@ -178,6 +178,28 @@ def test_the_bounds_of_each_part_hold_every_pixel_of_their_square(height, width,
     assert np.array_equal(after[0][3], before[0][3] + 1.0) and np.array_equal(after[1][3], before[1][3] + 1.0)
 
 
+def test_synthesis_and_training_data_draw_the_fan_near_its_outline_alone(monkeypatch):
+    """Every synthesized batch and every training pair drew its fan's coverage pixel by pixel
+    (fan_alpha); they take the near-outline drawing, the same to the bit."""
+    from engine import synthesizer
+    from engine.data import dataset
+
+    fans = list(random_fans(6, seed=11)) + [default_fan("2CH"), default_fan("4CH").with_shape(depth=0.7, tilt=15.0)]
+    expected = {shape: np.stack([fan_alpha(fan, *shape) for fan in fans])[:, None] for shape in ((256, 256), (97, 131))}
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the fan was drawn pixel by pixel")
+
+    for module in (synthesizer, dataset):
+        monkeypatch.setattr(module, "fan_alpha", whole, raising=False)
+    for shape, want in expected.items():
+        got = synthesizer.coverage(fans, shape)
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+        for fan, alpha in zip(fans, want[:, 0]):
+            drawn = dataset._coverage(fan, *shape)
+            assert drawn.dtype == np.float32 and np.array_equal(drawn, alpha) and not drawn.flags.writeable
+
+
 def test_the_coverage_near_the_outline_measures_only_a_band_along_it(monkeypatch):
     import engine.fan as fan_module
 

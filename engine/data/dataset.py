@@ -16,7 +16,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError, MaskError, Message
-from ..fan import FAN_KEY, Fan, FanError, default_fan, fan_alpha
+from ..fan import FAN_KEY, Fan, FanError, default_fan, fan_alpha_near_outline
 from ..labels import NUM_CLASSES, bad_values
 from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
@@ -240,7 +240,7 @@ def broken_links(root: Path, folders) -> list[str]:
 
 
 def _cached_coverage(fan: Fan, height: int, width: int) -> np.ndarray:
-    coverage = fan_alpha(fan, height, width)
+    coverage = fan_alpha_near_outline(fan, height, width)  # fan_alpha to the bit, faster
     coverage.setflags(write=False)
     return coverage
 
