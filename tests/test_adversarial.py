@@ -728,3 +728,21 @@ def test_a_new_run_that_diverges_before_its_first_state_says_nothing_is_kept(pha
     assert rc == 1 and "training diverged at iteration" in line
     assert "no state" in line and "kept" not in line.replace("nothing is kept", "")
     assert not run.exists()  # removed whole: there is nothing to resume from
+
+
+def test_a_dataset_mended_after_a_refusal_opens_in_the_same_process(tmp_path):
+    """The folder's problems are read afresh each time it is opened: a studio that was told of
+    a broken link or an unpaired image opens the folder once it is mended, without a restart."""
+    from engine.data.dataset import PairedDataset
+    from engine.data.phantom import write_phantom
+    from engine.errors import DataError
+
+    data = tmp_path / "data"
+    write_phantom(data, count=3, size=32, seed=1, workers=1)
+    images = data / "train" / "img"
+    (images / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    for _ in range(2):  # the same refusal twice, not one grown by the first
+        with pytest.raises(DataError, match=r": 1 bad pair\(s\): 1 broken link\(s\) \(train/img/gone.png\)$"):
+            PairedDataset(data, "train")
+    (images / "gone.png").unlink()
+    assert len(PairedDataset(data, "train")) == len(list(images.iterdir())) > 0

@@ -228,7 +228,6 @@ def read_label_ids(path: Path) -> np.ndarray:
         return label_ids(label).astype(np.uint8, copy=False)
 
 
-@lru_cache(maxsize=64)
 def broken_links(root: Path, folders) -> list[str]:
     """One problem naming how many links in ``folders`` point nowhere (they would otherwise
     be skipped without a word), or none."""
@@ -239,7 +238,9 @@ def broken_links(root: Path, folders) -> list[str]:
     return [f"{len(broken)} broken link(s) ({shown})"]
 
 
+@lru_cache(maxsize=64)
 def _cached_coverage(fan: Fan, height: int, width: int) -> np.ndarray:
+    """One read-only coverage per fan and size: a dataset's pairs mostly share a few fans."""
     coverage = fan_alpha_near_outline(fan, height, width)  # fan_alpha to the bit, faster
     coverage.setflags(write=False)
     return coverage
