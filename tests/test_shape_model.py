@@ -513,3 +513,66 @@ def test_the_build_script_takes_each_train_mask_in_its_recorded_fan(model, tmp_p
 
     assert mean_heart_distance(built) < 0.5 and mean_heart_distance(ShapeModel.build(named)) > 2.5
     assert "fan" in built.stats["source"]
+
+
+def test_a_rebuild_gives_its_modes_the_same_signs_whatever_the_svd_returns(small_model, monkeypatch):
+    """The sign of a principal mode used to be whatever the SVD returned, so a rebuild from the
+    same data (another LAPACK, another order of the patients) could flip modes: each seed then
+    drew another heart and saved coefficients meant other hearts. Each mode's component of
+    largest magnitude is now positive, fixed before the pose statistics, slider directions and
+    presets are derived, so all of them follow."""
+    import engine.anatomy.model_building as building
+    from engine.anatomy.landmarks import Landmarks
+
+    patients = parametric_patients(30)
+    modes = small_model.modes
+    largest = modes[np.arange(len(modes)), np.argmax(np.abs(modes), axis=1)]
+    assert np.all(largest > 0)
+
+    def same_signs(other: ShapeModel) -> None:
+        assert other.shapes == small_model.shapes
+        agree = np.einsum("ij,ij->i", other.modes, modes) / np.linalg.norm(modes, axis=1) ** 2
+        assert np.all(agree[:3] > 0.99) and np.all(agree > 0), agree
+
+    same_signs(ShapeModel.build(dict(reversed(list(patients.items())))))  # the rows permuted
+
+    rng = np.random.default_rng(1)
+    found = building.find_landmarks
+
+    def jittered(labels):  # landmarks a millionth of the picture off
+        m = found(labels)
+        return Landmarks(m.endo + rng.normal(0, 1e-6, m.endo.shape), m.thickness,
+                         m.atrium + rng.normal(0, 1e-6, m.atrium.shape))
+
+    monkeypatch.setattr(building, "find_landmarks", jittered)
+    same_signs(ShapeModel.build(patients))
+    monkeypatch.setattr(building, "find_landmarks", found)
+
+    svd = np.linalg.svd
+
+    def flipped_svd(a, *args, **kwargs):  # what another LAPACK may return: some signs reversed
+        u, s, vt = svd(a, *args, **kwargs)
+        signs = np.where(np.arange(len(s)) % 2 == 0, -1.0, 1.0)
+        return u * signs, s, vt * signs[:, None]
+
+    monkeypatch.setattr(building.np.linalg, "svd", flipped_svd)
+    flipped = ShapeModel.build(patients)
+    same_signs(flipped)
+    np.testing.assert_allclose(flipped.modes, modes, atol=1e-6)
+    for name in ("pose_from_shape", "pose_mean", "pose_cov"):
+        np.testing.assert_allclose(flipped.stats[name], small_model.stats[name], atol=1e-6, err_msg=name)
+    for name, direction in small_model.stats["directions"].items():
+        np.testing.assert_allclose(flipped.stats["directions"][name]["vector"], direction["vector"], atol=1e-5)
+    for name, preset in small_model.stats["presets"].items():
+        np.testing.assert_allclose(flipped.stats["presets"][name]["position"], preset["position"], atol=1e-5)
+    heart, again = small_model.draw(3), flipped.draw(3)
+    assert again.shape == heart.shape
+    assert np.array_equal(flipped.mask(again, "4CH", "ES", 64), small_model.mask(heart, "4CH", "ES", 64))
+
+
+def test_the_shipped_model_keeps_its_modes_and_draws(model):
+    """The shipped statistics are read as saved (no sign is changed on loading): the hearts
+    saved with it keep their fingerprint and every seed its heart."""
+    assert model.fingerprint == "e5d81102fd85" and model.shapes == 39
+    heart = model.draw(7)
+    assert heart.shape[:3] == (0.645813, 1.028039, 1.617857) and heart.pose[:2] == (-0.912858, -0.337968)

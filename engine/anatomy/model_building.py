@@ -11,7 +11,10 @@ tilted or shallow fans gives the statistics of the same hearts in the median fan
    motion from ED to ES stays part of the shape;
 2. the normalised landmarks of both views and both phases make one vector per patient; a PCA
    over these keeps the modes that explain ``variance`` of the total (one draw = one patient,
-   two views, with its own motion);
+   two views, with its own motion). Each mode's sign is fixed (:func:`fixed_signs`: its
+   component of largest magnitude positive) before anything below is derived from it, so a
+   rebuild from the same data on another machine or library gives the same modes, the same
+   hearts for each seed and the same meaning to saved coefficients;
 3. the eight pose numbers (two views x position, log scale, tilt) get a Gaussian of their own
    around a linear prediction from the shape coefficients (a heart with a long atrium sits
    higher in the picture, so its atrium stays in the fan);
@@ -187,6 +190,18 @@ def _regress(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return coef / max(np.linalg.norm(coef), 1e-12)
 
 
+def fixed_signs(directions: np.ndarray) -> np.ndarray:
+    """``directions`` (one per row) each turned so that its component of largest magnitude is
+    positive. An SVD returns each principal direction with an arbitrary sign (one LAPACK build
+    or one order of the patients may give the opposite of another); this makes the sign a
+    property of the direction itself. It changes only where two components of opposite signs
+    are equally the largest, which a small change of the data does not bring about unless
+    they were within that change of each other."""
+    rows = np.asarray(directions, np.float64)
+    largest = rows[np.arange(len(rows)), np.argmax(np.abs(rows), axis=1)]
+    return rows * np.where(largest < 0, -1.0, 1.0)[:, None]
+
+
 def pose_covariance(residual: np.ndarray) -> np.ndarray:
     """The covariance of the (N, 8) pose residuals, kept positive definite for few patients
     and for the rounding a saved model applies (:data:`RIDGE`, :data:`RELATIVE_RIDGE`)."""
@@ -219,6 +234,7 @@ def build_statistics(patients, variance: float = 0.97, fans=None) -> dict:
     pose = np.concatenate(poses, axis=1)  # (N, 8): 2CH x, y, log scale, tilt, then 4CH
     mean_x = x.mean(0)
     _, sv, vt = np.linalg.svd(x - mean_x, full_matrices=False)
+    vt = fixed_signs(vt)
     eigen = sv ** 2 / (len(x) - 1)
     explained = np.cumsum(eigen) / eigen.sum()
     count = int(min(np.searchsorted(explained, variance) + 1, len(eigen)))
