@@ -576,3 +576,38 @@ def test_the_shipped_model_keeps_its_modes_and_draws(model):
     assert model.fingerprint == "e5d81102fd85" and model.shapes == 39
     heart = model.draw(7)
     assert heart.shape[:3] == (0.645813, 1.028039, 1.617857) and heart.pose[:2] == (-0.912858, -0.337968)
+
+
+def test_models_that_place_hearts_differently_never_share_a_fingerprint(model, small_model, tmp_path):
+    """The fingerprint hashed the mean and the modes only, so a model differing in its pose
+    statistics alone had the same one, and drew another's hearts elsewhere in the picture
+    without a word. Models built now hash the pose statistics too (fingerprint version 2), and
+    a model refuses a heart of another fingerprint in one line; the shipped model, saved before
+    that, keeps its version 1 fingerprint, so the hearts saved with it still open."""
+    saved = {"format": "cardigan-heart", "version": 1, "model": "e5d81102fd85", "seed": 7,
+             "shape": list(model.draw(7).shape), "pose": list(model.draw(7).pose)}
+    assert "fingerprint_version" not in model.stats
+    assert model.mask(Heart.from_dict(saved), "4CH", "ED", 64).any()
+
+    assert small_model.stats["fingerprint_version"] == 2
+    for name in ("pose_mean", "pose_from_shape", "pose_cov"):
+        stats = json.loads(json.dumps({k: v for k, v in small_model.stats.items() if k != "modes"}))
+        stats["modes"] = small_model.modes
+        value = np.asarray(stats[name])
+        stats[name] = (value + np.where(value == 0, 1e-3, 0.01 * value)).tolist()  # moved, still valid
+        if name == "pose_cov":
+            stats[name] = (value * 1.1).tolist()
+        other = ShapeModel(stats)
+        assert other.fingerprint != small_model.fingerprint, name
+        with pytest.raises(HeartError) as error:
+            other.mask(small_model.draw(0), "4CH")
+        message = str(error.value)
+        assert "\n" not in message and "another shape model" in message and small_model.fingerprint[:12] in message
+    assert small_model.mask(small_model.draw(0), "4CH", "ED", 64).any()
+
+    path = tmp_path / "model.json"
+    small_model.save(path)
+    assert ShapeModel.load(path).fingerprint == small_model.fingerprint
+    path.write_text(path.read_text().replace('"fingerprint_version": 2', '"fingerprint_version": 3'))
+    with pytest.raises(ShapeModelError, match="fingerprint version 3 is not one"):
+        ShapeModel.load(path)

@@ -25,6 +25,12 @@ Use::
     own = ShapeModel.build(patients)                 # {patient: {(view, phase): labels}}
                                                      #   (fans={patient: {(view, phase): fan}})
 
+A heart record names its model by the model's fingerprint (:func:`fingerprint`), and a model
+refuses the hearts of another (HeartError, one line). Models built now hash everything that
+places a heart: the mean, the modes and the pose statistics (``fingerprint_version`` 2). The
+shipped file predates that and has no version: its fingerprint hashes the mean and the modes
+only (version 1), as the hearts saved with it record it.
+
 Every coefficient of a heart stays within +-3 SD; masks are always a plausible heart (checked
 by :func:`engine.anatomy.topology.topology_problems`, inside the picture and the fan). A heart
 follows its fan: drawn in a shallower, tilted or moved fan it is scaled, turned and moved with
@@ -57,6 +63,8 @@ REDRAWS = 30
 SHRINK, STEPS = 0.95, 12  # a heart that does not fit shrinks by SHRINK up to STEPS times
 PULLS = (1.0, 0.6, 0.3, 0.0)  # a heart that cannot be drawn is moved toward the mean by these
 SHAPE_SLIDERS = 3  # the first principal modes are sliders too ("Shape 1".."Shape 3")
+FINGERPRINT_VERSION = 2  # what models built now hash (:func:`fingerprint`)
+POSE_STATISTICS = ("pose_mean", "pose_from_shape", "pose_cov")
 CAMUS_TERMS = ("Derived from the CAMUS dataset (S. Leclerc et al., \"Deep Learning for Segmentation using "
                "an Open Large-Scale Dataset in 2D Echocardiography\", IEEE TMI 38(9):2198-2210, 2019), "
                "licensed CC BY-NC-SA 4.0: non-commercial research use only, cite the paper, share alike.")
@@ -87,7 +95,7 @@ class ShapeModel:
         self.directions = {name: d["label"] for name, d in stats["directions"].items()}
         self.directions.update({f"shape{i + 1}": f"Shape {i + 1}" for i in range(min(SHAPE_SLIDERS, self.shapes))})
         self.presets = {name: (p["label"], p["description"]) for name, p in stats["presets"].items()}
-        self.fingerprint = hashlib.sha256(self.mean.tobytes() + self.modes.tobytes()).hexdigest()[:12]
+        self.fingerprint = fingerprint(stats)
         self.terms = stats.get("terms", "")
 
     # -- making and reading models ---------------------------------------------------------
@@ -99,7 +107,7 @@ class ShapeModel:
         in the list, as keys, each {(view, phase): Fan}; default: every view's median CAMUS
         fan); DataError (one line) when too few are usable."""
         stats = build_statistics(patients, variance, fans)
-        stats.update(terms=terms, source=source)
+        stats.update(terms=terms, source=source, fingerprint_version=FINGERPRINT_VERSION)
         return cls(stats)
 
     @classmethod
@@ -215,6 +223,9 @@ class ShapeModel:
         if len(heart.shape) != self.shapes or len(heart.pose) != len(self.pose_mean):
             raise HeartError(f"this heart was made with another shape model ({len(heart.shape)} shape "
                              f"coefficients, this model has {self.shapes})")
+        if heart.model and heart.model != self.fingerprint:
+            raise HeartError(f"this heart was made with another shape model ({heart.model[:12]}, "
+                             f"this model is {self.fingerprint})")
         return heart.latent
 
     # -- geometry ----------------------------------------------------------------------------
@@ -314,6 +325,21 @@ class ShapeModel:
         from .fitting import fit_heart
 
         return fit_heart(self, masks, fans)
+
+
+def fingerprint(stats: dict) -> str:
+    """The 12 hex digits that name a model's statistics (``stats`` as a model holds them,
+    rounded as saved), by their ``fingerprint_version``: 2 hashes the mean, the modes and the
+    pose statistics, so two models that place hearts differently never share one; 1 (no
+    version: the shipped file) the mean and the modes only. ValueError for another version."""
+    version = stats.get("fingerprint_version", 1)
+    parts = [np.asarray(stats["mean"], np.float64), np.asarray(stats["modes"], np.float64)]
+    if version == 1:
+        return hashlib.sha256(b"".join(part.tobytes() for part in parts)).hexdigest()[:12]
+    if version != 2:
+        raise ValueError(f"fingerprint version {str(version)[:20]} is not one this version of cardiGAN Studio reads")
+    parts += [np.asarray(stats[name], np.float64) for name in POSE_STATISTICS]
+    return hashlib.sha256(b"v2" + b"".join(part.tobytes() for part in parts)).hexdigest()[:12]
 
 
 @lru_cache(maxsize=16)
