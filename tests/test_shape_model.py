@@ -611,3 +611,46 @@ def test_models_that_place_hearts_differently_never_share_a_fingerprint(model, s
     path.write_text(path.read_text().replace('"fingerprint_version": 2', '"fingerprint_version": 3'))
     with pytest.raises(ShapeModelError, match="fingerprint version 3 is not one"):
         ShapeModel.load(path)
+
+
+def load_build_script():
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_shape_model.py"
+    spec = importlib.util.spec_from_file_location("build_shape_model", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_build_script_counts_the_masks_taken_in_the_median_fan(tmp_path, capsys):
+    """A train mask without a fan record, or with a damaged one (in its PNG or the manifest),
+    is taken in its view's median fan; the script did so without a word, so a dataset whose
+    fans were lost built a model of the wrong hearts unnoticed. Its summary line counts them."""
+    from engine.data.manifest import write_manifest
+    from engine.fan import FAN_KEY
+    from engine.maskio import write_label_png
+
+    data, listed = tmp_path / "data", {}
+    (data / "train" / "label").mkdir(parents=True)
+    for index, (patient, masks) in enumerate(parametric_patients(9, 96).items()):
+        for (view, phase), labels in masks.items():
+            stem, text = f"{patient}_{view}_{phase}", None
+            fan = default_fan(view).with_shape(depth=0.9)
+            if index == 0 and phase == "ED":
+                text = {FAN_KEY: '{"apex_x": 0.5,'}  # damaged in the PNG
+            elif index == 1 and (view, phase) == ("2CH", "ES"):
+                listed[f"train/{stem}"] = {"depth": 0.8}  # damaged in the manifest
+            elif index == 2:
+                pass  # no record anywhere
+            elif index % 2:
+                text = {FAN_KEY: fan.to_json()}
+            else:
+                listed[f"train/{stem}"] = fan.to_dict()
+            write_label_png(data / "train" / "label" / f"{stem}.png", labels, text=text)
+    write_manifest(data, {"kind": "prepared", "fans": listed})
+    assert load_build_script().main(["--data", str(data), "--out", str(tmp_path / "model.json")]) == 0
+    summary = capsys.readouterr().out.splitlines()[0]
+    assert summary.startswith("9 patients used, skipped: none")
+    assert "4 masks had no fan record and 3 a damaged one (taken in their view's median fan)" in summary, summary

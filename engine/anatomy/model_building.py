@@ -133,18 +133,28 @@ def fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> di
     :func:`patients_from_folder` keys the maps: {patient: {(view, phase): Fan}}. Each is the
     fan the label PNG records, else the one the manifest lists for it, else its view's
     median fan (:meth:`engine.data.dataset_folder.DatasetFolder.fan_of`)."""
-    from ..data.dataset_folder import DatasetFolder
+    return fan_records_from_folder(root, splits)[0]
+
+
+def fan_records_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> tuple[dict[str, dict], Counter]:
+    """(:func:`fans_from_folder`, how many of those label maps took their view's median fan
+    for want of a record: {"no fan record": n, "damaged fan record": n}, zeros included)."""
+    from ..data.dataset_folder import DAMAGED_FAN_RECORD, NO_FAN_RECORD, DatasetFolder
     from ..data.layout import parse_stem
 
     dataset = DatasetFolder(root)
     fans: dict[str, dict] = {}
+    missing = Counter({NO_FAN_RECORD: 0, DAMAGED_FAN_RECORD: 0})
     for split in splits:
         for pair in dataset.pairs(split):
             parsed = parse_stem(pair.stem)
             if parsed:
                 patient, view, phase = parsed
-                fans.setdefault(patient, {})[(view, phase)] = dataset.fan_of(pair)
-    return fans
+                fan, why = dataset.fan_record(pair)
+                fans.setdefault(patient, {})[(view, phase)] = fan
+                if why:
+                    missing[why] += 1
+    return fans, missing
 
 
 def _usable(patients, fans=None) -> tuple[list, Counter]:

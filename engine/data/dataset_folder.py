@@ -16,6 +16,9 @@ from pathlib import Path
 from ..fan import FAN_KEY, Fan, FanError, default_fan
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, parse_stem, wrong_folder_hint
 
+NO_FAN_RECORD = "no fan record"  # why a pair's fan is its view's median one (DatasetFolder.fan_record)
+DAMAGED_FAN_RECORD = "damaged fan record"
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -183,18 +186,23 @@ class DatasetFolder:
 
     def fan_of(self, pair: Pair) -> Fan:
         """The pair's fan: its label PNG's record, else the manifest's, else the median."""
+        return self.fan_record(pair)[0]
+
+    def fan_record(self, pair: Pair) -> tuple[Fan, str | None]:
+        """(the pair's fan as :meth:`fan_of` gives it, None when a record gave it, else why
+        it is the median fan: NO_FAN_RECORD or DAMAGED_FAN_RECORD)."""
         from ..maskio import read_png_text
 
         record = read_png_text(pair.label_path).get(FAN_KEY)
+        listed = self.summary.fans.get(f"{pair.split}/{pair.stem}")
         try:
             if record is not None:
-                return Fan.from_json(record)
-            listed = self.summary.fans.get(f"{pair.split}/{pair.stem}")
+                return Fan.from_json(record), None
             if listed is not None:
-                return Fan.from_dict(listed)
+                return Fan.from_dict(listed), None
         except FanError:
-            pass
-        return default_fan(pair.view)
+            return default_fan(pair.view), DAMAGED_FAN_RECORD
+        return default_fan(pair.view), NO_FAN_RECORD
 
     def ejection_fraction(self, pair: Pair) -> float | None:
         """The pair's patient's ejection fraction for its view (percent), when recorded."""
