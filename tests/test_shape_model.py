@@ -654,3 +654,23 @@ def test_the_build_script_counts_the_masks_taken_in_the_median_fan(tmp_path, cap
     summary = capsys.readouterr().out.splitlines()[0]
     assert summary.startswith("9 patients used, skipped: none")
     assert "4 masks had no fan record and 3 a damaged one (taken in their view's median fan)" in summary, summary
+
+
+def test_the_model_reads_no_hidden_files_of_a_dataset(tmp_path):
+    """A prepared dataset copied from a Mac holds ``._<stem>.png`` resource forks beside its
+    label maps. The dataset's pairs skip hidden files, but the shape model's reading of the
+    label maps took them for masks of a patient ``._patient0000`` and failed on their bytes;
+    it now reads the pairs the dataset lists, the same the fans are read for."""
+    from engine.anatomy.model_building import fans_from_folder, patients_from_folder
+    from engine.maskio import write_label_png
+
+    label = tmp_path / "train" / "label"
+    label.mkdir(parents=True)
+    masks = parametric_patients(1, 64)["patient0000"]
+    for (view, phase), labels in masks.items():
+        write_label_png(label / f"patient0000_{view}_{phase}.png", labels)
+        (label / f"._patient0000_{view}_{phase}.png").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    patients = patients_from_folder(tmp_path)
+    assert list(patients) == ["patient0000"] and set(patients["patient0000"]) == set(masks)
+    assert all(np.array_equal(patients["patient0000"][key], masks[key]) for key in masks)
+    assert list(fans_from_folder(tmp_path)) == list(patients)

@@ -114,17 +114,21 @@ def cavity_area(labels: np.ndarray, placed: Placement) -> float:
 
 def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> dict[str, dict]:
     """Label maps of a prepared dataset (``<root>/<split>/label/<patient>_<view>_<phase>.png``)
-    grouped by patient: {patient: {(view, phase): labels}}."""
+    grouped by patient: {patient: {(view, phase): labels}}: the label maps
+    :meth:`engine.data.dataset_folder.DatasetFolder.pairs` lists (hidden files such as macOS's
+    ``._patient0001_2CH_ED.png`` are none), the ones :func:`fans_from_folder` gives fans to."""
+    from ..data.dataset_folder import DatasetFolder
     from ..data.layout import parse_stem
     from ..maskio import read_label_png
 
+    dataset = DatasetFolder(root)
     patients: dict[str, dict] = {}
     for split in splits:
-        for path in sorted((Path(root) / split / "label").glob("*.png")):
-            parsed = parse_stem(path.stem)
+        for pair in dataset.pairs(split):
+            parsed = parse_stem(pair.stem)
             if parsed:
                 patient, view, phase = parsed
-                patients.setdefault(patient, {})[(view, phase)] = read_label_png(path)
+                patients.setdefault(patient, {})[(view, phase)] = read_label_png(pair.label_path)
     return patients
 
 
