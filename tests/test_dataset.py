@@ -97,6 +97,31 @@ def test_fans_come_from_the_label_png_then_the_manifest_and_move_with_augmentati
     assert (item["fan"] > 0.5).float().mean() > 0.1  # still there (0.22 unmoved; scale and warp vary it)
 
 
+
+def test_a_damaged_label_fan_record_gives_way_to_the_manifest_in_training_and_in_the_folder(dataset_root):
+    """The training data and the folder reader (the studio's browser, the shape model's build)
+    take a pair's fan by one rule: a label record that cannot be read yields to the manifest's
+    entry, and only with neither readable is the pair drawn in its view's median fan."""
+    from engine.data.dataset_folder import DAMAGED_FAN_RECORD, DatasetFolder
+    from engine.data.imaging import save_png
+
+    listed = Fan(0.45, 0.0, -30.0, 25.0, 0.9, 0.9)
+    for index in (0, 1):
+        label_file = dataset_root / "train" / "label" / f"patient000{index}_4CH_ED.png"
+        save_png(label_file, blocky_labels(index), text={FAN_KEY: '{"apex_x": "damaged"}'})
+    (dataset_root / "manifest.json").write_text(json.dumps({
+        "kind": "cardigan-prepared-dataset", "version": 1,
+        "fans": {"train/patient0000_4CH_ED": listed.to_dict()}}))
+    data = PairedDataset(dataset_root, "train")
+    assert data.fans["patient0000_4CH_ED"] == listed
+    assert data.fans["patient0001_4CH_ED"] == default_fan("4CH")
+    assert data.fan_sources == {"label": 0, "manifest": 1, "default": 2, "damaged": 1}
+    folder = DatasetFolder(dataset_root)
+    pairs = {pair.stem: pair for pair in folder.pairs("train")}
+    assert folder.fan_record(pairs["patient0000_4CH_ED"]) == (listed, None)
+    assert folder.fan_record(pairs["patient0001_4CH_ED"]) == (default_fan("4CH"), DAMAGED_FAN_RECORD)
+    assert {stem: data.fans[stem] for stem in pairs} == {stem: folder.fan_of(pair) for stem, pair in pairs.items()}
+
 def test_resizing_on_load(dataset_root):
     item = PairedDataset(dataset_root, "train", size=32)[0]
     assert item["image"].shape == (1, 32, 32) and item["label_ids"].shape == (32, 32)

@@ -16,10 +16,11 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError, MaskError, Message
-from ..fan import FAN_KEY, Fan, FanError, default_fan, fan_alpha_near_outline
+from ..fan import FAN_KEY, Fan, fan_alpha_near_outline
 from ..labels import NUM_CLASSES, bad_values
 from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
+from .dataset_folder import pair_fan
 from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
 from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, eight_bit_copy, parse_stem, wrong_folder_hint
@@ -145,23 +146,12 @@ class PairedDataset(torch.utils.data.Dataset):
         return None, values.shape
 
     def _fan_of(self, stem: str, label_text: dict) -> Fan:
-        record = label_text.get(FAN_KEY)
-        source = "label"
-        if record is None:
-            fans = (self.manifest or {}).get("fans")
-            record = fans.get(f"{self.split}/{stem}") if isinstance(fans, dict) else None
-            source = "manifest"
-        if record is not None:
-            try:
-                fan = Fan.from_json(record) if isinstance(record, str) else Fan.from_dict(record)
-                self.fan_sources[source] += 1
-                return fan
-            except FanError:
-                self.fan_sources["damaged"] += 1
-        else:
-            self.fan_sources["default"] += 1
+        fans = (self.manifest or {}).get("fans")
+        listed = fans.get(f"{self.split}/{stem}") if isinstance(fans, dict) else None
         parsed = parse_stem(stem)
-        return default_fan(parsed[1] if parsed else None)
+        fan, source = pair_fan(label_text.get(FAN_KEY), listed, parsed[1] if parsed else None)
+        self.fan_sources[source] += 1
+        return fan
 
     def fan_coverage(self, index: int) -> np.ndarray:
         """(H, W) float32 coverage of pair ``index``'s fan at the dataset size."""

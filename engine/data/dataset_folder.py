@@ -20,6 +20,23 @@ NO_FAN_RECORD = "no fan record"  # why a pair's fan is its view's median one (Da
 DAMAGED_FAN_RECORD = "damaged fan record"
 
 
+def pair_fan(label_record, listed_record, view: str | None) -> tuple[Fan, str]:
+    """The fan a prepared pair is drawn in, and where it came from: the label PNG's record
+    ("label", JSON text), else the manifest's entry for it ("manifest", a dict), else the view's
+    median CAMUS fan: "damaged" when a record was there but could not be read, "default" when
+    there was none. A damaged label record gives way to a sound manifest entry. The training
+    data (:class:`engine.data.dataset.PairedDataset`) and the folder reader below both ask this."""
+    damaged = False
+    for source, record in (("label", label_record), ("manifest", listed_record)):
+        if record is None:
+            continue
+        try:
+            return (Fan.from_json(record) if isinstance(record, str) else Fan.from_dict(record)), source
+        except FanError:
+            damaged = True
+    return default_fan(view), "damaged" if damaged else "default"
+
+
 @dataclass(frozen=True)
 class Pair:
     """One image/label pair of a split (the image may be missing in a masks-only folder)."""
@@ -193,16 +210,9 @@ class DatasetFolder:
         it is the median fan: NO_FAN_RECORD or DAMAGED_FAN_RECORD)."""
         from ..maskio import read_png_text
 
-        record = read_png_text(pair.label_path).get(FAN_KEY)
-        listed = self.summary.fans.get(f"{pair.split}/{pair.stem}")
-        try:
-            if record is not None:
-                return Fan.from_json(record), None
-            if listed is not None:
-                return Fan.from_dict(listed), None
-        except FanError:
-            return default_fan(pair.view), DAMAGED_FAN_RECORD
-        return default_fan(pair.view), NO_FAN_RECORD
+        fan, source = pair_fan(read_png_text(pair.label_path).get(FAN_KEY),
+                               self.summary.fans.get(f"{pair.split}/{pair.stem}"), pair.view)
+        return fan, {"default": NO_FAN_RECORD, "damaged": DAMAGED_FAN_RECORD}.get(source)
 
     def ejection_fraction(self, pair: Pair) -> float | None:
         """The pair's patient's ejection fraction for its view (percent), when recorded."""
