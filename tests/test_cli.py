@@ -438,3 +438,17 @@ def test_a_dry_run_refuses_what_the_training_would_refuse_and_writes_nothing(tmp
     assert json.loads(capsys.readouterr().out)["iters"] == 9
     assert main(["train", "--run", str(new), "--data", str(data), "--preset", "lite", "--dry-run"]) == 0
     assert not new.exists() and sorted(p.name for p in empty.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags, said", [(["--lr", "nan"], "lr must be a finite number"),
+                                         (["--lambda-feat", "inf"], "lambda feat must be a finite number"),
+                                         (["--beta1", "1.5", "--no-ttur"], "beta1 must be below 1"),
+                                         (["--beta2", "-0.1", "--no-ttur"], "beta2 must be at least 0")])
+def test_training_numbers_torch_would_reject_are_one_line_and_make_no_run_folder(flags, said, tmp_path, capsys):
+    data, run = tmp_path / "data", tmp_path / "run"
+    (data / "train" / "img").mkdir(parents=True)
+    (data / "train" / "label").mkdir(parents=True)
+    for dry in ([], ["--dry-run"]):
+        assert main(["train", "--data", str(data), "--run", str(run), "--iters", "1", *flags, *dry]) == 1
+        assert said in one_error_line(capsys)
+        assert not run.exists()

@@ -7,6 +7,7 @@ written to the run folder as ``config.json`` and ``cardigan train --dry-run`` pr
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from ..data.augment import GEOMETRIES
@@ -107,8 +108,8 @@ class TrainConfig:
     niter_decay: int = option(10, "epochs over which the learning rate decays to 0 (with --iters or --epochs: "
                                   "its share of the run, as niter's)", minimum=0)
     lr: float = option(0.0002, "learning rate (TTUR: G lr/2, D 2*lr)")
-    beta1: float = option(0.0, "Adam beta1 (without TTUR)")
-    beta2: float = option(0.999, "Adam beta2 (without TTUR)")
+    beta1: float = option(0.0, "Adam beta1 (without TTUR), at least 0 and below 1", minimum=0)
+    beta2: float = option(0.999, "Adam beta2 (without TTUR), at least 0 and below 1", minimum=0)
     ttur: bool = option(True, "two time-scale update rule, as NVlabs SPADE")
     d_steps_per_g: int = option(1, "discriminator steps per generator step", minimum=1)
     lambda_feat: float = option(10.0, "weight of the feature-matching loss (patch)", minimum=0)
@@ -262,7 +263,9 @@ def validate(config: TrainConfig) -> None:
         if not meta or value is None:
             continue
         words = name.replace("_", " ")
-        if meta["choices"] and value not in meta["choices"]:
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{words} must be a finite number, not {value}")
+        elif meta["choices"] and value not in meta["choices"]:
             problems.append(f"{words} must be one of {', '.join(meta['choices'])}")
         elif meta["minimum"] is not None and value < meta["minimum"]:
             problems.append(f"{words} must be at least {meta['minimum']:g}")
@@ -272,6 +275,8 @@ def validate(config: TrainConfig) -> None:
         problems.append("give iterations or epochs, not both")
     if config.lr <= 0:
         problems.append("learning rate must be positive")
+    problems += [f"{name} must be below 1 (Adam's betas lie in [0, 1))"
+                 for name in ("beta1", "beta2") if getattr(config, name) >= 1]
     if config.niter + config.niter_decay == 0:
         problems.append("niter + niter_decay must be positive")
     if config.pooled_d and config.discriminator != "patch":
