@@ -422,7 +422,8 @@ def test_a_dry_run_refuses_what_the_training_would_refuse_and_writes_nothing(tmp
     from engine.training.config import resolve_config
 
     data, run, empty, new = (tmp_path / name for name in ("data", "run", "empty", "new"))
-    data.mkdir()
+    (data / "train" / "img").mkdir(parents=True)
+    (data / "train" / "label").mkdir(parents=True)
     empty.mkdir()
     (run / "checkpoints").mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({**resolve_config("lite", image_size=64).to_dict(),
@@ -451,4 +452,27 @@ def test_training_numbers_torch_would_reject_are_one_line_and_make_no_run_folder
     for dry in ([], ["--dry-run"]):
         assert main(["train", "--data", str(data), "--run", str(run), "--iters", "1", *flags, *dry]) == 1
         assert said in one_error_line(capsys)
+        assert not run.exists()
+
+
+def test_a_dry_run_refuses_a_data_folder_or_device_the_training_would_refuse(tmp_path, capsys):
+    (tmp_path / "a file").write_text("not a dataset")
+    (tmp_path / "no splits").mkdir()
+    run = tmp_path / "run"
+    refusals = {"a file": "is a file, not a data folder", "missing": "no such data folder",
+                "no splits": "no train/img and train/label folders"}
+    for name, said in refusals.items():
+        data = tmp_path / name
+        assert main(["train", "--data", str(data), "--run", str(run), "--dry-run"]) == 1
+        line = one_error_line(capsys)
+        assert said in line and str(data) in line
+        assert main(["train", "--data", str(data), "--run", str(run), "--iters", "1"]) == 1
+        assert said in one_error_line(capsys)
+    assert not run.exists()
+    if not torch.cuda.is_available():
+        (tmp_path / "data" / "train" / "img").mkdir(parents=True)
+        (tmp_path / "data" / "train" / "label").mkdir(parents=True)
+        assert main(["train", "--data", str(tmp_path / "data"), "--run", str(run), "--device", "cuda",
+                     "--dry-run"]) == 1
+        assert "'cuda' is not available" in one_error_line(capsys)
         assert not run.exists()

@@ -471,7 +471,8 @@ def test_a_refused_run_keeps_a_folder_it_did_not_make(phantom, tmp_path):
 
 
 def test_dry_run_prints_the_resolved_config(tmp_path, capsys):
-    (tmp_path / "data").mkdir()  # beside the run: a run inside its data is refused, the dry run too
+    (tmp_path / "data" / "train" / "img").mkdir(parents=True)  # beside the run: a run inside its data is
+    (tmp_path / "data" / "train" / "label").mkdir()  # refused, the dry run too
     assert main(["train", "--data", str(tmp_path / "data"), "--run", str(tmp_path / "r"), "--preset", "lite",
                  "--batch-size", "8", "--no-ttur", "--dry-run"]) == 0
     config = json.loads(capsys.readouterr().out)

@@ -149,12 +149,19 @@ def resolve_data(args: argparse.Namespace) -> Path:
 
 
 def refuse_as_the_run_would(args: argparse.Namespace, config, data: Path) -> None:
-    """--dry-run: the refusals the training would make at its start, in its words (a folder
+    """--dry-run: the refusals the training would make at its start, in its words (a device
+    this machine lacks, a data folder that is missing or not a prepared dataset, a folder
     that does not take this run, a resume with other networks), so that a dry run that
     prints a configuration promises a run that starts. Nothing is written."""
+    from ..devices import resolve_device
     from ..errors import CardiganError
+    from ..training.loop import data_folder_problem
     from ..training.run_folder import RunFolder
 
+    resolve_device(config.device)
+    problem = data_folder_problem(data)
+    if problem:
+        raise CardiganError(problem)
     run = RunFolder(args.run)
     problem = run.start_problem(args.resume, args.overwrite, data)
     if problem:

@@ -30,6 +30,16 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SHOWN_PROBLEMS = 6
 
 
+def split_folders_problem(root: Path, split: str) -> str | None:
+    """Why ``root`` holds no image and label folders for ``split``, in one line, or None."""
+    if (root / split / IMAGE_DIR).is_dir() and (root / split / LABEL_DIR).is_dir():
+        return None
+    hint = wrong_folder_hint(root)
+    return (f"{root}: no {split}/{IMAGE_DIR} and {split}/{LABEL_DIR} folders "
+            + (f"(not a prepared dataset{hint})" if hint else
+               "(not a prepared dataset; make one with `cardigan prepare`)"))
+
+
 class PairedDataset(torch.utils.data.Dataset):
     """Image/label pairs of one split.
 
@@ -66,11 +76,9 @@ class PairedDataset(torch.utils.data.Dataset):
         self.manifest = read_manifest(self.root, required=False)
         self.image_dir = self.root / split / IMAGE_DIR
         self.label_dir = self.root / split / LABEL_DIR
-        if not self.image_dir.is_dir() or not self.label_dir.is_dir():
-            hint = wrong_folder_hint(self.root)
-            raise DataError(f"{self.root}: no {split}/{IMAGE_DIR} and {split}/{LABEL_DIR} folders "
-                            + (f"(not a prepared dataset{hint})" if hint else
-                               "(not a prepared dataset; make one with `cardigan prepare`)"))
+        problem = split_folders_problem(self.root, split)
+        if problem:
+            raise DataError(problem)
         self.fans: dict[str, Fan] = {}
         self.fan_sources = {"label": 0, "manifest": 0, "default": 0, "damaged": 0}
         self.stems, self.image_files, native = self._validate()

@@ -112,9 +112,9 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
     run = RunFolder(Path(run_dir))
     made_here = not run.root.exists()
     try:
-        if not Path(data_dir).is_dir():
-            raise DataError(f"{data_dir}: no such data folder (prepare one with `cardigan prepare` "
-                            "or `cardigan phantom`)")
+        problem = data_folder_problem(Path(data_dir))
+        if problem:
+            raise DataError(problem)
         check_run_outside_data(run.root, Path(data_dir))
         with distributed.held_by_main(context, run.lock):
             accepted = False  # the folder may take this run: what fails after is this run's own
@@ -142,6 +142,18 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         raise CardiganError(message) from None
     finally:
         distributed.teardown(context)
+
+
+def data_folder_problem(data_dir: Path) -> str | None:
+    """Why ``data_dir`` cannot be trained on, found without reading a pair (a missing
+    folder, a file, a folder without a train split), in one line, or None."""
+    from ..data.dataset import split_folders_problem
+
+    if data_dir.is_file():
+        return f"{data_dir}: is a file, not a data folder (give the folder `cardigan prepare` or `cardigan phantom` wrote)"
+    if not data_dir.is_dir():
+        return f"{data_dir}: no such data folder (prepare one with `cardigan prepare` or `cardigan phantom`)"
+    return split_folders_problem(data_dir, "train")
 
 
 def _accept_start(run: RunFolder, config: TrainConfig, resume: bool, overwrite: bool) -> bool:
