@@ -7,6 +7,7 @@ string or container, so a crafted checkpoint cannot run code while it is read.
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 from .errors import CardiganError
@@ -34,7 +35,10 @@ def load_tensor_file(path: Path, what: str, error: type[CardiganError] = Cardiga
     if not looks_like_torch_file(path):
         raise error(f"{path}: not a {what} (not a file written by torch.save)")
     try:  # an open file, so torch reads the content and never picks a reader by the file's name
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            # torch warns of pickle protocols it did not write itself; what it then refuses
+            # is said below in one line, and a warning would add lines before it
+            warnings.simplefilter("ignore", UserWarning)
             return torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise error(f"{path}: refused: the file holds Python objects other than tensors "

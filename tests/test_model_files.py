@@ -1,5 +1,6 @@
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -161,6 +162,21 @@ def test_malicious_pickle_is_refused_without_side_effect(tmp_path, monkeypatch):
     with pytest.raises(ModelFileError, match="refused: the file holds Python objects"):
         open_model(tmp_path / "latest_net_G.pth")
     assert not (tmp_path / "pwned_marker").exists()
+
+
+def test_a_plain_pickle_given_as_a_model_is_refused_in_one_line(tmp_path, capsys):
+    import pickle
+
+    from engine.cli.main import main
+
+    with open(tmp_path / "latest_net_G.pth", "wb") as handle:  # pickle's own protocol, not torch.save's
+        pickle.dump({"fc.weight": [1.0, 2.0]}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    with warnings.catch_warnings(record=True) as shown:  # what a command line would print on stderr
+        warnings.simplefilter("always")
+        assert main(["info", "--model", str(tmp_path / "latest_net_G.pth")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "latest_net_G.pth: " in err[0], err
+    assert [str(w.message) for w in shown] == []
 
 
 def test_damaged_and_foreign_files(tmp_path):
