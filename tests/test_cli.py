@@ -476,3 +476,20 @@ def test_a_dry_run_refuses_a_data_folder_or_device_the_training_would_refuse(tmp
                      "--dry-run"]) == 1
         assert "'cuda' is not available" in one_error_line(capsys)
         assert not run.exists()
+
+
+def test_every_option_with_a_default_says_it_in_help():
+    from engine.cli.main import build_parser
+
+    unsaid = []
+    for name, _ in COMMANDS:
+        parser = build_parser([name])
+        command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        for action in command._actions:
+            if not action.option_strings or action.default is None or action.default is False:
+                continue
+            if action.default == argparse.SUPPRESS:
+                continue
+            if "default" not in (action.help or "").lower():
+                unsaid.append(f"{name} {action.option_strings[0]}")
+    assert unsaid == []

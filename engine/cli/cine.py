@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="N generated patients instead of --ed/--es")
     parser.add_argument("--view", choices=("2CH", "4CH", "both"), default="4CH",
                         help="view of generated patients (default 4CH)")
-    parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="size of generated masks")
+    parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="size of generated masks (default 256)")
     parser.add_argument("--out", required=True, type=Path, help="output file, or folder (see above)")
     parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "dicom", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of frames over the cycle (default: as fps and bpm give); the "
                              "file then plays at the rate that keeps the heart rate")
     parser.add_argument("--cycle", choices=("full", "half"), default="full",
-                        help="full: ED -> ES -> ED, seamless; half: ED -> ES as CAMUS stores it")
+                        help="full: ED -> ES -> ED, seamless (default); half: ED -> ES as CAMUS stores it")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the loop's look (default 0); with --random, of the hearts, fans and looks too: "
                              "the same patients export --cine --random draws from it")

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="small budgets for a smoke run: only the first 48 train and 24 evaluation "
                              "pairs, smaller and shorter-trained networks (every field is still reported)")
-    parser.add_argument("--out", type=Path, default=Path("evaluation.json"), help="report file")
+    parser.add_argument("--out", type=Path, default=Path("evaluation.json"),
+                        help="report file (default evaluation.json)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier evaluation report")
     parser.add_argument("--size", type=int_in_range(16, 1024, multiple_of=8), default=None,
@@ -62,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cine-loops", type=int_in_range(0, 100), default=None, metavar="N",
                         help="shape-model cine loops whose steadiness is measured (flicker, far-field "
                              "flicker, brightness jumps, speckle tracking; default 3, 1 with --quick; 0 skips)")
-    parser.add_argument("--seed", type=seed_value, default=0)
+    parser.add_argument("--seed", type=seed_value, default=0,
+                        help="seed of the synthetic images and the networks' training (default 0)")
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where real-trained U-Nets are kept (default: $CARDIGAN_CACHE_DIR or "
                              "~/.cache/cardigan)")

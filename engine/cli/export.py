@@ -35,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti", "nnunet"],
                         help="png: the prepared layout; hdf5: the seed's file; nifti: the CAMUS 2023 "
                              "layout; nnunet: an nnU-Net v2 raw dataset (imagesTr, labelsTr, imagesTs, "
-                             "labelsTs, dataset.json; name --out DatasetNNN_Name)")
-    parser.add_argument("--seed", type=seed_value, default=0)
+                             "labelsTs, dataset.json; name --out DatasetNNN_Name) (default png)")
+    parser.add_argument("--seed", type=seed_value, default=0,
+                        help="seed of the split, the generated patients and the images (default 0)")
     parser.add_argument("--like", type=Path, default=None, metavar="DATASET",
                         help="with --random: new patients drawn from a shape model built from these "
                              "masks (a prepared dataset's train split or a folder of masks named "
@@ -54,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "mask, in proportion for other sizes; 0: each image drawn from its mask as it "
                              "is; cine loops: 0)")
     parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
-                        help="generated masks' size (with --random)")
+                        help="generated masks' size (with --random; default 256)")
     cine = parser.add_argument_group("cine loops (--cine)")
     cine.add_argument("--cine", action="store_true",
                       help="export loops with per-frame masks instead of still pairs: every patient view "

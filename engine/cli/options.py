@@ -11,7 +11,8 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:
-    parser.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps"
+                        + (f" (default {default})" if default else ""))
 
 
 def check_output_file(path, flag: str = "--out") -> None:

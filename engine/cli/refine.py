@@ -27,8 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="prepared dataset folder (its train split is used)")
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
     parser.add_argument("--run-dir", required=True, help="folder for the drawn images and the training state")
-    parser.add_argument("--iters", type=int_in_range(1, 10**7), default=default.iters)
-    parser.add_argument("--batch-size", type=int_in_range(1, 256), default=default.batch_size)
+    parser.add_argument("--iters", type=int_in_range(1, 10**7), default=default.iters,
+                        help=f"training iterations (default {default.iters})")
+    parser.add_argument("--batch-size", type=int_in_range(1, 256), default=default.batch_size,
+                        help=f"pairs per step (default {default.batch_size})")
     parser.add_argument("--width", type=int_in_range(4, 64), default=default.width,
                         help=f"the refiner's channels (default {default.width})")
     parser.add_argument("--lambda-reg", type=float_in_range(0.0, 1e4), default=default.lambda_reg,
@@ -41,10 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="SHARE",
                         help="confine the refiner to the top SHARE of the fan's depth, the probe's near field "
                              "(e.g. 0.3); default: the whole fan")
-    parser.add_argument("--lr", type=float_in_range(1e-7, 1.0), default=default.lr)
+    parser.add_argument("--lr", type=float_in_range(1e-7, 1.0), default=default.lr,
+                        help=f"learning rate (default {default.lr:g})")
     parser.add_argument("--every", type=int_in_range(1, 10**6), default=default.every,
                         help="use every N-th train pair (default every one)")
-    parser.add_argument("--seed", type=int_in_range(0, 2**31 - 1), default=default.seed)
+    parser.add_argument("--seed", type=int_in_range(0, 2**31 - 1), default=default.seed,
+                        help=f"seed (default {default.seed})")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
 
 

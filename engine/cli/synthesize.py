@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: the model's own)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="network precision: auto is bf16 on CUDA and fp32 elsewhere; "
-                             ".npy output is always float32")
+                             ".npy output is always float32 (default auto)")
 
 
 def run(args: argparse.Namespace) -> int:
