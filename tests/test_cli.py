@@ -493,3 +493,16 @@ def test_every_option_with_a_default_says_it_in_help():
             if "default" not in (action.help or "").lower():
                 unsaid.append(f"{name} {action.option_strings[0]}")
     assert unsaid == []
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "100000", "2.5"])
+def test_prepare_refuses_a_bad_size_by_its_option_before_reading_the_source(size, tmp_path, capsys):
+    from engine.cli import prepare
+    from engine.data import prepare as engine_prepare
+
+    assert (prepare.MIN_SIZE, prepare.MAX_SIZE) == (engine_prepare.MIN_SIZE, engine_prepare.MAX_SIZE)
+    source = tmp_path / "camus.h5"
+    source.write_bytes(b"\x89HDF\r\n\x1a\n")  # never opened: the size is refused as the line is read
+    assert main(["prepare", "--source", str(source), "--out", str(tmp_path / "out"), "--size", size]) == 2
+    assert "argument --size:" in one_error_line(capsys)
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .options import int_in_range, seed_value
 
+MIN_SIZE, MAX_SIZE = 32, 4096  # as engine.data.prepare checks (not imported here: parsing stays light)
+
 HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release, SPADE folders) into image/label folders"
 DESCRIPTION = ("Read the seed's HDF5 file, a CAMUS release folder or the image and label folders "
                "an NVlabs SPADE run trains on (pairs matched by name, not by order), and write "
@@ -25,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="source layout (default: detect it)")
     parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
     parser.add_argument("--instants", default="ED,ES", help="comma-separated instants (default ED,ES)")
-    parser.add_argument("--size", type=int, default=256, help="output size in pixels (default 256)")
+    parser.add_argument("--size", type=int_in_range(MIN_SIZE, MAX_SIZE), default=256,
+                        help="output size in pixels (default 256)")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the 80/10/10 patient split where the source has none (default 0)")
     parser.add_argument("--overwrite", action="store_true",
