@@ -506,3 +506,15 @@ def test_prepare_refuses_a_bad_size_by_its_option_before_reading_the_source(size
     assert main(["prepare", "--source", str(source), "--out", str(tmp_path / "out"), "--size", size]) == 2
     assert "argument --size:" in one_error_line(capsys)
     assert not (tmp_path / "out").exists()
+
+
+def test_cine_says_what_to_do_with_a_frames_folder_that_is_not_empty(tmp_path, capsys):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "mine.txt").write_text("keep")
+    for overwrite in ([], ["--overwrite"]):
+        assert main(["cine", "--model", "simulator", "--ed", "a.png", "--es", "b.png", "--out", str(frames),
+                     *overwrite]) == 1
+        line = one_error_line(capsys)
+        assert str(frames) in line and "name a new folder or empty this one" in line
+    assert (frames / "mine.txt").read_text() == "keep"

@@ -193,7 +193,8 @@ def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = 
             if not path.is_dir():
                 raise CardiganError(f"{path}: exists and is not a folder")
             if any(path.iterdir()):
-                raise CardiganError(f"{path}: the folder is not empty")
+                raise CardiganError(f"{path}: the folder is not empty (a folder of PNG frames is never replaced, "
+                                    "even with --overwrite: name a new folder or empty this one)")
         elif path.is_dir():
             raise CardiganError(f"{path}: is a folder; a loop file goes there (another name, or remove the folder)")
         elif not overwrite:
