@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
+from cardigan_app.panels.anatomy_panel import FAN_SLIDERS
 from cardigan_app.testing import close_window, open_window
 from engine.anatomy.heart import Heart
 
@@ -355,6 +356,60 @@ def test_a_fan_slider_stops_at_the_last_usable_fan_and_shows_it(qtbot):
     assert len(doc.history) == 2
     width.setValue(width.minimum())  # a click or a key: the same limit
     assert doc.fan.depth == pytest.approx(0.5) and doc.fan.width == pytest.approx(width.value())
+
+
+
+def test_a_fan_slider_at_a_fan_between_its_steps_stops_at_that_fan_and_says_so(qtbot):
+    """A fan read from a file may lie between two slider steps at the edge of the usable
+    ones (32.2 degrees wide, the step below too narrow): a step down found no usable fan on
+    the way back, kept the fan as it was and left the slider one step away from it, with
+    nothing said. The slider now goes back to the fan in use and the status line says why."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+    from engine.fan import Fan
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = LabelDocument(np.zeros((64, 64), np.uint8))
+    edge = Fan().with_shape(depth=0.6, width=32.2).rounded()
+    assert edge.problem() is None and edge.with_shape(width=32).problem() is not None
+    doc.fan = edge  # as opening a file sets it
+    panel.bind(doc)
+    width = panel.fan_sliders["width"]
+    assert width.value() == 32
+    width.setSliderDown(True)  # the mouse holds the handle: nothing else puts the slider right
+    for wanted in (31, 30):
+        width.setValue(wanted)
+        assert doc.fan == edge and width.value() == 32
+        assert "Fan width stops at 32\u00b0: further, the fan would leave the picture" in panel.status.text()
+    width.setSliderDown(False)
+    width.setValue(31)  # a key press: the same
+    assert doc.fan == edge and width.value() == 32 and "Fan width stops at 32\u00b0" in panel.status.text()
+
+
+def test_a_fan_slider_on_an_unusable_fan_clamps_it_shows_it_and_says_so(qtbot):
+    """A document whose fan is not usable (set by a script, nothing usable to stop at): the
+    slider move gives the nearest usable fan, every fan slider shows it, and the status line
+    says it was clamped (the slider used to stay where it was put, on a fan not in use)."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+    from engine.fan import Fan
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    doc = LabelDocument(np.zeros((64, 64), np.uint8))
+    doc.fan = Fan(apex_y=0.9)  # its apex near the bottom: most of it below the picture
+    assert doc.fan.problem() is not None
+    panel.bind(doc)
+    depth = panel.fan_sliders["depth"]
+    depth.setSliderDown(True)
+    depth.setValue(80)
+    assert doc.fan.problem() is None
+    for key, (_, _, _, scale, _) in FAN_SLIDERS.items():  # while the mouse still holds the slider
+        assert panel.fan_sliders[key].value() == round(getattr(doc.fan, key) * scale), key
+    assert "Fan clamped to" in panel.status.text() and "leaves the picture" in panel.status.text()
+    depth.setSliderDown(False)
+    assert doc.undo() and doc.fan == Fan(apex_y=0.9)
 
 
 def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):

@@ -9,7 +9,8 @@ would no longer fit the fan at the mask's size (as the fan sliders stop at the l
 fan), so the picture never jumps to a heart nearer the mean; a target-EF slider moves
 end-systole; presets jump to positions the real data defines (its largest cavities,
 thickest walls, ...). The fan's depth, opening and tilt are here too; they stop at the last
-usable fan, and at the last fan the heart can still be drawn in. Pixels painted on top
+usable fan, and at the last fan the heart can still be drawn in, and a fan slider always
+shows the fan in use (the status line says where it stopped, and why). Pixels painted on top
 of the drawn heart stay as painted. One drag (or one preset) is one undo step, and undo
 brings back the heart and the fan with the pixels (they are in the undo step).
 
@@ -45,6 +46,8 @@ STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
 EF_RANGE = (10, 75)  # the target-EF slider, percent
 POOR_FIT = 0.6  # Fit to mask asks first below this overlap (mean Dice) of heart and mask
+NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart drawn from the shape model of "
+                    "real hearts, or fit one to this mask, to shape it with sliders.")
 
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
@@ -252,14 +255,11 @@ class AnatomyPanel(QWidget):
                 self.status.setText(problem)
                 self.ef.setText("")
                 return
+            self._show_status()
             if heart is None:
-                self.status.setText("This mask was not drawn from anatomy: start from a heart drawn from "
-                                    "the shape model of real hearts, or fit one to this mask, to shape it "
-                                    "with sliders.")
                 self.ef.setText("")
                 return
             view = record["view"]
-            self._show_status()
             # the EF of the heart on screen (one too extreme to draw is shown nearer the mean)
             shown = self.model.drawn_heart(heart, view, self.document.shape[0], self.document.fan)
             ef_view = self.model.ejection_fraction(shown, view)
@@ -276,8 +276,12 @@ class AnatomyPanel(QWidget):
 
     def _show_status(self) -> None:
         """The status line: the heart (its seed, while it is still that draw), the view and
-        phase, and what the last change did."""
+        phase, and what the last change did; for a mask not drawn from anatomy, what the last
+        change (of the fan) did and how to get a heart."""
         record, heart = self.document.anatomy, self.heart
+        if heart is None:
+            self.status.setText(f"{self._note}. {NOT_FROM_ANATOMY}" if self._note else NOT_FROM_ANATOMY)
+            return
         where = f"{record['view']}, {int(round(100 * record['phase']))} % of the way from ED to ES"
         if heart.seed is not None:
             where = f"Heart #{heart.seed}, {where}"
@@ -386,7 +390,7 @@ class AnatomyPanel(QWidget):
             if not self.dragging:  # a key press or a click on the groove: one step each
                 self._end_step()
                 self._show_state()
-            elif self.heart is not None:  # mid-drag only the status line follows, the rest at the release
+            else:  # mid-drag only the status line follows, the rest at the release
                 self._show_status()
 
     def _move_heart(self, name: str) -> None:
@@ -449,48 +453,51 @@ class AnatomyPanel(QWidget):
         return self.model.view_scale(heart, record["view"], self.document.shape[0], fan) is not None
 
     def _move_fan(self, key: str) -> None:
-        fan = self._usable_fan(key, self.fan_sliders[key].value())
         record, heart = self.document.anatomy, self.heart
-        if record is not None and heart is not None:
-            fan = self._fan_for_heart(key, fan, heart, record)
+        fan, self._note = self._stop_at_limit(self._fan_move(key, heart, record))
+        if fan.problem() is not None:  # the document's fan is not usable either: nothing to stop at
+            fan, self._note = self._clamped_fan(fan)
+        if heart is not None:
             self._draw(record, fan)  # the heart stays inside the new fan
         else:
             self.document.set_meta_in_stroke(self._stroke, fan=fan)
 
-    def _fan_for_heart(self, key: str, fan: Fan, heart: Heart, record: dict) -> Fan:
-        """``fan`` or, where ``heart`` cannot be drawn in it at the mask's size, the fan at the
-        slider position nearest to it on the way back to the current fan in which it can
-        (:meth:`_stop_at_limit`, as the heart sliders stop at the last heart they can draw)."""
+    def _fan_move(self, key: str, heart: Heart | None, record: dict | None) -> LimitedMove:
+        """The move of fan slider ``key`` from the document's fan: it stops at the last usable
+        fan (enough of it inside the picture) and, with a heart, at the last fan the heart can
+        be drawn in (:meth:`_stop_at_limit`, as the heart sliders stop at the last heart they
+        can draw). The slider's own position stands for the fan as it is, even one between two
+        steps (read from a file, fitted to an image), so a stop there keeps that fan."""
         label, _, _, scale, _ = FAN_SLIDERS[key]
-        now = self.document.fan
-        wanted = round(getattr(fan, key) * scale)
+        slider, now = self.fan_sliders[key], self.document.fan
+        current, wanted = round(getattr(now, key) * scale), slider.value()
+        onward = 1 if wanted > current else -1
 
-        def fits(candidate: Fan) -> bool:
-            return candidate.problem() is None and self._drawable(heart, record, candidate)
+        def fan_at(position: int) -> Fan:
+            return now if position == current else now.with_shape(**{key: position / scale})
 
-        move = LimitedMove(self.fan_sliders[key], round(getattr(now, key) * scale), wanted,
-                           lambda position: fan if position == wanted else now.with_shape(**{key: position / scale}),
-                           fits, lambda shown, stopped: _limit_note(f"Fan {label.lower()}", _fan_value(key, shown),
-                                                                    stopped))
-        fitted, self._note = self._stop_at_limit(move)
-        return fitted
+        def fits(fan: Fan) -> bool:
+            return fan.problem() is None and (heart is None or self._drawable(heart, record, fan))
 
-    def _usable_fan(self, key: str, position: int) -> Fan:
-        """The document's fan with ``key`` at slider ``position`` or, where that fan would be
-        unusable (too little of it inside the picture), at the usable position nearest to it
-        on the way back to the current fan; the slider is moved there, so the user sees the
-        limit instead of a fan that jumps elsewhere."""
-        scale = FAN_SLIDERS[key][3]
-        fan = self.document.fan
-        current = round(getattr(fan, key) * scale)
-        step = 1 if current > position else -1
-        for tried in range(position, current + step, step):
-            candidate = fan.with_shape(**{key: tried / scale})
-            if candidate.problem() is None:
-                if tried != position:
-                    self._show_slider(self.fan_sliders[key], tried)
-                return candidate
-        return fan.clamped()
+        def describe(fan: Fan, stopped: bool) -> str:
+            beyond = fan_at(round(getattr(fan, key) * scale) + onward)
+            why = "the fan would leave the picture" if beyond.problem() else "this heart does not fit the fan"
+            return _limit_note(f"Fan {label.lower()}", _fan_value(key, fan), stopped, why)
+
+        return LimitedMove(slider, current, wanted, fan_at, fits, describe)
+
+    def _clamped_fan(self, fan: Fan) -> tuple[Fan, str]:
+        """(fan, note) for an unusable ``fan`` that no slider position on the way back mends:
+        the nearest usable fan (:meth:`Fan.clamped`), shown on every fan slider (the clamp may
+        move the others too), and a note that says so."""
+        clamped = fan.clamped()
+        updating, self._updating = self._updating, True
+        try:
+            self._show_fan(clamped)
+        finally:
+            self._updating = updating
+        values = ", ".join(f"{FAN_SLIDERS[key][0].lower()} {_fan_value(key, clamped)}" for key in FAN_SLIDERS)
+        return clamped, f"Fan clamped to {values}: {fan.problem()}"
 
     def _show_slider(self, slider: QSlider, value: int) -> None:
         """Move ``slider`` to ``value`` without treating it as the user's move."""
@@ -584,9 +591,10 @@ class AnatomyPanel(QWidget):
         self._show_state()
 
 
-def _limit_note(what: str, value: str, stopped: bool) -> str:
-    """The status note of a slider that reached ``value`` (``stopped``: short of where it was put)."""
-    return f"{what} stops at {value}: further, this heart does not fit the fan" if stopped else f"{what} {value}"
+def _limit_note(what: str, value: str, stopped: bool, why: str = "this heart does not fit the fan") -> str:
+    """The status note of a slider that reached ``value`` (``stopped``: short of where it was
+    put, because further ``why``)."""
+    return f"{what} stops at {value}: further, {why}" if stopped else f"{what} {value}"
 
 
 def _fan_value(key: str, fan: Fan) -> str:
