@@ -824,3 +824,49 @@ def test_a_slider_move_draws_the_heart_once(qtbot, monkeypatch, name):
     drawn.clear()
     assert panel.model.view_scale(heart(doc), "4CH", 64, doc.fan) is not None
     assert by_the_move == len(drawn) > 0
+
+
+@pytest.mark.parametrize("how", ["action", "ctrl_m", "ctrl_m_focused"])
+def test_the_mask_tools_window_opened_mid_drag_leaves_the_drag_one_closed_step(window, qtbot, how):
+    """Ctrl+M in the middle of a slider drag opens Mask tools, a window of its own that takes
+    no mouse: the drag goes on to the release (mouse moves after it still move the heart, in
+    the same step), even when the window has the keyboard focus, and ends as one closed step
+    with Save, New and Open back."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["wall"]
+    steps, before, value = len(doc.history), doc.labels.copy(), slider.value()
+    at, screen = handle_in_window(slider), window.windowHandle()
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(screen, left, none, at)
+    QTest.mouseMove(screen, at + QPoint(20, 0))
+    assert slider.isSliderDown() and doc.in_stroke
+    try:
+        if how == "action":
+            window.commands["mask_tools"].trigger()
+        else:
+            QTest.keyClick(screen, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+        tools = getattr(window, "mask_tools_dialog", None)
+        assert tools is not None and tools.isVisible() and not tools.isModal()
+        if how == "ctrl_m_focused":
+            tools.activateWindow()
+            qtbot.waitUntil(lambda: QApplication.activeWindow() is tools, timeout=5_000)
+        assert slider.isSliderDown() and panel.dragging and doc.in_stroke  # the drag goes on
+        assert not any(window.commands[c].isEnabled() for c in ("save", "new", "open"))
+        moved = slider.value()
+        QTest.mouseMove(screen, at + QPoint(40, 0))
+        assert slider.value() != moved and len(doc.history) == steps
+        QTest.mouseRelease(screen, left, none, at + QPoint(40, 0))
+        held = slider.isSliderDown(), panel.dragging, doc.in_stroke
+    finally:
+        slider.setSliderDown(False)
+        if getattr(window, "mask_tools_dialog", None) is not None:
+            window.mask_tools_dialog.close()
+    assert held == (False, False, False)
+    assert len(doc.history) == steps + 1 and doc.history.undo_description == "anatomy: wall"
+    assert all(window.commands[c].isEnabled() for c in ("save", "new", "open"))
+    window.undo()
+    assert (doc.labels == before).all() and slider.value() == value
