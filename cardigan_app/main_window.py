@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.files = MaskFiles(self)
         self.exporter = Exporter(self)
         self.topology_dialog = None  # Edit > Check topology, made when first asked for
+        self.mask_tools_dialog = None  # Edit > Mask tools, likewise
         self._closed = False
         # Features plugged in later: each guard may veto closing (after asking the user);
         # each hook runs once at shutdown.
@@ -525,10 +526,13 @@ class MainWindow(QMainWindow):
     def _slider_held(self, held: bool) -> None:
         """While the mouse holds an anatomy slider, the commands that would end its drag (and
         split its undo step) or put another document or file under it wait: Clear mask,
-        switching key frames, New, Open (recent files included), tracing an image and Save."""
+        switching key frames, New, Open (recent files included), tracing an image, Save and
+        Apply in Mask tools."""
         for name in WAIT_FOR_SLIDER:
             self.commands[name].setEnabled(not held)
         self.menus.recent.menuAction().setEnabled(not held)
+        if self.mask_tools_dialog is not None:
+            self.mask_tools_dialog.set_waiting(held)
 
     def clear_mask(self) -> None:
         self.canvas.cancel_gesture()
@@ -537,10 +541,11 @@ class MainWindow(QMainWindow):
     def show_mask_tools(self) -> None:
         from .dialogs.mask_tools import MaskToolsDialog
 
-        if getattr(self, "mask_tools_dialog", None) is None:
+        if self.mask_tools_dialog is None:
             self.mask_tools_dialog = MaskToolsDialog(self.state.active_label, self)
             self.mask_tools_dialog.apply_button.clicked.connect(
                 lambda: self.apply_mask_tool(*self.mask_tools_dialog.choice()))
+            self.mask_tools_dialog.set_waiting(self.anatomy_panel.dragging)  # opened mid-drag (Ctrl+M)
         self.mask_tools_dialog.show()
         self.mask_tools_dialog.raise_()
 

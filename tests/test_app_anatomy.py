@@ -849,7 +849,7 @@ def test_the_mask_tools_window_opened_mid_drag_leaves_the_drag_one_closed_step(w
             window.commands["mask_tools"].trigger()
         else:
             QTest.keyClick(screen, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
-        tools = getattr(window, "mask_tools_dialog", None)
+        tools = window.mask_tools_dialog
         assert tools is not None and tools.isVisible() and not tools.isModal()
         if how == "ctrl_m_focused":
             tools.activateWindow()
@@ -863,10 +863,40 @@ def test_the_mask_tools_window_opened_mid_drag_leaves_the_drag_one_closed_step(w
         held = slider.isSliderDown(), panel.dragging, doc.in_stroke
     finally:
         slider.setSliderDown(False)
-        if getattr(window, "mask_tools_dialog", None) is not None:
+        if window.mask_tools_dialog is not None:
             window.mask_tools_dialog.close()
     assert held == (False, False, False)
     assert len(doc.history) == steps + 1 and doc.history.undo_description == "anatomy: wall"
     assert all(window.commands[c].isEnabled() for c in ("save", "new", "open"))
     window.undo()
     assert (doc.labels == before).all() and slider.value() == value
+
+
+def test_mask_tools_apply_waits_while_the_mouse_holds_a_slider(window):
+    """Apply in Mask tools (Enter in its focused window) in the middle of a slider drag
+    replaced the whole mask under the drag and split its step in three, as Clear mask did
+    before it waited: Apply now waits for the release, like the other whole-mask edits."""
+    panel, doc = window.anatomy_panel, window.document
+    slider = panel.sliders["wall"]
+    steps = len(doc.history)
+
+    def open_tools_and_apply():
+        window.commands["mask_tools"].trigger()
+        tools = window.mask_tools_dialog
+        tools.operation.setCurrentIndex(tools.operation.count() - 1)  # another operation: still waits
+        assert not tools.apply_button.isEnabled() and "waits" in tools.note.text()
+        tools.apply_button.click()  # what Enter or a click would do, were it enabled
+        assert doc.in_stroke and len(doc.history) == steps
+
+    try:
+        held_drag(slider, 10, open_tools_and_apply, [10])
+        assert len(doc.history) == steps + 1 and doc.history.undo_description == "anatomy: wall"
+        assert window.mask_tools_dialog.apply_button.isEnabled()
+        slider.setSliderDown(True)  # a tools window already open: its Apply waits too
+        assert not window.mask_tools_dialog.apply_button.isEnabled()
+        slider.setSliderDown(False)
+        assert window.mask_tools_dialog.apply_button.isEnabled()
+    finally:  # let go in any case: a step left open would stop the window closing
+        slider.setSliderDown(False)
+        if window.mask_tools_dialog is not None:
+            window.mask_tools_dialog.close()

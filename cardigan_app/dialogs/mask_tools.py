@@ -58,6 +58,7 @@ class MaskToolsDialog(QDialog):
         self.label.setCurrentIndex(max(0, self.label.findData(label)))
         self.size = QSpinBox()
         self.size_label = QLabel("")
+        self.waiting = False  # a slider drag under way: Apply would split its undo step
         self.note = QLabel("One undo step; the echo follows.")
         self.note.setStyleSheet(theme.text_style(theme.MUTED))
         form = QFormLayout()
@@ -75,6 +76,12 @@ class MaskToolsDialog(QDialog):
         self.label.currentIndexChanged.connect(self._update)
         self._update()
 
+    def set_waiting(self, waiting: bool) -> None:
+        """Apply waits (off, and says why) while the mouse holds an anatomy slider, as the
+        window's other whole-mask edits do."""
+        self.waiting = waiting
+        self._update()
+
     def choice(self) -> tuple[str, int, int]:
         return self.operation.currentData(), int(self.label.currentData()), self.size.value()
 
@@ -87,6 +94,9 @@ class MaskToolsDialog(QDialog):
             self.size.setRange(low, high)
             self.size.setValue(default)
         needs_class = name in ONE_CLASS and self.label.currentData() == ALL
-        self.apply_button.setEnabled(not needs_class)
-        self.note.setText("Choose one class to grow or shrink." if needs_class
-                          else "One undo step; the echo follows.")
+        self.apply_button.setEnabled(not needs_class and not self.waiting)
+        if self.waiting:
+            self.note.setText("Apply waits until the slider is let go.")
+        else:
+            self.note.setText("Choose one class to grow or shrink." if needs_class
+                              else "One undo step; the echo follows.")
