@@ -75,6 +75,33 @@ def test_a_fan_slider_drag_is_one_step_on_the_other_key_frame_too(window):
     window.undo()
     assert es.fan == ed.fan and ed.fan.width == pytest.approx(start, abs=0.5)
 
+
+@pytest.mark.parametrize("undone_on", ["ED", "ES"])
+def test_undo_and_redo_of_a_fan_slider_drag_give_both_key_frames_their_fan_exactly(window, undone_on):
+    """A fan drag on ED is one step on each key frame; undoing it (on either frame) gives
+    both frames the fan they had, to the last digit, and redo gives both the dragged fan."""
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    es = window.document
+    window.commands["key_frame"].trigger()
+    start = ed.fan
+    assert es.fan == start
+    slider = window.anatomy_panel.fan_sliders["depth"]
+    slider.sliderPressed.emit()
+    for value in range(slider.value() - 1, slider.value() - 15, -1):
+        slider.setValue(value)
+    slider.sliderReleased.emit()
+    dragged = ed.fan
+    assert dragged != start and es.fan == dragged and len(ed.history) == len(es.history) == 1
+    if undone_on == "ES":
+        window.commands["key_frame"].trigger()
+    window.undo()
+    assert ed.fan == start and es.fan == start
+    assert window.anatomy_panel.fan_sliders["depth"].value() == round(start.depth * 100)
+    window.redo()
+    assert ed.fan == dragged and es.fan == dragged
+    assert window.anatomy_panel.fan_sliders["depth"].value() == round(dragged.depth * 100)
+
 def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
     import threading
 
