@@ -102,6 +102,39 @@ def test_undo_and_redo_of_a_fan_slider_drag_give_both_key_frames_their_fan_exact
     assert ed.fan == dragged and es.fan == dragged
     assert window.anatomy_panel.fan_sliders["depth"].value() == round(dragged.depth * 100)
 
+def test_the_other_key_frames_heart_is_drawn_again_in_the_shared_fan(window):
+    """The fan handed to the other key frame left that frame's heart as drawn in the old
+    fan: pieces of it stuck out of a shallower fan, and back on that frame the anatomy panel
+    took the difference for painted pixels, which its sliders then kept. The heart is now
+    drawn again in the shared fan (pixels painted on top kept), in the same one step, and
+    undo gives back the frame as it was."""
+    from engine.anatomy.heart import Heart
+    from engine.fan import fan_mask
+
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    es = window.document
+    window.commands["key_frame"].trigger()
+    model, record = window.anatomy_panel.model, es.anatomy
+    stroke = es.begin_stroke()
+    es.stroke_to(stroke, 20.5, 12.5, 3, 3)  # a blob painted on ES, beside the apex
+    es.end_stroke(stroke)
+    painted, before = es.labels != model.mask(Heart.from_dict(record["heart"]), "4CH", 1.0, 64, fan=es.fan), \
+        es.labels.copy()
+    assert painted.any()
+    slider = window.anatomy_panel.fan_sliders["depth"]
+    slider.sliderPressed.emit()
+    for value in range(slider.value() - 1, slider.value() - 25, -1):
+        slider.setValue(value)
+    slider.sliderReleased.emit()
+    assert es.fan == ed.fan and len(es.history) == 2
+    redrawn = model.mask(Heart.from_dict(record["heart"]), "4CH", 1.0, 64, fan=es.fan)
+    assert (es.labels[~painted] == redrawn[~painted]).all() and (es.labels[painted] == before[painted]).all()
+    assert not es.labels[~fan_mask(es.fan, 64, 64) & ~painted].any()  # nothing of the heart outside the fan
+    window.undo()
+    assert (es.labels == before).all() and es.fan == ed.fan
+
+
 def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
     import threading
 

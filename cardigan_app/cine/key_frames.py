@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.heart import Heart, HeartError
+from engine.fan import Fan
 from engine.labels import LV_CAVITY
 
 from ..editing import LabelDocument
@@ -23,12 +24,7 @@ from ..state import StudioState
 def es_frame_of(ed: LabelDocument) -> LabelDocument:
     """The end-systole key frame that goes with ``ed``."""
     record = ed.anatomy
-    heart = None
-    if record:
-        try:
-            heart = Heart.from_dict(record["heart"])
-        except (HeartError, KeyError, TypeError):
-            heart = None
+    heart = _heart_of(record)
     if heart is not None and ed.shape[0] == ed.shape[1]:
         labels = ShapeModel.default().mask(heart, record["view"], 1.0, ed.shape[0], fan=ed.fan)
         es = LabelDocument(labels, origin=f"{ed.display_name} \u00b7 ES")
@@ -37,6 +33,36 @@ def es_frame_of(ed: LabelDocument) -> LabelDocument:
         es = LabelDocument(ed.labels.copy(), origin=f"{ed.display_name} \u00b7 ES")
     es.fan = ed.fan
     return es
+
+
+def take_fan(document: LabelDocument, fan: Fan, description: str) -> None:
+    """Give ``document`` ``fan`` as one undo step of its own. A heart drawn from the shape
+    model is drawn again in the new fan, as the anatomy panel draws it when its own fan
+    slider moves: the pixels painted on top of the heart (those that differ from it as
+    drawn in the old fan) stay as painted."""
+    record, size = document.anatomy, document.shape[0]
+    heart = _heart_of(record)
+    if heart is None or document.shape[0] != document.shape[1]:
+        document.set_meta(description, fan=fan)
+        return
+    model = ShapeModel.default()
+    old = model.mask(heart, record["view"], record["phase"], size, fan=document.fan)
+    labels = model.mask(heart, record["view"], record["phase"], size, fan=fan)
+    painted = document.labels != old
+    labels[painted] = document.labels[painted]
+    stroke = document.begin_stroke(description)
+    document.set_meta_in_stroke(stroke, fan=fan)
+    document.replace_in_stroke(stroke, labels)
+    document.end_stroke(stroke)
+
+
+def _heart_of(record: dict | None) -> Heart | None:
+    if not record:
+        return None
+    try:
+        return Heart.from_dict(record["heart"])
+    except (HeartError, KeyError, TypeError):
+        return None
 
 
 def area_ejection_fraction(ed: np.ndarray, es: np.ndarray) -> float | None:
