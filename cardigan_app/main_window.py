@@ -20,9 +20,9 @@ from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
-from engine.data.dicom_echo import dicom_files_in, is_dicom_file
+from engine.data.dicom_echo import dicom_files_in
 from engine.errors import CardiganError
-from engine.labels import BACKGROUND, LABELS
+from engine.labels import LABELS
 from engine.maskio import read_label_png
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.anatomy import ShapeModel
-from engine.anatomy.heart import Heart, HeartError
+from engine.anatomy.heart import heart_in_record
 from engine.fan import Fan
 from engine.labels import LV_CAVITY
 
@@ -24,7 +24,7 @@ from ..state import StudioState
 def es_frame_of(ed: LabelDocument) -> LabelDocument:
     """The end-systole key frame that goes with ``ed``."""
     record = ed.anatomy
-    heart = _heart_of(record)
+    heart = heart_in_record(record)
     if heart is not None and ed.shape[0] == ed.shape[1]:
         labels = ShapeModel.default().mask(heart, record["view"], 1.0, ed.shape[0], fan=ed.fan)
         es = LabelDocument(labels, origin=f"{ed.display_name} \u00b7 ES")
@@ -41,7 +41,7 @@ def take_fan(document: LabelDocument, fan: Fan, description: str) -> None:
     slider moves: the pixels painted on top of the heart (those that differ from it as
     drawn in the old fan) stay as painted."""
     record, size = document.anatomy, document.shape[0]
-    heart = _heart_of(record)
+    heart = heart_in_record(record)
     if heart is None or document.shape[0] != document.shape[1]:
         document.set_meta(description, fan=fan)
         return
@@ -54,15 +54,6 @@ def take_fan(document: LabelDocument, fan: Fan, description: str) -> None:
     document.set_meta_in_stroke(stroke, fan=fan)
     document.replace_in_stroke(stroke, labels)
     document.end_stroke(stroke)
-
-
-def _heart_of(record: dict | None) -> Heart | None:
-    if not record:
-        return None
-    try:
-        return Heart.from_dict(record["heart"])
-    except (HeartError, KeyError, TypeError):
-        return None
 
 
 def area_ejection_fraction(ed: np.ndarray, es: np.ndarray) -> float | None:

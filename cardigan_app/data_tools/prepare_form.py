@@ -9,7 +9,6 @@ command line's words for a format it was told: :data:`PREPARE_WORDS` says it as 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
@@ -18,7 +17,6 @@ from engine.anatomy import PHASES, VIEWS
 from engine.data.prepare import PrepareOptions, detect_format
 from engine.data.sources import FORMAT_NAMES
 from engine.errors import Words, option
-from engine.progress import Progress
 
 from .. import theme
 from ..path_field import PathField

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.fitting import fit_mask
-from engine.anatomy.heart import LIMIT, Heart, HeartError
+from engine.anatomy.heart import LIMIT, Heart, heart_in_record
 from engine.errors import CardiganError
 from engine.fan import Fan
 
@@ -68,15 +68,6 @@ class LimitedMove(NamedTuple):
 
 def anatomy_record(heart: Heart, view: str, phase: float) -> dict:
     return {"view": view, "phase": float(phase), "heart": heart.to_dict()}
-
-
-def heart_of(record: dict | None) -> Heart | None:
-    if not record:
-        return None
-    try:
-        return Heart.from_dict(record["heart"])
-    except (HeartError, KeyError, TypeError):
-        return None
 
 
 class AnatomyPanel(QWidget):
@@ -209,7 +200,7 @@ class AnatomyPanel(QWidget):
 
     @property
     def heart(self) -> Heart | None:
-        return heart_of(self.document.anatomy if self.document else None)
+        return heart_in_record(self.document.anatomy if self.document else None)
 
     def _usable(self) -> str | None:
         doc = self.document
@@ -220,7 +211,7 @@ class AnatomyPanel(QWidget):
         return None
 
     def _draw_heart(self, record: dict | None) -> np.ndarray | None:
-        heart = heart_of(record)
+        heart = heart_in_record(record)
         if heart is None or self.document is None:
             return None
         return self.model.mask(heart, record["view"], record["phase"], self.document.shape[0],
@@ -533,7 +524,6 @@ class AnatomyPanel(QWidget):
         first when the mask holds painted work that is not a heart of its own."""
         if self._usable() is not None:
             return False
-        doc = self.document
         if ask and self.heart is None and self._painted():
             answer = QMessageBox.question(self, "Start from anatomy",
                                           "Replace the painted mask with a generated heart? (Undo brings "

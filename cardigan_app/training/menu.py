@@ -6,7 +6,6 @@ enabled as the panel's buttons are, so a run can be driven from the keyboard.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt

@@ -74,6 +74,17 @@ class Heart:
         return cls(_numbers(data.get("shape"), "shape"), _numbers(data.get("pose"), "pose"), model, seed)
 
 
+def heart_in_record(record: dict | None) -> Heart | None:
+    """The heart of a mask's anatomy record (``{"view", "phase", "heart"}``, as the studio saves
+    it), or None for no record or one whose heart cannot be used."""
+    if not record:
+        return None
+    try:
+        return Heart.from_dict(record["heart"])
+    except (HeartError, KeyError, TypeError):
+        return None
+
+
 def _numbers(values, name: str) -> tuple[float, ...]:
     if not isinstance(values, list) or not values or len(values) > MAX_NUMBERS:
         raise HeartError(f"the heart record's {name} is not a list of numbers")

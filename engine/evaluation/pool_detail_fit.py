@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..nets.pool_detail import MAX_GAIN, MIN_GAIN, POOLS
+from ..nets.pool_detail import MAX_GAIN, MIN_GAIN
 from ..progress import ProgressCallback, StopCheck, never_stop, no_progress
 
 DEFAULT_BINS = 8
