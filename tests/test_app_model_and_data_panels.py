@@ -216,3 +216,81 @@ def test_a_remembered_model_that_is_gone_gives_way_to_the_bundled_demo(qtbot, tm
         assert "deleted_run" in window.statusBar().currentMessage()  # and why it is not the one chosen
     finally:
         close_window(window)
+
+
+# -- what the model panel says about a model ----------------------------------------------------
+def shown_rows(panel) -> dict[str, str]:
+    """The panel's table as the user reads it: {key: value} (lines of a value joined by newlines)."""
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(panel.info.text())
+    table = document.rootFrame().childFrames()[0]
+    rows = {}
+    for row in range(table.rows()):
+        key, value = (table.cellAt(row, column).firstCursorPosition() for column in (0, 1))
+        key.movePosition(key.MoveOperation.EndOfBlock, key.MoveMode.KeepAnchor)
+        cell = table.cellAt(row, 1)
+        value.setPosition(cell.lastCursorPosition().position(), value.MoveMode.KeepAnchor)
+        rows[key.selectedText()] = value.selectedText().replace("\u2029", "\n").replace("\u2028", "\n")
+    return rows
+
+
+def loaded_panel(qtbot, spec: str):
+    from cardigan_app.panels.model_panel import ModelPanel
+    from engine.models.registry import open_model
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.resize(260, 700)
+    panel.show()
+    panel.set_loaded(spec, open_model(spec).summary(), "CPU")
+    return panel
+
+
+def test_the_bundled_model_reads_at_a_glance_and_its_output_settings_open_on_demand(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from engine.resources import demo_model_path
+
+    if demo_model_path() is None:
+        pytest.skip("no bundled model in this installation")
+    panel = loaded_panel(qtbot, "demo")
+    rows = shown_rows(panel)
+    assert "Architecture" not in rows  # no comma-separated run of every setting
+    assert rows["Network"] == "CLADE \u00b7 ngf 10 \u00b7 syncbatch norm"
+    megabytes = demo_model_path().stat().st_size / 1e6
+    assert rows["Size"] == f"1.7\u00a0M parameters \u00b7 {megabytes:.1f}\u00a0MB file"
+    assert rows["Inputs"] == "mask \u00b7 the fan \u00b7 noise 8 ch (style scale 0.4)"
+    assert rows["Output settings"] == "12 \u00b7 show"  # a count until asked for
+    assert "speckle" not in panel.info.text() and "ring-down" not in panel.info.text()
+    panel.info.linkActivated.emit("#output-settings")  # the user clicks "show"
+    listed = shown_rows(panel)["Output settings"].split("\n")
+    assert listed[0] == "\u2022 bilinear upsampling" and listed[-1] == "hide" and len(listed) == 12 + 1
+    assert "\u2022 ring-down per seed (16 directions)" in listed
+    panel.info.linkActivated.emit("#output-settings")
+    assert shown_rows(panel)["Output settings"] == "12 \u00b7 show"
+    panel.copy_button.click()  # all of it, the settings listed, as text
+    copied = QApplication.clipboard().text()
+    assert "Network: CLADE \u00b7 ngf 10 \u00b7 syncbatch norm" in copied
+    assert "  - ring-down per seed (16 directions)" in copied and f"Path: {demo_model_path()}" in copied
+
+
+def test_an_nvlabs_checkpoint_shows_its_network_and_size_and_no_empty_settings(qtbot, nvlabs_fixture):
+    panel = loaded_panel(qtbot, str(nvlabs_fixture))
+    rows = shown_rows(panel)
+    megabytes = (nvlabs_fixture / "latest_net_G.pth").stat().st_size / 1e6
+    assert rows["Kind"] == "NVlabs SPADE checkpoint"
+    assert rows["Network"] == "SPADE \u00b7 ngf 8 \u00b7 syncbatch norm"
+    assert rows["Size"] == f"4.3\u00a0M parameters \u00b7 {megabytes:.1f}\u00a0MB file"
+    assert rows["Inputs"] == "mask" and rows["Output"] == "3 channels"
+    assert "Output settings" not in rows and "Source" not in rows  # nothing to list; the kind said once
+    assert "Output settings" not in panel.details_text()
+
+
+def test_the_simulator_is_described_by_its_method(qtbot):
+    panel = loaded_panel(qtbot, "simulator")
+    rows = shown_rows(panel)
+    assert rows["Kind"] == "built in" and rows["Method"].startswith("ultrasound simulator")
+    assert not {"Network", "Size", "Inputs", "Output settings", "Source"} & set(rows)
+    assert rows["Output"] == "1 channel" and panel.copy_button.isVisibleTo(panel)

@@ -274,29 +274,30 @@ def test_the_synthesis_server_imports_no_qt():
 
 
 def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
-    from cardigan_app.panels.model_panel import summary_html
+    from cardigan_app.panels.model_panel import summary_text
 
     arch = {"ngf": 10, "modulation": "clade", "norm": "syncbatch", "upsampling": "normal", "noise_nc": 8}
-    plain = summary_html({"kind": "native", "architecture": arch})
+    plain = summary_text({"kind": "native", "architecture": arch})
     assert "fan" not in plain and "bilinear" not in plain and "style scale" not in plain
-    shown = summary_html({"kind": "native", "architecture": {**arch, "fan": True, "upsample": "bilinear",
+    shown = summary_text({"kind": "native", "architecture": {**arch, "fan": True, "upsample": "bilinear",
                                                              "style_scale": 0.4}})
-    assert "the fan as input" in shown and "bilinear" in shown and "style scale 0.4" in shown
+    assert "Inputs: mask \u00b7 the fan \u00b7 noise 8 ch (style scale 0.4)" in shown
+    assert "  - bilinear upsampling" in shown
     assert "speckle" not in plain and "speckle" not in shown
-    speckled = summary_html({"kind": "native", "architecture": {**arch, "texture": True, "beam": 2.0,
+    speckled = summary_text({"kind": "native", "architecture": {**arch, "texture": True, "beam": 2.0,
                                                                 "grain": 2.5}})
     assert "speckle path" in speckled and "speckle along the arcs (2\u00b0)" in speckled
     assert "pixel grain (2.5 grey levels)" in speckled and "grain" not in shown
-    untoned = summary_html({"kind": "native", "architecture": {**arch, "tone": 1.0}})
+    untoned = summary_text({"kind": "native", "architecture": {**arch, "tone": 1.0}})
     assert "tone" not in speckled and "tone" not in untoned
-    assert "output tone \u03b3 0.9" in summary_html({"kind": "native", "architecture": {**arch, "tone": 0.9}})
-    gained = summary_html({"kind": "native", "architecture": {**arch, "depth_gain": [0.84, 0.9, 1.06]}})
+    assert "output tone \u03b3 0.9" in summary_text({"kind": "native", "architecture": {**arch, "tone": 0.9}})
+    gained = summary_text({"kind": "native", "architecture": {**arch, "depth_gain": [0.84, 0.9, 1.06]}})
     assert "depth gain 0.84\u20131.06" in gained and "depth gain" not in untoned
-    shaped = summary_html({"kind": "native", "architecture": {**arch, "speckle_shape": [[0.6, 0, 1.5], [0, 0.8, 1]]}})
+    shaped = summary_text({"kind": "native", "architecture": {**arch, "speckle_shape": [[0.6, 0, 1.5], [0, 0.8, 1]]}})
     assert "speckle shaped by depth (2 points)" in shaped and "shaped" not in gained
-    refined = summary_html({"kind": "native", "architecture": arch, "refiner_parameters": 12001})
+    refined = summary_text({"kind": "native", "architecture": arch, "refiner_parameters": 12001})
     assert "texture refiner (12.0 k parameters)" in refined and "refiner" not in shaped
-    near = summary_html({"kind": "native", "architecture": arch, "refiner_parameters": 12001, "refiner_near_field": 0.25})
+    near = summary_text({"kind": "native", "architecture": arch, "refiner_parameters": 12001, "refiner_near_field": 0.25})
     assert "texture refiner (12.0 k parameters, top 25% of the depth)" in near
 
 

@@ -127,11 +127,11 @@ def test_tune_fits_and_removes_the_border_softening(tmp_path, capsys, one_thread
 
 
 def test_the_panel_names_it_and_the_fit_refuses_models_without_a_fan(tmp_path):
-    from cardigan_app.panels.model_panel import summary_html
+    from cardigan_app.panels.model_panel import summary_text
     from nets_util import plain_model_file
 
     soft = open_model(fan_model_file(tmp_path / "soft.safetensors", 64, border_soften=LA_ONLY))
-    assert "drawn borders faded in patches" in summary_html(soft.summary())
+    assert "drawn borders faded in patches" in summary_text(soft.summary())
     path = plain_model_file(tmp_path / "plain.safetensors")
     with pytest.raises(CardiganError, match="a border softening needs a model that takes the fan"):
         fit_model_border_soften(tmp_path, open_model(path))

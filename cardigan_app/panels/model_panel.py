@@ -1,20 +1,32 @@
-"""The model panel: pick a model and a device, see what is loaded and why a load failed."""
+"""The model panel: pick a model and a device, see what is loaded and why a load failed.
+
+What it says about a loaded model is meant to be read at a glance: the network in one short
+line (modulation, width, normalisation), its size (parameters, file), what it takes as input,
+and how many output settings (speckle, gains, filters...) it has, whose list a link opens and
+folds. Nothing is hidden for good: "Copy details" puts the whole description, every output
+setting included, on the clipboard as plain text.
+"""
 
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QLabel, QScrollArea, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from engine.models.registry import BUILTIN_NAMES, KINDS_IN_WORDS, builtin_models, display_name, is_builtin
 
 from .. import theme
 from ..device_choice import fill_device_combo
+from ..icons import icon
 
 OPEN_ITEM = "__open__"
+SETTINGS_LINK = "#output-settings"
+KINDS = {"native": "cardiGAN model file", "nvlabs": "NVlabs SPADE checkpoint", "simulator": "built in"}
 
 
 def format_count(n: int) -> str:
@@ -25,75 +37,172 @@ def format_count(n: int) -> str:
     return str(n)
 
 
-def summary_html(summary: dict) -> str:
-    """The model's summary as a small two-column table."""
-    rows: list[tuple[str, str]] = []
-    kinds = {"native": "cardiGAN model file", "nvlabs": "NVlabs SPADE checkpoint", "simulator": "built in"}
-    rows.append(("Kind", kinds.get(summary.get("kind", ""), summary.get("kind", ""))))
+def format_bytes(n: int) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} MB"
+    if n >= 1e3:
+        return f"{n / 1e3:.0f} kB"
+    return f"{n} bytes"
+
+
+def file_size(summary: dict) -> int | None:
+    """The size of the model's file in bytes; None for a built-in model or a file gone."""
+    path = summary.get("path")
+    try:
+        return os.path.getsize(path) if path else None
+    except OSError:
+        return None
+
+
+def network_line(arch: dict) -> str:
+    """The network in one short line: modulation, width, normalisation (and the number of
+    upsampling layers when it is not SPADE's usual one)."""
+    parts = [str(arch.get("modulation", "spade")).upper(), f"ngf {arch.get('ngf')}", f"{arch.get('norm')} norm"]
+    if arch.get("upsampling") not in (None, "normal"):
+        parts.append(f"{arch['upsampling']} upsampling")
+    return " \u00b7 ".join(parts)
+
+
+def size_line(summary: dict, size_bytes: int | None = None) -> str:
+    """The network's parameters and its file's size, as far as they are known."""
+    parts = []
+    if summary.get("parameters"):
+        parts.append(f"{format_count(int(summary['parameters']))} parameters".replace(" ", "\u00a0", 1))
+    if size_bytes:
+        parts.append(f"{format_bytes(size_bytes)} file".replace(" ", "\u00a0", 1))
+    return " \u00b7 ".join(parts)
+
+
+def inputs_line(arch: dict) -> str:
+    """What the network takes besides the mask: the fan, noise, a style code."""
+    parts = ["mask"]
+    if arch.get("fan"):
+        parts.append("the fan")
+    if arch.get("noise_nc"):
+        noise = f"noise {arch['noise_nc']} ch"
+        if arch.get("style_scale", 1.0) != 1.0:
+            noise += f" (style scale {arch['style_scale']:g})"
+        parts.append(noise)
+    if arch.get("use_vae"):
+        parts.append(f"style code (VAE, z {arch.get('z_dim')})")
+    return " \u00b7 ".join(parts)
+
+
+def output_settings(summary: dict) -> list[str]:
+    """The settings of the model's output stage, one short phrase each (empty for a plain
+    SPADE generator and for the simulator)."""
+    arch = summary.get("architecture") or {}
+    if "type" in arch:
+        return []
+    items = []
+    if arch.get("upsample") == "bilinear":
+        items.append("bilinear upsampling")
+    if arch.get("texture"):
+        items.append("speckle path")
+    if arch.get("beam"):
+        items.append(f"speckle along the arcs ({arch['beam']:g}\u00b0)")
+    if arch.get("grain"):
+        items.append(f"pixel grain ({arch['grain']:g} grey levels)")
+    if arch.get("tone", 1.0) != 1.0:
+        items.append(f"output tone \u03b3 {arch['tone']:g}")
+    if arch.get("depth_gain"):
+        gains = arch["depth_gain"]
+        items.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
+    if arch.get("tip_gain"):
+        items.append(f"tip gain over {len(arch['tip_gain'])} px")
+    if arch.get("speckle_shape"):
+        items.append(f"speckle shaped by depth ({len(arch['speckle_shape'])} points)")
+    if arch.get("fine_filter"):
+        size = len(arch["fine_filter"])
+        items.append(f"fine speckle filtered ({size}\u00d7{size})")
+    if arch.get("pool_detail"):
+        gains = arch["pool_detail"]
+        items.append(f"pool speckle by depth ({min(gains):.2f}\u2013{max(gains):.2f})")
+    if arch.get("ring_down"):
+        items.append(f"ring-down per seed ({len(arch['ring_down'])} directions)")
+    if arch.get("border_soften") and any(arch["border_soften"]):
+        items.append("drawn borders faded in patches")
+    if arch.get("shading"):
+        items.append(f"shading per seed ({len(arch['shading']) - 1} directions)")
+    if summary.get("refiner_parameters"):
+        reach = summary.get("refiner_near_field")
+        where = f", top {reach:.0%} of the depth" if reach else ""
+        items.append(f"texture refiner ({format_count(int(summary['refiner_parameters']))} parameters{where})")
+    return items
+
+
+def model_rows(summary: dict, size_bytes: int | None = None) -> list[tuple[str, str]]:
+    """What the model is and does, above its output settings."""
+    rows = [("Kind", KINDS.get(summary.get("kind", ""), summary.get("kind", "")))]
     arch = summary.get("architecture") or {}
     if "type" in arch:
         rows.append(("Method", arch["type"]))
     else:
-        parts = [f"ngf {arch.get('ngf')}", f"{arch.get('modulation', 'spade').upper()}",
-                 f"{arch.get('norm')} norm", f"{arch.get('upsampling')} upsampling"]
-        if arch.get("use_vae"):
-            parts.append(f"VAE z {arch.get('z_dim')}")
-        if arch.get("noise_nc"):
-            parts.append(f"noise {arch.get('noise_nc')} ch")
-            if arch.get("style_scale", 1.0) != 1.0:
-                parts.append(f"style scale {arch['style_scale']:g}")
-        if arch.get("upsample") == "bilinear":
-            parts.append("bilinear")
-        if arch.get("fan"):
-            parts.append("the fan as input")
-        if arch.get("texture"):
-            parts.append("speckle path")
-        if arch.get("beam"):
-            parts.append(f"speckle along the arcs ({arch['beam']:g}\u00b0)")
-        if arch.get("grain"):
-            parts.append(f"pixel grain ({arch['grain']:g} grey levels)")
-        if arch.get("tone", 1.0) != 1.0:
-            parts.append(f"output tone \u03b3 {arch['tone']:g}")
-        if arch.get("depth_gain"):
-            gains = arch["depth_gain"]
-            parts.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
-        if arch.get("tip_gain"):
-            parts.append(f"tip gain over {len(arch['tip_gain'])} px")
-        if arch.get("speckle_shape"):
-            parts.append(f"speckle shaped by depth ({len(arch['speckle_shape'])} points)")
-        if arch.get("fine_filter"):
-            size = len(arch["fine_filter"])
-            parts.append(f"fine speckle filtered ({size}\u00d7{size})")
-        if arch.get("pool_detail"):
-            gains = arch["pool_detail"]
-            parts.append(f"pool speckle by depth ({min(gains):.2f}\u2013{max(gains):.2f})")
-        if arch.get("ring_down"):
-            parts.append(f"ring-down per seed ({len(arch['ring_down'])} directions)")
-        if arch.get("border_soften") and any(arch["border_soften"]):
-            parts.append("drawn borders faded in patches")
-        if arch.get("shading"):
-            parts.append(f"shading per seed ({len(arch['shading']) - 1} directions)")
-        if summary.get("refiner_parameters"):
-            reach = summary.get("refiner_near_field")
-            where = f", top {reach:.0%} of the depth" if reach else ""
-            parts.append(f"texture refiner ({format_count(int(summary['refiner_parameters']))} parameters{where})")
-        rows.append(("Architecture", ", ".join(str(p) for p in parts)))
-    if summary.get("parameters"):
-        rows.append(("Parameters", format_count(int(summary["parameters"]))))
+        rows.append(("Network", network_line(arch)))
+        if size_line(summary, size_bytes):
+            rows.append(("Size", size_line(summary, size_bytes)))
+        rows.append(("Inputs", inputs_line(arch)))
     if summary.get("image_size"):
         h, w = summary["image_size"]
         rows.append(("Native size", f"{w} \u00d7 {h} (other sizes resampled)"))
-    rows.append(("Output", f"{summary.get('output_channels', 1)} channel(s)"))
+    channels = int(summary.get("output_channels", 1))
+    rows.append(("Output", f"{channels} channel" + ("" if channels == 1 else "s")))
     rows.append(("Seed changes output", "yes" if summary.get("stochastic") else "no (deterministic)"))
+    return rows
+
+
+def provenance_rows(summary: dict) -> list[tuple[str, str]]:
+    """Where the model comes from (training, data, licence) and its file, below the settings;
+    a record that only repeats the model's kind is left out."""
+    rows = []
     skip = {"sha256", "file"} if summary.get("path") else {"sha256"}
+    kind = KINDS.get(summary.get("kind", ""), summary.get("kind", ""))
     for key, value in (summary.get("provenance") or {}).items():
-        if isinstance(value, (str, int, float)) and key not in skip:
+        if isinstance(value, (str, int, float)) and key not in skip and str(value) != kind:
             rows.append((key.replace("_", " ").capitalize(), str(value)))
     if summary.get("path"):
         rows.append(("Path", str(summary["path"])))
+    return rows
+
+
+def rows_html(rows: list[tuple[str, str]]) -> str:
+    """``rows`` (key, HTML value) as a small two-column table."""
     cells = "".join(f"<tr><td style='color:{theme.MUTED};padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
-                    f"<td>{breakable(v)}</td></tr>" for k, v in rows)
+                    f"<td>{v}</td></tr>" for k, v in rows)
     return f"<table width='100%' cellspacing='0' cellpadding='1'>{cells}</table>"
+
+
+def settings_html(settings: list[str], shown: bool) -> str:
+    """The output settings' value in the table: their count and a link that opens the list,
+    or the list, one a line, and a link that folds it."""
+    if not shown:
+        return f"{len(settings)} \u00b7 <a href='{SETTINGS_LINK}'>show</a>"
+    lines = "".join(f"\u2022 {breakable(item)}<br>" for item in settings)
+    return f"{lines}<a href='{SETTINGS_LINK}'>hide</a>"
+
+
+def summary_html(summary: dict, size_bytes: int | None = None, settings_shown: bool = False) -> str:
+    """The model's summary as a small two-column table: what it is, its output settings (a
+    count, or the list when ``settings_shown``), where it comes from."""
+    rows = [(k, breakable(v)) for k, v in model_rows(summary, size_bytes)]
+    settings = output_settings(summary)
+    if settings:
+        rows.append(("Output settings", settings_html(settings, settings_shown)))
+    rows += [(k, breakable(v)) for k, v in provenance_rows(summary)]
+    return rows_html(rows)
+
+
+def summary_text(summary: dict, size_bytes: int | None = None) -> str:
+    """Everything the panel says about the model as plain text, one fact a line."""
+    lines = [f"{key}: {value}" for key, value in model_rows(summary, size_bytes)]
+    settings = output_settings(summary)
+    if settings:
+        lines.append("Output settings:")
+        lines += [f"  - {item}" for item in settings]
+    lines += [f"{key}: {value}" for key, value in provenance_rows(summary)]
+    return "\n".join(lines)
 
 
 LONGEST_UNBROKEN = 16  # characters of a path, hash or word before a possible line break
@@ -137,14 +246,33 @@ class ModelPanel(QWidget):
         self.info.setWordWrap(True)
         self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                          | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.info.setMinimumWidth(1)
+        self.info.linkActivated.connect(self._link_activated)
+        self.copy_button = QToolButton()
+        self.copy_button.setIcon(icon("content-copy"))
+        self.copy_button.setText("Copy details")
+        self.copy_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.copy_button.setAutoRaise(True)
+        self.copy_button.setToolTip("Copy everything about the model, its output settings included, as text")
+        self.copy_button.clicked.connect(self.copy_details)
+        self.copy_button.setVisible(False)  # until a model is loaded
+        details = QWidget()
+        column = QVBoxLayout(details)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.info)
+        column.addWidget(self.copy_button)
+        column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         # long values wrap inside the panel's width instead of hiding behind a scrollbar
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.info.setMinimumWidth(1)
-        scroll.setWidget(self.info)
+        details.setMinimumWidth(1)
+        scroll.setWidget(details)
         form = QFormLayout()
         form.addRow("Model", self.model_combo)
         form.addRow("Device", self.device_combo)
@@ -155,6 +283,9 @@ class ModelPanel(QWidget):
         layout.addWidget(scroll, 1)
         self.current_spec: str | None = None
         self._recent: list[str] = []
+        self.settings_shown = False
+        self._summary: dict = {}
+        self._size_bytes: int | None = None
 
     # -- devices -------------------------------------------------------------------------
     def set_device(self, spec: str) -> None:
@@ -219,7 +350,28 @@ class ModelPanel(QWidget):
         self.status.setText("")
         self.active_device.setText(device_label + (" \u2014 the simulator always runs on the CPU"
                                                    if summary.get("kind") == "simulator" else ""))
-        self.info.setText(summary_html(summary))
+        self._summary, self._size_bytes = summary, file_size(summary)
+        self._show_summary()
+        self.copy_button.setVisible(True)
+
+    def _show_summary(self) -> None:
+        self.info.setText(summary_html(self._summary, self._size_bytes, self.settings_shown))
+
+    def _link_activated(self, link: str) -> None:
+        if link == SETTINGS_LINK:
+            self.show_settings(not self.settings_shown)
+
+    def show_settings(self, shown: bool) -> None:
+        """Open or fold the list of the output settings (the choice holds for the next model)."""
+        self.settings_shown = shown
+        self._show_summary()
+
+    def details_text(self) -> str:
+        """Everything the panel knows about the loaded model, as plain text."""
+        return summary_text(self._summary, self._size_bytes) if self._summary else ""
+
+    def copy_details(self) -> None:
+        QApplication.clipboard().setText(self.details_text())
 
     def set_error(self, message: str) -> None:
         self.status.setStyleSheet(theme.text_style(theme.ERROR))
