@@ -49,6 +49,7 @@ from engine.data.dataset_folder import DatasetFolder
 from .settings import AppSettings
 from .state import StudioState
 from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
+from .synthesis.latency import LatencyLog
 from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.reference_image: np.ndarray | None = None  # the real image shown now
         self.references = KeyReferences()  # what lies under each key frame
         self.live = LiveSynthesis(backend, self)
+        self.latency = LatencyLog()  # the synthesis times the status bar reports
         self.live.seed = self.state.seed
         self.live.variations_enabled = self.state.variations
         self.autosaver = Autosaver(autosave_dir)
@@ -694,9 +696,9 @@ class MainWindow(QMainWindow):
             self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
             self._update_canvas_background()
-        ms = result.elapsed_s * 1000
-        self.status_widgets.time.setText(f"Synthesis {ms:.0f} ms" if ms < 10_000 else f"Synthesis {ms / 1000:.1f} s")
-        self.status_widgets.time.setToolTip(result.note or "How long the last synthesis took")
+        self.latency.record(result.model_id, result.elapsed_s)
+        self.status_widgets.time.setText(self.latency.status())
+        self.status_widgets.time.setToolTip(self.latency.tooltip() + (f"\n{result.note}" if result.note else ""))
         self.synthesisShown.emit(result)
 
     def _show_variation(self, variation: VariationResult) -> None:

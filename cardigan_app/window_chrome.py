@@ -332,7 +332,7 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
 
 def build_status_bar(window: MainWindow) -> StatusWidgets:
     """Device, last synthesis time, pointer position and the class under it."""
-    tips = {"time": "How long the last synthesis took", "device": "The device the model runs on",
+    tips = {"time": "How long synthesis takes", "device": "The device the model runs on",
             "cursor": "Pixel under the pointer (column, row)", "label": "Class under the pointer"}
     widths = {"cursor": 110, "label": 120}
     fields = {}

@@ -428,3 +428,41 @@ def test_the_loop_gate_shuts_once_after_the_first_batch_of_the_first_loop(tmp_pa
         app.send(StopRequest())
         serving.join(5.0)
     assert not serving.is_alive()
+
+
+# -- the synthesis time in the status bar ---------------------------------------------------------
+def test_the_latency_log_sets_the_warm_up_apart_and_reports_the_median_of_recent_images():
+    from cardigan_app.synthesis.latency import LatencyLog
+
+    log = LatencyLog(recent=3)
+    assert log.status() == ""
+    log.record(1, 2.51)  # the first image of model 1: its warm-up
+    assert log.status() == "Synthesis 2510 ms (warm-up)" and "2510 ms" in log.tooltip()
+    for seconds in (0.040, 0.300, 0.044):
+        log.record(1, seconds)
+    assert log.status() == "Synthesis 44 ms"  # one slow image does not swing it
+    assert "last 44 ms" in log.tooltip() and "40 ms\u2013300 ms" in log.tooltip() and "2510 ms" in log.tooltip()
+    for seconds in (0.050, 0.052, 0.054):  # only the recent ones count
+        log.record(1, seconds)
+    assert log.status() == "Synthesis 52 ms"
+    log.record(2, 12.5)  # another model (or the same one reloaded): a warm-up of its own
+    assert log.status() == "Synthesis 12.5 s (warm-up)" and "median" not in log.tooltip().lower()
+
+
+def test_the_status_bar_marks_a_models_first_image_as_its_warm_up(window):
+    from cardigan_app.synthesis.jobs import SynthesisResult
+
+    time_label = window.status_widgets.time
+    live, labels = window.live, window.document.labels.copy()
+    image = np.zeros(labels.shape, np.uint8)
+
+    def shown(model_id: int, seconds: float) -> str:  # an image as a model answers it, its time injected
+        window._show_result(SynthesisResult(99, model_id, 0, 0, live.seed, image, labels, seconds))
+        return time_label.text()
+
+    newer = live.generation + 1  # the next model loaded
+    assert shown(newer, 2.51) == "Synthesis 2510 ms (warm-up)"
+    assert "warm-up" in time_label.toolTip()
+    assert shown(newer, 0.040) == "Synthesis 40 ms"
+    assert shown(newer, 0.046) == "Synthesis 43 ms"
+    assert shown(newer, 0.900) == "Synthesis 46 ms" and "last 900 ms" in time_label.toolTip()
