@@ -394,3 +394,19 @@ def test_redo_while_placing_a_polygon_keeps_its_corners(window, qtbot):
         drag(canvas, [(x, y)])
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert (doc.labels == painted).all() and canvas.tool.points == [(10, 10), (30, 10)]
+
+
+def test_no_empty_line_takes_room_in_the_side_panels(window):
+    """An empty status or note line still takes its height and spacing: at 1280 x 800 that
+    pushed the anatomy sliders and the model's details under a scroll bar."""
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    panels = (window.model_panel, window.anatomy_panel, window.synthesis_panel)
+    empty = [(type(panel).__name__, label.objectName() or label.toolTip()[:30])
+             for panel in panels for label in panel.findChildren(QLabel)
+             if label.isVisibleTo(panel) and not label.text() and label.pixmap().isNull()]
+    assert empty == []
+    window.model_panel.set_error("the file is not a model")
+    assert window.model_panel.status.isVisibleTo(window.model_panel)  # a message is shown when there is one

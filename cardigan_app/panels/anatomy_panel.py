@@ -91,6 +91,7 @@ class AnatomyPanel(QWidget):
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
         self.ef = QLabel("")
         self.ef.setWordWrap(True)
+        self.ef.setVisible(False)  # until there is a heart
         self.ef.setToolTip("Ejection fraction by area, (ED - ES) / ED cavity area in this view (what the "
                            "Target EF slider sets), and by volume with Simpson's biplane method from both "
                            "views, as echo reports give it (higher: volume grows faster than area)")
@@ -170,6 +171,7 @@ class AnatomyPanel(QWidget):
         self.key_frame_ef = QLabel("")
         self.key_frame_ef.setToolTip("(ED - ES) / ED cavity area of the two key frames (K switches them)")
         layout.addWidget(self.key_frame_ef)
+        self.key_frame_ef.setVisible(False)  # until there are two key frames
         layout.addWidget(self.controls)
         layout.addWidget(self.fan_box)
         layout.addWidget(note)
@@ -244,19 +246,19 @@ class AnatomyPanel(QWidget):
                 self._show_fan(self.document.fan)
             if problem:
                 self.status.setText(problem)
-                self.ef.setText("")
+                self._show_ef("")
                 return
             self._show_status()
             if heart is None:
-                self.ef.setText("")
+                self._show_ef("")
                 return
             view = record["view"]
             # the EF of the heart on screen (one too extreme to draw is shown nearer the mean)
             shown = self.model.drawn_heart(heart, view, self.document.shape[0], self.document.fan)
             ef_view = self.model.ejection_fraction(shown, view)
             biplane = self.model.ejection_fraction(shown, None)
-            self.ef.setText(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
-                            "by Simpson's biplane")
+            self._show_ef(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
+                          "by Simpson's biplane")
             self.view.setCurrentText(view)
             self.phase.setValue(round(record["phase"] * STEPS))
             for name, slider in self.sliders.items():
@@ -293,6 +295,12 @@ class AnatomyPanel(QWidget):
     def set_key_frame_ef(self, percent: float | None) -> None:
         """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""
         self.key_frame_ef.setText("" if percent is None else f"Key frames ED\u2192ES: EF {percent:.0f} % by area")
+        self.key_frame_ef.setVisible(percent is not None)  # an empty line takes no room
+
+    def _show_ef(self, text: str) -> None:
+        """The EF line under the buttons (hidden, taking no room, while there is no heart)."""
+        self.ef.setText(text)
+        self.ef.setVisible(bool(text))
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw(self, record: dict, fan: Fan | None = None) -> None:

@@ -242,6 +242,7 @@ class ModelPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setVisible(False)
         self.info = QLabel("")
         self.info.setWordWrap(True)
         self.info.setTextFormat(Qt.TextFormat.RichText)
@@ -340,14 +341,19 @@ class ModelPanel(QWidget):
             self.modelRequested.emit(spec)
 
     # -- state ---------------------------------------------------------------------------
+    def _say(self, text: str, colour: str = theme.MUTED) -> None:
+        """The status line (hidden while it has nothing to say, so it takes no room)."""
+        self.status.setStyleSheet(theme.text_style(colour))
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
     def set_loading(self, spec: str) -> None:
-        self.status.setStyleSheet(theme.text_style(theme.BUSY))
-        self.status.setText(f"Loading {display_name(spec)}\u2026")
+        self._say(f"Loading {display_name(spec)}\u2026", theme.BUSY)
 
     def set_loaded(self, spec: str, summary: dict, device_label: str) -> None:
         self.current_spec = spec
         self._select(spec)
-        self.status.setText("")
+        self._say("")
         self.active_device.setText(device_label + (" \u2014 the simulator always runs on the CPU"
                                                    if summary.get("kind") == "simulator" else ""))
         self._summary, self._size_bytes = summary, file_size(summary)
@@ -374,6 +380,5 @@ class ModelPanel(QWidget):
         QApplication.clipboard().setText(self.details_text())
 
     def set_error(self, message: str) -> None:
-        self.status.setStyleSheet(theme.text_style(theme.ERROR))
-        self.status.setText(message)
+        self._say(message, theme.ERROR)
         self._select(self.current_spec)

@@ -115,6 +115,7 @@ class SynthesisPanel(QWidget):
         self.note.setText("" if stochastic else
                           f"{name or 'This model'} is deterministic: the seed does not change its output, "
                           "so there are no variations to show.")
+        self.note.setVisible(not stochastic)  # an empty note takes no room
 
     def set_variation_seeds(self, seeds: tuple[int, ...]) -> None:
         """Label the thumbnails with the seeds about to be computed (clears stale pictures)."""
