@@ -21,7 +21,7 @@ from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import Words, option
 from engine.export import EXPORT_FORMATS, export_dataset
-from engine.export.sources import LIKE_FALLBACK
+from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
 from ..device_choice import fill_device_combo
@@ -58,7 +58,8 @@ class ExportDialog(JobDialog):
     start_tip = "Synthesize and write the dataset"
     working = "Synthesizing"
     option_names = {option("size"): "Size", option("like"): "Like dataset", option("style_scale"): "Style scale",
-                    option("border_jitter"): "Border jitter"}
+                    option("border_jitter"): "Border jitter", option("masks"): "Masks folder",
+                    ONE_MASK: "open one mask in the studio to synthesize its image"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  current_size: int | None = None, device: str = "auto") -> None:

@@ -72,10 +72,13 @@ def run(args: argparse.Namespace) -> int:
     from ..data.border_jitter import jitter_problem
     from ..errors import CardiganError
     from ..export import export_dataset
+    from ..export.sources import check_masks_folder
     from .terminal import TerminalProgress, note
 
     if args.border_jitter is not None and jitter_problem(args.border_jitter):
         raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
+    if args.masks is not None:
+        check_masks_folder(args.masks)  # before the notes on what the export will do
     if args.cine:
         return run_cine(args)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter

@@ -29,7 +29,7 @@ from ..errors import DataError
 from ..fan import FAN_KEY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer
-from .sources import folder_masks
+from .sources import check_masks_folder, folder_masks
 
 CINE_FORMATS = ("nifti", "hdf5", "png")
 
@@ -84,6 +84,8 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
     timing = timing.checked()
+    if masks is not None:
+        check_masks_folder(Path(masks).expanduser())
     masks = None if masks is None else Path(masks).expanduser().resolve()  # as the manifest names it
     check_output(out, overwrite, protect=(masks,) if masks is not None else (), replaces="export")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)

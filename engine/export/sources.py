@@ -184,6 +184,25 @@ def masks_below(folder: Path) -> str:
     return ""
 
 
+ONE_MASK = Advice("one mask", "cardigan synthesize --mask makes the image of one mask")
+
+
+def check_masks_folder(folder: Path) -> None:
+    """Refuse, before a model is loaded for it, a ``masks`` folder that is missing or is a
+    file (one mask given where its folder was meant is told so), naming the option."""
+    if not folder.is_dir():
+        raise DataError(Message(option("masks"), " ", masks_folder_problem(folder)))
+
+
+def masks_folder_problem(folder: Path) -> Message:
+    """Why ``folder`` (not a folder) cannot be read as a folder of masks."""
+    if not folder.exists():
+        return Message(f"{folder}: no such folder of masks")
+    if folder.name.lower().endswith(MASK_FILE_SUFFIXES):
+        return Message(f"{folder}: is a mask file, not a folder of masks; give the folder it is in, or ", ONE_MASK)
+    return Message(f"{folder}: is a file, not a folder of masks; give a folder of label maps")
+
+
 def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
                  progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
@@ -195,7 +214,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     stops with :class:`engine.progress.Cancelled` as soon as ``should_stop()`` says so.
     """
     if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder of masks")
+        raise DataError(masks_folder_problem(folder))
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
                    and p.name.lower().endswith(MASK_FILE_SUFFIXES))
     if not files:

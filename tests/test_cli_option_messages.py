@@ -1,0 +1,60 @@
+"""The command line's one-line refusals name the option and the file at fault and say what
+to do, before any work starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.cli.main import main
+from engine.maskio import write_label_png
+from nets_util import blocky_labels
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("cardigan: error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.fixture
+def mask_png(tmp_path):
+    path = tmp_path / "mask.png"
+    write_label_png(path, blocky_labels(64))
+    return path
+
+
+@pytest.mark.parametrize("cine", [[], ["--cine"]])
+def test_export_masks_given_one_mask_file_says_it_is_a_file(mask_png, tmp_path, capsys, cine):
+    rc = main(["export", "--model", "simulator", "--masks", str(mask_png), "--out", str(tmp_path / "out"), *cine])
+    line = one_error_line(capsys)
+    assert rc == 1 and f"--masks {mask_png}: is a mask file, not a folder" in line
+    assert "synthesize --mask" in line and "no such folder" not in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_masks_given_another_file_says_it_is_a_file(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not masks")
+    rc = main(["export", "--model", "simulator", "--masks", str(notes), "--out", str(tmp_path / "out")])
+    line = one_error_line(capsys)
+    assert rc == 1 and f"--masks {notes}: is a file, not a folder of masks" in line
+    assert "synthesize" not in line
+
+
+def test_export_masks_missing_folder_names_the_option(tmp_path, capsys):
+    rc = main(["export", "--model", "simulator", "--masks", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert rc == 1 and one_error_line(capsys).endswith(f"--masks {tmp_path / 'nope'}: no such folder of masks")
+
+
+def test_export_functions_refuse_a_mask_file_before_loading_a_model(mask_png, tmp_path, monkeypatch):
+    from engine.errors import DataError
+    from engine.export import export_dataset
+    from engine.export.cine import export_cine
+
+    monkeypatch.setattr("engine.export.run.Synthesizer", None)  # loading a model would fail otherwise
+    monkeypatch.setattr("engine.export.cine.Synthesizer", None)
+    for export in (export_dataset, export_cine):
+        with pytest.raises(DataError, match="is a mask file, not a folder of masks") as refused:
+            export("simulator", tmp_path / "out", masks=mask_png)
+        assert refused.value.message.said({}).startswith(f"--masks {mask_png}")
