@@ -58,3 +58,20 @@ def test_export_functions_refuse_a_mask_file_before_loading_a_model(mask_png, tm
         with pytest.raises(DataError, match="is a mask file, not a folder of masks") as refused:
             export("simulator", tmp_path / "out", masks=mask_png)
         assert refused.value.message.said({}).startswith(f"--masks {mask_png}")
+
+
+@pytest.mark.parametrize("command", ["tune", "refine"])
+@pytest.mark.parametrize("name", ["t1.txt", "t1.pth", "t1"])
+def test_a_model_out_file_must_carry_the_model_suffix(command, name, tiny_model, tmp_path, capsys):
+    out = tmp_path / name
+    extra = ["--tone", "1.1"] if command == "tune" else ["--data", str(tmp_path), "--run-dir", str(tmp_path / "run")]
+    rc = main([command, "--model", str(tiny_model), "--out", str(out), *extra])
+    line = one_error_line(capsys)
+    assert rc == 1 and line.endswith(f"--out {out}: a model file is written as .safetensors; name it t1.safetensors")
+    assert not out.exists()
+
+
+def test_tune_takes_the_model_suffix_in_any_case(tiny_model, tmp_path):
+    out = tmp_path / "t1.SafeTensors"
+    assert main(["tune", "--model", str(tiny_model), "--out", str(out), "--tone", "1.1"]) == 0
+    assert out.is_file()

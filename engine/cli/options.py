@@ -68,13 +68,19 @@ def check_report_file(out, overwrite: bool, keys: set[str], kind: str) -> None:
 
 
 def check_model_out(path, overwrite: bool) -> None:
-    """Refuse, before any work, an ``--out`` model file that cannot be written or that exists
-    without ``--overwrite``."""
+    """Refuse, before any work, an ``--out`` model file that cannot be written, that exists
+    without ``--overwrite`` or whose name does not end in the native model suffix (what
+    ``--model`` and the studio's model picker take by its name)."""
     from pathlib import Path
 
     from ..errors import CardiganError
+    from ..models.registry import NATIVE_SUFFIXES
 
     check_output_file(path)
+    path = Path(path)
+    if path.suffix.lower() not in NATIVE_SUFFIXES:
+        raise CardiganError(f"--out {path}: a model file is written as {NATIVE_SUFFIXES[0]}; name it "
+                            f"{path.with_suffix(NATIVE_SUFFIXES[0]).name}")
     if Path(path).exists() and not overwrite:
         raise CardiganError(f"--out {path}: exists (add --overwrite to replace it)")
 
