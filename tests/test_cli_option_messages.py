@@ -75,3 +75,19 @@ def test_tune_takes_the_model_suffix_in_any_case(tiny_model, tmp_path):
     out = tmp_path / "t1.SafeTensors"
     assert main(["tune", "--model", str(tiny_model), "--out", str(out), "--tone", "1.1"]) == 0
     assert out.is_file()
+
+
+def test_tune_without_a_setting_refuses_and_lists_the_options_that_change_one(tiny_model, tmp_path, capsys):
+    import re
+
+    from engine.cli.main import build_parser
+
+    out = tmp_path / "copy.safetensors"
+    rc = main(["tune", "--model", str(tiny_model), "--out", str(out)])
+    line = one_error_line(capsys)
+    assert rc == 1 and "nothing to change" in line and not out.exists()
+    named = set(re.findall(r"--[a-z-]+", line))
+    tune = build_parser(["tune"])._subparsers._group_actions[0].choices["tune"]
+    settable = {flag for action in tune._actions for flag in action.option_strings} - {
+        "-h", "--help", "--model", "--out", "--overwrite", "--shading-strength"}
+    assert named == settable

@@ -181,6 +181,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
 
 
+SET_OPTIONS = ("--style-scale", "--grain", "--tone", "--depth-gain", "--speckle-shape", "--beam")
+REMOVE_OPTIONS = ("--tip-gain", "--fine-filter", "--pool-detail", "--ring-down", "--border-soften", "--shading")
+
+
+def given_settings(args: argparse.Namespace) -> dict:
+    """The settings the command line sets or removes (a removed one is ``()``), by name."""
+    return {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
+                                            ("tone", args.tone),
+                                            ("depth_gain", args.depth_gain),
+                                            ("speckle_shape", args.speckle_shape),
+                                            ("tip_gain", () if args.tip_gain else None),
+                                            ("fine_filter", () if args.fine_filter else None),
+                                            ("pool_detail", () if args.pool_detail else None),
+                                            ("ring_down", () if args.ring_down else None),
+                                            ("border_soften", () if args.border_soften else None),
+                                            ("beam", args.beam),
+                                            ("shading", () if args.shading else None))
+            if value is not None}
+
+
+def nothing_to_change() -> str:
+    """The refusal of a tune that names no setting: which options change one."""
+    from .tune_fits import FITS
+
+    fits = ", ".join("--" + option.replace("_", "-") for _, option, _ in FITS)
+    return (f"nothing to change: set {', '.join(SET_OPTIONS)}, remove with {', '.join(REMOVE_OPTIONS)} none, "
+            f"or fit with {fits} DATA")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..models import open_model, save_model_file
@@ -190,22 +219,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.shading_strength is not None and not args.fit_shading:
         raise CardiganError("--shading-strength goes with --fit-shading")
+    settings = given_settings(args)
+    if not settings and not any(getattr(args, option) for _, option, _ in FITS):
+        raise CardiganError(nothing_to_change())
     out = Path(args.out)
     check_model_out(out, args.overwrite)
-    model = open_model(args.model)
-    settings = {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
-                                                ("tone", args.tone),
-                                                ("depth_gain", args.depth_gain),
-                                                ("speckle_shape", args.speckle_shape),
-                                                ("tip_gain", () if args.tip_gain else None),
-                                                ("fine_filter", () if args.fine_filter else None),
-                                                ("pool_detail", () if args.pool_detail else None),
-                                                ("ring_down", () if args.ring_down else None),
-                                                ("border_soften", () if args.border_soften else None),
-                                                ("beam", args.beam),
-                                                ("shading", () if args.shading else None))
-                if value is not None}
-    model = tune_model(model, **settings)
+    model = tune_model(open_model(args.model), **settings)
     tuned = {name: "removed" if value == () else "set" for name, value in settings.items()}
     for setting, option, fitter in FITS:
         data = getattr(args, option)
