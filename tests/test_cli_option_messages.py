@@ -91,3 +91,21 @@ def test_tune_without_a_setting_refuses_and_lists_the_options_that_change_one(ti
     settable = {flag for action in tune._actions for flag in action.option_strings} - {
         "-h", "--help", "--model", "--out", "--overwrite", "--shading-strength"}
     assert named == settable
+
+
+@pytest.mark.parametrize("under", [False, True])
+def test_evaluate_refuses_a_cache_dir_that_is_a_file(under, tmp_path, capsys, monkeypatch):
+    import engine.evaluation.evaluate as evaluation
+
+    monkeypatch.setattr(evaluation, "evaluate", None)  # no evaluation may start
+    data = tmp_path / "data"
+    data.mkdir()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a folder")
+    cache = notes / "cache" if under else notes
+    rc = main(["evaluate", "--model", "simulator", "--data", str(data), "--out", str(tmp_path / "e.json"),
+               "--cache-dir", str(cache)])
+    line = one_error_line(capsys)
+    assert rc == 1 and line.startswith(f"cardigan: error: --cache-dir {cache}: ")
+    assert ("lies under the file" if under else "is a file;") in line
+    assert notes.read_text() == "not a folder" and not (tmp_path / "e.json").exists()

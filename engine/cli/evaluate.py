@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
             raise CardiganError(f"{args.inception_weights}: not an Inception-v3 weights file "
                                 "(not a file written by torch.save)")
     check_data_folder(args.data)
+    if args.cache_dir is not None:
+        check_cache_folder(args.cache_dir)
     check_report_output(args.out, args.overwrite, args.model, args.data)
     bars = TerminalProgress()
     with tempfile.TemporaryDirectory(prefix="cardigan-eval-") as scratch:
@@ -138,6 +140,20 @@ def check_data_folder(data: Path) -> None:
         raise CardiganError(f"--data {data}: no such folder")
     if not data.is_dir():
         raise CardiganError(f"--data {data}: is a file; give a prepared dataset folder")
+
+
+def check_cache_folder(folder: Path) -> None:
+    """Refuse a --cache-dir that is a file, or lies under one, which the cache would skip
+    without a word: a missing folder is made when a U-Net is stored."""
+    from ..errors import CardiganError
+
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = "is a file" if path == folder else f"lies under the file {path}"
+                raise CardiganError(f"--cache-dir {folder}: {where}; give a folder for the cached U-Nets "
+                                    "(a missing one is made)")
+            return
 
 
 REPORT_KEYS = {"model", "data", "fidelity", "downstream"}
