@@ -109,3 +109,22 @@ def test_evaluate_refuses_a_cache_dir_that_is_a_file(under, tmp_path, capsys, mo
     assert rc == 1 and line.startswith(f"cardigan: error: --cache-dir {cache}: ")
     assert ("lies under the file" if under else "is a file;") in line
     assert notes.read_text() == "not a folder" and not (tmp_path / "e.json").exists()
+
+
+@pytest.mark.parametrize("command", ["info", "synthesize", "tune", "refine", "export", "cine", "evaluate"])
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_model_name_is_called_empty(command, name, capsys):
+    rc = main([command, "--model", name])
+    line = one_error_line(capsys)
+    assert rc == 2 and "argument --model: the model name is empty; give demo, simulator" in line
+    assert "net_G.pth generator checkpoint in this folder" not in line
+
+
+def test_opening_an_empty_model_name_says_it_is_empty(tmp_path, monkeypatch):
+    from engine.errors import ModelFileError
+    from engine.models import open_model
+
+    monkeypatch.chdir(tmp_path)  # an empty path would be this folder
+    (tmp_path / "latest_net_G.pth").write_bytes(b"")
+    with pytest.raises(ModelFileError, match=r"^the model name is empty \(give .*'demo' or 'simulator'\)$"):
+        open_model("")

@@ -5,9 +5,22 @@ from __future__ import annotations
 import argparse
 
 
+MODEL_KINDS = "demo, simulator, a .safetensors model or an NVlabs *_net_G.pth"
+
+
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
-                        help="demo, simulator, a .safetensors model or an NVlabs *_net_G.pth")
+    parser.add_argument("--model", required=True, type=model_name, help=MODEL_KINDS)
+
+
+def model_name(text: str) -> str:
+    """An argparse type: a model's name or path, refused when empty (an empty path would
+    name the working folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"the model name is empty; give {MODEL_KINDS}")
+    return text
+
+
+model_name.__name__ = "model"
 
 
 def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:

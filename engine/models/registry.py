@@ -78,6 +78,8 @@ def accepts(path: str | Path) -> bool:
 def open_model(spec: str | Path):
     """Load the model named by ``spec`` (see the module docstring)."""
     text = str(spec)
+    if not text.strip():  # Path("") is the working folder, which is no model the user named
+        raise ModelFileError(f"the model name is empty (give {KINDS_IN_WORDS}, 'demo' or 'simulator')")
     if text == "simulator":
         from .builtin import SimulatorModel
 
