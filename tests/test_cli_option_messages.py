@@ -128,3 +128,32 @@ def test_opening_an_empty_model_name_says_it_is_empty(tmp_path, monkeypatch):
     (tmp_path / "latest_net_G.pth").write_bytes(b"")
     with pytest.raises(ModelFileError, match=r"^the model name is empty \(give .*'demo' or 'simulator'\)$"):
         open_model("")
+
+
+@pytest.mark.parametrize("args", [["cine", "--model", "simulator", "--random", "1", "--out", "loops"],
+                                  ["export", "--model", "simulator", "--random", "1", "--cine", "--out", "loops"]])
+@pytest.mark.parametrize("bpm", ["1", "300"])
+def test_a_heart_rate_out_of_range_names_bpm(args, bpm, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main([*args, "--bpm", bpm])
+    line = one_error_line(capsys)
+    assert rc == 2 and f"argument --bpm: must be between 20 and 250 bpm, not {bpm}" in line
+    assert not (tmp_path / "loops").exists()
+
+
+@pytest.mark.parametrize("command", ["prepare", "phantom"])
+@pytest.mark.parametrize("flag, value, fragment", [("--views", "X", "unknown view 'X' (choose from 2CH, 4CH)"),
+                                                   ("--views", ",", "no views chosen"),
+                                                   ("--instants", "ED,XX", "unknown instant 'XX' (choose from ED, ES)")])
+def test_views_and_instants_refused_name_their_option(command, flag, value, fragment, tmp_path, capsys):
+    rc = main([command, "--source", str(tmp_path), "--out", str(tmp_path / "out"), f"{flag}={value}"]
+              if command == "prepare" else [command, "--out", str(tmp_path / "out"), f"{flag}={value}"])
+    line = one_error_line(capsys)
+    assert rc == 2 and f"argument {flag}" in line and fragment in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_views_and_instants_are_read_in_any_case(tmp_path):
+    assert main(["phantom", "--out", str(tmp_path / "out"), "--count", "1", "--size", "64",
+                 "--views", "4ch", "--instants", "es"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "train" / "label").iterdir()) == ["patient0001_4CH_ES.png"]

@@ -26,8 +26,8 @@ def run_cli(capsys, *args: str) -> tuple[int, str]:
     return rc, err
 
 
-def assert_one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 1
+def assert_one_line_error(rc: int, err: str, *fragments: str, code: int = 1) -> None:
+    assert rc == code
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith("cardigan: error: ")
@@ -212,9 +212,9 @@ def test_interrupted_run_leaves_no_dataset(tmp_path):
 def test_bad_options(tmp_path, capsys):
     source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "o"), "--views", "3CH")
-    assert_one_line_error(rc, err, "unknown view '3CH'")
+    assert_one_line_error(rc, err, "argument --views: unknown view '3CH'", code=2)  # 2: as the line is read
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "o"), "--size", "8")
-    assert_one_line_error(rc, err, "size must be between")
+    assert_one_line_error(rc, err, "argument --size: must be between", code=2)
     with pytest.raises(CardiganError, match="unknown format"):
         prepare_dataset(source, tmp_path / "o", format="dicom")
     assert not (tmp_path / "o").exists()

@@ -31,6 +31,7 @@ FILLED_AFTER_RAPID = 0.25  # phase left after rapid filling (0 = ED)
 FILLED_AFTER_DIASTASIS = 0.15
 CYCLES = ("full", "half")
 MAX_FRAMES = 2000
+MIN_BPM, MAX_BPM = 20, 250
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class Timing:
     def checked(self) -> "Timing":
         if not (math.isfinite(self.fps) and self.fps > 0):
             raise CardiganError(f"the frame rate must be a positive number, got {self.fps}")
-        if not (math.isfinite(self.bpm) and 20 <= self.bpm <= 250):
-            raise CardiganError(f"the heart rate must be between 20 and 250 bpm, got {self.bpm}")
+        if not (math.isfinite(self.bpm) and MIN_BPM <= self.bpm <= MAX_BPM):
+            raise CardiganError(f"the heart rate must be between {MIN_BPM} and {MAX_BPM} bpm, got {self.bpm}")
         if self.cycle not in CYCLES:
             raise CardiganError(f"the cycle must be one of {', '.join(CYCLES)}, got {self.cycle!r}")
         if self.frames is not None and not 2 <= self.frames <= MAX_FRAMES:

@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument, int_in_range, seed_value
+from .options import add_device_argument, add_model_argument, float_in_range, int_in_range, seed_value
 
 HELP = "synthesize a cine loop (a beating heart) from ED and ES masks or generated patients"
 DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between your two masks; with "
@@ -30,6 +30,16 @@ def positive_number(text: str) -> float:
     return value
 
 
+def bpm_value(text: str) -> float:
+    """An argparse type: a heart rate the loops can be drawn at."""
+    from ..cine.timing import MAX_BPM, MIN_BPM  # numpy loads only once a command line is read
+
+    return float_in_range(MIN_BPM, MAX_BPM, " bpm")(text)
+
+
+bpm_value.__name__ = "heart rate"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--ed", type=Path, help="the end-diastole mask (label PNG or CAMUS ground truth)")
@@ -44,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="file type of each loop with --random (default gif)")
     parser.add_argument("--fps", type=positive_number, default=None,
                         help="frames per second (default 40; not with --frames, which sets it)")
-    parser.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
+    parser.add_argument("--bpm", type=bpm_value, default=65.0, help="heart rate, 20-250 (default 65)")
     parser.add_argument("--frames", type=int_in_range(2, 2000), default=None,
                         help="number of frames over the cycle (default: as fps and bpm give); the "
                              "file then plays at the rate that keeps the heart rate")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER
-from .cine import positive_number
+from .cine import bpm_value, positive_number
 from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="export loops with per-frame masks instead of still pairs: every patient view "
                            "(with --masks: each <patient>_<view> with ED and ES masks) becomes a sequence")
     cine.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
-    cine.add_argument("--bpm", type=positive_number, default=65.0, help="heart rate (default 65)")
+    cine.add_argument("--bpm", type=bpm_value, default=65.0, help="heart rate, 20-250 (default 65)")
     cine.add_argument("--cycle", choices=("half", "full"), default="half",
                       help="half: ED -> ES, as CAMUS stores its sequences (default); full: a seamless cycle")
     add_device_argument(parser)

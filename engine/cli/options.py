@@ -142,6 +142,35 @@ def float_in_range(low: float, high: float, unit: str = ""):
     return parse
 
 
+def views_value(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated views (2CH, 4CH), in any case."""
+    from ..data.layout import VIEWS  # the anatomy loads only once a command line is read
+
+    return choices_value(text, VIEWS, "view")
+
+
+def instants_value(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated instants (ED, ES), in any case."""
+    from ..data.layout import INSTANTS
+
+    return choices_value(text, INSTANTS, "instant")
+
+
+def choices_value(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """``text`` as :func:`engine.data.layout.parse_choices` reads it, its refusal an argparse error."""
+    from ..data.layout import parse_choices
+    from ..errors import DataError
+
+    try:
+        return parse_choices(text, allowed, what)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+views_value.__name__ = "views"
+instants_value.__name__ = "instants"
+
+
 SEED_LIMIT = 2 ** 63  # seeds are reduced below this: numpy, torch and the simulator all take it
 
 

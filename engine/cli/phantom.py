@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import int_in_range, seed_value
+from .options import instants_value, int_in_range, seed_value, views_value
 
 HELP = "make a synthetic dataset with the mask generator and the ultrasound simulator"
 DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x phase pair "
@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=seed_value, default=0, help="seed of the whole data set (default 0)")
     parser.add_argument("--format", default="folders", choices=("folders", "hdf5"),
                         help="output layout (default folders)")
-    parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
-    parser.add_argument("--instants", "--phases", dest="instants", default="ED,ES",
+    parser.add_argument("--views", type=views_value, default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
+    parser.add_argument("--instants", "--phases", dest="instants", type=instants_value, default="ED,ES",
                         help="comma-separated instants (default ED,ES), as in prepare")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.add_argument("--workers", type=int_in_range(1, 256), default=None,

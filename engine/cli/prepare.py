@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import int_in_range, seed_value
+from .options import instants_value, int_in_range, seed_value, views_value
 
 MIN_SIZE, MAX_SIZE = 32, 4096  # as engine.data.prepare checks (not imported here: parsing stays light)
 
@@ -25,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023", "folders"),
                         help="source layout (default: detect it)")
-    parser.add_argument("--views", default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
-    parser.add_argument("--instants", default="ED,ES", help="comma-separated instants (default ED,ES)")
+    parser.add_argument("--views", type=views_value, default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
+    parser.add_argument("--instants", type=instants_value, default="ED,ES",
+                        help="comma-separated instants (default ED,ES)")
     parser.add_argument("--size", type=int_in_range(MIN_SIZE, MAX_SIZE), default=256,
                         help="output size in pixels (default 256)")
     parser.add_argument("--seed", type=seed_value, default=0,
