@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from engine.data.layout import EIGHT_BIT_COPY
 from engine.errors import OTHER_DEVICE, Words, one_line
+from engine.maskio import HDF5_MASKS
 
 STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device",
                        EIGHT_BIT_COPY: "Data \u203a Prepare dataset\u2026 with this folder as the source makes an "
-                                       "8-bit copy"}
+                                       "8-bit copy",
+                       HDF5_MASKS: "Data \u203a Prepare dataset\u2026 with this file as the source writes its masks "
+                                   "as PNG label maps"}
 
 
 def studio_words(extra: Words | None = None) -> Words:

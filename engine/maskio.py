@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import CardiganError, MaskError, itk_reason
+from .errors import Advice, CardiganError, MaskError, Message, itk_reason
 from .fileio import atomic_path
 from .labels import LABELS, validate_label_map
 
@@ -34,6 +34,30 @@ def pixel_spacing_mm(width: int) -> float:
 def is_camus_file(path: Path | str) -> bool:
     name = str(path).lower()
     return any(name.endswith(suffix) for suffix in CAMUS_SUFFIXES)
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+HDF5_SIGNATURE_OFFSETS = (0, 512, 1024, 2048)  # where the format puts it after a user block
+HDF5_MASKS = Advice("hdf5 masks", "`cardigan prepare --source FILE --out FOLDER` writes its masks as PNG label maps")
+
+
+def hdf5_masks(path) -> Advice:
+    """:data:`HDF5_MASKS` for the file at ``path``: the command that writes its masks out."""
+    return Advice(HDF5_MASKS.key, f"`cardigan prepare --source {path} --out FOLDER` writes its masks as PNG "
+                                  "label maps")
+
+
+def is_hdf5_file(path: Path | str) -> bool:
+    """Whether the file at ``path`` begins (or, after a user block, continues) with HDF5's signature."""
+    try:
+        with open(path, "rb") as handle:
+            for offset in HDF5_SIGNATURE_OFFSETS:
+                handle.seek(offset)
+                if handle.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE:
+                    return True
+    except OSError:
+        return False
+    return False
 
 
 MASK_FILE_SUFFIXES = (".seg.nrrd",) + VOLUME_SUFFIXES + PNG_SUFFIXES  # a longer suffix first
@@ -86,6 +110,8 @@ def read_label_png(path: Path | str) -> np.ndarray:
         raise MaskError(f"{path}: its text chunks are far larger than a label map's ({exc}); "
                         "refusing to read it") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        if is_hdf5_file(path):  # a dataset of many masks (the seed's file, an export), not one
+            raise MaskError(Message(f"{path}: an HDF5 dataset, not a single label map; ", hdf5_masks(path))) from None
         raise MaskError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
     return validate_label_map(array, str(path))
 

@@ -157,3 +157,31 @@ def test_views_and_instants_are_read_in_any_case(tmp_path):
     assert main(["phantom", "--out", str(tmp_path / "out"), "--count", "1", "--size", "64",
                  "--views", "4ch", "--instants", "es"]) == 0
     assert sorted(p.name for p in (tmp_path / "out" / "train" / "label").iterdir()) == ["patient0001_4CH_ES.png"]
+
+
+@pytest.mark.parametrize("name", ["masks.hdf5", "mask.png"])
+def test_an_hdf5_file_given_as_a_mask_is_told_to_be_prepared(name, tmp_path, capsys):
+    from engine.data.phantom import write_phantom
+
+    source = tmp_path / "phantom.hdf5"
+    write_phantom(source, count=1, size=64, format="hdf5")
+    given = source.rename(tmp_path / name) if name != source.name else source
+    out = tmp_path / "image.png"
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(given), "--out", str(out)])
+    line = one_error_line(capsys)
+    assert rc == 1 and f"{given}: an HDF5 dataset, not a single label map" in line
+    assert f"cardigan prepare --source {given} --out FOLDER" in line and "not a readable image" not in line
+    assert not out.exists()
+
+
+def test_the_studio_says_how_to_prepare_an_hdf5_mask_in_its_own_words(tmp_path):
+    from cardigan_app.wording import studio_line
+    from engine.errors import MaskError
+    from engine.maskio import read_label_map
+
+    path = tmp_path / "seed.h5"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    with pytest.raises(MaskError) as refused:
+        read_label_map(path)
+    assert studio_line(refused.value).endswith("Data \u203a Prepare dataset\u2026 with this file as the source "
+                                               "writes its masks as PNG label maps")
