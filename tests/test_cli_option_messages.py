@@ -185,3 +185,31 @@ def test_the_studio_says_how_to_prepare_an_hdf5_mask_in_its_own_words(tmp_path):
         read_label_map(path)
     assert studio_line(refused.value).endswith("Data \u203a Prepare dataset\u2026 with this file as the source "
                                                "writes its masks as PNG label maps")
+
+
+def test_evaluate_runs_its_networks_on_the_threads_asked_for(tmp_path, monkeypatch):
+    import torch
+
+    import engine.evaluation.evaluate as evaluation
+
+    seen = []
+
+    def stop_at_once(*_args, **_kwargs):
+        seen.append(torch.get_num_threads())
+        raise KeyboardInterrupt
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(evaluation, "evaluate", stop_at_once)
+    data = tmp_path / "data"
+    data.mkdir()
+    try:
+        rc = main(["evaluate", "--model", "simulator", "--data", str(data), "--out", str(tmp_path / "e.json"),
+                   "--quick", "--threads", "1"])
+    finally:
+        torch.set_num_threads(before)
+    assert rc == 130 and seen == [1]
+
+
+def test_evaluate_refuses_no_threads(tmp_path, capsys):
+    rc = main(["evaluate", "--model", "simulator", "--data", str(tmp_path), "--threads", "0"])
+    assert rc == 2 and "argument --threads: must be between 1 and 1024, not 0" in one_error_line(capsys)

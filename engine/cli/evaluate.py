@@ -70,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "~/.cache/cardigan)")
     parser.add_argument("--no-cache", action="store_true",
                         help="always train the real-data U-Net afresh (and do not store it)")
+    parser.add_argument("--threads", type=int_in_range(1, 1024), default=None, metavar="N",
+                        help="CPU threads for the networks (default: PyTorch's choice); use 1 when other "
+                             "heavy processes share the cores, where more threads wait on each other")
     parser.add_argument("--inception-weights", default=None, metavar="PATH",
                         help="local torchvision Inception-v3 weights: adds FID and KID")
 
@@ -115,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     if args.cache_dir is not None:
         check_cache_folder(args.cache_dir)
     check_report_output(args.out, args.overwrite, args.model, args.data)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     bars = TerminalProgress()
     with tempfile.TemporaryDirectory(prefix="cardigan-eval-") as scratch:
         cache = SegmenterCache(scratch if args.no_cache else args.cache_dir)
