@@ -169,7 +169,7 @@ def test_an_hdf5_file_given_as_a_mask_is_told_to_be_prepared(name, tmp_path, cap
     out = tmp_path / "image.png"
     rc = main(["synthesize", "--model", "simulator", "--mask", str(given), "--out", str(out)])
     line = one_error_line(capsys)
-    assert rc == 1 and f"{given}: an HDF5 dataset, not a single label map" in line
+    assert rc == 1 and f"error: --mask {given}: an HDF5 dataset, not a single label map" in line
     assert f"cardigan prepare --source {given} --out FOLDER" in line and "not a readable image" not in line
     assert not out.exists()
 
@@ -213,3 +213,9 @@ def test_evaluate_runs_its_networks_on_the_threads_asked_for(tmp_path, monkeypat
 def test_evaluate_refuses_no_threads(tmp_path, capsys):
     rc = main(["evaluate", "--model", "simulator", "--data", str(tmp_path), "--threads", "0"])
     assert rc == 2 and "argument --threads: must be between 1 and 1024, not 0" in one_error_line(capsys)
+
+
+def test_synthesize_names_mask_when_it_refuses_the_mask(tmp_path, capsys):
+    missing = tmp_path / "missing.png"
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(missing), "--out", str(tmp_path / "x.png")])
+    assert rc == 1 and one_error_line(capsys) == f"cardigan: error: --mask {missing}: no such file"

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
-    from ..maskio import nifti_suffix, read_label_map, read_png_text, write_grey_png, write_nifti
+    from ..maskio import nifti_suffix, read_png_text, write_grey_png, write_nifti
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"{args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
         raise CardiganError(f"{args.out}: already exists (use --overwrite to replace it)")
-    labels = read_label_map(args.mask)
+    labels = read_mask(args.mask)
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
     if args.fan_from is not None:
         from ..data.prepare import FIT_SIZE
@@ -109,3 +109,14 @@ def run(args: argparse.Namespace) -> int:
     note(f"wrote {args.out} ({output.shape[-1]}x{output.shape[-2]}, model {synth.model.name}, "
          f"device {synth.device})")
     return 0
+
+
+def read_mask(path: Path):
+    """The label map at ``path``; its refusal names --mask."""
+    from ..errors import MaskError, Message, option
+    from ..maskio import read_label_map
+
+    try:
+        return read_label_map(path)
+    except MaskError as exc:
+        raise MaskError(Message(option("mask"), " ", exc.message)) from None
