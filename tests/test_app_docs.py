@@ -1,0 +1,134 @@
+"""The studio the documents describe is the one the code builds: every menu path they write
+("File › Export › Mask…") leads to a menu entry, the keys they give beside one are its
+shortcuts, and every key the README's studio section names does something.
+
+A path is matched against the real menu bar word by word: the entry it shares the most words
+with must be the one it names in full, so a path that stops inside an entry's name ("File ›
+New mask, deformed" for "New mask, deformed from this one") or runs past a submenu into words
+of its own ("File › Export mask") is caught.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtGui import QKeySequence
+
+REPO = Path(__file__).resolve().parents[1]
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "resources").rglob("*.md"))]
+TOP_MENUS = ("File", "Edit", "View", "Model", "Data", "Train", "Help")
+MENU_PATH = re.compile(rf"\b(?:{'|'.join(TOP_MENUS)}) › ")
+# what may follow a submenu's name in a sentence ("File › Export writes the image ...")
+AFTER_A_SUBMENU = ("writes", "lists", "has", "holds", "offers")
+# keys the canvas handles itself, not through an action (the polygon tool, panning)
+CANVAS_KEYS = {"Enter", "Esc", "Space", "Backspace"}
+
+
+def plain(text: str) -> str:
+    return text.replace("&", "").replace("\u2026", "").strip()
+
+
+def menu_entries(window) -> dict[str, object]:
+    """Every entry of the menu bar by its path ("File › Export › Mask"): an action, or the
+    string "submenu"."""
+    entries: dict[str, object] = {}
+
+    def walk(menu, path: str) -> None:
+        for action in menu.actions():
+            if action.isSeparator() or not action.text():
+                continue
+            name = f"{path} › {plain(action.text())}" if path else plain(action.text())
+            if action.menu() is not None:
+                entries[name] = "submenu"
+                walk(action.menu(), name)
+            else:
+                entries[name] = action
+
+    walk(window.menuBar(), "")
+    return entries
+
+
+def shared_words(mention: str, entry: str) -> int:
+    """How long a start ``mention`` and ``entry`` share, ending where both end a word."""
+    shared = 0
+    for i, (a, b) in enumerate(zip(mention, entry)):
+        if a != b:
+            break
+        shared = i + 1
+    while shared and shared < len(entry) and (entry[shared].isalnum() or
+                                               (shared < len(mention) and mention[shared].isalnum())):
+        shared -= 1
+    return shared
+
+
+def documented_menu_paths() -> list[tuple[str, str]]:
+    """(where, the words from a menu path on) for every menu path in the documents."""
+    found = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for match in MENU_PATH.finditer(text):
+            words = " ".join(text[match.start():match.start() + 120].replace("*", "").split())
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((f"{document.relative_to(REPO)}:{line}", words))
+    return found
+
+
+def path_problem(words: str, entries: dict[str, object]) -> str | None:
+    """Why the menu path at the start of ``words`` names no entry (None when it does)."""
+    best = max(entries, key=lambda entry: (shared_words(words, entry), entry in words[:len(entry)]))
+    if not words.startswith(best):
+        return f"{words[:50]!r} names no menu entry (nearest: {best})"
+    rest = words[len(best):].lstrip("\u2026")
+    if entries[best] == "submenu" and rest[:1] == " " and rest.split()[0] not in AFTER_A_SUBMENU:
+        return f"{words[:50]!r}: {best} is a submenu; name its entry"
+    return None
+
+
+def written_keys(words: str, entry: str) -> str | None:
+    """The key a document gives right after a menu path: "… (Ctrl+Shift+I)" or "…, Ctrl+M"."""
+    match = re.match(r"\u2026?\s*(?:\(|,\s*)((?:Ctrl|Shift|Alt|F\d)[\w+]*)", words[len(entry):])
+    return match.group(1) if match else None
+
+
+def action_keys(action) -> list[str]:
+    return [key.toString(QKeySequence.SequenceFormat.PortableText) for key in action.shortcuts()]
+
+
+def test_every_menu_path_in_the_documents_names_an_entry_of_the_studio_s_menus(window):
+    entries = menu_entries(window)
+    assert "File › Export › Mask" in entries and "Data › Export batch" in entries
+    paths = documented_menu_paths()
+    assert len(paths) > 10, "the menu paths in the documents were not found"
+    wrong = [f"{at}: {problem}" for at, words in paths if (problem := path_problem(words, entries))]
+    assert not wrong, wrong
+
+
+def test_a_key_written_beside_a_menu_path_is_that_entry_s_shortcut(window):
+    entries = menu_entries(window)
+    wrong, checked = [], 0
+    for at, words in documented_menu_paths():
+        entry = next((e for e in sorted(entries, key=len, reverse=True) if words.startswith(e)), None)
+        key = written_keys(words, entry) if entry else None
+        if key is None or entries[entry] == "submenu":
+            continue
+        checked += 1
+        if key not in action_keys(entries[entry]):
+            wrong.append(f"{at}: {entry} is {', '.join(action_keys(entries[entry])) or 'no key'}, not {key}")
+    assert checked >= 2, "no key beside a menu path was found"
+    assert not wrong, wrong
+
+
+def studio_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return text.split("## The studio", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_key_the_readme_gives_for_the_studio_does_something(window):
+    keys = {key for action in window.commands.actions.values() for key in action_keys(action)} | CANVAS_KEYS
+    section = studio_section()
+    written = set(re.findall(r"\b((?:Ctrl\+)?(?:Shift\+)?(?:[A-Z0-9]|F\d+))\b(?!\w)", section))
+    written = {key for key in written if "+" in key or key.startswith("F") and len(key) > 1}
+    written |= set(re.findall(r"`([A-Z0-9\[\]])`", section))  # `Q`, `[`, `0`
+    assert {"Ctrl+M", "F1", "["} <= written, "the keys in the README were not found"
+    assert not written - keys, sorted(written - keys)
