@@ -229,6 +229,10 @@ def test_train_help_says_what_auto_precision_does_on_a_cpu_and_what_torchrun_cha
     text = " ".join(capsys.readouterr().out.split())
     assert "auto (bf16 on GPUs and CPUs with native bf16)" in text
     assert "N x B images" in text and "--lr is not scaled with N" in text
+    # the loop averages the logged losses over the processes (test_training_distributed.py)
+    assert "the losses logged are the mean over the processes" in text and "process 0's" not in text
+    # a deformed pair's heart moves along the shape model by default (engine.data.deform)
+    assert "heart moved along the shape model's directions" in text
 
 
 def test_a_second_interrupt_aborts_training_only_when_it_is_a_second_press():

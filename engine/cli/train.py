@@ -18,7 +18,7 @@ DESCRIPTION = (
     "Every preset field can be overridden with the flag of the same name. Several GPUs: "
     "torchrun --nproc_per_node=N -m engine train ... (the same flags; --batch-size is per "
     "process, so one iteration takes N x B images and an epoch N times fewer iterations; --lr "
-    "is not scaled with N; the losses logged are process 0's; on the CPU, gloo with batch norm "
+    "is not scaled with N; the losses logged are the mean over the processes; on the CPU, gloo with batch norm "
     "per process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
 
 TIME_LIMIT_EXIT = 75  # sysexits' EX_TEMPFAIL: not finished, run it again (with --resume) to go on

@@ -45,8 +45,9 @@ class TrainConfig:
     used only with ``ttur=False`` (TTUR: betas (0, 0.9), G lr/2, D lr*2, as NVlabs SPADE);
     ``d_steps_per_g``; loss weights ``lambda_feat``, ``lambda_vgg`` (needs ``vgg_weights``,
     a local torchvision VGG19 state dict), ``lambda_kld``; ``augment`` (gain, compression and
-    the geometry ``augment_geometry`` names: whole-pixel shifts by default) and ``deform`` (the share of pairs also given an elastic deformation and a moved,
-    resized class shape, so the generator draws what is painted, wherever it is).
+    the geometry ``augment_geometry`` names: whole-pixel shifts by default) and ``deform`` (the share of pairs also deformed,
+    most with the heart moved along the shape model's directions and the rest elastically, and
+    given a moved, resized class shape, so the generator draws what is painted, wherever it is).
     Attributes (machinery): ``device``, ``amp`` (auto|bf16|fp16|off), ``channels_last``,
     ``compile``, ``one_d_pass``, ``workers``, ``seed``, ``augment``, logging/sample/checkpoint intervals in
     iterations, ``keep_checkpoints``, ``tensorboard``.
@@ -153,7 +154,8 @@ class TrainConfig:
                                    "the image's pixels copied), resample (turns, scales and sub-pixel shifts "
                                    "about the probe, bilinear: it softens the speckle the generator learns, "
                                    "docs/realism.md) or none", choices=GEOMETRIES)
-    deform: float = option(0.0, "share of pairs also deformed (elastic, a class shape moved and resized), "
+    deform: float = option(0.0, "share of pairs also deformed (most with the heart moved along the shape "
+                           "model's directions, the rest elastically; a class shape moved and resized), "
                            "so painted shapes are drawn wherever they are (deformed images are resampled, "
                            "which softens their speckle)", minimum=0, maximum=1)
     # machinery
