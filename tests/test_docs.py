@@ -142,6 +142,17 @@ def test_every_option_a_documented_script_line_uses_is_one_the_script_defines():
     assert not wrong, wrong
 
 
+def test_the_readme_names_every_system_package_the_window_needs():
+    """The packages the launcher names when Qt cannot open a window are the ones the README's
+    set-up tells a Linux user to install (for the tests, or for the window on X11)."""
+    from cardigan_app.launcher import QT_SYSTEM_PACKAGES
+
+    setup = (REPO / "README.md").read_text(encoding="utf-8").split("## Set up", 1)[1].split("\n## ", 1)[0]
+    missing = [package for package in QT_SYSTEM_PACKAGES.split()
+               if not re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w.-])", setup)]
+    assert not missing, missing
+
+
 # -- files, links and sections -------------------------------------------------------------
 REPO_PATH = re.compile(r"(?<![\w/.~$-])((?:engine|scripts|benchmarks|tests|cardigan_app|resources|docs)/[\w/.-]*\w)"
                        r"(?:::(\w+))?")
