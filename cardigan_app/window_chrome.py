@@ -88,9 +88,10 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       "with the cavity kept inside its wall and the atrium below")
     a("open", "File", "&Open mask\u2026", do.open_mask, shortcut=QKeySequence.StandardKey.Open,
       icon_name="folder-open-outline",
-      tip="Open a label PNG, a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz) or a 3D Slicer segmentation (*.seg.nrrd)")
+      tip="Open a label PNG, a CAMUS ground truth (*_gt.mhd, *_gt.nii.gz), a NIfTI, MetaImage or NRRD label "
+      "map, a 3D Slicer segmentation (*.seg.nrrd) or an ITK-SNAP workspace (*.itksnap)")
     a("trace", "File", "Open &image to trace\u2026", do.trace_image, shortcut="Ctrl+Shift+I",
-      icon_name="image-edit-outline", tip="Open an echocardiogram of your own (PNG, JPEG, NIfTI, MHD, DICOM) and paint "
+      icon_name="image-edit-outline", tip="Open an echocardiogram of your own (PNG, JPEG, BMP, TIFF, NIfTI, MHD, NRRD, DICOM) and paint "
       "a new mask over it, in the sector fitted to it")
     a("dataset", "File", "&Browse prepared dataset\u2026", do.browse_dataset, shortcut="Ctrl+Shift+O",
       icon_name="folder-table-outline", tip="Browse a prepared dataset folder with thumbnails")

@@ -132,3 +132,20 @@ def test_every_key_the_readme_gives_for_the_studio_does_something(window):
     written |= set(re.findall(r"`([A-Z0-9\[\]])`", section))  # `Q`, `[`, `0`
     assert {"Ctrl+M", "F1", "["} <= written, "the keys in the README were not found"
     assert not written - keys, sorted(written - keys)
+
+
+def test_the_tooltips_of_the_open_and_export_entries_name_every_kind_they_take(window):
+    """A tooltip that lists what an entry takes lists all of it: every layout the batch export
+    writes, every kind of mask file Open mask reads, every picture Open image to trace reads."""
+    from engine.export.writers import WRITERS
+
+    entries = menu_entries(window)
+    layouts = {"png": "png", "hdf5": "HDF5", "nifti": "NIfTI", "nnunet": "nnU-Net"}
+    export_tip = entries["Data › Export batch"].toolTip()
+    assert set(layouts) == set(WRITERS) and all(word in export_tip for word in layouts.values())
+    open_tip = entries["File › Open mask"].toolTip()
+    for kind in ("PNG", "NIfTI", "MetaImage", "NRRD", "*.seg.nrrd", "*.itksnap"):
+        assert kind in open_tip, kind
+    trace_tip = entries["File › Open image to trace"].toolTip()
+    for kind in ("PNG", "JPEG", "BMP", "TIFF", "NIfTI", "MHD", "NRRD", "DICOM"):
+        assert kind in trace_tip, kind

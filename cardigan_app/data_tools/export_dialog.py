@@ -4,7 +4,7 @@ Masks come from a folder (their names are kept) or from N generated patients (2C
 at ED and ES each), drawn from the shipped shape model or from one built from a dataset
 (Like dataset, as ``cardigan export --like``); every mask is synthesized K times, with a
 noise model's style spread as chosen (Style scale, as ``--style-scale``). The engine writes
-the png, seed HDF5 or CAMUS NIfTI layout to a staging folder and renames it at the end, so a
+the png, seed HDF5, CAMUS NIfTI or nnU-Net layout to a staging folder and renames it at the end, so a
 cancelled or failed export leaves nothing; a non-empty output folder is refused unless
 Overwrite is ticked.
 """
