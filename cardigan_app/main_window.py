@@ -346,8 +346,7 @@ class MainWindow(QMainWindow):
         traced over, read from ``source`` (each key frame then has a frame of its own)."""
         if not self.key_frames.owns(document):
             self.key_frames.start(document)
-            self.timeline.frames = None
-            self.timeline.mark_stale()
+            self.timeline.forget_loop()
         self.references = KeyReferences(reference, frames, source or document.path or "")
         self._edit(document, self.references.image_for(self._key_of(document)))
 

@@ -162,6 +162,20 @@ def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
     timeline.play_button.setChecked(False)
 
 
+def test_a_new_mask_clears_the_last_pairs_loop_from_the_timeline(window, qtbot):
+    timeline = window.timeline
+    window.state.set("cine_fps", 10)
+    timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
+    timeline.play_button.setChecked(False)
+    timeline.slider.setValue(4)
+    assert "frames" in timeline.status.text()
+    window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())
+    # the old loop's frame count, EF and position do not stay beside another mask
+    assert timeline.frames is None and timeline.status.text() == ""
+    assert timeline.slider.maximum() == 0 and timeline.slider.value() == 0
+
+
 def test_a_new_mask_starts_a_new_pair(window):
     window.commands["key_frame"].trigger()
     window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())

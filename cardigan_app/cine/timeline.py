@@ -99,6 +99,16 @@ class Timeline(QWidget):
         elif self.status.text() == MAKING:
             self.set_status("")
 
+    def forget_loop(self) -> None:
+        """Another mask is edited: the loop on screen was another pair's, so its frames,
+        position and status go (playing, the new pair's loop is made shortly)."""
+        self.frames = None
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self.set_status("")
+        self.mark_stale()
+
     def _toggled(self, on: bool) -> None:
         self.play_button.setIcon(icon("pause" if on else "play"))
         if not on:
