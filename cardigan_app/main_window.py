@@ -419,11 +419,14 @@ class MainWindow(QMainWindow):
             self._ui_timer.start()
 
     def _meta_changed(self) -> None:
-        """The heart or the fan changed: a new image (the fan is an input), a new title."""
+        """The heart or the fan changed: a new image (the fan is an input), a new title; an
+        ES frame not edited yet is made again from ED's new heart."""
         doc = self.document
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
         self._share_fan()
+        if doc is self.key_frames.frames["ED"]:
+            self.key_frames.follow_ed()
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 

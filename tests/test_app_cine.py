@@ -102,6 +102,7 @@ def test_undo_and_redo_of_a_fan_slider_drag_give_both_key_frames_their_fan_exact
     assert ed.fan == dragged and es.fan == dragged
     assert window.anatomy_panel.fan_sliders["depth"].value() == round(dragged.depth * 100)
 
+
 def test_the_other_key_frames_heart_is_drawn_again_in_the_shared_fan(window):
     """The fan handed to the other key frame left that frame's heart as drawn in the old
     fan: pieces of it stuck out of a shallower fan, and back on that frame the anatomy panel
@@ -133,6 +134,27 @@ def test_the_other_key_frames_heart_is_drawn_again_in_the_shared_fan(window):
     assert not es.labels[~fan_mask(es.fan, 64, 64) & ~painted].any()  # nothing of the heart outside the fan
     window.undo()
     assert (es.labels == before).all() and es.fan == ed.fan
+
+
+def test_the_es_key_frame_follows_a_new_heart_at_ed_until_it_is_edited(window):
+    ed = window.document
+    window.commands["key_frame"].trigger()  # ES made from ED's heart
+    window.commands["key_frame"].trigger()  # back to ED
+    first_heart = ed.anatomy["heart"]
+    window.anatomy_panel.new_heart.click()  # another patient at ED
+    assert ed.anatomy["heart"] != first_heart
+    es = window.key_frames.frames["ES"]
+    assert es.anatomy["heart"] == ed.anatomy["heart"] and es.anatomy["phase"] == 1.0
+    assert (es.labels == 1).sum() < (ed.labels == 1).sum()  # the new heart, contracted
+    window.undo()  # the first heart again, at both key frames
+    assert window.key_frames.frames["ES"].anatomy["heart"] == first_heart
+    # an ES frame painted by hand is the user's: a new heart at ED leaves it
+    window.commands["key_frame"].trigger()
+    painted = window.document
+    painted.fill(2, 2, 3)
+    window.commands["key_frame"].trigger()
+    window.anatomy_panel.new_heart.click()
+    assert window.key_frames.frames["ES"] is painted and painted.anatomy["heart"] == first_heart
 
 
 def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):

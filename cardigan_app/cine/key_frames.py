@@ -3,7 +3,10 @@
 The studio state's ``key_frame`` says which one is being edited. The ES frame is made the
 first time it is asked for: for a heart drawn from the shape model, the same heart at
 end-systole (same view, same fan); otherwise a copy of the ED mask for the user to shrink.
-Opening or creating another mask starts a new pair (ED only). No Qt here.
+While the ES frame is still as it was made, it follows ED's heart: a new heart or a slider
+moved at ED makes it again (:meth:`KeyFrames.follow_ed`), so the pair stays one heart; an
+ES frame edited by hand is kept. Opening or creating another mask starts a new pair (ED
+only). No Qt here.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ class KeyFrames:
         self.state = state
         self.frames: dict[str, LabelDocument | None] = {"ED": ed, "ES": None}
         self._show = show
+        # the ES frame this pair made, ED's heart it was made from, and its labels and heart then
+        self._made: tuple[LabelDocument, dict | None, np.ndarray, dict | None] | None = None
         state.observe("key_frame", self._switch)
 
     @property
@@ -79,7 +84,9 @@ class KeyFrames:
     @property
     def es(self) -> LabelDocument:
         if self.frames["ES"] is None:
-            self.frames["ES"] = es_frame_of(self.ed)
+            es = es_frame_of(self.ed)
+            self.frames["ES"] = es
+            self._made = (es, self.ed.anatomy, es.labels.copy(), es.anatomy)
         return self.frames["ES"]  # type: ignore[return-value]
 
     @property
@@ -92,8 +99,25 @@ class KeyFrames:
     def start(self, document: LabelDocument) -> None:
         """A new mask: it is the ED frame of a new pair, edited now."""
         self.frames = {"ED": document, "ES": None}
+        self._made = None
         if self.state.key_frame != "ED":
             self.state.set("key_frame", "ED")  # shows the new ED frame
+
+    def follow_ed(self) -> bool:
+        """ED's heart changed while ED is edited: an ES frame this pair made that is still as
+        made (its labels and heart; taking ED's fan does not count) is made again from ED's
+        heart now. True when it was; an ES frame edited by hand, or given from a file, stays."""
+        es = self.frames["ES"]
+        if es is None or self._made is None or self.state.key_frame != "ED":
+            return False
+        made, source, labels, anatomy = self._made
+        if es is not made or self.ed.anatomy == source:
+            return False
+        if es.anatomy != anatomy or not np.array_equal(es.labels, labels):
+            return False
+        self.frames["ES"] = None
+        _ = self.es
+        return True
 
     def _switch(self, frame: str) -> None:
         self._show(self.current)
