@@ -233,6 +233,10 @@ class MainWindow(QMainWindow):
         self.timeline.outdated.connect(live.drop_cine)
         self.timeline.frameShown.connect(self._show_loop_frame)
         self.timeline.stopped.connect(self._show_live_image)
+        # View > Play cine loop (L) and the timeline's button are one switch
+        play = self.commands["play"]
+        self.timeline.play_button.toggled.connect(play.setChecked)
+        self.timeline.play_button.setToolTip(play.toolTip())
 
     def _studio_commands(self) -> StudioCommands:
         f, x = self.files, self.exporter
@@ -242,6 +246,7 @@ class MainWindow(QMainWindow):
             trace_image=f.trace_dialog, browse_dataset=self.browse_dataset, save=lambda: f.save(),
             save_as=lambda: f.save_as(), export_image=x.export_image, export_mask=x.export_mask,
             export_pair=x.export_pair, export_figure=x.export_figure, export_cine=lambda: x.export_cine(),
+            play=self.timeline.play_button.setChecked,
             quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,

@@ -59,6 +59,7 @@ class StudioCommands:
     export_pair: Callable[[], object]
     export_figure: Callable[[], object]
     export_cine: Callable[[], object]
+    play: Callable[[bool], object]
     quit: Callable[[], object]
     undo: Callable[[], object]
     redo: Callable[[], object]
@@ -165,6 +166,8 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("side_by_side", "View", "&Side by side", lambda on: state.set("side_by_side", on), shortcut="V",
       icon_name="view-split-vertical", checkable=True, checked=state.side_by_side,
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
+    a("play", "View", "&Play cine loop", do.play, shortcut="L", icon_name="play", checkable=True,
+      tip="Play the loop between the ED and ES key frames (made from them first); again to pause")
 
     a("open_model", "Model", "&Open model file\u2026", do.open_model, shortcut="Ctrl+L",
       icon_name="chip", tip=f"Open {KINDS_IN_WORDS}")
@@ -267,6 +270,7 @@ def build_menus(window: MainWindow) -> Menus:
     view.addActions([act["fit"], act["actual"], act["zoom_in"], act["zoom_out"]])
     view.addSeparator()
     view.addAction(act["side_by_side"])
+    view.addAction(act["play"])
     view.addSeparator()
     view.addMenu(window.panels_menu)
 

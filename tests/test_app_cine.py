@@ -226,6 +226,27 @@ def test_the_timeline_plays_the_loop_made_in_the_background(window, qtbot):
     assert timeline.stale
 
 
+def test_l_plays_and_pauses_the_loop_as_the_timeline_button_does(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from cardigan_app.dialogs.shortcuts import shortcut_rows
+
+    timeline, play = window.timeline, window.commands["play"]
+    window.state.set("cine_fps", 10)
+    window.activateWindow()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_L)
+    assert timeline.playing and play.isChecked()
+    qtbot.waitUntil(lambda: timeline.frames is not None and timeline.timer.isActive(), timeout=60_000)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_L)
+    assert not timeline.playing and not timeline.timer.isActive()
+    timeline.play_button.click()  # the button and the menu's check mark are one switch
+    assert play.isChecked()
+    timeline.play_button.click()
+    assert not play.isChecked()
+    assert ("View", "Play cine loop", "L") in shortcut_rows(window.commands.sections)
+    assert "(L)" in timeline.play_button.toolTip()  # the key the tooltip names is the one that works
+
+
 def test_the_loop_on_the_timeline_exports_as_a_gif(window, qtbot, tmp_path, monkeypatch):
     import imageio.v3 as iio
     from PySide6.QtWidgets import QMessageBox

@@ -35,7 +35,7 @@ class Timeline(QWidget):
         self.play_button = QToolButton()
         self.play_button.setIcon(icon("play"))
         self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Play the loop between the ED and ES key frames (Space in the view)")
+        self.play_button.setToolTip("Play the loop between the ED and ES key frames")
         self.play_button.toggled.connect(self._toggled)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
