@@ -15,8 +15,10 @@ from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
-from engine.labels import LOOKS_LIKE_AN_IMAGE, bad_values
-from engine.maskio import is_volume_file, mask_name_stem, read_label_map, read_png_text, write_label_png
+from engine.errors import MaskError
+from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
+from engine.maskio import (is_volume_file, mask_name_stem, nifti_suffix, read_label_map, read_png_text,
+                           read_volume_label, write_label_png)
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -108,6 +110,39 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
         return read_grey_frames(path)
     except CardiganError:
         return None
+
+
+def read_loop_masks(path: Path, error: MaskError) -> np.ndarray:
+    """A volume that is not one mask, ``error`` said: its masks (T, H, W) when labels lie on
+    several of its frames (a cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground
+    truth), else ``error`` raised again."""
+    if not is_volume_file(path):
+        raise error
+    masks = read_volume_label(path, loop=True)
+    if int(masks.reshape(len(masks), -1).any(axis=1).sum()) < 2:
+        raise error
+    return masks
+
+
+def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
+    """The ED and ES frames of a loop's masks: the painted frames of the largest and the
+    smallest LV cavity (the first of equals; without a cavity, the first and last painted)."""
+    painted = np.flatnonzero(masks.reshape(len(masks), -1).any(axis=1))
+    areas = (masks[painted] == LV_CAVITY).sum(axis=(1, 2))
+    if not areas.any():
+        return int(painted[0]), int(painted[-1])
+    return int(painted[np.argmax(areas)]), int(painted[np.argmin(areas)])
+
+
+def loop_images_beside(path: Path) -> Path | None:
+    """The images' loop a loop's masks were written beside (``x.nii.gz`` for
+    ``x_gt.nii.gz``, as File > Export > Cine loop writes them), when it is there."""
+    suffix = nifti_suffix(path) or path.suffix
+    stem = path.name[: -len(suffix)] if suffix else path.name
+    if not stem.lower().endswith("_gt"):
+        return None
+    images = path.with_name(stem[:-3] + suffix)
+    return images if images.is_file() else None
 
 
 def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -236,7 +271,10 @@ class MaskFiles:
             return False
         try:
             if labels is None:
-                labels = read_label_map(path)
+                try:
+                    labels = read_label_map(path)
+                except MaskError as exc:
+                    return self._open_loop_masks(path, read_loop_masks(path, exc))
             if labels.ndim != 2:
                 raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
         except CardiganError as exc:
@@ -263,6 +301,33 @@ class MaskFiles:
         es = self._open_es_beside(path, document)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})"
                                             + (f" with its ES key frame {es.name} (K switches)" if es else ""), 5000)
+        return True
+
+    def _open_loop_masks(self, path: Path, masks: np.ndarray) -> bool:
+        """A loop's masks: the frames of the largest and the smallest LV cavity become the ED
+        and ES key frames, over the loop's own images when they lie beside the masks."""
+        ed_index, es_index = loop_key_frames(masks)
+        fan, _ = fan_from_text({}, view_of_name(path.name))
+        ed = LabelDocument(masks[ed_index], path=path)
+        es = LabelDocument(masks[es_index], origin=f"{path.name} \u00b7 ES")
+        ed.fan = es.fan = fan
+        images = loop_images_beside(path)
+        frames = reference_frames(images)
+        if frames is None or frames.shape != masks.shape:
+            frames, images = None, None
+        window = self.window
+        window.set_document(ed, frames=frames, source=images)
+        window.key_frames.frames["ES"] = es
+        if frames is not None:
+            window.references.choose("ED", ed_index)
+            window.references.choose("ES", es_index)
+            window.show_reference(window.references.image_for("ED"))
+        window.key_frames_changed()
+        window.settings.add_recent_file(path)
+        self._remember_dir(path)
+        under = f", over {images.name}" if images is not None else ""
+        window.statusBar().showMessage(f"Opened {path.name}: frames {ed_index + 1} (ED) and {es_index + 1} (ES) of "
+                                       f"{len(masks)} as the key frames (K switches){under}", 10000)
         return True
 
     def trace_dialog(self) -> bool:

@@ -194,7 +194,7 @@ def check_mask_path(path: Path) -> None:
         raise MaskError(f"{path}: no such file" + (" (a broken link)" if path.is_symlink() else ""))
 
 
-def read_volume_label(path: Path | str) -> np.ndarray:
+def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
     """Read a label map SimpleITK reads (CAMUS ground truth ``.mhd``+``.raw`` or NIfTI, NRRD,
     MetaImage) as a (H, W) label map.
 
@@ -204,7 +204,9 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     (a NIfTI written from an identity RAS affine, which viewers show turned by 180 degrees)
     opens as stored, not as a viewer turns it; CAMUS images and masks are read alike. A 3D
     Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their names
-    (:mod:`engine.slicer_segments`); any other file must hold label ids 0-3.
+    (:mod:`engine.slicer_segments`); any other file must hold label ids 0-3. With ``loop``,
+    a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS
+    half sequence's ground truth); a 2-D map is then one frame.
     """
     import SimpleITK as sitk
 
@@ -225,7 +227,14 @@ def read_volume_label(path: Path | str) -> np.ndarray:
     layered = image.GetNumberOfComponentsPerPixel() > 1
     segments = segments_of(metadata, str(path), layered)
     if segments:
-        return labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
+        labels = labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
+        return labels[None] if loop else labels
+    if loop and not layered:
+        frames = np.squeeze(array)
+        frames = frames[None] if frames.ndim == 2 else frames
+        if frames.ndim != 3:
+            raise MaskError(f"{path}: expected 2-D frames, got shape {array.shape}")
+        return validate_label_map(frames, str(path))
     if layered:  # overlapping layers without a Slicer header: no way to tell what they hold
         array = np.moveaxis(array, -1, 0)
         array = array.reshape((array.shape[0],) + tuple(n for n in array.shape[1:] if n != 1))

@@ -198,6 +198,34 @@ def test_a_new_mask_clears_the_last_pairs_loop_from_the_timeline(window, qtbot):
     assert timeline.slider.maximum() == 0 and timeline.slider.value() == 0
 
 
+def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch):
+    import cardigan_app.mask_files as mask_files
+
+    refused = []
+    monkeypatch.setattr(mask_files, "show_error", lambda parent, title, text: refused.append(text))
+    timeline = window.timeline
+    window.state.set("cine_fps", 10)
+    timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
+    timeline.play_button.setChecked(False)
+    loop = timeline.frames
+    assert window.exporter.export_cine(tmp_path / "loop.nii.gz")
+    masks = tmp_path / "loop_gt.nii.gz"
+    assert masks.is_file()
+    window.document.mark_saved()
+    assert window.files.open_path(masks, confirmed=True), refused  # was refused: "labels on 9 frames"
+    cavity = (loop.masks == 1).sum(axis=(1, 2))
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert window.document is ed and ed.path == masks
+    assert (ed.labels == loop.masks[int(cavity.argmax())]).all()
+    assert (es.labels == loop.masks[int(cavity.argmin())]).all()
+    # each key frame over its own frame of the exported images
+    references = window.references
+    assert references.count == len(loop.images)
+    assert references.index == {"ED": int(cavity.argmax()), "ES": int(cavity.argmin())}
+    assert "ES" in window.statusBar().currentMessage()
+
+
 def test_a_new_mask_starts_a_new_pair(window):
     window.commands["key_frame"].trigger()
     window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())
