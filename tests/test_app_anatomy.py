@@ -7,7 +7,6 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
-from cardigan_app.panels.anatomy_panel import FAN_SLIDERS
 from cardigan_app.testing import close_window, open_window
 from engine.anatomy.heart import Heart
 
@@ -387,29 +386,36 @@ def test_a_fan_slider_at_a_fan_between_its_steps_stops_at_that_fan_and_says_so(q
     assert doc.fan == edge and width.value() == 32 and "Fan width stops at 32\u00b0" in panel.status.text()
 
 
-def test_a_fan_slider_on_an_unusable_fan_clamps_it_shows_it_and_says_so(qtbot):
-    """A document whose fan is not usable (set by a script, nothing usable to stop at): the
-    slider move gives the nearest usable fan, every fan slider shows it, and the status line
-    says it was clamped (the slider used to stay where it was put, on a fan not in use)."""
+def test_a_fan_slider_under_a_heart_drawn_nearer_the_mean_still_stops_at_the_picture(qtbot, monkeypatch):
+    """A heart that fits no fan at this size (drawn nearer the mean in each): the fan slider
+    cannot stop at the last fan the heart fits, but it still stops at the last usable fan,
+    shows it and says why. It used to go on to a fan outside the picture and clamp it,
+    moving every fan slider; the document now refuses such a fan, so there is always a fan
+    to stop at."""
     from cardigan_app.editing import LabelDocument
     from cardigan_app.panels import AnatomyPanel
-    from engine.fan import Fan
+    from cardigan_app.panels.anatomy_panel import anatomy_record
+    from engine.anatomy import ShapeModel
 
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
     doc = LabelDocument(np.zeros((64, 64), np.uint8))
-    doc.fan = Fan(apex_y=0.9)  # its apex near the bottom: most of it below the picture
-    assert doc.fan.problem() is not None
     panel.bind(doc)
-    depth = panel.fan_sliders["depth"]
-    depth.setSliderDown(True)
-    depth.setValue(80)
-    assert doc.fan.problem() is None
-    for key, (_, _, _, scale, _) in FAN_SLIDERS.items():  # while the mouse still holds the slider
-        assert panel.fan_sliders[key].value() == round(getattr(doc.fan, key) * scale), key
-    assert "Fan clamped to" in panel.status.text() and "leaves the picture" in panel.status.text()
-    depth.setSliderDown(False)
-    assert doc.undo() and doc.fan == Fan(apex_y=0.9)
+    panel._begin_step("heart")
+    panel._draw(anatomy_record(ShapeModel.default().draw(7), "4CH", 0.0))
+    panel._end_step()
+    monkeypatch.setattr(ShapeModel, "view_scale", lambda *args: None)  # fits no fan
+    panel.fan_sliders["depth"].setValue(50)  # shallow: a narrow fan would cover too little of the picture
+    width, before = panel.fan_sliders["width"], doc.fan
+    assert before.depth == pytest.approx(0.5)
+    width.setSliderDown(True)
+    width.setValue(width.minimum())
+    width.setSliderDown(False)
+    assert doc.fan.problem() is None and doc.fan.width < before.width
+    assert doc.fan.with_shape(width=doc.fan.width - 1).problem() is not None  # the last usable one
+    assert width.value() == round(doc.fan.width) and panel.fan_sliders["depth"].value() == round(100 * before.depth)
+    assert f"Fan width stops at {doc.fan.width:.0f}\u00b0: further, the fan would leave the picture" in \
+        panel.status.text()
 
 
 def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):

@@ -390,3 +390,61 @@ def test_a_brush_whose_stroke_another_edit_closed_paints_no_more_of_it():
     brush.drag(12.5, 12.5)
     brush.release(12.5, 12.5)
     assert (doc.labels == 2).all() and len(doc.history) == 2 and not doc.in_stroke
+
+
+UNUSABLE_FANS = {
+    "no depth": dict(depth=0.0),
+    "negative depth": dict(depth=-0.4),
+    "no width": dict(left=10.0, right=10.0),
+    "edges crossed": dict(left=20.0, right=-20.0),
+    "apex beside the picture": dict(apex_x=1.4),
+    "apex below the picture": dict(apex_y=1.3),
+    "mostly below the picture": dict(apex_y=0.9),
+    "not a number": dict(depth=float("nan")),
+}
+
+
+@pytest.mark.parametrize("changes", list(UNUSABLE_FANS.values()), ids=list(UNUSABLE_FANS))
+def test_the_document_refuses_an_unusable_fan_and_changes_nothing(changes):
+    """The fan was checked where it was read from a file or fitted to an image, not where it
+    is set: a script (or a caller with a bug) could give the document a fan of no depth or
+    outside the picture, which the studio then drew, synthesized in and saved. The setter,
+    set_meta and set_meta_in_stroke now refuse it with the reason in one line, and the
+    document (its fan, labels, history and an open stroke) is as it was."""
+    from dataclasses import replace
+
+    from engine.fan import Fan, FanError
+
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    heard = []
+    doc.add_meta_listener(lambda: heard.append(doc.fan))
+    before = doc.fan
+    bad = replace(Fan(), **changes)
+    with pytest.raises(FanError) as refused:
+        doc.fan = bad
+    assert "\n" not in str(refused.value) and "fan" in str(refused.value)
+    with pytest.raises(FanError):
+        doc.set_meta("fan", fan=bad)
+    assert not doc.in_stroke and not doc.history.can_undo  # no step, and no stroke left open
+    stroke = doc.begin_stroke("drag")
+    doc.stroke_to(stroke, 3, 3, 3, 1)
+    with pytest.raises(FanError):
+        doc.set_meta_in_stroke(stroke, fan=bad)
+    assert stroke.open and stroke.meta_old is None  # the stroke goes on, its pixels kept
+    doc.end_stroke(stroke)
+    assert doc.fan == before and heard == [] and doc.labels[3, 3] == 1
+    assert doc.undo() and doc.fan == before and not doc.labels.any()
+    with pytest.raises(FanError, match="must be a fan, not dict"):
+        doc.fan = {"depth": 1.0}
+    assert doc.fan == before and heard == []
+
+
+def test_the_document_takes_a_usable_fan_as_before():
+    from engine.fan import default_fan
+
+    doc = LabelDocument(np.zeros((16, 16), np.uint8))
+    deeper = doc.fan.with_shape(depth=0.8)
+    doc.set_meta("fan", fan=deeper)
+    assert doc.fan == deeper and doc.undo() and doc.fan == default_fan()
+    doc.fan = default_fan("2CH")
+    assert doc.fan == default_fan("2CH")

@@ -23,7 +23,9 @@ heart it was drawn from: view, phase and the shape-model heart's record) and ``f
 probe's sector, :class:`engine.fan.Fan`). Changing them through :meth:`set_meta` (or
 :meth:`set_meta_in_stroke` inside a stroke, with the labels they redraw) is part of the undo
 step, so undo brings the heart, the fan and the pixels back together; meta listeners hear
-every change. ``paint_over`` restricts an operation to pixels currently
+every change. The fan is always a usable one (:meth:`engine.fan.Fan.problem`): the setter,
+:meth:`set_meta` and :meth:`set_meta_in_stroke` refuse any other with a one-line
+:class:`engine.fan.FanError` and change nothing. ``paint_over`` restricts an operation to pixels currently
 holding that label (``0``: paint over background only); ``None`` paints over everything.
 """
 
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.fan import Fan, default_fan
+from engine.fan import Fan, FanError, default_fan
 from engine.labels import BACKGROUND, NUM_CLASSES, validate_label_map
 
 from . import raster
@@ -46,6 +48,14 @@ Dirty = tuple[int, int, int, int] | None
 Listener = Callable[[Dirty], None]
 
 _document_ids = itertools.count(1)
+
+
+def usable_fan(value) -> Fan:
+    """``value`` when it is a fan the mask can be drawn and synthesized in; FanError (one
+    line, the reason) when it is not a fan or cannot be used."""
+    if not isinstance(value, Fan):
+        raise FanError(f"a document's fan must be a fan, not {type(value).__name__}")
+    return value.checked()
 
 
 class Stroke:
@@ -126,8 +136,9 @@ class LabelDocument:
 
     @fan.setter
     def fan(self, value: Fan) -> None:
-        """Set without an undo step (opening a file); use :meth:`set_meta` for an edit."""
-        self.meta = {**self.meta, "fan": value}
+        """Set without an undo step (opening a file); use :meth:`set_meta` for an edit.
+        FanError for a fan that cannot be used."""
+        self.meta = {**self.meta, "fan": usable_fan(value)}
         self._meta_changed()
 
     @property
@@ -290,8 +301,7 @@ class LabelDocument:
     def set_meta_in_stroke(self, stroke: Stroke, **changes) -> None:
         """Within ``stroke``, change the metadata (``anatomy``, ``fan``); the stroke's undo
         step restores it."""
-        unknown = set(changes) - set(self.meta)
-        assert not unknown, f"unknown document metadata: {unknown}"
+        self._check_meta(changes)
         self._adding_to(stroke)
         if stroke.meta_old is None:
             stroke.meta_old = dict(self.meta)
@@ -302,9 +312,18 @@ class LabelDocument:
 
     def set_meta(self, description: str, **changes) -> Edit | None:
         """Change the metadata as one undo step (e.g. the fan)."""
+        self._check_meta(changes)  # before the stroke: a refused change leaves no stroke open
         stroke = self.begin_stroke(description)
         self.set_meta_in_stroke(stroke, **changes)
         return self.end_stroke(stroke)
+
+    def _check_meta(self, changes: dict) -> None:
+        """Refuse ``changes`` to the metadata that cannot be made: an unknown key (a bug) or
+        an unusable fan (FanError)."""
+        unknown = set(changes) - set(self.meta)
+        assert not unknown, f"unknown document metadata: {unknown}"
+        if "fan" in changes:
+            usable_fan(changes["fan"])
 
     def replace_in_stroke(self, stroke: Stroke, labels: np.ndarray) -> None:
         """Within ``stroke``, make the whole map ``labels`` (an anatomy slider's drag is one

@@ -454,8 +454,6 @@ class AnatomyPanel(QWidget):
     def _move_fan(self, key: str) -> None:
         record, heart = self.document.anatomy, self.heart
         fan, self._note = self._stop_at_limit(self._fan_move(key, heart, record))
-        if fan.problem() is not None:  # the document's fan is not usable either: nothing to stop at
-            fan, self._note = self._clamped_fan(fan)
         if heart is not None:
             self._draw(record, fan)  # the heart stays inside the new fan
         else:
@@ -463,10 +461,13 @@ class AnatomyPanel(QWidget):
 
     def _fan_move(self, key: str, heart: Heart | None, record: dict | None) -> LimitedMove:
         """The move of fan slider ``key`` from the document's fan: it stops at the last usable
-        fan (enough of it inside the picture) and, with a heart, at the last fan the heart can
-        be drawn in (:meth:`_stop_at_limit`, as the heart sliders stop at the last heart they
-        can draw). The slider's own position stands for the fan as it is, even one between two
-        steps (read from a file, fitted to an image), so a stop there keeps that fan."""
+        fan (enough of it inside the picture) and, with a heart drawn as it is in the fan now,
+        at the last fan the heart can be drawn in (:meth:`_stop_at_limit`, as the heart sliders
+        stop at the last heart they can draw); a heart the fan now holds only nearer the mean
+        sets no limit, the picture's edge still does. The document's fan is always usable, so
+        there is always a fan to stop at. The slider's own position stands for the fan as it
+        is, even one between two steps (read from a file, fitted to an image), so a stop there
+        keeps that fan."""
         label, _, _, scale, _ = FAN_SLIDERS[key]
         slider, now = self.fan_sliders[key], self.document.fan
         current, wanted = round(getattr(now, key) * scale), slider.value()
@@ -475,8 +476,9 @@ class AnatomyPanel(QWidget):
         def fan_at(position: int) -> Fan:
             return now if position == current else now.with_shape(**{key: position / scale})
 
-        def fits(fan: Fan) -> bool:
-            return fan.problem() is None and (heart is None or self._drawable(heart, record, fan))
+        def fits(fan: Fan) -> bool:  # the fan now is asked last: a move that fits draws one heart
+            return fan.problem() is None and (heart is None or self._drawable(heart, record, fan)
+                                              or not self._drawable(heart, record, now))
 
         def describe(fan: Fan, stopped: bool) -> str:
             beyond = fan_at(round(getattr(fan, key) * scale) + onward)
@@ -484,19 +486,6 @@ class AnatomyPanel(QWidget):
             return _limit_note(f"Fan {label.lower()}", _fan_value(key, fan), stopped, why)
 
         return LimitedMove(slider, current, wanted, fan_at, fits, describe)
-
-    def _clamped_fan(self, fan: Fan) -> tuple[Fan, str]:
-        """(fan, note) for an unusable ``fan`` that no slider position on the way back mends:
-        the nearest usable fan (:meth:`Fan.clamped`), shown on every fan slider (the clamp may
-        move the others too), and a note that says so."""
-        clamped = fan.clamped()
-        updating, self._updating = self._updating, True
-        try:
-            self._show_fan(clamped)
-        finally:
-            self._updating = updating
-        values = ", ".join(f"{FAN_SLIDERS[key][0].lower()} {_fan_value(key, clamped)}" for key in FAN_SLIDERS)
-        return clamped, f"Fan clamped to {values}: {fan.problem()}"
 
     def _show_slider(self, slider: QSlider, value: int) -> None:
         """Move ``slider`` to ``value`` without treating it as the user's move."""
