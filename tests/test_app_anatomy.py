@@ -446,6 +446,31 @@ def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
     assert "stops" not in panel.status.text() and doc.fan.width == pytest.approx(width.value())
 
 
+def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
+    """Heart #7 at 64 px does not fit a 30-degree fan: in one (from a file, or taken from the
+    other key frame) the mask shows a heart nearer the mean, and the status line said
+    nothing of it. It says so now, while that fan is in use, and no longer once the heart
+    fits again."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+
+    nearer = "This heart does not fit the fan: drawn nearer the mean heart"
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    made = NewMaskChoice(True, "4CH", "ED", 7, 64).document()
+    narrow = made.fan.with_shape(width=30.0)
+    assert panel.model.view_scale(heart(made), "4CH", 64, narrow) is None
+    doc = LabelDocument(made.labels)  # as opening a file gives it its heart and fan
+    doc.anatomy, doc.fan = made.anatomy, narrow
+    panel.bind(doc)
+    assert nearer in panel.status.text() and "Heart #7" in panel.status.text()
+    doc.set_meta("fan of the other key frame", fan=made.fan)  # the heart fits this one
+    assert nearer not in panel.status.text() and "Heart #7" in panel.status.text()
+    assert doc.undo() and nearer in panel.status.text()
+    panel.phase.setValue(panel.phase.maximum())  # a move of the heart: the warning stays
+    assert panel.status.text().startswith("Heart #7, 4CH, 100 % of the way from ED to ES. " + nearer)
+
+
 def test_clear_mask_forgets_the_heart_and_undo_brings_it_back(qtbot):
     """A cleared mask is blank, not the heart it was drawn from: the panel offers to start
     from anatomy again, and a slider can no longer paint pieces of the old heart into it."""

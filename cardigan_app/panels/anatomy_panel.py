@@ -10,8 +10,10 @@ fan), so the picture never jumps to a heart nearer the mean; a target-EF slider 
 end-systole; presets jump to positions the real data defines (its largest cavities,
 thickest walls, ...). The fan's depth, opening and tilt are here too; they stop at the last
 usable fan, and at the last fan the heart can still be drawn in, and a fan slider always
-shows the fan in use (the status line says where it stopped, and why). Pixels painted on top
-of the drawn heart stay as painted. One drag (or one preset) is one undo step, and undo
+shows the fan in use (the status line says where it stopped, and why). A heart that does
+not fit the fan it was given (by a file, or by the other key frame) is drawn nearer the mean,
+and the status line says so while it is. Pixels painted on top of the drawn heart stay as
+painted. One drag (or one preset) is one undo step, and undo
 brings back the heart and the fan with the pixels (they are in the undo step).
 
 The status line's note on the last change ("LV length +1.2 SD", "Fitted to the mask (94 %
@@ -48,6 +50,8 @@ EF_RANGE = (10, 75)  # the target-EF slider, percent
 POOR_FIT = 0.6  # Fit to mask asks first below this overlap (mean Dice) of heart and mask
 NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart drawn from the shape model of "
                     "real hearts, or fit one to this mask, to shape it with sliders.")
+
+DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
 
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
@@ -269,8 +273,10 @@ class AnatomyPanel(QWidget):
 
     def _show_status(self) -> None:
         """The status line: the heart (its seed, while it is still that draw), the view and
-        phase, and what the last change did; for a mask not drawn from anatomy, what the last
-        change (of the fan) did and how to get a heart."""
+        phase, whether the mask shows a heart nearer the mean instead (the heart does not fit
+        the fan at the mask's size: a file or the other key frame's fan can bring one the
+        sliders would have stopped short of), and what the last change did; for a mask not
+        drawn from anatomy, what the last change (of the fan) did and how to get a heart."""
         record, heart = self.document.anatomy, self.heart
         if heart is None:
             self.status.setText(f"{self._note}. {NOT_FROM_ANATOMY}" if self._note else NOT_FROM_ANATOMY)
@@ -278,7 +284,12 @@ class AnatomyPanel(QWidget):
         where = f"{record['view']}, {int(round(100 * record['phase']))} % of the way from ED to ES"
         if heart.seed is not None:
             where = f"Heart #{heart.seed}, {where}"
-        self.status.setText(f"{where}. {self._note}" if self._note else where)
+        parts = [where]
+        if not self._drawable(heart, record):
+            parts.append(DRAWN_NEARER_THE_MEAN)
+        if self._note:
+            parts.append(self._note)
+        self.status.setText(". ".join(parts))
 
     def _show_fan(self, fan: Fan) -> None:
         """Each fan slider at the fan's value. A fan beyond a slider's usual range (fitted to a
