@@ -703,7 +703,7 @@ class MainWindow(QMainWindow):
             self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
             self._update_canvas_background()
-        self.latency.record(result.model_id, result.elapsed_s)
+        self.latency.record(result.model_id, result.elapsed_s, result.first)
         self.status_widgets.time.setText(self.latency.status())
         self.status_widgets.time.setToolTip(self.latency.tooltip() + (f"\n{result.note}" if result.note else ""))
         self.synthesisShown.emit(result)

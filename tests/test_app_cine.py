@@ -315,13 +315,13 @@ def test_the_es_key_frame_is_drawn_with_the_ed_stills_far_field(window, qtbot, t
     job = SynthesisJob(1, 1, 1, es.labels, 7, (8, 9), None, ed.labels)
     assert all(np.array_equal(job.request(seed).anchor, ed.labels) for seed in (7, 8))  # variations too
     host = ModelHost.open(1, str(tiny_model), "cpu")
-    held, _, _ = host.render(es.labels, 7, None, ed.labels)
+    held = host.render(es.labels, 7, None, ed.labels).image
     raw, _ = render(host.synthesizer, es.labels, 7)
     ed_still, _ = render(host.synthesizer, ed.labels, 7)
     assert np.array_equal(held, hold_far_field(raw, es.labels, ed_still, reference_mask=ed.labels))
     assert not np.array_equal(held, raw)
     assert np.array_equal(host.render(es.labels, 7)[0], raw)  # without an anchor, as drawn
-    other, _, _ = host.render(es.labels, 8, None, ed.labels)  # a variation: held to its own seed's ED still
+    other = host.render(es.labels, 8, None, ed.labels).image  # a variation: held to its own seed's ED still
     assert np.array_equal(other, hold_far_field(render(host.synthesizer, es.labels, 8)[0], es.labels,
                                                 render(host.synthesizer, ed.labels, 8)[0], reference_mask=ed.labels))
     assert len(host._anchors) == 2

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 
 from cardigan_app.synthesis.host import render
+from cardigan_app.synthesis.latency import format_duration
 from cardigan_app.testing import close_window, drag, make_model_file, open_window, send_mouse
 from engine.synthesizer import Synthesizer
 
@@ -389,6 +390,7 @@ def test_the_loop_gate_shuts_once_after_the_first_batch_of_the_first_loop(tmp_pa
     from multiprocessing import Pipe
 
     from cardigan_app.synthesis import server
+    from cardigan_app.synthesis.host import Rendering
     from cardigan_app.synthesis.jobs import (CineRequest, LoadRequest, ModelInfo, RenderedImage, RenderRequest,
                                              StopRequest)
 
@@ -398,7 +400,7 @@ def test_the_loop_gate_shuts_once_after_the_first_batch_of_the_first_loop(tmp_pa
         info = ModelInfo(1, "fake", "cpu", "cpu", False)
 
         def render(self, labels, seed, fan, anchor):
-            return np.zeros((2, 2), np.uint8), "", 0.0
+            return Rendering(np.zeros((2, 2), np.uint8), "", 0.0, False)
 
         def render_cine(self, request, between_batches):  # (gave way, gate file there) per batch
             return [(between_batches(), gate.exists()) for _ in range(3)]
@@ -436,17 +438,30 @@ def test_the_latency_log_sets_the_warm_up_apart_and_reports_the_median_of_recent
 
     log = LatencyLog(recent=3)
     assert log.status() == ""
-    log.record(1, 2.51)  # the first image of model 1: its warm-up
+    log.record(1, 2.51, first=True)  # the first image of model 1: its warm-up
     assert log.status() == "Synthesis 2510 ms (warm-up)" and "2510 ms" in log.tooltip()
     for seconds in (0.040, 0.300, 0.044):
-        log.record(1, seconds)
+        log.record(1, seconds, first=False)
     assert log.status() == "Synthesis 44 ms"  # one slow image does not swing it
     assert "last 44 ms" in log.tooltip() and "40 ms\u2013300 ms" in log.tooltip() and "2510 ms" in log.tooltip()
     for seconds in (0.050, 0.052, 0.054):  # only the recent ones count
-        log.record(1, seconds)
+        log.record(1, seconds, first=False)
     assert log.status() == "Synthesis 52 ms"
-    log.record(2, 12.5)  # another model (or the same one reloaded): a warm-up of its own
+    log.record(2, 12.5, first=True)  # another model (or the same one reloaded): a warm-up of its own
     assert log.status() == "Synthesis 12.5 s (warm-up)" and "median" not in log.tooltip().lower()
+
+
+def test_the_latency_log_takes_a_models_first_image_shown_as_warm_when_it_was_not_its_first_made():
+    """The first image a model made was dropped (made for a seed or mask no longer current):
+    the first one shown is a warm one, and counts as such; it used to be called the warm-up."""
+    from cardigan_app.synthesis.latency import LatencyLog
+
+    log = LatencyLog(recent=3)
+    log.record(1, 2.51, first=True)
+    log.record(1, 0.040, first=False)
+    log.record(2, 0.046, first=False)  # model 2's warm-up went into an image not shown
+    assert log.status() == "Synthesis 46 ms" and "warm-up" not in log.status()
+    assert "2510 ms" not in log.tooltip() and "not shown" in log.tooltip() and "last 46 ms" in log.tooltip()
 
 
 def test_the_status_bar_marks_a_models_first_image_as_its_warm_up(window):
@@ -456,13 +471,65 @@ def test_the_status_bar_marks_a_models_first_image_as_its_warm_up(window):
     live, labels = window.live, window.document.labels.copy()
     image = np.zeros(labels.shape, np.uint8)
 
-    def shown(model_id: int, seconds: float) -> str:  # an image as a model answers it, its time injected
-        window._show_result(SynthesisResult(99, model_id, 0, 0, live.seed, image, labels, seconds))
+    def shown(model_id: int, seconds: float, first: bool = False) -> str:  # an image as a model answers it
+        window._show_result(SynthesisResult(99, model_id, 0, 0, live.seed, image, labels, seconds, first=first))
         return time_label.text()
 
     newer = live.generation + 1  # the next model loaded
-    assert shown(newer, 2.51) == "Synthesis 2510 ms (warm-up)"
+    assert shown(newer, 2.51, first=True) == "Synthesis 2510 ms (warm-up)"
     assert "warm-up" in time_label.toolTip()
     assert shown(newer, 0.040) == "Synthesis 40 ms"
     assert shown(newer, 0.046) == "Synthesis 43 ms"
     assert shown(newer, 0.900) == "Synthesis 46 ms" and "last 900 ms" in time_label.toolTip()
+    assert shown(newer + 1, 0.050) == "Synthesis 50 ms"  # a model whose first image was not shown
+
+
+def render_taken(backend) -> bool:
+    """Whether the backend's renderer has taken the job submitted last (it is no longer
+    waiting, where a newer job would replace it)."""
+    if backend.name == "process":
+        return backend._rendering
+    return backend._renderer._pending is None
+
+
+def test_a_models_first_image_dropped_leaves_the_next_one_shown_a_warm_one(any_backend_window, qtbot,
+                                                                            tiny_model):
+    """A model is loaded, its first image is asked for and the seed changes before it comes:
+    that image (the warm-up) is dropped, and the next one is shown. The status bar called
+    that one the warm-up, as the first image shown; the synthesis side now marks the image
+    that was its model's first, and the status bar reports the one shown as a warm image."""
+    window = any_backend_window
+    live, backend = window.live, window.live.backend
+    made: list = []
+    backend.imageReady.connect(lambda result: made.append(result))
+    held = contextlib.ExitStack()
+    # the moment the model is in use, before its first image is asked for: hold the renderer
+    live.modelLoaded.connect(lambda info: held.enter_context(renderer_held(live)))
+    with held:
+        with qtbot.waitSignal(live.modelLoaded, timeout=30_000):
+            live.load(str(tiny_model))  # the same file again: a new model, with a warm-up of its own
+        qtbot.waitUntil(lambda: render_taken(backend), timeout=10_000)  # its first image, being made
+        window.set_seed(live.seed + 1)  # that image is for the old seed now
+    qtbot.waitUntil(lambda: live.up_to_date() and live.last_result.model_id == live.generation, timeout=30_000)
+    mine = [result for result in made if result.model_id == live.generation]
+    assert [(r.seed, r.first) for r in mine] == [(live.seed - 1, True), (live.seed, False)]
+    shown = live.last_result
+    assert shown is mine[1] and not shown.first
+    text = window.status_widgets.time.text()
+    assert "warm-up" not in text and text == f"Synthesis {format_duration(shown.elapsed_s)}", text
+    assert "not shown" in window.status_widgets.time.toolTip()
+
+
+def test_the_host_marks_the_first_use_of_its_model_only(tiny_model):
+    """The first image a loaded model makes is marked as its warm-up, none after it; a loop
+    made first took the warm-up, and the image after it is a warm one."""
+    from cardigan_app.synthesis.host import ModelHost
+    from cardigan_app.synthesis.jobs import CineRequest
+
+    labels = np.zeros((32, 32), np.uint8)
+    labels[8:24, 10:22] = 1
+    host = ModelHost.open(1, str(tiny_model), "cpu")
+    assert [host.render(labels, seed).first for seed in (0, 0, 1)] == [True, False, False]
+    looped = ModelHost.open(2, str(tiny_model), "cpu")
+    looped.render_cine(CineRequest(1, 1, labels, labels, None, 0, 60.0, 6.0))
+    assert not looped.render(labels, 0).first

@@ -87,7 +87,7 @@ class Backend(QObject):
             self.computed += 1
             self.imageReady.emit(SynthesisResult(answer.serial, answer.model_id, job.document, job.revision,
                                                  job.seed, answer.image, job.labels, answer.elapsed_s,
-                                                 answer.note))
+                                                 answer.note, answer.first))
             for i, seed in enumerate(job.variation_seeds):
                 if seed == job.seed:  # no second rendering for the main seed
                     self.variationReady.emit(VariationResult(answer.serial, answer.model_id, i, seed, answer.image))
@@ -209,8 +209,8 @@ class ThreadBackend(Backend):
             if position and self._renderer.superseded():
                 return
             try:
-                image, note, elapsed = host.render(job.labels, seed, job.fan, job.anchor)
-                answer = RenderedImage(job.serial, model_id, image, note, elapsed)
+                made = host.render(job.labels, seed, job.fan, job.anchor)
+                answer = RenderedImage(job.serial, model_id, made.image, made.note, made.elapsed_s, made.first)
             except Exception as exc:  # noqa: BLE001
                 answer = RenderFailure(job.serial, model_id, studio_line(exc, "synthesis"))
             self.report(job, index, answer)

@@ -1,6 +1,10 @@
 """Loading a model and rendering label maps with it, whatever the map's size (no Qt here).
 
 Both backends use this: the child process of :mod:`.server` and the in-process threads.
+A loaded model's first use of its synthesizer carries its warm-up (lazy set-up, the first
+full pass of the incremental synthesizer, kernels picked on a GPU); the host marks the
+image that paid it (:attr:`Rendering.first`), so the window need not guess it from the
+images it shows (the first one made may never be shown).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import hashlib
 import os
 import threading
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,6 +41,15 @@ def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int, fan=None) ->
     return image, note
 
 
+class Rendering(NamedTuple):
+    """One image a :class:`ModelHost` made."""
+
+    image: np.ndarray  # (H, W) uint8
+    note: str  # see :func:`render`
+    elapsed_s: float  # waiting for the synthesizer included
+    first: bool  # the first use of the loaded model's synthesizer: its warm-up is in elapsed_s
+
+
 class ModelHost:
     """One loaded model, ready to render."""
 
@@ -46,6 +60,7 @@ class ModelHost:
         self._waiting = 0  # images waiting for the lock: a loop being made lets them go first
         self._turns = threading.Condition()  # guards _waiting; told whenever it changes
         self._anchors: dict[tuple, np.ndarray] = {}  # ED stills drawn for the ES key frame, by map, seed and fan
+        self._warmed_up = False  # the synthesizer has made an image or a loop (under ``lock``)
 
     @classmethod
     def open(cls, model_id: int, spec: str, device: str) -> ModelHost:
@@ -62,10 +77,11 @@ class ModelHost:
         return cls(synthesizer, info)
 
     def render(self, labels: np.ndarray, seed: int, fan=None,
-               anchor: np.ndarray | None = None) -> tuple[np.ndarray, str, float]:
+               anchor: np.ndarray | None = None) -> Rendering:
         """``labels`` drawn with ``seed``; with ``anchor`` (the ED key frame's labels, for the
         ES key frame) its far field's brightness is the ED still's, as a loop between the two
-        draws it (:func:`engine.cine.steady.hold_far_field`)."""
+        draws it (:func:`engine.cine.steady.hold_far_field`). Marked ``first`` when it is the
+        first thing this model made (a loop made before it took the warm-up)."""
         start = time.perf_counter()
         with self._turns:
             self._waiting += 1  # a loop being made lets this image go first (:meth:`render_cine`)
@@ -77,12 +93,14 @@ class ModelHost:
                 self._waiting -= 1
                 self._turns.notify_all()
         try:
+            first = not self._warmed_up
             image, note = render(self.synthesizer, labels, seed, fan)
             if anchor is not None and anchor.shape == labels.shape and self.synthesizer.network is not None:
                 image = self._held(image, labels, anchor, seed, fan)
+            self._warmed_up = True
         finally:
             self.lock.release()
-        return image, note, time.perf_counter() - start
+        return Rendering(image, note, time.perf_counter() - start, first)
 
     def _held(self, image: np.ndarray, labels: np.ndarray, anchor: np.ndarray, seed: int, fan) -> np.ndarray:
         """``image`` with the far field of ``anchor``'s still for the same seed, drawn once per
@@ -129,5 +147,6 @@ class ModelHost:
 
         with self.lock:  # one user of the synthesizer (and its incremental cache) at a time
             images = synthesize_loop(self.synthesizer, loop, seed=request.seed, should_stop=give_way)
+            self._warmed_up = True
         return CineFrames(request.serial, self.info.model_id, images, loop.masks, loop.phases,
                           loop.ejection_fraction(), request.fps, time.perf_counter() - start)

@@ -67,6 +67,7 @@ class RenderedImage:
     image: np.ndarray
     note: str
     elapsed_s: float
+    first: bool = False  # the model's first image: its warm-up is in elapsed_s (host.Rendering)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class SynthesisResult:
     labels: np.ndarray  # the mask it was made from
     elapsed_s: float
     note: str = ""
+    first: bool = False  # the first image its model made (shown or not): its warm-up is in elapsed_s
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ The first image a model makes after it is loaded carries its warm-up (lazy set-u
 full pass of the incremental synthesizer, kernels picked on a GPU) and can take many times as
 long as the images after it. It is reported apart, as the warm-up; after it the status shows
 the median of the recent images, which one slow or fast image does not swing, and the
-tooltip gives the last one, the range and the warm-up.
+tooltip gives the last one, the range and the warm-up. Which image paid the warm-up is what
+the synthesis side says (``SynthesisResult.first``), not the first one shown: that one was
+dropped when it came for a mask or seed no longer current, and the image shown next is a
+warm one.
 """
 
 from __future__ import annotations
@@ -28,11 +31,15 @@ class LatencyLog:
         self.warm_up_s: float | None = None
         self.recent: deque[float] = deque(maxlen=recent)
 
-    def record(self, model_id: int, elapsed_s: float) -> None:
-        """An image of model ``model_id`` took ``elapsed_s``; the first of a model is its warm-up."""
+    def record(self, model_id: int, elapsed_s: float, first: bool) -> None:
+        """An image of model ``model_id`` shown, made in ``elapsed_s``; ``first``: the first
+        image the model made, its warm-up included (a model's first image shown may be a
+        warm one, when the first one made was not shown)."""
         if model_id != self.model_id:
-            self.model_id, self.warm_up_s = model_id, elapsed_s
+            self.model_id, self.warm_up_s = model_id, None
             self.recent.clear()
+        if first:
+            self.warm_up_s = elapsed_s
         else:
             self.recent.append(elapsed_s)
 
@@ -40,16 +47,17 @@ class LatencyLog:
         return statistics.median(self.recent) if self.recent else None
 
     def status(self) -> str:
-        if self.warm_up_s is None:
-            return ""
-        if not self.recent:
+        if self.recent:
+            return f"Synthesis {format_duration(self.median_s())}"
+        if self.warm_up_s is not None:
             return f"Synthesis {format_duration(self.warm_up_s)} (warm-up)"
-        return f"Synthesis {format_duration(self.median_s())}"
+        return ""
 
     def tooltip(self) -> str:
-        if self.warm_up_s is None:
+        if self.warm_up_s is None and not self.recent:
             return "How long synthesis takes"
-        warm_up = (f"The first image after the model loaded took {format_duration(self.warm_up_s)}, "
+        warm_up = ("The model's warm-up went into an image not shown here" if self.warm_up_s is None else
+                   f"The first image after the model loaded took {format_duration(self.warm_up_s)}, "
                    "its warm-up included")
         if not self.recent:
             return f"{warm_up}; the next images are usually much faster"

@@ -81,11 +81,11 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None) -> None:
 
     def render_image(host, message: RenderRequest) -> None:
         try:
-            image, note, elapsed = host.render(message.labels, message.seed, message.fan, message.anchor)
+            made = host.render(message.labels, message.seed, message.fan, message.anchor)
         except Exception as exc:  # noqa: BLE001
             send(RenderFailure(message.serial, host.info.model_id, studio_line(exc, "synthesis")))
         else:
-            send(RenderedImage(message.serial, host.info.model_id, image, note, elapsed))
+            send(RenderedImage(message.serial, host.info.model_id, made.image, made.note, made.elapsed_s, made.first))
 
     waiting: deque = deque()  # messages read while a loop was made, handled next
 
