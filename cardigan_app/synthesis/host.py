@@ -136,7 +136,13 @@ class ModelHost:
         timing = Timing(bpm=request.bpm, fps=request.fps, cycle="full").checked()
         loop = loop_from_key_frames(request.ed, request.es, timing, fan=request.fan)
 
+        batches = 0
+
         def give_way() -> bool:  # called holding the lock, before each batch of frames
+            nonlocal batches
+            if batches:  # a batch was made: an image let in now is not the model's first use
+                self._warmed_up = True
+            batches += 1
             self.lock.release()
             try:
                 with self._turns:  # every image waiting takes the lock before the loop goes on
