@@ -505,8 +505,6 @@ def held_drag(slider, first: int, meanwhile, then: list[int]) -> None:
 def test_undo_while_the_mouse_holds_a_slider_leaves_the_drag_one_step(window, qtbot):
     """Ctrl+Z in the middle of a slider drag used to close and undo the drag so far, and
     every later position of the same drag became an undo step of its own."""
-    from PySide6.QtCore import Qt
-
     panel, doc = window.anatomy_panel, window.document
     slider = panel.sliders["wall"]
     slider.setValue(slider.value() - 5)  # an edit before the drag

@@ -20,7 +20,7 @@ import numpy as np
 from engine.devices import device_name
 from engine.synthesizer import Synthesizer, to_uint8
 
-from .jobs import ModelInfo, file_stamp
+from .jobs import CineFrames, ModelInfo, file_stamp
 
 ANCHORS = 16  # ED stills kept for the ES key frame: the main image's and every variation's
 
@@ -119,7 +119,7 @@ class ModelHost:
             support = fan_mask(fan if fan is not None else default_fan(), *labels.shape)
         return hold_far_field(image, labels, self._anchors[key], support, reference_mask=anchor)
 
-    def render_cine(self, request, between_batches=None) -> "CineFrames":
+    def render_cine(self, request, between_batches=None) -> CineFrames:
         """A cine loop between the request's key frames (masks, motion and every frame).
 
         Images come first: between two batches of frames the synthesizer is let go, an image
@@ -129,8 +129,6 @@ class ModelHost:
         True when the loop should give way (a newer one was asked for), and then
         :class:`engine.progress.Cancelled` is raised."""
         from engine.cine import Timing, loop_from_key_frames, synthesize_loop
-
-        from .jobs import CineFrames
 
         start = time.perf_counter()
         timing = Timing(bpm=request.bpm, fps=request.fps, cycle="full").checked()
