@@ -133,17 +133,6 @@ class Fan:
             raise FanError(problem)
         return self
 
-    def clamped(self) -> "Fan":
-        """The nearest usable fan (for sliders that overshoot): every value within its range."""
-        apex_x = min(max(self.apex_x, 0.0), 1.0)
-        apex_y = min(max(self.apex_y, -0.25), 1.0)
-        tilt = min(max(self.tilt, -45.0), 45.0)
-        width = min(max(self.width, 10.0), 170.0 - 2 * abs(tilt))
-        depth = min(max(self.depth, 0.2), 3.0)
-        fan = Fan(apex_x, apex_y, tilt - width / 2, tilt + width / 2, depth,
-                  min(max(self.squash, 0.2), 5.0))
-        return fan if fan.problem() is None else default_fan()
-
     def to_dict(self) -> dict:
         return {k: round(float(v), 5) for k, v in asdict(self).items()}
 
