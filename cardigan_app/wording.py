@@ -10,6 +10,7 @@ dialog adds the names of its own options and check boxes (:func:`studio_words`).
 from __future__ import annotations
 
 from engine.data.layout import EIGHT_BIT_COPY
+from engine.data.staging import MADE_BY
 from engine.errors import OTHER_DEVICE, Words, one_line
 from engine.maskio import HDF5_MASKS
 
@@ -17,7 +18,11 @@ STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device",
                        EIGHT_BIT_COPY: "Data \u203a Prepare dataset\u2026 with this folder as the source makes an "
                                        "8-bit copy",
                        HDF5_MASKS: "Data \u203a Prepare dataset\u2026 with this file as the source writes its masks "
-                                   "as PNG label maps"}
+                                   "as PNG label maps",
+                       # what makes each kind of dataset the studio may refuse to replace
+                       MADE_BY["prepared"]: "made with Data \u203a Prepare dataset\u2026",
+                       MADE_BY["phantom"]: "made with Data \u203a New phantom dataset\u2026",
+                       MADE_BY["export"]: "made with Data \u203a Export batch\u2026"}
 
 
 def studio_words(extra: Words | None = None) -> Words:

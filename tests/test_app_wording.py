@@ -97,11 +97,43 @@ def test_a_dialog_says_its_overwrite_box_where_the_command_line_says_its_option(
     dialog.output.set_path(out)
     with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
         dialog.start_button.click()
-    assert failed.args[0].startswith(f'{out}: already exists and is not empty (tick "Replace it if it is a '
-                                     'phantom dataset" to replace a phantom dataset')
-    assert "--" not in failed.args[0] and "reworded" not in failed.args[0]
+    assert failed.args[0] == (f'{out}: already exists and is not empty (tick "Replace it if it is a '
+                              'phantom dataset" to replace a phantom dataset (made with Data \u203a New phantom '
+                              'dataset\u2026))')
+    assert "--" not in failed.args[0] and "reworded" not in failed.args[0] and "cardigan" not in failed.args[0]
     assert dialog.status.text() == failed.args[0]
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_dataset_of_another_kind_is_named_by_the_studio_s_menu_not_the_command(qtbot, tmp_path, tiny_model,
+                                                                                  capsys, monkeypatch):
+    """A refusal names the kind of dataset a folder holds and what makes it: the command line
+    names its command, a dialog the Data menu's entry."""
+    from cardigan_app.data_tools import ExportDialog
+    from engine.data.phantom import write_phantom
+    import engine.data.staging
+
+    out = tmp_path / "phantom"
+    write_phantom(out, count=1, size=32, seed=0)
+    assert main(["export", "--model", str(tiny_model), "--random", "1", "--size", "64", "--overwrite",
+                 "--out", str(out)]) == 1
+    assert ("holds a phantom dataset (cardigan phantom), not a synthetic export (cardigan export); "
+            "refusing to replace it") in cli_error(capsys)
+
+    reworded_names = {origin: Message(name.parts[0], reworded(name.parts[1]), name.parts[2])
+                      for origin, name in engine.data.staging.ORIGIN_NAMES.items()}
+    monkeypatch.setattr(engine.data.staging, "ORIGIN_NAMES", reworded_names)
+    dialog = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.random_count.setValue(1)
+    dialog.output.set_path(out)
+    dialog.overwrite.setChecked(True)
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()
+    assert failed.args[0] == (f"{out}: holds a phantom dataset (made with Data \u203a New phantom dataset\u2026), "
+                              "not a synthetic export (made with Data \u203a Export batch\u2026); refusing to "
+                              "replace it, choose another output folder")
+    assert (out / "manifest.json").is_file()
 
 
 # -- an export size the model cannot take --------------------------------------------------

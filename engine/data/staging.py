@@ -15,14 +15,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import USE_OVERWRITE, CardiganError, DataError, Message
+from ..errors import USE_OVERWRITE, Advice, CardiganError, DataError, Message
 from ..fileio import describe_os_error, is_disk_full, make_public, try_lock
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
 
-ORIGIN_NAMES = {"prepared": "prepared dataset (cardigan prepare)",
-                "phantom": "phantom dataset (cardigan phantom)",
-                "export": "synthetic export (cardigan export)"}
+# the command that makes each kind of dataset, in the command line's words: a front end names
+# its own way of making one (advice keyed "made by <origin>")
+MADE_BY = {origin: Advice(f"made by {origin}", f"cardigan {command}")
+           for origin, command in (("prepared", "prepare"), ("phantom", "phantom"), ("export", "export"))}
+ORIGIN_NAMES = {origin: Message(f"{kind} (", MADE_BY[origin], ")")
+                for origin, kind in (("prepared", "prepared dataset"), ("phantom", "phantom dataset"),
+                                     ("export", "synthetic export"))}
 
 
 def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
@@ -42,10 +46,10 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE,
-                                    f" to replace a {ORIGIN_NAMES[replaces]})"))
+                                    " to replace a ", ORIGIN_NAMES[replaces], ")"))
         if not (out / MANIFEST_NAME).is_file():
-            raise DataError(f"{out}: is not a {ORIGIN_NAMES[replaces]} (no {MANIFEST_NAME}); refusing to "
-                            "replace it, choose another output folder")
+            raise DataError(Message(f"{out}: is not a ", ORIGIN_NAMES[replaces], f" (no {MANIFEST_NAME}); "
+                                    "refusing to replace it, choose another output folder"))
         try:
             manifest = read_manifest(out)
         except DataError:
@@ -53,8 +57,8 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
                             "refusing to replace it, choose another output folder") from None
         origin = dataset_origin(manifest)
         if origin != replaces:
-            raise DataError(f"{out}: holds a {ORIGIN_NAMES[origin]}, not a {ORIGIN_NAMES[replaces]}; "
-                            "refusing to replace it, choose another output folder")
+            raise DataError(Message(f"{out}: holds a ", ORIGIN_NAMES[origin], ", not a ", ORIGIN_NAMES[replaces],
+                                    "; refusing to replace it, choose another output folder"))
         foreign = foreign_files(out, manifest)
         if foreign:
             shown = ", ".join(str(p.relative_to(out)) for p in foreign[:4])
