@@ -207,6 +207,34 @@ def test_export_refuses_a_non_empty_folder_unless_overwrite(qtbot, tmp_path, tin
     assert json.loads((out / "manifest.json").read_text())["options"]["seed"] == 7
 
 
+def test_a_refused_or_cancelled_export_keeps_the_last_result_to_open(qtbot, tmp_path, tiny_model):
+    """A refusal or a cancel writes nothing, so the last export is still there: its summary
+    and Open output folder stay."""
+    first = tmp_path / "export"
+    dialog = export_dialog(qtbot, tiny_model, first, "png")
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        dialog.start_button.click()
+    summary = dialog.summary.text.text()
+    other = tmp_path / "phantom"
+    write_phantom(other, count=1, size=32, seed=0)
+    dialog.output.set_path(other)
+    dialog.overwrite.setChecked(True)
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
+        dialog.start_button.click()  # a phantom dataset is never replaced by an export
+    assert "holds a phantom dataset" in failed.args[0]
+    assert dialog.result_dir == first and dialog.open_button.isEnabled()
+    assert dialog.summary_box.isVisible() and dialog.summary.text.text() == summary
+
+    dialog.output.set_path(tmp_path / "later")
+    dialog.random_count.setValue(50)
+    with qtbot.waitSignal(dialog.cancelled, timeout=TIMEOUT):
+        dialog.start_button.click()
+        assert not dialog.summary_box.isVisible() and not dialog.open_button.isEnabled()  # while it runs
+        dialog.cancel_button.click()
+    assert dialog.result_dir == first and dialog.open_button.isEnabled() and dialog.summary_box.isVisible()
+    assert (first / "manifest.json").is_file()
+
+
 def test_export_cancel_leaves_nothing(qtbot, tmp_path, tiny_model):
     out = tmp_path / "out" / "export"
     dialog = export_dialog(qtbot, tiny_model, out, "hdf5")

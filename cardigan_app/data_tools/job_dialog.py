@@ -180,13 +180,12 @@ class JobDialog(QDialog):
 
     def run_task(self, function: TaskFunction, name: str, status: str,
                  succeeded: Callable[[Any], None]) -> None:
-        """Clear the last result and run ``function(progress, should_stop)`` in the background;
-        ``succeeded`` gets its return value."""
+        """Run ``function(progress, should_stop)`` in the background; ``succeeded`` gets its
+        return value. The last result is hidden meanwhile but kept: a job that fails or is
+        cancelled leaves what an earlier one wrote in place, so it is shown again."""
         if self.task is not None:
             self.task.deleteLater()
-        self.result_dir, self.manifest = None, None
         self.summary_box.hide()
-        self.summary.clear()
         self.progress.setRange(0, 0)
         self.progress.setFormat("%v / %m patients")
         self.set_status(status)
@@ -241,15 +240,21 @@ class JobDialog(QDialog):
         """An engine message (a note on the way, a problem) as this dialog says it."""
         return said(message, self.words())
 
+    def _show_last_result(self) -> None:
+        """Show again the result of the last job that succeeded, if there was one."""
+        self.summary_box.setVisible(self.result_dir is not None)
+
     def _failed(self, message: str) -> None:
         self._reset_progress()
         self.set_status(message, ERROR_STYLE)
+        self._show_last_result()
         self._update_buttons()
         self.failed.emit(message)
 
     def _cancelled(self) -> None:
         self._reset_progress()
         self.set_status("Cancelled; nothing was written.")
+        self._show_last_result()
         self._update_buttons()
         self.cancelled.emit()
 
