@@ -189,22 +189,43 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
         assert (patient / "Info_2CH.cfg").is_file()
 
 
-def test_export_refuses_a_non_empty_folder_unless_overwrite(qtbot, tmp_path, tiny_model):
+def test_export_says_a_non_empty_folder_before_start_and_replaces_it_only_with_overwrite(qtbot, tmp_path,
+                                                                                        tiny_model):
     out = tmp_path / "export"
     dialog = export_dialog(qtbot, tiny_model, out, "png")
+    assert dialog.start_button.isEnabled() and not dialog.output_note.isVisible()  # a new folder
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
         dialog.start_button.click()
     first = (out / "manifest.json").read_text()
     dialog.seed.setValue(7)
-    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
-        dialog.start_button.click()  # the engine refuses before doing any work
-    assert "not empty" in failed.args[0] and failed.args[0] in dialog.status.text()
-    assert 'tick "Replace the folder if it is not empty"' in failed.args[0] and "--" not in failed.args[0]
+    tick = 'tick "Replace the folder if it is not empty"'
+    # said under the folder and on Start before it is pressed; Start does nothing
+    assert dialog.output_note.isVisible() and f"not empty: {tick} or choose another folder" in dialog.output_note.text()
+    assert not dialog.start_button.isEnabled() and tick in dialog.start_button.toolTip()
+    dialog.start()
+    assert not dialog.running and tick in dialog.status.text()
     assert (out / "manifest.json").read_text() == first  # untouched
+
+    dialog.output.set_path(tmp_path / "new")
+    assert dialog.start_button.isEnabled() and not dialog.output_note.isVisible()
+    (tmp_path / "new").mkdir()
+    dialog.output.set_path(tmp_path / "new")  # an empty folder is fine
+    assert dialog.start_button.isEnabled() and not dialog.output_note.isVisible()
+    dialog.output.set_path(out)
+    assert not dialog.start_button.isEnabled()
     dialog.overwrite.setChecked(True)
+    assert dialog.start_button.isEnabled() and "replaced if it holds an export" in dialog.output_note.text()
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
         dialog.start_button.click()
     assert json.loads((out / "manifest.json").read_text())["options"]["seed"] == 7
+
+
+def test_export_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, tiny_model):
+    (tmp_path / "notes.txt").write_text("mine")
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "notes.txt", "png")
+    dialog.overwrite.setChecked(True)
+    assert not dialog.start_button.isEnabled() and dialog.output_note.text() == "The output is a file: choose a folder"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_a_refused_or_cancelled_export_keeps_the_last_result_to_open(qtbot, tmp_path, tiny_model):

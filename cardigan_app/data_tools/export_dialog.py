@@ -6,7 +6,8 @@ at ED and ES each), drawn from the shipped shape model or from one built from a 
 noise model's style spread as chosen (Style scale, as ``--style-scale``). The engine writes
 the png, seed HDF5, CAMUS NIfTI or nnU-Net layout to a staging folder and renames it at the end, so a
 cancelled or failed export leaves nothing; a non-empty output folder is refused unless
-Overwrite is ticked.
+Overwrite is ticked. The dialog says so under the folder as soon as it is chosen (and keeps
+Start off until Overwrite is ticked or another folder chosen), not only when Start is pressed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from engine.export import EXPORT_FORMATS, export_dataset
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
+from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..path_field import PathField
@@ -43,6 +45,14 @@ FORMAT_TIPS = {
 # the style scale to a ten-thousandth: --style-scale takes any spread above 0, and spreads
 # well below 0.01 are asked for; only finer ones than this are the command line's alone
 STYLE_SCALE_DECIMALS = 4
+
+
+def holds_files(folder: Path) -> bool:
+    """Whether ``folder`` is a folder with anything in it (an unreadable one counts as not)."""
+    try:
+        return folder.is_dir() and any(folder.iterdir())
+    except OSError:
+        return False
 
 
 class StyleScaleBox(QDoubleSpinBox):
@@ -157,6 +167,9 @@ class ExportDialog(JobDialog):
         self.output = PathField("folder", "Output folder", kind="exports", placeholder="a new or empty folder")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
+        self.output_note = QLabel("")  # what becomes of a folder that is not empty
+        self.output_note.setWordWrap(True)
+        self.output_note.hide()
 
         form = QFormLayout()
         form.addRow("Model", self.model)
@@ -172,6 +185,7 @@ class ExportDialog(JobDialog):
         form.addRow("Size", self.size)
         form.addRow("Device", self.device)
         form.addRow("Output folder", self.output)
+        form.addRow("", self.output_note)
         form.addRow("", self.overwrite)
         self.options_box = QGroupBox("What to export")
         self.options_box.setLayout(form)
@@ -181,7 +195,8 @@ class ExportDialog(JobDialog):
 
         for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.output.pathChanged, self.random_count.valueChanged,
-                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged):
+                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged,
+                       self.overwrite.toggled):
             signal.connect(self._update_buttons)
         self._update_buttons()
 
@@ -222,7 +237,34 @@ class ExportDialog(JobDialog):
             return "choose a folder of masks"
         if self.output.path() is None:
             return "choose an output folder"
+        return self.output_problem()
+
+    def output_problem(self) -> str | None:
+        """Why the output cannot be written as it is (a file, a folder that is not empty and
+        Overwrite not ticked), or None."""
+        out = self.output.path()
+        if out is None:
+            return None
+        if out.exists() and not out.is_dir():
+            return "the output is a file: choose a folder"
+        if holds_files(out) and not self.overwrite.isChecked():
+            return f'the output folder is not empty: tick "{self.overwrite.text()}" or choose another folder'
         return None
+
+    def _update_output_note(self) -> None:
+        """Under the output folder: why it cannot be written, or that what it holds will be
+        replaced (only an earlier export is; anything else is refused when Start is pressed)."""
+        out, problem = self.output.path(), self.output_problem()
+        if problem:
+            text, colour = problem[0].upper() + problem[1:], theme.WARNING
+        elif out is not None and holds_files(out):
+            text, colour = ("The folder is not empty: it is replaced if it holds an export (nothing "
+                            "else is ever replaced)"), theme.MUTED
+        else:
+            text, colour = "", theme.MUTED
+        self.output_note.setText(text)
+        self.output_note.setStyleSheet(theme.text_style(colour))
+        self.output_note.setVisible(bool(text))
 
     def _update_buttons(self) -> None:
         from_file = self.model.currentData() == FILE_ITEM
@@ -233,6 +275,7 @@ class ExportDialog(JobDialog):
         self.like.setEnabled(self.use_random.isChecked())
         self.like_fallback.setEnabled(self.chosen_like() is not None)
         self._update_plan()
+        self._update_output_note()
         super()._update_buttons()
 
     def _update_plan(self) -> None:
