@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
+from engine.anatomy.heart import ANATOMY_KEY
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
@@ -26,9 +27,6 @@ from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .file_reading import FileReader, Stamp, read_at_once
 from .wording import studio_line
-
-ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the heart a mask was drawn from
-
 
 def read_anatomy_record(path: Path) -> tuple[dict | None, str | None]:
     """(the anatomy saved in a label PNG, or None; why a saved record was refused, or None)."""

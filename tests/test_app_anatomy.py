@@ -257,6 +257,20 @@ def test_the_anatomy_and_fan_are_saved_in_the_png_and_reopened(window, tmp_path)
     assert panel.sliders["tilt"].value() == tilt
 
 
+def test_a_phantom_mask_opens_with_its_heart(window, tmp_path):
+    from engine.data.phantom import write_phantom
+
+    write_phantom(tmp_path / "phantom", count=1, size=64, seed=2)
+    path = next((tmp_path / "phantom").glob("*/label/*_2CH_ES.png"))
+    window.files.open_path(path, confirmed=True)
+    panel = window.anatomy_panel
+    assert window.document.anatomy is not None and panel.controls.isEnabled() and panel.new_heart.isVisible()
+    assert panel.view.currentText() == "2CH" and panel.phase.value() == panel.phase.maximum()  # ES
+    assert f"Heart #{heart(window.document).seed}, 2CH, 100 %" in panel.status.text()
+    drawn = panel.model.mask(heart(window.document), "2CH", "ES", 64, fan=window.document.fan)
+    assert np.array_equal(drawn, window.document.labels)
+
+
 @pytest.mark.parametrize("name, label, size", [("islands", -1, 20), ("largest", -1, 0), ("grow", 2, 2),
                                                ("shrink", 1, 2), ("median", -1, 2), ("close", 2, 2)])
 def test_each_mask_tool_is_one_undo_step_and_keeps_labels(window, name, label, size):

@@ -48,6 +48,29 @@ def test_folders_layout_content_and_splits(tmp_path):
                     assert not image[~sector_mask(64, 64, fan)].any()
 
 
+def test_each_label_png_carries_the_heart_it_was_drawn_from(tmp_path):
+    """A phantom mask opened on its own (without the manifest) still has its heart: redrawn
+    from the record in its PNG, inside its fan, it is the mask itself."""
+    import json
+
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import ANATOMY_KEY, heart_in_record
+
+    manifest = write_phantom(tmp_path / "ph", count=3, size=64, seed=5)
+    model = ShapeModel.default()
+    labels = sorted((tmp_path / "ph").glob("*/label/*.png"))
+    assert len(labels) == 3 * 4
+    for path in labels:
+        text = read_png_text(path)
+        record = json.loads(text[ANATOMY_KEY])
+        patient, view, phase = path.stem.split("_")
+        assert record["view"] == view and record["phase"] == (0.0 if phase == "ED" else 1.0)
+        heart = heart_in_record(record)
+        assert heart is not None and heart.to_dict() == manifest["hearts"][patient]["heart"]
+        drawn = model.mask(heart, view, record["phase"], 64, fan=Fan.from_json(text[FAN_KEY]))
+        assert np.array_equal(drawn, read(path))
+
+
 def test_same_data_with_any_number_of_workers_and_seed_matters(tmp_path):
     write_phantom(tmp_path / "a", count=4, size=48, seed=1, workers=1, views="4CH")
     write_phantom(tmp_path / "b", count=4, size=48, seed=1, workers=2, views="4CH")

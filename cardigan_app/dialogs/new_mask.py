@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
                                QWidget)
 
 from engine.anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
+from engine.anatomy.heart import anatomy_record
 from engine.fan import default_fan
 
 from ..editing import LabelDocument
@@ -52,7 +53,7 @@ class NewMaskChoice:
         document.fan = default_fan(self.view)
         if self.template:
             heart = ShapeModel.default().draw(self.seed)
-            document.anatomy = {"view": self.view, "phase": phase_fraction(self.phase), "heart": heart.to_dict()}
+            document.anatomy = anatomy_record(heart, self.view, phase_fraction(self.phase))
         return document
 
 

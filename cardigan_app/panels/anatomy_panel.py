@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.fitting import fit_mask
-from engine.anatomy.heart import LIMIT, Heart, heart_in_record
+from engine.anatomy.heart import LIMIT, Heart, anatomy_record, heart_in_record
 from engine.errors import CardiganError
 from engine.fan import Fan
 
@@ -68,10 +68,6 @@ class LimitedMove(NamedTuple):
     value_at: Callable[[int], object]  # the heart (or fan) at a slider position
     fits: Callable[[object], bool]
     describe: Callable[[object, bool], str]  # the status note for a value reached (stopped or not)
-
-
-def anatomy_record(heart: Heart, view: str, phase: float) -> dict:
-    return {"view": view, "phase": float(phase), "heart": heart.to_dict()}
 
 
 class AnatomyPanel(QWidget):

@@ -9,6 +9,10 @@ for a heart fitted to masks or moved by hand).
 
 ``to_dict`` / ``from_dict`` give and read a small JSON-able record; a damaged record raises
 :class:`HeartError` whose message is one line.
+
+A label PNG drawn from a heart carries it as JSON in the text chunk :data:`ANATOMY_KEY`: the
+mask's anatomy record (:func:`anatomy_record`: the view, the phase from ED (0) to ES (1), and
+the heart's record), which the studio reads back to shape the heart with its sliders.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ FORMAT = "cardigan-heart"
 VERSION = 1
 LIMIT = 3.0  # every coefficient stays within this many SDs
 MAX_NUMBERS = 256
+ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the anatomy record of the heart a mask shows
 
 
 class HeartError(CardiganError):
@@ -72,6 +77,12 @@ class Heart:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise HeartError("the heart record's seed is not a whole number")
         return cls(_numbers(data.get("shape"), "shape"), _numbers(data.get("pose"), "pose"), model, seed)
+
+
+def anatomy_record(heart: Heart, view: str, phase: float) -> dict:
+    """The record of a mask drawn from ``heart`` in ``view`` at ``phase`` (0 for ED, 1 for ES,
+    or between), as a label PNG carries it under :data:`ANATOMY_KEY`."""
+    return {"view": view, "phase": float(phase), "heart": heart.to_dict()}
 
 
 def heart_in_record(record: dict | None) -> Heart | None:

@@ -4,7 +4,9 @@ Each patient is a draw of the shipped shape model (:mod:`engine.anatomy`) from i
 (derived from the run seed and the patient's index, so the result does not depend on the
 number of workers) and gives every requested view x phase pair, its masks drawn inside the
 view's fan (:func:`phantom_fan`) and rendered by the simulator. The manifest records each
-patient's ejection fractions and heart (``hearts``: :func:`engine.anatomy.patients.heart_record`).
+patient's ejection fractions and heart (``hearts``: :func:`engine.anatomy.patients.heart_record`),
+and each label PNG carries its fan and its heart (the anatomy record a mask drawn in the studio
+carries, :func:`engine.anatomy.heart.anatomy_record`), so a mask opened alone keeps both.
 ``folders`` writes the prepared layout with a manifest; ``hdf5`` writes the seed's HDF5 layout
 (both phases always) with the manifest in the file (:meth:`SeedHdf5Writer.describe`), so
 ``prepare`` can be exercised end to end and keeps the hearts.
@@ -12,6 +14,7 @@ patient's ejection fractions and heart (``hearts``: :func:`engine.anatomy.patien
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..anatomy import PHASES, VIEWS, Heart, ShapeModel
+from ..anatomy import PHASES, VIEWS, Heart, ShapeModel, phase_fraction
+from ..anatomy.heart import ANATOMY_KEY, anatomy_record
 from ..anatomy.patients import heart_record
 from ..errors import USE_OVERWRITE, DataError, Message
 from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
@@ -70,6 +74,12 @@ def phantom_pair(seed: int, index: int, view: str, phase: str, size: int) -> tup
     return image, labels
 
 
+def label_text(seed: int, index: int, view: str, phase: str) -> dict[str, str]:
+    """The text chunks of a phantom label PNG: its fan and the anatomy record of its heart."""
+    record = anatomy_record(phantom_heart(seed, index), view, phase_fraction(phase))
+    return {FAN_KEY: phantom_fan(seed, index, view).to_json(), ANATOMY_KEY: json.dumps(record)}
+
+
 @dataclass(frozen=True)
 class _Job:
     indices: tuple[int, ...]
@@ -97,7 +107,7 @@ def _run_job(job: _Job) -> list[dict]:
                     stem = make_stem(name, view, phase)
                     save_png(image_path(Path(job.staging), split, stem), image)
                     save_png(label_path(Path(job.staging), split, stem), labels,
-                             text={FAN_KEY: phantom_fan(job.seed, index, view).to_json()})
+                             text=label_text(job.seed, index, view, phase))
                 else:
                     record["arrays"][(view, phase)] = (image, labels)
         out.append(record)
