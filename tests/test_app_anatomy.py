@@ -197,6 +197,23 @@ def test_a_mask_not_drawn_from_anatomy_offers_to_start_from_one_and_asks_first(w
     assert not panel.start_from_anatomy() and asked and (window.document.labels == painted).all()
 
 
+def test_a_mask_without_a_heart_shows_the_sliders_at_the_mean_heart(window):
+    from cardigan_app.editing import LabelDocument
+
+    panel = window.anatomy_panel
+    drag_slider(panel.sliders["tilt"], [panel.sliders["tilt"].value() + 25])
+    drag_slider(panel.phase, [panel.phase.maximum()])
+    assert panel.sliders["tilt"].value() != 0 and panel.phase.value() != 0
+    painted = np.zeros((64, 64), np.uint8)
+    painted[20:40, 20:40] = 1
+    window.set_document(LabelDocument(painted))
+    assert not panel.controls.isEnabled()
+    assert all(slider.value() == 0 for slider in panel.sliders.values()) and panel.phase.value() == 0
+    mean_ef = panel.model.ejection_fraction(panel.model.mean_heart(), panel.view.currentText())
+    assert panel.target_ef.value() == round(mean_ef)
+    assert (window.document.labels == painted).all() and window.document.anatomy is None  # only shown
+
+
 def test_fit_to_mask_gives_a_heart_to_shape(window):
     from cardigan_app.editing import LabelDocument
 

@@ -247,10 +247,12 @@ class AnatomyPanel(QWidget):
             if problem:
                 self.status.setText(problem)
                 self._show_ef("")
+                self._show_mean_heart()
                 return
             self._show_status()
             if heart is None:
                 self._show_ef("")
+                self._show_mean_heart()
                 return
             view = record["view"]
             # the EF of the heart on screen (one too extreme to draw is shown nearer the mean)
@@ -266,6 +268,15 @@ class AnatomyPanel(QWidget):
             self.target_ef.setValue(round(min(max(ef_view, EF_RANGE[0]), EF_RANGE[1])))
         finally:
             self._updating = False
+
+    def _show_mean_heart(self) -> None:
+        """With no heart, the (greyed) sliders at the mean heart at ED, not where the last
+        heart left them: they show no heart's position but where one starts."""
+        self.phase.setValue(0)
+        for slider in self.sliders.values():
+            slider.setValue(0)
+        ef = self.model.ejection_fraction(self.model.mean_heart(), self.view.currentText())
+        self.target_ef.setValue(round(min(max(ef, EF_RANGE[0]), EF_RANGE[1])))
 
     def _show_status(self) -> None:
         """The status line: the heart (its seed, while it is still that draw), the view and
