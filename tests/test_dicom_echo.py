@@ -641,3 +641,49 @@ def test_a_jpeg_labelled_partial_range_keeps_its_luminance_as_decoded(tmp_path, 
     grey = read_dicom_frames(tmp_path / "IM_0001")
     assert np.abs(grey - expected).mean() < 1.5
     assert np.abs(read_dicom_frame(tmp_path / "IM_0001") - expected[0]).mean() < 1.5
+
+
+def lut_item(first: int, data: np.ndarray, bits: int, vr: str = "US") -> Dataset:
+    """A Modality or VOI LUT Sequence item: ``data`` for the stored values from ``first`` on,
+    its entries of ``bits`` bits, held as a list of values (US) or as raw words (OW)."""
+    item = Dataset()
+    item.LUTDescriptor = [len(data) % 65536, first, bits]
+    item.LUTData = data.astype("<u2").tobytes() if vr == "OW" else data.astype(np.uint16).tolist()
+    item["LUTData"].VR = vr
+    return item
+
+
+def frame_voi_lut(item: Dataset) -> Dataset:
+    """A functional groups item whose Frame VOI LUT holds a VOI LUT Sequence, not a window."""
+    from pydicom.sequence import Sequence
+
+    voi = Dataset()
+    voi.VOILUTSequence = Sequence([item])
+    group = Dataset()
+    group.FrameVOILUTSequence = Sequence([voi])
+    return group
+
+
+@pytest.mark.parametrize("vr", ["US", "OW"])
+def test_an_enhanced_cine_frame_is_shown_through_the_voi_lut_of_its_functional_group(tmp_path, vr):
+    """A Frame VOI LUT may hold a table rather than a window: the frame is shown through it,
+    the other frames through the shared window, and the table replaces a window above it."""
+    from pydicom.sequence import Sequence
+
+    stored = np.stack([ramp(4095)] * 3)
+    ds = grey_cine(stored)
+    ds.SharedFunctionalGroupsSequence = Sequence([functional_group(window=(1000, 500))])
+    eight_bits = lut_item(0, np.arange(4096) // 16, 8, vr)  # 12 bits shown as 8, as scanners write it
+    root = np.round(4095 * np.sqrt(np.arange(2048) / 2047))  # 12-bit entries from 1000 on
+    twelve_bits = lut_item(1000, root, 12, vr)
+    ds.PerFrameFunctionalGroupsSequence = Sequence([frame_voi_lut(eight_bits), functional_group(),
+                                                   frame_voi_lut(twelve_bits)])
+    ds.save_as(tmp_path / "voi_lut.dcm", enforce_file_format=True)
+    frames = read_dicom_frames(tmp_path / "voi_lut.dcm")
+    assert frames.dtype == np.uint8
+    assert np.abs(frames[0] - (stored[0] // 16) * 255.0 / 255).max() <= 0.5 + 1e-9
+    assert np.abs(frames[1] - windowed(stored[1], 1000, 500)).max() <= 0.5 + 1e-9
+    looked_up = root[np.clip(stored[2] - 1000, 0, 2047)]
+    assert np.abs(frames[2] - looked_up * 255.0 / 4095).max() <= 0.5 + 1e-9
+    assert np.array_equal(read_dicom_frame(tmp_path / "voi_lut.dcm"), frames[0])
+

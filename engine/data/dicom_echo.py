@@ -388,11 +388,39 @@ def _voi_output_range(header) -> tuple[float, float] | None:
 
 
 def _apply_voi(values: np.ndarray, header) -> np.ndarray:
-    from pydicom.pixels import apply_voi, apply_windowing
+    from pydicom.pixels import apply_windowing
 
-    if _uses_voi_lut_sequence(header):  # a table indexed by whole values
-        return apply_voi(np.rint(values).astype(np.int64) if values.dtype.kind == "f" else values, header)
+    if _uses_voi_lut_sequence(header):
+        return _look_up(values, header.VOILUTSequence[0], header)
     return apply_windowing(values, header)
+
+
+def _look_up(values: np.ndarray, item, header) -> np.ndarray:
+    """``values`` through a LUT item's table (PS3.3 C.11.2.1.1): a value below its first mapped
+    one gives the first entry, one past its last entry the last. Indexed in 64 bits: pydicom's
+    ``apply_voi`` indexes in the entries' own type, so an 8-bit table of more than 256 entries
+    (12 bits stored shown as 8, as scanners write it) wraps around every 256 values."""
+    entries, first = int(item.LUTDescriptor[0]) or 65536, int(item.LUTDescriptor[1])
+    table = _lut_entries(item, entries, header)
+    whole = np.rint(values) if values.dtype.kind == "f" else values
+    return table[np.clip(whole.astype(np.int64) - first, 0, entries - 1)]
+
+
+def _lut_entries(item, entries: int, header) -> np.ndarray:
+    """A LUT item's ``entries`` values, one 16-bit word each whatever their bit depth: a list
+    (US) or the raw words (OW) in the file's byte order."""
+    data = item["LUTData"]
+    if data.VR != "OW":
+        values = np.atleast_1d(np.asarray(data.value, np.int64))
+    else:
+        little = getattr(getattr(header, "file_meta", None), "TransferSyntaxUID", None)
+        little = header.original_encoding[1] if little is None else little.is_little_endian
+        if little is None:
+            raise ValueError("its LUT's byte order is unknown")
+        values = np.frombuffer(bytes(data.value), "<u2" if little else ">u2").astype(np.int64)
+    if len(values) < entries:
+        raise ValueError(f"a LUT of {len(values)} entries where its descriptor says {entries}")
+    return values[:entries]
 
 
 def _refuse_without_decoder(header, path: Path) -> None:
