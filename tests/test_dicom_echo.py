@@ -687,3 +687,26 @@ def test_an_enhanced_cine_frame_is_shown_through_the_voi_lut_of_its_functional_g
     assert np.abs(frames[2] - looked_up * 255.0 / 4095).max() <= 0.5 + 1e-9
     assert np.array_equal(read_dicom_frame(tmp_path / "voi_lut.dcm"), frames[0])
 
+
+@pytest.mark.parametrize("vr", ["US", "OW"])
+def test_a_frame_s_own_modality_lut_replaces_the_shared_rescale(tmp_path, vr):
+    """A Pixel Value Transformation may hold a Modality LUT Sequence for one frame: that frame's
+    stored values go through it, the others through the shared rescale, all then through the
+    shared window."""
+    from pydicom.sequence import Sequence
+
+    stored = np.stack([ramp(255)] * 2)
+    ds = grey_cine(stored, bits=8)
+    ds.BitsAllocated = 16
+    ds.SharedFunctionalGroupsSequence = Sequence([functional_group(rescale=(2, -100), window=(20000, 20000))])
+    squares = np.arange(256) ** 2
+    transform = Dataset()
+    transform.ModalityLUTSequence = Sequence([lut_item(0, squares, 16, vr)])
+    transform.ModalityLUTSequence[0].ModalityLUTType = "US"
+    own = Dataset()
+    own.PixelValueTransformationSequence = Sequence([transform])
+    ds.PerFrameFunctionalGroupsSequence = Sequence([functional_group(), own])
+    ds.save_as(tmp_path / "modality_lut.dcm", enforce_file_format=True)
+    frames = read_dicom_frames(tmp_path / "modality_lut.dcm")
+    assert np.abs(frames[0] - windowed(stored[0] * 2.0 - 100, 20000, 20000)).max() <= 0.5 + 1e-9
+    assert np.abs(frames[1] - windowed(squares[stored[1]].astype(float), 20000, 20000)).max() <= 0.5 + 1e-9
