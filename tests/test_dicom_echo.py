@@ -12,6 +12,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
 
+from engine.data import dicom_echo
 from engine.data.dicom_echo import is_dicom_file, read_dicom_frame, read_dicom_frames
 from engine.data.trace_image import image_to_trace, read_grey_frames, read_grey_image
 from engine.errors import DataError
@@ -710,3 +711,33 @@ def test_a_frame_s_own_modality_lut_replaces_the_shared_rescale(tmp_path, vr):
     frames = read_dicom_frames(tmp_path / "modality_lut.dcm")
     assert np.abs(frames[0] - windowed(stored[0] * 2.0 - 100, 20000, 20000)).max() <= 0.5 + 1e-9
     assert np.abs(frames[1] - windowed(squares[stored[1]].astype(float), 20000, 20000)).max() <= 0.5 + 1e-9
+
+
+def tables_of(dataset: Dataset) -> dict:
+    return {element.keyword: element.value for element in dataset}
+
+
+def test_a_long_plain_cine_builds_its_grey_level_tables_once(tmp_path, monkeypatch):
+    """A cine without per-frame transforms shares one dataset of tables among its frames (a
+    600-frame loop no longer builds 600); a frame with a transform of its own gets its own, the
+    same as :func:`frame_grey_tables` gives it."""
+    from pydicom.sequence import Sequence
+
+    stored = np.stack([ramp(4095, shape=(8, 8))] * 600)
+    ds = grey_cine(stored)
+    ds.WindowCenter, ds.WindowWidth = 1000, 500
+    ds.save_as(tmp_path / "plain.dcm", enforce_file_format=True)
+    ranges = []
+    original = dicom_echo._voi_output_range
+    monkeypatch.setattr(dicom_echo, "_voi_output_range", lambda table: ranges.append(1) or original(table))
+    frames = read_dicom_frames(tmp_path / "plain.dcm")
+    assert len(ranges) == 1 and len(frames) == 600
+    assert all(np.array_equal(frame, frames[0]) for frame in frames)
+    assert np.abs(frames[0] - windowed(stored[0], 1000, 500)).max() <= 0.5 + 1e-9
+    header = ds
+    header.PerFrameFunctionalGroupsSequence = Sequence([Dataset(), functional_group(window=(500, 200)), Dataset()])
+    tables = dicom_echo.frames_grey_tables(header, 4)
+    assert tables[0] is tables[2] is tables[3] and tables[1] is not tables[0]
+    for index, table in enumerate(tables):
+        assert tables_of(table) == tables_of(dicom_echo.frame_grey_tables(header, index)), index
+    assert tables[1].WindowCenter == 500 and tables[0].WindowCenter == 1000

@@ -278,14 +278,16 @@ def _through_grey_tables(frames: np.ndarray, photometric: str, header, path: Pat
     PS3.4 N.2 orders them (and MONOCHROME1 turned over after both): uint8 display levels where
     there is a VOI transform, float32 modality values where there is none; None for a file with
     neither. ``frames`` are the file's first frames, in order, each through its own tables
-    (:func:`frame_grey_tables`). Frame by frame, so a long cine never has a float64 copy of
+    (:func:`frames_grey_tables`). Frame by frame, so a long cine never has a float64 copy of
     every frame at once."""
     from pydicom.pixels import apply_modality_lut
 
     try:
-        tables = [frame_grey_tables(header, index) for index in range(len(frames))]
-        displays = [_voi_output_range(table) for table in tables]
-        modality = [_has_modality_lut(table) for table in tables]
+        tables = frames_grey_tables(header, len(frames))
+        distinct = {id(table): table for table in tables}.values()  # a plain cine's frames share one
+        summaries = {id(table): (_voi_output_range(table), _has_modality_lut(table)) for table in distinct}
+        displays = [summaries[id(table)][0] for table in tables]
+        modality = [summaries[id(table)][1] for table in tables]
         shown = any(display is not None for display in displays)
         if not shown and not any(modality):
             return None
@@ -327,29 +329,61 @@ def frame_grey_tables(header, index: int):
     and its Modality and VOI transforms, taken from the top level, then from the Shared
     Functional Groups Sequence, then from the frame's item of the Per-Frame Functional Groups
     Sequence, each functional group item replacing the whole transform it holds."""
+    return _with_group(_shared_grey_tables(header), _per_frame_group(header, index), header)
+
+
+def frames_grey_tables(header, count: int) -> list:
+    """:func:`frame_grey_tables` of the first ``count`` frames, the one dataset for every frame
+    whose Per-Frame Functional Groups item holds no transform of its own (every frame of a
+    plain cine): a long cine's tables are built, and read, once rather than a frame at a time."""
+    shared = _shared_grey_tables(header)
+    return [_with_group(shared, _per_frame_group(header, index), header) for index in range(count)]
+
+
+def _shared_grey_tables(header):
+    """What holds for every frame: the top level's tables, then the shared functional groups'."""
+    tables = _empty_tables(header)
+    _copy_tables(header, tables, PIXEL_DESCRIPTION + MODALITY_ATTRIBUTES + VOI_ATTRIBUTES)
+    shared = header.get("SharedFunctionalGroupsSequence") or []
+    return _with_group(tables, shared[0] if shared else None, header)
+
+
+def _per_frame_group(header, index: int):
+    per_frame = header.get("PerFrameFunctionalGroupsSequence") or []
+    return per_frame[index] if index < len(per_frame) else None
+
+
+def _with_group(tables, group, header):
+    """``tables`` with the transforms a functional groups item holds each replacing the whole
+    of its own; ``tables`` itself where the item holds none."""
+    transforms = [(items[0], keywords) for sequence, keywords in FRAME_TRANSFORMS
+                  if group is not None and (items := group.get(sequence))]
+    if not transforms:
+        return tables
+    replaced = _empty_tables(header)
+    _copy_tables(tables, replaced, PIXEL_DESCRIPTION + MODALITY_ATTRIBUTES + VOI_ATTRIBUTES)
+    for item, keywords in transforms:
+        for keyword in keywords:
+            if keyword in replaced:
+                del replaced[keyword]
+        _copy_tables(item, replaced, keywords)
+    return replaced
+
+
+def _empty_tables(header):
     from pydicom.dataset import Dataset
 
     tables = Dataset()
     tables.set_original_encoding(*header.original_encoding)  # how a LUT's raw bytes are read
     if getattr(header, "file_meta", None) is not None:
         tables.file_meta = header.file_meta
-    for keyword in PIXEL_DESCRIPTION + MODALITY_ATTRIBUTES + VOI_ATTRIBUTES:
-        if keyword in header:
-            tables[keyword] = header[keyword]
-    shared = header.get("SharedFunctionalGroupsSequence") or []
-    per_frame = header.get("PerFrameFunctionalGroupsSequence") or []
-    groups = [shared[0] if shared else None, per_frame[index] if index < len(per_frame) else None]
-    for group in (group for group in groups if group is not None):
-        for sequence, keywords in FRAME_TRANSFORMS:
-            items = group.get(sequence)
-            if not items:
-                continue
-            for keyword in keywords:
-                if keyword in tables:
-                    del tables[keyword]
-                if keyword in items[0]:
-                    tables[keyword] = items[0][keyword]
     return tables
+
+
+def _copy_tables(source, tables, keywords) -> None:
+    for keyword in keywords:
+        if keyword in source:
+            tables[keyword] = source[keyword]
 
 
 def _has_modality_lut(header) -> bool:
