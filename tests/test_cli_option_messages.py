@@ -219,3 +219,17 @@ def test_synthesize_names_mask_when_it_refuses_the_mask(tmp_path, capsys):
     missing = tmp_path / "missing.png"
     rc = main(["synthesize", "--model", "simulator", "--mask", str(missing), "--out", str(tmp_path / "x.png")])
     assert rc == 1 and one_error_line(capsys) == f"cardigan: error: --mask {missing}: no such file"
+
+
+@pytest.mark.parametrize("flag, fragment", [("--init-from", "the model file name is empty; give a .safetensors"),
+                                            ("--init-disc-from", "the run folder name is empty; give a training run")])
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_warm_start_is_refused_not_taken_as_none(flag, fragment, name, tmp_path, capsys, monkeypatch):
+    import engine.training.loop as loop
+
+    monkeypatch.setattr(loop, "train", None)  # no run may start
+    run = tmp_path / "run"
+    rc = main(["train", "--data", str(tmp_path), "--run", str(run), "--dry-run", flag, name])
+    line = one_error_line(capsys)
+    assert rc == 2 and f"argument {flag}: {fragment}" in line and f"leave {flag} out" in line
+    assert not run.exists()

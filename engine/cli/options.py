@@ -23,6 +23,20 @@ def model_name(text: str) -> str:
 model_name.__name__ = "model"
 
 
+def non_empty_value(what: str, advice: str):
+    """An argparse type: text that is not empty or blank, refused naming ``what`` with
+    ``advice``. For an optional path whose empty value would otherwise read as the option left
+    out (a warm start silently dropped) or as the working folder."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"the {what} is empty; {advice}")
+        return text
+
+    parse.__name__ = what
+    return parse
+
+
 def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:
     parser.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps"
                         + (f" (default {default})" if default else ""))

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import add_device_argument, duration_value, seed_value, spoken_duration
+from .options import add_device_argument, duration_value, non_empty_value, seed_value, spoken_duration
 
 HELP = "train SPADE on a prepared dataset (one GPU, CPU, or several GPUs with torchrun)"
 DESCRIPTION = (
@@ -25,6 +25,12 @@ TIME_LIMIT_EXIT = 75  # sysexits' EX_TEMPFAIL: not finished, run it again (with 
 FLAG_NAMES = {"image_size": "--size"}  # one name per concept across commands
 SKIPPED_FIELDS = {"preset", "iters", "epochs", "device", "amp", "checkpoint_every",
                   "batch_size", "vgg_weights", "ttur"}
+# warm starts: an empty one is refused, not taken as the option left out (a run started fresh)
+WARM_STARTS = {
+    "init_from": non_empty_value("model file name", "give a .safetensors model or an NVlabs *_net_G.pth, "
+                                 "or leave --init-from out to start the generator fresh"),
+    "init_disc_from": non_empty_value("run folder name", "give a training run folder or one of its state "
+                                      "files, or leave --init-disc-from out to start the critic fresh")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,8 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 help=meta.get("help"))
         else:
             kind = type(f.default) if f.default is not None else str
-            tuning.add_argument(*flags, dest=f.name, default=None, type=kind, metavar=kind.__name__.upper(),
-                                help=meta.get("help"))
+            tuning.add_argument(*flags, dest=f.name, default=None, type=WARM_STARTS.get(f.name, kind),
+                                metavar=kind.__name__.upper(), help=meta.get("help"))
 
 
 NOT_FLAGS = {"preset"}  # the preset is its own flag
