@@ -233,3 +233,22 @@ def test_an_empty_warm_start_is_refused_not_taken_as_none(flag, fragment, name, 
     line = one_error_line(capsys)
     assert rc == 2 and f"argument {flag}: {fragment}" in line and f"leave {flag} out" in line
     assert not run.exists()
+
+
+def unreadable(tmp_path, name: str = "notes.png"):
+    path = tmp_path / name
+    path.write_text("not an image")
+    return path
+
+
+@pytest.mark.parametrize("case", ["missing", "unreadable", "no sector"])
+def test_a_fan_from_image_that_cannot_be_used_is_named_by_its_option(case, mask_png, tmp_path, capsys):
+    given = {"missing": tmp_path / "gone.png", "unreadable": unreadable(tmp_path), "no sector": mask_png}[case]
+    out = tmp_path / "image.png"
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(mask_png), "--out", str(out),
+               "--fan-from", str(given)])
+    line = one_error_line(capsys)
+    assert rc == 1 and line.startswith(f"cardigan: error: --fan-from {given}: ")
+    assert {"missing": "no such file", "unreadable": "not an image", "no sector": "no sector found"}[case] in line
+    assert not out.exists()
+

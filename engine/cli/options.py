@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 
 MODEL_KINDS = "demo, simulator, a .safetensors model or an NVlabs *_net_G.pth"
@@ -35,6 +36,29 @@ def non_empty_value(what: str, advice: str):
 
     parse.__name__ = what
     return parse
+
+
+@contextlib.contextmanager
+def named_by_option(parameter: str):
+    """Refusals raised inside (a file that cannot be read, "X: no such file") led by the
+    option that gave it (``--ed X: no such file``), as the command line's other refusals
+    are; one that names the option already is left as it is."""
+    from ..errors import CardiganError, Message, option
+
+    try:
+        yield
+    except CardiganError as exc:
+        if exc.message.gives(option(parameter)):
+            raise
+        raise type(exc)(Message(option(parameter), " ", exc.message)) from None
+
+
+def read_mask(path, parameter: str = "mask"):
+    """The label map at ``path``; its refusal names the option ``parameter`` (--mask)."""
+    from ..maskio import read_label_map
+
+    with named_by_option(parameter):
+        return read_label_map(path)
 
 
 def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:

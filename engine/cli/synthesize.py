@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument, check_output_file, seed_value, style_scale_value
+from .options import (add_device_argument, add_model_argument, check_output_file, named_by_option, read_mask,
+                      seed_value, style_scale_value)
 
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
@@ -74,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
         from ..data.trace_image import image_to_trace
 
         # fans are size-free: fitted at prepare's size whatever the mask's
-        traced = image_to_trace(args.fan_from, FIT_SIZE, view_of_name(args.mask.name), first_only=True)
-        if traced.fit == 0:
-            raise CardiganError(f"{args.fan_from}: no sector found in the image to fit a fan to")
+        with named_by_option("fan_from"):
+            traced = image_to_trace(args.fan_from, FIT_SIZE, view_of_name(args.mask.name), first_only=True)
+            if traced.fit == 0:
+                raise CardiganError(f"{args.fan_from}: no sector found in the image to fit a fan to")
         fan, problem = traced.fan, None
         note(f"fan fitted to {args.fan_from.name} (IoU {traced.fit:.2f})")
     if args.fan is not None:
@@ -109,14 +111,3 @@ def run(args: argparse.Namespace) -> int:
     note(f"wrote {args.out} ({output.shape[-1]}x{output.shape[-2]}, model {synth.model.name}, "
          f"device {synth.device})")
     return 0
-
-
-def read_mask(path: Path):
-    """The label map at ``path``; its refusal names --mask."""
-    from ..errors import MaskError, Message, option
-    from ..maskio import read_label_map
-
-    try:
-        return read_label_map(path)
-    except MaskError as exc:
-        raise MaskError(Message(option("mask"), " ", exc.message)) from None
