@@ -252,3 +252,16 @@ def test_a_fan_from_image_that_cannot_be_used_is_named_by_its_option(case, mask_
     assert {"missing": "no such file", "unreadable": "not an image", "no sector": "no sector found"}[case] in line
     assert not out.exists()
 
+
+@pytest.mark.parametrize("flag", ["--ed", "--es"])
+@pytest.mark.parametrize("case", ["missing", "unreadable"])
+def test_a_cine_key_frame_that_cannot_be_read_is_named_by_its_option(flag, case, mask_png, tmp_path, capsys):
+    given = tmp_path / "gone.png" if case == "missing" else unreadable(tmp_path)
+    frames = {"--ed": str(mask_png), "--es": str(mask_png), flag: str(given)}
+    out = tmp_path / "loop.gif"
+    rc = main(["cine", "--model", "simulator", "--ed", frames["--ed"], "--es", frames["--es"], "--out", str(out)])
+    line = one_error_line(capsys)
+    assert rc == 1 and line.startswith(f"cardigan: error: {flag} {given}: ")
+    assert ("no such file" if case == "missing" else "not a readable image") in line
+    assert not out.exists()
+

@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from .options import add_device_argument, add_model_argument, float_in_range, int_in_range, seed_value
+from .options import add_device_argument, add_model_argument, float_in_range, int_in_range, read_mask, seed_value
 
 HELP = "synthesize a cine loop (a beating heart) from ED and ES masks or generated patients"
 DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between your two masks; with "
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cine.writers import mask_path_for, output_kind
     from ..errors import CardiganError, MaskError
     from ..fan import fan_from_text, view_of_name
-    from ..maskio import read_label_map, read_png_text
+    from ..maskio import read_png_text
     from ..synthesizer import Synthesizer
     from .terminal import TerminalProgress, note
 
@@ -119,10 +119,10 @@ def run(args: argparse.Namespace) -> int:
         targets = [args.out] + ([mask_path_for(args.out)] if kind == "nifti" else [])
         for target in targets:
             _check_target(target, args.overwrite, kind == "folder")
-        ed, es = read_label_map(args.ed), read_label_map(args.es)
+        ed, es = read_mask(args.ed, "ed"), read_mask(args.es, "es")
         view, es_view = view_of_name(args.ed.name), view_of_name(args.es.name)
         if view and es_view and view != es_view:
-            raise MaskError(f"{args.ed.name} is a {view} view and {args.es.name} a {es_view} view: "
+            raise MaskError(f"--ed {args.ed.name} is a {view} view and --es {args.es.name} a {es_view} view: "
                             "the key frames of one loop show one view")
         fan, _ = fan_from_text(read_png_text(args.ed), view)
         jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan), args.seed, {}))
