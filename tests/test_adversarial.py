@@ -662,7 +662,8 @@ def test_like_on_a_nifti_export_says_it_needs_png_masks(tmp_path, capsys):
     capsys.readouterr()
     rc = main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--like", str(nifti),
                "--out", str(tmp_path / "out")])
-    assert rc == 1 and "a nifti export); --like needs a prepared dataset, a PNG export" in one_line(capsys)
+    expected = f"--like {nifti}: a dataset without PNG label maps (a nifti export); give a prepared dataset"
+    assert rc == 1 and expected in one_line(capsys)
 
 
 def test_a_mask_with_many_grey_levels_is_called_an_image(tmp_path):

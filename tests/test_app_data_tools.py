@@ -570,7 +570,8 @@ def test_export_dialog_refuses_a_like_dataset_as_the_command_line_does(qtbot, tm
     dialog.output.set_path(tmp_path / "out2")
     with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
         dialog.start_button.click()
-    assert failed.args[0] == cli == f"{missing}: no such folder of masks"
+    assert cli == f"--like {missing}: no such dataset or folder of masks"
+    assert failed.args[0] == f"Like dataset {missing}: no such dataset or folder of masks"
 
 
 @pytest.mark.parametrize("typed", ["0", "1.5", "-0.2", "nan", "2"])

@@ -265,3 +265,29 @@ def test_a_cine_key_frame_that_cannot_be_read_is_named_by_its_option(flag, case,
     assert ("no such file" if case == "missing" else "not a readable image") in line
     assert not out.exists()
 
+
+@pytest.mark.parametrize("case, fragment", [("missing", "no such dataset or folder of masks"),
+                                            ("a mask", "is a mask file, not a dataset or a folder of masks; give "
+                                                       "the folder it is in"),
+                                            ("empty", "no label maps"),
+                                            ("unreadable masks", "1 unusable mask(s)")])
+def test_a_like_dataset_that_cannot_be_used_is_named_by_its_option(case, fragment, mask_png, tmp_path, capsys,
+                                                                   monkeypatch):
+    import engine.export.run as export_run
+
+    given = {"missing": tmp_path / "gone", "a mask": mask_png, "empty": tmp_path / "empty",
+             "unreadable masks": tmp_path / "masks"}[case]
+    if case in ("empty", "unreadable masks"):
+        given.mkdir()
+    else:  # refused before a model is loaded
+        monkeypatch.setattr(export_run, "Synthesizer", None)
+    if case == "unreadable masks":
+        unreadable(given, "patient0001_4CH_ED.png")
+    out = tmp_path / "out"
+    rc = main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--like", str(given),
+               "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()  # notes about the export, then its refusal
+    line = err[-1]
+    assert not any(said.startswith("cardigan: error") for said in err[:-1]) and "Traceback" not in "".join(err)
+    assert rc == 1 and line.startswith(f"cardigan: error: --like {given.resolve()}: ") and fragment in line
+    assert not out.exists()

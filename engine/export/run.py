@@ -19,7 +19,8 @@ from ..fileio import sha256_file
 from ..nets.config import style_scale_problem
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
-from .sources import PatientMasks, check_masks_folder, folder_masks, model_like, random_patients
+from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, model_like,
+                      random_patients)
 from .writers import WRITERS, nnunet_name_problem
 
 EXPORT_FORMATS = tuple(WRITERS)
@@ -86,6 +87,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         raise DataError("--variations must be between 1 and 1000")
     if masks is not None:
         check_masks_folder(Path(masks).expanduser())
+    if like is not None:
+        check_like_folder(Path(like).expanduser())
     # the manifest names where its masks came from, wherever it is read from later
     masks, like = (None if path is None else Path(path).expanduser().resolve() for path in (masks, like))
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")

@@ -129,18 +129,35 @@ def masks_like(like: Path, count: int, size: int, seed: int,
 
 
 def source_patients(like: Path) -> list[PatientMasks]:
-    """Patients of a prepared dataset (its train split) or of a folder of masks."""
+    """Patients of a prepared dataset (its train split) or of a folder of masks; a refusal
+    names the option (``--like X: ...``)."""
     from ..data.layout import LABEL_DIR
 
     like = Path(like)
+    check_like_folder(like)
     folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
     if folder != like and not folder.is_dir():
-        raise DataError(Message(f"{like}: a dataset without PNG label maps ({dataset_format(like)}); ",
-                                option("like"), " needs a prepared dataset, a PNG export or a folder of mask files"))
-    patients = folder_masks(folder)
+        raise DataError(Message(option("like"), f" {like}: a dataset without PNG label maps "
+                                f"({dataset_format(like)}); give a prepared dataset, a PNG export or a "
+                                "folder of mask files"))
+    try:
+        patients = folder_masks(folder)
+    except DataError as exc:
+        raise DataError(Message(option("like"), " ", exc.message)) from None
     if not patients:
-        raise DataError(f"{like}: no masks to make new ones from")
+        raise DataError(Message(option("like"), f" {like}: no masks to make new ones from"))
     return patients
+
+
+def check_like_folder(like: Path) -> None:
+    """Refuse, before a model is loaded for it, a ``like`` dataset that is missing or is a
+    file, naming the option."""
+    if not like.exists():
+        raise DataError(Message(option("like"), f" {like}: no such dataset or folder of masks"))
+    if not like.is_dir():
+        one_mask = like.name.lower().endswith(MASK_FILE_SUFFIXES)
+        raise DataError(Message(option("like"), f" {like}: is a {'mask ' if one_mask else ''}file, not a "
+                                "dataset or a folder of masks" + ("; give the folder it is in" if one_mask else "")))
 
 
 def dataset_format(root: Path) -> str:
