@@ -29,7 +29,7 @@ from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, d
 from . import folders
 from .actions import ActionRegistry
 from .autosave import INTERVAL_MS, Autosaver
-from .cine.key_frames import KeyFrames, take_fan
+from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
 from .data_tools.menu import install_data_menu
@@ -438,13 +438,11 @@ class MainWindow(QMainWindow):
     def _share_fan(self) -> None:
         """One acquisition: both key frames share the fan, whichever sets it. The other frame
         takes it as an edit of its own (saved, undoable; its heart drawn again in it), once
-        the change is done: a slider drag is one step there too, not one per position passed."""
-        doc, frames = self.document, self.key_frames.frames
-        if doc.in_stroke or frames["ES"] is None or doc not in (frames["ED"], frames["ES"]):
-            return
-        other = frames["ES"] if doc is frames["ED"] else frames["ED"]
-        if other.fan != doc.fan:
-            take_fan(other, doc.fan, "fan of the other key frame")
+        the change is done: a slider drag is one step there too, not one per position passed.
+        Undo and redo of the change take the other frame's paired step with them
+        (:meth:`KeyFrames.share_fan`)."""
+        if not self.document.in_stroke:
+            self.key_frames.share_fan(self.document)
 
     # -- cine ----------------------------------------------------------------------------
     def request_loop(self) -> None:

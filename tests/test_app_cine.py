@@ -103,6 +103,88 @@ def test_undo_and_redo_of_a_fan_slider_drag_give_both_key_frames_their_fan_exact
     assert window.anatomy_panel.fan_sliders["depth"].value() == round(dragged.depth * 100)
 
 
+def _fan_drag_on_ed(window):
+    """Both key frames made, ED edited; its depth slider dragged once: (ED, ES, start, dragged)."""
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    es = window.document
+    window.commands["key_frame"].trigger()
+    start = ed.fan
+    slider = window.anatomy_panel.fan_sliders["depth"]
+    slider.sliderPressed.emit()
+    for value in range(slider.value() - 1, slider.value() - 15, -1):
+        slider.setValue(value)
+    slider.sliderReleased.emit()
+    return ed, es, start, ed.fan
+
+
+@pytest.mark.parametrize("undone_on", ["ED", "ES"])
+def test_undo_and_redo_of_a_shared_fan_change_move_both_histories_as_one_step(window, undone_on):
+    """Undoing the shared fan change on either key frame undoes the paired step on the other
+    instead of adding a step there that hands the old fan back; redo brings both back. Neither
+    history grows, and neither loses what it could redo."""
+    ed, es, start, dragged = _fan_drag_on_ed(window)
+    assert es.fan == dragged and len(ed.history) == len(es.history) == 1
+    if undone_on == "ES":
+        window.commands["key_frame"].trigger()
+    for _ in range(2):  # a second round trip: no step gained on the way
+        window.commands["undo"].trigger()  # Ctrl+Z
+        assert ed.fan == start and es.fan == start
+        assert len(ed.history) == len(es.history) == 0
+        assert ed.history.can_redo and es.history.can_redo
+        assert window.commands["redo"].isEnabled() and not window.commands["undo"].isEnabled()
+        window.commands["redo"].trigger()  # Ctrl+Y
+        assert ed.fan == dragged and es.fan == dragged
+        assert len(ed.history) == len(es.history) == 1
+        assert not ed.history.can_redo and not es.history.can_redo
+    window.commands["key_frame"].trigger()  # the other frame: its step is the same change
+    window.commands["undo"].trigger()
+    assert ed.fan == start and es.fan == start and len(ed.history) == len(es.history) == 0
+
+
+def test_undoing_a_shared_fan_change_on_es_keeps_what_ed_could_redo(window):
+    """An undone stroke on ED stays redoable after the fan change is undone on ES: the ES undo
+    no longer gives ED a new step (which cleared ED's redo list)."""
+    ed, es, start, dragged = _fan_drag_on_ed(window)
+    stroke = ed.begin_stroke()
+    ed.stroke_to(stroke, 30.5, 30.5, 5, 0)
+    ed.end_stroke(stroke)
+    stroked = ed.labels.copy()
+    window.commands["undo"].trigger()  # the stroke, on ED only
+    assert ed.history.redo_description == "brush stroke" and len(ed.history) == 1
+    window.commands["key_frame"].trigger()
+    window.commands["undo"].trigger()  # the fan, on ES: ED's step goes too
+    assert ed.fan == start and es.fan == start and len(ed.history) == len(es.history) == 0
+    window.commands["redo"].trigger()
+    assert ed.fan == dragged and es.fan == dragged and len(ed.history) == 1
+    window.commands["key_frame"].trigger()
+    window.commands["redo"].trigger()  # the stroke is still there to redo
+    assert ed.history.undo_description == "brush stroke" and (ed.labels == stroked).all()
+
+
+def test_a_shared_fan_change_edited_over_on_the_other_frame_is_handed_back_as_a_step(window):
+    """The other frame was edited after the shared fan change: its fan step is no longer on top,
+    so undoing the change hands the old fan back as a new step there (the edit on top kept), as
+    before; the pair stays in one fan, and the new step is undone with the change again."""
+    ed, es, start, dragged = _fan_drag_on_ed(window)
+    window.commands["key_frame"].trigger()
+    before = es.labels.copy()
+    stroke = es.begin_stroke()
+    es.stroke_to(stroke, 30.5, 30.5, 5, 0)
+    es.end_stroke(stroke)
+    painted = es.labels != before
+    assert painted.any()
+    window.commands["key_frame"].trigger()
+    window.commands["undo"].trigger()  # on ED: ES's fan step lies under the stroke
+    assert ed.fan == start and es.fan == start
+    assert len(es.history) == 3 and es.history.undo_description == "fan of the other key frame"
+    assert (es.labels[painted] == 0).all()  # the stroke on top kept
+    window.commands["redo"].trigger()
+    assert ed.fan == dragged and es.fan == dragged and len(es.history) == 4
+    window.commands["undo"].trigger()  # the step handed over by the redo goes with it
+    assert ed.fan == start and es.fan == start and len(es.history) == 3
+
+
 def test_the_other_key_frames_heart_is_drawn_again_in_the_shared_fan(window):
     """The fan handed to the other key frame left that frame's heart as drawn in the old
     fan: pieces of it stuck out of a shallower fan, and back on that frame the anatomy panel
@@ -445,3 +527,27 @@ def test_an_image_asked_for_while_a_loop_is_drawn_goes_before_its_next_frame(mon
     assert synth.calls == ["loop", "loop", "image", "loop", "loop", "loop", "loop"]
     assert not answers["image"].first  # the loop's first frames took the model's warm-up
     assert len(answers["loop"].images) == 6 and answers["image"][0].shape == ed.shape
+
+
+def test_the_key_frames_undo_a_shared_fan_change_as_one_without_a_window():
+    """The pairing lives in the key frames, not in the window: the document that changed calls
+    share_fan, whichever it is and however it changed."""
+    from cardigan_app.cine.key_frames import KeyFrames
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.state import StudioState
+
+    ed = LabelDocument(np.zeros((32, 32), np.uint8))
+    frames = KeyFrames(StudioState(), ed, show=lambda document: None)
+    es, start = frames.es, ed.fan
+    deeper = start.with_shape(depth=0.8)
+    ed.set_meta("fan", fan=deeper)
+    frames.share_fan(ed)
+    assert es.fan == deeper and es.history.top.link == ed.history.top.link
+    assert es.undo() and es.fan == start
+    frames.share_fan(es)
+    assert ed.fan == start and len(ed.history) == len(es.history) == 0
+    assert ed.redo() and ed.fan == deeper
+    frames.share_fan(ed)
+    assert es.fan == deeper and len(ed.history) == len(es.history) == 1
+    frames.share_fan(ed)  # in one fan already: nothing to do
+    assert len(ed.history) == len(es.history) == 1 and not es.history.can_redo

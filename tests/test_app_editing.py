@@ -448,3 +448,20 @@ def test_the_document_takes_a_usable_fan_as_before():
     assert doc.fan == deeper and doc.undo() and doc.fan == default_fan()
     doc.fan = default_fan("2CH")
     assert doc.fan == default_fan("2CH")
+
+
+def test_every_step_has_a_link_of_its_own_unless_it_follows_another():
+    """A step made to follow another document's step carries that step's link (the two are
+    one change); any other step, of any document, a link no other step has."""
+    first, second = (LabelDocument(np.zeros((16, 16), np.uint8)) for _ in range(2))
+    fill = first.fill(3, 3, 2)
+    fan = first.set_meta("fan", fan=first.fan.with_shape(depth=0.8))
+    follower = second.set_meta("fan of the other", link=fan.link, fan=first.fan)
+    stroke = second.begin_stroke("drawn again", link=fill.link)
+    second.stroke_to(stroke, 5.5, 5.5, 3, 1)
+    redrawn = second.end_stroke(stroke)
+    assert follower.link == fan.link and redrawn.link == fill.link
+    own = [fill.link, fan.link, second.fill(12, 12, 3).link]
+    assert None not in own and len(set(own)) == 3
+    assert second.undo() and second.history.next_redo.description == "fill"
+    assert second.history.next_redo.link not in (fill.link, fan.link)

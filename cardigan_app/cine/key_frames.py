@@ -7,6 +7,17 @@ While the ES frame is still as it was made, it follows ED's heart: a new heart o
 moved at ED makes it again (:meth:`KeyFrames.follow_ed`), so the pair stays one heart; an
 ES frame edited by hand is kept. Opening or creating another mask starts a new pair (ED
 only). No Qt here.
+
+The two frames share one fan (one acquisition). A fan change on one frame is handed to the
+other by :meth:`KeyFrames.share_fan` as a step of the other's own history, linked to the step
+that made it (:attr:`Edit.link`): the two are one change. Undoing or redoing either step
+undoes or redoes its partner, so neither history gains a step and neither loses what it
+could redo, as long as the partner is where that undo or redo would take it (on top of its
+history, or next to redo). When it is not (the other frame was edited since), the fan is
+handed over again as a new step, linked only when the fan came from the frame's newest
+step (a new change, or a redo with nothing left to redo; :func:`link_of_new_fan`): the two
+frames are in one fan whatever happened, and no edit is lost. The window calls
+:meth:`KeyFrames.share_fan` once the step on screen is closed (a slider drag is one step).
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from engine.anatomy.heart import heart_in_record
 from engine.fan import Fan
 from engine.labels import LV_CAVITY
 
-from ..editing import LabelDocument
+from ..editing import Edit, LabelDocument
 from ..state import StudioState
 
 
@@ -38,25 +49,43 @@ def es_frame_of(ed: LabelDocument) -> LabelDocument:
     return es
 
 
-def take_fan(document: LabelDocument, fan: Fan, description: str) -> None:
-    """Give ``document`` ``fan`` as one undo step of its own. A heart drawn from the shape
-    model is drawn again in the new fan, as the anatomy panel draws it when its own fan
-    slider moves: the pixels painted on top of the heart (those that differ from it as
-    drawn in the old fan) stay as painted."""
+def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | None = None) -> None:
+    """Give ``document`` ``fan`` as one undo step of its own (linked with ``link``, the step
+    of the other frame it follows, if given). A heart drawn from the shape model is drawn
+    again in the new fan, as the anatomy panel draws it when its own fan slider moves: the
+    pixels painted on top of the heart (those that differ from it as drawn in the old fan)
+    stay as painted."""
     record, size = document.anatomy, document.shape[0]
     heart = heart_in_record(record)
     if heart is None or document.shape[0] != document.shape[1]:
-        document.set_meta(description, fan=fan)
+        document.set_meta(description, link=link, fan=fan)
         return
     model = ShapeModel.default()
     old = model.mask(heart, record["view"], record["phase"], size, fan=document.fan)
     labels = model.mask(heart, record["view"], record["phase"], size, fan=fan)
     painted = document.labels != old
     labels[painted] = document.labels[painted]
-    stroke = document.begin_stroke(description)
+    stroke = document.begin_stroke(description, link)
     document.set_meta_in_stroke(stroke, fan=fan)
     document.replace_in_stroke(stroke, labels)
     document.end_stroke(stroke)
+
+
+def linked(edit: Edit | None, other: Edit | None) -> bool:
+    """Whether two steps (of the two key frames) are one change."""
+    return edit is not None and other is not None and edit.link is not None and edit.link == other.link
+
+
+def link_of_new_fan(document: LabelDocument) -> int | None:
+    """The link of the step that just gave ``document`` its fan, when the fan came from its
+    newest step (a new edit, or the last one redone); None when it came from an undo (the
+    step undone is not the fan's) or from no step at all (a file opened)."""
+    history, top = document.history, document.history.top
+    if history.can_redo or top is None or top.meta_old is None or top.meta_new is None:
+        return None
+    if top.meta_new["fan"] != document.fan or top.meta_old["fan"] == document.fan:
+        return None
+    return top.link
 
 
 def area_ejection_fraction(ed: np.ndarray, es: np.ndarray) -> float | None:
@@ -95,6 +124,29 @@ class KeyFrames:
 
     def owns(self, document: LabelDocument) -> bool:
         return any(document is doc for doc in self.frames.values())
+
+    def other_of(self, document: LabelDocument) -> LabelDocument | None:
+        """The other key frame of ``document``; None until ES exists, or for a document that
+        is not one of the pair."""
+        ed, es = self.frames["ED"], self.frames["ES"]
+        if es is None:
+            return None
+        return es if document is ed else ed if document is es else None
+
+    def share_fan(self, document: LabelDocument) -> None:
+        """``document``'s fan changed (an edit, an undo or a redo, its step closed): bring the
+        other key frame to it, by undoing or redoing the paired step there when that is the
+        change (see the module's contract), else by a step of its own."""
+        other = self.other_of(document)
+        if other is None or other.fan == document.fan:
+            return
+        done, undone = document.history.top, document.history.next_redo
+        if linked(done, other.history.next_redo):
+            other.redo()
+        elif linked(undone, other.history.top):
+            other.undo()
+        if other.fan != document.fan:  # no partner to follow, or it gave another fan
+            take_fan(other, document.fan, "fan of the other key frame", link_of_new_fan(document))
 
     def start(self, document: LabelDocument) -> None:
         """A new mask: it is the ED frame of a new pair, edited now."""

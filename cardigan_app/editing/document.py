@@ -27,6 +27,11 @@ every change. The fan is always a usable one (:meth:`engine.fan.Fan.problem`): t
 :meth:`set_meta` and :meth:`set_meta_in_stroke` refuse any other with a one-line
 :class:`engine.fan.FanError` and change nothing. ``paint_over`` restricts an operation to pixels currently
 holding that label (``0``: paint over background only); ``None`` paints over everything.
+
+Every undo step gets a link id (:attr:`Edit.link`), unique across documents, unless it is
+given one: a step made to follow a step of another document, as one change with it, is
+recorded with that step's link (``link=`` of :meth:`begin_stroke` and :meth:`set_meta`).
+The document only records links; undoing two linked steps together is their owner's work.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ Dirty = tuple[int, int, int, int] | None
 Listener = Callable[[Dirty], None]
 
 _document_ids = itertools.count(1)
+_link_ids = itertools.count(1)
 
 
 def usable_fan(value) -> Fan:
@@ -61,8 +67,9 @@ def usable_fan(value) -> Fan:
 class Stroke:
     """The token of one stroke, given to whoever began it (see the module's contract)."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, link: int | None = None) -> None:
         self.description = description
+        self.link = link  # the link of the step it follows, None for a step of its own
         self.open = True
         self.pieces: list[tuple[np.ndarray, np.ndarray]] = []  # (flat indices, old values) per change
         self.last: tuple[float, float] | None = None  # the brush's previous point
@@ -227,7 +234,7 @@ class LabelDocument:
         return flat, old
 
     def _record(self, flat: np.ndarray, old: np.ndarray, description: str,
-                meta_old: dict | None = None) -> Edit | None:
+                meta_old: dict | None = None, link: int | None = None) -> Edit | None:
         order = np.argsort(flat, kind="stable")
         flat, old = flat[order], old[order]
         first = np.ones(flat.size, dtype=bool)
@@ -239,7 +246,8 @@ class LabelDocument:
         if not keep.any() and not meta_changed:
             return None
         edit = Edit(flat[keep], old[keep], new[keep].copy(), description,
-                    dict(meta_old) if meta_changed else None, dict(self.meta) if meta_changed else None)
+                    dict(meta_old) if meta_changed else None, dict(self.meta) if meta_changed else None,
+                    next(_link_ids) if link is None else link)
         self.history.push(edit)
         self._history_changed()
         return edit
@@ -254,11 +262,11 @@ class LabelDocument:
             self._meta_changed()
 
     # -- strokes -------------------------------------------------------------------------
-    def begin_stroke(self, description: str = "brush stroke") -> Stroke:
+    def begin_stroke(self, description: str = "brush stroke", link: int | None = None) -> Stroke:
         """Open a stroke and return its token; a stroke open already is closed first, as its
-        own undo step."""
+        own undo step. ``link``: the link of another document's step this one follows."""
         self._close_open_stroke()
-        self._stroke = Stroke(description)
+        self._stroke = Stroke(description, link)
         return self._stroke
 
     def _close_open_stroke(self) -> None:
@@ -296,7 +304,7 @@ class LabelDocument:
         pieces = stroke.pieces
         flat = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
         old = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.uint8)
-        return self._record(flat, old, stroke.description, stroke.meta_old)
+        return self._record(flat, old, stroke.description, stroke.meta_old, stroke.link)
 
     def set_meta_in_stroke(self, stroke: Stroke, **changes) -> None:
         """Within ``stroke``, change the metadata (``anatomy``, ``fan``); the stroke's undo
@@ -310,10 +318,11 @@ class LabelDocument:
             self.meta = new
             self._meta_changed()
 
-    def set_meta(self, description: str, **changes) -> Edit | None:
-        """Change the metadata as one undo step (e.g. the fan)."""
+    def set_meta(self, description: str, *, link: int | None = None, **changes) -> Edit | None:
+        """Change the metadata as one undo step (e.g. the fan); ``link`` as for
+        :meth:`begin_stroke`."""
         self._check_meta(changes)  # before the stroke: a refused change leaves no stroke open
-        stroke = self.begin_stroke(description)
+        stroke = self.begin_stroke(description, link)
         self.set_meta_in_stroke(stroke, **changes)
         return self.end_stroke(stroke)
 

@@ -2,6 +2,11 @@
 
 Storing diffs rather than copies keeps a long painting session small: a brush stroke over
 a few hundred pixels costs a few kilobytes, whatever the size of the map.
+
+Each edit carries a ``link``: an id of its own, unless it was made to follow an edit of
+another document as part of the same change (the fan handed from one cine key frame to the
+other); then it carries that edit's id, and whoever owns the two documents can undo and redo
+the two together (:mod:`cardigan_app.cine.key_frames`). A history never looks at links.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class Edit:
     description: str = "edit"
     meta_old: dict | None = None
     meta_new: dict | None = None
+    link: int | None = None  # shared with the edit of another document it is one change with
 
     def __post_init__(self) -> None:
         assert self.indices.shape == self.old.shape == self.new.shape, "mismatched diff arrays"
@@ -81,6 +87,11 @@ class History:
     def top(self) -> Edit | None:
         """The edit the content is at (the last one not undone), None at the start."""
         return self._undo[-1] if self._undo else None
+
+    @property
+    def next_redo(self) -> Edit | None:
+        """The edit redo would bring back (the last one undone), None when there is none."""
+        return self._redo[-1] if self._redo else None
 
     @property
     def can_undo(self) -> bool:
