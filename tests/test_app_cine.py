@@ -239,6 +239,25 @@ def test_the_es_key_frame_follows_a_new_heart_at_ed_until_it_is_edited(window):
     assert window.key_frames.frames["ES"] is painted and painted.anatomy["heart"] == first_heart
 
 
+
+def test_the_es_key_frame_still_follows_ed_after_taking_its_fan(window):
+    """Taking ED's fan draws ES's heart again in it: that is not an edit by hand, so a new
+    heart at ED is still followed at ES."""
+    ed = window.document
+    window.commands["key_frame"].trigger()  # ES made from ED's heart
+    window.commands["key_frame"].trigger()  # back to ED
+    slider = window.anatomy_panel.fan_sliders["depth"]
+    slider.sliderPressed.emit()
+    for value in range(slider.value() - 1, slider.value() - 15, -1):
+        slider.setValue(value)
+    slider.sliderReleased.emit()
+    es = window.key_frames.frames["ES"]
+    assert es.fan == ed.fan and len(es.history) == 1  # the fan taken, as a step of ES's own
+    window.anatomy_panel.new_heart.click()
+    follower = window.key_frames.frames["ES"]
+    assert follower.anatomy["heart"] == ed.anatomy["heart"] and follower.fan == ed.fan
+    assert follower.anatomy["phase"] == 1.0
+
 def test_a_loop_made_for_key_frames_since_changed_is_not_shown(window, qtbot):
     import threading
 

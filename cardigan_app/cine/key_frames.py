@@ -71,6 +71,17 @@ def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | No
     document.end_stroke(stroke)
 
 
+def _as_drawn(document: LabelDocument) -> bool:
+    """Whether ``document`` holds exactly its heart as drawn in its own fan, nothing painted
+    on top (a heart frame that only took the other frame's fan is still as it was made)."""
+    record, size = document.anatomy, document.shape[0]
+    heart = heart_in_record(record)
+    if heart is None or document.shape[0] != document.shape[1]:
+        return False
+    drawn = ShapeModel.default().mask(heart, record["view"], record["phase"], size, fan=document.fan)
+    return bool(np.array_equal(document.labels, drawn))
+
+
 def linked(edit: Edit | None, other: Edit | None) -> bool:
     """Whether two steps (of the two key frames) are one change."""
     return edit is not None and other is not None and edit.link is not None and edit.link == other.link
@@ -165,7 +176,7 @@ class KeyFrames:
         made, source, labels, anatomy = self._made
         if es is not made or self.ed.anatomy == source:
             return False
-        if es.anatomy != anatomy or not np.array_equal(es.labels, labels):
+        if es.anatomy != anatomy or not (np.array_equal(es.labels, labels) or _as_drawn(es)):
             return False
         self.frames["ES"] = None
         _ = self.es
