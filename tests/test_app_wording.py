@@ -95,6 +95,11 @@ def test_a_dialog_says_its_overwrite_box_where_the_command_line_says_its_option(
     dialog.count.setValue(1)
     dialog.size.setValue(32)
     dialog.output.set_path(out)
+    assert 'tick "Replace it if it is a phantom dataset"' in dialog.output_note.text()  # said before Start
+    assert not dialog.start_button.isEnabled()
+    # a folder that fills between the dialog's look and the job's start: the engine's refusal
+    monkeypatch.setattr(dialog.output_note, "problem", lambda: None)
+    dialog._update_buttons()
     with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT) as failed:
         dialog.start_button.click()
     assert failed.args[0] == (f'{out}: already exists and is not empty (tick "Replace it if it is a '

@@ -25,11 +25,11 @@ from engine.export import EXPORT_FORMATS, export_dataset
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
-from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog, open_folder, show_plan
+from .output_note import OutputNote
 
 FILE_ITEM = "__file__"
 MODELS_OWN = "Model's own"  # the style scale box at 0: no style scale given, the model file's applies
@@ -45,14 +45,6 @@ FORMAT_TIPS = {
 # the style scale to a ten-thousandth: --style-scale takes any spread above 0, and spreads
 # well below 0.01 are asked for; only finer ones than this are the command line's alone
 STYLE_SCALE_DECIMALS = 4
-
-
-def holds_files(folder: Path) -> bool:
-    """Whether ``folder`` is a folder with anything in it (an unreadable one counts as not)."""
-    try:
-        return folder.is_dir() and any(folder.iterdir())
-    except OSError:
-        return False
 
 
 class StyleScaleBox(QDoubleSpinBox):
@@ -167,9 +159,7 @@ class ExportDialog(JobDialog):
         self.output = PathField("folder", "Output folder", kind="exports", placeholder="a new or empty folder")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
-        self.output_note = QLabel("")  # what becomes of a folder that is not empty
-        self.output_note.setWordWrap(True)
-        self.output_note.hide()
+        note = self.watch_output(OutputNote(self.output, self.overwrite, "an export"))
 
         form = QFormLayout()
         form.addRow("Model", self.model)
@@ -185,7 +175,7 @@ class ExportDialog(JobDialog):
         form.addRow("Size", self.size)
         form.addRow("Device", self.device)
         form.addRow("Output folder", self.output)
-        form.addRow("", self.output_note)
+        form.addRow("", note)
         form.addRow("", self.overwrite)
         self.options_box = QGroupBox("What to export")
         self.options_box.setLayout(form)
@@ -194,9 +184,8 @@ class ExportDialog(JobDialog):
         self.lay_out(self.options_box, [self.options_box])
 
         for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
-                       self.model_file.pathChanged, self.output.pathChanged, self.random_count.valueChanged,
-                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged,
-                       self.overwrite.toggled):
+                       self.model_file.pathChanged, self.random_count.valueChanged,
+                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged):
             signal.connect(self._update_buttons)
         self._update_buttons()
 
@@ -237,34 +226,7 @@ class ExportDialog(JobDialog):
             return "choose a folder of masks"
         if self.output.path() is None:
             return "choose an output folder"
-        return self.output_problem()
-
-    def output_problem(self) -> str | None:
-        """Why the output cannot be written as it is (a file, a folder that is not empty and
-        Overwrite not ticked), or None."""
-        out = self.output.path()
-        if out is None:
-            return None
-        if out.exists() and not out.is_dir():
-            return "the output is a file: choose a folder"
-        if holds_files(out) and not self.overwrite.isChecked():
-            return f'the output folder is not empty: tick "{self.overwrite.text()}" or choose another folder'
-        return None
-
-    def _update_output_note(self) -> None:
-        """Under the output folder: why it cannot be written, or that what it holds will be
-        replaced (only an earlier export is; anything else is refused when Start is pressed)."""
-        out, problem = self.output.path(), self.output_problem()
-        if problem:
-            text, colour = problem[0].upper() + problem[1:], theme.WARNING
-        elif out is not None and holds_files(out):
-            text, colour = ("The folder is not empty: it is replaced if it holds an export (nothing "
-                            "else is ever replaced)"), theme.MUTED
-        else:
-            text, colour = "", theme.MUTED
-        self.output_note.setText(text)
-        self.output_note.setStyleSheet(theme.text_style(colour))
-        self.output_note.setVisible(bool(text))
+        return self.output_note.problem()
 
     def _update_buttons(self) -> None:
         from_file = self.model.currentData() == FILE_ITEM
@@ -275,7 +237,6 @@ class ExportDialog(JobDialog):
         self.like.setEnabled(self.use_random.isChecked())
         self.like_fallback.setEnabled(self.chosen_like() is not None)
         self._update_plan()
-        self._update_output_note()
         super()._update_buttons()
 
     def _update_plan(self) -> None:

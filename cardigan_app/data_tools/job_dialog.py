@@ -1,9 +1,11 @@
-"""What the Prepare and Export dialogs share: one engine job at a time, with progress and cancel.
+"""What the Prepare, Export and Phantom dialogs share: one engine job at a time, with progress
+and cancel.
 
 A :class:`JobDialog` lays out the subclass's options above a progress bar, a status line, the
 result's summary and a row of Start / Cancel / Open / Close buttons. The subclass says what
-is wrong with its options (:meth:`JobDialog.problem`), starts its job with
-:meth:`JobDialog.run_task` and reports success with :meth:`JobDialog.show_result`; progress,
+is wrong with its options (:meth:`JobDialog.problem`; an output that cannot be written is
+said under its field before Start is pressed, :meth:`JobDialog.watch_output`), starts its
+job with :meth:`JobDialog.run_task` and reports success with :meth:`JobDialog.show_result`; progress,
 failure, cancelling and closing while the job runs are handled here. The engine removes its
 staging folder on failure or cancel, so neither leaves anything behind.
 
@@ -33,6 +35,7 @@ from ..icons import icon
 from ..tasks import BackgroundTask, TaskFunction
 from ..wording import studio_words
 from .manifest_summary import ManifestSummary
+from .output_note import OutputNote
 from .prepare_form import ERROR_STYLE, OK_STYLE
 
 FRAME_ALLOWANCE = 48  # pixels of a window manager's title bar and frame
@@ -94,6 +97,7 @@ class JobDialog(QDialog):
         self._started = 0.0
         self._options: tuple[QWidget, ...] = ()
         self._fitted_on_show = False
+        self.output_note: OutputNote | None = None
 
     def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget]) -> None:
         """Put ``options`` above the progress, status, result and buttons; the widgets in
@@ -117,6 +121,14 @@ class JobDialog(QDialog):
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
         self.fit_to_screen()
+
+    def watch_output(self, note: OutputNote) -> OutputNote:
+        """Keep ``note`` (and Start) up to date as its output or Replace box changes; the
+        subclass puts it under the output field and ends :meth:`problem` with its problem."""
+        self.output_note = note
+        note.field.pathChanged.connect(self._update_buttons)
+        note.overwrite.toggled.connect(self._update_buttons)
+        return note
 
     def fit_to_screen(self) -> None:
         """As tall as the content wants, but on the screen: taller content scrolls."""
@@ -151,6 +163,8 @@ class JobDialog(QDialog):
         raise NotImplementedError
 
     def _update_buttons(self) -> None:
+        if self.output_note is not None:
+            self.output_note.refresh()
         running = self.running
         problem = self.problem()
         self.start_button.setEnabled(not running and problem is None)

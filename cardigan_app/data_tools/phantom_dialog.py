@@ -3,7 +3,9 @@ ultrasound simulator, with the options of ``cardigan phantom``.
 
 A phantom dataset needs no real data and no model: it is what a new user trains on first.
 The work runs on a background thread; Cancel removes the staging folder, and the result can
-be opened in the dataset browser.
+be opened in the dataset browser. An output that would be refused (a folder that is not
+empty, an HDF5 file that exists, without the Replace box ticked) is said under the output as
+soon as it is chosen, and Make stays off until then (:class:`.output_note.OutputNote`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.dataset_folder import summary_of
-from engine.data.phantom import MAX_COUNT, write_phantom
+from engine.data.phantom import MAX_COUNT, hdf5_output_path, write_phantom
 
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog, show_plan
+from .output_note import OutputNote
 
 FORMAT_NAMES = {"folders": "image/label folders (what training reads)",
                 "hdf5": "one HDF5 file in the seed's layout"}
@@ -73,6 +76,8 @@ class PhantomDialog(JobDialog):
         self.overwrite = QCheckBox("Replace it if it is a phantom dataset")
         self.overwrite.setToolTip("Without this, a non-empty output is refused; only a phantom dataset "
                                   "is ever replaced")
+        note = self.watch_output(OutputNote(self.output, self.overwrite, "a phantom dataset",
+                                            file_target=self.hdf5_target))
 
         form = QFormLayout()
         form.addRow("Patients", self.count)
@@ -83,13 +88,14 @@ class PhantomDialog(JobDialog):
         form.addRow("Seed", self.seed)
         form.addRow("Format", self.format)
         form.addRow("Output", self.output)
+        form.addRow("", note)
         form.addRow("", self.overwrite)
         options = QGroupBox("Synthetic patients")
         options.setLayout(form)
         self.open_button.setToolTip("Browse the synthetic pairs in the studio")
         self.open_button.clicked.connect(lambda: self.openRequested.emit(str(self.result_dir)))
         self.lay_out(options, [options])
-        for signal in (self.count.valueChanged, self.seed.valueChanged, self.output.pathChanged,
+        for signal in (self.count.valueChanged, self.seed.valueChanged, self.format.currentIndexChanged,
                        *(box.toggled for box in (*self.views.values(), *self.phases.values()))):
             signal.connect(self._update_buttons)
         self._update_buttons()
@@ -104,7 +110,12 @@ class PhantomDialog(JobDialog):
             return "choose at least one phase"
         if self.output.path() is None:
             return "choose an output folder"
-        return None
+        return self.output_note.problem()
+
+    def hdf5_target(self, out: Path) -> Path | None:
+        """The HDF5 file the output names (a file, or ``phantom.hdf5`` in a folder) while the
+        format is HDF5; None while it is folders."""
+        return hdf5_output_path(out) if self.format.currentData() == "hdf5" else None
 
     def _update_buttons(self) -> None:
         show_plan(self.plan, self.count.value(), self.seed.value(), len(self.chosen(self.views)),

@@ -2,8 +2,10 @@
 
 Preparation runs on a background thread (the engine spreads patients over worker
 processes); Cancel makes the engine stop and remove its staging folder, so nothing is left
-behind. At the end the dialog shows the pairs per split and a few thumbnails, and offers to
-open the result in the studio's dataset browser.
+behind. A non-empty output folder is refused unless "Replace the folder if it is not empty" is
+ticked; the dialog says so under the folder as soon as it is chosen and keeps Prepare off
+until then (:class:`.output_note.OutputNote`). At the end the dialog shows the pairs per
+split and a few thumbnails, and offers to open the result in the studio's dataset browser.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.data.dataset_folder import summary_of
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog
+from .output_note import OutputNote
 from .prepare_form import PREPARE_WORDS, PrepareForm
 
 
@@ -38,7 +41,9 @@ class PrepareDialog(JobDialog):
         self.output.setToolTip("Where the prepared dataset goes: <out>/<split>/img|label/<stem>.png and manifest.json")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
+        note = self.watch_output(OutputNote(self.output, self.overwrite, "a prepared dataset"))
         self.form.add_row("Output folder", self.output)
+        self.form.add_row("", note)
         self.form.add_row("", self.overwrite)
         options = QGroupBox("Source and options")
         QVBoxLayout(options).addWidget(self.form)
@@ -50,7 +55,6 @@ class PrepareDialog(JobDialog):
         if start_dir:
             self.output.set_path(start_dir)
         self.form.changed.connect(self._update_buttons)
-        self.output.pathChanged.connect(self._update_buttons)
         self._update_buttons()
 
     def problem(self) -> str | None:
@@ -59,7 +63,7 @@ class PrepareDialog(JobDialog):
             return problem
         if self.output.path() is None:
             return "choose an output folder"
-        return None
+        return self.output_note.problem()
 
     def start(self) -> None:
         if not self.ready_to_start():

@@ -1,0 +1,131 @@
+"""The Data dialogs say an output they would have refused before Start is pressed: the
+Prepare dialog's folder and the Phantom dialog's folder or HDF5 file, as the Export dialog
+does (tests/test_app_data_tools.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cardigan_app.data_tools import PrepareDialog
+from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+from engine.data.phantom import write_phantom
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="module")
+def seed_hdf5(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("src") / "seed.hdf5"
+    write_phantom(path, count=3, size=32, seed=0, format="hdf5")
+    return path
+
+
+def a_folder_with_a_file(path: Path) -> Path:
+    path.mkdir()
+    (path / "notes.txt").write_text("mine")
+    return path
+
+
+def shown(dialog) -> str:
+    """The note under the output, '' while it is hidden."""
+    return dialog.output_note.text() if dialog.output_note.isVisibleTo(dialog) else ""
+
+
+def assert_refused_before_start(dialog, tick_text: str, fragment: str) -> None:
+    assert fragment in shown(dialog) and f'tick "{tick_text}"' in shown(dialog)
+    assert not dialog.start_button.isEnabled() and fragment in dialog.start_button.toolTip()
+    dialog.start()
+    assert not dialog.running and fragment in dialog.status.text()
+
+
+# -- prepare ---------------------------------------------------------------------------------
+def prepare_dialog(qtbot, source: Path) -> PrepareDialog:
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.form.formatDetected, timeout=TIMEOUT):
+        dialog.form.source.set_path(source)
+    return dialog
+
+
+def test_prepare_says_a_non_empty_folder_before_start(qtbot, tmp_path, seed_hdf5):
+    dialog = prepare_dialog(qtbot, seed_hdf5)
+    dialog.output.set_path(tmp_path / "new")
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+
+    out = a_folder_with_a_file(tmp_path / "mine")
+    dialog.output.set_path(out)
+    assert_refused_before_start(dialog, dialog.overwrite.text(), "output folder is not empty")
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+    dialog.overwrite.setChecked(True)  # the engine still refuses a folder that is no prepared dataset
+    assert dialog.start_button.isEnabled()
+    assert "replaced if it holds a prepared dataset (nothing else is ever replaced)" in shown(dialog)
+    dialog.overwrite.setChecked(False)
+    assert not dialog.start_button.isEnabled()
+    dialog.output.set_path(tmp_path / "other")  # another folder
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+
+
+def test_prepare_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, seed_hdf5):
+    dialog = prepare_dialog(qtbot, seed_hdf5)
+    (tmp_path / "notes.txt").write_text("mine")
+    dialog.overwrite.setChecked(True)
+    dialog.output.set_path(tmp_path / "notes.txt")
+    assert not dialog.start_button.isEnabled() and shown(dialog) == "The output is a file: choose a folder"
+
+
+# -- phantom ---------------------------------------------------------------------------------
+def phantom_dialog(qtbot, fmt: str = "folders") -> PhantomDialog:
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.count.setValue(1)
+    dialog.size.setValue(32)
+    dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+    return dialog
+
+
+def test_phantom_says_a_non_empty_folder_before_start(qtbot, tmp_path):
+    dialog = phantom_dialog(qtbot)
+    out = a_folder_with_a_file(tmp_path / "mine")
+    dialog.output.set_path(out)
+    assert_refused_before_start(dialog, dialog.overwrite.text(), "output folder is not empty")
+    dialog.overwrite.setChecked(True)
+    assert dialog.start_button.isEnabled() and "replaced if it holds a phantom dataset" in shown(dialog)
+    (tmp_path / "notes.txt").write_text("mine")
+    dialog.output.set_path(tmp_path / "notes.txt")
+    assert not dialog.start_button.isEnabled() and shown(dialog) == "The output is a file: choose a folder"
+
+
+def test_phantom_says_an_hdf5_file_that_exists_before_start(qtbot, tmp_path):
+    dialog = phantom_dialog(qtbot, "hdf5")
+    target = tmp_path / "phantom.h5"
+    dialog.output.set_path(target)
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+    target.write_bytes(b"mine")
+    dialog.output.set_path(tmp_path / "other.h5")
+    dialog.output.set_path(target)
+    assert_refused_before_start(dialog, dialog.overwrite.text(), "output file phantom.h5 exists")
+    dialog.overwrite.setChecked(True)  # the engine replaces only a file it wrote
+    assert dialog.start_button.isEnabled() and "replaced if cardiGAN Studio wrote it" in shown(dialog)
+    assert target.read_bytes() == b"mine"
+
+    dialog.format.setCurrentIndex(dialog.format.findData("folders"))  # the same output, now a folder's
+    assert not dialog.start_button.isEnabled() and shown(dialog) == "The output is a file: choose a folder"
+
+
+def test_phantom_hdf5_into_a_folder_is_judged_by_the_file_it_would_write(qtbot, tmp_path):
+    """An HDF5 output that is a folder gets phantom.hdf5 in it: the folder's other files do
+    not matter, a phantom.hdf5 already there does, and so does a file's missing folder."""
+    dialog = phantom_dialog(qtbot, "hdf5")
+    folder = a_folder_with_a_file(tmp_path / "mine")
+    dialog.output.set_path(folder)
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+    (folder / "phantom.hdf5").mkdir()
+    dialog.overwrite.setChecked(True)
+    assert not dialog.start_button.isEnabled() and "output file phantom.hdf5 is a folder" in shown(dialog)
+    dialog.output.set_path(tmp_path / "gone" / "phantom.h5")
+    assert not dialog.start_button.isEnabled() and "folder" in shown(dialog) and "does not exist" in shown(dialog)
