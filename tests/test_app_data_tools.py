@@ -445,6 +445,41 @@ def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     assert not dialog.start_button.isEnabled() and "view" in dialog.problem()
 
 
+def job_finished(dialog) -> None:
+    """Let the job's thread end and the signals it sent last (finished) reach the dialog."""
+    from PySide6.QtWidgets import QApplication
+
+    assert dialog.task.wait(TIMEOUT / 1000)
+    QApplication.processEvents()
+    assert not dialog.running and dialog.close_button.isEnabled()
+
+
+def test_a_phantom_hdf5_file_does_not_offer_the_dataset_browser(qtbot, tmp_path):
+    """The browser opens folders: after an HDF5 phantom its button stays off, also once the
+    job has finished (which updates the buttons again); a folder phantom turns it on."""
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.count.setValue(1)
+    dialog.size.setValue(32)
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    dialog.output.set_path(tmp_path / "phantom.h5")
+    with qtbot.waitSignal(dialog.made, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+    assert done.args[0] == str((tmp_path / "phantom.h5").resolve())
+    job_finished(dialog)
+    assert not dialog.open_button.isEnabled()
+
+    dialog.format.setCurrentIndex(dialog.format.findData("folders"))
+    dialog.output.set_path(tmp_path / "folders")
+    with qtbot.waitSignal(dialog.made, timeout=TIMEOUT):
+        dialog.start_button.click()
+    job_finished(dialog)
+    assert dialog.open_button.isEnabled()
+
+
 def test_quitting_while_a_job_runs_asks_first(qtbot, tmp_path, tiny_model, monkeypatch):
     from types import SimpleNamespace
 

@@ -170,10 +170,14 @@ class JobDialog(QDialog):
         self.start_button.setEnabled(not running and problem is None)
         self.start_button.setToolTip(problem or self.start_tip)
         self.cancel_button.setEnabled(running)
-        self.open_button.setEnabled(not running and self.result_dir is not None)
+        self.open_button.setEnabled(not running and self.result_opens())
         self.close_button.setEnabled(not running)
         for widget in self._options:
             widget.setEnabled(not running)
+
+    def result_opens(self) -> bool:
+        """Whether the Open button can open the last result (there is one, by default)."""
+        return self.result_dir is not None
 
     def set_status(self, text: str, style: str = "") -> None:
         self.status.setText(text)

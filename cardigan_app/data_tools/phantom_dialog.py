@@ -40,6 +40,7 @@ class PhantomDialog(JobDialog):
                          QPushButton(icon("folder-table-outline"), "Open in dataset browser"))
         self.setWindowTitle("New phantom dataset")
         self.setMinimumWidth(600)
+        self.result_is_folder = False  # whether the last result is a folder the dataset browser opens
         self.count = QSpinBox()
         self.count.setRange(1, MAX_COUNT)
         self.count.setValue(100)
@@ -117,6 +118,10 @@ class PhantomDialog(JobDialog):
         format is HDF5; None while it is folders."""
         return hdf5_output_path(out) if self.format.currentData() == "hdf5" else None
 
+    def result_opens(self) -> bool:
+        """Only a folder opens in the dataset browser, not an HDF5 file."""
+        return self.result_dir is not None and self.result_is_folder
+
     def _update_buttons(self) -> None:
         show_plan(self.plan, self.count.value(), self.seed.value(), len(self.chosen(self.views)),
                   len(self.chosen(self.phases)))
@@ -137,7 +142,7 @@ class PhantomDialog(JobDialog):
         summary = summary_of(manifest)
         written = Path(summary.output_path or out)
         folders = summary.output_format in ("", "folders")
+        self.result_is_folder = folders
         self.show_result(written, manifest, f"Made {summary.total_pairs} pairs in {written}",
                          written if folders else None, f"phantom \u2192 {written.name}")
-        self.open_button.setEnabled(folders)
         self.made.emit(str(written), manifest)
