@@ -392,3 +392,45 @@ def test_the_manifest_ef_of_a_heart_too_extreme_to_draw_is_the_ef_of_its_masks(m
     for view in ("2CH", "4CH"):
         by_area = ejection_fraction_by_area(masks[(view, "ED")].labels, masks[(view, "ES")].labels)
         assert record["ejection_fraction"][view] == pytest.approx(by_area, abs=1.0), view
+
+
+def test_a_generated_label_png_carries_the_heart_it_was_drawn_from(synth, tmp_path):
+    """Every label of a --random export (its variations too) opens with its heart: redrawn from
+    the record in its PNG, inside its fan, it is the mask itself. The image was drawn from a
+    jittered mask; the label is the true one, so the record still redraws it."""
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import ANATOMY_KEY, heart_in_record
+    from engine.fan import FAN_KEY
+    from engine.maskio import read_png_text
+
+    manifest = export_dataset(synth, tmp_path / "out", random=2, size=64, seed=3, variations=2, border_jitter=2.0)
+    model = ShapeModel.default()
+    labels = sorted((tmp_path / "out").glob("*/label/*.png"))
+    assert len(labels) == 2 * 4 * 2
+    for path in labels:
+        text = read_png_text(path)
+        record = json.loads(text[ANATOMY_KEY])
+        patient, view, phase = path.stem.rsplit("_", 2)  # patient0001_v2_4CH_ED: a variation
+        assert record["view"] == view and record["phase"] == (0.0 if phase == "ED" else 1.0)
+        heart = heart_in_record(record)
+        assert heart is not None and heart.to_dict() == manifest["hearts"][patient]["heart"]
+        drawn = model.mask(heart, view, record["phase"], 64, fan=Fan.from_json(text[FAN_KEY]))
+        assert np.array_equal(drawn, read_label_png(path))
+
+
+def test_masks_from_a_folder_or_a_like_model_carry_no_heart(synth, tmp_path):
+    """A mask read from a file has no heart to record, and a heart of a shape model built from
+    a dataset could not be redrawn by whoever opens the mask (that model is saved nowhere)."""
+    from engine.anatomy.heart import ANATOMY_KEY
+    from engine.maskio import read_png_text
+
+    export_dataset(synth, tmp_path / "hearts", random=10, size=64, seed=1)  # 8 in train: enough for a model
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "patient0001_4CH_ED.png", template_mask("4CH", "ED", size=64))
+    for index, source in enumerate([dict(masks=masks), dict(random=1, like=tmp_path / "hearts")]):
+        out = tmp_path / f"out{index}"
+        manifest = export_dataset(synth, out, size=64, **source)
+        assert "like" not in source or manifest["anatomy"]["source"].startswith("a shape model built from")
+        labels = list(out.glob("*/label/*.png"))
+        assert labels and not any(ANATOMY_KEY in read_png_text(path) for path in labels)

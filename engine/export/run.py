@@ -60,7 +60,10 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     masks. A dataset too small for a model raises its one-line DataError, or with
     ``like_fallback`` draws from the shipped model and says so through ``notify`` (and in the
     manifest's ``anatomy``). The manifest records every generated patient's ejection
-    fractions and heart (``hearts``).
+    fractions and heart (``hearts``); in the png format, each label PNG of a heart of the
+    shipped model also carries its anatomy record (:data:`engine.anatomy.heart.ANATOMY_KEY`),
+    so the mask opened alone keeps its heart. The HDF5, NIfTI and nnU-Net layouts keep no fan
+    beside a mask either, so they hold no record.
 
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
@@ -215,7 +218,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
             new_patient = patient.patient
             for i, item in enumerate(patient.items):
                 stem, new_patient = variant_name(item.name, patient.patient, variation)
-                written.append((stem, images[i], item.labels, item.view, item.instant, fans[i]))
+                written.append((stem, images[i], item.labels, item.view, item.instant, fans[i], item.anatomy))
                 pairs.append({"stem": stem, "split": split, "seed": base + i, "variation": variation + 1,
                               "source_mask": item.source, "fan": fans[i].to_dict()})
                 values.update(np.flatnonzero(np.bincount(item.labels.ravel(), minlength=4)).tolist())

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..anatomy import PHASES, VIEWS, ShapeModel
+from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
+from ..anatomy.heart import anatomy_record
 from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
@@ -32,6 +33,9 @@ class MaskItem:
     view: str | None = None
     instant: str | None = None
     fan: Fan | None = None  # the probe's sector (engine.fan); None: the view's median
+    # a generated mask's anatomy record (engine.anatomy.heart.anatomy_record): the heart it is,
+    # drawn at its size inside ``fan``; None for a mask read from a file
+    anatomy: dict | None = None
 
 
 @dataclass
@@ -63,8 +67,12 @@ def random_patients(count: int, size: int, seed: int, model: ShapeModel | None =
     """``count`` generated patients, each with 2CH and 4CH masks at ED and ES: draws of the
     shape ``model`` (default: the shipped one), each view drawn inside its own random fan,
     with the patient's record (the ejection fractions of the hearts its masks show, the heart)
-    in ``PatientMasks.heart``."""
+    in ``PatientMasks.heart``. A mask of the shipped model has its anatomy record
+    (``MaskItem.anatomy``): redrawn from it at ``size`` in its fan, it is the mask. A model
+    built from a dataset is saved nowhere a reader of the record could redraw it from, so its
+    masks have none."""
     model = ShapeModel.default() if model is None else model
+    recorded = model.fingerprint == ShapeModel.default().fingerprint
     for index in range(count):
         name = patient_name(index + 1, count)
         patient_seed = derive_seed(seed, "export", index)
@@ -72,7 +80,8 @@ def random_patients(count: int, size: int, seed: int, model: ShapeModel | None =
         rng = np.random.default_rng([int(seed) & (2**63 - 1), 0xFA4, index])
         fans = {view: random_fan(rng, view) for view in VIEWS}  # one acquisition per view
         items = [MaskItem(f"{name}_{view}_{phase}", model.mask(heart, view, phase, size, fan=fans[view]),
-                          f"generated:patient_seed={patient_seed}", view, phase, fans[view])
+                          f"generated:patient_seed={patient_seed}", view, phase, fans[view],
+                          anatomy_record(heart, view, phase_fraction(phase)) if recorded else None)
                  for view in VIEWS for phase in PHASES]
         yield PatientMasks(name, items, heart_record(model, heart, size=size, fans=fans))
 

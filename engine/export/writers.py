@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import PHASES
+from ..anatomy.heart import ANATOMY_KEY
 from ..data.camus import write_2023_patient, write_2023_split_lists
 from ..data.imaging import save_png
 from ..data.layout import SPLITS, image_path, label_path
@@ -30,11 +31,17 @@ class PngWriter:
         pass
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
-        """``pairs``: (stem, image, labels, view, instant, fan) tuples; the fan goes into the
-        label PNG's text chunk, so training on the export reads it back."""
-        for stem, image, labels, _, _, fan in pairs:
+        """``pairs``: (stem, image, labels, view, instant, fan, anatomy) tuples; the fan goes
+        into the label PNG's text chunk, so training on the export reads it back, and so does
+        a generated mask's anatomy record (None: the mask was read from a file), so the mask
+        opens in the studio with its heart. Labels are written as given (never jittered or
+        resized), so the record redraws them exactly."""
+        for stem, image, labels, _, _, fan, anatomy in pairs:
+            text = {FAN_KEY: fan.to_json()}
+            if anatomy is not None:
+                text[ANATOMY_KEY] = json.dumps(anatomy)
             save_png(image_path(self.staging, split, stem), image)
-            save_png(label_path(self.staging, split, stem), labels, text={FAN_KEY: fan.to_json()})
+            save_png(label_path(self.staging, split, stem), labels, text=text)
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         pass
@@ -80,7 +87,7 @@ class Hdf5Writer:
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         by_view: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for _, image, labels, view, instant, _ in pairs:
+        for _, image, labels, view, instant, _, _ in pairs:
             by_view.setdefault(view, {})[instant] = (image, labels)
         for view, frames in by_view.items():
             images = np.stack([frames[p][0] for p in PHASES])
@@ -105,7 +112,7 @@ class NiftiWriter:
         require_named(patients, "NIfTI", both_phases=False)
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
-        frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _ in pairs}
+        frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _, _ in pairs}
         write_2023_patient(self.staging, patient, frames)
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
@@ -143,7 +150,7 @@ class NnunetWriter:
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         part = "Ts" if split == "test" else "Tr"
-        for stem, image, labels, _, _, _ in pairs:
+        for stem, image, labels, _, _, _, _ in pairs:
             save_png(self.staging / f"images{part}" / f"{stem}_0000.png", image)
             save_png(self.staging / f"labels{part}" / f"{stem}.png", labels)
             self.cases[part] += 1
