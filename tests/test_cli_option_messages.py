@@ -291,3 +291,20 @@ def test_a_like_dataset_that_cannot_be_used_is_named_by_its_option(case, fragmen
     assert not any(said.startswith("cardigan: error") for said in err[:-1]) and "Traceback" not in "".join(err)
     assert rc == 1 and line.startswith(f"cardigan: error: --like {given.resolve()}: ") and fragment in line
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["missing", "a file"])
+def test_a_like_dataset_is_refused_before_the_export_says_anything(case, tmp_path, capsys, monkeypatch):
+    """--random 2 leaves valid and test empty, which the export warns of; a --like it cannot
+    use is refused first, so the refusal is all that is said."""
+    import engine.export.run as export_run
+
+    given = tmp_path / "gone" if case == "missing" else tmp_path / "notes.txt"
+    if case == "a file":
+        given.write_text("mine")
+    monkeypatch.setattr(export_run, "Synthesizer", None)  # refused before a model is loaded
+    out = tmp_path / "out"
+    rc = main(["export", "--model", "simulator", "--random", "2", "--like", str(given), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and err[0].startswith(f"cardigan: error: --like {given}: ")
+    assert not out.exists()

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.border_jitter import jitter_problem
     from ..errors import CardiganError
     from ..export import export_dataset
-    from ..export.sources import check_masks_folder
+    from ..export.sources import check_like_folder, check_masks_folder
     from .terminal import TerminalProgress, note
 
     if args.border_jitter is not None and jitter_problem(args.border_jitter):
@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         check_masks_folder(args.masks)  # before the notes on what the export will do
     if args.cine:
         return run_cine(args)
+    if args.like is not None:
+        check_like_folder(args.like.expanduser())  # before the notes (a split left empty is warned of)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
     if jitter > 0:
         note(f"each image is drawn from its mask with the borders moved by about {jitter:g} px; the pairs "
