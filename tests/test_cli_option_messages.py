@@ -308,3 +308,16 @@ def test_a_like_dataset_is_refused_before_the_export_says_anything(case, tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1 and err[0].startswith(f"cardigan: error: --like {given}: ")
     assert not out.exists()
+
+
+def test_export_reads_a_masks_folder_given_from_home(tmp_path, capsys, monkeypatch):
+    """--masks=~/masks is not expanded by the shell; the export expands it, and so does the
+    command's early check of the folder."""
+    from engine.anatomy import template_mask
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "masks").mkdir()
+    write_label_png(tmp_path / "masks" / "patient0001_4CH_ED.png", template_mask("4CH", "ED", size=64))
+    rc = main(["export", "--model", "simulator", "--masks=~/masks", "--out", str(tmp_path / "out")])
+    assert rc == 0, capsys.readouterr().err
+    assert len(list((tmp_path / "out").glob("*/label/patient0001_4CH_ED.png"))) == 1

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.border_jitter is not None and jitter_problem(args.border_jitter):
         raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
     if args.masks is not None:
-        check_masks_folder(args.masks)  # before the notes on what the export will do
+        check_masks_folder(args.masks.expanduser())  # before the notes on what the export will do
     if args.cine:
         return run_cine(args)
     if args.like is not None:
