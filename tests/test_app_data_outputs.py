@@ -129,3 +129,15 @@ def test_phantom_hdf5_into_a_folder_is_judged_by_the_file_it_would_write(qtbot, 
     assert not dialog.start_button.isEnabled() and "output file phantom.hdf5 is a folder" in shown(dialog)
     dialog.output.set_path(tmp_path / "gone" / "phantom.h5")
     assert not dialog.start_button.isEnabled() and "folder" in shown(dialog) and "does not exist" in shown(dialog)
+
+
+def test_phantom_says_that_hdf5_needs_both_phases_before_start(qtbot, tmp_path):
+    dialog = phantom_dialog(qtbot, "hdf5")
+    dialog.output.set_path(tmp_path / "phantom.h5")
+    dialog.phases["ES"].setChecked(False)
+    assert not dialog.start_button.isEnabled() and "both phases" in dialog.start_button.toolTip()
+    dialog.format.setCurrentIndex(dialog.format.findData("folders"))
+    assert dialog.start_button.isEnabled()
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    dialog.phases["ES"].setChecked(True)
+    assert dialog.start_button.isEnabled()

@@ -109,6 +109,8 @@ class PhantomDialog(JobDialog):
             return "choose at least one view"
         if not self.chosen(self.phases):
             return "choose at least one phase"
+        if self.format.currentData() == "hdf5" and len(self.chosen(self.phases)) < len(PHASES):
+            return "the HDF5 layout always holds both phases: tick ED and ES, or choose folders"
         if self.output.path() is None:
             return "choose an output folder"
         return self.output_note.problem()
