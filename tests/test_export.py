@@ -434,3 +434,35 @@ def test_masks_from_a_folder_or_a_like_model_carry_no_heart(synth, tmp_path):
         assert "like" not in source or manifest["anatomy"]["source"].startswith("a shape model built from")
         labels = list(out.glob("*/label/*.png"))
         assert labels and not any(ANATOMY_KEY in read_png_text(path) for path in labels)
+
+
+def test_masks_exported_again_keep_the_anatomy_record_their_pngs_carry(synth, tmp_path):
+    """Phantom masks carry their heart; exported from their folder (written at their own size,
+    whatever --size says, in every variation) each label keeps that record, and the record
+    still redraws it. A damaged record is not passed on."""
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import ANATOMY_KEY, heart_in_record
+    from engine.data.phantom import write_phantom
+    from engine.fan import FAN_KEY
+    from engine.maskio import read_png_text
+
+    write_phantom(tmp_path / "phantom", count=2, size=64, seed=4, workers=1)
+    masks = tmp_path / "phantom" / "train" / "label"
+    sources = {path.stem: read_png_text(path)[ANATOMY_KEY] for path in masks.glob("*.png")}
+    assert sources
+    damaged = masks / "spare_4CH_ED.png"
+    write_label_png(damaged, template_mask("4CH", "ED", size=64), text={ANATOMY_KEY: '{"heart": {"shape": [9]}}'})
+    export_dataset(synth, tmp_path / "out", masks=masks, size=128, variations=2)
+    labels = sorted((tmp_path / "out").glob("*/label/*.png"))
+    assert len(labels) == 2 * (len(sources) + 1)
+    for path in labels:
+        text = read_png_text(path)
+        if path.stem.startswith("spare"):
+            assert ANATOMY_KEY not in text
+            continue
+        source = path.stem.replace("_v2", "")
+        assert json.loads(text[ANATOMY_KEY]) == json.loads(sources[source]), path.name
+        record = json.loads(text[ANATOMY_KEY])
+        drawn = ShapeModel.default().mask(heart_in_record(record), record["view"], record["phase"], 64,
+                                          fan=Fan.from_json(text[FAN_KEY]))
+        assert np.array_equal(drawn, read_label_png(path)), path.name

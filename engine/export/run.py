@@ -62,7 +62,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     manifest's ``anatomy``). The manifest records every generated patient's ejection
     fractions and heart (``hearts``); in the png format, each label PNG of a heart of the
     shipped model also carries its anatomy record (:data:`engine.anatomy.heart.ANATOMY_KEY`),
-    so the mask opened alone keeps its heart. The HDF5, NIfTI and nnU-Net layouts keep no fan
+    so the mask opened alone keeps its heart, and so does each mask of a ``masks`` folder
+    whose PNG carried a valid record (masks are written at their own size, unchanged). The HDF5, NIfTI and nnU-Net layouts keep no fan
     beside a mask either, so they hold no record.
 
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The

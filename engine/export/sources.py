@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
-from ..anatomy.heart import anatomy_record
+from ..anatomy.heart import ANATOMY_KEY, anatomy_record, heart_in_record
 from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
@@ -33,8 +34,9 @@ class MaskItem:
     view: str | None = None
     instant: str | None = None
     fan: Fan | None = None  # the probe's sector (engine.fan); None: the view's median
-    # a generated mask's anatomy record (engine.anatomy.heart.anatomy_record): the heart it is,
-    # drawn at its size inside ``fan``; None for a mask read from a file
+    # the anatomy record (engine.anatomy.heart.anatomy_record) of the heart the mask is, drawn
+    # at its size inside ``fan``: a generated mask's, or the valid one a mask PNG carried;
+    # None for a mask without one
     anatomy: dict | None = None
 
 
@@ -229,6 +231,17 @@ def masks_folder_problem(folder: Path) -> Message:
     return Message(f"{folder}: is a file, not a folder of masks; give a folder of label maps")
 
 
+def carried_anatomy(text: dict[str, str]) -> dict | None:
+    """The anatomy record a mask PNG's text chunks carry (phantom masks, masks saved by the
+    studio), or None when there is none or its heart cannot be used: a damaged record is
+    dropped, never passed on."""
+    try:
+        record = json.loads(text.get(ANATOMY_KEY) or "null")
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) and heart_in_record(record) is not None else None
+
+
 def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
                  progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
@@ -236,7 +249,8 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     Names of the form ``<patient>_<2CH|4CH>_<ED|ES>`` group into patients; any other name is a
     patient of its own. All files are read and checked first; the error lists the bad ones.
     A PNG whose fan record is damaged is drawn in its view's median fan, and ``notify`` is
-    told which masks those are. Reading reports to ``progress`` (stage "reading masks") and
+    told which masks those are. A PNG's valid anatomy record is kept (``MaskItem.anatomy``),
+    so a mask written again unchanged keeps its heart. Reading reports to ``progress`` (stage "reading masks") and
     stops with :class:`engine.progress.Cancelled` as soon as ``should_stop()`` says so.
     """
     if not folder.is_dir():
@@ -263,11 +277,12 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         stem = mask_stem(path)
         parsed = parse_stem(stem)
         patient, view, instant = parsed if parsed else (stem, None, None)
-        fan, damaged = fan_from_text(read_png_text(path), view or view_of_name(path.name))
+        text = read_png_text(path)
+        fan, damaged = fan_from_text(text, view or view_of_name(path.name))
         if damaged:
             damaged_fans.append(path.name)
         patients.setdefault(patient, PatientMasks(patient)).items.append(
-            MaskItem(stem, labels, str(path), view, instant, fan))
+            MaskItem(stem, labels, str(path), view, instant, fan, carried_anatomy(text)))
     if problems:
         labels_beside = folder.parent / "label"
         if len(problems) == len(files) and folder.name == "img" and labels_beside.is_dir():

@@ -33,9 +33,9 @@ class PngWriter:
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         """``pairs``: (stem, image, labels, view, instant, fan, anatomy) tuples; the fan goes
         into the label PNG's text chunk, so training on the export reads it back, and so does
-        a generated mask's anatomy record (None: the mask was read from a file), so the mask
-        opens in the studio with its heart. Labels are written as given (never jittered or
-        resized), so the record redraws them exactly."""
+        the mask's anatomy record (a generated mask's, or the one its source PNG carried;
+        None: no record), so the mask opens in the studio with its heart. Labels are written
+        as given (never jittered or resized), so the record redraws them exactly."""
         for stem, image, labels, _, _, fan, anatomy in pairs:
             text = {FAN_KEY: fan.to_json()}
             if anatomy is not None:
