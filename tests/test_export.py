@@ -466,3 +466,21 @@ def test_masks_exported_again_keep_the_anatomy_record_their_pngs_carry(synth, tm
         drawn = ShapeModel.default().mask(heart_in_record(record), record["view"], record["phase"], 64,
                                           fan=Fan.from_json(text[FAN_KEY]))
         assert np.array_equal(drawn, read_label_png(path)), path.name
+
+
+@pytest.mark.parametrize("options, named", [
+    (["--masks", "{masks}", "--like", "{masks}"], ("--like", "--masks")),
+    (["--masks", "{masks}", "--like", "{masks}", "--cine"], ("--like", "--masks")),
+    (["--random", "2", "--like-fallback"], ("--like-fallback", "--like DATASET")),
+])
+def test_options_that_do_not_go_together_are_refused_before_any_note(tmp_path, capsys, options, named):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "patient0001_4CH_ED.png", template_mask("4CH", "ED", size=64))
+    argv = ["export", "--model", "simulator", "--out", str(tmp_path / "out")]
+    argv += [option.format(masks=masks) for option in options]
+    assert main(argv) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cardigan: error: "), lines
+    assert all(name in lines[0] for name in named), lines
+    assert not (tmp_path / "out").exists()

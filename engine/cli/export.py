@@ -68,6 +68,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
 
 
+def source_conflict(args: argparse.Namespace) -> str | None:
+    """Why the options given cannot go together (--like with --masks, --like-fallback without
+    --like), in one line, or None."""
+    if args.like is not None and args.masks is not None:
+        return "--like makes new patients and goes with --random N, not with --masks"
+    if args.like_fallback and args.like is None:
+        return "--like-fallback goes with --like DATASET"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..data.border_jitter import jitter_problem
     from ..errors import CardiganError
@@ -75,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     from ..export.sources import check_like_folder, check_masks_folder
     from .terminal import TerminalProgress, note
 
+    conflict = source_conflict(args)
+    if conflict:  # before anything is checked or said about the export
+        raise CardiganError(conflict)
     if args.border_jitter is not None and jitter_problem(args.border_jitter):
         raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
     if args.masks is not None:
