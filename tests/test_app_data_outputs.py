@@ -137,7 +137,25 @@ def test_phantom_says_that_hdf5_needs_both_phases_before_start(qtbot, tmp_path):
     dialog.phases["ES"].setChecked(False)
     assert not dialog.start_button.isEnabled() and "both phases" in dialog.start_button.toolTip()
     dialog.format.setCurrentIndex(dialog.format.findData("folders"))
+    assert not dialog.start_button.isEnabled() and "named as an HDF5 file" in shown(dialog)
+    dialog.output.set_path(tmp_path / "phantom")
     assert dialog.start_button.isEnabled()
     dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
     dialog.phases["ES"].setChecked(True)
     assert dialog.start_button.isEnabled()
+
+
+def test_phantom_folders_named_as_an_hdf5_file_are_asked_about_before_start(qtbot, tmp_path):
+    """Folders given x.h5 would quietly make a folder of that name: the note asks for the HDF5
+    format or a folder name, and Make stays off until one is chosen."""
+    dialog = phantom_dialog(qtbot)
+    for name in ("x.h5", "x.HDF5"):
+        dialog.output.set_path(tmp_path / name)
+        assert not dialog.start_button.isEnabled()
+        assert f"{name} is named as an HDF5 file" in shown(dialog) and "HDF5 file in the seed's layout" in shown(dialog)
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+    dialog.format.setCurrentIndex(dialog.format.findData("folders"))
+    dialog.output.set_path(tmp_path / "x")
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+    assert not (tmp_path / "x.h5").exists()

@@ -164,3 +164,9 @@ def test_hdf5_phantom_keeps_its_hearts_through_prepare(tmp_path):
     prepared = read_manifest(tmp_path / "prep")
     assert prepared["hearts"] == manifest["hearts"]
     assert prepared["hearts"]["patient0002"]["ejection_fraction"]["4CH"] > 0
+
+
+def test_the_folders_format_refuses_an_output_named_as_an_hdf5_file(tmp_path, capsys):
+    assert main(["phantom", "--count", "1", "--size", "32", "--out", str(tmp_path / "x.H5")]) == 1
+    assert "names an HDF5 file" in capsys.readouterr().err
+    assert not (tmp_path / "x.H5").exists()

@@ -22,6 +22,8 @@ from ..path_field import PathField
 
 # the file an output names when the job writes one file (None: the job writes a folder)
 FileTarget = Callable[[Path], "Path | None"]
+# why a dialog will not write a folder of this name (one named as a file of another format), or None
+FolderNameProblem = Callable[[Path], "str | None"]
 
 
 def holds_files(folder: Path) -> bool:
@@ -57,13 +59,17 @@ class OutputNote(QLabel):
     """The line under an output field (``field``, with its Replace box ``overwrite``) of a job
     that replaces only ``replaces`` (an export, a prepared dataset); hidden while there is
     nothing to say. ``file_target``: the file the job would write for an output, None while it
-    writes a folder (the phantom dialog writes one HDF5 file or a folder, by its format)."""
+    writes a folder (the phantom dialog writes one HDF5 file or a folder, by its format);
+    ``folder_name_problem``: why a folder output may not have the name given (the phantom
+    dialog's folders format given ``x.h5``), checked before whether the folder is empty."""
 
     def __init__(self, field: PathField, overwrite: QCheckBox, replaces: str,
-                 file_target: FileTarget | None = None) -> None:
+                 file_target: FileTarget | None = None,
+                 folder_name_problem: FolderNameProblem | None = None) -> None:
         super().__init__("")
         self.field, self.overwrite, self.replaces = field, overwrite, replaces
         self.file_target = file_target or (lambda _out: None)
+        self.folder_name_problem = folder_name_problem or (lambda _out: None)
         self.setWordWrap(True)
         self.hide()
 
@@ -75,7 +81,9 @@ class OutputNote(QLabel):
         target = self.file_target(out)
         if target is not None:
             return file_output_problem(target, self.overwrite)
-        return folder_output_problem(out, self.overwrite)
+        if out.exists() and not out.is_dir():  # a file is a file, whatever its name
+            return folder_output_problem(out, self.overwrite)
+        return self.folder_name_problem(out) or folder_output_problem(out, self.overwrite)
 
     def remark(self) -> str:
         """What becomes of what an output that can be written holds ("" when it holds nothing)."""

@@ -4,8 +4,9 @@ ultrasound simulator, with the options of ``cardigan phantom``.
 A phantom dataset needs no real data and no model: it is what a new user trains on first.
 The work runs on a background thread; Cancel removes the staging folder, and the result can
 be opened in the dataset browser. An output that would be refused (a folder that is not
-empty, an HDF5 file that exists, without the Replace box ticked) is said under the output as
-soon as it is chosen, and Make stays off until then (:class:`.output_note.OutputNote`).
+empty, an HDF5 file that exists, without the Replace box ticked; a folder named as an HDF5
+file, ``x.h5``) is said under the output as soon as it is chosen, and Make stays off until
+then (:class:`.output_note.OutputNote`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.dataset_folder import summary_of
-from engine.data.phantom import MAX_COUNT, hdf5_output_path, write_phantom
+from engine.data.phantom import MAX_COUNT, hdf5_output_path, names_hdf5_file, write_phantom
 
 from ..icons import icon
 from ..path_field import PathField
@@ -78,7 +79,8 @@ class PhantomDialog(JobDialog):
         self.overwrite.setToolTip("Without this, a non-empty output is refused; only a phantom dataset "
                                   "is ever replaced")
         note = self.watch_output(OutputNote(self.output, self.overwrite, "a phantom dataset",
-                                            file_target=self.hdf5_target))
+                                            file_target=self.hdf5_target,
+                                            folder_name_problem=self.hdf5_name_for_folders))
 
         form = QFormLayout()
         form.addRow("Patients", self.count)
@@ -119,6 +121,14 @@ class PhantomDialog(JobDialog):
         """The HDF5 file the output names (a file, or ``phantom.hdf5`` in a folder) while the
         format is HDF5; None while it is folders."""
         return hdf5_output_path(out) if self.format.currentData() == "hdf5" else None
+
+    def hdf5_name_for_folders(self, out: Path) -> str | None:
+        """Why the folders format will not write ``out``: a name such as ``x.h5`` asks for an
+        HDF5 file, and would quietly become a folder of that name."""
+        if not names_hdf5_file(out):
+            return None
+        return (f"the output {out.name} is named as an HDF5 file, but this format writes folders: choose the "
+                f'format "{FORMAT_NAMES["hdf5"]}", or name a folder')
 
     def result_opens(self) -> bool:
         """Only a folder opens in the dataset browser, not an HDF5 file."""

@@ -36,10 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.phantom import phantom_splits, write_phantom
+    from ..data.phantom import names_hdf5_file, phantom_splits, write_phantom
     from .terminal import TerminalProgress, note
 
-    if args.format == "folders" and args.out.suffix.lower() in (".h5", ".hdf5"):
+    if args.format == "folders" and names_hdf5_file(args.out):
         from ..errors import CardiganError
 
         raise CardiganError(f"{args.out}: names an HDF5 file, but --format folders writes a folder "

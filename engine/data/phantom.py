@@ -120,6 +120,15 @@ def phantom_splits(count: int, seed: int) -> dict[str, list[str]]:
     return split_patients([patient_name(i + 1, count) for i in range(count)], seed)
 
 
+HDF5_SUFFIXES = (".h5", ".hdf5")
+
+
+def names_hdf5_file(out: Path) -> bool:
+    """Whether ``out`` is named as an HDF5 file is (``x.h5``): given for the folders format, it
+    would quietly become a folder of that name, so the front ends ask for a folder name."""
+    return out.suffix.lower() in HDF5_SUFFIXES
+
+
 def hdf5_output_path(out: Path) -> Path:
     """``out`` itself, or ``phantom.hdf5`` inside it when ``out`` is an existing folder."""
     return out / "phantom.hdf5" if out.is_dir() else out
