@@ -159,3 +159,13 @@ def test_phantom_folders_named_as_an_hdf5_file_are_asked_about_before_start(qtbo
     dialog.output.set_path(tmp_path / "x")
     assert dialog.start_button.isEnabled() and shown(dialog) == ""
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_phantom_says_the_engine_refusal_of_an_hdf5_named_folder_in_its_own_words(qtbot, tmp_path):
+    from engine.errors import DataError
+
+    dialog = phantom_dialog(qtbot)
+    with pytest.raises(DataError) as refused:
+        write_phantom(tmp_path / "x.h5", count=1, size=32)
+    said = dialog.in_dialog_words(refused.value.message)
+    assert 'choose the format "one HDF5 file in the seed\'s layout"' in said and "--format" not in said

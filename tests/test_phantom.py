@@ -170,3 +170,17 @@ def test_the_folders_format_refuses_an_output_named_as_an_hdf5_file(tmp_path, ca
     assert main(["phantom", "--count", "1", "--size", "32", "--out", str(tmp_path / "x.H5")]) == 1
     assert "names an HDF5 file" in capsys.readouterr().err
     assert not (tmp_path / "x.H5").exists()
+
+
+@pytest.mark.parametrize("name", ["x.h5", "x.HDF5"])
+def test_write_phantom_refuses_a_folders_output_named_as_an_hdf5_file(tmp_path, name):
+    """The engine call itself refuses it, so no front end can make a folder named x.h5."""
+    with pytest.raises(DataError) as refused:
+        write_phantom(tmp_path / name, count=1, size=32, views="4CH", phases="ED")
+    message = str(refused.value)
+    assert "names an HDF5 file" in message and "--format hdf5" in message and "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / name).mkdir()  # a folder the name already has is refused as well, and kept
+    with pytest.raises(DataError, match="names an HDF5 file"):
+        write_phantom(tmp_path / name, count=1, size=32, views="4CH", phases="ED")
+    assert list((tmp_path / name).iterdir()) == []

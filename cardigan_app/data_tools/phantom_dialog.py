@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.dataset_folder import summary_of
-from engine.data.phantom import MAX_COUNT, hdf5_output_path, names_hdf5_file, write_phantom
+from engine.data.phantom import MAX_COUNT, USE_HDF5_FORMAT, hdf5_output_path, names_hdf5_file, write_phantom
 
 from ..icons import icon
 from ..path_field import PathField
@@ -35,6 +35,7 @@ class PhantomDialog(JobDialog):
     openRequested = Signal(str)  # open this dataset folder in the dataset browser
     start_tip = "Make the phantom dataset"
     working = "Simulating"
+    option_names = {USE_HDF5_FORMAT: f'choose the format "{FORMAT_NAMES["hdf5"]}"'}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, QPushButton(icon("heart-pulse"), "Make"),
@@ -127,8 +128,8 @@ class PhantomDialog(JobDialog):
         HDF5 file, and would quietly become a folder of that name."""
         if not names_hdf5_file(out):
             return None
-        return (f"the output {out.name} is named as an HDF5 file, but this format writes folders: choose the "
-                f'format "{FORMAT_NAMES["hdf5"]}", or name a folder')
+        return (f"the output {out.name} is named as an HDF5 file, but this format writes folders: "
+                f"{self.option_names[USE_HDF5_FORMAT]}, or name a folder")
 
     def result_opens(self) -> bool:
         """Only a folder opens in the dataset browser, not an HDF5 file."""

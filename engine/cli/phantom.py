@@ -36,14 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.phantom import names_hdf5_file, phantom_splits, write_phantom
+    from ..data.phantom import phantom_splits, write_phantom
     from .terminal import TerminalProgress, note
 
-    if args.format == "folders" and names_hdf5_file(args.out):
-        from ..errors import CardiganError
-
-        raise CardiganError(f"{args.out}: names an HDF5 file, but --format folders writes a folder "
-                            "(add --format hdf5, or name a folder)")
     bar = TerminalProgress()
     try:
         manifest = write_phantom(args.out, count=args.count, size=args.size, seed=args.seed,

@@ -26,7 +26,7 @@ import numpy as np
 from ..anatomy import PHASES, VIEWS, Heart, ShapeModel, phase_fraction
 from ..anatomy.heart import ANATOMY_KEY, anatomy_record
 from ..anatomy.patients import heart_record
-from ..errors import USE_OVERWRITE, DataError, Message
+from ..errors import USE_OVERWRITE, Advice, DataError, Message
 from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..fan import FAN_KEY, Fan, random_fan
 from .imaging import save_png
@@ -121,12 +121,21 @@ def phantom_splits(count: int, seed: int) -> dict[str, list[str]]:
 
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
+# what to do about a folders output named as an HDF5 file, in the command line's words
+USE_HDF5_FORMAT = Advice("use hdf5 format", "add --format hdf5")
 
 
 def names_hdf5_file(out: Path) -> bool:
-    """Whether ``out`` is named as an HDF5 file is (``x.h5``): given for the folders format, it
-    would quietly become a folder of that name, so the front ends ask for a folder name."""
+    """Whether ``out`` is named as an HDF5 file (``x.h5``): given for the folders format, it
+    would quietly become a folder of that name, so :func:`write_phantom` refuses it."""
     return out.suffix.lower() in HDF5_SUFFIXES
+
+
+def check_folders_name(out: Path) -> None:
+    """Refuse a folders output named as an HDF5 file (:func:`names_hdf5_file`), whoever asks."""
+    if names_hdf5_file(out):
+        raise DataError(Message(f"{out}: names an HDF5 file, but the folders format writes a folder (",
+                                USE_HDF5_FORMAT, ", or name a folder)"))
 
 
 def hdf5_output_path(out: Path) -> Path:
@@ -142,10 +151,13 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
 
     ``format="hdf5"``: ``out`` is the file to write (or a folder to put ``phantom.hdf5`` in);
     the manifest is returned with ``output`` naming the file, but not written beside it.
+    ``format="folders"``: ``out`` is a folder, and one named as an HDF5 file (``x.h5``) is refused.
     """
     out = Path(out).expanduser()
     if format not in PHANTOM_FORMATS:
         raise DataError(f"unknown phantom format {format!r} (use {' or '.join(PHANTOM_FORMATS)})")
+    if format == "folders":
+        check_folders_name(out)
     if not 1 <= int(count) <= MAX_COUNT:
         raise DataError(f"count must be between 1 and {MAX_COUNT}, got {count}")
     if not 32 <= int(size) <= 2048:
