@@ -484,3 +484,25 @@ def test_options_that_do_not_go_together_are_refused_before_any_note(tmp_path, c
     assert len(lines) == 1 and lines[0].startswith("cardigan: error: "), lines
     assert all(name in lines[0] for name in named), lines
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("fmt, name, inside", [("hdf5", "out.h5", "synthetic.hdf5"), ("hdf5", "out.HDF5", "synthetic.hdf5"),
+                                               ("nifti", "out.nii.gz", "database_nifti"), ("png", "out.png", "image/label")])
+def test_an_output_named_as_a_file_is_refused_saying_what_would_be_written_where(tmp_path, capsys, fmt, name, inside):
+    """An export is always a folder: ``--out out.h5`` would make ``out.h5/synthetic.hdf5``."""
+    assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", fmt,
+                 "--out", str(tmp_path / name)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"cardigan: error: {tmp_path / name}: named as a file")
+    assert f"{inside}" in err and f"inside {name}" in err and f"such as {tmp_path / 'out'}" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cine_export_named_as_a_file_is_refused_too(tmp_path):
+    from engine.export.cine import export_cine
+
+    with pytest.raises(DataError, match=r"named as a file.*synthetic.hdf5 and manifest.json would be written inside x.h5"):
+        export_cine("simulator", tmp_path / "x.h5", random=1, format="hdf5", size=64)
+    assert list(tmp_path.iterdir()) == []
+    export_dataset("simulator", tmp_path / "out.v2", random=1, format="hdf5", size=64)  # a dot alone is a folder name
+    assert (tmp_path / "out.v2" / "synthetic.hdf5").is_file()

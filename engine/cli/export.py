@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..export import export_dataset
     from ..export.sources import check_like_folder, check_masks_folder
+    from ..export.writers import file_name_problem
     from .terminal import TerminalProgress, note
 
     conflict = source_conflict(args)
@@ -90,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(conflict)
     if args.border_jitter is not None and jitter_problem(args.border_jitter):
         raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
+    if file_name_problem(args.out, args.format):  # before the notes on what the export will do
+        raise CardiganError(file_name_problem(args.out, args.format))
     if args.masks is not None:
         check_masks_folder(args.masks.expanduser())  # before the notes on what the export will do
     if args.cine:

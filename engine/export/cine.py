@@ -30,6 +30,7 @@ from ..fan import FAN_KEY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer
 from .sources import check_masks_folder, folder_masks
+from .writers import file_name_problem
 
 CINE_FORMATS = ("nifti", "hdf5", "png")
 
@@ -81,6 +82,8 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     out = Path(out).expanduser()
     if format not in CINE_FORMATS:
         raise DataError(f"cine export writes {', '.join(CINE_FORMATS)}, not {format!r}")
+    if file_name_problem(out, format):
+        raise DataError(file_name_problem(out, format))
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
     timing = timing.checked()

@@ -21,7 +21,7 @@ from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_s
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, model_like,
                       random_patients)
-from .writers import WRITERS, nnunet_name_problem
+from .writers import WRITERS, file_name_problem, nnunet_name_problem
 
 EXPORT_FORMATS = tuple(WRITERS)
 MAX_RANDOM = 1_000_000
@@ -69,7 +69,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
     unless ``overwrite``. Returns the manifest (also written as ``out/manifest.json``), which
-    records for every pair the model checksum, the seed and the source mask.
+    records for every pair the model checksum, the seed and the source mask. ``out`` named as
+    a file (``out.h5``, ``out.nii.gz``) is refused: every layout is a folder.
 
     ``border_jitter`` > 0 draws each image from its mask with the borders moved smoothly by
     about that many pixels (:mod:`engine.data.border_jitter`, seeded by the pair's seed); the
@@ -79,6 +80,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     out = Path(out).expanduser()
     if format not in WRITERS:
         raise DataError(f"unknown export format {format!r} (use {', '.join(WRITERS)})")
+    if file_name_problem(out, format):
+        raise DataError(file_name_problem(out, format))
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder or a number of random patients")
     if like is not None and random is None:

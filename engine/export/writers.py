@@ -207,5 +207,23 @@ def nnunet_name_problem(out: Path) -> str | None:
             f"rename {out.name} when moving it into nnUNet_raw")
 
 
+# names of the files an export writes; an output folder named like one is taken for a file name
+FILE_SUFFIXES = (".hdf5", ".h5", ".nii.gz", ".nii", ".png")
+# what each layout puts in the output folder, beside its manifest.json
+FOLDER_CONTENTS = {"png": "train, valid and test image/label folders", "hdf5": HDF5_NAME,
+                   "nifti": "database_nifti and database_split", "nnunet": "imagesTr, labelsTr, imagesTs, labelsTs"}
+
+
+def file_name_problem(out: Path, format: str) -> str | None:
+    """Why ``out`` should not become the export's folder: it is named as a file (``out.h5``),
+    which an export never writes alone; the line says what goes where, and a folder name to use."""
+    suffix = next((s for s in FILE_SUFFIXES if out.name.lower().endswith(s) and len(out.name) > len(s)), None)
+    if suffix is None:
+        return None
+    folder = out.with_name(out.name[:-len(suffix)])
+    return (f"{out}: named as a file, but an export is a folder ({FOLDER_CONTENTS[format]} and manifest.json "
+            f"would be written inside {out.name}); name a folder, such as {folder}")
+
+
 WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter, "nnunet": NnunetWriter}
 assert set(SPLITS) == {"train", "valid", "test"}
