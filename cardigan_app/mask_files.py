@@ -80,8 +80,8 @@ MASK_FILTER = ("Label maps (*.png *.mhd *.nii *.nii.gz *.nrrd *.nhdr *.mha *.itk
                "3D Slicer segmentation or NRRD (*.seg.nrrd *.nrrd *.nhdr);;ITK-SNAP workspace (*.itksnap);;"
                "All files (*)")
 PNG_FILTER = "Label PNG (*.png)"
-IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr *.dcm *.dicom);;"
-                "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;"
+IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr *.dcm *.dicom);;"
+                "Pictures and GIF loops (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif);;"
                 "NIfTI, MetaImage or NRRD (*.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
                 "DICOM from a scanner (*.dcm *.dicom);;All files: a scanner's DICOM files often have no suffix (*)")
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".itksnap")  # or an image to trace

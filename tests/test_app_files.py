@@ -917,3 +917,25 @@ def test_a_newer_settings_version_keeps_its_layout_and_its_number(tmp_path):
     again = AppSettings(path)
     assert int(again.qsettings.value("settings_version")) == SETTINGS_VERSION + 1
     assert bytes(again.qsettings.value("window/state")) == b"newer"  # the later release finds its own
+
+
+def test_a_gif_loop_opened_to_trace_gives_every_frame_and_the_dialog_lists_gifs(window, tmp_path, prompts,
+                                                                                monkeypatch):
+    from test_trace_image import FAN, echo_like
+
+    from engine.cine.writers import write_loop
+
+    loop = np.stack([echo_like(FAN, 64, 64, seed) for seed in range(6)])
+    write_loop(tmp_path / "loop.gif", loop, np.zeros_like(loop), fps=25)  # as `cardigan cine --out loop.gif`
+    filters = []
+
+    def dialog(*args, **kwargs):
+        filters.append(args[3])
+        return str(tmp_path / "loop.gif"), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(dialog))
+    window.commands["trace"].trigger()
+    assert "*.gif" in filters[0].split(";;")[0]  # the dialog's first list shows it
+    slider = window.workspace.reference_frame
+    assert not slider.isHidden() and slider.maximum() == 5
+    assert "6 frames" in window.statusBar().currentMessage()

@@ -129,3 +129,30 @@ def test_a_frame_of_little_but_noise_is_brightened_at_most_16_fold(tmp_path):
     noise = np.random.default_rng(3).integers(0, 3, (64, 64)).astype(np.uint8)  # grey levels 0..2
     Image.fromarray(noise).save(tmp_path / "blank.png")
     assert np.array_equal(read_grey_image(tmp_path / "blank.png"), np.round(noise * 255.0 / 16))
+
+
+def test_an_animated_gif_the_cine_command_writes_gives_every_frame_as_a_nifti_loop_does(tmp_path):
+    from engine.cine.writers import write_loop
+    from engine.data.trace_image import read_grey_frames
+
+    images = np.stack([echo_like(FAN, 64, 64, seed) for seed in range(5)])
+    for name in ("loop.gif", "loop.nii.gz"):
+        write_loop(tmp_path / name, images, np.zeros_like(images), fps=25)
+    gif, nifti = read_grey_frames(tmp_path / "loop.gif"), read_grey_frames(tmp_path / "loop.nii.gz")
+    assert gif.shape == nifti.shape == (5, 64, 64)
+    assert np.abs(gif.astype(int) - nifti).max() <= 2  # a GIF's palette may round a grey level
+    assert not np.array_equal(gif[0], gif[1])
+    traced = image_to_trace(tmp_path / "loop.gif", size=32)
+    assert traced.frames.shape == (5, 32, 32) and np.array_equal(traced.image, traced.frames[0])
+    assert read_grey_frames(tmp_path / "loop.gif", first_only=True).shape == (1, 64, 64)
+
+
+def test_a_multi_page_picture_with_pages_of_unequal_sizes_is_one_line(tmp_path):
+    pages = [Image.fromarray(echo_like(FAN, 64, 64)), Image.fromarray(echo_like(FAN, 48, 64))]
+    pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])
+    from engine.data.trace_image import read_grey_frames
+
+    with pytest.raises(DataError, match=r"pages.tif: its 2 frames are not all one size") as refused:
+        read_grey_frames(tmp_path / "pages.tif")
+    assert "\n" not in str(refused.value)
+    assert read_grey_image(tmp_path / "pages.tif").shape == (64, 64)  # its first page alone still opens

@@ -1,9 +1,9 @@
 """An echocardiogram of one's own, made ready to trace a label map over it.
 
-The studio's File › Open image to trace reads a grey image (PNG, JPEG, BMP or TIFF; NIfTI or
-MetaImage, whose first frame is taken from a 2D+t file; a scanner's DICOM file, its first frame
-cut to its ultrasound region, :mod:`.dicom_echo`), squashes it to the square size the
-masks are painted at, as ``cardigan prepare`` does with CAMUS frames, and fits the probe's
+The studio's File › Open image to trace reads a grey image (PNG, JPEG, BMP, TIFF or GIF; NIfTI
+or MetaImage; a scanner's DICOM file, cut to its ultrasound region, :mod:`.dicom_echo`), every
+frame of a loop (a 2D+t volume, a DICOM cine, an animated GIF such as ``cardigan cine --out
+x.gif`` writes, a multi-page TIFF), squashes it to the square size the masks are painted at, as ``cardigan prepare`` does with CAMUS frames, and fits the probe's
 fan to it, so that the mask traced over it is synthesized in that image's own sector.
 
 Images that are not 8-bit are scaled from their own darkest to their brightest value; 8-bit
@@ -80,18 +80,39 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
     elif is_dicom_file(path):
         frames = read_dicom_frames(path, first_only)
     else:
-        from PIL import Image, ImageOps, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as picture:
-                picture.seek(0)
-                upright = ImageOps.exif_transpose(picture)  # a photo turned as its camera recorded it
-                mode = upright.mode
-                wide = mode.startswith("I;16") or mode in ("I", "F")  # 16-bit either byte order: not clipped to 255
-                frames = np.asarray(upright if wide else upright.convert("L"))[None]
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
+        frames = _picture_frames(path, first_only)
     return _to_grey(frames, path, stretch_dim)
+
+
+def _picture_frames(path: Path, first_only: bool = False) -> np.ndarray:
+    """A picture's frames (T, H, W): one for a still, every frame of an animated GIF (a cine
+    loop ``cardigan cine --out x.gif`` wrote) or of a multi-page TIFF (``first_only``: the first
+    alone), each turned upright as the file records; frames of unequal sizes are one line."""
+    from itertools import islice
+
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            sequence = ImageSequence.Iterator(picture)
+            frames = [_picture_frame(frame) for frame in (islice(sequence, 1) if first_only else sequence)]
+    except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
+    shapes = {frame.shape for frame in frames}
+    if len(shapes) > 1:
+        raise DataError(f"{path}: its {len(frames)} frames are not all one size ({' and '.join(map(str, sorted(shapes)[:2]))})")
+    return np.stack(frames)
+
+
+def _picture_frame(frame) -> np.ndarray:
+    """One frame of a picture as a 2-D array: 16-bit and float kept wide, anything else as
+    8-bit luminance, a photo turned as its camera recorded it."""
+    from PIL import ImageOps
+
+    upright = ImageOps.exif_transpose(frame)
+    mode = upright.mode
+    wide = mode.startswith("I;16") or mode in ("I", "F")  # 16-bit either byte order: not clipped to 255
+    return np.asarray(upright if wide else upright.convert("L"))
 
 
 def _volume_frames(path: Path) -> np.ndarray:
