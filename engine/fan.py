@@ -21,7 +21,8 @@ fitted apex at 256x256, median 2.5).
 
 :func:`fan_alpha` rasterises a fan with anti-aliased edges (coverage from the signed distance
 in pixels), :func:`fit_fan` fits one to an image's support (drawing it at each step only near
-its outline, :func:`fan_alpha_near_outline`), :func:`default_fan` is the median
+its outline, :func:`fan_alpha_near_outline`) and :func:`fit_shared_fan` one to the supports of
+several frames of one acquisition together, :func:`default_fan` is the median
 CAMUS fan of a view, used for every mask that comes without one.
 """
 
@@ -461,11 +462,31 @@ def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
     A first guess from the support's outline is refined by maximising the overlap
     (Nelder-Mead on a soft IoU). An image with no usable support gives the default fan
     and IoU 0."""
+    fan, overlaps = fit_shared_fan([image], threshold, iterations)
+    return fan, overlaps[0]
+
+
+def fit_shared_fan(images, threshold: int = SUPPORT_THRESHOLD,
+                   iterations: int = 400) -> tuple[Fan, list[float]]:
+    """The one fan that best covers the supports of several (H, W) uint8 images of the same
+    size taken with one probe position and one scan setting (the frames of one acquisition),
+    and the IoU of each image's support with it.
+
+    As :func:`fit_fan` (which is this with one image), but the first guess comes from the
+    union of the supports and the overlap maximised is the mean of the images' soft IoUs, so
+    the frames' noise and content average out instead of giving each frame its own edges.
+    No usable fan gives the default fan and IoU 0 for every image."""
     from scipy.optimize import minimize
 
-    support = image_support(image, threshold)
-    coverage = support.astype(np.float32)
-    start = _initial_fan(support)
+    images = list(images)
+    if not images:
+        raise ValueError("fit_shared_fan needs at least one image")
+    shapes = {np.shape(image) for image in images}
+    if len(shapes) > 1:
+        raise ValueError(f"fit_shared_fan needs images of one size, got {sorted(shapes)}")
+    supports = [image_support(image, threshold) for image in images]
+    coverages = [support.astype(np.float32) for support in supports]
+    start = _initial_fan(np.logical_or.reduce(supports))
     if start is None or start.problem():
         start = default_fan()
     x0 = np.array([start.apex_x, start.apex_y, start.left, start.right, start.depth,
@@ -480,15 +501,16 @@ def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
         fan = unpack(z)
         if fan.width <= 1 or fan.depth <= 0.05 or fan.left < -89 or fan.right > 89:
             return 2.0
-        return 1.0 - _soft_iou(fan, coverage)
+        return 1.0 - sum(_soft_iou(fan, coverage) for coverage in coverages) / len(coverages)
 
     result = minimize(loss, np.zeros(6), method="Nelder-Mead",
                       options={"maxfev": iterations, "xatol": 0.05, "fatol": 1e-5,
                                "initial_simplex": np.vstack([np.zeros(6), 3 * np.eye(6)])})
     fan = unpack(result.x).rounded()
     if fan.problem():
-        return default_fan(), 0.0
-    return fan, iou(fan_mask(fan, *support.shape), support)
+        return default_fan(), [0.0] * len(images)
+    drawn = fan_mask(fan, *supports[0].shape)
+    return fan, [iou(drawn, support) for support in supports]
 
 
 # -- the fan as a network input -------------------------------------------------------------

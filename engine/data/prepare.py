@@ -5,6 +5,11 @@ Patients are processed independently (read, check, resize, encode PNGs) on all c
 a staging folder that becomes the output only when everything succeeded (see
 :mod:`.staging`). Splits are per patient: the HDF5's own groups; the 2023 split lists when
 present; the 2019 ``testing`` folder as the test split; otherwise a seeded 80/10/10.
+
+Every pair's label PNG and the manifest record the probe's fan (:mod:`engine.fan`). The
+frames of one view of a patient (ED and ES: one probe position, one scan setting) share one
+fan fitted to all of them (:func:`acquisition_fans`), so the two do not differ by fitting
+noise; a frame alone keeps its own fit.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from ..anatomy import VIEWS
 from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
-from ..fan import FAN_KEY, Fan, default_fan, fit_fan
+from ..fan import FAN_KEY, Fan, default_fan, fit_fan, fit_shared_fan
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
                      parse_choices, split_patients)
@@ -82,8 +87,9 @@ def _run_job(job: _Job) -> list[_PatientResult]:
         read = _READER.read(patient, job.views, job.instants)
         result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info)
         stems = read.stems or [make_stem(patient.name, view, instant) for view, instant, _, _ in read.frames]
-        for stem, (view, instant, image, labels) in zip(stems, read.frames):
-            _write_pair(result, staging, stem, image, labels, job.size, view)
+        fans = acquisition_fans(read.frames, job.size)
+        for stem, (view, instant, image, labels), fitted in zip(stems, read.frames, fans):
+            _write_pair(result, staging, stem, image, labels, job.size, view, fitted)
         if job.sequences:
             _write_sequences(patient, result, job, staging)
         results.append(result)
@@ -102,6 +108,37 @@ def fit_image_fan(image: np.ndarray, view: str | None) -> tuple[Fan, float]:
     if fit < POOR_FIT:
         return default_fan(view), 0.0
     return fan, fit
+
+
+def fit_frames_fan(images: list[np.ndarray], view: str | None) -> list[tuple[Fan, float]]:
+    """One fan for frames of one acquisition (uint8, one size), from all of them together,
+    with each frame's IoU; when the shared fan does not fit every frame well (one frame
+    blank or badly cut), each frame gets its own fit (:func:`fit_image_fan`) instead."""
+    if len(images) == 1:
+        return [fit_image_fan(images[0], view)]
+    small = [image if max(image.shape) <= FIT_SIZE else resize_image(image, FIT_SIZE) for image in images]
+    fan, fits = fit_shared_fan(small)
+    if min(fits) < POOR_FIT:
+        return [fit_image_fan(image, view) for image in images]
+    return [(fan, fit) for fit in fits]
+
+
+def acquisition_fans(frames: list, size: int) -> list[tuple[Fan, float]]:
+    """The fan and its fit of each of a patient's frames ((view, instant, image, labels) as
+    read, pictures fitted at ``size``): the frames of one view (one probe position, one scan
+    setting) share one fan fitted to all of them; a frame whose view is unknown, or whose
+    view has no other frame of its size, is fitted alone."""
+    groups: dict = {}
+    for index, (view, _, image, _) in enumerate(frames):
+        key = (view, image.shape) if view is not None else ("alone", index)
+        groups.setdefault(key, []).append(index)
+    fans: list = [None] * len(frames)
+    for indices in groups.values():
+        view = frames[indices[0]][0]
+        pictures = [resize_image(frames[i][2], size) for i in indices]
+        for i, fitted in zip(indices, fit_frames_fan(pictures, view)):
+            fans[i] = fitted
+    return fans
 
 
 def _write_pair(result: "_PatientResult", staging: Path, stem: str, image: np.ndarray, labels: np.ndarray,
@@ -225,7 +262,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
 
     n = len(patients)
     workers = default_workers(n) if workers is None else max(1, int(workers))
-    per_batch = 1  # a patient takes seconds (a fan fit per image): progress and Cancel after each
+    per_batch = 1  # a patient takes seconds (its fan fits): progress and Cancel after each
     checksum: dict = {}
     stop_hashing = threading.Event()  # set when the run ends without its manifest
 

@@ -1,0 +1,128 @@
+"""``prepare``'s fans: the frames of one acquisition (a patient's view) share one fan fitted
+to all of them; a frame alone, or one the shared fan does not fit, keeps its own fit.
+
+Sources are seed HDF5 files whose frames are grainy tissue inside sectors of known geometry,
+ED and ES with different grain and a different dark dropout along an edge (what makes two
+separate fits of one sector disagree).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.data.imaging import resize_image
+from engine.data.prepare import fit_frames_fan, fit_image_fan, prepare_dataset
+from engine.fan import FAN_KEY, Fan, fan_alpha, fit_shared_fan
+from test_prepare import build_seed_hdf5
+
+SIZE = 128
+TRUTH = {"2CH": Fan(0.5, -0.004, -33.0, 31.0, 0.98, 0.8), "4CH": Fan(0.48, 0.0, -30.0, 34.5, 0.94, 0.86)}
+
+
+def frame_in(fan: Fan, seed: int, size: int = SIZE, dropout: str | None = None) -> np.ndarray:
+    """A uint8 frame of grainy tissue inside ``fan``; ``dropout`` ("left" or "right") darkens
+    a patch of tissue along that edge, as a rib or a lung shadow does."""
+    rng = np.random.default_rng(seed)
+    tissue = np.clip(rng.gamma(2.0, 45.0, (size, size)), 20, 255)
+    if dropout:
+        ys, xs = np.mgrid[:size, :size]
+        column = size * (0.18 if dropout == "left" else 0.82)
+        tissue[(np.abs(ys - 0.55 * size) < 0.06 * size) & (np.abs(xs - column) < 0.06 * size)] = 6
+    return np.round(tissue * fan_alpha(fan, size, size)).astype(np.uint8)
+
+
+def acquisition(fan: Fan, seed: int) -> np.ndarray:
+    """(2, H, W) ED and ES of one acquisition: one sector, different grain and dropout."""
+    return np.stack([frame_in(fan, seed, dropout="left"), frame_in(fan, seed + 1, dropout="right")])
+
+
+def sector_source(path, blank_es: bool = False):
+    def tamper(split, name, view, im, gt):
+        frames = acquisition(TRUTH[view], seed=3 if view == "2CH" else 5)
+        if blank_es:
+            frames[1] = 0
+        return frames, np.stack([resize_image(g, SIZE) for g in gt])
+
+    return build_seed_hdf5(path, {"train": ["patient0001"]}, shape=(SIZE, SIZE), im_kind="uint8", tamper=tamper)
+
+
+def label_fan(out, stem: str) -> Fan:
+    return Fan.from_json(Image.open(out / "train" / "label" / f"{stem}.png").text[FAN_KEY])
+
+
+def assert_near(fan: Fan, truth: Fan) -> None:
+    assert abs(fan.apex_x - truth.apex_x) < 0.02 and abs(fan.apex_y - truth.apex_y) < 0.02
+    assert abs(fan.left - truth.left) < 1.5 and abs(fan.right - truth.right) < 1.5
+    assert abs(fan.depth - truth.depth) < 0.02 and abs(fan.squash - truth.squash) < 0.04
+
+
+def test_separate_fits_of_one_sector_disagree_and_the_shared_fit_is_one_fan_near_it():
+    """The premise: each frame's own fit moves with its grain and dropout; the shared fit
+    is one fan, as near the drawn one, fitting both frames as well."""
+    ed, es = acquisition(TRUTH["4CH"], seed=5)
+    (own_ed, fit_ed), (own_es, fit_es) = fit_image_fan(ed, "4CH"), fit_image_fan(es, "4CH")
+    assert own_ed != own_es
+    shared, fits = fit_shared_fan([ed, es])
+    assert_near(shared, TRUTH["4CH"])
+    assert min(fits) >= 0.965  # the dropouts notch the support
+    assert sum(fits) >= fit_ed + fit_es - 0.005
+
+
+def test_prepare_gives_both_frames_of_a_view_one_fan_in_the_png_and_the_manifest(tmp_path):
+    source = sector_source(tmp_path / "seed.h5")
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, workers=1)
+    out = tmp_path / "out"
+    for view, truth in TRUTH.items():
+        ed, es = (label_fan(out, f"patient0001_{view}_{instant}") for instant in ("ED", "ES"))
+        assert ed == es
+        assert_near(ed, truth)
+        records = [manifest["fans"][f"train/patient0001_{view}_{instant}"] for instant in ("ED", "ES")]
+        assert records[0] == records[1] == ed.to_dict()
+    assert label_fan(out, "patient0001_2CH_ED") != label_fan(out, "patient0001_4CH_ED")  # a view is its own
+    assert manifest["fan_fit"]["fitted"] == 4 and manifest["fan_fit"]["lowest_iou"] >= 0.965
+    assert json.loads((out / "manifest.json").read_text())["fans"] == manifest["fans"]
+
+
+def test_a_lone_frame_keeps_its_own_fit(tmp_path):
+    source = sector_source(tmp_path / "seed.h5")
+    prepare_dataset(source, tmp_path / "out", size=SIZE, instants=("ES",), views=("4CH",), workers=1)
+    es = acquisition(TRUTH["4CH"], seed=5)[1]
+    alone, _ = fit_image_fan(es, "4CH")
+    assert label_fan(tmp_path / "out", "patient0001_4CH_ES") == alone
+    assert alone != fit_shared_fan(acquisition(TRUTH["4CH"], seed=5))[0]
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_a_frame_the_shared_fan_does_not_fit_leaves_the_other_its_own_fit(order):
+    """A blank frame would drag a shared fan away: each frame is fitted alone instead, the
+    blank one getting its view's median fan with IoU 0."""
+    frames = [acquisition(TRUTH["2CH"], seed=3)[0], np.zeros((SIZE, SIZE), np.uint8)]
+    frames = [frames[i] for i in order]
+    fitted = fit_frames_fan(frames, "2CH")
+    alone = [fit_image_fan(frame, "2CH") for frame in frames]
+    assert fitted == alone
+    assert sorted(fit for _, fit in fitted)[0] == 0.0
+    assert_near(fitted[order.index(0)][0], TRUTH["2CH"])
+
+
+def test_prepare_with_a_blank_frame_keeps_the_good_frame_fitted(tmp_path):
+    source = sector_source(tmp_path / "seed.h5", blank_es=True)
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("2CH",), workers=1)
+    assert_near(label_fan(tmp_path / "out", "patient0001_2CH_ED"), TRUTH["2CH"])
+    assert manifest["fan_fit"]["fitted"] == 1 and manifest["fan_fit"]["fallback"] == 1
+
+
+def test_a_shared_fit_of_one_frame_is_that_frames_fit_and_frames_must_share_a_size():
+    from engine.fan import fit_fan
+
+    frame = frame_in(TRUTH["2CH"], seed=7)
+    fan, fit = fit_fan(frame)
+    assert fit_shared_fan([frame]) == (fan, [fit])
+    with pytest.raises(ValueError, match="one size"):
+        fit_shared_fan([frame, frame[:, :-2]])
+    with pytest.raises(ValueError, match="at least one"):
+        fit_shared_fan([])
