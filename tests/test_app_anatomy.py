@@ -960,3 +960,30 @@ def test_mask_tools_apply_waits_while_the_mouse_holds_a_slider(window):
         slider.setSliderDown(False)
         if window.mask_tools_dialog is not None:
             window.mask_tools_dialog.close()
+
+
+def test_the_panel_fits_a_1280_by_800_window_down_to_the_fans_last_slider(window, qtbot):
+    """At 1280 x 800 the bottom of the Probe fan group (Depth, Width, Tilt) lay under the
+    panel's scroll bar: with the key-frame EF line and a slider's stop note shown, every
+    slider is in view without scrolling."""
+    from PySide6.QtWidgets import QApplication, QScrollArea, QSlider
+
+    panel = window.anatomy_panel
+    window.set_document(NewMaskChoice(True, "4CH", "ED", 7, 64).document())
+    window.resize(1280, 800)
+    width = panel.fan_sliders["width"]
+    width.setValue(width.minimum())  # heart #7 stops the fan short of its narrowest
+    panel.set_key_frame_ef(40.0)
+    QApplication.processEvents()
+    assert "Fan width stops at" in panel.status.text() and panel.key_frame_ef.isVisible()
+    scroll = window.anatomy_dock.widget()
+    assert isinstance(scroll, QScrollArea) and scroll.widget() is panel
+    viewport = scroll.viewport().rect()
+    fan = panel.fan_box
+    assert viewport.contains(fan.mapTo(scroll.viewport(), fan.rect().bottomRight()))
+    sliders = panel.findChildren(QSlider)
+    assert len(sliders) == 1 + len(panel.sliders) + 1 + len(panel.fan_sliders)
+    for slider in sliders:
+        assert slider.isVisible(), slider.objectName()
+        place = slider.rect().translated(slider.mapTo(scroll.viewport(), slider.rect().topLeft()))
+        assert viewport.contains(place), slider.objectName()

@@ -13,8 +13,8 @@ usable fan, and at the last fan the heart can still be drawn in, and a fan slide
 shows the fan in use (the status line says where it stopped, and why). A heart that does
 not fit the fan it was given (by a file, or by the other key frame) is drawn nearer the mean,
 and the status line says so while it is. Pixels painted on top of the drawn heart stay as
-painted. One drag (or one preset) is one undo step, and undo
-brings back the heart and the fan with the pixels (they are in the undo step).
+painted (each heart slider's tooltip says so). One drag (or one preset) is one undo step,
+and undo brings back the heart and the fan with the pixels (they are in the undo step).
 
 The status line's note on the last change ("LV length +1.2 SD", "Fitted to the mask (94 %
 overlap)") tells of this session's last edit and is not saved: undo, redo and another mask
@@ -52,6 +52,12 @@ NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart dr
                     "real hearts, or fit one to this mask, to shape it with sliders.")
 
 DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
+PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
+
+# the panel fits the left column of a 1280 x 800 window down to the fan's last slider, with the
+# key-frame EF line and a two-line status shown: rows this far apart, groups this far in
+ROW_SPACING = 3
+FAN_MARGINS = (6, 4, 6, 4)
 
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
@@ -118,7 +124,7 @@ class AnatomyPanel(QWidget):
         self.phase = self._slider(0, STEPS, "ED \u2194 ES: end-diastole (largest LV) to end-systole",
                                   "phase")
         self.sliders: dict[str, QSlider] = {}
-        form = QFormLayout()
+        form = _compact_form()
         form.addRow("View", self.view)
         form.addRow("ED\u2194ES", self.phase)
         for name in SLIDERS:
@@ -150,7 +156,7 @@ class AnatomyPanel(QWidget):
         self.controls = QWidget()
         self.controls.setLayout(form)
 
-        fan_form = QFormLayout()
+        fan_form = _compact_form(FAN_MARGINS)
         self.fan_sliders: dict[str, QSlider] = {}
         for key, (label, low, high, scale, tip) in FAN_SLIDERS.items():
             slider = self._slider(round(low * scale), round(high * scale), tip, f"fan:{key}")
@@ -161,10 +167,8 @@ class AnatomyPanel(QWidget):
                                 "outside it")
         self.fan_box.setLayout(fan_form)
 
-        note = QLabel("What you paint on top of the heart stays where you painted it.")
-        note.setWordWrap(True)
-        note.setStyleSheet(theme.text_style(theme.MUTED))
         layout = QVBoxLayout(self)
+        layout.setSpacing(2 * ROW_SPACING)
         layout.addWidget(self.status)
         layout.addLayout(top)
         layout.addWidget(self.ef)
@@ -174,14 +178,14 @@ class AnatomyPanel(QWidget):
         self.key_frame_ef.setVisible(False)  # until there are two key frames
         layout.addWidget(self.controls)
         layout.addWidget(self.fan_box)
-        layout.addWidget(note)
         layout.addStretch(1)
         self._show_state()
 
     def _slider(self, low: int, high: int, tip: str, name: str) -> QSlider:
+        """A slider; a heart slider's tooltip also says that paint on top of the heart stays."""
         slider = QSlider(Qt.Orientation.Horizontal)
         slider.setRange(low, high)
-        slider.setToolTip(tip)
+        slider.setToolTip(tip if name.startswith("fan:") else f"{tip}. {PAINT_STAYS}.")
         slider.setObjectName(name)
         slider.sliderPressed.connect(lambda n=name: self._begin_drag(n))
         slider.sliderReleased.connect(self._end_drag)
@@ -594,6 +598,15 @@ class AnatomyPanel(QWidget):
         self._end_step()
         self._note = f"Preset: {self.preset.currentText()}"
         self._show_state()
+
+
+def _compact_form(margins: tuple[int, int, int, int] = (0, 0, 0, 0)) -> QFormLayout:
+    """A form whose rows sit :data:`ROW_SPACING` apart, inside ``margins`` (left, top, right,
+    bottom): the sliders line up with the buttons above them and take the panel's width."""
+    form = QFormLayout()
+    form.setContentsMargins(*margins)
+    form.setVerticalSpacing(ROW_SPACING)
+    return form
 
 
 def _limit_note(what: str, value: str, stopped: bool, why: str = "this heart does not fit the fan") -> str:
