@@ -12,7 +12,8 @@ thickest walls, ...). The fan's depth, opening and tilt are here too; they stop 
 usable fan, and at the last fan the heart can still be drawn in, and a fan slider always
 shows the fan in use (the status line says where it stopped, and why). A heart that does
 not fit the fan it was given (by a file, or by the other key frame) is drawn nearer the mean,
-and the status line says so while it is. Pixels painted on top of the drawn heart stay as
+and the status line says so while it is (where not even the mean heart fits, each phase is
+drawn on its own, and the EF line shows no EF, as the masks show no one heart's cycle). Pixels painted on top of the drawn heart stay as
 painted (each heart slider's tooltip says so). One drag (or one preset) is one undo step,
 and undo brings back the heart and the fan with the pixels (they are in the undo step).
 
@@ -52,6 +53,8 @@ NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart dr
                     "real hearts, or fit one to this mask, to shape it with sliders.")
 
 DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
+EF_NOT_SHOWN = ("EF not shown: not even the mean heart fits this fan, so end-diastole and end-systole "
+                "are each drawn on their own")
 PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 
 # the panel fits the left column of a 1280 x 800 window down to the fan's last slider, with the
@@ -259,12 +262,7 @@ class AnatomyPanel(QWidget):
                 self._show_mean_heart()
                 return
             view = record["view"]
-            # the EF of the heart on screen (one too extreme to draw is shown nearer the mean)
-            shown = self.model.drawn_heart(heart, view, self.document.shape[0], self.document.fan)
-            ef_view = self.model.ejection_fraction(shown, view)
-            biplane = self.model.ejection_fraction(shown, None)
-            self._show_ef(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
-                          "by Simpson's biplane")
+            ef_view = self._show_drawn_ef(heart, view)
             self.view.setCurrentText(view)
             self.phase.setValue(round(record["phase"] * STEPS))
             for name, slider in self.sliders.items():
@@ -272,6 +270,24 @@ class AnatomyPanel(QWidget):
             self.target_ef.setValue(round(min(max(ef_view, EF_RANGE[0]), EF_RANGE[1])))
         finally:
             self._updating = False
+
+    def _show_drawn_ef(self, heart: Heart, view: str) -> float:
+        """The EF line of the heart on screen: ``heart`` itself or, one too extreme to draw,
+        the heart nearer the mean that the mask shows. When not even the mean heart fits the
+        fan, the mask draws each phase on its own, nearer the mean as far as that phase needs
+        (:meth:`ShapeModel.mask`): its ED and ES are no one heart's cycle, and the line says
+        that no EF is shown. Returns the EF by area in ``view`` for the Target EF slider (the
+        heart's own when none is shown)."""
+        size, fan = self.document.shape[0], self.document.fan
+        shown = self.model.drawn_heart(heart, view, size, fan)
+        if self.model.view_scale(shown, view, size, fan) is None:
+            self._show_ef(EF_NOT_SHOWN)
+            return self.model.ejection_fraction(heart, view)
+        ef_view = self.model.ejection_fraction(shown, view)
+        biplane = self.model.ejection_fraction(shown, None)
+        self._show_ef(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
+                      "by Simpson's biplane")
+        return ef_view
 
     def _show_mean_heart(self) -> None:
         """With no heart, the (greyed) sliders at the mean heart at ED, not where the last
