@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
@@ -622,6 +624,32 @@ def handle_in_window(slider):
     return slider.mapTo(slider.window(), handle.center())
 
 
+class HeldSlider(NamedTuple):
+    """A slider the mouse holds, pressed through the window system as a hand would press it:
+    the document's step count, labels and slider value before, and where the press was."""
+    slider: object
+    steps: int
+    before: np.ndarray
+    value: int
+    at: object
+    screen: object
+
+
+def hold_slider(window, name: str, dx: int) -> HeldSlider:
+    """Press ``name``'s handle and move it ``dx`` pixels, the mouse still down."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    doc, slider = window.document, window.anatomy_panel.sliders[name]
+    held = HeldSlider(slider, len(doc.history), doc.labels.copy(), slider.value(),
+                      handle_in_window(slider), window.windowHandle())
+    assert window.childAt(held.at) is slider
+    QTest.mousePress(held.screen, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, held.at)
+    QTest.mouseMove(held.screen, held.at + QPoint(dx, 0))
+    assert slider.isSliderDown() and slider.value() != held.value and doc.in_stroke
+    return held
+
+
 # what a shortcut opens while the mouse holds a slider: a modal dialog (True) takes the mouse,
 # so the slider never hears its release; a window of its own (False) does not
 DIALOG_SHORTCUTS = {"export_image": True, "open_model": True, "shortcuts": True, "dataset": True,
@@ -639,14 +667,8 @@ def test_a_dialog_opened_while_the_mouse_holds_a_slider_leaves_its_drag_one_clos
     from shiboken6 import isValid
 
     panel, doc = window.anatomy_panel, window.document
-    slider = panel.sliders["wall"]
-    steps, before, value = len(doc.history), doc.labels.copy(), slider.value()
-    at, screen = handle_in_window(slider), window.windowHandle()
-    assert window.childAt(at) is slider
+    slider, steps, before, value, at, screen = hold_slider(window, "wall", 30)
     left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QTest.mousePress(screen, left, none, at)  # through the window system, as a hand would
-    QTest.mouseMove(screen, at + QPoint(30, 0))
-    assert slider.isSliderDown() and slider.value() != value and doc.in_stroke
     seen = []
 
     def let_go_and_close() -> None:
@@ -825,13 +847,8 @@ def test_a_menu_opened_from_the_keyboard_mid_drag_leaves_the_drag_one_closed_ste
     from PySide6.QtWidgets import QApplication, QToolTip
 
     panel, doc = window.anatomy_panel, window.document
-    slider = panel.sliders["wall"]
-    steps, before, value = len(doc.history), doc.labels.copy(), slider.value()
-    at, screen = handle_in_window(slider), window.windowHandle()
+    slider, steps, before, value, at, screen = hold_slider(window, "wall", 30)
     left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QTest.mousePress(screen, left, none, at)
-    QTest.mouseMove(screen, at + QPoint(30, 0))
-    assert slider.isSliderDown() and doc.in_stroke
     try:
         if how == "alt_letter":
             QTest.keyClick(screen, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
@@ -897,13 +914,8 @@ def test_the_mask_tools_window_opened_mid_drag_leaves_the_drag_one_closed_step(w
     from PySide6.QtWidgets import QApplication
 
     panel, doc = window.anatomy_panel, window.document
-    slider = panel.sliders["wall"]
-    steps, before, value = len(doc.history), doc.labels.copy(), slider.value()
-    at, screen = handle_in_window(slider), window.windowHandle()
+    slider, steps, before, value, at, screen = hold_slider(window, "wall", 20)
     left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QTest.mousePress(screen, left, none, at)
-    QTest.mouseMove(screen, at + QPoint(20, 0))
-    assert slider.isSliderDown() and doc.in_stroke
     try:
         if how == "action":
             window.commands["mask_tools"].trigger()
