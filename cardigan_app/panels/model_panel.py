@@ -90,6 +90,11 @@ def inputs_line(arch: dict) -> str:
     return " \u00b7 ".join(parts)
 
 
+def _span(values) -> str:
+    """The lowest and highest of a setting's values, as "0.84\u20131.00"."""
+    return f"{min(values):.2f}\u2013{max(values):.2f}"
+
+
 def output_settings(summary: dict) -> list[str]:
     """The settings of the model's output stage, one short phrase each (empty for a plain
     SPADE generator and for the simulator)."""
@@ -108,8 +113,7 @@ def output_settings(summary: dict) -> list[str]:
     if arch.get("tone", 1.0) != 1.0:
         items.append(f"output tone \u03b3 {arch['tone']:g}")
     if arch.get("depth_gain"):
-        gains = arch["depth_gain"]
-        items.append(f"depth gain {min(gains):.2f}\u2013{max(gains):.2f}")
+        items.append(f"depth gain {_span(arch['depth_gain'])}")
     if arch.get("tip_gain"):
         items.append(f"tip gain over {len(arch['tip_gain'])} px")
     if arch.get("speckle_shape"):
@@ -118,8 +122,7 @@ def output_settings(summary: dict) -> list[str]:
         size = len(arch["fine_filter"])
         items.append(f"fine speckle filtered ({size}\u00d7{size})")
     if arch.get("pool_detail"):
-        gains = arch["pool_detail"]
-        items.append(f"pool speckle by depth ({min(gains):.2f}\u2013{max(gains):.2f})")
+        items.append(f"pool speckle by depth ({_span(arch['pool_detail'])})")
     if arch.get("ring_down"):
         items.append(f"ring-down per seed ({len(arch['ring_down'])} directions)")
     if arch.get("border_soften") and any(arch["border_soften"]):
