@@ -228,6 +228,29 @@ def test_export_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, tiny
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_export_says_an_output_named_as_a_file_before_start(qtbot, tmp_path, tiny_model):
+    """Every layout is a folder, so the engine refuses ``out.h5``: the note says so, in the
+    chosen format's words, as soon as the name (or the format) is chosen, and Export stays off."""
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out.h5", "hdf5")
+    note = dialog.output_note
+    assert note.isVisible() and note.text().startswith("The output out.h5: named as a file")
+    assert "synthetic.hdf5 and manifest.json would be written inside out.h5" in note.text()
+    assert "such as out" in note.text() and str(tmp_path) not in note.text()  # the field shows where
+    assert not dialog.start_button.isEnabled() and "named as a file" in dialog.start_button.toolTip()
+    dialog.overwrite.setChecked(True)  # no box makes a file name a folder name
+    assert not dialog.start_button.isEnabled()
+    dialog.start()
+    assert not dialog.running and "named as a file" in dialog.status.text()
+
+    dialog.format.setCurrentIndex(dialog.format.findData("nifti"))  # the note follows the format
+    assert "database_nifti and database_split and manifest.json" in note.text()
+    dialog.output.set_path(tmp_path / "out.NII.GZ")
+    assert not dialog.start_button.isEnabled() and "The output out.NII.GZ: named as a file" in note.text()
+    dialog.output.set_path(tmp_path / "out.v2")  # a dot alone is a folder name
+    assert dialog.start_button.isEnabled() and not note.isVisible()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_refused_or_cancelled_export_keeps_the_last_result_to_open(qtbot, tmp_path, tiny_model):
     """A refusal or a cancel writes nothing, so the last export is still there: its summary
     and Open output folder stay."""

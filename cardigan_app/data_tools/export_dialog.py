@@ -6,8 +6,9 @@ at ED and ES each), drawn from the shipped shape model or from one built from a 
 noise model's style spread as chosen (Style scale, as ``--style-scale``). The engine writes
 the png, seed HDF5, CAMUS NIfTI or nnU-Net layout to a staging folder and renames it at the end, so a
 cancelled or failed export leaves nothing; a non-empty output folder is refused unless
-Overwrite is ticked. The dialog says so under the folder as soon as it is chosen (and keeps
-Start off until Overwrite is ticked or another folder chosen), not only when Start is pressed.
+Overwrite is ticked, and so is one named as a file (``out.h5``: every layout is a folder). The
+dialog says so under the folder as soon as it (or the format) is chosen, and keeps Start off
+until Overwrite is ticked or another folder chosen, not only when Start is pressed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import Words, option
-from engine.export import EXPORT_FORMATS, export_dataset
+from engine.export import EXPORT_FORMATS, export_dataset, file_name_problem
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
@@ -159,7 +160,8 @@ class ExportDialog(JobDialog):
         self.output = PathField("folder", "Output folder", kind="exports", placeholder="a new or empty folder")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
-        note = self.watch_output(OutputNote(self.output, self.overwrite, "an export"))
+        note = self.watch_output(OutputNote(self.output, self.overwrite, "an export",
+                                            folder_name_problem=self.file_name_for_a_folder))
 
         form = QFormLayout()
         form.addRow("Model", self.model)
@@ -183,7 +185,8 @@ class ExportDialog(JobDialog):
         self.open_button.clicked.connect(self.open_output)
         self.lay_out(self.options_box, [self.options_box])
 
-        for signal in (self.model.currentIndexChanged, self.use_random.toggled, self.masks.pathChanged,
+        for signal in (self.model.currentIndexChanged, self.format.currentIndexChanged,
+                       self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.random_count.valueChanged,
                        self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged):
             signal.connect(self._update_buttons)
@@ -227,6 +230,13 @@ class ExportDialog(JobDialog):
         if self.output.path() is None:
             return "choose an output folder"
         return self.output_note.problem()
+
+    def file_name_for_a_folder(self, out: Path) -> str | None:
+        """Why the export will not write ``out``: a name such as ``out.h5`` reads as a file, but
+        every layout is a folder. The engine's own line, with the output named by its name alone
+        (the field above shows where it is)."""
+        problem = file_name_problem(Path(out.name), self.format.currentData())
+        return None if problem is None else f"the output {problem}"
 
     def _update_buttons(self) -> None:
         from_file = self.model.currentData() == FILE_ITEM

@@ -3,8 +3,12 @@
 ``sources``  where the masks come from: generated patients or a folder of label maps
 ``writers``  the three output layouts: prepared folders (png), the seed's HDF5, CAMUS 2023 NIfTI
 ``run``      ``export_dataset``: synthesize patient by patient, stage, commit, manifest
+
+``file_name_problem`` is the check ``export_dataset`` makes first (an output named as a file,
+``out.h5``, is refused: every layout is a folder), for a caller to say before it starts.
 """
 
 from .run import EXPORT_FORMATS, export_dataset
+from .writers import file_name_problem
 
-__all__ = ["EXPORT_FORMATS", "export_dataset"]
+__all__ = ["EXPORT_FORMATS", "export_dataset", "file_name_problem"]
