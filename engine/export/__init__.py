@@ -1,7 +1,8 @@
 """Batch export of synthetic image/mask pairs as a segmentation dataset.
 
 ``sources``  where the masks come from: generated patients or a folder of label maps
-``writers``  the three output layouts: prepared folders (png), the seed's HDF5, CAMUS 2023 NIfTI
+``writers``  the four output layouts: prepared folders (png), the seed's HDF5, CAMUS 2023 NIfTI,
+             nnU-Net v2's raw dataset
 ``run``      ``export_dataset``: synthesize patient by patient, stage, commit, manifest
 
 ``file_name_problem`` is the check ``export_dataset`` makes first (an output named as a file,
