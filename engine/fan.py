@@ -22,7 +22,8 @@ fitted apex at 256x256, median 2.5).
 :func:`fan_alpha` rasterises a fan with anti-aliased edges (coverage from the signed distance
 in pixels), :func:`fit_fan` fits one to an image's support (drawing it at each step only near
 its outline, :func:`fan_alpha_near_outline`) and :func:`fit_shared_fan` one to the supports of
-several frames of one acquisition together, :func:`default_fan` is the median
+several frames of one acquisition together (:func:`fan_overlaps` measures how well a fan
+fitted to some frames covers others), :func:`default_fan` is the median
 CAMUS fan of a view, used for every mask that comes without one.
 """
 
@@ -509,8 +510,23 @@ def fit_shared_fan(images, threshold: int = SUPPORT_THRESHOLD,
     fan = unpack(result.x).rounded()
     if fan.problem():
         return default_fan(), [0.0] * len(images)
-    drawn = fan_mask(fan, *supports[0].shape)
-    return fan, [iou(drawn, support) for support in supports]
+    return fan, _support_overlaps(fan, supports)
+
+
+def fan_overlaps(fan: Fan, images, threshold: int = SUPPORT_THRESHOLD) -> list[float]:
+    """The IoU of each (H, W) uint8 image's support with ``fan`` (what :func:`fit_shared_fan`
+    reports for the fan it fitted), for frames that take a fan fitted to other frames."""
+    return _support_overlaps(fan, [image_support(image, threshold) for image in images])
+
+
+def _support_overlaps(fan: Fan, supports: list[np.ndarray]) -> list[float]:
+    drawn: dict = {}
+    overlaps = []
+    for support in supports:
+        if support.shape not in drawn:
+            drawn[support.shape] = fan_mask(fan, *support.shape)
+        overlaps.append(iou(drawn[support.shape], support))
+    return overlaps
 
 
 # -- the fan as a network input -------------------------------------------------------------

@@ -126,3 +126,84 @@ def test_a_shared_fit_of_one_frame_is_that_frames_fit_and_frames_must_share_a_si
         fit_shared_fan([frame, frame[:, :-2]])
     with pytest.raises(ValueError, match="at least one"):
         fit_shared_fan([])
+
+
+# -- half sequences -------------------------------------------------------------------------
+NOTCHED = 2  # the sequence frame with a wide dropout along its left edge
+
+
+def notched(fan: Fan, seed: int) -> np.ndarray:
+    """A frame of ``fan`` with a wide dark patch cut into its left edge: it fits the sector
+    less well than the others (still well enough to be trusted)."""
+    frame = frame_in(fan, seed)
+    frame[int(0.45 * SIZE):int(0.65 * SIZE), :int(0.3 * SIZE)] = 0
+    return frame
+
+
+def half_sequence(fan: Fan, seed: int, frames: int = 5) -> np.ndarray:
+    """(T, H, W) frames from ED to ES of one acquisition, ED and ES the pair's own frames."""
+    ed, es = acquisition(fan, seed)
+    middle = [notched(fan, seed + k) if k == NOTCHED else frame_in(fan, seed + 10 + k) for k in range(1, frames - 1)]
+    return np.stack([ed, *middle, es])
+
+
+def sequence_source(root, blank_es: bool = False):
+    """A CAMUS 2023 patient whose 4CH ED, ES and half sequence are drawn in one sector
+    (``blank_es``: the ES file blank, the sequence whole)."""
+    from test_prepare import build_camus2023, write_sitk
+
+    from engine.data.imaging import resize_labels
+
+    def tamper(name, view, instant, image, labels):
+        frame = acquisition(TRUTH[view], seed=5)[0 if instant == "ED" else 1]
+        if blank_es and instant == "ES":
+            frame = np.zeros_like(frame)
+        return frame, resize_labels(labels, SIZE)
+
+    build_camus2023(root, ["patient0001"], tamper=tamper)
+    frames = half_sequence(TRUTH["4CH"], seed=5)
+    bands = (np.arange(SIZE)[:, None] // 40 % 4).repeat(SIZE, 1).astype(np.uint8)
+    labels = np.stack([bands] * len(frames))
+    folder = root / "database_nifti" / "patient0001"
+    write_sitk(folder / "patient0001_4CH_half_sequence.nii.gz", frames)
+    write_sitk(folder / "patient0001_4CH_half_sequence_gt.nii.gz", labels)
+    return root
+
+
+def sequence_label_fans(out, frames: int = 5) -> list[Fan]:
+    return [label_fan(out, f"patient0001_4CH_f{k:03d}") for k in range(frames)]
+
+
+def test_a_sequence_carries_the_fan_its_acquisitions_ed_and_es_share(tmp_path):
+    source = sequence_source(tmp_path / "camus")
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("4CH",), sequences=True, workers=1)
+    out = tmp_path / "out"
+    pair = label_fan(out, "patient0001_4CH_ED")
+    assert label_fan(out, "patient0001_4CH_ES") == pair
+    assert sequence_label_fans(out) == [pair] * 5
+    assert manifest["fans"]["train/patient0001_4CH_f000"] == pair.to_dict()
+    assert pair != fit_image_fan(half_sequence(TRUTH["4CH"], seed=5)[0], "4CH")[0]  # not the first frame's own
+
+
+def test_each_sequence_frame_counts_its_own_overlap_with_the_fan_in_fan_fit(tmp_path):
+    from engine.fan import fan_overlaps
+
+    source = sequence_source(tmp_path / "camus")
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("4CH",), sequences=True, workers=1)
+    pair = label_fan(tmp_path / "out", "patient0001_4CH_ED")
+    overlaps = fan_overlaps(pair, half_sequence(TRUTH["4CH"], seed=5))
+    assert 0.9 <= overlaps[NOTCHED] < min(overlaps[:NOTCHED] + overlaps[NOTCHED + 1:]) - 0.01
+    assert manifest["fan_fit"]["fitted"] == 2 + 5
+    assert manifest["fan_fit"]["lowest_iou"] == round(overlaps[NOTCHED], 4)
+
+
+def test_a_sequence_whose_pair_shares_no_fan_is_fitted_over_all_its_frames(tmp_path):
+    """A blank ES file leaves the pair without one fan (each frame fitted alone): the
+    sequence's own frames are fitted together, one fan for all of them."""
+    source = sequence_source(tmp_path / "camus", blank_es=True)
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("4CH",), sequences=True, workers=1)
+    joint = fit_frames_fan(list(half_sequence(TRUTH["4CH"], seed=5)), "4CH")
+    assert len({fan for fan, _ in joint}) == 1
+    assert sequence_label_fans(tmp_path / "out") == [fan for fan, _ in joint]
+    assert_near(joint[0][0], TRUTH["4CH"])
+    assert manifest["fan_fit"]["fallback"] == 1  # the blank ES alone

@@ -9,7 +9,9 @@ present; the 2019 ``testing`` folder as the test split; otherwise a seeded 80/10
 Every pair's label PNG and the manifest record the probe's fan (:mod:`engine.fan`). The
 frames of one view of a patient (ED and ES: one probe position, one scan setting) share one
 fan fitted to all of them (:func:`acquisition_fans`), so the two do not differ by fitting
-noise; a frame alone keeps its own fit.
+noise; a frame alone keeps its own fit. A half sequence (``sequences``) is the same
+acquisition (its first and last frames are ED and ES) and carries the fan its ED and ES frames
+share (:func:`sequence_fans`). Each frame records its own IoU with the fan it carries.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..anatomy import VIEWS
 from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
-from ..fan import FAN_KEY, Fan, default_fan, fit_fan, fit_shared_fan
+from ..fan import FAN_KEY, Fan, default_fan, fan_overlaps, fit_fan, fit_shared_fan
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
                      parse_choices, split_patients)
@@ -91,7 +93,7 @@ def _run_job(job: _Job) -> list[_PatientResult]:
         for stem, (view, instant, image, labels), fitted in zip(stems, read.frames, fans):
             _write_pair(result, staging, stem, image, labels, job.size, view, fitted)
         if job.sequences:
-            _write_sequences(patient, result, job, staging)
+            _write_sequences(patient, result, job, staging, shared_fans(read.frames, fans))
         results.append(result)
     return results
 
@@ -103,8 +105,7 @@ POOR_FIT = 0.9  # a fit below this IoU is not trusted: the view's median fan is 
 def fit_image_fan(image: np.ndarray, view: str | None) -> tuple[Fan, float]:
     """The fan of a real image (uint8, any size) and the IoU of the fit; the view's median
     fan, with IoU 0, when the image's support is not a sector (blank, or badly cut)."""
-    small = image if max(image.shape) <= FIT_SIZE else resize_image(image, FIT_SIZE)
-    fan, fit = fit_fan(small)
+    fan, fit = fit_fan(_fitting_picture(image))
     if fit < POOR_FIT:
         return default_fan(view), 0.0
     return fan, fit
@@ -116,11 +117,15 @@ def fit_frames_fan(images: list[np.ndarray], view: str | None) -> list[tuple[Fan
     blank or badly cut), each frame gets its own fit (:func:`fit_image_fan`) instead."""
     if len(images) == 1:
         return [fit_image_fan(images[0], view)]
-    small = [image if max(image.shape) <= FIT_SIZE else resize_image(image, FIT_SIZE) for image in images]
-    fan, fits = fit_shared_fan(small)
+    fan, fits = fit_shared_fan([_fitting_picture(image) for image in images])
     if min(fits) < POOR_FIT:
         return [fit_image_fan(image, view) for image in images]
     return [(fan, fit) for fit in fits]
+
+
+def _fitting_picture(image: np.ndarray) -> np.ndarray:
+    """``image`` as fans are fitted to it: at most :data:`FIT_SIZE` on a side."""
+    return image if max(image.shape) <= FIT_SIZE else resize_image(image, FIT_SIZE)
 
 
 def acquisition_fans(frames: list, size: int) -> list[tuple[Fan, float]]:
@@ -141,6 +146,29 @@ def acquisition_fans(frames: list, size: int) -> list[tuple[Fan, float]]:
     return fans
 
 
+def shared_fans(frames: list, fans: list) -> dict:
+    """The one fan each acquisition's frames carry, by (view, native size), from a patient's
+    frames as read and their fans (:func:`acquisition_fans`); an acquisition whose frames carry
+    different fans (each fitted alone) or a fallback median fan is left out."""
+    carried: dict = {}
+    for (view, _, image, _), (fan, fit) in zip(frames, fans):
+        if view is not None:
+            carried.setdefault((view, image.shape), []).append(fan if fit > 0 else None)
+    return {key: got[0] for key, got in carried.items() if got[0] is not None and got.count(got[0]) == len(got)}
+
+
+def sequence_fans(pictures: list[np.ndarray], view: str | None, shared: Fan | None) -> list[tuple[Fan, float]]:
+    """The fan and its fit of each frame of a half sequence (uint8 pictures of one size): the
+    fan ``shared`` by its acquisition's ED and ES frames, with each frame's own IoU with it (a
+    frame it fits below :data:`POOR_FIT` is fitted alone, as a blank frame of a pair is); with
+    no such fan the sequence's frames are fitted together (:func:`fit_frames_fan`)."""
+    if shared is None:
+        return fit_frames_fan(pictures, view)
+    small = [_fitting_picture(picture) for picture in pictures]
+    return [(shared, fit) if fit >= POOR_FIT else fit_image_fan(picture, view)
+            for picture, fit in zip(small, fan_overlaps(shared, small))]
+
+
 def _write_pair(result: "_PatientResult", staging: Path, stem: str, image: np.ndarray, labels: np.ndarray,
                 size: int, view: str, fitted: tuple | None = None) -> tuple:
     """Resize and write one pair, its fan in the label PNG (fitted to the image unless
@@ -156,16 +184,17 @@ def _write_pair(result: "_PatientResult", staging: Path, stem: str, image: np.nd
     return fan, fit
 
 
-def _write_sequences(patient: SourcePatient, result: "_PatientResult", job: "_Job", staging: Path) -> None:
-    """The patient's half sequences as one pair per frame, ``<patient>_<view>_f<k>``; the fan is
-    fitted to the first frame (one acquisition, one fan)."""
+def _write_sequences(patient: SourcePatient, result: "_PatientResult", job: "_Job", staging: Path,
+                     shared: dict) -> None:
+    """The patient's half sequences as one pair per frame, ``<patient>_<view>_f<k>``, each
+    carrying the fan of its acquisition (``shared``: :func:`shared_fans`; :func:`sequence_fans`)."""
     read = _READER.read_sequences(patient, job.views)
     result.missing += read.missing
     for view, images, labels in read.sequences:
-        fitted = None
-        for k, (image, mask) in enumerate(zip(images, labels)):
-            fitted = _write_pair(result, staging, f"{patient.name}_{view}_f{k:03d}", image, mask, job.size,
-                                 view, fitted)
+        pictures = [resize_image(image, job.size) for image in images]
+        fans = sequence_fans(pictures, view, shared.get((view, images.shape[1:])))
+        for k, (image, mask, fitted) in enumerate(zip(images, labels, fans)):
+            _write_pair(result, staging, f"{patient.name}_{view}_f{k:03d}", image, mask, job.size, view, fitted)
         result.sequences.append({"patient": patient.name, "view": view, "split": result.split,
                                  "frames": int(len(images)), "stems": f"{patient.name}_{view}_f000.."
                                  f"f{len(images) - 1:03d}"})
