@@ -741,6 +741,20 @@ def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(wind
     assert reads == {"labels": 2, "grey": 1}
 
 
+def test_a_dropped_gif_opens_to_trace_even_when_its_grey_levels_look_like_labels(window, tmp_path, prompts,
+                                                                              monkeypatch):
+    """A GIF is never read as a mask: a dark loop whose pixels hold 0..3 alone is traced over."""
+    import cardigan_app.mask_files as mask_files
+
+    read_as_mask, read_label_map = [], mask_files.read_label_map
+    monkeypatch.setattr(mask_files, "read_label_map", lambda path: read_as_mask.append(path) or read_label_map(path))
+    frames = [Image.fromarray(some_labels(64)), Image.fromarray(some_labels(64)[::-1].copy())]
+    frames[0].save(tmp_path / "dark.gif", save_all=True, append_images=frames[1:], duration=40, loop=0)
+    assert window.open_any(tmp_path / "dark.gif")
+    assert not read_as_mask and not window.document.labels.any() and window.reference_image is not None
+    assert "dark.gif" in window.windowTitle()
+
+
 def test_dropping_the_mask_being_edited_and_saving_it_opens_the_saved_edits(window, tmp_path, prompts):
     path = tmp_path / "mask.png"
     write_label_png(path, some_labels())

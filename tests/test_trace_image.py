@@ -156,3 +156,13 @@ def test_a_multi_page_picture_with_pages_of_unequal_sizes_is_one_line(tmp_path):
         read_grey_frames(tmp_path / "pages.tif")
     assert "\n" not in str(refused.value)
     assert read_grey_image(tmp_path / "pages.tif").shape == (64, 64)  # its first page alone still opens
+
+
+def test_a_gif_opens_to_trace_by_its_name_in_any_case():
+    """A GIF is a picture or a loop, never a label map: its name alone sends it to tracing."""
+    from engine.data.trace_image import TRACE_SUFFIXES
+
+    for name in ("loop.gif", "LOOP.GIF", "scan.jpg", "IM_0001.dcm"):
+        assert name.lower().endswith(TRACE_SUFFIXES), name
+    for name in ("mask.png", "mask.nii.gz"):
+        assert not name.lower().endswith(TRACE_SUFFIXES), name

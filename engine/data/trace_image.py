@@ -35,9 +35,11 @@ from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # pictures never a label map (PNG may be either)
-# what opens to trace over by its name alone: pictures and DICOM echoes (.dicom_echo), which are
-# cut to their ultrasound region and so are not paired with label maps drawn on the whole frame
-TRACE_SUFFIXES = PICTURE_SUFFIXES + DICOM_SUFFIXES
+LOOP_PICTURE_SUFFIXES = (".gif",)  # a still or an animated loop (`cardigan cine`), never a label map
+# what opens to trace over by its name alone: pictures, GIF loops and DICOM echoes (.dicom_echo),
+# which are cut to their ultrasound region and so are not paired with label maps drawn on the
+# whole frame
+TRACE_SUFFIXES = PICTURE_SUFFIXES + LOOP_PICTURE_SUFFIXES + DICOM_SUFFIXES
 DIM_SHARE = 0.25  # an image whose bright end lies within this share of its range is dim
 BRIGHT_END = 99.5  # percentile of the pixels above black taken as an image's bright end
 BRIGHT_SAMPLE = 250_000  # about how many pixels the bright end is measured on
