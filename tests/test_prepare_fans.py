@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 
 from engine.data.imaging import resize_image
-from engine.data.prepare import fit_frames_fan, fit_image_fan, prepare_dataset
+from engine.data.image_fans import fit_frames_fan, fit_image_fan
+from engine.data.prepare import prepare_dataset
 from engine.fan import FAN_KEY, Fan, fan_alpha, fit_shared_fan
 from test_prepare import build_seed_hdf5
 

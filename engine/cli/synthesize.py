@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     labels = read_mask(args.mask)
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
     if args.fan_from is not None:
-        from ..data.prepare import FIT_SIZE
+        from ..data.image_fans import FIT_SIZE
         from ..data.trace_image import image_to_trace
 
         # fans are size-free: fitted at prepare's size whatever the mask's

@@ -27,7 +27,8 @@ from ..anatomy import VIEWS
 from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
-from ..fan import FAN_KEY, Fan, default_fan, fan_overlaps, fit_fan, fit_shared_fan
+from ..fan import FAN_KEY, Fan, fan_overlaps
+from .image_fans import POOR_FIT, fit_frames_fan, fit_image_fan, fitting_picture
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
                      parse_choices, split_patients)
@@ -98,36 +99,6 @@ def _run_job(job: _Job) -> list[_PatientResult]:
     return results
 
 
-FIT_SIZE = 256  # fans are fitted at most at this size (they are size-free)
-POOR_FIT = 0.9  # a fit below this IoU is not trusted: the view's median fan is used instead
-
-
-def fit_image_fan(image: np.ndarray, view: str | None) -> tuple[Fan, float]:
-    """The fan of a real image (uint8, any size) and the IoU of the fit; the view's median
-    fan, with IoU 0, when the image's support is not a sector (blank, or badly cut)."""
-    fan, fit = fit_fan(_fitting_picture(image))
-    if fit < POOR_FIT:
-        return default_fan(view), 0.0
-    return fan, fit
-
-
-def fit_frames_fan(images: list[np.ndarray], view: str | None) -> list[tuple[Fan, float]]:
-    """One fan for frames of one acquisition (uint8, one size), from all of them together,
-    with each frame's IoU; when the shared fan does not fit every frame well (one frame
-    blank or badly cut), each frame gets its own fit (:func:`fit_image_fan`) instead."""
-    if len(images) == 1:
-        return [fit_image_fan(images[0], view)]
-    fan, fits = fit_shared_fan([_fitting_picture(image) for image in images])
-    if min(fits) < POOR_FIT:
-        return [fit_image_fan(image, view) for image in images]
-    return [(fan, fit) for fit in fits]
-
-
-def _fitting_picture(image: np.ndarray) -> np.ndarray:
-    """``image`` as fans are fitted to it: at most :data:`FIT_SIZE` on a side."""
-    return image if max(image.shape) <= FIT_SIZE else resize_image(image, FIT_SIZE)
-
-
 def acquisition_fans(frames: list, size: int) -> list[tuple[Fan, float]]:
     """The fan and its fit of each of a patient's frames ((view, instant, image, labels) as
     read, pictures fitted at ``size``): the frames of one view (one probe position, one scan
@@ -164,7 +135,7 @@ def sequence_fans(pictures: list[np.ndarray], view: str | None, shared: Fan | No
     no such fan the sequence's frames are fitted together (:func:`fit_frames_fan`)."""
     if shared is None:
         return fit_frames_fan(pictures, view)
-    small = [_fitting_picture(picture) for picture in pictures]
+    small = [fitting_picture(picture) for picture in pictures]
     return [(shared, fit) if fit >= POOR_FIT else fit_image_fan(picture, view)
             for picture, fit in zip(small, fan_overlaps(shared, small))]
 

@@ -176,7 +176,7 @@ def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
     (``first_only``: its first frame alone, for the fan). ``image`` is that file's grey image
     (H, W) or frames (T, H, W) when the caller has read them already
     (:func:`read_grey_frames`), so the file is not read twice."""
-    from .prepare import fit_image_fan
+    from .image_fans import fit_image_fan
 
     if image is None:
         frames = read_grey_frames(path, first_only)
