@@ -10,8 +10,9 @@ Use::
     heart = model.draw(seed)                         # a random patient (a Heart)
     labels = model.mask(heart, "4CH", "ED", 256)     # uint8 (256, 256), values 0..3, in the fan
     labels = model.mask(heart, "2CH", 0.5, 128)      # any phase between ED (0) and ES (1)
-    shown = model.drawn_heart(heart, "4CH", 256)     # the heart those masks show (one too
-                                                     #   extreme to draw: nearer the mean)
+    shown = model.drawn_heart(heart, "4CH", 256)     # the heart those masks show, at every
+                                                     #   phase (one too extreme to draw: nearer
+                                                     #   the mean)
     bigger = model.move(heart, "lv_length", 1.5)     # along a slider direction, in SDs
     model.position(heart, "lv_length")               # where it sits on that direction, in SDs
     model.directions                                 # {name: label}: lv_length, lv_width, wall,
@@ -62,6 +63,7 @@ CHECK_SIZE = 64  # draws are checked at this size (and redrawn when they cannot 
 REDRAWS = 30
 SHRINK, STEPS = 0.95, 12  # a heart that does not fit shrinks by SHRINK up to STEPS times
 PULLS = (1.0, 0.6, 0.3, 0.0)  # a heart that cannot be drawn is moved toward the mean by these
+LAST_RESORT_STEPS = 30  # in a fan no pull fits down to SHRINK ** STEPS, hearts shrink this far
 SHAPE_SLIDERS = 3  # the first principal modes are sliders too ("Shape 1".."Shape 3")
 FINGERPRINT_VERSION = 2  # what models built now hash (:func:`fingerprint`)
 POSE_STATISTICS = ("pose_mean", "pose_from_shape", "pose_cov")
@@ -264,41 +266,25 @@ class ShapeModel:
         median CAMUS fan) with the fan's apex, axis and depth (:mod:`engine.anatomy.placement`),
         nothing outside it and a plausible topology. A heart that would not fit is
         shrunk a little toward the fan's middle (:meth:`view_scale`), and moved toward the
-        mean heart as a last resort (:meth:`drawn_heart`); either way every phase of a view
-        shows the same heart at the same scale, so its masks keep the heart's ejection
-        fraction."""
+        mean heart as a last resort (:meth:`drawn_heart`). That choice is made once per heart,
+        view, size and fan, by its ED and ES: every phase of a view shows the same heart at the
+        same scale, so its masks keep that heart's ejection fraction (a phase between that
+        does not fit at that scale shrinks a little more, still that heart)."""
         fan, f, size = default_fan(view) if fan is None else fan, _phase(phase), int(size)
-        drawn_heart = self.drawn_heart(heart, view, size, fan)
-        scale, drawn = _fit_view(self, drawn_heart, view, size, fan)
-        if scale is not None:
-            if f in (0.0, 1.0):
-                return drawn[int(f)].copy()
-            marks = shrink(self.landmarks(drawn_heart, view, f, fan), scale, fan_middle(fan))
-            labels, ok = fitted_labels(marks, size, size, fan)
-            if ok:
-                return labels
-        latent = self._latent(heart)  # no heart fits the whole cycle: each phase on its own
-        for pull in PULLS:
-            pulled = Heart.from_latent(latent * pull, self.shapes, self.fingerprint) if pull < 1.0 else heart
-            scale = self.view_scale(pulled, view, size, fan)
-            labels, ok = fitted_labels(shrink(self.landmarks(pulled, view, f, fan), scale or 1.0, fan_middle(fan)),
-                                       size, size, fan)
-            if ok:
-                return labels
-        return labels
+        drawn_heart, scale, drawn = _drawing(self, heart, view, size, fan)
+        if drawn is not None and f in (0.0, 1.0):
+            return drawn[int(f)].copy()
+        marks = shrink(self.landmarks(drawn_heart, view, f, fan), scale, fan_middle(fan))
+        return fitted_labels(marks, size, size, fan)[0]
 
     def drawn_heart(self, heart: Heart, view: str, size: int = 256, fan: Fan | None = None) -> Heart:
-        """The heart :meth:`mask` shows for ``heart`` in ``view``: ``heart`` itself when its ED
-        and ES masks fit at ``size`` in ``fan`` (default: the view's median CAMUS fan), shrunk
-        or not, else the first of it moved 40 %, 70 % and all the way to the mean heart that
-        does (``heart`` when none does)."""
+        """The heart :meth:`mask` shows for ``heart`` in ``view`` at every phase: ``heart``
+        itself when its ED and ES masks fit at ``size`` in ``fan`` (default: the view's median
+        CAMUS fan), shrunk or not, else the first of it moved 40 %, 70 % and all the way to the
+        mean heart that does; in a fan where none does, the first that does once shrunk
+        further (down to 0.95 ** 30), the mean heart when not even that fits."""
         fan = default_fan(view) if fan is None else fan
-        latent = self._latent(heart)
-        for pull in PULLS:
-            pulled = Heart.from_latent(latent * pull, self.shapes, self.fingerprint) if pull < 1.0 else heart
-            if _fit_view(self, pulled, view, int(size), fan)[0] is not None:
-                return pulled
-        return heart
+        return _drawing(self, heart, view, int(size), fan)[0]
 
     def ejection_fraction(self, heart: Heart, view: str | None = None) -> float:
         """EF in percent: by area of the cavity in ``view``, or Simpson biplane for None."""
@@ -352,12 +338,29 @@ def _inside(fan: Fan, size: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
-    """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale`, the masks cleared
-    outside the fan (read-only); (None, None) when no scale fits."""
+def _drawing(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
+    """(drawn heart, scale, (ED labels, ES labels) or None) of :meth:`ShapeModel.mask`: the
+    least pulled heart whose ED and ES fit at one scale down to SHRINK ** STEPS, else down to
+    SHRINK ** LAST_RESORT_STEPS; else the mean heart at the last scale, no masks fitting."""
+    latent = model._latent(heart)
+    pulled = [Heart.from_latent(latent * pull, model.shapes, model.fingerprint) if pull < 1.0 else heart
+              for pull in PULLS]
+    for steps in (STEPS, LAST_RESORT_STEPS):
+        for candidate in pulled:
+            scale, drawn = _fit_view(model, candidate, view, size, fan, steps)
+            if scale is not None:
+                return candidate, scale, drawn
+    return pulled[-1], SHRINK ** LAST_RESORT_STEPS, None
+
+
+@lru_cache(maxsize=64)
+def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan, steps: int = STEPS):
+    """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale` (shrunk at most
+    ``steps`` times), the masks cleared outside the fan (read-only); (None, None) when no
+    scale fits."""
     inside = _inside(fan, size)
     marks = [model.landmarks(heart, view, phase, fan) for phase in PHASES]
-    for step in range(STEPS + 1):
+    for step in range(steps + 1):
         scale, drawn = SHRINK ** step, []
         for m in marks:
             shrunk = shrink(m, scale, fan_middle(fan))
