@@ -53,8 +53,6 @@ NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart dr
                     "real hearts, or fit one to this mask, to shape it with sliders.")
 
 DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
-EF_NOT_SHOWN = ("EF not shown: not even the mean heart fits this fan, so end-diastole and end-systole "
-                "are each drawn on their own")
 PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 
 # the panel fits the left column of a 1280 x 800 window down to the fan's last slider, with the
@@ -273,16 +271,11 @@ class AnatomyPanel(QWidget):
 
     def _show_drawn_ef(self, heart: Heart, view: str) -> float:
         """The EF line of the heart on screen: ``heart`` itself or, one too extreme to draw,
-        the heart nearer the mean that the mask shows. When not even the mean heart fits the
-        fan, the mask draws each phase on its own, nearer the mean as far as that phase needs
-        (:meth:`ShapeModel.mask`): its ED and ES are no one heart's cycle, and the line says
-        that no EF is shown. Returns the EF by area in ``view`` for the Target EF slider (the
-        heart's own when none is shown)."""
+        the heart nearer the mean that the mask shows at every phase (:meth:`ShapeModel.mask`),
+        so the line is the EF its ED and ES masks show. Returns the EF by area in ``view`` for
+        the Target EF slider."""
         size, fan = self.document.shape[0], self.document.fan
         shown = self.model.drawn_heart(heart, view, size, fan)
-        if self.model.view_scale(shown, view, size, fan) is None:
-            self._show_ef(EF_NOT_SHOWN)
-            return self.model.ejection_fraction(heart, view)
         ef_view = self.model.ejection_fraction(shown, view)
         biplane = self.model.ejection_fraction(shown, None)
         self._show_ef(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
