@@ -502,6 +502,11 @@ def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
     assert doc.undo() and nearer in panel.status.text()
     panel.phase.setValue(panel.phase.maximum())  # a move of the heart: the warning stays
     assert panel.status.text().startswith("Heart #7, 4CH, 100 % of the way from ED to ES. " + nearer)
+    # narrower still, the heart itself fits once shrunk further than the sliders go: it is
+    # drawn smaller, not nearer the mean, and the line says that instead
+    doc.set_meta("fan of the other key frame", fan=made.fan.with_shape(width=20.0))
+    assert panel.model.drawn_heart(heart(made), "4CH", 64, doc.fan) == heart(made)
+    assert "drawn smaller" in panel.status.text() and nearer not in panel.status.text()
 
 
 def test_clear_mask_forgets_the_heart_and_undo_brings_it_back(qtbot):

@@ -53,6 +53,7 @@ NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart dr
                     "real hearts, or fit one to this mask, to shape it with sliders.")
 
 DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
+DRAWN_SMALLER = "This heart does not fit the fan at its size: drawn smaller"
 PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 
 # the panel fits the left column of a 1280 x 800 window down to the fan's last slider, with the
@@ -293,9 +294,10 @@ class AnatomyPanel(QWidget):
 
     def _show_status(self) -> None:
         """The status line: the heart (its seed, while it is still that draw), the view and
-        phase, whether the mask shows a heart nearer the mean instead (the heart does not fit
-        the fan at the mask's size: a file or the other key frame's fan can bring one the
-        sliders would have stopped short of), and what the last change did; for a mask not
+        phase, whether the mask shows a heart nearer the mean instead, or the heart shrunk
+        further than the sliders allow (the heart does not fit the fan at the mask's size: a
+        file or the other key frame's fan can bring one the sliders would have stopped short
+        of), and what the last change did; for a mask not
         drawn from anatomy, what the last change (of the fan) did and how to get a heart."""
         record, heart = self.document.anatomy, self.heart
         if heart is None:
@@ -306,7 +308,8 @@ class AnatomyPanel(QWidget):
             where = f"Heart #{heart.seed}, {where}"
         parts = [where]
         if not self._drawable(heart, record):
-            parts.append(DRAWN_NEARER_THE_MEAN)
+            drawn = self.model.drawn_heart(heart, record["view"], self.document.shape[0], self.document.fan)
+            parts.append(DRAWN_SMALLER if drawn == heart else DRAWN_NEARER_THE_MEAN)
         if self._note:
             parts.append(self._note)
         self.status.setText(". ".join(parts))
