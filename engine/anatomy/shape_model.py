@@ -259,7 +259,7 @@ class ShapeModel:
         masks in ``view`` both fit at ``size``; None when none down to 0.95 ** 12 does. One
         factor for the whole cycle, so shrinking never changes the ejection fraction."""
         fan = default_fan(view) if fan is None else fan
-        return _fit_view(self, heart, view, int(size), fan)[0]
+        return _fit_view(self, heart, view, int(size), fan, STEPS)[0]  # the key the drawing uses
 
     def mask(self, heart: Heart, view: str, phase="ED", size: int = 256, fan: Fan | None = None) -> np.ndarray:
         """The (size, size) uint8 label map of ``heart``: placed in ``fan`` (default: the view's
