@@ -510,8 +510,15 @@ def test_a_models_first_image_dropped_leaves_the_next_one_shown_a_warm_one(any_b
             live.load(str(tiny_model))  # the same file again: a new model, with a warm-up of its own
         qtbot.waitUntil(lambda: render_taken(backend), timeout=10_000)  # its first image, being made
         window.set_seed(live.seed + 1)  # that image is for the old seed now
-    qtbot.waitUntil(lambda: live.up_to_date() and live.last_result.model_id == live.generation, timeout=30_000)
-    mine = [result for result in made if result.model_id == live.generation]
+
+    def mine() -> list:
+        return [result for result in made if result.model_id == live.generation]
+
+    # the image shown and the test's own record of it may come by different routes (the
+    # process backend's reader thread): wait for both
+    qtbot.waitUntil(lambda: live.up_to_date() and live.last_result.model_id == live.generation
+                    and len(mine()) >= 2, timeout=30_000)
+    mine = mine()
     assert [(r.seed, r.first) for r in mine] == [(live.seed - 1, True), (live.seed, False)]
     shown = live.last_result
     assert shown is mine[1] and not shown.first
