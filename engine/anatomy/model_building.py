@@ -27,7 +27,7 @@ tilted or shallow fans gives the statistics of the same hearts in the median fan
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -117,18 +117,11 @@ def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -
     grouped by patient: {patient: {(view, phase): labels}}: the label maps
     :meth:`engine.data.dataset_folder.DatasetFolder.pairs` lists (hidden files such as macOS's
     ``._patient0001_2CH_ED.png`` are none), the ones :func:`fans_from_folder` gives fans to."""
-    from ..data.dataset_folder import DatasetFolder
-    from ..data.layout import parse_stem
     from ..maskio import read_label_png
 
-    dataset = DatasetFolder(root)
     patients: dict[str, dict] = {}
-    for split in splits:
-        for pair in dataset.pairs(split):
-            parsed = parse_stem(pair.stem)
-            if parsed:
-                patient, view, phase = parsed
-                patients.setdefault(patient, {})[(view, phase)] = read_label_png(pair.label_path)
+    for _, pair, patient, key in _named_pairs(root, splits):
+        patients.setdefault(patient, {})[key] = read_label_png(pair.label_path)
     return patients
 
 
@@ -143,22 +136,31 @@ def fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> di
 def fan_records_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> tuple[dict[str, dict], Counter]:
     """(:func:`fans_from_folder`, how many of those label maps took their view's median fan
     for want of a record: {"no fan record": n, "damaged fan record": n}, zeros included)."""
-    from ..data.dataset_folder import DAMAGED_FAN_RECORD, NO_FAN_RECORD, DatasetFolder
+    from ..data.dataset_folder import DAMAGED_FAN_RECORD, NO_FAN_RECORD
+
+    fans: dict[str, dict] = {}
+    missing = Counter({NO_FAN_RECORD: 0, DAMAGED_FAN_RECORD: 0})
+    for dataset, pair, patient, key in _named_pairs(root, splits):
+        fan, why = dataset.fan_record(pair)
+        fans.setdefault(patient, {})[key] = fan
+        if why:
+            missing[why] += 1
+    return fans, missing
+
+
+def _named_pairs(root: Path | str, splits: Iterable[str]) -> Iterator[tuple]:
+    """(dataset, pair, patient, (view, phase)) for each pair of ``splits`` of the prepared
+    dataset at ``root`` whose stem names a patient, view and phase (others are skipped)."""
+    from ..data.dataset_folder import DatasetFolder
     from ..data.layout import parse_stem
 
     dataset = DatasetFolder(root)
-    fans: dict[str, dict] = {}
-    missing = Counter({NO_FAN_RECORD: 0, DAMAGED_FAN_RECORD: 0})
     for split in splits:
         for pair in dataset.pairs(split):
             parsed = parse_stem(pair.stem)
             if parsed:
                 patient, view, phase = parsed
-                fan, why = dataset.fan_record(pair)
-                fans.setdefault(patient, {})[(view, phase)] = fan
-                if why:
-                    missing[why] += 1
-    return fans, missing
+                yield dataset, pair, patient, (view, phase)
 
 
 def _usable(patients, fans=None) -> tuple[list, Counter]:
