@@ -82,8 +82,8 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     out = Path(out).expanduser()
     if format not in CINE_FORMATS:
         raise DataError(f"cine export writes {', '.join(CINE_FORMATS)}, not {format!r}")
-    if file_name_problem(out, format):
-        raise DataError(file_name_problem(out, format))
+    if problem := file_name_problem(out, format):
+        raise DataError(problem)
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
     timing = timing.checked()

@@ -80,8 +80,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     out = Path(out).expanduser()
     if format not in WRITERS:
         raise DataError(f"unknown export format {format!r} (use {', '.join(WRITERS)})")
-    if file_name_problem(out, format):
-        raise DataError(file_name_problem(out, format))
+    if problem := file_name_problem(out, format):
+        raise DataError(problem)
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder or a number of random patients")
     if like is not None and random is None:
