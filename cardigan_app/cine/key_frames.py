@@ -49,20 +49,28 @@ def es_frame_of(ed: LabelDocument) -> LabelDocument:
     return es
 
 
+def heart_as_drawn(document: LabelDocument, fan: Fan | None = None) -> np.ndarray | None:
+    """The heart of ``document``'s anatomy record drawn at its size in ``fan`` (by default its
+    own fan), as the shape model draws it; None for a mask with no usable heart, or not square."""
+    record, size = document.anatomy, document.shape[0]
+    heart = heart_in_record(record)
+    if heart is None or document.shape[0] != document.shape[1]:
+        return None
+    return ShapeModel.default().mask(heart, record["view"], record["phase"], size,
+                                     fan=document.fan if fan is None else fan)
+
+
 def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | None = None) -> None:
     """Give ``document`` ``fan`` as one undo step of its own (linked with ``link``, the step
     of the other frame it follows, if given). A heart drawn from the shape model is drawn
     again in the new fan, as the anatomy panel draws it when its own fan slider moves: the
     pixels painted on top of the heart (those that differ from it as drawn in the old fan)
     stay as painted."""
-    record, size = document.anatomy, document.shape[0]
-    heart = heart_in_record(record)
-    if heart is None or document.shape[0] != document.shape[1]:
+    old = heart_as_drawn(document)
+    if old is None:
         document.set_meta(description, link=link, fan=fan)
         return
-    model = ShapeModel.default()
-    old = model.mask(heart, record["view"], record["phase"], size, fan=document.fan)
-    labels = model.mask(heart, record["view"], record["phase"], size, fan=fan)
+    labels = heart_as_drawn(document, fan)
     painted = document.labels != old
     labels[painted] = document.labels[painted]
     stroke = document.begin_stroke(description, link)
@@ -74,12 +82,8 @@ def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | No
 def _as_drawn(document: LabelDocument) -> bool:
     """Whether ``document`` holds exactly its heart as drawn in its own fan, nothing painted
     on top (a heart frame that only took the other frame's fan is still as it was made)."""
-    record, size = document.anatomy, document.shape[0]
-    heart = heart_in_record(record)
-    if heart is None or document.shape[0] != document.shape[1]:
-        return False
-    drawn = ShapeModel.default().mask(heart, record["view"], record["phase"], size, fan=document.fan)
-    return bool(np.array_equal(document.labels, drawn))
+    drawn = heart_as_drawn(document)
+    return drawn is not None and bool(np.array_equal(document.labels, drawn))
 
 
 def linked(edit: Edit | None, other: Edit | None) -> bool:
