@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
+from engine.anatomy.heart import ANATOMY_KEY
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
-from engine.anatomy.heart import ANATOMY_KEY
-from engine.errors import CardiganError
+from engine.errors import CardiganError, MaskError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
-from engine.errors import MaskError
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (is_volume_file, mask_name_stem, nifti_suffix, read_label_map, read_png_text,
                            read_volume_label, write_label_png)
@@ -27,6 +26,7 @@ from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .file_reading import FileReader, Stamp, read_at_once
 from .wording import studio_line
+
 
 def read_anatomy_record(path: Path) -> tuple[dict | None, str | None]:
     """(the anatomy saved in a label PNG, or None; why a saved record was refused, or None)."""

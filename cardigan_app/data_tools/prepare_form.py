@@ -9,7 +9,6 @@ command line's words for a format it was told: :data:`PREPARE_WORDS` says it as 
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
 
