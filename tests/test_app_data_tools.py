@@ -468,13 +468,10 @@ def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     assert not dialog.start_button.isEnabled() and "view" in dialog.problem()
 
 
-def job_finished(dialog) -> None:
+def job_finished(qtbot, dialog) -> None:
     """Let the job's thread end and the signals it sent last (finished) reach the dialog."""
-    from PySide6.QtWidgets import QApplication
-
     assert dialog.task.wait(TIMEOUT / 1000)
-    QApplication.processEvents()
-    assert not dialog.running and dialog.close_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running and dialog.close_button.isEnabled(), timeout=TIMEOUT)
 
 
 def test_a_phantom_hdf5_file_does_not_offer_the_dataset_browser(qtbot, tmp_path):
@@ -492,14 +489,14 @@ def test_a_phantom_hdf5_file_does_not_offer_the_dataset_browser(qtbot, tmp_path)
     with qtbot.waitSignal(dialog.made, timeout=TIMEOUT) as done:
         dialog.start_button.click()
     assert done.args[0] == str((tmp_path / "phantom.h5").resolve())
-    job_finished(dialog)
+    job_finished(qtbot, dialog)
     assert not dialog.open_button.isEnabled()
 
     dialog.format.setCurrentIndex(dialog.format.findData("folders"))
     dialog.output.set_path(tmp_path / "folders")
     with qtbot.waitSignal(dialog.made, timeout=TIMEOUT):
         dialog.start_button.click()
-    job_finished(dialog)
+    job_finished(qtbot, dialog)
     assert dialog.open_button.isEnabled()
 
 
