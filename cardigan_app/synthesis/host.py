@@ -134,13 +134,13 @@ class ModelHost:
         timing = Timing(bpm=request.bpm, fps=request.fps, cycle="full").checked()
         loop = loop_from_key_frames(request.ed, request.es, timing, fan=request.fan)
 
-        batches = 0
+        first_batch = True
 
         def give_way() -> bool:  # called holding the lock, before each batch of frames
-            nonlocal batches
-            if batches:  # a batch was made: an image let in now is not the model's first use
+            nonlocal first_batch
+            if not first_batch:  # a batch was made: an image let in now is not the model's first use
                 self._warmed_up = True
-            batches += 1
+            first_batch = False
             self.lock.release()
             try:
                 with self._turns:  # every image waiting takes the lock before the loop goes on
