@@ -15,14 +15,15 @@ import numpy as np
 from ..anatomy import PHASES, VIEWS
 from ..errors import Advice, DataError
 
-# how a dataset whose images are not 8-bit gets an 8-bit copy (:func:`eight_bit_copy` names
-# the folder in the command line's words; a front end's words go by the key)
+# how a dataset whose images are not 8-bit gets an 8-bit copy (:func:`eight_bit_copy` puts the
+# folder in place of FOLDER; a front end's words go by the key)
 EIGHT_BIT_COPY = Advice("8-bit copy", "`cardigan prepare --source FOLDER --out NEW_FOLDER` makes an 8-bit copy")
 
 
 def eight_bit_copy(folder) -> Advice:
     """:data:`EIGHT_BIT_COPY` for the dataset at ``folder``: the command that copies it."""
-    return Advice(EIGHT_BIT_COPY.key, f"`cardigan prepare --source {folder} --out NEW_FOLDER` makes an 8-bit copy")
+    return Advice(EIGHT_BIT_COPY.key, EIGHT_BIT_COPY.cli.replace("FOLDER", str(folder), 1))
+
 
 SPLITS = ("train", "valid", "test")
 IMAGE_DIR = "img"
