@@ -13,17 +13,6 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, type=model_name, help=MODEL_KINDS)
 
 
-def model_name(text: str) -> str:
-    """An argparse type: a model's name or path, refused when empty (an empty path would
-    name the working folder)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"the model name is empty; give {MODEL_KINDS}")
-    return text
-
-
-model_name.__name__ = "model"
-
-
 def non_empty_value(what: str, advice: str):
     """An argparse type: text that is not empty or blank, refused naming ``what`` with
     ``advice``. For an optional path whose empty value would otherwise read as the option left
@@ -36,6 +25,11 @@ def non_empty_value(what: str, advice: str):
 
     parse.__name__ = what
     return parse
+
+
+# an argparse type: a model's name or path, refused when empty (an empty path would name the
+# working folder)
+model_name = non_empty_value("model name", f"give {MODEL_KINDS}")
 
 
 @contextlib.contextmanager
