@@ -324,18 +324,14 @@ FRAME_TRANSFORMS = (("PixelValueTransformationSequence", MODALITY_ATTRIBUTES),
                     ("FrameVOILUTSequence", VOI_ATTRIBUTES))
 
 
-def frame_grey_tables(header, index: int):
-    """A dataset of what holds for frame ``index`` (from 0) of ``header``: its pixel description
-    and its Modality and VOI transforms, taken from the top level, then from the Shared
-    Functional Groups Sequence, then from the frame's item of the Per-Frame Functional Groups
-    Sequence, each functional group item replacing the whole transform it holds."""
-    return _with_group(_shared_grey_tables(header), _per_frame_group(header, index), header)
-
-
 def frames_grey_tables(header, count: int) -> list:
-    """:func:`frame_grey_tables` of the first ``count`` frames, the one dataset for every frame
-    whose Per-Frame Functional Groups item holds no transform of its own (every frame of a
-    plain cine): a long cine's tables are built, and read, once rather than a frame at a time."""
+    """For each of the first ``count`` frames of ``header``, a dataset of what holds for it: its
+    pixel description and its Modality and VOI transforms, taken from the top level, then from
+    the Shared Functional Groups Sequence, then from the frame's item of the Per-Frame
+    Functional Groups Sequence, each functional group item replacing the whole transform it
+    holds. Every frame whose per-frame item holds no transform of its own (every frame of a
+    plain cine) shares one dataset: a long cine's tables are built, and read, once rather than
+    a frame at a time."""
     shared = _shared_grey_tables(header)
     return [_with_group(shared, _per_frame_group(header, index), header) for index in range(count)]
 
