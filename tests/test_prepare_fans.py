@@ -208,3 +208,15 @@ def test_a_sequence_whose_pair_shares_no_fan_is_fitted_over_all_its_frames(tmp_p
     assert sequence_label_fans(tmp_path / "out") == [fan for fan, _ in joint]
     assert_near(joint[0][0], TRUTH["4CH"])
     assert manifest["fan_fit"]["fallback"] == 1  # the blank ES alone
+
+
+def test_each_image_is_resized_once_for_its_fan_and_its_file(tmp_path, monkeypatch):
+    """The picture a fan is fitted to is the one written: no frame is resized twice."""
+    from engine.data import prepare
+
+    resized = []
+    monkeypatch.setattr(prepare, "resize_image", lambda image, size: resized.append(size) or resize_image(image, size))
+    source = sequence_source(tmp_path / "camus")
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("4CH",), sequences=True, workers=1)
+    assert manifest["fan_fit"]["fitted"] == 2 + 5
+    assert resized == [SIZE] * (2 + 5)

@@ -90,20 +90,21 @@ def _run_job(job: _Job) -> list[_PatientResult]:
         read = _READER.read(patient, job.views, job.instants)
         result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info)
         stems = read.stems or [make_stem(patient.name, view, instant) for view, instant, _, _ in read.frames]
-        fans = acquisition_fans(read.frames, job.size)
-        for stem, (view, instant, image, labels), fitted in zip(stems, read.frames, fans):
-            _write_pair(result, staging, stem, image, labels, job.size, view, fitted)
+        pictures = [resize_image(image, job.size) for _, _, image, _ in read.frames]
+        fans = acquisition_fans(read.frames, pictures)
+        for stem, (view, instant, _, labels), picture, fitted in zip(stems, read.frames, pictures, fans):
+            _write_pair(result, staging, stem, picture, labels, job.size, fitted)
         if job.sequences:
             _write_sequences(patient, result, job, staging, shared_fans(read.frames, fans))
         results.append(result)
     return results
 
 
-def acquisition_fans(frames: list, size: int) -> list[tuple[Fan, float]]:
+def acquisition_fans(frames: list, pictures: list[np.ndarray]) -> list[tuple[Fan, float]]:
     """The fan and its fit of each of a patient's frames ((view, instant, image, labels) as
-    read, pictures fitted at ``size``): the frames of one view (one probe position, one scan
-    setting) share one fan fitted to all of them; a frame whose view is unknown, or whose
-    view has no other frame of its size, is fitted alone."""
+    read), fitted to ``pictures``, their images at the dataset's size: the frames of one view
+    (one probe position, one scan setting) share one fan fitted to all of them; a frame whose
+    view is unknown, or whose view has no other frame of its size, is fitted alone."""
     groups: dict = {}
     for index, (view, _, image, _) in enumerate(frames):
         key = (view, image.shape) if view is not None else ("alone", index)
@@ -111,8 +112,7 @@ def acquisition_fans(frames: list, size: int) -> list[tuple[Fan, float]]:
     fans: list = [None] * len(frames)
     for indices in groups.values():
         view = frames[indices[0]][0]
-        pictures = [resize_image(frames[i][2], size) for i in indices]
-        for i, fitted in zip(indices, fit_frames_fan(pictures, view)):
+        for i, fitted in zip(indices, fit_frames_fan([pictures[i] for i in indices], view)):
             fans[i] = fitted
     return fans
 
@@ -140,19 +140,17 @@ def sequence_fans(pictures: list[np.ndarray], view: str | None, shared: Fan | No
             for picture, fit in zip(small, fan_overlaps(shared, small))]
 
 
-def _write_pair(result: "_PatientResult", staging: Path, stem: str, image: np.ndarray, labels: np.ndarray,
-                size: int, view: str, fitted: tuple | None = None) -> tuple:
-    """Resize and write one pair, its fan in the label PNG (fitted to the image unless
-    ``fitted`` (fan, IoU) is given); returns the fan and its fit."""
+def _write_pair(result: "_PatientResult", staging: Path, stem: str, picture: np.ndarray, labels: np.ndarray,
+                size: int, fitted: tuple) -> None:
+    """Write one pair: ``picture`` (its image already at ``size``), its labels resized, and
+    ``fitted``'s fan (fan, IoU) in the label PNG."""
     small = resize_labels(labels, size)
-    picture = resize_image(image, size)
-    fan, fit = fitted if fitted is not None else fit_image_fan(picture, view)
+    fan, fit = fitted
     save_png(image_path(staging, result.split, stem), picture)
     save_png(label_path(staging, result.split, stem), small, text={FAN_KEY: fan.to_json()})
     result.fans[f"{result.split}/{stem}"] = (fan.to_dict(), round(fit, 4))
     result.label_values.update(np.flatnonzero(np.bincount(small.ravel(), minlength=4)).tolist())
     result.pairs += 1
-    return fan, fit
 
 
 def _write_sequences(patient: SourcePatient, result: "_PatientResult", job: "_Job", staging: Path,
@@ -164,8 +162,8 @@ def _write_sequences(patient: SourcePatient, result: "_PatientResult", job: "_Jo
     for view, images, labels in read.sequences:
         pictures = [resize_image(image, job.size) for image in images]
         fans = sequence_fans(pictures, view, shared.get((view, images.shape[1:])))
-        for k, (image, mask, fitted) in enumerate(zip(images, labels, fans)):
-            _write_pair(result, staging, f"{patient.name}_{view}_f{k:03d}", image, mask, job.size, view, fitted)
+        for k, (picture, mask, fitted) in enumerate(zip(pictures, labels, fans)):
+            _write_pair(result, staging, f"{patient.name}_{view}_f{k:03d}", picture, mask, job.size, fitted)
         result.sequences.append({"patient": patient.name, "view": view, "split": result.split,
                                  "frames": int(len(images)), "stems": f"{patient.name}_{view}_f000.."
                                  f"f{len(images) - 1:03d}"})
