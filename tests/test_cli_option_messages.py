@@ -93,6 +93,17 @@ def test_tune_without_a_setting_refuses_and_lists_the_options_that_change_one(ti
     assert named == settable
 
 
+def test_each_removing_tune_option_removes_its_own_setting_alone():
+    from engine.cli.main import build_parser
+    from engine.cli.tune import REMOVE_OPTIONS, given_settings
+
+    tune = build_parser(["tune"])._subparsers._group_actions[0].choices["tune"]
+    for flag in REMOVE_OPTIONS:
+        args = tune.parse_args(["--model", "demo", "--out", "x.safetensors", flag, "none"])
+        assert given_settings(args) == {flag[2:].replace("-", "_"): ()}, flag
+    assert given_settings(tune.parse_args(["--model", "demo", "--out", "x.safetensors"])) == {}
+
+
 @pytest.mark.parametrize("under", [False, True])
 def test_evaluate_refuses_a_cache_dir_that_is_a_file(under, tmp_path, capsys, monkeypatch):
     import engine.evaluation.evaluate as evaluation

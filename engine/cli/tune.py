@@ -181,24 +181,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
 
 
-SET_OPTIONS = ("--style-scale", "--grain", "--tone", "--depth-gain", "--speckle-shape", "--beam")
-REMOVE_OPTIONS = ("--tip-gain", "--fine-filter", "--pool-detail", "--ring-down", "--border-soften", "--shading")
+# what the command line sets ("set": a value) or removes ("remove": its option given "none"),
+# in the order the settings are applied
+SETTINGS = (("style_scale", "set"), ("grain", "set"), ("tone", "set"), ("depth_gain", "set"),
+            ("speckle_shape", "set"), ("tip_gain", "remove"), ("fine_filter", "remove"),
+            ("pool_detail", "remove"), ("ring_down", "remove"), ("border_soften", "remove"), ("beam", "set"),
+            ("shading", "remove"))
+SET_OPTIONS = tuple("--" + name.replace("_", "-") for name, how in SETTINGS if how == "set")
+REMOVE_OPTIONS = tuple("--" + name.replace("_", "-") for name, how in SETTINGS if how == "remove")
 
 
 def given_settings(args: argparse.Namespace) -> dict:
     """The settings the command line sets or removes (a removed one is ``()``), by name."""
-    return {name: value for name, value in (("style_scale", args.style_scale), ("grain", args.grain),
-                                            ("tone", args.tone),
-                                            ("depth_gain", args.depth_gain),
-                                            ("speckle_shape", args.speckle_shape),
-                                            ("tip_gain", () if args.tip_gain else None),
-                                            ("fine_filter", () if args.fine_filter else None),
-                                            ("pool_detail", () if args.pool_detail else None),
-                                            ("ring_down", () if args.ring_down else None),
-                                            ("border_soften", () if args.border_soften else None),
-                                            ("beam", args.beam),
-                                            ("shading", () if args.shading else None))
-            if value is not None}
+    given = {}
+    for name, how in SETTINGS:
+        value = getattr(args, name)
+        if how == "remove":
+            value = () if value else None
+        if value is not None:
+            given[name] = value
+    return given
 
 
 def nothing_to_change() -> str:
