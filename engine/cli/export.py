@@ -89,10 +89,10 @@ def run(args: argparse.Namespace) -> int:
     conflict = source_conflict(args)
     if conflict:  # before anything is checked or said about the export
         raise CardiganError(conflict)
-    if args.border_jitter is not None and jitter_problem(args.border_jitter):
-        raise CardiganError(f"--border-jitter {jitter_problem(args.border_jitter)}")
-    if file_name_problem(args.out, args.format):  # before the notes on what the export will do
-        raise CardiganError(file_name_problem(args.out, args.format))
+    if args.border_jitter is not None and (problem := jitter_problem(args.border_jitter)):
+        raise CardiganError(f"--border-jitter {problem}")
+    if problem := file_name_problem(args.out, args.format):  # before the notes on what the export will do
+        raise CardiganError(problem)
     if args.masks is not None:
         check_masks_folder(args.masks.expanduser())  # before the notes on what the export will do
     if args.cine:
