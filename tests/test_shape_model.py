@@ -706,3 +706,38 @@ def test_a_heart_that_fits_no_fan_draws_its_whole_cycle_from_one_heart_at_one_sc
     for phase in (0.0, 0.25, 0.5, 0.75, 1.0):
         mask = model.mask(heart, "4CH", phase, 128, fan=fan)
         assert topology_problems(mask) == [] and not mask[~fan_mask(fan, 128, 128)].any(), phase
+
+
+@pytest.mark.parametrize("width", [20.0, 15.0])
+def test_the_last_resort_tries_no_scale_the_first_pass_saw_fail(model, monkeypatch, width):
+    """A heart that fits its fan at no scale down to SHRINK ** STEPS, whatever its pull, is
+    shrunk further as a last resort. That pass tried every pull again from scale 1, drawing
+    masks at the scales the first pass had just seen fail; it now starts below them, and
+    draws the same heart at the same scale."""
+    from engine.anatomy import shape_model
+
+    heart, fan = model.draw(16), default_fan("4CH").with_shape(width=width)
+    drawn_masks: list[int] = []
+    draw_labels = shape_model.draw_labels
+    monkeypatch.setattr(shape_model, "draw_labels", lambda *args: drawn_masks.append(1) or draw_labels(*args))
+
+    def draws(work) -> tuple[int, object]:
+        shape_model._drawing.cache_clear()
+        shape_model._fit_view.cache_clear()
+        drawn_masks.clear()
+        result = work()
+        return len(drawn_masks), result
+
+    by_drawing, (drawn, scale, masks) = draws(lambda: shape_model._drawing(model, heart, "4CH", 128, fan))
+    latent = np.asarray(heart.latent)
+    pulled = [Heart.from_latent(latent * pull, model.shapes, model.fingerprint) if pull < 1.0 else heart
+              for pull in shape_model.PULLS]
+    first_pass, fits = draws(lambda: [shape_model._fit_view(model, h, "4CH", 128, fan, shape_model.STEPS)
+                                      for h in pulled])
+    assert all(fit == (None, None) for fit in fits) and drawn in pulled
+    whole_scan, (full_scale, full_masks) = draws(
+        lambda: shape_model._fit_view(model, drawn, "4CH", 128, fan, shape_model.LAST_RESORT_STEPS))
+    seen_fail, _ = draws(lambda: shape_model._fit_view(model, drawn, "4CH", 128, fan, shape_model.STEPS))
+    assert scale == full_scale < shape_model.SHRINK ** shape_model.STEPS
+    assert all(np.array_equal(a, b) for a, b in zip(masks, full_masks))
+    assert by_drawing == first_pass + whole_scan - seen_fail < first_pass + whole_scan

@@ -259,7 +259,7 @@ class ShapeModel:
         masks in ``view`` both fit at ``size``; None when none down to 0.95 ** 12 does. One
         factor for the whole cycle, so shrinking never changes the ejection fraction."""
         fan = default_fan(view) if fan is None else fan
-        return _fit_view(self, heart, view, int(size), fan, STEPS)[0]  # the key the drawing uses
+        return _fit_view(self, heart, view, int(size), fan, STEPS, 0)[0]  # the key the drawing uses
 
     def mask(self, heart: Heart, view: str, phase="ED", size: int = 256, fan: Fan | None = None) -> np.ndarray:
         """The (size, size) uint8 label map of ``heart``: placed in ``fan`` (default: the view's
@@ -341,26 +341,28 @@ def _inside(fan: Fan, size: int) -> np.ndarray:
 def _drawing(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
     """(drawn heart, scale, (ED labels, ES labels) or None) of :meth:`ShapeModel.mask`: the
     least pulled heart whose ED and ES fit at one scale down to SHRINK ** STEPS, else down to
-    SHRINK ** LAST_RESORT_STEPS; else the mean heart at the last scale, no masks fitting."""
+    SHRINK ** LAST_RESORT_STEPS; else the mean heart at the last scale, no masks fitting. The
+    last resort tries only the scales below SHRINK ** STEPS: every pull failed at the others."""
     latent = model._latent(heart)
     pulled = [Heart.from_latent(latent * pull, model.shapes, model.fingerprint) if pull < 1.0 else heart
               for pull in PULLS]
-    for steps in (STEPS, LAST_RESORT_STEPS):
+    for steps, first in ((STEPS, 0), (LAST_RESORT_STEPS, STEPS + 1)):
         for candidate in pulled:
-            scale, drawn = _fit_view(model, candidate, view, size, fan, steps)
+            scale, drawn = _fit_view(model, candidate, view, size, fan, steps, first)
             if scale is not None:
                 return candidate, scale, drawn
     return pulled[-1], SHRINK ** LAST_RESORT_STEPS, None
 
 
 @lru_cache(maxsize=64)
-def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan, steps: int = STEPS):
-    """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale` (shrunk at most
+def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan, steps: int = STEPS,
+              first: int = 0):
+    """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale` (shrunk ``first`` to
     ``steps`` times), the masks cleared outside the fan (read-only); (None, None) when no
     scale fits."""
     inside = _inside(fan, size)
     marks = [model.landmarks(heart, view, phase, fan) for phase in PHASES]
-    for step in range(steps + 1):
+    for step in range(first, steps + 1):
         scale, drawn = SHRINK ** step, []
         for m in marks:
             shrunk = shrink(m, scale, fan_middle(fan))
