@@ -79,6 +79,12 @@ def is_volume_file(path: Path | str) -> bool:
 
 def read_label_png(path: Path | str) -> np.ndarray:
     """Read a label PNG into a (H, W) uint8 array of label ids, refusing colour images."""
+    return read_label_png_and_text(path)[0]
+
+
+def read_label_png_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str]]:
+    """(:func:`read_label_png`, the PNG's text chunks as :func:`read_png_text` gives them),
+    the file opened once."""
     path = Path(path)
     check_mask_path(path)
     try:
@@ -87,6 +93,7 @@ def read_label_png(path: Path | str) -> np.ndarray:
                 raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
                                 f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
             image.load()
+            text = {k: v for k, v in getattr(image, "text", {}).items() if isinstance(v, str)}
             if image.format == "PNG":
                 check_png_rows(path, image.width, image.height)
             mode = image.mode
@@ -113,7 +120,7 @@ def read_label_png(path: Path | str) -> np.ndarray:
         if is_hdf5_file(path):  # a dataset of many masks (the seed's file, an export), not one
             raise MaskError(Message(f"{path}: an HDF5 dataset, not a single label map; ", hdf5_masks(path))) from None
         raise MaskError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
-    return validate_label_map(array, str(path))
+    return validate_label_map(array, str(path)), text
 
 
 def palette_labels(image: Image.Image) -> np.ndarray:

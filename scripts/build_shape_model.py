@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
-from engine.anatomy.model_building import fan_records_from_folder, patients_from_folder  # noqa: E402
+from engine.anatomy.model_building import patients_and_fans_from_folder  # noqa: E402
 from engine.data.dataset_folder import DAMAGED_FAN_RECORD, NO_FAN_RECORD  # noqa: E402
 from engine.anatomy.shape_model import CAMUS_TERMS, RESOURCE, ShapeModel  # noqa: E402
 
@@ -33,13 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variance", type=float, default=0.97, help="share of the variance the modes keep")
     args = parser.parse_args(argv)
     start = time.time()
-    patients = patients_from_folder(args.data, ["train"])
+    patients, fans, missing = patients_and_fans_from_folder(args.data, ["train"])
     if not patients:
         print(f"no label maps under {args.data}/train/label", file=sys.stderr)
         return 1
     source = (f"CAMUS 2023 release, official train split ({len(patients)} patients), prepared at "
               "256 x 256, each mask taken in the fan fitted to its image; built by scripts/build_shape_model.py")
-    fans, missing = fan_records_from_folder(args.data, ["train"])
     model = ShapeModel.build(patients, variance=args.variance, terms=CAMUS_TERMS, source=source, fans=fans)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)

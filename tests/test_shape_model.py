@@ -656,6 +656,36 @@ def test_the_build_script_counts_the_masks_taken_in_the_median_fan(tmp_path, cap
     assert "4 masks had no fan record and 3 a damaged one (taken in their view's median fan)" in summary, summary
 
 
+def test_the_build_script_opens_each_label_map_once(tmp_path, monkeypatch, capsys):
+    """The script read the train label maps for their labels, then each again for its fan
+    record; it reads both from one opening of the file, and builds the same model."""
+    from collections import Counter
+    from pathlib import Path
+
+    from PIL import Image
+
+    from engine.anatomy.model_building import fans_from_folder, patients_from_folder
+    from engine.fan import FAN_KEY
+    from engine.maskio import write_label_png
+
+    label = tmp_path / "data" / "train" / "label"
+    label.mkdir(parents=True)
+    for patient, masks in parametric_patients(9, 96).items():
+        for (view, phase), labels in masks.items():
+            text = {FAN_KEY: default_fan(view).with_shape(depth=0.9).to_json()} if patient != "patient0003" else None
+            write_label_png(label / f"{patient}_{view}_{phase}.png", labels, text=text)
+    opened = Counter()
+    open_image = Image.open
+    monkeypatch.setattr(Image, "open", lambda path, *args, **kwargs: opened.update([Path(path).name])
+                        or open_image(path, *args, **kwargs))
+    out = tmp_path / "model.json"
+    assert load_build_script().main(["--data", str(tmp_path / "data"), "--out", str(out)]) == 0
+    assert "4 masks had no fan record and 0 a damaged one" in capsys.readouterr().out
+    assert len(opened) == 36 and set(opened.values()) == {1}, opened.most_common(2)
+    again = ShapeModel.build(patients_from_folder(tmp_path / "data"), fans=fans_from_folder(tmp_path / "data"))
+    assert ShapeModel.load(out).fingerprint == again.fingerprint
+
+
 def test_the_model_reads_no_hidden_files_of_a_dataset(tmp_path):
     """A prepared dataset copied from a Mac holds ``._<stem>.png`` resource forks beside its
     label maps. The dataset's pairs skip hidden files, but the shape model's reading of the

@@ -117,12 +117,7 @@ def patients_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -
     grouped by patient: {patient: {(view, phase): labels}}: the label maps
     :meth:`engine.data.dataset_folder.DatasetFolder.pairs` lists (hidden files such as macOS's
     ``._patient0001_2CH_ED.png`` are none), the ones :func:`fans_from_folder` gives fans to."""
-    from ..maskio import read_label_png
-
-    patients: dict[str, dict] = {}
-    for _, pair, patient, key in _named_pairs(root, splits):
-        patients.setdefault(patient, {})[key] = read_label_png(pair.label_path)
-    return patients
+    return patients_and_fans_from_folder(root, splits)[0]
 
 
 def fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> dict[str, dict]:
@@ -136,16 +131,33 @@ def fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> di
 def fan_records_from_folder(root: Path | str, splits: Iterable[str] = ("train",)) -> tuple[dict[str, dict], Counter]:
     """(:func:`fans_from_folder`, how many of those label maps took their view's median fan
     for want of a record: {"no fan record": n, "damaged fan record": n}, zeros included)."""
-    from ..data.dataset_folder import DAMAGED_FAN_RECORD, NO_FAN_RECORD
+    return _read_folder(root, splits, labels=False)[1:]
 
+
+def patients_and_fans_from_folder(root: Path | str, splits: Iterable[str] = ("train",)
+                                  ) -> tuple[dict[str, dict], dict[str, dict], Counter]:
+    """(:func:`patients_from_folder`, then :func:`fan_records_from_folder`'s two) of one
+    reading: each label PNG is opened once, for its labels and its fan record alike."""
+    return _read_folder(root, splits, labels=True)
+
+
+def _read_folder(root: Path | str, splits: Iterable[str], labels: bool) -> tuple[dict, dict, Counter]:
+    """(label maps by patient, or {} unless ``labels``; fans by patient; the median-fan counts)."""
+    from ..data.dataset_folder import DAMAGED_FAN_RECORD, NO_FAN_RECORD
+    from ..maskio import read_label_png_and_text
+
+    patients: dict[str, dict] = {}
     fans: dict[str, dict] = {}
     missing = Counter({NO_FAN_RECORD: 0, DAMAGED_FAN_RECORD: 0})
     for dataset, pair, patient, key in _named_pairs(root, splits):
-        fan, why = dataset.fan_record(pair)
+        text = None
+        if labels:
+            patients.setdefault(patient, {})[key], text = read_label_png_and_text(pair.label_path)
+        fan, why = dataset.fan_record(pair, text)
         fans.setdefault(patient, {})[key] = fan
         if why:
             missing[why] += 1
-    return fans, missing
+    return patients, fans, missing
 
 
 def _named_pairs(root: Path | str, splits: Iterable[str]) -> Iterator[tuple]:

@@ -205,13 +205,15 @@ class DatasetFolder:
         """The pair's fan: its label PNG's record, else the manifest's, else the median."""
         return self.fan_record(pair)[0]
 
-    def fan_record(self, pair: Pair) -> tuple[Fan, str | None]:
+    def fan_record(self, pair: Pair, label_text: dict[str, str] | None = None) -> tuple[Fan, str | None]:
         """(the pair's fan as :meth:`fan_of` gives it, None when a record gave it, else why
-        it is the median fan: NO_FAN_RECORD or DAMAGED_FAN_RECORD)."""
+        it is the median fan: NO_FAN_RECORD or DAMAGED_FAN_RECORD); ``label_text``: the text
+        chunks of the pair's label PNG when they were read with it (else they are read here)."""
         from ..maskio import read_png_text
 
-        fan, source = pair_fan(read_png_text(pair.label_path).get(FAN_KEY),
-                               self.summary.fans.get(f"{pair.split}/{pair.stem}"), pair.view)
+        label_text = read_png_text(pair.label_path) if label_text is None else label_text
+        fan, source = pair_fan(label_text.get(FAN_KEY), self.summary.fans.get(f"{pair.split}/{pair.stem}"),
+                               pair.view)
         return fan, {"default": NO_FAN_RECORD, "damaged": DAMAGED_FAN_RECORD}.get(source)
 
     def ejection_fraction(self, pair: Pair) -> float | None:
