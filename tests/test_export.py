@@ -310,6 +310,28 @@ def test_like_counts_the_same_masks_in_another_fan_as_another_heart(tmp_path):
     assert list(kept) == ["a", "c"]
 
 
+def test_repeated_hearts_are_told_apart_by_the_fans_a_model_is_built_with():
+    """``distinct_hearts`` looked a patient's fans up on its own, beside the lookup the model
+    building makes, so fans given as a list (read by position) failed there with an
+    AttributeError about ``get`` instead of the building's one-line refusal. Both use one
+    lookup now: a patient with no fans is in the median fans, a list of fans is refused alike."""
+    from engine.anatomy import ShapeModel
+    from engine.export.sources import distinct_hearts
+    from engine.fan import default_fan
+
+    frames = {("4CH", "ED"): np.zeros((4, 4), np.uint8)}
+    kept = distinct_hearts({"a": frames, "b": frames, "c": frames},
+                           {"a": None, "c": {("4CH", "ED"): default_fan("4CH")}})
+    assert list(kept) == ["a"]
+    fans = [{("4CH", "ED"): default_fan("4CH")}]
+    refusals = []
+    for refused in (lambda: distinct_hearts({"a": frames}, fans), lambda: ShapeModel.build([frames], fans=fans)):
+        with pytest.raises(TypeError) as error:
+            refused()
+        refusals.append(str(error.value))
+    assert refusals[0] == refusals[1] and "\n" not in refusals[0] and refusals[0].endswith("not a list")
+
+
 def test_masks_with_a_damaged_fan_record_are_drawn_in_the_median_fan_and_named(tmp_path, capsys):
     from engine.fan import FAN_KEY
 

@@ -176,14 +176,14 @@ def _named_pairs(root: Path | str, splits: Iterable[str]) -> Iterator[tuple]:
 
 
 def _usable(patients, fans=None) -> tuple[list, Counter]:
-    _check_fans(fans)
+    check_fans(fans)
     items = patients.items() if isinstance(patients, Mapping) else enumerate(patients)
     usable, skipped = [], Counter()
     for name, masks in items:
         if not all(key in masks for key in KEYS):
             skipped["not all of 2CH and 4CH at ED and ES"] += 1
             continue
-        drawn_in = _fans_of(fans, name)
+        drawn_in = patient_fans(fans, name)
         try:
             marks = {key: unplaced(find_landmarks(masks[key]), drawn_in.get(key), key[0]) for key in KEYS}
             measures = patient_measures(masks, drawn_in)
@@ -197,7 +197,7 @@ def _usable(patients, fans=None) -> tuple[list, Counter]:
     return usable, skipped
 
 
-def _check_fans(fans) -> None:
+def check_fans(fans) -> None:
     """TypeError (one line) unless ``fans`` is None or a mapping by patient: the name of a
     patient of a dict, the index of one of a list."""
     if fans is not None and not isinstance(fans, Mapping):
@@ -206,8 +206,10 @@ def _check_fans(fans) -> None:
                         f"not a {type(fans).__name__}")
 
 
-def _fans_of(fans: Mapping | None, name) -> Mapping:
-    """One patient's {(view, phase): Fan} in ``fans`` (none given for it: {}, the median fans)."""
+def patient_fans(fans: Mapping | None, name) -> Mapping:
+    """One patient's {(view, phase): Fan} in ``fans`` (none given for it: {}, the median fans):
+    the fans a model is built with, and those that tell one patient's masks from another's
+    (:func:`engine.export.sources.distinct_hearts`)."""
     return (fans or {}).get(name) or {}
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
 from ..anatomy.heart import ANATOMY_KEY, anatomy_record, heart_in_record
+from ..anatomy.model_building import check_fans, patient_fans
 from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
@@ -113,12 +114,14 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, Mes
 def distinct_hearts(patients: dict[str, dict], fans: dict[str, dict] | None = None) -> dict[str, dict]:
     """``patients`` ({name: {(view, phase): labels}}) without those whose masks repeat an
     earlier patient's in the same fans (``fans``: {name: {(view, phase): Fan}}; a mask without
-    one: its view's median fan): an export's variations (``patient0001_v2``) are one heart
+    one: its view's median fan; read as a model is built from them, anything but a dict:
+    TypeError): an export's variations (``patient0001_v2``) are one heart
     drawn again, not another patient. The same masks in other fans show another heart (a
     heart follows its fan, :mod:`engine.anatomy.placement`), so that patient is kept."""
+    check_fans(fans)
     seen, kept = set(), {}
     for name, frames in patients.items():
-        drawn_in = (fans or {}).get(name) or {}
+        drawn_in = patient_fans(fans, name)
         key = tuple((key, labels.shape, labels.tobytes(), fan_identity(drawn_in.get(key), key[0]))
                     for key, labels in sorted(frames.items()))
         if key not in seen:
