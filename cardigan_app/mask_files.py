@@ -44,32 +44,12 @@ def read_anatomy_record(path: Path) -> tuple[dict | None, str | None]:
 
 
 def anatomy_record_problem(data) -> str | None:
-    """Why a saved anatomy record cannot be the heart of a mask (a schema check: the view,
-    a phase between 0 and 1, and a heart record of the shape model), or None."""
-    import math
-
-    from engine.anatomy import VIEWS
-    from engine.anatomy.heart import Heart, HeartError
-
-    if not isinstance(data, dict) or not isinstance(data.get("heart"), dict):
-        return "its anatomy record has no heart"
-    phase = data.get("phase")
-    if data.get("view") not in VIEWS or isinstance(phase, bool) or not isinstance(phase, (int, float)) \
-            or not math.isfinite(phase) or not 0 <= phase <= 1:
-        return "its anatomy record's view or phase is not valid"
-    try:
-        heart = Heart.from_dict(data["heart"])
-    except HeartError as exc:
-        return f"its anatomy record's heart is not usable ({exc})"
+    """Why a saved anatomy record cannot be the heart of a mask drawn from the shipped shape
+    model (:func:`engine.anatomy.heart.anatomy_record_problem`), or None."""
     from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import anatomy_record_problem as record_problem
 
-    fingerprint = ShapeModel.default().fingerprint
-    if heart.model and heart.model != fingerprint:
-        return (f"its anatomy record's heart belongs to another shape model ({heart.model[:12]}, "
-                f"this one is {fingerprint[:12]})")
-    if len(heart.shape) != ShapeModel.default().shapes:
-        return "its anatomy record's heart has another number of shape modes than this shape model"
-    return None
+    return record_problem(data, ShapeModel.default())
 
 
 if TYPE_CHECKING:

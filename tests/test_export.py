@@ -490,6 +490,36 @@ def test_masks_exported_again_keep_the_anatomy_record_their_pngs_carry(synth, tm
         assert np.array_equal(drawn, read_label_png(path)), path.name
 
 
+def test_a_mask_whose_anatomy_record_names_another_shape_model_is_read_as_plain_labels(tmp_path):
+    """A mask PNG's anatomy record was kept whenever its heart record was well formed, also
+    when it named another shape model: exported again, the mask carried the heart of a model
+    that is not the one that redraws it. Such a record is set aside as the studio sets it
+    aside on opening, with its words, and the reader is told which masks in one line."""
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import ANATOMY_KEY, anatomy_record
+    from engine.export.sources import folder_masks
+
+    model = ShapeModel.default()
+    heart = model.draw(5)
+    record = anatomy_record(heart, "4CH", 0.0)
+    foreign = json.loads(json.dumps(record))
+    foreign["heart"]["model"] = "0123456789ab"
+    labels = model.mask(heart, "4CH", "ED", 64)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "own_4CH_ED.png", labels, text={ANATOMY_KEY: json.dumps(record)})
+    write_label_png(masks / "other_4CH_ED.png", labels, text={ANATOMY_KEY: json.dumps(foreign)})
+    write_label_png(masks / "plain_4CH_ED.png", labels)
+    told: list[str] = []
+    items = {item.name: item for patient in folder_masks(masks, told.append) for item in patient.items}
+    assert items["own_4CH_ED"].anatomy == record
+    assert items["other_4CH_ED"].anatomy is None and items["plain_4CH_ED"].anatomy is None
+    assert len(told) == 1 and "\n" not in told[0], told
+    assert told[0] == ("1 mask(s) taken as plain labels, their anatomy record set aside: other_4CH_ED.png: "
+                       "its anatomy record's heart belongs to another shape model (0123456789ab, "
+                       f"this one is {model.fingerprint})")
+
+
 @pytest.mark.parametrize("options, named", [
     (["--masks", "{masks}", "--like", "{masks}"], ("--like", "--masks")),
     (["--masks", "{masks}", "--like", "{masks}", "--cine"], ("--like", "--masks")),

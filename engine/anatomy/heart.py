@@ -96,6 +96,32 @@ def heart_in_record(record: dict | None) -> Heart | None:
         return None
 
 
+def anatomy_record_problem(data, model) -> str | None:
+    """Why ``data``, a mask's saved anatomy record, cannot be the heart of that mask as
+    ``model`` (a :class:`engine.anatomy.ShapeModel`) draws it, in one line ("its anatomy
+    record's ..."), or None: the view, a phase between 0 and 1, a heart record, and a heart of
+    ``model`` (its fingerprint and its number of modes; a heart naming no model is taken as
+    one of it). A heart of another model would be drawn as another heart."""
+    from .model_building import VIEWS
+
+    if not isinstance(data, dict) or not isinstance(data.get("heart"), dict):
+        return "its anatomy record has no heart"
+    phase = data.get("phase")
+    if data.get("view") not in VIEWS or isinstance(phase, bool) or not isinstance(phase, (int, float)) \
+            or not math.isfinite(phase) or not 0 <= phase <= 1:
+        return "its anatomy record's view or phase is not valid"
+    try:
+        heart = Heart.from_dict(data["heart"])
+    except HeartError as exc:
+        return f"its anatomy record's heart is not usable ({exc})"
+    if heart.model and heart.model != model.fingerprint:
+        return (f"its anatomy record's heart belongs to another shape model ({heart.model[:12]}, "
+                f"this one is {model.fingerprint[:12]})")
+    if len(heart.shape) != model.shapes:
+        return "its anatomy record's heart has another number of shape modes than this shape model"
+    return None
+
+
 def _numbers(values, name: str) -> tuple[float, ...]:
     if not isinstance(values, list) or not values or len(values) > MAX_NUMBERS:
         raise HeartError(f"the heart record's {name} is not a list of numbers")

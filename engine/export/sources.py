@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
-from ..anatomy.heart import ANATOMY_KEY, anatomy_record, heart_in_record
+from ..anatomy.heart import ANATOMY_KEY, anatomy_record, anatomy_record_problem
 from ..anatomy.model_building import check_fans, patient_fans
 from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
@@ -234,15 +234,21 @@ def masks_folder_problem(folder: Path) -> Message:
     return Message(f"{folder}: is a file, not a folder of masks; give a folder of label maps")
 
 
-def carried_anatomy(text: dict[str, str]) -> dict | None:
-    """The anatomy record a mask PNG's text chunks carry (phantom masks, masks saved by the
-    studio), or None when there is none or its heart cannot be used: a damaged record is
-    dropped, never passed on."""
+def carried_anatomy(text: dict[str, str]) -> tuple[dict | None, str | None]:
+    """(the anatomy record a mask PNG's text chunks carry (phantom masks, masks saved by the
+    studio), or None; why a record it carries is set aside, or None). A record is kept only
+    when the shipped shape model draws its heart (:func:`engine.anatomy.heart.
+    anatomy_record_problem`, as the studio opens a mask): a damaged one, or one of another
+    shape model, which would be redrawn as another heart, is never passed on."""
+    carried = text.get(ANATOMY_KEY)
+    if not carried:
+        return None, None
     try:
-        record = json.loads(text.get(ANATOMY_KEY) or "null")
+        record = json.loads(carried)
     except (ValueError, RecursionError):
-        return None
-    return record if isinstance(record, dict) and heart_in_record(record) is not None else None
+        return None, "its anatomy record is not readable JSON"
+    problem = anatomy_record_problem(record, ShapeModel.default())
+    return (None, problem) if problem else (record, None)
 
 
 def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
@@ -253,8 +259,10 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     patient of its own. All files are read and checked first; the error lists the bad ones.
     A PNG whose fan record is damaged is drawn in its view's median fan, and ``notify`` is
     told which masks those are. A PNG's valid anatomy record is kept (``MaskItem.anatomy``),
-    so a mask written again unchanged keeps its heart. Reading reports to ``progress`` (stage "reading masks") and
-    stops with :class:`engine.progress.Cancelled` as soon as ``should_stop()`` says so.
+    so a mask written again unchanged keeps its heart; one set aside (:func:`carried_anatomy`)
+    leaves a plain mask, and ``notify`` is told which and why. Reading reports to
+    ``progress`` (stage "reading masks") and stops with :class:`engine.progress.Cancelled` as
+    soon as ``should_stop()`` says so.
     """
     if not folder.is_dir():
         raise DataError(masks_folder_problem(folder))
@@ -265,7 +273,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
                         + masks_below(folder))
     refuse_camus_images(folder, files)
     patients: dict[str, PatientMasks] = {}
-    problems, damaged_fans = [], []
+    problems, damaged_fans, set_aside = [], [], []
     progress(Progress(READING, 0, len(files)))
     for done, path in enumerate(files, 1):
         if should_stop():
@@ -284,8 +292,11 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         fan, damaged = fan_from_text(text, view or view_of_name(path.name))
         if damaged:
             damaged_fans.append(path.name)
+        anatomy, anatomy_problem = carried_anatomy(text)
+        if anatomy_problem:
+            set_aside.append(f"{path.name}: {anatomy_problem}")
         patients.setdefault(patient, PatientMasks(patient)).items.append(
-            MaskItem(stem, labels, str(path), view, instant, fan, carried_anatomy(text)))
+            MaskItem(stem, labels, str(path), view, instant, fan, anatomy))
     if problems:
         labels_beside = folder.parent / "label"
         if len(problems) == len(files) and folder.name == "img" and labels_beside.is_dir():
@@ -296,4 +307,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         shown = ", ".join(damaged_fans[:4]) + (f" and {len(damaged_fans) - 4} more" if len(damaged_fans) > 4 else "")
         notify(f"{len(damaged_fans)} mask(s) with a damaged fan record, drawn in their view's median "
                f"CAMUS fan: {shown}")
+    if set_aside and notify is not None:
+        shown = "; ".join(set_aside[:4]) + (f"; and {len(set_aside) - 4} more" if len(set_aside) > 4 else "")
+        notify(f"{len(set_aside)} mask(s) taken as plain labels, their anatomy record set aside: {shown}")
     return list(patients.values())
