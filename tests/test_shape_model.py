@@ -613,6 +613,25 @@ def test_models_that_place_hearts_differently_never_share_a_fingerprint(model, s
         ShapeModel.load(path)
 
 
+def test_fingerprints_of_the_two_versions_hash_different_bytes(model, small_model, monkeypatch):
+    """A heart record names its model by 12 hex digits, with no version beside them. Version
+    1 hashes float64 numbers only, version 2 a 2-byte prefix and then float64 numbers, so no
+    statistics of one version hash the bytes of the other's: the shipped model's version 1
+    fingerprint and any version 2 one can meet only by a chance hash collision."""
+    import hashlib
+
+    from engine.anatomy import shape_model
+
+    hashed: list[bytes] = []
+    sha256 = hashlib.sha256
+    monkeypatch.setattr(shape_model.hashlib, "sha256", lambda data: hashed.append(data) or sha256(data))
+    assert shape_model.fingerprint(model.stats) == "e5d81102fd85"
+    assert shape_model.fingerprint({**model.stats, "fingerprint_version": 2}) != "e5d81102fd85"
+    assert shape_model.fingerprint(small_model.stats) == small_model.fingerprint
+    unversioned, versioned, built = hashed
+    assert len(unversioned) % 8 == 0 and len(versioned) % 8 == len(built) % 8 != 0
+
+
 def load_build_script():
     import importlib.util
     from pathlib import Path

@@ -317,7 +317,10 @@ def fingerprint(stats: dict) -> str:
     """The 12 hex digits that name a model's statistics (``stats`` as a model holds them,
     rounded as saved), by their ``fingerprint_version``: 2 hashes the mean, the modes and the
     pose statistics, so two models that place hearts differently never share one; 1 (no
-    version: the shipped file) the mean and the modes only. ValueError for another version."""
+    version: the shipped file) the mean and the modes only. ValueError for another version.
+    The two never hash the same bytes, so a fingerprint names one model whatever its version:
+    version 1 hashes whole float64 numbers (a multiple of 8 bytes), version 2 the same after a
+    2-byte prefix; two models share one only by a chance collision of the 48 bits kept."""
     version = stats.get("fingerprint_version", 1)
     parts = [np.asarray(stats["mean"], np.float64), np.asarray(stats["modes"], np.float64)]
     if version == 1:
