@@ -1,5 +1,6 @@
 """``prepare``'s fans: the frames of one acquisition (a patient's view) share one fan fitted
-to all of them; a frame alone, or one the shared fan does not fit, keeps its own fit.
+to all of them; a frame alone, or a sector of its own the shared fan does not fit, keeps its
+own fit; a bad frame (blank, no sector) is left out of the fit and carries the shared fan.
 
 Sources are seed HDF5 files whose frames are grainy tissue inside sectors of known geometry,
 ED and ES with different grain and a different dark dropout along an edge (what makes two
@@ -98,22 +99,64 @@ def test_a_lone_frame_keeps_its_own_fit(tmp_path):
 
 
 @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
-def test_a_frame_the_shared_fan_does_not_fit_leaves_the_other_its_own_fit(order):
-    """A blank frame would drag a shared fan away: each frame is fitted alone instead, the
-    blank one getting its view's median fan with IoU 0."""
-    frames = [acquisition(TRUTH["2CH"], seed=3)[0], np.zeros((SIZE, SIZE), np.uint8)]
-    frames = [frames[i] for i in order]
+def test_a_blank_frame_of_a_pair_carries_the_other_frames_fit_with_iou_0(order):
+    """A blank frame has no sector of its own: the pair's fan is the good frame's fit, and
+    the blank frame carries it with IoU 0 (no fan was fitted to it), not its view's median."""
+    good = acquisition(TRUTH["2CH"], seed=3)[0]
+    frames = [[good, np.zeros((SIZE, SIZE), np.uint8)][i] for i in order]
     fitted = fit_frames_fan(frames, "2CH")
-    alone = [fit_image_fan(frame, "2CH") for frame in frames]
-    assert fitted == alone
-    assert sorted(fit for _, fit in fitted)[0] == 0.0
-    assert_near(fitted[order.index(0)][0], TRUTH["2CH"])
+    own = fit_image_fan(good, "2CH")
+    assert fitted[order.index(0)] == own
+    assert fitted[order.index(1)] == (own[0], 0.0)
+    assert_near(own[0], TRUTH["2CH"])
+
+
+def sequence_in(fan: Fan, frames: int = 6, seed: int = 20) -> list[np.ndarray]:
+    return [frame_in(fan, seed + k) for k in range(frames)]
+
+
+@pytest.mark.parametrize("bad", [0, 3, 5])
+def test_a_blank_frame_of_a_sequence_is_left_out_of_its_shared_fit_and_carries_it(bad):
+    frames = sequence_in(TRUTH["4CH"])
+    others = frames[:bad] + frames[bad + 1:]
+    frames[bad] = np.zeros((SIZE, SIZE), np.uint8)
+    fitted = fit_frames_fan(frames, "4CH")
+    shared = fit_shared_fan(others)[0]
+    assert [fan for fan, _ in fitted] == [shared] * len(frames)
+    assert fitted[bad][1] == 0.0
+    assert min(fit for k, (_, fit) in enumerate(fitted) if k != bad) >= 0.99
+    assert_near(shared, TRUTH["4CH"])
+
+
+def test_a_frame_that_fails_its_own_fit_is_left_out_of_the_shared_fit():
+    """A frame whose support is no sector (a bright block, a frame cut badly) would drag the
+    shared fan: the others are fitted without it and it carries their fan with IoU 0."""
+    frames = sequence_in(TRUTH["4CH"])
+    block = np.zeros((SIZE, SIZE), np.uint8)
+    block[10:110, 5:60] = 180
+    assert fit_image_fan(block, "4CH")[1] == 0.0
+    fitted = fit_frames_fan(frames[:2] + [block] + frames[2:], "4CH")
+    shared = fit_shared_fan(frames)[0]
+    assert fitted[2] == (shared, 0.0)
+    assert {fan for fan, _ in fitted} == {shared}
+    assert_near(shared, TRUTH["4CH"])
+
+
+def test_frames_of_two_sectors_are_not_given_one_fan():
+    """Frames that are sectors of their own but not of one sector (the sequence disagrees)
+    keep fans of their own: the frames of the other sector are not forced into the fan."""
+    other = Fan(0.5, 0.0, -20.0, 20.0, 0.7, 0.9)
+    fitted = fit_frames_fan(sequence_in(TRUTH["4CH"], 3) + sequence_in(other, 3, seed=60), "4CH")
+    for (fan, fit), truth in zip(fitted, [TRUTH["4CH"]] * 3 + [other] * 3):
+        assert_near(fan, truth)
+        assert fit >= 0.98
 
 
 def test_prepare_with_a_blank_frame_keeps_the_good_frame_fitted(tmp_path):
     source = sector_source(tmp_path / "seed.h5", blank_es=True)
     manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("2CH",), workers=1)
     assert_near(label_fan(tmp_path / "out", "patient0001_2CH_ED"), TRUTH["2CH"])
+    assert label_fan(tmp_path / "out", "patient0001_2CH_ES") == label_fan(tmp_path / "out", "patient0001_2CH_ED")
     assert manifest["fan_fit"]["fitted"] == 1 and manifest["fan_fit"]["fallback"] == 1
 
 

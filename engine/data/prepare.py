@@ -28,7 +28,7 @@ from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
 from ..fan import FAN_KEY, Fan, fan_overlaps
-from .image_fans import POOR_FIT, fit_frames_fan, fit_image_fan, fitting_picture
+from .image_fans import fit_frames_fan, fitting_picture, frames_with_fan
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
                      parse_choices, split_patients)
@@ -120,7 +120,8 @@ def acquisition_fans(frames: list, pictures: list[np.ndarray]) -> list[tuple[Fan
 def shared_fans(frames: list, fans: list) -> dict:
     """The one fan each acquisition's frames carry, by (view, native size), from a patient's
     frames as read and their fans (:func:`acquisition_fans`); an acquisition whose frames carry
-    different fans (each fitted alone) or a fallback median fan is left out."""
+    different fans (each fitted alone), or with a frame the fan was not fitted to (IoU 0: a
+    blank frame, a median fan), is left out and its sequence fitted on its own frames."""
     carried: dict = {}
     for (view, _, image, _), (fan, fit) in zip(frames, fans):
         if view is not None:
@@ -131,13 +132,13 @@ def shared_fans(frames: list, fans: list) -> dict:
 def sequence_fans(pictures: list[np.ndarray], view: str | None, shared: Fan | None) -> list[tuple[Fan, float]]:
     """The fan and its fit of each frame of a half sequence (uint8 pictures of one size): the
     fan ``shared`` by its acquisition's ED and ES frames, with each frame's own IoU with it (a
-    frame it fits below :data:`POOR_FIT` is fitted alone, as a blank frame of a pair is); with
-    no such fan the sequence's frames are fitted together (:func:`fit_frames_fan`)."""
+    frame it fits below :data:`.image_fans.POOR_FIT` is treated as a frame of a pair is:
+    :func:`frames_with_fan`); with no such fan the sequence's frames are fitted together
+    (:func:`fit_frames_fan`)."""
     if shared is None:
         return fit_frames_fan(pictures, view)
     small = [fitting_picture(picture) for picture in pictures]
-    return [(shared, fit) if fit >= POOR_FIT else fit_image_fan(picture, view)
-            for picture, fit in zip(small, fan_overlaps(shared, small))]
+    return frames_with_fan(shared, small, fan_overlaps(shared, small), view)
 
 
 def _write_pair(result: "_PatientResult", staging: Path, stem: str, picture: np.ndarray, labels: np.ndarray,
@@ -201,7 +202,8 @@ def left_out(skipped: list[dict], shown: int = 3) -> str:
 
 def fan_fit_summary(fits: list[float]) -> dict:
     """How well sectors fitted the images' support: median and lowest IoU, and how many
-    images fell back to their view's median fan."""
+    images had no fan fitted to them (IoU 0: a blank or badly cut frame carrying its
+    acquisition's fan, or its view's median fan)."""
     good = [f for f in fits if f > 0]
     return {"fitted": len(good), "fallback": len(fits) - len(good),
             "median_iou": round(float(np.median(good)), 4) if good else None,
