@@ -54,9 +54,50 @@ def test_the_manifest_is_read_once_into_a_typed_summary(tmp_path):
     es = folder.pairs("train")[1]
     assert folder.fan_of(es) == fan
     assert folder.ejection_fraction(es) == 41.5
-    # the label PNG's own record wins over the manifest
+    # the label PNG's own record wins over the manifest (a folder changed on disk is read anew)
     save_png(es.label_path, np.zeros((16, 16), np.uint8), text={FAN_KEY: default_fan().to_json()})
-    assert folder.fan_of(es) == default_fan()
+    assert DatasetFolder(folder.root).fan_of(es) == default_fan()
+
+
+def count_reads(monkeypatch) -> list:
+    """The label PNGs whose text a DatasetFolder reads, in order."""
+    import engine.maskio
+
+    read = []
+    real = engine.maskio.read_png_text
+    monkeypatch.setattr(engine.maskio, "read_png_text", lambda path: read.append(path.stem) or real(path))
+    return read
+
+
+def test_a_pairs_fan_record_is_read_once_and_the_manifest_summarised_once(tmp_path, monkeypatch):
+    import engine.data.dataset_folder as dataset_folder
+
+    folder = make_folder(tmp_path / "d")
+    fan = Fan(0.5, 0.0, -20.0, 20.0, 0.9, 1.0)
+    (folder.root / "manifest.json").write_text(json.dumps({"fans": {"train/patient0001_4CH_ES": fan.to_dict()}}))
+    summaries = []
+    monkeypatch.setattr(dataset_folder, "summary_of", lambda m: summaries.append(1) or summary_of(m))
+    read = count_reads(monkeypatch)
+    pairs = folder.pairs("train") + folder.pairs("valid")
+    first = [folder.fan_record(pair) for pair in pairs]
+    assert [folder.fan_record(pair) for pair in pairs * 3] == first * 3
+    assert read == [pair.stem for pair in pairs]
+    assert len(summaries) == 1
+    assert first[1] == (fan, None) and first[0] == (default_fan("2CH"), dataset_folder.NO_FAN_RECORD)
+
+
+def test_the_fan_records_kept_are_bounded_the_least_recently_asked_going_first(tmp_path, monkeypatch):
+    import engine.data.dataset_folder as dataset_folder
+
+    monkeypatch.setattr(dataset_folder, "FAN_RECORDS_KEPT", 2, raising=False)
+    folder = make_folder(tmp_path / "d")
+    a, b, c = folder.pairs("train") + folder.pairs("valid")
+    read = count_reads(monkeypatch)
+    for pair in (a, b, a, c, a, b):  # c pushes out b (a was asked since), b then pushes out c
+        folder.fan_of(pair)
+    assert read == [a.stem, b.stem, c.stem, b.stem]
+    folder.fan_of(c)
+    assert read[-1] == c.stem
 
 
 def test_odd_manifests_and_odd_folders_get_plain_answers(tmp_path):

@@ -5,11 +5,16 @@ folder: is it a dataset, which splits hold pairs, what pairs are there, how many
 where did it come from, which fan and which ejection fraction does a pair have. The answers
 follow the prepared layout (:mod:`.layout`) and the manifest (:mod:`.manifest`); a folder
 without a manifest (NVlabs data, a hand-made folder) still lists its pairs.
+
+A :class:`DatasetFolder` reads what it answers from once: its manifest (and the summary of
+it) when first asked, each pair's fan record when first asked for that pair, the last
+:data:`FAN_RECORDS_KEPT` of them kept. A folder changed on disk is seen by a new one.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, parse_stem, wro
 
 NO_FAN_RECORD = "no fan record"  # why a pair's fan is its view's median one (DatasetFolder.fan_record)
 DAMAGED_FAN_RECORD = "damaged fan record"
+FAN_RECORDS_KEPT = 20_000  # pairs whose fan record a DatasetFolder keeps (a few MB at most)
 
 
 def pair_fan(label_record, listed_record, view: str | None) -> tuple[Fan, str]:
@@ -136,6 +142,8 @@ class DatasetFolder:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).expanduser()
         self._manifest: dict | None | bool = False  # False: not read yet
+        self._summary: DatasetSummary | None = None
+        self._fan_records: OrderedDict[tuple[str, str], tuple[Fan, str | None]] = OrderedDict()
 
     # -- what it is ---------------------------------------------------------------------
     def splits(self) -> list[str]:
@@ -199,7 +207,9 @@ class DatasetFolder:
 
     @property
     def summary(self) -> DatasetSummary:
-        return summary_of(self.manifest)
+        if self._summary is None:
+            self._summary = summary_of(self.manifest)
+        return self._summary
 
     def fan_of(self, pair: Pair) -> Fan:
         """The pair's fan: its label PNG's record, else the manifest's, else the median."""
@@ -207,8 +217,20 @@ class DatasetFolder:
 
     def fan_record(self, pair: Pair, label_text: dict[str, str] | None = None) -> tuple[Fan, str | None]:
         """(the pair's fan as :meth:`fan_of` gives it, None when a record gave it, else why
-        it is the median fan: NO_FAN_RECORD or DAMAGED_FAN_RECORD); ``label_text``: the text
-        chunks of the pair's label PNG when they were read with it (else they are read here)."""
+        it is the median fan: NO_FAN_RECORD or DAMAGED_FAN_RECORD), read once per pair;
+        ``label_text``: the text chunks of the pair's label PNG when they were read with it
+        (else they are read here, the first time)."""
+        key = (pair.split, pair.stem)
+        record = self._fan_records.get(key)
+        if record is None:
+            record = self._fan_records[key] = self._read_fan_record(pair, label_text)
+            if len(self._fan_records) > FAN_RECORDS_KEPT:
+                self._fan_records.popitem(last=False)
+        else:
+            self._fan_records.move_to_end(key)
+        return record
+
+    def _read_fan_record(self, pair: Pair, label_text: dict[str, str] | None) -> tuple[Fan, str | None]:
         from ..maskio import read_png_text
 
         label_text = read_png_text(pair.label_path) if label_text is None else label_text
