@@ -3,6 +3,7 @@ to do, before any work starts."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.cli.main import main
@@ -292,11 +293,11 @@ def test_a_like_dataset_that_cannot_be_used_is_named_by_its_option(case, fragmen
         given.mkdir()
     else:  # refused before a model is loaded
         monkeypatch.setattr(export_run, "Synthesizer", None)
-    if case == "unreadable masks":
+    if case == "unreadable masks":  # read, its patient count aside (too few for a model: the shipped one stands in)
         unreadable(given, "patient0001_4CH_ED.png")
     out = tmp_path / "out"
     rc = main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--like", str(given),
-               "--out", str(out)])
+               "--out", str(out)] + (["--like-fallback"] if case == "unreadable masks" else []))
     err = capsys.readouterr().err.strip().splitlines()  # notes about the export, then its refusal
     line = err[-1]
     assert not any(said.startswith("cardigan: error") for said in err[:-1]) and "Traceback" not in "".join(err)
@@ -319,6 +320,47 @@ def test_a_like_dataset_is_refused_before_the_export_says_anything(case, tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1 and err[0].startswith(f"cardigan: error: --like {given}: ")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["empty", "a dataset of 3 patients", "its label folder", "names of no patient"])
+def test_a_like_folder_with_too_few_masks_is_refused_before_the_export_says_anything(case, tmp_path, capsys,
+                                                                                    monkeypatch):
+    """An empty folder, or one whose masks make fewer patients than a shape model needs, is
+    refused from its file names alone: before any note, any mask read or any model loaded."""
+    import engine.export.run as export_run
+    import engine.export.sources as sources
+    from engine.anatomy.model_building import MIN_PATIENTS
+    from engine.data.phantom import write_phantom
+
+    given = tmp_path / "like"
+    if case == "empty":
+        given.mkdir()
+    elif case == "names of no patient":
+        given.mkdir()
+        for k in range(4 * MIN_PATIENTS):
+            write_label_png(given / f"heart{k}.png", np.zeros((8, 8), np.uint8))
+    else:
+        write_phantom(given, count=3, size=64)
+        given = given / "train" / "label" if case == "its label folder" else given
+    monkeypatch.setattr(export_run, "Synthesizer", None)
+    monkeypatch.setattr(sources, "read_label_map", None)
+    out = tmp_path / "out"
+    rc = main(["export", "--model", "simulator", "--random", "2", "--like", str(given), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and err[0].startswith(f"cardigan: error: --like {given}: ")
+    assert ("no label maps" if case == "empty" else f"a shape model needs at least {MIN_PATIENTS} patients") in err[0]
+    if case != "empty":
+        assert "--like-fallback" in err[0]
+    assert not out.exists()
+
+
+def test_a_like_folder_too_small_for_a_model_goes_on_with_like_fallback(tmp_path, capsys):
+    from engine.data.phantom import write_phantom
+
+    write_phantom(tmp_path / "like", count=3, size=64)
+    rc = main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--like", str(tmp_path / "like"),
+               "--like-fallback", "--out", str(tmp_path / "out"), "--border-jitter", "0"])
+    assert rc == 0 and "drawing from the shipped shape model instead" in capsys.readouterr().err
 
 
 def test_export_reads_a_masks_folder_given_from_home(tmp_path, capsys, monkeypatch):

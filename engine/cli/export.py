@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if args.cine:
         return run_cine(args)
     if args.like is not None:
-        check_like_folder(args.like.expanduser())  # before the notes (a split left empty is warned of)
+        # before the notes (a split left empty is warned of), from the masks' names alone
+        check_like_folder(args.like.expanduser(), args.like_fallback)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
     if jitter > 0:
         note(f"each image is drawn from its mask with the borders moved by about {jitter:g} px; the pairs "

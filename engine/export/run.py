@@ -95,7 +95,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if masks is not None:
         check_masks_folder(Path(masks).expanduser())
     if like is not None:
-        check_like_folder(Path(like).expanduser())
+        check_like_folder(Path(like).expanduser(), like_fallback)
     # the manifest names where its masks came from, wherever it is read from later
     masks, like = (None if path is None else Path(path).expanduser().resolve() for path in (masks, like))
     check_output(out, overwrite, protect=read_paths(model, masks, like), replaces="export")

@@ -145,15 +145,9 @@ def masks_like(like: Path, count: int, size: int, seed: int,
 def source_patients(like: Path) -> list[PatientMasks]:
     """Patients of a prepared dataset (its train split) or of a folder of masks; a refusal
     names the option (``--like X: ...``)."""
-    from ..data.layout import LABEL_DIR
-
     like = Path(like)
     check_like_folder(like)
-    folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
-    if folder != like and not folder.is_dir():
-        raise DataError(Message(option("like"), f" {like}: a dataset without PNG label maps "
-                                f"({dataset_format(like)}); give a prepared dataset, a PNG export or a "
-                                "folder of mask files"))
+    folder = like_masks_folder(like)
     try:
         patients = folder_masks(folder)
     except DataError as exc:
@@ -163,15 +157,61 @@ def source_patients(like: Path) -> list[PatientMasks]:
     return patients
 
 
-def check_like_folder(like: Path) -> None:
-    """Refuse, before a model is loaded for it, a ``like`` dataset that is missing or is a
-    file, naming the option."""
+def check_like_folder(like: Path, fallback: bool = True) -> None:
+    """Refuse, before a model is loaded for it or anything is said of the export, a ``like``
+    dataset that is missing, is a file or holds no masks, naming the option; and, unless
+    ``fallback`` (the shipped model stands in), one whose mask files name fewer patients
+    with all four masks than a shape model needs (:func:`whole_patients_named`: the names
+    alone, no mask is read)."""
+    from ..anatomy.model_building import MIN_PATIENTS
+
     if not like.exists():
         raise DataError(Message(option("like"), f" {like}: no such dataset or folder of masks"))
     if not like.is_dir():
         one_mask = like.name.lower().endswith(MASK_FILE_SUFFIXES)
         raise DataError(Message(option("like"), f" {like}: is a {'mask ' if one_mask else ''}file, not a "
                                 "dataset or a folder of masks" + ("; give the folder it is in" if one_mask else "")))
+    folder = like_masks_folder(like)
+    files = mask_files(folder)
+    if not files:
+        where = "" if folder == like else f" in {folder.relative_to(like)}"
+        raise DataError(Message(option("like"), f" {like}: no label maps{where} to make new masks from (*.png, "
+                                "*_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha)" + masks_below(folder)))
+    whole = whole_patients_named(files)
+    if whole < MIN_PATIENTS and not fallback:
+        raise DataError(Message(option("like"), f" {like}: a shape model needs at least {MIN_PATIENTS} patients "
+                                f"with 2CH and 4CH masks at ED and ES, its {len(files)} mask file(s) have "
+                                f"{whole} by their names (<patient>_<2CH|4CH>_<ED|ES>) (", LIKE_FALLBACK, ")"))
+
+
+def like_masks_folder(like: Path) -> Path:
+    """Where the masks of ``like`` are: a dataset with a manifest's train/label (refused when it
+    has none), else ``like`` itself."""
+    from ..data.layout import LABEL_DIR
+
+    folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
+    if folder != like and not folder.is_dir():
+        raise DataError(Message(option("like"), f" {like}: a dataset without PNG label maps "
+                                f"({dataset_format(like)}); give a prepared dataset, a PNG export or a "
+                                "folder of mask files"))
+    return folder
+
+
+def mask_files(folder: Path) -> list[Path]:
+    """The label map files in ``folder`` (by their names), in name order."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                  and p.name.lower().endswith(MASK_FILE_SUFFIXES))
+
+
+def whole_patients_named(files: list[Path]) -> int:
+    """How many patients ``files`` name all four masks of (2CH and 4CH at ED and ES), by
+    ``<patient>_<view>_<instant>`` names: at most the patients a shape model can use."""
+    named: dict[str, set] = {}
+    for path in files:
+        parsed = parse_stem(mask_stem(path))
+        if parsed:
+            named.setdefault(parsed[0], set()).add(parsed[1:])
+    return sum(len(keys) == len(VIEWS) * len(PHASES) for keys in named.values())
 
 
 def dataset_format(root: Path) -> str:
@@ -266,8 +306,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     """
     if not folder.is_dir():
         raise DataError(masks_folder_problem(folder))
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.name.lower().endswith(MASK_FILE_SUFFIXES))
+    files = mask_files(folder)
     if not files:
         raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder"
                         + masks_below(folder))
