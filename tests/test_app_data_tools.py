@@ -144,6 +144,28 @@ def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
     return dialog
 
 
+def test_export_dialog_says_under_the_output_before_start_when_nnunet_would_not_find_the_folder(qtbot, tmp_path,
+                                                                                               tiny_model):
+    advice = "nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): rename synthetic"
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "synthetic", "png")
+    note = dialog.output_note
+    assert note.isHidden() and dialog.start_button.isEnabled()
+    dialog.format.setCurrentIndex(dialog.format.findData("nnunet"))
+    assert not note.isHidden() and note.text().startswith(advice)
+    assert dialog.start_button.isEnabled()  # advice: the export goes ahead
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    dialog.output.set_path(tmp_path / "full")
+    assert note.text().startswith("The output folder is not empty")  # a problem says only itself
+    dialog.overwrite.setChecked(True)
+    assert note.text().startswith(advice.replace("synthetic", "full")) and "\nThe folder is not empty" in note.text()
+    dialog.overwrite.setChecked(False)
+    dialog.output.set_path(tmp_path / "Dataset501_Echo")
+    assert note.isHidden()
+    dialog.output.set_path(tmp_path / "synthetic.h5")
+    assert note.text().startswith("The output synthetic.h5: named as a file") and "nnU-Net finds" not in note.text()
+
+
 @pytest.mark.parametrize("fmt", ["png", "hdf5", "nifti", "nnunet"])
 def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
     out = tmp_path / f"export_{fmt}"
@@ -177,9 +199,8 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
             im, gt = groups[0]["im"][()], groups[0]["gt"][()]
         assert im.shape == (2, 64, 64, 1) and im.dtype == np.float32 and 0 <= im.min() < im.max() <= 1
         assert gt.shape == (2, 64, 64) and gt.dtype == np.uint8 and set(np.unique(gt)) <= {0, 1, 2, 3}
-    elif fmt == "nnunet":  # a folder nnU-Net would not find under that name: said so
+    elif fmt == "nnunet":
         assert len(list(out.glob("labelsTr/*.png"))) == 8 and (out / "dataset.json").is_file()
-        assert "nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name" in dialog.status.text()
     else:
         patient = out / "database_nifti" / "patient0001"
         image = sitk.GetArrayFromImage(sitk.ReadImage(str(patient / "patient0001_4CH_ED.nii.gz")))

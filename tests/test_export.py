@@ -250,12 +250,30 @@ def test_preparing_an_hdf5_export_folder_points_to_its_file(synth, tmp_path, cap
                  "--out", str(tmp_path / "prepared")]) == 0
 
 
-def test_an_nnunet_export_says_when_nnunet_would_not_find_its_folder(tmp_path, capsys):
+def test_an_nnunet_export_says_first_when_nnunet_would_not_find_its_folder(tmp_path, capsys):
     for name, said in (("synthetic", True), ("Dataset501_Echo", False)):
         assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", "nnunet",
                      "--out", str(tmp_path / name)]) == 0
-        err = capsys.readouterr().err
-        assert ("only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): rename synthetic" in err) == said
+        err = capsys.readouterr().err.splitlines()
+        advice = [k for k, line in enumerate(err) if "only in a folder named DatasetNNN_Name" in line]
+        assert advice == ([0] if said else [])  # the first note, said once
+        assert not said or "(e.g. Dataset501_Echo): rename synthetic" in err[0]
+
+
+def test_the_nnunet_folder_advice_comes_before_the_model_is_loaded(tmp_path, capsys, monkeypatch):
+    """The advice is the command line's before any work: a model that cannot be loaded is
+    refused after it."""
+    import engine.export.run as export_run
+
+    class NoModel:
+        def __init__(self, *args, **kwargs):
+            raise DataError("no model")
+
+    monkeypatch.setattr(export_run, "Synthesizer", NoModel)
+    assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", "nnunet",
+                 "--out", str(tmp_path / "synthetic")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert "only in a folder named DatasetNNN_Name" in err[0] and err[-1] == "cardigan: error: no model"
 
 
 def test_a_dataset_given_as_a_masks_folder_says_where_its_masks_are(synth, tmp_path):

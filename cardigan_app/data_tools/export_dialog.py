@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import Words, option
-from engine.export import EXPORT_FORMATS, export_dataset, file_name_problem
+from engine.export import EXPORT_FORMATS, export_dataset, file_name_problem, nnunet_name_problem
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
@@ -161,7 +161,8 @@ class ExportDialog(JobDialog):
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
         note = self.watch_output(OutputNote(self.output, self.overwrite, "an export",
-                                            folder_name_problem=self.file_name_for_a_folder))
+                                            folder_name_problem=self.file_name_for_a_folder,
+                                            name_advice=self.nnunet_name_advice))
 
         form = QFormLayout()
         form.addRow("Model", self.model)
@@ -238,6 +239,11 @@ class ExportDialog(JobDialog):
         problem = file_name_problem(Path(out.name), self.format.currentData())
         return None if problem is None else f"the output {problem}"
 
+    def nnunet_name_advice(self, out: Path) -> str | None:
+        """The engine's advice on the folder of an nnU-Net export that nnU-Net would not find by
+        its name, while that layout is chosen: the export is written all the same."""
+        return nnunet_name_problem(out) if self.format.currentData() == "nnunet" else None
+
     def _update_buttons(self) -> None:
         from_file = self.model.currentData() == FILE_ITEM
         self.model_file.setVisible(from_file)
@@ -269,7 +275,7 @@ class ExportDialog(JobDialog):
                       variations=self.variations.value(), format=self.format.currentData(),
                       seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
                       overwrite=self.overwrite.isChecked(), border_jitter=self.border_jitter.value())
-        notes: list[str] = []  # what the engine says on the way (a folder nnU-Net would not find)
+        notes: list[str] = []  # what the engine says on the way (a dataset too small to draw like)
         self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop,
                                                             notify=notes.append, **kwargs),
                       "export", f"Loading {display_name(spec)}\u2026",

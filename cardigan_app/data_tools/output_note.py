@@ -6,8 +6,10 @@ only if it is what the job itself writes. An :class:`OutputNote` sits under a di
 field and says, as soon as the output or the box changes, what the engine would say when the
 job starts: why the output cannot be written (in the warning colour; the dialog keeps Start
 off meanwhile, through :meth:`OutputNote.problem`), or what becomes of what the output holds
-(muted). It only looks at the output (is it there, a file, a folder with anything in it): the
-full check, which reads the dataset the folder holds, stays the engine's when the job starts.
+(muted), with any advice on the output's name that does not stop the job (an nnU-Net export
+in a folder nnU-Net would not find by its name). It only looks at the output (is it there, a
+file, a folder with anything in it, its name): the full check, which reads the dataset the
+folder holds, stays the engine's when the job starts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from ..path_field import PathField
 FileTarget = Callable[[Path], "Path | None"]
 # why a dialog will not write a folder of this name (one named as a file of another format), or None
 FolderNameProblem = Callable[[Path], "str | None"]
+# what a dialog advises about an output's name, the job going ahead all the same, or None
+NameAdvice = Callable[[Path], "str | None"]
 
 
 def holds_files(folder: Path) -> bool:
@@ -61,15 +65,19 @@ class OutputNote(QLabel):
     nothing to say. ``file_target``: the file the job would write for an output, None while it
     writes a folder (the phantom dialog writes one HDF5 file or a folder, by its format);
     ``folder_name_problem``: why a folder output may not have the name given (the phantom
-    dialog's folders format given ``x.h5``), checked before whether the folder is empty."""
+    dialog's folders format given ``x.h5``), checked before whether the folder is empty;
+    ``name_advice``: what to know about the name of an output that can be written, said
+    first in the muted line."""
 
     def __init__(self, field: PathField, overwrite: QCheckBox, replaces: str,
                  file_target: FileTarget | None = None,
-                 folder_name_problem: FolderNameProblem | None = None) -> None:
+                 folder_name_problem: FolderNameProblem | None = None,
+                 name_advice: NameAdvice | None = None) -> None:
         super().__init__("")
         self.field, self.overwrite, self.replaces = field, overwrite, replaces
         self.file_target = file_target or (lambda _out: None)
         self.folder_name_problem = folder_name_problem or (lambda _out: None)
+        self.name_advice = name_advice or (lambda _out: None)
         self.setWordWrap(True)
         self.hide()
 
@@ -86,10 +94,15 @@ class OutputNote(QLabel):
         return self.folder_name_problem(out) or folder_output_problem(out, self.overwrite)
 
     def remark(self) -> str:
-        """What becomes of what an output that can be written holds ("" when it holds nothing)."""
+        """The advice on the name of an output that can be written, then what becomes of what
+        it holds ("" when there is neither)."""
         out = self.field.path()
         if out is None:
             return ""
+        return "\n".join(line for line in (self.name_advice(out), self.holdings(out)) if line)
+
+    def holdings(self, out: Path) -> str:
+        """What becomes of what ``out`` holds ("" when it holds nothing)."""
         target = self.file_target(out)
         if target is not None:
             return (f"The file {target.name} exists: it is replaced if cardiGAN Studio wrote it (nothing "

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..export import export_dataset
     from ..export.sources import check_like_folder, check_masks_folder
-    from ..export.writers import file_name_problem
+    from ..export.writers import file_name_problem, nnunet_name_problem
     from .terminal import TerminalProgress, note
 
     conflict = source_conflict(args)
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if args.like is not None:
         # before the notes (a split left empty is warned of), from the masks' names alone
         check_like_folder(args.like.expanduser(), args.like_fallback)
+    if args.format == "nnunet" and (advice := nnunet_name_problem(args.out)):  # the first note: before any work
+        note(advice)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
     if jitter > 0:
         note(f"each image is drawn from its mask with the borders moved by about {jitter:g} px; the pairs "

@@ -21,7 +21,7 @@ from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_s
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, model_like,
                       random_patients)
-from .writers import WRITERS, file_name_problem, nnunet_name_problem
+from .writers import WRITERS, file_name_problem
 
 EXPORT_FORMATS = tuple(WRITERS)
 MAX_RANDOM = 1_000_000
@@ -70,7 +70,10 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
     unless ``overwrite``. Returns the manifest (also written as ``out/manifest.json``), which
     records for every pair the model checksum, the seed and the source mask. ``out`` named as
-    a file (``out.h5``, ``out.nii.gz``) is refused: every layout is a folder.
+    a file (``out.h5``, ``out.nii.gz``) is refused: every layout is a folder. An nnU-Net
+    export in a folder nnU-Net would not find by its name is written all the same (it is
+    renamed when moved into ``nnUNet_raw``); the front ends say so before they start
+    (:func:`engine.export.writers.nnunet_name_problem`).
 
     ``border_jitter`` > 0 draws each image from its mask with the borders moved smoothly by
     about that many pixels (:mod:`engine.data.border_jitter`, seeded by the pair's seed); the
@@ -104,9 +107,6 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     if style_scale is not None and style_scale_problem(style_scale):
         raise DataError(Message(option("style_scale"), f" {style_scale_problem(style_scale)}"))
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
-    name_problem = nnunet_name_problem(out) if format == "nnunet" else None
-    if name_problem and notify is not None:
-        notify(name_problem)
     if style_scale is not None and not synth.takes_style_scale and notify is not None:
         notify(Message(f"model {synth.model.name} has no style channels: ", option("style_scale"), " changes nothing"))
     if masks is not None:

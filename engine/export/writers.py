@@ -200,7 +200,9 @@ NNUNET_NAME = re.compile(r"^Dataset\d{3}_.+$")  # what nnU-Net v2 looks for unde
 
 def nnunet_name_problem(out: Path) -> str | None:
     """A note when nnU-Net would not find ``out`` as a raw dataset (its name is not
-    ``DatasetNNN_Name``), else None."""
+    ``DatasetNNN_Name``), else None. Advice, not a refusal: the export is sound, and the
+    folder is named as nnU-Net wants when it is moved into ``nnUNet_raw``; said before any
+    work starts (the command line's first note, the export dialog's note on its output)."""
     if NNUNET_NAME.match(out.name):
         return None
     return (f"nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): "
