@@ -20,12 +20,15 @@ from engine.models.registry import KINDS_IN_WORDS
 from .actions import ActionRegistry
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
 from .state import StudioState
+from .wording import in_sentence
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 # the paint-over rule's choices: None every class, else a class id (StudioState's encoding)
 PAINT_OVER_CHOICES = [(None, "Every class"), *((label.id, f"{label.name} only") for label in LABELS)]
+PAINT_OVER_TIPS = {None: "Painting changes any pixel",
+                   **{label.id: f"Painting changes only {in_sentence(label.name)} pixels" for label in LABELS}}
 TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
              "polygon": ("P", "vector-polygon")}
 TOOL_TIPS = {
@@ -137,15 +140,14 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     over = QActionGroup(registry.parent)
     over.setExclusive(True)
     for target, text in PAINT_OVER_CHOICES:
-        action = a(paint_over_action(target), "Tools", f"Paint over {text.lower()}",
+        action = a(paint_over_action(target), "Tools", f"Paint over {in_sentence(text)}",
                    lambda on, t=target: on and state.set("paint_over", t),
-                   checkable=True, checked=state.paint_over == target,
-                   tip=f"Painting changes {'any pixel' if target is None else 'only pixels of ' + text.lower()}")
+                   checkable=True, checked=state.paint_over == target, tip=PAINT_OVER_TIPS[target])
         action.setActionGroup(over)
     for label in LABELS:
         a(f"class_{label.id}", "Classes", f"{label.id} {label.name}",
           lambda _=False, i=label.id: state.set("active_label", i), shortcut=label.shortcut,
-          tip=f"Paint {label.name.lower()} (class {label.id})")
+          tip=f"Paint {in_sentence(label.name)} (class {label.id})")
     a("clear", "Edit", "&Clear mask", do.clear, shortcut="Ctrl+Delete", icon_name="delete-sweep",
       tip="Set the whole mask to background (undoable)")
     a("mask_tools", "Edit", "&Mask tools\u2026", do.mask_tools, shortcut="Ctrl+M",

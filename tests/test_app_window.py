@@ -7,7 +7,7 @@ import sys
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar, QWidget
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from cardigan_app.window_chrome import PAINT_OVER_CHOICES
@@ -410,3 +410,17 @@ def test_no_empty_line_takes_room_in_the_side_panels(window):
     assert empty == []
     window.model_panel.set_error("the file is not a model")
     assert window.model_panel.status.isVisibleTo(window.model_panel)  # a message is shown when there is one
+
+
+def test_class_names_keep_their_capitals_in_menus_and_tooltips(window):
+    """"LV cavity" reads so inside every sentence that names it, never "lv cavity", and the
+    paint-over entries say "only" once."""
+    actions = window.commands.actions.values()
+    texts = [text for action in actions for text in (action.text(), action.toolTip())]
+    texts += [widget.toolTip() for widget in window.palette.findChildren(QWidget)]
+    assert not [text for text in texts if "lv cavity" in text]
+    assert not [text for text in texts if text.count(" only") > 1]
+    assert window.commands["paint_over_1"].text() == "Paint over LV cavity only"
+    assert window.commands["paint_over_1"].toolTip() == "Painting changes only LV cavity pixels"
+    assert window.commands["paint_over_0"].toolTip() == "Painting changes only background pixels"
+    assert window.commands["class_1"].toolTip().startswith("Paint LV cavity (class 1)")

@@ -12,6 +12,7 @@ from engine.labels import BACKGROUND, LABELS
 
 from .. import theme
 from ..icons import icon
+from ..wording import in_sentence
 
 
 def swatch(color: tuple[int, int, int], size: int = 18) -> QIcon:
@@ -49,14 +50,14 @@ class LabelPalette(QWidget):
             button.setText(f"{label.name}")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            what = "paints background (like the eraser)" if label.id == BACKGROUND else f"paints {label.name.lower()}"
+            what = "paints background (like the eraser)" if label.id == BACKGROUND else f"paints {in_sentence(label.name)}"
             camus = f" — CAMUS: {label.camus_name}" if label.camus_name else ""
             button.setToolTip(f"Class {label.id}: {what}{camus} (key {label.shortcut})")
             button.clicked.connect(lambda _=False, i=label.id: self.labelSelected.emit(i))
             self._group.addButton(button, label.id)
             key = QLabel(label.shortcut)
             key.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            key.setToolTip(f"Press {label.shortcut} to select {label.name.lower()}")
+            key.setToolTip(f"Press {label.shortcut} to select {in_sentence(label.name)}")
             key.setStyleSheet("border: 1px solid #55595f; border-radius: 3px; padding: 0 5px; color: #b8bcc2;")
             count = QLabel("")
             count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -71,7 +72,7 @@ class LabelPalette(QWidget):
                 eye.setChecked(True)
                 eye.setIcon(icon("eye-outline"))
                 eye.setAutoRaise(True)
-                eye.setToolTip(f"Show or hide {label.name.lower()} on the canvas")
+                eye.setToolTip(f"Show or hide {in_sentence(label.name)} on the canvas")
                 eye.toggled.connect(lambda on, i=label.id: self._toggle_visible(i, on))
                 grid.addWidget(eye, row, 3)
                 self.eyes[label.id] = eye
