@@ -277,6 +277,8 @@ class MaskFiles:
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es = self._open_es_beside(path, document)
+        if es is not None and reference is not None and frames is not None:
+            self._add_es_reference(reference, labels.shape)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})"
                                             + (f" with its ES key frame {es.name} (K switches)" if es else ""), 5000)
         return True
@@ -483,6 +485,13 @@ class MaskFiles:
         key_frames.frames["ES"] = es
         self.window.key_frames_changed()
         return sibling
+
+    def _add_es_reference(self, reference: Path, shape: tuple[int, ...]) -> None:
+        """A dataset pair's ES image, named beside its ED image as the ES mask is beside the ED
+        mask, goes under the ES key frame (no image of its size there: the ES frame has none)."""
+        frames = reference_frames(Path(reference).parent / self._es_name(Path(reference)))
+        if frames is not None and len(frames) == 1 and frames.shape[1:] == shape:
+            self.window.references.add_picture("ES", frames[0])
 
     @staticmethod
     def _es_name(ed_path: Path) -> str:

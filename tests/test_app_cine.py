@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
+from cardigan_app.mask_files import reference_frames
 from cardigan_app.testing import close_window, open_window
 
 
@@ -570,3 +571,29 @@ def test_the_key_frames_undo_a_shared_fan_change_as_one_without_a_window():
     assert es.fan == deeper and len(ed.history) == len(es.history) == 1
     frames.share_fan(ed)  # in one fan already: nothing to do
     assert len(ed.history) == len(es.history) == 1 and not es.history.can_redo
+
+
+def test_a_dataset_pairs_es_image_lies_under_its_es_key_frame(window, tmp_path):
+    """Opening a prepared pair's ED mask brings its ES mask as the ES key frame, and K then
+    shows the ES real image beside it, not the ED one and not an empty pane."""
+    from PIL import Image
+
+    from engine.maskio import write_label_png
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "label").mkdir()
+    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (64, 1))
+    pictures = {"ED": ramp, "ES": ramp.T.copy()}  # two images told apart however they are scaled
+    for key, picture in pictures.items():
+        Image.fromarray(picture).save(tmp_path / "img" / f"p_4CH_{key}.png")
+        write_label_png(tmp_path / "label" / f"p_4CH_{key}.png", window.document.labels)
+        pictures[key] = reference_frames(tmp_path / "img" / f"p_4CH_{key}.png")[0]  # as the pane shows it
+    assert window.files.open_path(tmp_path / "label" / "p_4CH_ED.png", reference=tmp_path / "img" / "p_4CH_ED.png",
+                                  confirmed=True)
+    assert window.key_frames.frames["ES"] is not None
+    assert (window.reference_image == pictures["ED"]).all()
+    window.commands["key_frame"].trigger()  # K: the ES key frame, over the ES image
+    assert window.state.key_frame == "ES" and window.reference_image is not None
+    assert (window.reference_image == pictures["ES"]).all() and not window.workspace.reference_pane.isHidden()
+    window.commands["key_frame"].trigger()
+    assert (window.reference_image == pictures["ED"]).all()

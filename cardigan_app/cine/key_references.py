@@ -1,6 +1,7 @@
 """The real image under each key frame (ED and ES).
 
-A picture opened to trace over, or a dataset pair's image, lies under the ED key frame only.
+A picture opened to trace over lies under the ED key frame only; a dataset pair's ES image,
+when its ES mask comes along as the ES key frame, lies under that one (:meth:`KeyReferences.add_picture`).
 A loop opened to trace over (a 2D+t NIfTI, a scanner's DICOM cine) gives each key frame a frame
 of its own, which the real-image pane's frame slider chooses while that key frame is edited:
 ED starts at the loop's first frame; ES at its last for a CAMUS half sequence (which runs from
@@ -27,8 +28,8 @@ def default_es_frame(count: int, name: str = "") -> int:
 
 
 class KeyReferences:
-    """What lies under each key frame: ``image`` (ED's alone) or ``frames`` (T, H, W), of which
-    ``index[key]`` is each key frame's."""
+    """What lies under each key frame: ``image`` (ED's) and ``es_image`` (ES's, None when it has
+    none), or ``frames`` (T, H, W), of which ``index[key]`` is each key frame's."""
 
     def __init__(self, image: np.ndarray | None = None, frames: np.ndarray | None = None,
                  source: Path | str = "") -> None:
@@ -40,6 +41,7 @@ class KeyReferences:
             self.frames = None
             self.index = {"ED": 0, "ES": 0}
         self.image = image
+        self.es_image: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -51,7 +53,18 @@ class KeyReferences:
     def image_for(self, key: str) -> np.ndarray | None:
         if self.frames is not None:
             return self.frames[self.index[key]]
-        return self.image if key == "ED" else None
+        return self.image if key == "ED" else self.es_image
+
+    def add_picture(self, key: str, image: np.ndarray) -> bool:
+        """Put a picture of its own under key frame ``key`` (a dataset pair's ES image beside
+        its ED one); refused (False) under a loop, whose key frames choose among its frames."""
+        if self.frames is not None:
+            return False
+        if key == "ED":
+            self.image = image
+        else:
+            self.es_image = image
+        return True
 
     def choose(self, key: str, frame: int) -> int:
         """Put frame ``frame`` (clamped to the loop) under key frame ``key``; returns it."""
