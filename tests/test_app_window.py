@@ -424,3 +424,25 @@ def test_class_names_keep_their_capitals_in_menus_and_tooltips(window):
     assert window.commands["paint_over_1"].toolTip() == "Painting changes only LV cavity pixels"
     assert window.commands["paint_over_0"].toolTip() == "Painting changes only background pixels"
     assert window.commands["class_1"].toolTip().startswith("Paint LV cavity (class 1)")
+
+
+@pytest.mark.parametrize("real_image", [False, True])
+def test_the_timeline_shows_its_scrubber_and_its_status_whole_at_1280_by_800(window, real_image):
+    """At 1280 x 800 the synthesis pane is about 350 pixels wide (less beside a real image):
+    the timeline's frame slider keeps a width one can scrub with, its status line shows whole,
+    and the row needs no sideways scroll bar."""
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(1280, 800)
+    if real_image:
+        window.show_reference(np.zeros((64, 64), np.uint8))
+    QApplication.processEvents()
+    timeline = window.timeline
+    timeline.set_status("37 frames, EF 39 %")
+    QApplication.processEvents()
+    strip = timeline.parentWidget().parentWidget()  # the footer strip the timeline lies in
+    assert strip.horizontalScrollBar().maximum() == 0
+    assert timeline.slider.width() >= 100
+    status = timeline.status
+    assert status.width() >= status.fontMetrics().horizontalAdvance(status.text())

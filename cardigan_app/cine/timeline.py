@@ -9,7 +9,7 @@ again shortly after the painting stops.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
 from .. import theme
 from ..icons import icon
@@ -56,19 +56,32 @@ class Timeline(QWidget):
         # a fixed least width (its text is shown whole where there is room), so a new text
         # never changes the pane's width
         self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance(MAKING) + 4)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
-        layout.setSpacing(4)
-        for widget in (self.play_button, self.slider):
-            layout.addWidget(widget, 1 if widget is self.slider else 0)
-        for widget in (self.loop, self.bpm, self.fps, self.status):
-            layout.addWidget(widget)
+        self._lay_out()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._advance)
         self.remake = QTimer(self, singleShot=True, interval=REMAKE_DELAY_MS)
         self.remake.timeout.connect(self.loopRequested.emit)
         for name in ("cine_bpm", "cine_fps"):
             state.observe(name, lambda _: self.mark_stale(remake_now=True))
+
+    def _lay_out(self) -> None:
+        """Two rows: play, the frame slider and loop above, the rates and the status below. In
+        one row the pane beside the mask on a 1280-pixel screen squashed the slider to its
+        handle and cut the status short."""
+        scrub = QHBoxLayout()
+        scrub.addWidget(self.play_button)
+        scrub.addWidget(self.slider, 1)
+        scrub.addWidget(self.loop)
+        timing = QHBoxLayout()
+        for widget in (self.bpm, self.fps):
+            timing.addWidget(widget)
+        timing.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(2)
+        for row in (scrub, timing):
+            row.setSpacing(4)
+            layout.addLayout(row)
 
     @staticmethod
     def _spin(low: float, high: float, value: float, suffix: str, tip: str) -> QDoubleSpinBox:
