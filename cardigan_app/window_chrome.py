@@ -14,13 +14,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
 
-from engine.labels import BACKGROUND, LABELS
+from engine.labels import BACKGROUND, LABELS, in_sentence
 from engine.models.registry import KINDS_IN_WORDS
 
 from .actions import ActionRegistry
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
 from .state import StudioState
-from .wording import in_sentence
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

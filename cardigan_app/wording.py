@@ -25,13 +25,6 @@ STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device",
                        MADE_BY["export"]: "made with Data \u203a Export batch\u2026"}
 
 
-def in_sentence(name: str) -> str:
-    """A class name as it reads inside a sentence: "Myocardium" becomes "myocardium", while an
-    abbreviation keeps its capitals ("LV cavity" stays "LV cavity")."""
-    first = name.split(" ", 1)[0]
-    return name if first.isupper() else name[:1].lower() + name[1:]
-
-
 def studio_words(extra: Words | None = None) -> Words:
     """The studio's words, with ``extra`` (a dialog's own) taking precedence."""
     return {**STUDIO_WORDS, **(extra or {})}

@@ -37,6 +37,14 @@ LABELS: tuple[Label, ...] = (
 )
 
 NUM_CLASSES = len(LABELS)
+
+
+def in_sentence(name: str) -> str:
+    """A class name as it reads inside a sentence: "Myocardium" becomes "myocardium", while an
+    abbreviation keeps its capitals ("LV cavity" stays "LV cavity")."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() else name[:1].lower() + name[1:]
+
 BACKGROUND, LV_CAVITY, MYOCARDIUM, LEFT_ATRIUM = (label.id for label in LABELS)
 LABEL_BY_KEY = {label.key: label for label in LABELS}
 
@@ -95,7 +103,7 @@ def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndar
             raise MaskError(f"{source}: this looks like an image, not a label map: {len(bad)} values "
                             f"({shown}) are not labels, a mask holds only 0-{NUM_CLASSES - 1} (CAMUS "
                             "masks are the *_gt files)")
-        allowed = ", ".join(f"{lab.id} {lab.name.lower()}" for lab in LABELS)
+        allowed = ", ".join(f"{lab.id} {in_sentence(lab.name)}" for lab in LABELS)
         if set(bad) <= set(VIEWING_SCALE * np.arange(1, NUM_CLASSES)):
             raise MaskError(f"{source}: values {shown} are not labels: this looks like labels 0-{NUM_CLASSES - 1} "
                             f"multiplied by {VIEWING_SCALE} for viewing; divide it by {VIEWING_SCALE} "

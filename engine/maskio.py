@@ -10,10 +10,10 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import Advice, CardiganError, MaskError, Message, itk_reason
 from .fileio import atomic_path
-from .labels import LABELS, validate_label_map
+from .labels import LABELS, in_sentence, validate_label_map
 
 EXPECTED = ("an 8-bit single-channel label map with values "
-            + ", ".join(f"{lab.id} ({lab.name.lower()})" for lab in LABELS))
+            + ", ".join(f"{lab.id} ({in_sentence(lab.name)})" for lab in LABELS))
 
 CAMUS_SUFFIXES = (".mhd", ".nii", ".nii.gz")
 # label maps SimpleITK reads: CAMUS's, and NRRD / MetaImage as 3D Slicer and ITK-SNAP save them

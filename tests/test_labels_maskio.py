@@ -195,3 +195,14 @@ def test_nifti_pixels_span_the_same_field_at_any_size(tmp_path):
         assert spacing[0] * width == pytest.approx(0.6 * 256) and spacing[0] == spacing[1]
     write_nifti(tmp_path / "given.nii", np.zeros((4, 8, 8), np.uint8), spacing_mm=0.25)
     assert sitk.ReadImage(str(tmp_path / "given.nii")).GetSpacing() == pytest.approx((0.25, 0.25, 1.0))
+
+
+def test_the_allowed_labels_are_named_as_the_studio_names_them():
+    """A refused mask's message lists the classes with "LV" in capitals, as every panel shows it."""
+    from engine.labels import validate_label_map
+    from engine.maskio import EXPECTED
+
+    with pytest.raises(MaskError) as refused:
+        validate_label_map(np.array([[0, 7], [1, 2]], np.uint8), "other.png")
+    assert "allowed: 0 background, 1 LV cavity, 2 myocardium, 3 left atrium" in str(refused.value)
+    assert "1 (LV cavity)" in EXPECTED and "lv cavity" not in EXPECTED

@@ -8,11 +8,10 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
-from engine.labels import BACKGROUND, LABELS
+from engine.labels import BACKGROUND, LABELS, in_sentence
 
 from .. import theme
 from ..icons import icon
-from ..wording import in_sentence
 
 
 def swatch(color: tuple[int, int, int], size: int = 18) -> QIcon:
