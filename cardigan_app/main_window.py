@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
 from engine.data.dicom_echo import dicom_files_in
@@ -62,6 +62,15 @@ SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they k
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
+
+
+def name_step(action: QAction, verb: str, step: str | None) -> None:
+    """Undo or Redo says which step it takes back, in the menu and in the tool bar's tooltip
+    alike ("Undo brush stroke (Ctrl+Z)")."""
+    words = f"{verb} {step}" if step else verb
+    action.setText(f"&{words}")
+    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    action.setToolTip(f"{words} ({keys})" if keys else words)
 
 
 class MainWindow(QMainWindow):
@@ -483,8 +492,8 @@ class MainWindow(QMainWindow):
         undoes = self.canvas.tool.take_back_description or doc.history.undo_description
         undo.setEnabled(undoes is not None)
         redo.setEnabled(doc.history.can_redo)
-        undo.setText(f"&Undo {undoes}" if undoes is not None else "&Undo")
-        redo.setText(f"&Redo {doc.history.redo_description}" if doc.history.can_redo else "&Redo")
+        name_step(undo, "Undo", undoes)
+        name_step(redo, "Redo", doc.history.redo_description if doc.history.can_redo else None)
 
     def key_frames_changed(self) -> None:
         """A key frame was given from outside (an ES frame opened beside its ED frame)."""

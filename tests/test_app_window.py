@@ -446,3 +446,13 @@ def test_the_timeline_shows_its_scrubber_and_its_status_whole_at_1280_by_800(win
     assert timeline.slider.width() >= 100
     status = timeline.status
     assert status.width() >= status.fontMetrics().horizontalAdvance(status.text())
+
+
+def test_undo_and_redo_name_their_step_in_the_tool_bars_tooltip_too(window):
+    """Hovering the tool bar's Undo says what it takes back, as Edit > Undo does."""
+    undo, redo = window.commands["undo"], window.commands["redo"]
+    assert undo.toolTip() == "Undo (Ctrl+Z)"
+    drag(window.canvas, [(5, 60), (60, 60)])
+    assert undo.text() == "&Undo brush stroke" and undo.toolTip() == "Undo brush stroke (Ctrl+Z)"
+    window.undo()
+    assert redo.toolTip() == "Redo brush stroke (Ctrl+Shift+Z)" and undo.toolTip() == "Undo (Ctrl+Z)"
