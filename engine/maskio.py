@@ -77,6 +77,15 @@ def is_volume_file(path: Path | str) -> bool:
     return any(name.endswith(suffix) for suffix in VOLUME_SUFFIXES)
 
 
+def unreadable_reason(exc: BaseException) -> str:
+    """Why Pillow could not read a file, in words: not an image format it knows, or what it
+    said of a damaged one ("image file is truncated"), never the exception's class name."""
+    if isinstance(exc, UnidentifiedImageError):
+        return "no image format known here, or damaged"
+    said = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return said[:120] or "damaged"
+
+
 def read_label_png(path: Path | str) -> np.ndarray:
     """Read a label PNG into a (H, W) uint8 array of label ids, refusing colour images."""
     return read_label_png_and_text(path)[0]
@@ -119,7 +128,7 @@ def read_label_png_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         if is_hdf5_file(path):  # a dataset of many masks (the seed's file, an export), not one
             raise MaskError(Message(f"{path}: an HDF5 dataset, not a single label map; ", hdf5_masks(path))) from None
-        raise MaskError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+        raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
     return validate_label_map(array, str(path)), text
 
 

@@ -206,3 +206,17 @@ def test_the_allowed_labels_are_named_as_the_studio_names_them():
         validate_label_map(np.array([[0, 7], [1, 2]], np.uint8), "other.png")
     assert "allowed: 0 background, 1 LV cavity, 2 myocardium, 3 left atrium" in str(refused.value)
     assert "1 (LV cavity)" in EXPECTED and "lv cavity" not in EXPECTED
+
+
+def test_an_unreadable_image_is_told_in_words_not_by_an_exception_class(tmp_path):
+    """A file that is no image, and a PNG cut short, each say what is wrong in one plain line."""
+    (tmp_path / "junk.png").write_bytes(b"not an image at all")
+    with pytest.raises(MaskError) as junk:
+        read_label_map(tmp_path / "junk.png")
+    assert "no image format known here" in str(junk.value) and "Error" not in str(junk.value)
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "whole.png")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:60])
+    with pytest.raises(MaskError) as cut:
+        read_label_map(tmp_path / "cut.png")
+    assert "not a readable image" in str(cut.value) and "Error" not in str(cut.value)
+    assert len(str(cut.value).splitlines()) == 1
