@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
@@ -13,12 +14,12 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 from engine.anatomy.heart import ANATOMY_KEY
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
-from engine.errors import CardiganError, MaskError
+from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (is_volume_file, mask_name_stem, nifti_suffix, read_label_map, read_png_text,
-                           read_volume_label, write_label_png)
+from engine.maskio import (is_volume_file, mask_name_stem, nifti_suffix, one_painted_frame, read_label_map,
+                           read_png_text, read_volume_label, write_label_png)
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -90,16 +91,43 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
         return None
 
 
-def read_loop_masks(path: Path, error: MaskError) -> np.ndarray:
-    """A volume that is not one mask, ``error`` said: its masks (T, H, W) when labels lie on
-    several of its frames (a cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground
-    truth), else ``error`` raised again."""
+def read_masks(path: Path) -> np.ndarray:
+    """A label file read once: its label map (H, W), or a loop's masks (T, H, W) when a volume
+    holds labels on several of its frames (a cine export's ``x_gt.nii.gz``, a CAMUS half
+    sequence's ground truth). A volume with labels on one frame is that frame, as
+    :func:`engine.maskio.read_label_map` reads it."""
     if not is_volume_file(path):
-        raise error
+        return read_label_map(path)
     masks = read_volume_label(path, loop=True)
-    if int(masks.reshape(len(masks), -1).any(axis=1).sum()) < 2:
-        raise error
-    return masks
+    if int(masks.reshape(len(masks), -1).any(axis=1).sum()) >= 2:
+        return masks
+    return one_painted_frame(masks, str(path))
+
+
+@dataclass(frozen=True)
+class MaskRead:
+    """What opening a mask file reads: its label map (H, W) or a loop's masks (T, H, W), and
+    the frames (T, H, W) shown under it with the file they came from (None when there are
+    none, or they do not fit the mask)."""
+
+    labels: np.ndarray
+    frames: np.ndarray | None = None
+    source: Path | None = None
+
+
+def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None) -> MaskRead:
+    """Everything opening the mask ``path`` reads (``labels``: its label map or loop's masks,
+    when the caller has read them already), each file once: a loop's masks come with the
+    loop's images beside them, one frame each; a label map with the frames of ``reference``."""
+    labels = read_masks(path) if labels is None else labels
+    if labels.ndim not in (2, 3):
+        raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
+    if labels.ndim == 3:
+        images = loop_images_beside(path)
+        frames = reference_frames(images)
+        return MaskRead(labels) if frames is None or frames.shape != labels.shape else MaskRead(labels, frames, images)
+    frames = reference_frames(reference)
+    return MaskRead(labels, frames if frames is not None and frames.shape[1:] == labels.shape else None, reference)
 
 
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
@@ -124,14 +152,14 @@ def loop_images_beside(path: Path) -> Path | None:
 
 
 def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """A file of unknown kind, read once: (its label map, None); (None, its grey frames) for an
+    """A file of unknown kind, read once: (its label map or a loop's masks, None); (None, its grey frames) for an
     image of many grey levels (a loop's every frame, to trace over any of them); (None, None)
     for anything else, a mask in other values (0/85/170/255) included, which opening it as a
     mask then reports."""
     from engine.data.trace_image import read_grey_frames
 
     try:
-        return read_label_map(path), None
+        return read_masks(path), None
     except CardiganError:
         pass
     try:
@@ -240,24 +268,42 @@ class MaskFiles:
 
     def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False,
                   labels: np.ndarray | None = None) -> bool:
-        """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation (``labels``: its
-        label map, when the caller has read it already); a problem is reported in one line."""
+        """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation, or a loop's masks
+        (``labels``: its label map or masks, when the caller has read them already), over the
+        frames of ``reference`` (a dataset pair's image); a problem is reported in one line. A
+        large file is read on a worker thread: True then means the read has started."""
         path = Path(path)
         if labels is None and is_workspace_file(path):
             return self.open_workspace(path, confirmed)
         if not confirmed and not self.confirm_discard("opening another mask"):
             return False
-        try:
-            if labels is None:
-                try:
-                    labels = read_label_map(path)
-                except MaskError as exc:
-                    return self._open_loop_masks(path, read_loop_masks(path, exc))
-            if labels.ndim != 2:
-                raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
-        except CardiganError as exc:
-            self._read_failed("Cannot open the mask", studio_line(exc))
-            return False
+        files = [path] if labels is None else []
+        files += [file for file in (reference, loop_images_beside(path)) if file is not None]
+        return self._read_then(path, files, lambda: read_mask_file(path, labels, reference),
+                               lambda read: self._show_mask(path, read), "Cannot open the mask")
+
+    def _read_then(self, path: Path, files: list[Path], work: Callable[[], Any], show: Callable[[Any], bool],
+                   title: str) -> bool:
+        """``show(work())`` at once when every file ``work`` reads is small, else ``work`` on the
+        reader's worker thread and ``show`` its result when it arrives, unless a newer action
+        won meanwhile (:meth:`_when_still_wanted`); a problem is one line under ``title``.
+        True when shown, or when the read has started."""
+        if all(read_at_once(file) for file in files):
+            try:
+                result = work()
+            except CardiganError as exc:
+                self._read_failed(title, studio_line(exc))
+                return False
+            return show(result)
+        stamp = Stamp.of(self.window)
+        self.reader.read(path, work, lambda result: self._when_still_wanted(stamp, path, lambda: show(result)),
+                         lambda message: self._read_failed(title, message))
+        return True
+
+    def _show_mask(self, path: Path, read: MaskRead) -> bool:
+        labels = read.labels
+        if labels.ndim == 3:
+            return self._open_loop_masks(path, read)
         # a CAMUS volume, NIfTI or NRRD cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
         document.anatomy, problem = read_anatomy_record(path)
@@ -269,11 +315,9 @@ class MaskFiles:
                        f"{path.name}: {problem}; the mask opened as plain labels.")
         if fan_problem:
             self.window.statusBar().showMessage(f"{path.name}: {fan_problem}", 10000)
-        frames = reference_frames(reference)
-        if frames is not None and frames.shape[1:] != labels.shape:
-            frames = None
+        frames = read.frames
         self.window.set_document(document, reference=None if frames is None else frames[0],
-                                 frames=frames, source=reference)
+                                 frames=frames, source=read.source)
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es = self._open_es_beside(path, document)
@@ -283,18 +327,15 @@ class MaskFiles:
                                             + (f" with its ES key frame {es.name} (K switches)" if es else ""), 5000)
         return True
 
-    def _open_loop_masks(self, path: Path, masks: np.ndarray) -> bool:
+    def _open_loop_masks(self, path: Path, read: MaskRead) -> bool:
         """A loop's masks: the frames of the largest and the smallest LV cavity become the ED
         and ES key frames, over the loop's own images when they lie beside the masks."""
+        masks, frames, images = read.labels, read.frames, read.source
         ed_index, es_index = loop_key_frames(masks)
         fan, _ = fan_from_text({}, view_of_name(path.name))
         ed = LabelDocument(masks[ed_index], path=path)
         es = LabelDocument(masks[es_index], origin=f"{path.name} \u00b7 ES")
         ed.fan = es.fan = fan
-        images = loop_images_beside(path)
-        frames = reference_frames(images)
-        if frames is None or frames.shape != masks.shape:
-            frames, images = None, None
         window = self.window
         window.set_document(ed, frames=frames, source=images)
         window.key_frames.frames["ES"] = es
@@ -347,13 +388,8 @@ class MaskFiles:
             return self.trace_path(path, confirmed=True)
         if is_workspace_file(path):
             return self.open_workspace(path, confirmed=True)
-        if read_at_once(path):
-            return self._open_read(path, *read_mask_or_image(path))
-        stamp = Stamp.of(self.window)
-        self.reader.read(path, lambda: read_mask_or_image(path),
-                         lambda read: self._when_still_wanted(stamp, path, lambda: self._open_read(path, *read)),
-                         lambda message: self._read_failed("Cannot open the file", message))
-        return True
+        return self._read_then(path, [path], lambda: read_mask_or_image(path),
+                               lambda read: self._open_read(path, *read), "Cannot open the file")
 
     def _open_read(self, path: Path, labels: np.ndarray | None, grey: np.ndarray | None) -> bool:
         if grey is not None:
@@ -403,19 +439,8 @@ class MaskFiles:
         if not confirmed and not self.confirm_discard("opening an image to trace"):
             return False
         size, view = self.window.state.template_size, view_of_name(path.name)
-        if image is None and not read_at_once(path):
-            stamp = Stamp.of(self.window)
-            self.reader.read(path, lambda: image_to_trace(path, size, view),
-                             lambda traced: self._when_still_wanted(stamp, path,
-                                                                    lambda: self._show_traced(path, traced)),
-                             lambda message: self._read_failed("Cannot open the image", message))
-            return True
-        try:
-            traced = image_to_trace(path, size, view, image)
-        except CardiganError as exc:
-            show_error(self.window, "Cannot open the image", studio_line(exc))
-            return False
-        return self._show_traced(path, traced)
+        return self._read_then(path, [path] if image is None else [], lambda: image_to_trace(path, size, view, image),
+                               lambda traced: self._show_traced(path, traced), "Cannot open the image")
 
     def _show_traced(self, path: Path, traced) -> bool:
         state = self.window.state

@@ -3,6 +3,8 @@ meanwhile wins over the file that arrives late."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication
@@ -155,3 +157,101 @@ def test_an_es_key_frame_edited_while_a_loop_is_read_is_asked_about(window, tmp_
     finish_reading(window, qtbot)
     assert window.key_frames.frames["ES"] is es and es.labels.any()  # kept: the user said so
     assert "unsaved changes" in prompts["question"][-1][1]
+
+
+def write_cine_export(folder, frames: int = 5, size: int = 64):
+    """A loop's images ``loop.nii.gz`` and masks ``loop_gt.nii.gz``, as File > Export > Cine
+    loop writes them: the LV cavity shrinks frame by frame from frame 1 (ED) to the last (ES)."""
+    from engine.maskio import write_nifti
+
+    masks = np.zeros((frames, size, size), np.uint8)
+    for k in range(1, frames):
+        masks[k, 10:50, 10:50] = 2
+        masks[k, 14:46 - 3 * k, 14:46 - 3 * k] = 1
+    images = np.random.default_rng(4).integers(0, 256, masks.shape).astype(np.uint8)
+    write_nifti(folder / "loop.nii.gz", images)
+    write_nifti(folder / "loop_gt.nii.gz", masks)
+    return folder / "loop_gt.nii.gz", masks, images
+
+
+@pytest.fixture
+def counted_reads(monkeypatch):
+    """Each read of a file as labels or as grey frames (a workspace's segmentation by the workspace's
+    name): (its name, whether the window's thread read it)."""
+    import threading
+
+    import cardigan_app.mask_files as mask_files
+    import engine.data.trace_image as trace_image
+    import engine.maskio as maskio
+
+    reads = []
+
+    def counted(read):
+        def reading(path, *args, **kwargs):
+            name = Path(getattr(path, "path", path)).name  # a file, or the workspace naming its files
+            reads.append((name, threading.current_thread() is threading.main_thread()))
+            return read(path, *args, **kwargs)
+        return reading
+
+    for module, name in ((maskio, "read_volume_label"), (mask_files, "read_volume_label"),
+                         (mask_files, "labels_from_workspace"), (trace_image, "read_grey_frames")):
+        monkeypatch.setattr(module, name, counted(getattr(module, name)))
+    return reads
+
+
+def assert_loop_opened(window, path, masks, images) -> None:
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert window.document is ed and ed.path == path
+    assert (ed.labels == masks[1]).all() and (es.labels == masks[-1]).all()
+    assert window.references.index == {"ED": 1, "ES": len(masks) - 1}
+    assert (window.reference_image == images[1]).all()
+
+
+def test_a_loops_masks_are_read_once_on_a_worker_thread_with_its_images(window, tmp_path, qtbot, prompts,
+                                                                      every_file_is_large, counted_reads):
+    path, masks, images = write_cine_export(tmp_path)
+    before = window.document
+    assert window.files.open_path(path)
+    assert window.files.reader.busy and window.document is before  # the window stays live meanwhile
+    finish_reading(window, qtbot)
+    # each file once, neither on the window's thread
+    assert counted_reads == [("loop_gt.nii.gz", False), ("loop.nii.gz", False)]
+    assert_loop_opened(window, path, masks, images)
+    assert "frames 2 (ED) and 5 (ES)" in window.statusBar().currentMessage()
+
+
+def test_a_small_loops_masks_are_read_once_whether_opened_or_dropped(window, tmp_path, prompts, counted_reads):
+    path, masks, images = write_cine_export(tmp_path)
+    assert window.files.open_path(path)  # small: at once, as any small file
+    assert [name for name, _ in counted_reads] == ["loop_gt.nii.gz", "loop.nii.gz"]
+    assert_loop_opened(window, path, masks, images)
+    counted_reads.clear()
+    assert window.open_any(path)
+    assert [name for name, _ in counted_reads] == ["loop_gt.nii.gz", "loop.nii.gz"]
+    assert_loop_opened(window, path, masks, images)
+
+
+def test_a_pair_opened_after_a_slow_pair_wins_over_it(window, tmp_path, qtbot, prompts, monkeypatch,
+                                                     every_file_is_large, counted_reads):
+    """The dataset browser's double-clicks: each pair's image is read off the window's thread,
+    and the pair opened last is the one shown, whichever read ends last."""
+    from PIL import Image
+
+    images = {}
+    for name, seed in (("a", 1), ("b", 2)):
+        write_label_png(tmp_path / f"{name}_mask.png", some_labels(64, seed))
+        images[name] = np.random.default_rng(seed).integers(0, 256, (64, 64)).astype(np.uint8)
+        Image.fromarray(images[name]).save(tmp_path / f"{name}_image.png")
+    assert window.files.open_path(tmp_path / "a_mask.png", reference=tmp_path / "a_image.png")
+    older = window.files.reader._task
+    assert window.files.open_path(tmp_path / "b_mask.png", reference=tmp_path / "b_image.png")
+    assert older.wait(20)
+    QApplication.processEvents()  # the older read's result arrives, and is dropped
+    finish_reading(window, qtbot)
+    assert window.document.path == tmp_path / "b_mask.png" and (window.reference_image == images["b"]).all()
+    assert not [read for read in counted_reads if read[1]]  # no read on the window's thread
+    assert window.files.open_path(tmp_path / "a_mask.png", reference=tmp_path / "a_image.png")  # slow ...
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 1 << 30)
+    assert window.files.open_path(tmp_path / "b_mask.png", confirmed=True)  # ... and a later open at once
+    finish_reading(window, qtbot)
+    assert window.document.path == tmp_path / "b_mask.png" and window.reference_image is None
