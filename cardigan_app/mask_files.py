@@ -414,17 +414,20 @@ class MaskFiles:
 
     def open_workspace(self, path: Path | str, confirmed: bool = False) -> bool:
         """An ITK-SNAP workspace: its segmentation opens as the mask (labels mapped by their
-        names), its main image under it when the sizes agree."""
+        names), its main image under it when the sizes agree. The two are read as a mask file's
+        are (:meth:`open_path`): a large one on the reader's worker thread."""
         path = Path(path)
         if not confirmed and not self.confirm_discard("opening an ITK-SNAP workspace"):
             return False
         try:
-            workspace = read_workspace(path)
-            labels = labels_from_workspace(workspace)
+            workspace = read_workspace(path)  # the workspace file itself: a few lines of text
         except CardiganError as exc:
             self._read_failed("Cannot open the workspace", studio_line(exc))
             return False
-        return self.open_path(path, workspace.main_image, confirmed=True, labels=labels)
+        files = [file for file in (workspace.segmentation, workspace.main_image) if file is not None]
+        return self._read_then(path, files,
+                               lambda: read_mask_file(path, labels_from_workspace(workspace), workspace.main_image),
+                               lambda read: self._show_mask(path, read), "Cannot open the workspace")
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to

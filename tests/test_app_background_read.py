@@ -231,6 +231,24 @@ def test_a_small_loops_masks_are_read_once_whether_opened_or_dropped(window, tmp
     assert_loop_opened(window, path, masks, images)
 
 
+def test_a_workspaces_segmentation_and_main_image_are_read_on_a_worker_thread(window, tmp_path, qtbot, prompts,
+                                                                             every_file_is_large, counted_reads):
+    from engine.itksnap_workspace import write_workspace
+    from engine.maskio import write_nifti
+
+    labels = some_labels(64)
+    loop = np.random.default_rng(2).integers(0, 256, (5, 64, 64)).astype(np.uint8)
+    write_nifti(tmp_path / "loop.nii.gz", loop)
+    write_nifti(tmp_path / "loop_seg.nii.gz", labels)
+    write_workspace(tmp_path / "case.itksnap", tmp_path / "loop.nii.gz", tmp_path / "loop_seg.nii.gz")
+    before = window.document
+    assert window.open_any(tmp_path / "case.itksnap")
+    assert window.files.reader.busy and window.document is before
+    finish_reading(window, qtbot)
+    assert (window.document.labels == labels).all() and (window.reference_image == loop[0]).all()
+    assert counted_reads == [("case.itksnap", False), ("loop.nii.gz", False)]  # its segmentation, its image
+
+
 def test_a_pair_opened_after_a_slow_pair_wins_over_it(window, tmp_path, qtbot, prompts, monkeypatch,
                                                      every_file_is_large, counted_reads):
     """The dataset browser's double-clicks: each pair's image is read off the window's thread,
