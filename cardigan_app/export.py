@@ -18,8 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
-from engine.cine.writers import mask_path_for
-from engine.maskio import mask_name_stem, nifti_suffix, write_grey_png, write_label_png, write_nifti
+from engine.maskio import mask_name_stem, mask_path_for, nifti_suffix, write_grey_png, write_label_png, write_nifti
 from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 

@@ -18,7 +18,7 @@ from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (is_volume_file, mask_name_stem, nifti_suffix, one_painted_frame, read_label_map,
+from engine.maskio import (images_path_for, is_volume_file, mask_name_stem, one_painted_frame, read_label_map,
                            read_png_text, read_volume_label, write_label_png)
 
 from . import folders
@@ -141,14 +141,10 @@ def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
 
 
 def loop_images_beside(path: Path) -> Path | None:
-    """The images' loop a loop's masks were written beside (``x.nii.gz`` for
-    ``x_gt.nii.gz``, as File > Export > Cine loop writes them), when it is there."""
-    suffix = nifti_suffix(path) or path.suffix
-    stem = path.name[: -len(suffix)] if suffix else path.name
-    if not stem.lower().endswith("_gt"):
-        return None
-    images = path.with_name(stem[:-3] + suffix)
-    return images if images.is_file() else None
+    """The images' loop a loop's masks were written beside (``x.nii.gz`` for ``x_gt.nii.gz``,
+    as File > Export > Cine loop names them: :func:`engine.maskio.images_path_for`), when it is there."""
+    images = images_path_for(path)
+    return images if images is not None and images.is_file() else None
 
 
 def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -324,6 +324,32 @@ def nifti_suffix(path: Path | str) -> str | None:
     return next((suffix for suffix in NIFTI_SUFFIXES if name.endswith(suffix)), None)
 
 
+MASKS_MARK = "_gt"  # the masks of images ``x.nii.gz`` are ``x_gt.nii.gz``, as CAMUS names its ground truth
+
+
+def _split_suffix(path: Path) -> tuple[str, str]:
+    """(``path``'s name without its suffix, the suffix): ``.nii.gz`` whole, else the last one."""
+    nifti = nifti_suffix(path)
+    suffix = path.name[len(path.name) - len(nifti):] if nifti else path.suffix
+    return path.name[: len(path.name) - len(suffix)], suffix
+
+
+def mask_path_for(path: Path) -> Path:
+    """The masks' file beside an images' file: ``x.nii.gz`` -> ``x_gt.nii.gz`` (the one naming
+    rule; :func:`images_path_for` goes back)."""
+    stem, suffix = _split_suffix(path)
+    return path.with_name(stem + MASKS_MARK + suffix)
+
+
+def images_path_for(path: Path) -> Path | None:
+    """The images' file a masks' file was named for (``x_gt.nii.gz`` -> ``x.nii.gz``, the mark
+    in any case), or None when ``path`` is not named as masks are."""
+    stem, suffix = _split_suffix(path)
+    if not stem.lower().endswith(MASKS_MARK) or len(stem) == len(MASKS_MARK):
+        return None
+    return path.with_name(stem[: -len(MASKS_MARK)] + suffix)
+
+
 def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None) -> None:
     """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
     ``.nii.gz``, with ``spacing_mm`` between pixels (by default :func:`pixel_spacing_mm` of

@@ -220,3 +220,28 @@ def test_an_unreadable_image_is_told_in_words_not_by_an_exception_class(tmp_path
         read_label_map(tmp_path / "cut.png")
     assert "not a readable image" in str(cut.value) and "Error" not in str(cut.value)
     assert len(str(cut.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("images, masks", [("x.nii.gz", "x_gt.nii.gz"), ("Case.NII.GZ", "Case_gt.NII.GZ"),
+                                           ("x.nii", "x_gt.nii"), ("p_4CH_ED.mhd", "p_4CH_ED_gt.mhd"),
+                                           ("loop", "loop_gt")])
+def test_the_masks_of_images_are_named_by_one_rule_both_ways(tmp_path, images, masks):
+    from engine.maskio import images_path_for, mask_path_for
+
+    assert mask_path_for(tmp_path / images) == tmp_path / masks
+    assert images_path_for(tmp_path / masks) == tmp_path / images
+    assert images_path_for(tmp_path / masks.replace("_gt", "_GT")).name.lower() == images.lower()
+    assert images_path_for(tmp_path / images) is None and images_path_for(tmp_path / "_gt.nii.gz") is None
+
+
+def test_the_studio_finds_a_loops_images_by_the_rule_the_export_names_them_by(tmp_path, monkeypatch):
+    import engine.maskio as maskio
+    from cardigan_app.mask_files import loop_images_beside
+    from engine.cine.writers import write_loop
+
+    monkeypatch.setattr(maskio, "MASKS_MARK", "_labels")  # the rule changed in its one place ...
+    masks = np.zeros((3, 16, 16), np.uint8)
+    masks[:, 4:8, 4:8] = 1
+    written = write_loop(tmp_path / "loop.nii.gz", np.zeros((3, 16, 16), np.uint8), masks, fps=10)
+    assert [path.name for path in written] == ["loop.nii.gz", "loop_labels.nii.gz"]  # ... is the export's
+    assert loop_images_beside(written[1]) == written[0]  # ... and the studio's way back

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import CardiganError
 from ..fileio import atomic_path, require_space
-from ..maskio import write_nifti_files
+from ..maskio import mask_path_for, write_nifti_files
 
 FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5",
            ".dcm": "DICOM"}
@@ -48,15 +48,6 @@ def output_kind(path: Path) -> str:
         raise CardiganError(f"{path}: cannot write {path.suffix} loops (use .gif, .mp4, .nii.gz, .h5, .dcm, "
                             "or a folder name for PNG frames)")
     return "folder"
-
-
-def mask_path_for(path: Path) -> Path:
-    """The masks' NIfTI beside an images' NIfTI: ``x.nii.gz`` -> ``x_gt.nii.gz``."""
-    name = path.name
-    for suffix in (".nii.gz", ".nii"):
-        if name.lower().endswith(suffix):
-            return path.with_name(name[: -len(suffix)] + "_gt" + name[-len(suffix):])
-    return path.with_name(name + "_gt")
 
 
 def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict | None = None,

@@ -94,10 +94,10 @@ def _refuse_format_clash(out: Path, named: str, fmt: str | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..cine import Timing, loop_from_key_frames, synthesize_loop, write_loop
-    from ..cine.writers import mask_path_for, output_kind
+    from ..cine.writers import output_kind
     from ..errors import CardiganError, MaskError
     from ..fan import fan_from_text, view_of_name
-    from ..maskio import read_png_text
+    from ..maskio import mask_path_for, read_png_text
     from ..synthesizer import Synthesizer
     from .terminal import TerminalProgress, note
 
