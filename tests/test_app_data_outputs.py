@@ -169,3 +169,76 @@ def test_phantom_says_the_engine_refusal_of_an_hdf5_named_folder_in_its_own_word
         write_phantom(tmp_path / "x.h5", count=1, size=32)
     said = dialog.in_dialog_words(refused.value.message)
     assert 'choose the format "one HDF5 file in the seed\'s layout"' in said and "--format" not in said
+
+
+@pytest.fixture
+def disk_looks(monkeypatch, tmp_path):
+    """Every stat, folder listing and folder entry read of a path under ``tmp_path``: (call, name)."""
+    import os
+
+    looks = []
+
+    class CountedEntries:
+        def __init__(self, entries):
+            self.entries = entries
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.entries.close()
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            entry = next(self.entries)
+            looks.append(("entry", entry.name))
+            return entry
+
+        def close(self):
+            self.entries.close()
+
+    def counted(name, call, wrap=lambda result: result):
+        def looking(path, *args, **kwargs):
+            if str(path).startswith(str(tmp_path)):
+                looks.append((name, Path(path).name))
+            return wrap(call(path, *args, **kwargs))
+        return looking
+
+    for name in ("stat", "lstat", "listdir"):
+        monkeypatch.setattr(os, name, counted(name, getattr(os, name)))
+    monkeypatch.setattr(os, "scandir", counted("scandir", os.scandir, CountedEntries))
+    return looks
+
+
+def test_a_keystroke_in_the_output_looks_at_the_disk_once_and_a_full_folder_only_at_its_first_entry(
+        qtbot, tmp_path, disk_looks):
+    full = tmp_path / "full"
+    full.mkdir()
+    for k in range(200):
+        (full / f"frame_{k:03d}.png").write_bytes(b"")
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    disk_looks.clear()
+    dialog.output.edit.setText(str(full))  # one keystroke: the note, and Start's state from it
+    assert disk_looks == [("lstat", "full"), ("scandir", "full"), ("entry", disk_looks[-1][1])]
+    assert "not empty" in shown(dialog) and not dialog.start_button.isEnabled()
+
+    (tmp_path / "x.h5").write_bytes(b"")
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    disk_looks.clear()
+    dialog.output.edit.setText(str(tmp_path / "x.h5"))  # a file: it, and its folder, once each
+    assert sorted(disk_looks) == [("lstat", tmp_path.name), ("lstat", "x.h5"), ("stat", "x.h5")]
+    assert "x.h5 exists" in shown(dialog) and not dialog.start_button.isEnabled()
+
+
+def test_start_looks_at_the_output_afresh(qtbot, tmp_path):
+    """Files put into the output after it was chosen are seen when Start is pressed."""
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.output.set_path(tmp_path / "out")
+    assert dialog.start_button.isEnabled() and not shown(dialog)
+    a_folder_with_a_file(tmp_path / "out")
+    dialog.start()
+    assert not dialog.running and "not empty" in dialog.status.text() and "not empty" in shown(dialog)

@@ -190,7 +190,10 @@ class JobDialog(QDialog):
 
     # -- running -------------------------------------------------------------------------
     def ready_to_start(self) -> bool:
-        """True when no job runs and the options are complete; else says what is missing."""
+        """True when no job runs and the options are complete; else says what is missing. The
+        output is looked at afresh: it may have changed since it was typed."""
+        if self.output_note is not None:
+            self.output_note.refresh()
         problem = self.problem()
         if problem:
             self.set_status(problem, ERROR_STYLE)

@@ -8,13 +8,18 @@ job starts: why the output cannot be written (in the warning colour; the dialog 
 off meanwhile, through :meth:`OutputNote.problem`), or what becomes of what the output holds
 (muted), with any advice on the output's name that does not stop the job (an nnU-Net export
 in a folder nnU-Net would not find by its name). It only looks at the output (is it there, a
-file, a folder with anything in it, its name): the full check, which reads the dataset the
-folder holds, stays the engine's when the job starts.
+file, a folder with anything in it, its name), and once per update however often the dialog
+asks (:class:`OutputLook`: a stat and, for a folder, its first entry; each keystroke in the
+field is an update): the full check, which reads the dataset the folder holds, stays the
+engine's when the job starts.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QLabel
@@ -30,33 +35,83 @@ FolderNameProblem = Callable[[Path], "str | None"]
 NameAdvice = Callable[[Path], "str | None"]
 
 
-def holds_files(folder: Path) -> bool:
-    """Whether ``folder`` is a folder with anything in it (an unreadable one counts as not)."""
+@dataclass(frozen=True)
+class OnDisk:
+    """What one look at a path found: something there (links followed), a link (a broken one
+    included), a folder, and a folder with anything in it."""
+
+    exists: bool = False
+    link: bool = False
+    is_dir: bool = False
+    holds_files: bool = False
+
+
+def look_at(path: Path, inside: bool = True) -> OnDisk:
+    """One look at ``path``: a stat (two for a link) and, for a folder when ``inside``, its
+    first entry."""
     try:
-        return folder.is_dir() and any(folder.iterdir())
-    except OSError:
+        status = os.lstat(path)
+    except (OSError, ValueError):  # ValueError: a NUL typed into the name
+        return OnDisk()
+    link = stat.S_ISLNK(status.st_mode)
+    if link:
+        try:
+            status = os.stat(path)
+        except (OSError, ValueError):
+            return OnDisk(link=True)  # a broken link
+    is_dir = stat.S_ISDIR(status.st_mode)
+    return OnDisk(True, link, is_dir, is_dir and inside and holds_files(path))
+
+
+def holds_files(folder: Path) -> bool:
+    """Whether the folder ``folder`` has anything in it, from its first entry alone (a folder of
+    a million files is not listed); an unreadable one counts as not."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is not None
+    except (OSError, ValueError):
         return False
 
 
-def folder_output_problem(out: Path, overwrite: QCheckBox) -> str | None:
-    """Why the folder ``out`` cannot be written (a file, or not empty and ``overwrite`` not ticked)."""
-    if out.exists() and not out.is_dir():
+def folder_output_problem(out: OnDisk, overwrite: QCheckBox) -> str | None:
+    """Why the folder ``out`` (as found on disk) cannot be written (a file, or not empty and
+    ``overwrite`` not ticked)."""
+    if out.exists and not out.is_dir:
         return "the output is a file: choose a folder"
-    if holds_files(out) and not overwrite.isChecked():
+    if out.holds_files and not overwrite.isChecked():
         return f'the output folder is not empty: tick "{overwrite.text()}" or choose another folder'
     return None
 
 
-def file_output_problem(target: Path, overwrite: QCheckBox) -> str | None:
-    """Why the file ``target`` cannot be written (a folder, in a folder that does not exist, or
-    there already and ``overwrite`` not ticked)."""
-    if target.is_dir():
+def file_output_problem(target: Path, found: OnDisk, folder_exists: bool, overwrite: QCheckBox) -> str | None:
+    """Why the file ``target`` (``found`` there; ``folder_exists``: its folder is one) cannot be
+    written (a folder, in a folder that does not exist, or there already and ``overwrite`` not
+    ticked)."""
+    if found.is_dir:
         return f"the output file {target.name} is a folder: choose another output"
-    if not target.parent.is_dir():
+    if not folder_exists:
         return f"the output file's folder {target.parent} does not exist: choose another output"
-    if (target.exists() or target.is_symlink()) and not overwrite.isChecked():
+    if (found.exists or found.link) and not overwrite.isChecked():
         return f'the output file {target.name} exists: tick "{overwrite.text()}" or choose another file'
     return None
+
+
+@dataclass(frozen=True)
+class OutputLook:
+    """One look at an output: the path chosen, the file the job would write for it (None for a
+    folder), what is there (at the file, else at the folder) and whether the file's folder is one."""
+
+    out: Path
+    target: Path | None
+    found: OnDisk
+    folder_exists: bool = False
+
+    @classmethod
+    def take(cls, out: Path, target: Path | None) -> OutputLook:
+        if target is None:
+            return cls(out, None, look_at(out))
+        found = look_at(target)
+        return cls(out, target, found, not found.is_dir and look_at(target.parent, inside=False).is_dir)
 
 
 class OutputNote(QLabel):
@@ -78,40 +133,52 @@ class OutputNote(QLabel):
         self.file_target = file_target or (lambda _out: None)
         self.folder_name_problem = folder_name_problem or (lambda _out: None)
         self.name_advice = name_advice or (lambda _out: None)
+        self._look: OutputLook | None = None  # the last update's look at the output
         self.setWordWrap(True)
         self.hide()
 
-    def problem(self) -> str | None:
-        """Why the output cannot be written as it is, or None (also with no output chosen)."""
+    def look(self) -> OutputLook | None:
+        """The last look at the output while it is the one chosen, else a new one (None with no
+        output chosen): an update looks at the disk once, however often it asks. The file
+        target is part of the look (it may look too: a folder's ``phantom.hdf5``), so a change
+        of what it depends on (a format) must :meth:`refresh`, as the dialogs do."""
         out = self.field.path()
         if out is None:
             return None
-        target = self.file_target(out)
-        if target is not None:
-            return file_output_problem(target, self.overwrite)
-        if out.exists() and not out.is_dir():  # a file is a file, whatever its name
-            return folder_output_problem(out, self.overwrite)
-        return self.folder_name_problem(out) or folder_output_problem(out, self.overwrite)
+        if self._look is None or self._look.out != out:
+            self._look = OutputLook.take(out, self.file_target(out))
+        return self._look
+
+    def problem(self) -> str | None:
+        """Why the output cannot be written as it is, or None (also with no output chosen)."""
+        look = self.look()
+        if look is None:
+            return None
+        if look.target is not None:
+            return file_output_problem(look.target, look.found, look.folder_exists, self.overwrite)
+        if look.found.exists and not look.found.is_dir:  # a file is a file, whatever its name
+            return folder_output_problem(look.found, self.overwrite)
+        return self.folder_name_problem(look.out) or folder_output_problem(look.found, self.overwrite)
 
     def remark(self) -> str:
         """The advice on the name of an output that can be written, then what becomes of what
         it holds ("" when there is neither)."""
-        out = self.field.path()
-        if out is None:
+        look = self.look()
+        if look is None:
             return ""
-        return "\n".join(line for line in (self.name_advice(out), self.holdings(out)) if line)
+        return "\n".join(line for line in (self.name_advice(look.out), self.holdings(look)) if line)
 
-    def holdings(self, out: Path) -> str:
-        """What becomes of what ``out`` holds ("" when it holds nothing)."""
-        target = self.file_target(out)
-        if target is not None:
-            return (f"The file {target.name} exists: it is replaced if cardiGAN Studio wrote it (nothing "
-                    "else is ever replaced)") if target.exists() else ""
+    def holdings(self, look: OutputLook) -> str:
+        """What becomes of what the looked-at output holds ("" when it holds nothing)."""
+        if look.target is not None:
+            return (f"The file {look.target.name} exists: it is replaced if cardiGAN Studio wrote it (nothing "
+                    "else is ever replaced)") if look.found.exists else ""
         return (f"The folder is not empty: it is replaced if it holds {self.replaces} (nothing else is ever "
-                "replaced)") if holds_files(out) else ""
+                "replaced)") if look.found.holds_files else ""
 
     def refresh(self) -> None:
-        """Say the output's problem, else what becomes of what it holds."""
+        """Look at the output afresh; say its problem, else what becomes of what it holds."""
+        self._look = None
         problem = self.problem()
         if problem:
             text, colour = problem[0].upper() + problem[1:], theme.WARNING
