@@ -1,9 +1,10 @@
 """Reading a large file (a DICOM cine, a NIfTI loop) off the GUI thread.
 
-A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded) is read where it
-is asked for: it takes a blink, and the caller gets its answer at once. A larger one is read on
-a worker thread while the window stays live, with a busy cursor and a status line. One read runs at a time; asking for
-another supersedes it, and the older result is dropped when it arrives.
+A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded; a NIfTI file:
+its voxels) is read where it is asked for: it takes a blink, and the caller gets its answer at
+once. A larger one is read on a worker thread while the window stays live, with a busy cursor
+and a status line. One read runs at a time; asking for another supersedes it, and the older
+result is dropped when it arrives.
 
 The mask may change while a file is read. A caller takes a :class:`Stamp` of the mask (both
 key frames) as it was; when the result arrives, :meth:`Stamp.same_document` says whether the
@@ -23,6 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from engine.data.dicom_echo import decoded_bytes, is_dicom_file
+from engine.data.volume_checks import nifti_data_bytes
 
 from .tasks import BackgroundTask
 
@@ -35,14 +37,17 @@ READ_AT_ONCE_BYTES = 8 * 1024 * 1024
 
 def read_at_once(path: Path) -> bool:
     """True when ``path`` is small enough to read on the GUI thread (or cannot be sized: the
-    read itself then says what is wrong). A DICOM file is sized by its decoded frames: a
-    JPEG cine of a few megabytes decodes to hundreds."""
+    read itself then says what is wrong). A DICOM file is sized by its decoded frames (a
+    JPEG cine of a few megabytes decodes to hundreds), a NIfTI file by the voxels its header
+    gives (a compressed loop's masks, a few megabytes, can hold hundreds)."""
     try:
         if path.stat().st_size > READ_AT_ONCE_BYTES:
             return False
     except OSError:
         return True
-    decoded = decoded_bytes(path) if is_dicom_file(path) else None
+    decoded = nifti_data_bytes(path)
+    if decoded is None and is_dicom_file(path):
+        decoded = decoded_bytes(path)
     return decoded is None or decoded <= READ_AT_ONCE_BYTES
 
 

@@ -167,7 +167,8 @@ def write_cine_export(folder, frames: int = 5, size: int = 64):
     masks = np.zeros((frames, size, size), np.uint8)
     for k in range(1, frames):
         masks[k, 10:50, 10:50] = 2
-        masks[k, 14:46 - 3 * k, 14:46 - 3 * k] = 1
+        side = 32 - 24 * k // frames
+        masks[k, 14:14 + side, 14:14 + side] = 1
     images = np.random.default_rng(4).integers(0, 256, masks.shape).astype(np.uint8)
     write_nifti(folder / "loop.nii.gz", images)
     write_nifti(folder / "loop_gt.nii.gz", masks)
@@ -273,3 +274,17 @@ def test_a_pair_opened_after_a_slow_pair_wins_over_it(window, tmp_path, qtbot, p
     assert window.files.open_path(tmp_path / "b_mask.png", confirmed=True)  # ... and a later open at once
     finish_reading(window, qtbot)
     assert window.document.path == tmp_path / "b_mask.png" and window.reference_image is None
+
+
+def test_a_compressed_loops_masks_are_sized_by_their_voxels_not_their_file(window, tmp_path, qtbot, prompts,
+                                                                          monkeypatch, counted_reads):
+    """Masks compress a hundredfold: a long loop's masks are a small file that takes long to read."""
+    path, masks, _ = write_cine_export(tmp_path, frames=40)
+    (tmp_path / "loop.nii.gz").unlink()  # the masks alone
+    assert path.stat().st_size < masks.nbytes // 10
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", masks.nbytes // 2)  # the file below, its voxels above
+    assert window.files.open_path(path)
+    assert window.files.reader.busy  # read on a worker thread, not on the window's
+    finish_reading(window, qtbot)
+    assert counted_reads == [("loop_gt.nii.gz", False)]
+    assert (window.key_frames.frames["ED"].labels == masks[1]).all()

@@ -86,3 +86,17 @@ def test_files_that_are_not_nifti_are_left_to_their_readers(tmp_path):
     check_volume_file(path)
     with pytest.raises(CardiganError):
         read_label_map(path)
+
+
+def test_a_nifti_files_pixel_data_is_sized_by_its_header_alone(tmp_path):
+    from engine.data.volume_checks import nifti_data_bytes
+    from engine.maskio import write_nifti
+
+    loop = np.zeros((30, 64, 48), np.uint8)
+    for name in ("loop.nii.gz", "loop.nii"):
+        write_nifti(tmp_path / name, loop)
+        assert nifti_data_bytes(tmp_path / name) == loop.nbytes
+    assert (tmp_path / "loop.nii.gz").stat().st_size < loop.nbytes // 50
+    (tmp_path / "notes.nii.gz").write_bytes(b"not gzip")
+    (tmp_path / "mask.png").write_bytes(b"")
+    assert nifti_data_bytes(tmp_path / "notes.nii.gz") is None and nifti_data_bytes(tmp_path / "mask.png") is None

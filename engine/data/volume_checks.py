@@ -69,23 +69,15 @@ def _check_nifti(handle, file_size: int | None) -> None:
     if layout is None:
         return  # not a NIfTI header we know: ITK decides
     endian, version = layout
-    if version == 1:
-        if len(head) < NIFTI1_HEADER:
-            raise _Short(f"its header is {len(head)} of {NIFTI1_HEADER} bytes")
-        dims = struct.unpack(endian + "8h", head[40:56])
-        bitpix = struct.unpack(endian + "h", head[72:74])[0]
-        offset = struct.unpack(endian + "f", head[108:112])[0]
-    else:
-        if len(head) < NIFTI2_HEADER:
-            raise _Short(f"its header is {len(head)} of {NIFTI2_HEADER} bytes")
-        bitpix = struct.unpack(endian + "h", head[14:16])[0]
-        dims = struct.unpack(endian + "8q", head[16:80])
-        offset = struct.unpack(endian + "q", head[168:176])[0]
-    rank = dims[0]
-    if not 1 <= rank <= 7 or any(d < 1 for d in dims[1:rank + 1]) or bitpix <= 0 or bitpix % 8:
+    size = NIFTI1_HEADER if version == 1 else NIFTI2_HEADER
+    if len(head) < size:
+        raise _Short(f"its header is {len(head)} of {size} bytes")
+    dims, bitpix, offset = _nifti_fields(head, endian, version)
+    data = _data_bytes(dims, bitpix)
+    if data is None:
         return  # a header ITK will refuse on its own
-    data = math.prod(dims[1:rank + 1]) * bitpix // 8
-    needed = max(int(offset), NIFTI1_HEADER if version == 1 else NIFTI2_HEADER) + data
+    rank = dims[0]
+    needed = max(int(offset), size) + data
     if file_size is None:
         file_size = len(head)
         while True:
@@ -98,6 +90,42 @@ def _check_nifti(handle, file_size: int | None) -> None:
     if file_size < needed:
         shape = " x ".join(str(d) for d in dims[1:rank + 1])
         raise _Short(f"{file_size} of the {needed} bytes its {shape} voxels of {bitpix} bits need")
+
+
+def _nifti_fields(head: bytes, endian: str, version: int) -> tuple[tuple[int, ...], int, float]:
+    """(dims, bitpix, vox_offset) of a whole NIfTI-1 or NIfTI-2 header."""
+    if version == 1:
+        return (struct.unpack(endian + "8h", head[40:56]), struct.unpack(endian + "h", head[72:74])[0],
+                struct.unpack(endian + "f", head[108:112])[0])
+    return (struct.unpack(endian + "8q", head[16:80]), struct.unpack(endian + "h", head[14:16])[0],
+            struct.unpack(endian + "q", head[168:176])[0])
+
+
+def _data_bytes(dims: tuple[int, ...], bitpix: int) -> int | None:
+    """The pixel data's size the dimensions and bits per voxel give, or None when they make no sense."""
+    rank = dims[0]
+    if not 1 <= rank <= 7 or any(d < 1 for d in dims[1:rank + 1]) or bitpix <= 0 or bitpix % 8:
+        return None
+    return math.prod(dims[1:rank + 1]) * bitpix // 8
+
+
+def nifti_data_bytes(path: Path | str) -> int | None:
+    """The size of a NIfTI file's pixel data by its header alone (of a ``.nii.gz``, the first
+    bytes of the stream: a loop's masks compress a hundredfold, and reading them costs their
+    decompressed size), or None for any other file or a header that cannot be read."""
+    name = str(path).lower()
+    if not name.endswith((".nii", ".nii.gz")):
+        return None
+    try:
+        with (gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb")) as handle:
+            head = handle.read(NIFTI2_HEADER)
+    except (OSError, EOFError, zlib.error):
+        return None
+    layout = _layout(head) if len(head) >= 4 else None
+    if layout is None or len(head) < (NIFTI1_HEADER if layout[1] == 1 else NIFTI2_HEADER):
+        return None
+    dims, bitpix, _ = _nifti_fields(head, *layout)
+    return _data_bytes(dims, bitpix)
 
 
 def _layout(head: bytes) -> tuple[str, int] | None:
