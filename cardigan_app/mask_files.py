@@ -317,8 +317,8 @@ class MaskFiles:
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es = self._open_es_beside(path, document)
-        if es is not None and reference is not None and frames is not None:
-            self._add_es_reference(reference, labels.shape)
+        if es is not None and frames is not None:  # a pair's image under ED: its ES image under ES
+            self._add_es_reference(read.source, labels.shape)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})"
                                             + (f" with its ES key frame {es.name} (K switches)" if es else ""), 5000)
         return True

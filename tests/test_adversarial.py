@@ -538,7 +538,8 @@ def test_png_text_bombs_are_one_line(kind, command, tmp_path, capsys):
     out = tmp_path / "out"
     args = {"synthesize": ["synthesize", "--mask", str(bomb), "--out", str(tmp_path / "x.png")],
             "export-masks": ["export", "--masks", str(masks), "--out", str(out)],
-            "export-like": ["export", "--random", "1", "--like", str(masks), "--size", "64", "--out", str(out)]}[command]
+            "export-like": ["export", "--random", "1", "--like", str(masks), "--like-fallback", "--size", "64",
+                            "--out", str(out)]}[command]
     rc = main([*args, "--model", "simulator"])
     assert rc == 1 and "text chunks are far larger than a label map's" in one_line(capsys)
     assert not out.exists() and not (tmp_path / "x.png").exists()

@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.border_jitter import jitter_problem
     from ..errors import CardiganError
     from ..export import export_dataset
+    from ..data.staging import check_not_a_source
     from ..export.sources import check_like_folder, check_masks_folder
     from ..export.writers import file_name_problem, nnunet_name_problem
     from .terminal import TerminalProgress, note
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"--border-jitter {problem}")
     if problem := file_name_problem(args.out, args.format):  # before the notes on what the export will do
         raise CardiganError(problem)
+    check_not_a_source(args.out, tuple(path for path in (args.masks, args.like) if path is not None))
     if args.masks is not None:
         check_masks_folder(args.masks.expanduser())  # before the notes on what the export will do
     if args.cine:

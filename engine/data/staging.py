@@ -65,10 +65,16 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
             more = f" and {len(foreign) - 4} more" if len(foreign) > 4 else ""
             raise DataError(f"{out}: also holds files the dataset does not list ({shown}{more}); "
                             "refusing to replace it: move them out or choose another output folder")
-        resolved = out.resolve()
-        for path in protect:
-            if resolved == path.resolve() or resolved in path.resolve().parents:
-                raise DataError(f"{out}: replacing it would delete the source {path}")
+        check_not_a_source(out, protect)
+
+
+def check_not_a_source(out: Path, sources: tuple[Path, ...]) -> None:
+    """Refuse an output that is one of ``sources`` (what the job reads) or holds one: replacing
+    it would delete what the job reads. Checked before the sources themselves are."""
+    resolved = Path(out).expanduser().resolve()
+    for path in sources:
+        if resolved == Path(path).expanduser().resolve() or resolved in Path(path).expanduser().resolve().parents:
+            raise DataError(f"{out}: replacing it would delete the source {path}")
 
 
 NIFTI_FOLDER, SPLIT_LIST_FOLDER, HDF5_FILE = "database_nifti", "database_split", "synthetic.hdf5"

@@ -12,7 +12,7 @@ from ..anatomy import ShapeModel
 from ..data.border_jitter import jitter_problem, jitter_scaled_borders
 from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
-from ..data.staging import check_output, staged_dataset
+from ..data.staging import check_not_a_source, check_output, staged_dataset
 from ..errors import DataError, Message, option
 from ..fan import default_fan
 from ..fileio import sha256_file
@@ -95,6 +95,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         raise DataError(f"--random must be between 1 and {MAX_RANDOM}")
     if not 1 <= int(variations) <= 1000:
         raise DataError("--variations must be between 1 and 1000")
+    check_not_a_source(out, read_paths(model, masks, like))  # before the sources' own checks
     if masks is not None:
         check_masks_folder(Path(masks).expanduser())
     if like is not None:
