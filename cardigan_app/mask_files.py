@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
-from engine.anatomy.heart import ANATOMY_KEY
+from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
@@ -31,17 +31,15 @@ from .wording import studio_line
 
 def read_anatomy_record(path: Path) -> tuple[dict | None, str | None]:
     """(the anatomy saved in a label PNG, or None; why a saved record was refused, or None)."""
-    text = read_png_text(path).get(ANATOMY_KEY) if path.suffix.lower() == ".png" else None
-    if not text:
-        return None, None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None, "its anatomy record is not readable JSON"
-    problem = anatomy_record_problem(data)
-    if problem:
-        return None, problem
-    return {"view": data["view"], "phase": float(data["phase"]), "heart": data["heart"]}, None
+    return anatomy_in_png_text(read_png_text(path) if path.suffix.lower() == ".png" else {})
+
+
+def anatomy_in_png_text(text: dict[str, str]) -> tuple[dict | None, str | None]:
+    """(the anatomy a label PNG's text chunks carry, or None; why it was refused, or None), as
+    :func:`engine.anatomy.heart.anatomy_in_text` reads it for the shipped shape model."""
+    from engine.anatomy import ShapeModel
+
+    return anatomy_in_text(text, ShapeModel.default())
 
 
 def anatomy_record_problem(data) -> str | None:

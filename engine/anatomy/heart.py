@@ -17,6 +17,7 @@ the heart's record), which the studio reads back to shape the heart with its sli
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -120,6 +121,24 @@ def anatomy_record_problem(data, model) -> str | None:
     if len(heart.shape) != model.shapes:
         return "its anatomy record's heart has another number of shape modes than this shape model"
     return None
+
+
+def anatomy_in_text(text: dict[str, str], model) -> tuple[dict | None, str | None]:
+    """(the anatomy record a label PNG's text chunks carry, or None; why a record it carries
+    is refused (:func:`anatomy_record_problem` for ``model``, in one line), or None). A record
+    kept holds what :func:`anatomy_record` writes and nothing else (the view, the phase as a
+    float, the heart): whoever reads a mask, the studio or an export, keeps the same fields."""
+    carried = text.get(ANATOMY_KEY)
+    if not carried:
+        return None, None
+    try:
+        data = json.loads(carried)
+    except (ValueError, RecursionError):
+        return None, "its anatomy record is not readable JSON"
+    problem = anatomy_record_problem(data, model)
+    if problem:
+        return None, problem
+    return {"view": data["view"], "phase": float(data["phase"]), "heart": data["heart"]}, None
 
 
 def _numbers(values, name: str) -> tuple[float, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
-from ..anatomy.heart import ANATOMY_KEY, anatomy_record, anatomy_record_problem
+from ..anatomy.heart import anatomy_in_text, anatomy_record
 from ..anatomy.model_building import check_fans, patient_fans
 from ..anatomy.patients import heart_record
 from ..data.layout import parse_stem, patient_name
@@ -277,18 +276,10 @@ def masks_folder_problem(folder: Path) -> Message:
 def carried_anatomy(text: dict[str, str]) -> tuple[dict | None, str | None]:
     """(the anatomy record a mask PNG's text chunks carry (phantom masks, masks saved by the
     studio), or None; why a record it carries is set aside, or None). A record is kept only
-    when the shipped shape model draws its heart (:func:`engine.anatomy.heart.
-    anatomy_record_problem`, as the studio opens a mask): a damaged one, or one of another
-    shape model, which would be redrawn as another heart, is never passed on."""
-    carried = text.get(ANATOMY_KEY)
-    if not carried:
-        return None, None
-    try:
-        record = json.loads(carried)
-    except (ValueError, RecursionError):
-        return None, "its anatomy record is not readable JSON"
-    problem = anatomy_record_problem(record, ShapeModel.default())
-    return (None, problem) if problem else (record, None)
+    when the shipped shape model draws its heart, and only with the fields the studio keeps
+    (:func:`engine.anatomy.heart.anatomy_in_text`, as the studio opens a mask): a damaged one,
+    or one of another shape model, which would be redrawn as another heart, is never passed on."""
+    return anatomy_in_text(text, ShapeModel.default())
 
 
 def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
