@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.anatomy import ShapeModel
-from engine.anatomy.heart import ANATOMY_KEY, Heart, anatomy_record
+from engine.anatomy.heart import ANATOMY_KEY, Heart, HeartError, anatomy_record, anatomy_record_problem
 from engine.export.sources import carried_anatomy, folder_masks
 from engine.maskio import write_label_png
 
@@ -29,6 +29,35 @@ def _studio_reading(text: dict[str, str]):
     from cardigan_app.mask_files import anatomy_in_png_text
 
     return anatomy_in_png_text(text)
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_heart_record_naming_no_shape_model_is_refused_everywhere_in_one_line(model, tmp_path, blank):
+    """An empty fingerprint names no model: it was taken as the model in use, so a record of
+    any model with the same number of modes was drawn as another heart."""
+    record = _record(model, model=blank)
+    problem = anatomy_record_problem(record, model)
+    assert problem == "its anatomy record's heart is not usable (the heart record names no shape model)"
+    missing = _record(model)
+    del missing["heart"]["model"]
+    assert anatomy_record_problem(missing, model) == problem
+
+    text = {ANATOMY_KEY: json.dumps(record)}
+    assert carried_anatomy(text) == (None, problem)
+    assert _studio_reading(text) == (None, problem)
+    with pytest.raises(HeartError, match="names no shape model"):
+        Heart.from_dict(record["heart"])
+    own = Heart.from_dict(_record(model)["heart"])
+    with pytest.raises(HeartError, match="^this heart names no shape model$"):
+        model.mask(Heart(own.shape, own.pose, blank), "4CH", "ED", 32)
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "blank_4CH_ED.png", model.mask(own, "4CH", "ED", 64), text=text)
+    told: list[str] = []
+    (patient,) = folder_masks(masks, told.append)
+    assert patient.items[0].anatomy is None
+    assert told == [f"1 mask(s) taken as plain labels, their anatomy record set aside: blank_4CH_ED.png: {problem}"]
 
 
 def test_an_export_keeps_the_same_fields_of_an_anatomy_record_as_the_studio(model, tmp_path):

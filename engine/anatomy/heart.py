@@ -4,8 +4,9 @@ A :class:`Heart` is a position in the model's space, every number in standard de
 ``shape`` holds the coefficients of the principal modes (both views, ED and ES together),
 ``pose`` the whitened pose of the two views (where each sits, how big, how tilted). A draw
 keeps every number within +-3 SD, and so do sliders and presets. ``model`` names the shape
-model it belongs to (a fingerprint of its statistics), ``seed`` the draw it came from (None
-for a heart fitted to masks or moved by hand).
+model it belongs to (a fingerprint of its statistics; every heart names one, and a record
+naming none is refused: no model can tell it is its own), ``seed`` the draw it came from
+(None for a heart fitted to masks or moved by hand).
 
 ``to_dict`` / ``from_dict`` give and read a small JSON-able record; a damaged record raises
 :class:`HeartError` whose message is one line.
@@ -40,7 +41,7 @@ class HeartError(CardiganError):
 class Heart:
     shape: tuple[float, ...]
     pose: tuple[float, ...]
-    model: str = ""
+    model: str
     seed: int | None = None
 
     @property
@@ -72,7 +73,9 @@ class Heart:
         unknown = sorted(set(data) - {"format", "version", "model", "seed", "shape", "pose"})
         if unknown:
             raise HeartError(f"the heart record has unknown fields: {', '.join(map(str, unknown[:4]))}")
-        model, seed = data.get("model", ""), data.get("seed")
+        model, seed = data.get("model"), data.get("seed")
+        if model is None or isinstance(model, str) and not model.strip():
+            raise HeartError("the heart record names no shape model")
         if not isinstance(model, str) or len(model) > 64:
             raise HeartError("the heart record's model is not a short text")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -101,8 +104,8 @@ def anatomy_record_problem(data, model) -> str | None:
     """Why ``data``, a mask's saved anatomy record, cannot be the heart of that mask as
     ``model`` (a :class:`engine.anatomy.ShapeModel`) draws it, in one line ("its anatomy
     record's ..."), or None: the view, a phase between 0 and 1, a heart record, and a heart of
-    ``model`` (its fingerprint and its number of modes; a heart naming no model is taken as
-    one of it). A heart of another model would be drawn as another heart."""
+    ``model`` (its fingerprint and its number of modes; a heart naming no model is refused by
+    :meth:`Heart.from_dict`). A heart of another model would be drawn as another heart."""
     from .model_building import VIEWS
 
     if not isinstance(data, dict) or not isinstance(data.get("heart"), dict):
@@ -115,7 +118,7 @@ def anatomy_record_problem(data, model) -> str | None:
         heart = Heart.from_dict(data["heart"])
     except HeartError as exc:
         return f"its anatomy record's heart is not usable ({exc})"
-    if heart.model and heart.model != model.fingerprint:
+    if heart.model != model.fingerprint:
         return (f"its anatomy record's heart belongs to another shape model ({heart.model[:12]}, "
                 f"this one is {model.fingerprint[:12]})")
     if len(heart.shape) != model.shapes:

@@ -225,7 +225,9 @@ class ShapeModel:
         if len(heart.shape) != self.shapes or len(heart.pose) != len(self.pose_mean):
             raise HeartError(f"this heart was made with another shape model ({len(heart.shape)} shape "
                              f"coefficients, this model has {self.shapes})")
-        if heart.model and heart.model != self.fingerprint:
+        if not heart.model.strip():
+            raise HeartError("this heart names no shape model")
+        if heart.model != self.fingerprint:
             raise HeartError(f"this heart was made with another shape model ({heart.model[:12]}, "
                              f"this model is {self.fingerprint})")
         return heart.latent
