@@ -60,6 +60,21 @@ def test_a_heart_record_naming_no_shape_model_is_refused_everywhere_in_one_line(
     assert told == [f"1 mask(s) taken as plain labels, their anatomy record set aside: blank_4CH_ED.png: {problem}"]
 
 
+def test_a_heart_record_with_another_number_of_pose_coefficients_is_refused_by_the_one_check(model):
+    """The check counted the shape coefficients only: a record with a pose of another length
+    passed it and failed later, when drawn, in other words."""
+    pose = len(model.pose_mean)
+    record = _record(model, pose=[0.0] * (pose - 1))
+    problem = anatomy_record_problem(record, model)
+    assert problem == (f"its anatomy record's heart has {pose - 1} pose coefficients, this shape model "
+                       f"has {pose}")
+    assert carried_anatomy({ANATOMY_KEY: json.dumps(record)}) == (None, problem)
+    assert anatomy_record_problem(_record(model, pose=[0.0] * pose), model) is None
+    shapes = _record(model, shape=[0.0] * (model.shapes + 1))
+    assert anatomy_record_problem(shapes, model) == (f"its anatomy record's heart has {model.shapes + 1} shape "
+                                                     f"coefficients, this shape model has {model.shapes}")
+
+
 def test_an_export_keeps_the_same_fields_of_an_anatomy_record_as_the_studio(model, tmp_path):
     """A record with fields of its own (a note, a phase written as a whole number) was passed
     on by an export as it was, while the studio kept only the view, the phase and the heart."""

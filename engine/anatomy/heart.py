@@ -104,8 +104,9 @@ def anatomy_record_problem(data, model) -> str | None:
     """Why ``data``, a mask's saved anatomy record, cannot be the heart of that mask as
     ``model`` (a :class:`engine.anatomy.ShapeModel`) draws it, in one line ("its anatomy
     record's ..."), or None: the view, a phase between 0 and 1, a heart record, and a heart of
-    ``model`` (its fingerprint and its number of modes; a heart naming no model is refused by
-    :meth:`Heart.from_dict`). A heart of another model would be drawn as another heart."""
+    ``model`` (its fingerprint, its number of shape modes and of pose coefficients, as the model
+    checks them when it draws; a heart naming no model is refused by :meth:`Heart.from_dict`).
+    A heart of another model would be drawn as another heart."""
     from .model_building import VIEWS
 
     if not isinstance(data, dict) or not isinstance(data.get("heart"), dict):
@@ -122,7 +123,11 @@ def anatomy_record_problem(data, model) -> str | None:
         return (f"its anatomy record's heart belongs to another shape model ({heart.model[:12]}, "
                 f"this one is {model.fingerprint[:12]})")
     if len(heart.shape) != model.shapes:
-        return "its anatomy record's heart has another number of shape modes than this shape model"
+        return (f"its anatomy record's heart has {len(heart.shape)} shape coefficients, this shape model "
+                f"has {model.shapes}")
+    if len(heart.pose) != len(model.pose_mean):
+        return (f"its anatomy record's heart has {len(heart.pose)} pose coefficients, this shape model "
+                f"has {len(model.pose_mean)}")
     return None
 
 

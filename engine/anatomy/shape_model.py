@@ -223,8 +223,9 @@ class ShapeModel:
 
     def _latent(self, heart: Heart) -> np.ndarray:
         if len(heart.shape) != self.shapes or len(heart.pose) != len(self.pose_mean):
-            raise HeartError(f"this heart was made with another shape model ({len(heart.shape)} shape "
-                             f"coefficients, this model has {self.shapes})")
+            raise HeartError(f"this heart was made with another shape model ({len(heart.shape)} shape and "
+                             f"{len(heart.pose)} pose coefficients, this model has {self.shapes} and "
+                             f"{len(self.pose_mean)})")
         if not heart.model.strip():
             raise HeartError("this heart names no shape model")
         if heart.model != self.fingerprint:
