@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 READ_AT_ONCE_BYTES = 8 * 1024 * 1024
+# files named as one of these formats are not looked into for a DICOM marker (one open less)
+NOT_DICOM_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".nii", ".nii.gz", ".nrrd",
+                      ".mhd", ".mha", ".h5", ".hdf5", ".itksnap")
 
 
 def read_at_once(path: Path) -> bool:
@@ -46,7 +49,7 @@ def read_at_once(path: Path) -> bool:
     except OSError:
         return True
     decoded = nifti_data_bytes(path)
-    if decoded is None and is_dicom_file(path):
+    if decoded is None and not path.name.lower().endswith(NOT_DICOM_SUFFIXES) and is_dicom_file(path):
         decoded = decoded_bytes(path)
     return decoded is None or decoded <= READ_AT_ONCE_BYTES
 

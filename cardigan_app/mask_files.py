@@ -19,6 +19,7 @@ from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (images_path_for, is_volume_file, mask_name_stem, one_painted_frame, read_label_map,
+                           read_label_map_and_text,
                            read_png_text, read_volume_label, write_label_png)
 
 from . import folders
@@ -27,11 +28,6 @@ from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .file_reading import FileReader, Stamp, read_at_once
 from .wording import studio_line
-
-
-def read_anatomy_record(path: Path) -> tuple[dict | None, str | None]:
-    """(the anatomy saved in a label PNG, or None; why a saved record was refused, or None)."""
-    return anatomy_in_png_text(read_png_text(path) if path.suffix.lower() == ".png" else {})
 
 
 def anatomy_in_png_text(text: dict[str, str]) -> tuple[dict | None, str | None]:
@@ -94,12 +90,18 @@ def read_masks(path: Path) -> np.ndarray:
     holds labels on several of its frames (a cine export's ``x_gt.nii.gz``, a CAMUS half
     sequence's ground truth). A volume with labels on one frame is that frame, as
     :func:`engine.maskio.read_label_map` reads it."""
+    return read_masks_and_text(path)[0]
+
+
+def read_masks_and_text(path: Path) -> tuple[np.ndarray, dict[str, str]]:
+    """(:func:`read_masks`, the text chunks a label PNG carries: {} for a volume), the file
+    opened once."""
     if not is_volume_file(path):
-        return read_label_map(path)
+        return read_label_map_and_text(path)
     masks = read_volume_label(path, loop=True)
     if int(masks.reshape(len(masks), -1).any(axis=1).sum()) >= 2:
-        return masks
-    return one_painted_frame(masks, str(path))
+        return masks, {}
+    return one_painted_frame(masks, str(path)), {}
 
 
 @dataclass(frozen=True)
@@ -111,13 +113,17 @@ class MaskRead:
     labels: np.ndarray
     frames: np.ndarray | None = None
     source: Path | None = None
+    text: dict[str, str] | None = None  # a label PNG's text chunks read with it (None: not read)
 
 
-def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None) -> MaskRead:
+def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
+                   text: dict[str, str] | None = None) -> MaskRead:
     """Everything opening the mask ``path`` reads (``labels``: its label map or loop's masks,
-    when the caller has read them already), each file once: a loop's masks come with the
-    loop's images beside them, one frame each; a label map with the frames of ``reference``."""
-    labels = read_masks(path) if labels is None else labels
+    when the caller has read them already, ``text`` the text chunks read with them), each file
+    once: a label PNG with its text chunks; a loop's masks with the loop's images beside them,
+    one frame each; a label map with the frames of ``reference``."""
+    if labels is None:
+        labels, text = read_masks_and_text(path)
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
     if labels.ndim == 3:
@@ -125,7 +131,8 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
         frames = reference_frames(images)
         return MaskRead(labels) if frames is None or frames.shape != labels.shape else MaskRead(labels, frames, images)
     frames = reference_frames(reference)
-    return MaskRead(labels, frames if frames is not None and frames.shape[1:] == labels.shape else None, reference)
+    fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
+    return MaskRead(labels, fitting, reference, mask_png_text(path, text))
 
 
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
@@ -145,22 +152,30 @@ def loop_images_beside(path: Path) -> Path | None:
     return images if images is not None and images.is_file() else None
 
 
-def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """A file of unknown kind, read once: (its label map or a loop's masks, None); (None, its grey frames) for an
-    image of many grey levels (a loop's every frame, to trace over any of them); (None, None)
-    for anything else, a mask in other values (0/85/170/255) included, which opening it as a
-    mask then reports."""
+def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, dict[str, str], np.ndarray | None]:
+    """A file of unknown kind, read once: (its label map or a loop's masks, the text chunks a
+    label PNG carries, None); (None, {}, its grey frames) for an image of many grey levels (a
+    loop's every frame, to trace over any of them); (None, {}, None) for anything else, a mask
+    in other values (0/85/170/255) included, which opening it as a mask then reports."""
     from engine.data.trace_image import read_grey_frames
 
     try:
-        return read_masks(path), None
+        return (*read_masks_and_text(path), None)
     except CardiganError:
         pass
     try:
         grey = read_grey_frames(path)
     except CardiganError:
-        return None, None
-    return (None, grey) if len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE else (None, None)
+        return None, {}, None
+    return (None, {}, grey) if len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE else (None, {}, None)
+
+
+def mask_png_text(path: Path, text: dict[str, str] | None = None) -> dict[str, str]:
+    """The text chunks of the label PNG at ``path`` (``text``, when they were read with its
+    labels); empty for a file that is no PNG (a volume carries no fan or heart)."""
+    if path.suffix.lower() != ".png":
+        return {}
+    return read_png_text(path) if text is None else text
 
 
 class MaskFiles:
@@ -261,11 +276,12 @@ class MaskFiles:
         return self.open_path(Path(name), confirmed=True) if name else False
 
     def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False,
-                  labels: np.ndarray | None = None) -> bool:
+                  labels: np.ndarray | None = None, text: dict[str, str] | None = None) -> bool:
         """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation, or a loop's masks
-        (``labels``: its label map or masks, when the caller has read them already), over the
-        frames of ``reference`` (a dataset pair's image); a problem is reported in one line. A
-        large file is read on a worker thread: True then means the read has started."""
+        (``labels``: its label map or masks, when the caller has read them already, ``text`` the
+        text chunks read with them), over the frames of ``reference`` (a dataset pair's image);
+        a problem is reported in one line. A label PNG is read once, its fan and heart with it.
+        A large file is read on a worker thread: True then means the read has started."""
         path = Path(path)
         if labels is None and is_workspace_file(path):
             return self.open_workspace(path, confirmed)
@@ -273,7 +289,7 @@ class MaskFiles:
             return False
         files = [path] if labels is None else []
         files += [file for file in (reference, loop_images_beside(path)) if file is not None]
-        return self._read_then(path, files, lambda: read_mask_file(path, labels, reference),
+        return self._read_then(path, files, lambda: read_mask_file(path, labels, reference, text),
                                lambda read: self._show_mask(path, read), "Cannot open the mask")
 
     def _read_then(self, path: Path, files: list[Path], work: Callable[[], Any], show: Callable[[Any], bool],
@@ -300,9 +316,9 @@ class MaskFiles:
             return self._open_loop_masks(path, read)
         # a CAMUS volume, NIfTI or NRRD cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
-        document.anatomy, problem = read_anatomy_record(path)
-        fan, fan_problem = fan_from_text(read_png_text(path) if path.suffix.lower() == ".png" else {},
-                                         view_of_name(path.name))
+        text = mask_png_text(path, read.text)
+        document.anatomy, problem = anatomy_in_png_text(text)
+        fan, fan_problem = fan_from_text(text, view_of_name(path.name))
         document.fan = fan
         if problem:
             show_error(self.window, "The mask opened without its anatomy",
@@ -385,10 +401,11 @@ class MaskFiles:
         return self._read_then(path, [path], lambda: read_mask_or_image(path),
                                lambda read: self._open_read(path, *read), "Cannot open the file")
 
-    def _open_read(self, path: Path, labels: np.ndarray | None, grey: np.ndarray | None) -> bool:
+    def _open_read(self, path: Path, labels: np.ndarray | None, text: dict[str, str],
+                   grey: np.ndarray | None) -> bool:
         if grey is not None:
             return self.trace_path(path, confirmed=True, image=grey)
-        return self.open_path(path, confirmed=True, labels=labels)
+        return self.open_path(path, confirmed=True, labels=labels, text=text)
 
     def _when_still_wanted(self, stamp: Stamp, path: Path, show: Callable[[], bool]) -> bool:
         """``show()`` a file read in the background, unless the user opened or made another
@@ -495,7 +512,7 @@ class MaskFiles:
         if not sibling.is_file():
             return None
         try:
-            labels = read_label_map(sibling)
+            labels, text = read_label_map_and_text(sibling)
         except CardiganError as exc:
             self.window.statusBar().showMessage(f"{sibling.name} was not opened as the ES key frame: {studio_line(exc)}", 10000)
             return None
@@ -503,7 +520,7 @@ class MaskFiles:
         if labels.shape != document.shape or key_frames.frames["ED"] is not document:
             return None
         es = LabelDocument(labels, path=sibling)
-        self.restore_png_text(es, sibling)
+        self.take_png_text(es, text, sibling.name)
         key_frames.frames["ES"] = es
         self.window.key_frames_changed()
         return sibling
@@ -546,8 +563,14 @@ class MaskFiles:
     @staticmethod
     def restore_png_text(document: LabelDocument, path: Path) -> None:
         """Give ``document`` the fan and heart a label PNG of it carries (:meth:`png_text`)."""
-        document.anatomy, _ = read_anatomy_record(path)
-        document.fan, _ = fan_from_text(read_png_text(path), view_of_name(path.name))
+        MaskFiles.take_png_text(document, read_png_text(path), path.name)
+
+    @staticmethod
+    def take_png_text(document: LabelDocument, text: dict[str, str], name: str) -> None:
+        """Give ``document`` the fan and heart of a label PNG's text chunks ``text`` (the file
+        ``name``: a fan it does not carry is its view's)."""
+        document.anatomy, _ = anatomy_in_png_text(text)
+        document.fan, _ = fan_from_text(text, view_of_name(name))
 
     def _write(self, path: Path, document: LabelDocument | None = None) -> bool:
         document = self.document if document is None else document

@@ -4,6 +4,7 @@ frames of images or masks, as ITK-SNAP and 3D Slicer open them)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -93,18 +94,20 @@ def read_label_png(path: Path | str) -> np.ndarray:
 
 def read_label_png_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str]]:
     """(:func:`read_label_png`, the PNG's text chunks as :func:`read_png_text` gives them),
-    the file opened once."""
+    the file opened once: the check of its rows (:func:`check_png_rows`) reads the same handle
+    again from its start."""
     path = Path(path)
     check_mask_path(path)
     try:
-        with Image.open(path) as image:
+        with open(path, "rb") as handle, Image.open(handle) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
                                 f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
             image.load()
             text = {k: v for k, v in getattr(image, "text", {}).items() if isinstance(v, str)}
             if image.format == "PNG":
-                check_png_rows(path, image.width, image.height)
+                handle.seek(0)
+                check_png_rows(handle, path, image.width, image.height)
             mode = image.mode
             if mode == "P":
                 array = palette_labels(image)
@@ -167,33 +170,34 @@ def png_data_size(width: int, height: int, depth: int, colour: int, interlaced: 
     return total
 
 
-def check_png_rows(path: Path, width: int, height: int) -> None:
+def check_png_rows(handle: BinaryIO, path: Path, width: int, height: int) -> None:
     """Refuse a PNG whose compressed data is complete but holds fewer rows than its header
-    claims (Pillow reads the missing rows as 0: background in a label map)."""
+    claims (Pillow reads the missing rows as 0: background in a label map). ``handle`` reads
+    the PNG from its start (the handle Pillow read it from, rewound: the file is opened once),
+    ``path`` names it in the error."""
     import struct
     import zlib
 
     expected, produced = None, 0
     inflate = zlib.decompressobj()
-    with open(path, "rb") as handle:
-        if handle.read(8) != PNG_SIGNATURE:
-            return
-        while expected is None or produced < expected:
-            head = handle.read(8)
-            if len(head) < 8:
-                break
-            length, kind = struct.unpack(">I4s", head)
-            body = handle.read(length)
-            handle.seek(4, 1)  # the chunk's CRC (Pillow checked it)
-            if kind == b"IHDR" and len(body) >= 13:
-                depth, colour, _, _, interlace = struct.unpack(">BBBBB", body[8:13])
-                expected = png_data_size(width, height, depth, colour, bool(interlace))
-            elif kind == b"IDAT":
-                while body and (expected is None or produced < expected):
-                    produced += len(inflate.decompress(body, 1 << 20))
-                    body = inflate.unconsumed_tail
-            elif kind == b"IEND":
-                break
+    if handle.read(8) != PNG_SIGNATURE:
+        return
+    while expected is None or produced < expected:
+        head = handle.read(8)
+        if len(head) < 8:
+            break
+        length, kind = struct.unpack(">I4s", head)
+        body = handle.read(length)
+        handle.seek(4, 1)  # the chunk's CRC (Pillow checked it)
+        if kind == b"IHDR" and len(body) >= 13:
+            depth, colour, _, _, interlace = struct.unpack(">BBBBB", body[8:13])
+            expected = png_data_size(width, height, depth, colour, bool(interlace))
+        elif kind == b"IDAT":
+            while body and (expected is None or produced < expected):
+                produced += len(inflate.decompress(body, 1 << 20))
+                body = inflate.unconsumed_tail
+        elif kind == b"IEND":
+            break
     if expected is not None and produced < expected:
         raise MaskError(f"{path}: the image data ends early ({produced * 100 // expected} % of its "
                         f"{height} rows are there); the file is truncated or damaged")
@@ -284,6 +288,16 @@ def read_label_map(path: Path | str) -> np.ndarray:
     if is_workspace_file(path):  # an ITK-SNAP workspace: its segmentation layer
         return read_workspace_label_map(path)
     return read_label_png(path)
+
+
+def read_label_map_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str]]:
+    """(:func:`read_label_map`, the text chunks a label PNG carries (its fan, its anatomy
+    record), empty for any other file), a PNG opened once."""
+    from .itksnap_workspace import is_workspace_file
+
+    if is_volume_file(path) or is_workspace_file(path):
+        return read_label_map(path), {}
+    return read_label_png_and_text(path)
 
 
 def write_label_png(path: Path | str, labels: np.ndarray, text: dict[str, str] | None = None) -> None:

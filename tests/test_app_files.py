@@ -218,7 +218,7 @@ def test_a_mask_that_cannot_be_opened_or_saved_says_its_advice_in_the_studio_s_w
     def refuse(*args, **kwargs):
         raise advice_in_studio_words
 
-    monkeypatch.setattr(mask_files, "read_label_map", refuse)
+    monkeypatch.setattr(mask_files, "read_label_map_and_text", refuse)
     monkeypatch.setattr(mask_files, "write_label_png", refuse)
     assert not window.files.open_path(tmp_path / "mask.png")
     save_dialog_returns(monkeypatch, tmp_path / "copy.png")
@@ -719,7 +719,7 @@ def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(wind
     import engine.data.trace_image as trace_image
 
     reads = {"labels": 0, "grey": 0}
-    read_labels, read_grey = mask_files.read_label_map, trace_image.read_grey_frames
+    read_labels, read_grey = mask_files.read_label_map_and_text, trace_image.read_grey_frames
 
     def counting_labels(path):
         reads["labels"] += 1
@@ -729,7 +729,7 @@ def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(wind
         reads["grey"] += 1
         return read_grey(path, first_only)
 
-    monkeypatch.setattr(mask_files, "read_label_map", counting_labels)
+    monkeypatch.setattr(mask_files, "read_label_map_and_text", counting_labels)
     monkeypatch.setattr(trace_image, "read_grey_frames", counting_grey)
     echo = np.random.default_rng(9).integers(0, 256, (70, 70)).astype(np.uint8)
     Image.fromarray(echo).save(tmp_path / "frame.png")

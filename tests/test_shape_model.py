@@ -695,8 +695,8 @@ def test_the_build_script_opens_each_label_map_once(tmp_path, monkeypatch, capsy
             write_label_png(label / f"{patient}_{view}_{phase}.png", labels, text=text)
     opened = Counter()
     open_image = Image.open
-    monkeypatch.setattr(Image, "open", lambda path, *args, **kwargs: opened.update([Path(path).name])
-                        or open_image(path, *args, **kwargs))
+    monkeypatch.setattr(Image, "open", lambda fp, *args, **kwargs: opened.update([Path(getattr(fp, "name", fp)).name])
+                        or open_image(fp, *args, **kwargs))  # a path, or the file read from
     out = tmp_path / "model.json"
     assert load_build_script().main(["--data", str(tmp_path / "data"), "--out", str(out)]) == 0
     assert "4 masks had no fan record and 0 a damaged one" in capsys.readouterr().out

@@ -132,12 +132,14 @@ class PairedDataset(torch.utils.data.Dataset):
             return f"{image_rel}: unreadable image", (0, 0)
         if image_mode.startswith("I") or image_mode == "F":  # read as 8-bit, it would saturate to white
             return Message(f"{image_rel}: not an 8-bit image (mode {image_mode}); ", eight_bit_copy(self.root)), (0, 0)
+        label_path = self.label_dir / f"{stem}.png"
         try:
-            with Image.open(self.label_dir / f"{stem}.png") as label:
+            with open(label_path, "rb") as handle, Image.open(handle) as label:
                 if label.mode not in ("L", "P", "I", "I;16", "1"):
                     return f"{label_rel}: not a single-channel label map (mode {label.mode})", (0, 0)
                 label.load()
-                check_png_rows(self.label_dir / f"{stem}.png", *label.size)
+                handle.seek(0)
+                check_png_rows(handle, label_path, *label.size)
                 values = label_ids(label)
                 label_text = getattr(label, "text", {}) or {}
         except MaskError as exc:

@@ -16,7 +16,7 @@ from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
-from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map, read_png_text
+from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map_and_text
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 READING = "reading masks"  # the progress stage of reading a masks folder
@@ -311,14 +311,13 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         if done % 16 == 0 or done == len(files):
             progress(Progress(READING, done, len(files), path.name))
         try:
-            labels = read_label_map(path)
+            labels, text = read_label_map_and_text(path)
         except MaskError as exc:
             problems.append(str(exc))
             continue
         stem = mask_stem(path)
         parsed = parse_stem(stem)
         patient, view, instant = parsed if parsed else (stem, None, None)
-        text = read_png_text(path)
         fan, damaged = fan_from_text(text, view or view_of_name(path.name))
         if damaged:
             damaged_fans.append(path.name)

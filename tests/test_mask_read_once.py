@@ -1,0 +1,105 @@
+"""A label PNG is opened once to read its labels, its fan and its heart: by an export's masks
+folder, by the studio's open (File > Open, a dropped file, the ES frame beside an ED one)
+and by a dataset's check of its pairs."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.anatomy import ShapeModel
+from engine.anatomy.heart import ANATOMY_KEY, anatomy_record
+from engine.fan import FAN_KEY, default_fan
+from engine.maskio import read_label_png_and_text, write_label_png
+
+
+@pytest.fixture
+def opens(monkeypatch):
+    """How many times each file was opened (by Pillow, by pathlib or by ``open``)."""
+    counted: Counter = Counter()
+    real = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        if isinstance(file, (str, Path)):
+            counted[Path(file).resolve()] += 1
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(io, "open", counting_open)
+    return counted
+
+
+def heart_png(path: Path, phase: str = "ED", size: int = 64) -> dict:
+    """A label PNG of a drawn heart carrying its fan and anatomy record; the record."""
+    model = ShapeModel.default()
+    heart, fan = model.draw(3), default_fan("4CH")
+    record = anatomy_record(heart, "4CH", 0.0 if phase == "ED" else 1.0)
+    write_label_png(path, model.mask(heart, "4CH", phase, size, fan=fan),
+                    text={FAN_KEY: fan.to_json(), ANATOMY_KEY: json.dumps(record)})
+    return record
+
+
+def test_a_label_png_and_its_text_are_read_with_one_open(tmp_path, opens):
+    path = tmp_path / "p_4CH_ED.png"
+    heart_png(path)
+    opens.clear()
+    labels, text = read_label_png_and_text(path)
+    assert labels.any() and set(text) == {FAN_KEY, ANATOMY_KEY}
+    assert opens == {path.resolve(): 1}
+
+
+def test_an_export_reads_each_mask_of_its_folder_with_one_open(tmp_path, opens):
+    from engine.export.sources import folder_masks
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    records = {name: heart_png(masks / f"{name}.png", name[-2:]) for name in ("p_4CH_ED", "p_4CH_ES")}
+    opens.clear()
+    (patient,) = folder_masks(masks)
+    assert {item.name: item.anatomy for item in patient.items} == records
+    assert all(item.fan == default_fan("4CH") for item in patient.items)
+    assert opens == {(masks / f"{name}.png").resolve(): 1 for name in records}
+
+
+def test_a_dataset_checks_a_label_png_with_one_open(tmp_path, opens):
+    from engine.data.dataset import PairedDataset
+    from engine.data.phantom import write_phantom
+
+    write_phantom(tmp_path / "data", count=1, size=64, seed=2, workers=1)
+    labels = sorted((tmp_path / "data" / "train" / "label").glob("*.png"))
+    assert labels
+    opens.clear()
+    PairedDataset(tmp_path / "data", "train")
+    assert all(opens[path.resolve()] == 1 for path in labels), {p.name: opens[p.resolve()] for p in labels}
+
+
+def test_the_studio_opens_a_label_png_with_its_fan_and_heart_in_one_read(window, tmp_path, opens):
+    ed, es = tmp_path / "p_4CH_ED.png", tmp_path / "p_4CH_ES.png"
+    record = heart_png(ed)
+    es_record = heart_png(es, "ES")
+    opens.clear()
+    assert window.files.open_path(ed)
+    assert window.document.anatomy == record and window.document.fan == default_fan("4CH")
+    es_frame = window.key_frames.frames["ES"]
+    assert es_frame is not None and es_frame.anatomy == es_record
+    assert opens[ed.resolve()] == 1 and opens[es.resolve()] == 1, opens
+
+
+def test_a_dropped_label_png_is_read_once_for_its_labels_fan_and_heart(window, tmp_path, opens):
+    from cardigan_app.mask_files import read_mask_or_image
+
+    path = tmp_path / "mask.png"
+    record = heart_png(path)
+    opens.clear()
+    labels, text, grey = read_mask_or_image(path)
+    assert labels is not None and grey is None and json.loads(text[ANATOMY_KEY]) == record
+    assert opens == {path.resolve(): 1}
+    assert window.files.open_path(path, confirmed=True, labels=labels, text=text)
+    assert window.document.anatomy == record and np.array_equal(window.document.labels, labels)
+    assert opens == {path.resolve(): 1}
