@@ -87,6 +87,32 @@ def test_painted_pixels_survive_a_slider_change(window):
     assert painted.any() and (doc.labels[painted] == 3).all()
 
 
+def test_the_panel_and_the_key_frames_redraw_a_heart_in_a_new_fan_alike(window):
+    """A fan slider in the anatomy panel and a fan handed from the other key frame draw the
+    same heart in the same new fan, keeping the same painted pixels: both draw a record with
+    engine.anatomy.heart.record_as_drawn and keep the paint with keep_painted."""
+    from cardigan_app.cine.key_frames import heart_as_drawn, take_fan
+    from cardigan_app.editing import LabelDocument
+    from engine.anatomy.heart import keep_painted, record_as_drawn
+
+    panel, doc = window.anatomy_panel, window.document
+    stroke = doc.begin_stroke()
+    doc.stroke_to(stroke, 31.5, 60.5, 3, 3)  # an atrium blob at the bottom, inside the fan
+    doc.end_stroke(stroke)
+    before, record, old_fan = doc.labels.copy(), dict(doc.anatomy), doc.fan
+    assert np.array_equal(heart_as_drawn(doc), record_as_drawn(record, panel.model, 64, old_fan))
+    copy = LabelDocument(before.copy(), origin="copy")
+    copy.anatomy, copy.fan = record, old_fan
+
+    drag_slider(panel.fan_sliders["tilt"], [panel.fan_sliders["tilt"].value() + 6])
+    assert doc.fan != old_fan and doc.anatomy == record
+    expected = keep_painted(before, record_as_drawn(record, panel.model, 64, old_fan),
+                            record_as_drawn(record, panel.model, 64, doc.fan))
+    assert not np.array_equal(expected, before) and np.array_equal(doc.labels, expected)
+    take_fan(copy, doc.fan, "fan from the other frame")
+    assert np.array_equal(copy.labels, doc.labels)
+
+
 def test_phase_view_target_ef_and_presets(window, qtbot):
     panel, doc = window.anatomy_panel, window.document
     ed_cavity = (doc.labels == 1).sum()

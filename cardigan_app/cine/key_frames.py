@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.anatomy import ShapeModel
-from engine.anatomy.heart import heart_in_record
+from engine.anatomy.heart import heart_in_record, keep_painted, record_as_drawn
 from engine.fan import Fan
 from engine.labels import LV_CAVITY
 
@@ -38,11 +38,11 @@ from ..state import StudioState
 def es_frame_of(ed: LabelDocument) -> LabelDocument:
     """The end-systole key frame that goes with ``ed``."""
     record = ed.anatomy
-    heart = heart_in_record(record)
-    if heart is not None and ed.shape[0] == ed.shape[1]:
-        labels = ShapeModel.default().mask(heart, record["view"], 1.0, ed.shape[0], fan=ed.fan)
-        es = LabelDocument(labels, origin=f"{ed.display_name} \u00b7 ES")
-        es.anatomy = {**record, "phase": 1.0}
+    if heart_in_record(record) is not None and ed.shape[0] == ed.shape[1]:
+        record = {**record, "phase": 1.0}
+        es = LabelDocument(record_as_drawn(record, ShapeModel.default(), ed.shape[0], ed.fan),
+                           origin=f"{ed.display_name} \u00b7 ES")
+        es.anatomy = record
     else:
         es = LabelDocument(ed.labels.copy(), origin=f"{ed.display_name} \u00b7 ES")
     es.fan = ed.fan
@@ -51,13 +51,12 @@ def es_frame_of(ed: LabelDocument) -> LabelDocument:
 
 def heart_as_drawn(document: LabelDocument, fan: Fan | None = None) -> np.ndarray | None:
     """The heart of ``document``'s anatomy record drawn at its size in ``fan`` (by default its
-    own fan), as the shape model draws it; None for a mask with no usable heart, or not square."""
-    record, size = document.anatomy, document.shape[0]
-    heart = heart_in_record(record)
-    if heart is None or document.shape[0] != document.shape[1]:
+    own fan), as the shape model draws it (:func:`engine.anatomy.heart.record_as_drawn`); None
+    for a mask with no usable heart, or not square."""
+    if document.shape[0] != document.shape[1]:
         return None
-    return ShapeModel.default().mask(heart, record["view"], record["phase"], size,
-                                     fan=document.fan if fan is None else fan)
+    return record_as_drawn(document.anatomy, ShapeModel.default(), document.shape[0],
+                           document.fan if fan is None else fan)
 
 
 def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | None = None) -> None:
@@ -70,9 +69,7 @@ def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | No
     if old is None:
         document.set_meta(description, link=link, fan=fan)
         return
-    labels = heart_as_drawn(document, fan)
-    painted = document.labels != old
-    labels[painted] = document.labels[painted]
+    labels = keep_painted(document.labels, old, heart_as_drawn(document, fan))
     stroke = document.begin_stroke(description, link)
     document.set_meta_in_stroke(stroke, fan=fan)
     document.replace_in_stroke(stroke, labels)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.fitting import fit_mask
-from engine.anatomy.heart import LIMIT, Heart, anatomy_record, heart_in_record
+from engine.anatomy.heart import LIMIT, Heart, anatomy_record, heart_in_record, keep_painted, record_as_drawn
 from engine.errors import CardiganError
 from engine.fan import Fan
 
@@ -219,11 +219,10 @@ class AnatomyPanel(QWidget):
         return None
 
     def _draw_heart(self, record: dict | None) -> np.ndarray | None:
-        heart = heart_in_record(record)
-        if heart is None or self.document is None:
+        """The heart of ``record`` as drawn in the mask, in its fan (None: no usable heart)."""
+        if self.document is None:
             return None
-        return self.model.mask(heart, record["view"], record["phase"], self.document.shape[0],
-                               fan=self.document.fan)
+        return record_as_drawn(record, self.model, self.document.shape[0], self.document.fan)
 
     def _meta_changed(self) -> None:
         """Undo, redo or another edit (Clear mask) changed the heart or the fan: follow it.
@@ -341,12 +340,8 @@ class AnatomyPanel(QWidget):
         """Make the mask the heart of ``record`` (in ``fan``), keeping the pixels painted on top."""
         doc = self.document
         fan = fan or doc.fan
-        drawn = self.model.mask(Heart.from_dict(record["heart"]), record["view"], record["phase"],
-                                doc.shape[0], fan=fan)
-        labels = drawn.copy()
-        if self._drawn is not None:
-            painted = doc.labels != self._drawn
-            labels[painted] = doc.labels[painted]
+        drawn = record_as_drawn(record, self.model, doc.shape[0], fan)
+        labels = drawn.copy() if self._drawn is None else keep_painted(doc.labels, self._drawn, drawn)
         self._drawn = drawn
         self._updating = True
         try:

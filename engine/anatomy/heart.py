@@ -100,6 +100,26 @@ def heart_in_record(record: dict | None) -> Heart | None:
         return None
 
 
+def record_as_drawn(record: dict | None, model, size: int, fan=None) -> np.ndarray | None:
+    """The mask of a mask's anatomy record (``{"view", "phase", "heart"}``) as ``model`` (a
+    :class:`engine.anatomy.ShapeModel`) draws it, ``size`` pixels square, in ``fan`` (None: the
+    view's median fan); None for no record or one whose heart cannot be used."""
+    heart = heart_in_record(record)
+    if heart is None:
+        return None
+    return model.mask(heart, record["view"], record["phase"], size, fan=fan)
+
+
+def keep_painted(labels: np.ndarray, drawn_before: np.ndarray, drawn_now: np.ndarray) -> np.ndarray:
+    """``drawn_now`` (a heart drawn again: another heart, phase or fan) with the pixels of
+    ``labels`` painted on top of the heart as it was drawn before (those that differ from
+    ``drawn_before``) kept as painted; a new array."""
+    out = drawn_now.copy()
+    painted = labels != drawn_before
+    out[painted] = labels[painted]
+    return out
+
+
 def anatomy_record_problem(data, model) -> str | None:
     """Why ``data``, a mask's saved anatomy record, cannot be the heart of that mask as
     ``model`` (a :class:`engine.anatomy.ShapeModel`) draws it, in one line ("its anatomy
