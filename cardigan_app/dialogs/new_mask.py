@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
                                QWidget)
 
 from engine.anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
-from engine.anatomy.heart import anatomy_record
+from engine.anatomy.heart import TYPED_SEEDS, anatomy_record, heart_name
 from engine.fan import default_fan
 
 from ..editing import LabelDocument
@@ -44,7 +44,7 @@ class NewMaskChoice:
         return np.zeros((self.size, self.size), np.uint8)
 
     def title(self) -> str:
-        return f"heart #{self.seed} {self.view} {self.phase}" if self.template else "blank"
+        return f"{heart_name(self.seed)} {self.view} {self.phase}" if self.template else "blank"
 
     def document(self) -> LabelDocument:
         """A new document holding this mask (and, for a heart, the heart it was drawn from,
@@ -78,13 +78,13 @@ class NewMaskDialog(QDialog):
         self.phase.setCurrentText(phase if phase in PHASES else "ED")
         self.phase.setToolTip("ED: end-diastole (LV largest); ES: end-systole (LV smallest)")
         self.seed = QSpinBox()
-        self.seed.setRange(0, 999_999)
+        self.seed.setRange(0, TYPED_SEEDS - 1)
         self.seed.setValue(seed)
         self.seed.setToolTip("The same seed always gives the same heart")
         dice = QToolButton()
         dice.setIcon(icon("dice-5-outline"))
         dice.setToolTip("Another random heart")
-        dice.clicked.connect(lambda: self.seed.setValue(random.randrange(1_000_000)))
+        dice.clicked.connect(lambda: self.seed.setValue(random.randrange(TYPED_SEEDS)))
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(dice)

@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.fitting import fit_mask
-from engine.anatomy.heart import LIMIT, Heart, anatomy_record, heart_in_record, keep_painted, record_as_drawn
+from engine.anatomy.heart import (LIMIT, TYPED_SEEDS, Heart, anatomy_record, heart_in_record, heart_name,
+                                  keep_painted, record_as_drawn)
 from engine.errors import CardiganError
 from engine.fan import Fan
 
@@ -304,7 +305,8 @@ class AnatomyPanel(QWidget):
             return
         where = f"{record['view']}, {int(round(100 * record['phase']))} % of the way from ED to ES"
         if heart.seed is not None:
-            where = f"Heart #{heart.seed}, {where}"
+            name = heart_name(heart.seed)
+            where = f"{name[0].upper()}{name[1:]}, {where}"
         parts = [where]
         if not self._drawable(heart, record):
             drawn = self.model.drawn_heart(heart, record["view"], self.document.shape[0], self.document.fan)
@@ -538,7 +540,7 @@ class AnatomyPanel(QWidget):
         """Name an unsaved document after its heart (``name``, else its seed while it has one)."""
         record, heart = self.document.anatomy, self.heart
         if heart is not None and self.document.path is None:
-            name = name or (f"heart #{heart.seed}" if heart.seed is not None else "heart")
+            name = name or heart_name(heart.seed)
             self.document.origin = f"{name} {record['view']} {'ED' if record['phase'] < 0.5 else 'ES'}"
 
     # -- whole hearts ----------------------------------------------------------------------
@@ -556,7 +558,7 @@ class AnatomyPanel(QWidget):
                                           "it back.)")
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        heart = self.model.draw(random.randrange(1_000_000))
+        heart = self.model.draw(random.randrange(TYPED_SEEDS))
         self._drawn = None  # the whole mask is replaced, painted pixels included
         self._begin_step("new heart")
         self._draw(anatomy_record(heart, self.view.currentText(), 0.0))

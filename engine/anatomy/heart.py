@@ -14,10 +14,16 @@ naming none is refused: no model can tell it is its own), ``seed`` the draw it c
 A label PNG drawn from a heart carries it as JSON in the text chunk :data:`ANATOMY_KEY`: the
 mask's anatomy record (:func:`anatomy_record`: the view, the phase from ED (0) to ES (1), and
 the heart's record), which the studio reads back to shape the heart with its sliders.
+
+:func:`heart_name` is how a heart is named to a user: "heart #89" for a seed one can type
+into the studio's New mask dialog (below :data:`TYPED_SEEDS`), and "random heart" with a short
+stable id for the 63-bit seeds that phantom, export and cine runs derive, which no one could
+type or read. The record keeps the full seed either way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -31,6 +37,7 @@ VERSION = 1
 LIMIT = 3.0  # every coefficient stays within this many SDs
 MAX_NUMBERS = 256
 ANATOMY_KEY = "cardigan-anatomy"  # PNG text chunk: the anatomy record of the heart a mask shows
+TYPED_SEEDS = 1_000_000  # seeds 0 .. TYPED_SEEDS - 1 are the ones a user picks or types
 
 
 class HeartError(CardiganError):
@@ -81,6 +88,18 @@ class Heart:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise HeartError("the heart record's seed is not a whole number")
         return cls(_numbers(data.get("shape"), "shape"), _numbers(data.get("pose"), "pose"), model, seed)
+
+
+def heart_name(seed: int | None) -> str:
+    """A short, stable name for the heart drawn from ``seed`` (None: a heart fitted or moved
+    by hand, no longer any draw): "heart #89" for a seed a user can type, else "random heart"
+    and six letters and digits folded from the seed (the same seed always gives the same)."""
+    if seed is None:
+        return "heart"
+    if 0 <= seed < TYPED_SEEDS:
+        return f"heart #{seed}"
+    digest = hashlib.blake2b(str(int(seed)).encode(), digest_size=3).hexdigest()
+    return f"random heart {digest}"
 
 
 def anatomy_record(heart: Heart, view: str, phase: float) -> dict:
