@@ -467,8 +467,9 @@ class MaskFiles:
         state.set("show_synthesis_under_mask", True)
         folders.remember("images", path)
         height, width = traced.original
+        view = view_of_name(path.name) or "4CH"
         fan = (f"the fan fitted to it (IoU {traced.fit:.2f})" if traced.fit > 0
-               else "no sector found in it: the median fan")
+               else f"no sector found in it, so the usual {view} fan is used (the Probe fan sliders move it)")
         loop = f", {len(traced.frames)} frames" if traced.frames is not None and len(traced.frames) > 1 else ""
         self.window.statusBar().showMessage(
             f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}{loop}), {fan}",

@@ -38,6 +38,11 @@ import numpy as np
 from .errors import CardiganError
 
 SUPPORT_THRESHOLD = 8  # grey level above which a median-filtered pixel is part of the scan
+# a support covering more of the frame than this holds no sector: a sector leaves black at
+# least at the top corners beside its apex (a CAMUS frame's covers at most about 0.6 of it, a
+# wide sector cut to its own bounding box about 0.7); noise or a photo fills the frame, and a
+# fan "fitted" to it is the whole picture at an IoU near 1
+FULL_FRAME = 0.9
 PROBE_FACE = 0.0075  # of the picture's height: the blank radius around the apex
 FAN_KEY = "cardigan-fan"  # PNG text chunk and manifest key
 
@@ -462,7 +467,8 @@ def fit_fan(image: np.ndarray, threshold: int = SUPPORT_THRESHOLD,
 
     A first guess from the support's outline is refined by maximising the overlap
     (Nelder-Mead on a soft IoU). An image with no usable support gives the default fan
-    and IoU 0."""
+    and IoU 0: one with none, or one whose support fills the frame (more than
+    :data:`FULL_FRAME` of it: noise, a photo), which holds no sector."""
     fan, overlaps = fit_shared_fan([image], threshold, iterations)
     return fan, overlaps[0]
 
@@ -476,7 +482,8 @@ def fit_shared_fan(images, threshold: int = SUPPORT_THRESHOLD,
     As :func:`fit_fan` (which is this with one image), but the first guess comes from the
     union of the supports and the overlap maximised is the mean of the images' soft IoUs, so
     the frames' noise and content average out instead of giving each frame its own edges.
-    No usable fan gives the default fan and IoU 0 for every image."""
+    No usable fan, or supports that together fill the frame, give the default fan and IoU 0
+    for every image."""
     from scipy.optimize import minimize
 
     images = list(images)
@@ -486,8 +493,11 @@ def fit_shared_fan(images, threshold: int = SUPPORT_THRESHOLD,
     if len(shapes) > 1:
         raise ValueError(f"fit_shared_fan needs images of one size, got {sorted(shapes)}")
     supports = [image_support(image, threshold) for image in images]
+    union = np.logical_or.reduce(supports)
+    if union.mean() > FULL_FRAME:
+        return default_fan(), [0.0] * len(images)
     coverages = [support.astype(np.float32) for support in supports]
-    start = _initial_fan(np.logical_or.reduce(supports))
+    start = _initial_fan(union)
     if start is None or start.problem():
         start = default_fan()
     x0 = np.array([start.apex_x, start.apex_y, start.left, start.right, start.depth,

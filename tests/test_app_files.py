@@ -695,6 +695,17 @@ def test_an_image_of_ones_own_opens_under_a_blank_mask_in_its_fitted_fan(window,
     assert window.document is doc and "not an image" in prompts["warning"][-1]
 
 
+def test_noise_opened_to_trace_says_no_sector_was_found_and_takes_the_views_usual_fan(window, tmp_path, prompts):
+    from engine.fan import default_fan
+
+    noise = np.random.default_rng(8).integers(0, 256, (120, 160)).astype(np.uint8)
+    Image.fromarray(noise).save(tmp_path / "scan_2CH.png")
+    assert window.files.trace_path(tmp_path / "scan_2CH.png")
+    message = window.statusBar().currentMessage()
+    assert "IoU" not in message and "no sector found in it, so the usual 2CH fan is used" in message, message
+    assert "\n" not in message and window.document.fan == default_fan("2CH")
+
+
 def test_a_dropped_image_opens_to_trace_and_a_mask_with_other_values_is_still_refused(window, tmp_path, prompts):
     rng = np.random.default_rng(5)
     echo = rng.integers(0, 256, (70, 70)).astype(np.uint8)

@@ -68,6 +68,20 @@ def test_an_image_without_a_sector_gets_the_views_median_fan(tmp_path):
     assert traced.fit == 0 and traced.fan == default_fan("4CH")
 
 
+@pytest.mark.parametrize("size", [64, 256])
+def test_noise_that_fills_the_frame_holds_no_sector_and_gets_the_views_median_fan(tmp_path, size):
+    """Bright noise everywhere is a support filling the frame: a fan wide and deep enough to
+    cover the whole picture fitted it at an IoU of 1.00, as if it were a perfect sector."""
+    noise = np.random.default_rng(4).integers(0, 256, (200, 260)).astype(np.uint8)
+    Image.fromarray(noise).save(tmp_path / "noise_2CH.png")
+    traced = image_to_trace(tmp_path / "noise_2CH.png", size=size, view="2CH")
+    assert traced.fit == 0 and traced.fan == default_fan("2CH")
+    # a sector of the same noise, black around it, is still found
+    Image.fromarray(np.round(noise * fan_alpha(FAN, 200, 260)).astype(np.uint8)).save(tmp_path / "sector.png")
+    traced = image_to_trace(tmp_path / "sector.png", size=size)
+    assert traced.fit > 0.95 and abs(traced.fan.left - FAN.left) < 3 and abs(traced.fan.right - FAN.right) < 3
+
+
 @pytest.mark.parametrize("case, words", [
     ("missing", "no such file"),
     ("folder", "is a folder; give one image file from it"),
