@@ -177,6 +177,34 @@ def test_the_status_line_says_what_the_last_change_did(window):
     assert "EF" not in panel.status.text() and "SD" not in panel.status.text()
 
 
+def test_every_slider_shows_its_value_at_its_rows_end_whoever_moves_it(window):
+    """The sliders showed no value: only the last one moved was named in the status line."""
+    panel, doc = window.anatomy_panel, window.document
+    assert set(panel.values) == {"phase", "ef", *panel.sliders, *(f"fan:{key}" for key in panel.fan_sliders)}
+    assert panel.values["phase"].text() == "ED"
+    panel.phase.setValue(panel.phase.maximum())
+    assert panel.values["phase"].text() == "ES"
+    panel.phase.setValue(panel.phase.maximum() // 2)
+    assert panel.values["phase"].text() == "50 %"
+    length = panel.sliders["lv_length"]
+    length.setValue(length.value() + 10)
+    assert panel.values["lv_length"].text() == f"{panel.model.position(heart(doc), 'lv_length'):+.1f}"
+    width = panel.fan_sliders["width"]
+    width.setValue(width.value() - 7)
+    assert panel.values["fan:width"].text() == f"{doc.fan.width:.0f}\u00b0"
+    depth = panel.fan_sliders["depth"]
+    depth.setValue(depth.value() + 5)
+    assert panel.values["fan:depth"].text() == f"{doc.fan.depth:.2f}"
+    assert panel.values["ef"].text() == f"{panel.target_ef.value()} %"
+    doc.undo()  # another heart or fan shown: the values follow it
+    assert panel.values["fan:depth"].text() == f"{doc.fan.depth:.2f}"
+    window.set_document(NewMaskChoice(True, "2CH", "ES", 11, 64).document())
+    assert panel.values["phase"].text() == "ES"
+    assert panel.values["fan:width"].text() == f"{window.document.fan.width:.0f}\u00b0"
+    assert panel.values["lv_length"].text() == \
+        f"{panel.model.position(heart(window.document), 'lv_length'):+.1f}"
+
+
 def test_the_fan_sliders_move_the_fan_as_one_undo_step(window):
     panel, doc = window.anatomy_panel, window.document
     fan = doc.fan
@@ -1036,6 +1064,10 @@ def test_the_panel_fits_a_1280_by_800_window_down_to_the_fans_last_slider(window
         assert slider.isVisible(), slider.objectName()
         place = slider.rect().translated(slider.mapTo(scroll.viewport(), slider.rect().topLeft()))
         assert viewport.contains(place), slider.objectName()
+        value = panel.values[slider.objectName()]  # and its value beside it, not cut short
+        place = value.rect().translated(value.mapTo(scroll.viewport(), value.rect().topLeft()))
+        assert value.isVisible() and viewport.contains(place), value.objectName()
+        assert value.fontMetrics().horizontalAdvance(value.text()) <= value.width(), value.text()
 
 
 def test_the_ef_line_is_the_ef_of_the_masks_when_not_even_the_mean_heart_fits_the_fan(qtbot):

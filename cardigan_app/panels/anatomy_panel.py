@@ -62,6 +62,7 @@ PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 ROW_SPACING = 3
 FAN_MARGINS = (6, 4, 6, 4)
 
+WIDEST_VALUE = "-100\u00b0"  # the value at a slider's row end is this wide at most
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
                "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
@@ -94,6 +95,7 @@ class AnatomyPanel(QWidget):
         self._updating = False
         self._stroke: Stroke | None = None  # the undo step this panel has open
         self._held: str | None = None  # the slider the mouse holds
+        self.values: dict[str, QLabel] = {}  # each slider's value, by the slider's name, at its row's end
         self._note = ""  # what the last change of the heart did, in words (the status line says it)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -129,17 +131,17 @@ class AnatomyPanel(QWidget):
         self.sliders: dict[str, QSlider] = {}
         form = _compact_form()
         form.addRow("View", self.view)
-        form.addRow("ED\u2194ES", self.phase)
+        form.addRow("ED\u2194ES", self._with_value(self.phase))
         for name in SLIDERS:
             label = self.model.directions.get(name, name)
             slider = self._slider(-STEPS // 2, STEPS // 2, f"{label}: \u00b13 SD of real hearts", name)
             self.sliders[name] = slider
             row = QLabel(label)
             row.setToolTip(slider.toolTip())
-            form.addRow(row, slider)
+            form.addRow(row, self._with_value(slider))
         self.target_ef = self._slider(*EF_RANGE, "Target ejection fraction (by area, this view): moves "
                                                  "end-systole, end-diastole kept as the real hearts allow", "ef")
-        form.addRow("Target EF", self.target_ef)
+        form.addRow("Target EF", self._with_value(self.target_ef))
         self.preset = QComboBox()
         for name, (label, meaning) in self.model.presets.items():
             self.preset.addItem(label, name)
@@ -164,7 +166,7 @@ class AnatomyPanel(QWidget):
         for key, (label, low, high, scale, tip) in FAN_SLIDERS.items():
             slider = self._slider(round(low * scale), round(high * scale), tip, f"fan:{key}")
             self.fan_sliders[key] = slider
-            fan_form.addRow(label, slider)
+            fan_form.addRow(label, self._with_value(slider))
         self.fan_box = QGroupBox("Probe fan")
         self.fan_box.setToolTip("The sector the image lives in: models trained with fans draw nothing "
                                 "outside it")
@@ -194,6 +196,30 @@ class AnatomyPanel(QWidget):
         slider.sliderReleased.connect(self._end_drag)
         slider.valueChanged.connect(lambda _, n=name: self._slider_moved(n))
         return slider
+
+    def _with_value(self, slider: QSlider) -> QHBoxLayout:
+        """``slider`` with its value at the row's end (:func:`slider_value`), following it
+        whoever moves it: the user, a stop at a limit, or another heart or fan shown."""
+        name = slider.objectName()
+        value = QLabel()
+        value.setObjectName(f"value:{name}")
+        value.setStyleSheet(theme.text_style(theme.MUTED))
+        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        value.setFixedWidth(value.fontMetrics().horizontalAdvance(WIDEST_VALUE))
+        value.setToolTip(slider.toolTip())
+        self.values[name] = value
+
+        def show(position: int) -> None:
+            value.setText(slider_value(name, position))
+
+        slider.valueChanged.connect(show)
+        show(slider.value())
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(slider, 1)
+        row.addWidget(value)
+        return row
 
     # -- binding ---------------------------------------------------------------------------
     def bind(self, document: LabelDocument) -> None:
@@ -626,8 +652,26 @@ def _limit_note(what: str, value: str, stopped: bool, why: str = "this heart doe
 
 def _fan_value(key: str, fan: Fan) -> str:
     """A fan slider's value in words: the depth as a fraction of the height, angles in degrees."""
-    value = getattr(fan, key)
+    return _fan_number(key, getattr(fan, key))
+
+
+def _fan_number(key: str, value: float) -> str:
     return f"{value:.2f}" if key == "depth" else f"{value:.0f}\u00b0"
+
+
+def slider_value(name: str, position: int) -> str:
+    """The short text at the end of slider ``name``'s row for its ``position``: the phase as
+    ED, ES or the share of the way between, a heart direction in SDs from the mean, the target
+    EF in percent, a fan's depth and angles as the status line gives them."""
+    if name == "phase":
+        return {0: "ED", STEPS: "ES"}.get(position, f"{round(100 * position / STEPS)} %")
+    if name == "ef":
+        return f"{position} %"
+    if name.startswith("fan:"):
+        key = name[4:]
+        return _fan_number(key, position / FAN_SLIDERS[key][3])
+    sd = position / (STEPS // 2) * LIMIT
+    return f"{sd:+.1f}" if round(sd, 1) else "0.0"
 
 
 def _last_position(position: int, current: int, good) -> int:
