@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 PAINT_OVER_CHOICES = [(None, "Every class"), *((label.id, f"{label.name} only") for label in LABELS)]
 PAINT_OVER_TIPS = {None: "Painting changes any pixel",
                    **{label.id: f"Painting changes only {in_sentence(label.name)} pixels" for label in LABELS}}
+KEY_FRAME_NAMES = {"ED": "end-diastole", "ES": "end-systole"}
 TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
              "polygon": ("P", "vector-polygon")}
 TOOL_TIPS = {
@@ -155,9 +156,9 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("topology", "Edit", "Check &topology", do.topology, shortcut="Ctrl+Shift+T",
       icon_name="check-decagram-outline",
       tip="Check that the cavity is enclosed by the myocardium and the atrium hangs below it")
-    a("key_frame", "Edit", "Edit &ES key frame", lambda on: state.set("key_frame", "ES" if on else "ED"),
+    a("key_frame", "Edit", "&ES key frame", lambda on: state.set("key_frame", "ES" if on else "ED"),
       shortcut="K", icon_name="heart-pulse", checkable=True, checked=state.key_frame == "ES",
-      tip="Switch between the end-diastole (ED) and end-systole (ES) key frames of the cine loop")
+      tip=key_frame_tip(state.key_frame))
 
     a("fit", "View", "&Fit to window", do.fit, shortcut="Ctrl+0", icon_name="fit-to-screen-outline")
     a("actual", "View", "&Actual size (1:1)", do.actual_size, shortcut="Ctrl+1",
@@ -184,6 +185,13 @@ def paint_over_action(target: int | None) -> str:
     return "paint_over_all" if target is None else f"paint_over_{target}"
 
 
+def key_frame_tip(frame: str) -> str:
+    """The key-frame switch's tooltip: which key frame of the cine loop is being edited and
+    where K goes from it (it is checked on ES)."""
+    other = "ED" if frame == "ES" else "ES"
+    return f"Editing the {frame} key frame of the cine loop; K switches to {other} ({KEY_FRAME_NAMES[other]})"
+
+
 def brush_step(size: int, direction: int) -> int:
     """The next brush size up or down: finer steps for small brushes."""
     step = 1 if size < 10 else 2 if size < 30 else 4
@@ -195,7 +203,13 @@ def bind_actions(registry: ActionRegistry, state: StudioState) -> None:
     state.observe("tool", lambda tool: registry[f"tool_{tool}"].setChecked(True))
     state.observe("square_brush", registry["square_brush"].setChecked)
     state.observe("side_by_side", registry["side_by_side"].setChecked)
-    state.observe("key_frame", lambda frame: registry["key_frame"].setChecked(frame == "ES"))
+
+    def key_frame(frame: str) -> None:
+        action = registry["key_frame"]
+        action.setChecked(frame == "ES")
+        action.setToolTip(f"{key_frame_tip(frame)} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+
+    state.observe("key_frame", key_frame)
 
     def paint_over(target: int | None) -> None:
         registry["paint_over"].setChecked(target == BACKGROUND)

@@ -22,6 +22,19 @@ def window(qtbot, tmp_path, tiny_model):
     close_window(win)
 
 
+def test_the_key_frame_switch_says_where_you_are_and_where_k_goes(window):
+    """It read "Edit ES key frame" as a check box, odd while on ES since K switches both
+    ways: it is the ES key frame, checked there, and its tooltip says where K goes."""
+    action = window.commands["key_frame"]
+    assert action.text().replace("&", "") == "ES key frame" and not action.isChecked()
+    assert action.toolTip() == "Editing the ED key frame of the cine loop; K switches to ES (end-systole) (K)"
+    action.trigger()
+    assert window.state.key_frame == "ES" and action.isChecked()
+    assert action.toolTip() == "Editing the ES key frame of the cine loop; K switches to ED (end-diastole) (K)"
+    action.trigger()
+    assert window.state.key_frame == "ED" and not action.isChecked() and "switches to ES" in action.toolTip()
+
+
 def test_key_frames_switch_with_their_own_undo_and_the_ef_follows(window, qtbot):
     ed = window.document
     assert window.key_frames.frames["ES"] is None and window.anatomy_panel.key_frame_ef.text() == ""
