@@ -1,5 +1,10 @@
 """Creating actions with their icon, shortcut and tooltip in one call, and keeping a
-registry of them for the shortcuts dialog."""
+registry of them for the shortcuts dialog.
+
+An action's keys are named the same everywhere (:func:`keys_in_words`): its tooltip and the
+shortcuts dialog list every key that triggers it ("Ctrl+Shift+Z, Ctrl+Y"); a menu shows the
+first, its primary one, as Qt menus do.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from .icons import icon
+
+
+def keys_in_words(action: QAction) -> str:
+    """Every key of ``action``, primary first, as the platform writes them ("" for none)."""
+    return ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
 
 
 class ActionRegistry:
@@ -35,7 +45,7 @@ class ActionRegistry:
         if checkable:
             action.setChecked(checked)
         description = tip or text.replace("&", "").rstrip(".\u2026")
-        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        keys = keys_in_words(action)
         action.setToolTip(f"{description} ({keys})" if keys else description)
         action.setStatusTip(description)
         if help_text:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
 from engine.data.dicom_echo import dicom_files_in
@@ -27,7 +27,7 @@ from engine.maskio import read_label_png
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 
 from . import folders
-from .actions import ActionRegistry
+from .actions import ActionRegistry, keys_in_words
 from .autosave import INTERVAL_MS, Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
@@ -69,7 +69,7 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     alike ("Undo brush stroke (Ctrl+Z)")."""
     words = f"{verb} {step}" if step else verb
     action.setText(f"&{words}")
-    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    keys = keys_in_words(action)
     action.setToolTip(f"{words} ({keys})" if keys else words)
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
 from engine.labels import BACKGROUND, LABELS, in_sentence
 from engine.models.registry import KINDS_IN_WORDS
 
-from .actions import ActionRegistry
+from .actions import ActionRegistry, keys_in_words
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
 from .state import StudioState
 
@@ -207,7 +207,7 @@ def bind_actions(registry: ActionRegistry, state: StudioState) -> None:
     def key_frame(frame: str) -> None:
         action = registry["key_frame"]
         action.setChecked(frame == "ES")
-        action.setToolTip(f"{key_frame_tip(frame)} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+        action.setToolTip(f"{key_frame_tip(frame)} ({keys_in_words(action)})")
 
     state.observe("key_frame", key_frame)
 

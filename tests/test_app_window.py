@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QAction
@@ -184,6 +185,22 @@ def test_paint_over_rule_and_square_brush_from_menu_toolbar_and_keys(window, qtb
     qtbot.keyClick(window.canvas, Qt.Key.Key_Q)
     assert window.state.square_brush and window.commands["square_brush"].isChecked()
     assert window.state.preferences()["paint_over"] == 0
+
+
+def test_an_actions_keys_read_the_same_in_its_tooltip_and_the_shortcuts_list(window):
+    """F1 gave Redo as "Ctrl+Shift+Z, Ctrl+Y" while its tooltip gave Ctrl+Shift+Z alone: the
+    tooltip lists every key as the list does (the menu shows the primary one, first in both)."""
+    lookup = {what: keys for _, what, keys in shortcut_rows(window.commands.sections)}
+    redo = window.commands["redo"]
+    assert lookup["Redo"] == "Ctrl+Shift+Z, Ctrl+Y" and redo.shortcut().toString() == "Ctrl+Shift+Z"
+    assert redo.toolTip().endswith("(Ctrl+Shift+Z, Ctrl+Y)"), redo.toolTip()
+    window.document.replace(np.full(window.document.shape, 2, np.uint8), "fill")
+    window.undo()  # Redo now names its step, and still every key
+    assert redo.toolTip() == "Redo fill (Ctrl+Shift+Z, Ctrl+Y)"
+    for section, what, keys in shortcut_rows(window.commands.sections):
+        action = next(a for s, a in window.commands.sections
+                      if s == section and (a.whatsThis() or a.text().replace("&", "").rstrip(".\u2026")) == what)
+        assert action.toolTip().endswith(f"({keys})"), (what, keys, action.toolTip())
 
 
 def test_no_two_commands_share_a_shortcut(window):
@@ -455,4 +472,4 @@ def test_undo_and_redo_name_their_step_in_the_tool_bars_tooltip_too(window):
     drag(window.canvas, [(5, 60), (60, 60)])
     assert undo.text() == "&Undo brush stroke" and undo.toolTip() == "Undo brush stroke (Ctrl+Z)"
     window.undo()
-    assert redo.toolTip() == "Redo brush stroke (Ctrl+Shift+Z)" and undo.toolTip() == "Undo (Ctrl+Z)"
+    assert redo.toolTip() == "Redo brush stroke (Ctrl+Shift+Z, Ctrl+Y)" and undo.toolTip() == "Undo (Ctrl+Z)"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
+
+from ..actions import keys_in_words
 
 CANVAS_GESTURES = (
     ("Canvas", "Paint with the current tool", "Left button"),
@@ -27,7 +29,7 @@ def shortcut_rows(actions: Iterable[tuple[str, QAction]]) -> list[tuple[str, str
     """(section, what, keys) for every action that has a shortcut."""
     rows = []
     for section, action in actions:
-        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+        keys = keys_in_words(action)
         if keys:
             name = action.whatsThis() or action.text().replace("&", "").rstrip(".\u2026")
             rows.append((section, name, keys))
