@@ -203,6 +203,14 @@ def test_an_actions_keys_read_the_same_in_its_tooltip_and_the_shortcuts_list(win
         assert action.toolTip().endswith(f"({keys})"), (what, keys, action.toolTip())
 
 
+def test_the_data_menus_batch_export_has_a_shortcut_beside_the_one_image_export(window):
+    data = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Data")
+    export = window.commands["export_batch"]
+    assert export in data.actions() and export.shortcut().toString() == "Ctrl+Shift+E"
+    assert window.commands["export_image"].shortcut().toString() == "Ctrl+E"
+    assert "(Ctrl+Shift+E)" in export.toolTip()
+
+
 def test_no_two_commands_share_a_shortcut(window):
     seen = {}
     for action in window.findChildren(QAction):

@@ -97,6 +97,7 @@ def install_data_menu(window: MainWindow) -> DataTools:
                   icon_name="database-cog-outline",
                   tip="Prepare a CAMUS source (seed HDF5, 2019 or 2023 release) into image/label folders")
     export = add("export_batch", "Data", "&Export batch\u2026", tools.show_export, icon_name="export",
+                 shortcut="Ctrl+Shift+E",  # beside Ctrl+E, the one synthesized image
                  tip="Synthesize image/mask pairs in bulk (png, seed HDF5, CAMUS NIfTI or nnU-Net layout)",
                  help_text="Export a batch of synthetic pairs")
     phantom = add("phantom_dataset", "Data", "New p&hantom dataset\u2026", tools.show_phantom,
