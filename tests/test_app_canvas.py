@@ -26,6 +26,30 @@ def canvas(qtbot):
     return widget
 
 
+def test_a_stroke_painting_a_heart_class_outside_the_fan_is_kept_and_told_once(canvas):
+    """Paint outside the fan was taken without a word, while the synthesized image is black
+    there: the stroke stays as painted, and the status line is told once, at its release."""
+    from engine.fan import fan_mask
+
+    doc, told = canvas.document, []
+    canvas.noticed.connect(told.append)
+    outside = ~fan_mask(doc.fan, *doc.shape)
+    assert outside[3, 3] and outside[3, 60] and not outside[40, 32]
+    drag(canvas, [(32, 40), (34, 42)])  # inside the fan: nothing to tell
+    assert (doc.labels == 2).any() and told == []
+    drag(canvas, [(3 + i, 3) for i in range(0, 12, 2)], process_events=True)  # the top-left corner
+    painted = (doc.labels == 2) & outside
+    assert painted.sum() > 20 and len(told) == 1, told
+    assert told[0].startswith(f"{painted.sum()} pixels of myocardium painted outside the fan"), told[0]
+    canvas.settings.active_label = 0  # background outside the fan is what belongs there
+    drag(canvas, [(55, 3), (60, 3)])
+    assert len(told) == 1
+    assert ((doc.labels == 2) & outside).sum() == painted.sum()  # the stroke was kept as painted
+    canvas.set_tool("eraser")
+    drag(canvas, [(3, 3), (12, 3)])
+    assert len(told) == 1
+
+
 def test_a_mouse_stroke_paints_and_is_one_undo_step(canvas):
     doc = canvas.document
     drag(canvas, [(10 + i, 20 + 0.5 * i) for i in range(0, 40, 2)])

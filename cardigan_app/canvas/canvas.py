@@ -315,6 +315,9 @@ class MaskCanvas(ImageView):
             pos = self._image_pos(event)
             self._stroking = False
             self.tool.release(pos.x(), pos.y())
+            notice = self.tool.take_notice()  # once per stroke: what it left outside the fan
+            if notice:
+                self.noticed.emit(notice)
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:

@@ -3,13 +3,20 @@
 Tools turn pointer gestures, given in image coordinates, into :class:`LabelDocument` calls.
 They know nothing about Qt, so scripts and tests can drive them directly; the canvas
 translates mouse and key events and draws the preview each tool describes.
+
+A brush stroke that paints a heart class outside the document's fan is kept as painted (as
+ITK-SNAP and Slicer keep paint wherever it goes), and its :attr:`Tool.notice` says how much
+of it lies there, where the synthesized image is black, so the user can take it back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.labels import BACKGROUND, LABELS
+import numpy as np
+
+from engine.fan import edge_distance
+from engine.labels import BACKGROUND, LABELS, in_sentence
 
 from . import raster
 from .document import LabelDocument, Stroke
@@ -134,7 +141,10 @@ class BrushTool(Tool):
 
     def release(self, x: float, y: float) -> None:
         self.drag(x, y)
+        stroke = self._stroke if self.busy else None
         self.cancel()
+        if stroke is not None and self.document is not None:
+            self.notice = painted_outside_fan(self.document, stroke)
 
     def cancel(self) -> None:
         """End this brush's stroke as one undo step (a stroke something else holds open, an
@@ -248,6 +258,26 @@ class PolygonTool(Tool):
     @property
     def busy(self) -> bool:
         return bool(self.points)
+
+
+def painted_outside_fan(document: LabelDocument, stroke: Stroke) -> str | None:
+    """What the status line says of a stroke that left a heart class on pixels wholly outside
+    the document's fan (the synthesized image is black there), or None when it left none."""
+    changed = np.unique(np.concatenate([indices for indices, _ in stroke.pieces])) if stroke.pieces else None
+    if changed is None or changed.size == 0:
+        return None
+    values = document.labels.ravel()[changed]
+    painted = changed[values != BACKGROUND]
+    if painted.size == 0:
+        return None
+    height, width = document.shape
+    outside = edge_distance(document.fan, height, width).ravel()[painted] < -0.5
+    count = int(outside.sum())
+    if count == 0:
+        return None
+    names = " and ".join(in_sentence(LABELS[v].name) for v in np.unique(document.labels.ravel()[painted[outside]]))
+    pixels = "1 pixel" if count == 1 else f"{count} pixels"
+    return f"{pixels} of {names} painted outside the fan, where the image is black (Undo takes the stroke back)"
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
