@@ -475,8 +475,11 @@ class MainWindow(QMainWindow):
 
     def _refresh_document_ui(self) -> None:
         doc = self.document
-        frame = f" \u00b7 {self.state.key_frame}" if self.key_frames.frames["ES"] is not None else ""
+        paired = self.key_frames.frames["ES"] is not None
+        frame = f" \u00b7 {self.state.key_frame}" if paired else ""
         self.setWindowTitle(f"{doc.display_name}{frame}[*] \u2014 {APP_NAME}")
+        # the key frame edited, where the eye is (a window title is easy to miss)
+        self.workspace.mask_pane.set_title("Mask", f"{self.state.key_frame} key frame" if paired else "")
         self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction())
         self.setWindowModified(doc.modified)
         self._history_changed()

@@ -72,6 +72,10 @@ class Pane(QWidget):
         layout.addLayout(self.header)
         layout.addWidget(view, 1)
 
+    def set_title(self, title: str, detail: str = "") -> None:
+        """The pane's bold title, with a plain ``detail`` after it (the key frame edited)."""
+        self.title.setText(f"<b>{title}</b>" + (f" \u00b7 {detail}" if detail else ""))
+
     def add_footer(self, row: QWidget) -> FooterStrip:
         """Put ``row`` (e.g. the cine timeline) under the view."""
         strip = FooterStrip(row)

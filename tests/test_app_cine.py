@@ -56,6 +56,16 @@ def test_key_frames_switch_with_their_own_undo_and_the_ef_follows(window, qtbot)
     assert "ES" in window.windowTitle()
 
 
+def test_the_mask_pane_names_the_key_frame_edited(window):
+    """The key frame edited is named over the mask itself, not only in the window's title."""
+    title = window.workspace.mask_pane.title
+    assert "key frame" not in title.text()  # one mask, no loop: nothing to tell apart
+    window.commands["key_frame"].trigger()
+    assert "ES key frame" in title.text()
+    window.commands["key_frame"].trigger()
+    assert "ED key frame" in title.text()
+
+
 def test_the_fan_set_on_either_key_frame_is_both_frames_fan(window):
     ed = window.document
     window.commands["key_frame"].trigger()
