@@ -286,6 +286,8 @@ def test_a_cine_key_frame_that_cannot_be_read_is_named_by_its_option(flag, case,
 def test_a_like_dataset_that_cannot_be_used_is_named_by_its_option(case, fragment, mask_png, tmp_path, capsys,
                                                                    monkeypatch):
     import engine.export.run as export_run
+    from engine.anatomy import template_mask
+    from engine.anatomy.model_building import MIN_PATIENTS
 
     given = {"missing": tmp_path / "gone", "a mask": mask_png, "empty": tmp_path / "empty",
              "unreadable masks": tmp_path / "masks"}[case]
@@ -293,7 +295,11 @@ def test_a_like_dataset_that_cannot_be_used_is_named_by_its_option(case, fragmen
         given.mkdir()
     else:  # refused before a model is loaded
         monkeypatch.setattr(export_run, "Synthesizer", None)
-    if case == "unreadable masks":  # read, its patient count aside (too few for a model: the shipped one stands in)
+    if case == "unreadable masks":  # named as enough patients, so read: one of them cannot be
+        for k in range(1, MIN_PATIENTS + 1):
+            for view, phase in (("2CH", "ED"), ("2CH", "ES"), ("4CH", "ED"), ("4CH", "ES")):
+                mask = template_mask(view, phase, seed=k, size=64)
+                write_label_png(given / f"patient{k:04d}_{view}_{phase}.png", mask)
         unreadable(given, "patient0001_4CH_ED.png")
     out = tmp_path / "out"
     rc = main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--like", str(given),
@@ -343,7 +349,7 @@ def test_a_like_folder_with_too_few_masks_is_refused_before_the_export_says_anyt
         write_phantom(given, count=3, size=64)
         given = given / "train" / "label" if case == "its label folder" else given
     monkeypatch.setattr(export_run, "Synthesizer", None)
-    monkeypatch.setattr(sources, "read_label_map", None)
+    monkeypatch.setattr(sources, "read_label_map_and_text", None)
     out = tmp_path / "out"
     rc = main(["export", "--model", "simulator", "--random", "2", "--like", str(given), "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()

@@ -95,6 +95,9 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, Mes
     to build one raises the model's one-line DataError, unless ``fallback``: then the shipped
     model, and the notice tells the user so. What the model is (the manifest's record) names
     no option of any front end; the notice names the command line's, as advice."""
+    named_too_few = too_few_named(Path(like))
+    if named_too_few is not None and fallback:  # the names alone tell: no mask is read for nothing
+        return fallback_model(like, named_too_few)
     sources = source_patients(like)
     fans = {p.patient: {(item.view, item.instant): item.fan for item in p.items if item.view and item.instant}
             for p in sources}  # each mask's own fan: the model sees the hearts in the median fans
@@ -105,9 +108,15 @@ def model_like(like: Path, fallback: bool = False) -> tuple[ShapeModel, str, Mes
     except DataError as exc:
         if not fallback:
             raise DataError(Message(option("like"), f" {like}: ", exc.message, " (", LIKE_FALLBACK, ")")) from None
-        return (ShapeModel.default(), f"the shipped shape model, as {like} is too small to build one: {exc}",
-                Message(option("like"), f" {like}: ", exc.message, "; drawing from the shipped shape model instead"))
+        return fallback_model(like, exc.message)
     return model, f"a shape model built from {model.stats['patients']} patients of {like}", None
+
+
+def fallback_model(like: Path, reason: Message | str) -> tuple[ShapeModel, str, Message]:
+    """:func:`model_like`'s answer when ``like`` is too small to build a model (``reason``)
+    and the shipped model stands in."""
+    return (ShapeModel.default(), f"the shipped shape model, as {like} is too small to build one: {reason}",
+            Message(option("like"), f" {like}: ", reason, "; drawing from the shipped shape model instead"))
 
 
 def distinct_hearts(patients: dict[str, dict], fans: dict[str, dict] | None = None) -> dict[str, dict]:
@@ -162,7 +171,6 @@ def check_like_folder(like: Path, fallback: bool = True) -> None:
     ``fallback`` (the shipped model stands in), one whose mask files name fewer patients
     with all four masks than a shape model needs (:func:`whole_patients_named`: the names
     alone, no mask is read)."""
-    from ..anatomy.model_building import MIN_PATIENTS
 
     if not like.exists():
         raise DataError(Message(option("like"), f" {like}: no such dataset or folder of masks"))
@@ -176,11 +184,23 @@ def check_like_folder(like: Path, fallback: bool = True) -> None:
         where = "" if folder == like else f" in {folder.relative_to(like)}"
         raise DataError(Message(option("like"), f" {like}: no label maps{where} to make new masks from (*.png, "
                                 "*_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha)" + masks_below(folder)))
+    named_too_few = too_few_named(like, files)
+    if named_too_few is not None and not fallback:
+        raise DataError(Message(option("like"), f" {like}: {named_too_few} (", LIKE_FALLBACK, ")"))
+
+
+def too_few_named(like: Path, files: list[Path] | None = None) -> str | None:
+    """Why the mask files of ``like`` (``files``, when listed already) cannot make a shape
+    model by their names alone: fewer patients with all four masks than it needs
+    (:func:`whole_patients_named`); None when they may."""
+    from ..anatomy.model_building import MIN_PATIENTS
+
+    files = mask_files(like_masks_folder(like)) if files is None else files
     whole = whole_patients_named(files)
-    if whole < MIN_PATIENTS and not fallback:
-        raise DataError(Message(option("like"), f" {like}: a shape model needs at least {MIN_PATIENTS} patients "
-                                f"with 2CH and 4CH masks at ED and ES, its {len(files)} mask file(s) have "
-                                f"{whole} by their names (<patient>_<2CH|4CH>_<ED|ES>) (", LIKE_FALLBACK, ")"))
+    if whole >= MIN_PATIENTS:
+        return None
+    return (f"a shape model needs at least {MIN_PATIENTS} patients with 2CH and 4CH masks at ED and ES, "
+            f"its {len(files)} mask file(s) have {whole} by their names (<patient>_<2CH|4CH>_<ED|ES>)")
 
 
 def like_masks_folder(like: Path) -> Path:
