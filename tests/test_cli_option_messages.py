@@ -380,3 +380,41 @@ def test_export_reads_a_masks_folder_given_from_home(tmp_path, capsys, monkeypat
     rc = main(["export", "--model", "simulator", "--masks=~/masks", "--out", str(tmp_path / "out")])
     assert rc == 0, capsys.readouterr().err
     assert len(list((tmp_path / "out").glob("*/label/patient0001_4CH_ED.png"))) == 1
+
+
+@pytest.mark.parametrize("command, typed, advice", [
+    (["train", "--data", "D", "--run", "R", "--dataroot", "D"], "--dataroot", "give --data a folder cardigan prepare wrote"),
+    (["train", "--data", "D", "--name", "R"], "--name", "give --run the run's own folder"),
+    (["train", "--data", "D", "--run", "R", "--checkpoints_dir", "C"], "--checkpoints_dir", "give --run"),
+    (["train", "--data", "D", "--run", "R", "--label_nc", "3"], "--label_nc", "not needed: the classes are fixed"),
+    (["synthesize", "--name", "spade", "--mask", "m.png", "--out", "o.png"], "--name", "give --model the checkpoint folder"),
+    (["prepare", "--dataroot=D", "--out", "O"], "--dataroot", "give --source"),
+])
+def test_an_nvlabs_option_name_is_answered_with_the_option_to_give(command, typed, advice, tmp_path, capsys,
+                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(command)
+    line = one_error_line(capsys)
+    assert rc == 2 and f"{typed} is NVlabs SPADE's option; {advice}" in line
+    assert line.endswith(f"(see cardigan {command[0]} --help)") and "required" not in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_option_written_with_underscores_is_pointed_to_its_hyphens(capsys):
+    assert main(["train", "--data", "D", "--run", "R", "--niter_decay", "3"]) == 2
+    assert "--niter_decay: options are written with hyphens here; use --niter-decay" in one_error_line(capsys)
+
+
+def test_an_unknown_option_points_to_its_commands_help(capsys):
+    assert main(["export", "--model", "simulator", "--random", "1", "--out", "o", "--bogus"]) == 2
+    line = one_error_line(capsys)
+    assert "unrecognized arguments: --bogus" in line and line.endswith("(see cardigan export --help)")
+
+
+def test_an_option_the_command_takes_is_never_called_spades(capsys):
+    from engine.cli.foreign_options import SPADE_OPTIONS
+    from engine.cli.main import COMMANDS, build_parser
+
+    for name, _ in COMMANDS:
+        taken = set(build_parser([name]).commands[name]._option_string_actions)
+        assert not taken & set(SPADE_OPTIONS), name

@@ -8,6 +8,7 @@ import sys
 
 from .. import __version__
 from ..errors import CardiganError
+from .foreign_options import foreign_option_problem
 
 # (command, module) in the order ``--help`` lists them; each module defines HELP,
 # add_arguments(parser) and run(args) -> int, and imports heavy libraries only inside run.
@@ -42,12 +43,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = OneLineParser(prog="cardigan", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"cardiGAN Studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    parser.commands = {}
     for name, module_name in COMMANDS:
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
         if argv is None or name == chosen:
             module.add_arguments(command)
         command.set_defaults(handler=module.run)
+        parser.commands[name] = command
     return parser
 
 
@@ -82,9 +85,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | int:
     """The parsed command line, or the exit code of a mistake (already reported in one line);
-    --help and --version still exit as argparse makes them."""
+    --help and --version still exit as argparse makes them. An option the command does not
+    take is reported by the command's own parser (so the message points to its --help), and
+    one of NVlabs SPADE's options with the option to give instead."""
     try:
-        return parser.parse_args(argv)
+        command = parser.commands.get(_command_in(argv))
+        if command is not None and "-h" not in argv and "--help" not in argv:
+            problem = foreign_option_problem(_command_in(argv), command, argv)
+            if problem:
+                command.error(problem)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            (command or parser).error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
     except SystemExit as exc:
         if exc.code in (0, None):
             raise
