@@ -522,3 +522,22 @@ def test_cine_says_what_to_do_with_a_frames_folder_that_is_not_empty(tmp_path, c
         line = one_error_line(capsys)
         assert str(frames) in line and "name a new folder or empty this one" in line
     assert (frames / "mine.txt").read_text() == "keep"
+
+
+def test_progress_off_a_terminal_is_a_line_now_and_then_and_one_at_the_stages_end():
+    import io
+
+    from engine.cli.terminal import LOG_INTERVAL_S, TerminalProgress
+    from engine.progress import Progress
+
+    now = [0.0]
+    stream = io.StringIO()
+    bars = TerminalProgress(stream, enabled=False, clock=lambda: now[0])
+    bars(Progress("loading data", 1, 1))  # quick work says nothing
+    for done in range(1, 101):
+        now[0] += LOG_INTERVAL_S / 10
+        bars(Progress("segmenter", done, 100, "loss 0.5"))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "segmenter: 10/100 (loss 0.5)"
+    assert lines[-1] == "segmenter: 100/100 (loss 0.5)" and len(lines) == 10
+    assert not any(line.startswith("loading data") for line in lines)
