@@ -328,3 +328,22 @@ def test_info_never_splits_a_summarised_setting_over_two_lines():
         for word in ("fine_filter=<7x7 kernel>", "shading=<4 directions>", "ring_down=<3 directions x 80 depths>"):
             assert word in text, (pad, text)
         assert "\x00" not in text and "\\x00" not in text
+
+
+def test_a_training_run_or_its_state_given_as_a_model_names_the_runs_model(tmp_path, tiny_model):
+    """NVlabs SPADE's checkpoint folder is a model; ours holds one, and the refusal says which
+    file it is, for the run folder, its checkpoints folder and a state in it."""
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    state = run / "checkpoints" / "state_00000002.pt"
+    torch.save({"format": 1, "generator": {"fc.weight": torch.zeros(2)}, "iteration": 2}, state)
+    (run / "config.json").write_text("{}")
+    with pytest.raises(ModelFileError, match="training run folder without a model yet"):
+        open_model(run)
+    shutil.copy(tiny_model, run / "model.safetensors")
+    for given, what in ((run, "a training run folder"), (run / "checkpoints", "a training run's checkpoints folder"),
+                        (state, "a training state (what train --resume continues from), not a model")):
+        with pytest.raises(ModelFileError) as refused:
+            open_model(given)
+        message = str(refused.value)
+        assert message.startswith(f"{given}: {what}") and message.endswith(f"model, {run / 'model.safetensors'}")

@@ -133,6 +133,9 @@ def load_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     state = load_tensor_file(path, "PyTorch checkpoint", ModelFileError)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
+    if isinstance(state, dict) and {"generator", "iteration"} <= set(state):
+        raise ModelFileError(f"{path}: a training state (what train --resume continues from), not a "
+                             f"model; give the run's model, {run_model_beside(path.parent)}")
     if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
                                               for k, v in state.items()):
         raise ModelFileError(f"{path}: not a generator state dict (expected name -> tensor)")
@@ -156,6 +159,29 @@ def check_is_generator(path: Path, state: dict[str, torch.Tensor]) -> None:
                                  "from the same folder")
 
 
+# a cardigan training run folder: its model, and the folder of its training states
+RUN_MODEL = "model.safetensors"
+RUN_STATES = "checkpoints"
+
+
+def run_model_beside(folder: Path) -> Path:
+    """Where the model of the run that holds ``folder`` (the run, or its checkpoints folder) is."""
+    return (folder.parent if folder.name == RUN_STATES else folder) / RUN_MODEL
+
+
+def check_not_a_run_folder(path: Path) -> None:
+    """Refuse a cardigan training run folder, or its checkpoints folder, given as a model,
+    naming the run's model file (NVlabs SPADE's checkpoint folder is a model; ours holds one)."""
+    model = run_model_beside(path)
+    states = model.parent / RUN_STATES
+    what = "a training run's checkpoints folder" if path.name == RUN_STATES else "a training run folder"
+    if model.is_file():
+        raise ModelFileError(f"{path}: {what}; give its model, {model}")
+    if states.is_dir() and any(states.glob("state_*.pt")):
+        raise ModelFileError(f"{path}: {what} without a model yet (a run writes "
+                             f"{model.name} at its first saved state); train it further with --resume")
+
+
 def find_checkpoint(path: Path) -> Path:
     """A checkpoint file given a file or a SPADE ``checkpoints/<name>`` folder."""
     if path.is_dir():
@@ -168,6 +194,7 @@ def find_checkpoint(path: Path) -> Path:
                          if re.fullmatch(r"\d+_net_G\.pth", p.name) and p.is_file()),
                         key=lambda p: int(p.name.split("_")[0]))
         if not epochs:
+            check_not_a_run_folder(path)
             raise ModelFileError(f"{path}: no *_net_G.pth generator checkpoint in this folder")
         return epochs[-1]
     if not path.is_file():
