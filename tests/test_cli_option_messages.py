@@ -418,3 +418,31 @@ def test_an_option_the_command_takes_is_never_called_spades(capsys):
     for name, _ in COMMANDS:
         taken = set(build_parser([name]).commands[name]._option_string_actions)
         assert not taken & set(SPADE_OPTIONS), name
+
+
+@pytest.mark.parametrize("case", ["empty", "a prepared dataset", "CAMUS images beside their masks"])
+@pytest.mark.parametrize("cine", [[], ["--cine"]])
+def test_a_masks_folder_without_masks_is_refused_before_the_export_says_anything(case, cine, tmp_path, capsys,
+                                                                                monkeypatch):
+    """A masks folder with nothing to export is refused from its file names alone, as the
+    only line: before the notes on the jitter and the split, and before a model is loaded."""
+    import engine.export.cine as export_cine
+    import engine.export.run as export_run
+
+    given = tmp_path / "masks"
+    given.mkdir()
+    if case == "a prepared dataset":
+        (given / "train" / "label").mkdir(parents=True)
+        write_label_png(given / "train" / "label" / "patient0001_2CH_ED.png", blocky_labels(64))
+    elif case == "CAMUS images beside their masks":
+        for name in ("patient0001_2CH_ED.mhd", "patient0001_2CH_ED_gt.mhd"):
+            (given / name).write_text("ObjectType = Image\n")
+    monkeypatch.setattr(export_run, "Synthesizer", None)
+    monkeypatch.setattr(export_cine, "Synthesizer", None)
+    out = tmp_path / "out"
+    rc = main(["export", "--model", "simulator", "--masks", str(given), "--out", str(out), *cine])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1, err
+    assert err[0].startswith(f"cardigan: error: --masks {given}: ")
+    assert ("look like images" if case.startswith("CAMUS") else "no label maps") in err[0]
+    assert not out.exists()

@@ -278,10 +278,26 @@ ONE_MASK = Advice("one mask", "cardigan synthesize --mask makes the image of one
 
 
 def check_masks_folder(folder: Path) -> None:
-    """Refuse, before a model is loaded for it, a ``masks`` folder that is missing or is a
-    file (one mask given where its folder was meant is told so), naming the option."""
+    """Refuse, before a model is loaded for it and before anything is said about the export, a
+    ``masks`` folder that is missing or is a file (one mask given where its folder was meant is
+    told so), or that holds no label maps or a CAMUS patient's images, naming the option."""
     if not folder.is_dir():
         raise DataError(Message(option("masks"), " ", masks_folder_problem(folder)))
+    try:
+        listed_masks(folder)
+    except DataError as exc:
+        raise DataError(Message(option("masks"), " ", exc.message)) from None
+
+
+def listed_masks(folder: Path) -> list[Path]:
+    """The mask files of the folder ``folder``, from their names alone; refused when there
+    are none or when they are a CAMUS patient's images beside their masks."""
+    files = mask_files(folder)
+    if not files:
+        raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder"
+                        + masks_below(folder))
+    refuse_camus_images(folder, files)
+    return files
 
 
 def masks_folder_problem(folder: Path) -> Message:
@@ -317,11 +333,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     """
     if not folder.is_dir():
         raise DataError(masks_folder_problem(folder))
-    files = mask_files(folder)
-    if not files:
-        raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder"
-                        + masks_below(folder))
-    refuse_camus_images(folder, files)
+    files = listed_masks(folder)
     patients: dict[str, PatientMasks] = {}
     problems, damaged_fans, set_aside = [], [], []
     progress(Progress(READING, 0, len(files)))
