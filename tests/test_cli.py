@@ -541,3 +541,29 @@ def test_progress_off_a_terminal_is_a_line_now_and_then_and_one_at_the_stages_en
     assert lines[0] == "segmenter: 10/100 (loss 0.5)"
     assert lines[-1] == "segmenter: 100/100 (loss 0.5)" and len(lines) == 10
     assert not any(line.startswith("loading data") for line in lines)
+
+
+@pytest.mark.parametrize("start, total, said", [
+    (0, 30, "training on cpu: 30 iterations (10 per epoch) -> RUN"),
+    (20, 30, "training on cpu: iterations 21 to 30 (10 per epoch) -> RUN"),
+    (45, 10, "nothing to train: the run is at iteration 45 and 10 were asked for (--iters and --epochs count "
+             "from the run's start; --iters 55 trains 10 more)"),
+])
+def test_a_resumed_training_says_where_it_starts_and_when_it_has_nothing_to_train(start, total, said):
+    """--iters counts from the run's first iteration: a resume asked for fewer than the run
+    has says so, instead of announcing iterations it will not train."""
+    import io
+
+    from engine.cli.train_view import TerminalTrainView
+    from engine.training.events import Started
+
+    stream = io.StringIO()
+    TerminalTrainView(stream)(Started("RUN", total, 10, start, "cpu", {}))
+    assert stream.getvalue().splitlines()[0] == said
+
+
+def test_train_help_says_the_length_counts_a_resumed_runs_iterations(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "train for N iterations in all, a resumed run's earlier ones counted" in text

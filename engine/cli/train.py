@@ -45,8 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="; ".join(f"{name}: {text}" for name, text in PRESET_SUMMARIES.items())
                         + "; default seed")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--iters", type=int, default=None, help="train for N iterations")
-    length.add_argument("--epochs", type=int, default=None, help="train for E epochs")
+    length.add_argument("--iters", type=int, default=None,
+                        help="train for N iterations in all, a resumed run's earlier ones counted (default: "
+                             "niter + niter_decay epochs)")
+    length.add_argument("--epochs", type=int, default=None,
+                        help="train for E epochs in all, a resumed run's earlier ones counted")
     parser.add_argument("--batch-size", type=int, default=None, help="images per step and process")
     add_device_argument(parser, default=None)
     parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],

@@ -32,8 +32,7 @@ class TerminalTrainView:
         if isinstance(event, Started):
             from tqdm import tqdm
 
-            self.line(f"training on {event.device}: {event.total_iters} iterations "
-                      f"({event.iters_per_epoch} per epoch) -> {event.run_dir}")
+            self.line(started_line(event))
             self.bar = tqdm(total=event.total_iters, initial=event.start_iter, file=self.stream,
                             dynamic_ncols=True, unit="it", disable=not self.tty)
         elif isinstance(event, Notice):
@@ -112,3 +111,17 @@ class JsonEventStream:
 
     def close(self) -> None:
         pass
+
+
+def started_line(event: Started) -> str:
+    """What a training about to run says: its device, length and run folder; a resume also
+    where it starts, and one already as long as asked that it has nothing to train, since
+    --iters and --epochs count from the run's first iteration, not from the resume."""
+    where = f"({event.iters_per_epoch} per epoch) -> {event.run_dir}"
+    start, total = event.start_iter, event.total_iters
+    if start >= total:
+        return (f"nothing to train: the run is at iteration {start} and {total} were asked for (--iters and "
+                f"--epochs count from the run's start; --iters {start + total} trains {total} more)")
+    if start:
+        return f"training on {event.device}: iterations {start + 1} to {total} {where}"
+    return f"training on {event.device}: {total} iterations {where}"
