@@ -347,3 +347,16 @@ def test_a_training_run_or_its_state_given_as_a_model_names_the_runs_model(tmp_p
             open_model(given)
         message = str(refused.value)
         assert message.startswith(f"{given}: {what}") and message.endswith(f"model, {run / 'model.safetensors'}")
+
+
+def test_a_runs_model_goes_by_the_runs_name(tmp_path, tiny_model, capsys):
+    """Every run writes model.safetensors: info, synthesize and the export manifests name
+    the run, not 'model'; any other model file goes by its own name."""
+    from engine.cli.main import main
+
+    (tmp_path / "lite_run").mkdir()
+    shutil.copy(tiny_model, tmp_path / "lite_run" / "model.safetensors")
+    assert open_model(tmp_path / "lite_run" / "model.safetensors").name == "lite_run"
+    assert open_model(tiny_model).name == tiny_model.stem
+    assert main(["info", "--model", str(tmp_path / "lite_run" / "model.safetensors")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "model        lite_run (native)"

@@ -156,8 +156,20 @@ def load_model_file(path: Path | str) -> GeneratorModel:
         raise ModelFileError(f"{path}: the model was trained with {len(labels)} classes; "
                              f"cardiGAN label maps have {NUM_CLASSES}")
     return GeneratorModel(config=config, generator=generator.eval(), kind="native",
-                          name=path.stem, path=path, provenance=document.get("provenance") or {},
+                          name=model_name_of(path), path=path, provenance=document.get("provenance") or {},
                           labels=labels, encoder=encoder, refiner=refiner)
+
+
+# the name every training run gives its model, inside the run's folder
+RUN_MODEL_NAME = "model.safetensors"
+
+
+def model_name_of(path: Path) -> str:
+    """The name a model file goes by in messages and manifests: its stem, or for a training
+    run's model (every one is ``model.safetensors``) the run folder's name."""
+    if path.name.lower() == RUN_MODEL_NAME and path.parent.name:
+        return path.parent.name
+    return path.stem
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ from ..fileio import sha256_file
 from ..safeload import load_tensor_file
 from ..nets import GeneratorConfig, SPADEGenerator
 from .handle import GeneratorModel
-from .modelfile import load_weights
+from .modelfile import RUN_MODEL_NAME, load_weights
 from .schema import ARCHITECTURE, check_fields
 
 CHECKPOINT_PATTERN = re.compile(r"^(latest|\d+)_net_G\.pth$")
@@ -159,14 +159,13 @@ def check_is_generator(path: Path, state: dict[str, torch.Tensor]) -> None:
                                  "from the same folder")
 
 
-# a cardigan training run folder: its model, and the folder of its training states
-RUN_MODEL = "model.safetensors"
+# the folder of a cardigan training run's states, beside its model
 RUN_STATES = "checkpoints"
 
 
 def run_model_beside(folder: Path) -> Path:
     """Where the model of the run that holds ``folder`` (the run, or its checkpoints folder) is."""
-    return (folder.parent if folder.name == RUN_STATES else folder) / RUN_MODEL
+    return (folder.parent if folder.name == RUN_STATES else folder) / RUN_MODEL_NAME
 
 
 def check_not_a_run_folder(path: Path) -> None:

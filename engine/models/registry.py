@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import resources
 from ..errors import ModelFileError
 from .handle import GeneratorModel
-from .modelfile import load_model_file
+from .modelfile import RUN_MODEL_NAME, load_model_file
 from .nvlabs import import_nvlabs
 
 BUILTIN_MODELS = ("simulator", "demo")
@@ -61,7 +61,7 @@ def display_name(spec: str | Path) -> str:
     name = path.name.lower()
     if name.endswith(tuple("_net_g" + suffix for suffix in TORCH_SUFFIXES)) and path.parent.name:
         return f"{path.parent.name} ({path.name})"
-    if name == "model.safetensors" and path.parent.name:  # every run's model has this name
+    if name == RUN_MODEL_NAME and path.parent.name:  # every run's model has this name
         return f"{path.parent.name} (run)"
     return path.name or text
 
