@@ -446,3 +446,20 @@ def test_a_masks_folder_without_masks_is_refused_before_the_export_says_anything
     assert err[0].startswith(f"cardigan: error: --masks {given}: ")
     assert ("look like images" if case.startswith("CAMUS") else "no label maps") in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["a folder", "an existing file", "another suffix"])
+def test_synthesize_names_out_when_it_refuses_the_output(case, mask_png, tmp_path, capsys):
+    """A folder given as --out is called a folder (not a file with the wrong suffix), and
+    every refusal of the output names --out, as the other commands' do."""
+    out = {"a folder": tmp_path, "an existing file": mask_png.with_name("x.png"),
+           "another suffix": tmp_path / "x.jpg"}[case]
+    if case == "an existing file":
+        out.write_bytes(b"mine")
+    rc = main(["synthesize", "--model", "simulator", "--mask", str(mask_png), "--out", str(out)])
+    line = one_error_line(capsys)
+    said = {"a folder": "is a folder; name a file", "an existing file": "already exists",
+            "another suffix": "output must end in"}[case]
+    assert rc == 1 and line.startswith(f"cardigan: error: --out {out}: {said}")
+    if case == "an existing file":
+        assert out.read_bytes() == b"mine"

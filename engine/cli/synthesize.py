@@ -58,16 +58,16 @@ def run(args: argparse.Namespace) -> int:
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
 
+    check_output_file(args.out)  # a folder, or in a missing folder: refused before any work
     suffix = nifti_suffix(args.out) or args.out.suffix.lower()
     if suffix not in (".png", ".npy", ".nii.gz", ".nii", ".dcm"):
-        raise CardiganError(f"{args.out}: output must end in .png, .nii.gz, .nii, .dcm or .npy")
-    check_output_file(args.out)  # a folder, or in a missing folder: refused before any work
+        raise CardiganError(f"--out {args.out}: output must end in .png, .nii.gz, .nii, .dcm or .npy")
     if args.out.exists() and args.mask.exists() and args.out.resolve() == args.mask.resolve():
-        raise CardiganError(f"{args.out}: is the input mask; write the image to another file")
+        raise CardiganError(f"--out {args.out}: is the input mask; write the image to another file")
     if args.out.exists() and Path(args.model).exists() and args.out.resolve() == Path(args.model).resolve():
-        raise CardiganError(f"{args.out}: is the model; write the image to another file")
+        raise CardiganError(f"--out {args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
-        raise CardiganError(f"{args.out}: already exists (use --overwrite to replace it)")
+        raise CardiganError(f"--out {args.out}: already exists (use --overwrite to replace it)")
     labels = read_mask(args.mask)
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
     if args.fan_from is not None:
