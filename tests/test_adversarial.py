@@ -535,11 +535,20 @@ def test_png_text_bombs_are_one_line(kind, command, tmp_path, capsys):
     masks = tmp_path / "masks"
     masks.mkdir()
     bomb = text_bomb_png(masks / "patient0001_4CH_ED.png", kind)
+    if command == "export-like":  # named as enough patients for a shape model, so its masks are read
+        import numpy
+
+        from engine.anatomy.model_building import MIN_PATIENTS
+        from engine.maskio import write_label_png
+
+        for k in range(1, MIN_PATIENTS + 1):
+            for stem in ("2CH_ED", "2CH_ES", "4CH_ED", "4CH_ES"):
+                if not (masks / f"patient{k:04d}_{stem}.png").exists():
+                    write_label_png(masks / f"patient{k:04d}_{stem}.png", numpy.zeros((8, 8), numpy.uint8))
     out = tmp_path / "out"
     args = {"synthesize": ["synthesize", "--mask", str(bomb), "--out", str(tmp_path / "x.png")],
             "export-masks": ["export", "--masks", str(masks), "--out", str(out)],
-            "export-like": ["export", "--random", "1", "--like", str(masks), "--like-fallback", "--size", "64",
-                            "--out", str(out)]}[command]
+            "export-like": ["export", "--random", "1", "--like", str(masks), "--size", "64", "--out", str(out)]}[command]
     rc = main([*args, "--model", "simulator"])
     assert rc == 1 and "text chunks are far larger than a label map's" in one_line(capsys)
     assert not out.exists() and not (tmp_path / "x.png").exists()
