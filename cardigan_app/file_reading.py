@@ -1,7 +1,7 @@
 """Reading a large file (a DICOM cine, a NIfTI loop) off the GUI thread.
 
-A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded; a NIfTI file:
-its voxels) is read where it is asked for: it takes a blink, and the caller gets its answer at
+A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded; a NIfTI or
+MetaImage file: its voxels) is read where it is asked for: it takes a blink, and the caller gets its answer at
 once. A larger one is read on a worker thread while the window stays live, with a busy cursor
 and a status line. One read runs at a time; asking for another supersedes it, and the older
 result is dropped when it arrives.
@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from engine.data.dicom_echo import decoded_bytes, is_dicom_file
-from engine.data.volume_checks import nifti_data_bytes
+from engine.data.volume_checks import volume_data_bytes
 
 from .tasks import BackgroundTask
 
@@ -42,13 +42,14 @@ def read_at_once(path: Path) -> bool:
     """True when ``path`` is small enough to read on the GUI thread (or cannot be sized: the
     read itself then says what is wrong). A DICOM file is sized by its decoded frames (a
     JPEG cine of a few megabytes decodes to hundreds), a NIfTI file by the voxels its header
-    gives (a compressed loop's masks, a few megabytes, can hold hundreds)."""
+    gives (a compressed loop's masks, a few megabytes, can hold hundreds), a MetaImage ``.mhd``
+    by the voxels it describes (the header is tiny; its ``.raw`` or ``.zraw`` holds them)."""
     try:
         if path.stat().st_size > READ_AT_ONCE_BYTES:
             return False
     except OSError:
         return True
-    decoded = nifti_data_bytes(path)
+    decoded = volume_data_bytes(path)
     if decoded is None and not path.name.lower().endswith(NOT_DICOM_SUFFIXES) and is_dicom_file(path):
         decoded = decoded_bytes(path)
     return decoded is None or decoded <= READ_AT_ONCE_BYTES

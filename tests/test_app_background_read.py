@@ -288,3 +288,16 @@ def test_a_compressed_loops_masks_are_sized_by_their_voxels_not_their_file(windo
     finish_reading(window, qtbot)
     assert counted_reads == [("loop_gt.nii.gz", False)]
     assert (window.key_frames.frames["ED"].labels == masks[1]).all()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_metaimage_sequence_is_sized_by_its_data_not_its_small_header(tmp_path, monkeypatch, compressed):
+    """A CAMUS ``.mhd`` is a few hundred bytes; the frames it describes are in its ``.raw``."""
+    from test_volume_checks import write_metaimage
+
+    frames = np.zeros((20, 64, 48), np.uint8)
+    header = write_metaimage(tmp_path, "patient0001_4CH_half_sequence", frames, compressed)
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", frames.nbytes // 2)
+    assert not file_reading.read_at_once(header)
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", frames.nbytes)
+    assert file_reading.read_at_once(header)

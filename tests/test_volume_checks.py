@@ -100,3 +100,31 @@ def test_a_nifti_files_pixel_data_is_sized_by_its_header_alone(tmp_path):
     (tmp_path / "notes.nii.gz").write_bytes(b"not gzip")
     (tmp_path / "mask.png").write_bytes(b"")
     assert nifti_data_bytes(tmp_path / "notes.nii.gz") is None and nifti_data_bytes(tmp_path / "mask.png") is None
+
+
+def write_metaimage(folder, name: str, frames: np.ndarray, compressed: bool = False):
+    """A CAMUS-like ``.mhd`` header and its data file (``.zraw`` when ``compressed``)."""
+    import zlib as _zlib
+
+    data_name = name + (".zraw" if compressed else ".raw")
+    data = frames.tobytes()
+    (folder / data_name).write_bytes(_zlib.compress(data) if compressed else data)
+    dims = " ".join(str(n) for n in reversed(frames.shape))
+    header = folder / (name + ".mhd")
+    header.write_text(f"ObjectType = Image\nNDims = {frames.ndim}\nDimSize = {dims}\nElementType = MET_UCHAR\n"
+                      f"CompressedData = {compressed}\nElementDataFile = {data_name}\n")
+    return header
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_metaimage_files_pixel_data_is_sized_by_the_data_its_header_names(tmp_path, compressed):
+    from engine.data.volume_checks import metaimage_data_bytes, volume_data_bytes
+
+    loop = np.zeros((30, 64, 48), np.uint8)
+    header = write_metaimage(tmp_path, "patient0001_4CH_half_sequence", loop, compressed)
+    assert header.stat().st_size < 200
+    assert metaimage_data_bytes(header) == volume_data_bytes(header) == loop.nbytes
+    (tmp_path / "odd.mhd").write_text("ObjectType = Image\nDimSize = 4 x\nElementType = MET_UCHAR\n")
+    (tmp_path / "bare.mhd").write_text("ObjectType = Image\nDimSize = 4 4\nElementType = MET_WHATEVER\n")
+    for unsized in ("odd.mhd", "bare.mhd", "missing.mhd", "patient0001_4CH_half_sequence.raw"):
+        assert metaimage_data_bytes(tmp_path / unsized) is None

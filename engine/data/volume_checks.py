@@ -128,6 +128,33 @@ def nifti_data_bytes(path: Path | str) -> int | None:
     return _data_bytes(dims, bitpix)
 
 
+def metaimage_data_bytes(path: Path | str) -> int | None:
+    """The size of a MetaImage file's pixel data by its header alone (``DimSize`` times the
+    bytes of its ``ElementType`` and channels): the ``.mhd`` is a few hundred bytes whatever
+    its ``.raw`` or ``.zraw`` holds. None for any other file or a header that cannot be read."""
+    if not str(path).lower().endswith(".mhd"):
+        return None
+    from .metaimage import ELEMENT_BYTES, read_header
+
+    try:
+        header = read_header(Path(path))
+        dims = [int(value) for value in header.get("DimSize", "").split()]
+        channels = int(header.get("ElementNumberOfChannels", "1") or 1)
+    except (DataError, ValueError):
+        return None
+    element = ELEMENT_BYTES.get(header.get("ElementType", ""))
+    if not dims or any(d < 1 for d in dims) or channels < 1 or element is None:
+        return None
+    return math.prod(dims) * element * channels
+
+
+def volume_data_bytes(path: Path | str) -> int | None:
+    """The pixel data a NIfTI or MetaImage file holds, by its header (:func:`nifti_data_bytes`,
+    :func:`metaimage_data_bytes`), or None for any other file or an unreadable header."""
+    size = nifti_data_bytes(path)
+    return metaimage_data_bytes(path) if size is None else size
+
+
 def _layout(head: bytes) -> tuple[str, int] | None:
     """The byte order and NIfTI version a header's ``sizeof_hdr`` gives, or None."""
     for endian in ("<", ">"):
