@@ -155,7 +155,7 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
-    from .data.volume_checks import check_volume_file
+    from .data.volume_checks import readable_volume
     from .errors import itk_reason
     from .maskio import check_mask_path, one_painted_frame
 
@@ -163,16 +163,15 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     segmentation = workspace.segmentation
     try:
         check_mask_path(segmentation)
-        check_volume_file(segmentation, MaskError)
+        with readable_volume(segmentation, MaskError) as readable, native_stderr_silenced():
+            image = sitk.ReadImage(str(readable))
     except MaskError as exc:
         raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None
-    try:
-        with native_stderr_silenced():
-            values = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(segmentation))))
-        values = one_painted_frame(values, f"{where}: its segmentation {segmentation.name}")
     except RuntimeError as exc:
         raise MaskError(f"{where}: its segmentation {segmentation.name} cannot be read "
                         f"({itk_reason(exc, 'unreadable')})") from None
+    values = one_painted_frame(np.squeeze(sitk.GetArrayFromImage(image)),
+                               f"{where}: its segmentation {segmentation.name}")
     if values.ndim != 2:
         raise MaskError(f"{where}: its segmentation {segmentation.name} is {values.shape}, not one 2-D frame")
     if not np.issubdtype(values.dtype, np.integer):

@@ -231,15 +231,16 @@ def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
-    from .data.volume_checks import check_volume_file
+    from .data.volume_checks import readable_volume
     from .slicer_segments import labels_from_segments, segment_layers, segments_of
 
     path = Path(path)
     check_mask_path(path)
-    check_volume_file(path, MaskError)  # a short NIfTI would be read with its missing rows background
     try:
-        with native_stderr_silenced():  # ITK's MetaImage reader prints its complaints
-            image = sitk.ReadImage(str(path))
+        # a short NIfTI would be read with its missing rows background: refused first; ITK's
+        # MetaImage reader prints its complaints
+        with readable_volume(path, MaskError) as readable, native_stderr_silenced():
+            image = sitk.ReadImage(str(readable))
         array = sitk.GetArrayFromImage(image)
         metadata = {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()}
     except RuntimeError as exc:

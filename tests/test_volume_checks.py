@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import gzip
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from engine.data.volume_checks import check_volume_file
 from engine.errors import CardiganError, DataError, MaskError
-from engine.maskio import read_label_map, write_nifti
+from engine.maskio import read_label_map, read_volume_label, write_nifti
+
+gzip_open = gzip.open
 
 
 def heart(rows: int = 64, cols: int = 80) -> np.ndarray:
@@ -128,3 +132,62 @@ def test_a_metaimage_files_pixel_data_is_sized_by_the_data_its_header_names(tmp_
     (tmp_path / "bare.mhd").write_text("ObjectType = Image\nDimSize = 4 4\nElementType = MET_WHATEVER\n")
     for unsized in ("odd.mhd", "bare.mhd", "missing.mhd", "patient0001_4CH_half_sequence.raw"):
         assert metaimage_data_bytes(tmp_path / unsized) is None
+
+
+def reads_seen_by_itk(monkeypatch) -> list[str]:
+    """The file names SimpleITK is asked to read from now on."""
+    import SimpleITK as sitk
+
+    names: list[str] = []
+    read = sitk.ReadImage
+
+    def recording(name, *args, **kwargs):
+        names.append(str(name))
+        return read(name, *args, **kwargs)
+
+    monkeypatch.setattr(sitk, "ReadImage", recording)
+    return names
+
+
+def test_a_compressed_loop_is_decompressed_once_and_itk_reads_the_checked_copy(tmp_path, monkeypatch):
+    from engine.data import volume_checks
+    from engine.data.camus import read_sequence
+
+    loop = np.stack([np.full((40, 48), 10 * t, np.uint8) for t in range(6)])
+    path = tmp_path / "patient0001_4CH_half_sequence.nii.gz"
+    write_nifti(path, loop)
+    opened = []
+    monkeypatch.setattr(volume_checks.gzip, "open", lambda *a, **k: opened.append(a[0]) or gzip_open(*a, **k))
+    names = reads_seen_by_itk(monkeypatch)
+    assert np.array_equal(read_sequence(path), loop)
+    assert len(opened) == 1 and len(names) == 1
+    assert names[0].endswith(".nii") and not names[0].endswith(".nii.gz")  # ITK inflates nothing itself
+    assert Path(names[0]).name == "patient0001_4CH_half_sequence.nii"  # a message of ITK's names the file
+    assert not Path(names[0]).exists()  # the copy goes once read
+    masks = tmp_path / "patient0001_4CH_half_sequence_gt.nii.gz"
+    write_nifti(masks, (loop > 20).astype(np.uint8))
+    assert np.array_equal(read_volume_label(masks, loop=True), loop > 20)
+    assert names[-1].endswith(".nii") and len(opened) == 2
+
+
+def test_without_room_for_the_copy_a_loop_is_checked_and_read_where_it_is(tmp_path, monkeypatch):
+    from engine.data import volume_checks
+    from engine.data.camus import read_sequence
+
+    class Full:
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(volume_checks._Sink, "__init__", lambda self, handle: setattr(self, "handle", Full()))
+    loop = np.stack([np.full((40, 48), 10 * t, np.uint8) for t in range(6)])
+    path = tmp_path / "patient0001_4CH_half_sequence.nii.gz"
+    write_nifti(path, loop)
+    names = reads_seen_by_itk(monkeypatch)
+    assert np.array_equal(read_sequence(path), loop) and names == [str(path)]
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(DataError, match="truncated"):
+        read_sequence(path)

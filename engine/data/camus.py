@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
 from .metaimage import native_stderr_silenced
-from .volume_checks import check_volume_file
+from .volume_checks import readable_volume
 from .layout import SPLITS
 
 PATIENT_DIR = re.compile(r"^patient\d+$", re.IGNORECASE)
@@ -159,10 +159,10 @@ def read_volume(path: Path, what: str) -> np.ndarray:
     own messages kept off the terminal); one line for anything unreadable."""
     import SimpleITK as sitk
 
-    check_volume_file(path)  # a short NIfTI or MetaImage file, refused before ITK zero-fills it
     try:
-        with native_stderr_silenced():
-            return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+        # a short NIfTI or MetaImage file is refused before ITK zero-fills it
+        with readable_volume(path) as readable, native_stderr_silenced():
+            return sitk.GetArrayFromImage(sitk.ReadImage(str(readable)))
     except RuntimeError as exc:
         raise DataError(f"{path}: cannot read the {what} ({itk_reason(exc, 'unreadable')})") from None
 

@@ -4,7 +4,9 @@ ITK reads a NIfTI file whose pixel data stops early without a word and fills the
 0: a label map cut short opens with its last rows background, an echo with black rows. Its
 MetaImage reader fails on a short ``.raw`` but prints to the terminal and names no cause.
 :func:`check_volume_file` reads what the header promises and compares it with what the file
-holds (for ``.nii.gz``, the decompressed stream, whose end a cut file never reaches):
+holds (for ``.nii.gz``, the decompressed stream, whose end a cut file never reaches).
+:func:`readable_volume` does the same for a reader and decompresses a ``.nii.gz`` only once,
+handing ITK the checked, decompressed copy:
 
 - NIfTI-1 and NIfTI-2 (``.nii``, ``.nii.gz``): ``vox_offset`` plus the product of the
   dimensions times ``bitpix / 8`` bytes;
@@ -16,10 +18,13 @@ refuses them when they are short.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import struct
+import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import CardiganError, DataError
@@ -33,7 +38,7 @@ def check_volume_file(path: Path | str, error: type[CardiganError] = DataError) 
     data than its header describes, or whose header cannot be read."""
     path = Path(path)
     name = path.name.lower()
-    try:
+    with _refused_as(path, error):
         if name.endswith(".nii"):
             with open(path, "rb") as handle:
                 _check_nifti(handle, path.stat().st_size)
@@ -44,6 +49,47 @@ def check_volume_file(path: Path | str, error: type[CardiganError] = DataError) 
             from .metaimage import check_header
 
             check_header(path)
+
+
+@contextlib.contextmanager
+def readable_volume(path: Path | str, error: type[CardiganError] = DataError) -> Iterator[Path]:
+    """The file for ITK to read in place of ``path``, checked as :func:`check_volume_file`
+    checks it, for the block.
+
+    A ``.nii.gz`` is decompressed once: into a temporary ``.nii``, measured as it is written,
+    which ITK then reads (checking the stream and then letting ITK decompress it again cost
+    twice). The copy goes when the block ends. When it cannot be written (no room in the
+    temporary folder), the file is checked and read where it is. Any other file is itself."""
+    path = Path(path)
+    if not path.name.lower().endswith(".nii.gz"):
+        check_volume_file(path, error)
+        yield path
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cardigan-")))
+            plain = folder / path.name[: -len(".gz")]  # what ITK may name in a message: the file's name
+            sink = _Sink(stack.enter_context(open(plain, "wb")))
+        except OSError:
+            sink = None
+        checked = False
+        if sink is not None:
+            try:
+                with _refused_as(path, error), gzip.open(path, "rb") as handle:
+                    checked = _check_nifti(handle, None, sink)
+                sink.close()
+            except _NoRoom:
+                sink = None
+        if sink is None:
+            check_volume_file(path, error)
+        yield plain if checked and sink is not None else path
+
+
+@contextlib.contextmanager
+def _refused_as(path: Path, error: type[CardiganError]) -> Iterator[None]:
+    """What a check finds wrong with ``path``, as one line (an ``error``)."""
+    try:
+        yield
     except DataError as exc:
         raise error(str(exc)) from None
     except _Short as short:
@@ -59,15 +105,40 @@ class _Short(Exception):
     """What a NIfTI file lacks, in words."""
 
 
-def _check_nifti(handle, file_size: int | None) -> None:
+class _NoRoom(Exception):
+    """The decompressed copy of a file could not be written."""
+
+
+class _Sink:
+    """A file the decompressed stream is copied to; a failed write is :class:`_NoRoom`, not a
+    problem of the file being read."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.handle.write(data)
+        except OSError:
+            raise _NoRoom from None
+
+    def close(self) -> None:
+        try:
+            self.handle.close()
+        except OSError:
+            raise _NoRoom from None
+
+
+def _check_nifti(handle, file_size: int | None, sink: _Sink | None = None) -> bool:
     """``handle`` at the start of the (decompressed) NIfTI stream; ``file_size`` its length
-    when known (an uncompressed file), else the stream is read to its end."""
+    when known (an uncompressed file), else the stream is read to its end (all of it, and
+    copied to ``sink``, when there is one). True when it was a NIfTI header and checked."""
     head = handle.read(NIFTI2_HEADER)
     if len(head) < 4:
         raise _Short(f"{len(head)} bytes, not even a NIfTI header")
     layout = _layout(head)
     if layout is None:
-        return  # not a NIfTI header we know: ITK decides
+        return False  # not a NIfTI header we know: ITK decides
     endian, version = layout
     size = NIFTI1_HEADER if version == 1 else NIFTI2_HEADER
     if len(head) < size:
@@ -75,21 +146,26 @@ def _check_nifti(handle, file_size: int | None) -> None:
     dims, bitpix, offset = _nifti_fields(head, endian, version)
     data = _data_bytes(dims, bitpix)
     if data is None:
-        return  # a header ITK will refuse on its own
+        return False  # a header ITK will refuse on its own
     rank = dims[0]
     needed = max(int(offset), size) + data
     if file_size is None:
         file_size = len(head)
+        if sink is not None:
+            sink.write(head)
         while True:
             chunk = handle.read(CHUNK)
             if not chunk:
                 break
             file_size += len(chunk)
-            if file_size >= needed:
+            if sink is not None:
+                sink.write(chunk)
+            elif file_size >= needed:
                 break
     if file_size < needed:
         shape = " x ".join(str(d) for d in dims[1:rank + 1])
         raise _Short(f"{file_size} of the {needed} bytes its {shape} voxels of {bitpix} bits need")
+    return True
 
 
 def _nifti_fields(head: bytes, endian: str, version: int) -> tuple[tuple[int, ...], int, float]:
