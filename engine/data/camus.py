@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
+from ..maskio import images_path_for, mask_path_for, pixel_spacing_mm
 from .metaimage import native_stderr_silenced
 from .volume_checks import readable_volume
 from .layout import SPLITS
@@ -146,9 +147,15 @@ def scan_2023(root: Path) -> tuple[list[CamusPatient], str, list[str]]:
 
 
 def find_frame(folder: Path, patient: str, view: str, instant: str, gt: bool) -> Path | None:
-    base = f"{patient}_{view}_{instant}{'_gt' if gt else ''}"
-    for suffix in FRAME_SUFFIXES:
+    return _first_file(folder, f"{patient}_{view}_{instant}", FRAME_SUFFIXES, gt)
+
+
+def _first_file(folder: Path, base: str, suffixes: tuple[str, ...], gt: bool) -> Path | None:
+    """The first of ``base`` + each suffix in ``folder`` that exists, or of its ground truth's
+    name (:func:`engine.maskio.mask_path_for`, CAMUS's ``_gt``) with ``gt``."""
+    for suffix in suffixes:
         path = folder / f"{base}{suffix}"
+        path = mask_path_for(path) if gt else path
         if path.is_file():
             return path
     return None
@@ -179,12 +186,7 @@ SEQUENCE_NAME = "half_sequence"  # CAMUS 2023: <patient>_<view>_half_sequence[_g
 
 
 def find_sequence(folder: Path, patient: str, view: str, gt: bool) -> Path | None:
-    base = f"{patient}_{view}_{SEQUENCE_NAME}{'_gt' if gt else ''}"
-    for suffix in (".nii.gz", ".nii", ".mhd"):
-        path = folder / f"{base}{suffix}"
-        if path.is_file():
-            return path
-    return None
+    return _first_file(folder, f"{patient}_{view}_{SEQUENCE_NAME}", (".nii.gz", ".nii", ".mhd"), gt)
 
 
 def read_sequence(path: Path) -> np.ndarray:
@@ -216,8 +218,6 @@ def write_frame(path: Path, array: np.ndarray) -> None:
     viewer lays a batch's frames over the studio's at the same size."""
     import SimpleITK as sitk
 
-    from ..maskio import pixel_spacing_mm
-
     image = sitk.GetImageFromArray(np.ascontiguousarray(array))
     image.SetSpacing((pixel_spacing_mm(array.shape[-1]),) * image.GetDimension())
     try:
@@ -242,8 +242,9 @@ def write_2023_patient(root: Path, patient: str, frames: dict[tuple[str, str], t
     folder = root / "database_nifti" / patient
     folder.mkdir(parents=True, exist_ok=True)
     for (view, instant), (image, labels) in frames.items():
-        write_frame(folder / f"{patient}_{view}_{instant}.nii.gz", np.asarray(image, dtype=np.uint8))
-        write_frame(folder / f"{patient}_{view}_{instant}_gt.nii.gz", np.asarray(labels, dtype=np.uint8))
+        image_path = folder / f"{patient}_{view}_{instant}.nii.gz"
+        write_frame(image_path, np.asarray(image, dtype=np.uint8))
+        write_frame(mask_path_for(image_path), np.asarray(labels, dtype=np.uint8))
     for view in sorted({view for view, _ in frames}):
         content = {"ED": 1, "ES": 2, "NbFrame": 2}
         content.update((info or {}).get(view, {}))
@@ -260,6 +261,7 @@ def write_2023_split_lists(root: Path, splits: dict[str, list[str]]) -> None:
 
 
 def has_ground_truth(folder: Path) -> bool:
-    """True if the patient folder holds any ``*_gt`` frame."""
-    return any(entry.name.lower().split(".")[0].endswith("_gt") for entry in folder.iterdir()
+    """True if the patient folder holds any frame or sequence named as ground truth
+    (:func:`engine.maskio.images_path_for`: ``*_gt``)."""
+    return any(images_path_for(entry) is not None for entry in folder.iterdir()
                if entry.name.lower().endswith(FRAME_SUFFIXES))
