@@ -342,6 +342,8 @@ def test_cli_prepare_reports_the_format(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 0, err
     assert "seed HDF5, detected" in err and "train 8 pairs" in err
+    fit = json.loads((tmp_path / "out" / "manifest.json").read_text())["fan_fit"]
+    assert f"fans: {fit['fitted']} fitted" in err  # the prepare summary ends with the fans
     assert stems_on_disk(tmp_path / "out", "test") == {f"{p}_{v}_ES" for p in SEED_SPLITS["test"] for v in VIEWS}
 
 

@@ -42,11 +42,13 @@ def acquisition(fan: Fan, seed: int) -> np.ndarray:
     return np.stack([frame_in(fan, seed, dropout="left"), frame_in(fan, seed + 1, dropout="right")])
 
 
-def sector_source(path, blank_es: bool = False):
+def sector_source(path, blank_es: bool = False, blank_ed: bool = False):
     def tamper(split, name, view, im, gt):
         frames = acquisition(TRUTH[view], seed=3 if view == "2CH" else 5)
         if blank_es:
             frames[1] = 0
+        if blank_ed:
+            frames[0] = 0
         return frames, np.stack([resize_image(g, SIZE) for g in gt])
 
     return build_seed_hdf5(path, {"train": ["patient0001"]}, shape=(SIZE, SIZE), im_kind="uint8", tamper=tamper)
@@ -157,7 +159,8 @@ def test_prepare_with_a_blank_frame_keeps_the_good_frame_fitted(tmp_path):
     manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("2CH",), workers=1)
     assert_near(label_fan(tmp_path / "out", "patient0001_2CH_ED"), TRUTH["2CH"])
     assert label_fan(tmp_path / "out", "patient0001_2CH_ES") == label_fan(tmp_path / "out", "patient0001_2CH_ED")
-    assert manifest["fan_fit"]["fitted"] == 1 and manifest["fan_fit"]["fallback"] == 1
+    fit = manifest["fan_fit"]
+    assert fit["fitted"] == 1 and fit["shared_only"] == 1 and fit["fallback"] == 0  # ES carries ED's fan
 
 
 def test_a_shared_fit_of_one_frame_is_that_frames_fit_and_frames_must_share_a_size():
@@ -250,7 +253,8 @@ def test_a_sequence_whose_pair_shares_no_fan_is_fitted_over_all_its_frames(tmp_p
     assert len({fan for fan, _ in joint}) == 1
     assert sequence_label_fans(tmp_path / "out") == [fan for fan, _ in joint]
     assert_near(joint[0][0], TRUTH["4CH"])
-    assert manifest["fan_fit"]["fallback"] == 1  # the blank ES alone
+    assert manifest["fan_fit"]["shared_only"] == 1  # the blank ES alone, with ED's fan
+    assert manifest["fan_fit"]["fallback"] == 0
 
 
 def test_each_image_is_resized_once_for_its_fan_and_its_file(tmp_path, monkeypatch):
@@ -263,3 +267,35 @@ def test_each_image_is_resized_once_for_its_fan_and_its_file(tmp_path, monkeypat
     manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("4CH",), sequences=True, workers=1)
     assert manifest["fan_fit"]["fitted"] == 2 + 5
     assert resized == [SIZE] * (2 + 5)
+
+
+def test_frames_without_a_fit_are_told_apart_by_the_fan_they_carry():
+    """A frame given its view's median fan and one carrying its acquisition's fan are
+    different things: fan_fit counts them apart, and its line reads old manifests too."""
+    from engine.data.prepare import fan_fit_line, fan_fit_summary
+    from engine.fan import default_fan
+
+    shared = Fan(0.5, 0.0, -30.0, 31.0, 1.0, 0.8)
+    fits = [(shared.to_dict(), 0.99), (shared.to_dict(), 0.97), (shared.to_dict(), 0.0),
+            (default_fan("2CH").to_dict(), 0.0), (default_fan("4CH").to_dict(), 0.0)]
+    summary = fan_fit_summary(fits)
+    assert (summary["fitted"], summary["fallback"], summary["shared_only"]) == (2, 2, 1)
+    assert summary["median_iou"] == 0.98 and summary["lowest_iou"] == 0.97
+    line = fan_fit_line(summary)
+    assert line == ("fans: 2 fitted (median IoU 0.980, lowest 0.970), 2 given their view's median fan, "
+                    "1 blank or badly cut carrying their acquisition's fan")
+    old = {"fitted": 2, "fallback": 3, "median_iou": 0.98, "lowest_iou": 0.97}  # both kinds in one
+    assert fan_fit_line(old) == ("fans: 2 fitted (median IoU 0.980, lowest 0.970), 3 not fitted "
+                                 "(their view's median fan or their acquisition's)")
+    assert fan_fit_line(fan_fit_summary([(shared.to_dict(), 0.99)])) == \
+        "fans: 1 fitted (median IoU 0.990, lowest 0.990)"
+
+
+def test_prepare_gives_a_pair_with_no_sector_its_views_median_fan_and_says_so(tmp_path):
+    from engine.fan import default_fan
+
+    source = sector_source(tmp_path / "seed.h5", blank_es=True, blank_ed=True)
+    manifest = prepare_dataset(source, tmp_path / "out", size=SIZE, views=("2CH",), workers=1)
+    assert label_fan(tmp_path / "out", "patient0001_2CH_ED") == default_fan("2CH")
+    fit = manifest["fan_fit"]
+    assert (fit["fitted"], fit["fallback"], fit["shared_only"]) == (0, 2, 0)

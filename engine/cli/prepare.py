@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.prepare import prepare_dataset
+    from ..data.prepare import fan_fit_line, prepare_dataset
     from ..data.sources import FORMAT_NAMES, detect_format
     from .terminal import TerminalProgress, note
 
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
                                            f"patient{'' if patients[split] == 1 else 's'})"
                                            for split in counts)
          + f"; splits from {manifest['source']['split_source']}")
+    if "fan_fit" in manifest:
+        note(fan_fit_line(manifest["fan_fit"]))
     return 0
 
 

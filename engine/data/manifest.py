@@ -22,6 +22,11 @@ Fields (version 1)::
                     show; the shape-model heart, and "shown" {view: heart} for a view whose
                     masks show one nearer the mean (too extreme to draw at that size and fan)
     anatomy         {"shape_model": fingerprint, "source": in words} the model they were drawn from
+    fans            {"split/stem": fan record} the fan in each label PNG (prepare)
+    fan_fit         {"fitted", "median_iou", "lowest_iou", "fallback", "shared_only"} how well
+                    the fans fitted (engine.data.prepare.fan_fit_summary): "fallback" frames
+                    carry their view's median fan, "shared_only" ones their acquisition's;
+                    older manifests count both in "fallback" and lack "shared_only"
 """
 
 from __future__ import annotations

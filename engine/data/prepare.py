@@ -27,7 +27,7 @@ from ..anatomy import VIEWS
 from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
-from ..fan import FAN_KEY, Fan, fan_overlaps
+from ..fan import DEFAULT_FANS, FAN_KEY, Fan, fan_overlaps
 from .image_fans import fit_frames_fan, fitting_picture, frames_with_fan
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
@@ -200,14 +200,35 @@ def left_out(skipped: list[dict], shown: int = 3) -> str:
     return ": " + ", ".join(f"{s['patient']} ({s['reason']})" for s in skipped[:shown]) + more
 
 
-def fan_fit_summary(fits: list[float]) -> dict:
-    """How well sectors fitted the images' support: median and lowest IoU, and how many
-    images had no fan fitted to them (IoU 0: a blank or badly cut frame carrying its
-    acquisition's fan, or its view's median fan)."""
-    good = [f for f in fits if f > 0]
-    return {"fitted": len(good), "fallback": len(fits) - len(good),
+def fan_fit_summary(fits: list[tuple[dict, float]]) -> dict:
+    """How well sectors fitted the images' support, from each frame's fan record and IoU:
+    median and lowest IoU of the frames a fan was fitted to, and the frames none was fitted
+    to (IoU 0), apart by the fan they carry: ``fallback``, their view's median fan (no sector
+    found in the frame nor in its acquisition); ``shared_only``, their acquisition's fan,
+    fitted to its other frames (a blank or badly cut frame of a pair or sequence)."""
+    medians = [fan.to_dict() for fan in DEFAULT_FANS.values()]
+    good = [fit for _, fit in fits if fit > 0]
+    fallback = sum(1 for record, fit in fits if not fit > 0 and record in medians)
+    return {"fitted": len(good), "fallback": fallback, "shared_only": len(fits) - len(good) - fallback,
             "median_iou": round(float(np.median(good)), 4) if good else None,
             "lowest_iou": round(float(min(good)), 4) if good else None}
+
+
+def fan_fit_line(fan_fit: dict) -> str:
+    """``fan_fit`` (:func:`fan_fit_summary`) in words. A manifest written before the frames
+    without a fit of their own were told apart has ``fallback`` alone, counting both kinds."""
+    line = f"fans: {fan_fit.get('fitted', 0)} fitted"
+    if fan_fit.get("median_iou") is not None:
+        line += f" (median IoU {fan_fit['median_iou']:.3f}, lowest {fan_fit['lowest_iou']:.3f})"
+    fallback = fan_fit.get("fallback", 0)
+    if "shared_only" not in fan_fit:
+        return line + (f", {fallback} not fitted (their view's median fan or their acquisition's)"
+                       if fallback else "")
+    if fallback:
+        line += f", {fallback} given their view's median fan"
+    if fan_fit["shared_only"]:
+        line += f", {fan_fit['shared_only']} blank or badly cut carrying their acquisition's fan"
+    return line
 
 
 def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
@@ -327,7 +348,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         manifest["fans"] = {key: record for key, (record, _) in sorted(fans.items())}
         if sequences:
             manifest["sequences"] = sequence_list
-        manifest["fan_fit"] = fan_fit_summary([fit for _, fit in fans.values()])
+        manifest["fan_fit"] = fan_fit_summary(list(fans.values()))
         hearts = _generated_hearts(source, fmt, splits)
         if hearts:
             manifest["hearts"] = hearts
