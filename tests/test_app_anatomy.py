@@ -958,11 +958,11 @@ def test_a_slider_move_draws_the_heart_once(qtbot, monkeypatch, name):
     draw_labels = shape_model.draw_labels
     monkeypatch.setattr(shape_model, "draw_labels", lambda *args: drawn.append(1) or draw_labels(*args))
     slider = panel.findChild(QSlider, name)
-    shape_model._fit_view.cache_clear()
+    shape_model._fitted_view.cache_clear()
     slider.setValue(slider.value() + 2)
     assert "stops" not in panel.status.text()
     by_the_move = len(drawn)
-    shape_model._fit_view.cache_clear()
+    shape_model._fitted_view.cache_clear()
     drawn.clear()
     assert panel.model.view_scale(heart(doc), "4CH", 64, doc.fan) is not None
     assert by_the_move == len(drawn) > 0

@@ -772,7 +772,7 @@ def test_the_last_resort_tries_no_scale_the_first_pass_saw_fail(model, monkeypat
 
     def draws(work) -> tuple[int, object]:
         shape_model._drawing.cache_clear()
-        shape_model._fit_view.cache_clear()
+        shape_model._fitted_view.cache_clear()
         drawn_masks.clear()
         result = work()
         return len(drawn_masks), result
@@ -808,3 +808,23 @@ def test_a_heart_is_named_by_a_seed_a_user_can_type_or_a_short_stable_id():
     assert len(set(names)) == len(names)
     assert names == [heart_name(seed) for seed in seeds]
     assert heart_name(TYPED_SEEDS).startswith("random heart ")
+
+
+def test_a_views_fit_is_drawn_once_however_its_arguments_are_passed(model, monkeypatch):
+    """view_scale and the drawing of a mask share one fit of a heart in a view; a call that
+    names its arguments finds that same fit instead of drawing the masks again."""
+    from engine.anatomy import shape_model
+
+    heart, fan = model.draw(5), default_fan("4CH")
+    drawn_masks: list[int] = []
+    draw_labels = shape_model.draw_labels
+    monkeypatch.setattr(shape_model, "draw_labels", lambda *args: drawn_masks.append(1) or draw_labels(*args))
+    shape_model._drawing.cache_clear()
+    shape_model._fitted_view.cache_clear()
+    scale = model.view_scale(heart, "4CH", 96)
+    once = len(drawn_masks)
+    assert scale is not None and once >= 2  # ED and ES at least
+    again = shape_model._fit_view(model, heart, "4CH", 96, fan=fan, steps=shape_model.STEPS, first=0)
+    assert again[0] == scale and len(drawn_masks) == once
+    assert shape_model._fit_view(model, heart, "4CH", np.int64(96), fan)[0] == scale and len(drawn_masks) == once
+    assert model.mask(heart, "4CH", "ES", 96).shape == (96, 96) and len(drawn_masks) == once

@@ -262,7 +262,7 @@ class ShapeModel:
         masks in ``view`` both fit at ``size``; None when none down to 0.95 ** 12 does. One
         factor for the whole cycle, so shrinking never changes the ejection fraction."""
         fan = default_fan(view) if fan is None else fan
-        return _fit_view(self, heart, view, int(size), fan, STEPS, 0)[0]  # the key the drawing uses
+        return _fit_view(self, heart, view, int(size), fan)[0]
 
     def mask(self, heart: Heart, view: str, phase="ED", size: int = 256, fan: Fan | None = None) -> np.ndarray:
         """The (size, size) uint8 label map of ``heart``: placed in ``fan`` (default: the view's
@@ -360,12 +360,19 @@ def _drawing(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
     return pulled[-1], SHRINK ** LAST_RESORT_STEPS, None
 
 
-@lru_cache(maxsize=64)
 def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan, steps: int = STEPS,
               first: int = 0):
     """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale` (shrunk ``first`` to
     ``steps`` times), the masks cleared outside the fan (read-only); (None, None) when no
-    scale fits."""
+    scale fits. Drawn once per heart, view, size, fan and steps however the arguments are
+    passed: :meth:`ShapeModel.view_scale` and :func:`_drawing` share the drawings."""
+    return _fitted_view(model, heart, view, int(size), fan, int(steps), int(first))
+
+
+@lru_cache(maxsize=64)
+def _fitted_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan, steps: int, first: int):
+    """:func:`_fit_view`, cached: called only there, always with every argument in place (a
+    keyword would make another cache key for the same drawing)."""
     inside = _inside(fan, size)
     marks = [model.landmarks(heart, view, phase, fan) for phase in PHASES]
     for step in range(first, steps + 1):
