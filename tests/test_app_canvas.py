@@ -50,6 +50,38 @@ def test_a_stroke_painting_a_heart_class_outside_the_fan_is_kept_and_told_once(c
     assert len(told) == 1
 
 
+def test_a_fill_or_polygon_painting_a_heart_class_outside_the_fan_is_told_as_a_stroke_is(canvas):
+    """Flood fill and polygon fill put heart classes outside the fan without a word, while a
+    brush stroke doing the same was told: they are told the same, once, naming their step."""
+    from engine.fan import edge_distance
+
+    doc, told = canvas.document, []
+    canvas.noticed.connect(told.append)
+    outside = edge_distance(doc.fan, *doc.shape) < -0.5  # wholly outside: the image is black there
+    canvas.set_tool("polygon")
+    for point in [(24, 30), (40, 30), (40, 44)]:  # inside the fan: nothing to tell
+        click(canvas, *point)
+    double_click(canvas, 24, 44)
+    assert (doc.labels == 2).any() and told == []
+    for point in [(0, 0), (14, 0), (14, 6)]:  # the top-left corner, outside the fan
+        click(canvas, *point)
+    QApplication.sendEvent(canvas, _key(Qt.Key.Key_Return))
+    painted = int(((doc.labels == 2) & outside).sum())
+    assert painted > 10 and len(told) == 1, told
+    assert told[0] == (f"{painted} pixels of myocardium painted outside the fan, where the image is black "
+                       "(Undo takes the polygon fill back)"), told[0]
+    canvas.settings.active_label = 1
+    canvas.set_tool("fill")
+    click(canvas, 32, 60)  # the background, inside and outside the fan alike
+    lv_outside = int(((doc.labels == 1) & outside).sum())
+    assert lv_outside > 100 and len(told) == 2, told
+    assert told[1].startswith(f"{lv_outside} pixels of LV cavity painted outside the fan"), told[1]
+    assert told[1].endswith("(Undo takes the fill back)"), told[1]
+    canvas.settings.active_label = 0  # background outside the fan is what belongs there
+    click(canvas, 32, 60)
+    assert len(told) == 2 and not ((doc.labels == 1) & outside).any()
+
+
 def test_a_mouse_stroke_paints_and_is_one_undo_step(canvas):
     doc = canvas.document
     drag(canvas, [(10 + i, 20 + 0.5 * i) for i in range(0, 40, 2)])

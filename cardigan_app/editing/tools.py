@@ -4,9 +4,10 @@ Tools turn pointer gestures, given in image coordinates, into :class:`LabelDocum
 They know nothing about Qt, so scripts and tests can drive them directly; the canvas
 translates mouse and key events and draws the preview each tool describes.
 
-A brush stroke that paints a heart class outside the document's fan is kept as painted (as
-ITK-SNAP and Slicer keep paint wherever it goes), and its :attr:`Tool.notice` says how much
-of it lies there, where the synthesized image is black, so the user can take it back.
+A brush stroke, flood fill or polygon fill that paints a heart class outside the document's
+fan is kept as painted (as ITK-SNAP and Slicer keep paint wherever it goes), and the tool's
+:attr:`Tool.notice` says how much of it lies there, where the synthesized image is black, so
+the user can take it back (:func:`painted_outside_fan`, one wording for every tool).
 """
 
 from __future__ import annotations
@@ -143,8 +144,9 @@ class BrushTool(Tool):
         self.drag(x, y)
         stroke = self._stroke if self.busy else None
         self.cancel()
-        if stroke is not None and self.document is not None:
-            self.notice = painted_outside_fan(self.document, stroke)
+        if stroke is not None and stroke.pieces and self.document is not None:
+            changed = np.concatenate([indices for indices, _ in stroke.pieces])
+            self.notice = painted_outside_fan(self.document, changed, "stroke")
 
     def cancel(self) -> None:
         """End this brush's stroke as one undo step (a stroke something else holds open, an
@@ -178,7 +180,9 @@ class FillTool(Tool):
 
     def press(self, x: float, y: float) -> None:
         if self.document is not None:
-            self.document.fill(x, y, self.settings.active_label, self.settings.paint_over)
+            edit = self.document.fill(x, y, self.settings.active_label, self.settings.paint_over)
+            if edit is not None:
+                self.notice = painted_outside_fan(self.document, edit.indices, "fill")
 
 
 class PolygonTool(Tool):
@@ -217,11 +221,13 @@ class PolygonTool(Tool):
             self.notice = (f"A polygon needs three corners ({len(self.points)} placed): "
                            "click more, or Esc to drop it")
             return False
-        if self.document.fill_polygon(self.points, self.settings.active_label, self.settings.paint_over) is None:
+        edit = self.document.fill_polygon(self.points, self.settings.active_label, self.settings.paint_over)
+        if edit is None:
             self.notice = (f"The polygon changed no pixel ({self._why_nothing_changed()}): its corners stay; "
                            "Enter fills it again, Esc drops it")
             return False
         self.points = []
+        self.notice = painted_outside_fan(self.document, edit.indices, "polygon fill")
         return True
 
     def _why_nothing_changed(self) -> str:
@@ -260,24 +266,23 @@ class PolygonTool(Tool):
         return bool(self.points)
 
 
-def painted_outside_fan(document: LabelDocument, stroke: Stroke) -> str | None:
-    """What the status line says of a stroke that left a heart class on pixels wholly outside
-    the document's fan (the synthesized image is black there), or None when it left none."""
-    changed = np.unique(np.concatenate([indices for indices, _ in stroke.pieces])) if stroke.pieces else None
-    if changed is None or changed.size == 0:
+def painted_outside_fan(document: LabelDocument, changed: np.ndarray, step: str) -> str | None:
+    """What the status line says of an edit (``step``: "stroke", "fill", ...) whose changed
+    pixels (flat indices, repeats allowed) left a heart class wholly outside the document's fan,
+    where the synthesized image is black; None when it left none there."""
+    changed = np.unique(changed)
+    if changed.size == 0:
         return None
-    values = document.labels.ravel()[changed]
-    painted = changed[values != BACKGROUND]
+    painted = changed[document.labels.ravel()[changed] != BACKGROUND]
     if painted.size == 0:
         return None
     height, width = document.shape
-    outside = edge_distance(document.fan, height, width).ravel()[painted] < -0.5
-    count = int(outside.sum())
-    if count == 0:
+    outside = painted[edge_distance(document.fan, height, width).ravel()[painted] < -0.5]
+    if outside.size == 0:
         return None
-    names = " and ".join(in_sentence(LABELS[v].name) for v in np.unique(document.labels.ravel()[painted[outside]]))
-    pixels = "1 pixel" if count == 1 else f"{count} pixels"
-    return f"{pixels} of {names} painted outside the fan, where the image is black (Undo takes the stroke back)"
+    names = " and ".join(in_sentence(LABELS[v].name) for v in np.unique(document.labels.ravel()[outside]))
+    pixels = "1 pixel" if outside.size == 1 else f"{outside.size} pixels"
+    return f"{pixels} of {names} painted outside the fan, where the image is black (Undo takes the {step} back)"
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
