@@ -20,6 +20,7 @@ from engine.models.registry import KINDS_IN_WORDS
 from .actions import ActionRegistry, keys_in_words
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
 from .state import StudioState
+from .status_line import StatusBar
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -351,7 +352,12 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
 
 
 def build_status_bar(window: MainWindow) -> StatusWidgets:
-    """Device, last synthesis time, pointer position and the class under it."""
+    """Device, last synthesis time, pointer position and the class under it. A long message
+    has the room it needs: the synthesis time gives way first, then the device, the pointer's
+    position and class, the busy note last (:class:`~cardigan_app.status_line.StatusBar`)."""
+    bar = StatusBar(window)  # parented, so its Python side lives as long as the window
+    window.setStatusBar(bar)
+    give_way = {"time": 0, "device": 1, "cursor": 2, "label": 3, "busy": 4}
     tips = {"time": "How long synthesis takes", "device": "The device the model runs on",
             "cursor": "Pixel under the pointer (column, row)", "label": "Class under the pointer"}
     widths = {"cursor": 110, "label": 120}
@@ -362,5 +368,5 @@ def build_status_bar(window: MainWindow) -> StatusWidgets:
             widget.setToolTip(tips[name])
         if name in widths:
             widget.setMinimumWidth(widths[name])
-        window.statusBar().addPermanentWidget(widget)
+        bar.add_field(widget, give_way[name])
     return StatusWidgets(**fields)

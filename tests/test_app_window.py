@@ -111,6 +111,46 @@ def test_status_bar_shows_cursor_position_and_label(window):
         ["Background", "LV cavity", "Myocardium", "Left atrium"][window.document.labels[9, 20]]
 
 
+def test_long_status_messages_are_readable_at_1280_by_800(window, qtbot, tmp_path):
+    """The permanent fields on the right left a message some 730 px at 1280 px wide, and Qt
+    cut the rest off mid-word. Now they give way while a long message shows, come back after
+    it, and a message too long for the whole bar ends in an ellipsis with its text as tooltip."""
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    bar, fields = window.statusBar(), window.status_widgets
+    fields.cursor.setText("x 255, y 255")
+    fields.label.setText("2 \u00b7 Myocardium")
+    folder = tmp_path / "exports" / "a study of synthetic four-chamber views"
+    messages = [  # the longest forms of what the studio says (showMessage across cardigan_app)
+        "Opened patient0042_4CH_sequence_half_sequence.mp4 to trace over (1016 \u00d7 708 \u2192 256 \u00d7 256, "
+        "47 frames), no sector found in it, so the usual 4CH fan is used (the Probe fan sliders move it)",
+        "patient0042_4CH_half_sequence_gt.nii.gz was read, but another mask was opened meanwhile: it was not opened",
+        "1843 pixels of LV cavity and myocardium painted outside the fan, where the image is black "
+        "(Undo takes the polygon fill back)",
+        f"Exported {folder / 'patient0042_4CH_ED.png'}, {folder / 'patient0042_4CH_ED_gt.png'}",
+    ]
+
+    def shown_whole(message: str) -> bool:
+        fields_left = min((f.x() for f in vars(fields).values() if f.isVisible() and f.width() > 0),
+                          default=bar.width() - 12)
+        return bar.fontMetrics().horizontalAdvance(message) <= fields_left - 8
+
+    for message in messages:
+        bar.showMessage(message, 60_000)
+        qtbot.wait(20)
+        assert shown_whole(message) or bar.toolTip() == message, message
+    for message in messages[:3]:  # these fit in 1280 px, once the fields make room
+        bar.showMessage(message, 60_000)
+        qtbot.wait(20)
+        assert shown_whole(message), message
+    bar.clearMessage()
+    qtbot.wait(20)
+    assert all(f.isVisible() for f in vars(fields).values()) and bar.toolTip() == ""
+    assert fields.label.text() == "2 \u00b7 Myocardium"
+    bar.showMessage("Saved mask.png", 60_000)  # a short message leaves every field in place
+    assert all(f.isVisible() for f in vars(fields).values())
+
+
 def test_extension_points_for_later_menus_and_panels(window):
     menu = QMenu("&Plugins", window)
     window.add_menu(menu)

@@ -1,0 +1,98 @@
+"""The window's status bar: a temporary message is always readable.
+
+A message (``showMessage``) is drawn left of the permanent fields (busy, synthesis time,
+device, cursor, class), and Qt clips what does not fit there, mid-word, without a sign. Here,
+while a message is shown, the permanent fields give way to it one by one, in the order of
+:attr:`StatusBar.give_way_order` (the least urgent first), until it fits; they come back when
+it ends or the bar widens. A message too long even for the whole bar ends in an ellipsis, and
+the bar's tooltip holds the whole text, as it does whenever any of it is hidden.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
+
+LEFT_MARGIN, RIGHT_MARGIN, GAP = 6, 12, 2  # as QStatusBar places its message
+
+
+class StatusBar(QStatusBar):
+    """A status bar whose permanent fields give way to a long message (see the module)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ranks: dict[QWidget, int] = {}  # the permanent fields and their give-way ranks
+        self._given_way: list[QWidget] = []
+        self.messageChanged.connect(self._make_room)
+
+    def add_field(self, widget: QWidget, give_way_rank: int) -> None:
+        """Add a permanent field; a lower ``give_way_rank`` gives way to a long message sooner."""
+        self.addPermanentWidget(widget)
+        self._ranks[widget] = give_way_rank
+
+    @property
+    def give_way_order(self) -> list[QWidget]:
+        """The permanent fields, the first to give way first."""
+        return sorted(self._ranks, key=self._ranks.get)
+
+    @property
+    def given_way(self) -> list[QWidget]:
+        """The permanent fields hidden now to make room for the message."""
+        return list(self._given_way)
+
+    def message_rect(self) -> QRect:
+        """Where the message is drawn: from the left edge to the first permanent field shown."""
+        right = self.width() - RIGHT_MARGIN
+        grip = self.findChild(QSizeGrip)
+        if grip is not None and grip.isVisible():
+            right = min(right, grip.x() - GAP)
+        shown = [widget.x() for widget in self.give_way_order if widget.isVisible()]
+        if shown:
+            right = min(right, min(shown) - GAP)
+        return QRect(LEFT_MARGIN, 0, max(0, right - LEFT_MARGIN), self.height())
+
+    def message_fits(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.currentMessage()) <= self.message_rect().width()
+
+    def _make_room(self, message: str = "") -> None:
+        """Bring back every field given way, then hide them in order until ``message`` fits."""
+        for widget in self._given_way:
+            widget.show()
+        self._given_way = []
+        self.layout().activate()
+        if message and self.isVisible():
+            for widget in self.give_way_order:
+                if self.message_fits():
+                    break
+                if widget.isVisible():
+                    widget.hide()
+                    self._given_way.append(widget)
+                    self.layout().activate()
+        self.setToolTip("" if not message or self.message_fits() else message)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._make_room(self.currentMessage())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """As QStatusBar paints, with a message too long for its room cut off with an ellipsis."""
+        message = self.currentMessage()
+        if not message or self.message_fits():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
+        for widget in self.give_way_order:
+            if widget.isVisible():
+                frame = QStyleOption()
+                frame.rect = widget.geometry().adjusted(-2, -1, 2, 1)
+                frame.palette = self.palette()
+                frame.state = QStyle.StateFlag.State_None
+                self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, painter, widget)
+        room = self.message_rect()
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(room, Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine,
+                         self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, room.width()))
