@@ -2,10 +2,12 @@
 
 The image, the mask and the pair go to an 8-bit PNG or to NIfTI (``.nii.gz``, for ITK-SNAP
 and 3D Slicer), by the name's suffix or the file dialog's filter; the mask alone may also go
-to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured). A pair is
-``<name>.png`` with ``<name>_mask.png``, or ``<name>.nii.gz`` with ``<name>_gt.nii.gz`` as
-CAMUS names its ground truth and ``<name>.itksnap``, an ITK-SNAP workspace that opens the two
-with the classes named and coloured. The figure is a colour PNG."""
+to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured). A pair's mask is
+named by the one rule of :func:`engine.maskio.mask_path_for`, as CAMUS names its ground truth and
+the cine export its masks: ``<name>.png`` with ``<name>_gt.png``, or ``<name>.nii.gz`` with
+``<name>_gt.nii.gz`` and ``<name>.itksnap``, an ITK-SNAP workspace that opens the two with the
+classes named and coloured. Opening the mask again brings its image along, under it
+(:func:`engine.maskio.images_path_for`). The figure is a colour PNG."""
 
 from __future__ import annotations
 
@@ -99,8 +101,9 @@ def write_mask(path: Path, labels: np.ndarray, text: dict[str, str] | None = Non
 
 
 def pair_mask_path(path: Path) -> Path:
-    """Where a pair's mask goes beside its image: ``x_gt.nii.gz`` or ``x_mask.png``."""
-    return mask_path_for(path) if nifti_suffix(path) else path.with_name(path.stem + "_mask.png")
+    """Where a pair's mask goes beside its image: ``x_gt.nii.gz`` or ``x_gt.png`` (one rule,
+    :func:`engine.maskio.mask_path_for`)."""
+    return mask_path_for(path)
 
 
 def pair_workspace_path(path: Path) -> Path | None:
@@ -179,7 +182,7 @@ class Exporter:
         return path is not None and self._write(lambda: write_mask(path, labels, text), path)
 
     def export_pair(self) -> bool:
-        """``<name>.png`` (image) and ``<name>_mask.png`` (label map) side by side on disk, or
+        """``<name>.png`` (image) and ``<name>_gt.png`` (label map) side by side on disk, or
         ``<name>.nii.gz``, ``<name>_gt.nii.gz`` and the ITK-SNAP workspace ``<name>.itksnap``."""
         result = self._current()
         path = self._ask("Export image and mask", "") if result is not None else None

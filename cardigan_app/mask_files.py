@@ -121,15 +121,18 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     """Everything opening the mask ``path`` reads (``labels``: its label map or loop's masks,
     when the caller has read them already, ``text`` the text chunks read with them), each file
     once: a label PNG with its text chunks; a loop's masks with the loop's images beside them,
-    one frame each; a label map with the frames of ``reference``."""
+    one frame each; a label map with the frames of ``reference``, or else of the image it was
+    written beside (``x.png`` under ``x_gt.png``, as File > Export names a pair)."""
     if labels is None:
         labels, text = read_masks_and_text(path)
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
     if labels.ndim == 3:
-        images = loop_images_beside(path)
+        images = images_beside(path)
         frames = reference_frames(images)
         return MaskRead(labels) if frames is None or frames.shape != labels.shape else MaskRead(labels, frames, images)
+    if reference is None:
+        reference = images_beside(path)
     frames = reference_frames(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     return MaskRead(labels, fitting, reference, mask_png_text(path, text))
@@ -145,9 +148,10 @@ def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
     return int(painted[np.argmax(areas)]), int(painted[np.argmin(areas)])
 
 
-def loop_images_beside(path: Path) -> Path | None:
-    """The images' loop a loop's masks were written beside (``x.nii.gz`` for ``x_gt.nii.gz``,
-    as File > Export > Cine loop names them: :func:`engine.maskio.images_path_for`), when it is there."""
+def images_beside(path: Path) -> Path | None:
+    """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
+    for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
+    truth: :func:`engine.maskio.images_path_for`), when it is there."""
     images = images_path_for(path)
     return images if images is not None and images.is_file() else None
 
@@ -288,7 +292,7 @@ class MaskFiles:
         if not confirmed and not self.confirm_discard("opening another mask"):
             return False
         files = [path] if labels is None else []
-        files += [file for file in (reference, loop_images_beside(path)) if file is not None]
+        files += [file for file in (reference, images_beside(path)) if file is not None]
         return self._read_then(path, files, lambda: read_mask_file(path, labels, reference, text),
                                lambda read: self._show_mask(path, read), "Cannot open the mask")
 

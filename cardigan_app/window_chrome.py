@@ -109,7 +109,7 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("export_mask", "File", "&Mask\u2026", do.export_mask,
       tip="Export the mask as a label PNG (with its fan, as saved), NIfTI (.nii.gz) or a 3D Slicer segmentation")
     a("export_pair", "File", "Image &and mask\u2026", do.export_pair,
-      tip="Export the image and the mask (<name>.png and <name>_mask.png, or <name>.nii.gz and "
+      tip="Export the image and the mask (<name>.png and <name>_gt.png, or <name>.nii.gz and "
           "<name>_gt.nii.gz)")
     a("export_figure", "File", "Side-by-side &figure\u2026", do.export_figure,
       tip="Export a colour figure: mask | synthesis (| real image)")

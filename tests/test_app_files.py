@@ -11,6 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, QUrl
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from cardigan_app.editing import LabelDocument
 from cardigan_app.testing import close_window, drag, open_window
 from engine.errors import Advice, CardiganError, Message
 from engine.maskio import read_label_png, write_label_png
@@ -365,7 +366,9 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     assert (np.asarray(Image.open(tmp_path / "out" / "img.png")) == result.image).all()
     save_dialog_returns(monkeypatch, tmp_path / "out" / "pair.png")
     assert window.exporter.export_pair()
-    assert (read_label_png(tmp_path / "out" / "pair_mask.png") == window.document.labels).all()
+    labels = window.document.labels.copy()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img.png", "pair.png", "pair_gt.png"]
+    assert (read_label_png(tmp_path / "out" / "pair_gt.png") == labels).all()  # named as CAMUS and the cine export name masks
     assert (np.asarray(Image.open(tmp_path / "out" / "pair.png")) == result.image).all()
     save_dialog_returns(monkeypatch, tmp_path / "out" / "fig.png")
     assert window.exporter.export_figure()
@@ -635,6 +638,25 @@ def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot,
         close_window(again)
 
 
+def test_an_exported_png_pair_is_named_by_the_one_rule_and_opens_again_with_its_image(window, tmp_path,
+                                                                                     monkeypatch):
+    """A PNG pair's mask was ``x_mask.png`` while a NIfTI pair's, a cine loop's and CAMUS's are
+    ``x_gt``: opening the mask found no image beside it. Now it is ``x_gt.png``, and opening it
+    shows the exported image under it, as a loop's masks show theirs."""
+    result, labels = window.live.last_result, window.document.labels.copy()
+    save_dialog_returns(monkeypatch, tmp_path / "pair.png")
+    assert window.exporter.export_pair()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == ["pair.png", "pair_gt.png"]
+    window.set_document(LabelDocument(np.zeros_like(labels)))
+    assert window.reference_image is None
+    assert window.files.open_path(tmp_path / "pair_gt.png", confirmed=True)
+    assert (window.document.labels == labels).all()
+    assert window.reference_image is not None and (window.reference_image == result.image).all()
+    (tmp_path / "pair.png").unlink()  # a mask whose image is gone opens alone, as before
+    assert window.files.open_path(tmp_path / "pair_gt.png", confirmed=True)
+    assert window.reference_image is None and (window.document.labels == labels).all()
+
+
 def test_a_save_dialogs_answer_names_png_or_nifti():
     from cardigan_app.export import NIFTI_FILTER, PNG_FILTER, chosen_path, pair_mask_path
 
@@ -643,7 +665,7 @@ def test_a_save_dialogs_answer_names_png_or_nifti():
     assert chosen_path("/x/case.nii", PNG_FILTER).name == "case.nii"  # what was typed wins
     assert chosen_path("/x/case.png", NIFTI_FILTER).name == "case.png"
     assert pair_mask_path(chosen_path("/x/case", NIFTI_FILTER)).name == "case_gt.nii.gz"
-    assert pair_mask_path(chosen_path("/x/case", PNG_FILTER)).name == "case_mask.png"
+    assert pair_mask_path(chosen_path("/x/case", PNG_FILTER)).name == "case_gt.png"  # one rule for both
     from cardigan_app.export import SLICER_FILTER
 
     assert chosen_path("/x/case", SLICER_FILTER).name == "case.seg.nrrd"
@@ -919,7 +941,7 @@ def test_an_exported_png_mask_keeps_the_fan_and_heart_its_image_was_drawn_in(qtb
     for name, export in (("pair.png", window.exporter.export_pair), ("mask.png", window.exporter.export_mask)):
         save_dialog_returns(monkeypatch, tmp_path / name)
         assert export()
-    for written in (tmp_path / "pair_mask.png", tmp_path / "mask.png"):
+    for written in (tmp_path / "pair_gt.png", tmp_path / "mask.png"):
         text = read_png_text(written)
         assert text[FAN_KEY] == fan.to_json() and json.loads(text[ANATOMY_KEY]) == heart
 

@@ -236,7 +236,7 @@ def test_the_masks_of_images_are_named_by_one_rule_both_ways(tmp_path, images, m
 
 def test_the_studio_finds_a_loops_images_by_the_rule_the_export_names_them_by(tmp_path, monkeypatch):
     import engine.maskio as maskio
-    from cardigan_app.mask_files import loop_images_beside
+    from cardigan_app.mask_files import images_beside
     from engine.cine.writers import write_loop
 
     monkeypatch.setattr(maskio, "MASKS_MARK", "_labels")  # the rule changed in its one place ...
@@ -244,4 +244,4 @@ def test_the_studio_finds_a_loops_images_by_the_rule_the_export_names_them_by(tm
     masks[:, 4:8, 4:8] = 1
     written = write_loop(tmp_path / "loop.nii.gz", np.zeros((3, 16, 16), np.uint8), masks, fps=10)
     assert [path.name for path in written] == ["loop.nii.gz", "loop_labels.nii.gz"]  # ... is the export's
-    assert loop_images_beside(written[1]) == written[0]  # ... and the studio's way back
+    assert images_beside(written[1]) == written[0]  # ... and the studio's way back
