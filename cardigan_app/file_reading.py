@@ -6,11 +6,13 @@ once. A larger one is read on a worker thread while the window stays live, with 
 and a status line. One read runs at a time; asking for another supersedes it, and the older
 result is dropped when it arrives.
 
-The mask may change while a file is read. A caller takes a :class:`Stamp` of the mask (both
-key frames) as it was; when the result arrives, :meth:`Stamp.same_document` says whether the
-user has since opened or made another mask (the result is then dropped: the newer action wins)
-and :meth:`Stamp.edited` whether they edited either key frame (the caller asks again before
-replacing it).
+The mask may change while a file is read. Opening or making another mask meanwhile (a small
+file read at once, File > New) wins: the window calls :meth:`FileReader.drop`, so the busy
+cursor and the read's status line end with it and the read's result, when it comes, is ignored.
+A caller also takes a :class:`Stamp` of the mask (both key frames) as it was; when the result
+arrives, :meth:`Stamp.same_document` says whether another mask came meanwhile all the same
+(the result is then dropped) and :meth:`Stamp.edited` whether the user edited either key frame
+(the caller asks again before replacing it).
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class FileReader:
         self._task: BackgroundTask | None = None
         self._token = 0
         self._busy_cursor = False
+        self._message = ""  # the status line the read in progress shows
         self.reading: Path | None = None
 
     @property
@@ -116,7 +119,8 @@ class FileReader:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             self._busy_cursor = True
         megabytes = path.stat().st_size / 2**20 if path.exists() else 0
-        self.window.statusBar().showMessage(f"Reading {path.name} ({megabytes:.0f} MB)\u2026")
+        self._message = f"Reading {path.name} ({megabytes:.0f} MB)\u2026"
+        self.window.statusBar().showMessage(self._message)
         task.start()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -128,18 +132,29 @@ class FileReader:
             return  # superseded: a newer read owns the cursor and the status line
         self._task, self.reading = None, None
         self._restore_cursor()
-        self.window.statusBar().clearMessage()
+        self._clear_message()
         then()
+
+    def _clear_message(self) -> None:
+        """Take the read's status line away, unless something newer has replaced it."""
+        if self._message and self.window.statusBar().currentMessage() == self._message:
+            self.window.statusBar().clearMessage()
+        self._message = ""
 
     def _restore_cursor(self) -> None:
         if self._busy_cursor:
             QGuiApplication.restoreOverrideCursor()
             self._busy_cursor = False
 
-    def shutdown(self) -> None:
-        """Drop whatever is being read (the window is closing)."""
+    def drop(self) -> None:
+        """Let the read in progress go (a newer mask was opened or made, or the window is
+        closing): its result is ignored when it arrives; the busy cursor and the read's status
+        line end now."""
         self._token += 1
         if self._task is not None:
             self._task.cancel()
         self._task, self.reading = None, None
         self._restore_cursor()
+        self._clear_message()
+
+    shutdown = drop

@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
         new pair); ``reference`` is its real image, or ``frames`` (T, H, W) the loop it was
         traced over, read from ``source`` (each key frame then has a frame of its own)."""
         if not self.key_frames.owns(document):
+            self.files.reader.drop()  # a newer mask wins over a file still being read
             self.key_frames.start(document)
             self.timeline.forget_loop()
         self.references = KeyReferences(reference, frames, source or document.path or "")

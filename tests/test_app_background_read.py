@@ -92,17 +92,32 @@ def test_the_newer_of_two_reads_wins(window, tmp_path, qtbot, prompts, every_fil
     assert QGuiApplication.overrideCursor() is None
 
 
-def test_a_mask_opened_while_a_loop_is_read_is_not_replaced(window, tmp_path, qtbot, prompts,
-                                                           every_file_is_large, monkeypatch):
+def test_a_mask_opened_while_a_loop_is_read_wins_at_once(window, tmp_path, qtbot, prompts,
+                                                        every_file_is_large, monkeypatch):
+    """A small mask opened while a large loop was read left the read running: the busy cursor
+    and "Reading ..." stayed until the loop arrived, to be dropped with a status line of its
+    own. Now the newer open (or File > New) ends the read there and then, and says nothing more."""
+    from cardigan_app.editing import LabelDocument
+
     write_loop(tmp_path / "IM_0001", 2)
     assert window.files.trace_path(tmp_path / "IM_0001")
+    older = window.files.reader._task
     labels = some_labels(64)
     write_label_png(tmp_path / "mask.png", labels)
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 1 << 30)  # the mask opens at once
     assert window.open_any(tmp_path / "mask.png")
-    finish_reading(window, qtbot)
-    assert (window.document.labels == labels).all() and "another mask was opened" in \
-        window.statusBar().currentMessage()
+    assert not window.files.reader.busy and QGuiApplication.overrideCursor() is None
+    assert window.statusBar().currentMessage().startswith("Opened mask.png")
+    assert older.cancel_requested and older.wait(20)
+    QApplication.processEvents()  # the dropped read's queued result arrives: nothing changes
+    assert (window.document.labels == labels).all() and window.document.path == tmp_path / "mask.png"
+    assert window.statusBar().currentMessage().startswith("Opened mask.png")
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 0)
+    assert window.files.trace_path(tmp_path / "IM_0001", confirmed=True)
+    assert window.files.reader.busy and QGuiApplication.overrideCursor() is not None
+    window.set_document(LabelDocument(np.zeros((64, 64), np.uint8)))  # as File > New makes one
+    assert not window.files.reader.busy and QGuiApplication.overrideCursor() is None
+    assert "Reading" not in window.statusBar().currentMessage()
 
 
 def test_an_edit_made_while_a_loop_is_read_is_asked_about(window, tmp_path, qtbot, prompts, every_file_is_large):
