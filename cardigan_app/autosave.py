@@ -20,7 +20,7 @@ from PySide6.QtCore import QLockFile, QStandardPaths
 
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
-from engine.maskio import read_label_png, write_label_png
+from engine.maskio import read_label_map_and_text, write_label_png
 
 from .wording import studio_line
 
@@ -40,6 +40,10 @@ class OtherFrame:
     mask_path: Path
     source: str | None
 
+    def load(self) -> tuple[np.ndarray, dict[str, str]]:
+        """Its label map and the text chunks autosaved with it (fan, heart), the file opened once."""
+        return read_label_map_and_text(self.mask_path)
+
 
 @dataclass
 class Recovery:
@@ -51,8 +55,9 @@ class Recovery:
     saved_at: float
     other: "OtherFrame | None" = None  # the pair's other key frame, when it had edits too
 
-    def load(self) -> np.ndarray:
-        return read_label_png(self.mask_path)
+    def load(self) -> tuple[np.ndarray, dict[str, str]]:
+        """The label map and the text chunks autosaved with it (fan, heart), the file opened once."""
+        return read_label_map_and_text(self.mask_path)
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMes
 from engine.data.dicom_echo import dicom_files_in
 from engine.errors import CardiganError
 from engine.labels import LABELS
-from engine.maskio import read_label_png
 from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
 
 from . import folders
@@ -636,19 +635,19 @@ class MainWindow(QMainWindow):
             if not self.files.confirm_discard("recovering the autosaved mask"):
                 return False
             try:
-                labels = recovery.load()
+                labels, text = recovery.load()
             except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
                 QMessageBox.warning(self, "Cannot recover", studio_line(exc, "recovering the autosaved mask"))
                 continue
-            document = self._recovered(labels, recovery.source, recovery.saved_at, recovery.mask_path)
+            document = self._recovered(labels, text, recovery.source, recovery.saved_at, recovery.mask_path)
             other = None
             if recovery.other is not None:
                 try:
-                    other_labels = read_label_png(recovery.other.mask_path)
+                    other_labels, other_text = recovery.other.load()
                 except CardiganError:
                     other_labels = None
                 if other_labels is not None and other_labels.shape == labels.shape:
-                    other = self._recovered(other_labels, recovery.other.source, recovery.saved_at,
+                    other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
                                             recovery.other.mask_path)
             if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
                 self.set_document(other)
@@ -665,8 +664,10 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    def _recovered(self, labels, source: str | None, saved_at: float, autosaved: Path) -> LabelDocument:
-        """A recovered mask: its fan and heart as autosaved, its edits unsaved, and Save going
+    def _recovered(self, labels, text: dict[str, str], source: str | None, saved_at: float,
+                   autosaved: Path) -> LabelDocument:
+        """A recovered mask: its fan and heart as autosaved (``text``, the PNG's text chunks read
+        with ``labels``), its edits unsaved, and Save going
         to ``source`` only when that is a label PNG not written since the autosave (else Save
         asks for a name: a newer file is never overwritten)."""
         path = Path(source) if source else None
@@ -674,7 +675,7 @@ class MainWindow(QMainWindow):
                                  or (path.exists() and path.stat().st_mtime > saved_at)):
             path = None
         document = LabelDocument(labels, path=path, origin="recovered")
-        self.files.restore_png_text(document, autosaved)
+        self.files.take_png_text(document, text, autosaved.name)
         document.mark_modified()
         return document
 

@@ -566,11 +566,6 @@ class MaskFiles:
         return text
 
     @staticmethod
-    def restore_png_text(document: LabelDocument, path: Path) -> None:
-        """Give ``document`` the fan and heart a label PNG of it carries (:meth:`png_text`)."""
-        MaskFiles.take_png_text(document, read_png_text(path), path.name)
-
-    @staticmethod
     def take_png_text(document: LabelDocument, text: dict[str, str], name: str) -> None:
         """Give ``document`` the fan and heart of a label PNG's text chunks ``text`` (the file
         ``name``: a fan it does not carry is its view's)."""

@@ -904,20 +904,32 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
         window.set_document(NewMaskChoice(True, "4CH", "ED", 5, 64).document())
         ed = window.document
         ed.fill(2, 2, 3)
+        ed.set_meta("fan", fan=ed.fan.with_shape(depth=0.8))
         window.commands["key_frame"].trigger()
         es = window.document
         es.fill(60, 60, 1)  # on screen now: ES, with ED's edits unsaved as well
         assert window.autosave_now()
         again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model)
         try:
-            asked = []
+            asked, opened = [], []
             monkeypatch.setattr(main_window, "ask_recovery",
                                 lambda parent, text: asked.append(text) or main_window.Choice.SAVE)
+            import PIL.Image
+
+            real_open = PIL.Image.open
+
+            def counted_open(file, *args, **kwargs):  # each autosaved PNG was opened twice: labels, then text
+                opened.append(Path(getattr(file, "name", file)).name)
+                return real_open(file, *args, **kwargs)
+
+            monkeypatch.setattr(PIL.Image, "open", counted_open)
             assert again.offer_recovery()
             assert "with its other key frame" in asked[0]
+            assert sorted(opened) == ["mask.png", "other.png"], opened  # each once, its fan and heart with it
             frames = again.key_frames.frames
             assert (frames["ED"].labels == ed.labels).all() and (frames["ES"].labels == es.labels).all()
             assert frames["ED"].modified and frames["ES"].modified
+            assert frames["ED"].fan.depth == pytest.approx(0.8) and frames["ED"].anatomy == ed.anatomy
         finally:
             close_window(again)
     finally:
