@@ -793,3 +793,25 @@ def test_the_train_menu_drives_a_run_from_the_keyboard(qtbot, tmp_path, tiny_mod
         qtbot.waitUntil(lambda: window.live.model_spec == str(run / "model.safetensors"), timeout=TIMEOUT)
     finally:
         close_window(window)
+
+
+def test_the_log_keeps_its_newest_line_in_view_until_the_user_scrolls_up(qtbot):
+    from PySide6.QtWidgets import QAbstractSlider
+
+    panel = shown_panel(qtbot)
+    panel.resize(700, 300)
+    bar = panel.log_view.verticalScrollBar()
+    for number in range(12):
+        panel.log(f"line {number} " + "x" * 200)  # long lines: a horizontal bar takes room as well
+        qtbot.wait(1)
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    assert panel.log_view.firstVisibleBlock().text().startswith("line 11")  # a view a line high shows the newest
+
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)  # the user reads an earlier line
+    panel.log("line 12")
+    qtbot.wait(10)
+    assert bar.value() == 0 < bar.maximum()
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # back at the end: it follows again
+    panel.log("line 13")
+    qtbot.wait(10)
+    assert panel.log_view.firstVisibleBlock().text() == "line 13"

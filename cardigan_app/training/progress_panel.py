@@ -135,6 +135,10 @@ class TrainingPanel(QWidget):
         self.log_view.setPlaceholderText("Notices and messages of the training process")
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.log_view.setMinimumHeight(36)  # two lines: the panel fits under the canvases at 1280 x 800
+        self._log_follows = True  # the newest line stays in view until the user scrolls up
+        log_bar = self.log_view.verticalScrollBar()
+        log_bar.actionTriggered.connect(lambda _action: self._follow_log(log_bar.sliderPosition() >= log_bar.maximum()))
+        log_bar.rangeChanged.connect(lambda _low, _high: self._show_newest_log_line())
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(plot_box)
@@ -207,6 +211,20 @@ class TrainingPanel(QWidget):
 
     def log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
+        self._show_newest_log_line()
+
+    def _follow_log(self, follows: bool) -> None:
+        """Scrolled by the user: to the end, the log follows new lines again; above it, it stays."""
+        self._log_follows = follows
+
+    def _show_newest_log_line(self) -> None:
+        """Scroll the log (a line per block: it does not wrap) so its last lines show, the
+        newest at the bottom. Its range grows after a line was added, as the view lays its
+        lines out late; and the range's end, in a view lower than a line and its margins (the
+        dock's least height), would show no line at all."""
+        if self._log_follows:
+            bar = self.log_view.verticalScrollBar()
+            bar.setValue(max(0, self.log_view.blockCount() - max(bar.pageStep(), 1)))
 
     # -- starting ------------------------------------------------------------------------
     def start(self, command: TrainCommand, prepare: PrepareOptions | None = None) -> None:
