@@ -414,6 +414,7 @@ def test_a_run_at_its_time_limit_is_stopped_not_failed_and_resumes_with_the_same
     result: TrainingExit = ended.args[0]
     assert result.code == 75 and result.timed_out and result.ok and result.stopped_early
     assert panel.state == "stopped" and "within its time limit" in panel.status.text()
+    assert "continue with --resume" not in panel.log_view.toPlainText()  # the panel offers Resume
     assert load_newest_state(run / "checkpoints")[1]["iteration"] == result.iteration >= 1
     assert panel.resume_button.isEnabled()
     started = []
@@ -499,6 +500,7 @@ def test_a_child_s_advice_is_said_in_the_studio_s_words_and_its_stderr_in_the_co
     assert panel.state == "failed" and panel.status.text().startswith(f"Training failed: {result.failure}")
     assert "--" not in panel.status.text()
     assert f"failed: {result.failure}" in panel.log_view.toPlainText()
+    assert "cardigan: error" not in panel.log_view.toPlainText()  # said once, in the studio's words
 
 
 # -- small pieces --------------------------------------------------------------------------

@@ -8,7 +8,10 @@ state. A crash or an out-of-memory kill ends only the child: the app reports how
 
 The child's Failed event carries its message's advice, which the app says in its own words
 (:data:`TRAINING_WORDS`: the wizard's choices and page names, the panel's Resume); its stderr
-is the command's own transcript, in the command line's words.
+is the command's own transcript, in the command line's words. It is kept whole for the
+report of how the child ended (:attr:`TrainingExit.stderr_tail`), but its refusal line
+(``cardigan: error: ...``, naming the command's options) is not streamed to the log: a Failed
+event says it in the app's words, and without one the panel shows the transcript's last lines.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 import engine
+from engine.cli.main import ERROR_PREFIX
 from engine.cli.train import TIME_LIMIT_EXIT
 from engine.errors import Words, option
 from engine.training.config import FIELDS, LITE_PRESET
@@ -207,8 +211,10 @@ class TrainingProcess(QObject):
 
     def _stderr_line(self, raw: bytes) -> None:
         line = raw.decode("utf-8", "replace").rstrip()
-        if line.strip():
-            self.stderr_tail.append(line)
+        if not line.strip():
+            return
+        self.stderr_tail.append(line)
+        if not line.startswith(ERROR_PREFIX):
             self.logLine.emit(line)
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:

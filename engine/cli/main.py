@@ -26,6 +26,7 @@ COMMANDS = (
     ("bench", "engine.cli.bench"),
 )
 
+ERROR_PREFIX = "cardigan: error: "  # how a refusal starts on stderr (the app tells it from other output)
 DESCRIPTION = ("cardiGAN Studio: paint cardiac label maps and synthesize echocardiograms with "
                "SPADE. Run `cardigan` with no command to open the desktop app, or `cardigan "
                "PATH ...` to open files in it (a mask, a Slicer .seg.nrrd, an ITK-SNAP workspace, "
@@ -129,7 +130,7 @@ def missing_package(exc: ModuleNotFoundError) -> int:
     line = missing_dependency(exc)
     if line is None:
         raise exc
-    print(f"cardigan: error: {line}", file=sys.stderr)
+    print(f"{ERROR_PREFIX}{line}", file=sys.stderr)
     return 1
 
 
@@ -138,12 +139,12 @@ def run_handler(handler, args: argparse.Namespace) -> int:
     try:
         return int(handler(args) or 0)
     except CardiganError as exc:
-        print(f"cardigan: error: {exc}", file=sys.stderr)
+        print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return interrupted()
     except MemoryError:
-        print("cardigan: error: out of memory (try a smaller batch or size)", file=sys.stderr)
+        print(f"{ERROR_PREFIX}out of memory (try a smaller batch or size)", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader of our output went away (``| head``, a closed parent)
         quiet_closed_output()
@@ -157,7 +158,7 @@ def run_handler(handler, args: argparse.Namespace) -> int:
         if isinstance(exc, RuntimeError) and not is_disk_full(exc):
             raise
         where = getattr(exc, "filename", None) or "a file"
-        print(f"cardigan: error: {describe_os_error(exc, where)}", file=sys.stderr)
+        print(f"{ERROR_PREFIX}{describe_os_error(exc, where)}", file=sys.stderr)
         return 1
 
 

@@ -307,11 +307,10 @@ def train_as_told(args: argparse.Namespace, stream) -> int:
         result = train(config, data, args.run, callbacks, resume=args.resume, overwrite=args.overwrite)
     finally:
         view.close()
-    if result.stopped_early and limit.reached and not stop.requested:
-        print(f"stopped at iteration {result.iteration}, within the time limit of "
-              f"{spoken_duration(args.time_limit)}; continue with --resume", file=sys.stderr)
-        return TIME_LIMIT_EXIT
-    if result.stopped_early:
-        print(f"stopped at iteration {result.iteration}; continue with --resume", file=sys.stderr)
-        return stop.exit_code()
-    return 0
+    if not result.stopped_early:
+        return 0
+    timed_out = limit.reached and not stop.requested
+    if stream is None:  # how to go on, for a terminal; an event stream's Finished says it (the app offers Resume)
+        within = f", within the time limit of {spoken_duration(args.time_limit)}" if timed_out else ""
+        print(f"stopped at iteration {result.iteration}{within}; continue with --resume", file=sys.stderr)
+    return TIME_LIMIT_EXIT if timed_out else stop.exit_code()
