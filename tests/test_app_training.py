@@ -501,6 +501,8 @@ def test_a_child_s_advice_is_said_in_the_studio_s_words_and_its_stderr_in_the_co
     assert "--" not in panel.status.text()
     assert f"failed: {result.failure}" in panel.log_view.toPlainText()
     assert "cardigan: error" not in panel.log_view.toPlainText()  # said once, in the studio's words
+    # refused before it trained: nothing was lost, and the message's advice is the way on
+    assert panel.status.text() == f"Training failed: {result.failure}."
 
 
 # -- small pieces --------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class TrainingExit:
         if self.ok:
             return f"Finished after {self.iteration} iterations."
         if self.failure:
-            return f"Training failed: {self.failure}"
+            return f"Training failed: {self.failure.rstrip('.')}."
         last = next((line for line in reversed(self.stderr_tail) if line.strip()), "")
         if self.crashed:
             name = SIGNAL_NAMES.get(self.code, "")

@@ -74,6 +74,7 @@ class TrainingPanel(QWidget):
         self.prepare_task: BackgroundTask | None = None
         self.total_iters = 0
         self._run_started = 0.0
+        self._trained = False  # the child got as far as training (a refusal before that saved nothing to lose)
 
         self.title = QLabel("No training run")
         title_font = self.title.font()
@@ -267,6 +268,7 @@ class TrainingPanel(QWidget):
     def _launch(self, command: TrainCommand) -> None:
         self.log(("resuming: " if command.resume else "starting: ") + command.display())
         self._run_started = time.monotonic()
+        self._trained = False
         self._clock.start()
         self.process.start(command)
         self._set_state("running", "Starting the training process\u2026", BUSY)
@@ -375,6 +377,7 @@ class TrainingPanel(QWidget):
     # -- events --------------------------------------------------------------------------
     def _event(self, event) -> None:
         if isinstance(event, Started):
+            self._trained = True
             self.total_iters = event.total_iters
             self.iter_bar.setFormat("iteration %v / %m")
             self.iter_bar.setRange(0, max(event.total_iters, 1))
@@ -438,7 +441,7 @@ class TrainingPanel(QWidget):
             if self.can_resume():
                 saved = run_info(self.command.run).resume_from
                 text += f" The state saved at iteration {saved} is intact: Resume continues from there."
-            elif self.command is not None and run_info(self.command.run).resume_from is None:
+            elif self._trained and run_info(self.command.run).resume_from is None:
                 text += (" No training state was saved yet, so the run has to start again "
                          "(New training run, Replace the run in this folder).")
             self.log(text)
