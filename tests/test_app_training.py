@@ -136,6 +136,16 @@ def test_the_wizard_defaults_to_the_preset_that_fits_the_device_and_says_why(wiz
         assert page.preset_name() == "lite" and "No CUDA GPU" in page.hint.text()
 
 
+def test_every_meaning_can_be_read_whole_and_names_the_table_s_rows(wizard):
+    table = wizard.preset_page.table
+    for row, field in enumerate(table.fields):
+        meaning = table.item(row, table.MEANING)
+        assert meaning.toolTip() == meaning.text()  # a meaning wider than its column is cut short
+        assert "--" not in meaning.text(), (field.name, meaning.text())  # no option of the command line
+    niter = table.item(table.row_of("niter"), table.MEANING).text()
+    assert "with iters or epochs" in niter
+
+
 def test_preset_page_shows_the_preset_and_refuses_bad_values(qtbot, wizard, phantom):
     choose_data(qtbot, wizard, phantom)
     wizard.next()

@@ -9,6 +9,7 @@ parsed by the field's type here; the wizard then hands them to ``resolve_config`
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass
 
@@ -24,7 +25,21 @@ HIDDEN = {"preset", "device", "amp", "batch_size"}
 # what each field means and the values it may take come from the engine's description
 CHOICES: dict[str, tuple[str, ...]] = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)
                                        if f.metadata.get("choices")}
-MEANING = {f.name: f.metadata["help"] for f in dataclasses.fields(TrainConfig) if f.metadata.get("help")}
+
+
+def table_words(text: str) -> str:
+    """A field's help as the table says it: an option of the command line that is a row of the
+    table (``--iters``) goes by the row's name (``iters``)."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+
+    def row_name(match: re.Match) -> str:
+        name = match[1].replace("-", "_")
+        return name if name in names else match[0]
+
+    return re.sub(r"--([a-z][a-z0-9-]*)", row_name, text)
+
+
+MEANING = {f.name: table_words(f.metadata["help"]) for f in dataclasses.fields(TrainConfig) if f.metadata.get("help")}
 CHANGED = QColor(255, 214, 102)
 
 
@@ -154,6 +169,7 @@ class HyperParameterTable(QTableWidget):
             self.setItem(row, self.PRESET, preset)
             meaning = QTableWidgetItem(MEANING.get(field.name, ""))
             meaning.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            meaning.setToolTip(MEANING.get(field.name, ""))  # the column cuts long ones short
             meaning.setForeground(QBrush(QColor(154, 160, 166)))
             self.setItem(row, self.MEANING, meaning)
         self.setWordWrap(False)
