@@ -1,5 +1,6 @@
 import errno
 import json
+import math
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from engine.models import open_model
 from engine.synthesizer import Synthesizer
 from engine.training import state as state_module
 from engine.training.config import PRESETS, resolve_config
-from engine.training.events import (CheckpointSaved, Finished, Notice, SamplePreview, Scalars,
+from engine.training.events import (CheckpointSaved, Finished, Notice, ProgressUpdate, SamplePreview, Scalars,
                                     Started, TrainCallbacks)
 from engine.training.loop import lr_factor, train
 from engine.training.state import list_states, load_newest_state
@@ -136,6 +137,36 @@ def test_previews_at_the_start_by_the_clock_and_when_stopped(phantom, tmp_path, 
     assert not schedule.due(1, now=119.0) and schedule.due(2, now=120.0) and schedule.due(200, now=5.0)
     schedule.written(200, now=5.0)
     assert not schedule.due(200, now=500.0)  # never twice for one iteration
+
+
+def test_the_time_left_keeps_the_run_s_pace_through_a_checkpoint(phantom, tmp_path, monkeypatch):
+    """One second an iteration, and a checkpoint that takes ten at iteration 10: the time left
+    follows the run's pace, not the pace of the iterations since the last log."""
+    from engine.training import loop
+
+    remaining = loop.RemainingTime(total=100)
+    clock = {1: 30.0}  # the first iteration builds and warms up the networks: not counted
+    for iteration in range(2, 21):
+        clock[iteration] = clock[iteration - 1] + (11.0 if iteration == 11 else 1.0)
+    etas = {iteration: remaining(iteration, now) for iteration, now in clock.items()}
+    assert math.isnan(etas[1])
+    assert etas[10] == pytest.approx(90.0)
+    assert etas[11] == pytest.approx(89 * 20 / 10)  # the stall counts, shared over the run so far
+    assert etas[20] == pytest.approx(80 * 29 / 19)
+
+    said = []
+
+    class Spy(loop.RemainingTime):
+        def __call__(self, iteration, now):
+            said.append(super().__call__(iteration, now))
+            return said[-1]
+
+    monkeypatch.setattr(loop, "RemainingTime", Spy)
+    rec = Recorder(stop_after=3)
+    train(tiny(iters=50, sample_every=1000), phantom, tmp_path / "run", rec.callbacks())
+    reported = [e.eta_s for e in rec.of(ProgressUpdate)]
+    assert reported and len(reported) == len(said)  # the progress reports say this estimate
+    assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(reported, said))
 
 
 def weights(run):

@@ -50,6 +50,26 @@ class PreviewSchedule:
         self.last, self.at = iteration, now
 
 
+@dataclass
+class RemainingTime:
+    """The time a run has left: the iterations still to go at the pace this launch has kept
+    since its first reported iteration, checkpoints and previews included (the first
+    iteration, which also warms the networks up, is not counted). The pace of the last log
+    window alone made the estimate jump with every checkpoint or preview the window held."""
+
+    total: int
+    first: tuple[int, float] | None = None  # (iteration, time.perf_counter) of the first report
+
+    def __call__(self, iteration: int, now: float) -> float:
+        """Seconds left after ``iteration`` at ``now``; NaN until a pace is known."""
+        if self.first is None:
+            self.first = (iteration, now)
+        done, spent = iteration - self.first[0], now - self.first[1]
+        if done <= 0 or spent <= 0:
+            return float("nan")
+        return (self.total - iteration) * spent / done
+
+
 @dataclass(frozen=True)
 class TrainResult:
     iteration: int
@@ -303,6 +323,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
     sums: dict[str, float] = {}
     count, window_start, window_iter = 0, time.perf_counter(), start
     speed, last_progress = 0.0, 0.0
+    remaining = RemainingTime(total)
     iteration, epoch, stopped, batches = start, -1, False, iter(())
     saved_here = False  # the last iteration wrote its checkpoint (a stop there needs no second save)
     while iteration < total:
@@ -349,10 +370,8 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             emit(Scalars(iteration, iteration // ipe, {k: v for k, v in record.items() if k not in KEYS}))
         if now - last_progress > 0.25 or iteration == total:
             last_progress = now
-            rate = speed / (config.batch_size * context.world_size) if speed else 0.0
-            eta = (total - iteration) / rate if rate else float("nan")
             emit(ProgressUpdate(iteration, total, min(iteration // ipe + 1, total_epochs),
-                                total_epochs, speed, eta))
+                                total_epochs, speed, remaining(iteration, now)))
         sample(iteration, now, final=iteration == total)
         saved_here = iteration % config.checkpoint_every == 0 and iteration < total
         if saved_here:  # rank 0 saves; every rank hears when it refused to (weights diverged)
