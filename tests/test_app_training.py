@@ -542,6 +542,19 @@ def test_loss_plot_keeps_one_curve_per_loss_and_replaces_repeated_iterations(qtb
 
 
 
+def test_each_loss_curve_says_what_it_measures(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(600, 300)
+    plot.add(1, {"G_GAN": 1.0, "G_feat": 9.0, "G_coarse": 0.2, "D_real": 0.9})
+    said = {name: plot.tooltip_at(cell.center()) for name, cell in plot.cells()}
+    assert said["G_GAN"].startswith("G_GAN: the generator's adversarial loss")
+    assert said["G_feat"].startswith("G_feat: feature matching:") and "lambda_feat" in said["G_feat"]
+    assert said["G_coarse"].startswith("G_coarse: an L1 loss between coarse") and "lambda_coarse" in said["G_coarse"]
+    assert said["D_real"].startswith("D_real: the discriminators' loss on real images")
+    assert all("sample previews" in text for text in said.values())  # how to read them, beside each
+
+
 def test_a_finished_preparation_is_logged_with_its_counts(qtbot, monkeypatch):
     panel = TrainingPanel()
     qtbot.addWidget(panel)

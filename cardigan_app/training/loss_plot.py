@@ -2,20 +2,26 @@
 
 Losses of a GAN live on very different scales (feature matching near 10, hinge terms near
 1), so one shared axis would flatten most of them; small multiples keep every curve
-readable. Each plot shows the raw values faintly and an exponential moving average on top.
+readable. Each plot shows the raw values faintly and an exponential moving average on top;
+its tooltip says what the loss measures (``engine.training.stats.loss_meaning``).
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from engine.training.stats import loss_meaning
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#BBBBBB")
 MAX_POINTS = 4000  # per series; older points are thinned beyond this
+READING = ("Faint: each logged value; solid: smoothed. The generator and the discriminators play "
+           "against each other, so their losses waver rather than fall to zero: judge the run by "
+           "its sample previews.")
 BACKGROUND, FRAME, GRID, TEXT = QColor(24, 25, 28), QColor(70, 72, 76), QColor(44, 46, 50), QColor(190, 194, 200)
 
 
@@ -44,10 +50,22 @@ class LossPlot(QWidget):
         self.smoothing = 0.8
         self.setMinimumSize(280, 110)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Losses reported by the run (faint: raw; solid: smoothed)")
 
     def sizeHint(self) -> QSize:
         return QSize(520, 300)
+
+    def tooltip_at(self, pos: QPointF) -> str:
+        """What the curve under ``pos`` is, and how to read the curves."""
+        name = next((name for name, cell in self.cells() if cell.contains(pos)), None)
+        meaning = loss_meaning(name) if name else ""
+        said = f"{name}: {meaning}\n" if meaning else f"{name}\n" if name else ""
+        return said + READING
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            QToolTip.showText(event.globalPos(), self.tooltip_at(QPointF(event.pos())), self)
+            return True
+        return super().event(event)
 
     # -- data ----------------------------------------------------------------------------
     def clear(self) -> None:

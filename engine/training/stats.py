@@ -8,6 +8,7 @@ fake). A reader plots ``Loss/*`` and shows ``Progress/*`` and ``Diag/*`` without
 the names, so a new loss needs no change anywhere else. The trainer names a step's
 losses by their short names and its diagnostics with the ``Diag/`` namespace already.
 Records written before the namespaces (flat names) are read as if they had them.
+:func:`loss_meaning` says what a loss measures, for a reader that shows its curve.
 """
 
 from __future__ import annotations
@@ -48,3 +49,27 @@ def losses(record: dict) -> dict[str, float]:
     """The losses of a record (flat or namespaced), by their short names."""
     return {name[len(LOSS):]: value for name, value in namespaced(record).items()
             if name.startswith(LOSS) and isinstance(value, (int, float))}
+
+
+# the adversarial losses and feature matching; the others are named after their weight
+LOSS_MEANINGS = {
+    "G_GAN": "the generator's adversarial loss: low while the discriminators take its images for real",
+    "D_real": "the discriminators' loss on real images: low while they call them real",
+    "D_fake": "the discriminators' loss on synthesized images: low while they see through them",
+    "G_feat": ("feature matching: how far the discriminators' inner features of a synthesized image "
+               "lie from those of its real image (its weight: lambda_feat)"),
+}
+
+
+def loss_meaning(name: str) -> str:
+    """What the loss ``name`` (a short name, ``G_feat``) measures, or "" for one not known:
+    a weighted loss says what its weight's hyper-parameter (``lambda_feat``) says."""
+    if name in LOSS_MEANINGS:
+        return LOSS_MEANINGS[name]
+    from .config import FIELDS
+
+    weight = "lambda_" + name.partition("_")[2].lower()
+    meaning = FIELDS[weight].metadata.get("help", "") if weight in FIELDS else ""
+    if not meaning:
+        return ""
+    return f"{meaning.removeprefix('weight of ')} (its weight: {weight})"
