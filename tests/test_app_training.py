@@ -542,6 +542,16 @@ def test_loss_plot_keeps_one_curve_per_loss_and_replaces_repeated_iterations(qtb
 
 
 
+def test_the_bars_end_where_the_run_ended(qtbot):
+    from engine.training.events import Finished, ProgressUpdate
+
+    panel = shown_panel(qtbot)
+    panel._event(Started("run", 400, 12, 0, "cpu", {}))
+    panel._event(ProgressUpdate(23, 400, 2, 34, 20.0, 30.0))
+    panel._event(Finished(24, "run/model.safetensors", True))  # stopped before its next report
+    assert panel.iter_bar.value() == 24 and panel.epoch_bar.value() == 24
+
+
 def test_each_loss_curve_says_what_it_measures(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)

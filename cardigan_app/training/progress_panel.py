@@ -417,6 +417,9 @@ class TrainingPanel(QWidget):
         elif isinstance(event, Failed):
             self.log(f"failed: {event.said(self.process.words)}")
         elif isinstance(event, Finished):
+            # progress is reported a few times a second: the last iterations may not have been
+            self.iter_bar.setValue(event.iteration)
+            self.epoch_bar.setValue(event.iteration)
             self.log(f"{'stopped' if event.stopped_early else 'finished'} at iteration {event.iteration}; "
                      f"model: {event.model_path}")
 
