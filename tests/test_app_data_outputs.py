@@ -131,11 +131,11 @@ def test_phantom_hdf5_into_a_folder_is_judged_by_the_file_it_would_write(qtbot, 
     assert not dialog.start_button.isEnabled() and "folder" in shown(dialog) and "does not exist" in shown(dialog)
 
 
-def test_phantom_says_that_hdf5_needs_both_phases_before_start(qtbot, tmp_path):
+def test_phantom_says_that_hdf5_needs_both_instants_before_start(qtbot, tmp_path):
     dialog = phantom_dialog(qtbot, "hdf5")
     dialog.output.set_path(tmp_path / "phantom.h5")
     dialog.phases["ES"].setChecked(False)
-    assert not dialog.start_button.isEnabled() and "both phases" in dialog.start_button.toolTip()
+    assert not dialog.start_button.isEnabled() and "both instants" in dialog.start_button.toolTip()
     dialog.format.setCurrentIndex(dialog.format.findData("folders"))
     assert not dialog.start_button.isEnabled() and "named as an HDF5 file" in shown(dialog)
     dialog.output.set_path(tmp_path / "phantom")
@@ -242,3 +242,31 @@ def test_start_looks_at_the_output_afresh(qtbot, tmp_path):
     a_folder_with_a_file(tmp_path / "out")
     dialog.start()
     assert not dialog.running and "not empty" in dialog.status.text() and "not empty" in shown(dialog)
+
+
+def form_labels(widget) -> list[str]:
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    labels = []
+    for form in widget.findChildren(QFormLayout):
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            if item is not None and isinstance(item.widget(), QLabel):
+                labels.append(item.widget().text())
+    return labels
+
+
+def test_ed_and_es_are_called_instants_in_every_dialog_that_offers_them(qtbot, tmp_path, seed_hdf5):
+    """The commands' option is --instants, as in CAMUS: the dialogs that offer ED and ES call
+    them instants too, not phases."""
+    from cardigan_app.dialogs.new_mask import NewMaskDialog
+
+    phantom = phantom_dialog(qtbot)
+    new_mask = NewMaskDialog("4CH", "ED", 0, 128)
+    qtbot.addWidget(new_mask)
+    prepare = prepare_dialog(qtbot, seed_hdf5)
+    assert "Instants" in form_labels(phantom) and "Instants" in form_labels(prepare)
+    assert "Instant" in form_labels(new_mask)
+    for dialog in (phantom, new_mask, prepare):
+        assert not any("phase" in label.lower() for label in form_labels(dialog)), form_labels(dialog)
+    assert "instant" in phantom.count.toolTip() and "phase" not in phantom.count.toolTip()

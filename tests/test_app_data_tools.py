@@ -413,12 +413,12 @@ def test_export_dialog_counts_pairs_and_warns_about_empty_splits(qtbot, tmp_path
     dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "png")
     dialog.random_count.setValue(2)
     text = dialog.plan.text()
-    assert text.startswith("2 patients \u00d7 2 views \u00d7 2 phases = 8 pairs")
+    assert text.startswith("2 patients \u00d7 2 views \u00d7 2 instants = 8 pairs")
     assert "no patient in valid or test" in text and dialog.plan.isVisible()
     dialog.random_count.setValue(3)
     assert "= 12 pairs" in dialog.plan.text() and "no patient" not in dialog.plan.text()
     dialog.variations.setValue(3)  # every mask drawn three times
-    assert "2 phases \u00d7 3 variations = 36 pairs" in dialog.plan.text()
+    assert "2 instants \u00d7 3 variations = 36 pairs" in dialog.plan.text()
     dialog.use_masks.setChecked(True)
     assert not dialog.plan.isVisible()
 
@@ -428,11 +428,11 @@ def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys)
     assert main(["export", "--model", str(tiny_model), "--random", "2", "--size", "64",
                  "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
-    assert "2 patients \u00d7 2 views \u00d7 2 phases = 8 pairs; patients per split: train 2, valid 0, test 0" in err
+    assert "2 patients \u00d7 2 views \u00d7 2 instants = 8 pairs; patients per split: train 2, valid 0, test 0" in err
     assert "warning: no patient in valid or test" in err
     assert main(["export", "--model", str(tiny_model), "--random", "2", "--size", "64", "--variations", "2",
                  "--out", str(tmp_path / "twice")]) == 0
-    assert "2 phases \u00d7 2 variations = 16 pairs" in capsys.readouterr().err
+    assert "2 instants \u00d7 2 variations = 16 pairs" in capsys.readouterr().err
 
 
 def test_cli_export_says_that_it_splits_given_masks_anew(tmp_path, tiny_model, capsys):
@@ -468,7 +468,7 @@ def test_phantom_dialog_writes_a_dataset_the_browser_opens(qtbot, tmp_path):
     dialog.count.setValue(3)
     dialog.size.setValue(64)
     dialog.phases["ES"].setChecked(False)
-    assert dialog.plan.text().startswith("3 patients \u00d7 2 views \u00d7 1 phase = 6 pairs")
+    assert dialog.plan.text().startswith("3 patients \u00d7 2 views \u00d7 1 instant = 6 pairs")
     out = tmp_path / "phantom"
     dialog.output.set_path(out)
     assert dialog.start_button.isEnabled()

@@ -567,3 +567,14 @@ def test_train_help_says_the_length_counts_a_resumed_runs_iterations(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "train for N iterations in all, a resumed run's earlier ones counted" in text
+
+
+@pytest.mark.parametrize("command", ["prepare", "phantom", "export"])
+def test_ed_and_es_are_called_instants_in_every_command_help(command, capsys):
+    """prepare and phantom take --instants; no help calls ED and ES phases beside it."""
+    import re
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert "instant" in text and not re.search(r"\bphases?\b", text, re.I), text

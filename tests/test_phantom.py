@@ -112,11 +112,11 @@ def test_hdf5_into_a_folder_and_refusals(tmp_path):
     assert manifest["counts"] == {"train": 4, "valid": 0, "test": 0}
     with pytest.raises(DataError, match="already exists"):
         write_phantom(tmp_path / "phantom.hdf5", count=1, size=32, format="hdf5")
-    with pytest.raises(DataError, match="both phases"):
+    with pytest.raises(DataError, match="both instants"):
         write_phantom(tmp_path / "x.hdf5", count=1, size=32, format="hdf5", phases="ED")
     with pytest.raises(DataError, match="count"):
         write_phantom(tmp_path / "y", count=0)
-    with pytest.raises(DataError, match="unknown phase"):
+    with pytest.raises(DataError, match="unknown instant"):
         write_phantom(tmp_path / "y", count=1, phases="MD")
 
 

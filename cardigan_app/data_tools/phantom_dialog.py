@@ -47,7 +47,7 @@ class PhantomDialog(JobDialog):
         self.count.setRange(1, MAX_COUNT)
         self.count.setValue(100)
         self.count.setSuffix(" patients")
-        self.count.setToolTip("Synthetic patients; each gives one pair per view and phase")
+        self.count.setToolTip("Synthetic patients; each gives one pair per view and instant")
         self.size = QSpinBox()
         self.size.setRange(32, 1024)
         self.size.setSingleStep(32)
@@ -86,7 +86,7 @@ class PhantomDialog(JobDialog):
         form = QFormLayout()
         form.addRow("Patients", self.count)
         form.addRow("Views", views_row)
-        form.addRow("Phases", phases_row)
+        form.addRow("Instants", phases_row)
         form.addRow("", self.plan)
         form.addRow("Size", self.size)
         form.addRow("Seed", self.seed)
@@ -111,9 +111,9 @@ class PhantomDialog(JobDialog):
         if not self.chosen(self.views):
             return "choose at least one view"
         if not self.chosen(self.phases):
-            return "choose at least one phase"
+            return "choose at least one instant"
         if self.format.currentData() == "hdf5" and len(self.chosen(self.phases)) < len(PHASES):
-            return "the HDF5 layout always holds both phases: tick ED and ES, or choose folders"
+            return "the HDF5 layout always holds both instants: tick ED and ES, or choose folders"
         if self.output.path() is None:
             return "choose an output folder"
         return self.output_note.problem()

@@ -67,7 +67,7 @@ class PrepareForm(QWidget):
         form.addRow("Source", self.source)
         form.addRow("Format", self.format_label)
         form.addRow("Views", self._row(self.views.values()))
-        form.addRow("Phases", self._row(self.instants.values()))
+        form.addRow("Instants", self._row(self.instants.values()))
         form.addRow("Size", self.size)
         form.addRow("Split seed", self.seed)
 
@@ -150,7 +150,7 @@ class PrepareForm(QWidget):
         if not self.chosen(self.views):
             return "choose at least one view (2CH, 4CH)"
         if not self.chosen(self.instants):
-            return "choose at least one phase (ED, ES)"
+            return "choose at least one instant (ED, ES)"
         return None
 
     def options(self) -> PrepareOptions:

@@ -1,4 +1,4 @@
-"""New mask: a heart drawn from the shape model of real hearts (view, phase, seed) or blank."""
+"""New mask: a heart drawn from the shape model of real hearts (view, instant, seed) or blank."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class NewMaskDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("View", self.view)
-        form.addRow("Phase", self.phase)
+        form.addRow("Instant", self.phase)
         form.addRow("Anatomy seed", seed_row)
         form.addRow("Size", self.size)
         self.preview = QLabel()

@@ -8,7 +8,7 @@ from pathlib import Path
 from .options import instants_value, int_in_range, seed_value, views_value
 
 HELP = "make a synthetic dataset with the mask generator and the ultrasound simulator"
-DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x phase pair "
+DESCRIPTION = ("Generate COUNT synthetic patients, each with every view x instant pair "
                "(default 2CH, 4CH x ED, ES), split 80/10/10 by patient (every split gets one "
                "from 3 patients on; fewer all go to train). --format folders "
                "writes the prepared layout with a manifest (like `cardigan prepare`); "
@@ -28,8 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="folders", choices=("folders", "hdf5"),
                         help="output layout (default folders)")
     parser.add_argument("--views", type=views_value, default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
-    parser.add_argument("--instants", "--phases", dest="instants", type=instants_value, default="ED,ES",
+    parser.add_argument("--instants", type=instants_value, default="ED,ES",
                         help="comma-separated instants (default ED,ES), as in prepare")
+    # the option's earlier name, still read; the help names the one word the commands share
+    parser.add_argument("--phases", dest="instants", type=instants_value, default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.add_argument("--workers", type=int_in_range(1, 256), default=None,
                         help="processes to use (default: one per core for large counts)")

@@ -164,9 +164,9 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
         raise DataError(f"size must be between 32 and 2048, got {size}")
     count, size = int(count), int(size)
     views = parse_choices(views, VIEWS, "view")
-    phases = parse_choices(phases, PHASES, "phase")
+    phases = parse_choices(phases, PHASES, "instant")
     if format == "hdf5" and phases != PHASES:
-        raise DataError("the HDF5 layout always holds both phases (ED and ES)")
+        raise DataError("the HDF5 layout always holds both instants (ED and ES)")
 
     names = [patient_name(i + 1, count) for i in range(count)]
     split_of = {name: split for split, members in phantom_splits(count, seed).items() for name in members}
