@@ -141,7 +141,8 @@ def test_export_and_evaluate_jitter_by_default_and_zero_draws_the_masks_as_they_
     assert EvalSettings().border_jitter == DEFAULT_JITTER == EvalSettings.quick().border_jitter
     common = ["export", "--model", "simulator", "--random", "1", "--size", "64", "--seed", "2"]
     assert main(common + ["--out", str(tmp_path / "default")]) == 0
-    assert "borders moved by about 3 px" in capsys.readouterr().err  # a default that changes the images is said
+    # a default that changes the images is said, as far as it moves these 64-pixel masks' borders
+    assert "borders moved by about 0.75 px (3 px at 256, scaled to the 64-pixel masks)" in capsys.readouterr().err
     assert main(common + ["--border-jitter", "0", "--out", str(tmp_path / "none")]) == 0
     assert "borders moved" not in capsys.readouterr().err
     default = json_module.loads((tmp_path / "default" / "manifest.json").read_text())
@@ -170,3 +171,20 @@ def test_cine_export_needs_no_jitter_and_refuses_one_asked_for(tmp_path, capsys)
     assert "without --like, --like-fallback, --variations or --border-jitter" in capsys.readouterr().err
     assert main(cine + ["--out", str(tmp_path / "loops")]) == 0
     assert any((tmp_path / "loops").rglob("*"))
+
+
+def test_export_says_how_far_the_borders_move_for_the_masks_it_draws(tmp_path, capsys):
+    """The jitter is given in pixels of a 256-pixel mask: the note gives the amount for the
+    size exported, or, for a folder of masks of their own sizes, says that it scales."""
+    from engine.maskio import write_label_png
+    from nets_util import blocky_labels
+
+    common = ["export", "--model", "simulator", "--seed", "2"]
+    assert main(common + ["--random", "1", "--size", "128", "--border-jitter", "2",
+                          "--out", str(tmp_path / "generated")]) == 0
+    assert "borders moved by about 1 px (2 px at 256, scaled to the 128-pixel masks)" in capsys.readouterr().err
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "p1_4CH_ED.png", blocky_labels(64))
+    assert main(common + ["--masks", str(masks), "--out", str(tmp_path / "from_masks")]) == 0
+    assert "borders moved by about 3 px at 256, scaled to each mask's size" in capsys.readouterr().err

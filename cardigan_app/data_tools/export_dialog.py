@@ -127,7 +127,8 @@ class ExportDialog(JobDialog):
         self.border_jitter.setToolTip(
             "Draw each image from its mask with the borders moved smoothly by about this much, and keep "
             "the unmoved mask in the pair: expert outlines do not sit exactly on an image's edges either. "
-            f"{DEFAULT_JITTER:g} px (the default) suits 256-pixel CAMUS-like masks; 0 draws the masks as they are")
+            f"Pixels of a 256-pixel mask, scaled to each mask's size; {DEFAULT_JITTER:g} px (the default) suits "
+            "CAMUS-like masks; 0 draws the masks as they are")
         self.style_scale = StyleScaleBox()
         self.style_scale.setRange(0.0, 1.0)  # what --style-scale takes, above 0; 0 stands for none given
         self.style_scale.setDecimals(STYLE_SCALE_DECIMALS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..data.border_jitter import DEFAULT_JITTER
+from ..data.border_jitter import DEFAULT_JITTER, REFERENCE_SIDE, scaled_jitter
 from .cine import bpm_value, positive_number
 from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
@@ -68,6 +68,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
 
 
+def jitter_amount(pixels_at_256: float, size: int | None) -> str:
+    """How far ``--border-jitter`` moves the borders, in words, for masks ``size`` pixels
+    across (None: masks of their own sizes, read from a folder): "3 px", "0.75 px (3 px at
+    256, scaled to the 64-pixel masks)" or "3 px at 256, scaled to each mask's size"."""
+    if size is None:
+        return f"{pixels_at_256:g} px at {REFERENCE_SIDE}, scaled to each mask's size"
+    if size == REFERENCE_SIDE:
+        return f"{pixels_at_256:g} px"
+    return (f"{scaled_jitter(pixels_at_256, (size, size)):.2g} px ({pixels_at_256:g} px at {REFERENCE_SIDE}, "
+            f"scaled to the {size}-pixel masks)")
+
+
 def source_conflict(args: argparse.Namespace) -> str | None:
     """Why the options given cannot go together (--like with --masks, --like-fallback without
     --like), in one line, or None."""
@@ -106,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
         note(advice)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
     if jitter > 0:
-        note(f"each image is drawn from its mask with the borders moved by about {jitter:g} px; the pairs "
-             "keep the true masks (--border-jitter 0: drawn as they are)")
+        note(f"each image is drawn from its mask with the borders moved by about "
+             f"{jitter_amount(jitter, args.size if args.random else None)}; the pairs keep the true masks "
+             "(--border-jitter 0: drawn as they are)")
 
     if args.random:
         from ..export.sources import random_plan
