@@ -255,8 +255,9 @@ def test_export_says_an_output_named_as_a_file_before_start(qtbot, tmp_path, tin
     dialog = export_dialog(qtbot, tiny_model, tmp_path / "out.h5", "hdf5")
     note = dialog.output_note
     assert note.isVisible() and note.text().startswith("The output out.h5: named as a file")
-    assert "synthetic.hdf5 and manifest.json would be written inside out.h5" in note.text()
-    assert "such as out" in note.text() and str(tmp_path) not in note.text()  # the field shows where
+    # the folder to name instead, and where the file goes in it; the field shows where it is
+    assert "name it out and the file is out/synthetic.hdf5, with manifest.json beside it" in note.text()
+    assert "--out" not in note.text() and str(tmp_path) not in note.text()
     assert not dialog.start_button.isEnabled() and "named as a file" in dialog.start_button.toolTip()
     dialog.overwrite.setChecked(True)  # no box makes a file name a folder name
     assert not dialog.start_button.isEnabled()
@@ -264,7 +265,7 @@ def test_export_says_an_output_named_as_a_file_before_start(qtbot, tmp_path, tin
     assert not dialog.running and "named as a file" in dialog.status.text()
 
     dialog.format.setCurrentIndex(dialog.format.findData("nifti"))  # the note follows the format
-    assert "database_nifti and database_split and manifest.json" in note.text()
+    assert "name it out and its database_nifti and database_split and manifest.json go there" in note.text()
     dialog.output.set_path(tmp_path / "out.NII.GZ")
     assert not dialog.start_button.isEnabled() and "The output out.NII.GZ: named as a file" in note.text()
     dialog.output.set_path(tmp_path / "out.v2")  # a dot alone is a folder name

@@ -556,22 +556,35 @@ def test_options_that_do_not_go_together_are_refused_before_any_note(tmp_path, c
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("fmt, name, inside", [("hdf5", "out.h5", "synthetic.hdf5"), ("hdf5", "out.HDF5", "synthetic.hdf5"),
-                                               ("nifti", "out.nii.gz", "database_nifti"), ("png", "out.png", "image/label")])
-def test_an_output_named_as_a_file_is_refused_saying_what_would_be_written_where(tmp_path, capsys, fmt, name, inside):
-    """An export is always a folder: ``--out out.h5`` would make ``out.h5/synthetic.hdf5``."""
+@pytest.mark.parametrize("fmt, name, inside", [("hdf5", "out.h5", "the file is {out}/synthetic.hdf5"),
+                                               ("hdf5", "out.HDF5", "the file is {out}/synthetic.hdf5"),
+                                               ("nifti", "out.nii.gz", "its database_nifti"),
+                                               ("png", "out.png", "its train, valid and test image/label")])
+def test_an_output_named_as_a_file_is_refused_saying_what_to_give_instead(tmp_path, capsys, fmt, name, inside):
+    """An export is always a folder: ``--out out.h5`` is refused with the folder to give
+    instead and where the export's files (the HDF5 file itself) would then be."""
     assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", fmt,
                  "--out", str(tmp_path / name)]) == 1
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith(f"cardigan: error: {tmp_path / name}: named as a file")
-    assert f"{inside}" in err and f"inside {name}" in err and f"such as {tmp_path / 'out'}" in err
+    assert len(err.splitlines()) == 1 and err.startswith(f"cardigan: error: --out {tmp_path / name}: named as a file")
+    assert f"; give --out {tmp_path / 'out'} and {inside.format(out=tmp_path / 'out')}" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_help_names_the_hdf5_layouts_file_as_the_writer_names_it(capsys):
+    from engine.cli import export as export_command
+    from engine.export.writers import HDF5_NAME
+
+    assert export_command.HDF5_NAME == HDF5_NAME
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    assert f"OUT/{HDF5_NAME}" in capsys.readouterr().out
 
 
 def test_a_cine_export_named_as_a_file_is_refused_too(tmp_path):
     from engine.export.cine import export_cine
 
-    with pytest.raises(DataError, match=r"named as a file.*synthetic.hdf5 and manifest.json would be written inside x.h5"):
+    with pytest.raises(DataError, match=r"named as a file.*give --out \S*x and the file is \S*x/synthetic.hdf5"):
         export_cine("simulator", tmp_path / "x.h5", random=1, format="hdf5", size=64)
     assert list(tmp_path.iterdir()) == []
     export_dataset("simulator", tmp_path / "out.v2", random=1, format="hdf5", size=64)  # a dot alone is a folder name

@@ -24,6 +24,7 @@ from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import Words, option
 from engine.export import EXPORT_FORMATS, export_dataset, file_name_problem, nnunet_name_problem
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
+from engine.export.writers import FOLDER_INSTEAD
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
 from ..device_choice import fill_device_combo
@@ -62,7 +63,8 @@ class ExportDialog(JobDialog):
     working = "Synthesizing"
     option_names = {option("size"): "Size", option("like"): "Like dataset", option("style_scale"): "Style scale",
                     option("border_jitter"): "Border jitter", option("masks"): "Masks folder",
-                    ONE_MASK: "open one mask in the studio to synthesize its image"}
+                    ONE_MASK: "open one mask in the studio to synthesize its image",
+                    option("out"): "the output", FOLDER_INSTEAD: "name it"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  current_size: int | None = None, device: str = "auto") -> None:
@@ -238,7 +240,7 @@ class ExportDialog(JobDialog):
         every layout is a folder. The engine's own line, with the output named by its name alone
         (the field above shows where it is)."""
         problem = file_name_problem(Path(out.name), self.format.currentData())
-        return None if problem is None else f"the output {problem}"
+        return None if problem is None else problem.said(self.words())
 
     def nnunet_name_advice(self, out: Path) -> str | None:
         """The engine's advice on the folder of an nnU-Net export that nnU-Net would not find by

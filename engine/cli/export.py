@@ -11,6 +11,7 @@ from .options import add_device_argument, add_model_argument, int_in_range, seed
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
 MAX_VARIATIONS = 1000
+HDF5_NAME = "synthetic.hdf5"  # the hdf5 layout's file in the export folder, as engine.export.writers names it
 HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, CAMUS NIfTI or nnU-Net)"
 DESCRIPTION = (
     "Synthesize images for a folder of label maps (--masks, names kept) or for N generated "
@@ -29,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "patients are split 80/10/10 anew (by --seed), a split folder they sit in is not kept")
     source.add_argument("--random", type=int_in_range(1, MAX_RANDOM), metavar="N",
                         help="N generated patients, each 2 views x 2 instants: --random 3 gives 12 pairs")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=Path, required=True,
+                        help=f"output folder, for every format (hdf5: the file is OUT/{HDF5_NAME})")
     parser.add_argument("--variations", type=int_in_range(1, MAX_VARIATIONS), default=1, metavar="K",
                         help="images per mask (default 1)")
     parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti", "nnunet"],

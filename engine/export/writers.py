@@ -14,7 +14,7 @@ from ..data.camus import write_2023_patient, write_2023_split_lists
 from ..data.imaging import save_png
 from ..data.layout import SPLITS, image_path, label_path
 from ..data.seed_hdf5 import SeedHdf5Writer
-from ..errors import DataError
+from ..errors import Advice, DataError, Message, option
 from ..fan import FAN_KEY
 from .sources import PatientMasks
 
@@ -216,15 +216,25 @@ FOLDER_CONTENTS = {"png": "train, valid and test image/label folders", "hdf5": H
                    "nifti": "database_nifti and database_split", "nnunet": "imagesTr, labelsTr, imagesTs, labelsTs"}
 
 
-def file_name_problem(out: Path, format: str) -> str | None:
+# the folder the export goes in instead, in advice: "--out" on the command line, the
+# studio's words for the output field where it shows the line
+FOLDER_INSTEAD = Advice("export folder instead", "give --out")
+
+
+def file_name_problem(out: Path, format: str) -> Message | None:
     """Why ``out`` should not become the export's folder: it is named as a file (``out.h5``),
-    which an export never writes alone; the line says what goes where, and a folder name to use."""
+    which an export never writes alone. The line names the folder to give instead and where
+    the export's files go in it (the HDF5 layout: the file's own path)."""
     suffix = next((s for s in FILE_SUFFIXES if out.name.lower().endswith(s) and len(out.name) > len(s)), None)
     if suffix is None:
         return None
     folder = out.with_name(out.name[:-len(suffix)])
-    return (f"{out}: named as a file, but an export is a folder ({FOLDER_CONTENTS[format]} and manifest.json "
-            f"would be written inside {out.name}); name a folder, such as {folder}")
+    if format == "hdf5":
+        written = f"the file is {folder / HDF5_NAME}, with manifest.json beside it"
+    else:
+        written = f"its {FOLDER_CONTENTS[format]} and manifest.json go there"
+    return Message(option("out"), f" {out}: named as a file, but an export is a folder; ", FOLDER_INSTEAD,
+                   f" {folder} and {written}")
 
 
 WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter, "nnunet": NnunetWriter}
