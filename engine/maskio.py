@@ -61,7 +61,10 @@ def is_hdf5_file(path: Path | str) -> bool:
     return False
 
 
-MASK_FILE_SUFFIXES = (".seg.nrrd",) + VOLUME_SUFFIXES + PNG_SUFFIXES  # a longer suffix first
+SEGMENTATION_SUFFIXES = (".seg.nrrd",)  # a 3D Slicer segmentation: an NRRD with named segments
+MASK_FILE_SUFFIXES = SEGMENTATION_SUFFIXES + VOLUME_SUFFIXES + PNG_SUFFIXES  # a longer suffix first
+# the files a folder of label maps is read for, as a help or an error lists them
+MASK_FILE_PATTERNS = ", ".join(f"*{suffix}" for suffix in PNG_SUFFIXES + VOLUME_SUFFIXES + SEGMENTATION_SUFFIXES)
 
 
 def mask_name_stem(name: str) -> str:

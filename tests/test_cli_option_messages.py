@@ -463,3 +463,21 @@ def test_synthesize_names_out_when_it_refuses_the_output(case, mask_png, tmp_pat
     assert rc == 1 and line.startswith(f"cardigan: error: --out {out}: {said}")
     if case == "an existing file":
         assert out.read_bytes() == b"mine"
+
+
+def test_the_mask_files_export_reads_are_listed_alike_in_its_help_its_refusal_and_the_readme(tmp_path, capsys):
+    """One list, from the suffixes a masks folder is read for: a NRRD, MetaImage or 3D Slicer
+    file in --masks is read, so the help, the refusal of an empty folder and the README say so."""
+    from pathlib import Path
+
+    from engine.maskio import MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES
+
+    assert sorted(MASK_FILE_PATTERNS.split(", ")) == sorted(f"*{suffix}" for suffix in MASK_FILE_SUFFIXES)
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    assert MASK_FILE_PATTERNS in " ".join(capsys.readouterr().out.split())
+    (tmp_path / "empty").mkdir()
+    assert main(["export", "--model", "simulator", "--masks", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 1
+    assert f"no label maps ({MASK_FILE_PATTERNS})" in one_error_line(capsys)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"`--masks` reads a folder of label maps (`{MASK_FILE_PATTERNS}`)" in readme

@@ -25,6 +25,7 @@ from engine.errors import Words, option
 from engine.export import EXPORT_FORMATS, export_dataset, file_name_problem, nnunet_name_problem
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.export.writers import FOLDER_INSTEAD
+from engine.maskio import MASK_FILE_PATTERNS
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
 from ..device_choice import fill_device_combo
@@ -87,7 +88,7 @@ class ExportDialog(JobDialog):
         self.use_random = QRadioButton("Generated patients")
         self.use_random.setToolTip("Random anatomies from the mask generator: 2CH and 4CH at ED and ES each")
         self.use_masks = QRadioButton("Masks folder")
-        self.use_masks.setToolTip("Label maps (PNG, *_gt.mhd, *_gt.nii.gz); their names are kept, their "
+        self.use_masks.setToolTip(f"Label maps ({MASK_FILE_PATTERNS}); their names are kept, their "
                                   "patients are split 80/10/10 anew (by the seed)")
         group = QButtonGroup(self)
         group.addButton(self.use_random)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER, REFERENCE_SIDE, scaled_jitter
+from ..maskio import MASK_FILE_PATTERNS
 from .cine import bpm_value, positive_number
 from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
@@ -26,7 +27,7 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--masks", type=Path, help="folder of label maps (PNG, *_gt.mhd, *_gt.nii.gz); their "
+    source.add_argument("--masks", type=Path, help=f"folder of label maps ({MASK_FILE_PATTERNS}); their "
                         "patients are split 80/10/10 anew (by --seed), a split folder they sit in is not kept")
     source.add_argument("--random", type=int_in_range(1, MAX_RANDOM), metavar="N",
                         help="N generated patients, each 2 views x 2 instants: --random 3 gives 12 pairs")

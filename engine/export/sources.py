@@ -16,7 +16,7 @@ from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
-from ..maskio import MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map_and_text
+from ..maskio import MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map_and_text
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 READING = "reading masks"  # the progress stage of reading a masks folder
@@ -182,8 +182,8 @@ def check_like_folder(like: Path, fallback: bool = True) -> None:
     files = mask_files(folder)
     if not files:
         where = "" if folder == like else f" in {folder.relative_to(like)}"
-        raise DataError(Message(option("like"), f" {like}: no label maps{where} to make new masks from (*.png, "
-                                "*_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha)" + masks_below(folder)))
+        raise DataError(Message(option("like"), f" {like}: no label maps{where} to make new masks from "
+                                f"({MASK_FILE_PATTERNS})" + masks_below(folder)))
     named_too_few = too_few_named(like, files)
     if named_too_few is not None and not fallback:
         raise DataError(Message(option("like"), f" {like}: {named_too_few} (", LIKE_FALLBACK, ")"))
@@ -294,7 +294,7 @@ def listed_masks(folder: Path) -> list[Path]:
     are none or when they are a CAMUS patient's images beside their masks."""
     files = mask_files(folder)
     if not files:
-        raise DataError(f"{folder}: no label maps (*.png, *_gt.mhd, *_gt.nii.gz, *.nrrd, *.mha) in this folder"
+        raise DataError(f"{folder}: no label maps ({MASK_FILE_PATTERNS}) in this folder"
                         + masks_below(folder))
     refuse_camus_images(folder, files)
     return files
