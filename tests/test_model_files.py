@@ -360,3 +360,20 @@ def test_a_runs_model_goes_by_the_runs_name(tmp_path, tiny_model, capsys):
     assert open_model(tiny_model).name == tiny_model.stem
     assert main(["info", "--model", str(tmp_path / "lite_run" / "model.safetensors")]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "model        lite_run (native)"
+
+
+def test_a_checkpoint_that_is_not_a_generator_is_refused_by_its_name(tmp_path, capsys):
+    """Tensors that are neither SPADE's generator nor its other networks: the refusal names
+    the file, as the model refusals around it do, in the command line too."""
+    from engine.cli.main import main
+
+    checkpoint = tmp_path / "foreign_net_G.pth"
+    torch.save({"conv.weight": torch.zeros(3)}, checkpoint)
+    with pytest.raises(ModelFileError) as refused:
+        import_nvlabs(checkpoint)
+    assert str(refused.value).startswith(f"{checkpoint}: the checkpoint does not look like a SPADE generator")
+    mask = tmp_path / "mask.png"
+    Image.fromarray(blocky_labels(64)).save(mask)
+    assert main(["synthesize", "--model", str(checkpoint), "--mask", str(mask), "--out", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(checkpoint) in err[0] and "does not look like a SPADE generator" in err[0]

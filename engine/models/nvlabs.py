@@ -221,7 +221,10 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
             "name", "ngf", "label_nc", "contain_dontcare_label", "no_instance", "norm_G",
             "num_upsampling_layers", "crop_size", "use_vae", "niter", "niter_decay") if k in options}
     else:
-        config = infer_config(state)
+        try:
+            config = infer_config(state)
+        except ModelFileError as exc:  # the shapes say nothing of the file: name it, as every refusal here does
+            raise ModelFileError(f"{path}: {exc}") from None
         provenance["architecture_from"] = "tensor shapes (no opt.txt beside the checkpoint)"
     try:  # opt.txt and tensor shapes are untrusted: sane values before anything is built
         check_fields(config.to_dict(), ARCHITECTURE, "the architecture")
