@@ -284,10 +284,26 @@ def test_what_a_tiny_phantom_cannot_measure_is_said_not_printed_as_nan(tmp_path)
     assert report["data"]["train_patients"] == 1
     assert np.isnan(report["realism"]["two_sample_auc"])
     assert "two-sample AUC n/a" in printed and "real vs real: n/a" in printed
-    assert "train split's 1 patients are too few" in printed
+    assert "train split's 1 patient is too few" in printed and "1 patients" not in printed
+    assert f"{report['data']['eval_pairs']} pairs, 1 patient\n" in printed
     assert report["tells"]["spectrum"]["synthetic"]["images"] == 0
     assert "spectrum and finest octave: n/a, no 64x64 px window" in printed and "64 px images" in printed
     assert "fine detail nan" not in printed and "falloff to the pixel limit nan" not in printed
+    # a class these small images never show leaves some statistics unmeasured: a dash, never nan
+    skew = report["tells"]["speckle_skew"]["synthetic"]
+    absent = [name for name, value in skew.items() if np.isnan(value)]
+    assert absent and f"{absent[0]} \u2014 (\u2014)" in printed
+    assert "nan" not in printed.lower()
+    report["fidelity"]["synthetic"]["la"] = float("nan")  # a table's cell keeps its column
+    row = next(line for line in format_report(report).splitlines() if line.startswith("mask fidelity:"))
+    dash = "\u2014"
+    assert row.endswith(f"{dash:>8}{report['fidelity']['synthetic']['mean']:>8.3f}")
+    from engine.evaluation.report_json import report_text
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    assert json.loads(report_text(report), parse_constant=refuse)["fidelity"]["synthetic"]["la"] is None
 
 
 def test_evaluate_help_gives_the_budgets_defaults_with_and_without_quick(capsys):

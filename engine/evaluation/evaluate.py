@@ -22,6 +22,8 @@ which), or the split asked for.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -404,13 +406,45 @@ def auc_text(value: float) -> str:
     return "n/a" if np.isnan(value) else f"{value:.3f}"
 
 
+ABSENT = "\u2014"  # a figure the evaluation could not measure (a class no image shows), as the table prints it
+
+
+class Figure(float):
+    """A report's number that prints as :data:`ABSENT` when it is not finite (NaN: not
+    measured), in the width and alignment its format asks for, and as a float otherwise."""
+
+    def __format__(self, spec: str) -> str:
+        if math.isfinite(self):
+            return float.__format__(self, spec)
+        align, width = re.match(r"(?:.?([<>^=]))?[+\- ]?z?#?0?(\d*)", spec).groups()
+        return format(ABSENT, f"{'>' if align in (None, '=') else align}{width}")
+
+
+def as_figures(value):
+    """``value`` with every float made a :class:`Figure`, through dicts, lists and tuples."""
+    if isinstance(value, float):
+        return Figure(value)
+    if isinstance(value, dict):
+        return {key: as_figures(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(as_figures(item) for item in value)
+    return value
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: "1 patient", "4 pairs"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def format_report(report: dict) -> str:
-    """The evaluation as a plain-text table."""
+    """The evaluation as a plain-text table; a figure that could not be measured reads
+    :data:`ABSENT` (``null`` in the JSON, :mod:`engine.evaluation.report_json`)."""
+    report = as_figures(report)
     data = report["data"]
     cached = " (cached)" if report.get("real_segmenter", {}).get("cached") else ""
     lines = [f"model {report['model']['name']} ({report['model']['kind']}) on {data['path']}",
-             f"scored on the {data['eval_split_note']}: {data['eval_pairs']} pairs, "
-             f"{data['eval_patients']} patients"]
+             f"scored on the {data['eval_split_note']}: {counted(data['eval_pairs'], 'pair')}, "
+             f"{counted(data['eval_patients'], 'patient')}"]
 
     def table(title, keys, rows):
         lines.append(title)
@@ -446,9 +480,10 @@ def format_report(report: dict) -> str:
                  f"check, real vs real: {auc_text(realism['two_sample_auc_real_vs_real'])})")
     if np.isnan(realism["two_sample_auc"]) or np.isnan(realism["two_sample_auc_real_vs_real"]):
         patients = data.get("train_patients")
-        lines.append(f"    n/a: the train split's {patients if patients is not None else 'few'} patients are too "
-                     "few to train a classifier on some and score it on others (the test needs 2 or more, "
-                     "its check 4)")
+        held = ("few patients are" if patients is None
+                else f"{counted(patients, 'patient')} {'is' if patients == 1 else 'are'}")
+        lines.append(f"    n/a: the train split's {held} too few to train a classifier on some and score it "
+                     "on others (the test needs 2 or more, its check 4)")
     parts = realism.get("two_sample_auc_by_part")
     if parts:
         lines.append("    with only one part left (the rest flattened): " + "   ".join(
@@ -514,8 +549,8 @@ def format_report(report: dict) -> str:
         if "depth" in tell:
             dp = tell["depth"]
 
-            def thirds(values):  # a band the region never reaches reads "-"
-                return "/".join("-" if v != v else f"{v:.0f}" for v in values)
+            def thirds(values):  # a band the region never reaches reads ABSENT
+                return "/".join(f"{v:.0f}" for v in values)
 
             lines.append("  grey by depth third (near / mid / far) " + "   ".join(
                 f"{name} {thirds(dp['synthetic'][name])} ({thirds(dp['real'][name])})" for name in dp["synthetic"]))
