@@ -578,3 +578,18 @@ def test_ed_and_es_are_called_instants_in_every_command_help(command, capsys):
         main([command, "--help"])
     text = capsys.readouterr().out
     assert "instant" in text and not re.search(r"\bphases?\b", text, re.I), text
+
+
+def test_train_help_gives_the_defaults_that_depend_on_the_preset(capsys):
+    from engine.training.config import FIELDS, PRESETS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    batches = ", ".join(f"{name} {values.get('batch_size', FIELDS['batch_size'].default)}"
+                        for name, values in PRESETS.items())
+    assert f"images per step and process (default by preset: {batches})" in text
+    assert len(set(batches.split(", "))) == len(PRESETS) > 1  # the presets do differ
+    assert f"every N iterations (default {FIELDS['checkpoint_every'].default})" in text
+    assert f"or off (default {FIELDS['amp'].default})" in text  # the same in every preset
+

@@ -34,7 +34,7 @@ WARM_STARTS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..training.config import FIELDS, PRESET_SUMMARIES, PRESETS, TrainConfig
+    from ..training.config import FIELDS, PRESET_SUMMARIES, PRESETS, TrainConfig, preset_default
 
     parser.add_argument("--data", type=Path, default=None,
                         help="prepared dataset folder (with --resume: the run's own by default)")
@@ -50,15 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "niter + niter_decay epochs)")
     length.add_argument("--epochs", type=int, default=None,
                         help="train for E epochs in all, a resumed run's earlier ones counted")
-    parser.add_argument("--batch-size", type=int, default=None, help="images per step and process")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"images per step and process ({preset_default('batch_size')})")
     add_device_argument(parser, default=None)
     parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],
-                        help=FIELDS["amp"].metadata["help"])
+                        help=f"{FIELDS['amp'].metadata['help']} ({preset_default('amp')})")
     parser.add_argument("--resume", action="store_true", help="continue from the newest state in --run")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an earlier run in --run (a folder holding other files is refused)")
     parser.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
-                        help="save the training state every N iterations")
+                        help=f"save the training state every N iterations ({preset_default('checkpoint_every')})")
     parser.add_argument("--vgg-weights", default=None, metavar="PATH",
                         help="local torchvision VGG19 state dict for the perceptual loss")
     parser.add_argument("--no-ttur", dest="ttur", action="store_false", default=None,

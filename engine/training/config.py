@@ -242,6 +242,15 @@ PRESET_SUMMARIES = {
 }
 
 
+def preset_default(name: str) -> str:
+    """Field ``name``'s default in words, for a help, from the presets: "default 500" when
+    every preset has the same value, else "default by preset: seed 2, lite 4, quality 16"."""
+    values = {preset: values.get(name, FIELDS[name].default) for preset, values in PRESETS.items()}
+    if len(set(values.values())) == 1:
+        return f"default {next(iter(values.values()))}"
+    return "default by preset: " + ", ".join(f"{preset} {value}" for preset, value in values.items())
+
+
 def resolve_config(preset: str = "seed", **overrides) -> TrainConfig:
     """The preset's values with ``overrides`` (None values are ignored) on top."""
     if preset not in PRESETS:
