@@ -19,11 +19,11 @@ import os
 import platform
 import statistics
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .bench_settings import PEAK_REPEATS, BenchSettings
 from .devices import device_name, resolve_device
 from .fast import optimize_for_inference
 from .fast.graphs import GraphedGenerator
@@ -32,27 +32,6 @@ from .nets import GeneratorConfig, SPADEGenerator
 from .nets.noise import seeded_noise
 from .progress import Progress, ProgressCallback, no_progress
 from .training.config import resolve_config
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    size: int = 256
-    batches: tuple[int, ...] = (1, 16, 64)
-    repeats: int = 5
-    train_batch: int = 16
-    train_steps: int = 5
-    ngf: int | None = None  # narrower networks than the real configurations (smoke tests)
-    train_presets: tuple[str, ...] = ("lite", "seed")
-    dabs: int = 8  # incremental synthesis: dabs timed per configuration (0: skip)
-    dab_size: int = 15
-
-    @classmethod
-    def for_device(cls, device: torch.device, quick: bool) -> "BenchSettings":
-        if device.type == "cpu":
-            # Larger batches do not raise CPU throughput; they only make the run long.
-            return cls(batches=(1, 4), repeats=2 if quick else 4, train_batch=0,
-                       train_steps=2 if quick else 4, size=256)
-        return cls(repeats=5 if quick else 20, train_steps=5 if quick else 20)
 
 
 def bench_configs(ngf: int | None = None) -> dict[str, GeneratorConfig]:
@@ -235,7 +214,7 @@ def bench_peaks(device: torch.device, quick: bool, small: bool = False) -> dict:
 
     peaks = {}
     for dtype in (torch.float32, torch.bfloat16):
-        peak = machine_peak(device, dtype, repeats=2 if quick else 4, size=512 if small else None)
+        peak = machine_peak(device, dtype, repeats=PEAK_REPEATS[quick], size=512 if small else None)
         peaks[peak.dtype] = {"matmul_gflop_s": round(peak.matmul_gflops, 1),
                              "conv3x3_gflop_s": round(peak.conv_gflops, 1), "gflop_s": round(peak.gflops, 1)}
     return peaks

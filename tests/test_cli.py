@@ -593,3 +593,16 @@ def test_train_help_gives_the_defaults_that_depend_on_the_preset(capsys):
     assert f"every N iterations (default {FIELDS['checkpoint_every'].default})" in text
     assert f"or off (default {FIELDS['amp'].default})" in text  # the same in every preset
 
+
+def test_bench_help_says_what_quick_shrinks(capsys):
+    from engine.bench_settings import PEAK_REPEATS, BenchSettings
+
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    cpu, gpu = BenchSettings.for_device("cpu", True), BenchSettings.for_device("cuda", True)
+    full_cpu, full_gpu = BenchSettings.for_device("cpu", False), BenchSettings.for_device("cuda", False)
+    assert f"median of {cpu.repeats} runs on a CPU, {gpu.repeats} on a GPU (not {full_cpu.repeats}, " \
+           f"{full_gpu.repeats})" in text
+    assert f"{cpu.train_steps} and {gpu.train_steps} training steps per preset" in text
+    assert f"{PEAK_REPEATS[True]} runs of each peak (not {PEAK_REPEATS[False]})" in text

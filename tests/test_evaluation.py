@@ -313,9 +313,16 @@ def test_evaluate_help_gives_the_budgets_defaults_with_and_without_quick(capsys)
     full, quick = EvalSettings(), EvalSettings.quick()
     assert f"(default {full.size}; {quick.size} with --quick)" in text
     assert f"(default {full.seg_iters}; {quick.seg_iters} with --quick)" in text
-    assert f"default {full.variations}, {quick.variations} with --quick)" in text
+    assert f"default {full.variations}; {quick.variations} with --quick)" in text
+    # what --quick shrinks, from the settings it takes: the pairs and every network's budget
+    assert f"--quick small budgets for a smoke run: only the first {quick.max_train} train and " \
+           f"{quick.max_test} evaluation pairs; networks at {quick.size} px (not {full.size})" in text
+    assert f"trained {quick.seg_iters} iterations (not {full.seg_width} and {full.seg_iters})" in text
+    assert f"{quick.two_sample_seeds} two-sample classifier of {quick.two_sample_iters} iterations " \
+           f"(not {full.two_sample_seeds} of {full.two_sample_iters})" in text
+    assert f"(not {full.cine_loops} of {full.cine_frames}). Nothing is skipped" in text
     assert f"(default {full.two_sample_seeds}; {quick.two_sample_seeds} with --quick)" in text
-    assert f"default {full.cine_loops}, {quick.cine_loops} with --quick" in text
+    assert f"default {full.cine_loops}; {quick.cine_loops} with --quick" in text
     assert f"first {quick.max_train} train and {quick.max_test} evaluation pairs" in text
 
 

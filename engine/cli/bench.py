@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..bench_settings import quick_reductions
 from .options import add_device_argument, check_report_file, int_in_range
 
 HELP = "measure synthesis and training speed (optimised path vs the plain network)"
@@ -13,7 +14,7 @@ HELP = "measure synthesis and training speed (optimised path vs the plain networ
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_argument(parser)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--quick", action="store_true", help=quick_reductions())
     parser.add_argument("--no-training", action="store_true", help="skip the training figure")
     parser.add_argument("--out", type=Path, default=None,
                         help="also write the JSON report here (an existing file only with --overwrite)")

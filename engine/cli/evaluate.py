@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER
+from ..evaluation.settings import budget, quick_reductions
 from ..evaluation import MAX_TWO_SAMPLE_SEEDS
 from .options import (add_device_argument, add_model_argument, check_output_file, check_report_file, int_in_range,
                       seed_value)
@@ -32,20 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=("valid", "test"), default=None,
                         help="split to score on (default: test, or valid when there is no test split)")
     parser.add_argument("--quick", action="store_true",
-                        help="small budgets for a smoke run: only the first 48 train and 24 evaluation "
-                             "pairs, smaller and shorter-trained networks (every field is still reported)")
+                        help=f"small budgets for a smoke run: {quick_reductions()}")
     parser.add_argument("--out", type=Path, default=Path("evaluation.json"),
                         help="report file (default evaluation.json)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier evaluation report")
     parser.add_argument("--size", type=int_in_range(16, 1024, multiple_of=8), default=None,
-                        help="resolution of the segmenters and the two-sample classifier (default 128; "
-                             "64 with --quick)")
+                        help=f"resolution of the segmenters and the two-sample classifier ({budget('size')})")
     parser.add_argument("--seg-iters", type=int_in_range(1, 1_000_000), default=None,
-                        help="U-Net training iterations (default 800; 120 with --quick)")
+                        help=f"U-Net training iterations ({budget('seg_iters')})")
     parser.add_argument("--variations", type=int_in_range(1, 100), default=None,
-                        help="synthetic images per train mask (models with randomness; default 2, 1 with "
-                             "--quick)")
+                        help=f"synthetic images per train mask (models with randomness; {budget('variations')})")
     parser.add_argument("--border-jitter", type=float, default=None, metavar="PX",
                         help="draw the downstream training images from masks whose borders are moved "
                              "smoothly by about PX pixels, the pairs keeping the true masks (as export "
@@ -54,15 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "they are); fidelity, grey levels and the tells are unchanged, the two-sample "
                              "test sees these images")
     parser.add_argument("--two-sample-seeds", type=int_in_range(1, MAX_TWO_SAMPLE_SEEDS), default=None, metavar="N",
-                        help="two-sample classifiers (seeds) whose AUCs are averaged (default 3; 1 with "
-                             "--quick): one classifier's AUC moves with its seed")
+                        help=f"two-sample classifiers (seeds) whose AUCs are averaged ({budget('two_sample_seeds')}): "
+                             "one classifier's AUC moves with its seed")
     parser.add_argument("--no-auc-parts", action="store_true",
                         help="skip the two-sample test on parts of the images (near field, fan edge, "
                              "background, heart, coarse layout), which says where the classifier finds its "
                              "cue; five more classifier runs")
     parser.add_argument("--cine-loops", type=int_in_range(0, 100), default=None, metavar="N",
                         help="shape-model cine loops whose steadiness is measured (flicker, far-field "
-                             "flicker, brightness jumps, speckle tracking; default 3, 1 with --quick; 0 skips)")
+                             f"flicker, brightness jumps, speckle tracking; {budget('cine_loops')}; 0 skips)")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the synthetic images and the networks' training (default 0)")
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ import numpy as np
 from ..data.dataset import PairedDataset
 from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
-from ..data.border_jitter import DEFAULT_JITTER, jitter_scaled_borders
+from ..data.border_jitter import jitter_scaled_borders
 from ..data.layout import SPLITS, stem_patient
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
@@ -48,42 +48,7 @@ from .speckle import EDGE_BAND, EDGE_LAG, STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .texture import WINDOW as SPECTRUM_WINDOW
 from .segmenter import segment, train_segmenter
-
-
-@dataclass(frozen=True)
-class EvalSettings:
-    """Budgets of an evaluation run; ``quick()`` shrinks them (every field is still reported)."""
-
-    size: int = 128  # resolution the segmenters and the two-sample classifier work at
-    seg_iters: int = 800
-    seg_width: int = 16
-    variations: int = 2
-    max_train: int | None = None  # cap on train pairs (None: all)
-    max_test: int | None = None  # cap on evaluation pairs
-    seed: int = 0
-    two_sample_iters: int = 300
-    # classifiers (seeds seed, seed + 1, ...) whose two-sample AUCs are averaged: one classifier's
-    # AUC moves by a few hundredths with its seed, and now and then by 0.2 (docs/realism.md)
-    two_sample_seeds: int = 3
-    diversity_masks: int = 16
-    diversity_seeds: int = 8
-    sector_images: int = 60  # images whose support gets a sector fitted (0.3 s each)
-    # downstream set only: images drawn from jittered masks, as `cardigan export` makes them by default
-    border_jitter: float = DEFAULT_JITTER
-    auc_parts: bool = True  # the two-sample test again on each part of the images (engine/evaluation/auc_parts.py)
-    cine_loops: int = 3  # shape-model loops whose steadiness is measured (engine/evaluation/cine_check.py); 0: none
-    cine_frames: int = 16
-
-    @classmethod
-    def quick(cls, seed: int = 0) -> "EvalSettings":
-        return cls(size=64, seg_iters=120, seg_width=8, variations=1, max_train=48, max_test=24,
-                   seed=seed, two_sample_iters=60, two_sample_seeds=1, diversity_masks=4, diversity_seeds=4, sector_images=8,
-                   cine_loops=1, cine_frames=6)
-
-    def segmenter_settings(self) -> dict:
-        """What the real-trained U-Net depends on (its cache key, with the data)."""
-        return {"size": self.size, "seg_iters": self.seg_iters, "seg_width": self.seg_width,
-                "seed": self.seed}
+from .settings import EvalSettings
 
 
 def load_split(root: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
