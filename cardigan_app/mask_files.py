@@ -18,7 +18,7 @@ from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (images_path_for, is_volume_file, mask_name_stem, one_painted_frame, read_label_map,
+from engine.maskio import (images_path_for, is_volume_file, mask_name_stem, painted_frames, read_label_map,
                            read_label_map_and_text,
                            read_png_text, read_volume_label, write_label_png)
 
@@ -86,10 +86,9 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
 
 
 def read_masks(path: Path) -> np.ndarray:
-    """A label file read once: its label map (H, W), or a loop's masks (T, H, W) when a volume
-    holds labels on several of its frames (a cine export's ``x_gt.nii.gz``, a CAMUS half
-    sequence's ground truth). A volume with labels on one frame is that frame, as
-    :func:`engine.maskio.read_label_map` reads it."""
+    """A label file read once: its label map (H, W), or a volume's every frame (T, H, W) (a
+    cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground truth, a loop painted in
+    ITK-SNAP or 3D Slicer as a 3-D volume); :func:`read_mask_file` takes its painted frames."""
     return read_masks_and_text(path)[0]
 
 
@@ -99,43 +98,50 @@ def read_masks_and_text(path: Path) -> tuple[np.ndarray, dict[str, str]]:
     if not is_volume_file(path):
         return read_label_map_and_text(path)
     masks = read_volume_label(path, loop=True)
-    if int(masks.reshape(len(masks), -1).any(axis=1).sum()) >= 2:
-        return masks, {}
-    return one_painted_frame(masks, str(path)), {}
+    return (masks[0] if len(masks) == 1 else masks), {}
 
 
 @dataclass(frozen=True)
 class MaskRead:
     """What opening a mask file reads: its label map (H, W) or a loop's masks (T, H, W), and
     the frames (T, H, W) shown under it with the file they came from (None when there are
-    none, or they do not fit the mask)."""
+    none, or they do not fit the mask). A label map taken from one slice of a volume of
+    several has ``slice`` (its index, the volume's slice count): of frames as many, that one
+    goes under it."""
 
     labels: np.ndarray
     frames: np.ndarray | None = None
     source: Path | None = None
     text: dict[str, str] | None = None  # a label PNG's text chunks read with it (None: not read)
+    slice: tuple[int, int] | None = None
 
 
 def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
                    text: dict[str, str] | None = None) -> MaskRead:
-    """Everything opening the mask ``path`` reads (``labels``: its label map or loop's masks,
-    when the caller has read them already, ``text`` the text chunks read with them), each file
-    once: a label PNG with its text chunks; a loop's masks with the loop's images beside them,
-    one frame each; a label map with the frames of ``reference``, or else of the image it was
-    written beside (``x.png`` under ``x_gt.png``, as File > Export names a pair)."""
+    """Everything opening the mask ``path`` reads (``labels``: its label map or a volume's
+    frames, when the caller has read them already, ``text`` the text chunks read with them),
+    each file once: a label PNG with its text chunks; a volume with labels on several frames
+    as a loop's masks, over ``reference`` or the loop's images beside them, one frame each; a
+    label map, or a volume's one painted slice, over the frames of ``reference``, or else of
+    the image it was written beside (``x.png`` under ``x_gt.png``, as File > Export names a
+    pair)."""
     if labels is None:
         labels, text = read_masks_and_text(path)
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
-    if labels.ndim == 3:
-        images = images_beside(path)
+    if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
+        images = reference or images_beside(path)
         frames = reference_frames(images)
         return MaskRead(labels) if frames is None or frames.shape != labels.shape else MaskRead(labels, frames, images)
+    taken = None
+    if labels.ndim == 3:
+        taken = (next(iter(painted_frames(labels)), 0), len(labels))
+        labels = labels[taken[0]]
     if reference is None:
         reference = images_beside(path)
     frames = reference_frames(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
-    return MaskRead(labels, fitting, reference, mask_png_text(path, text))
+    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken)
 
 
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
@@ -332,13 +338,19 @@ class MaskFiles:
         frames = read.frames
         self.window.set_document(document, reference=None if frames is None else frames[0],
                                  frames=frames, source=read.source)
+        if read.slice is not None and frames is not None and len(frames) == read.slice[1]:
+            self.window.references.choose("ED", read.slice[0])  # the image of the slice painted
+            self.window.show_reference(self.window.references.image_for("ED"))
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es = self._open_es_beside(path, document)
         if es is not None and frames is not None:  # a pair's image under ED: its ES image under ES
             self._add_es_reference(read.source, labels.shape)
-        self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]})"
-                                            + (f" with its ES key frame {es.name} (K switches)" if es else ""), 5000)
+        taken = (f", the labels of slice {read.slice[0] + 1} of {read.slice[1]}"
+                 if read.slice is not None and read.slice[1] > 1 else "")
+        self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken})"
+                                            + (f" with its ES key frame {es.name} (K switches)" if es else ""),
+                                            10000 if taken else 5000)
         return True
 
     def _open_loop_masks(self, path: Path, read: MaskRead) -> bool:
@@ -441,7 +453,8 @@ class MaskFiles:
             return False
         files = [file for file in (workspace.segmentation, workspace.main_image) if file is not None]
         return self._read_then(path, files,
-                               lambda: read_mask_file(path, labels_from_workspace(workspace), workspace.main_image),
+                               lambda: read_mask_file(path, labels_from_workspace(workspace, loop=True),
+                                                      workspace.main_image),
                                lambda read: self._show_mask(path, read), "Cannot open the workspace")
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:

@@ -150,8 +150,10 @@ def class_of_label(value: int, name: str | None) -> int | None:
     return value if 0 < value < len(LABELS) else None
 
 
-def labels_from_workspace(workspace: Workspace) -> np.ndarray:
-    """The workspace's segmentation as a (H, W) label map in our ids."""
+def labels_from_workspace(workspace: Workspace, loop: bool = False) -> np.ndarray:
+    """The workspace's segmentation as a (H, W) label map in our ids: of a volume of several
+    frames, its one painted frame. With ``loop``, every frame of it, (T, H, W) (a 2-D
+    segmentation is then one frame), for the caller to say which it takes."""
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
@@ -170,10 +172,14 @@ def labels_from_workspace(workspace: Workspace) -> np.ndarray:
     except RuntimeError as exc:
         raise MaskError(f"{where}: its segmentation {segmentation.name} cannot be read "
                         f"({itk_reason(exc, 'unreadable')})") from None
-    values = one_painted_frame(np.squeeze(sitk.GetArrayFromImage(image)),
-                               f"{where}: its segmentation {segmentation.name}")
-    if values.ndim != 2:
-        raise MaskError(f"{where}: its segmentation {segmentation.name} is {values.shape}, not one 2-D frame")
+    values = np.squeeze(sitk.GetArrayFromImage(image))
+    if loop and values.ndim == 2:
+        values = values[None]
+    elif not loop:
+        values = one_painted_frame(values, f"{where}: its segmentation {segmentation.name}")
+    if values.ndim != (3 if loop else 2):
+        raise MaskError(f"{where}: its segmentation {segmentation.name} is {values.shape}, not "
+                        + ("2-D frames" if loop else "one 2-D frame"))
     if not np.issubdtype(values.dtype, np.integer):
         raise MaskError(f"{where}: its segmentation {segmentation.name} holds {values.dtype} values, not labels")
     labels = np.zeros(values.shape, np.uint8)

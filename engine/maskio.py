@@ -275,11 +275,16 @@ def one_painted_frame(array: np.ndarray, where: str) -> np.ndarray:
     read); anything else is returned as it is. Labels on several frames are refused in one line."""
     if array.ndim != 3:
         return array
-    painted = [k for k in range(array.shape[0]) if array[k].any()]
+    painted = painted_frames(array)
     if len(painted) > 1:
         raise MaskError(f"{where}: labels on {len(painted)} frames (of {array.shape[0]}); a mask is one "
                         "2-D frame: keep the labels of one frame")
     return array[painted[0] if painted else 0]
+
+
+def painted_frames(frames: np.ndarray) -> list[int]:
+    """The indices of the frames of a stack (T, H, W) that hold any label."""
+    return np.flatnonzero(frames.reshape(len(frames), -1).any(axis=1)).tolist()
 
 
 def read_label_map(path: Path | str) -> np.ndarray:
