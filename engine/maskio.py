@@ -251,8 +251,10 @@ def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
     layered = image.GetNumberOfComponentsPerPixel() > 1
     segments = segments_of(metadata, str(path), layered)
     if segments:
-        labels = labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
-        return labels[None] if loop else labels
+        if loop:  # a loop loaded in Slicer as a volume, painted on one frame or several
+            slices = segment_layers(array, layered, metadata, str(path), every_slice=True)
+            return np.stack([labels_from_segments(slices[:, k], segments, str(path)) for k in range(slices.shape[1])])
+        return labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
     if loop and not layered:
         frames = np.squeeze(array)
         frames = frames[None] if frames.ndim == 2 else frames

@@ -105,8 +105,10 @@ def reference_extent(metadata: dict[str, str]) -> tuple[int, ...] | None:
     return None
 
 
-def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], where: str) -> np.ndarray:
-    """A segmentation's values as (layers, rows, columns) on its reference image's grid.
+def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], where: str,
+                   every_slice: bool = False) -> np.ndarray:
+    """A segmentation's values as (layers, rows, columns) on its reference image's grid
+    (with ``every_slice``, (layers, slices, rows, columns): each slice of the reference).
 
     ``volume`` is what SimpleITK reads, (slices, rows, columns[, layers]). Slicer may save a
     segmentation cropped to its segments' extent: the Segmentation_ReferenceImageExtentOffset
@@ -133,6 +135,8 @@ def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], 
                             f"(offset {ox} {oy} {oz}, extent {' '.join(map(str, extent))})")
         full[:, z:z + depth, y:y + height, x:x + width] = layers
         layers = full
+    if every_slice:
+        return layers
     if layers.shape[1] > 1:
         painted = [k for k in range(layers.shape[1]) if layers[:, k].any()]
         if len(painted) > 1:

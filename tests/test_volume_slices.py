@@ -9,6 +9,7 @@ import SimpleITK as sitk
 from PySide6.QtWidgets import QMessageBox
 
 from engine.itksnap_workspace import write_workspace
+from engine.maskio import read_volume_label
 from label_maps import small_heart
 
 
@@ -56,3 +57,39 @@ def test_a_workspace_painted_on_two_frames_opens_them_as_key_frames(window, tmp_
     frames = window.key_frames.frames
     assert np.array_equal(frames["ED"].labels, labels) and np.array_equal(frames["ES"].labels, masks[4])
     assert np.array_equal(window.reference_image, images[1])
+
+
+def slicer_loop_segmentation(path, masks: np.ndarray) -> None:
+    """A Slicer segmentation of a loop loaded as a volume, its segments made in another order
+    than our ids (Slicer numbers them as they were made)."""
+    import slicerio
+
+    slicer_value = {1: 3, 2: 1, 3: 2}  # LV was made last
+    voxels = np.zeros(masks.shape, np.uint8)
+    for ours, theirs in slicer_value.items():
+        voxels[masks == ours] = theirs
+    slicerio.write_segmentation(str(path), {
+        "voxels": np.transpose(voxels, (2, 1, 0)), "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]), "encoding": "gzip",
+        "segments": [{"id": f"s{theirs}", "name": name, "labelValue": theirs, "layer": 0}
+                     for theirs, name in ((3, "LV"), (1, "Myocardium"), (2, "Left atrium"))]})
+
+
+def test_a_slicer_segmentation_painted_on_two_frames_opens_them_as_key_frames(window, tmp_path, errors):
+    labels = small_heart()
+    masks = np.zeros((5, *labels.shape), np.uint8)
+    masks[0], masks[3] = labels, np.where(labels == 1, 0, labels)
+    slicer_loop_segmentation(tmp_path / "loop.seg.nrrd", masks)
+    assert np.array_equal(read_volume_label(tmp_path / "loop.seg.nrrd", loop=True), masks)
+    assert window.files.open_path(tmp_path / "loop.seg.nrrd", confirmed=True), errors
+    frames = window.key_frames.frames
+    assert np.array_equal(frames["ED"].labels, masks[0]) and np.array_equal(frames["ES"].labels, masks[3])
+
+
+def test_a_slicer_segmentation_painted_on_one_frame_says_which(window, tmp_path):
+    labels = small_heart()
+    masks = np.zeros((5, *labels.shape), np.uint8)
+    masks[2] = labels
+    slicer_loop_segmentation(tmp_path / "loop.seg.nrrd", masks)
+    assert window.files.open_path(tmp_path / "loop.seg.nrrd", confirmed=True)
+    assert np.array_equal(window.document.labels, labels)
+    assert "slice 3 of 5" in window.statusBar().currentMessage()
