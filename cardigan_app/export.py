@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
-from engine.maskio import mask_name_stem, mask_path_for, nifti_suffix, write_grey_png, write_label_png, write_nifti
+from engine.maskio import Geometry, mask_name_stem, mask_path_for, nifti_suffix, write_grey_png, write_label_png, write_nifti
 from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 
@@ -76,26 +76,28 @@ def chosen_path(name: str, chosen_filter: str = "") -> Path:
     return _png_path(name)
 
 
-def write_picture(path: Path, image: np.ndarray) -> None:
+def write_picture(path: Path, image: np.ndarray, geometry: Geometry | None = None) -> None:
     """A grey image as NIfTI or as an 8-bit PNG, by ``path``'s suffix (a Slicer segmentation's
     name is refused: it holds masks, and PNG bytes under it would open nowhere)."""
     if is_segmentation_name(path):
         raise CardiganError(f"{path.name}: a 3D Slicer segmentation holds a mask, not an image; "
                             "save the image as .png or .nii.gz")
     if nifti_suffix(path):
-        write_nifti(path, image)
+        write_nifti(path, image, geometry=geometry)
     else:
         write_grey_png(path, image)
 
 
-def write_mask(path: Path, labels: np.ndarray, text: dict[str, str] | None = None) -> None:
+def write_mask(path: Path, labels: np.ndarray, text: dict[str, str] | None = None,
+               geometry: Geometry | None = None) -> None:
     """A label map as NIfTI, a Slicer segmentation or a label PNG, by ``path``'s suffix; a PNG
     carries ``text`` (the fan and heart a saved mask carries), so the image drawn from it again,
-    or training on the pair, uses the fan the exported image was drawn in."""
+    or training on the pair, uses the fan the exported image was drawn in. A volume takes the
+    ``geometry`` of the volume the mask was read from, so it lies over that volume's image."""
     if nifti_suffix(path):
-        write_nifti(path, labels)
+        write_nifti(path, labels, geometry=geometry)
     elif is_segmentation_name(path):
-        write_segmentation(path, labels)
+        write_segmentation(path, labels, geometry)
     else:
         write_label_png(path, labels, text)
 
@@ -113,13 +115,13 @@ def pair_workspace_path(path: Path) -> Path | None:
 
 
 def write_pair(path: Path, image: np.ndarray, labels: np.ndarray,
-               text: dict[str, str] | None = None) -> list[Path]:
+               text: dict[str, str] | None = None, geometry: Geometry | None = None) -> list[Path]:
     """The image at ``path``, its mask beside it (a PNG mask with ``text``, see
     :func:`write_mask`) and, for NIfTI, an ITK-SNAP workspace that opens both with the classes
     named (``itksnap -w x.itksnap``); returns the paths written."""
     mask_path, workspace = pair_mask_path(path), pair_workspace_path(path)
-    write_picture(path, image)
-    write_mask(mask_path, labels, text)
+    write_picture(path, image, geometry)
+    write_mask(mask_path, labels, text, geometry)
     if workspace is None:
         return [path, mask_path]
     write_workspace(workspace, path, mask_path)
@@ -178,8 +180,9 @@ class Exporter:
 
     def export_mask(self) -> bool:
         path = self._ask("Export mask", "_mask", slicer=True)
-        labels, text = self.window.document.labels.copy(), self._mask_text()
-        return path is not None and self._write(lambda: write_mask(path, labels, text), path)
+        document = self.window.document
+        labels, text, geometry = document.labels.copy(), self._mask_text(), document.geometry
+        return path is not None and self._write(lambda: write_mask(path, labels, text, geometry), path)
 
     def export_pair(self) -> bool:
         """``<name>.png`` (image) and ``<name>_gt.png`` (label map) side by side on disk, or
@@ -192,8 +195,8 @@ class Exporter:
         existing = [str(p) for p in beside if p.exists()]
         if existing and not confirm_overwrite(self.window, existing):
             return False
-        text = self._mask_text()
-        return self._write(lambda: write_pair(path, result.image, result.labels, text), path, *beside)
+        text, geometry = self._mask_text(), self.window.document.geometry
+        return self._write(lambda: write_pair(path, result.image, result.labels, text, geometry), path, *beside)
 
     def export_figure(self) -> bool:
         result = self._current()

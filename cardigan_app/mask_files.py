@@ -18,9 +18,9 @@ from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (images_path_for, is_volume_file, mask_name_stem, painted_frames, read_label_map,
+from engine.maskio import (Geometry, images_path_for, is_volume_file, mask_name_stem, painted_frames, read_label_map,
                            read_label_map_and_text,
-                           read_png_text, read_volume_label, write_label_png)
+                           read_png_text, read_volume_label, volume_geometry, write_label_png)
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -114,17 +114,19 @@ class MaskRead:
     source: Path | None = None
     text: dict[str, str] | None = None  # a label PNG's text chunks read with it (None: not read)
     slice: tuple[int, int] | None = None
+    geometry: Geometry | None = None  # a volume's spacing, origin and direction, for exports
 
 
 def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
-                   text: dict[str, str] | None = None) -> MaskRead:
+                   text: dict[str, str] | None = None, volume: Path | None = None) -> MaskRead:
     """Everything opening the mask ``path`` reads (``labels``: its label map or a volume's
     frames, when the caller has read them already, ``text`` the text chunks read with them),
     each file once: a label PNG with its text chunks; a volume with labels on several frames
     as a loop's masks, over ``reference`` or the loop's images beside them, one frame each; a
     label map, or a volume's one painted slice, over the frames of ``reference``, or else of
     the image it was written beside (``x.png`` under ``x_gt.png``, as File > Export names a
-    pair)."""
+    pair), with the geometry of that slice of ``volume`` (by default ``path``, when it is a
+    volume)."""
     if labels is None:
         labels, text = read_masks_and_text(path)
     if labels.ndim not in (2, 3):
@@ -141,7 +143,10 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
         reference = images_beside(path)
     frames = reference_frames(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
-    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken)
+    volume = volume or (path if is_volume_file(path) else None)
+    geometry = volume_geometry(volume, taken[0] if taken else 0) if volume is not None else None
+    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken,
+                    geometry if geometry is not None and geometry.fits(labels) else None)
 
 
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
@@ -326,6 +331,7 @@ class MaskFiles:
             return self._open_loop_masks(path, read)
         # a CAMUS volume, NIfTI or NRRD cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
+        document.geometry = read.geometry
         text = mask_png_text(path, read.text)
         document.anatomy, problem = anatomy_in_png_text(text)
         fan, fan_problem = fan_from_text(text, view_of_name(path.name))
@@ -454,7 +460,7 @@ class MaskFiles:
         files = [file for file in (workspace.segmentation, workspace.main_image) if file is not None]
         return self._read_then(path, files,
                                lambda: read_mask_file(path, labels_from_workspace(workspace, loop=True),
-                                                      workspace.main_image),
+                                                      workspace.main_image, volume=workspace.segmentation),
                                lambda read: self._show_mask(path, read), "Cannot open the workspace")
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:

@@ -3,6 +3,7 @@ frames of images or masks, as ITK-SNAP and 3D Slicer open them)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -289,6 +290,54 @@ def painted_frames(frames: np.ndarray) -> list[int]:
     return np.flatnonzero(frames.reshape(len(frames), -1).any(axis=1)).tolist()
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """Where a frame's pixels lie in space, as the volume it was read from records it (ITK's
+    order: x along columns, y along rows, z across slices): spacing (mm), origin, direction
+    (3 x 3, row-major), for a frame of ``shape`` (rows, columns). Written back with a mask of
+    that frame, it lays the mask over the image the volume was drawn on, in ITK-SNAP and
+    3D Slicer."""
+
+    spacing: tuple[float, float, float]
+    origin: tuple[float, float, float]
+    direction: tuple[float, ...]
+    shape: tuple[int, int]
+
+    def fits(self, array: np.ndarray) -> bool:
+        return tuple(np.shape(array)[-2:]) == self.shape
+
+    def apply(self, image) -> None:
+        """Give the SimpleITK 3-D ``image`` (one slice) this geometry."""
+        image.SetSpacing(self.spacing)
+        image.SetOrigin(self.origin)
+        image.SetDirection(self.direction)
+
+
+def volume_geometry(path: Path | str, slice_index: int = 0) -> Geometry | None:
+    """The geometry of slice ``slice_index`` of the volume at ``path`` (its header only is
+    read), or None when it has none to keep (not a 2-D or 3-D volume, unreadable)."""
+    import SimpleITK as sitk
+
+    from .data.metaimage import native_stderr_silenced
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        with native_stderr_silenced():
+            reader.ReadImageInformation()
+    except RuntimeError:
+        return None
+    dimension, size = reader.GetDimension(), reader.GetSize()
+    if dimension not in (2, 3):
+        return None
+    spacing, origin = list(reader.GetSpacing()) + [1.0], list(reader.GetOrigin()) + [0.0]
+    direction = np.eye(3)
+    direction[:dimension, :dimension] = np.reshape(reader.GetDirection(), (dimension, dimension))
+    origin = np.asarray(origin[:3]) + direction[:, 2] * spacing[2] * slice_index
+    return Geometry(tuple(float(v) for v in spacing[:3]), tuple(float(v) for v in origin),
+                    tuple(float(v) for v in direction.ravel()), (int(size[1]), int(size[0])))
+
+
 def read_label_map(path: Path | str) -> np.ndarray:
     """Read any supported label file (PNG; CAMUS ``.mhd``/``.nii[.gz]``, NRRD (3D Slicer's
     ``.seg.nrrd`` included), MetaImage ``.mha``, an ITK-SNAP workspace ``.itksnap``)."""
@@ -375,12 +424,20 @@ def images_path_for(path: Path) -> Path | None:
     return path.with_name(stem[: -len(MASKS_MARK)] + suffix)
 
 
-def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None) -> None:
+def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None,
+                geometry: Geometry | None = None) -> None:
     """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
     ``.nii.gz``, with ``spacing_mm`` between pixels (by default :func:`pixel_spacing_mm` of
     the frame's width; 1 between frames), atomically: a file
     that was there is kept whole until the new one is complete. Its rows and columns are the
-    array's, as :func:`read_volume_label` reads them back."""
+    array's, as :func:`read_volume_label` reads them back. A frame with the ``geometry`` of
+    the volume it was read from (when it fits) is written as that volume's slice: one slice
+    with its spacing, origin and direction."""
+    if geometry is not None and np.ndim(array) == 2 and geometry.fits(array):
+        image, _ = _nifti_image(Path(path), np.asarray(array)[None], None)
+        geometry.apply(image)
+        write_itk_image(Path(path), image, nifti_suffix(path), compress=nifti_suffix(path) == ".nii.gz")
+        return
     write_nifti_files([(Path(path), array)], spacing_mm)
 
 

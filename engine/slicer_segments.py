@@ -199,11 +199,13 @@ def is_filled_outline(name: str) -> bool:
 SEGMENTATION_SUFFIX = ".seg.nrrd"
 
 
-def write_segmentation(path, labels: np.ndarray) -> None:
+def write_segmentation(path, labels: np.ndarray, geometry=None) -> None:
     """A label map as a Slicer segmentation: one layer whose values are our ids, a segment per
     class (background aside) with its name, colour and extent, gzip-compressed, written
     atomically. Slicer's Segment Editor opens it with the classes named and coloured as in the
-    studio; :func:`engine.maskio.read_label_map` reads it back unchanged."""
+    studio; :func:`engine.maskio.read_label_map` reads it back unchanged. With the
+    :class:`engine.maskio.Geometry` of the volume the labels were read from (when it fits), it
+    lies where that volume's slice lies, over the image it was drawn on."""
     from pathlib import Path
 
     import SimpleITK as sitk
@@ -218,6 +220,8 @@ def write_segmentation(path, labels: np.ndarray) -> None:
     image = sitk.GetImageFromArray(labels[None])  # one slice: Slicer's 2-D segmentations are 3-D
     spacing = pixel_spacing_mm(labels.shape[1])
     image.SetSpacing((spacing, spacing, 1.0))
+    if geometry is not None and geometry.fits(labels):
+        geometry.apply(image)
     for index, label in enumerate(LABELS[1:]):
         rows, columns = np.nonzero(labels == label.id)
         extent = (f"{columns.min()} {columns.max()} {rows.min()} {rows.max()} 0 0" if rows.size

@@ -93,3 +93,29 @@ def test_a_slicer_segmentation_painted_on_one_frame_says_which(window, tmp_path)
     assert window.files.open_path(tmp_path / "loop.seg.nrrd", confirmed=True)
     assert np.array_equal(window.document.labels, labels)
     assert "slice 3 of 5" in window.statusBar().currentMessage()
+
+
+def test_a_mask_read_from_a_volume_is_exported_where_that_volume_lies(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from cardigan_app.export import SLICER_FILTER
+
+    labels = small_heart()
+    masks = np.zeros((4, *labels.shape), np.uint8)
+    masks[2] = labels
+    volume = sitk.GetImageFromArray(masks)
+    volume.SetSpacing((0.3, 0.15, 2.0))
+    volume.SetOrigin((10.0, 20.0, 5.0))
+    volume.SetDirection((-1, 0, 0, 0, -1, 0, 0, 0, 1))  # as a NIfTI from an RAS affine
+    sitk.WriteImage(volume, str(tmp_path / "case_gt.nii.gz"))
+    assert window.files.open_path(tmp_path / "case_gt.nii.gz", confirmed=True)
+    for name, chosen in (("for_slicer", SLICER_FILTER), ("for_itksnap.nii.gz", "")):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            staticmethod(lambda *a, n=name, c=chosen, **k: (str(tmp_path / n), c)))
+        assert window.exporter.export_mask()
+    for written in (tmp_path / "for_slicer.seg.nrrd", tmp_path / "for_itksnap.nii.gz"):
+        image = sitk.ReadImage(str(written))
+        assert np.array_equal(np.squeeze(sitk.GetArrayFromImage(image)), labels)
+        assert image.GetSpacing() == pytest.approx((0.3, 0.15, 2.0))
+        assert image.GetOrigin() == pytest.approx((10.0, 20.0, 9.0))  # slice 2, 2 mm apart
+        assert image.GetDirection() == pytest.approx((-1, 0, 0, 0, -1, 0, 0, 0, 1))

@@ -93,6 +93,7 @@ class LabelDocument:
         if self.labels.ndim != 2:
             raise ValueError(f"a document holds one 2-D label map, got shape {self.labels.shape}")
         self.path: Path | None = Path(path) if path else None
+        self.geometry = None  # where a mask read from a volume lies in space (engine.maskio.Geometry)
         # the heart this mask was drawn from, when it was ({"view", "phase", "heart"}), and
         # the probe's fan: the anatomy panel edits them and Save keeps them in the PNG
         self.meta: dict = {"anatomy": None, "fan": default_fan()}
