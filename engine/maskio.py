@@ -256,18 +256,18 @@ def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
             slices = segment_layers(array, layered, metadata, str(path), every_slice=True)
             return np.stack([labels_from_segments(slices[:, k], segments, str(path)) for k in range(slices.shape[1])])
         return labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
-    if loop and not layered:
+    if layered:  # a colour image, or overlapping layers without a Slicer header: no way to tell what they hold
+        raise MaskError(f"{path}: holds {image.GetNumberOfComponentsPerPixel()} values per pixel (a colour "
+                        "image, or segment layers without 3D Slicer's segment names); a label map holds one: "
+                        "export it from Slicer as a labelmap volume or a .seg.nrrd")
+    if loop:
         frames = np.squeeze(array)
         frames = frames[None] if frames.ndim == 2 else frames
         if frames.ndim != 3:
             raise MaskError(f"{path}: expected 2-D frames, got shape {array.shape}")
         return validate_label_map(frames, str(path))
-    if layered:  # overlapping layers without a Slicer header: no way to tell what they hold
-        array = np.moveaxis(array, -1, 0)
-        array = array.reshape((array.shape[0],) + tuple(n for n in array.shape[1:] if n != 1))
-    else:
-        array = one_painted_frame(np.squeeze(array), str(path))
-    if layered or array.ndim != 2:
+    array = one_painted_frame(np.squeeze(array), str(path))
+    if array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
     return validate_label_map(array, str(path))
 

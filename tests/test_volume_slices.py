@@ -119,3 +119,14 @@ def test_a_mask_read_from_a_volume_is_exported_where_that_volume_lies(window, tm
         assert image.GetSpacing() == pytest.approx((0.3, 0.15, 2.0))
         assert image.GetOrigin() == pytest.approx((10.0, 20.0, 9.0))  # slice 2, 2 mm apart
         assert image.GetDirection() == pytest.approx((-1, 0, 0, 0, -1, 0, 0, 0, 1))
+
+
+@pytest.mark.parametrize("loop", [False, True])
+def test_a_volume_of_several_values_per_pixel_is_refused_for_what_it_is(tmp_path, loop):
+    from engine.errors import MaskError
+
+    labels = small_heart()
+    sitk.WriteImage(sitk.GetImageFromArray(np.stack([labels] * 3, -1), isVector=True), str(tmp_path / "rgb.nrrd"))
+    with pytest.raises(MaskError, match="holds 3 values per pixel .*a colour image") as caught:
+        read_volume_label(tmp_path / "rgb.nrrd", loop=loop)
+    assert "\n" not in str(caught.value)
