@@ -350,6 +350,18 @@ def read_label_map(path: Path | str) -> np.ndarray:
     return read_label_png(path)
 
 
+def read_label_slice(path: Path | str) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """(:func:`read_label_map`, which slice of a volume of several it is: (its index, the
+    volume's slice count), else None), for the caller to say which it took."""
+    if not is_volume_file(path):
+        return read_label_map(path), None
+    frames = read_volume_label(path, loop=True)
+    labels = one_painted_frame(frames, str(path))
+    if len(frames) == 1:
+        return labels, None
+    return labels, (next(iter(painted_frames(frames)), 0), len(frames))
+
+
 def read_label_map_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str]]:
     """(:func:`read_label_map`, the text chunks a label PNG carries (its fan, its anatomy
     record), empty for any other file), a PNG opened once."""

@@ -130,3 +130,22 @@ def test_a_volume_of_several_values_per_pixel_is_refused_for_what_it_is(tmp_path
     with pytest.raises(MaskError, match="holds 3 values per pixel .*a colour image") as caught:
         read_volume_label(tmp_path / "rgb.nrrd", loop=loop)
     assert "\n" not in str(caught.value)
+
+
+def test_synthesize_says_which_slice_it_took_and_writes_the_image_where_it_lies(tmp_path, capsys):
+    from engine.cli.main import main
+
+    labels = small_heart()
+    masks = np.zeros((4, *labels.shape), np.uint8)
+    masks[2] = labels
+    volume = sitk.GetImageFromArray(masks)
+    volume.SetSpacing((0.3, 0.15, 2.0))
+    volume.SetOrigin((10.0, 20.0, 5.0))
+    sitk.WriteImage(volume, str(tmp_path / "stack_gt.nii.gz"))
+    out = tmp_path / "echo.nii.gz"
+    assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / "stack_gt.nii.gz"),
+                 "--out", str(out)]) == 0
+    assert "slice 3 of 4" in capsys.readouterr().err
+    image = sitk.ReadImage(str(out))
+    assert image.GetSpacing() == pytest.approx((0.3, 0.15, 2.0))
+    assert image.GetOrigin() == pytest.approx((10.0, 20.0, 9.0))

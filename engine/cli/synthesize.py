@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import (add_device_argument, add_model_argument, check_output_file, named_by_option, read_mask,
+from .options import (add_device_argument, add_model_argument, check_output_file, named_by_option,
                       seed_value, style_scale_value)
 
 HELP = "synthesize an echocardiogram from a label map"
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
-    from ..maskio import nifti_suffix, read_png_text, write_grey_png, write_nifti
+    from ..maskio import (is_volume_file, nifti_suffix, read_label_slice, read_png_text, volume_geometry,
+                          write_grey_png, write_nifti)
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
 
@@ -68,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"--out {args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
         raise CardiganError(f"--out {args.out}: already exists (use --overwrite to replace it)")
-    labels = read_mask(args.mask)
+    with named_by_option("mask"):
+        labels, taken = read_label_slice(args.mask)
+    if taken is not None:
+        note(f"{args.mask.name}: the labels of slice {taken[0] + 1} of {taken[1]}")
+    geometry = volume_geometry(args.mask, taken[0] if taken else 0) if is_volume_file(args.mask) else None
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
     if args.fan_from is not None:
         from ..data.image_fans import FIT_SIZE
@@ -107,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
         write_dicom_echo(args.out, to_uint8(output))
     else:
-        write_nifti(args.out, to_uint8(output))
+        write_nifti(args.out, to_uint8(output), geometry=geometry)  # over the mask's volume, when read from one
     note(f"wrote {args.out} ({output.shape[-1]}x{output.shape[-2]}, model {synth.model.name}, "
          f"device {synth.device})")
     return 0
