@@ -852,3 +852,88 @@ def test_the_log_keeps_its_newest_line_in_view_until_the_user_scrolls_up(qtbot):
     panel.log("line 13")
     qtbot.wait(10)
     assert panel.log_view.firstVisibleBlock().text() == "line 13"
+
+
+# -- a finished run, trained longer ----------------------------------------------------------
+def finished_run(folder, iters=40):
+    """A run folder as a run of ``iters`` iterations leaves it (its state files named, not written)."""
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(tiny_lite(iters=iters).to_dict()))
+    for iteration in (iters // 2, iters):
+        (folder / "checkpoints" / f"state_{iteration:08d}.pt").write_bytes(b"")
+    return folder
+
+
+def test_a_run_summary_says_when_the_run_has_finished():
+    from engine.training.run_folder import RunSummary
+
+    by_iters = RunSummary(tiny_lite(iters=40).to_dict(), [20, 40])
+    assert by_iters.planned_iters() == 40 and by_iters.finished()
+    assert by_iters.describe().endswith("finished: all 40 iterations trained")
+    halfway = RunSummary(tiny_lite(iters=40).to_dict(), [20])
+    assert not halfway.finished() and halfway.describe().endswith("last saved at iteration 20 of 40")
+    by_epochs = RunSummary(tiny_lite(epochs=3).to_dict(), [9])  # batch size 2: 6 pairs are 3 per epoch
+    assert by_epochs.planned_iters() is None and not by_epochs.finished()  # the data's size is unknown
+    assert by_epochs.planned_iters(6) == 9 and by_epochs.finished(6)
+
+
+def test_a_finished_run_is_resumed_from_the_wizard_only_to_train_more(qtbot, tmp_path, wizard, phantom):
+    run = finished_run(tmp_path / "run")
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    fill_preset(wizard)
+    wizard.next()
+    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
+    wizard.next()
+    page = wizard.run_page
+    page.folder.set_path(run)
+    assert "finished: all 40 iterations trained" in page.info.text()
+    assert page.more_row.isHidden()  # (a choice of Resume)
+    page.resume.setChecked(True)
+    assert not page.more_row.isHidden() and page.more.isChecked() and not page.more.isEnabled()
+    page.more_iters.setValue(25)
+    assert "trains iterations 41 to 65" in page.info.text()
+    assert "--resume" in page.command.text() and "--iters 65" in page.command.text()
+    assert wizard.validateCurrentPage()
+    command = wizard.request().command
+    assert command.resume and command.overrides["iters"] == 65
+
+    unfinished = tmp_path / "halfway"  # a run with iterations left may resume as it is, or go longer
+    finished_run(unfinished)
+    (unfinished / "checkpoints" / "state_00000040.pt").unlink()
+    page.folder.set_path(unfinished)
+    assert page.more.isEnabled() and not page.more.isChecked()
+    assert "--iters" not in page.command.text() and "trains iterations 21 to 40" in page.info.text()
+    page.more.setChecked(True)
+    assert "--iters 60" in page.command.text()
+
+
+ALREADY_FINISHED_CHILD = """
+import json
+print(json.dumps({"type": "Started", "run_dir": "r", "total_iters": 40, "iters_per_epoch": 3,
+                  "start_iter": 40, "device": "cpu", "config": {}}), flush=True)
+print(json.dumps({"type": "Finished", "iteration": 40, "model_path": "r/model.safetensors",
+                  "stopped_early": False}), flush=True)
+"""
+
+
+def test_a_resume_with_nothing_to_train_says_so(qtbot, tmp_path):
+    panel = shown_panel(qtbot)
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT):
+        panel.start(ScriptCommand(tmp_path / "x", tmp_path / "run", resume=True,
+                                  overrides={"script": ALREADY_FINISHED_CHILD}))
+    assert panel.status.text().startswith("Nothing to train: the run had already finished at iteration 40")
+    assert "Train N more iterations" in panel.status.text()
+    assert "nothing to train" in panel.log_view.toPlainText()
+
+
+def test_a_finished_run_trains_to_the_longer_length_it_is_given(qtbot, tmp_path, phantom):
+    panel = shown_panel(qtbot)
+    run = tmp_path / "run"
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(TrainCommand.new_run(phantom, run, tiny_lite(iters=2, checkpoint_every=2, sample_every=1000)))
+    assert ended.args[0].ok and not panel.resume_button.isEnabled()  # finished
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT) as ended:
+        panel.start(TrainCommand.resume_run(phantom, run, iters=4))
+    assert ended.args[0].ok and ended.args[0].iteration == 4, panel.status.text()
+    assert load_newest_state(run / "checkpoints")[1]["iteration"] == 4

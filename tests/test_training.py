@@ -103,7 +103,7 @@ def test_run_folder_contract(phantom, tmp_path):
     folder = RunFolder(run)  # what the studio asks the engine instead of reading files itself
     summary = folder.summary()
     assert folder.holds_run() and summary.iterations == [4, 8] and summary.resume_from == 8
-    assert summary.config["ngf"] == 4 and summary.describe().endswith("last saved at iteration 8")
+    assert summary.config["ngf"] == 4 and summary.describe().endswith("finished: all 8 iterations trained")
     assert folder.newest_sample() == (8, run / "samples" / "iter_00000008.png")
     empty = RunFolder(tmp_path / "empty")
     assert not empty.holds_run() and empty.summary().resume_from is None and empty.newest_sample() is None

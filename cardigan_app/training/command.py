@@ -2,8 +2,9 @@
 
 A new run passes its preset and every field that differs from the preset, so the command
 (shown in the wizard and the log) reads like one a user would type. A resumed run passes
-``--resume`` and only what the user chose to change (device, precision, batch size ...):
-the engine reuses the run's stored ``config.json`` for the rest. Either may carry a time
+``--resume`` and only what the user chose to change (device, precision, batch size, a longer
+run's ``--iters``, counted from the run's first iteration): the engine reuses the run's stored
+``config.json`` for the rest. Either may carry a time
 limit (``--time-limit``), after which the run stops as if asked to, its state saved. A new
 run may replace the earlier run in its folder (``--overwrite``), never other files.
 """

@@ -2,17 +2,23 @@
 command that will run.
 
 Replacing is offered for a folder that holds a run: a run killed before it saved its first
-state can be neither resumed nor started anew there otherwise.
+state can be neither resumed nor started anew there otherwise. A resume may train more
+iterations than the run was planned for ("Train N more iterations", passed to the engine as
+the new length in all); a finished run, which a plain resume would leave as it is, is
+resumed only so.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QRadioButton,
-                               QVBoxLayout, QWizardPage)
+                               QSpinBox, QVBoxLayout, QWidget, QWizardPage)
 
 from engine.errors import CardiganError
+from engine.training.run_folder import RunSummary
 
 from ..data_tools.prepare_form import ERROR_STYLE
 from ..path_field import PathField
@@ -54,6 +60,24 @@ class RunPage(QWizardPage):
         self.hours.setSuffix(" h")
         self.hours.setEnabled(False)
         self.hours.setToolTip(self.limited.toolTip())
+        self.more = QCheckBox("Train")
+        self.more.setToolTip("Make the run longer: train this many iterations past its newest saved state")
+        self.more_iters = QSpinBox()
+        self.more_iters.setRange(1, 10_000_000)
+        self.more_iters.setSingleStep(100)
+        self.more_iters.setValue(1000)
+        self.more_iters.setSuffix(" more iterations")
+        self.more_iters.setToolTip(self.more.toolTip())
+        self.more.toggled.connect(self.more_iters.setEnabled)
+        more_row = QHBoxLayout()
+        more_row.addWidget(self.more)
+        more_row.addWidget(self.more_iters)
+        more_row.addStretch(1)
+        self.more_row = QWidget()
+        self.more_row.setLayout(more_row)
+        more_row.setContentsMargins(24, 0, 0, 0)  # under the Resume choice it belongs to
+        self.more_row.setVisible(False)
+        self._more_for: Path | None = None  # the run the extension's default was chosen for
         limit_row = QHBoxLayout()
         limit_row.addWidget(self.limited)
         limit_row.addWidget(self.hours)
@@ -75,6 +99,7 @@ class RunPage(QWizardPage):
         layout.addWidget(self.folder)
         layout.addWidget(self.new_run)
         layout.addWidget(self.resume)
+        layout.addWidget(self.more_row)
         layout.addWidget(self.replace)
         layout.addWidget(self.info)
         layout.addLayout(limit_row)
@@ -86,6 +111,9 @@ class RunPage(QWizardPage):
         self.folder.pathChanged.connect(self._changed)
         self.new_run.toggled.connect(self._changed)
         self.replace.toggled.connect(self._changed)
+        self.resume.toggled.connect(self._changed)
+        self.more.toggled.connect(self._changed)
+        self.more_iters.valueChanged.connect(self._changed)
         self.limited.toggled.connect(self.hours.setEnabled)
         self.limited.toggled.connect(self._changed)
         self.hours.valueChanged.connect(self._changed)
@@ -100,9 +128,11 @@ class RunPage(QWizardPage):
         self.message.setText("")
         notes = []
         used = folder is not None and folder.is_dir() and holds_run(folder)
-        if used:
-            notes.append(f"This folder holds a run: {run_info(folder).describe()}.")
+        summary = run_info(folder) if used else None
+        if summary is not None:
+            notes.append(f"This folder holds a run: {summary.describe(self.state.data_pairs)}.")
         self.replace.setEnabled(used)
+        self._offer_more(folder, summary)
         if self.replace.isChecked() and not used:
             self.new_run.setChecked(True)  # (calls this again)
             return
@@ -111,12 +141,49 @@ class RunPage(QWizardPage):
         if self.resume.isChecked():
             notes.append("Resuming keeps the run's stored hyper-parameters; the device and precision "
                          "chosen before apply, and the batch size if it was changed from the preset's.")
+            total = self._resume_iters() or (summary.planned_iters(self.state.data_pairs) if summary else None)
+            if summary is not None and summary.resume_from is not None and total is not None:
+                notes.append(f"It trains iterations {summary.resume_from + 1} to {total}.")
         self.info.setText(" ".join(notes))
         self._show_command()
+
+    def _offer_more(self, folder: Path | None, summary: RunSummary | None) -> None:
+        """Show "Train N more iterations" under Resume for a run with a saved state; a finished
+        run has nothing left to train without it, so it is then required."""
+        saved = summary.resume_from if summary is not None else None
+        self.more_row.setVisible(self.resume.isChecked() and saved is not None)
+        if saved is None:
+            self._more_for = None
+            return
+        finished = summary.finished(self.state.data_pairs)
+        self.more.blockSignals(True)  # (the caller goes on with the values set here)
+        self.more_iters.blockSignals(True)
+        if folder != self._more_for:  # a new run chosen: as many again as it was planned for
+            self._more_for = folder
+            self.more_iters.setValue(max(summary.planned_iters(self.state.data_pairs) or saved, 1))
+            self.more.setChecked(finished)
+        if finished:
+            self.more.setChecked(True)
+        self.more.blockSignals(False)
+        self.more_iters.blockSignals(False)
+        self.more.setEnabled(not finished)
+        self.more_iters.setEnabled(self.more.isChecked())
+        self.more.setToolTip(f"The run has trained all {saved} iterations it was planned for: resuming it "
+                             "trains only the iterations added here" if finished else
+                             "Make the run longer: train this many iterations past its newest saved state")
+
+    def _resume_iters(self) -> int | None:
+        """The length in all a resume asks for (None: the run's own), counting its saved iterations."""
+        folder = self.folder.path()
+        if not (self.resume.isChecked() and self.more.isChecked() and folder is not None):
+            return None
+        saved = run_info(folder).resume_from
+        return None if saved is None else saved + self.more_iters.value()
 
     def _apply(self) -> None:
         self.state.run_dir = self.folder.path()
         self.state.resume = self.resume.isChecked()
+        self.state.resume_iters = self._resume_iters()
         self.state.overwrite = self.replace.isChecked()
         self.state.time_limit = self.hours.value() * 3600 if self.limited.isChecked() else None
 

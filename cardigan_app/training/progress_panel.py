@@ -75,6 +75,7 @@ class TrainingPanel(QWidget):
         self.total_iters = 0
         self._run_started = 0.0
         self._trained = False  # the child got as far as training (a refusal before that saved nothing to lose)
+        self._already_done = 0  # a resumed run that had trained all it was asked to (its iterations)
 
         self.title = QLabel("No training run")
         title_font = self.title.font()
@@ -269,6 +270,7 @@ class TrainingPanel(QWidget):
         self.log(("resuming: " if command.resume else "starting: ") + command.display())
         self._run_started = time.monotonic()
         self._trained = False
+        self._already_done = 0
         self._clock.start()
         self.process.start(command)
         self._set_state("running", "Starting the training process\u2026", BUSY)
@@ -391,6 +393,10 @@ class TrainingPanel(QWidget):
             self.epoch_bar.setFormat(f"epoch {min(event.start_iter // max(event.iters_per_epoch, 1) + 1, epochs)}"
                                      f" / {epochs}")
             where = f"from iteration {event.start_iter}" if event.start_iter else "from scratch"
+            if event.start_iter >= event.total_iters:
+                self._already_done = event.start_iter
+                self.log(f"nothing to train: the run has trained all {event.total_iters} iterations asked for")
+                return
             self.log(f"training on {event.device}: {event.total_iters} iterations "
                      f"({event.iters_per_epoch} per epoch), {where}")
             if self.state != "stopping":
@@ -433,7 +439,11 @@ class TrainingPanel(QWidget):
         self.last_exit = result
         self.eta.setText("ETA \u2014")  # nothing runs any more, however it ended
         text = result.describe()
-        if result.ok:
+        if result.ok and self._already_done and not result.stopped_early:
+            text = (f"Nothing to train: the run had already finished at iteration {self._already_done}. To train "
+                    "it longer, resume it from New training run\u2026 with \"Train N more iterations\".")
+            self._set_state("finished", text, OK)
+        elif result.ok:
             state = "stopped" if result.stopped_early else "finished"
             self._set_state(state, text, OK)
         else:

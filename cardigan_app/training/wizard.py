@@ -46,7 +46,8 @@ class TrainingWizard(QWizard):
         if state.resume:  # the run keeps its batch size unless the device page was changed from the preset's
             changed = state.config is not None and config.batch_size != state.config.batch_size
             command = TrainCommand.resume_run(state.data_dir, state.run_dir, device=config.device, amp=config.amp,
-                                              batch_size=config.batch_size if changed else None)
+                                              batch_size=config.batch_size if changed else None,
+                                              iters=state.resume_iters)
         else:
             command = TrainCommand.new_run(state.data_dir, state.run_dir, config, overwrite=state.overwrite)
         return TrainingRequest(dataclasses.replace(command, time_limit=state.time_limit), state.prepare)

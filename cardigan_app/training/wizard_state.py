@@ -31,6 +31,7 @@ class WizardState:
     batch_size: int | None = None  # None: the preset's
     run_dir: Path | None = None
     resume: bool = False
+    resume_iters: int | None = None  # a resume trains to this many iterations in all; None: the run's own
     overwrite: bool = False  # a new run replacing the run in run_dir
     time_limit: float | None = None  # seconds the run may take before it stops and saves; None: no limit
 

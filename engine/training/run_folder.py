@@ -53,14 +53,37 @@ class RunSummary:
         """The iteration a resume continues from (the newest state), None without one."""
         return self.iterations[-1] if self.iterations else None
 
-    def describe(self) -> str:
+    def planned_iters(self, train_pairs: int | None = None) -> int | None:
+        """How many iterations the run trains in all, as its stored config says: its ``iters``,
+        or its epochs in iterations on a training split of ``train_pairs`` (one process, as
+        the loop counts them); None when that cannot be told."""
+        c = self.config or {}
+        if isinstance(c.get("iters"), int):
+            return c["iters"]
+        epochs = c.get("epochs") or (c.get("niter", 0) or 0) + (c.get("niter_decay", 0) or 0)
+        batch = c.get("batch_size")
+        if not train_pairs or not isinstance(batch, int) or batch < 1 or not epochs or train_pairs < batch:
+            return None
+        return epochs * (train_pairs // batch)
+
+    def finished(self, train_pairs: int | None = None) -> bool:
+        """Whether its newest state is at (or past) the run's planned length: a resume as it
+        stands trains nothing, only a longer run (``--iters`` more than that) does."""
+        planned = self.planned_iters(train_pairs)
+        return self.resume_from is not None and planned is not None and self.resume_from >= planned
+
+    def describe(self, train_pairs: int | None = None) -> str:
         if self.config is None:
             return "no config.json"
         c = self.config
         shape = f"preset {c.get('preset', '?')}, ngf {c.get('ngf')}, {c.get('image_size')} px"
         if self.resume_from is None:
             return f"{shape}; no saved training state"
-        return f"{shape}; last saved at iteration {self.resume_from}"
+        planned = self.planned_iters(train_pairs)
+        if self.finished(train_pairs):
+            return f"{shape}; finished: all {planned} iterations trained"
+        of = f" of {planned}" if planned is not None else ""
+        return f"{shape}; last saved at iteration {self.resume_from}{of}"
 
 
 @dataclass(frozen=True)
