@@ -221,6 +221,7 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     wizard.next()
     page = wizard.run_page
     assert wizard.currentPage() is page
+    page.folder.set_path(None)
     assert not wizard.validateCurrentPage() and "choose a run folder" in page.message.text()
 
     used = tmp_path / "used"
@@ -230,8 +231,7 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     assert not wizard.validateCurrentPage() and "already holds a training run" in page.message.text()
     assert "--" not in page.message.text()  # the wizard's choices, not the command line's options
     assert "holds a run" in page.info.text()
-    page.resume.setChecked(True)  # ... and it has no state to resume from
-    assert not wizard.validateCurrentPage() and "no training state to resume from" in page.message.text()
+    assert not page.resume.isEnabled() and "saved no training state" in page.resume.toolTip()  # none to resume
 
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
@@ -769,8 +769,7 @@ def test_a_run_killed_before_its_first_state_can_be_started_again_in_its_folder(
     assert not page.replace.isEnabled()  # nothing to replace in a new folder
     page.folder.set_path(run)
     assert not wizard.validateCurrentPage() and "already holds a training run" in page.message.text()
-    page.resume.setChecked(True)
-    assert not wizard.validateCurrentPage() and "no training state to resume from" in page.message.text()
+    assert not page.resume.isEnabled()  # no training state to resume from
     assert page.replace.isEnabled()
     page.replace.setChecked(True)
     assert "--overwrite" in page.command.text() and "deletes the earlier one" in page.info.text()
@@ -937,3 +936,34 @@ def test_a_finished_run_trains_to_the_longer_length_it_is_given(qtbot, tmp_path,
         panel.start(TrainCommand.resume_run(phantom, run, iters=4))
     assert ended.args[0].ok and ended.args[0].iteration == 4, panel.status.text()
     assert load_newest_state(run / "checkpoints")[1]["iteration"] == 4
+
+
+def test_the_run_page_suggests_a_new_folder_and_offers_resume_only_for_a_resumable_run(
+        qtbot, tmp_path, wizard, phantom, monkeypatch):
+    from cardigan_app import folders
+    from cardigan_app.training.run_folders import suggested_run_folder
+
+    monkeypatch.setattr(folders, "_settings", None)
+    monkeypatch.setattr(folders, "_memory", {})
+    runs = tmp_path / "runs"
+    earlier = finished_run(runs / "earlier")
+    folders.remember("runs", earlier)  # the run folder chosen last: new ones go beside it
+    (runs / "lite-2026-01-02").mkdir()
+    assert suggested_run_folder("lite", today="2026-01-02") == runs / "lite-2026-01-02-2"
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    fill_preset(wizard)
+    wizard.next()
+    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
+    wizard.next()
+    page = wizard.run_page
+    suggested = page.folder.path()
+    assert suggested is not None and suggested.parent == runs and suggested.name.startswith("lite-")
+    assert not suggested.exists() and page.new_run.isChecked() and wizard.validateCurrentPage()
+    assert not page.resume.isEnabled() and "Nothing to resume" in page.resume.toolTip()
+
+    page.folder.set_path(earlier)
+    assert page.resume.isEnabled() and "newest saved state" in page.resume.toolTip()
+    page.resume.setChecked(True)
+    page.folder.set_path(tmp_path / "empty")  # a folder with nothing to resume takes Resume away
+    assert not page.resume.isEnabled() and page.new_run.isChecked()

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLay
 from engine.errors import CardiganError
 from engine.training.run_folder import RunSummary
 
+from .. import folders
 from ..data_tools.prepare_form import ERROR_STYLE
 from ..path_field import PathField
 from .page_preset import HINT_STYLE
-from .run_folders import holds_run, run_folder_problem, run_info
+from .run_folders import holds_run, run_folder_problem, run_info, suggested_run_folder
 from .wizard_state import WizardState
 
 
@@ -40,7 +41,6 @@ class RunPage(QWizardPage):
         self.new_run = QRadioButton("New run")
         self.new_run.setToolTip("Start from scratch in a new or empty folder")
         self.resume = QRadioButton("Resume the run in this folder")
-        self.resume.setToolTip("Continue from its newest saved state with its stored hyper-parameters")
         self.replace = QRadioButton("Replace the run in this folder")
         self.replace.setToolTip("Start again from scratch here: the earlier run's states, previews, losses "
                                 "and model are deleted (never files a training did not write)")
@@ -117,10 +117,15 @@ class RunPage(QWizardPage):
         self.limited.toggled.connect(self.hours.setEnabled)
         self.limited.toggled.connect(self._changed)
         self.hours.valueChanged.connect(self._changed)
+        self._suggested: Path | None = None  # the folder this page proposed (replaced while the user keeps it)
         if run_dir:
             self.folder.set_path(run_dir)
 
     def initializePage(self) -> None:
+        if self.folder.path() is None or self.folder.path() == self._suggested:
+            preset = self.state.config.preset if self.state.config is not None else "run"
+            self._suggested = suggested_run_folder(preset)
+            self.folder.set_path(self._suggested)
         self._changed()
 
     def _changed(self, *_args) -> None:
@@ -132,8 +137,11 @@ class RunPage(QWizardPage):
         if summary is not None:
             notes.append(f"This folder holds a run: {summary.describe(self.state.data_pairs)}.")
         self.replace.setEnabled(used)
+        resumable = summary is not None and summary.resume_from is not None
+        self.resume.setEnabled(resumable)
+        self.resume.setToolTip(resume_tip(folder, summary))
         self._offer_more(folder, summary)
-        if self.replace.isChecked() and not used:
+        if (self.replace.isChecked() and not used) or (self.resume.isChecked() and not resumable):
             self.new_run.setChecked(True)  # (calls this again)
             return
         if self.replace.isChecked():
@@ -208,5 +216,17 @@ class RunPage(QWizardPage):
         if problem:
             self.message.setText(problem)
             return False
+        folders.remember("runs", folder)  # the next run is suggested beside this one
         self._apply()
         return True
+
+
+def resume_tip(folder: Path | None, summary: RunSummary | None) -> str:
+    """What Resume does for ``folder``, or why it cannot be chosen there."""
+    if summary is not None and summary.resume_from is not None:
+        return "Continue from its newest saved state with its stored hyper-parameters"
+    if summary is not None:
+        return "Nothing to resume: the run in this folder saved no training state (Replace starts it again)"
+    if folder is None or not folder.exists():
+        return "Nothing to resume: choose a folder that holds a run with a saved training state"
+    return "Nothing to resume: this folder holds no training run"
