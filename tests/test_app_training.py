@@ -841,7 +841,7 @@ def test_the_log_keeps_its_newest_line_in_view_until_the_user_scrolls_up(qtbot):
         panel.log(f"line {number} " + "x" * 200)  # long lines: a horizontal bar takes room as well
         qtbot.wait(1)
     qtbot.waitUntil(lambda: bar.maximum() > 0)
-    assert panel.log_view.firstVisibleBlock().text().startswith("line 11")  # a view a line high shows the newest
+    assert shown_log_lines(panel)[-1].startswith("line 11")
 
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)  # the user reads an earlier line
     panel.log("line 12")
@@ -850,7 +850,67 @@ def test_the_log_keeps_its_newest_line_in_view_until_the_user_scrolls_up(qtbot):
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # back at the end: it follows again
     panel.log("line 13")
     qtbot.wait(10)
-    assert panel.log_view.firstVisibleBlock().text() == "line 13"
+    assert shown_log_lines(panel)[-1] == "line 13"
+
+
+def shown_log_lines(panel: TrainingPanel) -> list[str]:
+    """The log's lines whose end is in view (a long one may wrap to more lines than it shows), oldest first."""
+    view, shown = panel.log_view, []
+    block = view.document().firstBlock()
+    while block.isValid():
+        box = view.blockBoundingGeometry(block).translated(view.contentOffset())
+        if 0 < box.bottom() <= view.viewport().height() + 1:
+            shown.append(block.text())
+        block = block.next()
+    return shown
+
+
+STOPPING_CHILD = """
+import json, sys
+print(json.dumps({"type": "Started", "run_dir": "r", "total_iters": 40, "iters_per_epoch": 3,
+                  "start_iter": 0, "device": "cpu", "config": {}}), flush=True)
+sys.stdin.readline()
+print("stopping after this iteration and saving the state", file=sys.stderr, flush=True)
+print(json.dumps({"type": "Finished", "iteration": 3, "model_path": "r/model.safetensors",
+                  "stopped_early": True}), flush=True)
+"""
+
+
+def test_the_log_is_readable_starts_with_what_the_run_does_and_says_stop_once(qtbot, tmp_path, phantom):
+    panel = shown_panel(qtbot)
+    panel.resize(700, 300)
+    view = panel.log_view
+    assert view.minimumHeight() >= 3 * view.fontMetrics().lineSpacing()
+    command = TrainCommand.new_run(phantom, tmp_path / "run", tiny_lite(iters=400))
+    assert command.headline() == f"New lite run in {tmp_path / 'run'}: 400 iterations on phantom"
+    assert TrainCommand.resume_run(phantom, tmp_path / "run", iters=65).headline().endswith(", to iteration 65")
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT):
+        panel.start(ScriptCommand(phantom, tmp_path / "run", overrides={"script": STOPPING_CHILD}))
+        qtbot.waitUntil(lambda: panel.state == "running" and panel._trained, timeout=TIMEOUT)
+        panel.stop()
+    lines = view.toPlainText().splitlines()
+    assert not any("--" in line for line in lines[:1])  # the command is behind Copy command, not in the log
+    assert sum("stop" in line for line in lines) == 2, lines  # asked once, stopped once
+    for number in range(4):
+        panel.log(f"a long line {number} " + "with words " * 40)
+    qtbot.wait(10)
+    assert not view.horizontalScrollBar().isVisible()  # long lines wrap
+    assert len(shown_log_lines(panel)) >= 1 and shown_log_lines(panel)[-1].startswith("a long line 3")
+    panel.copy_button.click()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.clipboard().text() == "python -c <script>"  # (the stand-in's display())
+
+
+def test_a_low_loss_plot_takes_a_column_more_to_keep_its_curves_readable(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(460, 165)  # under the canvases at 1280 x 800
+    for step in range(1, 4):
+        plot.add(step, {name: 1.0 / step for name in ("G_GAN", "G_feat", "G_spectrum", "D_real", "D_fake")})
+    assert all(cell.height() >= 58 for _name, cell in plot.cells())  # a title, axis labels and a curve
+    plot.resize(460, 600)  # a tall one keeps two columns
+    assert len({cell.left() for _name, cell in plot.cells()}) == 2
 
 
 # -- a finished run, trained longer ----------------------------------------------------------

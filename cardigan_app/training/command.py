@@ -69,6 +69,22 @@ class TrainCommand:
                 args += config_flags(name, self.overrides[name])
         return args
 
+    def headline(self) -> str:
+        """What the run does, in a short line for a person (the command itself: :meth:`display`)."""
+        if self.resume:
+            target = self.overrides.get("iters")
+            return f"Resuming the run in {self.run}" + (f", to iteration {target}" if target else "")
+        what = "Replacing the run in" if self.overwrite else f"New {self.preset or 'seed'} run in"
+        return f"{what} {self.run}: {self.length()} on {self.data.name}"
+
+    def length(self) -> str:
+        """The run's length as given or as its preset has it ("400 iterations", "30 epochs")."""
+        preset = resolve_config(self.preset or "seed")
+        iters, epochs = self.overrides.get("iters", preset.iters), self.overrides.get("epochs", preset.epochs)
+        if iters:
+            return f"{iters} iterations"
+        return f"{epochs or preset.niter + preset.niter_decay} epochs"
+
     def display(self) -> str:
         """The equivalent terminal command (``cardigan train ...``)."""
         args = self.arguments()[3:]

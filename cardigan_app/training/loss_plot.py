@@ -19,6 +19,8 @@ from engine.training.stats import loss_meaning
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#BBBBBB")
 MAX_POINTS = 4000  # per series; older points are thinned beyond this
+MIN_CELL_HEIGHT = 64  # pixels a curve's cell needs for its title, its axis labels and a readable curve
+MIN_CELL_WIDTH = 140
 READING = ("Faint: each logged value; solid: smoothed. The generator and the discriminators play "
            "against each other, so their losses waver rather than fall to zero: judge the run by "
            "its sample previews.")
@@ -102,6 +104,10 @@ class LossPlot(QWidget):
             return []
         columns = 1 if self.width() < 360 else 2 if self.width() < 900 or len(names) <= 4 else 3
         columns = min(columns, len(names))
+        # a low plot trades width for height: rows too low to hold a curve take a column more
+        while (columns < min(3, len(names)) and self.width() / (columns + 1) >= MIN_CELL_WIDTH
+               and self.height() / math.ceil(len(names) / columns) < MIN_CELL_HEIGHT):
+            columns += 1
         rows = math.ceil(len(names) / columns)
         w, h = self.width() / columns, self.height() / rows
         return [(name, QRectF((i % columns) * w, (i // columns) * h, w, h).adjusted(3, 3, -3, -3))

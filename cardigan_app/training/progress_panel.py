@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QProgressDialog,
-                               QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
+                               QProgressDialog, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
 
 from engine.data.dataset_folder import summary_of
 from engine.data.prepare import PrepareOptions
@@ -39,6 +39,7 @@ from .process import TrainingExit, TrainingProcess
 from .run_folders import run_info
 
 LOG_LINES = 400
+LOG_SHOWN = 3  # lines the log shows at least (the panel still fits under the canvases at 1280 x 800)
 OK, BUSY, BAD = (theme.text_style(c) for c in (theme.OK, theme.BUSY, theme.ERROR))
 
 
@@ -53,6 +54,13 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def log_height(view: QPlainTextEdit, lines: int) -> int:
+    """The height of ``view`` showing ``lines`` lines of its font."""
+    margins = view.contentsMargins()
+    document = 2 * int(view.document().documentMargin())
+    return lines * view.fontMetrics().lineSpacing() + document + margins.top() + margins.bottom()
 
 
 class TrainingPanel(QWidget):
@@ -135,8 +143,8 @@ class TrainingPanel(QWidget):
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
         self.log_view.setPlaceholderText("Notices and messages of the training process")
-        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.log_view.setMinimumHeight(36)  # two lines: the panel fits under the canvases at 1280 x 800
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # long paths wrap, none is cut
+        self.log_view.setMinimumHeight(log_height(self.log_view, LOG_SHOWN))
         self._log_follows = True  # the newest line stays in view until the user scrolls up
         log_bar = self.log_view.verticalScrollBar()
         log_bar.actionTriggered.connect(lambda _action: self._follow_log(log_bar.sliderPosition() >= log_bar.maximum()))
@@ -158,6 +166,9 @@ class TrainingPanel(QWidget):
         self.stop_button.setToolTip("Stop after this iteration and save the training state (Resume continues)")
         self.resume_button = QPushButton(icon("play-circle-outline"), "Resume")
         self.resume_button.setToolTip("Continue the run from its newest saved state")
+        self.copy_button = QPushButton(icon("content-copy"), "Copy command")
+        self.copy_button.setToolTip("Copy the run's cardigan train command, to run it from a terminal")
+        self.copy_button.clicked.connect(self.copy_command)
         self.folder_button = QPushButton(icon("folder-open-outline"), "Open run folder")
         self.model_button = QPushButton(icon("chip"), "Open model in studio")
         self.model_button.setToolTip("Load the run's model.safetensors into the studio's model picker")
@@ -166,7 +177,8 @@ class TrainingPanel(QWidget):
         self.folder_button.clicked.connect(self.open_folder)
         self.model_button.clicked.connect(self.open_model)
         buttons = QHBoxLayout()
-        for button in (self.stop_button, self.resume_button, self.folder_button, self.model_button):
+        for button in (self.stop_button, self.resume_button, self.folder_button, self.model_button,
+                       self.copy_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
 
@@ -210,6 +222,9 @@ class TrainingPanel(QWidget):
         run = self.run_dir
         self.folder_button.setEnabled(run is not None and run.is_dir())
         self.model_button.setEnabled(run is not None and RunFolder(run).model_path.is_file())
+        self.copy_button.setEnabled(self.command is not None)
+        if self.command is not None:
+            self.copy_button.setToolTip(f"Copy the command, to run it from a terminal:\n{self.command.display()}")
 
     def log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
@@ -220,13 +235,20 @@ class TrainingPanel(QWidget):
         self._log_follows = follows
 
     def _show_newest_log_line(self) -> None:
-        """Scroll the log (a line per block: it does not wrap) so its last lines show, the
-        newest at the bottom. Its range grows after a line was added, as the view lays its
-        lines out late; and the range's end, in a view lower than a line and its margins (the
-        dock's least height), would show no line at all."""
-        if self._log_follows:
-            bar = self.log_view.verticalScrollBar()
-            bar.setValue(max(0, self.log_view.blockCount() - max(bar.pageStep(), 1)))
+        """Scroll the log so its newest line is its bottom one (its range grows after a line was
+        added, as the view lays its lines out late, so this runs again then). The range counts
+        blocks, and wrapped lines make its end overshoot, leaving the view's lower part empty:
+        it then steps back while the newest line still fits."""
+        if not self._log_follows:
+            return
+        view, bar = self.log_view, self.log_view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        newest = view.document().lastBlock()
+        while bar.value() > 0:
+            bar.setValue(bar.value() - 1)
+            if view.blockBoundingGeometry(newest).translated(view.contentOffset()).bottom() > view.viewport().height():
+                bar.setValue(bar.value() + 1)
+                break
 
     # -- starting ------------------------------------------------------------------------
     def start(self, command: TrainCommand, prepare: PrepareOptions | None = None) -> None:
@@ -267,7 +289,7 @@ class TrainingPanel(QWidget):
             self.preview.show_sample(newest[1], newest[0])
 
     def _launch(self, command: TrainCommand) -> None:
-        self.log(("resuming: " if command.resume else "starting: ") + command.display())
+        self.log(command.headline())  # the command itself: the title's tooltip and Copy command
         self._run_started = time.monotonic()
         self._trained = False
         self._already_done = 0
@@ -314,8 +336,7 @@ class TrainingPanel(QWidget):
         if self.prepare_task is not None and self.prepare_task.running:
             self.prepare_task.cancel()
             return
-        if self.process.stop():
-            self.log("stop requested: finishing the iteration and saving the state")
+        if self.process.stop():  # (the child's log says it stops)
             self._set_state("stopping", "Stopping after this iteration and saving the state\u2026", BUSY)
 
     def resume(self) -> None:
@@ -324,6 +345,10 @@ class TrainingPanel(QWidget):
         # the same time limit as before (a run kept to its nightly hours stays so)
         self.start(dataclasses.replace(TrainCommand.resume_run(self.command.data, self.command.run),
                                        time_limit=self.command.time_limit))
+
+    def copy_command(self) -> None:
+        if self.command is not None:
+            QApplication.clipboard().setText(self.command.display())
 
     def open_folder(self) -> None:
         if self.run_dir is not None:
