@@ -1027,3 +1027,40 @@ def test_the_run_page_suggests_a_new_folder_and_offers_resume_only_for_a_resumab
     page.resume.setChecked(True)
     page.folder.set_path(tmp_path / "empty")  # a folder with nothing to resume takes Resume away
     assert not page.resume.isEnabled() and page.new_run.isChecked()
+
+
+SLOW_STARTING_CHILD = """
+import json, sys, time
+sys.stdin.readline()  # loading the data and building the networks, until told to go on
+print(json.dumps({"type": "Started", "run_dir": "r", "total_iters": 40, "iters_per_epoch": 3,
+                  "start_iter": 0, "device": "cpu", "config": {}}), flush=True)
+sys.stdin.readline()
+print(json.dumps({"type": "ProgressUpdate", "iteration": 4, "total_iters": 40, "epoch": 2, "total_epochs": 14,
+                  "img_per_s": 12.5, "eta_s": 30.0}), flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_panel_says_it_is_starting_until_the_run_trains(qtbot, tmp_path):
+    from cardigan_app.training.progress_panel import STARTING
+
+    panel = shown_panel(qtbot)
+    panel.start(ScriptCommand(tmp_path / "x", tmp_path / "run", overrides={"script": SLOW_STARTING_CHILD}))
+    assert panel.status.text() == STARTING == "Starting: loading the data and building the networks\u2026"
+    assert panel.iter_bar.maximum() == 0  # busy, not an empty bar
+    assert panel.eta.text() == "" and panel.speed.text() == "" and panel.epoch_bar.isHidden()
+    panel.process.process.write(b"go\n")
+    qtbot.waitUntil(lambda: panel.iter_bar.maximum() == 40, timeout=TIMEOUT)
+    assert "from scratch" in panel.status.text() and panel.speed.text() == "measuring speed\u2026"
+    panel.process.process.write(b"go\n")
+    qtbot.waitUntil(lambda: panel.iter_bar.value() == 4, timeout=TIMEOUT)
+    assert panel.speed.text() == "12.5 images/s" and panel.eta.text() == "ETA 30 s"
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT):
+        panel.process.process.write(b"go\n")
+
+
+def test_a_child_that_ends_while_starting_leaves_no_busy_bar(qtbot, tmp_path):
+    panel = shown_panel(qtbot)
+    with qtbot.waitSignal(panel.exited, timeout=TIMEOUT):
+        panel.start(ScriptCommand(tmp_path / "x", tmp_path / "run", overrides={"script": FAILING_CHILD}))
+    assert panel.iter_bar.maximum() > 0 and panel.state == "failed"

@@ -39,6 +39,8 @@ from .process import TrainingExit, TrainingProcess
 from .run_folders import run_info
 
 LOG_LINES = 400
+STARTING = "Starting: loading the data and building the networks\u2026"
+MEASURING = "measuring speed\u2026"
 LOG_SHOWN = 3  # lines the log shows at least (the panel still fits under the canvases at 1280 x 800)
 OK, BUSY, BAD = (theme.text_style(c) for c in (theme.OK, theme.BUSY, theme.ERROR))
 
@@ -295,7 +297,23 @@ class TrainingPanel(QWidget):
         self._already_done = 0
         self._clock.start()
         self.process.start(command)
-        self._set_state("running", "Starting the training process\u2026", BUSY)
+        self._show_starting()
+        self._set_state("running", STARTING, BUSY)
+
+    def _show_starting(self) -> None:
+        """Until the child's Started event: a busy bar, and no speed or time left to show yet."""
+        self.iter_bar.setRange(0, 0)
+        self.iter_bar.setFormat(STARTING)
+        self.epoch_bar.setVisible(False)
+        self.eta.setText("")
+        self.speed.setText("")
+
+    def _end_starting(self) -> None:
+        """A child that ended before it started training leaves no busy bar behind."""
+        if self.iter_bar.maximum() == 0 and self.prepare_task is None:
+            self.iter_bar.setRange(0, 1)
+            self.iter_bar.setValue(0)
+            self.iter_bar.setFormat("iteration %v / %m")
 
     def _prepare_then_train(self, options: PrepareOptions, command: TrainCommand) -> None:
         self.log(f"preparing {options.source} into {command.data}")
@@ -405,6 +423,8 @@ class TrainingPanel(QWidget):
     def _event(self, event) -> None:
         if isinstance(event, Started):
             self._trained = True
+            self.eta.setText("ETA \u2014")
+            self.speed.setText(MEASURING)
             self.total_iters = event.total_iters
             self.iter_bar.setFormat("iteration %v / %m")
             self.iter_bar.setRange(0, max(event.total_iters, 1))
@@ -460,7 +480,10 @@ class TrainingPanel(QWidget):
 
     def _exited(self, result: TrainingExit) -> None:
         self._clock.stop()
+        self._end_starting()
         self._tick()
+        if self.speed.text() == MEASURING:  # (nothing was trained to measure)
+            self.speed.setText("")
         self.last_exit = result
         self.eta.setText("ETA \u2014")  # nothing runs any more, however it ended
         text = result.describe()
@@ -488,6 +511,7 @@ class TrainingPanel(QWidget):
 
     def _start_failed(self, message: str) -> None:
         self._clock.stop()
+        self._end_starting()
         self.eta.setText("ETA \u2014")
         self.log(message)
         self._set_state("failed", message, BAD)
