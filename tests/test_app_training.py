@@ -1064,3 +1064,22 @@ def test_a_child_that_ends_while_starting_leaves_no_busy_bar(qtbot, tmp_path):
     with qtbot.waitSignal(panel.exited, timeout=TIMEOUT):
         panel.start(ScriptCommand(tmp_path / "x", tmp_path / "run", overrides={"script": FAILING_CHILD}))
     assert panel.iter_bar.maximum() > 0 and panel.state == "failed"
+
+
+def test_the_table_puts_the_rows_a_newcomer_changes_first_and_keeps_every_row(wizard):
+    import dataclasses as dc
+
+    from cardigan_app.training.hyperparams import HIDDEN
+    from engine.training.config import TrainConfig
+
+    table = wizard.preset_page.table
+    names = [table.item(row, table.NAME).text() for row in range(table.rowCount())]
+    assert names[:7] == ["iters", "epochs", "lr", "log_every", "sample_every", "checkpoint_every",
+                         "keep_checkpoints"]
+    assert sorted(names) == sorted(f.name for f in dc.fields(TrainConfig) if f.name not in HIDDEN)
+    assert names.index("ngf") > names.index("checkpoint_every")  # the networks' rows come after
+    headers = [table.verticalHeaderItem(row).text() for row in range(table.rowCount())]
+    assert headers[0] == "Common" and headers[names.index("ngf")] == "Advanced"
+    assert [h for h in headers if h] == ["Common", "Advanced"] and not table.verticalHeader().isHidden()
+    table.set_text("log_every", "7")  # the rows still edit their own fields
+    assert table.values()[0]["log_every"] == 7 and table.changed_fields() == ["log_every"]

@@ -1,6 +1,8 @@
 """An editable table of a preset's hyper-parameters (the fields of ``TrainConfig``).
 
-Each row shows a field, its value (edited as text, a checkbox for yes/no fields, or a list
+The rows a newcomer changes (the run's length, how often it logs, previews and saves) come
+first, under "Common"; the networks, losses and the rest follow under "Advanced", in the
+config's order. Each row shows a field, its value (edited as text, a checkbox for yes/no fields, or a list
 for fields with fixed choices), the preset's own value and what the field means. Values are
 parsed by the field's type here; the wizard then hands them to ``resolve_config``, whose
 ``validate`` has the final word, so the rules live in one place (the engine).
@@ -22,6 +24,9 @@ from engine.training.config import PRESET_SUMMARIES, PRESETS, TrainConfig, resol
 
 # Fields chosen on other pages of the wizard, or not meant for editing here.
 HIDDEN = {"preset", "device", "amp", "batch_size"}
+# the rows shown first, in this order: the run's length, its learning rate and what it writes how often
+COMMON = ("iters", "epochs", "lr", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+          "tensorboard", "image_size", "augment", "seed", "workers")
 # what each field means and the values it may take come from the engine's description
 CHOICES: dict[str, tuple[str, ...]] = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)
                                        if f.metadata.get("choices")}
@@ -61,7 +66,17 @@ def editable_fields() -> list[Field]:
         optional = type(None) in typing.get_args(hint)
         kind = args[0] if args else hint
         fields.append(Field(f.name, kind, optional))
-    return fields
+    return sorted(fields, key=lambda field: COMMON.index(field.name) if field.name in COMMON else len(COMMON))
+
+
+def group_labels(fields: list[Field]) -> list[str]:
+    """The table's row headers: each group named on its first row only."""
+    labels = []
+    for index, field in enumerate(fields):
+        common = field.name in COMMON
+        first = index == 0 or (fields[index - 1].name in COMMON) != common
+        labels.append(("Common" if common else "Advanced") if first else "")
+    return labels
 
 
 def format_value(value) -> str:
@@ -139,7 +154,6 @@ class HyperParameterTable(QTableWidget):
         self.fields = editable_fields()
         self.preset = "seed"
         self.setHorizontalHeaderLabels(["Parameter", "Value", "Preset", "Meaning"])
-        self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -173,6 +187,7 @@ class HyperParameterTable(QTableWidget):
             meaning.setForeground(QBrush(QColor(154, 160, 166)))
             self.setItem(row, self.MEANING, meaning)
         self.setWordWrap(False)
+        self.setVerticalHeaderLabels(group_labels(self.fields))
         rows = self.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
