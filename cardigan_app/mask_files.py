@@ -149,6 +149,17 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
                     geometry if geometry is not None and geometry.fits(labels) else None)
 
 
+def spacing_dropped_note(document: LabelDocument) -> str | None:
+    """What saving ``document`` as a label PNG loses, said once: the spacing of the volume it
+    was read from (a PNG records none), when it is saved from that volume rather than from a
+    PNG saved before; None when nothing is lost."""
+    geometry = document.geometry
+    if geometry is None or (document.path is not None and document.path.suffix.lower() == ".png"):
+        return None
+    across, down = geometry.spacing[:2]
+    return f"PNG keeps no spacing: export as NIfTI to keep {across:.2f} \u00d7 {down:.2f} mm"
+
+
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
     """The ED and ES frames of a loop's masks: the painted frames of the largest and the
     smallest LV cavity (the first of equals; without a cavity, the first and last painted)."""
@@ -594,6 +605,7 @@ class MaskFiles:
     def _write(self, path: Path, document: LabelDocument | None = None) -> bool:
         document = self.document if document is None else document
         text = self.png_text(document)
+        dropped = spacing_dropped_note(document)
         try:
             write_label_png(path, document.labels, text)
         except CardiganError as exc:
@@ -603,7 +615,8 @@ class MaskFiles:
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         self.window.document_saved()
-        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        self.window.statusBar().showMessage(f"Saved {path}" + (f"; {dropped}" if dropped else ""),
+                                            10000 if dropped else 5000)
         return True
 
     # -- recent files --------------------------------------------------------------------

@@ -149,3 +149,19 @@ def test_synthesize_says_which_slice_it_took_and_writes_the_image_where_it_lies(
     image = sitk.ReadImage(str(out))
     assert image.GetSpacing() == pytest.approx((0.3, 0.15, 2.0))
     assert image.GetOrigin() == pytest.approx((10.0, 20.0, 9.0))
+
+
+def test_saving_a_volume_mask_as_png_says_once_that_its_spacing_is_not_kept(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    volume = sitk.GetImageFromArray(small_heart()[None])
+    volume.SetSpacing((0.3, 0.15, 1.0))
+    sitk.WriteImage(volume, str(tmp_path / "case_gt.nii.gz"))
+    assert window.files.open_path(tmp_path / "case_gt.nii.gz", confirmed=True)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "case.png"), "")))
+    assert window.files.save()
+    said = window.statusBar().currentMessage()
+    assert "PNG keeps no spacing" in said and "0.30 \u00d7 0.15 mm" in said
+    assert window.files.save()  # to the PNG now: nothing more is lost, nothing said again
+    assert "spacing" not in window.statusBar().currentMessage()
+    assert window.document.geometry is not None  # an export as NIfTI still lays it where it was
