@@ -165,3 +165,31 @@ def test_saving_a_volume_mask_as_png_says_once_that_its_spacing_is_not_kept(wind
     assert window.files.save()  # to the PNG now: nothing more is lost, nothing said again
     assert "spacing" not in window.statusBar().currentMessage()
     assert window.document.geometry is not None  # an export as NIfTI still lays it where it was
+
+
+def test_export_from_volumes_names_the_slices_taken_and_writes_nifti_where_the_masks_lie(tmp_path, capsys):
+    from engine.cli.main import main
+
+    labels = small_heart()
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for name, painted in (("p1_4CH_ED", 2), ("p1_4CH_ES", 0)):
+        stack = np.zeros((3, *labels.shape), np.uint8)
+        stack[painted] = labels
+        volume = sitk.GetImageFromArray(stack)
+        volume.SetSpacing((0.3, 0.15, 2.0))
+        volume.SetOrigin((10.0, 20.0, 5.0))
+        sitk.WriteImage(volume, str(masks / f"{name}.nii.gz"))
+    out = tmp_path / "out"
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--out", str(out),
+                 "--format", "nifti", "--border-jitter", "0"]) == 0
+    notes = capsys.readouterr().err
+    assert "p1_4CH_ED.nii.gz slice 3 of 3" in notes and "p1_4CH_ES.nii.gz slice 1 of 3" in notes
+    written = sorted((out / "database_nifti").rglob("*_4CH_ED*.nii.gz"))
+    assert len(written) == 2  # the image and its mask
+    for path in written:
+        image = sitk.ReadImage(str(path))
+        assert image.GetSpacing() == pytest.approx((0.3, 0.15, 2.0))
+        assert image.GetOrigin() == pytest.approx((10.0, 20.0, 9.0))  # slice 3, 2 mm apart
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(next(p for p in written if "_gt" in p.name))))
+    assert np.array_equal(np.squeeze(mask), labels)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
-from ..maskio import images_path_for, mask_path_for, pixel_spacing_mm
+from ..maskio import Geometry, images_path_for, mask_path_for, pixel_spacing_mm
 from .metaimage import native_stderr_silenced
 from .volume_checks import readable_volume
 from .layout import SPLITS
@@ -212,14 +212,20 @@ def read_cfg(path: Path) -> dict[str, str]:
 
 
 # -- writing the 2023 layout (batch export) ---------------------------------------------
-def write_frame(path: Path, array: np.ndarray) -> None:
+def write_frame(path: Path, array: np.ndarray, geometry: Geometry | None = None) -> None:
     """Write one 2-D frame (uint8 image or label map) as NIfTI/MHD, by the file's suffix, with
     the pixel spacing every other export writes (:func:`engine.maskio.pixel_spacing_mm`), so a
-    viewer lays a batch's frames over the studio's at the same size."""
+    viewer lays a batch's frames over the studio's at the same size; with the ``geometry`` of
+    the volume its mask was read from (when it fits), as that volume's slice instead: one
+    slice with its spacing, origin and direction, over the image the mask was drawn on."""
     import SimpleITK as sitk
 
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
-    image.SetSpacing((pixel_spacing_mm(array.shape[-1]),) * image.GetDimension())
+    if geometry is not None and geometry.fits(array):
+        image = sitk.GetImageFromArray(np.ascontiguousarray(array)[None])
+        geometry.apply(image)
+    else:
+        image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+        image.SetSpacing((pixel_spacing_mm(array.shape[-1]),) * image.GetDimension())
     try:
         sitk.WriteImage(image, str(path), useCompression=str(path).endswith(".gz"))
     except RuntimeError as exc:
@@ -233,18 +239,22 @@ def write_cfg(path: Path, info: dict[str, object]) -> None:
 
 
 def write_2023_patient(root: Path, patient: str, frames: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
-                       info: dict[str, dict[str, object]] | None = None) -> Path:
+                       info: dict[str, dict[str, object]] | None = None,
+                       geometry: dict[tuple[str, str], Geometry] | None = None) -> Path:
     """Write one patient into ``<root>/database_nifti/<patient>/``.
 
     ``frames`` maps (view, instant) to (image uint8 (H, W), labels uint8 (H, W)); ``info``
-    maps a view to its cfg content (ED/ES frame numbers are filled in when absent).
+    maps a view to its cfg content (ED/ES frame numbers are filled in when absent);
+    ``geometry`` maps a (view, instant) to the geometry of the volume its mask was read from,
+    which that pair is written with (:func:`write_frame`).
     """
     folder = root / "database_nifti" / patient
     folder.mkdir(parents=True, exist_ok=True)
     for (view, instant), (image, labels) in frames.items():
         image_path = folder / f"{patient}_{view}_{instant}.nii.gz"
-        write_frame(image_path, np.asarray(image, dtype=np.uint8))
-        write_frame(mask_path_for(image_path), np.asarray(labels, dtype=np.uint8))
+        placed = (geometry or {}).get((view, instant))
+        write_frame(image_path, np.asarray(image, dtype=np.uint8), placed)
+        write_frame(mask_path_for(image_path), np.asarray(labels, dtype=np.uint8), placed)
     for view in sorted({view for view, _ in frames}):
         content = {"ED": 1, "ES": 2, "NbFrame": 2}
         content.update((info or {}).get(view, {}))

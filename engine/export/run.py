@@ -223,7 +223,8 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
             new_patient = patient.patient
             for i, item in enumerate(patient.items):
                 stem, new_patient = variant_name(item.name, patient.patient, variation)
-                written.append((stem, images[i], item.labels, item.view, item.instant, fans[i], item.anatomy))
+                written.append((stem, images[i], item.labels, item.view, item.instant, fans[i], item.anatomy,
+                                item.geometry))
                 pairs.append({"stem": stem, "split": split, "seed": base + i, "variation": variation + 1,
                               "source_mask": item.source, "fan": fans[i].to_dict()})
                 values.update(np.flatnonzero(np.bincount(item.labels.ravel(), minlength=4)).tolist())

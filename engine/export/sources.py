@@ -16,7 +16,8 @@ from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
-from ..maskio import MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, is_camus_file, mask_name_stem, read_label_map_and_text
+from ..maskio import (MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, Geometry, is_camus_file, is_volume_file, mask_name_stem,
+                      read_label_map_and_text, read_label_slice, volume_geometry)
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 READING = "reading masks"  # the progress stage of reading a masks folder
@@ -38,6 +39,9 @@ class MaskItem:
     # at its size inside ``fan``: a generated mask's, or the valid one a mask PNG carried;
     # None for a mask without one
     anatomy: dict | None = None
+    # where a mask read from a volume lies in space (its slice's spacing, origin and
+    # direction), for layouts that record it; None for a PNG or a generated mask
+    geometry: Geometry | None = None
 
 
 @dataclass
@@ -318,6 +322,17 @@ def carried_anatomy(text: dict[str, str]) -> tuple[dict | None, str | None]:
     return anatomy_in_text(text, ShapeModel.default())
 
 
+def read_folder_mask(path: Path) -> tuple[np.ndarray, dict[str, str], Geometry | None, tuple[int, int] | None]:
+    """(the label map in ``path``, a PNG's text chunks, the geometry of the volume it was read
+    from when it fits, which slice of a volume of several it is: (index, count), else None)."""
+    if not is_volume_file(path):
+        labels, text = read_label_map_and_text(path)
+        return labels, text, None, None
+    labels, taken = read_label_slice(path)
+    geometry = volume_geometry(path, taken[0] if taken else 0)
+    return labels, {}, geometry if geometry is not None and geometry.fits(labels) else None, taken
+
+
 def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
                  progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
@@ -327,7 +342,9 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     A PNG whose fan record is damaged is drawn in its view's median fan, and ``notify`` is
     told which masks those are. A PNG's valid anatomy record is kept (``MaskItem.anatomy``),
     so a mask written again unchanged keeps its heart; one set aside (:func:`carried_anatomy`)
-    leaves a plain mask, and ``notify`` is told which and why. Reading reports to
+    leaves a plain mask, and ``notify`` is told which and why. A volume's mask keeps the
+    geometry of its slice (``MaskItem.geometry``); of a volume of several slices, its painted
+    one is taken, and ``notify`` is told which, in one line for all of them. Reading reports to
     ``progress`` (stage "reading masks") and stops with :class:`engine.progress.Cancelled` as
     soon as ``should_stop()`` says so.
     """
@@ -335,7 +352,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         raise DataError(masks_folder_problem(folder))
     files = listed_masks(folder)
     patients: dict[str, PatientMasks] = {}
-    problems, damaged_fans, set_aside = [], [], []
+    problems, damaged_fans, set_aside, slices = [], [], [], []
     progress(Progress(READING, 0, len(files)))
     for done, path in enumerate(files, 1):
         if should_stop():
@@ -343,7 +360,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         if done % 16 == 0 or done == len(files):
             progress(Progress(READING, done, len(files), path.name))
         try:
-            labels, text = read_label_map_and_text(path)
+            labels, text, geometry, taken = read_folder_mask(path)
         except MaskError as exc:
             problems.append(str(exc))
             continue
@@ -353,11 +370,13 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         fan, damaged = fan_from_text(text, view or view_of_name(path.name))
         if damaged:
             damaged_fans.append(path.name)
+        if taken is not None:
+            slices.append(f"{path.name} slice {taken[0] + 1} of {taken[1]}")
         anatomy, anatomy_problem = carried_anatomy(text)
         if anatomy_problem:
             set_aside.append(f"{path.name}: {anatomy_problem}")
         patients.setdefault(patient, PatientMasks(patient)).items.append(
-            MaskItem(stem, labels, str(path), view, instant, fan, anatomy))
+            MaskItem(stem, labels, str(path), view, instant, fan, anatomy, geometry))
     if problems:
         labels_beside = folder.parent / "label"
         if len(problems) == len(files) and folder.name == "img" and labels_beside.is_dir():
@@ -371,4 +390,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     if set_aside and notify is not None:
         shown = "; ".join(set_aside[:4]) + (f"; and {len(set_aside) - 4} more" if len(set_aside) > 4 else "")
         notify(f"{len(set_aside)} mask(s) taken as plain labels, their anatomy record set aside: {shown}")
+    if slices and notify is not None:
+        shown = ", ".join(slices[:4]) + (f" and {len(slices) - 4} more" if len(slices) > 4 else "")
+        notify(f"{len(slices)} mask(s) taken from the one painted slice of a volume of several: {shown}")
     return list(patients.values())

@@ -31,12 +31,12 @@ class PngWriter:
         pass
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
-        """``pairs``: (stem, image, labels, view, instant, fan, anatomy) tuples; the fan goes
+        """``pairs``: (stem, image, labels, view, instant, fan, anatomy, geometry) tuples; the fan goes
         into the label PNG's text chunk, so training on the export reads it back, and so does
         the mask's anatomy record (a generated mask's, or the one its source PNG carried;
         None: no record), so the mask opens in the studio with its heart. Labels are written
         as given (never jittered or resized), so the record redraws them exactly."""
-        for stem, image, labels, _, _, fan, anatomy in pairs:
+        for stem, image, labels, _, _, fan, anatomy, _ in pairs:
             text = {FAN_KEY: fan.to_json()}
             if anatomy is not None:
                 text[ANATOMY_KEY] = json.dumps(anatomy)
@@ -87,7 +87,7 @@ class Hdf5Writer:
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         by_view: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for _, image, labels, view, instant, _, _ in pairs:
+        for _, image, labels, view, instant, _, _, _ in pairs:
             by_view.setdefault(view, {})[instant] = (image, labels)
         for view, frames in by_view.items():
             images = np.stack([frames[p][0] for p in PHASES])
@@ -112,8 +112,9 @@ class NiftiWriter:
         require_named(patients, "NIfTI", both_phases=False)
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
-        frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _, _ in pairs}
-        write_2023_patient(self.staging, patient, frames)
+        frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _, _, _ in pairs}
+        placed = {(view, instant): geometry for _, _, _, view, instant, _, _, geometry in pairs if geometry is not None}
+        write_2023_patient(self.staging, patient, frames, geometry=placed)  # over the masks' volumes
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         if not failed:
@@ -150,7 +151,7 @@ class NnunetWriter:
 
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         part = "Ts" if split == "test" else "Tr"
-        for stem, image, labels, _, _, _, _ in pairs:
+        for stem, image, labels, _, _, _, _, _ in pairs:
             save_png(self.staging / f"images{part}" / f"{stem}_0000.png", image)
             save_png(self.staging / f"labels{part}" / f"{stem}.png", labels)
             self.cases[part] += 1
