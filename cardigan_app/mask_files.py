@@ -92,12 +92,12 @@ def read_masks(path: Path) -> np.ndarray:
     return read_masks_and_text(path)[0]
 
 
-def read_masks_and_text(path: Path) -> tuple[np.ndarray, dict[str, str]]:
+def read_masks_and_text(path: Path, notify: Callable[[str], None] | None = None) -> tuple[np.ndarray, dict[str, str]]:
     """(:func:`read_masks`, the text chunks a label PNG carries: {} for a volume), the file
-    opened once."""
+    opened once; how a volume's labels were mapped by their names is told to ``notify``."""
     if not is_volume_file(path):
         return read_label_map_and_text(path)
-    masks = read_volume_label(path, loop=True)
+    masks = read_volume_label(path, loop=True, notify=notify)
     return (masks[0] if len(masks) == 1 else masks), {}
 
 
@@ -115,38 +115,41 @@ class MaskRead:
     text: dict[str, str] | None = None  # a label PNG's text chunks read with it (None: not read)
     slice: tuple[int, int] | None = None
     geometry: Geometry | None = None  # a volume's spacing, origin and direction, for exports
+    notes: tuple[str, ...] = ()  # what reading it did that the user is told (labels mapped by name)
 
 
 def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
-                   text: dict[str, str] | None = None, volume: Path | None = None) -> MaskRead:
+                   text: dict[str, str] | None = None, volume: Path | None = None,
+                   notes: list[str] | None = None) -> MaskRead:
     """Everything opening the mask ``path`` reads (``labels``: its label map or a volume's
     frames, when the caller has read them already, ``text`` the text chunks read with them),
     each file once: a label PNG with its text chunks; a volume with labels on several frames
-    as a loop's masks, over ``reference`` or the loop's images beside them, one frame each; a
-    label map, or a volume's one painted slice, over the frames of ``reference``, or else of
-    the image it was written beside (``x.png`` under ``x_gt.png``, as File > Export names a
-    pair), with the geometry of that slice of ``volume`` (by default ``path``, when it is a
-    volume)."""
+    as a loop's masks, one frame each; a label map, or a volume's one painted slice, over the
+    frames of ``reference``, or else of the image it was written beside (``x.png`` under
+    ``x_gt.png``, as File > Export names a pair), with the geometry of that slice of
+    ``volume`` (by default ``path``, when it is a volume). ``notes``: what reading the labels
+    already told (a workspace's labels mapped by name), kept with what reading them here tells."""
+    notes = list(notes or [])
     if labels is None:
-        labels, text = read_masks_and_text(path)
+        labels, text = read_masks_and_text(path, notes.append)
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
+    if reference is None:
+        reference = images_beside(path)
     if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
-        images = reference or images_beside(path)
-        frames = reference_frames(images)
-        return MaskRead(labels) if frames is None or frames.shape != labels.shape else MaskRead(labels, frames, images)
+        frames = reference_frames(reference)
+        fitting = frames is not None and frames.shape == labels.shape
+        return MaskRead(labels, frames if fitting else None, reference if fitting else None, notes=tuple(notes))
     taken = None
     if labels.ndim == 3:
         taken = (next(iter(painted_frames(labels)), 0), len(labels))
         labels = labels[taken[0]]
-    if reference is None:
-        reference = images_beside(path)
     frames = reference_frames(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     volume = volume or (path if is_volume_file(path) else None)
     geometry = volume_geometry(volume, taken[0] if taken else 0) if volume is not None else None
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken,
-                    geometry if geometry is not None and geometry.fits(labels) else None)
+                    geometry if geometry is not None and geometry.fits(labels) else None, tuple(notes))
 
 
 def spacing_dropped_note(document: LabelDocument) -> str | None:
@@ -365,9 +368,10 @@ class MaskFiles:
             self._add_es_reference(read.source, labels.shape)
         taken = (f", the labels of slice {read.slice[0] + 1} of {read.slice[1]}"
                  if read.slice is not None and read.slice[1] > 1 else "")
+        said = "".join(f"; {note}" for note in read.notes)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken})"
-                                            + (f" with its ES key frame {es.name} (K switches)" if es else ""),
-                                            10000 if taken else 5000)
+                                            + (f" with its ES key frame {es.name} (K switches)" if es else "") + said,
+                                            10000 if taken or said else 5000)
         return True
 
     def _open_loop_masks(self, path: Path, read: MaskRead) -> bool:
@@ -391,7 +395,8 @@ class MaskFiles:
         self._remember_dir(path)
         under = f", over {images.name}" if images is not None else ""
         window.statusBar().showMessage(f"Opened {path.name}: frames {ed_index + 1} (ED) and {es_index + 1} (ES) of "
-                                       f"{len(masks)} as the key frames (K switches){under}", 10000)
+                                       f"{len(masks)} as the key frames (K switches){under}"
+                                       + "".join(f"; {note}" for note in read.notes), 10000)
         return True
 
     def trace_dialog(self) -> bool:
@@ -469,10 +474,13 @@ class MaskFiles:
             self._read_failed("Cannot open the workspace", studio_line(exc))
             return False
         files = [file for file in (workspace.segmentation, workspace.main_image) if file is not None]
-        return self._read_then(path, files,
-                               lambda: read_mask_file(path, labels_from_workspace(workspace, loop=True),
-                                                      workspace.main_image, volume=workspace.segmentation),
-                               lambda read: self._show_mask(path, read), "Cannot open the workspace")
+
+        def read() -> MaskRead:
+            notes: list[str] = []
+            labels = labels_from_workspace(workspace, loop=True, notify=notes.append)
+            return read_mask_file(path, labels, workspace.main_image, volume=workspace.segmentation, notes=notes)
+
+        return self._read_then(path, files, read, lambda read: self._show_mask(path, read), "Cannot open the workspace")
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to

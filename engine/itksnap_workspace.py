@@ -20,6 +20,13 @@ A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` e
   ours is refused by name when the map uses it (ITK-SNAP lists six labels whether used or not).
 
 The segmentation must be one 2-D frame (a single-slice volume, as ITK-SNAP keeps 2-D images).
+
+A plain label map (NIfTI, NRRD) carries no names: its values are our ids 1-3 as they are.
+When it holds other values (ITK-SNAP numbers new labels on from 1, so a map painted with its
+labels 4-6 is common), an ITK-SNAP label description file (Segmentation > Export Label
+Descriptions: ``IDX R G B A VIS MSH "name"`` per line, as :func:`engine.labels.itksnap_label_descriptions`
+writes it) beside it names them, and they are mapped by those names as a workspace's are
+(:func:`label_descriptions_beside`, :func:`classes_by_name`); the mapping is said in one line.
 """
 
 from __future__ import annotations
@@ -32,12 +39,17 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 import numpy as np
 
 from .errors import MaskError
-from .labels import LABELS
+from .labels import LABELS, in_sentence
 
 WORKSPACE_SUFFIX = ".itksnap"
 WINDOWS_PATH = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")  # a drive's root, or a share's
 DEFAULT_NAME = re.compile(r"^\s*(label\s*\d+|clear label)\s*$", re.IGNORECASE)
 MAX_BYTES = 16 * 1024 * 1024  # a workspace is a few kB; anything this large is not one
+# a line of an ITK-SNAP label description file: IDX R G B A VIS MSH "name"
+DESCRIPTION_LINE = re.compile(r'^\s*(\d+)\s+\d+\s+\d+\s+\d+\s+[\d.]+\s+\d+\s+\d+\s+"([^"]*)"\s*$')
+MAX_DESCRIPTION_BYTES = 256 * 1024  # a label description is a few hundred bytes
+MAX_TEXT_FILES = 64  # text files beside a volume looked at for a label description
+MAX_UNNAMED_VALUE = 16  # a label map's values up to this are taken for ITK-SNAP's label numbering
 
 
 @dataclass
@@ -150,7 +162,119 @@ def class_of_label(value: int, name: str | None) -> int | None:
     return value if 0 < value < len(LABELS) else None
 
 
-def labels_from_workspace(workspace: Workspace, loop: bool = False) -> np.ndarray:
+def read_label_descriptions(path: Path) -> dict[int, str] | None:
+    """The label names of an ITK-SNAP label description file (value -> name), or None when
+    ``path`` is no such file (unreadable, too large, or a line of another kind)."""
+    try:
+        if path.stat().st_size > MAX_DESCRIPTION_BYTES:
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    names: dict[int, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = DESCRIPTION_LINE.match(line)
+        if match is None:
+            return None
+        names[int(match.group(1))] = match.group(2)
+    return names or None
+
+
+def label_descriptions_beside(volume: Path) -> tuple[Path, dict[int, str]] | None:
+    """(the file, its names) of an ITK-SNAP label description beside ``volume``: one named
+    after it (``x.txt``, ``x_labels.txt`` for ``x.nii.gz``) first, then any other ``*.txt`` in
+    its folder that is one; None when there is none."""
+    from .maskio import mask_name_stem
+
+    stem = mask_name_stem(volume.name).lower()
+    try:
+        texts = sorted(p for p in volume.parent.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    except OSError:
+        return None
+    texts.sort(key=lambda p: not p.stem.lower().startswith(stem))  # named after the volume first
+    for path in texts[:MAX_TEXT_FILES]:
+        names = read_label_descriptions(path)
+        if names is not None:
+            return path, names
+    return None
+
+
+def classes_by_name(values: list[int], names: dict[int, str], where: str, fix: str) -> dict[int, int]:
+    """Our class for each of ``values`` (a label map's), by its name in ``names`` (a workspace's
+    label table, a label description's) as :func:`class_of_label` reads it; a value that is
+    none of ours is refused in one line naming it, with ``fix``."""
+    classes = {}
+    for value in values:
+        name = names.get(value)
+        label_id = class_of_label(value, name)
+        if label_id is None:
+            called = f"label {value} ({name!r})" if name else f"label value {value}"
+            ours = ", ".join(lab.name for lab in LABELS[1:])
+            raise MaskError(f"{where}: {called} is none of {ours}; {fix}")
+        classes[value] = label_id
+    return classes
+
+
+def mapping_line(classes: dict[int, int], names: dict[int, str], named_by: str) -> str | None:
+    """The mapping in words ("labels 4 'LV' -> 1 LV cavity, ... by the names in x.txt"),
+    or None when every value keeps its own."""
+    moved = [f"{value} {names[value]!r} \u2192 {label_id} {in_sentence(LABELS[label_id].name)}"
+             for value, label_id in sorted(classes.items()) if value != label_id and value in names]
+    return f"labels {', '.join(moved)}, by the names in {named_by}" if moved else None
+
+
+def relabelled(values: np.ndarray, classes: dict[int, int]) -> np.ndarray:
+    """``values`` with each value replaced by its class in ``classes``, as uint8."""
+    labels = np.zeros(values.shape, np.uint8)
+    for value, label_id in classes.items():
+        labels[values == value] = label_id
+    return labels
+
+
+def numbered_as_itksnap_labels(present: list[int]) -> bool:
+    """Whether a label map's distinct values ``present`` look like ITK-SNAP label values that
+    are not all our ids: a few, 0-255, not our ids scaled for viewing (0/85/170/255, which
+    :func:`engine.labels.validate_label_map` explains), not a picture's many grey levels."""
+    from .labels import LOOKS_LIKE_AN_IMAGE, VIEWING_SCALE
+
+    others = {v for v in present if not 0 <= v < len(LABELS)}
+    viewing = {VIEWING_SCALE * k for k in range(1, len(LABELS))}
+    return bool(others) and len(others) <= LOOKS_LIKE_AN_IMAGE and min(present) >= 0 \
+        and max(present) <= 255 and not others <= viewing
+
+
+def labels_by_description(values: np.ndarray, volume: Path, where: str,
+                          notify=None) -> np.ndarray | None:
+    """A plain label map's ``values`` in our ids, mapped by the names of an ITK-SNAP label
+    description beside ``volume`` (the mapping told to ``notify`` in one line), when it holds
+    values that are not our ids and a small number of them (else None: it is checked as it
+    is); with no description beside it, a map numbered as ITK-SNAP numbers labels (values up
+    to :data:`MAX_UNNAMED_VALUE`) is refused in one line that says how to go on."""
+    if not np.issubdtype(values.dtype, np.integer):
+        return None
+    present = np.unique(values).tolist()
+    if not numbered_as_itksnap_labels(present):
+        return None
+    found = label_descriptions_beside(volume)
+    if found is None and max(present) > MAX_UNNAMED_VALUE:
+        return None  # no label numbering: validate_label_map says what it looks like
+    if found is None:
+        others = ", ".join(str(v) for v in present if v >= len(LABELS))
+        ours = ", ".join(f"{lab.id} {in_sentence(lab.name)}" for lab in LABELS[1:])
+        raise MaskError(f"{where}: label values {others} are not ours ({ours}) and nothing names them; "
+                        "relabel them to 1-3, or put the ITK-SNAP label description (Segmentation > "
+                        "Export Label Descriptions) beside it")
+    described, names = found
+    classes = classes_by_name(present, names, where, f"rename it in {described.name}, or relabel it to 1-3")
+    line = mapping_line(classes, names, described.name)
+    if line and notify is not None:
+        notify(f"{Path(where).name}: {line}")
+    return relabelled(values, classes)
+
+
+def labels_from_workspace(workspace: Workspace, loop: bool = False, notify=None) -> np.ndarray:
     """The workspace's segmentation as a (H, W) label map in our ids: of a volume of several
     frames, its one painted frame. With ``loop``, every frame of it, (T, H, W) (a 2-D
     segmentation is then one frame), for the caller to say which it takes."""
@@ -182,17 +306,28 @@ def labels_from_workspace(workspace: Workspace, loop: bool = False) -> np.ndarra
                         + ("2-D frames" if loop else "one 2-D frame"))
     if not np.issubdtype(values.dtype, np.integer):
         raise MaskError(f"{where}: its segmentation {segmentation.name} holds {values.dtype} values, not labels")
-    labels = np.zeros(values.shape, np.uint8)
-    names = ", ".join(lab.name for lab in LABELS[1:])
-    for value in np.unique(values).tolist():
-        name = workspace.label_names.get(value)
-        label_id = class_of_label(value, name)
-        if label_id is None:
-            called = f"label {value} ({name!r})" if name else f"label value {value}"
-            raise MaskError(f"{where}: {called} is none of {names}; rename it in ITK-SNAP's label "
-                            "editor (e.g. 'LV cavity') or clear it")
-        labels[values == value] = label_id
-    return labels
+    present = np.unique(values).tolist()
+    names, named_by = workspace_label_names(workspace, present)
+    classes = classes_by_name(present, names, where, "rename it in ITK-SNAP's label editor (e.g. 'LV cavity') "
+                                                     "or clear it, or relabel it to 1-3")
+    line = mapping_line(classes, names, named_by)
+    if line and notify is not None:
+        notify(f"{where}: {line}")
+    return relabelled(values, classes)
+
+
+def workspace_label_names(workspace: Workspace, present: list[int]) -> tuple[dict[int, str], str]:
+    """(the names the ``present`` values of a workspace's segmentation go by, where they come
+    from, in words): its label table's, and for a value it leaves under a default name that
+    is not one of our ids, an ITK-SNAP label description's beside the segmentation."""
+    names = dict(workspace.label_names)
+    unnamed = [v for v in present if v >= len(LABELS) and DEFAULT_NAME.match(names.get(v) or "label 0")]
+    found = label_descriptions_beside(workspace.segmentation) if unnamed else None
+    if found is None:
+        return names, "the workspace's label table"
+    described, described_names = found
+    names.update((v, described_names[v]) for v in unnamed if v in described_names)
+    return names, f"the workspace's label table and {described.name}"
 
 
 def read_workspace_label_map(path: Path | str) -> np.ndarray:

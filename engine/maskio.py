@@ -218,7 +218,7 @@ def check_mask_path(path: Path) -> None:
         raise MaskError(f"{path}: no such file" + (" (a broken link)" if path.is_symlink() else ""))
 
 
-def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
+def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.ndarray:
     """Read a label map SimpleITK reads (CAMUS ground truth ``.mhd``+``.raw`` or NIfTI, NRRD,
     MetaImage) as a (H, W) label map.
 
@@ -228,7 +228,9 @@ def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
     (a NIfTI written from an identity RAS affine, which viewers show turned by 180 degrees)
     opens as stored, not as a viewer turns it; CAMUS images and masks are read alike. A 3D
     Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their names
-    (:mod:`engine.slicer_segments`); any other file must hold label ids 0-3. With ``loop``,
+    (:mod:`engine.slicer_segments`); any other file holds label ids 0-3, or other values named
+    by an ITK-SNAP label description beside it (mapped by those names, the mapping told to
+    ``notify``: :func:`engine.itksnap_workspace.labels_by_description`). With ``loop``,
     a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS
     half sequence's ground truth); a 2-D map is then one frame.
     """
@@ -265,11 +267,20 @@ def read_volume_label(path: Path | str, loop: bool = False) -> np.ndarray:
         frames = frames[None] if frames.ndim == 2 else frames
         if frames.ndim != 3:
             raise MaskError(f"{path}: expected 2-D frames, got shape {array.shape}")
-        return validate_label_map(frames, str(path))
+        return named_labels(frames, path, notify)
     array = one_painted_frame(np.squeeze(array), str(path))
     if array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
-    return validate_label_map(array, str(path))
+    return named_labels(array, path, notify)
+
+
+def named_labels(values: np.ndarray, path: Path, notify=None) -> np.ndarray:
+    """A plain label map's ``values`` as label ids: as they are, or mapped by an ITK-SNAP
+    label description beside ``path`` when they hold other values."""
+    from .itksnap_workspace import labels_by_description
+
+    mapped = labels_by_description(values, path, str(path), notify)
+    return validate_label_map(values if mapped is None else mapped, str(path))
 
 
 def one_painted_frame(array: np.ndarray, where: str) -> np.ndarray:
@@ -350,12 +361,13 @@ def read_label_map(path: Path | str) -> np.ndarray:
     return read_label_png(path)
 
 
-def read_label_slice(path: Path | str) -> tuple[np.ndarray, tuple[int, int] | None]:
+def read_label_slice(path: Path | str, notify=None) -> tuple[np.ndarray, tuple[int, int] | None]:
     """(:func:`read_label_map`, which slice of a volume of several it is: (its index, the
-    volume's slice count), else None), for the caller to say which it took."""
+    volume's slice count), else None), for the caller to say which it took; how a volume's
+    labels were mapped by their names is told to ``notify``."""
     if not is_volume_file(path):
         return read_label_map(path), None
-    frames = read_volume_label(path, loop=True)
+    frames = read_volume_label(path, loop=True, notify=notify)
     labels = one_painted_frame(frames, str(path))
     if len(frames) == 1:
         return labels, None

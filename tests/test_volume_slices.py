@@ -193,3 +193,56 @@ def test_export_from_volumes_names_the_slices_taken_and_writes_nifti_where_the_m
         assert image.GetOrigin() == pytest.approx((10.0, 20.0, 9.0))  # slice 3, 2 mm apart
     mask = sitk.GetArrayFromImage(sitk.ReadImage(str(next(p for p in written if "_gt" in p.name))))
     assert np.array_equal(np.squeeze(mask), labels)
+
+
+def itksnap_numbered(tmp_path, name: str = "case_gt.nii.gz"):
+    """A plain NIfTI painted with ITK-SNAP's labels 4-6 (4 the cavity, 5 the wall, 6 the atrium)."""
+    labels = small_heart()
+    values = np.where(labels > 0, labels + 3, 0).astype(np.uint8)
+    sitk.WriteImage(sitk.GetImageFromArray(values[None]), str(tmp_path / name))
+    return labels
+
+
+def label_description(path, names: dict[int, str]) -> None:
+    lines = ['0 0 0 0 0 0 0 "Clear Label"'] + [f'{v} 255 0 0 1 1 1 "{n}"' for v, n in names.items()]
+    path.write_text("# ITK-SNAP Label Description File\n" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_labels_4_to_6_without_names_are_refused_with_the_way_to_go_on(tmp_path):
+    from engine.errors import MaskError
+
+    itksnap_numbered(tmp_path)
+    with pytest.raises(MaskError, match=r"label values 4, 5, 6 are not ours .*relabel them to 1-3, or put "
+                                        r"the ITK-SNAP label description .* beside it") as caught:
+        read_volume_label(tmp_path / "case_gt.nii.gz")
+    assert "\n" not in str(caught.value)
+
+
+def test_labels_4_to_6_are_mapped_by_a_label_description_beside_the_volume(window, tmp_path, capsys):
+    from engine.cli.main import main
+
+    labels = itksnap_numbered(tmp_path)
+    label_description(tmp_path / "labels.txt", {4: "LV cavity", 5: "Myo", 6: "Left atrium"})
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz", notify=said.append), labels)
+    assert len(said) == 1 and "4 'LV cavity' \u2192 1" in said[0] and "labels.txt" in said[0]
+    assert window.files.open_path(tmp_path / "case_gt.nii.gz", confirmed=True)
+    assert np.array_equal(window.document.labels, labels)
+    assert "by the names in labels.txt" in window.statusBar().currentMessage()
+    assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / "case_gt.nii.gz"),
+                 "--out", str(tmp_path / "echo.png")]) == 0
+    assert "6 'Left atrium' \u2192 3 left atrium" in capsys.readouterr().err
+
+
+def test_a_workspace_with_default_label_names_takes_them_from_a_description_beside_it(window, tmp_path):
+    labels = itksnap_numbered(tmp_path, "seg.nii.gz")
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((1, *labels.shape), np.uint8)), str(tmp_path / "image.nii.gz"))
+    write_workspace(tmp_path / "case.itksnap", tmp_path / "image.nii.gz", tmp_path / "seg.nii.gz")
+    text = (tmp_path / "case.itksnap").read_text()  # a table of ITK-SNAP's default names, as a new workspace has
+    for label in ("LV cavity", "Myocardium", "Left atrium"):
+        text = text.replace(f'value="{label}"', 'value="Label 9"')
+    (tmp_path / "case.itksnap").write_text(text)
+    label_description(tmp_path / "case_labels.txt", {4: "LV", 5: "Myocardium", 6: "LA"})
+    assert window.files.open_workspace(tmp_path / "case.itksnap", confirmed=True)
+    assert np.array_equal(window.document.labels, labels)
+    assert "case_labels.txt" in window.statusBar().currentMessage()

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.overwrite:
         raise CardiganError(f"--out {args.out}: already exists (use --overwrite to replace it)")
     with named_by_option("mask"):
-        labels, taken = read_label_slice(args.mask)
+        labels, taken = read_label_slice(args.mask, notify=note)
     if taken is not None:
         note(f"{args.mask.name}: the labels of slice {taken[0] + 1} of {taken[1]}")
     geometry = volume_geometry(args.mask, taken[0] if taken else 0) if is_volume_file(args.mask) else None

@@ -322,13 +322,15 @@ def carried_anatomy(text: dict[str, str]) -> tuple[dict | None, str | None]:
     return anatomy_in_text(text, ShapeModel.default())
 
 
-def read_folder_mask(path: Path) -> tuple[np.ndarray, dict[str, str], Geometry | None, tuple[int, int] | None]:
+def read_folder_mask(path: Path, notify: Callable[[str], None] | None = None
+                     ) -> tuple[np.ndarray, dict[str, str], Geometry | None, tuple[int, int] | None]:
     """(the label map in ``path``, a PNG's text chunks, the geometry of the volume it was read
-    from when it fits, which slice of a volume of several it is: (index, count), else None)."""
+    from when it fits, which slice of a volume of several it is: (index, count), else None);
+    how a volume's labels were mapped by their names is told to ``notify``."""
     if not is_volume_file(path):
         labels, text = read_label_map_and_text(path)
         return labels, text, None, None
-    labels, taken = read_label_slice(path)
+    labels, taken = read_label_slice(path, notify)
     geometry = volume_geometry(path, taken[0] if taken else 0)
     return labels, {}, geometry if geometry is not None and geometry.fits(labels) else None, taken
 
@@ -344,7 +346,8 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     so a mask written again unchanged keeps its heart; one set aside (:func:`carried_anatomy`)
     leaves a plain mask, and ``notify`` is told which and why. A volume's mask keeps the
     geometry of its slice (``MaskItem.geometry``); of a volume of several slices, its painted
-    one is taken, and ``notify`` is told which, in one line for all of them. Reading reports to
+    one is taken, and ``notify`` is told which, in one line for all of them, as it is of the
+    volumes whose labels an ITK-SNAP label description beside them names. Reading reports to
     ``progress`` (stage "reading masks") and stops with :class:`engine.progress.Cancelled` as
     soon as ``should_stop()`` says so.
     """
@@ -352,7 +355,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         raise DataError(masks_folder_problem(folder))
     files = listed_masks(folder)
     patients: dict[str, PatientMasks] = {}
-    problems, damaged_fans, set_aside, slices = [], [], [], []
+    problems, damaged_fans, set_aside, slices, mapped = [], [], [], [], []
     progress(Progress(READING, 0, len(files)))
     for done, path in enumerate(files, 1):
         if should_stop():
@@ -360,7 +363,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         if done % 16 == 0 or done == len(files):
             progress(Progress(READING, done, len(files), path.name))
         try:
-            labels, text, geometry, taken = read_folder_mask(path)
+            labels, text, geometry, taken = read_folder_mask(path, mapped.append)
         except MaskError as exc:
             problems.append(str(exc))
             continue
@@ -390,6 +393,9 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     if set_aside and notify is not None:
         shown = "; ".join(set_aside[:4]) + (f"; and {len(set_aside) - 4} more" if len(set_aside) > 4 else "")
         notify(f"{len(set_aside)} mask(s) taken as plain labels, their anatomy record set aside: {shown}")
+    if mapped and notify is not None:
+        shown = "; ".join(mapped[:4]) + (f"; and {len(mapped) - 4} more" if len(mapped) > 4 else "")
+        notify(f"{len(mapped)} mask(s) with their labels mapped by name: {shown}")
     if slices and notify is not None:
         shown = ", ".join(slices[:4]) + (f" and {len(slices) - 4} more" if len(slices) > 4 else "")
         notify(f"{len(slices)} mask(s) taken from the one painted slice of a volume of several: {shown}")
