@@ -20,7 +20,7 @@ from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, r
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (Geometry, images_path_for, is_volume_file, mask_name_stem, painted_frames, read_label_map,
                            read_label_map_and_text,
-                           read_png_text, read_volume_label, volume_geometry, write_label_png)
+                           read_png_text, read_volume_label, fitting_geometry, write_label_png)
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -147,9 +147,10 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     frames = reference_frames(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     volume = volume or (path if is_volume_file(path) else None)
-    geometry = volume_geometry(volume, taken[0] if taken else 0) if volume is not None else None
-    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken,
-                    geometry if geometry is not None and geometry.fits(labels) else None, tuple(notes))
+    geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0) if volume is not None
+                         else (None, None))
+    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry,
+                    tuple(notes) + ((dropped,) if dropped else ()))
 
 
 def spacing_dropped_note(document: LabelDocument) -> str | None:

@@ -326,10 +326,14 @@ class Geometry:
 
 def volume_geometry(path: Path | str, slice_index: int = 0) -> Geometry | None:
     """The geometry of slice ``slice_index`` of the volume at ``path`` (its header only is
-    read), or None when it has none to keep (not a 2-D or 3-D volume, unreadable)."""
+    read), or None when it has none to keep (not a 2-D or 3-D volume, unreadable). Of a
+    segmentation Slicer saved cropped to its segments, whose header describes the saved
+    block, it is the geometry of its reference image's frame, where the block is put back
+    (:func:`engine.slicer_segments.reference_block`)."""
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
+    from .slicer_segments import reference_block
 
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
@@ -344,9 +348,28 @@ def volume_geometry(path: Path | str, slice_index: int = 0) -> Geometry | None:
     spacing, origin = list(reader.GetSpacing()) + [1.0], list(reader.GetOrigin()) + [0.0]
     direction = np.eye(3)
     direction[:dimension, :dimension] = np.reshape(reader.GetDirection(), (dimension, dimension))
+    try:
+        block = reference_block({key: reader.GetMetaData(key) for key in reader.GetMetaDataKeys()}, str(path))
+    except MaskError:
+        block = None
+    if block is not None:  # the saved block's first voxel lies ``start`` voxels into the full frame
+        start, size = block
+        origin = np.asarray(origin[:3]) - direction @ (np.asarray(spacing[:3]) * np.asarray(start, float))
     origin = np.asarray(origin[:3]) + direction[:, 2] * spacing[2] * slice_index
     return Geometry(tuple(float(v) for v in spacing[:3]), tuple(float(v) for v in origin),
                     tuple(float(v) for v in direction.ravel()), (int(size[1]), int(size[0])))
+
+
+def fitting_geometry(path: Path | str, labels: np.ndarray, slice_index: int = 0) -> tuple[Geometry | None, str | None]:
+    """(:func:`volume_geometry` of the volume ``labels`` were read from, when it fits them;
+    one line saying it was dropped when the volume records a geometry that does not fit)."""
+    geometry = volume_geometry(path, slice_index)
+    if geometry is None or geometry.fits(labels):
+        return geometry, None
+    (rows, columns), (held_rows, held_columns) = np.shape(labels)[-2:], geometry.shape
+    return None, (f"{Path(path).name}: its header describes {held_columns} \u00d7 {held_rows} pixels, not the "
+                  f"mask's {columns} \u00d7 {rows}: its spacing and origin were dropped (exports use the "
+                  "default grid)")
 
 
 def read_label_map(path: Path | str) -> np.ndarray:

@@ -105,6 +105,23 @@ def reference_extent(metadata: dict[str, str]) -> tuple[int, ...] | None:
     return None
 
 
+def reference_block(metadata: dict[str, str], where: str) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """Where a segmentation Slicer saved cropped to its segments lies in its reference image:
+    (the saved block's first voxel in the reference's frame, the reference's size), both
+    (x, y, z), from Segmentation_ReferenceImageExtentOffset and the extent its conversion
+    parameters record; None when the header records no such pair. A damaged offset is one line."""
+    offset_text = metadata.get("Segmentation_ReferenceImageExtentOffset", "").split()
+    extent = reference_extent(metadata)
+    if extent is None or len(offset_text) != 3:
+        return None
+    try:
+        offset = tuple(int(v) for v in offset_text)
+    except ValueError:
+        raise MaskError(f"{where}: its reference image offset is damaged ({offset_text!r})") from None
+    i0, i1, j0, j1, k0, k1 = extent
+    return (offset[0] - i0, offset[1] - j0, offset[2] - k0), (i1 - i0 + 1, j1 - j0 + 1, k1 - k0 + 1)
+
+
 def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], where: str,
                    every_slice: bool = False) -> np.ndarray:
     """A segmentation's values as (layers, rows, columns) on its reference image's grid
@@ -119,20 +136,15 @@ def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], 
     layers = np.moveaxis(volume, -1, 0) if layered else volume[None]
     while layers.ndim < 4:
         layers = layers[:, None]
-    offset_text = metadata.get("Segmentation_ReferenceImageExtentOffset", "").split()
-    extent = reference_extent(metadata)
-    if extent is not None and len(offset_text) == 3:
-        try:
-            ox, oy, oz = (int(v) for v in offset_text)
-        except ValueError:
-            raise MaskError(f"{where}: its reference image offset is damaged ({offset_text!r})") from None
-        i0, i1, j0, j1, k0, k1 = extent
-        full = np.zeros((layers.shape[0], k1 - k0 + 1, j1 - j0 + 1, i1 - i0 + 1), layers.dtype)
-        z, y, x = oz - k0, oy - j0, ox - i0
+    block = reference_block(metadata, where)
+    if block is not None:
+        (x, y, z), (full_width, full_height, full_depth) = block
+        full = np.zeros((layers.shape[0], full_depth, full_height, full_width), layers.dtype)
         _, depth, height, width = layers.shape
         if min(z, y, x) < 0 or z + depth > full.shape[1] or y + height > full.shape[2] or x + width > full.shape[3]:
             raise MaskError(f"{where}: its segments lie outside the reference image it records "
-                            f"(offset {ox} {oy} {oz}, extent {' '.join(map(str, extent))})")
+                            f"(offset {metadata['Segmentation_ReferenceImageExtentOffset'].strip()}, "
+                            f"extent {' '.join(map(str, reference_extent(metadata)))})")
         full[:, z:z + depth, y:y + height, x:x + width] = layers
         layers = full
     if every_slice:

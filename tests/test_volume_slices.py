@@ -246,3 +246,56 @@ def test_a_workspace_with_default_label_names_takes_them_from_a_description_besi
     assert window.files.open_workspace(tmp_path / "case.itksnap", confirmed=True)
     assert np.array_equal(window.document.labels, labels)
     assert "case_labels.txt" in window.statusBar().currentMessage()
+
+
+def cropped_slicer_segmentation(path, offset_text: str | None = "6 10 0") -> np.ndarray:
+    """A segmentation Slicer saved cropped to its segments: a heart in a 48 x 64 image of
+    0.3 x 0.15 mm pixels whose first voxel lies at (10, 20, 5), the block saved where it starts."""
+    import slicerio
+
+    labels = np.zeros((64, 48), np.uint8)
+    labels[10:50, 6:38] = small_heart()
+    rows, cols = np.nonzero(labels)
+    block = labels[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    corner = np.array([10.0, 20.0, 5.0]) + np.array([0.3 * cols.min(), 0.15 * rows.min(), 0.0])
+    ijk_to_lps = np.diag([0.3, 0.15, 2.0, 1.0])
+    ijk_to_lps[:3, 3] = corner  # the header describes the saved block
+    segmentation = {
+        "voxels": block.T[..., None], "ijkToLPS": ijk_to_lps, "encoding": "gzip",
+        "segments": [{"id": f"s{v}", "name": name, "labelValue": v, "layer": 0}
+                     for v, name in ((1, "LV"), (2, "Myocardium"), (3, "LA"))],
+    }
+    if offset_text is not None:
+        segmentation["conversionParameters"] = [{"name": "Reference image geometry", "description": "geometry",
+                                                 "value": "0.3;0;0;10;0;0.15;0;20;0;0;2;5;0;0;0;1;0;47;0;63;0;0;"}]
+        segmentation["referenceImageExtentOffset"] = [int(cols.min()), int(rows.min()), 0]
+    slicerio.write_segmentation(str(path), segmentation)
+    return labels
+
+
+def test_a_cropped_slicer_segmentation_keeps_its_reference_frame_geometry(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    labels = cropped_slicer_segmentation(tmp_path / "cropped.seg.nrrd")
+    assert window.files.open_path(tmp_path / "cropped.seg.nrrd", confirmed=True)
+    assert np.array_equal(window.document.labels, labels)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "back.nii.gz"), "")))
+    assert window.exporter.export_mask()
+    image = sitk.ReadImage(str(tmp_path / "back.nii.gz"))
+    assert np.array_equal(np.squeeze(sitk.GetArrayFromImage(image)), labels)
+    assert image.GetSpacing() == pytest.approx((0.3, 0.15, 2.0))
+    assert image.GetOrigin() == pytest.approx((10.0, 20.0, 5.0))  # the reference image's first voxel
+
+
+def test_a_volume_whose_geometry_does_not_fit_its_mask_says_it_was_dropped(tmp_path):
+    from cardigan_app.mask_files import read_mask_file
+
+    path = tmp_path / "cropped.seg.nrrd"
+    labels = cropped_slicer_segmentation(path)
+    other = np.zeros((labels.shape[0], labels.shape[1] + 8), np.uint8)  # not the frame the header records
+    read = read_mask_file(path, other)
+    assert read.geometry is None
+    assert len(read.notes) == 1 and "spacing and origin were dropped" in read.notes[0]
+    assert "48 \u00d7 64" in read.notes[0] and "56 \u00d7 64" in read.notes[0]
+    assert read_mask_file(path).notes == ()  # the mask it holds: nothing dropped

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
-    from ..maskio import (is_volume_file, nifti_suffix, read_label_slice, read_png_text, volume_geometry,
+    from ..maskio import (fitting_geometry, is_volume_file, nifti_suffix, read_label_slice, read_png_text,
                           write_grey_png, write_nifti)
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
@@ -73,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         labels, taken = read_label_slice(args.mask, notify=note)
     if taken is not None:
         note(f"{args.mask.name}: the labels of slice {taken[0] + 1} of {taken[1]}")
-    geometry = volume_geometry(args.mask, taken[0] if taken else 0) if is_volume_file(args.mask) else None
+    geometry, dropped = (fitting_geometry(args.mask, labels, taken[0] if taken else 0)
+                         if is_volume_file(args.mask) else (None, None))
+    if dropped and nifti_suffix(args.out):
+        note(dropped)
     fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
     if args.fan_from is not None:
         from ..data.image_fans import FIT_SIZE

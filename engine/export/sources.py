@@ -16,8 +16,8 @@ from ..data.layout import parse_stem, patient_name
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
-from ..maskio import (MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, Geometry, is_camus_file, is_volume_file, mask_name_stem,
-                      read_label_map_and_text, read_label_slice, volume_geometry)
+from ..maskio import (MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, Geometry, fitting_geometry, is_camus_file,
+                      is_volume_file, mask_name_stem, read_label_map_and_text, read_label_slice)
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 READING = "reading masks"  # the progress stage of reading a masks folder
@@ -331,8 +331,8 @@ def read_folder_mask(path: Path, notify: Callable[[str], None] | None = None
         labels, text = read_label_map_and_text(path)
         return labels, text, None, None
     labels, taken = read_label_slice(path, notify)
-    geometry = volume_geometry(path, taken[0] if taken else 0)
-    return labels, {}, geometry if geometry is not None and geometry.fits(labels) else None, taken
+    geometry, _ = fitting_geometry(path, labels, taken[0] if taken else 0)
+    return labels, {}, geometry, taken
 
 
 def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
