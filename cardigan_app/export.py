@@ -114,6 +114,13 @@ def pair_workspace_path(path: Path) -> Path | None:
     return path.with_name(path.name[: -len(suffix)] + WORKSPACE_SUFFIX) if suffix else None
 
 
+def loop_masks_path(path: Path) -> Path | None:
+    """The masks' file a cine loop exported to ``path`` is written beside (``x_gt.nii.gz`` for
+    a NIfTI loop, :func:`engine.maskio.mask_path_for`), or None for a format that keeps its masks
+    inside (HDF5, PNG frames) or has none."""
+    return mask_path_for(path) if nifti_suffix(path) else None
+
+
 def write_pair(path: Path, image: np.ndarray, labels: np.ndarray,
                text: dict[str, str] | None = None, geometry: Geometry | None = None) -> list[Path]:
     """The image at ``path``, its mask beside it (a PNG mask with ``text``, see
@@ -224,7 +231,9 @@ class Exporter:
         return True
 
     def export_cine(self, path: Path | None = None) -> bool:
-        """The loop on the timeline as a GIF, MP4, NIfTI (with its masks), HDF5 or PNG frames."""
+        """The loop on the timeline as a GIF, MP4, NIfTI (with its masks), HDF5 or PNG frames; a
+        NIfTI loop's masks file that exists (``x_gt.nii.gz``, perhaps masks painted by hand) is
+        replaced only when the user agrees, as a pair's is."""
         from engine.cine import write_loop
 
         frames = self.window.timeline.frames
@@ -241,6 +250,9 @@ class Exporter:
                 return False
             path = Path(name)
             folders.remember("exports", path)
+        masks = loop_masks_path(path)  # the save dialog asked about the loop's file alone
+        if masks is not None and masks.exists() and not confirm_overwrite(self.window, [str(masks)]):
+            return False
         info = {"ejection_fraction_area": round(float(frames.ejection_fraction), 2),
                 "bpm": round(60.0 * frames.fps / len(frames.images), 1),  # the studio's loops are one whole beat
                 "phases": [round(float(p), 4) for p in frames.phases]}

@@ -351,6 +351,28 @@ def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tm
     assert "ES" in window.statusBar().currentMessage()
 
 
+def test_a_cine_loops_nifti_export_asks_before_replacing_the_masks_beside_it(window, qtbot, tmp_path,
+                                                                            monkeypatch):
+    """The save dialog asks about ``loop.nii.gz`` alone; ``loop_gt.nii.gz`` beside it may hold
+    masks painted by hand, and was replaced without a word."""
+    import cardigan_app.export as export
+
+    masks = tmp_path / "loop_gt.nii.gz"
+    masks.write_bytes(b"painted by hand")
+    asked = []
+    monkeypatch.setattr(export, "confirm_overwrite", lambda parent, paths: asked.append(paths) or False)
+    window.state.set("cine_fps", 10)
+    window.timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: window.timeline.frames is not None, timeout=60_000)
+    window.timeline.play_button.setChecked(False)
+    assert not window.exporter.export_cine(tmp_path / "loop.nii.gz")
+    assert asked == [[str(masks)]]
+    assert masks.read_bytes() == b"painted by hand" and not (tmp_path / "loop.nii.gz").exists()
+    monkeypatch.setattr(export, "confirm_overwrite", lambda parent, paths: True)  # agreed: both written
+    assert window.exporter.export_cine(tmp_path / "loop.nii.gz")
+    assert masks.read_bytes() != b"painted by hand" and (tmp_path / "loop.nii.gz").is_file()
+
+
 def test_a_new_mask_starts_a_new_pair(window):
     window.commands["key_frame"].trigger()
     window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())
