@@ -222,15 +222,42 @@ def test_a_keystroke_in_the_output_looks_at_the_disk_once_and_a_full_folder_only
     qtbot.addWidget(dialog)
     disk_looks.clear()
     dialog.output.edit.setText(str(full))  # one keystroke: the note, and Start's state from it
-    assert disk_looks == [("lstat", "full"), ("scandir", "full"), ("entry", disk_looks[-1][1])]
+    # the output, its first entry and the folder it is made in (can it be written into?)
+    assert sorted(disk_looks) == sorted([("lstat", "full"), ("scandir", "full"), ("entry", disk_looks[2][1]),
+                                         ("stat", tmp_path.name)])
     assert "not empty" in shown(dialog) and not dialog.start_button.isEnabled()
 
     (tmp_path / "x.h5").write_bytes(b"")
     dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
     disk_looks.clear()
-    dialog.output.edit.setText(str(tmp_path / "x.h5"))  # a file: it, and its folder, once each
-    assert sorted(disk_looks) == [("lstat", tmp_path.name), ("lstat", "x.h5"), ("stat", "x.h5")]
+    dialog.output.edit.setText(str(tmp_path / "x.h5"))  # a file: it, and its folder (twice: a folder? writable?)
+    assert sorted(disk_looks) == [("lstat", tmp_path.name), ("lstat", "x.h5"), ("stat", tmp_path.name),
+                                  ("stat", "x.h5")]
     assert "x.h5 exists" in shown(dialog) and not dialog.start_button.isEnabled()
+
+
+@pytest.mark.parametrize("make", ["prepare", "phantom folders", "phantom hdf5", "export"])
+def test_an_output_in_a_read_only_folder_is_said_before_start(qtbot, tmp_path, seed_hdf5, make):
+    """Start was on and the job failed only once started ("not writable"): the folder the
+    output would be made in is now looked at with the output."""
+    from mounts import read_only_folder
+
+    from cardigan_app.data_tools import ExportDialog
+
+    if make == "prepare":
+        dialog = prepare_dialog(qtbot, seed_hdf5)
+    else:
+        dialog = PhantomDialog() if make.startswith("phantom") else ExportDialog(current_model="simulator")
+        qtbot.addWidget(dialog)
+        if make == "phantom hdf5":
+            dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    with read_only_folder(tmp_path / "disk") as folder:
+        name = "out.h5" if make == "phantom hdf5" else "new/out"  # a file; a folder two levels down
+        dialog.output.set_path(folder / name)
+        assert f"Nothing can be written in {folder}" in shown(dialog)
+        assert not dialog.start_button.isEnabled() and "read-only" in dialog.start_button.toolTip()
+    dialog.output.set_path(tmp_path / name)  # a folder that can be written into
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
 
 
 def test_start_looks_at_the_output_afresh(qtbot, tmp_path):

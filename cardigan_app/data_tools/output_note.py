@@ -7,11 +7,15 @@ field and says, as soon as the output or the box changes, what the engine would 
 job starts: why the output cannot be written (in the warning colour; the dialog keeps Start
 off meanwhile, through :meth:`OutputNote.problem`), or what becomes of what the output holds
 (muted), with any advice on the output's name that does not stop the job (an nnU-Net export
-in a folder nnU-Net would not find by its name). It only looks at the output (is it there, a
-file, a folder with anything in it, its name), and once per update however often the dialog
-asks (:class:`OutputLook`: a stat and, for a folder, its first entry; each keystroke in the
-field is an update): the full check, which reads the dataset the folder holds, stays the
-engine's when the job starts.
+in a folder nnU-Net would not find by its name). An output in a folder nothing can be written
+into (a read-only disk, a folder of someone else's) is said too: the job writes its staging
+folder or temporary file beside the output, so the folder looked at is the one the output
+would be made in, or the nearest one above it that exists. It only looks at the output (is it
+there, a file, a folder with anything in it, its name, whether its folder can be written
+into), and once per update however often the dialog asks (:class:`OutputLook`: a stat, a
+stat and an access check per folder up to one that exists and, for a folder, its first
+entry; each keystroke in the field is an update): the full check, which reads the dataset the
+folder holds, stays the engine's when the job starts.
 """
 
 from __future__ import annotations
@@ -73,6 +77,28 @@ def holds_files(folder: Path) -> bool:
         return False
 
 
+def unwritable_folder(folder: Path) -> Path | None:
+    """``folder``, or the nearest folder above it that exists, when nothing can be written into
+    it; None when it can, or when something that is not a folder is in the way (the engine
+    names that)."""
+    for place in (folder, *folder.parents):
+        try:
+            if os.path.isdir(place):
+                return None if os.access(place, os.W_OK | os.X_OK) else place
+            if os.path.lexists(place):
+                return None
+        except ValueError:  # a NUL typed into the name
+            return None
+    return None
+
+
+def unwritable_problem(folder: Path | None) -> str | None:
+    """What to say of an output whose folder (:func:`unwritable_folder`) cannot be written into."""
+    if folder is None:
+        return None
+    return f"nothing can be written in {folder} (read-only, or not yours): choose another output"
+
+
 def folder_output_problem(out: OnDisk, overwrite: QCheckBox) -> str | None:
     """Why the folder ``out`` (as found on disk) cannot be written (a file, or not empty and
     ``overwrite`` not ticked)."""
@@ -99,19 +125,22 @@ def file_output_problem(target: Path, found: OnDisk, folder_exists: bool, overwr
 @dataclass(frozen=True)
 class OutputLook:
     """One look at an output: the path chosen, the file the job would write for it (None for a
-    folder), what is there (at the file, else at the folder) and whether the file's folder is one."""
+    folder), what is there (at the file, else at the folder), whether the file's folder is one
+    and the folder the output would be written in, when nothing can be written there."""
 
     out: Path
     target: Path | None
     found: OnDisk
     folder_exists: bool = False
+    unwritable: Path | None = None  # the folder the output would be written in, when it cannot be
 
     @classmethod
     def take(cls, out: Path, target: Path | None) -> OutputLook:
         if target is None:
-            return cls(out, None, look_at(out))
+            return cls(out, None, look_at(out), unwritable=unwritable_folder(out.parent))
         found = look_at(target)
-        return cls(out, target, found, not found.is_dir and look_at(target.parent, inside=False).is_dir)
+        return cls(out, target, found, not found.is_dir and look_at(target.parent, inside=False).is_dir,
+                   unwritable_folder(target.parent))
 
 
 class OutputNote(QLabel):
@@ -155,10 +184,12 @@ class OutputNote(QLabel):
         if look is None:
             return None
         if look.target is not None:
-            return file_output_problem(look.target, look.found, look.folder_exists, self.overwrite)
+            return (file_output_problem(look.target, look.found, look.folder_exists, self.overwrite)
+                    or unwritable_problem(look.unwritable))
         if look.found.exists and not look.found.is_dir:  # a file is a file, whatever its name
             return folder_output_problem(look.found, self.overwrite)
-        return self.folder_name_problem(look.out) or folder_output_problem(look.found, self.overwrite)
+        return (self.folder_name_problem(look.out) or unwritable_problem(look.unwritable)
+                or folder_output_problem(look.found, self.overwrite))
 
     def remark(self) -> str:
         """The advice on the name of an output that can be written, then what becomes of what
