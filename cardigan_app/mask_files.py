@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
+from engine.cine.writers import is_hdf5_loop, read_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
@@ -50,7 +51,7 @@ def anatomy_record_problem(data) -> str | None:
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-MASK_FILTER = ("Label maps (*.png *.mhd *.nii *.nii.gz *.nrrd *.nhdr *.mha *.itksnap);;Label PNG (*.png);;"
+MASK_FILTER = ("Label maps (*.png *.mhd *.nii *.nii.gz *.nrrd *.nhdr *.mha *.itksnap *.h5 *.hdf5);;Label PNG (*.png);;"
                "CAMUS ground truth (*_gt.mhd *_gt.nii.gz *.mhd *.nii *.nii.gz);;"
                "3D Slicer segmentation or NRRD (*.seg.nrrd *.nrrd *.nhdr);;ITK-SNAP workspace (*.itksnap);;"
                "All files (*)")
@@ -80,6 +81,8 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
     if path is None:
         return None
     try:
+        if is_hdf5_loop(path):  # a loop's own images, in the file with its masks
+            return read_hdf5_loop(path)[0]
         return read_grey_frames(path)
     except CardiganError:
         return None
@@ -94,7 +97,11 @@ def read_masks(path: Path) -> np.ndarray:
 
 def read_masks_and_text(path: Path, notify: Callable[[str], None] | None = None) -> tuple[np.ndarray, dict[str, str]]:
     """(:func:`read_masks`, the text chunks a label PNG carries: {} for a volume), the file
-    opened once; how a volume's labels were mapped by their names is told to ``notify``."""
+    opened once; how a volume's labels were mapped by their names is told to ``notify``. A
+    loop's HDF5 file (File › Export › Cine loop) gives its masks."""
+    if is_hdf5_loop(path):
+        masks = read_hdf5_loop(path)[1]
+        return (masks[0] if len(masks) == 1 else masks), {}
     if not is_volume_file(path):
         return read_label_map_and_text(path)
     masks = read_volume_label(path, loop=True, notify=notify)
@@ -177,7 +184,10 @@ def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
 def images_beside(path: Path) -> Path | None:
     """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
     for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
-    truth: :func:`engine.maskio.images_path_for`), when it is there."""
+    truth: :func:`engine.maskio.images_path_for`), when it is there; a loop's HDF5 file holds
+    its images itself."""
+    if is_hdf5_loop(path):
+        return path
     images = images_path_for(path)
     return images if images is not None and images.is_file() else None
 

@@ -351,6 +351,29 @@ def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tm
     assert "ES" in window.statusBar().currentMessage()
 
 
+def test_a_cine_loops_hdf5_file_opens_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch):
+    """It was refused with advice to prepare it as a dataset, which prepare refuses too."""
+    import cardigan_app.mask_files as mask_files
+
+    refused = []
+    monkeypatch.setattr(mask_files, "show_error", lambda parent, title, text: refused.append(text))
+    timeline = window.timeline
+    window.state.set("cine_fps", 10)
+    timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
+    timeline.play_button.setChecked(False)
+    loop = timeline.frames
+    assert window.exporter.export_cine(tmp_path / "loop.h5")
+    window.document.mark_saved()
+    assert window.files.open_path(tmp_path / "loop.h5", confirmed=True), refused
+    cavity = (loop.masks == 1).sum(axis=(1, 2))
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert window.document is ed and ed.path == tmp_path / "loop.h5"
+    assert (ed.labels == loop.masks[int(cavity.argmax())]).all()
+    assert (es.labels == loop.masks[int(cavity.argmin())]).all()
+    assert window.references.count == len(loop.images)  # its images, one under each key frame
+
+
 def test_a_cine_loops_nifti_export_asks_before_replacing_the_masks_beside_it(window, qtbot, tmp_path,
                                                                             monkeypatch):
     """The save dialog asks about ``loop.nii.gz`` alone; ``loop_gt.nii.gz`` beside it may hold

@@ -11,7 +11,8 @@ The format follows the output's name:
   ``<name>_gt.nii.gz``, as CAMUS stores its half sequences (columns x rows x frames, identity
   direction, the in-plane spacing given, 1 along time);
 - ``.h5`` / ``.hdf5``: datasets ``images`` and ``masks`` (T, H, W) uint8 with the timing,
-  phases and ejection fraction as attributes;
+  phases and ejection fraction as attributes (:func:`read_hdf5_loop` reads them back, as the
+  studio opens such a file to edit its key frames);
 - ``.dcm``: an ultrasound multi-frame DICOM file with its frame time, for DICOM viewers and
   PACS (the images only; marked as synthetic, :func:`engine.data.dicom_echo.write_dicom_echo`);
 - anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
@@ -141,6 +142,43 @@ def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, i
             for key, value in info.items():
                 f.attrs[key] = value if not isinstance(value, (dict, list)) else json.dumps(value)
     return path
+
+
+def is_hdf5_loop(path: Path) -> bool:
+    """Whether ``path`` is an HDF5 file holding a loop as :func:`write_loop` writes one (top-level
+    ``images`` and ``masks``), not the seed's dataset layout."""
+    from ..maskio import is_hdf5_file
+
+    if not is_hdf5_file(path):
+        return False
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return all(isinstance(f.get(name), h5py.Dataset) for name in HDF5_LOOP_DATASETS)
+    except (OSError, ValueError):
+        return False
+
+
+HDF5_LOOP_DATASETS = ("images", "masks")
+
+
+def read_hdf5_loop(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The (T, H, W) uint8 images and label masks of an HDF5 loop (:func:`is_hdf5_loop`);
+    anything else is one line."""
+    import h5py
+
+    from ..labels import validate_label_map
+
+    try:
+        with h5py.File(path, "r") as f:
+            images, masks = (np.asarray(f[name]) for name in HDF5_LOOP_DATASETS)
+    except (OSError, KeyError, ValueError) as exc:
+        raise CardiganError(f"{path}: not a loop's HDF5 file (images and masks) ({exc})") from None
+    if images.ndim != 3 or images.shape != masks.shape:
+        raise CardiganError(f"{path}: a loop's images and masks must be frames of one size, got "
+                            f"{images.shape} and {masks.shape}")
+    return images.astype(np.uint8), validate_label_map(masks, str(path))
 
 
 def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
