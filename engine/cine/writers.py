@@ -147,9 +147,10 @@ def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, i
 def is_hdf5_loop(path: Path) -> bool:
     """Whether ``path`` is an HDF5 file holding a loop as :func:`write_loop` writes one (top-level
     ``images`` and ``masks``), not the seed's dataset layout."""
-    from ..maskio import is_hdf5_file
+    from ..maskio import MASK_FILE_SUFFIXES, is_hdf5_file
 
-    if not is_hdf5_file(path):
+    # a file named as a label map is read as one (a misnamed HDF5 file is said so by that read)
+    if Path(path).name.lower().endswith(MASK_FILE_SUFFIXES) or not is_hdf5_file(path):
         return False
     import h5py
 
