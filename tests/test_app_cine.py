@@ -323,17 +323,28 @@ def test_a_new_mask_clears_the_last_pairs_loop_from_the_timeline(window, qtbot):
     assert timeline.slider.maximum() == 0 and timeline.slider.value() == 0
 
 
-def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch):
+def refusals_told(monkeypatch) -> list[str]:
+    """What the window refuses to open, as it would show it in a box."""
     import cardigan_app.mask_files as mask_files
 
     refused = []
     monkeypatch.setattr(mask_files, "show_error", lambda parent, title, text: refused.append(text))
+    return refused
+
+
+def loop_made(window, qtbot):
+    """The cine loop of the window's key frames, made by pressing play (at 10 fps)."""
     timeline = window.timeline
     window.state.set("cine_fps", 10)
     timeline.play_button.setChecked(True)
     qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
     timeline.play_button.setChecked(False)
-    loop = timeline.frames
+    return timeline.frames
+
+
+def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch):
+    refused = refusals_told(monkeypatch)
+    loop = loop_made(window, qtbot)
     assert window.exporter.export_cine(tmp_path / "loop.nii.gz")
     masks = tmp_path / "loop_gt.nii.gz"
     assert masks.is_file()
@@ -353,16 +364,8 @@ def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tm
 
 def test_a_cine_loops_hdf5_file_opens_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch):
     """It was refused with advice to prepare it as a dataset, which prepare refuses too."""
-    import cardigan_app.mask_files as mask_files
-
-    refused = []
-    monkeypatch.setattr(mask_files, "show_error", lambda parent, title, text: refused.append(text))
-    timeline = window.timeline
-    window.state.set("cine_fps", 10)
-    timeline.play_button.setChecked(True)
-    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
-    timeline.play_button.setChecked(False)
-    loop = timeline.frames
+    refused = refusals_told(monkeypatch)
+    loop = loop_made(window, qtbot)
     assert window.exporter.export_cine(tmp_path / "loop.h5")
     window.document.mark_saved()
     assert window.files.open_path(tmp_path / "loop.h5", confirmed=True), refused

@@ -66,6 +66,17 @@ def choose_data(qtbot, wiz: TrainingWizard, folder) -> tuple[bool, str]:
     return checked.args[0], checked.args[1]
 
 
+def to_run_page(qtbot, wiz: TrainingWizard, data):
+    """The wizard walked to its run page: ``data`` chosen, the preset as it is, the CPU."""
+    choose_data(qtbot, wiz, data)
+    wiz.next()
+    fill_preset(wiz)
+    wiz.next()
+    wiz.device_page.device.setCurrentIndex(wiz.device_page.device.findData("cpu"))
+    wiz.next()
+    return wiz.run_page
+
+
 def fill_preset(wiz: TrainingWizard, **values: str) -> None:
     wiz.preset_page.set_preset("lite")
     for name, text in {**TINY, **values}.items():
@@ -213,13 +224,7 @@ def test_device_page_refuses_batch_size_zero_and_estimates_memory(qtbot, wizard,
 
 
 def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_path, wizard, phantom):
-    choose_data(qtbot, wizard, phantom)
-    wizard.next()
-    fill_preset(wizard)
-    wizard.next()
-    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
-    wizard.next()
-    page = wizard.run_page
+    page = to_run_page(qtbot, wizard, phantom)
     assert wizard.currentPage() is page
     page.folder.set_path(None)
     assert not wizard.validateCurrentPage() and "choose a run folder" in page.message.text()
@@ -938,13 +943,7 @@ def test_a_run_summary_says_when_the_run_has_finished():
 
 def test_a_finished_run_is_resumed_from_the_wizard_only_to_train_more(qtbot, tmp_path, wizard, phantom):
     run = finished_run(tmp_path / "run")
-    choose_data(qtbot, wizard, phantom)
-    wizard.next()
-    fill_preset(wizard)
-    wizard.next()
-    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
-    wizard.next()
-    page = wizard.run_page
+    page = to_run_page(qtbot, wizard, phantom)
     page.folder.set_path(run)
     assert "finished: all 40 iterations trained" in page.info.text()
     assert page.more_row.isHidden()  # (a choice of Resume)
@@ -1010,13 +1009,7 @@ def test_the_run_page_suggests_a_new_folder_and_offers_resume_only_for_a_resumab
     folders.remember("runs", earlier)  # the run folder chosen last: new ones go beside it
     (runs / "lite-2026-01-02").mkdir()
     assert suggested_run_folder("lite", today="2026-01-02") == runs / "lite-2026-01-02-2"
-    choose_data(qtbot, wizard, phantom)
-    wizard.next()
-    fill_preset(wizard)
-    wizard.next()
-    wizard.device_page.device.setCurrentIndex(wizard.device_page.device.findData("cpu"))
-    wizard.next()
-    page = wizard.run_page
+    page = to_run_page(qtbot, wizard, phantom)
     suggested = page.folder.path()
     assert suggested is not None and suggested.parent == runs and suggested.name.startswith("lite-")
     assert not suggested.exists() and page.new_run.isChecked() and wizard.validateCurrentPage()

@@ -95,17 +95,23 @@ def test_a_slicer_segmentation_painted_on_one_frame_says_which(window, tmp_path)
     assert "slice 3 of 5" in window.statusBar().currentMessage()
 
 
+def stack_painted_on_slice_2(labels: np.ndarray):
+    """A 4-slice volume at 0.3 × 0.15 × 2 mm from (10, 20, 5) with ``labels`` on slice 2."""
+    masks = np.zeros((4, *labels.shape), np.uint8)
+    masks[2] = labels
+    volume = sitk.GetImageFromArray(masks)
+    volume.SetSpacing((0.3, 0.15, 2.0))
+    volume.SetOrigin((10.0, 20.0, 5.0))
+    return volume
+
+
 def test_a_mask_read_from_a_volume_is_exported_where_that_volume_lies(window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
     from cardigan_app.export import SLICER_FILTER
 
     labels = small_heart()
-    masks = np.zeros((4, *labels.shape), np.uint8)
-    masks[2] = labels
-    volume = sitk.GetImageFromArray(masks)
-    volume.SetSpacing((0.3, 0.15, 2.0))
-    volume.SetOrigin((10.0, 20.0, 5.0))
+    volume = stack_painted_on_slice_2(labels)
     volume.SetDirection((-1, 0, 0, 0, -1, 0, 0, 0, 1))  # as a NIfTI from an RAS affine
     sitk.WriteImage(volume, str(tmp_path / "case_gt.nii.gz"))
     assert window.files.open_path(tmp_path / "case_gt.nii.gz", confirmed=True)
@@ -136,11 +142,7 @@ def test_synthesize_says_which_slice_it_took_and_writes_the_image_where_it_lies(
     from engine.cli.main import main
 
     labels = small_heart()
-    masks = np.zeros((4, *labels.shape), np.uint8)
-    masks[2] = labels
-    volume = sitk.GetImageFromArray(masks)
-    volume.SetSpacing((0.3, 0.15, 2.0))
-    volume.SetOrigin((10.0, 20.0, 5.0))
+    volume = stack_painted_on_slice_2(labels)
     sitk.WriteImage(volume, str(tmp_path / "stack_gt.nii.gz"))
     out = tmp_path / "echo.nii.gz"
     assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / "stack_gt.nii.gz"),
