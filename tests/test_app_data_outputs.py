@@ -297,3 +297,26 @@ def test_ed_and_es_are_called_instants_in_every_dialog_that_offers_them(qtbot, t
     for dialog in (phantom, new_mask, prepare):
         assert not any("phase" in label.lower() for label in form_labels(dialog)), form_labels(dialog)
     assert "instant" in phantom.count.toolTip() and "phase" not in phantom.count.toolTip()
+
+
+@pytest.mark.parametrize("fmt", ["folders", "hdf5"])
+def test_the_output_a_job_just_wrote_is_not_said_as_a_warning(qtbot, tmp_path, fmt):
+    """After a job, its own output holds what it wrote: the note says so in the muted colour
+    (Start still waits for Replace) until another output or format is chosen."""
+    from cardigan_app import theme
+
+    dialog = phantom_dialog(qtbot, fmt)
+    dialog.count.setValue(3)
+    out = tmp_path / ("out.h5" if fmt == "hdf5" else "out")
+    dialog.output.set_path(out)
+    with qtbot.waitSignal(dialog.made, timeout=TIMEOUT):
+        dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    assert "Written by the last run" in shown(dialog) and dialog.overwrite.text() in shown(dialog)
+    assert theme.WARNING not in dialog.output_note.styleSheet()
+    assert not dialog.start_button.isEnabled()
+    dialog.overwrite.setChecked(True)
+    assert dialog.start_button.isEnabled() and "running again replaces" in shown(dialog)
+    dialog.overwrite.setChecked(False)
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5" if fmt == "folders" else "folders"))
+    assert "Written by the last run" not in shown(dialog)

@@ -12,6 +12,7 @@ import pytest
 import SimpleITK as sitk
 from PIL import Image
 
+from cardigan_app import theme
 from cardigan_app.data_tools import ExportDialog, PrepareDialog
 from cardigan_app.settings import AppSettings
 from cardigan_app.state import StudioState
@@ -220,8 +221,9 @@ def test_export_says_a_non_empty_folder_before_start_and_replaces_it_only_with_o
     first = (out / "manifest.json").read_text()
     dialog.seed.setValue(7)
     tick = 'tick "Replace the folder if it is not empty"'
-    # said under the folder and on Start before it is pressed; Start does nothing
-    assert dialog.output_note.isVisible() and f"not empty: {tick} or choose another folder" in dialog.output_note.text()
+    # the folder the export just wrote is said as such, not as a warning; Start waits for Replace
+    assert dialog.output_note.isVisible() and f"Written by the last run: {tick}" in dialog.output_note.text()
+    assert theme.WARNING not in dialog.output_note.styleSheet()
     assert not dialog.start_button.isEnabled() and tick in dialog.start_button.toolTip()
     dialog.start()
     assert not dialog.running and tick in dialog.status.text()
@@ -235,10 +237,18 @@ def test_export_says_a_non_empty_folder_before_start_and_replaces_it_only_with_o
     dialog.output.set_path(out)
     assert not dialog.start_button.isEnabled()
     dialog.overwrite.setChecked(True)
-    assert dialog.start_button.isEnabled() and "replaced if it holds an export" in dialog.output_note.text()
+    assert dialog.start_button.isEnabled() and "running again replaces" in dialog.output_note.text()
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
         dialog.start_button.click()
     assert json.loads((out / "manifest.json").read_text())["options"]["seed"] == 7
+
+    other = tmp_path / "someone_elses"  # a folder no job of this dialog wrote: a warning
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    dialog.overwrite.setChecked(False)
+    dialog.output.set_path(other)
+    assert f"not empty: {tick} or choose another folder" in dialog.output_note.text()
+    assert theme.WARNING in dialog.output_note.styleSheet()
 
 
 def test_export_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, tiny_model):

@@ -247,6 +247,8 @@ class JobDialog(QDialog):
         self.set_status(f"{text} in {self.elapsed():.1f} s", OK_STYLE)
         self.summary.show_manifest(manifest, root, title)
         self.summary_box.show()
+        if self.output_note is not None:
+            self.output_note.mark_written()
         self._update_buttons()
         self.fit_to_screen()
 

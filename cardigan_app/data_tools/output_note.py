@@ -16,6 +16,12 @@ into), and once per update however often the dialog asks (:class:`OutputLook`: a
 stat and an access check per folder up to one that exists and, for a folder, its first
 entry; each keystroke in the field is an update): the full check, which reads the dataset the
 folder holds, stays the engine's when the job starts.
+
+Once the dialog's own job has written an output (:meth:`OutputNote.mark_written`), that output
+is expected to hold something: while it stays the one chosen (the same path, the same file
+target) the note says so in the muted colour, with what running again needs, instead of the
+warning a folder of someone else's would get. Start stays off until Replace is ticked all the
+same, as the engine would refuse it.
 """
 
 from __future__ import annotations
@@ -163,6 +169,7 @@ class OutputNote(QLabel):
         self.folder_name_problem = folder_name_problem or (lambda _out: None)
         self.name_advice = name_advice or (lambda _out: None)
         self._look: OutputLook | None = None  # the last update's look at the output
+        self.written: tuple[Path, Path | None] | None = None  # the output (and file) the last job wrote
         self.setWordWrap(True)
         self.hide()
 
@@ -199,8 +206,29 @@ class OutputNote(QLabel):
             return ""
         return "\n".join(line for line in (self.name_advice(look.out), self.holdings(look)) if line)
 
+    def mark_written(self) -> None:
+        """The dialog's job has just written the chosen output: say so until another is chosen."""
+        look = self.look()
+        self.written = None if look is None else (look.out, look.target)
+        self.refresh()
+
+    def is_written(self, look: OutputLook | None) -> bool:
+        """Whether ``look`` is at the output the last job wrote (and it is still there)."""
+        return (look is not None and self.written == (look.out, look.target)
+                and (look.found.holds_files if look.target is None else look.found.exists))
+
+    def written_remark(self) -> str:
+        """What to say of the output the last job wrote."""
+        name = self.written[1] if self.written and self.written[1] is not None else None
+        what = f"the file {name.name}" if name is not None else "this folder"
+        if self.overwrite.isChecked():
+            return f"Written by the last run: running again replaces {what}"
+        return f'Written by the last run: tick "{self.overwrite.text()}" to write {what} again'
+
     def holdings(self, look: OutputLook) -> str:
         """What becomes of what the looked-at output holds ("" when it holds nothing)."""
+        if self.is_written(look):
+            return self.written_remark()
         if look.target is not None:
             return (f"The file {look.target.name} exists: it is replaced if cardiGAN Studio wrote it (nothing "
                     "else is ever replaced)") if look.found.exists else ""
@@ -211,7 +239,9 @@ class OutputNote(QLabel):
         """Look at the output afresh; say its problem, else what becomes of what it holds."""
         self._look = None
         problem = self.problem()
-        if problem:
+        if problem and self.is_written(self._look):  # expected to hold what the job wrote
+            text, colour = self.written_remark(), theme.MUTED
+        elif problem:
             text, colour = problem[0].upper() + problem[1:], theme.WARNING
         else:
             text, colour = self.remark(), theme.MUTED
