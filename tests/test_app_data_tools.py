@@ -177,12 +177,19 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
     assert dialog.border_jitter.value() == DEFAULT_JITTER  # segmentation datasets jitter unless told
     jitter = 2.0 if fmt == "png" else 0.0
     dialog.border_jitter.setValue(jitter)
+    # what the layout writes where, before Start, and the file or folder written, after
+    said_before = {"png": "img/ and label/", "hdf5": "synthetic.hdf5", "nifti": "database_nifti/<patient>/",
+                   "nnunet": "imagesTr/ and labelsTr/"}[fmt]
+    assert dialog.layout_note.isVisibleTo(dialog) and said_before in dialog.layout_note.text()
+    assert out.name in dialog.layout_note.text()
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
         dialog.start_button.click()
     manifest = done.args[1]
     assert manifest["options"]["border_jitter"] == jitter
     assert sum(manifest["counts"].values()) == 2 * 4  # 2 patients x (2CH, 4CH) x (ED, ES)
     assert "Exported 8 pairs" in dialog.status.text()
+    main = {"hdf5": out / "synthetic.hdf5", "nifti": out / "database_nifti"}.get(fmt, out)
+    assert main.exists() and f": {main} in " in dialog.status.text()
     if fmt == "png":
         labels = sorted(out.glob("*/label/*.png"))
         assert len(labels) == 8 and len(list(out.glob("*/img/*.png"))) == 8

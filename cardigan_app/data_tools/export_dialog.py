@@ -8,7 +8,10 @@ the png, seed HDF5, CAMUS NIfTI or nnU-Net layout to a staging folder and rename
 cancelled or failed export leaves nothing; a non-empty output folder is refused unless
 Overwrite is ticked, and so is one named as a file (``out.h5``: every layout is a folder). The
 dialog says so under the folder as soon as it (or the format) is chosen, and keeps Start off
-until Overwrite is ticked or another folder chosen, not only when Start is pressed.
+until Overwrite is ticked or another folder chosen, not only when Start is pressed. What the
+chosen layout will write in the folder is said under it too, in the engine's names
+(:func:`engine.export.layout_line`), and the result names the file or folder written
+(:func:`engine.export.main_output`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import Words, option
-from engine.export import EXPORT_FORMATS, export_dataset, file_name_problem, nnunet_name_problem
+from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, layout_line, main_output,
+                           nnunet_name_problem)
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.export.writers import FOLDER_INSTEAD
 from engine.maskio import MASK_FILE_PATTERNS
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
 
+from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..path_field import PathField
@@ -164,6 +169,9 @@ class ExportDialog(JobDialog):
         self.output = PathField("folder", "Output folder", kind="exports", placeholder="a new or empty folder")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
+        self.layout_note = QLabel("")
+        self.layout_note.setWordWrap(True)
+        self.layout_note.setStyleSheet(theme.text_style(theme.MUTED))
         note = self.watch_output(OutputNote(self.output, self.overwrite, "an export",
                                             folder_name_problem=self.file_name_for_a_folder,
                                             name_advice=self.nnunet_name_advice))
@@ -182,6 +190,7 @@ class ExportDialog(JobDialog):
         form.addRow("Size", self.size)
         form.addRow("Device", self.device)
         form.addRow("Output folder", self.output)
+        form.addRow("", self.layout_note)
         form.addRow("", note)
         form.addRow("", self.overwrite)
         self.options_box = QGroupBox("What to export")
@@ -257,7 +266,14 @@ class ExportDialog(JobDialog):
         self.like.setEnabled(self.use_random.isChecked())
         self.like_fallback.setEnabled(self.chosen_like() is not None)
         self._update_plan()
+        self._update_layout_note()
         super()._update_buttons()
+
+    def _update_layout_note(self) -> None:
+        """Say what the chosen layout will write in the chosen folder (hidden with none chosen)."""
+        out = self.output.path()
+        self.layout_note.setText(layout_line(out, self.format.currentData()) if out is not None else "")
+        self.layout_note.setVisible(out is not None)
 
     def _update_plan(self) -> None:
         """Say what the generated patients make, and warn when a split would stay empty."""
@@ -287,7 +303,7 @@ class ExportDialog(JobDialog):
 
     def _succeeded(self, out: Path, manifest: dict, fmt: str, notes: list[str] = ()) -> None:
         pairs = summary_of(manifest).total_pairs
-        self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt} into {out}",
+        self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt}: {main_output(out, fmt)}",
                          out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
         if notes:
             notes = [self.in_dialog_words(note) for note in notes]

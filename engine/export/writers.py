@@ -14,11 +14,12 @@ from ..data.camus import write_2023_patient, write_2023_split_lists
 from ..data.imaging import save_png
 from ..data.layout import SPLITS, image_path, label_path
 from ..data.seed_hdf5 import SeedHdf5Writer
+from ..data.staging import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER
 from ..errors import Advice, DataError, Message, option
 from ..fan import FAN_KEY
 from .sources import PatientMasks
 
-HDF5_NAME = "synthetic.hdf5"
+HDF5_NAME = HDF5_FILE  # the one file of the HDF5 layout
 
 
 class PngWriter:
@@ -214,7 +215,26 @@ def nnunet_name_problem(out: Path) -> str | None:
 FILE_SUFFIXES = (".hdf5", ".h5", ".nii.gz", ".nii", ".png")
 # what each layout puts in the output folder, beside its manifest.json
 FOLDER_CONTENTS = {"png": "train, valid and test image/label folders", "hdf5": HDF5_NAME,
-                   "nifti": "database_nifti and database_split", "nnunet": "imagesTr, labelsTr, imagesTs, labelsTs"}
+                   "nifti": f"{NIFTI_FOLDER} and {SPLIT_LIST_FOLDER}", "nnunet": ", ".join(NNUNET_FOLDERS)}
+# where each layout puts its pairs, said of an output before the export starts
+LAYOUT_LINES = {
+    "png": "train/, valid/ and test/, each with img/ and label/ PNGs (the prepared layout)",
+    "hdf5": f"one file, {HDF5_NAME} (<split>/<patient>/<view>/im and gt),",
+    "nifti": f"{NIFTI_FOLDER}/<patient>/ NIfTI volumes (the CAMUS 2023 layout), {SPLIT_LIST_FOLDER}/",
+    "nnunet": f"{NNUNET_FOLDERS[0]}/ and {NNUNET_FOLDERS[1]}/ (train and valid), {NNUNET_FOLDERS[2]}/ and "
+              f"{NNUNET_FOLDERS[3]}/ (test), dataset.json (nnU-Net v2's raw layout)",
+}
+
+
+def main_output(out: Path, format: str) -> Path:
+    """What a user opens first of an export in ``format`` into ``out``: the HDF5 layout's file,
+    the NIfTI layout's patient folder, else the folder itself."""
+    return {"hdf5": out / HDF5_NAME, "nifti": out / NIFTI_FOLDER}.get(format, out)
+
+
+def layout_line(out: Path, format: str) -> str:
+    """What an export in ``format`` writes into ``out``, and where, in one line."""
+    return f"Will write in {out.name}/: {LAYOUT_LINES[format]} and manifest.json"
 
 
 # the folder the export goes in instead, in advice: "--out" on the command line, the
