@@ -7,7 +7,13 @@ named by the one rule of :func:`engine.maskio.mask_path_for`, as CAMUS names its
 the cine export its masks: ``<name>.png`` with ``<name>_gt.png``, or ``<name>.nii.gz`` with
 ``<name>_gt.nii.gz`` and ``<name>.itksnap``, an ITK-SNAP workspace that opens the two with the
 classes named and coloured. Opening the mask again brings its image along, under it
-(:func:`engine.maskio.images_path_for`). The figure is a colour PNG."""
+(:func:`engine.maskio.images_path_for`). The figure is a colour PNG.
+
+The cine loop is written on a :class:`~cardigan_app.tasks.BackgroundTask` (an MP4 or DICOM of
+a long loop takes seconds): the window stays live, shows a busy cursor and a status line
+meanwhile, refuses a second loop export until the first ends, and ends with one line, the
+paths written or why not. The engine's writers write under temporary names, so a failed
+export leaves nothing half-written."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.errors import CardiganError
@@ -28,6 +36,7 @@ from . import folders
 from .dialogs.prompts import confirm_overwrite, show_error
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
+from .tasks import BackgroundTask
 from .wording import studio_line
 
 if TYPE_CHECKING:
@@ -138,6 +147,7 @@ def write_pair(path: Path, image: np.ndarray, labels: np.ndarray,
 class Exporter:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self.cine_task: BackgroundTask | None = None  # the loop being written, until its end is shown
 
     def _stem(self) -> str:
         document = self.window.document
@@ -233,7 +243,8 @@ class Exporter:
     def export_cine(self, path: Path | None = None) -> bool:
         """The loop on the timeline as a GIF, MP4, NIfTI (with its masks), HDF5 or PNG frames; a
         NIfTI loop's masks file that exists (``x_gt.nii.gz``, perhaps masks painted by hand) is
-        replaced only when the user agrees, as a pair's is."""
+        replaced only when the user agrees, as a pair's is. It is written in the background:
+        True once the writing has started (:meth:`write_cine`)."""
         from engine.cine import write_loop
 
         frames = self.window.timeline.frames
@@ -256,4 +267,54 @@ class Exporter:
         info = {"ejection_fraction_area": round(float(frames.ejection_fraction), 2),
                 "bpm": round(60.0 * frames.fps / len(frames.images), 1),  # the studio's loops are one whole beat
                 "phases": [round(float(p), 4) for p in frames.phases]}
-        return self._write(lambda: write_loop(path, frames.images, frames.masks, frames.fps, info), path)
+        return self.write_cine(path, frames.images.copy(), frames.masks.copy(), frames.fps, info)
+
+    @property
+    def writing_cine(self) -> bool:
+        """Whether a cine loop is being written (until its end is shown)."""
+        return self.cine_task is not None
+
+    def write_cine(self, path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> bool:
+        """Start writing the loop to ``path`` in the background; False (and why) when its name
+        cannot be written or a loop is being written already."""
+        from engine.cine import write_loop
+        from engine.cine.writers import output_kind
+
+        if self.writing_cine:
+            QMessageBox.information(self.window, "Export cine loop",
+                                    f"{self.cine_task.objectName()} is still being written; export again when it is done.")
+            return False
+        try:
+            output_kind(path)  # a name no writer takes is said now, not from the background
+        except CardiganError as exc:
+            show_error(self.window, "Export failed", studio_line(exc, "the export"))
+            return False
+        task = BackgroundTask(lambda _progress, _stop: write_loop(path, images, masks, fps, info),
+                              "loop export", self.window)
+        task.setObjectName(path.name)
+        task.succeeded.connect(lambda written: self._cine_written(written))
+        task.failed.connect(lambda message: self._cine_failed(path, message))
+        self.cine_task = task
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        self.window.statusBar().showMessage(f"Writing the loop to {path.name}\u2026")
+        task.start()
+        return True
+
+    def wait_cine(self, timeout: float | None = None) -> bool:
+        """Block until the loop's thread ends (tests, shutdown); its end still comes queued."""
+        return self.cine_task.wait(timeout) if self.cine_task is not None else True
+
+    def _cine_ended(self) -> None:
+        if self.cine_task is not None:
+            self.cine_task.deleteLater()
+            self.cine_task = None
+            QGuiApplication.restoreOverrideCursor()
+
+    def _cine_written(self, written: list[Path]) -> None:
+        self._cine_ended()
+        self._done(*written)
+
+    def _cine_failed(self, path: Path, message: str) -> None:
+        self._cine_ended()
+        self.window.statusBar().clearMessage()
+        show_error(self.window, "Export failed", message if path.name in message else f"{path.name}: {message}")

@@ -893,6 +893,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._autosave_timer.stop()
         self.files.reader.shutdown()
+        self.exporter.wait_cine()  # a loop being written is finished, not left under its temporary name
         for hook in self.shutdown_hooks:
             hook()
         self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()

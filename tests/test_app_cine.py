@@ -22,6 +22,13 @@ def window(qtbot, tmp_path, tiny_model):
     close_window(win)
 
 
+def exported(window, qtbot, path) -> bool:
+    """Export the loop to ``path`` and wait until it is written; whether it started."""
+    started = window.exporter.export_cine(path)
+    qtbot.waitUntil(lambda: not window.exporter.writing_cine, timeout=60_000)
+    return started
+
+
 def test_the_key_frame_switch_says_where_you_are_and_where_k_goes(window):
     """It read "Edit ES key frame" as a check box, odd while on ES since K switches both
     ways: it is the ES key frame, checked there, and its tooltip says where K goes."""
@@ -345,7 +352,7 @@ def loop_made(window, qtbot):
 def test_a_cine_loops_nifti_masks_open_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch):
     refused = refusals_told(monkeypatch)
     loop = loop_made(window, qtbot)
-    assert window.exporter.export_cine(tmp_path / "loop.nii.gz")
+    assert exported(window, qtbot, tmp_path / "loop.nii.gz")
     masks = tmp_path / "loop_gt.nii.gz"
     assert masks.is_file()
     window.document.mark_saved()
@@ -366,7 +373,7 @@ def test_a_cine_loops_hdf5_file_opens_again_as_its_key_frames(window, qtbot, tmp
     """It was refused with advice to prepare it as a dataset, which prepare refuses too."""
     refused = refusals_told(monkeypatch)
     loop = loop_made(window, qtbot)
-    assert window.exporter.export_cine(tmp_path / "loop.h5")
+    assert exported(window, qtbot, tmp_path / "loop.h5")
     window.document.mark_saved()
     assert window.files.open_path(tmp_path / "loop.h5", confirmed=True), refused
     cavity = (loop.masks == 1).sum(axis=(1, 2))
@@ -395,7 +402,7 @@ def test_a_cine_loops_nifti_export_asks_before_replacing_the_masks_beside_it(win
     assert asked == [[str(masks)]]
     assert masks.read_bytes() == b"painted by hand" and not (tmp_path / "loop.nii.gz").exists()
     monkeypatch.setattr(export, "confirm_overwrite", lambda parent, paths: True)  # agreed: both written
-    assert window.exporter.export_cine(tmp_path / "loop.nii.gz")
+    assert exported(window, qtbot, tmp_path / "loop.nii.gz")
     assert masks.read_bytes() != b"painted by hand" and (tmp_path / "loop.nii.gz").is_file()
 
 
@@ -459,7 +466,7 @@ def test_the_loop_on_the_timeline_exports_as_a_gif(window, qtbot, tmp_path, monk
     window.state.set("cine_fps", 8)
     window.timeline.play_button.setChecked(True)
     qtbot.waitUntil(lambda: window.timeline.frames is not None, timeout=60_000)
-    assert window.exporter.export_cine(tmp_path / "loop.gif")
+    assert exported(window, qtbot, tmp_path / "loop.gif")
     frames = iio.imread(tmp_path / "loop.gif", index=None)
     # (a GIF writer merges frames that repeat the one before, as a still tiny model's may)
     assert 2 <= frames.shape[0] <= len(window.timeline.frames.images)
@@ -469,6 +476,7 @@ def test_the_loop_on_the_timeline_exports_as_a_gif(window, qtbot, tmp_path, monk
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(tmp_path / "menu.gif"), "")))
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: told.append(args[2]))
     window.commands["export_cine"].trigger()
+    qtbot.waitUntil(lambda: not window.exporter.writing_cine, timeout=60_000)
     assert (tmp_path / "menu.gif").is_file() and len(told) == 1
 
 
@@ -668,3 +676,59 @@ def test_a_dataset_pairs_es_image_lies_under_its_es_key_frame(window, tmp_path):
     assert (window.reference_image == pictures["ES"]).all() and not window.workspace.reference_pane.isHidden()
     window.commands["key_frame"].trigger()
     assert (window.reference_image == pictures["ED"]).all()
+
+
+def play_once(window, qtbot) -> None:
+    window.state.set("cine_fps", 8)
+    window.timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: window.timeline.frames is not None, timeout=60_000)
+    window.timeline.play_button.setChecked(False)
+
+
+def test_the_cine_export_writes_off_the_gui_thread_with_a_busy_state(window, qtbot, tmp_path, monkeypatch):
+    """A long MP4 or DICOM froze the window: the loop was written on the GUI thread."""
+    import threading
+
+    import engine.cine
+    from PySide6.QtWidgets import QMessageBox
+
+    play_once(window, qtbot)
+    release, threads = threading.Event(), []
+
+    def slow_write(path, images, masks, fps, info=None):
+        threads.append(threading.current_thread())
+        assert release.wait(30)
+        path.write_bytes(b"loop")
+        return [path]
+
+    told = []
+    monkeypatch.setattr(engine.cine, "write_loop", slow_write)
+    monkeypatch.setattr(QMessageBox, "information", lambda *args: told.append(args[2]))
+    assert window.exporter.export_cine(tmp_path / "loop.mp4")  # returns while the loop is written
+    qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
+    assert threads[0] is not threading.main_thread()
+    assert window.exporter.writing_cine and "Writing the loop to loop.mp4" in window.statusBar().currentMessage()
+    assert not window.exporter.export_cine(tmp_path / "other.mp4")  # one at a time, said
+    assert told and "loop.mp4 is still being written" in told[0]
+    release.set()
+    qtbot.waitUntil(lambda: not window.exporter.writing_cine, timeout=10_000)
+    assert window.statusBar().currentMessage() == f"Exported {tmp_path / 'loop.mp4'}"
+    assert not (tmp_path / "other.mp4").exists()
+
+
+def test_a_failed_cine_export_says_one_line_and_leaves_nothing(window, qtbot, tmp_path, monkeypatch):
+    import cardigan_app.export as export
+
+    play_once(window, qtbot)
+    errors = []
+    monkeypatch.setattr(export, "show_error", lambda parent, title, text: errors.append(text))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "full").write_text("a file where the folder should be")
+    target = out / "full" / "loop.dcm"
+    assert exported(window, qtbot, target)
+    assert len(errors) == 1 and "\n" not in errors[0] and "loop.dcm" in errors[0], errors
+    assert sorted(p.name for p in out.iterdir()) == ["full"]
+    assert not window.exporter.writing_cine
+    assert exported(window, qtbot, tmp_path / "loop.xyz") is False  # a name no writer takes: said at once
+    assert len(errors) == 2 and ".xyz" in errors[1]
