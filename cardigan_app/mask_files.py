@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
-from engine.cine.writers import is_hdf5_loop, read_hdf5_loop
+from engine.cine.writers import frames_loop_folder, is_hdf5_loop, read_frames_loop, read_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
@@ -83,6 +83,8 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
     try:
         if is_hdf5_loop(path):  # a loop's own images, in the file with its masks
             return read_hdf5_loop(path)[0]
+        if frames_loop_folder(path) is not None:  # a PNG-frames loop's img/ frames
+            return read_frames_loop(path)[0]
         return read_grey_frames(path)
     except CardiganError:
         return None
@@ -98,9 +100,14 @@ def read_masks(path: Path) -> np.ndarray:
 def read_masks_and_text(path: Path, notify: Callable[[str], None] | None = None) -> tuple[np.ndarray, dict[str, str]]:
     """(:func:`read_masks`, the text chunks a label PNG carries: {} for a volume), the file
     opened once; how a volume's labels were mapped by their names is told to ``notify``. A
-    loop's HDF5 file (File › Export › Cine loop) gives its masks."""
+    loop's HDF5 file or PNG-frames folder (File › Export › Cine loop), or one of that folder's
+    label frames, gives the loop's masks."""
     if is_hdf5_loop(path):
         masks = read_hdf5_loop(path)[1]
+        return (masks[0] if len(masks) == 1 else masks), {}
+    folder = frames_loop_folder(path)
+    if folder is not None:
+        masks = read_frames_loop(folder, images=False)[1]
         return (masks[0] if len(masks) == 1 else masks), {}
     if not is_volume_file(path):
         return read_label_map_and_text(path)
@@ -185,9 +192,12 @@ def images_beside(path: Path) -> Path | None:
     """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
     for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
     truth: :func:`engine.maskio.images_path_for`), when it is there; a loop's HDF5 file holds
-    its images itself."""
+    its images itself, and a PNG-frames loop's folder holds them beside its label frames."""
     if is_hdf5_loop(path):
         return path
+    folder = frames_loop_folder(path)
+    if folder is not None:
+        return folder
     images = images_path_for(path)
     return images if images is not None and images.is_file() else None
 
@@ -389,6 +399,7 @@ class MaskFiles:
         """A loop's masks: the frames of the largest and the smallest LV cavity become the ED
         and ES key frames, over the loop's own images when they lie beside the masks."""
         masks, frames, images = read.labels, read.frames, read.source
+        path = frames_loop_folder(path) or path  # a label frame stands for its loop: Save never writes over it
         ed_index, es_index = loop_key_frames(masks)
         fan, _ = fan_from_text({}, view_of_name(path.name))
         ed = LabelDocument(masks[ed_index], path=path)

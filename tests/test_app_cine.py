@@ -732,3 +732,47 @@ def test_a_failed_cine_export_says_one_line_and_leaves_nothing(window, qtbot, tm
     assert not window.exporter.writing_cine
     assert exported(window, qtbot, tmp_path / "loop.xyz") is False  # a name no writer takes: said at once
     assert len(errors) == 2 and ".xyz" in errors[1]
+
+
+@pytest.mark.parametrize("opened", ["label frame", "folder"])
+def test_a_cine_loops_png_frames_open_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch, opened):
+    """Opening the folder said it is a folder, and a label frame came without the loop or its image."""
+    import cardigan_app.mask_files as mask_files
+
+    refused = []
+    monkeypatch.setattr(mask_files, "show_error", lambda parent, title, text: refused.append(text))
+    play_once(window, qtbot)
+    loop = window.timeline.frames
+    out = tmp_path / "loop_frames"
+    assert exported(window, qtbot, out)
+    window.document.mark_saved()
+    path = out / "label" / "frame_000.png" if opened == "label frame" else out
+    assert window.files.open_path(path, confirmed=True), refused
+    cavity = (loop.masks == 1).sum(axis=(1, 2))
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert window.document is ed and ed.path == out  # Save asks for a name: the frame is never replaced
+    assert (ed.labels == loop.masks[int(cavity.argmax())]).all()
+    assert (es.labels == loop.masks[int(cavity.argmin())]).all()
+    assert window.references.count == len(loop.images)  # its images, one under each key frame
+    assert window.references.index == {"ED": int(cavity.argmax()), "ES": int(cavity.argmin())}
+    assert (window.references.image_for("ED") == loop.images[int(cavity.argmax())]).all()
+
+
+def test_a_png_frames_loop_with_mismatched_folders_is_one_line(tmp_path):
+    import numpy as np
+
+    from engine.cine import write_loop
+    from engine.cine.writers import frames_loop_folder, read_frames_loop
+    from engine.errors import CardiganError
+
+    masks = np.zeros((3, 16, 16), np.uint8)
+    masks[:, 4:12, 4:12] = 1
+    out = tmp_path / "loop"
+    write_loop(out, np.full((3, 16, 16), 90, np.uint8), masks, 10.0)
+    assert frames_loop_folder(out / "label" / "frame_001.png") == out == frames_loop_folder(out)
+    assert frames_loop_folder(out / "img" / "frame_001.png") is None  # an image frame is a picture
+    images, read = read_frames_loop(out)
+    assert (read == masks).all() and images.shape == masks.shape
+    (out / "img" / "frame_002.png").unlink()
+    with pytest.raises(CardiganError, match="do not hold the same frames"):
+        read_frames_loop(out)

@@ -16,7 +16,9 @@ The format follows the output's name:
 - ``.dcm``: an ultrasound multi-frame DICOM file with its frame time, for DICOM viewers and
   PACS (the images only; marked as synthetic, :func:`engine.data.dicom_echo.write_dicom_echo`);
 - anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
-  per frame; four digits from 1,000 frames, so the names sort in time) with ``loop.json``.
+  per frame; four digits from 1,000 frames, so the names sort in time) with ``loop.json``
+  (:func:`frames_loop_folder` knows such a folder by it, or by one of its label frames, and
+  :func:`read_frames_loop` reads it back, as the studio opens it to edit its key frames).
 
 Every file is written under a temporary name and renamed when complete, so a killed export
 never leaves a file that looks finished.
@@ -182,6 +184,55 @@ def read_hdf5_loop(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images.astype(np.uint8), validate_label_map(masks, str(path))
 
 
+LOOP_INFO = "loop.json"  # a PNG-frames loop's timing, beside its frame folders
+IMAGE_FRAMES, LABEL_FRAMES = "img", "label"
+
+
+def frames_loop_folder(path: Path) -> Path | None:
+    """The PNG-frames loop folder :func:`write_loop` wrote that ``path`` is, or whose label
+    frame (``label/frame_000.png``) it is; None for anything else."""
+    path = Path(path)
+    if path.is_dir():
+        folder = path
+    elif path.parent.name == LABEL_FRAMES and path.suffix.lower() == ".png":
+        folder = path.parent.parent
+    else:
+        return None
+    return folder if (folder / LOOP_INFO).is_file() and (folder / LABEL_FRAMES).is_dir() else None
+
+
+def _frame_files(folder: Path, kind: str) -> list[Path]:
+    return sorted((folder / kind).glob("frame_*.png"))
+
+
+def read_frames_loop(folder: Path, images: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """The (T, H, W) uint8 images (None when ``images`` is False) and label masks of a
+    PNG-frames loop (:func:`frames_loop_folder`); anything else is one line."""
+    from ..labels import validate_label_map
+    from ..maskio import read_label_map
+
+    labels = _frame_files(folder, LABEL_FRAMES)
+    if not labels:
+        raise CardiganError(f"{folder}: a PNG-frames loop without {LABEL_FRAMES}/frame_*.png")
+    masks = [read_label_map(file) for file in labels]
+    if len({mask.shape for mask in masks}) > 1:
+        raise CardiganError(f"{folder}: the loop's label frames differ in size")
+    if not images:
+        return None, validate_label_map(np.stack(masks), str(folder))
+    pictures = _frame_files(folder, IMAGE_FRAMES)
+    if [file.name for file in pictures] != [file.name for file in labels]:
+        raise CardiganError(f"{folder}: {IMAGE_FRAMES}/ and {LABEL_FRAMES}/ do not hold the same frames")
+    from PIL import Image
+
+    grey = []
+    for file in pictures:
+        with Image.open(file) as picture:
+            grey.append(np.asarray(picture.convert("L")))
+    if any(frame.shape != masks[0].shape for frame in grey):
+        raise CardiganError(f"{folder}: the loop's images and label frames differ in size")
+    return np.stack(grey).astype(np.uint8), validate_label_map(np.stack(masks), str(folder))
+
+
 def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
     from ..data.imaging import save_png
 
@@ -189,14 +240,14 @@ def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float,
         raise CardiganError(f"{path}: the folder is not empty")
     staging = path.with_name(f".{path.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "img").mkdir(parents=True)
-    (staging / "label").mkdir()
+    (staging / IMAGE_FRAMES).mkdir(parents=True)
+    (staging / LABEL_FRAMES).mkdir()
     digits = max(3, len(str(len(images) - 1)))  # names that sort in time
     try:
         for i, (image, mask) in enumerate(zip(images, masks)):
-            save_png(staging / "img" / f"frame_{i:0{digits}d}.png", image)
-            save_png(staging / "label" / f"frame_{i:0{digits}d}.png", mask)
-        (staging / "loop.json").write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
+            save_png(staging / IMAGE_FRAMES / f"frame_{i:0{digits}d}.png", image)
+            save_png(staging / LABEL_FRAMES / f"frame_{i:0{digits}d}.png", mask)
+        (staging / LOOP_INFO).write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
         if path.exists():
             path.rmdir()
         staging.rename(path)
