@@ -678,13 +678,6 @@ def test_a_dataset_pairs_es_image_lies_under_its_es_key_frame(window, tmp_path):
     assert (window.reference_image == pictures["ED"]).all()
 
 
-def play_once(window, qtbot) -> None:
-    window.state.set("cine_fps", 8)
-    window.timeline.play_button.setChecked(True)
-    qtbot.waitUntil(lambda: window.timeline.frames is not None, timeout=60_000)
-    window.timeline.play_button.setChecked(False)
-
-
 def test_the_cine_export_writes_off_the_gui_thread_with_a_busy_state(window, qtbot, tmp_path, monkeypatch):
     """A long MP4 or DICOM froze the window: the loop was written on the GUI thread."""
     import threading
@@ -692,7 +685,7 @@ def test_the_cine_export_writes_off_the_gui_thread_with_a_busy_state(window, qtb
     import engine.cine
     from PySide6.QtWidgets import QMessageBox
 
-    play_once(window, qtbot)
+    loop_made(window, qtbot)
     release, threads = threading.Event(), []
 
     def slow_write(path, images, masks, fps, info=None):
@@ -719,7 +712,7 @@ def test_the_cine_export_writes_off_the_gui_thread_with_a_busy_state(window, qtb
 def test_a_failed_cine_export_says_one_line_and_leaves_nothing(window, qtbot, tmp_path, monkeypatch):
     import cardigan_app.export as export
 
-    play_once(window, qtbot)
+    loop_made(window, qtbot)
     errors = []
     monkeypatch.setattr(export, "show_error", lambda parent, title, text: errors.append(text))
     out = tmp_path / "out"
@@ -737,12 +730,8 @@ def test_a_failed_cine_export_says_one_line_and_leaves_nothing(window, qtbot, tm
 @pytest.mark.parametrize("opened", ["label frame", "folder"])
 def test_a_cine_loops_png_frames_open_again_as_its_key_frames(window, qtbot, tmp_path, monkeypatch, opened):
     """Opening the folder said it is a folder, and a label frame came without the loop or its image."""
-    import cardigan_app.mask_files as mask_files
-
-    refused = []
-    monkeypatch.setattr(mask_files, "show_error", lambda parent, title, text: refused.append(text))
-    play_once(window, qtbot)
-    loop = window.timeline.frames
+    refused = refusals_told(monkeypatch)
+    loop = loop_made(window, qtbot)
     out = tmp_path / "loop_frames"
     assert exported(window, qtbot, out)
     window.document.mark_saved()
