@@ -35,7 +35,9 @@ def describe_os_error(exc: BaseException, path: Path | str) -> str:
         return f"no space left on the device while writing {path}"
     if not isinstance(exc, OSError):
         return f"{path}: {exc}"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        return f"{path}: not writable (a read-only filesystem: a disc, a mounted image or a locked share)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return f"{path}: not writable (permission denied)"
     if exc.errno == errno.ENOENT:
         return f"{path}: folder does not exist"

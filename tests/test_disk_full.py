@@ -94,6 +94,9 @@ def test_disk_full_is_recognised_only_when_it_is():
     assert not is_disk_full(RuntimeError("size mismatch for conv.weight"))
     assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
     assert describe_os_error(OSError(errno.EACCES, "Permission denied"), "x") == "x: not writable (permission denied)"
+    # a read-only filesystem is no matter of permission: no chmod or owner would help
+    read_only = describe_os_error(OSError(errno.EROFS, "Read-only file system"), "x")
+    assert read_only.startswith("x: not writable (a read-only filesystem") and "permission" not in read_only
 
 
 # -- a real full disk (a small tmpfs, when the tests run as root), else simulated faults -----------
