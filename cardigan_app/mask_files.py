@@ -202,15 +202,17 @@ def images_beside(path: Path) -> Path | None:
     return images if images is not None and images.is_file() else None
 
 
-def read_mask_or_image(path: Path) -> tuple[np.ndarray | None, dict[str, str], np.ndarray | None]:
+def read_mask_or_image(path: Path, notify: Callable[[str], None] | None = None
+                       ) -> tuple[np.ndarray | None, dict[str, str], np.ndarray | None]:
     """A file of unknown kind, read once: (its label map or a loop's masks, the text chunks a
     label PNG carries, None); (None, {}, its grey frames) for an image of many grey levels (a
     loop's every frame, to trace over any of them); (None, {}, None) for anything else, a mask
-    in other values (0/85/170/255) included, which opening it as a mask then reports."""
+    in other values (0/85/170/255) included, which opening it as a mask then reports. How a
+    volume's labels were mapped by their names is told to ``notify``."""
     from engine.data.trace_image import read_grey_frames
 
     try:
-        return (*read_masks_and_text(path), None)
+        return (*read_masks_and_text(path, notify), None)
     except CardiganError:
         pass
     try:
@@ -326,12 +328,14 @@ class MaskFiles:
         return self.open_path(Path(name), confirmed=True) if name else False
 
     def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False,
-                  labels: np.ndarray | None = None, text: dict[str, str] | None = None) -> bool:
+                  labels: np.ndarray | None = None, text: dict[str, str] | None = None,
+                  notes: list[str] | None = None) -> bool:
         """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation, or a loop's masks
         (``labels``: its label map or masks, when the caller has read them already, ``text`` the
-        text chunks read with them), over the frames of ``reference`` (a dataset pair's image);
-        a problem is reported in one line. A label PNG is read once, its fan and heart with it.
-        A large file is read on a worker thread: True then means the read has started."""
+        text chunks and ``notes`` what reading them told), over the frames of ``reference`` (a
+        dataset pair's image); a problem is reported in one line. A label PNG is read once, its
+        fan and heart with it. A large file is read on a worker thread: True then means the
+        read has started."""
         path = Path(path)
         if labels is None and is_workspace_file(path):
             return self.open_workspace(path, confirmed)
@@ -339,7 +343,7 @@ class MaskFiles:
             return False
         files = [path] if labels is None else []
         files += [file for file in (reference, images_beside(path)) if file is not None]
-        return self._read_then(path, files, lambda: read_mask_file(path, labels, reference, text),
+        return self._read_then(path, files, lambda: read_mask_file(path, labels, reference, text, notes=notes),
                                lambda read: self._show_mask(path, read), "Cannot open the mask")
 
     def _read_then(self, path: Path, files: list[Path], work: Callable[[], Any], show: Callable[[Any], bool],
@@ -458,14 +462,15 @@ class MaskFiles:
             return self.trace_path(path, confirmed=True)
         if is_workspace_file(path):
             return self.open_workspace(path, confirmed=True)
-        return self._read_then(path, [path], lambda: read_mask_or_image(path),
-                               lambda read: self._open_read(path, *read), "Cannot open the file")
+        notes: list[str] = []  # a volume's labels mapped by name: said as File > Open says it
+        return self._read_then(path, [path], lambda: read_mask_or_image(path, notes.append),
+                               lambda read: self._open_read(path, *read, notes), "Cannot open the file")
 
     def _open_read(self, path: Path, labels: np.ndarray | None, text: dict[str, str],
-                   grey: np.ndarray | None) -> bool:
+                   grey: np.ndarray | None, notes: list[str] | None = None) -> bool:
         if grey is not None:
             return self.trace_path(path, confirmed=True, image=grey)
-        return self.open_path(path, confirmed=True, labels=labels, text=text)
+        return self.open_path(path, confirmed=True, labels=labels, text=text, notes=notes)
 
     def _when_still_wanted(self, stamp: Stamp, path: Path, show: Callable[[], bool]) -> bool:
         """``show()`` a file read in the background, unless the user opened or made another

@@ -236,6 +236,15 @@ def test_labels_4_to_6_are_mapped_by_a_label_description_beside_the_volume(windo
     assert "6 'Left atrium' \u2192 3 left atrium" in capsys.readouterr().err
 
 
+def test_a_dropped_volume_says_how_its_labels_were_mapped_as_file_open_does(window, tmp_path):
+    """Dropped on the window, the labels were mapped by name without a word."""
+    labels = itksnap_numbered(tmp_path)
+    label_description(tmp_path / "labels.txt", {4: "LV cavity", 5: "Myo", 6: "Left atrium"})
+    assert window.open_any(tmp_path / "case_gt.nii.gz")
+    assert np.array_equal(window.document.labels, labels)
+    assert "by the names in labels.txt" in window.statusBar().currentMessage()
+
+
 def test_a_workspace_with_default_label_names_takes_them_from_a_description_beside_it(window, tmp_path):
     labels = itksnap_numbered(tmp_path, "seg.nii.gz")
     sitk.WriteImage(sitk.GetImageFromArray(np.zeros((1, *labels.shape), np.uint8)), str(tmp_path / "image.nii.gz"))
