@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from engine.cine.writers import frames_loop_bytes, frames_loop_folder
 from engine.data.dicom_echo import decoded_bytes, is_dicom_file
 from engine.data.volume_checks import volume_data_bytes
 
@@ -45,7 +46,12 @@ def read_at_once(path: Path) -> bool:
     read itself then says what is wrong). A DICOM file is sized by its decoded frames (a
     JPEG cine of a few megabytes decodes to hundreds), a NIfTI file by the voxels its header
     gives (a compressed loop's masks, a few megabytes, can hold hundreds), a MetaImage ``.mhd``
-    by the voxels it describes (the header is tiny; its ``.raw`` or ``.zraw`` holds them)."""
+    by the voxels it describes (the header is tiny; its ``.raw`` or ``.zraw`` holds them), a
+    loop's PNG frames (its folder or one of its label frames) by all its frames together."""
+    loop = frames_loop_folder(path)
+    if loop is not None:
+        decoded = frames_loop_bytes(loop)
+        return decoded is None or decoded <= READ_AT_ONCE_BYTES
     try:
         if path.stat().st_size > READ_AT_ONCE_BYTES:
             return False

@@ -765,3 +765,23 @@ def test_a_png_frames_loop_with_mismatched_folders_is_one_line(tmp_path):
     (out / "img" / "frame_002.png").unlink()
     with pytest.raises(CardiganError, match="do not hold the same frames"):
         read_frames_loop(out)
+
+
+def test_a_png_frames_loop_is_sized_by_all_its_frames_before_it_is_read(tmp_path, monkeypatch):
+    """Its folder (4 KB) or one label frame (a few hundred bytes) was taken as small, so a long
+    loop of frames was read on the window's thread whatever its length."""
+    import numpy as np
+
+    import cardigan_app.file_reading as file_reading
+    from engine.cine import write_loop
+    from engine.cine.writers import frames_loop_bytes
+
+    masks = np.zeros((6, 16, 24), np.uint8)
+    masks[:, 4:12, 4:12] = 1
+    out = tmp_path / "loop"
+    write_loop(out, np.full(masks.shape, 90, np.uint8), masks, 10.0)
+    assert frames_loop_bytes(out) == 2 * 6 * 16 * 24  # images and masks, decoded
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 2 * 6 * 16 * 24 - 1)
+    assert not file_reading.read_at_once(out) and not file_reading.read_at_once(out / "label" / "frame_000.png")
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 2 * 6 * 16 * 24)
+    assert file_reading.read_at_once(out) and file_reading.read_at_once(out / "label" / "frame_000.png")

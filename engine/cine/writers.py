@@ -201,6 +201,23 @@ def frames_loop_folder(path: Path) -> Path | None:
     return folder if (folder / LOOP_INFO).is_file() and (folder / LABEL_FRAMES).is_dir() else None
 
 
+def frames_loop_bytes(folder: Path) -> int | None:
+    """How many bytes a PNG-frames loop (:func:`frames_loop_folder`) holds decoded: its label
+    and image frames at the first frame's size, from the PNG's header alone; None when it
+    cannot be told."""
+    from PIL import Image
+
+    frames = _frame_files(folder, LABEL_FRAMES)
+    if not frames:
+        return None
+    try:
+        with Image.open(frames[0]) as first:
+            width, height = first.size
+    except (OSError, ValueError):
+        return None
+    return 2 * len(frames) * width * height
+
+
 def _frame_files(folder: Path, kind: str) -> list[Path]:
     return sorted((folder / kind).glob("frame_*.png"))
 
