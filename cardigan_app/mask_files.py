@@ -82,9 +82,9 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
         return None
     try:
         if is_hdf5_loop(path):  # a loop's own images, in the file with its masks
-            return read_hdf5_loop(path)[0]
+            return read_hdf5_loop(path, masks=False)[0]
         if frames_loop_folder(path) is not None:  # a PNG-frames loop's img/ frames
-            return read_frames_loop(path)[0]
+            return read_frames_loop(path, masks=False)[0]
         return read_grey_frames(path)
     except CardiganError:
         return None
@@ -103,7 +103,7 @@ def read_masks_and_text(path: Path, notify: Callable[[str], None] | None = None)
     loop's HDF5 file or PNG-frames folder (File › Export › Cine loop), or one of that folder's
     label frames, gives the loop's masks."""
     if is_hdf5_loop(path):
-        masks = read_hdf5_loop(path)[1]
+        masks = read_hdf5_loop(path, images=False)[1]
         return (masks[0] if len(masks) == 1 else masks), {}
     folder = frames_loop_folder(path)
     if folder is not None:

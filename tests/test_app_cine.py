@@ -785,3 +785,26 @@ def test_a_png_frames_loop_is_sized_by_all_its_frames_before_it_is_read(tmp_path
     assert not file_reading.read_at_once(out) and not file_reading.read_at_once(out / "label" / "frame_000.png")
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 2 * 6 * 16 * 24)
     assert file_reading.read_at_once(out) and file_reading.read_at_once(out / "label" / "frame_000.png")
+
+
+def test_a_loops_readers_decode_only_the_part_asked_for(tmp_path, monkeypatch):
+    """Opening a loop read its images and masks twice each: once for the masks, once for the
+    images under them."""
+    import numpy as np
+
+    import engine.maskio as maskio
+    from engine.cine import write_loop
+    from engine.cine.writers import read_frames_loop, read_hdf5_loop
+
+    masks = np.zeros((3, 16, 16), np.uint8)
+    masks[:, 4:12, 4:12] = 1
+    images = np.full(masks.shape, 90, np.uint8)
+    write_loop(tmp_path / "loop.h5", images, masks, 10.0)
+    write_loop(tmp_path / "frames", images, masks, 10.0)
+    grey, none = read_hdf5_loop(tmp_path / "loop.h5", masks=False)
+    assert none is None and (grey == images).all()
+    none, labels = read_hdf5_loop(tmp_path / "loop.h5", images=False)
+    assert none is None and (labels == masks).all()
+    monkeypatch.setattr(maskio, "read_label_map", None)  # the label frames are not decoded for the images
+    grey, none = read_frames_loop(tmp_path / "frames", masks=False)
+    assert none is None and (grey == images).all()

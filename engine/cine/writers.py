@@ -166,22 +166,27 @@ def is_hdf5_loop(path: Path) -> bool:
 HDF5_LOOP_DATASETS = ("images", "masks")
 
 
-def read_hdf5_loop(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The (T, H, W) uint8 images and label masks of an HDF5 loop (:func:`is_hdf5_loop`);
-    anything else is one line."""
+def read_hdf5_loop(path: Path, images: bool = True, masks: bool = True
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The (T, H, W) uint8 images and label masks of an HDF5 loop (:func:`is_hdf5_loop`), each
+    read only when asked (None when not); anything else is one line."""
     import h5py
 
     from ..labels import validate_label_map
 
     try:
         with h5py.File(path, "r") as f:
-            images, masks = (np.asarray(f[name]) for name in HDF5_LOOP_DATASETS)
-    except (OSError, KeyError, ValueError) as exc:
+            shapes = [f[name].shape for name in HDF5_LOOP_DATASETS]
+            read = [np.asarray(f[name]) if wanted else None
+                    for name, wanted in zip(HDF5_LOOP_DATASETS, (images, masks))]
+    except (OSError, KeyError, ValueError, AttributeError) as exc:
         raise CardiganError(f"{path}: not a loop's HDF5 file (images and masks) ({exc})") from None
-    if images.ndim != 3 or images.shape != masks.shape:
+    if len(shapes[0]) != 3 or shapes[0] != shapes[1]:
         raise CardiganError(f"{path}: a loop's images and masks must be frames of one size, got "
-                            f"{images.shape} and {masks.shape}")
-    return images.astype(np.uint8), validate_label_map(masks, str(path))
+                            f"{shapes[0]} and {shapes[1]}")
+    grey, labels = read
+    return (None if grey is None else grey.astype(np.uint8),
+            None if labels is None else validate_label_map(labels, str(path)))
 
 
 LOOP_INFO = "loop.json"  # a PNG-frames loop's timing, beside its frame folders
@@ -222,20 +227,23 @@ def _frame_files(folder: Path, kind: str) -> list[Path]:
     return sorted((folder / kind).glob("frame_*.png"))
 
 
-def read_frames_loop(folder: Path, images: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
-    """The (T, H, W) uint8 images (None when ``images`` is False) and label masks of a
-    PNG-frames loop (:func:`frames_loop_folder`); anything else is one line."""
+def read_frames_loop(folder: Path, images: bool = True, masks: bool = True
+                     ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The (T, H, W) uint8 images and label masks of a PNG-frames loop
+    (:func:`frames_loop_folder`), each decoded only when asked (None when not); anything
+    else is one line."""
     from ..labels import validate_label_map
     from ..maskio import read_label_map
 
     labels = _frame_files(folder, LABEL_FRAMES)
     if not labels:
         raise CardiganError(f"{folder}: a PNG-frames loop without {LABEL_FRAMES}/frame_*.png")
-    masks = [read_label_map(file) for file in labels]
-    if len({mask.shape for mask in masks}) > 1:
+    read = [read_label_map(file) for file in labels] if masks else []
+    if len({mask.shape for mask in read}) > 1:
         raise CardiganError(f"{folder}: the loop's label frames differ in size")
+    label_maps = validate_label_map(np.stack(read), str(folder)) if masks else None
     if not images:
-        return None, validate_label_map(np.stack(masks), str(folder))
+        return None, label_maps
     pictures = _frame_files(folder, IMAGE_FRAMES)
     if [file.name for file in pictures] != [file.name for file in labels]:
         raise CardiganError(f"{folder}: {IMAGE_FRAMES}/ and {LABEL_FRAMES}/ do not hold the same frames")
@@ -245,9 +253,9 @@ def read_frames_loop(folder: Path, images: bool = True) -> tuple[np.ndarray | No
     for file in pictures:
         with Image.open(file) as picture:
             grey.append(np.asarray(picture.convert("L")))
-    if any(frame.shape != masks[0].shape for frame in grey):
+    if len({frame.shape for frame in grey} | ({read[0].shape} if read else set())) > 1:
         raise CardiganError(f"{folder}: the loop's images and label frames differ in size")
-    return np.stack(grey).astype(np.uint8), validate_label_map(np.stack(masks), str(folder))
+    return np.stack(grey).astype(np.uint8), label_maps
 
 
 def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
