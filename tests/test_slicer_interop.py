@@ -39,6 +39,9 @@ def test_slicerio_reads_our_segmentation_with_each_class_named_coloured_and_in_p
     assert [s["color"] for s in seen["segments"]] == [
         pytest.approx([c / 255 for c in lab.color], abs=1e-4) for lab in LABELS[1:]]
     assert seen["segments"][0]["extent"] == [10, 21, 7, 22, 0, 0]
+    assert [s["terminology"]["type"] for s in seen["segments"]] == [
+        ["SCT", "87878005", "Left ventricle"], ["SCT", "74281007", "Myocardium"], ["SCT", "82471001", "Left atrium"]]
+    assert {s["terminology"]["category"][1] for s in seen["segments"]} == {"123037004"}  # anatomical structure
     assert np.array_equal(seen["voxels"][:, :, 0].T, labels)
     step = 0.6 * 256 / labels.shape[1]  # a 15 cm field, as 0.6 mm pixels at 256
     assert np.diag(seen["ijkToLPS"])[:3] == pytest.approx([step, step, 1.0])

@@ -125,3 +125,16 @@ def test_a_mask_written_for_slicer_names_and_colours_its_classes_and_reads_back(
     with pytest.raises(MaskError, match="not labels"):
         write_segmentation(tmp_path / "bad.seg.nrrd", labels * 9)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.seg.nrrd"]
+
+
+def test_a_mask_written_for_slicer_codes_each_class_in_standard_terminology(tmp_path):
+    from engine.slicer_segments import write_segmentation
+
+    path = tmp_path / "mask.seg.nrrd"
+    write_segmentation(path, small_heart())
+    image = sitk.ReadImage(str(path))
+    context = "Segmentation category and type - 3D Slicer General Anatomy list"
+    anatomy = "~^^~Anatomic codes - DICOM master list~^^~^^|"
+    assert [image.GetMetaData(f"Segment{i}_Tags") for i in range(3)] == [
+        f"TerminologyEntry:{context}~SCT^123037004^Anatomical Structure~SCT^{code}{anatomy}"
+        for code in ("87878005^Left ventricle", "74281007^Myocardium", "82471001^Left atrium")]
