@@ -227,8 +227,8 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
     The direction matrix is not applied, so a file whose direction turns or flips the picture
     (a NIfTI written from an identity RAS affine, which viewers show turned by 180 degrees)
     opens as stored, not as a viewer turns it; CAMUS images and masks are read alike. A 3D
-    Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their names
-    (:mod:`engine.slicer_segments`); any other file holds label ids 0-3, or other values named
+    Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their
+    standard terminology or names (:mod:`engine.slicer_segments`); any other file holds label ids 0-3, or other values named
     by an ITK-SNAP label description beside it (mapped by those names, the mapping told to
     ``notify``: :func:`engine.itksnap_workspace.labels_by_description`). With ``loop``,
     a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS

@@ -4,7 +4,8 @@ Slicer's Segment Editor saves a segmentation as an NRRD volume whose header name
 segment: ``SegmentN_Name``, the value its voxels hold (``SegmentN_LabelValue``) and, when
 segments overlap, the layer that holds it (``SegmentN_Layer``; a file with several layers is
 a 4-D volume whose first axis is the layer). The values are Slicer's own (1, 2, 3 ... in the
-order the segments were made), so they are mapped to ours by the segments' names:
+order the segments were made), so they are mapped to ours by what each segment is: by its
+name, as follows, or by its standard terminology (below):
 
 - a name with a word starting ``atri`` or the word ``la``: left atrium (3);
 - ``myo``…, ``epi``… or ``wall``: myocardium (2), looked at before the LV words, so
@@ -13,8 +14,13 @@ order the segments were made), so they are mapped to ours by the segments' names
 - ``background``: background (0);
 - a name with ``right``, ``rv`` or ``ra`` is none of them (the right heart is not labelled).
 
-A segment whose name says none of these is refused by name, as are two segments of
-different classes that claim the same pixel, with one exception: an epicardium segment may be
+A segment's standard terminology (Slicer's ``SegmentN_Tags`` ``TerminologyEntry``: SNOMED CT
+codes, :data:`STRUCTURE_CODES`) names its class too: it decides for a name that says none of
+the above, and over a name that says another class (:func:`class_of`); a terminology that codes
+none of our structures, or is damaged, leaves the segment to its name.
+
+A segment that neither its name nor its terminology places is refused by name, as are two
+segments of different classes that claim the same pixel, with one exception: an epicardium segment may be
 the filled area inside the heart's outer outline (as contour-drawn segmentations keep it, the
 endocardium in a layer of its own), so where it overlaps an LV cavity segment the cavity wins
 and the epicardium is the wall around it. A segmentation Slicer saved cropped to its segments
@@ -43,7 +49,7 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     (BACKGROUND, ("background",), ()),
 )
 RIGHT_HEART = ("right", "rv", "ra")  # a name with one of these is not one of our classes
-SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer)$")
+SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Code:
 SNOMED_CT = "SCT"  # DICOM's designator of SNOMED CT
 TERMINOLOGY_CONTEXT = "Segmentation category and type - 3D Slicer General Anatomy list"
 ANATOMIC_CONTEXT = "Anatomic codes - DICOM master list"
-ANATOMICAL_STRUCTURE = Code(SNOMED_CT, "123037004", "Anatomical Structure")  # the category of every structure below
+ANATOMICAL_STRUCTURE = Code(SNOMED_CT, "123037004", "Anatomical Structure")  # the category of them all
 
 STRUCTURE_CODES: tuple[tuple[int | None, Code], ...] = (
     (LV_CAVITY, Code(SNOMED_CT, "87878005", "Left ventricle")),
@@ -71,10 +77,11 @@ STRUCTURE_CODES: tuple[tuple[int | None, Code], ...] = (
 )
 """The SNOMED CT (coding scheme ``SCT``) anatomical structures a segment's standard terminology
 may name, with the class each stands for (None: a chamber of the right heart, which our label
-maps do not hold). The first code of a class is the one written for it. SNOMED CT has no code
-for the LV cavity alone that is certain enough to write here: the cavity is coded as the left
-ventricle, 87878005, which in SNOMED CT is the whole ventricle, wall included; the myocardium
-is 74281007, the myocardium in general (not a code for the left ventricle's own)."""
+maps do not hold: a segment coded as one is refused). The first code of a class is the one
+written for it. The LV cavity is coded as the left ventricle, 87878005, which in SNOMED CT is
+the whole ventricle, wall included, and the myocardium as 74281007, the myocardium in general:
+the codes for the LV cavity alone and for the LV's own myocardium are not known here with
+certainty, so none is written or read. Every code is compared by scheme and value."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class Segment:
     name: str
     value: int
     layer: int
+    tags: str = ""  # Slicer's "key:value|..." tags, its standard terminology among them
 
 
 def class_of_segment(name: str) -> int | None:
@@ -93,6 +101,39 @@ def class_of_segment(name: str) -> int | None:
     for label_id, whole, beginnings in CLASS_WORDS:
         if any(w in whole or w.startswith(beginnings) for w in words):
             return label_id
+    return None
+
+
+def coded_structure(tags: str) -> tuple[int | None, Code] | None:
+    """The structure a segment's ``TerminologyEntry`` tag codes, as (its class, its code) from
+    :data:`STRUCTURE_CODES`; None when the tags code none of them: no terminology, Slicer's
+    default "Tissue", another structure, a type with a modifier (a structure qualified in a way
+    the table does not know), or a tag too damaged to read. A structure placed in an anatomic
+    region of the right heart (the right ventricle's myocardium) is the right heart's. Never
+    raises: a damaged tag only leaves the segment to its name."""
+    for tag in tags.split("|"):
+        key, _, entry = tag.partition(":")
+        if key.strip() != "TerminologyEntry":
+            continue
+        parts = entry.split("~")
+        if len(parts) < 3 or (len(parts) > 3 and any(parts[3].split("^")[:2])):
+            return None
+        structure = known_code(parts[2])
+        region = known_code(parts[5]) if len(parts) > 5 else None
+        if structure is not None and region is not None and region[0] is None:
+            return region
+        return structure
+    return None
+
+
+def known_code(triple: str) -> tuple[int | None, Code] | None:
+    """The entry of :data:`STRUCTURE_CODES` a ``scheme^value^meaning`` triple names (by scheme
+    and value, as codes are compared; the meaning is free text), or None."""
+    scheme, _, rest = triple.partition("^")
+    value = rest.partition("^")[0].strip()
+    for class_id, code in STRUCTURE_CODES:
+        if scheme.strip().upper() == code.scheme and value == code.value:
+            return class_id, code
     return None
 
 
@@ -116,7 +157,7 @@ def segments_of(metadata: dict[str, str], where: str, layered: bool = False) -> 
         except ValueError:
             raise MaskError(f"{where}: segment {name!r} has a damaged label value or layer "
                             f"({record.get('LabelValue')!r}, {record.get('Layer')!r})") from None
-        segments.append(Segment(name, value, layer))
+        segments.append(Segment(name, value, layer, record.get("Tags", "")))
     return segments
 
 
@@ -196,7 +237,6 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
     layers = array[None] if array.ndim == 2 else array
     if layers.ndim != 3:
         raise MaskError(f"{where}: expected a single 2-D frame of segments, got shape {array.shape}")
-    names = ", ".join(lab.name for lab in LABELS[1:])
     for segment in segments:
         if not 0 <= segment.layer < layers.shape[0]:
             raise MaskError(f"{where}: segment {segment.name!r} lies in layer {segment.layer}, "
@@ -211,15 +251,12 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
     claimed = np.full(layers.shape[1:], -1, np.int16)
     under_cavity = np.zeros(layers.shape[1:], bool)  # epicardium pixels a cavity may take
     for segment in segments:
-        label_id = class_of_segment(segment.name)
-        if label_id is None:
-            raise MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
-                            "in Slicer (e.g. 'LV cavity') or remove it")
+        label_id = class_of(segment, where)
         pixels = layers[segment.layer] == segment.value
         clash = pixels & (claimed >= 0) & (claimed != label_id)
         if label_id == LV_CAVITY:
             clash &= ~under_cavity
-        elif is_filled_outline(segment.name):
+        elif label_id == MYOCARDIUM and is_filled_outline(segment.name):
             pixels &= claimed != LV_CAVITY
             clash &= claimed != LV_CAVITY
         if clash.any():
@@ -231,6 +268,35 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
         labels[pixels] = label_id
         claimed[pixels] = label_id
     return labels
+
+
+def class_of(segment: Segment, where: str) -> int:
+    """The class a segment stands for, by its standard terminology (:func:`coded_structure`)
+    and its name (:func:`class_of_segment`). The name decides when the terminology codes none of
+    our structures (Slicer gives new segments a generic "Tissue"); the terminology decides a
+    segment whose name is not one we recognise ("Segment_1", a name in another language).
+    When both say a class and they differ, the terminology wins: it is the standard, picked
+    from a list, while a name is free text. One exception: a name saying the myocardium under
+    the code of the left ventricle is the myocardium, as that code is the whole ventricle, wall
+    included (how "LV epicardium" or "LV wall" may well be coded). A segment coded as the
+    right heart, or that neither its code nor its name places (a name of the right heart
+    among them), is refused in one line."""
+    coded = coded_structure(segment.tags)
+    named = class_of_segment(segment.name)
+    if coded is None:
+        if named is None:
+            names = ", ".join(lab.name for lab in LABELS[1:])
+            raise MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
+                            "in Slicer (e.g. 'LV cavity') or remove it")
+        return named
+    label_id, code = coded
+    if label_id is None:
+        raise MaskError(f"{where}: segment {segment.name!r} is coded as {code.meaning} "
+                        f"({code.scheme} {code.value}), which a cardiGAN label map does not hold; "
+                        "change its terminology in Slicer or remove it")
+    if label_id == LV_CAVITY and named == MYOCARDIUM:
+        return MYOCARDIUM
+    return label_id
 
 
 def is_filled_outline(name: str) -> bool:

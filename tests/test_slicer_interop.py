@@ -73,6 +73,21 @@ def test_a_segmentation_slicerio_writes_reads_by_its_names_in_one_layer_or_sever
     assert np.array_equal(read_label_map(tmp_path / "two.seg.nrrd"), labels)
 
 
+def test_segments_slicerio_codes_in_standard_terminology_read_by_their_codes(tmp_path):
+    labels = small_heart()
+    theirs = np.select([labels == 1, labels == 2, labels == 3], [1, 2, 3], 0).astype(np.uint8)
+    segmentation = {
+        "voxels": theirs.T[..., None], "encoding": "gzip", "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]),
+        "segments": [{"id": f"Segment_{v}", "name": f"Segment_{v}", "labelValue": v, "layer": 0,
+                      "terminology": {"contextName": "Segmentation category and type - 3D Slicer General Anatomy list",
+                                      "category": ["SCT", "123037004", "Anatomical Structure"], "type": code}}
+                     for v, code in ((1, ["SCT", "87878005", "Left ventricle"]), (2, ["SCT", "74281007", "Myocardium"]),
+                                     (3, ["SCT", "82471001", "Left atrium"]))],
+    }
+    slicerio.write_segmentation(str(tmp_path / "coded.seg.nrrd"), segmentation)
+    assert np.array_equal(read_label_map(tmp_path / "coded.seg.nrrd"), labels)
+
+
 def test_a_segment_slicerio_names_as_the_right_heart_is_refused_by_name(tmp_path):
     labels = small_heart()
     slicer_file(tmp_path / "rv.seg.nrrd", labels[None],

@@ -11,7 +11,10 @@ from engine.errors import MaskError
 from engine.maskio import read_label_map
 from engine.slicer_segments import class_of_segment
 from label_maps import small_heart
-from slicer_files import write_segmentation
+from slicer_files import SLICER_DEFAULT_TAGS, terminology_tags, write_segmentation
+
+LV, MYO, LA = "SCT^87878005^Left ventricle", "SCT^74281007^Myocardium", "SCT^82471001^Left atrium"
+RV = "SCT^53085002^Right ventricle"
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -138,3 +141,85 @@ def test_a_mask_written_for_slicer_codes_each_class_in_standard_terminology(tmp_
     assert [image.GetMetaData(f"Segment{i}_Tags") for i in range(3)] == [
         f"TerminologyEntry:{context}~SCT^123037004^Anatomical Structure~SCT^{code}{anatomy}"
         for code in ("87878005^Left ventricle", "74281007^Myocardium", "82471001^Left atrium")]
+
+
+def heart_in_slicer_values(labels: np.ndarray) -> np.ndarray:
+    """``labels`` with Slicer's values: the atrium, the myocardium, the cavity made in that order."""
+    return np.select([labels == 3, labels == 2, labels == 1], [1, 2, 3], 0).astype(np.uint8)[None]
+
+
+def test_segments_whose_names_say_nothing_are_read_by_their_terminology(tmp_path):
+    labels = small_heart()
+    path = tmp_path / "coded.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("Segment_1", 1, 0, terminology_tags(LA)), ("Miocardio", 2, 0, terminology_tags(MYO)),
+                        ("Ventricolo sinistro", 3, 0, terminology_tags(LV.replace("SCT", "sct")))])
+    assert np.array_equal(read_label_map(path), labels)
+
+
+def test_where_name_and_terminology_disagree_the_terminology_decides(tmp_path):
+    labels = small_heart()
+    path = tmp_path / "disagree.seg.nrrd"
+    # the atrium and the cavity coded as what they are but each named as the other
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("LV cavity", 1, 0, terminology_tags(LA)), ("Myocardium", 2, 0, terminology_tags(MYO)),
+                        ("Left atrium", 3, 0, terminology_tags(LV))])
+    assert np.array_equal(read_label_map(path), labels)
+    # the left ventricle's code is the whole ventricle: a wall named under it stays the wall
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("LA", 1, 0, terminology_tags(LA)), ("LV wall", 2, 0, terminology_tags(LV)),
+                        ("LV", 3, 0, terminology_tags(LV))])
+    assert np.array_equal(read_label_map(path), labels)
+
+
+def test_a_terminology_we_do_not_know_leaves_the_segment_to_its_name(tmp_path):
+    labels = small_heart()
+    path = tmp_path / "tissue.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("Left atrium", 1, 0, SLICER_DEFAULT_TAGS), ("Myocardium", 2, 0, SLICER_DEFAULT_TAGS),
+                        ("LV cavity", 3, 0, terminology_tags("SCT^80891009^Heart"))])
+    assert np.array_equal(read_label_map(path), labels)
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("Segment_3", 3, 0, SLICER_DEFAULT_TAGS)])
+    with pytest.raises(MaskError, match="segment 'Segment_3' is none of LV cavity, Myocardium, Left atrium"):
+        read_label_map(path)
+
+
+@pytest.mark.parametrize("tags", [
+    "TerminologyEntry:", "TerminologyEntry", "TerminologyEntry:~~", "TerminologyEntry:garbage",
+    "TerminologyEntry:ctx~SCT^123037004~SCT", "||::|~^~^|", "TerminologyEntry:a~b~^82471001^~c~d~e~f~g~h",
+    terminology_tags(LA, modifier="SCT^24028007^Right"),  # a qualified type is not the plain structure
+])
+def test_a_damaged_or_unknown_terminology_never_stops_a_file_its_names_place(tmp_path, tags):
+    labels = small_heart()
+    path = tmp_path / "damaged.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("Left atrium", 1, 0, tags), ("Myocardium", 2, 0, tags), ("LV cavity", 3, 0, tags)])
+    assert np.array_equal(read_label_map(path), labels)
+
+
+@pytest.mark.parametrize("tags, words", [
+    (terminology_tags(RV), "segment 'LV cavity' is coded as Right ventricle (SCT 53085002)"),
+    (terminology_tags(MYO, region=RV), "segment 'LV cavity' is coded as Right ventricle (SCT 53085002)"),
+])
+def test_a_segment_coded_as_the_right_heart_is_refused_whatever_its_name(tmp_path, tags, words):
+    labels = small_heart()
+    path = tmp_path / "bad.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("LV cavity", 3, 0, tags)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert words in str(caught.value) and "\n" not in str(caught.value) and "bad.seg.nrrd" in str(caught.value)
+
+
+def test_a_mask_written_for_slicer_reads_back_by_its_terminology_once_renamed(tmp_path):
+    from engine.slicer_segments import write_segmentation as write_for_slicer
+
+    labels = small_heart()
+    path = tmp_path / "mask.seg.nrrd"
+    write_for_slicer(path, labels)
+    image = sitk.ReadImage(str(path))
+    for index, name in enumerate(("Ventricule gauche", "Myocarde", "Oreillette gauche")):
+        image.SetMetaData(f"Segment{index}_Name", name)  # renamed in Slicer, in French
+    sitk.WriteImage(image, str(path), True)
+    assert np.array_equal(read_label_map(path), labels)
