@@ -3,6 +3,7 @@ frames of images or masks, as ITK-SNAP and 3D Slicer open them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -488,16 +489,23 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = 
     write_nifti_files([(Path(path), array)], spacing_mm)
 
 
-def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float | None = None) -> None:
+def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float | None = None,
+                      checkpoint: Callable[[int], None] | None = None) -> None:
     """Several NIfTI files written as one (a loop's images and its masks): each is written as
-    :func:`write_nifti` writes it, and none replaces its file before all are complete."""
+    :func:`write_nifti` writes it, and none replaces its file before all are complete.
+    ``checkpoint(done)`` is called before each file is written and once all are (``done``
+    of them complete under temporary names); if it raises, none replaces its file."""
     import contextlib
 
     images = [(Path(path), *_nifti_image(Path(path), array, spacing_mm)) for path, array in files]
     with contextlib.ExitStack() as stack:
         targets = [(stack.enter_context(atomic_path(path)), path, image, suffix) for path, image, suffix in images]
-        for tmp, path, image, suffix in targets:
+        for done, (tmp, path, image, suffix) in enumerate(targets):
+            if checkpoint is not None:
+                checkpoint(done)
             _write_itk_into(tmp, path, image, suffix, compress=suffix == ".nii.gz")
+        if checkpoint is not None:
+            checkpoint(len(targets))
 
 
 def _nifti_image(path: Path, array: np.ndarray, spacing_mm: float | None):

@@ -523,3 +523,56 @@ def test_a_loop_of_a_shape_model_heart_draws_each_phase_once(timing, monkeypatch
                                            model.mask(heart, "2CH", 1.0, 64, fan=fan))
     assert loop.masks.dtype == masks.dtype and np.array_equal(loop.masks, masks)
     assert loop.field.dtype == field.dtype and np.array_equal(loop.field, field)
+
+
+LOOP_NAMES = ["loop.gif", "loop.mp4", "loop.nii.gz", "loop.h5", "loop.dcm", "frames"]
+
+
+def small_loop(frames: int = 8, size: int = 32):
+    rng = np.random.default_rng(5)
+    return (rng.integers(0, 255, (frames, size, size)).astype(np.uint8),
+            rng.integers(0, 4, (frames, size, size)).astype(np.uint8))
+
+
+@pytest.mark.parametrize("name", LOOP_NAMES)
+def test_a_loop_writer_says_how_far_it_is_step_by_step_up_to_its_total(tmp_path, name):
+    from engine.cine.writers import WRITING, output_kind, step_count
+
+    images, masks = small_loop()
+    heard = []
+    write_loop(tmp_path / name, images, masks, fps=25.0, progress=heard.append)
+    total = step_count(output_kind(tmp_path / name), len(images), 25.0)
+    assert total == {"loop.nii.gz": 2, "loop.dcm": 1}.get(name, len(images))
+    assert [p.done for p in heard] == list(range(total + 1))  # each step, then the loop in place
+    assert {p.total for p in heard} == {total} and {p.stage for p in heard} == {WRITING}
+
+
+def files_under(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("name", [n for n in LOOP_NAMES if n != "loop.dcm"])  # a DICOM file is one step
+def test_a_loop_write_asked_to_stop_ends_early_and_leaves_what_was_there(tmp_path, name):
+    """Cancelling an export stops between frames (between the images and the masks for NIfTI)
+    and leaves no temporary file, no half a loop and the files that were there untouched."""
+    from engine.progress import Cancelled
+
+    images, masks = small_loop()
+    path = tmp_path / name
+    if name == "frames":
+        path.mkdir()  # an empty folder chosen for the frames stays as it was
+    else:
+        path.write_bytes(b"an older loop")
+        (tmp_path / "loop_gt.nii.gz").write_bytes(b"masks painted by hand")
+    before = files_under(tmp_path)
+    heard = []
+    with pytest.raises(Cancelled):
+        write_loop(path, images, masks, fps=25.0, progress=heard.append, should_stop=lambda: len(heard) >= 1)
+    assert [p.done for p in heard] == [0]  # stopped at the next step, not at the end
+    assert files_under(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["frames"] if name == "frames" else [name, "loop_gt.nii.gz"])  # no temporaries, no staging folder
+    if name == "frames":
+        assert list(path.iterdir()) == []
+    write_loop(path, images, masks, fps=25.0)  # and writing it again works
+    assert files_under(tmp_path) != before

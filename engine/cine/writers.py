@@ -22,6 +22,15 @@ The format follows the output's name:
 
 Every file is written under a temporary name and renamed when complete, so a killed export
 never leaves a file that looks finished.
+
+A writer reports how far it is through ``progress`` (:class:`~engine.progress.Progress`,
+stage :data:`WRITING`): ``done`` of ``total`` steps, a frame each for GIF, MP4, HDF5 and PNG
+frames (a GIF's frame when the encoder has taken it), a file each for NIfTI (the images, then
+the masks), one for DICOM; ``total`` of ``total`` once the loop is in place. Between steps,
+and once more before the finished file replaces the one at ``path``, it asks ``should_stop``;
+when that says yes it raises :class:`~engine.progress.Cancelled` and removes what it wrote
+under temporary names: the files at ``path`` (and a NIfTI loop's masks beside it) are left as
+they were, and a PNG-frames folder is not made.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import numpy as np
 from ..errors import CardiganError
 from ..fileio import atomic_path, require_space
 from ..maskio import mask_path_for, write_nifti_files
+from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 FORMATS = {".gif": "GIF", ".mp4": "MP4", ".nii.gz": "NIfTI", ".nii": "NIfTI", ".h5": "HDF5", ".hdf5": "HDF5",
            ".dcm": "DICOM"}
@@ -53,32 +63,68 @@ def output_kind(path: Path) -> str:
     return "folder"
 
 
+WRITING = "writing the loop"  # the stage a writer's progress names
+
+
+class Steps:
+    """A writer's way through ``total`` steps: where it says how far it is, and where it stops
+    when asked (see the module)."""
+
+    def __init__(self, total: int, progress: ProgressCallback = no_progress,
+                 should_stop: StopCheck = never_stop) -> None:
+        self.total = max(1, total)
+        self._progress = progress
+        self._should_stop = should_stop
+
+    def at(self, done: int) -> None:
+        """``done`` steps are written (all of them: the file is complete but not yet in place):
+        raise :class:`Cancelled` when a stop was asked for, else say how far it is."""
+        if self._should_stop():
+            raise Cancelled("the loop export was cancelled")
+        if done < self.total:
+            self._progress(Progress(WRITING, done, self.total))
+
+    def finished(self) -> None:
+        """The loop is in place."""
+        self._progress(Progress(WRITING, self.total, self.total))
+
+
 def write_loop(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict | None = None,
-               study=None, series_number: int = 1) -> list[Path]:
+               study=None, series_number: int = 1, progress: ProgressCallback = no_progress,
+               should_stop: StopCheck = never_stop) -> list[Path]:
     """Write (T, H, W) uint8 ``images`` with their ``masks``; returns the paths written. A DICOM
     loop goes into ``study`` (:class:`engine.data.dicom_echo.DicomStudy`) as series
-    ``series_number``: one patient's views as series of one study."""
+    ``series_number``: one patient's views as series of one study. ``progress`` hears how far
+    it is; when ``should_stop`` says yes it raises :class:`~engine.progress.Cancelled` and
+    leaves nothing written (see the module)."""
     path = Path(path)
     kind = output_kind(path)
     images = np.ascontiguousarray(images, dtype=np.uint8)
     masks = np.ascontiguousarray(masks, dtype=np.uint8)
     assert images.shape == masks.shape and images.ndim == 3, (images.shape, masks.shape)
     info = dict(info or {})
+    steps = Steps(step_count(kind, len(images), fps), progress, should_stop)
     if kind == "gif":
-        return [_write_gif(path, images, fps)]
-    if kind == "mp4":
-        return [_write_mp4(path, images, fps)]
-    if kind == "nifti":
-        return _write_nifti(path, images, masks, fps)
-    if kind == "hdf5":
-        return [_write_hdf5(path, images, masks, fps, info)]
-    if kind == "dicom":
-        from ..data.dicom_echo import write_dicom_echo
+        written = [_write_gif(path, images, fps, steps)]
+    elif kind == "mp4":
+        written = [_write_mp4(path, images, fps, steps)]
+    elif kind == "nifti":
+        written = _write_nifti(path, images, masks, fps, steps)
+    elif kind == "hdf5":
+        written = [_write_hdf5(path, images, masks, fps, info, steps)]
+    elif kind == "dicom":
+        written = [_write_dicom(path, images, fps, info, study, series_number, steps)]
+    else:
+        written = [_write_folder(path, images, masks, fps, info, steps)]
+    steps.finished()
+    return written
 
-        write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"),
-                         study=study, series_number=series_number)
-        return [path]
-    return [_write_folder(path, images, masks, fps, info)]
+
+def step_count(kind: str, frames: int, fps: float) -> int:
+    """How many steps writing a loop of ``frames`` as ``kind`` reports (see the module)."""
+    if kind == "gif":
+        return len(gif_frames(frames, fps)[0])
+    return {"nifti": 2, "dicom": 1}.get(kind, frames)
 
 
 GIF_MAX_FPS = 50.0  # a GIF delay under 2 hundredths of a second is played as 10
@@ -97,16 +143,27 @@ def gif_frames(count: int, fps: float) -> tuple[np.ndarray, list[int]]:
     return kept, [10 * max(2, int(d)) for d in np.diff(ticks)]
 
 
-def _write_gif(path: Path, images: np.ndarray, fps: float) -> Path:
-    import imageio.v3 as iio
+def _write_gif(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path:
+    """Pillow takes the frames one by one (as imageio hands them over, the same bytes), so
+    each is a step and a stop is heard between them."""
+    from PIL import Image
 
     kept, delays = gif_frames(len(images), fps)
+
+    def later_frames():
+        for done, index in enumerate(kept[1:], start=1):
+            steps.at(done)
+            yield Image.fromarray(images[index])
+
     with atomic_path(path) as tmp:
-        iio.imwrite(tmp, images[kept], extension=".gif", duration=delays, loop=0)
+        steps.at(0)
+        Image.fromarray(images[kept[0]]).save(tmp, format="GIF", save_all=True, append_images=later_frames(),
+                                              duration=delays, loop=0)
+        steps.at(len(kept))
     return path
 
 
-def _write_mp4(path: Path, images: np.ndarray, fps: float) -> Path:
+def _write_mp4(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path:
     import imageio_ffmpeg
 
     height, width = images.shape[1:]
@@ -119,30 +176,50 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float) -> Path:
                                              output_params=["-f", "mp4"])
         writer.send(None)
         try:
-            for frame in padded:
+            for done, frame in enumerate(padded):
+                steps.at(done)
                 writer.send(np.ascontiguousarray(frame))
         finally:
             writer.close()
+        steps.at(len(padded))
     return path
 
 
-def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float) -> list[Path]:
+def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, steps: Steps) -> list[Path]:
     written = [path, mask_path_for(path)]
-    write_nifti_files(list(zip(written, (images, masks))))  # the pair replaced together or not at all
+    # the pair replaced together or not at all: a stop after the images leaves both as they were
+    write_nifti_files(list(zip(written, (images, masks))), checkpoint=steps.at)
     return written
 
 
-def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
+def _write_dicom(path: Path, images: np.ndarray, fps: float, info: dict, study, series_number: int,
+                 steps: Steps) -> Path:
+    from ..data.dicom_echo import write_dicom_echo
+
+    steps.at(0)
+    write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"),
+                     study=study, series_number=series_number)
+    return path
+
+
+def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict, steps: Steps) -> Path:
+    """A chunk a frame, written frame by frame (a step each; a reader's frame is one chunk)."""
     import h5py
 
     with atomic_path(path) as tmp:
         require_space(tmp, images.nbytes + masks.nbytes)  # HDF5 crashes the process closing a file on a full disk
         with h5py.File(tmp, "w") as f:
-            f.create_dataset("images", data=images, compression="gzip")
-            f.create_dataset("masks", data=masks, compression="gzip")
+            chunks = (1, *images.shape[1:])
+            stored = [f.create_dataset(name, shape=images.shape, dtype=np.uint8, chunks=chunks, compression="gzip")
+                      for name in HDF5_LOOP_DATASETS]
+            for done in range(len(images)):
+                steps.at(done)
+                for dataset, frames in zip(stored, (images, masks)):
+                    dataset[done] = frames[done]
             f.attrs["fps"] = float(fps)
             for key, value in info.items():
                 f.attrs[key] = value if not isinstance(value, (dict, list)) else json.dumps(value)
+        steps.at(len(images))
     return path
 
 
@@ -258,7 +335,7 @@ def read_frames_loop(folder: Path, images: bool = True, masks: bool = True
     return np.stack(grey).astype(np.uint8), label_maps
 
 
-def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict) -> Path:
+def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict, steps: Steps) -> Path:
     from ..data.imaging import save_png
 
     if path.exists() and any(path.iterdir()):
@@ -270,9 +347,11 @@ def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float,
     digits = max(3, len(str(len(images) - 1)))  # names that sort in time
     try:
         for i, (image, mask) in enumerate(zip(images, masks)):
+            steps.at(i)
             save_png(staging / IMAGE_FRAMES / f"frame_{i:0{digits}d}.png", image)
             save_png(staging / LABEL_FRAMES / f"frame_{i:0{digits}d}.png", mask)
         (staging / LOOP_INFO).write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
+        steps.at(len(images))
         if path.exists():
             path.rmdir()
         staging.rename(path)
