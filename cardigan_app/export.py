@@ -10,10 +10,12 @@ classes named and coloured. Opening the mask again brings its image along, under
 (:func:`engine.maskio.images_path_for`). The figure is a colour PNG.
 
 The cine loop is written on a :class:`~cardigan_app.tasks.BackgroundTask` (an MP4 or DICOM of
-a long loop takes seconds): the window stays live, shows a busy cursor and a status line
-meanwhile, refuses a second loop export until the first ends, and ends with one line, the
-paths written or why not. The engine's writers write under temporary names, so a failed
-export leaves nothing half-written."""
+a long loop takes seconds): the window stays live, shows a busy cursor, a status line and, in
+the status bar, how far the writing is with a Cancel button (Esc that nothing else takes
+cancels too); it refuses a second loop export until the first ends, and ends with one line, the
+paths written, that it was cancelled, or why not. The engine's writers write under temporary
+names, so a failed or cancelled export leaves nothing half-written and a file that was at its
+name (and a NIfTI loop's masks beside it) as it was."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from .tasks import BackgroundTask
 from .wording import studio_line
 
 if TYPE_CHECKING:
+    from .job_progress import JobProgress
     from .main_window import MainWindow
 
 PNG_FILTER = "PNG image (*.png)"
@@ -289,15 +292,34 @@ class Exporter:
         except CardiganError as exc:
             show_error(self.window, "Export failed", studio_line(exc, "the export"))
             return False
-        task = BackgroundTask(lambda _progress, _stop: write_loop(path, images, masks, fps, info),
+        task = BackgroundTask(lambda progress, stop: write_loop(path, images, masks, fps, info, progress=progress,
+                                                                should_stop=stop),
                               "loop export", self.window)
         task.setObjectName(path.name)
+        task.progressed.connect(self._job.show_progress)
         task.succeeded.connect(lambda written: self._cine_written(written))
         task.failed.connect(lambda message: self._cine_failed(path, message))
+        task.cancelled.connect(lambda: self._cine_cancelled(path))
         self.cine_task = task
         QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         self.window.statusBar().showMessage(f"Writing the loop to {path.name}\u2026")
+        self._job.start(f"Writing the loop to {path}", "Stop writing the loop; nothing is left half-written (Esc)")
         task.start()
+        return True
+
+    @property
+    def _job(self) -> JobProgress:
+        """The status bar's progress and Cancel field (:class:`~cardigan_app.job_progress.JobProgress`)."""
+        return self.window.status_widgets.job
+
+    def cancel_cine(self) -> bool:
+        """Ask the loop being written to stop; True when one was (its end follows, queued)."""
+        task = self.cine_task
+        if task is None or not task.running or task.cancel_requested:
+            return False
+        task.cancel()
+        self._job.cancelling()
+        self.window.statusBar().showMessage(f"Cancelling the loop export to {task.objectName()}\u2026")
         return True
 
     def wait_cine(self, timeout: float | None = None) -> bool:
@@ -308,7 +330,12 @@ class Exporter:
         if self.cine_task is not None:
             self.cine_task.deleteLater()
             self.cine_task = None
+            self._job.stop()
             QGuiApplication.restoreOverrideCursor()
+
+    def _cine_cancelled(self, path: Path) -> None:
+        self._cine_ended()
+        self.window.statusBar().showMessage(f"Loop export cancelled; nothing was written to {path.name}", 8000)
 
     def _cine_written(self, written: list[Path]) -> None:
         self._cine_ended()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
 from engine.data.dicom_echo import dicom_files_in
@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self.tool_widgets = build_toolbar(self, self.state)
         self.status_widgets = build_status_bar(self)
+        self.status_widgets.job.cancelRequested.connect(self.exporter.cancel_cine)
         self.data_tools = install_data_menu(self)
         self.training = install_training(self)
         self._connect()
@@ -876,6 +877,14 @@ class MainWindow(QMainWindow):
                           "model was trained on the CAMUS dataset and carries its terms: CC BY-NC-SA "
                           "4.0, non-commercial research only; cite Leclerc et al., IEEE TMI "
                           "38(9):2198\u20132210, 2019.</p>")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc that nothing in the window took (a polygon's corners take it first) stops the
+        cine loop being written."""
+        if event.key() == Qt.Key.Key_Escape and self.exporter.cancel_cine():
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -5,7 +5,9 @@ device, cursor, class), and Qt clips what does not fit there, mid-word, without 
 while a message is shown, the permanent fields give way to it one by one, in the order of
 :attr:`StatusBar.give_way_order` (the least urgent first), until it fits; they come back when
 it ends or the bar widens. A message too long even for the whole bar ends in an ellipsis, and
-the bar's tooltip holds the whole text, as it does whenever any of it is hidden.
+the bar's tooltip holds the whole text, as it does whenever any of it is hidden. A fixed field
+(:meth:`StatusBar.add_fixed`, a running job's progress and its Cancel button) never gives way:
+the message keeps left of it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ranks: dict[QWidget, int] = {}  # the permanent fields and their give-way ranks
+        self._fixed: list[QWidget] = []  # the permanent fields that never give way
         self._given_way: list[QWidget] = []
         self.messageChanged.connect(self._make_room)
 
@@ -30,6 +33,14 @@ class StatusBar(QStatusBar):
         """Add a permanent field; a lower ``give_way_rank`` gives way to a long message sooner."""
         self.addPermanentWidget(widget)
         self._ranks[widget] = give_way_rank
+
+    def add_fixed(self, widget: QWidget) -> None:
+        """Add a permanent field that never gives way to a message (it shows and hides itself)."""
+        self.addPermanentWidget(widget)
+        self._fixed.append(widget)
+
+    def _fields_shown(self) -> list[QWidget]:
+        return [widget for widget in (*self.give_way_order, *self._fixed) if widget.isVisible()]
 
     @property
     def give_way_order(self) -> list[QWidget]:
@@ -47,7 +58,7 @@ class StatusBar(QStatusBar):
         grip = self.findChild(QSizeGrip)
         if grip is not None and grip.isVisible():
             right = min(right, grip.x() - GAP)
-        shown = [widget.x() for widget in self.give_way_order if widget.isVisible()]
+        shown = [widget.x() for widget in self._fields_shown()]
         if shown:
             right = min(right, min(shown) - GAP)
         return QRect(LEFT_MARGIN, 0, max(0, right - LEFT_MARGIN), self.height())
@@ -85,13 +96,12 @@ class StatusBar(QStatusBar):
         option = QStyleOption()
         option.initFrom(self)
         self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
-        for widget in self.give_way_order:
-            if widget.isVisible():
-                frame = QStyleOption()
-                frame.rect = widget.geometry().adjusted(-2, -1, 2, 1)
-                frame.palette = self.palette()
-                frame.state = QStyle.StateFlag.State_None
-                self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, painter, widget)
+        for widget in self._fields_shown():
+            frame = QStyleOption()
+            frame.rect = widget.geometry().adjusted(-2, -1, 2, 1)
+            frame.palette = self.palette()
+            frame.state = QStyle.StateFlag.State_None
+            self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, painter, widget)
         room = self.message_rect()
         painter.setPen(self.palette().windowText().color())
         painter.drawText(room, Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine,

@@ -19,6 +19,7 @@ from engine.models.registry import KINDS_IN_WORDS
 
 from .actions import ActionRegistry, keys_in_words
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
+from .job_progress import JobProgress
 from .state import StudioState
 from .status_line import StatusBar
 
@@ -246,6 +247,7 @@ class StatusWidgets:
     device: QLabel
     cursor: QLabel
     label: QLabel
+    job: JobProgress  # a cine loop being written: its progress and Cancel, hidden meanwhile
 
 
 def build_menus(window: MainWindow) -> Menus:
@@ -354,7 +356,8 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
 def build_status_bar(window: MainWindow) -> StatusWidgets:
     """Device, last synthesis time, pointer position and the class under it. A long message
     has the room it needs: the synthesis time gives way first, then the device, the pointer's
-    position and class, the busy note last (:class:`~cardigan_app.status_line.StatusBar`)."""
+    position and class, the busy note last (:class:`~cardigan_app.status_line.StatusBar`).
+    Rightmost, while a cine loop is written, its progress and Cancel button, which never give way."""
     bar = StatusBar(window)  # parented, so its Python side lives as long as the window
     window.setStatusBar(bar)
     give_way = {"time": 0, "device": 1, "cursor": 2, "label": 3, "busy": 4}
@@ -369,4 +372,6 @@ def build_status_bar(window: MainWindow) -> StatusWidgets:
         if name in widths:
             widget.setMinimumWidth(widths[name])
         bar.add_field(widget, give_way[name])
+    fields["job"] = JobProgress(bar)
+    bar.add_fixed(fields["job"])
     return StatusWidgets(**fields)

@@ -688,7 +688,7 @@ def test_the_cine_export_writes_off_the_gui_thread_with_a_busy_state(window, qtb
     loop_made(window, qtbot)
     release, threads = threading.Event(), []
 
-    def slow_write(path, images, masks, fps, info=None):
+    def slow_write(path, images, masks, fps, info=None, **_progress_and_stop):
         threads.append(threading.current_thread())
         assert release.wait(30)
         path.write_bytes(b"loop")
@@ -707,6 +707,84 @@ def test_the_cine_export_writes_off_the_gui_thread_with_a_busy_state(window, qtb
     qtbot.waitUntil(lambda: not window.exporter.writing_cine, timeout=10_000)
     assert window.statusBar().currentMessage() == f"Exported {tmp_path / 'loop.mp4'}"
     assert not (tmp_path / "other.mp4").exists()
+
+
+def paused_at_first_step(monkeypatch):
+    """The loop's real writer, held after its first step until the export is cancelled; the
+    steps it reported."""
+    import engine.cine
+
+    real, steps, paused = engine.cine.write_loop, [], threading.Event()
+
+    def write_loop(path, images, masks, fps, info=None, progress=None, should_stop=None):
+        def step(progress_now):
+            progress(progress_now)
+            steps.append(progress_now.done)
+            if progress_now.done == 1:
+                paused.set()
+                deadline = time.monotonic() + 30
+                while not should_stop() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+
+        return real(path, images, masks, fps, info, progress=step, should_stop=should_stop)
+
+    monkeypatch.setattr(engine.cine, "write_loop", write_loop)
+    return steps, paused
+
+
+def progress_shown(window, monkeypatch) -> list[tuple[int, int]]:
+    """(done, total) as the status bar's progress field is told it, from now on."""
+    job, shown = window.status_widgets.job, []
+    show = job.show_progress
+    monkeypatch.setattr(job, "show_progress", lambda progress: (shown.append((progress.done, progress.total)),
+                                                                show(progress)))
+    return shown
+
+
+@pytest.mark.parametrize("name,cancel", [("loop.gif", "button"), ("loop.nii.gz", "Esc"), ("frames", "button")])
+def test_a_cine_export_shows_its_progress_and_cancelling_it_leaves_what_was_there(window, qtbot, tmp_path,
+                                                                                   monkeypatch, name, cancel):
+    """The user saw a busy cursor and nothing else: no progress and no way to stop a long
+    export. The status bar shows how far it is with a Cancel button (Esc cancels too); a
+    cancelled export leaves the files that were there byte for byte and nothing else."""
+    import cardigan_app.export as export
+    import engine.cine
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    loop_made(window, qtbot)
+    monkeypatch.setattr(export, "confirm_overwrite", lambda parent, paths: True)
+    path = tmp_path / name
+    if name != "frames":
+        path.write_bytes(b"an older loop")
+        (tmp_path / "loop_gt.nii.gz").write_bytes(b"masks painted by hand")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_write = engine.cine.write_loop
+    steps, paused = paused_at_first_step(monkeypatch)
+    job = window.status_widgets.job
+    assert job.isHidden()
+    assert window.exporter.export_cine(path)
+    assert paused.wait(30)
+    qtbot.waitUntil(lambda: job.bar.value() == 1, timeout=10_000)
+    assert job.isVisible() and job.cancel_button.isEnabled() and job.bar.maximum() > 1
+    if cancel == "Esc":
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)  # the brush does not take it: it reaches the window
+    else:
+        qtbot.mouseClick(job.cancel_button, Qt.MouseButton.LeftButton)
+    assert not job.cancel_button.isEnabled() and "Cancelling" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.exporter.writing_cine, timeout=30_000)
+    assert window.statusBar().currentMessage() == f"Loop export cancelled; nothing was written to {name}"
+    assert job.isHidden() and QGuiApplication.overrideCursor() is None
+    assert steps == [0, 1]  # it stopped at the next step, mid-write
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporaries, nothing half-written
+
+    monkeypatch.setattr(engine.cine, "write_loop", real_write)
+    shown = progress_shown(window, monkeypatch)
+    assert exported(window, qtbot, path if name != "frames" else tmp_path / "again")
+    assert window.statusBar().currentMessage().startswith("Exported ")
+    done = [d for d, _ in shown]
+    assert done == sorted(set(done)) and done[-1] == shown[-1][1] > 1  # increasing, up to the total
+    assert job.isHidden()
 
 
 def test_a_failed_cine_export_says_one_line_and_leaves_nothing(window, qtbot, tmp_path, monkeypatch):

@@ -145,10 +145,16 @@ def test_long_status_messages_are_readable_at_1280_by_800(window, qtbot, tmp_pat
         assert shown_whole(message), message
     bar.clearMessage()
     qtbot.wait(20)
-    assert all(f.isVisible() for f in vars(fields).values()) and bar.toolTip() == ""
+    assert all(f.isVisible() for f in bar.give_way_order) and bar.toolTip() == ""
     assert fields.label.text() == "2 \u00b7 Myocardium"
     bar.showMessage("Saved mask.png", 60_000)  # a short message leaves every field in place
-    assert all(f.isVisible() for f in vars(fields).values())
+    assert all(f.isVisible() for f in bar.give_way_order)
+    assert fields.job.isHidden()  # shown only while a loop is written
+    fields.job.start("Writing the loop", "Stop writing the loop")
+    bar.showMessage(messages[-1] * 2, 60_000)  # too long for the bar: its progress and Cancel stay
+    qtbot.wait(20)
+    assert fields.job.isVisible() and bar.message_rect().right() < fields.job.x()
+    fields.job.stop()
 
 
 def test_extension_points_for_later_menus_and_panels(window):
