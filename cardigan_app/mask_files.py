@@ -12,14 +12,15 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
-from engine.cine.writers import frames_loop_folder, is_hdf5_loop, read_frames_loop, read_hdf5_loop
+from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (Geometry, images_path_for, is_volume_file, mask_name_stem, painted_frames, read_label_map,
+from engine.maskio import (MASK_FILE_SUFFIXES, Geometry, images_path_for, is_hdf5_file, is_volume_file, mask_name_stem,
+                           painted_frames, read_label_map,
                            read_label_map_and_text,
                            read_png_text, read_volume_label, fitting_geometry, write_label_png)
 
@@ -81,8 +82,9 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
     if path is None:
         return None
     try:
-        if is_hdf5_loop(path):  # a loop's own images, in the file with its masks
-            return read_hdf5_loop(path, masks=False)[0]
+        loop = read_if_hdf5_loop(path, masks=False)  # a loop's own images, in the file with its masks
+        if loop is not None:
+            return loop[0]
         if frames_loop_folder(path) is not None:  # a PNG-frames loop's img/ frames
             return read_frames_loop(path, masks=False)[0]
         return read_grey_frames(path)
@@ -102,17 +104,26 @@ def read_masks_and_text(path: Path, notify: Callable[[str], None] | None = None)
     opened once; how a volume's labels were mapped by their names is told to ``notify``. A
     loop's HDF5 file or PNG-frames folder (File › Export › Cine loop), or one of that folder's
     label frames, gives the loop's masks."""
-    if is_hdf5_loop(path):
-        masks = read_hdf5_loop(path, images=False)[1]
-        return (masks[0] if len(masks) == 1 else masks), {}
+    labels, text, _ = read_labels(path, notify)
+    return labels, text
+
+
+def read_labels(path: Path, notify: Callable[[str], None] | None = None, images: bool = False
+                ) -> tuple[np.ndarray, dict[str, str], np.ndarray | None]:
+    """(:func:`read_masks_and_text`, the loop's images when ``images`` and the file holds them
+    beside its masks, else None): a loop's HDF5 file opened once for both."""
+    loop = read_if_hdf5_loop(path, images=images)
+    if loop is not None:
+        grey, masks = loop
+        return (masks[0] if len(masks) == 1 else masks), {}, grey
     folder = frames_loop_folder(path)
     if folder is not None:
         masks = read_frames_loop(folder, images=False)[1]
-        return (masks[0] if len(masks) == 1 else masks), {}
+        return (masks[0] if len(masks) == 1 else masks), {}, None
     if not is_volume_file(path):
-        return read_label_map_and_text(path)
+        return (*read_label_map_and_text(path), None)
     masks = read_volume_label(path, loop=True, notify=notify)
-    return (masks[0] if len(masks) == 1 else masks), {}
+    return (masks[0] if len(masks) == 1 else masks), {}, None
 
 
 @dataclass(frozen=True)
@@ -144,21 +155,26 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     ``volume`` (by default ``path``, when it is a volume). ``notes``: what reading the labels
     already told (a workspace's labels mapped by name), kept with what reading them here tells."""
     notes = list(notes or [])
+    known: np.ndarray | None = None  # the frames of ``path`` read with its labels (a loop's HDF5 file)
     if labels is None:
-        labels, text = read_masks_and_text(path, notes.append)
+        labels, text, known = read_labels(path, notes.append, images=reference is None)
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
     if reference is None:
         reference = images_beside(path)
+
+    def frames_of(file: Path | None) -> np.ndarray | None:
+        return known if known is not None and file == path else reference_frames(file)
+
     if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
-        frames = reference_frames(reference)
+        frames = frames_of(reference)
         fitting = frames is not None and frames.shape == labels.shape
         return MaskRead(labels, frames if fitting else None, reference if fitting else None, notes=tuple(notes))
     taken = None
     if labels.ndim == 3:
         taken = (next(iter(painted_frames(labels)), 0), len(labels))
         labels = labels[taken[0]]
-    frames = reference_frames(reference)
+    frames = frames_of(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     volume = volume or (path if is_volume_file(path) else None)
     geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0) if volume is not None
@@ -192,8 +208,9 @@ def images_beside(path: Path) -> Path | None:
     """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
     for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
     truth: :func:`engine.maskio.images_path_for`), when it is there; a loop's HDF5 file holds
-    its images itself, and a PNG-frames loop's folder holds them beside its label frames."""
-    if is_hdf5_loop(path):
+    its images itself, and a PNG-frames loop's folder holds them beside its label frames. An
+    HDF5 file is not opened here: reading it says whether it is a loop."""
+    if not Path(path).name.lower().endswith(MASK_FILE_SUFFIXES) and is_hdf5_file(path):
         return path
     folder = frames_loop_folder(path)
     if folder is not None:

@@ -886,3 +886,37 @@ def test_a_loops_readers_decode_only_the_part_asked_for(tmp_path, monkeypatch):
     monkeypatch.setattr(maskio, "read_label_map", None)  # the label frames are not decoded for the images
     grey, none = read_frames_loop(tmp_path / "frames", masks=False)
     assert none is None and (grey == images).all()
+
+
+def test_opening_a_loops_hdf5_file_opens_it_once(window, tmp_path, monkeypatch):
+    """File > Open of a loop's HDF5 file opened it six times: to tell it is a loop and to read
+    its masks, again for the images beside them, and once more to size those images."""
+    import h5py
+
+    from engine.cine import write_loop
+
+    masks = np.zeros((4, 64, 64), np.uint8)
+    for frame, size in enumerate((20, 16, 12, 16)):
+        masks[frame, 10:10 + size, 10:10 + size] = 1
+    images = np.full(masks.shape, 90, np.uint8)
+    write_loop(tmp_path / "loop.h5", images, masks, 10.0)
+    window.document.mark_saved()
+    opened = []
+    real_init = h5py.File.__init__
+
+    def counted(self, name, *args, **kwargs):
+        if not isinstance(name, h5py.h5f.FileID):  # a file's own object handle opens nothing
+            opened.append(name)
+        real_init(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.File, "__init__", counted)
+    assert window.files.open_path(tmp_path / "loop.h5", confirmed=True)
+    assert len(opened) == 1
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert (ed.labels == masks[0]).all() and (es.labels == masks[2]).all()
+    assert window.references.count == len(images)  # its images, read in that same open
+    opened.clear()
+    window.document.mark_saved()
+    assert window.files.open_or_trace(tmp_path / "loop.h5")  # dropped: its masks, then its images
+    assert len(opened) == 2
+    assert window.references.count == len(images)

@@ -226,18 +226,7 @@ def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, i
 def is_hdf5_loop(path: Path) -> bool:
     """Whether ``path`` is an HDF5 file holding a loop as :func:`write_loop` writes one (top-level
     ``images`` and ``masks``), not the seed's dataset layout."""
-    from ..maskio import MASK_FILE_SUFFIXES, is_hdf5_file
-
-    # a file named as a label map is read as one (a misnamed HDF5 file is said so by that read)
-    if Path(path).name.lower().endswith(MASK_FILE_SUFFIXES) or not is_hdf5_file(path):
-        return False
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as f:
-            return all(isinstance(f.get(name), h5py.Dataset) for name in HDF5_LOOP_DATASETS)
-    except (OSError, ValueError):
-        return False
+    return _open_hdf5_loop(path, lambda f: True) is not None
 
 
 HDF5_LOOP_DATASETS = ("images", "masks")
@@ -247,23 +236,60 @@ def read_hdf5_loop(path: Path, images: bool = True, masks: bool = True
                    ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The (T, H, W) uint8 images and label masks of an HDF5 loop (:func:`is_hdf5_loop`), each
     read only when asked (None when not); anything else is one line."""
-    import h5py
+    read = read_if_hdf5_loop(path, images, masks)
+    if read is None:
+        raise CardiganError(f"{path}: not a loop's HDF5 file (images and masks)")
+    return read
 
+
+def read_if_hdf5_loop(path: Path, images: bool = True, masks: bool = True
+                      ) -> tuple[np.ndarray | None, np.ndarray | None] | None:
+    """:func:`read_hdf5_loop` when ``path`` is an HDF5 loop (:func:`is_hdf5_loop`), None when it
+    is not one: the file opened once, to tell and to read."""
     from ..labels import validate_label_map
 
-    try:
-        with h5py.File(path, "r") as f:
-            shapes = [f[name].shape for name in HDF5_LOOP_DATASETS]
-            read = [np.asarray(f[name]) if wanted else None
-                    for name, wanted in zip(HDF5_LOOP_DATASETS, (images, masks))]
-    except (OSError, KeyError, ValueError, AttributeError) as exc:
-        raise CardiganError(f"{path}: not a loop's HDF5 file (images and masks) ({exc})") from None
-    if len(shapes[0]) != 3 or shapes[0] != shapes[1]:
-        raise CardiganError(f"{path}: a loop's images and masks must be frames of one size, got "
-                            f"{shapes[0]} and {shapes[1]}")
+    read = _open_hdf5_loop(path, lambda f: _hdf5_loop_arrays(f, path, images, masks))
+    if read is None:
+        return None
     grey, labels = read
     return (None if grey is None else grey.astype(np.uint8),
             None if labels is None else validate_label_map(labels, str(path)))
+
+
+def _open_hdf5_loop(path: Path, work):
+    """``work(f)`` on the open HDF5 file at ``path`` when it holds a loop's datasets, None for
+    any other file (one named as a label map is read as one: a misnamed HDF5 file is said so
+    by that read); a loop that cannot be read is one line."""
+    from ..maskio import MASK_FILE_SUFFIXES, is_hdf5_file
+
+    if Path(path).name.lower().endswith(MASK_FILE_SUFFIXES) or not is_hdf5_file(path):
+        return None
+    import h5py
+
+    try:
+        f = h5py.File(path, "r")
+    except (OSError, ValueError):
+        return None
+    with f:
+        try:
+            if not all(isinstance(f.get(name), h5py.Dataset) for name in HDF5_LOOP_DATASETS):
+                return None
+        except (OSError, ValueError):
+            return None
+        try:
+            return work(f)
+        except (OSError, KeyError, ValueError, AttributeError) as exc:
+            raise CardiganError(f"{path}: not a loop's HDF5 file (images and masks) ({exc})") from None
+
+
+def _hdf5_loop_arrays(f, path: Path, images: bool, masks: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The asked-for datasets of the open HDF5 loop ``f``, once their shapes agree."""
+    shapes = [f[name].shape for name in HDF5_LOOP_DATASETS]
+    if len(shapes[0]) != 3 or shapes[0] != shapes[1]:
+        raise CardiganError(f"{path}: a loop's images and masks must be frames of one size, got "
+                            f"{shapes[0]} and {shapes[1]}")
+    return tuple(np.asarray(f[name]) if wanted else None
+                 for name, wanted in zip(HDF5_LOOP_DATASETS, (images, masks)))
 
 
 LOOP_INFO = "loop.json"  # a PNG-frames loop's timing, beside its frame folders
