@@ -31,6 +31,7 @@ writes it) beside it names them, and they are mapped by those names as a workspa
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -183,21 +184,52 @@ def read_label_descriptions(path: Path) -> dict[int, str] | None:
 
 
 def label_descriptions_beside(volume: Path) -> tuple[Path, dict[int, str]] | None:
-    """(the file, its names) of an ITK-SNAP label description beside ``volume``: one named
-    after it (``x.txt``, ``x_labels.txt`` for ``x.nii.gz``) first, then any other ``*.txt`` in
-    its folder that is one; None when there is none."""
-    from .maskio import mask_name_stem
-
-    stem = mask_name_stem(volume.name).lower()
-    try:
-        texts = sorted(p for p in volume.parent.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
-    except OSError:
-        return None
-    texts.sort(key=lambda p: not p.stem.lower().startswith(stem))  # named after the volume first
-    for path in texts[:MAX_TEXT_FILES]:
-        names = read_label_descriptions(path)
+    """(the file, its names) of an ITK-SNAP label description beside ``volume``: one under a
+    name it usually has (:func:`description_names`), looked up by that name; else the first
+    other ``*.txt`` in its folder that is one (the folder listed only up to it, at most
+    :data:`MAX_TEXT_FILES` text files read); None when there is none."""
+    named = description_names(volume)
+    for name in named:
+        path = volume.parent / name
+        names = read_label_descriptions(path) if path.is_file() else None
         if names is not None:
             return path, names
+    return _first_description_in(volume.parent, set(named))
+
+
+def description_names(volume: Path) -> list[str]:
+    """The names a label description beside ``volume`` usually has, in the order they are
+    looked for: named after the volume (``x_gt.txt``, ``x_gt_labels.txt``, and ``x.txt``,
+    ``x_labels.txt`` for the images ``x`` whose masks ``x_gt.nii.gz`` are), then ``labels.txt``
+    and the one an export writes (``itksnap_labels.txt``)."""
+    from .labels import ITKSNAP_LABELS_NAME
+    from .maskio import MASKS_MARK, mask_name_stem
+
+    stem = mask_name_stem(volume.name)
+    stems = [stem]
+    if stem.lower().endswith(MASKS_MARK) and len(stem) > len(MASKS_MARK):
+        stems.append(stem[: -len(MASKS_MARK)])
+    names = [name for each in stems for name in (f"{each}.txt", f"{each}_labels.txt")]
+    return list(dict.fromkeys(names + ["labels.txt", ITKSNAP_LABELS_NAME]))
+
+
+def _first_description_in(folder: Path, skip: set[str]) -> tuple[Path, dict[int, str]] | None:
+    """The first ``*.txt`` in ``folder`` (not one of ``skip``) that is a label description,
+    the folder listed only until it is found."""
+    read = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.lower().endswith(".txt") or entry.name in skip or not entry.is_file():
+                    continue
+                names = read_label_descriptions(Path(entry.path))
+                if names is not None:
+                    return Path(entry.path), names
+                read += 1
+                if read >= MAX_TEXT_FILES:
+                    return None
+    except OSError:
+        return None
     return None
 
 

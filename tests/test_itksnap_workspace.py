@@ -182,3 +182,86 @@ def test_a_workspace_over_a_loop_takes_its_one_painted_frame(tmp_path):
     loop[1] = labels
     path, _ = case(tmp_path, loop, DEFAULT_TABLE)
     assert np.array_equal(read_label_map(path), labels)
+
+
+def entries_listed(monkeypatch) -> list[str]:
+    """The names of the folder entries anything lists from now on (os.scandir, os.listdir,
+    Path.iterdir), as a list that grows as they are listed."""
+    import os
+    from pathlib import Path
+
+    listed: list[str] = []
+    real_scandir, real_listdir, real_iterdir = os.scandir, os.listdir, Path.iterdir
+
+    class CountedScandir:
+        def __init__(self, *args):
+            self.entries = real_scandir(*args)
+
+        def __iter__(self):
+            for entry in self.entries:
+                listed.append(entry.name)
+                yield entry
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.entries.close()
+
+        def close(self):
+            self.entries.close()
+
+    def listdir(*args):
+        names = real_listdir(*args)
+        listed.extend(names)
+        return names
+
+    def iterdir(self):
+        for path in real_iterdir(self):
+            listed.append(path.name)
+            yield path
+
+    monkeypatch.setattr(os, "scandir", CountedScandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    return listed
+
+
+def described_volume(folder, description_name: str):
+    """A NIfTI painted with ITK-SNAP's labels 4-6 among 3,000 other files, and a label
+    description named ``description_name`` beside it that names them."""
+    labels = small_heart()
+    write_nifti(folder / "case_gt.nii.gz", np.where(labels > 0, labels + 3, 0).astype(np.uint8))
+    for index in range(3000):
+        (folder / f"frame_{index:04d}.png").touch()
+    for index in range(3):
+        (folder / f"note_{index}.txt").write_text("not a label description\n")
+    lines = ['0 0 0 0 0 0 0 "Clear Label"', '4 255 0 0 1 1 1 "LV cavity"', '5 0 255 0 1 1 1 "Myocardium"',
+             '6 0 0 255 1 1 1 "Left atrium"']
+    (folder / description_name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return labels
+
+
+@pytest.mark.parametrize("name", ["case_gt.txt", "case_labels.txt", "labels.txt", "itksnap_labels.txt"])
+def test_a_label_description_under_a_name_it_usually_has_is_found_without_listing_the_folder(
+        tmp_path, monkeypatch, name):
+    """The folder was listed whole to find it: slow in a folder of a loop's thousands of frames."""
+    from engine.itksnap_workspace import label_descriptions_beside
+
+    described_volume(tmp_path, name)
+    listed = entries_listed(monkeypatch)
+    found = label_descriptions_beside(tmp_path / "case_gt.nii.gz")
+    assert found is not None and found[0].name == name and found[1][5] == "Myocardium"
+    assert listed == []
+
+
+def test_a_label_description_under_another_name_is_still_found_and_the_listing_stops_there(tmp_path, monkeypatch):
+    from engine.itksnap_workspace import label_descriptions_beside
+    from engine.maskio import read_volume_label
+
+    labels = described_volume(tmp_path, "segmentation names.txt")
+    listed = entries_listed(monkeypatch)
+    found = label_descriptions_beside(tmp_path / "case_gt.nii.gz")
+    assert found is not None and found[0].name == "segmentation names.txt"
+    assert listed[-1] == "segmentation names.txt" and len(listed) == len(set(listed))  # listed once, up to it
+    assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz"), labels)
