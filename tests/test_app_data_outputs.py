@@ -320,3 +320,33 @@ def test_the_output_a_job_just_wrote_is_not_said_as_a_warning(qtbot, tmp_path, f
     dialog.overwrite.setChecked(False)
     dialog.format.setCurrentIndex(dialog.format.findData("hdf5" if fmt == "folders" else "folders"))
     assert "Written by the last run" not in shown(dialog)
+
+
+def test_a_typed_output_is_looked_at_once_the_typing_pauses_and_start_looks_again(qtbot, tmp_path, monkeypatch):
+    """Each keystroke in the output field looked at the disk (a stat per folder up to one that
+    exists, a folder's first entry): slow on a network share."""
+    import cardigan_app.data_tools.output_note as output_note
+
+    dialog = phantom_dialog(qtbot)
+    out = a_folder_with_a_file(tmp_path / "xmine_typed")
+    looks: list[Path] = []
+    take = output_note.OutputLook.take
+    monkeypatch.setattr(output_note.OutputLook, "take",
+                        staticmethod(lambda path, target: looks.append(path) or take(path, target)))
+    dialog.output.set_path(tmp_path / "x")  # as Browse… sets it: looked at at once
+    assert looks == [tmp_path / "x"] and dialog.start_button.isEnabled()
+
+    looks.clear()
+    qtbot.keyClicks(dialog.output.edit, "mine_typed")  # ten edits
+    assert dialog.output.path() == out and looks == []
+    qtbot.waitUntil(lambda: looks != [], timeout=5_000)
+    qtbot.wait(2 * output_note.SETTLE_MS)
+    assert looks == [out]
+    assert not dialog.start_button.isEnabled() and "output folder is not empty" in shown(dialog)
+
+    dialog.output.set_path(tmp_path / "x")
+    qtbot.keyClicks(dialog.output.edit, "mine_typed")
+    assert dialog.start_button.isEnabled()  # the last look, at x, until the typing pauses
+    dialog.start_button.click()  # Start looks at the output typed, at once
+    assert not dialog.running and "output folder is not empty" in dialog.status.text()
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]

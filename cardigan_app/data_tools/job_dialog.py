@@ -123,12 +123,20 @@ class JobDialog(QDialog):
         self.fit_to_screen()
 
     def watch_output(self, note: OutputNote) -> OutputNote:
-        """Keep ``note`` (and Start) up to date as its output or Replace box changes; the
-        subclass puts it under the output field and ends :meth:`problem` with its problem."""
+        """Keep ``note`` (and Start) up to date as its output or Replace box changes (a typed
+        output once the typing pauses); the subclass puts it under the output field and ends
+        :meth:`problem` with its problem."""
         self.output_note = note
-        note.field.pathChanged.connect(self._update_buttons)
+        note.field.pathChanged.connect(self._output_changed)
         note.overwrite.toggled.connect(self._update_buttons)
+        note.settled.connect(self._update_buttons)
         return note
+
+    def _output_changed(self) -> None:
+        """A typed output is looked at when the typing pauses; one chosen (Browse…) at once."""
+        if self.output_note.field.edit.isModified():
+            self.output_note.typed()
+        self._update_buttons()
 
     def fit_to_screen(self) -> None:
         """As tall as the content wants, but on the screen: taller content scrolls."""
@@ -164,7 +172,7 @@ class JobDialog(QDialog):
 
     def _update_buttons(self) -> None:
         if self.output_note is not None:
-            self.output_note.refresh()
+            self.output_note.refresh_unless_typing()
         running = self.running
         problem = self.problem()
         self.start_button.setEnabled(not running and problem is None)

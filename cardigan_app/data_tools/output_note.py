@@ -14,8 +14,11 @@ would be made in, or the nearest one above it that exists. It only looks at the 
 there, a file, a folder with anything in it, its name, whether its folder can be written
 into), and once per update however often the dialog asks (:class:`OutputLook`: a stat, a
 stat and an access check per folder up to one that exists and, for a folder, its first
-entry; each keystroke in the field is an update): the full check, which reads the dataset the
-folder holds, stays the engine's when the job starts.
+entry): the full check, which reads the dataset the folder holds, stays the engine's when the
+job starts. A path typed into the field is looked at once the typing pauses
+(:data:`SETTLE_MS`; :meth:`OutputNote.typed`), not at every keystroke; one chosen with
+Browse…, a change of the Replace box or of what the output depends on (a format), and the
+check before Start (:meth:`OutputNote.refresh`) look at once, so Start never goes by an old look.
 
 Once the dialog's own job has written an output (:meth:`OutputNote.mark_written`), that output
 is expected to hold something: while it stays the one chosen (the same path, the same file
@@ -32,10 +35,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel
 
 from .. import theme
 from ..path_field import PathField
+
+SETTLE_MS = 250  # a typed output is looked at once the typing has paused this long
 
 # the file an output names when the job writes one file (None: the job writes a folder)
 FileTarget = Callable[[Path], "Path | None"]
@@ -157,7 +163,10 @@ class OutputNote(QLabel):
     ``folder_name_problem``: why a folder output may not have the name given (the phantom
     dialog's folders format given ``x.h5``), checked before whether the folder is empty;
     ``name_advice``: what to know about the name of an output that can be written, said
-    first in the muted line."""
+    first in the muted line. A typed output is looked at when the typing pauses: the note
+    emits :attr:`settled` then, for the dialog to update (:meth:`refresh_unless_typing`) with it."""
+
+    settled = Signal()  # the output typed has stopped changing: time to look at it
 
     def __init__(self, field: PathField, overwrite: QCheckBox, replaces: str,
                  file_target: FileTarget | None = None,
@@ -170,17 +179,39 @@ class OutputNote(QLabel):
         self.name_advice = name_advice or (lambda _out: None)
         self._look: OutputLook | None = None  # the last update's look at the output
         self.written: tuple[Path, Path | None] | None = None  # the output (and file) the last job wrote
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.settled)
         self.setWordWrap(True)
         self.hide()
+
+    def typed(self) -> None:
+        """The output was typed into: look at it once the typing pauses, not now."""
+        self._settle.start()
+
+    @property
+    def pending(self) -> bool:
+        """Whether a typed output waits to be looked at."""
+        return self._settle.isActive()
+
+    def refresh_unless_typing(self) -> None:
+        """:meth:`refresh`, unless a typed output waits for its typing to pause (the note
+        and :meth:`problem` keep the last look until then)."""
+        if not self.pending:
+            self.refresh()
 
     def look(self) -> OutputLook | None:
         """The last look at the output while it is the one chosen, else a new one (None with no
         output chosen): an update looks at the disk once, however often it asks. The file
         target is part of the look (it may look too: a folder's ``phantom.hdf5``), so a change
-        of what it depends on (a format) must :meth:`refresh`, as the dialogs do."""
+        of what it depends on (a format) must :meth:`refresh`, as the dialogs do. While a typed
+        output waits (:attr:`pending`), the last look stands, or None when there is none."""
         out = self.field.path()
         if out is None:
             return None
+        if self.pending:
+            return self._look
         if self._look is None or self._look.out != out:
             self._look = OutputLook.take(out, self.file_target(out))
         return self._look
@@ -236,7 +267,9 @@ class OutputNote(QLabel):
                 "replaced)") if look.found.holds_files else ""
 
     def refresh(self) -> None:
-        """Look at the output afresh; say its problem, else what becomes of what it holds."""
+        """Look at the output afresh, now (a typed output waiting included); say its problem,
+        else what becomes of what it holds."""
+        self._settle.stop()
         self._look = None
         problem = self.problem()
         if problem and self.is_written(self._look):  # expected to hold what the job wrote
