@@ -145,6 +145,31 @@ def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
     return dialog
 
 
+def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model, monkeypatch):
+    """The tooltips restated each layout apart from the engine's own lines, so the two could
+    drift (the NIfTI tip left out database_split/)."""
+    from PySide6.QtCore import Qt
+
+    import engine.export.writers as writers
+    from engine.export import EXPORT_FORMATS, layout_description
+
+    dialog = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    qtbot.addWidget(dialog)
+    offered = [dialog.format.itemData(i) for i in range(dialog.format.count())]
+    assert offered == list(EXPORT_FORMATS)
+    for index, name in enumerate(offered):
+        tip = dialog.format.itemData(index, Qt.ItemDataRole.ToolTipRole)
+        assert tip == layout_description(name) and writers.LAYOUT_LINES[name] in tip
+        assert writers.LAYOUT_DETAILS[name] in tip
+        dialog.format.setCurrentIndex(index)
+        assert dialog.format.toolTip() == tip
+    monkeypatch.setitem(writers.LAYOUT_LINES, "nifti", "the CAMUS layout, as the engine now says it")
+    again = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    qtbot.addWidget(again)
+    tip = again.format.itemData(again.format.findData("nifti"), Qt.ItemDataRole.ToolTipRole)
+    assert "the CAMUS layout, as the engine now says it" in tip
+
+
 def test_export_dialog_says_under_the_output_before_start_when_nnunet_would_not_find_the_folder(qtbot, tmp_path,
                                                                                                tiny_model):
     advice = "nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): rename synthetic"

@@ -10,7 +10,8 @@ Overwrite is ticked, and so is one named as a file (``out.h5``: every layout is 
 dialog says so under the folder as soon as it (or the format) is chosen, and keeps Start off
 until Overwrite is ticked or another folder chosen, not only when Start is pressed. What the
 chosen layout will write in the folder is said under it too, in the engine's names
-(:func:`engine.export.layout_line`), and the result names the file or folder written
+(:func:`engine.export.layout_line`; each layout's tooltip is
+:func:`engine.export.layout_description`), and the result names the file or folder written
 (:func:`engine.export.main_output`).
 """
 
@@ -25,8 +26,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import Words, option
-from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, layout_line, main_output,
-                           nnunet_name_problem)
+from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, layout_description, layout_line,
+                           main_output, nnunet_name_problem)
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK
 from engine.export.writers import FOLDER_INSTEAD
 from engine.maskio import MASK_FILE_PATTERNS
@@ -41,15 +42,6 @@ from .output_note import OutputNote
 
 FILE_ITEM = "__file__"
 MODELS_OWN = "Model's own"  # the style scale box at 0: no style scale given, the model file's applies
-FORMAT_TIPS = {
-    "png": "Prepared layout: <split>/img|label/<stem>.png plus manifest.json (SPADE custom compatible)",
-    "hdf5": "The seed's HDF5: <split>/<patient>/<view>/im (2, H, W, 1) and gt (2, H, W); needs ED and ES",
-    "nifti": "CAMUS 2023 layout: database_nifti/<patient>/<patient>_<view>_<ED|ES>[_gt].nii.gz",
-    "nnunet": "nnU-Net v2 raw dataset: imagesTr/<case>_0000.png, labelsTr/<case>.png (train and valid), "
-              "imagesTs/labelsTs (test), dataset.json; name the folder DatasetNNN_Name",
-}
-
-
 # the style scale to a ten-thousandth: --style-scale takes any spread above 0, and spreads
 # well below 0.01 are asked for; only finer ones than this are the command line's alone
 STYLE_SCALE_DECIMALS = 4
@@ -149,10 +141,10 @@ class ExportDialog(JobDialog):
         self.format = QComboBox()
         for name in EXPORT_FORMATS:
             self.format.addItem(name, name)
-            self.format.setItemData(self.format.count() - 1, FORMAT_TIPS.get(name, ""), Qt.ItemDataRole.ToolTipRole)
+            self.format.setItemData(self.format.count() - 1, layout_description(name), Qt.ItemDataRole.ToolTipRole)
         self.format.currentIndexChanged.connect(
-            lambda: self.format.setToolTip(FORMAT_TIPS.get(self.format.currentData(), "")))
-        self.format.setToolTip(FORMAT_TIPS["png"])
+            lambda: self.format.setToolTip(layout_description(self.format.currentData())))
+        self.format.setToolTip(layout_description(self.format.currentData()))
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("The same seed gives the same patients, splits and images")

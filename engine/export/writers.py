@@ -224,6 +224,14 @@ LAYOUT_LINES = {
     "nnunet": f"{NNUNET_FOLDERS[0]}/ and {NNUNET_FOLDERS[1]}/ (train and valid), {NNUNET_FOLDERS[2]}/ and "
               f"{NNUNET_FOLDERS[3]}/ (test), dataset.json (nnU-Net v2's raw layout)",
 }
+# what else to know of a layout when choosing it: what reads it, what it asks of the masks or the folder
+LAYOUT_DETAILS = {
+    "png": "as prepare writes a dataset: training and the studio's dataset browser read it",
+    "hdf5": "the seed's layout: each view's im (2, H, W, 1) and gt (2, H, W) hold its ED and ES, so both "
+            "are needed, at one size",
+    "nifti": "<patient>_<view>_<ED|ES>[_gt].nii.gz, with each patient's Info_<view>.cfg",
+    "nnunet": "name the folder DatasetNNN_Name (e.g. Dataset501_Echo) so that nnU-Net finds it",
+}
 
 
 def main_output(out: Path, format: str) -> Path:
@@ -232,9 +240,20 @@ def main_output(out: Path, format: str) -> Path:
     return {"hdf5": out / HDF5_NAME, "nifti": out / NIFTI_FOLDER}.get(format, out)
 
 
+def layout_contents(format: str) -> str:
+    """What an export in ``format`` writes into its folder (:data:`LAYOUT_LINES`)."""
+    return f"{LAYOUT_LINES[format]} and manifest.json"
+
+
 def layout_line(out: Path, format: str) -> str:
     """What an export in ``format`` writes into ``out``, and where, in one line."""
-    return f"Will write in {out.name}/: {LAYOUT_LINES[format]} and manifest.json"
+    return f"Will write in {out.name}/: {layout_contents(format)}"
+
+
+def layout_description(format: str) -> str:
+    """The layout ``format`` for someone choosing it (the studio's tooltip on it): what it
+    writes (:func:`layout_contents`), then what else to know (:data:`LAYOUT_DETAILS`)."""
+    return f"Writes {layout_contents(format)}; {LAYOUT_DETAILS[format]}"
 
 
 # the folder the export goes in instead, in advice: "--out" on the command line, the
