@@ -7,7 +7,9 @@ named by the one rule of :func:`engine.maskio.mask_path_for`, as CAMUS names its
 the cine export its masks: ``<name>.png`` with ``<name>_gt.png``, or ``<name>.nii.gz`` with
 ``<name>_gt.nii.gz`` and ``<name>.itksnap``, an ITK-SNAP workspace that opens the two with the
 classes named and coloured. Opening the mask again brings its image along, under it
-(:func:`engine.maskio.images_path_for`). The figure is a colour PNG.
+(:func:`engine.maskio.images_path_for`). A PNG pair's mask was once ``<name>_mask.png``: a pair
+exported over such an earlier one asks whether to remove the old mask (:func:`old_pair_mask`),
+which is kept unless the user agrees. The figure is a colour PNG.
 
 The cine loop is written on a :class:`~cardigan_app.tasks.BackgroundTask` (an MP4 or DICOM of
 a long loop takes seconds): the window stays live, shows a busy cursor, a status line and, in
@@ -30,12 +32,14 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
-from engine.maskio import Geometry, mask_name_stem, mask_path_for, nifti_suffix, write_grey_png, write_label_png, write_nifti
+from engine.fan import FAN_KEY
+from engine.maskio import (Geometry, mask_name_stem, mask_path_for, nifti_suffix, read_label_map, read_png_text,
+                           write_grey_png, write_label_png, write_nifti)
 from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 
 from . import folders
-from .dialogs.prompts import confirm_overwrite, show_error
+from .dialogs.prompts import confirm_overwrite, confirm_remove_old_mask, show_error
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
 from .tasks import BackgroundTask
@@ -118,6 +122,28 @@ def pair_mask_path(path: Path) -> Path:
     """Where a pair's mask goes beside its image: ``x_gt.nii.gz`` or ``x_gt.png`` (one rule,
     :func:`engine.maskio.mask_path_for`)."""
     return mask_path_for(path)
+
+
+OLD_PAIR_MASK_MARK = "_mask"  # a PNG pair's mask was x_mask.png before it followed mask_path_for
+
+
+def old_pair_mask(path: Path) -> Path | None:
+    """The mask an earlier export of a PNG pair to ``path`` wrote under the name it had then
+    (``x_mask.png`` beside ``x.png``), when it is there: a label PNG carrying the fan a
+    studio mask carries, of the size of the image ``path`` holds. None for anything else (a
+    NIfTI pair, a file that is not such a mask)."""
+    if path.suffix.lower() != ".png":
+        return None
+    old = path.with_name(path.stem + OLD_PAIR_MASK_MARK + path.suffix)
+    if not (old.is_file() and path.is_file()) or FAN_KEY not in read_png_text(old):
+        return None
+    try:
+        labels = read_label_map(old)
+        with Image.open(path) as image:
+            width, height = image.size
+    except (CardiganError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return old if labels.shape == (height, width) else None
 
 
 def pair_workspace_path(path: Path) -> Path | None:
@@ -215,8 +241,29 @@ class Exporter:
         existing = [str(p) for p in beside if p.exists()]
         if existing and not confirm_overwrite(self.window, existing):
             return False
+        old = old_pair_mask(path)
+        if old is not None and not confirm_remove_old_mask(self.window, old, pair_mask_path(path)):
+            old = None
         text, geometry = self._mask_text(), self.window.document.geometry
-        return self._write(lambda: write_pair(path, result.image, result.labels, text, geometry), path, *beside)
+        if not self._write(lambda: write_pair(path, result.image, result.labels, text, geometry), path, *beside):
+            return False
+        if old is not None:
+            self._remove_old_mask(old)
+        return True
+
+    def _remove_old_mask(self, old: Path) -> None:
+        """Remove the old-named mask the user agreed to remove, the pair now written; said after
+        what was exported."""
+        try:
+            old.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            said = f"; {old.name} was not removed: {exc.strerror or exc}"
+        else:
+            said = f"; removed the old mask {old.name}"
+        bar = self.window.statusBar()
+        bar.showMessage(bar.currentMessage() + said, 8000)
 
     def export_figure(self) -> bool:
         result = self._current()

@@ -657,6 +657,49 @@ def test_an_exported_png_pair_is_named_by_the_one_rule_and_opens_again_with_its_
     assert window.reference_image is None and (window.document.labels == labels).all()
 
 
+def test_a_png_pair_exported_over_an_older_one_asks_before_removing_its_old_named_mask(window, tmp_path,
+                                                                                        monkeypatch):
+    """A pair exported over one of before x_gt.png wrote x_gt.png and left the old x_mask.png
+    beside it, a stale mask that opens as if it were the pair's."""
+    import cardigan_app.export as export
+    from cardigan_app.mask_files import MaskFiles
+    from engine.maskio import write_grey_png
+
+    labels = window.document.labels
+    old_labels = np.roll(labels, 3, axis=1)
+
+    def earlier_export(text: dict[str, str]) -> None:  # the pair as it was named then
+        write_grey_png(tmp_path / "pair.png", np.full(labels.shape, 60, np.uint8))
+        write_label_png(tmp_path / "pair_mask.png", old_labels, text)
+
+    asked = []
+    save_dialog_returns(monkeypatch, tmp_path / "pair.png")
+    ours = MaskFiles.png_text(window.document)
+    for agreed in (False, True):
+        earlier_export(ours)
+
+        def answer(parent, old, new, agreed=agreed):
+            asked.append((old.name, new.name))
+            return agreed
+
+        monkeypatch.setattr(export, "confirm_remove_old_mask", answer, raising=False)
+        assert window.exporter.export_pair()
+        assert asked[-1] == ("pair_mask.png", "pair_gt.png")
+        assert (read_label_png(tmp_path / "pair_gt.png") == labels).all()
+        assert (tmp_path / "pair_mask.png").exists() == (not agreed)  # removed only when agreed
+        if agreed:
+            assert "removed the old mask pair_mask.png" in window.statusBar().currentMessage()
+        (tmp_path / "pair_gt.png").unlink()
+
+    asked.clear()
+    earlier_export({})  # no fan: a label map of the user's own, never asked about
+    assert window.exporter.export_pair()
+    write_label_png(tmp_path / "pair_mask.png", old_labels[:32], ours)  # another image's size
+    (tmp_path / "pair_gt.png").unlink()
+    assert window.exporter.export_pair()
+    assert asked == [] and (tmp_path / "pair_mask.png").exists()
+
+
 def test_a_save_dialogs_answer_names_png_or_nifti():
     from cardigan_app.export import NIFTI_FILTER, PNG_FILTER, chosen_path, pair_mask_path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -35,6 +36,19 @@ def show_error(parent: QWidget, title: str, message: str) -> None:
 def confirm_overwrite(parent: QWidget, paths: list[str]) -> bool:
     names = "\n".join(paths)
     answer = QMessageBox.question(parent, "Replace files?", f"These files exist already:\n{names}\n\nReplace them?",
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def confirm_remove_old_mask(parent: QWidget, old: Path, new: Path) -> bool:
+    """Whether to remove ``old`` (``x_mask.png``, a pair's mask as an earlier export named it)
+    now that the pair's mask is written as ``new`` (``x_gt.png``); No keeps it."""
+    answer = QMessageBox.question(parent, "Remove the old mask?",
+                                  f"{old.name} beside the image looks like the mask an earlier export of this "
+                                  f"pair wrote, under the name pair masks had then. This export writes the mask "
+                                  f"as {new.name}.\n\nRemove {old.name}, so that only the new mask lies beside "
+                                  "the image?",
                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                   QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
