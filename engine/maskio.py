@@ -229,7 +229,9 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
     (a NIfTI written from an identity RAS affine, which viewers show turned by 180 degrees)
     opens as stored, not as a viewer turns it; CAMUS images and masks are read alike. A 3D
     Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their
-    standard terminology or names (:mod:`engine.slicer_segments`); any other file holds label ids 0-3, or other values named
+    standard terminology or names (:mod:`engine.slicer_segments`; a segment read by its
+    terminology, which its name does not say, told to ``notify`` in one line:
+    :func:`engine.slicer_segments.reading_note`); any other file holds label ids 0-3, or other values named
     by an ITK-SNAP label description beside it (mapped by those names, the mapping told to
     ``notify``: :func:`engine.itksnap_workspace.labels_by_description`). With ``loop``,
     a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS
@@ -239,7 +241,7 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
 
     from .data.metaimage import native_stderr_silenced
     from .data.volume_checks import readable_volume
-    from .slicer_segments import labels_from_segments, segment_layers, segments_of
+    from .slicer_segments import labels_from_segments, reading_note, segment_layers, segments_of
 
     path = Path(path)
     check_mask_path(path)
@@ -255,10 +257,18 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
     layered = image.GetNumberOfComponentsPerPixel() > 1
     segments = segments_of(metadata, str(path), layered)
     if segments:
+        told: list = []
         if loop:  # a loop loaded in Slicer as a volume, painted on one frame or several
             slices = segment_layers(array, layered, metadata, str(path), every_slice=True)
-            return np.stack([labels_from_segments(slices[:, k], segments, str(path)) for k in range(slices.shape[1])])
-        return labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments, str(path))
+            labels = np.stack([labels_from_segments(slices[:, k], segments, str(path), told)
+                               for k in range(slices.shape[1])])
+        else:
+            labels = labels_from_segments(segment_layers(array, layered, metadata, str(path)), segments,
+                                          str(path), told)
+        line = reading_note(told)
+        if line and notify is not None:
+            notify(f"{path.name}: {line}")
+        return labels
     if layered:  # a colour image, or overlapping layers without a Slicer header: no way to tell what they hold
         raise MaskError(f"{path}: holds {image.GetNumberOfComponentsPerPixel()} values per pixel (a colour "
                         "image, or segment layers without 3D Slicer's segment names); a label map holds one: "

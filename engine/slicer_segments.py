@@ -17,7 +17,9 @@ name, as follows, or by its standard terminology (below):
 A segment's standard terminology (Slicer's ``SegmentN_Tags`` ``TerminologyEntry``: SNOMED CT
 codes, :data:`STRUCTURE_CODES`) names its class too: it decides for a name that says none of
 the above, and over a name that says another class (:func:`class_of`); a terminology that codes
-none of our structures, or is damaged, leaves the segment to its name.
+none of our structures, or is damaged, leaves the segment to its name. A segment its
+terminology placed where its name does not (a name that says nothing, or another class) is
+told to the reader's ``notify`` in one line (:func:`reading_note`); a plain name match says nothing.
 
 A segment that neither its name nor its terminology places is refused by name, as are two
 segments of different classes that claim the same pixel, with one exception: an epicardium segment may be
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MaskError
-from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM
+from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM, in_sentence
 
 # (class, words that name it): the first class one of whose words a segment's name holds wins
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -231,9 +233,12 @@ def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], 
     return layers[:, 0]
 
 
-def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str) -> np.ndarray:
+def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
+                         told: list[Told] | None = None) -> np.ndarray:
     """A (H, W) label map from a segmentation's values: ``array`` is (H, W) for one layer or
-    (L, H, W) for several; every segment's pixels get the class its name stands for."""
+    (L, H, W) for several; every segment's pixels get the class it stands for (:func:`class_of`).
+    How a segment was read that its name does not say (its terminology decided) is appended to
+    ``told`` (:func:`reading_note`)."""
     layers = array[None] if array.ndim == 2 else array
     if layers.ndim != 3:
         raise MaskError(f"{where}: expected a single 2-D frame of segments, got shape {array.shape}")
@@ -253,20 +258,24 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str)
     for segment in segments:
         label_id = class_of(segment, where)
         pixels = layers[segment.layer] == segment.value
+        outline = label_id == MYOCARDIUM and is_filled_outline(segment.name)
         clash = pixels & (claimed >= 0) & (claimed != label_id)
         if label_id == LV_CAVITY:
             clash &= ~under_cavity
-        elif label_id == MYOCARDIUM and is_filled_outline(segment.name):
-            pixels &= claimed != LV_CAVITY
+        elif outline:
+            pixels = pixels & (claimed != LV_CAVITY)
             clash &= claimed != LV_CAVITY
         if clash.any():
             other = LABELS[int(claimed[clash][0])].name
             raise MaskError(f"{where}: segment {segment.name!r} overlaps a segment of {other} in "
                             f"{int(clash.sum())} pixels; a label map gives each pixel one class")
-        if label_id == MYOCARDIUM and is_filled_outline(segment.name):
+        if outline:
             under_cavity |= pixels
         labels[pixels] = label_id
         claimed[pixels] = label_id
+        reading = how_read(segment, label_id)
+        if reading is not None and told is not None and pixels.any():  # an empty segment changes nothing
+            told.append(reading)
     return labels
 
 
@@ -303,6 +312,43 @@ def is_filled_outline(name: str) -> bool:
     """Whether a segment's name says it is the epicardium: the area inside the heart's outer
     outline, cavity included, as contour-drawn segmentations keep it."""
     return any(w.startswith("epi") for w in re.findall(r"[a-z]+", name.lower()))
+
+
+@dataclass(frozen=True)
+class Told:
+    """How a segment was read that its name does not say: the class its terminology ``code``
+    gave it, ``over_name`` when its name says another class."""
+    name: str
+    label_id: int
+    code: Code
+    over_name: bool
+
+
+def how_read(segment: Segment, label_id: int) -> Told | None:
+    """How ``segment``, read as ``label_id``, was read that its name does not say, or None:
+    its name alone decided, or its name and its terminology agree."""
+    coded = coded_structure(segment.tags)
+    named = class_of_segment(segment.name)
+    if coded is None or named == label_id:
+        return None
+    return Told(segment.name, label_id, coded[1], named is not None)
+
+
+def reading_note(told: list[Told]) -> str | None:
+    """One line saying how the segments in ``told`` were read ("segment 'Segment_1' read as
+    LV cavity by its terminology (Left ventricle)"), each segment once, or None when none."""
+    readings = list(dict.fromkeys(told))  # a loop's segments are read frame by frame
+    if not readings:
+        return None
+    if len(readings) == 1:
+        return f"segment {reading_in_words(readings[0], 'read as', ' by its terminology')}"
+    return f"segments read by their terminology: {', '.join(reading_in_words(r, 'as') for r in readings)}"
+
+
+def reading_in_words(reading: Told, verb: str, by: str = "") -> str:
+    """"'Segment_1' <verb> LV cavity<by> (Left ventricle[, not as its name says][, ...])"."""
+    why = [reading.code.meaning] + (["not as its name says"] if reading.over_name else [])
+    return f"{reading.name!r} {verb} {in_sentence(LABELS[reading.label_id].name)}{by} ({', '.join(why)})"
 
 
 SEGMENTATION_SUFFIX = ".seg.nrrd"

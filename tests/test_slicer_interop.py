@@ -142,3 +142,23 @@ def test_of_a_loop_segmented_as_a_volume_the_one_painted_frame_is_the_mask(tmp_p
     slicerio.write_segmentation(str(tmp_path / "loop.seg.nrrd"), segmentation)
     with pytest.raises(MaskError, match="segments on 2 slices"):
         read_label_map(tmp_path / "loop.seg.nrrd")
+
+
+def test_a_loop_segmented_as_a_volume_tells_how_its_segments_were_read_once(tmp_path):
+    from engine.maskio import read_volume_label
+
+    labels = small_heart()
+    frames = np.zeros((5, *labels.shape), np.uint8)
+    frames[1], frames[3] = labels, labels  # painted on two frames: read frame by frame, told once
+    lv = {"contextName": "Segmentation category and type - 3D Slicer General Anatomy list",
+          "category": ["SCT", "123037004", "Anatomical Structure"], "type": ["SCT", "87878005", "Left ventricle"]}
+    segmentation = {
+        "voxels": np.transpose(frames, (2, 1, 0)), "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]), "encoding": "gzip",
+        "segments": [{"id": "s1", "name": "Segment_1", "labelValue": 1, "layer": 0, "terminology": lv},
+                     {"id": "s2", "name": "Myocardium", "labelValue": 2, "layer": 0},
+                     {"id": "s3", "name": "LA", "labelValue": 3, "layer": 0}],
+    }
+    slicerio.write_segmentation(str(tmp_path / "loop.seg.nrrd"), segmentation)
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(tmp_path / "loop.seg.nrrd", loop=True, notify=said.append), frames)
+    assert said == ["loop.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"]

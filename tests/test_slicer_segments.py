@@ -223,3 +223,77 @@ def test_a_mask_written_for_slicer_reads_back_by_its_terminology_once_renamed(tm
         image.SetMetaData(f"Segment{index}_Name", name)  # renamed in Slicer, in French
     sitk.WriteImage(image, str(path), True)
     assert np.array_equal(read_label_map(path), labels)
+
+
+def told_reading(path) -> list[str]:
+    from engine.maskio import read_volume_label
+
+    said: list[str] = []
+    read_volume_label(path, notify=said.append)
+    return said
+
+
+def test_a_segment_read_by_its_terminology_is_told_in_one_line(tmp_path):
+    labels = small_heart()
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("LA", 1, 0, terminology_tags(LA)), ("Myocardium", 2, 0, terminology_tags(MYO)),
+                        ("Segment_1", 3, 0, terminology_tags(LV))])
+    assert told_reading(path) == [
+        "case.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"]
+    # the atrium and the cavity coded as what they are but each named as the other
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("LV cavity", 1, 0, terminology_tags(LA)), ("Miocardio", 2, 0, terminology_tags(MYO)),
+                        ("Left atrium", 3, 0, terminology_tags(LV))])
+    said = told_reading(path)
+    assert said == ["case.seg.nrrd: segments read by their terminology: 'LV cavity' as left atrium (Left "
+                    "atrium, not as its name says), 'Miocardio' as myocardium (Myocardium), 'Left atrium' as "
+                    "LV cavity (Left ventricle, not as its name says)"]
+
+
+@pytest.mark.parametrize("segments", [
+    [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("LV cavity", 3, 0)],  # names alone
+    [("LA", 1, 0, terminology_tags(LA)), ("Myocardium", 2, 0, terminology_tags(MYO)),
+     ("LV", 3, 0, terminology_tags(LV))],  # names and codes that agree
+    [("LA", 1, 0, terminology_tags(LA)), ("LV wall", 2, 0, terminology_tags(LV)),
+     ("LV", 3, 0, terminology_tags(LV))],  # a wall under the whole ventricle's code is the wall
+    [("Left atrium", 1, 0, SLICER_DEFAULT_TAGS), ("Myocardium", 2, 0, SLICER_DEFAULT_TAGS),
+     ("LV cavity", 3, 0, SLICER_DEFAULT_TAGS)],  # Slicer's generic "Tissue": the names decide
+    [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("LV cavity", 3, 0), ("Segment_9", 9, 0, terminology_tags(LA))],
+])
+def test_a_segmentation_read_as_its_names_say_is_read_without_a_word(tmp_path, segments):
+    """The last: a segment read by its terminology that holds no pixel changes nothing."""
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(small_heart()), segments)
+    assert told_reading(path) == []
+
+
+def test_synthesize_and_export_print_how_a_segmentation_was_read(tmp_path, capsys):
+    labels = small_heart()
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_segmentation(masks / "patient0001_4CH_ED.seg.nrrd", heart_in_slicer_values(labels),
+                       [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("Segment_1", 3, 0, terminology_tags(LV))])
+    said = "patient0001_4CH_ED.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"
+    assert main(["synthesize", "--model", "simulator", "--mask", str(masks / "patient0001_4CH_ED.seg.nrrd"),
+                 "--out", str(tmp_path / "one.npy")]) == 0
+    assert said in capsys.readouterr().err
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--border-jitter", "0",
+                 "--out", str(tmp_path / "export")]) == 0
+    err = capsys.readouterr().err
+    assert "1 mask(s) with their labels mapped by name or terminology: " + said in err
+
+
+def test_the_studio_says_how_a_segmentation_was_read_when_opened_or_dropped(window, tmp_path):
+    labels = small_heart()
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(labels),
+                       [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("Segment_1", 3, 0, terminology_tags(LV))])
+    said = "case.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"
+    assert window.files.open_path(path, confirmed=True)  # File > Open
+    assert np.array_equal(window.document.labels, labels)
+    assert said in window.statusBar().currentMessage()
+    window.statusBar().clearMessage()
+    assert window.open_any(path)  # dropped on the window
+    assert np.array_equal(window.document.labels, labels)
+    assert said in window.statusBar().currentMessage()

@@ -347,7 +347,8 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     leaves a plain mask, and ``notify`` is told which and why. A volume's mask keeps the
     geometry of its slice (``MaskItem.geometry``); of a volume of several slices, its painted
     one is taken, and ``notify`` is told which, in one line for all of them, as it is of the
-    volumes whose labels an ITK-SNAP label description beside them names. Reading reports to
+    volumes whose labels an ITK-SNAP label description beside them names and of the Slicer
+    segmentations whose segments were read by their terminology. Reading reports to
     ``progress`` (stage "reading masks") and stops with :class:`engine.progress.Cancelled` as
     soon as ``should_stop()`` says so.
     """
@@ -395,7 +396,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         notify(f"{len(set_aside)} mask(s) taken as plain labels, their anatomy record set aside: {shown}")
     if mapped and notify is not None:
         shown = "; ".join(mapped[:4]) + (f"; and {len(mapped) - 4} more" if len(mapped) > 4 else "")
-        notify(f"{len(mapped)} mask(s) with their labels mapped by name: {shown}")
+        notify(f"{len(mapped)} mask(s) with their labels mapped by name or terminology: {shown}")
     if slices and notify is not None:
         shown = ", ".join(slices[:4]) + (f" and {len(slices) - 4} more" if len(slices) > 4 else "")
         notify(f"{len(slices)} mask(s) taken from the one painted slice of a volume of several: {shown}")
