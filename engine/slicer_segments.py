@@ -22,10 +22,13 @@ terminology placed where its name does not (a name that says nothing, or another
 told to the reader's ``notify`` in one line (:func:`reading_note`); a plain name match says nothing.
 
 A segment that neither its name nor its terminology places is refused by name, as are two
-segments of different classes that claim the same pixel, with one exception: an epicardium segment may be
-the filled area inside the heart's outer outline (as contour-drawn segmentations keep it, the
-endocardium in a layer of its own), so where it overlaps an LV cavity segment the cavity wins
-and the epicardium is the wall around it. A segmentation Slicer saved cropped to its segments
+segments of different classes that claim the same pixel, with one exception: a myocardium
+segment may be the filled area inside the heart's outer outline (as contour-drawn segmentations
+keep it, the endocardium in a layer of its own), so where it overlaps an LV cavity segment the
+cavity wins and it is the wall around it. It is taken as such when its name says the epicardium,
+or, when its class came from its terminology, when it holds the whole cavity
+(:func:`is_filled_outline`): a segment named as the wall itself, or a wall over part of the
+cavity, is an overlap. A segmentation Slicer saved cropped to its segments
 is put back on its reference image's grid, and of one painted on a loop loaded as a volume the
 single painted frame is taken (:func:`segment_layers`). A file without segment records (a plain NRRD or
 MetaImage label map, or a labelmap volume exported from Slicer) is read as its values, which
@@ -237,8 +240,8 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
                          told: list[Told] | None = None) -> np.ndarray:
     """A (H, W) label map from a segmentation's values: ``array`` is (H, W) for one layer or
     (L, H, W) for several; every segment's pixels get the class it stands for (:func:`class_of`).
-    How a segment was read that its name does not say (its terminology decided) is appended to
-    ``told`` (:func:`reading_note`)."""
+    How a segment was read that its name does not say (its terminology decided, it was taken as
+    a filled outline by what it holds) is appended to ``told`` (:func:`reading_note`)."""
     layers = array[None] if array.ndim == 2 else array
     if layers.ndim != 3:
         raise MaskError(f"{where}: expected a single 2-D frame of segments, got shape {array.shape}")
@@ -252,13 +255,17 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
         if stray:
             raise MaskError(f"{where}: values {stray[:5]} in layer {layer_index} belong to no segment "
                             "in its header; the file is damaged or not a Slicer segmentation")
+    classes = [class_of(segment, where) for segment in segments]
+    masks = [layers[segment.layer] == segment.value for segment in segments]
+    cavity = np.zeros(layers.shape[1:], bool)
+    for label_id, pixels in zip(classes, masks):
+        if label_id == LV_CAVITY:
+            cavity |= pixels
     labels = np.zeros(layers.shape[1:], np.uint8)
     claimed = np.full(layers.shape[1:], -1, np.int16)
-    under_cavity = np.zeros(layers.shape[1:], bool)  # epicardium pixels a cavity may take
-    for segment in segments:
-        label_id = class_of(segment, where)
-        pixels = layers[segment.layer] == segment.value
-        outline = label_id == MYOCARDIUM and is_filled_outline(segment.name)
+    under_cavity = np.zeros(layers.shape[1:], bool)  # filled outline pixels a cavity may take
+    for segment, label_id, pixels in zip(segments, classes, masks):
+        outline = label_id == MYOCARDIUM and is_filled_outline(segment, pixels, cavity)
         clash = pixels & (claimed >= 0) & (claimed != label_id)
         if label_id == LV_CAVITY:
             clash &= ~under_cavity
@@ -273,7 +280,7 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
             under_cavity |= pixels
         labels[pixels] = label_id
         claimed[pixels] = label_id
-        reading = how_read(segment, label_id)
+        reading = how_read(segment, label_id, outline and not is_named_outline(segment.name))
         if reading is not None and told is not None and pixels.any():  # an empty segment changes nothing
             told.append(reading)
     return labels
@@ -308,36 +315,55 @@ def class_of(segment: Segment, where: str) -> int:
     return label_id
 
 
-def is_filled_outline(name: str) -> bool:
+def is_named_outline(name: str) -> bool:
     """Whether a segment's name says it is the epicardium: the area inside the heart's outer
     outline, cavity included, as contour-drawn segmentations keep it."""
     return any(w.startswith("epi") for w in re.findall(r"[a-z]+", name.lower()))
 
 
+def is_filled_outline(segment: Segment, pixels: np.ndarray, cavity: np.ndarray) -> bool:
+    """Whether a myocardium segment (its ``pixels``) is the filled area inside the heart's outer
+    outline, which holds the LV cavity (``cavity``: the pixels of the cavity's segments) too:
+    its name says so ("LV epicardium"), or, when its name does not say it is the wall itself
+    (its class came from its terminology), it holds every pixel of a cavity there is. A wall
+    drawn over part of the cavity holds it only in part, and is an overlap."""
+    if is_named_outline(segment.name):
+        return True
+    if class_of_segment(segment.name) == MYOCARDIUM:
+        return False  # "Myocardium", "LV wall": the band itself, never the area inside it
+    return bool(cavity.any()) and not (cavity & ~pixels).any()
+
+
 @dataclass(frozen=True)
 class Told:
     """How a segment was read that its name does not say: the class its terminology ``code``
-    gave it, ``over_name`` when its name says another class."""
+    gave it, ``over_name`` when its name says another class, ``outline`` when it was taken as
+    a filled outline (the cavity inside it kept as the cavity) by holding the whole cavity."""
     name: str
     label_id: int
     code: Code
     over_name: bool
+    outline: bool
 
 
-def how_read(segment: Segment, label_id: int) -> Told | None:
+def how_read(segment: Segment, label_id: int, outline: bool) -> Told | None:
     """How ``segment``, read as ``label_id``, was read that its name does not say, or None:
     its name alone decided, or its name and its terminology agree."""
     coded = coded_structure(segment.tags)
     named = class_of_segment(segment.name)
     if coded is None or named == label_id:
         return None
-    return Told(segment.name, label_id, coded[1], named is not None)
+    return Told(segment.name, label_id, coded[1], named is not None, outline)
 
 
 def reading_note(told: list[Told]) -> str | None:
     """One line saying how the segments in ``told`` were read ("segment 'Segment_1' read as
     LV cavity by its terminology (Left ventricle)"), each segment once, or None when none."""
-    readings = list(dict.fromkeys(told))  # a loop's segments are read frame by frame
+    once: dict[tuple, Told] = {}  # a loop's segments are read frame by frame
+    for reading in told:
+        key = (reading.name, reading.label_id, reading.code, reading.over_name)
+        once[key] = reading if key not in once or reading.outline else once[key]
+    readings = list(once.values())
     if not readings:
         return None
     if len(readings) == 1:
@@ -347,7 +373,8 @@ def reading_note(told: list[Told]) -> str | None:
 
 def reading_in_words(reading: Told, verb: str, by: str = "") -> str:
     """"'Segment_1' <verb> LV cavity<by> (Left ventricle[, not as its name says][, ...])"."""
-    why = [reading.code.meaning] + (["not as its name says"] if reading.over_name else [])
+    why = [reading.code.meaning] + (["not as its name says"] if reading.over_name else []) \
+        + (["a filled outline: the cavity inside it kept"] if reading.outline else [])
     return f"{reading.name!r} {verb} {in_sentence(LABELS[reading.label_id].name)}{by} ({', '.join(why)})"
 
 

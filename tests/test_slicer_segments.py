@@ -297,3 +297,47 @@ def test_the_studio_says_how_a_segmentation_was_read_when_opened_or_dropped(wind
     assert window.open_any(path)  # dropped on the window
     assert np.array_equal(window.document.labels, labels)
     assert said in window.statusBar().currentMessage()
+
+
+def contour_layers(labels: np.ndarray) -> np.ndarray:
+    """``labels`` as contours drawn filled: layer 0 the area inside the outer outline (the wall
+    and the cavity), layer 1 the cavity (1) and the atrium (2)."""
+    layers = np.zeros((2, *labels.shape), np.uint8)
+    layers[0][(labels == 1) | (labels == 2)] = 1
+    layers[1][labels == 1] = 1
+    layers[1][labels == 3] = 2
+    return layers
+
+
+@pytest.mark.parametrize("outer", ["Segment_1", "Contorno esterno", "LV"])
+def test_a_filled_outline_coded_as_the_myocardium_is_the_wall_around_the_cavity(tmp_path, outer):
+    """Whatever its name, a segment coded as the myocardium that holds the whole cavity is the
+    area inside the outer outline ("LV", the whole ventricle, included); in either order."""
+    from engine.maskio import read_volume_label
+
+    labels = small_heart()
+    path = tmp_path / "contours.seg.nrrd"
+    for segments in ([(outer, 1, 0, terminology_tags(MYO)), ("LV cavity", 1, 1), ("LA", 2, 1)],
+                     [("LV cavity", 1, 1), ("LA", 2, 1), (outer, 1, 0, terminology_tags(MYO))]):
+        write_segmentation(path, contour_layers(labels), segments)
+        said: list[str] = []
+        assert np.array_equal(read_volume_label(path, notify=said.append), labels)
+        assert len(said) == 1 and f"{outer!r} read as myocardium by its terminology (Myocardium" in said[0] \
+            and "a filled outline: the cavity inside it kept" in said[0]
+
+
+def test_a_wall_coded_as_the_myocardium_over_part_of_the_cavity_is_an_overlap(tmp_path):
+    labels = small_heart()
+    layers = contour_layers(labels)
+    covered = labels == 1
+    covered[np.nonzero(covered.any(axis=1))[0][-3:]] = False  # the cavity's last rows outside it
+    layers[0] = (labels == 2) | covered
+    path = tmp_path / "contours.seg.nrrd"
+    write_segmentation(path, layers, [("Segment_1", 1, 0, terminology_tags(MYO)), ("LV cavity", 1, 1), ("LA", 2, 1)])
+    with pytest.raises(MaskError, match="overlaps a segment of"):
+        read_label_map(path)
+    # a segment named as the wall itself is the band, never the area inside it, whatever it holds
+    write_segmentation(path, contour_layers(labels),
+                       [("Myocardium", 1, 0, terminology_tags(MYO)), ("LV cavity", 1, 1), ("LA", 2, 1)])
+    with pytest.raises(MaskError, match="overlaps a segment of"):
+        read_label_map(path)
