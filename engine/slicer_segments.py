@@ -100,13 +100,18 @@ class Segment:
 def class_of_segment(name: str) -> int | None:
     """The label id a segment's name stands for, or None when it names none of them (the
     right heart's chambers included: our label maps have none)."""
-    words = re.findall(r"[a-z]+", name.lower())
-    if any(w in RIGHT_HEART for w in words):
+    if names_right_heart(name):
         return None
+    words = re.findall(r"[a-z]+", name.lower())
     for label_id, whole, beginnings in CLASS_WORDS:
         if any(w in whole or w.startswith(beginnings) for w in words):
             return label_id
     return None
+
+
+def names_right_heart(name: str) -> bool:
+    """Whether a segment's name says a chamber of the right heart ("Right ventricle", "RA")."""
+    return any(w in RIGHT_HEART for w in re.findall(r"[a-z]+", name.lower()))
 
 
 def coded_structure(tags: str) -> tuple[int | None, Code] | None:
@@ -295,11 +300,15 @@ def class_of(segment: Segment, where: str) -> int:
     from a list, while a name is free text. One exception: a name saying the myocardium under
     the code of the left ventricle is the myocardium, as that code is the whole ventricle, wall
     included (how "LV epicardium" or "LV wall" may well be coded). A segment coded as the
-    right heart, or that neither its code nor its name places (a name of the right heart
-    among them), is refused in one line."""
+    right heart, or that neither its code nor its name places, is refused in one line (one
+    named as the right heart saying so: it is not a name to correct)."""
     coded = coded_structure(segment.tags)
     named = class_of_segment(segment.name)
     if coded is None:
+        if names_right_heart(segment.name):
+            raise MaskError(f"{where}: segment {segment.name!r} is of the right heart, which a cardiGAN "
+                            "label map does not hold (it is background there); remove it in Slicer, or "
+                            "give it the terminology of the structure it is if its name is wrong")
         if named is None:
             names = ", ".join(lab.name for lab in LABELS[1:])
             raise MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
@@ -353,7 +362,8 @@ def how_read(segment: Segment, label_id: int, outline: bool) -> Told | None:
     named = class_of_segment(segment.name)
     if coded is None or named == label_id:
         return None
-    return Told(segment.name, label_id, coded[1], named is not None, outline)
+    over_name = named is not None or names_right_heart(segment.name)
+    return Told(segment.name, label_id, coded[1], over_name, outline)
 
 
 def reading_note(told: list[Told]) -> str | None:

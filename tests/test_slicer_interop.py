@@ -92,8 +92,10 @@ def test_a_segment_slicerio_names_as_the_right_heart_is_refused_by_name(tmp_path
     labels = small_heart()
     slicer_file(tmp_path / "rv.seg.nrrd", labels[None],
                 [("LV", 1, 0), ("Myocardium", 2, 0), ("Right atrium", 3, 0)])
-    with pytest.raises(MaskError, match="'Right atrium' is none of"):
+    with pytest.raises(MaskError, match="'Right atrium' is of the right heart, which a cardiGAN label map "
+                                        "does not hold .*remove it in Slicer") as caught:
         read_label_map(tmp_path / "rv.seg.nrrd")
+    assert "rename it" not in str(caught.value) and "\n" not in str(caught.value)
 
 
 def reference_geometry(width: int, height: int, slices: int = 1) -> list[dict]:
@@ -162,3 +164,47 @@ def test_a_loop_segmented_as_a_volume_tells_how_its_segments_were_read_once(tmp_
     said: list[str] = []
     assert np.array_equal(read_volume_label(tmp_path / "loop.seg.nrrd", loop=True, notify=said.append), frames)
     assert said == ["loop.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"]
+
+
+LPS_OF_CROPPED_BLOCK = np.array([[0, -0.3, 0, 12.5], [-0.3, 0, 0, 40.0], [0, 0, 1.5, -7.0], [0, 0, 0, 1]])
+
+
+def coded(value: str, meaning: str) -> dict:
+    return {"contextName": "Segmentation category and type - 3D Slicer General Anatomy list",
+            "category": ["SCT", "123037004", "Anatomical Structure"], "type": ["SCT", value, meaning]}
+
+
+def user_segmentation(path, segments) -> np.ndarray:
+    """A segmentation as Slicer saves one: cropped to its segments on a 48 x 64 reference image
+    with its own spacing, origin and a direction that swaps and flips the axes; ``segments``
+    (name, colour, terminology or None) for values 1, 2, 3. The label map it holds on the full grid."""
+    labels = np.zeros((64, 48), np.uint8)
+    labels[10:50, 6:38] = small_heart()
+    rows, cols = np.nonzero(labels)
+    block = labels[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    slicerio.write_segmentation(str(path), {
+        "voxels": block.T[..., None], "ijkToLPS": LPS_OF_CROPPED_BLOCK, "encoding": "gzip",
+        "segments": [{"id": f"s{v}", "name": name, "labelValue": v, "layer": 0, "color": colour,
+                      **({"terminology": terminology} if terminology else {})}
+                     for v, (name, colour, terminology) in enumerate(segments, 1)],
+        "conversionParameters": [{"name": "Reference image geometry", "description": "geometry",
+                                  "value": "0;-0.3;0;0;-0.3;0;0;0;0;0;1.5;0;0;0;0;1;0;47;0;63;0;0;"}],
+        "referenceImageExtentOffset": [int(cols.min()), int(rows.min()), 0]})
+    return labels
+
+
+def test_a_segmentation_with_a_right_ventricle_is_refused_in_the_studio_and_loses_nothing(
+        window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda _parent, _title, text, *a: shown.append(text)))
+    before = window.document.labels.copy()
+    for name, terminology, words in (
+            ("Right ventricle", None, "'Right ventricle' is of the right heart, which a cardiGAN label map"),
+            ("Segment_3", coded("53085002", "Right ventricle"), "'Segment_3' is coded as Right ventricle")):
+        user_segmentation(tmp_path / "whole_heart.seg.nrrd", [
+            ("LV", [0.9, 0.1, 0.1], None), ("Myocardium", [0.1, 0.9, 0.1], None), (name, [0.1, 0.1, 0.9], terminology)])
+        assert not window.files.open_path(tmp_path / "whole_heart.seg.nrrd", confirmed=True)
+        assert words in shown[-1] and "\n" not in shown[-1]
+        assert np.array_equal(window.document.labels, before)

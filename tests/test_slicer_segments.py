@@ -341,3 +341,11 @@ def test_a_wall_coded_as_the_myocardium_over_part_of_the_cavity_is_an_overlap(tm
                        [("Myocardium", 1, 0, terminology_tags(MYO)), ("LV cavity", 1, 1), ("LA", 2, 1)])
     with pytest.raises(MaskError, match="overlaps a segment of"):
         read_label_map(path)
+
+
+def test_a_segment_named_as_the_right_heart_but_coded_as_ours_is_told_against_its_name(tmp_path):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, heart_in_slicer_values(small_heart()),
+                       [("LA", 1, 0), ("Myocardium", 2, 0), ("Right ventricle", 3, 0, terminology_tags(LV))])
+    assert told_reading(path) == ["case.seg.nrrd: segment 'Right ventricle' read as LV cavity by its terminology "
+                                  "(Left ventricle, not as its name says)"]
