@@ -193,6 +193,37 @@ def user_segmentation(path, segments) -> np.ndarray:
     return labels
 
 
+def test_a_segmentation_opened_edited_and_exported_in_the_studio_goes_back_to_slicer_in_place(
+        window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from cardigan_app.export import SLICER_FILTER
+
+    labels = user_segmentation(tmp_path / "case.seg.nrrd", [
+        ("Segment_1", [0.9, 0.1, 0.1], coded("87878005", "Left ventricle")),
+        ("Myocardium", [0.1, 0.9, 0.1], coded("74281007", "Myocardium")),
+        ("LA", [0.1, 0.1, 0.9], coded("82471001", "Left atrium"))])
+    assert window.files.open_path(tmp_path / "case.seg.nrrd", confirmed=True)
+    assert np.array_equal(window.document.labels, labels)
+    assert "'Segment_1' read as LV cavity by its terminology" in window.statusBar().currentMessage()
+    edited = labels.copy()
+    edited[edited == 3] = 0  # the atrium taken out
+    window.document.replace(edited, "erase the atrium")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "back"), SLICER_FILTER)))
+    assert window.exporter.export_mask()  # File > Export mask, as a 3D Slicer segmentation
+    back = slicerio.read_segmentation(str(tmp_path / "back.seg.nrrd"))
+    assert np.array_equal(back["voxels"][:, :, 0].T, edited)  # the whole reference frame, not the block
+    # the block's first voxel (column 12, row 14 of the frame) lies where it lay in the user's file
+    assert back["ijkToLPS"][:3, :3] == pytest.approx(LPS_OF_CROPPED_BLOCK[:3, :3])
+    assert (back["ijkToLPS"] @ [12, 14, 0, 1])[:3] == pytest.approx(LPS_OF_CROPPED_BLOCK[:3, 3])
+    assert [(s["name"], s["labelValue"]) for s in back["segments"]] == [(lab.name, lab.id) for lab in LABELS[1:]]
+    assert [s["color"] for s in back["segments"]] == [
+        pytest.approx([c / 255 for c in lab.color], abs=1e-4) for lab in LABELS[1:]]
+    assert [s["terminology"]["type"][1] for s in back["segments"]] == ["87878005", "74281007", "82471001"]
+    assert np.array_equal(read_label_map(tmp_path / "back.seg.nrrd"), edited)
+
+
 def test_a_segmentation_with_a_right_ventricle_is_refused_in_the_studio_and_loses_nothing(
         window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
