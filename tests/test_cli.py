@@ -606,3 +606,35 @@ def test_bench_help_says_what_quick_shrinks(capsys):
            f"{full_gpu.repeats})" in text
     assert f"{cpu.train_steps} and {gpu.train_steps} training steps per preset" in text
     assert f"{PEAK_REPEATS[True]} runs of each peak (not {PEAK_REPEATS[False]})" in text
+
+
+def test_train_help_gives_each_preset_fields_default_in_every_preset(capsys):
+    """Every preset field's help says the value each preset resolves it to (switches as on
+    and off), so a user need not run --dry-run per preset to learn a default."""
+    from engine.cli.main import build_parser
+    from engine.training.config import FIELDS, PRESETS, resolve_config
+
+    def said(value) -> str:
+        return ("on" if value else "off") if isinstance(value, bool) else f"{value:g}" \
+            if isinstance(value, float) else str(value)
+
+    configs = {name: resolve_config(name) for name in PRESETS}
+    command = build_parser(["train"]).commands["train"]
+    checked = 0
+    for action in command._actions:
+        if action.dest not in FIELDS or FIELDS[action.dest].default is None or action.dest in ("device", "preset", "ttur"):
+            continue
+        values = {name: said(getattr(config, action.dest)) for name, config in configs.items()}
+        expected = (f"(default {values['seed']})" if len(set(values.values())) == 1 else
+                    "(default by preset: " + ", ".join(f"{n} {v}" for n, v in values.items()) + ")")
+        assert action.help.endswith(expected), (action.dest, action.help)
+        checked += 1
+    assert checked > 40
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "generator width (channels of the last block; blocks run at up to 16x this) " \
+           "(default by preset: seed 48, lite 10, quality 64)" in text
+    assert "(default by preset: seed off, lite on, quality off)" in text  # --fan
+    assert "niter + niter_decay epochs, by preset: seed 30, lite 30, quality 100" in text
+    assert "auto, cpu, cuda, cuda:N or mps (default auto)" in text

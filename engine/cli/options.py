@@ -55,9 +55,13 @@ def read_mask(path, parameter: str = "mask"):
         return read_label_map(path)
 
 
-def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:
+def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto",
+                        said: str | None = None) -> None:
+    """``--device``; ``said`` is the default in words where the parser's is None (a command
+    that resolves it later, as train from its preset or run)."""
+    said = said or default
     parser.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps"
-                        + (f" (default {default})" if default else ""))
+                        + (f" (default {said})" if said else ""))
 
 
 def check_output_file(path, flag: str = "--out") -> None:

@@ -19,7 +19,8 @@ DESCRIPTION = (
     "torchrun --nproc_per_node=N -m engine train ... (the same flags; --batch-size is per "
     "process, so one iteration takes N x B images and an epoch N times fewer iterations; --lr "
     "is not scaled with N; the losses logged are the mean over the processes; on the CPU, gloo with batch norm "
-    "per process). Ctrl-C stops gracefully, saving a state that --resume continues from.")
+    "per process). Ctrl-C stops gracefully, saving a state that --resume continues from; with "
+    "--resume every default below is the run's own setting (its config.json), not the preset's.")
 
 TIME_LIMIT_EXIT = 75  # sysexits' EX_TEMPFAIL: not finished, run it again (with --resume) to go on
 FLAG_NAMES = {"image_size": "--size"}  # one name per concept across commands
@@ -47,12 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--iters", type=int, default=None,
                         help="train for N iterations in all, a resumed run's earlier ones counted (default: "
-                             "niter + niter_decay epochs)")
+                             f"niter + niter_decay epochs, by preset: {preset_epochs()})")
     length.add_argument("--epochs", type=int, default=None,
                         help="train for E epochs in all, a resumed run's earlier ones counted")
     parser.add_argument("--batch-size", type=int, default=None,
                         help=f"images per step and process ({preset_default('batch_size')})")
-    add_device_argument(parser, default=None)
+    add_device_argument(parser, default=None, said=FIELDS["device"].default)  # None: on --resume the run's own
     parser.add_argument("--amp", default=None, choices=["auto", "bf16", "fp16", "off"],
                         help=f"{FIELDS['amp'].metadata['help']} ({preset_default('amp')})")
     parser.add_argument("--resume", action="store_true", help="continue from the newest state in --run")
@@ -77,14 +78,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events-jsonl", action="store_true",
                         help="machine-readable mode: one JSON event per line on stdout; a line "
                              "'stop' on stdin stops gracefully (used by the desktop app)")
-    tuning = parser.add_argument_group("preset fields (default: the preset's value)")
+    tuning = parser.add_argument_group("preset fields (default: the preset's value; with --resume, the run's own)")
     for f in dataclasses.fields(TrainConfig):
         if f.name in SKIPPED_FIELDS:
             continue
         flags = ["--" + f.name.replace("_", "-")]
         if f.name in FLAG_NAMES:  # the name the other commands use first, the field's name kept
             flags.insert(0, FLAG_NAMES[f.name])
-        meta = f.metadata
+        meta = {**f.metadata, "help": field_help(f)}
         if isinstance(f.default, bool):
             tuning.add_argument(*flags, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
                                 help=meta.get("help"))
@@ -97,6 +98,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             kind = type(f.default) if f.default is not None else str
             tuning.add_argument(*flags, dest=f.name, default=None, type=WARM_STARTS.get(f.name, kind),
                                 metavar=kind.__name__.upper(), help=meta.get("help"))
+
+
+def preset_epochs() -> str:
+    """Each preset's run length in epochs when neither --iters nor --epochs is given:
+    "seed 30, lite 30, quality 100"."""
+    from ..training.config import FIELDS, PRESETS
+
+    def epochs(values: dict) -> int:
+        return (values.get("niter", FIELDS["niter"].default)
+                + values.get("niter_decay", FIELDS["niter_decay"].default))
+
+    return ", ".join(f"{name} {epochs(values)}" for name, values in PRESETS.items())
+
+
+def field_help(f: dataclasses.Field) -> str:
+    """A preset field's help with its default in each preset; a field no preset sets a value
+    for (a warm start's file) has none to say."""
+    from ..training.config import preset_default
+
+    if f.default is None:
+        return f.metadata["help"]
+    return f"{f.metadata['help']} ({preset_default(f.name)})"
 
 
 NOT_FLAGS = {"preset"}  # the preset is its own flag

@@ -244,11 +244,21 @@ PRESET_SUMMARIES = {
 
 def preset_default(name: str) -> str:
     """Field ``name``'s default in words, for a help, from the presets: "default 500" when
-    every preset has the same value, else "default by preset: seed 2, lite 4, quality 16"."""
-    values = {preset: values.get(name, FIELDS[name].default) for preset, values in PRESETS.items()}
+    every preset has the same value, else "default by preset: seed 2, lite 4, quality 16"
+    (a switch's values said as on and off)."""
+    values = {preset: spoken_value(values.get(name, FIELDS[name].default)) for preset, values in PRESETS.items()}
     if len(set(values.values())) == 1:
         return f"default {next(iter(values.values()))}"
     return "default by preset: " + ", ".join(f"{preset} {value}" for preset, value in values.items())
+
+
+def spoken_value(value) -> str:
+    """A field's value as a help says it: a switch on or off, a number as short as it reads."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def resolve_config(preset: str = "seed", **overrides) -> TrainConfig:
