@@ -365,7 +365,8 @@ def test_a_time_limit_stops_with_its_own_exit_code_and_the_run_resumes(phantom, 
 
 
 @pytest.mark.parametrize("case", ["missing_data", "no_device", "existing_run", "nothing_to_resume",
-                                  "oom", "no_data_flag", "a_split_as_data", "init_from_not_a_model"])
+                                  "nothing_to_resume_no_data_flag", "oom", "no_data_flag", "a_split_as_data",
+                                  "init_from_not_a_model"])
 def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypatch):
     args = ["train", "--data", str(phantom), "--run", str(tmp_path / "run"), "--preset", "lite",
             "--ngf", "4", "--ndf", "8", "--image-size", "64", "--n-layers-d", "3", "--iters", "2",
@@ -384,6 +385,10 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
         del args[1:3]
         pattern = "--data is required"
     elif case == "nothing_to_resume":
+        args.append("--resume")
+        pattern = "no training state to resume from"
+    elif case == "nothing_to_resume_no_data_flag":  # the README's resume, on a mistyped --run
+        del args[1:3]
         args.append("--resume")
         pattern = "no training state to resume from"
     elif case == "a_split_as_data":

@@ -169,15 +169,19 @@ def resolve(args: argparse.Namespace):
 
 
 def resolve_data(args: argparse.Namespace) -> Path:
-    """--data, or on --resume the data folder recorded in the run's config.json."""
+    """--data, or on --resume the data folder recorded in the run's config.json; a resume of
+    a folder that holds no run says so, whether --data was given or not."""
     from ..errors import CardiganError
     from ..training.run_folder import RunFolder
 
     if args.data is not None:
         return args.data
-    stored = RunFolder(args.run).read_config() if args.resume else None
+    run = RunFolder(args.run)
+    stored = run.read_config() if args.resume else None
     if stored and stored.get("data"):
         return Path(stored["data"])
+    if args.resume and (problem := run.start_problem(resume=True)):  # a mistyped --run, not a missing --data
+        raise CardiganError(problem)
     raise CardiganError("--data is required (the prepared dataset folder to train on)")
 
 
