@@ -400,6 +400,34 @@ def test_an_nvlabs_option_name_is_answered_with_the_option_to_give(command, type
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command, typed, advice", [
+    (["train", "--data", "D", "--run", "R", "--quick"], "--quick",
+     "train has no quick mode (evaluate and bench have one); for a short trial run give --iters 20"),
+    (["refine", "--model", "demo", "--data", "D", "--out", "o.safetensors", "--run-dir", "R", "--device", "cpu"],
+     "--device", "refine always trains on the CPU"),
+])
+def test_an_option_of_another_command_is_answered_with_what_to_give(command, typed, advice, tmp_path, capsys,
+                                                                   monkeypatch):
+    """evaluate and bench take --quick, most commands --device: typed where it is not taken,
+    the answer says what this command wants instead, not only that it is unrecognized."""
+    monkeypatch.chdir(tmp_path)
+    rc = main(command)
+    line = one_error_line(capsys)
+    assert rc == 2 and f"{typed}: {advice}" in line and "unrecognized" not in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_option_another_command_lacks_is_one_it_takes(capsys):
+    from engine.cli.foreign_options import SIBLING_OPTIONS
+    from engine.cli.main import COMMANDS, build_parser
+
+    parsers = {name: build_parser([name]).commands[name] for name, _ in COMMANDS}
+    for option, lacking in SIBLING_OPTIONS.items():
+        assert any(option in parser._option_string_actions for parser in parsers.values()), option
+        for name in lacking:
+            assert option not in parsers[name]._option_string_actions, (option, name)
+
+
 def test_an_option_written_with_underscores_is_pointed_to_its_hyphens(capsys):
     assert main(["train", "--data", "D", "--run", "R", "--niter_decay", "3"]) == 2
     assert "--niter_decay: options are written with hyphens here; use --niter-decay" in one_error_line(capsys)

@@ -1,5 +1,5 @@
 """Options of NVlabs SPADE's own scripts (train.py, test.py) that a command here names
-otherwise, and what to give instead.
+otherwise, and options of one command here that another lacks, and what to give instead.
 
 A user coming from SPADE types ``--dataroot``, ``--name`` or ``--label_nc`` out of habit;
 argparse would answer "unrecognized arguments" (or, worse, that ``--run`` is missing) and
@@ -52,10 +52,22 @@ SPADE_OPTIONS: dict[str, dict[str, str]] = {
 }
 
 
+# options other commands here take -> {command that lacks it: what to give instead}, so that a
+# habit formed on one command (evaluate --quick, export --device) is answered on another
+SIBLING_OPTIONS: dict[str, dict[str, str]] = {
+    "--quick": {
+        "train": ("train has no quick mode (evaluate and bench have one); for a short trial run give "
+                  "--iters 20 (with --preset lite --size 64 it takes seconds on a CPU)"),
+        "refine": "refine has no quick mode (evaluate and bench have one); for a short trial run give --iters 20",
+    },
+    "--device": {"refine": "refine always trains on the CPU; leave --device out"},
+}
+
+
 def foreign_option_problem(command: str, parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
     """The first option in ``argv`` that ``parser`` (the parser of ``command``) does not take
-    but SPADE does, or that ``parser`` spells with hyphens, as a message saying what to give
-    instead; None when there is none."""
+    but SPADE does, or another command here does (:data:`SIBLING_OPTIONS`), or that ``parser``
+    spells with hyphens, as a message saying what to give instead; None when there is none."""
     taken = set(parser._option_string_actions)
     for word in argv:
         name = word.split("=", 1)[0]
@@ -64,6 +76,9 @@ def foreign_option_problem(command: str, parser: argparse.ArgumentParser, argv: 
         advice = SPADE_OPTIONS.get(name)
         if advice is not None:
             return f"{name} is NVlabs SPADE's option; {advice.get(command, advice['*'])}"
+        sibling = SIBLING_OPTIONS.get(name, {}).get(command)
+        if sibling is not None:
+            return f"{name}: {sibling}"
         hyphenated = name.replace("_", "-").lower()
         if hyphenated != name and hyphenated in taken:
             return f"{name}: options are written with hyphens here; use {hyphenated}"
