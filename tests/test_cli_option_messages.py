@@ -509,3 +509,28 @@ def test_the_mask_files_export_reads_are_listed_alike_in_its_help_its_refusal_an
     assert f"no label maps ({MASK_FILE_PATTERNS})" in one_error_line(capsys)
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert f"`--masks` reads a folder of label maps (`{MASK_FILE_PATTERNS}`)" in readme
+
+
+@pytest.mark.parametrize("held", ["an earlier export", "a file of the user's"])
+@pytest.mark.parametrize("source", [["--random", "1"], ["--masks", "MASKS"], ["--random", "2", "--cine"]])
+def test_an_export_out_that_is_taken_is_refused_before_the_export_says_anything(held, source, tmp_path, capsys,
+                                                                               monkeypatch):
+    """An --out folder that holds something, without --overwrite, is refused as the only line:
+    before the notes on the jitter, the plan and the split, and before a model is loaded."""
+    import engine.export.cine as export_cine
+    import engine.export.run as export_run
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_label_png(masks / "patient0001_4CH_ED.png", blocky_labels(64))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ("manifest.json" if held == "an earlier export" else "notes.txt")).write_text("{}")
+    monkeypatch.setattr(export_run, "Synthesizer", None)
+    monkeypatch.setattr(export_cine, "Synthesizer", None)
+    argv = [str(masks) if word == "MASKS" else word for word in source]
+    rc = main(["export", "--model", "simulator", *argv, "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1, err
+    assert err[0] == (f"cardigan: error: {out}: already exists and is not empty (use --overwrite to replace "
+                      "a synthetic export (cardigan export))")

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.border_jitter import jitter_problem
     from ..errors import CardiganError
     from ..export import export_dataset
-    from ..data.staging import check_not_a_source
+    from ..data.staging import check_not_a_source, check_output
     from ..export.sources import check_like_folder, check_masks_folder
     from ..export.writers import file_name_problem, nnunet_name_problem
     from .terminal import TerminalProgress, note
@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     check_not_a_source(args.out, tuple(path for path in (args.masks, args.like) if path is not None))
     if args.masks is not None:
         check_masks_folder(args.masks.expanduser())  # before the notes on what the export will do
+    # an --out that is taken is refused as the only line, before the notes on what the export would do
+    check_output(args.out.expanduser(), args.overwrite, replaces="export")
     if args.cine:
         return run_cine(args)
     if args.like is not None:
