@@ -403,3 +403,17 @@ def test_the_pooled_weight_scales_the_pooled_critics_share_of_the_hinge_losses()
     assert resolve_config("lite", pooled_d=8, pooled_weight=4.0).pooled_weight == 4.0
     with pytest.raises(CardiganError, match="pooled weight needs a pooled critic"):
         resolve_config("lite", pooled_weight=4.0)
+
+
+@pytest.mark.parametrize("side", [32, 48])
+def test_the_spectrum_loss_of_images_smaller_than_its_window_is_zero(side):
+    """Training images may be 32 pixels (the smallest --size); the spectral loss's 64-pixel
+    windows cannot lie in them, so it is zero, as for a fan no window fits in, not an error."""
+    from engine.training.losses import SPECTRUM_WINDOW, spectrum_loss, spectrum_windows
+
+    assert side < SPECTRUM_WINDOW
+    real = torch.rand(2, 1, side, side)
+    fake = (real * 0.5).requires_grad_()
+    inside = torch.ones_like(real)
+    assert spectrum_windows(inside).shape == (0, 3)
+    assert float(spectrum_loss(fake, real, inside)) == 0.0

@@ -413,7 +413,10 @@ SPECTRUM_STRIDE = 32
 def spectrum_windows(alpha: torch.Tensor, window: int = SPECTRUM_WINDOW,
                      stride: int = SPECTRUM_STRIDE) -> torch.Tensor:
     """(K, 3) long tensor of (item, top, left) for every ``window``-sized square on a grid of
-    ``stride`` lying wholly inside the fan (coverage (N, 1, H, W) of at least 0.999)."""
+    ``stride`` lying wholly inside the fan (coverage (N, 1, H, W) of at least 0.999); none
+    when the images are smaller than a window."""
+    if min(alpha.shape[-2:]) < window:
+        return torch.zeros((0, 3), dtype=torch.long, device=alpha.device)
     inside = F.avg_pool2d((alpha >= 0.999).float(), window, stride)
     return torch.nonzero(inside[:, 0] >= 0.9999) * torch.tensor([1, stride, stride], device=alpha.device)
 
