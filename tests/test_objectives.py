@@ -417,3 +417,43 @@ def test_the_spectrum_loss_of_images_smaller_than_its_window_is_zero(side):
     inside = torch.ones_like(real)
     assert spectrum_windows(inside).shape == (0, 3)
     assert float(spectrum_loss(fake, real, inside)) == 0.0
+
+
+@pytest.mark.parametrize("side, fan, idle", [(64, True, True), (128, True, True), (256, True, False),
+                                             (32, False, True), (64, False, False)])
+def test_a_spectral_loss_with_no_window_in_the_fan_is_said_at_the_start(side, fan, idle):
+    """The lite preset's spectral loss needs 64-pixel windows wholly inside the fan: in a
+    small run (the median fan at 128 pixels or fewer) it stays 0, which the run says once
+    rather than leave a logged zero unexplained."""
+    from engine.fan import default_fan, fan_alpha
+    from engine.training.config import resolve_config
+    from engine.training.loop import idle_spectrum_note
+
+    config = resolve_config("lite", image_size=side, fan=fan)
+    alpha = torch.from_numpy(fan_alpha(default_fan(), side, side)).float()[None, None].repeat(2, 1, 1, 1)
+    preview = {"seg": torch.zeros(2, 5, side, side), "fan": alpha if fan else None}
+    note = idle_spectrum_note(config, preview)
+    if idle:
+        assert str(note) == (f"--lambda-spectrum: no 64-pixel window lies inside the fan of {side}-pixel "
+                             "images, so the spectral loss stays 0 (larger images give it room)")
+    else:
+        assert note is None
+    assert idle_spectrum_note(resolve_config("lite", image_size=side, fan=fan, lambda_spectrum=0.0), preview) is None
+
+
+def test_a_small_lite_run_says_its_spectral_loss_stays_zero(phantom, tmp_path):  # noqa: F811
+    from engine.training.events import Notice, TrainCallbacks
+    from engine.training.loop import train
+
+    told = []
+    config = resolve_config_for_a_tiny_lite_run()
+    train(config, phantom, tmp_path / "run", TrainCallbacks(told.append))
+    notes = [str(event.message) for event in told if isinstance(event, Notice)]
+    assert any("so the spectral loss stays 0" in note for note in notes), notes
+
+
+def resolve_config_for_a_tiny_lite_run():
+    from engine.training.config import resolve_config
+
+    return resolve_config("lite", ngf=4, ndf=8, image_size=64, n_layers_d=3, iters=1, device="cpu",
+                          sample_every=100000, checkpoint_every=100000)

@@ -292,6 +292,9 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
     }
     preview = preview_batch(preview_set, trainer)
+    idle = idle_spectrum_note(config, preview)
+    if idle is not None:
+        emit(Notice.of(idle))
     writer = open_tensorboard(run, config, emit, start) if context.is_main else None
     emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
 
@@ -403,6 +406,21 @@ def preview_batch(dataset, trainer: Trainer) -> dict:
     return {"seg": seg, "z": z, "noise": noise, "fan": fan,
             "ids": torch.stack([item["label_ids"] for item in items]).numpy(),
             "real": real[:, 0].cpu().numpy()}
+
+
+def idle_spectrum_note(config: TrainConfig, preview: dict) -> Message | None:
+    """What to say when the spectral loss is on but no window of it lies inside the preview
+    pairs' fans (images at 64 pixels or fewer): it stays 0 however long the run, which its
+    logged zero alone does not explain; None when it can act."""
+    from .losses import SPECTRUM_WINDOW, spectrum_windows
+
+    if config.lambda_spectrum <= 0:
+        return None
+    inside = preview["fan"] if preview["fan"] is not None else torch.ones_like(preview["seg"][:, :1])
+    if spectrum_windows(inside).shape[0]:
+        return None
+    return Message(option("lambda_spectrum"), f": no {SPECTRUM_WINDOW}-pixel window lies inside the fan of "
+                   f"{config.image_size}-pixel images, so the spectral loss stays 0 (larger images give it room)")
 
 
 def write_preview(run: RunFolder, trainer: Trainer, preview: dict, iteration: int) -> Path:
