@@ -357,7 +357,8 @@ def test_a_time_limit_stops_with_its_own_exit_code_and_the_run_resumes(phantom, 
             "--image-size", "64", "--n-layers-d", "3", "--log-every", "1", "--sample-every", "100000",
             "--checkpoint-every", "100000", "--device", "cpu", "--workers", "0", "--threads", "1"]
     assert main(args + ["--iters", "100000", "--time-limit", "1s"]) == 75
-    assert "within the time limit of 1s; continue with --resume" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert f"within the time limit of 1s; continue with --resume: cardigan train --run {run} --resume\n" in said
     stopped = load_newest_state(run / "checkpoints")[1]["iteration"]
     assert 1 <= stopped < 100000
     assert main(args + ["--iters", str(stopped + 2), "--resume", "--time-limit", "1h"]) == 0

@@ -297,6 +297,14 @@ def run(args: argparse.Namespace) -> int:
         raise
 
 
+def resume_command(run: Path) -> str:
+    """The command that continues the run in ``run`` (its data folder and settings are the
+    run's own), quoted for a shell where its path needs it."""
+    import shlex
+
+    return f"cardigan train --run {shlex.quote(str(run))} --resume"
+
+
 def train_as_told(args: argparse.Namespace, stream) -> int:
     """The command, its events on ``stream`` (a JsonEventStream) or, without one, on the terminal."""
     limit = TimeLimit(args.time_limit)  # counted from the command's start
@@ -340,5 +348,6 @@ def train_as_told(args: argparse.Namespace, stream) -> int:
     timed_out = limit.reached and not stop.requested
     if stream is None:  # how to go on, for a terminal; an event stream's Finished says it (the app offers Resume)
         within = f", within the time limit of {spoken_duration(args.time_limit)}" if timed_out else ""
-        print(f"stopped at iteration {result.iteration}{within}; continue with --resume", file=sys.stderr)
+        print(f"stopped at iteration {result.iteration}{within}; continue with --resume: "
+              f"{resume_command(args.run)}", file=sys.stderr)
     return TIME_LIMIT_EXIT if timed_out else stop.exit_code()
