@@ -273,3 +273,29 @@ def test_the_readme_says_an_export_is_a_folder_and_which_output_names_it_refuses
     assert "always a folder" in section and f"`{HDF5_NAME}`" in section
     assert [s for s in FILE_SUFFIXES if f"`out{s}`" not in section] == []
     assert all(f"`{fmt}` " in section for fmt in EXPORT_FORMATS)
+
+
+def test_the_readmes_preset_table_gives_each_presets_own_values():
+    """Each figure the README's preset table names (widths, batch, epochs, noise channels,
+    deformed share, discriminators) is the preset's value in engine/training/config.py, and
+    a precision is named only where a preset sets one of its own."""
+    from engine.training.config import resolve_config
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(seed|lite|quality)` \| (.*) \|$", text, re.M))
+    assert set(rows) == {"seed", "lite", "quality"}
+    for preset, row in rows.items():
+        config = resolve_config(preset)
+        said = {
+            "ngf": [int(n) for n in re.findall(r"\bngf (\d+)", row)],
+            "ndf": [int(n) for n in re.findall(r"\bndf (\d+)", row)],
+            "batch_size": [int(n) for n in re.findall(r"\bbatch (\d+)", row)],
+            "noise_nc": [int(n) for n in re.findall(r"(\d+) noise channels", row)],
+            "deform": [int(n) / 100 for n in re.findall(r"(\d+) % deformed", row)],
+        }
+        for field, values in said.items():
+            assert values in ([], [getattr(config, field)]), (preset, field, values)
+        assert re.findall(r"(\d+) \+ (\d+) epochs", row) == [(str(config.niter), str(config.niter_decay))], preset
+        assert re.findall(r"(\d+) discriminators × (\d+) layers", row) in (
+            [], [(str(config.num_d), str(config.n_layers_d))]), preset
+        assert ("bf16" in row or "fp16" in row) == (config.amp in ("bf16", "fp16")), preset

@@ -423,7 +423,7 @@ def test_the_spectrum_loss_of_images_smaller_than_its_window_is_zero(side):
                                              (32, False, True), (64, False, False)])
 def test_a_spectral_loss_with_no_window_in_the_fan_is_said_at_the_start(side, fan, idle):
     """The lite preset's spectral loss needs 64-pixel windows wholly inside the fan: in a
-    small run (the median fan at 128 pixels or fewer) it stays 0, which the run says once
+    small run (the median fan at 160 pixels or fewer) it stays 0, which the run says once
     rather than leave a logged zero unexplained."""
     from engine.fan import default_fan, fan_alpha
     from engine.training.config import resolve_config
