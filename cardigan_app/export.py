@@ -295,8 +295,6 @@ class Exporter:
         NIfTI loop's masks file that exists (``x_gt.nii.gz``, perhaps masks painted by hand) is
         replaced only when the user agrees, as a pair's is. It is written in the background:
         True once the writing has started (:meth:`write_cine`)."""
-        from engine.cine import write_loop
-
         frames = self.window.timeline.frames
         if frames is None or self.window.timeline.stale:
             QMessageBox.information(self.window, "Export cine loop",
