@@ -1,9 +1,12 @@
 """Reading a large file (a DICOM cine, a NIfTI loop) off the GUI thread.
 
 A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded; a NIfTI or
-MetaImage file: its voxels) is read where it is asked for: it takes a blink, and the caller gets its answer at
-once. A larger one is read on a worker thread while the window stays live, with a busy cursor
-and a status line. One read runs at a time; asking for another supersedes it, and the older
+MetaImage file: its voxels; a loop's HDF5 file: its datasets) is read where it is asked for: it
+takes a blink, and the caller gets its answer at once. A larger one is read on a worker thread
+while the window stays live, with a busy cursor and a status line. An HDF5 file is not opened
+to be sized: :func:`read_here` reads it under :func:`engine.cine.writers.decoded_at_most`, so
+the open that reads a small loop is the one that finds a large one too large, which then goes
+to the worker thread. One read runs at a time; asking for another supersedes it, and the older
 result is dropped when it arrives.
 
 The mask may change while a file is read. Opening or making another mask meanwhile (a small
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from engine.cine.writers import frames_loop_bytes, frames_loop_folder
+from engine.cine.writers import LoopTooLarge, decoded_at_most, frames_loop_bytes, frames_loop_folder
 from engine.data.dicom_echo import decoded_bytes, is_dicom_file
 from engine.data.volume_checks import volume_data_bytes
 
@@ -47,7 +50,9 @@ def read_at_once(path: Path) -> bool:
     JPEG cine of a few megabytes decodes to hundreds), a NIfTI file by the voxels its header
     gives (a compressed loop's masks, a few megabytes, can hold hundreds), a MetaImage ``.mhd``
     by the voxels it describes (the header is tiny; its ``.raw`` or ``.zraw`` holds them), a
-    loop's PNG frames (its folder or one of its label frames) by all its frames together."""
+    loop's PNG frames (its folder or one of its label frames) by all its frames together. A
+    loop's HDF5 file passes by its size on disk: the read itself sizes its datasets
+    (:func:`read_here`)."""
     loop = frames_loop_folder(path)
     if loop is not None:
         decoded = frames_loop_bytes(loop)
@@ -61,6 +66,22 @@ def read_at_once(path: Path) -> bool:
     if decoded is None and not path.name.lower().endswith(NOT_DICOM_SUFFIXES) and is_dicom_file(path):
         decoded = decoded_bytes(path)
     return decoded is None or decoded <= READ_AT_ONCE_BYTES
+
+
+class TooLargeHere(Exception):
+    """A read tried at once found a file too large for the window's thread (an HDF5 loop
+    whose datasets :func:`read_at_once` could not size without opening it)."""
+
+
+def read_here(work: Callable[[], Any]) -> Any:
+    """``work()`` on this thread, for files :func:`read_at_once` passed; :class:`TooLargeHere`,
+    before its data is read, when an HDF5 loop it opens holds more than
+    :data:`READ_AT_ONCE_BYTES`."""
+    try:
+        with decoded_at_most(READ_AT_ONCE_BYTES):
+            return work()
+    except LoopTooLarge:
+        raise TooLargeHere from None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
-from .file_reading import FileReader, Stamp, read_at_once
+from .file_reading import FileReader, Stamp, TooLargeHere, read_at_once, read_here
 from .wording import studio_line
 
 
@@ -365,17 +365,21 @@ class MaskFiles:
 
     def _read_then(self, path: Path, files: list[Path], work: Callable[[], Any], show: Callable[[Any], bool],
                    title: str) -> bool:
-        """``show(work())`` at once when every file ``work`` reads is small, else ``work`` on the
+        """``show(work())`` at once when every file ``work`` reads is small (an HDF5 loop: found
+        too large by the read itself, :func:`read_here`), else ``work`` on the
         reader's worker thread and ``show`` its result when it arrives, unless a newer action
         won meanwhile (:meth:`_when_still_wanted`); a problem is one line under ``title``.
         True when shown, or when the read has started."""
         if all(read_at_once(file) for file in files):
             try:
-                result = work()
+                result = read_here(work)
+            except TooLargeHere:
+                pass  # an HDF5 loop that decodes to far more than its file holds: read on the worker
             except CardiganError as exc:
                 self._read_failed(title, studio_line(exc))
                 return False
-            return show(result)
+            else:
+                return show(result)
         stamp = Stamp.of(self.window)
         self.reader.read(path, work, lambda result: self._when_still_wanted(stamp, path, lambda: show(result)),
                          lambda message: self._read_failed(title, message))

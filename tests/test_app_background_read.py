@@ -316,3 +316,48 @@ def test_a_metaimage_sequence_is_sized_by_its_data_not_its_small_header(tmp_path
     assert not file_reading.read_at_once(header)
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", frames.nbytes)
     assert file_reading.read_at_once(header)
+
+
+def test_a_compressed_hdf5_loop_is_sized_by_its_datasets_not_its_file(window, tmp_path, qtbot, prompts,
+                                                                      monkeypatch):
+    """HDF5 loops are gzip-compressed a frame a chunk: a long loop is a small file that decodes to
+    far more. It was read on the window's thread, which froze meanwhile."""
+    import threading
+
+    import h5py
+
+    from engine.cine import write_loop
+
+    frames, size = 40, 64
+    masks = np.zeros((frames, size, size), np.uint8)
+    for k in range(frames):
+        side = 30 - k % 20
+        masks[k, 10:10 + side, 10:10 + side] = 1
+    images = np.full(masks.shape, 90, np.uint8)
+    path = tmp_path / "loop.h5"
+    write_loop(path, images, masks, 10.0)
+    decoded = images.nbytes + masks.nbytes
+    assert path.stat().st_size < decoded // 10
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", decoded // 2)  # the file below, its datasets above
+    opened = []
+    real_init = h5py.File.__init__
+
+    def counted(self, name, *args, **kwargs):
+        if not isinstance(name, h5py.h5f.FileID):  # a file's own object handle opens nothing
+            opened.append(threading.current_thread() is threading.main_thread())
+        real_init(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.File, "__init__", counted)
+    before = window.document
+    assert window.files.open_path(path)
+    assert window.files.reader.busy and window.document is before  # read on a worker thread
+    finish_reading(window, qtbot)
+    assert opened == [True, False]  # sized by the open on the window's thread, its data read on the worker
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert (ed.labels == masks[0]).all() and (es.labels == masks[19]).all()
+    assert window.references.count == frames
+    window.document.mark_saved()
+    opened.clear()
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", decoded)  # small decoded: at once, in one open
+    assert window.files.open_path(path, confirmed=True) and not window.files.reader.busy
+    assert opened == [True] and window.references.count == frames

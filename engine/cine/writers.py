@@ -12,7 +12,8 @@ The format follows the output's name:
   direction, the in-plane spacing given, 1 along time);
 - ``.h5`` / ``.hdf5``: datasets ``images`` and ``masks`` (T, H, W) uint8 with the timing,
   phases and ejection fraction as attributes (:func:`read_hdf5_loop` reads them back, as the
-  studio opens such a file to edit its key frames);
+  studio opens such a file to edit its key frames; under :func:`decoded_at_most` a loop whose
+  datasets hold more than a given size is refused before its data is read);
 - ``.dcm``: an ultrasound multi-frame DICOM file with its frame time, for DICOM viewers and
   PACS (the images only; marked as synthetic, :func:`engine.data.dicom_echo.write_dicom_echo`);
 - anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
@@ -35,8 +36,11 @@ they were, and a PNG-frames folder is not made.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -282,14 +286,39 @@ def _open_hdf5_loop(path: Path, work):
             raise CardiganError(f"{path}: not a loop's HDF5 file (images and masks) ({exc})") from None
 
 
+class LoopTooLarge(Exception):
+    """An HDF5 loop read under :func:`decoded_at_most` holds more than that allows. No
+    :class:`CardiganError`: nothing is wrong with the file, the caller reads it elsewhere."""
+
+
+_DECODED_AT_MOST: ContextVar[int | None] = ContextVar("decoded_at_most", default=None)
+
+
+@contextlib.contextmanager
+def decoded_at_most(limit: int) -> Iterator[None]:
+    """For the block, on this thread: an HDF5 loop whose asked-for datasets hold more than
+    ``limit`` bytes decoded (their shapes and types say it; a gzip-compressed loop is a small
+    file) is :class:`LoopTooLarge`, told by the same open that would read it, before any of
+    its data is read."""
+    token = _DECODED_AT_MOST.set(limit)
+    try:
+        yield
+    finally:
+        _DECODED_AT_MOST.reset(token)
+
+
 def _hdf5_loop_arrays(f, path: Path, images: bool, masks: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The asked-for datasets of the open HDF5 loop ``f``, once their shapes agree."""
+    """The asked-for datasets of the open HDF5 loop ``f``, once their shapes agree and their
+    size is within :func:`decoded_at_most`."""
     shapes = [f[name].shape for name in HDF5_LOOP_DATASETS]
     if len(shapes[0]) != 3 or shapes[0] != shapes[1]:
         raise CardiganError(f"{path}: a loop's images and masks must be frames of one size, got "
                             f"{shapes[0]} and {shapes[1]}")
-    return tuple(np.asarray(f[name]) if wanted else None
-                 for name, wanted in zip(HDF5_LOOP_DATASETS, (images, masks)))
+    wanted = [name for name, asked in zip(HDF5_LOOP_DATASETS, (images, masks)) if asked]
+    limit = _DECODED_AT_MOST.get()
+    if limit is not None and sum(f[name].nbytes for name in wanted) > limit:
+        raise LoopTooLarge(path)
+    return tuple(np.asarray(f[name]) if name in wanted else None for name in HDF5_LOOP_DATASETS)
 
 
 LOOP_INFO = "loop.json"  # a PNG-frames loop's timing, beside its frame folders
