@@ -92,26 +92,16 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
         return None
 
 
-def read_masks(path: Path) -> np.ndarray:
-    """A label file read once: its label map (H, W), or a volume's every frame (T, H, W) (a
-    cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground truth, a loop painted in
-    ITK-SNAP or 3D Slicer as a 3-D volume); :func:`read_mask_file` takes its painted frames."""
-    return read_masks_and_text(path)[0]
-
-
-def read_masks_and_text(path: Path, notify: Callable[[str], None] | None = None) -> tuple[np.ndarray, dict[str, str]]:
-    """(:func:`read_masks`, the text chunks a label PNG carries: {} for a volume), the file
-    opened once; how a volume's labels were mapped by their names is told to ``notify``. A
-    loop's HDF5 file or PNG-frames folder (File › Export › Cine loop), or one of that folder's
-    label frames, gives the loop's masks."""
-    labels, text, _ = read_labels(path, notify)
-    return labels, text
-
-
 def read_labels(path: Path, notify: Callable[[str], None] | None = None, images: bool = False
                 ) -> tuple[np.ndarray, dict[str, str], np.ndarray | None]:
-    """(:func:`read_masks_and_text`, the loop's images when ``images`` and the file holds them
-    beside its masks, else None): a loop's HDF5 file opened once for both."""
+    """A label file read once: (its label map (H, W), or a volume's every frame (T, H, W) (a
+    cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground truth, a loop painted in
+    ITK-SNAP or 3D Slicer as a 3-D volume); the text chunks a label PNG carries, {} for a
+    volume; the loop's images when ``images`` and the file holds them beside its masks, else
+    None). A loop's HDF5 file (opened once for both) or PNG-frames folder (File › Export ›
+    Cine loop), or one of that folder's label frames, gives the loop's masks; how a volume's
+    labels were mapped by their names is told to ``notify``. :func:`read_mask_file` takes
+    the painted frames."""
     loop = read_if_hdf5_loop(path, images=images)
     if loop is not None:
         grey, masks = loop
@@ -219,24 +209,25 @@ def images_beside(path: Path) -> Path | None:
     return images if images is not None and images.is_file() else None
 
 
-def read_mask_or_image(path: Path, notify: Callable[[str], None] | None = None
-                       ) -> tuple[np.ndarray | None, dict[str, str], np.ndarray | None]:
-    """A file of unknown kind, read once: (its label map or a loop's masks, the text chunks a
-    label PNG carries, None); (None, {}, its grey frames) for an image of many grey levels (a
-    loop's every frame, to trace over any of them); (None, {}, None) for anything else, a mask
-    in other values (0/85/170/255) included, which opening it as a mask then reports. How a
-    volume's labels were mapped by their names is told to ``notify``."""
+def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
+    """A file of unknown kind, read once: what opening it as a mask reads
+    (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,
+    a loop's HDF5 file in one open for both), or the grey frames of an image of many grey
+    levels (a loop's every frame, to trace over any of them). Anything else, a mask in other
+    values (0/85/170/255) included, is the one line opening it as a mask gives."""
     from engine.data.trace_image import read_grey_frames
 
     try:
-        return (*read_masks_and_text(path, notify), None)
-    except CardiganError:
-        pass
+        return read_mask_file(path)
+    except CardiganError as exc:
+        not_a_mask = exc
     try:
         grey = read_grey_frames(path)
     except CardiganError:
-        return None, {}, None
-    return (None, {}, grey) if len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE else (None, {}, None)
+        raise not_a_mask from None
+    if len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE:
+        return grey
+    raise not_a_mask from None
 
 
 def mask_png_text(path: Path, text: dict[str, str] | None = None) -> dict[str, str]:
@@ -483,15 +474,15 @@ class MaskFiles:
             return self.trace_path(path, confirmed=True)
         if is_workspace_file(path):
             return self.open_workspace(path, confirmed=True)
-        notes: list[str] = []  # a volume's labels mapped by name: said as File > Open says it
-        return self._read_then(path, [path], lambda: read_mask_or_image(path, notes.append),
-                               lambda read: self._open_read(path, *read, notes), "Cannot open the file")
+        files = [file for file in (path, images_beside(path)) if file is not None]  # as File > Open reads
+        return self._read_then(path, files, lambda: read_mask_or_image(path),
+                               lambda read: self._open_read(path, read), "Cannot open the file")
 
-    def _open_read(self, path: Path, labels: np.ndarray | None, text: dict[str, str],
-                   grey: np.ndarray | None, notes: list[str] | None = None) -> bool:
-        if grey is not None:
-            return self.trace_path(path, confirmed=True, image=grey)
-        return self.open_path(path, confirmed=True, labels=labels, text=text, notes=notes)
+    def _open_read(self, path: Path, read: MaskRead | np.ndarray) -> bool:
+        """A dropped file as it was read: a mask (with its images) opens, an image opens to trace."""
+        if isinstance(read, MaskRead):
+            return self._show_mask(path, read)
+        return self.trace_path(path, confirmed=True, image=read)
 
     def _when_still_wanted(self, stamp: Stamp, path: Path, show: Callable[[], bool]) -> bool:
         """``show()`` a file read in the background, unless the user opened or made another

@@ -890,7 +890,8 @@ def test_a_loops_readers_decode_only_the_part_asked_for(tmp_path, monkeypatch):
 
 def test_opening_a_loops_hdf5_file_opens_it_once(window, tmp_path, monkeypatch):
     """File > Open of a loop's HDF5 file opened it six times: to tell it is a loop and to read
-    its masks, again for the images beside them, and once more to size those images."""
+    its masks, again for the images beside them, and once more to size those images. Dropped
+    on the window, it was opened for its masks and again for its images."""
     import h5py
 
     from engine.cine import write_loop
@@ -917,6 +918,8 @@ def test_opening_a_loops_hdf5_file_opens_it_once(window, tmp_path, monkeypatch):
     assert window.references.count == len(images)  # its images, read in that same open
     opened.clear()
     window.document.mark_saved()
-    assert window.files.open_or_trace(tmp_path / "loop.h5")  # dropped: its masks, then its images
-    assert len(opened) == 2
+    assert window.files.open_or_trace(tmp_path / "loop.h5")  # dropped: its masks and images in one open too
+    assert len(opened) == 1
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert (ed.labels == masks[0]).all() and (es.labels == masks[2]).all()
     assert window.references.count == len(images)

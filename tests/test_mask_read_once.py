@@ -97,9 +97,8 @@ def test_a_dropped_label_png_is_read_once_for_its_labels_fan_and_heart(window, t
     path = tmp_path / "mask.png"
     record = heart_png(path)
     opens.clear()
-    labels, text, grey = read_mask_or_image(path)
-    assert labels is not None and grey is None and json.loads(text[ANATOMY_KEY]) == record
+    read = read_mask_or_image(path)
+    assert json.loads(read.text[ANATOMY_KEY]) == record
     assert opens == {path.resolve(): 1}
-    assert window.files.open_path(path, confirmed=True, labels=labels, text=text)
-    assert window.document.anatomy == record and np.array_equal(window.document.labels, labels)
-    assert opens == {path.resolve(): 1}
+    assert window.files.open_or_trace(path)
+    assert window.document.anatomy == record and np.array_equal(window.document.labels, read.labels)
