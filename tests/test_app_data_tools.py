@@ -150,7 +150,7 @@ def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model,
     drift (the NIfTI tip left out database_split/)."""
     from PySide6.QtCore import Qt
 
-    import engine.export.writers as writers
+    import engine.data.export_layouts as layouts
     from engine.export import EXPORT_FORMATS, layout_description
 
     dialog = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
@@ -159,11 +159,11 @@ def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model,
     assert offered == list(EXPORT_FORMATS)
     for index, name in enumerate(offered):
         tip = dialog.format.itemData(index, Qt.ItemDataRole.ToolTipRole)
-        assert tip == layout_description(name) and writers.LAYOUT_LINES[name] in tip
-        assert writers.LAYOUT_DETAILS[name] in tip
+        assert tip == layout_description(name) and layouts.LAYOUT_LINES[name] in tip
+        assert layouts.LAYOUT_DETAILS[name] in tip
         dialog.format.setCurrentIndex(index)
         assert dialog.format.toolTip() == tip
-    monkeypatch.setitem(writers.LAYOUT_LINES, "nifti", "the CAMUS layout, as the engine now says it")
+    monkeypatch.setitem(layouts.LAYOUT_LINES, "nifti", "the CAMUS layout, as the engine now says it")
     again = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
     qtbot.addWidget(again)
     tip = again.format.itemData(again.format.findData("nifti"), Qt.ItemDataRole.ToolTipRole)

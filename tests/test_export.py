@@ -581,6 +581,28 @@ def test_export_help_names_the_hdf5_layouts_file_as_the_writer_names_it(capsys):
     assert f"OUT/{HDF5_NAME}" in capsys.readouterr().out
 
 
+def test_export_help_describes_each_format_as_the_engine_does(capsys, monkeypatch):
+    """``--format``'s help had words of its own for each layout, which drifted from the
+    engine's description of it (the studio's tooltips): the nnunet help named no folder of the
+    layout's, the nifti help neither its patient folders nor its split lists."""
+    import re
+
+    import engine.data.export_layouts as layouts
+    from engine.export import EXPORT_FORMATS
+
+    assert tuple(layouts.LAYOUT_LINES) == EXPORT_FORMATS == tuple(layouts.LAYOUT_DETAILS)
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    said = re.sub(r"\s+", "", capsys.readouterr().out)  # as wrapped to the terminal, spaces aside
+    for name in EXPORT_FORMATS:
+        assert re.sub(r"\s+", "", f"{name}: {layouts.LAYOUT_LINES[name]}") in said, name
+        assert re.sub(r"\s+", "", layouts.LAYOUT_DETAILS[name]) in said, name
+    monkeypatch.setitem(layouts.LAYOUT_LINES, "nifti", "the CAMUS layout, as the engine now says it")
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    assert "theCAMUSlayout,astheenginenowsaysit" in re.sub(r"\s+", "", capsys.readouterr().out)
+
+
 def test_a_cine_export_named_as_a_file_is_refused_too(tmp_path):
     from engine.export.cine import export_cine
 

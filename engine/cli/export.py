@@ -6,13 +6,14 @@ import argparse
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER, REFERENCE_SIDE, scaled_jitter
+from ..data.export_layouts import HDF5_FILE as HDF5_NAME  # the hdf5 layout's file in the export folder
+from ..data.export_layouts import LAYOUT_LINES, layout_summary
 from ..maskio import MASK_FILE_PATTERNS
 from .cine import bpm_value, positive_number
 from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
 MAX_VARIATIONS = 1000
-HDF5_NAME = "synthetic.hdf5"  # the hdf5 layout's file in the export folder, as engine.export.writers names it
 HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, CAMUS NIfTI or nnU-Net)"
 DESCRIPTION = (
     "Synthesize images for a folder of label maps (--masks, names kept) or for N generated "
@@ -22,6 +23,13 @@ DESCRIPTION = (
     "segmentation dataset: png (prepared folders + manifest), hdf5 (the seed's layout), "
     "nifti (the CAMUS 2023 layout) or nnunet (an nnU-Net v2 raw dataset). A non-empty output "
     "folder is refused without --overwrite.")
+
+
+def format_help() -> str:
+    """``--format``'s help: each layout as the engine describes it (the studio's tooltips say
+    the same), in argparse's terms (a ``%`` doubled)."""
+    layouts = "; ".join(f"{name}: {layout_summary(name)}" for name in LAYOUT_LINES)
+    return f"{layouts} (default png)".replace("%", "%%")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,10 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"output folder, for every format (hdf5: the file is OUT/{HDF5_NAME})")
     parser.add_argument("--variations", type=int_in_range(1, MAX_VARIATIONS), default=1, metavar="K",
                         help="images per mask (default 1)")
-    parser.add_argument("--format", default="png", choices=["png", "hdf5", "nifti", "nnunet"],
-                        help="png: the prepared layout; hdf5: the seed's file; nifti: the CAMUS 2023 "
-                             "layout; nnunet: an nnU-Net v2 raw dataset (imagesTr, labelsTr, imagesTs, "
-                             "labelsTs, dataset.json; name --out DatasetNNN_Name) (default png)")
+    parser.add_argument("--format", default="png", choices=list(LAYOUT_LINES), help=format_help())
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the split, the generated patients and the images (default 0)")
     parser.add_argument("--like", type=Path, default=None, metavar="DATASET",

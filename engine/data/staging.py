@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import USE_OVERWRITE, Advice, CardiganError, DataError, Message
 from ..fileio import describe_os_error, is_disk_full, make_public, try_lock
+from .export_layouts import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER  # noqa: F401
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
 
@@ -77,8 +78,6 @@ def check_not_a_source(out: Path, sources: tuple[Path, ...]) -> None:
             raise DataError(f"{out}: replacing it would delete the source {path}")
 
 
-NIFTI_FOLDER, SPLIT_LIST_FOLDER, HDF5_FILE = "database_nifti", "database_split", "synthetic.hdf5"
-NNUNET_FOLDERS = ("imagesTr", "labelsTr", "imagesTs", "labelsTs")
 # nnU-Net's dataset description and folds; ITK-SNAP's label names
 EXPORT_FILES = ("dataset.json", "splits_final.json", "itksnap_labels.txt")
 

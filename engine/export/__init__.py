@@ -11,8 +11,9 @@
 nnU-Net would not find by its name), which the export itself does not refuse.
 """
 
+from ..data.export_layouts import layout_description
 from .run import EXPORT_FORMATS, export_dataset
-from .writers import file_name_problem, layout_description, layout_line, main_output, nnunet_name_problem
+from .writers import file_name_problem, layout_line, main_output, nnunet_name_problem
 
 __all__ = ["EXPORT_FORMATS", "export_dataset", "file_name_problem", "layout_description", "layout_line",
            "main_output", "nnunet_name_problem"]

@@ -11,6 +11,7 @@ import numpy as np
 from ..anatomy import PHASES
 from ..anatomy.heart import ANATOMY_KEY
 from ..data.camus import write_2023_patient, write_2023_split_lists
+from ..data.export_layouts import layout_contents
 from ..data.imaging import save_png
 from ..data.layout import SPLITS, image_path, label_path
 from ..data.seed_hdf5 import SeedHdf5Writer
@@ -216,22 +217,6 @@ FILE_SUFFIXES = (".hdf5", ".h5", ".nii.gz", ".nii", ".png")
 # what each layout puts in the output folder, beside its manifest.json
 FOLDER_CONTENTS = {"png": "train, valid and test image/label folders", "hdf5": HDF5_NAME,
                    "nifti": f"{NIFTI_FOLDER} and {SPLIT_LIST_FOLDER}", "nnunet": ", ".join(NNUNET_FOLDERS)}
-# where each layout puts its pairs, said of an output before the export starts
-LAYOUT_LINES = {
-    "png": "train/, valid/ and test/, each with img/ and label/ PNGs (the prepared layout)",
-    "hdf5": f"one file, {HDF5_NAME} (<split>/<patient>/<view>/im and gt),",
-    "nifti": f"{NIFTI_FOLDER}/<patient>/ NIfTI volumes (the CAMUS 2023 layout), {SPLIT_LIST_FOLDER}/",
-    "nnunet": f"{NNUNET_FOLDERS[0]}/ and {NNUNET_FOLDERS[1]}/ (train and valid), {NNUNET_FOLDERS[2]}/ and "
-              f"{NNUNET_FOLDERS[3]}/ (test), dataset.json (nnU-Net v2's raw layout)",
-}
-# what else to know of a layout when choosing it: what reads it, what it asks of the masks or the folder
-LAYOUT_DETAILS = {
-    "png": "as prepare writes a dataset: training and the studio's dataset browser read it",
-    "hdf5": "the seed's layout: each view's im (2, H, W, 1) and gt (2, H, W) hold its ED and ES, so both "
-            "are needed, at one size",
-    "nifti": "<patient>_<view>_<ED|ES>[_gt].nii.gz, with each patient's Info_<view>.cfg",
-    "nnunet": "name the folder DatasetNNN_Name (e.g. Dataset501_Echo) so that nnU-Net finds it",
-}
 
 
 def main_output(out: Path, format: str) -> Path:
@@ -240,20 +225,9 @@ def main_output(out: Path, format: str) -> Path:
     return {"hdf5": out / HDF5_NAME, "nifti": out / NIFTI_FOLDER}.get(format, out)
 
 
-def layout_contents(format: str) -> str:
-    """What an export in ``format`` writes into its folder (:data:`LAYOUT_LINES`)."""
-    return f"{LAYOUT_LINES[format]} and manifest.json"
-
-
 def layout_line(out: Path, format: str) -> str:
     """What an export in ``format`` writes into ``out``, and where, in one line."""
     return f"Will write in {out.name}/: {layout_contents(format)}"
-
-
-def layout_description(format: str) -> str:
-    """The layout ``format`` for someone choosing it (the studio's tooltip on it): what it
-    writes (:func:`layout_contents`), then what else to know (:data:`LAYOUT_DETAILS`)."""
-    return f"Writes {layout_contents(format)}; {LAYOUT_DETAILS[format]}"
 
 
 # the folder the export goes in instead, in advice: "--out" on the command line, the
