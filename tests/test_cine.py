@@ -576,3 +576,103 @@ def test_a_loop_write_asked_to_stop_ends_early_and_leaves_what_was_there(tmp_pat
         assert list(path.iterdir()) == []
     write_loop(path, images, masks, fps=25.0)  # and writing it again works
     assert files_under(tmp_path) != before
+
+
+class HeardProgress:
+    """The command line's progress bar, replaced: what it heard; ``interrupt_at(event)`` says
+    when to act as a Ctrl-C would (a KeyboardInterrupt where the work is)."""
+
+    events: list = []
+    interrupt_at = staticmethod(lambda event: False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def __call__(self, event) -> None:
+        HeardProgress.events.append(event)
+        if HeardProgress.interrupt_at(event):
+            raise KeyboardInterrupt
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+@pytest.fixture
+def heard_bar(monkeypatch):
+    monkeypatch.setattr("engine.cli.terminal.TerminalProgress", HeardProgress)
+    HeardProgress.events = []
+    HeardProgress.interrupt_at = staticmethod(lambda event: False)
+    return HeardProgress
+
+
+def cine_key_frame_args(folder):
+    from engine.maskio import write_label_png
+
+    ed, es = key_frames(2, 64)
+    write_label_png(folder / "p_4CH_ED.png", ed)
+    write_label_png(folder / "p_4CH_ES.png", es)
+    return ["cine", "--model", "simulator", "--ed", str(folder / "p_4CH_ED.png"),
+            "--es", str(folder / "p_4CH_ES.png"), "--frames", "5"]
+
+
+@pytest.mark.parametrize("name", ["heart.gif", "heart.h5", "frames"])
+def test_the_cine_command_shows_how_far_the_loop_is_written(tmp_path, heard_bar, name):
+    from engine.cine.writers import WRITING
+    from engine.cli.main import main
+
+    assert main(cine_key_frame_args(tmp_path) + ["--out", str(tmp_path / name)]) == 0
+    writing = [(event.done, event.total) for event in heard_bar.events if event.stage == WRITING]
+    assert writing == [(done, 5) for done in range(6)]  # a step a frame, then the loop in place
+
+
+@pytest.mark.parametrize("name", ["heart.gif", "heart.mp4", "heart.nii.gz", "heart.h5", "frames"])
+def test_ctrl_c_while_the_cine_command_writes_leaves_what_was_there(tmp_path, heard_bar, capsys, name):
+    from engine.cine.writers import WRITING
+    from engine.cli.main import main
+
+    args = cine_key_frame_args(tmp_path)
+    out = tmp_path / name
+    if name == "frames":
+        out.mkdir()
+    else:
+        out.write_bytes(b"an older loop")
+    before = files_under(tmp_path)
+    heard_bar.interrupt_at = staticmethod(lambda event: event.stage == WRITING and event.done == 1)
+    assert main(args + ["--out", str(out), "--overwrite"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"cardigan: interrupted; nothing was written (the {name} that was there is as it was)"]
+    assert files_under(tmp_path) == before  # no temporary file, no half a loop
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "p_4CH_ED.png", "p_4CH_ES.png"])
+
+
+def test_ctrl_c_during_random_loops_keeps_the_finished_ones_and_says_so(tmp_path, heard_bar, capsys):
+    from engine.cine.writers import WRITING
+    from engine.cli.main import main
+
+    writes = []
+
+    def second_loop_half_written(event):
+        if event.stage == WRITING and event.done == 0:
+            writes.append(event)
+        return len(writes) == 2 and event.stage == WRITING and event.done == 2
+
+    args = ["cine", "--model", "simulator", "--random", "3", "--size", "64", "--frames", "4"]
+    heard_bar.interrupt_at = staticmethod(second_loop_half_written)
+    out = tmp_path / "loops"
+    assert main(args + ["--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    finished = sorted(p.name for p in out.iterdir())
+    assert len(finished) == 1 and finished[0].endswith(".gif")
+    assert err[-1].startswith(f"cardigan: interrupted; 1 of 3 loops were written in full to {out}; ")
+    assert err[-1].endswith("_4CH.gif was not") and finished[0] not in err[-1].split(";")[-1]
+    # stopped in the first loop: the folder made for the loops goes too
+    heard_bar.interrupt_at = staticmethod(lambda event: event.stage == WRITING and event.done == 1)
+    assert main(args + ["--out", str(tmp_path / "other")]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "cardigan: interrupted; nothing was written"
+    assert not (tmp_path / "other").exists()

@@ -159,26 +159,71 @@ def run(args: argparse.Namespace) -> int:
             series = (_dicom_series(studies, patient_name(item.index + 1, args.random), views.index(item.view))
                       if (file_kind or fmt) == "dicom" else {})
             jobs.append((target, lambda i=item: i.make(model, args.size, timing), item.look, series))
-    synth = Synthesizer(args.model, device=args.device)
-    bar = TerminalProgress()
+    # Ctrl-C stops the loop under way wherever it is, by the exception: the writers remove what
+    # they wrote under temporary names on any exception, so a loop is in place whole or not at all
+    made_folder = args.out if jobs_folder(args) and not args.out.exists() else None
+    finished: list[Path] = []  # the loops in place
+    current = None  # (the loop under way, how its target was before it)
     try:
-        for target, make, seed, series in jobs:
-            loop = make()
-            bad = loop.invalid_frames()
-            if bad:
-                note(f"{target.name}: {len(bad)} frame(s) are not a plausible heart (first: frame {bad[0]})")
-            images = synthesize_loop(synth, loop, seed=seed, progress=bar)
-            info = {"bpm": timing.bpm, "cycle": timing.cycle, "frames": loop.frames,
-                    "ejection_fraction_area": round(loop.ejection_fraction(), 2),
-                    "phases": [round(float(p), 4) for p in loop.phases], "model": synth.model.name,
-                    "seed": seed}
-            target.parent.mkdir(exist_ok=True)  # --random's folder, made once there is a loop to put in it
-            written = write_loop(target, images, loop.masks, timing.playback_fps, info, **series)
-            note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at {timing.playback_fps:.3g} fps, "
-                 f"{timing.bpm:g} bpm, EF by area {loop.ejection_fraction():.0f} %)")
-    finally:
-        bar.close()
+        with TerminalProgress() as bar:
+            synth = Synthesizer(args.model, device=args.device)
+            for target, make, seed, series in jobs:
+                current = (target, file_identity(target))
+                loop = make()
+                bad = loop.invalid_frames()
+                if bad:
+                    note(f"{target.name}: {len(bad)} frame(s) are not a plausible heart (first: frame {bad[0]})")
+                images = synthesize_loop(synth, loop, seed=seed, progress=bar)
+                info = {"bpm": timing.bpm, "cycle": timing.cycle, "frames": loop.frames,
+                        "ejection_fraction_area": round(loop.ejection_fraction(), 2),
+                        "phases": [round(float(p), 4) for p in loop.phases], "model": synth.model.name,
+                        "seed": seed}
+                target.parent.mkdir(exist_ok=True)  # --random's folder, made once there is a loop to put in it
+                written = write_loop(target, images, loop.masks, timing.playback_fps, info, progress=bar, **series)
+                finished.append(target)
+                current = None
+                note(f"wrote {', '.join(str(p) for p in written)} ({loop.frames} frames at "
+                     f"{timing.playback_fps:.3g} fps, {timing.bpm:g} bpm, EF by area {loop.ejection_fraction():.0f} %)")
+    except KeyboardInterrupt:
+        from .main import interrupted
+
+        if current is not None and file_identity(current[0]) != current[1]:
+            finished.append(current[0])  # the stop came after the loop was put in place
+            current = None
+        if made_folder is not None and made_folder.is_dir() and not any(made_folder.iterdir()):
+            made_folder.rmdir()
+        return interrupted(what_the_stop_left(finished, len(jobs), current))
     return 0
+
+
+def jobs_folder(args: argparse.Namespace) -> bool:
+    """Whether ``--out`` is the folder that ``--random``'s loops go in."""
+    return args.random is not None and _loop_file_kind(args.out) is None
+
+
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file (or folder) at ``path`` from one put there later: None when there is none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def what_the_stop_left(finished: list[Path], total: int, current: tuple[Path, object] | None) -> str:
+    """Ctrl-C's account of the outputs: the loops written in full before it, and that the one
+    under way was not (a file that was at its name is as it was)."""
+    kept = ""
+    if current is not None and current[1] is not None:
+        kept = f"the {current[0].name} that was there is as it was"
+    if not finished:
+        return "nothing was written" + (f" ({kept})" if kept else "")
+    if total == 1:
+        return f"{finished[0].name} was written in full before the stop"
+    whole = f"{len(finished)} of {total} loops were written in full to {finished[0].parent}"
+    if current is None:
+        return whole
+    return f"{whole}; {current[0].name} was not" + (f" ({kept})" if kept else "")
 
 
 def _dicom_series(studies: dict, patient: str, view_index: int) -> dict:

@@ -117,8 +117,10 @@ def quiet_closed_output() -> None:
         pass
 
 
-def interrupted() -> int:
-    print("cardigan: interrupted", file=sys.stderr)
+def interrupted(detail: str = "") -> int:
+    """Ctrl-C's one line (with ``detail``: what the stop left, e.g. that nothing was written)
+    and the shell's exit status for it."""
+    print(f"cardigan: interrupted{'; ' + detail if detail else ''}", file=sys.stderr)
     return 130
 
 
