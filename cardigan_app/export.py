@@ -15,7 +15,8 @@ The cine loop is written on a :class:`~cardigan_app.tasks.BackgroundTask` (an MP
 a long loop takes seconds): the window stays live, shows a busy cursor, a status line and, in
 the status bar, how far the writing is with a Cancel button (Esc that nothing else takes
 cancels too); it refuses a second loop export until the first ends, and ends with one line, the
-paths written, that it was cancelled, or why not. The engine's writers write under temporary
+paths written, that it was cancelled, or why not. Closing the window while a loop is written
+asks whether to stop it and close, close once it is written, or stay open. The engine's writers write under temporary
 names, so a failed or cancelled export leaves nothing half-written and a file that was at its
 name (and a NIfTI loop's masks beside it) as it was."""
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -39,7 +40,7 @@ from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
 
 from . import folders
-from .dialogs.prompts import confirm_overwrite, confirm_remove_old_mask, show_error
+from .dialogs.prompts import CloseChoice, ask_stop_loop_for_close, confirm_overwrite, confirm_remove_old_mask, show_error
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
 from .tasks import BackgroundTask
@@ -177,6 +178,7 @@ class Exporter:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.cine_task: BackgroundTask | None = None  # the loop being written, until its end is shown
+        self._close_when_written = False  # the user chose to close the window once the loop is written
 
     def _stem(self) -> str:
         document = self.window.document
@@ -367,11 +369,29 @@ class Exporter:
         self.window.statusBar().showMessage(f"Cancelling the loop export to {task.objectName()}\u2026")
         return True
 
+    def confirm_close(self) -> bool:
+        """True when the window may close now: no loop is being written, or the user chose to
+        stop it (it stops at its next frame and leaves nothing half-written). Waiting for it
+        keeps the window open and closes it once the loop is written in full; Cancel keeps it
+        open."""
+        task = self.cine_task
+        if task is None or not task.running:
+            return True
+        choice = ask_stop_loop_for_close(self.window, task.objectName())
+        if choice == CloseChoice.STOP:
+            self.cancel_cine()
+            return True
+        if choice == CloseChoice.WAIT:
+            self._close_when_written = True
+            self.window.statusBar().showMessage(f"The window closes once {task.objectName()} is written…")
+        return False
+
     def wait_cine(self, timeout: float | None = None) -> bool:
         """Block until the loop's thread ends (tests, shutdown); its end still comes queued."""
         return self.cine_task.wait(timeout) if self.cine_task is not None else True
 
     def _cine_ended(self) -> None:
+        self._close_when_written = False  # a cancelled or failed loop keeps the window open to say so
         if self.cine_task is not None:
             self.cine_task.deleteLater()
             self.cine_task = None
@@ -383,8 +403,11 @@ class Exporter:
         self.window.statusBar().showMessage(f"Loop export cancelled; nothing was written to {path.name}", 8000)
 
     def _cine_written(self, written: list[Path]) -> None:
+        close = self._close_when_written
         self._cine_ended()
         self._done(*written)
+        if close:  # the user asked to close once it was written
+            QTimer.singleShot(0, self.window.close)
 
     def _cine_failed(self, path: Path, message: str) -> None:
         self._cine_ended()

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         # Features plugged in later: each guard may veto closing (after asking the user);
         # each hook runs once at shutdown.
-        self.close_guards: list[Callable[[], bool]] = []
+        self.close_guards: list[Callable[[], bool]] = [self.exporter.confirm_close]
         self.shutdown_hooks: list[Callable[[], None]] = []
 
         self.workspace = Workspace(self.document, self.state)
@@ -902,7 +902,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._autosave_timer.stop()
         self.files.reader.shutdown()
-        self.exporter.wait_cine()  # a loop being written is finished, not left under its temporary name
+        self.exporter.wait_cine()  # a loop being written (or stopped, as closing asked) ends whole or not at all
         for hook in self.shutdown_hooks:
             hook()
         self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()

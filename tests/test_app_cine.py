@@ -923,3 +923,66 @@ def test_opening_a_loops_hdf5_file_opens_it_once(window, tmp_path, monkeypatch):
     ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
     assert (ed.labels == masks[0]).all() and (es.labels == masks[2]).all()
     assert window.references.count == len(images)
+
+
+def held_at_first_step(monkeypatch):
+    """The loop's real writer, held after its first step until it is asked to stop or
+    ``release`` is set; (release, held)."""
+    import engine.cine
+
+    real, release, held = engine.cine.write_loop, threading.Event(), threading.Event()
+
+    def write_loop(path, images, masks, fps, info=None, progress=None, should_stop=None):
+        def step(progress_now):
+            progress(progress_now)
+            if progress_now.done == 1:
+                held.set()
+                deadline = time.monotonic() + 30
+                while not (should_stop() or release.is_set()) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+
+        return real(path, images, masks, fps, info, progress=step, should_stop=should_stop)
+
+    monkeypatch.setattr(engine.cine, "write_loop", write_loop)
+    return release, held
+
+
+@pytest.mark.parametrize("choice", ["stop", "wait", "cancel"])
+def test_closing_the_window_while_a_loop_is_written_asks_what_to_do(window, qtbot, tmp_path, monkeypatch, choice):
+    """Closing the window waited, frozen, for the whole loop to be written, without a word.
+    It asks: stop the loop and close (nothing half-written, the file that was there as it
+    was), close once the loop is written, or do not close."""
+    import cardigan_app.export as export
+    from cardigan_app.dialogs.prompts import CloseChoice
+
+    loop_made(window, qtbot)
+    window.document.mark_saved()
+    monkeypatch.setattr(export, "confirm_overwrite", lambda parent, paths: True)
+    (tmp_path / "loops").mkdir()
+    path = tmp_path / "loops" / "loop.gif"
+    path.write_bytes(b"an older loop")
+    asked = []
+    monkeypatch.setattr(export, "ask_stop_loop_for_close",
+                        lambda parent, name: asked.append(name) or CloseChoice(choice))
+    release, held = held_at_first_step(monkeypatch)
+    assert window.exporter.export_cine(path)
+    assert held.wait(30)
+    window.close()
+    assert asked == ["loop.gif"]
+    if choice == "stop":
+        assert not window.isVisible()
+        assert not window.exporter.cine_task.running  # the close waited for the writer to stop
+        assert [p.name for p in path.parent.iterdir()] == ["loop.gif"]
+        assert path.read_bytes() == b"an older loop"
+        return
+    assert window.isVisible() and window.exporter.writing_cine  # still open, still writing
+    if choice == "wait":
+        assert "closes once loop.gif is written" in window.statusBar().currentMessage()
+    release.set()
+    qtbot.waitUntil(lambda: not window.exporter.writing_cine, timeout=30_000)
+    assert path.read_bytes()[:3] == b"GIF"  # written in full
+    if choice == "wait":
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    else:
+        qtbot.wait(50)
+        assert window.isVisible()

@@ -29,6 +29,31 @@ def ask_unsaved(parent: QWidget, name: str, action: str) -> Choice:
     return Choice.CANCEL
 
 
+class CloseChoice(Enum):
+    STOP = "stop"  # stop the work and close now
+    WAIT = "wait"  # close once the work is done
+    CANCEL = "cancel"  # do not close
+
+
+def ask_stop_loop_for_close(parent: QWidget, name: str) -> CloseChoice:
+    """Stop the cine loop being written to ``name`` and close, close once it is written, or
+    do not close."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Loop being written",
+                      f"A loop is being written to {name}. Stop it and close?", parent=parent)
+    box.setInformativeText("Stopping leaves nothing half-written: a file that was there keeps its content. "
+                           "Or the window closes once the loop is written in full.")
+    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.DestructiveRole)
+    wait = box.addButton("Close when written", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Cancel close", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(wait)
+    box.exec()
+    if box.clickedButton() is stop:
+        return CloseChoice.STOP
+    if box.clickedButton() is wait:
+        return CloseChoice.WAIT
+    return CloseChoice.CANCEL
+
+
 def show_error(parent: QWidget, title: str, message: str) -> None:
     QMessageBox.warning(parent, title, message)
 
