@@ -404,8 +404,12 @@ class Exporter:
 
     def _cine_written(self, written: list[Path]) -> None:
         close = self._close_when_written
+        too_late = self.cine_task is not None and self.cine_task.cancel_requested
         self._cine_ended()
         self._done(*written)
+        if too_late:  # the cancel came once the last frame was written: say why it is there anyway
+            self.window.statusBar().showMessage(self.window.statusBar().currentMessage()
+                                                + " (written in full; the cancel came after the last frame)", 8000)
         if close:  # the user asked to close once it was written
             QTimer.singleShot(0, self.window.close)
 

@@ -986,3 +986,24 @@ def test_closing_the_window_while_a_loop_is_written_asks_what_to_do(window, qtbo
     else:
         qtbot.wait(50)
         assert window.isVisible()
+
+
+def test_a_cancel_after_the_last_frame_says_the_loop_was_written_anyway(window, qtbot, tmp_path, monkeypatch):
+    """Cancel pressed as the last step finished: the loop was written and the status bar said
+    "Exported ..." as if no cancel had been asked for."""
+    import engine.cine
+
+    loop_made(window, qtbot)
+    real = engine.cine.write_loop
+
+    def cancelled_once_written(path, images, masks, fps, info=None, progress=None, should_stop=None):
+        written = real(path, images, masks, fps, info, progress=progress, should_stop=should_stop)
+        window.exporter.cine_task.cancel()  # as a press that lands after the writer's last check
+        return written
+
+    monkeypatch.setattr(engine.cine, "write_loop", cancelled_once_written)
+    path = tmp_path / "loop.gif"
+    assert exported(window, qtbot, path)
+    message = window.statusBar().currentMessage()
+    assert message.startswith(f"Exported {path}") and path.is_file()
+    assert message.endswith("(written in full; the cancel came after the last frame)")
