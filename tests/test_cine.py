@@ -676,3 +676,17 @@ def test_ctrl_c_during_random_loops_keeps_the_finished_ones_and_says_so(tmp_path
     assert main(args + ["--out", str(tmp_path / "other")]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "cardigan: interrupted; nothing was written"
     assert not (tmp_path / "other").exists()
+
+
+def test_a_dicom_loop_asked_to_stop_while_written_leaves_the_file_that_was_there(tmp_path):
+    """A DICOM loop's frames go out in one call: a stop asked for meanwhile was not heard and the
+    new file replaced the old one. It is heard before the replacing."""
+    from engine.progress import Cancelled
+
+    images, masks = small_loop()
+    path = tmp_path / "loop.dcm"
+    path.write_bytes(b"an older loop")
+    asked = []
+    with pytest.raises(Cancelled):
+        write_loop(path, images, masks, fps=25.0, should_stop=lambda: asked.append(1) or len(asked) > 1)
+    assert [p.name for p in tmp_path.iterdir()] == ["loop.dcm"] and path.read_bytes() == b"an older loop"

@@ -200,9 +200,9 @@ def _write_dicom(path: Path, images: np.ndarray, fps: float, info: dict, study, 
                  steps: Steps) -> Path:
     from ..data.dicom_echo import write_dicom_echo
 
-    steps.at(0)
+    steps.at(0)  # one step: the frames go out in one call; a stop is heard again before the file replaces one
     write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"),
-                     study=study, series_number=series_number)
+                     study=study, series_number=series_number, before_replacing=lambda: steps.at(1))
     return path
 
 

@@ -527,7 +527,7 @@ class DicomStudy:
 def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = None,
                      spacing_mm: float | None = None, description: str = "synthetic echocardiogram",
                      heart_rate: float | None = None, study: DicomStudy | None = None,
-                     series_number: int = 1) -> None:
+                     series_number: int = 1, before_replacing=None) -> None:
     """Write a grey image (H, W) or a loop (T, H, W), uint8, as an ultrasound DICOM file that
     viewers and PACS open: Ultrasound Image Storage for one frame, Ultrasound Multi-frame Image
     Storage with its Frame Time (from ``fps``) and, when given, its ``heart_rate`` (beats a
@@ -537,7 +537,10 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     :func:`engine.maskio.pixel_spacing_mm` of its width), so a viewer's calipers
     measure in centimetres. The file says what it is: a synthetic image, no patient (Patient's
     Name "SYNTHETIC^cardiGAN", Image Type DERIVED). Files given one ``study`` share its Study
-    Instance UID and patient ID, each with its own series (``series_number``). Written atomically."""
+    Instance UID and patient ID, each with its own series (``series_number``). Written atomically:
+the frames go out in one call (the pixel data is one element), so a write cannot be stopped
+between frames; ``before_replacing()`` is called once the file is complete under its temporary
+name, and if it raises the file at ``path`` is left as it was."""
     import datetime
 
     from pydicom.dataset import Dataset, FileMetaDataset
@@ -599,3 +602,5 @@ def write_dicom_echo(path: Path | str, frames: np.ndarray, fps: float | None = N
     ds.PixelData = frames.tobytes()
     with atomic_path(path) as tmp:
         ds.save_as(tmp, enforce_file_format=True)
+        if before_replacing is not None:
+            before_replacing()
