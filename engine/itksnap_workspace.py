@@ -16,8 +16,11 @@ A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` e
   as 3D Slicer segments are (:func:`engine.slicer_segments.class_of_segment`: "LV", "LV
   cavity", "Myocardium", "Left atrium" ...). A label still under ITK-SNAP's default name
   ("Label 2") keeps its value, as in a plain NIfTI label map, so a segmentation painted in
-  CAMUS numbering (1 cavity, 2 wall, 3 atrium) reads as it is. A label whose name is none of
-  ours is refused by name when the map uses it (ITK-SNAP lists six labels whether used or not).
+  CAMUS numbering (1 cavity, 2 wall, 3 atrium) reads as it is. A label named as the right heart
+  ("Right ventricle", "RA", by the rule Slicer segments are read by:
+  :func:`engine.slicer_segments.names_right_heart`) is background, as CAMUS labels it, and said
+  so in the mapping's line. A label whose name is none of these ("Aorta") is refused by name
+  when the map uses it (ITK-SNAP lists six labels whether used or not).
 
 The segmentation must be one 2-D frame (a single-slice volume, as ITK-SNAP keeps 2-D images).
 
@@ -40,7 +43,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 import numpy as np
 
 from .errors import MaskError
-from .labels import LABELS, in_sentence
+from .labels import BACKGROUND, LABELS, in_sentence
 
 WORKSPACE_SUFFIX = ".itksnap"
 WINDOWS_PATH = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")  # a drive's root, or a share's
@@ -152,8 +155,8 @@ def read_workspace(path: Path | str) -> Workspace:
 
 
 def class_of_label(value: int, name: str | None) -> int | None:
-    """Our class for an ITK-SNAP label: by its name, or its own value under a default name
-    (or with no entry in the table); None when it is none of ours."""
+    """Our class for an ITK-SNAP label: by its name (the right heart's background), or its own
+    value under a default name (or with no entry in the table); None when it is none of ours."""
     from .slicer_segments import class_of_segment
 
     if value == 0:
@@ -250,11 +253,19 @@ def classes_by_name(values: list[int], names: dict[int, str], where: str, fix: s
 
 
 def mapping_line(classes: dict[int, int], names: dict[int, str], named_by: str) -> str | None:
-    """The mapping in words ("labels 4 'LV' -> 1 LV cavity, ... by the names in x.txt"),
+    """The mapping in words ("labels 4 'LV' -> 1 LV cavity, ... by the names in x.txt", then
+    "; labels 5 'Right ventricle', ... read as background (the right heart, as CAMUS labels it)"),
     or None when every value keeps its own."""
+    from .slicer_segments import names_right_heart, right_heart_line
+
+    changed = [(value, label_id) for value, label_id in sorted(classes.items()) if value != label_id and value in names]
+    right_heart = [value for value, label_id in changed if label_id == BACKGROUND and names_right_heart(names[value])]
     moved = [f"{value} {names[value]!r} \u2192 {label_id} {in_sentence(LABELS[label_id].name)}"
-             for value, label_id in sorted(classes.items()) if value != label_id and value in names]
-    return f"labels {', '.join(moved)}, by the names in {named_by}" if moved else None
+             for value, label_id in changed if value not in right_heart]
+    parts = [f"labels {', '.join(moved)}, by the names in {named_by}"] if moved else []
+    if right_heart:
+        parts.append(right_heart_line("label", [f"{value} {names[value]!r}" for value in right_heart]))
+    return "; ".join(parts) or None
 
 
 def relabelled(values: np.ndarray, classes: dict[int, int]) -> np.ndarray:

@@ -12,7 +12,12 @@ name, as follows, or by its standard terminology (below):
   "LV epicardium" (CAMUS's name for the myocardium's band) and "LV wall" are myocardium;
 - ``lv``, ``cavity``, ``endo``…, ``ventric``… or ``pool``: LV cavity (1);
 - ``background``: background (0);
-- a name with ``right``, ``rv`` or ``ra`` is none of them (the right heart is not labelled).
+- the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
+  ventricle and atrium in the background): the word ``rv`` or ``ra`` ("RV", "RV wall"), or
+  ``right`` with a chamber's word ("Right ventricle", "Right atrial appendage", "Right heart"),
+  and no word of the left heart (``left``, ``lv``, ``la``, ``sept``...). Any other name with
+  one of these words ("Right myocardium", "LV and RV") is none of our classes: the right heart
+  is read as background only where the name says nothing else (:func:`names_right_heart`).
 
 A segment's standard terminology (Slicer's ``SegmentN_Tags`` ``TerminologyEntry``: SNOMED CT
 codes, :data:`STRUCTURE_CODES`) names its class too: it decides for a name that says none of
@@ -21,8 +26,16 @@ none of our structures, or is damaged, leaves the segment to its name. A segment
 terminology placed where its name does not (a name that says nothing, or another class) is
 told to the reader's ``notify`` in one line (:func:`reading_note`); a plain name match says nothing.
 
-A segment that neither its name nor its terminology places is refused by name, as are two
-segments of different classes that claim the same pixel, with one exception: a myocardium
+A segment of the right heart (by its name, or coded as the right ventricle or atrium, or as a
+structure in a region of the right heart) is read as background and told in the same note
+("segments 'Right ventricle', 'Right atrium' read as background (the right heart, as CAMUS
+labels it)"), unless its name says one of our classes while its code says the right heart: that
+is refused, as the two cannot both be right. A segment read as background (the right heart,
+or one named "Background") claims no pixel: where it overlaps a segment of one of our classes (a
+right ventricle painted over the septum), that class keeps its pixels.
+
+A segment that neither its name nor its terminology places is refused by name ("Aorta"), as
+are two segments of our classes that claim the same pixel, with one exception: a myocardium
 segment may be the filled area inside the heart's outer outline (as contour-drawn segmentations
 keep it, the endocardium in a layer of its own), so where it overlaps an LV cavity segment the
 cavity wins and it is the wall around it. It is taken as such when its name says the epicardium,
@@ -53,7 +66,14 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     (LV_CAVITY, ("lv", "cavity", "pool"), ("endo", "ventric")),
     (BACKGROUND, ("background",), ()),
 )
-RIGHT_HEART = ("right", "rv", "ra")  # a name with one of these is not one of our classes
+# the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
+# of RIGHT_HEART_CHAMBERS; a name that holds one of these and a word of LEFT_HEART is neither side's
+RIGHT_HEART = ("rv", "ra")
+RIGHT_SIDE = ("right",)
+RIGHT_HEART_CHAMBERS = ("ventric", "atri", "auric", "heart")
+LEFT_HEART = ("left", "lv", "la")  # whole words
+LEFT_HEART_BEGINNINGS = ("sept",)  # the septum is the LV's wall in CAMUS
+RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")
 
 
@@ -73,18 +93,18 @@ TERMINOLOGY_CONTEXT = "Segmentation category and type - 3D Slicer General Anatom
 ANATOMIC_CONTEXT = "Anatomic codes - DICOM master list"
 ANATOMICAL_STRUCTURE = Code(SNOMED_CT, "123037004", "Anatomical Structure")  # the category of them all
 
-STRUCTURE_CODES: tuple[tuple[int | None, Code], ...] = (
+STRUCTURE_CODES: tuple[tuple[int, Code], ...] = (
     (LV_CAVITY, Code(SNOMED_CT, "87878005", "Left ventricle")),
     (MYOCARDIUM, Code(SNOMED_CT, "74281007", "Myocardium")),
     (LEFT_ATRIUM, Code(SNOMED_CT, "82471001", "Left atrium")),
-    (None, Code(SNOMED_CT, "53085002", "Right ventricle")),
-    (None, Code(SNOMED_CT, "73829009", "Right atrium")),
+    (BACKGROUND, Code(SNOMED_CT, "53085002", "Right ventricle")),
+    (BACKGROUND, Code(SNOMED_CT, "73829009", "Right atrium")),
 )
 """The SNOMED CT (coding scheme ``SCT``) anatomical structures a segment's standard terminology
-may name, with the class each stands for (None: a chamber of the right heart, which our label
-maps do not hold: a segment coded as one is refused). The first code of a class is the one
-written for it. The LV cavity is coded as the left ventricle, 87878005, which in SNOMED CT is
-the whole ventricle, wall included, and the myocardium as 74281007, the myocardium in general:
+may name, with the class each stands for (background: a chamber of the right heart, which CAMUS
+labels as background). The first code of one of our classes is the one written for it. The LV
+cavity is coded as the left ventricle, 87878005, which in SNOMED CT is the whole ventricle, wall
+included, and the myocardium as 74281007, the myocardium in general:
 the codes for the LV cavity alone and for the LV's own myocardium are not known here with
 certainty, so none is written or read. Every code is compared by scheme and value."""
 
@@ -98,11 +118,14 @@ class Segment:
 
 
 def class_of_segment(name: str) -> int | None:
-    """The label id a segment's name stands for, or None when it names none of them (the
-    right heart's chambers included: our label maps have none)."""
+    """The label id a segment's name stands for, or None when it names none of them. A name
+    of the right heart is background (:func:`names_right_heart`); any other name with a word of
+    the right side ("Right myocardium", "LV and RV") is none of them."""
     if names_right_heart(name):
-        return None
+        return BACKGROUND
     words = re.findall(r"[a-z]+", name.lower())
+    if any(w in RIGHT_HEART + RIGHT_SIDE for w in words):
+        return None
     for label_id, whole, beginnings in CLASS_WORDS:
         if any(w in whole or w.startswith(beginnings) for w in words):
             return label_id
@@ -110,16 +133,31 @@ def class_of_segment(name: str) -> int | None:
 
 
 def names_right_heart(name: str) -> bool:
-    """Whether a segment's name says a chamber of the right heart ("Right ventricle", "RA")."""
-    return any(w in RIGHT_HEART for w in re.findall(r"[a-z]+", name.lower()))
+    """Whether a segment's (or a label's) name plainly says the right heart: "Right ventricle",
+    "Right atrium", "RV", "RA", "RV wall", "Right heart", and no word of the left heart with
+    it. The one rule by which both 3D Slicer segments and ITK-SNAP labels are read as the right
+    heart."""
+    words = re.findall(r"[a-z]+", name.lower())
+    right = any(w in RIGHT_HEART for w in words) or (
+        any(w in RIGHT_SIDE for w in words) and any(w.startswith(RIGHT_HEART_CHAMBERS) for w in words))
+    left = any(w in LEFT_HEART or w.startswith(LEFT_HEART_BEGINNINGS) for w in words)
+    return right and not left
 
 
-def coded_structure(tags: str) -> tuple[int | None, Code] | None:
+def right_heart_line(noun: str, called: list[str]) -> str:
+    """The note for structures read as the right heart: "segments 'Right ventricle', 'RA' read
+    as background (the right heart, as CAMUS labels it)", ``noun`` ("segment", "label") made
+    plural for several of ``called``."""
+    return f"{noun}{'s' if len(called) > 1 else ''} {', '.join(called)} {RIGHT_HEART_READING}"
+
+
+def coded_structure(tags: str) -> tuple[int, Code] | None:
     """The structure a segment's ``TerminologyEntry`` tag codes, as (its class, its code) from
     :data:`STRUCTURE_CODES`; None when the tags code none of them: no terminology, Slicer's
     default "Tissue", another structure, a type with a modifier (a structure qualified in a way
     the table does not know), or a tag too damaged to read. A structure placed in an anatomic
-    region of the right heart (the right ventricle's myocardium) is the right heart's. Never
+    region of the right heart (the right ventricle's myocardium, its papillary muscles) is the
+    right heart's (background), whether the table knows the structure or not. Never
     raises: a damaged tag only leaves the segment to its name."""
     for tag in tags.split("|"):
         key, _, entry = tag.partition(":")
@@ -130,13 +168,13 @@ def coded_structure(tags: str) -> tuple[int | None, Code] | None:
             return None
         structure = known_code(parts[2])
         region = known_code(parts[5]) if len(parts) > 5 else None
-        if structure is not None and region is not None and region[0] is None:
+        if region is not None and region[0] == BACKGROUND and any(parts[2].split("^")[:2]):
             return region
         return structure
     return None
 
 
-def known_code(triple: str) -> tuple[int | None, Code] | None:
+def known_code(triple: str) -> tuple[int, Code] | None:
     """The entry of :data:`STRUCTURE_CODES` a ``scheme^value^meaning`` triple names (by scheme
     and value, as codes are compared; the meaning is free text), or None."""
     scheme, _, rest = triple.partition("^")
@@ -244,9 +282,11 @@ def segment_layers(volume: np.ndarray, layered: bool, metadata: dict[str, str], 
 def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
                          told: list[Told] | None = None) -> np.ndarray:
     """A (H, W) label map from a segmentation's values: ``array`` is (H, W) for one layer or
-    (L, H, W) for several; every segment's pixels get the class it stands for (:func:`class_of`).
-    How a segment was read that its name does not say (its terminology decided, it was taken as
-    a filled outline by what it holds) is appended to ``told`` (:func:`reading_note`)."""
+    (L, H, W) for several; every segment's pixels get the class it stands for (:func:`class_of`),
+    but a segment read as background (the right heart, or one named "Background") claims none:
+    what our classes' segments hold stays theirs, wherever it lies and whichever came first. How a segment was
+    read that its name does not say (its terminology decided, it was taken as a filled outline
+    by what it holds, it is the right heart) is appended to ``told`` (:func:`reading_note`)."""
     layers = array[None] if array.ndim == 2 else array
     if layers.ndim != 3:
         raise MaskError(f"{where}: expected a single 2-D frame of segments, got shape {array.shape}")
@@ -270,6 +310,11 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
     claimed = np.full(layers.shape[1:], -1, np.int16)
     under_cavity = np.zeros(layers.shape[1:], bool)  # filled outline pixels a cavity may take
     for segment, label_id, pixels in zip(segments, classes, masks):
+        if label_id == BACKGROUND:  # never overwrites one of ours, never clashes with one
+            reading = how_read(segment, label_id, False)
+            if reading is not None and told is not None and pixels.any():
+                told.append(reading)
+            continue
         outline = label_id == MYOCARDIUM and is_filled_outline(segment, pixels, cavity)
         clash = pixels & (claimed >= 0) & (claimed != label_id)
         if label_id == LV_CAVITY:
@@ -299,26 +344,24 @@ def class_of(segment: Segment, where: str) -> int:
     When both say a class and they differ, the terminology wins: it is the standard, picked
     from a list, while a name is free text. One exception: a name saying the myocardium under
     the code of the left ventricle is the myocardium, as that code is the whole ventricle, wall
-    included (how "LV epicardium" or "LV wall" may well be coded). A segment coded as the
-    right heart, or that neither its code nor its name places, is refused in one line (one
-    named as the right heart saying so: it is not a name to correct)."""
+    included (how "LV epicardium" or "LV wall" may well be coded). The right heart, by its code
+    or its name, is background (as CAMUS labels it), but a segment coded as the right heart
+    and named as one of our classes is refused in one line: reading it as background would
+    drop a structure its name says we hold. A segment that neither its code nor its name
+    places is refused in one line."""
     coded = coded_structure(segment.tags)
     named = class_of_segment(segment.name)
     if coded is None:
-        if names_right_heart(segment.name):
-            raise MaskError(f"{where}: segment {segment.name!r} is of the right heart, which a cardiGAN "
-                            "label map does not hold (it is background there); remove it in Slicer, or "
-                            "give it the terminology of the structure it is if its name is wrong")
         if named is None:
             names = ", ".join(lab.name for lab in LABELS[1:])
             raise MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
                             "in Slicer (e.g. 'LV cavity') or remove it")
         return named
     label_id, code = coded
-    if label_id is None:
+    if label_id == BACKGROUND and named not in (None, BACKGROUND):
         raise MaskError(f"{where}: segment {segment.name!r} is coded as {code.meaning} "
-                        f"({code.scheme} {code.value}), which a cardiGAN label map does not hold; "
-                        "change its terminology in Slicer or remove it")
+                        f"({code.scheme} {code.value}), the right heart, but named as "
+                        f"{in_sentence(LABELS[named].name)}; correct its terminology or its name in Slicer")
     if label_id == LV_CAVITY and named == MYOCARDIUM:
         return MYOCARDIUM
     return label_id
@@ -347,38 +390,53 @@ def is_filled_outline(segment: Segment, pixels: np.ndarray, cavity: np.ndarray) 
 class Told:
     """How a segment was read that its name does not say: the class its terminology ``code``
     gave it, ``over_name`` when its name says another class, ``outline`` when it was taken as
-    a filled outline (the cavity inside it kept as the cavity) by holding the whole cavity."""
+    a filled outline (the cavity inside it kept as the cavity) by holding the whole cavity.
+    A segment of the right heart is told with ``label_id`` background, and ``code`` the right
+    heart's code when that, not its name, said so (else None)."""
     name: str
     label_id: int
-    code: Code
+    code: Code | None
     over_name: bool
     outline: bool
 
 
 def how_read(segment: Segment, label_id: int, outline: bool) -> Told | None:
     """How ``segment``, read as ``label_id``, was read that its name does not say, or None:
-    its name alone decided, or its name and its terminology agree."""
+    its name alone decided, or its name and its terminology agree. A segment of the right heart
+    read as background is always told: its pixels are not what its name or code says."""
     coded = coded_structure(segment.tags)
     named = class_of_segment(segment.name)
+    if label_id == BACKGROUND:
+        if names_right_heart(segment.name):
+            return Told(segment.name, label_id, None, False, False)
+        if coded is not None and coded[0] == BACKGROUND:
+            return Told(segment.name, label_id, coded[1], False, False)
+        return None  # a segment named "Background"
     if coded is None or named == label_id:
         return None
-    over_name = named is not None or names_right_heart(segment.name)
-    return Told(segment.name, label_id, coded[1], over_name, outline)
+    return Told(segment.name, label_id, coded[1], named is not None, outline)
 
 
 def reading_note(told: list[Told]) -> str | None:
     """One line saying how the segments in ``told`` were read ("segment 'Segment_1' read as
-    LV cavity by its terminology (Left ventricle)"), each segment once, or None when none."""
+    LV cavity by its terminology (Left ventricle)"; "segments 'Right ventricle', 'Segment_4'
+    (coded Right atrium) read as background (the right heart, as CAMUS labels it)"; both,
+    ``;`` between), each segment once, or None when none."""
     once: dict[tuple, Told] = {}  # a loop's segments are read frame by frame
     for reading in told:
         key = (reading.name, reading.label_id, reading.code, reading.over_name)
         once[key] = reading if key not in once or reading.outline else once[key]
-    readings = list(once.values())
-    if not readings:
-        return None
-    if len(readings) == 1:
-        return f"segment {reading_in_words(readings[0], 'read as', ' by its terminology')}"
-    return f"segments read by their terminology: {', '.join(reading_in_words(r, 'as') for r in readings)}"
+    coded = [r for r in once.values() if r.label_id != BACKGROUND]
+    right_heart = [r for r in once.values() if r.label_id == BACKGROUND]
+    parts = []
+    if len(coded) == 1:
+        parts.append(f"segment {reading_in_words(coded[0], 'read as', ' by its terminology')}")
+    elif coded:
+        parts.append(f"segments read by their terminology: {', '.join(reading_in_words(r, 'as') for r in coded)}")
+    if right_heart:
+        parts.append(right_heart_line("segment", [f"{r.name!r}" + (f" (coded {r.code.meaning})" if r.code else "")
+                                                  for r in right_heart]))
+    return "; ".join(parts) or None
 
 
 def reading_in_words(reading: Told, verb: str, by: str = "") -> str:

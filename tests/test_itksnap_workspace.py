@@ -265,3 +265,44 @@ def test_a_label_description_under_another_name_is_still_found_and_the_listing_s
     assert found is not None and found[0].name == "segmentation names.txt"
     assert listed[-1] == "segmentation names.txt" and len(listed) == len(set(listed))  # listed once, up to it
     assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz"), labels)
+
+
+def whole_heart_values() -> np.ndarray:
+    """``small_heart`` painted with ITK-SNAP's labels 4-6 (cavity, wall, atrium) and the right
+    ventricle (7) and atrium (8) beside them, as a 4-chamber view holds them."""
+    labels = small_heart()
+    values = np.where(labels > 0, labels + 3, 0).astype(np.uint8)
+    values[4:26, 0:6], values[27:38, 0:8] = 7, 8
+    return values
+
+
+def test_labels_described_as_the_right_heart_read_as_background_and_say_so(tmp_path):
+    from engine.maskio import read_volume_label
+
+    write_nifti(tmp_path / "case_gt.nii.gz", whole_heart_values())
+    lines = ['0 0 0 0 0 0 0 "Clear Label"', '4 255 0 0 1 1 1 "LV cavity"', '5 0 255 0 1 1 1 "Myocardium"',
+             '6 0 0 255 1 1 1 "Left atrium"', '7 0 255 255 1 1 1 "Right ventricle"', '8 255 0 255 1 1 1 "RA"']
+    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz", notify=said.append), small_heart())
+    assert said == ["case_gt.nii.gz: labels 4 'LV cavity' \u2192 1 LV cavity, 5 'Myocardium' \u2192 2 myocardium, "
+                    "6 'Left atrium' \u2192 3 left atrium, by the names in labels.txt; labels 7 'Right ventricle', "
+                    "8 'RA' read as background (the right heart, as CAMUS labels it)"]
+    lines[-1] = '8 255 0 255 1 1 1 "Aorta"'  # not the right heart: refused, not dropped
+    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(MaskError) as caught:
+        read_volume_label(tmp_path / "case_gt.nii.gz")
+    assert str(caught.value) == (f"{tmp_path / 'case_gt.nii.gz'}: label 8 ('Aorta') is none of LV cavity, Myocardium, "
+                                 "Left atrium; rename it in labels.txt, or relabel it to 1-3")
+
+
+def test_a_workspace_label_named_as_the_right_heart_reads_as_background(tmp_path):
+    values = small_heart()
+    values[values == 2] = 5
+    values[4:26, 0:6] = 2  # the right ventricle, painted with ITK-SNAP's label 2
+    table = [(1, "Label 1"), (2, "Right ventricle"), (3, "Label 3"), (5, "Myocardium")]
+    path, _ = case(tmp_path, values, table)
+    said: list[str] = []
+    assert np.array_equal(labels_from_workspace(read_workspace(path), notify=said.append), small_heart())
+    assert said == ["case.itksnap: labels 5 'Myocardium' \u2192 2 myocardium, by the names in the workspace's label "
+                    "table; label 2 'Right ventricle' read as background (the right heart, as CAMUS labels it)"]

@@ -88,14 +88,16 @@ def test_segments_slicerio_codes_in_standard_terminology_read_by_their_codes(tmp
     assert np.array_equal(read_label_map(tmp_path / "coded.seg.nrrd"), labels)
 
 
-def test_a_segment_slicerio_names_as_the_right_heart_is_refused_by_name(tmp_path):
+def test_a_segment_slicerio_names_as_the_right_heart_reads_as_background(tmp_path):
+    from engine.maskio import read_volume_label
+
     labels = small_heart()
     slicer_file(tmp_path / "rv.seg.nrrd", labels[None],
                 [("LV", 1, 0), ("Myocardium", 2, 0), ("Right atrium", 3, 0)])
-    with pytest.raises(MaskError, match="'Right atrium' is of the right heart, which a cardiGAN label map "
-                                        "does not hold .*remove it in Slicer") as caught:
-        read_label_map(tmp_path / "rv.seg.nrrd")
-    assert "rename it" not in str(caught.value) and "\n" not in str(caught.value)
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(tmp_path / "rv.seg.nrrd", notify=said.append),
+                          np.where(labels == 3, 0, labels))
+    assert said == ["rv.seg.nrrd: segment 'Right atrium' read as background (the right heart, as CAMUS labels it)"]
 
 
 def reference_geometry(width: int, height: int, slices: int = 1) -> list[dict]:
@@ -224,7 +226,24 @@ def test_a_segmentation_opened_edited_and_exported_in_the_studio_goes_back_to_sl
     assert np.array_equal(read_label_map(tmp_path / "back.seg.nrrd"), edited)
 
 
-def test_a_segmentation_with_a_right_ventricle_is_refused_in_the_studio_and_loses_nothing(
+def test_a_whole_heart_segmentation_opens_in_the_studio_with_its_right_heart_as_background(
+        window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []  # a refusal would be shown here, not wait on a dialog
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda _parent, _title, text, *a: shown.append(text)))
+    for name, terminology, said in (
+            ("Right ventricle", None, "segment 'Right ventricle' read as background"),
+            ("Segment_3", coded("53085002", "Right ventricle"), "segment 'Segment_3' (coded Right ventricle) read as "
+                                                                "background (the right heart, as CAMUS labels it)")):
+        labels = user_segmentation(tmp_path / "whole_heart.seg.nrrd", [
+            ("LV", [0.9, 0.1, 0.1], None), ("Myocardium", [0.1, 0.9, 0.1], None), (name, [0.1, 0.1, 0.9], terminology)])
+        assert window.files.open_path(tmp_path / "whole_heart.seg.nrrd", confirmed=True), shown
+        assert np.array_equal(window.document.labels, np.where(labels == 3, 0, labels))
+        assert f"whole_heart.seg.nrrd: {said}" in window.statusBar().currentMessage()
+
+
+def test_a_segmentation_with_a_structure_we_do_not_know_is_refused_in_the_studio_and_loses_nothing(
         window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
@@ -232,8 +251,9 @@ def test_a_segmentation_with_a_right_ventricle_is_refused_in_the_studio_and_lose
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda _parent, _title, text, *a: shown.append(text)))
     before = window.document.labels.copy()
     for name, terminology, words in (
-            ("Right ventricle", None, "'Right ventricle' is of the right heart, which a cardiGAN label map"),
-            ("Segment_3", coded("53085002", "Right ventricle"), "'Segment_3' is coded as Right ventricle")):
+            ("Aorta", None, "segment 'Aorta' is none of LV cavity, Myocardium, Left atrium; rename it"),
+            ("LV cavity", coded("53085002", "Right ventricle"),
+             "'LV cavity' is coded as Right ventricle (SCT 53085002), the right heart, but named as LV cavity")):
         user_segmentation(tmp_path / "whole_heart.seg.nrrd", [
             ("LV", [0.9, 0.1, 0.1], None), ("Myocardium", [0.1, 0.9, 0.1], None), (name, [0.1, 0.1, 0.9], terminology)])
         assert not window.files.open_path(tmp_path / "whole_heart.seg.nrrd", confirmed=True)

@@ -14,14 +14,19 @@ from label_maps import small_heart
 from slicer_files import SLICER_DEFAULT_TAGS, terminology_tags, write_segmentation
 
 LV, MYO, LA = "SCT^87878005^Left ventricle", "SCT^74281007^Myocardium", "SCT^82471001^Left atrium"
-RV = "SCT^53085002^Right ventricle"
+RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
 
 
 @pytest.mark.parametrize("name, expected", [
     ("LV cavity", 1), ("Left ventricle", 1), ("LV endocardium", 1), ("lv", 1), ("Blood pool", 1),
     ("Myocardium", 2), ("LV epicardium", 2), ("LV wall", 2), ("myo", 2),
     ("Left atrium", 3), ("LA", 3), ("atrium_left", 3), ("Background", 0),
-    ("Tumor", None), ("Segment_1", None), ("Right atrium", None), ("Right ventricle", None), ("RV", None),
+    ("Tumor", None), ("Segment_1", None), ("Aorta", None),
+    # the right heart is background, as CAMUS labels it; a name that is not plainly it is none of ours
+    ("Right atrium", 0), ("Right ventricle", 0), ("RV", 0), ("ra", 0), ("RV wall", 0), ("RV myocardium", 0),
+    ("Right ventricular outflow tract", 0), ("Right heart", 0), ("right_atrial_appendage", 0),
+    ("Right myocardium", None), ("Right coronary artery", None), ("Right lung", None), ("LV and RV", None),
+    ("RV septum", None), ("Left and right atria", None),
 ])
 def test_segments_are_classed_by_their_names(name, expected):
     assert class_of_segment(name) == expected
@@ -66,6 +71,8 @@ def test_a_segmentation_from_before_slicer_4_11_reads_one_segment_per_layer(tmp_
 
 @pytest.mark.parametrize("segments, words", [
     ([("Myocardium", 2, 0), ("Tumor", 3, 0)], "segment 'Tumor' is none of LV cavity, Myocardium, Left atrium"),
+    ([("Myocardium", 2, 0), ("Aorta", 3, 0)], "segment 'Aorta' is none of LV cavity, Myocardium, Left atrium"),
+    ([("Myocardium", 2, 0), ("Right coronary artery", 3, 0)], "segment 'Right coronary artery' is none of"),
     ([("Myocardium", 2, 0)], "values [3] in layer 0 belong to no segment"),
     ([("Myocardium", 2, 0), ("LV cavity", 3, 4)], "lies in layer 4, but the file holds 1"),
     ([("Myocardium", "two", 0), ("LV cavity", 3, 0)], "damaged label value"),
@@ -199,10 +206,12 @@ def test_a_damaged_or_unknown_terminology_never_stops_a_file_its_names_place(tmp
 
 
 @pytest.mark.parametrize("tags, words", [
-    (terminology_tags(RV), "segment 'LV cavity' is coded as Right ventricle (SCT 53085002)"),
+    (terminology_tags(RV), "segment 'LV cavity' is coded as Right ventricle (SCT 53085002), the right heart, "
+                           "but named as LV cavity"),
     (terminology_tags(MYO, region=RV), "segment 'LV cavity' is coded as Right ventricle (SCT 53085002)"),
 ])
-def test_a_segment_coded_as_the_right_heart_is_refused_whatever_its_name(tmp_path, tags, words):
+def test_a_segment_coded_as_the_right_heart_but_named_as_ours_is_refused(tmp_path, tags, words):
+    """Read as background it would drop a structure its name says we hold: neither wins."""
     labels = small_heart()
     path = tmp_path / "bad.seg.nrrd"
     write_segmentation(path, heart_in_slicer_values(labels),
@@ -349,3 +358,77 @@ def test_a_segment_named_as_the_right_heart_but_coded_as_ours_is_told_against_it
                        [("LA", 1, 0), ("Myocardium", 2, 0), ("Right ventricle", 3, 0, terminology_tags(LV))])
     assert told_reading(path) == ["case.seg.nrrd: segment 'Right ventricle' read as LV cavity by its terminology "
                                   "(Left ventricle, not as its name says)"]
+
+
+PAPILLARY_MUSCLE = "SCT^88170004^Papillary muscle"  # a structure the table does not know
+
+
+def whole_heart(right_heart: np.ndarray | None = None) -> np.ndarray:
+    """``small_heart`` in Slicer's values (1 atrium, 2 wall, 3 cavity) with a right ventricle (4)
+    left of the septum and a right atrium (5) below it, as a 4-chamber view holds them; or, with
+    ``right_heart``, a second layer holding it (4) over the first."""
+    layer = heart_in_slicer_values(small_heart())[0]
+    if right_heart is not None:
+        return np.stack([layer, np.where(right_heart, 4, 0).astype(np.uint8)])
+    layer[4:26, 0:6], layer[27:38, 0:8] = 4, 5
+    return layer[None]
+
+
+OURS = [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("LV cavity", 3, 0)]
+
+
+@pytest.mark.parametrize("right_heart, note", [
+    ([("Right ventricle", 4, 0), ("Right atrium", 5, 0)],
+     "segments 'Right ventricle', 'Right atrium' read as background (the right heart, as CAMUS labels it)"),
+    ([("RV", 4, 0, SLICER_DEFAULT_TAGS), ("RA", 5, 0, terminology_tags(RA))],
+     "segments 'RV', 'RA' read as background (the right heart, as CAMUS labels it)"),
+    ([("Segment_4", 4, 0, terminology_tags(RV)), ("Segment_5", 5, 0, terminology_tags(RA))],
+     "segments 'Segment_4' (coded Right ventricle), 'Segment_5' (coded Right atrium) read as background "
+     "(the right heart, as CAMUS labels it)"),
+    ([("Segment_4", 4, 0, terminology_tags(MYO, region=RV)),
+      ("Segment_5", 5, 0, terminology_tags(PAPILLARY_MUSCLE, region=RA))],  # in the right heart's regions
+     "segments 'Segment_4' (coded Right ventricle), 'Segment_5' (coded Right atrium) read as background "
+     "(the right heart, as CAMUS labels it)"),
+])
+def test_a_whole_heart_segmentation_reads_its_right_heart_as_background_and_says_so(tmp_path, right_heart, note):
+    """By name, or by the code of the right ventricle or atrium (or a structure in their region)
+    under a name that says nothing: CAMUS's 4-chamber views hold the right heart in the background."""
+    from engine.maskio import read_volume_label
+
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), OURS + right_heart)
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(path, notify=said.append), small_heart())
+    assert said == [f"case.seg.nrrd: {note}"]
+
+
+def test_a_right_heart_note_and_a_terminology_note_share_the_one_line(tmp_path):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), [("Left atrium", 1, 0), ("Myocardium", 2, 0),
+                                             ("Segment_1", 3, 0, terminology_tags(LV)), ("RV", 4, 0),
+                                             ("Tissue", 5, 0, terminology_tags(RA))])
+    assert told_reading(path) == [
+        "case.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle); segments 'RV', "
+        "'Tissue' (coded Right atrium) read as background (the right heart, as CAMUS labels it)"]
+
+
+def test_a_right_heart_drawn_over_our_classes_leaves_them_theirs_in_either_order(tmp_path):
+    """Background never overwrites: a right ventricle painted over the septum and into the cavity
+    (a layer of its own) leaves the wall and the cavity as they are, whichever segment was made first."""
+    labels = small_heart()
+    over = np.zeros(labels.shape, bool)
+    over[4:26, 0:13] = True  # the whole septum and three columns of the cavity
+    path = tmp_path / "case.seg.nrrd"
+    for segments in (OURS + [("Right ventricle", 4, 1)], [("Right ventricle", 4, 1)] + OURS,
+                     OURS + [("Segment_4", 4, 1, terminology_tags(RV))]):
+        write_segmentation(path, whole_heart(right_heart=over), segments)
+        assert np.array_equal(read_label_map(path), labels)
+
+
+def test_a_segment_of_another_structure_beside_the_right_heart_is_still_refused(tmp_path):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), ("Aorta", 5, 0)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == (f"{path}: segment 'Aorta' is none of LV cavity, Myocardium, Left atrium; rename it "
+                                 "in Slicer (e.g. 'LV cavity') or remove it")
