@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mask", required=True, type=Path,
                         help="label map: 8-bit PNG (values 0-3), CAMUS *_gt.mhd / *_gt.nii.gz, NRRD, "
                              "a 3D Slicer *.seg.nrrd (its segments mapped by terminology or name) or an ITK-SNAP "
-                             "*.itksnap workspace (its segmentation, labels mapped by name)")
+                             "*.itksnap workspace (its segmentation, labels mapped by name); a right ventricle "
+                             "or atrium in them reads as background, as CAMUS labels the right heart")
     parser.add_argument("--out", required=True, type=Path, help="output .png, .nii.gz, .nii, .dcm or .npy")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--seed", type=seed_value, default=0,
