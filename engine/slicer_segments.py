@@ -14,8 +14,9 @@ name, as follows, or by its standard terminology (below):
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
   ventricle and atrium in the background): the word ``rv`` or ``ra`` ("RV", "RV wall"), or
-  ``right`` with a chamber's word ("Right ventricle", "Right atrial appendage", "Right heart"),
-  and no word of the left heart (``left``, ``lv``, ``la``, ``sept``...). Any other name with
+  ``right`` with a chamber's word ("Right ventricle", "Right atrial appendage", "Right heart";
+  the side's word in a few other languages too: "Ventricule droit", "Atrio destro"), and no
+  word of the left heart (``left``, ``lv``, ``la``, ``gauche``..., ``sept``...). Any other name with
   one of these words ("Right myocardium", "LV and RV") is none of our classes: the right heart
   is read as background only where the name says nothing else (:func:`names_right_heart`).
 
@@ -68,10 +69,14 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
 # of RIGHT_HEART_CHAMBERS; a name that holds one of these and a word of LEFT_HEART is neither side's
+# (the side's word in English, French, Spanish, Italian, Portuguese, German and Latin: a chamber's
+# word alone is of the left heart, so "Ventricule droit" must not read as the LV cavity)
 RIGHT_HEART = ("rv", "ra")
-RIGHT_SIDE = ("right",)
-RIGHT_HEART_CHAMBERS = ("ventric", "atri", "auric", "heart")
-LEFT_HEART = ("left", "lv", "la")  # whole words
+RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
+              "rechter", "rechte", "rechten", "rechts", "dexter", "dextra", "dextrum")
+RIGHT_HEART_CHAMBERS = ("ventric", "ventrik", "atri", "auric", "heart", "oreillette", "vorhof", "kammer")
+LEFT_HEART = ("left", "lv", "la", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
+              "esquerda", "linker", "linke", "linken", "links", "sinister", "sinistrum")  # whole words
 LEFT_HEART_BEGINNINGS = ("sept",)  # the septum is the LV's wall in CAMUS
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")

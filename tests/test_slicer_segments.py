@@ -27,6 +27,10 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
     ("Right ventricular outflow tract", 0), ("Right heart", 0), ("right_atrial_appendage", 0),
     ("Right myocardium", None), ("Right coronary artery", None), ("Right lung", None), ("LV and RV", None),
     ("RV septum", None), ("Left and right atria", None),
+    # a right chamber named in another language is the right heart, not the left one its chamber's word says
+    ("Ventricule droit", 0), ("Oreillette droite", 0), ("Atrio destro", 0), ("Ventricolo destro", 0),
+    ("Ventriculus dexter", 0), ("Atrium dextrum", 0), ("rechter Ventrikel", 0),
+    ("Ventricule gauche", 1), ("Atrio sinistro", 3), ("Miocardio destro", None),
 ])
 def test_segments_are_classed_by_their_names(name, expected):
     assert class_of_segment(name) == expected
