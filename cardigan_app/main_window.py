@@ -23,7 +23,8 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMes
 from engine.data.dicom_echo import dicom_files_in
 from engine.errors import CardiganError
 from engine.labels import LABELS
-from engine.models.registry import FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin
+from engine.models.registry import (FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin,
+                                    model_file_of)
 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
@@ -737,8 +738,10 @@ class MainWindow(QMainWindow):
     # -- models --------------------------------------------------------------------------
     def load_model(self, spec: str) -> None:
         """Load a model the user chose (it is remembered for the next start). A path is made
-        absolute first: a recent model or the next start's model is found from any folder."""
-        spec = str(spec) if is_builtin(spec) else os.path.abspath(spec)
+        absolute first: a recent model or the next start's model is found from any folder. A
+        training run folder is its run's model file (watched, so the run's newer weights are
+        drawn with as they are saved)."""
+        spec = str(spec) if is_builtin(spec) else os.path.abspath(model_file_of(spec))
         self._chosen_model = spec
         self.live.load(spec)
 
@@ -856,7 +859,7 @@ class MainWindow(QMainWindow):
             scans = dicom_files_in(path)
             if scans and not any(path.glob("*_net_G.pth")):  # a scanner's or PACS export
                 return self.files.trace_from_folder(path)
-            self.load_model(str(path))  # an NVlabs checkpoints folder
+            self.load_model(str(path))  # a training run's or NVlabs checkpoints folder
             return True
         if accepts(path):
             self.load_model(str(path))

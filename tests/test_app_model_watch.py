@@ -73,3 +73,18 @@ def test_a_model_file_rewritten_while_it_loads_is_loaded_again(qtbot, tmp_path, 
         assert window.model_watch.path == model
     finally:
         close_window(window)
+
+
+def test_a_dropped_training_run_folder_draws_with_its_model_and_watches_it(qtbot, tmp_path):
+    """A run folder dropped on the window is the run's model file: drawn with, and watched
+    for the run's newer weights."""
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    model = make_model_file(tmp_path / "run" / "model.safetensors", seed=0)
+    window = open_window(qtbot, tmp_path, "simulator")
+    try:
+        with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
+            assert window.open_any(tmp_path / "run")
+        assert loaded.args[0].spec == str(model)
+        assert window.model_watch.path == model
+    finally:
+        close_window(window)

@@ -330,23 +330,56 @@ def test_info_never_splits_a_summarised_setting_over_two_lines():
         assert "\x00" not in text and "\\x00" not in text
 
 
-def test_a_training_run_or_its_state_given_as_a_model_names_the_runs_model(tmp_path, tiny_model):
-    """NVlabs SPADE's checkpoint folder is a model; ours holds one, and the refusal says which
-    file it is, for the run folder, its checkpoints folder and a state in it."""
+def test_a_training_run_folder_is_its_runs_model(tmp_path, tiny_model):
+    """A run folder, or its checkpoints folder, opens as the run's model.safetensors (as an
+    NVlabs checkpoint folder opens as its generator); a run that has no model yet is refused
+    saying how it gets one, and a training state names the run's model."""
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     state = run / "checkpoints" / "state_00000002.pt"
     torch.save({"format": 1, "generator": {"fc.weight": torch.zeros(2)}, "iteration": 2}, state)
     (run / "config.json").write_text("{}")
-    with pytest.raises(ModelFileError, match="training run folder without a model yet"):
-        open_model(run)
-    shutil.copy(tiny_model, run / "model.safetensors")
-    for given, what in ((run, "a training run folder"), (run / "checkpoints", "a training run's checkpoints folder"),
-                        (state, "a training state (what train --resume continues from), not a model")):
-        with pytest.raises(ModelFileError) as refused:
+    for given in (run, run / "checkpoints"):
+        with pytest.raises(ModelFileError, match="training run.* without a model yet.*--resume"):
             open_model(given)
-        message = str(refused.value)
-        assert message.startswith(f"{given}: {what}") and message.endswith(f"model, {run / 'model.safetensors'}")
+    shutil.copy(tiny_model, run / "model.safetensors")
+    for given in (run, run / "checkpoints", str(run) + "/"):
+        model = open_model(given)
+        assert model.path == run / "model.safetensors" and model.name == "run"
+    with pytest.raises(ModelFileError) as refused:
+        open_model(state)
+    message = str(refused.value)
+    assert message.startswith(f"{state}: a training state (what train --resume continues from), not a model")
+    assert message.endswith(f"model, {run / 'model.safetensors'}")
+
+
+def test_every_command_taking_a_model_takes_a_run_folder(tmp_path, tiny_model, capsys):
+    """``--model runs/x`` is the run's model for info, synthesize and export alike."""
+    from engine.cli.main import main
+
+    run = tmp_path / "lite_run"
+    (run / "checkpoints").mkdir(parents=True)
+    shutil.copy(tiny_model, run / "model.safetensors")
+    mask = tmp_path / "mask.png"
+    Image.fromarray(blocky_labels(64, seed=1)).save(mask)
+    assert main(["info", "--model", str(run)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "model        lite_run (native)"
+    assert main(["synthesize", "--model", str(run / "checkpoints"), "--mask", str(mask),
+                 "--out", str(tmp_path / "x.png"), "--device", "cpu"]) == 0
+    assert Image.open(tmp_path / "x.png").size == (64, 64)
+    assert main(["export", "--model", str(run), "--random", "1", "--out", str(tmp_path / "pairs"),
+                 "--device", "cpu"]) == 0
+    manifest = json.loads((tmp_path / "pairs" / "manifest.json").read_text())
+    assert "lite_run" in json.dumps(manifest)
+
+
+def test_the_model_help_names_run_and_checkpoint_folders(capsys):
+    from engine.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["info", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "training run folder" in help_text and "checkpoint folder" in help_text
 
 
 def test_a_runs_model_goes_by_the_runs_name(tmp_path, tiny_model, capsys):

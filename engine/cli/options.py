@@ -6,7 +6,8 @@ import argparse
 import contextlib
 
 
-MODEL_KINDS = "demo, simulator, a .safetensors model or an NVlabs *_net_G.pth"
+MODEL_KINDS = ("demo, simulator, a .safetensors model, a training run folder (its model.safetensors), "
+               "or an NVlabs *_net_G.pth or its checkpoint folder")
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:

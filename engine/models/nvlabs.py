@@ -168,14 +168,20 @@ def run_model_beside(folder: Path) -> Path:
     return (folder.parent if folder.name == RUN_STATES else folder) / RUN_MODEL_NAME
 
 
+def run_model_in(folder: Path) -> Path | None:
+    """The model of the cardigan training run ``folder`` is (or whose checkpoints folder it
+    is), None when it holds no model: a run folder names its model, as an NVlabs SPADE
+    checkpoint folder names its generator."""
+    model = run_model_beside(folder)
+    return model if model.is_file() else None
+
+
 def check_not_a_run_folder(path: Path) -> None:
-    """Refuse a cardigan training run folder, or its checkpoints folder, given as a model,
-    naming the run's model file (NVlabs SPADE's checkpoint folder is a model; ours holds one)."""
+    """Refuse a cardigan training run folder (or its checkpoints folder) that has no model
+    yet, saying how it gets one."""
     model = run_model_beside(path)
     states = model.parent / RUN_STATES
     what = "a training run's checkpoints folder" if path.name == RUN_STATES else "a training run folder"
-    if model.is_file():
-        raise ModelFileError(f"{path}: {what}; give its model, {model}")
     if states.is_dir() and any(states.glob("state_*.pt")):
         raise ModelFileError(f"{path}: {what} without a model yet (a run writes "
                              f"{model.name} at its first saved state); train it further with --resume")

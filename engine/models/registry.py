@@ -6,6 +6,8 @@ dialog and drops, the export dialog), and decided only here:
 - ``simulator``: the built-in ultrasound simulator (no weights, CPU);
 - ``demo``: the demo model bundled with the app (listed only when this installation has it);
 - a native ``.safetensors`` model file;
+- a cardigan training run folder (or its ``checkpoints`` folder): the run's
+  ``model.safetensors``;
 - an NVlabs SPADE ``*_net_G.pth`` (or ``.pt``) checkpoint with ``opt.txt`` beside it, or its
   folder.
 
@@ -21,7 +23,7 @@ from .. import resources
 from ..errors import ModelFileError
 from .handle import GeneratorModel
 from .modelfile import RUN_MODEL_NAME, load_model_file
-from .nvlabs import import_nvlabs
+from .nvlabs import import_nvlabs, run_model_in
 
 BUILTIN_MODELS = ("simulator", "demo")
 BUILTIN_NAMES = {"simulator": "Simulator (built in)", "demo": "Demo model (bundled)"}
@@ -75,6 +77,17 @@ def accepts(path: str | Path) -> bool:
     return Path(path).suffix.lower() in MODEL_SUFFIXES
 
 
+def model_file_of(spec: str | Path) -> str | Path:
+    """The file a model folder stands for: a training run folder (or its checkpoints folder)
+    its run's model file; anything else as it is (an NVlabs checkpoint folder is read as a
+    folder, by :func:`open_model`)."""
+    if is_builtin(spec) or not str(spec).strip():
+        return spec
+    path = Path(spec).expanduser()
+    model = run_model_in(path) if path.is_dir() else None
+    return spec if model is None else model
+
+
 def open_model(spec: str | Path):
     """Load the model named by ``spec`` (see the module docstring)."""
     text = str(spec)
@@ -92,7 +105,7 @@ def open_model(spec: str | Path):
         model = load_model_file(path)
         model.name = "demo"
         return model
-    path = Path(spec).expanduser()
+    path = Path(model_file_of(spec)).expanduser()
     if path.is_dir():
         return import_nvlabs(path)
     if not path.exists():
