@@ -103,6 +103,12 @@ class Synthesizer:
 
     # -- properties ---------------------------------------------------------------------
     @property
+    def native_size(self) -> tuple[int, int] | None:
+        """(H, W) the model draws at (maps of other sizes are resampled to it and the image
+        back), None for one that draws at any size (the simulator)."""
+        return None if self.network is None else tuple(self.model.image_size)
+
+    @property
     def stochastic(self) -> bool:
         return self.model.stochastic
 

@@ -690,3 +690,22 @@ def test_a_dicom_loop_asked_to_stop_while_written_leaves_the_file_that_was_there
     with pytest.raises(Cancelled):
         write_loop(path, images, masks, fps=25.0, should_stop=lambda: asked.append(1) or len(asked) > 1)
     assert [p.name for p in tmp_path.iterdir()] == ["loop.dcm"] and path.read_bytes() == b"an older loop"
+
+
+def test_generated_loops_are_the_models_size_unless_told(tiny_model, tmp_path, capsys):
+    """cine --random and export --cine --random draw a 64-pixel model's loops at 64 pixels."""
+    from PIL import Image
+
+    from engine.cli.main import main
+
+    args = ["cine", "--model", str(tiny_model), "--device", "cpu", "--frames", "3", "--random", "1"]
+    assert main(args + ["--out", str(tmp_path / "own.gif")]) == 0
+    assert Image.open(tmp_path / "own.gif").size == (64, 64)
+    assert "resampled" not in capsys.readouterr().err
+    assert main(args + ["--size", "96", "--out", str(tmp_path / "told.gif")]) == 0
+    assert Image.open(tmp_path / "told.gif").size == (96, 96)
+    assert "generated masks 96 px (--size); the model draws at 64 px" in capsys.readouterr().err
+    assert main(["export", "--cine", "--model", str(tiny_model), "--device", "cpu", "--random", "1", "--fps", "10",
+                 "--format", "png", "--out", str(tmp_path / "loops")]) == 0
+    frames = list((tmp_path / "loops").rglob("*.png"))
+    assert frames and {Image.open(p).size for p in frames} == {(64, 64)}

@@ -263,13 +263,13 @@ def test_an_nnunet_export_says_first_when_nnunet_would_not_find_its_folder(tmp_p
 def test_the_nnunet_folder_advice_comes_before_the_model_is_loaded(tmp_path, capsys, monkeypatch):
     """The advice is the command line's before any work: a model that cannot be loaded is
     refused after it."""
-    import engine.export.run as export_run
+    import engine.synthesizer
 
     class NoModel:
         def __init__(self, *args, **kwargs):
             raise DataError("no model")
 
-    monkeypatch.setattr(export_run, "Synthesizer", NoModel)
+    monkeypatch.setattr(engine.synthesizer, "Synthesizer", NoModel)
     assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", "nnunet",
                  "--out", str(tmp_path / "synthetic")]) == 1
     err = capsys.readouterr().err.splitlines()
@@ -611,3 +611,32 @@ def test_a_cine_export_named_as_a_file_is_refused_too(tmp_path):
     assert list(tmp_path.iterdir()) == []
     export_dataset("simulator", tmp_path / "out.v2", random=1, format="hdf5", size=64)  # a dot alone is a folder name
     assert (tmp_path / "out.v2" / "synthetic.hdf5").is_file()
+
+
+def test_generated_masks_are_the_models_size_unless_told(tiny_model, tmp_path, capsys):
+    """A 64-pixel model's export is 64-pixel pairs, said in the plan; --size 96 is drawn at 64
+    and resampled, and the plan says so; the simulator, of any size, keeps 256."""
+    from PIL import Image
+
+    assert main(["export", "--model", str(tiny_model), "--random", "1", "--device", "cpu",
+                 "--out", str(tmp_path / "own")]) == 0
+    err = capsys.readouterr().err
+    assert "masks 64 px (the model's own size)" in err and "resampled" not in err
+    pictures = list((tmp_path / "own").rglob("*.png"))
+    assert pictures and {Image.open(p).size for p in pictures} == {(64, 64)}
+    assert json.loads((tmp_path / "own" / "manifest.json").read_text())["options"]["size"] == 64
+    assert main(["export", "--model", str(tiny_model), "--random", "1", "--size", "96", "--device", "cpu",
+                 "--out", str(tmp_path / "told")]) == 0
+    err = capsys.readouterr().err
+    assert "masks 96 px (--size); the model draws at 64 px, so each image is drawn there and resampled to 96" in err
+    assert {Image.open(p).size for p in (tmp_path / "told").rglob("*.png")} == {(96, 96)}
+    from engine.export.sources import generated_mask_side
+
+    assert generated_mask_side(None) == 256 and generated_mask_side((64, 128)) == 128
+
+
+def test_export_and_cine_say_their_size_defaults_to_the_models(capsys):
+    for command in ("export", "cine"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "default: the model's own size" in " ".join(capsys.readouterr().out.split())

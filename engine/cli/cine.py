@@ -48,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="N generated patients instead of --ed/--es")
     parser.add_argument("--view", choices=("2CH", "4CH", "both"), default="4CH",
                         help="view of generated patients (default 4CH)")
-    parser.add_argument("--size", type=int_in_range(32, 1024), default=256, help="size of generated masks (default 256)")
+    parser.add_argument("--size", type=int_in_range(32, 1024), default=None,
+                        help="size of generated masks (default: the model's own size, 256 for the "
+                             "simulator); another size is drawn at the model's and resampled")
     parser.add_argument("--out", required=True, type=Path, help="output file, or folder (see above)")
     parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "dicom", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError, MaskError
     from ..fan import fan_from_text, view_of_name
     from ..maskio import mask_path_for, read_png_text
+    from ..export.sources import generated_mask_side, mask_side_in_words
     from ..synthesizer import Synthesizer
     from .terminal import TerminalProgress, note
 
@@ -105,14 +108,14 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError("give --ed and --es, or --random N")
     if args.random is None and (args.ed is None or args.es is None):
         raise CardiganError("a loop from masks needs both --ed and --es")
-    if args.random is None and (args.view != "4CH" or args.size != 256):
+    if args.random is None and (args.view != "4CH" or args.size is not None):
         note("--view and --size are for generated patients (--random); a loop from masks keeps their view and size")
     if args.frames is not None and args.fps is not None:
         raise CardiganError("give --fps or --frames, not both: --frames spreads its frames over one "
                             "heart cycle at --bpm, which sets the frame rate")
     timing = Timing(bpm=args.bpm, fps=40.0 if args.fps is None else args.fps, cycle=args.cycle,
                     frames=args.frames).checked()
-    jobs = []  # (output path, loop maker)
+    jobs = []  # (output path, loop maker given the side of generated masks, seed, DICOM series)
     if args.random is None:
         kind = output_kind(args.out)
         _refuse_format_clash(args.out, "png" if kind == "folder" else kind, args.format)
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             raise MaskError(f"--ed {args.ed.name} is a {view} view and --es {args.es.name} a {es_view} view: "
                             "the key frames of one loop show one view")
         fan, _ = fan_from_text(read_png_text(args.ed), view)
-        jobs.append((args.out, lambda: loop_from_key_frames(ed, es, timing, view, fan), args.seed, {}))
+        jobs.append((args.out, lambda side: loop_from_key_frames(ed, es, timing, view, fan), args.seed, {}))
     else:
         from ..cine.random_loops import random_loops
         from ..data.layout import patient_name
@@ -158,18 +161,21 @@ def run(args: argparse.Namespace) -> int:
                               made_later=file_kind is None)
             series = (_dicom_series(studies, patient_name(item.index + 1, args.random), views.index(item.view))
                       if (file_kind or fmt) == "dicom" else {})
-            jobs.append((target, lambda i=item: i.make(model, args.size, timing), item.look, series))
+            jobs.append((target, lambda side, i=item: i.make(model, side, timing), item.look, series))
     # Ctrl-C stops the loop under way wherever it is, by the exception: the writers remove what
     # they wrote under temporary names on any exception, so a loop is in place whole or not at all
+    synth = Synthesizer(args.model, device=args.device)
+    side = generated_mask_side(synth.native_size, args.size)  # of generated patients' masks
+    if args.random is not None and synth.native_size not in (None, (side, side)):  # the model's own size goes unsaid
+        note(f"generated {mask_side_in_words(side, synth.native_size, args.size is not None)}")
     made_folder = args.out if jobs_folder(args) and not args.out.exists() else None
     finished: list[Path] = []  # the loops in place
     current = None  # (the loop under way, how its target was before it)
     try:
         with TerminalProgress() as bar:
-            synth = Synthesizer(args.model, device=args.device)
             for target, make, seed, series in jobs:
                 current = (target, file_identity(target))
-                loop = make()
+                loop = make(side)
                 bad = loop.invalid_frames()
                 if bad:
                     note(f"{target.name}: {len(bad)} frame(s) are not a plausible heart (first: frame {bad[0]})")

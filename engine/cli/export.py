@@ -62,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"sit exactly on an image's edges (default {DEFAULT_JITTER:g}; pixels of a 256-pixel "
                              "mask, in proportion for other sizes; 0: each image drawn from its mask as it "
                              "is; cine loops: 0)")
-    parser.add_argument("--size", type=int_in_range(32, 2048), default=256,
-                        help="generated masks' size (with --random; default 256)")
+    parser.add_argument("--size", type=int_in_range(32, 2048), default=None,
+                        help="generated masks' size (with --random; default: the model's own size, 256 "
+                             "for the simulator); another size is drawn at the model's and resampled")
     cine = parser.add_argument_group("cine loops (--cine)")
     cine.add_argument("--cine", action="store_true",
                       help="export loops with per-frame masks instead of still pairs: every patient view "
@@ -103,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..export import export_dataset
     from ..data.staging import check_not_a_source, check_output
-    from ..export.sources import check_like_folder, check_masks_folder
+    from ..export.sources import (check_like_folder, check_masks_folder, generated_mask_side,
+                                  mask_side_in_words)
     from ..export.writers import file_name_problem, nnunet_name_problem
     from .terminal import TerminalProgress, note
 
@@ -126,30 +128,32 @@ def run(args: argparse.Namespace) -> int:
         check_like_folder(args.like.expanduser(), args.like_fallback)
     if args.format == "nnunet" and (advice := nnunet_name_problem(args.out)):  # the first note: before any work
         note(advice)
+    synth = open_synthesizer(args)  # before the notes on the masks: what size it draws at
+    side = generated_mask_side(synth.native_size, args.size)
     jitter = DEFAULT_JITTER if args.border_jitter is None else args.border_jitter
     if jitter > 0:
         note(f"each image is drawn from its mask with the borders moved by about "
-             f"{jitter_amount(jitter, args.size if args.random else None)}; the pairs keep the true masks "
+             f"{jitter_amount(jitter, side if args.random else None)}; the pairs keep the true masks "
              "(--border-jitter 0: drawn as they are)")
 
     if args.random:
         from ..export.sources import random_plan
 
         plan, empty = random_plan(args.random, args.seed, variations=args.variations)
-        note(plan)
+        note(f"{plan}; {mask_side_in_words(side, synth.native_size, args.size is not None)}")
         if empty:
             note(f"warning: no patient in {' or '.join(empty)} (use --random 3 or more for every split)")
     else:
         note(f"the masks' patients are split 80/10/10 into train, valid and test anew (seed {args.seed}); "
              "the split of a folder they come from is not kept")
-        if args.size != 256:
+        if args.size is not None:
             note("--size sizes generated masks (--random); masks from a folder keep their own size")
     bars = TerminalProgress()
     try:
-        manifest = export_dataset(args.model, args.out, masks=args.masks, random=args.random,
+        manifest = export_dataset(synth, args.out, masks=args.masks, random=args.random,
                                   like=args.like, like_fallback=args.like_fallback, notify=note,
                                   variations=args.variations, format=args.format, seed=args.seed,
-                                  size=args.size, device=args.device, overwrite=args.overwrite,
+                                  size=side, device=args.device, overwrite=args.overwrite,
                                   progress=bars, style_scale=args.style_scale,
                                   border_jitter=jitter)
     finally:
@@ -164,19 +168,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_synthesizer(args: argparse.Namespace):
+    """The export's model, loaded on its device (with --style-scale)."""
+    from ..synthesizer import Synthesizer
+
+    return Synthesizer(args.model, device=args.device, style_scale=args.style_scale)
+
+
 def run_cine(args: argparse.Namespace) -> int:
     from ..cine import Timing
     from ..errors import CardiganError
     from ..export.cine import export_cine
+    from ..export.sources import generated_mask_side, mask_side_in_words
     from .terminal import TerminalProgress, note
 
     if args.like is not None or args.like_fallback or args.variations != 1 or args.border_jitter:  # None: not asked
         raise CardiganError("--cine takes --masks or --random, without --like, --like-fallback, --variations "
                             "or --border-jitter")
     timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle)
+    synth = open_synthesizer(args)
+    side = generated_mask_side(synth.native_size, args.size)
+    if args.random and synth.native_size not in (None, (side, side)):  # the model's own size goes unsaid
+        note(f"generated {mask_side_in_words(side, synth.native_size, args.size is not None)}")
     bars = TerminalProgress()
     try:
-        manifest = export_cine(args.model, args.out, masks=args.masks, random=args.random, format=args.format,
+        manifest = export_cine(synth, args.out, masks=args.masks, random=args.random, format=args.format,
                                size=args.size, seed=args.seed, timing=timing, device=args.device,
                                overwrite=args.overwrite, progress=bars, style_scale=args.style_scale)
     finally:

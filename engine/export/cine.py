@@ -29,7 +29,7 @@ from ..errors import DataError
 from ..fan import FAN_KEY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer
-from .sources import check_masks_folder, folder_masks
+from .sources import check_masks_folder, folder_masks, generated_mask_side
 from .writers import file_name_problem
 
 CINE_FORMATS = ("nifti", "hdf5", "png")
@@ -74,7 +74,7 @@ def _from_masks(folder: Path, timing: Timing, progress: ProgressCallback = no_pr
 
 
 def export_cine(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
-                views=("2CH", "4CH"), format: str = "nifti", size: int = 256, seed: int = 0,
+                views=("2CH", "4CH"), format: str = "nifti", size: int | None = None, seed: int = 0,
                 timing: Timing = Timing(cycle="half"), device: str = "auto", overwrite: bool = False,
                 progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
                 style_scale: float | None = None) -> dict:
@@ -92,6 +92,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     masks = None if masks is None else Path(masks).expanduser().resolve()  # as the manifest names it
     check_output(out, overwrite, protect=(masks,) if masks is not None else (), replaces="export")
     synth = model if isinstance(model, Synthesizer) else Synthesizer(model, device=device, style_scale=style_scale)
+    size = generated_mask_side(synth.native_size, size)
     items = list(_generated(int(random), tuple(views), size, seed, timing) if random is not None
                  else _from_masks(masks, timing, progress, should_stop))
     patients = sorted({item[0] for item in items})
@@ -128,7 +129,8 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
                                           "model": {"name": synth.model.name, "kind": synth.model.kind}},
                                   options={"format": format, "cine": True, "fps": timing.fps, "bpm": timing.bpm,
                                            "cycle": timing.cycle, "seed": seed, "random": random,
-                                           "masks": str(masks) if masks is not None else None, "size": size},
+                                           "masks": str(masks) if masks is not None else None,
+                                           "size": size if random is not None else None},
                                   splits=splits, counts=frames_per_split, label_values=[0, 1, 2, 3])
         manifest["sequences"] = sequences
         if format == "png":

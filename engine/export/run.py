@@ -19,8 +19,8 @@ from ..fileio import sha256_file
 from ..nets.config import style_scale_problem
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
-from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, model_like,
-                      random_patients)
+from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, generated_mask_side,
+                      model_like, random_patients)
 from .writers import WRITERS, file_name_problem
 
 EXPORT_FORMATS = tuple(WRITERS)
@@ -47,7 +47,7 @@ def model_identity(synth: Synthesizer) -> dict:
 
 def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
                    like: Path | str | None = None, like_fallback: bool = False,
-                   variations: int = 1, format: str = "png", seed: int = 0, size: int = 256,
+                   variations: int = 1, format: str = "png", seed: int = 0, size: int | None = None,
                    device: str = "auto", overwrite: bool = False,
                    progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop,
                    notify: Callable[[str], None] | None = None, style_scale: float | None = None,
@@ -64,7 +64,9 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     shipped model also carries its anatomy record (:data:`engine.anatomy.heart.ANATOMY_KEY`),
     so the mask opened alone keeps its heart, and so does each mask of a ``masks`` folder
     whose PNG carried a valid record (masks are written at their own size, unchanged). The HDF5, NIfTI and nnU-Net layouts keep no fan
-    beside a mask either, so they hold no record.
+    beside a mask either, so they hold no record. Generated masks are ``size`` pixels square,
+    by default the model's own size (:func:`~engine.export.sources.generated_mask_side`); an
+    image is drawn at the model's size and resampled to its mask's.
 
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
@@ -118,6 +120,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
             if problem:
                 raise DataError(f"{item.source}: {problem}")
     else:
+        size = generated_mask_side(synth.native_size, size)
         problem = synth.model.check_input_size(size, size)
         if problem:
             raise DataError(Message(option("size"), f" {size}: {problem}"))

@@ -25,6 +25,31 @@ READING = "reading masks"  # the progress stage of reading a masks folder
 # what to do when a dataset is too small for a shape model (``like_fallback``), as the command line says it
 LIKE_FALLBACK = Advice("like fallback", "--like-fallback draws from the shipped shape model instead")
 
+# the side of generated masks for a model that draws at any size (the simulator): CAMUS's
+MASK_SIDE_ANY_MODEL = 256
+
+
+def generated_mask_side(native: tuple[int, int] | None, size: int | None = None) -> int:
+    """The side of generated (square) masks: ``size`` when one is given, else the width the
+    model draws at (``native``, as :attr:`Synthesizer.native_size` gives it), so its images
+    are drawn without resampling; 256 for a model of any size."""
+    if size is not None:
+        return size
+    return MASK_SIDE_ANY_MODEL if native is None else native[1]
+
+
+def mask_side_in_words(side: int, native: tuple[int, int] | None, given: bool) -> str:
+    """What size generated masks are and whether their images are resampled, for a plan line:
+    "masks 64 px (the model's own size)", "masks 256 px (--size); the model draws at 64 px, so
+    each image is drawn there and resampled to 256"."""
+    said = " (--size)" if given else " (the model's own size)" if native is not None else ""
+    text = f"masks {side} px{said}"
+    if native is not None and tuple(native) != (side, side):
+        drawn = f"{native[1]} px" if native[0] == native[1] else f"{native[0]}x{native[1]} px"
+        text += f"; the model draws at {drawn}, so each image is drawn there and resampled to {side}"
+    return text
+
+
 @dataclass
 class MaskItem:
     """One label map: its output name, (view, instant) when known, and where it came from."""
