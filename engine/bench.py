@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -45,10 +46,13 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_call(fn, device: torch.device, repeats: int, warmup: int = 1) -> float:
-    """Median seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
+def time_call(fn, device: torch.device, repeats: int, warmup: int = 1,
+              after_run: Callable[[], None] = lambda: None) -> float:
+    """Median seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs; ``after_run`` is
+    called after each run (a heartbeat: one run of a large network on a CPU takes seconds)."""
     for _ in range(warmup):
         fn()
+        after_run()
     sync(device)
     times = []
     for _ in range(repeats):
@@ -56,6 +60,7 @@ def time_call(fn, device: torch.device, repeats: int, warmup: int = 1) -> float:
         fn()
         sync(device)
         times.append(time.perf_counter() - start)
+        after_run()
     return statistics.median(times)
 
 
@@ -133,22 +138,28 @@ def bench_synthesis(config: GeneratorConfig, device: torch.device, settings: Ben
                       if config.noise_nc else None)
     description, fast = optimised_path(plain, device)
     results = {"optimised_path": description}
-    for i, batch in enumerate(settings.batches):
+    runs_per_batch = 2 * (1 + settings.repeats)  # each path: a warm-up and the timed runs
+    total = len(settings.batches) * runs_per_batch
+    runs = iter(range(1, total + 1))
+
+    def ran() -> None:  # every run told: one is seconds long on a CPU
+        progress(Progress(stage, next(runs), total))
+
+    for batch in settings.batches:
         seg, labels = class_maps(config, batch, settings.size)
         seg, labels = seg.to(device), labels.to(device)
         # one noise map for both paths, so that their difference measures the arithmetic alone
         noise = (seeded_noise(config.noise_nc, seg.shape[-2:], range(batch)).to(device)
                  if config.noise_nc else None)
         with torch.inference_mode():
-            plain_s = time_call(lambda: plain(seg, noise=noise), device, settings.repeats)
-            fast_s = time_call(lambda: fast(seg, labels, noise), device, settings.repeats)
+            plain_s = time_call(lambda: plain(seg, noise=noise), device, settings.repeats, after_run=ran)
+            fast_s = time_call(lambda: fast(seg, labels, noise), device, settings.repeats, after_run=ran)
             reference = plain(seg, noise=noise)
             difference = (reference - fast(seg, labels, noise)).abs()
         results[f"batch_{batch}"] = {**pair(plain_s, fast_s, batch),
                                      "max_abs_difference": difference.max().item(),
                                      "mean_abs_difference": difference.mean().item(),
                                      "saturated_share": saturated_share(reference)}
-        progress(Progress(stage, i + 1, len(settings.batches)))
     results["parameters"] = sum(p.numel() for p in plain.parameters())
     return results
 

@@ -33,6 +33,11 @@ class BenchSettings:
         return cls(repeats=5 if quick else 20, train_steps=5 if quick else 20)
 
 
+# what a quick run costs on a small machine, measured (a 2-core CPU other work shared)
+QUICK_DURATION = ("Each run of the seed network at 256 px takes seconds on a CPU: about 5 minutes on a "
+                  "2-core CPU with --no-training (--threads 1 when other work shares the cores)")
+
+
 def quick_reductions() -> str:
     """What ``--quick`` shrinks (:meth:`BenchSettings.for_device`, :data:`PEAK_REPEATS`), in
     words for a help: fewer repetitions, every figure still measured."""
@@ -41,4 +46,4 @@ def quick_reductions() -> str:
     return (f"fewer repetitions, every figure still measured: each timing the median of {cpu_quick.repeats} runs "
             f"on a CPU, {gpu_quick.repeats} on a GPU (not {cpu.repeats}, {gpu.repeats}); {cpu_quick.train_steps} "
             f"and {gpu_quick.train_steps} training steps per preset (not {cpu.train_steps}, {gpu.train_steps}); "
-            f"{PEAK_REPEATS[True]} runs of each peak (not {PEAK_REPEATS[False]})")
+            f"{PEAK_REPEATS[True]} runs of each peak (not {PEAK_REPEATS[False]}). {QUICK_DURATION}")

@@ -73,3 +73,15 @@ def test_incremental_timing_leaves_out_each_dabs_first_update(one_thread, monkey
     painted = [labels for labels in updates if not torch.equal(labels, base)]
     assert len(row["dabs"]) == 2
     assert len(painted) == 2 * (1 + settings.repeats)  # per dab: one warm-up, then the timed repeats
+
+
+def test_synthesis_timing_tells_every_run(one_thread):
+    """One run of a full-size network takes seconds on a CPU: each is told, not each batch."""
+    from engine.bench import bench_configs, bench_synthesis
+
+    events = []
+    settings = BenchSettings(size=64, batches=(1, 2), repeats=2, ngf=8)
+    bench_synthesis(bench_configs(8)["lite"], torch.device("cpu"), settings, events.append, "synthesis (lite)")
+    runs = len(settings.batches) * 2 * (1 + settings.repeats)
+    assert [e.done for e in events] == list(range(1, runs + 1))
+    assert {e.total for e in events} == {runs} and {e.stage for e in events} == {"synthesis (lite)"}

@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image, ImageFilter
 
-from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from ..progress import Cancelled, Progress, ProgressCallback, StepReports, StopCheck, never_stop, no_progress
 
 REGIONS = (("background", 0), ("lv", 1), ("myo", 2), ("la", 3))
 SECTOR_THRESHOLD = 6  # grey level above which a blurred pixel counts as inside the scan
@@ -183,6 +183,7 @@ def two_sample_test(first: np.ndarray, second: np.ndarray, first_groups: Sequenc
     x_train = torch.from_numpy(x[~test]).float().div(127.5).sub(1)[:, None]
     y_train = torch.from_numpy(y[~test])
     model.train()
+    reports = StepReports(iters, every=25)
     for step in range(iters):
         if should_stop():
             raise Cancelled()
@@ -194,7 +195,7 @@ def two_sample_test(first: np.ndarray, second: np.ndarray, first_groups: Sequenc
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if (step + 1) % 25 == 0 or step + 1 == iters:
+        if reports.due(step + 1):
             progress(Progress(stage, step + 1, iters))
     model.eval()
     scores, shares = [], []

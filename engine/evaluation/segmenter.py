@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..labels import NUM_CLASSES
-from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
+from ..progress import Cancelled, Progress, ProgressCallback, StepReports, StopCheck, never_stop, no_progress
 
 
 def double_conv(cin: int, cout: int) -> nn.Sequential:
@@ -87,6 +87,7 @@ def train_segmenter(images: np.ndarray, labels: np.ndarray, iters: int = 600, ba
     x_all = torch.from_numpy(images).float().div(127.5).sub(1)[:, None]
     y_all = torch.from_numpy(labels.astype(np.int64))
     model.train()
+    reports = StepReports(iters, every=20)
     for step in range(iters):
         if should_stop():
             raise Cancelled()
@@ -97,7 +98,7 @@ def train_segmenter(images: np.ndarray, labels: np.ndarray, iters: int = 600, ba
         loss.backward()
         optimizer.step()
         schedule.step()
-        if (step + 1) % 20 == 0 or step + 1 == iters:
+        if reports.due(step + 1):
             progress(Progress(stage, step + 1, iters, f"loss {loss.item():.3f}"))
     return model.eval()
 

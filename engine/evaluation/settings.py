@@ -47,6 +47,12 @@ class EvalSettings:
                 "seed": self.seed}
 
 
+# what a quick run costs on a small machine, measured (a 2-core CPU other work shared: the
+# networks' training is most of it, and two threads on busy cores wait on each other)
+QUICK_DURATION = ("It still trains two small U-Nets and a classifier: about 4-5 minutes on a 2-core CPU; "
+                  "use --threads 1 when other work shares the cores")
+
+
 def quick_reductions() -> str:
     """What ``EvalSettings.quick()`` shrinks, against the full run, in words for a help."""
     full, quick = EvalSettings(), EvalSettings.quick()
@@ -58,7 +64,7 @@ def quick_reductions() -> str:
             f"x {quick.diversity_seeds} seeds (not {full.diversity_masks} x {full.diversity_seeds}); "
             f"{quick.sector_images} fan fits (not {full.sector_images}); {quick.cine_loops} cine loop of "
             f"{quick.cine_frames} frames (not {full.cine_loops} of {full.cine_frames}). Nothing is skipped: "
-            "every field is still reported")
+            f"every field is still reported. {QUICK_DURATION}")
 
 
 def budget(name: str) -> str:
