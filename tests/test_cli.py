@@ -638,3 +638,24 @@ def test_train_help_gives_each_preset_fields_default_in_every_preset(capsys):
     assert "(default by preset: seed off, lite on, quality off)" in text  # --fan
     assert "niter + niter_decay epochs, by preset: seed 30, lite 30, quality 100" in text
     assert "auto, cpu, cuda, cuda:N or mps (default auto)" in text
+
+
+def test_a_training_says_its_length_in_words_and_its_epoch_on_every_logged_line():
+    """"1 iteration", not "1 iterations"; a log (no terminal) names the epoch of each line,
+    as stats.jsonl and the terminal's bar do."""
+    import io
+
+    from engine.cli.train_view import TerminalTrainView
+    from engine.training.events import Scalars, Started
+
+    stream = io.StringIO()
+    view = TerminalTrainView(stream)
+    view(Started("RUN", 1, 1, 0, "cpu", {}))
+    assert stream.getvalue().splitlines()[0] == "training on cpu: 1 iteration (1 per epoch) -> RUN"
+    stream = io.StringIO()
+    view = TerminalTrainView(stream)
+    view(Started("RUN", 30, 10, 0, "cpu", {}))
+    view(Scalars(10, 1, {"Loss/G_GAN": 0.5}))
+    view(Scalars(30, 3, {"Loss/G_GAN": 0.25}))
+    lines = stream.getvalue().splitlines()
+    assert lines[1].startswith("iter 10 epoch 2/3 ") and lines[2].startswith("iter 30 epoch 3/3 ")

@@ -21,6 +21,7 @@ class TerminalTrainView:
         self.bar = None
         self.losses: dict[str, float] = {}
         self.tty = self.stream.isatty()
+        self.total_epochs = 0  # of the run, once it has started
 
     def line(self, text: str) -> None:
         if self.bar is not None:
@@ -33,6 +34,7 @@ class TerminalTrainView:
             from tqdm import tqdm
 
             self.line(started_line(event))
+            self.total_epochs = math.ceil(event.total_iters / max(1, event.iters_per_epoch))
             self.bar = tqdm(total=event.total_iters, initial=event.start_iter, file=self.stream,
                             dynamic_ncols=True, unit="it", disable=not self.tty)
         elif isinstance(event, Notice):
@@ -41,7 +43,8 @@ class TerminalTrainView:
             self.losses = losses(event.values)
             if not self.tty:
                 shown = {**self.losses, **diagnostics(event.values)}
-                self.line(f"iter {event.iteration} " + " ".join(f"{k}={v:.3f}" for k, v in shown.items()))
+                self.line(f"iter {event.iteration} {self.epoch_of(event.epoch)} "
+                          + " ".join(f"{k}={v:.3f}" for k, v in shown.items()))
         elif isinstance(event, ProgressUpdate) and self.bar is not None:
             self.bar.n = event.iteration
             eta = "?" if math.isnan(event.eta_s) else f"{event.eta_s / 60:.1f} min"
@@ -57,6 +60,11 @@ class TerminalTrainView:
             self.line(f"model: {event.model_path}")
         elif isinstance(event, Failed):
             self.close()
+
+    def epoch_of(self, epoch: int) -> str:
+        """"epoch 2/5": the epoch under way (``epoch`` counted from 0, as stats.jsonl counts
+        it) of the run's, as the terminal's bar says it."""
+        return f"epoch {min(epoch + 1, self.total_epochs)}/{self.total_epochs}"
 
     def close(self) -> None:
         if self.bar is not None:
@@ -124,4 +132,4 @@ def started_line(event: Started) -> str:
                 f"--epochs count from the run's start; --iters {start + total} trains {total} more)")
     if start:
         return f"training on {event.device}: iterations {start + 1} to {total} {where}"
-    return f"training on {event.device}: {total} iterations {where}"
+    return f"training on {event.device}: {total} iteration{'s' * (total != 1)} {where}"
