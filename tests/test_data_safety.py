@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -88,6 +89,49 @@ def test_a_run_folder_is_locked_while_a_training_uses_it(tmp_path):
                 pass
     with run.lock():  # released when the first training ended
         pass
+
+
+def test_a_training_that_ends_leaves_no_lock_file_and_a_killed_ones_blocks_nothing(tmp_path):
+    """The lock is the operating system's: the .lock file of a training that ended is
+    removed, and one a killed training left behind (nobody holding it) lets the next start."""
+    from engine.training.run_folder import LOCK_NAME, RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    with run.lock():
+        assert (run.root / LOCK_NAME).read_text() == str(os.getpid())
+    assert not (run.root / LOCK_NAME).exists()
+    (run.root / LOCK_NAME).write_text("999999")  # a killed training's file
+    with run.lock():
+        pass
+    assert list(run.root.iterdir()) == []
+    with pytest.raises(CardiganError):  # a refused start leaves the holder's file in place
+        with run.lock():
+            with run.lock():
+                pass
+    assert not (run.root / LOCK_NAME).exists()
+
+
+def test_a_training_that_locked_a_file_removed_meanwhile_locks_the_new_one(tmp_path, monkeypatch):
+    """One training ends (removing its lock file) while another has it open: the second
+    must not hold a file no longer there, which a third would not see."""
+    import engine.training.run_folder as run_folder
+    from engine.training.run_folder import LOCK_NAME, RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    run.root.mkdir()
+    opened = []
+    real_open = run_folder.open_lock_file
+
+    def open_then_lose(path):
+        handle = real_open(path)
+        if not opened:  # the first open's file is removed before it is locked
+            path.unlink()
+        opened.append(handle)
+        return handle
+
+    monkeypatch.setattr(run_folder, "open_lock_file", open_then_lose)
+    with run.lock():
+        assert len(opened) == 2 and (run.root / LOCK_NAME).read_text() == str(os.getpid())
 
 
 def test_a_second_training_process_is_refused_while_the_first_runs(tmp_path):

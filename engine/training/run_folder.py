@@ -121,7 +121,8 @@ class RunFolder:
     def lock(self) -> Iterator[None]:
         """Hold the run folder for one training: a second one gets a one-line error naming
         the first's process. The lock is the operating system's (it dies with the process,
-        so a killed run never leaves a stale lock behind)."""
+        so a killed run's ``.lock`` file, left behind, never blocks the next); a training
+        that ends removes the file (a folder that holds a run keeps only the run's files)."""
         problem = writable_problem(self.root)
         if problem:
             raise CardiganError(problem)
@@ -129,13 +130,9 @@ class RunFolder:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CardiganError(f"{self.root}: cannot create the run folder ({exc.strerror})") from None
-        handle = open_lock_file(self.root / LOCK_NAME)
+        path = self.root / LOCK_NAME
+        handle = self._take_lock(path)
         try:
-            if not try_lock(handle):
-                handle.seek(0)
-                owner = handle.read().strip() or "another process"
-                raise CardiganError(f"{self.root}: a training is already running in this folder "
-                                    f"(PID {owner}); wait for it or stop it first")
             handle.seek(0)
             handle.truncate()
             handle.write(str(os.getpid()))
@@ -143,7 +140,28 @@ class RunFolder:
             self.remove_leftovers()
             yield
         finally:
+            with contextlib.suppress(OSError):  # still held: no other training has this file
+                if _same_file(handle, path):
+                    path.unlink()
             handle.close()  # closing releases the lock
+
+    def _take_lock(self, path: Path):
+        """The lock file at ``path``, open and locked by this process. A training that ends
+        removes its file while it holds the lock, so one that was waiting on the old file
+        may lock a file no longer there: it opens the new one again."""
+        for _ in range(100):
+            handle = open_lock_file(path)
+            if not try_lock(handle):
+                handle.seek(0)
+                owner = handle.read().strip() or "another process"
+                handle.close()
+                raise CardiganError(f"{self.root}: a training is already running in this folder "
+                                    f"(PID {owner}); wait for it or stop it first")
+            if _same_file(handle, path):
+                return handle
+            handle.close()
+        raise CardiganError(f"{path}: the lock file keeps being replaced; stop the other trainings "
+                            "started in this folder")
 
     def remove_leftovers(self) -> list[Path]:
         """Delete the temporary files of writes a killed training left behind (call with the
@@ -500,6 +518,15 @@ def short_repr(value, limit: int = 40) -> str:
     except (ValueError, TypeError, RecursionError):
         text = type(value).__name__
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _same_file(handle, path: Path) -> bool:
+    """Whether the open ``handle`` is the file at ``path`` (not one removed or replaced since)."""
+    try:
+        here, there = os.fstat(handle.fileno()), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def open_lock_file(path: Path):
