@@ -1,0 +1,103 @@
+"""Window and level: which grey values of the real image span the screen's black to white.
+
+A :class:`Window` of ``width`` grey values centred on ``level`` covers the values from
+``level - width / 2`` (its low end) up to ``level + width / 2`` (its high end). That span is
+cut into 256 equal steps and the n-th step is shown as grey n; values below the window are
+black, values above it white. So an 8-bit image shown at width 256, level 128 looks exactly
+as it is (its own values, :func:`own_window`), and width 1 at level L is a threshold: values
+below L are black, L itself mid-grey, values above L white. Float images hold values in
+[0, 1], as everywhere in the project: their own window is width 1, level 0.5.
+
+This is display only: the image is never changed, and no mask, file or undo step sees it.
+No Qt here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+STEPS = 256  # screen grey levels a window is cut into
+AUTO_PERCENTILES = (1.0, 99.0)  # Auto stretches these percentiles of the image to black and white
+WIDEST = 4.0  # a drag widens the window up to this many times the image's own range
+
+
+@dataclass(frozen=True)
+class Window:
+    """``width`` grey values (> 0) centred on ``level``, in the image's own units."""
+
+    width: float
+    level: float
+
+    @property
+    def low(self) -> float:
+        return self.level - self.width / 2
+
+    @property
+    def high(self) -> float:
+        return self.level + self.width / 2
+
+    def describe(self) -> str:
+        """"W 120 · L 64", as the panes and the status bar write it."""
+        return f"W {self.width:.4g} \u00b7 L {self.level:.4g}"
+
+
+def own_window(image: np.ndarray) -> Window:
+    """The window that shows ``image`` as it is: 0..255 for integers, [0, 1] for floats."""
+    if np.asarray(image).dtype.kind == "f":
+        return Window(1.0, 0.5)
+    return Window(float(STEPS), STEPS / 2)
+
+
+def narrowest(own: Window) -> float:
+    """The narrowest window: one grey value of an 8-bit image (1/256 of a float one's range)."""
+    return own.width / STEPS
+
+
+def auto_window(image: np.ndarray, percentiles: tuple[float, float] = AUTO_PERCENTILES) -> Window:
+    """A robust stretch: the ``percentiles`` (lower, upper) of the image's values become black
+    and white, so a few saturated or dead pixels do not set the contrast. An integer image's
+    window covers whole grey values; a flat image gets the narrowest window at its value."""
+    image = np.asarray(image)
+    own = own_window(image)
+    if image.size == 0:
+        return own
+    lo, hi = (float(v) for v in np.percentile(image, percentiles))
+    if image.dtype.kind != "f":  # whole values lo..hi, each a full step wide
+        lo, hi = float(np.floor(lo)), float(np.ceil(hi)) + 1.0
+    width = max(hi - lo, narrowest(own))
+    return Window(width, lo + width / 2)
+
+
+def apply_window(image: np.ndarray, window: Window) -> np.ndarray:
+    """``image`` (H, W) of uint8, other integers or floats, shown through ``window``: a new
+    (H, W) uint8 image (module docstring). A width that is not a positive finite number, or a
+    level that is not finite, is a ValueError."""
+    width, level = float(window.width), float(window.level)
+    if not (np.isfinite(width) and width > 0):
+        raise ValueError(f"window width must be a positive number, got {window.width!r}")
+    if not np.isfinite(level):
+        raise ValueError(f"window level must be a finite number, got {window.level!r}")
+    image = np.asarray(image)
+    if image.dtype == np.uint8:  # one table of 256 entries, looked up per pixel
+        return _to_grey(np.arange(STEPS, dtype=np.float64), width, level)[image]
+    return _to_grey(image.astype(np.float64), width, level)
+
+
+def _to_grey(values: np.ndarray, width: float, level: float) -> np.ndarray:
+    steps = np.floor((values - (level - width / 2)) * (STEPS / width))
+    steps = np.nan_to_num(steps, nan=0.0)
+    return np.clip(steps, 0, STEPS - 1).astype(np.uint8)
+
+
+def dragged(start: Window, dx: float, dy: float, own: Window) -> Window:
+    """The window a contrast drag reaches ``dx``, ``dy`` screen pixels from where it began at
+    ``start``: sideways widens (right) or narrows (left) the window, down raises the level (a
+    darker image) and up lowers it (a brighter one); one pixel moves an 8-bit image by one grey
+    value. The width stays between one grey value and :data:`WIDEST` times the image's range,
+    the level within that range."""
+    step = own.width / STEPS
+    width = float(np.clip(start.width + dx * step, narrowest(own), WIDEST * own.width))
+    level = float(np.clip(start.level + dy * step, own.low, own.high))
+    return Window(width, level)
