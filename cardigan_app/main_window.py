@@ -29,6 +29,7 @@ from engine.models.registry import (FILE_DIALOG_FILTER, accepts, default_model, 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
 from .autosave import INTERVAL_MS, Autosaver
+from .contrast import Window, auto_window, own_window
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
@@ -211,6 +212,9 @@ class MainWindow(QMainWindow):
         ws, live, state = self.workspace, self.live, self.state
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
+        ws.reference_view.contrastDragged.connect(self._contrast_dragged)
+        ws.contrast_auto.setDefaultAction(self.commands["contrast_auto"])
+        ws.contrast_reset.setDefaultAction(self.commands["contrast_reset"])
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.gestureChanged.connect(self._history_changed)
         self.canvas.noticed.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -260,7 +264,8 @@ class MainWindow(QMainWindow):
             quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
-            zoom_out=self.canvas.zoom_out, open_model=self.open_model_dialog,
+            zoom_out=self.canvas.zoom_out, contrast_auto=self.auto_contrast, contrast_reset=self.reset_contrast,
+            open_model=self.open_model_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
 
@@ -514,21 +519,58 @@ class MainWindow(QMainWindow):
         size and the synthesis has its own pane beside it; else the synthesized image."""
         reference, shape = self.reference_image, self.document.shape
         if self.state.side_by_side and reference is not None and reference.shape == shape:
-            self.canvas.set_background(grey_qimage(reference))
+            self.canvas.set_background(grey_qimage(self.workspace.reference_view.shown_image()))  # its contrast
             return
         result = self.live.last_result
         fits = result is not None and result.document == self.document.id and result.image.shape == shape
         self.canvas.set_background(grey_qimage(result.image) if fits else None)
 
     def show_reference(self, image: np.ndarray | None) -> None:
+        """Show ``image`` (None: none) in the real-image pane, and under the mask when it fits,
+        at the contrast chosen for the images opened (their own values until one is chosen)."""
         self.reference_image = image
+        self.workspace.reference_view.set_contrast(self.references.contrast)
         self.workspace.reference_view.set_image(image)
+        self._show_contrast_state()
         self.workspace.show_reference_frames(self.references.count, self.references.index[self._key_of(self.document)])
         self._update_canvas_background()
         if self.workspace.reference_pane.isHidden() != (image is None):
             self.workspace.reference_pane.setVisible(image is not None)
             self.workspace.balance()
             QTimer.singleShot(0, self.fit_views)
+
+    # -- the real image's contrast: a view setting, kept while its images stay (never the mask's)
+    def auto_contrast(self) -> None:
+        """Stretch the real image's 1-99 % grey values to black and white (A)."""
+        if self.reference_image is not None:
+            self.set_reference_contrast(auto_window(self.reference_image))
+
+    def reset_contrast(self) -> None:
+        """Show the real image's own grey values again (Shift+A)."""
+        if self.reference_image is not None:
+            self.set_reference_contrast(None)
+
+    def set_reference_contrast(self, window: Window | None) -> None:
+        """Show the real image through ``window`` (None: its own values), in its pane and under the mask."""
+        self.workspace.reference_view.set_contrast(window)
+        self._contrast_dragged(window)
+
+    def _contrast_dragged(self, window: Window | None) -> None:
+        self.references.contrast = window
+        self._show_contrast_state()
+        self._update_canvas_background()
+        own = own_window(self.reference_image)
+        shown = window or own
+        said = " (its own values)" if shown == own else ""
+        self.statusBar().showMessage(f"Real image contrast: {shown.describe()}{said}", 4000)
+
+    def _show_contrast_state(self) -> None:
+        """The header says the window while it is not the image's own; Auto and Reset need an image."""
+        window, image = self.references.contrast, self.reference_image
+        own = image is None or window is None or window == own_window(image)
+        self.workspace.show_contrast("" if own else window.describe())
+        for name in ("contrast_auto", "contrast_reset"):
+            self.commands[name].setEnabled(image is not None)
 
     def undo(self) -> None:
         """Undo the last step: a corner of the polygon being placed, else the last edit. A

@@ -75,6 +75,8 @@ class StudioCommands:
     actual_size: Callable[[], object]
     zoom_in: Callable[[], object]
     zoom_out: Callable[[], object]
+    contrast_auto: Callable[[], object]
+    contrast_reset: Callable[[], object]
     open_model: Callable[[], object]
     new_variation: Callable[[], object]
     resynthesize: Callable[[], object]
@@ -167,6 +169,13 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       icon_name="numeric-1-box-outline", tip="One mask pixel per screen pixel")
     a("zoom_in", "View", "Zoom &in", do.zoom_in, shortcut=["Ctrl+=", "Ctrl++"], icon_name="magnify-plus-outline")
     a("zoom_out", "View", "Zoom &out", do.zoom_out, shortcut="Ctrl+-", icon_name="magnify-minus-outline")
+    a("contrast_auto", "View", "&Auto", do.contrast_auto, shortcut="A", icon_name="brightness-auto",
+      help_text="Real image contrast: auto",
+      tip="Auto contrast of the real image: its 1–99 % grey values fill black to white "
+          "(display only; right-drag or Ctrl+drag on the image sets it by hand)")
+    a("contrast_reset", "View", "&Reset", do.contrast_reset, shortcut="Shift+A", icon_name="restore",
+      help_text="Real image contrast: reset",
+      tip="Reset the real image's contrast: show its own grey values")
     a("side_by_side", "View", "&Side by side", lambda on: state.set("side_by_side", on), shortcut="V",
       icon_name="view-split-vertical", checkable=True, checked=state.side_by_side,
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
@@ -286,6 +295,8 @@ def build_menus(window: MainWindow) -> Menus:
 
     view = bar.addMenu("&View")
     view.addActions([act["fit"], act["actual"], act["zoom_in"], act["zoom_out"]])
+    contrast = view.addMenu("Real image &contrast")
+    contrast.addActions([act["contrast_auto"], act["contrast_reset"]])
     view.addSeparator()
     view.addAction(act["side_by_side"])
     view.addAction(act["play"])

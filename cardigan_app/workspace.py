@@ -155,6 +155,17 @@ class Workspace(QSplitter):
         self.reference_pane.header.addWidget(self.reference_frame_label)
         self.reference_pane.header.addWidget(self.reference_frame)
         self.show_reference_frames(0, 0)
+        # the window/level the image is shown at, said only while it is not the image's own
+        self.contrast_label = QLabel()
+        self.contrast_label.setStyleSheet(theme.text_style(theme.MUTED))
+        self.contrast_label.setToolTip("The real image's contrast: window width and level (display only)")
+        self.contrast_label.hide()
+        self.contrast_auto, self.contrast_reset = QToolButton(), QToolButton()  # given actions by the window
+        for button in (self.contrast_auto, self.contrast_reset):
+            button.setAutoRaise(True)
+        self.reference_pane.header.addWidget(self.contrast_label)
+        self.reference_pane.header.addWidget(self.contrast_auto)
+        self.reference_pane.header.addWidget(self.contrast_reset)
         self.reference_pane.header.addWidget(close)
         self.reference_pane.hide()
 
@@ -175,6 +186,11 @@ class Workspace(QSplitter):
             self.reference_frame.setValue(frame)
             self.reference_frame.blockSignals(False)
             self._reference_frame_shown(frame)
+
+    def show_contrast(self, words: str) -> None:
+        """The window/level in the real image's header ("" hides it: the image's own values)."""
+        self.contrast_label.setText(words)
+        self.contrast_label.setVisible(bool(words))
 
     def _reference_frame_shown(self, frame: int) -> None:
         self.reference_frame_label.setText(f"frame {frame + 1} / {self.reference_frame.maximum() + 1}")

@@ -6,7 +6,9 @@ A loop opened to trace over (a 2D+t NIfTI, a scanner's DICOM cine) gives each ke
 of its own, which the real-image pane's frame slider chooses while that key frame is edited:
 ED starts at the loop's first frame; ES at its last for a CAMUS half sequence (which runs from
 ED to ES), and a third of the way through any other loop (where a cycle that starts at ED
-ends its ejection). No Qt here.
+ends its ejection). The contrast the images are shown at (:mod:`cardigan_app.contrast`) is
+kept here too, so it lasts exactly as long as the images opened: a view setting, never the mask's.
+No Qt here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
+from ..contrast import Window
 
 KEYS = ("ED", "ES")
 
@@ -42,6 +46,7 @@ class KeyReferences:
             self.index = {"ED": 0, "ES": 0}
         self.image = image
         self.es_image: np.ndarray | None = None
+        self.contrast: Window | None = None  # the window/level they are shown at; None: their own values
 
     @property
     def count(self) -> int:

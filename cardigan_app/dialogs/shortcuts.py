@@ -22,6 +22,7 @@ CANVAS_GESTURES = (
     ("Polygon fill", "Remove the last corner", "Backspace, right-click or Ctrl+Z"),
     ("Polygon fill", "Cancel", "Esc"),
     ("Image panes", "Pan / fit", "Drag / double-click"),
+    ("Real image", "Contrast: sideways window width, up and down level", "Right-button drag, or Ctrl + drag"),
     ("Cine loop export", "Cancel the loop being written", "Esc (or Cancel in the status bar)"),
 )
 
