@@ -29,10 +29,10 @@ from engine.models.registry import (FILE_DIALOG_FILTER, accepts, default_model, 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
 from .autosave import INTERVAL_MS, Autosaver
-from .contrast import Window, auto_window, own_window
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
+from .contrast import Window, auto_window, own_window
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
 from .dialogs.prompts import Choice, ask_recovery
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         ws, live, state = self.workspace, self.live, self.state
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
-        ws.reference_view.contrastDragged.connect(self._contrast_dragged)
+        ws.reference_view.contrastDragged.connect(self._contrast_chosen)
         ws.contrast_auto.setDefaultAction(self.commands["contrast_auto"])
         ws.contrast_reset.setDefaultAction(self.commands["contrast_reset"])
         self.canvas.cursorMoved.connect(self._cursor_moved)
@@ -553,9 +553,9 @@ class MainWindow(QMainWindow):
     def set_reference_contrast(self, window: Window | None) -> None:
         """Show the real image through ``window`` (None: its own values), in its pane and under the mask."""
         self.workspace.reference_view.set_contrast(window)
-        self._contrast_dragged(window)
+        self._contrast_chosen(window)
 
-    def _contrast_dragged(self, window: Window | None) -> None:
+    def _contrast_chosen(self, window: Window | None) -> None:
         self.references.contrast = window
         self._show_contrast_state()
         self._update_canvas_background()

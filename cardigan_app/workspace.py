@@ -159,6 +159,7 @@ class Workspace(QSplitter):
         self.contrast_label = QLabel()
         self.contrast_label.setStyleSheet(theme.text_style(theme.MUTED))
         self.contrast_label.setToolTip("The real image's contrast: window width and level (display only)")
+        self.contrast_label.setMinimumWidth(1)  # cut short beside a loop's slider, never widening the window
         self.contrast_label.hide()
         self.contrast_auto, self.contrast_reset = QToolButton(), QToolButton()  # given actions by the window
         for button in (self.contrast_auto, self.contrast_reset):
