@@ -709,3 +709,91 @@ def test_generated_loops_are_the_models_size_unless_told(tiny_model, tmp_path, c
                  "--format", "png", "--out", str(tmp_path / "loops")]) == 0
     frames = list((tmp_path / "loops").rglob("*.png"))
     assert frames and {Image.open(p).size for p in frames} == {(64, 64)}
+
+
+def test_a_cine_export_shows_each_loops_frames_on_its_one_bar(tmp_path):
+    """The bar moved only between loops: a long loop stood still for its whole synthesis. It
+    counts frames drawn (per batch for a network) and loops written, in one stage."""
+    from engine.export.cine import STAGE, export_cine
+
+    heard = []
+    export_cine("simulator", tmp_path / "sim", random=1, format="png", size=64, timing=Timing(frames=5),
+                progress=heard.append)
+    assert {event.stage for event in heard} == {STAGE} and {event.total for event in heard} == {12}
+    assert [event.done for event in heard] == [0, 1, 2, 3, 4, 5, 5, 6, 7, 8, 9, 10, 11, 11, 12]
+    assert heard[3].message == "loop 1 of 2 (patient0001 2CH): frame 3 of 5"
+    assert heard[6].message == "loop 1 of 2 (patient0001 2CH): writing"
+    assert heard[7].message == "loop 1 of 2 (patient0001 2CH): written"
+    assert heard[-2].message == "loop 2 of 2 (patient0001 4CH): writing"
+
+    synth, _ = small_model_loop(10)  # a network draws a batch of frames at a time
+    heard.clear()
+    export_cine(synth, tmp_path / "net", random=1, views=("2CH",), format="hdf5", size=64,
+                timing=Timing(frames=10), progress=heard.append)
+    assert [event.done for event in heard] == [0, 8, 10, 10, 11]
+    assert heard[1].message == "loop 1 of 1 (patient0001 2CH): frame 8 of 10"
+
+
+@pytest.mark.parametrize("layout", ["nifti", "hdf5", "png"])
+@pytest.mark.parametrize("when", ["frame 2 of 5", "writing"])
+def test_a_cine_export_asked_to_stop_within_a_loop_stops_there_and_leaves_what_was_there(tmp_path, monkeypatch,
+                                                                                         layout, when):
+    """A stop was heard only between loops: a one-loop export ran to the end and replaced the
+    dataset. It is heard between frames and while the loop is written; nothing is left."""
+    from engine.data import staging
+    from engine.export.cine import export_cine
+    from engine.progress import Cancelled
+
+    thrown_away = []  # the files the staging folder held when it was thrown away
+    discard = staging.discard
+
+    def recording(folder):
+        thrown_away.extend(p.name for p in folder.rglob("*") if p.is_file() and p.name != staging.WRITER_LOCK)
+        discard(folder)
+
+    monkeypatch.setattr(staging, "discard", recording)
+
+    out = tmp_path / "export"
+    export_cine("simulator", out, random=1, views=("4CH",), format="png", size=64, timing=Timing(frames=2))
+    before = files_under(tmp_path)
+    heard = []
+    with pytest.raises(Cancelled):
+        export_cine("simulator", out, random=1, views=("2CH",), format=layout, size=64, timing=Timing(frames=5),
+                    overwrite=True, progress=heard.append,
+                    should_stop=lambda: any(event.message.endswith(when) for event in heard))
+    assert heard[-1].message.endswith(when)  # nothing was drawn after the stop was asked for
+    assert thrown_away == []  # nor written: the writer heard it before its first frame or file
+    assert files_under(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_ctrl_c_in_a_cine_export_says_that_nothing_was_written(tmp_path, heard_bar, capsys, overwrite):
+    """Ctrl-C was heard only between loops and said only "interrupted". It is heard within a
+    loop and says that nothing was written and that an export it would replace is kept."""
+    import json
+
+    from engine.cli.main import main
+
+    from engine.export.cine import export_cine
+
+    out = tmp_path / "export"
+    if overwrite:
+        export_cine("simulator", out, random=1, views=("4CH",), format="png", size=64, timing=Timing(frames=2))
+    before = files_under(tmp_path)
+    args = ["export", "--model", "simulator", "--cine", "--random", "1", "--size", "64", "--fps", "8",
+            "--out", str(out)] + (["--overwrite"] if overwrite else [])
+    heard_bar.interrupt_at = staticmethod(lambda event: event.message.endswith("frame 2 of 3"))
+    assert main(args) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    kept = "; the export that was there is as it was" if overwrite else ""
+    assert err[-1] == (f"cardigan: interrupted; nothing was written to {out} "
+                       f"(an export is written whole or not at all){kept}")
+    assert files_under(tmp_path) == before and len(list(tmp_path.iterdir())) == (1 if overwrite else 0)
+    assert heard_bar.events[-1].message.endswith("frame 2 of 3")  # heard within the loop
+    # a stop after the dataset is in place: it was written
+    heard_bar.interrupt_at = staticmethod(lambda event: event.message.startswith("wrote"))
+    assert main(args + ["--overwrite"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"cardigan: interrupted; the export was written in full to {out} before the stop")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {s["view"] for s in manifest["sequences"]} == {"2CH", "4CH"}  # the new export, not the older one

@@ -9,7 +9,7 @@ from ..data.border_jitter import DEFAULT_JITTER, REFERENCE_SIDE, scaled_jitter
 from ..data.export_layouts import HDF5_FILE as HDF5_NAME  # the hdf5 layout's file in the export folder
 from ..data.export_layouts import LAYOUT_LINES, layout_summary
 from ..maskio import MASK_FILE_PATTERNS
-from .cine import bpm_value, positive_number
+from .cine import bpm_value, file_identity, positive_number
 from .options import add_device_argument, add_model_argument, int_in_range, seed_value, style_scale_value
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
@@ -176,6 +176,8 @@ def open_synthesizer(args: argparse.Namespace):
 
 
 def run_cine(args: argparse.Namespace) -> int:
+    """``export --cine``; Ctrl-C stops it wherever it is (within a batch of frames) and says
+    what it left (:func:`what_the_export_stop_left`)."""
     from ..cine import Timing
     from ..errors import CardiganError
     from ..export.cine import export_cine
@@ -190,11 +192,18 @@ def run_cine(args: argparse.Namespace) -> int:
     side = generated_mask_side(synth.native_size, args.size)
     if args.random and synth.native_size not in (None, (side, side)):  # the model's own size goes unsaid
         note(f"generated {mask_side_in_words(side, synth.native_size, args.size is not None)}")
+    out = args.out.expanduser()
+    before = file_identity(out)
     bars = TerminalProgress()
     try:
         manifest = export_cine(synth, args.out, masks=args.masks, random=args.random, format=args.format,
                                size=args.size, seed=args.seed, timing=timing, device=args.device,
                                overwrite=args.overwrite, progress=bars, style_scale=args.style_scale)
+    except KeyboardInterrupt:
+        from .main import interrupted
+
+        bars.close()
+        return interrupted(what_the_export_stop_left(out, before))
     finally:
         bars.close()
     efs = [s["ejection_fraction_area"] for s in manifest["sequences"]]
@@ -202,3 +211,21 @@ def run_cine(args: argparse.Namespace) -> int:
          f"{sum(s['frames'] for s in manifest['sequences'])} frames, EF by area "
          f"{min(efs):.0f}-{max(efs):.0f} %")
     return 0
+
+
+def what_the_export_stop_left(out: Path, before: tuple | None) -> str:
+    """Ctrl-C's account of an export to ``out`` (``before``: :func:`file_identity` of ``out``
+    when it began). An export is put in place whole or not at all: either the finished
+    dataset replaced what was at ``out`` before the stop, or nothing was written and what was
+    there is as it was."""
+    if file_identity(out) != before:
+        return f"the export was written in full to {out} before the stop"
+    kept = f"; the {out.name} that was there is as it was" if before is not None and _has_content(out) else ""
+    return f"nothing was written to {out} (an export is written whole or not at all){kept}"
+
+
+def _has_content(folder: Path) -> bool:
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False

@@ -13,6 +13,16 @@ folder (``<patient>_<view>_ED`` and ``_ES``); each of its views becomes one loop
 
 The manifest lists every sequence (patient, view, split, frames, fps, bpm, EF by area of
 its masks) and, for generated patients, each heart's EF (per view and biplane).
+
+Progress is one stage, :data:`STAGE`, counted in steps of equal work: each frame a loop's
+synthesis has drawn (per batch of frames, :func:`engine.cine.synthesize_loop`) and each loop
+written, so every loop is ``frames + 1`` steps of ``loops * (frames + 1)`` and the bar moves
+(and its rate and time left mean something) within one long loop, not only between loops.
+The message says which loop and how far into it (:func:`loop_message`). ``should_stop`` is
+heard between batches of frames, between a loop's frames or files as they are written, and
+once more before the finished dataset is put in place; it raises
+:class:`~engine.progress.Cancelled`, and, as any other error or an interrupt, throws the
+staging folder away: nothing is written and a dataset that was at ``out`` is as it was.
 """
 
 from __future__ import annotations
@@ -33,6 +43,36 @@ from .sources import check_masks_folder, folder_masks, generated_mask_side
 from .writers import file_name_problem
 
 CINE_FORMATS = ("nifti", "hdf5", "png")
+STAGE = "cine export"  # the progress stage of a cine export (see the module)
+
+
+def loop_message(index: int, loops: int, name: str, where: str) -> str:
+    """The progress message of loop ``index`` (1-based) of ``loops`` (``name``: its patient and
+    view) at ``where`` ("frame 12 of 40", "writing")."""
+    return f"loop {index} of {loops} ({name}): {where}"
+
+
+class _LoopSteps:
+    """One loop's place on the export's bar: loop ``index`` of ``loops``, ``steps`` each (its
+    frames drawn, then its writing; see the module)."""
+
+    def __init__(self, progress: ProgressCallback, index: int, loops: int, steps: int, name: str) -> None:
+        self._progress, self.index, self.loops, self.steps, self.name = progress, index, loops, steps, name
+
+    def drawn(self, event: Progress) -> None:
+        """:func:`synthesize_loop`'s progress: ``event.done`` of its ``event.total`` frames drawn."""
+        self._say(event.done, f"frame {event.done} of {event.total}")
+
+    def writing(self) -> None:
+        self._say(self.steps - 1, "writing")
+
+    def written(self) -> None:
+        if self.index < self.loops:  # the export's last step is said once the dataset is in place
+            self._say(self.steps, "written")
+
+    def _say(self, done: int, where: str) -> None:
+        self._progress(Progress(STAGE, (self.index - 1) * self.steps + done, self.loops * self.steps,
+                                loop_message(self.index, self.loops, self.name, where)))
 
 
 def _generated(count: int, views, size: int, seed: int, timing: Timing):
@@ -104,15 +144,18 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
 
             for split in SPLITS:
                 shutil.rmtree(staging / split, ignore_errors=True)
-        writer = _writer(format, staging)
-        progress(Progress("cine export", 0, len(items)))
+        writer = _writer(format, staging, should_stop)
+        steps = timing.frame_count() + 1  # a loop's frames drawn (one timing for all), then it written
+        progress(Progress(STAGE, 0, len(items) * steps))
         for done, (patient, view, make, record, look) in enumerate(items, 1):
             if should_stop():
                 raise Cancelled()
             loop = make()
             if look is None:  # a masks folder's loop: numbered as generated ones are
                 look = seed * SEED_STRIDE + done
-            images = synthesize_loop(synth, loop, seed=look)
+            at = _LoopSteps(progress, done, len(items), steps, f"{patient} {view}")
+            images = synthesize_loop(synth, loop, seed=look, progress=at.drawn, should_stop=should_stop)
+            at.writing()
             split = split_of[patient]
             written = writer(split, patient, view, images, loop)
             sequences.append({"patient": patient, "view": view, "split": split, "frames": loop.frames,
@@ -122,7 +165,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
             frames_per_split[split] += loop.frames
             if record is not None:
                 hearts[patient] = record
-            progress(Progress("cine export", done, len(items), f"{patient} {view}"))
+            at.written()
         splits = {split: sorted({s["patient"] for s in sequences if s["split"] == split}) for split in SPLITS}
         manifest = build_manifest(source={"path": str(masks) if masks is not None else None, "format": "export",
                                           "format_name": "synthetic cine export",
@@ -143,11 +186,16 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
 
             write_2023_split_lists(staging, splits)
         write_manifest(staging, manifest)
+        if should_stop():  # the last chance: once in place, the dataset is written in full
+            raise Cancelled()
+    progress(Progress(STAGE, len(items) * steps, len(items) * steps, f"wrote {out}"))
     return manifest
 
 
-def _writer(format: str, staging: Path):
-    """A function (split, patient, view, images, loop) -> the paths written (relative)."""
+def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
+    """A function (split, patient, view, images, loop) -> the paths written (relative),
+    raising :class:`Cancelled` when ``should_stop`` says so between frames or files (what it
+    wrote is in the staging folder, thrown away with it)."""
     if format == "nifti":
         from ..cine.writers import write_loop
 
@@ -155,7 +203,8 @@ def _writer(format: str, staging: Path):
             folder = staging / NIFTI_FOLDER / patient
             folder.mkdir(parents=True, exist_ok=True)
             kind = "half_sequence" if loop.timing.cycle == "half" else "sequence"
-            written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks, loop.timing.playback_fps)
+            written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks,
+                                 loop.timing.playback_fps, should_stop=should_stop)
             return [str(p.relative_to(staging)) for p in written]
         return nifti
     if format == "hdf5":
@@ -164,6 +213,8 @@ def _writer(format: str, staging: Path):
         from ..fileio import require_space
 
         def hdf5(split, patient, view, images, loop: CineLoop):
+            if should_stop():  # the loop goes in as one dataset per array: a stop is heard before it
+                raise Cancelled()
             # HDF5 must never meet a full disk: it crashes the process closing the file
             require_space(staging / HDF5_FILE, images.nbytes + loop.masks.nbytes)
             with h5py.File(staging / HDF5_FILE, "a") as f:
@@ -181,6 +232,8 @@ def _writer(format: str, staging: Path):
     def png(split, patient, view, images, loop: CineLoop):
         written = []
         for k, (image, mask) in enumerate(zip(images, loop.masks)):
+            if should_stop():
+                raise Cancelled()
             stem = f"{patient}_{view}_f{k:03d}"
             save_png(image_path(staging, split, stem), image)
             text = {FAN_KEY: loop.fan.to_json()} if loop.fan is not None else None
