@@ -797,3 +797,14 @@ def test_ctrl_c_in_a_cine_export_says_that_nothing_was_written(tmp_path, heard_b
         f"cardigan: interrupted; the export was written in full to {out} before the stop")
     manifest = json.loads((out / "manifest.json").read_text())
     assert {s["view"] for s in manifest["sequences"]} == {"2CH", "4CH"}  # the new export, not the older one
+
+
+def test_ctrl_c_in_an_export_of_pairs_says_that_nothing_was_written_too(tmp_path, heard_bar, capsys):
+    from engine.cli.main import main
+
+    out = tmp_path / "pairs"
+    heard_bar.interrupt_at = staticmethod(lambda event: event.done == 1)
+    assert main(["export", "--model", "simulator", "--random", "2", "--size", "64", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"cardigan: interrupted; nothing was written to {out} (an export is written whole or not at all)")
+    assert list(tmp_path.iterdir()) == []

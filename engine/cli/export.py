@@ -148,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
              "the split of a folder they come from is not kept")
         if args.size is not None:
             note("--size sizes generated masks (--random); masks from a folder keep their own size")
+    out = args.out.expanduser()
+    before = file_identity(out)
     bars = TerminalProgress()
     try:
         manifest = export_dataset(synth, args.out, masks=args.masks, random=args.random,
@@ -156,6 +158,11 @@ def run(args: argparse.Namespace) -> int:
                                   size=side, device=args.device, overwrite=args.overwrite,
                                   progress=bars, style_scale=args.style_scale,
                                   border_jitter=jitter)
+    except KeyboardInterrupt:
+        from .main import interrupted
+
+        bars.close()
+        return interrupted(what_the_export_stop_left(out, before))
     finally:
         bars.close()
     counts = ", ".join(f"{split} {n}" for split, n in manifest["counts"].items())
