@@ -246,3 +246,30 @@ def test_a_dataset_moved_aside_by_a_run_killed_while_replacing_it_is_put_back(tm
     os.utime(stale, (1.0, 1.0))
     assert main(["phantom", "--out", str(out), "--count", "2", "--size", "64", "--overwrite"]) == 0
     assert not stale.exists() and (out / "manifest.json").is_file()
+
+
+def test_a_ctrl_c_between_moving_the_old_dataset_aside_and_the_new_one_in_puts_the_old_one_back(
+        tmp_path, monkeypatch):
+    """The old dataset was put back only when the second move failed with an OSError; a Ctrl-C
+    there deleted it with the folder it had been moved to, leaving no dataset at all."""
+    from pathlib import Path
+
+    out = tmp_path / "data"
+    write_phantom(out, count=2, size=64, seed=0)
+    listed = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real_replace, aside = os.replace, []
+
+    def interrupted_second_move(source, target):
+        if Path(source) == out:
+            aside.append(target)
+        elif Path(target) == out and aside and not Path(source).is_relative_to(aside[0].parent):
+            raise KeyboardInterrupt  # the old dataset is aside; the new one was about to go in
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", interrupted_second_move)
+    with pytest.raises(KeyboardInterrupt):
+        write_phantom(out, count=3, size=64, seed=1, overwrite=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert aside, "the old dataset was never moved aside"
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == listed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing aside, no staging left

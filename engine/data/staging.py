@@ -219,10 +219,12 @@ def commit(staging: Path, out: Path, overwrite: bool) -> None:
             else:
                 out.rmdir()
         os.replace(staging, out)
-    except OSError as exc:
-        if old is not None and not out.exists():  # put the previous dataset back
+    except BaseException as exc:  # a Ctrl-C between the two moves too: the previous dataset goes back
+        if old is not None and not out.exists():
             os.replace(old / "dataset", out)
-        raise DataError(describe_os_error(exc, out)) from None
+        if isinstance(exc, OSError):
+            raise DataError(describe_os_error(exc, out)) from None
+        raise
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
