@@ -5,7 +5,8 @@ segment: ``SegmentN_Name``, the value its voxels hold (``SegmentN_LabelValue``) 
 segments overlap, the layer that holds it (``SegmentN_Layer``; a file with several layers is
 a 4-D volume whose first axis is the layer). The values are Slicer's own (1, 2, 3 ... in the
 order the segments were made), so they are mapped to ours by what each segment is: by its
-name, as follows, or by its standard terminology (below):
+name, as follows (its words compared without case or accents, so "Ventrículo derecho" reads as
+"ventriculo derecho": :func:`name_words`), or by its standard terminology (below):
 
 - a name with a word starting ``atri`` or the word ``la``: left atrium (3);
 - ``myo``…, ``epi``… or ``wall``: myocardium (2), looked at before the LV words, so
@@ -52,6 +53,7 @@ must then be label ids 0-3 already.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,13 +124,24 @@ class Segment:
     tags: str = ""  # Slicer's "key:value|..." tags, its standard terminology among them
 
 
+def name_words(name: str) -> list[str]:
+    """A structure's name as the words it is matched by: its letters in lower case without
+    accents (Unicode NFKD with the combining marks dropped, then casefolded), so "Ventrículo
+    derecho" reads as "ventriculo derecho" and "MIOCÁRDIO" as "miocardio"; digits, spaces and
+    punctuation part words ("LV_cavity2": "lv", "cavity")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return re.findall(r"[^\W\d_]+", bare)
+
+
 def class_of_segment(name: str) -> int | None:
     """The label id a segment's name stands for, or None when it names none of them. A name
     of the right heart is background (:func:`names_right_heart`); any other name with a word of
-    the right side ("Right myocardium", "LV and RV") is none of them."""
+    the right side ("Right myocardium", "LV and RV") is none of them. Names are compared
+    without case or accents (:func:`name_words`)."""
     if names_right_heart(name):
         return BACKGROUND
-    words = re.findall(r"[a-z]+", name.lower())
+    words = name_words(name)
     if any(w in RIGHT_HEART + RIGHT_SIDE for w in words):
         return None
     for label_id, whole, beginnings in CLASS_WORDS:
@@ -142,7 +155,7 @@ def names_right_heart(name: str) -> bool:
     "Right atrium", "RV", "RA", "RV wall", "Right heart", and no word of the left heart with
     it. The one rule by which both 3D Slicer segments and ITK-SNAP labels are read as the right
     heart."""
-    words = re.findall(r"[a-z]+", name.lower())
+    words = name_words(name)
     right = any(w in RIGHT_HEART for w in words) or (
         any(w in RIGHT_SIDE for w in words) and any(w.startswith(RIGHT_HEART_CHAMBERS) for w in words))
     left = any(w in LEFT_HEART or w.startswith(LEFT_HEART_BEGINNINGS) for w in words)
@@ -375,7 +388,7 @@ def class_of(segment: Segment, where: str) -> int:
 def is_named_outline(name: str) -> bool:
     """Whether a segment's name says it is the epicardium: the area inside the heart's outer
     outline, cavity included, as contour-drawn segmentations keep it."""
-    return any(w.startswith("epi") for w in re.findall(r"[a-z]+", name.lower()))
+    return any(w.startswith("epi") for w in name_words(name))
 
 
 def is_filled_outline(segment: Segment, pixels: np.ndarray, cavity: np.ndarray) -> bool:

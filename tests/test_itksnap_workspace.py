@@ -306,3 +306,17 @@ def test_a_workspace_label_named_as_the_right_heart_reads_as_background(tmp_path
     assert np.array_equal(labels_from_workspace(read_workspace(path), notify=said.append), small_heart())
     assert said == ["case.itksnap: labels 5 'Myocardium' \u2192 2 myocardium, by the names in the workspace's label "
                     "table; label 2 'Right ventricle' read as background (the right heart, as CAMUS labels it)"]
+
+
+def test_labels_named_with_accents_are_mapped_by_those_names(tmp_path):
+    from engine.maskio import read_volume_label
+
+    write_nifti(tmp_path / "case_gt.nii.gz", whole_heart_values())
+    lines = ['4 255 0 0 1 1 1 "Ventrículo izquierdo"', '5 0 255 0 1 1 1 "Épicarde"', '6 0 0 255 1 1 1 "Átrio esquerdo"',
+             '7 0 255 255 1 1 1 "Ventrículo derecho"', '8 255 0 255 1 1 1 "Aurícula derecha"']
+    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz", notify=said.append), small_heart())
+    assert said == ["case_gt.nii.gz: labels 4 'Ventrículo izquierdo' \u2192 1 LV cavity, 5 'Épicarde' \u2192 2 myocardium, "
+                    "6 'Átrio esquerdo' \u2192 3 left atrium, by the names in labels.txt; labels 7 'Ventrículo derecho', "
+                    "8 'Aurícula derecha' read as background (the right heart, as CAMUS labels it)"]

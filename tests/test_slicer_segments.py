@@ -8,7 +8,7 @@ import SimpleITK as sitk
 
 from engine.cli.main import main
 from engine.errors import MaskError
-from engine.maskio import read_label_map
+from engine.maskio import read_label_map, read_volume_label
 from engine.slicer_segments import class_of_segment
 from label_maps import small_heart
 from slicer_files import SLICER_DEFAULT_TAGS, terminology_tags, write_segmentation
@@ -34,6 +34,35 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
 ])
 def test_segments_are_classed_by_their_names(name, expected):
     assert class_of_segment(name) == expected
+
+
+@pytest.mark.parametrize("accented, plain, expected", [
+    # Spanish, Portuguese, French, Italian, German: the accent (or a capital accented letter, or
+    # a decomposed one) never splits a word, so the name reads as its unaccented spelling
+    ("Ventrículo derecho", "Ventriculo derecho", 0), ("Ventrículo izquierdo", "Ventriculo izquierdo", 1),
+    ("Aurícula derecha", "Auricula derecha", 0), ("VENTRÍCULO DERECHO", "ventriculo derecho", 0),
+    ("Ventrículo direito", "Ventriculo direito", 0), ("Ventrículo esquerdo", "Ventriculo esquerdo", 1),
+    ("Átrio direito", "Atrio direito", 0), ("Átrio esquerdo", "Atrio esquerdo", 3),
+    ("Épicarde", "Epicarde", 2), ("Cavité ventriculaire gauche", "Cavite ventriculaire gauche", 1),
+    ("Ventri\u0301culo derecho", "Ventriculo derecho", 0),  # the accent as a combining mark of its own
+    ("Rechter Vorhof (Atrium dextrum)", "rechter vorhof atrium dextrum", 0),
+    ("\uff2c\uff36 cavity", "LV cavity", 1),  # full-width letters
+])
+def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
+    assert class_of_segment(accented) == class_of_segment(plain) == expected
+
+
+def test_a_segmentation_named_with_accents_is_read_by_those_names(tmp_path):
+    labels = small_heart()
+    values = labels.copy()
+    values[4:26, 0:6] = 4  # the right ventricle
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, values[None], [("Ventrículo izquierdo", 1, 0), ("Myocarde", 2, 0),
+                                            ("Átrio esquerdo", 3, 0), ("Ventrículo derecho", 4, 0)])
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(path, notify=said.append), labels)
+    assert said == ["case.seg.nrrd: segment 'Ventrículo derecho' read as background (the right heart, as CAMUS "
+                    "labels it)"]
 
 
 def test_a_slicer_segmentation_is_read_by_its_segment_names_not_its_values(tmp_path):
