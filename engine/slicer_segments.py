@@ -8,10 +8,13 @@ order the segments were made), so they are mapped to ours by what each segment i
 name, as follows (its words compared without case or accents, so "Ventrículo derecho" reads as
 "ventriculo derecho": :func:`name_words`), or by its standard terminology (below):
 
-- a name with a word starting ``atri`` or the word ``la``: left atrium (3);
-- ``myo``…, ``epi``… or ``wall``: myocardium (2), looked at before the LV words, so
-  "LV epicardium" (CAMUS's name for the myocardium's band) and "LV wall" are myocardium;
-- ``lv``, ``cavity``, ``endo``…, ``ventric``… or ``pool``: LV cavity (1);
+- a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…) or
+  the word ``la``: left atrium (3);
+- ``myo``…, ``miocard``…, ``epi``… or a word for a wall (``wall``, ``paroi``, ``pared``,
+  ``parete``, ``parede``, ``wand``, ``paries``): myocardium (2), looked at before the LV words,
+  so "LV epicardium" (CAMUS's name for the myocardium's band) and "LV wall" are myocardium;
+- ``lv``, ``pool``, ``cavit``…, ``cavid``…, ``endo``… or a word for a ventricle (``ventric``…,
+  ``ventrik``…, ``kammer``…, ``herzkammer``…): LV cavity (1);
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
   ventricle and atrium in the background): the word ``rv`` or ``ra`` ("RV", "RV wall"), or
@@ -61,24 +64,28 @@ import numpy as np
 from .errors import MaskError
 from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM, in_sentence
 
+# a chamber's words (word beginnings) in English, French, Spanish, Italian, Portuguese, German and
+# Latin: "Atrium", "Oreillette", "Aurícula", "Vorhof"; "Ventricle", "Ventrikel", "Kammer"
+ATRIUM_WORDS = ("atri", "auric", "oreillette", "vorhof")
+VENTRICLE_WORDS = ("ventric", "ventrik", "kammer", "herzkammer")
 # (class, words that name it): the first class one of whose words a segment's name holds wins
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
-    (LEFT_ATRIUM, ("la",), ("atri",)),
-    (MYOCARDIUM, ("wall",), ("myo", "epi")),
-    (LV_CAVITY, ("lv", "cavity", "pool"), ("endo", "ventric")),
+    (LEFT_ATRIUM, ("la",), ATRIUM_WORDS),
+    (MYOCARDIUM, ("wall", "paroi", "pared", "parete", "parede", "wand", "paries"), ("myo", "miocard", "epi")),
+    (LV_CAVITY, ("lv", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS),
     (BACKGROUND, ("background",), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
 # of RIGHT_HEART_CHAMBERS; a name that holds one of these and a word of LEFT_HEART is neither side's
-# (the side's word in English, French, Spanish, Italian, Portuguese, German and Latin: a chamber's
-# word alone is of the left heart, so "Ventricule droit" must not read as the LV cavity)
+# (the side's word in the same languages: a chamber's word alone is of the left heart, so
+# "Ventricule droit" must not read as the LV cavity)
 RIGHT_HEART = ("rv", "ra")
 RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
-              "rechter", "rechte", "rechten", "rechts", "dexter", "dextra", "dextrum")
-RIGHT_HEART_CHAMBERS = ("ventric", "ventrik", "atri", "auric", "heart", "oreillette", "vorhof", "kammer")
+              "rechter", "rechte", "rechten", "rechtes", "rechts", "dexter", "dextra", "dextrum")
+RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
 LEFT_HEART = ("left", "lv", "la", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
-              "esquerda", "linker", "linke", "linken", "links", "sinister", "sinistrum")  # whole words
+              "esquerda", "linker", "linke", "linken", "linkes", "links", "sinister", "sinistrum")  # whole words
 LEFT_HEART_BEGINNINGS = ("sept",)  # the septum is the LV's wall in CAMUS
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")

@@ -52,12 +52,26 @@ def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
     assert class_of_segment(accented) == class_of_segment(plain) == expected
 
 
+@pytest.mark.parametrize("name, expected", [
+    # the left heart's chambers and wall in the languages whose side words are known
+    ("Oreillette gauche", 3), ("Aurícula izquierda", 3), ("Linker Vorhof", 3), ("Left auricle", 3),
+    ("Miocárdio", 2), ("Miocardio ventricolare sinistro", 2), ("Paroi du ventricule gauche", 2),
+    ("Pared del ventrículo izquierdo", 2), ("Linker Ventrikel", 1), ("Linke Kammer", 1),
+    ("Cavité du ventricule gauche", 1), ("Cavidad ventricular izquierda", 1),
+    # and the right heart's, which must not read as the left one's
+    ("Rechtes Atrium", 0), ("Rechte Herzkammer", 0), ("Oreillette droite", 0), ("Right auricle", 0),
+    ("Wand des rechten Ventrikels", 0), ("Miocardio destro", None),
+])
+def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
+    assert class_of_segment(name) == expected
+
+
 def test_a_segmentation_named_with_accents_is_read_by_those_names(tmp_path):
     labels = small_heart()
     values = labels.copy()
     values[4:26, 0:6] = 4  # the right ventricle
     path = tmp_path / "case.seg.nrrd"
-    write_segmentation(path, values[None], [("Ventrículo izquierdo", 1, 0), ("Myocarde", 2, 0),
+    write_segmentation(path, values[None], [("Ventrículo izquierdo", 1, 0), ("Miocárdio", 2, 0),
                                             ("Átrio esquerdo", 3, 0), ("Ventrículo derecho", 4, 0)])
     said: list[str] = []
     assert np.array_equal(read_volume_label(path, notify=said.append), labels)
@@ -285,11 +299,11 @@ def test_a_segment_read_by_its_terminology_is_told_in_one_line(tmp_path):
         "case.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"]
     # the atrium and the cavity coded as what they are but each named as the other
     write_segmentation(path, heart_in_slicer_values(labels),
-                       [("LV cavity", 1, 0, terminology_tags(LA)), ("Miocardio", 2, 0, terminology_tags(MYO)),
+                       [("LV cavity", 1, 0, terminology_tags(LA)), ("Segment_2", 2, 0, terminology_tags(MYO)),
                         ("Left atrium", 3, 0, terminology_tags(LV))])
     said = told_reading(path)
     assert said == ["case.seg.nrrd: segments read by their terminology: 'LV cavity' as left atrium (Left "
-                    "atrium, not as its name says), 'Miocardio' as myocardium (Myocardium), 'Left atrium' as "
+                    "atrium, not as its name says), 'Segment_2' as myocardium (Myocardium), 'Left atrium' as "
                     "LV cavity (Left ventricle, not as its name says)"]
 
 
