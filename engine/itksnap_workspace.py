@@ -19,8 +19,10 @@ A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` e
   CAMUS numbering (1 cavity, 2 wall, 3 atrium) reads as it is. A label named as the right heart
   ("Right ventricle", "RA", by the rule Slicer segments are read by:
   :func:`engine.slicer_segments.names_right_heart`) is background, as CAMUS labels it, and said
-  so in the mapping's line. A label whose name is none of these ("Aorta") is refused by name
-  when the map uses it (ITK-SNAP lists six labels whether used or not).
+  so in the mapping's line. A label whose name is none of these is refused by name when the
+  map uses it (ITK-SNAP lists six labels whether used or not): one that plainly names a
+  structure CAMUS does not label ("Aorta") with the advice to clear it, any other ("Tumor")
+  with the advice to rename it.
 
 The segmentation must be one 2-D frame (a single-slice volume, as ITK-SNAP keeps 2-D images).
 
@@ -236,16 +238,24 @@ def _first_description_in(folder: Path, skip: set[str]) -> tuple[Path, dict[int,
     return None
 
 
-def classes_by_name(values: list[int], names: dict[int, str], where: str, fix: str) -> dict[int, int]:
+def classes_by_name(values: list[int], names: dict[int, str], where: str, fix: str, remove: str) -> dict[int, int]:
     """Our class for each of ``values`` (a label map's), by its name in ``names`` (a workspace's
     label table, a label description's) as :func:`class_of_label` reads it; a value that is
-    none of ours is refused in one line naming it, with ``fix``."""
+    none of ours is refused in one line naming it: with ``remove`` (how to take it out of the
+    map) when its name plainly says a structure CAMUS does not label ("Aorta":
+    :func:`engine.slicer_segments.names_unlabelled_structure`), else with ``fix`` (how to
+    rename or relabel it: "Label 4" may be one of ours)."""
+    from .slicer_segments import UNLABELLED_STRUCTURE, names_unlabelled_structure, our_classes_in_words
+
     classes = {}
     for value in values:
         name = names.get(value)
         label_id = class_of_label(value, name)
         if label_id is None:
             called = f"label {value} ({name!r})" if name else f"label value {value}"
+            if name and names_unlabelled_structure(name):
+                raise MaskError(f"{where}: {called} is {UNLABELLED_STRUCTURE} (only the {our_classes_in_words()}); "
+                                f"{remove}")
             ours = ", ".join(lab.name for lab in LABELS[1:])
             raise MaskError(f"{where}: {called} is none of {ours}; {fix}")
         classes[value] = label_id
@@ -310,7 +320,8 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
                         "relabel them to 1-3, or put the ITK-SNAP label description (Segmentation > "
                         "Export Label Descriptions) beside it")
     described, names = found
-    classes = classes_by_name(present, names, where, f"rename it in {described.name}, or relabel it to 1-3")
+    classes = classes_by_name(present, names, where, f"rename it in {described.name}, or relabel it to 1-3",
+                              "relabel it to 0 (background)")
     line = mapping_line(classes, names, described.name)
     if line and notify is not None:
         notify(f"{Path(where).name}: {line}")
@@ -352,7 +363,8 @@ def labels_from_workspace(workspace: Workspace, loop: bool = False, notify=None)
     present = np.unique(values).tolist()
     names, named_by = workspace_label_names(workspace, present)
     classes = classes_by_name(present, names, where, "rename it in ITK-SNAP's label editor (e.g. 'LV cavity') "
-                                                     "or clear it, or relabel it to 1-3")
+                                                     "or clear it, or relabel it to 1-3",
+                              "clear it in ITK-SNAP (move its voxels to Clear Label), or relabel it to 0")
     line = mapping_line(classes, names, named_by)
     if line and notify is not None:
         notify(f"{where}: {line}")

@@ -39,8 +39,9 @@ is refused, as the two cannot both be right. A segment read as background (the r
 or one named "Background") claims no pixel: where it overlaps a segment of one of our classes (a
 right ventricle painted over the septum), that class keeps its pixels.
 
-A segment that neither its name nor its terminology places is refused by name ("Aorta"), as
-are two segments of our classes that claim the same pixel, with one exception: a myocardium
+A segment that neither its name nor its terminology places is refused by name: with the advice
+to remove it when it is plainly a structure CAMUS does not label ("Aorta", "Pericardium", or
+coded as one), to rename it otherwise ("Segment_7": :func:`unplaced_segment`). So are two segments of our classes that claim the same pixel, with one exception: a myocardium
 segment may be the filled area inside the heart's outer outline (as contour-drawn segmentations
 keep it, the endocardium in a layer of its own), so where it overlaps an LV cavity segment the
 cavity wins and it is the wall around it. It is taken as such when its name says the epicardium,
@@ -87,6 +88,13 @@ RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
 LEFT_HEART = ("left", "lv", "la", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
               "esquerda", "linker", "linke", "linken", "linkes", "links", "sinister", "sinistrum")  # whole words
 LEFT_HEART_BEGINNINGS = ("sept",)  # the septum is the LV's wall in CAMUS
+# structures of the heart and around it that CAMUS does not label, by the beginnings of their
+# words in the same languages: the aorta, the pericardium, the coronary, pulmonary and other
+# vessels, the valves, the lungs, the oesophagus and the trachea (:func:`names_unlabelled_structure`)
+UNLABELLED_STRUCTURE_WORDS = (
+    "aort", "pericard", "perikard", "herzbeutel", "coronar", "koronar", "pulmon", "polmon", "lung", "poumon",
+    "vena", "vein", "veine", "vene", "cava", "arter", "valv", "klappe", "mitral", "tricusp", "trikusp",
+    "esophag", "oesophag", "osophag", "trache", "pleur")
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")
 
@@ -121,6 +129,17 @@ cavity is coded as the left ventricle, 87878005, which in SNOMED CT is the whole
 included, and the myocardium as 74281007, the myocardium in general:
 the codes for the LV cavity alone and for the LV's own myocardium are not known here with
 certainty, so none is written or read. Every code is compared by scheme and value."""
+
+UNLABELLED_STRUCTURE_CODES: tuple[Code, ...] = (
+    Code(SNOMED_CT, "15825003", "Aorta"),
+    Code(SNOMED_CT, "34202007", "Aortic valve"),
+    Code(SNOMED_CT, "91134007", "Mitral valve"),
+    Code(SNOMED_CT, "76848001", "Pericardium"),
+)
+"""Structures a segment's terminology may code (as Slicer's anatomy list codes them) that CAMUS
+does not label: a segment coded as one is refused with the advice to remove it, not rename it
+(:func:`unplaced_segment`). They never decide a class: a segment whose name says one of ours
+is read by its name, as under any code the table of ours does not know."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,23 @@ def names_right_heart(name: str) -> bool:
     return right and not left
 
 
+def names_unlabelled_structure(name: str) -> bool:
+    """Whether a name (one that names none of our classes) plainly says a structure CAMUS does
+    not label: "Aorta", "Pericardium", "Right coronary artery", "Válvula mitral". Such a structure
+    is to be removed from the segmentation, not renamed; a name that says nothing we know
+    ("Segment_7", "Label 4") may be one of ours under another name."""
+    return any(w.startswith(UNLABELLED_STRUCTURE_WORDS) for w in name_words(name))
+
+
+UNLABELLED_STRUCTURE = "a structure CAMUS does not label"
+
+
+def our_classes_in_words() -> str:
+    """"LV cavity, myocardium and left atrium": our classes as a sentence lists them."""
+    names = [in_sentence(lab.name) for lab in LABELS[1:]]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def right_heart_line(noun: str, called: list[str]) -> str:
     """The note for structures read as the right heart: "segments 'Right ventricle', 'RA' read
     as background (the right heart, as CAMUS labels it)", ``noun`` ("segment", "label") made
@@ -184,6 +220,20 @@ def coded_structure(tags: str) -> tuple[int, Code] | None:
     region of the right heart (the right ventricle's myocardium, its papillary muscles) is the
     right heart's (background), whether the table knows the structure or not. Never
     raises: a damaged tag only leaves the segment to its name."""
+    parts = terminology_parts(tags)
+    if parts is None:
+        return None
+    structure = known_code(parts[2])
+    region = known_code(parts[5]) if len(parts) > 5 else None
+    if region is not None and region[0] == BACKGROUND and any(parts[2].split("^")[:2]):
+        return region
+    return structure
+
+
+def terminology_parts(tags: str) -> list[str] | None:
+    """The ``~``-separated parts of a segment's ``TerminologyEntry`` tag (context, category,
+    type, type modifier, ...), or None when it has none, too few to hold a type, or a type
+    modifier (a structure qualified in a way no table here knows)."""
     for tag in tags.split("|"):
         key, _, entry = tag.partition(":")
         if key.strip() != "TerminologyEntry":
@@ -191,12 +241,19 @@ def coded_structure(tags: str) -> tuple[int, Code] | None:
         parts = entry.split("~")
         if len(parts) < 3 or (len(parts) > 3 and any(parts[3].split("^")[:2])):
             return None
-        structure = known_code(parts[2])
-        region = known_code(parts[5]) if len(parts) > 5 else None
-        if region is not None and region[0] == BACKGROUND and any(parts[2].split("^")[:2]):
-            return region
-        return structure
+        return parts
     return None
+
+
+def coded_unlabelled_structure(tags: str) -> Code | None:
+    """The entry of :data:`UNLABELLED_STRUCTURE_CODES` a segment's terminology codes, or None."""
+    parts = terminology_parts(tags)
+    if parts is None:
+        return None
+    scheme, _, rest = parts[2].partition("^")
+    value = rest.partition("^")[0].strip()
+    return next((code for code in UNLABELLED_STRUCTURE_CODES
+                 if scheme.strip().upper() == code.scheme and value == code.value), None)
 
 
 def known_code(triple: str) -> tuple[int, Code] | None:
@@ -378,9 +435,7 @@ def class_of(segment: Segment, where: str) -> int:
     named = class_of_segment(segment.name)
     if coded is None:
         if named is None:
-            names = ", ".join(lab.name for lab in LABELS[1:])
-            raise MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
-                            "in Slicer (e.g. 'LV cavity') or remove it")
+            raise unplaced_segment(segment, where)
         return named
     label_id, code = coded
     if label_id == BACKGROUND and named not in (None, BACKGROUND):
@@ -390,6 +445,23 @@ def class_of(segment: Segment, where: str) -> int:
     if label_id == LV_CAVITY and named == MYOCARDIUM:
         return MYOCARDIUM
     return label_id
+
+
+def unplaced_segment(segment: Segment, where: str) -> MaskError:
+    """The one-line refusal of a segment that neither its name nor its terminology places in
+    one of our classes. A structure CAMUS does not label, by its terminology
+    (:data:`UNLABELLED_STRUCTURE_CODES`) or its name (:func:`names_unlabelled_structure`: "Aorta",
+    "Right coronary artery"), is to be removed (or left out of what is exported from Slicer);
+    any other name ("Segment_7") may be one of ours that Slicer's user named otherwise, and is
+    to be renamed."""
+    names = ", ".join(lab.name for lab in LABELS[1:])
+    code = coded_unlabelled_structure(segment.tags)
+    if code is None and not names_unlabelled_structure(segment.name):
+        return MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
+                         "in Slicer (e.g. 'LV cavity') or remove it")
+    coded = f" (coded {code.meaning})" if code is not None and code.meaning.casefold() != segment.name.casefold() else ""
+    return MaskError(f"{where}: segment {segment.name!r}{coded} is {UNLABELLED_STRUCTURE}; remove it in Slicer's "
+                     f"Segment Editor, or export only the {our_classes_in_words()} segments")
 
 
 def is_named_outline(name: str) -> bool:

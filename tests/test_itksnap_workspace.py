@@ -292,8 +292,14 @@ def test_labels_described_as_the_right_heart_read_as_background_and_say_so(tmp_p
     (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(MaskError) as caught:
         read_volume_label(tmp_path / "case_gt.nii.gz")
-    assert str(caught.value) == (f"{tmp_path / 'case_gt.nii.gz'}: label 8 ('Aorta') is none of LV cavity, Myocardium, "
-                                 "Left atrium; rename it in labels.txt, or relabel it to 1-3")
+    assert str(caught.value) == (f"{tmp_path / 'case_gt.nii.gz'}: label 8 ('Aorta') is a structure CAMUS does not "
+                                 "label (only the LV cavity, myocardium and left atrium); relabel it to 0 (background)")
+    lines[-1] = '8 255 0 255 1 1 1 "Structure 8"'  # a name that says nothing: perhaps one of ours, renamed
+    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(MaskError) as caught:
+        read_volume_label(tmp_path / "case_gt.nii.gz")
+    assert str(caught.value) == (f"{tmp_path / 'case_gt.nii.gz'}: label 8 ('Structure 8') is none of LV cavity, "
+                                 "Myocardium, Left atrium; rename it in labels.txt, or relabel it to 1-3")
 
 
 def test_a_workspace_label_named_as_the_right_heart_reads_as_background(tmp_path):
@@ -320,3 +326,19 @@ def test_labels_named_with_accents_are_mapped_by_those_names(tmp_path):
     assert said == ["case_gt.nii.gz: labels 4 'Ventrículo izquierdo' \u2192 1 LV cavity, 5 'Épicarde' \u2192 2 myocardium, "
                     "6 'Átrio esquerdo' \u2192 3 left atrium, by the names in labels.txt; labels 7 'Ventrículo derecho', "
                     "8 'Aurícula derecha' read as background (the right heart, as CAMUS labels it)"]
+
+
+@pytest.mark.parametrize("name, said", [
+    ("Pericardium", "label 7 ('Pericardium') is a structure CAMUS does not label (only the LV cavity, myocardium and "
+                    "left atrium); clear it in ITK-SNAP (move its voxels to Clear Label), or relabel it to 0"),
+    ("Arteria coronaria derecha", "label 7 ('Arteria coronaria derecha') is a structure CAMUS does not label"),
+    ("Tumor", "label 7 ('Tumor') is none of LV cavity, Myocardium, Left atrium; rename it in ITK-SNAP's label "
+              "editor (e.g. 'LV cavity') or clear it, or relabel it to 1-3"),
+])
+def test_a_workspace_label_camus_does_not_label_is_to_be_cleared_and_an_unknown_one_renamed(tmp_path, name, said):
+    values = small_heart()
+    values[4:26, 0:6] = 7
+    path, _ = case(tmp_path, values, [(1, "Label 1"), (2, "Label 2"), (3, "Label 3"), (7, name)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value).startswith(f"case.itksnap: {said}")

@@ -251,7 +251,8 @@ def test_a_segmentation_with_a_structure_we_do_not_know_is_refused_in_the_studio
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda _parent, _title, text, *a: shown.append(text)))
     before = window.document.labels.copy()
     for name, terminology, words in (
-            ("Aorta", None, "segment 'Aorta' is none of LV cavity, Myocardium, Left atrium; rename it"),
+            ("Aorta", None, "segment 'Aorta' is a structure CAMUS does not label; remove it in Slicer's Segment Editor"),
+            ("Segment_7", None, "segment 'Segment_7' is none of LV cavity, Myocardium, Left atrium; rename it"),
             ("LV cavity", coded("53085002", "Right ventricle"),
              "'LV cavity' is coded as Right ventricle (SCT 53085002), the right heart, but named as LV cavity")):
         user_segmentation(tmp_path / "whole_heart.seg.nrrd", [

@@ -118,8 +118,9 @@ def test_a_segmentation_from_before_slicer_4_11_reads_one_segment_per_layer(tmp_
 
 @pytest.mark.parametrize("segments, words", [
     ([("Myocardium", 2, 0), ("Tumor", 3, 0)], "segment 'Tumor' is none of LV cavity, Myocardium, Left atrium"),
-    ([("Myocardium", 2, 0), ("Aorta", 3, 0)], "segment 'Aorta' is none of LV cavity, Myocardium, Left atrium"),
-    ([("Myocardium", 2, 0), ("Right coronary artery", 3, 0)], "segment 'Right coronary artery' is none of"),
+    ([("Myocardium", 2, 0), ("Aorta", 3, 0)], "segment 'Aorta' is a structure CAMUS does not label; remove it"),
+    ([("Myocardium", 2, 0), ("Right coronary artery", 3, 0)],
+     "segment 'Right coronary artery' is a structure CAMUS does not label"),
     ([("Myocardium", 2, 0)], "values [3] in layer 0 belong to no segment"),
     ([("Myocardium", 2, 0), ("LV cavity", 3, 4)], "lies in layer 4, but the file holds 1"),
     ([("Myocardium", "two", 0), ("LV cavity", 3, 0)], "damaged label value"),
@@ -477,5 +478,36 @@ def test_a_segment_of_another_structure_beside_the_right_heart_is_still_refused(
     write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), ("Aorta", 5, 0)])
     with pytest.raises(MaskError) as caught:
         read_label_map(path)
-    assert str(caught.value) == (f"{path}: segment 'Aorta' is none of LV cavity, Myocardium, Left atrium; rename it "
-                                 "in Slicer (e.g. 'LV cavity') or remove it")
+    assert str(caught.value) == (f"{path}: segment 'Aorta' is a structure CAMUS does not label; remove it in "
+                                 "Slicer's Segment Editor, or export only the LV cavity, myocardium and left atrium "
+                                 "segments")
+
+
+AORTA, PERICARDIUM = "SCT^15825003^Aorta", "SCT^76848001^Pericardium"
+
+
+@pytest.mark.parametrize("name, tags, said", [
+    # plainly a structure CAMUS does not label, by its name or its terminology: remove it
+    ("Aorta", "", "segment 'Aorta' is a structure CAMUS does not label; remove it in Slicer's Segment Editor, "
+                  "or export only the LV cavity, myocardium and left atrium segments"),
+    ("Pericardium", "", "segment 'Pericardium' is a structure CAMUS does not label; remove it"),
+    ("Right coronary artery", "", "segment 'Right coronary artery' is a structure CAMUS does not label; remove it"),
+    ("Péricarde", "", "segment 'Péricarde' is a structure CAMUS does not label; remove it"),
+    ("Válvula mitral", "", "segment 'Válvula mitral' is a structure CAMUS does not label; remove it"),
+    ("Segment_7", terminology_tags(AORTA), "segment 'Segment_7' (coded Aorta) is a structure CAMUS does not label; "
+                                           "remove it"),
+    ("Pericardium", terminology_tags(PERICARDIUM), "segment 'Pericardium' is a structure CAMUS does not label; "
+                                                   "remove it"),
+    # a name that says nothing we know may be one of ours under another name: rename it
+    ("Segment_7", "", "segment 'Segment_7' is none of LV cavity, Myocardium, Left atrium; rename it in Slicer "
+                      "(e.g. 'LV cavity') or remove it"),
+    ("Label 4", "", "segment 'Label 4' is none of LV cavity, Myocardium, Left atrium; rename it"),
+    ("Segment_7", SLICER_DEFAULT_TAGS, "segment 'Segment_7' is none of LV cavity, Myocardium, Left atrium; rename it"),
+])
+def test_a_structure_camus_does_not_label_is_to_be_removed_and_an_unknown_name_renamed(tmp_path, name, tags, said):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), (name, 5, 0, tags)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value).startswith(f"{path}: {said}")
+    assert "\n" not in str(caught.value)
