@@ -35,7 +35,8 @@ A segment of the right heart (by its name, or coded as the right ventricle or at
 structure in a region of the right heart) is read as background and told in the same note
 ("segments 'Right ventricle', 'Right atrium' read as background (the right heart, as CAMUS
 labels it)"), unless its name says one of our classes while its code says the right heart: that
-is refused, as the two cannot both be right. A segment read as background (the right heart,
+is refused, as the two cannot both be right. One that lies wholly under our classes' segments
+leaves no pixel background and is not told. A segment read as background (the right heart,
 or one named "Background") claims no pixel: where it overlaps a segment of one of our classes (a
 right ventricle painted over the septum), that class keeps its pixels.
 
@@ -368,7 +369,9 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
     but a segment read as background (the right heart, or one named "Background") claims none:
     what our classes' segments hold stays theirs, wherever it lies and whichever came first. How a segment was
     read that its name does not say (its terminology decided, it was taken as a filled outline
-    by what it holds, it is the right heart) is appended to ``told`` (:func:`reading_note`)."""
+    by what it holds, it is the right heart) is appended to ``told`` (:func:`reading_note`), when
+    it changed a pixel: a right heart segment lying wholly under our classes' segments made no
+    pixel background, and is not told."""
     layers = array[None] if array.ndim == 2 else array
     if layers.ndim != 3:
         raise MaskError(f"{where}: expected a single 2-D frame of segments, got shape {array.shape}")
@@ -391,11 +394,12 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
     labels = np.zeros(layers.shape[1:], np.uint8)
     claimed = np.full(layers.shape[1:], -1, np.int16)
     under_cavity = np.zeros(layers.shape[1:], bool)  # filled outline pixels a cavity may take
+    read_as_background = []  # (how, its pixels): told once every class has taken its own
     for segment, label_id, pixels in zip(segments, classes, masks):
         if label_id == BACKGROUND:  # never overwrites one of ours, never clashes with one
             reading = how_read(segment, label_id, False)
-            if reading is not None and told is not None and pixels.any():
-                told.append(reading)
+            if reading is not None:
+                read_as_background.append((reading, pixels))
             continue
         outline = label_id == MYOCARDIUM and is_filled_outline(segment, pixels, cavity)
         clash = pixels & (claimed >= 0) & (claimed != label_id)
@@ -415,6 +419,8 @@ def labels_from_segments(array: np.ndarray, segments: list[Segment], where: str,
         reading = how_read(segment, label_id, outline and not is_named_outline(segment.name))
         if reading is not None and told is not None and pixels.any():  # an empty segment changes nothing
             told.append(reading)
+    if told is not None:  # a right heart wholly under our classes left nothing background: not told
+        told.extend(reading for reading, pixels in read_as_background if (pixels & (claimed < 0)).any())
     return labels
 
 

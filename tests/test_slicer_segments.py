@@ -473,6 +473,23 @@ def test_a_right_heart_drawn_over_our_classes_leaves_them_theirs_in_either_order
         assert np.array_equal(read_label_map(path), labels)
 
 
+def test_a_right_heart_wholly_under_our_classes_is_not_said_to_be_read_as_background(tmp_path):
+    labels = small_heart()
+    under = np.zeros(labels.shape, bool)
+    under[4:26, 6:9] = True
+    assert (labels[under] > 0).all()  # the septum's band: all of it our classes'
+    path = tmp_path / "case.seg.nrrd"
+    for segments in (OURS + [("Right ventricle", 4, 1)], OURS + [("Segment_4", 4, 1, terminology_tags(RV))]):
+        write_segmentation(path, whole_heart(right_heart=under), segments)
+        said: list[str] = []
+        assert np.array_equal(read_volume_label(path, notify=said.append), labels)
+        assert said == []
+    under[4:26, 0:9] = True  # and beyond the septum, where it leaves background
+    write_segmentation(path, whole_heart(right_heart=under), OURS + [("Right ventricle", 4, 1)])
+    assert told_reading(path) == [
+        "case.seg.nrrd: segment 'Right ventricle' read as background (the right heart, as CAMUS labels it)"]
+
+
 def test_a_segment_of_another_structure_beside_the_right_heart_is_still_refused(tmp_path):
     path = tmp_path / "case.seg.nrrd"
     write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), ("Aorta", 5, 0)])
