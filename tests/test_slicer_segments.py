@@ -338,7 +338,24 @@ def test_synthesize_and_export_print_how_a_segmentation_was_read(tmp_path, capsy
     assert main(["export", "--model", "simulator", "--masks", str(masks), "--border-jitter", "0",
                  "--out", str(tmp_path / "export")]) == 0
     err = capsys.readouterr().err
-    assert "1 mask(s) with their labels mapped by name or terminology: " + said in err
+    assert "1 mask(s) with labels read by name or terminology: " + said in err
+
+
+def test_export_sums_up_the_right_heart_read_as_background_without_calling_it_a_mapping(tmp_path, capsys):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    write_segmentation(masks / "patient0001_4CH_ED.seg.nrrd", whole_heart(),
+                       OURS + [("Right ventricle", 4, 0), ("Right atrium", 5, 0)])
+    write_segmentation(masks / "patient0002_4CH_ED.seg.nrrd", heart_in_slicer_values(small_heart()),
+                       [("Left atrium", 1, 0), ("Myocardium", 2, 0), ("Segment_1", 3, 0, terminology_tags(LV))])
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--border-jitter", "0",
+                 "--out", str(tmp_path / "export")]) == 0
+    err = capsys.readouterr().err
+    assert ("2 mask(s) with labels read by name or terminology: patient0001_4CH_ED.seg.nrrd: segments 'Right "
+            "ventricle', 'Right atrium' read as background (the right heart, as CAMUS labels it); "
+            "patient0002_4CH_ED.seg.nrrd: segment 'Segment_1' read as LV cavity by its terminology (Left ventricle)"
+            ) in err
+    assert "mapped" not in err
 
 
 def test_the_studio_says_how_a_segmentation_was_read_when_opened_or_dropped(window, tmp_path):

@@ -373,7 +373,9 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     geometry of its slice (``MaskItem.geometry``); of a volume of several slices, its painted
     one is taken, and ``notify`` is told which, in one line for all of them, as it is of the
     volumes whose labels an ITK-SNAP label description beside them names and of the Slicer
-    segmentations whose segments were read by their terminology. Reading reports to
+    segmentations whose segments were read by their terminology, and of those whose right
+    heart was read as background ("N mask(s) with labels read by name or terminology: ", then
+    each file's own note, which says which of these it was). Reading reports to
     ``progress`` (stage "reading masks") and stops with :class:`engine.progress.Cancelled` as
     soon as ``should_stop()`` says so.
     """
@@ -421,7 +423,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         notify(f"{len(set_aside)} mask(s) taken as plain labels, their anatomy record set aside: {shown}")
     if mapped and notify is not None:
         shown = "; ".join(mapped[:4]) + (f"; and {len(mapped) - 4} more" if len(mapped) > 4 else "")
-        notify(f"{len(mapped)} mask(s) with their labels mapped by name or terminology: {shown}")
+        notify(f"{len(mapped)} mask(s) with labels read by name or terminology: {shown}")
     if slices and notify is not None:
         shown = ", ".join(slices[:4]) + (f" and {len(slices) - 4} more" if len(slices) > 4 else "")
         notify(f"{len(slices)} mask(s) taken from the one painted slice of a volume of several: {shown}")
