@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         self.palette.visibilityChanged.connect(state.set_class_visible)
         self.model_panel.modelRequested.connect(self.load_model)
         self.model_panel.openRequested.connect(self.open_model_dialog)
+        self.model_panel.openFolderRequested.connect(self.open_model_folder_dialog)
         self.model_panel.deviceRequested.connect(lambda device: state.set("device", device))
         self.synthesis_panel.seedChanged.connect(lambda seed: state.set("seed", seed))
         self.synthesis_panel.variationsToggled.connect(lambda on: state.set("variations", on))
@@ -265,7 +266,7 @@ class MainWindow(QMainWindow):
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
             zoom_out=self.canvas.zoom_out, contrast_auto=self.auto_contrast, contrast_reset=self.reset_contrast,
-            open_model=self.open_model_dialog,
+            open_model=self.open_model_dialog, open_model_folder=self.open_model_folder_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
 
@@ -796,6 +797,16 @@ class MainWindow(QMainWindow):
         if name:
             folders.remember("models", name)
             self.load_model(name)
+
+    def open_model_folder_dialog(self) -> None:
+        """Open a model that is a folder: a training run (or its checkpoints folder), drawn with
+        its model file, or an NVlabs SPADE checkpoints folder. A dialog of its own because one
+        file dialog picks files or a folder, never either; a folder that holds no model is
+        refused by the load in one line, and the model in use stays."""
+        folder = QFileDialog.getExistingDirectory(self, "Open model folder", folders.start_folder("models"))
+        if folder:
+            folders.remember("models", Path(folder).parent)  # the next dialog shows its neighbours
+            self.load_model(folder)
 
     def _model_loading(self, spec: str) -> None:
         self.model_panel.set_loading(spec)

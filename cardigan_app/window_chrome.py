@@ -15,7 +15,7 @@ from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
 
 from engine.labels import BACKGROUND, LABELS, in_sentence
-from engine.models.registry import KINDS_IN_WORDS
+from engine.models.registry import FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS
 
 from .actions import ActionRegistry, keys_in_words
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
@@ -78,6 +78,7 @@ class StudioCommands:
     contrast_auto: Callable[[], object]
     contrast_reset: Callable[[], object]
     open_model: Callable[[], object]
+    open_model_folder: Callable[[], object]
     new_variation: Callable[[], object]
     resynthesize: Callable[[], object]
     shortcuts: Callable[[], object]
@@ -184,6 +185,8 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
 
     a("open_model", "Model", "&Open model file\u2026", do.open_model, shortcut="Ctrl+L",
       icon_name="chip", tip=f"Open {KINDS_IN_WORDS}")
+    a("open_model_folder", "Model", "Open model &folder\u2026", do.open_model_folder, shortcut="Ctrl+Shift+L",
+      icon_name="folder-open-outline", tip=f"Open {FOLDER_KINDS_IN_WORDS}")
     a("new_variation", "Model", "&New variation", do.new_variation, shortcut="R",
       icon_name="dice-5-outline", tip="Synthesize the same mask with a new random seed")
     a("resynthesize", "Model", "Synthesize &again", do.resynthesize, shortcut="F5", icon_name="refresh")
@@ -304,7 +307,7 @@ def build_menus(window: MainWindow) -> Menus:
     view.addMenu(window.panels_menu)
 
     model = bar.addMenu("&Model")
-    model.addActions([act["open_model"], act["new_variation"], act["resynthesize"]])
+    model.addActions([act["open_model"], act["open_model_folder"], act["new_variation"], act["resynthesize"]])
 
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([act["shortcuts"], act["about"]])

@@ -96,6 +96,78 @@ def test_a_model_opened_by_a_relative_path_is_remembered_by_its_full_path(qtbot,
         close_window(window)
 
 
+def test_model_folders_open_from_the_model_menu_and_the_picker_and_reopen_from_recent_models(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    """Folders the command line takes as models are chosen in a folder dialog of their own: a
+    training run is drawn with (and remembered as) its model file, an NVlabs checkpoints
+    folder is remembered as the folder and opens again from the picker."""
+    import torch
+    from PySide6.QtWidgets import QFileDialog
+
+    from cardigan_app.panels.model_panel import OPEN_FOLDER_ITEM
+    from cardigan_app.testing import close_window, open_window
+    from engine.nets import GeneratorConfig, SPADEGenerator
+
+    nvlabs_folder = tmp_path / "spade" / "checkpoints" / "camus"  # an NVlabs run's folder, no opt.txt
+    nvlabs_folder.mkdir(parents=True)
+    torch.save(SPADEGenerator(GeneratorConfig(ngf=4, output_nc=3, image_size=64)).state_dict(),
+               nvlabs_folder / "latest_net_G.pth")
+    (tmp_path / "runs" / "lite" / "checkpoints").mkdir(parents=True)
+    run_model = tmp_path / "runs" / "lite" / "model.safetensors"
+    run_model.write_bytes(tiny_model.read_bytes())
+    chosen = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: chosen.pop(0))
+    window = open_window(qtbot, tmp_path, "simulator")
+    try:
+        model_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Model")
+        folder_entry = next(a for a in model_menu.actions() if a.text().startswith("Open model &folder"))
+        chosen.append(str(tmp_path / "runs" / "lite"))
+        with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
+            folder_entry.trigger()
+        assert loaded.args[0].spec == str(run_model) and window.model_watch.path == run_model
+        assert window.settings.recent_models()[0] == str(run_model)
+
+        combo = window.model_panel.model_combo
+        chosen.append(str(nvlabs_folder))
+        with qtbot.waitSignal(window.live.modelLoaded, timeout=30_000) as loaded:
+            combo.activated.emit(combo.findData(OPEN_FOLDER_ITEM))
+        assert loaded.args[0].spec == str(nvlabs_folder)
+        assert window.settings.recent_models()[:2] == [str(nvlabs_folder), str(run_model)]
+        assert window.state.model == str(nvlabs_folder)
+
+        with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000):
+            window.load_model("simulator")
+        assert str(nvlabs_folder) in window.model_panel.model_specs()  # a folder stays a recent model
+        with qtbot.waitSignal(window.live.modelLoaded, timeout=30_000) as loaded:
+            combo.activated.emit(combo.findData(str(nvlabs_folder)))
+        assert loaded.args[0].spec == str(nvlabs_folder)
+    finally:
+        close_window(window)
+
+
+def test_a_chosen_folder_that_holds_no_model_is_refused_in_one_line_and_the_model_stays(
+        qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from cardigan_app.testing import close_window, open_window
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no model here")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(tmp_path / "notes"))
+    window = open_window(qtbot, tmp_path, "simulator")
+    try:
+        with qtbot.waitSignal(window.live.modelFailed, timeout=20_000) as failed:
+            window.open_model_folder_dialog()
+        message = failed.args[1]
+        assert "\n" not in message and "no model in this folder" in message
+        assert "model.safetensors" in message and "_net_G.pth" in message
+        assert window.model_panel.status.text() == message
+        assert window.live.model_spec == "simulator" and window.state.model == "simulator"
+        assert str(tmp_path / "notes") not in window.settings.recent_models()
+    finally:
+        close_window(window)
+
+
 # -- devices ------------------------------------------------------------------------------------
 MISSING_DEVICE = "cuda:99"  # no machine running the tests has it
 

@@ -129,7 +129,7 @@ def test_an_empty_model_name_is_called_empty(command, name, capsys):
     rc = main([command, "--model", name])
     line = one_error_line(capsys)
     assert rc == 2 and "argument --model: the model name is empty; give demo, simulator" in line
-    assert "net_G.pth generator checkpoint in this folder" not in line
+    assert "no model in this folder" not in line
 
 
 def test_opening_an_empty_model_name_says_it_is_empty(tmp_path, monkeypatch):

@@ -18,13 +18,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QLabel, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
-from engine.models.registry import BUILTIN_NAMES, KINDS_IN_WORDS, builtin_models, display_name, is_builtin
+from engine.models.registry import (BUILTIN_NAMES, FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS, builtin_models,
+                                    display_name, is_builtin)
 
 from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 
 OPEN_ITEM = "__open__"
+OPEN_FOLDER_ITEM = "__open_folder__"
 SETTINGS_LINK = "#output-settings"
 KINDS = {"native": "cardiGAN model file", "nvlabs": "NVlabs SPADE checkpoint", "simulator": "built in"}
 
@@ -226,6 +228,7 @@ def breakable(text: str) -> str:
 class ModelPanel(QWidget):
     modelRequested = Signal(str)  # a spec: simulator, demo or a path
     openRequested = Signal()
+    openFolderRequested = Signal()
     deviceRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -301,7 +304,8 @@ class ModelPanel(QWidget):
 
     # -- models --------------------------------------------------------------------------
     def set_models(self, recent: list[str], current: str | None) -> None:
-        """Rebuild the picker: built-in models, the recent model files still on disk, Open..."""
+        """Rebuild the picker: built-in models, the recent models (files and folders) still on
+        disk, Open model file... and Open model folder..."""
         self._recent = list(recent)
         self.current_spec = current
         combo = self.model_combo
@@ -322,6 +326,9 @@ class ModelPanel(QWidget):
         combo.addItem("Open model file\u2026", OPEN_ITEM)
         combo.setItemData(combo.count() - 1, KINDS_IN_WORDS[0].upper() + KINDS_IN_WORDS[1:],
                           Qt.ItemDataRole.ToolTipRole)
+        combo.addItem("Open model folder\u2026", OPEN_FOLDER_ITEM)
+        combo.setItemData(combo.count() - 1, FOLDER_KINDS_IN_WORDS[0].upper() + FOLDER_KINDS_IN_WORDS[1:],
+                          Qt.ItemDataRole.ToolTipRole)
         self._select(current)
         combo.blockSignals(False)
 
@@ -331,15 +338,17 @@ class ModelPanel(QWidget):
             self.model_combo.setCurrentIndex(index)
 
     def model_specs(self) -> list[str]:
-        """The specs listed in the picker (without the Open entry)."""
+        """The specs listed in the picker (without the Open entries)."""
         return [self.model_combo.itemData(i) for i in range(self.model_combo.count())
-                if self.model_combo.itemData(i) not in (None, OPEN_ITEM)]
+                if self.model_combo.itemData(i) not in (None, OPEN_ITEM, OPEN_FOLDER_ITEM)]
 
     def _model_activated(self, index: int) -> None:
         spec = self.model_combo.itemData(index)
         self._select(self.current_spec)  # the picker shows the loaded model until a new one is ready
         if spec == OPEN_ITEM:
             self.openRequested.emit()
+        elif spec == OPEN_FOLDER_ITEM:
+            self.openFolderRequested.emit()
         elif spec and spec != self.current_spec:
             self.modelRequested.emit(spec)
 

@@ -200,7 +200,8 @@ def find_checkpoint(path: Path) -> Path:
                         key=lambda p: int(p.name.split("_")[0]))
         if not epochs:
             check_not_a_run_folder(path)
-            raise ModelFileError(f"{path}: no *_net_G.pth generator checkpoint in this folder")
+            raise ModelFileError(f"{path}: no model in this folder (neither a training run's {RUN_MODEL_NAME} "
+                                 "nor an NVlabs SPADE *_net_G.pth checkpoint)")
         return epochs[-1]
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")

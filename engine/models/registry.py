@@ -31,6 +31,7 @@ NATIVE_SUFFIXES = (".safetensors",)
 TORCH_SUFFIXES = (".pth", ".pt")
 MODEL_SUFFIXES = NATIVE_SUFFIXES + TORCH_SUFFIXES
 KINDS_IN_WORDS = "a cardiGAN .safetensors model or an NVlabs SPADE *_net_G.pth checkpoint"
+FOLDER_KINDS_IN_WORDS = "a training run folder (its model.safetensors) or an NVlabs SPADE checkpoints folder"
 FILE_DIALOG_FILTER = ("Models (*.safetensors *.pth *.pt);;cardiGAN model (*.safetensors);;"
                       "NVlabs SPADE generator (*_net_G.pth *_net_G.pt);;All files (*)")
 ZIP_MAGIC = b"PK\x03\x04"
