@@ -134,7 +134,7 @@ def assert_result_scrolls_with_buttons_on_screen(dialog) -> None:
 
 # -- export --------------------------------------------------------------------------------
 def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
-    dialog = ExportDialog(current_model=str(model), current_size=64, device="cpu")
+    dialog = ExportDialog(current_model=str(model), device="cpu")
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.random_count.setValue(2)
@@ -145,6 +145,39 @@ def export_dialog(qtbot, model, out, fmt: str) -> ExportDialog:
     return dialog
 
 
+def test_the_export_size_follows_the_model_chosen_in_the_dialog_until_it_is_set(qtbot, tmp_path, tiny_model):
+    """Generated masks are the chosen model's own size, as the command line makes them
+    without --size: the box showed the studio model's size whatever model was then chosen."""
+    from cardigan_app.data_tools.export_dialog import FILE_ITEM
+    from cardigan_app.testing import make_model_file
+
+    (tmp_path / "runs" / "wide").mkdir(parents=True)
+    make_model_file(tmp_path / "runs" / "wide" / "model.safetensors", image_size=128)
+    dialog = ExportDialog(current_model="simulator", device="cpu")
+    qtbot.addWidget(dialog)
+    assert dialog.size.value() == 256
+    dialog.select_model(str(tiny_model))
+    assert dialog.size.value() == 64 and dialog.chosen_size() is None  # no size set: the model's own
+    assert "resampled" in dialog.size.toolTip() and "model's own size" in dialog.size.toolTip()
+    assert "; masks 64 px (the model's own size)" in dialog.plan.text()
+    dialog.model_file.set_path(tmp_path / "runs" / "wide")  # a run folder is its model
+    assert dialog.size.value() == 128 and "masks 128 px (the model's own size)" in dialog.plan.text()
+    dialog.model_file.set_path(tmp_path / "nothing here")  # unreadable: the size waits for the model
+    assert dialog.size.value() == 128 and "masks the model's own size" in dialog.plan.text()
+    dialog.model.setCurrentIndex(dialog.model.findData("simulator"))
+    assert dialog.size.value() == 256 and "(the model's own size)" not in dialog.plan.text()
+
+    dialog.model.setCurrentIndex(dialog.model.findData(FILE_ITEM))
+    dialog.model_file.set_path(tiny_model)
+    dialog.size.setValue(96)  # the user's size is kept, and said to be resampled
+    assert dialog.chosen_size() == 96
+    assert ("masks 96 px (Size); the model draws at 64 px, so each image is drawn there and resampled to 96"
+            in dialog.plan.text())
+    assert "--size" not in dialog.plan.text()
+    dialog.model.setCurrentIndex(dialog.model.findData("simulator"))
+    assert dialog.size.value() == 96 and dialog.chosen_size() == 96
+
+
 def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model, monkeypatch):
     """The tooltips restated each layout apart from the engine's own lines, so the two could
     drift (the NIfTI tip left out database_split/)."""
@@ -153,7 +186,7 @@ def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model,
     import engine.data.export_layouts as layouts
     from engine.export import EXPORT_FORMATS, layout_description
 
-    dialog = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    dialog = ExportDialog(current_model=str(tiny_model), device="cpu")
     qtbot.addWidget(dialog)
     offered = [dialog.format.itemData(i) for i in range(dialog.format.count())]
     assert offered == list(EXPORT_FORMATS)
@@ -164,7 +197,7 @@ def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model,
         dialog.format.setCurrentIndex(index)
         assert dialog.format.toolTip() == tip
     monkeypatch.setitem(layouts.LAYOUT_LINES, "nifti", "the CAMUS layout, as the engine now says it")
-    again = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    again = ExportDialog(current_model=str(tiny_model), device="cpu")
     qtbot.addWidget(again)
     tip = again.format.itemData(again.format.findData("nifti"), Qt.ItemDataRole.ToolTipRole)
     assert "the CAMUS layout, as the engine now says it" in tip

@@ -128,7 +128,7 @@ def test_a_dataset_of_another_kind_is_named_by_the_studio_s_menu_not_the_command
     reworded_names = {origin: Message(name.parts[0], reworded(name.parts[1]), name.parts[2])
                       for origin, name in engine.data.staging.ORIGIN_NAMES.items()}
     monkeypatch.setattr(engine.data.staging, "ORIGIN_NAMES", reworded_names)
-    dialog = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    dialog = ExportDialog(current_model=str(tiny_model), device="cpu")
     qtbot.addWidget(dialog)
     dialog.random_count.setValue(1)
     dialog.output.set_path(out)
@@ -152,7 +152,7 @@ def test_a_size_the_model_cannot_take_is_named_as_the_export_dialog_names_it(qtb
     assert "cardigan: error: --size 100: " in cli_error(capsys)
 
     monkeypatch.setattr(engine.export.run, "option", lambda name: reworded(option(name)))
-    dialog = ExportDialog(current_model=str(tiny_model), current_size=64, device="cpu")
+    dialog = ExportDialog(current_model=str(tiny_model), device="cpu")
     qtbot.addWidget(dialog)
     dialog.random_count.setValue(1)
     dialog.size.setValue(100)

@@ -410,3 +410,26 @@ def test_a_checkpoint_that_is_not_a_generator_is_refused_by_its_name(tmp_path, c
     assert main(["synthesize", "--model", str(checkpoint), "--mask", str(mask), "--out", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(checkpoint) in err[0] and "does not look like a SPADE generator" in err[0]
+
+
+def test_a_models_native_size_is_read_without_loading_it(tmp_path, tiny_model):
+    """What a front end proposes as the size of generated masks before the model is loaded:
+    a native file's description, a run folder's model, an NVlabs checkpoint's opt.txt."""
+    from cardigan_app.testing import make_model_file
+    from engine.models.registry import native_size_of
+
+    assert native_size_of("simulator") is None
+    assert native_size_of(tiny_model) == (64, 64)
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    make_model_file(tmp_path / "run" / "model.safetensors", image_size=128)
+    assert native_size_of(tmp_path / "run") == native_size_of(tmp_path / "run" / "checkpoints") == (128, 128)
+    spade = tmp_path / "spade"
+    spade.mkdir()
+    torch.save({"fc.weight": torch.zeros(1)}, spade / "latest_net_G.pth")  # its weights are not read
+    with pytest.raises(ModelFileError, match="no opt.txt beside it"):
+        native_size_of(spade)
+    write_opt_txt(spade / "opt.txt", ngf=4, label_nc=3, crop_size=96, aspect_ratio=1.5, netG="spade")
+    assert native_size_of(spade) == native_size_of(spade / "latest_net_G.pth") == (64, 96)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelFileError, match="no model in this folder"):
+        native_size_of(tmp_path / "empty")

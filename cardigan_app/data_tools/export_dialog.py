@@ -8,7 +8,12 @@ the png, seed HDF5, CAMUS NIfTI or nnU-Net layout to a staging folder and rename
 cancelled or failed export leaves nothing; a non-empty output folder is refused unless
 Overwrite is ticked, and so is one named as a file (``out.h5``: every layout is a folder). The
 dialog says so under the folder as soon as it (or the format) is chosen, and keeps Start off
-until Overwrite is ticked or another folder chosen, not only when Start is pressed. What the
+until Overwrite is ticked or another folder chosen, not only when Start is pressed. Generated
+masks are the chosen model's own size, as the command line makes them without ``--size``: the
+Size box shows it (read from the model's file, :func:`engine.models.registry.native_size_of`;
+256 for the simulator) and follows the model until the user sets a size, which is then kept and
+each image drawn at the model's size and resampled to it; the plan under the patients says which
+(:func:`engine.export.sources.mask_side_in_words`). What the
 chosen layout will write in the folder is said under it too, in the engine's names
 (:func:`engine.export.layout_line`; each layout's tooltip is
 :func:`engine.export.layout_description`), and the result names the file or folder written
@@ -25,13 +30,13 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 
 from engine.data.dataset_folder import summary_of
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
-from engine.errors import Words, option
+from engine.errors import CardiganError, Words, option
 from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, layout_description, layout_line,
                            main_output, nnunet_name_problem)
-from engine.export.sources import LIKE_FALLBACK, ONE_MASK
+from engine.export.sources import LIKE_FALLBACK, ONE_MASK, generated_mask_side, mask_side_in_words
 from engine.export.writers import FOLDER_INSTEAD
 from engine.maskio import MASK_FILE_PATTERNS
-from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name
+from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name, native_size_of
 
 from .. import theme
 from ..device_choice import fill_device_combo
@@ -41,6 +46,7 @@ from .job_dialog import JobDialog, open_folder, show_plan
 from .output_note import OutputNote
 
 FILE_ITEM = "__file__"
+UNKNOWN = "unknown"  # a chosen model's size while it cannot be read (no file chosen yet, say)
 MODELS_OWN = "Model's own"  # the style scale box at 0: no style scale given, the model file's applies
 # the style scale to a ten-thousandth: --style-scale takes any spread above 0, and spreads
 # well below 0.01 are asked for; only finer ones than this are the command line's alone
@@ -65,7 +71,7 @@ class ExportDialog(JobDialog):
                     option("out"): "the output", FOLDER_INSTEAD: "name it"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
-                 current_size: int | None = None, device: str = "auto") -> None:
+                 device: str = "auto") -> None:
         super().__init__(parent, QPushButton(icon("export"), "Export"),
                          QPushButton(icon("folder-open-outline"), "Open output folder"))
         self.setWindowTitle("Export batch")
@@ -151,9 +157,13 @@ class ExportDialog(JobDialog):
         self.size = QSpinBox()
         self.size.setRange(32, 2048)
         self.size.setSingleStep(32)
-        self.size.setValue(current_size or 256)
         self.size.setSuffix(" px")
-        self.size.setToolTip("Size of generated masks (masks from a folder keep theirs)")
+        self.size.setToolTip("Size of generated masks (masks from a folder keep theirs). It is the chosen "
+                             "model's own size (256 for the simulator) and follows the model until you set "
+                             "one; images are drawn at the model's size and resampled to another")
+        self.size_follows_model = True  # until the user sets a size
+        self.native: tuple[int, int] | None | str = UNKNOWN  # the chosen model's (H, W), None: any size
+        self.size.valueChanged.connect(self._size_set)
         self.device = QComboBox()
         fill_device_combo(self.device)
         index = self.device.findData(device)
@@ -191,6 +201,9 @@ class ExportDialog(JobDialog):
         self.open_button.clicked.connect(self.open_output)
         self.lay_out(self.options_box, [self.options_box])
 
+        for signal in (self.model.currentIndexChanged, self.model_file.pathChanged):
+            signal.connect(self._follow_model)
+        self._follow_model()
         for signal in (self.model.currentIndexChanged, self.format.currentIndexChanged,
                        self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.random_count.valueChanged,
@@ -205,6 +218,10 @@ class ExportDialog(JobDialog):
             path = self.model_file.path()
             return str(path) if path else None
         return data
+
+    def chosen_size(self) -> int | None:
+        """The generated masks' size asked for, None for the model's own (as it is loaded)."""
+        return None if self.size_follows_model else self.size.value()
 
     def chosen_like(self) -> Path | None:
         """The dataset generated patients are drawn like, None for the shipped shape model."""
@@ -227,6 +244,34 @@ class ExportDialog(JobDialog):
             self.model_file.set_path(spec)
         else:
             self.model.setCurrentIndex(index)
+
+    @staticmethod
+    def native_size(spec: str | None) -> tuple[int, int] | None | str:
+        """(H, W) the model ``spec`` draws at (None: any size), or UNKNOWN while it cannot be
+        read without loading it."""
+        try:
+            return native_size_of(spec) if spec else UNKNOWN
+        except CardiganError:  # said when the export starts and loads it
+            return UNKNOWN
+
+    def _follow_model(self) -> None:
+        """Read the chosen model's size; the Size box takes it until the user sets one."""
+        self.native = self.native_size(self.model_spec())
+        if self.size_follows_model and self.native != UNKNOWN:
+            self.size.blockSignals(True)
+            self.size.setValue(generated_mask_side(self.native))
+            self.size.blockSignals(False)
+
+    def _size_set(self) -> None:
+        self.size_follows_model = False
+        self._update_plan()
+
+    def mask_side_line(self) -> str:
+        """What size the generated masks are and whether their images are resampled."""
+        native = None if self.native == UNKNOWN else self.native
+        if self.native == UNKNOWN and self.size_follows_model:
+            return "masks the model's own size"
+        return self.in_dialog_words(mask_side_in_words(self.size.value(), native, not self.size_follows_model))
 
     def problem(self) -> str | None:
         if self.model_spec() is None:
@@ -270,7 +315,8 @@ class ExportDialog(JobDialog):
     def _update_plan(self) -> None:
         """Say what the generated patients make, and warn when a split would stay empty."""
         self.plan.setVisible(self.use_random.isChecked())
-        show_plan(self.plan, self.random_count.value(), self.seed.value(), variations=self.variations.value())
+        show_plan(self.plan, self.random_count.value(), self.seed.value(), variations=self.variations.value(),
+                  detail=self.mask_side_line())
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:
@@ -285,7 +331,7 @@ class ExportDialog(JobDialog):
                       like_fallback=self.chosen_like() is not None and self.like_fallback.isChecked(),
                       style_scale=self.chosen_style_scale(),
                       variations=self.variations.value(), format=self.format.currentData(),
-                      seed=self.seed.value(), size=self.size.value(), device=self.device.currentData(),
+                      seed=self.seed.value(), size=self.chosen_size(), device=self.device.currentData(),
                       overwrite=self.overwrite.isChecked(), border_jitter=self.border_jitter.value())
         notes: list[str] = []  # what the engine says on the way (a dataset too small to draw like)
         self.run_task(lambda progress, stop: export_dataset(spec, out, progress=progress, should_stop=stop,

@@ -40,10 +40,9 @@ class DataTools:
 
     def show_export(self) -> ExportDialog:
         live = self.window.live
-        size = (live.summary.get("image_size") or [None, None])[-1]
         if self.export_dialog is None or not self.export_dialog.running:
             old = self.export_dialog
-            self.export_dialog = ExportDialog(self.window, live.model_spec, size, self.window.state.device)
+            self.export_dialog = ExportDialog(self.window, live.model_spec, self.window.state.device)
             if old is not None:  # keep what the user typed last time
                 self.export_dialog.output.set_path(old.output.text())
                 self.export_dialog.masks.set_path(old.masks.text())

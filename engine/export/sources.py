@@ -38,16 +38,16 @@ def generated_mask_side(native: tuple[int, int] | None, size: int | None = None)
     return MASK_SIDE_ANY_MODEL if native is None else native[1]
 
 
-def mask_side_in_words(side: int, native: tuple[int, int] | None, given: bool) -> str:
+def mask_side_in_words(side: int, native: tuple[int, int] | None, given: bool) -> Message:
     """What size generated masks are and whether their images are resampled, for a plan line:
     "masks 64 px (the model's own size)", "masks 256 px (--size); the model draws at 64 px, so
-    each image is drawn there and resampled to 256"."""
-    said = " (--size)" if given else " (the model's own size)" if native is not None else ""
-    text = f"masks {side} px{said}"
+    each image is drawn there and resampled to 256" (the option in a front end's words too)."""
+    said: tuple = (" (", option("size"), ")") if given else (" (the model's own size)",) if native is not None else ()
+    parts = [f"masks {side} px", *said]
     if native is not None and tuple(native) != (side, side):
         drawn = f"{native[1]} px" if native[0] == native[1] else f"{native[0]}x{native[1]} px"
-        text += f"; the model draws at {drawn}, so each image is drawn there and resampled to {side}"
-    return text
+        parts.append(f"; the model draws at {drawn}, so each image is drawn there and resampled to {side}")
+    return Message(*parts)
 
 
 @dataclass

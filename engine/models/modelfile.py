@@ -102,9 +102,9 @@ def header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     return {name: tuple(entry["shape"]) for name, entry in header.items() if name != "__metadata__"}
 
 
-def load_model_file(path: Path | str) -> GeneratorModel:
-    """Read and validate a native model file."""
-    path = Path(path)
+def read_architecture(path: Path) -> tuple[dict, list[str], GeneratorConfig]:
+    """The validated description, tensor names and architecture of a native file (no tensor
+    is read)."""
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     document, names = read_document(path)
@@ -115,6 +115,19 @@ def load_model_file(path: Path | str) -> GeneratorModel:
         config = GeneratorConfig.from_dict(document["architecture"])
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
+    return document, names, config
+
+
+def native_size_in_file(path: Path | str) -> tuple[int, int]:
+    """(H, W) the native model file ``path`` draws at, from its description alone."""
+    config = read_architecture(Path(path))[2]
+    return config.image_height, config.image_size
+
+
+def load_model_file(path: Path | str) -> GeneratorModel:
+    """Read and validate a native model file."""
+    path = Path(path)
+    document, names, config = read_architecture(path)
     encoder_meta = document.get("encoder")
     refiner_meta = document.get("refiner")
 

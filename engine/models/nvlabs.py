@@ -208,6 +208,21 @@ def find_checkpoint(path: Path) -> Path:
     return path
 
 
+def nvlabs_native_size(path: Path | str) -> tuple[int, int]:
+    """(H, W) an NVlabs SPADE checkpoint (or its folder) draws at, from the ``opt.txt`` beside
+    it, without reading its weights. Without one the size is only known from the weights (a
+    VAE model's; :func:`infer_config`), so that is refused too."""
+    checkpoint = find_checkpoint(Path(path))
+    opt_path = checkpoint.parent / "opt.txt"
+    if not opt_path.is_file():
+        raise ModelFileError(f"{checkpoint}: no opt.txt beside it; its size is known once it is loaded")
+    options = parse_opt_txt(opt_path)
+    if not OPT_TXT_KEYS & set(options):
+        raise ModelFileError(f"{opt_path}: not a SPADE options file")
+    config = config_from_options(options, str(opt_path))
+    return config.image_height, config.image_size
+
+
 def import_nvlabs(path: Path | str) -> GeneratorModel:
     """Load an NVlabs SPADE generator checkpoint as a :class:`GeneratorModel`."""
     path = find_checkpoint(Path(path))

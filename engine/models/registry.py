@@ -22,8 +22,8 @@ from pathlib import Path
 from .. import resources
 from ..errors import ModelFileError
 from .handle import GeneratorModel
-from .modelfile import RUN_MODEL_NAME, load_model_file
-from .nvlabs import import_nvlabs, run_model_in
+from .modelfile import RUN_MODEL_NAME, load_model_file, native_size_in_file
+from .nvlabs import import_nvlabs, nvlabs_native_size, run_model_in
 
 BUILTIN_MODELS = ("simulator", "demo")
 BUILTIN_NAMES = {"simulator": "Simulator (built in)", "demo": "Demo model (bundled)"}
@@ -118,6 +118,33 @@ def open_model(spec: str | Path):
     if kind == "torch":
         return import_nvlabs(path)
     raise ModelFileError(f"{path}: not a model file (expected {KINDS_IN_WORDS})")
+
+
+def native_size_of(spec: str | Path) -> tuple[int, int] | None:
+    """(H, W) the model named by ``spec`` draws at, read without loading it (a native file's
+    description, an NVlabs checkpoint's ``opt.txt``): what a front end proposes before the
+    model is loaded. None for a model that draws at any size (the simulator); raises
+    :class:`ModelFileError` when ``spec`` names no model it can read, or one whose size only
+    its weights tell (an NVlabs checkpoint without ``opt.txt``)."""
+    text = str(spec)
+    if text == "simulator":
+        return None
+    if text == "demo":
+        demo = resources.demo_model_path()
+        if demo is None:
+            raise ModelFileError("no demo model is bundled with this installation")
+        return native_size_in_file(demo)
+    if not text.strip():
+        raise ModelFileError(f"the model name is empty (give {KINDS_IN_WORDS}, 'demo' or 'simulator')")
+    path = Path(model_file_of(spec)).expanduser()
+    if path.is_dir():
+        return nvlabs_native_size(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    kind = sniff(path)
+    if kind == "unknown":
+        raise ModelFileError(f"{path}: not a model file (expected {KINDS_IN_WORDS})")
+    return native_size_in_file(path) if kind == "safetensors" else nvlabs_native_size(path)
 
 
 def sniff(path: Path) -> str:
