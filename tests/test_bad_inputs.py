@@ -186,6 +186,24 @@ def test_bench_overwrite_replaces_an_earlier_report(tmp_path, capsys, monkeypatc
     assert json.loads(earlier.read_text())["run"] == 2
 
 
+def test_bench_prints_the_report_only_where_no_file_takes_it(tmp_path, capsys, monkeypatch):
+    """With --out the JSON report is the file's: stdout carries the summary and where the
+    report went (it printed the whole report as well); without, the report follows the summary."""
+    import engine.bench
+
+    report = {"machine": {"device": "cpu"}, "settings": {}, "synthesis": {}}
+    monkeypatch.setattr(engine.bench, "run_bench", lambda *args, **kwargs: report)
+    monkeypatch.setattr(engine.bench, "format_bench", lambda report: "the summary table")
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--device", "cpu", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["the summary table", f"wrote {out}"]
+    assert json.loads(out.read_text()) == report
+    assert main(["bench", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("the summary table\n")
+    assert json.loads(printed.split("\n", 1)[1]) == report
+
+
 @pytest.mark.parametrize("flags, fragment", [
     (["--threads", "0"], "must be between 1"),
     (["--threads", "-2"], "must be between 1"),

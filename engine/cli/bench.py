@@ -1,4 +1,8 @@
-"""``cardigan bench``: synthesis latency/throughput and training speed, optimised vs plain."""
+"""``cardigan bench``: synthesis latency/throughput and training speed, optimised vs plain.
+
+stdout carries the summary table, then the JSON report; with ``--out`` the report goes to that
+file instead and stdout says where, as ``cardigan evaluate`` does, so the table is all a reader
+of the terminal or a log sees."""
 
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help=quick_reductions())
     parser.add_argument("--no-training", action="store_true", help="skip the training figure")
     parser.add_argument("--out", type=Path, default=None,
-                        help="also write the JSON report here (an existing file only with --overwrite)")
+                        help="write the JSON report here instead of after the summary on stdout (an "
+                             "existing file only with --overwrite)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an earlier bench report in --out (never another kind of file)")
     parser.add_argument("--threads", type=int_in_range(1, 1024), default=None, metavar="N",
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.out) as tmp:
             tmp.write_text(text + "\n")
     print(format_bench(report))
-    print(text)
+    print(f"wrote {args.out}" if args.out else text)
     return 0
 
 
