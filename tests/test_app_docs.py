@@ -149,3 +149,15 @@ def test_the_tooltips_of_the_open_and_export_entries_name_every_kind_they_take(w
     trace_tip = entries["File › Open image to trace"].toolTip()
     for kind in ("PNG", "JPEG", "BMP", "TIFF", "NIfTI", "MHD", "NRRD", "DICOM"):
         assert kind in trace_tip, kind
+
+
+def test_the_readme_names_every_kind_of_file_the_studio_s_cine_export_writes():
+    """The README's sentence on File › Export › Cine loop… names every file type its save
+    dialog offers."""
+    from cardigan_app.export import CINE_FILTER
+
+    kinds = {"*.gif": "GIF", "*.mp4": "MP4", "*.nii.gz": "NIfTI", "*.h5": "HDF5", "*.dcm": "DICOM", "*": "PNG frames"}
+    offered = re.findall(r"\(([^()]*)\)(?:;;|$)", CINE_FILTER)
+    assert set(offered) == set(kinds), offered
+    sentence = " ".join(studio_section().split("File › Export › Cine loop", 1)[1].split(" in the background")[0].split())
+    assert [kinds[kind] for kind in offered if kinds[kind] not in sentence] == []
