@@ -299,3 +299,15 @@ def test_the_readmes_preset_table_gives_each_presets_own_values():
         assert re.findall(r"(\d+) discriminators × (\d+) layers", row) in (
             [], [(str(config.num_d), str(config.n_layers_d))]), preset
         assert ("bf16" in row or "fp16" in row) == (config.amp in ("bf16", "fp16")), preset
+
+
+def test_the_readme_gives_the_border_jitter_in_pixels_of_a_256_pixel_mask_as_the_commands_take_it():
+    """``--border-jitter`` is in pixels of a 256-pixel mask, scaled with the mask (not pixels of
+    whatever mask is given): the README says so, and its worked example is what the code does."""
+    from engine.data.border_jitter import REFERENCE_SIDE, scaled_jitter
+
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert text.count(f"pixels of a {REFERENCE_SIDE}-pixel mask") >= 2
+    given, side, moved = re.search(r"(\d+) px moves a (\d+)-pixel mask's borders by ([\d.]+) px", text).groups()
+    assert scaled_jitter(float(given), (int(side), int(side))) == float(moved)
+    assert "in pixels of the mask" not in text and "for CAMUS-like 256-pixel masks" not in text
