@@ -161,3 +161,49 @@ def test_the_readme_names_every_kind_of_file_the_studio_s_cine_export_writes():
     assert set(offered) == set(kinds), offered
     sentence = " ".join(studio_section().split("File › Export › Cine loop", 1)[1].split(" in the background")[0].split())
     assert [kinds[kind] for kind in offered if kinds[kind] not in sentence] == []
+
+
+# what the README's studio section says each key does, and the action that key must trigger
+STUDIO_KEYS = (
+    ("(`[` `]` size", {"[": "smaller", "]": "larger"}),
+    ("`Q` square", {"Q": "square_brush"}),
+    ("Ctrl+Z removes the last corner", {"Ctrl+Z": "undo"}),  # the undo action, taken by the polygon
+    ("class keys `0`–`3`", {"0": "class_0", "3": "class_3"}),
+    ("`O` toggles background only", {"O": "paint_over"}),
+    ("undo/redo per stroke (Ctrl+Z, Ctrl+Shift+Z)", {"Ctrl+Z": "undo", "Ctrl+Shift+Z": "redo"}),
+    ("Ctrl+0 fit", {"Ctrl+0": "fit"}),
+    ("Ctrl+1 1:1", {"Ctrl+1": "actual"}),
+    ("F1 lists every shortcut", {"F1": "shortcuts"}),
+    ("Mask tools (Ctrl+M)", {"Ctrl+M": "mask_tools"}),
+    ("topology check (Ctrl+Shift+T)", {"Ctrl+Shift+T": "topology"}),
+    ("(`K` switches", {"K": "key_frame"}),
+    ("then `K` and the slider ES's", {"K": "key_frame"}),
+    ("Open image to trace** (Ctrl+Shift+I)", {"Ctrl+Shift+I": "trace"}),
+    ("Auto** (`A`)", {"A": "contrast_auto"}),
+    ("Reset (Shift+A)", {"Shift+A": "contrast_reset"}),
+)
+
+
+def test_every_key_the_readme_gives_for_the_studio_is_the_shortcut_of_what_it_says(window):
+    """Each key the studio section writes beside what it does ("`Q` square", "Reset (Shift+A)")
+    triggers that action, and no key is written there that this table does not hold to an
+    action (the canvas's own Enter, Esc and Space aside)."""
+    actions = window.commands.actions
+    section = " ".join(studio_section().split())
+    wrong, covered = [], []
+    for phrase, keys in STUDIO_KEYS:
+        at = section.find(phrase)
+        if at < 0:
+            wrong.append(f"the studio section no longer says {phrase!r}")
+            continue
+        covered.append(range(at, at + len(phrase)))
+        wrong += [f"{phrase!r}: {key} is {', '.join(action_keys(actions[name])) or 'no key'} of {name}"
+                  for key, name in keys.items() if key not in action_keys(actions[name])]
+    written = re.finditer(r"(?<![\w+])((?:Ctrl\+)?(?:Shift\+)?(?:F\d+|[A-Z0-9]))(?![\w+])|`([A-Z0-9\[\]])`", section)
+    for match in written:
+        key = match.group(1) or match.group(2)
+        if match.group(1) and "+" not in key and not key.startswith("F"):
+            continue  # a bare capital or digit in prose ("ED", "1:1") is not a key unless in `code`
+        if not any(match.start() in span for span in covered):
+            wrong.append(f"a key {key!r} the table above does not check: ...{section[match.start() - 40:match.end() + 20]}...")
+    assert not wrong, wrong
