@@ -311,3 +311,25 @@ def test_the_readme_gives_the_border_jitter_in_pixels_of_a_256_pixel_mask_as_the
     given, side, moved = re.search(r"(\d+) px moves a (\d+)-pixel mask's borders by ([\d.]+) px", text).groups()
     assert scaled_jitter(float(given), (int(side), int(side))) == float(moved)
     assert "in pixels of the mask" not in text and "for CAMUS-like 256-pixel masks" not in text
+
+
+def test_the_readme_says_how_often_a_command_writing_to_a_log_tells_how_far_it_is():
+    """Commands write a progress line every LOG_INTERVAL_S seconds to a log or a pipe; a
+    training writes one with its losses at every logged step (--log-every) instead."""
+    import io
+
+    from engine.cli.terminal import LOG_INTERVAL_S
+    from engine.cli.train_view import TerminalTrainView
+    from engine.training.events import Scalars, Started
+
+    intro = " ".join((REPO / "README.md").read_text(encoding="utf-8")
+                     .split("## Command line", 1)[1].split("\n| command", 1)[0].split())
+    assert f"every {LOG_INTERVAL_S:g} s" in intro
+    assert "(`train`: a line with its losses every `--log-every` iterations)" in intro
+    assert "--log-every" in command_options()["train"]
+    log = io.StringIO()  # not a terminal
+    view = TerminalTrainView(log)
+    view(Started("RUN", 20, 10, 0, "cpu", {}))
+    view(Scalars(10, 1, {"Loss/G_GAN": 0.5}))
+    view(Scalars(20, 2, {"Loss/G_GAN": 0.25}))
+    assert [line.split()[:2] for line in log.getvalue().splitlines()[1:]] == [["iter", "10"], ["iter", "20"]]
