@@ -333,3 +333,14 @@ def test_the_readme_says_how_often_a_command_writing_to_a_log_tells_how_far_it_i
     view(Scalars(10, 1, {"Loss/G_GAN": 0.5}))
     view(Scalars(20, 2, {"Loss/G_GAN": 0.25}))
     assert [line.split()[:2] for line in log.getvalue().splitlines()[1:]] == [["iter", "10"], ["iter", "20"]]
+
+
+def test_the_readmes_layout_names_every_format_export_writes():
+    """The Layout section's line on engine/export/ names each layout export writes."""
+    from engine.export import EXPORT_FORMATS
+
+    names = {"png": "png", "hdf5": "HDF5", "nifti": "NIfTI", "nnunet": "nnU-Net"}
+    assert set(names) == set(EXPORT_FORMATS)
+    layout = (REPO / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+    line = next(line for line in layout.splitlines() if line.strip().startswith("export/"))
+    assert [fmt for fmt in EXPORT_FORMATS if names[fmt] not in line] == []
