@@ -10,11 +10,23 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…) or
   the word ``la``: left atrium (3);
-- ``myo``…, ``miocard``…, ``epi``… or a word for a wall (``wall``, ``paroi``, ``pared``,
-  ``parete``, ``parede``, ``wand``, ``paries``): myocardium (2), looked at before the LV words,
-  so "LV epicardium" (CAMUS's name for the myocardium's band) and "LV wall" are myocardium;
-- ``lv``, ``pool``, ``cavit``…, ``cavid``…, ``endo``… or a word for a ventricle (``ventric``…,
-  ``ventrik``…, ``kammer``…, ``herzkammer``…): LV cavity (1);
+- ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``epi``, a word for a wall (``wall``,
+  ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``) or for the septum
+  (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked at before
+  the LV words, so "LV epicardium" (CAMUS's name for the myocardium's band), "LV wall" and
+  "Interventricular septum" are myocardium. CAMUS's myocardium holds the septum, so a septum
+  segment is a part of the wall: beside a "Myocardium" segment, or overlapping it, both are
+  myocardium and merge; it is a band, never a filled outline, so one drawn over the cavity's
+  segment is an overlap like any other wall's. The septum between the atria ("Interatrial
+  septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
+  does not label (below);
+- ``lv``, ``pool``, ``cavit``…, ``cavid``…, ``endo``…, a word for a ventricle (``ventric``…,
+  ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
+  (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
+  endocardial border runs outside them), so a "Papillary muscle" segment is a part of the
+  cavity wherever it is drawn: inside the cavity's segment it merges with it, inside a filled
+  outline the cavity takes it as it takes its own pixels, and over a "Myocardium" band it is an
+  overlap;
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
   ventricle and atrium in the background): the word ``rv`` or ``ra`` ("RV", "RV wall"), or
@@ -41,8 +53,11 @@ or one named "Background") claims no pixel: where it overlaps a segment of one o
 right ventricle painted over the septum), that class keeps its pixels.
 
 A segment that neither its name nor its terminology places is refused by name: with the advice
-to remove it when it is plainly a structure CAMUS does not label ("Aorta", "Pericardium", or
-coded as one), to rename it otherwise ("Segment_7": :func:`unplaced_segment`). So are two segments of our classes that claim the same pixel, with one exception: a myocardium
+to remove it when it is plainly a structure CAMUS does not label ("Aorta", "Pericardium", the
+atrial septum, or coded as one; and fat: "Epicardial fat", "Pericardial fat" are never
+myocardium, whatever else their names say: :func:`names_fat`), to rename it otherwise
+("Segment_7": :func:`unplaced_segment`). So are two segments of our classes that claim the same
+pixel, with one exception: a myocardium
 segment may be the filled area inside the heart's outer outline (as contour-drawn segmentations
 keep it, the endocardium in a layer of its own), so where it overlaps an LV cavity segment the
 cavity wins and it is the wall around it. It is taken as such when its name says the epicardium,
@@ -70,12 +85,26 @@ from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM, in_s
 # Latin: "Atrium", "Oreillette", "Aurícula", "Vorhof"; "Ventricle", "Ventrikel", "Kammer"
 ATRIUM_WORDS = ("atri", "auric", "oreillette", "vorhof")
 VENTRICLE_WORDS = ("ventric", "ventrik", "kammer", "herzkammer")
+# the septum: "Septum", "Septal wall", "Setto", "Tabique", and German compounds as whole words
+# ("Kammerscheidewand"; "Vorhofseptum" is the atria's: :func:`names_atrial_septum`)
+SEPTUM_WORDS = ("sept", "setto", "tabique")  # word beginnings
+VENTRICULAR_SEPTUM_COMPOUNDS = ("kammerscheidewand", "kammerseptum", "ventrikelseptum")
+ATRIAL_SEPTUM_COMPOUNDS = ("vorhofseptum", "vorhofscheidewand")
+ATRIAL_SIDE = ("interatri", "interauric") + ATRIUM_WORDS  # word beginnings: "Interatrial", "Atrial"
+# the LV's papillary muscles and trabeculae ("Papillary muscle", "Muscle papillaire", "Músculo
+# papilar", "Papillarmuskel", "Trabeculae carneae", "Trabekel"), which CAMUS counts as the cavity
+PAPILLARY_WORDS = ("papil", "trabec", "trabek")  # word beginnings
+# fat ("Epicardial fat", "Graisse péricardique", "Grasa epicárdica", "Tessuto adiposo",
+# "Epikardiales Fettgewebe"): never one of our classes, whatever other word its name holds
+FAT_WORDS = ("fat", "graisse", "grasa", "grasso", "grassa", "gordura", "adeps")  # whole words
+FAT_BEGINNINGS = ("adip", "fett")
 # (class, words that name it): the first class one of whose words a segment's name holds wins
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
     (LEFT_ATRIUM, ("la",), ATRIUM_WORDS),
-    (MYOCARDIUM, ("wall", "paroi", "pared", "parete", "parede", "wand", "paries"), ("myo", "miocard", "epi")),
-    (LV_CAVITY, ("lv", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS),
+    (MYOCARDIUM, ("wall", "paroi", "pared", "parete", "parede", "wand", "paries", "epi") + VENTRICULAR_SEPTUM_COMPOUNDS,
+     ("myo", "miocard", "epicard", "epikard") + SEPTUM_WORDS),
+    (LV_CAVITY, ("lv", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
     (BACKGROUND, ("background",), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
@@ -88,14 +117,14 @@ RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destr
 RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
 LEFT_HEART = ("left", "lv", "la", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
               "esquerda", "linker", "linke", "linken", "linkes", "links", "sinister", "sinistrum")  # whole words
-LEFT_HEART_BEGINNINGS = ("sept",)  # the septum is the LV's wall in CAMUS
+LEFT_HEART_BEGINNINGS = SEPTUM_WORDS  # the septum is the LV's wall in CAMUS
 # structures of the heart and around it that CAMUS does not label, by the beginnings of their
 # words in the same languages: the aorta, the pericardium, the coronary, pulmonary and other
 # vessels, the valves, the lungs, the oesophagus and the trachea (:func:`names_unlabelled_structure`)
 UNLABELLED_STRUCTURE_WORDS = (
     "aort", "pericard", "perikard", "herzbeutel", "coronar", "koronar", "pulmon", "polmon", "lung", "poumon",
     "vena", "vein", "veine", "vene", "cava", "arter", "valv", "klappe", "mitral", "tricusp", "trikusp",
-    "esophag", "oesophag", "osophag", "trache", "pleur")
+    "esophag", "oesophag", "osophag", "trache", "pleur") + FAT_BEGINNINGS
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")
 
@@ -169,7 +198,7 @@ def class_of_segment(name: str) -> int | None:
     if names_right_heart(name):
         return BACKGROUND
     words = name_words(name)
-    if any(w in RIGHT_HEART + RIGHT_SIDE for w in words):
+    if any(w in RIGHT_HEART + RIGHT_SIDE for w in words) or names_fat(name) or names_atrial_septum(name):
         return None
     for label_id, whole, beginnings in CLASS_WORDS:
         if any(w in whole or w.startswith(beginnings) for w in words):
@@ -191,10 +220,28 @@ def names_right_heart(name: str) -> bool:
 
 def names_unlabelled_structure(name: str) -> bool:
     """Whether a name (one that names none of our classes) plainly says a structure CAMUS does
-    not label: "Aorta", "Pericardium", "Right coronary artery", "Válvula mitral". Such a structure
-    is to be removed from the segmentation, not renamed; a name that says nothing we know
-    ("Segment_7", "Label 4") may be one of ours under another name."""
-    return any(w.startswith(UNLABELLED_STRUCTURE_WORDS) for w in name_words(name))
+    not label: "Aorta", "Pericardium", "Right coronary artery", "Válvula mitral", "Epicardial fat",
+    "Interatrial septum". Such a structure is to be removed from the segmentation, not renamed; a
+    name that says nothing we know ("Segment_7", "Label 4") may be one of ours under another name."""
+    return (any(w.startswith(UNLABELLED_STRUCTURE_WORDS) for w in name_words(name))
+            or names_fat(name) or names_atrial_septum(name))
+
+
+def names_fat(name: str) -> bool:
+    """Whether a name says fat ("Epicardial fat", "Pericardial fat", "Epicardial adipose tissue",
+    "Graisse épicardique", "Epikardiales Fettgewebe"): a tissue CAMUS does not label, whatever
+    structure the rest of its name says it lies on (the epicardium, the LV)."""
+    return any(w in FAT_WORDS or w.startswith(FAT_BEGINNINGS) for w in name_words(name))
+
+
+def names_atrial_septum(name: str) -> bool:
+    """Whether a name says the septum between the atria ("Interatrial septum", "Atrial septum",
+    "Septum interauriculaire", "Vorhofseptum"): not the LV's wall, and no part of the left
+    atrium as CAMUS labels it (the atrium's cavity)."""
+    words = name_words(name)
+    if any(w in ATRIAL_SEPTUM_COMPOUNDS for w in words):
+        return True
+    return any(w.startswith(SEPTUM_WORDS) for w in words) and any(w.startswith(ATRIAL_SIDE) for w in words)
 
 
 UNLABELLED_STRUCTURE = "a structure CAMUS does not label"
@@ -472,8 +519,11 @@ def unplaced_segment(segment: Segment, where: str) -> MaskError:
 
 def is_named_outline(name: str) -> bool:
     """Whether a segment's name says it is the epicardium: the area inside the heart's outer
-    outline, cavity included, as contour-drawn segmentations keep it."""
-    return any(w.startswith("epi") for w in name_words(name))
+    outline, cavity included, as contour-drawn segmentations keep it ("LV epicardium", "Epi");
+    a name of a tissue on it ("Epicardial fat") is not."""
+    if class_of_segment(name) != MYOCARDIUM:
+        return False
+    return any(w == "epi" or w.startswith(("epicard", "epikard")) for w in name_words(name))
 
 
 def is_filled_outline(segment: Segment, pixels: np.ndarray, cavity: np.ndarray) -> bool:

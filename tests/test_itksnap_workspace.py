@@ -332,6 +332,8 @@ def test_labels_named_with_accents_are_mapped_by_those_names(tmp_path):
     ("Pericardium", "label 7 ('Pericardium') is a structure CAMUS does not label (only the LV cavity, myocardium and "
                     "left atrium); clear it in ITK-SNAP (move its voxels to Clear Label), or relabel it to 0"),
     ("Arteria coronaria derecha", "label 7 ('Arteria coronaria derecha') is a structure CAMUS does not label"),
+    ("Epicardial fat", "label 7 ('Epicardial fat') is a structure CAMUS does not label"),
+    ("Pericardial fat", "label 7 ('Pericardial fat') is a structure CAMUS does not label"),
     ("Tumor", "label 7 ('Tumor') is none of LV cavity, Myocardium, Left atrium; rename it in ITK-SNAP's label "
               "editor (e.g. 'LV cavity') or clear it, or relabel it to 1-3"),
 ])
@@ -342,3 +344,12 @@ def test_a_workspace_label_camus_does_not_label_is_to_be_cleared_and_an_unknown_
     with pytest.raises(MaskError) as caught:
         read_label_map(path)
     assert str(caught.value).startswith(f"case.itksnap: {said}")
+
+
+def test_a_workspace_label_of_the_septum_or_a_papillary_muscle_reads_as_camus_counts_it(tmp_path):
+    values = small_heart()
+    values[4:26, 6:10] = 4  # the septal side of the wall
+    values[12:16, 14:18] = 5  # a papillary muscle in the cavity
+    table = [(1, "Label 1"), (2, "Label 2"), (3, "Label 3"), (4, "Interventricular septum"), (5, "Papillary muscle")]
+    path, _ = case(tmp_path, values, table)
+    assert np.array_equal(read_label_map(path), small_heart())

@@ -31,6 +31,15 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
     ("Ventricule droit", 0), ("Oreillette droite", 0), ("Atrio destro", 0), ("Ventricolo destro", 0),
     ("Ventriculus dexter", 0), ("Atrium dextrum", 0), ("rechter Ventrikel", 0),
     ("Ventricule gauche", 1), ("Atrio sinistro", 3), ("Miocardio destro", None),
+    # CAMUS's myocardium holds the septum, its cavity the papillary muscles; fat and the atria's
+    # septum are none of ours, whatever else their names say ("epicardial" is no epicardium)
+    ("Interventricular septum", 2), ("Septum", 2), ("Septum interventriculaire", 2), ("Tabique interventricular", 2),
+    ("Setto interventricolare", 2), ("Kammerscheidewand", 2), ("Septal wall", 2), ("LV Epi", 2),
+    ("Papillary muscle", 1), ("Anterolateral papillary muscle", 1), ("Muscle papillaire", 1),
+    ("Músculo papilar", 1), ("Papillarmuskel", 1), ("Trabeculae carneae", 1), ("RV papillary muscle", 0),
+    ("Epicardial fat", None), ("Pericardial fat", None), ("Epicardial adipose tissue", None),
+    ("Graisse épicardique", None), ("Grasa epicárdica", None), ("Epikardiales Fettgewebe", None),
+    ("Interatrial septum", None), ("Atrial septum", None), ("Septum interauriculaire", None), ("Vorhofseptum", None),
 ])
 def test_segments_are_classed_by_their_names(name, expected):
     assert class_of_segment(name) == expected
@@ -528,6 +537,10 @@ AORTA, PERICARDIUM = "SCT^15825003^Aorta", "SCT^76848001^Pericardium"
     ("Right coronary artery", "", "segment 'Right coronary artery' is a structure CAMUS does not label; remove it"),
     ("Péricarde", "", "segment 'Péricarde' is a structure CAMUS does not label; remove it"),
     ("Válvula mitral", "", "segment 'Válvula mitral' is a structure CAMUS does not label; remove it"),
+    ("Epicardial fat", "", "segment 'Epicardial fat' is a structure CAMUS does not label; remove it"),
+    ("Pericardial fat", "", "segment 'Pericardial fat' is a structure CAMUS does not label; remove it"),
+    ("Graisse épicardique", "", "segment 'Graisse épicardique' is a structure CAMUS does not label; remove it"),
+    ("Interatrial septum", "", "segment 'Interatrial septum' is a structure CAMUS does not label; remove it"),
     ("Segment_7", terminology_tags(AORTA), "segment 'Segment_7' (coded Aorta) is a structure CAMUS does not label; "
                                            "remove it"),
     ("Pericardium", terminology_tags(PERICARDIUM), "segment 'Pericardium' is a structure CAMUS does not label; "
@@ -545,3 +558,37 @@ def test_a_structure_camus_does_not_label_is_to_be_removed_and_an_unknown_name_r
         read_label_map(path)
     assert str(caught.value).startswith(f"{path}: {said}")
     assert "\n" not in str(caught.value)
+
+
+def test_a_septum_segment_is_part_of_the_wall_and_papillary_muscles_part_of_the_cavity(tmp_path):
+    labels = small_heart()
+    slicer = heart_in_slicer_values(labels)[0]
+    slicer[4:26, 6:10] = 4  # the septal side of the wall, a segment of its own beside "Myocardium"
+    slicer[12:16, 14:18] = 5  # a papillary muscle inside the cavity, carved out of its segment
+    segments = OURS + [("Interventricular septum", 4, 0), ("Papillary muscle", 5, 0)]
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, slicer[None], segments)
+    assert np.array_equal(read_label_map(path), labels)
+    # drawn over the segments they belong to (in layers of their own), they merge with them
+    over = np.zeros_like(slicer)
+    over[4:26, 6:10], over[12:16, 14:18] = 4, 5
+    write_segmentation(path, np.stack([heart_in_slicer_values(labels)[0], over]),
+                       OURS + [("Interventricular septum", 4, 1), ("Papillary muscle", 5, 1)])
+    assert np.array_equal(read_label_map(path), labels)
+    # but a septum is a band of the wall: drawn into the cavity it overlaps it, as any wall does
+    over[4:26, 6:12] = 4
+    write_segmentation(path, np.stack([heart_in_slicer_values(labels)[0], over]),
+                       OURS + [("Interventricular septum", 4, 1), ("Papillary muscle", 5, 1)])
+    with pytest.raises(MaskError, match="overlaps a segment of"):
+        read_label_map(path)
+
+
+def test_an_epicardial_fat_segment_is_not_the_epicardium_even_where_it_holds_the_cavity(tmp_path):
+    labels = small_heart()
+    layers = np.zeros((2, *labels.shape), np.uint8)
+    layers[0][labels > 0] = 1  # fat drawn as a filled area over the whole heart
+    layers[1] = heart_in_slicer_values(labels)[0]
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, layers, [("Epicardial fat", 1, 0)] + [(n, v, 1) for n, v, _ in OURS])
+    with pytest.raises(MaskError, match="segment 'Epicardial fat' is a structure CAMUS does not label; remove it"):
+        read_label_map(path)
