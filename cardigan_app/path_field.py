@@ -12,14 +12,20 @@ from .icons import icon
 
 
 class PathField(QWidget):
-    """``mode``: ``folder``, ``file`` (open), ``save`` or ``file+folder`` (both buttons)."""
+    """``mode``: ``folder``, ``file`` (open), ``save`` or ``file+folder`` (both buttons: a path
+    that may be a file or a folder, a model say). ``folder_caption``: the folder dialog's title
+    when it differs from the file dialog's. ``folder_is_item``: a chosen folder is one item among
+    its neighbours (a model's run folder), so the next dialog opens beside it, not inside it."""
 
     pathChanged = Signal(str)  # the text, whenever it changes
 
     def __init__(self, mode: str = "folder", caption: str = "Choose", file_filter: str = "All files (*)",
-                 placeholder: str = "", parent: QWidget | None = None, kind: str | None = None) -> None:
+                 placeholder: str = "", parent: QWidget | None = None, kind: str | None = None,
+                 folder_caption: str | None = None, folder_is_item: bool = False) -> None:
         super().__init__(parent)
         self.mode, self.caption, self.file_filter = mode, caption, file_filter
+        self.folder_caption = folder_caption or caption
+        self.folder_is_item = folder_is_item
         self.kind = kind  # which remembered folder an empty field starts from (see folders.py)
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
@@ -55,7 +61,7 @@ class PathField(QWidget):
         path = self.path()
         if path is None:
             return folders.start_folder(self.kind) if self.kind else ""
-        return str(path if path.is_dir() else path.parent)
+        return str(path if path.is_dir() and not self.folder_is_item else path.parent)
 
     def pick_file(self) -> None:
         if self.mode == "save":
@@ -68,8 +74,8 @@ class PathField(QWidget):
                 folders.remember(self.kind, name)
 
     def pick_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.caption, self._start())
+        folder = QFileDialog.getExistingDirectory(self, self.folder_caption, self._start())
         if folder:
             self.set_path(folder)
             if self.kind:
-                folders.remember(self.kind, folder)
+                folders.remember(self.kind, Path(folder).parent if self.folder_is_item else folder)

@@ -178,6 +178,41 @@ def test_the_export_size_follows_the_model_chosen_in_the_dialog_until_it_is_set(
     assert dialog.size.value() == 96 and dialog.chosen_size() == 96
 
 
+def test_a_model_folder_can_be_browsed_to_in_the_export_dialog(qtbot, tmp_path, monkeypatch):
+    """The model field could only browse to files, though a run folder or an NVlabs checkpoints
+    folder is a model too: its Folder\u2026 button picks one, its size is read from it, and the
+    next folder dialog opens beside it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from cardigan_app import folders
+    from cardigan_app.data_tools.export_dialog import FILE_ITEM
+    from cardigan_app.testing import make_model_file
+
+    run = tmp_path / "runs" / "wide"
+    (run / "checkpoints").mkdir(parents=True)
+    make_model_file(run / "model.safetensors", image_size=128)
+    dialog = ExportDialog(current_model="simulator", device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.model.setCurrentIndex(dialog.model.findData(FILE_ITEM))
+    asked: list[tuple[str, str]] = []
+
+    def pick(parent, caption, start, *rest):
+        asked.append((caption, start))
+        return str(run)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", pick)
+    monkeypatch.setattr(folders, "_settings", None)
+    monkeypatch.setattr(folders, "_memory", {})
+    [folder_button] = [b for b in dialog.model_file.buttons if b.text() == "Folder\u2026"]
+    folder_button.click()
+    assert asked[0][0] == "Model folder"
+    assert dialog.model_spec() == str(run) and dialog.problem() != "choose a model file or folder"
+    assert dialog.size.value() == 128 and "masks 128 px (the model's own size)" in dialog.plan.text()
+    assert folders.start_folder("models") == str(run.parent)  # the next dialog shows its neighbours
+    folder_button.click()
+    assert asked[1][1] == str(run.parent)
+
+
 def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model, monkeypatch):
     """The tooltips restated each layout apart from the engine's own lines, so the two could
     drift (the NIfTI tip left out database_split/)."""

@@ -17,7 +17,9 @@ each image drawn at the model's size and resampled to it; the plan under the pat
 chosen layout will write in the folder is said under it too, in the engine's names
 (:func:`engine.export.layout_line`; each layout's tooltip is
 :func:`engine.export.layout_description`), and the result names the file or folder written
-(:func:`engine.export.main_output`).
+(:func:`engine.export.main_output`). The model is one of the list, or a model file or folder
+(a training run, its checkpoints folder, an NVlabs SPADE checkpoints folder) picked with the
+field's File… or Folder… button, as the studio's Model › Open model folder… opens one.
 """
 
 from __future__ import annotations
@@ -84,9 +86,14 @@ class ExportDialog(JobDialog):
         for spec in builtin_models():
             if spec != current_model:
                 self.model.addItem(display_name(spec), spec)
-        self.model.addItem("Model file\u2026", FILE_ITEM)
-        self.model_file = PathField("file", "Model file", FILE_DIALOG_FILTER, kind="models",
-                                    placeholder="a .safetensors model or *_net_G.pth")
+        self.model.addItem("Model file or folder\u2026", FILE_ITEM)
+        self.model_file = PathField("file+folder", "Model file", FILE_DIALOG_FILTER, kind="models",
+                                    placeholder="a .safetensors model, *_net_G.pth, or a run or checkpoints folder",
+                                    folder_caption="Model folder", folder_is_item=True)
+        file_button, folder_button = self.model_file.buttons
+        file_button.setToolTip("A model file: a .safetensors model or an NVlabs *_net_G.pth checkpoint")
+        folder_button.setToolTip("A model folder: a training run (its model file) or an NVlabs SPADE "
+                                 "checkpoints folder")
 
         self.use_random = QRadioButton("Generated patients")
         self.use_random.setToolTip("Random anatomies from the mask generator: 2CH and 4CH at ED and ES each")
@@ -275,7 +282,7 @@ class ExportDialog(JobDialog):
 
     def problem(self) -> str | None:
         if self.model_spec() is None:
-            return "choose a model file"
+            return "choose a model file or folder"
         if self.use_masks.isChecked() and self.masks.path() is None:
             return "choose a folder of masks"
         if self.output.path() is None:
