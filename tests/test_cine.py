@@ -747,9 +747,9 @@ def test_a_cine_export_asked_to_stop_within_a_loop_stops_there_and_leaves_what_w
     thrown_away = []  # the files the staging folder held when it was thrown away
     discard = staging.discard
 
-    def recording(folder):
+    def recording(folder, made=()):
         thrown_away.extend(p.name for p in folder.rglob("*") if p.is_file() and p.name != staging.WRITER_LOCK)
-        discard(folder)
+        discard(folder, made)
 
     monkeypatch.setattr(staging, "discard", recording)
 

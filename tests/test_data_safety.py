@@ -273,3 +273,31 @@ def test_a_ctrl_c_between_moving_the_old_dataset_aside_and_the_new_one_in_puts_t
     assert aside, "the old dataset was never moved aside"
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == listed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing aside, no staging left
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), OSError(28, "No space left on device")])
+def test_a_run_that_writes_nothing_leaves_no_empty_parent_folders_it_made(tmp_path, stop):
+    """The output's missing parents were made for the staging folder and left behind, empty,
+    when the run was interrupted or failed: only the staging folder was removed."""
+    (tmp_path / "kept").mkdir()  # a parent that was there before stays, empty or not
+    out = tmp_path / "kept" / "a" / "b" / "c"
+
+    def stopped(update):
+        if update.done:
+            raise stop
+
+    with pytest.raises((KeyboardInterrupt, DataError)):
+        write_phantom(out, count=2, size=64, seed=0, progress=stopped, workers=1)
+    assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
+
+
+def test_a_parent_folder_something_else_was_put_in_meanwhile_stays(tmp_path):
+    out = tmp_path / "a" / "b" / "c"
+
+    def stopped(update):
+        (tmp_path / "a" / "other.txt").write_text("not ours")  # another program's file beside ours
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_phantom(out, count=2, size=64, seed=0, progress=stopped, workers=1)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["a", "a/other.txt"]

@@ -3,6 +3,9 @@
 A run that fails or is interrupted leaves at most a hidden ``.<name>.*.partial`` folder,
 never something that looks like a finished dataset; an existing dataset is replaced only
 with ``overwrite`` and only if it is one (has a manifest), so a typo cannot wipe a folder.
+The missing parent folders of the output are made for the staging folder, and when the
+staging is discarded those it made are removed again if still empty (``--out a/b/c`` that
+wrote nothing leaves no empty ``a/b``); a parent that was there before is never touched.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -175,23 +178,51 @@ def restore_replaced(out: Path) -> list[Path]:
     return restored
 
 
-def make_staging(out: Path) -> Path:
-    """A fresh hidden folder beside ``out`` with the split/img|label tree."""
+def make_staging(out: Path) -> tuple[Path, list[Path]]:
+    """A fresh hidden folder beside ``out`` with the split/img|label tree, and the parent
+    folders of ``out`` made for it (outermost first: :func:`make_folders`), which
+    :func:`discard` removes again while they are empty."""
+    made: list[Path] = []
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(out.parent)
         remove_abandoned_staging(out)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
         make_public(staging, directory=True)
     except OSError as exc:
+        remove_empty_folders(made)
         raise DataError(describe_os_error(exc, out)) from None
     try:
         for split in SPLITS:
             (staging / split / IMAGE_DIR).mkdir(parents=True)
             (staging / split / LABEL_DIR).mkdir(parents=True)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(staging, made)
         raise DataError(describe_os_error(exc, out)) from None
-    return staging
+    return staging, made
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; the folders this made, outermost first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
+
+
+def remove_empty_folders(made: Sequence[Path]) -> None:
+    """Remove the folders in ``made`` (outermost first, as :func:`make_folders` lists them),
+    innermost first, while they are empty: one something else was put in since (another
+    run's output beside ours) stays, and so do the folders around it."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return
 
 
 def remove_empty_splits(staging: Path) -> list[str]:
@@ -230,16 +261,18 @@ def commit(staging: Path, out: Path, overwrite: bool) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def discard(staging: Path | None) -> None:
+def discard(staging: Path | None, made: Sequence[Path] = ()) -> None:
+    """Delete ``staging`` and then the parent folders made for it (``made``) that it leaves empty."""
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
+    remove_empty_folders(made)
 
 
 @contextmanager
 def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
     """A staging folder for ``out`` (see :func:`make_staging`): committed to ``out`` when the
     block ends normally, discarded when it raises or is interrupted."""
-    staging = make_staging(out)
+    staging, made = make_staging(out)
     lock = None
     try:
         lock = open(staging / WRITER_LOCK, "a+")
@@ -252,7 +285,7 @@ def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
     except (OSError, RuntimeError, CardiganError) as exc:
         if lock is not None:
             lock.close()
-        discard(staging)
+        discard(staging, made)
         if isinstance(exc, OSError) or is_disk_full(exc):  # a writer's own error: name the output,
             # not the hidden staging file it was writing (an atomic file's error names that)
             raise DataError(describe_os_error(exc, out)) from None
@@ -260,5 +293,5 @@ def staged_dataset(out: Path, overwrite: bool) -> Iterator[Path]:
     except BaseException:
         if lock is not None:
             lock.close()
-        discard(staging)
+        discard(staging, made)
         raise
