@@ -20,6 +20,7 @@ from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
+from engine.cine.writers import frames_loop_folder
 from engine.data.dicom_echo import dicom_files_in
 from engine.errors import CardiganError
 from engine.labels import LABELS
@@ -903,12 +904,14 @@ class MainWindow(QMainWindow):
         return sum(bool(self.open_any(Path(path))) for path in paths)
 
     def open_any(self, path: Path) -> bool:
-        """Open what a dropped path is: a model, a mask, an image to trace over, or a prepared
-        dataset folder."""
+        """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's
+        PNG frames (its folder, read as File > Open reads it), or a prepared dataset folder."""
         if path.is_dir():
             if DatasetFolder(path).is_dataset():
                 self.show_dataset_panel()
                 return self.dataset_browser.open_folder(path)
+            if frames_loop_folder(path) is not None:  # File > Export > Cine loop's PNG frames
+                return self.files.open_path(path)
             scans = dicom_files_in(path)
             if scans and not any(path.glob("*_net_G.pth")):  # a scanner's or PACS export
                 return self.files.trace_from_folder(path)

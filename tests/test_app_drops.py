@@ -1,0 +1,63 @@
+"""What a drop onto the studio's window does, for each kind of thing the window takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from engine.cine import write_loop
+from test_app_files import prompts, some_labels  # noqa: F401 - the fixture is used by name
+
+pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+
+
+def drop_on(window, paths: list[Path]) -> bool:
+    """Drag ``paths`` over the window and drop them; whether the window took the drag."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    if not enter.isAccepted():
+        return False
+    QApplication.sendEvent(window, QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    return True
+
+
+@pytest.fixture
+def models_loaded(window, monkeypatch) -> list[str]:
+    """The models the window was asked to load (none is loaded: a model error would say it)."""
+    asked: list[str] = []
+    monkeypatch.setattr(window, "load_model", asked.append)
+    return asked
+
+
+def a_loop(frames: int = 4, size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(images, masks) of a loop whose LV cavity grows and shrinks, so ED and ES differ."""
+    masks = np.zeros((frames, size, size), np.uint8)
+    for frame in range(frames):
+        half = 8 + 4 * min(frame, frames - 1 - frame)
+        masks[frame, 32 - half:32 + half, 32 - half:32 + half] = 2
+        masks[frame, 34 - half:30 + half, 34 - half:30 + half] = 1
+    images = np.random.default_rng(0).integers(0, 256, masks.shape).astype(np.uint8)
+    return images, masks
+
+
+def test_a_dropped_folder_of_png_frames_opens_as_the_loop_it_is(window, tmp_path, prompts, models_loaded):
+    """The folder is neither a dataset nor a DICOM export, so it was handed to the model
+    loader, and the user got a model error instead of the loop."""
+    images, masks = a_loop()
+    write_loop(tmp_path / "loop_frames", images, masks, 10.0)
+    assert drop_on(window, [tmp_path / "loop_frames"])
+    assert models_loaded == [] and prompts["warning"] == []
+    ed, es = window.key_frames.frames["ED"], window.key_frames.frames["ES"]
+    assert window.document is ed and ed.path == tmp_path / "loop_frames"
+    cavity = (masks == 1).sum(axis=(1, 2))
+    assert (ed.labels == masks[cavity.argmax()]).all() and (es.labels == masks[cavity.argmin()]).all()
+    assert window.references.count == len(images)
