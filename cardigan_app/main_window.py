@@ -25,7 +25,7 @@ from engine.data.dicom_echo import dicom_files_in
 from engine.errors import CardiganError
 from engine.labels import LABELS
 from engine.models.registry import (FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin,
-                                    model_file_of)
+                                    is_model_folder, model_file_of)
 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
@@ -36,7 +36,7 @@ from .cine.timeline import Timeline
 from .contrast import Window, auto_window, own_window
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
-from .dialogs.prompts import Choice, ask_recovery
+from .dialogs.prompts import Choice, ask_recovery, show_error
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
 from .editing.document import Dirty
@@ -63,6 +63,9 @@ APP_NAME = "cardiGAN Studio"
 SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they keep their minimum)
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
+# what a dropped folder may be, said when it is none of them
+NOTHING_TO_OPEN_IN_FOLDER = ("nothing here the studio opens (a prepared dataset, a cine loop's PNG frames, "
+                             "a scanner's DICOM files or an NVlabs SPADE checkpoints folder)")
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
@@ -912,15 +915,22 @@ class MainWindow(QMainWindow):
                 return self.dataset_browser.open_folder(path)
             if frames_loop_folder(path) is not None:  # File > Export > Cine loop's PNG frames
                 return self.files.open_path(path)
-            scans = dicom_files_in(path)
-            if scans and not any(path.glob("*_net_G.pth")):  # a scanner's or PACS export
+            holds_a_model = is_model_folder(path)  # an NVlabs checkpoints folder, a training run
+            if not holds_a_model and dicom_files_in(path):  # a scanner's or PACS export
                 return self.files.trace_from_folder(path)
-            self.load_model(str(path))  # a training run's or NVlabs checkpoints folder
+            if not holds_a_model:
+                self._cannot_open("Cannot open the folder", f"{path}: {NOTHING_TO_OPEN_IN_FOLDER}")
+                return False
+            self.load_model(str(path))
             return True
         if accepts(path):
             self.load_model(str(path))
             return True
         return self.files.open_or_trace(path)
+
+    def _cannot_open(self, title: str, line: str) -> None:
+        show_error(self, title, line)
+        self.statusBar().showMessage(line, 10000)
 
     # -- help ----------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

@@ -61,3 +61,35 @@ def test_a_dropped_folder_of_png_frames_opens_as_the_loop_it_is(window, tmp_path
     cavity = (masks == 1).sum(axis=(1, 2))
     assert (ed.labels == masks[cavity.argmax()]).all() and (es.labels == masks[cavity.argmin()]).all()
     assert window.references.count == len(images)
+
+
+@pytest.mark.parametrize("contents", [[], ["notes.txt"], ["scan.raw", "sub/frame.png"]])
+def test_a_dropped_folder_holding_nothing_the_studio_reads_is_one_line(window, tmp_path, prompts, models_loaded,
+                                                                       contents):
+    """Such a folder went to the model loader, which answered with a model error."""
+    folder = tmp_path / "odds and ends"
+    folder.mkdir()
+    for name in contents:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("not for the studio")
+    before = window.document
+    assert drop_on(window, [folder])
+    assert models_loaded == [] and window.document is before
+    assert len(prompts["warning"]) == 1 and "\n" not in prompts["warning"][0]
+    assert prompts["warning"][0].startswith(f"{folder}: nothing here the studio opens")
+    assert window.statusBar().currentMessage() == prompts["warning"][0]
+
+
+def test_a_dropped_checkpoints_or_run_folder_still_goes_to_the_model_loader(window, tmp_path, prompts, models_loaded):
+    from engine.models.registry import is_model_folder
+
+    nvlabs = tmp_path / "checkpoints" / "camus"
+    nvlabs.mkdir(parents=True)
+    (nvlabs / "latest_net_G.pth").write_bytes(b"")
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)  # a run before its first model: the loader says so
+    for folder in (nvlabs, run, run / "checkpoints"):
+        assert is_model_folder(folder)
+        assert drop_on(window, [folder])
+    assert models_loaded == [str(nvlabs), str(run), str(run / "checkpoints")] and prompts["warning"] == []
+    assert not is_model_folder(tmp_path / "nowhere") and not is_model_folder(nvlabs / "latest_net_G.pth")

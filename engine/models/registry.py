@@ -23,7 +23,7 @@ from .. import resources
 from ..errors import ModelFileError
 from .handle import GeneratorModel
 from .modelfile import RUN_MODEL_NAME, load_model_file, native_size_in_file
-from .nvlabs import import_nvlabs, nvlabs_native_size, run_model_in
+from .nvlabs import RUN_STATES, import_nvlabs, nvlabs_native_size, run_model_beside, run_model_in
 
 BUILTIN_MODELS = ("simulator", "demo")
 BUILTIN_NAMES = {"simulator": "Simulator (built in)", "demo": "Demo model (bundled)"}
@@ -87,6 +87,19 @@ def model_file_of(spec: str | Path) -> str | Path:
     path = Path(spec).expanduser()
     model = run_model_in(path) if path.is_dir() else None
     return spec if model is None else model
+
+
+def is_model_folder(path: str | Path) -> bool:
+    """Whether the folder ``path`` is one :func:`open_model` takes as a model, or refuses by
+    what it is: an NVlabs SPADE checkpoints folder (``*_net_G.pth``), a training run folder or
+    its checkpoints folder. Any other folder holds no model."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return False
+    if any(folder.glob("*_net_G.pth")):
+        return True
+    run_model = run_model_beside(folder)
+    return run_model.is_file() or (run_model.parent / RUN_STATES).is_dir()
 
 
 def open_model(spec: str | Path):
