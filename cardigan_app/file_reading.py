@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 READ_AT_ONCE_BYTES = 8 * 1024 * 1024
 # files named as one of these formats are not looked into for a DICOM marker (one open less)
-NOT_DICOM_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".nii", ".nii.gz", ".nrrd",
+NOT_DICOM_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".nii", ".nii.gz", ".nrrd", ".nhdr",
                       ".mhd", ".mha", ".h5", ".hdf5", ".itksnap")
 
 

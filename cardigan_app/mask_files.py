@@ -28,7 +28,7 @@ from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
-from .file_reading import FileReader, Stamp, TooLargeHere, read_at_once, read_here
+from .file_reading import NOT_DICOM_SUFFIXES, FileReader, Stamp, TooLargeHere, read_at_once, read_here
 from .wording import studio_line
 
 
@@ -70,8 +70,13 @@ def is_mask_file(path: Path | str) -> bool:
 
 def is_picture_file(path: Path | str) -> bool:
     """A file the studio can open to trace over that cannot be a label map: a picture by its
-    name, or a DICOM echo by its name or, a scanner's with no suffix, by its content."""
-    return str(path).lower().endswith(TRACE_SUFFIXES) or is_dicom_file(path)
+    name, or a DICOM echo by its name or, a scanner's with no suffix, by its content. A file
+    named as another format (a label PNG, a volume, a loop's HDF5 file) is not opened to be
+    told."""
+    name = str(path).lower()
+    if name.endswith(TRACE_SUFFIXES):
+        return True
+    return not name.endswith(NOT_DICOM_SUFFIXES) and is_dicom_file(path)
 
 
 def reference_frames(path: Path | None) -> np.ndarray | None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.cine import write_loop
+from engine.maskio import write_label_png
 from test_app_files import prompts, some_labels  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
@@ -93,3 +94,39 @@ def test_a_dropped_checkpoints_or_run_folder_still_goes_to_the_model_loader(wind
         assert drop_on(window, [folder])
     assert models_loaded == [str(nvlabs), str(run), str(run / "checkpoints")] and prompts["warning"] == []
     assert not is_model_folder(tmp_path / "nowhere") and not is_model_folder(nvlabs / "latest_net_G.pth")
+
+
+@pytest.fixture
+def opens(monkeypatch) -> list[str]:
+    """The names of the files opened through Python's ``open`` (a DICOM marker looked for,
+    a PNG decoded), in order."""
+    import builtins
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        opened.append(Path(file).name if isinstance(file, (str, Path)) else "")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    return opened
+
+
+def test_a_dropped_label_png_is_opened_once(window, tmp_path, prompts, opens):
+    """Every dropped file without a picture's name was opened to look for a DICOM marker
+    first, a label PNG too, though its name says it is no DICOM file."""
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    opens.clear()
+    assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
+    assert opens.count("mask.png") == 1
+
+
+def test_a_scanners_dicom_file_without_a_suffix_is_still_told_by_its_marker(window, tmp_path, prompts):
+    from cardigan_app.mask_files import is_picture_file
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    us_dataset(scanner_frames(2)).save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    assert is_picture_file(tmp_path / "IM_0001")
+    assert window.open_any(tmp_path / "IM_0001") and window.references.count == 2
