@@ -3,7 +3,8 @@
 A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded; a NIfTI or
 MetaImage file: its voxels; a loop's HDF5 file: its datasets) is read where it is asked for: it
 takes a blink, and the caller gets its answer at once. A larger one is read on a worker thread
-while the window stays live, with a busy cursor and a status line. An HDF5 file is not opened
+while the window stays live, with a busy cursor and a status line that gives its size on
+disk and, when known and larger, what it holds decoded (:func:`reading_line`). An HDF5 file is not opened
 to be sized: :func:`read_here` reads it under :func:`engine.cine.writers.decoded_at_most`, so
 the open that reads a small loop is the one that finds a large one too large, which then goes
 to the worker thread. One read runs at a time; asking for another supersedes it, and the older
@@ -53,24 +54,70 @@ def read_at_once(path: Path) -> bool:
     loop's PNG frames (its folder or one of its label frames) by all its frames together. A
     loop's HDF5 file passes by its size on disk: the read itself sizes its datasets
     (:func:`read_here`)."""
+    if frames_loop_folder(path) is None:
+        try:
+            if path.stat().st_size > READ_AT_ONCE_BYTES:
+                return False
+        except OSError:
+            return True
+    decoded = decoded_size(path)
+    return decoded is None or decoded <= READ_AT_ONCE_BYTES
+
+
+def decoded_size(path: Path) -> int | None:
+    """How many bytes ``path`` holds once decoded, told without reading its data: a PNG-frames
+    loop's frames (its folder or one of its label frames), a NIfTI or MetaImage file's voxels,
+    a DICOM file's frames; None for anything else (an HDF5 loop is sized by the read itself,
+    :func:`read_here`) or a file that cannot be sized."""
     loop = frames_loop_folder(path)
     if loop is not None:
-        decoded = frames_loop_bytes(loop)
-        return decoded is None or decoded <= READ_AT_ONCE_BYTES
-    try:
-        if path.stat().st_size > READ_AT_ONCE_BYTES:
-            return False
-    except OSError:
-        return True
+        return frames_loop_bytes(loop)
     decoded = volume_data_bytes(path)
     if decoded is None and not path.name.lower().endswith(NOT_DICOM_SUFFIXES) and is_dicom_file(path):
         decoded = decoded_bytes(path)
-    return decoded is None or decoded <= READ_AT_ONCE_BYTES
+    return decoded
+
+
+def size_on_disk(path: Path) -> int:
+    """The bytes ``path`` takes on disk: a file's, all the frames of a PNG-frames loop's
+    folder; 0 for what cannot be sized."""
+    try:
+        if path.is_dir():
+            return sum(file.stat().st_size for file in path.rglob("*.png") if file.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def size_in_words(size: int) -> str:
+    """``size`` bytes as a status line says them: "420 MB", "12 KB"."""
+    return f"{size / 2**10:.0f} KB" if size < 2**20 else f"{size / 2**20:.0f} MB"
+
+
+def reading_line(path: Path, files: list[Path], decoded: int | None = None) -> str:
+    """The status line of a background read of ``files`` for ``path``: their size on disk,
+    and what they hold decoded when that is known and more (a compressed loop of a few
+    megabytes can decode to hundreds). ``decoded``: what the read found already (an HDF5
+    loop's datasets), else each file is sized by :func:`decoded_size`."""
+    files = list(dict.fromkeys(frames_loop_folder(file) or file for file in files))  # a loop's file or folder once
+    on_disk = sum(size_on_disk(file) for file in files)
+    if decoded is None:
+        sizes = [decoded_size(file) for file in files]
+        if any(size is not None for size in sizes):
+            decoded = sum(size_on_disk(file) if size is None else size for size, file in zip(sizes, files))
+    if decoded is None or decoded <= on_disk or size_in_words(decoded) == size_in_words(on_disk):
+        return f"Reading {path.name} ({size_in_words(on_disk)})\u2026"
+    return f"Reading {path.name} ({size_in_words(on_disk)} on disk, {size_in_words(decoded)} decoded)\u2026"
 
 
 class TooLargeHere(Exception):
     """A read tried at once found a file too large for the window's thread (an HDF5 loop
-    whose datasets :func:`read_at_once` could not size without opening it)."""
+    whose datasets :func:`read_at_once` could not size without opening it; ``decoded``: the
+    bytes they hold)."""
+
+    def __init__(self, decoded: int | None = None) -> None:
+        super().__init__(decoded)
+        self.decoded = decoded
 
 
 def read_here(work: Callable[[], Any]) -> Any:
@@ -80,8 +127,8 @@ def read_here(work: Callable[[], Any]) -> Any:
     try:
         with decoded_at_most(READ_AT_ONCE_BYTES):
             return work()
-    except LoopTooLarge:
-        raise TooLargeHere from None
+    except LoopTooLarge as exc:
+        raise TooLargeHere(exc.decoded) from None
 
 
 @dataclass(frozen=True)
@@ -131,9 +178,10 @@ class FileReader:
         return self.reading is not None
 
     def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
-             failed: Callable[[str], None]) -> None:
+             failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None) -> None:
         """Run ``work()`` on a worker thread; ``done(result)`` or ``failed(one_line)`` follows
-        on the GUI thread, unless another read was asked for meanwhile."""
+        on the GUI thread, unless another read was asked for meanwhile. The status line names
+        ``path`` and the size of ``files`` (default: ``path``) as :func:`reading_line` gives it."""
         self._token += 1
         token = self._token
         if self._task is not None:
@@ -145,8 +193,7 @@ class FileReader:
         if not self._busy_cursor:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             self._busy_cursor = True
-        megabytes = path.stat().st_size / 2**20 if path.exists() else 0
-        self._message = f"Reading {path.name} ({megabytes:.0f} MB)\u2026"
+        self._message = reading_line(path, files or [path], decoded)
         self.window.statusBar().showMessage(self._message)
         task.start()
 

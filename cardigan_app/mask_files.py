@@ -366,11 +366,12 @@ class MaskFiles:
         reader's worker thread and ``show`` its result when it arrives, unless a newer action
         won meanwhile (:meth:`_when_still_wanted`); a problem is one line under ``title``.
         True when shown, or when the read has started."""
+        decoded = None  # what the files hold decoded, when a read tried here found it
         if all(read_at_once(file) for file in files):
             try:
                 result = read_here(work)
-            except TooLargeHere:
-                pass  # an HDF5 loop that decodes to far more than its file holds: read on the worker
+            except TooLargeHere as exc:  # an HDF5 loop that decodes to far more than its file holds
+                decoded = exc.decoded
             except CardiganError as exc:
                 self._read_failed(title, studio_line(exc))
                 return False
@@ -378,7 +379,7 @@ class MaskFiles:
                 return show(result)
         stamp = Stamp.of(self.window)
         self.reader.read(path, work, lambda result: self._when_still_wanted(stamp, path, lambda: show(result)),
-                         lambda message: self._read_failed(title, message))
+                         lambda message: self._read_failed(title, message), files, decoded)
         return True
 
     def _show_mask(self, path: Path, read: MaskRead) -> bool:

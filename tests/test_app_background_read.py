@@ -3,6 +3,7 @@ meanwhile wins over the file that arrives late."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -361,3 +362,37 @@ def test_a_compressed_hdf5_loop_is_sized_by_its_datasets_not_its_file(window, tm
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", decoded)  # small decoded: at once, in one open
     assert window.files.open_path(path, confirmed=True) and not window.files.reader.busy
     assert opened == [True] and window.references.count == frames
+
+
+@pytest.mark.parametrize("kind", ["loop.h5", "frames", "loop_gt.nii.gz"])
+def test_a_background_reads_status_line_says_what_a_compressed_loop_holds(window, tmp_path, qtbot, prompts,
+                                                                          monkeypatch, kind):
+    """It gave the size on disk alone, "Reading loop.h5 (0 MB)", for a loop that decodes to
+    many megabytes and takes its time to read."""
+    from engine.cine import write_loop
+    from engine.maskio import write_nifti
+
+    masks = np.zeros((40, 256, 256), np.uint8)
+    masks[:, 64:192, 64:192] = 2
+    masks[:, 80:176, 80:176] = 1
+    images = np.full(masks.shape, 90, np.uint8)  # both compress a hundredfold
+    if kind == "loop_gt.nii.gz":
+        write_nifti(tmp_path / "loop.nii.gz", images)
+        write_nifti(tmp_path / kind, masks)
+    else:
+        write_loop(tmp_path / kind, images, masks, 10.0)
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 2**20)
+    assert window.open_any(tmp_path / kind) and window.files.reader.busy
+    line = window.statusBar().currentMessage()
+    assert re.fullmatch(rf"Reading {kind} \(\d+ KB on disk, 5 MB decoded\)\u2026", line), line
+    finish_reading(window, qtbot)
+    assert window.key_frames.frames["ES"] is not None and window.references.count == 40
+
+
+def test_a_reads_status_line_gives_the_size_on_disk_alone_when_that_is_all_it_knows(tmp_path):
+    (tmp_path / "notes.bin").write_bytes(bytes(3 * 2**20))
+    files = [tmp_path / "notes.bin"]
+    assert file_reading.reading_line(tmp_path / "notes.bin", files) == "Reading notes.bin (3 MB)\u2026"
+    line = file_reading.reading_line(tmp_path / "notes.bin", files, decoded=400 * 2**20)
+    assert line == "Reading notes.bin (3 MB on disk, 400 MB decoded)\u2026"
+    assert file_reading.reading_line(tmp_path / "gone.h5", [tmp_path / "gone.h5"]) == "Reading gone.h5 (0 KB)\u2026"

@@ -287,8 +287,13 @@ def _open_hdf5_loop(path: Path, work):
 
 
 class LoopTooLarge(Exception):
-    """An HDF5 loop read under :func:`decoded_at_most` holds more than that allows. No
-    :class:`CardiganError`: nothing is wrong with the file, the caller reads it elsewhere."""
+    """An HDF5 loop read under :func:`decoded_at_most` holds more than that allows
+    (``decoded``: the bytes its asked-for datasets hold). No :class:`CardiganError`: nothing
+    is wrong with the file, the caller reads it elsewhere."""
+
+    def __init__(self, path: Path, decoded: int) -> None:
+        super().__init__(path)
+        self.decoded = decoded
 
 
 _DECODED_AT_MOST: ContextVar[int | None] = ContextVar("decoded_at_most", default=None)
@@ -316,8 +321,9 @@ def _hdf5_loop_arrays(f, path: Path, images: bool, masks: bool) -> tuple[np.ndar
                             f"{shapes[0]} and {shapes[1]}")
     wanted = [name for name, asked in zip(HDF5_LOOP_DATASETS, (images, masks)) if asked]
     limit = _DECODED_AT_MOST.get()
-    if limit is not None and sum(f[name].nbytes for name in wanted) > limit:
-        raise LoopTooLarge(path)
+    decoded = sum(f[name].nbytes for name in wanted)
+    if limit is not None and decoded > limit:
+        raise LoopTooLarge(path, decoded)
     return tuple(np.asarray(f[name]) if name in wanted else None for name in HDF5_LOOP_DATASETS)
 
 
