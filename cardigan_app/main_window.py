@@ -43,7 +43,7 @@ from .editing.document import Dirty
 from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
-from .mask_files import MaskFiles, is_mask_file, is_picture_file
+from .mask_files import MaskFiles, is_mask_file, is_picture_file, opened_along
 from .model_watch import ModelFileWatcher
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
@@ -66,6 +66,8 @@ SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they k
 # what a dropped folder may be, said when it is none of them
 NOTHING_TO_OPEN_IN_FOLDER = ("nothing here the studio opens (a prepared dataset, a cine loop's PNG frames, "
                              "a scanner's DICOM files or an NVlabs SPADE checkpoints folder)")
+ONE_AT_A_TIME = ("the window opens one mask, image, loop or folder at a time, with a model if one is dropped "
+                 "with it: drop them one by one")
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
@@ -76,6 +78,14 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     action.setText(f"&{words}")
     keys = keys_in_words(action)
     action.setToolTip(f"{words} ({keys})" if keys else words)
+
+
+def dropped_names(paths: list[Path], most: int = 3) -> str:
+    """``a.png, b.png and c.png`` or ``a.png, b.png, c.png and 2 more``."""
+    names = [path.name for path in paths[:most]]
+    if len(paths) > most:
+        return f"{', '.join(names)} and {len(paths) - most} more"
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
 
 
 class MainWindow(QMainWindow):
@@ -899,7 +909,23 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
-        self.open_any(paths[0])
+        self.open_dropped(paths)
+
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """Open what was dropped: one thing as :meth:`open_any` opens it; a model with one thing
+        more, the model first (as the command line opens them); a mask with files it opens
+        with (its image, its ES frame). Anything else opens nothing and says so in one line:
+        the window shows one mask at a time, and opening the first of several would be
+        half of what was asked."""
+        if len(paths) == 1:
+            return self.open_any(paths[0])
+        models = [path for path in paths if accepts(path) or is_model_folder(path)]
+        others = [path for path in paths if path not in models]
+        main = next((path for path in others if set(others) - {path} <= opened_along(path)), None)
+        if len(models) > 1 or (others and main is None):
+            self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
+            return False
+        return all([self.open_any(path) for path in models + ([main] if main is not None else [])])
 
     def open_paths(self, paths: list[Path]) -> int:
         """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their

@@ -214,6 +214,18 @@ def images_beside(path: Path) -> Path | None:
     return images if images is not None and images.is_file() else None
 
 
+def opened_along(path: Path) -> set[Path]:
+    """The files opening the mask ``path`` may bring along: the image it was written beside
+    (:func:`images_beside`), and a label PNG's ES frame (:meth:`MaskFiles._es_name`) with the
+    image beside that. Dropped with the mask, they ask for nothing more than the mask does."""
+    path = Path(path)
+    along = {images_beside(path)}
+    if path.suffix.lower() == ".png":
+        es = Path(MaskFiles._es_name(path))
+        along |= {es, images_path_for(es)}
+    return {file for file in along if file is not None and file != path}
+
+
 def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
     """A file of unknown kind, read once: what opening it as a mask reads
     (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,

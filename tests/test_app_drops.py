@@ -130,3 +130,45 @@ def test_a_scanners_dicom_file_without_a_suffix_is_still_told_by_its_marker(wind
     us_dataset(scanner_frames(2)).save_as(tmp_path / "IM_0001", enforce_file_format=True)
     assert is_picture_file(tmp_path / "IM_0001")
     assert window.open_any(tmp_path / "IM_0001") and window.references.count == 2
+
+
+def test_two_unrelated_files_dropped_together_open_nothing_and_say_so(window, tmp_path, prompts, models_loaded):
+    """Only the first of them opened, and nothing said the other had been left out."""
+    for name, seed in (("a.png", 1), ("b.png", 2), ("c.png", 3), ("d.png", 4)):
+        write_label_png(tmp_path / name, some_labels(64, seed))
+    before = window.document
+    assert drop_on(window, [tmp_path / "a.png", tmp_path / "b.png"])
+    assert window.document is before and models_loaded == [] and prompts["question"] == []
+    assert prompts["warning"] == ["a.png and b.png: the window opens one mask, image, loop or folder at a time, "
+                                  "with a model if one is dropped with it: drop them one by one"]
+    assert drop_on(window, [tmp_path / name for name in ("a.png", "b.png", "c.png", "d.png")])
+    assert prompts["warning"][-1].startswith("a.png, b.png, c.png and 1 more: ") and window.document is before
+
+
+def test_a_model_dropped_with_a_mask_loads_and_the_mask_opens(window, tmp_path, prompts, models_loaded, tiny_model):
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    assert drop_on(window, [tmp_path / "mask.png", tiny_model])
+    assert models_loaded == [str(tiny_model)] and (window.document.labels == labels).all()
+    assert prompts["warning"] == []
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(tiny_model.read_bytes())
+    assert drop_on(window, [tiny_model, other])  # two models: which one? neither, said
+    assert models_loaded == [str(tiny_model)] and len(prompts["warning"]) == 1
+
+
+def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, tmp_path, prompts, models_loaded):
+    from PIL import Image
+
+    ed, es = some_labels(64, 1), some_labels(64, 2)
+    write_label_png(tmp_path / "p_4CH_ED.png", ed)
+    write_label_png(tmp_path / "p_4CH_ES.png", es)
+    assert drop_on(window, [tmp_path / "p_4CH_ES.png", tmp_path / "p_4CH_ED.png"])  # the pair, in any order
+    assert prompts["warning"] == [] and window.document.path == tmp_path / "p_4CH_ED.png"
+    assert (window.key_frames.frames["ES"].labels == es).all()
+    write_label_png(tmp_path / "x_gt.png", ed)
+    image = np.random.default_rng(3).integers(0, 256, (64, 64)).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "x.png")
+    assert drop_on(window, [tmp_path / "x.png", tmp_path / "x_gt.png"])  # a pair as File > Export writes it
+    assert prompts["warning"] == [] and window.document.path == tmp_path / "x_gt.png"
+    assert (window.reference_image == image).all()
