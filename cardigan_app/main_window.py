@@ -934,7 +934,12 @@ class MainWindow(QMainWindow):
 
     def open_any(self, path: Path) -> bool:
         """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's
-        PNG frames (its folder, read as File > Open reads it), or a prepared dataset folder."""
+        PNG frames (its folder, read as File > Open reads it), or a prepared dataset folder.
+        A path that is gone (a temporary file dropped from another program) is said at once,
+        before the user is asked about unsaved edits for its sake."""
+        if not path.exists() and not accepts(path):  # a model's loader says so for a model
+            self._cannot_open("Cannot open the file", f"{path}: no such file")
+            return False
         if path.is_dir():
             if DatasetFolder(path).is_dataset():
                 self.show_dataset_panel()

@@ -172,3 +172,15 @@ def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, t
     assert drop_on(window, [tmp_path / "x.png", tmp_path / "x_gt.png"])  # a pair as File > Export writes it
     assert prompts["warning"] == [] and window.document.path == tmp_path / "x_gt.png"
     assert (window.reference_image == image).all()
+
+
+def test_a_dropped_file_that_is_gone_is_said_before_unsaved_edits_are_asked_about(window, tmp_path, prompts):
+    """The user was asked whether to save the mask for a file that could not be opened, and
+    when they kept it, the drop ended without a word."""
+    from cardigan_app.testing import drag
+
+    drag(window.canvas, [(5, 5), (30, 5)])
+    assert window.document.modified
+    assert drop_on(window, [tmp_path / "gone.png"])
+    assert prompts["question"] == [] and prompts["warning"] == [f"{tmp_path / 'gone.png'}: no such file"]
+    assert window.document.modified
