@@ -61,7 +61,9 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.nii *.nii
                 "Pictures and GIF loops (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif);;"
                 "NIfTI, MetaImage or NRRD (*.nii *.nii.gz *.mhd *.mha *.nrrd *.nhdr);;"
                 "DICOM from a scanner (*.dcm *.dicom);;All files: a scanner's DICOM files often have no suffix (*)")
-MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".itksnap")  # or an image to trace
+# what a drag over the window is taken for by its name: a mask, a loop's masks (an HDF5 loop
+# as File > Export > Cine loop writes it), a workspace, or an image to trace
+MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".itksnap", ".h5", ".hdf5")
 
 
 def is_mask_file(path: Path | str) -> bool:

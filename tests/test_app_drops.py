@@ -184,3 +184,13 @@ def test_a_dropped_file_that_is_gone_is_said_before_unsaved_edits_are_asked_abou
     assert drop_on(window, [tmp_path / "gone.png"])
     assert prompts["question"] == [] and prompts["warning"] == [f"{tmp_path / 'gone.png'}: no such file"]
     assert window.document.modified
+
+
+
+@pytest.mark.parametrize("name", ["loop.h5", "LOOP.HDF5"])
+def test_a_loops_hdf5_file_dragged_over_the_window_is_taken(window, tmp_path, prompts, name):
+    """The drag was refused: the name was no mask's, and the file held no DICOM marker."""
+    images, masks = a_loop()
+    write_loop(tmp_path / name, images, masks, 10.0)
+    assert drop_on(window, [tmp_path / name])
+    assert window.key_frames.frames["ES"] is not None and window.references.count == len(images)
