@@ -194,3 +194,199 @@ def test_a_loops_hdf5_file_dragged_over_the_window_is_taken(window, tmp_path, pr
     write_loop(tmp_path / name, images, masks, 10.0)
     assert drop_on(window, [tmp_path / name])
     assert window.key_frames.frames["ES"] is not None and window.references.count == len(images)
+
+
+# -- every kind of thing dropped, and what the window does with it --------------------------
+
+def make_label_png(folder: Path) -> Path:
+    write_label_png(folder / "mask.png", some_labels(64))
+    return folder / "mask.png"
+
+
+def make_camus_mhd(folder: Path) -> Path:
+    import SimpleITK as sitk
+
+    sitk.WriteImage(sitk.GetImageFromArray(some_labels(64)), str(folder / "patient0001_4CH_ED_gt.mhd"))
+    return folder / "patient0001_4CH_ED_gt.mhd"
+
+
+def make_nifti_labels(folder: Path) -> Path:
+    from engine.maskio import write_nifti
+
+    write_nifti(folder / "case_gt.nii.gz", some_labels(64))
+    return folder / "case_gt.nii.gz"
+
+
+def make_nrrd(folder: Path) -> Path:
+    import SimpleITK as sitk
+
+    sitk.WriteImage(sitk.GetImageFromArray(some_labels(64)), str(folder / "case.nrrd"))
+    return folder / "case.nrrd"
+
+
+def make_slicer_segmentation(folder: Path) -> Path:
+    from slicer_files import write_segmentation
+
+    write_segmentation(folder / "case.seg.nrrd", some_labels(64)[None],
+                       [("LV cavity", 1, 0), ("Myocardium", 2, 0), ("Left atrium", 3, 0)])
+    return folder / "case.seg.nrrd"
+
+
+def make_itksnap_workspace(folder: Path) -> Path:
+    from engine.itksnap_workspace import write_workspace
+    from engine.maskio import write_nifti
+
+    images, _ = a_loop()
+    write_nifti(folder / "loop.nii.gz", images)
+    write_nifti(folder / "loop_seg.nii.gz", some_labels(64))
+    write_workspace(folder / "case.itksnap", folder / "loop.nii.gz", folder / "loop_seg.nii.gz")
+    return folder / "case.itksnap"
+
+
+def make_hdf5_loop(folder: Path) -> Path:
+    write_loop(folder / "loop.h5", *a_loop(), 10.0)
+    return folder / "loop.h5"
+
+
+def make_nifti_loop(folder: Path) -> Path:
+    write_loop(folder / "loop.nii.gz", *a_loop(), 10.0)  # loop.nii.gz and its masks, loop_gt.nii.gz
+    return folder / "loop_gt.nii.gz"
+
+
+def make_png_frames_loop(folder: Path) -> Path:
+    write_loop(folder / "loop_frames", *a_loop(), 10.0)
+    return folder / "loop_frames"
+
+
+def make_png_frames_label_frame(folder: Path) -> Path:
+    return make_png_frames_loop(folder) / "label" / "frame_000.png"
+
+
+def make_dataset_folder(folder: Path) -> Path:
+    from test_app_files import make_dataset
+
+    make_dataset(folder / "camus256")
+    return folder / "camus256"
+
+
+def make_model_file(folder: Path) -> Path:
+    from cardigan_app.testing import make_model_file as write_model
+
+    return write_model(folder / "model.safetensors")
+
+
+def make_nvlabs_folder(folder: Path) -> Path:
+    (folder / "camus").mkdir()
+    (folder / "camus" / "latest_net_G.pth").write_bytes(b"")
+    (folder / "camus" / "opt.txt").write_text("ngf: 64\n")
+    return folder / "camus"
+
+
+def echo_frames(count: int = 3) -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 256, (count, 64, 64)).astype(np.uint8)
+
+
+def make_echo_png(folder: Path) -> Path:
+    from PIL import Image
+
+    Image.fromarray(echo_frames()[0]).save(folder / "echo.png")
+    return folder / "echo.png"
+
+
+def make_echo_gif(folder: Path) -> Path:
+    from PIL import Image
+
+    frames = [Image.fromarray(frame) for frame in echo_frames()]
+    frames[0].save(folder / "echo.gif", save_all=True, append_images=frames[1:])
+    return folder / "echo.gif"
+
+
+def make_dicom_file(folder: Path, name: str = "IM_0001.dcm") -> Path:
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    us_dataset(scanner_frames(2)).save_as(folder / name, enforce_file_format=True)
+    return folder / name
+
+
+def make_scanner_file(folder: Path) -> Path:
+    return make_dicom_file(folder, "IM_0001")
+
+
+def make_dicom_folder(folder: Path) -> Path:
+    (folder / "export").mkdir()
+    make_dicom_file(folder / "export", "IM_0001")
+    return folder / "export"
+
+
+def make_nifti_image(folder: Path) -> Path:
+    from engine.maskio import write_nifti
+
+    write_nifti(folder / "echo.nii.gz", echo_frames())
+    return folder / "echo.nii.gz"
+
+
+def make_gone_file(folder: Path) -> Path:
+    return folder / "gone.png"
+
+
+def make_empty_folder(folder: Path) -> Path:
+    (folder / "empty").mkdir()
+    return folder / "empty"
+
+
+def make_text_file(folder: Path) -> Path:
+    (folder / "notes.txt").write_text("not for the studio")
+    return folder / "notes.txt"
+
+
+def what_the_window_did(window, before, path: Path, models: list[str], prompts) -> str:
+    """What a drop did, in the words of the table below."""
+    if models:
+        return "model loaded" if models == [str(path)] else f"models {models}"
+    if prompts["warning"]:
+        return "one line" if len(prompts["warning"]) == 1 and "\n" not in prompts["warning"][0] else "lines"
+    if window.dataset_browser.root == path:
+        return "dataset browser"
+    if window.document is before:
+        return "nothing"
+    if window.document.path is None:
+        return "image to trace" if window.reference_image is not None else "untitled"
+    if window.key_frames.frames["ES"] is not None:
+        return "loop's key frames" if window.references.count == 4 else "key frames without the loop's images"
+    return "mask over its image" if window.reference_image is not None else "mask"
+
+
+DROPS = [  # (what is dropped, what the window does)
+    (make_label_png, "mask"),
+    (make_camus_mhd, "mask"),
+    (make_nifti_labels, "mask"),
+    (make_nrrd, "mask"),
+    (make_slicer_segmentation, "mask"),
+    (make_itksnap_workspace, "mask over its image"),
+    (make_hdf5_loop, "loop's key frames"),
+    (make_nifti_loop, "loop's key frames"),
+    (make_png_frames_loop, "loop's key frames"),
+    (make_png_frames_label_frame, "loop's key frames"),
+    (make_dataset_folder, "dataset browser"),
+    (make_model_file, "model loaded"),
+    (make_nvlabs_folder, "model loaded"),
+    (make_echo_png, "image to trace"),
+    (make_echo_gif, "image to trace"),
+    (make_dicom_file, "image to trace"),
+    (make_scanner_file, "image to trace"),
+    (make_dicom_folder, "image to trace"),
+    (make_nifti_image, "image to trace"),
+    (make_gone_file, "one line"),
+    (make_empty_folder, "one line"),
+    (make_text_file, "drag refused"),
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), DROPS, ids=[make.__name__.removeprefix("make_") for make, _ in DROPS])
+def test_what_each_kind_of_dropped_thing_does(window, tmp_path, prompts, models_loaded, qtbot, make, expected):
+    path = make(tmp_path)
+    before = window.document
+    taken = drop_on(window, [path])
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    did = what_the_window_did(window, before, path, models_loaded, prompts) if taken else "drag refused"
+    assert did == expected, prompts["warning"]
