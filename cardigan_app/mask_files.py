@@ -702,7 +702,8 @@ class MaskFiles:
             menu.addAction("No recent files").setEnabled(False)
 
     def _open_recent(self, name: str) -> None:
-        if not Path(name).is_file():
+        """A recent mask: a file, or a cine loop's PNG-frames folder (remembered as the loop)."""
+        if not (Path(name).is_file() or frames_loop_folder(name) is not None):
             self.window.settings.remove_recent_file(name)
             show_error(self.window, "Cannot open the mask", f"{name}: the file no longer exists")
             return

@@ -390,3 +390,17 @@ def test_what_each_kind_of_dropped_thing_does(window, tmp_path, prompts, models_
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
     did = what_the_window_did(window, before, path, models_loaded, prompts) if taken else "drag refused"
     assert did == expected, prompts["warning"]
+
+
+def test_a_png_frames_loop_opens_again_from_the_recent_files(window, tmp_path, prompts):
+    """The loop is remembered as its folder, which Open recent took for a file gone."""
+    images, masks = a_loop()
+    write_loop(tmp_path / "loop_frames", images, masks, 10.0)
+    assert drop_on(window, [tmp_path / "loop_frames"])
+    assert window.settings.recent_files()[0] == str(tmp_path / "loop_frames")
+    write_label_png(tmp_path / "other.png", some_labels(64))
+    assert window.files.open_path(tmp_path / "other.png")  # another mask in between
+    window.files.fill_recent_menu(window.menus.recent)
+    window.menus.recent.actions()[1].trigger()
+    assert prompts["warning"] == [] and window.document.path == tmp_path / "loop_frames"
+    assert window.references.count == len(images)
