@@ -1,13 +1,15 @@
 """The central area: the mask canvas, the synthesized image and the real image, side by side.
 
 Each pane has a slim header with the controls that act on it; the panes' zoom and pan are
-linked so the same anatomy stays under the pointer in all of them.
+linked so the same anatomy stays under the pointer in all of them. A header too narrow for its
+title and its controls on one line (three panes on a 1280-pixel screen) puts the controls on a
+second line, so no header makes the window wider than a laptop screen.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QScrollArea, QSizePolicy, QSlider,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import theme
@@ -16,6 +18,7 @@ from .canvas.panes import MODE_NAMES, MODES
 from .editing import LabelDocument
 from .state import StudioState
 from .icons import icon
+from .wrapping_row import WrappingRow
 
 
 TITLE_GAP = 10  # pixels between a pane's title and its controls, however narrow the pane
@@ -33,7 +36,9 @@ def percent_slider(value: float, tip: str) -> QSlider:
 
 class FooterStrip(QScrollArea):
     """A row of controls under a view. Narrower than the row (beside the real image on a
-    1280-pixel screen) it scrolls sideways instead of widening the pane and the window."""
+    1280-pixel screen) it scrolls sideways instead of widening the pane and the window; a row
+    that wraps (its height depends on its width) is given the height it needs at the strip's
+    width."""
 
     def __init__(self, row: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,27 +49,43 @@ class FooterStrip(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.horizontalScrollBar().rangeChanged.connect(lambda *_: self.updateGeometry())
+        self._row_height = self._needed_row_height()
 
     def sizeHint(self) -> QSize:
         bar = self.horizontalScrollBar()
         extra = bar.sizeHint().height() if bar.maximum() > 0 else 0
-        return QSize(self.row.sizeHint().width(), self.row.sizeHint().height() + extra)
+        return QSize(self.row.sizeHint().width(), self._needed_row_height() + extra)
 
     def minimumSizeHint(self) -> QSize:
         return QSize(60, self.sizeHint().height())
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        height = self._needed_row_height()
+        if height != self._row_height:  # the row wrapped or unwrapped: ask for its new height
+            self._row_height = height
+            self.updateGeometry()
+
+    def _needed_row_height(self) -> int:
+        if not self.row.hasHeightForWidth():
+            return self.row.sizeHint().height()
+        width = max(self.viewport().width(), self.row.minimumSizeHint().width())
+        return max(self.row.heightForWidth(width), self.row.minimumSizeHint().height())
+
 
 class Pane(QWidget):
-    """A titled frame around one view."""
+    """A titled frame around one view. The header holds the title (and a note beside it) and,
+    on the right, the controls that act on the view; a pane too narrow for both on one line
+    puts the controls on a second line (:class:`~cardigan_app.wrapping_row.WrappingRow`)."""
 
     def __init__(self, title: str, view: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
-        self.header = QHBoxLayout()
+        self.header = WrappingRow(gap=TITLE_GAP)  # the title never runs into the controls beside it
         self.header.setContentsMargins(6, 2, 6, 2)
-        self.header.addWidget(self.title)
-        self.header.addSpacing(TITLE_GAP)  # the title never runs into the controls beside it
-        self.header.addStretch(1)
+        self.header.lead.addWidget(self.title)
+        self.header.lead.addStretch(1)
+        self.header.trail.addStretch(1)  # the controls keep to the right, on either line
         self.view = view
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -75,6 +96,23 @@ class Pane(QWidget):
     def set_title(self, title: str, detail: str = "") -> None:
         """The pane's bold title, with a plain ``detail`` after it (the key frame edited)."""
         self.title.setText(f"<b>{title}</b>" + (f" \u00b7 {detail}" if detail else ""))
+
+    def add_note(self, widget: QWidget) -> None:
+        """Put ``widget`` (a busy note) beside the title, :data:`TITLE_GAP` from it."""
+        self.header.lead.insertSpacing(1, TITLE_GAP)
+        self.header.lead.insertWidget(2, widget)
+
+    def add_controls(self, *widgets: QWidget, spacing: int = 6) -> None:
+        """Put ``widgets`` at the header's right, in this order."""
+        self.header.trail.setSpacing(spacing)
+        for widget in widgets:
+            self.header.trail.addWidget(widget)
+
+    def header_widgets(self) -> list[QWidget]:
+        """The title, the note and the controls the header shows, left to right."""
+        groups = (self.header.lead, self.header.trail)
+        items = (group.itemAt(i) for group in groups for i in range(group.count()))
+        return [item.widget() for item in items if item.widget() is not None and item.widget().isVisibleTo(self)]
 
     def add_footer(self, row: QWidget) -> FooterStrip:
         """Put ``row`` (e.g. the cine timeline) under the view."""
@@ -111,14 +149,10 @@ class Workspace(QSplitter):
         opacity_label = QLabel()  # an icon: the header fits a narrow pane beside the real image
         opacity_label.setPixmap(icon("circle-opacity").pixmap(16, 16))
         opacity_label.setToolTip("Mask opacity: " + self.opacity.toolTip().lower())
-        self.mask_pane.header.setSpacing(6)
-        self.mask_pane.header.addWidget(opacity_label)
-        self.mask_pane.header.addWidget(self.opacity)
-        self.mask_pane.header.addWidget(self.under_mask)
+        self.mask_pane.add_controls(opacity_label, self.opacity, self.under_mask)
 
         # synthesis pane
         self.echo_pane = Pane("Synthesis", self.echo_view)
-        self.echo_pane.header.setSpacing(6)
         self.busy = QLabel("")
         self.busy.setStyleSheet(theme.text_style(theme.BUSY))
         # room for the longest text from the start, so the panes never shift when it shows
@@ -133,9 +167,8 @@ class Workspace(QSplitter):
         self.blend = percent_slider(state.blend, "How much of the mask to blend into the image")
         self.blend.valueChanged.connect(lambda v: state.set("blend", v / 100))
         state.observe("blend", lambda v: self.blend.setValue(round(v * 100)))
-        self.echo_pane.header.insertWidget(2, self.busy)
-        self.echo_pane.header.addWidget(self.mode)
-        self.echo_pane.header.addWidget(self.blend)
+        self.echo_pane.add_note(self.busy)
+        self.echo_pane.add_controls(self.mode, self.blend)
 
         # real-image pane (dataset items)
         self.reference_pane = Pane("Real image", self.reference_view)
@@ -151,9 +184,8 @@ class Workspace(QSplitter):
         self.reference_frame.setMinimumWidth(72)
         self.reference_frame.setMaximumWidth(160)
         self.reference_frame_label = QLabel()
+        self.reference_frame_label.setContentsMargins(0, 0, 4, 0)  # clear of the slider's handle
         self.reference_frame.valueChanged.connect(self._reference_frame_shown)
-        self.reference_pane.header.addWidget(self.reference_frame_label)
-        self.reference_pane.header.addWidget(self.reference_frame)
         self.show_reference_frames(0, 0)
         # the window/level the image is shown at, said only while it is not the image's own
         self.contrast_label = QLabel()
@@ -164,10 +196,8 @@ class Workspace(QSplitter):
         self.contrast_auto, self.contrast_reset = QToolButton(), QToolButton()  # given actions by the window
         for button in (self.contrast_auto, self.contrast_reset):
             button.setAutoRaise(True)
-        self.reference_pane.header.addWidget(self.contrast_label)
-        self.reference_pane.header.addWidget(self.contrast_auto)
-        self.reference_pane.header.addWidget(self.contrast_reset)
-        self.reference_pane.header.addWidget(close)
+        self.reference_pane.add_controls(self.reference_frame_label, self.reference_frame, self.contrast_label,
+                                         self.contrast_auto, self.contrast_reset, close, spacing=0)
         self.reference_pane.hide()
 
         for pane in (self.mask_pane, self.echo_pane, self.reference_pane):

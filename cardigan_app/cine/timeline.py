@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToo
 from .. import theme
 from ..icons import icon
 from ..state import StudioState
+from ..wrapping_row import WrappingRow
 
 REMAKE_DELAY_MS = 900  # after the last edit, a playing loop is made again
 MAKING = "making the loop\u2026"  # the status while a loop is being made
@@ -67,20 +68,22 @@ class Timeline(QWidget):
     def _lay_out(self) -> None:
         """Two rows: play, the frame slider and loop above, the rates and the status below. In
         one row the pane beside the mask on a 1280-pixel screen squashed the slider to its
-        handle and cut the status short."""
+        handle and cut the status short; a pane too narrow for the rates and the status side
+        by side (beside a real image) puts the status on a third line of its own."""
         scrub = QHBoxLayout()
         scrub.addWidget(self.play_button)
         scrub.addWidget(self.slider, 1)
         scrub.addWidget(self.loop)
-        timing = QHBoxLayout()
+        timing = WrappingRow(gap=4)
         for widget in (self.bpm, self.fps):
-            timing.addWidget(widget)
-        timing.addWidget(self.status, 1)
+            timing.lead.addWidget(widget)
+        timing.trail.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.setSpacing(2)
+        scrub.setSpacing(4)
+        timing.lead.setSpacing(4)
         for row in (scrub, timing):
-            row.setSpacing(4)
             layout.addLayout(row)
 
     @staticmethod
