@@ -16,6 +16,7 @@ from . import theme
 from .canvas import EchoView, MaskCanvas, ReferenceView, link_views
 from .canvas.panes import MODE_NAMES, MODES
 from .editing import LabelDocument
+from .elided_label import ElidedLabel
 from .state import StudioState
 from .icons import icon
 from .wrapping_row import WrappingRow
@@ -188,10 +189,10 @@ class Workspace(QSplitter):
         self.reference_frame.valueChanged.connect(self._reference_frame_shown)
         self.show_reference_frames(0, 0)
         # the window/level the image is shown at, said only while it is not the image's own
-        self.contrast_label = QLabel()
+        # cut short ("W 159 · L…") beside a loop's slider, never widening the window
+        self.contrast_label = ElidedLabel(about="The real image's contrast: window width and level (display only)")
         self.contrast_label.setStyleSheet(theme.text_style(theme.MUTED))
-        self.contrast_label.setToolTip("The real image's contrast: window width and level (display only)")
-        self.contrast_label.setMinimumWidth(1)  # cut short beside a loop's slider, never widening the window
+        self.contrast_label.setContentsMargins(4, 0, 0, 0)
         self.contrast_label.hide()
         self.contrast_auto, self.contrast_reset = QToolButton(), QToolButton()  # given actions by the window
         for button in (self.contrast_auto, self.contrast_reset):

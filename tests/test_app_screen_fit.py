@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from cardigan_app.contrast import Window
@@ -105,3 +106,51 @@ def test_the_window_fits_a_laptop_screen(window, qtbot, tmp_path, state):
     width, height = least_size(window)
     assert width <= FITS[0] and height <= FITS[1], f"{state}: at least {width} x {height}"
 
+
+def place_in(widget, ancestor) -> QRect:
+    """Where ``widget`` lies in ``ancestor``'s coordinates."""
+    return QRect(widget.mapTo(ancestor, QPoint(0, 0)), widget.size())
+
+
+def overlapping(widgets, ancestor) -> list[tuple[str, str]]:
+    """Pairs of ``widgets`` that overlap on screen."""
+    places = [(type(w).__name__, place_in(w, ancestor)) for w in widgets]
+    return [(a, b) for i, (a, ra) in enumerate(places) for b, rb in places[i + 1:] if ra.intersects(rb)]
+
+
+def test_at_1280_by_800_over_a_loop_every_header_control_shows_whole_inside_its_pane(window, qtbot, tmp_path):
+    """Three panes on a 1280-pixel screen are too narrow for a title and its controls on one
+    line: the controls take a second line, none squashed or overlapping, none out of the pane;
+    the timeline's status takes a line of its own and shows whole."""
+    played_loop(window, qtbot)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    window.workspace.balance()
+    QApplication.processEvents()
+    ws = window.workspace
+    for pane in (ws.mask_pane, ws.echo_pane, ws.reference_pane):
+        widgets = pane.header_widgets()
+        assert pane.header.wraps(pane.width() - 12), pane.title.text()
+        assert overlapping(widgets, pane) == [], pane.title.text()
+        for widget in widgets:
+            assert pane.rect().contains(place_in(widget, pane)) and widget.width() >= widget.minimumSizeHint().width()
+    assert ws.reference_frame.width() >= ws.reference_frame.minimumWidth()
+    status, strip = window.timeline.status, window.timeline.parentWidget()
+    assert status.width() >= status.fontMetrics().horizontalAdvance(status.text())
+    assert strip.rect().contains(place_in(status, strip))  # not under the strip's edge
+
+
+def test_a_window_and_level_cut_short_ends_in_an_ellipsis_and_tells_itself_whole(qtbot):
+    """Clipped, "W 159 · L 79.5" read "W 159 · L 7": another number. Cut short it ends in "…"
+    and its tooltip gives it whole."""
+    from cardigan_app.elided_label import ElidedLabel
+
+    label = ElidedLabel("W 159 \u00b7 L 79.5", about="The contrast")
+    qtbot.addWidget(label)
+    label.show()
+    label.resize(label.sizeHint())
+    assert label.shown_text() == label.text() and label.toolTip() == "The contrast"
+    label.resize(label.fontMetrics().horizontalAdvance("W 159 \u00b7 L"), label.height())
+    assert label.shown_text().endswith("\u2026") and label.text().startswith(label.shown_text()[:-1])
+    assert label.toolTip() == "W 159 \u00b7 L 79.5\nThe contrast"
+    assert label.minimumSizeHint().width() <= 1
