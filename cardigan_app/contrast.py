@@ -8,6 +8,10 @@ as it is (its own values, :func:`own_window`), and width 1 at level L is a thres
 below L are black, L itself mid-grey, values above L white. Float images hold values in
 [0, 1], as everywhere in the project: their own window is width 1, level 0.5.
 
+Auto (:func:`auto_window`) stretches the image's 1st to 99th percentiles to black and white,
+taken inside the scan (:func:`scan_support`) where the image has one: an echo's fan without
+the black around it, which would otherwise pin the low end at 0 and leave the fan dim.
+
 This is display only: the image is never changed, and no mask, file or undo step sees it.
 No Qt here.
 """
@@ -21,6 +25,9 @@ import numpy as np
 STEPS = 256  # screen grey levels a window is cut into
 AUTO_PERCENTILES = (1.0, 99.0)  # Auto stretches these percentiles of the image to black and white
 WIDEST = 4.0  # a drag widens the window up to this many times the image's own range
+# the share of the image a scan's support must cover for Auto to look only inside it: at least
+# a quarter (not a few bright specks in the dark), at most nearly all (else it is the whole image)
+SUPPORT_SHARE = (0.25, 0.95)
 
 
 @dataclass(frozen=True)
@@ -55,15 +62,45 @@ def narrowest(own: Window) -> float:
     return own.width / STEPS
 
 
-def auto_window(image: np.ndarray, percentiles: tuple[float, float] = AUTO_PERCENTILES) -> Window:
+def scan_support(image: np.ndarray) -> np.ndarray | None:
+    """(H, W) bool: where a (H, W) image holds its scan (an echo's fan, dark pools inside it
+    included: the largest lit piece with its holes filled, :func:`engine.fan.image_support`),
+    or None where it has none to tell from the rest: a support outside :data:`SUPPORT_SHARE`
+    of the image, or an image that is not one plane."""
+    from engine.fan import image_support
+
+    image = np.asarray(image)
+    if image.ndim != 2 or image.size == 0:
+        return None
+    support = image_support(apply_window(image, own_window(image)))  # its grey values as shown
+    return support if usable_support(support) else None
+
+
+def usable_support(support: np.ndarray | None) -> bool:
+    """Whether ``support`` leaves out a clear part of the image yet covers a good part of it."""
+    if support is None or support.size == 0:
+        return False
+    low, high = SUPPORT_SHARE
+    return low <= float(np.mean(support)) <= high
+
+
+def auto_window(image: np.ndarray, percentiles: tuple[float, float] = AUTO_PERCENTILES,
+                support: np.ndarray | None = None) -> Window:
     """A robust stretch: the ``percentiles`` (lower, upper) of the image's values become black
-    and white, so a few saturated or dead pixels do not set the contrast. An integer image's
-    window covers whole grey values; a flat image gets the narrowest window at its value."""
+    and white, so a few saturated or dead pixels do not set the contrast. They are taken inside
+    ``support`` ((H, W) bool: the image's fan record drawn) when it is usable
+    (:func:`usable_support`), else inside the scan the image shows (:func:`scan_support`), else
+    over the whole image.
+    An integer image's window covers whole grey values; a flat image gets the narrowest window
+    at its value."""
     image = np.asarray(image)
     own = own_window(image)
     if image.size == 0:
         return own
-    lo, hi = (float(v) for v in np.percentile(image, percentiles))
+    if not (usable_support(support) and np.shape(support) == image.shape):
+        support = scan_support(image)
+    values = image if support is None else image[support]
+    lo, hi = (float(v) for v in np.percentile(values, percentiles))
     if image.dtype.kind != "f":  # whole values lo..hi, each a full step wide
         lo, hi = float(np.floor(lo)), float(np.ceil(hi)) + 1.0
     width = max(hi - lo, narrowest(own))

@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
 
     # -- the real image's contrast: a view setting, kept while its images stay (never the mask's)
     def auto_contrast(self) -> None:
-        """Stretch the real image's 1-99 % grey values to black and white (A)."""
+        """Stretch the real image's 1-99 % grey values, inside its fan where it has one, to black and white (A)."""
         if self.reference_image is not None:
             self.set_reference_contrast(auto_window(self.reference_image))
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cardigan_app.contrast import (Window, apply_window, auto_window, dragged, narrowest, own_window)
+from cardigan_app.contrast import (Window, apply_window, auto_window, dragged, narrowest, own_window,
+                                   scan_support)
 
 RAMP = np.arange(256, dtype=np.uint8).reshape(16, 16)
 
@@ -112,3 +113,52 @@ def test_a_drag_moves_width_sideways_and_level_up_and_down_within_bounds():
 def test_describe_writes_width_and_level():
     assert Window(256, 128).describe() == "W 256 \u00b7 L 128"
     assert Window(41, 40.5).describe() == "W 41 \u00b7 L 40.5"
+
+
+def fan_image(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """A made-up echo: a fan of tissue (grey 60..180) around a dark pool (10..25), black outside."""
+    from engine.fan import default_fan, fan_mask
+
+    rng = np.random.default_rng(3)
+    fan = fan_mask(default_fan("4CH"), size, size)
+    image = np.where(fan, rng.integers(60, 181, (size, size)), 0).astype(np.uint8)
+    ys, xs = np.mgrid[:size, :size]
+    pool = (ys - size * 0.45) ** 2 + (xs - size * 0.5) ** 2 < (size * 0.12) ** 2
+    image[pool & fan] = rng.integers(10, 26, int((pool & fan).sum()))
+    return image, fan
+
+
+def test_auto_on_an_echo_stretches_the_fan_not_the_black_around_it():
+    """The black outside the fan (a third of the picture) pinned the low end at 0: the fan's
+    darkest grey (the pool) now becomes black, and the fan fills the screen's greys."""
+    image, fan = fan_image()
+    assert 0.25 < 1 - fan.mean() < 0.75 and np.percentile(image, 1) == 0  # the whole image's low end is 0
+    support = scan_support(image)
+    assert support is not None and (support == fan).mean() > 0.97  # the fan, its dark pool included
+    window = auto_window(image)
+    inside = image[fan]
+    assert window.low == np.floor(np.percentile(inside, 1)) and 10 <= window.low <= 25
+    assert window.high == np.ceil(np.percentile(inside, 99)) + 1
+    shown = apply_window(image, window)
+    assert (shown[~fan] == 0).all() and shown[image == window.low].max() == 0  # the pool's darkest is black
+    whole = apply_window(image, Window(*whole_image_stretch(image)))
+    assert whole[image == window.low].min() > 0 and shown[fan].std() > whole[fan].std() + 2
+
+
+def whole_image_stretch(image: np.ndarray) -> tuple[float, float]:
+    """(width, level) of the 1-99 % stretch over every pixel, as Auto was."""
+    lo, hi = np.floor(np.percentile(image, 1)), np.ceil(np.percentile(image, 99)) + 1
+    return hi - lo, (lo + hi) / 2
+
+
+def test_auto_takes_a_given_fan_record_and_falls_back_to_the_whole_image_without_a_clear_fan():
+    image, fan = fan_image()
+    moved = np.roll(fan, 10, axis=1)  # a fan record: its pixels are the ones used
+    assert auto_window(image, support=moved).low == np.floor(np.percentile(image[moved], 1))
+    assert auto_window(image, support=np.zeros((3, 3), bool)) == auto_window(image)  # a record of another size:
+    assert auto_window(image).low > 0  # the fan the image shows is used instead
+    lit = np.random.default_rng(1).integers(30, 200, (64, 64)).astype(np.uint8)  # no black around it
+    assert scan_support(lit) is None and auto_window(lit) == Window(*whole_image_stretch(lit))
+    specks = np.zeros((64, 64), np.uint8)  # a dark picture with a small bright patch: no fan to stretch
+    specks[:10, :10] = 200
+    assert scan_support(specks) is None and auto_window(specks).low == 0
