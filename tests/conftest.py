@@ -122,3 +122,15 @@ def window(qtbot, tmp_path, tiny_model):
     win = open_window(qtbot, tmp_path, str(tiny_model))
     yield win
     close_window(win)
+
+
+@pytest.fixture
+def active_window(qtbot, tmp_path, tiny_model):
+    """The studio on the tiny model as the active window (keys and shortcuts reach it)."""
+    from cardigan_app.testing import close_window, open_window
+
+    win = open_window(qtbot, tmp_path, str(tiny_model))
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    yield win
+    close_window(win)

@@ -11,19 +11,15 @@ from PySide6.QtWidgets import QApplication
 
 from cardigan_app.contrast import Window
 from cardigan_app.editing import LabelDocument
-from cardigan_app.testing import close_window, drag, open_window, send_mouse
+from cardigan_app.testing import drag, send_mouse
 
 RIGHT, LEFT, NONE = Qt.MouseButton.RightButton, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    win = open_window(qtbot, tmp_path, str(tiny_model))
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-    yield win
-    close_window(win)
+def window(active_window):
+    return active_window
 
 
 def dim_echo(size: int, seed: int = 0) -> np.ndarray:

@@ -12,16 +12,12 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar, QWidget
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from cardigan_app.window_chrome import PAINT_OVER_CHOICES
-from cardigan_app.testing import close_window, drag, open_window, send_mouse
+from cardigan_app.testing import drag, send_mouse
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    win = open_window(qtbot, tmp_path, str(tiny_model))
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-    yield win
-    close_window(win)
+def window(active_window):
+    return active_window
 
 
 def test_main_window_layout(window):

@@ -38,20 +38,26 @@ class CloseChoice(Enum):
 def ask_stop_loop_for_close(parent: QWidget, name: str) -> CloseChoice:
     """Stop the cine loop being written to ``name`` and close, close once it is written, or
     do not close."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Loop being written",
-                      f"A loop is being written to {name}. Stop it and close?", parent=parent)
-    box.setInformativeText("Stopping leaves nothing half-written: a file that was there keeps its content. "
-                           "Or the window closes once the loop is written in full.")
-    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.DestructiveRole)
-    wait = box.addButton("Close when written", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("Cancel close", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(wait)
+    return three_way(parent, "Loop being written", f"A loop is being written to {name}. Stop it and close?",
+                     "Stopping leaves nothing half-written: a file that was there keeps its content. "
+                     "Or the window closes once the loop is written in full.",
+                     (("Stop and close", QMessageBox.ButtonRole.DestructiveRole, CloseChoice.STOP),
+                      ("Close when written", QMessageBox.ButtonRole.AcceptRole, CloseChoice.WAIT)),
+                     "Cancel close", CloseChoice.CANCEL)
+
+
+def three_way(parent: QWidget, title: str, text: str, informative: str, answers, refuse: str, refused):
+    """A question with two answers and a way out: ``answers`` are (label, role, value) with the
+    last the default button; the value of the answer clicked, else ``refused`` (the ``refuse``
+    button, Esc or the window closed)."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    if informative:
+        box.setInformativeText(informative)
+    buttons = [(box.addButton(label, role), value) for label, role, value in answers]
+    box.addButton(refuse, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(buttons[-1][0])
     box.exec()
-    if box.clickedButton() is stop:
-        return CloseChoice.STOP
-    if box.clickedButton() is wait:
-        return CloseChoice.WAIT
-    return CloseChoice.CANCEL
+    return next((value for button, value in buttons if box.clickedButton() is button), refused)
 
 
 def show_error(parent: QWidget, title: str, message: str) -> None:
@@ -81,16 +87,9 @@ def confirm_remove_old_mask(parent: QWidget, old: Path, new: Path) -> bool:
 
 def ask_recovery(parent: QWidget, description: str) -> Choice:
     """Recover (SAVE), discard, or keep for later (CANCEL) an autosave left by a crash."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
-                      f"cardiGAN Studio did not close properly last time.\n"
-                      f"Recover the mask it was editing ({description})?", parent=parent)
-    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(recover)
-    box.exec()
-    if box.clickedButton() is recover:
-        return Choice.SAVE
-    if box.clickedButton() is discard:
-        return Choice.DISCARD
-    return Choice.CANCEL
+    return three_way(parent, "Recover unsaved work?",
+                     f"cardiGAN Studio did not close properly last time.\n"
+                     f"Recover the mask it was editing ({description})?", "",
+                     (("Discard", QMessageBox.ButtonRole.DestructiveRole, Choice.DISCARD),
+                      ("Recover", QMessageBox.ButtonRole.AcceptRole, Choice.SAVE)),
+                     "Later", Choice.CANCEL)
