@@ -429,6 +429,7 @@ class MainWindow(QMainWindow):
         if self.live.last_result is None or self.live.last_result.document != document.id:
             self.echo_view.set_image(None)
             self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
+            self.synthesis_panel.clear_variations()  # the last mask's pictures are not this one's
         self.show_reference(reference)
         self.live.request(document.labels, document.id, document.revision, document.fan, self._anchor_of(document))
         self._refresh_document_ui()

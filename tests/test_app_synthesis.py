@@ -540,3 +540,20 @@ def test_the_host_marks_the_first_use_of_its_model_only(tiny_model):
     looped = ModelHost.open(2, str(tiny_model), "cpu")
     looped.render_cine(CineRequest(1, 1, labels, labels, None, 0, 60.0, 6.0))
     assert not looped.render(labels, 0).first
+
+
+def test_another_mask_drops_the_last_masks_variations_at_once(qtbot, tmp_path, vae_model_file):
+    """The strip never mixes pictures of the mask before with those of the one opened now."""
+    from engine.anatomy import template_mask
+
+    from cardigan_app.editing import LabelDocument
+
+    window = open_window(qtbot, tmp_path, str(vae_model_file))
+    try:
+        panel = window.synthesis_panel
+        qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in panel.thumbs), timeout=20_000)
+        window.set_document(LabelDocument(template_mask("2CH", "ES", seed=5, size=64), origin="test"))
+        assert all(b.icon().isNull() for b in panel.thumbs)
+        qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in panel.thumbs), timeout=20_000)
+    finally:
+        close_window(window)
