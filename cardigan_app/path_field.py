@@ -11,6 +11,16 @@ from . import folders
 from .icons import icon
 
 
+# room beside the text: the frame, the text margins and the clear button
+EDIT_PADDING = 36
+
+
+def placeholder_width(edit: QLineEdit) -> int:
+    """The least width at which ``edit`` shows its whole placeholder: the placeholder says
+    what the field takes (a file, which folders), so an empty field never cuts it short."""
+    return edit.fontMetrics().horizontalAdvance(edit.placeholderText()) + EDIT_PADDING
+
+
 class PathField(QWidget):
     """``mode``: ``folder``, ``file`` (open), ``save`` or ``file+folder`` (both buttons: a path
     that may be a file or a folder, a model say). ``folder_caption``: the folder dialog's title
@@ -30,6 +40,7 @@ class PathField(QWidget):
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setClearButtonEnabled(True)
+        self.edit.setMinimumWidth(placeholder_width(self.edit))
         self.edit.textChanged.connect(self.pathChanged)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -807,3 +807,25 @@ def test_the_style_scale_box_spans_what_the_command_line_takes(qtbot, tmp_path, 
     lowest = box.minimum() + 10 ** -box.decimals()
     assert style_scale_problem(box.minimum()) and not style_scale_problem(lowest)  # 0 stands for "the model's own"
     assert not style_scale_problem(box.maximum()) and style_scale_problem(box.maximum() + 10 ** -box.decimals())
+
+
+def test_the_data_dialogs_show_each_path_placeholder_whole_and_fit_a_small_screen(qtbot, tiny_model):
+    """An empty path field says what it takes ("a seed HDF5 file, a CAMUS 2019 / 2023 release
+    folder, ..."): the Prepare dialog cut that sentence short at its opening width."""
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+    from cardigan_app.path_field import PathField
+    from cardigan_app.training.wizard import TrainingWizard
+
+    for dialog in (PrepareDialog(), PhantomDialog(), ExportDialog(None, str(tiny_model), "cpu"), TrainingWizard()):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.width() <= 1280 and dialog.height() <= 800, dialog.windowTitle()
+        for field in dialog.findChildren(PathField):
+            if not field.isVisibleTo(dialog):
+                continue
+            edit = field.edit
+            text_room = edit.width() - 24  # the frame, the margins and the clear button
+            assert edit.fontMetrics().horizontalAdvance(edit.placeholderText()) <= text_room, \
+                (dialog.windowTitle(), edit.placeholderText())
+        dialog.close()
