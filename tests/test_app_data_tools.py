@@ -829,3 +829,31 @@ def test_the_data_dialogs_show_each_path_placeholder_whole_and_fit_a_small_scree
             assert edit.fontMetrics().horizontalAdvance(edit.placeholderText()) <= text_room, \
                 (dialog.windowTitle(), edit.placeholderText())
         dialog.close()
+
+
+def test_every_control_of_the_data_dialogs_and_the_training_data_page_has_a_tooltip(qtbot, tiny_model):
+    """Size, Format and Output of the phantom dialog, Patients, Masks folder, Device and Output
+    of the export and the training wizard's data choices said nothing on hover."""
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QDialogButtonBox, QLineEdit,
+                                   QWidget)
+
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+    from cardigan_app.training.wizard import TrainingWizard
+
+    def explained(widget: QWidget, top: QWidget) -> bool:  # Qt shows the nearest tooltip up the parents
+        while widget is not None and widget is not top:
+            if widget.toolTip():
+                return True
+            widget = widget.parentWidget()
+        return False
+
+    controls = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit)
+    for dialog in (PrepareDialog(), PhantomDialog(), ExportDialog(None, str(tiny_model), "cpu"), TrainingWizard()):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        silent = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}" for w in dialog.findChildren(QWidget)
+                  if isinstance(w, controls) and w.isVisibleTo(dialog) and not explained(w, dialog)
+                  and not isinstance(w.parentWidget(), (QDialogButtonBox, QAbstractSpinBox, QComboBox))
+                  and not w.objectName().startswith(("qt_", "__qt__"))]
+        assert silent == [], dialog.windowTitle()
+        dialog.close()

@@ -53,6 +53,7 @@ class PhantomDialog(JobDialog):
         self.size.setSingleStep(32)
         self.size.setValue(256)
         self.size.setSuffix(" px")
+        self.size.setToolTip("Images and masks are size \u00d7 size pixels")
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("The same seed gives the same patients, images and splits")
@@ -72,10 +73,14 @@ class PhantomDialog(JobDialog):
         self.format = QComboBox()
         for name, text in FORMAT_NAMES.items():
             self.format.addItem(text, name)
+        self.format.setToolTip("How the dataset is written: image/label folders, which training and the dataset "
+                               "browser read, or one HDF5 file in the seed's layout, which Prepare dataset reads")
         self.plan = QLabel("")
         self.plan.setWordWrap(True)
         self.output = PathField("folder", "Output folder", kind="datasets",
                                 placeholder="a new or empty folder (an .h5 file name for HDF5)")
+        self.output.setToolTip("Where the dataset is written: a new or empty folder; for HDF5 an .h5 file "
+                               "name, or a folder to hold phantom.hdf5")
         self.overwrite = QCheckBox("Replace it if it is a phantom dataset")
         self.overwrite.setToolTip("Without this, a non-empty output is refused; only a phantom dataset "
                                   "is ever replaced")

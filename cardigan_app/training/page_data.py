@@ -40,12 +40,16 @@ class DataPage(QWizardPage):
                          "cardigan phantom), or a raw CAMUS source that is prepared before training starts.")
         self.use_prepared = QRadioButton("A prepared dataset folder")
         self.use_raw = QRadioButton("A raw CAMUS source, prepared first")
+        self.use_prepared.setToolTip("Train on a folder that Data \u203a Prepare dataset, cardigan prepare or "
+                                     "cardigan phantom made")
+        self.use_raw.setToolTip("Prepare a CAMUS source into a new folder, then train on it")
         group = QButtonGroup(self)
         group.addButton(self.use_prepared)
         group.addButton(self.use_raw)
         self.use_prepared.setChecked(True)
         self.folder = PathField("folder", "Prepared dataset folder", kind="datasets",
                                 placeholder="<folder>/train/img, <folder>/train/label")
+        self.folder.setToolTip("The prepared dataset: the folder that holds train/img and train/label")
         self.raw_form = PrepareForm()
         self.raw_out = PathField("folder", "Prepared dataset folder", kind="datasets",
                                  placeholder="a new or empty folder")
