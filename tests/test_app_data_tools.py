@@ -857,3 +857,18 @@ def test_every_control_of_the_data_dialogs_and_the_training_data_page_has_a_tool
                   and not w.objectName().startswith(("qt_", "__qt__"))]
         assert silent == [], dialog.windowTitle()
         dialog.close()
+
+
+def test_the_prepared_folder_row_is_named_alike_in_the_prepare_dialog_and_the_training_wizard(qtbot):
+    """The same row of the same form read "Output folder" in one and "Prepare into" in the other."""
+    from cardigan_app.training.wizard import TrainingWizard
+
+    prepare, wizard = PrepareDialog(), TrainingWizard()
+    qtbot.addWidget(prepare)
+    qtbot.addWidget(wizard)
+    data_page = wizard.page(wizard.startId())
+
+    def row_name(form, field) -> str:
+        return form.form_layout.labelForField(field).text()
+
+    assert row_name(data_page.raw_form, data_page.raw_out) == row_name(prepare.form, prepare.output) == "Output folder"

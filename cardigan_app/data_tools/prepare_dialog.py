@@ -21,7 +21,7 @@ from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog
 from .output_note import OutputNote
-from .prepare_form import PREPARE_WORDS, PrepareForm
+from .prepare_form import OUTPUT_ROW, PREPARE_WORDS, PrepareForm
 
 
 class PrepareDialog(JobDialog):
@@ -42,7 +42,7 @@ class PrepareDialog(JobDialog):
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
         note = self.watch_output(OutputNote(self.output, self.overwrite, "a prepared dataset"))
-        self.form.add_row("Output folder", self.output)
+        self.form.add_row(OUTPUT_ROW, self.output)
         self.form.add_row("", note)
         self.form.add_row("", self.overwrite)
         options = QGroupBox("Source and options")

@@ -24,6 +24,7 @@ from ..tasks import BackgroundTask
 SOURCE_FILTER = "Seed HDF5 (*.hdf5 *.h5);;All files (*)"
 OK_STYLE, ERROR_STYLE, BUSY_STYLE = (theme.text_style(c) for c in (theme.OK, theme.ERROR, theme.MUTED))
 DETECT_DELAY_MS = 250
+OUTPUT_ROW = "Output folder"  # the prepared folder's row, named alike in the Prepare dialog and the wizard
 # the form has no format to choose: the format the engine is given is the one it detected
 PREPARE_WORDS: Words = {option("format"): "the detected format"}
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QButtonGroup, QLabel, QRadioButton, QVBoxLayout, 
 
 from engine.data.dataset import PairedDataset
 
-from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE, PrepareForm
+from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE, OUTPUT_ROW, PrepareForm
 from ..path_field import PathField
 from ..tasks import BackgroundTask
 from .wizard_state import WizardState
@@ -58,7 +58,7 @@ class DataPage(QWizardPage):
         raw_layout = QVBoxLayout(self.raw_box)
         raw_layout.setContentsMargins(24, 0, 0, 0)
         raw_layout.addWidget(self.raw_form)
-        self.raw_form.add_row("Prepare into", self.raw_out)
+        self.raw_form.add_row(OUTPUT_ROW, self.raw_out)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         prepared_box = QWidget()
