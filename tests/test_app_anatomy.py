@@ -132,6 +132,23 @@ def test_phase_view_target_ef_and_presets(window, qtbot):
     assert (doc.labels == 3).sum() != atrium
 
 
+def test_no_preset_is_shown_until_one_is_chosen_and_a_new_heart_is_none(window):
+    """The preset box showed "Dilated LV" beside the first, ordinary heart, as if that heart
+    were dilated, and Apply was ready to apply a preset nobody chose."""
+    panel = window.anatomy_panel
+    assert panel.preset.currentIndex() == -1 and panel.preset.currentText() == ""
+    assert panel.preset.placeholderText() == "Choose a preset" and not panel.apply.isEnabled()
+    before = window.document.labels.copy()
+    panel.apply_preset()  # nothing chosen: nothing happens
+    assert np.array_equal(window.document.labels, before)
+    panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
+    assert panel.apply.isEnabled()
+    panel.apply.click()
+    assert heart(window.document) == panel.model.preset("dilated_lv") and panel.preset.currentText() == "Dilated LV"
+    panel.new_heart.click()
+    assert panel.preset.currentIndex() == -1 and not panel.apply.isEnabled()
+
+
 def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     panel, doc = window.anatomy_panel, window.document
     model = panel.model

@@ -67,6 +67,8 @@ FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the p
                "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
                "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
 
+NO_PRESET = "Choose a preset"  # the preset box before one is chosen
+
 
 class LimitedMove(NamedTuple):
     """A slider move that stops at the last position whose value fits (a heart slider at the
@@ -148,10 +150,15 @@ class AnatomyPanel(QWidget):
             self.preset.setItemData(self.preset.count() - 1, meaning, Qt.ItemDataRole.ToolTipRole)
         self.preset.setToolTip("Positions the real data defines; hover an entry for what it means")
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # no name cut short
+        # none chosen until the user picks one: a name shown beside a heart reads as what that heart is
+        self.preset.setPlaceholderText(NO_PRESET)
+        self.preset.setCurrentIndex(-1)
         self.apply = QToolButton()
         self.apply.setText("Apply")
         self.apply.setToolTip("Make the current heart this preset (one undo step)")
+        self.apply.setEnabled(False)
         self.apply.clicked.connect(self.apply_preset)
+        self.preset.currentIndexChanged.connect(lambda index: self.apply.setEnabled(index >= 0))
         preset_row = QHBoxLayout()
         preset_row.setContentsMargins(0, 0, 0, 0)
         preset_row.addWidget(self.preset, 1)
@@ -585,6 +592,7 @@ class AnatomyPanel(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         heart = self.model.draw(random.randrange(TYPED_SEEDS))
+        self.preset.setCurrentIndex(-1)  # a new heart is no preset
         self._drawn = None  # the whole mask is replaced, painted pixels included
         self._begin_step("new heart")
         self._draw(anatomy_record(heart, self.view.currentText(), 0.0))
@@ -627,6 +635,8 @@ class AnatomyPanel(QWidget):
         if self.document is None or self.heart is None:
             return
         name = self.preset.currentData()
+        if name is None:
+            return
         record = {**self.document.anatomy, "heart": self.model.preset(name).to_dict()}
         self._begin_step(f"preset: {self.preset.currentText()}")
         self._draw(record)
