@@ -149,6 +149,18 @@ def test_no_preset_is_shown_until_one_is_chosen_and_a_new_heart_is_none(window):
     assert panel.preset.currentIndex() == -1 and not panel.apply.isEnabled()
 
 
+def test_another_mask_clears_the_preset_chosen_for_the_last_one(window):
+    """A traced image's blank mask still showed the preset picked for the heart before it."""
+    from engine.anatomy import template_mask
+
+    from cardigan_app.editing import LabelDocument
+
+    panel = window.anatomy_panel
+    panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
+    window.set_document(LabelDocument(template_mask("2CH", "ED", seed=3, size=64), origin="test"))
+    assert panel.preset.currentIndex() == -1 and not panel.apply.isEnabled()
+
+
 def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     panel, doc = window.anatomy_panel, window.document
     model = panel.model

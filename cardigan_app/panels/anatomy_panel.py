@@ -234,6 +234,8 @@ class AnatomyPanel(QWidget):
         if self.document is not None:
             self._end_step()  # a step under way stays the old mask's
             self.document.remove_meta_listener(self._meta_changed)
+        if document is not self.document:
+            self.preset.setCurrentIndex(-1)  # the choice was made for the last mask's heart
         self.document = document
         self._note = ""
         document.add_meta_listener(self._meta_changed)
