@@ -258,6 +258,11 @@ def make_png_frames_loop(folder: Path) -> Path:
     return folder / "loop_frames"
 
 
+def make_folder_holding_png_frames_loop(folder: Path) -> Path:
+    make_png_frames_loop(folder)  # the loop's folder holds img/ and label/, as a split does
+    return folder
+
+
 def make_png_frames_label_frame(folder: Path) -> Path:
     return make_png_frames_loop(folder) / "label" / "frame_000.png"
 
@@ -367,6 +372,7 @@ DROPS = [  # (what is dropped, what the window does)
     (make_nifti_loop, "loop's key frames"),
     (make_png_frames_loop, "loop's key frames"),
     (make_png_frames_label_frame, "loop's key frames"),
+    (make_folder_holding_png_frames_loop, "one line"),
     (make_dataset_folder, "dataset browser"),
     (make_model_file, "model loaded"),
     (make_nvlabs_folder, "model loaded"),

@@ -155,3 +155,27 @@ def test_a_phantom_datasets_ejection_fractions_are_read_from_its_hearts(tmp_path
     pair = folder.pairs(folder.splits()[0])[0]
     expected = hearts[pair.patient]["ejection_fraction"][pair.view]
     assert folder.ejection_fraction(pair) == expected and 5.0 < expected < 90.0
+
+
+def test_the_folder_holding_a_cine_loops_png_frames_is_no_dataset(tmp_path):
+    """A loop's frames folder holds img/ and label/, which made the folder above it a dataset
+    whose one split was named after the loop."""
+    from engine.cine import write_loop
+
+    masks = np.zeros((3, 32, 32), np.uint8)
+    masks[:, 8:20, 8:20] = 1
+    write_loop(tmp_path / "exports" / "loop", np.zeros((3, 32, 32), np.uint8), masks, 10.0)
+    for folder in (DatasetFolder(tmp_path / "exports"), DatasetFolder(tmp_path / "exports" / "loop")):
+        assert not folder.is_dataset() and folder.splits() == []
+        assert "not a prepared dataset" in folder.problem()
+    # a dataset with the loop beside its splits lists its own splits only
+    make_folder(tmp_path / "exports")
+    assert DatasetFolder(tmp_path / "exports").splits() == ["train", "valid"]
+
+
+def test_a_masks_only_split_without_a_manifest_is_still_a_dataset(tmp_path):
+    (tmp_path / "d" / "test" / "label").mkdir(parents=True)
+    save_png(tmp_path / "d" / "test" / "label" / "patient0001_4CH_ED.png", np.zeros((8, 8), np.uint8))
+    folder = DatasetFolder(tmp_path / "d")
+    assert folder.is_dataset() and folder.splits() == ["test"]
+    assert [pair.image_path for pair in folder.pairs("test")] == [None]

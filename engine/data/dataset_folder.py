@@ -147,16 +147,18 @@ class DatasetFolder:
 
     # -- what it is ---------------------------------------------------------------------
     def splits(self) -> list[str]:
-        """Splits holding a label folder, the usual ones first."""
-        if not self.root.is_dir():
-            return []
-        try:
-            found = [p.name for p in sorted(self.root.iterdir()) if (p / LABEL_DIR).is_dir()]
+        """The splits (train, valid, test, in that order) that hold a label folder. A folder
+        of another name is no split, though it holds one: a cine loop's PNG frames
+        (``<loop>/img``, ``<loop>/label``) would otherwise make the folder holding the loop a
+        dataset whose one split is the loop."""
+        try:  # a folder the user may not enter says so (PermissionError) on Python 3.11
+            return [split for split in SPLITS if (self.root / split / LABEL_DIR).is_dir()]
         except OSError:
             return []
-        return [s for s in SPLITS if s in found] + [s for s in found if s not in SPLITS]
 
     def is_dataset(self) -> bool:
+        """Whether the folder holds pairs in the prepared layout: a split named as one
+        (a manifest beside it or not; a masks-only split counts)."""
         return bool(self.splits())
 
     def problem(self) -> str | None:
