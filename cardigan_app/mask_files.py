@@ -21,7 +21,7 @@ from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, r
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, Geometry, images_path_for, is_hdf5_file, is_volume_file, mask_name_stem,
                            painted_frames, read_label_map,
-                           read_label_map_and_text,
+                           read_label_map_and_text, read_label_png_and_text,
                            read_png_text, read_volume_label, fitting_geometry, write_label_png)
 
 from . import folders
@@ -233,20 +233,30 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
     (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,
     a loop's HDF5 file in one open for both), or the grey frames of an image of many grey
     levels (a loop's every frame, to trace over any of them). Anything else, a mask in other
-    values (0/85/170/255) included, is the one line opening it as a mask gives."""
-    from engine.data.trace_image import read_grey_frames
+    values (0/85/170/255) included, is the one line opening it as a mask gives. A PNG is
+    opened and decoded once, whichever it turns out to be."""
+    from engine.data.trace_image import grey_frames_of_picture, read_grey_frames
 
+    def image_else(grey: Callable[[], np.ndarray], not_a_mask: CardiganError) -> np.ndarray:
+        try:
+            frames = grey()
+        except CardiganError:
+            raise not_a_mask from None
+        if len(bad_values(frames[0])) > LOOKS_LIKE_AN_IMAGE:
+            return frames
+        raise not_a_mask from None
+
+    if path.suffix.lower() == ".png" and frames_loop_folder(path) is None:  # a label PNG or a picture
+        read = read_label_png_and_text(
+            path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal))
+        if isinstance(read, np.ndarray):
+            return read
+        labels, text = read
+        return read_mask_file(path, labels, text=text)
     try:
         return read_mask_file(path)
     except CardiganError as exc:
-        not_a_mask = exc
-    try:
-        grey = read_grey_frames(path)
-    except CardiganError:
-        raise not_a_mask from None
-    if len(bad_values(grey[0])) > LOOKS_LIKE_AN_IMAGE:
-        return grey
-    raise not_a_mask from None
+        return image_else(lambda: read_grey_frames(path), exc)
 
 
 def mask_png_text(path: Path, text: dict[str, str] | None = None) -> dict[str, str]:

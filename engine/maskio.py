@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -97,36 +97,24 @@ def read_label_png(path: Path | str) -> np.ndarray:
     return read_label_png_and_text(path)[0]
 
 
-def read_label_png_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str]]:
+def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, MaskError], Any] | None = None
+                            ) -> tuple[np.ndarray, dict[str, str]] | Any:
     """(:func:`read_label_png`, the PNG's text chunks as :func:`read_png_text` gives them),
     the file opened once: the check of its rows (:func:`check_png_rows`) reads the same handle
-    again from its start."""
+    again from its start. ``otherwise``: what a file refused as a label map (a picture: an
+    echo of many grey levels, a colour image) is instead, made from the image as it was opened
+    and decoded here, given with the refusal (which it raises when the file is nothing else),
+    so that a file of either kind is decoded once."""
     path = Path(path)
     check_mask_path(path)
     try:
         with open(path, "rb") as handle, Image.open(handle) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
-                                f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
-            image.load()
-            text = {k: v for k, v in getattr(image, "text", {}).items() if isinstance(v, str)}
-            if image.format == "PNG":
-                handle.seek(0)
-                check_png_rows(handle, path, image.width, image.height)
-            mode = image.mode
-            if mode == "P":
-                array = palette_labels(image)
-            elif mode in ("L", "I", "I;16", "1"):
-                array = np.asarray(image)
-            elif mode == "LA":
-                array = np.asarray(image)[..., 0]
-            elif mode in ("RGB", "RGBA"):
-                rgb = np.asarray(image)[..., :3]
-                if not ((rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])).all():
-                    raise MaskError(f"{path}: this is a colour image; expected {EXPECTED}")
-                array = rgb[..., 0]
-            else:
-                raise MaskError(f"{path}: unsupported image mode {mode}; expected {EXPECTED}")
+            try:
+                return _label_png(handle, image, path)
+            except MaskError as refusal:
+                if otherwise is None:
+                    raise
+                return otherwise(image, refusal)
     except Image.DecompressionBombError:
         raise MaskError(f"{path}: the image claims to be far larger than any label map (at most "
                         f"{MAX_SIDE}x{MAX_SIDE}); resize it first") from None
@@ -137,6 +125,35 @@ def read_label_png_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str
         if is_hdf5_file(path):  # a dataset of many masks (the seed's file, an export), not one
             raise MaskError(Message(f"{path}: an HDF5 dataset, not a single label map; ", hdf5_masks(path))) from None
         raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
+
+
+def _label_png(handle: BinaryIO, image: Image.Image, path: Path) -> tuple[np.ndarray, dict[str, str]]:
+    """The label map and text chunks of the PNG ``image`` opened from ``handle``; a
+    :class:`MaskError` for an image that is no label map."""
+    if image.width * image.height > MAX_PIXELS:
+        raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
+                        f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
+    image.load()
+    text = {k: v for k, v in getattr(image, "text", {}).items() if isinstance(v, str)}
+    if image.format == "PNG":
+        where = handle.tell()  # where Pillow goes on from to an animated PNG's next frame
+        handle.seek(0)
+        check_png_rows(handle, path, image.width, image.height)
+        handle.seek(where)
+    mode = image.mode
+    if mode == "P":
+        array = palette_labels(image)
+    elif mode in ("L", "I", "I;16", "1"):
+        array = np.asarray(image)
+    elif mode == "LA":
+        array = np.asarray(image)[..., 0]
+    elif mode in ("RGB", "RGBA"):
+        rgb = np.asarray(image)[..., :3]
+        if not ((rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])).all():
+            raise MaskError(f"{path}: this is a colour image; expected {EXPECTED}")
+        array = rgb[..., 0]
+    else:
+        raise MaskError(f"{path}: unsupported image mode {mode}; expected {EXPECTED}")
     return validate_label_map(array, str(path)), text
 
 

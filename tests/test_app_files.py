@@ -791,30 +791,26 @@ def test_a_dropped_image_opens_to_trace_and_a_mask_with_other_values_is_still_re
 
 
 def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(window, tmp_path, monkeypatch):
-    import cardigan_app.mask_files as mask_files
-    import engine.data.trace_image as trace_image
+    import builtins
 
-    reads = {"labels": 0, "grey": 0}
-    read_labels, read_grey = mask_files.read_label_map_and_text, trace_image.read_grey_frames
+    opened: list[str] = []
+    real_open = builtins.open
 
-    def counting_labels(path):
-        reads["labels"] += 1
-        return read_labels(path)
+    def counting_open(file, *args, **kwargs):
+        opened.append(Path(file).name if isinstance(file, (str, Path)) else "")
+        return real_open(file, *args, **kwargs)
 
-    def counting_grey(path, first_only=False):
-        reads["grey"] += 1
-        return read_grey(path, first_only)
-
-    monkeypatch.setattr(mask_files, "read_label_map_and_text", counting_labels)
-    monkeypatch.setattr(trace_image, "read_grey_frames", counting_grey)
+    monkeypatch.setattr(builtins, "open", counting_open)
     echo = np.random.default_rng(9).integers(0, 256, (70, 70)).astype(np.uint8)
     Image.fromarray(echo).save(tmp_path / "frame.png")
+    opened.clear()
     assert window.open_any(tmp_path / "frame.png") and window.reference_image is not None
-    assert reads == {"labels": 1, "grey": 1}
+    assert opened.count("frame.png") == 1
     labels = some_labels(64)
     write_label_png(tmp_path / "mask.png", labels)
+    opened.clear()
     assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
-    assert reads == {"labels": 2, "grey": 1}
+    assert opened.count("mask.png") == 1
 
 
 def test_a_dropped_gif_opens_to_trace_even_when_its_grey_levels_look_like_labels(window, tmp_path, prompts,

@@ -102,3 +102,74 @@ def test_a_dropped_label_png_is_read_once_for_its_labels_fan_and_heart(window, t
     assert opens == {path.resolve(): 1}
     assert window.files.open_or_trace(path)
     assert window.document.anatomy == record and np.array_equal(window.document.labels, read.labels)
+
+
+@pytest.fixture
+def decodes(monkeypatch) -> list[str]:
+    """The files Pillow was asked to open as images (each decodes its pixels at most once)."""
+    from PIL import Image
+
+    asked: list[str] = []
+    real = Image.open
+
+    def counting(file, *args, **kwargs):
+        asked.append(Path(getattr(file, "name", file)).name)
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counting)
+    return asked
+
+
+def echo_png(path: Path, frames: int = 1) -> np.ndarray:
+    """A picture of many grey levels (an echo to trace over, not a label map); its frames."""
+    from PIL import Image
+
+    grey = np.random.default_rng(4).integers(0, 256, (frames, 48, 64)).astype(np.uint8)
+    pictures = [Image.fromarray(frame) for frame in grey]
+    pictures[0].save(path, save_all=frames > 1, append_images=pictures[1:])
+    return grey
+
+
+@pytest.mark.parametrize("frames", [1, 3])  # a still, and an animated PNG's every frame
+def test_a_dropped_echo_png_is_opened_and_decoded_once(window, tmp_path, opens, decodes, frames):
+    """It was decoded as labels (refused), then opened again for a DICOM marker, then decoded
+    again as a picture."""
+    from cardigan_app.mask_files import read_mask_or_image
+    from engine.data.trace_image import read_grey_frames
+
+    path = tmp_path / "echo.png"
+    grey = echo_png(path, frames)
+    opens.clear()
+    read = read_mask_or_image(path)
+    assert opens == {path.resolve(): 1} and decodes == ["echo.png"]
+    assert np.array_equal(read, grey) and np.array_equal(read, read_grey_frames(path))
+    opens.clear()
+    decodes.clear()
+    assert window.open_any(path)
+    assert window.document.path is None and window.reference_image is not None
+    assert window.references.count == frames
+    assert opens == {path.resolve(): 1} and decodes == ["echo.png"]
+
+
+def test_a_png_to_trace_is_not_opened_to_look_for_a_dicom_marker(tmp_path, opens, decodes):
+    from engine.data.trace_image import read_grey_frames
+
+    path = tmp_path / "echo.png"
+    grey = echo_png(path)
+    opens.clear()
+    assert np.array_equal(read_grey_frames(path), grey)
+    assert opens == {path.resolve(): 1} and decodes == ["echo.png"]
+
+
+def test_a_png_refused_both_as_labels_and_as_an_image_says_what_a_mask_would(tmp_path, opens):
+    from PIL import Image
+
+    from cardigan_app.mask_files import read_mask_or_image
+    from engine.errors import MaskError
+
+    path = tmp_path / "viewing.png"  # labels 0-3 scaled by 85 for viewing: few grey levels
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) % 4 * 85).astype(np.uint8)).save(path)
+    opens.clear()
+    with pytest.raises(MaskError, match="multiplied by 85"):
+        read_mask_or_image(path)
+    assert opens == {path.resolve(): 1}

@@ -40,6 +40,8 @@ LOOP_PICTURE_SUFFIXES = (".gif",)  # a still or an animated loop (`cardigan cine
 # which are cut to their ultrasound region and so are not paired with label maps drawn on the
 # whole frame
 TRACE_SUFFIXES = PICTURE_SUFFIXES + LOOP_PICTURE_SUFFIXES + DICOM_SUFFIXES
+# pictures by their names, not opened to look for a DICOM marker
+NOT_DICOM_NAMES = (".png",) + PICTURE_SUFFIXES + LOOP_PICTURE_SUFFIXES
 DIM_SHARE = 0.25  # an image whose bright end lies within this share of its range is dim
 BRIGHT_END = 99.5  # percentile of the pixels above black taken as an image's bright end
 BRIGHT_SAMPLE = 250_000  # about how many pixels the bright end is measured on
@@ -79,7 +81,7 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
     if name.endswith(VOLUME_SUFFIXES):
         frames = _volume_frames(path)
         frames = frames[:1] if first_only else frames
-    elif is_dicom_file(path):
+    elif not name.endswith(NOT_DICOM_NAMES) and is_dicom_file(path):  # a scanner's file, any name
         frames = read_dicom_frames(path, first_only)
     else:
         frames = _picture_frames(path, first_only)
@@ -90,16 +92,37 @@ def _picture_frames(path: Path, first_only: bool = False) -> np.ndarray:
     """A picture's frames (T, H, W): one for a still, every frame of an animated GIF (a cine
     loop ``cardigan cine --out x.gif`` wrote) or of a multi-page TIFF (``first_only``: the first
     alone), each turned upright as the file records; frames of unequal sizes are one line."""
-    from itertools import islice
-
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as picture:
-            sequence = ImageSequence.Iterator(picture)
-            frames = [_picture_frame(frame) for frame in (islice(sequence, 1) if first_only else sequence)]
+            return _frames_of(picture, path, first_only)
     except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
         raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
+
+
+def grey_frames_of_picture(picture, path: Path | str, stretch_dim: bool = True) -> np.ndarray:
+    """:func:`read_grey_frames` of the picture at ``path`` from ``picture``, the PIL image it
+    was opened as (and perhaps decoded as, by a reader that tried it as a label map first):
+    the file is not read again."""
+    from PIL import UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        frames = _frames_of(picture, path)
+    except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
+    return _to_grey(frames, path, stretch_dim)
+
+
+def _frames_of(picture, path: Path, first_only: bool = False) -> np.ndarray:
+    """The frames (T, H, W) of the open PIL image ``picture`` (:func:`_picture_frames`)."""
+    from itertools import islice
+
+    from PIL import ImageSequence
+
+    sequence = ImageSequence.Iterator(picture)
+    frames = [_picture_frame(frame) for frame in (islice(sequence, 1) if first_only else sequence)]
     shapes = {frame.shape for frame in frames}
     if len(shapes) > 1:
         raise DataError(f"{path}: its {len(frames)} frames are not all one size ({' and '.join(map(str, sorted(shapes)[:2]))})")
