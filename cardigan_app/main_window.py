@@ -914,10 +914,11 @@ class MainWindow(QMainWindow):
 
     def open_dropped(self, paths: list[Path]) -> bool:
         """Open what was dropped: one thing as :meth:`open_any` opens it; a model with one thing
-        more, the model first (as the command line opens them); a mask with files it opens
-        with (its image, its ES frame). Anything else opens nothing and says so in one line:
-        the window shows one mask at a time, and opening the first of several would be
-        half of what was asked."""
+        more, that thing first and the model once it opens or its read starts (a mask the user
+        would not let replace their unsaved edits, or one that is gone, leaves the model in
+        use as it was); a mask with files it opens with (its image, its ES frame). Anything
+        else opens nothing and says so in one line: the window shows one mask at a time, and
+        opening the first of several would be half of what was asked."""
         if len(paths) == 1:
             return self.open_any(paths[0])
         models = [path for path in paths if accepts(path) or is_model_folder(path)]
@@ -926,7 +927,9 @@ class MainWindow(QMainWindow):
         if len(models) > 1 or (others and main is None):
             self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
             return False
-        return all([self.open_any(path) for path in models + ([main] if main is not None else [])])
+        if main is not None and not self.open_any(main):
+            return False
+        return all([self.open_any(path) for path in models])
 
     def open_paths(self, paths: list[Path]) -> int:
         """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their

@@ -157,6 +157,30 @@ def test_a_model_dropped_with_a_mask_loads_and_the_mask_opens(window, tmp_path, 
     assert models_loaded == [str(tiny_model)] and len(prompts["warning"]) == 1
 
 
+def test_a_model_dropped_with_a_mask_the_user_keeps_their_edits_for_loads_neither(window, tmp_path, prompts,
+                                                                                   models_loaded, tiny_model):
+    """The model was loaded before the user was asked about their unsaved edits, so
+    cancelling left the mask as it was but the model changed under it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from cardigan_app.testing import drag
+
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    drag(window.canvas, [(5, 5), (30, 5)])
+    edited = window.document
+    assert edited.modified
+    assert drop_on(window, [tiny_model, tmp_path / "mask.png"])  # cancelled
+    assert len(prompts["question"]) == 1 and models_loaded == []
+    assert window.document is edited and edited.modified
+    assert drop_on(window, [tiny_model, tmp_path / "gone.png"])  # the mask is gone: said, nothing loaded
+    assert prompts["warning"] == [f"{tmp_path / 'gone.png'}: no such file"] and models_loaded == []
+    prompts["answers"].append(QMessageBox.StandardButton.Discard)
+    assert drop_on(window, [tiny_model, tmp_path / "mask.png"])  # let go: both open
+    assert models_loaded == [str(tiny_model)] and (window.document.labels == labels).all()
+    assert len(prompts["question"]) == 2
+
+
 def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, tmp_path, prompts, models_loaded):
     from PIL import Image
 
