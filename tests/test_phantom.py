@@ -128,6 +128,42 @@ def test_cancelled_phantom_leaves_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("fmt", "out"), [("hdf5", "a/b/x.hdf5"), ("folders", "a/b/data")])
+def test_either_format_makes_the_missing_folders_its_output_goes_in(tmp_path, capsys, fmt, out):
+    """The HDF5 format refused an output whose folder was missing ("folder does not exist"),
+    where the folders format made it."""
+    assert main(["phantom", "--out", str(tmp_path / out), "--format", fmt, "--count", "1", "--size", "32"]) == 0, \
+        capsys.readouterr().err
+    assert (tmp_path / out).is_file() if fmt == "hdf5" else (tmp_path / out / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(("fmt", "out"), [("hdf5", "a/b/x.hdf5"), ("folders", "a/b/data")])
+def test_a_cancelled_or_failed_phantom_removes_the_folders_it_made(tmp_path, monkeypatch, fmt, out):
+    import engine.data.phantom as phantom
+    from engine.errors import CardiganError
+
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(Cancelled):
+        write_phantom(tmp_path / "kept" / out, count=12, size=32, format=fmt, workers=1, should_stop=lambda: True)
+    assert list((tmp_path / "kept").iterdir()) == []  # kept was there before: only a/b went
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(phantom, "_tally", broken)
+    with pytest.raises(CardiganError, match="no space left"):
+        write_phantom(tmp_path / "kept" / out, count=1, size=32, format=fmt, workers=1)
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+def test_an_hdf5_output_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "a").write_text("a file, not a folder")
+    with pytest.raises(DataError) as error:
+        write_phantom(tmp_path / "a" / "x.hdf5", count=1, size=32, format="hdf5")
+    assert str(tmp_path / "a") in str(error.value) and "\n" not in str(error.value)
+    assert (tmp_path / "a").is_file()
+
+
 def test_cli_phantom(tmp_path, capsys):
     rc = main(["phantom", "--out", str(tmp_path / "ph"), "--count", "2", "--size", "32",
                "--views", "2CH", "--phases", "ES"])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +34,7 @@ from .layout import (SPLITS, image_path, label_path, make_stem, parse_choices, p
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
 from .seed_hdf5 import SeedHdf5Writer, written_by_us
-from .staging import check_output, staged_dataset
+from .staging import check_output, folder_made_for, staged_dataset
 
 PHANTOM_FORMATS = ("folders", "hdf5")
 MAX_COUNT = 1_000_000
@@ -181,13 +180,12 @@ def write_phantom(out: Path | str, count: int = 100, size: int = 256, seed: int 
         if target.is_dir():
             raise DataError(f"{target}: is a folder")
         check_hdf5_output(target, overwrite)
-        if not target.parent.is_dir():
-            raise DataError(f"{target.parent}: folder does not exist")
     else:
         check_output(out, overwrite, replaces="phantom")
 
-    # folders are staged and committed when the block ends; the HDF5 writer stages its own file
-    with staged_dataset(out, overwrite) if format != "hdf5" else nullcontext() as staging:
+    # folders are staged and committed when the block ends; the HDF5 writer stages its own file,
+    # in a folder made for it as a dataset's staging folder is (and removed with it, if empty)
+    with staged_dataset(out, overwrite) if format != "hdf5" else folder_made_for(target) as staging:
         jobs = [_Job(tuple(range(i, min(count, i + per_batch))),
                      tuple(split_of[names[k]] for k in range(i, min(count, i + per_batch))),
                      count, seed, size, views, phases, str(staging) if staging else None)

@@ -3,9 +3,10 @@
 A run that fails or is interrupted leaves at most a hidden ``.<name>.*.partial`` folder,
 never something that looks like a finished dataset; an existing dataset is replaced only
 with ``overwrite`` and only if it is one (has a manifest), so a typo cannot wipe a folder.
-The missing parent folders of the output are made for the staging folder, and when the
-staging is discarded those it made are removed again if still empty (``--out a/b/c`` that
-wrote nothing leaves no empty ``a/b``); a parent that was there before is never touched.
+The missing parent folders of the output are made for the staging folder (or for an output
+file, :func:`folder_made_for`), and when the staging is discarded those it made are removed
+again if still empty (``--out a/b/c`` that wrote nothing leaves no empty ``a/b``); a parent
+that was there before is never touched.
 """
 
 from __future__ import annotations
@@ -199,6 +200,23 @@ def make_staging(out: Path) -> tuple[Path, list[Path]]:
         discard(staging, made)
         raise DataError(describe_os_error(exc, out)) from None
     return staging, made
+
+
+@contextmanager
+def folder_made_for(path: Path) -> Iterator[None]:
+    """The folder a single output file ``path`` goes in (an HDF5 file written whole, not a
+    staged dataset folder), made with its missing parents for the block, as
+    :func:`make_staging` makes a dataset's; those it made are removed again, while empty,
+    when the block raises or is interrupted."""
+    try:
+        made = make_folders(path.parent)
+    except OSError as exc:
+        raise DataError(describe_os_error(exc, path)) from None
+    try:
+        yield
+    except BaseException:
+        remove_empty_folders(made)
+        raise
 
 
 def make_folders(folder: Path) -> list[Path]:
