@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the bundled model (resources/models/demo.safetensors) from the CAMUS file in the seed's
 # HDF5 layout (2023 release, official train and valid splits; e.g. camus_224.hdf5).
-# Usage: [AUGMENT_GEOMETRY=pixel] [THREADS=N] [NGF=N] [MODEL_OUT=FILE] [DRY_RUN=1] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
+# Usage: [AUGMENT_GEOMETRY=pixel] [THREADS=N] [NGF=N] [MODEL_OUT=FILE] [DRY_RUN=1] [TIME_LIMIT=11h30m] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]
 # Six stages, as the shipped model was made: a plain lite model (no fan, nearest upsampling,
 # feature matching at 10; 7,500 iterations); the lite preset (the fan as an input, bilinear
 # upsampling, the spectral loss) fine-tuned from it for 4,000 iterations; the same preset again
@@ -27,7 +27,7 @@
 # it) stops the build gracefully before that much time has passed, the running stage's state
 # saved, and exits with 75: a cluster job's limit less a few minutes. Run it again to go on.
 set -euo pipefail
-source_file=${1:?usage: scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
+source_file=${1:?usage: [AUGMENT_GEOMETRY=pixel] [THREADS=N] [NGF=N] [MODEL_OUT=FILE] [DRY_RUN=1] [TIME_LIMIT=11h30m] scripts/build_camus_model.sh CAMUS_HDF5 [WORK_DIR]}
 work=${2:-build/camus}
 cd "$(dirname "$0")/.."
 # The shipped model was trained with the augmentation's turns, scales and sub-pixel shifts, the

@@ -157,3 +157,25 @@ def test_a_wrong_time_limit_is_refused_in_one_line_before_any_step(tmp_path, tex
     code, steps, err = dry_run(tmp_path / "work", time_limit=text)
     assert code == 2 and steps == []
     assert err.count("\n") == 1 and why in err and err.startswith(f"TIME_LIMIT: '{text}'")
+
+
+def settings_read_from_the_environment() -> set[str]:
+    """The upper-case variables the script reads (its own variables are lower case; bash's
+    BASH_REMATCH is no setting)."""
+    import re
+
+    names = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", SCRIPT.read_text())) - {"BASH_REMATCH"}
+    assert "TIME_LIMIT" in names and "DRY_RUN" in names  # the pattern finds what it should
+    return names
+
+
+def test_the_usage_names_every_setting_the_script_reads():
+    """The usage line left out TIME_LIMIT, which the comments and the README describe."""
+    usage = next(line for line in SCRIPT.read_text().splitlines() if line.startswith("# Usage:"))
+    names = settings_read_from_the_environment()
+    assert names == set(SETTINGS)  # the tests keep each of them out of the caller's shell
+    assert {name for name in names if f"[{name}=" not in usage} == set()
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    done = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "usage:" in done.stderr
+    assert {name for name in names if f"[{name}=" not in done.stderr} == set()
