@@ -181,6 +181,8 @@ STUDIO_KEYS = (
     ("Open image to trace** (Ctrl+Shift+I)", {"Ctrl+Shift+I": "trace"}),
     ("Auto** (`A`)", {"A": "contrast_auto"}),
     ("Reset (Shift+A)", {"Shift+A": "contrast_reset"}),
+    ("Open model file, Ctrl+L", {"Ctrl+L": "open_model"}),
+    ("Open model folder, Ctrl+Shift+L", {"Ctrl+Shift+L": "open_model_folder"}),
 )
 
 

@@ -450,6 +450,7 @@ def test_a_small_lite_run_says_its_spectral_loss_stays_zero(phantom, tmp_path): 
     train(config, phantom, tmp_path / "run", TrainCallbacks(told.append))
     notes = [str(event.message) for event in told if isinstance(event, Notice)]
     assert any("so the spectral loss stays 0" in note for note in notes), notes
+    assert type(told[0]).__name__ == "Started"  # the note follows the run's start, as every notice of it does
 
 
 def resolve_config_for_a_tiny_lite_run():

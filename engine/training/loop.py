@@ -292,11 +292,11 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
     }
     preview = preview_batch(preview_set, trainer)
-    idle = idle_spectrum_note(config, preview)
-    if idle is not None:
-        emit(Notice.of(idle))
     writer = open_tensorboard(run, config, emit, start) if context.is_main else None
     emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
+    idle = idle_spectrum_note(config, preview)
+    if idle is not None:  # after Started: a run's first event is its start
+        emit(Notice.of(idle))
 
     if start >= total:
         if context.is_main and not run.model_path.is_file():  # e.g. a run folder holding only its states
