@@ -656,6 +656,9 @@ def test_a_training_says_its_length_in_words_and_its_epoch_on_every_logged_line(
     view = TerminalTrainView(stream)
     view(Started("RUN", 30, 10, 0, "cpu", {}))
     view(Scalars(10, 1, {"Loss/G_GAN": 0.5}))
+    view(Scalars(11, 1, {"Loss/G_GAN": 0.5}))
     view(Scalars(30, 3, {"Loss/G_GAN": 0.25}))
     lines = stream.getvalue().splitlines()
-    assert lines[1].startswith("iter 10 epoch 2/3 ") and lines[2].startswith("iter 30 epoch 3/3 ")
+    # an epoch's last iteration is of that epoch (it read "epoch 2/3" at iteration 10 of 10 per epoch)
+    assert [line.split()[:4] for line in lines[1:]] == [["iter", "10", "epoch", "1/3"], ["iter", "11", "epoch", "2/3"],
+                                                        ["iter", "30", "epoch", "3/3"]]

@@ -21,7 +21,7 @@ class TerminalTrainView:
         self.bar = None
         self.losses: dict[str, float] = {}
         self.tty = self.stream.isatty()
-        self.total_epochs = 0  # of the run, once it has started
+        self.total_epochs, self.iters_per_epoch = 0, 1  # of the run, once it has started
 
     def line(self, text: str) -> None:
         if self.bar is not None:
@@ -34,7 +34,8 @@ class TerminalTrainView:
             from tqdm import tqdm
 
             self.line(started_line(event))
-            self.total_epochs = math.ceil(event.total_iters / max(1, event.iters_per_epoch))
+            self.iters_per_epoch = max(1, event.iters_per_epoch)
+            self.total_epochs = math.ceil(event.total_iters / self.iters_per_epoch)
             self.bar = tqdm(total=event.total_iters, initial=event.start_iter, file=self.stream,
                             dynamic_ncols=True, unit="it", disable=not self.tty)
         elif isinstance(event, Notice):
@@ -43,7 +44,7 @@ class TerminalTrainView:
             self.losses = losses(event.values)
             if not self.tty:
                 shown = {**self.losses, **diagnostics(event.values)}
-                self.line(f"iter {event.iteration} {self.epoch_of(event.epoch)} "
+                self.line(f"iter {event.iteration} {self.epoch_of(event.iteration)} "
                           + " ".join(f"{k}={v:.3f}" for k, v in shown.items()))
         elif isinstance(event, ProgressUpdate) and self.bar is not None:
             self.bar.n = event.iteration
@@ -61,10 +62,10 @@ class TerminalTrainView:
         elif isinstance(event, Failed):
             self.close()
 
-    def epoch_of(self, epoch: int) -> str:
-        """"epoch 2/5": the epoch under way (``epoch`` counted from 0, as stats.jsonl counts
-        it) of the run's, as the terminal's bar says it."""
-        return f"epoch {min(epoch + 1, self.total_epochs)}/{self.total_epochs}"
+    def epoch_of(self, iteration: int) -> str:
+        """"epoch 2/5": the epoch the ``iteration``-th iteration (counted from 1) belongs to,
+        so that a line logged at an epoch's last iteration names that epoch, not the next."""
+        return f"epoch {min(max(iteration - 1, 0) // self.iters_per_epoch + 1, self.total_epochs)}/{self.total_epochs}"
 
     def close(self) -> None:
         if self.bar is not None:
