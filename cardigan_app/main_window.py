@@ -47,6 +47,7 @@ from .mask_files import MaskFiles, is_mask_file, is_picture_file, opened_along
 from .model_watch import ModelFileWatcher
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
+from .panels.narrow import COLUMN_WIDTH
 from engine.data.dataset_folder import DatasetFolder
 from .settings import AppSettings
 from .state import StudioState
@@ -60,7 +61,6 @@ from .wording import studio_line
 from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
-SIDE_PANEL_WIDTH = 280  # first-start width of the left and right panels (they keep their minimum)
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
 # what a dropped folder may be, said when it is none of them
@@ -360,18 +360,22 @@ class MainWindow(QMainWindow):
             self.resize(min(1440, int(available.width() * 0.92)), min(900, int(available.height() * 0.9)))
         if state is not None:
             self.restoreState(state, 1)
-        else:  # first start: side panels at their narrowest, the canvases take the rest; the
-            # labels and the seeds as tall as they need, anatomy and the model's details the rest
-            self.resizeDocks([self.palette_dock, self.model_dock], [SIDE_PANEL_WIDTH, SIDE_PANEL_WIDTH],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.palette_dock, self.anatomy_dock, self.model_dock, self.synthesis_dock],
-                             [self.palette_dock.sizeHint().height(), self.height(), self.height(),
-                              self.synthesis_dock.sizeHint().height()], Qt.Orientation.Vertical)
+        else:
+            self.lay_out_panels()
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.workspace.restoreState(splitter)
         else:
             QTimer.singleShot(0, self.workspace.balance)
+
+    def lay_out_panels(self) -> None:
+        """The panels as at first start: each side column :data:`~.panels.narrow.COLUMN_WIDTH`
+        wide (the most its panels need), the canvases take the rest; the labels and the seeds
+        as tall as they need, anatomy and the model's details the rest."""
+        self.resizeDocks([self.palette_dock, self.model_dock], [COLUMN_WIDTH, COLUMN_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette_dock, self.anatomy_dock, self.model_dock, self.synthesis_dock],
+                         [self.palette_dock.sizeHint().height(), self.height(), self.height(),
+                          self.synthesis_dock.sizeHint().height()], Qt.Orientation.Vertical)
 
     # -- the document --------------------------------------------------------------------
     def set_document(self, document: LabelDocument, reference: np.ndarray | None = None,

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QDockWidget, QScrollArea, QWidget
 
 from cardigan_app.contrast import Window
 from cardigan_app.editing import LabelDocument
+from cardigan_app.panels.narrow import COLUMN_WIDTH
 from cardigan_app.testing import close_window, open_window
 
 FITS = (1260, 740)  # a 1280 x 800 screen less the window frame and a task bar
@@ -154,3 +155,132 @@ def test_a_window_and_level_cut_short_ends_in_an_ellipsis_and_tells_itself_whole
     assert label.shown_text().endswith("\u2026") and label.text().startswith(label.shown_text()[:-1])
     assert label.toolTip() == "W 159 \u00b7 L 79.5\nThe contrast"
     assert label.minimumSizeHint().width() <= 1
+
+
+# -- the side columns: narrow enough to leave the images the screen ------------------------
+
+PANES_AT_1280 = 800  # the three panes' least total width at 1280 x 800 (they had 700 at first start)
+
+
+def every_side_panel(window) -> list[QDockWidget]:
+    """Every side panel shown: a heart's sliders and both key frames' EF line, the variations'
+    thumbnails, the dataset, the model's output settings."""
+    window.anatomy_panel.start_from_anatomy(ask=False)
+    window.state.set("key_frame", "ES")
+    QApplication.processEvents()
+    assert window.anatomy_panel.key_frame_ef.isVisibleTo(window.anatomy_panel)
+    window.synthesis_panel.set_stochastic(True)
+    window.show_dataset_panel()
+    window.model_panel.show_settings(True)
+    docks = [dock for dock in window.findChildren(QDockWidget)
+             if window.dockWidgetArea(dock) in (Qt.DockWidgetArea.LeftDockWidgetArea,
+                                                Qt.DockWidgetArea.RightDockWidgetArea)]
+    for dock in docks:
+        dock.show()
+    QApplication.processEvents()
+    return docks
+
+
+def leaves(panel: QWidget) -> list[QWidget]:
+    """The widgets ``panel`` shows that hold no other shown widget (a scroll area counts as one)."""
+    found = []
+    for widget in panel.findChildren(QWidget):
+        if not widget.isVisibleTo(panel) or any(isinstance(a, QAbstractScrollArea) for a in ancestors(widget, panel)):
+            continue
+        if isinstance(widget, QAbstractScrollArea) or not any(c.isVisibleTo(widget) for c in widget.findChildren(QWidget)):
+            found.append(widget)
+    return found
+
+
+def ancestors(widget: QWidget, panel: QWidget) -> list[QWidget]:
+    parents, parent = [], widget.parentWidget()
+    while parent is not None and parent is not panel:
+        parents.append(parent)
+        parent = parent.parentWidget()
+    return parents
+
+
+def least_width(widget: QWidget) -> int:
+    """The width a layout may give ``widget`` at least: its minimum width where one is set,
+    else the least of its minimum size hint and its size hint (Qt's own rule)."""
+    if widget.minimumWidth() > 0:
+        return widget.minimumWidth()
+    return min(widget.minimumSizeHint().width(), widget.sizeHint().width())
+
+
+def at_1280_by_800(window, qtbot) -> None:
+    """The window maximized on a 1280 x 800 screen, its panels laid out as at first start."""
+    window.resize(1280, FITS[1])
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    window.lay_out_panels()
+    QApplication.processEvents()
+    window.workspace.balance()
+    QApplication.processEvents()
+
+
+def test_each_side_panel_needs_at_most_a_narrow_column(window, qtbot):
+    """The side columns took about 525 px of a 1280-pixel screen (Labels 234, Anatomy 253, Model
+    247, Seed and variations 260): each panel now needs at most 215."""
+    assert COLUMN_WIDTH <= 215
+    widths = {dock.windowTitle(): dock.minimumSizeHint().width() for dock in every_side_panel(window)}
+    assert set(widths) >= {"Labels", "Anatomy", "Model", "Seed and variations", "Dataset"}
+    assert all(width <= COLUMN_WIDTH for width in widths.values()), widths
+    scroll = window.anatomy_dock.widget()  # and what scrolls in it fits across, its scroll bar shown
+    inner = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+    assert inner <= COLUMN_WIDTH and scroll.minimumWidth() >= inner
+
+
+def test_at_1280_by_800_the_panes_get_the_room_the_columns_left(window, qtbot):
+    traced_over_a_loop(window, qtbot)
+    window.live.busyChanged.emit(False)
+    at_1280_by_800(window, qtbot)
+    ws = window.workspace
+    panes = (ws.mask_pane, ws.echo_pane, ws.reference_pane)
+    assert sum(pane.width() for pane in panes) >= PANES_AT_1280, [pane.width() for pane in panes]
+    for dock in (window.palette_dock, window.model_dock):
+        assert dock.width() <= COLUMN_WIDTH, dock.windowTitle()
+
+
+def test_at_1280_by_800_no_side_panel_squashes_or_overlaps_its_controls(window, qtbot):
+    """Each shown control of each side panel lies whole inside its panel, at least as wide as
+    it needs, and on no other; the variations' thumbnails are square and shrink with the panel."""
+    every_side_panel(window)
+    window.dataset_dock.hide()
+    at_1280_by_800(window, qtbot)
+    for dock in (window.palette_dock, window.anatomy_dock, window.model_dock, window.synthesis_dock):
+        panel = dock.widget()
+        panel = panel.widget() if isinstance(panel, QScrollArea) else panel
+        widgets = leaves(panel)
+        assert overlapping(widgets, panel) == [], dock.windowTitle()
+        for widget in widgets:
+            place = place_in(widget, panel)
+            assert panel.rect().contains(place), (dock.windowTitle(), type(widget).__name__, place)
+            assert widget.width() >= least_width(widget), (dock.windowTitle(), type(widget).__name__)
+    thumbs = window.synthesis_panel.thumbs
+    assert all(t.width() == t.height() == thumbs[0].width() for t in thumbs)
+    assert thumbs[0].width() < 72  # the 64-pixel pictures' old buttons would not fit three a row
+
+
+
+def test_a_narrow_combo_ends_a_long_entry_in_an_ellipsis_and_tells_it_whole(qtbot):
+    from cardigan_app.panels.narrow import NarrowCombo
+
+    combo = NarrowCombo(8, "What it picks")
+    qtbot.addWidget(combo)
+    combo.addItems(["An entry far longer than eight characters", "Short"])
+    combo.show()
+    combo.resize(combo.minimumSizeHint())
+    assert combo.minimumSizeHint().width() < combo.fontMetrics().horizontalAdvance(combo.itemText(0))
+    assert combo.shown_text().endswith("\u2026") and combo.itemText(0).startswith(combo.shown_text()[:-1])
+    assert combo.toolTip() == "An entry far longer than eight characters\nWhat it picks"
+    combo.setCurrentIndex(1)
+    assert combo.shown_text() == "Short" and combo.toolTip() == "What it picks"
+
+
+def test_a_class_share_keeps_a_decimal_only_where_it_tells_small_classes_apart():
+    from cardigan_app.panels.palette import WIDEST_SHARE, share_text
+
+    assert [share_text(n, 1000) for n in (0, 4, 99, 100, 734, 1000)] == \
+        ["0.0 %", "0.4 %", "9.9 %", "10 %", "73 %", "100 %"]
+    assert share_text(9996, 100_000) == "10 %"  # not "10.0 %", wider than the column allows
+    assert max(len(share_text(n, 1000)) for n in range(1001)) == len(WIDEST_SHARE)

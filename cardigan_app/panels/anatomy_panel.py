@@ -45,6 +45,7 @@ from .. import theme
 from ..editing import LabelDocument, Stroke
 from ..icons import icon
 from ..wording import studio_line
+from .narrow import panel_margins
 
 STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
@@ -159,12 +160,13 @@ class AnatomyPanel(QWidget):
         self.apply.setEnabled(False)
         self.apply.clicked.connect(self.apply_preset)
         self.preset.currentIndexChanged.connect(lambda index: self.apply.setEnabled(index >= 0))
-        preset_row = QHBoxLayout()
-        preset_row.setContentsMargins(0, 0, 0, 0)
-        preset_row.addWidget(self.preset, 1)
-        preset_row.addWidget(self.apply)
-        form.addRow(QLabel("Preset"))
-        form.addRow(preset_row)  # the whole width: the longest preset name fits
+        preset_head = QHBoxLayout()  # Apply beside the label: the combo takes the whole width
+        preset_head.setContentsMargins(0, 0, 0, 0)
+        preset_head.addWidget(QLabel("Preset"))
+        preset_head.addStretch(1)
+        preset_head.addWidget(self.apply)
+        form.addRow(preset_head)
+        form.addRow(self.preset)  # the whole width, not the field column's: the longest name fits
         self.controls = QWidget()
         self.controls.setLayout(form)
 
@@ -179,12 +181,13 @@ class AnatomyPanel(QWidget):
                                 "outside it")
         self.fan_box.setLayout(fan_form)
 
-        layout = QVBoxLayout(self)
+        layout = panel_margins(QVBoxLayout(self))
         layout.setSpacing(2 * ROW_SPACING)
         layout.addWidget(self.status)
         layout.addLayout(top)
         layout.addWidget(self.ef)
         self.key_frame_ef = QLabel("")
+        self.key_frame_ef.setWordWrap(True)  # a line wider than the narrow column would clip the panel
         self.key_frame_ef.setToolTip("(ED - ES) / ED cavity area of the two key frames (K switches them)")
         layout.addWidget(self.key_frame_ef)
         self.key_frame_ef.setVisible(False)  # until there are two key frames

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QLabel, QScrollArea, QToolButton,
+from PySide6.QtWidgets import (QApplication, QFormLayout, QLabel, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
 from engine.models.registry import (BUILTIN_NAMES, FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS, builtin_models,
@@ -24,6 +24,7 @@ from engine.models.registry import (BUILTIN_NAMES, FOLDER_KINDS_IN_WORDS, KINDS_
 from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
+from .narrow import NarrowCombo, panel_margins, wrapping_form
 
 OPEN_ITEM = "__open__"
 OPEN_FOLDER_ITEM = "__open_folder__"
@@ -233,13 +234,9 @@ class ModelPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model_combo = QComboBox()
-        self.model_combo.setToolTip("The model that turns the mask into an image")
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(12)
+        self.model_combo = NarrowCombo(8, "The model that turns the mask into an image")
         self.model_combo.activated.connect(self._model_activated)
-        self.device_combo = QComboBox()
-        self.device_combo.setToolTip("Where the model runs; Auto picks a GPU when there is one")
+        self.device_combo = NarrowCombo(8, "Where the model runs; Auto picks a GPU when there is one")
         fill_device_combo(self.device_combo, show_unavailable=True)
         self.device_combo.activated.connect(self._device_activated)
         self.active_device = QLabel("\u2014")
@@ -280,11 +277,11 @@ class ModelPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         details.setMinimumWidth(1)
         scroll.setWidget(details)
-        form = QFormLayout()
+        form = wrapping_form(QFormLayout())
         form.addRow("Model", self.model_combo)
         form.addRow("Device", self.device_combo)
         form.addRow("Running on", self.active_device)
-        layout = QVBoxLayout(self)
+        layout = panel_margins(QVBoxLayout(self))
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(scroll, 1)

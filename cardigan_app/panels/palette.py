@@ -12,6 +12,16 @@ from engine.labels import BACKGROUND, LABELS, in_sentence
 
 from .. import theme
 from ..icons import icon
+from .narrow import panel_margins
+
+WIDEST_SHARE = "100 %"  # the widest a class's share of the mask is written (:func:`share_text`)
+
+
+def share_text(pixels: int, total: int) -> str:
+    """A class's share of the mask in percent: one decimal under 10 %, where it tells small
+    classes apart, whole percents above (the tooltip gives the pixels)."""
+    percent = 100 * pixels / max(1, total)
+    return f"{percent:.1f} %" if round(percent, 1) < 10 else f"{percent:.0f} %"
 
 
 def swatch(color: tuple[int, int, int], size: int = 18) -> QIcon:
@@ -38,7 +48,7 @@ class LabelPalette(QWidget):
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
         grid = QGridLayout()
-        grid.setHorizontalSpacing(6)
+        grid.setHorizontalSpacing(4)
         grid.setVerticalSpacing(4)
         for row, label in enumerate(LABELS):
             button = QToolButton()
@@ -57,11 +67,12 @@ class LabelPalette(QWidget):
             key = QLabel(label.shortcut)
             key.setAlignment(Qt.AlignmentFlag.AlignCenter)
             key.setToolTip(f"Press {label.shortcut} to select {in_sentence(label.name)}")
-            key.setStyleSheet("border: 1px solid #55595f; border-radius: 3px; padding: 0 5px; color: #b8bcc2;")
+            key.setStyleSheet("border: 1px solid #55595f; border-radius: 3px; padding: 0 4px; color: #b8bcc2;")
             count = QLabel("")
             count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             count.setStyleSheet(theme.text_style(theme.MUTED))
             count.setToolTip("Pixels of this class in the mask")
+            count.setFixedWidth(count.fontMetrics().horizontalAdvance(WIDEST_SHARE))  # no jump as it changes
             grid.addWidget(key, row, 0)
             grid.addWidget(button, row, 1)
             grid.addWidget(count, row, 2)
@@ -71,6 +82,7 @@ class LabelPalette(QWidget):
                 eye.setChecked(True)
                 eye.setIcon(icon("eye-outline"))
                 eye.setAutoRaise(True)
+                eye.setFixedWidth(eye.iconSize().width() + 4)  # the icon and its hover frame, no more
                 eye.setToolTip(f"Show or hide {in_sentence(label.name)} on the canvas")
                 eye.toggled.connect(lambda on, i=label.id: self._toggle_visible(i, on))
                 grid.addWidget(eye, row, 3)
@@ -81,7 +93,7 @@ class LabelPalette(QWidget):
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.MUTED}; padding-top: 8px;")
-        layout = QVBoxLayout(self)
+        layout = panel_margins(QVBoxLayout(self))
         layout.addLayout(grid)
         layout.addWidget(self.hint)
         layout.addStretch(1)
@@ -104,5 +116,5 @@ class LabelPalette(QWidget):
         total = max(1, int(counts.sum()))
         for label_id, widget in self.count_labels.items():
             n = int(counts[label_id])
-            widget.setText(f"{100 * n / total:.1f} %")
+            widget.setText(share_text(n, total))
             widget.setToolTip(f"{n} pixels of {total}")

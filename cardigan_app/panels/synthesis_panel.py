@@ -1,21 +1,76 @@
-"""Seed control and the strip of variations (the same mask under other seeds)."""
+"""Seed control and the strip of variations (the same mask under other seeds).
+
+The variations' thumbnails fill the panel's width, :data:`COLUMNS` a row, between
+:data:`LEAST_THUMB` and :data:`MOST_THUMB` pixels square, so the panel never makes the
+window's side column wider (:mod:`.narrow`); the seed's button goes under the seed where
+the two do not fit on one line.
+"""
 
 from __future__ import annotations
 
 import random
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
 
 from .. import theme
 from ..icons import icon
 from ..imaging import grey_qimage
+from ..wrapping_row import WrappingRow
+from .narrow import panel_margins
 
 MAX_SEED = 2**31 - 1
-THUMB = 64
+LEAST_THUMB, MOST_THUMB = 48, 128  # a variation's square, pixels, picture and frame
 COLUMNS = 3
+GAP = 4  # between two thumbnails
+FRAME = 4  # the button's frame around its picture, each side
+
+
+class ThumbnailGrid(QWidget):
+    """``buttons`` in rows of :data:`COLUMNS` square cells as wide as the grid allows (between
+    :data:`LEAST_THUMB` and :data:`MOST_THUMB`); the grid is as tall as its rows."""
+
+    def __init__(self, buttons: list[QToolButton], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.buttons = buttons
+        for button in buttons:
+            button.setParent(self)
+        self._side = LEAST_THUMB
+
+    def cell(self, width: int) -> int:
+        """A cell's side in a grid ``width`` pixels wide."""
+        return max(LEAST_THUMB, min(MOST_THUMB, (width - GAP * (COLUMNS - 1)) // COLUMNS))
+
+    def _height(self, side: int) -> int:
+        rows = -(-len(self.buttons) // COLUMNS)
+        return max(0, rows * (side + GAP) - GAP)
+
+    def _width(self, side: int) -> int:
+        return COLUMNS * (side + GAP) - GAP
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        return self._height(self.cell(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self._width(LEAST_THUMB), self._height(LEAST_THUMB))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self._width(self._side), self._height(self._side))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        side = self.cell(self.width())
+        for index, button in enumerate(self.buttons):
+            row, column = divmod(index, COLUMNS)
+            button.setGeometry(QRect(column * (side + GAP), row * (side + GAP), side, side))
+            button.setIconSize(QSize(side - 2 * FRAME, side - 2 * FRAME))
+        if side != self._side:
+            self._side = side
+            self.updateGeometry()
 
 
 class SynthesisPanel(QWidget):
@@ -34,10 +89,11 @@ class SynthesisPanel(QWidget):
         self.new_variation = QPushButton(icon("dice-5-outline"), "New variation")
         self.new_variation.setToolTip("Synthesize the same mask with a new random seed (R)")
         self.new_variation.clicked.connect(self.roll)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(QLabel("Seed"))
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(self.new_variation)
+        seed_row = WrappingRow(gap=6, line_spacing=4)  # the button under the seed in a narrow panel
+        seed_row.lead.addWidget(QLabel("Seed"))
+        seed_row.lead.addWidget(self.seed, 1)
+        seed_row.trail.addWidget(self.new_variation)
+        seed_row.trail.addStretch(1)
 
         self.show_variations = QCheckBox("Variations")
         self.show_variations.setChecked(True)
@@ -57,30 +113,44 @@ class SynthesisPanel(QWidget):
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet(theme.text_style(theme.MUTED))
-        self.grid = QGridLayout()
-        self.grid.setSpacing(4)
         self.thumbs: list[QToolButton] = []
         self.thumb_seeds: list[int | None] = []
         for index in range(count):
             button = QToolButton()
-            button.setIconSize(QSize(THUMB, THUMB))
-            button.setFixedSize(THUMB + 8, THUMB + 8)
             button.setCheckable(True)
             button.setAutoRaise(True)
             button.clicked.connect(lambda _=False, i=index: self._pick(i))
-            self.grid.addWidget(button, index // COLUMNS, index % COLUMNS)
             self.thumbs.append(button)
             self.thumb_seeds.append(None)
-        self.strip = QWidget()
-        self.strip.setLayout(self.grid)
+        self.strip = ThumbnailGrid(self.thumbs)
 
-        layout = QVBoxLayout(self)
+        layout = panel_margins(QVBoxLayout(self))
         layout.addLayout(seed_row)
         layout.addLayout(strip_row)
         layout.addWidget(self.strip)
         layout.addWidget(self.note)
         layout.addStretch(1)
         self.set_stochastic(True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the seed's row and the thumbnails' rows are at this width (a dock asks
+        its panel for one least height, whatever its width, so the panel says it here). Not
+        before it is shown: a width it never has on screen would make the dock too tall."""
+        if not self.isVisible():
+            return
+        layout = self.layout()
+        layout.activate()
+        needed = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else 0
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
 
     def roll(self) -> None:
         self.seed.setValue(random.randrange(MAX_SEED))
@@ -103,6 +173,7 @@ class SynthesisPanel(QWidget):
 
     def _toggled(self, on: bool) -> None:
         self.strip.setVisible(on and self._stochastic)
+        self._fit_height()
         self.more.setEnabled(on)
         self.variationsToggled.emit(on)
 
@@ -116,6 +187,7 @@ class SynthesisPanel(QWidget):
                           f"{name or 'This model'} is deterministic: the seed does not change its output, "
                           "so there are no variations to show.")
         self.note.setVisible(not stochastic)  # an empty note takes no room
+        self._fit_height()
 
     def set_variation_seeds(self, seeds: tuple[int, ...]) -> None:
         """Label the thumbnails with the seeds about to be computed (clears stale pictures)."""
@@ -135,7 +207,7 @@ class SynthesisPanel(QWidget):
     def set_variation(self, index: int, seed: int, image) -> None:
         if 0 <= index < len(self.thumbs):
             self.thumb_seeds[index] = seed
-            picture = grey_qimage(image).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+            picture = grey_qimage(image).scaled(MOST_THUMB, MOST_THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                                 Qt.TransformationMode.SmoothTransformation)
             self.thumbs[index].setIcon(QIcon(QPixmap.fromImage(picture)))
             self.thumbs[index].setToolTip(f"Seed {seed}: click to use it")
