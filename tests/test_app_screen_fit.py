@@ -284,3 +284,44 @@ def test_a_class_share_keeps_a_decimal_only_where_it_tells_small_classes_apart()
         ["0.0 %", "0.4 %", "9.9 %", "10 %", "73 %", "100 %"]
     assert share_text(9996, 100_000) == "10 %"  # not "10.0 %", wider than the column allows
     assert max(len(share_text(n, 1000)) for n in range(1001)) == len(WIDEST_SHARE)
+
+
+def anatomy_needs_no_scroll_bar(window, qtbot) -> int:
+    """How far the Anatomy panel scrolls at 1280 x 800 (0: all of it shows)."""
+    at_1280_by_800(window, qtbot)
+    QApplication.processEvents()
+    return window.anatomy_dock.widget().verticalScrollBar().maximum()
+
+
+def not_drawn_from_anatomy(window, qtbot) -> None:
+    pass
+
+
+def a_heart(window, qtbot) -> None:
+    window.anatomy_panel.start_from_anatomy(ask=False)
+
+
+def a_moved_heart_at_both_key_frames(window, qtbot) -> None:
+    """The status's two lines (the heart, what the last move did) and the key frames' EF line."""
+    panel = window.anatomy_panel
+    panel.start_from_anatomy(ask=False)
+    window.state.set("key_frame", "ES")
+    panel.sliders["wall"].setValue(panel.sliders["wall"].value() + 10)
+    qtbot.waitUntil(lambda: panel.key_frame_ef.isVisibleTo(panel))
+    assert "Wall thickness" in panel.status.text()
+
+
+ANATOMY_STATES = {"a mask not drawn from anatomy": not_drawn_from_anatomy, "a heart": a_heart,
+                  "a moved heart at both key frames": a_moved_heart_at_both_key_frames}
+
+
+@pytest.mark.parametrize("state", list(ANATOMY_STATES))
+def test_at_1280_by_800_the_anatomy_panel_shows_its_last_fan_slider_without_scrolling(window, qtbot, state):
+    """In the narrow column the Anatomy panel needed its scroll bar to reach the fan's last
+    slider (18 px more for a mask not drawn from anatomy, 30 for a moved heart at both key
+    frames); with tighter rows and a shorter hint it shows whole, with room to spare."""
+    ANATOMY_STATES[state](window, qtbot)
+    assert anatomy_needs_no_scroll_bar(window, qtbot) == 0, state
+    tilt = window.anatomy_panel.fan_sliders["tilt"]
+    viewport = window.anatomy_dock.widget().viewport()
+    assert viewport.rect().contains(place_in(tilt, viewport))

@@ -51,16 +51,19 @@ STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
 EF_RANGE = (10, 75)  # the target-EF slider, percent
 POOR_FIT = 0.6  # Fit to mask asks first below this overlap (mean Dice) of heart and mask
-NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart drawn from the shape model of "
-                    "real hearts, or fit one to this mask, to shape it with sliders.")
+NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart, or fit one to this mask, "
+                    "to shape it with sliders.")  # the buttons' tooltips say where the heart comes from
 
 DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
 DRAWN_SMALLER = "This heart does not fit the fan at its size: drawn smaller"
 PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 
-# the panel fits the left column of a 1280 x 800 window down to the fan's last slider, with the
-# key-frame EF line and a two-line status shown: rows this far apart, groups this far in
-ROW_SPACING = 3
+# the panel fits the left column of a 1280 x 800 or 1366 x 768 window, at the column's width,
+# down to the fan's last slider without a scroll bar, with the key-frame EF line and a two-line
+# status shown (or the three lines a mask not drawn from anatomy gets): slider rows this far
+# apart, the groups (status, buttons, EF lines, sliders, fan) this far apart, the fan's this far in
+ROW_SPACING = 2
+GROUP_SPACING = 4
 FAN_MARGINS = (6, 4, 6, 4)
 
 WIDEST_VALUE = "-100\u00b0"  # the value at a slider's row end is this wide at most
@@ -182,7 +185,7 @@ class AnatomyPanel(QWidget):
         self.fan_box.setLayout(fan_form)
 
         layout = panel_margins(QVBoxLayout(self))
-        layout.setSpacing(2 * ROW_SPACING)
+        layout.setSpacing(GROUP_SPACING)
         layout.addWidget(self.status)
         layout.addLayout(top)
         layout.addWidget(self.ef)

@@ -92,7 +92,7 @@ class LabelPalette(QWidget):
         grid.setColumnStretch(1, 1)
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet(f"color: {theme.MUTED}; padding-top: 8px;")
+        self.hint.setStyleSheet(f"color: {theme.MUTED}; padding-top: 4px;")
         layout = panel_margins(QVBoxLayout(self))
         layout.addLayout(grid)
         layout.addWidget(self.hint)
