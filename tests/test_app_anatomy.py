@@ -170,7 +170,7 @@ def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     shown = model.drawn_heart(moved, "4CH", 64, doc.fan)
     assert shown != moved
     assert f"EF {model.ejection_fraction(shown, '4CH'):.0f} %" in panel.ef.text()
-    assert f"{model.ejection_fraction(shown, None):.0f} %</b> by Simpson" in panel.ef.text()
+    assert f"{model.ejection_fraction(shown, None):.0f} %</b> biplane" in panel.ef.text()
 
 
 def test_a_heart_slider_stops_at_the_last_drawable_heart_and_shows_it(window):
@@ -1121,4 +1121,21 @@ def test_the_ef_line_is_the_ef_of_the_masks_when_not_even_the_mean_heart_fits_th
     doc.anatomy, doc.fan = made.anatomy, narrow
     panel.bind(doc)
     assert panel.ef.isVisibleTo(panel) and f"<b>EF {shown:.0f} %</b> by area (4CH)" in panel.ef.text()
-    assert "Simpson" in panel.ef.text() and panel.target_ef.value() == round(shown)
+    assert "biplane" in panel.ef.text() and panel.target_ef.value() == round(shown)
+
+
+def test_the_ef_line_says_it_is_the_heart_model_s_and_how_that_differs_from_the_painted_masks(qtbot):
+    """The panel's "EF 36 % by area (4CH)" sat beside the timeline's EF of the painted loop
+    with nothing saying that one is the shape model's heart and the other the masks as painted."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    made = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    doc = LabelDocument(made.labels)
+    doc.anatomy, doc.fan = made.anatomy, made.fan
+    panel.bind(doc)
+    assert panel.ef.text().startswith("Heart model: <b>EF ")
+    tip = panel.ef.toolTip()
+    assert tip.startswith("The shape model's heart") and "timeline" in tip and "as painted" in tip

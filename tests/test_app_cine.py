@@ -323,7 +323,7 @@ def test_a_new_mask_clears_the_last_pairs_loop_from_the_timeline(window, qtbot):
     qtbot.waitUntil(lambda: timeline.frames is not None, timeout=60_000)
     timeline.play_button.setChecked(False)
     timeline.slider.setValue(4)
-    assert "frames" in timeline.status.text()
+    assert "frames, painted: EF" in timeline.status.text()
     window.set_document(NewMaskChoice(True, "2CH", "ED", 8, 64).document())
     # the old loop's frame count, EF and position do not stay beside another mask
     assert timeline.frames is None and timeline.status.text() == ""
@@ -1007,3 +1007,21 @@ def test_a_cancel_after_the_last_frame_says_the_loop_was_written_anyway(window, 
     message = window.statusBar().currentMessage()
     assert message.startswith(f"Exported {path}") and path.is_file()
     assert message.endswith("(written in full; the cancel came after the last frame)")
+
+
+def test_the_timeline_says_its_ef_is_the_painted_loop_s_and_why_it_differs_from_the_heart_model_s(qtbot):
+    """After paint over the cavity the Anatomy panel showed the heart model's EF and the
+    timeline "37 frames, EF 31 %" of the painted masks, with nothing saying which was which:
+    the timeline names what it measures and its tooltip tells the two apart."""
+    from cardigan_app.cine.timeline import Timeline
+    from cardigan_app.state import StudioState
+    from cardigan_app.synthesis.jobs import CineFrames
+
+    timeline = Timeline(StudioState())
+    qtbot.addWidget(timeline)
+    masks = np.zeros((37, 16, 16), np.uint8)
+    frames = CineFrames(1, 1, masks.copy(), masks, np.linspace(0, 1, 37), 31.2, 25.0, 0.1)
+    timeline.show_loop(frames)
+    assert timeline.status.text() == "37 frames, painted: EF 31 % by area"
+    tip = timeline.status.toolTip()
+    assert "as painted" in tip and '"Heart model"' in tip and "shape model" in tip

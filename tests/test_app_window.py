@@ -506,12 +506,14 @@ def test_the_timeline_shows_its_scrubber_and_its_status_whole_at_1280_by_800(win
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
+    from cardigan_app.cine.timeline import loop_status
+
     window.resize(1280, 800)
     if real_image:
         window.show_reference(np.zeros((64, 64), np.uint8))
     QApplication.processEvents()
     timeline = window.timeline
-    timeline.set_status("37 frames, EF 39 %")
+    timeline.set_status(loop_status(37, 39.0))
     QApplication.processEvents()
     strip = timeline.parentWidget().parentWidget()  # the footer strip the timeline lies in
     assert strip.horizontalScrollBar().maximum() == 0

@@ -18,6 +18,12 @@ from ..wrapping_row import WrappingRow
 
 REMAKE_DELAY_MS = 900  # after the last edit, a playing loop is made again
 MAKING = "making the loop\u2026"  # the status while a loop is being made
+# a loop's EF is measured on its masks, the key frames as painted; the Anatomy panel's is the
+# shape model's heart the mask was drawn from: each says which it is, the tooltip why they differ
+LOOP_EF_TIP = ("Ejection fraction by area of the loop's masks, (largest - smallest) / largest LV cavity: "
+               "the ED and ES key frames as painted, paint on top of the heart included. The Anatomy "
+               "panel's \"Heart model\" EF is the shape model's heart before any painting, so the two "
+               "differ once the cavity is painted over.")
 
 
 class Timeline(QWidget):
@@ -101,9 +107,10 @@ class Timeline(QWidget):
     def playing(self) -> bool:
         return self.play_button.isChecked()
 
-    def set_status(self, text: str) -> None:
+    def set_status(self, text: str, tip: str = "") -> None:
+        """The status line; its tooltip is ``tip``, or the text itself (shown whole there)."""
         self.status.setText(text)
-        self.status.setToolTip(text)
+        self.status.setToolTip(tip or text)
 
     def mark_stale(self, remake_now: bool = False) -> None:
         """The key frames (or the timing) changed: the loop on screen is out of date, and one
@@ -143,7 +150,7 @@ class Timeline(QWidget):
         self.slider.blockSignals(True)  # the range changes; the frame is shown below
         self.slider.setRange(0, len(frames.images) - 1)
         self.slider.blockSignals(False)
-        self.set_status(f"{len(frames.images)} frames, EF {frames.ejection_fraction:.0f} %")
+        self.set_status(loop_status(len(frames.images), frames.ejection_fraction), LOOP_EF_TIP)
         if self.playing:
             self._start_timer()
         self._show_frame(self.slider.value())
@@ -166,3 +173,8 @@ class Timeline(QWidget):
     def _show_frame(self, index: int) -> None:
         if self.frames is not None and 0 <= index < len(self.frames.images):
             self.frameShown.emit(self.frames.images[index], self.frames.masks[index])
+
+
+def loop_status(frames: int, ejection_fraction: float) -> str:
+    """The status of a loop on screen: its length and the EF its masks (as painted) show."""
+    return f"{frames} frames, painted: EF {ejection_fraction:.0f} % by area"

@@ -72,6 +72,8 @@ FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the p
                "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
 
 NO_PRESET = "Choose a preset"  # the preset box before one is chosen
+# the EF line measures the shape model's heart, not the painted mask the timeline's loop measures
+HEART_MODEL = "Heart model"
 
 
 class LimitedMove(NamedTuple):
@@ -109,9 +111,12 @@ class AnatomyPanel(QWidget):
         self.ef = QLabel("")
         self.ef.setWordWrap(True)
         self.ef.setVisible(False)  # until there is a heart
-        self.ef.setToolTip("Ejection fraction by area, (ED - ES) / ED cavity area in this view (what the "
-                           "Target EF slider sets), and by volume with Simpson's biplane method from both "
-                           "views, as echo reports give it (higher: volume grows faster than area)")
+        self.ef.setToolTip("The shape model's heart this mask is drawn from, not the pixels: ejection "
+                           "fraction by area, (ED - ES) / ED cavity area in this view (what the Target EF "
+                           "slider sets), and by volume with Simpson's biplane method from both views, as echo "
+                           "reports give it (higher: volume grows faster than area). The key-frame line and "
+                           "the timeline measure the masks as painted, so they differ once paint changes "
+                           "the cavity")
         self.start = QPushButton(icon("heart-outline"), "Start from anatomy")
         self.start.setToolTip("Replace the mask with a heart drawn from the shape model of real hearts "
                               "(undoable)")
@@ -191,7 +196,7 @@ class AnatomyPanel(QWidget):
         layout.addWidget(self.ef)
         self.key_frame_ef = QLabel("")
         self.key_frame_ef.setWordWrap(True)  # a line wider than the narrow column would clip the panel
-        self.key_frame_ef.setToolTip("(ED - ES) / ED cavity area of the two key frames (K switches them)")
+        self.key_frame_ef.setToolTip("(ED - ES) / ED cavity area of the two key frames as painted (K switches them)")
         layout.addWidget(self.key_frame_ef)
         self.key_frame_ef.setVisible(False)  # until there are two key frames
         layout.addWidget(self.controls)
@@ -320,8 +325,9 @@ class AnatomyPanel(QWidget):
         shown = self.model.drawn_heart(heart, view, size, fan)
         ef_view = self.model.ejection_fraction(shown, view)
         biplane = self.model.ejection_fraction(shown, None)
-        self._show_ef(f"<b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
-                      "by Simpson's biplane")
+        # "biplane" alone (the tooltip names Simpson's method): the line stays two lines in the narrow column
+        self._show_ef(f"{HEART_MODEL}: <b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
+                      "biplane")
         return ef_view
 
     def _show_mean_heart(self) -> None:
