@@ -3,22 +3,37 @@ registry of them for the shortcuts dialog.
 
 An action's keys are named the same everywhere (:func:`keys_in_words`): its tooltip and the
 shortcuts dialog list every key that triggers it ("Ctrl+Shift+Z, Ctrl+Y"); a menu shows the
-first, its primary one, as Qt menus do.
+first, its primary one, as Qt menus do. Only keys an ordinary keyboard has are named: a
+platform's standard keys (Quit, New, Open, ...) also bind the media and launch keys some
+keyboards have ("Ctrl+Q, Exit"); those still work but are not listed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from .icons import icon
 
 
+# Qt numbers the keys every keyboard has (letters, digits, F-keys, arrows, Esc, Delete, ...)
+# below its media, browser, launch, keypad-navigation and phone keys (Back, Open, Exit, ...)
+FIRST_SPECIAL_KEY = Qt.Key.Key_Back.value
+
+
 def keys_in_words(action: QAction) -> str:
-    """Every key of ``action``, primary first, as the platform writes them ("" for none)."""
-    return ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
+    """Every key of ``action`` that a keyboard has (:func:`on_keyboard`), primary first, as
+    the platform writes them ("" for none)."""
+    return ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
+                     if on_keyboard(key))
+
+
+def on_keyboard(sequence: QKeySequence) -> bool:
+    """Whether every key of ``sequence`` is one an ordinary keyboard has (not Exit, Open, ...)."""
+    return all(sequence[i].key().value < FIRST_SPECIAL_KEY for i in range(sequence.count()))
 
 
 class ActionRegistry:

@@ -98,6 +98,22 @@ def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
     assert any("Pan" in t and "Space" in t for t in texts) and any("Undo" in t for t in texts)
 
 
+def test_only_keys_a_keyboard_has_are_listed(window):
+    """On X11 the platform's Quit keys are Ctrl+Q and the Exit key (so are other standard
+    keys: Redo's own Redo key): the shortcuts dialog and the tooltips said "Ctrl+Q, Exit"."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from cardigan_app.actions import keys_in_words
+
+    quit_action = QAction("Quit", window)
+    quit_action.setShortcuts([QKeySequence("Ctrl+Q"), QKeySequence(Qt.Key.Key_Exit)])
+    assert keys_in_words(quit_action) == "Ctrl+Q"
+    quit_action.setShortcuts([QKeySequence(Qt.Key.Key_Exit)])
+    assert keys_in_words(quit_action) == ""  # listed nowhere: no key to press
+    quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo))
+    assert "Ctrl+Shift+Z" in keys_in_words(quit_action) and "Redo" not in keys_in_words(quit_action).split(", ")
+
+
 def test_status_bar_shows_cursor_position_and_label(window):
     window.document.fill(0.5, 0.5, 0)
     pos = window.canvas.to_widget(QPointF(20.5, 9.5))
