@@ -789,6 +789,7 @@ class MainWindow(QMainWindow):
 
     def _synthesis_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
+        self.synthesis_panel.stop_waiting()  # no variations come for this mask either
         if self.echo_view.image is None:
             self.echo_view.set_placeholder(message)
 

@@ -150,7 +150,7 @@ def test_a_stochastic_model_offers_seeds_and_variations(qtbot, tmp_path, vae_mod
         panel, live = window.synthesis_panel, window.live
         assert live.stochastic and panel.seed.isEnabled() and panel.strip.isVisibleTo(panel)
         qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in panel.thumbs), timeout=20_000)
-        assert panel.thumb_seeds == list(range(1, 7))
+        assert panel.thumb_seeds == list(range(1, 7)) and not panel.waiting.isVisibleTo(panel)
         first = live.last_result.image.copy()
         with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
             panel.thumbs[2].click()
@@ -171,6 +171,34 @@ def test_a_stochastic_model_offers_seeds_and_variations(qtbot, tmp_path, vae_mod
         assert shown_on_switch == [[False] * len(panel.thumbs)]
     finally:
         close_window(window)
+
+
+def test_the_empty_variations_strip_says_its_pictures_are_being_made(qtbot):
+    """The strip showed six empty slots under a ticked "Variations" while its pictures were
+    made (seconds at first start), with no word; it says so until the first arrives, and not
+    once the synthesis failed (none will come) or with no strip shown."""
+    from cardigan_app import theme
+    from cardigan_app.panels.synthesis_panel import MAKING, SynthesisPanel
+
+    panel = SynthesisPanel()
+    qtbot.addWidget(panel)
+    waiting = panel.waiting
+    assert waiting.isVisibleTo(panel) and waiting.text() == MAKING == "making variations\u2026"
+    assert not any(thumb.isVisibleTo(panel) for thumb in panel.thumbs)  # the note in their place
+    assert theme.MUTED in waiting.styleSheet()
+    panel.set_variation_seeds(tuple(range(1, 7)))
+    assert waiting.isVisibleTo(panel)
+    panel.set_variation(0, 1, np.full((16, 16), 128, np.uint8))
+    assert not waiting.isVisibleTo(panel)  # the first picture is there
+    assert all(thumb.isVisibleTo(panel) for thumb in panel.thumbs)
+    panel.clear_variations()  # another mask: its pictures are on their way
+    assert waiting.isVisibleTo(panel)
+    panel.stop_waiting()  # its synthesis failed
+    assert not waiting.isVisibleTo(panel)
+    panel.set_variation_seeds(tuple(range(7, 13)))  # other seeds asked for
+    assert waiting.isVisibleTo(panel)
+    panel.set_stochastic(False)
+    assert not waiting.isVisibleTo(panel)
 
 
 def test_a_deterministic_model_says_so(window):

@@ -4,6 +4,11 @@ The variations' thumbnails fill the panel's width, :data:`COLUMNS` a row, betwee
 :data:`LEAST_THUMB` and :data:`MOST_THUMB` pixels square, so the panel never makes the
 window's side column wider (:mod:`.narrow`); the seed's button goes under the seed where
 the two do not fit on one line.
+
+The strip's pictures come one by one once the mask rests; until the first arrives (a new mask,
+a new model, other seeds, the studio just started) "making variations…" stands in the empty cells' place,
+as the synthesis view says "Synthesizing…", unless the window says none will come
+(:meth:`SynthesisPanel.stop_waiting`: the synthesis failed).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ LEAST_THUMB, MOST_THUMB = 48, 128  # a variation's square, pixels, picture and f
 COLUMNS = 3
 GAP = 4  # between two thumbnails
 FRAME = 4  # the button's frame around its picture, each side
+MAKING = "making variations\u2026"  # over the empty strip until the first picture arrives
 
 
 class ThumbnailGrid(QWidget):
@@ -37,10 +43,20 @@ class ThumbnailGrid(QWidget):
         for button in buttons:
             button.setParent(self)
         self._side = LEAST_THUMB
+        self.waiting = QLabel(MAKING, self)  # in the first row's place while the cells are empty
+        self.waiting.setStyleSheet(theme.text_style(theme.MUTED))
+        self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
     def cell(self, width: int) -> int:
         """A cell's side in a grid ``width`` pixels wide."""
         return max(LEAST_THUMB, min(MOST_THUMB, (width - GAP * (COLUMNS - 1)) // COLUMNS))
+
+    def show_waiting(self, waiting: bool) -> None:
+        """The note instead of the empty cells (``waiting``), or the cells; the grid keeps its
+        size either way, so nothing below it moves when the first picture comes."""
+        self.waiting.setVisible(waiting)
+        for button in self.buttons:
+            button.setVisible(not waiting)
 
     def _height(self, side: int) -> int:
         rows = -(-len(self.buttons) // COLUMNS)
@@ -68,6 +84,7 @@ class ThumbnailGrid(QWidget):
             row, column = divmod(index, COLUMNS)
             button.setGeometry(QRect(column * (side + GAP), row * (side + GAP), side, side))
             button.setIconSize(QSize(side - 2 * FRAME, side - 2 * FRAME))
+        self.waiting.setGeometry(QRect(0, 0, self._width(side), side))
         if side != self._side:
             self._side = side
             self.updateGeometry()
@@ -123,6 +140,8 @@ class SynthesisPanel(QWidget):
             self.thumbs.append(button)
             self.thumb_seeds.append(None)
         self.strip = ThumbnailGrid(self.thumbs)
+        self.waiting = self.strip.waiting
+        self._expecting = True  # pictures are on their way (none has failed since they were asked for)
 
         layout = panel_margins(QVBoxLayout(self))
         layout.addLayout(seed_row)
@@ -131,6 +150,7 @@ class SynthesisPanel(QWidget):
         layout.addWidget(self.note)
         layout.addStretch(1)
         self.set_stochastic(True)
+        self._show_waiting()  # at first start, until the first pictures come
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
@@ -195,14 +215,28 @@ class SynthesisPanel(QWidget):
             seed = seeds[index] if index < len(seeds) else None
             if seed != self.thumb_seeds[index]:
                 button.setIcon(QIcon())
+                self._expecting = True
             self.thumb_seeds[index] = seed
             button.setToolTip(f"Seed {seed}: click to use it" if seed is not None else "")
         self._highlight()
+        self._show_waiting()
 
     def clear_variations(self) -> None:
-        """Drop the pictures (another model makes the next ones)."""
+        """Drop the pictures (another mask or model makes the next ones)."""
         for button in self.thumbs:
             button.setIcon(QIcon())
+        self._expecting = True
+        self._show_waiting()
+
+    def stop_waiting(self) -> None:
+        """No pictures will come for what is asked now (its synthesis failed): the empty strip
+        stops saying they are being made, until new ones are asked for."""
+        self._expecting = False
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        """The note over the strip while it is empty and its pictures are on their way."""
+        self.strip.show_waiting(self._expecting and all(button.icon().isNull() for button in self.thumbs))
 
     def set_variation(self, index: int, seed: int, image) -> None:
         if 0 <= index < len(self.thumbs):
@@ -212,3 +246,4 @@ class SynthesisPanel(QWidget):
             self.thumbs[index].setIcon(QIcon(QPixmap.fromImage(picture)))
             self.thumbs[index].setToolTip(f"Seed {seed}: click to use it")
             self._highlight()
+            self._show_waiting()
