@@ -872,3 +872,43 @@ def test_the_prepared_folder_row_is_named_alike_in_the_prepare_dialog_and_the_tr
         return form.form_layout.labelForField(field).text()
 
     assert row_name(data_page.raw_form, data_page.raw_out) == row_name(prepare.form, prepare.output) == "Output folder"
+
+
+@pytest.mark.parametrize("kind", ["prepare", "phantom", "export"])
+def test_the_progress_bar_shows_only_once_a_job_runs_and_nothing_moves_when_it_does(qtbot, tiny_model, kind):
+    """The Prepare, Phantom and Export batch dialogs opened with an empty dark progress bar
+    before anything ran. It shows once a job starts, hidden again after a failure; its room is
+    kept, so the dialog, its status line and its buttons stay where they were."""
+    import threading
+
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+    from engine.errors import CardiganError
+
+    make = {"prepare": PrepareDialog, "phantom": PhantomDialog,
+            "export": lambda: ExportDialog(None, str(tiny_model), "cpu")}[kind]
+    dialog = make()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.progress.isVisible()
+    def layout():  # the dialog's size (its Size box hides QWidget.size), where its status and Start are
+        return (dialog.width(), dialog.height(), dialog.status.geometry(),
+                dialog.start_button.mapTo(dialog, dialog.start_button.rect().topLeft()))
+
+    where = layout()
+    gate = threading.Event()
+
+    def job(progress, should_stop):
+        gate.wait(10)
+        raise CardiganError("the source went away")
+
+    dialog.run_task(job, "test job", "Working", lambda _: None)
+    try:
+        assert dialog.progress.isVisible()
+        qtbot.wait(10)
+        assert layout() == where
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "the source went away" in dialog.status.text(), timeout=TIMEOUT)
+    assert not dialog.progress.isVisible() and dialog.status.geometry().top() == where[2].top()

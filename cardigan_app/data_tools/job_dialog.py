@@ -2,7 +2,10 @@
 and cancel.
 
 A :class:`JobDialog` lays out the subclass's options above a progress bar, a status line, the
-result's summary and a row of Start / Cancel / Open / Close buttons. The subclass says what
+result's summary and a row of Start / Cancel / Open / Close buttons. The progress bar shows
+only while a job runs and once one is done; before that, and after a failure or a cancel, an
+empty bar would only say nothing, so it is hidden but keeps its room: the dialog is sized to
+its content when it opens, and the status line and the buttons do not move when a job starts. The subclass says what
 is wrong with its options (:meth:`JobDialog.problem`; an output that cannot be written is
 said under its field before Start is pressed, :meth:`JobDialog.watch_output`), starts its
 job with :meth:`JobDialog.run_task` and reports success with :meth:`JobDialog.show_result`; progress,
@@ -72,6 +75,9 @@ class JobDialog(QDialog):
     def __init__(self, parent: QWidget | None, start_button: QPushButton, open_button: QPushButton) -> None:
         super().__init__(parent)
         self.progress = QProgressBar()
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # hidden before a job, without the dialog jumping at Start
+        self.progress.setSizePolicy(policy)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.summary_box = QGroupBox("Result")
@@ -195,9 +201,11 @@ class JobDialog(QDialog):
         self.status.setStyleSheet(style)
 
     def _reset_progress(self, value: int = 0, text: str = "") -> None:
+        """No job running: the bar full (``value`` 1) after a job done, else hidden."""
         self.progress.setRange(0, 1)
         self.progress.setValue(value)
         self.progress.setFormat(text)
+        self.progress.setVisible(bool(value))
 
     # -- running -------------------------------------------------------------------------
     def ready_to_start(self) -> bool:
@@ -220,6 +228,7 @@ class JobDialog(QDialog):
         self.summary_box.hide()
         self.progress.setRange(0, 0)
         self.progress.setFormat("%v / %m patients")
+        self.progress.show()
         self.set_status(status)
         self.task = BackgroundTask(function, name, self, self.words())
         self.task.progressed.connect(self._progressed)
