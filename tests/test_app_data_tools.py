@@ -238,6 +238,25 @@ def test_each_export_format_is_described_in_the_engines_words(qtbot, tiny_model,
     assert "the CAMUS layout, as the engine now says it" in tip
 
 
+def test_the_export_formats_are_listed_by_name_as_the_phantom_dialog_lists_its_own(qtbot, tiny_model):
+    """Export batch listed its formats as png, hdf5, nifti and nnunet, the phantom dialog beside
+    it by what they are: both list names in words now, the export's from the engine's layouts."""
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+    from engine.data.export_layouts import LAYOUT_LINES, LAYOUT_NAMES
+    from engine.export import EXPORT_FORMATS
+
+    assert list(LAYOUT_NAMES) == list(LAYOUT_LINES) == list(EXPORT_FORMATS)
+    dialog = ExportDialog(current_model=str(tiny_model), device="cpu")
+    qtbot.addWidget(dialog)
+    listed = {dialog.format.itemData(i): dialog.format.itemText(i) for i in range(dialog.format.count())}
+    assert listed == LAYOUT_NAMES
+    assert all(text != key and len(text.split()) >= 3 for key, text in listed.items())
+    phantom = PhantomDialog()
+    qtbot.addWidget(phantom)
+    hdf5 = phantom.format.itemText(phantom.format.findData("hdf5"))
+    assert listed["hdf5"] == hdf5  # one HDF5 layout, one name for it
+
+
 def test_export_dialog_says_under_the_output_before_start_when_nnunet_would_not_find_the_folder(qtbot, tmp_path,
                                                                                                tiny_model):
     advice = "nnU-Net finds a raw dataset only in a folder named DatasetNNN_Name (e.g. Dataset501_Echo): rename synthetic"

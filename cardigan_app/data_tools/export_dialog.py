@@ -15,8 +15,9 @@ Size box shows it (read from the model's file, :func:`engine.models.registry.nat
 each image drawn at the model's size and resampled to it; the plan under the patients says which
 (:func:`engine.export.sources.mask_side_in_words`). What the
 chosen layout will write in the folder is said under it too, in the engine's names
-(:func:`engine.export.layout_line`; each layout's tooltip is
-:func:`engine.export.layout_description`), and the result names the file or folder written
+(:func:`engine.export.layout_line`; each layout is listed by its name in
+:data:`engine.data.export_layouts.LAYOUT_NAMES`, as the phantom dialog names its formats, and
+its tooltip is :func:`engine.export.layout_description`), and the result names the file or folder written
 (:func:`engine.export.main_output`). The model is one of the list, or a model file or folder
 (a training run, its checkpoints folder, an NVlabs SPADE checkpoints folder) picked with the
 field's File… or Folder… button, as the studio's Model › Open model folder… opens one.
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
                                QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.data.dataset_folder import summary_of
+from engine.data.export_layouts import LAYOUT_NAMES
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import CardiganError, Words, option
 from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, layout_description, layout_line,
@@ -155,7 +157,7 @@ class ExportDialog(JobDialog):
             "without style channels (the simulator, deterministic models) do not use it")
         self.format = QComboBox()
         for name in EXPORT_FORMATS:
-            self.format.addItem(name, name)
+            self.format.addItem(LAYOUT_NAMES[name], name)
             self.format.setItemData(self.format.count() - 1, layout_description(name), Qt.ItemDataRole.ToolTipRole)
         self.format.currentIndexChanged.connect(
             lambda: self.format.setToolTip(layout_description(self.format.currentData())))

@@ -1,7 +1,8 @@
 """The four layouts ``cardigan export`` writes, described once for whoever chooses one.
 
-:data:`LAYOUT_LINES` says where each layout puts its pairs, :data:`LAYOUT_DETAILS` what else to
-know of it (what reads it, what it asks of the masks or the folder). The command line's
+:data:`LAYOUT_NAMES` names each layout in a few words, :data:`LAYOUT_LINES` says where it puts
+its pairs, :data:`LAYOUT_DETAILS` what else to know of it (what reads it, what it asks of the
+masks or the folder). The command line's
 ``--format`` help, the studio's tooltip on each format and the line said of an output before an
 export starts are all made from them, as the writers name the folders. Importing this module
 imports nothing (no writer, no torch, no scipy): the command line reads it to build its help.
@@ -13,6 +14,13 @@ from __future__ import annotations
 NIFTI_FOLDER, SPLIT_LIST_FOLDER, HDF5_FILE = "database_nifti", "database_split", "synthetic.hdf5"
 NNUNET_FOLDERS = ("imagesTr", "labelsTr", "imagesTs", "labelsTs")
 
+# each layout in a few words, for a list to choose one from (the studio's Format box)
+LAYOUT_NAMES = {
+    "png": "image/label PNG folders (what training reads)",
+    "hdf5": "one HDF5 file in the seed's layout",
+    "nifti": "NIfTI volumes in the CAMUS 2023 layout",
+    "nnunet": "nnU-Net v2's raw dataset layout",
+}
 # where each layout puts its pairs, said of an output before the export starts
 LAYOUT_LINES = {
     "png": "train/, valid/ and test/, each with img/ and label/ PNGs (the prepared layout)",
