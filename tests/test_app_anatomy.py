@@ -1139,3 +1139,36 @@ def test_the_ef_line_says_it_is_the_heart_model_s_and_how_that_differs_from_the_
     assert panel.ef.text().startswith("Heart model: <b>EF ")
     tip = panel.ef.toolTip()
     assert tip.startswith("The shape model's heart") and "timeline" in tip and "as painted" in tip
+
+
+def test_a_slider_that_moves_the_heart_off_its_preset_clears_the_preset_box(qtbot):
+    """After "Dilated LV" was applied and the wall slider then thinned that heart, the box still
+    said "Dilated LV" beside a heart that no longer was. Applying a preset moves the sliders
+    itself and keeps the name; a slider moved after it clears the box; a preset chosen but
+    not yet applied stays chosen."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+    from cardigan_app.panels.anatomy_panel import NO_PRESET
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    made = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    doc = LabelDocument(made.labels)
+    doc.anatomy, doc.fan = made.anatomy, made.fan
+    panel.bind(doc)
+    panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
+    panel.apply.click()  # its own slider moves keep the name
+    assert heart(doc) == panel.model.preset("dilated_lv") and panel.preset.currentText() == "Dilated LV"
+    panel.phase.setValue(panel.phase.maximum())  # the same heart at ES: still the preset
+    assert panel.preset.currentText() == "Dilated LV"
+    wall = panel.sliders["wall"]
+    drag_slider(wall, [wall.value() - 5, wall.value() - 10])
+    assert heart(doc) != panel.model.preset("dilated_lv")
+    assert panel.preset.currentIndex() == -1 and panel.preset.placeholderText() == NO_PRESET
+    assert not panel.apply.isEnabled()
+    panel.preset.setCurrentIndex(panel.preset.findData("enlarged_atrium"))  # chosen, not applied
+    panel.target_ef.setValue(panel.target_ef.value() - 5)
+    assert panel.preset.currentData() == "enlarged_atrium" and panel.apply.isEnabled()
+    panel.apply.click()
+    panel.target_ef.setValue(panel.target_ef.value() - 5)  # Target EF moves the heart too
+    assert panel.preset.currentIndex() == -1

@@ -8,7 +8,8 @@ hearts, so an extreme is a rare real heart, never a broken one, and each stops w
 would no longer fit the fan at the mask's size (as the fan sliders stop at the last usable
 fan), so the picture never jumps to a heart nearer the mean; a target-EF slider moves
 end-systole; presets jump to positions the real data defines (its largest cavities,
-thickest walls, ...). The fan's depth, opening and tilt are here too; they stop at the last
+thickest walls, ...), and the preset box names the one applied until a heart slider moves the
+heart off it. The fan's depth, opening and tilt are here too; they stop at the last
 usable fan, and at the last fan the heart can still be drawn in, and a fan slider always
 shows the fan in use (the status line says where it stopped, and why). A heart that does
 not fit the fan it was given (by a file, or by the other key frame) is drawn nearer the mean,
@@ -167,7 +168,8 @@ class AnatomyPanel(QWidget):
         self.apply.setToolTip("Make the current heart this preset (one undo step)")
         self.apply.setEnabled(False)
         self.apply.clicked.connect(self.apply_preset)
-        self.preset.currentIndexChanged.connect(lambda index: self.apply.setEnabled(index >= 0))
+        self.preset.currentIndexChanged.connect(self._preset_chosen)
+        self._applied_preset: str | None = None  # the preset the heart is, until a slider moves it
         preset_head = QHBoxLayout()  # Apply beside the label: the combo takes the whole width
         preset_head.setContentsMargins(0, 0, 0, 0)
         preset_head.addWidget(QLabel("Preset"))
@@ -476,8 +478,23 @@ class AnatomyPanel(QWidget):
             record["phase"] = self.phase.value() / STEPS
         else:
             heart, self._note = self._stop_at_limit(self._heart_move(name, record))
+            if heart != Heart.from_dict(record["heart"]):
+                self._leave_preset()
             record["heart"] = heart.to_dict()
         self._draw(record)
+
+    def _preset_chosen(self, index: int) -> None:
+        """A preset picked in the box (or the box cleared): Apply applies it; the heart is no
+        preset until it does."""
+        self.apply.setEnabled(index >= 0)
+        self._applied_preset = None
+
+    def _leave_preset(self) -> None:
+        """A slider moved the heart away from the preset it was made: the box shows no preset
+        (a name beside a heart reads as what that heart is). A preset chosen since, not yet
+        applied, stays chosen."""
+        if self._applied_preset is not None and self.preset.currentData() == self._applied_preset:
+            self.preset.setCurrentIndex(-1)
 
     def _heart_move(self, name: str, record: dict) -> LimitedMove:
         """The move of heart slider ``name`` (a model direction, or ``ef``) from the heart of
@@ -655,6 +672,7 @@ class AnatomyPanel(QWidget):
         self._begin_step(f"preset: {self.preset.currentText()}")
         self._draw(record)
         self._end_step()
+        self._applied_preset = name
         self._note = f"Preset: {self.preset.currentText()}"
         self._show_state()
 
