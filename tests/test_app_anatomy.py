@@ -1127,15 +1127,7 @@ def test_the_ef_line_is_the_ef_of_the_masks_when_not_even_the_mean_heart_fits_th
 def test_the_ef_line_says_it_is_the_heart_model_s_and_how_that_differs_from_the_painted_masks(qtbot):
     """The panel's "EF 36 % by area (4CH)" sat beside the timeline's EF of the painted loop
     with nothing saying that one is the shape model's heart and the other the masks as painted."""
-    from cardigan_app.editing import LabelDocument
-    from cardigan_app.panels import AnatomyPanel
-
-    panel = AnatomyPanel()
-    qtbot.addWidget(panel)
-    made = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
-    doc = LabelDocument(made.labels)
-    doc.anatomy, doc.fan = made.anatomy, made.fan
-    panel.bind(doc)
+    panel, doc = panel_on_a_heart(qtbot)
     assert panel.ef.text().startswith("Heart model: <b>EF ")
     tip = panel.ef.toolTip()
     assert tip.startswith("The shape model's heart") and "timeline" in tip and "as painted" in tip
@@ -1146,16 +1138,9 @@ def test_a_slider_that_moves_the_heart_off_its_preset_clears_the_preset_box(qtbo
     said "Dilated LV" beside a heart that no longer was. Applying a preset moves the sliders
     itself and keeps the name; a slider moved after it clears the box; a preset chosen but
     not yet applied stays chosen."""
-    from cardigan_app.editing import LabelDocument
-    from cardigan_app.panels import AnatomyPanel
     from cardigan_app.panels.anatomy_panel import NO_PRESET
 
-    panel = AnatomyPanel()
-    qtbot.addWidget(panel)
-    made = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
-    doc = LabelDocument(made.labels)
-    doc.anatomy, doc.fan = made.anatomy, made.fan
-    panel.bind(doc)
+    panel, doc = panel_on_a_heart(qtbot)
     panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
     panel.apply.click()  # its own slider moves keep the name
     assert heart(doc) == panel.model.preset("dilated_lv") and panel.preset.currentText() == "Dilated LV"
@@ -1172,3 +1157,17 @@ def test_a_slider_that_moves_the_heart_off_its_preset_clears_the_preset_box(qtbo
     panel.apply.click()
     panel.target_ef.setValue(panel.target_ef.value() - 5)  # Target EF moves the heart too
     assert panel.preset.currentIndex() == -1
+
+
+def panel_on_a_heart(qtbot):
+    """An Anatomy panel alone, bound to a new 4CH ED heart's mask (seed 3, 64 px): (panel, document)."""
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.panels import AnatomyPanel
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    made = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
+    doc = LabelDocument(made.labels)
+    doc.anatomy, doc.fan = made.anatomy, made.fan
+    panel.bind(doc)
+    return panel, doc

@@ -791,16 +791,9 @@ def test_a_dropped_image_opens_to_trace_and_a_mask_with_other_values_is_still_re
 
 
 def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(window, tmp_path, monkeypatch):
-    import builtins
+    from test_app_drops import opens
 
-    opened: list[str] = []
-    real_open = builtins.open
-
-    def counting_open(file, *args, **kwargs):
-        opened.append(Path(file).name if isinstance(file, (str, Path)) else "")
-        return real_open(file, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", counting_open)
+    opened = opens(monkeypatch)
     echo = np.random.default_rng(9).integers(0, 256, (70, 70)).astype(np.uint8)
     Image.fromarray(echo).save(tmp_path / "frame.png")
     opened.clear()
