@@ -134,3 +134,21 @@ def active_window(qtbot, tmp_path, tiny_model):
     qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     yield win
     close_window(win)
+
+
+@pytest.fixture
+def opens(monkeypatch) -> list[str]:
+    """The names of the files opened through Python's ``open`` (a DICOM marker looked for,
+    a PNG decoded), in order."""
+    import builtins
+    from pathlib import Path
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        opened.append(Path(file).name if isinstance(file, (str, Path)) else "")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    return opened

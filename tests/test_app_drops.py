@@ -96,23 +96,6 @@ def test_a_dropped_checkpoints_or_run_folder_still_goes_to_the_model_loader(wind
     assert not is_model_folder(tmp_path / "nowhere") and not is_model_folder(nvlabs / "latest_net_G.pth")
 
 
-@pytest.fixture
-def opens(monkeypatch) -> list[str]:
-    """The names of the files opened through Python's ``open`` (a DICOM marker looked for,
-    a PNG decoded), in order."""
-    import builtins
-
-    opened: list[str] = []
-    real_open = builtins.open
-
-    def counting_open(file, *args, **kwargs):
-        opened.append(Path(file).name if isinstance(file, (str, Path)) else "")
-        return real_open(file, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", counting_open)
-    return opened
-
-
 def test_a_dropped_label_png_is_opened_once(window, tmp_path, prompts, opens):
     """Every dropped file without a picture's name was opened to look for a DICOM marker
     first, a label PNG too, though its name says it is no DICOM file."""
