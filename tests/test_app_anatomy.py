@@ -1171,3 +1171,14 @@ def panel_on_a_heart(qtbot):
     doc.anatomy, doc.fan = made.anatomy, made.fan
     panel.bind(doc)
     return panel, doc
+
+
+def test_an_ef_a_hair_below_zero_reads_zero_not_minus_zero(qtbot):
+    """Key frames painted alike gave an EF of -0.3 %, shown as "EF -0 %"."""
+    from cardigan_app.cine.timeline import loop_status
+
+    panel, _ = panel_on_a_heart(qtbot)
+    panel.set_key_frame_ef(-0.3)
+    assert panel.key_frame_ef.text() == "Key frames ED\u2192ES: EF 0 % by area"
+    assert loop_status(12, -0.4) == "12 frames, painted: EF 0 % by area"
+    assert loop_status(12, 30.6) == "12 frames, painted: EF 31 % by area"

@@ -177,4 +177,4 @@ class Timeline(QWidget):
 
 def loop_status(frames: int, ejection_fraction: float) -> str:
     """The status of a loop on screen: its length and the EF its masks (as painted) show."""
-    return f"{frames} frames, painted: EF {ejection_fraction:.0f} % by area"
+    return f"{frames} frames, painted: EF {round(ejection_fraction)} % by area"  # round: never "-0 %"

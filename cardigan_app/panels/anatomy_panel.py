@@ -328,7 +328,7 @@ class AnatomyPanel(QWidget):
         ef_view = self.model.ejection_fraction(shown, view)
         biplane = self.model.ejection_fraction(shown, None)
         # "biplane" alone (the tooltip names Simpson's method): the line stays two lines in the narrow column
-        self._show_ef(f"{HEART_MODEL}: <b>EF {ef_view:.0f} %</b> by area ({view}) \u00b7 <b>{biplane:.0f} %</b> "
+        self._show_ef(f"{HEART_MODEL}: <b>EF {round(ef_view)} %</b> by area ({view}) \u00b7 <b>{round(biplane)} %</b> "
                       "biplane")
         return ef_view
 
@@ -378,7 +378,7 @@ class AnatomyPanel(QWidget):
 
     def set_key_frame_ef(self, percent: float | None) -> None:
         """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""
-        self.key_frame_ef.setText("" if percent is None else f"Key frames ED\u2192ES: EF {percent:.0f} % by area")
+        self.key_frame_ef.setText("" if percent is None else f"Key frames ED\u2192ES: EF {round(percent)} % by area")
         self.key_frame_ef.setVisible(percent is not None)  # an empty line takes no room
 
     def _show_ef(self, text: str) -> None:
