@@ -210,11 +210,16 @@ def make_label_png(folder: Path) -> Path:
     return folder / "mask.png"
 
 
-def make_camus_mhd(folder: Path) -> Path:
+def written_by_itk(folder: Path, name: str) -> Path:
+    """Labels written by SimpleITK under ``name`` (its suffix picks the format)."""
     import SimpleITK as sitk
 
-    sitk.WriteImage(sitk.GetImageFromArray(some_labels(64)), str(folder / "patient0001_4CH_ED_gt.mhd"))
-    return folder / "patient0001_4CH_ED_gt.mhd"
+    sitk.WriteImage(sitk.GetImageFromArray(some_labels(64)), str(folder / name))
+    return folder / name
+
+
+def make_camus_mhd(folder: Path) -> Path:
+    return written_by_itk(folder, "patient0001_4CH_ED_gt.mhd")
 
 
 def make_nifti_labels(folder: Path) -> Path:
@@ -225,10 +230,7 @@ def make_nifti_labels(folder: Path) -> Path:
 
 
 def make_nrrd(folder: Path) -> Path:
-    import SimpleITK as sitk
-
-    sitk.WriteImage(sitk.GetImageFromArray(some_labels(64)), str(folder / "case.nrrd"))
-    return folder / "case.nrrd"
+    return written_by_itk(folder, "case.nrrd")
 
 
 def make_slicer_segmentation(folder: Path) -> Path:

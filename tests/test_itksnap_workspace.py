@@ -282,20 +282,20 @@ def test_labels_described_as_the_right_heart_read_as_background_and_say_so(tmp_p
     write_nifti(tmp_path / "case_gt.nii.gz", whole_heart_values())
     lines = ['0 0 0 0 0 0 0 "Clear Label"', '4 255 0 0 1 1 1 "LV cavity"', '5 0 255 0 1 1 1 "Myocardium"',
              '6 0 0 255 1 1 1 "Left atrium"', '7 0 255 255 1 1 1 "Right ventricle"', '8 255 0 255 1 1 1 "RA"']
-    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_description(tmp_path / "labels.txt", lines)
     said: list[str] = []
     assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz", notify=said.append), small_heart())
     assert said == ["case_gt.nii.gz: labels 4 'LV cavity' \u2192 1 LV cavity, 5 'Myocardium' \u2192 2 myocardium, "
                     "6 'Left atrium' \u2192 3 left atrium, by the names in labels.txt; labels 7 'Right ventricle', "
                     "8 'RA' read as background (the right heart, as CAMUS labels it)"]
     lines[-1] = '8 255 0 255 1 1 1 "Aorta"'  # not the right heart: refused, not dropped
-    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_description(tmp_path / "labels.txt", lines)
     with pytest.raises(MaskError) as caught:
         read_volume_label(tmp_path / "case_gt.nii.gz")
     assert str(caught.value) == (f"{tmp_path / 'case_gt.nii.gz'}: label 8 ('Aorta') is a structure CAMUS does not "
                                  "label (only the LV cavity, myocardium and left atrium); relabel it to 0 (background)")
     lines[-1] = '8 255 0 255 1 1 1 "Structure 8"'  # a name that says nothing: perhaps one of ours, renamed
-    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_description(tmp_path / "labels.txt", lines)
     with pytest.raises(MaskError) as caught:
         read_volume_label(tmp_path / "case_gt.nii.gz")
     assert str(caught.value) == (f"{tmp_path / 'case_gt.nii.gz'}: label 8 ('Structure 8') is none of LV cavity, "
@@ -320,7 +320,7 @@ def test_labels_named_with_accents_are_mapped_by_those_names(tmp_path):
     write_nifti(tmp_path / "case_gt.nii.gz", whole_heart_values())
     lines = ['4 255 0 0 1 1 1 "Ventrículo izquierdo"', '5 0 255 0 1 1 1 "Épicarde"', '6 0 0 255 1 1 1 "Átrio esquerdo"',
              '7 0 255 255 1 1 1 "Ventrículo derecho"', '8 255 0 255 1 1 1 "Aurícula derecha"']
-    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_description(tmp_path / "labels.txt", lines)
     said: list[str] = []
     assert np.array_equal(read_volume_label(tmp_path / "case_gt.nii.gz", notify=said.append), small_heart())
     assert said == ["case_gt.nii.gz: labels 4 'Ventrículo izquierdo' \u2192 1 LV cavity, 5 'Épicarde' \u2192 2 myocardium, "
@@ -353,3 +353,8 @@ def test_a_workspace_label_of_the_septum_or_a_papillary_muscle_reads_as_camus_co
     table = [(1, "Label 1"), (2, "Label 2"), (3, "Label 3"), (4, "Interventricular septum"), (5, "Papillary muscle")]
     path, _ = case(tmp_path, values, table)
     assert np.array_equal(read_label_map(path), small_heart())
+
+
+def write_description(path, lines: list[str]) -> None:
+    """An ITK-SNAP label description file holding ``lines``."""
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
