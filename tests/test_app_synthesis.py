@@ -291,13 +291,25 @@ def test_the_synthesis_process_is_restarted_after_a_crash(window, qtbot, tiny_mo
     assert (live.last_result.labels == window.document.labels).all()
 
 
-def test_the_synthesis_server_imports_no_qt():
+def test_the_synthesis_child_imports_no_qt_and_loads_a_model_with_what_its_server_preloaded(tiny_model):
+    """The child holding the model never loads Qt; and a model's first load and image import no
+    torch module the fork server has not imported already (each child forked from it would pay
+    for such an import again: torch's compiler stack, imported by the first meta-device build,
+    took seconds of every studio window's first image)."""
     import subprocess
     import sys
 
-    code = ("import sys, cardigan_app.synthesis.server, cardigan_app.synthesis.host\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qtawesome')]\n"
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = ("import importlib, sys\n"
+            "from cardigan_app.synthesis.server import PRELOAD\n"
+            "for name in PRELOAD: importlib.import_module(name)\n"
+            "qt = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qtawesome')]\n"
+            "before = set(sys.modules)\n"
+            "from cardigan_app.synthesis.host import ModelHost\n"
+            "from engine.anatomy import template_mask\n"
+            f"host = ModelHost.open(1, {str(tiny_model)!r}, 'cpu')\n"
+            "host.render(template_mask('4CH', 'ED', seed=1, size=64), 0)\n"
+            "late = sorted(m for m in set(sys.modules) - before if m.split('.')[0] == 'torch')\n"
+            "print('qt', qt, 'late', late[:8], len(late)); sys.exit(1 if qt or late else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -30,8 +30,8 @@ from ..wording import studio_line
 from .host import ModelHost
 from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage,
                    RenderFailure, StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
+from .server import PRELOAD
 
-CHILD_PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server"]
 _exiting = False
 
 
@@ -229,7 +229,7 @@ def process_context():
     if _context is None:
         if "forkserver" in multiprocessing.get_all_start_methods():
             _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(CHILD_PRELOAD)
+            _context.set_forkserver_preload(PRELOAD)
         else:
             _context = multiprocessing.get_context("spawn")
     return _context
