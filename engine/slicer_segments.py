@@ -37,11 +37,13 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
   is read as background only where the name says nothing else (:func:`names_right_heart`).
 
 A segment's standard terminology (Slicer's ``SegmentN_Tags`` ``TerminologyEntry``: SNOMED CT
-codes, :data:`STRUCTURE_CODES`) names its class too: it decides for a name that says none of
-the above, and over a name that says another class (:func:`class_of`); a terminology that codes
-none of our structures, or is damaged, leaves the segment to its name. A segment its
-terminology placed where its name does not (a name that says nothing, or another class) is
-told to the reader's ``notify`` in one line (:func:`reading_note`); a plain name match says nothing.
+codes, :data:`STRUCTURE_CODES`; designated ``SCT``, or ``SRT`` as older Slicer files write it,
+DICOM's old designator of SNOMED, read alike: :func:`coding_scheme`) names its class too: it
+decides for a name that says none of the above, and over a name that says another class
+(:func:`class_of`); a terminology that codes none of our structures, or is damaged, leaves the
+segment to its name. A segment its terminology placed where its name does not (a name that says
+nothing, or another class) is told to the reader's ``notify`` in one line (:func:`reading_note`);
+a plain name match says nothing.
 
 A segment of the right heart (by its name, or coded as the right ventricle or atrium, or as a
 structure in a region of the right heart) is read as background and told in the same note
@@ -141,6 +143,16 @@ class Code:
 
 
 SNOMED_CT = "SCT"  # DICOM's designator of SNOMED CT
+OLD_SNOMED_DESIGNATOR = "SRT"  # DICOM's designator of SNOMED before "SCT", in older Slicer files
+
+
+def coding_scheme(designator: str) -> str:
+    """A coding scheme designator as codes are compared: without case or surrounding spaces,
+    DICOM's old designator of SNOMED (``SRT``) read as SNOMED CT's (``SCT``)."""
+    scheme = designator.strip().upper()
+    return SNOMED_CT if scheme == OLD_SNOMED_DESIGNATOR else scheme
+
+
 TERMINOLOGY_CONTEXT = "Segmentation category and type - 3D Slicer General Anatomy list"
 ANATOMIC_CONTEXT = "Anatomic codes - DICOM master list"
 ANATOMICAL_STRUCTURE = Code(SNOMED_CT, "123037004", "Anatomical Structure")  # the category of them all
@@ -158,7 +170,9 @@ labels as background). The first code of one of our classes is the one written f
 cavity is coded as the left ventricle, 87878005, which in SNOMED CT is the whole ventricle, wall
 included, and the myocardium as 74281007, the myocardium in general:
 the codes for the LV cavity alone and for the LV's own myocardium are not known here with
-certainty, so none is written or read. Every code is compared by scheme and value."""
+certainty, so none is written or read. Every code is compared by scheme and value, a scheme
+of ``SRT`` (DICOM's old designator of SNOMED, as older Slicer files code) as ``SCT``
+(:func:`coding_scheme`)."""
 
 UNLABELLED_STRUCTURE_CODES: tuple[Code, ...] = (
     Code(SNOMED_CT, "15825003", "Aorta"),
@@ -301,16 +315,17 @@ def coded_unlabelled_structure(tags: str) -> Code | None:
     scheme, _, rest = parts[2].partition("^")
     value = rest.partition("^")[0].strip()
     return next((code for code in UNLABELLED_STRUCTURE_CODES
-                 if scheme.strip().upper() == code.scheme and value == code.value), None)
+                 if coding_scheme(scheme) == code.scheme and value == code.value), None)
 
 
 def known_code(triple: str) -> tuple[int, Code] | None:
     """The entry of :data:`STRUCTURE_CODES` a ``scheme^value^meaning`` triple names (by scheme
-    and value, as codes are compared; the meaning is free text), or None."""
+    and value, as codes are compared, ``SRT`` as ``SCT``: :func:`coding_scheme`; the meaning is
+    free text), or None."""
     scheme, _, rest = triple.partition("^")
     value = rest.partition("^")[0].strip()
     for class_id, code in STRUCTURE_CODES:
-        if scheme.strip().upper() == code.scheme and value == code.value:
+        if coding_scheme(scheme) == code.scheme and value == code.value:
             return class_id, code
     return None
 

@@ -592,3 +592,23 @@ def test_an_epicardial_fat_segment_is_not_the_epicardium_even_where_it_holds_the
     write_segmentation(path, layers, [("Epicardial fat", 1, 0)] + [(n, v, 1) for n, v, _ in OURS])
     with pytest.raises(MaskError, match="segment 'Epicardial fat' is a structure CAMUS does not label; remove it"):
         read_label_map(path)
+
+
+
+def srt_tags(structure: str, region: str = "^^") -> str:
+    """:func:`terminology_tags` under SNOMED's old DICOM designator ``SRT``, as older Slicer files code it."""
+    return terminology_tags(structure.replace("SCT^", "SRT^"), region.replace("SCT^", "SRT^"))
+
+
+def test_segments_coded_with_snomeds_old_designator_srt_read_by_their_terminology(tmp_path):
+    labels = small_heart()
+    path = tmp_path / "old.seg.nrrd"
+    write_segmentation(path, whole_heart(), [
+        ("Segment_1", 1, 0, srt_tags(LA)), ("Segment_2", 2, 0, srt_tags(MYO)), ("Segment_3", 3, 0, srt_tags(LV)),
+        ("Segment_4", 4, 0, srt_tags(RV)), ("Segment_5", 5, 0, srt_tags(MYO, region=RA))])
+    assert told_reading(path)[0].endswith("segments 'Segment_4' (coded Right ventricle), 'Segment_5' (coded Right "
+                                          "atrium) read as background (the right heart, as CAMUS labels it)")
+    assert np.array_equal(read_label_map(path), labels)
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), ("Segment_7", 5, 0, srt_tags(AORTA))])
+    with pytest.raises(MaskError, match="segment 'Segment_7' \\(coded Aorta\\) is a structure CAMUS does not label"):
+        read_label_map(path)
