@@ -2,7 +2,8 @@
 
 The image, the mask and the pair go to an 8-bit PNG or to NIfTI (``.nii.gz``, for ITK-SNAP
 and 3D Slicer), by the name's suffix or the file dialog's filter; the mask alone may also go
-to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured). A pair's mask is
+to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured, as the user's own
+segments were when the mask was opened from one). A pair's mask is
 named by the one rule of :func:`engine.maskio.mask_path_for`, as CAMUS names its ground truth and
 the cine export its masks: ``<name>.png`` with ``<name>_gt.png``, or ``<name>.nii.gz`` with
 ``<name>_gt.nii.gz`` and ``<name>.itksnap``, an ITK-SNAP workspace that opens the two with the
@@ -37,7 +38,7 @@ from engine.fan import FAN_KEY
 from engine.maskio import (Geometry, mask_name_stem, mask_path_for, nifti_suffix, read_label_map, read_png_text,
                            write_grey_png, write_label_png, write_nifti)
 from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
-from engine.slicer_segments import SEGMENTATION_SUFFIX, write_segmentation
+from engine.slicer_segments import SEGMENTATION_SUFFIX, KeptSegment, write_segmentation
 
 from . import folders
 from .dialogs.prompts import CloseChoice, ask_stop_loop_for_close, confirm_overwrite, confirm_remove_old_mask, show_error
@@ -106,15 +107,17 @@ def write_picture(path: Path, image: np.ndarray, geometry: Geometry | None = Non
 
 
 def write_mask(path: Path, labels: np.ndarray, text: dict[str, str] | None = None,
-               geometry: Geometry | None = None) -> None:
+               geometry: Geometry | None = None, segments: dict[int, KeptSegment] | None = None) -> None:
     """A label map as NIfTI, a Slicer segmentation or a label PNG, by ``path``'s suffix; a PNG
     carries ``text`` (the fan and heart a saved mask carries), so the image drawn from it again,
     or training on the pair, uses the fan the exported image was drawn in. A volume takes the
-    ``geometry`` of the volume the mask was read from, so it lies over that volume's image."""
+    ``geometry`` of the volume the mask was read from, so it lies over that volume's image; a
+    Slicer segmentation names, colours and tags the classes that had them as ``segments``
+    (those of the segmentation the mask was read from), the others as ours."""
     if nifti_suffix(path):
         write_nifti(path, labels, geometry=geometry)
     elif is_segmentation_name(path):
-        write_segmentation(path, labels, geometry)
+        write_segmentation(path, labels, geometry, segments)
     else:
         write_label_png(path, labels, text)
 
@@ -230,7 +233,8 @@ class Exporter:
         path = self._ask("Export mask", "_mask", slicer=True)
         document = self.window.document
         labels, text, geometry = document.labels.copy(), self._mask_text(), document.geometry
-        return path is not None and self._write(lambda: write_mask(path, labels, text, geometry), path)
+        segments = document.segments
+        return path is not None and self._write(lambda: write_mask(path, labels, text, geometry, segments), path)
 
     def export_pair(self) -> bool:
         """``<name>.png`` (image) and ``<name>_gt.png`` (label map) side by side on disk, or

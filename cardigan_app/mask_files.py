@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from engine.maskio import (MASK_FILE_SUFFIXES, Geometry, images_path_for, is_hdf
                            painted_frames, read_label_map,
                            read_label_map_and_text, read_label_png_and_text,
                            read_png_text, read_volume_label, fitting_geometry, write_label_png)
+from engine.slicer_segments import KeptSegment, read_kept_segments
 
 from . import folders
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
@@ -137,6 +138,8 @@ class MaskRead:
     text: dict[str, str] | None = None  # a label PNG's text chunks read with it (None: not read)
     slice: tuple[int, int] | None = None
     geometry: Geometry | None = None  # a volume's spacing, origin and direction, for exports
+    # a Slicer segmentation's segment names, colours and tags by class, for exports
+    segments: dict[int, KeptSegment] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # what reading it did that the user is told (labels mapped by name)
 
 
@@ -149,8 +152,10 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     as a loop's masks, one frame each; a label map, or a volume's one painted slice, over the
     frames of ``reference``, or else of the image it was written beside (``x.png`` under
     ``x_gt.png``, as File > Export names a pair), with the geometry of that slice of
-    ``volume`` (by default ``path``, when it is a volume). ``notes``: what reading the labels
-    already told (a workspace's labels mapped by name), kept with what reading them here tells."""
+    ``volume`` (by default ``path``, when it is a volume) and, of a Slicer segmentation, the
+    name, colour and tags of each class's segment (:func:`engine.slicer_segments.read_kept_segments`).
+    ``notes``: what reading the labels already told (a workspace's labels mapped by name), kept
+    with what reading them here tells."""
     notes = list(notes or [])
     known: np.ndarray | None = None  # the frames of ``path`` read with its labels (a loop's HDF5 file)
     if labels is None:
@@ -176,7 +181,8 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     volume = volume or (path if is_volume_file(path) else None)
     geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0) if volume is not None
                          else (None, None))
-    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry,
+    segments = read_kept_segments(volume) if volume is not None else {}
+    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
                     tuple(notes) + ((dropped,) if dropped else ()))
 
 
@@ -413,6 +419,7 @@ class MaskFiles:
         # a CAMUS volume, NIfTI or NRRD cannot be written back as it is: Save asks for a PNG name
         document = LabelDocument(labels, path=path)
         document.geometry = read.geometry
+        document.segments = read.segments
         text = mask_png_text(path, read.text)
         document.anatomy, problem = anatomy_in_png_text(text)
         fan, fan_problem = fan_from_text(text, view_of_name(path.name))

@@ -70,6 +70,14 @@ is put back on its reference image's grid, and of one painted on a loop loaded a
 single painted frame is taken (:func:`segment_layers`). A file without segment records (a plain NRRD or
 MetaImage label map, or a labelmap volume exported from Slicer) is read as its values, which
 must then be label ids 0-3 already.
+
+A mask read from a segmentation is written back (:func:`write_segmentation`, the studio's File ›
+Export › Mask… to ``.seg.nrrd``) as its user named it: each of our classes the file held keeps
+the name, colour and tags (its terminology among them) of its segment, the first in the file's
+order when several merged into it ("LV cavity" before "Papillary muscle": "LV cavity"), as
+:func:`read_kept_segments` reads them beside the label map; a class it did not hold (painted new
+in the studio) is written as ours, as is a terminology where the kept tags hold none. A segment
+read as background or refused is never kept.
 """
 
 from __future__ import annotations
@@ -128,7 +136,7 @@ UNLABELLED_STRUCTURE_WORDS = (
     "vena", "vein", "veine", "vene", "cava", "arter", "valv", "klappe", "mitral", "tricusp", "trikusp",
     "esophag", "oesophag", "osophag", "trache", "pleur") + FAT_BEGINNINGS
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
-SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags)$")
+SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags|Color)$")
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,7 @@ class Segment:
     value: int
     layer: int
     tags: str = ""  # Slicer's "key:value|..." tags, its standard terminology among them
+    color: str = ""  # Slicer's "r g b", each 0-1
 
 
 def name_words(name: str) -> list[str]:
@@ -350,7 +359,7 @@ def segments_of(metadata: dict[str, str], where: str, layered: bool = False) -> 
         except ValueError:
             raise MaskError(f"{where}: segment {name!r} has a damaged label value or layer "
                             f"({record.get('LabelValue')!r}, {record.get('Layer')!r})") from None
-        segments.append(Segment(name, value, layer, record.get("Tags", "")))
+        segments.append(Segment(name, value, layer, record.get("Tags", ""), record.get("Color", "")))
     return segments
 
 
@@ -626,14 +635,99 @@ def terminology_entry(label_id: int) -> str:
                      ANATOMIC_CONTEXT, "^^", "^^"))
 
 
-def write_segmentation(path, labels: np.ndarray, geometry=None) -> None:
+@dataclass(frozen=True)
+class KeptSegment:
+    """How a user's segment of one of our classes was named, coloured and tagged in the Slicer
+    segmentation a mask was read from, to be written back so: its ``name``, its ``color``
+    (r, g, b, each 0-1; None when its header's was missing or damaged) and its ``tags`` (its
+    standard terminology among them, as the header holds them)."""
+    name: str
+    color: tuple[float, float, float] | None
+    tags: str
+
+
+def segment_color(text: str) -> tuple[float, float, float] | None:
+    """A segment's ``Color`` ("0.9 0.1 0.1") as (r, g, b), or None unless it is three numbers 0-1."""
+    try:
+        rgb = tuple(float(v) for v in text.split())
+    except ValueError:
+        return None
+    return rgb if len(rgb) == 3 and all(0.0 <= c <= 1.0 for c in rgb) else None  # type: ignore[return-value]
+
+
+def kept_segments(segments: list[Segment], where: str) -> dict[int, KeptSegment]:
+    """Of a segmentation's ``segments``, the one kept for each of our classes (LV cavity,
+    myocardium, left atrium) it holds, by class id: the first segment in the header's order
+    (Slicer's segment list) read as that class (:func:`class_of`) wins, so of "LV cavity" then
+    "Papillary muscle", merged as the cavity, "LV cavity" is kept. A segment read as background
+    (the right heart, "Background") or refused is never kept, so a kept segment's tags never
+    code the right heart or a structure CAMUS does not label."""
+    kept: dict[int, KeptSegment] = {}
+    for segment in segments:
+        try:
+            label_id = class_of(segment, where)
+        except MaskError:
+            continue
+        if label_id in (LV_CAVITY, MYOCARDIUM, LEFT_ATRIUM) and label_id not in kept:
+            kept[label_id] = KeptSegment(segment.name, segment_color(segment.color), segment.tags)
+    return kept
+
+
+SEGMENTATION_HEADER_SUFFIXES = (".nrrd", ".nhdr")  # the files whose headers may name Slicer's segments
+
+
+def read_kept_segments(path) -> dict[int, KeptSegment]:
+    """:func:`kept_segments` of the Slicer segmentation at ``path`` (its header only is read),
+    for the mask read from it to be written back with the user's names, colours and tags;
+    empty for any other file, or one whose header cannot be read."""
+    import SimpleITK as sitk
+
+    from .data.metaimage import native_stderr_silenced
+
+    if not str(path).lower().endswith(SEGMENTATION_HEADER_SUFFIXES):
+        return {}
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        with native_stderr_silenced():
+            reader.ReadImageInformation()
+        metadata = {key: reader.GetMetaData(key) for key in reader.GetMetaDataKeys()}
+        return kept_segments(segments_of(metadata, str(path), reader.GetNumberOfComponents() > 1), str(path))
+    except (RuntimeError, MaskError):
+        return {}
+
+
+def has_terminology(tags: str) -> bool:
+    """Whether Slicer's tags text holds a ``TerminologyEntry`` tag."""
+    return any(tag.partition(":")[0].strip() == "TerminologyEntry" for tag in tags.split("|"))
+
+
+def segment_fields(label_id: int, kept: KeptSegment | None) -> dict[str, str]:
+    """The name, colour and tags written for class ``label_id``'s segment: the ``kept`` user's
+    segment's (its tags given our terminology when they hold none), else ours."""
+    label = LABELS[label_id]
+    ours = f"TerminologyEntry:{terminology_entry(label_id)}|"
+    name = kept.name if kept is not None else label.name
+    color = kept.color if kept is not None and kept.color is not None else tuple(c / 255 for c in label.color)
+    if kept is not None and has_terminology(kept.tags):
+        tags = kept.tags
+    else:
+        others = kept.tags.strip().strip("|") if kept is not None else ""
+        tags = f"{others}|{ours}" if others else ours
+    return {"Name": name, "Color": " ".join(f"{c:.4f}" for c in color), "Tags": tags}
+
+
+def write_segmentation(path, labels: np.ndarray, geometry=None,
+                       kept: dict[int, KeptSegment] | None = None) -> None:
     """A label map as a Slicer segmentation: one layer whose values are our ids, a segment per
     class (background aside) with its name, colour, extent and standard terminology
     (:data:`STRUCTURE_CODES`), gzip-compressed, written
     atomically. Slicer's Segment Editor opens it with the classes named and coloured as in the
     studio; :func:`engine.maskio.read_label_map` reads it back unchanged. With the
     :class:`engine.maskio.Geometry` of the volume the labels were read from (when it fits), it
-    lies where that volume's slice lies, over the image it was drawn on."""
+    lies where that volume's slice lies, over the image it was drawn on. With the ``kept``
+    segments of the segmentation they were read from (:func:`read_kept_segments`), each class
+    that had one is written with its user's name, colour and tags (:func:`segment_fields`)."""
     from pathlib import Path
 
     import SimpleITK as sitk
@@ -654,10 +748,10 @@ def write_segmentation(path, labels: np.ndarray, geometry=None) -> None:
         rows, columns = np.nonzero(labels == label.id)
         extent = (f"{columns.min()} {columns.max()} {rows.min()} {rows.max()} 0 0" if rows.size
                   else "0 -1 0 -1 0 -1")
-        fields = {"ID": f"Segment_{label.id}", "Name": label.name, "NameAutoGenerated": "0",
-                  "Color": " ".join(f"{c / 255:.4f}" for c in label.color), "ColorAutoGenerated": "0",
-                  "LabelValue": str(label.id), "Layer": "0", "Extent": extent,
-                  "Tags": f"TerminologyEntry:{terminology_entry(label.id)}|"}
+        written = segment_fields(label.id, (kept or {}).get(label.id))
+        fields = {"ID": f"Segment_{label.id}", "Name": written["Name"], "NameAutoGenerated": "0",
+                  "Color": written["Color"], "ColorAutoGenerated": "0",
+                  "LabelValue": str(label.id), "Layer": "0", "Extent": extent, "Tags": written["Tags"]}
         for key, value in fields.items():
             image.SetMetaData(f"Segment{index}_{key}", value)
     image.SetMetaData("Segmentation_MasterRepresentation", "Binary labelmap")

@@ -195,6 +195,62 @@ def user_segmentation(path, segments) -> np.ndarray:
     return labels
 
 
+def users_segments(path, labels: np.ndarray, segments) -> None:
+    """``labels`` (our ids, on a 0.6 mm grid) saved by slicerio with ``segments`` (name, value,
+    colour, terminology or None), the user's own."""
+    slicerio.write_segmentation(str(path), {
+        "voxels": labels.T[..., None], "ijkToLPS": np.diag([0.6, 0.6, 1.0, 1.0]), "encoding": "gzip",
+        "segments": [{"id": f"s{i}", "name": name, "labelValue": value, "layer": 0, "color": colour,
+                      **({"terminology": terminology} if terminology else {})}
+                     for i, (name, value, colour, terminology) in enumerate(segments)]})
+
+
+def test_a_segmentation_written_back_keeps_its_users_names_colours_and_terminology(tmp_path):
+    from engine.slicer_segments import read_kept_segments
+
+    labels = small_heart()
+    labels[labels == 3] = 0  # no atrium in the user's file
+    users_segments(tmp_path / "user.seg.nrrd", labels, [
+        ("LV endocardium", 1, [0.9, 0.2, 0.1], coded("87878005", "Left ventricle")),
+        ("Heart muscle", 2, [0.2, 0.8, 0.3], coded("74281007", "Myocardium"))])  # placed by its terminology
+    kept = read_kept_segments(tmp_path / "user.seg.nrrd")
+    edited = read_label_map(tmp_path / "user.seg.nrrd")
+    edited[small_heart() == 3] = 3  # the atrium painted new
+    write_segmentation(tmp_path / "back.seg.nrrd", edited, kept=kept)
+    back = slicerio.read_segmentation(str(tmp_path / "back.seg.nrrd"))
+    assert [(s["name"], s["labelValue"]) for s in back["segments"]] == [
+        ("LV endocardium", 1), ("Heart muscle", 2), ("Left atrium", 3)]
+    assert [s["color"] for s in back["segments"]] == [
+        pytest.approx([0.9, 0.2, 0.1], abs=1e-4), pytest.approx([0.2, 0.8, 0.3], abs=1e-4),
+        pytest.approx([c / 255 for c in LABELS[3].color], abs=1e-4)]
+    assert [s["terminology"]["type"] for s in back["segments"]] == [
+        ["SCT", "87878005", "Left ventricle"], ["SCT", "74281007", "Myocardium"], ["SCT", "82471001", "Left atrium"]]
+    assert np.array_equal(read_label_map(tmp_path / "back.seg.nrrd"), edited)
+    kept_again = read_kept_segments(tmp_path / "back.seg.nrrd")
+    assert {label_id: kept_again[label_id] for label_id in kept} == kept  # and again, as often as it goes round
+
+
+def test_a_class_merged_from_several_segments_keeps_the_first_and_the_right_heart_none(tmp_path):
+    from engine.slicer_segments import read_kept_segments
+
+    labels = small_heart()
+    labels[12:16, 14:18] = 4  # a papillary muscle carved out of the cavity
+    labels[4:26, 0:6] = 5  # the right ventricle
+    segments = [("Cavity", 1, [0.9, 0.2, 0.1], None), ("Wall", 2, [0.2, 0.8, 0.3], None),
+                ("Atrium", 3, [0.1, 0.1, 0.9], None), ("Papillary muscle", 4, [0.5, 0.5, 0.1], None),
+                ("RV", 5, [0.3, 0.3, 0.3], coded("53085002", "Right ventricle"))]
+    for order in (segments, [segments[3], *segments[:3], segments[4]]):
+        users_segments(tmp_path / "user.seg.nrrd", labels, order)
+        kept = read_kept_segments(tmp_path / "user.seg.nrrd")
+        assert {label_id: segment.name for label_id, segment in kept.items()} == {
+            1: order[0][0], 2: "Wall", 3: "Atrium"}  # the cavity's first segment in the file's order
+        write_segmentation(tmp_path / "back.seg.nrrd", read_label_map(tmp_path / "user.seg.nrrd"), kept=kept)
+        back = slicerio.read_segmentation(str(tmp_path / "back.seg.nrrd"))
+        assert [s["name"] for s in back["segments"]] == [order[0][0], "Wall", "Atrium"]
+    # segments named without a terminology are given ours beside the tags they had
+    assert [s["terminology"]["type"][1] for s in back["segments"]] == ["87878005", "74281007", "82471001"]
+
+
 def test_a_segmentation_opened_edited_and_exported_in_the_studio_goes_back_to_slicer_in_place(
         window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
@@ -219,9 +275,10 @@ def test_a_segmentation_opened_edited_and_exported_in_the_studio_goes_back_to_sl
     # the block's first voxel (column 12, row 14 of the frame) lies where it lay in the user's file
     assert back["ijkToLPS"][:3, :3] == pytest.approx(LPS_OF_CROPPED_BLOCK[:3, :3])
     assert (back["ijkToLPS"] @ [12, 14, 0, 1])[:3] == pytest.approx(LPS_OF_CROPPED_BLOCK[:3, 3])
-    assert [(s["name"], s["labelValue"]) for s in back["segments"]] == [(lab.name, lab.id) for lab in LABELS[1:]]
+    # each class's segment as the user named, coloured and coded it (the atrium's, now empty, too)
+    assert [(s["name"], s["labelValue"]) for s in back["segments"]] == [("Segment_1", 1), ("Myocardium", 2), ("LA", 3)]
     assert [s["color"] for s in back["segments"]] == [
-        pytest.approx([c / 255 for c in lab.color], abs=1e-4) for lab in LABELS[1:]]
+        pytest.approx(c, abs=1e-4) for c in ([0.9, 0.1, 0.1], [0.1, 0.9, 0.1], [0.1, 0.1, 0.9])]
     assert [s["terminology"]["type"][1] for s in back["segments"]] == ["87878005", "74281007", "82471001"]
     assert np.array_equal(read_label_map(tmp_path / "back.seg.nrrd"), edited)
 

@@ -94,6 +94,9 @@ class LabelDocument:
             raise ValueError(f"a document holds one 2-D label map, got shape {self.labels.shape}")
         self.path: Path | None = Path(path) if path else None
         self.geometry = None  # where a mask read from a volume lies in space (engine.maskio.Geometry)
+        # the segments of the Slicer segmentation a mask was read from, by class
+        # (engine.slicer_segments.KeptSegment): an export to .seg.nrrd names them so
+        self.segments: dict = {}
         # the heart this mask was drawn from, when it was ({"view", "phase", "heart"}), and
         # the probe's fan: the anatomy panel edits them and Save keeps them in the PNG
         self.meta: dict = {"anatomy": None, "fan": default_fan()}
