@@ -14,6 +14,9 @@ from .options import add_device_argument, add_model_argument, int_in_range, seed
 
 MAX_RANDOM = 1_000_000  # as engine.export.run checks (not imported here: parsing stays light)
 MAX_VARIATIONS = 1000
+# --cine's timing when not given (the studio's Export batch dialog starts from these too)
+CINE_FPS, CINE_BPM, CINE_CYCLE = 40.0, 65.0, "half"
+CINE_CYCLES = ("half", "full")
 HELP = "export synthetic image/mask pairs (png folders, the seed's HDF5, CAMUS NIfTI or nnU-Net)"
 DESCRIPTION = (
     "Synthesize images for a folder of label maps (--masks, names kept) or for N generated "
@@ -69,9 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cine.add_argument("--cine", action="store_true",
                       help="export loops with per-frame masks instead of still pairs: every patient view "
                            "(with --masks: each <patient>_<view> with ED and ES masks) becomes a sequence")
-    cine.add_argument("--fps", type=positive_number, default=40.0, help="frames per second (default 40)")
-    cine.add_argument("--bpm", type=bpm_value, default=65.0, help="heart rate, 20-250 (default 65)")
-    cine.add_argument("--cycle", choices=("half", "full"), default="half",
+    cine.add_argument("--fps", type=positive_number, default=CINE_FPS,
+                      help=f"frames per second (default {CINE_FPS:g})")
+    cine.add_argument("--bpm", type=bpm_value, default=CINE_BPM, help=f"heart rate, 20-250 (default {CINE_BPM:g})")
+    cine.add_argument("--cycle", choices=CINE_CYCLES, default=CINE_CYCLE,
                       help="half: ED -> ES, as CAMUS stores its sequences (default); full: a seamless cycle")
     add_device_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")

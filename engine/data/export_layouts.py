@@ -2,7 +2,8 @@
 
 :data:`LAYOUT_NAMES` names each layout in a few words, :data:`LAYOUT_LINES` says where it puts
 its pairs, :data:`LAYOUT_DETAILS` what else to know of it (what reads it, what it asks of the
-masks or the folder). The command line's
+masks or the folder). :data:`CINE_LAYOUT_LINES` says where the layouts that hold loops
+(``export --cine``) put them, and :func:`no_loops_reason` why the others cannot. The command line's
 ``--format`` help, the studio's tooltip on each format and the line said of an output before an
 export starts are all made from them, as the writers name the folders. Importing this module
 imports nothing (no writer, no torch, no scipy): the command line reads it to build its help.
@@ -37,11 +38,27 @@ LAYOUT_DETAILS = {
     "nifti": "<patient>_<view>_<ED|ES>[_gt].nii.gz, with each patient's Info_<view>.cfg",
     "nnunet": "name the folder DatasetNNN_Name (e.g. Dataset501_Echo) so that nnU-Net finds it",
 }
+# where each layout that holds loops puts them (``export --cine``), as the cine writers name them
+CINE_LAYOUT_LINES = {
+    "nifti": f"{NIFTI_FOLDER}/<patient>/<patient>_<view>_half_sequence.nii.gz (_sequence for a full cycle) "
+             f"with _gt beside it, {SPLIT_LIST_FOLDER}/",
+    "hdf5": f"one file, {HDF5_FILE} (<split>/<patient>/<view>/images and masks, a frame each),",
+    "png": "train/, valid/ and test/, each with img/ and label/ PNGs, a pair per frame (<patient>_<view>_f<k>)",
+}
 
 
-def layout_contents(format: str) -> str:
-    """What an export in ``format`` writes into its folder (:data:`LAYOUT_LINES`)."""
-    return f"{LAYOUT_LINES[format]} and manifest.json"
+def no_loops_reason(format: str) -> str | None:
+    """Why ``format`` cannot hold loops, in a sentence, or None when it can."""
+    if format in CINE_LAYOUT_LINES:
+        return None
+    *others, last = CINE_LAYOUT_LINES
+    return f"{LAYOUT_NAMES[format]} holds still pairs, not loops: loops are written as {', '.join(others)} or {last}"
+
+
+def layout_contents(format: str, cine: bool = False) -> str:
+    """What an export in ``format`` writes into its folder (:data:`LAYOUT_LINES`; with
+    ``cine``, loops: :data:`CINE_LAYOUT_LINES`)."""
+    return f"{(CINE_LAYOUT_LINES if cine else LAYOUT_LINES)[format]} and manifest.json"
 
 
 def layout_summary(format: str) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 from ..cine import Timing, synthesize_loop
 from ..cine.loop import CineLoop, loop_from_key_frames
 from ..cine.random_loops import SEED_STRIDE, random_loops
+from ..data.export_layouts import CINE_LAYOUT_LINES
 from ..data.layout import SPLITS, image_path, label_path, patient_name, split_patients
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import HDF5_FILE, NIFTI_FOLDER, check_output, staged_dataset
@@ -42,7 +43,7 @@ from ..synthesizer import Synthesizer
 from .sources import check_masks_folder, folder_masks, generated_mask_side
 from .writers import file_name_problem
 
-CINE_FORMATS = ("nifti", "hdf5", "png")
+CINE_FORMATS = tuple(CINE_LAYOUT_LINES)  # nifti, hdf5, png
 STAGE = "cine export"  # the progress stage of a cine export (see the module)
 
 

@@ -77,10 +77,11 @@ class PatientMasks:
 
 
 def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = len(PHASES),
-                variations: int = 1) -> tuple[str, list[str]]:
+                variations: int = 1, cine: bool = False) -> tuple[str, list[str]]:
     """What ``count`` generated patients make, in words ("3 patients x 2 views x 2 instants =
     12 pairs; patients per split: train 1, valid 1, test 1", with "x 2 variations" when each
-    mask is drawn more than once), and the splits left empty."""
+    mask is drawn more than once; with ``cine``, a loop per view: "3 patients x 2 views = 6
+    loops; ..."), and the splits left empty."""
     from ..data.layout import split_patients
 
     def counted(n: int, noun: str) -> str:
@@ -88,8 +89,9 @@ def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = le
 
     splits = split_patients([patient_name(i + 1, count) for i in range(count)], seed)
     again = f"\u00d7 {counted(variations, 'variation')} " if variations > 1 else ""
-    text = (f"{counted(count, 'patient')} \u00d7 {counted(views, 'view')} \u00d7 {counted(phases, 'instant')} "
-            f"{again}= {counted(count * views * phases * variations, 'pair')}; patients per split: "
+    made = (f"= {counted(count * views, 'loop')}" if cine else
+            f"\u00d7 {counted(phases, 'instant')} {again}= {counted(count * views * phases * variations, 'pair')}")
+    text = (f"{counted(count, 'patient')} \u00d7 {counted(views, 'view')} {made}; patients per split: "
             + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
     return text, [split for split, members in splits.items() if not members]
 

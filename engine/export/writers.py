@@ -225,9 +225,9 @@ def main_output(out: Path, format: str) -> Path:
     return {"hdf5": out / HDF5_NAME, "nifti": out / NIFTI_FOLDER}.get(format, out)
 
 
-def layout_line(out: Path, format: str) -> str:
-    """What an export in ``format`` writes into ``out``, and where, in one line."""
-    return f"Will write in {out.name}/: {layout_contents(format)}"
+def layout_line(out: Path, format: str, cine: bool = False) -> str:
+    """What an export in ``format`` writes into ``out``, and where, in one line (``cine``: loops)."""
+    return f"Will write {'loops ' if cine else ''}in {out.name}/: {layout_contents(format, cine)}"
 
 
 # the folder the export goes in instead, in advice: "--out" on the command line, the
