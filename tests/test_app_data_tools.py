@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from PIL import Image
+from PySide6.QtWidgets import QApplication
 
 from cardigan_app import theme
 from cardigan_app.data_tools import ExportDialog, PrepareDialog
 from cardigan_app.settings import AppSettings
 from cardigan_app.state import StudioState
 from cardigan_app.testing import close_window, open_window
+from engine.cine import Timing
 from engine.anatomy import template_mask
 from engine.cli.main import main
 from engine.data.phantom import write_phantom
@@ -530,6 +532,13 @@ def test_data_menu_opens_the_dialogs_and_shows_a_prepared_folder(qtbot, tmp_path
         window.commands["export_batch"].trigger()  # a new dialog, with what was typed last time
         again = window.data_tools.export_dialog
         assert again is not export and again.like.path() == folder and again.like_fallback.isChecked()
+        again.cine.enabled.setChecked(True)
+        again.cine.fps.setValue(25)
+        again.cine.cycle.setCurrentIndex(again.cine.cycle.findData("full"))
+        again.close()
+        window.commands["export_batch"].trigger()  # Cine loops and its timing are kept too
+        cine = window.data_tools.export_dialog.cine
+        assert cine.checked() and cine.timing() == again.cine.timing() and cine.timing().cycle == "full"
         window.commands["phantom_dataset"].trigger()
         phantom = window.data_tools.phantom_dialog
         assert phantom.isVisible() and window.commands["phantom_dataset"] in window.data_tools.menu.actions()
@@ -684,6 +693,141 @@ def test_the_export_dialog_says_when_it_is_reading_masks(qtbot, tmp_path):
     assert dialog.status.text().startswith("Reading masks: 16 of 40") and "patients" not in dialog.status.text()
     dialog._progressed(Progress("export", 3, 10))
     assert dialog.status.text() == "Synthesizing: 3 of 10 patients"
+
+
+# -- export: cine loops --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def phantom_masks(tmp_path_factory) -> Path:
+    """The masks of a one-patient phantom dataset (2CH and 4CH at ED and ES, 32 px)."""
+    folder = tmp_path_factory.mktemp("cine") / "phantom"
+    write_phantom(folder, count=1, size=32, seed=0)
+    return folder / "train" / "label"
+
+
+def cine_dialog(qtbot, tiny_model, out, fmt: str, fps: float = 10, bpm: float = 100, cycle: str = "half"):
+    """An export dialog with Cine loops ticked: one generated patient, 32-pixel masks."""
+    dialog = export_dialog(qtbot, tiny_model, out, fmt)
+    dialog.random_count.setValue(1)
+    dialog.size.setValue(32)
+    dialog.cine.enabled.setChecked(True)
+    dialog.cine.fps.setValue(fps)
+    dialog.cine.bpm.setValue(bpm)
+    dialog.cine.cycle.setCurrentIndex(dialog.cine.cycle.findData(cycle))
+    return dialog
+
+
+def ask_too_many_frames(cine) -> None:
+    """The fastest frame rate over a full cycle at the slowest heart rate: more frames than a loop may have."""
+    cine.fps.setValue(cine.fps.maximum())
+    cine.bpm.setValue(cine.bpm.minimum())
+    cine.cycle.setCurrentIndex(cine.cycle.findData("full"))
+
+
+def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_path, tiny_model, phantom_masks):
+    """Ticked, Cine loops runs export --cine: each patient view one loop of as many frames
+    as the frame rate, heart rate and cycle give, in the format chosen; the note before and
+    the result line after speak of loops."""
+    out = tmp_path / "loops"
+    dialog = cine_dialog(qtbot, tiny_model, out, "nifti")  # 10 fps at 100 bpm, ED -> ES: 3 frames
+    dialog.use_masks.setChecked(True)
+    dialog.masks.set_path(phantom_masks)
+    assert "3 frames a loop" in dialog.cine.frames.text()
+    assert "Will write loops in loops/" in dialog.layout_note.text() and "_half_sequence" in dialog.layout_note.text()
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as done:
+        dialog.start_button.click()
+    assert [(s["view"], s["frames"]) for s in done.args[1]["sequences"]] == [("2CH", 3), ("4CH", 3)]
+    volumes = sorted(out.glob("database_nifti/*/*_half_sequence.nii.gz"))
+    assert [sitk.ReadImage(str(v)).GetSize() for v in volumes] == [(32, 32, 3)] * 2
+    assert f"2 loops of 3 frames written as nifti to {out / 'database_nifti'} in " in dialog.status.text()
+
+    dialog.use_random.setChecked(True)  # one generated patient, a full cycle of 6 frames, in one HDF5 file
+    dialog.cine.cycle.setCurrentIndex(dialog.cine.cycle.findData("full"))
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    dialog.overwrite.setChecked(True)
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        dialog.start_button.click()
+    with h5py.File(out / "synthetic.hdf5", "r") as f:
+        shapes = [f[s][p][v]["images"].shape for s in f for p in f[s] for v in f[s][p]]
+    assert shapes == [(6, 32, 32)] * 2 and not (out / "database_nifti").exists()
+    assert "2 loops of 6 frames written as hdf5" in dialog.status.text()
+
+
+def test_cine_loops_grey_what_loops_cannot_take_and_start_from_the_command_line_s_timing(qtbot, tmp_path,
+                                                                                        tiny_model):
+    from engine.cli.main import build_parser
+    from engine.data.export_layouts import no_loops_reason
+
+    dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "nnunet")
+    argv = ["export", "--model", "simulator", "--cine", "--random", "1", "--out", "x"]
+    defaults = build_parser(argv).parse_args(argv)
+    assert dialog.cine.timing() == Timing(bpm=defaults.bpm, fps=defaults.fps, cycle=defaults.cycle)
+    assert not dialog.cine.fps.isEnabled() and dialog.variations.isEnabled()
+    item = dialog.format.model().item(dialog.format.findData("nnunet"))
+    assert item.isEnabled() and dialog.start_button.isEnabled()
+    dialog.cine.enabled.setChecked(True)
+    assert dialog.cine.fps.isEnabled() and not dialog.variations.isEnabled() and not dialog.border_jitter.isEnabled()
+    assert dialog.plan.text().startswith("2 patients \u00d7 2 views = 4 loops;")
+    assert not item.isEnabled() and item.toolTip() == no_loops_reason("nnunet") == dialog.format.toolTip()
+    assert not dialog.start_button.isEnabled() and dialog.start_button.toolTip() == no_loops_reason("nnunet")
+    dialog.format.setCurrentIndex(dialog.format.findData("png"))
+    assert dialog.start_button.isEnabled() and "a pair per frame" in dialog.layout_note.text()
+    ask_too_many_frames(dialog.cine)
+    assert not dialog.start_button.isEnabled() and "a loop needs between 2 and" in dialog.start_button.toolTip()
+    dialog.cine.enabled.setChecked(False)
+    assert item.isEnabled() and dialog.start_button.isEnabled() and dialog.variations.isEnabled()
+
+
+def test_the_cine_row_adds_one_row_to_the_export_dialog_and_no_width(qtbot, tiny_model):
+    """The dialog's least size with the Cine loops row is what it was without it plus a row;
+    its warning of too many frames wraps, within the width the dialog is given."""
+    dialog = ExportDialog(None, str(tiny_model), "cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    content, form = dialog.scroll.widget(), dialog.options_box.layout()
+
+    def least() -> tuple[int, int]:
+        QApplication.processEvents()
+        hint = content.minimumSizeHint()
+        return hint.width(), hint.height()
+
+    form.setRowVisible(dialog.cine, False)
+    width, height = least()
+    form.setRowVisible(dialog.cine, True)
+    row = dialog.cine.minimumSizeHint().height() + form.verticalSpacing()
+    assert least() == (width, height + row)
+    dialog.cine.enabled.setChecked(True)
+    ask_too_many_frames(dialog.cine)
+    assert "a loop needs" in dialog.cine.frames.text()
+    assert least()[0] <= dialog.minimumWidth() and least()[1] <= height + 3 * row
+
+
+def test_a_cancelled_cine_export_leaves_no_loop_behind(qtbot, tmp_path, tiny_model, monkeypatch):
+    """Cancel pressed while a loop's frames are drawn stops the export there: no loop file,
+    no staging folder, no output folder."""
+    import threading
+
+    from engine.export import cine
+
+    drawing, go = threading.Event(), threading.Event()
+    real = cine.synthesize_loop
+
+    def held(synth, loop, progress, **kwargs):  # the first frames drawn, then wait for Cancel
+        def said(event):
+            progress(event)
+            drawing.set()
+            go.wait(10)
+        return real(synth, loop, progress=said, **kwargs)
+
+    monkeypatch.setattr(cine, "synthesize_loop", held)
+    out = tmp_path / "out" / "loops"
+    dialog = cine_dialog(qtbot, tiny_model, out, "png", fps=40, bpm=60)
+    with qtbot.waitSignal(dialog.cancelled, timeout=TIMEOUT):
+        dialog.start_button.click()
+        assert drawing.wait(TIMEOUT / 1000)
+        dialog.cancel_button.click()
+        go.set()
+    assert not out.exists() and not list(out.parent.glob("*"))
+    assert "nothing was written" in dialog.status.text()
 
 
 # -- export: drawing like a dataset, style scale -------------------------------------------

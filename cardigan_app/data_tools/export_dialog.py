@@ -21,6 +21,14 @@ its tooltip is :func:`engine.export.layout_description`), and the result names t
 (:func:`engine.export.main_output`). The model is one of the list, or a model file or folder
 (a training run, its checkpoints folder, an NVlabs SPADE checkpoints folder) picked with the
 field's File… or Folder… button, as the studio's Model › Open model folder… opens one.
+
+Cine loops (:class:`.cine_options.CineOptions`) makes the export ``cardigan export --cine``'s:
+the same engine function (:func:`engine.export.cine.export_cine`), so the same loops, the same
+per-frame progress and the same stop, which leaves nothing (the loops are staged and put in
+place whole). Its options that loops do not take (Like dataset, Variations, Border jitter) are
+greyed while it is ticked, and so are the formats that cannot hold loops, each with a tooltip
+saying why (:func:`engine.data.export_layouts.no_loops_reason`); the note under the output and
+the result line speak of loops.
 """
 
 from __future__ import annotations
@@ -32,11 +40,13 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
                                QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.data.dataset_folder import summary_of
-from engine.data.export_layouts import LAYOUT_NAMES
+from engine.data.export_layouts import LAYOUT_NAMES, no_loops_reason
 from engine.data.border_jitter import DEFAULT_JITTER, MAX_JITTER
 from engine.errors import CardiganError, Words, option
 from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, layout_description, layout_line,
                            main_output, nnunet_name_problem)
+from engine.export.cine import STAGE as CINE_STAGE
+from engine.export.cine import export_cine
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK, generated_mask_side, mask_side_in_words
 from engine.export.writers import FOLDER_INSTEAD
 from engine.maskio import MASK_FILE_PATTERNS
@@ -46,6 +56,7 @@ from .. import theme
 from ..device_choice import fill_device_combo
 from ..icons import icon
 from ..path_field import PathField
+from .cine_options import CineOptions
 from .job_dialog import JobDialog, open_folder, show_plan
 from .output_note import OutputNote
 
@@ -159,9 +170,8 @@ class ExportDialog(JobDialog):
         for name in EXPORT_FORMATS:
             self.format.addItem(LAYOUT_NAMES[name], name)
             self.format.setItemData(self.format.count() - 1, layout_description(name), Qt.ItemDataRole.ToolTipRole)
-        self.format.currentIndexChanged.connect(
-            lambda: self.format.setToolTip(layout_description(self.format.currentData())))
-        self.format.setToolTip(layout_description(self.format.currentData()))
+        self.format.currentIndexChanged.connect(self._describe_format)
+        self.cine = CineOptions()
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("The same seed gives the same patients, splits and images")
@@ -201,6 +211,7 @@ class ExportDialog(JobDialog):
         form.addRow("Style scale", self.style_scale)
         form.addRow("Border jitter", self.border_jitter)
         form.addRow("Format", self.format)
+        form.addRow("", self.cine)
         form.addRow("Seed", self.seed)
         form.addRow("Size", self.size)
         form.addRow("Device", self.device)
@@ -220,7 +231,8 @@ class ExportDialog(JobDialog):
         for signal in (self.model.currentIndexChanged, self.format.currentIndexChanged,
                        self.use_random.toggled, self.masks.pathChanged,
                        self.model_file.pathChanged, self.random_count.valueChanged,
-                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged):
+                       self.seed.valueChanged, self.variations.valueChanged, self.like.pathChanged,
+                       self.cine.changed):
             signal.connect(self._update_buttons)
         self._update_buttons()
 
@@ -289,6 +301,8 @@ class ExportDialog(JobDialog):
     def problem(self) -> str | None:
         if self.model_spec() is None:
             return "choose a model file or folder"
+        if self.cine.checked() and (problem := self.cine.problem() or no_loops_reason(self.format.currentData())):
+            return problem
         if self.use_masks.isChecked() and self.masks.path() is None:
             return "choose a folder of masks"
         if self.output.path() is None:
@@ -313,23 +327,41 @@ class ExportDialog(JobDialog):
         self.random_count.setEnabled(self.use_random.isChecked())
         self.masks.setEnabled(self.use_masks.isChecked())
         self.size.setEnabled(self.use_random.isChecked())
-        self.like.setEnabled(self.use_random.isChecked())
-        self.like_fallback.setEnabled(self.chosen_like() is not None)
+        stills = not self.cine.checked()
+        self.like.setEnabled(self.use_random.isChecked() and stills)
+        self.like_fallback.setEnabled(self.chosen_like() is not None and stills)
+        self.variations.setEnabled(stills)
+        self.border_jitter.setEnabled(stills)
+        self._grey_loopless_formats()
         self._update_plan()
         self._update_layout_note()
         super()._update_buttons()
 
+    def _grey_loopless_formats(self) -> None:
+        """With Cine loops ticked, grey the formats that cannot hold loops, saying why."""
+        for index in range(self.format.count()):
+            name = self.format.itemData(index)
+            reason = no_loops_reason(name) if self.cine.checked() else None
+            self.format.model().item(index).setEnabled(reason is None)
+            self.format.setItemData(index, reason or layout_description(name), Qt.ItemDataRole.ToolTipRole)
+        self._describe_format()
+
+    def _describe_format(self) -> None:
+        """The Format box's tooltip: the chosen layout, or why it cannot hold the loops asked for."""
+        self.format.setToolTip(self.format.itemData(self.format.currentIndex(), Qt.ItemDataRole.ToolTipRole))
+
     def _update_layout_note(self) -> None:
         """Say what the chosen layout will write in the chosen folder (hidden with none chosen)."""
-        out = self.output.path()
-        self.layout_note.setText(layout_line(out, self.format.currentData()) if out is not None else "")
+        out, fmt = self.output.path(), self.format.currentData()
+        loops = self.cine.checked() and no_loops_reason(fmt) is None
+        self.layout_note.setText(layout_line(out, fmt, loops) if out is not None else "")
         self.layout_note.setVisible(out is not None)
 
     def _update_plan(self) -> None:
-        """Say what the generated patients make, and warn when a split would stay empty."""
+        """Say what the generated patients make (pairs, or loops), and warn when a split would stay empty."""
         self.plan.setVisible(self.use_random.isChecked())
         show_plan(self.plan, self.random_count.value(), self.seed.value(), variations=self.variations.value(),
-                  detail=self.mask_side_line())
+                  detail=self.mask_side_line(), cine=self.cine.checked())
 
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:
@@ -338,6 +370,9 @@ class ExportDialog(JobDialog):
         spec = self.model_spec()
         out = self.output.path()
         assert spec is not None and out is not None
+        if self.cine.checked():
+            self._start_cine(spec, out)
+            return
         kwargs = dict(masks=self.masks.path() if self.use_masks.isChecked() else None,
                       random=self.random_count.value() if self.use_random.isChecked() else None,
                       like=self.chosen_like(),
@@ -359,6 +394,36 @@ class ExportDialog(JobDialog):
         if notes:
             notes = [self.in_dialog_words(note) for note in notes]
             self.set_status("\n".join([self.status.text(), *notes]), self.status.styleSheet())
+        self.exported.emit(str(out), manifest)
+
+    def _start_cine(self, spec: str, out: Path) -> None:
+        """Run what ``cardigan export --cine`` runs, with this dialog's choices."""
+        kwargs = dict(masks=self.masks.path() if self.use_masks.isChecked() else None,
+                      random=self.random_count.value() if self.use_random.isChecked() else None,
+                      format=self.format.currentData(), size=self.chosen_size(), seed=self.seed.value(),
+                      timing=self.cine.timing(), device=self.device.currentData(),
+                      overwrite=self.overwrite.isChecked(), style_scale=self.chosen_style_scale())
+        self.run_task(lambda progress, stop: export_cine(spec, out, progress=progress, should_stop=stop, **kwargs),
+                      "cine export", f"Loading {display_name(spec)}\u2026",
+                      lambda manifest: self._loops_written(out, manifest, kwargs["format"]))
+
+    def _progressed(self, progress) -> None:
+        """A cine export's progress is frames drawn and loops written, said by its message."""
+        if progress.stage != CINE_STAGE:
+            super()._progressed(progress)
+            return
+        self.progress.setRange(0, max(progress.total, 1))
+        self.progress.setValue(progress.done)
+        self.progress.setFormat("%p%")
+        self.set_status(f"{self.working}: {progress.message}" if progress.message else self.working)
+
+    def _loops_written(self, out: Path, manifest: dict, fmt: str) -> None:
+        sequences = manifest["sequences"]
+        frames = sorted({s["frames"] for s in sequences})
+        each = f"{frames[0]} frames" if len(frames) == 1 else f"{frames[0]}-{frames[-1]} frames"
+        self.show_result(out, manifest, f"{len(sequences)} loops of {each} written as {fmt} to "
+                         f"{main_output(out, fmt)}", out if fmt == "png" else None,
+                         f"{fmt} loops \u2192 {out.name}")
         self.exported.emit(str(out), manifest)
 
     def open_output(self) -> None:

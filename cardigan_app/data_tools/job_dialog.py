@@ -45,11 +45,11 @@ FRAME_ALLOWANCE = 48  # pixels of a window manager's title bar and frame
 
 
 def show_plan(label: QLabel, count: int, seed: int, views: int = 2, phases: int = 2, variations: int = 1,
-              detail: str = "") -> None:
-    """Put in ``label`` what ``count`` generated patients make (pairs, patients per split, and
-    ``detail``: their masks' size, say), in the warning colour, with advice, when a split
-    would stay empty."""
-    text, empty = random_plan(count, seed, views, phases, variations)
+              detail: str = "", cine: bool = False) -> None:
+    """Put in ``label`` what ``count`` generated patients make (pairs, or loops with ``cine``,
+    patients per split, and ``detail``: their masks' size, say), in the warning colour, with
+    advice, when a split would stay empty."""
+    text, empty = random_plan(count, seed, views, phases, variations, cine)
     text += f"; {detail}" if detail else ""
     if empty:
         text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients for every split"

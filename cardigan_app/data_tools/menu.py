@@ -48,6 +48,7 @@ class DataTools:
                 self.export_dialog.masks.set_path(old.masks.text())
                 self.export_dialog.like.set_path(old.like.text())
                 self.export_dialog.like_fallback.setChecked(old.like_fallback.isChecked())
+                self.export_dialog.cine.take_from(old.cine)
                 old.deleteLater()
         self._raise(self.export_dialog)
         return self.export_dialog
