@@ -294,8 +294,8 @@ def test_the_synthesis_process_is_restarted_after_a_crash(window, qtbot, tiny_mo
 def test_the_synthesis_child_imports_no_qt_and_loads_a_model_with_what_its_server_preloaded(tiny_model):
     """The child holding the model never loads Qt; and a model's first load and image import no
     torch module the fork server has not imported already (each child forked from it would pay
-    for such an import again: torch's compiler stack, imported by the first meta-device build,
-    took seconds of every studio window's first image)."""
+    for such an import again: torch's compiler stack, imported when the spectral norm was
+    initialised on the meta device, took seconds of every studio window's first image)."""
     import subprocess
     import sys
 

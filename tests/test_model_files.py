@@ -208,7 +208,7 @@ def test_tampered_metadata_and_shapes(tmp_path):
     tensors = {f"generator.{k}": v for k, v in g.state_dict().items()}
     document = {"format": "cardigan-model", "schema": 1, "architecture": {**config.to_dict(), "ngf": 8}}
     save_file(tensors, str(tmp_path / "wrong.safetensors"), metadata={"cardigan": json.dumps(document)})
-    with pytest.raises(ModelFileError, match="has shape"):
+    with pytest.raises(ModelFileError, match="weights do not match the stored architecture .the file holds"):
         open_model(tmp_path / "wrong.safetensors")
     document = {"format": "cardigan-model", "schema": 99, "architecture": config.to_dict()}
     save_file(tensors, str(tmp_path / "future.safetensors"), metadata={"cardigan": json.dumps(document)})
@@ -219,6 +219,30 @@ def test_tampered_metadata_and_shapes(tmp_path):
     save_file(tensors, str(tmp_path / "nan.safetensors"), metadata={"cardigan": json.dumps(document)})
     with pytest.raises(ModelFileError, match="NaN"):
         open_model(tmp_path / "nan.safetensors")
+
+
+def test_a_file_too_small_for_its_architecture_is_refused_before_that_network_is_built(tmp_path, monkeypatch):
+    """A description that claims a huge network over a small network's tensors (ngf 1024: some
+    tens of GB) is refused from the file's header, the network built only on the meta device."""
+    from safetensors.torch import save_file
+
+    from engine.models import modelfile
+
+    config = GeneratorConfig(ngf=4, image_size=64)
+    tensors = {f"generator.{k}": v for k, v in randomized_generator(config).state_dict().items()}
+    document = {"format": "cardigan-model", "schema": 1, "architecture": {**config.to_dict(), "ngf": 1024}}
+    save_file(tensors, str(tmp_path / "huge.safetensors"), metadata={"cardigan": json.dumps(document)})
+    built_on = []
+    real = modelfile.SPADEGenerator
+
+    def recording(*args, **kwargs):
+        built_on.append(torch.get_default_device().type)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(modelfile, "SPADEGenerator", recording)
+    with pytest.raises(ModelFileError, match="the architecture needs [0-9,]+\\)$"):
+        open_model(tmp_path / "huge.safetensors")
+    assert built_on == ["meta"]
 
 
 def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):

@@ -36,10 +36,10 @@ from .host import ModelHost
 from .jobs import (CineFailure, CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure,
                    RenderRequest, StopRequest)
 
-# What the fork server imports once, so that every child it forks starts with it: torch's
-# compiler stack among it, which a model's first load imports (building its shapes on the meta
-# device runs torch's Python reference kernels), seconds that each new child would pay again.
-PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server", "torch._dynamo"]
+# What the fork server imports once, so that every child it forks starts with it: all a
+# model's load and first image import from torch (a test keeps it so; the device context a
+# model's size is checked under is imported on first use).
+PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server", "torch.utils._device"]
 NICENESS = 5  # below the GUI: when the cores are busy, the window is served first
 LOOP_GATE = "CARDIGAN_TEST_LOOP_GATE"  # the test hook's variable (see the module docstring)
 GATE_LIMIT_S = 60.0  # the longest a loop waits at the gate for the app's next message

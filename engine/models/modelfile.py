@@ -15,6 +15,7 @@ Loading never unpickles anything and validates every tensor against the architec
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def native_size_in_file(path: Path | str) -> tuple[int, int]:
     return config.image_height, config.image_size
 
 
+def numbers_in(shape) -> int:
+    count = 1
+    for extent in shape:
+        count *= int(extent)
+    return count
+
+
+def least_numbers(config: GeneratorConfig) -> int:
+    """How many numbers a generator of ``config`` holds at least, counted on the meta device
+    (nothing allocated), so that a file too small for its own architecture is refused before
+    a network of that size is built. Spectral norm is left out of the count: it adds two
+    vectors per layer, and on the meta device its initialisation runs torch's Python reference
+    kernels, whose first use imports torch's compiler stack (seconds of every process's first
+    load). The networks that are loaded are then built on the CPU, with no device context."""
+    with torch.device("meta"):
+        generator = SPADEGenerator(dataclasses.replace(config, spectral=False))
+    return sum(tensor.numel() for tensor in generator.state_dict().values())
+
+
 def load_model_file(path: Path | str) -> GeneratorModel:
     """Read and validate a native model file."""
     path = Path(path)
@@ -131,29 +151,28 @@ def load_model_file(path: Path | str) -> GeneratorModel:
     encoder_meta = document.get("encoder")
     refiner_meta = document.get("refiner")
 
-    def build(device: str):
-        with torch.device(device):
-            return (SPADEGenerator(config), StyleEncoder(**encoder_meta) if encoder_meta else None,
-                    Refiner(refiner_meta["width"], refiner_meta.get("near_field"))
-                    if refiner_meta is not None else None)
-
-    # shapes first, on the meta device (nothing allocated), against the file's header
-    meta_generator, meta_encoder, meta_refiner = build("meta")
-    expected = {f"generator.{k}": tuple(v.shape) for k, v in meta_generator.state_dict().items()}
-    if meta_encoder is not None:
-        expected |= {f"encoder.{k}": tuple(v.shape) for k, v in meta_encoder.state_dict().items()}
-    if meta_refiner is not None:
-        expected |= {f"refiner.{k}": tuple(v.shape) for k, v in meta_refiner.state_dict().items()}
+    shapes = header_shapes(path)
+    held = sum(numbers_in(shape) for name, shape in shapes.items() if name.startswith("generator."))
+    needed = least_numbers(config)
+    if held < needed:  # refused before a network of that size is allocated
+        raise ModelFileError(f"{path}: weights do not match the stored architecture (the file holds "
+                             f"{held:,} generator numbers, the architecture needs {needed:,})")
+    generator = SPADEGenerator(config)
+    encoder = StyleEncoder(**encoder_meta) if encoder_meta else None
+    refiner = Refiner(refiner_meta["width"], refiner_meta.get("near_field")) if refiner_meta is not None else None
+    expected = {f"generator.{k}": tuple(v.shape) for k, v in generator.state_dict().items()}
+    if encoder is not None:
+        expected |= {f"encoder.{k}": tuple(v.shape) for k, v in encoder.state_dict().items()}
+    if refiner is not None:
+        expected |= {f"refiner.{k}": tuple(v.shape) for k, v in refiner.state_dict().items()}
     missing, unexpected = set(expected) - set(names), set(names) - set(expected)
     if missing or unexpected:
         raise ModelFileError(f"{path}: weights do not match the stored architecture "
                              f"({len(missing)} missing, {len(unexpected)} unexpected tensors)")
-    shapes = header_shapes(path)
     for name, shape in expected.items():
         if shapes.get(name) != shape:
             raise ModelFileError(f"{path}: tensor {name} has shape {shapes.get(name)}, the "
                                  f"architecture needs {shape}")
-    generator, encoder, refiner = build("cpu")
     tensors = read_tensors(path)
     load_weights(generator, {k[len("generator."):]: v for k, v in tensors.items()
                              if k.startswith("generator.")}, path)

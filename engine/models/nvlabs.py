@@ -17,7 +17,7 @@ from ..fileio import sha256_file
 from ..safeload import load_tensor_file
 from ..nets import GeneratorConfig, SPADEGenerator
 from .handle import GeneratorModel
-from .modelfile import RUN_MODEL_NAME, load_weights
+from .modelfile import RUN_MODEL_NAME, least_numbers, load_weights
 from .schema import ARCHITECTURE, check_fields
 
 CHECKPOINT_PATTERN = re.compile(r"^(latest|\d+)_net_G\.pth$")
@@ -252,8 +252,14 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
         check_fields(config.to_dict(), ARCHITECTURE, "the architecture")
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc} (from {provenance['architecture_from'].split(' ')[0]})") from None
-    with torch.device("meta"):  # shapes first, nothing allocated
-        expected = {k: tuple(v.shape) for k, v in SPADEGenerator(config).state_dict().items()}
+    held = sum(value.numel() for value in state.values() if isinstance(value, torch.Tensor))
+    needed = least_numbers(config)
+    if held < needed:  # refused before a network of that size is allocated
+        raise ModelFileError(f"{path}: weights do not match the architecture in "
+                             f"{provenance['architecture_from'].split(' ')[0]} (the checkpoint holds "
+                             f"{held:,} numbers, the architecture needs {needed:,})")
+    generator = SPADEGenerator(config)
+    expected = {k: tuple(v.shape) for k, v in generator.state_dict().items()}
     missing, unexpected = set(expected) - set(state), set(state) - set(expected)
     if missing or unexpected:
         example = sorted(missing or unexpected)[0]
@@ -264,7 +270,6 @@ def import_nvlabs(path: Path | str) -> GeneratorModel:
         if tuple(state[name].shape) != shape:
             raise ModelFileError(f"{path}: tensor {name} has shape {tuple(state[name].shape)}, the "
                                  f"architecture needs {shape}")
-    generator = SPADEGenerator(config)
     load_weights(generator, state, path)
     name = path.parent.name if path.name.startswith("latest") else path.stem
     return GeneratorModel(config=config, generator=generator.eval(), kind="nvlabs", name=name,
