@@ -1159,6 +1159,22 @@ def test_a_slider_that_moves_the_heart_off_its_preset_clears_the_preset_box(qtbo
     assert panel.preset.currentIndex() == -1
 
 
+
+def test_undoing_a_preset_clears_its_name_and_redo_names_it_again(qtbot):
+    """After Ctrl+Z took back "Dilated LV", the box still named it beside the heart before it.
+    The box names a preset only while the heart is that preset's; one chosen, not applied,
+    stays chosen through an undo."""
+    panel, doc = panel_on_a_heart(qtbot)
+    panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
+    panel.apply.click()
+    assert panel.preset.currentText() == "Dilated LV"
+    assert doc.undo() and heart(doc) != panel.model.preset("dilated_lv")
+    assert panel.preset.currentIndex() == -1 and not panel.apply.isEnabled()
+    assert doc.redo() and heart(doc) == panel.model.preset("dilated_lv")
+    assert panel.preset.currentText() == "Dilated LV"
+    panel.preset.setCurrentIndex(panel.preset.findData("enlarged_atrium"))  # chosen, not applied
+    assert doc.undo() and panel.preset.currentData() == "enlarged_atrium" and panel.apply.isEnabled()
+
 def panel_on_a_heart(qtbot):
     """An Anatomy panel alone, bound to a new 4CH ED heart's mask (seed 3, 64 px): (panel, document)."""
     from cardigan_app.editing import LabelDocument

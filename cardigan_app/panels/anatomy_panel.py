@@ -9,7 +9,7 @@ would no longer fit the fan at the mask's size (as the fan sliders stop at the l
 fan), so the picture never jumps to a heart nearer the mean; a target-EF slider moves
 end-systole; presets jump to positions the real data defines (its largest cavities,
 thickest walls, ...), and the preset box names the one applied until a heart slider moves the
-heart off it. The fan's depth, opening and tilt are here too; they stop at the last
+heart off it (undo and redo too: the box names a preset only while the heart is that preset's). The fan's depth, opening and tilt are here too; they stop at the last
 usable fan, and at the last fan the heart can still be drawn in, and a fan slider always
 shows the fan in use (the status line says where it stopped, and why). A heart that does
 not fit the fan it was given (by a file, or by the other key frame) is drawn nearer the mean,
@@ -280,6 +280,7 @@ class AnatomyPanel(QWidget):
             return
         self._note = ""  # undo, redo or another edit: the last note is no longer what happened
         self._drawn = self._draw_heart(self.document.anatomy) if self._usable() is None else None
+        self._name_preset()
         self._show_state()
 
     def _show_state(self) -> None:
@@ -495,6 +496,19 @@ class AnatomyPanel(QWidget):
         applied, stays chosen."""
         if self._applied_preset is not None and self.preset.currentData() == self._applied_preset:
             self.preset.setCurrentIndex(-1)
+
+    def _name_preset(self) -> None:
+        """After undo, redo or another edit: the box names the preset the heart now is, if it is
+        one, and no longer names a preset applied that the heart has left. A preset chosen but
+        not yet applied stays chosen while the heart is no preset."""
+        heart = self.heart
+        now = next((name for name in self.model.presets if heart == self.model.preset(name)), None)
+        if now is not None:
+            self.preset.setCurrentIndex(self.preset.findData(now))
+            self._applied_preset = now
+        elif self._applied_preset is not None:
+            self._leave_preset()
+            self._applied_preset = None
 
     def _heart_move(self, name: str, record: dict) -> LimitedMove:
         """The move of heart slider ``name`` (a model direction, or ``ef``) from the heart of
