@@ -10,7 +10,8 @@ the cine export its masks: ``<name>.png`` with ``<name>_gt.png``, or ``<name>.ni
 classes named and coloured. Opening the mask again brings its image along, under it
 (:func:`engine.maskio.images_path_for`). A PNG pair's mask was once ``<name>_mask.png``: a pair
 exported over such an earlier one asks whether to remove the old mask (:func:`old_pair_mask`),
-which is kept unless the user agrees. The figure is a colour PNG.
+which is kept unless the user agrees. The figure is a colour PNG; its real image is shown at
+the contrast set on screen (:mod:`cardigan_app.contrast`), as the user sees it.
 
 The cine loop is written on a :class:`~cardigan_app.tasks.BackgroundTask` (an MP4 or DICOM of
 a long loop takes seconds): the window stays live, shows a busy cursor, a status line and, in
@@ -41,6 +42,7 @@ from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, KeptSegment, write_segmentation
 
 from . import folders
+from .contrast import Window, apply_window
 from .dialogs.prompts import CloseChoice, ask_stop_loop_for_close, confirm_overwrite, confirm_remove_old_mask, show_error
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
@@ -60,11 +62,13 @@ GAP = 8
 
 
 def side_by_side(labels: np.ndarray, image: np.ndarray, reference: np.ndarray | None = None,
-                 gap: int = GAP) -> np.ndarray:
-    """An RGB figure: coloured mask | synthesized image [| real image], white gaps between."""
+                 gap: int = GAP, contrast: Window | None = None) -> np.ndarray:
+    """An RGB figure: coloured mask | synthesized image [| real image], white gaps between.
+    The real image is shown through ``contrast`` (the window/level it is seen at; None: its
+    own values); the mask and the synthesized image never are."""
     panels = [PALETTE[labels], grey_to_rgb(image)]
     if reference is not None and reference.shape == labels.shape:
-        panels.append(grey_to_rgb(reference))
+        panels.append(grey_to_rgb(reference if contrast is None else apply_window(reference, contrast)))
     height = labels.shape[0]
     spacer = np.full((height, gap, 3), 255, np.uint8)
     parts: list[np.ndarray] = []
@@ -276,7 +280,8 @@ class Exporter:
         path = self._ask("Export side-by-side figure", "_figure", nifti=False) if result is not None else None
         if path is None:
             return False
-        figure = side_by_side(result.labels, result.image, self.window.reference_image)
+        figure = side_by_side(result.labels, result.image, self.window.reference_image,
+                              contrast=self.window.references.contrast)  # the real image as seen
 
         def write() -> None:
             with atomic_path(path) as tmp:

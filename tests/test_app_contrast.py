@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
-from cardigan_app.contrast import Window
+from cardigan_app.contrast import Window, apply_window
+from cardigan_app.export import side_by_side
+from cardigan_app.imaging import PALETTE
 from cardigan_app.editing import LabelDocument
 from cardigan_app.testing import drag, send_mouse
 
@@ -94,7 +97,30 @@ def test_a_right_drag_sets_the_contrast_of_the_pane_and_of_the_image_under_the_m
     assert window.references.contrast == Window(76, 68) and view.view_state()[1] != centre
 
 
-def test_auto_and_reset_from_the_keys_and_the_panes_buttons(window, qtbot):
+def exported_figure(window, qtbot, monkeypatch, path) -> np.ndarray:
+    """File › Export side-by-side figure to ``path`` once the synthesis shows the mask: the figure."""
+    qtbot.waitUntil(lambda: window.live.up_to_date() and window.live.last_result.document == window.document.id,
+                    timeout=20_000)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    assert window.exporter.export_figure()
+    return np.asarray(Image.open(path))
+
+
+def test_the_figure_shows_the_real_image_through_the_contrast_and_the_rest_as_they_are():
+    labels = np.zeros((4, 4), np.uint8)
+    labels[1:3, 1:3] = 1
+    image = (np.arange(16, dtype=np.uint8) * 5).reshape(4, 4)
+    plain = side_by_side(labels, image, image)  # the same grey values in both panels
+    seen = side_by_side(labels, image, image, contrast=Window(20, 40))
+    assert seen.shape == plain.shape == (4, 4 * 3 + 8 * 2, 3)
+    assert (plain[:, 24:, 0] == image).all()  # no contrast: the real image as it is
+    assert (seen[:, 24:, 0] == apply_window(image, Window(20, 40))).all() and (seen[:, 24:] != plain[:, 24:]).any()
+    assert (seen[:, :24] == plain[:, :24]).all()  # the mask and the synthesized image untouched
+    assert (seen[:, :4] == PALETTE[labels]).all() and (seen[:, 12:16, 0] == image).all()
+
+
+def test_auto_and_reset_from_the_keys_and_the_panes_buttons(window, qtbot, monkeypatch, tmp_path):
+    """... and the side-by-side figure exported shows the real image as the pane does."""
     image = dim_echo(64)
     doc = trace_over(window, image)
     auto, reset = window.commands["contrast_auto"], window.commands["contrast_reset"]
@@ -111,6 +137,10 @@ def test_auto_and_reset_from_the_keys_and_the_panes_buttons(window, qtbot):
     assert shown.min() == 0 and shown.max() >= 250  # the dim image now spans black to white
     assert under_mask_grey(window, 5, 5) == shown[5, 5]
     assert window.workspace.contrast_label.isVisible()
+    figure = exported_figure(window, qtbot, monkeypatch, tmp_path / "auto.png")
+    result = window.live.last_result
+    assert (figure[:, 144:, 0] == shown).all()  # the real image as seen
+    assert (figure[:, 72:136, 0] == result.image).all() and (figure[:, :64] == PALETTE[result.labels]).all()
 
     qtbot.keyClick(window.canvas, Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
     assert window.references.contrast is None
@@ -119,6 +149,7 @@ def test_auto_and_reset_from_the_keys_and_the_panes_buttons(window, qtbot):
     assert not window.workspace.contrast_label.isVisible()
     assert "its own values" in window.statusBar().currentMessage()
     assert not doc.modified and doc.history.undo_description is None
+    assert (exported_figure(window, qtbot, monkeypatch, tmp_path / "own.png")[:, 144:, 0] == image).all()
 
     window._close_reference()  # with no real image, nothing to set
     assert not auto.isEnabled() and not reset.isEnabled()
