@@ -11,6 +11,8 @@ below L are black, L itself mid-grey, values above L white. Float images hold va
 Auto (:func:`auto_window`) stretches the image's 1st to 99th percentiles to black and white,
 taken inside the scan (:func:`scan_support`) where the image has one: an echo's fan without
 the black around it, which would otherwise pin the low end at 0 and leave the fan dim.
+Finding the fan and its percentiles takes a moment on a large image, so the studio keeps Auto's
+window for the image shown (:class:`AutoWindowCache`): pressing Auto again costs nothing.
 
 This is display only: the image is never changed, and no mask, file or undo step sees it.
 No Qt here.
@@ -105,6 +107,25 @@ def auto_window(image: np.ndarray, percentiles: tuple[float, float] = AUTO_PERCE
         lo, hi = float(np.floor(lo)), float(np.ceil(hi)) + 1.0
     width = max(hi - lo, narrowest(own))
     return Window(width, lo + width / 2)
+
+
+class AutoWindowCache:
+    """Auto's window (:func:`auto_window`) for one image, worked out once: asked again for the
+    same image (the same array, whose values never change while it is shown) it is not worked
+    out again; another image, or another frame of a loop, replaces it."""
+
+    def __init__(self) -> None:
+        self._image: np.ndarray | None = None
+        self._window: Window | None = None
+
+    def window_for(self, image: np.ndarray) -> Window:
+        if image is not self._image or self._window is None:
+            self._image, self._window = image, auto_window(image)
+        return self._window
+
+    def forget(self) -> None:
+        """Drop the image and its window (another image is shown, or none)."""
+        self._image = self._window = None
 
 
 def apply_window(image: np.ndarray, window: Window) -> np.ndarray:

@@ -33,7 +33,7 @@ from .autosave import INTERVAL_MS, Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
-from .contrast import Window, auto_window, own_window
+from .contrast import AutoWindowCache, Window, own_window
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
 from .dialogs.prompts import Choice, ask_recovery, show_error
@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.state.set_document(self.document)
         self.reference_image: np.ndarray | None = None  # the real image shown now
         self.references = KeyReferences()  # what lies under each key frame
+        self.auto_windows = AutoWindowCache()  # Auto's window for the real image shown, worked out once
         self.live = LiveSynthesis(backend, self)
         self.latency = LatencyLog()  # the synthesis times the status bar reports
         self.live.seed = self.state.seed
@@ -548,6 +549,8 @@ class MainWindow(QMainWindow):
     def show_reference(self, image: np.ndarray | None) -> None:
         """Show ``image`` (None: none) in the real-image pane, and under the mask when it fits,
         at the contrast chosen for the images opened (their own values until one is chosen)."""
+        if image is not self.reference_image:
+            self.auto_windows.forget()
         self.reference_image = image
         self.workspace.reference_view.set_contrast(self.references.contrast)
         self.workspace.reference_view.set_image(image)
@@ -563,7 +566,7 @@ class MainWindow(QMainWindow):
     def auto_contrast(self) -> None:
         """Stretch the real image's 1-99 % grey values, inside its fan where it has one, to black and white (A)."""
         if self.reference_image is not None:
-            self.set_reference_contrast(auto_window(self.reference_image))
+            self.set_reference_contrast(self.auto_windows.window_for(self.reference_image))
 
     def reset_contrast(self) -> None:
         """Show the real image's own grey values again (Shift+A)."""

@@ -10,7 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from cardigan_app.contrast import Window, apply_window
+from cardigan_app.contrast import Window, apply_window, auto_window
 from cardigan_app.export import side_by_side
 from cardigan_app.imaging import PALETTE
 from cardigan_app.editing import LabelDocument
@@ -106,6 +106,19 @@ def exported_figure(window, qtbot, monkeypatch, path) -> np.ndarray:
     return np.asarray(Image.open(path))
 
 
+def counted_percentiles(monkeypatch) -> list[int]:
+    """Count each percentile computation from now on (Auto takes one per window worked out)."""
+    calls: list[int] = []
+    percentile = np.percentile
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return percentile(*args, **kwargs)
+
+    monkeypatch.setattr(np, "percentile", counting)
+    return calls
+
+
 def test_the_figure_shows_the_real_image_through_the_contrast_and_the_rest_as_they_are():
     labels = np.zeros((4, 4), np.uint8)
     labels[1:3, 1:3] = 1
@@ -157,7 +170,7 @@ def test_auto_and_reset_from_the_keys_and_the_panes_buttons(window, qtbot, monke
     assert window.references.contrast is None
 
 
-def test_the_contrast_stays_with_the_loops_frames_and_a_new_image_starts_at_its_own_values(window):
+def test_the_contrast_stays_with_the_loops_frames_and_a_new_image_starts_at_its_own_values(window, monkeypatch):
     frames = np.stack([dim_echo(64, seed) for seed in range(4)])
     trace_over(window, frames)
     narrowest = window.minimumSizeHint().width()
@@ -178,6 +191,23 @@ def test_the_contrast_stays_with_the_loops_frames_and_a_new_image_starts_at_its_
     assert window.references.contrast is None and view.contrast() is None
     assert (view.shown_image() == other).all() and under_mask_grey(window, 7, 3) == other[3, 7]
     assert not window.workspace.contrast_label.isVisible()
+
+    # Auto's window is worked out once per image shown: pressed again (after a reset too), it is kept
+    brightening = frames + (np.arange(4, dtype=np.uint8) * 20)[:, None, None]
+    expected = auto_window(other), auto_window(brightening[0]), auto_window(brightening[3])
+    assert expected[1] != expected[2]
+    calls = counted_percentiles(monkeypatch)
+    window.auto_contrast()
+    window.reset_contrast()
+    window.auto_contrast()
+    assert len(calls) == 1 and window.references.contrast == expected[0]
+    trace_over(window, brightening)  # another image, then another frame of it: worked out again, once each
+    window.auto_contrast()
+    assert len(calls) == 2 and view.contrast() == expected[1]
+    window.workspace.reference_frame.setValue(3)
+    window.auto_contrast()
+    window.auto_contrast()
+    assert len(calls) == 3 and view.contrast() == expected[2]
 
 
 def test_the_shortcuts_dialog_lists_the_contrast_keys_and_drag(window):
