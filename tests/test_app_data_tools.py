@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ from cardigan_app.testing import close_window, open_window
 from engine.cine import Timing
 from engine.anatomy import template_mask
 from engine.cli.main import main
+from engine.data.export_layouts import LAYOUT_NAMES
 from engine.data.phantom import write_phantom
 
 TIMEOUT = 60_000
@@ -244,7 +246,7 @@ def test_the_export_formats_are_listed_by_name_as_the_phantom_dialog_lists_its_o
     """Export batch listed its formats as png, hdf5, nifti and nnunet, the phantom dialog beside
     it by what they are: both list names in words now, the export's from the engine's layouts."""
     from cardigan_app.data_tools.phantom_dialog import PhantomDialog
-    from engine.data.export_layouts import LAYOUT_LINES, LAYOUT_NAMES
+    from engine.data.export_layouts import LAYOUT_LINES
     from engine.export import EXPORT_FORMATS
 
     assert list(LAYOUT_NAMES) == list(LAYOUT_LINES) == list(EXPORT_FORMATS)
@@ -301,7 +303,9 @@ def test_export_dialog_writes_each_format(qtbot, tmp_path, tiny_model, fmt):
     manifest = done.args[1]
     assert manifest["options"]["border_jitter"] == jitter
     assert sum(manifest["counts"].values()) == 2 * 4  # 2 patients x (2CH, 4CH) x (ED, ES)
-    assert "Exported 8 pairs" in dialog.status.text()
+    # the layout named as the Format list names it, in the result line and over its summary
+    assert f"Exported 8 pairs as {LAYOUT_NAMES[fmt]}: " in dialog.status.text()
+    assert dialog.summary.text.text().startswith(f"<b>{html.escape(LAYOUT_NAMES[fmt])} \u2192 {out.name}</b>")
     main = {"hdf5": out / "synthetic.hdf5", "nifti": out / "database_nifti"}.get(fmt, out)
     assert main.exists() and f": {main} in " in dialog.status.text()
     if fmt == "png":
@@ -738,7 +742,7 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
     assert [(s["view"], s["frames"]) for s in done.args[1]["sequences"]] == [("2CH", 3), ("4CH", 3)]
     volumes = sorted(out.glob("database_nifti/*/*_half_sequence.nii.gz"))
     assert [sitk.ReadImage(str(v)).GetSize() for v in volumes] == [(32, 32, 3)] * 2
-    assert f"2 loops of 3 frames written as nifti to {out / 'database_nifti'} in " in dialog.status.text()
+    assert f"2 loops of 3 frames written as {LAYOUT_NAMES['nifti']} to {out / 'database_nifti'} in " in dialog.status.text()
 
     dialog.use_random.setChecked(True)  # one generated patient, a full cycle of 6 frames, in one HDF5 file
     dialog.cine.cycle.setCurrentIndex(dialog.cine.cycle.findData("full"))
@@ -749,7 +753,7 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
     with h5py.File(out / "synthetic.hdf5", "r") as f:
         shapes = [f[s][p][v]["images"].shape for s in f for p in f[s] for v in f[s][p]]
     assert shapes == [(6, 32, 32)] * 2 and not (out / "database_nifti").exists()
-    assert "2 loops of 6 frames written as hdf5" in dialog.status.text()
+    assert f"2 loops of 6 frames written as {LAYOUT_NAMES['hdf5']}" in dialog.status.text()
 
 
 def test_cine_loops_grey_what_loops_cannot_take_and_start_from_the_command_line_s_timing(qtbot, tmp_path,

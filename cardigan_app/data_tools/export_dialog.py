@@ -17,10 +17,11 @@ each image drawn at the model's size and resampled to it; the plan under the pat
 chosen layout will write in the folder is said under it too, in the engine's names
 (:func:`engine.export.layout_line`; each layout is listed by its name in
 :data:`engine.data.export_layouts.LAYOUT_NAMES`, as the phantom dialog names its formats, and
-its tooltip is :func:`engine.export.layout_description`), and the result names the file or folder written
-(:func:`engine.export.main_output`). The model is one of the list, or a model file or folder
-(a training run, its checkpoints folder, an NVlabs SPADE checkpoints folder) picked with the
-field's File… or Folder… button, as the studio's Model › Open model folder… opens one.
+its tooltip is :func:`engine.export.layout_description`), and the result and its summary name the
+layout by that name and the file or folder written (:func:`engine.export.main_output`). The model
+is one of the list, or a model file or folder (a training run, its checkpoints folder, an NVlabs
+SPADE checkpoints folder) picked with the field's File… or Folder… button, as the studio's
+Model › Open model folder… opens one.
 
 Cine loops (:class:`.cine_options.CineOptions`) makes the export ``cardigan export --cine``'s:
 the same engine function (:func:`engine.export.cine.export_cine`), so the same loops, the same
@@ -389,8 +390,8 @@ class ExportDialog(JobDialog):
 
     def _succeeded(self, out: Path, manifest: dict, fmt: str, notes: list[str] = ()) -> None:
         pairs = summary_of(manifest).total_pairs
-        self.show_result(out, manifest, f"Exported {pairs} pairs as {fmt}: {main_output(out, fmt)}",
-                         out if fmt == "png" else None, f"{fmt} \u2192 {out.name}")
+        self.show_result(out, manifest, f"Exported {pairs} pairs as {LAYOUT_NAMES[fmt]}: {main_output(out, fmt)}",
+                         out if fmt == "png" else None, f"{LAYOUT_NAMES[fmt]} \u2192 {out.name}")
         if notes:
             notes = [self.in_dialog_words(note) for note in notes]
             self.set_status("\n".join([self.status.text(), *notes]), self.status.styleSheet())
@@ -421,9 +422,9 @@ class ExportDialog(JobDialog):
         sequences = manifest["sequences"]
         frames = sorted({s["frames"] for s in sequences})
         each = f"{frames[0]} frames" if len(frames) == 1 else f"{frames[0]}-{frames[-1]} frames"
-        self.show_result(out, manifest, f"{len(sequences)} loops of {each} written as {fmt} to "
+        self.show_result(out, manifest, f"{len(sequences)} loops of {each} written as {LAYOUT_NAMES[fmt]} to "
                          f"{main_output(out, fmt)}", out if fmt == "png" else None,
-                         f"{fmt} loops \u2192 {out.name}")
+                         f"{LAYOUT_NAMES[fmt]}: loops \u2192 {out.name}")
         self.exported.emit(str(out), manifest)
 
     def open_output(self) -> None:
