@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
 from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
-from engine.data.dicom_echo import is_dicom_file
+from engine.data.dicom_echo import has_dicom_marker, is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
@@ -238,7 +238,8 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
     """A file of unknown kind, read once: what opening it as a mask reads
     (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,
     a loop's HDF5 file in one open for both), or the grey frames of an image of many grey
-    levels (a loop's every frame, to trace over any of them). Anything else, a mask in other
+    levels (a loop's every frame, to trace over any of them) or of a DICOM echo named
+    ``.png``, told by its marker once the PNG cannot be read. Anything else, a mask in other
     values (0/85/170/255) included, is the one line opening it as a mask gives. A PNG is
     opened and decoded once, whichever it turns out to be."""
     from engine.data.trace_image import grey_frames_of_picture, read_grey_frames
@@ -253,8 +254,13 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
         raise not_a_mask from None
 
     if path.suffix.lower() == ".png" and frames_loop_folder(path) is None:  # a label PNG or a picture
-        read = read_label_png_and_text(
-            path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal))
+        try:
+            read = read_label_png_and_text(
+                path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal))
+        except CardiganError:
+            if not has_dicom_marker(path):
+                raise
+            return read_grey_frames(path)  # a scanner's DICOM file named .png: an echo to trace over
         if isinstance(read, np.ndarray):
             return read
         labels, text = read

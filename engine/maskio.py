@@ -124,6 +124,11 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         if is_hdf5_file(path):  # a dataset of many masks (the seed's file, an export), not one
             raise MaskError(Message(f"{path}: an HDF5 dataset, not a single label map; ", hdf5_masks(path))) from None
+        from .data.dicom_echo import has_dicom_marker
+
+        if has_dicom_marker(path):  # an echo saved under a picture's name
+            raise MaskError(f"{path}: a DICOM file, not a label map, though named {path.suffix}; "
+                            "rename it .dcm: it is an echo to trace over") from None
         raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
 
 

@@ -326,6 +326,18 @@ def make_scanner_file(folder: Path) -> Path:
     return make_dicom_file(folder, "IM_0001")
 
 
+def make_dicom_named_png(folder: Path) -> Path:
+    return make_dicom_file(folder, "IM_0001.png")  # refused as a PNG that cannot be decoded
+
+
+def make_dicom_named_jpg(folder: Path) -> Path:
+    return make_dicom_file(folder, "IM_0001.jpg")
+
+
+def make_echo_png_named_dcm(folder: Path) -> Path:
+    return make_echo_png(folder).rename(folder / "echo.dcm")  # refused as no DICOM file
+
+
 def make_dicom_folder(folder: Path) -> Path:
     (folder / "export").mkdir()
     make_dicom_file(folder / "export", "IM_0001")
@@ -389,6 +401,9 @@ DROPS = [  # (what is dropped, what the window does)
     (make_echo_gif, "image to trace"),
     (make_dicom_file, "image to trace"),
     (make_scanner_file, "image to trace"),
+    (make_dicom_named_png, "image to trace"),
+    (make_dicom_named_jpg, "image to trace"),
+    (make_echo_png_named_dcm, "image to trace"),
     (make_dicom_folder, "image to trace"),
     (make_nifti_image, "image to trace"),
     (make_gone_file, "one line"),

@@ -123,6 +123,29 @@ def test_what_is_not_a_readable_dicom_echo_is_one_line(tmp_path):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("name", ["scan.png", "scan.jpg"])
+def test_a_dicom_file_named_as_a_picture_is_read_as_dicom_and_refused_as_a_mask_in_one_line(tmp_path, name):
+    """It was refused as a picture that cannot be decoded, with no word of what it holds."""
+    from engine.errors import MaskError
+    from engine.maskio import read_label_map_and_text
+
+    us_dataset(scanner_frames(2)).save_as(tmp_path / name, enforce_file_format=True)
+    us_dataset(scanner_frames(2)).save_as(tmp_path / "scan.dcm", enforce_file_format=True)
+    assert np.array_equal(read_grey_frames(tmp_path / name), read_grey_frames(tmp_path / "scan.dcm"))
+    with pytest.raises(MaskError) as caught:
+        read_label_map_and_text(tmp_path / name)
+    assert str(caught.value) == (f"{tmp_path / name}: a DICOM file, not a label map, though named {name[-4:]}; "
+                                 "rename it .dcm: it is an echo to trace over")
+
+
+def test_a_picture_named_dcm_is_read_as_the_picture_it_is(tmp_path):
+    """It was refused as "not a DICOM file that can be read"."""
+    picture = np.random.default_rng(1).integers(0, 256, (40, 48)).astype(np.uint8)
+    Image.fromarray(picture).save(tmp_path / "echo.png")
+    (tmp_path / "echo.dcm").write_bytes((tmp_path / "echo.png").read_bytes())
+    assert np.array_equal(read_grey_frames(tmp_path / "echo.dcm"), read_grey_frames(tmp_path / "echo.png"))
+
+
 def test_a_loop_and_an_image_written_as_dicom_read_back_here_in_pydicom_and_in_gdcm(tmp_path):
     import pydicom
     import SimpleITK as sitk

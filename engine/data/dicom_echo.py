@@ -1,7 +1,8 @@
 """Echocardiograms as scanners and PACS export them (DICOM), read as one grey frame.
 
 - A file is DICOM by its suffix (``.dcm``, ``.dicom``) or, as scanners often write them with
-  no suffix, by the ``DICM`` marker after its 128-byte preamble.
+  no suffix, by the ``DICM`` marker after its 128-byte preamble (:func:`has_dicom_marker`,
+  which also tells a DICOM file misnamed as a picture).
 - Where the first frame of a cine (multi-frame) file is all that is wanted (its fan), only
   that frame is read from the file and decoded: the header up to the pixel data, then the
   first frame's bytes or compressed fragments (uncompressed, RLE and JPEG baseline, the usual
@@ -63,8 +64,12 @@ MIN_REGION = 8  # pixels: a region narrower than this is not an image
 def is_dicom_file(path: Path | str) -> bool:
     """A DICOM file by its suffix, or by the ``DICM`` marker at byte 128 (no suffix needed)."""
     path = Path(path)
-    if path.name.lower().endswith(DICOM_SUFFIXES):
-        return True
+    return path.name.lower().endswith(DICOM_SUFFIXES) or has_dicom_marker(path)
+
+
+def has_dicom_marker(path: Path | str) -> bool:
+    """Whether ``path`` holds the ``DICM`` marker after a 128-byte preamble, whatever its name
+    says (a scanner's file with no suffix, or one renamed ``.png``)."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(132)

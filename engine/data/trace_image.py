@@ -16,7 +16,9 @@ grey levels 0..60 is traced over as 0..255, and a 16-bit one whose echoes use a 
 the range beside a few saturated pixels (a burnt-in marker) is not lost in black. A DICOM
 echo's frames are measured as read (cut to their ultrasound region, through their window), a
 loop's all alike. A dataset's images (``cardigan prepare`` of image and label folders) are
-not stretched: their grey levels are what a model learns. A colour image is read as its luminance. Anything unreadable is a one-line
+not stretched: their grey levels are what a model learns. A colour image is read as its luminance. A file is
+read as what it holds where its name says otherwise: a DICOM file named ``.png`` or ``.jpg`` by
+its marker, a picture named ``.dcm`` as the picture. Anything unreadable is a one-line
 :class:`~engine.errors.DataError`.
 """
 
@@ -30,7 +32,7 @@ import numpy as np
 from ..errors import DataError
 from ..fan import Fan
 from .camus import read_volume
-from .dicom_echo import DICOM_SUFFIXES, is_dicom_file, read_dicom_frames
+from .dicom_echo import DICOM_SUFFIXES, has_dicom_marker, is_dicom_file, read_dicom_frames
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
@@ -82,10 +84,35 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
         frames = _volume_frames(path)
         frames = frames[:1] if first_only else frames
     elif not name.endswith(NOT_DICOM_NAMES) and is_dicom_file(path):  # a scanner's file, any name
-        frames = read_dicom_frames(path, first_only)
+        frames = _dicom_else_picture(path, first_only)
     else:
-        frames = _picture_frames(path, first_only)
+        frames = _picture_else_dicom(path, first_only)
     return _to_grey(frames, path, stretch_dim)
+
+
+def _picture_else_dicom(path: Path, first_only: bool) -> np.ndarray:
+    """A picture's frames; a DICOM file named as a picture (``scan.png``), told by its marker
+    once the picture cannot be read, read as the DICOM file it is."""
+    try:
+        return _picture_frames(path, first_only)
+    except DataError:
+        if not has_dicom_marker(path):
+            raise
+    return read_dicom_frames(path, first_only)
+
+
+def _dicom_else_picture(path: Path, first_only: bool) -> np.ndarray:
+    """A DICOM file's frames; a picture named as DICOM (``echo.dcm`` holding a PNG), which has
+    no DICOM marker, read as the picture it is. When it is neither, the DICOM refusal stands."""
+    try:
+        return read_dicom_frames(path, first_only)
+    except DataError as refusal:
+        if has_dicom_marker(path):
+            raise
+        try:
+            return _picture_frames(path, first_only)
+        except DataError:
+            raise refusal from None
 
 
 def _picture_frames(path: Path, first_only: bool = False) -> np.ndarray:
