@@ -4,7 +4,8 @@ A file of up to :data:`READ_AT_ONCE_BYTES` (a DICOM file: its frames decoded; a 
 MetaImage file: its voxels; a loop's HDF5 file: its datasets) is read where it is asked for: it
 takes a blink, and the caller gets its answer at once. A larger one is read on a worker thread
 while the window stays live, with a busy cursor and a status line that gives its size on
-disk and, when known and larger, what it holds decoded (:func:`reading_line`). An HDF5 file is not opened
+disk (a MetaImage header's with its data file's) and, when known and larger, what it holds
+decoded (:func:`reading_line`). An HDF5 file is not opened
 to be sized: :func:`read_here` reads it under :func:`engine.cine.writers.decoded_at_most`, so
 the open that reads a small loop is the one that finds a large one too large, which then goes
 to the worker thread. One read runs at a time; asking for another supersedes it, and the older
@@ -31,6 +32,7 @@ from PySide6.QtGui import QGuiApplication
 
 from engine.cine.writers import LoopTooLarge, decoded_at_most, frames_loop_bytes, frames_loop_folder
 from engine.data.dicom_echo import decoded_bytes, is_dicom_file
+from engine.data.metaimage import data_file_size
 from engine.data.volume_checks import volume_data_bytes
 
 from .tasks import BackgroundTask
@@ -80,13 +82,15 @@ def decoded_size(path: Path) -> int | None:
 
 def size_on_disk(path: Path) -> int:
     """The bytes ``path`` takes on disk: a file's, all the frames of a PNG-frames loop's
-    folder; 0 for what cannot be sized."""
+    folder, a MetaImage header's with its ``.raw`` or ``.zraw`` data file's; 0 for what
+    cannot be sized."""
     try:
         if path.is_dir():
             return sum(file.stat().st_size for file in path.rglob("*.png") if file.is_file())
-        return path.stat().st_size
+        size = path.stat().st_size
     except OSError:
         return 0
+    return size + (data_file_size(path) or 0) if path.name.lower().endswith(".mhd") else size
 
 
 def size_in_words(size: int) -> str:

@@ -396,3 +396,23 @@ def test_a_reads_status_line_gives_the_size_on_disk_alone_when_that_is_all_it_kn
     line = file_reading.reading_line(tmp_path / "notes.bin", files, decoded=400 * 2**20)
     assert line == "Reading notes.bin (3 MB on disk, 400 MB decoded)\u2026"
     assert file_reading.reading_line(tmp_path / "gone.h5", [tmp_path / "gone.h5"]) == "Reading gone.h5 (0 KB)\u2026"
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_metaimage_reads_status_line_gives_its_data_files_size_not_its_headers(tmp_path, compressed):
+    """It gave the header's few hundred bytes, "Reading x.mhd (0 KB on disk, 3 MB decoded)",
+    for a ``.raw`` of 3 MB."""
+    from test_volume_checks import write_metaimage
+
+    frames = np.random.default_rng(0).integers(0, 256, (12, 512, 512)).astype(np.uint8)
+    if compressed:
+        frames[:] = 90  # a .zraw of a few kilobytes
+    header = write_metaimage(tmp_path, "loop", frames, compressed)
+    line = file_reading.reading_line(header, [header])
+    if compressed:
+        assert re.fullmatch(r"Reading loop\.mhd \([1-9]\d* KB on disk, 3 MB decoded\)\u2026", line), line
+    else:
+        assert line == "Reading loop.mhd (3 MB)\u2026"
+    (tmp_path / "loop.zraw" if compressed else tmp_path / "loop.raw").unlink()  # the header alone: its own size
+    assert re.fullmatch(r"Reading loop\.mhd \(0 KB( on disk, 3 MB decoded)?\)\u2026",
+                        file_reading.reading_line(header, [header]))

@@ -40,6 +40,26 @@ def read_header(path: Path) -> dict[str, str]:
     return header
 
 
+def separate_data_file(header: dict[str, str], path: Path) -> Path | None:
+    """The one file beside the header ``path`` that ``header`` names for its pixel data (a
+    ``.raw`` or ``.zraw``); None when the data is inline (``LOCAL``) or in a list or pattern of
+    files."""
+    data_name = header.get("ElementDataFile", "")
+    if not data_name or data_name == "LOCAL" or data_name.startswith("LIST") or "%" in data_name:
+        return None
+    return path.parent / data_name
+
+
+def data_file_size(path: Path) -> int | None:
+    """The bytes on disk of the pixel data file the MetaImage header ``path`` names (the
+    header itself is a few hundred bytes); None when there is no such one file."""
+    try:
+        data = separate_data_file(read_header(path), path)
+        return data.stat().st_size if data is not None else None
+    except (DataError, OSError):
+        return None
+
+
 def check_header(path: Path) -> None:
     """Refuse, in one line, a header whose pixel data cannot be what it describes."""
     header = read_header(path)
@@ -55,9 +75,9 @@ def check_header(path: Path) -> None:
     data_name = header.get("ElementDataFile", "")
     if not data_name:
         raise DataError(f"{path}: the MetaImage header names no ElementDataFile")
-    if data_name == "LOCAL" or data_name.startswith("LIST") or "%" in data_name:
+    data = separate_data_file(header, path)
+    if data is None:
         return  # inline or multi-file data: ITK checks it
-    data = path.parent / data_name
     if not data.is_file():
         raise DataError(f"{path}: its pixel data file {data_name} is missing")
     if header.get("CompressedData", "False").lower() == "true":
