@@ -377,6 +377,19 @@ def test_a_training_run_folder_is_its_runs_model(tmp_path, tiny_model):
     assert message.endswith(f"model, {run / 'model.safetensors'}")
 
 
+def test_a_folder_holding_a_runs_model_is_a_model_folder_as_the_run_finds_it(tmp_path, tiny_model):
+    """A drop tells a model folder by the rule that finds a run's model (run_model_in)."""
+    from engine.models.nvlabs import run_model_in
+    from engine.models.registry import is_model_folder
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(tiny_model, kept / "model.safetensors")  # a run's model kept without its states
+    assert run_model_in(kept) == kept / "model.safetensors" and is_model_folder(kept)
+    (tmp_path / "odd" / "model.safetensors").mkdir(parents=True)  # a folder under the model's name
+    assert run_model_in(tmp_path / "odd") is None and not is_model_folder(tmp_path / "odd")
+
+
 def test_every_command_taking_a_model_takes_a_run_folder(tmp_path, tiny_model, capsys):
     """``--model runs/x`` is the run's model for info, synthesize and export alike."""
     from engine.cli.main import main

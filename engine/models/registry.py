@@ -96,10 +96,9 @@ def is_model_folder(path: str | Path) -> bool:
     folder = Path(path)
     if not folder.is_dir():
         return False
-    if any(folder.glob("*_net_G.pth")):
+    if any(folder.glob("*_net_G.pth")) or run_model_in(folder) is not None:
         return True
-    run_model = run_model_beside(folder)
-    return run_model.is_file() or (run_model.parent / RUN_STATES).is_dir()
+    return (run_model_beside(folder).parent / RUN_STATES).is_dir()  # a run before its first model
 
 
 def open_model(spec: str | Path):
