@@ -175,11 +175,23 @@ class FileReader:
         self._token = 0
         self._busy_cursor = False
         self._message = ""  # the status line the read in progress shows
+        self._then_shown: list[Callable[[], Any]] = []  # what waits for the read in progress to be shown
         self.reading: Path | None = None
 
     @property
     def busy(self) -> bool:
         return self.reading is not None
+
+    @property
+    def current_read(self) -> int | None:
+        """Which read is in progress (a number no other read has), None when none is."""
+        return self._token if self.busy else None
+
+    def when_shown(self, then: Callable[[], Any]) -> None:
+        """Call ``then()`` once the read in progress has ended well: its result read and shown
+        (``done`` answered True). It is forgotten when the read fails, is superseded or dropped,
+        or its result is not shown (another mask came meanwhile, the user kept their edits)."""
+        self._then_shown.append(then)
 
     def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
              failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None) -> None:
@@ -192,8 +204,8 @@ class FileReader:
             self._task.cancel()
         task = BackgroundTask(lambda _progress, _stop: work(), f"reading {path.name}", self.window)
         task.succeeded.connect(lambda result: self._finish(token, lambda: done(result)))
-        task.failed.connect(lambda message: self._finish(token, lambda: failed(message)))
-        self._task, self.reading = task, path
+        task.failed.connect(lambda message: self._finish(token, lambda: failed(message), shown=False))
+        self._task, self.reading, self._then_shown = task, path, []
         if not self._busy_cursor:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             self._busy_cursor = True
@@ -205,13 +217,18 @@ class FileReader:
         """Block until the running read's thread ends (tests); its result still comes queued."""
         return self._task.wait(timeout) if self._task is not None else True
 
-    def _finish(self, token: int, then: Callable[[], None]) -> None:
+    def _finish(self, token: int, then: Callable[[], Any], shown: bool = True) -> None:
+        """``then()`` for the read ``token`` unless it was superseded; what waits for it to
+        be shown follows when ``shown`` (it succeeded) and ``then`` answered True."""
         if token != self._token:
             return  # superseded: a newer read owns the cursor and the status line
+        waiting, self._then_shown = self._then_shown, []
         self._task, self.reading = None, None
         self._restore_cursor()
         self._clear_message()
-        then()
+        if then() and shown:
+            for after in waiting:
+                after()
 
     def _clear_message(self) -> None:
         """Take the read's status line away, unless something newer has replaced it."""
@@ -231,7 +248,7 @@ class FileReader:
         self._token += 1
         if self._task is not None:
             self._task.cancel()
-        self._task, self.reading = None, None
+        self._task, self.reading, self._then_shown = None, None, []
         self._restore_cursor()
         self._clear_message()
 

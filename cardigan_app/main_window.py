@@ -80,6 +80,12 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     action.setToolTip(f"{words} ({keys})" if keys else words)
 
 
+def is_model_path(path: Path) -> bool:
+    """A model the window loads: a model file by its name, or a model folder (an NVlabs
+    checkpoints folder, a training run)."""
+    return accepts(path) or is_model_folder(path)
+
+
 def dropped_names(paths: list[Path], most: int = 3) -> str:
     """``a.png, b.png and c.png`` or ``a.png, b.png, c.png and 2 more``."""
     names = [path.name for path in paths[:most]]
@@ -922,27 +928,53 @@ class MainWindow(QMainWindow):
 
     def open_dropped(self, paths: list[Path]) -> bool:
         """Open what was dropped: one thing as :meth:`open_any` opens it; a model with one thing
-        more, that thing first and the model once it opens or its read starts (a mask the user
-        would not let replace their unsaved edits, or one that is gone, leaves the model in
-        use as it was); a mask with files it opens with (its image, its ES frame). Anything
-        else opens nothing and says so in one line: the window shows one mask at a time, and
-        opening the first of several would be half of what was asked."""
+        more, that thing first and the model once it opens (:meth:`open_then_load`); a mask with
+        files it opens with (its image, its ES frame). Anything else opens nothing and says so
+        in one line: the window shows one mask at a time, and opening the first of several
+        would be half of what was asked."""
         if len(paths) == 1:
             return self.open_any(paths[0])
-        models = [path for path in paths if accepts(path) or is_model_folder(path)]
+        models = [path for path in paths if is_model_path(path)]
         others = [path for path in paths if path not in models]
         main = next((path for path in others if set(others) - {path} <= opened_along(path)), None)
         if len(models) > 1 or (others and main is None):
             self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
             return False
-        if main is not None and not self.open_any(main):
-            return False
-        return all([self.open_any(path) for path in models])
+        return self.open_then_load(main, models)
 
     def open_paths(self, paths: list[Path]) -> int:
         """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their
-        order: a model and then a mask, say); returns how many opened."""
-        return sum(bool(self.open_any(Path(path))) for path in paths)
+        order), except that a model among them loads as a model dropped with a mask does: once
+        the last of the other files has opened (:meth:`open_then_load`), so that a mask that
+        fails leaves the model in use as it was. Returns how many opened (or started to)."""
+        paths = [Path(path) for path in paths]
+        models = [path for path in paths if is_model_path(path)]
+        others = [path for path in paths if path not in models]
+        opened = sum(bool(self.open_any(path)) for path in others[:-1])
+        last = others[-1] if others else None
+        if not self.open_then_load(last, models):
+            return opened
+        return opened + (last is not None) + len(models)
+
+    def open_then_load(self, path: Path | None, models: list[Path]) -> bool:
+        """Open ``path`` as :meth:`open_any` does, then load ``models``: at once when it opened
+        here, once its read has ended well when it is read off the window's thread, and not at
+        all when it does not open (a file that is gone or cannot be read, a mask the user would
+        not let replace their unsaved edits): the model in use then stays as it was. Without
+        ``path`` the models load at once."""
+        def load() -> bool:
+            return all([self.open_any(model) for model in models])
+
+        if path is None:
+            return load()
+        reader = self.files.reader
+        before = reader.current_read
+        if not self.open_any(path):
+            return False
+        if models and reader.current_read not in (None, before):  # its read has started
+            reader.when_shown(load)
+            return True
+        return load()
 
     def open_any(self, path: Path) -> bool:
         """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's

@@ -164,6 +164,33 @@ def test_a_model_dropped_with_a_mask_the_user_keeps_their_edits_for_loads_neithe
     assert len(prompts["question"]) == 2
 
 
+def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from_a_large_drop(
+        window, tmp_path, prompts, models_loaded, tiny_model, monkeypatch, qtbot):
+    """`cardigan model.safetensors mask.png` loaded the model before the mask was read, so a
+    mask that failed left the model switched; a model dropped with a mask read off the
+    window's thread loaded as soon as the read started, whether or not it then failed."""
+    from cardigan_app import file_reading
+
+    labels = some_labels(64)
+    write_label_png(tmp_path / "mask.png", labels)
+    (tmp_path / "damaged.png").write_bytes((tmp_path / "mask.png").read_bytes()[:60])
+    assert window.open_paths([tiny_model, tmp_path / "damaged.png"]) == 0  # the command line's files
+    assert models_loaded == [] and len(prompts["warning"]) == 1 and "damaged.png" in prompts["warning"][0]
+    assert window.open_paths([tiny_model, tmp_path / "mask.png"]) == 2
+    assert models_loaded == [str(tiny_model)] and (window.document.labels == labels).all()
+
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 0)  # every file read off the window's thread
+    models_loaded.clear()
+    assert drop_on(window, [tiny_model, tmp_path / "damaged.png"])
+    assert window.files.reader.busy and models_loaded == []
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    assert models_loaded == [] and len(prompts["warning"]) == 2  # the read failed: the model stays as it was
+    assert drop_on(window, [tmp_path / "mask.png", tiny_model])
+    assert window.files.reader.busy and models_loaded == []
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    assert models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "mask.png"
+
+
 def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, tmp_path, prompts, models_loaded):
     from PIL import Image
 
