@@ -13,14 +13,14 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
 from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
-from engine.data.dicom_echo import has_dicom_marker, is_dicom_file
+from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (MASK_FILE_SUFFIXES, Geometry, images_path_for, is_hdf5_file, is_volume_file, mask_name_stem,
-                           painted_frames, read_label_map,
+from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, images_path_for, is_hdf5_file,
+                           is_volume_file, mask_name_stem, painted_frames, read_label_map,
                            read_label_map_and_text, read_label_png_and_text,
                            read_png_text, read_volume_label, fitting_geometry, write_label_png)
 from engine.slicer_segments import KeptSegment, read_kept_segments
@@ -257,9 +257,7 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
         try:
             read = read_label_png_and_text(
                 path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal))
-        except CardiganError:
-            if not has_dicom_marker(path):
-                raise
+        except DicomNamedAsPicture:
             return read_grey_frames(path)  # a scanner's DICOM file named .png: an echo to trace over
         if isinstance(read, np.ndarray):
             return read

@@ -97,6 +97,11 @@ def read_label_png(path: Path | str) -> np.ndarray:
     return read_label_png_and_text(path)[0]
 
 
+class DicomNamedAsPicture(MaskError):
+    """A DICOM file under a picture's name (``scan.png``), told by its marker: an echo to
+    trace over, refused as a label map."""
+
+
 def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, MaskError], Any] | None = None
                             ) -> tuple[np.ndarray, dict[str, str]] | Any:
     """(:func:`read_label_png`, the PNG's text chunks as :func:`read_png_text` gives them),
@@ -127,7 +132,7 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
         from .data.dicom_echo import has_dicom_marker
 
         if has_dicom_marker(path):  # an echo saved under a picture's name
-            raise MaskError(f"{path}: a DICOM file, not a label map, though named {path.suffix}; "
+            raise DicomNamedAsPicture(f"{path}: a DICOM file, not a label map, though named {path.suffix}; "
                             "rename it .dcm: it is an echo to trace over") from None
         raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
 
