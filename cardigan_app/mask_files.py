@@ -20,7 +20,7 @@ from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, images_path_for, is_hdf5_file,
-                           is_volume_file, mask_name_stem, painted_frames, read_label_map,
+                           is_volume_file, mask_name_stem, painted_frames, png_labels_by_description, read_label_map,
                            read_label_map_and_text, read_label_png_and_text,
                            read_png_text, read_volume_label, fitting_geometry, write_label_png)
 from engine.slicer_segments import KeptSegment, read_kept_segments
@@ -119,7 +119,7 @@ def read_labels(path: Path, notify: Callable[[str], None] | None = None, images:
         masks = read_frames_loop(folder, images=False)[1]
         return (masks[0] if len(masks) == 1 else masks), {}, None
     if not is_volume_file(path):
-        return (*read_label_map_and_text(path), None)
+        return (*read_label_map_and_text(path, notify), None)
     masks = read_volume_label(path, loop=True, notify=notify)
     return (masks[0] if len(masks) == 1 else masks), {}, None
 
@@ -262,7 +262,9 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
         if isinstance(read, np.ndarray):
             return read
         labels, text = read
-        return read_mask_file(path, labels, text=text)
+        notes: list[str] = []
+        labels = png_labels_by_description(labels, text, path, notes.append)
+        return read_mask_file(path, labels, text=text, notes=notes)
     try:
         return read_mask_file(path)
     except CardiganError as exc:

@@ -32,6 +32,17 @@ labels 4-6 is common), an ITK-SNAP label description file (Segmentation > Export
 Descriptions: ``IDX R G B A VIS MSH "name"`` per line, as :func:`engine.labels.itksnap_label_descriptions`
 writes it) beside it names them, and they are mapped by those names as a workspace's are
 (:func:`label_descriptions_beside`, :func:`classes_by_name`); the mapping is said in one line.
+A map whose values are all our ids 0-3 is read by a description beside it too, when one is
+there under a name it usually has (``x_gt.txt``, ``labels.txt`` ...: looked up by name, the
+folder not listed, no file read when none is there): an ITK-SNAP user who painted 1 as the
+wall and 2 as the cavity and exported the description beside the map gets them mapped by their
+names, the mapping said in one line. A description whose names of the present labels are our
+classes in our numbering, or ITK-SNAP's defaults ("Label 1", "Clear Label"), leaves the map as
+it is and says nothing. One that names some present labels otherwise and leaves others under a
+default name is refused in one line naming the unnamed ones (to be named in the description,
+or the description removed), as which numbering they follow cannot be told
+(:func:`labels_of_ours_by_description`). A label PNG the studio wrote (it carries the studio's
+fan record) holds our ids whatever a description beside it says.
 """
 
 from __future__ import annotations
@@ -193,13 +204,19 @@ def label_descriptions_beside(volume: Path) -> tuple[Path, dict[int, str]] | Non
     name it usually has (:func:`description_names`), looked up by that name; else the first
     other ``*.txt`` in its folder that is one (the folder listed only up to it, at most
     :data:`MAX_TEXT_FILES` text files read); None when there is none."""
-    named = description_names(volume)
-    for name in named:
+    return label_descriptions_named_beside(volume) or _first_description_in(volume.parent, set(description_names(volume)))
+
+
+def label_descriptions_named_beside(volume: Path) -> tuple[Path, dict[int, str]] | None:
+    """(the file, its names) of an ITK-SNAP label description beside ``volume`` under a name
+    it usually has (:func:`description_names`), looked up by those names (no listing, and no
+    file read when none is there); None when there is none."""
+    for name in description_names(volume):
         path = volume.parent / name
         names = read_label_descriptions(path) if path.is_file() else None
         if names is not None:
             return path, names
-    return _first_description_in(volume.parent, set(named))
+    return None
 
 
 def description_names(volume: Path) -> list[str]:
@@ -301,13 +318,23 @@ def numbered_as_itksnap_labels(present: list[int]) -> bool:
 def labels_by_description(values: np.ndarray, volume: Path, where: str,
                           notify=None) -> np.ndarray | None:
     """A plain label map's ``values`` in our ids, mapped by the names of an ITK-SNAP label
-    description beside ``volume`` (the mapping told to ``notify`` in one line), when it holds
-    values that are not our ids and a small number of them (else None: it is checked as it
-    is); with no description beside it, a map numbered as ITK-SNAP numbers labels (values up
-    to :data:`MAX_UNNAMED_VALUE`) is refused in one line that says how to go on."""
+    description beside ``volume`` (the mapping told to ``notify`` in one line), or None: it
+    is checked as it is.
+
+    When it holds values that are not our ids and a small number of them, the description is
+    looked for under the names it usually has, then among the folder's other text files; with
+    none beside it, a map numbered as ITK-SNAP numbers labels (values up to
+    :data:`MAX_UNNAMED_VALUE`) is refused in one line that says how to go on. When its values
+    are all our ids 0-3, only a description under a name it usually has is read
+    (:func:`labels_of_ours_by_description`): its names are followed where they place a present
+    value in another of our classes (the right heart's in background), and ignored where they
+    are our numbering or ITK-SNAP's default names; a mix of names otherwise than our numbering
+    and default names is refused in one line."""
     if not np.issubdtype(values.dtype, np.integer):
         return None
     present = np.unique(values).tolist()
+    if all(0 <= v < len(LABELS) for v in present):
+        return labels_of_ours_by_description(values, present, volume, where, notify)
     if not numbered_as_itksnap_labels(present):
         return None
     found = label_descriptions_beside(volume)
@@ -315,8 +342,7 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
         return None  # no label numbering: validate_label_map says what it looks like
     if found is None:
         others = ", ".join(str(v) for v in present if v >= len(LABELS))
-        ours = ", ".join(f"{lab.id} {in_sentence(lab.name)}" for lab in LABELS[1:])
-        raise MaskError(f"{where}: label values {others} are not ours ({ours}) and nothing names them; "
+        raise MaskError(f"{where}: label values {others} are not ours ({numbering_in_words()}) and nothing names them; "
                         "relabel them to 1-3, or put the ITK-SNAP label description (Segmentation > "
                         "Export Label Descriptions) beside it")
     described, names = found
@@ -326,6 +352,53 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
     if line and notify is not None:
         notify(f"{Path(where).name}: {line}")
     return relabelled(values, classes)
+
+
+def labels_of_ours_by_description(values: np.ndarray, present: list[int], volume: Path, where: str,
+                                  notify=None) -> np.ndarray | None:
+    """A label map whose ``present`` values are all our ids, read by the names of an ITK-SNAP
+    label description beside ``volume`` (only under a name it usually has:
+    :func:`label_descriptions_named_beside`): None (taken as it is, nothing said) when there is
+    none, or its names of the present labels are ITK-SNAP's defaults ("Label 2") or our classes
+    in our numbering; else mapped by those names as other values are (:func:`classes_by_name`,
+    the mapping told to ``notify`` in one line). When it names some present labels otherwise
+    and leaves others under a default name, which numbering the unnamed ones follow cannot be
+    told: refused in one line naming them."""
+    painted = [v for v in present if v != BACKGROUND]
+    found = label_descriptions_named_beside(volume) if painted else None
+    if found is None:
+        return None
+    described, names = found
+    named = {v: class_of_label(v, names[v]) for v in painted
+             if v in names and not DEFAULT_NAME.match(names[v])}
+    if all(label_id == v for v, label_id in named.items()):
+        return None
+    unnamed = [v for v in painted if v not in named]
+    if unnamed:
+        raise MaskError(ambiguous_line(where, described.name, names, [v for v in named if named[v] != v], unnamed))
+    classes = classes_by_name(present, names, where,
+                              f"rename it in {described.name}, or remove {described.name} if the map is in "
+                              "our numbering", "relabel it to 0 (background)")
+    line = mapping_line(classes, names, described.name)
+    if line and notify is not None:
+        notify(f"{Path(where).name}: {line}")
+    return relabelled(values, classes)
+
+
+def ambiguous_line(where: str, described: str, names: dict[int, str], off: list[int], unnamed: list[int]) -> str:
+    """The refusal of a label map in our ids whose description ``described`` names the labels
+    ``off`` otherwise than our numbering and leaves ``unnamed`` under a default name (or out)."""
+    several = len(unnamed) > 1
+    return (f"{where}: {described} names label{'s' if len(off) > 1 else ''} "
+            f"{', '.join(f'{v} {names[v]!r}' for v in off)} otherwise than our numbering ({numbering_in_words()}) "
+            f"but leaves label{'s' if several else ''} {', '.join(str(v) for v in unnamed)} unnamed, so what "
+            f"{'they hold' if several else 'it holds'} cannot be told; name {'them' if several else 'it'} in "
+            f"{described}, or remove {described} if the map is in our numbering")
+
+
+def numbering_in_words() -> str:
+    """Our label ids in words: "1 LV cavity, 2 myocardium, 3 left atrium"."""
+    return ", ".join(f"{lab.id} {in_sentence(lab.name)}" for lab in LABELS[1:])
 
 
 def labels_from_workspace(workspace: Workspace, loop: bool = False, notify=None) -> np.ndarray:

@@ -260,7 +260,9 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
     terminology, which its name does not say, told to ``notify`` in one line:
     :func:`engine.slicer_segments.reading_note`); any other file holds label ids 0-3, or other values named
     by an ITK-SNAP label description beside it (mapped by those names, the mapping told to
-    ``notify``: :func:`engine.itksnap_workspace.labels_by_description`). With ``loop``,
+    ``notify``: :func:`engine.itksnap_workspace.labels_by_description`; ids 0-3 that such a
+    description names otherwise, as an ITK-SNAP user who painted 1 as the wall has it, are
+    mapped by their names too). With ``loop``,
     a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS
     half sequence's ground truth); a 2-D map is then one frame.
     """
@@ -410,16 +412,34 @@ def fitting_geometry(path: Path | str, labels: np.ndarray, slice_index: int = 0)
                   "default grid)")
 
 
-def read_label_map(path: Path | str) -> np.ndarray:
+def read_label_map(path: Path | str, notify=None) -> np.ndarray:
     """Read any supported label file (PNG; CAMUS ``.mhd``/``.nii[.gz]``, NRRD (3D Slicer's
-    ``.seg.nrrd`` included), MetaImage ``.mha``, an ITK-SNAP workspace ``.itksnap``)."""
+    ``.seg.nrrd`` included), MetaImage ``.mha``, an ITK-SNAP workspace ``.itksnap``); labels
+    mapped by the names of an ITK-SNAP label description beside it are told to ``notify``."""
     if is_volume_file(path):
-        return read_volume_label(path)
+        return read_volume_label(path, notify=notify)
     from .itksnap_workspace import is_workspace_file, read_workspace_label_map
 
     if is_workspace_file(path):  # an ITK-SNAP workspace: its segmentation layer
         return read_workspace_label_map(path)
-    return read_label_png(path)
+    return read_label_map_and_text(path, notify)[0]
+
+
+def png_labels_by_description(labels: np.ndarray, text: dict[str, str], path: Path | str,
+                              notify=None) -> np.ndarray:
+    """A label PNG's ``labels`` (our ids), mapped by the names of an ITK-SNAP label description
+    beside it where they say its labels are numbered otherwise
+    (:func:`engine.itksnap_workspace.labels_of_ours_by_description`, the mapping told to
+    ``notify``); as they are when there is none, and for a PNG the studio wrote (its fan record
+    among its text chunks ``text``: it holds our ids, whatever a description beside it says)."""
+    from .fan import FAN_KEY
+    from .itksnap_workspace import labels_of_ours_by_description
+
+    if FAN_KEY in text:
+        return labels
+    present = np.unique(labels).tolist()
+    mapped = labels_of_ours_by_description(labels, present, Path(path), str(path), notify)
+    return labels if mapped is None else mapped
 
 
 def read_label_slice(path: Path | str, notify=None) -> tuple[np.ndarray, tuple[int, int] | None]:
@@ -427,7 +447,7 @@ def read_label_slice(path: Path | str, notify=None) -> tuple[np.ndarray, tuple[i
     volume's slice count), else None), for the caller to say which it took; how a volume's
     labels were mapped by their names is told to ``notify``."""
     if not is_volume_file(path):
-        return read_label_map(path), None
+        return read_label_map(path, notify), None
     frames = read_volume_label(path, loop=True, notify=notify)
     labels = one_painted_frame(frames, str(path))
     if len(frames) == 1:
@@ -435,14 +455,16 @@ def read_label_slice(path: Path | str, notify=None) -> tuple[np.ndarray, tuple[i
     return labels, (next(iter(painted_frames(frames)), 0), len(frames))
 
 
-def read_label_map_and_text(path: Path | str) -> tuple[np.ndarray, dict[str, str]]:
+def read_label_map_and_text(path: Path | str, notify=None) -> tuple[np.ndarray, dict[str, str]]:
     """(:func:`read_label_map`, the text chunks a label PNG carries (its fan, its anatomy
-    record), empty for any other file), a PNG opened once."""
+    record), empty for any other file), a PNG opened once; labels mapped by the names of an
+    ITK-SNAP label description beside it are told to ``notify``."""
     from .itksnap_workspace import is_workspace_file
 
     if is_volume_file(path) or is_workspace_file(path):
-        return read_label_map(path), {}
-    return read_label_png_and_text(path)
+        return read_label_map(path, notify), {}
+    labels, text = read_label_png_and_text(path)
+    return png_labels_by_description(labels, text, path, notify), text
 
 
 def write_label_png(path: Path | str, labels: np.ndarray, text: dict[str, str] | None = None) -> None:

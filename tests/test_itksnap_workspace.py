@@ -12,7 +12,7 @@ import SimpleITK as sitk
 from engine.cli.main import main
 from engine.errors import MaskError
 from engine.itksnap_workspace import labels_from_workspace, read_workspace, write_workspace
-from engine.maskio import read_label_map, write_nifti
+from engine.maskio import read_label_map, write_label_png, write_nifti
 from label_maps import small_heart
 
 
@@ -358,3 +358,106 @@ def test_a_workspace_label_of_the_septum_or_a_papillary_muscle_reads_as_camus_co
 def write_description(path, lines: list[str]) -> None:
     """An ITK-SNAP label description file holding ``lines``."""
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def swapped_map(folder, suffix: str, lines: list[str] | None = None):
+    """``small_heart`` painted as an ITK-SNAP user may: 1 the wall, 2 the cavity, 3 the atrium,
+    saved as ``case_gt`` + ``suffix``, with a label description beside it holding ``lines``
+    (by default names saying so); returns (the file, the heart in our ids)."""
+    labels = small_heart()
+    values = labels.copy()
+    values[labels == 1], values[labels == 2] = 2, 1
+    path = folder / f"case_gt{suffix}"
+    if suffix == ".png":
+        write_label_png(path, values)
+    else:
+        write_nifti(path, values)
+    if lines is None:
+        lines = ['0 0 0 0 0 0 0 "Clear Label"', '1 0 255 0 1 1 1 "Myocardium"', '2 255 0 0 1 1 1 "LV blood pool"',
+                 '3 0 0 255 1 1 1 "Left atrium"']
+    write_description(folder / "labels.txt", lines)
+    return path, labels
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".png"])
+def test_a_map_in_ids_0_to_3_is_mapped_by_a_description_that_names_them_otherwise(tmp_path, suffix):
+    """The map was taken in our numbering whatever the description beside it said: the cavity
+    and the wall swapped without a word."""
+    path, labels = swapped_map(tmp_path, suffix)
+    said: list[str] = []
+    assert np.array_equal(read_label_map(path, notify=said.append), labels)
+    assert said == [f"case_gt{suffix}: labels 1 'Myocardium' \u2192 2 myocardium, 2 'LV blood pool' \u2192 1 LV cavity, "
+                    "by the names in labels.txt"]
+
+
+@pytest.mark.parametrize("names", [
+    ["Clear Label", "LV cavity", "Myocardium", "Left atrium"],  # our numbering
+    ["Clear Label", "Label 1", "Label 2", "Label 3"],  # ITK-SNAP's defaults
+    ["Clear Label", "Label 1", "Myocardium"],  # one named as ours, the others unnamed
+    ["Clear Label"],
+])
+def test_a_map_in_ids_0_to_3_beside_a_description_in_our_numbering_or_default_names_is_taken_as_it_is(tmp_path, names):
+    labels = small_heart()
+    write_nifti(tmp_path / "case_gt.nii.gz", labels)
+    write_description(tmp_path / "case_gt.txt", [f'{v} 255 0 0 1 1 1 "{name}"' for v, name in enumerate(names)])
+    said: list[str] = []
+    assert np.array_equal(read_label_map(tmp_path / "case_gt.nii.gz", notify=said.append), labels)
+    assert said == []
+
+
+def test_a_right_heart_name_on_label_3_reads_as_background_and_says_so(tmp_path):
+    labels = small_heart()
+    write_nifti(tmp_path / "case_gt.nii.gz", labels)
+    write_description(tmp_path / "labels.txt", ['1 255 0 0 1 1 1 "LV"', '2 0 255 0 1 1 1 "Myocardium"',
+                                                '3 0 0 255 1 1 1 "Right ventricle"'])
+    said: list[str] = []
+    assert np.array_equal(read_label_map(tmp_path / "case_gt.nii.gz", notify=said.append),
+                          np.where(labels == 3, 0, labels))
+    assert said == ["case_gt.nii.gz: label 3 'Right ventricle' read as background (the right heart, as CAMUS "
+                    "labels it)"]
+
+
+def test_a_description_naming_some_ids_otherwise_and_leaving_others_unnamed_is_refused_in_one_line(tmp_path):
+    lines = ['0 0 0 0 0 0 0 "Clear Label"', '1 255 0 0 1 1 1 "Label 1"', '2 0 255 0 1 1 1 "LV cavity"']
+    path, _ = swapped_map(tmp_path, ".nii.gz", lines)
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == (
+        f"{path}: labels.txt names label 2 'LV cavity' otherwise than our numbering (1 LV cavity, 2 myocardium, "
+        "3 left atrium) but leaves labels 1, 3 unnamed, so what they hold cannot be told; name them in labels.txt, "
+        "or remove labels.txt if the map is in our numbering")
+
+
+def test_an_unknown_name_on_an_id_0_to_3_is_refused_with_the_way_to_go_on(tmp_path):
+    lines = ['1 255 0 0 1 1 1 "LV"', '2 0 255 0 1 1 1 "Myocardium"', '3 0 0 255 1 1 1 "Tumor"']
+    path, _ = swapped_map(tmp_path, ".png", lines)
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == (f"{path}: label 3 ('Tumor') is none of LV cavity, Myocardium, Left atrium; "
+                                 "rename it in labels.txt, or remove labels.txt if the map is in our numbering")
+
+
+def test_a_label_png_the_studio_wrote_holds_our_ids_whatever_a_description_beside_it_says(tmp_path):
+    """Saved from the studio beside the description it was mapped by, it was mapped again."""
+    from engine.fan import FAN_KEY
+
+    path, _ = swapped_map(tmp_path, ".png")
+    labels = small_heart()
+    write_label_png(path, labels, {FAN_KEY: "{}"})
+    assert np.array_equal(read_label_map(path), labels)
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".png"])
+def test_a_map_in_ids_0_to_3_without_a_description_reads_no_text_file_and_lists_no_folder(
+        tmp_path, monkeypatch, suffix):
+    import engine.itksnap_workspace as itksnap_workspace
+
+    path, labels = swapped_map(tmp_path, suffix)
+    (tmp_path / "labels.txt").rename(tmp_path / "segmentation names.txt")  # found only by listing the folder
+    read: list[str] = []
+    real_read = itksnap_workspace.read_label_descriptions
+    monkeypatch.setattr(itksnap_workspace, "read_label_descriptions", lambda p: read.append(p.name) or real_read(p))
+    beside = {file.name for file in tmp_path.iterdir()}
+    listed = entries_listed(monkeypatch)
+    assert np.array_equal(read_label_map(path), np.choose(labels, [0, 2, 1, 3]))  # as it is
+    assert read == [] and not beside & set(listed)  # (reading a NIfTI lists a temporary folder of its own)

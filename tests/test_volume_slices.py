@@ -237,12 +237,24 @@ def test_labels_4_to_6_are_mapped_by_a_label_description_beside_the_volume(windo
 
 
 def test_a_dropped_volume_says_how_its_labels_were_mapped_as_file_open_does(window, tmp_path):
-    """Dropped on the window, the labels were mapped by name without a word."""
+    """Dropped on the window, the labels were mapped by name without a word; a label PNG in
+    ids 0-3 whose description names 1 the wall and 2 the cavity was taken as ours, dropped or
+    opened."""
+    from engine.maskio import write_label_png
+
     labels = itksnap_numbered(tmp_path)
     label_description(tmp_path / "labels.txt", {4: "LV cavity", 5: "Myo", 6: "Left atrium"})
     assert window.open_any(tmp_path / "case_gt.nii.gz")
     assert np.array_equal(window.document.labels, labels)
     assert "by the names in labels.txt" in window.statusBar().currentMessage()
+    (tmp_path / "png").mkdir()
+    write_label_png(tmp_path / "png" / "case_gt.png", np.choose(labels, [0, 2, 1, 3]).astype(np.uint8))
+    label_description(tmp_path / "png" / "case_gt.txt", {1: "Myocardium", 2: "LV", 3: "Left atrium"})
+    for opened in (window.open_any, lambda path: window.files.open_path(path, confirmed=True)):
+        window.set_document(type(window.document)(np.zeros_like(labels)))
+        assert opened(tmp_path / "png" / "case_gt.png")
+        assert np.array_equal(window.document.labels, labels)
+        assert "2 'LV' \u2192 1 LV cavity, by the names in case_gt.txt" in window.statusBar().currentMessage()
 
 
 def test_a_workspace_with_default_label_names_takes_them_from_a_description_beside_it(window, tmp_path):
