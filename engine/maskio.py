@@ -437,8 +437,7 @@ def png_labels_by_description(labels: np.ndarray, text: dict[str, str], path: Pa
 
     if FAN_KEY in text:
         return labels
-    present = np.unique(labels).tolist()
-    mapped = labels_of_ours_by_description(labels, present, Path(path), str(path), notify)
+    mapped = labels_of_ours_by_description(labels, Path(path), str(path), notify)
     return labels if mapped is None else mapped
 
 
