@@ -204,7 +204,8 @@ def label_descriptions_beside(volume: Path) -> tuple[Path, dict[int, str]] | Non
     name it usually has (:func:`description_names`), looked up by that name; else the first
     other ``*.txt`` in its folder that is one (the folder listed only up to it, at most
     :data:`MAX_TEXT_FILES` text files read); None when there is none."""
-    return label_descriptions_named_beside(volume) or _first_description_in(volume.parent, set(description_names(volume)))
+    return (label_descriptions_named_beside(volume)
+            or _first_description_in(volume.parent, set(description_names(volume))))
 
 
 def label_descriptions_named_beside(volume: Path) -> tuple[Path, dict[int, str]] | None:
