@@ -53,20 +53,10 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     OS errors become a one-line :class:`CardiganError`.
     """
     path = Path(path)
-    if not path.parent.exists():
-        raise CardiganError(f"{path.parent}: folder does not exist")
-    suffix = suffix if suffix is not None else path.suffix
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{suffix}.tmp",
-                                        dir=path.parent)
-    except OSError as exc:
-        raise CardiganError(describe_os_error(exc, path)) from None
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _temporary_beside(path, suffix)
     try:
         yield tmp
-        _fsync(tmp)
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
+        _ready(tmp)
         os.replace(tmp, path)
     except Exception as exc:  # noqa: BLE001 - a writer library's own error type (SafetensorError)
         tmp.unlink(missing_ok=True)
@@ -76,6 +66,104 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
+    """:func:`atomic_path` for files that belong together (a NIfTI loop and its masks): a
+    temporary path beside each; when the block succeeds they are renamed onto their paths in
+    turn, and if a rename fails (or anything stops it) the files already renamed are put back
+    as they were, so the paths hold all the new files or all the old ones. The old files are
+    kept, as hard links (copies where the filesystem has none) under ``.tmp`` names, until all
+    the new ones are in place. Only a kill between two renames can leave a mix, with the old
+    file beside it under a ``.tmp`` name. OS errors become one line naming the file."""
+    paths = [Path(path) for path in paths]
+    tmps: list[Path] = []
+    try:
+        for path in paths:
+            tmps.append(_temporary_beside(path))
+        yield tmps
+        for tmp in tmps:
+            _ready(tmp)
+        _replace_together(list(zip(tmps, paths)))
+    except Exception as exc:  # noqa: BLE001 - as atomic_path
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+        if not (isinstance(exc, OSError) or is_disk_full(exc)):
+            raise
+        named = next((path for path, tmp in zip(paths, tmps) if str(tmp) in str(exc) or str(path) in str(exc)),
+                     paths[0])
+        raise CardiganError(describe_os_error(exc, named)) from None
+    except BaseException:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def _replace_together(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each (temporary, path) onto its path; if one fails, undo the ones done (see
+    :func:`atomic_paths`). A failed rename is a :class:`CardiganError` naming its path."""
+    kept = [_keep_aside(tmp, path) for tmp, path in moves]
+    replaced: list[tuple[Path, Path | None]] = []
+    try:
+        for (tmp, path), old in zip(moves, kept):
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise CardiganError(describe_os_error(exc, path)) from None
+            replaced.append((path, old))
+    except BaseException:
+        for path, old in reversed(replaced):
+            with contextlib.suppress(OSError):  # as much as the filesystem allows
+                if old is not None:
+                    os.replace(old, path)
+                else:
+                    path.unlink(missing_ok=True)
+        raise
+    finally:
+        for old in kept:
+            if old is not None:
+                old.unlink(missing_ok=True)
+
+
+def _keep_aside(tmp: Path, path: Path) -> Path | None:
+    """A second name for the file at ``path`` (None when there is none), beside ``tmp`` and
+    named after it: a hard link, or a copy where the filesystem has no links."""
+    if not path.is_file():
+        return None
+    kept = tmp.with_name(f"{tmp.name[:-len('.tmp')]}.kept.tmp")
+    kept.unlink(missing_ok=True)
+    try:
+        os.link(path, kept)
+    except OSError:
+        import shutil
+
+        try:
+            shutil.copy2(path, kept)
+        except OSError as exc:
+            kept.unlink(missing_ok=True)
+            raise CardiganError(describe_os_error(exc, path)) from None
+    return kept
+
+
+def _temporary_beside(path: Path, suffix: str | None = None) -> Path:
+    """An empty file of a new ``.tmp`` name beside ``path`` (``suffix`` before ``.tmp``: by
+    default ``path``'s own)."""
+    if not path.parent.exists():
+        raise CardiganError(f"{path.parent}: folder does not exist")
+    suffix = suffix if suffix is not None else path.suffix
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{suffix}.tmp", dir=path.parent)
+    except OSError as exc:
+        raise CardiganError(describe_os_error(exc, path)) from None
+    os.close(fd)
+    return Path(tmp_name)
+
+
+def _ready(tmp: Path) -> None:
+    """A written temporary file made durable and given a plain create's permissions."""
+    _fsync(tmp)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
 
 
 SPACE_RESERVE = 4 << 20  # bytes kept free for a writer's own bookkeeping (HDF5's metadata)

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import Advice, CardiganError, MaskError, Message, itk_reason
-from .fileio import atomic_path
+from .fileio import atomic_path, atomic_paths
 from .labels import LABELS, in_sentence, validate_label_map
 
 EXPECTED = ("an 8-bit single-channel label map with values "
@@ -550,20 +550,19 @@ def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = 
 def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float | None = None,
                       checkpoint: Callable[[int], None] | None = None) -> None:
     """Several NIfTI files written as one (a loop's images and its masks): each is written as
-    :func:`write_nifti` writes it, and none replaces its file before all are complete.
-    ``checkpoint(done)`` is called before each file is written and once all are (``done``
-    of them complete under temporary names); if it raises, none replaces its file."""
-    import contextlib
-
+    :func:`write_nifti` writes it, none replaces its file before all are complete, and if one
+    cannot replace its file the ones that did are put back (:func:`engine.fileio.atomic_paths`):
+    the paths hold all the new files or all the old ones. ``checkpoint(done)`` is called before
+    each file is written and once all are (``done`` of them complete under temporary names);
+    if it raises, none replaces its file."""
     images = [(Path(path), *_nifti_image(Path(path), array, spacing_mm)) for path, array in files]
-    with contextlib.ExitStack() as stack:
-        targets = [(stack.enter_context(atomic_path(path)), path, image, suffix) for path, image, suffix in images]
-        for done, (tmp, path, image, suffix) in enumerate(targets):
+    with atomic_paths([path for path, _, _ in images]) as tmps:
+        for done, (tmp, (path, image, suffix)) in enumerate(zip(tmps, images)):
             if checkpoint is not None:
                 checkpoint(done)
             _write_itk_into(tmp, path, image, suffix, compress=suffix == ".nii.gz")
         if checkpoint is not None:
-            checkpoint(len(targets))
+            checkpoint(len(images))
 
 
 def _nifti_image(path: Path, array: np.ndarray, spacing_mm: float | None):

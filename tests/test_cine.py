@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -420,6 +422,12 @@ def test_a_coarse_field_lands_on_the_pixels_it_was_found_at():
     assert np.allclose(full[:, -1, 0], full[:, xs.max(), 0])
 
 
+def nifti_array(path):
+    import SimpleITK as sitk
+
+    return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+
+
 def test_a_nifti_loop_and_its_masks_are_replaced_together_or_not_at_all(tmp_path, monkeypatch):
     import SimpleITK as sitk
 
@@ -440,8 +448,86 @@ def test_a_nifti_loop_and_its_masks_are_replaced_together_or_not_at_all(tmp_path
         write_loop(path, images + 100, masks + 1, fps=25.0)
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.nii.gz", "loop_gt.nii.gz"]
-    assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(path))), images)  # the old pair, whole
-    assert np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "loop_gt.nii.gz"))), masks)
+    assert np.array_equal(nifti_array(path), images)  # the old pair, whole
+    assert np.array_equal(nifti_array(tmp_path / "loop_gt.nii.gz"), masks)
+
+
+def fail_second_rename(monkeypatch, targets, error):
+    """``os.replace`` (what the writers rename a finished file into place with) raising
+    ``error`` at the second file renamed onto one of ``targets``, whichever goes second."""
+    import os
+
+    real, renamed = os.replace, []
+
+    def failing(source, destination):
+        if Path(destination) in targets:
+            renamed.append(destination)
+            if len(renamed) == 2:
+                raise error
+        real(source, destination)
+
+    monkeypatch.setattr(os, "replace", failing)
+
+
+@pytest.mark.parametrize("error", [OSError(5, "Input/output error"), KeyboardInterrupt()],
+                         ids=["failing", "interrupted"])
+def test_a_nifti_loop_whose_second_file_cannot_be_renamed_into_place_puts_the_first_back(tmp_path, monkeypatch,
+                                                                                          error):
+    """The two files were renamed into place one after the other: a failing second rename left
+    one new file beside the old other."""
+    images = np.full((3, 16, 16), 50, np.uint8)
+    masks = np.zeros((3, 16, 16), np.uint8)
+    path, mask_path = tmp_path / "loop.nii.gz", tmp_path / "loop_gt.nii.gz"
+    write_loop(path, images, masks, fps=25.0)
+    before = files_under(tmp_path)
+    fail_second_rename(monkeypatch, [path, mask_path], error)
+    with pytest.raises(CardiganError if isinstance(error, OSError) else KeyboardInterrupt) as raised:
+        write_loop(path, images + 100, masks + 1, fps=25.0)
+    if isinstance(error, OSError):
+        assert str(raised.value) in (f"{where}: Input/output error" for where in (path, mask_path))
+    assert files_under(tmp_path) == before  # the old pair, byte for byte, and no temporary left
+    monkeypatch.undo()
+    write_loop(path, images + 100, masks + 1, fps=25.0)  # and writing it again works
+    assert np.array_equal(nifti_array(path), images + 100) and np.array_equal(nifti_array(mask_path), masks + 1)
+
+
+def test_a_new_nifti_loop_whose_second_file_cannot_be_renamed_leaves_nothing(tmp_path, monkeypatch):
+    """No pair was there: the file renamed into place first goes again (an older image without
+    masks stays as it was)."""
+    images, masks = small_loop(3, 16)
+    new = [tmp_path / "new.nii.gz", tmp_path / "new_gt.nii.gz"]
+    fail_second_rename(monkeypatch, new, OSError(5, "Input/output error"))
+    with pytest.raises(CardiganError, match="Input/output error"):
+        write_loop(new[0], images, masks, fps=25.0)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "old.nii.gz").write_bytes(b"an older loop")
+    fail_second_rename(monkeypatch, [tmp_path / "old.nii.gz", tmp_path / "old_gt.nii.gz"],
+                       OSError(5, "Input/output error"))
+    with pytest.raises(CardiganError):
+        write_loop(tmp_path / "old.nii.gz", images, masks, fps=25.0)
+    assert files_under(tmp_path) == {Path("old.nii.gz"): b"an older loop"}
+
+
+def test_files_replaced_together_keep_the_old_ones_by_copy_where_the_filesystem_has_no_links(tmp_path,
+                                                                                             monkeypatch):
+    import os
+
+    from engine.fileio import atomic_paths
+
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("old a")
+    second.write_text("old b")
+
+    def no_links(*args):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    fail_second_rename(monkeypatch, [first, second], OSError(5, "Input/output error"))
+    with pytest.raises(CardiganError, match="b.txt: Input/output error"):
+        with atomic_paths([first, second]) as (new_first, new_second):
+            new_first.write_text("new a")
+            new_second.write_text("new b")
+    assert files_under(tmp_path) == {Path("a.txt"): b"old a", Path("b.txt"): b"old b"}
 
 
 def test_cine_exports_with_neighbouring_seeds_never_draw_a_loop_with_the_same_seed(tmp_path, monkeypatch):

@@ -22,7 +22,10 @@ The format follows the output's name:
   :func:`read_frames_loop` reads it back, as the studio opens it to edit its key frames).
 
 Every file is written under a temporary name and renamed when complete, so a killed export
-never leaves a file that looks finished.
+never leaves a file that looks finished. A NIfTI loop's two files are renamed one after the
+other once both are complete; if the second rename fails (or is interrupted), the first file
+is put back as it was (:func:`engine.fileio.atomic_paths`): new images never sit beside old
+masks.
 
 A writer reports how far it is through ``progress`` (:class:`~engine.progress.Progress`,
 stage :data:`WRITING`): ``done`` of ``total`` steps, a frame each for GIF, MP4, HDF5 and PNG
@@ -191,7 +194,8 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path
 
 def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, steps: Steps) -> list[Path]:
     written = [path, mask_path_for(path)]
-    # the pair replaced together or not at all: a stop after the images leaves both as they were
+    # the pair replaced together or not at all: a stop after the images, or a failing rename of
+    # the second file, leaves both as they were
     write_nifti_files(list(zip(written, (images, masks))), checkpoint=steps.at)
     return written
 
