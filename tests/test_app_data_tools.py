@@ -743,6 +743,9 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
     volumes = sorted(out.glob("database_nifti/*/*_half_sequence.nii.gz"))
     assert [sitk.ReadImage(str(v)).GetSize() for v in volumes] == [(32, 32, 3)] * 2
     assert f"2 loops of 3 frames written as {LAYOUT_NAMES['nifti']} to {out / 'database_nifti'} in " in dialog.status.text()
+    result = dialog.summary.text.text()  # the Result box counted the loops' frames as image/label pairs
+    assert "<br>2 loops of 3 frames each from 1 patient<br>train: 2 loops (1 patient)<br>" in result
+    assert "pairs" not in result
 
     dialog.use_random.setChecked(True)  # one generated patient, a full cycle of 6 frames, in one HDF5 file
     dialog.cine.cycle.setCurrentIndex(dialog.cine.cycle.findData("full"))
@@ -754,6 +757,7 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
         shapes = [f[s][p][v]["images"].shape for s in f for p in f[s] for v in f[s][p]]
     assert shapes == [(6, 32, 32)] * 2 and not (out / "database_nifti").exists()
     assert f"2 loops of 6 frames written as {LAYOUT_NAMES['hdf5']}" in dialog.status.text()
+    assert "<br>2 loops of 6 frames each from 1 patient<br>" in dialog.summary.text.text()
 
 
 def test_cine_loops_grey_what_loops_cannot_take_and_start_from_the_command_line_s_timing(qtbot, tmp_path,

@@ -22,6 +22,31 @@ def make_folder(root, stems=("patient0001_2CH_ED", "patient0001_4CH_ES", "patien
     return DatasetFolder(root)
 
 
+def cine_manifest(fmt: str) -> dict:
+    """What export --cine records: its options say cine, its sequences are the loops, its counts frames."""
+    sequences = [{"patient": "patient0001", "view": view, "split": "train", "frames": 20} for view in ("2CH", "4CH")]
+    sequences.append({"patient": "patient0002", "view": "2CH", "split": "test", "frames": 20})
+    return {"source": {"model": {"name": "demo"}}, "options": {"format": fmt, "cine": True},
+            "counts": {"train": 40, "valid": 0, "test": 20}, "patients": {"train": 1, "valid": 0, "test": 1},
+            "sequences": sequences}
+
+
+def test_a_cine_exports_summary_counts_loops_and_their_frames_not_pairs():
+    lines = summary_of(cine_manifest("nifti")).describe()
+    assert lines[:4] == ["3 loops of 20 frames each from 2 patients", "train: 2 loops (1 patient)",
+                         "valid: 0 loops (0 patients)", "test: 1 loop (1 patient)"]
+    assert not any("pairs" in line for line in lines)
+    frames = cine_manifest("png")  # PNG frames train a segmenter: the pairs are said too
+    frames["sequences"][0]["frames"] = 12
+    assert summary_of(frames).describe()[0] == ("3 loops of 12-20 frames each from 2 patients, "
+                                                "as 60 image/label pairs (a pair a frame)")
+    odd = cine_manifest("hdf5")
+    odd["sequences"] = [{"split": "train", "frames": "many"}, "loop", {"split": "elsewhere", "frames": 3}]
+    assert summary_of(odd).describe()[0] == "60 image/label pairs from 2 patients"  # nothing to count loops by
+    prepared = {"options": {"sequences": True}, "counts": {"train": 40}, "sequences": cine_manifest("png")["sequences"]}
+    assert summary_of(prepared).describe()[0] == "40 image/label pairs from 0 patients"  # a source's frames are pairs
+
+
 def test_a_folder_without_a_manifest_still_lists_its_pairs(tmp_path):
     folder = make_folder(tmp_path / "d")
     assert folder.is_dataset() and folder.problem() is None

@@ -1,4 +1,4 @@
-"""What a finished preparation or export holds: pairs per split and a few thumbnails."""
+"""What a finished preparation or export holds: pairs (a cine export's loops) per split and a few thumbnails."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ THUMB = 112
 
 
 def summary_lines(manifest: dict) -> list[str]:
-    """Readable lines: pairs (and patients) per split, labels present, what was skipped."""
+    """Readable lines: pairs (or a cine export's loops) and patients per split, labels present, what was skipped."""
     return summary_of(manifest).describe()
 
 

@@ -77,6 +77,8 @@ class DatasetSummary:
     ejection_fractions: dict = field(default_factory=dict)  # patient -> {view or "biplane": percent}
     output_format: str = ""  # how an export or phantom stored its pairs: folders, png, hdf5, nifti
     output_path: str = ""  # where it wrote them (an HDF5 file for hdf5)
+    loops: dict = field(default_factory=dict)  # split -> loops, for a cine export (its counts are frames)
+    loop_frames: tuple = ()  # the frame counts a cine export's loops have, fewest first
 
     @property
     def total_pairs(self) -> int:
@@ -86,20 +88,45 @@ class DatasetSummary:
     def total_patients(self) -> int:
         return sum(int(self.patients.get(s, 0)) for s in SPLITS)
 
+    @property
+    def total_loops(self) -> int:
+        return sum(int(self.loops.get(s, 0)) for s in SPLITS)
+
     def describe(self) -> list[str]:
-        """Readable lines: pairs and patients per split, labels present, what was skipped."""
+        """Readable lines: pairs (or a cine export's loops) and patients per split, labels
+        present, what was skipped."""
         def patients(n: int) -> str:
             return f"{n} patient{'' if n == 1 else 's'}"
 
-        lines = [f"{self.total_pairs} image/label pairs from {patients(self.total_patients)}"]
-        for split in SPLITS:
-            lines.append(f"{split}: {int(self.counts.get(split, 0))} pairs ({patients(int(self.patients.get(split, 0)))})")
+        if self.loop_frames:
+            lines = [self._loops_line(patients(self.total_patients))]
+            for split in SPLITS:
+                lines.append(f"{split}: {_loops(int(self.loops.get(split, 0)))} "
+                             f"({patients(int(self.patients.get(split, 0)))})")
+        else:
+            lines = [f"{self.total_pairs} image/label pairs from {patients(self.total_patients)}"]
+            for split in SPLITS:
+                lines.append(f"{split}: {int(self.counts.get(split, 0))} pairs "
+                             f"({patients(int(self.patients.get(split, 0)))})")
         if self.label_values:
             lines.append("labels present: " + ", ".join(str(v) for v in self.label_values))
         if self.skipped:
             shown = "; ".join(f"{p}: {r}" for p, r in self.skipped[:3])
             lines.append(f"skipped {len(self.skipped)}: {shown}" + (" \u2026" if len(self.skipped) > 3 else ""))
         return lines
+
+    def _loops_line(self, patients: str) -> str:
+        """"4 loops of 20 frames each from 2 patients" (and, when stored as PNG frames, the pairs they make)."""
+        low, high = self.loop_frames[0], self.loop_frames[-1]
+        frames = f"{low} frame{'' if low == 1 else 's'}" if low == high else f"{low}-{high} frames"
+        line = f"{_loops(self.total_loops)} of {frames} each from {patients}"
+        if self.output_format == "png":
+            line += f", as {self.total_pairs} image/label pairs (a pair a frame)"
+        return line
+
+
+def _loops(n: int) -> str:
+    return f"{n} loop{'' if n == 1 else 's'}"
 
 
 def _dict(value) -> dict:
@@ -131,9 +158,19 @@ def summary_of(manifest: dict | None) -> DatasetSummary:
         if isinstance(ef, dict):
             efs[str(patient)] = ef
     output = _dict(manifest.get("output"))
+    output_format = str(output.get("format") or "")
+    loops, loop_frames = {}, ()
+    options = _dict(manifest.get("options"))
+    if options.get("cine") is True:  # export --cine: its sequences are loops, its counts their frames
+        sequences = [s for s in manifest.get("sequences") or [] if isinstance(s, dict)
+                     and s.get("split") in SPLITS and isinstance(s.get("frames"), int)]
+        for sequence in sequences:
+            loops[sequence["split"]] = loops.get(sequence["split"], 0) + 1
+        loop_frames = tuple(sorted({s["frames"] for s in sequences}))
+        output_format = output_format or str(options.get("format") or "")
     return DatasetSummary(kind, words, counts("counts"), counts("patients"), values, skipped,
-                          _dict(manifest.get("fans")), efs, str(output.get("format") or ""),
-                          str(output.get("path") or ""))
+                          _dict(manifest.get("fans")), efs, output_format,
+                          str(output.get("path") or ""), loops, loop_frames)
 
 
 class DatasetFolder:

@@ -10,7 +10,7 @@ Fields (version 1)::
     source          {"path", "format", "checksum": {"algorithm", "of", "value"}, ...}
     options         {"views", "instants", "size", "seed", ...}
     splits          {"train": [patients], "valid": [...], "test": [...]}
-    counts          {"train": pairs, "valid": pairs, "test": pairs}
+    counts          {"train": pairs, "valid": pairs, "test": pairs} (a cine export: frames)
     patients        {"train": n, "valid": n, "test": n}
     label_values    label ids present in the label maps
     labels          the label table (engine.labels)
@@ -23,6 +23,10 @@ Fields (version 1)::
                     masks show one nearer the mean (too extreme to draw at that size and fan)
     anatomy         {"shape_model": fingerprint, "source": in words} the model they were drawn from
     fans            {"split/stem": fan record} the fan in each label PNG (prepare)
+    sequences       a cine export's loops (options "cine": true; engine.export.cine), each
+                    {"patient", "view", "split", "frames", "fps", "bpm", "cycle",
+                    "ejection_fraction_area", "invalid_frames", "files"}; prepare's (options
+                    "sequences": true) list the source's sequences, each frame of them a pair
     fan_fit         {"fitted", "median_iou", "lowest_iou", "fallback", "shared_only"} how well
                     the fans fitted (engine.data.prepare.fan_fit_summary): "fallback" frames
                     carry their view's median fan, "shared_only" ones their acquisition's;
