@@ -778,6 +778,24 @@ def test_a_dicom_loop_asked_to_stop_while_written_leaves_the_file_that_was_there
     assert [p.name for p in tmp_path.iterdir()] == ["loop.dcm"] and path.read_bytes() == b"an older loop"
 
 
+def test_a_dicom_loop_hears_a_stop_before_its_one_write_and_once_it_is_complete(tmp_path):
+    """The frames go out in one call (the pixel data is one element): a stop is asked for
+    before it and once the whole file is written under its temporary name, and nowhere
+    between; the bar goes from 0 to 1 of 1."""
+    images, masks = small_loop()
+    heard = []
+
+    def asked():  # how many bytes are written under temporary names when asked
+        heard.append(("asked", sum(p.stat().st_size for p in tmp_path.iterdir() if p.name.endswith(".tmp"))))
+        return False
+
+    write_loop(tmp_path / "loop.dcm", images, masks, fps=25.0, progress=lambda p: heard.append((p.done, p.total)),
+               should_stop=asked)
+    assert [event if event[0] != "asked" else "asked" for event in heard] == ["asked", (0, 1), "asked", (1, 1)]
+    assert heard[0][1] == 0 and heard[2][1] > images.nbytes  # the second time, every frame is in the file
+    assert [p.name for p in tmp_path.iterdir()] == ["loop.dcm"]
+
+
 def test_generated_loops_are_the_models_size_unless_told(tiny_model, tmp_path, capsys):
     """cine --random and export --cine --random draw a 64-pixel model's loops at 64 pixels."""
     from PIL import Image

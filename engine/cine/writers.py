@@ -30,7 +30,7 @@ masks.
 A writer reports how far it is through ``progress`` (:class:`~engine.progress.Progress`,
 stage :data:`WRITING`): ``done`` of ``total`` steps, a frame each for GIF, MP4, HDF5 and PNG
 frames (a GIF's frame when the encoder has taken it), a file each for NIfTI (the images, then
-the masks), one for DICOM; ``total`` of ``total`` once the loop is in place. Between steps,
+the masks), one for DICOM (its frames go out in one call: :func:`_write_dicom`); ``total`` of ``total`` once the loop is in place. Between steps,
 and once more before the finished file replaces the one at ``path``, it asks ``should_stop``;
 when that says yes it raises :class:`~engine.progress.Cancelled` and removes what it wrote
 under temporary names: the files at ``path`` (and a NIfTI loop's masks beside it) are left as
@@ -202,9 +202,17 @@ def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, 
 
 def _write_dicom(path: Path, images: np.ndarray, fps: float, info: dict, study, series_number: int,
                  steps: Steps) -> Path:
+    """One step, and a stop heard only before it and at its end. The pixel data is one DICOM
+    element: :func:`~engine.data.dicom_echo.write_dicom_echo` makes it from the whole (T, H, W)
+    array at once (uncompressed, one copy of its bytes; no loop over frames in this code) and
+    pydicom writes the file in one call, so there is no point between frames to ask
+    ``should_stop`` or move ``progress``. A stop asked for meanwhile is heard once the file is
+    complete under its temporary name, before it replaces the one at ``path``: that file is
+    left as it was. The write is an uncompressed copy of the frames, as long as writing them
+    to disk takes."""
     from ..data.dicom_echo import write_dicom_echo
 
-    steps.at(0)  # one step: the frames go out in one call; a stop is heard again before the file replaces one
+    steps.at(0)
     write_dicom_echo(path, images, fps, description="synthetic echocardiogram loop", heart_rate=info.get("bpm"),
                      study=study, series_number=series_number, before_replacing=lambda: steps.at(1))
     return path
