@@ -664,6 +664,42 @@ def test_a_loop_write_asked_to_stop_ends_early_and_leaves_what_was_there(tmp_pat
     assert files_under(tmp_path) != before
 
 
+def open_files_under(folder):
+    """The files under ``folder`` this process holds open (deleted ones too), from /proc."""
+    held = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:  # the descriptor listing the folder, gone
+            continue
+        if target.startswith(str(folder)):
+            held.append(target)
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see open files")
+@pytest.mark.parametrize("name", [n for n in LOOP_NAMES if n != "loop.dcm"])
+def test_a_ctrl_c_between_frames_leaves_no_file_open(tmp_path, name):
+    """A KeyboardInterrupt heard between frames (as the command line's bar raises it) closes
+    the temporary file before it is removed: while the interrupt is handled (its traceback
+    alive), no file is held open, deleted (where files cannot be removed while open, the
+    temporary file would stay)."""
+    images, masks = small_loop()
+
+    def ctrl_c(progress):
+        if progress.done == 1:
+            raise KeyboardInterrupt
+
+    try:
+        write_loop(tmp_path / name, images, masks, fps=25.0, progress=ctrl_c)
+    except KeyboardInterrupt:
+        held = open_files_under(tmp_path)
+    else:
+        pytest.fail("the interrupt was not raised")
+    assert held == []
+    assert list(tmp_path.iterdir()) == []
+
+
 class HeardProgress:
     """The command line's progress bar, replaced: what it heard; ``interrupt_at(event)`` says
     when to act as a Ctrl-C would (a KeyboardInterrupt where the work is)."""

@@ -163,9 +163,12 @@ def _write_gif(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path
             yield Image.fromarray(images[index])
 
     with atomic_path(path) as tmp:
-        steps.at(0)
-        Image.fromarray(images[kept[0]]).save(tmp, format="GIF", save_all=True, append_images=later_frames(),
-                                              duration=delays, loop=0)
+        # the file opened here, not by Pillow, which closes a file it opened only on an Exception:
+        # a Ctrl-C heard between frames would leave it open
+        with open(tmp, "wb") as file:
+            steps.at(0)
+            Image.fromarray(images[kept[0]]).save(file, format="GIF", save_all=True, append_images=later_frames(),
+                                                  duration=delays, loop=0)
         steps.at(len(kept))
     return path
 
