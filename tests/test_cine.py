@@ -664,6 +664,21 @@ def test_a_loop_write_asked_to_stop_ends_early_and_leaves_what_was_there(tmp_pat
     assert files_under(tmp_path) != before
 
 
+def test_png_frames_go_into_a_folder_whose_parent_is_there_and_never_over_a_file(tmp_path):
+    """A frames folder in a folder that does not exist is refused in one line, as every other
+    loop file is, and nothing is made (a stopped write would leave the folders it made above
+    it); a file at the folder's name is refused in one line too."""
+    images, masks = small_loop()
+    with pytest.raises(CardiganError, match="does not exist"):
+        write_loop(tmp_path / "new" / "frames", images, masks, fps=25.0)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "frames").write_bytes(b"a file")
+    with pytest.raises(CardiganError, match="a file of that name is there"):
+        write_loop(tmp_path / "frames", images, masks, fps=25.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]
+    assert (tmp_path / "frames").read_bytes() == b"a file"
+
+
 def open_files_under(folder):
     """The files under ``folder`` this process holds open (deleted ones too), from /proc."""
     held = []

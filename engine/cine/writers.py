@@ -414,14 +414,18 @@ def read_frames_loop(folder: Path, images: bool = True, masks: bool = True
 def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict, steps: Steps) -> Path:
     from ..data.imaging import save_png
 
+    if not path.parent.is_dir():  # made by no writer: a stop would leave it behind
+        raise CardiganError(f"{path.parent}: folder does not exist")
+    if path.exists() and not path.is_dir():
+        raise CardiganError(f"{path}: a file of that name is there; PNG frames go into a folder")
     if path.exists() and any(path.iterdir()):
         raise CardiganError(f"{path}: the folder is not empty")
     staging = path.with_name(f".{path.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / IMAGE_FRAMES).mkdir(parents=True)
-    (staging / LABEL_FRAMES).mkdir()
     digits = max(3, len(str(len(images) - 1)))  # names that sort in time
     try:
+        (staging / IMAGE_FRAMES).mkdir(parents=True)
+        (staging / LABEL_FRAMES).mkdir()
         for i, (image, mask) in enumerate(zip(images, masks)):
             steps.at(i)
             save_png(staging / IMAGE_FRAMES / f"frame_{i:0{digits}d}.png", image)
