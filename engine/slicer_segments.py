@@ -9,7 +9,8 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 "ventriculo derecho": :func:`name_words`), or by its standard terminology (below):
 
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…) or
-  the word ``la``: left atrium (3);
+  the word ``la``: left atrium (3); ``atrioventricular``…, ``auriculoventricular``… name what lies
+  between the chambers ("Left atrioventricular valve", the mitral valve) and are no atrium's word;
 - ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``epi``, a word for a wall (``wall``,
   ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``) or for the septum
   (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked at before
@@ -101,6 +102,9 @@ SEPTUM_WORDS = ("sept", "setto", "tabique")  # word beginnings
 VENTRICULAR_SEPTUM_COMPOUNDS = ("kammerscheidewand", "kammerseptum", "ventrikelseptum")
 ATRIAL_SEPTUM_COMPOUNDS = ("vorhofseptum", "vorhofscheidewand")
 ATRIAL_SIDE = ("interatri", "interauric") + ATRIUM_WORDS  # word beginnings: "Interatrial", "Atrial"
+# what lies between an atrium and a ventricle ("Left atrioventricular valve", the mitral valve;
+# "Válvula auriculoventricular"): neither chamber, though its word begins as an atrium's
+ATRIOVENTRICULAR = ("atrioventric", "atrioventrik", "auriculoventric")  # word beginnings
 # the LV's papillary muscles and trabeculae ("Papillary muscle", "Muscle papillaire", "Músculo
 # papilar", "Papillarmuskel", "Trabeculae carneae", "Trabekel"), which CAMUS counts as the cavity
 PAPILLARY_WORDS = ("papil", "trabec", "trabek")  # word beginnings
@@ -223,6 +227,7 @@ def class_of_segment(name: str) -> int | None:
     words = name_words(name)
     if any(w in RIGHT_HEART + RIGHT_SIDE for w in words) or names_fat(name) or names_atrial_septum(name):
         return None
+    words = [w for w in words if not w.startswith(ATRIOVENTRICULAR)]  # no chamber's word
     for label_id, whole, beginnings in CLASS_WORDS:
         if any(w in whole or w.startswith(beginnings) for w in words):
             return label_id
@@ -236,7 +241,8 @@ def names_right_heart(name: str) -> bool:
     heart."""
     words = name_words(name)
     right = any(w in RIGHT_HEART for w in words) or (
-        any(w in RIGHT_SIDE for w in words) and any(w.startswith(RIGHT_HEART_CHAMBERS) for w in words))
+        any(w in RIGHT_SIDE for w in words)
+        and any(w.startswith(RIGHT_HEART_CHAMBERS) and not w.startswith(ATRIOVENTRICULAR) for w in words))
     left = any(w in LEFT_HEART or w.startswith(LEFT_HEART_BEGINNINGS) for w in words)
     return right and not left
 

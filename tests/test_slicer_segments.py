@@ -40,6 +40,9 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
     ("Epicardial fat", None), ("Pericardial fat", None), ("Epicardial adipose tissue", None),
     ("Graisse épicardique", None), ("Grasa epicárdica", None), ("Epikardiales Fettgewebe", None),
     ("Interatrial septum", None), ("Atrial septum", None), ("Septum interauriculaire", None), ("Vorhofseptum", None),
+    # what lies between an atrium and a ventricle is neither ("atrioventricular" begins as "atrium")
+    ("Left atrioventricular valve", None), ("Right atrioventricular valve", None),
+    ("Válvula auriculoventricular izquierda", None), ("Atrioventricular groove", None),
 ])
 def test_segments_are_classed_by_their_names(name, expected):
     assert class_of_segment(name) == expected
@@ -541,6 +544,8 @@ AORTA, PERICARDIUM = "SCT^15825003^Aorta", "SCT^76848001^Pericardium"
     ("Pericardial fat", "", "segment 'Pericardial fat' is a structure CAMUS does not label; remove it"),
     ("Graisse épicardique", "", "segment 'Graisse épicardique' is a structure CAMUS does not label; remove it"),
     ("Interatrial septum", "", "segment 'Interatrial septum' is a structure CAMUS does not label; remove it"),
+    ("Left atrioventricular valve", "", "segment 'Left atrioventricular valve' is a structure CAMUS does not label; "
+                                        "remove it"),
     ("Segment_7", terminology_tags(AORTA), "segment 'Segment_7' (coded Aorta) is a structure CAMUS does not label; "
                                            "remove it"),
     ("Pericardium", terminology_tags(PERICARDIUM), "segment 'Pericardium' is a structure CAMUS does not label; "
