@@ -11,6 +11,8 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…) or
   the word ``la``: left atrium (3); ``atrioventricular``…, ``auriculoventricular``… name what lies
   between the chambers ("Left atrioventricular valve", the mitral valve) and are no atrium's word;
+  an atrium's word with a wall's (below: "Left atrial wall", "LA myocardium") says the atrium's
+  own wall, which CAMUS does not label (:func:`names_atrial_wall`): its left atrium is the cavity;
 - ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``epi``, a word for a wall (``wall``,
   ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``) or for the septum
   (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked at before
@@ -57,8 +59,8 @@ right ventricle painted over the septum), that class keeps its pixels.
 
 A segment that neither its name nor its terminology places is refused by name: with the advice
 to remove it when it is plainly a structure CAMUS does not label ("Aorta", "Pericardium", the
-atrial septum, or coded as one; and fat: "Epicardial fat", "Pericardial fat" are never
-myocardium, whatever else their names say: :func:`names_fat`), to rename it otherwise
+atrial septum or the atrium's wall, or coded as one; and fat: "Epicardial fat", "Pericardial
+fat" are never myocardium, whatever else their names say: :func:`names_fat`), to rename it otherwise
 ("Segment_7": :func:`unplaced_segment`). So are two segments of our classes that claim the same
 pixel, with one exception: a myocardium
 segment may be the filled area inside the heart's outer outline (as contour-drawn segmentations
@@ -105,6 +107,11 @@ ATRIAL_SIDE = ("interatri", "interauric") + ATRIUM_WORDS  # word beginnings: "In
 # what lies between an atrium and a ventricle ("Left atrioventricular valve", the mitral valve;
 # "Válvula auriculoventricular"): neither chamber, though its word begins as an atrium's
 ATRIOVENTRICULAR = ("atrioventric", "atrioventrik", "auriculoventric")  # word beginnings
+# a wall's words ("LV wall", "Myocardium", "Epicardium"); with an atrium's, the atrium's own wall
+# ("Left atrial wall", "LA myocardium"): neither the LV's wall nor the atrium's cavity that CAMUS
+# labels (:func:`names_atrial_wall`)
+WALL_WORDS = ("wall", "paroi", "pared", "parete", "parede", "wand", "paries", "epi")  # whole words
+WALL_BEGINNINGS = ("myo", "miocard", "epicard", "epikard")
 # the LV's papillary muscles and trabeculae ("Papillary muscle", "Muscle papillaire", "Músculo
 # papilar", "Papillarmuskel", "Trabeculae carneae", "Trabekel"), which CAMUS counts as the cavity
 PAPILLARY_WORDS = ("papil", "trabec", "trabek")  # word beginnings
@@ -116,8 +123,7 @@ FAT_BEGINNINGS = ("adip", "fett")
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
     (LEFT_ATRIUM, ("la",), ATRIUM_WORDS),
-    (MYOCARDIUM, ("wall", "paroi", "pared", "parete", "parede", "wand", "paries", "epi") + VENTRICULAR_SEPTUM_COMPOUNDS,
-     ("myo", "miocard", "epicard", "epikard") + SEPTUM_WORDS),
+    (MYOCARDIUM, WALL_WORDS + VENTRICULAR_SEPTUM_COMPOUNDS, WALL_BEGINNINGS + SEPTUM_WORDS),
     (LV_CAVITY, ("lv", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
     (BACKGROUND, ("background",), ()),
 )
@@ -225,7 +231,8 @@ def class_of_segment(name: str) -> int | None:
     if names_right_heart(name):
         return BACKGROUND
     words = name_words(name)
-    if any(w in RIGHT_HEART + RIGHT_SIDE for w in words) or names_fat(name) or names_atrial_septum(name):
+    if (any(w in RIGHT_HEART + RIGHT_SIDE for w in words) or names_fat(name) or names_atrial_septum(name)
+            or names_atrial_wall(name)):
         return None
     words = [w for w in words if not w.startswith(ATRIOVENTRICULAR)]  # no chamber's word
     for label_id, whole, beginnings in CLASS_WORDS:
@@ -253,7 +260,7 @@ def names_unlabelled_structure(name: str) -> bool:
     "Interatrial septum". Such a structure is to be removed from the segmentation, not renamed; a
     name that says nothing we know ("Segment_7", "Label 4") may be one of ours under another name."""
     return (any(w.startswith(UNLABELLED_STRUCTURE_WORDS) for w in name_words(name))
-            or names_fat(name) or names_atrial_septum(name))
+            or names_fat(name) or names_atrial_septum(name) or names_atrial_wall(name))
 
 
 def names_fat(name: str) -> bool:
@@ -271,6 +278,15 @@ def names_atrial_septum(name: str) -> bool:
     if any(w in ATRIAL_SEPTUM_COMPOUNDS for w in words):
         return True
     return any(w.startswith(SEPTUM_WORDS) for w in words) and any(w.startswith(ATRIAL_SIDE) for w in words)
+
+
+def names_atrial_wall(name: str) -> bool:
+    """Whether a name says the left atrium's own wall ("Left atrial wall", "LA myocardium",
+    "LA epicardium", "Paroi de l'oreillette gauche"): a band around the cavity CAMUS labels as
+    the left atrium, and not the LV's wall either."""
+    words = name_words(name)
+    atrium = any(w == "la" or (w.startswith(ATRIUM_WORDS) and not w.startswith(ATRIOVENTRICULAR)) for w in words)
+    return atrium and any(w in WALL_WORDS or w.startswith(WALL_BEGINNINGS) for w in words)
 
 
 UNLABELLED_STRUCTURE = "a structure CAMUS does not label"

@@ -43,6 +43,10 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
     # what lies between an atrium and a ventricle is neither ("atrioventricular" begins as "atrium")
     ("Left atrioventricular valve", None), ("Right atrioventricular valve", None),
     ("Válvula auriculoventricular izquierda", None), ("Atrioventricular groove", None),
+    # the left atrium's own wall is neither the atrium's cavity CAMUS labels nor the LV's wall
+    ("LA wall", None), ("Left atrial wall", None), ("Left atrial myocardium", None), ("LA epicardium", None),
+    ("Paroi de l'oreillette gauche", None), ("Wand des linken Vorhofs", None), ("LA endocardium", 3),
+    ("Left atrial appendage", 3), ("Right atrial wall", 0),
 ])
 def test_segments_are_classed_by_their_names(name, expected):
     assert class_of_segment(name) == expected
@@ -546,6 +550,7 @@ AORTA, PERICARDIUM = "SCT^15825003^Aorta", "SCT^76848001^Pericardium"
     ("Interatrial septum", "", "segment 'Interatrial septum' is a structure CAMUS does not label; remove it"),
     ("Left atrioventricular valve", "", "segment 'Left atrioventricular valve' is a structure CAMUS does not label; "
                                         "remove it"),
+    ("Left atrial wall", "", "segment 'Left atrial wall' is a structure CAMUS does not label; remove it"),
     ("Segment_7", terminology_tags(AORTA), "segment 'Segment_7' (coded Aorta) is a structure CAMUS does not label; "
                                            "remove it"),
     ("Pericardium", terminology_tags(PERICARDIUM), "segment 'Pericardium' is a structure CAMUS does not label; "
