@@ -41,7 +41,8 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 
 A segment's standard terminology (Slicer's ``SegmentN_Tags`` ``TerminologyEntry``: SNOMED CT
 codes, :data:`STRUCTURE_CODES`; designated ``SCT``, or ``SRT`` as older Slicer files write it,
-DICOM's old designator of SNOMED, read alike: :func:`coding_scheme`) names its class too: it
+DICOM's old designator of SNOMED, read alike: :func:`coding_scheme`, with SNOMED RT's values
+where those files give them) names its class too: it
 decides for a name that says none of the above, and over a name that says another class
 (:func:`class_of`); a terminology that codes none of our structures, or is damaged, leaves the
 segment to its name. A segment its terminology placed where its name does not (a name that says
@@ -181,6 +182,10 @@ STRUCTURE_CODES: tuple[tuple[int, Code], ...] = (
     (LEFT_ATRIUM, Code(SNOMED_CT, "82471001", "Left atrium")),
     (BACKGROUND, Code(SNOMED_CT, "53085002", "Right ventricle")),
     (BACKGROUND, Code(SNOMED_CT, "73829009", "Right atrium")),
+    # older Slicer files (its General Anatomy list before SNOMED CT's codes) code them as SNOMED
+    # RT's values under ``SRT``; that list held no left atrium or myocardium
+    (LV_CAVITY, Code(OLD_SNOMED_DESIGNATOR, "T-32600", "Left ventricle")),
+    (BACKGROUND, Code(OLD_SNOMED_DESIGNATOR, "T-32500", "Right ventricle")),
 )
 """The SNOMED CT (coding scheme ``SCT``) anatomical structures a segment's standard terminology
 may name, with the class each stands for (background: a chamber of the right heart, which CAMUS
@@ -190,13 +195,18 @@ included, and the myocardium as 74281007, the myocardium in general:
 the codes for the LV cavity alone and for the LV's own myocardium are not known here with
 certainty, so none is written or read. Every code is compared by scheme and value, a scheme
 of ``SRT`` (DICOM's old designator of SNOMED, as older Slicer files code) as ``SCT``
-(:func:`coding_scheme`)."""
+(:func:`coding_scheme`). Older Slicer files give ``SRT`` SNOMED RT's values ("T-32600", the
+left ventricle), which are listed here beside SNOMED CT's."""
 
 UNLABELLED_STRUCTURE_CODES: tuple[Code, ...] = (
     Code(SNOMED_CT, "15825003", "Aorta"),
     Code(SNOMED_CT, "34202007", "Aortic valve"),
     Code(SNOMED_CT, "91134007", "Mitral valve"),
     Code(SNOMED_CT, "76848001", "Pericardium"),
+    Code(OLD_SNOMED_DESIGNATOR, "T-42000", "Aorta"),  # as older Slicer files code them (see STRUCTURE_CODES)
+    Code(OLD_SNOMED_DESIGNATOR, "T-35400", "Aortic valve"),
+    Code(OLD_SNOMED_DESIGNATOR, "T-35300", "Mitral valve"),
+    Code(OLD_SNOMED_DESIGNATOR, "T-39000", "Pericardium"),
 )
 """Structures a segment's terminology may code (as Slicer's anatomy list codes them) that CAMUS
 does not label: a segment coded as one is refused with the advice to remove it, not rename it
@@ -346,7 +356,7 @@ def coded_unlabelled_structure(tags: str) -> Code | None:
     scheme, _, rest = parts[2].partition("^")
     value = rest.partition("^")[0].strip()
     return next((code for code in UNLABELLED_STRUCTURE_CODES
-                 if coding_scheme(scheme) == code.scheme and value == code.value), None)
+                 if coding_scheme(scheme) == coding_scheme(code.scheme) and value == code.value), None)
 
 
 def known_code(triple: str) -> tuple[int, Code] | None:
@@ -356,7 +366,7 @@ def known_code(triple: str) -> tuple[int, Code] | None:
     scheme, _, rest = triple.partition("^")
     value = rest.partition("^")[0].strip()
     for class_id, code in STRUCTURE_CODES:
-        if coding_scheme(scheme) == code.scheme and value == code.value:
+        if coding_scheme(scheme) == coding_scheme(code.scheme) and value == code.value:
             return class_id, code
     return None
 

@@ -622,3 +622,28 @@ def test_segments_coded_with_snomeds_old_designator_srt_read_by_their_terminolog
     write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), ("Segment_7", 5, 0, srt_tags(AORTA))])
     with pytest.raises(MaskError, match="segment 'Segment_7' \\(coded Aorta\\) is a structure CAMUS does not label"):
         read_label_map(path)
+
+
+def old_slicer_tags(structure: str) -> str:
+    """A ``TerminologyEntry`` as Slicer's General Anatomy list wrote it before SNOMED CT's codes:
+    SNOMED RT's values under ``SRT``, its category too."""
+    return (f"TerminologyEntry:Segmentation category and type - 3D Slicer General Anatomy list"
+            f"~SRT^T-D000A^Anatomical Structure~{structure}~^^~Anatomic codes - DICOM master list~^^~^^|")
+
+
+def test_segments_coded_as_older_slicer_files_code_them_read_by_their_terminology(tmp_path):
+    """Older Slicer files give SRT the values of SNOMED RT ("T-32600", the left ventricle), not
+    SNOMED CT's: a segment coded so is read as that code says."""
+    labels = small_heart()
+    path = tmp_path / "old.seg.nrrd"
+    write_segmentation(path, whole_heart(), [
+        ("Left atrium", 1, 0), ("Myocardium", 2, 0), ("Segment_3", 3, 0, old_slicer_tags("SRT^T-32600^Left Ventricle")),
+        ("Segment_4", 4, 0, old_slicer_tags("SRT^T-32500^Right Ventricle")), ("Right atrium", 5, 0)])
+    said = told_reading(path)[0]
+    assert "segment 'Segment_3' read as LV cavity by its terminology (Left ventricle)" in said
+    assert "'Segment_4' (coded Right ventricle)" in said
+    assert np.array_equal(read_label_map(path), labels)
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0),
+                                                    ("Segment_7", 5, 0, old_slicer_tags("SRT^T-42000^Aorta"))])
+    with pytest.raises(MaskError, match="segment 'Segment_7' \\(coded Aorta\\) is a structure CAMUS does not label"):
+        read_label_map(path)
