@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from PIL import Image
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
 from cardigan_app import theme
@@ -836,6 +837,47 @@ def test_a_cancelled_cine_export_leaves_no_loop_behind(qtbot, tmp_path, tiny_mod
         go.set()
     assert not out.exists() and not list(out.parent.glob("*"))
     assert "nothing was written" in dialog.status.text()
+
+
+def shown_in(dialog, widget) -> bool:
+    """Whether ``widget`` lies within the part of ``dialog``'s options scrolled into view (its top,
+    for one taller than that part)."""
+    viewport = dialog.scroll.viewport()
+    top = widget.mapTo(viewport, QPoint(0, 0)).y()
+    return 0 <= top and (top + min(widget.height(), viewport.height()) <= viewport.height())
+
+
+def test_a_job_s_progress_and_its_result_are_scrolled_into_view_in_a_short_dialog(qtbot, tmp_path, tiny_model,
+                                                                                   monkeypatch):
+    """At 1280 x 800 the export's options, with its notes shown, are taller than the dialog:
+    Export started the job out of sight below them, and its Result box came the same way."""
+    import threading
+
+    from engine.export import cine
+
+    drawing, go = threading.Event(), threading.Event()
+    real = cine.synthesize_loop
+
+    def held(synth, loop, progress, **kwargs):  # the first frame drawn, then wait
+        def said(event):
+            progress(event)
+            drawing.set()
+            go.wait(10)
+        return real(synth, loop, progress=said, **kwargs)
+
+    monkeypatch.setattr(cine, "synthesize_loop", held)
+    dialog = cine_dialog(qtbot, tiny_model, tmp_path / "loops", "png")
+    dialog.resize(dialog.width(), 360)
+    qtbot.waitUntil(lambda: dialog.scroll.verticalScrollBar().maximum() > 0)
+    assert not shown_in(dialog, dialog.status)
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        dialog.start_button.click()
+        assert drawing.wait(TIMEOUT / 1000)
+        qtbot.waitUntil(lambda: shown_in(dialog, dialog.progress) and shown_in(dialog, dialog.status))
+        dialog.scroll.verticalScrollBar().setValue(0)  # the user looks at the options again
+        go.set()
+    qtbot.waitUntil(lambda: shown_in(dialog, dialog.summary_box) and shown_in(dialog, dialog.status))
+    assert "2 loops of 3 frames written" in dialog.status.text()
 
 
 # -- export: drawing like a dataset, style scale -------------------------------------------

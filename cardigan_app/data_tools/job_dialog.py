@@ -5,12 +5,15 @@ A :class:`JobDialog` lays out the subclass's options above a progress bar, a sta
 result's summary and a row of Start / Cancel / Open / Close buttons. The progress bar shows
 only while a job runs and once one is done; before that, and after a failure or a cancel, an
 empty bar would only say nothing, so it is hidden but keeps its room: the dialog is sized to
-its content when it opens, and the status line and the buttons do not move when a job starts. The subclass says what
-is wrong with its options (:meth:`JobDialog.problem`; an output that cannot be written is
-said under its field before Start is pressed, :meth:`JobDialog.watch_output`), starts its
-job with :meth:`JobDialog.run_task` and reports success with :meth:`JobDialog.show_result`; progress,
-failure, cancelling and closing while the job runs are handled here. The engine removes its
-staging folder on failure or cancel, so neither leaves anything behind.
+its content when it opens, and the status line and the buttons do not move when a job starts.
+Content taller than the screen scrolls above the buttons; the progress and status are scrolled
+into view when a job starts, the status when it fails or is cancelled, and the result when it
+ends well. The subclass says what is wrong with its options (:meth:`JobDialog.problem`; an
+output that cannot be written is said under its field before Start is pressed,
+:meth:`JobDialog.watch_output`), starts its job with :meth:`JobDialog.run_task` and reports
+success with :meth:`JobDialog.show_result`; progress, failure, cancelling and closing while the
+job runs are handled here. The engine removes its staging folder on failure or cancel, so
+neither leaves anything behind.
 
 The engine's messages name the command line's options; a failure is shown with them said as
 this dialog's options (:meth:`JobDialog.words`: the subclass's ``option_names`` and its
@@ -24,7 +27,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
@@ -239,6 +242,7 @@ class JobDialog(QDialog):
         self._started = time.monotonic()
         self.task.start()
         self._update_buttons()
+        self.scroll_into_view(self.progress, self.status)
 
     def elapsed(self) -> float:
         """Seconds since the current job started."""
@@ -271,6 +275,17 @@ class JobDialog(QDialog):
             self.output_note.mark_written()
         self._update_buttons()
         self.fit_to_screen()
+        self.scroll_into_view(self.summary_box, self.status)
+
+    def scroll_into_view(self, *widgets: QWidget) -> None:
+        """Scroll to each of ``widgets`` in turn, so the last one surely shows: a dialog taller
+        than the screen would otherwise start a job, or end one, out of sight below its options.
+        Done once the layout has placed them, as they may have just been shown or grown."""
+        def scroll() -> None:
+            for widget in widgets:
+                self.scroll.ensureWidgetVisible(widget, 0, 0)
+
+        QTimer.singleShot(0, self, scroll)
 
     def words(self) -> Words:
         """The studio's words for engine advice, with this dialog's options for the command
@@ -292,6 +307,7 @@ class JobDialog(QDialog):
         self.set_status(message, ERROR_STYLE)
         self._show_last_result()
         self._update_buttons()
+        self.scroll_into_view(self.status)
         self.failed.emit(message)
 
     def _cancelled(self) -> None:
@@ -299,6 +315,7 @@ class JobDialog(QDialog):
         self.set_status("Cancelled; nothing was written.")
         self._show_last_result()
         self._update_buttons()
+        self.scroll_into_view(self.status)
         self.cancelled.emit()
 
     # -- closing -------------------------------------------------------------------------
