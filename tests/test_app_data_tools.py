@@ -775,6 +775,8 @@ def test_cine_loops_grey_what_loops_cannot_take_and_start_from_the_command_line_
     assert item.isEnabled() and dialog.start_button.isEnabled()
     dialog.cine.enabled.setChecked(True)
     assert dialog.cine.fps.isEnabled() and not dialog.variations.isEnabled() and not dialog.border_jitter.isEnabled()
+    for greyed in (dialog.variations, dialog.border_jitter, dialog.like):  # each says why it is greyed
+        assert greyed.toolTip().startswith("Cine loops do not take this: untick Cine loops to set it.\n")
     assert dialog.plan.text().startswith("2 patients \u00d7 2 views = 4 loops;")
     assert not item.isEnabled() and item.toolTip() == no_loops_reason("nnunet") == dialog.format.toolTip()
     assert not dialog.start_button.isEnabled() and dialog.start_button.toolTip() == no_loops_reason("nnunet")
@@ -784,6 +786,7 @@ def test_cine_loops_grey_what_loops_cannot_take_and_start_from_the_command_line_
     assert not dialog.start_button.isEnabled() and "a loop needs between 2 and" in dialog.start_button.toolTip()
     dialog.cine.enabled.setChecked(False)
     assert item.isEnabled() and dialog.start_button.isEnabled() and dialog.variations.isEnabled()
+    assert dialog.variations.toolTip().startswith("Images per mask") and "Cine" not in dialog.like.toolTip()
 
 
 def test_the_cine_row_adds_one_row_to_the_export_dialog_and_no_width(qtbot, tiny_model):

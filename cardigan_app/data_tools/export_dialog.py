@@ -27,9 +27,9 @@ Cine loops (:class:`.cine_options.CineOptions`) makes the export ``cardigan expo
 the same engine function (:func:`engine.export.cine.export_cine`), so the same loops, the same
 per-frame progress and the same stop, which leaves nothing (the loops are staged and put in
 place whole). Its options that loops do not take (Like dataset, Variations, Border jitter) are
-greyed while it is ticked, and so are the formats that cannot hold loops, each with a tooltip
-saying why (:func:`engine.data.export_layouts.no_loops_reason`); the note under the output and
-the result line speak of loops.
+greyed while it is ticked, their tooltips saying so first, and so are the formats that cannot
+hold loops, each with a tooltip saying why (:func:`engine.data.export_layouts.no_loops_reason`);
+the note under the output and the result line speak of loops.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ from .job_dialog import JobDialog, open_folder, show_plan
 from .output_note import OutputNote
 
 FILE_ITEM = "__file__"
+# the tooltip's first line on an option greyed while Cine loops is ticked
+NOT_FOR_LOOPS = "Cine loops do not take this: untick Cine loops to set it."
 UNKNOWN = "unknown"  # a chosen model's size while it cannot be read (no file chosen yet, say)
 MODELS_OWN = "Model's own"  # the style scale box at 0: no style scale given, the model file's applies
 # the style scale to a ten-thousandth: --style-scale takes any spread above 0, and spreads
@@ -226,6 +228,9 @@ class ExportDialog(JobDialog):
         self.open_button.clicked.connect(self.open_output)
         self.lay_out(self.options_box, [self.options_box])
 
+        # the options loops do not take, with their own tooltips
+        self.loopless_options = {widget: widget.toolTip()
+                                 for widget in (self.like, self.variations, self.border_jitter)}
         for signal in (self.model.currentIndexChanged, self.model_file.pathChanged):
             signal.connect(self._follow_model)
         self._follow_model()
@@ -333,10 +338,17 @@ class ExportDialog(JobDialog):
         self.like_fallback.setEnabled(self.chosen_like() is not None and stills)
         self.variations.setEnabled(stills)
         self.border_jitter.setEnabled(stills)
+        self._say_why_loops_grey()
         self._grey_loopless_formats()
         self._update_plan()
         self._update_layout_note()
         super()._update_buttons()
+
+    def _say_why_loops_grey(self) -> None:
+        """Each option that loops do not take says so first in its tooltip while Cine loops is
+        ticked, and only what it is otherwise."""
+        for widget, tip in self.loopless_options.items():
+            widget.setToolTip(f"{NOT_FOR_LOOPS}\n{tip}" if self.cine.checked() else tip)
 
     def _grey_loopless_formats(self) -> None:
         """With Cine loops ticked, grey the formats that cannot hold loops, saying why."""
