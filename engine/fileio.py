@@ -75,8 +75,10 @@ def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
     turn, and if a rename fails (or anything stops it) the files already renamed are put back
     as they were, so the paths hold all the new files or all the old ones. The old files are
     kept, as hard links (copies where the filesystem has none) under ``.tmp`` names, until all
-    the new ones are in place. Only a kill between two renames can leave a mix, with the old
-    file beside it under a ``.tmp`` name. OS errors become one line naming the file."""
+    the new ones are in place; a failure at any step (or a Ctrl-C) leaves the old files as
+    they were and no ``.tmp`` name behind. Only a kill between two renames, or a file that
+    cannot be put back, can leave a mix, with the old file beside it under a ``.kept.tmp``
+    name. OS errors become one line naming the file."""
     paths = [Path(path) for path in paths]
     tmps: list[Path] = []
     try:
@@ -103,9 +105,12 @@ def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
 def _replace_together(moves: list[tuple[Path, Path]]) -> None:
     """Rename each (temporary, path) onto its path; if one fails, undo the ones done (see
     :func:`atomic_paths`). A failed rename is a :class:`CardiganError` naming its path."""
-    kept = [_keep_aside(tmp, path) for tmp, path in moves]
+    kept: list[Path | None] = []
     replaced: list[tuple[Path, Path | None]] = []
+    stranded: set[Path] = set()  # old files that could not be put back: their only copy
     try:
+        for tmp, path in moves:
+            kept.append(_keep_aside(tmp, path))
         for (tmp, path), old in zip(moves, kept):
             try:
                 os.replace(tmp, path)
@@ -114,35 +119,42 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
             replaced.append((path, old))
     except BaseException:
         for path, old in reversed(replaced):
-            with contextlib.suppress(OSError):  # as much as the filesystem allows
+            try:  # as much as the filesystem allows
                 if old is not None:
                     os.replace(old, path)
                 else:
                     path.unlink(missing_ok=True)
+            except OSError:
+                if old is not None:
+                    stranded.add(old)
         raise
     finally:
         for old in kept:
-            if old is not None:
+            if old is not None and old not in stranded:
                 old.unlink(missing_ok=True)
 
 
 def _keep_aside(tmp: Path, path: Path) -> Path | None:
     """A second name for the file at ``path`` (None when there is none), beside ``tmp`` and
-    named after it: a hard link, or a copy where the filesystem has no links."""
+    named after it: a hard link, or a copy where the filesystem has no links. If neither can
+    be made (or anything stops it) nothing of that name is left."""
     if not path.is_file():
         return None
     kept = tmp.with_name(f"{tmp.name[:-len('.tmp')]}.kept.tmp")
-    kept.unlink(missing_ok=True)
     try:
-        os.link(path, kept)
-    except OSError:
-        import shutil
-
+        kept.unlink(missing_ok=True)
         try:
+            os.link(path, kept)
+        except OSError:
+            import shutil
+
             shutil.copy2(path, kept)
-        except OSError as exc:
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             kept.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
             raise CardiganError(describe_os_error(exc, path)) from None
+        raise
     return kept
 
 

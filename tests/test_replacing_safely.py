@@ -1,0 +1,105 @@
+"""Replacing files and folders: a failure at any step leaves the folder as it was."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from engine.errors import CardiganError
+from engine.fileio import atomic_paths
+
+# the calls atomic_paths makes that touch the disk, in a write that replaces two files
+STEPS = [(tempfile, "mkstemp"), (os, "fsync"), (os, "chmod"), (os, "link"), (shutil, "copy2"), (os, "replace")]
+CALLS = 10  # two of each: temporary files made, synced, opened up, old files kept aside, renamed in
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def failing_at(monkeypatch, n: int, error: BaseException, links: bool) -> list[str]:
+    """Make the ``n``-th call of :data:`STEPS` raise ``error`` (``os.link`` always fails
+    when ``links`` is false, as on a filesystem without hard links); the calls heard."""
+    heard, inside = [], []
+    for module, name in STEPS:
+        real = getattr(module, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            if inside:  # a step's own calls (copy2 sets the copy's mode) are part of it
+                return _real(*args, **kwargs)
+            if _name == "link" and not links:
+                raise OSError(1, "Operation not permitted")
+            heard.append(_name)
+            if len(heard) == n:
+                raise error
+            inside.append(_name)
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(module, name, counted)
+    return heard
+
+
+def replace_pair(folder: Path) -> None:
+    with atomic_paths([folder / "loop.nii.gz", folder / "loop_gt.nii.gz"]) as (images, masks):
+        images.write_bytes(b"new images")
+        masks.write_bytes(b"new masks")
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["links", "copies"])
+def test_replacing_a_pair_makes_the_calls_the_failures_below_walk(tmp_path, monkeypatch, links):
+    (tmp_path / "loop.nii.gz").write_bytes(b"old images")
+    (tmp_path / "loop_gt.nii.gz").write_bytes(b"old masks")
+    heard = failing_at(monkeypatch, 0, OSError(5, "Input/output error"), links)
+    replace_pair(tmp_path)
+    assert len(heard) == CALLS
+    assert heard.count("link" if links else "copy2") == 2
+    assert listing(tmp_path) == {"loop.nii.gz": b"new images", "loop_gt.nii.gz": b"new masks"}
+
+
+@pytest.mark.parametrize("error", [OSError(5, "Input/output error"), KeyboardInterrupt()], ids=["oserror", "ctrl-c"])
+@pytest.mark.parametrize("links", [True, False], ids=["links", "copies"])
+@pytest.mark.parametrize("n", range(1, CALLS + 1))
+def test_a_pair_whose_replacing_fails_at_any_step_leaves_the_old_files_alone(tmp_path, monkeypatch, n, links,
+                                                                              error):
+    """Keeping the second old file aside failing left the first one's kept copy behind. A
+    failed hard link is no failure: the old file is copied instead and the write goes on."""
+    (tmp_path / "loop.nii.gz").write_bytes(b"old images")
+    (tmp_path / "loop_gt.nii.gz").write_bytes(b"old masks")
+    before = listing(tmp_path)
+    heard = failing_at(monkeypatch, n, error, links)
+    try:
+        replace_pair(tmp_path)
+    except (CardiganError, KeyboardInterrupt) as raised:
+        assert isinstance(raised, CardiganError) == isinstance(error, OSError)
+        assert listing(tmp_path) == before
+    else:
+        assert heard[n - 1] == "link" and isinstance(error, OSError)
+        assert listing(tmp_path) == {"loop.nii.gz": b"new images", "loop_gt.nii.gz": b"new masks"}
+    assert len(heard) >= n  # the failure came
+
+
+def test_an_old_file_that_cannot_be_put_back_is_kept_under_its_kept_name(tmp_path, monkeypatch):
+    """When the second rename failed and so did putting the first old file back, the old
+    file's last copy was deleted with the names kept aside."""
+    (tmp_path / "loop.nii.gz").write_bytes(b"old images")
+    (tmp_path / "loop_gt.nii.gz").write_bytes(b"old masks")
+    real, renames = os.replace, []
+
+    def second_and_third_fail(source, target):
+        renames.append(target)
+        if len(renames) in (2, 3):  # the masks' rename, then putting the old images back
+            raise OSError(5, "Input/output error")
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", second_and_third_fail)
+    with pytest.raises(CardiganError, match="loop_gt.nii.gz: Input/output error"):
+        replace_pair(tmp_path)
+    files = listing(tmp_path)
+    assert files.pop("loop.nii.gz") == b"new images" and files.pop("loop_gt.nii.gz") == b"old masks"
+    [(kept, old)] = files.items()
+    assert kept.endswith(".kept.tmp") and old == b"old images"
