@@ -158,6 +158,45 @@ def _keep_aside(tmp: Path, path: Path) -> Path | None:
     return kept
 
 
+def replace_folder(new: Path, target: Path) -> None:
+    """Rename the folder ``new`` onto ``target``. A folder already at ``target`` is renamed
+    aside first, to ``.<name>.*.old/<name>`` beside it, put back if
+    ``new`` cannot be moved in (or anything stops it) and deleted only once ``new`` is in
+    place, so a failure never loses the folder that was there. One that cannot be put back
+    stays aside and the error says where; a kill between the two renames leaves it aside too.
+    OS errors are raised as they come, for the caller to word."""
+    aside = None
+    if target.is_dir():
+        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        try:
+            os.replace(target, aside / target.name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                aside.rmdir()
+            raise
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if aside is not None and not target.exists():
+            _put_back(aside / target.name, target)
+        raise
+    finally:
+        if aside is not None and target.exists() and not new.exists():  # the new folder is in place
+            import shutil
+
+            shutil.rmtree(aside, ignore_errors=True)
+
+
+def _put_back(kept: Path, target: Path) -> None:
+    try:
+        os.replace(kept, target)
+    except OSError as exc:
+        raise CardiganError(f"{target}: could not be replaced, nor put back ({exc.strerror or exc}); "
+                            f"the folder that was there is now {kept}") from None
+    with contextlib.suppress(OSError):
+        kept.parent.rmdir()
+
+
 def _temporary_beside(path: Path, suffix: str | None = None) -> Path:
     """An empty file of a new ``.tmp`` name beside ``path`` (``suffix`` before ``.tmp``: by
     default ``path``'s own)."""

@@ -228,7 +228,8 @@ def test_staging_folders_of_killed_runs_are_removed_live_ones_kept(tmp_path):
     assert not (out / WRITER_LOCK).exists()  # the lock never lands in the dataset
 
 
-def test_a_dataset_moved_aside_by_a_run_killed_while_replacing_it_is_put_back(tmp_path, capsys):
+@pytest.mark.parametrize("kept_as", ["data", "dataset"])  # the name it has now, the one older versions gave it
+def test_a_dataset_moved_aside_by_a_run_killed_while_replacing_it_is_put_back(tmp_path, capsys, kept_as):
     import os
 
     out = tmp_path / "data"
@@ -236,13 +237,13 @@ def test_a_dataset_moved_aside_by_a_run_killed_while_replacing_it_is_put_back(tm
     listed = sorted(p.relative_to(out) for p in out.rglob("*"))
     aside = tmp_path / ".data.k1ll3d.old"  # killed between moving the old dataset away and the new one in
     aside.mkdir()
-    os.replace(out, aside / "dataset")
+    os.replace(out, aside / kept_as)
     assert main(["phantom", "--out", str(out), "--count", "2", "--size", "64"]) == 1  # not silently a new one
     assert "already exists" in capsys.readouterr().err
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == listed and not aside.exists()
 
     stale = tmp_path / ".data.d3l3t1ng.old"  # killed while deleting the replaced dataset: the new one is in place
-    (stale / "dataset" / "train").mkdir(parents=True)
+    (stale / kept_as / "train").mkdir(parents=True)
     os.utime(stale, (1.0, 1.0))
     assert main(["phantom", "--out", str(out), "--count", "2", "--size", "64", "--overwrite"]) == 0
     assert not stale.exists() and (out / "manifest.json").is_file()

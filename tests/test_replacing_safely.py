@@ -103,3 +103,61 @@ def test_an_old_file_that_cannot_be_put_back_is_kept_under_its_kept_name(tmp_pat
     assert files.pop("loop.nii.gz") == b"new images" and files.pop("loop_gt.nii.gz") == b"old masks"
     [(kept, old)] = files.items()
     assert kept.endswith(".kept.tmp") and old == b"old images"
+
+
+def failing_renames_onto(monkeypatch, target: Path, error: BaseException) -> None:
+    """The first rename onto ``target`` (the new folder's) raises ``error``; renaming the old
+    folder away and back works."""
+    failed = []
+    for name in ("replace", "rename"):
+        real = getattr(os, name)
+
+        def failing(source, destination, _real=real):
+            if Path(destination) == target and not failed:
+                failed.append(source)
+                raise error
+            _real(source, destination)
+
+        monkeypatch.setattr(os, name, failing)
+
+
+def small_loop(frames: int = 3):
+    import numpy as np
+
+    return np.full((frames, 8, 8), 100, np.uint8), np.ones((frames, 8, 8), np.uint8)
+
+
+def test_an_empty_dataset_folder_that_cannot_be_replaced_stays(tmp_path, monkeypatch):
+    from engine.data.phantom import write_phantom
+    from engine.errors import DataError
+
+    out = tmp_path / "data"
+    out.mkdir()
+    failing_renames_onto(monkeypatch, out, OSError(5, "Input/output error"))
+    with pytest.raises(DataError, match="data: Input/output error"):
+        write_phantom(out, count=2, size=32, seed=0)
+    assert [p.name for p in tmp_path.iterdir()] == ["data"] and not any(out.iterdir())
+
+
+def test_a_folder_that_cannot_be_put_back_is_named_and_kept(tmp_path, monkeypatch):
+    from engine.fileio import replace_folder
+
+    new, out = tmp_path / "new", tmp_path / "out"
+    new.mkdir()
+    out.mkdir()
+    (out / "kept.txt").write_text("the user's")
+    real, moves = os.replace, []
+
+    def all_but_the_first_fail(source, destination):
+        moves.append(destination)
+        if len(moves) > 1:  # moving the new one in, then putting the old one back
+            raise OSError(5, "Input/output error")
+        real(source, destination)
+
+    monkeypatch.setattr(os, "replace", all_but_the_first_fail)
+    with pytest.raises(CardiganError, match="could not be replaced, nor put back") as raised:
+        replace_folder(new, out)
+    [aside] = tmp_path.glob(".out.*.old")
+    assert str(aside / "out") in str(raised.value)
+    assert (aside / "out" / "kept.txt").read_text() == "the user's"
+

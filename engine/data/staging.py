@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import USE_OVERWRITE, Advice, CardiganError, DataError, Message
-from ..fileio import describe_os_error, is_disk_full, make_public, try_lock
+from ..fileio import describe_os_error, is_disk_full, make_public, replace_folder, try_lock
 from .export_layouts import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER  # noqa: F401
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
@@ -161,12 +161,14 @@ def remove_abandoned_staging(out: Path) -> list[Path]:
 
 def restore_replaced(out: Path) -> list[Path]:
     """Put back a dataset that a run killed while replacing it had moved aside (the
-    ``.<name>.*.old`` folder of :func:`commit`) when ``out`` is missing, so it is not left
-    hidden; where ``out`` holds the new dataset (the kill came while the old one was being
-    deleted), finish deleting it. Returns the folders restored."""
+    ``.<name>.*.old`` folder of :func:`engine.fileio.replace_folder`) when ``out`` is
+    missing, so it is not left hidden; where ``out`` holds the new dataset (the kill came
+    while the old one was being deleted), finish deleting it. Returns the folders restored."""
     restored = []
     for folder in sorted(out.parent.glob(f".{out.name}.*.old")) if out.parent.is_dir() else ():
-        kept = folder / "dataset"
+        kept = folder / out.name
+        if not kept.is_dir():
+            kept = folder / "dataset"  # as older versions named it
         try:
             if kept.is_dir() and not out.exists():
                 os.replace(kept, out)
@@ -256,27 +258,15 @@ def remove_empty_splits(staging: Path) -> list[str]:
 
 
 def commit(staging: Path, out: Path, overwrite: bool) -> None:
-    """Move the finished ``staging`` folder to ``out`` (replacing a dataset if allowed)."""
-    old = None
+    """Move the finished ``staging`` folder to ``out`` (replacing a dataset if allowed). The
+    folder at ``out``, empty or a dataset, is moved aside and put back if the move fails or
+    is interrupted (:func:`engine.fileio.replace_folder`)."""
     try:
-        if out.is_dir():
-            if any(out.iterdir()):
-                if not overwrite:  # appeared while we worked
-                    raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE, ")"))
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-                os.replace(out, old / "dataset")
-            else:
-                out.rmdir()
-        os.replace(staging, out)
-    except BaseException as exc:  # a Ctrl-C between the two moves too: the previous dataset goes back
-        if old is not None and not out.exists():
-            os.replace(old / "dataset", out)
-        if isinstance(exc, OSError):
-            raise DataError(describe_os_error(exc, out)) from None
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if out.is_dir() and any(out.iterdir()) and not overwrite:  # appeared while we worked
+            raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE, ")"))
+        replace_folder(staging, out)
+    except OSError as exc:
+        raise DataError(describe_os_error(exc, out)) from None
 
 
 def discard(staging: Path | None, made: Sequence[Path] = ()) -> None:
