@@ -127,6 +127,24 @@ def small_loop(frames: int = 3):
     return np.full((frames, 8, 8), 100, np.uint8), np.ones((frames, 8, 8), np.uint8)
 
 
+@pytest.mark.parametrize("error", [OSError(5, "Input/output error"), KeyboardInterrupt()], ids=["oserror", "ctrl-c"])
+def test_an_empty_folder_a_frames_loop_cannot_be_moved_into_stays(tmp_path, monkeypatch, error):
+    """The empty folder was removed before the loop was renamed into its place."""
+    from engine.cine import write_loop
+
+    out = tmp_path / "frames"
+    out.mkdir(mode=0o750)
+    failing_renames_onto(monkeypatch, out, error)
+    with pytest.raises(type(error)):
+        write_loop(out, *small_loop(), fps=25.0)
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]  # no staging, nothing kept aside
+    assert not any(out.iterdir()) and out.stat().st_mode & 0o777 == 0o750
+    monkeypatch.undo()
+    write_loop(out, *small_loop(), fps=25.0)
+    assert sorted(p.name for p in out.iterdir()) == ["img", "label", "loop.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]
+
+
 def test_an_empty_dataset_folder_that_cannot_be_replaced_stays(tmp_path, monkeypatch):
     from engine.data.phantom import write_phantom
     from engine.errors import DataError
@@ -161,3 +179,13 @@ def test_a_folder_that_cannot_be_put_back_is_named_and_kept(tmp_path, monkeypatc
     assert str(aside / "out") in str(raised.value)
     assert (aside / "out" / "kept.txt").read_text() == "the user's"
 
+
+@pytest.mark.parametrize("frames, last", [(1000, "frame_999.png"), (1001, "frame_1000.png")])
+def test_frame_names_take_four_digits_from_1001_frames(tmp_path, monkeypatch, frames, last):
+    import engine.data.imaging as imaging
+    from engine.cine import write_loop
+
+    monkeypatch.setattr(imaging, "save_png", lambda path, array: Path(path).touch())
+    write_loop(tmp_path / "frames", *small_loop(frames), fps=25.0)
+    names = sorted(p.name for p in (tmp_path / "frames" / "img").iterdir())
+    assert names[0] == "frame_" + "0" * (len(last) - len("frame_.png")) + ".png" and names[-1] == last

@@ -17,9 +17,10 @@ The format follows the output's name:
 - ``.dcm``: an ultrasound multi-frame DICOM file with its frame time, for DICOM viewers and
   PACS (the images only; marked as synthetic, :func:`engine.data.dicom_echo.write_dicom_echo`);
 - anything else is a folder: ``img/frame_000.png`` and ``label/frame_000.png`` (a label PNG
-  per frame; four digits from 1,000 frames, so the names sort in time) with ``loop.json``
+  per frame; three digits up to 1,000 frames, four from 1,001, so the names sort in time) with ``loop.json``
   (:func:`frames_loop_folder` knows such a folder by it, or by one of its label frames, and
-  :func:`read_frames_loop` reads it back, as the studio opens it to edit its key frames).
+  :func:`read_frames_loop` reads it back, as the studio opens it to edit its key frames). An
+  empty folder of that name is replaced, and kept if the loop cannot be moved into its place.
 
 Every file is written under a temporary name and renamed when complete, so a killed export
 never leaves a file that looks finished. A NIfTI loop's two files are renamed one after the
@@ -49,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CardiganError
-from ..fileio import atomic_path, require_space
+from ..fileio import atomic_path, replace_folder, require_space
 from ..maskio import mask_path_for, write_nifti_files
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
@@ -432,9 +433,7 @@ def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float,
             save_png(staging / LABEL_FRAMES / f"frame_{i:0{digits}d}.png", mask)
         (staging / LOOP_INFO).write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
         steps.at(len(images))
-        if path.exists():
-            path.rmdir()
-        staging.rename(path)
+        replace_folder(staging, path)  # an empty folder there is kept until the loop is in
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
