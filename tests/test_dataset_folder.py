@@ -189,6 +189,7 @@ def test_the_folder_holding_a_cine_loops_png_frames_is_no_dataset(tmp_path):
 
     masks = np.zeros((3, 32, 32), np.uint8)
     masks[:, 8:20, 8:20] = 1
+    (tmp_path / "exports").mkdir()
     write_loop(tmp_path / "exports" / "loop", np.zeros((3, 32, 32), np.uint8), masks, 10.0)
     for folder in (DatasetFolder(tmp_path / "exports"), DatasetFolder(tmp_path / "exports" / "loop")):
         assert not folder.is_dataset() and folder.splits() == []
