@@ -20,7 +20,7 @@ from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, images_path_for, is_hdf5_file,
-                           is_volume_file, mask_name_stem, painted_frames, png_labels_by_description, read_label_map,
+                           is_volume_file, mask_name_stem, painted_frames, read_label_map,
                            read_label_map_and_text, read_label_png_and_text,
                            read_png_text, read_volume_label, fitting_geometry, write_label_png)
 from engine.slicer_segments import KeptSegment, read_kept_segments
@@ -254,16 +254,16 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
         raise not_a_mask from None
 
     if path.suffix.lower() == ".png" and frames_loop_folder(path) is None:  # a label PNG or a picture
+        notes: list[str] = []
         try:
             read = read_label_png_and_text(
-                path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal))
+                path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal),
+                by_description=True, notify=notes.append)
         except DicomNamedAsPicture:
             return read_grey_frames(path)  # a scanner's DICOM file named .png: an echo to trace over
         if isinstance(read, np.ndarray):
             return read
         labels, text = read
-        notes: list[str] = []
-        labels = png_labels_by_description(labels, text, path, notes.append)
         return read_mask_file(path, labels, text=text, notes=notes)
     try:
         return read_mask_file(path)

@@ -26,13 +26,14 @@ A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` e
 
 The segmentation must be one 2-D frame (a single-slice volume, as ITK-SNAP keeps 2-D images).
 
-A plain label map (NIfTI, NRRD) carries no names: its values are our ids 1-3 as they are.
+A plain label map (NIfTI, NRRD, a label PNG) carries no names: its values are our ids 1-3 as they are.
 When it holds other values (ITK-SNAP numbers new labels on from 1, so a map painted with its
 labels 4-6 is common), an ITK-SNAP label description file (Segmentation > Export Label
 Descriptions: ``IDX R G B A VIS MSH "name"`` per line, as :func:`engine.labels.itksnap_label_descriptions`
 writes it) beside it names them, and they are mapped by those names as a workspace's are
 (:func:`label_descriptions_beside`, :func:`classes_by_name`); the mapping is said in one line.
-A map whose values are all our ids 0-3 is read by a description beside it too, when one is
+A label PNG in other values with no description beside it is refused as a PNG always was
+(:func:`engine.labels.validate_label_map`: the values that are not labels). A map whose values are all our ids 0-3 is read by a description beside it too, when one is
 there under a name it usually has (``x_gt.txt``, ``labels.txt`` ...: looked up by name, the
 folder not listed, no file read when none is there): an ITK-SNAP user who painted 1 as the
 wall and 2 as the cavity and exported the description beside the map gets them mapped by their
@@ -317,7 +318,7 @@ def numbered_as_itksnap_labels(present: list[int]) -> bool:
 
 
 def labels_by_description(values: np.ndarray, volume: Path, where: str,
-                          notify=None) -> np.ndarray | None:
+                          notify=None, refuse_unnamed: bool = True) -> np.ndarray | None:
     """A plain label map's ``values`` in our ids, mapped by the names of an ITK-SNAP label
     description beside ``volume`` (the mapping told to ``notify`` in one line), or None: it
     is checked as it is.
@@ -325,7 +326,8 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
     When it holds values that are not our ids and a small number of them, the description is
     looked for under the names it usually has, then among the folder's other text files; with
     none beside it, a map numbered as ITK-SNAP numbers labels (values up to
-    :data:`MAX_UNNAMED_VALUE`) is refused in one line that says how to go on. When its values
+    :data:`MAX_UNNAMED_VALUE`) is refused in one line that says how to go on (unless not
+    ``refuse_unnamed``: None then, for the caller's own refusal of its values). When its values
     are all our ids 0-3, only a description under a name it usually has is read
     (:func:`labels_of_ours_by_description`): its names are followed where they place a present
     value in another of our classes (the right heart's in background), and ignored where they
@@ -339,8 +341,8 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
     if not numbered_as_itksnap_labels(present):
         return None
     found = label_descriptions_beside(volume)
-    if found is None and max(present) > MAX_UNNAMED_VALUE:
-        return None  # no label numbering: validate_label_map says what it looks like
+    if found is None and (max(present) > MAX_UNNAMED_VALUE or not refuse_unnamed):
+        return None  # no label numbering, or the caller refuses it: validate_label_map says what it looks like
     if found is None:
         others = ", ".join(str(v) for v in present if v >= len(LABELS))
         raise MaskError(f"{where}: label values {others} are not ours ({numbering_in_words()}) and nothing names them; "

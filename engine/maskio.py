@@ -102,20 +102,22 @@ class DicomNamedAsPicture(MaskError):
     trace over, refused as a label map."""
 
 
-def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, MaskError], Any] | None = None
-                            ) -> tuple[np.ndarray, dict[str, str]] | Any:
+def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, MaskError], Any] | None = None,
+                            by_description: bool = False, notify=None) -> tuple[np.ndarray, dict[str, str]] | Any:
     """(:func:`read_label_png`, the PNG's text chunks as :func:`read_png_text` gives them),
     the file opened once: the check of its rows (:func:`check_png_rows`) reads the same handle
     again from its start. ``otherwise``: what a file refused as a label map (a picture: an
     echo of many grey levels, a colour image) is instead, made from the image as it was opened
     and decoded here, given with the refusal (which it raises when the file is nothing else),
-    so that a file of either kind is decoded once."""
+    so that a file of either kind is decoded once. With ``by_description``, its values are
+    read by an ITK-SNAP label description beside it (:func:`png_labels_by_description`, the
+    mapping told to ``notify``)."""
     path = Path(path)
     check_mask_path(path)
     try:
         with open(path, "rb") as handle, Image.open(handle) as image:
             try:
-                return _label_png(handle, image, path)
+                return _label_png(handle, image, path, by_description, notify)
             except MaskError as refusal:
                 if otherwise is None:
                     raise
@@ -137,9 +139,11 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
         raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
 
 
-def _label_png(handle: BinaryIO, image: Image.Image, path: Path) -> tuple[np.ndarray, dict[str, str]]:
-    """The label map and text chunks of the PNG ``image`` opened from ``handle``; a
-    :class:`MaskError` for an image that is no label map."""
+def _label_png(handle: BinaryIO, image: Image.Image, path: Path, by_description: bool = False,
+               notify=None) -> tuple[np.ndarray, dict[str, str]]:
+    """The label map and text chunks of the PNG ``image`` opened from ``handle`` (with
+    ``by_description``, its values read by a label description beside it:
+    :func:`png_labels_by_description`); a :class:`MaskError` for an image that is no label map."""
     if image.width * image.height > MAX_PIXELS:
         raise MaskError(f"{path}: {image.width}x{image.height} is far larger than any label map "
                         f"(at most {MAX_SIDE}x{MAX_SIDE}); resize it first")
@@ -164,6 +168,8 @@ def _label_png(handle: BinaryIO, image: Image.Image, path: Path) -> tuple[np.nda
         array = rgb[..., 0]
     else:
         raise MaskError(f"{path}: unsupported image mode {mode}; expected {EXPECTED}")
+    if by_description:
+        array = png_labels_by_description(array, text, path, notify)
     return validate_label_map(array, str(path)), text
 
 
@@ -425,20 +431,23 @@ def read_label_map(path: Path | str, notify=None) -> np.ndarray:
     return read_label_map_and_text(path, notify)[0]
 
 
-def png_labels_by_description(labels: np.ndarray, text: dict[str, str], path: Path | str,
+def png_labels_by_description(values: np.ndarray, text: dict[str, str], path: Path | str,
                               notify=None) -> np.ndarray:
-    """A label PNG's ``labels`` (our ids), mapped by the names of an ITK-SNAP label description
-    beside it where they say its labels are numbered otherwise
-    (:func:`engine.itksnap_workspace.labels_of_ours_by_description`, the mapping told to
-    ``notify``); as they are when there is none, and for a PNG the studio wrote (its fan record
-    among its text chunks ``text``: it holds our ids, whatever a description beside it says)."""
+    """A label PNG's ``values`` mapped by the names of an ITK-SNAP label description beside it,
+    as a volume's are (:func:`engine.itksnap_workspace.labels_by_description`, the mapping told
+    to ``notify``): values ITK-SNAP numbers labels with (4-6), and ids 0-3 it names otherwise.
+    As they are when there is none (values that are not our ids are then refused as a label
+    PNG's always were: :func:`engine.labels.validate_label_map`), and for a PNG the studio
+    wrote (its fan record among its text chunks ``text``: it holds our ids, whatever a
+    description beside it says)."""
     from .fan import FAN_KEY
-    from .itksnap_workspace import labels_of_ours_by_description
+    from .itksnap_workspace import labels_by_description
 
     if FAN_KEY in text:
-        return labels
-    mapped = labels_of_ours_by_description(labels, Path(path), str(path), notify)
-    return labels if mapped is None else mapped
+        return values
+    values = values.astype(np.uint8) if values.dtype == bool else values  # a 1-bit map's 0 and 1
+    mapped = labels_by_description(values, Path(path), str(path), notify, refuse_unnamed=False)
+    return values if mapped is None else mapped
 
 
 def read_label_slice(path: Path | str, notify=None) -> tuple[np.ndarray, tuple[int, int] | None]:
@@ -462,8 +471,7 @@ def read_label_map_and_text(path: Path | str, notify=None) -> tuple[np.ndarray, 
 
     if is_volume_file(path) or is_workspace_file(path):
         return read_label_map(path, notify), {}
-    labels, text = read_label_png_and_text(path)
-    return png_labels_by_description(labels, text, path, notify), text
+    return read_label_png_and_text(path, by_description=True, notify=notify)
 
 
 def write_label_png(path: Path | str, labels: np.ndarray, text: dict[str, str] | None = None) -> None:

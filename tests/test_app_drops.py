@@ -208,6 +208,25 @@ def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, t
     assert (window.reference_image == image).all()
 
 
+NAMED_4_TO_6 = ("4 'LV cavity' \u2192 1 LV cavity, 5 'Myocardium' \u2192 2 myocardium, 6 'Left atrium' \u2192 3 "
+                "left atrium")
+
+
+def in_itksnap_numbering(path: Path, labels: np.ndarray) -> Path:
+    """``labels`` saved as a PNG painted with ITK-SNAP's labels 4-6 (1 -> 4, 2 -> 5, 3 -> 6)."""
+    from PIL import Image
+
+    Image.fromarray(np.where(labels > 0, labels + 3, 0).astype(np.uint8)).save(path)
+    return path
+
+
+def describe_4_to_6(path: Path, names: dict[int, str] | None = None) -> None:
+    """An ITK-SNAP label description naming labels 4-6 (by default the cavity, wall and atrium)."""
+    names = {4: "LV cavity", 5: "Myocardium", 6: "Left atrium", **(names or {})}
+    path.write_text("\n".join(['0 0 0 0 0 0 0 "Clear Label"'] + [f'{v} 255 0 0 1 1 1 "{name}"'
+                                                              for v, name in names.items()]) + "\n")
+
+
 def test_a_dropped_file_that_is_gone_is_said_before_unsaved_edits_are_asked_about(window, tmp_path, prompts):
     """The user was asked whether to save the mask for a file that could not be opened, and
     when they kept it, the drop ended without a word."""
@@ -243,6 +262,11 @@ def written_by_itk(folder: Path, name: str) -> Path:
 
     sitk.WriteImage(sitk.GetImageFromArray(some_labels(64)), str(folder / name))
     return folder / name
+
+
+def make_itksnap_numbered_png(folder: Path) -> Path:
+    describe_4_to_6(folder / "labels.txt")
+    return in_itksnap_numbering(folder / "mask.png", some_labels(64))
 
 
 def make_camus_mhd(folder: Path) -> Path:
@@ -411,6 +435,7 @@ def what_the_window_did(window, before, path: Path, models: list[str], prompts) 
 
 DROPS = [  # (what is dropped, what the window does)
     (make_label_png, "mask"),
+    (make_itksnap_numbered_png, "mask"),
     (make_camus_mhd, "mask"),
     (make_nifti_labels, "mask"),
     (make_nrrd, "mask"),

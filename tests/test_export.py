@@ -396,7 +396,8 @@ def test_reading_a_masks_folder_reports_and_stops_when_asked(synth, tmp_path, mo
         write_label_png(masks / f"p{k:02d}_4CH_ED.png", template_mask("4CH", "ED", seed=1, size=64))
     read = []
     real_read = sources.read_label_map_and_text
-    monkeypatch.setattr(sources, "read_label_map_and_text", lambda path: read.append(path) or real_read(path))
+    monkeypatch.setattr(sources, "read_label_map_and_text",
+                        lambda path, *more: read.append(path) or real_read(path, *more))
     seen = []
     with pytest.raises(Cancelled):
         export_dataset(synth, tmp_path / "out", masks=masks, format="png", progress=seen.append,

@@ -461,3 +461,53 @@ def test_a_map_in_ids_0_to_3_without_a_description_reads_no_text_file_and_lists_
     listed = entries_listed(monkeypatch)
     assert np.array_equal(read_label_map(path), np.choose(labels, [0, 2, 1, 3]))  # as it is
     assert read == [] and not beside & set(listed)  # (reading a NIfTI lists a temporary folder of its own)
+
+
+def itksnap_numbered_png(folder, name: str = "case_gt.png"):
+    """``small_heart`` painted with ITK-SNAP's labels 4-6 (cavity, wall, atrium), saved as a
+    PNG (the studio's writer takes only our ids); returns (the file, the heart in our ids)."""
+    from PIL import Image
+
+    labels = small_heart()
+    Image.fromarray(np.where(labels > 0, labels + 3, 0).astype(np.uint8)).save(folder / name)
+    return folder / name, labels
+
+
+NUMBERED_4_TO_6 = ['0 0 0 0 0 0 0 "Clear Label"', '4 255 0 0 1 1 1 "LV cavity"', '5 0 255 0 1 1 1 "Myocardium"',
+                   '6 0 0 255 1 1 1 "Left atrium"']
+
+
+def test_a_png_in_itksnap_numbering_is_mapped_by_its_description_as_a_volume_is(tmp_path, capsys):
+    """A PNG painted with labels 4-6 was refused even with the description beside it."""
+    from engine.export.sources import folder_masks
+
+    path, labels = itksnap_numbered_png(tmp_path)
+    (tmp_path / "volume").mkdir()
+    write_nifti(tmp_path / "volume" / "case_gt.nii.gz", np.where(labels > 0, labels + 3, 0).astype(np.uint8))
+    for folder in (tmp_path, tmp_path / "volume"):
+        write_description(folder / "labels.txt", NUMBERED_4_TO_6)
+    said: list[str] = []
+    assert np.array_equal(read_label_map(path, notify=said.append), labels)
+    assert np.array_equal(read_label_map(tmp_path / "volume" / "case_gt.nii.gz", notify=said.append), labels)
+    assert said[0] == said[1].replace(".nii.gz", ".png") == (
+        "case_gt.png: labels 4 'LV cavity' \u2192 1 LV cavity, 5 'Myocardium' \u2192 2 myocardium, 6 'Left atrium' "
+        "\u2192 3 left atrium, by the names in labels.txt")
+    told: list[str] = []
+    (patient,) = folder_masks(tmp_path, told.append)  # an export's source folder
+    assert np.array_equal(patient.items[0].labels, labels)
+    assert told == [f"1 mask(s) with labels read by name or terminology: {said[0]}"]
+    assert main(["synthesize", "--model", "simulator", "--mask", str(path), "--out", str(tmp_path / "echo.png")]) == 0
+    assert said[0] in capsys.readouterr().err
+    write_description(tmp_path / "labels.txt", NUMBERED_4_TO_6[:-1] + ['6 0 0 255 1 1 1 "Aorta"'])  # as refused
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == (f"{path}: label 6 ('Aorta') is a structure CAMUS does not label (only the LV "
+                                 "cavity, myocardium and left atrium); relabel it to 0 (background)")
+
+
+def test_a_png_in_itksnap_numbering_without_a_description_is_refused_as_before(tmp_path):
+    path, _ = itksnap_numbered_png(tmp_path)
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == (f"{path}: values 4, 5, 6 are not labels (allowed: 0 background, 1 LV cavity, "
+                                 "2 myocardium, 3 left atrium)")

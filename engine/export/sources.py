@@ -353,9 +353,9 @@ def read_folder_mask(path: Path, notify: Callable[[str], None] | None = None
                      ) -> tuple[np.ndarray, dict[str, str], Geometry | None, tuple[int, int] | None]:
     """(the label map in ``path``, a PNG's text chunks, the geometry of the volume it was read
     from when it fits, which slice of a volume of several it is: (index, count), else None);
-    how a volume's labels were mapped by their names is told to ``notify``."""
+    how its labels were mapped by their names is told to ``notify``."""
     if not is_volume_file(path):
-        labels, text = read_label_map_and_text(path)
+        labels, text = read_label_map_and_text(path, notify)
         return labels, text, None, None
     labels, taken = read_label_slice(path, notify)
     geometry, _ = fitting_geometry(path, labels, taken[0] if taken else 0)
@@ -374,7 +374,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
     leaves a plain mask, and ``notify`` is told which and why. A volume's mask keeps the
     geometry of its slice (``MaskItem.geometry``); of a volume of several slices, its painted
     one is taken, and ``notify`` is told which, in one line for all of them, as it is of the
-    volumes whose labels an ITK-SNAP label description beside them names and of the Slicer
+    masks whose labels an ITK-SNAP label description beside them names and of the Slicer
     segmentations whose segments were read by their terminology, and of those whose right
     heart was read as background ("N mask(s) with labels read by name or terminology: ", then
     each file's own note, which says which of these it was). Reading reports to
