@@ -222,6 +222,20 @@ def images_beside(path: Path) -> Path | None:
     return images if images is not None and images.is_file() else None
 
 
+def notes_of_both(notes: list[str], name: str, es_notes: list[str], es_name: str) -> list[str]:
+    """What reading a pair's ED frame ``name`` told (``notes``) and its ES frame ``es_name``
+    (``es_notes``): a note the ES frame shares with the ED frame, but for the name it begins
+    with (the labels of both mapped the same way), said once for both."""
+    notes = list(notes)
+    for note in es_notes:
+        said = note.removeprefix(f"{es_name}: ")
+        if said != note and f"{name}: {said}" in notes:
+            notes[notes.index(f"{name}: {said}")] = f"{name} and {es_name}: {said}"
+        else:
+            notes.append(note)
+    return notes
+
+
 def opened_along(path: Path) -> set[Path]:
     """The files opening the mask ``path`` may bring along: the image it was written beside
     (:func:`images_beside`), and a label PNG's ES frame (:meth:`MaskFiles._es_name`) with the
@@ -443,12 +457,14 @@ class MaskFiles:
             self.window.show_reference(self.window.references.image_for("ED"))
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
-        es = self._open_es_beside(path, document)
+        es_notes: list[str] = []
+        es = self._open_es_beside(path, document, es_notes.append)
         if es is not None and frames is not None:  # a pair's image under ED: its ES image under ES
             self._add_es_reference(read.source, labels.shape)
         taken = (f", the labels of slice {read.slice[0] + 1} of {read.slice[1]}"
                  if read.slice is not None and read.slice[1] > 1 else "")
-        said = "".join(f"; {note}" for note in read.notes)
+        notes = notes_of_both(list(read.notes), path.name, es_notes, Path(self._es_name(path)).name)
+        said = "".join(f"; {note}" for note in notes)
         self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken})"
                                             + (f" with its ES key frame {es.name} (K switches)" if es else "") + said,
                                             10000 if taken or said else 5000)
@@ -626,26 +642,36 @@ class MaskFiles:
             path = path.with_name(path.name + ".png")
         return self._write(path, document)
 
-    def _open_es_beside(self, path: Path, document: LabelDocument) -> Path | None:
+    def _open_es_beside(self, path: Path, document: LabelDocument,
+                        notify: Callable[[str], None] | None = None) -> Path | None:
         """A label PNG saved as a pair's ED frame brings its ES frame along: the file Save
         names for it (``p_4CH_ES.png`` beside ``p_4CH_ED.png``, ``case_ES.png`` beside
-        ``case.png``; a prepared dataset's pairs are named so too) becomes the ES key frame.
-        Returns its path, or None when there is none of the mask's size."""
+        ``case.png``; a prepared dataset's pairs are named so too) becomes the ES key frame,
+        its labels read as the ED frame's are (how they were mapped by their names told to
+        ``notify``, as is why it was not opened). Returns its path, or None when there is none
+        of the mask's size."""
         if path.suffix.lower() != ".png" or mask_name_stem(path.name).upper().endswith("_ES"):
             return None
         sibling = Path(self._es_name(path))
         if not sibling.is_file():
             return None
+        told: list[str] = []
         try:
-            labels, text = read_label_map_and_text(sibling)
+            labels, text = read_label_map_and_text(sibling, told.append)
         except CardiganError as exc:
-            self.window.statusBar().showMessage(f"{sibling.name} was not opened as the ES key frame: {studio_line(exc)}", 10000)
+            line = f"{sibling.name} was not opened as the ES key frame: {studio_line(exc)}"
+            if notify is None:
+                self.window.statusBar().showMessage(line, 10000)
+            else:  # said in the line that says the ED frame opened, which would cover it
+                notify(line)
             return None
         key_frames = self.window.key_frames
         if labels.shape != document.shape or key_frames.frames["ED"] is not document:
             return None
         es = LabelDocument(labels, path=sibling)
         self.take_png_text(es, text, sibling.name)
+        for line in told if notify is not None else ():
+            notify(line)
         key_frames.frames["ES"] = es
         self.window.key_frames_changed()
         return sibling

@@ -207,6 +207,35 @@ def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, t
     assert prompts["warning"] == [] and window.document.path == tmp_path / "x_gt.png"
     assert (window.reference_image == image).all()
 
+    # a pair painted in ITK-SNAP's labels 4-6, its description beside it: both frames are
+    # mapped (the PNGs were refused), and the status line says so once for both (the ES
+    # frame was mapped without a word)
+    folder = tmp_path / "itksnap"
+    folder.mkdir()
+    in_itksnap_numbering(folder / "p_4CH_ED.png", ed)
+    in_itksnap_numbering(folder / "p_4CH_ES.png", es)
+    describe_4_to_6(folder / "labels.txt")
+    both = f"p_4CH_ED.png and p_4CH_ES.png: labels {NAMED_4_TO_6}, by the names in labels.txt"
+    for opened in (lambda path: drop_on(window, [path]), lambda path: window.files.open_path(path, confirmed=True)):
+        window.set_document(type(window.document)(np.zeros_like(ed)))
+        assert opened(folder / "p_4CH_ED.png") and prompts["warning"] == []
+        assert (window.document.labels == ed).all() and (window.key_frames.frames["ES"].labels == es).all()
+        assert window.statusBar().currentMessage().count("labels.txt") == 1
+        assert window.statusBar().currentMessage().endswith(f" (K switches); {both}")
+    describe_4_to_6(folder / "p_4CH_ES.txt", {4: "Myocardium", 5: "LV cavity"})  # the ES frame's own names
+    assert window.files.open_path(folder / "p_4CH_ED.png", confirmed=True)
+    assert (window.key_frames.frames["ES"].labels == np.choose(es, [0, 2, 1, 3])).all()
+    assert window.statusBar().currentMessage().endswith(
+        f"; p_4CH_ED.png: labels {NAMED_4_TO_6}, by the names in labels.txt; p_4CH_ES.png: labels 4 'Myocardium' "
+        "\u2192 2 myocardium, 5 'LV cavity' \u2192 1 LV cavity, 6 'Left atrium' \u2192 3 left atrium, by the names "
+        "in p_4CH_ES.txt")
+    for description in folder.glob("*.txt"):  # no description: refused as such a PNG always was
+        description.unlink()
+    assert drop_on(window, [folder / "p_4CH_ED.png"])
+    assert prompts["warning"] == [
+        f"{folder / 'p_4CH_ED.png'}: values 4, 5, 6 are not labels (allowed: 0 background, 1 LV cavity, "
+        "2 myocardium, 3 left atrium)"]
+
 
 NAMED_4_TO_6 = ("4 'LV cavity' \u2192 1 LV cavity, 5 'Myocardium' \u2192 2 myocardium, 6 'Left atrium' \u2192 3 "
                 "left atrium")
