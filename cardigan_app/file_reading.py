@@ -175,7 +175,8 @@ class FileReader:
         self._token = 0
         self._busy_cursor = False
         self._message = ""  # the status line the read in progress shows
-        self._then_shown: list[Callable[[], Any]] = []  # what waits for the read in progress to be shown
+        # what waits for the read in progress to be shown, and what follows instead when it is not
+        self._then_shown: list[tuple[Callable[[], Any], Callable[[], Any] | None]] = []
         self.reading: Path | None = None
 
     @property
@@ -187,11 +188,12 @@ class FileReader:
         """Which read is in progress (a number no other read has), None when none is."""
         return self._token if self.busy else None
 
-    def when_shown(self, then: Callable[[], Any]) -> None:
+    def when_shown(self, then: Callable[[], Any], otherwise: Callable[[], Any] | None = None) -> None:
         """Call ``then()`` once the read in progress has ended well: its result read and shown
-        (``done`` answered True). It is forgotten when the read fails, is superseded or dropped,
-        or its result is not shown (another mask came meanwhile, the user kept their edits)."""
-        self._then_shown.append(then)
+        (``done`` answered True); ``otherwise()`` instead when the read fails or its result is
+        not shown (another mask came meanwhile, the user kept their edits). Both are forgotten
+        when the read is superseded or dropped."""
+        self._then_shown.append((then, otherwise))
 
     def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
              failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None) -> None:
@@ -226,9 +228,12 @@ class FileReader:
         self._task, self.reading = None, None
         self._restore_cursor()
         self._clear_message()
-        if then() and shown:
-            for after in waiting:
+        ended_well = bool(then()) and shown
+        for after, otherwise in waiting:
+            if ended_well:
                 after()
+            elif otherwise is not None:
+                otherwise()
 
     def _clear_message(self) -> None:
         """Take the read's status line away, unless something newer has replaced it."""

@@ -940,41 +940,60 @@ class MainWindow(QMainWindow):
         if len(models) > 1 or (others and main is None):
             self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
             return False
-        return self.open_then_load(main, models)
+        return self.open_then_load([main] if main is not None else [], models) > 0
 
     def open_paths(self, paths: list[Path]) -> int:
         """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their
         order), except that a model among them loads as a model dropped with a mask does: once
-        the last of the other files has opened (:meth:`open_then_load`), so that a mask that
-        fails leaves the model in use as it was. Returns how many opened (or started to)."""
+        every other file has opened (:meth:`open_then_load`), so that a mask that fails leaves
+        the model in use as it was. Returns how many opened (or started to) by then."""
         paths = [Path(path) for path in paths]
         models = [path for path in paths if is_model_path(path)]
-        others = [path for path in paths if path not in models]
-        opened = sum(bool(self.open_any(path)) for path in others[:-1])
-        last = others[-1] if others else None
-        if not self.open_then_load(last, models):
-            return opened
-        return opened + (last is not None) + len(models)
+        return self.open_then_load([path for path in paths if path not in models], models)
 
-    def open_then_load(self, path: Path | None, models: list[Path]) -> bool:
-        """Open ``path`` as :meth:`open_any` does, then load ``models``: at once when it opened
-        here, once its read has ended well when it is read off the window's thread, and not at
-        all when it does not open (a file that is gone or cannot be read, a mask the user would
-        not let replace their unsaved edits): the model in use then stays as it was. Without
-        ``path`` the models load at once."""
-        def load() -> bool:
-            return all([self.open_any(model) for model in models])
-
-        if path is None:
-            return load()
+    def open_then_load(self, paths: list[Path], models: list[Path]) -> int:
+        """Open each of ``paths`` as :meth:`open_any` does, in turn: one read off the window's
+        thread is let end before the next file opens (a read started meanwhile would supersede
+        it). Then load ``models``, once every one of ``paths`` has opened well, and not at all
+        when one did not (a file that is gone or cannot be read, a mask the user would not let
+        replace their unsaved edits): the model in use then stays as it was, and the status line
+        says in one line which files did not open. A read the user lets go for another file
+        opened meanwhile ends it all: nothing more opens or loads. Without ``paths`` the models
+        load at once. Returns how many of ``paths`` and ``models`` opened, or are on their way, by the time it
+        returns."""
         reader = self.files.reader
-        before = reader.current_read
-        if not self.open_any(path):
-            return False
-        if models and reader.current_read not in (None, before):  # its read has started
-            reader.when_shown(load)
-            return True
-        return load()
+        failed: list[Path] = []
+        opened = 0
+
+        def open_from(first: int) -> None:
+            nonlocal opened
+            for index in range(first, len(paths)):
+                before = reader.current_read
+                if not self.open_any(paths[index]):
+                    failed.append(paths[index])
+                    continue
+                opened += 1
+                if reader.current_read not in (None, before):  # its read has started: the rest follow it
+                    reader.when_shown(lambda after=index + 1: open_from(after),
+                                      lambda path=paths[index], after=index + 1: failed_then(path, after))
+                    return
+            load()
+
+        def failed_then(path: Path, after: int) -> None:
+            failed.append(path)
+            open_from(after)
+
+        def load() -> None:
+            if not failed:
+                for model in models:
+                    self.open_any(model)
+            elif models:
+                self.statusBar().showMessage(
+                    f"{dropped_names(failed)} did not open, so {dropped_names(models)} "
+                    f"{'was' if len(models) == 1 else 'were'} not loaded: the model in use is as it was", 15000)
+
+        open_from(0)
+        return opened + (0 if failed else len(models))
 
     def open_any(self, path: Path) -> bool:
         """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's

@@ -178,17 +178,36 @@ def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from
     assert models_loaded == [] and len(prompts["warning"]) == 1 and "damaged.png" in prompts["warning"][0]
     assert window.open_paths([tiny_model, tmp_path / "mask.png"]) == 2
     assert models_loaded == [str(tiny_model)] and (window.document.labels == labels).all()
+    # several masks: the model waited only for the last one, though another had failed
+    write_label_png(tmp_path / "other.png", some_labels(64, 1))
+    models_loaded.clear()
+    assert window.open_paths([tiny_model, tmp_path / "mask.png", tmp_path / "damaged.png", tmp_path / "other.png"]) == 2
+    assert models_loaded == [] and len(prompts["warning"]) == 2 and window.document.path == tmp_path / "other.png"
+    assert window.statusBar().currentMessage() == (f"damaged.png did not open, so {tiny_model.name} was not loaded: "
+                                                   "the model in use is as it was")
 
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 0)  # every file read off the window's thread
     models_loaded.clear()
     assert drop_on(window, [tiny_model, tmp_path / "damaged.png"])
     assert window.files.reader.busy and models_loaded == []
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
-    assert models_loaded == [] and len(prompts["warning"]) == 2  # the read failed: the model stays as it was
+    assert models_loaded == [] and len(prompts["warning"]) == 3  # the read failed: the model stays as it was
     assert drop_on(window, [tmp_path / "mask.png", tiny_model])
     assert window.files.reader.busy and models_loaded == []
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
     assert models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "mask.png"
+    # several masks read off the window's thread: each read ends before the next starts, and
+    # the model waits for all of them (the second read superseded the first, whose failure
+    # then went unseen, and the model loaded once the last had opened)
+    models_loaded.clear()
+    assert window.open_paths([tiny_model, tmp_path / "damaged.png", tmp_path / "other.png"]) == 2
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    assert models_loaded == [] and len(prompts["warning"]) == 4 and window.document.path == tmp_path / "other.png"
+    assert window.statusBar().currentMessage().startswith("damaged.png did not open, so ")
+    assert window.open_paths([tmp_path / "mask.png", tmp_path / "other.png", tiny_model]) == 2
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    assert models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "other.png"
+    assert window.settings.recent_files()[:2] == [str(tmp_path / "other.png"), str(tmp_path / "mask.png")]
 
 
 def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, tmp_path, prompts, models_loaded):
