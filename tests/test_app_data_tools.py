@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from PIL import Image
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from cardigan_app import theme
 from cardigan_app.data_tools import ExportDialog, PrepareDialog
@@ -375,6 +376,40 @@ def test_export_says_a_non_empty_folder_before_start_and_replaces_it_only_with_o
     dialog.output.set_path(other)
     assert f"not empty: {tick} or choose another folder" in dialog.output_note.text()
     assert theme.WARNING in dialog.output_note.styleSheet()
+
+
+def text_gap(label) -> int:
+    """How much taller ``label`` is than its wrapped text at the width it has (negative: the
+    text is cut)."""
+    flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
+    text = label.fontMetrics().boundingRect(0, 0, label.contentsRect().width(), 100_000, flags, label.text())
+    return label.height() - text.height()
+
+
+def gaps_settle(qtbot, *labels) -> list[int]:
+    """Each label's :func:`text_gap` once they are all 0 or the layouts have had time to settle (a
+    label whose height changes with its width asks for another layout, and its dialog for one more)."""
+    try:
+        qtbot.waitUntil(lambda: all(text_gap(label) == 0 for label in labels), timeout=2000)
+    except WaitTimeout:
+        pass
+    return [text_gap(label) for label in labels]
+
+
+def test_the_notes_under_the_export_output_are_as_tall_as_their_text_at_every_width(qtbot, tmp_path, tiny_model):
+    """The notes under the output folder (on rows with no name on the left) sat between blank
+    lines: 70 px for two lines of text, as tall as the text would be at QLabel's narrow
+    preferred width. Dialog widths are tried narrow and wide, and back, as a user drags."""
+    out = tmp_path / "loops"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    dialog = export_dialog(qtbot, tiny_model, out, "png")
+    qtbot.waitExposed(dialog)
+    notes = (dialog.layout_note, dialog.output_note, dialog.plan)
+    assert all(note.isVisible() and note.text() for note in notes)
+    for width in (dialog.width(), 640, 1000, dialog.width()):
+        dialog.resize(width, dialog.height())
+        assert gaps_settle(qtbot, *notes) == [0, 0, 0], width
 
 
 def test_export_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, tiny_model):
@@ -747,6 +782,11 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
     result = dialog.summary.text.text()  # the Result box counted the loops' frames as image/label pairs
     assert "<br>2 loops of 3 frames each from 1 patient<br>train: 2 loops (1 patient)<br>" in result
     assert "pairs" not in result
+    # the Result box shown, the notes and the plan are as tall as their text, none cut short
+    assert gaps_settle(qtbot, dialog.layout_note, dialog.output_note) == [0, 0]
+    dialog.use_random.setChecked(True)
+    dialog.resize(dialog.minimumWidth(), dialog.height())  # the plan on more lines
+    assert gaps_settle(qtbot, dialog.plan) == [0]
 
     dialog.use_random.setChecked(True)  # one generated patient, a full cycle of 6 frames, in one HDF5 file
     dialog.cine.cycle.setCurrentIndex(dialog.cine.cycle.findData("full"))

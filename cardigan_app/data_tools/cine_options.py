@@ -10,7 +10,7 @@ why there would be too few or too many, in the engine's words: :meth:`Timing.che
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QWidget
 
 from engine.cine import Timing
 from engine.cine.timing import MAX_BPM, MIN_BPM
@@ -18,6 +18,7 @@ from engine.cli.export import CINE_BPM, CINE_CYCLE, CINE_CYCLES, CINE_FPS
 from engine.errors import CardiganError
 
 from .. import theme
+from ..fitted_label import FittedLabel
 
 CYCLE_NAMES = {"half": "ED \u2192 ES", "full": "full cycle"}
 CYCLE_TIPS = {"half": "Half a cycle, ED to ES, as CAMUS stores its sequences",
@@ -54,8 +55,7 @@ class CineOptions(QWidget):
         self.cycle.setCurrentIndex(self.cycle.findData(CINE_CYCLE))
         self.cycle.setToolTip("Which part of the heart cycle a loop holds: " + "; ".join(
             f"{CYCLE_NAMES[c]}: {CYCLE_TIPS[c].lower()}" for c in CINE_CYCLES))
-        self.frames = QLabel("")
-        self.frames.setWordWrap(True)
+        self.frames = FittedLabel("")
         self.frames.setToolTip("How many frames each loop gets from the frame rate, heart rate and cycle")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

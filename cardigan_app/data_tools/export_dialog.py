@@ -38,7 +38,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QWidget)
+                               QGroupBox, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from engine.data.dataset_folder import summary_of
 from engine.data.export_layouts import LAYOUT_NAMES, no_loops_reason
@@ -55,6 +55,7 @@ from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_n
 
 from .. import theme
 from ..device_choice import fill_device_combo
+from ..fitted_label import FittedLabel
 from ..icons import icon
 from ..path_field import PathField
 from .cine_options import CineOptions
@@ -130,8 +131,7 @@ class ExportDialog(JobDialog):
         source_grid = QGridLayout()
         source_grid.addWidget(self.use_random, 0, 0)
         source_grid.addWidget(self.random_count, 0, 1)
-        self.plan = QLabel("")
-        self.plan.setWordWrap(True)
+        self.plan = FittedLabel("")
         source_grid.addWidget(self.plan, 1, 1)
         source_grid.addWidget(self.use_masks, 2, 0)
         source_grid.addWidget(self.masks, 2, 1)
@@ -197,8 +197,7 @@ class ExportDialog(JobDialog):
         self.output.setToolTip("Where the image/mask pairs are written: a new or empty folder")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
-        self.layout_note = QLabel("")
-        self.layout_note.setWordWrap(True)
+        self.layout_note = FittedLabel("")
         self.layout_note.setStyleSheet(theme.text_style(theme.MUTED))
         note = self.watch_output(OutputNote(self.output, self.overwrite, "an export",
                                             folder_name_problem=self.file_name_for_a_folder,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
@@ -151,7 +151,10 @@ class JobDialog(QDialog):
         self._update_buttons()
 
     def fit_to_screen(self) -> None:
-        """As tall as the content wants, but on the screen: taller content scrolls."""
+        """As tall as the content wants, but on the screen: taller content scrolls. The layouts
+        that wrapped notes asked for, once they had their widths, are done first: a note's height
+        is its text's at the width it got (:class:`~cardigan_app.fitted_label.FittedLabel`)."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         content, margins = self.scroll.widget().sizeHint(), self.layout().contentsMargins()
         width = max(self.minimumWidth(), content.width() + self.scroll.verticalScrollBar().sizeHint().width()
                     + margins.left() + margins.right())

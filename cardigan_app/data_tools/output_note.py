@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QLabel
+from PySide6.QtWidgets import QCheckBox
 
 from .. import theme
+from ..fitted_label import FittedLabel
 from ..path_field import PathField
 
 SETTLE_MS = 250  # a typed output is looked at once the typing has paused this long
@@ -155,7 +156,7 @@ class OutputLook:
                    unwritable_folder(target.parent))
 
 
-class OutputNote(QLabel):
+class OutputNote(FittedLabel):
     """The line under an output field (``field``, with its Replace box ``overwrite``) of a job
     that replaces only ``replaces`` (an export, a prepared dataset); hidden while there is
     nothing to say. ``file_target``: the file the job would write for an output, None while it
@@ -183,7 +184,6 @@ class OutputNote(QLabel):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self.settled)
-        self.setWordWrap(True)
         self.hide()
 
     def typed(self) -> None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QPushButton, QSpinBox, QWidget)
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.dataset_folder import summary_of
 from engine.data.phantom import MAX_COUNT, USE_HDF5_FORMAT, hdf5_output_path, names_hdf5_file, write_phantom
 
+from ..fitted_label import FittedLabel
 from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog, show_plan
@@ -75,8 +76,7 @@ class PhantomDialog(JobDialog):
             self.format.addItem(text, name)
         self.format.setToolTip("How the dataset is written: image/label folders, which training and the dataset "
                                "browser read, or one HDF5 file in the seed's layout, which Prepare dataset reads")
-        self.plan = QLabel("")
-        self.plan.setWordWrap(True)
+        self.plan = FittedLabel("")
         self.output = PathField("folder", "Output folder", kind="datasets",
                                 placeholder="a new or empty folder (an .h5 file name for HDF5)")
         self.output.setToolTip("Where the dataset is written: a new or empty folder; for HDF5 an .h5 file "

@@ -10,7 +10,7 @@ command line's words for a format it was told: :data:`PREPARE_WORDS` says it as 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QSpinBox, QWidget
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.prepare import PrepareOptions, detect_format
@@ -18,6 +18,7 @@ from engine.data.sources import FORMAT_NAMES
 from engine.errors import Words, option
 
 from .. import theme
+from ..fitted_label import FittedLabel
 from ..path_field import PathField
 from ..tasks import BackgroundTask
 
@@ -41,9 +42,8 @@ class PrepareForm(QWidget):
         self.source.setToolTip("The seed's HDF5 file (camus05_256.hdf5), the folder of a CAMUS release, or "
                                "a folder holding the image and label folders an NVlabs SPADE run trains on "
                                "(train_img and train_label, ...)")
-        self.format_label = QLabel("choose a source")
+        self.format_label = FittedLabel("choose a source")
         self.format_label.setStyleSheet(BUSY_STYLE)
-        self.format_label.setWordWrap(True)
         self.views = {view: QCheckBox(view) for view in VIEWS}
         self.instants = {instant: QCheckBox(instant) for instant in PHASES}
         for box in (*self.views.values(), *self.instants.values()):
