@@ -780,6 +780,8 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
     assert [sitk.ReadImage(str(v)).GetSize() for v in volumes] == [(32, 32, 3)] * 2
     assert f"2 loops of 3 frames written as {LAYOUT_NAMES['nifti']} to {out / 'database_nifti'} in " in dialog.status.text()
     result = dialog.summary.text.text()  # the Result box counted the loops' frames as image/label pairs
+    # its title names the format, then the folder once (it read "...: loops \u2192 loops")
+    assert result.startswith(f"<b>{html.escape(LAYOUT_NAMES['nifti'])} \u2192 loops</b><br>")
     assert "<br>2 loops of 3 frames each from 1 patient<br>train: 2 loops (1 patient)<br>" in result
     assert "pairs" not in result
     # the Result box shown, the notes and the plan are as tall as their text, none cut short

@@ -435,7 +435,7 @@ class ExportDialog(JobDialog):
         each = f"{frames[0]} frames" if len(frames) == 1 else f"{frames[0]}-{frames[-1]} frames"
         self.show_result(out, manifest, f"{len(sequences)} loops of {each} written as {LAYOUT_NAMES[fmt]} to "
                          f"{main_output(out, fmt)}", out if fmt == "png" else None,
-                         f"{LAYOUT_NAMES[fmt]}: loops \u2192 {out.name}")
+                         f"{LAYOUT_NAMES[fmt]} \u2192 {out.name}")
         self.exported.emit(str(out), manifest)
 
     def open_output(self) -> None:
