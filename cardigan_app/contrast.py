@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 STEPS = 256  # screen grey levels a window is cut into
+AUTO_CONTRAST = "Auto"  # how the status bar names a window Auto chose
 AUTO_PERCENTILES = (1.0, 99.0)  # Auto stretches these percentiles of the image to black and white
 WIDEST = 4.0  # a drag widens the window up to this many times the image's own range
 # the share of the image a scan's support must cover for Auto to look only inside it: at least

@@ -33,7 +33,7 @@ from .autosave import INTERVAL_MS, Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
-from .contrast import AutoWindowCache, Window, own_window
+from .contrast import AUTO_CONTRAST, AutoWindowCache, Window, own_window
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
 from .dialogs.prompts import Choice, ask_recovery, show_error
@@ -572,25 +572,27 @@ class MainWindow(QMainWindow):
     def auto_contrast(self) -> None:
         """Stretch the real image's 1-99 % grey values, inside its fan where it has one, to black and white (A)."""
         if self.reference_image is not None:
-            self.set_reference_contrast(self.auto_windows.window_for(self.reference_image))
+            self.set_reference_contrast(self.auto_windows.window_for(self.reference_image), AUTO_CONTRAST)
 
     def reset_contrast(self) -> None:
         """Show the real image's own grey values again (Shift+A)."""
         if self.reference_image is not None:
             self.set_reference_contrast(None)
 
-    def set_reference_contrast(self, window: Window | None) -> None:
-        """Show the real image through ``window`` (None: its own values), in its pane and under the mask."""
+    def set_reference_contrast(self, window: Window | None, how: str = "") -> None:
+        """Show the real image through ``window`` (None: its own values), in its pane and under
+        the mask; ``how`` names the way it was chosen in the status bar (Auto)."""
         self.workspace.reference_view.set_contrast(window)
-        self._contrast_chosen(window)
+        self._contrast_chosen(window, how)
 
-    def _contrast_chosen(self, window: Window | None) -> None:
+    def _contrast_chosen(self, window: Window | None, how: str = "") -> None:
         self.references.contrast = window
         self._show_contrast_state()
         self._update_canvas_background()
         own = own_window(self.reference_image)
         shown = window or own
-        said = " (its own values)" if shown == own else ""
+        notes = [note for note in (how, "its own values" if shown == own else "") if note]
+        said = f" ({', '.join(notes)})" if notes else ""
         self.statusBar().showMessage(f"Real image contrast: {shown.describe()}{said}", 4000)
 
     def _show_contrast_state(self) -> None:

@@ -144,6 +144,8 @@ def test_auto_and_reset_from_the_keys_and_the_panes_buttons(window, qtbot, monke
 
     qtbot.keyClick(window.canvas, Qt.Key.Key_A)
     window_now = window.references.contrast
+    # the status bar says the window was Auto's, as Shift+A says "its own values"
+    assert window.statusBar().currentMessage() == f"Real image contrast: {window_now.describe()} (Auto)"
     low, high = np.percentile(image, (1, 99))
     assert window_now.low == np.floor(low) and window_now.high == np.ceil(high) + 1
     shown = window.workspace.reference_view.shown_image()
