@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from .icons import icon
 
@@ -29,6 +29,18 @@ def keys_in_words(action: QAction) -> str:
     the platform writes them ("" for none)."""
     return ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
                      if on_keyboard(key))
+
+
+def menu_route(action: QAction) -> str:
+    """Where ``action`` is in the menu bar, with its primary key, as the menus write them:
+    "File \u203a Open image to trace\u2026 (Ctrl+Shift+I)"."""
+    names, item = [], action
+    while item is not None:
+        names.insert(0, item.text().replace("&&", "\0").replace("&", "").replace("\0", "&"))
+        menu = next((owner for owner in item.associatedObjects() if isinstance(owner, QMenu)), None)
+        item = menu.menuAction() if menu is not None else None
+    key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    return " \u203a ".join(names) + (f" ({key})" if key else "")
 
 
 def on_keyboard(sequence: QKeySequence) -> bool:

@@ -34,8 +34,10 @@ from engine.cine.writers import LoopTooLarge, decoded_at_most, frames_loop_bytes
 from engine.data.dicom_echo import decoded_bytes, is_dicom_file
 from engine.data.metaimage import data_file_size
 from engine.data.volume_checks import volume_data_bytes
+from engine.errors import Words
 
 from .tasks import BackgroundTask
+from .wording import studio_words
 
 if TYPE_CHECKING:
     from .editing import LabelDocument
@@ -196,15 +198,18 @@ class FileReader:
         self._then_shown.append((then, otherwise))
 
     def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
-             failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None) -> None:
+             failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None,
+             words: Words | None = None) -> None:
         """Run ``work()`` on a worker thread; ``done(result)`` or ``failed(one_line)`` follows
-        on the GUI thread, unless another read was asked for meanwhile. The status line names
-        ``path`` and the size of ``files`` (default: ``path``) as :func:`reading_line` gives it."""
+        on the GUI thread, unless another read was asked for meanwhile; the line says advice in
+        the studio's words, with ``words`` first. The status line names ``path`` and the size of
+        ``files`` (default: ``path``) as :func:`reading_line` gives it."""
         self._token += 1
         token = self._token
         if self._task is not None:
             self._task.cancel()
-        task = BackgroundTask(lambda _progress, _stop: work(), f"reading {path.name}", self.window)
+        task = BackgroundTask(lambda _progress, _stop: work(), f"reading {path.name}", self.window,
+                              studio_words(words))
         task.succeeded.connect(lambda result: self._finish(token, lambda: done(result)))
         task.failed.connect(lambda message: self._finish(token, lambda: failed(message), shown=False))
         self._task, self.reading, self._then_shown = task, path, []

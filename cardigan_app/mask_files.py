@@ -15,17 +15,18 @@ from engine.anatomy.heart import ANATOMY_KEY, anatomy_in_text
 from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
-from engine.errors import CardiganError
+from engine.errors import CardiganError, Words
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, images_path_for, is_hdf5_file,
-                           is_volume_file, mask_name_stem, painted_frames, read_label_map,
-                           read_label_map_and_text, read_label_png_and_text,
-                           read_png_text, read_volume_label, fitting_geometry, write_label_png)
+from engine.maskio import (MASK_FILE_SUFFIXES, TRACE_THE_ECHO, DicomNamedAsPicture, Geometry, images_path_for,
+                           is_hdf5_file, is_volume_file, mask_name_stem, painted_frames,
+                           read_label_map, read_label_map_and_text, read_label_png_and_text, read_png_text,
+                           read_volume_label, fitting_geometry, write_label_png)
 from engine.slicer_segments import KeptSegment, read_kept_segments
 
 from . import folders
+from .actions import menu_route
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
@@ -301,6 +302,12 @@ class MaskFiles:
         self.next_template_seed = FIRST_HEART_SEED + 1  # File > New offers the next heart after the last one
         self.reader = FileReader(window)  # a large loop is read on a worker thread
 
+    def words(self) -> Words:
+        """The studio's words for a mask's advice: a DICOM echo named as a picture is opened with
+        the menu's Open image to trace, or renamed."""
+        return {TRACE_THE_ECHO: f"it is an echo to trace over: open it with "
+                                f"{menu_route(self.window.commands['trace'])}, or rename it .dcm"}
+
     @property
     def document(self) -> LabelDocument:
         return self.window.document
@@ -423,13 +430,13 @@ class MaskFiles:
             except TooLargeHere as exc:  # an HDF5 loop that decodes to far more than its file holds
                 decoded = exc.decoded
             except CardiganError as exc:
-                self._read_failed(title, studio_line(exc))
+                self._read_failed(title, studio_line(exc, extra=self.words()))
                 return False
             else:
                 return show(result)
         stamp = Stamp.of(self.window)
         self.reader.read(path, work, lambda result: self._when_still_wanted(stamp, path, lambda: show(result)),
-                         lambda message: self._read_failed(title, message), files, decoded)
+                         lambda message: self._read_failed(title, message), files, decoded, self.words())
         return True
 
     def _show_mask(self, path: Path, read: MaskRead) -> bool:

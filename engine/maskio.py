@@ -97,6 +97,10 @@ def read_label_png(path: Path | str) -> np.ndarray:
     return read_label_png_and_text(path)[0]
 
 
+# how to open a DICOM echo named as a picture, in the command line's words
+TRACE_THE_ECHO = Advice("trace the echo", "rename it .dcm: it is an echo to trace over")
+
+
 class DicomNamedAsPicture(MaskError):
     """A DICOM file under a picture's name (``scan.png``), told by its marker: an echo to
     trace over, refused as a label map."""
@@ -134,8 +138,8 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
         from .data.dicom_echo import has_dicom_marker
 
         if has_dicom_marker(path):  # an echo saved under a picture's name
-            raise DicomNamedAsPicture(f"{path}: a DICOM file, not a label map, though named {path.suffix}; "
-                            "rename it .dcm: it is an echo to trace over") from None
+            raise DicomNamedAsPicture(Message(f"{path}: a DICOM file, not a label map, though named "
+                                              f"{path.suffix}; ", TRACE_THE_ECHO)) from None
         raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
 
 

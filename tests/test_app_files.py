@@ -135,6 +135,22 @@ def test_a_scanners_dicom_without_a_suffix_that_cannot_be_read_says_why_as_an_ec
     assert "IM_0003: a DICOM file without an image" in prompts["warning"][-1]
 
 
+def test_a_dicom_echo_named_png_opened_as_a_mask_names_the_menu_that_traces_it(window, tmp_path, prompts):
+    """File › Open mask refused it with "rename it .dcm" alone: Open image to trace opens it as it is named."""
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    from cardigan_app.actions import menu_route
+
+    us_dataset(scanner_frames(1)).save_as(tmp_path / "scan.png", enforce_file_format=True)
+    before = window.document
+    assert not window.files.open_path(tmp_path / "scan.png")
+    assert window.document is before
+    route = menu_route(window.commands["trace"])
+    assert route == "File \u203a Open image to trace\u2026 (Ctrl+Shift+I)"  # as the menu and its key read
+    assert prompts["warning"] == [f"{tmp_path / 'scan.png'}: a DICOM file, not a label map, though named .png; it "
+                                  f"is an echo to trace over: open it with {route}, or rename it .dcm"]
+
+
 def test_a_scanners_export_folder_opens_its_dicom_to_trace_or_offers_its_files(window, tmp_path, prompts,
                                                                                monkeypatch):
     from test_dicom_echo import scanner_frames, us_dataset
