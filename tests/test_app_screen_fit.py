@@ -262,6 +262,32 @@ def test_at_1280_by_800_no_side_panel_squashes_or_overlaps_its_controls(window, 
 
 
 
+def ink_at_right_edge(label: QWidget) -> int:
+    """How many pixels of ``label``'s rightmost column are not its background: text cut at its edge."""
+    image = label.grab().toImage()
+    x = image.width() - 1
+    background = image.pixelColor(x, 0)
+    return sum(image.pixelColor(x, y) != background for y in range(image.height()))
+
+
+def test_the_model_panel_cuts_no_value_at_its_edge_in_a_narrow_column(window, qtbot):
+    """At 1280 x 800 the Model panel's column opened at 164 px and its table cut its values at the
+    edge ("SPADE \u00b7 ngf 4 instance norm", "no (deterministic)", "64 \u00d7 64 (other sizes"): where they
+    do not fit beside their keys, each key goes above its value; where they do, the table stays."""
+    window.resize(1280, FITS[1])
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    panel, widths, cut, stacked = window.model_panel, (COLUMN_WIDTH, 164, 150), [], []
+    for width in widths:
+        window.resizeDocks([window.model_dock], [width], Qt.Orientation.Horizontal)
+        QApplication.processEvents()
+        QApplication.processEvents()  # the summary laid out again for its new width
+        assert window.model_dock.width() == width and "no (deterministic)" in panel.info.text()
+        cut.append(ink_at_right_edge(panel.info))
+        stacked.append(getattr(panel, "stacked", None))
+    assert cut == [0, 0, 0]
+    assert stacked == [False, True, True]
+
+
 def test_a_narrow_combo_ends_a_long_entry_in_an_ellipsis_and_tells_it_whole(qtbot):
     from cardigan_app.panels.narrow import NarrowCombo
 

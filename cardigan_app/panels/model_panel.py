@@ -3,8 +3,10 @@
 What it says about a loaded model is meant to be read at a glance: the network in one short
 line (modulation, width, normalisation), its size (parameters, file), what it takes as input,
 and how many output settings (speckle, gains, filters...) it has, whose list a link opens and
-folds. Nothing is hidden for good: "Copy details" puts the whole description, every output
-setting included, on the clipboard as plain text.
+folds. Its table puts each key above its value where the column is too narrow for a value's
+longest word beside its key, so no value is cut at the panel's edge. Nothing is hidden for
+good: "Copy details" puts the whole description, every output setting included, on the
+clipboard as plain text.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import os
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QApplication, QFormLayout, QLabel, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -173,11 +176,16 @@ def provenance_rows(summary: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def rows_html(rows: list[tuple[str, str]]) -> str:
-    """``rows`` (key, HTML value) as a small two-column table."""
-    cells = "".join(f"<tr><td style='color:{theme.MUTED};padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
-                    f"<td>{v}</td></tr>" for k, v in rows)
-    return f"<table width='100%' cellspacing='0' cellpadding='1'>{cells}</table>"
+def rows_html(rows: list[tuple[str, str]], stacked: bool = False) -> str:
+    """``rows`` (key, HTML value) as a small two-column table, or with each key above its value
+    when ``stacked`` (a panel too narrow for the two columns)."""
+    if stacked:
+        cells = "".join(f"<tr><td style='color:{theme.MUTED}'>{html.escape(k)}</td></tr>"
+                        f"<tr><td style='padding-left:{KEY_GAP}px;padding-bottom:3px'>{v}</td></tr>" for k, v in rows)
+    else:
+        cells = "".join(f"<tr><td style='color:{theme.MUTED};padding-right:{KEY_GAP}px;vertical-align:top'>"
+                        f"{html.escape(k)}</td><td>{v}</td></tr>" for k, v in rows)
+    return f"<table width='100%' cellspacing='0' cellpadding='{TABLE_CELL_PADDING}'>{cells}</table>"
 
 
 def settings_html(settings: list[str], shown: bool) -> str:
@@ -189,15 +197,36 @@ def settings_html(settings: list[str], shown: bool) -> str:
     return f"{lines}<a href='{SETTINGS_LINK}'>hide</a>"
 
 
-def summary_html(summary: dict, size_bytes: int | None = None, settings_shown: bool = False) -> str:
-    """The model's summary as a small two-column table: what it is, its output settings (a
-    count, or the list when ``settings_shown``), where it comes from."""
+def summary_html(summary: dict, size_bytes: int | None = None, settings_shown: bool = False,
+                 stacked: bool = False) -> str:
+    """The model's summary as a small two-column table (each key above its value when
+    ``stacked``): what it is, its output settings (a count, or the list when
+    ``settings_shown``), where it comes from."""
     rows = [(k, breakable(v)) for k, v in model_rows(summary, size_bytes)]
     settings = output_settings(summary)
     if settings:
         rows.append(("Output settings", settings_html(settings, settings_shown)))
     rows += [(k, breakable(v)) for k, v in provenance_rows(summary)]
-    return rows_html(rows)
+    return rows_html(rows, stacked)
+
+
+def widest_unbroken(texts: list[str], metrics: QFontMetrics) -> int:
+    """The width of the widest part of ``texts`` that cannot wrap (between spaces and the breaks
+    :func:`with_breaks` puts in)."""
+    return max((metrics.horizontalAdvance(part) for text in texts
+                for part in re.split(r"[\s\u200b]+", with_breaks(text)) if part), default=0)
+
+
+def table_least_width(summary: dict, size_bytes: int | None, settings_shown: bool, metrics: QFontMetrics) -> int:
+    """The least width the two-column summary table needs without cutting a value short: its
+    widest key word, the gap, its widest value word and the cells' padding."""
+    rows = model_rows(summary, size_bytes) + provenance_rows(summary)
+    settings = output_settings(summary)
+    if settings:
+        rows.append(("Output settings", f"{len(settings)} \u00b7 show"))
+    values = [v for _, v in rows] + ([f"\u2022 {item}" for item in settings] if settings_shown else [])
+    return (widest_unbroken([k for k, _ in rows], metrics) + KEY_GAP + widest_unbroken(values, metrics)
+            + 4 * TABLE_CELL_PADDING)
 
 
 def summary_text(summary: dict, size_bytes: int | None = None) -> str:
@@ -212,18 +241,24 @@ def summary_text(summary: dict, size_bytes: int | None = None) -> str:
 
 
 LONGEST_UNBROKEN = 16  # characters of a path, hash or word before a possible line break
+KEY_GAP = 8  # pixels between a key and its value in the summary table
+TABLE_CELL_PADDING = 1  # pixels around each cell's text in the summary table
 
 
-def breakable(text: str) -> str:
-    """``text`` as HTML that can wrap anywhere a narrow panel needs: zero-width spaces after
-    path separators and inside long unbroken runs (checksums, file names)."""
+def with_breaks(text: str) -> str:
+    """``text`` with zero-width spaces where a narrow panel may wrap it: after path separators
+    and inside long unbroken runs (checksums, file names)."""
     def split(word: str) -> str:
         pieces = [word[i:i + LONGEST_UNBROKEN] for i in range(0, len(word), LONGEST_UNBROKEN)]
         return "\u200b".join(pieces)
 
     text = re.sub(r"[/_\\]", lambda m: m.group(0) + "\u200b", text)
-    text = re.sub(rf"[^\s\u200b]{{{LONGEST_UNBROKEN + 1},}}", lambda m: split(m.group(0)), text)
-    return html.escape(text).replace("\u200b", "&#8203;")
+    return re.sub(rf"[^\s\u200b]{{{LONGEST_UNBROKEN + 1},}}", lambda m: split(m.group(0)), text)
+
+
+def breakable(text: str) -> str:
+    """``text`` as HTML that can wrap anywhere a narrow panel needs (:func:`with_breaks`)."""
+    return html.escape(with_breaks(text)).replace("\u200b", "&#8203;")
 
 
 class ModelPanel(QWidget):
@@ -255,6 +290,8 @@ class ModelPanel(QWidget):
                                           | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         self.info.setMinimumWidth(1)
         self.info.linkActivated.connect(self._link_activated)
+        self.info.installEventFilter(self)
+        self.stacked = False  # each key of the summary above its value (a narrow panel)
         self.copy_button = QToolButton()
         self.copy_button.setIcon(icon("content-copy"))
         self.copy_button.setText("Copy details")
@@ -370,7 +407,19 @@ class ModelPanel(QWidget):
         self.copy_button.setVisible(True)
 
     def _show_summary(self) -> None:
-        self.info.setText(summary_html(self._summary, self._size_bytes, self.settings_shown))
+        """The summary as a two-column table where its values fit beside their keys, else with
+        each key above its value: a value is never cut at the panel's edge."""
+        if not self._summary:
+            return
+        least = table_least_width(self._summary, self._size_bytes, self.settings_shown, self.info.fontMetrics())
+        self.stacked = self.info.contentsRect().width() < least
+        self.info.setText(summary_html(self._summary, self._size_bytes, self.settings_shown, self.stacked))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        resized = event.type() == QEvent.Type.Resize and event.size().width() != event.oldSize().width()
+        if watched is self.info and resized:
+            self._show_summary()  # the table, or keys above values, for the new width
+        return super().eventFilter(watched, event)
 
     def _link_activated(self, link: str) -> None:
         if link == SETTINGS_LINK:

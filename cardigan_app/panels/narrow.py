@@ -4,7 +4,8 @@ Each column of panels (left: labels, anatomy, dataset; right: model, seed and va
 needs at most :data:`COLUMN_WIDTH` pixels. A panel gets there without cutting what matters:
 its margins are :data:`MARGIN`; a combo box is as narrow as a few characters, ends a longer
 entry in "…" and names it whole in its tooltip and its list (:class:`NarrowCombo`); a
-form puts a field under its label when they do not fit side by side (:func:`wrapping_form`);
+form puts a field under its label when they do not fit side by side (:func:`wrapping_form`), and
+the model's summary each value under its key likewise;
 pictures scale to the panel's width.
 """
 
