@@ -3,7 +3,7 @@
 What the studio is doing lives in :class:`~cardigan_app.state.StudioState` (tool, class,
 brush, paint-over rule, model, device, seed, view options; the document being edited);
 widgets set it and observe it. The pieces live in their own modules (``workspace``,
-``canvas``, ``panels``, ``synthesis``, ``mask_files``, ``export``, ``autosave``, ``settings``);
+``canvas``, ``panels``, ``synthesis``, ``mask_files``, ``opening``, ``export``, ``autosave``, ``settings``);
 this class connects them and holds no choices of its own.
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
@@ -20,12 +20,9 @@ from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
-from engine.cine.writers import frames_loop_folder
-from engine.data.dicom_echo import dicom_files_in
 from engine.errors import CardiganError
 from engine.labels import LABELS
-from engine.models.registry import (FILE_DIALOG_FILTER, accepts, default_model, display_name, is_builtin,
-                                    is_model_folder, model_file_of)
+from engine.models.registry import FILE_DIALOG_FILTER, default_model, display_name, is_builtin, model_file_of
 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
@@ -36,19 +33,19 @@ from .cine.timeline import Timeline
 from .contrast import AUTO_CONTRAST, AutoWindowCache, Window, own_window
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
-from .dialogs.prompts import Choice, ask_recovery, show_error
+from .dialogs.prompts import Choice, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
 from .editing.document import Dirty
 from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
-from .mask_files import MaskFiles, is_mask_file, is_picture_file, opened_along
+from .mask_files import MaskFiles
 from .model_watch import ModelFileWatcher
+from .opening import Opener
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
 from .panels.narrow import COLUMN_WIDTH
-from engine.data.dataset_folder import DatasetFolder
 from .settings import AppSettings
 from .state import StudioState
 from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
@@ -63,11 +60,6 @@ from .workspace import Workspace
 APP_NAME = "cardiGAN Studio"
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
-# what a dropped folder may be, said when it is none of them
-NOTHING_TO_OPEN_IN_FOLDER = ("nothing here the studio opens (a prepared dataset, a cine loop's PNG frames, "
-                             "a scanner's DICOM files or an NVlabs SPADE checkpoints folder)")
-ONE_AT_A_TIME = ("the window opens one mask, image, loop or folder at a time, with a model if one is dropped "
-                 "with it: drop them one by one")
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
@@ -78,20 +70,6 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     action.setText(f"&{words}")
     keys = keys_in_words(action)
     action.setToolTip(f"{words} ({keys})" if keys else words)
-
-
-def is_model_path(path: Path) -> bool:
-    """A model the window loads: a model file by its name, or a model folder (an NVlabs
-    checkpoints folder, a training run)."""
-    return accepts(path) or is_model_folder(path)
-
-
-def dropped_names(paths: list[Path], most: int = 3) -> str:
-    """``a.png, b.png and c.png`` or ``a.png, b.png, c.png and 2 more``."""
-    names = [path.name for path in paths[:most]]
-    if len(paths) > most:
-        return f"{', '.join(names)} and {len(paths) - most} more"
-    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
 
 
 class MainWindow(QMainWindow):
@@ -122,6 +100,7 @@ class MainWindow(QMainWindow):
         self.autosaver = Autosaver(autosave_dir)
         self.files = MaskFiles(self)
         self.exporter = Exporter(self)
+        self.opener = Opener(self)  # where dropped and named paths go
         self.topology_dialog = None  # Edit > Check topology, made when first asked for
         self.mask_tools_dialog = None  # Edit > Mask tools, likewise
         self._closed = False
@@ -912,121 +891,23 @@ class MainWindow(QMainWindow):
         self.state.set("dataset_dir", root)
         self.state.set("dataset_split", split)
 
-    @staticmethod
-    def _dropped_paths(event) -> list[Path]:
-        return [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        paths = self._dropped_paths(event)
-        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() for p in paths):
-            event.acceptProposedAction()
+        self.opener.drag_enter(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = self._dropped_paths(event)
-        if not paths:
-            return
-        event.acceptProposedAction()
-        self.open_dropped(paths)
+        self.opener.drop(event)
 
     def open_dropped(self, paths: list[Path]) -> bool:
-        """Open what was dropped: one thing as :meth:`open_any` opens it; a model with one thing
-        more, that thing first and the model once it opens (:meth:`open_then_load`); a mask with
-        files it opens with (its image, its ES frame). Anything else opens nothing and says so
-        in one line: the window shows one mask at a time, and opening the first of several
-        would be half of what was asked."""
-        if len(paths) == 1:
-            return self.open_any(paths[0])
-        models = [path for path in paths if is_model_path(path)]
-        others = [path for path in paths if path not in models]
-        main = next((path for path in others if set(others) - {path} <= opened_along(path)), None)
-        if len(models) > 1 or (others and main is None):
-            self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
-            return False
-        return self.open_then_load([main] if main is not None else [], models) > 0
+        return self.opener.open_dropped(paths)
 
     def open_paths(self, paths: list[Path]) -> int:
-        """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their
-        order), except that a model among them loads as a model dropped with a mask does: once
-        every other file has opened (:meth:`open_then_load`), so that a mask that fails leaves
-        the model in use as it was. Returns how many opened (or started to) by then."""
-        paths = [Path(path) for path in paths]
-        models = [path for path in paths if is_model_path(path)]
-        return self.open_then_load([path for path in paths if path not in models], models)
+        return self.opener.open_paths(paths)
 
     def open_then_load(self, paths: list[Path], models: list[Path]) -> int:
-        """Open each of ``paths`` as :meth:`open_any` does, in turn: one read off the window's
-        thread is let end before the next file opens (a read started meanwhile would supersede
-        it). Then load ``models``, once every one of ``paths`` has opened well, and not at all
-        when one did not (a file that is gone or cannot be read, a mask the user would not let
-        replace their unsaved edits): the model in use then stays as it was, and the status line
-        says in one line which files did not open. A read the user lets go for another file
-        opened meanwhile ends it all: nothing more opens or loads. Without ``paths`` the models
-        load at once. Returns how many of ``paths`` and ``models`` opened, or are on their way, by the time it
-        returns."""
-        reader = self.files.reader
-        failed: list[Path] = []
-        opened = 0
-
-        def open_from(first: int) -> None:
-            nonlocal opened
-            for index in range(first, len(paths)):
-                before = reader.current_read
-                if not self.open_any(paths[index]):
-                    failed.append(paths[index])
-                    continue
-                opened += 1
-                if reader.current_read not in (None, before):  # its read has started: the rest follow it
-                    reader.when_shown(lambda after=index + 1: open_from(after),
-                                      lambda path=paths[index], after=index + 1: failed_then(path, after))
-                    return
-            load()
-
-        def failed_then(path: Path, after: int) -> None:
-            failed.append(path)
-            open_from(after)
-
-        def load() -> None:
-            if not failed:
-                for model in models:
-                    self.open_any(model)
-            elif models:
-                self.statusBar().showMessage(
-                    f"{dropped_names(failed)} did not open, so {dropped_names(models)} "
-                    f"{'was' if len(models) == 1 else 'were'} not loaded: the model in use is as it was", 15000)
-
-        open_from(0)
-        return opened + (0 if failed else len(models))
+        return self.opener.open_then_load(paths, models)
 
     def open_any(self, path: Path) -> bool:
-        """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's
-        PNG frames (its folder, read as File > Open reads it), or a prepared dataset folder.
-        A path that is gone (a temporary file dropped from another program) is said at once,
-        before the user is asked about unsaved edits for its sake."""
-        if not path.exists() and not accepts(path):  # a model's loader says so for a model
-            self._cannot_open("Cannot open the file", f"{path}: no such file")
-            return False
-        if path.is_dir():
-            if DatasetFolder(path).is_dataset():
-                self.show_dataset_panel()
-                return self.dataset_browser.open_folder(path)
-            if frames_loop_folder(path) is not None:  # File > Export > Cine loop's PNG frames
-                return self.files.open_path(path)
-            holds_a_model = is_model_folder(path)  # an NVlabs checkpoints folder, a training run
-            if not holds_a_model and dicom_files_in(path):  # a scanner's or PACS export
-                return self.files.trace_from_folder(path)
-            if not holds_a_model:
-                self._cannot_open("Cannot open the folder", f"{path}: {NOTHING_TO_OPEN_IN_FOLDER}")
-                return False
-            self.load_model(str(path))
-            return True
-        if accepts(path):
-            self.load_model(str(path))
-            return True
-        return self.files.open_or_trace(path)
-
-    def _cannot_open(self, title: str, line: str) -> None:
-        show_error(self, title, line)
-        self.statusBar().showMessage(line, 10000)
+        return self.opener.open_any(path)
 
     # -- help ----------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

@@ -1,0 +1,193 @@
+"""Where a path the studio is given goes: dropped on the window, named on the command line
+(``cardigan PATH ...``), or opened from the model watch, the screen-fit check and the like.
+
+One path (:meth:`Opener.open_any`) is tried in this order:
+
+1. gone (a temporary file dropped from another program), unless its name is a model's: said
+   at once in one line, before the user is asked about unsaved edits for its sake;
+2. a folder: a prepared dataset goes to the dataset browser (shown); a cine loop's PNG
+   frames (File > Export's) to :meth:`MaskFiles.open_path <cardigan_app.mask_files.MaskFiles.open_path>`;
+   a scanner's or PACS DICOM export (not holding a model) to
+   :meth:`MaskFiles.trace_from_folder <cardigan_app.mask_files.MaskFiles.trace_from_folder>`;
+   a model folder (an NVlabs checkpoints folder, a training run) to the window's
+   ``load_model``; any other folder opens nothing and says so in one line;
+3. a model file, by its name (:func:`engine.models.registry.accepts`): ``load_model``;
+4. anything else, a mask or an image to trace over:
+   :meth:`MaskFiles.open_or_trace <cardigan_app.mask_files.MaskFiles.open_or_trace>`.
+
+Several paths (the command line's, :meth:`Opener.open_paths`) open in their order, except
+that the models among them are held back (:meth:`Opener.open_then_load`): each other path
+opens in turn, a read off the window's thread (:class:`~cardigan_app.file_reading.FileReader`)
+let end before the next starts, and the models load only once every one of them has opened
+well. One that is gone, cannot be read, or whose mask the user would not let replace their
+unsaved edits loads no model: the model in use stays as it was and the status line names the
+files that did not open. A read the user lets go for another file ends it all.
+
+A drop of several files (:meth:`Opener.open_dropped`) is all or nothing: at most one model,
+with nothing else or with one mask and files it opens along
+(:func:`~cardigan_app.mask_files.opened_along`: its image, a label PNG's ES frame), opens as
+the command line's would; anything else opens nothing and says so in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+from engine.cine.writers import frames_loop_folder
+from engine.data.dataset_folder import DatasetFolder
+from engine.data.dicom_echo import dicom_files_in
+from engine.models.registry import accepts, is_model_folder
+
+from .dialogs.prompts import show_error
+from .mask_files import is_mask_file, is_picture_file, opened_along
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+# what a dropped folder may be, said when it is none of them
+NOTHING_TO_OPEN_IN_FOLDER = ("nothing here the studio opens (a prepared dataset, a cine loop's PNG frames, "
+                             "a scanner's DICOM files or an NVlabs SPADE checkpoints folder)")
+ONE_AT_A_TIME = ("the window opens one mask, image, loop or folder at a time, with a model if one is dropped "
+                 "with it: drop them one by one")
+
+
+def is_model_path(path: Path) -> bool:
+    """A model the window loads: a model file by its name, or a model folder (an NVlabs
+    checkpoints folder, a training run)."""
+    return accepts(path) or is_model_folder(path)
+
+
+def dropped_names(paths: list[Path], most: int = 3) -> str:
+    """``a.png, b.png and c.png`` or ``a.png, b.png, c.png and 2 more``."""
+    names = [path.name for path in paths[:most]]
+    if len(paths) > most:
+        return f"{', '.join(names)} and {len(paths) - most} more"
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+
+
+class Opener:
+    """Routes the paths the window is given to the model loader, the mask files or the
+    dataset browser; the window's ``open_*`` methods and drop events are its."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    @staticmethod
+    def _dropped_paths(event) -> list[Path]:
+        return [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+
+    def drag_enter(self, event: QDragEnterEvent) -> None:
+        paths = self._dropped_paths(event)
+        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() for p in paths):
+            event.acceptProposedAction()
+
+    def drop(self, event: QDropEvent) -> None:
+        paths = self._dropped_paths(event)
+        if not paths:
+            return
+        event.acceptProposedAction()
+        self.open_dropped(paths)
+
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """Open what was dropped: one thing as :meth:`open_any` opens it; a model with one thing
+        more, that thing first and the model once it opens (:meth:`open_then_load`); a mask with
+        files it opens with (its image, its ES frame). Anything else opens nothing and says so
+        in one line: the window shows one mask at a time, and opening the first of several
+        would be half of what was asked."""
+        if len(paths) == 1:
+            return self.open_any(paths[0])
+        models = [path for path in paths if is_model_path(path)]
+        others = [path for path in paths if path not in models]
+        main = next((path for path in others if set(others) - {path} <= opened_along(path)), None)
+        if len(models) > 1 or (others and main is None):
+            self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
+            return False
+        return self.open_then_load([main] if main is not None else [], models) > 0
+
+    def open_paths(self, paths: list[Path]) -> int:
+        """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their
+        order), except that a model among them loads as a model dropped with a mask does: once
+        every other file has opened (:meth:`open_then_load`), so that a mask that fails leaves
+        the model in use as it was. Returns how many opened (or started to) by then."""
+        paths = [Path(path) for path in paths]
+        models = [path for path in paths if is_model_path(path)]
+        return self.open_then_load([path for path in paths if path not in models], models)
+
+    def open_then_load(self, paths: list[Path], models: list[Path]) -> int:
+        """Open each of ``paths`` as :meth:`open_any` does, in turn: one read off the window's
+        thread is let end before the next file opens (a read started meanwhile would supersede
+        it). Then load ``models``, once every one of ``paths`` has opened well, and not at all
+        when one did not (a file that is gone or cannot be read, a mask the user would not let
+        replace their unsaved edits): the model in use then stays as it was, and the status line
+        says in one line which files did not open. A read the user lets go for another file
+        opened meanwhile ends it all: nothing more opens or loads. Without ``paths`` the models
+        load at once. Returns how many of ``paths`` and ``models`` opened, or are on their way, by the time it
+        returns."""
+        reader = self.window.files.reader
+        failed: list[Path] = []
+        opened = 0
+
+        def open_from(first: int) -> None:
+            nonlocal opened
+            for index in range(first, len(paths)):
+                before = reader.current_read
+                if not self.open_any(paths[index]):
+                    failed.append(paths[index])
+                    continue
+                opened += 1
+                if reader.current_read not in (None, before):  # its read has started: the rest follow it
+                    reader.when_shown(lambda after=index + 1: open_from(after),
+                                      lambda path=paths[index], after=index + 1: failed_then(path, after))
+                    return
+            load()
+
+        def failed_then(path: Path, after: int) -> None:
+            failed.append(path)
+            open_from(after)
+
+        def load() -> None:
+            if not failed:
+                for model in models:
+                    self.open_any(model)
+            elif models:
+                self.window.statusBar().showMessage(
+                    f"{dropped_names(failed)} did not open, so {dropped_names(models)} "
+                    f"{'was' if len(models) == 1 else 'were'} not loaded: the model in use is as it was", 15000)
+
+        open_from(0)
+        return opened + (0 if failed else len(models))
+
+    def open_any(self, path: Path) -> bool:
+        """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's
+        PNG frames (its folder, read as File > Open reads it), or a prepared dataset folder.
+        A path that is gone (a temporary file dropped from another program) is said at once,
+        before the user is asked about unsaved edits for its sake."""
+        window = self.window
+        if not path.exists() and not accepts(path):  # a model's loader says so for a model
+            self._cannot_open("Cannot open the file", f"{path}: no such file")
+            return False
+        if path.is_dir():
+            if DatasetFolder(path).is_dataset():
+                window.show_dataset_panel()
+                return window.dataset_browser.open_folder(path)
+            if frames_loop_folder(path) is not None:  # File > Export > Cine loop's PNG frames
+                return window.files.open_path(path)
+            holds_a_model = is_model_folder(path)  # an NVlabs checkpoints folder, a training run
+            if not holds_a_model and dicom_files_in(path):  # a scanner's or PACS export
+                return window.files.trace_from_folder(path)
+            if not holds_a_model:
+                self._cannot_open("Cannot open the folder", f"{path}: {NOTHING_TO_OPEN_IN_FOLDER}")
+                return False
+            window.load_model(str(path))
+            return True
+        if accepts(path):
+            window.load_model(str(path))
+            return True
+        return window.files.open_or_trace(path)
+
+    def _cannot_open(self, title: str, line: str) -> None:
+        show_error(self.window, title, line)
+        self.window.statusBar().showMessage(line, 10000)
