@@ -119,10 +119,11 @@ def test_evaluate_produces_every_field(phantom, tmp_path, capsys):
         assert len(seeds) == 2 and not all(np.isnan(seeds))
         assert realism[key] == pytest.approx(np.nanmean(seeds))
     assert report["settings"]["two_sample_seeds"] == 2
-    assert realism["diversity"] > 1.0 and realism["diversity_seeds"] == 4  # the simulator varies
+    assert realism["diversity"] > 1.0 and realism["diversity_seeds"] == 2  # the simulator varies
     printed = capsys.readouterr().out
     assert "mask fidelity" in printed and "two-sample AUC" in printed and "epi" in printed
     assert "the mean of 2 classifiers" in printed
+    assert "--quick: quick figures are rough" in printed
     assert realism["two_sample_auc_by_part"] is None and "one part left" not in printed  # --no-auc-parts
     cine = report["cine"]  # one shape-model loop of six frames with --quick
     assert cine["loops"] == 1 and cine["frames"] == 6 and report["settings"]["cine_loops"] == 1

@@ -43,8 +43,9 @@ def test_quick_helps_say_how_long_a_quick_run_takes_on_a_small_cpu(capsys):
 
     from engine.cli.main import main
 
-    for command in ("evaluate", "bench"):
+    for command, duration, threads in (("evaluate", "seconds on a 2-core CPU", "one CPU thread"),
+                                       ("bench", "minutes on a 2-core CPU", "--threads 1")):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
-        assert "minutes on a 2-core CPU" in text and "--threads 1" in text
+        assert duration in text and threads in text

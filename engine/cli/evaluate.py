@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.border_jitter import DEFAULT_JITTER
-from ..evaluation.settings import budget, quick_reductions
+from ..evaluation.settings import QUICK_NOTE, QUICK_THREADS, budget, quick_reductions
 from ..evaluation import MAX_TWO_SAMPLE_SEEDS
 from .options import (add_device_argument, add_model_argument, check_output_file, check_report_file, int_in_range,
                       seed_value)
@@ -69,8 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="always train the real-data U-Net afresh (and do not store it)")
     parser.add_argument("--threads", type=int_in_range(1, 1024), default=None, metavar="N",
-                        help="CPU threads for the networks (default: PyTorch's choice); use 1 when other "
-                             "heavy processes share the cores, where more threads wait on each other")
+                        help="CPU threads for the networks (default: PyTorch's choice, or 1 with --quick); use 1 "
+                             "when other heavy processes share the cores, where more threads wait on each other")
     parser.add_argument("--inception-weights", default=None, metavar="PATH",
                         help="local torchvision Inception-v3 weights: adds FID and KID")
 
@@ -116,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
     if args.cache_dir is not None:
         check_cache_folder(args.cache_dir)
     check_report_output(args.out, args.overwrite, args.model, args.data)
-    if args.threads is not None:
+    threads = QUICK_THREADS if args.quick and args.threads is None else args.threads
+    if threads is not None:
         import torch
 
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(threads)
     bars = TerminalProgress()
     with tempfile.TemporaryDirectory(prefix="cardigan-eval-") as scratch:
         cache = SegmenterCache(scratch if args.no_cache else args.cache_dir)
@@ -134,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     with atomic_path(args.out) as tmp:
         tmp.write_text(report_text(report))
     print(format_report(report))
+    if args.quick:
+        print(f"--quick: {QUICK_NOTE}")
     print(f"wrote {args.out}")
     return 0
 

@@ -37,9 +37,11 @@ class EvalSettings:
 
     @classmethod
     def quick(cls, seed: int = 0) -> "EvalSettings":
-        return cls(size=64, seg_iters=120, seg_width=8, variations=1, max_train=48, max_test=24,
-                   seed=seed, two_sample_iters=60, two_sample_seeds=1, diversity_masks=4, diversity_seeds=4, sector_images=8,
-                   cine_loops=1, cine_frames=6)
+        # each budget as small as still measures every field: 24 train pairs are 6 CAMUS patients,
+        # enough for the two-sample test's real-vs-real check (4 or more); 12 evaluation pairs, 3
+        return cls(size=64, seg_iters=60, seg_width=8, variations=1, max_train=24, max_test=12,
+                   seed=seed, two_sample_iters=30, two_sample_seeds=1, diversity_masks=2, diversity_seeds=2,
+                   sector_images=4, cine_loops=1, cine_frames=6)
 
     def segmenter_settings(self) -> dict:
         """What the real-trained U-Net depends on (its cache key, with the data)."""
@@ -47,10 +49,13 @@ class EvalSettings:
                 "seed": self.seed}
 
 
-# what a quick run costs on a small machine, measured (a 2-core CPU other work shared: the
-# networks' training is most of it, and two threads on busy cores wait on each other)
-QUICK_DURATION = ("It still trains two small U-Nets and a classifier: about 4-5 minutes on a 2-core CPU; "
-                  "use --threads 1 when other work shares the cores")
+# what a quick run costs on a small machine, measured (`cardigan evaluate --model demo --quick
+# --device cpu` on 256 px phantom data, a 2-core CPU other work shared; docs/evaluation.md)
+QUICK_DURATION = ("It runs on one CPU thread unless --threads says otherwise (the networks are small, and "
+                  "two threads on busy cores wait on each other): about 30-45 seconds on a 2-core CPU "
+                  "that other work shares")
+QUICK_NOTE = "quick figures are rough, for a smoke run, and not comparable with a full run's"
+QUICK_THREADS = 1  # torch CPU threads of a quick run without --threads
 
 
 def quick_reductions() -> str:
@@ -64,7 +69,7 @@ def quick_reductions() -> str:
             f"x {quick.diversity_seeds} seeds (not {full.diversity_masks} x {full.diversity_seeds}); "
             f"{quick.sector_images} fan fits (not {full.sector_images}); {quick.cine_loops} cine loop of "
             f"{quick.cine_frames} frames (not {full.cine_loops} of {full.cine_frames}). Nothing is skipped: "
-            f"every field is still reported. {QUICK_DURATION}")
+            f"every field is still reported, but {QUICK_NOTE}. {QUICK_DURATION}")
 
 
 def budget(name: str) -> str:
