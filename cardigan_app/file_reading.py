@@ -178,7 +178,8 @@ class FileReader:
         self._busy_cursor = False
         self._message = ""  # the status line the read in progress shows
         # what waits for the read in progress to be shown, and what follows instead when it is not
-        self._then_shown: list[tuple[Callable[[], Any], Callable[[], Any] | None]] = []
+        # and what is told when the read is let go for another file
+        self._then_shown: list[tuple[Callable[[], Any], Callable[[], Any] | None, Callable[[], Any] | None]] = []
         self.reading: Path | None = None
 
     @property
@@ -190,12 +191,21 @@ class FileReader:
         """Which read is in progress (a number no other read has), None when none is."""
         return self._token if self.busy else None
 
-    def when_shown(self, then: Callable[[], Any], otherwise: Callable[[], Any] | None = None) -> None:
+    def when_shown(self, then: Callable[[], Any], otherwise: Callable[[], Any] | None = None,
+                   let_go: Callable[[], Any] | None = None) -> None:
         """Call ``then()`` once the read in progress has ended well: its result read and shown
         (``done`` answered True); ``otherwise()`` instead when the read fails or its result is
-        not shown (another mask came meanwhile, the user kept their edits). Both are forgotten
-        when the read is superseded or dropped."""
-        self._then_shown.append((then, otherwise))
+        not shown (another mask came meanwhile, the user kept their edits); ``let_go()``
+        instead when the read is superseded by another or dropped for another mask (not when
+        the window closes)."""
+        self._then_shown.append((then, otherwise, let_go))
+
+    def _let_go(self) -> None:
+        """Forget what waits for the read in progress, telling each ``let_go`` it will not come."""
+        waiting, self._then_shown = self._then_shown, []
+        for _then, _otherwise, let_go in waiting:
+            if let_go is not None:
+                let_go()
 
     def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
              failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None,
@@ -212,7 +222,8 @@ class FileReader:
                               studio_words(words))
         task.succeeded.connect(lambda result: self._finish(token, lambda: done(result)))
         task.failed.connect(lambda message: self._finish(token, lambda: failed(message), shown=False))
-        self._task, self.reading, self._then_shown = task, path, []
+        self._let_go()
+        self._task, self.reading = task, path
         if not self._busy_cursor:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             self._busy_cursor = True
@@ -234,7 +245,7 @@ class FileReader:
         self._restore_cursor()
         self._clear_message()
         ended_well = bool(then()) and shown
-        for after, otherwise in waiting:
+        for after, otherwise, _let_go in waiting:
             if ended_well:
                 after()
             elif otherwise is not None:
@@ -258,8 +269,12 @@ class FileReader:
         self._token += 1
         if self._task is not None:
             self._task.cancel()
-        self._task, self.reading, self._then_shown = None, None, []
+        self._task, self.reading = None, None
         self._restore_cursor()
         self._clear_message()
+        self._let_go()
 
-    shutdown = drop
+    def shutdown(self) -> None:
+        """Let the read in progress go as the window closes: what waits for it is not told."""
+        self._then_shown = []
+        self.drop()

@@ -16,24 +16,34 @@ One path (:meth:`Opener.open_any`) is tried in this order:
    :meth:`MaskFiles.open_or_trace <cardigan_app.mask_files.MaskFiles.open_or_trace>`.
 
 Several paths (the command line's, :meth:`Opener.open_paths`) open in their order, except
-that the models among them are held back (:meth:`Opener.open_then_load`): each other path
+that the model among them is held back (:meth:`Opener.open_then_load`): each other path
 opens in turn, a read off the window's thread (:class:`~cardigan_app.file_reading.FileReader`)
-let end before the next starts, and the models load only once every one of them has opened
+let end before the next starts, and the model loads only once every one of them has opened
 well. One that is gone, cannot be read, or whose mask the user would not let replace their
 unsaved edits loads no model: the model in use stays as it was and the status line names the
-files that did not open. A read the user lets go for another file ends it all.
+files that did not open. A read the user lets go for another file (opened or made before it
+ended) ends it all: the model is not loaded, and the status line says so once that file
+has opened. The window draws with one model at a time, so of several models named only the
+last one loads (a later argument overrides an earlier one, as on any command line; a model
+named twice loads once), and the status line says which were not loaded when it does; the
+masks and images named with them still open, as ``itksnap FILE`` or ``Slicer FILE`` would
+open them.
 
 A drop of several files (:meth:`Opener.open_dropped`) is all or nothing: at most one model,
 with nothing else or with one mask and files it opens along
 (:func:`~cardigan_app.mask_files.opened_along`: its image, a label PNG's ES frame), opens as
-the command line's would; anything else opens nothing and says so in one line.
+the command line's would; anything else opens nothing. :func:`drop_plan` tells both: the
+window takes the drag of only what it would open (the cursor shows "no drop" for the rest),
+and :meth:`Opener.open_dropped`, called with a set it refuses, says so in one line.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from engine.cine.writers import frames_loop_folder
@@ -60,6 +70,21 @@ def is_model_path(path: Path) -> bool:
     return accepts(path) or is_model_folder(path)
 
 
+def drop_plan(paths: list[Path]) -> tuple[Path | None, list[Path]] | None:
+    """What a drop of ``paths`` opens: (the one mask, image, loop or folder, or None; the
+    model to load once it opens, or none), or None when the drop is refused (nothing the
+    window opens, several models, or files that are not one mask with the files it opens
+    along, :func:`~cardigan_app.mask_files.opened_along`). The drag and the drop both ask it."""
+    models = [path for path in paths if is_model_path(path)]
+    others = [path for path in paths if path not in models]
+    main = next((path for path in others if set(others) - {path} <= opened_along(path)), None)
+    if not paths or len(models) > 1 or (others and main is None):
+        return None
+    if main is not None and not (is_mask_file(main) or is_picture_file(main) or main.is_dir()):
+        return None
+    return main, models
+
+
 def dropped_names(paths: list[Path], most: int = 3) -> str:
     """``a.png, b.png and c.png`` or ``a.png, b.png, c.png and 2 more``."""
     names = [path.name for path in paths[:most]]
@@ -80,13 +105,15 @@ class Opener:
         return [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
 
     def drag_enter(self, event: QDragEnterEvent) -> None:
-        paths = self._dropped_paths(event)
-        if any(is_mask_file(p) or is_picture_file(p) or accepts(p) or p.is_dir() for p in paths):
+        """Take the drag of exactly what :meth:`drop` would open (:func:`drop_plan`): a set it
+        would refuse shows the "no drop" cursor."""
+        if drop_plan(self._dropped_paths(event)) is not None:
             event.acceptProposedAction()
 
     def drop(self, event: QDropEvent) -> None:
         paths = self._dropped_paths(event)
-        if not paths:
+        if drop_plan(paths) is None:
+            event.ignore()
             return
         event.acceptProposedAction()
         self.open_dropped(paths)
@@ -99,36 +126,48 @@ class Opener:
         would be half of what was asked."""
         if len(paths) == 1:
             return self.open_any(paths[0])
-        models = [path for path in paths if is_model_path(path)]
-        others = [path for path in paths if path not in models]
-        main = next((path for path in others if set(others) - {path} <= opened_along(path)), None)
-        if len(models) > 1 or (others and main is None):
+        plan = drop_plan(paths)
+        if plan is None:
             self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
             return False
+        main, models = plan
         return self.open_then_load([main] if main is not None else [], models) > 0
 
     def open_paths(self, paths: list[Path]) -> int:
         """Open each of ``paths`` as :meth:`open_any` does (the command line's files, in their
         order), except that a model among them loads as a model dropped with a mask does: once
         every other file has opened (:meth:`open_then_load`), so that a mask that fails leaves
-        the model in use as it was. Returns how many opened (or started to) by then."""
+        the model in use as it was. Of several models only the last one named loads; the
+        status line names the others. Returns :meth:`open_then_load`'s count."""
         paths = [Path(path) for path in paths]
         models = [path for path in paths if is_model_path(path)]
-        return self.open_then_load([path for path in paths if path not in models], models)
+        others = [path for path in paths if path not in models]
+        if not models:
+            return self.open_then_load(others, [])
+        last = os.path.abspath(models[-1])
+        skipped = list({os.path.abspath(model): model for model in models if os.path.abspath(model) != last}.values())
+        return self.open_then_load(others, models[-1:], skipped)
 
-    def open_then_load(self, paths: list[Path], models: list[Path]) -> int:
+    def open_then_load(self, paths: list[Path], models: list[Path], skipped: list[Path] | None = None) -> int:
         """Open each of ``paths`` as :meth:`open_any` does, in turn: one read off the window's
         thread is let end before the next file opens (a read started meanwhile would supersede
         it). Then load ``models``, once every one of ``paths`` has opened well, and not at all
         when one did not (a file that is gone or cannot be read, a mask the user would not let
         replace their unsaved edits): the model in use then stays as it was, and the status line
         says in one line which files did not open. A read the user lets go for another file
-        opened meanwhile ends it all: nothing more opens or loads. Without ``paths`` the models
-        load at once. Returns how many of ``paths`` and ``models`` opened, or are on their way, by the time it
-        returns."""
+        opened meanwhile ends it all: nothing more opens or loads, and the status line says
+        which models were not loaded for it. Without ``paths`` the models load at once.
+        ``skipped``: models named along that are not loaded (the command line's, all but the
+        last), said in the status line when ``models`` load.
+
+        Returns how many of ``paths`` opened or are being read, and how many of ``models`` were
+        handed to the loader, by the time it returns: a model held back for a read off the
+        window's thread is not counted, since the read may yet fail."""
         reader = self.window.files.reader
         failed: list[Path] = []
         opened = 0
+        loaded = False
+        skipped = skipped or []
 
         def open_from(first: int) -> None:
             nonlocal opened
@@ -140,25 +179,47 @@ class Opener:
                 opened += 1
                 if reader.current_read not in (None, before):  # its read has started: the rest follow it
                     reader.when_shown(lambda after=index + 1: open_from(after),
-                                      lambda path=paths[index], after=index + 1: failed_then(path, after))
+                                      lambda path=paths[index], after=index + 1: failed_then(path, after),
+                                      lambda path=paths[index]: let_go(path))
                     return
             load()
+
+        def let_go(path: Path) -> None:
+            """Say the models were not loaded, once the file opened instead has (its own line shown)."""
+            if not models:
+                return
+            line = (f"{dropped_names(models)} {'was' if len(models) == 1 else 'were'} not loaded: "
+                    f"another file was opened before {path.name} finished reading")
+
+            def say() -> None:
+                self.window.statusBar().showMessage(line, 15000)
+
+            if reader.busy:  # superseded by the read of that file: said when it ends
+                reader.when_shown(say, say, say)
+            else:  # dropped for a mask opened or made at once: said when it is shown
+                QTimer.singleShot(0, self.window, say)
 
         def failed_then(path: Path, after: int) -> None:
             failed.append(path)
             open_from(after)
 
         def load() -> None:
+            nonlocal loaded
             if not failed:
                 for model in models:
                     self.open_any(model)
+                loaded = True
+                if skipped and models:
+                    self.window.statusBar().showMessage(
+                        f"{dropped_names(skipped)} {'was' if len(skipped) == 1 else 'were'} not loaded: the window "
+                        f"draws with one model at a time, the last one named ({models[-1].name})", 15000)
             elif models:
                 self.window.statusBar().showMessage(
                     f"{dropped_names(failed)} did not open, so {dropped_names(models)} "
                     f"{'was' if len(models) == 1 else 'were'} not loaded: the model in use is as it was", 15000)
 
         open_from(0)
-        return opened + (0 if failed else len(models))
+        return opened + (len(models) if loaded else 0)
 
     def open_any(self, path: Path) -> bool:
         """Open what a dropped path is: a model, a mask, an image to trace over, a cine loop's

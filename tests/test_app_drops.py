@@ -120,11 +120,13 @@ def test_two_unrelated_files_dropped_together_open_nothing_and_say_so(window, tm
     for name, seed in (("a.png", 1), ("b.png", 2), ("c.png", 3), ("d.png", 4)):
         write_label_png(tmp_path / name, some_labels(64, seed))
     before = window.document
-    assert drop_on(window, [tmp_path / "a.png", tmp_path / "b.png"])
+    assert not drop_on(window, [tmp_path / "a.png", tmp_path / "b.png"])  # the drag is refused ...
+    assert window.document is before and prompts["warning"] == []
+    assert not window.open_dropped([tmp_path / "a.png", tmp_path / "b.png"])  # ... and the drop says why
     assert window.document is before and models_loaded == [] and prompts["question"] == []
     assert prompts["warning"] == ["a.png and b.png: the window opens one mask, image, loop or folder at a time, "
                                   "with a model if one is dropped with it: drop them one by one"]
-    assert drop_on(window, [tmp_path / name for name in ("a.png", "b.png", "c.png", "d.png")])
+    assert not window.open_dropped([tmp_path / name for name in ("a.png", "b.png", "c.png", "d.png")])
     assert prompts["warning"][-1].startswith("a.png, b.png, c.png and 1 more: ") and window.document is before
 
 
@@ -136,8 +138,8 @@ def test_a_model_dropped_with_a_mask_loads_and_the_mask_opens(window, tmp_path, 
     assert prompts["warning"] == []
     other = tmp_path / "other.safetensors"
     other.write_bytes(tiny_model.read_bytes())
-    assert drop_on(window, [tiny_model, other])  # two models: which one? neither, said
-    assert models_loaded == [str(tiny_model)] and len(prompts["warning"]) == 1
+    assert not drop_on(window, [tiny_model, other])  # two models: which one? neither: the drag is refused
+    assert models_loaded == [str(tiny_model)] and prompts["warning"] == []
 
 
 def test_a_model_dropped_with_a_mask_the_user_keeps_their_edits_for_loads_neither(window, tmp_path, prompts,
@@ -185,29 +187,58 @@ def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from
     assert models_loaded == [] and len(prompts["warning"]) == 2 and window.document.path == tmp_path / "other.png"
     assert window.statusBar().currentMessage() == (f"damaged.png did not open, so {tiny_model.name} was not loaded: "
                                                    "the model in use is as it was")
+    # several models: each was loaded in turn, the last winning, one named twice twice; the
+    # last one named loads, once, and the status line names the others
+    second, third = tmp_path / "second.safetensors", tmp_path / "third.safetensors"
+    models_loaded.clear()
+    assert window.open_paths([tiny_model, second, tmp_path / "mask.png", third, tiny_model]) == 2
+    assert models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "mask.png"
+    assert window.statusBar().currentMessage() == ("second.safetensors and third.safetensors were not loaded: the "
+                                                   f"window draws with one model at a time, the last one named "
+                                                   f"({tiny_model.name})")
+    assert window.open_paths([second, tmp_path / "damaged.png", tiny_model]) == 0  # a mask failed: none loads
+    assert models_loaded == [str(tiny_model)] and len(prompts["warning"]) == 3
 
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 0)  # every file read off the window's thread
     models_loaded.clear()
     assert drop_on(window, [tiny_model, tmp_path / "damaged.png"])
     assert window.files.reader.busy and models_loaded == []
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
-    assert models_loaded == [] and len(prompts["warning"]) == 3  # the read failed: the model stays as it was
+    assert models_loaded == [] and len(prompts["warning"]) == 4  # the read failed: the model stays as it was
     assert drop_on(window, [tmp_path / "mask.png", tiny_model])
     assert window.files.reader.busy and models_loaded == []
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
     assert models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "mask.png"
     # several masks read off the window's thread: each read ends before the next starts, and
     # the model waits for all of them (the second read superseded the first, whose failure
-    # then went unseen, and the model loaded once the last had opened)
+    # then went unseen, and the model loaded once the last had opened). The count is of the
+    # file being read, not of the model held back for it (counted though the read then failed)
     models_loaded.clear()
-    assert window.open_paths([tiny_model, tmp_path / "damaged.png", tmp_path / "other.png"]) == 2
+    assert window.open_paths([tiny_model, tmp_path / "damaged.png", tmp_path / "other.png"]) == 1
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
-    assert models_loaded == [] and len(prompts["warning"]) == 4 and window.document.path == tmp_path / "other.png"
+    assert models_loaded == [] and len(prompts["warning"]) == 5 and window.document.path == tmp_path / "other.png"
     assert window.statusBar().currentMessage().startswith("damaged.png did not open, so ")
-    assert window.open_paths([tmp_path / "mask.png", tmp_path / "other.png", tiny_model]) == 2
+    assert window.open_paths([tmp_path / "mask.png", tmp_path / "other.png", tiny_model]) == 1
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
     assert models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "other.png"
     assert window.settings.recent_files()[:2] == [str(tmp_path / "other.png"), str(tmp_path / "mask.png")]
+    # another file opened while the mask is read: the model held back for it was dropped
+    # without a word; the status line says so once that file has opened (read off the
+    # window's thread too, or made at once as File > New makes a mask)
+    not_loaded = f"{tiny_model.name} was not loaded: another file was opened before mask.png finished reading"
+    models_loaded.clear()
+    assert window.open_paths([tmp_path / "mask.png", tiny_model]) == 1 and window.files.reader.busy
+    assert window.open_any(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    assert models_loaded == [] and window.document.path == tmp_path / "other.png"
+    assert window.statusBar().currentMessage() == not_loaded
+    window.statusBar().clearMessage()
+    assert window.open_paths([tmp_path / "mask.png", tiny_model]) == 1 and window.files.reader.busy
+    window.set_document(type(window.document)(np.zeros((64, 64), np.uint8)))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == not_loaded, timeout=5_000)
+    window.files.reader.wait()
+    qtbot.wait(50)
+    assert models_loaded == [] and window.document.path is None
 
 
 def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, tmp_path, prompts, models_loaded):
@@ -464,12 +495,36 @@ def make_text_file(folder: Path) -> Path:
     return folder / "notes.txt"
 
 
-def what_the_window_did(window, before, path: Path, models: list[str], prompts) -> str:
+def make_two_label_pngs(folder: Path) -> list[Path]:
+    (folder / "other").mkdir()
+    return [make_label_png(folder), make_label_png(folder / "other")]
+
+
+def make_two_models(folder: Path) -> list[Path]:
+    (folder / "other").mkdir()
+    return [make_model_file(folder), make_model_file(folder / "other")]
+
+
+def make_model_with_text_file(folder: Path) -> list[Path]:
+    return [make_model_file(folder), make_text_file(folder)]
+
+
+def make_model_with_mask_and_its_image(folder: Path) -> list[Path]:
+    from PIL import Image
+
+    Image.fromarray(echo_frames()[0]).save(folder / "x.png")
+    write_label_png(folder / "x_gt.png", some_labels(64))
+    return [folder / "x.png", make_model_file(folder), folder / "x_gt.png"]
+
+
+def what_the_window_did(window, before, path: Path | list[Path], models: list[str], prompts) -> str:
     """What a drop did, in the words of the table below."""
     if models:
-        return "model loaded" if models == [str(path)] else f"models {models}"
+        return "model loaded" if len(models) == 1 and models[0] in map(str, as_list(path)) else f"models {models}"
     if prompts["warning"]:
         return "one line" if len(prompts["warning"]) == 1 and "\n" not in prompts["warning"][0] else "lines"
+    if isinstance(path, list):
+        return "mask over its image" if window.reference_image is not None else "mask"
     if window.dataset_browser.root == path:
         return "dataset browser"
     if window.document is before:
@@ -509,17 +564,29 @@ DROPS = [  # (what is dropped, what the window does)
     (make_gone_file, "one line"),
     (make_empty_folder, "one line"),
     (make_text_file, "drag refused"),
+    # several things at once: the drag is taken only of a set the drop opens
+    (make_two_label_pngs, "drag refused"),
+    (make_two_models, "drag refused"),
+    (make_model_with_text_file, "drag refused"),
+    (make_model_with_mask_and_its_image, "model loaded"),
 ]
+
+
+def as_list(paths: Path | list[Path]) -> list[Path]:
+    return paths if isinstance(paths, list) else [paths]
 
 
 @pytest.mark.parametrize(("make", "expected"), DROPS, ids=[make.__name__.removeprefix("make_") for make, _ in DROPS])
 def test_what_each_kind_of_dropped_thing_does(window, tmp_path, prompts, models_loaded, qtbot, make, expected):
     path = make(tmp_path)
     before = window.document
-    taken = drop_on(window, [path])
+    taken = drop_on(window, as_list(path))
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
     did = what_the_window_did(window, before, path, models_loaded, prompts) if taken else "drag refused"
     assert did == expected, prompts["warning"]
+    if not taken and isinstance(path, list):  # a set refused at the drag is one the drop refuses
+        assert not window.open_dropped(path) and models_loaded == [] and window.document is before
+        assert len(prompts["warning"]) == 1 and prompts["warning"][0].endswith(": drop them one by one")
 
 
 def test_a_png_frames_loop_opens_again_from_the_recent_files(window, tmp_path, prompts):
