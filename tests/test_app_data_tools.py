@@ -855,9 +855,9 @@ def test_the_cine_row_adds_one_row_to_the_export_dialog_and_no_width(qtbot, tiny
     assert least()[0] <= dialog.minimumWidth() and least()[1] <= height + 3 * row
 
 
-def test_a_cancelled_cine_export_leaves_no_loop_behind(qtbot, tmp_path, tiny_model, monkeypatch):
-    """Cancel pressed while a loop's frames are drawn stops the export there: no loop file,
-    no staging folder, no output folder."""
+def hold_loop_drawing(monkeypatch):
+    """(drawing, go): the export's loop drawing sets ``drawing`` at its first progress step,
+    then waits until ``go`` is set (10 s at most), so a test acts on a job certainly running."""
     import threading
 
     from engine.export import cine
@@ -865,7 +865,7 @@ def test_a_cancelled_cine_export_leaves_no_loop_behind(qtbot, tmp_path, tiny_mod
     drawing, go = threading.Event(), threading.Event()
     real = cine.synthesize_loop
 
-    def held(synth, loop, progress, **kwargs):  # the first frames drawn, then wait for Cancel
+    def held(synth, loop, progress, **kwargs):
         def said(event):
             progress(event)
             drawing.set()
@@ -873,6 +873,13 @@ def test_a_cancelled_cine_export_leaves_no_loop_behind(qtbot, tmp_path, tiny_mod
         return real(synth, loop, progress=said, **kwargs)
 
     monkeypatch.setattr(cine, "synthesize_loop", held)
+    return drawing, go
+
+
+def test_a_cancelled_cine_export_leaves_no_loop_behind(qtbot, tmp_path, tiny_model, monkeypatch):
+    """Cancel pressed while a loop's frames are drawn stops the export there: no loop file,
+    no staging folder, no output folder."""
+    drawing, go = hold_loop_drawing(monkeypatch)
     out = tmp_path / "out" / "loops"
     dialog = cine_dialog(qtbot, tiny_model, out, "png", fps=40, bpm=60)
     with qtbot.waitSignal(dialog.cancelled, timeout=TIMEOUT):
@@ -896,21 +903,7 @@ def test_a_job_s_progress_and_its_result_are_scrolled_into_view_in_a_short_dialo
                                                                                    monkeypatch):
     """At 1280 x 800 the export's options, with its notes shown, are taller than the dialog:
     Export started the job out of sight below them, and its Result box came the same way."""
-    import threading
-
-    from engine.export import cine
-
-    drawing, go = threading.Event(), threading.Event()
-    real = cine.synthesize_loop
-
-    def held(synth, loop, progress, **kwargs):  # the first frame drawn, then wait
-        def said(event):
-            progress(event)
-            drawing.set()
-            go.wait(10)
-        return real(synth, loop, progress=said, **kwargs)
-
-    monkeypatch.setattr(cine, "synthesize_loop", held)
+    drawing, go = hold_loop_drawing(monkeypatch)
     dialog = cine_dialog(qtbot, tiny_model, tmp_path / "loops", "png")
     dialog.resize(dialog.width(), 360)
     qtbot.waitUntil(lambda: dialog.scroll.verticalScrollBar().maximum() > 0)
