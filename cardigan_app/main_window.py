@@ -72,6 +72,12 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     action.setToolTip(f"{words} ({keys})" if keys else words)
 
 
+def loaded_spec(spec: str | Path) -> str:
+    """The spec a model is loaded by: a path made absolute, a training run folder its run's
+    model file (a built-in model's name as it is)."""
+    return str(spec) if is_builtin(spec) else os.path.abspath(model_file_of(spec))
+
+
 class MainWindow(QMainWindow):
     """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
 
@@ -145,6 +151,7 @@ class MainWindow(QMainWindow):
         if device:
             self.state.set("device", device)
         self._load_note = self._usable_device()
+        self._ready_notes: dict[str, str] = {}  # model spec: what its "ready" line adds (note_when_ready)
         self.live.load(self._chosen_model or default_model(), self.state.device)
 
     def _usable_device(self) -> str:
@@ -794,9 +801,15 @@ class MainWindow(QMainWindow):
         absolute first: a recent model or the next start's model is found from any folder. A
         training run folder is its run's model file (watched, so the run's newer weights are
         drawn with as they are saved)."""
-        spec = str(spec) if is_builtin(spec) else os.path.abspath(model_file_of(spec))
+        spec = loaded_spec(spec)
         self._chosen_model = spec
         self.live.load(spec)
+
+    def note_when_ready(self, spec: str, text: str) -> None:
+        """Add ``text`` to the status line's "Model ... ready" line once model ``spec`` (as given
+        to :meth:`load_model`) has loaded, so a note said while it loads is not lost when that
+        line replaces it. Dropped if that model fails to load."""
+        self._ready_notes[loaded_spec(spec)] = text
 
     def set_device(self, device: str) -> None:
         self.state.set("device", device)
@@ -839,7 +852,8 @@ class MainWindow(QMainWindow):
         self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if self.echo_view.image is None:
             self.echo_view.set_placeholder("Synthesizing\u2026")
-        note, self._load_note = self._load_note and f"; {self._load_note}", ""
+        notes = [note for note in (self._load_note, self._ready_notes.pop(spec, "")) if note]
+        note, self._load_note = "".join(f"; {note}" for note in notes), ""
         self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
                                      f"({info.load_s:.1f} s to load){note}", 15000 if note else 6000)
         self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
@@ -854,6 +868,7 @@ class MainWindow(QMainWindow):
         self.live.load(spec)
 
     def _model_failed(self, spec: str, message: str) -> None:
+        self._ready_notes.pop(spec, None)
         if self.live.model is None:  # another model is drawn with instead: say why once it is ready
             self._load_note = message
         if spec == self.state.model and self.live.model is None:

@@ -25,7 +25,8 @@ files that did not open. A read the user lets go for another file (opened or mad
 ended) ends it all: the model is not loaded, and the status line says so once that file
 has opened. The window draws with one model at a time, so of several models named only the
 last one loads (a later argument overrides an earlier one, as on any command line; a model
-named twice loads once), and the status line says which were not loaded when it does; the
+named twice loads once), and the status line says which were not loaded when it does, and
+again in its "Model ... ready" line; the
 masks and images named with them still open, as ``itksnap FILE`` or ``Slicer FILE`` would
 open them.
 
@@ -210,9 +211,12 @@ class Opener:
                     self.open_any(model)
                 loaded = True
                 if skipped and models:
+                    were = f"{dropped_names(skipped)} {'was' if len(skipped) == 1 else 'were'} not loaded"
                     self.window.statusBar().showMessage(
-                        f"{dropped_names(skipped)} {'was' if len(skipped) == 1 else 'were'} not loaded: the window "
-                        f"draws with one model at a time, the last one named ({models[-1].name})", 15000)
+                        f"{were}: the window draws with one model at a time, the last one named "
+                        f"({models[-1].name})", 15000)
+                    # the "ready" line replaces this one: it says so again
+                    self.window.note_when_ready(str(models[-1]), f"{were} (one model at a time)")
             elif models:
                 self.window.statusBar().showMessage(
                     f"{dropped_names(failed)} did not open, so {dropped_names(models)} "

@@ -196,6 +196,11 @@ def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from
     assert window.statusBar().currentMessage() == ("second.safetensors and third.safetensors were not loaded: the "
                                                    f"window draws with one model at a time, the last one named "
                                                    f"({tiny_model.name})")
+    # the "ready" line that replaces it once the model has loaded says so again
+    type(window).load_model(window, str(tiny_model))  # as the window loads it (models_loaded only counts)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Model "), timeout=20_000)
+    assert window.statusBar().currentMessage().endswith(
+        "; second.safetensors and third.safetensors were not loaded (one model at a time)")
     assert window.open_paths([second, tmp_path / "damaged.png", tiny_model]) == 0  # a mask failed: none loads
     assert models_loaded == [str(tiny_model)] and len(prompts["warning"]) == 3
 
