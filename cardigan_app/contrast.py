@@ -12,7 +12,8 @@ Auto (:func:`auto_window`) stretches the image's 1st to 99th percentiles to blac
 taken inside the scan (:func:`scan_support`) where the image has one: an echo's fan without
 the black around it, which would otherwise pin the low end at 0 and leave the fan dim.
 Finding the fan and its percentiles takes a moment on a large image, so the studio keeps Auto's
-window for the image shown (:class:`AutoWindowCache`): pressing Auto again costs nothing.
+window for the last images it was worked out for (:class:`AutoWindowCache`): pressing Auto
+again, or on a loop's frame seen before, costs nothing.
 
 This is display only: the image is never changed, and no mask, file or undo step sees it.
 No Qt here.
@@ -20,6 +21,8 @@ No Qt here.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,22 +114,32 @@ def auto_window(image: np.ndarray, percentiles: tuple[float, float] = AUTO_PERCE
 
 
 class AutoWindowCache:
-    """Auto's window (:func:`auto_window`) for one image, worked out once: asked again for the
-    same image (the same array, whose values never change while it is shown) it is not worked
-    out again; another image, or another frame of a loop, replaces it."""
+    """Auto's window (:func:`auto_window`) for the last few images (``size``) it was worked out
+    for, each found again by its values (:func:`fingerprint`): asked again for one of them, the
+    same array or another holding the same values (a loop's frame gone back to, an image opened
+    again), it is not worked out again. Hashing the image's bytes costs far less than finding
+    its fan and percentiles."""
 
-    def __init__(self) -> None:
-        self._image: np.ndarray | None = None
-        self._window: Window | None = None
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._windows: OrderedDict[tuple, Window] = OrderedDict()
 
     def window_for(self, image: np.ndarray) -> Window:
-        if image is not self._image or self._window is None:
-            self._image, self._window = image, auto_window(image)
-        return self._window
+        key = fingerprint(image)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = auto_window(image)
+            while len(self._windows) > self.size:
+                self._windows.popitem(last=False)  # the one asked for longest ago
+        else:
+            self._windows.move_to_end(key)
+        return window
 
-    def forget(self) -> None:
-        """Drop the image and its window (another image is shown, or none)."""
-        self._image = self._window = None
+
+def fingerprint(image: np.ndarray) -> tuple:
+    """What tells images apart by their values: shape, dtype and a hash of the bytes."""
+    image = np.ascontiguousarray(image)
+    return image.shape, image.dtype.str, hashlib.blake2b(image.data, digest_size=16).digest()
 
 
 def apply_window(image: np.ndarray, window: Window) -> np.ndarray:

@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self.state.set_document(self.document)
         self.reference_image: np.ndarray | None = None  # the real image shown now
         self.references = KeyReferences()  # what lies under each key frame
-        self.auto_windows = AutoWindowCache()  # Auto's window for the real image shown, worked out once
+        self.auto_windows = AutoWindowCache()  # Auto's window for the real images shown, worked out once each
         self.live = LiveSynthesis(backend, self)
         self.latency = LatencyLog()  # the synthesis times the status bar reports
         self.live.seed = self.state.seed
@@ -541,8 +541,6 @@ class MainWindow(QMainWindow):
     def show_reference(self, image: np.ndarray | None) -> None:
         """Show ``image`` (None: none) in the real-image pane, and under the mask when it fits,
         at the contrast chosen for the images opened (their own values until one is chosen)."""
-        if image is not self.reference_image:
-            self.auto_windows.forget()
         self.reference_image = image
         self.workspace.reference_view.set_contrast(self.references.contrast)
         self.workspace.reference_view.set_image(image)

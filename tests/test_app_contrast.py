@@ -210,6 +210,12 @@ def test_the_contrast_stays_with_the_loops_frames_and_a_new_image_starts_at_its_
     window.auto_contrast()
     window.auto_contrast()
     assert len(calls) == 3 and view.contrast() == expected[2]
+    window.workspace.reference_frame.setValue(0)  # back to a frame seen before: kept, not worked out again
+    window.auto_contrast()
+    assert len(calls) == 3 and view.contrast() == expected[1]
+    trace_over(window, other.copy())  # an image shown before, opened again as another array: kept too
+    window.auto_contrast()
+    assert len(calls) == 3 and view.contrast() == expected[0]
 
 
 def test_the_shortcuts_dialog_lists_the_contrast_keys_and_drag(window):
