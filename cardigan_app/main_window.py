@@ -916,9 +916,6 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[Path]) -> int:
         return self.opener.open_paths(paths)
 
-    def open_then_load(self, paths: list[Path], models: list[Path]) -> int:
-        return self.opener.open_then_load(paths, models)
-
     def open_any(self, path: Path) -> bool:
         return self.opener.open_any(path)
 

@@ -649,8 +649,7 @@ class MaskFiles:
             path = path.with_name(path.name + ".png")
         return self._write(path, document)
 
-    def _open_es_beside(self, path: Path, document: LabelDocument,
-                        notify: Callable[[str], None] | None = None) -> Path | None:
+    def _open_es_beside(self, path: Path, document: LabelDocument, notify: Callable[[str], None]) -> Path | None:
         """A label PNG saved as a pair's ED frame brings its ES frame along: the file Save
         names for it (``p_4CH_ES.png`` beside ``p_4CH_ED.png``, ``case_ES.png`` beside
         ``case.png``; a prepared dataset's pairs are named so too) becomes the ES key frame,
@@ -666,18 +665,15 @@ class MaskFiles:
         try:
             labels, text = read_label_map_and_text(sibling, told.append)
         except CardiganError as exc:
-            line = f"{sibling.name} was not opened as the ES key frame: {studio_line(exc)}"
-            if notify is None:
-                self.window.statusBar().showMessage(line, 10000)
-            else:  # said in the line that says the ED frame opened, which would cover it
-                notify(line)
+            # said in the line that says the ED frame opened, which would cover it
+            notify(f"{sibling.name} was not opened as the ES key frame: {studio_line(exc)}")
             return None
         key_frames = self.window.key_frames
         if labels.shape != document.shape or key_frames.frames["ED"] is not document:
             return None
         es = LabelDocument(labels, path=sibling)
         self.take_png_text(es, text, sibling.name)
-        for line in told if notify is not None else ():
+        for line in told:
             notify(line)
         key_frames.frames["ES"] = es
         self.window.key_frames_changed()

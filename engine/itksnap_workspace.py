@@ -357,8 +357,8 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
     return relabelled(values, classes)
 
 
-def labels_of_ours_by_description(values: np.ndarray, volume: Path, where: str, notify=None,
-                                  present: list[int] | None = None) -> np.ndarray | None:
+def labels_of_ours_by_description(values: np.ndarray, volume: Path, where: str, notify,
+                                  present: list[int]) -> np.ndarray | None:
     """A label map whose ``present`` values are all our ids, read by the names of an ITK-SNAP
     label description beside ``volume`` (only under a name it usually has:
     :func:`label_descriptions_named_beside`): None (taken as it is, nothing said) when there is
@@ -366,14 +366,12 @@ def labels_of_ours_by_description(values: np.ndarray, volume: Path, where: str, 
     in our numbering; else mapped by those names as other values are (:func:`classes_by_name`,
     the mapping told to ``notify`` in one line). When it names some present labels otherwise
     and leaves others under a default name, which numbering the unnamed ones follow cannot be
-    told: refused in one line naming them. ``present``: the map's distinct values, when known
-    (else found only once a description is there)."""
-    if present is not None and all(v == BACKGROUND for v in present):
+    told: refused in one line naming them. ``present``: the map's distinct values."""
+    if all(v == BACKGROUND for v in present):
         return None
     found = label_descriptions_named_beside(volume)
     if found is None:
         return None
-    present = np.unique(values).tolist() if present is None else present
     painted = [v for v in present if v != BACKGROUND]
     described, names = found
     named = {v: class_of_label(v, names[v]) for v in painted

@@ -145,7 +145,7 @@ LEFT_HEART_BEGINNINGS = SEPTUM_WORDS  # the septum is the LV's wall in CAMUS
 UNLABELLED_STRUCTURE_WORDS = (
     "aort", "pericard", "perikard", "herzbeutel", "coronar", "koronar", "pulmon", "polmon", "lung", "poumon",
     "vena", "vein", "veine", "vene", "cava", "arter", "valv", "klappe", "mitral", "tricusp", "trikusp",
-    "esophag", "oesophag", "osophag", "trache", "pleur") + FAT_BEGINNINGS
+    "esophag", "oesophag", "osophag", "trache", "pleur")
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags|Color)$")
 

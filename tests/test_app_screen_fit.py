@@ -13,16 +13,8 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QDockWidget, QS
 from cardigan_app.contrast import Window
 from cardigan_app.editing import LabelDocument
 from cardigan_app.panels.narrow import COLUMN_WIDTH
-from cardigan_app.testing import close_window, open_window
 
 FITS = (1260, 740)  # a 1280 x 800 screen less the window frame and a task bar
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_model):
-    win = open_window(qtbot, tmp_path, str(tiny_model))
-    yield win
-    close_window(win)
 
 
 def least_size(window) -> tuple[int, int]:

@@ -245,6 +245,31 @@ def test_a_file_too_small_for_its_architecture_is_refused_before_that_network_is
     assert built_on == ["meta"]
 
 
+def test_an_nvlabs_checkpoint_too_small_for_its_opt_txt_is_refused_before_that_network_is_built(tmp_path,
+                                                                                                    monkeypatch):
+    """opt.txt is as untrusted as the checkpoint: an ngf of 1024 over an ngf-4 checkpoint is
+    refused in one line, the network built only on the meta device."""
+    from engine.models import modelfile, nvlabs
+
+    config = GeneratorConfig(ngf=4, output_nc=3, image_size=64)
+    torch.save(randomized_generator(config, seed=3, size=64).state_dict(), tmp_path / "latest_net_G.pth")
+    write_opt_txt(tmp_path / "opt.txt", ngf=1024, label_nc=3, contain_dontcare_label=True, no_instance=True,
+                  norm_G="spectralspadeinstance3x3", num_upsampling_layers="normal", crop_size=64, netG="spade",
+                  output_nc=3, use_vae=False)
+    built_on = []
+    real = modelfile.SPADEGenerator
+
+    def recording(*args, **kwargs):
+        built_on.append(torch.get_default_device().type)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(modelfile, "SPADEGenerator", recording)
+    monkeypatch.setattr(nvlabs, "SPADEGenerator", recording)
+    with pytest.raises(ModelFileError, match="the checkpoint holds [0-9,]+ numbers, the architecture needs"):
+        import_nvlabs(tmp_path / "latest_net_G.pth")
+    assert built_on == ["meta"]
+
+
 def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
     """The engine's registry says which names are models, what they are called and what the
     file dialogs offer; suffixes count in any case and include .pt."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -125,13 +126,6 @@ def native_size_in_file(path: Path | str) -> tuple[int, int]:
     return config.image_height, config.image_size
 
 
-def numbers_in(shape) -> int:
-    count = 1
-    for extent in shape:
-        count *= int(extent)
-    return count
-
-
 def least_numbers(config: GeneratorConfig) -> int:
     """How many numbers a generator of ``config`` holds at least, counted on the meta device
     (nothing allocated), so that a file too small for its own architecture is refused before
@@ -152,7 +146,7 @@ def load_model_file(path: Path | str) -> GeneratorModel:
     refiner_meta = document.get("refiner")
 
     shapes = header_shapes(path)
-    held = sum(numbers_in(shape) for name, shape in shapes.items() if name.startswith("generator."))
+    held = sum(math.prod(shape) for name, shape in shapes.items() if name.startswith("generator."))
     needed = least_numbers(config)
     if held < needed:  # refused before a network of that size is allocated
         raise ModelFileError(f"{path}: weights do not match the stored architecture (the file holds "
