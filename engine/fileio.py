@@ -6,7 +6,9 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,8 +148,6 @@ def _keep_aside(tmp: Path, path: Path) -> Path | None:
         try:
             os.link(path, kept)
         except OSError:
-            import shutil
-
             shutil.copy2(path, kept)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -163,7 +163,8 @@ def replace_folder(new: Path, target: Path) -> None:
     aside first, to ``.<name>.*.old/<name>`` beside it, put back if
     ``new`` cannot be moved in (or anything stops it) and deleted only once ``new`` is in
     place, so a failure never loses the folder that was there. One that cannot be put back
-    stays aside and the error says where; a kill between the two renames leaves it aside too.
+    stays aside and the error says where; a kill between the two renames leaves it aside too,
+    for :func:`restore_replaced` to put back.
     OS errors are raised as they come, for the caller to word."""
     aside = None
     if target.is_dir():
@@ -182,8 +183,6 @@ def replace_folder(new: Path, target: Path) -> None:
         raise
     finally:
         if aside is not None and target.exists() and not new.exists():  # the new folder is in place
-            import shutil
-
             shutil.rmtree(aside, ignore_errors=True)
 
 
@@ -195,6 +194,32 @@ def _put_back(kept: Path, target: Path) -> None:
                             f"the folder that was there is now {kept}") from None
     with contextlib.suppress(OSError):
         kept.parent.rmdir()
+
+
+REPLACING_GRACE_S = 600  # a younger ``.old`` folder may be a live replace's, still deleting it
+
+
+def restore_replaced(target: Path) -> list[Path]:
+    """Put back a folder that a process killed while replacing it had moved aside (the
+    ``.<name>.*.old`` folder of :func:`replace_folder`) when ``target`` is missing, so it is
+    not left hidden; where ``target`` holds the new folder (the kill came while the old one
+    was being deleted), finish deleting it. Writers call it before they look at ``target``.
+    Returns the folders restored."""
+    restored = []
+    for folder in sorted(target.parent.glob(f".{target.name}.*.old")) if target.parent.is_dir() else ():
+        kept = folder / target.name
+        if not kept.is_dir():
+            kept = folder / "dataset"  # as older versions named a dataset kept aside
+        try:
+            if kept.is_dir() and not target.exists():
+                os.replace(kept, target)
+                restored.append(target)
+            elif time.time() - folder.stat().st_mtime < REPLACING_GRACE_S:
+                continue  # perhaps a live writer about to move the old folder or deleting it
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+    return restored
 
 
 def _temporary_beside(path: Path, suffix: str | None = None) -> Path:

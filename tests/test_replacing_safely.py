@@ -145,6 +145,20 @@ def test_an_empty_folder_a_frames_loop_cannot_be_moved_into_stays(tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["frames"]
 
 
+def test_a_frames_folder_moved_aside_by_a_killed_export_is_put_back_when_it_is_written_again(tmp_path):
+    """The folder stayed hidden under its ``.old`` name, and a new loop was written without it."""
+    from engine.cine import write_loop
+    from engine.progress import Cancelled
+
+    out = tmp_path / "frames"
+    aside = tmp_path / ".frames.k1ll3d.old"  # as replace_folder leaves it, killed between its two renames
+    (aside / "frames").mkdir(parents=True, mode=0o750)
+    with pytest.raises(Cancelled):
+        write_loop(out, *small_loop(), fps=25.0, should_stop=lambda: True)
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]
+    assert not any(out.iterdir()) and out.stat().st_mode & 0o777 == 0o750
+
+
 def test_an_empty_dataset_folder_that_cannot_be_replaced_stays(tmp_path, monkeypatch):
     from engine.data.phantom import write_phantom
     from engine.errors import DataError

@@ -20,7 +20,8 @@ The format follows the output's name:
   per frame; three digits up to 1,000 frames, four from 1,001, so the names sort in time) with ``loop.json``
   (:func:`frames_loop_folder` knows such a folder by it, or by one of its label frames, and
   :func:`read_frames_loop` reads it back, as the studio opens it to edit its key frames). An
-  empty folder of that name is replaced, and kept if the loop cannot be moved into its place.
+  empty folder of that name is replaced, and kept if the loop cannot be moved into its place
+  (one a killed export had moved aside is put back first: :func:`engine.fileio.restore_replaced`).
 
 Every file is written under a temporary name and renamed when complete, so a killed export
 never leaves a file that looks finished. A NIfTI loop's two files are renamed one after the
@@ -50,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CardiganError
-from ..fileio import atomic_path, replace_folder, require_space
+from ..fileio import atomic_path, replace_folder, require_space, restore_replaced
 from ..maskio import mask_path_for, write_nifti_files
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
@@ -417,6 +418,7 @@ def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float,
 
     if not path.parent.is_dir():  # made by no writer: a stop would leave it behind
         raise CardiganError(f"{path.parent}: folder does not exist")
+    restore_replaced(path)  # a folder a killed export had moved aside, checked as the one it was
     if path.exists() and not path.is_dir():
         raise CardiganError(f"{path}: a file of that name is there; PNG frames go into a folder")
     if path.exists() and any(path.iterdir()):

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import USE_OVERWRITE, Advice, CardiganError, DataError, Message
-from ..fileio import describe_os_error, is_disk_full, make_public, replace_folder, try_lock
+from ..fileio import describe_os_error, is_disk_full, make_public, replace_folder, restore_replaced, try_lock
 from .export_layouts import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER  # noqa: F401
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
@@ -157,28 +157,6 @@ def remove_abandoned_staging(out: Path) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
-
-
-def restore_replaced(out: Path) -> list[Path]:
-    """Put back a dataset that a run killed while replacing it had moved aside (the
-    ``.<name>.*.old`` folder of :func:`engine.fileio.replace_folder`) when ``out`` is
-    missing, so it is not left hidden; where ``out`` holds the new dataset (the kill came
-    while the old one was being deleted), finish deleting it. Returns the folders restored."""
-    restored = []
-    for folder in sorted(out.parent.glob(f".{out.name}.*.old")) if out.parent.is_dir() else ():
-        kept = folder / out.name
-        if not kept.is_dir():
-            kept = folder / "dataset"  # as older versions named it
-        try:
-            if kept.is_dir() and not out.exists():
-                os.replace(kept, out)
-                restored.append(out)
-            elif time.time() - folder.stat().st_mtime < UNLOCKED_GRACE_S:
-                continue  # perhaps a live writer about to move the old dataset or deleting it
-        except OSError:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-    return restored
 
 
 def make_staging(out: Path) -> tuple[Path, list[Path]]:
