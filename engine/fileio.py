@@ -55,19 +55,12 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     OS errors become a one-line :class:`CardiganError`.
     """
     path = Path(path)
-    tmp = _temporary_beside(path, suffix)
-    try:
-        yield tmp
-        _ready(tmp)
-        os.replace(tmp, path)
-    except Exception as exc:  # noqa: BLE001 - a writer library's own error type (SafetensorError)
-        tmp.unlink(missing_ok=True)
-        if not (isinstance(exc, OSError) or is_disk_full(exc)):
-            raise
-        raise CardiganError(describe_os_error(exc, path)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    tmps: list[Path] = []
+    with _one_line_failures(tmps, [path]):
+        tmps.append(_temporary_beside(path, suffix))
+        yield tmps[0]
+        _ready(tmps[0], path)
+        os.replace(tmps[0], path)
 
 
 @contextlib.contextmanager
@@ -83,30 +76,53 @@ def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
     name. OS errors become one line naming the file."""
     paths = [Path(path) for path in paths]
     tmps: list[Path] = []
-    try:
+    with _one_line_failures(tmps, paths):
         for path in paths:
             tmps.append(_temporary_beside(path))
         yield tmps
-        for tmp in tmps:
-            _ready(tmp)
+        for tmp, path in zip(tmps, paths):
+            _ready(tmp, path)
         _replace_together(list(zip(tmps, paths)))
-    except Exception as exc:  # noqa: BLE001 - as atomic_path
+
+
+class _FailedOn(Exception):
+    """An OS error at a step of an atomic write, and the file of the write it concerns."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(path, error)
+        self.path, self.error = path, error
+
+
+@contextlib.contextmanager
+def _one_line_failures(tmps: list[Path], paths: list[Path]) -> Iterator[None]:
+    """Remove the temporary files ``tmps`` (of ``paths``, in order) when the block raises or
+    is stopped. An OS error becomes one :class:`CardiganError` line naming the file it
+    concerns: the one a :class:`_FailedOn` names, or the one an ``OSError``'s file name is
+    (or is the temporary file of), else the first; so does a writer library's full disk (its
+    own error type: SafetensorError, torch's RuntimeError). Other errors pass as they are."""
+    try:
+        yield
+    except BaseException as exc:
         for tmp in tmps:
             tmp.unlink(missing_ok=True)
-        if not (isinstance(exc, OSError) or is_disk_full(exc)):
-            raise
-        named = next((path for path, tmp in zip(paths, tmps) if str(tmp) in str(exc) or str(path) in str(exc)),
-                     paths[0])
-        raise CardiganError(describe_os_error(exc, named)) from None
-    except BaseException:
-        for tmp in tmps:
-            tmp.unlink(missing_ok=True)
+        if isinstance(exc, _FailedOn):
+            raise CardiganError(describe_os_error(exc.error, exc.path)) from None
+        if isinstance(exc, OSError) or (isinstance(exc, Exception) and is_disk_full(exc)):
+            raise CardiganError(describe_os_error(exc, _file_named(exc, tmps, paths))) from None
         raise
+
+
+def _file_named(exc: BaseException, tmps: list[Path], paths: list[Path]) -> Path:
+    """The file of ``paths`` an ``OSError`` names, by its path or its temporary file's (of
+    ``tmps``); the first when it names none of them."""
+    names = {str(name) for name in (getattr(exc, "filename", None), getattr(exc, "filename2", None))
+             if name is not None}
+    return next((path for path, tmp in zip(paths, tmps) if str(path) in names or str(tmp) in names), paths[0])
 
 
 def _replace_together(moves: list[tuple[Path, Path]]) -> None:
     """Rename each (temporary, path) onto its path; if one fails, undo the ones done (see
-    :func:`atomic_paths`). A failed rename is a :class:`CardiganError` naming its path."""
+    :func:`atomic_paths`). A failed rename is a :class:`_FailedOn` naming its path."""
     kept: list[Path | None] = []
     replaced: list[tuple[Path, Path | None]] = []
     stranded: set[Path] = set()  # old files that could not be put back: their only copy
@@ -117,7 +133,7 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
             try:
                 os.replace(tmp, path)
             except OSError as exc:
-                raise CardiganError(describe_os_error(exc, path)) from None
+                raise _FailedOn(path, exc) from None
             replaced.append((path, old))
     except BaseException:
         for path, old in reversed(replaced):
@@ -153,7 +169,7 @@ def _keep_aside(tmp: Path, path: Path) -> Path | None:
         with contextlib.suppress(OSError):
             kept.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise CardiganError(describe_os_error(exc, path)) from None
+            raise _FailedOn(path, exc) from None
         raise
     return kept
 
@@ -224,22 +240,26 @@ def restore_replaced(target: Path) -> list[Path]:
 
 def _temporary_beside(path: Path, suffix: str | None = None) -> Path:
     """An empty file of a new ``.tmp`` name beside ``path`` (``suffix`` before ``.tmp``: by
-    default ``path``'s own)."""
+    default ``path``'s own); one that cannot be made is a :class:`_FailedOn` naming ``path``."""
     if not path.parent.exists():
         raise CardiganError(f"{path.parent}: folder does not exist")
     suffix = suffix if suffix is not None else path.suffix
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{suffix}.tmp", dir=path.parent)
     except OSError as exc:
-        raise CardiganError(describe_os_error(exc, path)) from None
+        raise _FailedOn(path, exc) from None
     os.close(fd)
     return Path(tmp_name)
 
 
-def _ready(tmp: Path) -> None:
-    """A written temporary file made durable and given a plain create's permissions."""
-    _fsync(tmp)
-    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
+def _ready(tmp: Path, path: Path) -> None:
+    """A written temporary file (for ``path``) made durable and given a plain create's
+    permissions; a failure is a :class:`_FailedOn` naming ``path``."""
+    try:
+        _fsync(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp made it owner-only; a plain create would not
+    except OSError as exc:
+        raise _FailedOn(path, exc) from None
 
 
 SPACE_RESERVE = 4 << 20  # bytes kept free for a writer's own bookkeeping (HDF5's metadata)

@@ -1,5 +1,6 @@
 """Replacing files and folders: a failure at any step leaves the folder as it was."""
 
+import errno
 import os
 import shutil
 import tempfile
@@ -103,6 +104,48 @@ def test_an_old_file_that_cannot_be_put_back_is_kept_under_its_kept_name(tmp_pat
     assert files.pop("loop.nii.gz") == b"new images" and files.pop("loop_gt.nii.gz") == b"old masks"
     [(kept, old)] = files.items()
     assert kept.endswith(".kept.tmp") and old == b"old images"
+
+
+def test_a_full_disk_at_the_second_rename_names_that_file_and_leaves_the_old_pair(tmp_path, monkeypatch):
+    """The failed file was told by looking for each path in the error's text, and
+    ``notes.txt`` is in ``notes.txt.sha256``: the first file was named."""
+    first, second = tmp_path / "notes.txt", tmp_path / "notes.txt.sha256"
+    first.write_bytes(b"old notes")
+    second.write_bytes(b"old sum")
+    real = os.replace
+
+    def full_onto_the_second(source, target):
+        if Path(target) == second:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", full_onto_the_second)
+    with pytest.raises(CardiganError) as raised:
+        with atomic_paths([first, second]) as tmps:
+            for tmp in tmps:
+                tmp.write_bytes(b"new")
+    assert str(raised.value) == f"no space left on the device while writing {second}"
+    assert listing(tmp_path) == {"notes.txt": b"old notes", "notes.txt.sha256": b"old sum"}
+
+
+def test_a_failure_making_the_second_file_durable_names_that_file(tmp_path, monkeypatch):
+    """fsync's error carries no file name, so the first file was named."""
+    (tmp_path / "loop.nii.gz").write_bytes(b"old images")
+    (tmp_path / "loop_gt.nii.gz").write_bytes(b"old masks")
+    before = listing(tmp_path)
+    real, synced = os.fsync, []
+
+    def the_second_fails(fd):
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", the_second_fails)
+    with pytest.raises(CardiganError) as raised:
+        replace_pair(tmp_path)
+    assert str(raised.value) == f"{tmp_path / 'loop_gt.nii.gz'}: Input/output error"
+    assert listing(tmp_path) == before
 
 
 def failing_renames_onto(monkeypatch, target: Path, error: BaseException) -> None:
