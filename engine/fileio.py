@@ -73,7 +73,7 @@ def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
     the new ones are in place; a failure at any step (or a Ctrl-C) leaves the old files as
     they were and no ``.tmp`` name behind. Only a kill between two renames, or a file that
     cannot be put back, can leave a mix, with the old file beside it under a ``.kept.tmp``
-    name. OS errors become one line naming the file."""
+    name (the error says which). OS errors become one line naming the file."""
     paths = [Path(path) for path in paths]
     tmps: list[Path] = []
     with _one_line_failures(tmps, paths):
@@ -86,11 +86,19 @@ def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
 
 
 class _FailedOn(Exception):
-    """An OS error at a step of an atomic write, and the file of the write it concerns."""
+    """An OS error at a step of an atomic write, and the file of the write it concerns;
+    ``not_put_back``: the files already replaced that could not be put back as they were,
+    each with the name its old content is kept under."""
 
     def __init__(self, path: Path, error: OSError) -> None:
         super().__init__(path, error)
         self.path, self.error = path, error
+        self.not_put_back: list[tuple[Path, Path]] = []
+
+    def line(self) -> str:
+        return "; ".join([describe_os_error(self.error, self.path),
+                          *(f"{path} could not be put back: the file that was there is now {old}"
+                            for path, old in self.not_put_back)])
 
 
 @contextlib.contextmanager
@@ -106,7 +114,7 @@ def _one_line_failures(tmps: list[Path], paths: list[Path]) -> Iterator[None]:
         for tmp in tmps:
             tmp.unlink(missing_ok=True)
         if isinstance(exc, _FailedOn):
-            raise CardiganError(describe_os_error(exc.error, exc.path)) from None
+            raise CardiganError(exc.line()) from None
         if isinstance(exc, OSError) or (isinstance(exc, Exception) and is_disk_full(exc)):
             raise CardiganError(describe_os_error(exc, _file_named(exc, tmps, paths))) from None
         raise
@@ -125,7 +133,7 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
     :func:`atomic_paths`). A failed rename is a :class:`_FailedOn` naming its path."""
     kept: list[Path | None] = []
     replaced: list[tuple[Path, Path | None]] = []
-    stranded: set[Path] = set()  # old files that could not be put back: their only copy
+    stranded: list[tuple[Path, Path]] = []  # (path, its old file) not put back: that file's only copy
     try:
         for tmp, path in moves:
             kept.append(_keep_aside(tmp, path))
@@ -135,7 +143,7 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
             except OSError as exc:
                 raise _FailedOn(path, exc) from None
             replaced.append((path, old))
-    except BaseException:
+    except BaseException as exc:
         for path, old in reversed(replaced):
             try:  # as much as the filesystem allows
                 if old is not None:
@@ -144,11 +152,13 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
                     path.unlink(missing_ok=True)
             except OSError:
                 if old is not None:
-                    stranded.add(old)
+                    stranded.append((path, old))
+        if isinstance(exc, _FailedOn):
+            exc.not_put_back = stranded
         raise
     finally:
         for old in kept:
-            if old is not None and old not in stranded:
+            if old is not None and old not in {copy for _, copy in stranded}:
                 old.unlink(missing_ok=True)
 
 
