@@ -35,6 +35,7 @@ from engine.data.dicom_echo import decoded_bytes, is_dicom_file
 from engine.data.metaimage import data_file_size
 from engine.data.volume_checks import volume_data_bytes
 from engine.errors import Words
+from engine.units import format_bytes
 
 from .tasks import BackgroundTask
 from .wording import studio_words
@@ -95,11 +96,6 @@ def size_on_disk(path: Path) -> int:
     return size + (data_file_size(path) or 0) if path.name.lower().endswith(".mhd") else size
 
 
-def size_in_words(size: int) -> str:
-    """``size`` bytes as a status line says them: "420 MB", "12 KB"."""
-    return f"{size / 2**10:.0f} KB" if size < 2**20 else f"{size / 2**20:.0f} MB"
-
-
 def reading_line(path: Path, files: list[Path], decoded: int | None = None) -> str:
     """The status line of a background read of ``files`` for ``path``: their size on disk,
     and what they hold decoded when that is known and more (a compressed loop of a few
@@ -111,9 +107,9 @@ def reading_line(path: Path, files: list[Path], decoded: int | None = None) -> s
         sizes = [decoded_size(file) for file in files]
         if any(size is not None for size in sizes):
             decoded = sum(size_on_disk(file) if size is None else size for size, file in zip(sizes, files))
-    if decoded is None or decoded <= on_disk or size_in_words(decoded) == size_in_words(on_disk):
-        return f"Reading {path.name} ({size_in_words(on_disk)})\u2026"
-    return f"Reading {path.name} ({size_in_words(on_disk)} on disk, {size_in_words(decoded)} decoded)\u2026"
+    if decoded is None or decoded <= on_disk or format_bytes(decoded) == format_bytes(on_disk):
+        return f"Reading {path.name} ({format_bytes(on_disk)})\u2026"
+    return f"Reading {path.name} ({format_bytes(on_disk)} on disk, {format_bytes(decoded)} decoded)\u2026"
 
 
 class TooLargeHere(Exception):

@@ -395,7 +395,7 @@ def test_a_reads_status_line_gives_the_size_on_disk_alone_when_that_is_all_it_kn
     assert file_reading.reading_line(tmp_path / "notes.bin", files) == "Reading notes.bin (3 MB)\u2026"
     line = file_reading.reading_line(tmp_path / "notes.bin", files, decoded=400 * 2**20)
     assert line == "Reading notes.bin (3 MB on disk, 400 MB decoded)\u2026"
-    assert file_reading.reading_line(tmp_path / "gone.h5", [tmp_path / "gone.h5"]) == "Reading gone.h5 (0 KB)\u2026"
+    assert file_reading.reading_line(tmp_path / "gone.h5", [tmp_path / "gone.h5"]) == "Reading gone.h5 (0 B)\u2026"
 
 
 @pytest.mark.parametrize("compressed", [False, True])
@@ -410,9 +410,9 @@ def test_a_metaimage_reads_status_line_gives_its_data_files_size_not_its_headers
     header = write_metaimage(tmp_path, "loop", frames, compressed)
     line = file_reading.reading_line(header, [header])
     if compressed:
-        assert re.fullmatch(r"Reading loop\.mhd \([1-9]\d* KB on disk, 3 MB decoded\)\u2026", line), line
+        assert re.fullmatch(r"Reading loop\.mhd \([1-9][.\d]* KB on disk, 3 MB decoded\)\u2026", line), line
     else:
         assert line == "Reading loop.mhd (3 MB)\u2026"
     (tmp_path / "loop.zraw" if compressed else tmp_path / "loop.raw").unlink()  # the header alone: its own size
-    assert re.fullmatch(r"Reading loop\.mhd \(0 KB( on disk, 3 MB decoded)?\)\u2026",
+    assert re.fullmatch(r"Reading loop\.mhd \([1-9]\d* B( on disk, 3 MB decoded)?\)\u2026",
                         file_reading.reading_line(header, [header]))

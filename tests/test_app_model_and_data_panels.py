@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from cardigan_app.panels.dataset_browser import DatasetBrowser
+from engine.units import format_bytes
 
 
 def tiny_split(root: Path, count: int, split: str = "train") -> None:
@@ -331,8 +332,8 @@ def test_the_bundled_model_reads_at_a_glance_and_its_output_settings_open_on_dem
     rows = shown_rows(panel)
     assert "Architecture" not in rows  # no comma-separated run of every setting
     assert rows["Network"] == "CLADE \u00b7 ngf 10 \u00b7 syncbatch norm"
-    megabytes = demo_model_path().stat().st_size / 1e6
-    assert rows["Size"] == f"1.7\u00a0M parameters \u00b7 {megabytes:.1f}\u00a0MB file"
+    size = format_bytes(demo_model_path().stat().st_size).replace(" ", "\u00a0")
+    assert rows["Size"] == f"1.7\u00a0M parameters \u00b7 {size} file" and size.endswith("\u00a0MB")
     assert rows["Inputs"] == "mask \u00b7 the fan \u00b7 noise 8 ch (style scale 0.4)"
     assert rows["Output settings"] == "12 \u00b7 show"  # a count until asked for
     assert "speckle" not in panel.info.text() and "ring-down" not in panel.info.text()
@@ -351,10 +352,10 @@ def test_the_bundled_model_reads_at_a_glance_and_its_output_settings_open_on_dem
 def test_an_nvlabs_checkpoint_shows_its_network_and_size_and_no_empty_settings(qtbot, nvlabs_fixture):
     panel = loaded_panel(qtbot, str(nvlabs_fixture))
     rows = shown_rows(panel)
-    megabytes = (nvlabs_fixture / "latest_net_G.pth").stat().st_size / 1e6
+    size = format_bytes((nvlabs_fixture / "latest_net_G.pth").stat().st_size).replace(" ", "\u00a0")
     assert rows["Kind"] == "NVlabs SPADE checkpoint"
     assert rows["Network"] == "SPADE \u00b7 ngf 8 \u00b7 syncbatch norm"
-    assert rows["Size"] == f"4.3\u00a0M parameters \u00b7 {megabytes:.1f}\u00a0MB file"
+    assert rows["Size"] == f"4.3\u00a0M parameters \u00b7 {size} file" and size.endswith("\u00a0MB")
     assert rows["Inputs"] == "mask" and rows["Output"] == "3 channels"
     assert "Output settings" not in rows and "Source" not in rows  # nothing to list; the kind said once
     assert "Output settings" not in panel.details_text()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QApplication, QFormLayout, QLabel, QScrollArea, Q
 
 from engine.models.registry import (BUILTIN_NAMES, FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS, builtin_models,
                                     display_name, is_builtin)
+from engine.units import format_bytes
 
 from .. import theme
 from ..device_choice import fill_device_combo
@@ -41,16 +42,6 @@ def format_count(n: int) -> str:
     if n >= 1e3:
         return f"{n / 1e3:.1f} k"
     return str(n)
-
-
-def format_bytes(n: int) -> str:
-    if n >= 1e9:
-        return f"{n / 1e9:.1f} GB"
-    if n >= 1e6:
-        return f"{n / 1e6:.1f} MB"
-    if n >= 1e3:
-        return f"{n / 1e3:.0f} kB"
-    return f"{n} bytes"
 
 
 def file_size(summary: dict) -> int | None:

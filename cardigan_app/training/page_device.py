@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLay
 from engine.devices import available_devices, resolve_device
 from engine.errors import CardiganError
 from engine.training.config import TrainConfig, validate
-from engine.training.memory import (device_memory_bytes, estimate_training_memory, format_bytes,
-                                    network_footprint)
+from engine.training.memory import device_memory_bytes, estimate_training_memory, network_footprint
+from engine.units import format_bytes
 from engine.training.config import ARCHITECTURE_FIELDS
 
 from .. import theme

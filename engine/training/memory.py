@@ -147,12 +147,3 @@ def device_memory_bytes(device: str) -> int | None:
         except (ValueError, OSError, AttributeError):
             return None
     return None
-
-
-def format_bytes(count: float) -> str:
-    """``1.4 GB``, ``350 MB`` (powers of 1024, as GPU tools report)."""
-    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
-        if abs(count) >= scale:
-            value = count / scale
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{int(count)} B"
