@@ -384,16 +384,16 @@ def test_a_background_reads_status_line_says_what_a_compressed_loop_holds(window
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 2**20)
     assert window.open_any(tmp_path / kind) and window.files.reader.busy
     line = window.statusBar().currentMessage()
-    assert re.fullmatch(rf"Reading {kind} \(\d+ KB on disk, 5 MB decoded\)\u2026", line), line
+    assert re.fullmatch(rf"Reading {kind} \([\d.]+ kB on disk, 5.2 MB decoded\)\u2026", line), line
     finish_reading(window, qtbot)
     assert window.key_frames.frames["ES"] is not None and window.references.count == 40
 
 
 def test_a_reads_status_line_gives_the_size_on_disk_alone_when_that_is_all_it_knows(tmp_path):
-    (tmp_path / "notes.bin").write_bytes(bytes(3 * 2**20))
+    (tmp_path / "notes.bin").write_bytes(bytes(3_000_000))
     files = [tmp_path / "notes.bin"]
     assert file_reading.reading_line(tmp_path / "notes.bin", files) == "Reading notes.bin (3 MB)\u2026"
-    line = file_reading.reading_line(tmp_path / "notes.bin", files, decoded=400 * 2**20)
+    line = file_reading.reading_line(tmp_path / "notes.bin", files, decoded=400_000_000)
     assert line == "Reading notes.bin (3 MB on disk, 400 MB decoded)\u2026"
     assert file_reading.reading_line(tmp_path / "gone.h5", [tmp_path / "gone.h5"]) == "Reading gone.h5 (0 B)\u2026"
 
@@ -410,9 +410,9 @@ def test_a_metaimage_reads_status_line_gives_its_data_files_size_not_its_headers
     header = write_metaimage(tmp_path, "loop", frames, compressed)
     line = file_reading.reading_line(header, [header])
     if compressed:
-        assert re.fullmatch(r"Reading loop\.mhd \([1-9][.\d]* KB on disk, 3 MB decoded\)\u2026", line), line
+        assert re.fullmatch(r"Reading loop\.mhd \([1-9][.\d]* kB on disk, 3.1 MB decoded\)\u2026", line), line
     else:
-        assert line == "Reading loop.mhd (3 MB)\u2026"
+        assert line == "Reading loop.mhd (3.1 MB)\u2026"
     (tmp_path / "loop.zraw" if compressed else tmp_path / "loop.raw").unlink()  # the header alone: its own size
-    assert re.fullmatch(r"Reading loop\.mhd \([1-9]\d* B( on disk, 3 MB decoded)?\)\u2026",
+    assert re.fullmatch(r"Reading loop\.mhd \([1-9]\d* B( on disk, 3.1 MB decoded)?\)\u2026",
                         file_reading.reading_line(header, [header]))

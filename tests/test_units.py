@@ -8,14 +8,27 @@ from engine.units import format_bytes
 @pytest.mark.parametrize("count, words", [
     (0, "0 B"),
     (999, "999 B"),
-    (2**10 - 1, "1023 B"),
-    (2**10, "1 KB"),
-    (1536, "1.5 KB"),
-    (2**20 - 1, "1 MB"),  # not "1024 KB"
-    (100 * 2**20, "100 MB"),
-    (300 * 2**20, "300 MB"),
-    (int(1.5 * 2**30), "1.5 GB"),
-    (3 * 2**40, "3072 GB"),
+    (1000, "1 kB"),
+    (1500, "1.5 kB"),
+    (6_881_716, "6.9 MB"),  # the bundled model's file, as the docs and a file manager say it
+    (10**6 - 1, "1 MB"),  # not "1000 kB"
+    (99_940, "99.9 kB"), (999_400, "999 kB"),
+    (123_456_789, "123 MB"),
+    (1_500_000_000, "1.5 GB"),
+    (3 * 10**12, "3 TB"),
 ])
-def test_sizes_are_said_in_powers_of_1024_with_a_decimal_below_ten(count, words):
+def test_file_sizes_are_said_in_powers_of_1000(count, words):
     assert format_bytes(count) == words
+
+
+@pytest.mark.parametrize("count, words", [
+    (1023, "1023 B"),
+    (2**10, "1 KiB"),
+    (2**20 - 1, "1 MiB"),  # not "1024 KiB"
+    (int(12.3 * 2**30), "12.3 GiB"),
+    (24 * 2**30, "24 GiB"),  # a 24 GiB card, not "25.8 GB"
+    (int(79.6 * 2**30), "79.6 GiB"),
+    (300 * 2**20, "300 MiB"),
+])
+def test_memory_is_said_in_powers_of_1024_with_binary_names(count, words):
+    assert format_bytes(count, binary=True) == words

@@ -126,15 +126,15 @@ class DevicePage(QWizardPage):
         device = config.device
         estimate = estimate_training_memory(config, config.batch_size, device)
         available = device_memory_bytes(device)
-        text = (f"\u2248 {format_bytes(estimate.total_bytes)} estimated "
+        text = (f"\u2248 {format_bytes(estimate.total_bytes, binary=True)} estimated "
                 f"({estimate.parameters / 1e6:.1f} M parameters; activations "
-                f"{format_bytes(estimate.activation_bytes)} at batch {config.batch_size})")
+                f"{format_bytes(estimate.activation_bytes, binary=True)} at batch {config.batch_size})")
         style = OK_STYLE
         if available:
             share = estimate.total_bytes / available
             gpu = device.startswith("cuda") or (device == "auto" and available_devices()[0].startswith("cuda"))
             where = "GPU memory" if gpu else "RAM"
-            text += f" of {format_bytes(available)} {where}"
+            text += f" of {format_bytes(available, binary=True)} {where}"
             if share > 0.9:
                 style = ERROR_STYLE
                 text += " \u2014 likely too much: lower the batch size"
