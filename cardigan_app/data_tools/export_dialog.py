@@ -23,6 +23,10 @@ is one of the list, or a model file or folder (a training run, its checkpoints f
 SPADE checkpoints folder) picked with the field's File… or Folder… button, as the studio's
 Model › Open model folder… opens one.
 
+Its options are too tall to leave room for the Result box below them on a 1280 x 800 screen,
+so the result shows right of them where the screen is wide enough (``result_beside`` of
+:meth:`.job_dialog.JobDialog.lay_out`), below them on a narrower one.
+
 Cine loops (:class:`.cine_options.CineOptions`) makes the export ``cardigan export --cine``'s:
 the same engine function (:func:`engine.export.cine.export_cine`), so the same loops, the same
 per-frame progress and the same stop, which leaves nothing (the loops are staged and put in
@@ -225,7 +229,7 @@ class ExportDialog(JobDialog):
         self.options_box.setLayout(form)
 
         self.open_button.clicked.connect(self.open_output)
-        self.lay_out(self.options_box, [self.options_box])
+        self.lay_out(self.options_box, [self.options_box], result_beside=True)
 
         # the options loops do not take, with their own tooltips
         self.loopless_options = {widget: widget.toolTip()

@@ -6,10 +6,12 @@ result's summary and a row of Start / Cancel / Open / Close buttons. The progres
 only while a job runs and once one is done; before that, and after a failure or a cancel, an
 empty bar would only say nothing, so it is hidden but keeps its room: the dialog is sized to
 its content when it opens, and the status line and the buttons do not move when a job starts.
-Content taller than the screen scrolls above the buttons; the progress and status are scrolled
-into view when a job starts, the status when it fails or is cancelled, and the result when it
-ends well. The subclass says what is wrong with its options (:meth:`JobDialog.problem`; an
-output that cannot be written is said under its field before Start is pressed,
+Content taller than the screen scrolls above the buttons; a dialog with tall options (Export
+batch) puts the result beside them when the screen is wide enough for both, so a 1280 x 800
+screen shows it without scrolling. The progress and status are scrolled into view when a job
+starts, the status when it fails or is cancelled, and the result when it ends well. The
+subclass says what is wrong with its options (:meth:`JobDialog.problem`; an output that cannot
+be written is said under its field before Start is pressed,
 :meth:`JobDialog.watch_output`), starts its job with :meth:`JobDialog.run_task` and reports
 success with :meth:`JobDialog.show_result`; progress, failure, cancelling and closing while the
 job runs are handled here. The engine removes its staging folder on failure or cancel, so
@@ -29,8 +31,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QLabel, QProgressBar,
-                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QGroupBox, QLabel,
+                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from engine.errors import USE_OVERWRITE, Words, said
 from engine.export.sources import READING, random_plan
@@ -45,6 +47,8 @@ from .output_note import OutputNote
 from .prepare_form import ERROR_STYLE, OK_STYLE
 
 FRAME_ALLOWANCE = 48  # pixels of a window manager's title bar and frame
+SIDE_ALLOWANCE = 20  # pixels of a window manager's left and right frame
+OPTIONS_ROW, BELOW_ROW = 0, 3  # the content grid's rows of the options and of a result below everything
 
 
 def show_plan(label: QLabel, count: int, seed: int, views: int = 2, phases: int = 2, variations: int = 1,
@@ -111,19 +115,24 @@ class JobDialog(QDialog):
         self._fitted_on_show = False
         self.output_note: OutputNote | None = None
 
-    def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget]) -> None:
+    def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget],
+                result_beside: bool = False) -> None:
         """Put ``options`` above the progress, status, result and buttons; the widgets in
         ``disable_while_running`` are greyed out while a job runs. Everything but the
-        buttons scrolls, so a result taller than the screen never hides them."""
+        buttons scrolls, so a result taller than the screen never hides them. With
+        ``result_beside`` the result goes right of the options when the screen is wide
+        enough for both (:meth:`place_result`): options too tall to leave room for it below."""
         self._options = tuple(disable_while_running)
+        self.options, self.result_beside = options, result_beside
         content = QWidget()
-        inner = QVBoxLayout(content)
-        inner.setContentsMargins(0, 0, 0, 0)
-        inner.addWidget(options)
-        inner.addWidget(self.progress)
-        inner.addWidget(self.status)
-        inner.addWidget(self.summary_box)
-        inner.addStretch(1)
+        self.grid = QGridLayout(content)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.addWidget(options, OPTIONS_ROW, 0)
+        self.grid.addWidget(self.progress, 1, 0, 1, 2)
+        self.grid.addWidget(self.status, 2, 0, 1, 2)
+        self.grid.addWidget(self.summary_box, BELOW_ROW, 0, 1, 2)
+        self.grid.setRowStretch(BELOW_ROW + 1, 1)
+        self.grid.setColumnStretch(0, 1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -133,6 +142,23 @@ class JobDialog(QDialog):
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
         self.fit_to_screen()
+
+    def place_result(self, screen_width: int) -> None:
+        """The result right of the options (top-aligned) when the dialog may be made wide enough
+        for both on a screen ``screen_width`` wide, else below the status, across the dialog."""
+        beside = self.result_beside and (
+            self.options.sizeHint().width() + self.grid.horizontalSpacing() + self.summary_box.sizeHint().width()
+            + self._frame_width() <= screen_width - SIDE_ALLOWANCE)
+        self.grid.removeWidget(self.summary_box)
+        if beside:
+            self.grid.addWidget(self.summary_box, OPTIONS_ROW, 1, Qt.AlignmentFlag.AlignTop)
+        else:
+            self.grid.addWidget(self.summary_box, BELOW_ROW, 0, 1, 2)
+
+    def _frame_width(self) -> int:
+        """What the dialog adds to its content's width: its margins and the scroll bar's room."""
+        margins = self.layout().contentsMargins()
+        return self.scroll.verticalScrollBar().sizeHint().width() + margins.left() + margins.right()
 
     def watch_output(self, note: OutputNote) -> OutputNote:
         """Keep ``note`` (and Start) up to date as its output or Replace box changes (a typed
@@ -154,18 +180,21 @@ class JobDialog(QDialog):
         """As tall as the content wants, but on the screen: taller content scrolls. The layouts
         that wrapped notes asked for, once they had their widths, are done first: a note's height
         is its text's at the width it got (:class:`~cardigan_app.fitted_label.FittedLabel`)."""
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        if self.summary_box.isVisibleTo(self):
+            self.place_result(screen.width())
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         content, margins = self.scroll.widget().sizeHint(), self.layout().contentsMargins()
-        width = max(self.minimumWidth(), content.width() + self.scroll.verticalScrollBar().sizeHint().width()
-                    + margins.left() + margins.right())
+        width = min(max(self.minimumWidth(), content.width() + self._frame_width()), screen.width() - SIDE_ALLOWANCE)
         height = (content.height() + self.buttons.sizeHint().height() + self.layout().spacing()
                   + margins.top() + margins.bottom())
-        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
         self.resize(max(self.width(), width) if self.isVisible() else width,
                     min(height, screen.height() - FRAME_ALLOWANCE))
         frame = self.frameGeometry()
-        if self.isVisible() and frame.bottom() > screen.bottom():  # grown past the bottom: move up
-            self.move(frame.x(), max(screen.top(), screen.bottom() - frame.height()))
+        if self.isVisible() and (frame.bottom() > screen.bottom() or frame.right() > screen.right()):
+            # grown past the screen's bottom or right: move up or left
+            self.move(max(screen.left(), min(frame.x(), screen.right() - frame.width())),
+                      max(screen.top(), min(frame.y(), screen.bottom() - frame.height())))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

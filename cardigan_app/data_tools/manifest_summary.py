@@ -14,7 +14,7 @@ from engine.data.dataset_folder import DatasetFolder, summary_of
 from ..imaging import PALETTE, rgb_qimage, thumbnail
 from ..panels.dataset_browser import read_grey
 
-THUMB = 112
+THUMB = 96  # a thumbnail's side: four pairs fit beside the Export batch options on a 1280-pixel screen
 
 
 def summary_lines(manifest: dict) -> list[str]:

@@ -1,0 +1,56 @@
+"""The Data menu's dialogs fit a laptop screen: a 1280 x 800 screen shows a finished export's
+Result without scrolling, and a note that appears in an open dialog adds no scroll bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QApplication
+
+from cardigan_app.data_tools import ExportDialog
+from engine.data.manifest import read_manifest
+from engine.data.phantom import write_phantom
+
+LAPTOP = QRect(0, 0, 1280, 760)  # a 1280 x 800 screen less a task bar
+
+
+@pytest.fixture
+def laptop_screen(monkeypatch):
+    """Every screen is a 1280 x 800 laptop's (the offscreen one is 800 x 800)."""
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda screen: QRect(LAPTOP))
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory) -> Path:
+    """A small written dataset, as an export leaves one (2 patients, 2 views, 2 instants)."""
+    folder = tmp_path_factory.mktemp("export") / "out"
+    write_phantom(folder, count=2, size=64, seed=0)
+    return folder
+
+
+def visible_in_viewport(dialog, widget) -> bool:
+    """Whether ``widget`` lies whole within the part of the dialog's scroll area shown."""
+    viewport = dialog.scroll.viewport()
+    return viewport.rect().contains(QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size()))
+
+
+def test_a_finished_export_shows_its_result_without_scrolling_on_a_1280_by_800_screen(qtbot, laptop_screen,
+                                                                                     tiny_model, pairs):
+    """The options and the Result box (counts and thumbnails) were 981 px tall, one above the
+    other, in a 660-pixel view: the result needed a scroll to be seen."""
+    dialog = ExportDialog(None, str(tiny_model), "cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.model.setCurrentIndex(dialog.model.count() - 1)  # the model file row shows too
+    dialog.show_result(pairs, read_manifest(pairs), "Exported 8 pairs", pairs, "export \u2192 out")
+    QApplication.processEvents()
+    frame = dialog.frameGeometry()
+    assert LAPTOP.contains(frame), frame
+    assert dialog.summary.thumbnails and dialog.scroll.verticalScrollBar().maximum() == 0
+    for widget in (dialog.summary_box, dialog.options_box, dialog.status):
+        assert visible_in_viewport(dialog, widget), widget
+    assert not dialog.summary_box.geometry().intersects(dialog.options_box.geometry())
