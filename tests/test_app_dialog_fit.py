@@ -54,3 +54,26 @@ def test_a_finished_export_shows_its_result_without_scrolling_on_a_1280_by_800_s
     for widget in (dialog.summary_box, dialog.options_box, dialog.status):
         assert visible_in_viewport(dialog, widget), widget
     assert not dialog.summary_box.geometry().intersects(dialog.options_box.geometry())
+
+
+def test_a_note_appearing_in_the_open_phantom_dialog_grows_it_instead_of_adding_a_scroll_bar(qtbot, tmp_path):
+    """A non-empty output chosen after the dialog opened put a two-line note under it, and the
+    dialog, sized to its content when it opened, showed a 34-pixel scroll bar."""
+    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    bar, opened_at = dialog.scroll.verticalScrollBar(), dialog.height()
+    assert not bar.isVisible()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("someone else's")
+    dialog.output.set_path(tmp_path / "full")  # as Browse… sets it
+    assert dialog.output_note.isVisibleTo(dialog) and "not empty" in dialog.output_note.text()
+    dialog.count.setValue(2)  # the plan warns of empty splits, on more lines
+    assert "no patient in" in dialog.plan.text()
+    qtbot.waitUntil(lambda: dialog.height() > opened_at, timeout=2000)  # grown, not scrolled
+    QApplication.processEvents()
+    assert not bar.isVisible() and bar.maximum() == 0, bar.maximum()
+    assert dialog.scroll.viewport().height() >= dialog.scroll.widget().sizeHint().height()

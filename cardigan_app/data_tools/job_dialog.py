@@ -8,7 +8,9 @@ empty bar would only say nothing, so it is hidden but keeps its room: the dialog
 its content when it opens, and the status line and the buttons do not move when a job starts.
 Content taller than the screen scrolls above the buttons; a dialog with tall options (Export
 batch) puts the result beside them when the screen is wide enough for both, so a 1280 x 800
-screen shows it without scrolling. The progress and status are scrolled into view when a job
+screen shows it without scrolling. A note that appears, or grows, in an open dialog (a
+refused output, a plan's warning) grows the dialog by its height, within the screen, rather
+than bring a scroll bar. The progress and status are scrolled into view when a job
 starts, the status when it fails or is cancelled, and the result when it ends well. The
 subclass says what is wrong with its options (:meth:`JobDialog.problem`; an output that cannot
 be written is said under its field before Start is pressed,
@@ -29,7 +31,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QGroupBox, QLabel,
                                QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
@@ -113,6 +115,11 @@ class JobDialog(QDialog):
         self._started = 0.0
         self._options: tuple[QWidget, ...] = ()
         self._fitted_on_show = False
+        self._content_height = 0  # the content's preferred height when the dialog last fitted or grew
+        self._grow = QTimer(self)  # grows the dialog once a layout asked for has been done
+        self._grow.setSingleShot(True)
+        self._grow.setInterval(0)
+        self._grow.timeout.connect(self.grow_to_content)
         self.output_note: OutputNote | None = None
 
     def lay_out(self, options: QWidget, disable_while_running: Iterable[QWidget],
@@ -138,6 +145,7 @@ class JobDialog(QDialog):
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(content)
+        content.installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
@@ -188,13 +196,37 @@ class JobDialog(QDialog):
         width = min(max(self.minimumWidth(), content.width() + self._frame_width()), screen.width() - SIDE_ALLOWANCE)
         height = (content.height() + self.buttons.sizeHint().height() + self.layout().spacing()
                   + margins.top() + margins.bottom())
+        self._content_height = content.height()
         self.resize(max(self.width(), width) if self.isVisible() else width,
                     min(height, screen.height() - FRAME_ALLOWANCE))
+        self._keep_on_screen(screen)
+
+    def _keep_on_screen(self, screen: QRect) -> None:
+        """Move the dialog up or left when it has grown past ``screen``'s bottom or right."""
         frame = self.frameGeometry()
         if self.isVisible() and (frame.bottom() > screen.bottom() or frame.right() > screen.right()):
             # grown past the screen's bottom or right: move up or left
             self.move(max(screen.left(), min(frame.x(), screen.right() - frame.width())),
                       max(screen.top(), min(frame.y(), screen.bottom() - frame.height())))
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.scroll.widget():
+            self._grow.start()  # once the layout has its new size
+        return super().eventFilter(watched, event)
+
+    def grow_to_content(self) -> None:
+        """Grow an open dialog by what its content has grown since it last fitted (a note shown
+        under a field), as far as it no longer fits, within the screen: no scroll bar comes
+        with a note. A dialog the user made shorter keeps its scroll bar; none shrinks."""
+        wanted = self.scroll.widget().sizeHint().height()
+        grown, self._content_height = wanted - self._content_height, wanted
+        if not self._fitted_on_show or not self.isVisible() or grown <= 0:
+            return
+        short = wanted - self.scroll.viewport().height()
+        if short > 0:
+            screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+            self.resize(self.width(), min(self.height() + min(grown, short), screen.height() - FRAME_ALLOWANCE))
+            self._keep_on_screen(screen)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
