@@ -367,3 +367,42 @@ def test_the_simulator_is_described_by_its_method(qtbot):
     assert rows["Kind"] == "built in" and rows["Method"].startswith("ultrasound simulator")
     assert not {"Network", "Size", "Inputs", "Output settings", "Source"} & set(rows)
     assert rows["Output"] == "1 channel" and panel.copy_button.isVisibleTo(panel)
+
+
+def test_the_model_panel_measures_its_table_again_only_when_its_content_or_font_changes(qtbot, tiny_model,
+                                                                                        monkeypatch):
+    """Every pixel of a drag measured every word of the summary and laid the table out again;
+    now the width is only compared with the table's least width, measured once per content."""
+    from PySide6.QtWidgets import QApplication
+
+    from cardigan_app.panels import model_panel
+
+    panel = loaded_panel(qtbot, str(tiny_model))
+    calls = {"measure": 0, "lay out": 0}
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return call
+
+    least = model_panel.table_least_width(panel._summary, panel._size_bytes, False, panel.info.fontMetrics())
+    monkeypatch.setattr(model_panel, "table_least_width", counted("measure", model_panel.table_least_width))
+    monkeypatch.setattr(model_panel, "summary_html", counted("lay out", model_panel.summary_html))
+
+    def info_width_at(panel_width: int) -> int:
+        panel.resize(panel_width, panel.height())
+        QApplication.processEvents()
+        return panel.info.contentsRect().width()
+
+    beside = panel.width() - panel.info.contentsRect().width() + least  # the panel's least width for the table
+    widths = [info_width_at(beside + 5 + step) for step in range(50)]
+    assert min(widths) >= least and len(set(widths)) == 50 and not panel.stacked
+    assert calls == {"measure": 0, "lay out": 0}
+    assert info_width_at(beside - 20) < least and panel.stacked  # narrower than the table: keys above values
+    assert info_width_at(beside + 20) >= least and not panel.stacked
+    assert calls == {"measure": 0, "lay out": 2}
+    font = panel.info.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    panel.info.setFont(font)  # wider words: measured again, and no longer beside their keys
+    assert calls["measure"] == 1 and panel.stacked

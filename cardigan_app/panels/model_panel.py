@@ -4,7 +4,9 @@ What it says about a loaded model is meant to be read at a glance: the network i
 line (modulation, width, normalisation), its size (parameters, file), what it takes as input,
 and how many output settings (speckle, gains, filters...) it has, whose list a link opens and
 folds. Its table puts each key above its value where the column is too narrow for a value's
-longest word beside its key, so no value is cut at the panel's edge. Nothing is hidden for
+longest word beside its key, so no value is cut at the panel's edge; that least width is
+measured once per content and font, and a resize re-lays the table only when it crosses it
+(:meth:`ModelPanel.fit_summary`), not at every pixel of a drag. Nothing is hidden for
 good: "Copy details" puts the whole description, every output setting included, on the
 clipboard as plain text.
 """
@@ -283,6 +285,7 @@ class ModelPanel(QWidget):
         self.info.linkActivated.connect(self._link_activated)
         self.info.installEventFilter(self)
         self.stacked = False  # each key of the summary above its value (a narrow panel)
+        self._least: int | None = None  # the two-column table's least width, measured for the content shown
         self.copy_button = QToolButton()
         self.copy_button.setIcon(icon("content-copy"))
         self.copy_button.setText("Copy details")
@@ -394,22 +397,39 @@ class ModelPanel(QWidget):
         self.active_device.setText(device_label + (" \u2014 the simulator always runs on the CPU"
                                                    if summary.get("kind") == "simulator" else ""))
         self._summary, self._size_bytes = summary, file_size(summary)
+        self._least = None
         self._show_summary()
         self.copy_button.setVisible(True)
+
+    def least_table_width(self) -> int:
+        """The two-column table's least width for the summary shown (:func:`table_least_width`),
+        measured again only once the content or the font has changed."""
+        if self._least is None:
+            self._least = table_least_width(self._summary, self._size_bytes, self.settings_shown,
+                                            self.info.fontMetrics())
+        return self._least
 
     def _show_summary(self) -> None:
         """The summary as a two-column table where its values fit beside their keys, else with
         each key above its value: a value is never cut at the panel's edge."""
         if not self._summary:
             return
-        least = table_least_width(self._summary, self._size_bytes, self.settings_shown, self.info.fontMetrics())
-        self.stacked = self.info.contentsRect().width() < least
+        self.stacked = self.info.contentsRect().width() < self.least_table_width()
         self.info.setText(summary_html(self._summary, self._size_bytes, self.settings_shown, self.stacked))
 
+    def fit_summary(self) -> None:
+        """The table, or keys above values, for the summary's new width: laid out again only
+        when the width crosses the table's least width."""
+        if self._summary and (self.info.contentsRect().width() < self.least_table_width()) != self.stacked:
+            self._show_summary()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        resized = event.type() == QEvent.Type.Resize and event.size().width() != event.oldSize().width()
-        if watched is self.info and resized:
-            self._show_summary()  # the table, or keys above values, for the new width
+        if watched is self.info:
+            if event.type() == QEvent.Type.Resize and event.size().width() != event.oldSize().width():
+                self.fit_summary()
+            elif event.type() == QEvent.Type.FontChange:  # words measured in the old font
+                self._least = None
+                self._show_summary()
         return super().eventFilter(watched, event)
 
     def _link_activated(self, link: str) -> None:
@@ -419,6 +439,7 @@ class ModelPanel(QWidget):
     def show_settings(self, shown: bool) -> None:
         """Open or fold the list of the output settings (the choice holds for the next model)."""
         self.settings_shown = shown
+        self._least = None
         self._show_summary()
 
     def details_text(self) -> str:
