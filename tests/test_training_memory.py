@@ -38,3 +38,14 @@ def test_device_memory():
     ram = device_memory_bytes("cpu")
     assert ram is None or ram > 2**28
     assert device_memory_bytes("cuda:99") is None
+
+
+def test_a_segmentation_critic_is_measured_on_the_image_it_sees():
+    """It was fed the labels beside the image, as the patch critic is, and refused them
+    ("Invalid channel dimensions"): the estimate failed for every oasis run."""
+    config = resolve_config("lite", discriminator="oasis", **TINY)
+    footprint = network_footprint(config)
+    _stack, disc = build_networks(config)
+    assert footprint.parameters == sum(p.numel() for p in _stack.parameters()) + sum(p.numel() for p in disc.parameters())
+    assert footprint.discriminator_activations > 0
+    assert estimate_training_memory(config, 4, "cpu").total_bytes > estimate_training_memory(config, 1, "cpu").total_bytes

@@ -94,7 +94,9 @@ def _footprint(key: tuple) -> NetworkFootprint:
     real = torch.zeros(1, IMAGE_CHANNELS, height, size, device="meta")
     parameters = sum(p.numel() for p in stack.parameters()) + sum(p.numel() for p in disc.parameters())
     gen = _leaf_output_elements(stack, seg, real)
-    dis = _leaf_output_elements(disc, torch.zeros(1, config.classes + IMAGE_CHANNELS, height, size, device="meta"))
+    # the patch critic sees the labels beside the image; the segmentation critic (oasis) the image alone
+    seen = IMAGE_CHANNELS if config.discriminator == "oasis" else config.classes + IMAGE_CHANNELS
+    dis = _leaf_output_elements(disc, torch.zeros(1, seen, height, size, device="meta"))
     return NetworkFootprint(parameters, gen, dis)
 
 
