@@ -137,18 +137,39 @@ def active_window(qtbot, tmp_path, tiny_model):
 
 
 @pytest.fixture
-def opens(monkeypatch) -> list[str]:
-    """The names of the files opened through Python's ``open`` (a DICOM marker looked for,
-    a PNG decoded), in order."""
+def opens(monkeypatch):
+    """How many times each file was opened, by its resolved path (a Counter), on any thread:
+    through ``open``, ``io.open`` or pathlib (``Path.open``, ``read_bytes``, ``read_text``; one
+    open counts once however it is passed along), as Pillow and pydicom open files, and each
+    header or image read SimpleITK makes of it (its file readers open a file several times to
+    probe its format: one read counts once)."""
     import builtins
+    import io
+    import threading
+    from collections import Counter
     from pathlib import Path
 
-    opened: list[str] = []
-    real_open = builtins.open
+    import SimpleITK as sitk
 
-    def counting_open(file, *args, **kwargs):
-        opened.append(Path(file).name if isinstance(file, (str, Path)) else "")
-        return real_open(file, *args, **kwargs)
+    opened: Counter = Counter()
+    inside = threading.local()  # an open passed on to another (Path.read_text to io.open) counts once
 
-    monkeypatch.setattr(builtins, "open", counting_open)
+    def counting(real):
+        def counted(first, *args, **kwargs):
+            file = first.GetFileName() if isinstance(first, sitk.ImageFileReader) else first
+            if getattr(inside, "depth", 0) == 0 and isinstance(file, (str, Path)) and str(file):
+                opened[Path(file).resolve()] += 1
+            inside.depth = getattr(inside, "depth", 0) + 1
+            try:
+                return real(first, *args, **kwargs)
+            finally:
+                inside.depth -= 1
+        return counted
+
+    monkeypatch.setattr(builtins, "open", counting(builtins.open))
+    monkeypatch.setattr(io, "open", counting(io.open))
+    for name in ("open", "read_bytes", "read_text"):
+        monkeypatch.setattr(Path, name, counting(getattr(Path, name)))
+    for name in ("Execute", "ReadImageInformation"):
+        monkeypatch.setattr(sitk.ImageFileReader, name, counting(getattr(sitk.ImageFileReader, name)))
     return opened

@@ -103,7 +103,7 @@ def test_a_dropped_label_png_is_opened_once(window, tmp_path, prompts, opens):
     write_label_png(tmp_path / "mask.png", labels)
     opens.clear()
     assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
-    assert opens.count("mask.png") == 1
+    assert opens[(tmp_path / "mask.png").resolve()] == 1
 
 
 def test_a_scanners_dicom_file_without_a_suffix_is_still_told_by_its_marker(window, tmp_path, prompts):

@@ -812,12 +812,12 @@ def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(wind
     Image.fromarray(echo).save(tmp_path / "frame.png")
     opened.clear()
     assert window.open_any(tmp_path / "frame.png") and window.reference_image is not None
-    assert opened.count("frame.png") == 1
+    assert opened[(tmp_path / "frame.png").resolve()] == 1
     labels = some_labels(64)
     write_label_png(tmp_path / "mask.png", labels)
     opened.clear()
     assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
-    assert opened.count("mask.png") == 1
+    assert opened[(tmp_path / "mask.png").resolve()] == 1
 
 
 def test_a_dropped_gif_opens_to_trace_even_when_its_grey_levels_look_like_labels(window, tmp_path, prompts,

@@ -4,10 +4,7 @@ and by a dataset's check of its pairs."""
 
 from __future__ import annotations
 
-import builtins
-import io
 import json
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -19,22 +16,6 @@ from engine.fan import FAN_KEY, default_fan
 from engine.maskio import read_label_png_and_text, write_label_png
 
 
-@pytest.fixture
-def opens(monkeypatch):
-    """How many times each file was opened (by Pillow, by pathlib or by ``open``)."""
-    counted: Counter = Counter()
-    real = builtins.open
-
-    def counting_open(file, *args, **kwargs):
-        if isinstance(file, (str, Path)):
-            counted[Path(file).resolve()] += 1
-        return real(file, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", counting_open)
-    monkeypatch.setattr(io, "open", counting_open)
-    return counted
-
-
 def heart_png(path: Path, phase: str = "ED", size: int = 64) -> dict:
     """A label PNG of a drawn heart carrying its fan and anatomy record; the record."""
     model = ShapeModel.default()
@@ -43,6 +24,26 @@ def heart_png(path: Path, phase: str = "ED", size: int = 64) -> dict:
     write_label_png(path, model.mask(heart, "4CH", phase, size, fan=fan),
                     text={FAN_KEY: fan.to_json(), ANATOMY_KEY: json.dumps(record)})
     return record
+
+
+def test_opens_counts_a_file_opened_by_name_by_pathlib_or_by_simpleitk_once_each(tmp_path, opens):
+    """The ``opens`` fixture sees every way the code opens a file, each open once."""
+    import io
+
+    import SimpleITK as sitk
+
+    path = tmp_path / "counted.nrrd"
+    sitk.WriteImage(sitk.Image(4, 4, sitk.sitkUInt8), str(path))
+    opens.clear()
+    with open(path, "rb"), io.open(path, "rb"), path.open("rb"):
+        pass
+    path.read_bytes()
+    path.read_text(errors="ignore")
+    sitk.ReadImage(str(path))
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    reader.ReadImageInformation()
+    assert opens == {path.resolve(): 7}
 
 
 def test_a_label_png_and_its_text_are_read_with_one_open(tmp_path, opens):
