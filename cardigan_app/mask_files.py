@@ -19,10 +19,10 @@ from engine.errors import CardiganError, Words
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
-from engine.maskio import (MASK_FILE_SUFFIXES, TRACE_THE_ECHO, DicomNamedAsPicture, Geometry, images_path_for,
-                           is_hdf5_file, is_volume_file, mask_name_stem, painted_frames,
+from engine.maskio import (MASK_FILE_SUFFIXES, TRACE_THE_ECHO, DicomNamedAsPicture, Geometry, VolumeHeader,
+                           images_path_for, is_hdf5_file, is_volume_file, mask_name_stem, painted_frames,
                            read_label_map, read_label_map_and_text, read_label_png_and_text, read_png_text,
-                           read_volume_label, fitting_geometry, write_label_png)
+                           read_volume_label_and_header, fitting_geometry, write_label_png)
 from engine.slicer_segments import KeptSegment, read_kept_segments
 
 from . import folders
@@ -102,27 +102,27 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
 
 
 def read_labels(path: Path, notify: Callable[[str], None] | None = None, images: bool = False
-                ) -> tuple[np.ndarray, dict[str, str], np.ndarray | None]:
+                ) -> tuple[np.ndarray, dict[str, str], np.ndarray | None, VolumeHeader | None]:
     """A label file read once: (its label map (H, W), or a volume's every frame (T, H, W) (a
     cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground truth, a loop painted in
     ITK-SNAP or 3D Slicer as a 3-D volume); the text chunks a label PNG carries, {} for a
     volume; the loop's images when ``images`` and the file holds them beside its masks, else
-    None). A loop's HDF5 file (opened once for both) or PNG-frames folder (File › Export ›
+    None; a volume's header, read with its labels, else None). A loop's HDF5 file (opened once for both) or PNG-frames folder (File › Export ›
     Cine loop), or one of that folder's label frames, gives the loop's masks; how a file's
     labels were mapped by their names is told to ``notify``. :func:`read_mask_file` takes
     the painted frames."""
     loop = read_if_hdf5_loop(path, images=images)
     if loop is not None:
         grey, masks = loop
-        return (masks[0] if len(masks) == 1 else masks), {}, grey
+        return (masks[0] if len(masks) == 1 else masks), {}, grey, None
     folder = frames_loop_folder(path)
     if folder is not None:
         masks = read_frames_loop(folder, images=False)[1]
-        return (masks[0] if len(masks) == 1 else masks), {}, None
+        return (masks[0] if len(masks) == 1 else masks), {}, None, None
     if not is_volume_file(path):
-        return (*read_label_map_and_text(path, notify), None)
-    masks = read_volume_label(path, loop=True, notify=notify)
-    return (masks[0] if len(masks) == 1 else masks), {}, None
+        return (*read_label_map_and_text(path, notify), None, None)
+    masks, header = read_volume_label_and_header(path, loop=True, notify=notify)
+    return (masks[0] if len(masks) == 1 else masks), {}, None, header
 
 
 @dataclass(frozen=True)
@@ -154,13 +154,15 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     frames of ``reference``, or else of the image it was written beside (``x.png`` under
     ``x_gt.png``, as File > Export names a pair), with the geometry of that slice of
     ``volume`` (by default ``path``, when it is a volume) and, of a Slicer segmentation, the
-    name, colour and tags of each class's segment (:func:`engine.slicer_segments.read_kept_segments`).
+    name, colour and tags of each class's segment (:func:`engine.slicer_segments.read_kept_segments`),
+    both from the header read with the labels (a Slicer segmentation is read once).
     ``notes``: what reading the labels already told (a workspace's labels mapped by name), kept
     with what reading them here tells."""
     notes = list(notes or [])
     known: np.ndarray | None = None  # the frames of ``path`` read with its labels (a loop's HDF5 file)
+    header: VolumeHeader | None = None  # the header of ``path`` read with its labels (a volume)
     if labels is None:
-        labels, text, known = read_labels(path, notes.append, images=reference is None)
+        labels, text, known, header = read_labels(path, notes.append, images=reference is None)
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
     if reference is None:
@@ -180,9 +182,10 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     frames = frames_of(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     volume = volume or (path if is_volume_file(path) else None)
-    geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0) if volume is not None
+    header = header if volume == path else None  # the volume's header, when read with the labels
+    geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0, header) if volume is not None
                          else (None, None))
-    segments = read_kept_segments(volume) if volume is not None else {}
+    segments = read_kept_segments(volume, header) if volume is not None else {}
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
                     tuple(notes) + ((dropped,) if dropped else ()))
 

@@ -256,7 +256,54 @@ def check_mask_path(path: Path) -> None:
         raise MaskError(f"{path}: no such file" + (" (a broken link)" if path.is_symlink() else ""))
 
 
+@dataclass(frozen=True)
+class VolumeHeader:
+    """What a volume's header says, as SimpleITK read it (with its voxels or alone): its
+    dimension and size, spacing, origin and direction (ITK's order), its metadata (a Slicer
+    segmentation's segments) and its values per voxel (several: Slicer's overlapping layers).
+    Read once with the labels, it is passed along for the geometry and the segments' names."""
+
+    dimension: int
+    size: tuple[int, ...]
+    spacing: tuple[float, ...]
+    origin: tuple[float, ...]
+    direction: tuple[float, ...]
+    metadata: dict[str, str]
+    components: int
+
+    @classmethod
+    def of(cls, source) -> VolumeHeader:
+        """The header of a SimpleITK ``Image`` or of an ``ImageFileReader`` that has read it."""
+        components = (source.GetNumberOfComponentsPerPixel() if hasattr(source, "GetNumberOfComponentsPerPixel")
+                      else source.GetNumberOfComponents())
+        return cls(source.GetDimension(), tuple(source.GetSize()), tuple(source.GetSpacing()),
+                   tuple(source.GetOrigin()), tuple(source.GetDirection()),
+                   {key: source.GetMetaData(key) for key in source.GetMetaDataKeys()}, int(components))
+
+
+def read_volume_header(path: Path | str) -> VolumeHeader | None:
+    """The header of the volume at ``path`` (its voxels are not read), or None when it cannot be read."""
+    import SimpleITK as sitk
+
+    from .data.metaimage import native_stderr_silenced
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        with native_stderr_silenced():
+            reader.ReadImageInformation()
+    except RuntimeError:
+        return None
+    return VolumeHeader.of(reader)
+
+
 def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.ndarray:
+    """:func:`read_volume_label_and_header` without the header."""
+    return read_volume_label_and_header(path, loop, notify)[0]
+
+
+def read_volume_label_and_header(path: Path | str, loop: bool = False, notify=None
+                                 ) -> tuple[np.ndarray, VolumeHeader]:
     """Read a label map SimpleITK reads (CAMUS ground truth ``.mhd``+``.raw`` or NIfTI, NRRD,
     MetaImage) as a (H, W) label map.
 
@@ -274,7 +321,9 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
     description names otherwise, as an ITK-SNAP user who painted 1 as the wall has it, are
     mapped by their names too). With ``loop``,
     a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS
-    half sequence's ground truth); a 2-D map is then one frame.
+    half sequence's ground truth); a 2-D map is then one frame. The file's header comes with
+    its labels (:class:`VolumeHeader`), read with them: what needs it (:func:`volume_geometry`,
+    :func:`engine.slicer_segments.read_kept_segments`) reads the file no more.
     """
     import SimpleITK as sitk
 
@@ -290,10 +339,11 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
         with readable_volume(path, MaskError) as readable, native_stderr_silenced():
             image = sitk.ReadImage(str(readable))
         array = sitk.GetArrayFromImage(image)
-        metadata = {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()}
+        header = VolumeHeader.of(image)
     except RuntimeError as exc:
         raise MaskError(f"{path}: cannot read the volume ({itk_reason(exc, 'unreadable')})") from None
-    layered = image.GetNumberOfComponentsPerPixel() > 1
+    metadata = header.metadata
+    layered = header.components > 1
     segments = segments_of(metadata, str(path), layered)
     if segments:
         told: list = []
@@ -307,9 +357,9 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
         line = reading_note(told)
         if line and notify is not None:
             notify(f"{path.name}: {line}")
-        return labels
+        return labels, header
     if layered:  # a colour image, or overlapping layers without a Slicer header: no way to tell what they hold
-        raise MaskError(f"{path}: holds {image.GetNumberOfComponentsPerPixel()} values per pixel (a colour "
+        raise MaskError(f"{path}: holds {header.components} values per pixel (a colour "
                         "image, or segment layers without 3D Slicer's segment names); a label map holds one: "
                         "export it from Slicer as a labelmap volume or a .seg.nrrd")
     if loop:
@@ -317,11 +367,11 @@ def read_volume_label(path: Path | str, loop: bool = False, notify=None) -> np.n
         frames = frames[None] if frames.ndim == 2 else frames
         if frames.ndim != 3:
             raise MaskError(f"{path}: expected 2-D frames, got shape {array.shape}")
-        return named_labels(frames, path, notify)
+        return named_labels(frames, path, notify), header
     array = one_painted_frame(np.squeeze(array), str(path))
     if array.ndim != 2:
         raise MaskError(f"{path}: expected a single 2-D frame, got shape {array.shape}")
-    return named_labels(array, path, notify)
+    return named_labels(array, path, notify), header
 
 
 def named_labels(values: np.ndarray, path: Path, notify=None) -> np.ndarray:
@@ -374,32 +424,25 @@ class Geometry:
         image.SetDirection(self.direction)
 
 
-def volume_geometry(path: Path | str, slice_index: int = 0) -> Geometry | None:
+def volume_geometry(path: Path | str, slice_index: int = 0, header: VolumeHeader | None = None) -> Geometry | None:
     """The geometry of slice ``slice_index`` of the volume at ``path`` (its header only is
-    read), or None when it has none to keep (not a 2-D or 3-D volume, unreadable). Of a
-    segmentation Slicer saved cropped to its segments, whose header describes the saved
-    block, it is the geometry of its reference image's frame, where the block is put back
-    (:func:`engine.slicer_segments.reference_block`)."""
-    import SimpleITK as sitk
-
-    from .data.metaimage import native_stderr_silenced
+    read, or ``header`` taken when it was read already), or None when it has none to keep (not
+    a 2-D or 3-D volume, unreadable). Of a segmentation Slicer saved cropped to its segments,
+    whose header describes the saved block, it is the geometry of its reference image's
+    frame, where the block is put back (:func:`engine.slicer_segments.reference_block`)."""
     from .slicer_segments import reference_block
 
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
-    try:
-        with native_stderr_silenced():
-            reader.ReadImageInformation()
-    except RuntimeError:
+    header = read_volume_header(path) if header is None else header
+    if header is None:
         return None
-    dimension, size = reader.GetDimension(), reader.GetSize()
+    dimension, size = header.dimension, header.size
     if dimension not in (2, 3):
         return None
-    spacing, origin = list(reader.GetSpacing()) + [1.0], list(reader.GetOrigin()) + [0.0]
+    spacing, origin = list(header.spacing) + [1.0], list(header.origin) + [0.0]
     direction = np.eye(3)
-    direction[:dimension, :dimension] = np.reshape(reader.GetDirection(), (dimension, dimension))
+    direction[:dimension, :dimension] = np.reshape(header.direction, (dimension, dimension))
     try:
-        block = reference_block({key: reader.GetMetaData(key) for key in reader.GetMetaDataKeys()}, str(path))
+        block = reference_block(header.metadata, str(path))
     except MaskError:
         block = None
     if block is not None:  # the saved block's first voxel lies ``start`` voxels into the full frame
@@ -410,10 +453,12 @@ def volume_geometry(path: Path | str, slice_index: int = 0) -> Geometry | None:
                     tuple(float(v) for v in direction.ravel()), (int(size[1]), int(size[0])))
 
 
-def fitting_geometry(path: Path | str, labels: np.ndarray, slice_index: int = 0) -> tuple[Geometry | None, str | None]:
-    """(:func:`volume_geometry` of the volume ``labels`` were read from, when it fits them;
-    one line saying it was dropped when the volume records a geometry that does not fit)."""
-    geometry = volume_geometry(path, slice_index)
+def fitting_geometry(path: Path | str, labels: np.ndarray, slice_index: int = 0,
+                     header: VolumeHeader | None = None) -> tuple[Geometry | None, str | None]:
+    """(:func:`volume_geometry` of the volume ``labels`` were read from (``header``: its header,
+    when read with them), when it fits them; one line saying it was dropped when the volume
+    records a geometry that does not fit)."""
+    geometry = volume_geometry(path, slice_index, header)
     if geometry is None or geometry.fits(labels):
         return geometry, None
     (rows, columns), (held_rows, held_columns) = np.shape(labels)[-2:], geometry.shape

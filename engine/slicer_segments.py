@@ -708,24 +708,21 @@ def kept_segments(segments: list[Segment], where: str) -> dict[int, KeptSegment]
 SEGMENTATION_HEADER_SUFFIXES = (".nrrd", ".nhdr")  # the files whose headers may name Slicer's segments
 
 
-def read_kept_segments(path) -> dict[int, KeptSegment]:
-    """:func:`kept_segments` of the Slicer segmentation at ``path`` (its header only is read),
-    for the mask read from it to be written back with the user's names, colours and tags;
-    empty for any other file, or one whose header cannot be read."""
-    import SimpleITK as sitk
-
-    from .data.metaimage import native_stderr_silenced
+def read_kept_segments(path, header=None) -> dict[int, KeptSegment]:
+    """:func:`kept_segments` of the Slicer segmentation at ``path`` (its header only is read, or
+    ``header``, an :class:`engine.maskio.VolumeHeader` read with its labels, taken), for the
+    mask read from it to be written back with the user's names, colours and tags; empty for
+    any other file, or one whose header cannot be read."""
+    from .maskio import read_volume_header
 
     if not str(path).lower().endswith(SEGMENTATION_HEADER_SUFFIXES):
         return {}
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
+    header = read_volume_header(path) if header is None else header
+    if header is None:
+        return {}
     try:
-        with native_stderr_silenced():
-            reader.ReadImageInformation()
-        metadata = {key: reader.GetMetaData(key) for key in reader.GetMetaDataKeys()}
-        return kept_segments(segments_of(metadata, str(path), reader.GetNumberOfComponents() > 1), str(path))
-    except (RuntimeError, MaskError):
+        return kept_segments(segments_of(header.metadata, str(path), header.components > 1), str(path))
+    except MaskError:
         return {}
 
 

@@ -174,3 +174,24 @@ def test_a_png_refused_both_as_labels_and_as_an_image_says_what_a_mask_would(tmp
     with pytest.raises(MaskError, match="multiplied by 85"):
         read_mask_or_image(path)
     assert opens == {path.resolve(): 1}
+
+
+def test_the_studio_reads_a_slicer_segmentation_once_for_its_labels_geometry_and_segment_names(
+        window, tmp_path, opens):
+    """Its labels, the geometry of its slice and its segments' names, colours and tags come
+    from one read: the header was read twice more for the geometry and the segments."""
+    from slicer_files import write_segmentation
+
+    from engine.labels import LV_CAVITY, MYOCARDIUM
+
+    path = tmp_path / "case.seg.nrrd"
+    layers = np.zeros((1, 64, 64), np.uint8)
+    layers[0, 20:40, 20:40], layers[0, 10:20, 10:50] = 1, 2
+    write_segmentation(path, layers, [("Left ventricle", 1, 0), ("Myocardium", 2, 0)])
+    opens.clear()
+    assert window.files.open_path(path)
+    document = window.document
+    assert {label: kept.name for label, kept in document.segments.items()} == {
+        LV_CAVITY: "Left ventricle", MYOCARDIUM: "Myocardium"}
+    assert document.geometry is not None and document.geometry.spacing[:2] == (0.6, 0.6)
+    assert opens[path.resolve()] == 1, opens
