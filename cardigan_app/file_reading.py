@@ -50,7 +50,7 @@ NOT_DICOM_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", 
                       ".mhd", ".mha", ".h5", ".hdf5", ".itksnap")
 
 
-def read_at_once(path: Path) -> bool:
+def read_at_once(path: Path, sizes: Callable[[Path], int | None] | None = None) -> bool:
     """True when ``path`` is small enough to read on the GUI thread (or cannot be sized: the
     read itself then says what is wrong). A DICOM file is sized by its decoded frames (a
     JPEG cine of a few megabytes decodes to hundreds), a NIfTI file by the voxels its header
@@ -58,14 +58,15 @@ def read_at_once(path: Path) -> bool:
     by the voxels it describes (the header is tiny; its ``.raw`` or ``.zraw`` holds them), a
     loop's PNG frames (its folder or one of its label frames) by all its frames together. A
     loop's HDF5 file passes by its size on disk: the read itself sizes its datasets
-    (:func:`read_here`)."""
+    (:func:`read_here`). ``sizes`` finds what a file holds decoded (default
+    :func:`decoded_size`; :class:`DecodedSizes` to find it once for the status line too)."""
     if frames_loop_folder(path) is None:
         try:
             if path.stat().st_size > READ_AT_ONCE_BYTES:
                 return False
         except OSError:
             return True
-    decoded = decoded_size(path)
+    decoded = (sizes or decoded_size)(path)
     return decoded is None or decoded <= READ_AT_ONCE_BYTES
 
 
@@ -83,6 +84,21 @@ def decoded_size(path: Path) -> int | None:
     return decoded
 
 
+class DecodedSizes:
+    """:func:`decoded_size` of each file one open reads, found once however often it is asked
+    (by :func:`read_at_once`, then by a background read's :func:`reading_line`); a loop's label
+    frame and its folder are one loop."""
+
+    def __init__(self) -> None:
+        self._found: dict[Path, int | None] = {}
+
+    def __call__(self, path: Path) -> int | None:
+        key = frames_loop_folder(path) or Path(path)
+        if key not in self._found:
+            self._found[key] = decoded_size(key)
+        return self._found[key]
+
+
 def size_on_disk(path: Path) -> int:
     """The bytes ``path`` takes on disk: a file's, all the frames of a PNG-frames loop's
     folder, a MetaImage header's with its ``.raw`` or ``.zraw`` data file's; 0 for what
@@ -96,17 +112,18 @@ def size_on_disk(path: Path) -> int:
     return size + (data_file_size(path) or 0) if path.name.lower().endswith(".mhd") else size
 
 
-def reading_line(path: Path, files: list[Path], decoded: int | None = None) -> str:
+def reading_line(path: Path, files: list[Path], decoded: int | None = None,
+                 sizes: Callable[[Path], int | None] | None = None) -> str:
     """The status line of a background read of ``files`` for ``path``: their size on disk,
     and what they hold decoded when that is known and more (a compressed loop of a few
     megabytes can decode to hundreds). ``decoded``: what the read found already (an HDF5
-    loop's datasets), else each file is sized by :func:`decoded_size`."""
+    loop's datasets), else each file is sized by ``sizes`` (default :func:`decoded_size`)."""
     files = list(dict.fromkeys(frames_loop_folder(file) or file for file in files))  # a loop's file or folder once
     on_disk = sum(size_on_disk(file) for file in files)
     if decoded is None:
-        sizes = [decoded_size(file) for file in files]
-        if any(size is not None for size in sizes):
-            decoded = sum(size_on_disk(file) if size is None else size for size, file in zip(sizes, files))
+        found = [(sizes or decoded_size)(file) for file in files]
+        if any(size is not None for size in found):
+            decoded = sum(size_on_disk(file) if size is None else size for size, file in zip(found, files))
     if decoded is None or decoded <= on_disk or format_bytes(decoded) == format_bytes(on_disk):
         return f"Reading {path.name} ({format_bytes(on_disk)})\u2026"
     return f"Reading {path.name} ({format_bytes(on_disk)} on disk, {format_bytes(decoded)} decoded)\u2026"
@@ -205,11 +222,12 @@ class FileReader:
 
     def read(self, path: Path, work: Callable[[], Any], done: Callable[[Any], None],
              failed: Callable[[str], None], files: list[Path] | None = None, decoded: int | None = None,
-             words: Words | None = None) -> None:
+             words: Words | None = None, sizes: Callable[[Path], int | None] | None = None) -> None:
         """Run ``work()`` on a worker thread; ``done(result)`` or ``failed(one_line)`` follows
         on the GUI thread, unless another read was asked for meanwhile; the line says advice in
         the studio's words, with ``words`` first. The status line names ``path`` and the size of
-        ``files`` (default: ``path``) as :func:`reading_line` gives it."""
+        ``files`` (default: ``path``) as :func:`reading_line` gives it (``sizes``: how a file's
+        decoded size is found, :class:`DecodedSizes` when the caller sized them already)."""
         self._token += 1
         token = self._token
         if self._task is not None:
@@ -223,7 +241,7 @@ class FileReader:
         if not self._busy_cursor:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             self._busy_cursor = True
-        self._message = reading_line(path, files or [path], decoded)
+        self._message = reading_line(path, files or [path], decoded, sizes)
         self.window.statusBar().showMessage(self._message)
         task.start()
 

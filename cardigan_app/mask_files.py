@@ -30,7 +30,8 @@ from .actions import menu_route
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
-from .file_reading import NOT_DICOM_SUFFIXES, FileReader, Stamp, TooLargeHere, read_at_once, read_here
+from .file_reading import (NOT_DICOM_SUFFIXES, DecodedSizes, FileReader, Stamp, TooLargeHere, read_at_once,
+                           read_here)
 from .wording import studio_line
 
 
@@ -427,7 +428,8 @@ class MaskFiles:
         won meanwhile (:meth:`_when_still_wanted`); a problem is one line under ``title``.
         True when shown, or when the read has started."""
         decoded = None  # what the files hold decoded, when a read tried here found it
-        if all(read_at_once(file) for file in files):
+        sizes = DecodedSizes()  # each file sized once, for the choice and for the status line
+        if all(read_at_once(file, sizes) for file in files):
             try:
                 result = read_here(work)
             except TooLargeHere as exc:  # an HDF5 loop that decodes to far more than its file holds
@@ -439,7 +441,7 @@ class MaskFiles:
                 return show(result)
         stamp = Stamp.of(self.window)
         self.reader.read(path, work, lambda result: self._when_still_wanted(stamp, path, lambda: show(result)),
-                         lambda message: self._read_failed(title, message), files, decoded, self.words())
+                         lambda message: self._read_failed(title, message), files, decoded, self.words(), sizes)
         return True
 
     def _show_mask(self, path: Path, read: MaskRead) -> bool:

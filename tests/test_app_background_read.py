@@ -62,6 +62,21 @@ def test_a_small_jpeg_cine_is_read_in_the_background_by_its_decoded_size(window,
     assert window.open_any(tmp_path / "IM_0002") and not window.files.reader.busy  # small decoded: at once
 
 
+def test_a_file_read_in_the_background_is_sized_once(window, tmp_path, qtbot, prompts, monkeypatch):
+    """Its decoded size was found twice: to choose the worker thread, then for the status line."""
+    from test_dicom_echo import jpeg_cine
+
+    frames = scanner_frames(3)
+    jpeg_cine(frames).save_as(tmp_path / "IM_0001", enforce_file_format=True)
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", frames.nbytes // 2)  # the file below, its frames above
+    sized, decoded_size = [], file_reading.decoded_size
+    monkeypatch.setattr(file_reading, "decoded_size", lambda path: sized.append(path.name) or decoded_size(path))
+    assert window.open_any(tmp_path / "IM_0001") and window.files.reader.busy
+    assert "decoded" in window.statusBar().currentMessage()  # the size found is the one the line gives
+    finish_reading(window, qtbot)
+    assert sized == ["IM_0001"]
+
+
 def test_a_loop_of_unknown_kind_read_in_the_background_opens_as_what_it_is(window, tmp_path, qtbot, prompts,
                                                                           every_file_is_large):
     import SimpleITK as sitk
