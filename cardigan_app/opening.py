@@ -35,7 +35,8 @@ with nothing else or with one mask and files it opens along
 (:func:`~cardigan_app.mask_files.opened_along`: its image, a label PNG's ES frame), opens as
 the command line's would; anything else opens nothing. :func:`drop_plan` tells both: the
 window takes the drag of only what it would open (the cursor shows "no drop" for the rest),
-and :meth:`Opener.open_dropped`, called with a set it refuses, says so in one line.
+and :meth:`Opener.open_dropped`, called with a set it refuses, says so in one line. It is
+asked once a drop: the drop opens by the plan its drag found.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ class Opener:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        # the paths of the drag over the window and their drop_plan, for its drop to reuse
+        self._dragged: tuple[tuple[Path, ...], tuple[Path | None, list[Path]] | None] | None = None
 
     @staticmethod
     def _dropped_paths(event) -> list[Path]:
@@ -107,27 +110,35 @@ class Opener:
 
     def drag_enter(self, event: QDragEnterEvent) -> None:
         """Take the drag of exactly what :meth:`drop` would open (:func:`drop_plan`): a set it
-        would refuse shows the "no drop" cursor."""
-        if drop_plan(self._dropped_paths(event)) is not None:
+        would refuse shows the "no drop" cursor. The plan is kept for the drop."""
+        paths = self._dropped_paths(event)
+        plan = drop_plan(paths)
+        self._dragged = (tuple(paths), plan)
+        if plan is not None:
             event.acceptProposedAction()
 
     def drop(self, event: QDropEvent) -> None:
+        """Open what is dropped by the plan its drag found (:func:`drop_plan` is asked once a
+        drop), or found now when the drag was of other paths."""
         paths = self._dropped_paths(event)
-        if drop_plan(paths) is None:
+        dragged, self._dragged = self._dragged, None
+        plan = dragged[1] if dragged is not None and dragged[0] == tuple(paths) else drop_plan(paths)
+        if plan is None:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.open_dropped(paths)
+        self.open_dropped(paths, plan)
 
-    def open_dropped(self, paths: list[Path]) -> bool:
+    def open_dropped(self, paths: list[Path], plan: tuple[Path | None, list[Path]] | None = None) -> bool:
         """Open what was dropped: one thing as :meth:`open_any` opens it; a model with one thing
         more, that thing first and the model once it opens (:meth:`open_then_load`); a mask with
         files it opens with (its image, its ES frame). Anything else opens nothing and says so
         in one line: the window shows one mask at a time, and opening the first of several
-        would be half of what was asked."""
+        would be half of what was asked. ``plan``: the :func:`drop_plan` of ``paths``, when
+        the caller found it already."""
         if len(paths) == 1:
             return self.open_any(paths[0])
-        plan = drop_plan(paths)
+        plan = drop_plan(paths) if plan is None else plan
         if plan is None:
             self._cannot_open("Cannot open the files", f"{dropped_names(paths)}: {ONE_AT_A_TIME}")
             return False

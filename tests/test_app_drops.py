@@ -246,6 +246,17 @@ def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from
     assert models_loaded == [] and window.document.path is None
 
 
+def test_a_drop_finds_what_it_opens_once(window, tmp_path, prompts, models_loaded, tiny_model, monkeypatch):
+    """The drag found what the drop would open, then the drop found it again, twice."""
+    from cardigan_app import opening
+
+    write_label_png(tmp_path / "mask.png", some_labels(64))
+    planned, drop_plan = [], opening.drop_plan
+    monkeypatch.setattr(opening, "drop_plan", lambda paths: planned.append(len(paths)) or drop_plan(paths))
+    assert drop_on(window, [tmp_path / "mask.png", tiny_model])
+    assert planned == [2] and models_loaded == [str(tiny_model)] and window.document.path == tmp_path / "mask.png"
+
+
 def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, tmp_path, prompts, models_loaded):
     from PIL import Image
 
