@@ -96,16 +96,6 @@ def test_a_dropped_checkpoints_or_run_folder_still_goes_to_the_model_loader(wind
     assert not is_model_folder(tmp_path / "nowhere") and not is_model_folder(nvlabs / "latest_net_G.pth")
 
 
-def test_a_dropped_label_png_is_opened_once(window, tmp_path, prompts, opens):
-    """Every dropped file without a picture's name was opened to look for a DICOM marker
-    first, a label PNG too, though its name says it is no DICOM file."""
-    labels = some_labels(64)
-    write_label_png(tmp_path / "mask.png", labels)
-    opens.clear()
-    assert window.open_any(tmp_path / "mask.png") and (window.document.labels == labels).all()
-    assert opens[(tmp_path / "mask.png").resolve()] == 1
-
-
 def test_a_scanners_dicom_file_without_a_suffix_is_still_told_by_its_marker(window, tmp_path, prompts):
     from cardigan_app.mask_files import is_picture_file
     from test_dicom_echo import scanner_frames, us_dataset
@@ -533,14 +523,27 @@ def make_model_with_mask_and_its_image(folder: Path) -> list[Path]:
     return [folder / "x.png", make_model_file(folder), folder / "x_gt.png"]
 
 
+def opened_along(window, paths: list[Path]) -> str:
+    """What opened of a mask dropped with its image (``paths``), in the words of the table below."""
+    from PIL import Image
+
+    if window.document.path not in paths:
+        return "mask not opened"
+    images = [file for file in paths if file != window.document.path]
+    shown = window.reference_image
+    if shown is not None and all(np.array_equal(shown, np.asarray(Image.open(file).convert("L"))) for file in images):
+        return "mask over its image"
+    return "mask without its image"
+
+
 def what_the_window_did(window, before, path: Path | list[Path], models: list[str], prompts) -> str:
     """What a drop did, in the words of the table below."""
     if models:
-        return "model loaded" if len(models) == 1 and models[0] in map(str, as_list(path)) else f"models {models}"
+        did = "model loaded" if len(models) == 1 and models[0] in map(str, as_list(path)) else f"models {models}"
+        along = [file for file in as_list(path) if str(file) not in models]
+        return f"{did}, {opened_along(window, along)}" if along else did
     if prompts["warning"]:
         return "one line" if len(prompts["warning"]) == 1 and "\n" not in prompts["warning"][0] else "lines"
-    if isinstance(path, list):
-        return "mask over its image" if window.reference_image is not None else "mask"
     if window.dataset_browser.root == path:
         return "dataset browser"
     if window.document is before:
@@ -584,7 +587,7 @@ DROPS = [  # (what is dropped, what the window does)
     (make_two_label_pngs, "drag refused"),
     (make_two_models, "drag refused"),
     (make_model_with_text_file, "drag refused"),
-    (make_model_with_mask_and_its_image, "model loaded"),
+    (make_model_with_mask_and_its_image, "model loaded, mask over its image"),
 ]
 
 

@@ -807,6 +807,8 @@ def test_a_dropped_image_opens_to_trace_and_a_mask_with_other_values_is_still_re
 
 
 def test_a_dropped_file_is_read_once_whether_it_opens_as_a_mask_or_to_trace(window, tmp_path, opens):
+    """Every dropped file without a picture's name was opened to look for a DICOM marker
+    first, a label PNG too, though its name says it is no DICOM file."""
     opened = opens
     echo = np.random.default_rng(9).integers(0, 256, (70, 70)).astype(np.uint8)
     Image.fromarray(echo).save(tmp_path / "frame.png")
