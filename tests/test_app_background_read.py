@@ -62,6 +62,22 @@ def test_a_small_jpeg_cine_is_read_in_the_background_by_its_decoded_size(window,
     assert window.open_any(tmp_path / "IM_0002") and not window.files.reader.busy  # small decoded: at once
 
 
+@pytest.mark.parametrize("name", ["IM_0001.png", "IM_0001.jpg"])
+def test_a_jpeg_cine_named_as_a_picture_is_read_in_the_background_by_its_decoded_size(
+        window, tmp_path, qtbot, prompts, monkeypatch, name):
+    """Its name said picture, so its small file was all that sized it: the whole cine was
+    decoded on the window's thread. Found to be DICOM, it is sized by its header."""
+    from test_dicom_echo import jpeg_cine
+
+    frames = scanner_frames(3)
+    jpeg_cine(frames).save_as(tmp_path / name, enforce_file_format=True)
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", frames.nbytes // 2)  # the file below, its frames above
+    assert window.open_any(tmp_path / name)
+    assert window.files.reader.busy and "decoded" in window.statusBar().currentMessage()
+    finish_reading(window, qtbot)
+    assert window.references.count == 3 and window.document.path is None and prompts["warning"] == []
+
+
 def test_a_file_read_in_the_background_is_sized_once(window, tmp_path, qtbot, prompts, monkeypatch):
     """Its decoded size was found twice: to choose the worker thread, then for the status line."""
     from test_dicom_echo import jpeg_cine

@@ -44,7 +44,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -304,9 +304,9 @@ def _open_hdf5_loop(path: Path, work):
 
 
 class LoopTooLarge(Exception):
-    """An HDF5 loop read under :func:`decoded_at_most` holds more than that allows
-    (``decoded``: the bytes its asked-for datasets hold). No :class:`CardiganError`: nothing
-    is wrong with the file, the caller reads it elsewhere."""
+    """A loop read under :func:`decoded_at_most` (an HDF5 loop, a DICOM cine named as a
+    picture) holds more than that allows (``decoded``: the bytes its asked-for frames hold). No
+    :class:`CardiganError`: nothing is wrong with the file, the caller reads it elsewhere."""
 
     def __init__(self, path: Path, decoded: int) -> None:
         super().__init__(path)
@@ -321,12 +321,24 @@ def decoded_at_most(limit: int) -> Iterator[None]:
     """For the block, on this thread: an HDF5 loop whose asked-for datasets hold more than
     ``limit`` bytes decoded (their shapes and types say it; a gzip-compressed loop is a small
     file) is :class:`LoopTooLarge`, told by the same open that would read it, before any of
-    its data is read."""
+    its data is read; so is a DICOM file named as a picture (``scan.png``), by its header,
+    once it is found to be DICOM (:func:`within_decoded_limit`)."""
     token = _DECODED_AT_MOST.set(limit)
     try:
         yield
     finally:
         _DECODED_AT_MOST.reset(token)
+
+
+def within_decoded_limit(path: Path, decoded: Callable[[], int | None]) -> None:
+    """Under :func:`decoded_at_most`, :class:`LoopTooLarge` when ``path`` holds more than it
+    allows decoded (``decoded()``, asked only then; None: not known, let through)."""
+    limit = _DECODED_AT_MOST.get()
+    if limit is None:
+        return
+    size = decoded()
+    if size is not None and size > limit:
+        raise LoopTooLarge(path, size)
 
 
 def _hdf5_loop_arrays(f, path: Path, images: bool, masks: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -337,10 +349,7 @@ def _hdf5_loop_arrays(f, path: Path, images: bool, masks: bool) -> tuple[np.ndar
         raise CardiganError(f"{path}: a loop's images and masks must be frames of one size, got "
                             f"{shapes[0]} and {shapes[1]}")
     wanted = [name for name, asked in zip(HDF5_LOOP_DATASETS, (images, masks)) if asked]
-    limit = _DECODED_AT_MOST.get()
-    decoded = sum(f[name].nbytes for name in wanted)
-    if limit is not None and decoded > limit:
-        raise LoopTooLarge(path, decoded)
+    within_decoded_limit(path, lambda: sum(f[name].nbytes for name in wanted))
     return tuple(np.asarray(f[name]) if name in wanted else None for name in HDF5_LOOP_DATASETS)
 
 

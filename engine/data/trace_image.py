@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import DataError
 from ..fan import Fan
 from .camus import read_volume
-from .dicom_echo import DICOM_SUFFIXES, has_dicom_marker, is_dicom_file, read_dicom_frames
+from .dicom_echo import DICOM_SUFFIXES, decoded_bytes, has_dicom_marker, is_dicom_file, read_dicom_frames
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
@@ -92,12 +92,19 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
 
 def _picture_else_dicom(path: Path, first_only: bool) -> np.ndarray:
     """A picture's frames; a DICOM file named as a picture (``scan.png``), told by its marker
-    once the picture cannot be read, read as the DICOM file it is."""
+    once the picture cannot be read, read as the DICOM file it is. Its name said nothing of
+    its size: under :func:`engine.cine.writers.decoded_at_most` it is sized by its header
+    first, as any DICOM file is, and a cine that decodes to more is refused before its frames
+    are decoded (:class:`engine.cine.writers.LoopTooLarge`)."""
+    from ..cine.writers import within_decoded_limit
+
     try:
         return _picture_frames(path, first_only)
     except DataError:
         if not has_dicom_marker(path):
             raise
+    if not first_only:
+        within_decoded_limit(path, lambda: decoded_bytes(path))
     return read_dicom_frames(path, first_only)
 
 
