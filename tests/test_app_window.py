@@ -149,23 +149,19 @@ def test_long_status_messages_are_readable_at_1280_by_800(window, qtbot, tmp_pat
 
     for message in messages:
         bar.showMessage(message, 60_000)
-        qtbot.wait(20)
-        assert shown_whole(message) or bar.toolTip() == message, message
+        qtbot.waitUntil(lambda: shown_whole(message) or bar.toolTip() == message, timeout=5_000)
     for message in messages[:3]:  # these fit in 1280 px, once the fields make room
         bar.showMessage(message, 60_000)
-        qtbot.wait(20)
-        assert shown_whole(message), message
+        qtbot.waitUntil(lambda: shown_whole(message), timeout=5_000)
     bar.clearMessage()
-    qtbot.wait(20)
-    assert all(f.isVisible() for f in bar.give_way_order) and bar.toolTip() == ""
+    qtbot.waitUntil(lambda: all(f.isVisible() for f in bar.give_way_order) and bar.toolTip() == "", timeout=5_000)
     assert fields.label.text() == "2 \u00b7 Myocardium"
     bar.showMessage("Saved mask.png", 60_000)  # a short message leaves every field in place
     assert all(f.isVisible() for f in bar.give_way_order)
     assert fields.job.isHidden()  # shown only while a loop is written
     fields.job.start("Writing the loop", "Stop writing the loop")
     bar.showMessage(messages[-1] * 2, 60_000)  # too long for the bar: its progress and Cancel stay
-    qtbot.wait(20)
-    assert fields.job.isVisible() and bar.message_rect().right() < fields.job.x()
+    qtbot.waitUntil(lambda: fields.job.isVisible() and bar.message_rect().right() < fields.job.x(), timeout=5_000)
     fields.job.stop()
 
 
