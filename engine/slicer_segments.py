@@ -42,7 +42,9 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 A segment's standard terminology (Slicer's ``SegmentN_Tags`` ``TerminologyEntry``: SNOMED CT
 codes, :data:`STRUCTURE_CODES`; designated ``SCT``, or ``SRT`` as older Slicer files write it,
 DICOM's old designator of SNOMED, read alike: :func:`coding_scheme`, with SNOMED RT's values
-where those files give them) names its class too: it
+where those files give them) names its class too (the interventricular septum's code, 589001,
+the myocardium, as its name; the interatrial septum's, 58095006, a structure CAMUS does not
+label, as its name): it
 decides for a name that says none of the above, and over a name that says another class
 (:func:`class_of`); a terminology that codes none of our structures, or is damaged, leaves the
 segment to its name. A segment its terminology placed where its name does not (a name that says
@@ -176,9 +178,17 @@ TERMINOLOGY_CONTEXT = "Segmentation category and type - 3D Slicer General Anatom
 ANATOMIC_CONTEXT = "Anatomic codes - DICOM master list"
 ANATOMICAL_STRUCTURE = Code(SNOMED_CT, "123037004", "Anatomical Structure")  # the category of them all
 
+# the septa as Slicer's General Anatomy list codes them (and older Slicer files, under SRT, as
+# SNOMED RT's values): the one between the ventricles is a part of CAMUS's myocardium (as the
+# name "Interventricular septum" is), the one between the atria a structure CAMUS does not label
+# (as the name "Interatrial septum" is: :data:`UNLABELLED_STRUCTURE_CODES`)
+INTERVENTRICULAR_SEPTUM = Code(SNOMED_CT, "589001", "Interventricular septum")
+OLD_INTERVENTRICULAR_SEPTUM = Code(OLD_SNOMED_DESIGNATOR, "T-32410", "Interventricular septum")
+
 STRUCTURE_CODES: tuple[tuple[int, Code], ...] = (
     (LV_CAVITY, Code(SNOMED_CT, "87878005", "Left ventricle")),
     (MYOCARDIUM, Code(SNOMED_CT, "74281007", "Myocardium")),
+    (MYOCARDIUM, INTERVENTRICULAR_SEPTUM),
     (LEFT_ATRIUM, Code(SNOMED_CT, "82471001", "Left atrium")),
     (BACKGROUND, Code(SNOMED_CT, "53085002", "Right ventricle")),
     (BACKGROUND, Code(SNOMED_CT, "73829009", "Right atrium")),
@@ -186,6 +196,7 @@ STRUCTURE_CODES: tuple[tuple[int, Code], ...] = (
     # RT's values under ``SRT``; that list held no left atrium or myocardium
     (LV_CAVITY, Code(OLD_SNOMED_DESIGNATOR, "T-32600", "Left ventricle")),
     (BACKGROUND, Code(OLD_SNOMED_DESIGNATOR, "T-32500", "Right ventricle")),
+    (MYOCARDIUM, OLD_INTERVENTRICULAR_SEPTUM),
 )
 """The SNOMED CT (coding scheme ``SCT``) anatomical structures a segment's standard terminology
 may name, with the class each stands for (background: a chamber of the right heart, which CAMUS
@@ -196,17 +207,21 @@ the codes for the LV cavity alone and for the LV's own myocardium are not known 
 certainty, so none is written or read. Every code is compared by scheme and value, a scheme
 of ``SRT`` (DICOM's old designator of SNOMED, as older Slicer files code) as ``SCT``
 (:func:`coding_scheme`). Older Slicer files give ``SRT`` SNOMED RT's values ("T-32600", the
-left ventricle), which are listed here beside SNOMED CT's."""
+left ventricle), which are listed here beside SNOMED CT's. The interventricular septum is the
+myocardium, as CAMUS's myocardium holds it; a segment coded so is a band of the wall, never a
+filled outline (:func:`is_filled_outline`)."""
 
 UNLABELLED_STRUCTURE_CODES: tuple[Code, ...] = (
     Code(SNOMED_CT, "15825003", "Aorta"),
     Code(SNOMED_CT, "34202007", "Aortic valve"),
     Code(SNOMED_CT, "91134007", "Mitral valve"),
     Code(SNOMED_CT, "76848001", "Pericardium"),
+    Code(SNOMED_CT, "58095006", "Interatrial septum"),
     Code(OLD_SNOMED_DESIGNATOR, "T-42000", "Aorta"),  # as older Slicer files code them (see STRUCTURE_CODES)
     Code(OLD_SNOMED_DESIGNATOR, "T-35400", "Aortic valve"),
     Code(OLD_SNOMED_DESIGNATOR, "T-35300", "Mitral valve"),
     Code(OLD_SNOMED_DESIGNATOR, "T-39000", "Pericardium"),
+    Code(OLD_SNOMED_DESIGNATOR, "T-32150", "Interatrial septum"),
 )
 """Structures a segment's terminology may code (as Slicer's anatomy list codes them) that CAMUS
 does not label: a segment coded as one is refused with the advice to remove it, not rename it
@@ -585,13 +600,17 @@ def is_named_outline(name: str) -> bool:
 def is_filled_outline(segment: Segment, pixels: np.ndarray, cavity: np.ndarray) -> bool:
     """Whether a myocardium segment (its ``pixels``) is the filled area inside the heart's outer
     outline, which holds the LV cavity (``cavity``: the pixels of the cavity's segments) too:
-    its name says so ("LV epicardium"), or, when its name does not say it is the wall itself
-    (its class came from its terminology), it holds every pixel of a cavity there is. A wall
+    its name says so ("LV epicardium"), or, when neither its name nor its code says it is the
+    wall itself or a band of it (its class came from a code other than the septum's), it holds
+    every pixel of a cavity there is. A wall
     drawn over part of the cavity holds it only in part, and is an overlap."""
     if is_named_outline(segment.name):
         return True
     if class_of_segment(segment.name) == MYOCARDIUM:
         return False  # "Myocardium", "LV wall": the band itself, never the area inside it
+    coded = coded_structure(segment.tags)
+    if coded is not None and coded[1] in (INTERVENTRICULAR_SEPTUM, OLD_INTERVENTRICULAR_SEPTUM):
+        return False  # coded as the septum: a band of the wall, as one named so is
     return bool(cavity.any()) and not (cavity & ~pixels).any()
 
 

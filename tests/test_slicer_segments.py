@@ -647,3 +647,35 @@ def test_segments_coded_as_older_slicer_files_code_them_read_by_their_terminolog
                                                     ("Segment_7", 5, 0, old_slicer_tags("SRT^T-42000^Aorta"))])
     with pytest.raises(MaskError, match="segment 'Segment_7' \\(coded Aorta\\) is a structure CAMUS does not label"):
         read_label_map(path)
+
+
+IVS, IAS = "SCT^589001^Interventricular septum", "SCT^58095006^Interatrial septum"
+
+
+@pytest.mark.parametrize("tags", [terminology_tags(IVS), old_slicer_tags("SRT^T-32410^Interventricular septum")])
+def test_a_segment_coded_as_the_interventricular_septum_is_part_of_the_wall(tmp_path, tags):
+    """As one named "Interventricular septum" is: CAMUS's myocardium holds the septum."""
+    labels = small_heart()
+    slicer = heart_in_slicer_values(labels)[0]
+    slicer[4:26, 6:10] = 4  # the septal side of the wall, a segment of its own
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, slicer[None], OURS + [("Segment_4", 4, 0, tags)])
+    assert np.array_equal(read_label_map(path), labels)
+    assert told_reading(path) == ["case.seg.nrrd: segment 'Segment_4' read as myocardium by its terminology "
+                                  "(Interventricular septum)"]
+    # a band of the wall: drawn over the whole cavity it overlaps it, never taken as a filled outline
+    over = np.where(labels == 1, 4, 0).astype(np.uint8)
+    over[4:26, 6:10] = 4
+    write_segmentation(path, np.stack([heart_in_slicer_values(labels)[0], over]),
+                       OURS + [("Segment_4", 4, 1, tags)])
+    with pytest.raises(MaskError, match="segment 'Segment_4' overlaps a segment of LV cavity"):
+        read_label_map(path)
+
+
+@pytest.mark.parametrize("tags", [terminology_tags(IAS), old_slicer_tags("SRT^T-32150^Interatrial septum")])
+def test_a_segment_coded_as_the_interatrial_septum_is_to_be_removed(tmp_path, tags):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), ("Segment_7", 5, 0, tags)])
+    with pytest.raises(MaskError, match="segment 'Segment_7' \\(coded Interatrial septum\\) is a structure CAMUS "
+                                        "does not label; remove it"):
+        read_label_map(path)
