@@ -11,28 +11,36 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…) or
   the word ``la``: left atrium (3); ``atrioventricular``…, ``auriculoventricular``… name what lies
   between the chambers ("Left atrioventricular valve", the mitral valve) and are no atrium's word;
-  an atrium's word with a wall's (below: "Left atrial wall", "LA myocardium") says the atrium's
-  own wall, which CAMUS does not label (:func:`names_atrial_wall`): its left atrium is the cavity;
+  an atrium's word with a wall's (below: "Left atrial wall", "LA myocardium", "LA scar"), or a
+  German compound of the two ("Linke Vorhofwand", "Vorhofmyokard"), says the atrium's own wall,
+  which CAMUS does not label (:func:`names_atrial_wall`): its left atrium is the cavity;
 - ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``epi``, a word for a wall (``wall``,
-  ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``) or for the septum
-  (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked at before
-  the LV words, so "LV epicardium" (CAMUS's name for the myocardium's band), "LV wall" and
-  "Interventricular septum" are myocardium. CAMUS's myocardium holds the septum, so a septum
+  ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``; a ventricle's word
+  compounded with one: "Kammerwand", "Ventrikelmyokard"), for a scar or an infarct (``scar``…,
+  ``cicatri``…, ``narbe``…, ``infarct``…: fibrous myocardium, within the wall's borders) or for
+  the septum (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked
+  at before the LV words, so "LV epicardium" (CAMUS's name for the myocardium's band), "LV wall",
+  "LV scar" and "Interventricular septum" are myocardium. CAMUS's myocardium holds the septum, so a septum
   segment is a part of the wall: beside a "Myocardium" segment, or overlapping it, both are
   myocardium and merge; it is a band, never a filled outline, so one drawn over the cavity's
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
-- ``lv``, ``pool``, ``cavit``…, ``cavid``…, ``endo``…, a word for a ventricle (``ventric``…,
+- ``lv``, ``lvot`` (the outflow part of the cavity), ``pool``, ``cavit``…, ``cavid``…,
+  ``endo``…, a word for a ventricle (``ventric``…,
   ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
   endocardial border runs outside them), so a "Papillary muscle" segment is a part of the
   cavity wherever it is drawn: inside the cavity's segment it merges with it, inside a filled
   outline the cavity takes it as it takes its own pixels, and over a "Myocardium" band it is an
-  overlap;
+  overlap. A thrombus lies in the cavity: "LV thrombus" is the LV cavity, "LA thrombus" the
+  left atrium, by their chambers' words ("Thrombus" alone says no chamber and is none of ours);
+- a region with no tissue beside a chamber's word ("LV apex", "Herzspitze": ``apex``,
+  ``apic``…, ``spitze``) is none of our classes, as it may hold the cavity, the wall or both: it
+  is refused with the advice to rename it as what it holds ("LV apical myocardium" says it);
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
-  ventricle and atrium in the background): the word ``rv`` or ``ra`` ("RV", "RV wall"), or
+  ventricle and atrium in the background): the word ``rv``, ``ra`` or ``rvot`` ("RV", "RV wall"), or
   ``right`` with a chamber's word ("Right ventricle", "Right atrial appendage", "Right heart";
   the side's word in a few other languages too: "Ventricule droit", "Atrio destro"), and no
   word of the left heart (``left``, ``lv``, ``la``, ``gauche``..., ``sept``...). Any other name with
@@ -114,7 +122,22 @@ ATRIOVENTRICULAR = ("atrioventric", "atrioventrik", "auriculoventric")  # word b
 # ("Left atrial wall", "LA myocardium"): neither the LV's wall nor the atrium's cavity that CAMUS
 # labels (:func:`names_atrial_wall`)
 WALL_WORDS = ("wall", "paroi", "pared", "parete", "parede", "wand", "paries", "epi")  # whole words
-WALL_BEGINNINGS = ("myo", "miocard", "epicard", "epikard")
+# a scar or an infarct ("LV scar", "Cicatrice", "Narbe", "Infarto") is myocardium turned fibrous:
+# it lies within the wall's borders, which CAMUS's myocardium holds, so it is read as the wall
+# (and with an atrium's word, "LA scar", as the atrium's own wall, which CAMUS does not label)
+SCAR_BEGINNINGS = ("scar", "cicatri", "narbe", "infarct", "infarkt", "infart")
+WALL_BEGINNINGS = ("myo", "miocard", "epicard", "epikard") + SCAR_BEGINNINGS
+# German compounds of a chamber's word and a wall's ("Vorhofwand", "Vorhofmyokard", "Kammerwand",
+# "Ventrikelmyokard"): the chamber's own wall, not its cavity (:func:`is_wall_compound`)
+WALL_ENDINGS = ("wand", "myokard", "epikard", "muskulatur", "narbe")
+# a region, not a tissue ("LV apex", "Herzspitze"): with only a chamber's word beside it, the name
+# does not say whether it holds the cavity, the wall or both, so it is none of our classes and
+# is to be renamed as what it holds (:func:`names_region_only`)
+REGION_BEGINNINGS = ("apex", "apic", "spitze", "herzspitze")
+# a thrombus lies in a chamber's cavity ("LV thrombus", "LA appendage thrombus"), inside the
+# endocardial border CAMUS traces: read as the chamber its name says, even at a region ("LV
+# apical thrombus"); alone ("Thrombus") it says no chamber and is none of ours
+THROMBUS_BEGINNINGS = ("thromb", "trombo")
 # the LV's papillary muscles and trabeculae ("Papillary muscle", "Muscle papillaire", "Músculo
 # papilar", "Papillarmuskel", "Trabeculae carneae", "Trabekel"), which CAMUS counts as the cavity
 PAPILLARY_WORDS = ("papil", "trabec", "trabek")  # word beginnings
@@ -127,14 +150,16 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
     (LEFT_ATRIUM, ("la",), ATRIUM_WORDS),
     (MYOCARDIUM, WALL_WORDS + VENTRICULAR_SEPTUM_COMPOUNDS, WALL_BEGINNINGS + SEPTUM_WORDS),
-    (LV_CAVITY, ("lv", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
+    # the LV outflow tract ("LVOT", "Left ventricular outflow tract") is the outflow part of the
+    # LV cavity, which a 4- or 2-chamber view rarely shows and CAMUS's cavity would hold
+    (LV_CAVITY, ("lv", "lvot", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
     (BACKGROUND, ("background",), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
 # of RIGHT_HEART_CHAMBERS; a name that holds one of these and a word of LEFT_HEART is neither side's
 # (the side's word in the same languages: a chamber's word alone is of the left heart, so
 # "Ventricule droit" must not read as the LV cavity)
-RIGHT_HEART = ("rv", "ra")
+RIGHT_HEART = ("rv", "ra", "rvot")
 RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
               "rechter", "rechte", "rechten", "rechtes", "rechts", "dexter", "dextra", "dextrum")
 RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
@@ -260,10 +285,40 @@ def class_of_segment(name: str) -> int | None:
             or names_atrial_wall(name)):
         return None
     words = [w for w in words if not w.startswith(ATRIOVENTRICULAR)]  # no chamber's word
+    words = ["wand" if is_wall_compound(w, VENTRICLE_WORDS) else w for w in words]  # "Kammerwand": the wall
+    if names_region_only(words):
+        return None
+    return class_of_words(words)
+
+
+def class_of_words(words: list[str]) -> int | None:
+    """The class the first of :data:`CLASS_WORDS` one of ``words`` names stands for, or None."""
     for label_id, whole, beginnings in CLASS_WORDS:
         if any(w in whole or w.startswith(beginnings) for w in words):
             return label_id
     return None
+
+
+def is_wall_compound(word: str, chambers: tuple[str, ...]) -> bool:
+    """Whether ``word`` is a German compound of a chamber's word (one of ``chambers``) and a
+    wall's ("Vorhofwand", "Vorhofmyokard", "Kammerwand", "Ventrikelmyokard"): the chamber's
+    own wall."""
+    return word.startswith(chambers) and word.endswith(WALL_ENDINGS) and not word.startswith(WALL_ENDINGS)
+
+
+CHAMBER_WHOLE_WORDS = ("lv", "la")  # a chamber's words, which say where but not which tissue
+
+
+def names_region_only(words: list[str]) -> bool:
+    """Whether a name's ``words`` say a region ("LV apex", "Left ventricular apex", "Herzspitze")
+    and no tissue beside a chamber's word: no word of our classes but the chambers' (a wall's,
+    the cavity's, the blood pool's) and no thrombus. "LV apical myocardium" and "LV apical
+    thrombus" say their tissue and are not a region only."""
+    if not any(w.startswith(REGION_BEGINNINGS) for w in words):
+        return False
+    tissue = [w for w in words if not (w.startswith(REGION_BEGINNINGS) or w in CHAMBER_WHOLE_WORDS
+                                       or w.startswith(ATRIUM_WORDS + VENTRICLE_WORDS))]
+    return class_of_words(tissue) is None and not any(w.startswith(THROMBUS_BEGINNINGS) for w in words)
 
 
 def names_right_heart(name: str) -> bool:
@@ -307,9 +362,11 @@ def names_atrial_septum(name: str) -> bool:
 
 def names_atrial_wall(name: str) -> bool:
     """Whether a name says the left atrium's own wall ("Left atrial wall", "LA myocardium",
-    "LA epicardium", "Paroi de l'oreillette gauche"): a band around the cavity CAMUS labels as
+    "LA epicardium", "LA scar", "Paroi de l'oreillette gauche", "Linke Vorhofwand"): a band around the cavity CAMUS labels as
     the left atrium, and not the LV's wall either."""
     words = name_words(name)
+    if any(is_wall_compound(w, ATRIUM_WORDS) for w in words):  # "Linke Vorhofwand", "Vorhofmyokard"
+        return True
     atrium = any(w == "la" or (w.startswith(ATRIUM_WORDS) and not w.startswith(ATRIOVENTRICULAR)) for w in words)
     return atrium and any(w in WALL_WORDS or w.startswith(WALL_BEGINNINGS) for w in words)
 
@@ -576,10 +633,14 @@ def unplaced_segment(segment: Segment, where: str) -> MaskError:
     one of our classes. A structure CAMUS does not label, by its terminology
     (:data:`UNLABELLED_STRUCTURE_CODES`) or its name (:func:`names_unlabelled_structure`: "Aorta",
     "Right coronary artery"), is to be removed (or left out of what is exported from Slicer);
-    any other name ("Segment_7") may be one of ours that Slicer's user named otherwise, and is
-    to be renamed."""
+    a region named with no tissue ("LV apex": :func:`names_region_only`) holds the cavity, the
+    wall or both, and is to be renamed as what it holds; any other name ("Segment_7") may be one
+    of ours that Slicer's user named otherwise, and is to be renamed."""
     names = ", ".join(lab.name for lab in LABELS[1:])
     code = coded_unlabelled_structure(segment.tags)
+    if code is None and names_region_only(name_words(segment.name)):
+        return MaskError(f"{where}: segment {segment.name!r} is a region of the heart, not a tissue: none of "
+                         f"{names}; rename it in Slicer as what it holds (e.g. 'LV cavity') or remove it")
     if code is None and not names_unlabelled_structure(segment.name):
         return MaskError(f"{where}: segment {segment.name!r} is none of {names}; rename it "
                          "in Slicer (e.g. 'LV cavity') or remove it")

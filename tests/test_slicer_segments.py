@@ -679,3 +679,48 @@ def test_a_segment_coded_as_the_interatrial_septum_is_to_be_removed(tmp_path, ta
     with pytest.raises(MaskError, match="segment 'Segment_7' \\(coded Interatrial septum\\) is a structure CAMUS "
                                         "does not label; remove it"):
         read_label_map(path)
+
+
+@pytest.mark.parametrize("name, expected", [
+    # German compounds of an atrium's word and a wall's are the atrium's own wall, as "LA wall" is
+    ("Linke Vorhofwand", None), ("Vorhofwand", None), ("Vorhofmyokard", None), ("Linkes Vorhofmyokard", None),
+    ("Vorhofmuskulatur", None), ("Atriumwand", None), ("Vorhofnarbe", None), ("LA scar", None),
+    ("Linker Vorhof", 3), ("Vorhofendokard", 3), ("Vorhof", 3),
+    # and a ventricle's with a wall's the LV's wall, not its cavity
+    ("Linke Kammerwand", 2), ("Ventrikelmyokard", 2), ("Linke Kammer", 1),
+    # a scar is fibrous myocardium within the wall; a thrombus lies in its chamber's cavity
+    ("LV scar", 2), ("Myocardial scar", 2), ("Cicatrice ventriculaire gauche", 2), ("Infarto", 2),
+    ("LV thrombus", 1), ("LV apical thrombus", 1), ("LA thrombus", 3), ("Thrombus", None),
+    # a region is no tissue unless its name says one
+    ("LV apex", None), ("Left ventricular apex", None), ("Herzspitze", None), ("LV apical myocardium", 2),
+    ("LV apex cavity", 1),
+    # the LV outflow tract is the outflow part of the cavity, the RV's the right heart
+    ("Left ventricular outflow tract", 1), ("LVOT", 1), ("RVOT", 0),
+])
+def test_wall_compounds_scars_thrombi_regions_and_outflow_tracts_are_classed_by_their_names(name, expected):
+    assert class_of_segment(name) == expected
+
+
+@pytest.mark.parametrize("name, said", [
+    ("Linke Vorhofwand", "segment 'Linke Vorhofwand' is a structure CAMUS does not label; remove it"),
+    ("Vorhofmyokard", "segment 'Vorhofmyokard' is a structure CAMUS does not label; remove it"),
+    ("LV apex", "segment 'LV apex' is a region of the heart, not a tissue: none of LV cavity, Myocardium, "
+                "Left atrium; rename it in Slicer as what it holds (e.g. 'LV cavity') or remove it"),
+])
+def test_an_atrial_wall_compound_is_to_be_removed_and_a_region_renamed(tmp_path, name, said):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), (name, 5, 0)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == f"{path}: {said}" + (
+        "" if "region" in said else " in Slicer's Segment Editor, or export only the LV cavity, myocardium and "
+                                    "left atrium segments")
+
+
+def test_a_scar_segment_carved_out_of_the_wall_is_part_of_the_wall(tmp_path):
+    labels = small_heart()
+    slicer = heart_in_slicer_values(labels)[0]
+    slicer[4:12, 6:10] = 4  # a scar in the septal wall, a segment of its own
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, slicer[None], OURS + [("LV scar", 4, 0)])
+    assert np.array_equal(read_label_map(path), labels)
