@@ -73,7 +73,8 @@ def atomic_paths(paths: list[Path | str]) -> Iterator[list[Path]]:
     the new ones are in place; a failure at any step (or a Ctrl-C) leaves the old files as
     they were and no ``.tmp`` name behind. Only a kill between two renames, or a file that
     cannot be put back, can leave a mix, with the old file beside it under a ``.kept.tmp``
-    name (the error says which). OS errors become one line naming the file."""
+    name (the error says which): :func:`restore_mixed_pair`, which the pair's readers and
+    writers call first, puts the old pair back. OS errors become one line naming the file."""
     paths = [Path(path) for path in paths]
     tmps: list[Path] = []
     with _one_line_failures(tmps, paths):
@@ -160,6 +161,74 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
         for old in kept:
             if old is not None and old not in {copy for _, copy in stranded}:
                 old.unlink(missing_ok=True)
+
+
+def restore_mixed_pair(paths: list[Path | str]) -> str | None:
+    """Put back the old files of a pair (``paths``, in the order :func:`atomic_paths` renamed
+    them) that a process killed between two renames left mixed, new files beside old ones;
+    one line saying so, or None when the pair is whole. Readers and writers of the pair call
+    it before they open it.
+
+    A file was renamed in when its old content is kept aside (``.<name>.<random>.kept.tmp``)
+    and its temporary file of the same name (``.<name>.<random>.tmp``) is gone; it was not
+    when that temporary file is still there, or when it had no old file and none is there
+    yet. The pair is rolled back, not forward: the write that was stopped never said it was
+    done, and what rolling back needs (each renamed file's old content) is always on disk
+    where a kill left a mix, while rolling forward would trust a temporary file of the
+    stopped write. The new files are given up, as a failed write gives them up. Old files
+    left over once every file was renamed (a kill before they were deleted) are deleted.
+    A file that a failed write could not put back is left where its error said."""
+    paths = [Path(path) for path in paths]
+    found = [_kept_beside(path) for path in paths]
+    renamed = [[pair for pair in files if not pair[1].exists()] for files in found]
+    if any(len(done) > 1 for done in renamed):
+        names = ", ".join(kept.name for done in renamed for kept, _ in done)
+        raise CardiganError(f"{paths[0]}: old files of several stopped writes are beside it ({names}); "
+                            "put back the ones that belong by hand")
+    left = [not done and (bool(files) or not path.exists()) for path, files, done in zip(paths, found, renamed)]
+    if not any(renamed[i] and any(left[i + 1:]) for i in range(len(paths))):
+        for files, done in zip(found, renamed):  # left over by writes long dead: the pair is whole
+            for kept, tmp in files:
+                if kept in {old for old, _ in done} and all(renamed) or _older_than(tmp, REPLACING_GRACE_S):
+                    kept.unlink(missing_ok=True)
+                    tmp.unlink(missing_ok=True)
+        return None
+    back = []
+    for path, files, done in zip(paths, found, renamed):
+        for kept, tmp in files:
+            if (kept, tmp) in done:
+                try:
+                    os.replace(kept, path)
+                except OSError as exc:
+                    raise CardiganError(f"{describe_os_error(exc, path)}; it is one of a pair a stopped write "
+                                        f"left mixed, and its old file is {kept}") from None
+                back.append(path.name)
+            else:
+                kept.unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
+    others = ", ".join(path.name for path in paths if path.name not in back)
+    return (f"{', '.join(back)}: the old file put back beside {others}: a write of them was stopped "
+            "between the two and had left them mixed")
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
+
+
+def _kept_beside(path: Path) -> list[tuple[Path, Path]]:
+    """The old contents of ``path`` kept aside by writes of it that never finished (see
+    :func:`_keep_aside`), each with the temporary file its write was renaming onto ``path``."""
+    start, end = f".{path.stem}.", f"{path.suffix}.kept.tmp"
+    try:
+        names = sorted(entry.name for entry in os.scandir(path.parent))
+    except OSError:
+        return []
+    return [(path.parent / name, path.parent / (name[: -len(".kept.tmp")] + ".tmp")) for name in names
+            if name.startswith(start) and name.endswith(end) and len(name) > len(start) + len(end)
+            and "." not in name[len(start): -len(end)]]
 
 
 def _keep_aside(tmp: Path, path: Path) -> Path | None:

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import Advice, CardiganError, MaskError, Message, itk_reason
-from .fileio import atomic_path, atomic_paths
+from .fileio import atomic_path, atomic_paths, restore_mixed_pair
 from .labels import LABELS, in_sentence, validate_label_map
 
 EXPECTED = ("an 8-bit single-channel label map with values "
@@ -323,7 +323,9 @@ def read_volume_label_and_header(path: Path | str, loop: bool = False, notify=No
     a 2D+t volume's every frame comes back, (T, H, W) (a cine export's ``x_gt.nii.gz``, a CAMUS
     half sequence's ground truth); a 2-D map is then one frame. The file's header comes with
     its labels (:class:`VolumeHeader`), read with them: what needs it (:func:`volume_geometry`,
-    :func:`engine.slicer_segments.read_kept_segments`) reads the file no more.
+    :func:`engine.slicer_segments.read_kept_segments`) reads the file no more. A NIfTI pair
+    that a write stopped between its two files left mixed is put back as the old pair first,
+    told to ``notify`` (:func:`restore_nifti_pair`).
     """
     import SimpleITK as sitk
 
@@ -333,6 +335,9 @@ def read_volume_label_and_header(path: Path | str, loop: bool = False, notify=No
 
     path = Path(path)
     check_mask_path(path)
+    restored = restore_nifti_pair(path)  # a pair a stopped write left mixed is read as the old pair
+    if restored and notify is not None:
+        notify(restored)
     try:
         # a short NIfTI would be read with its missing rows background: refused first; ITK's
         # MetaImage reader prints its complaints
@@ -587,6 +592,22 @@ def images_path_for(path: Path) -> Path | None:
     return path.with_name(stem[: -len(MASKS_MARK)] + suffix)
 
 
+def restore_nifti_pair(path: Path | str) -> str | None:
+    """Put back the old pair of NIfTI images and masks (``x.nii.gz`` and ``x_gt.nii.gz``,
+    either named) that a write stopped between its two files left mixed
+    (:func:`engine.fileio.restore_mixed_pair`, which lists their folder: only when both are
+    there); one line saying so, or None. Not NIfTI, or not both there: None (a kill that left
+    new images where there were no masks is undone by the pair's next write)."""
+    path = Path(path)
+    if nifti_suffix(path) is None:
+        return None
+    images = images_path_for(path) or path
+    masks = mask_path_for(images)
+    if not (images.is_file() and masks.is_file()):  # no pair to read: its folder is not listed
+        return None
+    return restore_mixed_pair([images, masks])
+
+
 def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None,
                 geometry: Geometry | None = None) -> None:
     """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
@@ -613,6 +634,8 @@ def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float | 
     each file is written and once all are (``done`` of them complete under temporary names);
     if it raises, none replaces its file."""
     images = [(Path(path), *_nifti_image(Path(path), array, spacing_mm)) for path, array in files]
+    if len(images) > 1:  # files a stopped write of them left mixed are whole again, then replaced
+        restore_mixed_pair([path for path, _, _ in images])
     with atomic_paths([path for path, _, _ in images]) as tmps:
         for done, (tmp, (path, image, suffix)) in enumerate(zip(tmps, images)):
             if checkpoint is not None:

@@ -249,3 +249,72 @@ def test_frame_names_take_four_digits_from_1001_frames(tmp_path, monkeypatch, fr
     write_loop(tmp_path / "frames", *small_loop(frames), fps=25.0)
     names = sorted(p.name for p in (tmp_path / "frames" / "img").iterdir())
     assert names[0] == "frame_" + "0" * (len(last) - len("frame_.png")) + ".png" and names[-1] == last
+
+
+def killed_at_rename(monkeypatch, folder: Path, n: int, write) -> Path:
+    """Run ``write`` in ``folder`` and take a copy of the folder as a kill at its ``n``-th
+    rename onto a file of ``folder`` would leave it (renames done, nothing cleaned up); the
+    copy's folder."""
+    real, renames, left = os.replace, [], folder.with_name(f"{folder.name}_killed")
+
+    def killed(source, target):
+        if not str(target).endswith(".tmp"):  # a writer's own staging is not counted
+            renames.append(target)
+        if len(renames) == n:
+            shutil.copytree(folder, left)
+            raise KeyboardInterrupt
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write()
+    monkeypatch.setattr(os, "replace", real)
+    return left
+
+
+@pytest.mark.parametrize("then", ["read", "write"])
+@pytest.mark.parametrize("n", [1, 2])
+def test_a_nifti_pair_a_kill_left_mixed_is_whole_when_it_is_next_read_or_written(tmp_path, monkeypatch, n, then):
+    """A kill between the renames of a loop's images and masks left the new images beside the
+    old masks, and the next read took them for a pair."""
+    import numpy as np
+
+    from engine.maskio import read_volume_label, read_volume_label_and_header, write_nifti_files
+
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    images, masks = folder / "loop.nii.gz", folder / "loop_gt.nii.gz"
+    old, new = np.zeros((2, 4, 4), np.uint8), np.ones((2, 4, 4), np.uint8)
+    write_nifti_files([(images, old), (masks, old)])
+    left = killed_at_rename(monkeypatch, folder, n,
+                            lambda: write_nifti_files([(images, new * 9), (masks, new)]))
+    images, masks = left / images.name, left / masks.name
+    mixed = n == 2
+    import SimpleITK as sitk
+
+    raw = sitk.GetArrayFromImage(sitk.ReadImage(str(images)))  # as a reader that checks nothing sees it
+    assert (raw == 9).all() == mixed and len(list(left.glob(".*.kept.tmp"))) == 2  # the state a kill leaves
+    notes: list[str] = []
+    if then == "read":
+        labels, _ = read_volume_label_and_header(masks, loop=True, notify=notes.append)
+        assert (labels == 0).all() and (read_volume_label(images, loop=True) == 0).all()  # the old pair, whole
+        assert notes == (["loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was "
+                          "stopped between the two and had left them mixed"] if mixed else [])
+        assert not mixed or not [p for p in left.iterdir() if p.name.endswith(".kept.tmp")]
+    else:
+        write_nifti_files([(images, new * 2), (masks, new)])
+        assert (read_volume_label(images, loop=True) == 2).all() and (read_volume_label(masks, loop=True) == 1).all()
+        if mixed:  # what the stopped write had kept aside is gone with the old pair it replaced
+            assert sorted(p.name for p in left.iterdir()) == ["loop.nii.gz", "loop_gt.nii.gz"]
+
+
+def test_old_files_of_a_pair_kept_by_several_stopped_writes_are_not_guessed_between(tmp_path):
+    from engine.fileio import restore_mixed_pair
+
+    first, second = tmp_path / "loop.nii.gz", tmp_path / "loop_gt.nii.gz"
+    for path in (first, second):
+        path.write_bytes(b"new")
+    for token in ("aaaaaaaa", "bbbbbbbb"):
+        (tmp_path / f".loop.nii.{token}.gz.kept.tmp").write_bytes(b"old")
+    with pytest.raises(CardiganError, match="old files of several stopped writes are beside it"):
+        restore_mixed_pair([first, second])

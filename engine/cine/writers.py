@@ -27,7 +27,8 @@ Every file is written under a temporary name and renamed when complete, so a kil
 never leaves a file that looks finished. A NIfTI loop's two files are renamed one after the
 other once both are complete; if the second rename fails (or is interrupted), the first file
 is put back as it was (:func:`engine.fileio.atomic_paths`): new images never sit beside old
-masks.
+masks. A kill between the two renames leaves them mixed until the pair is next read or
+written, which puts the old images back first (:func:`engine.maskio.restore_nifti_pair`).
 
 A writer reports how far it is through ``progress`` (:class:`~engine.progress.Progress`,
 stage :data:`WRITING`): ``done`` of ``total`` steps, a frame each for GIF, MP4, HDF5 and PNG
