@@ -504,17 +504,19 @@ def png_labels_by_description(values: np.ndarray, text: dict[str, str], path: Pa
     return values if mapped is None else mapped
 
 
-def read_label_slice(path: Path | str, notify=None) -> tuple[np.ndarray, tuple[int, int] | None]:
+def read_label_slice_and_header(path: Path | str, notify=None
+                                ) -> tuple[np.ndarray, tuple[int, int] | None, VolumeHeader | None]:
     """(:func:`read_label_map`, which slice of a volume of several it is: (its index, the
-    volume's slice count), else None), for the caller to say which it took; how a volume's
-    labels were mapped by their names is told to ``notify``."""
+    volume's slice count), else None, a volume's header read with its labels for
+    :func:`fitting_geometry`, else None): the file is read once, for the caller to say which
+    slice it took; how a volume's labels were mapped by their names is told to ``notify``."""
     if not is_volume_file(path):
-        return read_label_map(path, notify), None
-    frames = read_volume_label(path, loop=True, notify=notify)
+        return read_label_map(path, notify), None, None
+    frames, header = read_volume_label_and_header(path, loop=True, notify=notify)
     labels = one_painted_frame(frames, str(path))
     if len(frames) == 1:
-        return labels, None
-    return labels, (next(iter(painted_frames(frames)), 0), len(frames))
+        return labels, None, header
+    return labels, (next(iter(painted_frames(frames)), 0), len(frames)), header
 
 
 def read_label_map_and_text(path: Path | str, notify=None) -> tuple[np.ndarray, dict[str, str]]:

@@ -195,3 +195,50 @@ def test_the_studio_reads_a_slicer_segmentation_once_for_its_labels_geometry_and
         LV_CAVITY: "Left ventricle", MYOCARDIUM: "Myocardium"}
     assert document.geometry is not None and document.geometry.spacing[:2] == (0.6, 0.6)
     assert opens[path.resolve()] == 1, opens
+
+
+def volume_mask(folder: Path, kind: str) -> Path:
+    """A label volume of one painted slice: a 3D Slicer segmentation or a NIfTI mask."""
+    from engine.maskio import write_nifti
+
+    layers = np.zeros((1, 64, 64), np.uint8)
+    layers[0, 20:40, 20:40], layers[0, 10:20, 10:50] = 1, 2
+    if kind == "seg.nrrd":
+        from slicer_files import write_segmentation
+
+        path = folder / "case.seg.nrrd"
+        write_segmentation(path, layers, [("Left ventricle", 1, 0), ("Myocardium", 2, 0)])
+    else:
+        path = folder / "case_gt.nii.gz"
+        write_nifti(path, layers[0], spacing_mm=0.5)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["seg.nrrd", "nii.gz"])
+def test_synthesize_reads_a_volume_mask_once_for_its_labels_and_geometry(tmp_path, opens, tiny_model, kind):
+    """Its header was read a second time for the geometry, and a third by Pillow looking for
+    a PNG's text chunks."""
+    from engine.cli.main import main
+    from engine.maskio import read_volume_header
+
+    path = volume_mask(tmp_path, kind)
+    opens.clear()
+    assert main(["synthesize", "--model", str(tiny_model), "--mask", str(path),
+                 "--out", str(tmp_path / "echo.nii.gz"), "--device", "cpu"]) == 0
+    assert opens[path.resolve()] == 1, opens
+    assert read_volume_header(tmp_path / "echo.nii.gz").spacing[:2] == pytest.approx(read_volume_header(path).spacing[:2])
+
+
+@pytest.mark.parametrize("kind", ["seg.nrrd", "nii.gz"])
+def test_an_export_reads_a_volume_mask_of_its_folder_once_for_its_labels_and_geometry(tmp_path, opens, kind):
+    from engine.export.sources import folder_masks
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    path = volume_mask(masks, kind)
+    opens.clear()
+    (patient,) = folder_masks(masks)
+    (item,) = patient.items
+    spacing = (0.6, 0.6) if kind == "seg.nrrd" else (0.5, 0.5)
+    assert item.geometry is not None and item.geometry.spacing[:2] == pytest.approx(spacing)
+    assert opens[path.resolve()] == 1, opens

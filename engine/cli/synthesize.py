@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
-    from ..maskio import (fitting_geometry, is_volume_file, nifti_suffix, read_label_slice, read_png_text,
-                          write_grey_png, write_nifti)
+    from ..maskio import (fitting_geometry, is_volume_file, nifti_suffix, read_label_map_and_text,
+                          read_label_slice_and_header, write_grey_png, write_nifti)
     from ..synthesizer import Synthesizer, to_uint8
     from .terminal import note
 
@@ -70,15 +70,19 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"--out {args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
         raise CardiganError(f"--out {args.out}: already exists (use --overwrite to replace it)")
-    with named_by_option("mask"):
-        labels, taken = read_label_slice(args.mask, notify=note)
+    with named_by_option("mask"):  # the file read once: a volume with its header, a PNG with its text
+        if is_volume_file(args.mask):
+            labels, taken, header = read_label_slice_and_header(args.mask, notify=note)
+            text = {}
+        else:
+            (labels, text), taken, header = read_label_map_and_text(args.mask, note), None, None
     if taken is not None:
         note(f"{args.mask.name}: the labels of slice {taken[0] + 1} of {taken[1]}")
-    geometry, dropped = (fitting_geometry(args.mask, labels, taken[0] if taken else 0)
-                         if is_volume_file(args.mask) else (None, None))
+    geometry, dropped = (fitting_geometry(args.mask, labels, taken[0] if taken else 0, header)
+                         if header is not None else (None, None))
     if dropped and nifti_suffix(args.out):
         note(dropped)
-    fan, problem = fan_from_text(read_png_text(args.mask), view_of_name(args.mask.name))
+    fan, problem = fan_from_text(text, view_of_name(args.mask.name))
     if args.fan_from is not None:
         from ..data.image_fans import FIT_SIZE
         from ..data.trace_image import image_to_trace

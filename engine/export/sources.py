@@ -17,7 +17,7 @@ from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
 from ..maskio import (MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, Geometry, fitting_geometry, is_camus_file,
-                      is_volume_file, mask_name_stem, read_label_map_and_text, read_label_slice)
+                      is_volume_file, mask_name_stem, read_label_map_and_text, read_label_slice_and_header)
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
 READING = "reading masks"  # the progress stage of reading a masks folder
@@ -357,8 +357,8 @@ def read_folder_mask(path: Path, notify: Callable[[str], None] | None = None
     if not is_volume_file(path):
         labels, text = read_label_map_and_text(path, notify)
         return labels, text, None, None
-    labels, taken = read_label_slice(path, notify)
-    geometry, _ = fitting_geometry(path, labels, taken[0] if taken else 0)
+    labels, taken, header = read_label_slice_and_header(path, notify)
+    geometry, _ = fitting_geometry(path, labels, taken[0] if taken else 0, header)  # the file read once
     return labels, {}, geometry, taken
 
 
