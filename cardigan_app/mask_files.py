@@ -258,10 +258,11 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
     (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,
     a loop's HDF5 file in one open for both), or the grey frames of an image of many grey
     levels (a loop's every frame, to trace over any of them) or of a DICOM echo named
-    ``.png``, told by its marker once the PNG cannot be read. Anything else, a mask in other
+    ``.png``, told by its marker as the file is opened and read as DICOM, never decoded as a
+    PNG. Anything else, a mask in other
     values (0/85/170/255) included, is the one line opening it as a mask gives. A PNG is
     opened and decoded once, whichever it turns out to be."""
-    from engine.data.trace_image import grey_frames_of_picture, read_grey_frames
+    from engine.data.trace_image import grey_frames_of_picture, read_dicom_grey_frames, read_grey_frames
 
     def image_else(grey: Callable[[], np.ndarray], not_a_mask: CardiganError) -> np.ndarray:
         try:
@@ -278,8 +279,8 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
             read = read_label_png_and_text(
                 path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal),
                 by_description=True, notify=notes.append)
-        except DicomNamedAsPicture:
-            return read_grey_frames(path)  # a scanner's DICOM file named .png: an echo to trace over
+        except DicomNamedAsPicture:  # a scanner's DICOM file named .png, told by its marker: an echo to trace over
+            return read_dicom_grey_frames(path)
         if isinstance(read, np.ndarray):
             return read
         labels, text = read

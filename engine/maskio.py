@@ -113,19 +113,26 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
     again from its start. ``otherwise``: what a file refused as a label map (a picture: an
     echo of many grey levels, a colour image) is instead, made from the image as it was opened
     and decoded here, given with the refusal (which it raises when the file is nothing else),
-    so that a file of either kind is decoded once. With ``by_description``, its values are
+    so that a file of either kind is decoded once. A DICOM file under a PNG's name, told by its
+    marker as it is opened, is :class:`DicomNamedAsPicture` before any decoding. With ``by_description``, its values are
     read by an ITK-SNAP label description beside it (:func:`png_labels_by_description`, the
     mapping told to ``notify``)."""
+    from .data.dicom_echo import marked_as_dicom
+
     path = Path(path)
     check_mask_path(path)
     try:
-        with open(path, "rb") as handle, Image.open(handle) as image:
-            try:
-                return _label_png(handle, image, path, by_description, notify)
-            except MaskError as refusal:
-                if otherwise is None:
-                    raise
-                return otherwise(image, refusal)
+        with open(path, "rb") as handle:
+            if marked_as_dicom(handle):  # an echo saved under a picture's name: not decoded as one
+                raise DicomNamedAsPicture(Message(f"{path}: a DICOM file, not a label map, though named "
+                                                  f"{path.suffix}; ", TRACE_THE_ECHO))
+            with Image.open(handle) as image:
+                try:
+                    return _label_png(handle, image, path, by_description, notify)
+                except MaskError as refusal:
+                    if otherwise is None:
+                        raise
+                    return otherwise(image, refusal)
     except Image.DecompressionBombError:
         raise MaskError(f"{path}: the image claims to be far larger than any label map (at most "
                         f"{MAX_SIDE}x{MAX_SIDE}); resize it first") from None
@@ -135,11 +142,6 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         if is_hdf5_file(path):  # a dataset of many masks (the seed's file, an export), not one
             raise MaskError(Message(f"{path}: an HDF5 dataset, not a single label map; ", hdf5_masks(path))) from None
-        from .data.dicom_echo import has_dicom_marker
-
-        if has_dicom_marker(path):  # an echo saved under a picture's name
-            raise DicomNamedAsPicture(Message(f"{path}: a DICOM file, not a label map, though named "
-                                              f"{path.suffix}; ", TRACE_THE_ECHO)) from None
         raise MaskError(f"{path}: not a readable image ({unreadable_reason(exc)})") from None
 
 

@@ -242,3 +242,23 @@ def test_an_export_reads_a_volume_mask_of_its_folder_once_for_its_labels_and_geo
     spacing = (0.6, 0.6) if kind == "seg.nrrd" else (0.5, 0.5)
     assert item.geometry is not None and item.geometry.spacing[:2] == pytest.approx(spacing)
     assert opens[path.resolve()] == 1, opens
+
+
+def test_a_dicom_named_png_is_read_as_dicom_at_once_and_never_decoded_as_a_png(window, tmp_path, opens, decodes):
+    """It was decoded as a label PNG, opened again for its marker, decoded as a picture and
+    opened for its marker once more before it was read as the DICOM file it is."""
+    from test_app_drops import make_dicom_named_png
+
+    from cardigan_app.mask_files import read_mask_or_image
+    from engine.data.trace_image import read_grey_frames
+
+    path = make_dicom_named_png(tmp_path)
+    opens.clear()
+    read = read_mask_or_image(path)
+    assert opens == {path.resolve(): 2} and decodes == []  # its marker, then pydicom's read
+    assert read.shape[0] == 2 and np.array_equal(read, read_grey_frames(path))
+    opens.clear()
+    decodes.clear()
+    assert window.open_any(path)
+    assert window.document.path is None and window.references.count == 2
+    assert opens == {path.resolve(): 3} and decodes == []  # and its header, sized before it is read here

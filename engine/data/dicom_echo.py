@@ -50,6 +50,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -72,9 +73,16 @@ def has_dicom_marker(path: Path | str) -> bool:
     says (a scanner's file with no suffix, or one renamed ``.png``)."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(132)
+            return marked_as_dicom(handle)
     except OSError:
         return False
+
+
+def marked_as_dicom(handle: BinaryIO) -> bool:
+    """:func:`has_dicom_marker` of a file open for reading at its start, which is left there:
+    a reader that opened the file for another format tells a DICOM file with the same open."""
+    head = handle.read(132)
+    handle.seek(0)
     return len(head) == 132 and head[128:] == b"DICM"
 
 

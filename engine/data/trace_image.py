@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import DataError
 from ..fan import Fan
 from .camus import read_volume
-from .dicom_echo import DICOM_SUFFIXES, decoded_bytes, has_dicom_marker, is_dicom_file, read_dicom_frames
+from .dicom_echo import (DICOM_SUFFIXES, decoded_bytes, has_dicom_marker, is_dicom_file, marked_as_dicom,
+                         read_dicom_frames)
 from .imaging import resize_image
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".mhd", ".mha", ".nrrd", ".nhdr")
@@ -96,13 +97,26 @@ def _picture_else_dicom(path: Path, first_only: bool) -> np.ndarray:
     its size: under :func:`engine.cine.writers.decoded_at_most` it is sized by its header
     first, as any DICOM file is, and a cine that decodes to more is refused before its frames
     are decoded (:class:`engine.cine.writers.LoopTooLarge`)."""
-    from ..cine.writers import within_decoded_limit
-
     try:
         return _picture_frames(path, first_only)
-    except DataError:
-        if not has_dicom_marker(path):
-            raise
+    except _MarkedAsDicom:
+        return _dicom_frames_sized(path, first_only)
+
+
+class _MarkedAsDicom(Exception):
+    """A file opened as a picture holds the DICOM marker: it is read as DICOM, not decoded."""
+
+
+def read_dicom_grey_frames(path: Path | str) -> np.ndarray:
+    """:func:`read_grey_frames` of a file known to be DICOM by its marker, whatever its name
+    (``scan.png``): read as DICOM at once, sized first as :func:`_picture_else_dicom` sizes it."""
+    path = Path(path)
+    return _to_grey(_dicom_frames_sized(path, False), path, True)
+
+
+def _dicom_frames_sized(path: Path, first_only: bool) -> np.ndarray:
+    from ..cine.writers import within_decoded_limit
+
     if not first_only:
         within_decoded_limit(path, lambda: decoded_bytes(path))
     return read_dicom_frames(path, first_only)
@@ -125,12 +139,16 @@ def _dicom_else_picture(path: Path, first_only: bool) -> np.ndarray:
 def _picture_frames(path: Path, first_only: bool = False) -> np.ndarray:
     """A picture's frames (T, H, W): one for a still, every frame of an animated GIF (a cine
     loop ``cardigan cine --out x.gif`` wrote) or of a multi-page TIFF (``first_only``: the first
-    alone), each turned upright as the file records; frames of unequal sizes are one line."""
+    alone), each turned upright as the file records; frames of unequal sizes are one line. A
+    file with the DICOM marker (told by the same open) is :class:`_MarkedAsDicom`, not decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as picture:
-            return _frames_of(picture, path, first_only)
+        with open(path, "rb") as handle:
+            if marked_as_dicom(handle):
+                raise _MarkedAsDicom(path)
+            with Image.open(handle) as picture:
+                return _frames_of(picture, path, first_only)
     except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
         raise DataError(f"{path}: not an image that can be read ({exc.__class__.__name__})") from None
 
