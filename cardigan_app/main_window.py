@@ -3,26 +3,24 @@
 What the studio is doing lives in :class:`~cardigan_app.state.StudioState` (tool, class,
 brush, paint-over rule, model, device, seed, view options; the document being edited);
 widgets set it and observe it. The pieces live in their own modules (``workspace``,
-``canvas``, ``panels``, ``synthesis``, ``mask_files``, ``opening``, ``export``, ``autosave``, ``settings``);
-this class connects them and holds no choices of its own.
+``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``mask_files``, ``opening``, ``export``,
+``autosave``, ``settings``); this class connects them and holds no choices of its own.
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
 from engine.errors import CardiganError
 from engine.labels import LABELS
-from engine.models.registry import FILE_DIALOG_FILTER, default_model, display_name, is_builtin, model_file_of
 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
@@ -41,14 +39,14 @@ from .export import Exporter
 from .icons import app_icon
 from .imaging import grey_qimage
 from .mask_files import MaskFiles
-from .model_watch import ModelFileWatcher
+from .model_choice import ModelChoice
 from .opening import Opener
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
 from .panels.narrow import COLUMN_WIDTH
 from .settings import AppSettings
 from .state import StudioState
-from .synthesis.jobs import ModelInfo, SynthesisResult, VariationResult
+from .synthesis.jobs import SynthesisResult, VariationResult
 from .synthesis.latency import LatencyLog
 from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
@@ -70,12 +68,6 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     action.setText(f"&{words}")
     keys = keys_in_words(action)
     action.setToolTip(f"{words} ({keys})" if keys else words)
-
-
-def loaded_spec(spec: str | Path) -> str:
-    """The spec a model is loaded by: a path made absolute, a training run folder its run's
-    model file (a built-in model's name as it is)."""
-    return str(spec) if is_builtin(spec) else os.path.abspath(model_file_of(spec))
 
 
 class MainWindow(QMainWindow):
@@ -107,6 +99,7 @@ class MainWindow(QMainWindow):
         self.files = MaskFiles(self)
         self.exporter = Exporter(self)
         self.opener = Opener(self)  # where dropped and named paths go
+        self.models = ModelChoice(self)  # the model chosen, its loading, and the watch on its file
         self.topology_dialog = None  # Edit > Check topology, made when first asked for
         self.mask_tools_dialog = None  # Edit > Mask tools, likewise
         self._closed = False
@@ -145,28 +138,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.set_document(self.document)
-        # Only a model the user chose is remembered (state.model); the default is not, so a
-        # demo model bundled later is picked up.
-        self._chosen_model: str | None = model or self.state.model or None
-        if device:
-            self.state.set("device", device)
-        self._load_note = self._usable_device()
-        self._ready_notes: dict[str, str] = {}  # model spec: what its "ready" line adds (note_when_ready)
-        self.live.load(self._chosen_model or default_model(), self.state.device)
-
-    def _usable_device(self) -> str:
-        """A saved device this machine lacks (settings from a machine with a GPU, a damaged
-        entry) becomes Auto, so the remembered model still opens; returns what to tell."""
-        from engine.devices import resolve_device
-        from engine.errors import DeviceError
-
-        try:
-            resolve_device(self.state.device)
-        except DeviceError:
-            saved = self.state.device
-            self.state.set("device", "auto")
-            return f"the device chosen last time ({saved}) is not available here, so Auto was used"
-        return ""
+        self.models.start(model, device)
 
     # -- construction --------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -231,8 +203,8 @@ class MainWindow(QMainWindow):
         self.palette.labelSelected.connect(lambda label: state.set("active_label", label))
         self.palette.visibilityChanged.connect(state.set_class_visible)
         self.model_panel.modelRequested.connect(self.load_model)
-        self.model_panel.openRequested.connect(self.open_model_dialog)
-        self.model_panel.openFolderRequested.connect(self.open_model_folder_dialog)
+        self.model_panel.openRequested.connect(self.models.open_dialog)
+        self.model_panel.openFolderRequested.connect(self.models.open_folder_dialog)
         self.model_panel.deviceRequested.connect(lambda device: state.set("device", device))
         self.synthesis_panel.seedChanged.connect(lambda seed: state.set("seed", seed))
         self.synthesis_panel.variationsToggled.connect(lambda on: state.set("variations", on))
@@ -244,11 +216,6 @@ class MainWindow(QMainWindow):
         live.variationShown.connect(self._show_variation)
         live.synthesisFailed.connect(self._synthesis_failed)
         live.busyChanged.connect(self._busy_changed)
-        live.modelLoading.connect(self._model_loading)
-        live.modelLoaded.connect(self._model_loaded)
-        self.model_watch = ModelFileWatcher(self)
-        self.model_watch.changed.connect(self._model_file_changed)
-        live.modelFailed.connect(self._model_failed)
         live.cineShown.connect(self.timeline.show_loop)
         live.cineFailed.connect(self.timeline.set_status)
         self.timeline.loopRequested.connect(self.request_loop)
@@ -273,7 +240,7 @@ class MainWindow(QMainWindow):
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
             zoom_out=self.canvas.zoom_out, contrast_auto=self.auto_contrast, contrast_reset=self.reset_contrast,
-            open_model=self.open_model_dialog, open_model_folder=self.open_model_folder_dialog,
+            open_model=self.models.open_dialog, open_model_folder=self.models.open_folder_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
 
@@ -793,91 +760,13 @@ class MainWindow(QMainWindow):
         self.workspace.busy.setText(text)
         self.status_widgets.busy.setText(text)
 
-    # -- models --------------------------------------------------------------------------
+    # -- models (:class:`~cardigan_app.model_choice.ModelChoice`) ----------------------------
     def load_model(self, spec: str) -> None:
-        """Load a model the user chose (it is remembered for the next start). A path is made
-        absolute first: a recent model or the next start's model is found from any folder. A
-        training run folder is its run's model file (watched, so the run's newer weights are
-        drawn with as they are saved)."""
-        spec = loaded_spec(spec)
-        self._chosen_model = spec
-        self.live.load(spec)
-
-    def note_when_ready(self, spec: str, text: str) -> None:
-        """Add ``text`` to the status line's "Model ... ready" line once model ``spec`` (as given
-        to :meth:`load_model`) has loaded, so a note said while it loads is not lost when that
-        line replaces it. Dropped if that model fails to load."""
-        self._ready_notes[loaded_spec(spec)] = text
+        """Load a model the user chose (:meth:`ModelChoice.load <cardigan_app.model_choice.ModelChoice.load>`)."""
+        self.models.load(spec)
 
     def set_device(self, device: str) -> None:
         self.state.set("device", device)
-
-    def open_model_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open model", folders.start_folder("models"),
-                                              FILE_DIALOG_FILTER)
-        if name:
-            folders.remember("models", name)
-            self.load_model(name)
-
-    def open_model_folder_dialog(self) -> None:
-        """Open a model that is a folder: a training run (or its checkpoints folder), drawn with
-        its model file, or an NVlabs SPADE checkpoints folder. A dialog of its own because one
-        file dialog picks files or a folder, never either; a folder that holds no model is
-        refused by the load in one line, and the model in use stays."""
-        folder = QFileDialog.getExistingDirectory(self, "Open model folder", folders.start_folder("models"))
-        if folder:
-            folders.remember("models", Path(folder).parent)  # the next dialog shows its neighbours
-            self.load_model(folder)
-
-    def _model_loading(self, spec: str) -> None:
-        self.model_panel.set_loading(spec)
-        self.status_widgets.busy.setText(f"loading {display_name(spec)}\u2026")
-
-    def _model_loaded(self, info: ModelInfo) -> None:
-        spec = info.spec
-        if not is_builtin(spec):
-            self.settings.add_recent_model(spec)
-        if spec == self._chosen_model:
-            self.state.set("model", spec)
-        self.model_panel.set_models(self.settings.recent_models(), spec)
-        self.model_panel.set_loaded(spec, info.summary, info.device_label)
-        self.model_panel.set_device(info.device)
-        self.state.set("device", info.device)  # what the model runs on is the choice (not a reload)
-        self.status_widgets.device.setText(info.device_label)
-        self.status_widgets.busy.setText("")
-        self.synthesis_panel.set_stochastic(info.stochastic, display_name(spec))
-        self.synthesis_panel.clear_variations()  # the old model's pictures are not this one's
-        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
-        if self.echo_view.image is None:
-            self.echo_view.set_placeholder("Synthesizing\u2026")
-        notes = [note for note in (self._load_note, self._ready_notes.pop(spec, "")) if note]
-        note, self._load_note = "".join(f"; {note}" for note in notes), ""
-        self.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
-                                     f"({info.load_s:.1f} s to load){note}", 15000 if note else 6000)
-        self.model_watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
-
-    def _model_file_changed(self, path: str) -> None:
-        """The model file in use was rewritten (a training run's checkpoint, ``cardigan tune``
-        in place): draw with the new weights."""
-        if self.live.model is None or Path(self.live.model.spec) != Path(path):
-            return  # another model was chosen meanwhile
-        spec = self.live.model.spec  # as it was given (a path written ./run/model.safetensors stays so)
-        self.statusBar().showMessage(f"{display_name(spec)} changed on disk: reloading it", 6000)
-        self.live.load(spec)
-
-    def _model_failed(self, spec: str, message: str) -> None:
-        self._ready_notes.pop(spec, None)
-        if self.live.model is None:  # another model is drawn with instead: say why once it is ready
-            self._load_note = message
-        if spec == self.state.model and self.live.model is None:
-            self.state.set("model", "")  # a remembered model that no longer opens: back to the default
-        if self.live.model is not None:  # a failed switch: the device in use stays the choice
-            self.state.set("device", self.live.model.device)
-        self.model_panel.set_models(self.settings.recent_models(), self.live.model_spec)  # without a file gone
-        self.model_panel.set_error(message)
-        self.model_panel.set_device(self.live.device_spec)
-        self.status_widgets.busy.setText("")
-        self.statusBar().showMessage(message, 15000)
 
     # -- datasets and drops --------------------------------------------------------------
     def show_dataset_panel(self) -> None:

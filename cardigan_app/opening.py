@@ -227,7 +227,7 @@ class Opener:
                         f"{were}: the window draws with one model at a time, the last one named "
                         f"({models[-1].name})", 15000)
                     # the "ready" line replaces this one: it says so again
-                    self.window.note_when_ready(str(models[-1]), f"{were} (one model at a time)")
+                    self.window.models.note_when_ready(str(models[-1]), f"{were} (one model at a time)")
             elif models:
                 self.window.statusBar().showMessage(
                     f"{dropped_names(failed)} did not open, so {dropped_names(models)} "

@@ -125,7 +125,7 @@ def test_model_folders_open_from_the_model_menu_and_the_picker_and_reopen_from_r
         chosen.append(str(tmp_path / "runs" / "lite"))
         with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
             folder_entry.trigger()
-        assert loaded.args[0].spec == str(run_model) and window.model_watch.path == run_model
+        assert loaded.args[0].spec == str(run_model) and window.models.watch.path == run_model
         assert window.settings.recent_models()[0] == str(run_model)
 
         combo = window.model_panel.model_combo
@@ -158,7 +158,7 @@ def test_a_chosen_folder_that_holds_no_model_is_refused_in_one_line_and_the_mode
     window = open_window(qtbot, tmp_path, "simulator")
     try:
         with qtbot.waitSignal(window.live.modelFailed, timeout=20_000) as failed:
-            window.open_model_folder_dialog()
+            window.models.open_folder_dialog()
         message = failed.args[1]
         assert "\n" not in message and "no model in this folder" in message
         assert "model.safetensors" in message and "_net_G.pth" in message

@@ -21,7 +21,7 @@ def test_a_rewritten_model_file_is_reloaded_and_drawn_with(qtbot, tmp_path):
     typed = os.path.join(str(tmp_path), "run", ".", "model.safetensors")  # a spec as a user may type it
     window = open_window(qtbot, tmp_path, typed)
     try:
-        assert window.model_watch.path == model
+        assert window.models.watch.path == model
         before = window.live.last_result.image.copy()
         with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
             rewrite(model, tmp_path, seed=1)
@@ -34,7 +34,7 @@ def test_a_rewritten_model_file_is_reloaded_and_drawn_with(qtbot, tmp_path):
         qtbot.waitUntil(lambda: not np.array_equal(window.live.last_result.image, after), timeout=20_000)
         with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000):
             window.load_model("simulator")
-        assert window.model_watch.path is None  # a built-in model is not a file to watch
+        assert window.models.watch.path is None  # a built-in model is not a file to watch
     finally:
         close_window(window)
 
@@ -70,7 +70,7 @@ def test_a_model_file_rewritten_while_it_loads_is_loaded_again(qtbot, tmp_path, 
         qtbot.waitUntil(lambda: loads.count(str(model)) >= 2, timeout=20_000)  # and again, with the new weights
         expected = window.live.model.model_id
         qtbot.waitUntil(lambda: window.live.last_result.model_id == expected, timeout=20_000)
-        assert window.model_watch.path == model
+        assert window.models.watch.path == model
     finally:
         close_window(window)
 
@@ -85,6 +85,6 @@ def test_a_dropped_training_run_folder_draws_with_its_model_and_watches_it(qtbot
         with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
             assert window.open_any(tmp_path / "run")
         assert loaded.args[0].spec == str(model)
-        assert window.model_watch.path == model
+        assert window.models.watch.path == model
     finally:
         close_window(window)
