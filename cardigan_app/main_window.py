@@ -4,7 +4,7 @@ What the studio is doing lives in :class:`~cardigan_app.state.StudioState` (tool
 brush, paint-over rule, model, device, seed, view options; the document being edited);
 widgets set it and observe it. The pieces live in their own modules (``workspace``,
 ``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``mask_files``, ``opening``, ``export``,
-``autosave``, ``settings``); this class connects them and holds no choices of its own.
+``autosave``, ``crash_recovery``, ``settings``); this class connects them and holds no choices of its own.
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -19,19 +19,18 @@ from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
-from engine.errors import CardiganError
 from engine.labels import LABELS
 
 from . import folders
 from .actions import ActionRegistry, keys_in_words
-from .autosave import INTERVAL_MS, Autosaver
+from .autosave import Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
 from .contrast import AUTO_CONTRAST, AutoWindowCache, Window, own_window
+from .crash_recovery import CrashRecovery
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
-from .dialogs.prompts import Choice, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
 from .editing.document import Dirty
@@ -52,7 +51,6 @@ from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
                             build_toolbar, tool_hint)
-from .wording import studio_line
 from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
@@ -131,10 +129,7 @@ class MainWindow(QMainWindow):
 
         self._ui_timer = QTimer(self, singleShot=True, interval=80)
         self._ui_timer.timeout.connect(self._refresh_document_ui)
-        self._autosave_error_shown = ""  # the autosave problem the status bar last told of
-        self._autosave_timer = QTimer(self, interval=INTERVAL_MS)
-        self._autosave_timer.timeout.connect(self.autosave_now)
-        self._autosave_timer.start()
+        self.recovery = CrashRecovery(self)  # autosaves on a timer; offers back what a crash left
         self.setAcceptDrops(True)
 
         self.set_document(self.document)
@@ -629,81 +624,14 @@ class MainWindow(QMainWindow):
         self.canvas.point_out(QRectF(piece.left, piece.top, piece.right - piece.left, piece.bottom - piece.top))
         self.statusBar().showMessage(piece.describe()[0].upper() + piece.describe()[1:], 8000)
 
+    # -- autosave and recovery (:class:`~cardigan_app.crash_recovery.CrashRecovery`) ------------
     def autosave_now(self) -> bool:
-        """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
-        heart; with none, forget the last autosave (its edits were saved or undone)."""
-        edited = self.key_frames.edited(self.document)  # the one on screen first
-        if not edited:
-            self.autosaver.discard()
-            return False
-        (_, doc), others = edited[0], edited[1:]
-        other = None
-        if others:  # both key frames have edits: both are kept
-            key, o = others[0]
-            other = (key, o.labels, o.path, self.files.png_text(o))
-        state = tuple((d.id, d.revision) for _, d in edited)
-        saved = self.autosaver.save(doc.labels, doc.path, state, self.files.png_text(doc), other)
-        error = self.autosaver.last_error
-        if error and error != self._autosave_error_shown:  # said once per new problem, not every 20 s
-            self.statusBar().showMessage(f"Autosave failed: {error}", 15000)
-        self._autosave_error_shown = error
-        return saved
+        """Autosave the key frames' unsaved edits now; False when there were none."""
+        return self.recovery.autosave_now()
 
     def offer_recovery(self) -> bool:
         """Offer back masks autosaved by an app that crashed; True when one was recovered."""
-        for recovery in self.autosaver.find_recoveries():
-            choice = ask_recovery(self, recovery.describe())
-            if choice == Choice.CANCEL:
-                continue
-            if choice == Choice.DISCARD:
-                recovery.discard()
-                continue
-            if not self.files.confirm_discard("recovering the autosaved mask"):
-                return False
-            try:
-                labels, text = recovery.load()
-            except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
-                QMessageBox.warning(self, "Cannot recover", studio_line(exc, "recovering the autosaved mask"))
-                continue
-            document = self._recovered(labels, text, recovery.source, recovery.saved_at, recovery.mask_path)
-            other = None
-            if recovery.other is not None:
-                try:
-                    other_labels, other_text = recovery.other.load()
-                except CardiganError:
-                    other_labels = None
-                if other_labels is not None and other_labels.shape == labels.shape:
-                    other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
-                                            recovery.other.mask_path)
-            if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
-                self.set_document(other)
-                self.key_frames.frames["ES"] = document
-            else:
-                self.set_document(document)
-                if other is not None:
-                    self.key_frames.frames["ES"] = other
-            if other is not None:
-                self.key_frames_changed()
-            recovery.discard()
-            self.autosave_now()
-            self.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
-            return True
-        return False
-
-    def _recovered(self, labels, text: dict[str, str], source: str | None, saved_at: float,
-                   autosaved: Path) -> LabelDocument:
-        """A recovered mask: its fan and heart as autosaved (``text``, the PNG's text chunks read
-        with ``labels``), its edits unsaved, and Save going
-        to ``source`` only when that is a label PNG not written since the autosave (else Save
-        asks for a name: a newer file is never overwritten)."""
-        path = Path(source) if source else None
-        if path is not None and (path.suffix.lower() != ".png"
-                                 or (path.exists() and path.stat().st_mtime > saved_at)):
-            path = None
-        document = LabelDocument(labels, path=path, origin="recovered")
-        self.files.take_png_text(document, text, autosaved.name)
-        document.mark_modified()
-        return document
+        return self.recovery.offer()
 
     # -- tools (shortcuts for scripts and tests: the state is the one place) ------------------
     def set_tool(self, key: str) -> None:
@@ -845,7 +773,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self._autosave_timer.stop()
+        self.recovery.stop()
         self.files.reader.shutdown()
         self.exporter.wait_cine()  # a loop being written (or stopped, as closing asked) ends whole or not at all
         for hook in self.shutdown_hooks:

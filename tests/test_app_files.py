@@ -439,11 +439,11 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, tiny_model, mon
             f"saver.save(read_label_png({str(tmp_path / 'crashed.png')!r}), None, (1, 1))\n"
             "os._exit(3)  # die without cleaning up\n")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 3
-    import cardigan_app.main_window as main_window
+    import cardigan_app.crash_recovery as crash_recovery
 
     asked = []
-    monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: asked.append(text) or
-                        main_window.Choice.SAVE)
+    monkeypatch.setattr(crash_recovery, "ask_recovery", lambda parent, text: asked.append(text) or
+                        crash_recovery.Choice.SAVE)
     window = open_window(qtbot, tmp_path, str(tiny_model))
     try:
         assert window.offer_recovery()
@@ -520,7 +520,7 @@ def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_pa
     import os
     import time
 
-    import cardigan_app.main_window as main_window
+    import cardigan_app.crash_recovery as crash_recovery
     from cardigan_app.dialogs.new_mask import NewMaskChoice
 
     window = open_window(qtbot, tmp_path, str(tiny_model))
@@ -545,7 +545,7 @@ def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_pa
         again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model,
                                           then=lambda: os.utime(target, (later, later)))
         try:
-            monkeypatch.setattr(main_window, "ask_recovery", lambda parent, text: main_window.Choice.SAVE)
+            monkeypatch.setattr(crash_recovery, "ask_recovery", lambda parent, text: crash_recovery.Choice.SAVE)
             assert again.offer_recovery()
             recovered = again.document
             assert recovered.fan.to_json() == fan.to_json() and recovered.anatomy == heart  # as autosaved
@@ -944,7 +944,7 @@ def test_an_ed_mask_opens_with_its_es_frame_beside_it(qtbot, tmp_path, tiny_mode
 
 
 def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp_path, tiny_model, monkeypatch):
-    import cardigan_app.main_window as main_window
+    import cardigan_app.crash_recovery as crash_recovery
     from cardigan_app.dialogs.new_mask import NewMaskChoice
 
     window = open_window(qtbot, tmp_path, str(tiny_model))
@@ -960,8 +960,8 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
         again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model)
         try:
             asked, opened = [], []
-            monkeypatch.setattr(main_window, "ask_recovery",
-                                lambda parent, text: asked.append(text) or main_window.Choice.SAVE)
+            monkeypatch.setattr(crash_recovery, "ask_recovery",
+                                lambda parent, text: asked.append(text) or crash_recovery.Choice.SAVE)
             import PIL.Image
 
             real_open = PIL.Image.open

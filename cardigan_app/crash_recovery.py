@@ -1,0 +1,127 @@
+"""Edits kept safe from a crash: the key frames with unsaved edits autosaved as the user works,
+and offered back at the next start.
+
+:class:`CrashRecovery` owns the autosave timer (every :data:`~cardigan_app.autosave.INTERVAL_MS`),
+what is autosaved (the key frame on screen, and the other one of the pair when it has edits
+too, each with its fan and heart), telling once in the status bar of each new autosave
+problem, and the recovery: asking about each mask a crashed app left, and opening the one
+the user takes back (a pair as a pair) with its edits unsaved. It relies on the window's
+:class:`~cardigan_app.autosave.Autosaver` (``autosaver``: the session folders on disk), its
+key frames and document, :class:`~cardigan_app.mask_files.MaskFiles` (``files``: the PNG's
+text chunks, the unsaved-edits question) and ``set_document``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from engine.errors import CardiganError
+
+from .autosave import INTERVAL_MS
+from .dialogs.prompts import Choice, ask_recovery
+from .editing import LabelDocument
+from .wording import studio_line
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class CrashRecovery:
+    """Autosave of the window's key frames on a timer, and their recovery after a crash."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self._error_shown = ""  # the autosave problem the status bar last told of
+        self._timer = QTimer(window, interval=INTERVAL_MS)
+        self._timer.timeout.connect(self.autosave_now)
+        self._timer.start()
+
+    @property
+    def autosaver(self):
+        return self.window.autosaver
+
+    def stop(self) -> None:
+        """No more autosaves (the window is closing)."""
+        self._timer.stop()
+
+    def autosave_now(self) -> bool:
+        """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
+        heart; with none, forget the last autosave (its edits were saved or undone)."""
+        window = self.window
+        edited = window.key_frames.edited(window.document)  # the one on screen first
+        if not edited:
+            self.autosaver.discard()
+            return False
+        (_, doc), others = edited[0], edited[1:]
+        other = None
+        if others:  # both key frames have edits: both are kept
+            key, o = others[0]
+            other = (key, o.labels, o.path, window.files.png_text(o))
+        state = tuple((d.id, d.revision) for _, d in edited)
+        saved = self.autosaver.save(doc.labels, doc.path, state, window.files.png_text(doc), other)
+        error = self.autosaver.last_error
+        if error and error != self._error_shown:  # said once per new problem, not every 20 s
+            window.statusBar().showMessage(f"Autosave failed: {error}", 15000)
+        self._error_shown = error
+        return saved
+
+    def offer(self) -> bool:
+        """Offer back masks autosaved by an app that crashed; True when one was recovered."""
+        window = self.window
+        for recovery in self.autosaver.find_recoveries():
+            choice = ask_recovery(window, recovery.describe())
+            if choice == Choice.CANCEL:
+                continue
+            if choice == Choice.DISCARD:
+                recovery.discard()
+                continue
+            if not window.files.confirm_discard("recovering the autosaved mask"):
+                return False
+            try:
+                labels, text = recovery.load()
+            except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
+                QMessageBox.warning(window, "Cannot recover", studio_line(exc, "recovering the autosaved mask"))
+                continue
+            document = self._recovered(labels, text, recovery.source, recovery.saved_at, recovery.mask_path)
+            other = None
+            if recovery.other is not None:
+                try:
+                    other_labels, other_text = recovery.other.load()
+                except CardiganError:
+                    other_labels = None
+                if other_labels is not None and other_labels.shape == labels.shape:
+                    other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
+                                            recovery.other.mask_path)
+            if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
+                window.set_document(other)
+                window.key_frames.frames["ES"] = document
+            else:
+                window.set_document(document)
+                if other is not None:
+                    window.key_frames.frames["ES"] = other
+            if other is not None:
+                window.key_frames_changed()
+            recovery.discard()
+            self.autosave_now()
+            window.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
+            return True
+        return False
+
+    def _recovered(self, labels, text: dict[str, str], source: str | None, saved_at: float,
+                   autosaved: Path) -> LabelDocument:
+        """A recovered mask: its fan and heart as autosaved (``text``, the PNG's text chunks read
+        with ``labels``), its edits unsaved, and Save going
+        to ``source`` only when that is a label PNG not written since the autosave (else Save
+        asks for a name: a newer file is never overwritten)."""
+        path = Path(source) if source else None
+        if path is not None and (path.suffix.lower() != ".png"
+                                 or (path.exists() and path.stat().st_mtime > saved_at)):
+            path = None
+        document = LabelDocument(labels, path=path, origin="recovered")
+        self.window.files.take_png_text(document, text, autosaved.name)
+        document.mark_modified()
+        return document
