@@ -4,7 +4,7 @@ What the studio is doing lives in :class:`~cardigan_app.state.StudioState` (tool
 brush, paint-over rule, model, device, seed, view options; the document being edited);
 widgets set it and observe it. The pieces live in their own modules (``workspace``,
 ``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``mask_files``, ``opening``, ``export``,
-``autosave``, ``crash_recovery``, ``settings``); this class connects them and holds no choices of its own.
+``autosave``, ``crash_recovery``, ``reference_image``, ``settings``); this class connects them and holds no choices of its own.
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -27,7 +27,6 @@ from .autosave import Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
 from .cine.timeline import Timeline
-from .contrast import AUTO_CONTRAST, AutoWindowCache, Window, own_window
 from .crash_recovery import CrashRecovery
 from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
@@ -36,10 +35,10 @@ from .editing import LabelDocument
 from .editing.document import Dirty
 from .export import Exporter
 from .icons import app_icon
-from .imaging import grey_qimage
 from .mask_files import MaskFiles
 from .model_choice import ModelChoice
 from .opening import Opener
+from .reference_image import ReferenceImage
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
 from .panels.narrow import COLUMN_WIDTH
@@ -86,9 +85,8 @@ class MainWindow(QMainWindow):
         self.document = document or NewMaskChoice(True, self.state.template_view, self.state.template_phase,
                                                   FIRST_HEART_SEED, 256).document()
         self.state.set_document(self.document)
-        self.reference_image: np.ndarray | None = None  # the real image shown now
         self.references = KeyReferences()  # what lies under each key frame
-        self.auto_windows = AutoWindowCache()  # Auto's window for the real images shown, worked out once each
+        self.real_image = ReferenceImage(self)  # the real image shown now, its contrast, what lies under the mask
         self.live = LiveSynthesis(backend, self)
         self.latency = LatencyLog()  # the synthesis times the status bar reports
         self.live.seed = self.state.seed
@@ -186,7 +184,7 @@ class MainWindow(QMainWindow):
         ws, live, state = self.workspace, self.live, self.state
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
-        ws.reference_view.contrastDragged.connect(self._contrast_chosen)
+        ws.reference_view.contrastDragged.connect(self.real_image.contrast_chosen)
         ws.contrast_auto.setDefaultAction(self.commands["contrast_auto"])
         ws.contrast_reset.setDefaultAction(self.commands["contrast_reset"])
         self.canvas.cursorMoved.connect(self._cursor_moved)
@@ -234,7 +232,8 @@ class MainWindow(QMainWindow):
             quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
-            zoom_out=self.canvas.zoom_out, contrast_auto=self.auto_contrast, contrast_reset=self.reset_contrast,
+            zoom_out=self.canvas.zoom_out, contrast_auto=self.real_image.auto_contrast,
+            contrast_reset=self.real_image.reset_contrast,
             open_model=self.models.open_dialog, open_model_folder=self.models.open_folder_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
@@ -269,7 +268,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self.fit_views)
             canvas.set_show_background(state.show_synthesis_under_mask or not on)
             self.workspace.under_mask.setEnabled(on)
-            self._update_canvas_background()
+            self.real_image.update_canvas_background()
 
         def seed(value: int) -> None:
             self.synthesis_panel.set_seed(value)
@@ -343,27 +342,28 @@ class MainWindow(QMainWindow):
             self.key_frames.start(document)
             self.timeline.forget_loop()
         self.references = KeyReferences(reference, frames, source or document.path or "")
-        self._edit(document, self.references.image_for(self._key_of(document)))
+        self._edit(document, self.references.image_for(self.key_of(document)))
 
-    def _key_of(self, document: LabelDocument) -> str:
+    def key_of(self, document: LabelDocument) -> str:
+        """The key frame ``document`` is: ES when it is the pair's ES frame, else ED."""
         return "ES" if document is self.key_frames.frames["ES"] else "ED"
 
     def _show_key_frame(self, document: LabelDocument) -> None:
         """The state switched key frames: edit that one (the other keeps its own history),
         over its own real image."""
-        self._edit(document, self.references.image_for(self._key_of(document)))
+        self._edit(document, self.references.image_for(self.key_of(document)))
 
     def _choose_reference_frame(self, frame: int) -> None:
         """The real-image pane's slider: this frame of the loop lies under the key frame edited."""
-        key = self._key_of(self.document)
+        key = self.key_of(self.document)
         if self.references.frames is None or self.references.index[key] == frame:
             return
         self.references.choose(key, frame)
-        self.show_reference(self.references.image_for(key))
+        self.real_image.show(self.references.image_for(key))
 
     def _close_reference(self) -> None:
         self.references = KeyReferences()
-        self.show_reference(None)
+        self.real_image.show(None)
 
     def _edit(self, document: LabelDocument, reference: np.ndarray | None) -> None:
         if document is not self.document:
@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
             self.echo_view.set_image(None)
             self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
             self.synthesis_panel.clear_variations()  # the last mask's pictures are not this one's
-        self.show_reference(reference)
+        self.real_image.show(reference)
         self.live.request(document.labels, document.id, document.revision, document.fan, self._anchor_of(document))
         self._refresh_document_ui()
         self.fit_views()
@@ -489,66 +489,21 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()
         self._refresh_document_ui()
 
-    def _update_canvas_background(self) -> None:
-        """The image under the mask ("Image under"): the real one when the mask has one of its
-        size and the synthesis has its own pane beside it; else the synthesized image."""
-        reference, shape = self.reference_image, self.document.shape
-        if self.state.side_by_side and reference is not None and reference.shape == shape:
-            self.canvas.set_background(grey_qimage(self.workspace.reference_view.shown_image()))  # its contrast
-            return
-        result = self.live.last_result
-        fits = result is not None and result.document == self.document.id and result.image.shape == shape
-        self.canvas.set_background(grey_qimage(result.image) if fits else None)
+    # -- the real image (:class:`~cardigan_app.reference_image.ReferenceImage`) ------------------
+    @property
+    def reference_image(self) -> np.ndarray | None:
+        """The real image shown now (None: none)."""
+        return self.real_image.image
 
     def show_reference(self, image: np.ndarray | None) -> None:
-        """Show ``image`` (None: none) in the real-image pane, and under the mask when it fits,
-        at the contrast chosen for the images opened (their own values until one is chosen)."""
-        self.reference_image = image
-        self.workspace.reference_view.set_contrast(self.references.contrast)
-        self.workspace.reference_view.set_image(image)
-        self._show_contrast_state()
-        self.workspace.show_reference_frames(self.references.count, self.references.index[self._key_of(self.document)])
-        self._update_canvas_background()
-        if self.workspace.reference_pane.isHidden() != (image is None):
-            self.workspace.reference_pane.setVisible(image is not None)
-            self.workspace.balance()
-            QTimer.singleShot(0, self.fit_views)
+        """Show ``image`` (None: none) in the real-image pane, and under the mask when it fits."""
+        self.real_image.show(image)
 
-    # -- the real image's contrast: a view setting, kept while its images stay (never the mask's)
     def auto_contrast(self) -> None:
-        """Stretch the real image's 1-99 % grey values, inside its fan where it has one, to black and white (A)."""
-        if self.reference_image is not None:
-            self.set_reference_contrast(self.auto_windows.window_for(self.reference_image), AUTO_CONTRAST)
+        """Stretch the real image's grey values to black and white (A)."""
+        self.real_image.auto_contrast()
 
-    def reset_contrast(self) -> None:
-        """Show the real image's own grey values again (Shift+A)."""
-        if self.reference_image is not None:
-            self.set_reference_contrast(None)
-
-    def set_reference_contrast(self, window: Window | None, how: str = "") -> None:
-        """Show the real image through ``window`` (None: its own values), in its pane and under
-        the mask; ``how`` names the way it was chosen in the status bar (Auto)."""
-        self.workspace.reference_view.set_contrast(window)
-        self._contrast_chosen(window, how)
-
-    def _contrast_chosen(self, window: Window | None, how: str = "") -> None:
-        self.references.contrast = window
-        self._show_contrast_state()
-        self._update_canvas_background()
-        own = own_window(self.reference_image)
-        shown = window or own
-        notes = [note for note in (how, "its own values" if shown == own else "") if note]
-        said = f" ({', '.join(notes)})" if notes else ""
-        self.statusBar().showMessage(f"Real image contrast: {shown.describe()}{said}", 4000)
-
-    def _show_contrast_state(self) -> None:
-        """The header says the window while it is not the image's own; Auto and Reset need an image."""
-        window, image = self.references.contrast, self.reference_image
-        own = image is None or window is None or window == own_window(image)
-        self.workspace.show_contrast("" if own else window.describe())
-        for name in ("contrast_auto", "contrast_reset"):
-            self.commands[name].setEnabled(image is not None)
-
+    # -- editing -------------------------------------------------------------------------
     def undo(self) -> None:
         """Undo the last step: a corner of the polygon being placed, else the last edit. A
         brush stroke under way ends first and is the step undone; while the mouse holds an
@@ -668,7 +623,7 @@ class MainWindow(QMainWindow):
         if not self.timeline.playing:  # a playing loop keeps the view
             self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
-            self._update_canvas_background()
+            self.real_image.update_canvas_background()
         self.latency.record(result.model_id, result.elapsed_s, result.first)
         self.status_widgets.time.setText(self.latency.status())
         self.status_widgets.time.setToolTip(self.latency.tooltip() + (f"\n{result.note}" if result.note else ""))
