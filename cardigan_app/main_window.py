@@ -3,8 +3,9 @@
 What the studio is doing lives in :class:`~cardigan_app.state.StudioState` (tool, class,
 brush, paint-over rule, model, device, seed, view options; the document being edited);
 widgets set it and observe it. The pieces live in their own modules (``workspace``,
-``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``mask_files``, ``opening``, ``export``,
-``autosave``, ``crash_recovery``, ``reference_image``, ``settings``); this class connects them and holds no choices of its own.
+``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``reference_image``, ``mask_dialogs``,
+``mask_files``, ``opening``, ``export``, ``autosave``, ``crash_recovery``, ``settings``); this
+class connects them and holds no choices of its own.
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
 
@@ -35,6 +36,7 @@ from .editing import LabelDocument
 from .editing.document import Dirty
 from .export import Exporter
 from .icons import app_icon
+from .mask_dialogs import MaskDialogs
 from .mask_files import MaskFiles
 from .model_choice import ModelChoice
 from .opening import Opener
@@ -96,8 +98,7 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self)
         self.opener = Opener(self)  # where dropped and named paths go
         self.models = ModelChoice(self)  # the model chosen, its loading, and the watch on its file
-        self.topology_dialog = None  # Edit > Check topology, made when first asked for
-        self.mask_tools_dialog = None  # Edit > Mask tools, likewise
+        self.mask_dialogs = MaskDialogs(self)  # Edit > Mask tools and Edit > Check topology
         self._closed = False
         # Features plugged in later: each guard may veto closing (after asking the user);
         # each hook runs once at shutdown.
@@ -230,7 +231,7 @@ class MainWindow(QMainWindow):
             export_pair=x.export_pair, export_figure=x.export_figure, export_cine=lambda: x.export_cine(),
             play=self.timeline.play_button.setChecked,
             quit=self.close, undo=self.undo, redo=self.redo,
-            clear=self.clear_mask, mask_tools=self.show_mask_tools, topology=self.check_topology,
+            clear=self.clear_mask, mask_tools=self.mask_dialogs.show_tools, topology=self.mask_dialogs.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
             zoom_out=self.canvas.zoom_out, contrast_auto=self.real_image.auto_contrast,
             contrast_reset=self.real_image.reset_contrast,
@@ -526,58 +527,11 @@ class MainWindow(QMainWindow):
         for name in WAIT_FOR_SLIDER:
             self.commands[name].setEnabled(not held)
         self.menus.recent.menuAction().setEnabled(not held)
-        if self.mask_tools_dialog is not None:
-            self.mask_tools_dialog.set_waiting(held)
+        self.mask_dialogs.set_waiting(held)
 
     def clear_mask(self) -> None:
         self.canvas.cancel_gesture()
         self.document.clear()
-
-    def show_mask_tools(self) -> None:
-        from .dialogs.mask_tools import MaskToolsDialog
-
-        if self.mask_tools_dialog is None:
-            self.mask_tools_dialog = MaskToolsDialog(self.state.active_label, self)
-            self.mask_tools_dialog.apply_button.clicked.connect(
-                lambda: self.apply_mask_tool(*self.mask_tools_dialog.choice()))
-            self.mask_tools_dialog.set_waiting(self.anatomy_panel.dragging)  # opened mid-drag (Ctrl+M)
-        self.mask_tools_dialog.show()
-        self.mask_tools_dialog.raise_()
-
-    def apply_mask_tool(self, name: str, label: int, size: int) -> int:
-        """Run one mask tool on the whole mask as one undo step; returns the pixels changed."""
-        from .dialogs.mask_tools import OPERATIONS, apply_operation
-
-        self.canvas.cancel_gesture()
-        doc = self.document
-        result = apply_operation(doc.labels, name, label, size)
-        changed = int((result != doc.labels).sum())
-        doc.replace(result, OPERATIONS[name][0].lower())
-        self.statusBar().showMessage(f"{OPERATIONS[name][0]}: {changed} pixels changed", 6000)
-        return changed
-
-    def check_topology(self) -> list[str]:
-        """Say whether the mask is a plausible heart (cavity enclosed, atrium attached below)
-        and list every stray piece (clicking one shows it); returns what was found."""
-        from engine.anatomy.topology import stray_pieces, topology_problems
-
-        from .dialogs.topology import TopologyDialog
-
-        if self.topology_dialog is None:
-            self.topology_dialog = TopologyDialog(self)
-            self.topology_dialog.checkRequested.connect(self.check_topology)
-            self.topology_dialog.pieceSelected.connect(self.show_piece)
-        labels = self.document.labels
-        problems, stray = topology_problems(labels), stray_pieces(labels)
-        self.topology_dialog.show_report(problems, stray)
-        self.topology_dialog.show()
-        self.topology_dialog.raise_()
-        return problems + [piece.describe() for piece in stray]
-
-    def show_piece(self, piece) -> None:
-        """Centre the mask on one piece of a structure and frame it for a moment."""
-        self.canvas.point_out(QRectF(piece.left, piece.top, piece.right - piece.left, piece.bottom - piece.top))
-        self.statusBar().showMessage(piece.describe()[0].upper() + piece.describe()[1:], 8000)
 
     # -- autosave and recovery (:class:`~cardigan_app.crash_recovery.CrashRecovery`) ------------
     def autosave_now(self) -> bool:

@@ -387,7 +387,7 @@ def test_each_mask_tool_is_one_undo_step_and_keeps_labels(window, name, label, s
     doc.stroke_to(stroke, 3.5, 3.5, 3, 1)  # a stray island of cavity in the corner
     doc.end_stroke(stroke)
     before, steps = doc.labels.copy(), len(doc.history)
-    changed = window.apply_mask_tool(name, label, size)
+    changed = window.mask_dialogs.apply_tool(name, label, size)
     assert changed == int((doc.labels != before).sum()) > 0
     assert set(np.unique(doc.labels)) <= {0, 1, 2, 3} and len(doc.history) == steps + 1
     if name in ("islands", "largest"):
@@ -399,12 +399,12 @@ def test_each_mask_tool_is_one_undo_step_and_keeps_labels(window, name, label, s
 
 
 def test_topology_check_reports_problems(window):
-    assert window.check_topology() == []
-    dialog = window.topology_dialog
+    assert window.mask_dialogs.check_topology() == []
+    dialog = window.mask_dialogs.topology
     assert dialog.isVisible() and "plausible heart" in dialog.headline.text() and dialog.findings.count() == 0
     doc = window.document
     doc.replace(np.where(doc.labels == 2, 0, doc.labels).astype(np.uint8), "remove the wall")
-    problems = window.check_topology()
+    problems = window.mask_dialogs.check_topology()
     assert any("no myocardium" in p for p in problems) and "not a plausible heart" in dialog.headline.text()
     assert any("no myocardium" in dialog.findings.item(i).text() for i in range(dialog.findings.count()))
 
@@ -416,8 +416,8 @@ def test_topology_check_lists_every_stray_piece_and_a_click_shows_it(window, qtb
     labels = doc.labels.copy()
     labels[2:5, 2:8] = 1  # 3 x 6 px of cavity in the corner, far outside the wall
     doc.replace(labels, "a stray piece")
-    found = window.check_topology()
-    dialog = window.topology_dialog
+    found = window.mask_dialogs.check_topology()
+    dialog = window.mask_dialogs.topology
     assert found == ["stray LV cavity piece: 18 px, 6 \u00d7 3 at x 2\u20138, y 2\u20135"]
     assert "1 stray piece" in dialog.headline.text() and dialog.hint.isVisible()
     item = dialog.findings.item(0)
@@ -1015,7 +1015,7 @@ def test_the_mask_tools_window_opened_mid_drag_leaves_the_drag_one_closed_step(w
             window.commands["mask_tools"].trigger()
         else:
             QTest.keyClick(screen, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
-        tools = window.mask_tools_dialog
+        tools = window.mask_dialogs.tools
         assert tools is not None and tools.isVisible() and not tools.isModal()
         if how == "ctrl_m_focused":
             tools.activateWindow()
@@ -1029,8 +1029,8 @@ def test_the_mask_tools_window_opened_mid_drag_leaves_the_drag_one_closed_step(w
         held = slider.isSliderDown(), panel.dragging, doc.in_stroke
     finally:
         slider.setSliderDown(False)
-        if window.mask_tools_dialog is not None:
-            window.mask_tools_dialog.close()
+        if window.mask_dialogs.tools is not None:
+            window.mask_dialogs.tools.close()
     assert held == (False, False, False)
     assert len(doc.history) == steps + 1 and doc.history.undo_description == "anatomy: wall"
     assert all(window.commands[c].isEnabled() for c in ("save", "new", "open"))
@@ -1048,7 +1048,7 @@ def test_mask_tools_apply_waits_while_the_mouse_holds_a_slider(window):
 
     def open_tools_and_apply():
         window.commands["mask_tools"].trigger()
-        tools = window.mask_tools_dialog
+        tools = window.mask_dialogs.tools
         tools.operation.setCurrentIndex(tools.operation.count() - 1)  # another operation: still waits
         assert not tools.apply_button.isEnabled() and "waits" in tools.note.text()
         tools.apply_button.click()  # what Enter or a click would do, were it enabled
@@ -1057,15 +1057,15 @@ def test_mask_tools_apply_waits_while_the_mouse_holds_a_slider(window):
     try:
         held_drag(slider, 10, open_tools_and_apply, [10])
         assert len(doc.history) == steps + 1 and doc.history.undo_description == "anatomy: wall"
-        assert window.mask_tools_dialog.apply_button.isEnabled()
+        assert window.mask_dialogs.tools.apply_button.isEnabled()
         slider.setSliderDown(True)  # a tools window already open: its Apply waits too
-        assert not window.mask_tools_dialog.apply_button.isEnabled()
+        assert not window.mask_dialogs.tools.apply_button.isEnabled()
         slider.setSliderDown(False)
-        assert window.mask_tools_dialog.apply_button.isEnabled()
+        assert window.mask_dialogs.tools.apply_button.isEnabled()
     finally:  # let go in any case: a step left open would stop the window closing
         slider.setSliderDown(False)
-        if window.mask_tools_dialog is not None:
-            window.mask_tools_dialog.close()
+        if window.mask_dialogs.tools is not None:
+            window.mask_dialogs.tools.close()
 
 
 def test_the_panel_fits_a_1280_by_800_window_down_to_the_fans_last_slider(window, qtbot):
