@@ -9,13 +9,21 @@ line. A :class:`FittedLabel` reports no height for width: its preferred and leas
 its text's height at the width it has (at its preferred width before a layout placed it), and
 it asks for a new layout when a new width changes that height. Every layout then gives it
 its text's height, as it would give a one-line label.
+
+Such labels make a scroll area's content as tall as its width wants, and a
+:class:`QScrollArea` that resizes its content (``widgetResizable``) answers each resize of it
+by working out its size again and resizing it: with heights that follow widths, and a scroll
+bar that takes width when it shows, that could go back and forth without end, each answer
+nested in the last, until the stack ran out and the process died. Put them in a
+:class:`SettlingScrollArea`, which answers a resize of its content once, not again from
+inside its own answer.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
 
 class FittedLabel(QLabel):
@@ -49,3 +57,24 @@ class FittedLabel(QLabel):
         old, new = event.oldSize().width(), event.size().width()
         if old != new and (old < 0 or self.text_height(old) != self.text_height(new)):
             self.updateGeometry()  # the height reported for the old width is wrong now
+
+
+class SettlingScrollArea(QScrollArea):
+    """A :class:`QScrollArea` that fits its content to a resize of it once, not again from
+    inside that fitting (module docstring): the resize it makes itself is left for the layout
+    that follows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fitting = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.Resize or watched is not self.widget():
+            return super().eventFilter(watched, event)
+        if self._fitting:
+            return False
+        self._fitting = True
+        try:
+            return super().eventFilter(watched, event)
+        finally:
+            self._fitting = False

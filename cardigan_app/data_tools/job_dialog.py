@@ -34,13 +34,14 @@ from typing import Any
 from PySide6.QtCore import QEvent, QRect, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QGroupBox, QLabel,
-                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from engine.errors import USE_OVERWRITE, Words, said
 from engine.export.sources import READING, random_plan
 from engine.progress import Progress
 
 from .. import theme
+from ..fitted_label import SettlingScrollArea
 from ..icons import icon
 from ..tasks import BackgroundTask, TaskFunction
 from ..wording import studio_words
@@ -140,9 +141,9 @@ class JobDialog(QDialog):
         self.grid.addWidget(self.summary_box, BELOW_ROW, 0, 1, 2)
         self.grid.setRowStretch(BELOW_ROW + 1, 1)
         self.grid.setColumnStretch(0, 1)
-        self.scroll = QScrollArea()
+        self.scroll = SettlingScrollArea()
         self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setFrameShape(SettlingScrollArea.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(content)
         content.installEventFilter(self)
