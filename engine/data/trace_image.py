@@ -93,7 +93,8 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
 
 def _picture_else_dicom(path: Path, first_only: bool) -> np.ndarray:
     """A picture's frames; a DICOM file named as a picture (``scan.png``), told by its marker
-    once the picture cannot be read, read as the DICOM file it is. Its name said nothing of
+    as the file is opened (:func:`_picture_frames`), read as the DICOM file it is, never
+    decoded as a picture. Its name said nothing of
     its size: under :func:`engine.cine.writers.decoded_at_most` it is sized by its header
     first, as any DICOM file is, and a cine that decodes to more is refused before its frames
     are decoded (:class:`engine.cine.writers.LoopTooLarge`)."""

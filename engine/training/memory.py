@@ -13,7 +13,7 @@ Model of one training iteration at batch size B:
 - activations: the peak of the generator step, where G runs on B images and D on 2B
   (fake and real in one pass), both saving activations: (A_G + 2 A_D) x B elements, at 2
   bytes each with bf16/fp16 autocast and 4 in float32;
-- overhead: 20 % of the above for workspaces and fragmentation, plus about 0.5 GB for the
+- overhead: 20 % of the above for workspaces and fragmentation, plus 512 MiB for the
   CUDA context on a GPU.
 """
 
