@@ -1,4 +1,14 @@
-"""Safe file writing: every output appears whole or not at all."""
+"""Safe file writing: every output appears whole or not at all.
+
+A file is written under a temporary name and renamed into place (:func:`atomic_path`); a
+pair of files that belong together is renamed in one after the other, the first put back if
+the second fails (:func:`atomic_paths`); a folder is replaced by moving the old one aside
+first (:func:`replace_folder`). What a process killed midway leaves is put back by the next
+reader or writer: a pair left mixed (:func:`restore_mixed_pair`), a folder left aside
+(:func:`restore_replaced`). Failures are one line naming the file (:func:`describe_os_error`,
+a full disk said as such: :func:`is_disk_full`); the space a write needs is checked first
+(:func:`require_space`).
+"""
 
 from __future__ import annotations
 
