@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .editing import LabelDocument
     from .main_window import MainWindow
 
-READ_AT_ONCE_BYTES = 8 * 1024 * 1024
+READ_AT_ONCE_BYTES = 8 * 1000**2  # 8 MB, as the status line and the README say sizes (engine.units)
 # files named as one of these formats are not looked into for a DICOM marker (one open less)
 NOT_DICOM_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".nii", ".nii.gz", ".nrrd", ".nhdr",
                       ".mhd", ".mha", ".h5", ".hdf5", ".itksnap")

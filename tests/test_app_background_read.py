@@ -447,3 +447,14 @@ def test_a_metaimage_reads_status_line_gives_its_data_files_size_not_its_headers
     (tmp_path / "loop.zraw" if compressed else tmp_path / "loop.raw").unlink()  # the header alone: its own size
     assert re.fullmatch(r"Reading loop\.mhd \([1-9]\d* B( on disk, 3.1 MB decoded)?\)\u2026",
                         file_reading.reading_line(header, [header]))
+
+
+def test_a_file_over_8_mb_as_sizes_are_said_is_read_in_the_background(tmp_path):
+    """The README and the status line say sizes in powers of 1000: a file the status line calls
+    8.1 MB is over the 8 MB read at once."""
+    from engine.units import format_bytes
+
+    large = tmp_path / "large.png"
+    large.write_bytes(bytes(8_100_000))
+    assert format_bytes(file_reading.READ_AT_ONCE_BYTES) == "8 MB"
+    assert format_bytes(large.stat().st_size) == "8.1 MB" and not file_reading.read_at_once(large)
