@@ -10,8 +10,8 @@ to be sized: :func:`read_here` reads it under :func:`engine.cine.writers.decoded
 the open that reads a small loop is the one that finds a large one too large, which then goes
 to the worker thread. A DICOM file named as a picture (``scan.png``: its name says no DICOM,
 so its file alone sized it) is sized by its header once the read finds it is DICOM, and a
-cine that decodes to more goes to the worker thread alike. One read runs at a time; asking for another supersedes it, and the older
-result is dropped when it arrives.
+cine that decodes to more goes to the worker thread alike. One read runs at a time; asking
+for another supersedes it, and the older result is dropped when it arrives.
 
 The mask may change while a file is read. Opening or making another mask meanwhile (a small
 file read at once, File > New) wins: the window calls :meth:`FileReader.drop`, so the busy

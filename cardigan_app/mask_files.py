@@ -108,10 +108,10 @@ def read_labels(path: Path, notify: Callable[[str], None] | None = None, images:
     cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground truth, a loop painted in
     ITK-SNAP or 3D Slicer as a 3-D volume); the text chunks a label PNG carries, {} for a
     volume; the loop's images when ``images`` and the file holds them beside its masks, else
-    None; a volume's header, read with its labels, else None). A loop's HDF5 file (opened once for both) or PNG-frames folder (File › Export ›
-    Cine loop), or one of that folder's label frames, gives the loop's masks; how a file's
-    labels were mapped by their names is told to ``notify``. :func:`read_mask_file` takes
-    the painted frames."""
+    None; a volume's header, read with its labels, else None). A loop's HDF5 file (opened
+    once for both) or PNG-frames folder (File › Export › Cine loop), or one of that folder's
+    label frames, gives the loop's masks; how a file's labels were mapped by their names is
+    told to ``notify``. :func:`read_mask_file` takes the painted frames."""
     loop = read_if_hdf5_loop(path, images=images)
     if loop is not None:
         grey, masks = loop

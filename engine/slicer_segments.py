@@ -362,8 +362,8 @@ def names_atrial_septum(name: str) -> bool:
 
 def names_atrial_wall(name: str) -> bool:
     """Whether a name says the left atrium's own wall ("Left atrial wall", "LA myocardium",
-    "LA epicardium", "LA scar", "Paroi de l'oreillette gauche", "Linke Vorhofwand"): a band around the cavity CAMUS labels as
-    the left atrium, and not the LV's wall either."""
+    "LA epicardium", "LA scar", "Paroi de l'oreillette gauche", "Linke Vorhofwand"): a band
+    around the cavity CAMUS labels as the left atrium, and not the LV's wall either."""
     words = name_words(name)
     if any(is_wall_compound(w, ATRIUM_WORDS) for w in words):  # "Linke Vorhofwand", "Vorhofmyokard"
         return True
