@@ -98,6 +98,28 @@ def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
     assert any("Pan" in t and "Space" in t for t in texts) and any("Undo" in t for t in texts)
 
 
+@pytest.mark.parametrize("screen", [(2560, 1400), (1280, 760)])
+def test_the_shortcuts_dialog_is_as_tall_as_its_list_within_the_screen(qtbot, monkeypatch, screen):
+    """The dialog opened 620 pixels tall whatever the screen: a tall one, with room for the
+    whole list, showed a third of it behind a scroll bar."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QScreen
+
+    available = QRect(0, 0, *screen)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(available))
+    rows = [(f"Section {n // 10}", f"Action {n}", f"Ctrl+{n}") for n in range(50)]  # as many as the studio has
+    dialog = ShortcutsDialog(rows)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    bar = dialog.tree.verticalScrollBar()
+    assert available.contains(dialog.frameGeometry()), dialog.frameGeometry()
+    if available.height() > 1200:
+        assert bar.maximum() == 0, bar.maximum()
+    else:  # the list scrolls within a dialog as tall as the screen allows
+        assert dialog.height() >= available.height() - 48 and bar.maximum() > 0
+
+
 def test_only_keys_a_keyboard_has_are_listed(window):
     """On X11 the platform's Quit keys are Ctrl+Q and the Exit key (so are other standard
     keys: Redo's own Redo key): the shortcuts dialog and the tooltips said "Ctrl+Q, Exit"."""

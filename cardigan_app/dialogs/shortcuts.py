@@ -1,4 +1,7 @@
-"""Help > Keyboard shortcuts: every action's shortcut, plus the canvas gestures."""
+"""Help > Keyboard shortcuts: every action's shortcut, plus the canvas gestures.
+
+The dialog opens as tall as its list, within the screen: a screen tall enough shows every
+shortcut without a scroll bar; a shorter one scrolls the list."""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QHeaderView, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..actions import keys_in_words
 
@@ -25,6 +28,8 @@ CANVAS_GESTURES = (
     ("Real image", "Contrast: sideways window width, up and down level", "Right-button drag, or Ctrl + drag"),
     ("Cine loop export", "Cancel the loop being written", "Esc (or Cancel in the status bar)"),
 )
+WIDTH = 560
+FRAME_ALLOWANCE = 48  # pixels of a window manager's title bar and frame
 
 
 def shortcut_rows(actions: Iterable[tuple[str, QAction]]) -> list[tuple[str, str, str]]:
@@ -42,7 +47,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, rows: list[tuple[str, str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(560, 620)
+        self._fitted = False
         tree = QTreeWidget()
         tree.setHeaderLabels(["Action", "Keys"])
         tree.setRootIsDecorated(False)
@@ -67,3 +72,25 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(tree)
         layout.addWidget(buttons)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted:  # the style's row heights are known only now
+            self._fitted = True
+            self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """As tall as the whole list, or as the screen allows (a taller list scrolls), on the screen."""
+        tree = self.tree
+        last = tree.topLevelItem(tree.topLevelItemCount() - 1)
+        while last.childCount():
+            last = last.child(last.childCount() - 1)
+        rows = tree.visualItemRect(last).bottom() - tree.visualItemRect(tree.topLevelItem(0)).top() + 1
+        height = self.height() + rows - tree.viewport().height()  # the header, frame and buttons as laid out
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        centre = self.frameGeometry().center()
+        self.resize(WIDTH, min(height, screen.height() - FRAME_ALLOWANCE))
+        frame = self.frameGeometry()  # grown about where it was placed, and kept on the screen
+        frame.moveCenter(centre)
+        self.move(max(screen.left(), min(frame.x(), screen.right() + 1 - frame.width())),
+                  max(screen.top(), min(frame.y(), screen.bottom() + 1 - frame.height())))
