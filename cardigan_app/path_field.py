@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from . import folders
@@ -19,6 +20,14 @@ def placeholder_width(edit: QLineEdit) -> int:
     """The least width at which ``edit`` shows its whole placeholder: the placeholder says
     what the field takes (a file, which folders), so an empty field never cuts it short."""
     return edit.fontMetrics().horizontalAdvance(edit.placeholderText()) + EDIT_PADDING
+
+
+def with_clear_button(edit: QLineEdit) -> QLineEdit:
+    """Give ``edit`` Qt's clear button, with a tooltip (Qt's own has none: an icon alone)."""
+    edit.setClearButtonEnabled(True)
+    for action in edit.findChildren(QAction):
+        action.setToolTip("Clear")
+    return edit
 
 
 class PathField(QWidget):
@@ -39,7 +48,7 @@ class PathField(QWidget):
         self.kind = kind  # which remembered folder an empty field starts from (see folders.py)
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
-        self.edit.setClearButtonEnabled(True)
+        with_clear_button(self.edit)
         self.edit.setMinimumWidth(placeholder_width(self.edit))
         self.edit.textChanged.connect(self.pathChanged)
         layout = QHBoxLayout(self)

@@ -83,6 +83,22 @@ def test_every_tool_has_a_tooltip_with_its_shortcut(window):
         assert widget.toolTip()
 
 
+def test_the_clear_buttons_in_text_fields_say_what_they_do(qtbot):
+    """Qt's clear button, an icon alone, showed no tooltip in the path fields and the dataset filter."""
+    from PySide6.QtWidgets import QToolButton
+
+    from cardigan_app.panels.dataset_browser import DatasetBrowser
+    from cardigan_app.path_field import PathField
+
+    field, browser = PathField("folder", "Run folder"), DatasetBrowser()
+    qtbot.addWidget(field)
+    qtbot.addWidget(browser)
+    for edit in (field.edit, browser.filter):
+        edit.setText("x")  # the button shows only over some text
+        buttons = [button for button in edit.findChildren(QToolButton) if not button.text()]
+        assert buttons and all(button.toolTip() == "Clear" for button in buttons), edit
+
+
 def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
     rows = shortcut_rows(window.commands.sections)
     lookup = {what: keys for _, what, keys in rows}

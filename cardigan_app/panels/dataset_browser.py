@@ -20,6 +20,7 @@ from .. import theme
 from .. import folders
 from ..icons import icon
 from ..imaging import thumbnail
+from ..path_field import with_clear_button
 from engine.data.dataset_folder import DatasetFolder, Pair
 from engine.data.layout import LABEL_DIR
 
@@ -111,7 +112,7 @@ class DatasetBrowser(QWidget):
         self.split.currentTextChanged.connect(self._split_changed)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter, e.g. 4CH_ED")
-        self.filter.setClearButtonEnabled(True)
+        with_clear_button(self.filter)
         self.filter.setToolTip("Show only items whose name contains this text")
         self.filter.textChanged.connect(self._apply_filter)
         row = QHBoxLayout()
