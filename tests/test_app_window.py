@@ -112,6 +112,10 @@ def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
         top = dialog.tree.topLevelItem(i)
         texts += [top.child(j).text(0) + " " + top.child(j).text(1) for j in range(top.childCount())]
     assert any("Pan" in t and "Space" in t for t in texts) and any("Undo" in t for t in texts)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    heading = dialog.tree.topLevelItem(0)  # a section's heading spans the list, as its current-item frame does
+    assert dialog.tree.visualRect(dialog.tree.indexFromItem(heading, 0)).width() == dialog.tree.viewport().width()
 
 
 @pytest.mark.parametrize("screen", [(2560, 1400), (1280, 760)])

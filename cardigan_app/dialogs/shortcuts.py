@@ -61,6 +61,7 @@ class ShortcutsDialog(QDialog):
                 font.setBold(True)
                 parent_item.setFont(0, font)
                 parent_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                parent_item.setFirstColumnSpanned(True)  # a heading across the list, not an action
                 sections[section] = parent_item
             QTreeWidgetItem(parent_item, [what, keys])
         tree.expandAll()
