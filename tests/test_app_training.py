@@ -157,6 +157,52 @@ def test_every_meaning_can_be_read_whole_and_names_the_table_s_rows(wizard):
     assert "with iters or epochs" in niter
 
 
+def test_the_current_row_s_whole_meaning_shows_under_the_table_at_one_height(qtbot, wizard, phantom):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QApplication
+
+    from cardigan_app.training.hyperparams import table_words
+    from engine.training.config import TrainConfig
+
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    page, table = wizard.preset_page, wizard.preset_page.table
+    description = page.description
+    help_of = {f.name: table_words(f.metadata.get("help", "")) for f in dataclasses.fields(TrainConfig)}
+
+    def shown() -> str:
+        document = QTextDocument()
+        document.setHtml(description.text())
+        return document.toPlainText()
+
+    longest = max(table.fields, key=lambda field: len(help_of[field.name])).name
+    row = table.row_of(longest)
+    assert table.fontMetrics().horizontalAdvance(help_of[longest]) > table.columnWidth(table.MEANING)  # cut short
+    table.scrollToItem(table.item(row, table.NAME))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.visualItemRect(table.item(row, table.NAME)).center())
+    assert table.currentRow() == row
+    assert f"<b>{longest}</b>" in description.text()
+    assert shown() == f"{longest} \u2014 {help_of[longest]}"  # whole, and no preset's value: the row holds it
+    QApplication.processEvents()  # the layout answers any change of the description's height
+    tall = description.height()
+
+    qtbot.keyClick(table, Qt.Key.Key_Up)
+    above = table.fields[row - 1].name
+    assert table.currentRow() == row - 1 and f"<b>{above}</b>" in description.text()
+    shortest = min(table.fields, key=lambda field: len(help_of[field.name])).name
+    table.setCurrentCell(table.row_of(shortest), table.VALUE)
+    table.set_text(shortest, "a value not the preset's" if table.fields[table.row_of(shortest)].kind is str else "7")
+    preset_value = table.item(table.row_of(shortest), table.PRESET).text() or "empty"
+    assert shown() == f"{shortest} \u2014 {help_of[shortest]}\nThe lite preset's value: {preset_value}"
+    QApplication.processEvents()
+    assert description.height() == tall  # the note and buttons below do not move from row to row
+    for row in range(table.rowCount()):  # and no description is cut short at that height
+        table.setCurrentCell(row, table.VALUE)
+        assert description.heightForWidth(description.width()) <= description.height(), table.fields[row].name
+
+
 def test_preset_page_shows_the_preset_and_refuses_bad_values(qtbot, wizard, phantom):
     choose_data(qtbot, wizard, phantom)
     wizard.next()

@@ -12,6 +12,7 @@ from ..data_tools.prepare_form import ERROR_STYLE
 from ..wording import studio_line
 from .hyperparams import HyperParameterTable, preset_description
 from .process import TRAINING_WORDS
+from .row_description import RowDescription
 from .wizard_state import WizardState
 
 HINT_STYLE = theme.text_style(theme.MUTED)
@@ -46,6 +47,7 @@ class PresetPage(QWizardPage):
         row.addWidget(self.preset, 1)
         row.addWidget(reset)
         self.table = HyperParameterTable()
+        self.description = RowDescription(self.table)
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(HINT_STYLE)
@@ -55,6 +57,7 @@ class PresetPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.description)
         layout.addWidget(self.hint)
         layout.addWidget(self.message)
         self.preset.currentIndexChanged.connect(lambda: self.load_preset(self.preset_name()))
@@ -71,6 +74,7 @@ class PresetPage(QWizardPage):
 
     def load_preset(self, name: str) -> None:
         self.table.load(name)
+        self.description.preset_loaded()
         self.message.setText("")
         self._update_hint()
 
