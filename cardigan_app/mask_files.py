@@ -17,7 +17,7 @@ from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError, Words
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
-from engine.itksnap_workspace import is_workspace_file, labels_from_workspace, read_workspace
+from engine.itksnap_workspace import is_workspace_file, labels_and_header_from_workspace, read_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, TRACE_THE_ECHO, DicomNamedAsPicture, Geometry, VolumeHeader,
                            images_path_for, is_hdf5_file, is_volume_file, mask_name_stem, painted_frames,
@@ -147,7 +147,7 @@ class MaskRead:
 
 def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
                    text: dict[str, str] | None = None, volume: Path | None = None,
-                   notes: list[str] | None = None) -> MaskRead:
+                   notes: list[str] | None = None, header: VolumeHeader | None = None) -> MaskRead:
     """Everything opening the mask ``path`` reads (``labels``: its label map or a volume's
     frames, when the caller has read them already, ``text`` the text chunks read with them),
     each file once: a label PNG with its text chunks; a volume with labels on several frames
@@ -156,14 +156,16 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     ``x_gt.png``, as File > Export names a pair), with the geometry of that slice of
     ``volume`` (by default ``path``, when it is a volume) and, of a Slicer segmentation, the
     name, colour and tags of each class's segment (:func:`engine.slicer_segments.read_kept_segments`),
-    both from the header read with the labels (a Slicer segmentation is read once).
-    ``notes``: what reading the labels already told (a workspace's labels mapped by name), kept
-    with what reading them here tells."""
+    both from the header read with the labels (``header``, when the caller read ``labels``
+    from ``volume``, or else ``path``, with it: a Slicer segmentation, a workspace's
+    segmentation is read once). ``notes``: what reading the labels already told (a
+    workspace's labels mapped by name), kept with what reading them here tells."""
     notes = list(notes or [])
     known: np.ndarray | None = None  # the frames of ``path`` read with its labels (a loop's HDF5 file)
-    header: VolumeHeader | None = None  # the header of ``path`` read with its labels (a volume)
+    read_from = volume or path  # the volume ``header`` was read from with the labels
     if labels is None:
         labels, text, known, header = read_labels(path, notes.append, images=reference is None)
+        read_from = path
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
     if reference is None:
@@ -183,7 +185,7 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     frames = frames_of(reference)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     volume = volume or (path if is_volume_file(path) else None)
-    header = header if volume == path else None  # the volume's header, when read with the labels
+    header = header if volume == read_from else None  # the volume's header, when read with the labels
     geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0, header) if volume is not None
                          else (None, None))
     segments = read_kept_segments(volume, header) if volume is not None else {}
@@ -588,8 +590,9 @@ class MaskFiles:
 
         def read() -> MaskRead:
             notes: list[str] = []
-            labels = labels_from_workspace(workspace, loop=True, notify=notes.append)
-            return read_mask_file(path, labels, workspace.main_image, volume=workspace.segmentation, notes=notes)
+            labels, header = labels_and_header_from_workspace(workspace, loop=True, notify=notes.append)
+            return read_mask_file(path, labels, workspace.main_image, volume=workspace.segmentation, notes=notes,
+                                  header=header)
 
         return self._read_then(path, files, read, lambda read: self._show_mask(path, read), "Cannot open the workspace")
 

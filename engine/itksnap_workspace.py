@@ -53,11 +53,15 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import MaskError
 from .labels import BACKGROUND, LABELS, in_sentence
+
+if TYPE_CHECKING:
+    from .maskio import VolumeHeader
 
 WORKSPACE_SUFFIX = ".itksnap"
 WINDOWS_PATH = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")  # a drive's root, or a share's
@@ -407,15 +411,23 @@ def numbering_in_words() -> str:
 
 
 def labels_from_workspace(workspace: Workspace, loop: bool = False, notify=None) -> np.ndarray:
-    """The workspace's segmentation as a (H, W) label map in our ids: of a volume of several
-    frames, its one painted frame. With ``loop``, every frame of it, (T, H, W) (a 2-D
-    segmentation is then one frame), for the caller to say which it takes."""
+    """:func:`labels_and_header_from_workspace` without the header."""
+    return labels_and_header_from_workspace(workspace, loop, notify)[0]
+
+
+def labels_and_header_from_workspace(workspace: Workspace, loop: bool = False, notify=None
+                                     ) -> tuple[np.ndarray, VolumeHeader]:
+    """(the workspace's segmentation as a (H, W) label map in our ids: of a volume of several
+    frames, its one painted frame; its header (:class:`engine.maskio.VolumeHeader`), read with
+    its labels, for what needs it (the geometry, a NRRD's segment names) to read the file no
+    more). With ``loop``, every frame of it, (T, H, W) (a 2-D segmentation is then one
+    frame), for the caller to say which it takes."""
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
     from .data.volume_checks import readable_volume
     from .errors import itk_reason
-    from .maskio import check_mask_path, one_painted_frame
+    from .maskio import VolumeHeader, check_mask_path, one_painted_frame
 
     where = workspace.path.name
     segmentation = workspace.segmentation
@@ -428,7 +440,7 @@ def labels_from_workspace(workspace: Workspace, loop: bool = False, notify=None)
     except RuntimeError as exc:
         raise MaskError(f"{where}: its segmentation {segmentation.name} cannot be read "
                         f"({itk_reason(exc, 'unreadable')})") from None
-    values = np.squeeze(sitk.GetArrayFromImage(image))
+    values, header = np.squeeze(sitk.GetArrayFromImage(image)), VolumeHeader.of(image)
     if loop and values.ndim == 2:
         values = values[None]
     elif not loop:
@@ -446,7 +458,7 @@ def labels_from_workspace(workspace: Workspace, loop: bool = False, notify=None)
     line = mapping_line(classes, names, named_by)
     if line and notify is not None:
         notify(f"{where}: {line}")
-    return relabelled(values, classes)
+    return relabelled(values, classes), header
 
 
 def workspace_label_names(workspace: Workspace, present: list[int]) -> tuple[dict[int, str], str]:

@@ -509,12 +509,18 @@ def png_labels_by_description(values: np.ndarray, text: dict[str, str], path: Pa
 def read_label_slice_and_header(path: Path | str, notify=None
                                 ) -> tuple[np.ndarray, tuple[int, int] | None, VolumeHeader | None]:
     """(:func:`read_label_map`, which slice of a volume of several it is: (its index, the
-    volume's slice count), else None, a volume's header read with its labels for
-    :func:`fitting_geometry`, else None): the file is read once, for the caller to say which
-    slice it took; how a volume's labels were mapped by their names is told to ``notify``."""
-    if not is_volume_file(path):
+    volume's slice count), else None, a volume's header (an ITK-SNAP workspace's
+    segmentation's) read with its labels for :func:`fitting_geometry`, else None): the file is
+    read once, for the caller to say which slice it took; how a volume's labels were mapped by
+    their names is told to ``notify``."""
+    from .itksnap_workspace import is_workspace_file, labels_and_header_from_workspace, read_workspace
+
+    if is_workspace_file(path):
+        frames, header = labels_and_header_from_workspace(read_workspace(path), loop=True, notify=notify)
+    elif not is_volume_file(path):
         return read_label_map(path, notify), None, None
-    frames, header = read_volume_label_and_header(path, loop=True, notify=notify)
+    else:
+        frames, header = read_volume_label_and_header(path, loop=True, notify=notify)
     labels = one_painted_frame(frames, str(path))
     if len(frames) == 1:
         return labels, None, header

@@ -242,7 +242,7 @@ def counted_reads(monkeypatch):
         return reading
 
     for module, name in ((maskio, "read_volume_label_and_header"), (mask_files, "read_volume_label_and_header"),
-                         (mask_files, "labels_from_workspace"), (trace_image, "read_grey_frames")):
+                         (mask_files, "labels_and_header_from_workspace"), (trace_image, "read_grey_frames")):
         monkeypatch.setattr(module, name, counted(getattr(module, name)))
     return reads
 

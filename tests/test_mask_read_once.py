@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 
 from engine.anatomy import ShapeModel
 from engine.anatomy.heart import ANATOMY_KEY, anatomy_record
@@ -262,3 +263,48 @@ def test_a_dicom_named_png_is_read_as_dicom_at_once_and_never_decoded_as_a_png(w
     assert window.open_any(path)
     assert window.document.path is None and window.references.count == 2
     assert opens == {path.resolve(): 3} and decodes == []  # and its header, sized before it is read here
+
+
+
+def workspace_over_a_loop(folder: Path, suffix: str) -> tuple[Path, Path, np.ndarray]:
+    """An ITK-SNAP workspace over a loop painted on its third slice, its segmentation a
+    ``suffix`` volume of 0.4 mm pixels: (the workspace, its segmentation, the labels painted)."""
+    from test_volume_slices import loop_with_one_painted_slice
+
+    from engine.itksnap_workspace import write_workspace
+
+    labels, _ = loop_with_one_painted_slice(folder, painted=2)
+    segmentation = folder / f"seg{suffix}"
+    image = sitk.ReadImage(str(folder / "loop_seg.nii.gz"))
+    image.SetSpacing((0.4, 0.4, 1.0))
+    sitk.WriteImage(image, str(segmentation))
+    write_workspace(folder / "case.itksnap", folder / "loop.nii.gz", segmentation)
+    return folder / "case.itksnap", segmentation, labels
+
+
+@pytest.mark.parametrize("suffix, sized", [(".nii.gz", 1), (".nrrd", 0)])
+def test_the_studio_reads_a_workspaces_segmentation_once_for_its_labels_and_geometry(window, tmp_path, opens, suffix,
+                                                                                    sized):
+    """Its header was read again for the geometry, and a third time for a NRRD's segment names
+    (``sized``: the opens of a NIfTI header to size the file first, as any NIfTI mask's)."""
+    workspace, segmentation, labels = workspace_over_a_loop(tmp_path, suffix)
+    opens.clear()
+    assert window.files.open_workspace(workspace, confirmed=True)
+    assert np.array_equal(window.document.labels, labels)
+    assert window.document.geometry is not None and window.document.geometry.spacing[:2] == pytest.approx((0.4, 0.4))
+    assert opens[segmentation.resolve()] == 1 + sized, opens
+
+
+def test_synthesize_reads_a_workspaces_segmentation_once_for_its_labels_and_geometry(tmp_path, opens, tiny_model,
+                                                                                   capsys):
+    """Its image kept no geometry: the segmentation's header was not passed along."""
+    from engine.cli.main import main
+    from engine.maskio import read_volume_header
+
+    workspace, segmentation, _ = workspace_over_a_loop(tmp_path, ".nrrd")
+    opens.clear()
+    assert main(["synthesize", "--model", str(tiny_model), "--mask", str(workspace),
+                 "--out", str(tmp_path / "echo.nii.gz"), "--device", "cpu"]) == 0
+    assert opens[segmentation.resolve()] == 1, opens
+    assert read_volume_header(tmp_path / "echo.nii.gz").spacing[:2] == pytest.approx((0.4, 0.4))
+    assert "case.itksnap: the labels of slice 3 of 5" in capsys.readouterr().err

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CardiganError
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
+    from ..itksnap_workspace import is_workspace_file
     from ..maskio import (fitting_geometry, is_volume_file, nifti_suffix, read_label_map_and_text,
                           read_label_slice_and_header, write_grey_png, write_nifti)
     from ..synthesizer import Synthesizer, to_uint8
@@ -70,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(f"--out {args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
         raise CardiganError(f"--out {args.out}: already exists (use --overwrite to replace it)")
-    with named_by_option("mask"):  # the file read once: a volume with its header, a PNG with its text
-        if is_volume_file(args.mask):
+    # the file read once: a volume (a workspace's segmentation) with its header, a PNG with its text
+    with named_by_option("mask"):
+        if is_volume_file(args.mask) or is_workspace_file(args.mask):
             labels, taken, header = read_label_slice_and_header(args.mask, notify=note)
             text = {}
         else:
