@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
                                                   FIRST_HEART_SEED, 256).document()
         self.state.set_document(self.document)
         self.references = KeyReferences()  # what lies under each key frame
-        self.real_image = ReferenceImage(self)  # the real image shown now, its contrast, what lies under the mask
+        self.under_image = ReferenceImage(self)  # the real image shown now, its contrast, what lies under the mask
         self.live = LiveSynthesis(backend, self)
         self.latency = LatencyLog()  # the synthesis times the status bar reports
         self.live.seed = self.state.seed
@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         ws, live, state = self.workspace, self.live, self.state
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
-        ws.reference_view.contrastDragged.connect(self.real_image.contrast_chosen)
+        ws.reference_view.contrastDragged.connect(self.under_image.contrast_chosen)
         ws.contrast_auto.setDefaultAction(self.commands["contrast_auto"])
         ws.contrast_reset.setDefaultAction(self.commands["contrast_reset"])
         self.canvas.cursorMoved.connect(self._cursor_moved)
@@ -233,8 +233,8 @@ class MainWindow(QMainWindow):
             quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.mask_dialogs.show_tools, topology=self.mask_dialogs.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
-            zoom_out=self.canvas.zoom_out, contrast_auto=self.real_image.auto_contrast,
-            contrast_reset=self.real_image.reset_contrast,
+            zoom_out=self.canvas.zoom_out, contrast_auto=self.under_image.auto_contrast,
+            contrast_reset=self.under_image.reset_contrast,
             open_model=self.models.open_dialog, open_model_folder=self.models.open_folder_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self.fit_views)
             canvas.set_show_background(state.show_synthesis_under_mask or not on)
             self.workspace.under_mask.setEnabled(on)
-            self.real_image.update_canvas_background()
+            self.under_image.update_canvas_background()
 
         def seed(value: int) -> None:
             self.synthesis_panel.set_seed(value)
@@ -360,11 +360,11 @@ class MainWindow(QMainWindow):
         if self.references.frames is None or self.references.index[key] == frame:
             return
         self.references.choose(key, frame)
-        self.real_image.show(self.references.image_for(key))
+        self.under_image.show(self.references.image_for(key))
 
     def _close_reference(self) -> None:
         self.references = KeyReferences()
-        self.real_image.show(None)
+        self.under_image.show(None)
 
     def _edit(self, document: LabelDocument, reference: np.ndarray | None) -> None:
         if document is not self.document:
@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
             self.echo_view.set_image(None)
             self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
             self.synthesis_panel.clear_variations()  # the last mask's pictures are not this one's
-        self.real_image.show(reference)
+        self.under_image.show(reference)
         self.live.request(document.labels, document.id, document.revision, document.fan, self._anchor_of(document))
         self._refresh_document_ui()
         self.fit_views()
@@ -494,15 +494,15 @@ class MainWindow(QMainWindow):
     @property
     def reference_image(self) -> np.ndarray | None:
         """The real image shown now (None: none)."""
-        return self.real_image.image
+        return self.under_image.image
 
     def show_reference(self, image: np.ndarray | None) -> None:
         """Show ``image`` (None: none) in the real-image pane, and under the mask when it fits."""
-        self.real_image.show(image)
+        self.under_image.show(image)
 
     def auto_contrast(self) -> None:
         """Stretch the real image's grey values to black and white (A)."""
-        self.real_image.auto_contrast()
+        self.under_image.auto_contrast()
 
     # -- editing -------------------------------------------------------------------------
     def undo(self) -> None:
@@ -577,7 +577,7 @@ class MainWindow(QMainWindow):
         if not self.timeline.playing:  # a playing loop keeps the view
             self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
-            self.real_image.update_canvas_background()
+            self.under_image.update_canvas_background()
         self.latency.record(result.model_id, result.elapsed_s, result.first)
         self.status_widgets.time.setText(self.latency.status())
         self.status_widgets.time.setToolTip(self.latency.tooltip() + (f"\n{result.note}" if result.note else ""))

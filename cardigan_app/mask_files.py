@@ -469,7 +469,7 @@ class MaskFiles:
                                  frames=frames, source=read.source)
         if read.slice is not None and frames is not None and len(frames) == read.slice[1]:
             self.window.references.choose("ED", read.slice[0])  # the image of the slice painted
-            self.window.real_image.show(self.window.references.image_for("ED"))
+            self.window.under_image.show(self.window.references.image_for("ED"))
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es_notes: list[str] = []
@@ -501,7 +501,7 @@ class MaskFiles:
         if frames is not None:
             window.references.choose("ED", ed_index)
             window.references.choose("ES", es_index)
-            window.real_image.show(window.references.image_for("ED"))
+            window.under_image.show(window.references.image_for("ED"))
         window.key_frames_changed()
         window.settings.add_recent_file(path)
         self._remember_dir(path)

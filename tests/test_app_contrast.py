@@ -200,7 +200,7 @@ def test_the_contrast_stays_with_the_loops_frames_and_a_new_image_starts_at_its_
     assert expected[1] != expected[2]
     calls = counted_percentiles(monkeypatch)
     window.auto_contrast()
-    window.real_image.reset_contrast()
+    window.under_image.reset_contrast()
     window.auto_contrast()
     assert len(calls) == 1 and window.references.contrast == expected[0]
     trace_over(window, brightening)  # another image, then another frame of it: worked out again, once each

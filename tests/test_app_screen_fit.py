@@ -36,7 +36,7 @@ def traced_over_a_loop(window, qtbot, tmp_path=None) -> None:
     document = LabelDocument(window.document.labels.copy(), origin="traced over a test loop")
     window.set_document(document, frames=echo_loop(), source="loop.nii.gz")
     window.state.set("key_frame", "ES")  # the mask pane names the key frame edited
-    window.real_image.set_contrast(Window(123.5, 64.25))  # the header says the window/level
+    window.under_image.set_contrast(Window(123.5, 64.25))  # the header says the window/level
     window.state.set("echo_mode", "blend")  # the blend slider shows too
     window.live.busyChanged.emit(True)
 
