@@ -1,5 +1,6 @@
 """The Data menu's dialogs fit a laptop screen: a 1280 x 800 screen shows a finished export's
-Result without scrolling, and a note that appears in an open dialog adds no scroll bar."""
+Result without scrolling, a note that appears in an open dialog adds no scroll bar, and number
+boxes are as wide as their values, not as the form."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QScreen
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 
 from cardigan_app.data_tools import ExportDialog
+from cardigan_app.data_tools.phantom_dialog import PhantomDialog
+from cardigan_app.data_tools.prepare_dialog import PrepareDialog
 from engine.data.manifest import read_manifest
 from engine.data.phantom import write_phantom
 
@@ -59,8 +62,6 @@ def test_a_finished_export_shows_its_result_without_scrolling_on_a_1280_by_800_s
 def test_a_note_appearing_in_the_open_phantom_dialog_grows_it_instead_of_adding_a_scroll_bar(qtbot, tmp_path):
     """A non-empty output chosen after the dialog opened put a two-line note under it, and the
     dialog, sized to its content when it opened, showed a 34-pixel scroll bar."""
-    from cardigan_app.data_tools.phantom_dialog import PhantomDialog
-
     dialog = PhantomDialog()
     qtbot.addWidget(dialog)
     dialog.show()
@@ -77,3 +78,32 @@ def test_a_note_appearing_in_the_open_phantom_dialog_grows_it_instead_of_adding_
     QApplication.processEvents()
     assert not bar.isVisible() and bar.maximum() == 0, bar.maximum()
     assert dialog.scroll.viewport().height() >= dialog.scroll.widget().sizeHint().height()
+
+
+def widest_texts(box: QAbstractSpinBox) -> list[str]:
+    """What ``box`` may show at its widest: its extremes with prefix and suffix, its special value text."""
+    shown = [box.prefix() + box.textFromValue(value) + box.suffix() for value in (box.minimum(), box.maximum())]
+    return shown + [box.specialValueText()]
+
+
+@pytest.mark.parametrize("make", [lambda model: PhantomDialog(), lambda model: PrepareDialog(),
+                                  lambda model: ExportDialog(None, model, "cpu")], ids=["phantom", "prepare", "export"])
+def test_number_boxes_are_as_wide_as_their_values_at_the_left_of_their_rows(qtbot, laptop_screen, tiny_model, make):
+    """Patients, Size and Seed stretched 500 pixels and more across the form for values of three digits."""
+    dialog = make(str(tiny_model))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    QApplication.processEvents()
+    column = dialog.output  # a field that takes the form's whole field column
+    boxes = dialog.findChildren(QAbstractSpinBox)
+    assert len(boxes) >= 2
+    for box in boxes:
+        assert box.width() < column.width() / 2, (box.suffix(), box.width(), column.width())
+        room = box.lineEdit().contentsRect().width() - 4  # a line edit keeps 2 px each side
+        for text in widest_texts(box):
+            assert box.fontMetrics().horizontalAdvance(text) <= room, (text, room)
+    row_starts = {box: (dialog.plan if box is getattr(dialog, "random_count", None) else column)
+                  for box in boxes if box.parent() is not getattr(dialog, "cine", None)}
+    for box, start in row_starts.items():
+        assert box.mapTo(dialog, QPoint(0, 0)).x() == start.mapTo(dialog, QPoint(0, 0)).x(), box.suffix()

@@ -19,6 +19,7 @@ from engine.errors import CardiganError
 
 from .. import theme
 from ..fitted_label import FittedLabel
+from .spin_width import as_wide_as_its_values
 
 CYCLE_NAMES = {"half": "ED \u2192 ES", "full": "full cycle"}
 CYCLE_TIPS = {"half": "Half a cycle, ED to ES, as CAMUS stores its sequences",
@@ -59,7 +60,7 @@ class CineOptions(QWidget):
         self.frames.setToolTip("How many frames each loop gets from the frame rate, heart rate and cycle")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.enabled, self.fps, self.bpm, self.cycle):
+        for widget in (self.enabled, as_wide_as_its_values(self.fps), as_wide_as_its_values(self.bpm), self.cycle):
             row.addWidget(widget)
         row.addWidget(self.frames, 1)
         for signal in (self.enabled.toggled, self.fps.valueChanged, self.bpm.valueChanged,

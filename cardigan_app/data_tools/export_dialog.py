@@ -65,6 +65,7 @@ from ..path_field import PathField
 from .cine_options import CineOptions
 from .job_dialog import JobDialog, open_folder, show_plan
 from .output_note import OutputNote
+from .spin_width import as_wide_as_its_values
 
 FILE_ITEM = "__file__"
 # the tooltip's first line on an option greyed while Cine loops is ticked
@@ -207,6 +208,8 @@ class ExportDialog(JobDialog):
                                             folder_name_problem=self.file_name_for_a_folder,
                                             name_advice=self.nnunet_name_advice))
 
+        for box in (self.random_count, self.variations, self.style_scale, self.border_jitter, self.seed, self.size):
+            as_wide_as_its_values(box)
         form = QFormLayout()
         form.addRow("Model", self.model)
         form.addRow("", self.model_file)

@@ -26,6 +26,7 @@ from ..icons import icon
 from ..path_field import PathField
 from .job_dialog import JobDialog, show_plan
 from .output_note import OutputNote
+from .spin_width import as_wide_as_its_values
 
 FORMAT_NAMES = {"folders": "image/label folders (what training reads)",
                 "hdf5": "one HDF5 file in the seed's layout"}
@@ -88,6 +89,8 @@ class PhantomDialog(JobDialog):
                                             file_target=self.hdf5_target,
                                             folder_name_problem=self.hdf5_name_for_folders))
 
+        for box in (self.count, self.size, self.seed):
+            as_wide_as_its_values(box)
         form = QFormLayout()
         form.addRow("Patients", self.count)
         form.addRow("Views", views_row)

@@ -21,6 +21,7 @@ from .. import theme
 from ..fitted_label import FittedLabel
 from ..path_field import PathField
 from ..tasks import BackgroundTask
+from .spin_width import as_wide_as_its_values
 
 SOURCE_FILTER = "Seed HDF5 (*.hdf5 *.h5);;All files (*)"
 OK_STYLE, ERROR_STYLE, BUSY_STYLE = (theme.text_style(c) for c in (theme.OK, theme.ERROR, theme.MUTED))
@@ -63,6 +64,8 @@ class PrepareForm(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the 80/10/10 patient split, used where the source has no split lists")
 
+        for box in (self.size, self.seed):
+            as_wide_as_its_values(box)
         form = self.form_layout = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Source", self.source)
