@@ -607,7 +607,8 @@ def test_cli_export_says_what_random_patients_make(tmp_path, tiny_model, capsys)
     assert main(["export", "--model", str(tiny_model), "--random", "2", "--size", "64",
                  "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
-    assert "2 patients \u00d7 2 views \u00d7 2 instants = 8 pairs; patients per split: train 2, valid 0, test 0" in err
+    assert ("2 patients \u00d7 2 views \u00d7 2 instants = 8 pairs; "
+            "patients per split: train\u00a02, valid\u00a00, test\u00a00") in err
     assert "warning: no patient in valid or test" in err
     assert main(["export", "--model", str(tiny_model), "--random", "2", "--size", "64", "--variations", "2",
                  "--out", str(tmp_path / "twice")]) == 0

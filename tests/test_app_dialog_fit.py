@@ -1,9 +1,11 @@
 """The Data menu's dialogs fit a laptop screen: a 1280 x 800 screen shows a finished export's
 Result without scrolling, a note that appears in an open dialog adds no scroll bar, and number
-boxes are as wide as their values, not as the form."""
+boxes are as wide as their values, not as the form; a plan note that wraps keeps each split
+with its count."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,12 @@ def test_number_boxes_are_as_wide_as_their_values_at_the_left_of_their_rows(qtbo
                   for box in boxes if box.parent() is not getattr(dialog, "cine", None)}
     for box, start in row_starts.items():
         assert box.mapTo(dialog, QPoint(0, 0)).x() == start.mapTo(dialog, QPoint(0, 0)).x(), box.suffix()
+
+
+def test_the_plan_note_keeps_each_split_with_its_count_when_it_wraps(qtbot):
+    """The phantom plan wrapped between "valid" and "10" at the dialog's opening width."""
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    text = dialog.plan.text()
+    assert "per split: train\u00a080, valid\u00a010, test\u00a010" in text, text
+    assert not re.search(r"(train|valid|test)[^\S\u00a0]+\d", text), text

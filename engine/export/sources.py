@@ -81,7 +81,8 @@ def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = le
     """What ``count`` generated patients make, in words ("3 patients x 2 views x 2 instants =
     12 pairs; patients per split: train 1, valid 1, test 1", with "x 2 variations" when each
     mask is drawn more than once; with ``cine``, a loop per view: "3 patients x 2 views = 6
-    loops; ..."), and the splits left empty."""
+    loops; ..."), and the splits left empty. Each split's name and count are joined by a
+    no-break space (U+00A0), so a note that wraps never parts "valid" from its "10"."""
     from ..data.layout import split_patients
 
     def counted(n: int, noun: str) -> str:
@@ -92,7 +93,7 @@ def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = le
     made = (f"= {counted(count * views, 'loop')}" if cine else
             f"\u00d7 {counted(phases, 'instant')} {again}= {counted(count * views * phases * variations, 'pair')}")
     text = (f"{counted(count, 'patient')} \u00d7 {counted(views, 'view')} {made}; patients per split: "
-            + ", ".join(f"{split} {len(members)}" for split, members in splits.items()))
+            + ", ".join(f"{split}\u00a0{len(members)}" for split, members in splits.items()))
     return text, [split for split, members in splits.items() if not members]
 
 
