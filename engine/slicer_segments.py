@@ -6,16 +6,19 @@ segments overlap, the layer that holds it (``SegmentN_Layer``; a file with sever
 a 4-D volume whose first axis is the layer). The values are Slicer's own (1, 2, 3 ... in the
 order the segments were made), so they are mapped to ours by what each segment is: by its
 name, as follows (its words compared without case or accents, so "Ventrículo derecho" reads as
-"ventriculo derecho": :func:`name_words`), or by its standard terminology (below):
+"ventriculo derecho", and a German adjective of a side and a chamber in one word as two, so
+"Linksatriale Wand" reads as "links atriale wand": :func:`name_words`), or by its standard
+terminology (below):
 
-- a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…) or
-  the word ``la``: left atrium (3); ``atrioventricular``…, ``auriculoventricular``… name what lies
-  between the chambers ("Left atrioventricular valve", the mitral valve) and are no atrium's word;
+- a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…,
+  ``herzvorhof``…, ``herzohr``…) or the word ``la``: left atrium (3); ``atrioventricular``…,
+  ``auriculoventricular``… name what lies between the chambers ("Left atrioventricular valve",
+  the mitral valve) and are no atrium's word;
   an atrium's word with a wall's (below: "Left atrial wall", "LA myocardium", "LA scar"), or a
   German compound of the two ("Linke Vorhofwand", "Vorhofmyokard"), says the atrium's own wall,
   which CAMUS does not label (:func:`names_atrial_wall`): its left atrium is the cavity;
-- ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``epi``, a word for a wall (``wall``,
-  ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``; a ventricle's word
+- ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``herzmusk``…, ``epi``, a word for a
+  wall (``wall``, ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``; a ventricle's word
   compounded with one: "Kammerwand", "Ventrikelmyokard"), for a scar or an infarct (``scar``…,
   ``cicatri``…, ``narbe``…, ``infarct``…: fibrous myocardium, within the wall's borders) or for
   the septum (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked
@@ -27,7 +30,7 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
 - ``lv``, ``lvot`` (the outflow part of the cavity), ``pool``, ``cavit``…, ``cavid``…,
-  ``endo``…, a word for a ventricle (``ventric``…,
+  ``kavum``, ``cavum``, ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
   ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
   endocardial border runs outside them), so a "Papillary muscle" segment is a part of the
@@ -106,9 +109,21 @@ from .errors import MaskError
 from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM, in_sentence
 
 # a chamber's words (word beginnings) in English, French, Spanish, Italian, Portuguese, German and
-# Latin: "Atrium", "Oreillette", "Aurícula", "Vorhof"; "Ventricle", "Ventrikel", "Kammer"
-ATRIUM_WORDS = ("atri", "auric", "oreillette", "vorhof")
-VENTRICLE_WORDS = ("ventric", "ventrik", "kammer", "herzkammer")
+# Latin, by language
+ATRIUM_WORDS = (
+    "atri", "auric",  # English, Italian, Portuguese, Latin: "Atrium", "Atrio", "Átrio", "Atrial", "Auricle";
+                      # French, Spanish: "Auriculaire", "Aurícula"
+    "oreillette",  # French: "Oreillette gauche"
+    "vorhof", "herzvorhof",  # German: "Vorhof", "Linker Herzvorhof" (atrium)
+    "herzohr",  # German: "Linkes Herzohr" (the atrium's appendage, as "Left atrial appendage" is the atrium)
+)
+VENTRICLE_WORDS = (
+    "ventric",  # English, French, Spanish, Italian, Portuguese, Latin: "Ventricle", "Ventricule", "Ventrículo"
+    "ventrik", "kammer", "herzkammer",  # German: "Ventrikel", "Linksventrikulär", "Kammer", "Herzkammer"
+)
+# German adjectives of a side and a chamber in one word ("Linksatriale Wand", "Linksventrikuläres
+# Myokard", "Rechtsventrikulär") are read as the side's word and the chamber's: "links atriale wand"
+SIDE_PREFIXES = ("links", "rechts")
 # the septum: "Septum", "Septal wall", "Setto", "Tabique", and German compounds as whole words
 # ("Kammerscheidewand"; "Vorhofseptum" is the atria's: :func:`names_atrial_septum`)
 SEPTUM_WORDS = ("sept", "setto", "tabique")  # word beginnings
@@ -126,7 +141,9 @@ WALL_WORDS = ("wall", "paroi", "pared", "parete", "parede", "wand", "paries", "e
 # it lies within the wall's borders, which CAMUS's myocardium holds, so it is read as the wall
 # (and with an atrium's word, "LA scar", as the atrium's own wall, which CAMUS does not label)
 SCAR_BEGINNINGS = ("scar", "cicatri", "narbe", "infarct", "infarkt", "infart")
-WALL_BEGINNINGS = ("myo", "miocard", "epicard", "epikard") + SCAR_BEGINNINGS
+WALL_BEGINNINGS = ("myo", "miocard", "epicard", "epikard",
+                   "herzmusk",  # German: "Herzmuskel", "Herzmuskulatur" (heart muscle, the myocardium)
+                   ) + SCAR_BEGINNINGS
 # German compounds of a chamber's word and a wall's ("Vorhofwand", "Vorhofmyokard", "Kammerwand",
 # "Ventrikelmyokard"): the chamber's own wall, not its cavity (:func:`is_wall_compound`)
 WALL_ENDINGS = ("wand", "myokard", "epikard", "muskulatur", "narbe")
@@ -145,6 +162,10 @@ PAPILLARY_WORDS = ("papil", "trabec", "trabek")  # word beginnings
 # "Epikardiales Fettgewebe"): never one of our classes, whatever other word its name holds
 FAT_WORDS = ("fat", "graisse", "grasa", "grasso", "grassa", "gordura", "adeps")  # whole words
 FAT_BEGINNINGS = ("adip", "fett")
+# a cavity's words besides "Cavity", "Cavité", "Cavidad" (beginnings ``cavit``, ``cavid``): German
+# "LV-Kavum", "Linksventrikuläres Cavum", "Linksventrikuläre Höhle" (whole words; "Hoehle" as the
+# umlaut is written without it). Not "Lumen", which as often names a vessel's ("Aortic lumen")
+CAVITY_WORDS = ("kavum", "cavum", "hohle", "hoehle")
 # (class, words that name it): the first class one of whose words a segment's name holds wins
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
@@ -152,7 +173,7 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     (MYOCARDIUM, WALL_WORDS + VENTRICULAR_SEPTUM_COMPOUNDS, WALL_BEGINNINGS + SEPTUM_WORDS),
     # the LV outflow tract ("LVOT", "Left ventricular outflow tract") is the outflow part of the
     # LV cavity, which a 4- or 2-chamber view rarely shows and CAMUS's cavity would hold
-    (LV_CAVITY, ("lv", "lvot", "pool"), ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
+    (LV_CAVITY, ("lv", "lvot", "pool") + CAVITY_WORDS, ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
     (BACKGROUND, ("background",), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
@@ -267,10 +288,20 @@ def name_words(name: str) -> list[str]:
     """A structure's name as the words it is matched by: its letters in lower case without
     accents (Unicode NFKD with the combining marks dropped, then casefolded), so "Ventrículo
     derecho" reads as "ventriculo derecho" and "MIOCÁRDIO" as "miocardio"; digits, spaces and
-    punctuation part words ("LV_cavity2": "lv", "cavity")."""
+    punctuation part words ("LV_cavity2": "lv", "cavity"). A German adjective of a side and a
+    chamber is two words ("Linksatriale Wand": "links", "atriale", "wand": :func:`side_and_chamber`)."""
     decomposed = unicodedata.normalize("NFKD", name)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return re.findall(r"[^\W\d_]+", bare)
+    return [part for word in re.findall(r"[^\W\d_]+", bare) for part in side_and_chamber(word)]
+
+
+def side_and_chamber(word: str) -> list[str]:
+    """A German compound of a side's word and a chamber's ("linksatriale", "rechtsventrikulares",
+    "linksventrikel") as those two words ("links", "atriale"); any other word as itself."""
+    for side in SIDE_PREFIXES:
+        if word.startswith(side) and word[len(side):].startswith(ATRIUM_WORDS + VENTRICLE_WORDS):
+            return [side, word[len(side):]]
+    return [word]
 
 
 def class_of_segment(name: str) -> int | None:

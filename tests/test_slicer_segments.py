@@ -77,6 +77,19 @@ def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
     # and the right heart's, which must not read as the left one's
     ("Rechtes Atrium", 0), ("Rechte Herzkammer", 0), ("Oreillette droite", 0), ("Right auricle", 0),
     ("Wand des rechten Ventrikels", 0), ("Miocardio destro", None),
+    # German: adjectives of a side and a chamber in one word ("linksatrial", "linksventrikulär"),
+    # "Herzvorhof" (atrium), "Herzohr" (its appendage), "Herzmuskel" (myocardium), "Kavum"/"Höhle"
+    # (cavity); the atrium's wall and septum are refused as "LA wall" and "Interatrial septum" are
+    ("Linksatriale Wand", None), ("Linksatriales Myokard", None), ("LA-Wand", None), ("Vorhofseptum", None),
+    ("Vorhofscheidewand", None), ("Interatriales Septum", None), ("Linker Herzvorhof", 3), ("Herzvorhof links", 3),
+    ("Linkes Atrium", 3), ("Linkes Herzohr", 3), ("Linksatriales Cavum", 3), ("Vorhofhöhle", 3),
+    ("Linksatrialer Thrombus", 3), ("Linksventrikuläres Myokard", 2), ("Linksventrikulare Wand", 2), ("LV-Myokard", 2),
+    ("LV-Wand", 2), ("Myokard", 2), ("Herzmuskel", 2), ("Epikard", 2), ("Kammerseptum", 2),
+    ("Interventrikuläres Septum", 2), ("Linksventrikuläre Höhle", 1), ("Linksventrikulaere Hoehle", 1),
+    ("LV-Kavum", 1), ("Linksventrikuläres Cavum", 1), ("Kammerhöhle", 1), ("Linke Herzkammer", 1),
+    ("Linksventrikulärer Thrombus", 1), ("Endokard", 1),
+    ("Rechter Herzvorhof", 0), ("Rechtsventrikuläres Myokard", 0), ("Rechtsatriale Wand", 0),
+    ("Rechtsventrikulär und linksventrikulär", None),
 ])
 def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
     assert class_of_segment(name) == expected
@@ -704,6 +717,7 @@ def test_wall_compounds_scars_thrombi_regions_and_outflow_tracts_are_classed_by_
 @pytest.mark.parametrize("name, said", [
     ("Linke Vorhofwand", "segment 'Linke Vorhofwand' is a structure CAMUS does not label; remove it"),
     ("Vorhofmyokard", "segment 'Vorhofmyokard' is a structure CAMUS does not label; remove it"),
+    ("Linksatriale Wand", "segment 'Linksatriale Wand' is a structure CAMUS does not label; remove it"),
     ("LV apex", "segment 'LV apex' is a region of the heart, not a tissue: none of LV cavity, Myocardium, "
                 "Left atrium; rename it in Slicer as what it holds (e.g. 'LV cavity') or remove it"),
 ])
