@@ -7,11 +7,12 @@ a 4-D volume whose first axis is the layer). The values are Slicer's own (1, 2, 
 order the segments were made), so they are mapped to ours by what each segment is: by its
 name, as follows (its words compared without case or accents, so "Ventrículo derecho" reads as
 "ventriculo derecho", and a German adjective of a side and a chamber in one word as two, so
-"Linksatriale Wand" reads as "links atriale wand": :func:`name_words`), or by its standard
-terminology (below):
+"Linksatriale Wand" reads as "links atriale wand", and "la" after "de" dropped as the French and
+Spanish article it is there: :func:`name_words`), or by its standard terminology (below):
 
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…,
-  ``herzvorhof``…, ``herzohr``…) or the word ``la``: left atrium (3); ``atrioventricular``…,
+  ``herzvorhof``…, ``herzohr``…) or its abbreviation (``la``; French ``og``:
+  :data:`LEFT_ATRIUM_ABBREVIATIONS`): left atrium (3); ``atrioventricular``…,
   ``auriculoventricular``… name what lies between the chambers ("Left atrioventricular valve",
   the mitral valve) and are no atrium's word;
   an atrium's word with a wall's (below: "Left atrial wall", "LA myocardium", "LA scar"), or a
@@ -29,8 +30,8 @@ terminology (below):
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
-- ``lv``, ``lvot`` (the outflow part of the cavity), ``pool``, ``cavit``…, ``cavid``…,
-  ``kavum``, ``cavum``, ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
+- ``lv`` (French ``vg``: :data:`LV_ABBREVIATIONS`), ``lvot`` (the outflow part of the cavity),
+  ``pool``, ``cavit``…, ``cavid``…, ``kavum``, ``cavum``, ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
   ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
   endocardial border runs outside them), so a "Papillary muscle" segment is a part of the
@@ -43,7 +44,8 @@ terminology (below):
   is refused with the advice to rename it as what it holds ("LV apical myocardium" says it);
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
-  ventricle and atrium in the background): the word ``rv``, ``ra`` or ``rvot`` ("RV", "RV wall"), or
+  ventricle and atrium in the background): the word ``rv``, ``ra`` or ``rvot`` ("RV", "RV wall";
+  French ``vd``, ``od``: :data:`RIGHT_HEART`), or
   ``right`` with a chamber's word ("Right ventricle", "Right atrial appendage", "Right heart";
   the side's word in a few other languages too: "Ventricule droit", "Atrio destro"), and no
   word of the left heart (``left``, ``lv``, ``la``, ``gauche``..., ``sept``...). Any other name with
@@ -75,7 +77,8 @@ A segment that neither its name nor its terminology places is refused by name: w
 to remove it when it is plainly a structure CAMUS does not label ("Aorta", "Pericardium", the
 atrial septum or the atrium's wall, or coded as one; and fat: "Epicardial fat", "Pericardial
 fat" are never myocardium, whatever else their names say: :func:`names_fat`), to rename it otherwise
-("Segment_7": :func:`unplaced_segment`). So are two segments of our classes that claim the same
+("Segment_7", or one holding an abbreviation that is a common word in another language, "Pared
+de la AI": :data:`AMBIGUOUS_ABBREVIATIONS`; :func:`unplaced_segment`). So are two segments of our classes that claim the same
 pixel, with one exception: a myocardium
 segment may be the filled area inside the heart's outer outline (as contour-drawn segmentations
 keep it, the endocardium in a layer of its own), so where it overlaps an LV cavity segment the
@@ -114,12 +117,33 @@ ATRIUM_WORDS = (
     "atri", "auric",  # English, Italian, Portuguese, Latin: "Atrium", "Atrio", "Átrio", "Atrial", "Auricle";
                       # French, Spanish: "Auriculaire", "Aurícula"
     "oreillette",  # French: "Oreillette gauche"
+    "intraatri", "intraauric",  # English, French: "Intraatrial thrombus", "Thrombus intra-auriculaire"
     "vorhof", "herzvorhof",  # German: "Vorhof", "Linker Herzvorhof" (atrium)
     "herzohr",  # German: "Linkes Herzohr" (the atrium's appendage, as "Left atrial appendage" is the atrium)
 )
 VENTRICLE_WORDS = (
     "ventric",  # English, French, Spanish, Italian, Portuguese, Latin: "Ventricle", "Ventricule", "Ventrículo"
     "ventrik", "kammer", "herzkammer",  # German: "Ventrikel", "Linksventrikulär", "Kammer", "Herzkammer"
+    "intraventric", "intraventrik",  # "Intraventricular thrombus", "Thrombus intraventriculaire gauche"
+)
+# a chamber's abbreviations as clinicians write them (whole words), by language; those of the
+# right heart are in RIGHT_HEART
+LEFT_ATRIUM_ABBREVIATIONS = (
+    "la",  # English, German: "LA" (left atrium, linker Vorhof)
+    "og",  # French: "OG" (oreillette gauche)
+)
+LV_ABBREVIATIONS = (
+    "lv",  # English, German: "LV" (left ventricle, linker Ventrikel)
+    "vg",  # French: "VG" (ventricule gauche)
+)
+# "la" is also the French and Spanish article: after "de" ("Myocarde de la paroi latérale",
+# "Miocardio de la pared lateral") it is "of the", never the left atrium, and is dropped
+ARTICLE_AFTER = {"la": ("de",)}
+# abbreviations of a chamber in one language that are common words in another: a name holding
+# one is none of our classes, to be renamed, rather than read as the one its language may mean
+AMBIGUOUS_ABBREVIATIONS = (
+    "ai",  # Spanish "AI" (aurícula izquierda), but English for artificial intelligence ("LV (AI)")
+           # and aortic insufficiency: "Pared de la AI" must not read as the LV's wall either
 )
 # German adjectives of a side and a chamber in one word ("Linksatriale Wand", "Linksventrikuläres
 # Myokard", "Rechtsventrikulär") are read as the side's word and the chamber's: "links atriale wand"
@@ -150,7 +174,11 @@ WALL_ENDINGS = ("wand", "myokard", "epikard", "muskulatur", "narbe")
 # a region, not a tissue ("LV apex", "Herzspitze"): with only a chamber's word beside it, the name
 # does not say whether it holds the cavity, the wall or both, so it is none of our classes and
 # is to be renamed as what it holds (:func:`names_region_only`)
-REGION_BEGINNINGS = ("apex", "apic", "spitze", "herzspitze")
+REGION_BEGINNINGS = (
+    "apex", "apic",  # English, French, Italian, Latin: "LV apex", "Apex du VG", "Apicale"
+    "spitze", "herzspitze",  # German: "Herzspitze" (apex)
+    "pointe",  # French: "Pointe du VG" (apex)
+)
 # a thrombus lies in a chamber's cavity ("LV thrombus", "LA appendage thrombus"), inside the
 # endocardial border CAMUS traces: read as the chamber its name says, even at a region ("LV
 # apical thrombus"); alone ("Thrombus") it says no chamber and is none of ours
@@ -169,22 +197,25 @@ CAVITY_WORDS = ("kavum", "cavum", "hohle", "hoehle")
 # (class, words that name it): the first class one of whose words a segment's name holds wins
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
-    (LEFT_ATRIUM, ("la",), ATRIUM_WORDS),
+    (LEFT_ATRIUM, LEFT_ATRIUM_ABBREVIATIONS, ATRIUM_WORDS),
     (MYOCARDIUM, WALL_WORDS + VENTRICULAR_SEPTUM_COMPOUNDS, WALL_BEGINNINGS + SEPTUM_WORDS),
     # the LV outflow tract ("LVOT", "Left ventricular outflow tract") is the outflow part of the
     # LV cavity, which a 4- or 2-chamber view rarely shows and CAMUS's cavity would hold
-    (LV_CAVITY, ("lv", "lvot", "pool") + CAVITY_WORDS, ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
+    (LV_CAVITY, LV_ABBREVIATIONS + ("lvot", "pool") + CAVITY_WORDS, ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
     (BACKGROUND, ("background",), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
 # of RIGHT_HEART_CHAMBERS; a name that holds one of these and a word of LEFT_HEART is neither side's
 # (the side's word in the same languages: a chamber's word alone is of the left heart, so
 # "Ventricule droit" must not read as the LV cavity)
-RIGHT_HEART = ("rv", "ra", "rvot")
+RIGHT_HEART = (
+    "rv", "ra", "rvot",  # English, German: "RV", "RA", "RVOT"
+    "vd", "od",  # French: "VD", "OD" (ventricule droit, oreillette droite)
+)
 RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
               "rechter", "rechte", "rechten", "rechtes", "rechts", "dexter", "dextra", "dextrum")
 RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
-LEFT_HEART = ("left", "lv", "la", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
+LEFT_HEART = LV_ABBREVIATIONS + LEFT_ATRIUM_ABBREVIATIONS + ("left", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
               "esquerda", "linker", "linke", "linken", "linkes", "links", "sinister", "sinistrum")  # whole words
 LEFT_HEART_BEGINNINGS = SEPTUM_WORDS  # the septum is the LV's wall in CAMUS
 # structures of the heart and around it that CAMUS does not label, by the beginnings of their
@@ -289,10 +320,12 @@ def name_words(name: str) -> list[str]:
     accents (Unicode NFKD with the combining marks dropped, then casefolded), so "Ventrículo
     derecho" reads as "ventriculo derecho" and "MIOCÁRDIO" as "miocardio"; digits, spaces and
     punctuation part words ("LV_cavity2": "lv", "cavity"). A German adjective of a side and a
-    chamber is two words ("Linksatriale Wand": "links", "atriale", "wand": :func:`side_and_chamber`)."""
+    chamber is two words ("Linksatriale Wand": "links", "atriale", "wand": :func:`side_and_chamber`);
+    an article that is no abbreviation there ("la" after "de": :data:`ARTICLE_AFTER`) is dropped."""
     decomposed = unicodedata.normalize("NFKD", name)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return [part for word in re.findall(r"[^\W\d_]+", bare) for part in side_and_chamber(word)]
+    words = [part for word in re.findall(r"[^\W\d_]+", bare) for part in side_and_chamber(word)]
+    return [w for i, w in enumerate(words) if not (i and words[i - 1] in ARTICLE_AFTER.get(w, ()))]
 
 
 def side_and_chamber(word: str) -> list[str]:
@@ -307,13 +340,14 @@ def side_and_chamber(word: str) -> list[str]:
 def class_of_segment(name: str) -> int | None:
     """The label id a segment's name stands for, or None when it names none of them. A name
     of the right heart is background (:func:`names_right_heart`); any other name with a word of
-    the right side ("Right myocardium", "LV and RV") is none of them. Names are compared
-    without case or accents (:func:`name_words`)."""
+    the right side ("Right myocardium", "LV and RV") is none of them, nor is one with an
+    abbreviation that is a common word in another language ("Pared de la AI":
+    :data:`AMBIGUOUS_ABBREVIATIONS`). Names are compared without case or accents (:func:`name_words`)."""
     if names_right_heart(name):
         return BACKGROUND
     words = name_words(name)
-    if (any(w in RIGHT_HEART + RIGHT_SIDE for w in words) or names_fat(name) or names_atrial_septum(name)
-            or names_atrial_wall(name)):
+    if (any(w in RIGHT_HEART + RIGHT_SIDE + AMBIGUOUS_ABBREVIATIONS for w in words) or names_fat(name)
+            or names_atrial_septum(name) or names_atrial_wall(name)):
         return None
     words = [w for w in words if not w.startswith(ATRIOVENTRICULAR)]  # no chamber's word
     words = ["wand" if is_wall_compound(w, VENTRICLE_WORDS) else w for w in words]  # "Kammerwand": the wall
@@ -337,7 +371,7 @@ def is_wall_compound(word: str, chambers: tuple[str, ...]) -> bool:
     return word.startswith(chambers) and word.endswith(WALL_ENDINGS) and not word.startswith(WALL_ENDINGS)
 
 
-CHAMBER_WHOLE_WORDS = ("lv", "la")  # a chamber's words, which say where but not which tissue
+CHAMBER_WHOLE_WORDS = LV_ABBREVIATIONS + LEFT_ATRIUM_ABBREVIATIONS  # say where but not which tissue
 
 
 def names_region_only(words: list[str]) -> bool:
@@ -398,7 +432,7 @@ def names_atrial_wall(name: str) -> bool:
     words = name_words(name)
     if any(is_wall_compound(w, ATRIUM_WORDS) for w in words):  # "Linke Vorhofwand", "Vorhofmyokard"
         return True
-    atrium = any(w == "la" or (w.startswith(ATRIUM_WORDS) and not w.startswith(ATRIOVENTRICULAR)) for w in words)
+    atrium = any(w in LEFT_ATRIUM_ABBREVIATIONS or (w.startswith(ATRIUM_WORDS) and not w.startswith(ATRIOVENTRICULAR)) for w in words)
     return atrium and any(w in WALL_WORDS or w.startswith(WALL_BEGINNINGS) for w in words)
 
 

@@ -90,6 +90,19 @@ def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
     ("Linksventrikulärer Thrombus", 1), ("Endokard", 1),
     ("Rechter Herzvorhof", 0), ("Rechtsventrikuläres Myokard", 0), ("Rechtsatriale Wand", 0),
     ("Rechtsventrikulär und linksventrikulär", None),
+    # French, with its abbreviations "OG", "VG" (left atrium, ventricle), "OD", "VD" (right); "de la"
+    # is "of the", not the LA; the apex ("pointe") is a region
+    ("Paroi auriculaire gauche", None), ("Paroi atriale gauche", None), ("Myocarde auriculaire", None),
+    ("Paroi de l'OG", None), ("Septum interatrial", None), ("OG", 3), ("Cavité de l'OG", 3),
+    ("Thrombus de l'OG", 3), ("Auricule gauche", 3), ("Cavité atriale gauche", 3), ("Atrium gauche", 3),
+    ("Thrombus intra-auriculaire gauche", 3), ("Myocarde ventriculaire gauche", 2), ("Myocarde du VG", 2),
+    ("Paroi ventriculaire gauche", 2), ("Paroi du VG", 2), ("Myocarde de la paroi latérale", 2),
+    ("Myocarde de la pointe", 2), ("Myocarde", 2), ("VG", 1), ("Cavité VG", 1), ("Cavité ventriculaire gauche", 1),
+    ("Thrombus intraventriculaire gauche", 1), ("Endocarde", 1), ("Pointe du VG", None), ("Apex du VG", None),
+    ("VD", 0), ("OD", 0), ("Paroi du VD", 0), ("VG et VD", None),
+    # Spanish: "AI" (aurícula izquierda) is English for artificial intelligence too, so a name
+    # holding it is refused, even where "de la" is the article
+    ("Pared de la AI", None), ("AI", None), ("LV cavity (AI)", None),
 ])
 def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
     assert class_of_segment(name) == expected
