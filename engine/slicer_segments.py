@@ -30,7 +30,7 @@ Spanish article it is there: :func:`name_words`), or by its standard terminology
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
-- ``lv`` (French ``vg``: :data:`LV_ABBREVIATIONS`), ``lvot`` (the outflow part of the cavity),
+- ``lv`` (French ``vg``, Spanish ``vi``: :data:`LV_ABBREVIATIONS`), ``lvot`` (the outflow part of the cavity),
   ``pool``, ``cavit``…, ``cavid``…, ``kavum``, ``cavum``, ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
   ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
@@ -40,12 +40,12 @@ Spanish article it is there: :func:`name_words`), or by its standard terminology
   overlap. A thrombus lies in the cavity: "LV thrombus" is the LV cavity, "LA thrombus" the
   left atrium, by their chambers' words ("Thrombus" alone says no chamber and is none of ours);
 - a region with no tissue beside a chamber's word ("LV apex", "Herzspitze": ``apex``,
-  ``apic``…, ``spitze``) is none of our classes, as it may hold the cavity, the wall or both: it
+  ``apic``…, ``spitze``, ``pointe``, ``punta``) is none of our classes, as it may hold the cavity, the wall or both: it
   is refused with the advice to rename it as what it holds ("LV apical myocardium" says it);
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
   ventricle and atrium in the background): the word ``rv``, ``ra`` or ``rvot`` ("RV", "RV wall";
-  French ``vd``, ``od``: :data:`RIGHT_HEART`), or
+  French ``vd``, ``od``, Spanish ``ad``: :data:`RIGHT_HEART`), or
   ``right`` with a chamber's word ("Right ventricle", "Right atrial appendage", "Right heart";
   the side's word in a few other languages too: "Ventricule droit", "Atrio destro"), and no
   word of the left heart (``left``, ``lv``, ``la``, ``gauche``..., ``sept``...). Any other name with
@@ -120,6 +120,7 @@ ATRIUM_WORDS = (
     "intraatri", "intraauric",  # English, French: "Intraatrial thrombus", "Thrombus intra-auriculaire"
     "vorhof", "herzvorhof",  # German: "Vorhof", "Linker Herzvorhof" (atrium)
     "herzohr",  # German: "Linkes Herzohr" (the atrium's appendage, as "Left atrial appendage" is the atrium)
+    "orejuela",  # Spanish: "Orejuela izquierda" (the atrium's appendage)
 )
 VENTRICLE_WORDS = (
     "ventric",  # English, French, Spanish, Italian, Portuguese, Latin: "Ventricle", "Ventricule", "Ventrículo"
@@ -135,6 +136,8 @@ LEFT_ATRIUM_ABBREVIATIONS = (
 LV_ABBREVIATIONS = (
     "lv",  # English, German: "LV" (left ventricle, linker Ventrikel)
     "vg",  # French: "VG" (ventricule gauche)
+    "vi",  # Spanish: "VI" (ventrículo izquierdo); as a Roman six it is not how Slicer or ITK-SNAP
+           # number segments ("Segment_6", "Label 6")
 )
 # "la" is also the French and Spanish article: after "de" ("Myocarde de la paroi latérale",
 # "Miocardio de la pared lateral") it is "of the", never the left atrium, and is dropped
@@ -178,6 +181,7 @@ REGION_BEGINNINGS = (
     "apex", "apic",  # English, French, Italian, Latin: "LV apex", "Apex du VG", "Apicale"
     "spitze", "herzspitze",  # German: "Herzspitze" (apex)
     "pointe",  # French: "Pointe du VG" (apex)
+    "punta",  # Spanish, Italian: "Punta del VI", "Punta del ventricolo sinistro" (apex)
 )
 # a thrombus lies in a chamber's cavity ("LV thrombus", "LA appendage thrombus"), inside the
 # endocardial border CAMUS traces: read as the chamber its name says, even at a region ("LV
@@ -210,7 +214,9 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
 # "Ventricule droit" must not read as the LV cavity)
 RIGHT_HEART = (
     "rv", "ra", "rvot",  # English, German: "RV", "RA", "RVOT"
-    "vd", "od",  # French: "VD", "OD" (ventricule droit, oreillette droite)
+    "vd", "od",  # French: "VD", "OD" (ventricule droit, oreillette droite); Spanish, Italian,
+                 # Portuguese "VD" too (ventrículo derecho, ventricolo destro, ventrículo direito)
+    "ad",  # Spanish, Italian, Portuguese: "AD" (aurícula derecha, atrio destro, átrio direito)
 )
 RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
               "rechter", "rechte", "rechten", "rechtes", "rechts", "dexter", "dextra", "dextrum")

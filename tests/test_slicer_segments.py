@@ -103,6 +103,13 @@ def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
     # Spanish: "AI" (aurícula izquierda) is English for artificial intelligence too, so a name
     # holding it is refused, even where "de la" is the article
     ("Pared de la AI", None), ("AI", None), ("LV cavity (AI)", None),
+    ("Pared auricular izquierda", None), ("Miocardio auricular", None), ("Tabique interauricular", None),
+    ("Septo interauricular", None), ("Orejuela izquierda", 3), ("Orejuela de la aurícula izquierda", 3),
+    ("Cavidad auricular izquierda", 3), ("Atrio izquierdo", 3), ("Miocardio ventricular izquierdo", 2),
+    ("Pared ventricular izquierda", 2), ("Miocardio del VI", 2), ("Miocardio de la pared lateral", 2),
+    ("Septo interventricular", 2), ("Miocardio", 2), ("VI", 1), ("Cavidad del VI", 1), ("Ventrículo izquierdo", 1),
+    ("Trombo intraventricular", 1), ("Endocardio", 1), ("Punta del VI", None), ("AD", 0), ("Pared del VD", 0),
+    ("Ventrículo derecho", 0), ("VI y VD", None),
 ])
 def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
     assert class_of_segment(name) == expected
