@@ -147,6 +147,8 @@ ARTICLE_AFTER = {"la": ("de",)}
 AMBIGUOUS_ABBREVIATIONS = (
     "ai",  # Spanish "AI" (aurícula izquierda), but English for artificial intelligence ("LV (AI)")
            # and aortic insufficiency: "Pared de la AI" must not read as the LV's wall either
+    "as", "vs",  # Italian "AS", "VS" (atrio, ventricolo sinistro), but English "as", "vs" (versus)
+                 # and aortic stenosis: "Parete dell'AS" must not read as the LV's wall
 )
 # German adjectives of a side and a chamber in one word ("Linksatriale Wand", "Linksventrikuläres
 # Myokard", "Rechtsventrikulär") are read as the side's word and the chamber's: "links atriale wand"

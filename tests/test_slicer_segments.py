@@ -110,6 +110,13 @@ def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
     ("Septo interventricular", 2), ("Miocardio", 2), ("VI", 1), ("Cavidad del VI", 1), ("Ventrículo izquierdo", 1),
     ("Trombo intraventricular", 1), ("Endocardio", 1), ("Punta del VI", None), ("AD", 0), ("Pared del VD", 0),
     ("Ventrículo derecho", 0), ("VI y VD", None),
+    # Italian: "AS", "VS" (atrio, ventricolo sinistro) are English "as", "vs" too, so a name holding
+    # one is refused; "AD", "VD" are the right heart as in Spanish
+    ("AS", None), ("VS", None), ("Parete dell'AS", None), ("Miocardio del VS", None), ("LV vs LA", None),
+    ("Parete atriale sinistra", None), ("Miocardio atriale", None), ("Setto interatriale", None),
+    ("Auricola sinistra", 3), ("Cavità atriale sinistra", 3), ("Parete ventricolare sinistra", 2),
+    ("Miocardio ventricolare", 2), ("Setto interventricolare", 2), ("Cavità ventricolare sinistra", 1),
+    ("Ventricolo sinistro", 1), ("Punta del ventricolo sinistro", None), ("Atrio destro", 0), ("Ventricolo destro", 0),
 ])
 def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
     assert class_of_segment(name) == expected
