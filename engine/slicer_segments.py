@@ -11,7 +11,7 @@ name, as follows (its words compared without case or accents, so "Ventrículo de
 Spanish article it is there: :func:`name_words`), or by its standard terminology (below):
 
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…,
-  ``herzvorhof``…, ``herzohr``…) or its abbreviation (``la``; French ``og``:
+  ``herzvorhof``…, ``herzohr``…) or its abbreviation (``la``; French ``og``, Portuguese ``ae``:
   :data:`LEFT_ATRIUM_ABBREVIATIONS`): left atrium (3); ``atrioventricular``…,
   ``auriculoventricular``… name what lies between the chambers ("Left atrioventricular valve",
   the mitral valve) and are no atrium's word;
@@ -30,7 +30,7 @@ Spanish article it is there: :func:`name_words`), or by its standard terminology
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
-- ``lv`` (French ``vg``, Spanish ``vi``: :data:`LV_ABBREVIATIONS`), ``lvot`` (the outflow part of the cavity),
+- ``lv`` (French ``vg``, Spanish ``vi``, Portuguese ``ve``: :data:`LV_ABBREVIATIONS`), ``lvot`` (the outflow part of the cavity),
   ``pool``, ``cavit``…, ``cavid``…, ``kavum``, ``cavum``, ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
   ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
@@ -40,7 +40,7 @@ Spanish article it is there: :func:`name_words`), or by its standard terminology
   overlap. A thrombus lies in the cavity: "LV thrombus" is the LV cavity, "LA thrombus" the
   left atrium, by their chambers' words ("Thrombus" alone says no chamber and is none of ours);
 - a region with no tissue beside a chamber's word ("LV apex", "Herzspitze": ``apex``,
-  ``apic``…, ``spitze``, ``pointe``, ``punta``) is none of our classes, as it may hold the cavity, the wall or both: it
+  ``apic``…, ``spitze``, ``pointe``, ``punta``, ``ponta``) is none of our classes, as it may hold the cavity, the wall or both: it
   is refused with the advice to rename it as what it holds ("LV apical myocardium" says it);
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
@@ -132,12 +132,14 @@ VENTRICLE_WORDS = (
 LEFT_ATRIUM_ABBREVIATIONS = (
     "la",  # English, German: "LA" (left atrium, linker Vorhof)
     "og",  # French: "OG" (oreillette gauche)
+    "ae",  # Portuguese: "AE" (átrio esquerdo)
 )
 LV_ABBREVIATIONS = (
     "lv",  # English, German: "LV" (left ventricle, linker Ventrikel)
     "vg",  # French: "VG" (ventricule gauche)
     "vi",  # Spanish: "VI" (ventrículo izquierdo); as a Roman six it is not how Slicer or ITK-SNAP
            # number segments ("Segment_6", "Label 6")
+    "ve",  # Portuguese: "VE" (ventrículo esquerdo)
 )
 # "la" is also the French and Spanish article: after "de" ("Myocarde de la paroi latérale",
 # "Miocardio de la pared lateral") it is "of the", never the left atrium, and is dropped
@@ -184,6 +186,7 @@ REGION_BEGINNINGS = (
     "spitze", "herzspitze",  # German: "Herzspitze" (apex)
     "pointe",  # French: "Pointe du VG" (apex)
     "punta",  # Spanish, Italian: "Punta del VI", "Punta del ventricolo sinistro" (apex)
+    "ponta",  # Portuguese: "Ponta do VE" (apex)
 )
 # a thrombus lies in a chamber's cavity ("LV thrombus", "LA appendage thrombus"), inside the
 # endocardial border CAMUS traces: read as the chamber its name says, even at a region ("LV

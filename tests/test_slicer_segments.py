@@ -117,6 +117,16 @@ def test_accented_and_unaccented_names_read_alike(accented, plain, expected):
     ("Auricola sinistra", 3), ("Cavità atriale sinistra", 3), ("Parete ventricolare sinistra", 2),
     ("Miocardio ventricolare", 2), ("Setto interventricolare", 2), ("Cavità ventricolare sinistra", 1),
     ("Ventricolo sinistro", 1), ("Punta del ventricolo sinistro", None), ("Atrio destro", 0), ("Ventricolo destro", 0),
+    # Portuguese, with its abbreviations "AE", "VE" (átrio, ventrículo esquerdo)
+    ("Parede atrial esquerda", None), ("Miocárdio atrial", None), ("Parede do AE", None), ("Septo interatrial", None),
+    ("AE", 3), ("Cavidade do AE", 3), ("Apêndice atrial esquerdo", 3), ("Aurícula esquerda", 3),
+    ("Miocárdio ventricular esquerdo", 2), ("Parede ventricular esquerda", 2), ("Miocárdio do VE", 2),
+    ("VE", 1), ("Cavidade do VE", 1), ("Cavidade ventricular esquerda", 1), ("Ponta do VE", None),
+    ("Ventrículo direito", 0), ("Parede do VD", 0), ("VE e VD", None),
+    # Latin, as anatomy names them
+    ("Atrium sinistrum", 3), ("Auricula sinistra", 3), ("Paries atrii sinistri", None), ("Septum interatriale", None),
+    ("Myocardium ventriculi sinistri", 2), ("Septum interventriculare", 2), ("Ventriculus sinister", 1),
+    ("Cavitas ventriculi sinistri", 1),
 ])
 def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
     assert class_of_segment(name) == expected
