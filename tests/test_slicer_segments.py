@@ -609,6 +609,8 @@ AORTA, PERICARDIUM = "SCT^15825003^Aorta", "SCT^76848001^Pericardium"
     ("Segment_7", "", "segment 'Segment_7' is none of LV cavity, Myocardium, Left atrium; rename it in Slicer "
                       "(e.g. 'LV cavity') or remove it"),
     ("Label 4", "", "segment 'Label 4' is none of LV cavity, Myocardium, Left atrium; rename it"),
+    ("Pared de la AI", "", "segment 'Pared de la AI' is none of LV cavity, Myocardium, Left atrium; rename it"),
+    ("Paroi de l'OG", "", "segment \"Paroi de l'OG\" is a structure CAMUS does not label; remove it"),
     ("Segment_7", SLICER_DEFAULT_TAGS, "segment 'Segment_7' is none of LV cavity, Myocardium, Left atrium; rename it"),
 ])
 def test_a_structure_camus_does_not_label_is_to_be_removed_and_an_unknown_name_renamed(tmp_path, name, tags, said):
@@ -755,6 +757,8 @@ def test_wall_compounds_scars_thrombi_regions_and_outflow_tracts_are_classed_by_
     ("Linke Vorhofwand", "segment 'Linke Vorhofwand' is a structure CAMUS does not label; remove it"),
     ("Vorhofmyokard", "segment 'Vorhofmyokard' is a structure CAMUS does not label; remove it"),
     ("Linksatriale Wand", "segment 'Linksatriale Wand' is a structure CAMUS does not label; remove it"),
+    ("Pointe du VG", "segment 'Pointe du VG' is a region of the heart, not a tissue: none of LV cavity, "
+                     "Myocardium, Left atrium; rename it in Slicer as what it holds (e.g. 'LV cavity') or remove it"),
     ("LV apex", "segment 'LV apex' is a region of the heart, not a tissue: none of LV cavity, Myocardium, "
                 "Left atrium; rename it in Slicer as what it holds (e.g. 'LV cavity') or remove it"),
 ])
