@@ -173,6 +173,15 @@ def _replace_together(moves: list[tuple[Path, Path]]) -> None:
                 old.unlink(missing_ok=True)
 
 
+MIX_SETTLE_S = 0.3  # how long a mixed pair must stay as it is to be taken for a killed write's
+MIX_POLL_S = 0.02  # how often it is looked at meanwhile
+
+
+def _pause(seconds: float) -> None:
+    """Wait between two looks at a mixed pair (:func:`restore_mixed_pair`); tests replace it."""
+    time.sleep(seconds)
+
+
 def restore_mixed_pair(paths: list[Path | str]) -> str | None:
     """Put back the old files of a pair (``paths``, in the order :func:`atomic_paths` renamed
     them) that a process killed between two renames left mixed, new files beside old ones;
@@ -187,16 +196,24 @@ def restore_mixed_pair(paths: list[Path | str]) -> str | None:
     where a kill left a mix, while rolling forward would trust a temporary file of the
     stopped write. The new files are given up, as a failed write gives them up. Old files
     left over once every file was renamed (a kill before they were deleted) are deleted.
-    A file that a failed write could not put back is left where its error said."""
+    A file that a failed write could not put back is left where its error said.
+
+    A live write of the pair (another process exporting it) looks, between its two renames,
+    exactly as a killed one left it; rolling it back would take its first file back and
+    delete the temporary file its second rename is about to move, losing its pair. A live
+    write finishes its second rename within milliseconds and a killed one never does, so a
+    mix is only rolled back once it has stayed as it is (the same files, each of the same
+    size and time) for :data:`MIX_SETTLE_S`; one that changes meanwhile is looked at anew."""
     paths = [Path(path) for path in paths]
-    found = [_kept_beside(path) for path in paths]
-    renamed = [[pair for pair in files if not pair[1].exists()] for files in found]
-    if any(len(done) > 1 for done in renamed):
-        names = ", ".join(kept.name for done in renamed for kept, _ in done)
-        raise CardiganError(f"{paths[0]}: old files of several stopped writes are beside it ({names}); "
-                            "put back the ones that belong by hand")
-    left = [not done and (bool(files) or not path.exists()) for path, files, done in zip(paths, found, renamed)]
-    if not any(renamed[i] and any(left[i + 1:]) for i in range(len(paths))):
+    found, renamed, mixed = _mix_of(paths)
+    seen, still = _stamp(paths, found), 0.0
+    while mixed and still < MIX_SETTLE_S:
+        _pause(MIX_POLL_S)
+        found, renamed, mixed = _mix_of(paths)
+        now = _stamp(paths, found)
+        still = still + MIX_POLL_S if now == seen else 0.0  # a write that moved on is waited for anew
+        seen = now
+    if not mixed:
         for files, done in zip(found, renamed):  # left over by writes long dead: the pair is whole
             for kept, tmp in files:
                 if kept in {old for old, _ in done} and all(renamed) or _older_than(tmp, REPLACING_GRACE_S):
@@ -219,6 +236,34 @@ def restore_mixed_pair(paths: list[Path | str]) -> str | None:
     others = ", ".join(path.name for path in paths if path.name not in back)
     return (f"{', '.join(back)}: the old file put back beside {others}: a write of them was stopped "
             "between the two and had left them mixed")
+
+
+def _mix_of(paths: list[Path]) -> tuple[list[list[tuple[Path, Path]]], list[list[tuple[Path, Path]]], bool]:
+    """For each of ``paths``: its old contents kept aside (:func:`_kept_beside`) and those of
+    them whose write renamed the new file in; and whether the pair is mixed (a file renamed in
+    before one that was not). One line when several stopped writes kept old files of one path."""
+    found = [_kept_beside(path) for path in paths]
+    renamed = [[pair for pair in files if not pair[1].exists()] for files in found]
+    if any(len(done) > 1 for done in renamed):
+        names = ", ".join(kept.name for done in renamed for kept, _ in done)
+        raise CardiganError(f"{paths[0]}: old files of several stopped writes are beside it ({names}); "
+                            "put back the ones that belong by hand")
+    left = [not done and (bool(files) or not path.exists()) for path, files, done in zip(paths, found, renamed)]
+    return found, renamed, any(renamed[i] and any(left[i + 1:]) for i in range(len(paths)))
+
+
+def _stamp(paths: list[Path], found: list[list[tuple[Path, Path]]]) -> list[tuple[Path, tuple | None]]:
+    """What a write moving on would change: each path, old file kept aside and temporary file,
+    with its inode, size and modification time (None where there is none)."""
+    stamps: list[tuple[Path, tuple | None]] = []
+    for path in [*paths, *(name for files in found for pair in files for name in pair)]:
+        try:
+            stat = path.stat()
+        except OSError:
+            stamps.append((path, None))
+            continue
+        stamps.append((path, (stat.st_ino, stat.st_size, stat.st_mtime_ns)))
+    return stamps
 
 
 def _older_than(path: Path, seconds: float) -> bool:

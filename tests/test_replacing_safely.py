@@ -16,6 +16,17 @@ STEPS = [(tempfile, "mkstemp"), (os, "fsync"), (os, "chmod"), (os, "link"), (shu
 CALLS = 10  # two of each: temporary files made, synced, opened up, old files kept aside, renamed in
 
 
+@pytest.fixture(autouse=True)
+def pauses(monkeypatch) -> list[float]:
+    """The waits of :func:`engine.fileio.restore_mixed_pair` for a mixed pair to change, taken
+    at once and counted."""
+    from engine import fileio
+
+    heard: list[float] = []
+    monkeypatch.setattr(fileio, "_pause", heard.append)
+    return heard
+
+
 def listing(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -318,3 +329,51 @@ def test_old_files_of_a_pair_kept_by_several_stopped_writes_are_not_guessed_betw
         (tmp_path / f".loop.nii.{token}.gz.kept.tmp").write_bytes(b"old")
     with pytest.raises(CardiganError, match="old files of several stopped writes are beside it"):
         restore_mixed_pair([first, second])
+
+
+def old_pair(folder: Path) -> tuple[Path, Path]:
+    first, second = folder / "loop.nii.gz", folder / "loop_gt.nii.gz"
+    first.write_bytes(b"old images")
+    second.write_bytes(b"old masks")
+    return first, second
+
+
+def test_a_pair_a_live_write_is_between_the_renames_of_is_waited_for_not_rolled_back(tmp_path, monkeypatch):
+    """A reader looking in between another process's two renames of a pair saw what a kill
+    leaves and rolled its first file back, deleting the file its second rename was to move."""
+    from engine import fileio
+
+    first, second = old_pair(tmp_path)
+    real, held, notes = os.replace, [], []
+
+    def reader_looks_in_between(source, target):
+        if Path(target) == second and not notes:
+            held.append((source, target))
+            notes.append(fileio.restore_mixed_pair([first, second]))
+            if held:  # the reader did not wait for it
+                real(*held.pop())
+            return
+        real(source, target)
+
+    def second_rename_lands(seconds):  # while the reader waits
+        if held:
+            real(*held.pop())
+
+    monkeypatch.setattr(os, "replace", reader_looks_in_between)
+    monkeypatch.setattr(fileio, "_pause", second_rename_lands)
+    replace_pair(tmp_path)
+    assert notes == [None]
+    assert listing(tmp_path) == {"loop.nii.gz": b"new images", "loop_gt.nii.gz": b"new masks"}
+
+
+def test_a_pair_a_kill_left_mixed_is_rolled_back_once_it_stays_as_it_is(tmp_path, pauses):
+    from engine import fileio
+
+    first, second = old_pair(tmp_path)
+    first.write_bytes(b"new images")  # renamed in; the masks' rename never came
+    (tmp_path / ".loop.nii.aaaaaaaa.gz.kept.tmp").write_bytes(b"old images")
+    (tmp_path / ".loop_gt.nii.bbbbbbbb.gz.kept.tmp").write_bytes(b"old masks")
+    (tmp_path / ".loop_gt.nii.bbbbbbbb.gz.tmp").write_bytes(b"new masks")
+    assert fileio.restore_mixed_pair([first, second]).startswith("loop.nii.gz: the old file put back")
+    assert listing(tmp_path) == {"loop.nii.gz": b"old images", "loop_gt.nii.gz": b"old masks"}
+    assert pauses and sum(pauses) >= fileio.MIX_SETTLE_S - 1e-9  # looked at until it had stayed still
