@@ -628,8 +628,8 @@ class MaskFiles:
                else f"no sector found in it, so the usual {view} fan is used (the Probe fan sliders move it)")
         loop = f", {len(traced.frames)} frames" if traced.frames is not None and len(traced.frames) > 1 else ""
         self.window.statusBar().showMessage(
-            f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}{loop}), {fan}",
-            10000)
+            f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}{loop}), {fan}"
+            + "".join(f"; {note}" for note in traced.notes), 10000)
         return True
 
     # -- save ----------------------------------------------------------------------------

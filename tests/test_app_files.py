@@ -862,7 +862,7 @@ def test_a_picture_traced_over_stays_under_ed_when_k_goes_to_es_and_back(window,
     assert window.workspace.reference_frame.isHidden()  # no frames to choose from
 
 
-def test_a_loop_traced_over_gives_each_key_frame_a_frame_of_its_own(window, tmp_path, prompts):
+def test_a_loop_traced_over_gives_each_key_frame_a_frame_of_its_own(window, tmp_path, prompts, monkeypatch):
     import SimpleITK as sitk
 
     from test_trace_image import FAN, echo_like
@@ -889,6 +889,23 @@ def test_a_loop_traced_over_gives_each_key_frame_a_frame_of_its_own(window, tmp_
     window.workspace.referenceClosed.emit()  # hidden: no frames left to show under either
     window.state.set("key_frame", "ED")
     assert window.reference_image is None and slider.isHidden()
+    # a cine export's loop whose masks a stopped write left mixed beside it: the old loop, said so
+    from test_replacing_safely import killed_at_rename
+
+    from engine import fileio
+    from engine.maskio import write_nifti_files
+
+    monkeypatch.setattr(fileio, "_pause", lambda seconds: None)
+    export = tmp_path / "export"
+    export.mkdir()
+    pair = [export / "cine.nii.gz", export / "cine_gt.nii.gz"]
+    old, new = loop[:2], 255 - loop[:2]
+    write_nifti_files(list(zip(pair, (old, np.zeros_like(old)))))
+    left = killed_at_rename(monkeypatch, export, 2, lambda: write_nifti_files(list(zip(pair, (new, np.ones_like(new))))))
+    assert window.files.trace_path(left / "cine.nii.gz", confirmed=True)
+    assert (window.reference_image == frames[0]).all()
+    assert ("; cine.nii.gz: the old file put back beside cine_gt.nii.gz: a write of them was stopped between the "
+            "two and had left them mixed") in window.statusBar().currentMessage()
 
 
 def test_an_itksnap_workspace_over_a_loop_gives_each_key_frame_its_frame(window, tmp_path, prompts):

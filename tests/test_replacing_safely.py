@@ -283,19 +283,21 @@ def killed_at_rename(monkeypatch, folder: Path, n: int, write) -> Path:
     return left
 
 
-@pytest.mark.parametrize("then", ["read", "write"])
+@pytest.mark.parametrize("then", ["read", "write", "trace"])
 @pytest.mark.parametrize("n", [1, 2])
 def test_a_nifti_pair_a_kill_left_mixed_is_whole_when_it_is_next_read_or_written(tmp_path, monkeypatch, n, then):
     """A kill between the renames of a loop's images and masks left the new images beside the
-    old masks, and the next read took them for a pair."""
+    old masks, and the next read took them for a pair; the images opened by themselves (to
+    trace over) were not checked at all."""
     import numpy as np
 
+    from engine.data.trace_image import image_to_trace
     from engine.maskio import read_volume_label, read_volume_label_and_header, write_nifti_files
 
     folder = tmp_path / "loops"
     folder.mkdir()
     images, masks = folder / "loop.nii.gz", folder / "loop_gt.nii.gz"
-    old, new = np.zeros((2, 4, 4), np.uint8), np.ones((2, 4, 4), np.uint8)
+    old, new = np.zeros((2, 8, 8), np.uint8), np.ones((2, 8, 8), np.uint8)
     write_nifti_files([(images, old), (masks, old)])
     left = killed_at_rename(monkeypatch, folder, n,
                             lambda: write_nifti_files([(images, new * 9), (masks, new)]))
@@ -306,11 +308,16 @@ def test_a_nifti_pair_a_kill_left_mixed_is_whole_when_it_is_next_read_or_written
     raw = sitk.GetArrayFromImage(sitk.ReadImage(str(images)))  # as a reader that checks nothing sees it
     assert (raw == 9).all() == mixed and len(list(left.glob(".*.kept.tmp"))) == 2  # the state a kill leaves
     notes: list[str] = []
+    told = (["loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was "
+             "stopped between the two and had left them mixed"] if mixed else [])
     if then == "read":
         labels, _ = read_volume_label_and_header(masks, loop=True, notify=notes.append)
         assert (labels == 0).all() and (read_volume_label(images, loop=True) == 0).all()  # the old pair, whole
-        assert notes == (["loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was "
-                          "stopped between the two and had left them mixed"] if mixed else [])
+        assert notes == told
+        assert not mixed or not [p for p in left.iterdir() if p.name.endswith(".kept.tmp")]
+    elif then == "trace":
+        traced = image_to_trace(images, 8)
+        assert (traced.frames == 0).all() and list(traced.notes) == told  # the old images, as their masks are
         assert not mixed or not [p for p in left.iterdir() if p.name.endswith(".kept.tmp")]
     else:
         write_nifti_files([(images, new * 2), (masks, new)])

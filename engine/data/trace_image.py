@@ -18,12 +18,16 @@ echo's frames are measured as read (cut to their ultrasound region, through thei
 loop's all alike. A dataset's images (``cardigan prepare`` of image and label folders) are
 not stretched: their grey levels are what a model learns. A colour image is read as its luminance. A file is
 read as what it holds where its name says otherwise: a DICOM file named ``.png`` or ``.jpg`` by
-its marker, a picture named ``.dcm`` as the picture. Anything unreadable is a one-line
-:class:`~engine.errors.DataError`.
+its marker, a picture named ``.dcm`` as the picture. A NIfTI loop with its masks' file
+beside it (a cine export's ``x.nii.gz`` and ``x_gt.nii.gz``) that a stopped write left mixed
+is put back as the old pair first, as its masks' readers do
+(:func:`engine.maskio.restore_nifti_pair`), and said in one line. Anything unreadable is a
+one-line :class:`~engine.errors.DataError`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +35,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..fan import Fan
+from ..maskio import restore_nifti_pair
 from .camus import read_volume
 from .dicom_echo import (DICOM_SUFFIXES, decoded_bytes, has_dicom_marker, is_dicom_file, marked_as_dicom,
                          read_dicom_frames)
@@ -56,13 +61,14 @@ class TraceImage:
     """An image to trace over: ``image`` (size, size) uint8; ``fan`` fitted to it (the view's
     median fan when no sector was found, ``fit`` 0); ``original`` its (height, width);
     ``frames`` (T, size, size) every frame of a loop, squashed alike (``image`` is the first;
-    one frame for a picture)."""
+    one frame for a picture); ``notes`` what reading it told (a mixed pair put back)."""
 
     image: np.ndarray
     fan: Fan
     fit: float
     original: tuple[int, int]
     frames: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
 
 def read_grey_image(path: Path | str, stretch_dim: bool = True) -> np.ndarray:
@@ -72,9 +78,11 @@ def read_grey_image(path: Path | str, stretch_dim: bool = True) -> np.ndarray:
     return read_grey_frames(path, first_only=True, stretch_dim=stretch_dim)[0]
 
 
-def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bool = True) -> np.ndarray:
+def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bool = True,
+                     notify: Callable[[str], None] | None = None) -> np.ndarray:
     """(T, H, W) uint8: a picture's one frame, or every frame of a 2D+t volume or a DICOM cine
-    (``first_only``: the first alone), all scaled alike to 8 bits."""
+    (``first_only``: the first alone), all scaled alike to 8 bits. A NIfTI pair a stopped
+    write left mixed is put back first, told to ``notify``."""
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a folder; give one image file from it (a DICOM, PNG, NIfTI or MHD)")
@@ -82,6 +90,9 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
         raise DataError(f"{path}: no such file")
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES):
+        restored = restore_nifti_pair(path)  # a pair a stopped write left mixed is read as the old pair
+        if restored and notify is not None:
+            notify(restored)
         frames = _volume_frames(path)
         frames = frames[:1] if first_only else frames
     elif not name.endswith(NOT_DICOM_NAMES) and is_dicom_file(path):  # a scanner's file, any name
@@ -254,10 +265,11 @@ def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
     (:func:`read_grey_frames`), so the file is not read twice."""
     from .image_fans import fit_image_fan
 
+    notes: list[str] = []
     if image is None:
-        frames = read_grey_frames(path, first_only)
+        frames = read_grey_frames(path, first_only, notify=notes.append)
     else:
         frames = image[None] if image.ndim == 2 else image
     squashed = np.stack([resize_image(frame, size) for frame in frames])
     fan, fit = fit_image_fan(squashed[0], view)
-    return TraceImage(squashed[0], fan, fit, frames.shape[1:], squashed)
+    return TraceImage(squashed[0], fan, fit, frames.shape[1:], squashed, tuple(notes))
