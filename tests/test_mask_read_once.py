@@ -262,7 +262,7 @@ def test_a_dicom_named_png_is_read_as_dicom_at_once_and_never_decoded_as_a_png(w
     decodes.clear()
     assert window.open_any(path)
     assert window.document.path is None and window.references.count == 2
-    assert opens == {path.resolve(): 3} and decodes == []  # and its header, sized before it is read here
+    assert opens == {path.resolve(): 2} and decodes == []  # sized by its header in the read, before decoding
 
 
 
@@ -308,3 +308,26 @@ def test_synthesize_reads_a_workspaces_segmentation_once_for_its_labels_and_geom
     assert opens[segmentation.resolve()] == 1, opens
     assert read_volume_header(tmp_path / "echo.nii.gz").spacing[:2] == pytest.approx((0.4, 0.4))
     assert "case.itksnap: the labels of slice 3 of 5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("route", ["dropped", "traced"])
+def test_a_dicom_echo_named_png_is_opened_twice_as_the_studio_reads_it(tmp_path, opens, monkeypatch, route):
+    """Once its marker was found, its header was read to size it, then the whole file to
+    decode it: three opens."""
+    from test_dicom_echo import scanner_frames, us_dataset
+
+    from cardigan_app import file_reading
+    from cardigan_app.mask_files import read_mask_or_image
+    from engine.data.trace_image import read_grey_frames
+
+    path = tmp_path / "scan.png"
+    us_dataset(scanner_frames(2)).save_as(path, enforce_file_format=True)
+    read = read_mask_or_image if route == "dropped" else read_grey_frames
+    opens.clear()
+    frames = file_reading.read_here(lambda: read(path))  # as a file small on disk is read
+    assert len(frames) == 2 and opens == {path.resolve(): 2}
+    monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 1000)  # its frames hold more: still sized first
+    opens.clear()
+    with pytest.raises(file_reading.TooLargeHere):
+        file_reading.read_here(lambda: read(path))
+    assert opens == {path.resolve(): 2}

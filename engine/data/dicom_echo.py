@@ -48,9 +48,10 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -121,11 +122,19 @@ def decoded_bytes(path: Path | str) -> int | None:
 
     try:
         header = pydicom.dcmread(path, stop_before_pixels=True)
+    except (InvalidDicomError, AttributeError, ValueError, TypeError, KeyError, OSError, EOFError):
+        return None  # what is wrong is for the read itself to say
+    return decoded_bytes_of(header)
+
+
+def decoded_bytes_of(header) -> int | None:
+    """:func:`decoded_bytes` of a DICOM file's header (a pydicom dataset) already read."""
+    try:
         frames = int(header.get("NumberOfFrames", 1) or 1)
         samples = int(header.get("SamplesPerPixel", 1) or 1)
         return frames * int(header.Rows) * int(header.Columns) * samples * -(-int(header.BitsAllocated) // 8)
-    except (InvalidDicomError, AttributeError, ValueError, TypeError, KeyError, OSError, EOFError):
-        return None  # what is wrong is for the read itself to say
+    except (AttributeError, ValueError, TypeError, KeyError):
+        return None
 
 
 def read_dicom_frame(path: Path | str) -> np.ndarray:
@@ -134,9 +143,13 @@ def read_dicom_frame(path: Path | str) -> np.ndarray:
     return read_dicom_frames(path, first_only=True)[0]
 
 
-def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
+def read_dicom_frames(path: Path | str, first_only: bool = False,
+                      before_decoding: Callable[[Any], None] | None = None) -> np.ndarray:
     """A DICOM echo's frames (T, rows, columns), each as :func:`read_dicom_frame` gives the
-    first; ``first_only`` decodes the first frame alone."""
+    first; ``first_only`` decodes the first frame alone. ``before_decoding(dataset)`` is
+    called with the file read whole, before its frames are decoded (what raises there
+    passes on): a caller that sizes the frames by the header (:func:`decoded_bytes_of`)
+    needs no open of its own."""
     import pydicom
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import get_decoder
@@ -147,6 +160,8 @@ def read_dicom_frames(path: Path | str, first_only: bool = False) -> np.ndarray:
             header, frames, decoded = _decode_first_frame(path)
         else:
             header = pydicom.dcmread(path)
+            if before_decoding is not None:
+                before_decoding(header)
             _refuse_without_decoder(header, path)
             if "PixelData" not in header:
                 raise AttributeError("no pixel data")

@@ -37,7 +37,7 @@ from ..errors import DataError
 from ..fan import Fan
 from ..maskio import restore_nifti_pair
 from .camus import read_volume
-from .dicom_echo import (DICOM_SUFFIXES, decoded_bytes, has_dicom_marker, is_dicom_file, marked_as_dicom,
+from .dicom_echo import (DICOM_SUFFIXES, decoded_bytes_of, has_dicom_marker, is_dicom_file, marked_as_dicom,
                          read_dicom_frames)
 from .imaging import resize_image
 
@@ -127,11 +127,15 @@ def read_dicom_grey_frames(path: Path | str) -> np.ndarray:
 
 
 def _dicom_frames_sized(path: Path, first_only: bool) -> np.ndarray:
+    """A DICOM file's frames, a cine's sized by its header before they are decoded, in the
+    open that reads them (under a limit the studio reads at once only files whose size on
+    disk is within it, so reading one whole first costs little)."""
     from ..cine.writers import within_decoded_limit
 
-    if not first_only:
-        within_decoded_limit(path, lambda: decoded_bytes(path))
-    return read_dicom_frames(path, first_only)
+    if first_only:
+        return read_dicom_frames(path, True)
+    return read_dicom_frames(path, before_decoding=lambda header: within_decoded_limit(
+        path, lambda: decoded_bytes_of(header)))
 
 
 def _dicom_else_picture(path: Path, first_only: bool) -> np.ndarray:
