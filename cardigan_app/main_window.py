@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QShowEvent
+from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QSizePolicy,
+                               QWidget)
 
 from engine.labels import LABELS
 
@@ -152,6 +153,9 @@ class MainWindow(QMainWindow):
         self.model_dock = self.add_panel("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.synthesis_dock = self.add_panel("Seed and variations", self.synthesis_panel,
                                              Qt.DockWidgetArea.RightDockWidgetArea)
+        # not stretched when the window grows: the height goes to the model's details, not
+        # under the thumbnails (a user's drag still sizes it)
+        self.synthesis_dock.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.dataset_dock = self.add_panel("Dataset", self.dataset_browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.dataset_dock.hide()
         # the side panels run the full height; a bottom panel (training) sits under the canvases only
@@ -203,6 +207,7 @@ class MainWindow(QMainWindow):
         self.synthesis_panel.seedChanged.connect(lambda seed: state.set("seed", seed))
         self.synthesis_panel.variationsToggled.connect(lambda on: state.set("variations", on))
         self.synthesis_panel.moreVariations.connect(self._more_variations)
+        self.synthesis_panel.fittedHeightChanged.connect(lambda: QTimer.singleShot(0, self._fit_seed_panel))
         self.dataset_browser.openRequested.connect(self.open_dataset_item)
         self.dataset_browser.deformRequested.connect(lambda item: self.files.new_deformed_from(item.label_path))
         self.dataset_browser.folderChanged.connect(self._dataset_folder_changed)
@@ -313,15 +318,28 @@ class MainWindow(QMainWindow):
         elif self.screen() is not None:  # first start: most of the screen, up to 1440 x 900
             available = self.screen().availableGeometry()
             self.resize(min(1440, int(available.width() * 0.92)), min(900, int(available.height() * 0.9)))
-        if state is not None:
-            self.restoreState(state, 1)
-        else:
+        self._lay_out_when_shown = state is None or not self.restoreState(state, 1)
+        if self._lay_out_when_shown:
             self.lay_out_panels()
         splitter = self.settings.splitter_state()
         if splitter is not None:
             self.workspace.restoreState(splitter)
         else:
             QTimer.singleShot(0, self.workspace.balance)
+
+    def _fit_seed_panel(self) -> None:
+        """The Seed and variations panel, as tall as it was needing, follows what it needs now
+        (a deterministic model's note instead of thumbnails, the variations turned off); one
+        the user made taller keeps its height."""
+        dock = self.synthesis_dock
+        if dock.isVisible() and not dock.isFloating():
+            self.resizeDocks([dock], [dock.sizeHint().height()], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._lay_out_when_shown:  # no saved layout: lay out again at the size shown, its panels shown
+            self._lay_out_when_shown = False
+            QTimer.singleShot(0, self.lay_out_panels)
 
     def lay_out_panels(self) -> None:
         """The panels as at first start: each side column :data:`~.panels.narrow.COLUMN_WIDTH`

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cardigan_app.editing import LabelDocument
@@ -566,6 +566,10 @@ def test_settings_and_window_state_persist(qtbot, tmp_path, tiny_model):
     screen = window.screen().availableGeometry()
     window.resize(700, min(screen.height(), 640))
     size = (window.width(), window.height())  # the width the docks allow, at least
+    first_height = window.palette_dock.height()
+    window.resizeDocks([window.palette_dock], [first_height + 60], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: window.palette_dock.height() > first_height)
+    labels_height = window.palette_dock.height()  # as the user sized it, not as at first start
     # a window wider than the screen (800 px offscreen) comes back fitted to it
     width_kept = size[0] <= screen.width()
     close_window(window)
@@ -576,6 +580,8 @@ def test_settings_and_window_state_persist(qtbot, tmp_path, tiny_model):
         assert not again.workspace.echo_pane.isVisibleTo(again)
         assert again.height() == size[1] and (again.width() == size[0] or not width_kept)
         assert not again.synthesis_dock.isVisibleTo(again) and again.model_dock.isVisibleTo(again)
+        qtbot.wait(50)  # a first start's layout would come once shown
+        assert again.palette_dock.height() == labels_height
         assert again.settings.qsettings.value("settings_version") in (1, "1")
     finally:
         close_window(again)

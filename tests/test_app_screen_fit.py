@@ -343,3 +343,25 @@ def test_at_1280_by_800_the_anatomy_panel_shows_its_last_fan_slider_without_scro
     tilt = window.anatomy_panel.fan_sliders["tilt"]
     viewport = window.anatomy_dock.widget().viewport()
     assert viewport.rect().contains(place_in(tilt, viewport))
+
+
+def room_under(panel: QWidget) -> int:
+    """How many pixels ``panel`` has beyond what its content needs at its width."""
+    return panel.height() - panel.layout().heightForWidth(panel.width())
+
+
+def test_the_model_details_get_the_height_the_seed_panel_does_not_need(window, qtbot):
+    """The Seed and variations panel was laid out before the window was shown and grew with the
+    window, leaving empty room under its content while the model's details scrolled: it is as
+    tall as it needs, at first start and when the window grows, and the details take the rest."""
+    panel, details = window.synthesis_panel, window.model_panel.findChild(QScrollArea)
+    qtbot.waitUntil(lambda: room_under(panel) == 0, timeout=2000)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.height() == 800)
+    QApplication.processEvents()
+    assert room_under(panel) == 0
+    assert details.verticalScrollBar().maximum() == 0
+    panel.set_stochastic(True)  # the thumbnails instead of the deterministic model's note
+    at_1280_by_800(window, qtbot)
+    assert room_under(panel) == 0
+    assert all(panel.rect().contains(place_in(thumb, panel)) for thumb in panel.thumbs)

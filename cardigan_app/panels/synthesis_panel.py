@@ -94,6 +94,7 @@ class SynthesisPanel(QWidget):
     seedChanged = Signal(int)
     variationsToggled = Signal(bool)
     moreVariations = Signal()
+    fittedHeightChanged = Signal()  # the panel had no room to spare and now needs another height
 
     def __init__(self, count: int = 6, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +161,14 @@ class SynthesisPanel(QWidget):
         super().showEvent(event)
         self._fit_height()
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As tall as the seed's row and the thumbnails are at the panel's width (once shown): the
+        height its dock is laid out with, so no empty room is left under the thumbnails."""
+        hint = super().sizeHint()
+        if self.isVisible() and self.minimumHeight() > 0:
+            hint.setHeight(self.minimumHeight())
+        return hint
+
     def _fit_height(self) -> None:
         """As tall as the seed's row and the thumbnails' rows are at this width (a dock asks
         its panel for one least height, whatever its width, so the panel says it here). Not
@@ -170,7 +179,11 @@ class SynthesisPanel(QWidget):
         layout.activate()
         needed = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else 0
         if needed != self.minimumHeight():
+            fitted = self.height() == self.minimumHeight()
             self.setMinimumHeight(needed)
+            self.updateGeometry()
+            if fitted:
+                self.fittedHeightChanged.emit()
 
     def roll(self) -> None:
         self.seed.setValue(random.randrange(MAX_SEED))
