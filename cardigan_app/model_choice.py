@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog
 
-from engine.models.registry import FILE_DIALOG_FILTER, default_model, display_name, is_builtin, model_file_of
+from engine.models.registry import (FILE_DIALOG_FILTER, as_builtin, default_model, display_name, is_builtin,
+                                    model_file_of)
 
 from . import folders
 from .model_watch import ModelFileWatcher
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 
 def loaded_spec(spec: str | Path) -> str:
     """The spec a model is loaded by: a path made absolute, a training run folder its run's
-    model file (a built-in model's name as it is)."""
+    model file (a built-in model's name as it is, and the bundled demo model's file ``demo``)."""
+    spec = as_builtin(spec)
     return str(spec) if is_builtin(spec) else os.path.abspath(model_file_of(spec))
 
 
@@ -54,7 +56,8 @@ class ModelChoice:
     def start(self, model: str | None, device: str | None) -> None:
         """Load the first model: ``model`` (else the one remembered, else the default) on
         ``device`` (else the one remembered)."""
-        self.chosen = model or self.state.model or None
+        chosen = model or self.state.model
+        self.chosen = str(as_builtin(chosen)) if chosen else None  # the bundled file by its path is the demo model
         if device:
             self.state.set("device", device)
         self.load_note = self._usable_device()

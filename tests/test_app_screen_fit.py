@@ -294,6 +294,17 @@ def test_a_narrow_combo_ends_a_long_entry_in_an_ellipsis_and_tells_it_whole(qtbo
     combo.setCurrentIndex(1)
     assert combo.shown_text() == "Short" and combo.toolTip() == "What it picks"
 
+    named = NarrowCombo(8, "The model", Qt.TextElideMode.ElideMiddle)  # a file name keeps its suffix
+    qtbot.addWidget(named)
+    named.addItem("a model file with a long name.safetensors")
+    named.setItemData(0, "/models/a model file with a long name.safetensors", Qt.ItemDataRole.ToolTipRole)
+    named.show()
+    named.resize(named.minimumSizeHint())
+    start, _, end = named.shown_text().partition("\u2026")
+    assert start and end and named.currentText().startswith(start) and named.currentText().endswith(end)
+    assert named.toolTip() == ("a model file with a long name.safetensors\n"
+                               "/models/a model file with a long name.safetensors\nThe model")
+
 
 def test_a_class_share_keeps_a_decimal_only_where_it_tells_small_classes_apart():
     from cardigan_app.panels.palette import WIDEST_SHARE, share_text

@@ -273,6 +273,21 @@ def test_model_picker_lists_builtins_and_hides_a_missing_demo(window, bundle_dem
     assert devices[:2] == ["auto", "cpu"] and "mps" in devices
 
 
+def test_the_model_box_names_the_model_in_use_and_gives_its_file_in_its_tooltip(window, qtbot, bundle_demo,
+                                                                                 tiny_model):
+    """The bundled model opened by its path read "demo.safetens\u2026" in the Model box, whose
+    tooltip named another entry: the box names the model as the panel does elsewhere, with its
+    file in the tooltip, and the bundled model's file is the demo model, listed once."""
+    combo = window.model_panel.model_combo
+    assert combo.currentText() == "tiny.safetensors" and str(tiny_model) in combo.toolTip().splitlines()
+    bundle_demo(tiny_model)
+    with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
+        window.load_model(str(tiny_model))
+    assert loaded.args[0].spec == "demo" and combo.currentText() == combo.shown_text() == "Demo model"
+    assert combo.toolTip().splitlines()[:2] == ["Demo model (bundled)", str(tiny_model)]
+    assert "tiny.safetensors" not in [combo.itemText(i) for i in range(combo.count())]
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_the_synthesis_process_is_restarted_after_a_crash(window, qtbot, tiny_model):
     live = window.live

@@ -283,6 +283,8 @@ def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
     assert all(f"*{suffix}" in registry.FILE_DIALOG_FILTER for suffix in registry.MODEL_SUFFIXES)
 
     assert registry.display_name("simulator") == "Simulator (built in)"
+    assert registry.short_name("demo") == "Demo model" and registry.short_name("simulator") == "Simulator"
+    assert registry.short_name("/runs/camus-lite/model.safetensors") == "camus-lite (run)"
     assert registry.display_name("/runs/camus-lite/model.safetensors") == "camus-lite (run)"
     assert registry.display_name("/models/mine.safetensors") == "mine.safetensors"
     assert registry.display_name("/exp/camus_spade/latest_net_G.pth") == "camus_spade (latest_net_G.pth)"
@@ -294,6 +296,10 @@ def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
     bundle_demo(tiny_model)
     assert registry.builtin_models() == ["demo", "simulator"] and registry.default_model() == "demo"
     assert open_model("demo").name == "demo"
+    assert registry.as_builtin(str(tiny_model)) == registry.as_builtin(tiny_model) == "demo"
+    other = tmp_path / "other.safetensors"
+    assert registry.as_builtin(other) == other
+    assert registry.as_builtin("simulator") == "simulator"
 
     upper = tmp_path / "MINE.SAFETENSORS"
     shutil.copy(tiny_model, upper)

@@ -23,8 +23,9 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QApplication, QFormLayout, QLabel, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
-from engine.models.registry import (BUILTIN_NAMES, FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS, builtin_models,
-                                    display_name, is_builtin)
+from engine import resources
+from engine.models.registry import (BUILTIN_NAMES, FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS, as_builtin, builtin_models,
+                                    display_name, is_builtin, short_name)
 from engine.units import format_bytes
 
 from .. import theme
@@ -262,7 +263,8 @@ class ModelPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model_combo = NarrowCombo(8, "The model that turns the mask into an image")
+        # a file's name cut short keeps its end (its suffix, a run's name in brackets)
+        self.model_combo = NarrowCombo(8, "The model that turns the mask into an image", Qt.TextElideMode.ElideMiddle)
         self.model_combo.activated.connect(self._model_activated)
         self.device_combo = NarrowCombo(8, "Where the model runs; Auto picks a GPU when there is one")
         fill_device_combo(self.device_combo, show_unavailable=True)
@@ -333,17 +335,21 @@ class ModelPanel(QWidget):
     # -- models --------------------------------------------------------------------------
     def set_models(self, recent: list[str], current: str | None) -> None:
         """Rebuild the picker: built-in models, the recent models (files and folders) still on
-        disk, Open model file... and Open model folder..."""
+        disk, Open model file... and Open model folder...; each entry names its model as the
+        panel does elsewhere and gives its file in its tooltip (the bundled demo model opened
+        by its path is the demo model's entry)."""
         self._recent = list(recent)
         self.current_spec = current
         combo = self.model_combo
         combo.blockSignals(True)
         combo.clear()
         for spec in builtin_models():
-            combo.addItem(display_name(spec), spec)
-            combo.setItemData(combo.count() - 1, BUILTIN_NAMES[spec], Qt.ItemDataRole.ToolTipRole)
-        files = [m for m in recent if not is_builtin(m) and Path(m).exists()]
-        if current and not is_builtin(current) and current not in files:
+            combo.addItem(short_name(spec), spec)
+            bundled = resources.demo_model_path() if spec == "demo" else None
+            combo.setItemData(combo.count() - 1, "\n".join(str(part) for part in (BUILTIN_NAMES[spec], bundled) if part),
+                              Qt.ItemDataRole.ToolTipRole)
+        files = [m for m in recent if not is_builtin(as_builtin(m)) and Path(m).exists()]
+        if current and not is_builtin(as_builtin(current)) and current not in files:
             files.insert(0, current)
         if files:
             combo.insertSeparator(combo.count())
@@ -359,9 +365,10 @@ class ModelPanel(QWidget):
                           Qt.ItemDataRole.ToolTipRole)
         self._select(current)
         combo.blockSignals(False)
+        combo.tell_whole_text()
 
     def _select(self, spec: str | None) -> None:
-        index = self.model_combo.findData(spec) if spec else -1
+        index = self.model_combo.findData(str(as_builtin(spec))) if spec else -1
         if index >= 0:
             self.model_combo.setCurrentIndex(index)
 

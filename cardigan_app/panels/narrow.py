@@ -3,7 +3,7 @@
 Each column of panels (left: labels, anatomy, dataset; right: model, seed and variations)
 needs at most :data:`COLUMN_WIDTH` pixels. A panel gets there without cutting what matters:
 its margins are :data:`MARGIN`; a combo box is as narrow as a few characters, ends a longer
-entry in "…" and names it whole in its tooltip and its list (:class:`NarrowCombo`); a
+entry short with "…" and names it whole in its tooltip and its list (:class:`NarrowCombo`); a
 form puts a field under its label when they do not fit side by side (:func:`wrapping_form`), and
 the model's summary each value under its key likewise;
 pictures scale to the panel's width.
@@ -26,17 +26,20 @@ def panel_margins(layout: QLayout) -> QLayout:
 
 
 class NarrowCombo(QComboBox):
-    """A combo box as narrow as ``characters`` characters: a longer entry chosen ends in "…"
-    and the tooltip gives it whole, above ``about`` (what the combo is for); its list opens
+    """A combo box as narrow as ``characters`` characters: a longer entry chosen is cut short
+    with "…" (at its end, or where ``elide`` says) and the tooltip gives it whole, then the
+    entry's own tooltip (a model's file) and ``about`` (what the combo is for); its list opens
     as wide as its longest entry."""
 
-    def __init__(self, characters: int = 10, about: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, characters: int = 10, about: str = "",
+                 elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.about = about
+        self.elide = elide
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(characters)
-        self.currentIndexChanged.connect(lambda _: self._tell_whole_text())
-        self._tell_whole_text()
+        self.currentIndexChanged.connect(lambda _: self.tell_whole_text())
+        self.tell_whole_text()
 
     def _text_room(self, option: QStyleOptionComboBox) -> int:
         field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
@@ -48,7 +51,7 @@ class NarrowCombo(QComboBox):
         """The chosen entry as the combo shows it at its present width."""
         option = QStyleOptionComboBox()
         self.initStyleOption(option)
-        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight, self._text_room(option))
+        return self.fontMetrics().elidedText(self.currentText(), self.elide, self._text_room(option))
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QStylePainter(self)
@@ -60,7 +63,7 @@ class NarrowCombo(QComboBox):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
-        self._tell_whole_text()
+        self.tell_whole_text()
 
     def showPopup(self) -> None:  # noqa: N802 - Qt's name
         widest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
@@ -68,9 +71,13 @@ class NarrowCombo(QComboBox):
         self.view().setMinimumWidth(widest + extra)
         super().showPopup()
 
-    def _tell_whole_text(self) -> None:
-        whole = self.currentText() if self.shown_text() != self.currentText() else ""
-        self.setToolTip("\n".join(part for part in (whole, self.about) if part))
+    def tell_whole_text(self) -> None:
+        """The tooltip for the entry chosen: its text when cut short, its own tooltip, what the
+        combo is for (called again by whoever refills the combo with its signals blocked)."""
+        text = self.currentText()
+        whole = text if self.shown_text() != text else ""
+        own = self.currentData(Qt.ItemDataRole.ToolTipRole) or ""
+        self.setToolTip("\n".join(part for part in (whole, "" if own == text else own, self.about) if part))
 
 
 def wrapping_form(form: QFormLayout) -> QFormLayout:

@@ -53,6 +53,18 @@ def is_builtin(spec: str | Path) -> bool:
     return str(spec) in BUILTIN_MODELS
 
 
+def as_builtin(spec: str | Path) -> str | Path:
+    """``spec``, or ``"demo"`` where it is the path of the bundled demo model's file: the same
+    model, named and listed once whichever way it was opened."""
+    demo = resources.demo_model_path()
+    if demo is None or is_builtin(spec) or not str(spec).strip():
+        return spec
+    try:
+        return "demo" if Path(spec).expanduser().samefile(demo) else spec
+    except OSError:  # no such file, or one that cannot be read: not the bundled one
+        return spec
+
+
 def display_name(spec: str | Path) -> str:
     """A model's name for people: the built-in names, a file's name, and for the files that
     all share one name (NVlabs ``latest_net_G.pth``, a run's ``model.safetensors``) also the
@@ -67,6 +79,13 @@ def display_name(spec: str | Path) -> str:
     if name == RUN_MODEL_NAME and path.parent.name:  # every run's model has this name
         return f"{path.parent.name} (run)"
     return path.name or text
+
+
+def short_name(spec: str | Path) -> str:
+    """A model's name where room is short (the studio's Model box): a built-in model's name
+    without its bracket ("Demo model"), any other :func:`display_name`."""
+    name = display_name(spec)
+    return name.split(" (")[0] if is_builtin(spec) else name
 
 
 def accepts(path: str | Path) -> bool:
