@@ -132,8 +132,8 @@ class ModelChoice:
             window.echo_view.set_placeholder("Synthesizing\u2026")
         notes = [note for note in (self.load_note, self.ready_notes.pop(spec, "")) if note]
         note, self.load_note = "".join(f"; {note}" for note in notes), ""
-        window.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label} "
-                                       f"({info.load_s:.1f} s to load){note}", 15000 if note else 6000)
+        window.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label}, "
+                                       f"loaded in {info.load_s:.1f} s{note}", 15000 if note else 6000)
         self.watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
 
     def _file_changed(self, path: str) -> None:

@@ -273,6 +273,15 @@ def test_model_picker_lists_builtins_and_hides_a_missing_demo(window, bundle_dem
     assert devices[:2] == ["auto", "cpu"] and "mps" in devices
 
 
+def test_the_model_ready_line_reads_as_a_sentence(window, qtbot, tiny_model):
+    """It read "Model tiny.safetensors ready on CPU (2 threads) (0.1 s to load)": two brackets
+    in a row."""
+    with qtbot.waitSignal(window.live.modelLoaded, timeout=20_000) as loaded:
+        window.load_model("simulator")
+    line, info = window.statusBar().currentMessage(), loaded.args[0]
+    assert line == f"Model Simulator (built in) ready on {info.device_label}, loaded in {info.load_s:.1f} s"
+
+
 def test_the_model_box_names_the_model_in_use_and_gives_its_file_in_its_tooltip(window, qtbot, bundle_demo,
                                                                                  tiny_model):
     """The bundled model opened by its path read "demo.safetens\u2026" in the Model box, whose
