@@ -336,6 +336,35 @@ def test_model_panel_wraps_checksums_and_paths_inside_a_narrow_panel(qtbot):
     assert panel.info.sizeHint().width() <= panel.width()
 
 
+def test_a_path_in_the_model_details_wraps_only_between_the_names_that_fit_a_line(qtbot):
+    """"scripts/build_camus_model.sh" wrapped as "scripts/build_" above "camus_model.sh": a path
+    breaks at its separators where its names fit the panel's line, and a name too long for
+    the line still wraps, so none is cut at the panel's edge."""
+    import re
+
+    from PySide6.QtGui import QTextDocument
+
+    from cardigan_app.panels.model_panel import ModelPanel
+    from cardigan_app.panels.narrow import COLUMN_WIDTH
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.resize(COLUMN_WIDTH, 600)
+    panel.show()
+    too_long = "a_name_far_too_long_for_any_line_of_the_panel.safetensors"
+    summary = {"kind": "native", "name": "m", "parameters": 1_650_000, "image_size": [256, 256],
+               "provenance": {"started_from": "stage 5 of scripts/build_camus_model.sh"},
+               "path": f"/home/someone/camus_runs/{too_long}"}
+    panel.set_loaded("m", summary, "CPU")
+    shown = QTextDocument()
+    shown.setHtml(panel.info.text())
+    pieces = re.split(r"[\s\u200b]+", shown.toPlainText())  # between the places a line may break
+    for name in ("scripts/", "build_camus_model.sh", "/", "home/", "someone/", "camus_runs/"):
+        assert name in pieces, name
+    assert too_long not in pieces and too_long in shown.toPlainText().replace("\u200b", "")
+    assert panel.info.sizeHint().width() <= panel.width()
+
+
 # -- what a new user hit at 1280 x 800 ------------------------------------------------------
 def header_widgets(pane):
     return pane.header_widgets()

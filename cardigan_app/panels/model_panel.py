@@ -6,7 +6,8 @@ and how many output settings (speckle, gains, filters...) it has, whose list a l
 folds. Its table puts each key above its value where the column is too narrow for a value's
 longest word beside its key, so no value is cut at the panel's edge; that least width is
 measured once per content and font, and a resize re-lays the table only when it crosses it
-(:meth:`ModelPanel.fit_summary`), not at every pixel of a drag. Nothing is hidden for
+(:meth:`ModelPanel.fit_summary`), not at every pixel of a drag. A path wraps at its
+separators, its names whole where they fit the line (:func:`with_breaks`). Nothing is hidden for
 good: "Copy details" puts the whole description, every output setting included, on the
 clipboard as plain text.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Container
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -192,16 +194,25 @@ def settings_html(settings: list[str], shown: bool) -> str:
 
 
 def summary_html(summary: dict, size_bytes: int | None = None, settings_shown: bool = False,
-                 stacked: bool = False) -> str:
+                 stacked: bool = False, whole: Container[str] = ()) -> str:
     """The model's summary as a small two-column table (each key above its value when
     ``stacked``): what it is, its output settings (a count, or the list when
-    ``settings_shown``), where it comes from."""
-    rows = [(k, breakable(v)) for k, v in model_rows(summary, size_bytes)]
+    ``settings_shown``), where it comes from; the names in a path that are in ``whole`` are
+    not broken (:func:`with_breaks`)."""
+    rows = [(k, breakable(v, whole)) for k, v in model_rows(summary, size_bytes)]
     settings = output_settings(summary)
     if settings:
         rows.append(("Output settings", settings_html(settings, settings_shown)))
-    rows += [(k, breakable(v)) for k, v in provenance_rows(summary)]
+    rows += [(k, breakable(v, whole)) for k, v in provenance_rows(summary)]
     return rows_html(rows, stacked)
+
+
+def path_names(summary: dict) -> list[str]:
+    """The parts of the paths in the summary's values, each with the separator after it
+    ("scripts/", "build_camus_model.sh"): what a path wraps between."""
+    values = [v for _, v in model_rows(summary) + provenance_rows(summary)]
+    return [part for value in values for word in value.split() if PATH_SEPARATOR.search(word)
+            for part in re.split(r"(?<=[/\\])", word) if part]
 
 
 def widest_unbroken(texts: list[str], metrics: QFontMetrics) -> int:
@@ -235,24 +246,34 @@ def summary_text(summary: dict, size_bytes: int | None = None) -> str:
 
 
 LONGEST_UNBROKEN = 16  # characters of a path, hash or word before a possible line break
+PATH_SEPARATOR = re.compile(r"[/\\]")
 KEY_GAP = 8  # pixels between a key and its value in the summary table
 TABLE_CELL_PADDING = 1  # pixels around each cell's text in the summary table
 
 
-def with_breaks(text: str) -> str:
+def with_breaks(text: str, whole: Container[str] = ()) -> str:
     """``text`` with zero-width spaces where a narrow panel may wrap it: after path separators
-    and inside long unbroken runs (checksums, file names)."""
+    and, in a word, after "_" and inside long unbroken runs (checksums, file names). A part of
+    a path in ``whole`` (one that fits the panel's line, with its separator) is left whole, so
+    the path wraps at its separators and no name in it is cut in two."""
     def split(word: str) -> str:
         pieces = [word[i:i + LONGEST_UNBROKEN] for i in range(0, len(word), LONGEST_UNBROKEN)]
         return "\u200b".join(pieces)
 
-    text = re.sub(r"[/_\\]", lambda m: m.group(0) + "\u200b", text)
-    return re.sub(rf"[^\s\u200b]{{{LONGEST_UNBROKEN + 1},}}", lambda m: split(m.group(0)), text)
+    def broken(word: str) -> str:
+        word = re.sub(r"[/_\\]", lambda m: m.group(0) + "\u200b", word)
+        return re.sub(rf"[^\s\u200b]{{{LONGEST_UNBROKEN + 1},}}", lambda m: split(m.group(0)), word)
+
+    def path(word: str) -> str:
+        parts = [part for part in re.split(r"(?<=[/\\])", word) if part]
+        return "\u200b".join(part if part in whole else broken(part).rstrip("\u200b") for part in parts)
+
+    return "".join(path(word) if PATH_SEPARATOR.search(word) else broken(word) for word in re.split(r"(\s+)", text))
 
 
-def breakable(text: str) -> str:
+def breakable(text: str, whole: Container[str] = ()) -> str:
     """``text`` as HTML that can wrap anywhere a narrow panel needs (:func:`with_breaks`)."""
-    return html.escape(with_breaks(text)).replace("\u200b", "&#8203;")
+    return html.escape(with_breaks(text, whole)).replace("\u200b", "&#8203;")
 
 
 class ModelPanel(QWidget):
@@ -288,6 +309,7 @@ class ModelPanel(QWidget):
         self.info.installEventFilter(self)
         self.stacked = False  # each key of the summary above its value (a narrow panel)
         self._least: int | None = None  # the two-column table's least width, measured for the content shown
+        self._whole: frozenset[str] = frozenset()  # the names in the summary's paths shown unbroken
         self.copy_button = QToolButton()
         self.copy_button.setIcon(icon("content-copy"))
         self.copy_button.setText("Copy details")
@@ -418,16 +440,32 @@ class ModelPanel(QWidget):
 
     def _show_summary(self) -> None:
         """The summary as a two-column table where its values fit beside their keys, else with
-        each key above its value: a value is never cut at the panel's edge."""
+        each key above its value: a value is never cut at the panel's edge, and a path breaks
+        only at its separators where its names fit a line."""
         if not self._summary:
             return
         self.stacked = self.info.contentsRect().width() < self.least_table_width()
-        self.info.setText(summary_html(self._summary, self._size_bytes, self.settings_shown, self.stacked))
+        self._whole = self.whole_path_names()
+        self.info.setText(summary_html(self._summary, self._size_bytes, self.settings_shown, self.stacked,
+                                       self._whole))
+
+    def whole_path_names(self) -> frozenset[str]:
+        """The parts of the summary's paths that fit a value's line at the panel's width (beside
+        the keys' widest word, as :func:`table_least_width` reckons, unless each key is above
+        its value): kept whole, they leave the table's columns room for their least widths."""
+        metrics, width = self.info.fontMetrics(), self.info.contentsRect().width()
+        room = width - KEY_GAP - 4 * TABLE_CELL_PADDING
+        if not self.stacked:
+            keys = [k for k, _ in model_rows(self._summary) + provenance_rows(self._summary)] + ["Output settings"]
+            room -= widest_unbroken(keys, metrics)
+        return frozenset(part for part in path_names(self._summary) if metrics.horizontalAdvance(part) <= room)
 
     def fit_summary(self) -> None:
         """The table, or keys above values, for the summary's new width: laid out again only
-        when the width crosses the table's least width."""
-        if self._summary and (self.info.contentsRect().width() < self.least_table_width()) != self.stacked:
+        when the width crosses the table's least width, or a name in a path comes to fit its
+        line or no longer does."""
+        if self._summary and ((self.info.contentsRect().width() < self.least_table_width()) != self.stacked
+                              or self.whole_path_names() != self._whole):
             self._show_summary()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
