@@ -13,12 +13,12 @@ A workspace is ITK-SNAP's project file: an XML "registry" of nested ``folder`` e
   the workspace's folder.
 - ``Layers/Layer[000]/ProjectMetaData/IRIS/LabelTable``: ``Element[i]`` with ``Index`` (the
   value in the label map) and ``Label`` (its name). Values are mapped to our classes by name,
-  as 3D Slicer segments are (:func:`engine.slicer_segments.class_of_segment`: "LV", "LV
+  as 3D Slicer segments are (:func:`engine.segment_names.class_of_segment`: "LV", "LV
   cavity", "Myocardium", "Left atrium" ...). A label still under ITK-SNAP's default name
   ("Label 2") keeps its value, as in a plain NIfTI label map, so a segmentation painted in
   CAMUS numbering (1 cavity, 2 wall, 3 atrium) reads as it is. A label named as the right heart
   ("Right ventricle", "RA", by the rule Slicer segments are read by:
-  :func:`engine.slicer_segments.names_right_heart`) is background, as CAMUS labels it, and said
+  :func:`engine.segment_names.names_right_heart`) is background, as CAMUS labels it, and said
   so in the mapping's line. A label whose name is none of these is refused by name when the
   map uses it (ITK-SNAP lists six labels whether used or not): one that plainly names a
   structure CAMUS does not label ("Aorta") with the advice to clear it, any other ("Tumor")
@@ -59,6 +59,8 @@ import numpy as np
 
 from .errors import MaskError
 from .labels import BACKGROUND, LABELS, in_sentence
+from .segment_names import (UNLABELLED_STRUCTURE, class_of_segment, names_right_heart, names_unlabelled_structure,
+                            our_classes_in_words, right_heart_line)
 
 if TYPE_CHECKING:
     from .maskio import VolumeHeader
@@ -175,8 +177,6 @@ def read_workspace(path: Path | str) -> Workspace:
 def class_of_label(value: int, name: str | None) -> int | None:
     """Our class for an ITK-SNAP label: by its name (the right heart's background), or its own
     value under a default name (or with no entry in the table); None when it is none of ours."""
-    from .slicer_segments import class_of_segment
-
     if value == 0:
         return 0
     if name is not None and not DEFAULT_NAME.match(name):
@@ -266,10 +266,8 @@ def classes_by_name(values: list[int], names: dict[int, str], where: str, fix: s
     label table, a label description's) as :func:`class_of_label` reads it; a value that is
     none of ours is refused in one line naming it: with ``remove`` (how to take it out of the
     map) when its name plainly says a structure CAMUS does not label ("Aorta":
-    :func:`engine.slicer_segments.names_unlabelled_structure`), else with ``fix`` (how to
+    :func:`engine.segment_names.names_unlabelled_structure`), else with ``fix`` (how to
     rename or relabel it: "Label 4" may be one of ours)."""
-    from .slicer_segments import UNLABELLED_STRUCTURE, names_unlabelled_structure, our_classes_in_words
-
     classes = {}
     for value in values:
         name = names.get(value)
@@ -289,8 +287,6 @@ def mapping_line(classes: dict[int, int], names: dict[int, str], named_by: str) 
     """The mapping in words ("labels 4 'LV' -> 1 LV cavity, ... by the names in x.txt", then
     "; labels 5 'Right ventricle', ... read as background (the right heart, as CAMUS labels it)"),
     or None when every value keeps its own."""
-    from .slicer_segments import names_right_heart, right_heart_line
-
     changed = [(value, label_id) for value, label_id in sorted(classes.items()) if value != label_id and value in names]
     right_heart = [value for value, label_id in changed if label_id == BACKGROUND and names_right_heart(names[value])]
     moved = [f"{value} {names[value]!r} \u2192 {label_id} {in_sentence(LABELS[label_id].name)}"

@@ -9,7 +9,7 @@ import SimpleITK as sitk
 from engine.cli.main import main
 from engine.errors import MaskError
 from engine.maskio import read_label_map, read_volume_label
-from engine.slicer_segments import class_of_segment
+from engine.segment_names import class_of_segment
 from label_maps import small_heart
 from slicer_files import SLICER_DEFAULT_TAGS, terminology_tags, write_segmentation
 
