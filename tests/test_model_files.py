@@ -306,6 +306,30 @@ def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
     assert open_model(upper).config == open_model(tiny_model).config
 
 
+def test_only_the_bundled_file_itself_is_the_demo_model(tmp_path, bundle_demo, tiny_model, monkeypatch):
+    """On a file system that numbers no file (inode 0 for every file, as some network shares
+    give), any model file beside the bundled one was taken for the demo model."""
+    import os
+
+    from engine.models import registry
+
+    bundled, copy = tmp_path / "demo.safetensors", tmp_path / "mine.safetensors"
+    shutil.copy(tiny_model, bundled)
+    shutil.copy(tiny_model, copy)
+    bundle_demo(bundled)
+    assert registry.as_builtin(copy) == copy  # a copy is a file of its own, which may be changed apart
+    real = os.stat
+
+    def unnumbered(path, *args, **kwargs):
+        s = real(path, *args, **kwargs)
+        return os.stat_result((s.st_mode, 0, s.st_dev, s.st_nlink, s.st_uid, s.st_gid, s.st_size,
+                               int(s.st_atime), int(s.st_mtime), int(s.st_ctime)))
+
+    monkeypatch.setattr(os, "stat", unnumbered)
+    assert registry.as_builtin(copy) == copy
+    assert registry.as_builtin(str(bundled)) == registry.as_builtin(tmp_path / "." / bundled.name) == "demo"
+
+
 @pytest.mark.parametrize("label_nc", [3, 6])
 def test_checkpoint_for_another_label_set_is_refused(tmp_path, label_nc):
     """A SPADE generator trained on other labels (more or fewer classes) is refused in one

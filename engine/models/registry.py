@@ -17,6 +17,7 @@ first bytes decide over its name when they can.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .. import resources
@@ -59,10 +60,15 @@ def as_builtin(spec: str | Path) -> str | Path:
     demo = resources.demo_model_path()
     if demo is None or is_builtin(spec) or not str(spec).strip():
         return spec
+    path = Path(spec).expanduser()
     try:
-        return "demo" if Path(spec).expanduser().samefile(demo) else spec
+        here, bundled = path.stat(), demo.stat()
     except OSError:  # no such file, or one that cannot be read: not the bundled one
         return spec
+    # where the file system numbers no file (inode 0 for all: some network shares), the same
+    # device and number would make every file on it the bundled one: the paths are compared
+    same = os.path.samestat(here, bundled) if here.st_ino and bundled.st_ino else path.resolve() == demo.resolve()
+    return "demo" if same else spec
 
 
 def display_name(spec: str | Path) -> str:
