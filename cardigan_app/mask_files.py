@@ -22,7 +22,7 @@ from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, TRACE_THE_ECHO, DicomNamedAsPicture, Geometry, VolumeHeader,
                            images_path_for, is_hdf5_file, is_volume_file, mask_name_stem, painted_frames,
                            read_label_map, read_label_map_and_text, read_label_png_and_text, read_png_text,
-                           read_volume_label_and_header, fitting_geometry, write_label_png)
+                           read_volume_label_and_header, fitting_geometry, restore_nifti_pair, write_label_png)
 from engine.slicer_segments import KeptSegment, read_kept_segments
 
 from . import folders
@@ -255,7 +255,7 @@ def opened_along(path: Path) -> set[Path]:
     return {file for file in along if file is not None and file != path}
 
 
-def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
+def read_mask_or_image(path: Path, notes: list[str] | None = None) -> MaskRead | np.ndarray:
     """A file of unknown kind, read once: what opening it as a mask reads
     (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,
     a loop's HDF5 file in one open for both), or the grey frames of an image of many grey
@@ -263,7 +263,8 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
     ``.png``, told by its marker as the file is opened and read as DICOM, never decoded as a
     PNG. Anything else, a mask in other
     values (0/85/170/255) included, is the one line opening it as a mask gives. A PNG is
-    opened and decoded once, whichever it turns out to be."""
+    opened and decoded once, whichever it turns out to be. A NIfTI pair a stopped write left
+    mixed is put back first, said in a mask's notes or, for an image, appended to ``notes``."""
     from engine.data.trace_image import grey_frames_of_picture, read_dicom_grey_frames, read_grey_frames
 
     def image_else(grey: Callable[[], np.ndarray], not_a_mask: CardiganError) -> np.ndarray:
@@ -287,9 +288,12 @@ def read_mask_or_image(path: Path) -> MaskRead | np.ndarray:
             return read
         labels, text = read
         return read_mask_file(path, labels, text=text, notes=notes)
+    restored = restore_nifti_pair(path)  # said whichever the file turns out to be
     try:
-        return read_mask_file(path)
+        return read_mask_file(path, notes=[restored] if restored else None)
     except CardiganError as exc:
+        if restored and notes is not None:
+            notes.append(restored)
         return image_else(lambda: read_grey_frames(path), exc)
 
 
@@ -549,14 +553,16 @@ class MaskFiles:
         if is_workspace_file(path):
             return self.open_workspace(path, confirmed=True)
         files = [file for file in (path, images_beside(path)) if file is not None]  # as File > Open reads
-        return self._read_then(path, files, lambda: read_mask_or_image(path),
-                               lambda read: self._open_read(path, read), "Cannot open the file")
+        notes: list[str] = []  # what reading an image told
+        return self._read_then(path, files, lambda: read_mask_or_image(path, notes),
+                               lambda read: self._open_read(path, read, notes), "Cannot open the file")
 
-    def _open_read(self, path: Path, read: MaskRead | np.ndarray) -> bool:
-        """A dropped file as it was read: a mask (with its images) opens, an image opens to trace."""
+    def _open_read(self, path: Path, read: MaskRead | np.ndarray, notes: list[str]) -> bool:
+        """A dropped file as it was read: a mask (with its images) opens, an image opens to
+        trace, with what reading it told (``notes``)."""
         if isinstance(read, MaskRead):
             return self._show_mask(path, read)
-        return self.trace_path(path, confirmed=True, image=read)
+        return self.trace_path(path, confirmed=True, image=read, notes=notes)
 
     def _when_still_wanted(self, stamp: Stamp, path: Path, show: Callable[[], bool]) -> bool:
         """``show()`` a file read in the background, unless the user opened or made another
@@ -596,13 +602,14 @@ class MaskFiles:
 
         return self._read_then(path, files, read, lambda read: self._show_mask(path, read), "Cannot open the workspace")
 
-    def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None) -> bool:
+    def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None,
+                   notes: list[str] | None = None) -> bool:
         """A new blank mask over an echocardiogram of the user's own: the image squashed to
         the mask size (as prepare does), shown under the mask and beside it, with the fan
         fitted to it (``image``: its grey image or a loop's frames, when the caller has read
-        them already; each key frame of a loop gets a frame of its own); a problem is reported
-        in one line. A large file is read on a worker thread: True then means the read has
-        started."""
+        them already, ``notes`` what reading them told; each key frame of a loop gets a frame of
+        its own); a problem is reported in one line. A large file is read on a worker thread:
+        True then means the read has started."""
         from engine.data.trace_image import image_to_trace
 
         path = Path(path)
@@ -610,9 +617,9 @@ class MaskFiles:
             return False
         size, view = self.window.state.template_size, view_of_name(path.name)
         return self._read_then(path, [path] if image is None else [], lambda: image_to_trace(path, size, view, image),
-                               lambda traced: self._show_traced(path, traced), "Cannot open the image")
+                               lambda traced: self._show_traced(path, traced, notes or []), "Cannot open the image")
 
-    def _show_traced(self, path: Path, traced) -> bool:
+    def _show_traced(self, path: Path, traced, notes: list[str]) -> bool:
         state = self.window.state
         size = traced.image.shape[0]
         document = LabelDocument(np.zeros((size, size), np.uint8), origin=f"traced over {path.name}")
@@ -629,7 +636,7 @@ class MaskFiles:
         loop = f", {len(traced.frames)} frames" if traced.frames is not None and len(traced.frames) > 1 else ""
         self.window.statusBar().showMessage(
             f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}{loop}), {fan}"
-            + "".join(f"; {note}" for note in traced.notes), 10000)
+            + "".join(f"; {note}" for note in [*notes, *traced.notes]), 10000)
         return True
 
     # -- save ----------------------------------------------------------------------------
