@@ -1,6 +1,9 @@
-"""A label PNG is opened once to read its labels, its fan and its heart: by an export's masks
-folder, by the studio's open (File > Open, a dropped file, the ES frame beside an ED one)
-and by a dataset's check of its pairs."""
+"""Each file a mask is read from is opened once, or as few times as its kind needs: a label PNG
+once for its labels, its fan and its heart (by an export's masks folder, by the studio's open:
+File > Open, a dropped file, the ES frame beside an ED one, and by a dataset's check of its
+pairs); an ITK-SNAP workspace's segmentation once for its labels, its geometry and a NRRD's
+segment names (by the studio and by ``cardigan synthesize``); a DICOM echo named ``.png``
+twice, for its marker and for the read that sizes and decodes it."""
 
 from __future__ import annotations
 
@@ -263,7 +266,6 @@ def test_a_dicom_named_png_is_read_as_dicom_at_once_and_never_decoded_as_a_png(w
     assert window.open_any(path)
     assert window.document.path is None and window.references.count == 2
     assert opens == {path.resolve(): 2} and decodes == []  # sized by its header in the read, before decoding
-
 
 
 def workspace_over_a_loop(folder: Path, suffix: str) -> tuple[Path, Path, np.ndarray]:
