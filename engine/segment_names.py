@@ -28,8 +28,9 @@ labels (:mod:`engine.itksnap_workspace`) are both read by these rules:
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
-- ``lv`` (French ``vg``, Spanish ``vi``, Portuguese ``ve``: :data:`LV_ABBREVIATIONS`), ``lvot`` (the outflow part of the cavity),
-  ``pool``, ``cavit``…, ``cavid``…, ``kavum``, ``cavum``, ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
+- ``lv`` (French ``vg``, Spanish ``vi``, Portuguese ``ve``: :data:`LV_ABBREVIATIONS`), ``lvot``
+  (the outflow part of the cavity), ``pool``, ``cavit``…, ``cavid``…, ``kavum``, ``cavum``,
+  ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
   ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
   endocardial border runs outside them), so a "Papillary muscle" segment is a part of the
@@ -38,8 +39,9 @@ labels (:mod:`engine.itksnap_workspace`) are both read by these rules:
   overlap. A thrombus lies in the cavity: "LV thrombus" is the LV cavity, "LA thrombus" the
   left atrium, by their chambers' words ("Thrombus" alone says no chamber and is none of ours);
 - a region with no tissue beside a chamber's word ("LV apex", "Herzspitze": ``apex``,
-  ``apic``…, ``spitze``, ``pointe``, ``punta``, ``ponta``) is none of our classes, as it may hold the cavity, the wall or both: it
-  is refused with the advice to rename it as what it holds ("LV apical myocardium" says it);
+  ``apic``…, ``spitze``, ``pointe``, ``punta``, ``ponta``) is none of our classes, as it may hold
+  the cavity, the wall or both: it is refused with the advice to rename it as what it holds
+  ("LV apical myocardium" says it);
 - ``background``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
   ventricle and atrium in the background): the word ``rv``, ``ra`` or ``rvot`` ("RV", "RV wall";
@@ -165,7 +167,8 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     (MYOCARDIUM, WALL_WORDS + VENTRICULAR_SEPTUM_COMPOUNDS, WALL_BEGINNINGS + SEPTUM_WORDS),
     # the LV outflow tract ("LVOT", "Left ventricular outflow tract") is the outflow part of the
     # LV cavity, which a 4- or 2-chamber view rarely shows and CAMUS's cavity would hold
-    (LV_CAVITY, LV_ABBREVIATIONS + ("lvot", "pool") + CAVITY_WORDS, ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
+    (LV_CAVITY, LV_ABBREVIATIONS + ("lvot", "pool") + CAVITY_WORDS,
+     ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
     (BACKGROUND, ("background",), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
@@ -181,8 +184,9 @@ RIGHT_HEART = (
 RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
               "rechter", "rechte", "rechten", "rechtes", "rechts", "dexter", "dextra", "dextrum")
 RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
-LEFT_HEART = LV_ABBREVIATIONS + LEFT_ATRIUM_ABBREVIATIONS + ("left", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo",
-              "esquerda", "linker", "linke", "linken", "linkes", "links", "sinister", "sinistrum")  # whole words
+LEFT_HEART = LV_ABBREVIATIONS + LEFT_ATRIUM_ABBREVIATIONS + (  # whole words
+    "left", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo", "esquerda", "linker", "linke",
+    "linken", "linkes", "links", "sinister", "sinistrum")
 LEFT_HEART_BEGINNINGS = SEPTUM_WORDS  # the septum is the LV's wall in CAMUS
 # structures of the heart and around it that CAMUS does not label, by the beginnings of their
 # words in the same languages: the aorta, the pericardium, the coronary, pulmonary and other
@@ -311,7 +315,8 @@ def names_atrial_wall(name: str) -> bool:
     words = name_words(name)
     if any(is_wall_compound(w, ATRIUM_WORDS) for w in words):  # "Linke Vorhofwand", "Vorhofmyokard"
         return True
-    atrium = any(w in LEFT_ATRIUM_ABBREVIATIONS or (w.startswith(ATRIUM_WORDS) and not w.startswith(ATRIOVENTRICULAR)) for w in words)
+    atrium = any(w in LEFT_ATRIUM_ABBREVIATIONS or (w.startswith(ATRIUM_WORDS) and not w.startswith(ATRIOVENTRICULAR))
+                 for w in words)
     return atrium and any(w in WALL_WORDS or w.startswith(WALL_BEGINNINGS) for w in words)
 
 

@@ -368,8 +368,8 @@ class ModelPanel(QWidget):
         for spec in builtin_models():
             combo.addItem(short_name(spec), spec)
             bundled = resources.demo_model_path() if spec == "demo" else None
-            combo.setItemData(combo.count() - 1, "\n".join(str(part) for part in (BUILTIN_NAMES[spec], bundled) if part),
-                              Qt.ItemDataRole.ToolTipRole)
+            tip = "\n".join(str(part) for part in (BUILTIN_NAMES[spec], bundled) if part)
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         files = [m for m in recent if not is_builtin(as_builtin(m)) and Path(m).exists()]
         if current and not is_builtin(as_builtin(current)) and current not in files:
             files.insert(0, current)
