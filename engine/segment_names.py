@@ -22,8 +22,9 @@ labels (:mod:`engine.itksnap_workspace`) are both read by these rules:
   ``cicatri``…, ``narbe``…, ``infarct``…: fibrous myocardium, within the wall's borders) or for
   the septum (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked
   at before the LV words, so "LV epicardium" (CAMUS's name for the myocardium's band), "LV wall",
-  "LV scar" and "Interventricular septum" are myocardium. CAMUS's myocardium holds the septum, so a septum
-  segment is a part of the wall: beside a "Myocardium" segment, or overlapping it, both are
+  "LV scar" and "Interventricular septum" are myocardium (but the wall of a structure CAMUS does
+  not label, "Aortic wall", is that structure's: below). CAMUS's myocardium holds the septum, so a
+  septum segment is a part of the wall: beside a "Myocardium" segment, or overlapping it, both are
   myocardium and merge; it is a band, never a filled outline, so one drawn over the cavity's
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
   septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
@@ -225,12 +226,15 @@ def class_of_segment(name: str) -> int | None:
     of the right heart is background (:func:`names_right_heart`); any other name with a word of
     the right side ("Right myocardium", "LV and RV") is none of them, nor is one with an
     abbreviation that is a common word in another language ("Pared de la AI":
-    :data:`AMBIGUOUS_ABBREVIATIONS`). Names are compared without case or accents (:func:`name_words`)."""
+    :data:`AMBIGUOUS_ABBREVIATIONS`), nor one with a word of a structure CAMUS does not label
+    ("Aortic wall" is the aorta's, not the myocardium: :data:`UNLABELLED_STRUCTURE_WORDS`). Names
+    are compared without case or accents (:func:`name_words`)."""
     if names_right_heart(name):
         return BACKGROUND
     words = name_words(name)
     if (any(w in RIGHT_HEART + RIGHT_SIDE + AMBIGUOUS_ABBREVIATIONS for w in words) or names_fat(name)
-            or names_atrial_septum(name) or names_atrial_wall(name)):
+            or names_atrial_septum(name) or names_atrial_wall(name)
+            or any(w.startswith(UNLABELLED_STRUCTURE_WORDS) for w in words)):  # "Aortic wall": the aorta's
         return None
     words = [w for w in words if not w.startswith(ATRIOVENTRICULAR)]  # no chamber's word
     words = ["wand" if is_wall_compound(w, VENTRICLE_WORDS) else w for w in words]  # "Kammerwand": the wall

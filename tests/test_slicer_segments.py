@@ -42,6 +42,9 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
     ("Interatrial septum", None), ("Atrial septum", None), ("Septum interauriculaire", None), ("Vorhofseptum", None),
     # what lies between an atrium and a ventricle is neither ("atrioventricular" begins as "atrium")
     ("Left atrioventricular valve", None), ("Right atrioventricular valve", None),
+    # a wall or cavity of a structure CAMUS does not label is that structure's, not ours
+    ("Aortic wall", None), ("Paroi aortique", None), ("Aortenwand", None), ("Pulmonary vein wall", None),
+    ("Coronary artery wall", None), ("Mitral valve annulus", None), ("Vena cava lumen", None),
     ("Válvula auriculoventricular izquierda", None), ("Atrioventricular groove", None),
     # the left atrium's own wall is neither the atrium's cavity CAMUS labels nor the LV's wall
     ("LA wall", None), ("Left atrial wall", None), ("Left atrial myocardium", None), ("LA epicardium", None),
@@ -596,6 +599,7 @@ AORTA, PERICARDIUM = "SCT^15825003^Aorta", "SCT^76848001^Pericardium"
     ("Válvula mitral", "", "segment 'Válvula mitral' is a structure CAMUS does not label; remove it"),
     ("Epicardial fat", "", "segment 'Epicardial fat' is a structure CAMUS does not label; remove it"),
     ("Pericardial fat", "", "segment 'Pericardial fat' is a structure CAMUS does not label; remove it"),
+    ("Aortic wall", "", "segment 'Aortic wall' is a structure CAMUS does not label; remove it"),
     ("Graisse épicardique", "", "segment 'Graisse épicardique' is a structure CAMUS does not label; remove it"),
     ("Interatrial septum", "", "segment 'Interatrial septum' is a structure CAMUS does not label; remove it"),
     ("Left atrioventricular valve", "", "segment 'Left atrioventricular valve' is a structure CAMUS does not label; "
