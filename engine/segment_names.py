@@ -205,11 +205,22 @@ def name_words(name: str) -> list[str]:
     derecho" reads as "ventriculo derecho" and "MIOCÁRDIO" as "miocardio"; digits, spaces and
     punctuation part words ("LV_cavity2": "lv", "cavity"). A German adjective of a side and a
     chamber is two words ("Linksatriale Wand": "links", "atriale", "wand": :func:`side_and_chamber`);
-    an article that is no abbreviation there ("la" after "de": :data:`ARTICLE_AFTER`) is dropped."""
+    an article that is no abbreviation there ("la" after "de": :data:`ARTICLE_AFTER`; a leading
+    "la" before a ventricle's word: :func:`names_ventricle_only`) is dropped."""
     decomposed = unicodedata.normalize("NFKD", name)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     words = [part for word in re.findall(r"[^\W\d_]+", bare) for part in side_and_chamber(word)]
+    if words[:1] == ["la"] and names_ventricle_only(words[1:]):  # "La cavité ventriculaire gauche"
+        words = words[1:]
     return [w for i, w in enumerate(words) if not (i and words[i - 1] in ARTICLE_AFTER.get(w, ()))]
+
+
+def names_ventricle_only(words: list[str]) -> bool:
+    """Whether ``words`` name a ventricle and no atrium: after them a leading "la" is the French
+    or Spanish article ("La cavité ventriculaire gauche", "La pared del ventrículo"), not the
+    left atrium, as no name of the left atrium's cavity also names a ventricle."""
+    return (any(w.startswith(VENTRICLE_WORDS) for w in words)
+            and not any(w.startswith(ATRIUM_WORDS + ATRIOVENTRICULAR) for w in words))
 
 
 def side_and_chamber(word: str) -> list[str]:

@@ -45,6 +45,9 @@ RV, RA = "SCT^53085002^Right ventricle", "SCT^73829009^Right atrium"
     # a wall or cavity of a structure CAMUS does not label is that structure's, not ours
     ("Aortic wall", None), ("Paroi aortique", None), ("Aortenwand", None), ("Pulmonary vein wall", None),
     ("Coronary artery wall", None), ("Mitral valve annulus", None), ("Vena cava lumen", None),
+    # a leading "la" before a ventricle's word is the French or Spanish article, not the LA
+    ("La cavité ventriculaire gauche", 1), ("La paroi du ventricule gauche", 2),
+    ("La pared del ventrículo izquierdo", 2), ("La oreillette gauche", 3), ("LA cavity", 3), ("La", 3),
     ("Válvula auriculoventricular izquierda", None), ("Atrioventricular groove", None),
     # the left atrium's own wall is neither the atrium's cavity CAMUS labels nor the LV's wall
     ("LA wall", None), ("Left atrial wall", None), ("Left atrial myocardium", None), ("LA epicardium", None),
