@@ -221,41 +221,11 @@ def test_tampered_metadata_and_shapes(tmp_path):
         open_model(tmp_path / "nan.safetensors")
 
 
-def test_a_file_too_small_for_its_architecture_is_refused_before_that_network_is_built(tmp_path, monkeypatch):
-    """A description that claims a huge network over a small network's tensors (ngf 1024: some
-    tens of GB) is refused from the file's header, the network built only on the meta device."""
-    from safetensors.torch import save_file
-
-    from engine.models import modelfile
-
-    config = GeneratorConfig(ngf=4, image_size=64)
-    tensors = {f"generator.{k}": v for k, v in randomized_generator(config).state_dict().items()}
-    document = {"format": "cardigan-model", "schema": 1, "architecture": {**config.to_dict(), "ngf": 1024}}
-    save_file(tensors, str(tmp_path / "huge.safetensors"), metadata={"cardigan": json.dumps(document)})
-    built_on = []
-    real = modelfile.SPADEGenerator
-
-    def recording(*args, **kwargs):
-        built_on.append(torch.get_default_device().type)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(modelfile, "SPADEGenerator", recording)
-    with pytest.raises(ModelFileError, match="the architecture needs [0-9,]+\\)$"):
-        open_model(tmp_path / "huge.safetensors")
-    assert built_on == ["meta"]
-
-
-def test_an_nvlabs_checkpoint_too_small_for_its_opt_txt_is_refused_before_that_network_is_built(tmp_path,
-                                                                                                    monkeypatch):
-    """opt.txt is as untrusted as the checkpoint: an ngf of 1024 over an ngf-4 checkpoint is
-    refused in one line, the network built only on the meta device."""
+@pytest.fixture
+def generators_built_on(monkeypatch) -> list[str]:
+    """The device each generator a model file's or checkpoint's reader builds is built on."""
     from engine.models import modelfile, nvlabs
 
-    config = GeneratorConfig(ngf=4, output_nc=3, image_size=64)
-    torch.save(randomized_generator(config, seed=3, size=64).state_dict(), tmp_path / "latest_net_G.pth")
-    write_opt_txt(tmp_path / "opt.txt", ngf=1024, label_nc=3, contain_dontcare_label=True, no_instance=True,
-                  norm_G="spectralspadeinstance3x3", num_upsampling_layers="normal", crop_size=64, netG="spade",
-                  output_nc=3, use_vae=False)
     built_on = []
     real = modelfile.SPADEGenerator
 
@@ -265,9 +235,36 @@ def test_an_nvlabs_checkpoint_too_small_for_its_opt_txt_is_refused_before_that_n
 
     monkeypatch.setattr(modelfile, "SPADEGenerator", recording)
     monkeypatch.setattr(nvlabs, "SPADEGenerator", recording)
+    return built_on
+
+
+def test_a_file_too_small_for_its_architecture_is_refused_before_that_network_is_built(tmp_path,
+                                                                                       generators_built_on):
+    """A description that claims a huge network over a small network's tensors (ngf 1024: some
+    tens of GB) is refused from the file's header, the network built only on the meta device."""
+    from safetensors.torch import save_file
+
+    config = GeneratorConfig(ngf=4, image_size=64)
+    tensors = {f"generator.{k}": v for k, v in randomized_generator(config).state_dict().items()}
+    document = {"format": "cardigan-model", "schema": 1, "architecture": {**config.to_dict(), "ngf": 1024}}
+    save_file(tensors, str(tmp_path / "huge.safetensors"), metadata={"cardigan": json.dumps(document)})
+    with pytest.raises(ModelFileError, match="the architecture needs [0-9,]+\\)$"):
+        open_model(tmp_path / "huge.safetensors")
+    assert generators_built_on == ["meta"]
+
+
+def test_an_nvlabs_checkpoint_too_small_for_its_opt_txt_is_refused_before_that_network_is_built(
+        tmp_path, generators_built_on):
+    """opt.txt is as untrusted as the checkpoint: an ngf of 1024 over an ngf-4 checkpoint is
+    refused in one line, the network built only on the meta device."""
+    config = GeneratorConfig(ngf=4, output_nc=3, image_size=64)
+    torch.save(randomized_generator(config, seed=3, size=64).state_dict(), tmp_path / "latest_net_G.pth")
+    write_opt_txt(tmp_path / "opt.txt", ngf=1024, label_nc=3, contain_dontcare_label=True, no_instance=True,
+                  norm_G="spectralspadeinstance3x3", num_upsampling_layers="normal", crop_size=64, netG="spade",
+                  output_nc=3, use_vae=False)
     with pytest.raises(ModelFileError, match="the checkpoint holds [0-9,]+ numbers, the architecture needs"):
         import_nvlabs(tmp_path / "latest_net_G.pth")
-    assert built_on == ["meta"]
+    assert generators_built_on == ["meta"]
 
 
 def test_one_answer_to_what_a_model_is(tmp_path, bundle_demo, tiny_model):
