@@ -243,9 +243,8 @@ def class_of_segment(name: str) -> int | None:
     if names_right_heart(name):
         return BACKGROUND
     words = name_words(name)
-    if (any(w in RIGHT_HEART + RIGHT_SIDE + AMBIGUOUS_ABBREVIATIONS for w in words) or names_fat(name)
-            or names_atrial_septum(name) or names_atrial_wall(name)
-            or any(w.startswith(UNLABELLED_STRUCTURE_WORDS) for w in words)):  # "Aortic wall": the aorta's
+    # a structure CAMUS does not label wins over a wall's or a chamber's word: "Aortic wall" is the aorta's
+    if any(w in RIGHT_HEART + RIGHT_SIDE + AMBIGUOUS_ABBREVIATIONS for w in words) or names_unlabelled_structure(name):
         return None
     words = [w for w in words if not w.startswith(ATRIOVENTRICULAR)]  # no chamber's word
     words = ["wand" if is_wall_compound(w, VENTRICLE_WORDS) else w for w in words]  # "Kammerwand": the wall
