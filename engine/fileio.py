@@ -206,7 +206,7 @@ def restore_mixed_pair(paths: list[Path | str]) -> str | None:
     size and time) for :data:`MIX_SETTLE_S`; one that changes meanwhile is looked at anew."""
     paths = [Path(path) for path in paths]
     found, renamed, mixed = _mix_of(paths)
-    seen, still = _stamp(paths, found), 0.0
+    seen, still = (_stamp(paths, found) if mixed else []), 0.0  # a whole pair is not stat'ed
     while mixed and still < MIX_SETTLE_S:
         _pause(MIX_POLL_S)
         found, renamed, mixed = _mix_of(paths)
@@ -242,7 +242,8 @@ def _mix_of(paths: list[Path]) -> tuple[list[list[tuple[Path, Path]]], list[list
     """For each of ``paths``: its old contents kept aside (:func:`_kept_beside`) and those of
     them whose write renamed the new file in; and whether the pair is mixed (a file renamed in
     before one that was not). One line when several stopped writes kept old files of one path."""
-    found = [_kept_beside(path) for path in paths]
+    listings: dict[Path, list[str]] = {}  # a pair's files share a folder: it is listed once
+    found = [_kept_beside(path, listings) for path in paths]
     renamed = [[pair for pair in files if not pair[1].exists()] for files in found]
     if any(len(done) > 1 for done in renamed):
         names = ", ".join(kept.name for done in renamed for kept, _ in done)
@@ -273,14 +274,17 @@ def _older_than(path: Path, seconds: float) -> bool:
         return False
 
 
-def _kept_beside(path: Path) -> list[tuple[Path, Path]]:
+def _kept_beside(path: Path, listings: dict[Path, list[str]]) -> list[tuple[Path, Path]]:
     """The old contents of ``path`` kept aside by writes of it that never finished (see
-    :func:`_keep_aside`), each with the temporary file its write was renaming onto ``path``."""
+    :func:`_keep_aside`), each with the temporary file its write was renaming onto ``path``.
+    ``listings``: the names in each folder listed so far, added to as folders are listed."""
     start, end = f".{path.stem}.", f"{path.suffix}.kept.tmp"
-    try:
-        names = sorted(entry.name for entry in os.scandir(path.parent))
-    except OSError:
-        return []
+    if path.parent not in listings:
+        try:
+            listings[path.parent] = sorted(entry.name for entry in os.scandir(path.parent))
+        except OSError:
+            listings[path.parent] = []
+    names = listings[path.parent]
     return [(path.parent / name, path.parent / (name[: -len(".kept.tmp")] + ".tmp")) for name in names
             if name.startswith(start) and name.endswith(end) and len(name) > len(start) + len(end)
             and "." not in name[len(start): -len(end)]]

@@ -384,3 +384,20 @@ def test_a_pair_a_kill_left_mixed_is_rolled_back_once_it_stays_as_it_is(tmp_path
     assert fileio.restore_mixed_pair([first, second]).startswith("loop.nii.gz: the old file put back")
     assert listing(tmp_path) == {"loop.nii.gz": b"old images", "loop_gt.nii.gz": b"old masks"}
     assert pauses and sum(pauses) >= fileio.MIX_SETTLE_S - 1e-9  # looked at until it had stayed still
+
+
+def test_a_whole_pair_is_looked_at_with_one_listing_of_its_folder_and_no_wait(tmp_path, monkeypatch, pauses):
+    """Every read of a NIfTI pair looks for a stopped write's leftovers: a whole pair costs one
+    listing of its folder (it listed the folder once per file), no stat of its files and no wait."""
+    from engine import fileio
+
+    first, second = tmp_path / "loop.nii.gz", tmp_path / "loop_gt.nii.gz"
+    first.write_bytes(b"images")
+    second.write_bytes(b"masks")
+    listed, stat_ed = [], []
+    real_scandir, real_stamp = os.scandir, fileio._stamp
+    monkeypatch.setattr(fileio.os, "scandir", lambda folder: listed.append(folder) or real_scandir(folder))
+    monkeypatch.setattr(fileio, "_stamp", lambda *a: stat_ed.append(a) or real_stamp(*a))
+    assert fileio.restore_mixed_pair([first, second]) is None
+    assert len(listed) == 1 and not stat_ed and not pauses
+    assert first.read_bytes() == b"images" and second.read_bytes() == b"masks"
