@@ -26,6 +26,7 @@ Overwrite check box).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,6 +55,16 @@ SIDE_ALLOWANCE = 20  # pixels of a window manager's left and right frame
 OPTIONS_ROW, BELOW_ROW = 0, 3  # the content grid's rows of the options and of a result below everything
 
 
+# a number and the unit after it ("256 px", "64x64 px", "3.5 MB"): a line may not break between them
+_NUMBER_AND_UNIT = re.compile(r"(\d) (px|[kKMGT]i?B|bytes?)\b")
+
+
+def numbers_kept_with_units(text: str) -> str:
+    """``text`` with the space between each number and its unit made a non-breaking one, so
+    that a label wrapping its text never leaves "256" at a line's end and "px" on the next."""
+    return _NUMBER_AND_UNIT.sub("\\1\u00a0\\2", text)
+
+
 def show_plan(label: QLabel, count: int, seed: int, views: int = 2, phases: int = 2, variations: int = 1,
               detail: str = "", cine: bool = False) -> None:
     """Put in ``label`` what ``count`` generated patients make (pairs, or loops with ``cine``,
@@ -63,7 +74,7 @@ def show_plan(label: QLabel, count: int, seed: int, views: int = 2, phases: int 
     text += f"; {detail}" if detail else ""
     if empty:
         text += f" \u2014 no patient in {' or '.join(empty)}: choose 3 or more patients for every split"
-    label.setText(text)
+    label.setText(numbers_kept_with_units(text))
     label.setStyleSheet(theme.text_style(theme.WARNING if empty else theme.MUTED))
 
 
