@@ -118,6 +118,23 @@ def test_data_page_refuses_missing_and_damaged_folders(qtbot, tmp_path, wizard, 
     assert wizard.state.prepare.source == source and wizard.state.data_dir == tmp_path / "prepared"
 
 
+def test_a_raw_source_chosen_while_the_folder_is_checked_hears_nothing_of_the_check(qtbot, wizard, phantom):
+    """The prepared folder's check, still on its way when the raw source was chosen, wrote
+    "1600 training pairs" under the raw source's form, as if it were that source's."""
+    page = wizard.data_page
+    answers = []
+    answer = page._checked
+    page._checked = lambda *args: (answers.append(args), answer(*args))
+    page.folder.set_path(phantom)  # the check waits for typing to pause, then runs in the background
+    page.check_now()
+    page.use_raw.setChecked(True)
+    qtbot.waitUntil(lambda: len(answers) == 1, timeout=TIMEOUT)
+    assert page.status.text() == "" and not page.isComplete()
+    with qtbot.waitSignal(page.checked, timeout=TIMEOUT) as checked:
+        page.use_prepared.setChecked(True)  # chosen again: checked again
+    assert checked.args[0] and page.status.text() == checked.args[1] and page.isComplete()
+
+
 def test_a_16_bit_dataset_is_refused_with_the_studio_s_way_to_an_8_bit_copy(qtbot, tmp_path, wizard, phantom,
                                                                              capsys):
     from engine.cli.main import main

@@ -115,7 +115,7 @@ class DataPage(QWizardPage):
         task.start()
 
     def _checked(self, generation: int, path: Path, result, message: str) -> None:
-        if generation != self._generation:
+        if generation != self._generation:  # the folder changed, or a raw source was chosen, meanwhile
             return
         if result is not None and result[0] == 0:
             message = f"{path}: the train split has no image/label pairs"
@@ -137,6 +137,8 @@ class DataPage(QWizardPage):
         self.folder.setEnabled(prepared)
         self.raw_box.setEnabled(not prepared)
         self.set_status("")
+        self._timer.stop()  # a check on its way is of a folder no longer chosen
+        self._generation += 1
         if prepared and self.folder.path() is not None:
             self._folder_changed(self.folder.text())
         self.completeChanged.emit()
