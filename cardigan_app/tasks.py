@@ -7,11 +7,18 @@ flood the event queue. Cancelling sets a flag the engine's ``should_stop`` check
 engine then raises :class:`~engine.progress.Cancelled` and cleans up after itself. A
 failure is one line, its advice in the studio's words or the ``words`` the task was given
 (a dialog's, naming its own options).
+
+Tasks still running when the interpreter exits (the studio quit while a folder was checked or a
+network's memory was measured) are asked to stop and waited for (:func:`stop_running_tasks`,
+run at exit): torch work left running on a thread while the interpreter shuts down aborts the
+process.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +30,24 @@ from engine.progress import Cancelled, Progress
 from .wording import STUDIO_WORDS
 
 TaskFunction = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
+
+# every task's thread while it runs, with the flag that asks it to stop
+_RUNNING: dict[threading.Thread, threading.Event] = {}
+EXIT_WAIT_S = 15.0  # how long the interpreter's exit waits for running tasks, in all
+
+
+def stop_running_tasks(timeout: float = EXIT_WAIT_S) -> int:
+    """Ask every running task to stop and wait for them to end, ``timeout`` seconds in all;
+    how many were still running after it."""
+    for stop in list(_RUNNING.values()):
+        stop.set()
+    end = time.monotonic() + timeout
+    for thread in list(_RUNNING):
+        thread.join(max(0.0, end - time.monotonic()))
+    return sum(thread.is_alive() for thread in list(_RUNNING))
+
+
+atexit.register(stop_running_tasks)
 
 
 class BackgroundTask(QObject):
@@ -49,6 +74,7 @@ class BackgroundTask(QObject):
         self.running = True
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        _RUNNING[self._thread] = self._stop
         self._thread.start()
 
     def cancel(self) -> None:
@@ -73,6 +99,12 @@ class BackgroundTask(QObject):
             self._emit(self.progressed, progress)
 
     def _run(self) -> None:
+        try:
+            self._work()
+        finally:
+            _RUNNING.pop(threading.current_thread(), None)
+
+    def _work(self) -> None:
         try:
             result = self._function(self._progress, self._stop.is_set)
         except Cancelled:
