@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import os
 import shutil
@@ -360,7 +361,7 @@ def restore_replaced(target: Path) -> list[Path]:
     was being deleted), finish deleting it. Writers call it before they look at ``target``.
     Returns the folders restored."""
     restored = []
-    for folder in sorted(target.parent.glob(f".{target.name}.*.old")) if target.parent.is_dir() else ():
+    for folder in sorted(target.parent.glob(f".{glob.escape(target.name)}.*.old")) if target.parent.is_dir() else ():
         kept = folder / target.name
         if not kept.is_dir():
             kept = folder / "dataset"  # as older versions named a dataset kept aside

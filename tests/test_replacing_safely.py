@@ -401,3 +401,17 @@ def test_a_whole_pair_is_looked_at_with_one_listing_of_its_folder_and_no_wait(tm
     assert fileio.restore_mixed_pair([first, second]) is None
     assert len(listed) == 1 and not stat_ed and not pauses
     assert first.read_bytes() == b"images" and second.read_bytes() == b"masks"
+
+
+def test_a_folder_name_with_glob_characters_finds_only_its_own_folder_kept_aside(tmp_path):
+    """``run[12]``'s writer finds ``.run[12].*.old`` alone: not ``run1``'s kept-aside folder,
+    the only copy of that dataset, which a pattern read as a wildcard matched and deleted."""
+    from engine.fileio import restore_replaced
+
+    others = tmp_path / ".run1.k1ll3d.old"  # run1 moved aside by a killed replace: its only copy
+    (others / "run1").mkdir(parents=True)
+    os.utime(others, (1.0, 1.0))
+    own = tmp_path / ".run[12].k1ll3d.old"
+    (own / "run[12]").mkdir(parents=True)
+    assert restore_replaced(tmp_path / "run[12]") == [tmp_path / "run[12]"]
+    assert (others / "run1").is_dir() and not own.exists()
