@@ -32,7 +32,7 @@ written, which puts the old images back first (:func:`engine.maskio.restore_nift
 
 A writer reports how far it is through ``progress`` (:class:`~engine.progress.Progress`,
 stage :data:`WRITING`): ``done`` of ``total`` steps, a frame each for GIF, MP4, HDF5 and PNG
-frames (a GIF's frame when the encoder has taken it), a file each for NIfTI (the images, then
+frames (a GIF's frame once it is encoded and written), a file each for NIfTI (the images, then
 the masks), one for DICOM (its frames go out in one call: :func:`_write_dicom`); ``total`` of ``total`` once the loop is in place. Between steps,
 and once more before the finished file replaces the one at ``path``, it asks ``should_stop``;
 when that says yes it raises :class:`~engine.progress.Cancelled` and removes what it wrote
@@ -154,26 +154,77 @@ def gif_frames(count: int, fps: float) -> tuple[np.ndarray, list[int]]:
 
 
 def _write_gif(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path:
-    """Pillow takes the frames one by one (as imageio hands them over, the same bytes), so
-    each is a step and a stop is heard between them."""
-    from PIL import Image
-
+    """Each kept frame is encoded and written in turn, a step each, so a stop is heard within a
+    frame's work and the bar moves while the GIF is encoded. (Pillow's own animated GIF writer
+    takes every frame before it encodes the first: a stop would be heard only once all were
+    encoded.) Pillow encodes each frame as a GIF of its own (:func:`_gif_frame`); the loop is
+    the first one's header, then each frame's blocks with its own colour table."""
     kept, delays = gif_frames(len(images), fps)
-
-    def later_frames():
-        for done, index in enumerate(kept[1:], start=1):
-            steps.at(done)
-            yield Image.fromarray(images[index])
-
     with atomic_path(path) as tmp:
-        # the file opened here, not by Pillow, which closes a file it opened only on an Exception:
-        # a Ctrl-C heard between frames would leave it open
         with open(tmp, "wb") as file:
-            steps.at(0)
-            Image.fromarray(images[kept[0]]).save(file, format="GIF", save_all=True, append_images=later_frames(),
-                                                  duration=delays, loop=0)
+            for done, (index, delay) in enumerate(zip(kept, delays)):
+                steps.at(done)
+                head, table, blocks = _gif_parts(_gif_frame(images[index], delay, first=done == 0))
+                file.write(head + table + blocks if done == 0 else _with_local_table(blocks, table))
+            file.write(b";")  # the trailer
         steps.at(len(kept))
     return path
+
+
+def _gif_frame(image: np.ndarray, delay: int, first: bool) -> bytes:
+    """A (H, W) uint8 frame as a one-frame GIF shown for ``delay`` milliseconds; the first one
+    says that the animation loops for ever."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="GIF", duration=delay, **({"loop": 0} if first else {}))
+    return buffer.getvalue()
+
+
+def _gif_parts(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """A one-frame GIF's header (up to its global colour table), that table, and its blocks
+    (extensions and the image, without the trailer)."""
+    if data[:3] != b"GIF" or data[-1:] != b";" or len(data) < 14:
+        raise CardiganError("the GIF encoder wrote a frame this writer cannot read")
+    packed, head_end = data[10], 13
+    table_end = head_end + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+    return data[:head_end], data[head_end:table_end], data[table_end:-1]
+
+
+def _with_local_table(blocks: bytes, table: bytes) -> bytes:
+    """A frame's blocks (:func:`_gif_parts`) with its colour ``table`` given to its image as a
+    local one (every image after the first keeps its own colours). An application extension
+    (the loop count, said once) is left out."""
+    out, at = bytearray(), 0
+    while at < len(blocks):
+        if blocks[at] == 0x21:  # an extension: its label, then sub-blocks up to an empty one
+            end = _after_sub_blocks(blocks, at + 2)
+            if blocks[at + 1] != 0xFF:
+                out += blocks[at:end]
+            at = end
+        elif blocks[at] == 0x2C:  # an image descriptor (10 bytes), then the LZW code size and data
+            packed = blocks[at + 9]
+            local = 3 << ((packed & 7) + 1) if packed & 0x80 else 0
+            data_at = at + 10 + local
+            end = _after_sub_blocks(blocks, data_at + 1)
+            if local:  # it has its own colours already
+                out += blocks[at:end]
+            else:
+                size = (len(table) // 3).bit_length() - 2  # the table holds 2 ** (size + 1) colours
+                out += blocks[at:at + 9] + bytes([packed | 0x80 | size]) + table + blocks[data_at:end]
+            at = end
+        else:
+            raise CardiganError("the GIF encoder wrote a frame this writer cannot read")
+    return bytes(out)
+
+
+def _after_sub_blocks(data: bytes, at: int) -> int:
+    """Where the GIF sub-blocks starting at ``at`` end (after the empty one that closes them)."""
+    while data[at]:
+        at += data[at] + 1
+    return at + 1
 
 
 def _write_mp4(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path:
