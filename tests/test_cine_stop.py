@@ -3,6 +3,8 @@ writer, and leaves the file that was at the loop's name as it was."""
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,48 @@ def test_a_gif_written_frame_by_frame_plays_every_frame_at_its_delay(tmp_path):
             gif.seek(k)
             assert gif.info["duration"] == delay
             assert np.array_equal(np.asarray(gif.convert("L")), images[index])
+
+
+@pytest.fixture
+def ffmpeg_processes(monkeypatch):
+    """The ffmpeg processes imageio-ffmpeg starts to encode a video."""
+    import imageio_ffmpeg._io as ffmpeg_io
+
+    started, popen = [], subprocess.Popen
+
+    def recorded(*args, **kwargs):
+        process = popen(*args, **kwargs)
+        if "libx264" in args[0]:
+            started.append(process)
+        return process
+
+    monkeypatch.setattr(ffmpeg_io.subprocess, "Popen", recorded)
+    return started
+
+
+def test_an_mp4_asked_to_stop_kills_ffmpeg_rather_than_let_it_finish(tmp_path, ffmpeg_processes):
+    """A stop closed ffmpeg's input and waited while it encoded the frames it held (dozens:
+    x264 looks ahead) and finished a file that was then thrown away."""
+    images, masks = small_loop()
+    path = tmp_path / "loop.mp4"
+    path.write_bytes(b"an older loop")
+    heard = []
+    with pytest.raises(Cancelled):
+        write_loop(path, images, masks, fps=25.0, progress=heard.append, should_stop=lambda: len(heard) >= 3)
+    (ffmpeg,) = ffmpeg_processes
+    assert ffmpeg.wait() < 0  # killed
+    assert [p.name for p in tmp_path.iterdir()] == ["loop.mp4"] and path.read_bytes() == b"an older loop"
+
+
+def test_an_hdf5_loop_is_compressed_and_written_frame_by_frame(tmp_path):
+    """The chunk cache held every frame until the file was closed, where all were compressed:
+    a stop heard then waited for that. Each frame is written as it is set."""
+    images, masks = small_loop(frames=6, size=64)
+    written = []  # bytes under the temporary name at each step
+
+    def heard(event):
+        written.append(sum(p.stat().st_size for p in tmp_path.iterdir() if p.name.endswith(".tmp")))
+
+    write_loop(tmp_path / "loop.h5", images, masks, fps=25.0, progress=heard)
+    grown = np.diff(written[1:-1])  # from the first frame written to the last
+    assert (grown > 0).all(), written

@@ -243,10 +243,26 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path
             for done, frame in enumerate(padded):
                 steps.at(done)
                 writer.send(np.ascontiguousarray(frame))
-        finally:
-            writer.close()
+        except BaseException:
+            _abandon(writer)
+            raise
+        writer.close()  # ffmpeg encodes the frames it holds and finishes the file
         steps.at(len(padded))
     return path
+
+
+class _Abandoned(BaseException):
+    """Thrown into imageio-ffmpeg's frame writer, which kills ffmpeg on an exception that is not
+    an :class:`Exception` (on a close, or any other, it waits for ffmpeg to encode the dozens of
+    frames it holds and finish a file that is thrown away)."""
+
+
+def _abandon(writer) -> None:
+    """End a stopped MP4 write now: ffmpeg is killed, not left to finish."""
+    try:
+        writer.throw(_Abandoned())
+    except _Abandoned:
+        pass
 
 
 def _write_nifti(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, steps: Steps) -> list[Path]:
@@ -276,12 +292,14 @@ def _write_dicom(path: Path, images: np.ndarray, fps: float, info: dict, study, 
 
 
 def _write_hdf5(path: Path, images: np.ndarray, masks: np.ndarray, fps: float, info: dict, steps: Steps) -> Path:
-    """A chunk a frame, written frame by frame (a step each; a reader's frame is one chunk)."""
+    """A chunk a frame, compressed and written frame by frame (a step each; a reader's frame is
+    one chunk)."""
     import h5py
 
     with atomic_path(path) as tmp:
         require_space(tmp, images.nbytes + masks.nbytes)  # HDF5 crashes the process closing a file on a full disk
-        with h5py.File(tmp, "w") as f:
+        # no chunk cache: each frame's chunk is compressed and written as it is set, not all at the close
+        with h5py.File(tmp, "w", rdcc_nbytes=0) as f:
             chunks = (1, *images.shape[1:])
             stored = [f.create_dataset(name, shape=images.shape, dtype=np.uint8, chunks=chunks, compression="gzip")
                       for name in HDF5_LOOP_DATASETS]
