@@ -173,3 +173,22 @@ def opens(monkeypatch):
     for name in ("Execute", "ReadImageInformation"):
         monkeypatch.setattr(sitk.ImageFileReader, name, counting(getattr(sitk.ImageFileReader, name)))
     return opened
+
+
+@pytest.fixture
+def ffmpeg_processes(monkeypatch):
+    """The ffmpeg processes imageio-ffmpeg starts to encode a video."""
+    import subprocess
+
+    import imageio_ffmpeg._io as ffmpeg_io
+
+    started, popen = [], subprocess.Popen
+
+    def recorded(*args, **kwargs):
+        process = popen(*args, **kwargs)
+        if "libx264" in args[0]:
+            started.append(process)
+        return process
+
+    monkeypatch.setattr(ffmpeg_io.subprocess, "Popen", recorded)
+    return started

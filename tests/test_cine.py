@@ -769,7 +769,10 @@ def test_the_cine_command_shows_how_far_the_loop_is_written(tmp_path, heard_bar,
 
 
 @pytest.mark.parametrize("name", ["heart.gif", "heart.mp4", "heart.nii.gz", "heart.h5", "frames"])
-def test_ctrl_c_while_the_cine_command_writes_leaves_what_was_there(tmp_path, heard_bar, capsys, name):
+def test_ctrl_c_while_the_cine_command_writes_leaves_what_was_there(tmp_path, heard_bar, capsys, ffmpeg_processes,
+                                                                      name):
+    """Nothing is left, one line says so, and an MP4's ffmpeg is killed, not waited for while
+    it encodes the frames it holds."""
     from engine.cine.writers import WRITING
     from engine.cli.main import main
 
@@ -786,6 +789,7 @@ def test_ctrl_c_while_the_cine_command_writes_leaves_what_was_there(tmp_path, he
     assert err == [f"cardigan: interrupted; nothing was written (the {name} that was there is as it was)"]
     assert files_under(tmp_path) == before  # no temporary file, no half a loop
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "p_4CH_ED.png", "p_4CH_ES.png"])
+    assert [ffmpeg.wait() < 0 for ffmpeg in ffmpeg_processes] == ([True] if name.endswith(".mp4") else [])
 
 
 def test_ctrl_c_during_random_loops_keeps_the_finished_ones_and_says_so(tmp_path, heard_bar, capsys):

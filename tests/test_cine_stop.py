@@ -3,8 +3,6 @@ writer, and leaves the file that was at the loop's name as it was."""
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
 
@@ -70,23 +68,6 @@ def test_a_gif_written_frame_by_frame_plays_every_frame_at_its_delay(tmp_path):
             gif.seek(k)
             assert gif.info["duration"] == delay
             assert np.array_equal(np.asarray(gif.convert("L")), images[index])
-
-
-@pytest.fixture
-def ffmpeg_processes(monkeypatch):
-    """The ffmpeg processes imageio-ffmpeg starts to encode a video."""
-    import imageio_ffmpeg._io as ffmpeg_io
-
-    started, popen = [], subprocess.Popen
-
-    def recorded(*args, **kwargs):
-        process = popen(*args, **kwargs)
-        if "libx264" in args[0]:
-            started.append(process)
-        return process
-
-    monkeypatch.setattr(ffmpeg_io.subprocess, "Popen", recorded)
-    return started
 
 
 def test_an_mp4_asked_to_stop_kills_ffmpeg_rather_than_let_it_finish(tmp_path, ffmpeg_processes):
