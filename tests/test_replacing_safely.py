@@ -415,3 +415,17 @@ def test_a_folder_name_with_glob_characters_finds_only_its_own_folder_kept_aside
     (own / "run[12]").mkdir(parents=True)
     assert restore_replaced(tmp_path / "run[12]") == [tmp_path / "run[12]"]
     assert (others / "run1").is_dir() and not own.exists()
+
+
+def test_a_dataset_named_with_glob_characters_clears_only_its_own_abandoned_staging(tmp_path):
+    """``run[12]``'s abandoned staging folders were never found (its name read as a wildcard),
+    and ``run1``'s were taken for its own."""
+    from engine.data.staging import remove_abandoned_staging
+
+    others = tmp_path / ".run1.k1ll3d.partial"
+    own = tmp_path / ".run[12].k1ll3d.partial"
+    for folder in (others, own):
+        folder.mkdir()
+        os.utime(folder, (1.0, 1.0))  # long past the grace a writer gets to take its lock
+    assert remove_abandoned_staging(tmp_path / "run[12]") == [own]
+    assert others.is_dir() and not own.exists()

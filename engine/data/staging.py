@@ -11,6 +11,7 @@ that was there before is never touched.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -143,7 +144,7 @@ def remove_abandoned_staging(out: Path) -> list[Path]:
     """Delete the staging folders for ``out`` whose writer died (killed during a run): their
     lock file is no longer held. A folder a live writer holds is left alone."""
     removed = []
-    for folder in out.parent.glob(f".{out.name}.*.partial") if out.parent.is_dir() else ():
+    for folder in out.parent.glob(f".{glob.escape(out.name)}.*.partial") if out.parent.is_dir() else ():
         lock = folder / WRITER_LOCK
         try:
             if lock.is_file():
