@@ -215,9 +215,12 @@ def restore_mixed_pair(paths: list[Path | str]) -> str | None:
         still = still + MIX_POLL_S if now == seen else 0.0  # a write that moved on is waited for anew
         seen = now
     if not mixed:
+        # every file of a pair that is not mixed and all there is its write's new one (a file that
+        # had no old one keeps nothing aside, so it is not among ``renamed``)
+        whole = all(renamed) or all(path.exists() for path in paths)
         for files, done in zip(found, renamed):  # left over by writes long dead: the pair is whole
             for kept, tmp in files:
-                if kept in {old for old, _ in done} and all(renamed) or _older_than(tmp, REPLACING_GRACE_S):
+                if kept in {old for old, _ in done} and whole or _older_than(tmp, REPLACING_GRACE_S):
                     kept.unlink(missing_ok=True)
                     tmp.unlink(missing_ok=True)
         return None

@@ -429,3 +429,18 @@ def test_a_dataset_named_with_glob_characters_clears_only_its_own_abandoned_stag
         os.utime(folder, (1.0, 1.0))  # long past the grace a writer gets to take its lock
     assert remove_abandoned_staging(tmp_path / "run[12]") == [own]
     assert others.is_dir() and not own.exists()
+
+
+def test_an_old_file_left_by_a_pair_whose_second_file_was_new_is_cleared_when_the_pair_is_read(tmp_path):
+    """A kill after both renames, when the masks had no old file to keep aside, left the old
+    images' copy for good (only a pair whose every file was renamed over an old one was
+    cleared), and a second such kill made every later read of the pair fail."""
+    from engine.fileio import restore_mixed_pair
+
+    images, masks = tmp_path / "loop.nii.gz", tmp_path / "loop_gt.nii.gz"
+    images.write_bytes(b"new images")
+    masks.write_bytes(b"new masks")  # written for the first time by the stopped write
+    kept = tmp_path / ".loop.nii.k1ll3d.gz.kept.tmp"  # its temporary file renamed in: gone
+    kept.write_bytes(b"old images")
+    assert restore_mixed_pair([images, masks]) is None
+    assert listing(tmp_path) == {"loop.nii.gz": b"new images", "loop_gt.nii.gz": b"new masks"}
