@@ -59,7 +59,8 @@ import numpy as np
 
 from .errors import MaskError
 from .labels import BACKGROUND, LABELS, in_sentence
-from .segment_names import (UNLABELLED_STRUCTURE, class_of_segment, names_right_heart, names_unlabelled_structure,
+from .segment_names import (UNLABELLED_STRUCTURE, class_of_segment, classes_in_words, classes_named,
+                            names_right_heart, names_unlabelled_structure,
                             our_classes_in_words, right_heart_line)
 
 if TYPE_CHECKING:
@@ -267,13 +268,19 @@ def classes_by_name(values: list[int], names: dict[int, str], where: str, fix: s
     none of ours is refused in one line naming it: with ``remove`` (how to take it out of the
     map) when its name plainly says a structure CAMUS does not label ("Aorta":
     :func:`engine.segment_names.names_unlabelled_structure`), else with ``fix`` (how to
-    rename or relabel it: "Label 4" may be one of ours)."""
+    rename or relabel it: "Label 4" may be one of ours); one named as two of our classes ("LA
+    and LV": :func:`engine.segment_names.classes_named`) with the advice to paint them apart or,
+    if it holds one, rename it as what it holds."""
     classes = {}
     for value in values:
         name = names.get(value)
         label_id = class_of_label(value, name)
         if label_id is None:
             called = f"label {value} ({name!r})" if name else f"label value {value}"
+            joined = classes_named(name) if name else []
+            if len(joined) > 1:
+                raise MaskError(f"{where}: {called} names {classes_in_words(joined)}, which one label cannot "
+                                f"hold apart; paint each as a label of its own, or, if it holds one, {fix}")
             if name and names_unlabelled_structure(name):
                 raise MaskError(f"{where}: {called} is {UNLABELLED_STRUCTURE} (only the {our_classes_in_words()}); "
                                 f"{remove}")

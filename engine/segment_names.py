@@ -51,7 +51,21 @@ labels (:mod:`engine.itksnap_workspace`) are both read by these rules:
   the side's word in a few other languages too: "Ventricule droit", "Atrio destro"), and no
   word of the left heart (``left``, ``lv``, ``la``, ``gauche``..., ``sept``...). Any other name with
   one of these words ("Right myocardium", "LV and RV") is none of our classes: the right heart
-  is read as background only where the name says nothing else (:func:`names_right_heart`).
+  is read as background only where the name says nothing else (:func:`names_right_heart`);
+- a name that joins two of our classes is none of them: it holds both, and no name can split
+  its pixels (:func:`classes_named`). Two structures are named where a joining word or sign
+  (``and``, ``+``, ``/``, ``&``, ``or``, ``with`` and theirs in the other languages:
+  :data:`JOINING_WORDS`) parts the name into pieces that, each read by the rules above, say two
+  of our classes ("LA and LV", "LV + LA", "Left atrium and ventricle", "LV and myocardium",
+  "Cavity and wall", "LV wall and cavity"), or where one piece names both an atrium and a
+  ventricle ("LA LV"). A wall's word beside a chamber's, with no joining word between them,
+  names one structure, that chamber's wall ("LV wall", "LA myocardium", "LV epicardium"), as a
+  cavity's word beside a chamber's names its cavity ("LA cavity") and a cavity's beside a
+  wall's the cavity's wall ("LV cavity wall"); ``atrioventricular`` is no atrium's word ("Left
+  atrioventricular valve"); a joining word between two names of one class ("Myocardium and
+  septum", "LV cavity and papillary muscles") or between one of ours and a structure that is
+  not ("LV and RV", "LA with appendage") joins no two of ours. Such a name is refused with the
+  advice to rename it as what it holds, or to split it into one segment per class.
 
 A name that says none of our classes is either plainly a structure CAMUS does not label, to be
 removed ("Aorta", "Pericardium", the atrial septum or the atrium's wall; and fat: "Epicardial
@@ -59,7 +73,8 @@ fat", "Pericardial fat" are never myocardium, whatever else their names say: :fu
 :func:`names_unlabelled_structure`), or one to be renamed ("Segment_7", a region with no tissue,
 or one holding an abbreviation that is a common word in another language, "Pared de la AI":
 :data:`AMBIGUOUS_ABBREVIATIONS`). The words the readers' notes and refusals share are here too
-(:data:`UNLABELLED_STRUCTURE`, :func:`our_classes_in_words`, :func:`right_heart_line`).
+(:data:`UNLABELLED_STRUCTURE`, :func:`our_classes_in_words`, :func:`right_heart_line`,
+:func:`classes_in_words`).
 """
 
 from __future__ import annotations
@@ -197,6 +212,18 @@ UNLABELLED_STRUCTURE_WORDS = (
     "vena", "vein", "veine", "vene", "cava", "arter", "valv", "klappe", "mitral", "tricusp", "trikusp",
     "esophag", "oesophag", "osophag", "trache", "pleur")
 RIGHT_HEART_READING = "read as background (the right heart, as CAMUS labels it)"
+# words and signs that join two structures in one name ("LA and LV", "LV + LA", "LV/LA",
+# "Ventricule et oreillette gauches", "Linker Ventrikel und Vorhof"): each piece between them is
+# read on its own (:func:`classes_named`); they are no word of any structure
+JOINING_SIGNS = ("+", "/", "&")
+JOINING_WORDS = (
+    "and", "or", "with", "plus",  # English
+    "et", "ou", "avec",  # French ("ou", "or", Portuguese too)
+    "y", "o", "con",  # Spanish ("o", "or", and "con", "with", Italian too)
+    "e", "ed",  # Italian, Portuguese: "and"
+    "com",  # Portuguese: "with"
+    "und", "oder", "mit",  # German
+)
 
 
 def name_words(name: str) -> list[str]:
@@ -207,10 +234,31 @@ def name_words(name: str) -> list[str]:
     chamber is two words ("Linksatriale Wand": "links", "atriale", "wand": :func:`side_and_chamber`);
     an article that is no abbreviation there ("la" after "de": :data:`ARTICLE_AFTER`; a leading
     "la" before a ventricle's word: :func:`names_ventricle_only`) is dropped."""
+    return [word for piece in name_pieces(name) for word in piece]
+
+
+def name_pieces(name: str) -> list[list[str]]:
+    """A name's words (as :func:`name_words` reads them) in the pieces its joining words and
+    signs part it into, those dropped ("LA and LV", "LV/LA": ``[["la"], ["lv"]]``;
+    :data:`JOINING_WORDS`); a name with none is one piece. An article is dropped by the words of
+    its own piece ("LA and left ventricle": the "la" before no ventricle's word of its piece is
+    the left atrium)."""
     decomposed = unicodedata.normalize("NFKD", name)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    words = [part for word in re.findall(r"[^\W\d_]+", bare) for part in side_and_chamber(word)]
-    if words[:1] == ["la"] and names_ventricle_only(words[1:]):  # "La cavité ventriculaire gauche"
+    pieces: list[list[str]] = [[]]
+    for token in re.findall(r"[^\W\d_]+|[+/&]", bare):
+        if token in JOINING_SIGNS or token in JOINING_WORDS:
+            pieces.append([])
+        else:
+            pieces[-1].extend(side_and_chamber(token))
+    return [without_articles(words) for words in pieces if words]
+
+
+def without_articles(words: list[str]) -> list[str]:
+    """``words`` without the articles that are no abbreviation there: "la" after "de"
+    (:data:`ARTICLE_AFTER`), and a leading "la" before a ventricle's word
+    (:func:`names_ventricle_only`: "La cavité ventriculaire gauche")."""
+    if words[:1] == ["la"] and names_ventricle_only(words[1:]):
         words = words[1:]
     return [w for i, w in enumerate(words) if not (i and words[i - 1] in ARTICLE_AFTER.get(w, ()))]
 
@@ -233,7 +281,53 @@ def side_and_chamber(word: str) -> list[str]:
 
 
 def class_of_segment(name: str) -> int | None:
-    """The label id a segment's name stands for, or None when it names none of them. A name
+    """The label id a segment's name stands for, or None when it names none of them or more
+    than one ("LA and LV", "LV and myocardium": :func:`classes_named`); otherwise as
+    :func:`class_of_structure` reads it."""
+    if len(classes_named(name)) > 1:
+        return None
+    return class_of_structure(name)
+
+
+def classes_named(name: str) -> list[int]:
+    """Our classes (LV cavity, myocardium, left atrium; not background) a name says, each once,
+    in the order it says them: each piece between its joining words and signs
+    (:func:`name_pieces`) read on its own as one structure (:func:`class_of_structure`), and a
+    piece read as one of ours that names both an atrium and a ventricle ("LA LV", "Left atrium
+    ventricle") as both chambers. "LA and LV": left atrium, LV cavity; "LV wall": myocardium
+    alone (one piece, one structure); "Myocardium and septum": myocardium alone."""
+    found: list[int] = []
+    for words in name_pieces(name):
+        label_id = class_of_structure(" ".join(words))
+        if label_id in (None, BACKGROUND):
+            continue
+        chambers = chambers_named(words)
+        for said in chambers if len(chambers) > 1 else [label_id]:
+            if said not in found:
+                found.append(said)
+    return found
+
+
+def chambers_named(words: list[str]) -> list[int]:
+    """The chambers of ours ``words`` name, each once, in order: the left atrium by an atrium's
+    word or abbreviation (not ``atrioventricular``), the LV cavity by a ventricle's."""
+    found: list[int] = []
+    for w in words:
+        if w.startswith(ATRIOVENTRICULAR):
+            continue
+        if w in LEFT_ATRIUM_ABBREVIATIONS or w.startswith(ATRIUM_WORDS):
+            said = LEFT_ATRIUM
+        elif w in LV_ABBREVIATIONS + ("lvot",) or w.startswith(VENTRICLE_WORDS):
+            said = LV_CAVITY
+        else:
+            continue
+        if said not in found:
+            found.append(said)
+    return found
+
+
+def class_of_structure(name: str) -> int | None:
+    """The label id a name of one structure stands for, or None when it names none of them. A name
     of the right heart is background (:func:`names_right_heart`); any other name with a word of
     the right side ("Right myocardium", "LV and RV") is none of them, nor is one with an
     abbreviation that is a common word in another language ("Pared de la AI":
@@ -348,8 +442,13 @@ UNLABELLED_STRUCTURE = "a structure CAMUS does not label"
 
 def our_classes_in_words() -> str:
     """"LV cavity, myocardium and left atrium": our classes as a sentence lists them."""
-    names = [in_sentence(lab.name) for lab in LABELS[1:]]
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+    return classes_in_words(list(range(1, len(LABELS))))
+
+
+def classes_in_words(classes: list[int]) -> str:
+    """"left atrium and LV cavity": ``classes`` as a sentence lists them."""
+    names = [in_sentence(LABELS[label_id].name) for label_id in classes]
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
 
 
 def right_heart_line(noun: str, called: list[str]) -> str:

@@ -59,8 +59,8 @@ from .errors import MaskError
 from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM, in_sentence
 from .segment_codes import (INTERVENTRICULAR_SEPTUM, OLD_INTERVENTRICULAR_SEPTUM, Code, coded_structure,
                             coded_unlabelled_structure, has_terminology, terminology_entry)
-from .segment_names import (UNLABELLED_STRUCTURE, class_of_segment, is_named_outline, name_words,
-                            names_region_only, names_right_heart, names_unlabelled_structure,
+from .segment_names import (UNLABELLED_STRUCTURE, class_of_segment, classes_in_words, classes_named,
+                            is_named_outline, name_words, names_region_only, names_right_heart, names_unlabelled_structure,
                             our_classes_in_words, right_heart_line)
 
 SEGMENT_KEY = re.compile(r"^Segment(\d+)_(Name|LabelValue|Layer|Tags|Color)$")
@@ -268,10 +268,17 @@ def unplaced_segment(segment: Segment, where: str) -> MaskError:
     (:func:`engine.segment_names.names_unlabelled_structure`: "Aorta", "Right coronary
     artery"), is to be removed (or left out of what is exported from Slicer); a region named
     with no tissue ("LV apex": :func:`engine.segment_names.names_region_only`) holds the cavity, the
-    wall or both, and is to be renamed as what it holds; any other name ("Segment_7") may be one
-    of ours that Slicer's user named otherwise, and is to be renamed."""
+    wall or both, and is to be renamed as what it holds, as is one named as two of our classes
+    ("LA and LV": :func:`engine.segment_names.classes_named`), or split into a segment per class;
+    any other name ("Segment_7") may be one of ours that Slicer's user named otherwise, and is
+    to be renamed."""
     names = ", ".join(lab.name for lab in LABELS[1:])
     code = coded_unlabelled_structure(segment.tags)
+    joined = classes_named(segment.name)
+    if code is None and len(joined) > 1:
+        return MaskError(f"{where}: segment {segment.name!r} names {classes_in_words(joined)}, which one segment "
+                         "cannot hold apart; rename it in Slicer as what it holds (e.g. 'LV cavity') or split it "
+                         "into a segment per class")
     if code is None and names_region_only(name_words(segment.name)):
         return MaskError(f"{where}: segment {segment.name!r} is a region of the heart, not a tissue: none of "
                          f"{names}; rename it in Slicer as what it holds (e.g. 'LV cavity') or remove it")

@@ -336,6 +336,10 @@ def test_labels_named_with_accents_are_mapped_by_those_names(tmp_path):
     ("Pericardial fat", "label 7 ('Pericardial fat') is a structure CAMUS does not label"),
     ("Tumor", "label 7 ('Tumor') is none of LV cavity, Myocardium, Left atrium; rename it in ITK-SNAP's label "
               "editor (e.g. 'LV cavity') or clear it, or relabel it to 1-3"),
+    # a label named as two of our classes holds both: to be painted apart, or renamed as what it holds
+    ("LA and LV", "label 7 ('LA and LV') names left atrium and LV cavity, which one label cannot hold apart; paint "
+                  "each as a label of its own, or, if it holds one, rename it in ITK-SNAP's label editor"),
+    ("LV and myocardium", "label 7 ('LV and myocardium') names LV cavity and myocardium, which one label cannot"),
 ])
 def test_a_workspace_label_camus_does_not_label_is_to_be_cleared_and_an_unknown_one_renamed(tmp_path, name, said):
     values = small_heart()

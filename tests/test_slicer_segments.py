@@ -786,3 +786,36 @@ def test_a_scar_segment_carved_out_of_the_wall_is_part_of_the_wall(tmp_path):
     path = tmp_path / "case.seg.nrrd"
     write_segmentation(path, slicer[None], OURS + [("LV scar", 4, 0)])
     assert np.array_equal(read_label_map(path), labels)
+
+
+@pytest.mark.parametrize("name, expected", [
+    # a name joining two of our classes holds both: none of them
+    ("LA and LV", None), ("LV + LA", None), ("LV/LA", None), ("LV & LA", None), ("LA-LV", None), ("LA LV", None),
+    ("Left atrium and ventricle", None), ("LA and left ventricle", None), ("LV and myocardium", None),
+    ("Cavity and wall", None), ("LV wall and cavity", None), ("LV endocardium and epicardium", None),
+    ("LA and myocardium", None), ("LV cavity with myocardium", None), ("Left ventricle or left atrium", None),
+    ("Ventricule et oreillette gauches", None), ("Ventrículo izquierdo y aurícula izquierda", None),
+    ("Atrio e ventricolo sinistro", None), ("Linker Ventrikel und Vorhof", None),
+    # a wall's or a cavity's word with a chamber's is that chamber's one structure; two names of one
+    # class, or one of ours with a structure that is not, join no two of ours
+    ("LV wall", 2), ("LV epicardium", 2), ("LA myocardium", None), ("LA cavity", 3), ("LV cavity wall", 2),
+    ("Left atrioventricular valve", None), ("Myocardium and septum", 2), ("Myocardium/septum", 2),
+    ("LV cavity and papillary muscles", 1), ("LV with papillary muscles", 1), ("LA with appendage", 3),
+    ("LV and RV", None), ("Right atrium and ventricle", 0),
+])
+def test_a_name_joining_two_of_our_classes_is_none_of_them(name, expected):
+    assert class_of_segment(name) == expected
+
+
+@pytest.mark.parametrize("name, classes", [
+    ("LA and LV", "left atrium and LV cavity"), ("LV + LA", "LV cavity and left atrium"),
+    ("Cavity and wall", "LV cavity and myocardium"), ("LA and myocardium", "left atrium and myocardium"),
+])
+def test_a_segment_named_as_two_of_our_classes_is_to_be_renamed_as_what_it_holds(tmp_path, name, classes):
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, whole_heart(), OURS + [("Right ventricle", 4, 0), (name, 5, 0)])
+    with pytest.raises(MaskError) as caught:
+        read_label_map(path)
+    assert str(caught.value) == (f"{path}: segment {name!r} names {classes}, which one segment cannot hold apart; "
+                                 "rename it in Slicer as what it holds (e.g. 'LV cavity') or split it into a "
+                                 "segment per class")
