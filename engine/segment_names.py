@@ -1,38 +1,40 @@
 """Segment and label names read as cardiGAN classes.
 
 A structure's name is read by its words (compared without case or accents, so "Ventrículo
-derecho" reads as "ventriculo derecho", and a German adjective of a side and a chamber in one
-word as two, so "Linksatriale Wand" reads as "links atriale wand", and "la" after "de" dropped
-as the French and Spanish article it is there: :func:`name_words`), in English, French,
-Spanish, Italian, Portuguese, German and Latin, and stands for the class its words say
+derecho" reads as "ventriculo derecho", and a German or Dutch word of a side and a chamber in
+one word as two, so "Linksatriale Wand" reads as "links atriale wand" and "Linkerventrikel" as
+"linker ventrikel", and "la" after "de" dropped as the French and Spanish article it is there:
+:func:`name_words`), in English, French, Spanish, Italian, Portuguese, German, Dutch and Latin,
+and stands for the class its words say
 (:func:`class_of_segment`). 3D Slicer's segments (:mod:`engine.slicer_segments`) and ITK-SNAP's
 labels (:mod:`engine.itksnap_workspace`) are both read by these rules:
 
 - a name with a word for an atrium (``atri``…, ``auric``…, ``oreillette``…, ``vorhof``…,
-  ``herzvorhof``…, ``herzohr``…) or its abbreviation (``la``; French ``og``, Portuguese ``ae``:
+  ``herzvorhof``…, ``herzohr``…, ``boezem``…, ``hartboezem``…) or its abbreviation (``la``; French ``og``, Portuguese ``ae``:
   :data:`LEFT_ATRIUM_ABBREVIATIONS`): left atrium (3); ``atrioventricular``…,
   ``auriculoventricular``… name what lies between the chambers ("Left atrioventricular valve",
   the mitral valve) and are no atrium's word;
   an atrium's word with a wall's (below: "Left atrial wall", "LA myocardium", "LA scar"), or a
-  German compound of the two ("Linke Vorhofwand", "Vorhofmyokard"), says the atrium's own wall,
+  German or Dutch compound of the two ("Linke Vorhofwand", "Vorhofmyokard", "Boezemwand"), says the atrium's own wall,
   which CAMUS does not label (:func:`names_atrial_wall`): its left atrium is the cavity;
-- ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``herzmusk``…, ``epi``, a word for a
-  wall (``wall``, ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``paries``; a ventricle's word
-  compounded with one: "Kammerwand", "Ventrikelmyokard"), for a scar or an infarct (``scar``…,
+- ``myo``…, ``miocard``…, ``epicard``…, ``epikard``…, ``herzmusk``…, ``hartspier``…, ``epi``, a
+  word for a wall (``wall``, ``paroi``, ``pared``, ``parete``, ``parede``, ``wand``, ``hartwand``,
+  ``paries``; a ventricle's word compounded with one: "Kammerwand", "Ventrikelmyokard", Dutch
+  "Kamerwand"), for a scar or an infarct (``scar``…,
   ``cicatri``…, ``narbe``…, ``infarct``…: fibrous myocardium, within the wall's borders) or for
-  the septum (``sept``…, ``setto``…, ``tabique``…, ``kammerscheidewand``): myocardium (2), looked
+  the septum (``sept``…, ``setto``…, ``tabique``…, ``tussenschot``…, ``kammerscheidewand``): myocardium (2), looked
   at before the LV words, so "LV epicardium" (CAMUS's name for the myocardium's band), "LV wall",
   "LV scar" and "Interventricular septum" are myocardium (but the wall of a structure CAMUS does
   not label, "Aortic wall", is that structure's: below). CAMUS's myocardium holds the septum, so a
   septum segment is a part of the wall: beside a "Myocardium" segment, or overlapping it, both are
   myocardium and merge; it is a band, never a filled outline, so one drawn over the cavity's
   segment is an overlap like any other wall's. The septum between the atria ("Interatrial
-  septum", "Vorhofseptum") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
+  septum", "Vorhofseptum", "Boezemtussenschot") is neither the LV's wall nor the atrium's cavity: a structure CAMUS
   does not label (below);
 - ``lv`` (French ``vg``, Spanish ``vi``, Portuguese ``ve``: :data:`LV_ABBREVIATIONS`), ``lvot``
   (the outflow part of the cavity), ``pool``, ``cavit``…, ``cavid``…, ``kavum``, ``cavum``,
-  ``höhle``, ``endo``…, a word for a ventricle (``ventric``…,
-  ``ventrik``…, ``kammer``…, ``herzkammer``…) or for the LV's papillary muscles and trabeculae
+  ``höhle``, ``holte``, ``endo``…, a word for a ventricle (``ventric``…,
+  ``ventrik``…, ``kammer``…, ``herzkammer``…, ``kamer``…, ``hartkamer``…) or for the LV's papillary muscles and trabeculae
   (``papil``…, ``trabec``…, ``trabek``…): LV cavity (1). CAMUS's cavity includes them (its
   endocardial border runs outside them), so a "Papillary muscle" segment is a part of the
   cavity wherever it is drawn: inside the cavity's segment it merges with it, inside a filled
@@ -43,7 +45,7 @@ labels (:mod:`engine.itksnap_workspace`) are both read by these rules:
   ``apic``…, ``spitze``, ``pointe``, ``punta``, ``ponta``) is none of our classes, as it may hold
   the cavity, the wall or both: it is refused with the advice to rename it as what it holds
   ("LV apical myocardium" says it);
-- ``background``: background (0);
+- ``background``, ``achtergrond``: background (0);
 - the right heart: background (0), as CAMUS labels it (its apical 4-chamber views hold the right
   ventricle and atrium in the background): the word ``rv``, ``ra`` or ``rvot`` ("RV", "RV wall";
   French ``vd``, ``od``, Spanish ``ad``: :data:`RIGHT_HEART`), or
@@ -84,8 +86,8 @@ import unicodedata
 
 from .labels import BACKGROUND, LABELS, LEFT_ATRIUM, LV_CAVITY, MYOCARDIUM, in_sentence
 
-# a chamber's words (word beginnings) in English, French, Spanish, Italian, Portuguese, German and
-# Latin, by language
+# a chamber's words (word beginnings) in English, French, Spanish, Italian, Portuguese, German,
+# Dutch and Latin, by language
 ATRIUM_WORDS = (
     "atri", "auric",  # English, Italian, Portuguese, Latin: "Atrium", "Atrio", "Átrio", "Atrial", "Auricle";
                       # French, Spanish: "Auriculaire", "Aurícula"
@@ -94,10 +96,12 @@ ATRIUM_WORDS = (
     "vorhof", "herzvorhof",  # German: "Vorhof", "Linker Herzvorhof" (atrium)
     "herzohr",  # German: "Linkes Herzohr" (the atrium's appendage, as "Left atrial appendage" is the atrium)
     "orejuela",  # Spanish: "Orejuela izquierda" (the atrium's appendage)
+    "boezem", "hartboezem",  # Dutch: "Linkerboezem", "Linkerhartboezem" (atrium)
 )
 VENTRICLE_WORDS = (
     "ventric",  # English, French, Spanish, Italian, Portuguese, Latin: "Ventricle", "Ventricule", "Ventrículo"
     "ventrik", "kammer", "herzkammer",  # German: "Ventrikel", "Linksventrikulär", "Kammer", "Herzkammer"
+    "kamer", "hartkamer",  # Dutch: "Linkerkamer", "Hartkamer" ("Ventrikel", "Linkerventrikel" as German's)
     "intraventric", "intraventrik",  # "Intraventricular thrombus", "Thrombus intraventriculaire gauche"
 )
 # a chamber's abbreviations as clinicians write them (whole words), by language; those of the
@@ -125,14 +129,17 @@ AMBIGUOUS_ABBREVIATIONS = (
     "as", "vs",  # Italian "AS", "VS" (atrio, ventricolo sinistro), but English "as", "vs" (versus)
                  # and aortic stenosis: "Parete dell'AS" must not read as the LV's wall
 )
-# German adjectives of a side and a chamber in one word ("Linksatriale Wand", "Linksventrikuläres
-# Myokard", "Rechtsventrikulär") are read as the side's word and the chamber's: "links atriale wand"
-SIDE_PREFIXES = ("links", "rechts")
-# the septum: "Septum", "Septal wall", "Setto", "Tabique", and German compounds as whole words
-# ("Kammerscheidewand"; "Vorhofseptum" is the atria's: :func:`names_atrial_septum`)
-SEPTUM_WORDS = ("sept", "setto", "tabique")  # word beginnings
-VENTRICULAR_SEPTUM_COMPOUNDS = ("kammerscheidewand", "kammerseptum", "ventrikelseptum")
-ATRIAL_SEPTUM_COMPOUNDS = ("vorhofseptum", "vorhofscheidewand")
+# German adjectives and Dutch nouns of a side and a chamber in one word ("Linksatriale Wand",
+# "Linksventrikuläres Myokard", "Rechtsventrikulär"; "Linkerventrikel", "Linkerboezem",
+# "Rechterkamer") are read as the side's word and the chamber's: "links atriale wand", "linker ventrikel"
+SIDE_PREFIXES = ("links", "rechts", "linker", "rechter")
+# the septum: "Septum", "Septal wall", "Setto", "Tabique", Dutch "Tussenschot", and German and
+# Dutch compounds as whole words ("Kammerscheidewand", "Kamertussenschot"; "Vorhofseptum",
+# "Boezemtussenschot" are the atria's: :func:`names_atrial_septum`)
+SEPTUM_WORDS = ("sept", "setto", "tabique", "tussenschot")  # word beginnings
+VENTRICULAR_SEPTUM_COMPOUNDS = ("kammerscheidewand", "kammerseptum", "ventrikelseptum",
+                                "kamertussenschot", "kamerseptum")
+ATRIAL_SEPTUM_COMPOUNDS = ("vorhofseptum", "vorhofscheidewand", "boezemtussenschot", "boezemseptum")
 ATRIAL_SIDE = ("interatri", "interauric") + ATRIUM_WORDS  # word beginnings: "Interatrial", "Atrial"
 # what lies between an atrium and a ventricle ("Left atrioventricular valve", the mitral valve;
 # "Válvula auriculoventricular"): neither chamber, though its word begins as an atrium's
@@ -140,16 +147,17 @@ ATRIOVENTRICULAR = ("atrioventric", "atrioventrik", "auriculoventric")  # word b
 # a wall's words ("LV wall", "Myocardium", "Epicardium"); with an atrium's, the atrium's own wall
 # ("Left atrial wall", "LA myocardium"): neither the LV's wall nor the atrium's cavity that CAMUS
 # labels (:func:`names_atrial_wall`)
-WALL_WORDS = ("wall", "paroi", "pared", "parete", "parede", "wand", "paries", "epi")  # whole words
+WALL_WORDS = ("wall", "paroi", "pared", "parete", "parede", "wand", "hartwand", "paries", "epi")  # whole words
 # a scar or an infarct ("LV scar", "Cicatrice", "Narbe", "Infarto") is myocardium turned fibrous:
 # it lies within the wall's borders, which CAMUS's myocardium holds, so it is read as the wall
 # (and with an atrium's word, "LA scar", as the atrium's own wall, which CAMUS does not label)
 SCAR_BEGINNINGS = ("scar", "cicatri", "narbe", "infarct", "infarkt", "infart")
 WALL_BEGINNINGS = ("myo", "miocard", "epicard", "epikard",
                    "herzmusk",  # German: "Herzmuskel", "Herzmuskulatur" (heart muscle, the myocardium)
+                   "hartspier",  # Dutch: "Hartspier", "Hartspierweefsel" (heart muscle)
                    ) + SCAR_BEGINNINGS
-# German compounds of a chamber's word and a wall's ("Vorhofwand", "Vorhofmyokard", "Kammerwand",
-# "Ventrikelmyokard"): the chamber's own wall, not its cavity (:func:`is_wall_compound`)
+# German and Dutch compounds of a chamber's word and a wall's ("Vorhofwand", "Vorhofmyokard",
+# "Kammerwand", "Ventrikelmyokard"; "Boezemwand", "Kamerwand"): the chamber's own wall, not its cavity (:func:`is_wall_compound`)
 WALL_ENDINGS = ("wand", "myokard", "epikard", "muskulatur", "narbe")
 # a region, not a tissue ("LV apex", "Herzspitze"): with only a chamber's word beside it, the name
 # does not say whether it holds the cavity, the wall or both, so it is none of our classes and
@@ -174,8 +182,9 @@ FAT_WORDS = ("fat", "graisse", "grasa", "grasso", "grassa", "gordura", "adeps") 
 FAT_BEGINNINGS = ("adip", "fett")
 # a cavity's words besides "Cavity", "Cavité", "Cavidad" (beginnings ``cavit``, ``cavid``): German
 # "LV-Kavum", "Linksventrikuläres Cavum", "Linksventrikuläre Höhle" (whole words; "Hoehle" as the
-# umlaut is written without it). Not "Lumen", which as often names a vessel's ("Aortic lumen")
-CAVITY_WORDS = ("kavum", "cavum", "hohle", "hoehle")
+# umlaut is written without it); Dutch "Holte" ("Linker ventrikel holte"). Not "Lumen", which as
+# often names a vessel's ("Aortic lumen")
+CAVITY_WORDS = ("kavum", "cavum", "hohle", "hoehle", "holte")
 # (class, words that name it): the first class one of whose words a segment's name holds wins
 CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # class, whole words, word beginnings
@@ -185,7 +194,7 @@ CLASS_WORDS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
     # LV cavity, which a 4- or 2-chamber view rarely shows and CAMUS's cavity would hold
     (LV_CAVITY, LV_ABBREVIATIONS + ("lvot", "pool") + CAVITY_WORDS,
      ("cavit", "cavid", "endo") + VENTRICLE_WORDS + PAPILLARY_WORDS),
-    (BACKGROUND, ("background",), ()),
+    (BACKGROUND, ("background", "achtergrond"), ()),
 )
 # the right heart by name: a whole word of RIGHT_HEART, or RIGHT_SIDE with a word beginning one
 # of RIGHT_HEART_CHAMBERS; a name that holds one of these and a word of LEFT_HEART is neither side's
@@ -198,11 +207,13 @@ RIGHT_HEART = (
     "ad",  # Spanish, Italian, Portuguese: "AD" (aurícula derecha, atrio destro, átrio direito)
 )
 RIGHT_SIDE = ("right", "droit", "droite", "derecho", "derecha", "destro", "destra", "direito", "direita",
-              "rechter", "rechte", "rechten", "rechtes", "rechts", "dexter", "dextra", "dextrum")
+              "rechter", "rechte", "rechten", "rechtes", "rechts",  # German; "rechter", "rechts" Dutch too
+              "dexter", "dextra", "dextrum")
 RIGHT_HEART_CHAMBERS = VENTRICLE_WORDS + ATRIUM_WORDS + ("heart",)
 LEFT_HEART = LV_ABBREVIATIONS + LEFT_ATRIUM_ABBREVIATIONS + (  # whole words
     "left", "gauche", "izquierdo", "izquierda", "sinistro", "sinistra", "esquerdo", "esquerda", "linker", "linke",
-    "linken", "linkes", "links", "sinister", "sinistrum")
+    "linken", "linkes", "links",  # German; "linker", "links" Dutch too
+    "sinister", "sinistrum")
 LEFT_HEART_BEGINNINGS = SEPTUM_WORDS  # the septum is the LV's wall in CAMUS
 # structures of the heart and around it that CAMUS does not label, by the beginnings of their
 # words in the same languages: the aorta, the pericardium, the coronary, pulmonary and other
@@ -223,6 +234,7 @@ JOINING_WORDS = (
     "e", "ed",  # Italian, Portuguese: "and"
     "com",  # Portuguese: "with"
     "und", "oder", "mit",  # German
+    "en", "met",  # Dutch: "and", "with" (not "of", Dutch "or" but English "of")
 )
 
 
@@ -230,7 +242,7 @@ def name_words(name: str) -> list[str]:
     """A structure's name as the words it is matched by: its letters in lower case without
     accents (Unicode NFKD with the combining marks dropped, then casefolded), so "Ventrículo
     derecho" reads as "ventriculo derecho" and "MIOCÁRDIO" as "miocardio"; digits, spaces and
-    punctuation part words ("LV_cavity2": "lv", "cavity"). A German adjective of a side and a
+    punctuation part words ("LV_cavity2": "lv", "cavity"). A German or Dutch word of a side and a
     chamber is two words ("Linksatriale Wand": "links", "atriale", "wand": :func:`side_and_chamber`);
     an article that is no abbreviation there ("la" after "de": :data:`ARTICLE_AFTER`; a leading
     "la" before a ventricle's word: :func:`names_ventricle_only`) is dropped."""
@@ -272,8 +284,9 @@ def names_ventricle_only(words: list[str]) -> bool:
 
 
 def side_and_chamber(word: str) -> list[str]:
-    """A German compound of a side's word and a chamber's ("linksatriale", "rechtsventrikulares",
-    "linksventrikel") as those two words ("links", "atriale"); any other word as itself."""
+    """A German or Dutch compound of a side's word and a chamber's ("linksatriale",
+    "rechtsventrikulares", "linksventrikel"; "linkerventrikel", "rechterkamer") as those two
+    words ("links", "atriale"; "linker", "ventrikel"); any other word as itself."""
     for side in SIDE_PREFIXES:
         if word.startswith(side) and word[len(side):].startswith(ATRIUM_WORDS + VENTRICLE_WORDS):
             return [side, word[len(side):]]
@@ -356,7 +369,7 @@ def class_of_words(words: list[str]) -> int | None:
 
 
 def is_wall_compound(word: str, chambers: tuple[str, ...]) -> bool:
-    """Whether ``word`` is a German compound of a chamber's word (one of ``chambers``) and a
+    """Whether ``word`` is a German or Dutch compound of a chamber's word (one of ``chambers``) and a
     wall's ("Vorhofwand", "Vorhofmyokard", "Kammerwand", "Ventrikelmyokard"): the chamber's
     own wall."""
     return word.startswith(chambers) and word.endswith(WALL_ENDINGS) and not word.startswith(WALL_ENDINGS)

@@ -819,3 +819,36 @@ def test_a_segment_named_as_two_of_our_classes_is_to_be_renamed_as_what_it_holds
     assert str(caught.value) == (f"{path}: segment {name!r} names {classes}, which one segment cannot hold apart; "
                                  "rename it in Slicer as what it holds (e.g. 'LV cavity') or split it into a "
                                  "segment per class")
+
+
+@pytest.mark.parametrize("name, expected", [
+    # Dutch: a side and a chamber in one word as German's ("Linkerventrikel": "linker ventrikel"),
+    # "kamer" (ventricle), "boezem" (atrium), "hartspier", "hartwand", "tussenschot" (the wall)
+    ("Linkerventrikel", 1), ("Linker ventrikel", 1), ("Linkerkamer", 1), ("Hartkamer", 1), ("Ventrikel links", 1),
+    ("Linker ventrikel holte", 1), ("Linkerboezem", 3), ("Linker atrium", 3), ("Linkeratrium", 3),
+    ("Linkerhartboezem", 3), ("Boezem links", 3), ("Trombus in de linkerboezem", 3),
+    ("Myocard", 2), ("Hartspier", 2), ("Hartwand", 2), ("Wand", 2), ("Septum", 2), ("Tussenschot", 2),
+    ("Kamerwand", 2), ("Linker kamerwand", 2), ("Linkerventrikelwand", 2), ("Kamertussenschot", 2),
+    ("Myocard van de linker ventrikel", 2),
+    ("Rechterventrikel", 0), ("Rechterkamer", 0), ("Rechterboezem", 0), ("Rechteratrium", 0), ("Kamer rechts", 0),
+    ("Rechterventrikelwand", 0), ("Achtergrond", 0),
+    # the atrium's wall and septum, as "LA wall" and "Interatrial septum"; a region; two of ours joined
+    ("Boezemwand", None), ("Linkerboezemwand", None), ("Wand van de linkerboezem", None),
+    ("Boezemtussenschot", None), ("Apex van de linker ventrikel", None), ("Linkerventrikel en linkerboezem", None),
+    ("Linker ventrikel met hartspier", None), ("Linkerventrikel en rechterventrikel", None),
+])
+def test_the_left_hearts_structures_are_read_in_dutch(name, expected):
+    assert class_of_segment(name) == expected
+
+
+def test_a_segmentation_named_in_dutch_is_read_by_those_names(tmp_path):
+    labels = small_heart()
+    values = labels.copy()
+    values[4:26, 0:6] = 4  # the right ventricle
+    path = tmp_path / "case.seg.nrrd"
+    write_segmentation(path, values[None], [("Linkerventrikel", 1, 0), ("Myocard", 2, 0), ("Linkerboezem", 3, 0),
+                                            ("Rechterkamer", 4, 0)])
+    said: list[str] = []
+    assert np.array_equal(read_volume_label(path, notify=said.append), labels)
+    assert said == ["case.seg.nrrd: segment 'Rechterkamer' read as background (the right heart, as CAMUS "
+                    "labels it)"]
