@@ -216,6 +216,9 @@ class MainWindow(QMainWindow):
         live.synthesisFailed.connect(self._synthesis_failed)
         live.busyChanged.connect(self._busy_changed)
         live.cineShown.connect(self.timeline.show_loop)
+        # a loop is made by the model and seed of its request: another model's (one still being
+        # made is dropped when it comes) or another seed's is out of date, and made again if playing
+        live.modelLoaded.connect(lambda _info: self.timeline.mark_stale(remake_now=True))
         live.cineFailed.connect(self.timeline.set_status)
         self.timeline.loopRequested.connect(self.request_loop)
         self.timeline.outdated.connect(live.drop_cine)
@@ -279,6 +282,7 @@ class MainWindow(QMainWindow):
         def seed(value: int) -> None:
             self.synthesis_panel.set_seed(value)
             self.live.set_seed(value)
+            self.timeline.mark_stale(remake_now=True)
             self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
 
         def variations(on: bool) -> None:

@@ -330,6 +330,33 @@ def test_a_new_mask_clears_the_last_pairs_loop_from_the_timeline(window, qtbot):
     assert timeline.slider.maximum() == 0 and timeline.slider.value() == 0
 
 
+def test_a_loop_made_by_another_model_or_seed_is_out_of_date_and_made_again(window, qtbot, tiny_model):
+    """The loop asked for before the model changed was made by the old model and dropped when
+    it came; nothing asked again, so the timeline said "making the loop..." for ever. And the
+    old model's (or seed's) loop on the timeline stayed current: played again and exported as
+    if the model and seed now shown had made it."""
+    timeline, live = window.timeline, window.live
+    host, gate = live.backend._host, threading.Event()
+    make = host.render_cine
+    host.render_cine = lambda *args: gate.wait() and make(*args)  # held until the new model is in
+    window.state.set("cine_fps", 10)
+    timeline.play_button.setChecked(True)
+    old = live.generation
+    with qtbot.waitSignal(live.modelLoaded, timeout=30_000):
+        live.load(str(tiny_model))
+    gate.set()
+    qtbot.waitUntil(lambda: timeline.frames is not None, timeout=30_000)
+    assert live.generation != old and timeline.frames.model_id == live.generation
+    timeline.play_button.setChecked(False)
+    assert not timeline.stale
+    window.set_seed(window.state.seed + 1)
+    assert timeline.stale
+    loop_made(window, qtbot)
+    with qtbot.waitSignal(live.modelLoaded, timeout=30_000):
+        live.load(str(tiny_model))
+    assert timeline.stale
+
+
 def refusals_told(monkeypatch) -> list[str]:
     """What the window refuses to open, as it would show it in a box."""
     import cardigan_app.mask_files as mask_files
