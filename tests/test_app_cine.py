@@ -1052,3 +1052,24 @@ def test_the_timeline_says_its_ef_is_the_painted_loop_s_and_why_it_differs_from_
     assert timeline.status.text() == "37 frames, painted: EF 31 % by area"
     tip = timeline.status.toolTip()
     assert "as painted" in tip and '"Heart model"' in tip and "shape model" in tip
+
+
+def test_play_after_a_loop_played_to_its_end_starts_it_again_from_the_first_frame(qtbot):
+    """With Loop off the loop stopped on its last frame; play then stopped again at once, on
+    that frame, and the loop could not be played again without scrubbing back."""
+    from cardigan_app.cine.timeline import Timeline
+    from cardigan_app.state import StudioState
+    from cardigan_app.synthesis.jobs import CineFrames
+
+    timeline = Timeline(StudioState())
+    qtbot.addWidget(timeline)
+    masks = np.zeros((4, 8, 8), np.uint8)
+    timeline.show_loop(CineFrames(1, 1, masks.copy(), masks, np.linspace(0, 1, 4), 0.0, 10.0, 0.1))
+    timeline.loop.setChecked(False)
+    timeline.slider.setValue(3)  # where a play to the end stops
+    shown = []
+    timeline.frameShown.connect(lambda image, mask: shown.append(image))
+    timeline.play_button.setChecked(True)
+    timeline._advance()  # the timer's first tick
+    assert timeline.playing and timeline.slider.value() == 1 and len(shown) == 2
+    timeline.play_button.setChecked(False)

@@ -142,6 +142,8 @@ class Timeline(QWidget):
             self.set_status(MAKING)
             self.loopRequested.emit()
         else:
+            if not self.loop.isChecked() and self.slider.value() >= self.slider.maximum():
+                self.slider.setValue(0)  # played to its end: play starts it again
             self._start_timer()
 
     def show_loop(self, frames) -> None:
