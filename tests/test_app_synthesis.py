@@ -315,6 +315,26 @@ def test_the_synthesis_process_is_restarted_after_a_crash(window, qtbot, tiny_mo
     assert (live.last_result.labels == window.document.labels).all()
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_an_image_waiting_when_the_synthesis_process_died_is_not_sent_to_the_new_one_before_its_model(window,
+                                                                                                        qtbot):
+    """The image asked for while the dead process was rendering went to the new process
+    before any model: its "no model is loaded yet" replaced the crash's message."""
+    live, backend = window.live, window.live.backend
+    qtbot.waitUntil(live.up_to_date, timeout=20_000)
+    failures = []
+    live.synthesisFailed.connect(failures.append)
+    os.kill(backend.pid, signal.SIGSTOP)  # the child takes the next image and never answers
+    window.document.fill(1, 1, 2)
+    qtbot.waitUntil(lambda: backend._rendering, timeout=10_000)
+    window.document.fill(2, 2, 3)  # waits for that answer
+    with qtbot.waitSignal(live.modelLoaded, timeout=30_000):
+        os.kill(backend.pid, signal.SIGKILL)
+    qtbot.waitUntil(live.up_to_date, timeout=20_000)
+    assert (live.last_result.labels == window.document.labels).all()
+    assert len(failures) == 1 and "stopped unexpectedly" in failures[0], failures
+
+
 def test_the_synthesis_child_imports_no_qt_and_loads_a_model_with_what_its_server_preloaded(tiny_model):
     """The child holding the model never loads Qt; and a model's first load and image import no
     torch module the fork server has not imported already (each child forked from it would pay

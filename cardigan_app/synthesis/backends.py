@@ -390,8 +390,12 @@ class ProcessBackend(Backend):
                 again = in_flight is None and (self._job is not None or self._cine is not None)
 
     def _lost(self, cine_flight: CineRequest | None) -> None:
-        """The child died with ``cine_flight`` unanswered: the loop is answered as failed (an
-        image is asked for again by the live synthesis once the model is back)."""
+        """The child died with ``cine_flight`` unanswered: the loop is answered as failed. An
+        image is asked for again by the live synthesis once the model is back, so one waiting
+        is dropped (sent to the new child before any model, it failed with a message that
+        replaced the crash's)."""
+        with self._lock:
+            self._job = None
         if cine_flight is not None:
             self.cineFailed.emit(cine_flight.serial, "the synthesis process stopped while making the loop; "
                                                      "press play to make it again")
