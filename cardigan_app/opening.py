@@ -54,7 +54,8 @@ from engine.data.dicom_echo import dicom_files_in
 from engine.models.registry import accepts, is_model_folder
 
 from .dialogs.prompts import show_error
-from .mask_files import is_mask_file, is_picture_file, opened_along
+from .mask_files import opened_along
+from .mask_reading import is_mask_file, is_picture_file
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

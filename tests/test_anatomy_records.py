@@ -1,5 +1,5 @@
 """A mask's anatomy record is judged and kept alike wherever a mask is read: the studio's
-open (cardigan_app.mask_files) and an export's masks folder (engine.export.sources)."""
+open (cardigan_app.mask_reading) and an export's masks folder (engine.export.sources)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _record(shape_model, **heart_fields) -> dict:
 
 
 def _studio_reading(text: dict[str, str]):
-    from cardigan_app.mask_files import anatomy_in_png_text
+    from cardigan_app.mask_reading import anatomy_in_png_text
 
     return anatomy_in_png_text(text)
 

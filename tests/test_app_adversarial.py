@@ -56,7 +56,7 @@ BAD_RECORDS = {
 
 
 def mask_with_record(path: Path, text: str) -> Path:
-    from cardigan_app.mask_files import ANATOMY_KEY
+    from engine.anatomy.heart import ANATOMY_KEY
     from engine.anatomy import template_mask
     from engine.maskio import write_label_png
 
@@ -76,7 +76,7 @@ def test_a_bad_anatomy_record_opens_the_mask_without_it(window, warnings, tmp_pa
 
 
 def test_every_heart_the_studio_makes_passes_the_schema():
-    from cardigan_app.mask_files import anatomy_record_problem
+    from cardigan_app.mask_reading import anatomy_record_problem
     from engine.anatomy import ShapeModel
 
     model = ShapeModel.default()

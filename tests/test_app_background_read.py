@@ -229,6 +229,7 @@ def counted_reads(monkeypatch):
     import threading
 
     import cardigan_app.mask_files as mask_files
+    import cardigan_app.mask_reading as mask_reading
     import engine.data.trace_image as trace_image
     import engine.maskio as maskio
 
@@ -241,7 +242,7 @@ def counted_reads(monkeypatch):
             return read(path, *args, **kwargs)
         return reading
 
-    for module, name in ((maskio, "read_volume_label_and_header"), (mask_files, "read_volume_label_and_header"),
+    for module, name in ((maskio, "read_volume_label_and_header"), (mask_reading, "read_volume_label_and_header"),
                          (mask_files, "labels_and_header_from_workspace"), (trace_image, "read_grey_frames")):
         monkeypatch.setattr(module, name, counted(getattr(module, name)))
     return reads

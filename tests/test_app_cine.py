@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cardigan_app.dialogs.new_mask import NewMaskChoice
-from cardigan_app.mask_files import reference_frames
+from cardigan_app.mask_reading import reference_frames
 from cardigan_app.testing import close_window, open_window
 
 

@@ -97,7 +97,7 @@ def test_a_dropped_checkpoints_or_run_folder_still_goes_to_the_model_loader(wind
 
 
 def test_a_scanners_dicom_file_without_a_suffix_is_still_told_by_its_marker(window, tmp_path, prompts):
-    from cardigan_app.mask_files import is_picture_file
+    from cardigan_app.mask_reading import is_picture_file
     from test_dicom_echo import scanner_frames, us_dataset
 
     us_dataset(scanner_frames(2)).save_as(tmp_path / "IM_0001", enforce_file_format=True)

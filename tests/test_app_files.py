@@ -231,13 +231,13 @@ def advice_in_studio_words(monkeypatch):
 
 def test_a_mask_that_cannot_be_opened_or_saved_says_its_advice_in_the_studio_s_words(
         window, tmp_path, prompts, monkeypatch, advice_in_studio_words):
-    from cardigan_app import mask_files
+    from cardigan_app import mask_reading, mask_saving
 
     def refuse(*args, **kwargs):
         raise advice_in_studio_words
 
-    monkeypatch.setattr(mask_files, "read_label_map_and_text", refuse)
-    monkeypatch.setattr(mask_files, "write_label_png", refuse)
+    monkeypatch.setattr(mask_reading, "read_label_map_and_text", refuse)
+    monkeypatch.setattr(mask_saving, "write_label_png", refuse)
     assert not window.files.open_path(tmp_path / "mask.png")
     save_dialog_returns(monkeypatch, tmp_path / "copy.png")
     assert not window.files.save_as()
@@ -1016,7 +1016,7 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
 def test_an_exported_png_mask_keeps_the_fan_and_heart_its_image_was_drawn_in(qtbot, window, tmp_path, monkeypatch,
                                                                            prompts):
     from cardigan_app.dialogs.new_mask import NewMaskChoice
-    from cardigan_app.mask_files import ANATOMY_KEY
+    from engine.anatomy.heart import ANATOMY_KEY
     from engine.fan import FAN_KEY
     from engine.maskio import read_png_text
 

@@ -236,7 +236,7 @@ def test_the_masks_of_images_are_named_by_one_rule_both_ways(tmp_path, images, m
 
 def test_the_studio_finds_a_loops_images_by_the_rule_the_export_names_them_by(tmp_path, monkeypatch):
     import engine.maskio as maskio
-    from cardigan_app.mask_files import images_beside
+    from cardigan_app.mask_reading import images_beside
     from engine.cine.writers import write_loop
 
     monkeypatch.setattr(maskio, "MASKS_MARK", "_labels")  # the rule changed in its one place ...

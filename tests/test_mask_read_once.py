@@ -97,7 +97,7 @@ def test_the_studio_opens_a_label_png_with_its_fan_and_heart_in_one_read(window,
 
 
 def test_a_dropped_label_png_is_read_once_for_its_labels_fan_and_heart(window, tmp_path, opens):
-    from cardigan_app.mask_files import read_mask_or_image
+    from cardigan_app.mask_reading import read_mask_or_image
 
     path = tmp_path / "mask.png"
     record = heart_png(path)
@@ -139,7 +139,7 @@ def echo_png(path: Path, frames: int = 1) -> np.ndarray:
 def test_a_dropped_echo_png_is_opened_and_decoded_once(window, tmp_path, opens, decodes, frames):
     """It was decoded as labels (refused), then opened again for a DICOM marker, then decoded
     again as a picture."""
-    from cardigan_app.mask_files import read_mask_or_image
+    from cardigan_app.mask_reading import read_mask_or_image
     from engine.data.trace_image import read_grey_frames
 
     path = tmp_path / "echo.png"
@@ -169,7 +169,7 @@ def test_a_png_to_trace_is_not_opened_to_look_for_a_dicom_marker(tmp_path, opens
 def test_a_png_refused_both_as_labels_and_as_an_image_says_what_a_mask_would(tmp_path, opens):
     from PIL import Image
 
-    from cardigan_app.mask_files import read_mask_or_image
+    from cardigan_app.mask_reading import read_mask_or_image
     from engine.errors import MaskError
 
     path = tmp_path / "viewing.png"  # labels 0-3 scaled by 85 for viewing: few grey levels
@@ -253,7 +253,7 @@ def test_a_dicom_named_png_is_read_as_dicom_at_once_and_never_decoded_as_a_png(w
     opened for its marker once more before it was read as the DICOM file it is."""
     from test_app_drops import make_dicom_named_png
 
-    from cardigan_app.mask_files import read_mask_or_image
+    from cardigan_app.mask_reading import read_mask_or_image
     from engine.data.trace_image import read_grey_frames
 
     path = make_dicom_named_png(tmp_path)
@@ -319,7 +319,7 @@ def test_a_dicom_echo_named_png_is_opened_twice_as_the_studio_reads_it(tmp_path,
     from test_dicom_echo import scanner_frames, us_dataset
 
     from cardigan_app import file_reading
-    from cardigan_app.mask_files import read_mask_or_image
+    from cardigan_app.mask_reading import read_mask_or_image
     from engine.data.trace_image import read_grey_frames
 
     path = tmp_path / "scan.png"

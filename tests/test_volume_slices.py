@@ -312,7 +312,7 @@ def test_a_cropped_slicer_segmentation_keeps_its_reference_frame_geometry(window
 
 
 def test_a_volume_whose_geometry_does_not_fit_its_mask_says_it_was_dropped(tmp_path):
-    from cardigan_app.mask_files import read_mask_file
+    from cardigan_app.mask_reading import read_mask_file
 
     path = tmp_path / "cropped.seg.nrrd"
     labels = cropped_slicer_segmentation(path)

@@ -1,0 +1,262 @@
+"""Reading a mask file for the studio, apart from the window: a label PNG with its text chunks
+(its fan and heart), a volume (NIfTI, MetaImage, NRRD, a 3D Slicer segmentation) one slice or a
+loop's frames, a cine loop's HDF5 file or PNG-frames folder, and the images found beside a mask;
+a dropped file of unknown kind read once as a mask or an image to trace. Nothing here asks the
+user anything: :mod:`cardigan_app.mask_files` shows what these read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.anatomy.heart import anatomy_in_text
+from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
+from engine.data.dicom_echo import is_dicom_file
+from engine.data.trace_image import TRACE_SUFFIXES
+from engine.errors import CardiganError
+from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
+from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, VolumeHeader, images_path_for,
+                           is_hdf5_file, is_volume_file, painted_frames, read_label_map_and_text,
+                           read_label_png_and_text, read_png_text, read_volume_label_and_header, fitting_geometry,
+                           restore_nifti_pair)
+from engine.slicer_segments import KeptSegment, read_kept_segments
+
+from .file_reading import NOT_DICOM_SUFFIXES
+
+
+def anatomy_in_png_text(text: dict[str, str]) -> tuple[dict | None, str | None]:
+    """(the anatomy a label PNG's text chunks carry, or None; why it was refused, or None), as
+    :func:`engine.anatomy.heart.anatomy_in_text` reads it for the shipped shape model."""
+    from engine.anatomy import ShapeModel
+
+    return anatomy_in_text(text, ShapeModel.default())
+
+
+def anatomy_record_problem(data) -> str | None:
+    """Why a saved anatomy record cannot be the heart of a mask drawn from the shipped shape
+    model (:func:`engine.anatomy.heart.anatomy_record_problem`), or None."""
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import anatomy_record_problem as record_problem
+
+    return record_problem(data, ShapeModel.default())
+
+
+# what a drag over the window is taken for by its name: a mask, a loop's masks (an HDF5 loop
+# as File > Export > Cine loop writes it), a workspace, or an image to trace
+MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".itksnap", ".h5", ".hdf5")
+
+
+def is_mask_file(path: Path | str) -> bool:
+    return str(path).lower().endswith(MASK_SUFFIXES)
+
+
+def is_picture_file(path: Path | str) -> bool:
+    """A file the studio can open to trace over that cannot be a label map: a picture by its
+    name, or a DICOM echo by its name or, a scanner's with no suffix, by its content. A file
+    named as another format (a label PNG, a volume, a loop's HDF5 file) is not opened to be
+    told."""
+    name = str(path).lower()
+    if name.endswith(TRACE_SUFFIXES):
+        return True
+    return not name.endswith(NOT_DICOM_SUFFIXES) and is_dicom_file(path)
+
+
+def reference_frames(path: Path | None) -> np.ndarray | None:
+    """The image shown under a mask (a dataset pair's, a workspace's main image) as (T, H, W)
+    frames, one for a picture; None when there is none or it cannot be read."""
+    from engine.data.trace_image import read_grey_frames
+
+    if path is None:
+        return None
+    try:
+        loop = read_if_hdf5_loop(path, masks=False)  # a loop's own images, in the file with its masks
+        if loop is not None:
+            return loop[0]
+        if frames_loop_folder(path) is not None:  # a PNG-frames loop's img/ frames
+            return read_frames_loop(path, masks=False)[0]
+        return read_grey_frames(path)
+    except CardiganError:
+        return None
+
+
+def read_labels(path: Path, notify: Callable[[str], None] | None = None, images: bool = False
+                ) -> tuple[np.ndarray, dict[str, str], np.ndarray | None, VolumeHeader | None]:
+    """A label file read once: (its label map (H, W), or a volume's every frame (T, H, W) (a
+    cine export's ``x_gt.nii.gz``, a CAMUS half sequence's ground truth, a loop painted in
+    ITK-SNAP or 3D Slicer as a 3-D volume); the text chunks a label PNG carries, {} for a
+    volume; the loop's images when ``images`` and the file holds them beside its masks, else
+    None; a volume's header, read with its labels, else None). A loop's HDF5 file (opened
+    once for both) or PNG-frames folder (File › Export › Cine loop), or one of that folder's
+    label frames, gives the loop's masks; how a file's labels were mapped by their names is
+    told to ``notify``. :func:`read_mask_file` takes the painted frames."""
+    loop = read_if_hdf5_loop(path, images=images)
+    if loop is not None:
+        grey, masks = loop
+        return (masks[0] if len(masks) == 1 else masks), {}, grey, None
+    folder = frames_loop_folder(path)
+    if folder is not None:
+        masks = read_frames_loop(folder, images=False)[1]
+        return (masks[0] if len(masks) == 1 else masks), {}, None, None
+    if not is_volume_file(path):
+        return (*read_label_map_and_text(path, notify), None, None)
+    masks, header = read_volume_label_and_header(path, loop=True, notify=notify)
+    return (masks[0] if len(masks) == 1 else masks), {}, None, header
+
+
+@dataclass(frozen=True)
+class MaskRead:
+    """What opening a mask file reads: its label map (H, W) or a loop's masks (T, H, W), and
+    the frames (T, H, W) shown under it with the file they came from (None when there are
+    none, or they do not fit the mask). A label map taken from one slice of a volume of
+    several has ``slice`` (its index, the volume's slice count): of frames as many, that one
+    goes under it."""
+
+    labels: np.ndarray
+    frames: np.ndarray | None = None
+    source: Path | None = None
+    text: dict[str, str] | None = None  # a label PNG's text chunks read with it (None: not read)
+    slice: tuple[int, int] | None = None
+    geometry: Geometry | None = None  # a volume's spacing, origin and direction, for exports
+    # a Slicer segmentation's segment names, colours and tags by class, for exports
+    segments: dict[int, KeptSegment] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what reading it did that the user is told (labels mapped by name)
+
+
+def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
+                   text: dict[str, str] | None = None, volume: Path | None = None,
+                   notes: list[str] | None = None, header: VolumeHeader | None = None) -> MaskRead:
+    """Everything opening the mask ``path`` reads (``labels``: its label map or a volume's
+    frames, when the caller has read them already, ``text`` the text chunks read with them),
+    each file once: a label PNG with its text chunks; a volume with labels on several frames
+    as a loop's masks, one frame each; a label map, or a volume's one painted slice, over the
+    frames of ``reference``, or else of the image it was written beside (``x.png`` under
+    ``x_gt.png``, as File > Export names a pair), with the geometry of that slice of
+    ``volume`` (by default ``path``, when it is a volume) and, of a Slicer segmentation, the
+    name, colour and tags of each class's segment (:func:`engine.slicer_segments.read_kept_segments`),
+    both from the header read with the labels (``header``, when the caller read ``labels``
+    from ``volume``, or else ``path``, with it: a Slicer segmentation, a workspace's
+    segmentation is read once). ``notes``: what reading the labels already told (a
+    workspace's labels mapped by name), kept with what reading them here tells."""
+    notes = list(notes or [])
+    known: np.ndarray | None = None  # the frames of ``path`` read with its labels (a loop's HDF5 file)
+    read_from = volume or path  # the volume ``header`` was read from with the labels
+    if labels is None:
+        labels, text, known, header = read_labels(path, notes.append, images=reference is None)
+        read_from = path
+    if labels.ndim not in (2, 3):
+        raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
+    if reference is None:
+        reference = images_beside(path)
+
+    def frames_of(file: Path | None) -> np.ndarray | None:
+        return known if known is not None and file == path else reference_frames(file)
+
+    if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
+        frames = frames_of(reference)
+        fitting = frames is not None and frames.shape == labels.shape
+        return MaskRead(labels, frames if fitting else None, reference if fitting else None, notes=tuple(notes))
+    taken = None
+    if labels.ndim == 3:
+        taken = (next(iter(painted_frames(labels)), 0), len(labels))
+        labels = labels[taken[0]]
+    frames = frames_of(reference)
+    fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
+    volume = volume or (path if is_volume_file(path) else None)
+    header = header if volume == read_from else None  # the volume's header, when read with the labels
+    geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0, header) if volume is not None
+                         else (None, None))
+    segments = read_kept_segments(volume, header) if volume is not None else {}
+    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
+                    tuple(notes) + ((dropped,) if dropped else ()))
+
+
+def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
+    """The ED and ES frames of a loop's masks: the painted frames of the largest and the
+    smallest LV cavity (the first of equals; without a cavity, the first and last painted)."""
+    painted = np.flatnonzero(masks.reshape(len(masks), -1).any(axis=1))
+    areas = (masks[painted] == LV_CAVITY).sum(axis=(1, 2))
+    if not areas.any():
+        return int(painted[0]), int(painted[-1])
+    return int(painted[np.argmax(areas)]), int(painted[np.argmin(areas)])
+
+
+def images_beside(path: Path) -> Path | None:
+    """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
+    for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
+    truth: :func:`engine.maskio.images_path_for`), when it is there; a loop's HDF5 file holds
+    its images itself, and a PNG-frames loop's folder holds them beside its label frames. An
+    HDF5 file is not opened here: reading it says whether it is a loop."""
+    if not Path(path).name.lower().endswith(MASK_FILE_SUFFIXES) and is_hdf5_file(path):
+        return path
+    folder = frames_loop_folder(path)
+    if folder is not None:
+        return folder
+    images = images_path_for(path)
+    return images if images is not None and images.is_file() else None
+
+
+def notes_of_both(notes: list[str], name: str, es_notes: list[str], es_name: str) -> list[str]:
+    """What reading a pair's ED frame ``name`` told (``notes``) and its ES frame ``es_name``
+    (``es_notes``): a note the ES frame shares with the ED frame, but for the name it begins
+    with (the labels of both mapped the same way), said once for both."""
+    notes = list(notes)
+    for note in es_notes:
+        said = note.removeprefix(f"{es_name}: ")
+        if said != note and f"{name}: {said}" in notes:
+            notes[notes.index(f"{name}: {said}")] = f"{name} and {es_name}: {said}"
+        else:
+            notes.append(note)
+    return notes
+
+
+def read_mask_or_image(path: Path, notes: list[str] | None = None) -> MaskRead | np.ndarray:
+    """A file of unknown kind, read once: what opening it as a mask reads
+    (:func:`read_mask_file`: a label PNG with its text chunks, a loop's masks with its images,
+    a loop's HDF5 file in one open for both), or the grey frames of an image of many grey
+    levels (a loop's every frame, to trace over any of them) or of a DICOM echo named
+    ``.png``, told by its marker as the file is opened and read as DICOM, never decoded as a
+    PNG. Anything else, a mask in other
+    values (0/85/170/255) included, is the one line opening it as a mask gives. A PNG is
+    opened and decoded once, whichever it turns out to be. A NIfTI pair a stopped write left
+    mixed is put back first, said in a mask's notes or, for an image, appended to ``notes``."""
+    from engine.data.trace_image import grey_frames_of_picture, read_dicom_grey_frames, read_grey_frames
+
+    def image_else(grey: Callable[[], np.ndarray], not_a_mask: CardiganError) -> np.ndarray:
+        try:
+            frames = grey()
+        except CardiganError:
+            raise not_a_mask from None
+        if len(bad_values(frames[0])) > LOOKS_LIKE_AN_IMAGE:
+            return frames
+        raise not_a_mask from None
+
+    if path.suffix.lower() == ".png" and frames_loop_folder(path) is None:  # a label PNG or a picture
+        notes: list[str] = []
+        try:
+            read = read_label_png_and_text(
+                path, lambda picture, refusal: image_else(lambda: grey_frames_of_picture(picture, path), refusal),
+                by_description=True, notify=notes.append)
+        except DicomNamedAsPicture:  # a scanner's DICOM file named .png, told by its marker: an echo to trace over
+            return read_dicom_grey_frames(path)
+        if isinstance(read, np.ndarray):
+            return read
+        labels, text = read
+        return read_mask_file(path, labels, text=text, notes=notes)
+    restored = restore_nifti_pair(path)  # said whichever the file turns out to be
+    try:
+        return read_mask_file(path, notes=[restored] if restored else None)
+    except CardiganError as exc:
+        if restored and notes is not None:
+            notes.append(restored)
+        return image_else(lambda: read_grey_frames(path), exc)
+
+
+def mask_png_text(path: Path, text: dict[str, str] | None = None) -> dict[str, str]:
+    """The text chunks of the label PNG at ``path`` (``text``, when they were read with its
+    labels); empty for a file that is no PNG (a volume carries no fan or heart)."""
+    if path.suffix.lower() != ".png":
+        return {}
+    return read_png_text(path) if text is None else text

@@ -1,0 +1,123 @@
+"""Saving the window's mask as a label PNG: Save and Save As, the name suggested for a pair's ES
+key frame beside its ED frame, and the text chunks (fan and heart) a label PNG carries and gives
+back. :class:`MaskSaving` is the saving half of :class:`cardigan_app.mask_files.MaskFiles`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFileDialog
+
+from engine.anatomy.heart import ANATOMY_KEY
+from engine.errors import CardiganError
+from engine.fan import FAN_KEY, fan_from_text, view_of_name
+from engine.maskio import is_volume_file, mask_name_stem, write_label_png
+
+from .dialogs.prompts import show_error
+from .editing import LabelDocument
+from .mask_reading import anatomy_in_png_text
+from .wording import studio_line
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+PNG_FILTER = "Label PNG (*.png)"
+
+
+def spacing_dropped_note(document: LabelDocument) -> str | None:
+    """What saving ``document`` as a label PNG loses, said once: the spacing of the volume it
+    was read from (a PNG records none), when it is saved from that volume rather than from a
+    PNG saved before; None when nothing is lost."""
+    geometry = document.geometry
+    if geometry is None or (document.path is not None and document.path.suffix.lower() == ".png"):
+        return None
+    across, down = geometry.spacing[:2]
+    return f"PNG keeps no spacing: export as NIfTI to keep {across:.2f} \u00d7 {down:.2f} mm"
+
+
+class MaskSaving:
+    """Save and Save As for :class:`~cardigan_app.mask_files.MaskFiles`, which gives them the
+    ``window``, its ``document`` and the masks folder (``_start_dir``, ``_remember_dir``)."""
+
+    window: MainWindow
+    document: LabelDocument
+
+    def save(self, document: LabelDocument | None = None, key: str | None = None) -> bool:
+        """Save ``document`` (the one on screen by default; ``key`` its key frame) to its PNG,
+        or ask for a name."""
+        document = self.document if document is None else document
+        path = document.path
+        if path is None or is_volume_file(path) or path.suffix.lower() != ".png":
+            return self.save_as(document, key)
+        return self._write(path, document)
+
+    def save_as(self, document: LabelDocument | None = None, key: str | None = None) -> bool:
+        document = self.document if document is None else document
+        current = document.path
+        if current is not None:
+            suggestion = str(current.parent / f"{mask_name_stem(current.name)}.png")
+        else:
+            suggestion = self._es_suggestion(document) or str(Path(self._start_dir()) / "mask.png")
+        title = "Save label map as" if key is None else f"Save the {key} key frame as"
+        name, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, PNG_FILTER)
+        if not name:
+            return False
+        path = Path(name)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")
+        return self._write(path, document)
+
+    @staticmethod
+    def _es_name(ed_path: Path) -> str:
+        """Where a pair's ES frame goes beside its ED frame ``ed_path``: ED replaced by ES in
+        the name (``p_4CH_ED.png`` -> ``p_4CH_ES.png``), else ``_ES`` added."""
+        stem = mask_name_stem(ed_path.name)
+        if stem.upper().endswith("_ED"):
+            name = stem[:-2] + ("es" if stem[-2:] == "ed" else "ES")  # the name's own case kept
+        else:
+            name = stem + "_ES"
+        return str(ed_path.parent / f"{name}.png")
+
+    def _es_suggestion(self, document: LabelDocument) -> str | None:
+        """For an ES key frame without a file: its ED frame's name with ES for ED
+        (``p_4CH_ED.png`` -> ``p_4CH_ES.png``, else ``case_ES.png``), beside it."""
+        key_frames = getattr(self.window, "key_frames", None)
+        ed = key_frames.frames.get("ED") if key_frames is not None else None
+        if ed is None or key_frames.frames.get("ES") is not document or ed.path is None:
+            return None
+        return self._es_name(ed.path)
+
+    @staticmethod
+    def png_text(document: LabelDocument) -> dict[str, str]:
+        """The text chunks a label PNG of ``document`` carries: its fan and, when it has one, its heart."""
+        text = {FAN_KEY: document.fan.to_json()}
+        if document.anatomy:
+            text[ANATOMY_KEY] = json.dumps(document.anatomy)
+        return text
+
+    @staticmethod
+    def take_png_text(document: LabelDocument, text: dict[str, str], name: str) -> None:
+        """Give ``document`` the fan and heart of a label PNG's text chunks ``text`` (the file
+        ``name``: a fan it does not carry is its view's)."""
+        document.anatomy, _ = anatomy_in_png_text(text)
+        document.fan, _ = fan_from_text(text, view_of_name(name))
+
+    def _write(self, path: Path, document: LabelDocument | None = None) -> bool:
+        document = self.document if document is None else document
+        text = self.png_text(document)
+        dropped = spacing_dropped_note(document)
+        try:
+            write_label_png(path, document.labels, text)
+        except CardiganError as exc:
+            show_error(self.window, "Cannot save the mask", studio_line(exc))
+            return False
+        document.mark_saved(path)
+        self.window.settings.add_recent_file(path)
+        self._remember_dir(path)
+        self.window.document_saved()
+        self.window.statusBar().showMessage(f"Saved {path}" + (f"; {dropped}" if dropped else ""),
+                                            10000 if dropped else 5000)
+        return True
+
