@@ -120,4 +120,3 @@ class MaskSaving:
         self.window.statusBar().showMessage(f"Saved {path}" + (f"; {dropped}" if dropped else ""),
                                             10000 if dropped else 5000)
         return True
-

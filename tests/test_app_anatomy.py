@@ -516,8 +516,8 @@ def test_a_fan_slider_under_a_heart_drawn_nearer_the_mean_still_stops_at_the_pic
     to stop at."""
     from cardigan_app.editing import LabelDocument
     from cardigan_app.panels import AnatomyPanel
-    from cardigan_app.panels.anatomy_panel import anatomy_record
     from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import anatomy_record
 
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
@@ -1138,7 +1138,7 @@ def test_a_slider_that_moves_the_heart_off_its_preset_clears_the_preset_box(qtbo
     said "Dilated LV" beside a heart that no longer was. Applying a preset moves the sliders
     itself and keeps the name; a slider moved after it clears the box; a preset chosen but
     not yet applied stays chosen."""
-    from cardigan_app.panels.anatomy_panel import NO_PRESET
+    from cardigan_app.panels.heart_presets import NO_PRESET
 
     panel, doc = panel_on_a_heart(qtbot)
     panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))

@@ -22,36 +22,32 @@ The status line's note on the last change ("LV length +1.2 SD", "Fitted to the m
 overlap)") tells of this session's last edit and is not saved: undo, redo and another mask
 drop it. The state it describes is saved (the heart's record and the fan), and the sliders
 and the EF line show it again when the mask is reopened.
+
+The panel's parts live beside it: the sliders' ranges, value texts and stops at a limit in
+:mod:`.anatomy_sliders`, the Probe fan group in :mod:`.probe_fan`, the preset row in
+:mod:`.heart_presets`, and Start from anatomy, New heart and Fit to mask in :mod:`.new_hearts`.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
-from typing import NamedTuple
-
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
-                               QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from engine.anatomy import ShapeModel
-from engine.anatomy.fitting import fit_mask
-from engine.anatomy.heart import (LIMIT, TYPED_SEEDS, Heart, anatomy_record, heart_in_record, heart_name,
-                                  keep_painted, record_as_drawn)
-from engine.errors import CardiganError
+from engine.anatomy.heart import LIMIT, Heart, heart_in_record, heart_name, keep_painted, record_as_drawn
 from engine.fan import Fan
 
 from .. import theme
 from ..editing import LabelDocument, Stroke
 from ..icons import icon
-from ..wording import studio_line
+from .anatomy_sliders import (EF_RANGE, GROUP_SPACING, SLIDERS, STEPS, WIDEST_VALUE, SliderLimits, compact_form,
+                              slider_value)
+from .heart_presets import PresetRow
 from .narrow import panel_margins
+from .new_hearts import NewHearts
+from .probe_fan import ProbeFanGroup
 
-STEPS = 120  # slider positions across -3..+3 SD
-SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
-EF_RANGE = (10, 75)  # the target-EF slider, percent
-POOR_FIT = 0.6  # Fit to mask asks first below this overlap (mean Dice) of heart and mask
 NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart, or fit one to this mask, "
                     "to shape it with sliders.")  # the buttons' tooltips say where the heart comes from
 
@@ -59,37 +55,11 @@ DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean 
 DRAWN_SMALLER = "This heart does not fit the fan at its size: drawn smaller"
 PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 
-# the panel fits the left column of a 1280 x 800 or 1366 x 768 window, at the column's width,
-# down to the fan's last slider without a scroll bar, with the key-frame EF line and a two-line
-# status shown (or the three lines a mask not drawn from anatomy gets): slider rows this far
-# apart, the groups (status, buttons, EF lines, sliders, fan) this far apart, the fan's this far in
-ROW_SPACING = 2
-GROUP_SPACING = 4
-FAN_MARGINS = (6, 4, 6, 4)
-
-WIDEST_VALUE = "-100\u00b0"  # the value at a slider's row end is this wide at most
-FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
-               "width": ("Width", 30.0, 100.0, 1, "Fan opening, degrees"),
-               "tilt": ("Tilt", -25.0, 25.0, 1, "Fan tilt, degrees from straight down")}
-
-NO_PRESET = "Choose a preset"  # the preset box before one is chosen
 # the EF line measures the shape model's heart, not the painted mask the timeline's loop measures
 HEART_MODEL = "Heart model"
 
 
-class LimitedMove(NamedTuple):
-    """A slider move that stops at the last position whose value fits (a heart slider at the
-    last heart the mask can show, a fan slider at the last fan the heart can be drawn in)."""
-
-    slider: QSlider
-    current: int  # the slider position of what the document holds
-    wanted: int  # where the user put the slider
-    value_at: Callable[[int], object]  # the heart (or fan) at a slider position
-    fits: Callable[[object], bool]
-    describe: Callable[[object, bool], str]  # the status note for a value reached (stopped or not)
-
-
-class AnatomyPanel(QWidget):
+class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
     """The sliders and buttons; each change is one undo step of the document, a slider drag
     included: the panel holds the step's :class:`Stroke` from press to release (or to a modal
     dialog or a popup menu taking the mouse, :meth:`let_go`)."""
@@ -141,7 +111,7 @@ class AnatomyPanel(QWidget):
         self.phase = self._slider(0, STEPS, "ED \u2194 ES: end-diastole (largest LV) to end-systole",
                                   "phase")
         self.sliders: dict[str, QSlider] = {}
-        form = _compact_form()
+        form = compact_form()
         form.addRow("View", self.view)
         form.addRow("ED\u2194ES", self._with_value(self.phase))
         for name in SLIDERS:
@@ -154,42 +124,11 @@ class AnatomyPanel(QWidget):
         self.target_ef = self._slider(*EF_RANGE, "Target ejection fraction (by area, this view): moves "
                                                  "end-systole, end-diastole kept as the real hearts allow", "ef")
         form.addRow("Target EF", self._with_value(self.target_ef))
-        self.preset = QComboBox()
-        for name, (label, meaning) in self.model.presets.items():
-            self.preset.addItem(label, name)
-            self.preset.setItemData(self.preset.count() - 1, meaning, Qt.ItemDataRole.ToolTipRole)
-        self.preset.setToolTip("Positions the real data defines; hover an entry for what it means")
-        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # no name cut short
-        # none chosen until the user picks one: a name shown beside a heart reads as what that heart is
-        self.preset.setPlaceholderText(NO_PRESET)
-        self.preset.setCurrentIndex(-1)
-        self.apply = QToolButton()
-        self.apply.setText("Apply")
-        self.apply.setToolTip("Make the current heart this preset (one undo step)")
-        self.apply.setEnabled(False)
-        self.apply.clicked.connect(self.apply_preset)
-        self.preset.currentIndexChanged.connect(self._preset_chosen)
-        self._applied_preset: str | None = None  # the preset the heart is, until a slider moves it
-        preset_head = QHBoxLayout()  # Apply beside the label: the combo takes the whole width
-        preset_head.setContentsMargins(0, 0, 0, 0)
-        preset_head.addWidget(QLabel("Preset"))
-        preset_head.addStretch(1)
-        preset_head.addWidget(self.apply)
-        form.addRow(preset_head)
-        form.addRow(self.preset)  # the whole width, not the field column's: the longest name fits
+        self._add_preset_row(form)
         self.controls = QWidget()
         self.controls.setLayout(form)
 
-        fan_form = _compact_form(FAN_MARGINS)
-        self.fan_sliders: dict[str, QSlider] = {}
-        for key, (label, low, high, scale, tip) in FAN_SLIDERS.items():
-            slider = self._slider(round(low * scale), round(high * scale), tip, f"fan:{key}")
-            self.fan_sliders[key] = slider
-            fan_form.addRow(label, self._with_value(slider))
-        self.fan_box = QGroupBox("Probe fan")
-        self.fan_box.setToolTip("The sector the image lives in: models trained with fans draw nothing "
-                                "outside it")
-        self.fan_box.setLayout(fan_form)
+        self._add_fan_box()
 
         layout = panel_margins(QVBoxLayout(self))
         layout.setSpacing(GROUP_SPACING)
@@ -365,18 +304,6 @@ class AnatomyPanel(QWidget):
             parts.append(self._note)
         self.status.setText(". ".join(parts))
 
-    def _show_fan(self, fan: Fan) -> None:
-        """Each fan slider at the fan's value. A fan beyond a slider's usual range (fitted to a
-        traced image, read from a file) widens that range to reach it, so the slider shows
-        the fan as it is and a nudge moves on from there, not from the slider's end."""
-        for key, (_, low, high, scale, tip) in FAN_SLIDERS.items():
-            slider, value = self.fan_sliders[key], round(getattr(fan, key) * scale)
-            if not round(low * scale) <= value <= round(high * scale):
-                tip = f"{tip}; this fan's {getattr(fan, key):.3g} lies beyond the usual {low:g} to {high:g}"
-            slider.setRange(min(round(low * scale), value), max(round(high * scale), value))
-            slider.setValue(value)
-            slider.setToolTip(tip)
-
     def set_key_frame_ef(self, percent: float | None) -> None:
         """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""
         self.key_frame_ef.setText("" if percent is None else f"Key frames ED\u2192ES: EF {round(percent)} % by area")
@@ -484,126 +411,6 @@ class AnatomyPanel(QWidget):
             record["heart"] = heart.to_dict()
         self._draw(record)
 
-    def _preset_chosen(self, index: int) -> None:
-        """A preset picked in the box (or the box cleared): Apply applies it; the heart is no
-        preset until it does."""
-        self.apply.setEnabled(index >= 0)
-        self._applied_preset = None
-
-    def _leave_preset(self) -> None:
-        """A slider moved the heart away from the preset it was made: the box shows no preset
-        (a name beside a heart reads as what that heart is). A preset chosen since, not yet
-        applied, stays chosen."""
-        if self._applied_preset is not None and self.preset.currentData() == self._applied_preset:
-            self.preset.setCurrentIndex(-1)
-
-    def _name_preset(self) -> None:
-        """After undo, redo or another edit: the box names the preset the heart now is, if it is
-        one, and no longer names a preset applied that the heart has left. A preset chosen but
-        not yet applied stays chosen while the heart is no preset."""
-        heart = self.heart
-        now = next((name for name in self.model.presets if heart == self.model.preset(name)), None)
-        if now is not None:
-            self.preset.setCurrentIndex(self.preset.findData(now))
-            self._applied_preset = now
-        elif self._applied_preset is not None:
-            self._leave_preset()
-            self._applied_preset = None
-
-    def _heart_move(self, name: str, record: dict) -> LimitedMove:
-        """The move of heart slider ``name`` (a model direction, or ``ef``) from the heart of
-        ``record``: it stops at the last heart the mask can show."""
-        start, view, model = Heart.from_dict(record["heart"]), record["view"], self.model
-
-        def fits(heart: Heart) -> bool:
-            return self._drawable(heart, record)
-
-        if name == "ef":
-            def ef_note(heart: Heart, stopped: bool) -> str:
-                ef = model.ejection_fraction(heart, view)
-                return (f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan" if stopped
-                        else f"End-systole moved to EF {ef:.0f} %")
-
-            return LimitedMove(self.target_ef, round(model.ejection_fraction(start, view)), self.target_ef.value(),
-                               lambda percent: model.with_ejection_fraction(start, float(percent), view),
-                               fits, ef_note)
-        label, slider, here = model.directions.get(name, name), self.sliders[name], model.position(start, name)
-        return LimitedMove(slider, round(here / LIMIT * (STEPS // 2)), slider.value(),
-                           lambda position: model.move(start, name, position / (STEPS // 2) * LIMIT - here), fits,
-                           lambda heart, stopped: _limit_note(label, f"{model.position(heart, name):+.1f} SD",
-                                                              stopped))
-
-    def _stop_at_limit(self, move: LimitedMove) -> tuple[object, str]:
-        """(value, note): ``move.value_at`` at the wanted position or, where that value does not
-        fit (a heart the mask at its size and fan cannot show: it would show one nearer the
-        mean, a jump), at the fitting position nearest to it on the way back to the current
-        one; the slider is moved there, so the user sees the limit, and the note says so.
-        Each value is made once, and the way back is halved rather than walked: each try
-        draws a heart at the mask's size."""
-        values: dict[int, object] = {}
-
-        def value_at(position: int) -> object:
-            if position not in values:
-                values[position] = move.value_at(position)
-            return values[position]
-
-        position = _last_position(move.wanted, move.current, lambda p: move.fits(value_at(p)))
-        stopped = position != move.wanted
-        if stopped:
-            self._show_slider(move.slider, position)
-        value = value_at(position)
-        return value, move.describe(value, stopped)
-
-    def _drawable(self, heart: Heart, record: dict, fan: Fan | None = None) -> bool:
-        """Whether the mask shows ``heart`` itself (not one moved toward the mean heart), in
-        ``fan`` (default: the document's)."""
-        fan = self.document.fan if fan is None else fan
-        return self.model.view_scale(heart, record["view"], self.document.shape[0], fan) is not None
-
-    def _move_fan(self, key: str) -> None:
-        record, heart = self.document.anatomy, self.heart
-        fan, self._note = self._stop_at_limit(self._fan_move(key, heart, record))
-        if heart is not None:
-            self._draw(record, fan)  # the heart stays inside the new fan
-        else:
-            self.document.set_meta_in_stroke(self._stroke, fan=fan)
-
-    def _fan_move(self, key: str, heart: Heart | None, record: dict | None) -> LimitedMove:
-        """The move of fan slider ``key`` from the document's fan: it stops at the last usable
-        fan (enough of it inside the picture) and, with a heart drawn as it is in the fan now,
-        at the last fan the heart can be drawn in (:meth:`_stop_at_limit`, as the heart sliders
-        stop at the last heart they can draw); a heart the fan now holds only nearer the mean
-        sets no limit, the picture's edge still does. The document's fan is always usable, so
-        there is always a fan to stop at. The slider's own position stands for the fan as it
-        is, even one between two steps (read from a file, fitted to an image), so a stop there
-        keeps that fan."""
-        label, _, _, scale, _ = FAN_SLIDERS[key]
-        slider, now = self.fan_sliders[key], self.document.fan
-        current, wanted = round(getattr(now, key) * scale), slider.value()
-        onward = 1 if wanted > current else -1
-
-        def fan_at(position: int) -> Fan:
-            return now if position == current else now.with_shape(**{key: position / scale})
-
-        def fits(fan: Fan) -> bool:  # the fan now is asked last: a move that fits draws one heart
-            return fan.problem() is None and (heart is None or self._drawable(heart, record, fan)
-                                              or not self._drawable(heart, record, now))
-
-        def describe(fan: Fan, stopped: bool) -> str:
-            beyond = fan_at(round(getattr(fan, key) * scale) + onward)
-            why = "the fan would leave the picture" if beyond.problem() else "this heart does not fit the fan"
-            return _limit_note(f"Fan {label.lower()}", _fan_value(key, fan), stopped, why)
-
-        return LimitedMove(slider, current, wanted, fan_at, fits, describe)
-
-    def _show_slider(self, slider: QSlider, value: int) -> None:
-        """Move ``slider`` to ``value`` without treating it as the user's move."""
-        updating, self._updating = self._updating, True
-        try:
-            slider.setValue(value)
-        finally:
-            self._updating = updating
-
     def _redraw_step(self, description: str) -> None:
         if self._updating or self.document is None or self.heart is None:
             return
@@ -620,127 +427,6 @@ class AnatomyPanel(QWidget):
         if heart is not None and self.document.path is None:
             name = name or heart_name(heart.seed)
             self.document.origin = f"{name} {record['view']} {'ED' if record['phase'] < 0.5 else 'ES'}"
-
-    # -- whole hearts ----------------------------------------------------------------------
-    def _painted(self) -> bool:
-        return bool(self.document is not None and (self.document.labels > 0).any())
-
-    def start_from_anatomy(self, ask: bool = True) -> bool:
-        """Replace the mask with a random heart from the shape model (one undo step); asks
-        first when the mask holds painted work that is not a heart of its own."""
-        if self._usable() is not None:
-            return False
-        if ask and self.heart is None and self._painted():
-            answer = QMessageBox.question(self, "Start from anatomy",
-                                          "Replace the painted mask with a generated heart? (Undo brings "
-                                          "it back.)")
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-        heart = self.model.draw(random.randrange(TYPED_SEEDS))
-        self.preset.setCurrentIndex(-1)  # a new heart is no preset
-        self._drawn = None  # the whole mask is replaced, painted pixels included
-        self._begin_step("new heart")
-        self._draw(anatomy_record(heart, self.view.currentText(), 0.0))
-        self._end_step()
-        self._note = ""
-        self._update_origin()
-        self._show_state()
-        return True
-
-    def fit_to_mask(self) -> bool:
-        """Replace the mask by the real-looking heart nearest to it (at ED, in the view it
-        fits best; one undo step): from then on the sliders move that heart. A heart that
-        overlaps the mask poorly (not an apical view, upside down, ...) is only used when
-        the user says so."""
-        doc = self.document
-        if self._usable() is not None or doc is None:
-            return False
-        try:
-            heart, view, score = fit_mask(self.model, doc.labels, fan=doc.fan)
-        except CardiganError as exc:
-            QMessageBox.warning(self, "Cannot fit a heart", f"Cannot fit a heart to this mask: {studio_line(exc)}.")
-            return False
-        if score < POOR_FIT:
-            answer = QMessageBox.question(
-                self, "Fit to mask", f"The nearest real-looking heart ({view}) overlaps only {score:.0%} of "
-                "this mask: is it an apical view with the apex at the top and the atrium below? Replace "
-                "the mask with that heart anyway? (Undo brings it back.)")
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-        self._drawn = None
-        self._begin_step("fit heart")
-        self._draw(anatomy_record(heart, view, 0.0))
-        self._end_step()
-        self._note = f"Fitted to the mask ({score:.0%} overlap)"
-        self._update_origin("fitted heart")
-        self._show_state()
-        return True
-
-    def apply_preset(self) -> None:
-        if self.document is None or self.heart is None:
-            return
-        name = self.preset.currentData()
-        if name is None:
-            return
-        record = {**self.document.anatomy, "heart": self.model.preset(name).to_dict()}
-        self._begin_step(f"preset: {self.preset.currentText()}")
-        self._draw(record)
-        self._end_step()
-        self._applied_preset = name
-        self._note = f"Preset: {self.preset.currentText()}"
-        self._show_state()
-
-
-def _compact_form(margins: tuple[int, int, int, int] = (0, 0, 0, 0)) -> QFormLayout:
-    """A form whose rows sit :data:`ROW_SPACING` apart, inside ``margins`` (left, top, right,
-    bottom): the sliders line up with the buttons above them and take the panel's width."""
-    form = QFormLayout()
-    form.setContentsMargins(*margins)
-    form.setVerticalSpacing(ROW_SPACING)
-    return form
-
-
-def _limit_note(what: str, value: str, stopped: bool, why: str = "this heart does not fit the fan") -> str:
-    """The status note of a slider that reached ``value`` (``stopped``: short of where it was
-    put, because further ``why``)."""
-    return f"{what} stops at {value}: further, {why}" if stopped else f"{what} {value}"
-
-
-def _fan_value(key: str, fan: Fan) -> str:
-    """A fan slider's value in words: the depth as a fraction of the height, angles in degrees."""
-    return _fan_number(key, getattr(fan, key))
-
-
-def _fan_number(key: str, value: float) -> str:
-    return f"{value:.2f}" if key == "depth" else f"{value:.0f}\u00b0"
-
-
-def slider_value(name: str, position: int) -> str:
-    """The short text at the end of slider ``name``'s row for its ``position``: the phase as
-    ED, ES or the share of the way between, a heart direction in SDs from the mean, the target
-    EF in percent, a fan's depth and angles as the status line gives them."""
-    if name == "phase":
-        return {0: "ED", STEPS: "ES"}.get(position, f"{round(100 * position / STEPS)} %")
-    if name == "ef":
-        return f"{position} %"
-    if name.startswith("fan:"):
-        key = name[4:]
-        return _fan_number(key, position / FAN_SLIDERS[key][3])
-    sd = position / (STEPS // 2) * LIMIT
-    return f"{sd:+.1f}" if round(sd, 1) else "0.0"
-
-
-def _last_position(position: int, current: int, good) -> int:
-    """``position`` when ``good(position)``, or when ``current`` is not good either (nothing to
-    stop at); else the good position nearest to it on the way back to ``current`` (halved,
-    not walked: each try may draw a heart)."""
-    if position == current or good(position) or not good(current):
-        return position
-    ok, bad = current, position
-    while abs(bad - ok) > 1:
-        middle = (ok + bad) // 2
-        ok, bad = (middle, bad) if good(middle) else (ok, middle)
-    return ok
 
 
 def _step_name(slider: str) -> str:
