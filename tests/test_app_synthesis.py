@@ -359,7 +359,7 @@ def test_the_synthesis_child_imports_no_qt_and_loads_a_model_with_what_its_serve
 
 
 def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
-    from cardigan_app.panels.model_panel import summary_text
+    from cardigan_app.panels.model_summary import summary_text
 
     arch = {"ngf": 10, "modulation": "clade", "norm": "syncbatch", "upsampling": "normal", "noise_nc": 8}
     plain = summary_text({"kind": "native", "architecture": arch})

@@ -319,7 +319,8 @@ def test_no_two_commands_share_a_shortcut(window):
 def test_model_panel_wraps_checksums_and_paths_inside_a_narrow_panel(qtbot):
     import re
 
-    from cardigan_app.panels.model_panel import LONGEST_UNBROKEN, ModelPanel, breakable
+    from cardigan_app.panels.model_panel import ModelPanel
+    from cardigan_app.panels.model_summary import LONGEST_UNBROKEN, breakable
 
     checksum = "13e9a3195a731823c0a356f817eab04a96c668d2429159ed792d18016ee6b3aa"
     text = breakable(f"/very/long/folder_name/{checksum}.safetensors")

@@ -127,7 +127,7 @@ def test_tune_fits_and_removes_the_border_softening(tmp_path, capsys, one_thread
 
 
 def test_the_panel_names_it_and_the_fit_refuses_models_without_a_fan(tmp_path):
-    from cardigan_app.panels.model_panel import summary_text
+    from cardigan_app.panels.model_summary import summary_text
     from nets_util import plain_model_file
 
     soft = open_model(fan_model_file(tmp_path / "soft.safetensors", 64, border_soften=LA_ONLY))

@@ -120,7 +120,7 @@ def test_tune_fits_and_removes_the_fine_filter(tmp_path, capsys, one_thread):
     assert load_model_file(fitted).config.fine_filter == expected["fine_filter"]
     assert main(["info", "--model", str(fitted)]) == 0
     assert "fine_filter=<7x7 kernel>" in capsys.readouterr().out
-    from cardigan_app.panels.model_panel import summary_text
+    from cardigan_app.panels.model_summary import summary_text
     assert "fine speckle filtered (7\u00d77)" in summary_text(open_model(fitted).summary())
     cleared = tmp_path / "cleared.safetensors"
     assert main(["tune", "--model", str(fitted), "--out", str(cleared), "--fine-filter", "none"]) == 0

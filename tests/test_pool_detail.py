@@ -133,7 +133,7 @@ def test_tune_fits_and_removes_the_pool_detail(tmp_path, capsys, one_thread):
     expected = fit_model_pool_detail(data, open_model(source), "valid")
     assert f"pool detail fitted on {expected['images']} valid pairs" in out
     assert load_model_file(fitted).config.pool_detail == expected["gains"]
-    from cardigan_app.panels.model_panel import summary_text
+    from cardigan_app.panels.model_summary import summary_text
     assert "pool speckle by depth" in summary_text(open_model(fitted).summary())
     cleared = tmp_path / "cleared.safetensors"
     assert main(["tune", "--model", str(fitted), "--out", str(cleared), "--pool-detail", "none"]) == 0

@@ -132,7 +132,7 @@ def test_tune_fits_and_removes_the_ring_down(tmp_path, capsys, one_thread):
     assert f"ring-down fitted on {expected['images']} valid pairs" in out
     assert load_model_file(fitted).config.ring_down == expected["ring_down"]
     if expected["ring_down"]:
-        from cardigan_app.panels.model_panel import summary_text
+        from cardigan_app.panels.model_summary import summary_text
         assert "ring-down per seed" in summary_text(open_model(fitted).summary())
     cleared = tmp_path / "cleared.safetensors"
     assert main(["tune", "--model", str(fitted), "--out", str(cleared), "--ring-down", "none"]) == 0

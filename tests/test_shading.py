@@ -201,7 +201,7 @@ def test_tune_fits_and_removes_the_shading(tmp_path, capsys, one_thread):
     assert load_model_file(fitted).config.shading == expected["shading"]
     assert main(["info", "--model", str(fitted)]) == 0
     assert f"shading=<{len(expected['shading']) - 1} directions>" in capsys.readouterr().out
-    from cardigan_app.panels.model_panel import summary_text
+    from cardigan_app.panels.model_summary import summary_text
     assert f"shading per seed ({len(expected['shading']) - 1} directions)" in summary_text(
         open_model(fitted).summary())
     cleared = tmp_path / "cleared.safetensors"

@@ -92,7 +92,7 @@ def test_tune_fits_and_removes_the_tip_gain(tmp_path, capsys, one_thread):
     expected = fit_model_tip_gain(data, open_model(source), "valid")
     assert f"tip gain fitted on {expected['images']} valid pairs" in out
     assert load_model_file(fitted).config.tip_gain == expected["gains"]
-    from cardigan_app.panels.model_panel import summary_text
+    from cardigan_app.panels.model_summary import summary_text
     assert f"tip gain over {len(expected['gains'])} px" in summary_text(open_model(fitted).summary())
     cleared = tmp_path / "cleared.safetensors"
     assert main(["tune", "--model", str(fitted), "--out", str(cleared), "--tip-gain", "none"]) == 0
