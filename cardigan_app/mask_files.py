@@ -448,7 +448,3 @@ class MaskFiles(MaskSaving):
             show_error(self.window, "Cannot open the mask", f"{name}: the file no longer exists")
             return
         self.open_path(Path(name))
-
-    def replace_labels(self, labels: np.ndarray, origin: str) -> None:
-        """Start a new untitled document (no guard: callers ask first)."""
-        self.window.set_document(LabelDocument(labels, origin=origin))

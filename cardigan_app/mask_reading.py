@@ -35,15 +35,6 @@ def anatomy_in_png_text(text: dict[str, str]) -> tuple[dict | None, str | None]:
     return anatomy_in_text(text, ShapeModel.default())
 
 
-def anatomy_record_problem(data) -> str | None:
-    """Why a saved anatomy record cannot be the heart of a mask drawn from the shipped shape
-    model (:func:`engine.anatomy.heart.anatomy_record_problem`), or None."""
-    from engine.anatomy import ShapeModel
-    from engine.anatomy.heart import anatomy_record_problem as record_problem
-
-    return record_problem(data, ShapeModel.default())
-
-
 # what a drag over the window is taken for by its name: a mask, a loop's masks (an HDF5 loop
 # as File > Export > Cine loop writes it), a workspace, or an image to trace
 MASK_SUFFIXES = (".png", ".mhd", ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".itksnap", ".h5", ".hdf5")

@@ -53,10 +53,6 @@ class AppSettings:
                 self.qsettings.remove("window")
             self.qsettings.setValue("settings_version", SETTINGS_VERSION)
 
-    @property
-    def file_name(self) -> str:
-        return self.qsettings.fileName()
-
     # -- preferences: the persisted fields of the studio state ---------------------------
     def stored_preferences(self) -> dict:
         """The stored preference values, as stored (``StudioState.restore`` checks them)."""
@@ -107,9 +103,6 @@ class AppSettings:
 
     def add_recent_model(self, spec: str) -> list[str]:
         return self._push("recent/models", spec, MAX_RECENT_MODELS)
-
-    def remove_recent_model(self, spec: str) -> None:
-        self.qsettings.setValue("recent/models", json.dumps([m for m in self.recent_models() if m != spec]))
 
     # -- window --------------------------------------------------------------------------
     def _window_value(self, key: str) -> QByteArray | None:

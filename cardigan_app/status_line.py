@@ -47,11 +47,6 @@ class StatusBar(QStatusBar):
         """The permanent fields, the first to give way first."""
         return sorted(self._ranks, key=self._ranks.get)
 
-    @property
-    def given_way(self) -> list[QWidget]:
-        """The permanent fields hidden now to make room for the message."""
-        return list(self._given_way)
-
     def message_rect(self) -> QRect:
         """Where the message is drawn: from the left edge to the first permanent field shown."""
         right = self.width() - RIGHT_MARGIN

@@ -76,8 +76,8 @@ def test_a_bad_anatomy_record_opens_the_mask_without_it(window, warnings, tmp_pa
 
 
 def test_every_heart_the_studio_makes_passes_the_schema():
-    from cardigan_app.mask_reading import anatomy_record_problem
     from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import anatomy_record_problem
 
     model = ShapeModel.default()
     for seed in range(30):
@@ -87,7 +87,7 @@ def test_every_heart_the_studio_makes_passes_the_schema():
                   model.with_ejection_fraction(heart, 70.0)]
         for each in hearts:
             record = {"view": "2CH", "phase": 1.0, "heart": each.to_dict()}
-            assert anatomy_record_problem(record) is None, (seed, anatomy_record_problem(record))
+            assert anatomy_record_problem(record, model) is None, (seed, anatomy_record_problem(record, model))
 
 
 # -- 19. stats.jsonl lines that are not records -------------------------------------------------

@@ -108,11 +108,6 @@ class PrepareForm(QWidget):
             self._show("detecting\u2026", BUSY_STYLE)
             self._timer.start()
 
-    def detect_now(self) -> None:
-        """Detect at once (instead of after the typing pause)."""
-        self._timer.stop()
-        self._detect()
-
     def _detect(self) -> None:
         path = self.source.path()
         if path is None:

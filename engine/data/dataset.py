@@ -163,11 +163,6 @@ class PairedDataset(torch.utils.data.Dataset):
         self.fan_sources[source] += 1
         return fan
 
-    def fan_coverage(self, index: int) -> np.ndarray:
-        """(H, W) float32 coverage of pair ``index``'s fan at the dataset size."""
-        height, width = self.size if self.size is not None else self.load_pair(index)[1].shape
-        return _coverage(self.fans[self.stems[index]], height, width)
-
     # -- access -------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.stems)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from .. import resources
 from ..errors import ModelFileError
-from .handle import GeneratorModel
 from .modelfile import RUN_MODEL_NAME, load_model_file, native_size_in_file
 from .nvlabs import RUN_STATES, import_nvlabs, nvlabs_native_size, run_model_beside, run_model_in
 
@@ -200,7 +199,3 @@ def sniff(path: Path) -> str:
     if path.suffix.lower() in TORCH_SUFFIXES:
         return "torch"
     return "unknown"
-
-
-def is_generator_model(model) -> bool:
-    return isinstance(model, GeneratorModel)
