@@ -4,12 +4,22 @@ The loop between the ED and ES key frames is made in the synthesis process (newe
 wins; images for painting go first). While it plays, the synthesis view shows its frames
 with their masks; a change to a key frame makes the loop stale, and a playing loop is made
 again shortly after the painting stops.
+
+The loop plays at the heart rate chosen, the frame rate as near the one chosen as whole frames
+in a beat allow (:attr:`engine.cine.Timing.playback_fps`), and an exported loop records that
+heart rate. The frame rate box never goes below the lowest rate that gives a beat its two
+frames (:func:`engine.cine.timing.lowest_fps`, rounded up): a faster heart raises the frame
+rate there, the box showing the rate chosen.
 """
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
+
+from engine.cine.timing import lowest_fps
 
 from .. import theme
 from ..icons import icon
@@ -55,9 +65,14 @@ class Timeline(QWidget):
         self.loop.setChecked(True)
         self.loop.setToolTip("Play the cycle over and over (seamless: the last frame leads into the first)")
         self.bpm = self._spin(20, 250, state.cine_bpm, " bpm", "Heart rate")
-        self.bpm.valueChanged.connect(lambda v: state.set("cine_bpm", v))
-        self.fps = self._spin(1, 120, state.cine_fps, " fps", "Frame rate of the loop")
-        self.fps.valueChanged.connect(lambda v: state.set("cine_fps", v))
+        self.fps = self._spin(1, 120, state.cine_fps, " fps",
+                              "Frame rate of the loop, at least 2 frames a heart beat (bpm / 40); the loop "
+                              "plays at the nearest rate that fits whole frames in a beat")
+        self.bpm.valueChanged.connect(self._limit_fps)
+        for name, spin in (("cine_bpm", self.bpm), ("cine_fps", self.fps)):
+            spin.valueChanged.connect(lambda v, name=name: state.set(name, v))
+            state.observe(name, lambda v, spin=spin: self._show_rate(spin, v))
+        self._limit_fps(self.bpm.value())
         self.status = QLabel("")
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
         # a fixed least width (its text is shown whole where there is room), so a new text
@@ -91,6 +106,19 @@ class Timeline(QWidget):
         timing.lead.setSpacing(4)
         for row in (scrub, timing):
             layout.addLayout(row)
+
+    def _limit_fps(self, bpm: float) -> None:
+        """The frame rate box's least value: two frames a beat at ``bpm``; a lower rate is
+        raised to it, in the box and in the state."""
+        self.fps.setMinimum(max(1, math.ceil(lowest_fps(bpm) - 1e-9)))
+        self.state.set("cine_fps", self.fps.value())
+
+    def _show_rate(self, spin: QDoubleSpinBox, value: float) -> None:
+        """A rate set in the state (not by its box) is shown there; one the box cannot take (a
+        frame rate too slow for the heart rate) becomes the box's nearest, in the state too."""
+        spin.setValue(value)
+        if spin.value() != value:
+            self.state.set("cine_fps" if spin is self.fps else "cine_bpm", spin.value())
 
     @staticmethod
     def _spin(low: float, high: float, value: float, suffix: str, tip: str) -> QDoubleSpinBox:

@@ -153,4 +153,4 @@ class ModelHost:
             images = synthesize_loop(self.synthesizer, loop, seed=request.seed, should_stop=give_way)
             self._warmed_up = True
         return CineFrames(request.serial, self.info.model_id, images, loop.masks, loop.phases,
-                          loop.ejection_fraction(), request.fps, time.perf_counter() - start)
+                          loop.ejection_fraction(), timing.playback_fps, time.perf_counter() - start)

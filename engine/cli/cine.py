@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("gif", "mp4", "nifti", "hdf5", "dicom", "png"), default=None,
                         help="file type of each loop with --random (default gif)")
     parser.add_argument("--fps", type=positive_number, default=None,
-                        help="frames per second (default 40; not with --frames, which sets it)")
+                        help="frames per second (default 40; at least bpm / 40, two frames a beat; the file plays "
+                             "at the nearest rate that fits whole frames in a beat; not with --frames, which sets it)")
     parser.add_argument("--bpm", type=bpm_value, default=65.0, help="heart rate, 20-250 (default 65)")
     parser.add_argument("--frames", type=int_in_range(2, 2000), default=None,
                         help="number of frames over the cycle (default: as fps and bpm give); the "

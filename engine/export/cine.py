@@ -160,7 +160,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
             split = split_of[patient]
             written = writer(split, patient, view, images, loop)
             sequences.append({"patient": patient, "view": view, "split": split, "frames": loop.frames,
-                              "fps": timing.fps, "bpm": timing.bpm, "cycle": timing.cycle,
+                              "fps": timing.playback_fps, "bpm": timing.bpm, "cycle": timing.cycle,
                               "ejection_fraction_area": round(loop.ejection_fraction(), 2),
                               "invalid_frames": len(loop.invalid_frames()), "files": written})
             frames_per_split[split] += loop.frames
