@@ -9,6 +9,13 @@ background thread (so the GUI thread receives them queued and never waits):
   submissions (every brush dab) costs the job already running plus one for the newest
   state. ``imageReady(SynthesisResult)`` for the main image, then ``variationReady`` for
   each variation seed, unless a newer job arrived meanwhile; ``renderFailed`` on errors.
+
+Stopping the thread backend (the window closing) waits a while for its threads; one still
+busy after that (a large model loading from a slow disk: a load cannot be interrupted) is
+let go of: taken from the backend, so it is not destroyed with it while it runs (which
+aborts the process), and kept until it ends, its answer dropped. The interpreter's exit
+waits for such threads as long as they need, saying so (:func:`wait_for_released_threads`),
+as :mod:`cardigan_app.tasks` waits for background tasks.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadReques
 from .server import PRELOAD
 
 _exiting = False
+STOP_WAIT_MS = 15000  # how long stopping the thread backend waits for each of its threads
+# threads a stopped backend let go of while they still ran: kept here until they end
+_RELEASED: list[QThread] = []
 
 
 @atexit.register
@@ -40,6 +50,22 @@ def _note_exit() -> None:
     """At interpreter exit children are terminated on purpose: do not restart them."""
     global _exiting
     _exiting = True
+
+
+def wait_for_released_threads() -> int:
+    """Wait, however long it takes, for the threads stopped backends let go of (run at exit:
+    a QThread destroyed while it runs aborts the process); how many there were to wait for."""
+    running = [thread for thread in _RELEASED if not thread.isFinished()]
+    if running:
+        print("cardigan: waiting for the model still being loaded (or used) to finish before closing",
+              file=sys.stderr, flush=True)
+    for thread in running:
+        thread.wait()
+    _RELEASED.clear()
+    return len(running)
+
+
+atexit.register(wait_for_released_threads)
 
 
 class Backend(QObject):
@@ -117,12 +143,19 @@ class LatestRequestThread(QThread):
         with self._condition:
             return self._pending is not None or self._stopping
 
-    def stop(self, timeout_ms: int = 15000) -> None:
+    def stop(self, timeout_ms: int = STOP_WAIT_MS) -> bool:
+        """Ask the thread to end once its request is done and wait up to ``timeout_ms``; a
+        thread still running then is let go of (see the module docstring). Whether it ended."""
         with self._condition:
             self._stopping = True
             self._pending = None
             self._condition.notify()
-        self.wait(timeout_ms)
+        if self.wait(timeout_ms):
+            return True
+        _RELEASED[:] = [thread for thread in _RELEASED if not thread.isFinished()]
+        _RELEASED.append(self)
+        self.setParent(None)  # not destroyed with its parent while it runs
+        return False
 
     def run(self) -> None:
         while True:
@@ -147,7 +180,7 @@ class ThreadBackend(Backend):
         super().__init__(parent)
         self._lock = threading.Lock()
         self._host: ModelHost | None = None
-        self._newest_load = 0
+        self._newest_load: int | None = 0  # the load whose model is taken; None once stopped
         self._renderer = LatestRequestThread(self._render, self)
         self._loader = LatestRequestThread(self._load, self)
         self._cine = LatestRequestThread(self._render_cine, self)
@@ -166,10 +199,13 @@ class ThreadBackend(Backend):
     def submit_cine(self, request: CineRequest) -> None:
         self._cine.submit(request)
 
-    def stop(self) -> None:
-        self._renderer.stop()
-        self._loader.stop()
-        self._cine.stop()
+    def stop(self, wait_ms: int = STOP_WAIT_MS) -> None:
+        """Stop the threads, waiting up to ``wait_ms`` for each; a model still loading is let
+        go of and what it loads dropped (see the module docstring)."""
+        with self._lock:
+            self._newest_load = None  # no load is reported now
+        for thread in (self._renderer, self._loader, self._cine):
+            thread.stop(wait_ms)
 
     def _render_cine(self, request: CineRequest) -> None:
         with self._lock:
@@ -190,6 +226,9 @@ class ThreadBackend(Backend):
         try:
             host = ModelHost.open(model_id, spec, device)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            with self._lock:
+                if self._newest_load is None:  # stopped meanwhile: no one to tell
+                    return
             self.modelFailed.emit(LoadFailure(model_id, spec, device, studio_line(exc, "loading the model")))
             return
         with self._lock:
