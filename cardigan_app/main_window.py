@@ -5,7 +5,8 @@ brush, paint-over rule, model, device, seed, view options; the document being ed
 widgets set it and observe it. The pieces live in their own modules (``workspace``,
 ``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``reference_image``, ``mask_dialogs``,
 ``mask_files``, ``opening``, ``export``, ``autosave``, ``crash_recovery``, ``settings``); this
-class connects them and holds no choices of its own.
+class connects them and holds no choices of its own. Parts of the window itself live in its
+base classes, each in a module of its own: the docks and their layout (``window_docks``).
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -17,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QShowEvent
-from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QSizePolicy,
-                               QWidget)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from engine.labels import LABELS
 
@@ -42,9 +42,7 @@ from .mask_files import MaskFiles
 from .model_choice import ModelChoice
 from .opening import Opener
 from .reference_image import ReferenceImage
-from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.dataset_browser import DatasetItem
-from .panels.narrow import COLUMN_WIDTH
 from .settings import AppSettings
 from .state import StudioState
 from .synthesis.jobs import SynthesisResult, VariationResult
@@ -53,6 +51,7 @@ from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
                             build_toolbar, tool_hint)
+from .window_docks import WindowDocks
 from .workspace import Workspace
 
 APP_NAME = "cardiGAN Studio"
@@ -70,7 +69,7 @@ def name_step(action: QAction, verb: str, step: str | None) -> None:
     action.setToolTip(f"{words} ({keys})" if keys else words)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDocks, QMainWindow):
     """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
 
     synthesisShown = Signal(object)  # SynthesisResult now on screen
@@ -135,52 +134,7 @@ class MainWindow(QMainWindow):
         self.set_document(self.document)
         self.models.start(model, device)
 
-    # -- construction --------------------------------------------------------------------
-    def _build_panels(self) -> None:
-        self.palette = LabelPalette()
-        self.model_panel = ModelPanel()
-        self.model_panel.set_models(self.settings.recent_models(), None)
-        self.model_panel.set_device(self.state.device)
-        self.synthesis_panel = SynthesisPanel(self.live.variation_count)
-        self.synthesis_panel.set_seed(self.state.seed)
-        self.synthesis_panel.show_variations.setChecked(self.state.variations)
-        self.dataset_browser = DatasetBrowser()
-        self.anatomy_panel = AnatomyPanel()
-        self.panels_menu = QMenu("&Panels", self)
-        self.palette_dock = self.add_panel("Labels", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.anatomy_dock = self.add_panel("Anatomy", self.anatomy_panel, Qt.DockWidgetArea.LeftDockWidgetArea,
-                                           scroll=True)
-        self.model_dock = self.add_panel("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.synthesis_dock = self.add_panel("Seed and variations", self.synthesis_panel,
-                                             Qt.DockWidgetArea.RightDockWidgetArea)
-        # not stretched when the window grows: the height goes to the model's details, not
-        # under the thumbnails (a user's drag still sizes it)
-        self.synthesis_dock.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.dataset_dock = self.add_panel("Dataset", self.dataset_browser, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.dataset_dock.hide()
-        # the side panels run the full height; a bottom panel (training) sits under the canvases only
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-
-    def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
-        """Add a dockable panel (also listed under View > Panels); with ``scroll`` a tall panel
-        scrolls instead of making the window taller than the screen."""
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
-        if scroll:
-            area_widget = QScrollArea()
-            area_widget.setWidgetResizable(True)
-            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
-            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            area_widget.setWidget(widget)
-            area_widget.setMinimumWidth(widget.minimumSizeHint().width()
-                                        + area_widget.verticalScrollBar().sizeHint().width())
-            widget = area_widget
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self.panels_menu.addAction(dock.toggleViewAction())
-        return dock
-
+    # -- construction (the docks: :class:`~cardigan_app.window_docks.WindowDocks`) -------------
     def add_menu(self, menu: QMenu) -> QAction:
         """Insert a top-level menu (Data, Train, ...) before Help."""
         return self.menuBar().insertMenu(self.menus.help.menuAction(), menu)
@@ -314,45 +268,6 @@ class MainWindow(QMainWindow):
                                ("show_synthesis_under_mask",
                                 lambda on: canvas.set_show_background(on or not state.side_by_side))):
             state.observe(name, observer, now=name not in ("seed", "variations", "device"))
-
-    def _restore_window(self) -> None:
-        geometry, state = self.settings.window_geometry(), self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        elif self.screen() is not None:  # first start: most of the screen, up to 1440 x 900
-            available = self.screen().availableGeometry()
-            self.resize(min(1440, int(available.width() * 0.92)), min(900, int(available.height() * 0.9)))
-        self._lay_out_when_shown = state is None or not self.restoreState(state, 1)
-        if self._lay_out_when_shown:
-            self.lay_out_panels()
-        splitter = self.settings.splitter_state()
-        if splitter is not None:
-            self.workspace.restoreState(splitter)
-        else:
-            QTimer.singleShot(0, self.workspace.balance)
-
-    def _fit_seed_panel(self) -> None:
-        """The Seed and variations panel, as tall as it was needing, follows what it needs now
-        (a deterministic model's note instead of thumbnails, the variations turned off); one
-        the user made taller keeps its height."""
-        dock = self.synthesis_dock
-        if dock.isVisible() and not dock.isFloating():
-            self.resizeDocks([dock], [dock.sizeHint().height()], Qt.Orientation.Vertical)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        if self._lay_out_when_shown:  # no saved layout: lay out again at the size shown, its panels shown
-            self._lay_out_when_shown = False
-            QTimer.singleShot(0, self.lay_out_panels)
-
-    def lay_out_panels(self) -> None:
-        """The panels as at first start: each side column :data:`~.panels.narrow.COLUMN_WIDTH`
-        wide (the most its panels need), the canvases take the rest; the labels and the seeds
-        as tall as they need, anatomy and the model's details the rest."""
-        self.resizeDocks([self.palette_dock, self.model_dock], [COLUMN_WIDTH, COLUMN_WIDTH], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.palette_dock, self.anatomy_dock, self.model_dock, self.synthesis_dock],
-                         [self.palette_dock.sizeHint().height(), self.height(), self.height(),
-                          self.synthesis_dock.sizeHint().height()], Qt.Orientation.Vertical)
 
     # -- the document --------------------------------------------------------------------
     def set_document(self, document: LabelDocument, reference: np.ndarray | None = None,
@@ -628,15 +543,6 @@ class MainWindow(QMainWindow):
         self.state.set("device", device)
 
     # -- datasets and drops --------------------------------------------------------------
-    def show_dataset_panel(self) -> None:
-        """Show the dataset browser as a tab beside the anatomy panel: it gets the column's
-        height for its thumbnails, and the window no taller than the screen."""
-        if self.dataset_dock.isHidden():
-            if not self.anatomy_dock.isHidden() and not self.tabifiedDockWidgets(self.anatomy_dock):
-                self.tabifyDockWidget(self.anatomy_dock, self.dataset_dock)
-            self.dataset_dock.show()
-        self.dataset_dock.raise_()
-
     def browse_dataset(self) -> None:
         self.show_dataset_panel()
         if self.dataset_browser.root is None:
