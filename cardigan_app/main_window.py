@@ -6,7 +6,8 @@ widgets set it and observe it. The pieces live in their own modules (``workspace
 ``canvas``, ``panels``, ``synthesis``, ``model_choice``, ``reference_image``, ``mask_dialogs``,
 ``mask_files``, ``opening``, ``export``, ``autosave``, ``crash_recovery``, ``settings``); this
 class connects them and holds no choices of its own. Parts of the window itself live in its
-base classes, each in a module of its own: the docks and their layout (``window_docks``).
+base classes, each in a module of its own: the docks and their layout (``window_docks``), the
+document edited and its key frames (``window_document``).
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 from engine.labels import LABELS
 
 from . import folders
-from .actions import ActionRegistry, keys_in_words
+from .actions import ActionRegistry
 from .autosave import Autosaver
 from .cine.key_frames import KeyFrames
 from .cine.key_references import KeyReferences
@@ -34,7 +35,6 @@ from .data_tools.menu import install_data_menu
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskChoice
 from .dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from .editing import LabelDocument
-from .editing.document import Dirty
 from .export import Exporter
 from .icons import app_icon
 from .mask_dialogs import MaskDialogs
@@ -52,24 +52,15 @@ from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
                             build_toolbar, tool_hint)
 from .window_docks import WindowDocks
+from .window_document import APP_NAME, WindowDocument
 from .workspace import Workspace
 
-APP_NAME = "cardiGAN Studio"
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
-def name_step(action: QAction, verb: str, step: str | None) -> None:
-    """Undo or Redo says which step it takes back, in the menu and in the tool bar's tooltip
-    alike ("Undo brush stroke (Ctrl+Z)")."""
-    words = f"{verb} {step}" if step else verb
-    action.setText(f"&{words}")
-    keys = keys_in_words(action)
-    action.setToolTip(f"{words} ({keys})" if keys else words)
-
-
-class MainWindow(WindowDocks, QMainWindow):
+class MainWindow(WindowDocument, WindowDocks, QMainWindow):
     """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
 
     synthesisShown = Signal(object)  # SynthesisResult now on screen
@@ -269,110 +260,6 @@ class MainWindow(WindowDocks, QMainWindow):
                                 lambda on: canvas.set_show_background(on or not state.side_by_side))):
             state.observe(name, observer, now=name not in ("seed", "variations", "device"))
 
-    # -- the document --------------------------------------------------------------------
-    def set_document(self, document: LabelDocument, reference: np.ndarray | None = None,
-                     frames: np.ndarray | None = None, source: Path | None = None) -> None:
-        """Edit ``document`` (a new, opened or recovered mask; it becomes the ED key frame of a
-        new pair); ``reference`` is its real image, or ``frames`` (T, H, W) the loop it was
-        traced over, read from ``source`` (each key frame then has a frame of its own)."""
-        if not self.key_frames.owns(document):
-            self.files.reader.drop()  # a newer mask wins over a file still being read
-            self.key_frames.start(document)
-            self.timeline.forget_loop()
-        self.references = KeyReferences(reference, frames, source or document.path or "")
-        self._edit(document, self.references.image_for(self.key_of(document)))
-
-    def key_of(self, document: LabelDocument) -> str:
-        """The key frame ``document`` is: ES when it is the pair's ES frame, else ED."""
-        return "ES" if document is self.key_frames.frames["ES"] else "ED"
-
-    def _show_key_frame(self, document: LabelDocument) -> None:
-        """The state switched key frames: edit that one (the other keeps its own history),
-        over its own real image."""
-        self._edit(document, self.references.image_for(self.key_of(document)))
-
-    def _choose_reference_frame(self, frame: int) -> None:
-        """The real-image pane's slider: this frame of the loop lies under the key frame edited."""
-        key = self.key_of(self.document)
-        if self.references.frames is None or self.references.index[key] == frame:
-            return
-        self.references.choose(key, frame)
-        self.under_image.show(self.references.image_for(key))
-
-    def _close_reference(self) -> None:
-        self.references = KeyReferences()
-        self.under_image.show(None)
-
-    def _edit(self, document: LabelDocument, reference: np.ndarray | None) -> None:
-        if document is not self.document:
-            self.document.remove_listener(self._mask_changed)
-            self.document.remove_history_listener(self._history_changed)
-            self.document.remove_meta_listener(self._meta_changed)
-            key_frames = getattr(self, "key_frames", None)
-            if key_frames is None or document not in key_frames.frames.values():
-                self.autosaver.discard()  # another mask; a key-frame switch keeps the pair's autosave
-        self.document = document
-        self.state.set_document(document)
-        document.remove_listener(self._mask_changed)
-        document.add_listener(self._mask_changed)
-        document.remove_history_listener(self._history_changed)
-        document.add_history_listener(self._history_changed)
-        document.remove_meta_listener(self._meta_changed)
-        document.add_meta_listener(self._meta_changed)
-        self.canvas.set_document(document)
-        self.anatomy_panel.bind(document)
-        for view in (self.echo_view, self.workspace.reference_view):
-            view.set_labels(document.labels, list(self.state.visible))
-        if self.live.last_result is None or self.live.last_result.document != document.id:
-            self.echo_view.set_image(None)
-            self.echo_view.set_placeholder("Synthesizing\u2026" if self.live.model else "Loading the model\u2026")
-            self.synthesis_panel.clear_variations()  # the last mask's pictures are not this one's
-        self.under_image.show(reference)
-        self.live.request(document.labels, document.id, document.revision, document.fan, self._anchor_of(document))
-        self._refresh_document_ui()
-        self.fit_views()
-
-    def _anchor_of(self, document: LabelDocument):
-        """The ED key frame's labels when ``document`` is the ES key frame (its still then takes
-        the ED still's far field, as the loop between them does), else None."""
-        key_frames = getattr(self, "key_frames", None)
-        if key_frames is None:
-            return None
-        frames = key_frames.frames
-        if document is frames["ES"] and frames["ED"] is not None and frames["ED"].shape == document.shape:
-            return frames["ED"].labels
-        return None
-
-    def _mask_changed(self, dirty: Dirty) -> None:
-        doc = self.document
-        self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
-        self.timeline.mark_stale()
-        self.echo_view.labels_changed()
-        self.workspace.reference_view.labels_changed()
-        if not self._ui_timer.isActive():
-            self._ui_timer.start()
-
-    def _meta_changed(self) -> None:
-        """The heart or the fan changed: a new image (the fan is an input), a new title; an
-        ES frame not edited yet is made again from ED's new heart."""
-        doc = self.document
-        self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
-        self.timeline.mark_stale()
-        self._share_fan()
-        if doc is self.key_frames.frames["ED"]:
-            self.key_frames.follow_ed()
-        if not self._ui_timer.isActive():
-            self._ui_timer.start()
-
-    def _share_fan(self) -> None:
-        """One acquisition: both key frames share the fan, whichever sets it. The other frame
-        takes it as an edit of its own (saved, undoable; its heart drawn again in it), once
-        the change is done: a slider drag is one step there too, not one per position passed.
-        Undo and redo of the change take the other frame's paired step with them
-        (:meth:`KeyFrames.share_fan`)."""
-        if not self.document.in_stroke:
-            self.key_frames.share_fan(self.document)
-
     # -- cine ----------------------------------------------------------------------------
     def request_loop(self) -> None:
         """Ask the synthesis process for the loop between the key frames."""
@@ -392,40 +279,6 @@ class MainWindow(WindowDocks, QMainWindow):
         self.echo_view.set_labels(self.document.labels, list(self.state.visible))
         if result is not None and result.document == self.document.id:
             self.echo_view.set_image(result.image)
-
-    def _refresh_document_ui(self) -> None:
-        doc = self.document
-        paired = self.key_frames.frames["ES"] is not None
-        frame = f" \u00b7 {self.state.key_frame}" if paired else ""
-        self.setWindowTitle(f"{doc.display_name}{frame}[*] \u2014 {APP_NAME}")
-        # the key frame edited, where the eye is (a window title is easy to miss)
-        self.workspace.mask_pane.set_title("Mask", f"{self.state.key_frame} key frame" if paired else "")
-        self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction())
-        self.setWindowModified(doc.modified)
-        self._history_changed()
-        self.palette.set_counts(doc.counts())
-
-    def _history_changed(self) -> None:
-        """Undo/Redo follow the history at once, so Ctrl+Z right after a stroke works; a
-        stroke that moved the fan hands it to the other key frame."""
-        self._share_fan()
-        doc = self.document
-        undo, redo = self.commands["undo"], self.commands["redo"]
-        # a polygon being placed: undo takes back its last corner, and says so
-        undoes = self.canvas.tool.take_back_description or doc.history.undo_description
-        undo.setEnabled(undoes is not None)
-        redo.setEnabled(doc.history.can_redo)
-        name_step(undo, "Undo", undoes)
-        name_step(redo, "Redo", doc.history.redo_description if doc.history.can_redo else None)
-
-    def key_frames_changed(self) -> None:
-        """A key frame was given from outside (an ES frame opened beside its ED frame)."""
-        self.timeline.mark_stale()
-        self._refresh_document_ui()
-
-    def document_saved(self) -> None:
-        self.autosaver.discard()
-        self._refresh_document_ui()
 
     # -- the real image (:class:`~cardigan_app.reference_image.ReferenceImage`) ------------------
     @property
