@@ -7,7 +7,8 @@ widgets set it and observe it. The pieces live in their own modules (``workspace
 ``mask_files``, ``opening``, ``export``, ``autosave``, ``crash_recovery``, ``settings``); this
 class connects them and holds no choices of its own. Parts of the window itself live in its
 base classes, each in a module of its own: the docks and their layout (``window_docks``), the
-document edited and its key frames (``window_document``).
+document edited and its key frames (``window_document``), the live synthesis, its seed and
+variations and the cine loop shown in the views (``synthesis_views``).
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -45,12 +46,12 @@ from .reference_image import ReferenceImage
 from .panels.dataset_browser import DatasetItem
 from .settings import AppSettings
 from .state import StudioState
-from .synthesis.jobs import SynthesisResult, VariationResult
 from .synthesis.latency import LatencyLog
 from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
                             build_toolbar, tool_hint)
+from .synthesis_views import SynthesisViews
 from .window_docks import WindowDocks
 from .window_document import APP_NAME, WindowDocument
 from .workspace import Workspace
@@ -60,7 +61,7 @@ from .workspace import Workspace
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
-class MainWindow(WindowDocument, WindowDocks, QMainWindow):
+class MainWindow(SynthesisViews, WindowDocument, WindowDocks, QMainWindow):
     """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
 
     synthesisShown = Signal(object)  # SynthesisResult now on screen
@@ -131,7 +132,7 @@ class MainWindow(WindowDocument, WindowDocks, QMainWindow):
         return self.menuBar().insertMenu(self.menus.help.menuAction(), menu)
 
     def _connect(self) -> None:
-        ws, live, state = self.workspace, self.live, self.state
+        ws, state = self.workspace, self.state
         ws.referenceClosed.connect(self._close_reference)
         ws.reference_frame.valueChanged.connect(self._choose_reference_frame)
         ws.reference_view.contrastDragged.connect(self.under_image.contrast_chosen)
@@ -149,30 +150,10 @@ class MainWindow(WindowDocument, WindowDocks, QMainWindow):
         self.model_panel.openRequested.connect(self.models.open_dialog)
         self.model_panel.openFolderRequested.connect(self.models.open_folder_dialog)
         self.model_panel.deviceRequested.connect(lambda device: state.set("device", device))
-        self.synthesis_panel.seedChanged.connect(lambda seed: state.set("seed", seed))
-        self.synthesis_panel.variationsToggled.connect(lambda on: state.set("variations", on))
-        self.synthesis_panel.moreVariations.connect(self._more_variations)
-        self.synthesis_panel.fittedHeightChanged.connect(lambda: QTimer.singleShot(0, self._fit_seed_panel))
         self.dataset_browser.openRequested.connect(self.open_dataset_item)
         self.dataset_browser.deformRequested.connect(lambda item: self.files.new_deformed_from(item.label_path))
         self.dataset_browser.folderChanged.connect(self._dataset_folder_changed)
-        live.imageShown.connect(self._show_result)
-        live.variationShown.connect(self._show_variation)
-        live.synthesisFailed.connect(self._synthesis_failed)
-        live.busyChanged.connect(self._busy_changed)
-        live.cineShown.connect(self.timeline.show_loop)
-        # a loop is made by the model and seed of its request: another model's (one still being
-        # made is dropped when it comes) or another seed's is out of date, and made again if playing
-        live.modelLoaded.connect(lambda _info: self.timeline.mark_stale(remake_now=True))
-        live.cineFailed.connect(self.timeline.set_status)
-        self.timeline.loopRequested.connect(self.request_loop)
-        self.timeline.outdated.connect(live.drop_cine)
-        self.timeline.frameShown.connect(self._show_loop_frame)
-        self.timeline.stopped.connect(self._show_live_image)
-        # View > Play cine loop (L) and the timeline's button are one switch
-        play = self.commands["play"]
-        self.timeline.play_button.toggled.connect(play.setChecked)
-        self.timeline.play_button.setToolTip(play.toolTip())
+        self._connect_synthesis()
 
     def _studio_commands(self) -> StudioCommands:
         f, x = self.files, self.exporter
@@ -260,26 +241,6 @@ class MainWindow(WindowDocument, WindowDocks, QMainWindow):
                                 lambda on: canvas.set_show_background(on or not state.side_by_side))):
             state.observe(name, observer, now=name not in ("seed", "variations", "device"))
 
-    # -- cine ----------------------------------------------------------------------------
-    def request_loop(self) -> None:
-        """Ask the synthesis process for the loop between the key frames."""
-        frames = self.key_frames
-        ed, es = frames.ed, frames.es
-        if ed.shape != es.shape:
-            self.timeline.set_status("ED and ES differ in size")
-            return
-        self.live.request_cine(ed.labels, es.labels, ed.id, ed.fan, self.state.cine_bpm, self.state.cine_fps)
-
-    def _show_loop_frame(self, image, mask) -> None:
-        self.echo_view.set_image(image)
-        self.echo_view.set_labels(mask, list(self.state.visible))
-
-    def _show_live_image(self) -> None:
-        result = self.live.last_result
-        self.echo_view.set_labels(self.document.labels, list(self.state.visible))
-        if result is not None and result.document == self.document.id:
-            self.echo_view.set_image(result.image)
-
     # -- the real image (:class:`~cardigan_app.reference_image.ReferenceImage`) ------------------
     @property
     def reference_image(self) -> np.ndarray | None:
@@ -354,38 +315,6 @@ class MainWindow(WindowDocument, WindowDocks, QMainWindow):
             return
         self.status_widgets.cursor.setText(f"x {col}, y {row}")
         self.status_widgets.label.setText(f"{label} \u00b7 {LABELS[label].name}")
-
-    # -- synthesis -----------------------------------------------------------------------
-    def set_seed(self, seed: int) -> None:
-        self.state.set("seed", seed)
-
-    def _more_variations(self) -> None:
-        self.live.set_variations(True, self.live.variation_base + self.live.variation_count)
-        self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
-
-    def _show_result(self, result: SynthesisResult) -> None:
-        if not self.timeline.playing:  # a playing loop keeps the view
-            self.echo_view.set_image(result.image)
-        if result.image.shape == self.document.shape:
-            self.under_image.update_canvas_background()
-        self.latency.record(result.model_id, result.elapsed_s, result.first)
-        self.status_widgets.time.setText(self.latency.status())
-        self.status_widgets.time.setToolTip(self.latency.tooltip() + (f"\n{result.note}" if result.note else ""))
-        self.synthesisShown.emit(result)
-
-    def _show_variation(self, variation: VariationResult) -> None:
-        self.synthesis_panel.set_variation(variation.index, variation.seed, variation.image)
-
-    def _synthesis_failed(self, message: str) -> None:
-        self.statusBar().showMessage(message, 15000)
-        self.synthesis_panel.stop_waiting()  # no variations come for this mask either
-        if self.echo_view.image is None:
-            self.echo_view.set_placeholder(message)
-
-    def _busy_changed(self, busy: bool) -> None:  # the labels keep their width: nothing shifts
-        text = "synthesizing\u2026" if busy else ""
-        self.workspace.busy.setText(text)
-        self.status_widgets.busy.setText(text)
 
     # -- models (:class:`~cardigan_app.model_choice.ModelChoice`) ----------------------------
     def load_model(self, spec: str) -> None:
