@@ -8,7 +8,8 @@ widgets set it and observe it. The pieces live in their own modules (``workspace
 class connects them and holds no choices of its own. Parts of the window itself live in its
 base classes, each in a module of its own: the docks and their layout (``window_docks``), the
 document edited and its key frames (``window_document``), the live synthesis, its seed and
-variations and the cine loop shown in the views (``synthesis_views``).
+variations and the cine loop shown in the views (``synthesis_views``), the widgets and views
+following the state (``state_binding``).
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -50,7 +51,8 @@ from .synthesis.latency import LatencyLog
 from .synthesis.live import LiveSynthesis
 from .training.menu import install_training
 from .window_chrome import (StudioCommands, bind_actions, build_actions, build_menus, build_status_bar,
-                            build_toolbar, tool_hint)
+                            build_toolbar)
+from .state_binding import StateBinding
 from .synthesis_views import SynthesisViews
 from .window_docks import WindowDocks
 from .window_document import APP_NAME, WindowDocument
@@ -61,7 +63,7 @@ from .workspace import Workspace
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
-class MainWindow(SynthesisViews, WindowDocument, WindowDocks, QMainWindow):
+class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, QMainWindow):
     """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
 
     synthesisShown = Signal(object)  # SynthesisResult now on screen
@@ -172,74 +174,6 @@ class MainWindow(SynthesisViews, WindowDocument, WindowDocks, QMainWindow):
             open_model=self.models.open_dialog, open_model_folder=self.models.open_folder_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
-
-    def _bind_state(self) -> None:
-        """Every widget and view that shows a choice follows the state (set now, then on change)."""
-        state, canvas, views = self.state, self.canvas, (self.echo_view, self.workspace.reference_view)
-
-        def tool(key: str) -> None:
-            canvas.set_tool(key)
-            self.palette.set_hint(tool_hint(key, state.square_brush))
-
-        def square_brush(square: bool) -> None:
-            canvas.update()
-            self.palette.set_hint(tool_hint(state.tool, square))
-
-        def active_label(label: int) -> None:
-            self.palette.set_active(label)
-            if state.tool == "eraser":
-                state.set("tool", "brush")
-            canvas.update()
-
-        def visible(_flags) -> None:
-            canvas.refresh_visibility()
-            for view in views:
-                view.set_labels(self.document.labels, list(state.visible))
-
-        def side_by_side(on: bool) -> None:
-            if self.workspace.echo_pane.isHidden() == on:
-                self.workspace.echo_pane.setVisible(on)
-                self.workspace.balance()
-                QTimer.singleShot(0, self.fit_views)
-            canvas.set_show_background(state.show_synthesis_under_mask or not on)
-            self.workspace.under_mask.setEnabled(on)
-            self.under_image.update_canvas_background()
-
-        def seed(value: int) -> None:
-            self.synthesis_panel.set_seed(value)
-            self.live.set_seed(value)
-            self.timeline.mark_stale(remake_now=True)
-            self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
-
-        def variations(on: bool) -> None:
-            self.live.set_variations(on)
-            self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
-
-        def device(spec: str) -> None:
-            model = self.live.model
-            if model is not None and spec == model.device and not self.live.loading:
-                return  # already there (a failed switch gives the choice back)
-            if model is not None:
-                self.live.load(model.spec, spec)
-            else:
-                self.live.device_spec = spec
-
-        def echo_mode(mode: str) -> None:
-            for view in views:
-                view.set_mode(mode)
-
-        def blend(alpha: float) -> None:
-            for view in views:
-                view.set_blend(alpha)
-
-        for name, observer in (("tool", tool), ("active_label", active_label), ("visible", visible),
-                               ("side_by_side", side_by_side), ("seed", seed), ("variations", variations),
-                               ("device", device), ("echo_mode", echo_mode), ("blend", blend),
-                               ("overlay_opacity", canvas.set_opacity), ("brush_diameter", lambda _: canvas.update()),
-                               ("square_brush", square_brush),
-                               ("show_synthesis_under_mask",
-                                lambda on: canvas.set_show_background(on or not state.side_by_side))):
-            state.observe(name, observer, now=name not in ("seed", "variations", "device"))
 
     # -- the real image (:class:`~cardigan_app.reference_image.ReferenceImage`) ------------------
     @property
