@@ -9,7 +9,7 @@ class connects them and holds no choices of its own. Parts of the window itself 
 base classes, each in a module of its own: the docks and their layout (``window_docks``), the
 document edited and its key frames (``window_document``), the live synthesis, its seed and
 variations and the cine loop shown in the views (``synthesis_views``), the widgets and views
-following the state (``state_binding``).
+following the state (``state_binding``), closing and shutting down (``window_closing``).
 Later features plug in with :meth:`MainWindow.add_menu` (menus go before Help) and
 :meth:`MainWindow.add_panel` (a dock, listed under View > Panels).
 """
@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from engine.labels import LABELS
@@ -54,6 +54,7 @@ from .window_chrome import (StudioCommands, bind_actions, build_actions, build_m
                             build_toolbar)
 from .state_binding import StateBinding
 from .synthesis_views import SynthesisViews
+from .window_closing import WindowClosing
 from .window_docks import WindowDocks
 from .window_document import APP_NAME, WindowDocument
 from .workspace import Workspace
@@ -63,7 +64,7 @@ from .workspace import Workspace
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
 
 
-class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, QMainWindow):
+class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, WindowClosing, QMainWindow):
     """The studio window. ``settings``/``autosave_dir`` default to the user's; tests pass their own."""
 
     synthesisShown = Signal(object)  # SynthesisResult now on screen
@@ -311,29 +312,3 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, QMai
             event.accept()
             return
         super().keyPressEvent(event)
-
-    # -- closing -------------------------------------------------------------------------
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closed and not (all(guard() for guard in self.close_guards)
-                                     and self.files.confirm_discard("closing")):
-            event.ignore()
-            return
-        self.shutdown()
-        event.accept()
-
-    def shutdown(self) -> None:
-        """Save settings and stop the background threads (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self.recovery.stop()
-        self.files.reader.shutdown()
-        self.exporter.wait_cine()  # a loop being written (or stopped, as closing asked) ends whole or not at all
-        for hook in self.shutdown_hooks:
-            hook()
-        self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()
-                                  if self.workspace is not None else QByteArray())
-        self.settings.save_state(self.state)
-        self.live.shutdown()
-        self.dataset_browser.shutdown()
-        self.autosaver.close()
