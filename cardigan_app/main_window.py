@@ -129,7 +129,7 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
         self.set_document(self.document)
         self.models.start(model, device)
 
-    # -- construction (the docks: :class:`~cardigan_app.window_docks.WindowDocks`) -------------
+    # -- construction (menus and wiring; the docks are :class:`~cardigan_app.window_docks.WindowDocks`'s)
     def add_menu(self, menu: QMenu) -> QAction:
         """Insert a top-level menu (Data, Train, ...) before Help."""
         return self.menuBar().insertMenu(self.menus.help.menuAction(), menu)
