@@ -64,7 +64,10 @@ def run_batches(function: Callable[[Any], Any], batches: Sequence[Any], *, worke
     ``initializer(*initargs)`` runs once per worker process (or once here when in-process).
     ``on_start`` runs in this process once the workers exist (so threads it starts are never
     inherited by forked children). Raises :class:`Cancelled` when ``should_stop()`` turns
-    true; exceptions of ``function`` propagate after the remaining work is cancelled.
+    true; exceptions of ``function`` propagate after the remaining work is cancelled. A stop
+    (``Cancelled``, Ctrl-C, an error, the caller closing this generator) ends the workers at
+    once rather than waiting for the batches under way: their results are not wanted, and
+    whatever they were writing is discarded by the caller once they are gone.
     """
     if workers <= 1 or len(batches) <= 1:
         if initializer is not None:
@@ -78,6 +81,7 @@ def run_batches(function: Callable[[Any], Any], batches: Sequence[Any], *, worke
         return
     executor = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=_pool_context(),
                                    initializer=_worker_init, initargs=(initializer, initargs))
+    finished = False
     try:
         pending = {executor.submit(function, batch) for batch in batches}
         if on_start is not None:
@@ -93,5 +97,25 @@ def run_batches(function: Callable[[Any], Any], batches: Sequence[Any], *, worke
                 yield result
             if should_stop():
                 raise Cancelled()
+        finished = True
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        if finished:
+            executor.shutdown(wait=True)
+        else:
+            _stop_workers(executor)
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Cancel the work not started and end the workers now.
+
+    Waiting for them instead (``shutdown(wait=True)``) takes as long as a batch, and a second
+    Ctrl-C during that wait leaves the pool's manager thread joining workers that never hear
+    the end: the process then hangs at exit. Ended workers cannot leave it hanging.
+    """
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+    executor.shutdown(wait=True)
