@@ -534,3 +534,26 @@ def test_an_export_out_that_is_taken_is_refused_before_the_export_says_anything(
     assert rc == 1 and len(err) == 1, err
     assert err[0] == (f"cardigan: error: {out}: already exists and is not empty (use --overwrite to replace "
                       "a synthetic export (cardigan export))")
+
+
+@pytest.mark.parametrize("case, fragment", [("missing", ": no such folder"),
+                                            ("a file", ": is a file; give a prepared dataset folder"),
+                                            ("not a dataset", ": no {split}/img and {split}/label folders")])
+@pytest.mark.parametrize("command, flag, split", [("tune", "--fit-tone", "valid"), ("tune", "--fit-ring-down", "valid"),
+                                                  ("refine", "--data", "train")])
+def test_a_dataset_that_cannot_be_used_is_named_by_its_option_before_the_model_is_read(
+        case, fragment, command, flag, split, tmp_path, capsys):
+    given = {"missing": tmp_path / "gone", "a file": unreadable(tmp_path), "not a dataset": tmp_path / "empty"}[case]
+    if case == "not a dataset":
+        given.mkdir()
+    usable = tmp_path / "usable"  # a dataset a fit named before the broken one may use
+    for folder in ("img", "label"):
+        (usable / "valid" / folder).mkdir(parents=True)
+    out = tmp_path / "out.safetensors"
+    extra = (["--fit-tone", str(usable)] if flag == "--fit-ring-down" else []) + (
+        ["--run-dir", str(tmp_path / "run")] if command == "refine" else [])
+    # the simulator has no output settings and no refiner: reading it first would refuse it
+    rc = main([command, "--model", "simulator", "--out", str(out), flag, str(given), *extra])
+    line = one_error_line(capsys)
+    assert rc == 1 and line.startswith(f"cardigan: error: {flag} {given}{fragment.format(split=split)}")
+    assert not out.exists() and not (tmp_path / "run").exists()

@@ -8,8 +8,8 @@ from pathlib import Path
 from ..data.border_jitter import DEFAULT_JITTER
 from ..evaluation.settings import QUICK_NOTE, QUICK_THREADS, budget, quick_reductions
 from ..evaluation import MAX_TWO_SAMPLE_SEEDS
-from .options import (add_device_argument, add_model_argument, check_output_file, check_report_file, int_in_range,
-                      seed_value)
+from .options import (add_device_argument, add_model_argument, check_dataset_folder, check_output_file,
+                      check_report_file, int_in_range, seed_value)
 
 HELP = "score a model: mask fidelity, downstream segmentation Dice and realism"
 DESCRIPTION = (
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if not looks_like_torch_file(Path(args.inception_weights)):
             raise CardiganError(f"{args.inception_weights}: not an Inception-v3 weights file "
                                 "(not a file written by torch.save)")
-    check_data_folder(args.data)
+    check_dataset_folder(args.data)
     if args.cache_dir is not None:
         check_cache_folder(args.cache_dir)
     check_report_output(args.out, args.overwrite, args.model, args.data)
@@ -139,15 +139,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"--quick: {QUICK_NOTE}")
     print(f"wrote {args.out}")
     return 0
-
-
-def check_data_folder(data: Path) -> None:
-    from ..errors import CardiganError
-
-    if not data.exists():
-        raise CardiganError(f"--data {data}: no such folder")
-    if not data.is_dir():
-        raise CardiganError(f"--data {data}: is a file; give a prepared dataset folder")
 
 
 def check_cache_folder(folder: Path) -> None:

@@ -78,6 +78,24 @@ def check_output_file(path, flag: str = "--out") -> None:
         raise CardiganError(f"{flag} {path}: the folder {path.parent} does not exist")
 
 
+def check_dataset_folder(data, flag: str = "--data", split: str | None = None) -> None:
+    """Refuse, before a model is loaded, a dataset folder that is missing or is a file, or
+    (with ``split``) one without that split's image and label folders, naming the option."""
+    from pathlib import Path
+
+    from ..data.dataset import split_folders_problem
+    from ..errors import CardiganError
+
+    data = Path(data)
+    if not data.exists():
+        raise CardiganError(f"{flag} {data}: no such folder")
+    if not data.is_dir():
+        raise CardiganError(f"{flag} {data}: is a file; give a prepared dataset folder")
+    problem = split_folders_problem(data, split) if split else None
+    if problem:
+        raise CardiganError(f"{flag} {problem}")
+
+
 def is_json_report(path, keys: set[str]) -> bool:
     """Whether ``path`` holds a JSON object with every one of ``keys`` at its top: a report a
     command wrote, which its ``--overwrite`` may replace."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_model_argument, check_model_out, float_in_range, int_in_range
+from .options import add_model_argument, check_dataset_folder, check_model_out, float_in_range, int_in_range
 
 HELP = "train a texture refiner for a model against real images (resumable)"
 DESCRIPTION = (
@@ -53,7 +53,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import CardiganError
     from ..models import open_model, save_model_file
     from ..progress import Cancelled
     from ..training.refiner_training import RefinerRun, RefinerSettings
@@ -62,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     check_model_out(out, args.overwrite)
-    if not Path(args.data).is_dir():
-        raise CardiganError(f"--data {args.data}: no such folder")
+    check_dataset_folder(args.data, split="train")
     settings = RefinerSettings(iters=args.iters, batch_size=args.batch_size, width=args.width,
                                lambda_reg=args.lambda_reg,
                                lambda_detail=args.lambda_detail, lr=args.lr, every=args.every, seed=args.seed,

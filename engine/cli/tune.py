@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_model_argument, check_model_out, float_in_range, style_scale_value
+from .options import add_model_argument, check_dataset_folder, check_model_out, float_in_range, style_scale_value
 
 HELP = ("set a model's output settings (style scale, grain, tone, depth gain, tip gain, speckle shape, "
         "fine filter, pool detail, ring-down, border softening, shading) "
@@ -224,6 +224,9 @@ def run(args: argparse.Namespace) -> int:
     settings = given_settings(args)
     if not settings and not any(getattr(args, option) for _, option, _ in FITS):
         raise CardiganError(nothing_to_change())
+    for _, option, _ in FITS:  # every fit's dataset, before the model is read or a fit is run
+        if getattr(args, option):
+            check_dataset_folder(getattr(args, option), "--" + option.replace("_", "-"), split="valid")
     out = Path(args.out)
     check_model_out(out, args.overwrite)
     model = tune_model(open_model(args.model), **settings)
