@@ -344,3 +344,22 @@ def test_the_readmes_layout_names_every_format_export_writes():
     layout = (REPO / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
     line = next(line for line in layout.splitlines() if line.strip().startswith("export/"))
     assert [fmt for fmt in EXPORT_FORMATS if names[fmt] not in line] == []
+
+
+def test_a_command_a_picture_s_caption_gives_runs_as_written(capsys):
+    """The command under a picture, which made it, is whole: its required options given and
+    every value one the command takes (it is parsed by the command line's own parser)."""
+    import shlex
+
+    from engine.cli.main import build_parser, parse_arguments
+
+    captions = [(document, caption) for document in DOCUMENTS
+                for caption in re.findall(r"^\s*!\[[^\]]*\]\([^)]*\)\s*\n\s*\*(.+?)\*\s*$",
+                                          document.read_text(encoding="utf-8"), re.S | re.M)]
+    commands = [(document, " ".join(span.split())) for document, caption in captions
+                for span in re.findall(r"`(cardigan [^`]+)`", caption)]
+    assert commands, "no picture's caption gives a cardigan command"
+    for document, command in commands:
+        argv = shlex.split(command)[1:]
+        assert not isinstance(parse_arguments(build_parser(argv), argv), int), (
+            f"{document.relative_to(REPO)}: {command}: {capsys.readouterr().err.strip()}")
