@@ -662,3 +662,15 @@ def test_a_training_says_its_length_in_words_and_its_epoch_on_every_logged_line(
     # an epoch's last iteration is of that epoch (it read "epoch 2/3" at iteration 10 of 10 per epoch)
     assert [line.split()[:4] for line in lines[1:]] == [["iter", "10", "epoch", "1/3"], ["iter", "11", "epoch", "2/3"],
                                                         ["iter", "30", "epoch", "3/3"]]
+
+
+@pytest.mark.parametrize("command", [[]] + [[name] for name, _ in COMMANDS],
+                         ids=lambda words: " ".join(words) or "cardigan")
+def test_every_help_fits_an_80_column_terminal(command, capsys, monkeypatch):
+    """argparse wraps the help to the terminal but cannot break one option's {a,b,...} or a
+    group of alternatives in the usage: those must be short enough themselves."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    wide = [line for line in capsys.readouterr().out.splitlines() if len(line) > 80]
+    assert wide == []

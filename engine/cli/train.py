@@ -90,7 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             tuning.add_argument(*flags, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
                                 help=meta.get("help"))
         elif meta.get("choices"):
-            tuning.add_argument(*flags, dest=f.name, default=None, choices=meta["choices"], help=meta.get("help"))
+            tuning.add_argument(*flags, dest=f.name, default=None, choices=meta["choices"], help=meta.get("help"),
+                                metavar=f.name.split("_")[0].upper() if long_choices(f) else None)
         elif f.name == "seed":  # any whole number, reduced below 2**63 as every command does
             tuning.add_argument(*flags, dest=f.name, default=None, type=seed_value, metavar="INT",
                                 help=meta.get("help"))
@@ -112,14 +113,28 @@ def preset_epochs() -> str:
     return ", ".join(f"{name} {epochs(values)}" for name, values in PRESETS.items())
 
 
+LONG_CHOICES = 40  # characters: argparse's {a,b,...} longer than this runs past 80 columns
+
+
+def long_choices(f: dataclasses.Field) -> tuple | None:
+    """A field's choices when there are too many to show as ``{a,b,...}``: the option then
+    shows a name, and its help lists them."""
+    choices = f.metadata.get("choices")
+    return tuple(choices) if choices and len(",".join(choices)) > LONG_CHOICES else None
+
+
 def field_help(f: dataclasses.Field) -> str:
-    """A preset field's help with its default in each preset; a field no preset sets a value
-    for (a warm start's file) has none to say."""
+    """A preset field's help (with its choices when they are too many for the option's own
+    ``{a,b,...}``) and its default in each preset; a field no preset sets a value for (a warm
+    start's file) has none to say."""
     from ..training.config import preset_default
 
+    text = f.metadata["help"]
+    if long_choices(f):
+        text += ": " + ", ".join(long_choices(f))
     if f.default is None:
-        return f.metadata["help"]
-    return f"{f.metadata['help']} ({preset_default(f.name)})"
+        return text
+    return f"{text} ({preset_default(f.name)})"
 
 
 NOT_FLAGS = {"preset"}  # the preset is its own flag

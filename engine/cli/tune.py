@@ -139,7 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gain.add_argument("--fit-depth-gain", metavar="DATA", default=None,
                       help="prepared dataset folder whose valid split the depth gain is fitted to")
     shape = parser.add_mutually_exclusive_group()
-    shape.add_argument("--speckle-shape", type=shape_value, default=None, metavar="A,L,G;A,L,G;...",
+    shape.add_argument("--speckle-shape", type=shape_value, default=None, metavar="A,L,G;...",
                        help="the speckle's width along (A) and across (L) the beam in pixels and its gain (G), "
                             "from the apex to the arc, or none")
     shape.add_argument("--fit-speckle-shape", metavar="DATA", default=None,
