@@ -598,6 +598,30 @@ def test_resuming_a_finished_run_that_lost_its_model_writes_it_again(phantom, tm
         assert torch.equal(value, again.generator.state_dict()[key]), key
 
 
+def test_resuming_a_run_killed_between_its_last_state_and_its_model_writes_the_model(phantom, tmp_path,
+                                                                                       monkeypatch):
+    from engine.training import loop
+
+    run, real_export = tmp_path / "run", loop.export_model
+
+    def killed_at_the_end(trainer, config, path, provenance):
+        if provenance["iterations"] == 4:  # the final state is written, the model not yet
+            raise KeyboardInterrupt
+        real_export(trainer, config, path, provenance)
+
+    monkeypatch.setattr(loop, "export_model", killed_at_the_end)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny(iters=4, checkpoint_every=2), phantom, run, TrainCallbacks())
+    monkeypatch.undo()
+    assert open_model(run / "model.safetensors").provenance["iterations"] == 2
+    assert train(tiny(iters=4, checkpoint_every=2), phantom, run, TrainCallbacks(), resume=True).iteration == 4
+    model = open_model(run / "model.safetensors")
+    assert model.provenance["iterations"] == 4
+    state = load_newest_state(run / "checkpoints")[1]
+    for key, value in model.generator.state_dict().items():
+        assert torch.equal(value, state["generator"][key]), key
+
+
 def test_resume_names_the_damaged_state_it_skipped_and_clears_leftover_temporaries(phantom, tmp_path):
     run = tmp_path / "run"
     train(tiny(iters=4, checkpoint_every=2), phantom, run, TrainCallbacks())

@@ -299,7 +299,9 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         emit(Notice.of(idle))
 
     if start >= total:
-        if context.is_main and not run.model_path.is_file():  # e.g. a run folder holding only its states
+        # a run folder holding only its states, or a run killed after its last state was written
+        # but before its model was: the model is written from the state
+        if context.is_main and exported_iterations(run.model_path) != start:
             export_model(trainer, config, run.model_path, {**provenance, "iterations": start})
         emit(Finished(start, str(run.model_path), False))
         return TrainResult(start, run.model_path, False)
@@ -442,6 +444,20 @@ def export_model(trainer: Trainer, config: TrainConfig, path: Path, provenance: 
                            provenance={**provenance, "date": datetime.now(timezone.utc).isoformat(
                                timespec="seconds")})
     save_model_file(model, path)
+
+
+def exported_iterations(path: Path) -> int | None:
+    """The iterations the run's model file says it was written at (its provenance), or None
+    when there is no such file or it cannot be read."""
+    from ..models.modelfile import read_document
+
+    if not path.is_file():
+        return None
+    try:
+        iterations = read_document(path)[0].get("provenance", {}).get("iterations")
+    except (CardiganError, OSError, AttributeError):
+        return None
+    return iterations if isinstance(iterations, int) else None
 
 
 def open_tensorboard(run: RunFolder, config: TrainConfig, emit, start: int = 0):
