@@ -877,6 +877,21 @@ def test_a_resume_needs_no_starting_file_and_says_what_it_changes(phantom, tmp_p
     assert "resuming with changed settings: lr" in said
 
 
+def test_a_resume_on_another_data_folder_says_so(phantom, tmp_path):
+    import shutil
+
+    from engine.training.run_folder import RunFolder
+
+    run, other = tmp_path / "run", tmp_path / "other"
+    train(tiny(iters=2, checkpoint_every=2), phantom, run, TrainCallbacks())
+    shutil.copytree(phantom, other)
+    assert RunFolder(run).changed_settings(tiny(iters=4, checkpoint_every=2), phantom) == []
+    moved = Recorder()
+    train(tiny(iters=4, checkpoint_every=2), other, run, moved.callbacks(), resume=True)
+    said = " ".join(e.message for e in moved.of(Notice))
+    assert f"resuming with changed settings: data {phantom.resolve()} -> {other.resolve()}" in said
+
+
 def test_a_resume_on_another_number_of_processes_says_what_that_changes(phantom, tmp_path):
     run = tmp_path / "run"
     train(tiny(iters=2, checkpoint_every=2), phantom, run, TrainCallbacks())

@@ -233,7 +233,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
 
         critic = read_discriminator(config.init_disc_from, config)
     # said when training resumes: a resume changes nothing silently
-    changed = distributed.decided_by_main(context, lambda: run.changed_settings(config) if resume else [])
+    changed = distributed.decided_by_main(context, lambda: run.changed_settings(config, data_dir) if resume else [])
     train_set, preview_set = open_datasets(config, data_dir)
     ipe = iters_per_epoch(len(train_set), config.batch_size, context)
     total_epochs = config.epochs or (config.niter + config.niter_decay)

@@ -337,9 +337,10 @@ class RunFolder:
             details = ", ".join(f"{n} {stored[n]} -> {getattr(config, n)}" for n in changed)
             raise CardiganError(f"{self.root}: cannot resume with a different network ({details})")
 
-    def changed_settings(self, config: TrainConfig) -> list[str]:
-        """The settings a resume takes from ``config`` that differ from the run's stored ones,
-        as ``name old -> new`` (the networks cannot differ: :meth:`check_resumable_with`)."""
+    def changed_settings(self, config: TrainConfig, data: Path | None = None) -> list[str]:
+        """The settings a resume takes from ``config`` (and its data folder ``data``) that
+        differ from the run's stored ones, as ``name old -> new`` (the networks cannot differ:
+        :meth:`check_resumable_with`)."""
         stored = self.read_config()
         if stored is None:
             return []
@@ -350,6 +351,9 @@ class RunFolder:
             old, new = stored[name], getattr(config, name)
             if old != new and not (isinstance(old, list) and tuple(old) == new):
                 changed.append(f"{name} {old} -> {new}")
+        before = stored.get("data")
+        if data is not None and isinstance(before, str) and Path(before).resolve() != Path(data).resolve():
+            changed.append(f"data {before} -> {Path(data).resolve()}")
         return changed
 
     # -- stats -----------------------------------------------------------------------------
