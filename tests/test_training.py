@@ -16,8 +16,8 @@ from engine.models import open_model
 from engine.synthesizer import Synthesizer
 from engine.training import state as state_module
 from engine.training.config import PRESETS, resolve_config
-from engine.training.events import (CheckpointSaved, Finished, Notice, ProgressUpdate, SamplePreview, Scalars,
-                                    Started, TrainCallbacks)
+from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
+                                    Scalars, Started, TrainCallbacks)
 from engine.training.loop import lr_factor, train
 from engine.training.state import list_states, load_newest_state
 
@@ -213,6 +213,22 @@ def test_interrupted_checkpoint_write_keeps_the_previous_state(phantom, tmp_path
     assert state["iteration"] == 4
     result = train(tiny(iters=6, checkpoint_every=2), phantom, run, TrainCallbacks(), resume=True)
     assert result.iteration == 6
+
+
+def test_a_full_disk_while_logging_is_one_line_and_leaves_the_folder_startable(phantom, tmp_path, monkeypatch):
+    from engine.training import run_folder
+
+    def full_disk(path, mode="r", *args, **kwargs):
+        if "a" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(run_folder, "open", full_disk, raising=False)
+    rec, run = Recorder(), tmp_path / "run"
+    with pytest.raises(CardiganError, match="no space left on the device while writing .*stats.jsonl"):
+        train(tiny(iters=4), phantom, run, rec.callbacks())
+    assert [e.message for e in rec.of(Failed)] == [f"no space left on the device while writing {run / 'stats.jsonl'}"]
+    assert not run.exists()  # nothing saved yet: the folder it made is gone, a new run may start there
 
 
 # A training that SIGKILLs itself halfway through writing its third state (no timing involved)

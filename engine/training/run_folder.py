@@ -358,8 +358,12 @@ class RunFolder:
 
     # -- stats -----------------------------------------------------------------------------
     def append_stats(self, record: dict) -> None:
-        with open(self.stats_path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        """Add ``record`` as a line of stats.jsonl; a failed write (a full disk) is one line."""
+        try:
+            with open(self.stats_path, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+        except OSError as exc:
+            raise CardiganError(describe_os_error(exc, self.stats_path)) from None
 
     def truncate_stats(self, after_iteration: int) -> None:
         """Drop records past ``after_iteration`` (logged after the state a run resumes from)."""
