@@ -641,3 +641,27 @@ def test_export_and_cine_say_their_size_defaults_to_the_models(capsys):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "default: the model's own size" in " ".join(capsys.readouterr().out.split())
+
+
+def test_sequence_frames_of_one_patient_stay_in_one_split_and_keep_distinct_seeds(synth, tmp_path):
+    """Masks named as frames of a loop (<patient>_<view>_f<k>, what a cine PNG export and
+    prepare --sequences write) are one patient's: all of them in one split, never some in
+    train and others in test; each pair of every variation has a seed of its own."""
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for patient in ("pA", "pB", "pC"):
+        for view in ("2CH", "4CH"):
+            for k in range(10):
+                write_label_png(masks / f"{patient}_{view}_f{k:03d}.png", template_mask(view, "ED", seed=k, size=32))
+    manifest = export_dataset(synth, tmp_path / "out", masks=masks, variations=2, format="png")
+    split_of = {}
+    for pair in manifest["pairs"]:
+        patient = pair["stem"].split("_")[0]
+        assert split_of.setdefault(patient, pair["split"]) == pair["split"], pair["stem"]
+    assert sorted(split_of) == ["pA", "pB", "pC"]
+    assert "pA_v2_2CH_f003" in {pair["stem"] for pair in manifest["pairs"]}  # a variation keeps the frame name
+    seeds = [pair["seed"] for pair in manifest["pairs"]]
+    assert len(set(seeds)) == len(seeds) == 120
+    pair = next(p for p in manifest["pairs"] if p["stem"] == "pA_v2_4CH_f009")  # past the first batch
+    image = np.asarray(Image.open(tmp_path / "out" / pair["split"] / "img" / "pA_v2_4CH_f009.png"))
+    assert np.array_equal(image, expected_image(synth, template_mask("4CH", "ED", seed=9, size=32), pair))

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..anatomy import ShapeModel
 from ..data.border_jitter import jitter_problem, jitter_scaled_borders
-from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients
+from ..data.layout import SPLITS, make_stem, parse_stem, patient_name, split_patients, stem_patient
 from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import check_not_a_source, check_output, staged_dataset
 from ..errors import DataError, Message, option
@@ -35,6 +35,8 @@ def variant_name(name: str, patient: str, variation: int) -> tuple[str, str]:
     parsed = parse_stem(name)
     if parsed:
         return make_stem(new_patient, parsed[1], parsed[2]), new_patient
+    if name != patient and stem_patient(name) == patient:  # a loop's frame: <patient>_<view>_f<k>
+        return new_patient + name[len(patient):], new_patient
     return f"{name}_v{variation + 1}", new_patient
 
 
@@ -143,7 +145,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
                 check_unique_names(patients, int(variations))
                 writer.check(patients)
             manifest = _write_all(synth, writer, patients, split_of, int(variations), seed,
-                                  len(names), progress, should_stop, float(border_jitter))
+                                  len(names), progress, should_stop, float(border_jitter),
+                                  seeds_per_variation(patients) if isinstance(patients, list) else 16)
         except BaseException:
             writer.close({}, failed=True)
             raise
@@ -189,6 +192,12 @@ def seed_stride(variations: int, per_variation: int = 16) -> int:
     return max(1000, variations * per_variation)
 
 
+def seeds_per_variation(patients: list[PatientMasks]) -> int:
+    """How many seeds each variation of a patient takes: 16 as always, more for a patient of
+    more masks (a loop's frames), so that no two of its pairs share one."""
+    return max([16, *(len(patient.items) for patient in patients)])
+
+
 def read_paths(model, masks, like) -> tuple[Path, ...]:
     """What an export reads (its masks, the dataset it deforms, the model file), which
     replacing ``out`` must never delete."""
@@ -198,7 +207,7 @@ def read_paths(model, masks, like) -> tuple[Path, ...]:
 
 
 def _write_all(synth, writer, patients, split_of, variations, seed, total, progress, should_stop,
-               border_jitter: float = 0.0) -> dict:
+               border_jitter: float = 0.0, per_variation: int = 16) -> dict:
     splits = {split: [] for split in SPLITS}
     counts = {split: 0 for split in SPLITS}
     values: set[int] = set()
@@ -212,7 +221,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
         for variation in range(variations):
             if should_stop():
                 raise Cancelled()
-            base = seed * 1_000_003 + index * seed_stride(variations) + variation * 16
+            base = seed * 1_000_003 + index * seed_stride(variations, per_variation) + variation * per_variation
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
             given = [jitter_scaled_borders(mask, border_jitter, base + i) if border_jitter > 0 else mask
@@ -245,11 +254,15 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
     return manifest
 
 
+MAX_BATCH = 16  # masks synthesized at once
+
+
 def _group_by_shape(masks: list[np.ndarray]) -> list[list[int]]:
     """Indices of masks grouped by shape, so each group is one synthesis batch.
 
     Batch item j uses seed ``base + first index + j``; for same-shape groups of consecutive
-    masks that is ``base + i`` for mask i, as the manifest records.
+    masks that is ``base + i`` for mask i, as the manifest records. A run is at most
+    :data:`MAX_BATCH` masks long (a loop's frames are many), which changes no seed.
     """
     groups: dict[tuple[int, int], list[int]] = {}
     for i, mask in enumerate(masks):
@@ -258,7 +271,7 @@ def _group_by_shape(masks: list[np.ndarray]) -> list[list[int]]:
     for indices in groups.values():  # split into runs of consecutive indices
         run = [indices[0]]
         for i in indices[1:]:
-            if i == run[-1] + 1:
+            if i == run[-1] + 1 and len(run) < MAX_BATCH:
                 run.append(i)
             else:
                 out.append(run)

@@ -12,7 +12,7 @@ from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
 from ..anatomy.heart import anatomy_in_text, anatomy_record
 from ..anatomy.model_building import check_fans, patient_fans
 from ..anatomy.patients import heart_record
-from ..data.layout import parse_stem, patient_name
+from ..data.layout import parse_stem, patient_name, stem_patient
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
@@ -367,8 +367,9 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
                  progress: ProgressCallback = no_progress, should_stop: StopCheck = never_stop) -> list[PatientMasks]:
     """The label maps in ``folder`` (PNG, CAMUS .mhd/.nii[.gz]), grouped by patient.
 
-    Names of the form ``<patient>_<2CH|4CH>_<ED|ES>`` group into patients; any other name is a
-    patient of its own. All files are read and checked first; the error lists the bad ones.
+    Names of the form ``<patient>_<2CH|4CH>_<ED|ES>`` group into patients, as do the frames of
+    a loop, ``<patient>_<view>_f<k>`` (their view and instant left unknown); any other name is
+    a patient of its own. All files are read and checked first; the error lists the bad ones.
     A PNG whose fan record is damaged is drawn in its view's median fan, and ``notify`` is
     told which masks those are. A PNG's valid anatomy record is kept (``MaskItem.anatomy``),
     so a mask written again unchanged keeps its heart; one set aside (:func:`carried_anatomy`)
@@ -400,7 +401,7 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
             continue
         stem = mask_stem(path)
         parsed = parse_stem(stem)
-        patient, view, instant = parsed if parsed else (stem, None, None)
+        patient, view, instant = parsed if parsed else (stem_patient(stem), None, None)
         fan, damaged = fan_from_text(text, view or view_of_name(path.name))
         if damaged:
             damaged_fans.append(path.name)
