@@ -144,3 +144,34 @@ def test_a_dim_dataset_keeps_its_grey_levels_when_prepared(phantom, tmp_path):
     assert trained
     for key in trained:  # the studio stretches a dim image to trace over; a dataset stays as given
         assert np.array_equal(after[key][0], before[key][0] // 4)
+
+
+def test_the_source_checksum_tells_which_split_a_patient_is_in_and_not_the_seed(phantom, tmp_path):
+    """The checksum of a folder source covers where its pairs are (a patient moved from train/
+    to test/ is another source), and no option of the run (the seed of a split it decides)."""
+    from engine.data.sources import scan_source, source_checksum
+
+    source = tmp_path / "source"
+    shutil.copytree(phantom, source)
+
+    def checksum():
+        return source_checksum(source, "folders", scan_source(source, "folders").patients)["value"]
+
+    before = checksum()
+    for kind in ("img", "label"):
+        for path in list((source / "train" / kind).glob(f"{manifest_patient(phantom)}_*.png")):
+            path.rename(source / "test" / kind / path.name)
+    assert checksum() != before
+    plain = tmp_path / "plain"
+    shutil.copytree(phantom / "train", plain)
+    one, other = (prepare_dataset(plain, tmp_path / f"out{seed}", size=32, seed=seed, workers=1)
+                  for seed in (0, 1))
+    assert one["splits"] != other["splits"]
+    assert one["source"]["checksum"] == other["source"]["checksum"]
+
+
+def manifest_patient(root):
+    """The first train patient of the dataset at ``root``."""
+    import json
+
+    return json.loads((root / "manifest.json").read_text())["splits"]["train"][0]

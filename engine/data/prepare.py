@@ -279,6 +279,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         patients = [p for p in patients if p not in without]
     if not patients:
         raise DataError(f"{source}: no patients to prepare ({FORMAT_NAMES[fmt]})" + left_out(skipped))
+    listed = patients  # with the source's own splits, for its checksum
     patients, split_source = _assign_splits(fmt, patients, seed, listing.split_source)
 
     n = len(patients)
@@ -289,7 +290,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
 
     def compute_checksum() -> None:
         try:
-            checksum.update(source_checksum(source, fmt, patients,
+            checksum.update(source_checksum(source, fmt, listed,
                                             should_stop=lambda: stop_hashing.is_set() or should_stop()))
         except Cancelled:
             pass

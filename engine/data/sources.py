@@ -105,7 +105,9 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
 
 def source_checksum(path: Path, fmt: str, patients: list[SourcePatient],
                     should_stop: StopCheck = never_stop) -> dict:
-    """SHA-256 of the HDF5 file; for folders, of the listing (relative names and sizes).
+    """SHA-256 of the HDF5 file; for folders, of the listing (relative names and sizes), each
+    patient's files under the split the source puts it in (``patients`` as the source lists
+    them, not as a seeded split assigns them: the checksum is the source's, not the run's).
     :class:`~engine.progress.Cancelled` when ``should_stop()`` turns true while the file is read."""
     if fmt == "hdf5":
         return {"algorithm": "sha256", "of": "file", "value": sha256_file(path, should_stop=should_stop)}
@@ -113,13 +115,13 @@ def source_checksum(path: Path, fmt: str, patients: list[SourcePatient],
     if fmt == "folders":
         for patient in sorted(patients, key=lambda p: (p.name, p.split or "")):
             for line in pair_folders.pair_files_checksum(pair_folders.decode_ref(patient.ref)):
-                digest.update(line.encode())
+                digest.update(f"{patient.split or ''}/{line}".encode())
         return {"algorithm": "sha256", "of": "file listing (names and sizes)", "value": digest.hexdigest()}
     for patient in sorted(patients, key=lambda p: p.name):
         folder = Path(patient.ref)
         for entry in sorted(folder.iterdir()):
             if entry.is_file():
-                digest.update(f"{patient.name}/{entry.name}\t{entry.stat().st_size}\n".encode())
+                digest.update(f"{patient.split or ''}/{patient.name}/{entry.name}\t{entry.stat().st_size}\n".encode())
     return {"algorithm": "sha256", "of": "file listing (names and sizes)", "value": digest.hexdigest()}
 
 
