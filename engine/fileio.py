@@ -362,9 +362,16 @@ def restore_replaced(target: Path) -> list[Path]:
     ``.<name>.*.old`` folder of :func:`replace_folder`) when ``target`` is missing, so it is
     not left hidden; where ``target`` holds the new folder (the kill came while the old one
     was being deleted), finish deleting it. Writers call it before they look at ``target``.
-    Returns the folders restored."""
+    A folder of that name holding anything else than the folder kept aside is not one a
+    replace made, and is left alone. Returns the folders restored."""
     restored = []
     for folder in sorted(target.parent.glob(f".{glob.escape(target.name)}.*.old")) if target.parent.is_dir() else ():
+        try:
+            if not folder.is_dir() or folder.is_symlink() or \
+                    any(entry.name not in (target.name, "dataset") for entry in folder.iterdir()):
+                continue
+        except OSError:
+            continue
         kept = folder / target.name
         if not kept.is_dir():
             kept = folder / "dataset"  # as older versions named a dataset kept aside

@@ -444,3 +444,20 @@ def test_an_old_file_left_by_a_pair_whose_second_file_was_new_is_cleared_when_th
     kept.write_bytes(b"old images")
     assert restore_mixed_pair([images, masks]) is None
     assert listing(tmp_path) == {"loop.nii.gz": b"new images", "loop_gt.nii.gz": b"new masks"}
+
+
+def test_a_users_hidden_folder_named_like_one_kept_aside_is_never_deleted(tmp_path):
+    """``.data.backup.old`` beside ``data`` matches the name a replace keeps a folder aside
+    under, but holds what no replace puts there: it is the user's, and stays."""
+    from engine.fileio import restore_replaced
+
+    (tmp_path / "data").mkdir()
+    users = tmp_path / ".data.backup.old"
+    users.mkdir()
+    (users / "notes.txt").write_text("mine")
+    os.utime(users, (1.0, 1.0))
+    ours = tmp_path / ".data.k1ll3d.old"  # a replace killed while deleting the old folder
+    (ours / "data").mkdir(parents=True)
+    os.utime(ours, (1.0, 1.0))
+    assert restore_replaced(tmp_path / "data") == []
+    assert (users / "notes.txt").read_text() == "mine" and not ours.exists()
