@@ -108,8 +108,7 @@ class JobDialog(QDialog):
         self._reset_progress()
 
         self.buttons = QDialogButtonBox()
-        self.start_button = start_button
-        self.start_button.setDefault(True)
+        self.start_button = start_button  # the default button once it is in the dialog (lay_out)
         self.cancel_button = QPushButton(icon("stop-circle-outline"), "Cancel")
         self.cancel_button.setToolTip("Stop; nothing is left in the output folder")
         self.open_button = open_button
@@ -161,6 +160,9 @@ class JobDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
+        # made the default only now that it is in the dialog: one made before is forgotten once a
+        # Browse… button has had the focus, and Enter in a typed output would then open a file dialog
+        self.start_button.setDefault(True)
         self.fit_to_screen()
 
     def place_result(self, screen_width: int) -> None:

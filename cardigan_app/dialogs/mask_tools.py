@@ -72,6 +72,7 @@ class MaskToolsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
+        self.apply_button.setDefault(True)  # Enter applies the tool (made so once in the dialog, or it would not hold)
         self.operation.currentIndexChanged.connect(self._update)
         self.label.currentIndexChanged.connect(self._update)
         self._update()
