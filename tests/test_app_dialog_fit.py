@@ -61,6 +61,23 @@ def test_a_finished_export_shows_its_result_without_scrolling_on_a_1280_by_800_s
     assert not dialog.summary_box.geometry().intersects(dialog.options_box.geometry())
 
 
+def test_a_finished_phantom_dataset_shows_its_result_without_scrolling_on_a_1280_by_800_screen(
+        qtbot, laptop_screen, pairs):
+    """The options, the written-by-the-last-run note and the Result box one above the other
+    were taller than the screen: the dialog opened a scroll bar and cut its title off."""
+    dialog = PhantomDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.output.set_path(pairs)
+    dialog.show_result(pairs, read_manifest(pairs), "Made 8 pairs", pairs, "phantom \u2192 out")
+    QApplication.processEvents()
+    assert LAPTOP.contains(dialog.frameGeometry()), dialog.frameGeometry()
+    assert dialog.summary.thumbnails and dialog.scroll.verticalScrollBar().maximum() == 0
+    for widget in (dialog.summary_box, dialog.output_note, dialog.status):
+        assert visible_in_viewport(dialog, widget), widget
+
+
 def test_a_note_appearing_in_the_open_phantom_dialog_grows_it_instead_of_adding_a_scroll_bar(qtbot, tmp_path):
     """A non-empty output chosen after the dialog opened put a two-line note under it, and the
     dialog, sized to its content when it opened, showed a 34-pixel scroll bar."""

@@ -7,10 +7,10 @@ only while a job runs and once one is done; before that, and after a failure or 
 empty bar would only say nothing, so it is hidden but keeps its room: the dialog is sized to
 its content when it opens, and the status line and the buttons do not move when a job starts.
 Content taller than the screen scrolls above the buttons; a dialog with tall options (Export
-batch) puts the result beside them when the screen is wide enough for both, so a 1280 x 800
-screen shows it without scrolling. A note that appears, or grows, in an open dialog (a
-refused output, a plan's warning) grows the dialog by its height, within the screen, rather
-than bring a scroll bar. The progress and status are scrolled into view when a job
+batch, New phantom dataset) puts the result beside them when the screen is wide enough for
+both, so a 1280 x 800 screen shows it without scrolling. A note that appears, or grows, in
+an open dialog (a refused output, a plan's warning) grows the dialog by its height, within
+the screen, rather than bring a scroll bar. The progress and status are scrolled into view when a job
 starts, the status when it fails or is cancelled, and the result when it ends well. The
 subclass says what is wrong with its options (:meth:`JobDialog.problem`; an output that cannot
 be written is said under its field before Start is pressed,

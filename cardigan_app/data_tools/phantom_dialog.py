@@ -106,7 +106,7 @@ class PhantomDialog(JobDialog):
         options.setLayout(form)
         self.open_button.setToolTip("Browse the synthetic pairs in the studio")
         self.open_button.clicked.connect(lambda: self.openRequested.emit(str(self.result_dir)))
-        self.lay_out(options, [options])
+        self.lay_out(options, [options], result_beside=True)
         for signal in (self.count.valueChanged, self.seed.valueChanged, self.format.currentIndexChanged,
                        *(box.toggled for box in (*self.views.values(), *self.phases.values()))):
             signal.connect(self._update_buttons)
