@@ -1,7 +1,7 @@
 """The Data menu's dialogs fit a laptop screen: a 1280 x 800 screen shows a finished export's
-Result without scrolling, a note that appears in an open dialog adds no scroll bar, and number
-boxes are as wide as their values, not as the form; a plan note that wraps keeps each split
-with its count."""
+or phantom dataset's Result without scrolling, a note that appears in an open dialog adds no
+scroll bar, and number boxes (the training wizard's batch size too) are as wide as their
+values, not as the form; a plan note that wraps keeps each split with its count."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 from cardigan_app.data_tools import ExportDialog
 from cardigan_app.data_tools.phantom_dialog import PhantomDialog
 from cardigan_app.data_tools.prepare_dialog import PrepareDialog
+from cardigan_app.training.wizard import TrainingWizard
 from engine.data.manifest import read_manifest
 from engine.data.phantom import write_phantom
 
@@ -126,6 +127,23 @@ def test_number_boxes_are_as_wide_as_their_values_at_the_left_of_their_rows(qtbo
                   for box in boxes if box.parent() is not getattr(dialog, "cine", None)}
     for box, start in row_starts.items():
         assert box.mapTo(dialog, QPoint(0, 0)).x() == start.mapTo(dialog, QPoint(0, 0)).x(), box.suffix()
+
+
+def test_the_training_wizard_s_batch_size_box_is_as_wide_as_its_values(qtbot, laptop_screen):
+    """The device page's batch size stretched across the 830-pixel form for four digits."""
+    wizard = TrainingWizard()
+    qtbot.addWidget(wizard)
+    page = wizard.device_page
+    wizard.setStartId(wizard.pageIds()[2])  # data, preset, device, run
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    QApplication.processEvents()
+    assert wizard.currentPage() is page
+    box = page.batch
+    assert box.width() < page.device.width() / 2, (box.width(), page.device.width())
+    room = box.lineEdit().contentsRect().width() - 4
+    for text in widest_texts(box):
+        assert box.fontMetrics().horizontalAdvance(text) <= room, (text, room)
 
 
 def test_the_plan_note_keeps_each_split_with_its_count_when_it_wraps(qtbot):

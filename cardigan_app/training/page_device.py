@@ -19,6 +19,7 @@ from engine.training.config import ARCHITECTURE_FIELDS
 
 from .. import theme
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE
+from ..data_tools.spin_width import as_wide_as_its_values
 from ..device_choice import fill_device_combo
 from ..tasks import BackgroundTask
 from ..wording import STUDIO_WORDS
@@ -55,6 +56,7 @@ class DevicePage(QWizardPage):
         self.batch = QSpinBox()
         self.batch.setRange(0, 4096)
         self.batch.setToolTip("Images per training step")
+        as_wide_as_its_values(self.batch)
         self.memory = QLabel("")
         self.memory.setWordWrap(True)
         self.message = QLabel("")
