@@ -1,7 +1,8 @@
 """The Data menu's dialogs fit a laptop screen: a 1280 x 800 screen shows a finished export's
 or phantom dataset's Result without scrolling, a note that appears in an open dialog adds no
 scroll bar, and number boxes (the training wizard's batch size too) are as wide as their
-values, not as the form; a plan note that wraps keeps each split with its count."""
+values, not as the form; a plan note that wraps keeps each split with its count. Check
+topology says a plausible heart on one line."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 from cardigan_app.data_tools import ExportDialog
 from cardigan_app.data_tools.phantom_dialog import PhantomDialog
 from cardigan_app.data_tools.prepare_dialog import PrepareDialog
+from cardigan_app.dialogs.topology import PLAUSIBLE, TopologyDialog
 from cardigan_app.training.wizard import TrainingWizard
 from engine.data.manifest import read_manifest
 from engine.data.phantom import write_phantom
@@ -153,3 +155,15 @@ def test_the_plan_note_keeps_each_split_with_its_count_when_it_wraps(qtbot):
     text = dialog.plan.text()
     assert "per split: train\u00a080, valid\u00a010, test\u00a010" in text, text
     assert not re.search(r"(train|valid|test)[^\S\u00a0]+\d", text), text
+
+
+def test_check_topology_says_a_plausible_heart_on_one_line(qtbot):
+    """The verdict wrapped at the dialog's 460 pixels, leaving "it." alone on its second line."""
+    dialog = TopologyDialog()
+    qtbot.addWidget(dialog)
+    dialog.show_report([], [])
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    QApplication.processEvents()
+    assert dialog.headline.text() == PLAUSIBLE
+    assert dialog.headline.fontMetrics().horizontalAdvance(PLAUSIBLE) <= dialog.headline.contentsRect().width()

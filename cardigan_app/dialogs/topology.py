@@ -27,7 +27,6 @@ class TopologyDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Topology check")
-        self.setMinimumWidth(460)
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
         self.findings = QListWidget()
@@ -49,6 +48,9 @@ class TopologyDialog(QDialog):
         layout.addWidget(self.findings, 1)
         layout.addWidget(self.hint)
         layout.addWidget(buttons)
+        margins = layout.contentsMargins()  # wide enough to say a plausible heart on one line
+        self.setMinimumWidth(max(460, self.headline.fontMetrics().horizontalAdvance(PLAUSIBLE) + 4
+                                 + margins.left() + margins.right()))
         self.pieces: list[Piece] = []
 
     def show_report(self, problems: list[str], stray: list[Piece]) -> None:
