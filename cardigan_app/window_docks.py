@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMenu, QScrollArea, QSizePolicy, QWidget
 
+from .dock_buttons import explain_title_buttons
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.narrow import COLUMN_WIDTH
 
@@ -54,6 +55,7 @@ class WindowDocks:
         scrolls instead of making the window taller than the screen."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        explain_title_buttons(dock)
         if scroll:
             area_widget = QScrollArea()
             area_widget.setWidgetResizable(True)

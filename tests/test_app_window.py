@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QDockWidget, QLabel, QMenu, QToolBar, QWidget
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from cardigan_app.window_chrome import PAINT_OVER_CHOICES
@@ -29,6 +29,14 @@ def test_main_window_layout(window):
     assert window.status_widgets.device.text().startswith("CPU")
     assert [window.palette.buttons[i].text() for i in range(4)] == ["Background", "LV cavity", "Myocardium",
                                                                     "Left atrium"]
+    for dock in docks.values():  # the title bar's icon-only buttons say what they do
+        close = dock.findChild(QAbstractButton, "qt_dockwidget_closebutton")
+        assert "Hide the panel" in close.toolTip(), dock.windowTitle()
+    float_button = docks["Model"].findChild(QAbstractButton, "qt_dockwidget_floatbutton")
+    assert float_button.toolTip().startswith("Float the panel")
+    docks["Model"].setFloating(True)
+    assert float_button.toolTip().startswith("Dock the panel")
+    docks["Model"].setFloating(False)
 
 
 def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
