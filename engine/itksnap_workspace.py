@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import MaskError
-from .labels import BACKGROUND, LABELS, in_sentence
+from .labels import BACKGROUND, LABELS, in_sentence, joined
 from .segment_names import (UNLABELLED_STRUCTURE, class_of_segment, classes_in_words, classes_named,
                             names_right_heart, names_unlabelled_structure,
                             our_classes_in_words, right_heart_line)
@@ -351,10 +351,11 @@ def labels_by_description(values: np.ndarray, volume: Path, where: str,
     if found is None and (max(present) > MAX_UNNAMED_VALUE or not refuse_unnamed):
         return None  # no label numbering, or the caller refuses it: validate_label_map says what it looks like
     if found is None:
-        others = ", ".join(str(v) for v in present if v >= len(LABELS))
-        raise MaskError(f"{where}: label values {others} are not ours ({numbering_in_words()}) and nothing names them; "
-                        "relabel them to 1-3, or put the ITK-SNAP label description (Segmentation > "
-                        "Export Label Descriptions) beside it")
+        others = [v for v in present if v >= len(LABELS)]
+        values, are, them = (("value", "is", "it") if len(others) == 1 else ("values", "are", "them"))
+        raise MaskError(f"{where}: label {values} {joined(others)} {are} not ours ({numbering_in_words()}) and "
+                        f"nothing names {them}; relabel {them} to 1-3, or put the ITK-SNAP label description "
+                        "(Segmentation > Export Label Descriptions) beside it")
     described, names = found
     classes = classes_by_name(present, names, where, f"rename it in {described.name}, or relabel it to 1-3",
                               "relabel it to 0 (background)")

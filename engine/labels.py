@@ -85,6 +85,22 @@ LOOKS_LIKE_AN_IMAGE = 16  # distinct values that are not labels: more, and it is
 VIEWING_SCALE = 255 // (NUM_CLASSES - 1)  # 85: masks saved as 0/85/170/255 to be seen in a viewer
 
 
+def joined(words: list) -> str:
+    """``words`` as a sentence lists them: "4", "4 and 7", "4, 5 and 7"."""
+    words = [str(w) for w in words]
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]])) if words else ""
+
+
+def not_labels(values: list, shown: int = 8) -> str:
+    """``values`` that are not labels, in words: "value 4 is not a label", "values 4 and 7
+    are not labels", and past ``shown`` values "values 4, 5, ... and 9 more are not labels"."""
+    if len(values) == 1:
+        return f"value {values[0]} is not a label"
+    if len(values) > shown:
+        values = values[:shown - 1] + [f"{len(values) - shown + 1} more"]
+    return f"values {joined(values)} are not labels"
+
+
 def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndarray:
     """Check that ``labels`` is a 2-D (or batched 3-D) map of label ids; return it as uint8.
 
@@ -105,10 +121,10 @@ def validate_label_map(labels: np.ndarray, source: str = "label map") -> np.ndar
                             "masks are the *_gt files)")
         allowed = ", ".join(f"{lab.id} {in_sentence(lab.name)}" for lab in LABELS)
         if set(bad) <= set(VIEWING_SCALE * np.arange(1, NUM_CLASSES)):
-            raise MaskError(f"{source}: values {shown} are not labels: this looks like labels 0-{NUM_CLASSES - 1} "
+            raise MaskError(f"{source}: {not_labels(bad)}: this looks like labels 0-{NUM_CLASSES - 1} "
                             f"multiplied by {VIEWING_SCALE} for viewing; divide it by {VIEWING_SCALE} "
                             f"(allowed: {allowed})")
-        raise MaskError(f"{source}: values {shown} are not labels (allowed: {allowed})")
+        raise MaskError(f"{source}: {not_labels(bad)} (allowed: {allowed})")
     return labels.astype(np.uint8, copy=False)
 
 

@@ -289,7 +289,7 @@ def test_a_mask_dropped_with_its_image_or_its_es_frame_opens_with_them(window, t
         description.unlink()
     assert drop_on(window, [folder / "p_4CH_ED.png"])
     assert prompts["warning"] == [
-        f"{folder / 'p_4CH_ED.png'}: values 4, 5, 6 are not labels (allowed: 0 background, 1 LV cavity, "
+        f"{folder / 'p_4CH_ED.png'}: values 4, 5 and 6 are not labels (allowed: 0 background, 1 LV cavity, "
         "2 myocardium, 3 left atrium)"]
 
 

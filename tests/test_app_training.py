@@ -95,7 +95,7 @@ def test_data_page_refuses_missing_and_damaged_folders(qtbot, tmp_path, wizard, 
     bad = sorted((damaged / "train" / "label").glob("*.png"))[0]
     Image.fromarray(np.full((64, 64), 7, np.uint8)).save(bad)
     ok, message = choose_data(qtbot, wizard, damaged)
-    assert not ok and bad.name in message and "not labels 0-3" in message
+    assert not ok and bad.name in message and "value 7 is not a label (allowed: 0-3)" in message
     assert not wizard.validateCurrentPage()
 
     ok, message = choose_data(qtbot, wizard, phantom)

@@ -102,7 +102,7 @@ def test_user_mistakes_are_one_line_and_write_nothing(case, tiny_model, mask_png
     mask, model, out, extra = str(mask_png), str(tiny_model), tmp_path / "out.png", []
     if case == "bad_values":
         Image.fromarray(np.full((64, 64), 9, np.uint8)).save(tmp_path / "bad.png")
-        mask, pattern = str(tmp_path / "bad.png"), "values 9 are not labels"
+        mask, pattern = str(tmp_path / "bad.png"), "value 9 is not a label"
     elif case == "missing_mask":
         mask, pattern = str(tmp_path / "nope.png"), "no such file"
     elif case == "not_a_model":

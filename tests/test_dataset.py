@@ -204,7 +204,7 @@ def test_validation_lists_every_offending_file(tmp_path):
     message = str(info.value)
     assert "\n" not in message and "5 bad pair(s)" in message
     for fragment in ("img/orphan_image.png: no label map", "label/orphan_label.png: no image",
-                     "label/small_mask.png: size 40x40 differs", "label/bad_values.png: values 7",
+                     "label/small_mask.png: size 40x40 differs", "label/bad_values.png: value 7 is not a label (allowed: 0-3)",
                      "img/broken.png: unreadable"):
         assert fragment in message, fragment
     assert "ok.png" not in message

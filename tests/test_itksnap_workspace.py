@@ -513,5 +513,5 @@ def test_a_png_in_itksnap_numbering_without_a_description_is_refused_as_before(t
     path, _ = itksnap_numbered_png(tmp_path)
     with pytest.raises(MaskError) as caught:
         read_label_map(path)
-    assert str(caught.value) == (f"{path}: values 4, 5, 6 are not labels (allowed: 0 background, 1 LV cavity, "
+    assert str(caught.value) == (f"{path}: values 4, 5 and 6 are not labels (allowed: 0 background, 1 LV cavity, "
                                  "2 myocardium, 3 left atrium)")

@@ -18,8 +18,19 @@ def test_label_table_is_the_design_table():
 def test_bad_values_are_named_not_clipped():
     labels = np.zeros((8, 8), np.uint8)
     labels[0, 0], labels[1, 1] = 7, 255
-    with pytest.raises(MaskError, match=r"mask.png: values 7, 255 are not labels"):
+    with pytest.raises(MaskError, match=r"mask.png: values 7 and 255 are not labels"):
         validate_label_map(labels, "mask.png")
+
+
+def test_one_bad_value_is_named_in_the_singular():
+    with pytest.raises(MaskError, match=r"^mask.png: value 4 is not a label \(allowed"):
+        validate_label_map(np.full((8, 8), 4, np.uint8), "mask.png")
+
+
+def test_many_bad_values_are_counted_past_the_ones_shown():
+    from engine.labels import not_labels
+    assert not_labels(list(range(4, 14))) == "values 4, 5, 6, 7, 8, 9, 10 and 3 more are not labels"
+    assert not_labels(list(range(4, 12))) == "values 4, 5, 6, 7, 8, 9, 10 and 11 are not labels"
 
 
 def test_float_maps_with_fractions_are_refused():
@@ -82,7 +93,7 @@ def test_camus_ground_truth_keeps_orientation(tmp_path, name):
 
 def test_camus_file_with_bad_values(tmp_path):
     sitk.WriteImage(sitk.GetImageFromArray(np.full((8, 8), 5, np.uint8)), str(tmp_path / "x_gt.mhd"))
-    with pytest.raises(MaskError, match="values 5"):
+    with pytest.raises(MaskError, match="label value 5 is not ours .* nothing names it; relabel it to 1-3"):
         read_label_map(tmp_path / "x_gt.mhd")
 
 
@@ -114,9 +125,9 @@ def test_a_mask_scaled_for_viewing_is_refused_with_the_way_back():
     from engine.labels import validate_label_map
 
     scaled = np.array([[0, 85], [170, 255]], np.uint8)
-    with pytest.raises(MaskError, match=r"values 85, 170, 255 are not labels: .*multiplied by 85.*divide it by 85"):
+    with pytest.raises(MaskError, match=r"values 85, 170 and 255 are not labels: .*multiplied by 85.*divide it by 85"):
         validate_label_map(scaled, "seen.png")
-    with pytest.raises(MaskError, match=r"values 7, 85 are not labels \(allowed"):
+    with pytest.raises(MaskError, match=r"values 7 and 85 are not labels \(allowed"):
         validate_label_map(np.array([[0, 7], [85, 1]], np.uint8), "other.png")  # not the viewing scale
     assert (validate_label_map(scaled // 85, "fixed.png") == [[0, 1], [2, 3]]).all()
 

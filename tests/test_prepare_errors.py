@@ -124,17 +124,17 @@ def test_label_values_outside_the_table(tmp_path, capsys):
         return im, gt
 
     source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS, tamper=bad)
-    with pytest.raises(MaskError, match=r"patient0003/4CH/gt: values 5 are not labels"):
+    with pytest.raises(MaskError, match=r"patient0003/4CH/gt: value 5 is not a label"):
         prepare_dataset(source, tmp_path / "out", workers=2)
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"))
-    assert_one_line_error(rc, err, "values 5")
+    assert_one_line_error(rc, err, "value 5 is not a label")
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
 
     def bad_camus(name, view, instant, image, labels):
         return image, np.where(labels == 3, 9, labels).astype(np.uint8) if name == "patient0002" else labels
 
     camus = build_camus2019(tmp_path / "camus", names(1, 2), tamper=bad_camus)
-    with pytest.raises(MaskError, match=r"patient0002_.*_gt\.mhd: values 9"):
+    with pytest.raises(MaskError, match=r"patient0002_.*_gt\.mhd: value 9 is not a label"):
         prepare_dataset(camus, tmp_path / "out")
 
 

@@ -214,7 +214,7 @@ def test_labels_4_to_6_without_names_are_refused_with_the_way_to_go_on(tmp_path)
     from engine.errors import MaskError
 
     itksnap_numbered(tmp_path)
-    with pytest.raises(MaskError, match=r"label values 4, 5, 6 are not ours .*relabel them to 1-3, or put "
+    with pytest.raises(MaskError, match=r"label values 4, 5 and 6 are not ours .*relabel them to 1-3, or put "
                                         r"the ITK-SNAP label description .* beside it") as caught:
         read_volume_label(tmp_path / "case_gt.nii.gz")
     assert "\n" not in str(caught.value)

@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError, MaskError, Message
 from ..fan import FAN_KEY, Fan, fan_alpha_near_outline
-from ..labels import NUM_CLASSES, bad_values
+from ..labels import NUM_CLASSES, bad_values, not_labels
 from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
 from .dataset_folder import pair_fan
@@ -152,7 +152,7 @@ class PairedDataset(torch.utils.data.Dataset):
                     f"image's {image_size[0]}x{image_size[1]}"), (0, 0)
         bad = bad_values(values)
         if bad:
-            return f"{label_rel}: values {', '.join(str(v) for v in bad[:5])} are not labels 0-3", (0, 0)
+            return f"{label_rel}: {not_labels(bad, 5)} (allowed: 0-{NUM_CLASSES - 1})", (0, 0)
         return None, values.shape
 
     def _fan_of(self, stem: str, label_text: dict) -> Fan:
