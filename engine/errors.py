@@ -74,6 +74,17 @@ class Message(str):
         return any(isinstance(part, Advice) and part.key == advice.key for part in self.parts)
 
 
+def already_exists(path: object, replaced: str = "it", other: str = "file", how: str = "") -> Message:
+    """The one wording of an output that exists and is not replaced without --overwrite:
+    "PATH: already exists (use --overwrite to replace it, or choose another file)". ``path``
+    is what the message names first (``"--out x.png"`` or the path), ``replaced`` what
+    --overwrite would replace, ``other`` what to choose instead ("file" or "folder"), ``how``
+    what more is wrong (" and is not empty"). The --overwrite advice is :data:`USE_OVERWRITE`,
+    so a front end says how it replaces the output."""
+    return Message(f"{path}: already exists{how} (", USE_OVERWRITE, " to replace ", replaced,
+                   f", or choose another {other})")
+
+
 def message_parts(message: str) -> list[str | dict[str, str]]:
     """``message`` as JSON-friendly parts: its text as strings, each advice as
     ``{"key": ..., "cli": ...}`` (plain text is one part)."""

@@ -81,15 +81,16 @@ def test_the_command_line_advises_its_device_option(tmp_path, tiny_model, no_cud
 def test_a_dialog_says_its_overwrite_box_where_the_command_line_says_its_option(qtbot, tmp_path, capsys,
                                                                                  monkeypatch):
     from cardigan_app.data_tools.phantom_dialog import PhantomDialog
-    import engine.data.staging
+    import engine.errors
 
     out = tmp_path / "phantom"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     assert main(["phantom", "--out", str(out), "--count", "1", "--size", "32"]) == 1
-    assert "already exists and is not empty (use --overwrite to replace a phantom dataset" in cli_error(capsys)
+    assert cli_error(capsys) == (f"cardigan: error: {out}: already exists and is not empty (use --overwrite to "
+                                 "replace a phantom dataset (cardigan phantom), or choose another folder)")
 
-    monkeypatch.setattr(engine.data.staging, "USE_OVERWRITE", reworded(USE_OVERWRITE))
+    monkeypatch.setattr(engine.errors, "USE_OVERWRITE", reworded(USE_OVERWRITE))
     dialog = PhantomDialog()
     qtbot.addWidget(dialog)
     dialog.count.setValue(1)
@@ -104,7 +105,7 @@ def test_a_dialog_says_its_overwrite_box_where_the_command_line_says_its_option(
         dialog.start_button.click()
     assert failed.args[0] == (f'{out}: already exists and is not empty (tick "Replace it if it is a '
                               'phantom dataset" to replace a phantom dataset (made with Data \u203a New phantom '
-                              'dataset\u2026))')
+                              'dataset\u2026), or choose another folder)')
     assert "--" not in failed.args[0] and "reworded" not in failed.args[0] and "cardigan" not in failed.args[0]
     assert dialog.status.text() == failed.args[0]
     assert (out / "notes.txt").read_text() == "mine"

@@ -533,7 +533,7 @@ def test_an_export_out_that_is_taken_is_refused_before_the_export_says_anything(
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1, err
     assert err[0] == (f"cardigan: error: {out}: already exists and is not empty (use --overwrite to replace "
-                      "a synthetic export (cardigan export))")
+                      "a synthetic export (cardigan export), or choose another folder)")
 
 
 @pytest.mark.parametrize("case, fragment", [("missing", ": no such folder"),
@@ -557,3 +557,37 @@ def test_a_dataset_that_cannot_be_used_is_named_by_its_option_before_the_model_i
     line = one_error_line(capsys)
     assert rc == 1 and line.startswith(f"cardigan: error: {flag} {given}{fragment.format(split=split)}")
     assert not out.exists() and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command, taken", [
+    (["synthesize", "--model", "simulator", "--mask", "MASK"], "--out OUT"),
+    (["tune", "--model", "demo", "--tone", "1.1"], "--out OUT"),
+    (["bench", "--device", "cpu", "--quick"], "--out OUT"),
+    (["cine", "--model", "simulator", "--random", "1", "--size", "64"], "OUT"),
+    (["phantom", "--format", "hdf5", "--count", "1"], "OUT"),
+    (["phantom", "--count", "1"], "OUT"),
+    (["export", "--model", "simulator", "--random", "1"], "OUT"),
+])
+def test_an_output_that_exists_is_refused_in_the_same_words_by_every_command(command, taken, mask_png, tmp_path,
+                                                                            capsys):
+    """Each command names the output, says it exists and how to go on: --overwrite, or
+    another name (another folder, for a command that writes a folder)."""
+    folder = command[0] in ("phantom", "export") and "hdf5" not in command
+    suffix = {"synthesize": ".png", "tune": ".safetensors", "bench": ".json", "cine": ".gif", "phantom": ".h5"}
+    out = tmp_path / ("taken" + ("" if folder else suffix[command[0]]))
+    if folder:
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    else:
+        out.write_bytes(b"mine")
+    argv = [str(mask_png) if word == "MASK" else word for word in command]
+    assert main(argv + ["--out", str(out)]) == 1
+    named = taken.replace("OUT", str(out))
+    if folder:
+        made = {"phantom": "a phantom dataset (cardigan phantom)", "export": "a synthetic export (cardigan export)"}
+        said = (f"{named}: already exists and is not empty (use --overwrite to replace {made[command[0]]}, "
+                "or choose another folder)")
+    else:
+        replaced = "an earlier report" if command[0] == "bench" else "it"
+        said = f"{named}: already exists (use --overwrite to replace {replaced}, or choose another file)"
+    assert one_error_line(capsys) == f"cardigan: error: {said}"

@@ -43,7 +43,8 @@ def test_tune_refuses_what_it_cannot_do_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "tuned.safetensors"
     out.write_bytes(b"keep me")
     assert main(["tune", "--model", str(source), "--out", str(out), "--tone", "0.9"]) != 0
-    assert "exists (add --overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+    assert (f"cardigan: error: --out {out}: already exists (use --overwrite to replace it, or choose another "
+            "file)") in capsys.readouterr().err and out.read_bytes() == b"keep me"
     assert main(["tune", "--model", str(source), "--out", str(out), "--tone", "0.9", "--overwrite"]) == 0
     assert load_model_file(out).config.tone == 0.9
 

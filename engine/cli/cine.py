@@ -246,7 +246,7 @@ def _dicom_series(studies: dict, patient: str, view_index: int) -> dict:
 def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = False) -> None:
     """Refuse before any work an output that exists (unless --overwrite, and never a folder
     with content) or whose folder is missing (unless it is ``made_later``: --random's)."""
-    from ..errors import CardiganError
+    from ..errors import CardiganError, already_exists
 
     if not path.parent.is_dir() and not made_later:
         raise CardiganError(f"{path}: the folder {path.parent} does not exist")
@@ -260,4 +260,4 @@ def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = 
         elif path.is_dir():
             raise CardiganError(f"{path}: is a folder; a loop file goes there (another name, or remove the folder)")
         elif not overwrite:
-            raise CardiganError(f"{path}: already exists (use --overwrite to replace it)")
+            raise CardiganError(already_exists(path))

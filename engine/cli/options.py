@@ -117,14 +117,14 @@ def check_report_file(out, overwrite: bool, keys: set[str], kind: str) -> None:
     import tempfile
     from pathlib import Path
 
-    from ..errors import CardiganError
+    from ..errors import CardiganError, already_exists
     from ..fileio import describe_os_error
 
     out = Path(out)
     check_output_file(out)
     if out.exists() or out.is_symlink():
         if not overwrite:
-            raise CardiganError(f"--out {out}: already exists (use --overwrite to replace an earlier report)")
+            raise CardiganError(already_exists(f"--out {out}", "an earlier report"))
         if out.is_symlink() or not is_json_report(out, keys):
             raise CardiganError(f"--out {out}: not {kind} of cardiGAN Studio; refusing to replace it, "
                                 "choose another file")
@@ -141,7 +141,7 @@ def check_model_out(path, overwrite: bool) -> None:
     ``--model`` and the studio's model picker take by its name)."""
     from pathlib import Path
 
-    from ..errors import CardiganError
+    from ..errors import CardiganError, already_exists
     from ..models.registry import NATIVE_SUFFIXES
 
     check_output_file(path)
@@ -150,7 +150,7 @@ def check_model_out(path, overwrite: bool) -> None:
         raise CardiganError(f"--out {path}: a model file is written as {NATIVE_SUFFIXES[0]}; name it "
                             f"{path.with_suffix(NATIVE_SUFFIXES[0]).name}")
     if Path(path).exists() and not overwrite:
-        raise CardiganError(f"--out {path}: exists (add --overwrite to replace it)")
+        raise CardiganError(already_exists(f"--out {path}"))
 
 
 def style_scale_value(text: str) -> float:

@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..errors import CardiganError
+    from ..errors import CardiganError, already_exists
     from ..fileio import atomic_path
     from ..fan import fan_from_text, parse_fan_spec, view_of_name
     from ..itksnap_workspace import is_workspace_file
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and Path(args.model).exists() and args.out.resolve() == Path(args.model).resolve():
         raise CardiganError(f"--out {args.out}: is the model; write the image to another file")
     if args.out.exists() and not args.overwrite:
-        raise CardiganError(f"--out {args.out}: already exists (use --overwrite to replace it)")
+        raise CardiganError(already_exists(f"--out {args.out}"))
     # the file read once: a volume (a workspace's segmentation) with its header, a PNG with its text
     with named_by_option("mask"):
         if is_volume_file(args.mask) or is_workspace_file(args.mask):

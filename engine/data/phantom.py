@@ -25,7 +25,7 @@ import numpy as np
 from ..anatomy import PHASES, VIEWS, Heart, ShapeModel, phase_fraction
 from ..anatomy.heart import ANATOMY_KEY, anatomy_record
 from ..anatomy.patients import heart_record
-from ..errors import USE_OVERWRITE, Advice, DataError, Message
+from ..errors import Advice, DataError, Message, already_exists
 from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..fan import FAN_KEY, Fan, random_fan
 from .imaging import save_png
@@ -242,7 +242,7 @@ def check_hdf5_output(target: Path, overwrite: bool) -> None:
     if not (target.exists() or target.is_symlink()):
         return
     if not overwrite:
-        raise DataError(Message(f"{target}: already exists (", USE_OVERWRITE, " to replace it)"))
+        raise DataError(already_exists(target))
     if target.is_symlink() or not written_by_us(target):
         raise DataError(f"{target}: not an HDF5 file written by cardiGAN Studio; refusing to "
                         "replace it, choose another output file")

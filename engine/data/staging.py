@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import USE_OVERWRITE, Advice, CardiganError, DataError, Message
+from ..errors import Advice, CardiganError, DataError, Message, already_exists
 from ..fileio import describe_os_error, is_disk_full, make_public, replace_folder, restore_replaced, try_lock
 from .export_layouts import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER  # noqa: F401
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
@@ -51,8 +51,8 @@ def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
         raise DataError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE,
-                                    " to replace a ", ORIGIN_NAMES[replaces], ")"))
+            raise DataError(already_exists(out, Message("a ", ORIGIN_NAMES[replaces]), "folder",
+                                           " and is not empty"))
         if not (out / MANIFEST_NAME).is_file():
             raise DataError(Message(f"{out}: is not a ", ORIGIN_NAMES[replaces], f" (no {MANIFEST_NAME}); "
                                     "refusing to replace it, choose another output folder"))
@@ -242,7 +242,7 @@ def commit(staging: Path, out: Path, overwrite: bool) -> None:
     is interrupted (:func:`engine.fileio.replace_folder`)."""
     try:
         if out.is_dir() and any(out.iterdir()) and not overwrite:  # appeared while we worked
-            raise DataError(Message(f"{out}: already exists and is not empty (", USE_OVERWRITE, ")"))
+            raise DataError(already_exists(out, other="folder", how=" and is not empty"))
         replace_folder(staging, out)
     except OSError as exc:
         raise DataError(describe_os_error(exc, out)) from None
