@@ -591,3 +591,21 @@ def test_an_output_that_exists_is_refused_in_the_same_words_by_every_command(com
         replaced = "an earlier report" if command[0] == "bench" else "it"
         said = f"{named}: already exists (use --overwrite to replace {replaced}, or choose another file)"
     assert one_error_line(capsys) == f"cardigan: error: {said}"
+
+
+def test_every_seed_option_refuses_a_negative_seed_in_one_line(capsys):
+    """numpy's generators refuse a negative seed and torch's take it, and the studio's seed
+    boxes start at 0: every command's seed is 0 or more, refused as the command line is read."""
+    import re
+
+    from engine.cli.main import COMMANDS, build_parser
+
+    seeds = [(name, flag) for name, _ in COMMANDS for action in build_parser([name]).commands[name]._actions
+             for flag in action.option_strings if flag.endswith("-seed")]
+    assert {("synthesize", "--seed"), ("synthesize", "--region-seed"), ("train", "--seed"), ("export", "--seed"),
+            ("phantom", "--seed"), ("prepare", "--seed"), ("cine", "--seed"), ("evaluate", "--seed")} <= set(seeds)
+    for name, flag in seeds:
+        assert main([name, flag, "-1"]) == 2, (name, flag)
+        line = one_error_line(capsys)
+        assert re.fullmatch(rf"cardigan: error: argument {flag}: must be (0 or more|between 0 and \d+), not -1 "
+                            rf"\(see cardigan {name} --help\)", line), line

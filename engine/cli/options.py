@@ -230,9 +230,14 @@ SEED_LIMIT = 2 ** 63  # seeds are reduced below this: numpy, torch and the simul
 
 
 def seed_value(text: str) -> int:
-    """An argparse type for seeds: any whole number, reduced modulo 2**63 (seeds below it,
-    the usual ones, are kept as they are)."""
-    return whole_number(text) % SEED_LIMIT
+    """An argparse type for seeds: a whole number 0 or more, reduced modulo 2**63 (seeds below
+    it, the usual ones, are kept as they are). A negative seed is refused: numpy's generators
+    refuse one and torch's take it, so it could not mean the same everywhere, and the studio's
+    seed boxes start at 0."""
+    value = whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {short_number(value)}")
+    return value % SEED_LIMIT
 
 
 def whole_number(text: str) -> int:

@@ -92,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         elif meta.get("choices"):
             tuning.add_argument(*flags, dest=f.name, default=None, choices=meta["choices"], help=meta.get("help"),
                                 metavar=f.name.split("_")[0].upper() if long_choices(f) else None)
-        elif f.name == "seed":  # any whole number, reduced below 2**63 as every command does
+        elif f.name == "seed":  # 0 or more, reduced below 2**63 as every command does
             tuning.add_argument(*flags, dest=f.name, default=None, type=seed_value, metavar="INT",
                                 help=meta.get("help"))
         else:
