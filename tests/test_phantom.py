@@ -182,6 +182,23 @@ def test_cli_phantom(tmp_path, capsys):
     assert "--format {folders,hdf5}" in capsys.readouterr().out
 
 
+def test_cli_phantom_out_that_is_a_file_says_to_name_a_folder_or_an_hdf5_file(tmp_path, capsys):
+    """A file given as the folders format's --out is refused with the folder to name instead
+    (its name without the suffix, numbered while that is taken) or the HDF5 format."""
+    picture = tmp_path / "x.png"
+    picture.write_bytes(b"mine")
+    for taken in ([], ["x"]):
+        for name in taken:
+            (tmp_path / name).mkdir()
+        rc = main(["phantom", "--out", str(picture), "--count", "1", "--size", "32"])
+        err = capsys.readouterr().err.strip().splitlines()
+        suggested = tmp_path / ("x_2" if taken else "x")
+        assert rc == 1 and err == [f"cardigan: error: {picture}: is a file, but --out is a folder for the folders "
+                                   f"format; name a new folder, such as {suggested}, or add --format hdf5 and "
+                                   "name an .hdf5 file"]
+    assert picture.read_bytes() == b"mine" and not (tmp_path / "x_2").exists()
+
+
 def test_cli_phantom_warns_only_when_a_split_is_empty(tmp_path, capsys):
     assert main(["phantom", "--out", str(tmp_path / "one"), "--count", "1", "--size", "32",
                  "--views", "4CH", "--phases", "ED"]) == 0

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from engine.anatomy import PHASES, VIEWS
 from engine.data.dataset_folder import summary_of
 from engine.data.phantom import MAX_COUNT, USE_HDF5_FORMAT, hdf5_output_path, names_hdf5_file, write_phantom
+from engine.errors import option
 
 from ..fitted_label import FittedLabel
 from ..icons import icon
@@ -37,7 +38,7 @@ class PhantomDialog(JobDialog):
     openRequested = Signal(str)  # open this dataset folder in the dataset browser
     start_tip = "Make the phantom dataset"
     working = "Simulating"
-    option_names = {USE_HDF5_FORMAT: f'choose the format "{FORMAT_NAMES["hdf5"]}"'}
+    option_names = {USE_HDF5_FORMAT: f'choose the format "{FORMAT_NAMES["hdf5"]}"', option("out"): "the output"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, QPushButton(icon("heart-pulse"), "Make"),
