@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from engine.cli.main import main
 from engine.maskio import write_label_png
@@ -448,7 +449,8 @@ def test_an_option_the_command_takes_is_never_called_spades(capsys):
         assert not taken & set(SPADE_OPTIONS), name
 
 
-@pytest.mark.parametrize("case", ["empty", "a prepared dataset", "CAMUS images beside their masks"])
+@pytest.mark.parametrize("case", ["empty", "a prepared dataset", "CAMUS images beside their masks",
+                                  "a prepared dataset's images"])
 @pytest.mark.parametrize("cine", [[], ["--cine"]])
 def test_a_masks_folder_without_masks_is_refused_before_the_export_says_anything(case, cine, tmp_path, capsys,
                                                                                 monkeypatch):
@@ -457,9 +459,14 @@ def test_a_masks_folder_without_masks_is_refused_before_the_export_says_anything
     import engine.export.cine as export_cine
     import engine.export.run as export_run
 
-    given = tmp_path / "masks"
-    given.mkdir()
-    if case == "a prepared dataset":
+    given = tmp_path / ("dataset/train/img" if case == "a prepared dataset's images" else "masks")
+    given.mkdir(parents=True)
+    if case == "a prepared dataset's images":  # echoes in img, their masks of the same names in label
+        (given.parent / "label").mkdir()
+        for name in ("patient0001_2CH_ED.png", "patient0001_2CH_ES.png"):
+            Image.fromarray(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64).astype(np.uint8)).save(given / name)
+            write_label_png(given.parent / "label" / name, blocky_labels(64))
+    elif case == "a prepared dataset":
         (given / "train" / "label").mkdir(parents=True)
         write_label_png(given / "train" / "label" / "patient0001_2CH_ED.png", blocky_labels(64))
     elif case == "CAMUS images beside their masks":
@@ -472,7 +479,10 @@ def test_a_masks_folder_without_masks_is_refused_before_the_export_says_anything
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1, err
     assert err[0].startswith(f"cardigan: error: --masks {given}: ")
-    assert ("look like images" if case.startswith("CAMUS") else "no label maps") in err[0]
+    said = {"CAMUS images beside their masks": "look like images",
+            "a prepared dataset's images": f"this is a prepared dataset's image folder; its masks are in "
+                                           f"{given.parent / 'label'}"}
+    assert said.get(case, "no label maps") in err[0]
     assert not out.exists()
 
 

@@ -12,7 +12,7 @@ from ..anatomy import PHASES, VIEWS, ShapeModel, phase_fraction
 from ..anatomy.heart import anatomy_in_text, anatomy_record
 from ..anatomy.model_building import check_fans, patient_fans
 from ..anatomy.patients import heart_record
-from ..data.layout import parse_stem, patient_name, stem_patient
+from ..data.layout import IMAGE_DIR, LABEL_DIR, parse_stem, patient_name, stem_patient
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
@@ -238,8 +238,6 @@ def too_few_named(like: Path, files: list[Path] | None = None) -> str | None:
 def like_masks_folder(like: Path) -> Path:
     """Where the masks of ``like`` are: a dataset with a manifest's train/label (refused when it
     has none), else ``like`` itself."""
-    from ..data.layout import LABEL_DIR
-
     folder = like / "train" / LABEL_DIR if (like / "manifest.json").is_file() else like
     if folder != like and not folder.is_dir():
         raise DataError(Message(option("like"), f" {like}: a dataset without PNG label maps "
@@ -293,10 +291,19 @@ def refuse_camus_images(folder: Path, files: list[Path]) -> None:
                         "holds only the masks")
 
 
+def refuse_prepared_images(folder: Path, files: list[Path]) -> None:
+    """A prepared dataset's image folder holds each image under the name of its mask in the
+    label folder beside it: say where the masks are (from the names alone, before any is read,
+    so the refusal comes before anything is said about the work)."""
+    labels = folder.parent / LABEL_DIR
+    if folder.name == IMAGE_DIR and any((labels / path.name).is_file() for path in files[:16]):
+        raise DataError(f"{folder}: this is a prepared dataset's image folder; its masks are in {labels}")
+
+
 def masks_below(folder: Path) -> str:
     """Where the masks of a dataset given as a masks folder are ("; its masks are in
     train/label, ..."), or "" when it is no dataset of ours."""
-    from ..data.layout import LABEL_DIR, SPLITS
+    from ..data.layout import SPLITS
 
     inside = [f"{split}/{LABEL_DIR}" for split in SPLITS if (folder / split / LABEL_DIR).is_dir()]
     if inside:
@@ -323,12 +330,14 @@ def check_masks_folder(folder: Path) -> None:
 
 def listed_masks(folder: Path) -> list[Path]:
     """The mask files of the folder ``folder``, from their names alone; refused when there
-    are none or when they are a CAMUS patient's images beside their masks."""
+    are none, when they are a CAMUS patient's images beside their masks or a prepared
+    dataset's images."""
     files = mask_files(folder)
     if not files:
         raise DataError(f"{folder}: no label maps ({MASK_FILE_PATTERNS}) in this folder"
                         + masks_below(folder))
     refuse_camus_images(folder, files)
+    refuse_prepared_images(folder, files)
     return files
 
 
@@ -413,8 +422,8 @@ def folder_masks(folder: Path, notify: Callable[[str], None] | None = None,
         patients.setdefault(patient, PatientMasks(patient)).items.append(
             MaskItem(stem, labels, str(path), view, instant, fan, anatomy, geometry))
     if problems:
-        labels_beside = folder.parent / "label"
-        if len(problems) == len(files) and folder.name == "img" and labels_beside.is_dir():
+        labels_beside = folder.parent / LABEL_DIR
+        if len(problems) == len(files) and folder.name == IMAGE_DIR and labels_beside.is_dir():
             raise DataError(f"{folder}: this is a prepared dataset's image folder; its masks are in {labels_beside}")
         shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
         raise DataError(f"{folder}: {len(problems)} unusable mask(s): {shown}")
