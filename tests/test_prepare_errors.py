@@ -169,6 +169,7 @@ def test_existing_output_needs_overwrite_and_must_be_a_dataset(tmp_path, capsys)
     before = sorted(p.name for p in (out / "train" / "img").iterdir())
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(out), "--size", "32")
     assert_one_line_error(rc, err, "already exists", "--overwrite")
+    assert len(err.strip().splitlines()) == 1, err  # refused before the note on the source
     assert sorted(p.name for p in (out / "train" / "img").iterdir()) == before
 
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(out), "--size", "32",

@@ -44,9 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..data.prepare import fan_fit_line, prepare_dataset
     from ..data.sources import FORMAT_NAMES, detect_format
+    from ..data.staging import check_output
     from .terminal import TerminalProgress, note
 
     fmt = detect_format(args.source) if args.format == "auto" else args.format
+    check_output(args.out.expanduser(), args.overwrite, protect=(args.source,))  # a taken --out: the only line
     note(f"source: {args.source} ({FORMAT_NAMES[fmt]}{', detected' if args.format == 'auto' else ''})")
     bar = TerminalProgress()
     try:
