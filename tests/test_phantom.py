@@ -199,6 +199,20 @@ def test_cli_phantom_out_that_is_a_file_says_to_name_a_folder_or_an_hdf5_file(tm
     assert picture.read_bytes() == b"mine" and not (tmp_path / "x_2").exists()
 
 
+def test_cli_phantom_out_named_as_a_file_is_refused_not_made_a_folder(tmp_path, capsys):
+    """A new --out named as a file (x.png, x.nii.gz) is refused for the folders format as a
+    file is, rather than becoming a folder of that name; a name with another dot is a folder."""
+    for name, suggested in (("new.png", "new"), ("scan.nii.gz", "scan")):
+        rc = main(["phantom", "--out", str(tmp_path / name), "--count", "1", "--size", "32"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 1 and err == [f"cardigan: error: {tmp_path / name}: is named as a file, but --out is a folder "
+                                   f"for the folders format; name a new folder, such as {tmp_path / suggested}, "
+                                   "or add --format hdf5 and name an .hdf5 file"]
+        assert not (tmp_path / name).exists()
+    assert main(["phantom", "--out", str(tmp_path / "run.v2"), "--count", "1", "--size", "32"]) == 0
+    assert (tmp_path / "run.v2" / "manifest.json").is_file()
+
+
 def test_cli_phantom_warns_only_when_a_split_is_empty(tmp_path, capsys):
     assert main(["phantom", "--out", str(tmp_path / "one"), "--count", "1", "--size", "32",
                  "--views", "4CH", "--phases", "ED"]) == 0

@@ -91,6 +91,7 @@ def test_forced_format_that_does_not_fit(tmp_path, capsys):
     assert forced.value.said(words).startswith(f"{camus}: keeping sequences needs a CAMUS 2023")
     rc, err = run_cli(capsys, "--source", str(camus), "--out", str(tmp_path / "out"), "--format", "hdf5")
     assert_one_line_error(rc, err, f"{camus}: --format hdf5 needs the HDF5 file, this is a folder")
+    assert len(err.strip().splitlines()) == 1, err
     rc, err = run_cli(capsys, "--source", str(camus), "--out", str(tmp_path / "out"), "--sequences")
     assert_one_line_error(rc, err, f"{camus}: --sequences needs a CAMUS 2023")
     with pytest.raises(DataError, match="no patients"):
@@ -145,8 +146,17 @@ def test_unwritable_output(tmp_path, capsys):
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(blocker / "out"))
     assert_one_line_error(rc, err, str(blocker))
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(blocker))
-    assert_one_line_error(rc, err, "not a folder")
-    assert blocker.read_text() == "x"
+    assert err.strip() == (f"cardigan: error: {blocker}: is a file, but --out is a folder; "
+                           f"name a new folder, such as {tmp_path / 'file_2'}")  # file: taken by --out itself
+    assert rc == 1 and blocker.read_text() == "x"
+
+
+def test_out_named_as_a_file_is_refused_not_made_a_folder(tmp_path, capsys):
+    source = build_seed_hdf5(tmp_path / "s.hdf5", SEED_SPLITS)
+    rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "new.png"))
+    assert rc == 1 and err.strip() == (f"cardigan: error: {tmp_path / 'new.png'}: is named as a file, but --out "
+                                       f"is a folder; name a new folder, such as {tmp_path / 'new'}")
+    assert not (tmp_path / "new.png").exists() and leftovers(tmp_path, "new.png") == []
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
@@ -246,6 +256,7 @@ def test_sequences_from_a_source_without_them_is_refused_not_ignored(fmt, tmp_pa
               else build_camus2019(tmp_path / "camus", names(1, 2)))
     rc, err = run_cli(capsys, "--source", str(source), "--out", str(tmp_path / "out"), "--sequences")
     assert_one_line_error(rc, err, "--sequences", "CAMUS 2023 release")
+    assert len(err.strip().splitlines()) == 1, err  # refused before the note on the source
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
 
 
@@ -257,6 +268,7 @@ def test_nothing_to_prepare_says_why_the_patients_were_left_out(tmp_path, capsys
     rc, err = run_cli(capsys, "--source", str(listed_elsewhere), "--out", str(tmp_path / "out"))
     assert_one_line_error(rc, err, "no patients to prepare", "patient0001 (not named in any split list)",
                           "and 1 more")
+    assert len(err.strip().splitlines()) == 1, err  # refused before the note on the source
     assert "ground truth" not in err.strip().splitlines()[-1]  # they all have it
     no_gt = build_camus2019(tmp_path / "camus2019", [], testing_no_gt=names(1, 2))
     rc, err = run_cli(capsys, "--source", str(no_gt), "--out", str(tmp_path / "out"))

@@ -28,7 +28,7 @@ OK_STYLE, ERROR_STYLE, BUSY_STYLE = (theme.text_style(c) for c in (theme.OK, the
 DETECT_DELAY_MS = 250
 OUTPUT_ROW = "Output folder"  # the prepared folder's row, named alike in the Prepare dialog and the wizard
 # the form has no format to choose: the format the engine is given is the one it detected
-PREPARE_WORDS: Words = {option("format"): "the detected format"}
+PREPARE_WORDS: Words = {option("format"): "the detected format", option("out"): "the output"}
 
 
 class PrepareForm(QWidget):

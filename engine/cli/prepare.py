@@ -44,17 +44,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..data.prepare import fan_fit_line, prepare_dataset
     from ..data.sources import FORMAT_NAMES, detect_format
-    from ..data.staging import check_output
     from .terminal import TerminalProgress, note
 
     fmt = detect_format(args.source) if args.format == "auto" else args.format
-    check_output(args.out.expanduser(), args.overwrite, protect=(args.source,))  # a taken --out: the only line
-    note(f"source: {args.source} ({FORMAT_NAMES[fmt]}{', detected' if args.format == 'auto' else ''})")
+    source_line = f"source: {args.source} ({FORMAT_NAMES[fmt]}{', detected' if args.format == 'auto' else ''})"
     bar = TerminalProgress()
+
+    def progress(event) -> None:  # the note once the work starts: a refusal is the only line
+        nonlocal source_line
+        if source_line:
+            note(source_line)
+            source_line = ""
+        bar(event)
+
     try:
         manifest = prepare_dataset(args.source, args.out, format=fmt, views=args.views,
                                    instants=args.instants, size=args.size, seed=args.seed,
-                                   overwrite=args.overwrite, progress=bar, workers=args.workers,
+                                   overwrite=args.overwrite, progress=progress, workers=args.workers,
                                    sequences=args.sequences)
     finally:
         bar.close()

@@ -25,7 +25,7 @@ import numpy as np
 from ..anatomy import PHASES, VIEWS, Heart, ShapeModel, phase_fraction
 from ..anatomy.heart import ANATOMY_KEY, anatomy_record
 from ..anatomy.patients import heart_record
-from ..errors import Advice, DataError, Message, already_exists, option
+from ..errors import Advice, DataError, Message, already_exists
 from ..progress import Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..fan import FAN_KEY, Fan, random_fan
 from .imaging import save_png
@@ -34,7 +34,7 @@ from .layout import (SPLITS, image_path, label_path, make_stem, parse_choices, p
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
 from .seed_hdf5 import SeedHdf5Writer, written_by_us
-from .staging import check_output, folder_made_for, staged_dataset
+from .staging import check_folder_name, check_output, folder_made_for, staged_dataset
 
 PHANTOM_FORMATS = ("folders", "hdf5")
 MAX_COUNT = 1_000_000
@@ -130,24 +130,14 @@ def names_hdf5_file(out: Path) -> bool:
     return out.suffix.lower() in HDF5_SUFFIXES
 
 
-def new_folder_name(out: Path) -> Path:
-    """A folder beside ``out`` that does not exist yet, to suggest in its place: ``out``'s name
-    without its suffixes (``x.png`` -> ``x``), numbered (``x_2``) while that is taken."""
-    base = out.with_name(out.name.split(".")[0] or "phantom")
-    names = [base, *(base.with_name(f"{base.name}_{number}") for number in range(2, 100))]
-    return next((name for name in names if not (name.exists() or name.is_symlink())), base)
-
-
 def check_folders_name(out: Path) -> None:
-    """Refuse a folders output named as an HDF5 file (:func:`names_hdf5_file`) or that is a
-    file, whoever asks; the refusal of a file suggests a folder to name instead."""
+    """Refuse a folders output named as an HDF5 file (:func:`names_hdf5_file`), that is a file
+    or is named as another file (``x.png``), whoever asks; the refusal of a file suggests a
+    folder to name instead (:func:`.staging.check_folder_name`)."""
     if names_hdf5_file(out):
         raise DataError(Message(f"{out}: names an HDF5 file, but the folders format writes a folder (",
                                 USE_HDF5_FORMAT, ", or name a folder)"))
-    if (out.exists() or out.is_symlink()) and not out.is_dir():
-        raise DataError(Message(f"{out}: is a file, but ", option("out"), " is a folder for the folders format; "
-                                f"name a new folder, such as {new_folder_name(out)}, or ", USE_HDF5_FORMAT,
-                                " and name an .hdf5 file"))
+    check_folder_name(out, " for the folders format", ", or ", USE_HDF5_FORMAT, " and name an .hdf5 file")
 
 
 def hdf5_output_path(out: Path) -> Path:

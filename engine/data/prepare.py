@@ -35,7 +35,7 @@ from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, 
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
 from .sources import FORMAT_NAMES, FORMATS, FrameReader, SourcePatient, detect_format, scan_source, source_checksum
-from .staging import check_output, staged_dataset
+from .staging import check_folder_name, check_output, staged_dataset
 
 __all__ = ["prepare_dataset", "detect_format", "FORMATS", "PrepareOptions"]
 
@@ -268,6 +268,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         raise DataError(Message(f"{source}: ", option("sequences"), f" needs a {FORMAT_NAMES[SEQUENCE_FORMAT]}, "
                                 "whose *_half_sequence.nii.gz files have ground truth; a "
                                 f"{FORMAT_NAMES[fmt]} has no half sequences"))
+    check_folder_name(out)
     check_output(out, overwrite, protect=(source,))
 
     listing = scan_source(source, fmt)

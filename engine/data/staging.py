@@ -20,11 +20,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import Advice, CardiganError, DataError, Message, already_exists
+from ..errors import Advice, CardiganError, DataError, Message, already_exists, option
 from ..fileio import describe_os_error, is_disk_full, make_public, replace_folder, restore_replaced, try_lock
 from .export_layouts import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER  # noqa: F401
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS
 from .manifest import dataset_origin, read_manifest
+from .trace_image import TRACE_SUFFIXES
+from ..maskio import MASK_FILE_SUFFIXES
 
 # the command that makes each kind of dataset, in the command line's words: a front end names
 # its own way of making one (advice keyed "made by <origin>")
@@ -33,6 +35,40 @@ MADE_BY = {origin: Advice(f"made by {origin}", f"cardigan {command}")
 ORIGIN_NAMES = {origin: Message(f"{kind} (", MADE_BY[origin], ")")
                 for origin, kind in (("prepared", "prepared dataset"), ("phantom", "phantom dataset"),
                                      ("export", "synthetic export"))}
+
+
+# names that say "a file" (an image, a volume, a loop, an HDF5, JSON or NumPy file): given as
+# a dataset's folder, they would quietly become a folder of that name
+FILE_SUFFIXES = MASK_FILE_SUFFIXES + TRACE_SUFFIXES + (".h5", ".hdf5", ".mp4", ".json", ".npy", ".npz")
+
+
+def file_suffix(out: Path) -> str | None:
+    """The file suffix ``out`` is named with (``.png``, ``.nii.gz``: :data:`FILE_SUFFIXES`), or None."""
+    name = out.name.lower()
+    return next((s for s in FILE_SUFFIXES if name.endswith(s) and len(name) > len(s)), None)
+
+
+def new_folder_name(out: Path) -> Path:
+    """A folder beside ``out`` that does not exist yet, to suggest in its place: ``out``'s name
+    without its suffixes (``x.png`` -> ``x``), numbered (``x_2``) while that is taken."""
+    base = out.with_name(out.name.split(".")[0] or "dataset")
+    names = [base, *(base.with_name(f"{base.name}_{number}") for number in range(2, 100))]
+    return next((name for name in names if not (name.exists() or name.is_symlink())), base)
+
+
+def check_folder_name(out: Path, where: str = "", *instead: str | Advice) -> None:
+    """Refuse, before any work, a dataset folder ``out`` that is a file or is named as one
+    (:func:`file_suffix`: ``new.png`` would quietly become a folder), in one line naming a new
+    folder to give instead; ``where`` says for what ``--out`` is a folder (" for the folders
+    format") and ``instead`` what else would do (", or ", advice, ...)."""
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        what = "is a file"
+    elif not out.exists() and file_suffix(out):
+        what = "is named as a file"
+    else:
+        return
+    raise DataError(Message(f"{out}: {what}, but ", option("out"), f" is a folder{where}; "
+                            f"name a new folder, such as {new_folder_name(out)}", *instead))
 
 
 def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),
