@@ -342,6 +342,25 @@ def test_export_cine_from_key_frame_masks_and_its_mistakes(tmp_path, capsys):
     assert "both key frames" in err and len(err.splitlines()) == 1
 
 
+def test_cine_names_the_option_of_an_output_it_refuses(tmp_path, capsys):
+    """As synthesize, tune and bench do: "--out x.gif: already exists ..."; a file beside
+    --out (a NIfTI loop's masks) is named by its path."""
+    from engine.cli.main import main
+
+    args = ["cine", "--model", "simulator", "--size", "64", "--frames", "3", "--random", "1"]
+    taken = tmp_path / "taken.gif"
+    taken.write_bytes(b"mine")
+    (tmp_path / "loop_gt.nii.gz").write_bytes(b"masks")
+    for out, extra, line in (
+            (taken, [], f"--out {taken}: already exists (use --overwrite to replace it, or choose another file)"),
+            (taken, ["--format", "mp4"], f"--out {taken}: the name says gif and --format says mp4; give one of them"),
+            (tmp_path / "loop.nii.gz", [], f"{tmp_path / 'loop_gt.nii.gz'}: already exists (use --overwrite to "
+                                           "replace it, or choose another file)")):
+        assert main(args + extra + ["--out", str(out)]) == 1
+        assert capsys.readouterr().err.strip() == f"cardigan: error: {line}"
+    assert taken.read_bytes() == b"mine" and not (tmp_path / "loop.nii.gz").exists()
+
+
 def test_one_random_loop_may_be_named_as_a_file_and_several_may_not(tmp_path, capsys):
     from engine.cli.main import main
 

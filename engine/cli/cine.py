@@ -92,7 +92,7 @@ def _refuse_format_clash(out: Path, named: str, fmt: str | None) -> None:
     from ..errors import CardiganError
 
     if fmt not in (None, named):
-        raise CardiganError(f"{out}: the name says {named} and --format says {fmt}; give one of them")
+        raise CardiganError(f"--out {out}: the name says {named} and --format says {fmt}; give one of them")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         _refuse_format_clash(args.out, "png" if kind == "folder" else kind, args.format)
         targets = [args.out] + ([mask_path_for(args.out)] if kind == "nifti" else [])
         for target in targets:
-            _check_target(target, args.overwrite, kind == "folder")
+            _check_target(target, args.overwrite, kind == "folder", out=args.out)
         ed, es = read_mask(args.ed, "ed"), read_mask(args.es, "es")
         view, es_view = view_of_name(args.ed.name), view_of_name(args.es.name)
         if view and es_view and view != es_view:
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         views = ("2CH", "4CH") if args.view == "both" else (args.view,)
         file_kind = _loop_file_kind(args.out)
         if file_kind is not None and args.random * len(views) > 1:
-            raise CardiganError(f"{args.out}: --random {args.random}{' --view both' if len(views) > 1 else ''} "
+            raise CardiganError(f"--out {args.out}: --random {args.random}{' --view both' if len(views) > 1 else ''} "
                                 f"makes {args.random * len(views)} loops; --out names the folder they go in "
                                 f"(--format {file_kind} picks their file type)")
         if file_kind is not None:
@@ -145,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
         fmt = args.format or "gif"
         if file_kind is None:
             if args.out.exists() and not args.out.is_dir():
-                raise CardiganError(f"{args.out}: with --random, --out is a folder")
+                raise CardiganError(f"--out {args.out}: is a file; with --random, --out is a folder")
             if not args.out.parent.is_dir():
-                raise CardiganError(f"{args.out}: the folder {args.out.parent} does not exist")
+                raise CardiganError(f"--out {args.out}: the folder {args.out.parent} does not exist")
         model, loops = random_loops(args.random, views, args.seed)  # the patients export --cine draws
         studies = {}  # a patient's DICOM loops: its views as series of one study
         for item in loops:
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 paths = [target] + ([mask_path_for(target)] if file_kind == "nifti" else [])
             for path in paths:
                 _check_target(path, args.overwrite, fmt == "png" and path is target and file_kind is None,
-                              made_later=file_kind is None)
+                              made_later=file_kind is None, out=args.out)
             series = (_dicom_series(studies, patient_name(item.index + 1, args.random), views.index(item.view))
                       if (file_kind or fmt) == "dicom" else {})
             jobs.append((target, lambda side, i=item: i.make(model, side, timing), item.look, series))
@@ -243,21 +243,25 @@ def _dicom_series(studies: dict, patient: str, view_index: int) -> dict:
     return {"study": studies[patient], "series_number": view_index + 1}
 
 
-def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = False) -> None:
+def _check_target(path: Path, overwrite: bool, folder: bool, made_later: bool = False,
+                  out: Path | None = None) -> None:
     """Refuse before any work an output that exists (unless --overwrite, and never a folder
-    with content) or whose folder is missing (unless it is ``made_later``: --random's)."""
+    with content) or whose folder is missing (unless it is ``made_later``: --random's). The
+    message names the option where ``path`` is ``out``, what --out named, as the other
+    commands do (``--out x.gif: already exists ...``); a file beside it or in its folder by its path."""
     from ..errors import CardiganError, already_exists
 
+    named = f"--out {path}" if path == out else str(path)
     if not path.parent.is_dir() and not made_later:
-        raise CardiganError(f"{path}: the folder {path.parent} does not exist")
+        raise CardiganError(f"{named}: the folder {path.parent} does not exist")
     if path.exists():
         if folder:
             if not path.is_dir():
-                raise CardiganError(f"{path}: exists and is not a folder")
+                raise CardiganError(f"{named}: exists and is not a folder")
             if any(path.iterdir()):
-                raise CardiganError(f"{path}: the folder is not empty (a folder of PNG frames is never replaced, "
+                raise CardiganError(f"{named}: the folder is not empty (a folder of PNG frames is never replaced, "
                                     "even with --overwrite: name a new folder or empty this one)")
         elif path.is_dir():
-            raise CardiganError(f"{path}: is a folder; a loop file goes there (another name, or remove the folder)")
+            raise CardiganError(f"{named}: is a folder; a loop file goes there (another name, or remove the folder)")
         elif not overwrite:
-            raise CardiganError(already_exists(path))
+            raise CardiganError(already_exists(named))
