@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox
 
-from engine.devices import available_devices
+
+def device_text(spec: str) -> str:
+    """How the studio names the engine's device ``spec`` ("cpu", "cuda:1", "mps"), as the
+    picker lists it: "CPU", "CUDA 1", "MPS"; another spec as it is."""
+    kind, _, index = spec.partition(":")
+    if kind == "cuda":
+        return f"CUDA {index}" if index else "CUDA"
+    return {"cpu": "CPU", "mps": "MPS"}.get(kind, spec)
 
 
 def fill_device_combo(combo: QComboBox, auto_text: str = "Auto", show_unavailable: bool = False) -> None:
@@ -13,10 +20,12 @@ def fill_device_combo(combo: QComboBox, auto_text: str = "Auto", show_unavailabl
     With ``show_unavailable``, CUDA and MPS are listed even on a machine without them,
     disabled, so users see what the app could use elsewhere.
     """
+    from engine.devices import available_devices  # torch: loaded once a picker is filled
+
     available = available_devices()
     cudas = [d for d in available if d.startswith("cuda")]
     entries = [(auto_text, "auto", True), ("CPU", "cpu", True)]
-    entries += [(f"CUDA {d.split(':')[1]}", d, True) for d in cudas]
+    entries += [(device_text(d), d, True) for d in cudas]
     if not cudas and show_unavailable:
         entries.append(("CUDA (not available)", "cuda", False))
     mps = "mps" in available

@@ -29,6 +29,7 @@ from engine.training.stats import diagnostics, losses, progress
 from .. import theme
 from ..data_tools.job_dialog import open_folder
 from ..data_tools.prepare_form import PREPARE_WORDS
+from ..device_choice import device_text
 from ..icons import icon
 from ..tasks import BackgroundTask
 from ..wording import studio_words
@@ -445,7 +446,7 @@ class TrainingPanel(QWidget):
             self.log(f"training on {event.device}: {event.total_iters} iterations "
                      f"({event.iters_per_epoch} per epoch), {where}")
             if self.state != "stopping":
-                self._set_state("running", f"Training on {event.device} {where}", OK)
+                self._set_state("running", f"Training on {device_text(event.device)} {where}", OK)
         elif isinstance(event, ProgressUpdate):
             self.iter_bar.setRange(0, max(event.total_iters, 1))
             self.iter_bar.setValue(event.iteration)
