@@ -42,6 +42,17 @@ def test_enter_in_a_data_dialog_starts_its_job_after_the_focus_passed_a_browse_b
     assert pressed == ["start"]
 
 
+@pytest.mark.parametrize("make, first", [
+    (lambda model: PhantomDialog(), lambda dialog: dialog.count),
+    (lambda model: PrepareDialog(), lambda dialog: dialog.form.source.edit),
+    (lambda model: ExportDialog(None, model, "cpu"), lambda dialog: dialog.model)], ids=["phantom", "prepare", "export"])
+def test_a_data_dialog_opens_with_the_focus_on_its_first_field(qtbot, tiny_model, make, first):
+    """The focus went to the scroll area around the fields: Tab had to be pressed first."""
+    dialog = shown_active(qtbot, make(str(tiny_model)))
+    QApplication.processEvents()
+    assert QApplication.focusWidget() is first(dialog)
+
+
 def test_enter_in_mask_tools_applies_the_tool(qtbot):
     """Mask tools had no default button: Enter pressed Close, the dialog's first button."""
     dialog = shown_active(qtbot, MaskToolsDialog())

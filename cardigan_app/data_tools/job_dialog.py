@@ -156,6 +156,8 @@ class JobDialog(QDialog):
         self.scroll.setFrameShape(SettlingScrollArea.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(content)
+        # the focus opens on the first field, not on the scroll area around it (Tab first)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         content.installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
