@@ -170,6 +170,20 @@ def test_a_split_an_image_folder_or_a_run_folder_chosen_as_the_dataset_says_what
     assert "as written by cardigan prepare" in DatasetFolder(plain).problem()  # nothing else to say
 
 
+def test_a_sequence_frame_pair_has_its_patient_view_and_ejection_fraction(tmp_path):
+    """<patient>_<view>_f<k>, what prepare --sequences and cine PNG exports write, is read as
+    the instants' stems are; a name in neither pattern is its own patient, with no view."""
+    folder = make_folder(tmp_path / "d", ("patient0001_4CH_f0", "patient0001_4CH_f12", "scan_f3"))
+    (folder.root / "manifest.json").write_text(json.dumps(
+        {"kind": "cardigan-prepared-dataset", "version": 1,
+         "ejection_fractions": {"patient0001": {"4CH": 41.5, "2CH": 38.0}}}))
+    frame, last = folder.pairs("train")
+    assert (frame.patient, frame.view, last.patient, last.view) == ("patient0001", "4CH", "patient0001", "4CH")
+    assert DatasetFolder(folder.root).ejection_fraction(frame) == 41.5
+    other = folder.pairs("valid")[0]
+    assert (other.patient, other.view) == ("scan_f3", None)
+
+
 def test_a_phantom_datasets_ejection_fractions_are_read_from_its_hearts(tmp_path):
     from engine.data.phantom import write_phantom
 

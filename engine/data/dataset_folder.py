@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fan import FAN_KEY, Fan, FanError, default_fan
-from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, parse_stem, wrong_folder_hint
+from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, stem_patient, stem_view, wrong_folder_hint
 
 NO_FAN_RECORD = "no fan record"  # why a pair's fan is its view's median one (DatasetFolder.fan_record)
 DAMAGED_FAN_RECORD = "damaged fan record"
@@ -54,13 +54,12 @@ class Pair:
 
     @property
     def patient(self) -> str:
-        parsed = parse_stem(self.stem)
-        return parsed[0] if parsed else self.stem
+        """``<patient>`` of ``<patient>_<view>_<instant>`` or of a frame ``<patient>_<view>_f<k>``, else the stem."""
+        return stem_patient(self.stem)
 
     @property
     def view(self) -> str | None:
-        parsed = parse_stem(self.stem)
-        return parsed[1] if parsed else None
+        return stem_view(self.stem)
 
 
 @dataclass(frozen=True)

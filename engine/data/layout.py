@@ -57,6 +57,13 @@ def stem_patient(stem: str) -> str:
     return match["patient"] if match else stem
 
 
+def stem_view(stem: str) -> str | None:
+    """The view (2CH, 4CH) of ``<patient>_<view>_<instant>`` and of a sequence frame
+    ``<patient>_<view>_f<k>``, else None."""
+    match = _STEM.match(stem) or _FRAME_STEM.match(stem)
+    return match["view"] if match else None
+
+
 def image_path(root: Path, split: str, stem: str) -> Path:
     return Path(root) / split / IMAGE_DIR / f"{stem}.png"
 
