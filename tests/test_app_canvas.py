@@ -259,3 +259,27 @@ def test_holding_space_to_pan_hides_the_brush_outline(canvas, qtbot):
     qtbot.keyRelease(canvas, Qt.Key.Key_Space)
     assert canvas.cursor().shape() == Qt.CursorShape.CrossCursor
     assert _brush_outline_pixels(canvas) > 0
+
+
+@pytest.mark.parametrize("scale, pan", [(1.0, (0.3, 0.25)), (1.0, (0.5, 0.5)), (2.5, (0.0, 0.0)),
+                                        (2.5, (17.3, -9.6)), (7.0, (0.0, 0.0)), (7.0, (-40.45, 23.2))])
+def test_a_click_paints_the_pixel_shown_under_the_pointer(canvas, scale, pan):
+    """A click (at a whole screen pixel, as a mouse gives) painted the image pixel left of or
+    above the one drawn under the pointer whenever an image pixel's edge fell within half a
+    screen pixel before it: every click at zoom 1 with the image half a pixel off the screen's."""
+    from PySide6.QtGui import QImage
+
+    doc = canvas.document
+    canvas.settings.brush_diameter = 1
+    canvas.set_opacity(1.0)
+    canvas.set_view_state(scale, QPointF(32, 32))
+    canvas.pan_by(QPointF(*pan))
+    for k in range(12):
+        pointer = QPoint(190 + k, 190 + (5 * k) % 11)
+        click_at = QPointF(pointer)
+        send_mouse(canvas, QEvent.Type.MouseButtonPress, click_at)
+        send_mouse(canvas, QEvent.Type.MouseButtonRelease, click_at, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+        assert (doc.labels == 2).sum() == 1
+        shown = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888).pixelColor(pointer)
+        assert (shown.red(), shown.green(), shown.blue()) == (230, 159, 0), (k, pointer, np.argwhere(doc.labels))
+        doc.undo()

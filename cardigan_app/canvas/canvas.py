@@ -218,7 +218,7 @@ class MaskCanvas(ImageView):
             self._paint_polygon(painter, self.tool)
         elif self._shows_brush_outline():
             diameter = self.settings.brush_diameter
-            hover = self.to_image(self._pointer)
+            hover = self.image_point_under(self._pointer)
             cx, cy = snap_brush_centre(hover.x(), hover.y(), diameter)
             centre = self.to_widget(QPointF(cx, cy))
             radius = diameter / 2 * self.scale
@@ -270,7 +270,7 @@ class MaskCanvas(ImageView):
 
     # -- events --------------------------------------------------------------------------
     def _image_pos(self, event: QMouseEvent) -> QPointF:
-        return self.to_image(event.position())
+        return self.image_point_under(event.position())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -296,7 +296,7 @@ class MaskCanvas(ImageView):
             super().mouseMoveEvent(event)
             return
         pos = self._image_pos(event)
-        old = self.to_image(old_pointer) if old_pointer is not None else None
+        old = self.image_point_under(old_pointer) if old_pointer is not None else None
         if self._stroking and event.buttons() & Qt.MouseButton.LeftButton:
             self.tool.drag(pos.x(), pos.y())
         else:
@@ -374,7 +374,7 @@ class MaskCanvas(ImageView):
 
     def leaveEvent(self, event) -> None:
         old, self._pointer = self._pointer, None
-        self._update_cursor_area(self.to_image(old) if old is not None else None, None)
+        self._update_cursor_area(self.image_point_under(old) if old is not None else None, None)
         self.cursorLeft.emit()
         super().leaveEvent(event)
 
@@ -391,5 +391,5 @@ class MaskCanvas(ImageView):
         if not self.is_panning():
             self.setCursor(Qt.CursorShape.OpenHandCursor if held else Qt.CursorShape.CrossCursor)
         if self._pointer is not None:
-            pos = self.to_image(self._pointer)
+            pos = self.image_point_under(self._pointer)
             self._update_cursor_area(pos, pos)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 MIN_SCALE, MAX_SCALE = 0.05, 64.0
 WHEEL_STEP = 1.2  # zoom factor per wheel notch
 GRID_FROM_SCALE = 12.0  # draw the pixel grid from this zoom on
+EDGE_NUDGE = 1e-6  # image pixels: a point on a pixel edge goes to the pixel before it, as Qt draws it
 BACKDROP = QColor(38, 40, 44)
 
 
@@ -55,6 +56,14 @@ class ImageView(QWidget):
 
     def to_image(self, point: QPointF) -> QPointF:
         return (point - self._offset) / self._scale
+
+    def image_point_under(self, pos: QPointF) -> QPointF:
+        """The image point under the pointer at widget position ``pos``. A mouse gives the
+        screen pixel it is on by that pixel's corner, and the image pixel drawn there is the
+        one under the screen pixel's centre: map the centre (half a device pixel on), and a
+        centre lying exactly on an image pixel's edge into the pixel before it, as Qt draws it."""
+        half = 0.5 / self.devicePixelRatioF()
+        return self.to_image(pos + QPointF(half, half)) - QPointF(EDGE_NUDGE, EDGE_NUDGE)
 
     def to_widget(self, point: QPointF) -> QPointF:
         return point * self._scale + self._offset
