@@ -628,3 +628,20 @@ def test_undo_and_redo_name_their_step_in_the_tool_bars_tooltip_too(window):
     assert undo.text() == "&Undo brush stroke" and undo.toolTip() == "Undo brush stroke (Ctrl+Z)"
     window.undo()
     assert redo.toolTip() == "Redo brush stroke (Ctrl+Shift+Z, Ctrl+Y)" and undo.toolTip() == "Undo (Ctrl+Z)"
+
+
+def test_a_fan_drag_on_a_mask_without_a_heart_marks_the_window_modified(window, qtbot):
+    """A fan slider moved on a mask with no heart changes only the fan: the title read the
+    document as unchanged while the drag was open, and nothing read it again after, so the
+    window said there was nothing to save."""
+    doc, slider = window.document, window.anatomy_panel.fan_sliders["tilt"]
+    doc.mark_saved()
+    window._refresh_document_ui()
+    assert doc.anatomy is None and not window.isWindowModified()
+    slider.sliderPressed.emit()
+    slider.setValue(slider.value() + 6)
+    qtbot.waitUntil(lambda: not window._ui_timer.isActive())  # the title follows the drag
+    assert doc.in_stroke and window.isWindowModified()
+    slider.sliderReleased.emit()
+    qtbot.waitUntil(lambda: not window._ui_timer.isActive())
+    assert doc.modified and window.isWindowModified()

@@ -125,7 +125,9 @@ class LabelDocument:
 
     @property
     def modified(self) -> bool:
-        painting = self._stroke is not None and bool(self._stroke.pieces)
+        stroke = self._stroke  # an open stroke that changed pixels or the heart or fan already
+        painting = stroke is not None and (bool(stroke.pieces) or (stroke.meta_old is not None
+                                                                   and stroke.meta_old != self.meta))
         if self._forced_modified or painting or self.history.top is not self._saved_at:
             return True
         # back at the start, but edits were trimmed from the history: not the saved content
