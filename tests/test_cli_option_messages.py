@@ -573,7 +573,7 @@ def test_a_dataset_that_cannot_be_used_is_named_by_its_option_before_the_model_i
     (["synthesize", "--model", "simulator", "--mask", "MASK"], "--out OUT"),
     (["tune", "--model", "demo", "--tone", "1.1"], "--out OUT"),
     (["bench", "--device", "cpu", "--quick"], "--out OUT"),
-    (["cine", "--model", "simulator", "--random", "1", "--size", "64"], "OUT"),
+    (["cine", "--model", "simulator", "--random", "1", "--size", "64"], "--out OUT"),
     (["phantom", "--format", "hdf5", "--count", "1"], "OUT"),
     (["phantom", "--count", "1"], "OUT"),
     (["export", "--model", "simulator", "--random", "1"], "OUT"),
