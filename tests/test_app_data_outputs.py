@@ -77,6 +77,20 @@ def test_prepare_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, see
     assert not dialog.start_button.isEnabled() and shown(dialog) == "The output is a file: choose a folder"
 
 
+def test_prepare_says_an_output_named_as_a_file_before_start(qtbot, tmp_path, seed_hdf5):
+    """The engine refuses a new folder named as a file (``new.png``): the note says so in its
+    words as soon as the name is chosen, and Prepare stays off; a folder of that name that is
+    there already is the engine's to judge, as it is."""
+    dialog = prepare_dialog(qtbot, seed_hdf5)
+    dialog.output.set_path(tmp_path / "new.png")
+    assert shown(dialog) == "The output new.png: is named as a file, but it is a folder; name a new folder, such as new"
+    assert not dialog.start_button.isEnabled() and "is named as a file" in dialog.start_button.toolTip()
+    (tmp_path / "new.png").mkdir()
+    dialog.output.set_path(tmp_path / "other")
+    dialog.output.set_path(tmp_path / "new.png")
+    assert dialog.start_button.isEnabled() and shown(dialog) == ""
+
+
 # -- phantom ---------------------------------------------------------------------------------
 def phantom_dialog(qtbot, fmt: str = "folders") -> PhantomDialog:
     dialog = PhantomDialog()
@@ -159,6 +173,29 @@ def test_phantom_folders_named_as_an_hdf5_file_are_asked_about_before_start(qtbo
     dialog.output.set_path(tmp_path / "x")
     assert dialog.start_button.isEnabled() and shown(dialog) == ""
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_phantom_folders_named_as_another_file_are_refused_before_start_in_the_engines_words(qtbot, tmp_path):
+    """Folders given x.png (any name the engine refuses for a folder, not only x.h5) are
+    said under the output at once, in the engine's line, and Make stays off."""
+    from engine.data.phantom import check_folders_name
+    from engine.errors import DataError
+
+    dialog = phantom_dialog(qtbot)
+    for name in ("x.png", "x.NII.GZ", "x.npy"):
+        dialog.output.set_path(tmp_path / name)
+        with pytest.raises(DataError) as refused:
+            check_folders_name(tmp_path / name)
+        said = dialog.in_dialog_words(refused.value.message)
+        assert shown(dialog) == "The output " + said.replace(str(tmp_path) + "/", "").replace("the output", "it")
+        assert shown(dialog).startswith(f"The output {name}: is named as a file, but it is a folder for the folders")
+        assert "name a new folder, such as x, or choose the format" in shown(dialog)
+        assert not dialog.start_button.isEnabled() and "is named as a file" in dialog.start_button.toolTip()
+        dialog.start()
+        assert not dialog.running and "is named as a file" in dialog.status.text()
+    dialog.format.setCurrentIndex(dialog.format.findData("hdf5"))
+    assert shown(dialog) == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_phantom_says_the_engine_refusal_of_an_hdf5_named_folder_in_its_own_words(qtbot, tmp_path):

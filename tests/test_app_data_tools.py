@@ -288,7 +288,7 @@ def test_export_dialog_says_under_the_output_before_start_when_nnunet_would_not_
     dialog.output.set_path(tmp_path / "Dataset501_Echo")
     assert note.isHidden()
     dialog.output.set_path(tmp_path / "synthetic.h5")
-    assert note.text().startswith("The output synthetic.h5: named as a file") and "nnU-Net finds" not in note.text()
+    assert note.text().startswith("The output synthetic.h5: is named as a file") and "nnU-Net finds" not in note.text()
 
 
 @pytest.mark.parametrize("fmt", ["png", "hdf5", "nifti", "nnunet"])
@@ -427,13 +427,14 @@ def test_export_says_an_output_that_is_a_file_before_start(qtbot, tmp_path, tiny
 
 
 def test_export_says_an_output_named_as_a_file_before_start(qtbot, tmp_path, tiny_model):
-    """Every layout is a folder, so the engine refuses ``out.h5``: the note says so, in the
-    chosen format's words, as soon as the name (or the format) is chosen, and Export stays off."""
+    """Every layout is a folder, so the engine refuses ``out.h5`` (and any name phantom and
+    prepare refuse, ``out.jpg``): the note says so, in the chosen format's words, as soon as the
+    name (or the format) is chosen, and Export stays off."""
     dialog = export_dialog(qtbot, tiny_model, tmp_path / "out.h5", "hdf5")
     note = dialog.output_note
-    assert note.isVisible() and note.text().startswith("The output out.h5: named as a file")
-    # the folder to name instead, and where the file goes in it; the field shows where it is
-    assert "name it out and the file is out/synthetic.hdf5, with manifest.json beside it" in note.text()
+    assert note.isVisible() and note.text().startswith("The output out.h5: is named as a file, but it is a folder")
+    # the folder to name instead, and what is written in it; the field shows where it is
+    assert "name a new folder, such as out (the export writes synthetic.hdf5 in it, with manifest.json" in note.text()
     assert "--out" not in note.text() and str(tmp_path) not in note.text()
     assert not dialog.start_button.isEnabled() and "named as a file" in dialog.start_button.toolTip()
     dialog.overwrite.setChecked(True)  # no box makes a file name a folder name
@@ -442,9 +443,10 @@ def test_export_says_an_output_named_as_a_file_before_start(qtbot, tmp_path, tin
     assert not dialog.running and "named as a file" in dialog.status.text()
 
     dialog.format.setCurrentIndex(dialog.format.findData("nifti"))  # the note follows the format
-    assert "name it out and its database_nifti and database_split and manifest.json go there" in note.text()
-    dialog.output.set_path(tmp_path / "out.NII.GZ")
-    assert not dialog.start_button.isEnabled() and "The output out.NII.GZ: named as a file" in note.text()
+    assert "such as out (the export writes its database_nifti and database_split and manifest.json" in note.text()
+    for name in ("out.NII.GZ", "out.jpg"):
+        dialog.output.set_path(tmp_path / name)
+        assert not dialog.start_button.isEnabled() and f"The output {name}: is named as a file" in note.text()
     dialog.output.set_path(tmp_path / "out.v2")  # a dot alone is a folder name
     assert dialog.start_button.isEnabled() and not note.isVisible()
     assert list(tmp_path.iterdir()) == []

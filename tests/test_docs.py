@@ -263,15 +263,16 @@ def test_every_section_reference_names_a_heading_of_that_document():
 
 
 def test_the_readme_says_an_export_is_a_folder_and_which_output_names_it_refuses():
-    """Every suffix export refuses in an output folder's name is named in README's export
-    section, beside what each layout writes inside the folder."""
+    """Every suffix export refuses in an output folder's name (those phantom and prepare
+    refuse) is named in README's export section, beside what each layout writes inside the folder."""
+    from engine.data.staging import FILE_SUFFIXES
     from engine.export import EXPORT_FORMATS
-    from engine.export.writers import FILE_SUFFIXES, HDF5_NAME
+    from engine.export.writers import HDF5_NAME
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Export and evaluation\n", 1)[1].split("\n## ", 1)[0]
     assert "always a folder" in section and f"`{HDF5_NAME}`" in section
-    assert [s for s in FILE_SUFFIXES if f"`out{s}`" not in section] == []
+    assert [s for s in FILE_SUFFIXES if f"`{s}`" not in section] == []
     assert all(f"`{fmt}` " in section for fmt in EXPORT_FORMATS)
 
 

@@ -557,19 +557,31 @@ def test_options_that_do_not_go_together_are_refused_before_any_note(tmp_path, c
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("fmt, name, inside", [("hdf5", "out.h5", "the file is {out}/synthetic.hdf5"),
-                                               ("hdf5", "out.HDF5", "the file is {out}/synthetic.hdf5"),
-                                               ("nifti", "out.nii.gz", "its database_nifti"),
-                                               ("png", "out.png", "its train, valid and test image/label")])
+@pytest.mark.parametrize("fmt, name, inside", [("hdf5", "out.h5", "the export writes synthetic.hdf5 in it"),
+                                               ("hdf5", "out.HDF5", "the export writes synthetic.hdf5 in it"),
+                                               ("nifti", "out.nii.gz", "the export writes its database_nifti"),
+                                               ("png", "out.png", "the export writes its train, valid and test"),
+                                               ("png", "out.jpg", "the export writes its train, valid and test"),
+                                               ("nnunet", "out.json", "the export writes its imagesTr")])
 def test_an_output_named_as_a_file_is_refused_saying_what_to_give_instead(tmp_path, capsys, fmt, name, inside):
-    """An export is always a folder: ``--out out.h5`` is refused with the folder to give
-    instead and where the export's files (the HDF5 file itself) would then be."""
+    """An export is always a folder: ``--out out.h5`` (or any name phantom and prepare refuse
+    for a folder, ``out.jpg``) is refused in their words, with the folder to give instead and
+    what the export writes in it (the HDF5 layout: its file)."""
     assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--format", fmt,
                  "--out", str(tmp_path / name)]) == 1
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith(f"cardigan: error: --out {tmp_path / name}: named as a file")
-    assert f"; give --out {tmp_path / 'out'} and {inside.format(out=tmp_path / 'out')}" in err
+    assert len(err.splitlines()) == 1 and err.startswith(
+        f"cardigan: error: {tmp_path / name}: is named as a file, but --out is a folder for an export; "
+        f"name a new folder, such as {tmp_path / 'out'} ({inside}"), err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_is_a_file_is_refused_naming_a_folder_to_give_instead(tmp_path, capsys):
+    (tmp_path / "out").write_text("notes")
+    assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.strip().startswith(
+        f"cardigan: error: {tmp_path / 'out'}: is a file, but --out is a folder for an export; "
+        f"name a new folder, such as {tmp_path / 'out_2'} (")
 
 
 def test_export_help_names_the_hdf5_layouts_file_as_the_writer_names_it(capsys):
@@ -607,7 +619,7 @@ def test_export_help_describes_each_format_as_the_engine_does(capsys, monkeypatc
 def test_a_cine_export_named_as_a_file_is_refused_too(tmp_path):
     from engine.export.cine import export_cine
 
-    with pytest.raises(DataError, match=r"named as a file.*give --out \S*x and the file is \S*x/synthetic.hdf5"):
+    with pytest.raises(DataError, match=r"x.h5: is named as a file.*such as \S*x \(the export writes synthetic.hdf5 in it"):
         export_cine("simulator", tmp_path / "x.h5", random=1, format="hdf5", size=64)
     assert list(tmp_path.iterdir()) == []
     export_dataset("simulator", tmp_path / "out.v2", random=1, format="hdf5", size=64)  # a dot alone is a folder name

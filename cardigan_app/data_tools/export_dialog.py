@@ -6,8 +6,8 @@ at ED and ES each), drawn from the shipped shape model or from one built from a 
 noise model's style spread as chosen (Style scale, as ``--style-scale``). The engine writes
 the png, seed HDF5, CAMUS NIfTI or nnU-Net layout to a staging folder and renames it at the end, so a
 cancelled or failed export leaves nothing; a non-empty output folder is refused unless
-Overwrite is ticked, and so is one named as a file (``out.h5``: every layout is a folder). The
-dialog says so under the folder as soon as it (or the format) is chosen, and keeps Start off
+Overwrite is ticked, and so is a new one named as a file (``out.h5``, ``out.jpg``: every
+layout is a folder; the engine's :func:`engine.export.file_name_problem`). The dialog says so under the folder as soon as it (or the format) is chosen, and keeps Start off
 until Overwrite is ticked or another folder chosen, not only when Start is pressed. Generated
 masks are the chosen model's own size, as the command line makes them without ``--size``: the
 Size box shows it (read from the model's file, :func:`engine.models.registry.native_size_of`;
@@ -53,7 +53,6 @@ from engine.export import (EXPORT_FORMATS, export_dataset, file_name_problem, la
 from engine.export.cine import STAGE as CINE_STAGE
 from engine.export.cine import export_cine
 from engine.export.sources import LIKE_FALLBACK, ONE_MASK, generated_mask_side, mask_side_in_words
-from engine.export.writers import FOLDER_INSTEAD
 from engine.maskio import MASK_FILE_PATTERNS
 from engine.models.registry import FILE_DIALOG_FILTER, builtin_models, display_name, native_size_of
 
@@ -92,7 +91,7 @@ class ExportDialog(JobDialog):
     option_names = {option("size"): "Size", option("like"): "Like dataset", option("style_scale"): "Style scale",
                     option("border_jitter"): "Border jitter", option("masks"): "Masks folder",
                     ONE_MASK: "open one mask in the studio to synthesize its image",
-                    option("out"): "the output", FOLDER_INSTEAD: "name it"}
+                    option("out"): "the output"}
 
     def __init__(self, parent: QWidget | None = None, current_model: str | None = None,
                  device: str = "auto") -> None:
@@ -321,12 +320,12 @@ class ExportDialog(JobDialog):
             return "choose an output folder"
         return self.output_note.problem()
 
-    def file_name_for_a_folder(self, out: Path) -> str | None:
-        """Why the export will not write ``out``: a name such as ``out.h5`` reads as a file, but
-        every layout is a folder. The engine's own line, with the output named by its name alone
-        (the field above shows where it is)."""
-        problem = file_name_problem(Path(out.name), self.format.currentData())
-        return None if problem is None else problem.said(self.words())
+    def file_name_for_a_folder(self, out: Path, there: bool) -> str | None:
+        """Why the export will not write a new ``out`` (``there``: something is): a name such as
+        ``out.h5`` or ``out.jpg`` reads as a file, but every layout is a folder. The engine's own
+        line, with the output named by its name alone (the field above shows where it is)."""
+        return None if there else self.output_name_problem(
+            file_name_problem(out, self.format.currentData(), by_name=True))
 
     def nnunet_name_advice(self, out: Path) -> str | None:
         """The engine's advice on the folder of an nnU-Net export that nnU-Net would not find by

@@ -37,7 +37,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGridLayout, QGroupBox, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from engine.errors import USE_OVERWRITE, Words, said
+from engine.errors import USE_OVERWRITE, Message, Words, option, said
 from engine.export.sources import READING, random_plan
 from engine.progress import Progress
 
@@ -377,6 +377,14 @@ class JobDialog(QDialog):
     def in_dialog_words(self, message: str) -> str:
         """An engine message (a note on the way, a problem) as this dialog says it."""
         return said(message, self.words())
+
+    def output_name_problem(self, problem: Message | None) -> str | None:
+        """The engine's refusal of the output's name (:func:`engine.data.staging.named_as_file`,
+        by the name alone) as the note under the output says it: "the output x.png: is named as
+        a file, but it is a folder; name a new folder, such as x"."""
+        if problem is None:
+            return None
+        return "the output " + problem.said({**self.words(), option("out"): "it"})
 
     def _show_last_result(self) -> None:
         """Show again the result of the last job that succeeded, if there was one."""

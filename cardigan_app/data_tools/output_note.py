@@ -46,8 +46,10 @@ SETTLE_MS = 250  # a typed output is looked at once the typing has paused this l
 
 # the file an output names when the job writes one file (None: the job writes a folder)
 FileTarget = Callable[[Path], "Path | None"]
-# why a dialog will not write a folder of this name (one named as a file of another format), or None
-FolderNameProblem = Callable[[Path], "str | None"]
+# why a dialog will not write a folder of this name (one named as a file: x.png, or x.h5 for the
+# phantom dialog's folders), or None; given the output and whether anything is there (a folder
+# that is there may keep a name the engine refuses for a new one)
+FolderNameProblem = Callable[[Path, bool], "str | None"]
 # what a dialog advises about an output's name, the job going ahead all the same, or None
 NameAdvice = Callable[[Path], "str | None"]
 
@@ -161,8 +163,9 @@ class OutputNote(FittedLabel):
     that replaces only ``replaces`` (an export, a prepared dataset); hidden while there is
     nothing to say. ``file_target``: the file the job would write for an output, None while it
     writes a folder (the phantom dialog writes one HDF5 file or a folder, by its format);
-    ``folder_name_problem``: why a folder output may not have the name given (the phantom
-    dialog's folders format given ``x.h5``), checked before whether the folder is empty;
+    ``folder_name_problem``: why a folder output may not have the name given (``x.png``, the
+    engine's :func:`engine.data.staging.named_as_file`; the phantom dialog's folders format
+    given ``x.h5``), checked before whether the folder is empty, once per look;
     ``name_advice``: what to know about the name of an output that can be written, said
     first in the muted line. A typed output is looked at when the typing pauses: the note
     emits :attr:`settled` then, for the dialog to update (:meth:`refresh_unless_typing`) with it."""
@@ -176,9 +179,10 @@ class OutputNote(FittedLabel):
         super().__init__("")
         self.field, self.overwrite, self.replaces = field, overwrite, replaces
         self.file_target = file_target or (lambda _out: None)
-        self.folder_name_problem = folder_name_problem or (lambda _out: None)
+        self.folder_name_problem = folder_name_problem or (lambda _out, _there: None)
         self.name_advice = name_advice or (lambda _out: None)
         self._look: OutputLook | None = None  # the last update's look at the output
+        self._name_problem: tuple[OutputLook, str | None] | None = None  # what the look's name gave
         self.written: tuple[Path, Path | None] | None = None  # the output (and file) the last job wrote
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -226,8 +230,16 @@ class OutputNote(FittedLabel):
                     or unwritable_problem(look.unwritable))
         if look.found.exists and not look.found.is_dir:  # a file is a file, whatever its name
             return folder_output_problem(look.found, self.overwrite)
-        return (self.folder_name_problem(look.out) or unwritable_problem(look.unwritable)
+        return (self.name_problem(look) or unwritable_problem(look.unwritable)
                 or folder_output_problem(look.found, self.overwrite))
+
+    def name_problem(self, look: OutputLook) -> str | None:
+        """Why the folder looked at may not have its name, asked once per look (the engine's
+        suggestion of a folder to name instead looks at the disk)."""
+        if self._name_problem is None or self._name_problem[0] is not look:
+            there = look.found.exists or look.found.link
+            self._name_problem = (look, self.folder_name_problem(look.out, there))
+        return self._name_problem[1]
 
     def remark(self) -> str:
         """The advice on the name of an output that can be written, then what becomes of what

@@ -5,8 +5,8 @@ A phantom dataset needs no real data and no model: it is what a new user trains 
 The work runs on a background thread; Cancel removes the staging folder, and the result can
 be opened in the dataset browser. An output that would be refused (a folder that is not
 empty, an HDF5 file that exists, without the Replace box ticked; a folder named as an HDF5
-file, ``x.h5``) is said under the output as soon as it is chosen, and Make stays off until
-then (:class:`.output_note.OutputNote`).
+file, ``x.h5``, or as another file, ``x.png``, in the engine's words) is said under the output
+as soon as it is chosen, and Make stays off until then (:class:`.output_note.OutputNote`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from engine.anatomy import PHASES, VIEWS
 from engine.data.dataset_folder import summary_of
-from engine.data.phantom import MAX_COUNT, USE_HDF5_FORMAT, hdf5_output_path, names_hdf5_file, write_phantom
+from engine.data.phantom import (MAX_COUNT, USE_HDF5_FORMAT, folders_name_problem, hdf5_output_path, names_hdf5_file,
+                                 write_phantom)
 from engine.errors import option
 
 from ..fitted_label import FittedLabel
@@ -88,7 +89,7 @@ class PhantomDialog(JobDialog):
                                   "is ever replaced")
         note = self.watch_output(OutputNote(self.output, self.overwrite, "a phantom dataset",
                                             file_target=self.hdf5_target,
-                                            folder_name_problem=self.hdf5_name_for_folders))
+                                            folder_name_problem=self.file_name_for_folders))
 
         for box in (self.count, self.size, self.seed):
             as_wide_as_its_values(box)
@@ -132,13 +133,14 @@ class PhantomDialog(JobDialog):
         format is HDF5; None while it is folders."""
         return hdf5_output_path(out) if self.format.currentData() == "hdf5" else None
 
-    def hdf5_name_for_folders(self, out: Path) -> str | None:
-        """Why the folders format will not write ``out``: a name such as ``x.h5`` asks for an
-        HDF5 file, and would quietly become a folder of that name."""
-        if not names_hdf5_file(out):
-            return None
-        return (f"the output {out.name} is named as an HDF5 file, but this format writes folders: "
-                f"{self.option_names[USE_HDF5_FORMAT]}, or name a folder")
+    def file_name_for_folders(self, out: Path, there: bool) -> str | None:
+        """Why the folders format will not write ``out`` (``there``: something is): a name
+        such as ``x.h5`` asks for an HDF5 file, and a new one such as ``x.png`` is another
+        file's (the engine's line); either would quietly become a folder of that name."""
+        if names_hdf5_file(out):
+            return (f"the output {out.name} is named as an HDF5 file, but this format writes folders: "
+                    f"{self.option_names[USE_HDF5_FORMAT]}, or name a folder")
+        return None if there else self.output_name_problem(folders_name_problem(out, by_name=True))
 
     def result_opens(self) -> bool:
         """Only a folder opens in the dataset browser, not an HDF5 file."""

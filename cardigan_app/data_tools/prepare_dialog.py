@@ -3,8 +3,9 @@
 Preparation runs on a background thread (the engine spreads patients over worker
 processes); Cancel makes the engine stop and remove its staging folder, so nothing is left
 behind. A non-empty output folder is refused unless "Replace the folder if it is not empty" is
-ticked; the dialog says so under the folder as soon as it is chosen and keeps Prepare off
-until then (:class:`.output_note.OutputNote`). At the end the dialog shows the pairs per
+ticked, and so is a new one named as a file (``x.png``: the engine's
+:func:`engine.data.staging.named_as_file`); the dialog says so under the folder as soon as it
+is chosen and keeps Prepare off until then (:class:`.output_note.OutputNote`). At the end the dialog shows the pairs per
 split and a few thumbnails, and offers to open the result in the studio's dataset browser.
 """
 
@@ -16,6 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QPushButton, QVBoxLayout, QWidget
 
 from engine.data.dataset_folder import summary_of
+from engine.data.staging import named_as_file
 
 from ..icons import icon
 from ..path_field import PathField
@@ -41,7 +43,8 @@ class PrepareDialog(JobDialog):
         self.output.setToolTip("Where the prepared dataset goes: <out>/<split>/img|label/<stem>.png and manifest.json")
         self.overwrite = QCheckBox("Replace the folder if it is not empty")
         self.overwrite.setToolTip("Without this, a non-empty output folder is refused")
-        note = self.watch_output(OutputNote(self.output, self.overwrite, "a prepared dataset"))
+        note = self.watch_output(OutputNote(self.output, self.overwrite, "a prepared dataset",
+                                            folder_name_problem=self.file_name_for_a_folder))
         self.form.add_row(OUTPUT_ROW, self.output)
         self.form.add_row("", note)
         self.form.add_row("", self.overwrite)
@@ -64,6 +67,11 @@ class PrepareDialog(JobDialog):
         if self.output.path() is None:
             return "choose an output folder"
         return self.output_note.problem()
+
+    def file_name_for_a_folder(self, out: Path, there: bool) -> str | None:
+        """Why a new output ``out`` (``there``: something is) will not be prepared into: it is
+        named as a file, ``x.png`` (the engine's line)."""
+        return None if there else self.output_name_problem(named_as_file(out, by_name=True))
 
     def start(self) -> None:
         if not self.ready_to_start():

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.staging import check_not_a_source, check_output
     from ..export.sources import (check_like_folder, check_masks_folder, generated_mask_side,
                                   mask_side_in_words)
-    from ..export.writers import file_name_problem, nnunet_name_problem
+    from ..export.writers import check_export_folder, nnunet_name_problem
     from .terminal import TerminalProgress, note
 
     conflict = source_conflict(args)
@@ -118,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
         raise CardiganError(conflict)
     if args.border_jitter is not None and (problem := jitter_problem(args.border_jitter)):
         raise CardiganError(f"--border-jitter {problem}")
-    if problem := file_name_problem(args.out, args.format):  # before the notes on what the export will do
-        raise CardiganError(problem)
+    check_export_folder(args.out.expanduser(), args.format)  # before the notes on what the export will do
     check_not_a_source(args.out, tuple(path for path in (args.masks, args.like) if path is not None))
     if args.masks is not None:
         check_masks_folder(args.masks.expanduser())  # before the notes on what the export will do

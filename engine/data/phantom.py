@@ -34,7 +34,7 @@ from .layout import (SPLITS, image_path, label_path, make_stem, parse_choices, p
 from .manifest import build_manifest, write_manifest
 from .parallel import default_workers, run_batches
 from .seed_hdf5 import SeedHdf5Writer, written_by_us
-from .staging import check_folder_name, check_output, folder_made_for, staged_dataset
+from .staging import check_folder_name, check_output, folder_made_for, named_as_file, staged_dataset
 
 PHANTOM_FORMATS = ("folders", "hdf5")
 MAX_COUNT = 1_000_000
@@ -130,14 +130,26 @@ def names_hdf5_file(out: Path) -> bool:
     return out.suffix.lower() in HDF5_SUFFIXES
 
 
+# for what --out is a folder, and what else would do, in the refusal of a file's name
+FOLDERS_FOR = (" for the folders format", ", or ", USE_HDF5_FORMAT, " and name an .hdf5 file")
+
+
 def check_folders_name(out: Path) -> None:
     """Refuse a folders output named as an HDF5 file (:func:`names_hdf5_file`), that is a file
-    or is named as another file (``x.png``), whoever asks; the refusal of a file suggests a
-    folder to name instead (:func:`.staging.check_folder_name`)."""
+    or is named as another file (``x.png``, :func:`folders_name_problem`), whoever asks; the
+    refusal of a file suggests a folder to name instead (:func:`.staging.check_folder_name`)."""
     if names_hdf5_file(out):
         raise DataError(Message(f"{out}: names an HDF5 file, but the folders format writes a folder (",
                                 USE_HDF5_FORMAT, ", or name a folder)"))
-    check_folder_name(out, " for the folders format", ", or ", USE_HDF5_FORMAT, " and name an .hdf5 file")
+    check_folder_name(out, *FOLDERS_FOR)
+
+
+def folders_name_problem(out: Path, by_name: bool = False) -> Message | None:
+    """Why a new folders output ``out`` may not have its name, the HDF5 names aside
+    (:func:`names_hdf5_file`): it is named as another file (``x.png``), in the line
+    :func:`check_folders_name` refuses it with; from the name alone, as
+    :func:`.staging.named_as_file` (``by_name`` too)."""
+    return named_as_file(out, *FOLDERS_FOR, by_name=by_name)
 
 
 def hdf5_output_path(out: Path) -> Path:

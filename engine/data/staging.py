@@ -56,19 +56,37 @@ def new_folder_name(out: Path) -> Path:
     return next((name for name in names if not (name.exists() or name.is_symlink())), base)
 
 
+def named_as_file(out: Path, where: str = "", *instead: str | Advice, by_name: bool = False) -> Message | None:
+    """Why a new dataset folder ``out`` should not have its name: it is named as a file
+    (:func:`file_suffix`: ``new.png`` would quietly become a folder of that name), in one line
+    naming a new folder to give instead (``where`` and ``instead`` as for
+    :func:`check_folder_name`); None for a folder's name. From the name alone: whether ``out``
+    is there is the caller's to know (a folder that is there keeps its name). ``by_name``: the
+    line names ``out`` and the folder suggested by their names alone, for a front end that
+    shows where they are."""
+    if not file_suffix(out):
+        return None
+    return folder_refusal(out, "is named as a file", where, instead, by_name)
+
+
+def folder_refusal(out: Path, what: str, where: str, instead: Sequence[str | Advice],
+                   by_name: bool = False) -> Message:
+    """The one line refusing ``out`` as a dataset folder because it ``what`` ("is a file")."""
+    folder = new_folder_name(out)
+    shown, suggested = (out.name, folder.name) if by_name else (out, folder)
+    return Message(f"{shown}: {what}, but ", option("out"), f" is a folder{where}; "
+                   f"name a new folder, such as {suggested}", *instead)
+
+
 def check_folder_name(out: Path, where: str = "", *instead: str | Advice) -> None:
     """Refuse, before any work, a dataset folder ``out`` that is a file or is named as one
-    (:func:`file_suffix`: ``new.png`` would quietly become a folder), in one line naming a new
+    (:func:`named_as_file`: ``new.png`` would quietly become a folder), in one line naming a new
     folder to give instead; ``where`` says for what ``--out`` is a folder (" for the folders
     format") and ``instead`` what else would do (", or ", advice, ...)."""
     if (out.exists() or out.is_symlink()) and not out.is_dir():
-        what = "is a file"
-    elif not out.exists() and file_suffix(out):
-        what = "is named as a file"
-    else:
-        return
-    raise DataError(Message(f"{out}: {what}, but ", option("out"), f" is a folder{where}; "
-                            f"name a new folder, such as {new_folder_name(out)}", *instead))
+        raise DataError(folder_refusal(out, "is a file", where, instead))
+    if not out.exists() and (problem := named_as_file(out, where, *instead)):
+        raise DataError(problem)
 
 
 def check_output(out: Path, overwrite: bool, protect: tuple[Path, ...] = (),

@@ -6,7 +6,8 @@
 ``run``      ``export_dataset``: synthesize patient by patient, stage, commit, manifest
 
 ``file_name_problem`` is the check ``export_dataset`` makes first (an output named as a file,
-``out.h5``, is refused: every layout is a folder), for a caller to say before it starts;
+``out.h5`` or ``out.jpg``, is refused as ``phantom`` and ``prepare`` refuse one: every layout is
+a folder), from the name alone, for a caller to say before it starts;
 ``nnunet_name_problem`` is advice a caller gives before it starts an nnU-Net export (a folder
 nnU-Net would not find by its name), which the export itself does not refuse.
 """

@@ -41,7 +41,7 @@ from ..fan import FAN_KEY
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer
 from .sources import check_masks_folder, folder_masks, generated_mask_side
-from .writers import file_name_problem
+from .writers import check_export_folder
 
 CINE_FORMATS = tuple(CINE_LAYOUT_LINES)  # nifti, hdf5, png
 STAGE = "cine export"  # the progress stage of a cine export (see the module)
@@ -123,8 +123,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     out = Path(out).expanduser()
     if format not in CINE_FORMATS:
         raise DataError(f"cine export writes {', '.join(CINE_FORMATS)}, not {format!r}")
-    if problem := file_name_problem(out, format):
-        raise DataError(problem)
+    check_export_folder(out, format)
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder (ED and ES per patient view) or --random N")
     timing = timing.checked()

@@ -21,7 +21,7 @@ from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_s
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, generated_mask_side,
                       model_like, random_patients)
-from .writers import WRITERS, file_name_problem
+from .writers import WRITERS, check_export_folder
 
 EXPORT_FORMATS = tuple(WRITERS)
 MAX_RANDOM = 1_000_000
@@ -87,8 +87,7 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     out = Path(out).expanduser()
     if format not in WRITERS:
         raise DataError(f"unknown export format {format!r} (use {', '.join(WRITERS)})")
-    if problem := file_name_problem(out, format):
-        raise DataError(problem)
+    check_export_folder(out, format)
     if (masks is None) == (random is None):
         raise DataError("give either a masks folder or a number of random patients")
     if like is not None and random is None:

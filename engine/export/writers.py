@@ -15,8 +15,9 @@ from ..data.export_layouts import layout_contents
 from ..data.imaging import save_png
 from ..data.layout import SPLITS, image_path, label_path
 from ..data.seed_hdf5 import SeedHdf5Writer
-from ..data.staging import HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER
-from ..errors import Advice, DataError, Message, option
+from ..data.staging import (HDF5_FILE, NIFTI_FOLDER, NNUNET_FOLDERS, SPLIT_LIST_FOLDER, check_folder_name,
+                            named_as_file)
+from ..errors import DataError, Message
 from ..fan import FAN_KEY
 from .sources import PatientMasks
 
@@ -212,8 +213,6 @@ def nnunet_name_problem(out: Path) -> str | None:
             f"rename {out.name} when moving it into nnUNet_raw")
 
 
-# names of the files an export writes; an output folder named like one is taken for a file name
-FILE_SUFFIXES = (".hdf5", ".h5", ".nii.gz", ".nii", ".png")
 # what each layout puts in the output folder, beside its manifest.json
 FOLDER_CONTENTS = {"png": "train, valid and test image/label folders", "hdf5": HDF5_NAME,
                    "nifti": f"{NIFTI_FOLDER} and {SPLIT_LIST_FOLDER}", "nnunet": ", ".join(NNUNET_FOLDERS)}
@@ -230,25 +229,32 @@ def layout_line(out: Path, format: str, cine: bool = False) -> str:
     return f"Will write {'loops ' if cine else ''}in {out.name}/: {layout_contents(format, cine)}"
 
 
-# the folder the export goes in instead, in advice: "--out" on the command line, the
-# studio's words for the output field where it shows the line
-FOLDER_INSTEAD = Advice("export folder instead", "give --out")
+# for what --out is a folder, in the refusal of a name that is a file's (:func:`file_name_problem`)
+FOLDER_FOR = " for an export"
 
 
-def file_name_problem(out: Path, format: str) -> Message | None:
-    """Why ``out`` should not become the export's folder: it is named as a file (``out.h5``),
-    which an export never writes alone. The line names the folder to give instead and where
-    the export's files go in it (the HDF5 layout: the file's own path)."""
-    suffix = next((s for s in FILE_SUFFIXES if out.name.lower().endswith(s) and len(out.name) > len(s)), None)
-    if suffix is None:
-        return None
-    folder = out.with_name(out.name[:-len(suffix)])
+def written_in_folder(format: str) -> str:
+    """What an export in ``format`` writes in its folder, said after the folder to give
+    instead of a file's name."""
     if format == "hdf5":
-        written = f"the file is {folder / HDF5_NAME}, with manifest.json beside it"
-    else:
-        written = f"its {FOLDER_CONTENTS[format]} and manifest.json go there"
-    return Message(option("out"), f" {out}: named as a file, but an export is a folder; ", FOLDER_INSTEAD,
-                   f" {folder} and {written}")
+        return f" (the export writes {HDF5_NAME} in it, with manifest.json beside it)"
+    return f" (the export writes its {FOLDER_CONTENTS[format]} and manifest.json in it)"
+
+
+def file_name_problem(out: Path, format: str, by_name: bool = False) -> Message | None:
+    """Why a new ``out`` should not become the export's folder: it is named as a file
+    (``out.h5``, ``out.jpg``: any name :func:`engine.data.staging.named_as_file` refuses for
+    ``phantom`` and ``prepare``), which an export never writes alone. The line names the
+    folder to give instead and what the export writes in it. From the name alone, as
+    :func:`.staging.named_as_file` (``by_name`` too); :func:`check_export_folder` is the
+    engine's check."""
+    return named_as_file(out, FOLDER_FOR, written_in_folder(format), by_name=by_name)
+
+
+def check_export_folder(out: Path, format: str) -> None:
+    """Refuse, before any work, an export folder ``out`` that is a file or is named as one
+    (:func:`file_name_problem`), as ``phantom`` and ``prepare`` refuse theirs."""
+    check_folder_name(out, FOLDER_FOR, written_in_folder(format))
 
 
 WRITERS = {"png": PngWriter, "hdf5": Hdf5Writer, "nifti": NiftiWriter, "nnunet": NnunetWriter}
