@@ -620,11 +620,13 @@ def test_the_bars_end_where_the_run_ended(qtbot):
     assert panel.iter_bar.value() == 24 and panel.epoch_bar.value() == 24
 
 
-def test_the_status_names_the_device_as_the_device_choice_does(qtbot):
+def test_the_status_and_the_log_name_the_device_as_the_device_choice_does(qtbot):
     panel = shown_panel(qtbot)
     for device, said in (("cpu", "CPU"), ("cuda:1", "CUDA 1"), ("mps", "MPS")):
         panel._event(Started("run", 400, 12, 0, device, {}))
         assert panel.status.text() == f"Training on {said} from scratch"
+        last = panel.log_view.toPlainText().splitlines()[-1]
+        assert last == f"training on {said}: 400 iterations (12 per epoch), from scratch"
 
 
 def test_each_loss_curve_says_what_it_measures(qtbot):

@@ -443,7 +443,7 @@ class TrainingPanel(QWidget):
                 self._already_done = event.start_iter
                 self.log(f"nothing to train: the run has trained all {event.total_iters} iterations asked for")
                 return
-            self.log(f"training on {event.device}: {event.total_iters} iterations "
+            self.log(f"training on {device_text(event.device)}: {event.total_iters} iterations "
                      f"({event.iters_per_epoch} per epoch), {where}")
             if self.state != "stopping":
                 self._set_state("running", f"Training on {device_text(event.device)} {where}", OK)
