@@ -23,7 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.evaluation.evaluate import EvalSettings, choose_split, load_split_with_fans, synthesize_all  # noqa: E402
-from engine.evaluation.realism import diversity, grey_levels, sector_mask  # noqa: E402
+from engine.evaluation.realism import diversity, grey_levels  # noqa: E402
+from engine.fan import fan_mask  # noqa: E402
 from engine.evaluation.texture import tells  # noqa: E402
 from engine.progress import never_stop, no_progress  # noqa: E402
 from engine.synthesizer import Synthesizer  # noqa: E402
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     settings = EvalSettings()
     split, _ = choose_split(Path(args.data), args.split)
     images, labels, _stems, fans = load_split_with_fans(Path(args.data), split, None)
-    sectors = np.stack([sector_mask(image, label) for image, label in zip(images, labels)])
+    sectors = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(images, fans)])  # as evaluate
     results = [measure(model, images, labels, fans, sectors, settings, args.device) for model in args.model]
     for result in results:
         fan, spec, greys = result["fan"]["synthetic"], result["spectrum"]["synthetic"], result["grey_levels"]

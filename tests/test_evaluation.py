@@ -208,10 +208,34 @@ def test_a_damaged_cache_entry_is_retrained(phantom, tmp_path):
     assert not again["real_segmenter"]["cached"]
 
 
-def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(phantom, tmp_path):
+@pytest.fixture(scope="module")
+def tiny_report(phantom, tmp_path_factory):
+    """A TINY evaluation of the simulator on the phantom (its test split)."""
     from engine.evaluation.cache import SegmenterCache
 
-    report = evaluate("simulator", phantom, TINY, device="cpu", cache=SegmenterCache(tmp_path / "c"))
+    return evaluate("simulator", phantom, TINY, device="cpu", cache=SegmenterCache(tmp_path_factory.mktemp("c")))
+
+
+def test_grey_levels_and_diversity_are_measured_inside_the_given_fan(tiny_report, phantom):
+    from engine.evaluation.evaluate import load_split_with_fans, synthesize_all
+    from engine.evaluation.realism import diversity
+    from engine.fan import fan_mask
+    from engine.progress import never_stop, no_progress
+    from engine.synthesizer import Synthesizer
+
+    images, labels, _, fans = load_split_with_fans(phantom, "test", TINY.max_test)
+    inside = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(images, fans)])
+    background = images[(labels == 0) & inside]  # the images are black outside the fan
+    assert tiny_report["realism"]["grey_levels"]["background"]["real_mean"] == pytest.approx(background.mean())
+    n = TINY.diversity_masks
+    per_seed = np.stack([synthesize_all(Synthesizer("simulator", device="cpu"), labels[:n], TINY.seed + 500_000 * k,
+                                        "seeds", no_progress, never_stop, fans=fans[:n])
+                         for k in range(1, TINY.diversity_seeds + 1)])  # the seeds evaluate documents
+    assert tiny_report["realism"]["diversity"] == pytest.approx(diversity(per_seed, inside[:n]))
+
+
+def test_evaluate_reports_grey_by_depth_and_the_two_sample_test_by_part(tiny_report):
+    report = tiny_report
     depth = report["tells"]["depth"]
     assert set(depth) == {"real", "synthetic"}
     assert list(depth["synthetic"]) == ["background", "lv", "myo", "la"]

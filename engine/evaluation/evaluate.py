@@ -37,13 +37,14 @@ from ..data.border_jitter import jitter_scaled_borders
 from ..data.layout import SPLITS, stem_patient
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
+from ..fan import fan_mask
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
 from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .auc_parts import PARTS, auc_by_part
 from .evidence import PLACES, evidence_by_place
-from .realism import diversity, grey_levels, held_out_rows, sector_mask, two_sample_auc, two_sample_test
+from .realism import diversity, grey_levels, held_out_rows, two_sample_auc, two_sample_test
 from .speckle import EDGE_BAND, EDGE_LAG, STREAK_LAG
 from .texture import PATCH_GREY, PATCH_MIN_PIXELS, tells
 from .texture import WINDOW as SPECTRUM_WINDOW
@@ -222,7 +223,9 @@ def evaluate(model, data: Path | str, settings: EvalSettings = EvalSettings(), d
     deformed_pred = segment(real_seg, resize_all(synthetic_deformed, None, s)[0])
     clock.lap("mask fidelity")
 
-    sectors = np.stack([sector_mask(image, labels) for image, labels in zip(test_img, test_lab)])
+    # the fan each pair was given (fitted to the real image by prepare), as the tells use: a sector
+    # read off the real image's brightness reaches past the fan, into the black around it
+    sectors = np.stack([fan_mask(fan, *image.shape) for image, fan in zip(test_img, test_fans)])
     greys = grey_levels(test_img, synthetic_test, test_lab, sectors)
     spread, per_seed = 0.0, None
     if synth.stochastic:

@@ -1,14 +1,14 @@
 """Realism without downloaded weights: grey levels per class, a classifier two-sample test,
 and diversity across seeds.
 
-- Grey levels: for each region (background inside the scan sector, LV cavity, myocardium,
+- Grey levels: for each region (background inside the fan, LV cavity, myocardium,
   left atrium) the mean grey level of real and synthetic images made from the same masks,
   and the Wasserstein-1 distance between the two grey-level distributions (in grey levels).
 - Two-sample test (Lopez-Paz and Oquab, ICLR 2017): a small CNN learns "real or synthetic"
   on the images of half of the patients and is scored (ROC AUC) on the other half. 0.5 means
   it cannot tell them apart, 1.0 that it always can.
 - Diversity: the per-pixel standard deviation across seeds for one mask, averaged over the
-  scan sector, in grey levels (0 for a deterministic model).
+  fan, in grey levels (0 for a deterministic model).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def grey_levels(real: np.ndarray, synthetic: np.ndarray, labels: np.ndarray,
     """Per region: mean grey level of real and synthetic images and the W1 distance.
 
     All arrays are (N, H, W); ``synthetic[i]`` was made from ``labels[i]``, the mask of
-    ``real[i]``; ``sectors`` marks the scan sector of each real image.
+    ``real[i]``; ``sectors`` marks where each image is measured (evaluate: its fan).
     """
     assert real.shape == synthetic.shape == labels.shape == sectors.shape
     out = {}
