@@ -346,8 +346,8 @@ def mean_auc(aucs: list[float]) -> float:
 
 def train_pairs_drawn(root: Path, model, every: int = 1, seed: int = EvalSettings().seed):
     """Every ``every``-th train pair of a prepared dataset and ``model``'s image of each mask
-    in that pair's fan (seeds from ``seed + 100_000``, as evaluate's test set draws them, no
-    border jitter): (real images, labels, fans, patients, synthetic images), the images
+    in that pair's fan (seeds from ``seed + 100_000``, as evaluate draws the first variation of
+    its downstream set, which its two-sample test classifies, but with no border jitter): (real images, labels, fans, patients, synthetic images), the images
     (N, H, W) uint8 at their stored size. ``model`` is a name, a path or a loaded model."""
     images, labels, stems, fans = load_split_with_fans(Path(root), "train", None)
     images, labels, stems, fans = images[::every], labels[::every], stems[::every], fans[::every]
