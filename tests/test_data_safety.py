@@ -228,6 +228,40 @@ def test_staging_folders_of_killed_runs_are_removed_live_ones_kept(tmp_path):
     assert not (out / WRITER_LOCK).exists()  # the lock never lands in the dataset
 
 
+def test_a_users_hidden_folder_named_like_a_staging_folder_is_never_deleted(tmp_path):
+    """``.data.backup.partial`` beside ``data`` matches the name a run stages ``data`` under,
+    has no lock file and is old, but holds what no staging does: it is the user's, and stays.
+    Killed runs' staging folders, of each layout, with a write's leftovers, or empty, go."""
+    from engine.data.staging import WRITER_LOCK, remove_abandoned_staging
+
+    users = tmp_path / ".data.backup.partial"
+    (users / "train" / "img").mkdir(parents=True)
+    (users / "train" / "img" / "0001.png").write_bytes(b"x")
+    (users / "notes.txt").write_text("mine")
+    nested = tmp_path / ".data.photos.partial"  # a staging folder's names, holding a user's file deeper down
+    (nested / "train" / "img").mkdir(parents=True)
+    (nested / "train" / "img" / "holiday.jpg").write_bytes(b"x")
+    png = tmp_path / ".data.k1ll3d.partial"
+    (png / "train" / "img").mkdir(parents=True)
+    (png / "train" / "label").mkdir()
+    (png / "train" / "img" / "0001.png").write_bytes(b"x")
+    (png / WRITER_LOCK).write_text("")
+    (png / ".manifest.abc.json.tmp").write_text("{")
+    nifti = tmp_path / ".data.n1ft1.partial"
+    (nifti / "database_nifti" / "patient0001" / ".x.nii.gz.abc.writing").mkdir(parents=True)
+    (nifti / "database_nifti" / "patient0001" / "patient0001_2CH_ED.nii.gz").write_bytes(b"x")
+    (nifti / "database_nifti" / "patient0001" / ".x.nii.gz.abc.writing" / "volume.nii.gz").write_bytes(b"x")
+    (nifti / "database_split").mkdir()
+    (nifti / "database_split" / "subgroup_training.txt").write_text("patient0001")
+    (nifti / "manifest.json").write_text("{}")
+    empty = tmp_path / ".data.3mpty.partial"
+    empty.mkdir()
+    for folder in (users, nested, png, nifti, empty):
+        os.utime(folder, (1.0, 1.0))  # long past the grace a writer gets to take its lock
+    assert sorted(remove_abandoned_staging(tmp_path / "data")) == sorted([png, nifti, empty])
+    assert (users / "notes.txt").read_text() == "mine" and (nested / "train" / "img" / "holiday.jpg").is_file()
+
+
 @pytest.mark.parametrize("kept_as", ["data", "dataset"])  # the name it has now, the one older versions gave it
 def test_a_dataset_moved_aside_by_a_run_killed_while_replacing_it_is_put_back(tmp_path, capsys, kept_as):
     import os

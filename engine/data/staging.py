@@ -6,7 +6,11 @@ with ``overwrite`` and only if it is one (has a manifest), so a typo cannot wipe
 The missing parent folders of the output are made for the staging folder (or for an output
 file, :func:`folder_made_for`), and when the staging is discarded those it made are removed
 again if still empty (``--out a/b/c`` that wrote nothing leaves no empty ``a/b``); a parent
-that was there before is never touched.
+that was there before is never touched. A staging folder a killed run left is deleted by
+the next run for the same output (:func:`remove_abandoned_staging`) only when it holds
+nothing but what staging writes (its lock file, the split folders, manifest.json, the export
+layouts' files and folders) or nothing: a user's folder so named that holds anything else
+stays.
 """
 
 from __future__ import annotations
@@ -194,13 +198,62 @@ WRITER_LOCK = ".writing"  # locked inside a staging folder while its writer live
 UNLOCKED_GRACE_S = 600  # a staging folder without its lock file is a writer's first instant
 
 
+# what a staging folder holds at its top besides its folders: its lock, the manifest, the files
+# of the export layouts; the folders it holds, each with the names of the folders in it at
+# each level (None: any name) down to its files, whose names end in :data:`STAGED_SUFFIXES`
+STAGED_FILES = (WRITER_LOCK, MANIFEST_NAME, HDF5_FILE, *EXPORT_FILES)
+STAGED_FOLDERS: dict[str, tuple[tuple[str, ...] | None, ...]] = {
+    **{split: ((IMAGE_DIR, LABEL_DIR),) for split in SPLITS}, NIFTI_FOLDER: (None,),
+    SPLIT_LIST_FOLDER: (), **{name: () for name in NNUNET_FOLDERS}}
+STAGED_SUFFIXES = (".png", ".nii.gz", ".cfg", ".txt", ".tmp")  # .tmp: a write's temporary file
+
+
+def holds_only_staged(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing, or only what a staging folder's writers put there
+    (:data:`STAGED_FILES`, :data:`STAGED_FOLDERS`, a write's hidden ``.tmp`` files): a folder
+    named like a staging folder that holds anything else is a user's, never deleted. An
+    OSError (a folder that cannot be listed) is the caller's."""
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            return False
+        if entry.is_dir():
+            if entry.name not in STAGED_FOLDERS or not _holds_staged_files(entry, STAGED_FOLDERS[entry.name]):
+                return False
+        elif not (entry.name in STAGED_FILES or (entry.name.startswith(".") and entry.name.endswith(".tmp"))):
+            return False
+    return True
+
+
+def _holds_staged_files(folder: Path, levels: tuple[tuple[str, ...] | None, ...]) -> bool:
+    """Whether ``folder`` holds folders as ``levels`` names them (see :data:`STAGED_FOLDERS`)
+    and, below the last, only files named as staged files are (and a volume writer's hidden
+    ``.writing`` folder of them)."""
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            return False
+        if levels:
+            if not entry.is_dir() or (levels[0] is not None and entry.name not in levels[0]) or \
+                    not _holds_staged_files(entry, levels[1:]):
+                return False
+        elif entry.is_dir():  # a volume's hidden folder its writer writes it in (engine.maskio)
+            if not (entry.name.startswith(".") and entry.name.endswith(".writing")) or \
+                    not _holds_staged_files(entry, ()):
+                return False
+        elif not entry.name.endswith(STAGED_SUFFIXES):
+            return False
+    return True
+
+
 def remove_abandoned_staging(out: Path) -> list[Path]:
     """Delete the staging folders for ``out`` whose writer died (killed during a run): their
-    lock file is no longer held. A folder a live writer holds is left alone."""
+    lock file is no longer held. A folder a live writer holds is left alone, and so is one
+    holding anything a staging folder's writers do not write (:func:`holds_only_staged`)."""
     removed = []
     for folder in out.parent.glob(f".{glob.escape(out.name)}.*.partial") if out.parent.is_dir() else ():
         lock = folder / WRITER_LOCK
         try:
+            if folder.is_symlink() or not folder.is_dir() or not holds_only_staged(folder):
+                continue
             if lock.is_file():
                 with open(lock, "a+") as handle:
                     if not try_lock(handle):
