@@ -236,9 +236,10 @@ def read_mask_or_image(path: Path, notes: list[str] | None = None) -> MaskRead |
             return read
         labels, text = read
         return read_mask_file(path, labels, text=text, notes=notes)
-    restored = restore_nifti_pair(path)  # said whichever the file turns out to be
-    try:
-        return read_mask_file(path, notes=[restored] if restored else None)
+    read_from: dict[Path, Path] = {}
+    restored = restore_nifti_pair(path, read_from)  # said whichever the file turns out to be
+    try:  # a pair left mixed in a read-only folder stays so: the mask's reader says it itself
+        return read_mask_file(path, notes=[restored] if restored and not read_from else None)
     except CardiganError as exc:
         if restored and notes is not None:
             notes.append(restored)

@@ -4,7 +4,8 @@ A file is written under a temporary name and renamed into place (:func:`atomic_p
 pair of files that belong together is renamed in one after the other, the first put back if
 the second fails (:func:`atomic_paths`); a folder is replaced by moving the old one aside
 first (:func:`replace_folder`). What a process killed midway leaves is put back by the next
-reader or writer: a pair left mixed (:func:`restore_mixed_pair`), a folder left aside
+reader or writer: a pair left mixed (:func:`restore_mixed_pair`; in a read-only folder a
+reader reads the old pair from the copy kept aside, changing nothing), a folder left aside
 (:func:`restore_replaced`). Failures are one line naming the file (:func:`describe_os_error`,
 a full disk said as such: :func:`is_disk_full`); the space a write needs is checked first
 (:func:`require_space`).
@@ -183,11 +184,18 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def restore_mixed_pair(paths: list[Path | str]) -> str | None:
+def restore_mixed_pair(paths: list[Path | str], read_from: dict[Path, Path] | None = None) -> str | None:
     """Put back the old files of a pair (``paths``, in the order :func:`atomic_paths` renamed
     them) that a process killed between two renames left mixed, new files beside old ones;
     one line saying so, or None when the pair is whole. Readers and writers of the pair call
     it before they open it.
+
+    A reader passes ``read_from``: where an old file cannot be put back because the folder
+    may not be changed (permission denied, a read-only filesystem), nothing on disk is
+    changed and the old pair is read as it is, the old file from its copy kept aside
+    (``read_from[path]`` is that copy) and the others in place; the line says so. Without
+    it (a writer, whose write into that folder would fail anyway), or for any other error,
+    the failure is one line naming the old file.
 
     A file was renamed in when its old content is kept aside (``.<name>.<random>.kept.tmp``)
     and its temporary file of the same name (``.<name>.<random>.tmp``) is gone; it was not
@@ -224,22 +232,37 @@ def restore_mixed_pair(paths: list[Path | str]) -> str | None:
                     kept.unlink(missing_ok=True)
                     tmp.unlink(missing_ok=True)
         return None
-    back = []
-    for path, files, done in zip(paths, found, renamed):
-        for kept, tmp in files:
-            if (kept, tmp) in done:
-                try:
-                    os.replace(kept, path)
-                except OSError as exc:
+    back, aside = [], {}
+    for path, done in zip(paths, renamed):
+        for kept, _ in done:
+            try:
+                os.replace(kept, path)
+            except OSError as exc:
+                if read_from is None or not _is_read_only(exc):
                     raise CardiganError(f"{describe_os_error(exc, path)}; it is one of a pair a stopped write "
                                         f"left mixed, and its old file is {kept}") from None
-                back.append(path.name)
-            else:
-                kept.unlink(missing_ok=True)
-                tmp.unlink(missing_ok=True)
-    others = ", ".join(path.name for path in paths if path.name not in back)
-    return (f"{', '.join(back)}: the old file put back beside {others}: a write of them was stopped "
-            "between the two and had left them mixed")
+                aside[path] = kept
+                continue
+            back.append(path.name)
+    if aside:  # a read-only folder: read as it is, nothing on disk changed
+        read_from.update(aside)
+    else:  # the stopped write's files not renamed in are given up, as a failed write gives them up
+        for files, done in zip(found, renamed):
+            for kept, tmp in files:
+                if (kept, tmp) not in done:
+                    kept.unlink(missing_ok=True)
+                    tmp.unlink(missing_ok=True)
+    others = ", ".join(path.name for path in paths if path.name not in back and path not in aside)
+    said = [f"{', '.join(back)}: the old file put back"] if back else []
+    said += [f"{', '.join(path.name for path in aside)}: the old file read from its copy kept aside,"] if aside else []
+    return (f"{'; '.join(said)} beside {others}: a write of them was stopped between the two and had left "
+            "them mixed" + (" (the folder is read-only, so the pair was left as the stopped write left it)"
+                            if aside else ""))
+
+
+def _is_read_only(exc: OSError) -> bool:
+    """Whether ``exc`` says the folder may not be changed (permission denied, a read-only filesystem)."""
+    return isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _mix_of(paths: list[Path]) -> tuple[list[list[tuple[Path, Path]]], list[list[tuple[Path, Path]]], bool]:

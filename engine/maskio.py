@@ -3,7 +3,8 @@ frames of images or masks, as ITK-SNAP and 3D Slicer open them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -327,7 +328,8 @@ def read_volume_label_and_header(path: Path | str, loop: bool = False, notify=No
     its labels (:class:`VolumeHeader`), read with them: what needs it (:func:`volume_geometry`,
     :func:`engine.slicer_segments.read_kept_segments`) reads the file no more. A NIfTI pair
     that a write stopped between its two files left mixed is put back as the old pair first,
-    told to ``notify`` (:func:`restore_nifti_pair`).
+    told to ``notify`` (:func:`restore_nifti_pair`; in a read-only folder read as the old pair
+    where it lies: :func:`nifti_pair_file`).
     """
     import SimpleITK as sitk
 
@@ -337,13 +339,11 @@ def read_volume_label_and_header(path: Path | str, loop: bool = False, notify=No
 
     path = Path(path)
     check_mask_path(path)
-    restored = restore_nifti_pair(path)  # a pair a stopped write left mixed is read as the old pair
-    if restored and notify is not None:
-        notify(restored)
     try:
-        # a short NIfTI would be read with its missing rows background: refused first; ITK's
-        # MetaImage reader prints its complaints
-        with readable_volume(path, MaskError) as readable, native_stderr_silenced():
+        # a pair a stopped write left mixed is read as the old pair; a short NIfTI would be read
+        # with its missing rows background: refused first; ITK's MetaImage reader prints its complaints
+        with nifti_pair_file(path, notify) as source, readable_volume(source, MaskError) as readable, \
+                native_stderr_silenced():
             image = sitk.ReadImage(str(readable))
         array = sitk.GetArrayFromImage(image)
         header = VolumeHeader.of(image)
@@ -602,12 +602,14 @@ def images_path_for(path: Path) -> Path | None:
     return path.with_name(stem[: -len(MASKS_MARK)] + suffix)
 
 
-def restore_nifti_pair(path: Path | str) -> str | None:
+def restore_nifti_pair(path: Path | str, read_from: dict[Path, Path] | None = None) -> str | None:
     """Put back the old pair of NIfTI images and masks (``x.nii.gz`` and ``x_gt.nii.gz``,
     either named) that a write stopped between its two files left mixed
     (:func:`engine.fileio.restore_mixed_pair`, which lists their folder: only when both are
     there); one line saying so, or None. Not NIfTI, or not both there: None (a kill that left
-    new images where there were no masks is undone by the pair's next write)."""
+    new images where there were no masks is undone by the pair's next write). A reader passes
+    ``read_from``: in a folder that may not be changed, the old file is read from its copy
+    kept aside (:func:`nifti_pair_file`)."""
     path = Path(path)
     if nifti_suffix(path) is None:
         return None
@@ -615,7 +617,36 @@ def restore_nifti_pair(path: Path | str) -> str | None:
     masks = mask_path_for(images)
     if not (images.is_file() and masks.is_file()):  # no pair to read: its folder is not listed
         return None
-    return restore_mixed_pair([images, masks])
+    return restore_mixed_pair([images, masks], read_from)
+
+
+@contextlib.contextmanager
+def nifti_pair_file(path: Path | str, notify=None) -> Iterator[Path]:
+    """The file to read for ``path``, for the block, once a NIfTI pair a stopped write left
+    mixed is put back as the old pair (:func:`restore_nifti_pair`, told to ``notify``):
+    ``path`` itself; or, where the folder is read-only and ``path``'s old content is only in
+    the copy kept aside, a copy of that under ``path``'s name in a temporary folder (a volume
+    is read by what its name ends in), nothing beside ``path`` changed."""
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    read_from: dict[Path, Path] = {}
+    restored = restore_nifti_pair(path, read_from)
+    if restored and notify is not None:
+        notify(restored)
+    kept = next((copy for name, copy in read_from.items() if name.name.lower() == path.name.lower()), None)
+    if kept is None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="cardigan-") as folder:
+        named = Path(folder) / path.name
+        try:
+            shutil.copyfile(kept, named)
+        except OSError as exc:
+            raise CardiganError(f"{kept}: cannot be read ({exc.strerror or exc}); it is the old file of "
+                                f"{path}, which a stopped write left mixed in a read-only folder") from None
+        yield named
 
 
 def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None,

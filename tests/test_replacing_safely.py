@@ -326,6 +326,52 @@ def test_a_nifti_pair_a_kill_left_mixed_is_whole_when_it_is_next_read_or_written
             assert sorted(p.name for p in left.iterdir()) == ["loop.nii.gz", "loop_gt.nii.gz"]
 
 
+@pytest.mark.parametrize("then", ["read", "trace", "open", "write"])
+def test_a_nifti_pair_a_kill_left_mixed_in_a_read_only_folder_is_read_as_the_old_pair(tmp_path, monkeypatch, then):
+    """Where the old file of a mixed pair could not be put back (a read-only folder), every read
+    of the pair failed; it is read as the old pair from the copy kept aside, nothing on disk
+    changed, and said in one line. A write still refuses, naming the old file."""
+    import numpy as np
+
+    from engine.data.trace_image import image_to_trace
+    from engine.maskio import read_volume_label_and_header, write_nifti_files
+
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    images, masks = folder / "loop.nii.gz", folder / "loop_gt.nii.gz"
+    old, new = np.zeros((2, 8, 8), np.uint8), np.ones((2, 8, 8), np.uint8)
+    write_nifti_files([(images, old), (masks, old)])
+    left = killed_at_rename(monkeypatch, folder, 2, lambda: write_nifti_files([(images, new * 9), (masks, new)]))
+    images, masks = left / images.name, left / masks.name
+    before = listing(left)
+
+    def read_only(source, target):
+        raise PermissionError(errno.EACCES, "Permission denied", str(source))
+
+    monkeypatch.setattr(os, "replace", read_only)
+    told = ("loop.nii.gz: the old file read from its copy kept aside, beside loop_gt.nii.gz: a write of them "
+            "was stopped between the two and had left them mixed (the folder is read-only, so the pair was "
+            "left as the stopped write left it)")
+    notes: list[str] = []
+    if then == "read":
+        for path in (images, masks):
+            labels, _ = read_volume_label_and_header(path, loop=True, notify=notes.append)
+            assert (labels == 0).all()  # the old images and the old masks, not the new images
+        assert notes == [told, told]
+    elif then == "trace":
+        traced = image_to_trace(images, 8)
+        assert (traced.frames == 0).all() and list(traced.notes) == [told]
+    elif then == "open":
+        from cardigan_app.mask_reading import read_mask_or_image
+
+        read = read_mask_or_image(masks, notes)
+        assert (read.labels == 0).all() and list(read.notes) == [told]  # said once
+    else:
+        with pytest.raises(CardiganError, match=r"loop.nii.gz: not writable .*its old file is .*\.kept\.tmp"):
+            write_nifti_files([(images, old), (masks, old)])
+    assert listing(left) == before
+
+
 def test_old_files_of_a_pair_kept_by_several_stopped_writes_are_not_guessed_between(tmp_path):
     from engine.fileio import restore_mixed_pair
 

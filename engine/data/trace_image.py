@@ -21,7 +21,8 @@ read as what it holds where its name says otherwise: a DICOM file named ``.png``
 its marker, a picture named ``.dcm`` as the picture. A NIfTI loop with its masks' file
 beside it (a cine export's ``x.nii.gz`` and ``x_gt.nii.gz``) that a stopped write left mixed
 is put back as the old pair first, as its masks' readers do
-(:func:`engine.maskio.restore_nifti_pair`), and said in one line. Anything unreadable is a
+(:func:`engine.maskio.restore_nifti_pair`; in a read-only folder read as the old pair where
+it lies: :func:`engine.maskio.nifti_pair_file`), and said in one line. Anything unreadable is a
 one-line :class:`~engine.errors.DataError`.
 """
 
@@ -35,7 +36,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..fan import Fan
-from ..maskio import restore_nifti_pair
+from ..maskio import nifti_pair_file
 from .camus import read_volume
 from .dicom_echo import (DICOM_SUFFIXES, decoded_bytes_of, has_dicom_marker, is_dicom_file, marked_as_dicom,
                          read_dicom_frames)
@@ -90,10 +91,8 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
         raise DataError(f"{path}: no such file")
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES):
-        restored = restore_nifti_pair(path)  # a pair a stopped write left mixed is read as the old pair
-        if restored and notify is not None:
-            notify(restored)
-        frames = _volume_frames(path)
+        with nifti_pair_file(path, notify) as source:  # a pair a stopped write left mixed is read as the old pair
+            frames = _volume_frames(source)
         frames = frames[:1] if first_only else frames
     elif not name.endswith(NOT_DICOM_NAMES) and is_dicom_file(path):  # a scanner's file, any name
         frames = _dicom_else_picture(path, first_only)
