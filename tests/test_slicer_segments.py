@@ -138,16 +138,19 @@ def test_the_left_hearts_structures_are_read_in_other_languages(name, expected):
     assert class_of_segment(name) == expected
 
 
-def test_a_segmentation_named_with_accents_is_read_by_those_names(tmp_path):
+@pytest.mark.parametrize("names", [
+    ("Ventrículo izquierdo", "Miocárdio", "Átrio esquerdo", "Ventrículo derecho"),  # with accents
+    ("Linkerventrikel", "Myocard", "Linkerboezem", "Rechterkamer"),  # Dutch
+], ids=["accents", "dutch"])
+def test_a_segmentation_named_in_another_language_is_read_by_those_names(tmp_path, names):
     labels = small_heart()
     values = labels.copy()
     values[4:26, 0:6] = 4  # the right ventricle
     path = tmp_path / "case.seg.nrrd"
-    write_segmentation(path, values[None], [("Ventrículo izquierdo", 1, 0), ("Miocárdio", 2, 0),
-                                            ("Átrio esquerdo", 3, 0), ("Ventrículo derecho", 4, 0)])
+    write_segmentation(path, values[None], [(name, value, 0) for value, name in enumerate(names, start=1)])
     said: list[str] = []
     assert np.array_equal(read_volume_label(path, notify=said.append), labels)
-    assert said == ["case.seg.nrrd: segment 'Ventrículo derecho' read as background (the right heart, as CAMUS "
+    assert said == [f"case.seg.nrrd: segment '{names[3]}' read as background (the right heart, as CAMUS "
                     "labels it)"]
 
 
@@ -839,16 +842,3 @@ def test_a_segment_named_as_two_of_our_classes_is_to_be_renamed_as_what_it_holds
 ])
 def test_the_left_hearts_structures_are_read_in_dutch(name, expected):
     assert class_of_segment(name) == expected
-
-
-def test_a_segmentation_named_in_dutch_is_read_by_those_names(tmp_path):
-    labels = small_heart()
-    values = labels.copy()
-    values[4:26, 0:6] = 4  # the right ventricle
-    path = tmp_path / "case.seg.nrrd"
-    write_segmentation(path, values[None], [("Linkerventrikel", 1, 0), ("Myocard", 2, 0), ("Linkerboezem", 3, 0),
-                                            ("Rechterkamer", 4, 0)])
-    said: list[str] = []
-    assert np.array_equal(read_volume_label(path, notify=said.append), labels)
-    assert said == ["case.seg.nrrd: segment 'Rechterkamer' read as background (the right heart, as CAMUS "
-                    "labels it)"]
