@@ -21,7 +21,7 @@ from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, VolumeHeader, images_path_for,
                            is_hdf5_file, is_volume_file, painted_frames, read_label_map_and_text,
                            read_label_png_and_text, read_png_text, read_volume_label_and_header, fitting_geometry,
-                           restore_nifti_pair)
+                           one_look_per_pair, restore_nifti_pair)
 from engine.slicer_segments import KeptSegment, read_kept_segments
 
 from .file_reading import NOT_DICOM_SUFFIXES
@@ -116,6 +116,7 @@ class MaskRead:
     notes: tuple[str, ...] = ()  # what reading it did that the user is told (labels mapped by name)
 
 
+@one_look_per_pair()  # a NIfTI pair of the mask and its images settled once, and said once
 def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path | None = None,
                    text: dict[str, str] | None = None, volume: Path | None = None,
                    notes: list[str] | None = None, header: VolumeHeader | None = None) -> MaskRead:
@@ -236,14 +237,14 @@ def read_mask_or_image(path: Path, notes: list[str] | None = None) -> MaskRead |
             return read
         labels, text = read
         return read_mask_file(path, labels, text=text, notes=notes)
-    read_from: dict[Path, Path] = {}
-    restored = restore_nifti_pair(path, read_from)  # said whichever the file turns out to be
-    try:  # a pair left mixed in a read-only folder stays so: the mask's reader says it itself
-        return read_mask_file(path, notes=[restored] if restored and not read_from else None)
-    except CardiganError as exc:
-        if restored and notes is not None:
-            notes.append(restored)
-        return image_else(lambda: read_grey_frames(path), exc)
+    with one_look_per_pair():  # the readers below take the pair as settled here, and say nothing of it
+        restored = restore_nifti_pair(path, {})  # said whichever the file turns out to be
+        try:
+            return read_mask_file(path, notes=[restored] if restored else None)
+        except CardiganError as exc:
+            if restored and notes is not None:
+                notes.append(restored)
+            return image_else(lambda: read_grey_frames(path), exc)
 
 
 def mask_png_text(path: Path, text: dict[str, str] | None = None) -> dict[str, str]:

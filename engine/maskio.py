@@ -4,7 +4,9 @@ frames of images or masks, as ITK-SNAP and 3D Slicer open them)."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -609,15 +611,48 @@ def restore_nifti_pair(path: Path | str, read_from: dict[Path, Path] | None = No
     there); one line saying so, or None. Not NIfTI, or not both there: None (a kill that left
     new images where there were no masks is undone by the pair's next write). A reader passes
     ``read_from``: in a folder that may not be changed, the old file is read from its copy
-    kept aside (:func:`nifti_pair_file`)."""
+    kept aside (:func:`nifti_pair_file`). Within :func:`one_look_per_pair`, a pair is looked
+    at once: later calls take what the first found and say nothing."""
     path = Path(path)
     if nifti_suffix(path) is None:
         return None
     images = images_path_for(path) or path
     masks = mask_path_for(images)
+    looked = _LOOKED_AT.get()
+    pair = Path(os.path.abspath(images))
+    if looked is not None and pair in looked:  # settled by this read already, and said then
+        if read_from is not None:
+            read_from.update(looked[pair])
+        return None
     if not (images.is_file() and masks.is_file()):  # no pair to read: its folder is not listed
         return None
-    return restore_mixed_pair([images, masks], read_from)
+    restored = restore_mixed_pair([images, masks], read_from)
+    if looked is not None:
+        looked[pair] = dict(read_from or {})
+    return restored
+
+
+# the NIfTI pairs looked at in the current :func:`one_look_per_pair` block, each with the old
+# files its look left to be read from their copies kept aside (None outside such a block)
+_LOOKED_AT: ContextVar[dict[Path, dict[Path, Path]] | None] = ContextVar("nifti_pairs_looked_at", default=None)
+
+
+@contextlib.contextmanager
+def one_look_per_pair() -> Iterator[None]:
+    """Within the block (one read: a mask and the images beside it, or a file tried as a mask
+    then as an image), :func:`restore_nifti_pair` looks at each NIfTI pair once: a mixed pair
+    is waited on to settle once, and its line is given at that first look alone; a later look
+    gives None and the old files the first one left to be read from their copies kept aside (a
+    read-only folder). Blocks nest: an inner one shares the looks of the outer one. Usable as
+    a decorator."""
+    if _LOOKED_AT.get() is not None:
+        yield
+        return
+    token = _LOOKED_AT.set({})
+    try:
+        yield
+    finally:
+        _LOOKED_AT.reset(token)
 
 
 @contextlib.contextmanager

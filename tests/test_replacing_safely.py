@@ -372,6 +372,49 @@ def test_a_nifti_pair_a_kill_left_mixed_in_a_read_only_folder_is_read_as_the_old
     assert listing(left) == before
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize("opened, as_mask", [("loop_gt.nii.gz", False), ("loop.nii.gz", False),
+                                             ("loop_gt.nii.gz", True)])
+def test_a_mixed_nifti_pair_opened_in_the_studio_is_settled_once_and_said_once(tmp_path, monkeypatch, opened,
+                                                                                 as_mask, read_only):
+    """Opening either file of a mixed pair (dropped, or ``as_mask`` by File > Open mask) looked
+    at the pair up to three times (the studio's reader, the mask's reader, the images' reader),
+    each a wait to settle in a read-only folder."""
+    import numpy as np
+
+    from cardigan_app.mask_reading import MaskRead, read_mask_file, read_mask_or_image
+    from engine import maskio
+
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    images, masks = folder / "loop.nii.gz", folder / "loop_gt.nii.gz"
+    old = np.random.default_rng(0).integers(0, 256, (2, 8, 8)).astype(np.uint8)  # grey levels: no mask
+    maskio.write_nifti_files([(images, old), (masks, np.zeros_like(old))])
+    left = killed_at_rename(monkeypatch, folder, 2,
+                            lambda: maskio.write_nifti_files([(images, 255 - old), (masks, np.ones_like(old))]))
+    if read_only:
+        def refused(source, target):
+            raise PermissionError(errno.EACCES, "Permission denied", str(source))
+
+        monkeypatch.setattr(os, "replace", refused)
+    looks: list[list[Path]] = []
+    real = maskio.restore_mixed_pair
+    monkeypatch.setattr(maskio, "restore_mixed_pair", lambda paths, *rest: looks.append(paths) or real(paths, *rest))
+    told = ("loop.nii.gz: the old file read from its copy kept aside, beside loop_gt.nii.gz: a write of them "
+            "was stopped between the two and had left them mixed (the folder is read-only, so the pair was "
+            "left as the stopped write left it)" if read_only else
+            "loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was stopped between the "
+            "two and had left them mixed")
+    notes: list[str] = []
+    read = read_mask_file(left / opened) if as_mask else read_mask_or_image(left / opened, notes)
+    assert len(looks) == 1
+    if opened == "loop_gt.nii.gz":  # the old masks over the old images
+        assert isinstance(read, MaskRead) and (read.labels == 0).all() and np.array_equal(read.frames, old)
+        assert list(read.notes) == [told] and notes == []
+    else:  # the old images, to trace over
+        assert np.array_equal(read, old) and notes == [told]
+
+
 def test_old_files_of_a_pair_kept_by_several_stopped_writes_are_not_guessed_between(tmp_path):
     from engine.fileio import restore_mixed_pair
 
