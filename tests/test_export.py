@@ -222,6 +222,50 @@ def test_patients_seeds_never_meet_however_many_variations():
         assert len(seeds) == 4 * variations * 4
 
 
+def test_a_loop_joining_a_masks_folder_changes_no_other_patients_seeds(synth, tmp_path):
+    """A loop of more than 16 frames gave every patient's variations more seeds each, so adding
+    one to a folder moved the seeds, and so the images, of every other patient's later variations."""
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for phase in ("ED", "ES"):
+        write_label_png(masks / f"alice_4CH_{phase}.png", template_mask("4CH", phase, seed=1, size=32))
+
+    def seeds(manifest: dict) -> dict[str, int]:
+        return {pair["stem"]: pair["seed"] for pair in manifest["pairs"] if not pair["stem"].startswith("zz")}
+
+    before = export_dataset(synth, tmp_path / "before", masks=masks, variations=2, format="png")
+    for k in range(20):  # a loop's patient, named to come after the others
+        write_label_png(masks / f"zz_4CH_f{k:03d}.png", template_mask("4CH", "ED", seed=k, size=32))
+    after = export_dataset(synth, tmp_path / "after", masks=masks, variations=2, format="png")
+    assert seeds(before) == {"alice_4CH_ED": 0, "alice_4CH_ES": 1, "alice_v2_4CH_ED": 16, "alice_v2_4CH_ES": 17}
+    assert seeds(after) == seeds(before)  # as exports always drew them
+    every = [pair["seed"] for pair in after["pairs"]]
+    assert len(every) == 44 and len(set(every)) == 44
+
+
+def test_a_synthesis_batch_never_spans_two_blocks_of_seeds():
+    """A batch draws its masks with consecutive seeds, which a patient's masks 15 and 16 do not have."""
+    from engine.export.run import _group_by_shape, pair_seed
+
+    masks = [np.zeros((8, 8))] + [np.zeros((4, 4))] * 20  # a run of the same shape from mask 1 to 20
+    assert _group_by_shape(masks) == [[0], list(range(1, 16)), list(range(16, 21))]
+    assert pair_seed(0, 1, 0, 16, 1) != pair_seed(0, 1, 0, 15, 1) + 1
+
+
+def test_a_run_too_large_for_distinct_seeds_beside_a_long_patient_is_refused(monkeypatch):
+    from engine.export import run
+    from engine.export.sources import MaskItem, PatientMasks
+
+    monkeypatch.setattr(run, "SEED_LAYER", 3000)  # three patients' blocks of seeds at one variation
+    item = MaskItem("p", np.zeros((4, 4), np.uint8), "p.png")
+    short = [PatientMasks(f"p{k}", [item]) for k in range(4)]
+    run.check_seed_room(short, 1)  # no seeds past a 16th mask: nothing to meet
+    long = PatientMasks("loop", [item] * 17)
+    run.check_seed_room(short[:2] + [long], 1)
+    with pytest.raises(DataError, match="4 patients with 1 variation.* give at most 3"):
+        run.check_seed_room(short[:3] + [long], 1)
+
+
 def test_a_nifti_export_prepares_whole_whatever_its_patients_are_named(synth, tmp_path, capsys):
     """Variations (patient0001_v2) and users' names (alice) are no CAMUS patientNNNN: the split
     lists the export writes name them, and `cardigan prepare` reads every pair back."""

@@ -73,7 +73,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
     Patients are split 80/10/10 (seeded); all variations of a patient stay in one split. The
     output is staged beside ``out`` and renamed at the end; a non-empty ``out`` is refused
     unless ``overwrite``. Returns the manifest (also written as ``out/manifest.json``), which
-    records for every pair the model checksum, the seed and the source mask. ``out`` named as
+    records for every pair the model checksum, the seed (:func:`pair_seed`: its patient's place
+    and its own, never what other patients hold) and the source mask. ``out`` named as
     a file (``out.h5``, ``out.nii.gz``) is refused: every layout is a folder. An nnU-Net
     export in a folder nnU-Net would not find by its name is written all the same (it is
     renamed when moved into ``nnUNet_raw``); the front ends say so before they start
@@ -142,10 +143,10 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
         try:
             if isinstance(patients, list):
                 check_unique_names(patients, int(variations))
+                check_seed_room(patients, int(variations))
                 writer.check(patients)
             manifest = _write_all(synth, writer, patients, split_of, int(variations), seed,
-                                  len(names), progress, should_stop, float(border_jitter),
-                                  seeds_per_variation(patients) if isinstance(patients, list) else 16)
+                                  len(names), progress, should_stop, float(border_jitter))
         except BaseException:
             writer.close({}, failed=True)
             raise
@@ -185,16 +186,38 @@ def check_unique_names(patients: list[PatientMasks], variations: int) -> None:
                                     f"and for {patient.patient}{again}; rename one of them")
 
 
-def seed_stride(variations: int, per_variation: int = 16) -> int:
-    """How far apart two patients' seeds start: 1000 as always when their variations fit in
-    it, else wide enough that no two patients' seeds meet (with ``per_variation`` seeds each)."""
-    return max(1000, variations * per_variation)
+SEEDS_PER_VARIATION = 16  # the seeds a variation of a patient takes in its block: its first 16 masks'
+SEED_LAYER = 1_000_000_000  # how far the seeds of each further 16 masks of a patient lie from the 16 before
 
 
-def seeds_per_variation(patients: list[PatientMasks]) -> int:
-    """How many seeds each variation of a patient takes: 16 as always, more for a patient of
-    more masks (a loop's frames), so that no two of its pairs share one."""
-    return max([16, *(len(patient.items) for patient in patients)])
+def seed_stride(variations: int) -> int:
+    """How far apart two patients' blocks of seeds start: 1000 as always when their variations
+    (16 seeds each) fit in it, else wide enough that no two patients' blocks meet."""
+    return max(1000, variations * SEEDS_PER_VARIATION)
+
+
+def pair_seed(seed: int, place: int, variation: int, mask: int, variations: int) -> int:
+    """The seed of mask ``mask`` (from 0) of variation ``variation`` (from 0) of the patient at
+    ``place`` (from 0, in name order) in a run of ``seed`` and ``variations``: ``seed`` x
+    1,000,003 + ``place`` x :func:`seed_stride` + ``variation`` x 16 + ``mask`` for a patient's
+    first 16 masks, as exports always drew them; each further 16 (a loop's frames) take the
+    seeds of the 16 before moved up by :data:`SEED_LAYER`. A pair's seed depends on nothing
+    that other patients hold, so adding a loop of many frames to a folder changes no other
+    patient's images; no two pairs of a run share one (:func:`check_seed_room`)."""
+    layer, within = divmod(mask, SEEDS_PER_VARIATION)
+    return (seed * 1_000_003 + layer * SEED_LAYER + place * seed_stride(variations)
+            + variation * SEEDS_PER_VARIATION + within)
+
+
+def check_seed_room(patients: list[PatientMasks], variations: int) -> None:
+    """Refuse, before any image is drawn, a run whose pairs could share a seed: the patients'
+    blocks of seeds (:func:`pair_seed`) reaching :data:`SEED_LAYER`, where the seeds of a
+    patient's masks past its 16th lie (a million patients at up to 62 variations)."""
+    room = SEED_LAYER // seed_stride(variations)
+    if len(patients) > room and any(len(patient.items) > SEEDS_PER_VARIATION for patient in patients):
+        raise DataError(f"{len(patients)} patients with {variations} variation(s) each are too many for every pair "
+                        f"to get a seed of its own beside a patient of more than {SEEDS_PER_VARIATION} masks: "
+                        f"give at most {room}, or export the loops' patients apart")
 
 
 def read_paths(model, masks, like) -> tuple[Path, ...]:
@@ -206,7 +229,7 @@ def read_paths(model, masks, like) -> tuple[Path, ...]:
 
 
 def _write_all(synth, writer, patients, split_of, variations, seed, total, progress, should_stop,
-               border_jitter: float = 0.0, per_variation: int = 16) -> dict:
+               border_jitter: float = 0.0) -> dict:
     splits = {split: [] for split in SPLITS}
     counts = {split: 0 for split in SPLITS}
     values: set[int] = set()
@@ -220,13 +243,13 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
         for variation in range(variations):
             if should_stop():
                 raise Cancelled()
-            base = seed * 1_000_003 + index * seed_stride(variations, per_variation) + variation * per_variation
+            seeds = [pair_seed(seed, index, variation, i, variations) for i in range(len(masks))]
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
-            given = [jitter_scaled_borders(mask, border_jitter, base + i) if border_jitter > 0 else mask
+            given = [jitter_scaled_borders(mask, border_jitter, seeds[i]) if border_jitter > 0 else mask
                      for i, mask in enumerate(masks)]
             for indices in groups:
-                outputs = synth.synthesize(np.stack([given[i] for i in indices]), seed=base + indices[0],
+                outputs = synth.synthesize(np.stack([given[i] for i in indices]), seed=seeds[indices[0]],
                                            fan=[fans[i] for i in indices])
                 for i, output in zip(indices, outputs):
                     images[i] = to_uint8(output)
@@ -236,7 +259,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
                 stem, new_patient = variant_name(item.name, patient.patient, variation)
                 written.append((stem, images[i], item.labels, item.view, item.instant, fans[i], item.anatomy,
                                 item.geometry))
-                pairs.append({"stem": stem, "split": split, "seed": base + i, "variation": variation + 1,
+                pairs.append({"stem": stem, "split": split, "seed": seeds[i], "variation": variation + 1,
                               "source_mask": item.source, "fan": fans[i].to_dict()})
                 values.update(np.flatnonzero(np.bincount(item.labels.ravel(), minlength=4)).tolist())
             writer.write(split, new_patient, written, source=patient.patient)
@@ -259,9 +282,10 @@ MAX_BATCH = 16  # masks synthesized at once
 def _group_by_shape(masks: list[np.ndarray]) -> list[list[int]]:
     """Indices of masks grouped by shape, so each group is one synthesis batch.
 
-    Batch item j uses seed ``base + first index + j``; for same-shape groups of consecutive
-    masks that is ``base + i`` for mask i, as the manifest records. A run is at most
-    :data:`MAX_BATCH` masks long (a loop's frames are many), which changes no seed.
+    Batch item j uses the seed of the group's first mask + j; a group is a run of consecutive
+    masks within one block of 16 (:func:`pair_seed`), so that is mask i's own seed, as the
+    manifest records. A run is at most :data:`MAX_BATCH` masks long (a loop's frames are many),
+    which changes no seed.
     """
     groups: dict[tuple[int, int], list[int]] = {}
     for i, mask in enumerate(masks):
@@ -270,7 +294,7 @@ def _group_by_shape(masks: list[np.ndarray]) -> list[list[int]]:
     for indices in groups.values():  # split into runs of consecutive indices
         run = [indices[0]]
         for i in indices[1:]:
-            if i == run[-1] + 1 and len(run) < MAX_BATCH:
+            if i == run[-1] + 1 and i % SEEDS_PER_VARIATION and len(run) < MAX_BATCH:
                 run.append(i)
             else:
                 out.append(run)
