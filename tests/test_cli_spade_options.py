@@ -1,0 +1,69 @@
+"""NVlabs SPADE's options typed out of habit: every command answers with an option it takes,
+or says why none is needed, or which commands take the option it would be."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.cli.main import COMMANDS, build_parser, main
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("cardigan: error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def parsers():
+    parser = build_parser()
+    return {name: parser.commands[name] for name, _ in COMMANDS}
+
+
+def test_every_answer_names_only_an_option_its_command_takes(parsers):
+    """"use --x" or "give --x" is said only by a command that takes --x (synthesize has no
+    --batch-size, refine no --device, train no --out)."""
+    from engine.cli.foreign_options import ADVISED_OPTION, SPADE_OPTIONS, foreign_option_problem
+
+    for name, parser in parsers.items():
+        taken = set(parser._option_string_actions)
+        for option in SPADE_OPTIONS:
+            problem = foreign_option_problem(name, parser, [option])
+            if problem is None:  # an abbreviation of the command's own option (phantom's --phases)
+                assert any(own.startswith(option) for own in taken), (name, option)
+                continue
+            advised = ADVISED_OPTION.match(problem.split("; ", 1)[1])
+            assert advised is None or advised.group(1) in taken, (name, problem)
+
+
+def test_the_commands_said_to_take_an_option_are_those_that_do(parsers):
+    from engine.cli.foreign_options import OPTION_COMMANDS
+
+    for option, commands in OPTION_COMMANDS.items():
+        assert tuple(name for name, parser in parsers.items() if option in parser._option_string_actions) == commands
+
+
+@pytest.mark.parametrize("command, typed, advice", [
+    (["synthesize", "--model", "demo", "--mask", "m.png", "--out", "o.png", "--load_size", "256"], "--load_size",
+     "not needed: the model draws at its own size"),
+    (["synthesize", "--model", "demo", "--mask", "m.png", "--out", "o.png", "--batchSize", "1"], "--batchSize",
+     "synthesize takes no such option (--batch-size is for train and refine)"),
+    (["synthesize", "--model", "demo", "--mask", "m.png", "--out", "o.png", "--how_many", "5"], "--how_many",
+     "cardigan export --masks DIR draws one image for every label map"),
+    (["train", "--data", "D", "--run", "R", "--nThreads", "4"], "--nThreads", "use --workers"),
+    (["train", "--data", "D", "--run", "R", "--norm_G", "spectralspadesyncbatch3x3"], "--norm_G",
+     "use --norm-g syncbatch, batch or instance"),
+    (["train", "--data", "D", "--run", "R", "--no_flip"], "--no_flip", "not needed: pairs are never flipped"),
+    (["train", "--data", "D", "--run", "R", "--results_dir", "X"], "--results_dir",
+     "not needed: train writes its samples and model into --run"),
+    (["refine", "--model", "demo", "--data", "D", "--out", "o.safetensors", "--run-dir", "R", "--continue_train"],
+     "--continue_train", "not needed: the same refine command resumes"),
+    (["evaluate", "--model", "demo", "--data", "D", "--phase", "test"], "--phase", "use --split"),
+])
+def test_a_spade_option_gets_this_commands_own_answer(command, typed, advice, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(command)
+    line = one_error_line(capsys)
+    assert rc == 2 and f"{typed} is NVlabs SPADE's option; {advice}" in line
+    assert list(tmp_path.iterdir()) == []
