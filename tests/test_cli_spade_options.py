@@ -3,9 +3,11 @@ or says why none is needed, or which commands take the option it would be."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.cli.main import COMMANDS, build_parser, main
+from engine.maskio import write_label_png
 
 
 def one_error_line(capsys) -> str:
@@ -67,3 +69,33 @@ def test_a_spade_option_gets_this_commands_own_answer(command, typed, advice, tm
     line = one_error_line(capsys)
     assert rc == 2 and f"{typed} is NVlabs SPADE's option; {advice}" in line
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("names", [["exp"], ["exp", "exp2"]])
+def test_a_spade_checkpoints_folder_is_answered_with_its_experiment_folders(names, tmp_path, capsys):
+    """--model checkpoints (SPADE's --checkpoints_dir) holds one folder per --name; the
+    answer names them."""
+    for name in names:
+        (tmp_path / "checkpoints" / name).mkdir(parents=True)
+        (tmp_path / "checkpoints" / name / "latest_net_G.pth").write_bytes(b"")
+    (tmp_path / "checkpoints" / "web").mkdir()  # a folder without a model is not named
+    assert main(["info", "--model", str(tmp_path / "checkpoints")]) == 1
+    line = one_error_line(capsys)
+    assert "no model in this folder" in line and "web" not in line
+    folders = [str(tmp_path / "checkpoints" / name) for name in names]
+    if len(names) == 1:
+        assert line.endswith(f"its subfolder {folders[0]} holds one: give that folder")
+    else:
+        assert line.endswith(f"its subfolders hold models: give one of {', '.join(folders)}")
+
+
+def test_an_epoch_never_saved_is_answered_with_the_epochs_that_were(tmp_path, capsys):
+    for name in ("latest_net_G.pth", "10_net_G.pth", "10_net_D.pth"):
+        (tmp_path / name).write_bytes(b"")
+    mask = tmp_path / "m.png"
+    write_label_png(mask, np.zeros((8, 8), np.uint8))
+    rc = main(["synthesize", "--model", str(tmp_path / "20_net_G.pth"), "--mask", str(mask),
+               "--out", str(tmp_path / "o.png")])
+    line = one_error_line(capsys)
+    assert rc == 1 and "20_net_G.pth: no such model file" in line
+    assert line.endswith(f"; {tmp_path} holds 10_net_G.pth, latest_net_G.pth")

@@ -17,6 +17,7 @@ from ..fileio import sha256_file
 from ..safeload import load_tensor_file
 from ..nets import GeneratorConfig, SPADEGenerator
 from .handle import GeneratorModel
+from .model_hints import siblings_hint, subfolders_hint
 from .modelfile import RUN_MODEL_NAME, least_numbers, load_weights
 from .schema import ARCHITECTURE, check_fields
 
@@ -201,10 +202,10 @@ def find_checkpoint(path: Path) -> Path:
         if not epochs:
             check_not_a_run_folder(path)
             raise ModelFileError(f"{path}: no model in this folder (neither a training run's {RUN_MODEL_NAME} "
-                                 "nor an NVlabs SPADE *_net_G.pth checkpoint)")
+                                 f"nor an NVlabs SPADE *_net_G.pth checkpoint){subfolders_hint(path)}")
         return epochs[-1]
     if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
+        raise ModelFileError(f"{path}: no such model file{siblings_hint(path)}")
     return path
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import resources
 from ..errors import ModelFileError
+from .model_hints import siblings_hint
 from .modelfile import RUN_MODEL_NAME, load_model_file, native_size_in_file
 from .nvlabs import RUN_STATES, import_nvlabs, nvlabs_native_size, run_model_beside, run_model_in
 
@@ -147,7 +148,7 @@ def open_model(spec: str | Path):
         return import_nvlabs(path)
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file (give {KINDS_IN_WORDS}, 'demo' or "
-                             "'simulator')")
+                             f"'simulator'){siblings_hint(path)}")
     kind = sniff(path)
     if kind == "safetensors":
         return load_model_file(path)
@@ -176,7 +177,7 @@ def native_size_of(spec: str | Path) -> tuple[int, int] | None:
     if path.is_dir():
         return nvlabs_native_size(path)
     if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
+        raise ModelFileError(f"{path}: no such model file{siblings_hint(path)}")
     kind = sniff(path)
     if kind == "unknown":
         raise ModelFileError(f"{path}: not a model file (expected {KINDS_IN_WORDS})")
