@@ -99,3 +99,19 @@ def test_an_epoch_never_saved_is_answered_with_the_epochs_that_were(tmp_path, ca
     line = one_error_line(capsys)
     assert rc == 1 and "20_net_G.pth: no such model file" in line
     assert line.endswith(f"; {tmp_path} holds 10_net_G.pth, latest_net_G.pth")
+
+
+@pytest.mark.parametrize("layout", [("train_img", "train_label"), ("images", "labels")])
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_spade_folders_given_as_a_dataset_are_pointed_to_prepare(command, layout, tmp_path, capsys):
+    """SPADE trains on train_img / train_label directly; here they are prepared first, and
+    the refusal gives the command that does it."""
+    source = tmp_path / "spade"
+    for name in layout:
+        (source / name).mkdir(parents=True)
+    args = ["--run", str(tmp_path / "run"), "--iters", "1"] if command == "train" else ["--model", "simulator"]
+    assert main([command, "--data", str(source), *args]) == 1
+    line = one_error_line(capsys)
+    assert "not a prepared dataset: it holds image and label folders as NVlabs SPADE reads them" in line
+    assert f"prepare them first, cardigan prepare --source {source} --out DIR, and give DIR" in line
+    assert not (tmp_path / "run").exists()

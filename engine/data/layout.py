@@ -75,9 +75,13 @@ def label_path(root: Path, split: str, stem: str) -> Path:
 def wrong_folder_hint(root: Path) -> str:
     """What ``root``, not a dataset, looks like instead, as a clause to end a refusal with:
     one split of a dataset (its parent is the dataset), a dataset's image or label folder, or
-    a training run's folder; empty when it looks like none of them."""
+    a training run's folder, or image and label folders as NVlabs SPADE reads them (which
+    ``cardigan prepare`` turns into a dataset); empty when it looks like none of them."""
     root = Path(root)
     try:
+        if spade_pair_folders(root):
+            return (f": it holds image and label folders as NVlabs SPADE reads them; prepare them first, "
+                    f"cardigan prepare --source {root} --out DIR, and give DIR")
         if (root / IMAGE_DIR).is_dir() and (root / LABEL_DIR).is_dir():
             return f": it is one split of a dataset; choose the folder above it, {root.parent}"
         if root.name in (IMAGE_DIR, LABEL_DIR) and (root.parent / IMAGE_DIR).is_dir() \
@@ -88,6 +92,15 @@ def wrong_folder_hint(root: Path) -> str:
     except OSError:
         pass
     return ""
+
+
+def spade_pair_folders(root: Path) -> bool:
+    """Whether ``root`` holds ``<split>_label`` beside ``<split>_img`` (SPADE's and pix2pixHD's
+    naming) or ``labels`` beside ``images``."""
+    if (root / "labels").is_dir() and (root / "images").is_dir():
+        return True
+    return any(child.is_dir() and (root / (child.name[:-len("_label")] + "_img")).is_dir()
+               for child in root.glob("*_label"))
 
 
 def patient_name(index: int, count: int) -> str:

@@ -34,7 +34,7 @@ from ..data.dataset import PairedDataset
 from ..data.deform import deformed_masks
 from ..data.imaging import resize_image, resize_labels
 from ..data.border_jitter import jitter_scaled_borders
-from ..data.layout import SPLITS, stem_patient
+from ..data.layout import SPLITS, stem_patient, wrong_folder_hint
 from ..data.manifest import manifest_checksum
 from ..errors import DataError
 from ..fan import fan_mask
@@ -91,6 +91,9 @@ def choose_split(root: Path, split: str | None) -> tuple[str, str]:
         return "test", "test split"
     if split_size(root, "valid"):
         return "valid", "valid split (the dataset has no test split)"
+    hint = wrong_folder_hint(root)
+    if hint:
+        raise DataError(f"{root}: not a prepared dataset{hint}")
     raise DataError(f"{root}: neither a test nor a valid split to evaluate on "
                     "(prepare the dataset with one, or give --split)")
 
