@@ -1,7 +1,8 @@
 """Sizes in words, one function everywhere. Files and data are said in powers of 1000 (kB,
 MB, GB), as file managers and the docs say them (the bundled model is a 6.9 MB file); memory is
 said in powers of 1024 with its binary names (KiB, MiB, GiB), as GPU tools and torch report it,
-so a 24 GiB card reads "24 GiB" and not "25.8 GB"."""
+so a 24 GiB card reads "24 GiB" and not "25.8 GB". Counts of things are said by
+:func:`counted` ("1 patient", "4 pairs")."""
 
 from __future__ import annotations
 
@@ -24,3 +25,8 @@ def format_bytes(count: float, binary: bool = False) -> str:
 
 def _rounded(value: float) -> str:
     return (f"{value:.1f}" if value < 99.95 else f"{value:.0f}").removesuffix(".0")
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: "1 patient", "4 pairs"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

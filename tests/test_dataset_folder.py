@@ -75,6 +75,7 @@ def test_the_manifest_is_read_once_into_a_typed_summary(tmp_path):
     assert summary.total_pairs == 3 and summary.total_patients == 2
     assert summary.describe()[0] == "3 image/label pairs from 2 patients"
     assert "train: 2 pairs (1 patient)" in summary.describe()  # not "(1 patients)"
+    assert "valid: 1 pair (1 patient)" in summary.describe()  # not "1 pairs"
     assert "skipped 1: p9: no ground truth" in summary.describe()
     es = folder.pairs("train")[1]
     assert folder.fan_of(es) == fan

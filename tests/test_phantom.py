@@ -220,7 +220,7 @@ def test_cli_phantom_warns_only_when_a_split_is_empty(tmp_path, capsys):
     assert main(["phantom", "--out", str(tmp_path / "three"), "--count", "3", "--size", "32",
                  "--views", "4CH", "--phases", "ED"]) == 0
     err = capsys.readouterr().err
-    assert "warning" not in err and "train 1 pairs, valid 1 pairs, test 1 pairs" in err
+    assert "warning" not in err and "train 1 pair, valid 1 pair, test 1 pair" in err
 
 
 def test_hdf5_phantom_keeps_its_hearts_through_prepare(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.units import format_bytes
+from engine.units import counted, format_bytes
 
 
 @pytest.mark.parametrize("count, words", [
@@ -32,3 +32,10 @@ def test_file_sizes_are_said_in_powers_of_1000(count, words):
 ])
 def test_memory_is_said_in_powers_of_1024_with_binary_names(count, words):
     assert format_bytes(count, binary=True) == words
+
+
+@pytest.mark.parametrize("count, noun, words", [
+    (0, "pair", "0 pairs"), (1, "pair", "1 pair"), (2, "patient", "2 patients"), (1, "loop", "1 loop"),
+])
+def test_counts_are_plural_unless_one(count, noun, words):
+    assert counted(count, noun) == words

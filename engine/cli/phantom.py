@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..units import counted
 from .options import instants_value, int_in_range, seed_value, views_value
 
 HELP = "make a synthetic dataset with the mask generator and the ultrasound simulator"
@@ -54,5 +55,5 @@ def run(args: argparse.Namespace) -> int:
         note(f"warning: no patient in {' or '.join(empty)} (use --count 3 or more for every split)")
     counts = manifest["counts"]
     note(f"wrote {manifest['output']['path']} ({args.format}): "
-         + ", ".join(f"{split} {counts[split]} pairs" for split in counts))
+         + ", ".join(f"{split} {counted(counts[split], 'pair')}" for split in counts))
     return 0

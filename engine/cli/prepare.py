@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..units import counted
 from .options import instants_value, int_in_range, seed_value, views_value
 
 MIN_SIZE, MAX_SIZE = 32, 4096  # as engine.data.prepare checks (not imported here: parsing stays light)
@@ -67,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     report_skipped(manifest.get("skipped", []))
     counts = manifest["counts"]
     patients = manifest["patients"]
-    note(f"wrote {args.out}: " + ", ".join(f"{split} {counts[split]} pairs ({patients[split]} "
-                                           f"patient{'' if patients[split] == 1 else 's'})"
+    note(f"wrote {args.out}: " + ", ".join(f"{split} {counted(counts[split], 'pair')} "
+                                           f"({counted(patients[split], 'patient')})"
                                            for split in counts)
          + f"; splits from {manifest['source']['split_source']}")
     if "fan_fit" in manifest:

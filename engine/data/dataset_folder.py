@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..units import counted
 from ..fan import FAN_KEY, Fan, FanError, default_fan
 from .layout import IMAGE_DIR, LABEL_DIR, MANIFEST_NAME, SPLITS, stem_patient, stem_view, wrong_folder_hint
 
@@ -95,7 +96,7 @@ class DatasetSummary:
         """Readable lines: pairs (or a cine export's loops) and patients per split, labels
         present, what was skipped."""
         def patients(n: int) -> str:
-            return f"{n} patient{'' if n == 1 else 's'}"
+            return counted(n, "patient")
 
         if self.loop_frames:
             lines = [self._loops_line(patients(self.total_patients))]
@@ -105,7 +106,7 @@ class DatasetSummary:
         else:
             lines = [f"{self.total_pairs} image/label pairs from {patients(self.total_patients)}"]
             for split in SPLITS:
-                lines.append(f"{split}: {int(self.counts.get(split, 0))} pairs "
+                lines.append(f"{split}: {counted(int(self.counts.get(split, 0)), 'pair')} "
                              f"({patients(int(self.patients.get(split, 0)))})")
         if self.label_values:
             lines.append("labels present: " + ", ".join(str(v) for v in self.label_values))
@@ -125,7 +126,7 @@ class DatasetSummary:
 
 
 def _loops(n: int) -> str:
-    return f"{n} loop{'' if n == 1 else 's'}"
+    return counted(n, "loop")
 
 
 def _dict(value) -> dict:

@@ -40,6 +40,7 @@ from ..errors import DataError
 from ..fan import fan_mask
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
+from ..units import counted
 from .cache import SegmenterCache, segmenter_key
 from .metrics import camus_dice, dice_per_class
 from .auc_parts import PARTS, auc_by_part
@@ -400,11 +401,6 @@ def as_figures(value):
     if isinstance(value, (list, tuple)):
         return type(value)(as_figures(item) for item in value)
     return value
-
-
-def counted(count: int, noun: str) -> str:
-    """``count`` and ``noun``, plural unless one: "1 patient", "4 pairs"."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def format_report(report: dict) -> str:

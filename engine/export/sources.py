@@ -15,6 +15,7 @@ from ..anatomy.patients import heart_record
 from ..data.layout import IMAGE_DIR, LABEL_DIR, parse_stem, patient_name, stem_patient
 from ..data.phantom import derive_seed
 from ..errors import Advice, DataError, MaskError, Message, option
+from ..units import counted
 from ..fan import Fan, default_fan, fan_from_text, random_fan, view_of_name
 from ..maskio import (MASK_FILE_PATTERNS, MASK_FILE_SUFFIXES, Geometry, fitting_geometry, is_camus_file,
                       is_volume_file, mask_name_stem, read_label_map_and_text, read_label_slice_and_header)
@@ -84,9 +85,6 @@ def random_plan(count: int, seed: int, views: int = len(VIEWS), phases: int = le
     loops; ..."), and the splits left empty. Each split's name and count are joined by a
     no-break space (U+00A0), so a note that wraps never parts "valid" from its "10"."""
     from ..data.layout import split_patients
-
-    def counted(n: int, noun: str) -> str:
-        return f"{n} {noun}{'' if n == 1 else 's'}"
 
     splits = split_patients([patient_name(i + 1, count) for i in range(count)], seed)
     again = f"\u00d7 {counted(variations, 'variation')} " if variations > 1 else ""
