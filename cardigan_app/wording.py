@@ -9,7 +9,7 @@ dialog adds the names of its own options and check boxes (:func:`studio_words`).
 
 from __future__ import annotations
 
-from engine.data.layout import EIGHT_BIT_COPY
+from engine.data.layout import EIGHT_BIT_COPY, MAKE_DATASET
 from engine.data.staging import MADE_BY
 from engine.errors import OTHER_DEVICE, Words, one_line
 from engine.maskio import HDF5_MASKS
@@ -17,6 +17,8 @@ from engine.maskio import HDF5_MASKS
 STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device",
                        EIGHT_BIT_COPY: "Data \u203a Prepare dataset\u2026 with this folder as the source makes an "
                                        "8-bit copy",
+                       MAKE_DATASET: "make one with Data \u203a Prepare dataset\u2026 or Data \u203a New phantom "
+                                     "dataset\u2026",
                        HDF5_MASKS: "Data \u203a Prepare dataset\u2026 with this file as the source writes its masks "
                                    "as PNG label maps",
                        # what makes each kind of dataset the studio may refuse to replace

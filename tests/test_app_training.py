@@ -118,6 +118,19 @@ def test_data_page_refuses_missing_and_damaged_folders(qtbot, tmp_path, wizard, 
     assert wizard.state.prepare.source == source and wizard.state.data_dir == tmp_path / "prepared"
 
 
+def test_a_folder_that_is_no_dataset_is_refused_with_the_studio_s_way_to_make_one(qtbot, tmp_path, wizard,
+                                                                                   capsys):
+    from engine.cli.main import main
+
+    (tmp_path / "photos").mkdir()
+    ok, message = choose_data(qtbot, wizard, tmp_path / "photos")
+    assert not ok and message.endswith("(not a prepared dataset; make one with Data \u203a Prepare dataset\u2026 "
+                                       "or Data \u203a New phantom dataset\u2026)")
+    assert "cardigan" not in message
+    assert main(["train", "--data", str(tmp_path / "photos"), "--run", str(tmp_path / "run"), "--iters", "1"]) == 1
+    assert "make one with `cardigan prepare` or `cardigan phantom`" in capsys.readouterr().err
+
+
 def test_a_raw_source_chosen_while_the_folder_is_checked_hears_nothing_of_the_check(qtbot, wizard, phantom):
     """The prepared folder's check, still on its way when the raw source was chosen, wrote
     "1600 training pairs" under the raw source's form, as if it were that source's."""

@@ -23,21 +23,21 @@ from .augment import AugmentConfig, augment_pair, draw_params
 from .dataset_folder import pair_fan
 from .deform import DeformConfig, deform_pair
 from .imaging import read_png, resize_image, resize_labels
-from .layout import IMAGE_DIR, LABEL_DIR, SPLITS, eight_bit_copy, parse_stem, wrong_folder_hint
+from .layout import IMAGE_DIR, LABEL_DIR, MAKE_DATASET, SPLITS, eight_bit_copy, parse_stem, wrong_folder_hint
 from .manifest import read_manifest
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SHOWN_PROBLEMS = 6
 
 
-def split_folders_problem(root: Path, split: str) -> str | None:
+def split_folders_problem(root: Path, split: str) -> Message | None:
     """Why ``root`` holds no image and label folders for ``split``, in one line, or None."""
     if (root / split / IMAGE_DIR).is_dir() and (root / split / LABEL_DIR).is_dir():
         return None
     hint = wrong_folder_hint(root)
-    return (f"{root}: no {split}/{IMAGE_DIR} and {split}/{LABEL_DIR} folders "
-            + (f"(not a prepared dataset{hint})" if hint else
-               "(not a prepared dataset; make one with `cardigan prepare`)"))
+    start = f"{root}: no {split}/{IMAGE_DIR} and {split}/{LABEL_DIR} folders "
+    return Message(start + f"(not a prepared dataset{hint})") if hint else \
+        Message(start + "(not a prepared dataset; ", MAKE_DATASET, ")")
 
 
 class PairedDataset(torch.utils.data.Dataset):

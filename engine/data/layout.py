@@ -18,6 +18,8 @@ from ..errors import Advice, DataError
 # how a dataset whose images are not 8-bit gets an 8-bit copy (:func:`eight_bit_copy` puts the
 # folder in place of FOLDER; a front end's words go by the key)
 EIGHT_BIT_COPY = Advice("8-bit copy", "`cardigan prepare --source FOLDER --out NEW_FOLDER` makes an 8-bit copy")
+# how a folder that is not a prepared dataset becomes one
+MAKE_DATASET = Advice("make a dataset", "make one with `cardigan prepare` or `cardigan phantom`")
 
 
 def eight_bit_copy(folder) -> Advice:
