@@ -495,6 +495,21 @@ def test_a_killed_child_is_reported_and_the_run_stays_resumable(qtbot, tmp_path,
     assert TrainCommand.resume_run(phantom, run).arguments()[-1] == "--resume"
 
 
+@pytest.mark.parametrize("killed_at, lost", [(27, " (the 7 iterations after it are trained again)."),
+                                              (21, " (the iteration after it is trained again)."), (20, ".")])
+def test_a_killed_run_says_how_many_iterations_resume_trains_again(qtbot, tmp_path, killed_at, lost):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(tiny_lite(iters=60).to_dict()))
+    (run / "checkpoints" / "state_00000020.pt").write_bytes(b"")  # (named, not written: only its number counts)
+    panel = shown_panel(qtbot)
+    panel.command = TrainCommand.new_run(tmp_path / "data", run, tiny_lite(iters=60))
+    panel._exited(TrainingExit(code=int(signal.SIGKILL), crashed=True, finished=False, stopped_early=False,
+                               iteration=killed_at))
+    assert panel.status.text().endswith("The state saved at iteration 20 is intact: Resume continues from there"
+                                        + lost)
+
+
 def test_a_run_at_its_time_limit_is_stopped_not_failed_and_resumes_with_the_same_limit(qtbot, tmp_path, phantom,
                                                                                      monkeypatch):
     panel = shown_panel(qtbot)

@@ -502,7 +502,10 @@ class TrainingPanel(QWidget):
                     self.log(f"  {line}")
             if self.can_resume():
                 saved = run_info(self.command.run).resume_from
-                text += f" The state saved at iteration {saved} is intact: Resume continues from there."
+                text += f" The state saved at iteration {saved} is intact: Resume continues from there"
+                lost = result.iteration - saved
+                text += ("." if lost <= 0 else " (the iteration after it is trained again)." if lost == 1 else
+                         f" (the {lost} iterations after it are trained again).")
             elif self._trained and run_info(self.command.run).resume_from is None:
                 text += (" No training state was saved yet, so the run has to start again "
                          "(New training run, Replace the run in this folder).")
