@@ -1120,6 +1120,19 @@ def test_the_run_page_suggests_a_new_folder_and_offers_resume_only_for_a_resumab
     assert not page.resume.isEnabled() and page.new_run.isChecked()
 
 
+def test_the_run_page_says_how_long_a_new_run_is(qtbot, tmp_path, wizard, phantom):
+    from cardigan_app.training.page_run import run_length
+
+    page = to_run_page(qtbot, wizard, phantom)  # the lite preset: 30 epochs, batches of 4
+    pairs = wizard.state.data_pairs
+    assert page.new_run.isChecked() and page.info.text() == (
+        f"A new run trains {30 * (pairs // 4)} iterations: 30 epochs of {pairs // 4} (batches of 4 from {pairs} "
+        "training pairs).")
+    assert run_length(tiny_lite(iters=60), pairs) == "A new run trains 60 iterations."
+    assert run_length(tiny_lite(epochs=3), 0) == ("A new run trains 3 epochs; their iterations depend on the number "
+                                                  "of training pairs.")
+
+
 SLOW_STARTING_CHILD = """
 import json, sys, time
 sys.stdin.readline()  # loading the data and building the networks, until told to go on

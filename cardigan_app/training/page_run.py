@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLay
                                QSpinBox, QVBoxLayout, QWidget, QWizardPage)
 
 from engine.errors import CardiganError
+from engine.training.config import TrainConfig
 from engine.training.run_folder import RunSummary
 
 from .. import folders
@@ -146,14 +147,24 @@ class RunPage(QWizardPage):
             return
         if self.replace.isChecked():
             notes.append("Starting the new run deletes the earlier one.")
+        if not self.resume.isChecked():
+            notes.append(self._new_run_length())
         if self.resume.isChecked():
             notes.append("Resuming keeps the run's stored hyper-parameters; the device and precision "
                          "chosen before apply, and the batch size if it was changed from the preset's.")
             total = self._resume_iters() or (summary.planned_iters(self.state.data_pairs) if summary else None)
             if summary is not None and summary.resume_from is not None and total is not None:
                 notes.append(f"It trains iterations {summary.resume_from + 1} to {total}.")
-        self.info.setText(" ".join(notes))
+        self.info.setText(" ".join(note for note in notes if note))
         self._show_command()
+
+    def _new_run_length(self) -> str:
+        """How many iterations a new run with the chosen hyper-parameters trains, as one sentence."""
+        try:
+            config = self.state.final_config()
+        except (CardiganError, AssertionError):
+            return ""
+        return run_length(config, self.state.data_pairs)
 
     def _offer_more(self, folder: Path | None, summary: RunSummary | None) -> None:
         """Show "Train N more iterations" under Resume for a run with a saved state; a finished
@@ -219,6 +230,19 @@ class RunPage(QWizardPage):
         folders.remember("runs", folder)  # the next run is suggested beside this one
         self._apply()
         return True
+
+
+def run_length(config: TrainConfig, pairs: int) -> str:
+    """The length of a new run of ``config`` on ``pairs`` training pairs (0: not known yet, as
+    for a source prepared when training starts), as the run counts it."""
+    if config.iters:
+        return f"A new run trains {config.iters} iterations."
+    epochs = config.epochs or config.niter + config.niter_decay
+    total = RunSummary(config.to_dict(), []).planned_iters(pairs)
+    if total is None:
+        return f"A new run trains {epochs} epochs; their iterations depend on the number of training pairs."
+    return (f"A new run trains {total} iterations: {epochs} epochs of {total // epochs} "
+            f"(batches of {config.batch_size} from {pairs} training pairs).")
 
 
 def resume_tip(folder: Path | None, summary: RunSummary | None) -> str:
