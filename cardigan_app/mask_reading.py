@@ -21,7 +21,7 @@ from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, VolumeHeader, images_path_for,
                            is_hdf5_file, is_volume_file, painted_frames, read_label_map_and_text,
                            read_label_png_and_text, read_png_text, read_volume_label_and_header, fitting_geometry,
-                           one_look_per_pair, restore_nifti_pair)
+                           one_look_per_pair, restore_nifti_pair, volume_geometry)
 from engine.slicer_segments import KeptSegment, read_kept_segments
 
 from .file_reading import NOT_DICOM_SUFFIXES
@@ -58,19 +58,26 @@ def is_picture_file(path: Path | str) -> bool:
 def reference_frames(path: Path | None) -> np.ndarray | None:
     """The image shown under a mask (a dataset pair's, a workspace's main image) as (T, H, W)
     frames, one for a picture; None when there is none or it cannot be read."""
-    from engine.data.trace_image import read_grey_frames
+    return reference_frames_and_geometry(path)[0]
+
+
+def reference_frames_and_geometry(path: Path | None) -> tuple[np.ndarray | None, Geometry | None]:
+    """(:func:`reference_frames`, where a volume's frames lie in space, from its header read
+    with them (None for anything else))."""
+    from engine.data.trace_image import read_grey_frames_and_header
 
     if path is None:
-        return None
+        return None, None
     try:
         loop = read_if_hdf5_loop(path, masks=False)  # a loop's own images, in the file with its masks
         if loop is not None:
-            return loop[0]
+            return loop[0], None
         if frames_loop_folder(path) is not None:  # a PNG-frames loop's img/ frames
-            return read_frames_loop(path, masks=False)[0]
-        return read_grey_frames(path)
+            return read_frames_loop(path, masks=False)[0], None
+        frames, header = read_grey_frames_and_header(path)
     except CardiganError:
-        return None
+        return None, None
+    return frames, (volume_geometry(path, 0, header) if header is not None else None)
 
 
 def read_labels(path: Path, notify: Callable[[str], None] | None = None, images: bool = False
@@ -143,26 +150,45 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     if reference is None:
         reference = images_beside(path)
 
-    def frames_of(file: Path | None) -> np.ndarray | None:
-        return known if known is not None and file == path else reference_frames(file)
+    def frames_of(file: Path | None) -> tuple[np.ndarray | None, Geometry | None]:
+        return (known, None) if known is not None and file == path else reference_frames_and_geometry(file)
 
+    volume = volume or (path if is_volume_file(path) else None)
+    header = header if volume == read_from else None  # the volume's header, when read with the labels
     if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
-        frames = frames_of(reference)
+        frames, placed = frames_of(reference)
+        if frames is not None and placed is not None and volume is not None and header is not None:
+            frames = laid_on_mask(frames, placed, volume_geometry(volume, 0, header), reference, volume, notes)
         fitting = frames is not None and frames.shape == labels.shape
         return MaskRead(labels, frames if fitting else None, reference if fitting else None, notes=tuple(notes))
     taken = None
     if labels.ndim == 3:
         taken = (next(iter(painted_frames(labels)), 0), len(labels))
         labels = labels[taken[0]]
-    frames = frames_of(reference)
-    fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
-    volume = volume or (path if is_volume_file(path) else None)
-    header = header if volume == read_from else None  # the volume's header, when read with the labels
+    frames, placed = frames_of(reference)
     geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0, header) if volume is not None
                          else (None, None))
+    if frames is not None and placed is not None and geometry is not None:
+        frames = laid_on_mask(frames, placed, geometry, reference, volume, notes)
+    fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     segments = read_kept_segments(volume, header) if volume is not None else {}
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
                     tuple(notes) + ((dropped,) if dropped else ()))
+
+
+def laid_on_mask(frames: np.ndarray, placed: Geometry, mask: Geometry | None, image_path: Path, mask_path: Path,
+                 notes: list[str]) -> np.ndarray:
+    """``frames`` of the image at ``image_path`` (whose header records ``placed``) on the
+    pixels of the mask at ``mask_path`` (whose header records ``mask``), as a viewer lays them
+    (:func:`engine.volume_alignment.frames_on_mask_grid`); what that did is added to ``notes``."""
+    from engine.volume_alignment import frames_on_mask_grid
+
+    if mask is None:
+        return frames
+    frames, note = frames_on_mask_grid(frames, placed, mask, image_path.name, mask_path.name)
+    if note:
+        notes.append(note)
+    return frames
 
 
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
-from ..maskio import Geometry, images_path_for, mask_path_for, pixel_spacing_mm
+from ..maskio import Geometry, VolumeHeader, images_path_for, mask_path_for, pixel_spacing_mm
 from .metaimage import native_stderr_silenced
 from .volume_checks import readable_volume
 from .layout import SPLITS
@@ -164,12 +164,18 @@ def _first_file(folder: Path, base: str, suffixes: tuple[str, ...], gt: bool) ->
 def read_volume(path: Path, what: str) -> np.ndarray:
     """The array SimpleITK reads from a CAMUS file (MetaImage headers checked first, ITK's
     own messages kept off the terminal); one line for anything unreadable."""
+    return read_volume_and_header(path, what)[0]
+
+
+def read_volume_and_header(path: Path, what: str) -> tuple[np.ndarray, VolumeHeader]:
+    """(:func:`read_volume`, the file's header read with it)."""
     import SimpleITK as sitk
 
     try:
         # a short NIfTI or MetaImage file is refused before ITK zero-fills it
         with readable_volume(path) as readable, native_stderr_silenced():
-            return sitk.GetArrayFromImage(sitk.ReadImage(str(readable)))
+            image = sitk.ReadImage(str(readable))
+        return sitk.GetArrayFromImage(image), VolumeHeader.of(image)
     except RuntimeError as exc:
         raise DataError(f"{path}: cannot read the {what} ({itk_reason(exc, 'unreadable')})") from None
 

@@ -36,8 +36,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..fan import Fan
-from ..maskio import nifti_pair_file
-from .camus import read_volume
+from ..maskio import VolumeHeader, nifti_pair_file
+from .camus import read_volume_and_header
 from .dicom_echo import (DICOM_SUFFIXES, decoded_bytes_of, has_dicom_marker, is_dicom_file, marked_as_dicom,
                          read_dicom_frames)
 from .imaging import resize_image
@@ -84,7 +84,15 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
     """(T, H, W) uint8: a picture's one frame, or every frame of a 2D+t volume or a DICOM cine
     (``first_only``: the first alone), all scaled alike to 8 bits. A NIfTI pair a stopped
     write left mixed is put back first, told to ``notify``."""
+    return read_grey_frames_and_header(path, first_only, stretch_dim, notify)[0]
+
+
+def read_grey_frames_and_header(path: Path | str, first_only: bool = False, stretch_dim: bool = True,
+                                notify: Callable[[str], None] | None = None
+                                ) -> tuple[np.ndarray, VolumeHeader | None]:
+    """(:func:`read_grey_frames`, the header of a volume read with its frames, else None)."""
     path = Path(path)
+    header = None
     if path.is_dir():
         raise DataError(f"{path}: is a folder; give one image file from it (a DICOM, PNG, NIfTI or MHD)")
     if not path.is_file():
@@ -92,13 +100,13 @@ def read_grey_frames(path: Path | str, first_only: bool = False, stretch_dim: bo
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES):
         with nifti_pair_file(path, notify) as source:  # a pair a stopped write left mixed is read as the old pair
-            frames = _volume_frames(source)
+            frames, header = _volume_frames(source)
         frames = frames[:1] if first_only else frames
     elif not name.endswith(NOT_DICOM_NAMES) and is_dicom_file(path):  # a scanner's file, any name
         frames = _dicom_else_picture(path, first_only)
     else:
         frames = _picture_else_dicom(path, first_only)
-    return _to_grey(frames, path, stretch_dim)
+    return _to_grey(frames, path, stretch_dim), header
 
 
 def _picture_else_dicom(path: Path, first_only: bool) -> np.ndarray:
@@ -207,17 +215,18 @@ def _picture_frame(frame) -> np.ndarray:
     return np.asarray(upright if wide else upright.convert("L"))
 
 
-def _volume_frames(path: Path) -> np.ndarray:
-    """A NIfTI or MetaImage file's frames (T, H, W): read as CAMUS files are (headers checked,
-    one line for anything unreadable); a colour picture as its mean."""
-    array = np.squeeze(read_volume(path, "volume"))
+def _volume_frames(path: Path) -> tuple[np.ndarray, VolumeHeader]:
+    """(A NIfTI or MetaImage file's frames (T, H, W): read as CAMUS files are (headers checked,
+    one line for anything unreadable); a colour picture as its mean, the file's header)."""
+    array, header = read_volume_and_header(path, "volume")
+    array = np.squeeze(array)
     if array.ndim == 3 and array.shape[-1] in (3, 4):  # a colour picture stored as a volume
         array = array[..., :3].mean(axis=-1)
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3:
         raise DataError(f"{path}: expected an image or a 2D+t sequence, got shape {array.shape}")
-    return array
+    return array, header
 
 
 def _to_grey(frames: np.ndarray, path: Path, stretch_dim: bool = True) -> np.ndarray:

@@ -1,0 +1,80 @@
+"""An image laid on its mask's pixels by where both lie in space, as ITK-SNAP and 3D Slicer lay
+a segmentation over its image.
+
+Volumes are read in their storage order (:func:`engine.maskio.read_volume_label`), so an
+image and a mask whose files record the same geometry line up pixel for pixel. Two files that
+record different ones do not: an image whose direction runs its rows upwards (stored upside
+down, as some DICOM converters write) beside a mask stored upright with an identity direction
+describes one picture that a viewer shows aligned, while their stored pixels are flipped
+against each other. :func:`frames_on_mask_grid` resamples the image's frames onto the mask's
+grid in that case (nearest neighbour: a flip or a transpose moves whole pixels, grey levels
+unchanged), and says so in one line; frames whose files record the same geometry come back
+untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .maskio import Geometry
+
+SPACING_TOLERANCE = 1e-4  # relative: NIfTI keeps spacing as float32
+ORIGIN_TOLERANCE_MM = 1e-3
+DIRECTION_TOLERANCE = 1e-4
+
+
+def in_plane(geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(spacing, origin, direction) of the frame's two axes in the x-y plane, or None when
+    its rows or columns leave that plane (an oblique slice: not resampled)."""
+    direction = np.reshape(geometry.direction, (3, 3))
+    if np.abs(direction[2, :2]).max() > DIRECTION_TOLERANCE or np.abs(direction[:2, 2]).max() > DIRECTION_TOLERANCE:
+        return None
+    return np.asarray(geometry.spacing[:2], float), np.asarray(geometry.origin[:2], float), direction[:2, :2]
+
+
+def same_grid(first: Geometry, second: Geometry) -> bool:
+    """Whether two frames' pixels lie at the same places in the x-y plane."""
+    a, b = in_plane(first), in_plane(second)
+    if a is None or b is None:
+        return True  # not compared: frames are shown as stored
+    return (first.shape == second.shape and np.allclose(a[0], b[0], rtol=SPACING_TOLERANCE, atol=0)
+            and np.allclose(a[1], b[1], rtol=0, atol=ORIGIN_TOLERANCE_MM)
+            and np.allclose(a[2], b[2], rtol=0, atol=DIRECTION_TOLERANCE))
+
+
+def _plane_image(array: np.ndarray, plane):
+    """A 2-D SimpleITK image of ``array`` at ``plane`` (spacing, origin, direction)."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+    spacing, origin, direction = plane
+    image.SetSpacing(tuple(float(v) for v in spacing))
+    image.SetOrigin(tuple(float(v) for v in origin))
+    image.SetDirection(tuple(float(v) for v in direction.ravel()))
+    return image
+
+
+def frames_on_mask_grid(frames: np.ndarray, image: Geometry, mask: Geometry, image_name: str,
+                        mask_name: str) -> tuple[np.ndarray, str | None]:
+    """``frames`` (T, H, W) of the image whose file records ``image``, on the pixels of the mask
+    whose file records ``mask``: as they are when both record the same grid (or either is
+    oblique, or they do not fit their geometry), else resampled onto the mask's grid, with one
+    line saying so (or, when they do not overlap at all, as they are, with one line saying
+    that)."""
+    import SimpleITK as sitk
+
+    if frames.ndim != 3 or not image.fits(frames) or same_grid(image, mask):
+        return frames, None
+    source, target = in_plane(image), in_plane(mask)
+    rows, columns = mask.shape
+    grid = _plane_image(np.zeros((rows, columns), frames.dtype), target)
+    covered = sitk.Resample(_plane_image(np.ones(frames.shape[1:], np.uint8), source), grid,
+                            sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+    if not sitk.GetArrayViewFromImage(covered).any():
+        return frames, (f"{image_name} and {mask_name} lie apart in space (their spacing, origin or direction "
+                        "place them nowhere near each other): the image is shown as stored")
+    placed = np.stack([sitk.GetArrayFromImage(sitk.Resample(_plane_image(frame, source), grid, sitk.Transform(),
+                                                            sitk.sitkNearestNeighbor, 0))
+                       for frame in frames])
+    return placed, (f"{image_name} laid on the pixels of {mask_name} as ITK-SNAP and 3D Slicer lay them "
+                    "(their headers place them differently)")
