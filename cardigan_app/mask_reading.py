@@ -23,6 +23,7 @@ from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, Vo
                            read_label_png_and_text, read_png_text, read_volume_label_and_header, fitting_geometry,
                            one_look_per_pair, restore_nifti_pair, volume_geometry)
 from engine.slicer_segments import KeptSegment, read_kept_segments
+from engine.volume_alignment import frames_on_mask_grid, orientation_note
 
 from .file_reading import NOT_DICOM_SUFFIXES
 
@@ -170,10 +171,11 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
                          else (None, None))
     if frames is not None and placed is not None and geometry is not None:
         frames = laid_on_mask(frames, placed, geometry, reference, volume, notes)
+    turned = orientation_note(geometry, volume.name) if volume is not None else None
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     segments = read_kept_segments(volume, header) if volume is not None else {}
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
-                    tuple(notes) + ((dropped,) if dropped else ()))
+                    tuple(notes) + tuple(line for line in (dropped, turned) if line))
 
 
 def laid_on_mask(frames: np.ndarray, placed: Geometry, mask: Geometry | None, image_path: Path, mask_path: Path,
@@ -181,8 +183,6 @@ def laid_on_mask(frames: np.ndarray, placed: Geometry, mask: Geometry | None, im
     """``frames`` of the image at ``image_path`` (whose header records ``placed``) on the
     pixels of the mask at ``mask_path`` (whose header records ``mask``), as a viewer lays them
     (:func:`engine.volume_alignment.frames_on_mask_grid`); what that did is added to ``notes``."""
-    from engine.volume_alignment import frames_on_mask_grid
-
     if mask is None:
         return frames
     frames, note = frames_on_mask_grid(frames, placed, mask, image_path.name, mask_path.name)

@@ -316,7 +316,8 @@ def read_volume_label_and_header(path: Path | str, loop: bool = False, notify=No
     frames (apex at the top) and as this project writes NIfTI and NRRD (identity direction).
     The direction matrix is not applied, so a file whose direction turns or flips the picture
     (a NIfTI written from an identity RAS affine, which viewers show turned by 180 degrees)
-    opens as stored, not as a viewer turns it; CAMUS images and masks are read alike. A 3D
+    opens as stored, not as a viewer turns it (:func:`engine.volume_alignment.orientation_note` says so);
+    CAMUS images and masks are read alike. A 3D
     Slicer segmentation (``.seg.nrrd``) has its segments mapped to our classes by their
     standard terminology or names (:mod:`engine.slicer_segments`; a segment read by its
     terminology, which its name does not say, told to ``notify`` in one line:

@@ -78,3 +78,32 @@ def frames_on_mask_grid(frames: np.ndarray, image: Geometry, mask: Geometry, ima
                        for frame in frames])
     return placed, (f"{image_name} laid on the pixels of {mask_name} as ITK-SNAP and 3D Slicer lay them "
                     "(their headers place them differently)")
+
+
+def shown_turned(geometry: Geometry) -> str | None:
+    """How ITK-SNAP and 3D Slicer show a frame of ``geometry`` against its storage order (row 0
+    at the top, as it is read here): "flipped top to bottom", "flipped left to right", "turned
+    by 180°", "with its rows and columns swapped", "at an angle"; None when they show it as
+    stored (the frame's rows run down the screen and its columns to the right: x and y of ITK's
+    space, in their axial view)."""
+    plane = in_plane(geometry)
+    if plane is None:
+        return "at an angle"
+    direction = np.round(plane[2], 6)
+    if not np.allclose(np.abs(direction), np.round(np.abs(direction)), atol=DIRECTION_TOLERANCE):
+        return "at an angle"
+    if abs(direction[0, 0]) < 0.5:
+        return "with its rows and columns swapped"
+    across, down = direction[0, 0] > 0, direction[1, 1] > 0
+    return {(True, True): None, (True, False): "flipped top to bottom", (False, True): "flipped left to right",
+            (False, False): "turned by 180\u00b0"}[(across, down)]
+
+
+def orientation_note(geometry: Geometry | None, name: str) -> str | None:
+    """One line for a volume ``name`` whose direction makes ITK-SNAP and 3D Slicer show it
+    otherwise than it is read here (:func:`shown_turned`); None when they show it alike."""
+    turned = shown_turned(geometry) if geometry is not None else None
+    if turned is None:
+        return None
+    return (f"{name}: read as stored, row 0 at the top; its direction has ITK-SNAP and 3D Slicer show it "
+            f"{turned}")

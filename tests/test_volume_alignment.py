@@ -4,10 +4,11 @@ ITK-SNAP and 3D Slicer lay one over the other."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import SimpleITK as sitk
 
 from engine.maskio import Geometry
-from engine.volume_alignment import frames_on_mask_grid
+from engine.volume_alignment import frames_on_mask_grid, shown_turned
 
 ROWS, COLUMNS = 12, 9
 SPACING = (0.3, 0.15, 1.0)
@@ -69,4 +70,46 @@ def test_a_mask_opened_over_an_image_stored_upside_down_shows_it_upright(tmp_pat
     read = read_mask_file(tmp_path / "case_gt.nii.gz")
     assert np.array_equal(read.labels, labels)
     assert np.array_equal(read.frames[0], picture())
-    assert any("case.nii.gz" in note for note in read.notes)
+    assert any("case.nii.gz laid on" in note for note in read.notes)
+    assert not any("read as stored" in note for note in read.notes)  # the mask is upright
+
+
+@pytest.mark.parametrize("direction, shown", [
+    (UPRIGHT, None),
+    (ROWS_UP, "flipped top to bottom"),
+    ((-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), "flipped left to right"),
+    ((-1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0), "turned by 180\u00b0"),
+    ((0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0), "with its rows and columns swapped"),
+])
+def test_how_viewers_show_a_frame_against_its_storage_order(direction, shown):
+    assert shown_turned(Geometry(SPACING, ORIGIN, direction, (ROWS, COLUMNS))) == shown
+
+
+def test_synthesize_says_when_viewers_show_the_mask_flipped(tmp_path, capsys):
+    from engine.cli.main import main
+
+    labels = np.zeros((32, 32), np.uint8)
+    labels[8:20, 12:20] = 1
+    for name, direction in (("upright_gt.nii.gz", (1.0, 0.0, 0.0, 1.0)), ("flipped_gt.nii.gz", (1.0, 0.0, 0.0, -1.0))):
+        mask = sitk.GetImageFromArray(labels)
+        mask.SetDirection(direction)
+        sitk.WriteImage(mask, str(tmp_path / name))
+        assert main(["synthesize", "--model", "simulator", "--mask", str(tmp_path / name),
+                     "--out", str(tmp_path / f"{name}.png")]) == 0
+    said = capsys.readouterr().err
+    assert "flipped_gt.nii.gz: read as stored" in said and "flipped top to bottom" in said
+    assert "upright_gt.nii.gz: read as stored" not in said
+
+
+def test_the_studio_says_when_viewers_show_the_mask_it_opens_flipped(tmp_path):
+    from cardigan_app.mask_reading import read_mask_file
+
+    labels = np.zeros((ROWS, COLUMNS), np.uint8)
+    labels[2:5, 3:6] = 1
+    mask = sitk.GetImageFromArray(labels)
+    mask.SetDirection((1.0, 0.0, 0.0, -1.0))
+    sitk.WriteImage(mask, str(tmp_path / "flipped_gt.nrrd"))
+    read = read_mask_file(tmp_path / "flipped_gt.nrrd")
+    assert np.array_equal(read.labels, labels)  # as stored
+    assert read.notes == ("flipped_gt.nrrd: read as stored, row 0 at the top; its direction has ITK-SNAP and "
+                          "3D Slicer show it flipped top to bottom",)

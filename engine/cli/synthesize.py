@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from ..maskio import (fitting_geometry, is_volume_file, nifti_suffix, read_label_map_and_text,
                           read_label_slice_and_header, write_grey_png, write_nifti)
     from ..synthesizer import Synthesizer, to_uint8
+    from ..volume_alignment import orientation_note
     from .terminal import note
 
     check_output_file(args.out)  # a folder, or in a missing folder: refused before any work
@@ -84,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
                          if header is not None else (None, None))
     if dropped and nifti_suffix(args.out):
         note(dropped)
+    turned = orientation_note(geometry, args.mask.name)
+    if turned:
+        note(turned)
     fan, problem = fan_from_text(text, view_of_name(args.mask.name))
     if args.fan_from is not None:
         from ..data.image_fans import FIT_SIZE
