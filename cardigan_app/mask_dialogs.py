@@ -38,22 +38,42 @@ class MaskDialogs:
         from .dialogs.mask_tools import MaskToolsDialog
 
         if self.tools is None:
-            self.tools = MaskToolsDialog(self.window.state.active_label, self.window)
+            self.tools = MaskToolsDialog(self.window.state.active_label, self.window, self.window.state.paint_over)
+            self.window.state.observe("paint_over", self.tools.set_rule)
             self.tools.apply_button.clicked.connect(lambda: self.apply_tool(*self.tools.choice()))
             self.tools.set_waiting(self.window.anatomy_panel.dragging)  # opened mid-drag (Ctrl+M)
         self.tools.show()
         self.tools.raise_()
 
     def apply_tool(self, name: str, label: int, size: int) -> int:
-        """Run one mask tool on the whole mask as one undo step; returns the pixels changed."""
-        from .dialogs.mask_tools import OPERATIONS, apply_operation
+        """Run one mask tool on the whole mask as one undo step, changing only what the
+        paint-over rule allows and painting nothing outside the fan; returns the pixels
+        changed. Nothing changed makes no step, and the dialog and status line say why."""
+        from engine.fan import edge_distance
+        from engine.mask_tools import confine
+
+        from .dialogs.mask_tools import OPERATIONS, apply_operation, rule_name
 
         self.window.canvas.cancel_gesture()
-        doc = self.window.document
-        result = apply_operation(doc.labels, name, label, size)
+        doc, over = self.window.document, self.window.state.paint_over
+        title = OPERATIONS[name][0]
+        free = apply_operation(doc.labels, name, label, size)  # as if painting over every class
+        by_rule = confine(doc.labels, free, over)
+        result = confine(doc.labels, by_rule, outside=edge_distance(doc.fan, *doc.shape) < -0.5)
         changed = int((result != doc.labels).sum())
-        doc.replace(result, OPERATIONS[name][0].lower())
-        self.window.statusBar().showMessage(f"{OPERATIONS[name][0]}: {changed} pixels changed", 6000)
+        kept = [f"{n} pixels kept by {why}" for n, why in (
+            (int((free != by_rule).sum()), f"Over: {rule_name(over)}"),
+            (int((by_rule != result).sum()), "the fan (no class is painted outside it)")) if n]
+        if changed:
+            doc.replace(result, title.lower())
+            text = f"{title}: {changed} pixels changed (Ctrl+Z undoes)"
+        else:
+            text = f"{title} changed nothing" + ("" if kept else ": the mask has nothing it would change")
+        if kept:
+            text += "; " + ", ".join(kept)
+        self.window.statusBar().showMessage(text, 8000)
+        if self.tools is not None:
+            self.tools.show_result(text)
         return changed
 
     def check_topology(self) -> list[str]:

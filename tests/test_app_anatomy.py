@@ -1198,3 +1198,37 @@ def test_an_ef_a_hair_below_zero_reads_zero_not_minus_zero(qtbot):
     assert panel.key_frame_ef.text() == "Key frames ED\u2192ES: EF 0 % by area"
     assert loop_status(12, -0.4) == "12 frames, painted: EF 0 % by area"
     assert loop_status(12, 30.6) == "12 frames, painted: EF 31 % by area"
+
+
+def test_mask_tools_obey_the_paint_over_rule_and_the_fan(window):
+    """Growing the wall with "Over: Background" ate into the cavity and the atrium, and a
+    grown class spread onto the black outside the fan; an Apply that changed nothing said
+    "0 pixels changed" with no reason. Now the tools change what the brush could."""
+    from engine.fan import edge_distance
+
+    doc, state = window.document, window.state
+    window.commands["mask_tools"].trigger()
+    tools = window.mask_dialogs.tools
+    try:
+        state.set("paint_over", 0)
+        assert "Changes only background pixels (Over: Background only)" in tools.rule.text()
+        outside = edge_distance(doc.fan, *doc.shape) < -0.5
+        stroke = doc.begin_stroke()
+        doc.stroke_to(stroke, 2.5, 2.5, 3, 2)  # a dab of wall in the corner, outside the fan
+        doc.end_stroke(stroke)
+        assert outside[2, 2] and doc.labels[2, 2] == 2
+        before, steps = doc.labels.copy(), len(doc.history)
+        assert window.mask_dialogs.apply_tool("grow", 2, 3) > 0 and len(doc.history) == steps + 1
+        moved = doc.labels != before
+        assert (before[moved] == 0).all() and (doc.labels[moved] == 2).all()  # only background became wall
+        assert not moved[outside].any()  # and none of it outside the fan
+        assert "kept by Over: Background only" in tools.note.text() and "kept by the fan" in tools.note.text()
+        window.undo()
+        assert window.mask_dialogs.apply_tool("shrink", 2, 2) == 0  # the wall's pixels are not background
+        assert len(doc.history) == steps and np.array_equal(doc.labels, before)  # no empty step
+        assert "changed nothing" in tools.note.text() and "Over: Background only" in tools.note.text()
+        state.set("paint_over", None)
+        assert "Over: Every class" in tools.rule.text()
+        assert window.mask_dialogs.apply_tool("shrink", 2, 2) > 0
+    finally:
+        tools.close()
