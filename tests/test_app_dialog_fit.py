@@ -167,3 +167,19 @@ def test_check_topology_says_a_plausible_heart_on_one_line(qtbot):
     QApplication.processEvents()
     assert dialog.headline.text() == PLAUSIBLE
     assert dialog.headline.fontMetrics().horizontalAdvance(PLAUSIBLE) <= dialog.headline.contentsRect().width()
+
+
+def test_mask_tools_shows_a_narrow_size_box_only_where_the_size_means_something(qtbot):
+    """The size box stretched across the form for two digits, and "Keep the largest piece",
+    which has no size, left an empty row where it was."""
+    from cardigan_app.dialogs.mask_tools import MaskToolsDialog
+
+    dialog = MaskToolsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.size.width() < dialog.operation.width() / 2
+    dialog.operation.setCurrentIndex(dialog.operation.findData("largest"))
+    assert not dialog.form.isRowVisible(dialog.size) and not dialog.size_label.isVisible()
+    dialog.operation.setCurrentIndex(dialog.operation.findData("islands"))
+    assert dialog.form.isRowVisible(dialog.size) and dialog.size_label.text() == "Smaller than (pixels)"

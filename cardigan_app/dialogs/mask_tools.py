@@ -21,6 +21,7 @@ from engine import mask_tools
 from engine.labels import LABELS, in_sentence
 
 from .. import theme
+from ..data_tools.spin_width import as_wide_as_its_values
 
 ALL = -1  # "every class" in the class picker
 
@@ -32,7 +33,7 @@ OPERATIONS: dict[str, tuple[str, str, tuple[int, int], int, Callable[[np.ndarray
              lambda m, c, n: mask_tools.smooth(m, n, None if c == ALL else c, "open")),
     "close": ("Smooth: fill gaps (closing)", "radius (px)", (1, 15), 2,
               lambda m, c, n: mask_tools.smooth(m, n, None if c == ALL else c, "close")),
-    "islands": ("Remove small islands", "smaller than (px)", (1, 100000), 50,
+    "islands": ("Remove small islands", "smaller than (pixels)", (1, 100000), 50,
                 lambda m, c, n: mask_tools.remove_islands(m, n, (1, 2, 3) if c == ALL else (c,))),
     "largest": ("Keep the largest piece", "", (0, 0), 0,
                 lambda m, c, n: mask_tools.keep_largest(m, (1, 2, 3) if c == ALL else (c,))),
@@ -73,7 +74,7 @@ class MaskToolsDialog(QDialog):
         for lab in LABELS[1:]:
             self.label.addItem(lab.name, lab.id)
         self.label.setCurrentIndex(max(0, self.label.findData(label)))
-        self.size = QSpinBox()
+        self.size = as_wide_as_its_values(QSpinBox())
         self.size_label = QLabel("")
         self.waiting = False  # a slider drag under way: Apply would split its undo step
         self.note = QLabel("One undo step; the echo follows.")
@@ -81,7 +82,7 @@ class MaskToolsDialog(QDialog):
         self.note.setWordWrap(True)
         self.rule = QLabel(rule_text(over))  # the paint-over rule the tools obey
         self.rule.setToolTip("As for the brush; no tool paints a class outside the fan, where the image is black")
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Operation", self.operation)
         form.addRow("Class", self.label)
         form.addRow(self.size_label, self.size)
@@ -119,7 +120,7 @@ class MaskToolsDialog(QDialog):
         name = self.operation.currentData()
         _, what, (low, high), default, _ = OPERATIONS[name]
         self.size_label.setText(what.capitalize() if what else "")
-        self.size.setVisible(bool(what))
+        self.form.setRowVisible(self.size, bool(what))  # no empty row where the size means nothing
         if (low, high) != (self.size.minimum(), self.size.maximum()):
             self.size.setRange(low, high)
             self.size.setValue(default)
