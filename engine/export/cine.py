@@ -5,7 +5,12 @@ folder (``<patient>_<view>_ED`` and ``_ES``); each of its views becomes one loop
 (:mod:`engine.cine`). Layouts:
 
 - ``nifti``: CAMUS's own: ``database_nifti/<patient>/<patient>_<view>_half_sequence.nii.gz``
-  (``_sequence`` for a full cycle) with ``..._gt.nii.gz`` beside it, and split lists;
+  (``_sequence`` for a full cycle) with ``..._gt.nii.gz`` beside it, and split lists. As in the
+  CAMUS 2023 release, each view also has its key frames as 2-D ``<patient>_<view>_ED.nii.gz``
+  and ``_ES.nii.gz`` (with ``_gt``): the sequence's frames at ED and ES, and an
+  ``Info_<view>.cfg`` whose ``ED``, ``ES`` (1-based frame numbers in the sequence),
+  ``NbFrame`` and ``FrameRate`` a loader reads to find them (:func:`key_frames`), so the
+  export also prepares (``cardigan prepare``) as a CAMUS 2023 folder would;
 - ``hdf5``: ``synthetic.hdf5`` with ``<split>/<patient>/<view>/images`` and ``masks``
   (T, H, W) uint8 and the phases, frame rate and ejection fraction as attributes;
 - ``png``: the prepared layout, one pair per frame (``<patient>_<view>_f<k>``), so the
@@ -28,6 +33,8 @@ staging folder away: nothing is written and a dataset that was at ``out`` is as 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from ..cine import Timing, synthesize_loop
 from ..cine.loop import CineLoop, loop_from_key_frames
@@ -192,12 +199,19 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     return manifest
 
 
+def key_frames(loop: CineLoop) -> tuple[int, int]:
+    """The 0-based (ED, ES) frames of ``loop``: its first frame, and the first at the phase
+    nearest ES (a half cycle's last; of a whole cycle, the frame nearest its ES)."""
+    return 0, int(np.argmax(loop.phases))
+
+
 def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
     """A function (split, patient, view, images, loop) -> the paths written (relative),
     raising :class:`Cancelled` when ``should_stop`` says so between frames or files (what it
     wrote is in the staging folder, thrown away with it)."""
     if format == "nifti":
         from ..cine.writers import write_loop
+        from ..data.camus import write_2023_patient
 
         def nifti(split, patient, view, images, loop: CineLoop):
             folder = staging / NIFTI_FOLDER / patient
@@ -205,6 +219,11 @@ def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
             kind = "half_sequence" if loop.timing.cycle == "half" else "sequence"
             written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks,
                                  loop.timing.playback_fps, should_stop=should_stop)
+            ed, es = key_frames(loop)
+            info = {"ED": ed + 1, "ES": es + 1, "NbFrame": loop.frames,
+                    "FrameRate": round(loop.timing.playback_fps, 2)}
+            write_2023_patient(staging, patient, {(view, "ED"): (images[ed], loop.masks[ed]),
+                                                  (view, "ES"): (images[es], loop.masks[es])}, info={view: info})
             return [str(p.relative_to(staging)) for p in written]
         return nifti
     if format == "hdf5":

@@ -1,0 +1,38 @@
+"""Exports hold to the rules of the tools a segmentation dataset is fed to: the CAMUS 2023
+release's folder (what a loader written for it reads) and nnU-Net v2's raw dataset."""
+
+import numpy as np
+import SimpleITK as sitk
+
+from engine.cine import Timing
+from engine.cli.main import main
+from engine.data.camus import read_cfg
+
+
+def read(path):
+    return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+
+
+def test_a_cine_nifti_export_has_camus_key_frames_and_info_files(tmp_path, capsys):
+    """CAMUS 2023 loaders find ED and ES in a half sequence by Info_<view>.cfg (1-based ED, ES,
+    NbFrame) and read the key frames as <patient>_<view>_<ED|ES>[_gt].nii.gz beside it."""
+    from engine.export.cine import export_cine
+
+    out = tmp_path / "cine"
+    export_cine("simulator", out, random=1, views=("4CH",), format="nifti", size=32, seed=1,
+                timing=Timing(fps=12, bpm=60, cycle="half"))
+    folder = out / "database_nifti" / "patient0001"
+    info = read_cfg(folder / "Info_4CH.cfg")
+    sequence, masks = read(folder / "patient0001_4CH_half_sequence.nii.gz"), read(
+        folder / "patient0001_4CH_half_sequence_gt.nii.gz")
+    assert (info["ED"], info["ES"], info["NbFrame"]) == ("1", str(len(sequence)), str(len(sequence)))
+    for key, frame in (("ED", 0), ("ES", len(sequence) - 1)):
+        image = sitk.ReadImage(str(folder / f"patient0001_4CH_{key}.nii.gz"))
+        assert image.GetDimension() == 2
+        assert np.array_equal(sitk.GetArrayFromImage(image), sequence[frame])
+        assert np.array_equal(read(folder / f"patient0001_4CH_{key}_gt.nii.gz"), masks[frame])
+    # and it prepares as a CAMUS 2023 folder does: the key frames as pairs
+    assert main(["prepare", "--source", str(out), "--out", str(tmp_path / "prepared"), "--views", "4CH",
+                 "--size", "32"]) == 0
+    capsys.readouterr()
+    assert len(list((tmp_path / "prepared").glob("*/label/*.png"))) == 2
