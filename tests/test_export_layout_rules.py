@@ -36,3 +36,32 @@ def test_a_cine_nifti_export_has_camus_key_frames_and_info_files(tmp_path, capsy
                  "--size", "32"]) == 0
     capsys.readouterr()
     assert len(list((tmp_path / "prepared").glob("*/label/*.png"))) == 2
+
+
+def test_nifti_frames_are_2d_as_camus_has_them_and_keep_their_masks_geometry(tmp_path):
+    """A mask read from a 2-D NIfTI goes out as a 2-D frame with the mask's spacing, origin and
+    direction (not a one-slice 3-D volume a CAMUS loader would find an axis too many in); a
+    slice lying off the z = 0 plane of a 3-D volume keeps its third axis."""
+    from engine.anatomy import template_mask
+    from engine.export import export_dataset
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for phase in ("ED", "ES"):
+        flat = sitk.GetImageFromArray(template_mask("4CH", phase, seed=1, size=32))
+        flat.SetSpacing((0.3, 0.4))
+        flat.SetOrigin((5.0, -2.0))
+        flat.SetDirection((-1.0, 0.0, 0.0, 1.0))
+        sitk.WriteImage(flat, str(masks / f"flat_4CH_{phase}.nii.gz"))
+        raised = sitk.GetImageFromArray(template_mask("2CH", phase, seed=2, size=32)[None])
+        raised.SetOrigin((0.0, 0.0, 7.0))
+        sitk.WriteImage(raised, str(masks / f"raised_2CH_{phase}.nii.gz"))
+    export_dataset("simulator", tmp_path / "out", masks=masks, format="nifti")
+    root = tmp_path / "out" / "database_nifti"
+    for name in ("flat_4CH_ED.nii.gz", "flat_4CH_ED_gt.nii.gz"):
+        frame = sitk.ReadImage(str(root / "flat" / name))
+        assert frame.GetDimension() == 2 and frame.GetSize() == (32, 32)
+        assert np.allclose(frame.GetSpacing(), (0.3, 0.4)) and np.allclose(frame.GetOrigin(), (5.0, -2.0))
+        assert np.allclose(frame.GetDirection(), (-1.0, 0.0, 0.0, 1.0))
+    raised = sitk.ReadImage(str(root / "raised" / "raised_2CH_ES_gt.nii.gz"))
+    assert raised.GetDimension() == 3 and np.allclose(raised.GetOrigin(), (0.0, 0.0, 7.0))

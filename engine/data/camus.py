@@ -223,10 +223,17 @@ def write_frame(path: Path, array: np.ndarray, geometry: Geometry | None = None)
     the pixel spacing every other export writes (:func:`engine.maskio.pixel_spacing_mm`), so a
     viewer lays a batch's frames over the studio's at the same size; with the ``geometry`` of
     the volume its mask was read from (when it fits), as that volume's slice instead: one
-    slice with its spacing, origin and direction, over the image the mask was drawn on."""
+    slice with its spacing, origin and direction, over the image the mask was drawn on. A
+    frame is 2-D, as the CAMUS release's are, unless its geometry needs the third axis (a slice
+    tilted out of, or lying off, the z = 0 plane): then one slice of a 3-D volume."""
     import SimpleITK as sitk
 
-    if geometry is not None and geometry.fits(array):
+    if geometry is not None and geometry.fits(array) and in_plane(geometry):
+        image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+        image.SetSpacing(geometry.spacing[:2])
+        image.SetOrigin(geometry.origin[:2])
+        image.SetDirection(np.reshape(geometry.direction, (3, 3))[:2, :2].ravel().tolist())
+    elif geometry is not None and geometry.fits(array):
         image = sitk.GetImageFromArray(np.ascontiguousarray(array)[None])
         geometry.apply(image)
     else:
@@ -238,6 +245,15 @@ def write_frame(path: Path, array: np.ndarray, geometry: Geometry | None = None)
         if is_disk_full(exc):
             raise  # the dataset writer names the output folder
         raise DataError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None
+
+
+def in_plane(geometry: Geometry) -> bool:
+    """True when ``geometry`` says no more than a 2-D header can: its slice lies in the
+    z = 0 plane, unit-spaced along z (what :func:`engine.maskio.volume_geometry` makes of a
+    2-D file's header), so a 2-D frame written with it reads back with the same geometry."""
+    direction = np.reshape(geometry.direction, (3, 3))
+    return (np.allclose(direction[2], (0.0, 0.0, 1.0)) and np.allclose(direction[:, 2], (0.0, 0.0, 1.0))
+            and geometry.origin[2] == 0.0 and geometry.spacing[2] == 1.0)
 
 
 def write_cfg(path: Path, info: dict[str, object]) -> None:
