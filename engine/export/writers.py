@@ -1,4 +1,22 @@
-"""Output layouts for exported pairs. Each writer works inside a staging folder."""
+"""Output layouts for exported pairs. Each writer works inside a staging folder.
+
+What each layout promises the tool it is fed to, unchanged:
+
+- ``png`` (NVlabs SPADE ``--dataset_mode custom``, and ``cardigan prepare``): per split,
+  ``img/<stem>.png`` 8-bit grey and ``label/<stem>.png`` 8-bit labels 0-3 of the same size and
+  stem (SPADE pairs the sorted folders by name; give it ``--label_nc 4``);
+- ``hdf5`` (the seed's reader): ``<split>/<patient>/<2CH|4CH>/im`` float32 (2, H, W, 1) in
+  [0, 1] and ``gt`` uint8 (2, H, W), index 0 ED, 1 ES, for the three splits;
+- ``nifti`` (a loader for the CAMUS 2023 release): ``database_nifti/patientNNNN/`` with 2-D
+  uint8 ``<patient>_<view>_<ED|ES>.nii.gz`` and ``_gt`` (labels 0-3) of one geometry,
+  ``Info_<view>.cfg`` (``ED``, ``ES``, ``NbFrame``) and ``database_split/subgroup_*.txt``;
+- ``nnunet`` (nnU-Net v2's raw dataset, as ``verify_dataset_integrity`` checks it):
+  ``dataset.json`` with ``channel_names``, ``labels`` (background 0, then consecutive),
+  ``numTraining`` (the cases in ``imagesTr``) and ``file_ending`` ``.png`` (its 2-D
+  natural-image reader); ``imagesTr/<case>_0000.png`` 8-bit grey and ``labelsTr/<case>.png``
+  of the same size with only the declared labels. ``numTest``, ``imagesTs``' labels in
+  ``labelsTs`` and ``manifest.json`` are extras nnU-Net does not read.
+"""
 
 from __future__ import annotations
 
