@@ -187,6 +187,8 @@ def test_a_heart_slider_stops_at_the_last_drawable_heart_and_shows_it(window):
     beyond = model.move(start, "lv_length", (slider.value() + 1) / 20 - model.position(start, "lv_length"))
     assert model.view_scale(beyond, "4CH", 64, doc.fan) is None  # the limit, not short of it
     assert "LV length stops at" in panel.status.text()
+    # the value at the row's end is where it stopped, not where it was put (+3.0)
+    assert panel.values["lv_length"].text() == f"{model.position(moved, 'lv_length'):+.1f}" != "+3.0"
     drag_slider(slider, [slider.value() - 5, slider.maximum()])  # a drag stops there too
     assert model.position(heart(doc), "lv_length") == pytest.approx(model.position(moved, "lv_length"), abs=0.01)
     assert model.drawn_heart(heart(doc), "4CH", 64, doc.fan) == heart(doc)

@@ -168,11 +168,11 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         value.setToolTip(slider.toolTip())
         self.values[name] = value
 
-        def show(position: int) -> None:
-            value.setText(slider_value(name, position))
+        def show() -> None:  # the slider's value now: a move stopped at a limit sets it again mid-signal
+            value.setText(slider_value(name, slider.value()))
 
         slider.valueChanged.connect(show)
-        show(slider.value())
+        show()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
