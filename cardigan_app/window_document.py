@@ -128,15 +128,15 @@ class WindowDocument:
         doc = self.document
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
-        self._share_fan()
         if doc is self.key_frames.frames["ED"]:
-            self.key_frames.follow_ed()
+            self.key_frames.follow_ed()  # first: an ES frame made again takes ED's fan and view with it
+        self._share_fan()
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 
     def _share_fan(self) -> None:
-        """One acquisition: both key frames share the fan, whichever sets it. The other frame
-        takes it as an edit of its own (saved, undoable; its heart drawn again in it), once
+        """One acquisition: both key frames share the fan, and the view of their hearts,
+        whichever sets it. The other frame takes it as an edit of its own (saved, undoable; its heart drawn again in it), once
         the change is done: a slider drag is one step there too, not one per position passed.
         Undo and redo of the change take the other frame's paired step with them
         (:meth:`KeyFrames.share_fan`)."""

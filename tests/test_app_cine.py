@@ -249,6 +249,34 @@ def test_the_other_key_frames_heart_is_drawn_again_in_the_shared_fan(window):
     assert (es.labels == before).all() and es.fan == ed.fan
 
 
+def test_a_view_switched_on_either_key_frame_is_both_frames_view(window):
+    """An ES frame edited (here by a heart slider) no longer follows ED's heart, and it used
+    to keep its view too: ED switched to 2CH left ES in 4CH, a loop between two views saved as
+    ``p_2CH_ES.png``. The view is the pair's, as the fan is: the other frame takes it (its own
+    heart and painted pixels kept) as one step undone with the switch."""
+    ed, panel = window.document, window.anatomy_panel
+    window.commands["key_frame"].trigger()
+    es = window.document
+    atrium = panel.sliders["atrium"]
+    atrium.setValue(atrium.value() + 20)  # ES's heart is its own from now on
+    es_heart = es.anatomy["heart"]
+    stroke = es.begin_stroke()
+    es.stroke_to(stroke, 4.5, 60.5, 3, 3)  # a blob painted in a corner, away from the heart
+    es.end_stroke(stroke)
+    painted = es.labels[57:64, 2:8].copy()
+    window.commands["key_frame"].trigger()
+    panel.view.setCurrentText("2CH")
+    assert ed.anatomy["view"] == es.anatomy["view"] == "2CH" and es.history.undo_description == \
+        "view of the other key frame"
+    assert es.anatomy["heart"] == es_heart and es.anatomy["phase"] == 1.0 and (es.labels[57:64, 2:8] == painted).all()
+    assert window.key_frames.frames["ES"] is es
+    window.undo()
+    assert ed.anatomy["view"] == es.anatomy["view"] == "4CH"
+    window.commands["key_frame"].trigger()
+    panel.view.setCurrentText("2CH")  # switched on ES: ED takes it
+    assert ed.anatomy["view"] == "2CH" and ed.anatomy["phase"] == 0.0
+
+
 def test_the_es_key_frame_follows_a_new_heart_at_ed_until_it_is_edited(window):
     ed = window.document
     window.commands["key_frame"].trigger()  # ES made from ED's heart

@@ -8,9 +8,11 @@ moved at ED makes it again (:meth:`KeyFrames.follow_ed`), so the pair stays one 
 ES frame edited by hand is kept. Opening or creating another mask starts a new pair (ED
 only). No Qt here.
 
-The two frames share one fan (one acquisition). A fan change on one frame is handed to the
-other by :meth:`KeyFrames.share_fan` as a step of the other's own history, linked to the step
-that made it (:attr:`Edit.link`): the two are one change. Undoing or redoing either step
+The two frames share one fan and, both drawn from hearts, one view (one acquisition: a 2CH
+ED frame never pairs with a 4CH ES frame, whose loop and key-frame EF would mix two views). A
+change of either on one frame is handed to the other by :meth:`KeyFrames.share_fan` as a step
+of the other's own history, linked to the step that made it (:attr:`Edit.link`): the two are
+one change. Undoing or redoing either step
 undoes or redoes its partner, so neither history gains a step and neither loses what it
 could redo, as long as the partner is where that undo or redo would take it (on top of its
 history, or next to redo). When it is not (the other frame was edited since), the fan is
@@ -59,21 +61,34 @@ def heart_as_drawn(document: LabelDocument, fan: Fan | None = None) -> np.ndarra
                            document.fan if fan is None else fan)
 
 
-def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | None = None) -> None:
-    """Give ``document`` ``fan`` as one undo step of its own (linked with ``link``, the step
-    of the other frame it follows, if given). A heart drawn from the shape model is drawn
-    again in the new fan, as the anatomy panel draws it when its own fan slider moves: the
-    pixels painted on top of the heart (those that differ from it as drawn in the old fan)
-    stay as painted."""
+def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | None = None,
+             view: str | None = None) -> None:
+    """Give ``document`` ``fan`` (and its heart ``view``, if given) as one undo step of its own
+    (linked with ``link``, the step of the other frame it follows, if given). A heart drawn
+    from the shape model is drawn again in the new fan and view, as the anatomy panel draws it
+    when its own fan slider or view moves: the pixels painted on top of the heart (those that
+    differ from it as drawn before) stay as painted."""
     old = heart_as_drawn(document)
     if old is None:
         document.set_meta(description, link=link, fan=fan)
         return
-    labels = keep_painted(document.labels, old, heart_as_drawn(document, fan))
+    record = document.anatomy if view is None else {**document.anatomy, "view": view}
+    labels = keep_painted(document.labels, old, record_as_drawn(record, ShapeModel.default(), document.shape[0], fan))
     stroke = document.begin_stroke(description, link)
-    document.set_meta_in_stroke(stroke, fan=fan)
+    document.set_meta_in_stroke(stroke, fan=fan, anatomy=record)
     document.replace_in_stroke(stroke, labels)
     document.end_stroke(stroke)
+
+
+def heart_view(record: dict | None) -> str | None:
+    """The view of an anatomy record's heart; None without a usable heart (no view to share)."""
+    return record["view"] if heart_in_record(record) is not None else None
+
+
+def one_acquisition(document: LabelDocument, other: LabelDocument) -> bool:
+    """Whether two key frames show one acquisition: one fan and, both drawn from hearts, one view."""
+    view, other_view = heart_view(document.anatomy), heart_view(other.anatomy)
+    return document.fan == other.fan and (view is None or other_view is None or view == other_view)
 
 
 def _as_drawn(document: LabelDocument) -> bool:
@@ -89,13 +104,16 @@ def linked(edit: Edit | None, other: Edit | None) -> bool:
 
 
 def link_of_new_fan(document: LabelDocument) -> int | None:
-    """The link of the step that just gave ``document`` its fan, when the fan came from its
-    newest step (a new edit, or the last one redone); None when it came from an undo (the
-    step undone is not the fan's) or from no step at all (a file opened)."""
+    """The link of the step that just gave ``document`` its fan or its heart's view, when it
+    came from its newest step (a new edit, or the last one redone); None when it came from an
+    undo (the step undone is not the change's) or from no step at all (a file opened)."""
     history, top = document.history, document.history.top
     if history.can_redo or top is None or top.meta_old is None or top.meta_new is None:
         return None
-    if top.meta_new["fan"] != document.fan or top.meta_old["fan"] == document.fan:
+    view = heart_view(document.anatomy)
+    if top.meta_new["fan"] != document.fan or heart_view(top.meta_new["anatomy"]) != view:
+        return None
+    if top.meta_old["fan"] == document.fan and heart_view(top.meta_old["anatomy"]) == view:
         return None
     return top.link
 
@@ -146,19 +164,22 @@ class KeyFrames:
         return es if document is ed else ed if document is es else None
 
     def share_fan(self, document: LabelDocument) -> None:
-        """``document``'s fan changed (an edit, an undo or a redo, its step closed): bring the
-        other key frame to it, by undoing or redoing the paired step there when that is the
-        change (see the module's contract), else by a step of its own."""
+        """``document``'s fan or heart's view changed (an edit, an undo or a redo, its step
+        closed): bring the other key frame to it, by undoing or redoing the paired step there
+        when that is the change (see the module's contract), else by a step of its own."""
         other = self.other_of(document)
-        if other is None or other.fan == document.fan:
+        if other is None or one_acquisition(document, other):
             return
         done, undone = document.history.top, document.history.next_redo
         if linked(done, other.history.next_redo):
             other.redo()
         elif linked(undone, other.history.top):
             other.undo()
-        if other.fan != document.fan:  # no partner to follow, or it gave another fan
-            take_fan(other, document.fan, "fan of the other key frame", link_of_new_fan(document))
+        if not one_acquisition(document, other):  # no partner to follow, or it gave another
+            view = heart_view(document.anatomy)
+            new_view = view is not None and heart_view(other.anatomy) not in (None, view)
+            take_fan(other, document.fan, f"{'view' if new_view else 'fan'} of the other key frame",
+                     link_of_new_fan(document), view if new_view else None)
 
     def start(self, document: LabelDocument) -> None:
         """A new mask: it is the ED frame of a new pair, edited now."""
