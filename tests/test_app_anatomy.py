@@ -123,7 +123,7 @@ def test_phase_view_target_ef_and_presets(window, qtbot):
     assert doc.anatomy["view"] == "2CH" and "2CH" in doc.display_name
     qtbot.waitUntil(lambda: "2CH" in window.windowTitle() and "4CH" not in window.windowTitle(), timeout=5000)
     panel.target_ef.setValue(60)
-    assert abs(panel.model.ejection_fraction(heart(doc), "2CH") - 60) < 8
+    assert abs(panel.model.ejection_fraction(heart(doc), None) - 60) < 1
     assert "EF" in panel.ef.text()
     atrium = (doc.labels == 3).sum()
     panel.preset.setCurrentIndex(panel.preset.findData("enlarged_atrium"))
@@ -161,6 +161,20 @@ def test_another_mask_clears_the_preset_chosen_for_the_last_one(window):
     assert panel.preset.currentIndex() == -1 and not panel.apply.isEnabled()
 
 
+def test_the_target_ef_is_the_biplane_ef_echo_reports_give(window):
+    """The Target EF slider set the EF by area of one view: "35 %" gave a heart whose
+    Simpson's biplane EF, the EF of an echo report, was 47 % (normal), and the EF line led
+    with the lower area figure. It now sets the biplane EF, the line leads with it, and in
+    the other view the heart keeps it: one patient's EF."""
+    panel, doc = window.anatomy_panel, window.document
+    model = panel.model
+    panel.target_ef.setValue(35)  # a reduced EF
+    assert model.ejection_fraction(heart(doc), None) == pytest.approx(35, abs=0.5)
+    assert panel.target_ef.value() == 35 and panel.ef.text().startswith("Heart model: <b>EF 35 %</b> biplane")
+    panel.view.setCurrentText("2CH")
+    assert panel.target_ef.value() == 35 and "<b>EF 35 %</b> biplane" in panel.ef.text()
+
+
 def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     panel, doc = window.anatomy_panel, window.document
     model = panel.model
@@ -169,8 +183,8 @@ def test_the_ef_shown_is_the_ef_of_the_heart_on_screen(window):
     moved = heart(doc)
     shown = model.drawn_heart(moved, "4CH", 64, doc.fan)
     assert shown != moved
-    assert f"EF {model.ejection_fraction(shown, '4CH'):.0f} %" in panel.ef.text()
-    assert f"{model.ejection_fraction(shown, None):.0f} %</b> biplane" in panel.ef.text()
+    assert f"EF {model.ejection_fraction(shown, None):.0f} %</b> biplane" in panel.ef.text()
+    assert f"{model.ejection_fraction(shown, '4CH'):.0f} %</b> by area (4CH)" in panel.ef.text()
 
 
 def test_a_heart_slider_stops_at_the_last_drawable_heart_and_shows_it(window):
@@ -203,7 +217,7 @@ def test_the_status_line_says_what_the_last_change_did(window):
     assert "Fitted" not in text and "Heart #" not in text  # a moved heart is no longer the draw
     assert f"{model.directions['wall']} {model.position(heart(doc), 'wall'):+.1f} SD" in text
     panel.target_ef.setValue(50)
-    assert f"EF {model.ejection_fraction(heart(doc), '4CH'):.0f} %" in panel.status.text()
+    assert f"EF {model.ejection_fraction(heart(doc), None):.0f} % (biplane)" in panel.status.text()
     window.undo()
     assert "EF" not in panel.status.text() and "SD" not in panel.status.text()
 
@@ -297,7 +311,7 @@ def test_a_mask_without_a_heart_shows_the_sliders_at_the_mean_heart(window):
     window.set_document(LabelDocument(painted))
     assert not panel.controls.isEnabled()
     assert all(slider.value() == 0 for slider in panel.sliders.values()) and panel.phase.value() == 0
-    mean_ef = panel.model.ejection_fraction(panel.model.mean_heart(), panel.view.currentText())
+    mean_ef = panel.model.ejection_fraction(panel.model.mean_heart(), None)
     assert panel.target_ef.value() == round(mean_ef)
     assert (window.document.labels == painted).all() and window.document.anatomy is None  # only shown
 
@@ -911,8 +925,8 @@ def test_a_key_press_on_a_slider_writes_the_status_line_once(qtbot, monkeypatch,
 
 def test_the_target_ef_slider_stops_at_the_last_drawable_heart_and_says_so(qtbot, monkeypatch):
     """Like the other heart sliders, the target EF stops where the heart can no longer be
-    drawn: here a fit check that takes no EF above 45 % stands in for a heart too large for
-    its fan (no shipped heart reaches that limit at the EF slider's ends)."""
+    drawn: here a fit check that takes no biplane EF above 60 % stands in for a heart too large
+    for its fan (no shipped heart reaches that limit at the EF slider's ends)."""
     from cardigan_app.panels import AnatomyPanel
 
     panel = AnatomyPanel()
@@ -920,16 +934,17 @@ def test_the_target_ef_slider_stops_at_the_last_drawable_heart_and_says_so(qtbot
     doc = NewMaskChoice(True, "4CH", "ED", 3, 64).document()
     panel.bind(doc)
     model, start = panel.model, heart(doc)
-    assert model.ejection_fraction(start, "4CH") < 40
-    monkeypatch.setattr(panel, "_drawable", lambda h, record, fan=None: model.ejection_fraction(h, "4CH") <= 45)
-    panel.target_ef.setValue(60)
-    ef = model.ejection_fraction(heart(doc), "4CH")
-    assert 40 < ef <= 45 and panel.target_ef.value() < 60
-    beyond = model.with_ejection_fraction(start, panel.target_ef.value() + 1.0, "4CH")
-    assert model.ejection_fraction(beyond, "4CH") > 45  # the limit, not short of it
+    assert model.ejection_fraction(start, None) < 55
+    monkeypatch.setattr(panel, "_drawable", lambda h, record, fan=None: model.ejection_fraction(h, None) <= 60)
+    panel.target_ef.setValue(75)
+    ef = model.ejection_fraction(heart(doc), None)
+    assert 55 < ef <= 60 and panel.target_ef.value() < 75
+    beyond = model.with_ejection_fraction(start, panel.target_ef.value() + 1.0, None)
+    assert model.ejection_fraction(beyond, None) > 60  # the limit, not short of it
     assert f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan" in panel.status.text()
     panel.target_ef.setValue(panel.target_ef.value() - 2)
-    assert f"End-systole moved to EF {model.ejection_fraction(heart(doc), '4CH'):.0f} %" in panel.status.text()
+    assert f"End-systole moved to EF {model.ejection_fraction(heart(doc), None):.0f} % (biplane)" in \
+        panel.status.text()
 
 
 @pytest.mark.parametrize("how", ["alt_letter", "popup_menu", "tooltip"])
@@ -1116,14 +1131,15 @@ def test_the_ef_line_is_the_ef_of_the_masks_when_not_even_the_mean_heart_fits_th
     narrow = made.fan.with_shape(width=20.0)
     assert narrow.problem() is None and model.view_scale(model.mean_heart(), "4CH", 64, narrow) is None
     seven = heart(made)
-    shown = model.ejection_fraction(model.drawn_heart(seven, "4CH", 64, narrow), "4CH")
+    drawn_heart = model.drawn_heart(seven, "4CH", 64, narrow)
+    shown = model.ejection_fraction(drawn_heart, "4CH")
     drawn = ejection_fraction_by_area(*(model.mask(seven, "4CH", phase, 64, fan=narrow) for phase in ("ED", "ES")))
     assert drawn == pytest.approx(shown, abs=3.0)  # the masks show the EF of the line
     doc = LabelDocument(made.labels)
     doc.anatomy, doc.fan = made.anatomy, narrow
     panel.bind(doc)
-    assert panel.ef.isVisibleTo(panel) and f"<b>EF {shown:.0f} %</b> by area (4CH)" in panel.ef.text()
-    assert "biplane" in panel.ef.text() and panel.target_ef.value() == round(shown)
+    assert panel.ef.isVisibleTo(panel) and f"<b>{shown:.0f} %</b> by area (4CH)" in panel.ef.text()
+    assert "biplane" in panel.ef.text() and panel.target_ef.value() == round(model.ejection_fraction(drawn_heart, None))
 
 
 def test_the_ef_line_says_it_is_the_heart_model_s_and_how_that_differs_from_the_painted_masks(qtbot):

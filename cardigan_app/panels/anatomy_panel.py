@@ -83,9 +83,9 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         self.ef.setWordWrap(True)
         self.ef.setVisible(False)  # until there is a heart
         self.ef.setToolTip("The shape model's heart this mask is drawn from, not the pixels: ejection "
-                           "fraction by area, (ED - ES) / ED cavity area in this view (what the Target EF "
-                           "slider sets), and by volume with Simpson's biplane method from both views, as echo "
-                           "reports give it (higher: volume grows faster than area). The key-frame line and "
+                           "fraction by volume with Simpson's biplane method from both views, as echo reports "
+                           "give it (what the Target EF slider sets), and by area, (ED - ES) / ED cavity area "
+                           "in this view (lower: area shrinks less than volume). The key-frame line and "
                            "the timeline measure the masks as painted, so they differ once paint changes "
                            "the cavity")
         self.start = QPushButton(icon("heart-outline"), "Start from anatomy")
@@ -121,8 +121,9 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
             row = QLabel(label)
             row.setToolTip(slider.toolTip())
             form.addRow(row, self._with_value(slider))
-        self.target_ef = self._slider(*EF_RANGE, "Target ejection fraction (by area, this view): moves "
-                                                 "end-systole, end-diastole kept as the real hearts allow", "ef")
+        self.target_ef = self._slider(*EF_RANGE, "Target ejection fraction by Simpson's biplane method, "
+                                                 "as echo reports give it: moves end-systole in both views, "
+                                                 "end-diastole kept as the real hearts allow", "ef")
         form.addRow("Target EF", self._with_value(self.target_ef))
         self._add_preset_row(form)
         self.controls = QWidget()
@@ -249,28 +250,29 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
                 self._show_mean_heart()
                 return
             view = record["view"]
-            ef_view = self._show_drawn_ef(heart, view)
+            biplane = self._show_drawn_ef(heart, view)
             self.view.setCurrentText(view)
             self.phase.setValue(round(record["phase"] * STEPS))
             for name, slider in self.sliders.items():
                 slider.setValue(round(self.model.position(heart, name) / LIMIT * (STEPS // 2)))
-            self.target_ef.setValue(round(min(max(ef_view, EF_RANGE[0]), EF_RANGE[1])))
+            self.target_ef.setValue(round(min(max(biplane, EF_RANGE[0]), EF_RANGE[1])))
         finally:
             self._updating = False
 
     def _show_drawn_ef(self, heart: Heart, view: str) -> float:
         """The EF line of the heart on screen: ``heart`` itself or, one too extreme to draw,
         the heart nearer the mean that the mask shows at every phase (:meth:`ShapeModel.mask`),
-        so the line is the EF its ED and ES masks show. Returns the EF by area in ``view`` for
-        the Target EF slider."""
+        so the line is the EF its ED and ES masks show. Returns its biplane EF, what the Target
+        EF slider sets."""
         size, fan = self.document.shape[0], self.document.fan
         shown = self.model.drawn_heart(heart, view, size, fan)
         ef_view = self.model.ejection_fraction(shown, view)
         biplane = self.model.ejection_fraction(shown, None)
-        # "biplane" alone (the tooltip names Simpson's method): the line stays two lines in the narrow column
-        self._show_ef(f"{HEART_MODEL}: <b>EF {round(ef_view)} %</b> by area ({view}) \u00b7 <b>{round(biplane)} %</b> "
-                      "biplane")
-        return ef_view
+        # the EF echo reports give first; "biplane" alone (the tooltip names Simpson's method): the
+        # line stays two lines in the narrow column
+        self._show_ef(f"{HEART_MODEL}: <b>EF {round(biplane)} %</b> biplane \u00b7 <b>{round(ef_view)} %</b> by area "
+                      f"({view})")
+        return biplane
 
     def _show_mean_heart(self) -> None:
         """With no heart, the (greyed) sliders at the mean heart at ED, not where the last
@@ -278,7 +280,7 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         self.phase.setValue(0)
         for slider in self.sliders.values():
             slider.setValue(0)
-        ef = self.model.ejection_fraction(self.model.mean_heart(), self.view.currentText())
+        ef = self.model.ejection_fraction(self.model.mean_heart(), None)
         self.target_ef.setValue(round(min(max(ef, EF_RANGE[0]), EF_RANGE[1])))
 
     def _show_status(self) -> None:

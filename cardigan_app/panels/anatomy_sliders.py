@@ -14,7 +14,7 @@ from engine.fan import Fan
 
 STEPS = 120  # slider positions across -3..+3 SD
 SLIDERS = ("lv_length", "lv_width", "tilt", "wall", "atrium", "shape1", "shape2", "shape3")
-EF_RANGE = (10, 75)  # the target-EF slider, percent
+EF_RANGE = (10, 80)  # the target-EF slider, percent by Simpson's biplane method
 
 # the panel fits the left column of a 1280 x 800 or 1366 x 768 window, at the column's width,
 # down to the fan's last slider without a scroll bar, with the key-frame EF line and a two-line
@@ -50,19 +50,19 @@ class SliderLimits:
     def _heart_move(self, name: str, record: dict) -> LimitedMove:
         """The move of heart slider ``name`` (a model direction, or ``ef``) from the heart of
         ``record``: it stops at the last heart the mask can show."""
-        start, view, model = Heart.from_dict(record["heart"]), record["view"], self.model
+        start, model = Heart.from_dict(record["heart"]), self.model
 
         def fits(heart: Heart) -> bool:
             return self._drawable(heart, record)
 
-        if name == "ef":
+        if name == "ef":  # the EF echo reports give: Simpson's biplane (view None), not this view's by area
             def ef_note(heart: Heart, stopped: bool) -> str:
-                ef = model.ejection_fraction(heart, view)
+                ef = model.ejection_fraction(heart, None)
                 return (f"Target EF stops at {ef:.0f} %: beyond it this heart does not fit the fan" if stopped
-                        else f"End-systole moved to EF {ef:.0f} %")
+                        else f"End-systole moved to EF {ef:.0f} % (biplane)")
 
-            return LimitedMove(self.target_ef, round(model.ejection_fraction(start, view)), self.target_ef.value(),
-                               lambda percent: model.with_ejection_fraction(start, float(percent), view),
+            return LimitedMove(self.target_ef, round(model.ejection_fraction(start, None)), self.target_ef.value(),
+                               lambda percent: model.with_ejection_fraction(start, float(percent), None),
                                fits, ef_note)
         label, slider, here = model.directions.get(name, name), self.sliders[name], model.position(start, name)
         return LimitedMove(slider, round(here / LIMIT * (STEPS // 2)), slider.value(),
