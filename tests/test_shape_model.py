@@ -109,6 +109,27 @@ def test_directions_move_what_they_name(model):
     assert all(label and meaning for label, meaning in model.presets.values())
 
 
+def test_each_preset_is_what_its_label_says_to_a_clinician(model):
+    """The highest-EF preset was called "Small hyperdynamic LV" with an ED cavity the mean
+    heart's size. A label names only what the heart is: a reduced EF is under 40 % by
+    Simpson's biplane method, a hyperdynamic one at least 65 %, a dilated LV's and a small
+    LV's ED cavity larger or smaller than the mean heart's."""
+    def cavity(heart):
+        return sum(int((model.mask(heart, view, "ED", 128) == 1).sum()) for view in ("2CH", "4CH"))
+
+    mean = cavity(model.mean_heart())
+    for name, (label, _) in model.presets.items():
+        heart, words = model.preset(name), label.lower()
+        if "reduced" in words:
+            assert model.ejection_fraction(heart, None) < 40, label
+        if "hyperdynamic" in words:
+            assert model.ejection_fraction(heart, None) >= 65, label
+        if "dilated" in words:
+            assert cavity(heart) > 1.2 * mean, label
+        if "small" in words:
+            assert cavity(heart) < 0.9 * mean, label
+
+
 def test_the_cavity_is_counted_once_for_the_ef_and_the_models_measures(monkeypatch):
     """A patient's cavity area and the EF by area both count the cavity with
     :func:`cavity_pixels`: a label map's count, over the placement's scale squared."""

@@ -65,7 +65,7 @@ PRESETS = {
                         "the mean of the tenth of real patients with the largest atrium / LV area at ED"),
     "reduced_ejection": ("Reduced ejection", "ef", "bottom",
                          "the mean of the tenth of real patients with the lowest EF by area"),
-    "small_hyperdynamic": ("Small hyperdynamic LV", "ef", "top",
+    "small_hyperdynamic": ("Hyperdynamic LV", "ef", "top",
                            "the mean of the tenth of real patients with the highest EF by area"),
 }
 
