@@ -9,6 +9,7 @@ dialog adds the names of its own options and check boxes (:func:`studio_words`).
 
 from __future__ import annotations
 
+from engine.data.label_values import MASKS_FROM_SOURCE
 from engine.data.layout import EIGHT_BIT_COPY, MAKE_DATASET
 from engine.data.staging import MADE_BY
 from engine.errors import OTHER_DEVICE, Words, one_line
@@ -19,6 +20,8 @@ STUDIO_WORDS: Words = {OTHER_DEVICE: "choose CPU or Auto as the device",
                                        "8-bit copy",
                        MAKE_DATASET: "make one with Data \u203a Prepare dataset\u2026 or Data \u203a New phantom "
                                      "dataset\u2026",
+                       MASKS_FROM_SOURCE: "Data \u203a Prepare dataset\u2026 makes them from a CAMUS source, whose "
+                                          "masks are the *_gt files",
                        HDF5_MASKS: "Data \u203a Prepare dataset\u2026 with this file as the source writes its masks "
                                    "as PNG label maps",
                        # what makes each kind of dataset the studio may refuse to replace

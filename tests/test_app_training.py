@@ -167,6 +167,24 @@ def test_a_16_bit_dataset_is_refused_with_the_studio_s_way_to_an_8_bit_copy(qtbo
             "8-bit copy") in capsys.readouterr().err
 
 
+def test_pictures_as_label_maps_are_refused_in_one_line_pointing_at_the_raw_source_choice(qtbot, tmp_path, wizard,
+                                                                                          phantom, capsys):
+    from engine.cli.main import main
+
+    photos = tmp_path / "photos"
+    shutil.copytree(phantom, photos)
+    for label in (photos / "train" / "label").glob("*.png"):
+        shutil.copy(photos / "train" / "img" / label.name, label)
+    ok, message = choose_data(qtbot, wizard, photos)
+    assert not ok and message.count("label/") == 1 and "a picture, not a label map" in message
+    assert message.endswith("in their place (for a CAMUS source, whose masks are the *_gt files, choose "
+                            "\u201cA raw CAMUS source, prepared first\u201d)")
+    assert main(["train", "--data", str(photos), "--run", str(tmp_path / "run"), "--iters", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("label/") == 1 and err.rstrip().endswith("`cardigan prepare` makes them from a CAMUS source, "
+                                                             "whose masks are the *_gt files)")
+
+
 def test_the_wizard_defaults_to_the_preset_that_fits_the_device_and_says_why(wizard):
     import torch
 

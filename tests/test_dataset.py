@@ -210,6 +210,52 @@ def test_validation_lists_every_offending_file(tmp_path):
     assert "ok.png" not in message
 
 
+def refusal(root) -> DataError:
+    with pytest.raises(DataError) as info:
+        PairedDataset(root, "train")
+    return info.value
+
+
+def test_label_maps_scaled_for_viewing_are_refused_once_with_their_factor(tmp_path):
+    """Masks saved as 0/85/170/255 (or 0-3 times another factor) were refused once per file,
+    the same complaint repeated, with no advice."""
+    good = blocky_labels(0)
+    for factor, root in ((85, tmp_path / "by85"), (2, tmp_path / "by2")):
+        for stem in ("a", "b", "c"):
+            write_pair(root, "train", stem, shade(good), good * factor)
+        message = str(refusal(root))
+        held = ", ".join(str(v * factor) for v in (0, 1, 2)) + f" and {3 * factor}"
+        assert message == (f"{root}: 3 label maps hold values other than the labels 0-3, e.g. train/label/a.png "
+                           f"holds {held}: labels 0-3 multiplied by {factor}, as saved for viewing; "
+                           f"divide them by {factor}")
+
+
+def test_pictures_in_the_label_folder_are_refused_once_in_each_front_end_s_words(tmp_path):
+    from cardigan_app.wording import STUDIO_WORDS
+
+    good = blocky_labels(0)
+    picture = np.arange(SIZE * SIZE, dtype=np.uint32).reshape(SIZE, SIZE).astype(np.uint8)
+    for stem in ("a", "b"):
+        write_pair(tmp_path, "train", stem, shade(good), picture)
+    error = refusal(tmp_path)
+    start = (f"{tmp_path}: 2 label maps hold values other than the labels 0-3, e.g. train/label/a.png holds "
+             "256 grey levels from 0 to 255: a picture, not a label map; put masks of 0-3 in their place (")
+    assert str(error) == start + ("`cardigan prepare` makes them from a CAMUS source, whose masks are the "
+                                  "*_gt files)")
+    assert error.said(STUDIO_WORDS) == start + ("Data \u203a Prepare dataset\u2026 makes them from a CAMUS "
+                                                "source, whose masks are the *_gt files)")
+
+
+def test_a_binary_mask_is_not_taken_for_scaled_labels_and_mixed_causes_are_said_of_one(tmp_path):
+    good = blocky_labels(0)
+    write_pair(tmp_path, "train", "a", shade(good), (good > 0).astype(np.uint8) * 255)
+    write_pair(tmp_path, "train", "b", shade(good), good * 85)
+    write_pair(tmp_path, "train", "ok", shade(good), good)
+    assert str(refusal(tmp_path)) == (
+        f"{tmp_path}: 2 label maps hold values other than the labels 0-3, e.g. train/label/a.png: value 255 is "
+        "not a label (allowed: 0-3); relabel it to 0 background, 1 LV cavity, 2 myocardium or 3 left atrium")
+
+
 def test_folder_problems(tmp_path, dataset_root):
     with pytest.raises(DataError, match="no such folder"):
         PairedDataset(tmp_path / "nothing")

@@ -14,13 +14,18 @@ from PySide6.QtWidgets import (QButtonGroup, QLabel, QRadioButton, QVBoxLayout, 
                                QWizardPage)
 
 from engine.data.dataset import PairedDataset
+from engine.data.label_values import MASKS_FROM_SOURCE
 
 from ..data_tools.prepare_form import BUSY_STYLE, ERROR_STYLE, OK_STYLE, OUTPUT_ROW, PrepareForm
 from ..path_field import PathField
 from ..tasks import BackgroundTask
+from ..wording import studio_words
 from .wizard_state import WizardState
 
 CHECK_DELAY_MS = 300
+# this page's own way to the advice it gives: its second choice prepares a source
+DATA_PAGE_WORDS = studio_words({MASKS_FROM_SOURCE: "for a CAMUS source, whose masks are the *_gt files, choose "
+                                                   "\u201cA raw CAMUS source, prepared first\u201d"})
 
 
 def check_prepared(root: Path) -> tuple[int, tuple[int, int] | None]:
@@ -108,7 +113,7 @@ class DataPage(QWizardPage):
         if path is None:
             return
         generation = self._generation
-        task = BackgroundTask(lambda _p, _s: check_prepared(path), "check-data", self)
+        task = BackgroundTask(lambda _p, _s: check_prepared(path), "check-data", self, words=DATA_PAGE_WORDS)
         task.succeeded.connect(lambda result: self._checked(generation, path, result, ""))
         task.failed.connect(lambda message: self._checked(generation, path, None, message))
         task.finished.connect(task.deleteLater)

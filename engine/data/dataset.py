@@ -17,11 +17,12 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError, MaskError, Message
 from ..fan import FAN_KEY, Fan, fan_alpha_near_outline
-from ..labels import NUM_CLASSES, bad_values, not_labels
+from ..labels import NUM_CLASSES
 from ..maskio import check_png_rows, palette_labels
 from .augment import AugmentConfig, augment_pair, draw_params
 from .dataset_folder import pair_fan
 from .deform import DeformConfig, deform_pair
+from .label_values import BadLabelMap, bad_label_maps_line
 from .imaging import read_png, resize_image, resize_labels
 from .layout import IMAGE_DIR, LABEL_DIR, MAKE_DATASET, SPLITS, eight_bit_copy, parse_stem, wrong_folder_hint
 from .manifest import read_manifest
@@ -116,13 +117,19 @@ class PairedDataset(torch.utils.data.Dataset):
             else:
                 stems.append(stem)
                 native.append(shape)
+        bad_maps = [problem for problem in problems if isinstance(problem, BadLabelMap)]
+        problems = [problem for problem in problems if not isinstance(problem, BadLabelMap)]
+        if bad_maps and not problems:  # one cause, usually: said once
+            raise DataError(Message(f"{self.root}: ", bad_label_maps_line(bad_maps)))
         if problems:
             more = f"; and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
             shown = [part for problem in problems[:SHOWN_PROBLEMS] for part in ("; ", problem)][1:]
-            raise DataError(Message(f"{self.root}: {len(problems)} bad pair(s): ", *shown, more))
+            if bad_maps:
+                shown += ["; ", bad_label_maps_line(bad_maps)]
+            raise DataError(Message(f"{self.root}: {len(problems) + len(bad_maps)} bad pair(s): ", *shown, more))
         return stems, images, native
 
-    def _check_pair(self, stem: str, image_name: str) -> tuple[str | Message | None, tuple[int, int]]:
+    def _check_pair(self, stem: str, image_name: str) -> tuple[str | Message | BadLabelMap | None, tuple[int, int]]:
         image_rel = f"{self.split}/{IMAGE_DIR}/{image_name}"
         label_rel = f"{self.split}/{LABEL_DIR}/{stem}.png"
         try:
@@ -150,9 +157,8 @@ class PairedDataset(torch.utils.data.Dataset):
         if values.shape[::-1] != image_size:
             return (f"{label_rel}: size {values.shape[1]}x{values.shape[0]} differs from the "
                     f"image's {image_size[0]}x{image_size[1]}"), (0, 0)
-        bad = bad_values(values)
-        if bad:
-            return f"{label_rel}: {not_labels(bad, 5)} (allowed: 0-{NUM_CLASSES - 1})", (0, 0)
+        if values.size and (values.max() >= NUM_CLASSES or values.min() < 0):
+            return BadLabelMap(label_rel, tuple(np.unique(values).tolist())), (0, 0)
         return None, values.shape
 
     def _fan_of(self, stem: str, label_text: dict) -> Fan:
