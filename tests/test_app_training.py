@@ -266,10 +266,31 @@ def test_preset_page_shows_the_preset_and_refuses_bad_values(qtbot, wizard, phan
     table.set_text("image_size", "70")
     assert not wizard.validateCurrentPage() and "multiple of 32" in page.message.text()
     fill_preset(wizard, iters="50")
-    assert set(table.changed_fields()) == {"ngf", "ndf", "image_size", "iters"}  # n_layers_d is lite's own
+    # n_layers_d is lite's own, and image_size 64 its size on this 64-pixel data
+    assert set(table.changed_fields()) == {"ngf", "ndf", "iters"}
     assert table.item(table.row_of("ngf"), table.VALUE).font().bold()
     assert wizard.validateCurrentPage()
     assert wizard.state.config.ngf == 4 and wizard.state.config.iters == 50 and wizard.state.config.preset == "lite"
+
+
+def test_the_image_size_follows_smaller_data_and_the_command_gives_it_only_when_changed(qtbot, wizard, phantom):
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    page, table = wizard.preset_page, wizard.preset_page.table
+    page.set_preset("lite")
+    assert table.text("image_size") == "64" and "image_size" not in table.changed_fields()
+    assert "Trains at 64 px, the data's size (the lite preset's is 256); set image_size to change." in page.hint.text()
+    assert wizard.validateCurrentPage()
+    command = TrainCommand.new_run(phantom, "/r", wizard.state.config, data_side=wizard.state.data_side())
+    assert "--size" not in command.arguments()  # the engine takes the data's size itself
+    table.set_text("image_size", "256")  # the preset's own size, asked for: given
+    assert "image_size" in table.changed_fields() and "resized to image_size 256" in page.hint.text()
+    assert wizard.validateCurrentPage()
+    command = TrainCommand.new_run(phantom, "/r", wizard.state.config, data_side=wizard.state.data_side())
+    assert command.arguments()[-2:] == ["--image-size", "256"]
+    wizard.state.data_size = (512, 512)  # other data, chosen on the first page: the size left as set
+    page.initializePage()
+    assert table.text("image_size") == "256" and table.item(table.row_of("image_size"), table.PRESET).text() == "256"
 
 
 def test_the_preset_page_names_an_option_as_its_table_does(qtbot, wizard, phantom, monkeypatch):

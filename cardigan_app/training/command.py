@@ -22,11 +22,14 @@ from typing import Any
 from engine.cli.options import spoken_duration
 from engine.cli.train import NOT_FLAGS, config_flags
 from engine.training.config import TrainConfig, resolve_config
+from engine.training.data_size import preset_on_data
 
 
-def config_overrides(config: TrainConfig) -> dict[str, Any]:
-    """The fields of ``config`` that differ from its preset's values."""
-    base = resolve_config(config.preset).to_dict()
+def config_overrides(config: TrainConfig, data_side: int | None = None) -> dict[str, Any]:
+    """The fields of ``config`` that differ from its preset's values on data whose largest
+    side is ``data_side`` (the image size follows smaller data: :mod:`engine.training.data_size`),
+    so an image size the engine would choose anyway is left out, and any other is given."""
+    base = preset_on_data(config.preset, data_side).to_dict()
     ours = config.to_dict()
     return {name: value for name, value in ours.items()
             if name not in NOT_FLAGS and value != base.get(name)}
@@ -45,8 +48,10 @@ class TrainCommand:
     overwrite: bool = False  # a new run that replaces the earlier run in its folder
 
     @classmethod
-    def new_run(cls, data: Path, run: Path, config: TrainConfig, overwrite: bool = False) -> "TrainCommand":
-        return cls(Path(data), Path(run), False, config.preset, config_overrides(config), overwrite=overwrite)
+    def new_run(cls, data: Path, run: Path, config: TrainConfig, overwrite: bool = False,
+                data_side: int | None = None) -> "TrainCommand":
+        return cls(Path(data), Path(run), False, config.preset, config_overrides(config, data_side),
+                   overwrite=overwrite)
 
     @classmethod
     def resume_run(cls, data: Path, run: Path, **overrides: Any) -> "TrainCommand":

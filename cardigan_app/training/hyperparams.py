@@ -217,10 +217,11 @@ class HyperParameterTable(QTableWidget):
         else:
             item.setText(text)
 
-    def load(self, preset: str, config: TrainConfig | None = None) -> None:
-        """Show ``config`` (default: the preset's own values) against ``preset``."""
+    def load(self, preset: str, config: TrainConfig | None = None, defaults: TrainConfig | None = None) -> None:
+        """Show ``config`` (default: the preset's values) against the preset's values
+        ``defaults`` (default: ``preset``'s own; the wizard fits its image size to the data)."""
         self.preset = preset
-        defaults = resolve_config(preset)
+        defaults = defaults or resolve_config(preset)
         config = config or defaults
         self.blockSignals(True)
         for row, field in enumerate(self.fields):
@@ -233,6 +234,17 @@ class HyperParameterTable(QTableWidget):
                 item.setText(format_value(value))
         self.blockSignals(False)
         self._mark_all()
+
+    def set_preset_value(self, name: str, value) -> None:
+        """Make ``value`` the preset's value of ``name``; the value shown follows it unless it
+        was changed from the preset's."""
+        row = self.row_of(name)
+        preset = self.item(row, self.PRESET)
+        unchanged = self._shown(row) == preset.text()
+        preset.setText(format_value(value))
+        if unchanged:
+            self.set_text(name, format_value(value))
+        self._mark(row)
 
     def values(self) -> tuple[dict, list[str]]:
         """(parsed values by field name, problems); a field with a problem is left out."""

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from engine.errors import CardiganError
 from engine.training.config import PRESETS, TrainConfig, resolve_config
+from engine.training.data_size import preset_on_data
 
 from .. import theme
 from ..data_tools.prepare_form import ERROR_STYLE
@@ -62,6 +63,7 @@ class PresetPage(QWizardPage):
         layout.addWidget(self.message)
         self.preset.currentIndexChanged.connect(lambda: self.load_preset(self.preset_name()))
         self.table.edited.connect(self._edited)
+        self._fitted_to: int | None = None  # the data side the table's image size was fitted to
         name, self.default_reason = default_preset()
         self.set_preset(name)
         self.load_preset(self.preset_name())
@@ -72,13 +74,21 @@ class PresetPage(QWizardPage):
     def set_preset(self, name: str) -> None:
         self.preset.setCurrentIndex(self.preset.findData(name))
 
+    def preset_values(self, name: str) -> TrainConfig:
+        """Preset ``name``'s values on the chosen data: its image size follows smaller data."""
+        return preset_on_data(name, self.state.data_side())
+
     def load_preset(self, name: str) -> None:
-        self.table.load(name)
+        self.table.load(name, defaults=self.preset_values(name))
+        self._fitted_to = self.state.data_side()
         self.description.preset_loaded()
         self.message.setText("")
         self._update_hint()
 
     def initializePage(self) -> None:
+        if self.state.data_side() != self._fitted_to:  # other data: the preset's image size follows it
+            self._fitted_to = self.state.data_side()
+            self.table.set_preset_value("image_size", self.preset_values(self.preset_name()).image_size)
         self._update_hint()
 
     def _update_hint(self) -> None:
@@ -88,7 +98,14 @@ class PresetPage(QWizardPage):
         except ValueError:
             image_size = None
         notes = [self.default_reason]
-        if size and image_size and size[1] != image_size:
+        name = self.preset_name()
+        preset_size, fitted = preset_on_data(name, None).image_size, self.preset_values(name).image_size
+        if size and image_size == fitted < preset_size:
+            what = ("the data's size" if fitted == max(size) else
+                    f"the size the network takes nearest the data's {size[1]} \u00d7 {size[0]} px")
+            notes.append(f"Trains at {fitted} px, {what} (the {name} preset's is {preset_size}); set "
+                         "image_size to change.")
+        elif size and image_size and size[1] != image_size:
             notes.append(f"The data is {size[1]} \u00d7 {size[0]} px; pairs are resized to image_size "
                          f"{image_size} while training.")
         self.hint.setText(" ".join(notes))

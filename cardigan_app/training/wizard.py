@@ -49,5 +49,6 @@ class TrainingWizard(QWizard):
                                               batch_size=config.batch_size if changed else None,
                                               iters=state.resume_iters)
         else:
-            command = TrainCommand.new_run(state.data_dir, state.run_dir, config, overwrite=state.overwrite)
+            command = TrainCommand.new_run(state.data_dir, state.run_dir, config, overwrite=state.overwrite,
+                                           data_side=state.data_side())
         return TrainingRequest(dataclasses.replace(command, time_limit=state.time_limit), state.prepare)

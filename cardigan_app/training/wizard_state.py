@@ -35,6 +35,10 @@ class WizardState:
     overwrite: bool = False  # a new run replacing the run in run_dir
     time_limit: float | None = None  # seconds the run may take before it stops and saves; None: no limit
 
+    def data_side(self) -> int | None:
+        """The largest side of the training pairs, or None when not known."""
+        return max(self.data_size) if self.data_size else None
+
     def final_config(self) -> TrainConfig:
         """The hyper-parameters with the device page's choices (validated by the engine)."""
         assert self.config is not None

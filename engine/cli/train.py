@@ -200,6 +200,20 @@ def resolve_data(args: argparse.Namespace) -> Path:
     raise CardiganError("--data is required (the prepared dataset folder to train on)")
 
 
+def fit_size_to_data(args: argparse.Namespace, config, data: Path):
+    """(``config``, None), or for a new run given no --size on data smaller than its preset's
+    size, (``config`` at the data's size, a line saying so): see :mod:`engine.training.data_size`."""
+    from ..training.data_size import data_side, fitted_to_data
+
+    if args.resume or "image_size" in overrides_from(args):
+        return config, None
+    fitted = fitted_to_data(config, data_side(data))
+    if fitted.image_size == config.image_size:
+        return config, None
+    return fitted, (f"training at {fitted.image_size} px, the data's size (the {config.preset} preset's is "
+                    f"{config.image_size}; --size changes it)")
+
+
 def refuse_as_the_run_would(args: argparse.Namespace, config, data: Path) -> None:
     """--dry-run: the refusals the training would make at its start, in its words (a device
     this machine lacks, a data folder that is missing or not a prepared dataset, a folder
@@ -333,6 +347,7 @@ def train_as_told(args: argparse.Namespace, stream) -> int:
         raise CardiganError("give --resume (continue the run) or --overwrite (replace it), not both")
     config = resolve(args)
     data = resolve_data(args)
+    config, size_note = fit_size_to_data(args, config, data)
     if args.threads is not None:
         import torch
 
@@ -352,7 +367,7 @@ def train_as_told(args: argparse.Namespace, stream) -> int:
         view = stream
         view.watch_stdin(stop)
     else:
-        view = TerminalTrainView()
+        view = TerminalTrainView(note=size_note)  # the app says it on the wizard's preset page
     try:
         callbacks = TrainCallbacks(view, lambda: stop() or limit())
         result = train(config, data, args.run, callbacks, resume=args.resume, overwrite=args.overwrite)

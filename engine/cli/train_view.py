@@ -16,8 +16,9 @@ from ..training.events import (CheckpointSaved, Failed, Finished, Notice, Progre
 
 
 class TerminalTrainView:
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream=None, note: str | None = None) -> None:
         self.stream = stream or sys.stderr
+        self.note = note  # a line said as the training starts, before its own
         self.bar = None
         self.losses: dict[str, float] = {}
         self.tty = self.stream.isatty()
@@ -33,6 +34,8 @@ class TerminalTrainView:
         if isinstance(event, Started):
             from tqdm import tqdm
 
+            if self.note:
+                self.line(self.note)
             self.line(started_line(event))
             self.iters_per_epoch = max(1, event.iters_per_epoch)
             self.total_epochs = math.ceil(event.total_iters / self.iters_per_epoch)
