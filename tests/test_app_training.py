@@ -338,6 +338,55 @@ def test_device_page_refuses_batch_size_zero_and_estimates_memory(qtbot, wizard,
     assert (wizard.state.device, wizard.state.batch_size) == ("cpu", 2)
 
 
+def test_the_memory_estimate_never_holds_the_wizard_and_a_late_one_is_dropped(qtbot, wizard, phantom):
+    """A slow estimate says what it does and lets the wizard go on; its result, once the
+    preset has changed, is not shown for the new one; a failure says so in one line."""
+    import threading
+
+    from engine.training.memory import NetworkFootprint
+
+    release = threading.Event()
+
+    def slow(config):
+        release.wait(30)
+        return NetworkFootprint(1_000_000, 10, 10)
+
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    fill_preset(wizard)
+    page = wizard.device_page
+    page.estimator = slow
+    page._slow.setInterval(1)
+    wizard.next()
+    qtbot.waitUntil(lambda: "building the networks" in page.memory.text(), timeout=TIMEOUT)
+    assert page.memory.text().startswith("estimating\u2026") and next_enabled(wizard)
+    wizard.next()
+    assert wizard.currentPage() is wizard.run_page  # not held by the estimate
+    wizard.back()
+    wizard.back()
+    fill_preset(wizard, ngf="6")  # other networks
+    page.estimator = lambda config: NetworkFootprint(7_000_000, 10, 10)
+    wizard.next()
+    qtbot.waitUntil(lambda: "7.0 M parameters" in page.memory.text(), timeout=TIMEOUT)
+    release.set()  # the first estimate ends late, for networks no longer chosen
+    qtbot.waitUntil(lambda: not any(t.name == "memory estimate" for t in threading.enumerate()), timeout=TIMEOUT)
+    qtbot.wait(50)  # its queued result delivered
+    page.batch.setValue(3)
+    assert "7.0 M parameters" in page.memory.text() and "at batch 3" in page.memory.text()
+
+    def fails(config):
+        raise RuntimeError("no meta device")
+
+    wizard.back()
+    fill_preset(wizard, ngf="8")
+    page.estimator = fails
+    wizard.next()
+    qtbot.waitUntil(lambda: page.memory.text().startswith("no estimate"), timeout=TIMEOUT)
+    assert page.memory.text() == ("no estimate: the memory estimate failed (RuntimeError: no meta device); "
+                                  "the run does not need one")
+    assert wizard.validateCurrentPage()
+
+
 def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_path, wizard, phantom):
     page = to_run_page(qtbot, wizard, phantom)
     assert wizard.currentPage() is page

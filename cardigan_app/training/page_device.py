@@ -1,13 +1,17 @@
 """Wizard page 3: device, precision and batch size, with an estimate of the memory needed.
 
 The estimate (``engine.training.memory``) builds the networks on PyTorch's meta device once
-per architecture, on a background thread; changing the batch size afterwards is arithmetic.
+per architecture, on a background thread (about a second on two CPU cores); changing the
+batch size afterwards is arithmetic. Nothing waits for it: Next and Start training work while
+it runs, a result for networks no longer chosen is dropped, one that takes longer than
+:data:`SLOW_ESTIMATE_MS` says what it is doing, and a failure says so in one line.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWizardPage
 
 from engine.devices import available_devices, resolve_device
@@ -29,6 +33,8 @@ AMP_CHOICES = (("auto", "Auto (bf16 on GPUs and CPUs that support it, else full 
                ("bf16", "bfloat16 mixed precision"), ("fp16", "float16 mixed precision (with loss scaling)"),
                ("off", "Full precision (float32)"))
 WARN_STYLE = theme.text_style(theme.CAUTION)
+SLOW_ESTIMATE_MS = 3000
+ESTIMATING = "estimating\u2026"
 
 
 def batch_problem(batch_size: int, pairs: int) -> str | None:
@@ -72,8 +78,12 @@ class DevicePage(QWizardPage):
         layout.addWidget(self.message)
         layout.addStretch(1)
         self._preset_batch: tuple | None = None
-        self._footprint_key: tuple | None = None
-        self._footprint_ready: tuple | None = None
+        self._footprint_key: tuple | None = None  # the architecture estimated last
+        self._footprint_ready: tuple | None = None  # the architecture whose footprint is known
+        self._footprint = None
+        self.estimator = network_footprint  # TrainConfig -> NetworkFootprint, run on a background thread
+        self._slow = QTimer(self, singleShot=True, interval=SLOW_ESTIMATE_MS)
+        self._slow.timeout.connect(self._still_estimating)
         for signal in (self.device.currentIndexChanged, self.amp.currentIndexChanged, self.batch.valueChanged):
             signal.connect(self._update_memory)
 
@@ -94,23 +104,32 @@ class DevicePage(QWizardPage):
         if key == self._footprint_key:
             return
         self._footprint_key = key
-        self.memory.setText("estimating\u2026")
+        self.memory.setText(ESTIMATING)
         self.memory.setStyleSheet(BUSY_STYLE)
-        task = BackgroundTask(lambda _p, _s: network_footprint(config), "memory-estimate", self)
-        task.succeeded.connect(lambda _f: self._footprint_done(key))
+        self._slow.start()
+        estimator = self.estimator
+        task = BackgroundTask(lambda _p, _s: estimator(config), "memory estimate", self)
+        task.succeeded.connect(lambda footprint: self._footprint_done(key, footprint))
         task.failed.connect(lambda message: self._footprint_failed(key, message))
         task.finished.connect(task.deleteLater)
         task.start()
 
-    def _footprint_done(self, key: tuple) -> None:
-        if key == self._footprint_key:
-            self._footprint_ready = key
+    def _footprint_done(self, key: tuple, footprint) -> None:
+        if key == self._footprint_key:  # else: networks no longer chosen
+            self._slow.stop()
+            self._footprint_ready, self._footprint = key, footprint
             self._update_memory()
 
     def _footprint_failed(self, key: tuple, message: str) -> None:
         if key == self._footprint_key:
-            self.memory.setText(f"no estimate ({message})")
-            self.memory.setStyleSheet(BUSY_STYLE)
+            self._slow.stop()
+            self.memory.setText(f"no estimate: {message}; the run does not need one")
+            self.memory.setStyleSheet(WARN_STYLE)
+
+    def _still_estimating(self) -> None:
+        if self._footprint_ready != self._footprint_key and self.memory.text() == ESTIMATING:
+            self.memory.setText(ESTIMATING + " (building the networks to count their parameters and "
+                                "activations; Next and Start training need not wait for it)")
 
     def chosen_config(self) -> TrainConfig | None:
         if self.state.config is None:
@@ -126,7 +145,7 @@ class DevicePage(QWizardPage):
             self.memory.setText("")
             return
         device = config.device
-        estimate = estimate_training_memory(config, config.batch_size, device)
+        estimate = estimate_training_memory(config, config.batch_size, device, self._footprint)
         available = device_memory_bytes(device)
         text = (f"\u2248 {format_bytes(estimate.total_bytes, binary=True)} estimated "
                 f"({estimate.parameters / 1e6:.1f} M parameters; activations "

@@ -115,12 +115,13 @@ def activation_bytes_per_element(config: TrainConfig, device: str = "auto") -> i
 
 
 def estimate_training_memory(config: TrainConfig, batch_size: int | None = None,
-                             device: str | None = None) -> MemoryEstimate:
+                             device: str | None = None, footprint: NetworkFootprint | None = None) -> MemoryEstimate:
     """Estimated memory of training ``config`` at ``batch_size`` (default: the config's) on
-    ``device`` (default: the config's). An estimate; see the module docstring."""
+    ``device`` (default: the config's), from its networks' ``footprint`` (default: counted
+    now). An estimate; see the module docstring."""
     batch = int(config.batch_size if batch_size is None else batch_size)
     device = str(device or config.device)
-    footprint = network_footprint(config)
+    footprint = footprint or network_footprint(config)
     state = footprint.parameters * STATE_BYTES_PER_PARAMETER
     elements = (footprint.generator_activations + 2 * footprint.discriminator_activations) * max(batch, 0)
     activations = elements * activation_bytes_per_element(config, device)
