@@ -1,9 +1,12 @@
 """Autosave of the mask being edited, and recovery after a crash.
 
 Each running app owns a session folder ``<root>/session-<id>/`` holding a lock file,
-``mask.png`` and ``info.json``. A clean exit removes the folder. A folder whose lock can
-be taken belongs to an app that is no longer running (it crashed or was killed): its mask
-is offered back at the next start.
+the autosaved masks (``mask-<n>.png``, and ``other-<n>.png`` for the pair's other key frame)
+and ``info.json``, which names them. ``info.json`` is written last, in one step: a kill in the
+middle of an autosave leaves the last whole autosave in force, never a mix of two. A clean
+exit removes the folder. A folder whose lock can be taken belongs to an app that is no longer
+running (it crashed or was killed): its masks are offered back at the next start. An autosave
+found damaged is moved aside to ``<root>/damaged-<id>/``, never deleted.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class Recovery:
     saved_at: float
     other: "OtherFrame | None" = None  # the pair's other key frame, when it had edits too
 
+    frame: str | None = None  # the key frame ``mask_path`` holds, when it is one of a pair
+
     def load(self) -> tuple[np.ndarray, dict[str, str]]:
         """The label map and the text chunks autosaved with it (fan, heart), the file opened once."""
         return read_label_map_and_text(self.mask_path)
@@ -62,11 +67,27 @@ class Recovery:
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def keep_aside(self) -> Path:
+        """Move the autosave (found damaged) out of the way of later starts, under
+        ``damaged-<id>`` beside it; returns where it is now (where it was, if it cannot move)."""
+        aside = self.folder.with_name("damaged-" + self.folder.name.removeprefix("session-"))
+        try:
+            self.folder.rename(aside)
+        except OSError:
+            return self.folder
+        return aside
+
     def describe(self) -> str:
+        """What is offered back: the file, the key frames, when."""
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
         name = Path(self.source).name if self.source else "an unsaved mask"
-        both = " with its other key frame" if self.other is not None else ""
-        return f"{name}{both}, autosaved {when}"
+        if self.other is not None:
+            frames = ", its ED and ES key frames"
+        elif self.frame is not None:
+            frames = f", its {self.frame} key frame"
+        else:
+            frames = ""
+        return f"{name}{frames}, autosaved {when}"
 
 
 class Autosaver:
@@ -78,6 +99,7 @@ class Autosaver:
         self._lock: QLockFile | None = None
         self.saved_revision: tuple[int, int] | None = None
         self.last_error = ""
+        self._generation = 0  # numbers each autosave's files, so a new one never overwrites the last
 
     def _ensure_folder(self) -> bool:
         if self._lock is not None:
@@ -96,38 +118,57 @@ class Autosaver:
         return True
 
     def save(self, labels: np.ndarray, source: Path | None, key: tuple, text: dict[str, str] | None = None,
-             other: tuple | None = None) -> bool:
+             other: tuple | None = None, frame: str | None = None) -> bool:
         """Write ``labels`` unless ``key`` (what identifies this state of the documents) was
         already saved; ``text`` (the fan and the heart, as Save writes them) goes into the PNG
-        with it. ``other`` is the pair's other key frame with edits, as (key frame, labels,
-        source, text), kept beside it."""
+        with it, ``frame`` is its key frame (ED or ES) when it is one of a pair. ``other`` is the
+        pair's other key frame with edits, as (key frame, labels, source, text), kept beside it.
+        The files are new ones, put in force by ``info.json`` once all are written."""
         if key == self.saved_revision:
             return True
         if not self._ensure_folder():
             return False
+        self._generation += 1
+        mask, other_mask = f"mask-{self._generation}.png", f"other-{self._generation}.png"
         try:
-            write_label_png(self.folder / "mask.png", labels, text)
+            write_label_png(self.folder / mask, labels, text)
             if other is not None:
-                write_label_png(self.folder / "other.png", other[1], other[3])
-            else:
-                (self.folder / "other.png").unlink(missing_ok=True)
+                write_label_png(self.folder / other_mask, other[1], other[3])
             with atomic_path(self.folder / "info.json") as tmp:
                 tmp.write_text(json.dumps({
                     "source": str(source) if source else None, "saved_at": time.time(),
-                    "shape": list(labels.shape),
-                    "other": None if other is None else {"frame": other[0],
+                    "shape": list(labels.shape), "mask": mask, "frame": frame,
+                    "other": None if other is None else {"frame": other[0], "mask": other_mask,
                                                          "source": str(other[2]) if other[2] else None}}))
         except CardiganError as exc:
             self.last_error = studio_line(exc, "autosaving")
+            for name in (mask, other_mask):  # the last whole autosave stays in force
+                (self.folder / name).unlink(missing_ok=True)
             return False
+        self._remove_masks(keep={mask, other_mask})
         self.saved_revision = key
         self.last_error = ""
         return True
 
+    def _remove_masks(self, keep) -> None:
+        """Remove the autosaved masks not named in ``keep`` (those of earlier autosaves)."""
+        for path in self.folder.glob("*.png"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+
+    @property
+    def mask_path(self) -> Path | None:
+        """The mask of the autosave in force, if any."""
+        try:
+            return self.folder / json.loads((self.folder / "info.json").read_text())["mask"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def discard(self) -> None:
         """Forget the autosaved mask (it was saved for real, or the document was closed)."""
-        for name in ("mask.png", "other.png", "info.json"):
-            (self.folder / name).unlink(missing_ok=True)
+        if self.folder.is_dir():
+            self._remove_masks(keep=())  # first: a kill before info.json goes leaves nothing to offer
+        (self.folder / "info.json").unlink(missing_ok=True)
         self.saved_revision = None
 
     def close(self) -> None:
@@ -150,18 +191,30 @@ class Autosaver:
             if not lock.tryLock(0):
                 continue  # another running app owns it
             lock.unlock()
-            mask = folder / "mask.png"
-            if not mask.is_file():
-                shutil.rmtree(folder, ignore_errors=True)
-                continue
             try:
                 info = json.loads((folder / "info.json").read_text())
             except (OSError, ValueError):
                 info = {}
+            info = info if isinstance(info, dict) else {}
+            mask = _named_mask(folder, info.get("mask"), "mask")
+            if mask is None:
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
             other = info.get("other") if isinstance(info.get("other"), dict) else None
             other_frame = None
-            if other is not None and (folder / "other.png").is_file() and other.get("frame") in ("ED", "ES"):
-                other_frame = OtherFrame(other["frame"], folder / "other.png", other.get("source"))
+            other_mask = _named_mask(folder, other.get("mask"), "other") if other is not None else None
+            if other_mask is not None and other.get("frame") in ("ED", "ES"):
+                other_frame = OtherFrame(other["frame"], other_mask, other.get("source"))
+            frame = info.get("frame") if info.get("frame") in ("ED", "ES") else None
             found.append(Recovery(folder, mask, info.get("source"),
-                                  float(info.get("saved_at") or mask.stat().st_mtime), other_frame))
+                                  float(info.get("saved_at") or mask.stat().st_mtime), other_frame, frame))
         return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def _named_mask(folder: Path, name, kind: str) -> Path | None:
+    """The autosaved mask ``info.json`` names, else (no ``info.json``: the app died during its
+    first autosave; or one written by an earlier release) the newest ``<kind>*.png`` there."""
+    if isinstance(name, str) and Path(name).name == name and (folder / name).is_file():
+        return folder / name
+    found = [path for path in folder.glob(f"{kind}*.png") if path.is_file()]
+    return max(found, key=lambda path: path.stat().st_mtime) if found else None

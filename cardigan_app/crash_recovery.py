@@ -1,8 +1,9 @@
 """Edits kept safe from a crash: the key frames with unsaved edits autosaved as the user works,
 and offered back at the next start.
 
-:class:`CrashRecovery` owns the autosave timer (every :data:`~cardigan_app.autosave.INTERVAL_MS`),
-what is autosaved (the key frame on screen, and the other one of the pair when it has edits
+:class:`CrashRecovery` owns the autosave timers (every :data:`~cardigan_app.autosave.INTERVAL_MS`,
+and :data:`AFTER_EDIT_MS` after an edit, so a crash right after a stroke loses at most those
+seconds), what is autosaved (the key frame on screen, and the other one of the pair when it has edits
 too, each with its fan and heart), telling once in the status bar of each new autosave
 problem, and the recovery: asking about each mask a crashed app left, and opening the one
 the user takes back (a pair as a pair) with its edits unsaved. It relies on the window's
@@ -29,6 +30,8 @@ from .wording import studio_line
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
+AFTER_EDIT_MS = 2_000  # an edit is autosaved this long after it (once for a burst of edits)
+
 
 class CrashRecovery:
     """Autosave of the window's key frames on a timer, and their recovery after a crash."""
@@ -39,6 +42,8 @@ class CrashRecovery:
         self._timer = QTimer(window, interval=INTERVAL_MS)
         self._timer.timeout.connect(self.autosave_now)
         self._timer.start()
+        self.after_edit = QTimer(window, interval=AFTER_EDIT_MS, singleShot=True)
+        self.after_edit.timeout.connect(self.autosave_now)
 
     @property
     def autosaver(self):
@@ -47,6 +52,13 @@ class CrashRecovery:
     def stop(self) -> None:
         """No more autosaves (the window is closing)."""
         self._timer.stop()
+        self.after_edit.stop()
+
+    def edited(self) -> None:
+        """A key frame changed: autosave it shortly (a burst of edits, a stroke or a slider
+        drag, is autosaved once, :data:`AFTER_EDIT_MS` after its first change)."""
+        if not self.after_edit.isActive():
+            self.after_edit.start()
 
     def autosave_now(self) -> bool:
         """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
@@ -56,13 +68,15 @@ class CrashRecovery:
         if not edited:
             self.autosaver.discard()
             return False
-        (_, doc), others = edited[0], edited[1:]
+        (frame, doc), others = edited[0], edited[1:]
         other = None
         if others:  # both key frames have edits: both are kept
             key, o = others[0]
             other = (key, o.labels, o.path, window.files.png_text(o))
         state = tuple((d.id, d.revision) for _, d in edited)
-        saved = self.autosaver.save(doc.labels, doc.path, state, window.files.png_text(doc), other)
+        paired = window.key_frames.frames["ES"] is not None
+        saved = self.autosaver.save(doc.labels, doc.path, state, window.files.png_text(doc), other,
+                                    frame if paired else None)
         error = self.autosaver.last_error
         if error and error != self._error_shown:  # said once per new problem, not every 20 s
             window.statusBar().showMessage(f"Autosave failed: {error}", 15000)
@@ -84,16 +98,21 @@ class CrashRecovery:
             try:
                 labels, text = recovery.load()
             except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not fatal
-                QMessageBox.warning(window, "Cannot recover", studio_line(exc, "recovering the autosaved mask"))
+                kept = recovery.keep_aside()  # never offered again, never deleted
+                QMessageBox.warning(window, "Cannot recover", f"{studio_line(exc, 'recovering the autosaved mask')}; "
+                                    f"what was autosaved is kept in {kept}")
                 continue
             document = self._recovered(labels, text, recovery.source, recovery.saved_at, recovery.mask_path)
-            other = None
+            other, other_problem = None, ""
             if recovery.other is not None:
                 try:
                     other_labels, other_text = recovery.other.load()
-                except CardiganError:
-                    other_labels = None
-                if other_labels is not None and other_labels.shape == labels.shape:
+                except CardiganError as exc:
+                    other_labels, other_problem = None, studio_line(exc)
+                if other_labels is not None and other_labels.shape != labels.shape:
+                    other_problem = (f"{recovery.other.mask_path}: {other_labels.shape[1]} \u00d7 "
+                                     f"{other_labels.shape[0]}, not the size of the key frame recovered")
+                elif other_labels is not None:
                     other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
                                             recovery.other.mask_path)
             if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
@@ -105,7 +124,12 @@ class CrashRecovery:
                     window.key_frames.frames["ES"] = other
             if other is not None:
                 window.key_frames_changed()
-            recovery.discard()
+            if other_problem:  # the frame that could not be read is kept, never deleted
+                QMessageBox.warning(window, "Cannot recover the other key frame",
+                                    f"The {recovery.other.key} key frame was not recovered: {other_problem}; "
+                                    f"what was autosaved is kept in {recovery.keep_aside()}")
+            else:
+                recovery.discard()
             self.autosave_now()
             window.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
             return True

@@ -119,6 +119,7 @@ class WindowDocument:
         self.timeline.mark_stale()
         self.echo_view.labels_changed()
         self.workspace.reference_view.labels_changed()
+        self.recovery.edited()
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 
@@ -128,6 +129,7 @@ class WindowDocument:
         doc = self.document
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
+        self.recovery.edited()
         if doc is self.key_frames.frames["ED"]:
             self.key_frames.follow_ed()  # first: an ES frame made again takes ED's fan and view with it
         self._share_fan()
@@ -174,5 +176,7 @@ class WindowDocument:
         self._refresh_document_ui()
 
     def document_saved(self) -> None:
-        self.autosaver.discard()
+        """A key frame was saved: the autosave keeps only what is still unsaved (the pair's
+        other frame), or goes."""
+        self.recovery.autosave_now()
         self._refresh_document_ui()

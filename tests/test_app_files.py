@@ -453,7 +453,7 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, tiny_model, mon
         # this window's own autosave is not offered to itself
         assert window.autosave_now()
         assert window.autosaver.find_recoveries() == []
-        assert (read_label_png(window.autosaver.folder / "mask.png") == crashed).all()
+        assert (read_label_png(window.autosaver.mask_path) == crashed).all()
     finally:
         close_window(window)
     assert not window.autosaver.folder.exists()  # a clean exit leaves nothing behind
@@ -536,11 +536,11 @@ def test_an_autosave_keeps_the_fan_and_never_replaces_a_newer_file(qtbot, tmp_pa
         assert window.autosave_now()
         window.undo()  # the edit undone: the autosave of it is forgotten
         assert not doc.modified and not window.autosave_now()
-        assert not (window.autosaver.folder / "mask.png").exists()
+        assert window.autosaver.mask_path is None
         doc.fill(2, 2, 3)
         assert window.autosave_now()
         window.commands["key_frame"].trigger()  # to ES and back: the pair's autosave is kept
-        assert (window.autosaver.folder / "mask.png").exists()
+        assert window.autosaver.mask_path.is_file()
         window.commands["key_frame"].trigger()
         later = time.time() + 60  # saved again after that autosave, whatever the clock's grain
         again = crashed_and_started_again(window, qtbot, tmp_path, tiny_model,
@@ -1001,8 +1001,8 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
 
             monkeypatch.setattr(PIL.Image, "open", counted_open)
             assert again.offer_recovery()
-            assert "with its other key frame" in asked[0]
-            assert sorted(opened) == ["mask.png", "other.png"], opened  # each once, its fan and heart with it
+            assert "its ED and ES key frames" in asked[0]
+            assert sorted(opened) == ["mask-1.png", "other-1.png"], opened  # each once, its fan and heart with it
             frames = again.key_frames.frames
             assert (frames["ED"].labels == ed.labels).all() and (frames["ES"].labels == es.labels).all()
             assert frames["ED"].modified and frames["ES"].modified

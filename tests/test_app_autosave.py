@@ -1,0 +1,104 @@
+"""Autosave and crash recovery: the latest edits of both key frames survive a kill, a save of one
+frame keeps the other's autosave, and a damaged autosave is kept aside, never deleted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cardigan_app.autosave as autosave
+import cardigan_app.crash_recovery as crash_recovery
+from cardigan_app.autosave import Autosaver
+from cardigan_app.testing import drag
+from engine.maskio import read_label_png
+
+
+def labels_with(value: int, size: int = 64) -> np.ndarray:
+    labels = np.zeros((size, size), np.uint8)
+    labels[10:30, 10 + value:30 + value] = value
+    return labels
+
+
+def left_by_a_dead_app(root, *saves) -> Autosaver:
+    """An autosaver that autosaved ``saves`` (arguments of :meth:`Autosaver.save`) in turn and
+    then died: its lock let go, its folder left."""
+    saver = Autosaver(root)
+    for args in saves:
+        assert saver.save(*args)
+    saver._lock.unlock()
+    saver._lock = None
+    return saver
+
+
+def truncated(path) -> None:
+    path.write_bytes(path.read_bytes()[:60])
+
+
+def test_an_edit_is_autosaved_soon_without_waiting_for_the_timer(window, qtbot):
+    window.recovery._timer.stop()  # the periodic autosave plays no part
+    window.recovery.after_edit.setInterval(10)
+    assert window.autosaver.mask_path is None
+    drag(window.canvas, [(5, 5), (30, 5)])
+    qtbot.waitUntil(lambda: window.autosaver.mask_path is not None, timeout=5000)
+    assert (read_label_png(window.autosaver.mask_path) == window.document.labels).all()
+
+
+def test_saving_one_key_frame_keeps_the_autosave_of_the_other(window, tmp_path):
+    from cardigan_app.dialogs.new_mask import NewMaskChoice
+
+    window.set_document(NewMaskChoice(True, "4CH", "ED", 5, 64).document())
+    ed = window.document
+    ed.fill(2, 2, 3)
+    window.commands["key_frame"].trigger()
+    es = window.document
+    es.fill(60, 60, 1)
+    assert window.autosave_now()
+    assert window.files._write(tmp_path / "p_4CH_ED.png", ed)
+    # ES's edits are still only in memory: its autosave stays, alone now
+    assert es.modified and (read_label_png(window.autosaver.mask_path) == es.labels).all()
+
+
+def test_a_kill_in_the_middle_of_an_autosave_leaves_the_last_whole_one(tmp_path, monkeypatch):
+    ed, es = labels_with(1), labels_with(2)
+    saver = Autosaver(tmp_path)
+    assert saver.save(ed, None, (1,), None, None, "ED")
+    written = []
+    real_write = autosave.write_label_png
+
+    def killed_after_one_file(path, labels, text=None):
+        if written:
+            raise SystemExit("killed")  # the process dies between the two files
+        written.append(path)
+        real_write(path, labels, text)
+
+    monkeypatch.setattr(autosave, "write_label_png", killed_after_one_file)
+    with pytest.raises(SystemExit):
+        saver.save(es, None, (2,), None, ("ED", ed + 0, None, {}), "ES")
+    saver._lock.unlock()
+    saver._lock = None
+    [found] = Autosaver(tmp_path).find_recoveries()
+    assert found.frame == "ED" and found.other is None and (found.load()[0] == ed).all()
+    assert "its ED key frame" in found.describe()
+
+
+def test_a_damaged_autosave_is_kept_aside_and_said_in_one_line(window, tmp_path, monkeypatch):
+    warned = []
+    monkeypatch.setattr(crash_recovery.QMessageBox, "warning", lambda parent, title, text: warned.append(text))
+    monkeypatch.setattr(crash_recovery, "ask_recovery", lambda parent, text: crash_recovery.Choice.SAVE)
+    root = window.autosaver.root
+    dead = left_by_a_dead_app(root, (labels_with(1), None, (1,), None, None, "ED"))
+    truncated(dead.mask_path)
+    assert not window.offer_recovery()
+    aside = root / dead.folder.name.replace("session-", "damaged-")
+    assert len(warned) == 1 and "\n" not in warned[0] and str(aside) in warned[0]
+    assert aside.is_dir() and not dead.folder.exists() and window.autosaver.find_recoveries() == []
+
+    # a pair whose other key frame is damaged: the readable one comes back, the other is kept
+    ed, es = labels_with(1), labels_with(2)
+    dead = left_by_a_dead_app(root, (es, None, (2,), None, ("ED", ed, None, {}), "ES"))
+    truncated(dead.folder / "other-1.png")
+    assert window.offer_recovery()
+    assert (window.document.labels == es).all() and window.document.modified
+    aside = root / dead.folder.name.replace("session-", "damaged-")
+    assert len(warned) == 2 and "ED key frame" in warned[1] and str(aside) in warned[1]
+    assert (aside / "other-1.png").is_file() and not dead.folder.exists()
