@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 from engine.cine.writers import frames_loop_folder
 from engine.errors import CardiganError, Words
 from engine.fan import fan_from_text, view_of_name
-from engine.itksnap_workspace import is_workspace_file, labels_and_header_from_workspace, read_workspace
+from engine.itksnap_workspace import is_workspace_file, read_workspace
 from engine.maskio import TRACE_THE_ECHO, images_path_for, mask_name_stem, read_label_map, read_label_map_and_text
 
 from . import folders
@@ -25,7 +25,8 @@ from .dialogs.prompts import Choice, ask_unsaved, show_error
 from .editing import LabelDocument
 from .file_reading import DecodedSizes, FileReader, Stamp, TooLargeHere, read_at_once, read_here
 from .mask_reading import (MaskRead, anatomy_in_png_text, images_beside, is_picture_file, loop_key_frames,
-                           mask_png_text, notes_of_both, read_mask_file, read_mask_or_image, reference_frames)
+                           mask_png_text, notes_of_both, read_mask_file, read_mask_or_image, read_workspace_mask,
+                           reference_frames)
 from .mask_saving import MaskSaving
 from .wording import studio_line
 
@@ -343,13 +344,8 @@ class MaskFiles(MaskSaving):
             return False
         files = [file for file in (workspace.segmentation, workspace.main_image) if file is not None]
 
-        def read() -> MaskRead:
-            notes: list[str] = []
-            labels, header = labels_and_header_from_workspace(workspace, loop=True, notify=notes.append)
-            return read_mask_file(path, labels, workspace.main_image, volume=workspace.segmentation, notes=notes,
-                                  header=header)
-
-        return self._read_then(path, files, read, lambda read: self._show_mask(path, read), "Cannot open the workspace")
+        return self._read_then(path, files, lambda: read_workspace_mask(workspace),
+                               lambda read: self._show_mask(path, read), "Cannot open the workspace")
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None,
                    notes: list[str] | None = None) -> bool:

@@ -17,6 +17,7 @@ from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hd
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
+from engine.itksnap_workspace import Workspace, labels_and_header_from_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, VolumeHeader, images_path_for,
                            is_hdf5_file, is_volume_file, painted_frames, read_label_map_and_text,
@@ -176,6 +177,18 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     segments = read_kept_segments(volume, header) if volume is not None else {}
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
                     tuple(notes) + tuple(line for line in (dropped, turned) if line))
+
+
+def read_workspace_mask(workspace: Workspace) -> MaskRead:
+    """What opening an ITK-SNAP workspace reads: its segmentation as the mask (labels mapped by
+    their names, every frame read for :func:`read_mask_file` to take one or a loop's) over its
+    main image, each file once. A NIfTI pair of the two that a write stopped between its files
+    left mixed is settled once, and said once."""
+    notes: list[str] = []
+    with one_look_per_pair():  # the image's read after the segmentation's takes the pair as settled
+        labels, header = labels_and_header_from_workspace(workspace, loop=True, notify=notes.append)
+        return read_mask_file(workspace.path, labels, workspace.main_image, volume=workspace.segmentation,
+                              notes=notes, header=header)
 
 
 def laid_on_mask(frames: np.ndarray, placed: Geometry, mask: Geometry | None, image_path: Path, mask_path: Path,

@@ -425,19 +425,24 @@ def labels_and_header_from_workspace(workspace: Workspace, loop: bool = False, n
     frames, its one painted frame; its header (:class:`engine.maskio.VolumeHeader`), read with
     its labels, for what needs it (the geometry, a NRRD's segment names) to read the file no
     more). With ``loop``, every frame of it, (T, H, W) (a 2-D segmentation is then one
-    frame), for the caller to say which it takes."""
+    frame), for the caller to say which it takes. A NIfTI pair of the segmentation and its
+    image that a write stopped between its two files left mixed is put back as the old pair
+    first, told to ``notify`` in one line (:func:`engine.maskio.nifti_pair_file`; within
+    :func:`engine.maskio.one_look_per_pair`, a read of the image after it looks no more)."""
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
     from .data.volume_checks import readable_volume
     from .errors import itk_reason
-    from .maskio import VolumeHeader, check_mask_path, one_painted_frame
+    from .maskio import VolumeHeader, check_mask_path, nifti_pair_file, one_painted_frame
 
     where = workspace.path.name
     segmentation = workspace.segmentation
     try:
         check_mask_path(segmentation)
-        with readable_volume(segmentation, MaskError) as readable, native_stderr_silenced():
+        # a NIfTI pair a stopped write left mixed is read as the old pair, as other readers read it
+        with nifti_pair_file(segmentation, notify) as source, readable_volume(source, MaskError) as readable, \
+                native_stderr_silenced():
             image = sitk.ReadImage(str(readable))
     except MaskError as exc:
         raise MaskError(f"{where}: its segmentation layer cannot be read ({exc})") from None
@@ -479,8 +484,10 @@ def workspace_label_names(workspace: Workspace, present: list[int]) -> tuple[dic
     return names, f"the workspace's label table and {described.name}"
 
 
-def read_workspace_label_map(path: Path | str) -> np.ndarray:
-    return labels_from_workspace(read_workspace(path))
+def read_workspace_label_map(path: Path | str, notify=None) -> np.ndarray:
+    """The label map of the workspace at ``path``; how its labels were mapped by their names,
+    and a mixed NIfTI pair put back, are told to ``notify``."""
+    return labels_from_workspace(read_workspace(path), notify=notify)
 
 
 WORKSPACE_VERSION = "20190612"  # the workspace format date ITK-SNAP 3.8 and later write

@@ -480,13 +480,14 @@ def fitting_geometry(path: Path | str, labels: np.ndarray, slice_index: int = 0,
 def read_label_map(path: Path | str, notify=None) -> np.ndarray:
     """Read any supported label file (PNG; CAMUS ``.mhd``/``.nii[.gz]``, NRRD (3D Slicer's
     ``.seg.nrrd`` included), MetaImage ``.mha``, an ITK-SNAP workspace ``.itksnap``); labels
-    mapped by the names of an ITK-SNAP label description beside it are told to ``notify``."""
+    mapped by the names of an ITK-SNAP label description beside it (or a workspace's label
+    table), and a NIfTI pair a stopped write left mixed put back, are told to ``notify``."""
     if is_volume_file(path):
         return read_volume_label(path, notify=notify)
     from .itksnap_workspace import is_workspace_file, read_workspace_label_map
 
     if is_workspace_file(path):  # an ITK-SNAP workspace: its segmentation layer
-        return read_workspace_label_map(path)
+        return read_workspace_label_map(path, notify)
     return read_label_map_and_text(path, notify)[0]
 
 

@@ -415,6 +415,51 @@ def test_a_mixed_nifti_pair_opened_in_the_studio_is_settled_once_and_said_once(t
         assert np.array_equal(read, old) and notes == [told]
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_workspace_over_a_mixed_nifti_pair_reads_the_old_pair_settled_once_and_said_once(tmp_path, monkeypatch,
+                                                                                           read_only):
+    """An ITK-SNAP workspace's segmentation was read as a killed write left it, new masks (or
+    new images) mixed with the old, and nothing said, where every other reader of the pair
+    puts the old pair back first and says so."""
+    import numpy as np
+
+    from cardigan_app.mask_reading import read_workspace_mask
+    from engine import maskio
+    from engine.itksnap_workspace import read_workspace, write_workspace
+
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    images, masks = folder / "loop.nii.gz", folder / "loop_gt.nii.gz"
+    old = np.random.default_rng(0).integers(0, 256, (2, 8, 8)).astype(np.uint8)
+    old_masks = np.zeros_like(old)
+    old_masks[0, 2:6, 2:6] = 1  # the cavity painted on the first frame
+    maskio.write_nifti_files([(images, old), (masks, old_masks)])
+    left = killed_at_rename(monkeypatch, folder, 2,
+                            lambda: maskio.write_nifti_files([(images, 255 - old), (masks, np.full_like(old, 2))]))
+    workspace = left / "loop.itksnap"
+    write_workspace(workspace, left / images.name, left / masks.name)
+    if read_only:
+        def refused(source, target):
+            raise PermissionError(errno.EACCES, "Permission denied", str(source))
+
+        monkeypatch.setattr(os, "replace", refused)
+    looks: list[list[Path]] = []
+    real = maskio.restore_mixed_pair
+    monkeypatch.setattr(maskio, "restore_mixed_pair", lambda paths, *rest: looks.append(paths) or real(paths, *rest))
+    told = ("loop.nii.gz: the old file read from its copy kept aside, beside loop_gt.nii.gz: a write of them "
+            "was stopped between the two and had left them mixed (the folder is read-only, so the pair was "
+            "left as the stopped write left it)" if read_only else
+            "loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was stopped between the "
+            "two and had left them mixed")
+    read = read_workspace_mask(read_workspace(workspace))  # as the studio opens it
+    assert len(looks) == 1 and list(read.notes) == [told]
+    assert np.array_equal(read.labels, old_masks[0]) and np.array_equal(read.frames, old)  # the old pair
+    if read_only:  # the command line's read of it too
+        notes: list[str] = []
+        assert np.array_equal(maskio.read_label_map(workspace, notify=notes.append), old_masks[0])
+        assert notes == [told]
+
+
 def test_old_files_of_a_pair_kept_by_several_stopped_writes_are_not_guessed_between(tmp_path):
     from engine.fileio import restore_mixed_pair
 
