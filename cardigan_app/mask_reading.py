@@ -23,6 +23,7 @@ from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, Vo
                            is_hdf5_file, is_volume_file, painted_frames, read_label_map_and_text,
                            read_label_png_and_text, read_png_text, read_volume_label_and_header, fitting_geometry,
                            one_look_per_pair, restore_nifti_pair, volume_geometry)
+from engine.slicer_images import image_beside_segmentation, is_slicer_segmentation
 from engine.slicer_segments import KeptSegment, read_kept_segments
 from engine.volume_alignment import frames_on_mask_grid, orientation_note
 
@@ -134,7 +135,8 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     each file once: a label PNG with its text chunks; a volume with labels on several frames
     as a loop's masks, one frame each; a label map, or a volume's one painted slice, over the
     frames of ``reference``, or else of the image it was written beside (``x.png`` under
-    ``x_gt.png``, as File > Export names a pair), with the geometry of that slice of
+    ``x_gt.png``, as File > Export names a pair; a Slicer scene's volume beside its
+    segmentation, said in a note whether it was shown under it or not: :func:`images_beside`), with the geometry of that slice of
     ``volume`` (by default ``path``, when it is a volume) and, of a Slicer segmentation, the
     name, colour and tags of each class's segment (:func:`engine.slicer_segments.read_kept_segments`),
     both from the header read with the labels (``header``, when the caller read ``labels``
@@ -149,8 +151,11 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
         read_from = path
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
+    found_by_name = reference is None and is_slicer_segmentation(path)  # said whether it fits or not
     if reference is None:
         reference = images_beside(path)
+    if found_by_name and reference is None:
+        notes.extend(line for line in (image_beside_segmentation(path)[1],) if line)
 
     def frames_of(file: Path | None) -> tuple[np.ndarray | None, Geometry | None]:
         return (known, None) if known is not None and file == path else reference_frames_and_geometry(file)
@@ -159,21 +164,27 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     header = header if volume == read_from else None  # the volume's header, when read with the labels
     if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
         frames, placed = frames_of(reference)
+        told_at = len(notes)  # the image found beside a segmentation is told before how it was laid
         if frames is not None and placed is not None and volume is not None and header is not None:
             frames = laid_on_mask(frames, placed, volume_geometry(volume, 0, header), reference, volume, notes)
         fitting = frames is not None and frames.shape == labels.shape
+        if found_by_name and reference is not None:
+            notes.insert(told_at, image_beside_line(reference, frames, fitting, labels.shape))
         return MaskRead(labels, frames if fitting else None, reference if fitting else None, notes=tuple(notes))
     taken = None
     if labels.ndim == 3:
         taken = (next(iter(painted_frames(labels)), 0), len(labels))
         labels = labels[taken[0]]
     frames, placed = frames_of(reference)
+    told_at = len(notes)
     geometry, dropped = (fitting_geometry(volume, labels, taken[0] if taken else 0, header) if volume is not None
                          else (None, None))
     if frames is not None and placed is not None and geometry is not None:
         frames = laid_on_mask(frames, placed, geometry, reference, volume, notes)
     turned = orientation_note(geometry, volume.name) if volume is not None else None
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
+    if found_by_name and reference is not None:
+        notes.insert(told_at, image_beside_line(reference, frames, fitting is not None, labels.shape))
     segments = read_kept_segments(volume, header) if volume is not None else {}
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
                     tuple(notes) + tuple(line for line in (dropped, turned) if line))
@@ -204,6 +215,19 @@ def laid_on_mask(frames: np.ndarray, placed: Geometry, mask: Geometry | None, im
     return frames
 
 
+def image_beside_line(image: Path, frames: np.ndarray | None, fitting: bool, mask_shape: tuple[int, ...]) -> str:
+    """One line saying whether the ``image`` found beside a Slicer segmentation
+    (:func:`engine.slicer_images.image_beside_segmentation`; its ``frames``, laid on the mask's
+    pixels, None when it could not be read) was brought under the mask of ``mask_shape``."""
+    if fitting:
+        return f"{image.name}, the image saved beside it, shown under it"
+    if frames is None:
+        return f"{image.name} beside it could not be read as an image: no image shown under it"
+    return (f"{image.name} beside it is {frames.shape[-1]} \u00d7 {frames.shape[-2]} pixels"
+            + (f" in {len(frames)} frames" if len(mask_shape) == 3 and len(frames) != mask_shape[0] else "")
+            + f" and does not lie on the mask's {mask_shape[-1]} \u00d7 {mask_shape[-2]}: not shown under it")
+
+
 def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
     """The ED and ES frames of a loop's masks: the painted frames of the largest and the
     smallest LV cavity (the first of equals; without a cavity, the first and last painted)."""
@@ -217,7 +241,9 @@ def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
 def images_beside(path: Path) -> Path | None:
     """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
     for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
-    truth: :func:`engine.maskio.images_path_for`), when it is there; a loop's HDF5 file holds
+    truth: :func:`engine.maskio.images_path_for`), or, of a 3D Slicer segmentation, the volume
+    it was saved beside (:func:`engine.slicer_images.image_beside_segmentation`), when it is
+    there; a loop's HDF5 file holds
     its images itself, and a PNG-frames loop's folder holds them beside its label frames. An
     HDF5 file is not opened here: reading it says whether it is a loop."""
     if not Path(path).name.lower().endswith(MASK_FILE_SUFFIXES) and is_hdf5_file(path):
@@ -226,6 +252,8 @@ def images_beside(path: Path) -> Path | None:
     if folder is not None:
         return folder
     images = images_path_for(path)
+    if images is None and is_slicer_segmentation(path):  # a Slicer scene's volume saved beside it
+        return image_beside_segmentation(path)[0]
     return images if images is not None and images.is_file() else None
 
 

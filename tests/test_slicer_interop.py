@@ -317,3 +317,23 @@ def test_a_segmentation_with_a_structure_we_do_not_know_is_refused_in_the_studio
         assert not window.files.open_path(tmp_path / "whole_heart.seg.nrrd", confirmed=True)
         assert words in shown[-1] and "\n" not in shown[-1]
         assert np.array_equal(window.document.labels, before)
+
+
+def test_a_segmentation_slicer_saved_cropped_beside_its_image_opens_over_that_image(tmp_path):
+    """Slicer saves a scene's volume beside its segmentation, which it crops to its segments:
+    the image is brought under the mask put back on the image's grid, pixel for pixel."""
+    import SimpleITK as sitk
+
+    from cardigan_app.mask_reading import read_mask_file
+    from engine.maskio import volume_geometry
+
+    labels = user_segmentation(tmp_path / "case.seg.nrrd", [("LV", [0.9, 0.1, 0.1], None),
+                                                            ("Myocardium", [0.1, 0.9, 0.1], None),
+                                                            ("LA", [0.1, 0.1, 0.9], None)])
+    frames = (np.arange(64 * 48).reshape(1, 64, 48) % 253).astype(np.uint8)
+    image = sitk.GetImageFromArray(frames)
+    volume_geometry(tmp_path / "case.seg.nrrd").apply(image)  # the reference image's grid, as Slicer records it
+    sitk.WriteImage(image, str(tmp_path / "case.nrrd"))
+    read = read_mask_file(tmp_path / "case.seg.nrrd")
+    assert np.array_equal(read.labels, labels) and np.array_equal(read.frames, frames)
+    assert "case.nrrd, the image saved beside it, shown under it" in read.notes
