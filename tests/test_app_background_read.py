@@ -228,7 +228,6 @@ def counted_reads(monkeypatch):
     name): (its name, whether the window's thread read it)."""
     import threading
 
-    import cardigan_app.mask_files as mask_files
     import cardigan_app.mask_reading as mask_reading
     import engine.data.trace_image as trace_image
     import engine.maskio as maskio
@@ -243,7 +242,7 @@ def counted_reads(monkeypatch):
         return reading
 
     for module, name in ((maskio, "read_volume_label_and_header"), (mask_reading, "read_volume_label_and_header"),
-                         (mask_files, "labels_and_header_from_workspace"), (trace_image, "read_grey_frames")):
+                         (mask_reading, "labels_and_header_from_workspace"), (trace_image, "read_grey_frames_and_header")):
         monkeypatch.setattr(module, name, counted(getattr(module, name)))
     return reads
 
