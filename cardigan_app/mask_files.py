@@ -234,10 +234,19 @@ class MaskFiles(MaskSaving):
                  if read.slice is not None and read.slice[1] > 1 else "")
         notes = notes_of_both(list(read.notes), path.name, es_notes, Path(self._es_name(path)).name)
         said = "".join(f"; {note}" for note in notes)
-        self.window.statusBar().showMessage(f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken})"
-                                            + (f" with its ES key frame {es.name} (K switches)" if es else "") + said,
-                                            10000 if taken or said else 5000)
+        line = (f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken})"
+                + (f" with its ES key frame {es.name} (K switches)" if es else "") + said)
+        self._say_opened(line, bool(said), 10000 if taken else 5000)
         return True
+
+    def _say_opened(self, line: str, noted: bool, timeout: int = 10000) -> None:
+        """The status line of a file just opened: kept until the user's next message when it
+        carries notes of what reading the file found (:meth:`StatusBar.show_note`), else shown
+        for ``timeout`` ms."""
+        if noted:
+            self.window.statusBar().show_note(line)
+        else:
+            self.window.statusBar().showMessage(line, timeout)
 
     def _open_loop_masks(self, path: Path, read: MaskRead) -> bool:
         """A loop's masks: the frames of the largest and the smallest LV cavity become the ED
@@ -260,9 +269,9 @@ class MaskFiles(MaskSaving):
         window.settings.add_recent_file(path)
         self._remember_dir(path)
         under = f", over {images.name}" if images is not None else ""
-        window.statusBar().showMessage(f"Opened {path.name}: frames {ed_index + 1} (ED) and {es_index + 1} (ES) of "
-                                       f"{len(masks)} as the key frames (K switches){under}"
-                                       + "".join(f"; {note}" for note in read.notes), 10000)
+        self._say_opened(f"Opened {path.name}: frames {ed_index + 1} (ED) and {es_index + 1} (ES) of "
+                         f"{len(masks)} as the key frames (K switches){under}"
+                         + "".join(f"; {note}" for note in read.notes), bool(read.notes))
         return True
 
     def trace_dialog(self) -> bool:
@@ -379,9 +388,9 @@ class MaskFiles(MaskSaving):
         fan = (f"the fan fitted to it (IoU {traced.fit:.2f})" if traced.fit > 0
                else f"no sector found in it, so the usual {view} fan is used (the Probe fan sliders move it)")
         loop = f", {len(traced.frames)} frames" if traced.frames is not None and len(traced.frames) > 1 else ""
-        self.window.statusBar().showMessage(
+        self._say_opened(
             f"Opened {path.name} to trace over ({width} \u00d7 {height} \u2192 {size} \u00d7 {size}{loop}), {fan}"
-            + "".join(f"; {note}" for note in [*notes, *traced.notes]), 10000)
+            + "".join(f"; {note}" for note in [*notes, *traced.notes]), bool(notes or traced.notes))
         return True
 
     # -- save ----------------------------------------------------------------------------

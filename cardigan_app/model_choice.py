@@ -9,7 +9,8 @@ device this machine lacks, a model that failed and was replaced, a note given wi
 in use (:class:`~cardigan_app.model_watch.ModelFileWatcher`: a file rewritten on disk is
 loaded again). It relies on the window's live synthesis (``live``, which loads models off the
 window's thread and says when one has loaded or failed), its state, its settings (the recent
-models), the model and synthesis panels, and the status bar.
+models), the model and synthesis panels, and the status bar (whose note about a file just opened
+its lines never replace: :meth:`~cardigan_app.status_line.StatusBar.show_background`).
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ class ModelChoice:
             window.echo_view.set_placeholder("Synthesizing\u2026")
         notes = [note for note in (self.load_note, self.ready_notes.pop(spec, "")) if note]
         note, self.load_note = "".join(f"; {note}" for note in notes), ""
-        window.statusBar().showMessage(f"Model {display_name(spec)} ready on {info.device_label}, "
-                                       f"loaded in {info.load_s:.1f} s{note}", 15000 if note else 6000)
+        window.statusBar().show_background(f"Model {display_name(spec)} ready on {info.device_label}, "
+                                           f"loaded in {info.load_s:.1f} s{note}", 15000 if note else 6000)
         self.watch.watch(None if is_builtin(spec) or not Path(spec).is_file() else spec, info.file_stamp)
 
     def _file_changed(self, path: str) -> None:
@@ -142,7 +143,7 @@ class ModelChoice:
         if self.live.model is None or Path(self.live.model.spec) != Path(path):
             return  # another model was chosen meanwhile
         spec = self.live.model.spec  # as it was given (a path written ./run/model.safetensors stays so)
-        self.window.statusBar().showMessage(f"{display_name(spec)} changed on disk: reloading it", 6000)
+        self.window.statusBar().show_background(f"{display_name(spec)} changed on disk: reloading it", 6000)
         self.live.load(spec)
 
     def _failed(self, spec: str, message: str) -> None:
@@ -158,4 +159,4 @@ class ModelChoice:
         window.model_panel.set_error(message)
         window.model_panel.set_device(self.live.device_spec)
         window.status_widgets.busy.setText("")
-        window.statusBar().showMessage(message, 15000)
+        window.statusBar().show_background(message, 15000)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QDockWidget, QLabel, QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QDockWidget, QLabel, QMenu, QToolBar, QWidget
 
 from cardigan_app.dialogs.shortcuts import ShortcutsDialog, shortcut_rows
 from cardigan_app.window_chrome import PAINT_OVER_CHOICES
@@ -173,10 +173,20 @@ def test_status_bar_shows_cursor_position_and_label(window):
         ["Background", "LV cavity", "Myocardium", "Left atrium"][window.document.labels[9, 20]]
 
 
+def tip_lines(tip: str) -> list[str]:
+    """The lines a rich-text tooltip shows."""
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(tip)
+    return document.toPlainText().strip().splitlines()
+
+
 def test_long_status_messages_are_readable_at_1280_by_800(window, qtbot, tmp_path):
     """The permanent fields on the right left a message some 730 px at 1280 px wide, and Qt
     cut the rest off mid-word. Now they give way while a long message shows, come back after
-    it, and a message too long for the whole bar ends in an ellipsis with its text as tooltip."""
+    it, and a message too long for the whole bar ends in an ellipsis with its text as tooltip,
+    each of the notes it joins beginning a line of its own."""
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: window.width() == 1280)
     bar, fields = window.statusBar(), window.status_widgets
@@ -199,7 +209,9 @@ def test_long_status_messages_are_readable_at_1280_by_800(window, qtbot, tmp_pat
 
     for message in messages:
         bar.showMessage(message, 60_000)
-        qtbot.waitUntil(lambda: shown_whole(message) or bar.toolTip() == message, timeout=5_000)
+        qtbot.waitUntil(lambda: shown_whole(message) or tip_lines(bar.toolTip()) == [message], timeout=5_000)
+    bar.showMessage("; ".join(messages[:2]), 60_000)  # a file's line and its note, each a line of the tooltip
+    qtbot.waitUntil(lambda: tip_lines(bar.toolTip()) == [f"{messages[0]};", messages[1]], timeout=5_000)
     for message in messages[:3]:  # these fit in 1280 px, once the fields make room
         bar.showMessage(message, 60_000)
         qtbot.waitUntil(lambda: shown_whole(message), timeout=5_000)
@@ -493,6 +505,37 @@ def test_undo_while_placing_a_polygon_takes_back_its_last_corner_only(window, qt
     assert doc.labels[15, 15] != painted[15, 15] and len(doc.history) == steps + 1
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # no corners: the fill
     assert (doc.labels == painted).all()
+
+
+def test_a_note_on_the_file_just_opened_stays_until_the_user_replaces_it(window, qtbot, tmp_path):
+    """On first open the "Model ... ready" line replaced a note on the mask just opened (the
+    image found beside it) before it could be read, and so did a toolbar button's tip, leaving
+    the line empty. The note stays, the model's line added after it; a tip gives it back."""
+    import SimpleITK as sitk
+    from PySide6.QtGui import QStatusTipEvent
+
+    from engine.slicer_segments import write_segmentation
+
+    write_segmentation(tmp_path / "case.seg.nrrd", window.document.labels)
+    image = sitk.GetImageFromArray(np.full((1, *window.document.labels.shape), 90, np.uint8))
+    image.SetSpacing(sitk.ReadImage(str(tmp_path / "case.seg.nrrd")).GetSpacing())  # the mask's grid
+    sitk.WriteImage(image, str(tmp_path / "case.nrrd"))
+    bar = window.statusBar()
+    assert window.files.open_path(tmp_path / "case.seg.nrrd", confirmed=True)
+    note = bar.currentMessage()
+    assert note.startswith("Opened case.seg.nrrd") and "case.nrrd, the image saved beside it, shown under it" in note
+    for _ in range(2):  # the model loaded (a second time: its file rewritten), work the user did not just ask for
+        window.live.modelLoaded.emit(window.live.model)
+        assert bar.currentMessage().startswith(f"{note} \u00b7 Model tiny.safetensors ready on ")
+        assert bar.currentMessage().count("ready on") == 1
+    held = bar.currentMessage()
+    QApplication.sendEvent(window, QStatusTipEvent("Undo the last edit"))  # the pointer over a toolbar button
+    assert bar.currentMessage() == "Undo the last edit"
+    QApplication.sendEvent(window, QStatusTipEvent(""))  # and off it
+    assert bar.currentMessage() == held
+    bar.showMessage("Saved case.png", 5000)  # what the user did next
+    window.live.modelLoaded.emit(window.live.model)
+    assert bar.currentMessage().startswith("Model tiny.safetensors ready on ")
 
 
 def test_a_polygon_that_fills_nothing_stays_placed_and_the_status_bar_says_why(window, qtbot):
