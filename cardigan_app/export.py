@@ -231,7 +231,8 @@ class Exporter:
     def export_image(self) -> bool:
         result = self._current()
         path = self._ask("Export synthesized image", "_synthetic") if result is not None else None
-        return path is not None and self._write(lambda: write_picture(path, result.image), path)
+        geometry = self.window.document.geometry  # a NIfTI image lies where the mask exported alone lies
+        return path is not None and self._write(lambda: write_picture(path, result.image, geometry), path)
 
     def export_mask(self) -> bool:
         path = self._ask("Export mask", "_mask", slicer=True)

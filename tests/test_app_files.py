@@ -412,6 +412,19 @@ def test_export_current_image_mask_pair_and_figure(window, tmp_path, monkeypatch
     save_dialog_returns(monkeypatch, tmp_path / "out" / "only_image.nii")
     assert window.exporter.export_image()
     assert (sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "only_image.nii"))) == result.image).all()
+    # a mask read from a volume: the image exported alone lies where the mask exported alone lies
+    from engine.maskio import Geometry
+
+    window.document.geometry = Geometry((0.3, 0.4, 1.0), (5.0, -7.0, 2.0), (1, 0, 0, 0, 1, 0, 0, 0, 1),
+                                        result.image.shape)
+    placed = {}
+    for name, export in (("placed.nii.gz", window.exporter.export_image),
+                         ("placed_gt.nii.gz", window.exporter.export_mask)):
+        save_dialog_returns(monkeypatch, tmp_path / "out" / name)
+        assert export()
+        volume = sitk.ReadImage(str(tmp_path / "out" / name))
+        placed[name] = volume.GetSpacing()[:2] + volume.GetOrigin()[:2]
+    assert placed["placed.nii.gz"] == placed["placed_gt.nii.gz"] == pytest.approx((0.3, 0.4, 5.0, -7.0))
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind
     # the NIfTI pair came with an ITK-SNAP workspace; opened here, it is the mask over its image
     labels = window.document.labels.copy()
