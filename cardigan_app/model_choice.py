@@ -5,7 +5,8 @@ and remembering it.
 has loaded, so the next start opens it; the default model is never remembered, so a demo
 model bundled later is picked up), the notes its "Model ... ready" status line adds (a saved
 device this machine lacks, a model that failed and was replaced, a note given with
-:meth:`ModelChoice.note_when_ready`), the Open model dialogs, and the watch on the model file
+:meth:`ModelChoice.note_when_ready`), a recent model whose file has gone taken off the
+recent models (and said so), the Open model dialogs, and the watch on the model file
 in use (:class:`~cardigan_app.model_watch.ModelFileWatcher`: a file rewritten on disk is
 loaded again). It relies on the window's live synthesis (``live``, which loads models off the
 window's thread and says when one has loaded or failed), its state, its settings (the recent
@@ -149,6 +150,10 @@ class ModelChoice:
     def _failed(self, spec: str, message: str) -> None:
         window = self.window
         self.ready_notes.pop(spec, None)
+        if spec in window.settings.recent_models() and not Path(spec).exists():
+            window.settings.remove_recent_model(spec)
+            message = (f"{display_name(spec)} is no longer in {Path(spec).parent} (moved or deleted), "
+                       "so it was taken off the recent models")
         if self.live.model is None:  # another model is drawn with instead: say why once it is ready
             self.load_note = message
         if spec == self.state.model and self.live.model is None:

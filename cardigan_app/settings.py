@@ -104,6 +104,9 @@ class AppSettings:
     def add_recent_model(self, spec: str) -> list[str]:
         return self._push("recent/models", spec, MAX_RECENT_MODELS)
 
+    def remove_recent_model(self, spec: str) -> None:
+        self.qsettings.setValue("recent/models", json.dumps([m for m in self._list("recent/models") if m != spec]))
+
     # -- window --------------------------------------------------------------------------
     def _window_value(self, key: str) -> QByteArray | None:
         value = None if self.layout_is_newer else self.qsettings.value(f"window/{key}")

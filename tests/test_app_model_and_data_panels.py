@@ -76,6 +76,17 @@ def test_the_picker_lists_only_recent_models_still_on_disk_and_no_more_than_it_k
             window.load_model(str(others[0]))
         assert str(others[0]) not in window.model_panel.model_specs()
         assert window.model_panel.model_combo.currentData() == str(tiny_model)  # the model in use
+        said = window.statusBar().currentMessage()  # in the studio's words, and forgotten
+        assert said == (f"{others[0].name} is no longer in {tmp_path} (moved or deleted), "
+                        "so it was taken off the recent models")
+        assert str(others[0]) not in window.settings.recent_models()
+        others[1].rename(tmp_path / "moved.safetensors")  # moved away while the list was shut
+        combo = window.model_panel.model_combo
+        assert str(others[1]) in window.model_panel.model_specs()
+        combo.showPopup()  # the list opened is up to date, and still on the model in use
+        assert str(others[1]) not in window.model_panel.model_specs()
+        assert combo.currentData() == str(tiny_model)
+        combo.hidePopup()
     finally:
         close_window(window)
 

@@ -46,6 +46,8 @@ class ModelPanel(QWidget):
         # a file's name cut short keeps its end (its suffix, a run's name in brackets)
         self.model_combo = NarrowCombo(8, "The model that turns the mask into an image", Qt.TextElideMode.ElideMiddle)
         self.model_combo.activated.connect(self._model_activated)
+        # a recent model's file moved or deleted since the list was made is not offered
+        self.model_combo.popupOpening.connect(lambda: self.set_models(self._recent, self.current_spec))
         self.device_combo = NarrowCombo(8, "Where the model runs; Auto picks a GPU when there is one")
         fill_device_combo(self.device_combo, show_unavailable=True)
         self.device_combo.activated.connect(self._device_activated)
@@ -115,8 +117,8 @@ class ModelPanel(QWidget):
 
     # -- models --------------------------------------------------------------------------
     def set_models(self, recent: list[str], current: str | None) -> None:
-        """Rebuild the picker: built-in models, the recent models (files and folders) still on
-        disk, Open model file... and Open model folder...; each entry names its model as the
+        """Rebuild the picker (again each time its list opens): built-in models, the recent
+        models (files and folders) still on disk, Open model file... and Open model folder...; each entry names its model as the
         panel does elsewhere and gives its file in its tooltip (the bundled demo model opened
         by its path is the demo model's entry)."""
         self._recent = list(recent)

@@ -11,7 +11,7 @@ pictures scale to the panel's width.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLayout, QStyle, QStyleOptionComboBox, QStylePainter, QWidget
 
@@ -29,7 +29,9 @@ class NarrowCombo(QComboBox):
     """A combo box as narrow as ``characters`` characters: a longer entry chosen is cut short
     with "…" (at its end, or where ``elide`` says) and the tooltip gives it whole, then the
     entry's own tooltip (a model's file) and ``about`` (what the combo is for); its list opens
-    as wide as its longest entry."""
+    as wide as its longest entry, once ``popupOpening`` has been told."""
+
+    popupOpening = Signal()
 
     def __init__(self, characters: int = 10, about: str = "",
                  elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight, parent: QWidget | None = None) -> None:
@@ -66,6 +68,7 @@ class NarrowCombo(QComboBox):
         self.tell_whole_text()
 
     def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.popupOpening.emit()  # whoever fills the list may bring it up to date first
         widest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
         extra = self.iconSize().width() + 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.view().setMinimumWidth(widest + extra)
