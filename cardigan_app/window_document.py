@@ -117,6 +117,7 @@ class WindowDocument:
         doc = self.document
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
+        self.synthesis_panel.mark_stale()  # the variations shown are of the mask before
         self.echo_view.labels_changed()
         self.workspace.reference_view.labels_changed()
         self.recovery.edited()
@@ -130,6 +131,7 @@ class WindowDocument:
         self.live.request(doc.labels, doc.id, doc.revision, doc.fan, self._anchor_of(doc))
         self.timeline.mark_stale()
         self.recovery.edited()
+        self.synthesis_panel.mark_stale()  # the fan is an input: the variations shown are of the one before
         if doc is self.key_frames.frames["ED"]:
             self.key_frames.follow_ed()  # first: an ES frame made again takes ED's fan and view with it
         self._share_fan()

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 
 from cardigan_app.synthesis.host import render
+from cardigan_app.synthesis.jobs import VariationResult
 from cardigan_app.synthesis.latency import format_duration
 from cardigan_app.testing import close_window, drag, make_model_file, open_window, send_mouse
 from engine.synthesizer import Synthesizer
@@ -161,6 +162,17 @@ def test_a_stochastic_model_offers_seeds_and_variations(qtbot, tmp_path, vae_mod
         with qtbot.waitSignal(window.synthesisShown, timeout=10_000):
             window.commands["new_variation"].trigger()
         assert live.seed == panel.seed.value() == live.last_result.seed
+        # an edit: the pictures of the mask before fade until theirs come, and one of them
+        # that comes after the edit is not shown as the mask's now
+        qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in panel.thumbs), timeout=20_000)
+        before, shown = live.last_result, []
+        live.variationShown.connect(shown.append)
+        window.document.fill(1, 1, 2)
+        assert panel.thumb_stale == [True] * len(panel.thumbs)
+        live._on_variation(VariationResult(before.serial, before.model_id, 0, 1, before.image))
+        assert shown == [] and panel.thumb_stale[0]
+        qtbot.waitUntil(lambda: not any(panel.thumb_stale), timeout=20_000)
+        assert {v.serial for v in shown} == {live.last_result.serial} != {before.serial}
         # another model: the old one's pictures go at once, not when the new ones arrive
         other = tmp_path / "other_vae.safetensors"
         other.write_bytes(vae_model_file.read_bytes())
@@ -199,6 +211,32 @@ def test_the_empty_variations_strip_says_its_pictures_are_being_made(qtbot):
     assert waiting.isVisibleTo(panel)
     panel.set_stochastic(False)
     assert not waiting.isVisibleTo(panel)
+
+
+def test_an_edit_fades_the_variations_until_their_new_pictures_come(qtbot):
+    """After an edit the strip showed the mask before's pictures as if they were the mask
+    now's; they are faded (and say so) until each one's new picture comes."""
+    from cardigan_app.panels.synthesis_panel import MOST_THUMB, SynthesisPanel
+
+    panel = SynthesisPanel(count=2)
+    qtbot.addWidget(panel)
+
+    def opacity(index):
+        return panel.thumbs[index].icon().pixmap(MOST_THUMB, MOST_THUMB).toImage().pixelColor(10, 10).alpha()
+
+    panel.set_variation_seeds((1, 2))
+    panel.mark_stale()  # no pictures yet: nothing to fade
+    assert panel.thumb_stale == [False, False]
+    grey = np.full((16, 16), 200, np.uint8)
+    panel.set_variation(0, 1, grey)
+    assert opacity(0) == 255
+    panel.mark_stale()
+    panel.mark_stale()  # faded once, however many edits
+    assert panel.thumb_stale == [True, False] and 60 < opacity(0) < 120
+    assert "before the last edit" in panel.thumbs[0].toolTip()
+    panel.set_variation(0, 1, grey)  # its new picture
+    assert panel.thumb_stale == [False, False] and opacity(0) == 255
+    assert panel.thumbs[0].toolTip() == "Seed 1: click to use it"
 
 
 def test_a_deterministic_model_says_so(window):

@@ -8,7 +8,9 @@ the two do not fit on one line.
 The strip's pictures come one by one once the mask rests; until the first arrives (a new mask,
 a new model, other seeds, the studio just started) "making variations…" stands in the empty cells' place,
 as the synthesis view says "Synthesizing…", unless the window says none will come
-(:meth:`SynthesisPanel.stop_waiting`: the synthesis failed).
+(:meth:`SynthesisPanel.stop_waiting`: the synthesis failed). An edit of the mask fades the
+pictures shown (:meth:`SynthesisPanel.mark_stale`): they are of the mask before it, until each
+one's new picture comes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import random
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap, QResizeEvent, QShowEvent
+from PySide6.QtGui import QIcon, QPainter, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
 
 from .. import theme
@@ -31,6 +33,19 @@ COLUMNS = 3
 GAP = 4  # between two thumbnails
 FRAME = 4  # the button's frame around its picture, each side
 MAKING = "making variations\u2026"  # over the empty strip until the first picture arrives
+STALE_OPACITY = 0.35  # a picture of the mask before the last edit, until its new one comes
+
+
+def faded(icon: QIcon) -> QIcon:
+    """``icon``'s picture drawn at :data:`STALE_OPACITY` over nothing."""
+    picture = icon.pixmap(MOST_THUMB, MOST_THUMB)
+    out = QPixmap(picture.size())
+    out.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(out)
+    painter.setOpacity(STALE_OPACITY)
+    painter.drawPixmap(0, 0, picture)
+    painter.end()
+    return QIcon(out)
 
 
 class ThumbnailGrid(QWidget):
@@ -133,6 +148,7 @@ class SynthesisPanel(QWidget):
         self.note.setStyleSheet(theme.text_style(theme.MUTED))
         self.thumbs: list[QToolButton] = []
         self.thumb_seeds: list[int | None] = []
+        self.thumb_stale: list[bool] = []  # the picture is of the mask before the last edit
         for index in range(count):
             button = QToolButton()
             button.setCheckable(True)
@@ -140,6 +156,7 @@ class SynthesisPanel(QWidget):
             button.clicked.connect(lambda _=False, i=index: self._pick(i))
             self.thumbs.append(button)
             self.thumb_seeds.append(None)
+            self.thumb_stale.append(False)
         self.strip = ThumbnailGrid(self.thumbs)
         self.waiting = self.strip.waiting
         self._expecting = True  # pictures are on their way (none has failed since they were asked for)
@@ -228,16 +245,29 @@ class SynthesisPanel(QWidget):
             seed = seeds[index] if index < len(seeds) else None
             if seed != self.thumb_seeds[index]:
                 button.setIcon(QIcon())
+                self.thumb_stale[index] = False
                 self._expecting = True
             self.thumb_seeds[index] = seed
             button.setToolTip(f"Seed {seed}: click to use it" if seed is not None else "")
         self._highlight()
         self._show_waiting()
 
+    def mark_stale(self) -> None:
+        """The mask was edited: fade the pictures of the mask before (once; each comes back
+        whole with its new picture), so none is taken for the mask now."""
+        for index, button in enumerate(self.thumbs):
+            if not self.thumb_stale[index] and not button.icon().isNull():
+                self.thumb_stale[index] = True
+                button.setIcon(faded(button.icon()))
+                seed = self.thumb_seeds[index]
+                button.setToolTip(f"Seed {seed}: of the mask before the last edit, being made again; "
+                                  "click to use it")
+
     def clear_variations(self) -> None:
         """Drop the pictures (another mask or model makes the next ones)."""
         for button in self.thumbs:
             button.setIcon(QIcon())
+        self.thumb_stale = [False] * len(self.thumbs)
         self._expecting = True
         self._show_waiting()
 
@@ -257,6 +287,7 @@ class SynthesisPanel(QWidget):
             picture = grey_qimage(image).scaled(MOST_THUMB, MOST_THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                                 Qt.TransformationMode.SmoothTransformation)
             self.thumbs[index].setIcon(QIcon(QPixmap.fromImage(picture)))
+            self.thumb_stale[index] = False
             self.thumbs[index].setToolTip(f"Seed {seed}: click to use it")
             self._highlight()
             self._show_waiting()

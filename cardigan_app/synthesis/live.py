@@ -271,8 +271,10 @@ class LiveSynthesis(QObject):
         self.imageShown.emit(result)
 
     def _on_variation(self, variation: VariationResult) -> None:
+        """A variation of the image shown, unless a newer request came since (an edit: it
+        would be taken for the mask now)."""
         if (variation.model_id == self.generation and self.last_result is not None
-                and variation.serial == self.last_result.serial):
+                and variation.serial == self.last_result.serial == self._serial):
             self.variationShown.emit(variation)
 
     def _on_failure(self, failure: SynthesisFailure) -> None:
