@@ -173,3 +173,16 @@ def test_template_mask_and_bad_arguments():
         make_mask(random_patient(0), "3CH", "ED")
     with pytest.raises(ValueError):
         make_mask(random_patient(0), "4CH", "MD")
+
+
+def test_a_mask_is_fitted_as_end_systole_when_told():
+    """The ES key frame's Fit to mask: its mask is fitted as ES, not taken for a small ED."""
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.fitting import fit_mask
+
+    model = ShapeModel.default()
+    es = model.mask(model.draw(3), "4CH", "ES", 128)
+    heart, view, score = fit_mask(model, es, views=("4CH",), phase="ES")
+    assert score > fit_mask(model, es, views=("4CH",))[2] and score > 0.8
+    with pytest.raises(ValueError, match="ED or ES"):
+        fit_mask(model, es, phase="mid")

@@ -79,8 +79,9 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
     return dice_per_class(a, b)["mean"]
 
 
-def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, str, float]:
-    """(heart, view, overlap) for one square label map taken as end-diastole: of the hearts
+def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None, phase: str = "ED") -> tuple[Heart, str, float]:
+    """(heart, view, overlap) for one square label map taken as ``phase`` (end-diastole
+    unless told "ES", as the ES key frame is): of the hearts
     nearest it in each of ``views``, the one whose mask (drawn at the map's size, inside
     ``fan`` or the view's default fan) overlaps it best (:func:`overlap`). Hearts follow
     their fan (:mod:`engine.anatomy.placement`), so the map's landmarks are taken back from
@@ -90,11 +91,13 @@ def fit_mask(model, labels: np.ndarray, views=VIEWS, fan=None) -> tuple[Heart, s
     if labels.ndim != 2 or labels.shape[0] != labels.shape[1]:
         raise ValueError(f"a heart can be fitted to a square mask only, this one is "
                          f"{' x '.join(map(str, labels.shape))}")
+    if phase not in PHASES:
+        raise ValueError(f"a heart can be fitted at {' or '.join(PHASES)}, not {phase!r}")
     marks = find_landmarks(labels)
     best = None
     for view in views:
-        heart = fit_landmarks(model, {(view, "ED"): unplaced(marks, fan, view)})
-        score = overlap(model.mask(heart, view, "ED", labels.shape[0], fan=fan), labels)
+        heart = fit_landmarks(model, {(view, phase): unplaced(marks, fan, view)})
+        score = overlap(model.mask(heart, view, phase, labels.shape[0], fan=fan), labels)
         if best is None or score > best[2]:
             best = (heart, view, score)
     if best is None:
