@@ -134,18 +134,22 @@ class WindowDocument:
         self.synthesis_panel.mark_stale()  # the fan is an input: the variations shown are of the one before
         if doc is self.key_frames.frames["ED"]:
             self.key_frames.follow_ed()  # first: an ES frame made again takes ED's fan and view with it
-        self._share_fan()
+        self._share_with_other_frame()
         if not self._ui_timer.isActive():
             self._ui_timer.start()
 
-    def _share_fan(self) -> None:
-        """One acquisition: both key frames share the fan, and the view of their hearts,
-        whichever sets it. The other frame takes it as an edit of its own (saved, undoable; its heart drawn again in it), once
+    def _share_with_other_frame(self) -> None:
+        """One acquisition of one patient: both key frames share the fan, the view of their
+        hearts and the heart itself, whichever sets it. The other frame takes it as an edit of
+        its own (saved, undoable; its heart drawn again, at its own phase, its paint kept), once
         the change is done: a slider drag is one step there too, not one per position passed.
         Undo and redo of the change take the other frame's paired step with them
-        (:meth:`KeyFrames.share_fan`)."""
+        (:meth:`KeyFrames.share`). A pair that held two hearts and is made one patient says so
+        in the status line."""
         if not self.document.in_stroke:
-            self.key_frames.share_fan(self.document)
+            note = self.key_frames.share(self.document)
+            if note:
+                self.statusBar().showMessage(note, 10000)
 
     def _refresh_document_ui(self) -> None:
         doc = self.document
@@ -155,14 +159,15 @@ class WindowDocument:
         # the key frame edited, where the eye is (a window title is easy to miss)
         self.workspace.mask_pane.set_title("Mask", f"{self.state.key_frame} key frame" if paired else "")
         self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction())
+        self.anatomy_panel.set_key_frame(self.key_of(doc) if paired else None)
         self.setWindowModified(doc.modified)
         self._history_changed()
         self.palette.set_counts(doc.counts())
 
     def _history_changed(self) -> None:
         """Undo/Redo follow the history at once, so Ctrl+Z right after a stroke works; a
-        stroke that moved the fan hands it to the other key frame."""
-        self._share_fan()
+        stroke that moved the fan or the heart hands it to the other key frame."""
+        self._share_with_other_frame()
         doc = self.document
         undo, redo = self.commands["undo"], self.commands["redo"]
         # a polygon being placed: undo takes back its last corner, and says so

@@ -92,7 +92,7 @@ def test_the_panel_and_the_key_frames_redraw_a_heart_in_a_new_fan_alike(window):
     """A fan slider in the anatomy panel and a fan handed from the other key frame draw the
     same heart in the same new fan, keeping the same painted pixels: both draw a record with
     engine.anatomy.heart.record_as_drawn and keep the paint with keep_painted."""
-    from cardigan_app.cine.key_frames import heart_as_drawn, take_fan
+    from cardigan_app.cine.key_frames import heart_as_drawn, take_shared
     from cardigan_app.editing import LabelDocument
     from engine.anatomy.heart import keep_painted, record_as_drawn
 
@@ -110,7 +110,7 @@ def test_the_panel_and_the_key_frames_redraw_a_heart_in_a_new_fan_alike(window):
     expected = keep_painted(before, record_as_drawn(record, panel.model, 64, old_fan),
                             record_as_drawn(record, panel.model, 64, doc.fan))
     assert not np.array_equal(expected, before) and np.array_equal(doc.labels, expected)
-    take_fan(copy, doc.fan, "fan from the other frame")
+    take_shared(copy, doc.fan, "fan from the other frame")
     assert np.array_equal(copy.labels, doc.labels)
 
 

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from cardigan_app.cine.key_frames import heart_as_drawn
 from cardigan_app.dialogs.new_mask import NewMaskChoice
 from cardigan_app.mask_reading import reference_frames
 from cardigan_app.testing import close_window, open_window
@@ -289,13 +290,16 @@ def test_the_es_key_frame_follows_a_new_heart_at_ed_until_it_is_edited(window):
     assert (es.labels == 1).sum() < (ed.labels == 1).sum()  # the new heart, contracted
     window.undo()  # the first heart again, at both key frames
     assert window.key_frames.frames["ES"].anatomy["heart"] == first_heart
-    # an ES frame painted by hand is the user's: a new heart at ED leaves it
+    # an ES frame painted by hand is the user's: a new heart at ED is not made again over it,
+    # it takes the new patient's heart with its paint kept
     window.commands["key_frame"].trigger()
     painted = window.document
     painted.fill(2, 2, 3)
+    blob, by_hand = painted.labels != heart_as_drawn(painted), painted.labels.copy()
     window.commands["key_frame"].trigger()
     window.anatomy_panel.new_heart.click()
-    assert window.key_frames.frames["ES"] is painted and painted.anatomy["heart"] == first_heart
+    assert window.key_frames.frames["ES"] is painted and painted.anatomy["heart"] == ed.anatomy["heart"]
+    assert blob.any() and (painted.labels[blob] == by_hand[blob]).all() and painted.anatomy["phase"] == 1.0
 
 
 
@@ -685,7 +689,7 @@ def test_an_image_asked_for_while_a_loop_is_drawn_goes_before_its_next_frame(mon
 
 def test_the_key_frames_undo_a_shared_fan_change_as_one_without_a_window():
     """The pairing lives in the key frames, not in the window: the document that changed calls
-    share_fan, whichever it is and however it changed."""
+    share, whichever it is and however it changed."""
     from cardigan_app.cine.key_frames import KeyFrames
     from cardigan_app.editing import LabelDocument
     from cardigan_app.state import StudioState
@@ -695,15 +699,15 @@ def test_the_key_frames_undo_a_shared_fan_change_as_one_without_a_window():
     es, start = frames.es, ed.fan
     deeper = start.with_shape(depth=0.8)
     ed.set_meta("fan", fan=deeper)
-    frames.share_fan(ed)
+    frames.share(ed)
     assert es.fan == deeper and es.history.top.link == ed.history.top.link
     assert es.undo() and es.fan == start
-    frames.share_fan(es)
+    frames.share(es)
     assert ed.fan == start and len(ed.history) == len(es.history) == 0
     assert ed.redo() and ed.fan == deeper
-    frames.share_fan(ed)
+    frames.share(ed)
     assert es.fan == deeper and len(ed.history) == len(es.history) == 1
-    frames.share_fan(ed)  # in one fan already: nothing to do
+    frames.share(ed)  # in one fan already: nothing to do
     assert len(ed.history) == len(es.history) == 1 and not es.history.can_redo
 
 
@@ -1101,3 +1105,106 @@ def test_play_after_a_loop_played_to_its_end_starts_it_again_from_the_first_fram
     timeline._advance()  # the timer's first tick
     assert timeline.playing and timeline.slider.value() == 1 and len(shown) == 2
     timeline.play_button.setChecked(False)
+
+
+def drag_slider(slider, steps) -> None:
+    slider.sliderPressed.emit()
+    for value in steps:
+        slider.setValue(value)
+    slider.sliderReleased.emit()
+
+
+def test_a_heart_slider_moved_on_es_moves_eds_heart_too_keeping_eds_paint_and_one_undo_brings_both_back(window):
+    """The heart is the patient's: LV length moved on ES made ES another patient than ED, the
+    loop between them morphing one into the other. ED now takes the same heart as one linked
+    step, drawn at its own phase with its own paint kept."""
+    from engine.anatomy.heart import Heart
+
+    ed, panel = window.document, window.anatomy_panel
+    stroke = ed.begin_stroke()
+    ed.stroke_to(stroke, 4.5, 60.5, 3, 3)  # a blob painted on ED, in a corner away from the heart
+    ed.end_stroke(stroke)
+    painted, ed_before, ed_record = ed.labels != heart_as_drawn(ed), ed.labels.copy(), ed.anatomy
+    window.commands["key_frame"].trigger()
+    es = window.document
+    length = panel.sliders["lv_length"]
+    drag_slider(length, range(length.value() + 1, length.value() + 16))
+    assert es.anatomy["heart"] == ed.anatomy["heart"] != ed_record["heart"]
+    assert panel.model.position(Heart.from_dict(ed.anatomy["heart"]), "lv_length") > \
+        panel.model.position(Heart.from_dict(ed_record["heart"]), "lv_length") + 0.5
+    assert ed.anatomy["phase"] == 0.0 and es.anatomy["phase"] == 1.0
+    assert painted.any() and (ed.labels[painted] == ed_before[painted]).all()
+    assert (ed.labels[~painted] == heart_as_drawn(ed)[~painted]).all() and not (ed.labels == ed_before).all()
+    assert len(ed.history) == 2 and ed.history.top.link == es.history.top.link
+    window.undo()
+    assert ed.anatomy == ed_record and (ed.labels == ed_before).all() and es.anatomy["heart"] == ed_record["heart"]
+    assert len(ed.history) == 1 and ed.history.can_redo
+
+
+def test_after_a_preset_on_es_the_key_frames_ef_is_the_heart_models(window):
+    """A preset applied on ES left ED the old patient: the key frames' EF (the masks) and the
+    panel's (the model) told two stories."""
+    panel = window.anatomy_panel
+    window.commands["key_frame"].trigger()
+    es = window.document
+    panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
+    panel.apply.click()
+    model, heart = panel.model, panel.heart
+    shown = model.drawn_heart(heart, "4CH", 64, es.fan)
+    assert window.key_frames.frames["ED"].anatomy["heart"] == es.anatomy["heart"]
+    assert window.key_frames.ejection_fraction() == pytest.approx(model.ejection_fraction(shown, "4CH"), abs=3)
+
+
+def test_the_phase_slider_keeps_each_key_frame_on_its_side_of_the_cycle(window):
+    """ED<->ES dragged to ED on the ES key frame made it a second ED frame, silently: the loop
+    beat nowhere and the key-frame EF read 0 %. Each frame keeps to its half of the cycle, and
+    New heart and Fit to mask keep the ES frame at end-systole."""
+    from cardigan_app.panels.anatomy_sliders import STEPS
+
+    panel = window.anatomy_panel
+    assert (panel.phase.minimum(), panel.phase.maximum()) == (0, STEPS)  # a mask alone: the whole cycle
+    window.commands["key_frame"].trigger()
+    es = window.document
+    assert "ES key frame" in panel.phase.toolTip()
+    panel.phase.setValue(0)
+    assert es.anatomy["phase"] == 0.5 and panel.values["phase"].text() == "50 %"
+    panel.phase.setValue(STEPS)
+    panel.new_heart.click()
+    assert es.anatomy["phase"] == 1.0 and window.key_frames.frames["ED"].anatomy["heart"] == es.anatomy["heart"]
+    window.commands["key_frame"].trigger()
+    panel.phase.setValue(STEPS)
+    assert window.document.anatomy["phase"] == 0.5
+
+
+def test_an_older_pair_with_two_hearts_opens_as_saved_and_its_first_heart_move_makes_one_patient(window, tmp_path):
+    """A pair saved before the heart was shared may hold two patients: it opens untouched, and
+    the first heart change makes the frame shown's heart both frames', said once."""
+    import json
+
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import ANATOMY_KEY, anatomy_record
+    from engine.fan import FAN_KEY, default_fan
+    from engine.maskio import write_label_png
+
+    model, fan = ShapeModel.default(), default_fan("4CH")
+    hearts = {"ED": model.draw(11), "ES": model.draw(12)}
+    for key, phase in (("ED", 0.0), ("ES", 1.0)):
+        write_label_png(tmp_path / f"p_4CH_{key}.png", model.mask(hearts[key], "4CH", phase, 64, fan=fan),
+                        {FAN_KEY: fan.to_json(), ANATOMY_KEY: json.dumps(anatomy_record(hearts[key], "4CH", phase))})
+    assert window.files.open_path(tmp_path / "p_4CH_ED.png", confirmed=True)
+    frames, bar = window.key_frames.frames, window.statusBar()
+    ed, es = frames["ED"], frames["ES"]
+    assert es is not None and "heart" not in bar.currentMessage()
+    window.commands["key_frame"].trigger()
+    for key, doc in frames.items():
+        assert doc.anatomy["heart"] == hearts[key].to_dict() and not doc.modified and not doc.history.can_undo
+    wall = window.anatomy_panel.sliders["wall"]
+    wall.setValue(wall.value() + 5)  # on ES: ES's heart wins
+    assert ed.anatomy["heart"] == es.anatomy["heart"] != hearts["ES"].to_dict()
+    assert "one patient" in bar.currentMessage() and "ED key frame held another heart" in bar.currentMessage()
+    bar.clearMessage()
+    wall.setValue(wall.value() + 5)
+    assert bar.currentMessage() == "" and ed.anatomy["heart"] == es.anatomy["heart"]
+    window.undo()
+    window.undo()
+    assert ed.anatomy["heart"] == hearts["ED"].to_dict() and es.anatomy["heart"] == hearts["ES"].to_dict()

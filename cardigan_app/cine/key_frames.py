@@ -8,18 +8,35 @@ moved at ED makes it again (:meth:`KeyFrames.follow_ed`), so the pair stays one 
 ES frame edited by hand is kept. Opening or creating another mask starts a new pair (ED
 only). No Qt here.
 
-The two frames share one fan and, both drawn from hearts, one view (one acquisition: a 2CH
-ED frame never pairs with a 4CH ES frame, whose loop and key-frame EF would mix two views). A
-change of either on one frame is handed to the other by :meth:`KeyFrames.share_fan` as a step
-of the other's own history, linked to the step that made it (:attr:`Edit.link`): the two are
-one change. Undoing or redoing either step
-undoes or redoes its partner, so neither history gains a step and neither loses what it
-could redo, as long as the partner is where that undo or redo would take it (on top of its
-history, or next to redo). When it is not (the other frame was edited since), the fan is
-handed over again as a new step, linked only when the fan came from the frame's newest
-step (a new change, or a redo with nothing left to redo; :func:`link_of_new_fan`): the two
-frames are in one fan whatever happened, and no edit is lost. The window calls
-:meth:`KeyFrames.share_fan` once the step on screen is closed (a slider drag is one step).
+What is whose. Each frame's mask carries an anatomy record (``{"view", "phase", "heart"}``,
+saved in its label PNG, :mod:`engine.anatomy.heart`). The heart is one vector of the shape
+model that holds both views at both ED and ES (each mode moves all four outlines), so it
+is the patient's: its shape coefficients and pose, hence LV length, width and tilt, the
+wall, the atrium, the shape modes, a preset, New heart, Fit to mask's result, and the Target
+EF (which moves end-systole within the same vector, ED kept). The acquisition's are the fan
+and the view. Each frame's own are its phase (where in the cycle it is drawn; the ED frame
+on the diastolic half, the ES frame on the systolic half, as the anatomy panel keeps them)
+and the pixels painted on top of the heart.
+
+The two frames share one fan, one view and, both drawn from hearts, one heart (one
+acquisition of one patient: a 2CH ED frame never pairs with a 4CH ES frame, and a heart
+moved on one frame moves on the other, or the loop and the key-frame EF would mix two
+patients). A change of any of them on one frame is handed to the other by
+:meth:`KeyFrames.share` as a step of the other's own history (its phase and its paint kept),
+linked to the step that made it (:attr:`Edit.link`): the two are one change. Undoing or
+redoing either step undoes or redoes its partner, so neither history gains a step and
+neither loses what it could redo, as long as the partner is where that undo or redo would
+take it (on top of its history, or next to redo). When it is not (the other frame was edited
+since), the change is handed over again as a new step, linked only when it came from the
+frame's newest step (a new change, or a redo with nothing left to redo;
+:func:`link_of_new_change`): the two frames are in one fan whatever happened, and no edit
+is lost. The window calls :meth:`KeyFrames.share` once the step on screen is closed (a
+slider drag is one step).
+
+A heart is handed over only when it changed on the frame that calls (since the key frames
+last saw it), never merely because the two differ: a pair saved before the heart was shared
+may hold two hearts, and opens as it was saved. Its first heart change makes the two one
+patient, the heart of the frame changed winning, and :meth:`KeyFrames.share` says so once.
 """
 
 from __future__ import annotations
@@ -29,7 +46,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.anatomy import ShapeModel
-from engine.anatomy.heart import heart_in_record, keep_painted, record_as_drawn
+from engine.anatomy.heart import Heart, heart_in_record, keep_painted, record_as_drawn
 from engine.fan import Fan
 from engine.labels import LV_CAVITY
 
@@ -61,18 +78,22 @@ def heart_as_drawn(document: LabelDocument, fan: Fan | None = None) -> np.ndarra
                            document.fan if fan is None else fan)
 
 
-def take_fan(document: LabelDocument, fan: Fan, description: str, link: int | None = None,
-             view: str | None = None) -> None:
-    """Give ``document`` ``fan`` (and its heart ``view``, if given) as one undo step of its own
-    (linked with ``link``, the step of the other frame it follows, if given). A heart drawn
-    from the shape model is drawn again in the new fan and view, as the anatomy panel draws it
-    when its own fan slider or view moves: the pixels painted on top of the heart (those that
-    differ from it as drawn before) stay as painted."""
+def take_shared(document: LabelDocument, fan: Fan, description: str, link: int | None = None,
+                view: str | None = None, heart: dict | None = None) -> None:
+    """Give ``document`` ``fan`` (and its heart ``view`` and the patient's ``heart`` record, if
+    given) as one undo step of its own (linked with ``link``, the step of the other frame it
+    follows, if given). A heart drawn from the shape model is drawn again in the new fan, view
+    and heart at its own phase, as the anatomy panel draws it when its own sliders move: the
+    pixels painted on top of the heart (those that differ from it as drawn before) stay as
+    painted. A ``heart`` is only taken by a frame drawn from a heart (a mask painted by hand
+    has no heart to move)."""
     old = heart_as_drawn(document)
     if old is None:
         document.set_meta(description, link=link, fan=fan)
         return
     record = document.anatomy if view is None else {**document.anatomy, "view": view}
+    if heart is not None:
+        record = {**record, "heart": heart}
     labels = keep_painted(document.labels, old, record_as_drawn(record, ShapeModel.default(), document.shape[0], fan))
     stroke = document.begin_stroke(description, link)
     document.set_meta_in_stroke(stroke, fan=fan, anatomy=record)
@@ -103,17 +124,24 @@ def linked(edit: Edit | None, other: Edit | None) -> bool:
     return edit is not None and other is not None and edit.link is not None and edit.link == other.link
 
 
-def link_of_new_fan(document: LabelDocument) -> int | None:
-    """The link of the step that just gave ``document`` its fan or its heart's view, when it
-    came from its newest step (a new edit, or the last one redone); None when it came from an
-    undo (the step undone is not the change's) or from no step at all (a file opened)."""
+def _shared_part(fan: Fan, record: dict | None) -> tuple:
+    """What of a frame's fan and anatomy record the two key frames share: the fan, the view
+    and the heart (None where there is no usable heart)."""
+    return fan, heart_view(record), heart_in_record(record)
+
+
+def link_of_new_change(document: LabelDocument) -> int | None:
+    """The link of the step that just gave ``document`` its fan, its heart's view or its
+    heart, when it came from its newest step (a new edit, or the last one redone); None when
+    it came from an undo (the step undone is not the change's) or from no step at all (a
+    file opened)."""
     history, top = document.history, document.history.top
     if history.can_redo or top is None or top.meta_old is None or top.meta_new is None:
         return None
-    view = heart_view(document.anatomy)
-    if top.meta_new["fan"] != document.fan or heart_view(top.meta_new["anatomy"]) != view:
+    now = _shared_part(document.fan, document.anatomy)
+    if _shared_part(top.meta_new["fan"], top.meta_new["anatomy"]) != now:
         return None
-    if top.meta_old["fan"] == document.fan and heart_view(top.meta_old["anatomy"]) == view:
+    if _shared_part(top.meta_old["fan"], top.meta_old["anatomy"]) == now:
         return None
     return top.link
 
@@ -134,6 +162,8 @@ class KeyFrames:
         self._show = show
         # the ES frame this pair made, ED's heart it was made from, and its labels and heart then
         self._made: tuple[LabelDocument, dict | None, np.ndarray, dict | None] | None = None
+        # each frame's heart when last seen (:meth:`share` hands a heart over only when it changed)
+        self._seen: dict[str, tuple[LabelDocument, Heart | None]] = {}
         state.observe("key_frame", self._switch)
 
     @property
@@ -146,6 +176,7 @@ class KeyFrames:
             es = es_frame_of(self.ed)
             self.frames["ES"] = es
             self._made = (es, self.ed.anatomy, es.labels.copy(), es.anatomy)
+            self._look()
         return self.frames["ES"]  # type: ignore[return-value]
 
     @property
@@ -163,28 +194,65 @@ class KeyFrames:
             return None
         return es if document is ed else ed if document is es else None
 
-    def share_fan(self, document: LabelDocument) -> None:
-        """``document``'s fan or heart's view changed (an edit, an undo or a redo, its step
-        closed): bring the other key frame to it, by undoing or redoing the paired step there
-        when that is the change (see the module's contract), else by a step of its own."""
+    def share(self, document: LabelDocument) -> str | None:
+        """``document``'s fan, heart's view or heart changed (an edit, an undo or a redo, its
+        step closed): bring the other key frame to it, by undoing or redoing the paired step
+        there when that is the change (see the module's contract), else by a step of its own.
+        Returns a line for the status line when the two frames held different hearts until
+        now (a pair saved so) and are one patient from this change on, else None."""
+        self._look()
         other = self.other_of(document)
-        if other is None or one_acquisition(document, other):
-            return
+        before, heart = self._seen_heart(document), heart_in_record(document.anatomy)
+        self._seen[self._key_of(document)] = (document, heart)
+        if other is None:
+            return None
+        moved = heart is not None and heart != before
+        hand_heart = moved and heart_in_record(other.anatomy) not in (None, heart)
+        if one_acquisition(document, other) and not hand_heart:
+            return None
         done, undone = document.history.top, document.history.next_redo
         if linked(done, other.history.next_redo):
             other.redo()
+            hand_heart = False  # the partner step carried the change, whatever it gave
         elif linked(undone, other.history.top):
             other.undo()
-        if not one_acquisition(document, other):  # no partner to follow, or it gave another
+            hand_heart = False
+        note = None
+        new_fan = not one_acquisition(document, other)
+        if new_fan or hand_heart:  # no partner to follow, or it gave another fan or view
             view = heart_view(document.anatomy)
             new_view = view is not None and heart_view(other.anatomy) not in (None, view)
-            take_fan(other, document.fan, f"{'view' if new_view else 'fan'} of the other key frame",
-                     link_of_new_fan(document), view if new_view else None)
+            was_one = heart_in_record(other.anatomy) == before
+            what = "heart" if hand_heart else "view" if new_view else "fan"
+            take_shared(other, document.fan, f"{what} of the other key frame", link_of_new_change(document),
+                        view if new_view else None, document.anatomy["heart"] if hand_heart else None)
+            if hand_heart and not was_one:
+                mine, theirs = self._key_of(document), self._key_of(other)
+                note = (f"The {theirs} key frame held another heart: it now has this {mine} frame's, "
+                        f"so the two are one patient (undo brings both back)")
+        self._seen[self._key_of(other)] = (other, heart_in_record(other.anatomy))
+        return note
+
+    def _key_of(self, document: LabelDocument) -> str:
+        return "ES" if document is self.frames["ES"] else "ED"
+
+    def _seen_heart(self, document: LabelDocument) -> Heart | None:
+        seen = self._seen.get(self._key_of(document))
+        return seen[1] if seen is not None and seen[0] is document else heart_in_record(document.anatomy)
+
+    def _look(self) -> None:
+        """Note the heart of each frame not seen yet (a pair just opened, an ES frame made or
+        given): what it holds is where it starts, not a change to hand over."""
+        for key, document in self.frames.items():
+            seen = self._seen.get(key)
+            if document is not None and (seen is None or seen[0] is not document):
+                self._seen[key] = (document, heart_in_record(document.anatomy))
 
     def start(self, document: LabelDocument) -> None:
         """A new mask: it is the ED frame of a new pair, edited now."""
         self.frames = {"ED": document, "ES": None}
         self._made = None
+        self._seen = {}
         if self.state.key_frame != "ED":
             self.state.set("key_frame", "ED")  # shows the new ED frame
 

@@ -18,6 +18,14 @@ drawn on its own, and the EF line shows no EF, as the masks show no one heart's 
 painted (each heart slider's tooltip says so). One drag (or one preset) is one undo step,
 and undo brings back the heart and the fan with the pixels (they are in the undo step).
 
+In a cine pair (ED and ES key frames, :mod:`cardigan_app.cine.key_frames`) the heart is the
+patient's: every heart slider but ED\u2194ES, a preset, New heart and Fit to mask change it on
+the frame shown, and the other frame takes the same heart as one linked undo step, its phase
+and its paint kept. The ED\u2194ES slider is the frame's own phase and stays on its side of the
+cycle (:func:`phase_range`): the ES key frame is never drawn at end-diastole, nor the ED one
+at end-systole. New heart keeps the frame's phase, and Fit to mask on the ES key frame fits
+the mask as end-systole.
+
 The status line's note on the last change ("LV length +1.2 SD", "Fitted to the mask (94 %
 overlap)") tells of this session's last edit and is not saved: undo, redo and another mask
 drop it. The state it describes is saved (the heart's record and the fan), and the sliders
@@ -41,8 +49,8 @@ from engine.fan import Fan
 from .. import theme
 from ..editing import LabelDocument, Stroke
 from ..icons import icon
-from .anatomy_sliders import (EF_RANGE, GROUP_SPACING, SLIDERS, STEPS, WIDEST_VALUE, SliderLimits, compact_form,
-                              slider_value)
+from .anatomy_sliders import (EF_RANGE, GROUP_SPACING, PHASE_TIP, SLIDERS, STEPS, WIDEST_VALUE, SliderLimits,
+                              PAINT_STAYS, compact_form, phase_range, phase_tip, slider_value)
 from .heart_presets import PresetRow
 from .narrow import panel_margins
 from .new_hearts import NewHearts
@@ -53,7 +61,6 @@ NOT_FROM_ANATOMY = ("This mask was not drawn from anatomy: start from a heart, o
 
 DRAWN_NEARER_THE_MEAN = "This heart does not fit the fan: drawn nearer the mean heart"
 DRAWN_SMALLER = "This heart does not fit the fan at its size: drawn smaller"
-PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 
 # the EF line measures the shape model's heart, not the painted mask the timeline's loop measures
 HEART_MODEL = "Heart model"
@@ -76,6 +83,7 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         self._held: str | None = None  # the slider the mouse holds
         self.values: dict[str, QLabel] = {}  # each slider's value, by the slider's name, at its row's end
         self._note = ""  # what the last change of the heart did, in words (the status line says it)
+        self._key_frame: str | None = None  # "ED" or "ES" in a cine pair, None for a mask alone
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet(theme.text_style(theme.MUTED))
@@ -108,8 +116,7 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         self.view.addItems(["2CH", "4CH"])
         self.view.setToolTip("2CH: the LV and LA alone; 4CH: room for the right heart on the left")
         self.view.currentTextChanged.connect(lambda _: self._redraw_step("view"))
-        self.phase = self._slider(0, STEPS, "ED \u2194 ES: end-diastole (largest LV) to end-systole",
-                                  "phase")
+        self.phase = self._slider(0, STEPS, PHASE_TIP, "phase")
         self.sliders: dict[str, QSlider] = {}
         form = compact_form()
         form.addRow("View", self.view)
@@ -252,7 +259,9 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
             view = record["view"]
             biplane = self._show_drawn_ef(heart, view)
             self.view.setCurrentText(view)
-            self.phase.setValue(round(record["phase"] * STEPS))
+            position = round(record["phase"] * STEPS)
+            self.phase.setRange(*phase_range(self._key_frame, position))
+            self.phase.setValue(position)
             for name, slider in self.sliders.items():
                 slider.setValue(round(self.model.position(heart, name) / LIMIT * (STEPS // 2)))
             self.target_ef.setValue(round(min(max(biplane, EF_RANGE[0]), EF_RANGE[1])))
@@ -305,6 +314,22 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         if self._note:
             parts.append(self._note)
         self.status.setText(". ".join(parts))
+
+    def set_key_frame(self, frame: str | None) -> None:
+        """The mask shown is the ``frame`` ("ED" or "ES") key frame of a cine pair (None: a mask
+        alone): the ED\u2194ES slider keeps to that side of the cycle, and says so."""
+        if frame == self._key_frame:
+            return
+        self._key_frame = frame
+        self.phase.setToolTip(phase_tip(frame))
+        self.values["phase"].setToolTip(self.phase.toolTip())
+        if self.document is not None:
+            self._show_state()
+
+    def frame_phase(self) -> float:
+        """The phase a new or fitted heart is drawn at: the mask's own when it shows a heart,
+        else its key frame's (ES for the ES key frame, else ED)."""
+        return self.document.anatomy["phase"] if self.heart is not None else float(self._key_frame == "ES")
 
     def set_key_frame_ef(self, percent: float | None) -> None:
         """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""

@@ -10,6 +10,8 @@ from typing import NamedTuple
 from PySide6.QtWidgets import QFormLayout, QSlider
 
 from engine.anatomy.heart import LIMIT, Heart
+
+PAINT_STAYS = "What you paint on top of the heart stays where you painted it"
 from engine.fan import Fan
 
 STEPS = 120  # slider positions across -3..+3 SD
@@ -23,6 +25,8 @@ EF_RANGE = (10, 80)  # the target-EF slider, percent by Simpson's biplane method
 ROW_SPACING = 2
 GROUP_SPACING = 4
 FAN_MARGINS = (6, 4, 6, 4)
+
+PHASE_TIP = "ED \u2194 ES: end-diastole (largest LV) to end-systole"
 
 WIDEST_VALUE = "-100\u00b0"  # the value at a slider's row end is this wide at most
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
@@ -123,6 +127,27 @@ def limit_note(what: str, value: str, stopped: bool, why: str = "this heart does
 
 def fan_number(key: str, value: float) -> str:
     return f"{value:.2f}" if key == "depth" else f"{value:.0f}\u00b0"
+
+
+def phase_range(key_frame: str | None, position: int | None = None) -> tuple[int, int]:
+    """The ED\u2194ES slider's range on a mask: the whole cycle for a mask alone, the first half
+    (ED to mid-cycle) on the ED key frame of a cine pair, the second (mid-cycle to ES) on the
+    ES key frame, so a key frame is never moved to the other's end. A frame saved beyond its
+    half (at ``position``) widens it to reach it, so the slider shows it where it is."""
+    low, high = {"ED": (0, STEPS // 2), "ES": (STEPS // 2, STEPS)}.get(key_frame, (0, STEPS))
+    if position is None:
+        return low, high
+    return min(low, position), max(high, position)
+
+
+def phase_tip(key_frame: str | None) -> str:
+    """The ED\u2194ES slider's tooltip on a mask alone or on a key frame (whose half it keeps to)."""
+    if key_frame is None:
+        return f"{PHASE_TIP}. {PAINT_STAYS}."
+    other = "ED" if key_frame == "ES" else "ES"
+    half = "mid-cycle to end-systole" if key_frame == "ES" else "end-diastole to mid-cycle"
+    return (f"{PHASE_TIP}. On the {key_frame} key frame it runs from {half}: the {other} end is the {other} "
+            f"key frame's (K switches). {PAINT_STAYS}.")
 
 
 def slider_value(name: str, position: int) -> str:

@@ -1,5 +1,7 @@
 """Where the anatomy panel's heart comes from: Start from anatomy and New heart draw a random
 heart from the shape model, Fit to mask finds the real-looking heart nearest to the mask.
+Each keeps the frame's phase (:meth:`~cardigan_app.panels.anatomy_panel.AnatomyPanel.frame_phase`):
+on the ES key frame a new heart is drawn at its end-systole and a mask is fitted as one.
 :class:`NewHearts` is that part of :class:`~cardigan_app.panels.anatomy_panel.AnatomyPanel`."""
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ class NewHearts:
                                           "it back.)")
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        heart = self.model.draw(random.randrange(TYPED_SEEDS))
+        heart, phase = self.model.draw(random.randrange(TYPED_SEEDS)), self.frame_phase()
         self.preset.setCurrentIndex(-1)  # a new heart is no preset
         self._drawn = None  # the whole mask is replaced, painted pixels included
         self._begin_step("new heart")
-        self._draw(anatomy_record(heart, self.view.currentText(), 0.0))
+        self._draw(anatomy_record(heart, self.view.currentText(), phase))
         self._end_step()
         self._note = ""
         self._update_origin()
@@ -47,15 +49,16 @@ class NewHearts:
         return True
 
     def fit_to_mask(self) -> bool:
-        """Replace the mask by the real-looking heart nearest to it (at ED, in the view it
-        fits best; one undo step): from then on the sliders move that heart. A heart that
+        """Replace the mask by the real-looking heart nearest to it (at ED, or at ES on the ES
+        key frame, in the view it fits best; one undo step): from then on the sliders move that heart. A heart that
         overlaps the mask poorly (not an apical view, upside down, ...) is only used when
         the user says so."""
         doc = self.document
         if self._usable() is not None or doc is None:
             return False
         try:
-            heart, view, score = fit_mask(self.model, doc.labels, fan=doc.fan)
+            phase = "ES" if self.frame_phase() >= 0.5 else "ED"
+            heart, view, score = fit_mask(self.model, doc.labels, fan=doc.fan, phase=phase)
         except CardiganError as exc:
             QMessageBox.warning(self, "Cannot fit a heart", f"Cannot fit a heart to this mask: {studio_line(exc)}.")
             return False
@@ -68,7 +71,7 @@ class NewHearts:
                 return False
         self._drawn = None
         self._begin_step("fit heart")
-        self._draw(anatomy_record(heart, view, 0.0))
+        self._draw(anatomy_record(heart, view, float(phase == "ES")))
         self._end_step()
         self._note = f"Fitted to the mask ({score:.0%} overlap)"
         self._update_origin("fitted heart")
