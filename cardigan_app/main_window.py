@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeyEvent
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QMainWindow,
+                               QMenu, QMessageBox)
 
 from engine.labels import LABELS
 
@@ -58,6 +59,10 @@ from .window_closing import WindowClosing
 from .window_docks import WindowDocks
 from .window_document import APP_NAME, WindowDocument
 from .workspace import Workspace
+
+# typing into these ends with Enter or Esc, which then hand the keys back to the canvas
+FIELDS = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractSlider)
+LEAVE_FIELD_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
@@ -306,8 +311,14 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
                           "38(9):2198\u20132210, 2019.</p>")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Esc that nothing in the window took (a polygon's corners take it first) stops the
-        cine loop being written."""
+        """Enter or Esc in a field of the window (the brush size, the seed, a slider, a filter)
+        ends the typing there: the focus goes back to the canvas, so the painting keys (0-3,
+        [ ], B, E, ...) work again. Esc that nothing in the window took (a polygon's corners
+        take it first) stops the cine loop being written."""
+        if event.key() in LEAVE_FIELD_KEYS and isinstance(QApplication.focusWidget(), FIELDS):
+            self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Escape and self.exporter.cancel_cine():
             event.accept()
             return

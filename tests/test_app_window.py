@@ -267,6 +267,29 @@ def test_typing_in_fields_is_not_taken_by_single_key_shortcuts(window, qtbot):
     assert size.text().startswith("3") and window.state.active_label == 1
 
 
+def test_enter_or_esc_in_a_field_hands_the_keys_back_to_the_canvas(window, qtbot):
+    """After typing a brush size (or a filter) and pressing Enter or Esc, the focus stayed in
+    the field: the class keys and [ ] typed into it instead of painting."""
+    from PySide6.QtWidgets import QApplication
+
+    size, field = window.tool_widgets.brush_spin, window.dataset_browser.filter
+    window.show_dataset_panel()
+    for widget, typed, leave, key, label in [(size, "9", Qt.Key.Key_Return, Qt.Key.Key_2, 2),
+                                             (field, "4CH", Qt.Key.Key_Escape, Qt.Key.Key_3, 3)]:
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus, timeout=2000)
+        if widget is size:
+            size.selectAll()
+        qtbot.keyClicks(widget, typed)
+        assert typed in widget.text() and window.state.active_label == 1
+        qtbot.keyClick(widget, leave)
+        assert QApplication.focusWidget() is window.canvas, widget
+        qtbot.keyClick(QApplication.focusWidget(), key)
+        assert window.state.active_label == label
+        window.state.set("active_label", 1)
+    assert window.state.brush_diameter == 9
+
+
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12: its count never moves")
 def test_qt_calls_keep_none_alive(qtbot):
     """Guards against the PySide6 release that leaked a reference to None per void call

@@ -20,6 +20,7 @@ CANVAS_GESTURES = (
     ("Canvas", "Zoom about the pointer", "Mouse wheel"),
     ("Canvas", "Brush smaller / larger", "[  /  ]"),
     ("Canvas", "Select a class", "0  1  2  3"),
+    ("Canvas", "Back to painting from a field (brush size, seed, filter)", "Enter or Esc"),
     ("Polygon fill", "Add a corner", "Click"),
     ("Polygon fill", "Fill the polygon", "Double-click or Enter"),
     ("Polygon fill", "Remove the last corner", "Backspace, right-click or Ctrl+Z"),
