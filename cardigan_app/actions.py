@@ -48,6 +48,32 @@ def on_keyboard(sequence: QKeySequence) -> bool:
     return all(sequence[i].key().value < FIRST_SPECIAL_KEY for i in range(sequence.count()))
 
 
+def with_accelerator(text: str, taken: set[str]) -> str:
+    """``text`` with a menu accelerator ("&") before the first of its words' initials that no
+    other entry of its menu has taken, else before its first such letter anywhere; the letter
+    is added to ``taken``. Text that has one already, or whose letters are all taken, is
+    returned as it is."""
+    if "&" in text.replace("&&", ""):
+        return text
+    initials = [i for i, c in enumerate(text) if c.isalnum() and (i == 0 or not text[i - 1].isalnum())]
+    for i in initials + [i for i, c in enumerate(text) if c.isalnum()]:
+        if text[i].lower() not in taken:
+            taken.add(text[i].lower())
+            return text[:i] + "&" + text[i:]
+    return text
+
+
+def accelerator(text: str) -> str:
+    """The letter after the "&" of a menu entry's text, lower case ("" for none)."""
+    parts = text.replace("&&", "").split("&", 1)
+    return parts[1][:1].lower() if len(parts) == 2 else ""
+
+
+def accelerators_in(menu: QMenu) -> set[str]:
+    """The accelerators ``menu``'s entries have taken."""
+    return {accelerator(action.text()) for action in menu.actions()} - {""}
+
+
 class ActionRegistry:
     """All the window's actions by name, each filed under a section for the help dialog."""
 

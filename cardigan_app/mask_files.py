@@ -442,7 +442,7 @@ class MaskFiles(MaskSaving):
             action.triggered.connect(lambda _=False, p=name: self._open_recent(p))
         if recent:
             menu.addSeparator()
-            menu.addAction("Clear recent files", self.window.settings.clear_recent_files)
+            menu.addAction("&Clear recent files", self.window.settings.clear_recent_files)
         else:
             menu.addAction("No recent files").setEnabled(False)
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
 from engine.labels import BACKGROUND, LABELS, in_sentence
 from engine.models.registry import FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS
 
-from .actions import ActionRegistry, keys_in_words
+from .actions import ActionRegistry, keys_in_words, with_accelerator
 from .editing.tools import MAX_BRUSH, MIN_BRUSH, TOOL_CLASSES
 from .job_progress import JobProgress
 from .state import StudioState
@@ -127,30 +127,31 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("redo", "Edit", "&Redo", do.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"], icon_name="redo")
     for cls in TOOL_CLASSES:
         key, icon_name = TOOL_KEYS[cls.key]
-        action = a(f"tool_{cls.key}", "Tools", cls.label, lambda on, k=cls.key: on and state.set("tool", k),
+        action = a(f"tool_{cls.key}", "Tools", f"&{cls.label}", lambda on, k=cls.key: on and state.set("tool", k),
                    shortcut=key, icon_name=icon_name, tip=TOOL_TIPS[cls.key], checkable=True,
                    checked=state.tool == cls.key)
         action.setActionGroup(tools)
-    a("smaller", "Tools", "Brush smaller", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, -1)),
+    a("smaller", "Tools", "Brush &smaller", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, -1)),
       shortcut="[")
-    a("larger", "Tools", "Brush larger", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, +1)),
+    a("larger", "Tools", "Brush &larger", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, +1)),
       shortcut="]")
     a("square_brush", "Tools", "S&quare brush", lambda on: state.set("square_brush", on), shortcut="Q",
       icon_name="square-outline", checkable=True, checked=state.square_brush,
       tip="Square brush (off: round): paints squares of the brush size, for straight walls and corners")
-    a("paint_over", "Tools", "Paint over &background only",
+    a("paint_over", "Tools", "Paint &over background only",
       lambda on: state.set("paint_over", BACKGROUND if on else None), shortcut="O",
       icon_name="layers-outline", checkable=True, checked=state.paint_over == BACKGROUND,
       tip="Paint over background only: the brush, fill and polygon leave painted classes untouched")
     over = QActionGroup(registry.parent)
     over.setExclusive(True)
+    taken: set[str] = set()  # the submenu's accelerators: each entry's own words
     for target, text in PAINT_OVER_CHOICES:
-        action = a(paint_over_action(target), "Tools", f"Paint over {in_sentence(text)}",
+        action = a(paint_over_action(target), "Tools", f"Paint over {with_accelerator(in_sentence(text), taken)}",
                    lambda on, t=target: on and state.set("paint_over", t),
                    checkable=True, checked=state.paint_over == target, tip=PAINT_OVER_TIPS[target])
         action.setActionGroup(over)
     for label in LABELS:
-        a(f"class_{label.id}", "Classes", f"{label.id} {label.name}",
+        a(f"class_{label.id}", "Classes", f"&{label.id} {label.name}",
           lambda _=False, i=label.id: state.set("active_label", i), shortcut=label.shortcut,
           tip=f"Paint {in_sentence(label.name)} (class {label.id})")
     a("clear", "Edit", "&Clear mask", do.clear, shortcut="Ctrl+Delete", icon_name="delete-sweep",
@@ -161,7 +162,7 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("topology", "Edit", "Check &topology", do.topology, shortcut="Ctrl+Shift+T",
       icon_name="check-decagram-outline",
       tip="Check that the cavity is enclosed by the myocardium and the atrium hangs below it")
-    a("key_frame", "Edit", "&ES key frame", lambda on: state.set("key_frame", "ES" if on else "ED"),
+    a("key_frame", "Edit", "ES &key frame", lambda on: state.set("key_frame", "ES" if on else "ED"),
       shortcut="K", icon_name="heart-pulse", checkable=True, checked=state.key_frame == "ES",
       tip=key_frame_tip(state.key_frame))
 
@@ -180,7 +181,7 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("side_by_side", "View", "&Side by side", lambda on: state.set("side_by_side", on), shortcut="V",
       icon_name="view-split-vertical", checkable=True, checked=state.side_by_side,
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
-    a("play", "View", "&Play cine loop", do.play, shortcut="L", icon_name="play", checkable=True,
+    a("play", "View", "Play cine &loop", do.play, shortcut="L", icon_name="play", checkable=True,
       tip="Play the loop between the ED and ES key frames (made from them first); again to pause")
 
     a("open_model", "Model", "&Open model file\u2026", do.open_model, shortcut="Ctrl+L",
@@ -288,7 +289,7 @@ def build_menus(window: MainWindow) -> Menus:
     edit.addActions([act["smaller"], act["larger"], act["square_brush"], act["paint_over"]])
     over = edit.addMenu("Paint o&ver")
     over.addActions([act[paint_over_action(t)] for t, _ in PAINT_OVER_CHOICES])
-    classes = edit.addMenu("Class")
+    classes = edit.addMenu("Cl&ass")
     classes.addActions([act[f"class_{label.id}"] for label in LABELS])
     edit.addSeparator()
     edit.addAction(act["clear"])

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMenu, QScrollArea, QSizePolicy, QWidget
 
+from .actions import accelerators_in, with_accelerator
 from .dock_buttons import explain_title_buttons
 from .panels import AnatomyPanel, DatasetBrowser, LabelPalette, ModelPanel, SynthesisPanel
 from .panels.narrow import COLUMN_WIDTH
@@ -67,7 +68,9 @@ class WindowDocks:
             widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        self.panels_menu.addAction(dock.toggleViewAction())
+        toggle = dock.toggleViewAction()
+        toggle.setText(with_accelerator(title, accelerators_in(self.panels_menu)))
+        self.panels_menu.addAction(toggle)
         return dock
 
     def _restore_window(self) -> None:

@@ -359,6 +359,45 @@ def test_no_two_commands_share_a_shortcut(window):
             seen[text] = action
 
 
+def test_every_menu_entry_has_an_accelerator_of_its_own(window, tmp_path):
+    """Edit's tools, classes and paint-over rules, and View's panels, had no Alt+letter, and
+    View's Play cine loop and Panels shared P."""
+    def accelerator(text):
+        parts = text.replace("&&", "").split("&", 1)
+        return parts[1][:1].lower() if len(parts) == 2 else ""
+
+    for name in ("a.png", "b.png"):
+        window.settings.add_recent_file(tmp_path / name)
+    missing, shared, menus = [], [], [(a.text(), a.menu()) for a in window.menuBar().actions()]
+    assert all(accelerator(text) for text, _ in menus), [text for text, _ in menus]
+    while menus:
+        where, menu = menus.pop()
+        menu.aboutToShow.emit()  # File > Open recent is filled as it opens
+        letters = {}
+        for action in menu.actions():
+            if action.isSeparator() or not action.isVisible():
+                continue
+            letter = accelerator(action.text())
+            if not letter:
+                missing.append(f"{where} > {action.text()}")
+            elif letter in letters:
+                shared.append(f"{where}: {letters[letter]} and {action.text()}")
+            letters[letter] = action.text()
+            if action.menu() is not None:
+                menus.append((f"{where} > {action.text()}", action.menu()))
+    assert not missing and not shared, (missing, shared)
+
+
+def test_an_accelerator_goes_on_a_free_initial_else_a_free_letter():
+    from cardigan_app.actions import with_accelerator
+
+    taken = {"l"}
+    assert with_accelerator("left atrium only", taken) == "left &atrium only" and "a" in taken
+    assert with_accelerator("Labels", taken) == "La&bels"
+    assert with_accelerator("Sa&ve", taken) == "Sa&ve"
+    assert with_accelerator("ab", {"a", "b"}) == "ab"
+
+
 def test_model_panel_wraps_checksums_and_paths_inside_a_narrow_panel(qtbot):
     import re
 
@@ -652,11 +691,11 @@ def test_class_names_keep_their_capitals_in_menus_and_tooltips(window):
     """"LV cavity" reads so inside every sentence that names it, never "lv cavity", and the
     paint-over entries say "only" once."""
     actions = window.commands.actions.values()
-    texts = [text for action in actions for text in (action.text(), action.toolTip())]
+    texts = [text.replace("&", "") for action in actions for text in (action.text(), action.toolTip())]
     texts += [widget.toolTip() for widget in window.palette.findChildren(QWidget)]
     assert not [text for text in texts if "lv cavity" in text]
     assert not [text for text in texts if text.count(" only") > 1]
-    assert window.commands["paint_over_1"].text() == "Paint over LV cavity only"
+    assert window.commands["paint_over_1"].text().replace("&", "") == "Paint over LV cavity only"
     assert window.commands["paint_over_1"].toolTip() == "Painting changes only LV cavity pixels"
     assert window.commands["paint_over_0"].toolTip() == "Painting changes only background pixels"
     assert window.commands["class_1"].toolTip().startswith("Paint LV cavity (class 1)")
