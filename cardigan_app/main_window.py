@@ -171,7 +171,7 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
             trace_image=f.trace_dialog, browse_dataset=self.browse_dataset, save=lambda: f.save(),
             save_as=lambda: f.save_as(), export_image=x.export_image, export_mask=x.export_mask,
             export_pair=x.export_pair, export_figure=x.export_figure, export_cine=lambda: x.export_cine(),
-            play=self.timeline.play_button.setChecked,
+            play=self.timeline.play_button.setChecked, step_frame=self.step_frame,
             quit=self.close, undo=self.undo, redo=self.redo,
             clear=self.clear_mask, mask_tools=self.mask_dialogs.show_tools, topology=self.mask_dialogs.check_topology,
             fit=self.fit_views, actual_size=self.canvas.actual_size, zoom_in=self.canvas.zoom_in,
@@ -180,6 +180,14 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
             open_model=self.models.open_dialog, open_model_folder=self.models.open_folder_dialog,
             new_variation=self.synthesis_panel.roll, resynthesize=self.live.refresh,
             shortcuts=self.show_shortcuts, about=self.show_about)
+
+    def step_frame(self, step: int) -> None:
+        """One frame on (``step`` 1) or back (-1): of the loop traced over, the frame under the
+        key frame being edited, else of the cine loop on the timeline; the first and last stop."""
+        slider = self.workspace.reference_frame
+        if slider.isHidden():
+            slider = self.timeline.slider
+        slider.setValue(slider.value() + step)
 
     # -- the real image (:class:`~cardigan_app.reference_image.ReferenceImage`) ------------------
     @property

@@ -65,6 +65,7 @@ class StudioCommands:
     export_figure: Callable[[], object]
     export_cine: Callable[[], object]
     play: Callable[[bool], object]
+    step_frame: Callable[[int], object]
     quit: Callable[[], object]
     undo: Callable[[], object]
     redo: Callable[[], object]
@@ -169,8 +170,10 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("fit", "View", "&Fit to window", do.fit, shortcut="Ctrl+0", icon_name="fit-to-screen-outline")
     a("actual", "View", "&Actual size (1:1)", do.actual_size, shortcut="Ctrl+1",
       icon_name="numeric-1-box-outline", tip="One mask pixel per screen pixel")
-    a("zoom_in", "View", "Zoom &in", do.zoom_in, shortcut=["Ctrl+=", "Ctrl++"], icon_name="magnify-plus-outline")
-    a("zoom_out", "View", "Zoom &out", do.zoom_out, shortcut="Ctrl+-", icon_name="magnify-minus-outline")
+    # + and - alone too, as in ITK-SNAP (typed into a number field, they go there)
+    a("zoom_in", "View", "Zoom &in", do.zoom_in, shortcut=["Ctrl+=", "Ctrl++", "+", "="],
+      icon_name="magnify-plus-outline")
+    a("zoom_out", "View", "Zoom &out", do.zoom_out, shortcut=["Ctrl+-", "-"], icon_name="magnify-minus-outline")
     a("contrast_auto", "View", "&Auto", do.contrast_auto, shortcut="A", icon_name="brightness-auto",
       help_text="Real image contrast: auto",
       tip="Auto contrast of the real image: its 1–99 % grey values fill black to white "
@@ -183,6 +186,11 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
     a("play", "View", "Play cine &loop", do.play, shortcut="L", icon_name="play", checkable=True,
       tip="Play the loop between the ED and ES key frames (made from them first); again to pause")
+    # , and . as ITK-SNAP steps through time; not the arrow keys, which move sliders and lists
+    a("previous_frame", "View", "Pre&vious frame", lambda: do.step_frame(-1), shortcut=",",
+      tip="The previous frame of the loop traced over (under this key frame), else of the cine loop")
+    a("next_frame", "View", "&Next frame", lambda: do.step_frame(+1), shortcut=".",
+      tip="The next frame of the loop traced over (under this key frame), else of the cine loop")
 
     a("open_model", "Model", "&Open model file\u2026", do.open_model, shortcut="Ctrl+L",
       icon_name="chip", tip=f"Open {KINDS_IN_WORDS}")
@@ -303,7 +311,7 @@ def build_menus(window: MainWindow) -> Menus:
     contrast.addActions([act["contrast_auto"], act["contrast_reset"]])
     view.addSeparator()
     view.addAction(act["side_by_side"])
-    view.addAction(act["play"])
+    view.addActions([act["play"], act["previous_frame"], act["next_frame"]])
     view.addSeparator()
     view.addMenu(window.panels_menu)
 

@@ -170,7 +170,11 @@ STUDIO_KEYS = (
     ("Ctrl+Z removes the last corner", {"Ctrl+Z": "undo"}),  # the undo action, taken by the polygon
     ("class keys `0`–`3`", {"0": "class_0", "3": "class_3"}),
     ("`O` toggles background only", {"O": "paint_over"}),
-    ("undo/redo per stroke (Ctrl+Z, Ctrl+Shift+Z)", {"Ctrl+Z": "undo", "Ctrl+Shift+Z": "redo"}),
+    ("undo/redo per stroke (Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y)", {"Ctrl+Z": "undo", "Ctrl+Shift+Z": "redo",
+                                                                "Ctrl+Y": "redo"}),
+    ("zoom (wheel, `+` `-`", {"+": "zoom_in", "-": "zoom_out"}),
+    ("scrub (`,` `.` step", {",": "previous_frame", ".": "next_frame"}),
+    ("frame slider (or `,` `.`)", {",": "previous_frame", ".": "next_frame"}),
     ("Ctrl+0 fit", {"Ctrl+0": "fit"}),
     ("Ctrl+1 1:1", {"Ctrl+1": "actual"}),
     ("F1 lists every shortcut", {"F1": "shortcuts"}),

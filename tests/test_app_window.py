@@ -113,6 +113,7 @@ def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
     assert lookup["Undo"] == "Ctrl+Z" and "Ctrl+Shift+Z" in lookup["Redo"]
     assert lookup["Brush"] == "B" and lookup["2 Myocardium"] == "2"
     assert lookup["Export the synthesized image"] == "Ctrl+E"
+    assert [section for section, _, _ in rows][-1:] == ["Help"] and len({s for s, _, _ in rows}) >= 8
     dialog = ShortcutsDialog(rows, window)
     qtbot.addWidget(dialog)
     texts = []
@@ -396,6 +397,37 @@ def test_an_accelerator_goes_on_a_free_initial_else_a_free_letter():
     assert with_accelerator("Labels", taken) == "La&bels"
     assert with_accelerator("Sa&ve", taken) == "Sa&ve"
     assert with_accelerator("ab", {"a", "b"}) == "ab"
+
+
+def test_plus_minus_zoom_and_comma_period_step_through_the_traced_loop(window, qtbot):
+    """The painter's keys ITK-SNAP has: + and - zoom without Ctrl, , and . step a loop's frames
+    (here the loop traced over: the frame under the key frame)."""
+    from PySide6.QtWidgets import QApplication
+
+    from cardigan_app.editing import LabelDocument
+
+    canvas = window.canvas
+    scale = canvas.scale
+    qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert canvas.scale > scale
+    qtbot.keyClick(canvas, Qt.Key.Key_Equal)  # the + key's own, unshifted
+    assert canvas.scale > scale
+    qtbot.keyClick(canvas, Qt.Key.Key_Minus)
+    qtbot.keyClick(canvas, Qt.Key.Key_Minus)
+    qtbot.keyClick(canvas, Qt.Key.Key_Minus)
+    assert canvas.scale < scale
+    frames = np.stack([np.full((64, 64), 20 * i, np.uint8) for i in range(4)])
+    window.set_document(LabelDocument(np.zeros((64, 64), np.uint8), origin="test"), frames=frames,
+                        source="loop.nii.gz")
+    QApplication.processEvents()
+    slider = window.workspace.reference_frame
+    start = slider.value()
+    qtbot.keyClick(canvas, Qt.Key.Key_Period)
+    qtbot.keyClick(canvas, Qt.Key.Key_Period)
+    assert slider.value() == start + 2
+    qtbot.keyClick(canvas, Qt.Key.Key_Comma)
+    assert slider.value() == start + 1
+    assert (window.reference_image == frames[start + 1]).all()
 
 
 def test_model_panel_wraps_checksums_and_paths_inside_a_narrow_panel(qtbot):

@@ -20,7 +20,7 @@ CANVAS_GESTURES = (
     ("Canvas", "Zoom about the pointer", "Mouse wheel"),
     ("Canvas", "Brush smaller / larger", "[  /  ]"),
     ("Canvas", "Select a class", "0  1  2  3"),
-    ("Canvas", "Back to painting from a field (brush size, seed, filter)", "Enter or Esc"),
+    ("Canvas", "Back to painting from a field", "Enter or Esc"),
     ("Polygon fill", "Add a corner", "Click"),
     ("Polygon fill", "Fill the polygon", "Double-click or Enter"),
     ("Polygon fill", "Remove the last corner", "Backspace, right-click or Ctrl+Z"),
@@ -34,14 +34,15 @@ FRAME_ALLOWANCE = 48  # pixels of a window manager's title bar and frame
 
 
 def shortcut_rows(actions: Iterable[tuple[str, QAction]]) -> list[tuple[str, str, str]]:
-    """(section, what, keys) for every action that has a shortcut."""
+    """(section, what, keys) for every action that has a shortcut, in the menus' order: Help
+    last, as its menu is (menus added later, Data and Train, go before it)."""
     rows = []
     for section, action in actions:
         keys = keys_in_words(action)
         if keys:
             name = action.whatsThis() or action.text().replace("&", "").rstrip(".\u2026")
             rows.append((section, name, keys))
-    return rows
+    return sorted(rows, key=lambda row: row[0] == "Help")
 
 
 class ShortcutsDialog(QDialog):
