@@ -351,6 +351,15 @@ def test_the_data_menus_batch_export_has_a_shortcut_beside_the_one_image_export(
     assert "(Ctrl+Shift+E)" in export.toolTip()
 
 
+def test_every_key_the_window_answers_is_listed_in_f1(window):
+    """A key bound outside the registry (a dock's own action, a QShortcut) would work unlisted."""
+    from PySide6.QtGui import QShortcut
+
+    listed = {id(action) for _, action in window.commands.sections}
+    unlisted = [action.text() for action in window.findChildren(QAction) if action.shortcuts() and id(action) not in listed]
+    assert not unlisted and not window.findChildren(QShortcut), unlisted
+
+
 def test_no_two_commands_share_a_shortcut(window):
     seen = {}
     for action in window.findChildren(QAction):
