@@ -119,7 +119,7 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("export_figure", "File", "Side-by-side &figure\u2026", do.export_figure,
       tip="Export a colour figure: mask | synthesis (| real image)")
     a("export_cine", "File", "&Cine loop\u2026", do.export_cine,
-      tip="Export the loop on the timeline: GIF, MP4, NIfTI 2D+t with its masks, HDF5 or PNG frames")
+      tip="Export the loop on the timeline: GIF, MP4, NIfTI 2D+t with its masks, HDF5, DICOM or PNG frames")
     # the platform's Quit keys; Windows (and the offscreen platform) have none, so Ctrl+Q there
     a("quit", "File", "&Quit", do.quit,
       shortcut=QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or ["Ctrl+Q"])

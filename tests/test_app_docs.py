@@ -136,7 +136,8 @@ def test_every_key_the_readme_gives_for_the_studio_does_something(window):
 
 def test_the_tooltips_of_the_open_and_export_entries_name_every_kind_they_take(window):
     """A tooltip that lists what an entry takes lists all of it: every layout the batch export
-    writes, every kind of mask file Open mask reads, every picture Open image to trace reads."""
+    writes, every kind of mask file Open mask reads, every picture Open image to trace reads,
+    every kind of file the cine export's save dialog offers."""
     from engine.export.writers import WRITERS
 
     entries = menu_entries(window)
@@ -149,18 +150,25 @@ def test_the_tooltips_of_the_open_and_export_entries_name_every_kind_they_take(w
     trace_tip = entries["File › Open image to trace"].toolTip()
     for kind in ("PNG", "JPEG", "BMP", "TIFF", "NIfTI", "MHD", "NRRD", "DICOM"):
         assert kind in trace_tip, kind
+    cine_tip = entries["File › Export › Cine loop"].toolTip()
+    assert [name for name in cine_export_kinds() if name not in cine_tip] == []
 
 
-def test_the_readme_names_every_kind_of_file_the_studio_s_cine_export_writes():
-    """The README's sentence on File › Export › Cine loop… names every file type its save
-    dialog offers."""
+def cine_export_kinds() -> list[str]:
+    """The name of each kind of file the cine export's save dialog offers ("GIF", "DICOM")."""
     from cardigan_app.export import CINE_FILTER
 
     kinds = {"*.gif": "GIF", "*.mp4": "MP4", "*.nii.gz": "NIfTI", "*.h5": "HDF5", "*.dcm": "DICOM", "*": "PNG frames"}
     offered = re.findall(r"\(([^()]*)\)(?:;;|$)", CINE_FILTER)
     assert set(offered) == set(kinds), offered
+    return [kinds[kind] for kind in offered]
+
+
+def test_the_readme_names_every_kind_of_file_the_studio_s_cine_export_writes():
+    """The README's sentence on File › Export › Cine loop… names every file type its save
+    dialog offers."""
     sentence = " ".join(studio_section().split("File › Export › Cine loop", 1)[1].split(" in the background")[0].split())
-    assert [kinds[kind] for kind in offered if kinds[kind] not in sentence] == []
+    assert [name for name in cine_export_kinds() if name not in sentence] == []
 
 
 # what the README's studio section says each key does, and the action that key must trigger
