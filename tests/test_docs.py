@@ -14,7 +14,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "resources").rglob("*.md"))]
@@ -364,3 +363,26 @@ def test_a_command_a_picture_s_caption_gives_runs_as_written(capsys):
         argv = shlex.split(command)[1:]
         assert not isinstance(parse_arguments(build_parser(argv), argv), int), (
             f"{document.relative_to(REPO)}: {command}: {capsys.readouterr().err.strip()}")
+
+
+def readme_table_after(lead: str) -> str:
+    """The rows of the first table in README.md after the paragraph that starts ``lead``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    after = text.split(lead, 1)[1]
+    rows = re.search(r"^\|.*?(?=\n(?!\|))", after, re.S | re.M)
+    assert rows, f"no table after {lead!r}"
+    return rows.group(0)
+
+
+def test_the_readme_s_tables_of_train_and_tune_options_name_only_options_those_commands_take():
+    """The training options by purpose are ``cardigan train``'s and the output settings' "fit
+    with" column ``cardigan tune``'s, though no row names the command."""
+    tables = {"train": readme_table_after("The options by purpose"),
+              "tune": readme_table_after("A model's **output settings**")}
+    wrong = []
+    for command, table in tables.items():
+        options = OPTION.findall(table)
+        assert len(options) > 10, f"the options of the {command} table were not found"
+        wrong += [f"cardigan {command} has no {option}" for option in options
+                  if option not in command_options()[command]]
+    assert not wrong, wrong
