@@ -119,9 +119,15 @@ def test_a_key_written_beside_a_menu_path_is_that_entry_s_shortcut(window):
     assert not wrong, wrong
 
 
+STUDIO_PAGE = REPO / "docs" / "studio.md"
+
+
 def studio_section() -> str:
+    """What the documents say of the studio: the README's section and docs/studio.md up to its
+    table of keys (checked on its own)."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    return text.split("## The studio", 1)[1].split("\n## ", 1)[0]
+    page = STUDIO_PAGE.read_text(encoding="utf-8")
+    return text.split("## The studio", 1)[1].split("\n## ", 1)[0] + "\n" + page.split("\n## Keys\n", 1)[0]
 
 
 def test_every_key_the_readme_gives_for_the_studio_does_something(window):
@@ -193,24 +199,28 @@ STUDIO_KEYS = (
     ("Open image to trace** (Ctrl+Shift+I)", {"Ctrl+Shift+I": "trace"}),
     ("Auto** (`A`)", {"A": "contrast_auto"}),
     ("Reset (Shift+A)", {"Shift+A": "contrast_reset"}),
+    ("`A` auto, Shift+A reset", {"A": "contrast_auto", "Shift+A": "contrast_reset"}),
+    ("Check topology (Ctrl+Shift+T)", {"Ctrl+Shift+T": "topology"}),
+    ("Keyboard shortcuts, F1", {"F1": "shortcuts"}),
     ("Open model file, Ctrl+L", {"Ctrl+L": "open_model"}),
     ("Open model folder, Ctrl+Shift+L", {"Ctrl+Shift+L": "open_model_folder"}),
 )
 
 
 def test_every_key_the_readme_gives_for_the_studio_is_the_shortcut_of_what_it_says(window):
-    """Each key the studio section writes beside what it does ("`Q` square", "Reset (Shift+A)")
-    triggers that action, and no key is written there that this table does not hold to an
-    action (the canvas's own Enter, Esc and Space aside)."""
+    """Each key the studio section (and docs/studio.md) writes beside what it does ("`Q` square",
+    "Reset (Shift+A)"), wherever it writes it, triggers that action, and no key is written
+    there that this table does not hold to an action (the canvas's own Enter, Esc and Space
+    aside)."""
     actions = window.commands.actions
     section = " ".join(studio_section().split())
     wrong, covered = [], []
     for phrase, keys in STUDIO_KEYS:
-        at = section.find(phrase)
-        if at < 0:
+        found = [match.start() for match in re.finditer(re.escape(phrase), section)]
+        if not found:
             wrong.append(f"the studio section no longer says {phrase!r}")
             continue
-        covered.append(range(at, at + len(phrase)))
+        covered += [range(at, at + len(phrase)) for at in found]
         wrong += [f"{phrase!r}: {key} is {', '.join(action_keys(actions[name])) or 'no key'} of {name}"
                   for key, name in keys.items() if key not in action_keys(actions[name])]
     written = re.finditer(r"(?<![\w+])((?:Ctrl\+)?(?:Shift\+)?(?:F\d+|[A-Z0-9]))(?![\w+])|`([A-Z0-9\[\]])`", section)
@@ -221,3 +231,39 @@ def test_every_key_the_readme_gives_for_the_studio_is_the_shortcut_of_what_it_sa
         if not any(match.start() in span for span in covered):
             wrong.append(f"a key {key!r} the table above does not check: ...{section[match.start() - 40:match.end() + 20]}...")
     assert not wrong, wrong
+
+
+def studio_page_table(heading: str) -> list[list[str]]:
+    """The cells of each row of the table under ``heading`` in docs/studio.md's Keys section."""
+    keys = STUDIO_PAGE.read_text(encoding="utf-8").split("\n## Keys\n", 1)[1]
+    table = keys.split(heading, 1)[1].split("\n\n", 2)[1]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in table.splitlines()]
+    return [row for row in rows[2:] if row]  # the header and its rule left out
+
+
+def test_the_studio_page_lists_every_menu_key_as_the_menus_have_it(window):
+    """docs/studio.md's table of keys names each entry with its keys exactly as the menus give
+    them, and leaves out no action that has a key."""
+    entries = menu_entries(window)
+    rows = studio_page_table("Every menu entry with a key")
+    assert len(rows) > 30, "the table of menu keys was not found"
+    wrong, listed = [], set()
+    for path, keys in rows:
+        action = entries.get(path)
+        if action is None or action == "submenu":
+            wrong.append(f"{path}: no such menu entry")
+            continue
+        listed.add(id(action))
+        if keys.split(", ") != action_keys(action):
+            wrong.append(f"{path}: {', '.join(action_keys(action)) or 'no key'}, not {keys}")
+    wrong += [f"{name} ({', '.join(action_keys(action))}) is not listed"
+              for name, action in window.commands.actions.items()
+              if action_keys(action) and id(action) not in listed]
+    assert not wrong, wrong
+
+
+def test_the_studio_page_lists_the_canvas_gestures_the_shortcuts_dialog_lists():
+    """docs/studio.md's table of gestures is Help › Keyboard shortcuts' own list."""
+    from cardigan_app.dialogs.shortcuts import CANVAS_GESTURES
+
+    assert [tuple(row) for row in studio_page_table("On the canvas and the image panes")] == list(CANVAS_GESTURES)
