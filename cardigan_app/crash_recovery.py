@@ -145,7 +145,7 @@ class CrashRecovery:
         if path is not None and (path.suffix.lower() != ".png"
                                  or (path.exists() and path.stat().st_mtime > saved_at)):
             path = None
-        document = LabelDocument(labels, path=path, origin="recovered")
+        document = LabelDocument(labels, path=path, origin="recovered mask")
         self.window.files.take_png_text(document, text, autosaved.name)
         document.mark_modified()
         return document

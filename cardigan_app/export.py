@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.fan import FAN_KEY
-from engine.maskio import (Geometry, mask_name_stem, mask_path_for, nifti_suffix, read_label_map, read_png_text,
+from engine.maskio import (Geometry, mask_path_for, nifti_suffix, read_label_map, read_png_text,
                            write_grey_png, write_label_png, write_nifti)
 from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
 from engine.slicer_segments import SEGMENTATION_SUFFIX, KeptSegment, write_segmentation
@@ -44,6 +44,7 @@ from engine.slicer_segments import SEGMENTATION_SUFFIX, KeptSegment, write_segme
 from . import folders
 from .contrast import Window, apply_window
 from .dialogs.prompts import CloseChoice, ask_stop_loop_for_close, confirm_overwrite, confirm_remove_old_mask, show_error
+from .document_names import file_stem, loop_stem
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
 from .tasks import BackgroundTask
@@ -188,12 +189,8 @@ class Exporter:
         self._close_when_written = False  # the user chose to close the window once the loop is written
 
     def _stem(self) -> str:
-        document = self.window.document
-        if document.path is not None:
-            stem = mask_name_stem(document.path.name)
-            if stem != document.path.name:
-                return stem
-        return "synthetic"
+        """The stem of the names suggested for the key frame on screen (:func:`file_stem`)."""
+        return file_stem(self.window.document, self.window.key_frames.frames)
 
     def _current(self):
         """The shown synthesis if it matches the mask now on the canvas, else None (and say why)."""
@@ -316,7 +313,7 @@ class Exporter:
         if path is None:
             folder = Path(folders.start_folder("exports"))
             name, chosen = QFileDialog.getSaveFileName(self.window, "Export cine loop",
-                                                       str(folder / f"{self._stem()}_loop.gif"), CINE_FILTER)
+                                                       str(folder / f"{loop_stem(self.window.key_frames.frames)}_loop.gif"), CINE_FILTER)
             if not name:
                 return False
             path = Path(name)

@@ -22,6 +22,7 @@ from . import folders
 from .actions import menu_route
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
+from .document_names import key_frame_name
 from .editing import LabelDocument
 from .file_reading import DecodedSizes, FileReader, Stamp, TooLargeHere, read_at_once, read_here
 from .mask_reading import (MaskRead, anatomy_in_png_text, images_beside, is_picture_file, loop_key_frames,
@@ -86,10 +87,10 @@ class MaskFiles(MaskSaving):
         unsaved = self._unsaved_frames()
         if not unsaved:
             return True
-        name = " and ".join(self._frame_name(doc, key) for key, doc in unsaved)
+        name = " and ".join(self.frame_name(doc) for _, doc in unsaved)
         choice = ask_unsaved(self.window, name, action)
         if choice == Choice.SAVE:
-            return all(self.save(doc, key) for key, doc in unsaved)
+            return all(self.save(doc) for _, doc in unsaved)
         return choice == Choice.DISCARD
 
     def _unsaved_frames(self) -> list[tuple[str | None, LabelDocument]]:
@@ -100,10 +101,9 @@ class MaskFiles(MaskSaving):
             return [(None, self.document)] if self.document.modified else []
         return key_frames.edited(self.document)
 
-    @staticmethod
-    def _frame_name(document: LabelDocument, key: str | None) -> str:
-        name = document.path.name if document.path is not None else document.display_name
-        return name if key is None or (document.path is not None and key == "ED") else f"{name} ({key} key frame)"
+    def frame_name(self, document: LabelDocument) -> str:
+        """``document``'s name, as the key frame of the window's pair it is (:mod:`~cardigan_app.document_names`)."""
+        return key_frame_name(document, self.window.key_frames.frames)
 
     # -- new / open ----------------------------------------------------------------------
     def new_mask(self) -> bool:
@@ -123,9 +123,10 @@ class MaskFiles(MaskSaving):
         self.window.set_document(choice.document())
         return True
 
-    def new_deformed(self, labels: np.ndarray | None = None, name: str = "this mask") -> bool:
+    def new_deformed(self, labels: np.ndarray | None = None, name: str | None = None) -> bool:
         """A new mask: ``labels`` (default: the current mask) smoothly deformed, keeping the
-        heart's topology (the same deformation as ``cardigan export --random N --like``)."""
+        heart's topology (the same deformation as ``cardigan export --random N --like``);
+        ``name`` is the file they came from (default: the current mask's, if it has one)."""
         import random
 
         from engine.data.deform import deform_mask
@@ -134,14 +135,16 @@ class MaskFiles(MaskSaving):
         if not self.confirm_discard("creating a new mask"):
             return False
         source = self.window.document.labels if labels is None else labels
+        document = self.window.document
+        origin = name or (document.path.name if document.path is not None else None)  # never a name in a name
         seed = random.randrange(1_000_000)
         deformed = deform_mask(keep_largest(source), np.random.default_rng(seed))
         if deformed is None:
-            message = (f"No deformation of {name} kept a plausible heart (cavity inside its wall, "
+            message = (f"No deformation of {name or 'this mask'} kept a plausible heart (cavity inside its wall, "
                        "atrium below): check it with Edit › Check topology")
             show_error(self.window, "Cannot deform the mask", message)
             return False
-        self.window.set_document(LabelDocument(deformed, origin=f"{name}, deformed #{seed}"))
+        self.window.set_document(LabelDocument(deformed, origin=f"deformation #{seed}" + (f" of {origin}" if origin else "")))
         return True
 
     def new_deformed_from(self, path: Path) -> bool:
@@ -209,6 +212,7 @@ class MaskFiles(MaskSaving):
         document = LabelDocument(labels, path=path)
         document.geometry = read.geometry
         document.segments = read.segments
+        document.slice = read.slice
         text = mask_png_text(path, read.text)
         document.anatomy, problem = anatomy_in_png_text(text)
         fan, fan_problem = fan_from_text(text, view_of_name(path.name))
@@ -256,7 +260,7 @@ class MaskFiles(MaskSaving):
         ed_index, es_index = loop_key_frames(masks)
         fan, _ = fan_from_text({}, view_of_name(path.name))
         ed = LabelDocument(masks[ed_index], path=path)
-        es = LabelDocument(masks[es_index], origin=f"{path.name} \u00b7 ES")
+        es = LabelDocument(masks[es_index], origin=f"frame {es_index + 1} of {path.name}")
         ed.fan = es.fan = fan
         window = self.window
         window.set_document(ed, frames=frames, source=images)
@@ -376,7 +380,7 @@ class MaskFiles(MaskSaving):
     def _show_traced(self, path: Path, traced, notes: list[str]) -> bool:
         state = self.window.state
         size = traced.image.shape[0]
-        document = LabelDocument(np.zeros((size, size), np.uint8), origin=f"traced over {path.name}")
+        document = LabelDocument(np.zeros((size, size), np.uint8), origin=f"tracing of {path.name}")
         document.fan = traced.fan
         self.window.set_document(document, reference=traced.image, frames=traced.frames, source=path)
         if not state.side_by_side:

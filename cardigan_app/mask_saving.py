@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QFileDialog
 from engine.anatomy.heart import ANATOMY_KEY
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
-from engine.maskio import is_volume_file, mask_name_stem, write_label_png
+from engine.maskio import is_volume_file, write_label_png
 
 from .dialogs.prompts import show_error
+from .document_names import es_stem, file_stem, key_frame_name, key_of
 from .editing import LabelDocument
 from .mask_reading import anatomy_in_png_text
 from .wording import studio_line
@@ -44,23 +45,23 @@ class MaskSaving:
     window: MainWindow
     document: LabelDocument
 
-    def save(self, document: LabelDocument | None = None, key: str | None = None) -> bool:
-        """Save ``document`` (the one on screen by default; ``key`` its key frame) to its PNG,
-        or ask for a name."""
+    def save(self, document: LabelDocument | None = None) -> bool:
+        """Save ``document`` (the key frame on screen by default) to its PNG, or ask for a name."""
         document = self.document if document is None else document
         path = document.path
         if path is None or is_volume_file(path) or path.suffix.lower() != ".png":
-            return self.save_as(document, key)
+            return self.save_as(document)
         return self._write(path, document)
 
-    def save_as(self, document: LabelDocument | None = None, key: str | None = None) -> bool:
+    def save_as(self, document: LabelDocument | None = None) -> bool:
+        """Ask where to save ``document`` (the key frame on screen by default), suggesting its
+        name (:func:`file_stem`) beside its file, an ES frame's beside its ED frame's."""
         document = self.document if document is None else document
-        current = document.path
-        if current is not None:
-            suggestion = str(current.parent / f"{mask_name_stem(current.name)}.png")
-        else:
-            suggestion = self._es_suggestion(document) or str(Path(self._start_dir()) / "mask.png")
-        title = "Save label map as" if key is None else f"Save the {key} key frame as"
+        frames = self.window.key_frames.frames
+        beside = document if document.path is not None or key_of(document, frames) != "ES" else frames["ED"]
+        folder = beside.path.parent if beside.path is not None else Path(self._start_dir())  # ES beside its ED
+        suggestion = str(folder / f"{file_stem(document, frames)}.png")
+        title = f"Save {key_frame_name(document, frames)} as"
         name, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, PNG_FILTER)
         if not name:
             return False
@@ -73,21 +74,7 @@ class MaskSaving:
     def _es_name(ed_path: Path) -> str:
         """Where a pair's ES frame goes beside its ED frame ``ed_path``: ED replaced by ES in
         the name (``p_4CH_ED.png`` -> ``p_4CH_ES.png``), else ``_ES`` added."""
-        stem = mask_name_stem(ed_path.name)
-        if stem.upper().endswith("_ED"):
-            name = stem[:-2] + ("es" if stem[-2:] == "ed" else "ES")  # the name's own case kept
-        else:
-            name = stem + "_ES"
-        return str(ed_path.parent / f"{name}.png")
-
-    def _es_suggestion(self, document: LabelDocument) -> str | None:
-        """For an ES key frame without a file: its ED frame's name with ES for ED
-        (``p_4CH_ED.png`` -> ``p_4CH_ES.png``, else ``case_ES.png``), beside it."""
-        key_frames = getattr(self.window, "key_frames", None)
-        ed = key_frames.frames.get("ED") if key_frames is not None else None
-        if ed is None or key_frames.frames.get("ES") is not document or ed.path is None:
-            return None
-        return self._es_name(ed.path)
+        return str(ed_path.parent / f"{es_stem(ed_path)}.png")
 
     @staticmethod
     def png_text(document: LabelDocument) -> dict[str, str]:

@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 
 from .actions import keys_in_words
 from .cine.key_references import KeyReferences
+from .document_names import key_frame_name
 from .editing import LabelDocument
 from .editing.document import Dirty
 
@@ -154,8 +155,7 @@ class WindowDocument:
     def _refresh_document_ui(self) -> None:
         doc = self.document
         paired = self.key_frames.frames["ES"] is not None
-        frame = f" \u00b7 {self.state.key_frame}" if paired else ""
-        self.setWindowTitle(f"{doc.display_name}{frame}[*] \u2014 {APP_NAME}")
+        self.setWindowTitle(f"{key_frame_name(doc, self.key_frames.frames)}[*] \u2014 {APP_NAME}")
         # the key frame edited, where the eye is (a window title is easy to miss)
         self.workspace.mask_pane.set_title("Mask", f"{self.state.key_frame} key frame" if paired else "")
         self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction())

@@ -509,8 +509,8 @@ def test_save_in_the_prompt_saves_both_key_frames(qtbot, tmp_path, tiny_model, p
                                          or (suggestion, "")))
         prompts["answers"].append(QMessageBox.StandardButton.Save)
         assert window.files.confirm_discard("closing")
-        assert "p_4CH_ED.png and" in prompts["question"][0][1] and "ES key frame" in prompts["question"][0][1]
-        assert asked == [("Save the ES key frame as", str(tmp_path / "p_4CH_ES.png"))]  # named after ED
+        assert prompts["question"][0][1].startswith("p_4CH_ED.png and p_4CH_ED.png \u00b7 ES have unsaved")
+        assert asked == [("Save p_4CH_ED.png \u00b7 ES as", str(tmp_path / "p_4CH_ES.png"))]  # named after ED
         assert (read_label_png(ed_path) == ed.labels).all() and (read_label_png(tmp_path / "p_4CH_ES.png") == es.labels).all()
         assert not window.key_frames.modified()
     finally:
@@ -634,7 +634,7 @@ def test_new_mask_from_template_or_blank(window, qtbot, monkeypatch, prompts):
     assert window.files.new_mask()
     assert window.document is not old and window.document.shape == (256, 256)
     # File > New offers the heart after the one the studio opened on
-    assert f"heart #{FIRST_HEART_SEED + 1} 4CH ED" in window.windowTitle() and not window.document.modified
+    assert f"Untitled heart #{FIRST_HEART_SEED + 1}, 4CH[*]" in window.windowTitle() and not window.document.modified
 
 
 def test_new_mask_deformed_from_this_one_from_the_menu(window, prompts):
@@ -645,7 +645,7 @@ def test_new_mask_deformed_from_this_one_from_the_menu(window, prompts):
     window.commands["new_deformed"].trigger()
     new = window.document
     assert new is not old and new.shape == old.shape and set(np.unique(new.labels)) == {0, 1, 2, 3}
-    assert "this mask, deformed #" in new.display_name and prompts["warning"] == []
+    assert window.files.frame_name(new).startswith("Untitled deformation #") and prompts["warning"] == []
 
 
 def test_file_dialogs_open_where_that_kind_of_file_was_last_found(window, qtbot, tmp_path, tiny_model):

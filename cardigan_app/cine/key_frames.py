@@ -59,11 +59,10 @@ def es_frame_of(ed: LabelDocument) -> LabelDocument:
     record = ed.anatomy
     if heart_in_record(record) is not None and ed.shape[0] == ed.shape[1]:
         record = {**record, "phase": 1.0}
-        es = LabelDocument(record_as_drawn(record, ShapeModel.default(), ed.shape[0], ed.fan),
-                           origin=f"{ed.display_name} \u00b7 ES")
+        es = LabelDocument(record_as_drawn(record, ShapeModel.default(), ed.shape[0], ed.fan), origin=ed.origin)
         es.anatomy = record
     else:
-        es = LabelDocument(ed.labels.copy(), origin=f"{ed.display_name} \u00b7 ES")
+        es = LabelDocument(ed.labels.copy(), origin=ed.origin)
     es.fan = ed.fan
     return es
 

@@ -44,7 +44,7 @@ class NewMaskChoice:
         return np.zeros((self.size, self.size), np.uint8)
 
     def title(self) -> str:
-        return f"{heart_name(self.seed)} {self.view} {self.phase}" if self.template else "blank"
+        return f"{heart_name(self.seed)} {self.view} {self.phase}" if self.template else "blank mask"
 
     def document(self) -> LabelDocument:
         """A new document holding this mask (and, for a heart, the heart it was drawn from,

@@ -88,12 +88,15 @@ class LabelDocument:
 
     def __init__(self, labels: np.ndarray, path: Path | None = None, origin: str = "") -> None:
         self.id = next(_document_ids)
-        self.origin = origin  # where an untitled map came from, e.g. "template 4CH ED #3"
+        # where an untitled map came from, e.g. "tracing of echo.dcm" (its name is
+        # cardigan_app.document_names': a heart it holds names it first)
+        self.origin = origin
         self.labels = np.ascontiguousarray(validate_label_map(labels)).copy()
         if self.labels.ndim != 2:
             raise ValueError(f"a document holds one 2-D label map, got shape {self.labels.shape}")
         self.path: Path | None = Path(path) if path else None
         self.geometry = None  # where a mask read from a volume lies in space (engine.maskio.Geometry)
+        self.slice: tuple[int, int] | None = None  # (index, count): the slice of a volume it was read from
         # the segments of the Slicer segmentation a mask was read from, by class
         # (engine.slicer_segments.KeptSegment): an export to .seg.nrrd names them so
         self.segments: dict = {}
@@ -116,12 +119,6 @@ class LabelDocument:
     @property
     def shape(self) -> tuple[int, int]:
         return self.labels.shape  # type: ignore[return-value]
-
-    @property
-    def display_name(self) -> str:
-        if self.path is not None:
-            return self.path.name
-        return f"Untitled ({self.origin})" if self.origin else "Untitled"
 
     @property
     def modified(self) -> bool:

@@ -445,15 +445,8 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         record = {**self.document.anatomy, "view": self.view.currentText()}
         self._draw(record)
         self._end_step()
-        self._update_origin()
         self._show_state()
 
-    def _update_origin(self, name: str | None = None) -> None:
-        """Name an unsaved document after its heart (``name``, else its seed while it has one)."""
-        record, heart = self.document.anatomy, self.heart
-        if heart is not None and self.document.path is None:
-            name = name or heart_name(heart.seed)
-            self.document.origin = f"{name} {record['view']} {'ED' if record['phase'] < 0.5 else 'ES'}"
 
 
 def _step_name(slider: str) -> str:

@@ -44,7 +44,6 @@ class NewHearts:
         self._draw(anatomy_record(heart, self.view.currentText(), phase))
         self._end_step()
         self._note = ""
-        self._update_origin()
         self._show_state()
         return True
 
@@ -74,6 +73,5 @@ class NewHearts:
         self._draw(anatomy_record(heart, view, float(phase == "ES")))
         self._end_step()
         self._note = f"Fitted to the mask ({score:.0%} overlap)"
-        self._update_origin("fitted heart")
         self._show_state()
         return True
