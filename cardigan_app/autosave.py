@@ -2,7 +2,9 @@
 
 Each running app owns a session folder ``<root>/session-<id>/`` holding a lock file,
 the autosaved masks (``mask-<n>.png``, and ``other-<n>.png`` for the pair's other key frame)
-and ``info.json``, which names them. ``info.json`` is written last, in one step: a kill in the
+and ``info.json``, which names them, with each key frame's name as the studio gave it and,
+for an ES frame autosaved alone beside its saved ED file, that file as it was on disk
+(:class:`SavedFile`: recovery opens the two as a pair again while the file is unchanged). ``info.json`` is written last, in one step: a kill in the
 middle of an autosave leaves the last whole autosave in force, never a mix of two. A clean
 exit removes the folder. A folder whose lock can be taken belongs to an app that is no longer
 running (it crashed or was killed): its masks are offered back at the next start. An autosave
@@ -25,6 +27,7 @@ from engine.errors import CardiganError
 from engine.fileio import atomic_path
 from engine.maskio import read_label_map_and_text, write_label_png
 
+from .document_names import both_names
 from .wording import studio_line
 
 INTERVAL_MS = 20_000
@@ -35,13 +38,51 @@ def default_folder() -> Path:
     return Path(base or Path.home() / ".cardigan") / "autosave"
 
 
+@dataclass(frozen=True)
+class SavedFile:
+    """A file as it was on disk: its path, size and time of last change."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path | str) -> "SavedFile | None":
+        """``path`` as it is now; None when it cannot be read."""
+        try:
+            found = Path(path).stat()
+        except OSError:
+            return None
+        return cls(Path(path), found.st_size, found.st_mtime_ns)
+
+    def as_json(self) -> dict:
+        return {"path": str(self.path), "size": self.size, "mtime_ns": self.mtime_ns}
+
+    @classmethod
+    def from_json(cls, data) -> "SavedFile | None":
+        """The file an ``info.json`` records; None when it records none, or nothing usable."""
+        try:
+            return cls(Path(data["path"]), int(data["size"]), int(data["mtime_ns"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def change(self) -> str | None:
+        """Why the file is no longer as it was, in words; None when it is."""
+        now = SavedFile.of(self.path)
+        if now is None:
+            return f"{self.path.name} is no longer in {self.path.parent}"
+        return None if now == self else f"{self.path.name} changed on disk since the autosave"
+
+
 @dataclass
 class OtherFrame:
-    """The other key frame of an autosaved pair: ``key`` (ED or ES), its mask and its file."""
+    """The other key frame of an autosaved pair: ``key`` (ED or ES), its mask and its file, and
+    its name as the studio gave it (None in an autosave that records none)."""
 
     key: str
     mask_path: Path
     source: str | None
+    name: str | None = None
 
     def load(self) -> tuple[np.ndarray, dict[str, str]]:
         """Its label map and the text chunks autosaved with it (fan, heart), the file opened once."""
@@ -59,6 +100,8 @@ class Recovery:
     other: "OtherFrame | None" = None  # the pair's other key frame, when it had edits too
 
     frame: str | None = None  # the key frame ``mask_path`` holds, when it is one of a pair
+    name: str | None = None  # its name as the studio gave it (None in an autosave that records none)
+    saved_ed: SavedFile | None = None  # an ES frame's saved ED file, when it was autosaved alone beside it
 
     def load(self) -> tuple[np.ndarray, dict[str, str]]:
         """The label map and the text chunks autosaved with it (fan, heart), the file opened once."""
@@ -78,8 +121,11 @@ class Recovery:
         return aside
 
     def describe(self) -> str:
-        """What is offered back: the file, the key frames, when."""
+        """What is offered back: the key frames by their names, and when."""
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        if self.name:
+            other = self.other.name if self.other is not None else None
+            return f"{both_names(self.name, other) if other else self.name}, autosaved {when}"
         name = Path(self.source).name if self.source else "an unsaved mask"
         if self.other is not None:
             frames = ", its ED and ES key frames"
@@ -118,12 +164,15 @@ class Autosaver:
         return True
 
     def save(self, labels: np.ndarray, source: Path | None, key: tuple, text: dict[str, str] | None = None,
-             other: tuple | None = None, frame: str | None = None) -> bool:
+             other: tuple | None = None, frame: str | None = None, names: tuple[str, str | None] | None = None,
+             saved_ed: SavedFile | None = None) -> bool:
         """Write ``labels`` unless ``key`` (what identifies this state of the documents) was
         already saved; ``text`` (the fan and the heart, as Save writes them) goes into the PNG
         with it, ``frame`` is its key frame (ED or ES) when it is one of a pair. ``other`` is the
         pair's other key frame with edits, as (key frame, labels, source, text), kept beside it.
-        The files are new ones, put in force by ``info.json`` once all are written."""
+        ``names`` are the two frames' names as the studio gives them (the other's None without
+        one), ``saved_ed`` an ES frame's saved ED file when ED has no edits. The files are new
+        ones, put in force by ``info.json`` once all are written."""
         if key == self.saved_revision:
             return True
         if not self._ensure_folder():
@@ -137,9 +186,11 @@ class Autosaver:
             with atomic_path(self.folder / "info.json") as tmp:
                 tmp.write_text(json.dumps({
                     "source": str(source) if source else None, "saved_at": time.time(),
-                    "shape": list(labels.shape), "mask": mask, "frame": frame,
+                    "shape": list(labels.shape), "mask": mask, "frame": frame, "name": names and names[0],
+                    "saved_ed": saved_ed.as_json() if saved_ed is not None else None,
                     "other": None if other is None else {"frame": other[0], "mask": other_mask,
-                                                         "source": str(other[2]) if other[2] else None}}))
+                                                         "source": str(other[2]) if other[2] else None,
+                                                         "name": names and names[1]}}))
         except CardiganError as exc:
             self.last_error = studio_line(exc, "autosaving")
             for name in (mask, other_mask):  # the last whole autosave stays in force
@@ -204,11 +255,17 @@ class Autosaver:
             other_frame = None
             other_mask = _named_mask(folder, other.get("mask"), "other") if other is not None else None
             if other_mask is not None and other.get("frame") in ("ED", "ES"):
-                other_frame = OtherFrame(other["frame"], other_mask, other.get("source"))
+                other_frame = OtherFrame(other["frame"], other_mask, other.get("source"), _text(other.get("name")))
             frame = info.get("frame") if info.get("frame") in ("ED", "ES") else None
             found.append(Recovery(folder, mask, info.get("source"),
-                                  float(info.get("saved_at") or mask.stat().st_mtime), other_frame, frame))
+                                  float(info.get("saved_at") or mask.stat().st_mtime), other_frame, frame,
+                                  _text(info.get("name")), SavedFile.from_json(info.get("saved_ed"))))
         return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def _text(value) -> str | None:
+    """A name ``info.json`` records, when it is one (else None)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _named_mask(folder: Path, name, kind: str) -> Path | None:

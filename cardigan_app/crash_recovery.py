@@ -6,7 +6,10 @@ and :data:`AFTER_EDIT_MS` after an edit, so a crash right after a stroke loses a
 seconds), what is autosaved (the key frame on screen, and the other one of the pair when it has edits
 too, each with its fan and heart), telling once in the status bar of each new autosave
 problem, and the recovery: asking about each mask a crashed app left, and opening the one
-the user takes back (a pair as a pair) with its edits unsaved. It relies on the window's
+the user takes back (a pair as a pair) with its edits unsaved. An ES frame autosaved alone,
+its ED frame saved, comes back as the ES frame of that ED file, opened again, while the file
+is as it was autosaved (:class:`~cardigan_app.autosave.SavedFile`); else it comes back alone,
+and the status line says why. It relies on the window's
 :class:`~cardigan_app.autosave.Autosaver` (``autosaver``: the session folders on disk), its
 key frames and document, :class:`~cardigan_app.mask_files.MaskFiles` (``files``: the PNG's
 text chunks, the unsaved-edits question) and ``set_document``.
@@ -22,9 +25,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.errors import CardiganError
 
-from .autosave import INTERVAL_MS
+from .autosave import INTERVAL_MS, SavedFile
 from .dialogs.prompts import Choice, ask_recovery
 from .editing import LabelDocument
+from .mask_reading import read_mask_file
 from .wording import studio_line
 
 if TYPE_CHECKING:
@@ -74,9 +78,14 @@ class CrashRecovery:
             key, o = others[0]
             other = (key, o.labels, o.path, window.files.png_text(o))
         state = tuple((d.id, d.revision) for _, d in edited)
-        paired = window.key_frames.frames["ES"] is not None
+        frames = window.key_frames.frames
+        paired = frames["ES"] is not None
+        names = (window.files.frame_name(doc), window.files.frame_name(others[0][1]) if others else None)
+        ed = frames["ED"]
+        saved_ed = (SavedFile.of(ed.path) if paired and frame == "ES" and not others and ed.path is not None
+                    and ed.path.suffix.lower() == ".png" else None)
         saved = self.autosaver.save(doc.labels, doc.path, state, window.files.png_text(doc), other,
-                                    frame if paired else None)
+                                    frame if paired else None, names, saved_ed)
         error = self.autosaver.last_error
         if error and error != self._error_shown:  # said once per new problem, not every 20 s
             window.statusBar().showMessage(f"Autosave failed: {error}", 15000)
@@ -115,9 +124,12 @@ class CrashRecovery:
                 elif other_labels is not None:
                     other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
                                             recovery.other.mask_path)
+            alone = ""  # why an ES frame autosaved beside its saved ED file comes back alone
             if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
                 window.set_document(other)
                 window.key_frames.frames["ES"] = document
+            elif other is None and recovery.frame == "ES" and recovery.saved_ed is not None:
+                alone = self._beside_saved_ed(document, recovery.saved_ed)
             else:
                 window.set_document(document)
                 if other is not None:
@@ -131,9 +143,35 @@ class CrashRecovery:
             else:
                 recovery.discard()
             self.autosave_now()
-            window.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
+            if alone:
+                window.statusBar().show_note(f"Recovered {recovery.describe()}; {alone}, so the ES key frame "
+                                             "opened alone")
+            else:
+                window.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
             return True
         return False
+
+    def _beside_saved_ed(self, es: LabelDocument, saved: SavedFile) -> str:
+        """Open the ED file ``saved`` again with the recovered ``es`` as its ES key frame, shown;
+        when the file is no longer as it was autosaved (moved, changed, unreadable or of
+        another size), ``es`` opens alone and the reason is returned, else ""."""
+        window = self.window
+        problem = saved.change()
+        if not problem:
+            try:
+                read = read_mask_file(saved.path)
+            except CardiganError as exc:
+                read, problem = None, studio_line(exc)
+            if read is not None and read.labels.shape != es.shape:
+                problem = f"{saved.path.name} is no longer the size of the ES key frame"
+        if problem:
+            window.set_document(es)
+            return problem
+        window.files.show_mask(saved.path, read)
+        window.key_frames.frames["ES"] = es  # in place of an ES file opened beside it: the edits are newer
+        window.key_frames_changed()
+        window.state.set("key_frame", "ES")
+        return ""
 
     def _recovered(self, labels, text: dict[str, str], source: str | None, saved_at: float,
                    autosaved: Path) -> LabelDocument:

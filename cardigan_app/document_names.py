@@ -107,3 +107,13 @@ def es_stem(ed_path: Path) -> str:
     if stem.upper().endswith("_ED"):
         return stem[:-2] + ("es" if stem[-2:] == "ed" else "ES")
     return stem + "_ES"
+
+
+def both_names(first: str, second: str) -> str:
+    """Two key frames' names as one phrase: a pair's frames of one name share it ("Untitled
+    heart #89, 4CH · ES and ED"), others are joined ("p_4CH_ES.png and p_4CH_ED.png")."""
+    base, dot, key = first.rpartition(" \u00b7 ")
+    other_base, other_dot, other_key = second.rpartition(" \u00b7 ")
+    if dot and other_dot and base == other_base:
+        return f"{base} \u00b7 {key} and {other_key}"
+    return f"{first} and {second}"

@@ -22,7 +22,7 @@ from . import folders
 from .actions import menu_route
 from .dialogs.new_mask import FIRST_HEART_SEED, NewMaskDialog
 from .dialogs.prompts import Choice, ask_unsaved, show_error
-from .document_names import key_frame_name
+from .document_names import both_names, key_frame_name
 from .editing import LabelDocument
 from .file_reading import DecodedSizes, FileReader, Stamp, TooLargeHere, read_at_once, read_here
 from .mask_reading import (MaskRead, anatomy_in_png_text, images_beside, is_picture_file, loop_key_frames,
@@ -87,7 +87,8 @@ class MaskFiles(MaskSaving):
         unsaved = self._unsaved_frames()
         if not unsaved:
             return True
-        name = " and ".join(self.frame_name(doc) for _, doc in unsaved)
+        name = both_names(*(self.frame_name(doc) for _, doc in unsaved)) if len(unsaved) == 2 else \
+            self.frame_name(unsaved[0][1])
         choice = ask_unsaved(self.window, name, action)
         if choice == Choice.SAVE:
             return all(self.save(doc) for _, doc in unsaved)
@@ -178,7 +179,7 @@ class MaskFiles(MaskSaving):
         files = [path] if labels is None else []
         files += [file for file in (reference, images_beside(path)) if file is not None]
         return self._read_then(path, files, lambda: read_mask_file(path, labels, reference, text, notes=notes),
-                               lambda read: self._show_mask(path, read), "Cannot open the mask")
+                               lambda read: self.show_mask(path, read), "Cannot open the mask")
 
     def _read_then(self, path: Path, files: list[Path], work: Callable[[], Any], show: Callable[[Any], bool],
                    title: str) -> bool:
@@ -204,7 +205,9 @@ class MaskFiles(MaskSaving):
                          lambda message: self._read_failed(title, message), files, decoded, self.words(), sizes)
         return True
 
-    def _show_mask(self, path: Path, read: MaskRead) -> bool:
+    def show_mask(self, path: Path, read: MaskRead) -> bool:
+        """Edit the mask file ``path`` as :func:`read_mask_file` read it (a loop's masks as the
+        key frames; a label PNG with its ES frame beside it), and say it opened."""
         labels = read.labels
         if labels.ndim == 3:
             return self._open_loop_masks(path, read)
@@ -324,7 +327,7 @@ class MaskFiles(MaskSaving):
         """A dropped file as it was read: a mask (with its images) opens, an image opens to
         trace, with what reading it told (``notes``)."""
         if isinstance(read, MaskRead):
-            return self._show_mask(path, read)
+            return self.show_mask(path, read)
         return self.trace_path(path, confirmed=True, image=read, notes=notes)
 
     def _when_still_wanted(self, stamp: Stamp, path: Path, show: Callable[[], bool]) -> bool:
@@ -358,7 +361,7 @@ class MaskFiles(MaskSaving):
         files = [file for file in (workspace.segmentation, workspace.main_image) if file is not None]
 
         return self._read_then(path, files, lambda: read_workspace_mask(workspace),
-                               lambda read: self._show_mask(path, read), "Cannot open the workspace")
+                               lambda read: self.show_mask(path, read), "Cannot open the workspace")
 
     def trace_path(self, path: Path | str, confirmed: bool = False, image: np.ndarray | None = None,
                    notes: list[str] | None = None) -> bool:

@@ -10,7 +10,7 @@ import cardigan_app.autosave as autosave
 import cardigan_app.crash_recovery as crash_recovery
 from cardigan_app.autosave import Autosaver
 from cardigan_app.testing import drag
-from engine.maskio import read_label_png
+from engine.maskio import read_label_png, write_label_png
 
 
 def labels_with(value: int, size: int = 64) -> np.ndarray:
@@ -102,3 +102,75 @@ def test_a_damaged_autosave_is_kept_aside_and_said_in_one_line(window, tmp_path,
     aside = root / dead.folder.name.replace("session-", "damaged-")
     assert len(warned) == 2 and "ED key frame" in warned[1] and str(aside) in warned[1]
     assert (aside / "other-1.png").is_file() and not dead.folder.exists()
+
+
+def as_if_crashed(window) -> None:
+    """The window's autosave left as a crashed app leaves it (its lock let go), the window going
+    on as the next start, its own autosave in a new folder, editing another mask."""
+    from cardigan_app.dialogs.new_mask import NewMaskChoice
+
+    saver = window.autosaver
+    saver._lock.unlock()
+    saver._lock, saver.saved_revision = None, None
+    saver.folder = saver.root / f"{saver.folder.name}-next"
+    for frame in window.key_frames.frames.values():
+        if frame is not None:
+            frame.mark_saved()
+    window.set_document(NewMaskChoice(True, "4CH", "ED", 7, 64).document())
+
+
+@pytest.fixture
+def es_edited_beside_saved_ed(window, tmp_path, monkeypatch):
+    """``window`` with ``p_4CH_ED.png`` saved and its ES frame (no file yet) edited, autosaved
+    and crashed: returns the ED file, the ES frame's labels and the recovery offers asked."""
+    ed_path = tmp_path / "p_4CH_ED.png"
+    window.set_document(labels_document())
+    assert window.files._write(ed_path)
+    window.commands["key_frame"].trigger()
+    window.document.fill(60, 60, 1)
+    es_labels = window.document.labels.copy()
+    assert window.autosave_now()
+    as_if_crashed(window)
+    asked = []
+    monkeypatch.setattr(crash_recovery, "ask_recovery",
+                        lambda parent, text: asked.append(text) or crash_recovery.Choice.SAVE)
+    return ed_path, es_labels, asked
+
+
+def labels_document():
+    from cardigan_app.dialogs.new_mask import NewMaskChoice
+
+    return NewMaskChoice(True, "4CH", "ED", 5, 64).document()
+
+
+def test_an_es_frame_autosaved_alone_comes_back_beside_its_saved_ed_file(window, es_edited_beside_saved_ed,
+                                                                        monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    ed_path, es_labels, asked = es_edited_beside_saved_ed
+    assert window.offer_recovery()
+    assert asked[0].startswith("p_4CH_ED.png \u00b7 ES, autosaved ")
+    frames = window.key_frames.frames
+    assert frames["ED"].path == ed_path and not frames["ED"].modified
+    assert window.document is frames["ES"] and frames["ES"].modified and (frames["ES"].labels == es_labels).all()
+    assert window.windowTitle().startswith("p_4CH_ED.png \u00b7 ES")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda parent, title, suggestion, *a: (suggestion, "")))
+    assert window.files.save()  # the ES file goes beside its ED file
+    assert (read_label_png(ed_path.with_name("p_4CH_ES.png")) == es_labels).all() and not window.key_frames.modified()
+
+
+@pytest.mark.parametrize("since", ["changed", "moved"])
+def test_an_es_frame_whose_ed_file_changed_or_moved_comes_back_alone_and_says_why(
+        window, es_edited_beside_saved_ed, since):
+    ed_path, es_labels, asked = es_edited_beside_saved_ed
+    if since == "changed":
+        write_label_png(ed_path, labels_with(3))
+    else:
+        ed_path.rename(ed_path.with_name("elsewhere.png"))
+    assert window.offer_recovery()
+    assert window.key_frames.frames["ES"] is None and window.document.path is None
+    assert (window.document.labels == es_labels).all() and window.document.modified
+    said = window.statusBar().currentMessage()
+    why = "p_4CH_ED.png changed on disk since the autosave" if since == "changed" else (
+        f"p_4CH_ED.png is no longer in {ed_path.parent}")
+    assert f"; {why}, so the ES key frame opened alone" in said and "\n" not in said

@@ -91,7 +91,7 @@ def test_the_title_the_close_question_and_save_say_one_name_in_each_state(window
     window.document.fill(60, 60, 1)
     title, question, save = said()
     assert title == f"Untitled heart #89, 4CH {ES}" and "(" not in asked["question"][0]
-    assert asked["question"][0].startswith(f"{title} and Untitled heart #89, 4CH \u00b7 ED have unsaved")
+    assert asked["question"][0].startswith("Untitled heart #89, 4CH \u00b7 ES and ED have unsaved")
     assert save == (f"Save {title} as", "heart_89_4CH_ES.png")
 
     window.anatomy_panel.start_from_anatomy(ask=False)  # New heart on ES: both frames hold it, both say it

@@ -79,6 +79,7 @@ def test_a_camus_mhd_ground_truth_opens_and_saves_as_png(window, tmp_path, monke
     sitk.WriteImage(sitk.GetImageFromArray(labels), str(path))
     assert window.files.open_path(path)
     assert (window.document.labels == labels).all() and window.canvas.image_size == (96, 120)
+    assert window.windowTitle().startswith("patient0001_4CH_ED_gt.mhd[*]")
     save_dialog_returns(monkeypatch, tmp_path / "patient0001_4CH_ED_gt.png")
     assert window.files.save()  # a .mhd is never overwritten: Save asks for a PNG
     assert (read_label_png(tmp_path / "patient0001_4CH_ED_gt.png") == labels).all()
@@ -1014,7 +1015,7 @@ def test_both_edited_key_frames_are_autosaved_and_recovered_as_a_pair(qtbot, tmp
 
             monkeypatch.setattr(PIL.Image, "open", counted_open)
             assert again.offer_recovery()
-            assert "its ED and ES key frames" in asked[0]
+            assert asked[0].startswith("Untitled heart #5, 4CH \u00b7 ES and ED, autosaved ")
             assert sorted(opened) == ["mask-1.png", "other-1.png"], opened  # each once, its fan and heart with it
             frames = again.key_frames.frames
             assert (frames["ED"].labels == ed.labels).all() and (frames["ES"].labels == es.labels).all()

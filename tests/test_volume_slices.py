@@ -45,6 +45,7 @@ def test_a_volume_with_one_painted_slice_says_which_it_took(window, tmp_path):
     assert window.files.open_path(tmp_path / "loop_seg.nii.gz", confirmed=True)
     assert np.array_equal(window.document.labels, labels)
     assert "slice 3 of 5" in window.statusBar().currentMessage()
+    assert window.windowTitle().startswith("loop_seg.nii.gz, slice 3[*]")  # the mask's name says it too
 
 
 def test_a_workspace_painted_on_two_frames_opens_them_as_key_frames(window, tmp_path):
