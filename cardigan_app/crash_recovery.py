@@ -165,6 +165,7 @@ class CrashRecovery:
             if read is not None and read.labels.shape != es.shape:
                 problem = f"{saved.path.name} is no longer the size of the ES key frame"
         if problem:
+            es.origin = f"ES frame of {saved.path.name}"  # its name, unless it holds a heart
             window.set_document(es)
             return problem
         window.files.show_mask(saved.path, read)

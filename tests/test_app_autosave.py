@@ -174,3 +174,5 @@ def test_an_es_frame_whose_ed_file_changed_or_moved_comes_back_alone_and_says_wh
     why = "p_4CH_ED.png changed on disk since the autosave" if since == "changed" else (
         f"p_4CH_ED.png is no longer in {ed_path.parent}")
     assert f"; {why}, so the ES key frame opened alone" in said and "\n" not in said
+    window.document.anatomy = None  # named by the file it went with, without a heart to name it by
+    assert window.files.frame_name(window.document) == "Untitled ES frame of p_4CH_ED.png"
