@@ -55,15 +55,18 @@ def double_click(view, x: float, y: float) -> None:
 
 
 def make_model_file(path: Path, ngf: int = 4, image_size: int = 64, seed: int = 0,
-                    use_vae: bool = False, norm: str = "instance") -> Path:
-    """Write a random-weight native model file (a stand-in for a trained one)."""
+                    use_vae: bool = False, norm: str = "instance", noise_nc: int = 0,
+                    style_scale: float = 1.0) -> Path:
+    """Write a random-weight native model file (a stand-in for a trained one); ``noise_nc``
+    noise channels (half of them style channels, spread by ``style_scale``)."""
     import torch
 
     from engine.models import GeneratorModel, save_model_file
     from engine.nets import GeneratorConfig, SPADEGenerator
 
     torch.manual_seed(seed)
-    config = GeneratorConfig(ngf=ngf, image_size=image_size, norm=norm, use_vae=use_vae)
+    config = GeneratorConfig(ngf=ngf, image_size=image_size, norm=norm, use_vae=use_vae, noise_nc=noise_nc,
+                             style_scale=style_scale)
     model = GeneratorModel(config=config, generator=SPADEGenerator(config).eval(), name=Path(path).stem)
     return save_model_file(model, path, provenance={"source": "random weights (test)"})
 

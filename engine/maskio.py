@@ -566,12 +566,18 @@ def read_png_text(path: Path | str) -> dict[str, str]:
         return {}  # ValueError: text chunks over Pillow's limits (a decompression bomb)
 
 
-def write_grey_png(path: Path | str, image: np.ndarray) -> None:
-    """Write a (H, W) uint8 image as an 8-bit greyscale PNG (atomically)."""
+def write_grey_png(path: Path | str, image: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """Write a (H, W) uint8 image as an 8-bit greyscale PNG (atomically); ``text`` goes into
+    PNG text chunks (a synthesized image's provenance, :mod:`engine.provenance`)."""
+    from PIL.PngImagePlugin import PngInfo
+
     image = np.asarray(image)
     assert image.ndim == 2 and image.dtype == np.uint8, (image.shape, image.dtype)
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_itxt(key, value)
     with atomic_path(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG")
+        Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG", pnginfo=info)
 
 
 def nifti_suffix(path: Path | str) -> str | None:
@@ -687,20 +693,26 @@ def nifti_pair_file(path: Path | str, notify=None) -> Iterator[Path]:
 
 
 def write_nifti(path: Path | str, array: np.ndarray, spacing_mm: float | None = None,
-                geometry: Geometry | None = None) -> None:
+                geometry: Geometry | None = None, description: str = "") -> None:
     """Write a 2-D frame (H, W) or a stack of frames (T, H, W) as NIfTI, compressed for
     ``.nii.gz``, with ``spacing_mm`` between pixels (by default :func:`pixel_spacing_mm` of
     the frame's width; 1 between frames), atomically: a file
     that was there is kept whole until the new one is complete. Its rows and columns are the
     array's, as :func:`read_volume_label` reads them back. A frame with the ``geometry`` of
     the volume it was read from (when it fits) is written as that volume's slice: one slice
-    with its spacing, origin and direction."""
+    with its spacing, origin and direction. ``description`` (at most 80 characters, the
+    header's field) says where the image came from (:func:`engine.provenance.nifti_description`)."""
     if geometry is not None and np.ndim(array) == 2 and geometry.fits(array):
         image, _ = _nifti_image(Path(path), np.asarray(array)[None], None)
         geometry.apply(image)
-        write_itk_image(Path(path), image, nifti_suffix(path), compress=nifti_suffix(path) == ".nii.gz")
+    elif description:
+        image, _ = _nifti_image(Path(path), array, spacing_mm)
+    else:
+        write_nifti_files([(Path(path), array)], spacing_mm)
         return
-    write_nifti_files([(Path(path), array)], spacing_mm)
+    if description:
+        image.SetMetaData("ITK_FileNotes", description[:80])  # ITK's name for the NIfTI description
+    write_itk_image(Path(path), image, nifti_suffix(path), compress=nifti_suffix(path) == ".nii.gz")
 
 
 def write_nifti_files(files: list[tuple[Path, np.ndarray]], spacing_mm: float | None = None,

@@ -10,7 +10,9 @@ from .options import (add_device_argument, add_model_argument, check_output_file
 
 HELP = "synthesize an echocardiogram from a label map"
 DESCRIPTION = ("Synthesize an image from a label map. --out x.png writes an 8-bit greyscale "
-               "PNG; --out x.nii.gz (or .nii) the same grey levels as NIfTI, for ITK-SNAP and 3D Slicer; "
+               "PNG recording in a text chunk the model, its file's checksum, the seed, the style scale, the "
+               "device and the version; --out x.nii.gz (or .nii) the same grey levels as NIfTI, for ITK-SNAP "
+               "and 3D Slicer, with that record in short as its description; "
                "--out x.dcm as an ultrasound DICOM image for DICOM viewers and PACS (marked synthetic); "
                "--out x.npy writes the raw output, float32 (channels, H, W) in [-1, 1].")
 
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from ..itksnap_workspace import is_workspace_file
     from ..maskio import (fitting_geometry, is_volume_file, nifti_suffix, read_label_map_and_text,
                           read_label_slice_and_header, write_grey_png, write_nifti)
+    from ..provenance import nifti_description, png_text, synthesizer_record
     from ..synthesizer import Synthesizer, to_uint8
     from ..volume_alignment import orientation_note
     from .terminal import note
@@ -115,18 +118,22 @@ def run(args: argparse.Namespace) -> int:
         note(f"model {synth.model.name} draws without a fan: --fan and --fan-from change nothing")
     output = synth.synthesize(labels, seed=args.seed, source=str(args.mask), region=region,
                               region_seed=args.region_seed if region is not None else None, fan=fan)
+    resampled = {} if region is None else {"resample_class": args.resample_class, "region_seed": args.region_seed}
+    # where the image came from, in its file (a PNG's text, a NIfTI's description)
+    record = synthesizer_record(synth, args.seed, **resampled) if suffix in (".png", ".nii.gz", ".nii") else None
     if suffix == ".npy":
         with atomic_path(args.out) as tmp:
             with open(tmp, "wb") as handle:
                 np.save(handle, output.astype(np.float32))
     elif suffix == ".png":
-        write_grey_png(args.out, to_uint8(output))
+        write_grey_png(args.out, to_uint8(output), png_text(record))
     elif suffix == ".dcm":
         from ..data.dicom_echo import write_dicom_echo
 
         write_dicom_echo(args.out, to_uint8(output))
     else:
-        write_nifti(args.out, to_uint8(output), geometry=geometry)  # over the mask's volume, when read from one
+        write_nifti(args.out, to_uint8(output), geometry=geometry,  # over the mask's volume, when read from one
+                    description=nifti_description(record))
     note(f"wrote {args.out} ({output.shape[-1]}x{output.shape[-2]}, model {synth.model.name}, "
          f"device {synth.device})")
     return 0

@@ -15,8 +15,8 @@ from ..data.manifest import build_manifest, write_manifest
 from ..data.staging import check_not_a_source, check_output, staged_dataset
 from ..errors import DataError, Message, option
 from ..fan import default_fan
-from ..fileio import sha256_file
 from ..nets.config import style_scale_problem
+from ..provenance import model_identity
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, generated_mask_side,
@@ -38,13 +38,6 @@ def variant_name(name: str, patient: str, variation: int) -> tuple[str, str]:
     if name != patient and stem_patient(name) == patient:  # a loop's frame: <patient>_<view>_f<k>
         return new_patient + name[len(patient):], new_patient
     return f"{name}_v{variation + 1}", new_patient
-
-
-def model_identity(synth: Synthesizer) -> dict:
-    path = getattr(synth.model, "path", None)
-    return {"name": synth.model.name, "kind": synth.model.kind,
-            "path": str(path) if path else None,
-            "sha256": sha256_file(path) if path else None}
 
 
 def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, random: int | None = None,
