@@ -1,7 +1,8 @@
 """Export the current pair: the synthesized image, the mask, both, or a side-by-side figure.
 
 The image, the mask and the pair go to an 8-bit PNG or to NIfTI (``.nii.gz``, for ITK-SNAP
-and 3D Slicer), by the name's suffix or the file dialog's filter; the mask alone may also go
+and 3D Slicer), by the name's suffix or the file dialog's filter; the synthesized image records
+where it came from (model, checksum, seed, style scale, device, version: :mod:`.export_provenance`); the mask alone may also go
 to a 3D Slicer segmentation (``.seg.nrrd``: its classes named and coloured, as the user's own
 segments were when the mask was opened from one). A pair's mask is
 named by the one rule of :func:`engine.maskio.mask_path_for`, as CAMUS names its ground truth and
@@ -39,12 +40,14 @@ from engine.fan import FAN_KEY
 from engine.maskio import (Geometry, mask_path_for, nifti_suffix, read_label_map, read_png_text,
                            write_grey_png, write_label_png, write_nifti)
 from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
+from engine.provenance import nifti_description, png_text
 from engine.slicer_segments import SEGMENTATION_SUFFIX, KeptSegment, write_segmentation
 
 from . import folders
 from .contrast import Window, apply_window
 from .dialogs.prompts import CloseChoice, ask_stop_loop_for_close, confirm_overwrite, confirm_remove_old_mask, show_error
 from .document_names import file_stem, loop_stem
+from .export_provenance import image_record
 from .imaging import PALETTE, grey_to_rgb
 from .mask_files import MaskFiles
 from .tasks import BackgroundTask
@@ -99,16 +102,19 @@ def chosen_path(name: str, chosen_filter: str = "") -> Path:
     return _png_path(name)
 
 
-def write_picture(path: Path, image: np.ndarray, geometry: Geometry | None = None) -> None:
+def write_picture(path: Path, image: np.ndarray, geometry: Geometry | None = None,
+                  record: dict | None = None) -> None:
     """A grey image as NIfTI or as an 8-bit PNG, by ``path``'s suffix (a Slicer segmentation's
-    name is refused: it holds masks, and PNG bytes under it would open nowhere)."""
+    name is refused: it holds masks, and PNG bytes under it would open nowhere); a synthesized
+    image's ``record`` (:mod:`engine.provenance`) goes into the PNG's text, or in short into
+    the NIfTI's description."""
     if is_segmentation_name(path):
         raise CardiganError(f"{path.name}: a 3D Slicer segmentation holds a mask, not an image; "
                             "save the image as .png or .nii.gz")
     if nifti_suffix(path):
-        write_nifti(path, image, geometry=geometry)
+        write_nifti(path, image, geometry=geometry, description=nifti_description(record) if record else "")
     else:
-        write_grey_png(path, image)
+        write_grey_png(path, image, png_text(record) if record else None)
 
 
 def write_mask(path: Path, labels: np.ndarray, text: dict[str, str] | None = None,
@@ -169,12 +175,13 @@ def loop_masks_path(path: Path) -> Path | None:
 
 
 def write_pair(path: Path, image: np.ndarray, labels: np.ndarray,
-               text: dict[str, str] | None = None, geometry: Geometry | None = None) -> list[Path]:
-    """The image at ``path``, its mask beside it (a PNG mask with ``text``, see
-    :func:`write_mask`) and, for NIfTI, an ITK-SNAP workspace that opens both with the classes
-    named (``itksnap -w x.itksnap``); returns the paths written."""
+               text: dict[str, str] | None = None, geometry: Geometry | None = None,
+               record: dict | None = None) -> list[Path]:
+    """The image at ``path`` (with its ``record``, see :func:`write_picture`), its mask beside
+    it (a PNG mask with ``text``, see :func:`write_mask`) and, for NIfTI, an ITK-SNAP workspace
+    that opens both with the classes named (``itksnap -w x.itksnap``); returns the paths written."""
     mask_path, workspace = pair_mask_path(path), pair_workspace_path(path)
-    write_picture(path, image, geometry)
+    write_picture(path, image, geometry, record)
     write_mask(mask_path, labels, text, geometry)
     if workspace is None:
         return [path, mask_path]
@@ -218,6 +225,11 @@ class Exporter:
         folders.remember("exports", path)
         return path
 
+    def _record(self, result) -> dict | None:
+        """Where the synthesized ``result`` came from (:mod:`.export_provenance`)."""
+        model = self.window.live.model
+        return image_record(model, result) if model is not None and model.model_id == result.model_id else None
+
     def _mask_text(self) -> dict[str, str]:
         """The text chunks of the document's mask as File > Save writes them (fan, heart)."""
         return MaskFiles.png_text(self.window.document)
@@ -229,7 +241,8 @@ class Exporter:
         result = self._current()
         path = self._ask("Export synthesized image", "_synthetic") if result is not None else None
         geometry = self.window.document.geometry  # a NIfTI image lies where the mask exported alone lies
-        return path is not None and self._write(lambda: write_picture(path, result.image, geometry), path)
+        return path is not None and self._write(lambda: write_picture(path, result.image, geometry,
+                                                                      self._record(result)), path)
 
     def export_mask(self) -> bool:
         path = self._ask("Export mask", "_mask", slicer=True)
@@ -252,8 +265,9 @@ class Exporter:
         old = old_pair_mask(path)
         if old is not None and not confirm_remove_old_mask(self.window, old, pair_mask_path(path)):
             old = None
-        text, geometry = self._mask_text(), self.window.document.geometry
-        if not self._write(lambda: write_pair(path, result.image, result.labels, text, geometry), path, *beside):
+        text, geometry, record = self._mask_text(), self.window.document.geometry, self._record(result)
+        if not self._write(lambda: write_pair(path, result.image, result.labels, text, geometry, record),
+                           path, *beside):
             return False
         if old is not None:
             self._remove_old_mask(old)

@@ -92,6 +92,7 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
         self.live = LiveSynthesis(backend, self)
         self.latency = LatencyLog()  # the synthesis times the status bar reports
         self.live.seed = self.state.seed
+        self.live.style_scale = self.state.style_scale or None
         self.live.variations_enabled = self.state.variations
         self.autosaver = Autosaver(autosave_dir)
         self.files = MaskFiles(self)

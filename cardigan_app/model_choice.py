@@ -128,6 +128,7 @@ class ModelChoice:
         window.status_widgets.device.setText(info.device_label)
         window.status_widgets.busy.setText("")
         window.synthesis_panel.set_stochastic(info.stochastic, display_name(spec))
+        window.synthesis_panel.set_model_style(info.own_style_scale, info.stochastic, display_name(spec))
         window.synthesis_panel.clear_variations()  # the old model's pictures are not this one's
         window.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
         if window.echo_view.image is None:

@@ -1,7 +1,7 @@
 """The studio's state: what the studio is doing, in one place, with no Qt.
 
 Every user choice lives here once (the tool, the class being painted, the brush, the
-paint-over rule, visible classes, the model, the device, the seed, the view options), and
+paint-over rule, visible classes, the model, the device, the seed and style scale, the view options), and
 widgets observe it: a choice made with a key, a menu, a tool-bar widget or a panel is one
 :meth:`StudioState.set`, and every widget showing it follows through its observer. Nothing
 else stores these values, and the window only wires widgets to the state.
@@ -66,6 +66,14 @@ def _visibility(value: Any) -> tuple[bool, ...]:
     return flags
 
 
+def _style_scale(value: Any) -> float:
+    """A noise model's style spread, in (0, 1], to four decimals; 0 for the model's own."""
+    number = float(value)
+    if number != number:  # NaN
+        raise ValueError("the style scale is not a number")
+    return round(max(0.0, min(1.0, number)), 4)
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
@@ -91,6 +99,7 @@ FIELDS: dict[str, Field] = {
     "model": Field("", str),  # '' = the bundled demo model if present, else the simulator
     "device": Field("auto", str),
     "seed": Field(0, _int_in(0, 2**31 - 1)),
+    "style_scale": Field(0.0, _style_scale),  # the variation strength; 0 = the model's own
     "variations": Field(True, _bool),
     # views
     "overlay_opacity": Field(0.6, _float_in(0.0, 1.0)),

@@ -3,9 +3,10 @@
 :class:`StateBinding` is a base class of :class:`~cardigan_app.main_window.MainWindow` that
 holds the observers on the :class:`~cardigan_app.state.StudioState`: the canvas's tool,
 brush, class, opacity and visible classes, the palette's hint, the echo and real-image views'
-mode, blend and labels, the side-by-side panes, the seed and the variations given to the live
-synthesis and its panel, and a model loaded again on another device. Each is set from the
-state at once (the seed, variations and device only on change: the window starts with them)
+mode, blend and labels, the side-by-side panes, the seed, the variation strength (style scale)
+and the variations given to the live synthesis and its panel, and a model loaded again on another
+device. Each is set from the state at once (the seed, strength, variations and device only on
+change: the window starts with them)
 and again whenever the state changes.
 """
 
@@ -57,6 +58,12 @@ class StateBinding:
             self.timeline.mark_stale(remake_now=True)
             self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
 
+        def style_scale(value: float) -> None:
+            self.synthesis_panel.set_style_scale(value)
+            self.live.set_style_scale(value or None)
+            self.timeline.mark_stale(remake_now=True)
+            self.synthesis_panel.mark_stale()  # the variations shown are of the strength before
+
         def variations(on: bool) -> None:
             self.live.set_variations(on)
             self.synthesis_panel.set_variation_seeds(self.live.current_variation_seeds())
@@ -79,10 +86,11 @@ class StateBinding:
                 view.set_blend(alpha)
 
         for name, observer in (("tool", tool), ("active_label", active_label), ("visible", visible),
-                               ("side_by_side", side_by_side), ("seed", seed), ("variations", variations),
+                               ("side_by_side", side_by_side), ("seed", seed), ("style_scale", style_scale),
+                               ("variations", variations),
                                ("device", device), ("echo_mode", echo_mode), ("blend", blend),
                                ("overlay_opacity", canvas.set_opacity), ("brush_diameter", lambda _: canvas.update()),
                                ("square_brush", square_brush),
                                ("show_synthesis_under_mask",
                                 lambda on: canvas.set_show_background(on or not state.side_by_side))):
-            state.observe(name, observer, now=name not in ("seed", "variations", "device"))
+            state.observe(name, observer, now=name not in ("seed", "style_scale", "variations", "device"))

@@ -4,8 +4,8 @@
 wires the live synthesis (:class:`~cardigan_app.synthesis.live.LiveSynthesis`) and the
 timeline's cine loop to what shows them: each image synthesized in the echo view (not while a
 loop plays), its time in the status bar, a failure in the status bar and the view's
-placeholder, the busy note; the Seed and variations panel (the seed, the variations turned on
-or off, more of them, each thumbnail as it comes); the loop between the key frames asked for,
+placeholder, the busy note; the Seed and variations panel (the seed, the variation strength, the
+variations turned on or off, more of them, each thumbnail as it comes); the loop between the key frames asked for,
 each of its frames shown, and the live image back when it stops. It relies on the window's
 live synthesis, state, timeline, key frames, document, echo view, panels, commands and
 status bar widgets.
@@ -26,6 +26,7 @@ class SynthesisViews:
         the views."""
         live, state = self.live, self.state
         self.synthesis_panel.seedChanged.connect(lambda seed: state.set("seed", seed))
+        self.synthesis_panel.styleChanged.connect(lambda scale: state.set("style_scale", scale))
         self.synthesis_panel.variationsToggled.connect(lambda on: state.set("variations", on))
         self.synthesis_panel.moreVariations.connect(self._more_variations)
         self.synthesis_panel.fittedHeightChanged.connect(lambda: QTimer.singleShot(0, self._fit_seed_panel))
@@ -78,7 +79,8 @@ class SynthesisViews:
             self.echo_view.set_image(result.image)
         if result.image.shape == self.document.shape:
             self.under_image.update_canvas_background()
-        self.latency.record(result.model_id, result.elapsed_s, result.first)
+        if not result.kept:  # an image kept for the key frame switched back to was timed when made
+            self.latency.record(result.model_id, result.elapsed_s, result.first)
         self.status_widgets.time.setText(self.latency.status())
         self.status_widgets.time.setToolTip(self.latency.tooltip() + (f"\n{result.note}" if result.note else ""))
         self.synthesisShown.emit(result)

@@ -32,6 +32,7 @@ class WindowDocks:
         self.model_panel.set_device(self.state.device)
         self.synthesis_panel = SynthesisPanel(self.live.variation_count)
         self.synthesis_panel.set_seed(self.state.seed)
+        self.synthesis_panel.set_style_scale(self.state.style_scale)
         self.synthesis_panel.show_variations.setChecked(self.state.variations)
         self.dataset_browser = DatasetBrowser()
         self.anatomy_panel = AnatomyPanel()

@@ -244,6 +244,8 @@ def test_a_deterministic_model_says_so(window):
     assert not window.live.stochastic
     assert not panel.seed.isEnabled() and not panel.strip.isVisibleTo(panel)
     assert "deterministic" in panel.note.text()
+    assert not panel.style.slider.isEnabled() and not panel.style.reset.isEnabled()
+    assert "the seed does not change its output" in panel.style.slider.toolTip()
 
 
 def test_the_simulator_synthesizes_live(qtbot, tmp_path):
@@ -521,7 +523,7 @@ def test_the_loop_gate_shuts_once_after_the_first_batch_of_the_first_loop(tmp_pa
     class Host:
         info = ModelInfo(1, "fake", "cpu", "cpu", False)
 
-        def render(self, labels, seed, fan, anchor):
+        def render(self, labels, seed, fan, anchor, style_scale):
             return Rendering(np.zeros((2, 2), np.uint8), "", 0.0, False)
 
         def render_cine(self, request, between_batches):  # (gave way, gate file there) per batch

@@ -43,6 +43,7 @@ class DataTools:
         if self.export_dialog is None or not self.export_dialog.running:
             old = self.export_dialog
             self.export_dialog = ExportDialog(self.window, live.model_spec, self.window.state.device)
+            self.export_dialog.style_scale.setValue(self.window.state.style_scale)  # 0: the model's own
             if old is not None:  # keep what the user typed last time
                 self.export_dialog.output.set_path(old.output.text())
                 self.export_dialog.masks.set_path(old.masks.text())

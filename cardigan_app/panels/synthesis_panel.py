@@ -1,4 +1,8 @@
-"""Seed control and the strip of variations (the same mask under other seeds).
+"""Seed control, the variation strength, and the strip of variations (the same mask under
+other seeds).
+
+The variation strength (:mod:`.style_control`) is a noise model's style scale, the model's own
+marked; it is greyed out for models it does not change.
 
 The variations' thumbnails fill the panel's width, :data:`COLUMNS` a row, between
 :data:`LEAST_THUMB` and :data:`MOST_THUMB` pixels square, so the panel never makes the
@@ -26,6 +30,7 @@ from ..icons import icon
 from ..imaging import grey_qimage
 from ..wrapping_row import WrappingRow
 from .narrow import panel_margins
+from .style_control import StyleControl
 
 MAX_SEED = 2**31 - 1
 LEAST_THUMB, MOST_THUMB = 48, 128  # a variation's square, pixels, picture and frame
@@ -107,6 +112,7 @@ class ThumbnailGrid(QWidget):
 
 class SynthesisPanel(QWidget):
     seedChanged = Signal(int)
+    styleChanged = Signal(float)  # the variation strength chosen; 0: the model's own
     variationsToggled = Signal(bool)
     moreVariations = Signal()
     fittedHeightChanged = Signal()  # the panel had no room to spare and now needs another height
@@ -127,6 +133,9 @@ class SynthesisPanel(QWidget):
         seed_row.lead.addWidget(self.seed, 1)
         seed_row.trail.addWidget(self.new_variation)
         seed_row.trail.addStretch(1)
+
+        self.style = StyleControl()
+        self.style.styleChanged.connect(self.styleChanged.emit)
 
         self.show_variations = QCheckBox("Variations")
         self.show_variations.setChecked(True)
@@ -163,6 +172,7 @@ class SynthesisPanel(QWidget):
 
         layout = panel_margins(QVBoxLayout(self))
         layout.addLayout(seed_row)
+        layout.addWidget(self.style)
         layout.addLayout(strip_row)
         layout.addWidget(self.strip)
         layout.addWidget(self.note)
@@ -210,6 +220,19 @@ class SynthesisPanel(QWidget):
         self.seed.setValue(seed)
         self.seed.blockSignals(False)
         self._highlight()
+
+    def set_style_scale(self, value: float) -> None:
+        """The variation strength chosen (0: the model's own)."""
+        self.style.set_value(value)
+
+    def set_model_style(self, own: float | None, stochastic: bool, name: str = "") -> None:
+        """The model in use: its own style scale (None: it has none) and whether the seed changes it."""
+        self.style.set_model(own, stochastic, name)
+        # greyed out, it takes one line: its new height counts now, not once its layout's request comes
+        self.style.layout().invalidate()
+        self.style.updateGeometry()
+        self.layout().invalidate()
+        self._fit_height()
 
     def _pick(self, index: int) -> None:
         seed = self.thumb_seeds[index]

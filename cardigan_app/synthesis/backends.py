@@ -113,7 +113,7 @@ class Backend(QObject):
             self.computed += 1
             self.imageReady.emit(SynthesisResult(answer.serial, answer.model_id, job.document, job.revision,
                                                  job.seed, answer.image, job.labels, answer.elapsed_s,
-                                                 answer.note, answer.first))
+                                                 answer.note, answer.first, job.style_scale, job.fan, job.anchor))
             for i, seed in enumerate(job.variation_seeds):
                 if seed == job.seed:  # no second rendering for the main seed
                     self.variationReady.emit(VariationResult(answer.serial, answer.model_id, i, seed, answer.image))
@@ -248,7 +248,7 @@ class ThreadBackend(Backend):
             if position and self._renderer.superseded():
                 return
             try:
-                made = host.render(job.labels, seed, job.fan, job.anchor)
+                made = host.render(job.labels, seed, job.fan, job.anchor, job.style_scale)
                 answer = RenderedImage(job.serial, model_id, made.image, made.note, made.elapsed_s, made.first)
             except Exception as exc:  # noqa: BLE001
                 answer = RenderFailure(job.serial, model_id, studio_line(exc, "synthesis"))

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.devices import device_name
+from engine.nets.config import style_scale_problem
 from engine.synthesizer import Synthesizer, to_uint8
 
 from .jobs import CineFrames, ModelInfo, file_stamp
@@ -39,6 +40,12 @@ def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int, fan=None) ->
     if synthesizer.network is not None and native is not None and tuple(native) != (height, width):
         note = f"synthesized at {native[1]}\u00d7{native[0]} and resized to the mask"
     return image, note
+
+
+def checked_style_scale(style_scale: float | None) -> None:
+    """Refuse a style scale the synthesizer would not take (ValueError, one line)."""
+    if style_scale is not None and style_scale_problem(style_scale):
+        raise ValueError(f"the style scale {style_scale_problem(style_scale)}")
 
 
 class Rendering(NamedTuple):
@@ -72,16 +79,20 @@ class ModelHost:
         incremental = os.environ.get("CARDIGAN_INCREMENTAL", "1") != "0"
         stamp = file_stamp(spec)  # before reading: a file rewritten meanwhile is not taken for the one read
         synthesizer = Synthesizer(spec, device=device, incremental=incremental)
+        own_style = synthesizer.style_scale if synthesizer.takes_style_scale else None
         info = ModelInfo(model_id, spec, device, device_name(synthesizer.device), bool(synthesizer.stochastic),
-                         synthesizer.model.summary(), time.perf_counter() - start, stamp)
+                         synthesizer.model.summary(), time.perf_counter() - start, stamp, own_style,
+                         str(synthesizer.device))
         return cls(synthesizer, info)
 
     def render(self, labels: np.ndarray, seed: int, fan=None,
-               anchor: np.ndarray | None = None) -> Rendering:
-        """``labels`` drawn with ``seed``; with ``anchor`` (the ED key frame's labels, for the
+               anchor: np.ndarray | None = None, style_scale: float | None = None) -> Rendering:
+        """``labels`` drawn with ``seed`` (and a noise model's style channels spread by
+        ``style_scale``, None: the model's own); with ``anchor`` (the ED key frame's labels, for the
         ES key frame) its far field's brightness is the ED still's, as a loop between the two
         draws it (:func:`engine.cine.steady.hold_far_field`). Marked ``first`` when it is the
         first thing this model made (a loop made before it took the warm-up)."""
+        checked_style_scale(style_scale)
         start = time.perf_counter()
         with self._turns:
             self._waiting += 1  # a loop being made lets this image go first (:meth:`render_cine`)
@@ -94,6 +105,7 @@ class ModelHost:
                 self._turns.notify_all()
         try:
             first = not self._warmed_up
+            self.synthesizer.chosen_style_scale = style_scale
             image, note = render(self.synthesizer, labels, seed, fan)
             if anchor is not None and anchor.shape == labels.shape and self.synthesizer.network is not None:
                 image = self._held(image, labels, anchor, seed, fan)
@@ -109,7 +121,7 @@ class ModelHost:
         from engine.fan import default_fan, fan_mask
 
         key = (hashlib.sha1(np.ascontiguousarray(anchor, np.uint8).tobytes()).hexdigest(), anchor.shape, seed,
-               None if fan is None else fan.to_json())
+               None if fan is None else fan.to_json(), self.synthesizer.style_scale)
         if key not in self._anchors:
             while len(self._anchors) >= ANCHORS:
                 self._anchors.pop(next(iter(self._anchors)))
@@ -148,8 +160,11 @@ class ModelHost:
                 return bool(between_batches()) if between_batches is not None else False
             finally:
                 self.lock.acquire()
+                self.synthesizer.chosen_style_scale = request.style_scale  # an image let in set its own
 
+        checked_style_scale(request.style_scale)
         with self.lock:  # one user of the synthesizer (and its incremental cache) at a time
+            self.synthesizer.chosen_style_scale = request.style_scale
             images = synthesize_loop(self.synthesizer, loop, seed=request.seed, should_stop=give_way)
             self._warmed_up = True
         return CineFrames(request.serial, self.info.model_id, images, loop.masks, loop.phases,

@@ -16,7 +16,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class SynthesisJob:
-    """Synthesize ``labels`` with ``seed``, then (if nothing newer came in) each variation seed."""
+    """Synthesize ``labels`` with ``seed``, then (if nothing newer came in) each variation seed;
+    without ``main``, the variations only (the main image is at hand already)."""
 
     serial: int
     document: int  # which document the mask belongs to
@@ -26,16 +27,18 @@ class SynthesisJob:
     variation_seeds: tuple[int, ...] = ()
     fan: object = None  # the probe's fan (engine.fan.Fan); None: the median
     anchor: np.ndarray | None = None  # the ED key frame's labels, when this is the ES key frame
+    style_scale: float | None = None  # a noise model's style spread; None: the model's own
+    main: bool = True  # make the main image (else only the variations)
 
     def seeds_to_render(self) -> list[tuple[int | None, int]]:
         """(variation index or None for the main image, seed) in the order they are made:
         the main image, then each variation whose seed differs from it."""
-        out: list[tuple[int | None, int]] = [(None, self.seed)]
-        out += [(i, s) for i, s in enumerate(self.variation_seeds) if s != self.seed]
+        out: list[tuple[int | None, int]] = [(None, self.seed)] if self.main else []
+        out += [(i, s) for i, s in enumerate(self.variation_seeds) if s != self.seed or not self.main]
         return out
 
     def request(self, seed: int) -> "RenderRequest":
-        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor)
+        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor, self.style_scale)
 
 
 # -- the pipe to the synthesis process ---------------------------------------------------------
@@ -53,6 +56,7 @@ class RenderRequest:
     seed: int
     fan: object = None
     anchor: np.ndarray | None = None  # see SynthesisJob.anchor
+    style_scale: float | None = None  # see SynthesisJob.style_scale
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,10 @@ class SynthesisResult:
     elapsed_s: float
     note: str = ""
     first: bool = False  # the first image its model made (shown or not): its warm-up is in elapsed_s
+    style_scale: float | None = None  # as asked (None: the model's own)
+    fan: object = None  # the probe's fan it was drawn in (None: the median)
+    anchor: np.ndarray | None = None  # the ED key frame's labels it took its far field from
+    kept: bool = False  # shown again from the live synthesis's keeping, not made now
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,8 @@ class ModelInfo:
     summary: dict = field(default_factory=dict)
     load_s: float = 0.0
     file_stamp: tuple[int, int] | None = None  # the model file's stamp before it was read
+    own_style_scale: float | None = None  # the model file's style scale; None: it has no style channels
+    runs_on: str = ""  # the torch device it runs on (cpu, cuda:0 ...)
 
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
@@ -160,6 +170,7 @@ class CineRequest:
     seed: int
     bpm: float
     fps: float
+    style_scale: float | None = None  # see SynthesisJob.style_scale
 
 
 @dataclass(frozen=True)

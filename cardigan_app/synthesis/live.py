@@ -1,13 +1,18 @@
-"""The live-synthesis controller: which model is loaded, which seed, what is shown.
+"""The live-synthesis controller: which model is loaded, which seed and style scale, what is shown.
 
 It hands every mask change to a backend (:mod:`.backends`) and filters what comes back: a
-result is shown only if it was made by the current model for the current document and
-seed, and is newer than the image on screen. During a long stroke the picture therefore
+result is shown only if it was made by the current model for the current document, seed
+and style scale, and is newer than the image on screen. During a long stroke the picture therefore
 keeps catching up with the brush, and an answer that arrives after a newer one is dropped.
+
+Switching to another document (the other key frame) shows the image kept for it at once,
+with its variations, when it was made from what is asked now (:mod:`.kept`); only a
+change (an edit, another seed, style or model) asks the backend for a new one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -20,6 +25,7 @@ from engine.models.registry import builtin_models, display_name
 from .backends import Backend, ProcessBackend, ThreadBackend
 from .jobs import (CineFrames, CineRequest, LoadFailure, ModelInfo, SynthesisFailure, SynthesisJob,
                    SynthesisResult, VariationResult)
+from .kept import KeptImage, KeptImages
 
 DEFAULT_VARIATIONS = 6
 CRASH_WINDOW_S = 30.0
@@ -73,6 +79,7 @@ class LiveSynthesis(QObject):
         self.model: ModelInfo | None = None
         self.device_spec = "auto"
         self.seed = 0
+        self.style_scale: float | None = None  # a noise model's style spread; None: the model's own
         self.variations_enabled = True
         self.variation_count = DEFAULT_VARIATIONS
         self.variation_base = 1
@@ -90,6 +97,7 @@ class LiveSynthesis(QObject):
         self._busy = False
         self._crashes: list[float] = []
         self._shut_down = False
+        self.kept = KeptImages()  # each document's last image, shown again on switching back
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -140,20 +148,47 @@ class LiveSynthesis(QObject):
         ``labels`` is the ES key frame, whose still lends it its far field."""
         if self._shut_down:
             return
-        if document != self._document:
+        switched = document != self._document
+        if switched:
             self.last_result = None
         self._labels = np.array(labels, dtype=np.uint8, copy=True)
         self._document, self._revision, self._fan = document, revision, fan
         self._anchor = None if anchor is None else np.array(anchor, dtype=np.uint8, copy=True)
-        self._submit()
+        kept = self.kept.matching(document, self.generation, self.seed, self.style_scale, self._labels, fan,
+                                  self._anchor) if switched and self.model is not None else None
+        if kept is not None:
+            self._show_kept(kept)
+        else:
+            self._submit()
+
+    def _job(self, main: bool = True) -> SynthesisJob:
+        return SynthesisJob(self._serial, self._document, self._revision, self._labels, self.seed,
+                            self.current_variation_seeds(), self._fan, self._anchor, self.style_scale, main)
 
     def _submit(self) -> None:
         if self._labels is None or self.model is None or self._shut_down:
             return
         self._serial += 1
-        self.backend.submit(SynthesisJob(self._serial, self._document, self._revision, self._labels, self.seed,
-                                         self.current_variation_seeds(), self._fan, self._anchor))
+        self.backend.submit(self._job())
         self._set_busy(True)
+
+    def _show_kept(self, kept: KeptImage) -> None:
+        """Show the image kept for the document switched to, and the variations kept with it;
+        only the variations missing are asked for."""
+        self._serial += 1
+        self._handled = self._serial  # no image to wait for
+        self._set_busy(self._handled < self._serial)
+        shown = dataclasses.replace(kept.result, serial=self._serial, kept=True)
+        self.kept.keep(shown, kept.variations)
+        self.last_result, self.last_error = shown, ""
+        self.imageShown.emit(shown)
+        seeds = self.current_variation_seeds()
+        for index, seed in enumerate(seeds):
+            if seed in kept.variations:
+                self.variationShown.emit(VariationResult(self._serial, shown.model_id, index, seed,
+                                                         kept.variations[seed]))
+        if any(seed not in kept.variations for seed in seeds):
+            self.backend.submit(self._job(main=False))
 
     def request_cine(self, ed: np.ndarray, es: np.ndarray, document: int, fan, bpm: float, fps: float) -> int:
         """Ask for a loop between two key frames (copied now); returns its serial. Only the
@@ -162,7 +197,8 @@ class LiveSynthesis(QObject):
             return 0
         self._cine_serial += 1
         self.backend.submit_cine(CineRequest(self._cine_serial, document, np.array(ed, np.uint8),
-                                             np.array(es, np.uint8), fan, self.seed, float(bpm), float(fps)))
+                                             np.array(es, np.uint8), fan, self.seed, float(bpm), float(fps),
+                                             self.style_scale))
         return self._cine_serial
 
     def drop_cine(self) -> None:
@@ -181,6 +217,13 @@ class LiveSynthesis(QObject):
     def set_seed(self, seed: int) -> None:
         if seed != self.seed:
             self.seed = int(seed)
+            self._submit()
+
+    def set_style_scale(self, style_scale: float | None) -> None:
+        """The spread of a noise model's style channels, in (0, 1]; None: the model's own."""
+        style_scale = None if style_scale is None else float(style_scale)
+        if style_scale != self.style_scale:
+            self.style_scale = style_scale
             self._submit()
 
     def set_variations(self, enabled: bool, base: int | None = None) -> None:
@@ -211,6 +254,7 @@ class LiveSynthesis(QObject):
         self.model = info
         self.device_spec = info.device
         self.last_error = ""
+        self.kept.clear()  # the last model's images
         self.modelLoaded.emit(info)
         self._submit()
 
@@ -262,10 +306,13 @@ class LiveSynthesis(QObject):
         self._handled = max(self._handled, result.serial)
         self._set_busy(self._handled < self._serial)
         current = (result.model_id == self.generation and result.document == self._document
-                   and result.seed == self.seed)
+                   and result.seed == self.seed and result.style_scale == self.style_scale)
         shown = self.last_result
+        if result.model_id == self.generation and result.document != self._document and self.kept.newer_than_kept(result):
+            self.kept.keep(result)  # the image of a document switched away from, for when it comes back
         if not current or (shown is not None and shown.model_id == self.generation and result.serial <= shown.serial):
-            return  # made by another model, for another mask or seed, or older than the image shown
+            return  # made by another model, for another mask, seed or style, or older than the image shown
+        self.kept.keep(result)
         self.last_result = result
         self.last_error = ""
         self.imageShown.emit(result)
@@ -275,6 +322,7 @@ class LiveSynthesis(QObject):
         would be taken for the mask now)."""
         if (variation.model_id == self.generation and self.last_result is not None
                 and variation.serial == self.last_result.serial == self._serial):
+            self.kept.add_variation(self.last_result, variation.seed, variation.image)
             self.variationShown.emit(variation)
 
     def _on_failure(self, failure: SynthesisFailure) -> None:

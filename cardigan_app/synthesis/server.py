@@ -85,7 +85,7 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None) -> None:
 
     def render_image(host, message: RenderRequest) -> None:
         try:
-            made = host.render(message.labels, message.seed, message.fan, message.anchor)
+            made = host.render(message.labels, message.seed, message.fan, message.anchor, message.style_scale)
         except Exception as exc:  # noqa: BLE001
             send(RenderFailure(message.serial, host.info.model_id, studio_line(exc, "synthesis")))
         else:
