@@ -99,6 +99,33 @@ def test_unchanged_maps_cost_nothing_and_other_noise_starts_over():
     assert incremental.last["mode"] == "full"
 
 
+def test_a_cache_per_noise_map_keeps_an_edit_incremental_after_other_seeds():
+    """The studio draws each edit with its seed, then with every variation's: the main seed's
+    cache survives them, so the next edit recomputes only what it reaches."""
+    config = CONFIGS["lite-like"]
+    fast = optimize_for_inference(randomized_generator(config), "cpu")
+    ids = torch.from_numpy(apical_labels(1, SIZE).astype(np.int64))
+    edited = ids.clone()
+    edited[:, 60:64, 60:64] = 2
+    noises = [seeded_noise(config.noise_nc, (SIZE, SIZE), [seed]) for seed in range(7)]
+
+    def paint(incremental) -> str:
+        for noise in noises:  # the main image, then six variations
+            incremental(one_hot(ids, config.classes), ids, noise)
+        out = incremental(one_hot(edited, config.classes), edited, noises[0])  # the next edit
+        assert torch.allclose(out, fast(one_hot(edited, config.classes), labels=edited, noise=noises[0]),
+                              atol=TOLERANCE)
+        return incremental.last["mode"]
+
+    kept = IncrementalGenerator(fast, full_above=1.0)
+    assert paint(kept) == "incremental" and len(kept.caches) == 7
+    assert paint(IncrementalGenerator(fast, full_above=1.0, keep=1)) == "full"  # one cache: evicted
+    size = kept.cache.bytes()
+    tight = IncrementalGenerator(fast, full_above=1.0, budget_bytes=3 * size)
+    paint(tight)
+    assert len(tight.caches) == 3  # the budget holds the newest three
+
+
 def test_global_models_and_batches_always_take_the_full_pass():
     for config in (GeneratorConfig(ngf=8, norm="instance", image_size=64),
                    GeneratorConfig(ngf=8, use_vae=True, z_dim=8, image_size=64)):
