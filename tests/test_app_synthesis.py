@@ -398,6 +398,35 @@ def test_the_synthesis_child_imports_no_qt_and_loads_a_model_with_what_its_serve
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_synthesis_process_leaves_a_core_to_the_window():
+    """torch in the synthesis process runs on every core but one (at least one): the window
+    keeps a core while painting, and the model's threads never wait for one it took."""
+    from cardigan_app.synthesis.server import THREADS, synthesis_threads
+
+    assert [synthesis_threads(cores) for cores in (1, 2, 4, 16)] == [1, 1, 3, 15]
+    os.environ[THREADS] = "3"
+    try:
+        assert synthesis_threads(2) == 3
+    finally:
+        del os.environ[THREADS]
+
+
+def test_the_synthesis_process_runs_torch_on_the_threads_it_is_given(qtbot, tiny_model, monkeypatch):
+    """The thread count the app picks reaches the child (which reports it with its device),
+    whatever torch would pick there by itself."""
+    from cardigan_app.synthesis.live import LiveSynthesis
+    from cardigan_app.synthesis.server import THREADS
+
+    monkeypatch.setenv(THREADS, "3")  # read here, in the app's process, as the child is started
+    live = LiveSynthesis("process")
+    try:
+        with qtbot.waitSignal(live.modelLoaded, timeout=60_000):
+            live.load(str(tiny_model), "cpu")
+        assert live.device_label == "CPU (3 threads)"
+    finally:
+        live.shutdown()
+
+
 def test_the_model_panel_names_the_fan_the_upsampling_and_the_style_scale():
     from cardigan_app.panels.model_summary import summary_text
 

@@ -300,12 +300,13 @@ class ProcessBackend(Backend):
         self._thread.start()
 
     def _start_child(self) -> None:
-        from .server import loop_gate_requested, serve
+        from .server import loop_gate_requested, serve, synthesis_threads
 
         self._conn, child_end = self._ctx.Pipe()
         # the child's environment is the fork server's, not this process's: a test hook asked
         # for here travels as an argument
-        self._child = self._ctx.Process(target=serve, args=(child_end,), kwargs={"loop_gate": loop_gate_requested()},
+        self._child = self._ctx.Process(target=serve, args=(child_end,),
+                                        kwargs={"loop_gate": loop_gate_requested(), "threads": synthesis_threads()},
                                         name="cardigan-synthesis", daemon=True)
         # multiprocessing re-imports the parent's main script in the child unless it is
         # guarded by ``if __name__ == "__main__"``; the child needs nothing from it, so hide

@@ -10,6 +10,12 @@ Messages in: :class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest`,
 :mod:`.jobs`). While a loop is made, the images asked for meanwhile are made between its
 batches of frames, so painting stays live; a newer loop (or a stop) ends it early.
 
+The process runs torch on every core it may use but one (:func:`synthesis_threads`), which is
+left to the window: OpenMP threads wait for each other at every layer, so when the window
+takes one of their cores while painting, a pass on all of them stalls until it gives the core
+back; on the 2-core machine under load a full pass of the bundled model took 15 times as long
+on two threads as on one.
+
 A load runs on a thread of its own, so the previous model keeps rendering until the new one
 is ready; a load that finishes after a newer one was asked for is discarded.
 
@@ -43,6 +49,19 @@ PRELOAD = ["engine.synthesizer", "cardigan_app.synthesis.server", "torch.utils._
 NICENESS = 5  # below the GUI: when the cores are busy, the window is served first
 LOOP_GATE = "CARDIGAN_TEST_LOOP_GATE"  # the test hook's variable (see the module docstring)
 GATE_LIMIT_S = 60.0  # the longest a loop waits at the gate for the app's next message
+THREADS = "CARDIGAN_SYNTHESIS_THREADS"  # the threads torch uses in the process, instead of synthesis_threads's
+
+
+def synthesis_threads(cores: int | None = None) -> int:
+    """The threads torch uses in the synthesis process: ``cores`` (those this process may run
+    on) but one, left to the window, and at least one; ``$CARDIGAN_SYNTHESIS_THREADS`` (read
+    in the app's process) sets it instead."""
+    asked = os.environ.get(THREADS, "").strip()
+    if asked.isdigit() and int(asked) > 0:
+        return int(asked)
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores - 1)
 
 
 def loop_gate_requested() -> str | None:
@@ -50,7 +69,9 @@ def loop_gate_requested() -> str | None:
     return os.environ.get(LOOP_GATE) or None
 
 
-def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None) -> None:
+def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None, threads: int | None = None) -> None:
+    """Answer the app's messages on ``conn`` until it stops; ``threads``: torch's threads here
+    (None: left as they are)."""
     # Ctrl+C in a terminal reaches the whole process group; the app decides when this ends
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if niceness and hasattr(os, "nice"):
@@ -58,6 +79,10 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None) -> None:
             os.nice(niceness)
         except OSError:
             pass
+    if threads:
+        import torch  # preloaded by the fork server
+
+        torch.set_num_threads(threads)
     lock = threading.Lock()  # guards ``host`` and the pipe's sending end
     state: dict = {"host": None, "newest": 0, "gate": loop_gate}  # gate: the test hook, until a loop takes it
 
