@@ -185,6 +185,41 @@ def test_a_stochastic_model_offers_seeds_and_variations(qtbot, tmp_path, vae_mod
         close_window(window)
 
 
+@pytest.mark.parametrize("backend", ["process", "thread"])
+def test_an_edit_is_drawn_before_the_variations_of_the_mask_before_which_are_dropped(qtbot, vae_model_file,
+                                                                                        backend):
+    """While the model is busy with an edit, the next edit's image is made as soon as it is
+    free: before any variation of the edit before, which are never made; its own variations
+    come after it. Each answer is recorded as (serial, main image or variation index)."""
+    from cardigan_app.synthesis.live import LiveSynthesis
+
+    live = LiveSynthesis(backend)
+    try:
+        with qtbot.waitSignal(live.modelLoaded, timeout=60_000):
+            live.load(str(vae_model_file), "cpu")
+        assert live.current_variation_seeds() == tuple(range(1, 7))
+        answers: list[tuple[int, object]] = []
+        live.backend.imageReady.connect(lambda r: answers.append((r.serial, "image")))
+        live.backend.variationReady.connect(lambda v: answers.append((v.serial, v.index)))
+        labels = np.zeros((64, 64), np.uint8)
+        labels[20:40, 20:40] = 1
+        with renderer_held(live):  # the first edit's image is taken and held; a second edit comes
+            live.request(labels, 1, 1)
+            if backend == "thread":  # the renderer took the first edit: it waits at the gate
+                qtbot.waitUntil(lambda: live.backend._renderer._pending is None, timeout=10_000)
+            else:  # the dispatcher sent it to the stopped process
+                qtbot.waitUntil(lambda: live.backend._job is None, timeout=10_000)
+            first = live._serial
+            labels[30:34, 30:34] = 2
+            live.request(labels, 1, 2)
+            second = live._serial
+        qtbot.waitUntil(lambda: len(answers) == 8, timeout=30_000)
+        qtbot.wait(100)  # nothing more comes
+        assert answers == [(first, "image"), (second, "image")] + [(second, i) for i in range(6)]
+    finally:
+        live.shutdown()
+
+
 def test_the_empty_variations_strip_says_its_pictures_are_being_made(qtbot):
     """The strip showed six empty slots under a ticked "Variations" while its pictures were
     made (seconds at first start), with no word; it says so until the first arrives, and not
