@@ -120,9 +120,10 @@ def test_a_key_frame_switched_back_to_before_its_variations_came_asks_for_those_
     qtbot.waitUntil(lambda: thumbnails_filled(window), timeout=5_000)
 
 
-def test_the_variation_strength_is_greyed_out_for_models_it_does_not_change():
+def test_the_variation_strength_is_hidden_for_models_it_does_not_change():
     control = StyleControl()
     control.set_model(0.4, True, "Noisy")
+    assert not control.isHidden()
     assert control.slider.isEnabled() and control.slider.mark == 40 and control.shown.text() == "0.4 (own)"
     assert not control.reset.isEnabled() and "0.4" in control.reset.toolTip()
     control.set_value(0.7)
@@ -133,10 +134,12 @@ def test_the_variation_strength_is_greyed_out_for_models_it_does_not_change():
     control.slider.setValue(25)
     assert given == [0.0, 0.25]
     control.set_model(None, False, "Tiny")
-    assert not control.slider.isEnabled() and not control.reset.isEnabled()
+    assert control.isHidden() and not control.slider.isEnabled() and not control.reset.isEnabled()
     assert control.slider.toolTip().startswith("Tiny is deterministic: the seed does not change its output")
     control.set_model(None, True, "Simulator")
-    assert not control.slider.isEnabled() and control.slider.toolTip().startswith("Simulator has no style channels")
+    assert control.isHidden() and control.slider.toolTip().startswith("Simulator has no style channels")
+    control.set_model(0.4, True, "Noisy")
+    assert not control.isHidden()
 
 
 def test_the_state_keeps_a_style_scale_between_0_and_1_and_refuses_nan():
@@ -203,10 +206,10 @@ def test_the_variation_strength_reaches_the_image_variations_loop_exports_and_se
         assert dialog.chosen_style_scale() == 0.7
         dialog.close()
 
-        panel = window.synthesis_panel  # a model without style channels: greyed out on one line, no room left
+        panel = window.synthesis_panel  # a model without style channels: the control hidden, no room left
         with qtbot.waitSignal(live.modelLoaded, timeout=20_000):
             window.load_model("simulator")
-        assert not control.slider.isEnabled() and "no style channels" in control.slider.toolTip()
+        assert control.isHidden() and "no style channels" in control.slider.toolTip()
         qtbot.waitUntil(lambda: panel.height() == panel.layout().heightForWidth(panel.width()), timeout=5_000)
     finally:
         close_window(window)

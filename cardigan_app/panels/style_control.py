@@ -1,19 +1,19 @@
 """The variation strength: how far a noise model's style channels spread (its style scale).
 
 One slider from 0.01 to 1 (what ``--style-scale`` takes) with the model's own value marked
-under it, the value beside the name ("(own)" when it is the model's), and a button back to
-the model's own. The value given
+under it, named "Strength" on its left, the value on its right ("(own)" when it is the
+model's), and a button back to the model's own, all on one line. The value given
 out is 0 for the model's own (the studio state's encoding), else the scale chosen. A model
 whose output the seed does not change, or which has no style channels (the simulator, VAE
-models), greys it out and says why in its tooltip; the name then stands beside the slider, on
-one line, so the panel is no taller than it needs for what it can use.
+models), hides it: the panel spends no height on a control that changes nothing (the reason
+stays in its tooltip, for a caller that shows it anyway).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPolygonF
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QToolButton,
                                QWidget)
 
 from .. import theme
@@ -77,7 +77,7 @@ class StyleControl(QWidget):
         self.value = 0.0  # as the state holds it: 0 for the model's own
         self.own: float | None = None  # the model's own scale; None: it has no style channels
         self.why_not = "No model is loaded yet."  # why the model in use takes no strength ("": it takes one)
-        self.name = QLabel("Variation strength")
+        self.name = QLabel("Strength")
         self.shown = QLabel("")
         self.shown.setStyleSheet(theme.text_style(theme.MUTED))
         self.slider = MarkedSlider()
@@ -88,18 +88,12 @@ class StyleControl(QWidget):
         self.reset.setIcon(icon("restore"))
         self.reset.setAutoRaise(True)
         self.reset.clicked.connect(lambda: self.styleChanged.emit(0.0))
-        self.top = QHBoxLayout()
-        self.top.addWidget(self.name)
-        self.top.addStretch(1)
-        self.top.addWidget(self.shown)
-        self.bottom = QHBoxLayout()
-        self.bottom.addWidget(self.slider, 1)
-        self.bottom.addWidget(self.reset)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addLayout(self.top)
-        layout.addLayout(self.bottom)
+        row = QHBoxLayout(self)  # one line, so the panel is no taller than the seed's row needs
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.name)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.shown)
+        row.addWidget(self.reset)
         self._show()
 
     def set_value(self, value: float) -> None:
@@ -134,6 +128,7 @@ class StyleControl(QWidget):
         for widget in (self.name, self.slider, self.shown):
             widget.setEnabled(usable)
         self._lay_out(usable)
+        self.setHidden(not usable)
         own = self.value == 0.0 or self.value == self.own
         self.shown.setText("" if not usable else f"{drawn:g}" + (" (own)" if own else ""))
         self.reset.setEnabled(usable and self.value != 0.0)
@@ -144,12 +139,8 @@ class StyleControl(QWidget):
             widget.setToolTip(tip)
 
     def _lay_out(self, usable: bool) -> None:
-        """The name over the slider beside the value and the reset button; greyed out, the name
-        beside the slider on one line (the panel keeps its height for what it can use)."""
-        target = self.top if usable else self.bottom
-        if target.indexOf(self.name) < 0:
-            (self.bottom if usable else self.top).removeWidget(self.name)
-            target.insertWidget(0, self.name)
+        """The value and the reset button only where the strength can be used; the slider
+        taller by the mark's height where it marks the model's own."""
         self.shown.setVisible(usable)
         self.reset.setVisible(usable)
         self.slider.setMinimumHeight(self.slider.sizeHint().height() + (2 * MARK if usable else 0))
