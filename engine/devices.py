@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .errors import OTHER_DEVICE, DeviceError, Message
+from .units import counted
 
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
 
@@ -61,7 +62,7 @@ def device_name(device: torch.device) -> str:
         return f"{torch.cuda.get_device_name(device)} ({device})"
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({counted(torch.get_num_threads(), 'thread')})"
 
 
 def cpu_has_bf16() -> bool:

@@ -39,3 +39,18 @@ def test_memory_is_said_in_powers_of_1024_with_binary_names(count, words):
 ])
 def test_counts_are_plural_unless_one(count, noun, words):
     assert counted(count, noun) == words
+
+
+def test_a_cpu_on_one_thread_is_named_in_the_singular():
+    import torch
+
+    from engine.devices import device_name
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert device_name(torch.device("cpu")) == "CPU (1 thread)"
+        torch.set_num_threads(2)
+        assert device_name(torch.device("cpu")) == "CPU (2 threads)"
+    finally:
+        torch.set_num_threads(before)
