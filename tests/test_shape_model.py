@@ -395,7 +395,8 @@ def test_masks_drawn_in_other_fans_fit_the_heart_they_show(model):
 def test_a_model_built_from_masks_in_other_fans_has_the_statistics_of_the_median_fan(model):
     """Twelve hearts drawn in tilted, shallow, moved fans build the model the same hearts
     build in the median fans, when each mask's fan is given (measured: mean hearts 0.35 px
-    apart, pose means within 0.001 and the LV tilt within 0.25 degrees; the patients'
+    apart, pose means within 0.0015 and the LV tilt within 0.64 degrees over four sets of
+    twelve hearts, the tilt a mean of twelve hearts' pixel outlines; the patients'
     measures within 0.0015 of the size for lengths, 0.0002 of the picture for the cavity's
     area, 0.11 degrees for the tilt). Taken as median-fan masks, the fans' tilts and depths
     became the hearts' (mean hearts 13.5 px apart, LV lengths off by 0.09, tilts by 13 degrees)."""
@@ -413,7 +414,7 @@ def test_a_model_built_from_masks_in_other_fans_has_the_statistics_of_the_median
     assert mean_heart_distance(built) < 1.0
     position = [i for i in range(8) if i % 4 != 3]
     np.testing.assert_allclose(built.pose_mean[position], reference.pose_mean[position], atol=0.005)
-    np.testing.assert_allclose(built.pose_mean[3::4], reference.pose_mean[3::4], atol=0.5)  # tilts, degrees
+    np.testing.assert_allclose(built.pose_mean[3::4], reference.pose_mean[3::4], atol=1.0)  # tilts, degrees
     tolerance = {"lv_length": 0.004, "lv_width": 0.004, "lv_area": 0.001, "wall": 0.005, "atrium": 0.005,
                  "ef": 0.5, "tilt": 0.5}
     for seed in median:
@@ -593,10 +594,13 @@ def test_a_rebuild_gives_its_modes_the_same_signs_whatever_the_svd_returns(small
 
 def test_the_shipped_model_keeps_its_modes_and_draws(model):
     """The shipped statistics are read as saved (no sign is changed on loading): the hearts
-    saved with it keep their fingerprint and every seed its heart."""
+    saved with it keep their fingerprint and every seed its heart (seed 7's first draw did not
+    fit its 4CH fan unshrunk, so a later one is its heart; seed 6's first draw is)."""
     assert model.fingerprint == "e5d81102fd85" and model.shapes == 39
     heart = model.draw(7)
-    assert heart.shape[:3] == (0.645813, 1.028039, 1.617857) and heart.pose[:2] == (-0.912858, -0.337968)
+    assert heart.shape[:3] == (0.505389, -1.679987, 0.299756) and heart.pose[:2] == (-0.275211, 0.595484)
+    heart = model.draw(6)
+    assert heart.shape[:3] == (0.434278, -2.315575, 0.533393) and heart.pose[:2] == (-0.694343, 1.525808)
 
 
 def test_models_that_place_hearts_differently_never_share_a_fingerprint(model, small_model, tmp_path):
