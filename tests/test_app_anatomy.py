@@ -557,7 +557,7 @@ def test_a_fan_slider_under_a_heart_drawn_nearer_the_mean_still_stops_at_the_pic
 
 
 def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
-    """Heart #7 at 64 px cannot be drawn in a fan narrower than about 34 degrees: narrowing
+    """Heart #12 at 64 px cannot be drawn in a fan narrower than about 32 degrees: narrowing
     the fan to 30 degrees drew a heart nearer the mean instead (the picture jumped). The
     slider stops at the narrowest fan the heart fits, shows it and says so, by a drag or a
     click alike; the heart is the user's, unchanged."""
@@ -565,7 +565,7 @@ def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
 
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
-    doc = NewMaskChoice(True, "4CH", "ED", 7, 64).document()
+    doc = NewMaskChoice(True, "4CH", "ED", 12, 64).document()
     panel.bind(doc)
     model, start, width = panel.model, heart(doc), panel.fan_sliders["width"]
     narrowest = doc.fan.with_shape(width=width.minimum())
@@ -585,7 +585,7 @@ def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
 
 
 def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
-    """Heart #7 at 64 px does not fit a 30-degree fan: in one (from a file, or taken from the
+    """Heart #12 at 64 px does not fit a 30-degree fan: in one (from a file, or taken from the
     other key frame) the mask shows a heart nearer the mean, and the status line said
     nothing of it. It says so now, while that fan is in use, and no longer once the heart
     fits again."""
@@ -595,18 +595,18 @@ def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
     nearer = "This heart does not fit the fan: drawn nearer the mean heart"
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
-    made = NewMaskChoice(True, "4CH", "ED", 7, 64).document()
+    made = NewMaskChoice(True, "4CH", "ED", 12, 64).document()
     narrow = made.fan.with_shape(width=30.0)
     assert panel.model.view_scale(heart(made), "4CH", 64, narrow) is None
     doc = LabelDocument(made.labels)  # as opening a file gives it its heart and fan
     doc.anatomy, doc.fan = made.anatomy, narrow
     panel.bind(doc)
-    assert nearer in panel.status.text() and "Heart #7" in panel.status.text()
+    assert nearer in panel.status.text() and "Heart #12" in panel.status.text()
     doc.set_meta("fan of the other key frame", fan=made.fan)  # the heart fits this one
-    assert nearer not in panel.status.text() and "Heart #7" in panel.status.text()
+    assert nearer not in panel.status.text() and "Heart #12" in panel.status.text()
     assert doc.undo() and nearer in panel.status.text()
     panel.phase.setValue(panel.phase.maximum())  # a move of the heart: the warning stays
-    assert panel.status.text().startswith("Heart #7, 4CH, 100 % of the way from ED to ES. " + nearer)
+    assert panel.status.text().startswith("Heart #12, 4CH, 100 % of the way from ED to ES. " + nearer)
     # narrower still, the heart itself fits once shrunk further than the sliders go: it is
     # drawn smaller, not nearer the mean, and the line says that instead
     doc.set_meta("fan of the other key frame", fan=made.fan.with_shape(width=20.0))
@@ -1092,10 +1092,10 @@ def test_the_panel_fits_a_1280_by_800_window_down_to_the_fans_last_slider(window
     from PySide6.QtWidgets import QApplication, QScrollArea, QSlider
 
     panel = window.anatomy_panel
-    window.set_document(NewMaskChoice(True, "4CH", "ED", 7, 64).document())
+    window.set_document(NewMaskChoice(True, "4CH", "ED", 12, 64).document())
     window.resize(1280, 800)
     width = panel.fan_sliders["width"]
-    width.setValue(width.minimum())  # heart #7 stops the fan short of its narrowest
+    width.setValue(width.minimum())  # heart #12 stops the fan short of its narrowest
     panel.set_key_frame_ef(40.0)
     QApplication.processEvents()
     assert "Fan width stops at" in panel.status.text() and panel.key_frame_ef.isVisible()
