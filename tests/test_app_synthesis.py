@@ -446,6 +446,18 @@ def test_the_synthesis_process_leaves_a_core_to_the_window():
         del os.environ[THREADS]
 
 
+def test_a_thread_count_that_is_not_a_whole_number_is_said_in_one_line_and_the_cores_decide(monkeypatch, capsys):
+    from cardigan_app.synthesis.server import THREADS, synthesis_threads
+
+    for junk in ("four", "0", "-2", "2.5"):
+        monkeypatch.setenv(THREADS, junk)
+        assert synthesis_threads(4) == 3
+        message = capsys.readouterr().err
+        assert message.count("\n") == 1 and f"{THREADS}={junk!r}" in message, message
+    monkeypatch.setenv(THREADS, " ")  # blank: unset, nothing to say
+    assert synthesis_threads(4) == 3 and capsys.readouterr().err == ""
+
+
 def test_the_synthesis_process_runs_torch_on_the_threads_it_is_given(qtbot, tiny_model, monkeypatch):
     """The thread count the app picks reaches the child (which reports it with its device),
     whatever torch would pick there by itself."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from pathlib import Path
@@ -55,10 +56,14 @@ THREADS = "CARDIGAN_SYNTHESIS_THREADS"  # the threads torch uses in the process,
 def synthesis_threads(cores: int | None = None) -> int:
     """The threads torch uses in the synthesis process: ``cores`` (those this process may run
     on) but one, left to the window, and at least one; ``$CARDIGAN_SYNTHESIS_THREADS`` (read
-    in the app's process) sets it instead."""
+    in the app's process) sets it instead. A value that is not a whole number above 0 is
+    said on standard error in one line, and the count is chosen as if it were unset."""
     asked = os.environ.get(THREADS, "").strip()
     if asked.isdigit() and int(asked) > 0:
         return int(asked)
+    if asked:
+        print(f"cardigan: {THREADS}={asked!r} is not a whole number above 0; "
+              "choosing the synthesis threads by the cores", file=sys.stderr)
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores - 1)
