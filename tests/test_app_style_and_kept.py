@@ -214,3 +214,62 @@ def test_the_variation_strength_reaches_the_image_variations_loop_exports_and_se
     finally:
         close_window(window)
     assert float(AppSettings(tmp_path / "settings.ini").stored_preferences()["style_scale"]) == 0.7
+
+
+def test_a_loop_made_at_the_strength_before_is_neither_shown_nor_exported(counted, qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from cardigan_app.synthesis.jobs import CineFrames
+
+    window, live = counted, counted.live
+    qtbot.waitUntil(live.up_to_date, timeout=5_000)
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a: said.append(a[2])))
+
+    def made(request) -> CineFrames:
+        images = np.zeros((4, *window.document.shape), np.uint8)
+        return CineFrames(request.serial, live.generation, images, images, np.linspace(0, 1, 4), 50.0, 25.0, 0.1)
+
+    window.request_loop()
+    live.backend.cineReady.emit(made(live.backend.loops[-1]))
+    assert window.timeline.frames is not None and not window.timeline.stale
+    window.request_loop()
+    late = live.backend.loops[-1]
+    window.state.set("style_scale", 0.7)  # the loop shown, and the one being made, are of the strength before
+    live.backend.cineReady.emit(made(late))
+    assert window.timeline.stale and not window.exporter.export_cine(tmp_path / "loop.gif") and said
+    window.request_loop()
+    assert live.backend.loops[-1].style_scale == 0.7
+
+
+def test_an_image_kept_for_a_key_frame_is_not_shown_after_another_model_loads(counted, qtbot):
+    window, live = counted, counted.live
+    backend = live.backend
+    qtbot.waitUntil(live.up_to_date, timeout=5_000)
+    window.commands["key_frame"].trigger()
+    qtbot.waitUntil(lambda: live.up_to_date() and live.last_result.document == window.document.id, timeout=5_000)
+    with qtbot.waitSignal(live.modelLoaded, timeout=5_000):
+        live.load("simulator")
+    qtbot.waitUntil(live.up_to_date, timeout=5_000)
+    made = backend.main_images()
+    window.commands["key_frame"].trigger()  # ED's kept image was the model before's
+    assert backend.main_images() == made + 1 and not live.up_to_date()
+
+
+def test_an_export_at_the_models_own_strength_records_what_the_command_line_records(tmp_path):
+    """The state's 0 (the model's own) is recorded as the model's own scale, as cardigan
+    synthesize without --style-scale records it; a model without style channels records none."""
+    import dataclasses
+
+    from cardigan_app.export_provenance import image_record
+    from cardigan_app.synthesis.host import ModelHost
+    from cardigan_app.synthesis.jobs import SynthesisResult
+    from engine.provenance import synthesizer_record
+
+    model = make_model_file(tmp_path / "noisy.safetensors", noise_nc=8, style_scale=0.4)
+    host = ModelHost.open(1, str(model), "cpu")  # its synthesizer as cardigan synthesize makes it
+    result = SynthesisResult(1, 1, 1, 0, 5, np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8), 0.0)
+    record = image_record(host.info, result)
+    assert record == synthesizer_record(host.synthesizer, 5) and record["style_scale"] == 0.4
+    plain = dataclasses.replace(host.info, own_style_scale=None)  # as a model without style channels loads
+    assert image_record(plain, dataclasses.replace(result, style_scale=0.7))["style_scale"] is None
