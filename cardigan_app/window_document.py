@@ -158,7 +158,7 @@ class WindowDocument:
         self.setWindowTitle(f"{key_frame_name(doc, self.key_frames.frames)}[*] \u2014 {APP_NAME}")
         # the key frame edited, where the eye is (a window title is easy to miss)
         self.workspace.mask_pane.set_title("Mask", f"{self.state.key_frame} key frame" if paired else "")
-        self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction())
+        self.anatomy_panel.set_key_frame_ef(self.key_frames.ejection_fraction(), self.key_frames.shared_phase())
         self.anatomy_panel.set_key_frame(self.key_of(doc) if paired else None)
         self.setWindowModified(doc.modified)
         self._history_changed()

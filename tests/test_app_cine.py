@@ -1157,23 +1157,43 @@ def test_after_a_preset_on_es_the_key_frames_ef_is_the_heart_models(window):
 
 def test_the_phase_slider_keeps_each_key_frame_on_its_side_of_the_cycle(window):
     """ED<->ES dragged to ED on the ES key frame made it a second ED frame, silently: the loop
-    beat nowhere and the key-frame EF read 0 %. Each frame keeps to its half of the cycle, and
-    New heart and Fit to mask keep the ES frame at end-systole."""
+    beat nowhere and the key-frame EF read 0 %. Each frame keeps to its half of the cycle, short
+    of mid-cycle (both at 50 % beat no more), and New heart and Fit to mask keep the ES frame
+    at end-systole."""
     from cardigan_app.panels.anatomy_sliders import STEPS
 
     panel = window.anatomy_panel
     assert (panel.phase.minimum(), panel.phase.maximum()) == (0, STEPS)  # a mask alone: the whole cycle
     window.commands["key_frame"].trigger()
     es = window.document
-    assert "ES key frame" in panel.phase.toolTip()
+    assert "ES key frame" in panel.phase.toolTip() and "stay 10 % of the cycle apart" in panel.phase.toolTip()
     panel.phase.setValue(0)
-    assert es.anatomy["phase"] == 0.5 and panel.values["phase"].text() == "50 %"
+    assert es.anatomy["phase"] == 0.55 and panel.values["phase"].text() == "55 %"
     panel.phase.setValue(STEPS)
     panel.new_heart.click()
     assert es.anatomy["phase"] == 1.0 and window.key_frames.frames["ED"].anatomy["heart"] == es.anatomy["heart"]
     window.commands["key_frame"].trigger()
     panel.phase.setValue(STEPS)
-    assert window.document.anatomy["phase"] == 0.5
+    assert window.document.anatomy["phase"] == 0.45
+    panel.phase.setValue(0)
+    assert window.key_frames.ejection_fraction() > 5
+
+
+def test_key_frames_saved_at_one_phase_say_why_their_ef_is_0(window):
+    """A pair saved with both frames at mid-cycle reads EF 0 %: the EF line says why."""
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    es = window.document
+    for doc in (es, ed):  # as a file saved so holds them
+        doc.set_meta("phase", anatomy={**doc.anatomy, "phase": 0.5})
+        doc.replace(heart_as_drawn(doc), "phase")
+        window.commands["key_frame"].trigger()
+    line = window.anatomy_panel.key_frame_ef.text()
+    assert line.startswith("Key frames ED\u2192ES: EF 0 % by area: both are drawn at 50 % of the cycle")
+    ed.undo()
+    ed.undo()
+    window.key_frames_changed()
+    assert "drawn at" not in window.anatomy_panel.key_frame_ef.text()
 
 
 def test_an_older_pair_with_two_hearts_opens_as_saved_and_its_first_heart_move_makes_one_patient(window, tmp_path):

@@ -280,6 +280,16 @@ class KeyFrames:
             return None
         return area_ejection_fraction(self.ed.labels, self.es.labels)
 
+    def shared_phase(self) -> float | None:
+        """The phase both key frames are drawn at, when both are drawn from hearts at one phase
+        (a pair saved so: the loop does not beat and the EF by area is 0); else None."""
+        if self.frames["ES"] is None:
+            return None
+        ed, es = self.ed.anatomy, self.es.anatomy
+        if heart_in_record(ed) is None or heart_in_record(es) is None or ed["phase"] != es["phase"]:
+            return None
+        return float(ed["phase"])
+
     def modified(self) -> bool:
         return any(doc is not None and doc.modified for doc in self.frames.values())
 

@@ -23,7 +23,7 @@ patient's: every heart slider but ED\u2194ES, a preset, New heart and Fit to mas
 the frame shown, and the other frame takes the same heart as one linked undo step, its phase
 and its paint kept. The ED\u2194ES slider is the frame's own phase and stays on its side of the
 cycle (:func:`phase_range`): the ES key frame is never drawn at end-diastole, nor the ED one
-at end-systole. New heart keeps the frame's phase, and Fit to mask on the ES key frame fits
+at end-systole, nor the two at one phase. New heart keeps the frame's phase, and Fit to mask on the ES key frame fits
 the mask as end-systole.
 
 The status line's note on the last change ("LV length +1.2 SD", "Fitted to the mask (94 %
@@ -331,9 +331,14 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         else its key frame's (ES for the ES key frame, else ED)."""
         return self.document.anatomy["phase"] if self.heart is not None else float(self._key_frame == "ES")
 
-    def set_key_frame_ef(self, percent: float | None) -> None:
-        """The EF by area between the ED and ES key frames, as painted (None: no ES yet)."""
-        self.key_frame_ef.setText("" if percent is None else f"Key frames ED\u2192ES: EF {round(percent)} % by area")
+    def set_key_frame_ef(self, percent: float | None, shared_phase: float | None = None) -> None:
+        """The EF by area between the ED and ES key frames, as painted (None: no ES yet), and
+        why it is 0 when both are drawn at one phase (``shared_phase``)."""
+        text = "" if percent is None else f"Key frames ED\u2192ES: EF {round(percent)} % by area"
+        if percent is not None and shared_phase is not None:
+            text += (f": both are drawn at {round(100 * shared_phase)} % of the cycle, so the loop does not beat "
+                     f"(move ED\u2194ES on either)")
+        self.key_frame_ef.setText(text)
         self.key_frame_ef.setVisible(percent is not None)  # an empty line takes no room
 
     def _show_ef(self, text: str) -> None:

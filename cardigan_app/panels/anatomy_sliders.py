@@ -27,6 +27,11 @@ GROUP_SPACING = 4
 FAN_MARGINS = (6, 4, 6, 4)
 
 PHASE_TIP = "ED \u2194 ES: end-diastole (largest LV) to end-systole"
+# the two key frames of a cine pair stay this many phase steps apart, each keeping half of it
+# short of mid-cycle: the shape model draws a phase as a straight blend of its ED and ES
+# outlines, so frames a tenth of the way apart still beat with about a tenth of the heart's
+# ED-to-ES change (at one phase, the loop would not beat and the key-frame EF would read 0 %)
+KEY_FRAME_GAP = STEPS // 10
 
 WIDEST_VALUE = "-100\u00b0"  # the value at a slider's row end is this wide at most
 FAN_SLIDERS = {"depth": ("Depth", 0.5, 1.3, 100, "Fan depth, a fraction of the picture height"),
@@ -131,10 +136,12 @@ def fan_number(key: str, value: float) -> str:
 
 def phase_range(key_frame: str | None, position: int | None = None) -> tuple[int, int]:
     """The ED\u2194ES slider's range on a mask: the whole cycle for a mask alone, the first half
-    (ED to mid-cycle) on the ED key frame of a cine pair, the second (mid-cycle to ES) on the
-    ES key frame, so a key frame is never moved to the other's end. A frame saved beyond its
-    half (at ``position``) widens it to reach it, so the slider shows it where it is."""
-    low, high = {"ED": (0, STEPS // 2), "ES": (STEPS // 2, STEPS)}.get(key_frame, (0, STEPS))
+    (ED to short of mid-cycle) on the ED key frame of a cine pair, the second (past mid-cycle to
+    ES) on the ES key frame, so a key frame never reaches the other's end nor its phase (the two
+    stay :data:`KEY_FRAME_GAP` apart). A frame saved beyond its half (at ``position``) widens
+    it to reach it, so the slider shows it where it is."""
+    short = KEY_FRAME_GAP // 2
+    low, high = {"ED": (0, STEPS // 2 - short), "ES": (STEPS // 2 + short, STEPS)}.get(key_frame, (0, STEPS))
     if position is None:
         return low, high
     return min(low, position), max(high, position)
@@ -145,9 +152,12 @@ def phase_tip(key_frame: str | None) -> str:
     if key_frame is None:
         return f"{PHASE_TIP}. {PAINT_STAYS}."
     other = "ED" if key_frame == "ES" else "ES"
-    half = "mid-cycle to end-systole" if key_frame == "ES" else "end-diastole to mid-cycle"
+    low, high = phase_range(key_frame)
+    half = (f"{slider_value('phase', low)} to end-systole" if key_frame == "ES"
+            else f"end-diastole to {slider_value('phase', high)}")
     return (f"{PHASE_TIP}. On the {key_frame} key frame it runs from {half}: the {other} end is the {other} "
-            f"key frame's (K switches). {PAINT_STAYS}.")
+            f"key frame's (K switches), and the two stay {round(100 * KEY_FRAME_GAP / STEPS)} % of the cycle "
+            f"apart, or the loop would not beat. {PAINT_STAYS}.")
 
 
 def slider_value(name: str, position: int) -> str:
