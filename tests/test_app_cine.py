@@ -1196,6 +1196,32 @@ def test_key_frames_saved_at_one_phase_say_why_their_ef_is_0(window):
     assert "drawn at" not in window.anatomy_panel.key_frame_ef.text()
 
 
+def test_a_pair_saved_in_two_fans_opens_as_saved_and_its_first_fan_change_makes_one(window, tmp_path):
+    """Opening a pair whose frames hold two fans added a "fan of the other key frame" step: the
+    pair opened modified, with an undo the user had not made. It opens as saved; the first fan
+    change gives both frames that fan, and undo brings both back."""
+    from engine.fan import FAN_KEY, Fan, default_fan
+    from engine.maskio import write_label_png
+
+    fans = {key: Fan.from_json(fan.to_json())  # as read back
+            for key, fan in (("ED", default_fan("4CH")), ("ES", default_fan("4CH").with_shape(depth=0.8)))}
+    for key, fan in fans.items():
+        write_label_png(tmp_path / f"p_4CH_{key}.png", window.document.labels, {FAN_KEY: fan.to_json()})
+    assert window.files.open_path(tmp_path / "p_4CH_ED.png", confirmed=True)
+    frames = window.key_frames.frames
+    ed, es = frames["ED"], frames["ES"]
+    for key, doc in frames.items():
+        assert doc.fan == fans[key] and not doc.modified and not doc.history.can_undo
+    assert not window.isWindowModified()
+    window.commands["key_frame"].trigger()
+    assert not es.history.can_undo and ed.fan == fans["ED"]
+    wider = es.fan.with_shape(width=60.0)
+    es.set_meta("fan", fan=wider)
+    assert ed.fan == wider and ed.history.undo_description == "fan of the other key frame"
+    window.undo()
+    assert es.fan == fans["ES"] and ed.fan == fans["ED"] and not ed.history.can_undo
+
+
 def test_an_older_pair_with_two_hearts_opens_as_saved_and_its_first_heart_move_makes_one_patient(window, tmp_path):
     """A pair saved before the heart was shared may hold two patients: it opens untouched, and
     the first heart change makes the frame shown's heart both frames', said once."""

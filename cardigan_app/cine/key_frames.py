@@ -33,10 +33,11 @@ frame's newest step (a new change, or a redo with nothing left to redo;
 is lost. The window calls :meth:`KeyFrames.share` once the step on screen is closed (a
 slider drag is one step).
 
-A heart is handed over only when it changed on the frame that calls (since the key frames
-last saw it), never merely because the two differ: a pair saved before the heart was shared
-may hold two hearts, and opens as it was saved. Its first heart change makes the two one
-patient, the heart of the frame changed winning, and :meth:`KeyFrames.share` says so once.
+A fan, a view or a heart is handed over only when it changed on the frame that calls (since
+the key frames last saw it), never merely because the two differ: a pair saved before they
+were shared may hold two fans or two hearts, and opens as it was saved, unmodified. Its first
+change of one makes the two one acquisition or one patient, the frame changed winning, and
+:meth:`KeyFrames.share` says so once of a heart; undoing it brings both back as saved.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.anatomy import ShapeModel
-from engine.anatomy.heart import Heart, heart_in_record, keep_painted, record_as_drawn
+from engine.anatomy.heart import heart_in_record, keep_painted, record_as_drawn
 from engine.fan import Fan
 from engine.labels import LV_CAVITY
 
@@ -161,8 +162,9 @@ class KeyFrames:
         self._show = show
         # the ES frame this pair made, ED's heart it was made from, and its labels and heart then
         self._made: tuple[LabelDocument, dict | None, np.ndarray, dict | None] | None = None
-        # each frame's heart when last seen (:meth:`share` hands a heart over only when it changed)
-        self._seen: dict[str, tuple[LabelDocument, Heart | None]] = {}
+        # each frame's fan, view and heart when last seen (:meth:`share` hands them over only
+        # when they changed)
+        self._seen: dict[str, tuple[LabelDocument, tuple]] = {}
         state.observe("key_frame", self._switch)
 
     @property
@@ -201,24 +203,25 @@ class KeyFrames:
         now (a pair saved so) and are one patient from this change on, else None."""
         self._look()
         other = self.other_of(document)
-        before, heart = self._seen_heart(document), heart_in_record(document.anatomy)
-        self._seen[self._key_of(document)] = (document, heart)
+        seen, now = self._seen_part(document), _shared_part(document.fan, document.anatomy)
+        self._seen[self._key_of(document)] = (document, now)
         if other is None:
             return None
-        moved = heart is not None and heart != before
-        hand_heart = moved and heart_in_record(other.anatomy) not in (None, heart)
-        if one_acquisition(document, other) and not hand_heart:
+        before, heart = seen[2], now[2]
+        hand_heart = heart is not None and heart != before and heart_in_record(other.anatomy) not in (None, heart)
+        # a fan or view not changed here is not handed over, though the other frame's differs
+        hand_fan = now[:2] != seen[:2] and not one_acquisition(document, other)
+        if not hand_fan and not hand_heart:
             return None
         done, undone = document.history.top, document.history.next_redo
+        note = None
+        # the partner step carries the change: it gives the other frame what it held when
+        # this one held what it holds now (one acquisition, or the two a pair saved with)
         if linked(done, other.history.next_redo):
             other.redo()
-            hand_heart = False  # the partner step carried the change, whatever it gave
         elif linked(undone, other.history.top):
             other.undo()
-            hand_heart = False
-        note = None
-        new_fan = not one_acquisition(document, other)
-        if new_fan or hand_heart:  # no partner to follow, or it gave another fan or view
+        else:  # no partner to follow: a step of the other frame's own
             view = heart_view(document.anatomy)
             new_view = view is not None and heart_view(other.anatomy) not in (None, view)
             was_one = heart_in_record(other.anatomy) == before
@@ -229,23 +232,24 @@ class KeyFrames:
                 mine, theirs = self._key_of(document), self._key_of(other)
                 note = (f"The {theirs} key frame held another heart: it now has this {mine} frame's, "
                         f"so the two are one patient (undo brings both back)")
-        self._seen[self._key_of(other)] = (other, heart_in_record(other.anatomy))
+        self._seen[self._key_of(other)] = (other, _shared_part(other.fan, other.anatomy))
         return note
 
     def _key_of(self, document: LabelDocument) -> str:
         return "ES" if document is self.frames["ES"] else "ED"
 
-    def _seen_heart(self, document: LabelDocument) -> Heart | None:
+    def _seen_part(self, document: LabelDocument) -> tuple:
+        """``document``'s fan, view and heart when the key frames last saw them."""
         seen = self._seen.get(self._key_of(document))
-        return seen[1] if seen is not None and seen[0] is document else heart_in_record(document.anatomy)
+        return seen[1] if seen is not None and seen[0] is document else _shared_part(document.fan, document.anatomy)
 
     def _look(self) -> None:
-        """Note the heart of each frame not seen yet (a pair just opened, an ES frame made or
-        given): what it holds is where it starts, not a change to hand over."""
+        """Note the fan, view and heart of each frame not seen yet (a pair just opened, an ES
+        frame made or given): what it holds is where it starts, not a change to hand over."""
         for key, document in self.frames.items():
             seen = self._seen.get(key)
             if document is not None and (seen is None or seen[0] is not document):
-                self._seen[key] = (document, heart_in_record(document.anatomy))
+                self._seen[key] = (document, _shared_part(document.fan, document.anatomy))
 
     def start(self, document: LabelDocument) -> None:
         """A new mask: it is the ED frame of a new pair, edited now."""
