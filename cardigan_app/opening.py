@@ -26,7 +26,9 @@ ended) ends it all: the model is not loaded, and the status line says so once th
 has opened. The window draws with one model at a time, so of several models named only the
 last one loads (a later argument overrides an earlier one, as on any command line; a model
 named twice loads once), and the status line says which were not loaded when it does, and
-again in its "Model ... ready" line; the
+again in its "Model ... ready" line. Each line saying models were not loaded is added after a
+note on the file just opened, as the "ready" line is
+(:meth:`~cardigan_app.status_line.StatusBar.show_background`), never over it; the
 masks and images named with them still open, as ``itksnap FILE`` or ``Slicer FILE`` would
 open them.
 
@@ -205,7 +207,7 @@ class Opener:
                     f"another file was opened before {path.name} finished reading")
 
             def say() -> None:
-                self.window.statusBar().showMessage(line, 15000)
+                self.window.statusBar().show_background(line, 15000)  # after that file's note, if any
 
             if reader.busy:  # superseded by the read of that file: said when it ends
                 reader.when_shown(say, say, say)
@@ -224,13 +226,13 @@ class Opener:
                 loaded = True
                 if skipped and models:
                     were = f"{dropped_names(skipped)} {'was' if len(skipped) == 1 else 'were'} not loaded"
-                    self.window.statusBar().showMessage(
+                    self.window.statusBar().show_background(
                         f"{were}: the window draws with one model at a time, the last one named "
                         f"({models[-1].name})", 15000)
                     # the "ready" line replaces this one: it says so again
                     self.window.models.note_when_ready(str(models[-1]), f"{were} (one model at a time)")
             elif models:
-                self.window.statusBar().showMessage(
+                self.window.statusBar().show_background(
                     f"{dropped_names(failed)} did not open, so {dropped_names(models)} "
                     f"{'was' if len(models) == 1 else 'were'} not loaded: the model in use is as it was", 15000)
 

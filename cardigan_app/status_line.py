@@ -14,7 +14,7 @@ the message keeps left of it.
 A note about what the user just did (:meth:`StatusBar.show_note`: the file just opened and
 what reading it found) stays until the user's next message replaces it: a message from work
 running on its own (:meth:`StatusBar.show_background`: a model ready, its file changed on
-disk) is added after it, never over it, and a toolbar or menu entry's tip, shown while the
+disk, the models named along that were not loaded) is added after it, never over it, and a toolbar or menu entry's tip, shown while the
 pointer is over it, gives it back when the pointer leaves.
 """
 

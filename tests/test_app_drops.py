@@ -193,6 +193,15 @@ def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from
         "; second.safetensors and third.safetensors were not loaded (one model at a time)")
     assert window.open_paths([second, tmp_path / "damaged.png", tiny_model]) == 0  # a mask failed: none loads
     assert models_loaded == [str(tiny_model)] and len(prompts["warning"]) == 3
+    # a note on the mask opened (its ES frame beside it did not open) is kept, the models not
+    # loaded said after it, as the "ready" line is
+    write_label_png(tmp_path / "n_4CH_ED.png", labels)
+    (tmp_path / "n_4CH_ES.png").write_bytes((tmp_path / "mask.png").read_bytes()[:60])
+    assert window.open_paths([second, tmp_path / "n_4CH_ED.png", tiny_model]) == 2
+    line = window.statusBar().currentMessage()
+    assert line.startswith("Opened n_4CH_ED.png") and "n_4CH_ES.png was not opened as the ES key frame" in line
+    assert line.endswith(f"\u00b7 second.safetensors was not loaded: the window draws with one model at a time, "
+                         f"the last one named ({tiny_model.name})")
 
     monkeypatch.setattr(file_reading, "READ_AT_ONCE_BYTES", 0)  # every file read off the window's thread
     models_loaded.clear()
@@ -227,6 +236,11 @@ def test_a_model_loads_only_once_the_mask_named_with_it_opens_at_startup_or_from
     qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
     assert models_loaded == [] and window.document.path == tmp_path / "other.png"
     assert window.statusBar().currentMessage() == not_loaded
+    assert window.open_paths([tmp_path / "mask.png", tiny_model]) == 1 and window.files.reader.busy
+    assert window.open_any(tmp_path / "n_4CH_ED.png")  # a file with a note: the line is added after it
+    qtbot.waitUntil(lambda: not window.files.reader.busy, timeout=20_000)
+    line = window.statusBar().currentMessage()
+    assert line.startswith("Opened n_4CH_ED.png") and line.endswith(f"\u00b7 {not_loaded}")
     window.statusBar().clearMessage()
     assert window.open_paths([tmp_path / "mask.png", tiny_model]) == 1 and window.files.reader.busy
     window.set_document(type(window.document)(np.zeros((64, 64), np.uint8)))
