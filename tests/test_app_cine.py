@@ -1254,3 +1254,23 @@ def test_an_older_pair_with_two_hearts_opens_as_saved_and_its_first_heart_move_m
     window.undo()
     window.undo()
     assert ed.anatomy["heart"] == hearts["ED"].to_dict() and es.anatomy["heart"] == hearts["ES"].to_dict()
+
+
+def test_a_new_heart_on_es_undone_and_redone_on_ed_stays_one_step_es_can_undo(window):
+    """New heart on the ES frame as it was made, undone and redone on ED: the redo made the ES
+    frame again from ED's heart, a frame with no history, so undo on ES no longer brought the
+    old heart back to either frame."""
+    ed, panel, frames = window.document, window.anatomy_panel, window.key_frames.frames
+    old = ed.anatomy["heart"]
+    window.commands["key_frame"].trigger()
+    es = window.document
+    panel.new_heart.click()
+    new = es.anatomy["heart"]
+    window.commands["key_frame"].trigger()
+    window.undo()
+    assert ed.anatomy["heart"] == es.anatomy["heart"] == old
+    window.redo()
+    assert frames["ES"] is es and ed.anatomy["heart"] == es.anatomy["heart"] == new
+    window.commands["key_frame"].trigger()
+    window.undo()
+    assert ed.anatomy["heart"] == es.anatomy["heart"] == old

@@ -262,12 +262,17 @@ class KeyFrames:
     def follow_ed(self) -> bool:
         """ED's heart changed while ED is edited: an ES frame this pair made that is still as
         made (its labels and heart; taking ED's fan does not count) is made again from ED's
-        heart now. True when it was; an ES frame edited by hand, or given from a file, stays."""
+        heart now. True when it was; an ES frame edited by hand, or given from a file, stays, and
+        so does one whose linked step ED's change undoes or redoes (:meth:`share` takes it there,
+        keeping ES's history)."""
         es = self.frames["ES"]
         if es is None or self._made is None or self.state.key_frame != "ED":
             return False
         made, source, labels, anatomy = self._made
         if es is not made or self.ed.anatomy == source:
+            return False
+        ed_history, es_history = self.ed.history, es.history
+        if linked(ed_history.top, es_history.next_redo) or linked(ed_history.next_redo, es_history.top):
             return False
         if es.anatomy != anatomy or not (np.array_equal(es.labels, labels) or _as_drawn(es)):
             return False
