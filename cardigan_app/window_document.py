@@ -146,9 +146,14 @@ class WindowDocument:
         the change is done: a slider drag is one step there too, not one per position passed.
         Undo and redo of the change take the other frame's paired step with them
         (:meth:`KeyFrames.share`). A pair that held two hearts and is made one patient says so
-        in the status line."""
+        in the status line. What the other frame took is autosaved soon, as an edit of its own
+        (the step closed, a slider let go, may hand it over with no change on screen)."""
         if not self.document.in_stroke:
+            other = self.key_frames.other_of(self.document)
+            revision = other.revision if other is not None else None
             note = self.key_frames.share(self.document)
+            if other is not None and other.revision != revision:
+                self.recovery.edited()
             if note:
                 self.statusBar().showMessage(note, 10000)
 

@@ -176,3 +176,37 @@ def test_an_es_frame_whose_ed_file_changed_or_moved_comes_back_alone_and_says_wh
     assert f"; {why}, so the ES key frame opened alone" in said and "\n" not in said
     window.document.anatomy = None  # named by the file it went with, without a heart to name it by
     assert window.files.frame_name(window.document) == "Untitled ES frame of p_4CH_ED.png"
+
+
+def autosaved_hearts(saver) -> list:
+    """The hearts of the masks the autosave in force holds (the frame shown first)."""
+    import json
+
+    from engine.anatomy.heart import ANATOMY_KEY
+    from engine.maskio import read_label_map_and_text
+
+    info = json.loads((saver.folder / "info.json").read_text())
+    names = [info["mask"]] + ([info["other"]["mask"]] if info["other"] else [])
+    return [json.loads(read_label_map_and_text(saver.folder / name)[1][ANATOMY_KEY])["heart"] for name in names]
+
+
+def test_the_heart_the_other_key_frame_takes_when_a_slider_is_let_go_is_autosaved(window, qtbot):
+    """An autosave taken mid-drag holds ED's new heart beside ES's old one; letting go hands the
+    heart to ES, a change no timer autosaved before the next 20 s: a crash then brought back
+    a pair of two patients."""
+    window.recovery._timer.stop()
+    window.set_document(labels_document())
+    ed = window.document
+    window.commands["key_frame"].trigger()
+    window.document.fill(60, 60, 1)  # ES edited too: autosaved beside ED
+    window.commands["key_frame"].trigger()
+    slider = window.anatomy_panel.sliders["lv_length"]
+    slider.sliderPressed.emit()
+    slider.setValue(slider.value() + 10)
+    window.recovery.after_edit.stop()  # as if it fired now, mid-drag
+    assert window.autosave_now()
+    assert autosaved_hearts(window.autosaver) == [ed.anatomy["heart"], window.key_frames.es.anatomy["heart"]]
+    window.recovery.after_edit.setInterval(10)
+    slider.sliderReleased.emit()
+    assert window.key_frames.es.anatomy["heart"] == ed.anatomy["heart"]
+    qtbot.waitUntil(lambda: autosaved_hearts(window.autosaver) == [ed.anatomy["heart"]] * 2, timeout=3000)
