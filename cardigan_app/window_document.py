@@ -154,8 +154,8 @@ class WindowDocument:
             note = self.key_frames.share(self.document)
             if other is not None and other.revision != revision:
                 self.recovery.edited()
-            if note:
-                self.statusBar().showMessage(note, 10000)
+            if note:  # said once: kept until the user's next message, not covered by a model ready
+                self.statusBar().show_note(note)
 
     def _refresh_document_ui(self) -> None:
         doc = self.document
