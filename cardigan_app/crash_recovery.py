@@ -6,7 +6,8 @@ and :data:`AFTER_EDIT_MS` after an edit, so a crash right after a stroke loses a
 seconds), what is autosaved (the key frame on screen, and the other one of the pair when it has edits
 too, each with its fan and heart), telling once in the status bar of each new autosave
 problem, and the recovery: asking about each mask a crashed app left, and opening the one
-the user takes back (a pair as a pair) with its edits unsaved. An ES frame autosaved alone,
+the user takes back (a pair as a pair) with its edits unsaved; an ED frame autosaved alone
+brings its saved ES file along, as opening its file does. An ES frame autosaved alone,
 its ED frame saved, comes back as the ES frame of that ED file, opened again, while the file
 is as it was autosaved (:class:`~cardigan_app.autosave.SavedFile`); else it comes back alone,
 and the status line says why. It relies on the window's
@@ -125,6 +126,7 @@ class CrashRecovery:
                     other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
                                             recovery.other.mask_path)
             alone = ""  # why an ES frame autosaved beside its saved ED file comes back alone
+            es_notes: list[str] = []  # what opening an ED frame's saved ES file found
             if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
                 window.set_document(other)
                 window.key_frames.frames["ES"] = document
@@ -134,6 +136,8 @@ class CrashRecovery:
                 window.set_document(document)
                 if other is not None:
                     window.key_frames.frames["ES"] = other
+                elif recovery.frame == "ED" and document.path is not None:  # its ES frame was saved
+                    window.files._open_es_beside(document.path, document, es_notes.append)
             if other is not None:
                 window.key_frames_changed()
             if other_problem:  # the frame that could not be read is kept, never deleted
@@ -147,7 +151,8 @@ class CrashRecovery:
                 window.statusBar().show_note(f"Recovered {recovery.describe()}; {alone}, so the ES key frame "
                                              "opened alone")
             else:
-                window.statusBar().showMessage(f"Recovered {recovery.describe()}", 10000)
+                said = "".join(f"; {note}" for note in es_notes)
+                window.statusBar().showMessage(f"Recovered {recovery.describe()}{said}", 10000)
             return True
         return False
 

@@ -210,3 +210,26 @@ def test_the_heart_the_other_key_frame_takes_when_a_slider_is_let_go_is_autosave
     slider.sliderReleased.emit()
     assert window.key_frames.es.anatomy["heart"] == ed.anatomy["heart"]
     qtbot.waitUntil(lambda: autosaved_hearts(window.autosaver) == [ed.anatomy["heart"]] * 2, timeout=3000)
+
+
+def test_an_ed_frame_autosaved_alone_comes_back_with_its_saved_es_file(window, tmp_path, monkeypatch):
+    """The ED frame recovered alone left its saved ES file out: K then made a new ES frame,
+    and saving it offered to write over the ES file, as opening the ED file never does."""
+    ed_path, es_path = tmp_path / "p_4CH_ED.png", tmp_path / "p_4CH_ES.png"
+    window.set_document(labels_document())
+    assert window.files._write(ed_path)
+    window.commands["key_frame"].trigger()
+    window.document.fill(60, 60, 1)
+    es_labels = window.document.labels.copy()
+    assert window.files._write(es_path)
+    window.commands["key_frame"].trigger()
+    window.document.fill(2, 2, 3)
+    ed_labels = window.document.labels.copy()
+    assert window.autosave_now()
+    as_if_crashed(window)
+    monkeypatch.setattr(crash_recovery, "ask_recovery", lambda parent, text: crash_recovery.Choice.SAVE)
+    assert window.offer_recovery()
+    frames = window.key_frames.frames
+    assert window.document is frames["ED"] and frames["ED"].modified and (frames["ED"].labels == ed_labels).all()
+    assert frames["ES"] is not None and frames["ES"].path == es_path and not frames["ES"].modified
+    assert (frames["ES"].labels == es_labels).all()
