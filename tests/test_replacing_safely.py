@@ -372,6 +372,27 @@ def test_a_nifti_pair_a_kill_left_mixed_in_a_read_only_folder_is_read_as_the_old
     assert listing(left) == before
 
 
+def watch_looks_at_mixed_loop_pair(monkeypatch, read_only: bool) -> tuple[list[list[Path]], str]:
+    """For the mixed ``loop.nii.gz`` pair: renames refused when ``read_only``; the list each look
+    at the pair is added to; and the line the reader must say of it."""
+    from engine import maskio
+
+    if read_only:
+        def refused(source, target):
+            raise PermissionError(errno.EACCES, "Permission denied", str(source))
+
+        monkeypatch.setattr(os, "replace", refused)
+    looks: list[list[Path]] = []
+    real = maskio.restore_mixed_pair
+    monkeypatch.setattr(maskio, "restore_mixed_pair", lambda paths, *rest: looks.append(paths) or real(paths, *rest))
+    told = ("loop.nii.gz: the old file read from its copy kept aside, beside loop_gt.nii.gz: a write of them "
+            "was stopped between the two and had left them mixed (the folder is read-only, so the pair was "
+            "left as the stopped write left it)" if read_only else
+            "loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was stopped between the "
+            "two and had left them mixed")
+    return looks, told
+
+
 @pytest.mark.parametrize("read_only", [False, True])
 @pytest.mark.parametrize("opened, as_mask", [("loop_gt.nii.gz", False), ("loop.nii.gz", False),
                                              ("loop_gt.nii.gz", True)])
@@ -392,19 +413,7 @@ def test_a_mixed_nifti_pair_opened_in_the_studio_is_settled_once_and_said_once(t
     maskio.write_nifti_files([(images, old), (masks, np.zeros_like(old))])
     left = killed_at_rename(monkeypatch, folder, 2,
                             lambda: maskio.write_nifti_files([(images, 255 - old), (masks, np.ones_like(old))]))
-    if read_only:
-        def refused(source, target):
-            raise PermissionError(errno.EACCES, "Permission denied", str(source))
-
-        monkeypatch.setattr(os, "replace", refused)
-    looks: list[list[Path]] = []
-    real = maskio.restore_mixed_pair
-    monkeypatch.setattr(maskio, "restore_mixed_pair", lambda paths, *rest: looks.append(paths) or real(paths, *rest))
-    told = ("loop.nii.gz: the old file read from its copy kept aside, beside loop_gt.nii.gz: a write of them "
-            "was stopped between the two and had left them mixed (the folder is read-only, so the pair was "
-            "left as the stopped write left it)" if read_only else
-            "loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was stopped between the "
-            "two and had left them mixed")
+    looks, told = watch_looks_at_mixed_loop_pair(monkeypatch, read_only)
     notes: list[str] = []
     read = read_mask_file(left / opened) if as_mask else read_mask_or_image(left / opened, notes)
     assert len(looks) == 1
@@ -438,19 +447,7 @@ def test_a_workspace_over_a_mixed_nifti_pair_reads_the_old_pair_settled_once_and
                             lambda: maskio.write_nifti_files([(images, 255 - old), (masks, np.full_like(old, 2))]))
     workspace = left / "loop.itksnap"
     write_workspace(workspace, left / images.name, left / masks.name)
-    if read_only:
-        def refused(source, target):
-            raise PermissionError(errno.EACCES, "Permission denied", str(source))
-
-        monkeypatch.setattr(os, "replace", refused)
-    looks: list[list[Path]] = []
-    real = maskio.restore_mixed_pair
-    monkeypatch.setattr(maskio, "restore_mixed_pair", lambda paths, *rest: looks.append(paths) or real(paths, *rest))
-    told = ("loop.nii.gz: the old file read from its copy kept aside, beside loop_gt.nii.gz: a write of them "
-            "was stopped between the two and had left them mixed (the folder is read-only, so the pair was "
-            "left as the stopped write left it)" if read_only else
-            "loop.nii.gz: the old file put back beside loop_gt.nii.gz: a write of them was stopped between the "
-            "two and had left them mixed")
+    looks, told = watch_looks_at_mixed_loop_pair(monkeypatch, read_only)
     read = read_workspace_mask(read_workspace(workspace))  # as the studio opens it
     assert len(looks) == 1 and list(read.notes) == [told]
     assert np.array_equal(read.labels, old_masks[0]) and np.array_equal(read.frames, old)  # the old pair
