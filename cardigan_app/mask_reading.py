@@ -64,9 +64,11 @@ def reference_frames(path: Path | None) -> np.ndarray | None:
     return reference_frames_and_geometry(path)[0]
 
 
-def reference_frames_and_geometry(path: Path | None) -> tuple[np.ndarray | None, Geometry | None]:
+def reference_frames_and_geometry(path: Path | None, notify: Callable[[str], None] | None = None
+                                  ) -> tuple[np.ndarray | None, Geometry | None]:
     """(:func:`reference_frames`, where a volume's frames lie in space, from its header read
-    with them (None for anything else))."""
+    with them (None for anything else)). A NIfTI pair the volume is half of, which a stopped
+    write left mixed, is put back first and told to ``notify``."""
     from engine.data.trace_image import read_grey_frames_and_header
 
     if path is None:
@@ -77,7 +79,7 @@ def reference_frames_and_geometry(path: Path | None) -> tuple[np.ndarray | None,
             return loop[0], None
         if frames_loop_folder(path) is not None:  # a PNG-frames loop's img/ frames
             return read_frames_loop(path, masks=False)[0], None
-        frames, header = read_grey_frames_and_header(path)
+        frames, header = read_grey_frames_and_header(path, notify=notify)
     except CardiganError:
         return None, None
     return frames, (volume_geometry(path, 0, header) if header is not None else None)
@@ -158,7 +160,9 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
         notes.extend(line for line in (image_beside_segmentation(path)[1],) if line)
 
     def frames_of(file: Path | None) -> tuple[np.ndarray | None, Geometry | None]:
-        return (known, None) if known is not None and file == path else reference_frames_and_geometry(file)
+        # the image's pair, when the mask's read did not look at it, settled and said here
+        return (known, None) if known is not None and file == path else reference_frames_and_geometry(file,
+                                                                                                      notes.append)
 
     volume = volume or (path if is_volume_file(path) else None)
     header = header if volume == read_from else None  # the volume's header, when read with the labels

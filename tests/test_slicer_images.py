@@ -77,3 +77,41 @@ def test_an_image_of_finer_pixels_over_the_same_space_is_laid_on_the_segmentatio
     assert np.array_equal(read.frames, grey())
     assert read.notes[0] == "case.nrrd, the image saved beside it, shown under it"
     assert "case.nrrd laid on the pixels of case.seg.nrrd" in read.notes[1]
+
+
+def test_an_image_beside_a_segmentation_left_mixed_with_its_masks_is_read_as_the_old_and_said_once(
+        tmp_path, labels, monkeypatch):
+    """``case.nii.gz`` beside ``case.seg.nrrd`` is also half of the pair ``case.nii.gz`` and
+    ``case_gt.nii.gz``, which a stopped write left mixed: the image read under the segmentation
+    put the old one back and nothing said so (its read was the pair's first look, told to no one)."""
+    import os
+    import shutil
+
+    from engine import fileio
+    from engine.maskio import write_nifti_files
+
+    monkeypatch.setattr(fileio, "_pause", lambda seconds: None)
+    folder, left = tmp_path / "scene", tmp_path / "left"
+    folder.mkdir()
+    write_segmentation(folder / "case.seg.nrrd", labels)
+    images, masks = folder / "case.nii.gz", folder / "case_gt.nii.gz"
+    write_nifti_files([(images, grey()), (masks, labels[None])], spacing_mm=STEP)
+    real, renames = os.replace, []
+
+    def killed_at_the_second(source, target):  # the folder as a kill between the pair's renames leaves it
+        if not str(target).endswith(".tmp"):  # a writer's own staging is not counted
+            renames.append(target)
+        if len(renames) == 2:
+            shutil.copytree(folder, left)
+            raise KeyboardInterrupt
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", killed_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        write_nifti_files([(images, 255 - grey()), (masks, np.zeros_like(labels)[None])], spacing_mm=STEP)
+    monkeypatch.setattr(os, "replace", real)
+    read = read_mask_file(left / "case.seg.nrrd")
+    assert np.array_equal(read.frames, grey())  # the old image
+    assert list(read.notes) == ["case.nii.gz: the old file put back beside case_gt.nii.gz: a write of them was "
+                                "stopped between the two and had left them mixed",
+                                "case.nii.gz, the image saved beside it, shown under it"]
