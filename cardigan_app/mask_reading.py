@@ -169,12 +169,15 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     if labels.ndim == 3 and len(painted_frames(labels)) >= 2:
         frames, placed = frames_of(reference)
         told_at = len(notes)  # the image found beside a segmentation is told before how it was laid
-        if frames is not None and placed is not None and volume is not None and header is not None:
-            frames = laid_on_mask(frames, placed, volume_geometry(volume, 0, header), reference, volume, notes)
+        loop_geometry = volume_geometry(volume, 0, header) if volume is not None and header is not None else None
+        if frames is not None and placed is not None and loop_geometry is not None:
+            frames = laid_on_mask(frames, placed, loop_geometry, reference, volume, notes)
         fitting = frames is not None and frames.shape == labels.shape
         if found_by_name and reference is not None:
             notes.insert(told_at, image_beside_line(reference, frames, fitting, labels.shape))
-        return MaskRead(labels, frames if fitting else None, reference if fitting else None, notes=tuple(notes))
+        turned = orientation_note(loop_geometry, volume.name) if volume is not None else None  # as a frame's
+        return MaskRead(labels, frames if fitting else None, reference if fitting else None,
+                        notes=tuple(notes) + ((turned,) if turned else ()))
     taken = None
     if labels.ndim == 3:
         taken = (next(iter(painted_frames(labels)), 0), len(labels))

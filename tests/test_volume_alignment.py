@@ -113,3 +113,29 @@ def test_the_studio_says_when_viewers_show_the_mask_it_opens_flipped(tmp_path):
     assert np.array_equal(read.labels, labels)  # as stored
     assert read.notes == ("flipped_gt.nrrd: read as stored, row 0 at the top; its direction has ITK-SNAP and "
                           "3D Slicer show it flipped top to bottom",)
+
+
+def test_the_studio_says_when_viewers_show_a_loop_of_masks_it_opens_flipped_over_its_images(tmp_path):
+    """A loop's masks (two painted frames) stored upside down were read as stored with nothing
+    said, while one frame of the same volume was said to be; the loop's images, stored upright,
+    are laid on them."""
+    from cardigan_app.mask_reading import read_mask_file
+
+    masks = np.zeros((2, ROWS, COLUMNS), np.uint8)
+    masks[:, 2:5, 3:6] = 1
+    volume = sitk.GetImageFromArray(masks)
+    volume.SetSpacing(SPACING)
+    volume.SetOrigin(stored_upside_down().origin)
+    volume.SetDirection(ROWS_UP)
+    sitk.WriteImage(volume, str(tmp_path / "loop_gt.nii.gz"))
+    images = np.stack([picture(), 255 - picture()])
+    upright = sitk.GetImageFromArray(images)
+    upright.SetSpacing(SPACING)
+    upright.SetOrigin(ORIGIN)
+    sitk.WriteImage(upright, str(tmp_path / "loop.nii.gz"))
+    read = read_mask_file(tmp_path / "loop_gt.nii.gz")
+    assert np.array_equal(read.labels, masks) and np.array_equal(read.frames, images[:, ::-1])
+    assert read.notes == ("loop.nii.gz laid on the pixels of loop_gt.nii.gz as ITK-SNAP and 3D Slicer lay them "
+                          "(their headers place them differently)",
+                          "loop_gt.nii.gz: read as stored, row 0 at the top; its direction has ITK-SNAP and "
+                          "3D Slicer show it flipped top to bottom")
