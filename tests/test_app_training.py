@@ -293,6 +293,25 @@ def test_the_image_size_follows_smaller_data_and_the_command_gives_it_only_when_
     assert table.text("image_size") == "256" and table.item(table.row_of("image_size"), table.PRESET).text() == "256"
 
 
+def test_the_image_size_follows_the_upsampling_as_the_engine_chooses_it(qtbot, wizard, phantom):
+    """On 64-px data, upsampling "most" kept 64 in the table and the page refused it, while
+    the command line took 128 itself."""
+    choose_data(qtbot, wizard, phantom)
+    wizard.next()
+    page, table = wizard.preset_page, wizard.preset_page.table
+    page.set_preset("lite")
+    table.set_text("upsampling", "most")
+    assert table.text("image_size") == "128" and "image_size" not in table.changed_fields()
+    assert "Trains at 128 px" in page.hint.text() and wizard.validateCurrentPage()
+    command = TrainCommand.new_run(phantom, "/r", wizard.state.config, data_side=wizard.state.data_side())
+    assert "--size" not in command.arguments() and "--image-size" not in command.arguments()
+    table.set_text("upsampling", "normal")
+    assert table.text("image_size") == "64" and wizard.validateCurrentPage()
+    table.set_text("image_size", "256")  # asked for: kept whatever the upsampling
+    table.set_text("upsampling", "more")
+    assert table.text("image_size") == "256" and "image_size" in table.changed_fields()
+
+
 def test_the_preset_page_names_an_option_as_its_table_does(qtbot, wizard, phantom, monkeypatch):
     """A problem with a hyper-parameter was shown in the command line's words (--lr), which
     the table of the page does not use."""

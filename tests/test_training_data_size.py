@@ -63,3 +63,28 @@ def test_a_terminal_is_told_the_size_as_the_training_starts(small_data, tmp_path
     stream = io.StringIO()
     TerminalTrainView(stream, note=note)(Started("RUN", 1, 1, 0, "cpu", {}))
     assert stream.getvalue().splitlines()[:2] == [note, "training on cpu: 1 iteration (1 per epoch) -> RUN"]
+
+
+def test_more_upsampling_takes_the_size_it_needs_and_says_why(small_data, tmp_path, capsys):
+    import argparse
+
+    from engine.cli.train import fit_size_to_data
+    from engine.training.data_size import size_given_none
+
+    most = resolve_config("lite", upsampling="most")
+    assert size_given_none(most, 64) == 128 and size_given_none(resolve_config("lite"), 64) == 64
+    assert dry_run(capsys, small_data, tmp_path / "new", "--upsampling", "most") == 128
+    config, note = fit_size_to_data(argparse.Namespace(resume=False, upsampling="most"), most, small_data)
+    assert config.image_size == 128
+    assert note == ("training at 128 px, the size the network takes nearest the data's 64 px "
+                    "(the lite preset's is 256; --size changes it)")
+
+
+def test_a_resume_on_smaller_data_keeps_its_size_and_says_so(small_data):
+    import argparse
+
+    from engine.cli.train import fit_size_to_data
+
+    config, note = fit_size_to_data(argparse.Namespace(resume=True), resolve_config("lite"), small_data)
+    assert config.image_size == 256
+    assert note == "resuming at 256 px, the run's size: the data's 64-px pairs are resized to it"

@@ -22,7 +22,7 @@ from typing import Any
 from engine.cli.options import spoken_duration
 from engine.cli.train import NOT_FLAGS, config_flags
 from engine.training.config import TrainConfig, resolve_config
-from engine.training.data_size import preset_on_data
+from engine.training.data_size import preset_on_data, size_given_none
 
 
 def config_overrides(config: TrainConfig, data_side: int | None = None) -> dict[str, Any]:
@@ -30,6 +30,7 @@ def config_overrides(config: TrainConfig, data_side: int | None = None) -> dict[
     side is ``data_side`` (the image size follows smaller data: :mod:`engine.training.data_size`),
     so an image size the engine would choose anyway is left out, and any other is given."""
     base = preset_on_data(config.preset, data_side).to_dict()
+    base["image_size"] = size_given_none(config, data_side)  # with this config's upsampling
     ours = config.to_dict()
     return {name: value for name, value in ours.items()
             if name not in NOT_FLAGS and value != base.get(name)}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
 from engine.errors import CardiganError
 from engine.training.config import PRESETS, TrainConfig, resolve_config
-from engine.training.data_size import preset_on_data
+from engine.training.data_size import preset_on_data, size_given_none
 
 from .. import theme
 from ..data_tools.prepare_form import ERROR_STYLE
@@ -63,7 +65,6 @@ class PresetPage(QWizardPage):
         layout.addWidget(self.message)
         self.preset.currentIndexChanged.connect(lambda: self.load_preset(self.preset_name()))
         self.table.edited.connect(self._edited)
-        self._fitted_to: int | None = None  # the data side the table's image size was fitted to
         name, self.default_reason = default_preset()
         self.set_preset(name)
         self.load_preset(self.preset_name())
@@ -78,17 +79,30 @@ class PresetPage(QWizardPage):
         """Preset ``name``'s values on the chosen data: its image size follows smaller data."""
         return preset_on_data(name, self.state.data_side())
 
+    def fitted_size(self) -> int:
+        """The image size the engine would train the table's values at on the chosen data
+        when none is given (it follows the upsampling shown: 'most' needs 128 px)."""
+        name = self.preset_name()
+        values, _problems = self.table.values()
+        values = {k: v for k, v in values.items() if k != "image_size"}
+        config = dataclasses.replace(preset_on_data(name, None), **values)  # checked by config()
+        return size_given_none(config, self.state.data_side())
+
+    def _refit(self) -> None:
+        """The preset's image size follows the data and the upsampling shown; the value
+        shown follows it unless it was changed."""
+        fitted = self.fitted_size()
+        if self.table.item(self.table.row_of("image_size"), self.table.PRESET).text() != str(fitted):
+            self.table.set_preset_value("image_size", fitted)
+
     def load_preset(self, name: str) -> None:
         self.table.load(name, defaults=self.preset_values(name))
-        self._fitted_to = self.state.data_side()
         self.description.preset_loaded()
         self.message.setText("")
         self._update_hint()
 
     def initializePage(self) -> None:
-        if self.state.data_side() != self._fitted_to:  # other data: the preset's image size follows it
-            self._fitted_to = self.state.data_side()
-            self.table.set_preset_value("image_size", self.preset_values(self.preset_name()).image_size)
+        self._refit()  # other data: the preset's image size follows it
         self._update_hint()
 
     def _update_hint(self) -> None:
@@ -99,7 +113,7 @@ class PresetPage(QWizardPage):
             image_size = None
         notes = [self.default_reason]
         name = self.preset_name()
-        preset_size, fitted = preset_on_data(name, None).image_size, self.preset_values(name).image_size
+        preset_size, fitted = preset_on_data(name, None).image_size, self.fitted_size()
         if size and image_size == fitted < preset_size:
             what = ("the data's size" if fitted == max(size) else
                     f"the size the network takes nearest the data's {size[1]} \u00d7 {size[0]} px")
@@ -111,6 +125,7 @@ class PresetPage(QWizardPage):
         self.hint.setText(" ".join(notes))
 
     def _edited(self) -> None:
+        self._refit()
         self._update_hint()
         problem = self.problem()
         self.message.setText(problem or "")

@@ -202,15 +202,23 @@ def resolve_data(args: argparse.Namespace) -> Path:
 
 def fit_size_to_data(args: argparse.Namespace, config, data: Path):
     """(``config``, None), or for a new run given no --size on data smaller than its preset's
-    size, (``config`` at the data's size, a line saying so): see :mod:`engine.training.data_size`."""
-    from ..training.data_size import data_side, fitted_to_data
+    size, (``config`` at the data's size, a line saying so): see :mod:`engine.training.data_size`.
+    A resumed run keeps its own size; on data smaller than it, the line says so."""
+    from ..training.data_size import data_side, fitted_to_data, size_given_none
 
-    if args.resume or "image_size" in overrides_from(args):
+    if "image_size" in overrides_from(args):
         return config, None
-    fitted = fitted_to_data(config, data_side(data))
+    side = data_side(data)
+    if args.resume:
+        if side and size_given_none(config, side) < config.image_size:
+            return config, (f"resuming at {config.image_size} px, the run's size: the data's {side}-px pairs "
+                            "are resized to it")
+        return config, None
+    fitted = fitted_to_data(config, side)
     if fitted.image_size == config.image_size:
         return config, None
-    return fitted, (f"training at {fitted.image_size} px, the data's size (the {config.preset} preset's is "
+    what = "the data's size" if fitted.image_size == side else f"the size the network takes nearest the data's {side} px"
+    return fitted, (f"training at {fitted.image_size} px, {what} (the {config.preset} preset's is "
                     f"{config.image_size}; --size changes it)")
 
 

@@ -61,6 +61,13 @@ def fitted_to_data(config: TrainConfig, side: int | None) -> TrainConfig:
     return dataclasses.replace(config, image_size=size_for_data(config, side))
 
 
+def size_given_none(config: TrainConfig, side: int | None) -> int:
+    """The image size a new run with ``config``'s other values (its upsampling) trains at on
+    data whose largest side is ``side`` when no size is given: its preset's size, fitted by
+    :func:`size_for_data`. The command line and the wizard both ask this."""
+    preset_size = resolve_config(config.preset).image_size
+    return size_for_data(dataclasses.replace(config, image_size=preset_size), side)
+
 
 def preset_on_data(preset: str, side: int | None) -> TrainConfig:
     """Preset ``preset``'s values on data whose largest side is ``side`` (None: its own)."""
