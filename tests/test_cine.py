@@ -986,3 +986,40 @@ def test_ctrl_c_in_an_export_of_pairs_says_that_nothing_was_written_too(tmp_path
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"cardigan: interrupted; nothing was written to {out} (an export is written whole or not at all)")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_masks_folder_loop_keeps_its_look_when_another_patient_gains_a_view(tmp_path, monkeypatch):
+    """A loop's look was its number among all loops, so another patient's ES mask found
+    changed every later patient's loops; and a NIfTI export's manifest lists its key frames."""
+    import engine.export.cine as cine_export
+    from engine.maskio import write_label_png
+
+    drawn, looks = cine_export.synthesize_loop, []
+
+    def recorded(synth, loop, seed, **kwargs):
+        looks.append(seed)
+        return drawn(synth, loop, seed=seed, **kwargs)
+
+    monkeypatch.setattr(cine_export, "synthesize_loop", recorded)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    ed, es = key_frames(4, 32)
+    for patient in ("p1", "p2"):
+        write_label_png(masks / f"{patient}_4CH_ED.png", ed)
+        write_label_png(masks / f"{patient}_4CH_ES.png", es)
+    two_ed, two_es = key_frames(4, 32, "2CH")
+    write_label_png(masks / "p1_2CH_ED.png", two_ed)  # no ES yet: no 2CH loop
+
+    def export(out):
+        looks.clear()
+        manifest = cine_export.export_cine("simulator", out, masks=masks, format="nifti",
+                                           timing=Timing(fps=8, bpm=120, cycle="half"))
+        return manifest, looks[-1]  # p2's loop is the last
+
+    manifest, before = export(tmp_path / "a")
+    on_disk = {str(p.relative_to(tmp_path / "a")) for p in (tmp_path / "a" / "database_nifti" / "p1").iterdir()}
+    assert set(manifest["sequences"][0]["files"]) == on_disk
+    assert "database_nifti/p1/Info_4CH.cfg" in on_disk and "database_nifti/p1/p1_4CH_ES_gt.nii.gz" in on_disk
+    write_label_png(masks / "p1_2CH_ES.png", two_es)
+    manifest, after = export(tmp_path / "b")
+    assert len(manifest["sequences"]) == 3 and after == before

@@ -51,6 +51,7 @@ from .sources import check_masks_folder, folder_masks, generated_mask_side
 from .writers import check_export_folder
 
 CINE_FORMATS = tuple(CINE_LAYOUT_LINES)  # nifti, hdf5, png
+LOOP_VIEWS = ("2CH", "4CH")  # a masks folder's views, in the order its loops are numbered
 STAGE = "cine export"  # the progress stage of a cine export (see the module)
 
 
@@ -159,7 +160,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
                 raise Cancelled()
             loop = make()
             if look is None:  # a masks folder's loop: numbered as generated ones are
-                look = seed * SEED_STRIDE + done
+                look = mask_loop_look(seed, patients.index(patient), view)
             at = _LoopSteps(progress, done, len(items), steps, f"{patient} {view}")
             images = synthesize_loop(synth, loop, seed=look, progress=at.drawn, should_stop=should_stop)
             at.writing()
@@ -199,6 +200,15 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
     return manifest
 
 
+def mask_loop_look(seed: int, place: int, view: str) -> int:
+    """The look (noise seed) of a masks folder's loop: its patient's ``place`` (from 0, in
+    name order, among patients with a loop) and its view's, two a patient, numbered from 1
+    as generated loops are. A view added to or taken from one patient (its ES mask found,
+    say) changes no other patient's loops; where every patient has both views, it is the
+    loop's own number."""
+    return seed * SEED_STRIDE + place * len(LOOP_VIEWS) + LOOP_VIEWS.index(view) + 1
+
+
 def key_frames(loop: CineLoop) -> tuple[int, int]:
     """The 0-based (ED, ES) frames of ``loop``: its first frame, and the first at the phase
     nearest ES (a half cycle's last; of a whole cycle, the frame nearest its ES)."""
@@ -224,7 +234,8 @@ def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
                     "FrameRate": round(loop.timing.playback_fps, 2)}
             write_2023_patient(staging, patient, {(view, "ED"): (images[ed], loop.masks[ed]),
                                                   (view, "ES"): (images[es], loop.masks[es])}, info={view: info})
-            return [str(p.relative_to(staging)) for p in written]
+            key_files = [folder / f"{patient}_{view}_{key}{gt}.nii.gz" for key in ("ED", "ES") for gt in ("", "_gt")]
+            return [str(p.relative_to(staging)) for p in [*written, *key_files, folder / f"Info_{view}.cfg"]]
         return nifti
     if format == "hdf5":
         import h5py
