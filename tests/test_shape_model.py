@@ -68,9 +68,11 @@ def test_statistics_rebuild_from_generated_masks(small_model, tmp_path):
         ShapeModel.load(path)
 
 
-def test_a_thousand_draws_give_valid_masks(model):
+def test_five_hundred_draws_give_valid_masks(model):
+    """Every random heart, both views and phases, stays in its fan with a sound topology. (A
+    draw now checks its own fit at 256 px, which made each dearer: 500 draws, not 1,000.)"""
     inside = {view: fan_mask(default_fan(view), 64, 64) for view in VIEWS}
-    for seed in range(1000):
+    for seed in range(500):
         heart = model.draw(seed)
         assert max(map(abs, heart.latent)) <= 3.0
         for view in VIEWS:
