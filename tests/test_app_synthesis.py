@@ -434,14 +434,15 @@ def test_the_synthesis_child_imports_no_qt_and_loads_a_model_with_what_its_serve
 
 
 def test_the_synthesis_process_leaves_a_core_to_the_window():
-    """torch in the synthesis process runs on every core but one (at least one): the window
-    keeps a core while painting, and the model's threads never wait for one it took."""
+    """torch in the synthesis process runs on every core but one where there are more than two:
+    the window keeps a core while painting, and the model's threads never wait for one it took.
+    On one or two cores it takes them all (one thread of two was slower on a quiet machine)."""
     from cardigan_app.synthesis.server import THREADS, synthesis_threads
 
-    assert [synthesis_threads(cores) for cores in (1, 2, 4, 16)] == [1, 1, 3, 15]
+    assert [synthesis_threads(cores) for cores in (1, 2, 3, 4, 16)] == [1, 2, 2, 3, 15]
     os.environ[THREADS] = "3"
     try:
-        assert synthesis_threads(2) == 3
+        assert synthesis_threads(2) == 3 and synthesis_threads(16) == 3
     finally:
         del os.environ[THREADS]
 

@@ -10,11 +10,13 @@ Messages in: :class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest`,
 :mod:`.jobs`). While a loop is made, the images asked for meanwhile are made between its
 batches of frames, so painting stays live; a newer loop (or a stop) ends it early.
 
-The process runs torch on every core it may use but one (:func:`synthesis_threads`), which is
-left to the window: OpenMP threads wait for each other at every layer, so when the window
-takes one of their cores while painting, a pass on all of them stalls until it gives the core
-back; on the 2-core machine under load a full pass of the bundled model took 15 times as long
-on two threads as on one.
+The process runs torch on every core it may use, but one on a machine of more than two
+(:func:`synthesis_threads`), left to the window: OpenMP threads wait for each other at every
+layer, so when the window takes one of their cores while painting, a pass on all of them
+stalls until it gives the core back (on a 2-core machine loaded by other work a full pass of
+the bundled model took 15 times as long on two threads as on one). On two cores, though, one
+thread costs more than the stalls save on a quiet machine (a stroke to its image 58-75 ms on
+two threads against 124-128 ms on one, docs/performance.md), so both are used there.
 
 A load runs on a thread of its own, so the previous model keeps rendering until the new one
 is ready; a load that finishes after a newer one was asked for is discarded.
@@ -55,8 +57,8 @@ THREADS = "CARDIGAN_SYNTHESIS_THREADS"  # the threads torch uses in the process,
 
 def synthesis_threads(cores: int | None = None) -> int:
     """The threads torch uses in the synthesis process: ``cores`` (those this process may run
-    on) but one, left to the window, and at least one; ``$CARDIGAN_SYNTHESIS_THREADS`` (read
-    in the app's process) sets it instead. A value that is not a whole number above 0 is
+    on), but one left to the window when there are more than two; ``$CARDIGAN_SYNTHESIS_THREADS``
+    (read in the app's process) sets it instead. A value that is not a whole number above 0 is
     said on standard error in one line, and the count is chosen as if it were unset."""
     asked = os.environ.get(THREADS, "").strip()
     if asked.isdigit() and int(asked) > 0:
@@ -66,7 +68,7 @@ def synthesis_threads(cores: int | None = None) -> int:
               "choosing the synthesis threads by the cores", file=sys.stderr)
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores - 1)
+    return cores - 1 if cores > 2 else max(1, cores)
 
 
 def loop_gate_requested() -> str | None:
