@@ -58,14 +58,17 @@ THREADS = "CARDIGAN_SYNTHESIS_THREADS"  # the threads torch uses in the process,
 def synthesis_threads(cores: int | None = None) -> int:
     """The threads torch uses in the synthesis process: ``cores`` (those this process may run
     on), but one left to the window when there are more than two; ``$CARDIGAN_SYNTHESIS_THREADS``
-    (read in the app's process) sets it instead. A value that is not a whole number above 0 is
-    said on standard error in one line, and the count is chosen as if it were unset."""
-    asked = os.environ.get(THREADS, "").strip()
-    if asked.isdigit() and int(asked) > 0:
-        return int(asked)
-    if asked:
-        print(f"cardigan: {THREADS}={asked!r} is not a whole number above 0; "
-              "choosing the synthesis threads by the cores", file=sys.stderr)
+    (read in the app's process) sets it instead, and else ``$OMP_NUM_THREADS``, the usual knob
+    (a machine shared by several jobs, or test workers given a core each). A value that is not a
+    whole number above 0 is said on standard error in one line, and the count is chosen as if
+    it were unset."""
+    for name in (THREADS, "OMP_NUM_THREADS"):
+        asked = os.environ.get(name, "").strip()
+        if asked.isdigit() and int(asked) > 0:
+            return int(asked)
+        if asked:
+            print(f"cardigan: {name}={asked!r} is not a whole number above 0, so the synthesis "
+                  "threads do not follow it", file=sys.stderr)
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores - 1 if cores > 2 else max(1, cores)
