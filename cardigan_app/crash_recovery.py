@@ -137,7 +137,7 @@ class CrashRecovery:
                 if other is not None:
                     window.key_frames.frames["ES"] = other
                 elif recovery.frame == "ED" and document.path is not None:  # its ES frame was saved
-                    window.files._open_es_beside(document.path, document, es_notes.append)
+                    window.files.open_es_beside(document.path, document, es_notes.append)
             if other is not None:
                 window.key_frames_changed()
             if other_problem:  # the frame that could not be read is kept, never deleted

@@ -234,7 +234,7 @@ class MaskFiles(MaskSaving):
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es_notes: list[str] = []
-        es = self._open_es_beside(path, document, es_notes.append)
+        es = self.open_es_beside(path, document, es_notes.append)
         if es is not None and frames is not None:  # a pair's image under ED: its ES image under ES
             self._add_es_reference(read.source, labels.shape)
         taken = (f", the labels of slice {read.slice[0] + 1} of {read.slice[1]}"
@@ -401,7 +401,7 @@ class MaskFiles(MaskSaving):
         return True
 
     # -- save ----------------------------------------------------------------------------
-    def _open_es_beside(self, path: Path, document: LabelDocument, notify: Callable[[str], None]) -> Path | None:
+    def open_es_beside(self, path: Path, document: LabelDocument, notify: Callable[[str], None]) -> Path | None:
         """A label PNG saved as a pair's ED frame brings its ES frame along: the file Save
         names for it (``p_4CH_ES.png`` beside ``p_4CH_ED.png``, ``case_ES.png`` beside
         ``case.png``; a prepared dataset's pairs are named so too) becomes the ES key frame,

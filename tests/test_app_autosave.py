@@ -124,17 +124,23 @@ def es_edited_beside_saved_ed(window, tmp_path, monkeypatch):
     """``window`` with ``p_4CH_ED.png`` saved and its ES frame (no file yet) edited, autosaved
     and crashed: returns the ED file, the ES frame's labels and the recovery offers asked."""
     ed_path = tmp_path / "p_4CH_ED.png"
-    window.set_document(labels_document())
-    assert window.files._write(ed_path)
-    window.commands["key_frame"].trigger()
-    window.document.fill(60, 60, 1)
-    es_labels = window.document.labels.copy()
+    es_labels = ed_saved_es_painted(window, ed_path)
     assert window.autosave_now()
     as_if_crashed(window)
     asked = []
     monkeypatch.setattr(crash_recovery, "ask_recovery",
                         lambda parent, text: asked.append(text) or crash_recovery.Choice.SAVE)
     return ed_path, es_labels, asked
+
+
+def ed_saved_es_painted(window, ed_path):
+    """A new pair in ``window``: its ED frame saved as ``ed_path``, then its ES frame shown and
+    painted (not saved); returns the ES frame's labels."""
+    window.set_document(labels_document())
+    assert window.files._write(ed_path)
+    window.commands["key_frame"].trigger()
+    window.document.fill(60, 60, 1)
+    return window.document.labels.copy()
 
 
 def labels_document():
@@ -216,11 +222,7 @@ def test_an_ed_frame_autosaved_alone_comes_back_with_its_saved_es_file(window, t
     """The ED frame recovered alone left its saved ES file out: K then made a new ES frame,
     and saving it offered to write over the ES file, as opening the ED file never does."""
     ed_path, es_path = tmp_path / "p_4CH_ED.png", tmp_path / "p_4CH_ES.png"
-    window.set_document(labels_document())
-    assert window.files._write(ed_path)
-    window.commands["key_frame"].trigger()
-    window.document.fill(60, 60, 1)
-    es_labels = window.document.labels.copy()
+    es_labels = ed_saved_es_painted(window, ed_path)
     assert window.files._write(es_path)
     window.commands["key_frame"].trigger()
     window.document.fill(2, 2, 3)
