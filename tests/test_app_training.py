@@ -293,6 +293,26 @@ def test_the_image_size_follows_smaller_data_and_the_command_gives_it_only_when_
     assert table.text("image_size") == "256" and table.item(table.row_of("image_size"), table.PRESET).text() == "256"
 
 
+def test_pairs_of_several_sizes_are_taken_as_training_takes_them_and_said_so(qtbot, tmp_path, wizard, phantom):
+    data = tmp_path / "mixed"
+    shutil.copytree(phantom, data)
+    stem = sorted((data / "train" / "img").iterdir())[0].name
+    for folder, kind in (("img", Image.Resampling.BILINEAR), ("label", Image.Resampling.NEAREST)):
+        with Image.open(data / "train" / folder / stem) as picture:
+            picture.resize((96, 96), kind).save(data / "train" / folder / stem)
+    ok, message = choose_data(qtbot, wizard, data)
+    assert ok and message.endswith("training pairs of 2 sizes, 64 \u00d7 64 to 96 \u00d7 96 px (each is resized "
+                                   "to the run's image size while training)")
+    assert wizard.state.data_side() == 96
+    wizard.next()
+    page, table = wizard.preset_page, wizard.preset_page.table
+    page.set_preset("lite")
+    assert table.text("image_size") == "96"  # as `cardigan train` chooses it: the largest side
+    assert "Trains at 96 px, the data's largest side" in page.hint.text()
+    table.set_text("image_size", "128")
+    assert "The data's pairs come in 2 sizes; each is resized to image_size 128 while training." in page.hint.text()
+
+
 def test_the_image_size_follows_the_upsampling_as_the_engine_chooses_it(qtbot, wizard, phantom):
     """On 64-px data, upsampling "most" kept 64 in the table and the page refused it, while
     the command line took 128 itself."""

@@ -2,7 +2,8 @@
 
 A prepared folder is checked on a background thread by opening its train split with the
 engine's ``PairedDataset``, which reads every pair and refuses bad ones with a list of the
-files at fault; Next stays disabled until the check passes.
+files at fault; Next stays disabled until the check passes. Pairs of different sizes pass, as
+training takes them (each is resized to the run's image size); the page says so.
 """
 
 from __future__ import annotations
@@ -23,15 +24,29 @@ from ..wording import studio_words
 from .wizard_state import WizardState
 
 CHECK_DELAY_MS = 300
+ANY_SIZE = 32  # check_prepared's stand-in size
 # this page's own way to the advice it gives: its second choice prepares a source
 DATA_PAGE_WORDS = studio_words({MASKS_FROM_SOURCE: "for a CAMUS source, whose masks are the *_gt files, choose "
                                                    "\u201cA raw CAMUS source, prepared first\u201d"})
 
 
-def check_prepared(root: Path) -> tuple[int, tuple[int, int] | None]:
-    """(training pairs, (height, width)) of a prepared folder; DataError when unusable."""
-    dataset = PairedDataset(root, "train")
-    return len(dataset), dataset.size
+def check_prepared(root: Path) -> tuple[int, list[tuple[int, int]]]:
+    """(training pairs, every (height, width) they are stored at) of a prepared folder;
+    DataError when unusable. A size is given only so that pairs of several sizes are not
+    refused: training resizes them all to its image size, and nothing is loaded here."""
+    dataset = PairedDataset(root, "train", size=ANY_SIZE)
+    return len(dataset), dataset.native_sizes
+
+
+def sizes_text(sizes: list[tuple[int, int]]) -> str:
+    """The pairs' sizes as the page states them: one size, or the range of several."""
+    if not sizes:
+        return ""
+    if len(sizes) == 1:
+        return f", {sizes[0][1]} \u00d7 {sizes[0][0]} px"
+    low, high = min(sizes, key=lambda s: s[0] * s[1]), max(sizes, key=lambda s: s[0] * s[1])
+    return (f" of {len(sizes)} sizes, {low[1]} \u00d7 {low[0]} to {high[1]} \u00d7 {high[0]} px "
+            "(each is resized to the run's image size while training)")
 
 
 class DataPage(QWizardPage):
@@ -128,11 +143,11 @@ class DataPage(QWizardPage):
             self.set_status(message, ERROR_STYLE)
             self.checked.emit(False, message)
         else:
-            pairs, size = result
+            pairs, sizes = result
             self._ok_for = str(path)
-            self.state.data_pairs, self.state.data_size = pairs, size
-            shape = f", {size[1]} \u00d7 {size[0]} px" if size else ""
-            self.set_status(f"\u2713 {pairs} training pairs{shape}", OK_STYLE)
+            self.state.data_pairs, self.state.data_sizes = pairs, len(sizes)
+            self.state.data_size = max(sizes, key=max) if sizes else None  # the largest side, as training sees it
+            self.set_status(f"\u2713 {pairs} training pairs{sizes_text(sizes)}", OK_STYLE)
             self.checked.emit(True, self.status.text())
         self.completeChanged.emit()
 
@@ -186,4 +201,5 @@ class DataPage(QWizardPage):
         options = self.raw_form.options()
         self.state.data_dir, self.state.prepare = self.raw_out.path(), options
         self.state.data_pairs, self.state.data_size = 0, (options.size, options.size)
+        self.state.data_sizes = 1
         return True

@@ -114,11 +114,17 @@ class PresetPage(QWizardPage):
         notes = [self.default_reason]
         name = self.preset_name()
         preset_size, fitted = preset_on_data(name, None).image_size, self.fitted_size()
+        mixed = self.state.data_sizes > 1
         if size and image_size == fitted < preset_size:
-            what = ("the data's size" if fitted == max(size) else
-                    f"the size the network takes nearest the data's {size[1]} \u00d7 {size[0]} px")
+            if fitted == max(size):
+                what = "the data's largest side" if mixed else "the data's size"
+            else:
+                what = f"the size the network takes nearest the data's {size[1]} \u00d7 {size[0]} px"
             notes.append(f"Trains at {fitted} px, {what} (the {name} preset's is {preset_size}); set "
                          "image_size to change.")
+        elif size and image_size and mixed:
+            notes.append(f"The data's pairs come in {self.state.data_sizes} sizes; each is resized to "
+                         f"image_size {image_size} while training.")
         elif size and image_size and size[1] != image_size:
             notes.append(f"The data is {size[1]} \u00d7 {size[0]} px; pairs are resized to image_size "
                          f"{image_size} while training.")

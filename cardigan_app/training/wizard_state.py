@@ -24,7 +24,8 @@ class WizardState:
     data_dir: Path | None = None
     prepare: PrepareOptions | None = None  # prepare this raw source into data_dir first
     data_pairs: int = 0
-    data_size: tuple[int, int] | None = None  # (height, width) of the prepared pairs
+    data_size: tuple[int, int] | None = None  # (height, width) of the prepared pairs (of several: one with the largest side)
+    data_sizes: int = 1  # how many sizes the pairs come in
     config: TrainConfig | None = None  # preset + hyper-parameters (page 2)
     device: str = "auto"  # page 3
     amp: str = "auto"

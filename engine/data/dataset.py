@@ -50,7 +50,7 @@ class PairedDataset(torch.utils.data.Dataset):
     (the text chunk ``prepare`` and ``export`` write), else from the manifest's ``fans``,
     else it is the median CAMUS fan of the stem's view; ``fan_sources`` counts which. ``size`` resizes on load
     (images antialiased bilinear, labels nearest); None keeps the stored size, which must
-    then be the same for all pairs. ``augment`` applies :mod:`.augment` (``hflip`` adds
+    then be the same for all pairs (``native_sizes`` lists the stored sizes). ``augment`` applies :mod:`.augment` (``hflip`` adds
     random left-right flips, off by default; ``geometry`` is its kind of geometry, whole-pixel
     shifts by default, :data:`.augment.GEOMETRIES`); with it, ``deform`` is the share of pairs that
     first get a :mod:`.deform` deformation (``deform_config``, default: the heart moved along
@@ -83,8 +83,9 @@ class PairedDataset(torch.utils.data.Dataset):
         self.fans: dict[str, Fan] = {}
         self.fan_sources = {"label": 0, "manifest": 0, "default": 0, "damaged": 0}
         self.stems, self.image_files, native = self._validate()
+        self.native_sizes = sorted(set(native))  # every (height, width) the pairs are stored at
         if size is None:
-            sizes = sorted(set(native))
+            sizes = self.native_sizes
             if len(sizes) > 1:
                 shown = ", ".join(f"{w}x{h}" for h, w in sizes[:4])
                 raise DataError(f"{self.root}/{split}: pairs have different sizes ({shown}); "
