@@ -468,6 +468,27 @@ def test_run_page_refuses_used_unwritable_and_unresumable_folders(qtbot, tmp_pat
     assert command.arguments()[command.arguments().index("--time-limit") + 1] == "1h30m"
 
 
+def test_a_resume_on_smaller_data_says_its_size_as_the_command_line_does(qtbot, tmp_path, wizard, phantom):
+    from engine.training.data_size import resumed_on_smaller_data
+
+    page = to_run_page(qtbot, wizard, phantom)
+    stored = resolve_config("lite")  # 256 px, on the 64-px phantom
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(stored.to_dict()))
+    (run / "checkpoints" / "state_00000010.pt").write_bytes(b"")
+    page.folder.set_path(run)
+    page.resume.setChecked(True)
+    assert "It resumes at 256 px, the run's size: the data's 64-px pairs are resized to it." in page.info.text()
+    assert resumed_on_smaller_data(stored, 64) in page.info.text()
+    assert resumed_on_smaller_data(stored, 256) is None
+    (run / "config.json").write_text(json.dumps(dict(stored.to_dict(), image_size=64)))
+    page.folder.set_path(None)
+    page.folder.set_path(run)
+    page.resume.setChecked(True)
+    assert page.resume.isChecked() and "It resumes" not in page.info.text()  # the run's size is the data's
+
+
 @pytest.mark.parametrize("case", ["earlier run", "user files", "a file", "inside the data", "nothing to resume"])
 def test_the_wizard_refuses_what_train_refuses_in_its_words(case, phantom, tmp_path, capsys, monkeypatch):
     """Which folder may start a run is decided once (RunFolder.start_problem); the wizard says

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLay
 
 from engine.errors import CardiganError
 from engine.training.config import TrainConfig
+from engine.training.data_size import resumed_on_smaller_data
 from engine.training.run_folder import RunSummary
 
 from .. import folders
@@ -155,6 +156,7 @@ class RunPage(QWizardPage):
             total = self._resume_iters() or (summary.planned_iters(self.state.data_pairs) if summary else None)
             if summary is not None and summary.resume_from is not None and total is not None:
                 notes.append(f"It trains iterations {summary.resume_from + 1} to {total}.")
+            notes.append(self._resumed_size(summary))
         self.info.setText(" ".join(note for note in notes if note))
         self._show_command()
 
@@ -190,6 +192,16 @@ class RunPage(QWizardPage):
         self.more.setToolTip(f"The run has trained all {saved} iterations it was planned for: resuming it "
                              "trains only the iterations added here" if finished else
                              "Make the run longer: train this many iterations past its newest saved state")
+
+    def _resumed_size(self, summary: RunSummary | None) -> str:
+        """The note the command line prints when the run resumes on data smaller than its size."""
+        if summary is None or not summary.config:
+            return ""
+        try:
+            note = resumed_on_smaller_data(TrainConfig.from_dict(summary.config), self.state.data_side())
+        except (TypeError, ValueError, CardiganError):
+            return ""  # a damaged or foreign config.json: the folder's check says so
+        return f"It resumes {note}." if note else ""
 
     def _resume_iters(self) -> int | None:
         """The length in all a resume asks for (None: the run's own), counting its saved iterations."""

@@ -204,16 +204,14 @@ def fit_size_to_data(args: argparse.Namespace, config, data: Path):
     """(``config``, None), or for a new run given no --size on data smaller than its preset's
     size, (``config`` at the data's size, a line saying so): see :mod:`engine.training.data_size`.
     A resumed run keeps its own size; on data smaller than it, the line says so."""
-    from ..training.data_size import data_side, fitted_to_data, size_given_none
+    from ..training.data_size import data_side, fitted_to_data, resumed_on_smaller_data
 
     if "image_size" in overrides_from(args):
         return config, None
     side = data_side(data)
     if args.resume:
-        if side and size_given_none(config, side) < config.image_size:
-            return config, (f"resuming at {config.image_size} px, the run's size: the data's {side}-px pairs "
-                            "are resized to it")
-        return config, None
+        note = resumed_on_smaller_data(config, side)
+        return config, (f"resuming {note}" if note else None)
     fitted = fitted_to_data(config, side)
     if fitted.image_size == config.image_size:
         return config, None

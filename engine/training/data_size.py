@@ -9,7 +9,8 @@ and never below what the generator's upsampling needs (``2 ** n_up``). Data as l
 preset's size or larger keeps the preset's size (pairs are resized down to it while
 training). An explicit size (``--size``, the wizard's image_size row) is always kept, and a
 resumed run keeps its own. The size chosen is the run's ``image_size`` in its config.json and
-in the model file, like any other.
+in the model file, like any other. A resumed run on data smaller than its size is told so
+(:func:`resumed_on_smaller_data`), on the command line and in the wizard alike.
 """
 
 from __future__ import annotations
@@ -72,3 +73,12 @@ def size_given_none(config: TrainConfig, side: int | None) -> int:
 def preset_on_data(preset: str, side: int | None) -> TrainConfig:
     """Preset ``preset``'s values on data whose largest side is ``side`` (None: its own)."""
     return fitted_to_data(resolve_config(preset), side)
+
+
+def resumed_on_smaller_data(config: TrainConfig, side: int | None) -> str | None:
+    """For a run stored with ``config`` resumed on data whose largest side is ``side``: when a
+    new run would train smaller there, what the resume does instead ("at 256 px, the run's
+    size: the data's 64-px pairs are resized to it"), else None."""
+    if side and size_given_none(config, side) < config.image_size:
+        return f"at {config.image_size} px, the run's size: the data's {side}-px pairs are resized to it"
+    return None
