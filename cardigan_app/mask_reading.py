@@ -154,10 +154,13 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     if labels.ndim not in (2, 3):
         raise CardiganError(f"{path}: expected one 2-D label map, got shape {labels.shape}")
     found_by_name = reference is None and is_slicer_segmentation(path)  # said whether it fits or not
-    if reference is None:
+    chosen = None  # of a segmentation, what was passed over in finding the image beside it
+    if found_by_name:
+        reference, chosen = image_beside_segmentation(path)
+    elif reference is None:
         reference = images_beside(path)
-    if found_by_name and reference is None:
-        notes.extend(line for line in (image_beside_segmentation(path)[1],) if line)
+    if chosen and reference is None:
+        notes.append(chosen)
 
     def frames_of(file: Path | None) -> tuple[np.ndarray | None, Geometry | None]:
         # the image's pair, when the mask's read did not look at it, settled and said here
@@ -174,7 +177,8 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
             frames = laid_on_mask(frames, placed, loop_geometry, reference, volume, notes)
         fitting = frames is not None and frames.shape == labels.shape
         if found_by_name and reference is not None:
-            notes.insert(told_at, image_beside_line(reference, frames, fitting, labels.shape))
+            notes[told_at:told_at] = [image_beside_line(reference, frames, fitting, labels.shape)] + \
+                [chosen] * bool(chosen)
         turned = orientation_note(loop_geometry, volume.name) if volume is not None else None  # as a frame's
         return MaskRead(labels, frames if fitting else None, reference if fitting else None,
                         notes=tuple(notes) + ((turned,) if turned else ()))
@@ -191,7 +195,8 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     turned = orientation_note(geometry, volume.name) if volume is not None else None
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     if found_by_name and reference is not None:
-        notes.insert(told_at, image_beside_line(reference, frames, fitting is not None, labels.shape))
+        notes[told_at:told_at] = [image_beside_line(reference, frames, fitting is not None, labels.shape)] + \
+            [chosen] * bool(chosen)
     segments = read_kept_segments(volume, header) if volume is not None else {}
     return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
                     tuple(notes) + tuple(line for line in (dropped, turned) if line))

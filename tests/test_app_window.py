@@ -623,10 +623,12 @@ def test_a_note_on_the_file_just_opened_stays_until_the_user_replaces_it(window,
     image = sitk.GetImageFromArray(np.full((1, *window.document.labels.shape), 90, np.uint8))
     image.SetSpacing(sitk.ReadImage(str(tmp_path / "case.seg.nrrd")).GetSpacing())  # the mask's grid
     sitk.WriteImage(image, str(tmp_path / "case.nrrd"))
+    sitk.WriteImage(sitk.GetImageFromArray(np.full((1, 8, 8), 90, np.uint8)), str(tmp_path / "case.nii.gz"))
     bar = window.statusBar()
     assert window.files.open_path(tmp_path / "case.seg.nrrd", confirmed=True)
     note = bar.currentMessage()
     assert note.startswith("Opened case.seg.nrrd") and "case.nrrd, the image saved beside it, shown under it" in note
+    assert "case.nrrd taken, the one beside it on its grid; case.nii.gz left" in note  # another image beside it
     for _ in range(2):  # the model loaded (a second time: its file rewritten), work the user did not just ask for
         window.live.modelLoaded.emit(window.live.model)
         assert bar.currentMessage().startswith(f"{note} \u00b7 Model tiny.safetensors ready on ")

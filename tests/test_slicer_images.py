@@ -1,5 +1,6 @@
 """A 3D Slicer segmentation opened over the image its scene saved beside it: found by its name
-(or as the folder's one image), never guessed between two, and said in a note either way."""
+(or among the folder's images), of several the one on its grid or else the first by name, never
+a label map, and said in a note either way."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import SimpleITK as sitk
 
 from cardigan_app.mask_reading import images_beside, read_mask_file
 from engine.anatomy import template_mask
+from engine.labels import joined
+from engine.slicer_images import holds_labels
 from engine.slicer_segments import write_segmentation
 
 SIZE = 64
@@ -48,16 +51,51 @@ def test_a_segmentation_opens_over_the_image_its_scene_saved_beside_it(tmp_path,
     assert images_beside(tmp_path / segmentation) == tmp_path / image  # read along with it, sized first
 
 
-@pytest.mark.parametrize("segmentation, images", [("case.seg.nrrd", ["case.nii.gz", "case.nrrd"]),
-                                                   ("Segmentation.seg.nrrd", ["A.nrrd", "B.nrrd"])])
-def test_two_images_beside_a_segmentation_are_never_guessed_between(tmp_path, labels, segmentation, images):
+@pytest.mark.parametrize("segmentation, elsewhere, on_grid", [
+    ("case.seg.nrrd", "case.nii.gz", "case.nrrd"),  # the first by name lies elsewhere
+    ("Segmentation.seg.nrrd", "A.nrrd", "B.nrrd")])
+@pytest.mark.parametrize("apart", ["origin", "direction", "size"])
+def test_of_two_images_beside_a_segmentation_the_one_on_its_grid_is_shown_and_the_other_named(
+        tmp_path, labels, segmentation, elsewhere, on_grid, apart):
     write_segmentation(tmp_path / segmentation, labels)
-    for name in images:
-        write_image(tmp_path / name, grey())
+    write_image(tmp_path / on_grid, grey())
+    other = sitk.GetImageFromArray(255 - grey(SIZE + 1 if apart == "size" else SIZE))
+    other.SetSpacing((STEP, STEP, 1.0))
+    other.SetOrigin((STEP, 0.0, 0.0) if apart == "origin" else (0.0, 0.0, 0.0))
+    if apart == "direction":
+        other.SetDirection((1, 0, 0, 0, -1, 0, 0, 0, -1))
+    sitk.WriteImage(other, str(tmp_path / elsewhere))
     read = read_mask_file(tmp_path / segmentation)
-    assert read.frames is None and images_beside(tmp_path / segmentation) is None
-    assert list(read.notes) == [f"{segmentation}: {images[0]} and {images[1]} lie beside it; which one it was "
-                                "drawn on cannot be told, so no image was brought under it"]
+    assert np.array_equal(read.frames, grey()) and read.source == tmp_path / on_grid
+    assert list(read.notes) == [f"{on_grid}, the image saved beside it, shown under it",
+                                f"{segmentation}: {on_grid} taken, the one beside it on its grid; {elsewhere} left"]
+    assert images_beside(tmp_path / segmentation) == tmp_path / on_grid
+
+
+@pytest.mark.parametrize("segmentation, images", [("case.seg.nrrd", ["case.nii.gz", "case.nrrd"]),
+                                                   ("case.seg.nrrd", ["case_echo.nrrd", "a.nrrd", "b.nrrd"])])
+def test_of_images_beside_a_segmentation_all_on_its_grid_the_first_by_name_is_shown_and_the_others_named(
+        tmp_path, labels, segmentation, images):
+    """Named after the segmentation first (``case_echo`` before ``a``), then by name."""
+    write_segmentation(tmp_path / segmentation, labels)
+    for index, name in enumerate(images):
+        write_image(tmp_path / name, (grey() + index).astype(np.uint8))
+    read = read_mask_file(tmp_path / segmentation)
+    assert np.array_equal(read.frames, grey()) and read.source == tmp_path / images[0]
+    assert read.notes[1] == (f"{segmentation}: {images[0]} taken, the first by name of the {len(images)} on its "
+                             f"grid (those named after it first); {joined(images[1:])} left")
+
+
+def test_a_label_map_saved_as_the_image_beside_a_segmentation_is_not_shown_as_the_echo(tmp_path, labels):
+    write_segmentation(tmp_path / "case.seg.nrrd", labels)
+    write_image(tmp_path / "case.nrrd", labels[None])  # the segmentation exported as a labelmap volume
+    read = read_mask_file(tmp_path / "case.seg.nrrd")
+    assert read.frames is None and images_beside(tmp_path / "case.seg.nrrd") is None
+    assert list(read.notes) == ["case.seg.nrrd: case.nrrd beside it holds labels, not an echo: left"]
+    write_image(tmp_path / "echo.nii.gz", grey())  # the folder's one image is then the echo
+    read = read_mask_file(tmp_path / "case.seg.nrrd")
+    assert np.array_equal(read.frames, grey()) and read.source == tmp_path / "echo.nii.gz"
+    assert read.notes[1] == "case.seg.nrrd: case.nrrd beside it holds labels, not an echo: left"
 
 
 def test_an_image_beside_a_segmentation_that_is_not_on_its_grid_is_not_shown_and_said(tmp_path, labels):
@@ -115,3 +153,14 @@ def test_an_image_beside_a_segmentation_left_mixed_with_its_masks_is_read_as_the
     assert list(read.notes) == ["case.nii.gz: the old file put back beside case_gt.nii.gz: a write of them was "
                                 "stopped between the two and had left them mixed",
                                 "case.nii.gz, the image saved beside it, shown under it"]
+
+
+@pytest.mark.parametrize("values, labels_held", [
+    (np.array([0, 1, 2, 3]), True), (np.array([0, 1, 7, 16]), True),  # a labelmap Slicer numbered
+    (np.array([0, 90]), False), (np.arange(40), False),  # grey levels, however few
+    (np.array([0.0, 0.5, 1.0]), False), (np.array([-1, 0, 1]), False)])
+def test_a_volume_holds_labels_when_its_first_slice_is_small_whole_numbers(tmp_path, values, labels_held):
+    frames = np.resize(values, (2, 8, 8))
+    frames[1] = 200  # the second slice is not looked at
+    sitk.WriteImage(sitk.GetImageFromArray(frames), str(tmp_path / "v.nrrd"))
+    assert holds_labels(tmp_path / "v.nrrd") is labels_held
