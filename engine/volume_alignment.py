@@ -10,6 +10,22 @@ against each other. :func:`frames_on_mask_grid` resamples the image's frames ont
 grid in that case (nearest neighbour: a flip or a transpose moves whole pixels, grey levels
 unchanged), and says so in one line; frames whose files record the same geometry come back
 untouched.
+
+A mask and image that agree, both stored upside down with a direction that flips their rows
+back (ITK-SNAP and 3D Slicer show them upright), are read as stored: the studio shows the
+heart upside down and ``synthesize`` draws it so in the fan, and :func:`orientation_note`
+says so. Showing them as they lie in space was weighed and left for now, for three reasons.
+The model and CAMUS are apex-at-top in storage order, and a NIfTI written from an identity
+RAS affine carries a direction that turns it by 180 degrees: applying directions in general
+would turn such files over, so only a pure row flip could be honoured, one rule for one
+direction. Every reader would have to flip alike (mask volumes, image volumes, an ITK-SNAP
+workspace's pair, a loop's frames, a Slicer segmentation's cropped block put back), or an
+image and its mask would part. And for a saved file's pixels and header to round-trip, the
+:class:`engine.maskio.Geometry` read with such a mask would have to carry that its rows were
+flipped, and each writer given a geometry (:func:`engine.maskio.write_nifti`,
+:func:`engine.slicer_segments.write_segmentation`, :func:`engine.data.camus.write_frame`)
+flip them back before writing; a reader or writer missed would misplace a mask over its image
+in those viewers, a worse fault than the upside-down view the status line already names.
 """
 
 from __future__ import annotations
