@@ -22,9 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, type=Path,
                         help="the seed HDF5 file, a CAMUS 2019/2023 release folder, or image and label "
                              "folders as NVlabs SPADE reads them (train_img + train_label, "
-                             "train/img + train/label, or img + label)")
+                             "train/img + train/label, or img + label), or an nnU-Net v2 raw dataset "
+                             "(dataset.json, imagesTr, labelsTr)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023", "folders"),
+    parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023", "folders", "nnunet"),
                         help="source layout (default: detect it)")
     parser.add_argument("--views", type=views_value, default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
     parser.add_argument("--instants", type=instants_value, default="ED,ES",

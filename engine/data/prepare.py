@@ -179,8 +179,8 @@ def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
         return patients, source_splits
     fractions = SPLIT_FRACTIONS
     has_test = any(p.split == "test" for p in fixed)
-    if fmt == "camus2019" and has_test:
-        fractions = (SPLIT_FRACTIONS[0], SPLIT_FRACTIONS[1], 0.0)  # testing/ is the test split
+    if fmt in ("camus2019", "nnunet") and has_test:
+        fractions = (SPLIT_FRACTIONS[0], SPLIT_FRACTIONS[1], 0.0)  # testing/ or imagesTs is the test split
     total = sum(fractions)
     split_of = {}
     for split, names in split_patients([p.name for p in free], seed, tuple(f / total for f in fractions)).items():

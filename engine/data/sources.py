@@ -16,19 +16,20 @@ import numpy as np
 from ..errors import DataError
 from ..fileio import sha256_file
 from ..progress import StopCheck, never_stop
-from . import camus, pair_folders
+from . import camus, nnunet_source, pair_folders
 from .imaging import check_pair, to_uint8_image
 from .layout import parse_stem
 from .seed_hdf5 import FRAME_INDEX, SeedHdf5Reader, is_hdf5
 
-FORMATS = ("hdf5", "camus2019", "camus2023", "folders")
+FORMATS = ("hdf5", "camus2019", "camus2023", "folders", "nnunet")
 FORMAT_NAMES = {"hdf5": "seed HDF5", "camus2019": "CAMUS 2019 release (.mhd)",
                 "camus2023": "CAMUS 2023 release (NIfTI)",
-                "folders": "image and label folders (NVlabs SPADE custom)"}
+                "folders": "image and label folders (NVlabs SPADE custom)",
+                "nnunet": "nnU-Net v2 raw dataset (imagesTr, labelsTr, dataset.json)"}
 
 
 def detect_format(source: Path | str) -> str:
-    """``hdf5`` | ``camus2019`` | ``camus2023`` for the file or folder ``source``."""
+    """``hdf5`` | ``camus2019`` | ``camus2023`` | ``folders`` | ``nnunet`` for the file or folder ``source``."""
     path = Path(source).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
@@ -41,6 +42,8 @@ def detect_format(source: Path | str) -> str:
         return "camus2023"
     if camus.looks_like_2019(path):
         return "camus2019"
+    if nnunet_source.looks_like_nnunet(path):
+        return "nnunet"
     if pair_folders.looks_like_pair_folders(path):
         return "folders"
     inside = hdf5_inside(path)
@@ -49,8 +52,8 @@ def detect_format(source: Path | str) -> str:
                         f"prepare from the file itself: {inside}")
     raise DataError(f"{path}: unknown layout (expected a seed HDF5 file, a CAMUS 2019 folder with "
                     "training/ or testing/ holding patientNNNN/*.mhd, a CAMUS 2023 folder with "
-                    "database_nifti/patientNNNN/*.nii.gz, or image and label folders such as "
-                    "train_img and train_label)")
+                    "database_nifti/patientNNNN/*.nii.gz, image and label folders such as "
+                    "train_img and train_label, or an nnU-Net raw dataset with dataset.json, imagesTr and labelsTr)")
 
 
 def hdf5_inside(folder: Path) -> Path | None:
@@ -95,8 +98,9 @@ def scan_source(path: Path, fmt: str) -> SourceListing:
         found, how, unlisted = camus.scan_2023(path)
         notes = [{"patient": name, "reason": "not named in any split list"} for name in unlisted]
         return SourceListing([SourcePatient(p.name, p.split, str(p.folder)) for p in found], how, notes)
-    if fmt == "folders":
-        found, notes, how = pair_folders.scan_pair_folders(path)
+    if fmt in ("folders", "nnunet"):
+        scan = pair_folders.scan_pair_folders if fmt == "folders" else nnunet_source.scan_nnunet
+        found, notes, how = scan(path)
         ordered = sorted(found.items(), key=lambda item: (item[0][0], item[0][1] or ""))
         return SourceListing([SourcePatient(name, split, pair_folders.encode_ref(files))
                               for (name, split), files in ordered], how, notes)
@@ -112,7 +116,7 @@ def source_checksum(path: Path, fmt: str, patients: list[SourcePatient],
     if fmt == "hdf5":
         return {"algorithm": "sha256", "of": "file", "value": sha256_file(path, should_stop=should_stop)}
     digest = hashlib.sha256()
-    if fmt == "folders":
+    if fmt in ("folders", "nnunet"):
         for patient in sorted(patients, key=lambda p: (p.name, p.split or "")):
             for line in pair_folders.pair_files_checksum(pair_folders.decode_ref(patient.ref)):
                 digest.update(f"{patient.split or ''}/{line}".encode())
@@ -146,6 +150,7 @@ class FrameReader:
         self.path = Path(path)
         self.fmt = fmt
         self._hdf5: SeedHdf5Reader | None = None
+        self._labels: np.ndarray | None = None  # an nnU-Net dataset's values -> ours
 
     def close(self) -> None:
         if self._hdf5 is not None:
@@ -155,7 +160,7 @@ class FrameReader:
     def read(self, patient: SourcePatient, views: tuple[str, ...], instants: tuple[str, ...]) -> PatientFrames:
         if self.fmt == "hdf5":
             return self._read_hdf5(patient, views, instants)
-        if self.fmt == "folders":
+        if self.fmt in ("folders", "nnunet"):
             return self._read_folders(patient, views, instants)
         return self._read_camus(patient, views, instants)
 
@@ -206,10 +211,18 @@ class FrameReader:
             parsed = parse_stem(entry.stem)
             if parsed and (parsed[1] not in views or parsed[2] not in instants):
                 continue
-            image, labels = pair_folders.read_pair(entry)
+            image, labels = self._read_pair(entry)
             frames.append((parsed[1] if parsed else None, parsed[2] if parsed else None, image, labels))
             stems.append(entry.stem)
         return PatientFrames(frames, [], {}, stems)
+
+    def _read_pair(self, entry: pair_folders.PairFile) -> tuple[np.ndarray, np.ndarray]:
+        if self.fmt != "nnunet":
+            return pair_folders.read_pair(entry)
+        if self._labels is None:
+            document = nnunet_source.read_dataset_json(self.path)
+            self._labels = nnunet_source.label_lookup(document, str(self.path / nnunet_source.DATASET_JSON))
+        return nnunet_source.read_case(entry, self._labels)
 
     def _read_camus(self, patient, views, instants) -> PatientFrames:
         folder = Path(patient.ref)

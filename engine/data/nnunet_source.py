@@ -1,0 +1,156 @@
+"""An nnU-Net v2 raw dataset as a ``prepare`` source (what ``cardigan export --format nnunet`` writes).
+
+The folder holds ``dataset.json``, ``imagesTr/<case>_0000<ending>`` with ``labelsTr/<case><ending>``
+and, for a held-out test set, ``imagesTs`` with ``labelsTs`` (nnU-Net itself never reads the
+latter). ``file_ending`` is ``.png`` (nnU-Net's 2-D natural-image reader) or a NIfTI ending
+holding one 2-D frame. The cases of ``imagesTs`` keep the test split; those of ``imagesTr``
+are split into train and valid by the seeded split, a patient's cases together (stems group
+into patients as in :mod:`.pair_folders`).
+
+``dataset.json``'s ``labels`` name each value; they are mapped to ours (:mod:`engine.labels`)
+by name, case and ``_``/``-`` aside (``background``, ``LV cavity``/``lv``/``left ventricle``,
+``Myocardium``/``myo``, ``Left atrium``/``la``), so a dataset numbered in another order is read
+right. A label of any other name, a region-based one (a list of values), or a dataset with
+more than one input channel is refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..labels import LABELS
+from .pair_folders import PairFile
+from .layout import stem_patient
+
+DATASET_JSON = "dataset.json"
+PARTS = {"Tr": None, "Ts": "test"}  # imagesTr: split by seed into train and valid; imagesTs: test
+CHANNEL = "_0000"  # the one input channel's suffix on an image case
+
+# the names a dataset.json may give each of our labels, normalised (:func:`_normal`)
+_NAMES = {lab.id: {lab.key, lab.name.lower(), lab.camus_name.lower()} - {""} for lab in LABELS}
+_NAMES[1] |= {"left ventricle", "lv endo", "lv endocardium", "lv blood pool"}
+_NAMES[3] |= {"atrium"}
+
+
+def _normal(name: str) -> str:
+    return " ".join(str(name).replace("_", " ").replace("-", " ").lower().split())
+
+
+def looks_like_nnunet(root: Path) -> bool:
+    return (root / DATASET_JSON).is_file() and (root / "imagesTr").is_dir() and (root / "labelsTr").is_dir()
+
+
+def read_dataset_json(root: Path) -> dict:
+    path = root / DATASET_JSON
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path}: not readable as JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise DataError(f"{path}: not an nnU-Net dataset.json (no object at the top)")
+    return document
+
+
+def label_lookup(document: dict, where: str = DATASET_JSON) -> np.ndarray:
+    """A 256-entry table from the dataset's label values to ours (255: not declared), from
+    ``document["labels"]`` mapped by name; one line for labels that are not the cardiac ones."""
+    labels = document.get("labels")
+    if not isinstance(labels, dict) or not labels:
+        raise DataError(f"{where}: no \"labels\" naming the dataset's label values")
+    table = np.full(256, 255, np.uint8)
+    taken: dict[int, str] = {}
+    for name, value in labels.items():
+        ours = next((lab_id for lab_id, names in _NAMES.items() if _normal(name) in names), None)
+        if ours is None:
+            known = ", ".join(lab.name for lab in LABELS)
+            raise DataError(f"{where}: label {name!r} is not a cardiac label of ours ({known}); "
+                            "only datasets of those classes can be prepared")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
+            raise DataError(f"{where}: label {name!r} has the value {value!r}; a whole number 0-255 is "
+                            "needed (region-based labels are not read)")
+        if ours in taken:
+            raise DataError(f"{where}: labels {taken[ours]!r} and {name!r} are both {LABELS[ours].name}")
+        taken[ours] = name
+        table[value] = ours
+    if 0 not in taken:
+        raise DataError(f"{where}: no background label")
+    return table
+
+
+def check_channels(document: dict, where: str = DATASET_JSON) -> None:
+    channels = document.get("channel_names", {"0": "image"})
+    if not isinstance(channels, dict) or len(channels) != 1:
+        raise DataError(f"{where}: {len(channels) if isinstance(channels, dict) else 'no'} input channels; "
+                        "a dataset of one grey channel is needed")
+
+
+def file_ending(document: dict, where: str = DATASET_JSON) -> str:
+    ending = document.get("file_ending", ".png")
+    if ending not in (".png", ".nii.gz", ".nii"):
+        raise DataError(f"{where}: file_ending {ending!r} is not read (use .png, .nii.gz or .nii)")
+    return ending
+
+
+def scan_nnunet(root: Path) -> tuple[dict[tuple[str, str | None], list[PairFile]], list[dict], str]:
+    """Patients (name, split) with their cases; notes on files left out; how splits came.
+    Checks ``dataset.json`` (labels, channels, file ending) first."""
+    document = read_dataset_json(root)
+    where = str(root / DATASET_JSON)
+    label_lookup(document, where)
+    check_channels(document, where)
+    ending = file_ending(document, where)
+    patients: dict[tuple[str, str | None], list[PairFile]] = {}
+    notes: list[dict] = []
+    split_of: dict[str, str | None] = {}
+    for part, split in PARTS.items():
+        images_dir, labels_dir = root / f"images{part}", root / f"labels{part}"
+        if not images_dir.is_dir():
+            continue
+        images = _cases(images_dir, CHANNEL + ending)
+        labels = _cases(labels_dir, ending) if labels_dir.is_dir() else {}
+        for case in sorted(set(images) - set(labels)):
+            notes.append({"patient": case, "reason": f"{images[case].name} in {images_dir.name}/ has no label "
+                          f"map {case}{ending} in {labels_dir.name}/"})
+        for case in sorted(set(labels) - set(images)):
+            notes.append({"patient": case, "reason": f"{labels[case].name} in {labels_dir.name}/ has no image "
+                          f"{case}{CHANNEL}{ending} in {images_dir.name}/"})
+        for case in sorted(set(images) & set(labels)):
+            patient = stem_patient(case)
+            if split_of.setdefault(patient, split) != split:
+                raise DataError(f"{root}: patient {patient} has cases in both imagesTr and imagesTs")
+            patients.setdefault((patient, split), []).append(PairFile(case, str(images[case]), str(labels[case])))
+    return patients, notes, "imagesTs (test)"
+
+
+def _cases(folder: Path, suffix: str) -> dict[str, Path]:
+    """Case name -> file, for the files of ``folder`` ending in ``suffix``."""
+    return {path.name[:-len(suffix)]: path for path in sorted(folder.iterdir())
+            if path.is_file() and not path.name.startswith(".") and path.name.endswith(suffix)
+            and len(path.name) > len(suffix)}
+
+
+def read_case(entry: PairFile, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A case's image (uint8, grey) and label map, its values mapped to ours by ``table``
+    (:func:`label_lookup`)."""
+    from .camus import read_frame
+    from .imaging import check_pair
+    from .trace_image import read_grey_image
+
+    image = read_grey_image(entry.image, stretch_dim=False)
+    if entry.label.endswith(".png"):
+        from PIL import Image
+
+        with Image.open(entry.label) as picture:
+            values = np.asarray(picture)
+    else:
+        values = read_frame(Path(entry.label))
+    if values.ndim != 2 or values.dtype.kind not in "ui" or values.size == 0:
+        raise DataError(f"{entry.label}: not a 2-D map of whole-number labels")
+    if values.min() < 0 or values.max() > 255 or (table[values.astype(np.int64)] == 255).any():
+        found = sorted(set(np.unique(values).tolist()) - set(np.flatnonzero(table != 255).tolist()))
+        raise DataError(f"{entry.label}: values {', '.join(map(str, found[:4]))} are not labels dataset.json names")
+    return image, check_pair(image, table[values.astype(np.int64)], entry.label)
