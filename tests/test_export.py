@@ -212,6 +212,25 @@ def test_an_export_whose_pairs_would_share_a_name_is_refused_before_drawing(synt
         export_dataset(synth, tmp_path / "two", masks=masks, format="png")
 
 
+def test_nifti_cfgs_carry_the_lv_ef_of_the_exported_masks_and_nothing_made_up(synth, tmp_path):
+    """CAMUS gives each patient one LVef (Simpson biplane, ED and ES) in both views' cfg."""
+    from engine.anatomy.measures import masks_biplane_ef
+    from engine.data.camus import read_cfg
+    from engine.export.writers import patient_info
+
+    manifest = export_dataset(synth, tmp_path / "out", random=1, format="nifti", size=64, seed=1)
+    folder = tmp_path / "out" / "database_nifti" / "patient0001"
+    masks = {(view, phase): sitk.GetArrayFromImage(sitk.ReadImage(str(folder / f"patient0001_{view}_{phase}_gt.nii.gz")))
+             for view in ("2CH", "4CH") for phase in ("ED", "ES")}
+    measured = masks_biplane_ef(masks)
+    cfgs = [read_cfg(folder / f"Info_{view}.cfg") for view in ("2CH", "4CH")]
+    assert cfgs[0]["LVef"] == cfgs[1]["LVef"] == str(round(measured, 2))
+    assert abs(measured - manifest["hearts"]["patient0001"]["ejection_fraction"]["biplane"]) < 5  # the heart's own, as its masks show it
+    assert not {"ImageQuality", "Sex", "Age"} & set(cfgs[0])
+    three = {key: (None, labels) for key, labels in masks.items() if key != ("4CH", "ES")}
+    assert patient_info(three) == {}  # no ES in 4CH: no EF to give
+
+
 def test_patients_seeds_never_meet_however_many_variations():
     from engine.export.run import seed_stride
 

@@ -6,6 +6,9 @@
 - :func:`simpson_volume` / :func:`simpson_biplane_ef`: the method of discs on the cavity
   outlines of the two apical views (20 discs along the longer of the two long axes, each an
   ellipse whose diameters are the cavity's widths in 2CH and 4CH at that level).
+- :func:`masks_biplane_ef`: :func:`simpson_biplane_ef` on the cavity outlines of four label
+  maps (2CH and 4CH at ED and ES), traced as the shape model traces them
+  (:func:`engine.anatomy.landmarks.find_landmarks`): the EF of a patient's masks.
 """
 
 from __future__ import annotations
@@ -67,3 +70,26 @@ def simpson_biplane_ef(ed_2ch: np.ndarray, es_2ch: np.ndarray, ed_4ch: np.ndarra
     """Simpson biplane EF in percent from the four cavity outlines (K, 2)."""
     v_ed, v_es = simpson_volume(ed_2ch, ed_4ch), simpson_volume(es_2ch, es_4ch)
     return 100.0 * (v_ed - v_es) / v_ed if v_ed > 0 else float("nan")
+
+
+def masks_biplane_ef(masks) -> float | None:
+    """Simpson biplane EF in percent of a patient's label maps ``masks`` {(view, phase): (H, W)}
+    holding 2CH and 4CH at ED and ES, from the LV cavity outline of each (annulus, apex,
+    annulus, in pixels); None when a map is missing or its cavity, myocardium or atrium cannot
+    be traced (:class:`~engine.anatomy.landmarks.LandmarkError`)."""
+    from .landmarks import LandmarkError, find_landmarks
+
+    outlines = []
+    for view in ("2CH", "4CH"):
+        for phase in ("ED", "ES"):
+            labels = masks.get((view, phase))
+            if labels is None:
+                return None
+            try:
+                endo = find_landmarks(labels).endo
+            except LandmarkError:
+                return None
+            height, width = np.shape(labels)
+            outlines.append(endo * (width, height))
+    ef = simpson_biplane_ef(*outlines)
+    return None if math.isnan(ef) else ef

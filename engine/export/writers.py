@@ -9,7 +9,13 @@ What each layout promises the tool it is fed to, unchanged:
   [0, 1] and ``gt`` uint8 (2, H, W), index 0 ED, 1 ES, for the three splits;
 - ``nifti`` (a loader for the CAMUS 2023 release): ``database_nifti/patientNNNN/`` with 2-D
   uint8 ``<patient>_<view>_<ED|ES>.nii.gz`` and ``_gt`` (labels 0-3) of one geometry,
-  ``Info_<view>.cfg`` (``ED``, ``ES``, ``NbFrame``) and ``database_split/subgroup_*.txt``;
+  ``Info_<view>.cfg`` (``ED``, ``ES``, ``NbFrame``, and ``LVef`` as CAMUS gives it: one EF per
+  patient, in both views' files, Simpson's biplane rule on the ED and ES cavities of the
+  exported masks, :func:`engine.anatomy.measures.masks_biplane_ef`; left out where a patient
+  lacks one of its four masks or a cavity cannot be traced) and
+  ``database_split/subgroup_*.txt``. CAMUS's ``ImageQuality``, ``Sex`` and ``Age`` are not
+  written: a synthetic image has no graded quality and a generated patient no sex or age, and
+  none is made up;
 - ``nnunet`` (nnU-Net v2's raw dataset, as ``verify_dataset_integrity`` checks it):
   ``dataset.json`` with ``channel_names``, ``labels`` (background 0, then consecutive),
   ``numTraining`` (the cases in ``imagesTr``) and ``file_ending`` ``.png`` (its 2-D
@@ -135,7 +141,8 @@ class NiftiWriter:
     def write(self, split: str, patient: str, pairs, source: str | None = None) -> None:
         frames = {(view, instant): (image, labels) for _, image, labels, view, instant, _, _, _ in pairs}
         placed = {(view, instant): geometry for _, _, _, view, instant, _, _, geometry in pairs if geometry is not None}
-        write_2023_patient(self.staging, patient, frames, geometry=placed)  # over the masks' volumes
+        write_2023_patient(self.staging, patient, frames, info=patient_info(frames),
+                           geometry=placed)  # over the masks' volumes
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         if not failed:
@@ -143,6 +150,19 @@ class NiftiWriter:
 
             write_2023_split_lists(self.staging, splits)
             (self.staging / ITKSNAP_LABELS_NAME).write_text(itksnap_label_descriptions(), encoding="utf-8")
+
+
+def patient_info(frames: dict) -> dict[str, dict[str, object]]:
+    """Each view's extra ``Info_<view>.cfg`` lines of a patient's ``frames`` {(view, instant):
+    (image, labels)}: ``LVef``, the biplane EF of its masks (CAMUS's one per patient, in both
+    views), when it has all four and they can be measured; else nothing."""
+    from ..anatomy.measures import masks_biplane_ef
+    from ..anatomy.patients import EF_DIGITS
+
+    ef = masks_biplane_ef({key: labels for key, (_, labels) in frames.items()})
+    if ef is None:
+        return {}
+    return {view: {"LVef": round(ef, EF_DIGITS)} for view, _ in frames}
 
 
 class NnunetWriter:
