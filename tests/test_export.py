@@ -268,7 +268,51 @@ def test_a_synthesis_batch_never_spans_two_blocks_of_seeds():
 
     masks = [np.zeros((8, 8))] + [np.zeros((4, 4))] * 20  # a run of the same shape from mask 1 to 20
     assert _group_by_shape(masks) == [[0], list(range(1, 16)), list(range(16, 21))]
-    assert pair_seed(0, 1, 0, 16, 1) != pair_seed(0, 1, 0, 15, 1) + 1
+    assert pair_seed(0, 1, 0, 16, 1, 2) != pair_seed(0, 1, 0, 15, 1, 2) + 1
+
+
+@pytest.mark.parametrize("patients", [6, 1000])
+def test_a_patients_first_80_masks_keep_the_seeds_exports_always_gave_them(patients):
+    """(seed, place, variation, mask, variations) -> the seed exports drew it with before the
+    masks past the 80th got seeds of their own low 32 bits; the images of those pairs stay."""
+    from engine.export.run import pair_seed
+
+    before = {(0, 0, 0, 0, 1): 0, (0, 1, 0, 5, 1): 1005, (0, 2, 1, 15, 3): 2031, (0, 0, 0, 16, 1): 1_000_000_000,
+              (0, 3, 0, 63, 1): 3_000_003_015, (7, 4, 2, 40, 5): 2_007_004_061, (0, 0, 0, 64, 1): 4_000_000_000,
+              (0, 2, 0, 79, 1): 4_000_002_015, (123456789, 5, 1, 33, 2): 123_459_159_375_384}
+    assert {args: pair_seed(*args, patients) for args in before} == before
+
+
+def test_seeds_of_a_long_loop_stay_distinct_in_their_low_32_bits():
+    """Shading, ring-down and border softening draw from a seed's low 32 bits: a patient's masks
+    past the 64th lay 1e9 apart from 4e9 up, so their seeds passed 2**32 and met others' there."""
+    from engine.export.run import check_seed_room, pair_seed
+    from engine.export.sources import MaskItem, PatientMasks
+
+    patients, variations, masks = 3, 2, 200
+    item = MaskItem("p", np.zeros((4, 4), np.uint8), "p.png")
+    check_seed_room([PatientMasks(f"p{k}", [item] * masks) for k in range(patients)], variations)
+    for seed in (0, 2 ** 40 + 12345):
+        seeds = [pair_seed(seed, place, v, mask, variations, patients)
+                 for place in range(patients) for v in range(variations) for mask in range(masks)]
+        low = {s & 0xFFFFFFFF for s in seeds}
+        assert len(low) == len(seeds) == patients * variations * masks
+        assert all(0 <= s - seed * 1_000_003 < 2 ** 32 for s in seeds)
+    assert max(pair_seed(0, place, 1, masks - 1, variations, patients) for place in range(patients)) < 2 ** 32
+    for mask in range(0, masks, 16):  # a synthesis batch's masks take consecutive seeds within a block of 16
+        block = [pair_seed(0, 2, 1, mask + i, variations, patients) for i in range(16)]
+        assert block == list(range(block[0], block[0] + 16))
+
+
+def test_a_run_whose_loops_outgrow_32_bit_seeds_is_refused():
+    from engine.export.run import check_seed_room
+    from engine.export.sources import MaskItem, PatientMasks
+
+    item = MaskItem("p", np.zeros((4, 4), np.uint8), "p.png")
+    loops = [PatientMasks(f"p{k}", [item] * 200) for k in range(2049)]
+    check_seed_room(loops[:2048], 1000)  # 16,000 seeds a patient's layer of 16 masks
+    with pytest.raises(DataError, match=r"2049 patients with 1000 variation.* 200 masks: give at most 192 masks a patient"):
+        check_seed_room(loops, 1000)
 
 
 def test_a_run_too_large_for_distinct_seeds_beside_a_long_patient_is_refused(monkeypatch):

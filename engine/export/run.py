@@ -181,6 +181,8 @@ def check_unique_names(patients: list[PatientMasks], variations: int) -> None:
 
 SEEDS_PER_VARIATION = 16  # the seeds a variation of a patient takes in its block: its first 16 masks'
 SEED_LAYER = 1_000_000_000  # how far the seeds of each further 16 masks of a patient lie from the 16 before
+LAYERS_APART = 4  # the layers of 16 masks SEED_LAYER apart: a patient's first 64 masks, as exports always drew them
+SEED_ROOM = 2 ** 32  # a run's pair seeds lie less than this above its first (seed x 1,000,003)
 
 
 def seed_stride(variations: int) -> int:
@@ -189,28 +191,52 @@ def seed_stride(variations: int) -> int:
     return max(1000, variations * SEEDS_PER_VARIATION)
 
 
-def pair_seed(seed: int, place: int, variation: int, mask: int, variations: int) -> int:
+def pair_seed(seed: int, place: int, variation: int, mask: int, variations: int, patients: int) -> int:
     """The seed of mask ``mask`` (from 0) of variation ``variation`` (from 0) of the patient at
-    ``place`` (from 0, in name order) in a run of ``seed`` and ``variations``: ``seed`` x
-    1,000,003 + ``place`` x :func:`seed_stride` + ``variation`` x 16 + ``mask`` for a patient's
-    first 16 masks, as exports always drew them; each further 16 (a loop's frames) take the
-    seeds of the 16 before moved up by :data:`SEED_LAYER`. A pair's seed depends on nothing
-    that other patients hold, so adding a loop of many frames to a folder changes no other
-    patient's images; no two pairs of a run share one (:func:`check_seed_room`)."""
+    ``place`` (from 0, in name order) in a run of ``seed``, ``variations`` and ``patients``:
+    ``seed`` x 1,000,003 + ``place`` x :func:`seed_stride` + ``variation`` x 16 + ``mask`` for a
+    patient's first 16 masks, as exports always drew them; each further 16 (a loop's frames)
+    take the seeds of the 16 before moved up by :data:`SEED_LAYER`, up to the 64th and past it
+    by ``patients`` x :func:`seed_stride` (what one layer of the run's patients takes), so the
+    seeds of a run lie less than :data:`SEED_ROOM` (2**32) above its first. Their low 32 bits,
+    which shading, ring-down and border softening draw from, differ as the seeds do, and a run
+    of seed 0 has seeds of 32 bits. A pair's seed depends on nothing that other patients hold
+    (past a patient's 80th mask, on how many they are), so adding a loop of many frames to a
+    folder changes no other patient's images; no two pairs of a run share one
+    (:func:`check_seed_room`)."""
     layer, within = divmod(mask, SEEDS_PER_VARIATION)
-    return (seed * 1_000_003 + layer * SEED_LAYER + place * seed_stride(variations)
-            + variation * SEEDS_PER_VARIATION + within)
+    stride = seed_stride(variations)
+    block = place * stride + variation * SEEDS_PER_VARIATION + within
+    if layer <= LAYERS_APART:
+        return seed * 1_000_003 + layer * SEED_LAYER + block
+    return seed * 1_000_003 + LAYERS_APART * SEED_LAYER + (layer - LAYERS_APART) * patients * stride + block
 
 
 def check_seed_room(patients: list[PatientMasks], variations: int) -> None:
-    """Refuse, before any image is drawn, a run whose pairs could share a seed: the patients'
-    blocks of seeds (:func:`pair_seed`) reaching :data:`SEED_LAYER`, where the seeds of a
-    patient's masks past its 16th lie (a million patients at up to 62 variations)."""
-    room = SEED_LAYER // seed_stride(variations)
-    if len(patients) > room and any(len(patient.items) > SEEDS_PER_VARIATION for patient in patients):
+    """Refuse, before any image is drawn, a run whose pairs could share a seed, or their low 32
+    bits: the patients' blocks of seeds (:func:`pair_seed`) reaching :data:`SEED_LAYER`, where
+    the seeds of a patient's masks past its 16th lie (a million patients at up to 62
+    variations), or the seeds of the longest patient's last masks reaching :data:`SEED_ROOM`
+    (at one variation, 200 masks for each of 32,774 patients)."""
+    stride = seed_stride(variations)
+    room = SEED_LAYER // stride
+    longest = max((len(patient.items) for patient in patients), default=0)
+    if len(patients) > room and longest > SEEDS_PER_VARIATION:
         raise DataError(f"{len(patients)} patients with {variations} variation(s) each are too many for every pair "
                         f"to get a seed of its own beside a patient of more than {SEEDS_PER_VARIATION} masks: "
                         f"give at most {room}, or export the loops' patients apart")
+    layers = -(-longest // SEEDS_PER_VARIATION)
+    end = (len(patients) * stride if layers <= 1 else
+           pair_seed(0, len(patients) - 1, 0, (layers - 1) * SEEDS_PER_VARIATION, variations, len(patients)) + stride)
+    if end > SEED_ROOM:
+        if layers <= 1:
+            give = f"give at most {SEED_ROOM // stride} patients"
+        else:
+            extra = max(SEED_ROOM - LAYERS_APART * SEED_LAYER, 0) // (len(patients) * stride)
+            give = f"give at most {(LAYERS_APART + extra) * SEEDS_PER_VARIATION} masks a patient"
+        raise DataError(f"{len(patients)} patients with {variations} variation(s) each are too many for every pair "
+                        f"to get a seed of its own beside a patient of {longest} masks: {give}, "
+                        "or export the loops' patients apart")
 
 
 def read_paths(model, masks, like) -> tuple[Path, ...]:
@@ -236,7 +262,7 @@ def _write_all(synth, writer, patients, split_of, variations, seed, total, progr
         for variation in range(variations):
             if should_stop():
                 raise Cancelled()
-            seeds = [pair_seed(seed, index, variation, i, variations) for i in range(len(masks))]
+            seeds = [pair_seed(seed, index, variation, i, variations, total) for i in range(len(masks))]
             groups = _group_by_shape(masks)
             images: list[np.ndarray | None] = [None] * len(masks)
             given = [jitter_scaled_borders(mask, border_jitter, seeds[i]) if border_jitter > 0 else mask
