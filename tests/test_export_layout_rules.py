@@ -38,6 +38,18 @@ def test_a_cine_nifti_export_has_camus_key_frames_and_info_files(tmp_path, capsy
     assert len(list((tmp_path / "prepared").glob("*/label/*.png"))) == 2
 
 
+def test_a_full_cycle_is_named_beside_camus_half_sequence_and_never_as_one(tmp_path):
+    """CAMUS 2023 names only the half sequence (ED to ES); a full cycle was `_sequence`, a name of no release."""
+    from engine.export.cine import export_cine
+
+    manifest = export_cine("simulator", tmp_path / "cine", random=1, views=("4CH",), format="nifti", size=32,
+                           seed=1, timing=Timing(fps=6, bpm=60, cycle="full"))
+    folder = tmp_path / "cine" / "database_nifti" / "patient0001"
+    assert sorted(p.name for p in folder.glob("*sequence*")) == ["patient0001_4CH_full_sequence.nii.gz",
+                                                                 "patient0001_4CH_full_sequence_gt.nii.gz"]
+    assert manifest["sequences"][0]["files"][0] == "database_nifti/patient0001/patient0001_4CH_full_sequence.nii.gz"
+
+
 def test_nifti_frames_are_2d_as_camus_has_them_and_keep_their_masks_geometry(tmp_path):
     """A mask read from a 2-D NIfTI goes out as a 2-D frame with the mask's spacing, origin and
     direction (not a one-slice 3-D volume a CAMUS loader would find an axis too many in); a

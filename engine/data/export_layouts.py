@@ -40,7 +40,7 @@ LAYOUT_DETAILS = {
 }
 # where each layout that holds loops puts them (``export --cine``), as the cine writers name them
 CINE_LAYOUT_LINES = {
-    "nifti": f"{NIFTI_FOLDER}/<patient>/<patient>_<view>_half_sequence.nii.gz (_sequence for a full cycle) "
+    "nifti": f"{NIFTI_FOLDER}/<patient>/<patient>_<view>_half_sequence.nii.gz (_full_sequence for a full cycle) "
              f"with _gt beside it, its ED and ES frames and Info_<view>.cfg, {SPLIT_LIST_FOLDER}/",
     "hdf5": f"one file, {HDF5_FILE} (<split>/<patient>/<view>/images and masks, a frame each),",
     "png": "train/, valid/ and test/, each with img/ and label/ PNGs, a pair per frame (<patient>_<view>_f<k>)",

@@ -5,7 +5,10 @@ folder (``<patient>_<view>_ED`` and ``_ES``); each of its views becomes one loop
 (:mod:`engine.cine`). Layouts:
 
 - ``nifti``: CAMUS's own: ``database_nifti/<patient>/<patient>_<view>_half_sequence.nii.gz``
-  (``_sequence`` for a full cycle) with ``..._gt.nii.gz`` beside it, and split lists. As in the
+  (ED to ES, CAMUS 2023's name) with ``..._gt.nii.gz`` beside it, and split lists. A full
+  cycle, which CAMUS does not have, is ``<patient>_<view>_full_sequence.nii.gz``
+  (:data:`FULL_SEQUENCE_NAME`): named beside CAMUS's, so a loader looking for
+  ``half_sequence`` never takes it for one, and ``prepare --sequences`` leaves it out. As in the
   CAMUS 2023 release, each view also has its key frames as 2-D ``<patient>_<view>_ED.nii.gz``
   and ``_ES.nii.gz`` (with ``_gt``): the sequence's frames at ED and ES, and an
   ``Info_<view>.cfg`` whose ``ED``, ``ES`` (1-based frame numbers in the sequence),
@@ -51,6 +54,7 @@ from .sources import check_masks_folder, folder_masks, generated_mask_side
 from .writers import check_export_folder
 
 CINE_FORMATS = tuple(CINE_LAYOUT_LINES)  # nifti, hdf5, png
+FULL_SEQUENCE_NAME = "full_sequence"  # a full cycle's loop in the NIfTI layout, beside CAMUS's half_sequence
 LOOP_VIEWS = ("2CH", "4CH")  # a masks folder's views, in the order its loops are numbered
 STAGE = "cine export"  # the progress stage of a cine export (see the module)
 
@@ -221,12 +225,12 @@ def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
     wrote is in the staging folder, thrown away with it)."""
     if format == "nifti":
         from ..cine.writers import write_loop
-        from ..data.camus import write_2023_patient
+        from ..data.camus import SEQUENCE_NAME, write_2023_patient
 
         def nifti(split, patient, view, images, loop: CineLoop):
             folder = staging / NIFTI_FOLDER / patient
             folder.mkdir(parents=True, exist_ok=True)
-            kind = "half_sequence" if loop.timing.cycle == "half" else "sequence"
+            kind = SEQUENCE_NAME if loop.timing.cycle == "half" else FULL_SEQUENCE_NAME
             written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks,
                                  loop.timing.playback_fps, should_stop=should_stop)
             ed, es = key_frames(loop)
