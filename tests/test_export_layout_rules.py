@@ -77,3 +77,32 @@ def test_nifti_frames_are_2d_as_camus_has_them_and_keep_their_masks_geometry(tmp
         assert np.allclose(frame.GetDirection(), (-1.0, 0.0, 0.0, 1.0))
     raised = sitk.ReadImage(str(root / "raised" / "raised_2CH_ES_gt.nii.gz"))
     assert raised.GetDimension() == 3 and np.allclose(raised.GetOrigin(), (0.0, 0.0, 7.0))
+
+
+def test_cine_nifti_cfgs_give_the_biplane_lv_ef_of_the_key_frames_in_both_cycles(tmp_path):
+    """As a NIfTI pair export's, a cine export's Info_<view>.cfg gives one LVef per patient in
+    both views: Simpson's biplane rule on the ED and ES key frames' masks written beside it."""
+    from engine.anatomy.measures import masks_biplane_ef
+    from engine.export.cine import export_cine
+
+    for cycle in ("half", "full"):
+        out = tmp_path / cycle
+        export_cine("simulator", out, random=1, format="nifti", size=64, seed=1,
+                    timing=Timing(fps=6, bpm=60, cycle=cycle))
+        folder = out / "database_nifti" / "patient0001"
+        masks = {(view, key): read(folder / f"patient0001_{view}_{key}_gt.nii.gz")
+                 for view in ("2CH", "4CH") for key in ("ED", "ES")}
+        measured = masks_biplane_ef(masks)
+        assert measured is not None and 20 < measured < 90
+        cfgs = [read_cfg(folder / f"Info_{view}.cfg") for view in ("2CH", "4CH")]
+        assert cfgs[0]["LVef"] == cfgs[1]["LVef"] == str(round(measured, 2))
+        assert {"ED", "ES", "NbFrame", "FrameRate"} <= set(cfgs[0])
+
+
+def test_a_cine_nifti_export_of_one_view_gives_no_lv_ef(tmp_path):
+    """Simpson's biplane rule needs both views: a 4CH-only export's cfg has no LVef."""
+    from engine.export.cine import export_cine
+
+    export_cine("simulator", tmp_path / "cine", random=1, views=("4CH",), format="nifti", size=32, seed=1,
+                timing=Timing(fps=6, bpm=60, cycle="half"))
+    assert "LVef" not in read_cfg(tmp_path / "cine" / "database_nifti" / "patient0001" / "Info_4CH.cfg")

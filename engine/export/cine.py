@@ -13,7 +13,11 @@ folder (``<patient>_<view>_ED`` and ``_ES``); each of its views becomes one loop
   and ``_ES.nii.gz`` (with ``_gt``): the sequence's frames at ED and ES, and an
   ``Info_<view>.cfg`` whose ``ED``, ``ES`` (1-based frame numbers in the sequence),
   ``NbFrame`` and ``FrameRate`` a loader reads to find them (:func:`key_frames`), so the
-  export also prepares (``cardigan prepare``) as a CAMUS 2023 folder would;
+  export also prepares (``cardigan prepare``) as a CAMUS 2023 folder would. Once all of a
+  patient's loops are written, both views' cfg gain ``LVef`` as a NIfTI pair export's do
+  (:func:`engine.export.writers.patient_info`: Simpson's biplane rule on the ED and ES key
+  frames' masks of 2CH and 4CH, one EF per patient); a patient exported in one view only, or
+  whose cavity cannot be traced, has none;
 - ``hdf5``: ``synthetic.hdf5`` with ``<split>/<patient>/<view>/images`` and ``masks``
   (T, H, W) uint8 and the phases, frame rate and ejection fraction as attributes;
 - ``png``: the prepared layout, one pair per frame (``<patient>_<view>_f<k>``), so the
@@ -156,7 +160,8 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
 
             for split in SPLITS:
                 shutil.rmtree(staging / split, ignore_errors=True)
-        writer = _writer(format, staging, should_stop)
+        key_masks: dict[str, dict] = {}  # nifti: each patient's {(view, ED|ES): key frame's mask}
+        writer = _writer(format, staging, should_stop, key_masks)
         steps = timing.frame_count() + 1  # a loop's frames drawn (one timing for all), then it written
         progress(Progress(STAGE, 0, len(items) * steps))
         for done, (patient, view, make, record, look) in enumerate(items, 1):
@@ -197,6 +202,7 @@ def export_cine(model, out: Path | str, *, masks: Path | str | None = None, rand
             from ..data.camus import write_2023_split_lists
 
             write_2023_split_lists(staging, splits)
+            add_lv_ef(staging, key_masks)
         write_manifest(staging, manifest)
         if should_stop():  # the last chance: once in place, the dataset is written in full
             raise Cancelled()
@@ -219,10 +225,25 @@ def key_frames(loop: CineLoop) -> tuple[int, int]:
     return 0, int(np.argmax(loop.phases))
 
 
-def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
+def add_lv_ef(staging: Path, key_masks: dict[str, dict]) -> None:
+    """Add ``LVef`` to each view's ``Info_<view>.cfg`` of the patients of ``key_masks``
+    ({patient: {(view, ED|ES): mask}}) whose four key masks give one
+    (:func:`engine.export.writers.patient_info`)."""
+    from ..data.camus import read_cfg, write_cfg
+    from .writers import patient_info
+
+    for patient, masks in key_masks.items():
+        extra = patient_info({key: (None, labels) for key, labels in masks.items()})
+        for view, lines in extra.items():
+            path = staging / NIFTI_FOLDER / patient / f"Info_{view}.cfg"
+            write_cfg(path, {**read_cfg(path), **lines})
+
+
+def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop, key_masks: dict | None = None):
     """A function (split, patient, view, images, loop) -> the paths written (relative),
     raising :class:`Cancelled` when ``should_stop`` says so between frames or files (what it
-    wrote is in the staging folder, thrown away with it)."""
+    wrote is in the staging folder, thrown away with it). ``nifti`` puts each loop's ED and
+    ES masks in ``key_masks`` ({patient: {(view, ED|ES): mask}}) for :func:`add_lv_ef`."""
     if format == "nifti":
         from ..cine.writers import write_loop
         from ..data.camus import SEQUENCE_NAME, write_2023_patient
@@ -234,6 +255,8 @@ def _writer(format: str, staging: Path, should_stop: StopCheck = never_stop):
             written = write_loop(folder / f"{patient}_{view}_{kind}.nii.gz", images, loop.masks,
                                  loop.timing.playback_fps, should_stop=should_stop)
             ed, es = key_frames(loop)
+            if key_masks is not None:
+                key_masks.setdefault(patient, {}).update({(view, "ED"): loop.masks[ed], (view, "ES"): loop.masks[es]})
             info = {"ED": ed + 1, "ES": es + 1, "NbFrame": loop.frames,
                     "FrameRate": round(loop.timing.playback_fps, 2)}
             write_2023_patient(staging, patient, {(view, "ED"): (images[ed], loop.masks[ed]),
