@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 from PIL import Image
 
 from engine.data.prepare import prepare_dataset
@@ -79,3 +80,51 @@ def test_a_dataset_of_other_labels_is_refused_in_one_line(exported, tmp_path):
         prepare_dataset(other, tmp_path / "prep", size=64, workers=1)
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "prep").exists()
+
+
+def as_nifti(source, folder):
+    """A copy of ``source`` with every case a one-slice NIfTI volume, SimpleITK size (W, H, 1) as
+    nnU-Net stores 2-D cases, the labels of imagesTr stored as floats; file_ending .nii.gz."""
+    shutil.copytree(source, folder)
+    for path in list(folder.glob("*/*.png")):
+        values = pixels(path)
+        if path.parent.name == "labelsTr":
+            values = values.astype(np.float32)
+        volume = sitk.GetImageFromArray(values[None])
+        assert volume.GetSize() == (values.shape[1], values.shape[0], 1)
+        sitk.WriteImage(volume, str(path.with_name(path.name[:-len(".png")] + ".nii.gz")))
+        path.unlink()
+    document = json.loads((folder / "dataset.json").read_text())
+    document["file_ending"] = ".nii.gz"
+    (folder / "dataset.json").write_text(json.dumps(document))
+    return folder
+
+
+def test_a_nifti_nnunet_dataset_prepares_into_the_png_pixels_unturned(exported, tmp_path):
+    """nnU-Net's 2-D NIfTI cases ((W, H, 1) volumes) give the pixels their PNGs hold: no
+    transpose or flip; float label maps of whole values are read as nnU-Net reads them."""
+    source, _ = exported
+    nifti = as_nifti(source, tmp_path / "Dataset504_Nifti")
+    prepare_dataset(nifti, tmp_path / "prep", size=64, workers=1)
+    written = sorted((tmp_path / "prep").glob("*/label/*.png"))
+    assert len(written) == len(list(source.glob("labels*/*.png")))
+    for label in written:
+        original = next(source.glob(f"labels*/{label.stem}.png"))
+        assert not np.array_equal(pixels(original), pixels(original).T)  # a transpose would show
+        assert np.array_equal(pixels(label), pixels(original))
+        image = label.parent.parent / "img" / label.name
+        assert np.array_equal(pixels(image), pixels(original.parent.parent / f"images{original.parent.name[6:]}"
+                                                  / f"{label.stem}_0000.png"))
+
+
+def test_a_label_map_of_fractions_is_refused_in_one_line(tmp_path):
+    from engine.data.nnunet_source import read_case
+    from engine.data.pair_folders import PairFile
+
+    image, labels = np.zeros((16, 16), np.uint8), np.zeros((1, 16, 16), np.float32)
+    labels[0, 4, 4] = 1.5
+    sitk.WriteImage(sitk.GetImageFromArray(image), str(tmp_path / "a_0000.nii.gz"))
+    sitk.WriteImage(sitk.GetImageFromArray(labels), str(tmp_path / "a.nii.gz"))
+    table = np.arange(256, dtype=np.uint8)
+    with pytest.raises(DataError, match=r"a.nii.gz: holds 1.5, not a whole-number label$"):
+        read_case(PairFile("a", str(tmp_path / "a_0000.nii.gz"), str(tmp_path / "a.nii.gz")), table)

@@ -3,7 +3,11 @@
 The folder holds ``dataset.json``, ``imagesTr/<case>_0000<ending>`` with ``labelsTr/<case><ending>``
 and, for a held-out test set, ``imagesTs`` with ``labelsTs`` (nnU-Net itself never reads the
 latter). ``file_ending`` is ``.png`` (nnU-Net's 2-D natural-image reader) or a NIfTI ending
-holding one 2-D frame. The cases of ``imagesTs`` keep the test split; those of ``imagesTr``
+holding one 2-D frame: a 2-D image, or a volume of one slice (SimpleITK size (W, H, 1), nnU-Net's
+way of storing 2-D cases in NIfTI), whose pixel at column x, row y is the PNG's, as nnU-Net's
+SimpleITK reader gives it (its direction is not applied, as nnU-Net does not apply it); a
+label map stored as floats is read when its values are whole numbers, as nnU-Net reads it.
+The cases of ``imagesTs`` keep the test split; those of ``imagesTr``
 are split into train and valid by the seeded split, a patient's cases together (stems group
 into patients as in :mod:`.pair_folders`).
 
@@ -148,8 +152,13 @@ def read_case(entry: PairFile, table: np.ndarray) -> tuple[np.ndarray, np.ndarra
             values = np.asarray(picture)
     else:
         values = read_frame(Path(entry.label))
-    if values.ndim != 2 or values.dtype.kind not in "ui" or values.size == 0:
+    if values.ndim != 2 or values.dtype.kind not in "uif" or values.size == 0:
         raise DataError(f"{entry.label}: not a 2-D map of whole-number labels")
+    if values.dtype.kind == "f":  # a NIfTI label map saved as floats, as nnU-Net reads it: whole numbers
+        whole = np.isfinite(values) & (values == np.round(values))
+        if not whole.all():
+            raise DataError(f"{entry.label}: holds {values[~whole].flat[0]:g}, not a whole-number label")
+        values = values.astype(np.int64)
     if values.min() < 0 or values.max() > 255 or (table[values.astype(np.int64)] == 255).any():
         found = sorted(set(np.unique(values).tolist()) - set(np.flatnonzero(table != 255).tolist()))
         raise DataError(f"{entry.label}: values {', '.join(map(str, found[:4]))} are not labels dataset.json names")
