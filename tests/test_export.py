@@ -785,3 +785,26 @@ def test_sequence_frames_of_one_patient_stay_in_one_split_and_keep_distinct_seed
     pair = next(p for p in manifest["pairs"] if p["stem"] == "pA_v2_4CH_f009")  # past the first batch
     image = np.asarray(Image.open(tmp_path / "out" / pair["split"] / "img" / "pA_v2_4CH_f009.png"))
     assert np.array_equal(image, expected_image(synth, template_mask("4CH", "ED", seed=9, size=32), pair))
+
+
+def test_nifti_and_hdf5_exports_prepare_into_the_pairs_a_png_export_writes(synth, tmp_path):
+    """export --format nifti or hdf5, then prepare: the same pixels, stems and splits as the
+    same export written as png (the prepared layout itself)."""
+    from engine.data.prepare import prepare_dataset
+
+    def pairs(folder):
+        return {image.stem: (image.parent.parent.name, np.asarray(Image.open(image)),
+                             np.asarray(Image.open(image.parent.parent / "label" / image.name)))
+                for image in folder.glob("*/img/*.png")}
+
+    export_dataset(synth, tmp_path / "png", random=2, format="png", size=64, seed=3)
+    expected = pairs(tmp_path / "png")
+    assert len(expected) == 8
+    for format, source in (("nifti", "nifti"), ("hdf5", "hdf5/synthetic.hdf5")):
+        export_dataset(synth, tmp_path / format, random=2, format=format, size=64, seed=3)
+        prepare_dataset(tmp_path / source, tmp_path / f"{format}_prepared", size=64, workers=1)
+        found = pairs(tmp_path / f"{format}_prepared")
+        assert sorted(found) == sorted(expected), format
+        for stem, (split, image, labels) in expected.items():
+            assert found[stem][0] == split, (format, stem)
+            assert np.array_equal(found[stem][1], image) and np.array_equal(found[stem][2], labels), (format, stem)
