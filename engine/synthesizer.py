@@ -29,6 +29,8 @@ from .labels import NUM_CLASSES, one_hot, validate_label_map
 from .models import GeneratorModel, open_model
 from .nets.config import style_scale_problem
 from .nets.noise import inference_noise, resample_region
+from .progress import StopCheck
+from .fast.generator import stop_if_asked
 
 
 class Synthesizer:
@@ -73,6 +75,7 @@ class Synthesizer:
         self._device_refiner = None
         self.incremental: IncrementalGenerator | None = None
         self._busy = threading.Lock()
+        self._should_stop: StopCheck | None = None  # the running call's (see synthesize)
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc != NUM_CLASSES:  # another label set (Cityscapes, ADE20K ...)
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
@@ -148,7 +151,7 @@ class Synthesizer:
     def synthesize(self, labels: np.ndarray, seed: int = 0, source: str = "label map",
                    region: np.ndarray | None = None, region_seed: int | None = None,
                    fan: "Fan | list[Fan] | None" = None, noise: np.ndarray | None = None,
-                   one_seed: bool = False) -> np.ndarray:
+                   one_seed: bool = False, should_stop: StopCheck | None = None) -> np.ndarray:
         """Synthesize from a (H, W) map -> (C, H, W), or a (N, H, W) batch -> (N, C, H, W).
 
         Values are float32 in [-1, 1]. Batch item ``i`` uses seed ``seed + i``, so a batch
@@ -173,9 +176,16 @@ class Synthesizer:
         place of the seeds' (a cine loop's, carried with the tissue). It is at the model's
         native size (``model.image_size``), not the map's: the network reads it after the map
         is resampled; another shape is refused.
+
+        ``should_stop`` is asked before the network and between its blocks (a native network's,
+        not a CUDA graph's); when it says True, :class:`engine.progress.Cancelled` is raised.
         """
         with self._busy:  # one call at a time: the incremental cache, CUDA graphs' buffers
-            return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed)
+            self._should_stop = should_stop
+            try:
+                return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed)
+            finally:
+                self._should_stop = None
 
     def _synthesize(self, labels, seed, source, region, region_seed, fan, noise, one_seed) -> np.ndarray:
         labels = validate_label_map(labels, source)
@@ -293,14 +303,17 @@ class Synthesizer:
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
                  noise: torch.Tensor | None) -> np.ndarray:
+        stop_if_asked(self._should_stop)
         if noise is not None:
             noise = noise.to(self.device)
         if isinstance(self.network, GraphedGenerator):
             out = self.network(ids.to(self.device), z, noise)
         elif self.incremental is not None and z is None and len(ids) == 1:
-            out = self.incremental(seg.to(self.device), labels=ids.to(self.device), noise=noise)
+            out = self.incremental(seg.to(self.device), labels=ids.to(self.device), noise=noise,
+                                   should_stop=self._should_stop)
         elif isinstance(self.network, FastGenerator):
-            out = self.network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise)
+            out = self.network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise,
+                               should_stop=self._should_stop)
         else:
             out = self.network(seg.to(self.device), z, noise)
         return out.float().cpu().numpy()

@@ -603,7 +603,7 @@ def test_the_loop_gate_shuts_once_after_the_first_batch_of_the_first_loop(tmp_pa
     class Host:
         info = ModelInfo(1, "fake", "cpu", "cpu", False)
 
-        def render(self, labels, seed, fan, anchor, style_scale):
+        def render(self, labels, seed, fan, anchor, style_scale, should_stop=None):
             return Rendering(np.zeros((2, 2), np.uint8), "", 0.0, False)
 
         def render_cine(self, request, between_batches):  # (gave way, gate file there) per batch

@@ -215,3 +215,32 @@ def test_a_shared_synthesizer_runs_one_call_at_a_time():
     for t in threads:
         t.join()
     assert most[0] == 1 and not wrong
+
+
+def test_a_pass_stopped_between_blocks_forgets_the_half_updated_cache():
+    """A studio variation gives way to an edit's image between blocks: the pass raises
+    Cancelled, and the cache it was updating is dropped (the next call is a full pass, exact)."""
+    from engine.progress import Cancelled
+
+    config = CONFIGS["lite-like"]
+    fast = optimize_for_inference(randomized_generator(config), "cpu")
+    incremental = IncrementalGenerator(fast, full_above=1.0)
+    ids = torch.from_numpy(apical_labels(1, SIZE).astype(np.int64))
+    edited = ids.clone()
+    edited[:, 40:50, 40:50] = 2
+    noise = seeded_noise(config.noise_nc, (SIZE, SIZE), [3])
+    incremental(one_hot(ids, config.classes), ids, noise)
+    asked = []
+
+    def stop_at_the_second_block() -> bool:
+        asked.append(1)
+        return len(asked) == 2
+
+    with pytest.raises(Cancelled):
+        incremental(one_hot(edited, config.classes), edited, noise, should_stop=stop_at_the_second_block)
+    assert incremental.caches == []
+    with pytest.raises(Cancelled):
+        fast(one_hot(edited, config.classes), labels=edited, noise=noise, should_stop=lambda: True)
+    out = incremental(one_hot(edited, config.classes), edited, noise, should_stop=lambda: False)
+    assert incremental.last["mode"] == "full"
+    assert torch.allclose(out, fast(one_hot(edited, config.classes), labels=edited, noise=noise), atol=TOLERANCE)

@@ -9,6 +9,9 @@ background thread (so the GUI thread receives them queued and never waits):
   submissions (every brush dab) costs the job already running plus one for the newest
   state. ``imageReady(SynthesisResult)`` for the main image, then ``variationReady`` for
   each variation seed, unless a newer job arrived meanwhile; ``renderFailed`` on errors.
+  Variations are made one at a time, and a newer job stops the one being made between the
+  network's layers (its picture is never reported), so an edit's image waits for a layer at
+  most, not for a whole variation.
 
 Stopping the thread backend (the window closing) waits a while for its threads; one still
 busy after that (a large model loading from a slow disk: a load cannot be interrupted) is
@@ -35,8 +38,9 @@ from engine.progress import Cancelled
 
 from ..wording import studio_line
 from .host import ModelHost
-from .jobs import (CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo, RenderedImage,
-                   RenderFailure, StopRequest, SynthesisFailure, SynthesisJob, SynthesisResult, VariationResult)
+from .jobs import (CancelRequest, CineFailure, CineFrames, CineRequest, LoadFailure, LoadRequest, ModelInfo,
+                   RenderCancelled, RenderedImage, RenderFailure, StopRequest, SynthesisFailure, SynthesisJob,
+                   SynthesisResult, VariationResult)
 from .server import PRELOAD
 
 _exiting = False
@@ -248,8 +252,11 @@ class ThreadBackend(Backend):
             if position and self._renderer.superseded():
                 return
             try:
-                made = host.render(job.labels, seed, job.fan, job.anchor, job.style_scale)
+                made = host.render(job.labels, seed, job.fan, job.anchor, job.style_scale,
+                                   None if index is None else self._renderer.superseded)
                 answer = RenderedImage(job.serial, model_id, made.image, made.note, made.elapsed_s, made.first)
+            except Cancelled:  # a variation, given way to a newer job
+                return
             except Exception as exc:  # noqa: BLE001
                 answer = RenderFailure(job.serial, model_id, studio_line(exc, "synthesis"))
             self.report(job, index, answer)
@@ -278,7 +285,8 @@ class ProcessBackend(Backend):
     """Runs the model in a child process (:mod:`.server`), fed by a dispatcher thread here.
 
     The dispatcher sends one render at a time and waits for its answer, so jobs that pile up
-    meanwhile collapse into the newest. If the child dies it is restarted and ``crashed``
+    meanwhile collapse into the newest; a job that comes while a variation is made sends the
+    child a :class:`CancelRequest` (once). If the child dies it is restarted and ``crashed``
     is emitted (the caller reloads the model).
     """
 
@@ -294,6 +302,7 @@ class ProcessBackend(Backend):
         self._stopping = False
         self._wake_pending = False
         self._rendering = False  # a render is in flight: its answer wakes the dispatcher anyway
+        self._cancellable = False  # a variation is in flight and no cancel was sent for it
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
         self._start_child()
         self._thread = threading.Thread(target=self._run, name="synthesis-dispatch", daemon=True)
@@ -334,7 +343,7 @@ class ProcessBackend(Backend):
     def submit(self, job: SynthesisJob) -> None:
         with self._lock:
             self._job = job
-            if not self._rendering:  # no need to wake the dispatcher (and take the GIL) per dab
+            if not self._rendering or self._cancellable:  # no need to wake the dispatcher (and take the GIL) per dab
                 self._wake()
 
     def submit_cine(self, request: CineRequest) -> None:
@@ -364,6 +373,7 @@ class ProcessBackend(Backend):
         in_flight: tuple | None = None  # (job, variation index or None for the main image)
         cine_flight: CineRequest | None = None  # a loop being made: images still go (between its batches)
         pending: list = []  # (job, variation index or None, seed) still to render
+        cancellable = False  # a variation is in flight and no cancel was sent for it
         again = False  # a job came in while nothing was rendering, without waking us
         while True:
             ready = wait([self._conn, self._wake_r], timeout=0 if again else None)
@@ -387,6 +397,8 @@ class ProcessBackend(Backend):
                     if cine_flight is not None and message.serial == cine_flight.serial:
                         cine_flight = None  # (the answer to a loop a newer one ended leaves that one in flight)
                     self.report_cine(message)
+                elif isinstance(message, RenderCancelled) and in_flight is not None:
+                    in_flight = None  # a variation given way to a newer job
                 elif isinstance(message, (RenderedImage, RenderFailure)) and in_flight is not None:
                     (job, index), in_flight = in_flight, None
                     self.report(job, index, message)
@@ -407,12 +419,15 @@ class ProcessBackend(Backend):
                     return
                 for load in loads:
                     self._conn.send(LoadRequest(*load))
+                if in_flight is not None and in_flight[1] is not None and job is not None and cancellable:
+                    self._conn.send(CancelRequest())  # a variation is made: a newer job's image goes first
+                    cancellable = False
                 if in_flight is None and job is not None:  # a newer job: its main image first
                     pending = [(job, index, seed) for index, seed in job.seeds_to_render()]
                 if in_flight is None and pending:
                     next_job, index, seed = pending.pop(0)
-                    self._conn.send(next_job.request(seed))
-                    in_flight = (next_job, index)
+                    self._conn.send(next_job.request(seed, variation=index is not None))
+                    in_flight, cancellable = (next_job, index), index is not None
                 if in_flight is None and cine is not None:  # images first; a loop being made gives way to it
                     with self._lock:
                         self._cine = None
@@ -427,6 +442,7 @@ class ProcessBackend(Backend):
                 in_flight, cine_flight, pending = None, None, []
             with self._lock:
                 self._rendering = in_flight is not None  # an image's answer wakes the dispatcher; a loop's may be slow
+                self._cancellable = in_flight is not None and cancellable
                 again = in_flight is None and (self._job is not None or self._cine is not None)
 
     def _lost(self, cine_flight: CineRequest | None) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.devices import device_name
 from engine.nets.config import style_scale_problem
+from engine.progress import StopCheck
 from engine.synthesizer import Synthesizer, to_uint8
 
 from .jobs import CineFrames, ModelInfo, file_stamp
@@ -26,15 +27,17 @@ from .jobs import CineFrames, ModelInfo, file_stamp
 ANCHORS = 16  # ED stills kept for the ES key frame: the main image's and every variation's
 
 
-def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int, fan=None) -> tuple[np.ndarray, str]:
-    """Synthesize ``labels`` (in ``fan``, for models that take one) -> ((H, W) uint8 image, note).
+def render(synthesizer: Synthesizer, labels: np.ndarray, seed: int, fan=None,
+           should_stop: StopCheck | None = None) -> tuple[np.ndarray, str]:
+    """Synthesize ``labels`` (in ``fan``, for models that take one) -> ((H, W) uint8 image, note);
+    ``should_stop`` as :meth:`engine.synthesizer.Synthesizer.synthesize` takes it.
 
     Exactly what ``cardigan synthesize`` makes of the same mask: a map of another size than
     the model's is resampled by the synthesizer itself (nearest there, bilinear back), and
     ``note`` says so.
     """
     height, width = labels.shape
-    image = to_uint8(synthesizer.synthesize(labels, seed, fan=fan))
+    image = to_uint8(synthesizer.synthesize(labels, seed, fan=fan, should_stop=should_stop))
     native = getattr(synthesizer.model, "image_size", None)
     note = ""
     if synthesizer.network is not None and native is not None and tuple(native) != (height, width):
@@ -86,12 +89,14 @@ class ModelHost:
         return cls(synthesizer, info)
 
     def render(self, labels: np.ndarray, seed: int, fan=None,
-               anchor: np.ndarray | None = None, style_scale: float | None = None) -> Rendering:
+               anchor: np.ndarray | None = None, style_scale: float | None = None,
+               should_stop: StopCheck | None = None) -> Rendering:
         """``labels`` drawn with ``seed`` (and a noise model's style channels spread by
         ``style_scale``, None: the model's own); with ``anchor`` (the ED key frame's labels, for the
         ES key frame) its far field's brightness is the ED still's, as a loop between the two
         draws it (:func:`engine.cine.steady.hold_far_field`). Marked ``first`` when it is the
-        first thing this model made (a loop made before it took the warm-up)."""
+        first thing this model made (a loop made before it took the warm-up). ``should_stop``
+        is asked between the network's layers: a True raises :class:`engine.progress.Cancelled`."""
         checked_style_scale(style_scale)
         start = time.perf_counter()
         with self._turns:
@@ -106,7 +111,7 @@ class ModelHost:
         try:
             first = not self._warmed_up
             self.synthesizer.chosen_style_scale = style_scale
-            image, note = render(self.synthesizer, labels, seed, fan)
+            image, note = render(self.synthesizer, labels, seed, fan, should_stop)
             if anchor is not None and anchor.shape == labels.shape and self.synthesizer.network is not None:
                 image = self._held(image, labels, anchor, seed, fan)
             self._warmed_up = True

@@ -1,9 +1,9 @@
 """What the window asks of the synthesis backend and what comes back (no Qt here).
 
 The same records travel over the pipe to the synthesis child process (:mod:`.server`):
-:class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest` and :class:`StopRequest`
-go in; :class:`ModelInfo`, :class:`LoadFailure`, :class:`RenderedImage`, :class:`CineFrames`
-and :class:`RenderFailure` come out. Nobody unpacks a message by position.
+:class:`LoadRequest`, :class:`RenderRequest`, :class:`CancelRequest`, :class:`CineRequest` and
+:class:`StopRequest` go in; :class:`ModelInfo`, :class:`LoadFailure`, :class:`RenderedImage`,
+:class:`RenderCancelled`, :class:`CineFrames` and :class:`RenderFailure` come out. Nobody unpacks a message by position.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ class SynthesisJob:
         out += [(i, s) for i, s in enumerate(self.variation_seeds) if s != self.seed or not self.main]
         return out
 
-    def request(self, seed: int) -> "RenderRequest":
-        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor, self.style_scale)
+    def request(self, seed: int, variation: bool = False) -> "RenderRequest":
+        return RenderRequest(self.serial, self.labels, seed, self.fan, self.anchor, self.style_scale, variation)
 
 
 # -- the pipe to the synthesis process ---------------------------------------------------------
@@ -57,6 +57,19 @@ class RenderRequest:
     fan: object = None
     anchor: np.ndarray | None = None  # see SynthesisJob.anchor
     style_scale: float | None = None  # see SynthesisJob.style_scale
+    variation: bool = False  # a variation: a CancelRequest sent while it is made stops it
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Stop the variation being made (an edit's image is waiting); ignored when none is."""
+
+
+@dataclass(frozen=True)
+class RenderCancelled:
+    """The answer to a variation stopped by a :class:`CancelRequest`."""
+    serial: int
+    model_id: int
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ Running the model in its own process keeps it off the GUI thread *and* off the G
 process's interpreter lock, so painting stays smooth while the CPU works on an image, and
 a model that crashes or runs out of memory takes down only this process. No Qt here.
 
-Messages in: :class:`LoadRequest`, :class:`RenderRequest`, :class:`CineRequest`,
-:class:`StopRequest`. Messages out: :class:`ModelInfo`, :class:`LoadFailure`,
-:class:`RenderedImage`, :class:`CineFrames`, :class:`RenderFailure`, :class:`CineFailure` (all in
-:mod:`.jobs`). While a loop is made, the images asked for meanwhile are made between its
-batches of frames, so painting stays live; a newer loop (or a stop) ends it early.
+Messages in: :class:`LoadRequest`, :class:`RenderRequest`, :class:`CancelRequest`,
+:class:`CineRequest`, :class:`StopRequest`. Messages out: :class:`ModelInfo`, :class:`LoadFailure`,
+:class:`RenderedImage`, :class:`RenderCancelled`, :class:`CineFrames`, :class:`RenderFailure`,
+:class:`CineFailure` (all in :mod:`.jobs`). While a loop is made, the images asked for meanwhile
+are made between its batches of frames, so painting stays live; a newer loop (or a stop) ends
+it early. While a variation is made, the pipe is looked at between the network's layers: a
+:class:`CancelRequest` (the app has an edit's image waiting) or a stop ends it there, answered
+:class:`RenderCancelled`; a cancel that comes after it was made is ignored.
 
 The process runs torch on every core it may use, but one on a machine of more than two
 (:func:`synthesis_threads`), left to the window: OpenMP threads wait for each other at every
@@ -42,8 +45,8 @@ from engine.progress import Cancelled
 
 from ..wording import studio_line
 from .host import ModelHost
-from .jobs import (CineFailure, CineRequest, LoadFailure, LoadRequest, RenderedImage, RenderFailure,
-                   RenderRequest, StopRequest)
+from .jobs import (CancelRequest, CineFailure, CineRequest, LoadFailure, LoadRequest, RenderCancelled,
+                   RenderedImage, RenderFailure, RenderRequest, StopRequest)
 
 # What the fork server imports once, so that every child it forks starts with it: all a
 # model's load and first image import from torch (a test keeps it so; the device context a
@@ -118,15 +121,31 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None, threads:
         threading.Thread(target=load, args=(message.model_id, message.spec, message.device),
                          daemon=True).start()
 
+    waiting: deque = deque()  # messages read while a loop or a variation was made, handled next
+
+    def cancel_asked() -> bool:
+        """Whether a cancel or a stop came (a variation's check between layers); a load is
+        started, anything else kept for later."""
+        asked = False
+        while conn.poll():
+            incoming = conn.recv()
+            if isinstance(incoming, LoadRequest):
+                start_load(incoming)
+            elif not isinstance(incoming, CancelRequest):
+                waiting.append(incoming)
+            asked = asked or isinstance(incoming, (CancelRequest, StopRequest))
+        return asked
+
     def render_image(host, message: RenderRequest) -> None:
         try:
-            made = host.render(message.labels, message.seed, message.fan, message.anchor, message.style_scale)
+            made = host.render(message.labels, message.seed, message.fan, message.anchor, message.style_scale,
+                               cancel_asked if message.variation else None)
+        except Cancelled:
+            send(RenderCancelled(message.serial, host.info.model_id))
         except Exception as exc:  # noqa: BLE001
             send(RenderFailure(message.serial, host.info.model_id, studio_line(exc, "synthesis")))
         else:
             send(RenderedImage(message.serial, host.info.model_id, made.image, made.note, made.elapsed_s, made.first))
-
-    waiting: deque = deque()  # messages read while a loop was made, handled next
 
     def render_loop(host, message: CineRequest) -> None:
         gate = state.pop("gate", None)  # the test hook: this loop is the first one made
@@ -135,6 +154,8 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None, threads:
         def between_batches() -> bool:  # the images sent meanwhile first; a newer loop or a stop: give way
             nonlocal asked
             asked += 1
+            if waiting:  # read while an image was made between batches: a newer loop or a stop
+                return True
             if gate and asked == 2:  # after the first batch
                 Path(gate).touch()
                 conn.poll(GATE_LIMIT_S)
@@ -144,7 +165,7 @@ def serve(conn, niceness: int = NICENESS, loop_gate: str | None = None, threads:
                     render_image(host, incoming)
                 elif isinstance(incoming, LoadRequest):
                     start_load(incoming)
-                else:
+                elif not isinstance(incoming, CancelRequest):  # (a cancel that came too late: ignored)
                     waiting.append(incoming)
                     return True
             return False

@@ -28,6 +28,7 @@ from ..nets.blocks import SPADEResBlock
 from ..nets.generator import block_schedule, upsample
 from ..nets.noise import sample_noise
 from ..nets.norms import CLADE
+from ..progress import Cancelled, StopCheck
 from .folding import batchnorm_affine, conv_bias, conv_weight, fold_affine_after_conv
 from .modulation import CladeTensors, LevelModulation, SpadeTensors
 
@@ -58,6 +59,11 @@ def block_levels(generator: SPADEGenerator) -> list[tuple[str, int]]:
     """(block name, resolution exponent) in forward order: the plain generator's schedule."""
     return block_schedule(generator.config)
 
+
+def stop_if_asked(should_stop: StopCheck | None) -> None:
+    """Raise :class:`engine.progress.Cancelled` when ``should_stop`` (if any) says so."""
+    if should_stop is not None and should_stop():
+        raise Cancelled("the image was no longer wanted")
 
 class FastGenerator(nn.Module):
     """Inference-only equivalent of a trained :class:`SPADEGenerator` (eval mode).
@@ -151,10 +157,12 @@ class FastGenerator(nn.Module):
 
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+                labels: torch.Tensor | None = None, noise: torch.Tensor | None = None,
+                should_stop: StopCheck | None = None) -> torch.Tensor:
         """``seg`` one-hot (N, classes, H, W); ``labels`` (N, H, W) class ids, if the caller
         has them (saves an argmax); ``noise`` (N, noise_nc, H, W) for noise-input models (drawn
-        at random when None). Returns float32 (N, output_nc, H, W)."""
+        at random when None). Returns float32 (N, output_nc, H, W). ``should_stop`` is asked
+        before every block; when it says True, :class:`engine.progress.Cancelled` is raised."""
         cfg = self.config
         assert seg.ndim == 4 and seg.shape[1] == cfg.classes, tuple(seg.shape)
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
@@ -178,6 +186,7 @@ class FastGenerator(nn.Module):
         cache: dict[int, tuple[torch.Tensor, list]] = {}
         level = 0
         for block in self.blocks:
+            stop_if_asked(should_stop)
             while level < block.level:
                 x = upsample(x, cfg.upsample)
                 level += 1

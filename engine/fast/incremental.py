@@ -36,6 +36,10 @@ nothing, and edits that miss the coarse samples reach a small part. A full pass 
 instead for a cold cache (the first map, another size, noise map or device), for models with
 a global operation (instance norm, a style vector) and when the region to recompute is over
 ``full_above`` of the picture.
+
+A call may be given a ``should_stop`` check, asked before every block (the studio's variations
+give way to an edit's image so): a pass stopped half way raises :class:`engine.progress.Cancelled`
+and forgets the cache it was updating, whose blocks then hold two maps' features.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ import torch
 import torch.nn.functional as F
 
 from ..nets.output_stage import finish_output
-from .generator import CL, FastGenerator
+from ..progress import Cancelled, StopCheck
+from .generator import CL, FastGenerator, stop_if_asked
 
 Box = tuple[int, int, int, int]  # rows [y0, y1) x columns [x0, x1); None: nothing
 KEEP = 8  # caches kept, one per noise map: the main seed's and the variations' (six by default)
@@ -161,12 +166,12 @@ class IncrementalGenerator:
 
     @torch.inference_mode()
     def __call__(self, seg: torch.Tensor, labels: torch.Tensor | None = None,
-                 noise: torch.Tensor | None = None) -> torch.Tensor:
+                 noise: torch.Tensor | None = None, should_stop: StopCheck | None = None) -> torch.Tensor:
         fast, cfg = self.fast, self.fast.config
         if not self.supported or seg.shape[0] != 1 or (cfg.noise_nc and noise is None):
             self.caches = []
             self.last = {"mode": "full", "fraction": 1.0}
-            return fast(seg, labels=labels, noise=noise)
+            return fast(seg, labels=labels, noise=noise, should_stop=should_stop)
         assert seg.ndim == 4 and seg.shape[1] == cfg.classes, tuple(seg.shape)
         problem = fast.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
@@ -175,12 +180,13 @@ class IncrementalGenerator:
         drawn = noise  # the grain reads the map as drawn; the cache holds the output before tone and grain
         if noise is not None:
             noise = fast.network_noise(noise)
-        return finish_output(self._network_output(lbl, seg, noise), drawn, cfg)
+        return finish_output(self._network_output(lbl, seg, noise, should_stop), drawn, cfg)
 
-    def _network_output(self, lbl: torch.Tensor, seg: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+    def _network_output(self, lbl: torch.Tensor, seg: torch.Tensor, noise: torch.Tensor | None,
+                        should_stop: StopCheck | None = None) -> torch.Tensor:
         cache = self._matching(lbl, noise)
         if cache is None:
-            return self._full(lbl, seg, noise)
+            return self._full(lbl, seg, noise, should_stop=should_stop)
         self.caches = [c for c in self.caches if c is not cache] + [cache]  # the most recent
         changed = bounding_box((lbl != cache.labels)[0])
         if changed is None:
@@ -190,9 +196,13 @@ class IncrementalGenerator:
         height, width = seg.shape[-2:]
         fraction = area(plan["output"]) / (height * width)
         if fraction > self.full_above:
-            return self._full(lbl, seg, noise, replacing=cache)
+            return self._full(lbl, seg, noise, replacing=cache, should_stop=should_stop)
         cache.labels, cache.seg = lbl, seg
-        self._update(cache, plan)
+        try:
+            self._update(cache, plan, should_stop=should_stop)
+        except Cancelled:
+            self.caches = [c for c in self.caches if c is not cache]  # half updated
+            raise
         self.last = {"mode": "incremental", "fraction": fraction}
         return cache.output.clone()
 
@@ -248,7 +258,8 @@ class IncrementalGenerator:
         return {"latent": latent, "blocks": blocks, "output": output}
 
     # -- computing ------------------------------------------------------------------------
-    def _full(self, lbl, seg, noise, replacing: Cache | None = None) -> torch.Tensor:
+    def _full(self, lbl, seg, noise, replacing: Cache | None = None,
+              should_stop: StopCheck | None = None) -> torch.Tensor:
         height, width = seg.shape[-2:]
         whole: dict = {"latent": (0, self.level_shape(0, (height, width))[0], 0,
                                   self.level_shape(0, (height, width))[1])}
@@ -256,7 +267,7 @@ class IncrementalGenerator:
                            (self.level_shape(b.level, (height, width)) for b in self.fast.blocks)]
         whole["output"] = (0, height, 0, width)
         cache = Cache(lbl, seg, noise, latent=None)  # type: ignore[arg-type]
-        self._update(cache, whole, fresh=True)
+        self._update(cache, whole, fresh=True, should_stop=should_stop)
         self._keep(cache, replacing)
         self.last = {"mode": "full", "fraction": 1.0}
         return cache.output.clone()
@@ -269,7 +280,7 @@ class IncrementalGenerator:
         noise = None if cache.noise is None else cache.noise[:, :, rows, cols]
         return cache.labels[:, rows, cols], cache.seg[:, :, rows, cols], noise
 
-    def _update(self, cache: Cache, plan: dict, fresh: bool = False) -> None:
+    def _update(self, cache: Cache, plan: dict, fresh: bool = False, should_stop: StopCheck | None = None) -> None:
         fast, cfg = self.fast, self.fast.config
         size = tuple(cache.seg.shape[-2:])
         # latent: a 3x3 convolution of the labels (and noise) sampled on the latent grid
@@ -284,6 +295,7 @@ class IncrementalGenerator:
         previous, level = cache.latent, 0
         maps_of: dict = {}
         for i, (block, box) in enumerate(zip(fast.blocks, plan["blocks"])):
+            stop_if_asked(should_stop)
             shape = self.level_shape(block.level, size)
             if box is not None:
                 area_box = grow(box, 2, *shape)
