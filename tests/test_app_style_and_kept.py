@@ -120,6 +120,25 @@ def test_a_key_frame_switched_back_to_before_its_variations_came_asks_for_those_
     qtbot.waitUntil(lambda: thumbnails_filled(window), timeout=5_000)
 
 
+def test_a_key_frame_switched_back_to_with_some_variations_kept_draws_only_the_missing_ones(counted, qtbot):
+    window, live = counted, counted.live
+    backend = live.backend
+    qtbot.waitUntil(lambda: thumbnails_filled(window), timeout=5_000)
+    window.commands["key_frame"].trigger()
+    qtbot.waitUntil(live.up_to_date, timeout=5_000)
+    window.commands["key_frame"].trigger()
+    seeds = live.current_variation_seeds()
+    kept = live.kept._kept[window.document.id].variations
+    del kept[seeds[1]], kept[seeds[4]]  # as if ED was left after four of them came
+    window.commands["key_frame"].trigger()
+    asked = len(backend.jobs)
+    window.commands["key_frame"].trigger()
+    assert len(backend.jobs) == asked + 1
+    assert backend.jobs[-1].seeds_to_render() == [(1, seeds[1]), (4, seeds[4])]  # two pictures made, not six
+    qtbot.waitUntil(lambda: thumbnails_filled(window), timeout=5_000)
+    assert set(live.kept._kept[window.document.id].variations) == set(seeds)
+
+
 def test_the_variation_strength_is_hidden_for_models_it_does_not_change():
     control = StyleControl()
     control.set_model(0.4, True, "Noisy")

@@ -17,7 +17,8 @@ import numpy as np
 @dataclass(frozen=True)
 class SynthesisJob:
     """Synthesize ``labels`` with ``seed``, then (if nothing newer came in) each variation seed;
-    without ``main``, the variations only (the main image is at hand already)."""
+    without ``main``, the variations only (the main image is at hand already), but those of
+    ``kept_seeds`` (their pictures are at hand too)."""
 
     serial: int
     document: int  # which document the mask belongs to
@@ -29,12 +30,14 @@ class SynthesisJob:
     anchor: np.ndarray | None = None  # the ED key frame's labels, when this is the ES key frame
     style_scale: float | None = None  # a noise model's style spread; None: the model's own
     main: bool = True  # make the main image (else only the variations)
+    kept_seeds: frozenset[int] = frozenset()  # variation seeds not to make again (their pictures are kept)
 
     def seeds_to_render(self) -> list[tuple[int | None, int]]:
         """(variation index or None for the main image, seed) in the order they are made:
-        the main image, then each variation whose seed differs from it."""
+        the main image, then each variation whose seed differs from it and is not kept."""
         out: list[tuple[int | None, int]] = [(None, self.seed)] if self.main else []
-        out += [(i, s) for i, s in enumerate(self.variation_seeds) if s != self.seed or not self.main]
+        out += [(i, s) for i, s in enumerate(self.variation_seeds)
+                if (s != self.seed or not self.main) and s not in self.kept_seeds]
         return out
 
     def request(self, seed: int, variation: bool = False) -> "RenderRequest":

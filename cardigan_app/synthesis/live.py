@@ -161,9 +161,10 @@ class LiveSynthesis(QObject):
         else:
             self._submit()
 
-    def _job(self, main: bool = True) -> SynthesisJob:
+    def _job(self, main: bool = True, kept_seeds: frozenset[int] = frozenset()) -> SynthesisJob:
         return SynthesisJob(self._serial, self._document, self._revision, self._labels, self.seed,
-                            self.current_variation_seeds(), self._fan, self._anchor, self.style_scale, main)
+                            self.current_variation_seeds(), self._fan, self._anchor, self.style_scale, main,
+                            kept_seeds)
 
     def _submit(self) -> None:
         if self._labels is None or self.model is None or self._shut_down:
@@ -188,7 +189,7 @@ class LiveSynthesis(QObject):
                 self.variationShown.emit(VariationResult(self._serial, shown.model_id, index, seed,
                                                          kept.variations[seed]))
         if any(seed not in kept.variations for seed in seeds):
-            self.backend.submit(self._job(main=False))
+            self.backend.submit(self._job(main=False, kept_seeds=frozenset(kept.variations)))
 
     def request_cine(self, ed: np.ndarray, es: np.ndarray, document: int, fan, bpm: float, fps: float) -> int:
         """Ask for a loop between two key frames (copied now); returns its serial. Only the
