@@ -33,6 +33,7 @@ PAINT_OVER_TIPS = {None: "Painting changes any pixel",
 KEY_FRAME_NAMES = {"ED": "end-diastole", "ES": "end-systole"}
 TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
              "polygon": ("P", "vector-polygon")}
+OPACITY_STEP = 0.1  # D and F change the mask overlay's opacity by this
 TOOL_TIPS = {
     "brush": "Brush: paint the selected class with a round brush; one stroke is one undo step",
     "eraser": "Eraser: paint background, whatever the class underneath",
@@ -181,6 +182,13 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("contrast_reset", "View", "&Reset", do.contrast_reset, shortcut="Shift+A", icon_name="restore",
       help_text="Real image contrast: reset",
       tip="Reset the real image's contrast: show its own grey values")
+    # D and F side by side, as [ and ] for the brush: left less, right more
+    a("opacity_down", "View", "Mask opacity &down",
+      lambda: state.set("overlay_opacity", opacity_step(state.overlay_opacity, -1)), shortcut="D",
+      tip="Show the mask 10 % more transparent over the image beneath it")
+    a("opacity_up", "View", "Mask opacity &up",
+      lambda: state.set("overlay_opacity", opacity_step(state.overlay_opacity, +1)), shortcut="F",
+      tip="Show the mask 10 % more opaque over the image beneath it")
     a("side_by_side", "View", "&Side by side", lambda on: state.set("side_by_side", on), shortcut="V",
       icon_name="view-split-vertical", checkable=True, checked=state.side_by_side,
       tip="Show the mask and the synthesized image side by side (off: the image lies under the mask)")
@@ -219,6 +227,11 @@ def brush_step(size: int, direction: int) -> int:
     """The next brush size up or down: finer steps for small brushes."""
     step = 1 if size < 10 else 2 if size < 30 else 4
     return size + direction * step
+
+
+def opacity_step(opacity: float, direction: int) -> float:
+    """The mask overlay's opacity a step of 10 % up or down, within 0-1."""
+    return round(min(1.0, max(0.0, opacity + direction * OPACITY_STEP)), 2)
 
 
 def bind_actions(registry: ActionRegistry, state: StudioState) -> None:
@@ -310,6 +323,7 @@ def build_menus(window: MainWindow) -> Menus:
     contrast = view.addMenu("Real image &contrast")
     contrast.addActions([act["contrast_auto"], act["contrast_reset"]])
     view.addSeparator()
+    view.addActions([act["opacity_down"], act["opacity_up"]])
     view.addAction(act["side_by_side"])
     view.addActions([act["play"], act["previous_frame"], act["next_frame"]])
     view.addSeparator()

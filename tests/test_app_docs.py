@@ -184,6 +184,8 @@ STUDIO_KEYS = (
     ("Ctrl+Z removes the last corner", {"Ctrl+Z": "undo"}),  # the undo action, taken by the polygon
     ("class keys `0`–`3`", {"0": "class_0", "3": "class_3"}),
     ("`O` toggles background only", {"O": "paint_over"}),
+    ("mask opacity `D` `F`", {"D": "opacity_down", "F": "opacity_up"}),
+    ("opacity (`D` and `F` step it", {"D": "opacity_down", "F": "opacity_up"}),
     ("undo/redo per stroke (Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y)", {"Ctrl+Z": "undo", "Ctrl+Shift+Z": "redo",
                                                                 "Ctrl+Y": "redo"}),
     ("zoom (wheel, `+` `-`", {"+": "zoom_in", "-": "zoom_out"}),

@@ -39,7 +39,7 @@ def test_main_window_layout(window):
     docks["Model"].setFloating(False)
 
 
-def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
+def test_keyboard_undo_redo_classes_brush_opacity_and_tools(window, qtbot):
     canvas, doc = window.canvas, window.document
     before = doc.labels.copy()
     qtbot.keyClick(canvas, Qt.Key.Key_3)
@@ -49,6 +49,15 @@ def test_keyboard_undo_redo_classes_brush_and_tools(window, qtbot):
     assert window.state.brush_diameter > size and window.tool_widgets.brush_spin.value() == window.state.brush_diameter
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
     assert window.state.brush_diameter == size
+    window.state.set("overlay_opacity", 0.85)  # D and F: the mask's opacity 10 % down and up, within 0-100 %
+    for key, opacity in [(Qt.Key.Key_F, 0.95), (Qt.Key.Key_F, 1.0), (Qt.Key.Key_F, 1.0), (Qt.Key.Key_D, 0.9)]:
+        qtbot.keyClick(canvas, key)
+        assert window.state.overlay_opacity == opacity and canvas.opacity == opacity
+    assert window.workspace.opacity.value() == 90
+    window.state.set("overlay_opacity", 0.05)
+    qtbot.keyClick(canvas, Qt.Key.Key_D)
+    qtbot.keyClick(canvas, Qt.Key.Key_D)
+    assert window.state.overlay_opacity == 0.0
     drag(canvas, [(5, 60), (60, 60)])
     painted = doc.labels.copy()
     assert (painted != before).any() and window.commands["undo"].isEnabled()
@@ -112,6 +121,7 @@ def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
     lookup = {what: keys for _, what, keys in rows}
     assert lookup["Undo"] == "Ctrl+Z" and "Ctrl+Shift+Z" in lookup["Redo"]
     assert lookup["Brush"] == "B" and lookup["2 Myocardium"] == "2"
+    assert lookup["Mask opacity down"] == "D" and lookup["Mask opacity up"] == "F"
     assert lookup["Export the synthesized image"] == "Ctrl+E"
     assert [section for section, _, _ in rows][-1:] == ["Help"] and len({s for s, _, _ in rows}) >= 8
     dialog = ShortcutsDialog(rows, window)
