@@ -342,6 +342,19 @@ def test_export_cine_from_key_frame_masks_and_its_mistakes(tmp_path, capsys):
     assert "both key frames" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("extra, named", [(["--fps", "20"], "--fps sets"),
+                                           (["--bpm", "90", "--cycle", "full"], "--bpm, --cycle set")])
+def test_export_refuses_a_loops_timing_without_cine_rather_than_writing_still_pairs(tmp_path, capsys, extra, named):
+    """--fps 20 without --cine wrote still pairs, the frame rate silently dropped."""
+    from engine.cli.main import main
+
+    out = tmp_path / "out"
+    assert main(["export", "--model", "simulator", "--random", "1", "--out", str(out)] + extra) != 0
+    err = capsys.readouterr().err.strip()
+    assert named in err and "add --cine" in err and len(err.splitlines()) == 1, err
+    assert not out.exists()
+
+
 def test_cine_names_the_option_of_an_output_it_refuses(tmp_path, capsys):
     """As synthesize, tune and bench do: "--out x.gif: already exists ..."; a file beside
     --out (a NIfTI loop's masks) is named by its path."""

@@ -72,10 +72,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cine.add_argument("--cine", action="store_true",
                       help="export loops with per-frame masks instead of still pairs: every patient view "
                            "(with --masks: each <patient>_<view> with ED and ES masks) becomes a sequence")
-    cine.add_argument("--fps", type=positive_number, default=CINE_FPS,
+    # None when not given: a loop's option without --cine is refused, not silently dropped
+    cine.add_argument("--fps", type=positive_number, default=None,
                       help=f"frames per second (default {CINE_FPS:g})")
-    cine.add_argument("--bpm", type=bpm_value, default=CINE_BPM, help=f"heart rate, 20-250 (default {CINE_BPM:g})")
-    cine.add_argument("--cycle", choices=CINE_CYCLES, default=CINE_CYCLE,
+    cine.add_argument("--bpm", type=bpm_value, default=None, help=f"heart rate, 20-250 (default {CINE_BPM:g})")
+    cine.add_argument("--cycle", choices=CINE_CYCLES, default=None,
                       help="half: ED -> ES, as CAMUS stores its sequences (default); full: a seamless cycle")
     add_device_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
@@ -95,11 +96,15 @@ def jitter_amount(pixels_at_256: float, size: int | None) -> str:
 
 def source_conflict(args: argparse.Namespace) -> str | None:
     """Why the options given cannot go together (--like with --masks, --like-fallback without
-    --like), in one line, or None."""
+    --like, a loop's --fps, --bpm or --cycle without --cine), in one line, or None."""
     if args.like is not None and args.masks is not None:
         return "--like makes new patients and goes with --random N, not with --masks"
     if args.like_fallback and args.like is None:
         return "--like-fallback goes with --like DATASET"
+    loop_options = [f"--{name}" for name in ("fps", "bpm", "cycle") if getattr(args, name) is not None]
+    if loop_options and not args.cine:
+        return (f"{', '.join(loop_options)} set{'s' if len(loop_options) == 1 else ''} the timing of cine loops; "
+                "add --cine to export loops, or leave it out for still pairs")
     return None
 
 
@@ -197,7 +202,8 @@ def run_cine(args: argparse.Namespace) -> int:
     if args.like is not None or args.like_fallback or args.variations != 1 or args.border_jitter:  # None: not asked
         raise CardiganError("--cine takes --masks or --random, without --like, --like-fallback, --variations "
                             "or --border-jitter")
-    timing = Timing(bpm=args.bpm, fps=args.fps, cycle=args.cycle)
+    timing = Timing(bpm=CINE_BPM if args.bpm is None else args.bpm, fps=CINE_FPS if args.fps is None else args.fps,
+                    cycle=args.cycle or CINE_CYCLE)
     synth = open_synthesizer(args)
     side = generated_mask_side(synth.native_size, args.size)
     if args.random and synth.native_size not in (None, (side, side)):  # the model's own size goes unsaid
