@@ -1107,6 +1107,32 @@ def test_play_after_a_loop_played_to_its_end_starts_it_again_from_the_first_fram
     timeline.play_button.setChecked(False)
 
 
+def test_a_playing_loop_made_again_after_an_edit_says_so_while_the_old_one_plays(qtbot):
+    """Painting (or a new heart or frame rate) while the loop played left "37 frames, painted:
+    EF 32 %" of the old loop on the timeline for the seconds the new one took, with nothing
+    saying another was coming."""
+    from cardigan_app.cine.timeline import MAKING, Timeline
+    from cardigan_app.state import StudioState
+    from cardigan_app.synthesis.jobs import CineFrames
+
+    timeline = Timeline(StudioState())
+    qtbot.addWidget(timeline)
+    masks = np.zeros((4, 8, 8), np.uint8)
+    frames = CineFrames(1, 1, masks.copy(), masks, np.linspace(0, 1, 4), 32.0, 10.0, 0.1)
+    asked = []
+    timeline.loopRequested.connect(lambda: asked.append(timeline.status.text()))
+    timeline.play_button.setChecked(True)
+    timeline.show_loop(frames)
+    assert timeline.status.text().startswith("4 frames")
+    timeline.mark_stale(remake_now=True)  # a new frame rate (a stroke waits for the painting to stop)
+    assert timeline.playing and timeline.timer.isActive()  # the old loop plays on
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=5_000)  # the play, then the remake
+    assert asked[-1] == MAKING and timeline.status.text() == MAKING
+    timeline.show_loop(frames)
+    assert timeline.status.text().startswith("4 frames")
+    timeline.play_button.setChecked(False)
+
+
 def drag_slider(slider, steps) -> None:
     slider.sliderPressed.emit()
     for value in steps:

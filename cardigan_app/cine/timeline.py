@@ -3,7 +3,8 @@
 The loop between the ED and ES key frames is made in the synthesis process (newest request
 wins; images for painting go first). While it plays, the synthesis view shows its frames
 with their masks; a change to a key frame makes the loop stale, and a playing loop is made
-again shortly after the painting stops.
+again shortly after the painting stops (the old one plays on meanwhile, the status saying a
+new one is being made).
 
 The loop plays at the heart rate chosen, the frame rate as near the one chosen as whole frames
 in a beat allow (:attr:`engine.cine.Timing.playback_fps`), and an exported loop records that
@@ -82,7 +83,7 @@ class Timeline(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._advance)
         self.remake = QTimer(self, singleShot=True, interval=REMAKE_DELAY_MS)
-        self.remake.timeout.connect(self.loopRequested.emit)
+        self.remake.timeout.connect(self._remake)
         for name in ("cine_bpm", "cine_fps"):
             state.observe(name, lambda _: self.mark_stale(remake_now=True))
 
@@ -149,6 +150,12 @@ class Timeline(QWidget):
             self.remake.start(0 if remake_now else REMAKE_DELAY_MS)
         elif self.status.text() == MAKING:
             self.set_status("")
+
+    def _remake(self) -> None:
+        """Ask for the loop again while the one on screen, now out of date, plays on: the
+        status says a new one is coming, not the old one's frames and EF."""
+        self.set_status(MAKING)
+        self.loopRequested.emit()
 
     def forget_loop(self) -> None:
         """Another mask is edited: the loop on screen was another pair's, so its frames,
