@@ -12,9 +12,10 @@ HELP = "synthesize a cine loop (a beating heart) from ED and ES masks or generat
 DESCRIPTION = ("Synthesize a loop: with --ed and --es the heart moves between your two masks; with "
                "--random N, N patients from the shape model of real hearts beat along their own motion. "
                "Timing is physiological (ejection in about a third of the cycle, then rapid filling, "
-               "diastasis and atrial contraction); one noise map moves with the tissue, so speckle "
-               "follows the wall, while the blood pools' speckle is new every frame, as flowing blood's is; "
-               "the brightness does not jump from frame to frame. --out names the file: .gif, .mp4, .nii.gz "
+               "diastasis and atrial contraction); with a model that takes noise (the demo model) one noise "
+               "map moves with the tissue, so speckle follows the wall, while the blood pools' speckle is new "
+               "every frame, as flowing blood's is (the simulator keeps its speckle still on the picture, the "
+               "wall moving through it); the brightness does not jump from frame to frame. --out names the file: .gif, .mp4, .nii.gz "
                "(images, with the masks beside it as *_gt.nii.gz), .h5, .dcm (an ultrasound DICOM loop), or a "
                "folder of PNG frames; with --random, --out is a folder and --format picks the file type (one "
                "loop, --random 1, may be named as a file).")
