@@ -21,7 +21,6 @@ from cardigan_app.data_tools import ExportDialog, PrepareDialog
 from cardigan_app.settings import AppSettings
 from cardigan_app.state import StudioState
 from cardigan_app.testing import close_window, open_window
-from engine.cine import Timing
 from engine.anatomy import template_mask
 from engine.cli.main import main
 from engine.data.export_layouts import LAYOUT_NAMES
@@ -814,13 +813,13 @@ def test_cine_loops_are_written_with_the_frames_and_format_chosen(qtbot, tmp_pat
 
 def test_cine_loops_grey_what_loops_cannot_take_and_start_from_the_command_line_s_timing(qtbot, tmp_path,
                                                                                         tiny_model):
+    from engine.cli.export import cine_timing
     from engine.cli.main import build_parser
     from engine.data.export_layouts import no_loops_reason
 
     dialog = export_dialog(qtbot, tiny_model, tmp_path / "out", "nnunet")
     argv = ["export", "--model", "simulator", "--cine", "--random", "1", "--out", "x"]
-    defaults = build_parser(argv).parse_args(argv)
-    assert dialog.cine.timing() == Timing(bpm=defaults.bpm, fps=defaults.fps, cycle=defaults.cycle)
+    assert dialog.cine.timing() == cine_timing(build_parser(argv).parse_args(argv))
     assert not dialog.cine.fps.isEnabled() and dialog.variations.isEnabled()
     item = dialog.format.model().item(dialog.format.findData("nnunet"))
     assert item.isEnabled() and dialog.start_button.isEnabled()

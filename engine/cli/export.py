@@ -190,10 +190,18 @@ def open_synthesizer(args: argparse.Namespace):
     return Synthesizer(args.model, device=args.device, style_scale=args.style_scale)
 
 
+def cine_timing(args: argparse.Namespace):
+    """The :class:`engine.cine.Timing` of ``export --cine``: --fps, --bpm and --cycle, each
+    the default where it was not given."""
+    from ..cine import Timing
+
+    return Timing(bpm=CINE_BPM if args.bpm is None else args.bpm, fps=CINE_FPS if args.fps is None else args.fps,
+                  cycle=args.cycle or CINE_CYCLE)
+
+
 def run_cine(args: argparse.Namespace) -> int:
     """``export --cine``; Ctrl-C stops it wherever it is (within a batch of frames) and says
     what it left (:func:`what_the_export_stop_left`)."""
-    from ..cine import Timing
     from ..errors import CardiganError
     from ..export.cine import export_cine
     from ..export.sources import generated_mask_side, mask_side_in_words
@@ -202,8 +210,7 @@ def run_cine(args: argparse.Namespace) -> int:
     if args.like is not None or args.like_fallback or args.variations != 1 or args.border_jitter:  # None: not asked
         raise CardiganError("--cine takes --masks or --random, without --like, --like-fallback, --variations "
                             "or --border-jitter")
-    timing = Timing(bpm=CINE_BPM if args.bpm is None else args.bpm, fps=CINE_FPS if args.fps is None else args.fps,
-                    cycle=args.cycle or CINE_CYCLE)
+    timing = cine_timing(args)
     synth = open_synthesizer(args)
     side = generated_mask_side(synth.native_size, args.size)
     if args.random and synth.native_size not in (None, (side, side)):  # the model's own size goes unsaid
