@@ -289,6 +289,25 @@ def test_cine_command_line(tmp_path, capsys):
     assert not (tmp_path / "again.gif").exists() and not (tmp_path / "heart.avi").exists()
 
 
+def test_a_loop_of_the_same_mask_twice_or_of_swapped_key_frames_is_questioned(tmp_path, capsys):
+    from engine.cli.cine import key_frame_doubts
+    from engine.cli.main import main
+    from engine.maskio import write_label_png
+
+    ed, es = key_frames(2, 64)
+    assert key_frame_doubts(ed, es) == []
+    assert "stands still" in key_frame_doubts(ed, ed.copy())[0]
+    swapped = key_frame_doubts(es, ed)
+    assert len(swapped) == 1 and "beats backwards" in swapped[0]
+    write_label_png(tmp_path / "p_4CH_ED.png", ed)
+    args = ["cine", "--model", "simulator", "--ed", str(tmp_path / "p_4CH_ED.png"), "--es",
+            str(tmp_path / "p_4CH_ED.png"), "--frames", "2", "--out", str(tmp_path / "still.gif")]
+    assert main(args) == 0  # written all the same: a still loop may be meant
+    err = capsys.readouterr().err
+    assert "--ed and --es are the same mask: the heart stands still (EF 0 %)" in err
+    assert (tmp_path / "still.gif").is_file()
+
+
 @pytest.mark.parametrize("layout", ["png", "nifti", "hdf5"])
 def test_export_cine_writes_sequences_with_masks_and_a_manifest(tmp_path, layout):
     from engine.data.dataset import PairedDataset

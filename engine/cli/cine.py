@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         if view and es_view and view != es_view:
             raise MaskError(f"--ed {args.ed.name} is a {view} view and --es {args.es.name} a {es_view} view: "
                             "the key frames of one loop show one view")
+        for line in key_frame_doubts(ed, es):
+            note(line)
         fan, _ = fan_from_text(read_png_text(args.ed), view)
         jobs.append((args.out, lambda side: loop_from_key_frames(ed, es, timing, view, fan), args.seed, {}))
     else:
@@ -202,6 +204,23 @@ def run(args: argparse.Namespace) -> int:
             made_folder.rmdir()
         return interrupted(what_the_stop_left(finished, len(jobs), current))
     return 0
+
+
+def key_frame_doubts(ed, es) -> list[str]:
+    """What looks wrong with a loop's key frames, in lines a user can act on: the same mask
+    twice (a heart that stands still), or an LV larger at end-systole than at end-diastole
+    (the two given the other way round)."""
+    import numpy as np
+
+    from ..labels import LV_CAVITY
+
+    if np.array_equal(ed, es):
+        return ["--ed and --es are the same mask: the heart stands still (EF 0 %); give the end-systole mask as --es"]
+    ed_lv, es_lv = int((ed == LV_CAVITY).sum()), int((es == LV_CAVITY).sum())
+    if es_lv > ed_lv:
+        return [f"the LV cavity is larger at --es ({es_lv} px) than at --ed ({ed_lv} px): the loop beats "
+                "backwards; were the two given the other way round?"]
+    return []
 
 
 def jobs_folder(args: argparse.Namespace) -> bool:
