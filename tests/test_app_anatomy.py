@@ -1178,6 +1178,26 @@ def test_a_slider_that_moves_the_heart_off_its_preset_clears_the_preset_box(qtbo
 
 
 
+def test_the_dilated_lv_preset_has_a_reduced_ef_on_its_masks(qtbot):
+    """"Dilated LV" was applied at a normal EF (54 % biplane). Its masks (this one and the
+    other three of the heart at this size) now measure a reduced EF, as the EF line and the
+    Target EF slider say."""
+    from engine.anatomy.clinical_presets import DILATED_EF_RANGE
+    from engine.anatomy.landmarks import find_landmarks
+    from engine.anatomy.measures import simpson_biplane_ef
+
+    panel, doc = panel_on_a_heart(qtbot)
+    panel.preset.setCurrentIndex(panel.preset.findData("dilated_lv"))
+    panel.apply.click()
+    masks = {(view, phase): panel.model.mask(heart(doc), view, phase, 64, fan=doc.fan if view == "4CH" else None)
+             for view in ("2CH", "4CH") for phase in ("ED", "ES")}
+    assert np.array_equal(masks[("4CH", "ED")], doc.labels)
+    ef = simpson_biplane_ef(*(find_landmarks(labels).endo for labels in masks.values()))
+    low, high = DILATED_EF_RANGE
+    assert low <= ef <= high and low <= panel.target_ef.value() <= high
+    assert f"EF {panel.target_ef.value()} %</b> biplane" in panel.ef.text()
+
+
 def test_undoing_a_preset_clears_its_name_and_redo_names_it_again(qtbot):
     """After Ctrl+Z took back "Dilated LV", the box still named it beside the heart before it.
     The box names a preset only while the heart is that preset's; one chosen, not applied,

@@ -132,6 +132,37 @@ def test_each_preset_is_what_its_label_says_to_a_clinician(model):
             assert cavity(heart) < 0.9 * mean, label
 
 
+def masks_biplane_ef(masks) -> float:
+    """Simpson's biplane EF of {(view, phase): labels}, measured on the masks' own outlines."""
+    from engine.anatomy.landmarks import find_landmarks
+
+    return simpson_biplane_ef(*(find_landmarks(masks[(view, phase)]).endo for view in VIEWS for phase in PHASES))
+
+
+def test_the_dilated_and_hypertrophic_presets_are_what_a_cardiologist_calls_them(model):
+    """"Dilated LV" was the largest ED cavity at a normal EF (54 % biplane), and "Hypertrophic
+    wall" had a cavity 40 % larger than the mean heart's: the thickest walls came with the
+    largest hearts. A dilated LV now has a reduced EF (20-35 %, as in dilated cardiomyopathy),
+    a hypertrophic wall a small cavity and a normal to high EF, all measured on the masks."""
+    from engine.anatomy.clinical_presets import DILATED_EF_RANGE
+
+    def masks(heart, size=128):
+        return {(view, phase): model.mask(heart, view, phase, size) for view in VIEWS for phase in PHASES}
+
+    def cavity(m):
+        return sum(int((m[(view, "ED")] == 1).sum()) for view in VIEWS)
+
+    def wall(m):
+        return np.mean([describe(m[(view, "ED")])["wall_thickness"] for view in VIEWS])
+
+    mean, dilated, thick = (masks(heart) for heart in (model.mean_heart(), model.preset("dilated_lv"),
+                                                       model.preset("hypertrophy")))
+    low, high = DILATED_EF_RANGE
+    assert low <= masks_biplane_ef(dilated) <= high and cavity(dilated) > 1.5 * cavity(mean)
+    assert "EF 30 %" in model.presets["dilated_lv"][1]
+    assert masks_biplane_ef(thick) >= 55 and cavity(thick) < 0.85 * cavity(mean) and wall(thick) > 1.25 * wall(mean)
+
+
 def test_the_cavity_is_counted_once_for_the_ef_and_the_models_measures(monkeypatch):
     """A patient's cavity area and the EF by area both count the cavity with
     :func:`cavity_pixels`: a label map's count, over the placement's scale squared."""

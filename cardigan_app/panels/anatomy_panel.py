@@ -8,7 +8,7 @@ hearts, so an extreme is a rare real heart, never a broken one, and each stops w
 would no longer fit the fan at the mask's size (as the fan sliders stop at the last usable
 fan), so the picture never jumps to a heart nearer the mean; a target-EF slider moves
 end-systole; presets jump to positions the real data defines (its largest cavities,
-thickest walls, ...), and the preset box names the one applied until a heart slider moves the
+thickest walls, ...; a dilated LV at a reduced EF: :mod:`engine.anatomy.clinical_presets`), and the preset box names the one applied until a heart slider moves the
 heart off it (undo and redo too: the box names a preset only while the heart is that preset's). The fan's depth, opening and tilt are here too; they stop at the last
 usable fan, and at the last fan the heart can still be drawn in, and a fan slider always
 shows the fan in use (the status line says where it stopped, and why). A heart that does

@@ -13,6 +13,8 @@ Making hearts: the statistical shape model, learned from real CAMUS masks
 - ``model_building.py``: landmarks of many patients -> the model's statistics (PCA of both
   views at ED and ES together, pose distribution, slider directions, presets);
 - ``fitting.py``: label maps -> the nearest heart;
+- ``clinical_presets.py``: presets moved to what a cardiologist calls them (a dilated LV
+  at a reduced EF, a hypertrophic wall around a small cavity);
 - ``placement.py``: hearts follow the fan: the similarity that takes the view's median fan
   (where the model learned its hearts) onto another fan's apex, axis and depth;
 - ``rasterize.py``: landmarks -> a valid uint8 label map of any size, inside the fan;

@@ -51,6 +51,7 @@ import numpy as np
 
 from ..fan import Fan, default_fan
 from .alignment import place
+from .clinical_presets import clinical_meaning, clinical_preset
 from .curves import polygon_area, smooth_polyline
 from .heart import LIMIT, Heart, HeartError
 from .landmarks import VECTOR_LENGTH, Landmarks
@@ -99,7 +100,9 @@ class ShapeModel:
         self._vectors = vectors
         self.directions = {name: d["label"] for name, d in stats["directions"].items()}
         self.directions.update({f"shape{i + 1}": f"Shape {i + 1}" for i in range(min(SHAPE_SLIDERS, self.shapes))})
-        self.presets = {name: (p["label"], p["description"]) for name, p in stats["presets"].items()}
+        self.presets = {name: (p["label"], clinical_meaning(name, p["description"]))
+                        for name, p in stats["presets"].items()}
+        self._preset_hearts: dict[str, Heart] = {}  # made once each (an EF target takes a search)
         self.fingerprint = fingerprint(stats)
         self.terms = stats.get("terms", "")
 
@@ -169,9 +172,15 @@ class ShapeModel:
         return Heart.from_latent(np.zeros(self.shapes + len(self.pose_mean)), self.shapes, self.fingerprint)
 
     def preset(self, name: str) -> Heart:
+        """Preset ``name``'s heart: its position in the data, made clinically coherent where
+        one measure alone is not (:mod:`engine.anatomy.clinical_presets`: a dilated LV at a
+        reduced EF, a hypertrophic wall around a small cavity)."""
         if name not in self.presets:
             raise KeyError(f"no preset {name!r}; presets: {', '.join(self.presets)}")
-        return Heart.from_latent(self.stats["presets"][name]["position"], self.shapes, self.fingerprint)
+        if name not in self._preset_hearts:
+            data = Heart.from_latent(self.stats["presets"][name]["position"], self.shapes, self.fingerprint)
+            self._preset_hearts[name] = clinical_preset(self, name, data)
+        return self._preset_hearts[name]
 
     def move(self, heart: Heart, direction: str, sds: float) -> Heart:
         """``heart`` moved ``sds`` standard deviations along a slider direction (every
