@@ -4,7 +4,9 @@ and offered back at the next start.
 :class:`CrashRecovery` owns the autosave timers (every :data:`~cardigan_app.autosave.INTERVAL_MS`,
 and :data:`AFTER_EDIT_MS` after an edit, so a crash right after a stroke loses at most those
 seconds), what is autosaved (the key frame on screen, and the other one of the pair when it has edits
-too, each with its fan and heart), telling once in the status bar of each new autosave
+too, each with its fan and heart), and when: never while a key frame's undo step is still open
+(a slider or a brush held down: the pair is then half-way, the frame on screen moved and the
+other not yet given its heart), but as soon as it is let go (:meth:`CrashRecovery.let_go`), telling once in the status bar of each new autosave
 problem, and the recovery: asking about each mask a crashed app left, and opening the one
 the user takes back (a pair as a pair) with its edits unsaved; an ED frame autosaved alone
 brings its saved ES file along, as opening its file does. An ES frame autosaved alone,
@@ -49,6 +51,7 @@ class CrashRecovery:
         self._timer.start()
         self.after_edit = QTimer(window, interval=AFTER_EDIT_MS, singleShot=True)
         self.after_edit.timeout.connect(self.autosave_now)
+        self._waiting = False  # an autosave came due while a drag was held: made when it is let go
 
     @property
     def autosaver(self):
@@ -65,10 +68,26 @@ class CrashRecovery:
         if not self.after_edit.isActive():
             self.after_edit.start()
 
+    def held(self) -> bool:
+        """Whether a key frame's undo step is open: a slider or a brush held down, mid-drag."""
+        frames = [self.window.document, *self.window.key_frames.frames.values()]
+        return any(doc is not None and doc.in_stroke for doc in frames)
+
+    def let_go(self) -> None:
+        """A drag may have ended: the autosave that came due while it was held is made now,
+        the pair whole again (the other key frame has taken the heart)."""
+        if self._waiting and not self.held():
+            self.autosave_now()
+
     def autosave_now(self) -> bool:
         """Autosave the key frame with unsaved edits (the one on screen first), with its fan and
-        heart; with none, forget the last autosave (its edits were saved or undone)."""
+        heart; with none, forget the last autosave (its edits were saved or undone). While a
+        drag is held nothing is written (False) until :meth:`let_go`: the last autosave stays
+        in force."""
         window = self.window
+        self._waiting = self.held()
+        if self._waiting:
+            return False
         edited = window.key_frames.edited(window.document)  # the one on screen first
         if not edited:
             self.autosaver.discard()

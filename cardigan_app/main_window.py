@@ -228,6 +228,8 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
             self.commands[name].setEnabled(not held)
         self.menus.recent.menuAction().setEnabled(not held)
         self.mask_dialogs.set_waiting(held)
+        if not held:  # a drag that changed nothing: an autosave it held back is made now
+            self.recovery.let_go()
 
     def clear_mask(self) -> None:
         self.canvas.cancel_gesture()

@@ -181,6 +181,7 @@ class WindowDocument:
         redo.setEnabled(doc.history.can_redo)
         name_step(undo, "Undo", undoes)
         name_step(redo, "Redo", doc.history.redo_description if doc.history.can_redo else None)
+        self.recovery.let_go()  # a drag that ended here is autosaved now, the other frame's share with it
 
     def key_frames_changed(self) -> None:
         """A key frame was given from outside (an ES frame opened beside its ED frame)."""
