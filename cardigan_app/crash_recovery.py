@@ -11,8 +11,11 @@ problem, and the recovery: asking about each mask a crashed app left, and openin
 the user takes back (a pair as a pair) with its edits unsaved; an ED frame autosaved alone
 brings its saved ES file along, as opening its file does. An ES frame autosaved alone,
 its ED frame saved, comes back as the ES frame of that ED file, opened again, while the file
-is as it was autosaved (:class:`~cardigan_app.autosave.SavedFile`); else it comes back alone,
-and the status line says why. It relies on the window's
+is as it was autosaved (:class:`~cardigan_app.autosave.SavedFile`). Else (the file moved or
+changed, or an ED frame with no edits and no label PNG: a new heart's, a volume's slice) it
+still comes back as the ES key frame, never as the ED frame of a new pair: beside an ED frame
+made for it (:func:`~cardigan_app.cine.key_frames.ed_frame_of`: its heart at end-diastole, or
+a copy of it), and the status line says so, and why. It relies on the window's
 :class:`~cardigan_app.autosave.Autosaver` (``autosaver``: the session folders on disk), its
 key frames and document, :class:`~cardigan_app.mask_files.MaskFiles` (``files``: the PNG's
 text chunks, the unsaved-edits question) and ``set_document``.
@@ -26,9 +29,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from engine.anatomy.heart import heart_in_record
 from engine.errors import CardiganError
 
 from .autosave import INTERVAL_MS, SavedFile
+from .cine.key_frames import ed_frame_of
 from .dialogs.prompts import Choice, ask_recovery
 from .editing import LabelDocument
 from .mask_reading import read_mask_file
@@ -144,13 +149,13 @@ class CrashRecovery:
                 elif other_labels is not None:
                     other = self._recovered(other_labels, other_text, recovery.other.source, recovery.saved_at,
                                             recovery.other.mask_path)
-            alone = ""  # why an ES frame autosaved beside its saved ED file comes back alone
+            made = ""  # what the ED frame made for an ES frame recovered alone is, and why it was made
             es_notes: list[str] = []  # what opening an ED frame's saved ES file found
             if other is not None and recovery.other.key == "ED":  # the pair's ED frame starts the pair
                 window.set_document(other)
                 window.key_frames.frames["ES"] = document
-            elif other is None and recovery.frame == "ES" and recovery.saved_ed is not None:
-                alone = self._beside_saved_ed(document, recovery.saved_ed)
+            elif other is None and recovery.frame == "ES":
+                made = self._beside_saved_ed(document, recovery.saved_ed)
             else:
                 window.set_document(document)
                 if other is not None:
@@ -166,21 +171,21 @@ class CrashRecovery:
             else:
                 recovery.discard()
             self.autosave_now()
-            if alone:
-                window.statusBar().show_note(f"Recovered {recovery.describe()}; {alone}, so the ES key frame "
-                                             "opened alone")
+            if made:
+                window.statusBar().show_note(f"Recovered {recovery.describe()}; {made}")
             else:
                 said = "".join(f"; {note}" for note in es_notes)
                 window.statusBar().showMessage(f"Recovered {recovery.describe()}{said}", 10000)
             return True
         return False
 
-    def _beside_saved_ed(self, es: LabelDocument, saved: SavedFile) -> str:
-        """Open the ED file ``saved`` again with the recovered ``es`` as its ES key frame, shown;
-        when the file is no longer as it was autosaved (moved, changed, unreadable or of
-        another size), ``es`` opens alone and the reason is returned, else ""."""
+    def _beside_saved_ed(self, es: LabelDocument, saved: SavedFile | None) -> str:
+        """Open the ED file ``saved`` again with the recovered ``es`` as its ES key frame, shown,
+        and return "". With no such file, or one no longer as it was autosaved (moved, changed,
+        unreadable or of another size), ``es`` comes back as the ES key frame beside an ED
+        frame made for it (:meth:`_beside_made_ed`); returns what happened, and why, in words."""
         window = self.window
-        problem = saved.change()
+        problem = saved.change() if saved is not None else "its ED key frame had no edits to autosave"
         if not problem:
             try:
                 read = read_mask_file(saved.path)
@@ -189,14 +194,27 @@ class CrashRecovery:
             if read is not None and read.labels.shape != es.shape:
                 problem = f"{saved.path.name} is no longer the size of the ES key frame"
         if problem:
-            es.origin = f"ES frame of {saved.path.name}"  # its name, unless it holds a heart
-            window.set_document(es)
-            return problem
+            return f"{problem}, so {self._beside_made_ed(es, saved and f'pair of {saved.path.name}')}"
         window.files.show_mask(saved.path, read)
         window.key_frames.frames["ES"] = es  # in place of an ES file opened beside it: the edits are newer
         window.key_frames_changed()
         window.state.set("key_frame", "ES")
         return ""
+
+    def _beside_made_ed(self, es: LabelDocument, origin: str | None = None) -> str:
+        """Show ``es`` as the ES key frame of an ED frame made for it (its heart at end-diastole,
+        or a copy of it), the pair named by ``origin`` while it holds no heart (default: the
+        recovered mask's); returns what that ED frame is, in words."""
+        window = self.window
+        ed = ed_frame_of(es)
+        ed.origin = origin or ed.origin
+        window.set_document(ed)
+        window.key_frames.frames["ES"] = es
+        window.key_frames_changed()
+        window.state.set("key_frame", "ES")
+        if heart_in_record(ed.anatomy) is not None:
+            return "the ED key frame was made again from its heart"
+        return "the ED key frame is a copy of it, to widen to end-diastole"
 
     def _recovered(self, labels, text: dict[str, str], source: str | None, saved_at: float,
                    autosaved: Path) -> LabelDocument:

@@ -174,14 +174,44 @@ def test_an_es_frame_whose_ed_file_changed_or_moved_comes_back_alone_and_says_wh
     else:
         ed_path.rename(ed_path.with_name("elsewhere.png"))
     assert window.offer_recovery()
-    assert window.key_frames.frames["ES"] is None and window.document.path is None
+    frames = window.key_frames.frames
+    assert window.document is frames["ES"] and window.state.key_frame == "ES" and window.document.path is None
     assert (window.document.labels == es_labels).all() and window.document.modified
+    assert frames["ED"].path is None and not frames["ED"].modified  # made again from the heart
+    assert frames["ED"].anatomy == {**frames["ES"].anatomy, "phase": 0.0}
     said = window.statusBar().currentMessage()
     why = "p_4CH_ED.png changed on disk since the autosave" if since == "changed" else (
         f"p_4CH_ED.png is no longer in {ed_path.parent}")
-    assert f"; {why}, so the ES key frame opened alone" in said and "\n" not in said
-    window.document.anatomy = None  # named by the file it went with, without a heart to name it by
-    assert window.files.frame_name(window.document) == "Untitled ES frame of p_4CH_ED.png"
+    assert f"; {why}, so the ED key frame was made again from its heart" in said and "\n" not in said
+    frames["ED"].anatomy = None  # named by the file it went with, without a heart to name it by
+    assert window.files.frame_name(window.document) == "Untitled pair of p_4CH_ED.png \u00b7 ES"
+
+
+def test_an_es_frame_autosaved_alone_with_no_saved_ed_comes_back_as_the_es_frame(window, monkeypatch):
+    """A new heart's ES frame painted, its ED frame untouched (nothing of ED to autosave), came
+    back after a crash as the ED frame of a new pair. It comes back as the ES frame, its ED
+    frame made again from the heart as it was; a hand-painted ES frame gets a copy of itself."""
+    window.set_document(labels_document())
+    ed_labels = window.document.labels.copy()
+    window.commands["key_frame"].trigger()
+    window.document.fill(60, 60, 1)
+    es_labels = window.document.labels.copy()
+    assert window.autosave_now() and not window.key_frames.frames["ED"].modified
+    as_if_crashed(window)
+    monkeypatch.setattr(crash_recovery, "ask_recovery", lambda parent, text: crash_recovery.Choice.SAVE)
+    assert window.offer_recovery()
+    frames = window.key_frames.frames
+    assert window.document is frames["ES"] and window.state.key_frame == "ES"
+    assert (frames["ES"].labels == es_labels).all() and frames["ES"].modified
+    assert (frames["ED"].labels == ed_labels).all() and frames["ED"].anatomy["phase"] == 0.0
+    assert window.windowTitle().startswith("Untitled heart #5, 4CH \u00b7 ES")
+    assert ("its ED key frame had no edits to autosave, so the ED key frame was made again from its heart"
+            in window.statusBar().currentMessage())
+    from cardigan_app.cine.key_frames import ed_frame_of
+
+    frames["ES"].anatomy = None
+    copy = ed_frame_of(frames["ES"])
+    assert (copy.labels == es_labels).all() and copy.fan == frames["ES"].fan and not copy.modified
 
 
 def autosaved_hearts(saver) -> list:

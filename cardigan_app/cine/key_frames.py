@@ -68,6 +68,21 @@ def es_frame_of(ed: LabelDocument) -> LabelDocument:
     return es
 
 
+def ed_frame_of(es: LabelDocument) -> LabelDocument:
+    """An end-diastole key frame made for ``es`` when only ES is at hand (an ES frame recovered
+    alone): its heart at end-diastole (same view, same fan), else a copy of the ES mask for the
+    user to widen. Made, not edited: it holds no unsaved work."""
+    record = es.anatomy
+    if heart_in_record(record) is not None and es.shape[0] == es.shape[1]:
+        record = {**record, "phase": 0.0}
+        ed = LabelDocument(record_as_drawn(record, ShapeModel.default(), es.shape[0], es.fan), origin=es.origin)
+        ed.anatomy = record
+    else:
+        ed = LabelDocument(es.labels.copy(), origin=es.origin)
+    ed.fan = es.fan
+    return ed
+
+
 def heart_as_drawn(document: LabelDocument, fan: Fan | None = None) -> np.ndarray | None:
     """The heart of ``document``'s anatomy record drawn at its size in ``fan`` (by default its
     own fan), as the shape model draws it (:func:`engine.anatomy.heart.record_as_drawn`); None
