@@ -613,7 +613,7 @@ class GatedSynthesizer:
         self.calls: list[str] = []
         self.at_gate, self.gate = threading.Event(), threading.Event()
 
-    def synthesize(self, labels, seed=0, fan=None):
+    def synthesize(self, labels, seed=0, fan=None, should_stop=None):
         who = "loop" if threading.current_thread().name == "loop" else "image"
         self.calls.append(who)
         if who == "loop" and self.calls.count("loop") == 2:

@@ -9,10 +9,13 @@ from ..units import counted
 from .options import instants_value, int_in_range, seed_value, views_value
 
 MIN_SIZE, MAX_SIZE = 32, 4096  # as engine.data.prepare checks (not imported here: parsing stays light)
+SOURCE_FORMATS = ("auto", "hdf5", "camus2019", "camus2023", "folders", "nnunet")
 
-HELP = "prepare CAMUS data (seed HDF5, 2019 or 2023 release, SPADE folders) into image/label folders"
+HELP = ("prepare CAMUS data (seed HDF5, 2019 or 2023 release, SPADE folders, an nnU-Net dataset) into "
+        "image/label folders")
 DESCRIPTION = ("Read the seed's HDF5 file, a CAMUS release folder or the image and label folders "
-               "an NVlabs SPADE run trains on (pairs matched by name, not by order), and write "
+               "an NVlabs SPADE run trains on (pairs matched by name, not by order), or an nnU-Net v2 "
+               "raw dataset, and write "
                "<out>/<split>/img/<stem>.png and <out>/<split>/label/<stem>.png with a "
                "manifest.json (NVlabs SPADE --dataset_mode custom compatible). The output "
                "appears only when the whole run succeeded.")
@@ -25,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "train/img + train/label, or img + label), or an nnU-Net v2 raw dataset "
                              "(dataset.json, imagesTr, labelsTr)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--format", default="auto", choices=("auto", "hdf5", "camus2019", "camus2023", "folders", "nnunet"),
-                        help="source layout (default: detect it)")
+    parser.add_argument("--format", default="auto", choices=SOURCE_FORMATS, metavar="FORMAT",
+                        help=f"source layout: {', '.join(SOURCE_FORMATS)} (default: auto, detect it)")
     parser.add_argument("--views", type=views_value, default="2CH,4CH", help="comma-separated views (default 2CH,4CH)")
     parser.add_argument("--instants", type=instants_value, default="ED,ES",
                         help="comma-separated instants (default ED,ES)")
