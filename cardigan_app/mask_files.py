@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from engine.cine.writers import frames_loop_folder
+from engine.data.layout import is_dataset_label
 from engine.errors import CardiganError, Words
 from engine.fan import fan_from_text, view_of_name
 from engine.itksnap_workspace import is_workspace_file, read_workspace
@@ -63,6 +64,7 @@ class MaskFiles(MaskSaving):
         self.window = window
         self.next_template_seed = FIRST_HEART_SEED + 1  # File > New offers the next heart after the last one
         self.reader = FileReader(window)  # a large loop is read on a worker thread
+        self.dataset_labels_to_overwrite: set[Path] = set()
 
     def words(self) -> Words:
         """The studio's words for a mask's advice: a DICOM echo named as a picture is opened with
@@ -78,7 +80,10 @@ class MaskFiles(MaskSaving):
         return folders.start_folder("masks")
 
     def _remember_dir(self, path: Path) -> None:
-        folders.remember("masks", path)
+        """Note ``path``'s folder as the masks folder; a prepared dataset's label folder is not one
+        (the dataset browser remembers datasets), so Save As of a dataset's mask suggests no place in it."""
+        if not is_dataset_label(path):
+            folders.remember("masks", path)
 
     # -- the guard -----------------------------------------------------------------------
     def confirm_discard(self, action: str) -> bool:

@@ -1,6 +1,7 @@
 """Saving the window's mask as a label PNG: Save and Save As, the name suggested for a pair's ES
 key frame beside its ED frame, and the text chunks (fan and heart) a label PNG carries and gives
-back. :class:`MaskSaving` is the saving half of :class:`cardigan_app.mask_files.MaskFiles`."""
+back. Save never writes over a prepared dataset's label map (its ground truth) without asking
+first, once per file; Save As suggests the masks folder rather than the dataset's. :class:`MaskSaving` is the saving half of :class:`cardigan_app.mask_files.MaskFiles`."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog
 
 from engine.anatomy.heart import ANATOMY_KEY
+from engine.data.layout import is_dataset_label
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
 from engine.maskio import is_volume_file, write_label_png
 
-from .dialogs.prompts import show_error
+from .dialogs.prompts import DatasetSave, ask_overwrite_dataset_label, show_error
 from .document_names import es_stem, file_stem, key_frame_name, key_of
 from .editing import LabelDocument
 from .mask_reading import anatomy_in_png_text
@@ -44,22 +46,34 @@ class MaskSaving:
 
     window: MainWindow
     document: LabelDocument
+    dataset_labels_to_overwrite: set[Path]  # dataset label maps the user chose to write over
 
     def save(self, document: LabelDocument | None = None) -> bool:
-        """Save ``document`` (the key frame on screen by default) to its PNG, or ask for a name."""
+        """Save ``document`` (the key frame on screen by default) to its PNG, or ask for a name.
+        A prepared dataset's label map is written over only when the user says so (asked once
+        for each file); they may save it elsewhere instead."""
         document = self.document if document is None else document
         path = document.path
         if path is None or is_volume_file(path) or path.suffix.lower() != ".png":
             return self.save_as(document)
+        if is_dataset_label(path) and path not in self.dataset_labels_to_overwrite:
+            choice = ask_overwrite_dataset_label(self.window, path)
+            if choice == DatasetSave.SAVE_AS:
+                return self.save_as(document)
+            if choice == DatasetSave.CANCEL:
+                return False
+            self.dataset_labels_to_overwrite.add(path)
         return self._write(path, document)
 
     def save_as(self, document: LabelDocument | None = None) -> bool:
         """Ask where to save ``document`` (the key frame on screen by default), suggesting its
-        name (:func:`file_stem`) beside its file, an ES frame's beside its ED frame's."""
+        name (:func:`file_stem`) beside its file, an ES frame's beside its ED frame's; in the
+        masks folder when that file is a prepared dataset's label map (the dataset stays as it is)."""
         document = self.document if document is None else document
         frames = self.window.key_frames.frames
         beside = document if document.path is not None or key_of(document, frames) != "ES" else frames["ED"]
-        folder = beside.path.parent if beside.path is not None else Path(self._start_dir())  # ES beside its ED
+        mine = beside.path is not None and not is_dataset_label(beside.path)
+        folder = beside.path.parent if mine else Path(self._start_dir())  # ES beside its ED
         suggestion = str(folder / f"{file_stem(document, frames)}.png")
         title = f"Save {key_frame_name(document, frames)} as"
         name, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, PNG_FILTER)

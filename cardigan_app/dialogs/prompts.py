@@ -60,6 +60,25 @@ def three_way(parent: QWidget, title: str, text: str, informative: str, answers,
     return next((value for button, value in buttons if box.clickedButton() is button), refused)
 
 
+class DatasetSave(Enum):
+    OVERWRITE = "overwrite"  # write over the dataset's label map
+    SAVE_AS = "save as"  # choose another file
+    CANCEL = "cancel"
+
+
+def ask_overwrite_dataset_label(parent: QWidget, path: Path) -> DatasetSave:
+    """Overwrite ``path``, a label map of a prepared dataset (its ground truth), save a copy
+    elsewhere (the default), or save nothing."""
+    split = path.parent.parent
+    return three_way(parent, "Overwrite the dataset's mask?",
+                     f"{path.name} is a mask of the dataset {split.parent} ({split.name}). Overwrite it?",
+                     "Overwriting changes the dataset's ground truth for training and evaluation. "
+                     "Save as\u2026 keeps the dataset as it is.",
+                     (("Overwrite", QMessageBox.ButtonRole.DestructiveRole, DatasetSave.OVERWRITE),
+                      ("Save as\u2026", QMessageBox.ButtonRole.AcceptRole, DatasetSave.SAVE_AS)),
+                     "Cancel", DatasetSave.CANCEL)
+
+
 def show_error(parent: QWidget, title: str, message: str) -> None:
     QMessageBox.warning(parent, title, message)
 

@@ -74,6 +74,13 @@ def label_path(root: Path, split: str, stem: str) -> Path:
     return Path(root) / split / LABEL_DIR / f"{stem}.png"
 
 
+def is_dataset_label(path: Path) -> bool:
+    """Whether ``path`` is where a prepared dataset keeps a pair's label map
+    (``<root>/<split>/label/<stem>.png``), by its place alone: no file is opened."""
+    path = Path(path)
+    return path.suffix.lower() == ".png" and path.parent.name == LABEL_DIR and path.parent.parent.name in SPLITS
+
+
 def wrong_folder_hint(root: Path) -> str:
     """What ``root``, not a dataset, looks like instead, as a clause to end a refusal with:
     one split of a dataset (its parent is the dataset), a dataset's image or label folder, or

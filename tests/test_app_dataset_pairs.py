@@ -1,0 +1,73 @@
+"""A prepared dataset's pairs in the studio: opening them from the browser, and saving their masks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtWidgets import QFileDialog
+
+from cardigan_app import mask_saving
+from cardigan_app.dialogs.prompts import DatasetSave
+from cardigan_app.testing import drag
+from engine.data.layout import is_dataset_label
+from engine.maskio import read_label_png, write_label_png
+
+
+def pair_labels(seed: int, size: int = 64) -> np.ndarray:
+    labels = np.zeros((size, size), np.uint8)
+    labels[10 + seed:30 + seed, 20:40] = 1
+    labels[34:44, 20:40] = 3
+    return labels
+
+
+def small_dataset(root: Path, patients: dict[str, list[str]]) -> Path:
+    """``root`` with the 4CH ED pairs of ``patients`` ({split: [patient, ...]}), 64 px."""
+    for split, names in patients.items():
+        for folder in ("img", "label"):
+            (root / split / folder).mkdir(parents=True, exist_ok=True)
+        for i, patient in enumerate(names):
+            stem = f"{patient}_4CH_ED"
+            write_label_png(root / split / "label" / f"{stem}.png", pair_labels(i))
+            Image.fromarray(np.full((64, 64), 40 + i, np.uint8)).save(root / split / "img" / f"{stem}.png")
+    return root
+
+
+def test_a_dataset_label_map_is_known_by_its_place():
+    assert is_dataset_label(Path("/d/train/label/p_4CH_ED.png"))
+    assert not is_dataset_label(Path("/d/train/img/p_4CH_ED.png"))
+    assert not is_dataset_label(Path("/d/masks/label/p_4CH_ED.png"))  # "masks" is no split
+    assert not is_dataset_label(Path("/d/train/label/p_4CH_ED.nii.gz"))
+
+
+def test_saving_a_dataset_s_mask_asks_before_writing_over_it(window, tmp_path, qtbot, monkeypatch):
+    root = small_dataset(tmp_path / "prepared", {"train": ["patient0001"]})
+    label = root / "train" / "label" / "patient0001_4CH_ED.png"
+    truth = label.read_bytes()
+    answers, asked = [], []
+    monkeypatch.setattr(mask_saving, "ask_overwrite_dataset_label",
+                        lambda parent, path: asked.append(path) or answers.pop(0))
+    suggested = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, title, suggestion, *a: suggested.append(suggestion) or ("", "")))
+    assert window.dataset_browser.open_folder(root)
+    assert window.open_dataset_item(window.dataset_browser.items[0])
+    qtbot.waitUntil(lambda: window.document.path == label, timeout=10_000)
+    drag(window.canvas, [(5, 5), (20, 5)])
+
+    answers.append(DatasetSave.CANCEL)
+    assert not window.files.save() and asked == [label]
+    assert label.read_bytes() == truth and window.document.modified
+
+    answers.append(DatasetSave.SAVE_AS)  # offered a name outside the dataset; cancelled there
+    assert not window.files.save()
+    assert len(suggested) == 1 and Path(suggested[0]).name == label.name and Path(suggested[0]).parent != label.parent
+    assert label.read_bytes() == truth
+
+    answers.append(DatasetSave.OVERWRITE)
+    assert window.files.save() and not window.document.modified
+    assert (read_label_png(label) == window.document.labels).all()
+    drag(window.canvas, [(5, 30), (20, 30)])
+    assert window.files.save() and len(asked) == 3  # the file the user chose to write over is not asked about again
+    assert (read_label_png(label) == window.document.labels).all()
