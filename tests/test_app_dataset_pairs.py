@@ -71,3 +71,27 @@ def test_saving_a_dataset_s_mask_asks_before_writing_over_it(window, tmp_path, q
     drag(window.canvas, [(5, 30), (20, 30)])
     assert window.files.save() and len(asked) == 3  # the file the user chose to write over is not asked about again
     assert (read_label_png(label) == window.document.labels).all()
+
+
+def test_a_filter_selects_a_pair_it_shows_and_enter_in_it_opens_that_pair(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from cardigan_app.panels.dataset_browser import DatasetBrowser
+
+    root = small_dataset(tmp_path / "prepared", {"train": ["patient0001", "patient0002", "patient0003"]})
+    browser = DatasetBrowser()
+    qtbot.addWidget(browser)
+    assert browser.open_folder(root)
+    browser.list.setCurrentRow(0)
+    opened = []
+    browser.openRequested.connect(lambda pair: opened.append(pair.stem))
+    browser.filter.setText("0003")  # hides the pair selected: the one shown is selected instead
+    assert browser.list.currentRow() == 2 and browser.hint.text().startswith("Double-click patient0003 4CH ED")
+    qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
+    assert opened == ["patient0003_4CH_ED"]
+    browser.filter.setText("patient")  # the pair selected is still shown: it stays selected
+    assert browser.list.currentRow() == 2
+    browser.filter.setText("nobody")
+    qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
+    assert opened == ["patient0003_4CH_ED"]  # a filter that shows nothing opens nothing
+    browser.shutdown()

@@ -113,8 +113,9 @@ class DatasetBrowser(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter, e.g. 4CH_ED")
         with_clear_button(self.filter)
-        self.filter.setToolTip("Show only items whose name contains this text")
+        self.filter.setToolTip("Show only items whose name contains this text; Enter opens the pair selected")
         self.filter.textChanged.connect(self._apply_filter)
+        self.filter.returnPressed.connect(self._open_current)  # type a patient, Enter opens it
         row = QHBoxLayout()
         row.addWidget(self.split)
         row.addWidget(self.filter, 1)
@@ -212,11 +213,16 @@ class DatasetBrowser(QWidget):
         the list shows it (4CH ED)."""
         text = text.strip().lower().replace("_", " ")
         self._shown = 0
+        first = None
         for row in range(self.list.count()):
             entry = self.list.item(row)
             hidden = bool(text) and text not in entry.text().lower()
             entry.setHidden(hidden)
             self._shown += not hidden
+            first = entry if first is None and not hidden else first
+        current = self.list.currentItem()
+        if text and first is not None and (current is None or current.isHidden()):
+            self.list.setCurrentItem(first)  # the pair Enter opens is one on show
         self._selected(self.list.currentItem())
 
     def _thumbnail_ready(self, batch: int, row: int, picture: QImage) -> None:
@@ -233,6 +239,12 @@ class DatasetBrowser(QWidget):
             self.hint.setText(f"Double-click {entry.text()} (or press Enter) to open it for editing")
         else:
             self.hint.setText(OPEN_HINT)
+
+    def _open_current(self) -> None:
+        """Open the pair selected, when the filter shows it (Enter in the filter field)."""
+        entry = self.list.currentItem()
+        if entry is not None and not entry.isHidden():
+            self._activated(entry)
 
     def _activated(self, entry: QListWidgetItem) -> None:
         row = self.list.row(entry)
