@@ -88,10 +88,11 @@ def test_a_filter_selects_a_pair_it_shows_and_enter_in_it_opens_that_pair(qtbot,
     browser.filter.setText("0003")  # hides the pair selected: the one shown is selected instead
     assert browser.list.currentRow() == 2 and browser.hint.text().startswith("Double-click patient0003 4CH ED")
     qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
-    assert opened == ["patient0003_4CH_ED"]
+    qtbot.keyClick(browser.list, Qt.Key.Key_Return)  # the list opens the pair on show, not the one hidden
+    assert opened == ["patient0003_4CH_ED"] * 2
     browser.filter.setText("patient")  # the pair selected is still shown: it stays selected
     assert browser.list.currentRow() == 2
     browser.filter.setText("nobody")
     qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
-    assert opened == ["patient0003_4CH_ED"]  # a filter that shows nothing opens nothing
+    assert len(opened) == 2  # a filter that shows nothing opens nothing
     browser.shutdown()
