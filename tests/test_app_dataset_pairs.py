@@ -96,3 +96,20 @@ def test_a_filter_selects_a_pair_it_shows_and_enter_in_it_opens_that_pair(qtbot,
     qtbot.keyClick(browser.filter, Qt.Key.Key_Return)
     assert len(opened) == 2  # a filter that shows nothing opens nothing
     browser.shutdown()
+
+
+def test_a_filter_that_finds_nothing_in_the_split_says_which_splits_hold_it(qtbot, tmp_path):
+    from cardigan_app.panels.dataset_browser import DatasetBrowser
+
+    root = small_dataset(tmp_path / "prepared", {"train": ["patient0001", "patient0002"],
+                                                 "valid": ["patient0003"], "test": ["patient0004"]})
+    browser = DatasetBrowser()
+    qtbot.addWidget(browser)
+    assert browser.open_folder(root, "valid")
+    browser.filter.setText("patient0001")
+    assert browser.hint.text() == "No pair's name contains \u201cpatient0001\u201d in valid; 1 in train (choose the split above)"
+    browser.filter.setText("4CH_ED")
+    assert browser.hint.text().startswith("Double-click patient0003")
+    browser.filter.setText("nobody")
+    assert browser.hint.text() == "No pair's name contains \u201cnobody\u201d"  # in no split
+    browser.shutdown()

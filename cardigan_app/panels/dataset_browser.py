@@ -39,6 +39,12 @@ def count_label_maps(root: Path, split: str) -> int:
         return 0
 
 
+def filter_key(text: str) -> str:
+    """What the filter looks for in a pair's name: typed as the files spell it (4CH_ED) or as
+    the list shows it (4CH ED), in any case."""
+    return text.strip().lower().replace("_", " ")
+
+
 def read_grey(path: Path | None) -> np.ndarray | None:
     if path is None:
         return None
@@ -149,6 +155,7 @@ class DatasetBrowser(QWidget):
         self._batch = 0
         self._shown = 0  # entries the filter lets through
         self._placeholder = QIcon(QPixmap(THUMB, THUMB))
+        self._names: dict[str, list[str]] = {}  # each split's pair names, for the filter's hint
 
     def choose_folder(self) -> None:
         start = str(self.root) if self.root else folders.start_folder("datasets")
@@ -167,6 +174,7 @@ class DatasetBrowser(QWidget):
             return False
         splits = folder.splits()
         self.root, self.folder = root, folder
+        self._names = {}
         self.folder_label.setText(str(root))
         self.folder_label.setToolTip(str(root))
         summary = folder.summary
@@ -211,7 +219,7 @@ class DatasetBrowser(QWidget):
     def _apply_filter(self, text: str) -> None:
         """Show the pairs whose name holds ``text``, typed as the files spell it (4CH_ED) or as
         the list shows it (4CH ED)."""
-        text = text.strip().lower().replace("_", " ")
+        text = filter_key(text)
         self._shown = 0
         first = None
         for row in range(self.list.count()):
@@ -234,11 +242,27 @@ class DatasetBrowser(QWidget):
         if self.root is not None and not self.items:
             self.hint.setText(f"No pairs in {self.split.currentText()}: its {LABEL_DIR} folder holds no PNG label maps")
         elif self.root is not None and not self._shown:
-            self.hint.setText(f"No pair's name contains \u201c{self.filter.text().strip()}\u201d")
+            self.hint.setText(f"No pair's name contains \u201c{self.filter.text().strip()}\u201d"
+                              + self._elsewhere(self.filter.text()))
         elif entry is not None and not entry.isHidden():
             self.hint.setText(f"Double-click {entry.text()} (or press Enter) to open it for editing")
         else:
             self.hint.setText(OPEN_HINT)
+
+    def _elsewhere(self, text: str) -> str:
+        """Where the pairs ``text`` names are, when not in the split shown (a patient of another
+        split), as a clause to end the hint with; empty when no other split holds one."""
+        key = filter_key(text)
+        counts = {split: sum(key in name for name in self._names_in(split))
+                  for split in self.folder.splits() if split != self.split.currentText()}
+        found = [f"{count} in {split}" for split, count in counts.items() if count]
+        return f" in {self.split.currentText()}; {' and '.join(found)} (choose the split above)" if found else ""
+
+    def _names_in(self, split: str) -> list[str]:
+        """The names of ``split``'s pairs as the list shows them (read once for each folder opened)."""
+        if split not in self._names:
+            self._names[split] = [filter_key(pair.stem) for pair in self.folder.pairs(split)]
+        return self._names[split]
 
     def _open_current(self) -> None:
         """Open the pair selected, when the filter shows it (Enter in the filter field)."""
