@@ -239,3 +239,22 @@ def test_where_only_the_reference_has_a_heart_its_brightness_is_not_taken():
     assert np.array_equal(kept[centre], images[1][centre])  # with it: drawn as this frame has it
     far = far_weight(np.where(mask != 0, mask, reference_mask), SIZE / 256) == 1
     assert np.array_equal(kept[far], ghost[far])  # elsewhere the same
+
+
+def test_a_patch_that_changes_for_good_between_two_frames_changes_over_several():
+    # the generator samples the label map at its coarse levels every 16-32 pixels: an outline
+    # that crosses one sample between two frames brightens a patch tens of pixels wide for good
+    loop, images = flickering_loop(frames=12, jump=0.0)
+    step = np.zeros(images.shape)
+    step[6:, int(0.75 * SIZE):, : SIZE // 3] = 30.0
+    stepped = np.clip(images + step, 0, 255).astype(np.uint8)
+    smoothed = smooth_brightness(stepped, np.zeros_like(loop.field), loop.phases, closed=False)
+    patch = (slice(int(0.8 * SIZE), SIZE - 4), slice(8, SIZE // 3 - 4))
+
+    def pair_changes(frames: np.ndarray) -> np.ndarray:
+        means = frames[:, patch[0], patch[1]].astype(float).mean(axis=(1, 2))
+        return np.abs(np.diff(means[2:11]))  # the pairs around the step, away from the wrap
+
+    assert pair_changes(stepped).max() > 28.0
+    assert pair_changes(smoothed).max() < 0.3 * 30.0  # a [1, 2, 1] average halves it: 15
+    assert abs(pair_changes(smoothed).sum() - 30.0) < 2.0  # the whole change is kept, only spread
