@@ -43,6 +43,23 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, Exception) and any(t in str(exc) for t in DISK_FULL_TEXTS)
 
 
+SHORT_WRITE_ROOM = 1 << 20  # a writer that came up short with less than this free on its device met a full disk
+
+
+def short_write(path: Path | str) -> OSError:
+    """The error of a writer library that left ``path`` shorter than it should be without
+    raising (ITK's NIfTI writer, ffmpeg): a full disk (ENOSPC) when the device has less than
+    :data:`SHORT_WRITE_ROOM` free, else an I/O error saying the file came out short."""
+    try:
+        stats = os.statvfs(Path(path).parent)
+        full = stats.f_bavail * stats.f_frsize < SHORT_WRITE_ROOM
+    except (OSError, AttributeError):  # no statvfs (Windows): the usual cause
+        full = True
+    if full:
+        return OSError(errno.ENOSPC, "No space left on device", str(path))
+    return OSError(errno.EIO, "the writer stopped before the file was complete", str(path))
+
+
 def describe_os_error(exc: BaseException, path: Path | str) -> str:
     """One plain line for a failed write or read."""
     if is_disk_full(exc):

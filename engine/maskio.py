@@ -769,10 +769,15 @@ def _write_itk_into(tmp: Path, path: Path, image, suffix: str, compress: bool) -
 
     # ITK picks its writer by the file's suffix, so it writes into a hidden folder of its own:
     # whatever a killed write leaves is never a file beside ``path`` that ends like a volume
+    from .data.metaimage import native_stderr_silenced
+    from .data.volume_checks import check_written_volume
+
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".writing", dir=tmp.parent))
     try:
         named = staging / f"volume{suffix}"
-        sitk.WriteImage(image, str(named), compress)
+        with native_stderr_silenced():  # a full disk is said by the check below, in one line
+            sitk.WriteImage(image, str(named), compress)
+        check_written_volume(named, path)
         named.replace(tmp)
     except RuntimeError as exc:
         raise CardiganError(f"{path}: cannot write ({itk_reason(exc, 'failed')})") from None

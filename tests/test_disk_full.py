@@ -208,3 +208,69 @@ def test_a_cine_loop_to_hdf5_on_a_full_disk_is_one_line_not_a_crash(tmp_path, mo
     with pytest.raises(CardiganError, match="^no space left on the device while writing .*loop.h5$"):
         write_loop(tmp_path / "loop.h5", frames, frames, 30.0, {})
     assert list(tmp_path.iterdir()) == []
+
+
+# -- writers that meet a full disk without raising: the file is checked once written ---------------
+
+def cut_short(write):
+    """A writer that, as on a full disk, stops part way through the file and says nothing."""
+    def short(image, path, *args, **kwargs):
+        write(image, path, *args, **kwargs)
+        with open(path, "r+b") as handle:
+            handle.truncate(200 if str(path).endswith(".nii") else 40)  # within the header, or the gzip stream
+    return short
+
+
+@pytest.fixture
+def disk_nearly_full(monkeypatch):
+    """The space a short write's check sees: too little for anything."""
+    import engine.fileio as fileio
+
+    monkeypatch.setattr(fileio, "SHORT_WRITE_ROOM", 1 << 62)
+
+
+def test_synthesize_to_nifti_cut_short_keeps_the_earlier_image(phantom, tmp_path, monkeypatch, capsys,
+                                                               disk_nearly_full):
+    mask = next((phantom / "train" / "label").glob("*.png"))
+    out = tmp_path / "s.nii"
+    out.write_bytes(b"an earlier image")
+    monkeypatch.setattr(sitk, "WriteImage", cut_short(sitk.WriteImage))
+    assert main(["synthesize", "--model", "demo", "--mask", str(mask), "--out", str(out), "--overwrite"]) == 1
+    assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out}"
+    assert out.read_bytes() == b"an earlier image"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.nii"]
+
+
+def test_a_mask_saved_as_nifti_cut_short_keeps_the_saved_one(tmp_path, monkeypatch, disk_nearly_full):
+    import numpy as np
+
+    from engine.errors import CardiganError
+    from engine.maskio import write_nifti
+
+    path = tmp_path / "p_2CH_ED_gt.nii.gz"
+    write_nifti(path, np.ones((16, 16), np.uint8))
+    saved = path.read_bytes()
+    monkeypatch.setattr(sitk, "WriteImage", cut_short(sitk.WriteImage))
+    with pytest.raises(CardiganError, match=f"^no space left on the device while writing {path}$"):
+        write_nifti(path, np.full((16, 16), 2, np.uint8))
+    assert path.read_bytes() == saved
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_nifti_export_cut_short_is_not_put_in_place(tmp_path, monkeypatch, capsys, disk_nearly_full):
+    monkeypatch.setattr(sitk, "WriteImage", cut_short(sitk.WriteImage))
+    out = tmp_path / "out"
+    assert main(["export", "--model", "demo", "--random", "1", "--size", "64", "--format", "nifti",
+                 "--out", str(out)]) == 1
+    assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_short_write_with_room_left_is_not_called_a_full_disk(tmp_path):
+    import errno as codes
+
+    from engine.fileio import short_write
+
+    error = short_write(tmp_path / "x.nii")  # the test's folder has more than a MiB free
+    assert error.errno == codes.EIO and describe_os_error(error, error.filename) == (
+        f"{tmp_path / 'x.nii'}: the writer stopped before the file was complete")

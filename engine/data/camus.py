@@ -21,7 +21,7 @@ from ..errors import DataError, itk_reason
 from ..fileio import is_disk_full
 from ..maskio import Geometry, VolumeHeader, images_path_for, mask_path_for, pixel_spacing_mm
 from .metaimage import native_stderr_silenced
-from .volume_checks import readable_volume
+from .volume_checks import check_written_volume, readable_volume
 from .layout import SPLITS
 
 PATIENT_DIR = re.compile(r"^patient\d+$", re.IGNORECASE)
@@ -240,7 +240,9 @@ def write_frame(path: Path, array: np.ndarray, geometry: Geometry | None = None)
         image = sitk.GetImageFromArray(np.ascontiguousarray(array))
         image.SetSpacing((pixel_spacing_mm(array.shape[-1]),) * image.GetDimension())
     try:
-        sitk.WriteImage(image, str(path), useCompression=str(path).endswith(".gz"))
+        with native_stderr_silenced():  # a full disk is said by the check below, in one line
+            sitk.WriteImage(image, str(path), useCompression=str(path).endswith(".gz"))
+        check_written_volume(path, path)
     except RuntimeError as exc:
         if is_disk_full(exc):
             raise  # the dataset writer names the output folder

@@ -14,6 +14,9 @@ handing ITK the checked, decompressed copy:
 
 Other formats (NRRD, ``.mha``, a ``.mhd`` with its data inline) are left to ITK, which
 refuses them when they are short.
+
+The same check follows every NIfTI write (:func:`check_written_volume`): ITK's NIfTI writer
+meets a full disk without raising and leaves the file cut short.
 """
 
 from __future__ import annotations
@@ -49,6 +52,19 @@ def check_volume_file(path: Path | str, error: type[CardiganError] = DataError) 
             from .metaimage import check_header
 
             check_header(path)
+
+
+def check_written_volume(file: Path | str, path: Path | str) -> None:
+    """Raise an ``OSError`` naming ``path`` when the NIfTI ``file`` just written for it holds
+    less than its header says. ITK's NIfTI writer meets a full disk without raising (niftilib
+    prints a line and returns as if done), leaving a file cut short
+    (:func:`engine.fileio.short_write` says which)."""
+    from ..fileio import short_write
+
+    try:
+        check_volume_file(file)
+    except DataError:
+        raise short_write(path) from None
 
 
 @contextlib.contextmanager
