@@ -274,3 +274,44 @@ def test_a_short_write_with_room_left_is_not_called_a_full_disk(tmp_path):
     error = short_write(tmp_path / "x.nii")  # the test's folder has more than a MiB free
     assert error.errno == codes.EIO and describe_os_error(error, error.filename) == (
         f"{tmp_path / 'x.nii'}: the writer stopped before the file was complete")
+
+
+def ffmpeg_cut_short(write_frames):
+    """imageio-ffmpeg's frame writer whose file, as on a full disk, ffmpeg could not finish:
+    ffmpeg says so on the terminal and imageio returns as if all went well."""
+    import os
+
+    def start(path, *args, **kwargs):
+        frames = write_frames(path, *args, **kwargs)
+
+        class CutShort:
+            send, throw = frames.send, frames.throw
+
+            def close(self):
+                frames.close()
+                os.truncate(path, os.path.getsize(path) // 2)
+        return CutShort()
+    return start
+
+
+def test_an_mp4_loop_cut_short_keeps_the_earlier_loop(tmp_path, monkeypatch, disk_nearly_full):
+    import imageio_ffmpeg
+    import numpy as np
+
+    from engine.cine.writers import mp4_complete, write_loop
+    from engine.errors import CardiganError
+
+    frames = np.random.default_rng(0).integers(0, 255, (4, 16, 16), dtype=np.uint8)
+    path = tmp_path / "loop.mp4"
+    write_loop(path, frames, frames * 0, 20.0)
+    assert mp4_complete(path)
+    earlier = path.read_bytes()
+    monkeypatch.setattr(imageio_ffmpeg, "write_frames", ffmpeg_cut_short(imageio_ffmpeg.write_frames))
+    with pytest.raises(CardiganError, match=f"^no space left on the device while writing {path}$"):
+        write_loop(path, frames[::-1], frames * 0, 20.0)
+    assert path.read_bytes() == earlier
+    assert [p.name for p in tmp_path.iterdir()] == ["loop.mp4"]
+    cut = tmp_path / "cut.mp4"
+    for end in (0, 7, 40, len(earlier) - 1):  # cut anywhere, in a box's header or its data
+        cut.write_bytes(earlier[:end])
+        assert not mp4_complete(cut)

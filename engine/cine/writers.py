@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CardiganError
-from ..fileio import atomic_path, replace_folder, require_space, restore_replaced
+from ..fileio import atomic_path, replace_folder, require_space, restore_replaced, short_write
 from ..maskio import mask_path_for, write_nifti_files
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
@@ -236,7 +236,7 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path
     with atomic_path(path) as tmp:
         writer = imageio_ffmpeg.write_frames(str(tmp), (padded.shape[2], padded.shape[1]), fps=fps,
                                              codec="libx264", pix_fmt_in="gray", pix_fmt_out="yuv420p",
-                                             quality=8, macro_block_size=1,
+                                             quality=8, macro_block_size=1, ffmpeg_log_level="fatal",
                                              output_params=["-f", "mp4"])
         writer.send(None)
         try:
@@ -247,8 +247,33 @@ def _write_mp4(path: Path, images: np.ndarray, fps: float, steps: Steps) -> Path
             _abandon(writer)
             raise
         writer.close()  # ffmpeg encodes the frames it holds and finishes the file
+        if not mp4_complete(tmp):  # ffmpeg meets a full disk with a line of its own, and imageio with none
+            raise short_write(path)
         steps.at(len(padded))
     return path
+
+
+def mp4_complete(path: Path) -> bool:
+    """Whether the MP4 file at ``path`` is whole: its top-level boxes (a 32-bit size, or 1 and a
+    64-bit one, then the type) fill the file exactly and hold the media data (``mdat``) and the
+    index written last (``moov``). A write a full disk stopped fails one or the other."""
+    size, at, kinds = path.stat().st_size, 0, set()
+    with open(path, "rb") as handle:
+        while at < size:
+            handle.seek(at)
+            head = handle.read(16)
+            if len(head) < 8:
+                return False
+            box, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            if box == 1 and len(head) == 16:
+                box = int.from_bytes(head[8:16], "big")
+            elif box == 0:  # the last box, to the end of the file
+                box = size - at
+            if box < 8:
+                return False
+            kinds.add(kind)
+            at += box
+    return at == size and {b"mdat", b"moov"} <= kinds
 
 
 class _Abandoned(BaseException):
