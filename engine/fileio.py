@@ -18,6 +18,7 @@ import errno
 import glob
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -34,13 +35,16 @@ DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 # last is this module's own line (:func:`describe_os_error`), raised by :func:`atomic_path`
 DISK_FULL_TEXTS = ("No space left on device", "errno = 28", "file write failed", "Disk quota exceeded",
                    "os error 28", "unexpected pos", "no space left on the device while writing")
+# numpy's short write (``ndarray.tofile``, ``numpy.save`` into a file): an OSError without errno
+NUMPY_SHORT_WRITE = re.compile(r"\b\d+ requested and \d+ written\b")
 
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` says the disk (or the user's quota) is full."""
     if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
         return True
-    return isinstance(exc, Exception) and any(t in str(exc) for t in DISK_FULL_TEXTS)
+    return isinstance(exc, Exception) and (any(t in str(exc) for t in DISK_FULL_TEXTS)
+                                           or NUMPY_SHORT_WRITE.search(str(exc)) is not None)
 
 
 SHORT_WRITE_ROOM = 1 << 20  # a writer that came up short with less than this free on its device met a full disk

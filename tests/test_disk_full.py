@@ -315,3 +315,20 @@ def test_an_mp4_loop_cut_short_keeps_the_earlier_loop(tmp_path, monkeypatch, dis
     for end in (0, 7, 40, len(earlier) - 1):  # cut anywhere, in a box's header or its data
         cut.write_bytes(earlier[:end])
         assert not mp4_complete(cut)
+
+
+def test_synthesize_to_npy_on_a_full_disk_names_the_cause(phantom, tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    def numpy_short_write(*args, **kwargs):  # how numpy's file write reports a full disk: no errno
+        raise OSError("4096 requested and 992 written")
+
+    monkeypatch.setattr(np, "save", numpy_short_write)
+    mask = next((phantom / "train" / "label").glob("*.png"))
+    out = tmp_path / "s.npy"
+    out.write_bytes(b"an earlier array")
+    assert main(["synthesize", "--model", "demo", "--mask", str(mask), "--out", str(out), "--overwrite"]) == 1
+    assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out}"
+    assert out.read_bytes() == b"an earlier array"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.npy"]
+    assert not is_disk_full(RuntimeError("2 requested and 3 were given"))
