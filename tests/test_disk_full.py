@@ -332,3 +332,13 @@ def test_synthesize_to_npy_on_a_full_disk_names_the_cause(phantom, tmp_path, mon
     assert out.read_bytes() == b"an earlier array"
     assert [p.name for p in tmp_path.iterdir()] == ["s.npy"]
     assert not is_disk_full(RuntimeError("2 requested and 3 were given"))
+
+
+def test_cine_random_on_a_full_disk_names_the_loop_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(PIL.Image.Image, "save", no_space)
+    out = tmp_path / "loops"
+    assert main(["cine", "--model", "demo", "--random", "1", "--size", "64", "--frames", "2", "--format", "png",
+                 "--out", str(out)]) == 1
+    # a PNG frame's write names no file: the line names the loop's folder
+    assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out / 'patient0001_4CH'}"
+    assert list(tmp_path.iterdir()) == []  # the folder the run made for its loops is gone with them

@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CardiganError
-from ..fileio import atomic_path, replace_folder, require_space, restore_replaced, short_write
+from ..fileio import atomic_path, describe_os_error, replace_folder, require_space, restore_replaced, short_write
 from ..maskio import mask_path_for, write_nifti_files
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 
@@ -540,7 +540,9 @@ def _write_folder(path: Path, images: np.ndarray, masks: np.ndarray, fps: float,
         (staging / LOOP_INFO).write_text(json.dumps({"fps": fps, **info}, indent=2) + "\n")
         steps.at(len(images))
         replace_folder(staging, path)  # an empty folder there is kept until the loop is in
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):  # a frame's write names no file: name the loop's folder
+            raise CardiganError(describe_os_error(exc, path)) from None
         raise
     return path

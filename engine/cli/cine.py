@@ -200,9 +200,11 @@ def run(args: argparse.Namespace) -> int:
         if current is not None and file_identity(current[0]) != current[1]:
             finished.append(current[0])  # the stop came after the loop was put in place
             current = None
-        if made_folder is not None and made_folder.is_dir() and not any(made_folder.iterdir()):
-            made_folder.rmdir()
+        remove_if_empty(made_folder)
         return interrupted(what_the_stop_left(finished, len(jobs), current))
+    except BaseException:  # a failed write (a full disk) leaves no empty folder it made either
+        remove_if_empty(made_folder)
+        raise
     return 0
 
 
@@ -221,6 +223,12 @@ def key_frame_doubts(ed, es) -> list[str]:
         return [f"the LV cavity is larger at --es ({es_lv} px) than at --ed ({ed_lv} px): the loop beats "
                 "backwards; were the two given the other way round?"]
     return []
+
+
+def remove_if_empty(folder: Path | None) -> None:
+    """Remove ``folder`` (--random's, made by this run; None: none was) when no loop went in."""
+    if folder is not None and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def jobs_folder(args: argparse.Namespace) -> bool:
