@@ -66,7 +66,8 @@ LEAVE_FIELD_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
-WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as")
+WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as",
+                   "next_pair", "previous_pair")
 
 
 class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, WindowClosing, QMainWindow):
@@ -285,7 +286,26 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
                 self.dataset_browser.choose_folder()
 
     def open_dataset_item(self, item: DatasetItem) -> bool:
-        return self.files.open_path(item.label_path, reference=item.image_path)
+        """Open a pair of the dataset browser (after the unsaved-changes prompt) and select
+        its entry, so that the list follows the pair on screen."""
+        if not self.files.open_path(item.label_path, reference=item.image_path):
+            return False
+        self.dataset_browser.select(item)
+        return True
+
+    def step_dataset_pair(self, step: int) -> bool:
+        """Open the pair after (``step`` 1) or before (-1) the one selected in the dataset
+        browser, among those its filter shows (Data \u203a Next pair, Previous pair)."""
+        browser = self.dataset_browser
+        if browser.root is None:
+            self.statusBar().showMessage("No dataset is open: File \u203a Browse prepared dataset opens one", 5000)
+            return False
+        item = browser.neighbour(step)
+        if item is None:
+            beyond = "after" if step > 0 else "before"
+            self.statusBar().showMessage(f"The dataset list shows no pair {beyond} this one", 5000)
+            return False
+        return self.open_dataset_item(item)
 
     def _dataset_folder_changed(self, root: str, split: str) -> None:
         self.state.set("dataset_dir", root)

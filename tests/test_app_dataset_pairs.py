@@ -113,3 +113,44 @@ def test_a_filter_that_finds_nothing_in_the_split_says_which_splits_hold_it(qtbo
     browser.filter.setText("nobody")
     assert browser.hint.text() == "No pair's name contains \u201cnobody\u201d"  # in no split
     browser.shutdown()
+
+
+def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_window, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    window, browser = active_window, active_window.dataset_browser
+    root = small_dataset(tmp_path / "prepared", {"train": ["p1x", "p2", "p3x"]})
+    labels = {name: root / "train" / "label" / f"{name}_4CH_ED.png" for name in ("p1x", "p2", "p3x")}
+    answers, asked = [], []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, text, *a, **k: asked.append(text) or answers.pop(0)))
+    assert browser.open_folder(root)
+    assert window.commands["next_pair"].shortcut().toString() == "Alt+Down"
+
+    def step(key) -> None:
+        qtbot.keyClick(window.canvas, key, Qt.KeyboardModifier.AltModifier)
+
+    step(Qt.Key.Key_Down)  # none selected: the first pair
+    qtbot.waitUntil(lambda: window.document.path == labels["p1x"], timeout=10_000)
+    step(Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: window.document.path == labels["p2"], timeout=10_000)
+    assert browser.list.currentRow() == 1  # the list follows the pair on screen
+    browser.filter.setText("x")  # hides p2, the pair selected: p1x is selected instead
+    step(Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: window.document.path == labels["p3x"], timeout=10_000)
+    assert browser.list.currentRow() == 2
+    step(Qt.Key.Key_Down)  # the last pair shown: nothing after it
+    assert window.document.path == labels["p3x"] and "no pair after" in window.statusBar().currentMessage()
+
+    drag(window.canvas, [(5, 5), (20, 5)])
+    edited = window.document.labels.copy()
+    answers.append(QMessageBox.StandardButton.Cancel)
+    step(Qt.Key.Key_Up)  # asked first: cancelled, the edits stay on screen
+    assert len(asked) == 1 and "unsaved changes" in asked[0]
+    assert window.document.path == labels["p3x"] and (window.document.labels == edited).all()
+    assert browser.list.currentRow() == 2
+    answers.append(QMessageBox.StandardButton.Discard)
+    window.commands["previous_pair"].trigger()  # Data > Previous pair, p2 hidden by the filter
+    qtbot.waitUntil(lambda: window.document.path == labels["p1x"], timeout=10_000)
+    assert browser.list.currentRow() == 0 and len(asked) == 2

@@ -1,4 +1,5 @@
-"""The Data menu: prepare a dataset, make a phantom one, export a batch, browse a dataset."""
+"""The Data menu: prepare a dataset, make a phantom one, export a batch, browse a dataset and
+step through its pairs."""
 
 from __future__ import annotations
 
@@ -105,12 +106,22 @@ def install_data_menu(window: MainWindow) -> DataTools:
                   icon_name="heart-pulse",
                   tip="Make synthetic patients with the anatomy generator and the ultrasound simulator "
                       "(no real data or model needed), as cardigan phantom does")
+    next_pair = add("next_pair", "Data", "&Next pair", lambda: window.step_dataset_pair(+1),
+                    shortcut="Alt+Down", icon_name="chevron-down",
+                    tip="Open the next pair the dataset list shows (asks first about unsaved changes)",
+                    help_text="Open the next dataset pair")
+    previous_pair = add("previous_pair", "Data", "Pre&vious pair", lambda: window.step_dataset_pair(-1),
+                        shortcut="Alt+Up", icon_name="chevron-up",
+                        tip="Open the previous pair the dataset list shows (asks first about unsaved changes)",
+                        help_text="Open the previous dataset pair")
     menu = QMenu("&Data", window)
     menu.addAction(prepare)
     menu.addAction(phantom)
     menu.addAction(export)
     menu.addSeparator()
     menu.addAction(window.commands["dataset"])
+    menu.addAction(next_pair)
+    menu.addAction(previous_pair)
     window.add_menu(menu)
     window.menus.export.addSeparator()
     window.menus.export.addAction(export)

@@ -136,7 +136,8 @@ class DatasetBrowser(QWidget):
         self.list.setMovement(QListWidget.Movement.Static)
         self.list.setUniformItemSizes(True)
         self.list.setWordWrap(True)
-        self.list.setToolTip("Double-click (or Enter) to open a label map for editing")
+        self.list.setToolTip("Double-click (or Enter) to open a label map for editing; "
+                             "Data \u203a Next pair (Alt+Down) and Previous pair (Alt+Up) step through the list")
         self.list.itemActivated.connect(self._activated)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
@@ -269,6 +270,26 @@ class DatasetBrowser(QWidget):
         entry = self.list.currentItem()
         if entry is not None and not entry.isHidden():
             self._activated(entry)
+
+    def neighbour(self, step: int) -> DatasetItem | None:
+        """The pair after (``step`` 1) or before (-1) the one selected among those the filter
+        shows; with none selected, the first or the last shown. None past either end."""
+        shown = [row for row in range(self.list.count()) if not self.list.item(row).isHidden()]
+        current = self.list.currentRow()
+        if current < 0 or current >= len(self.items):
+            rows = shown
+        else:
+            rows = [row for row in shown if (row - current) * step > 0]
+        if not rows:
+            return None
+        return self.items[rows[0] if step > 0 else rows[-1]]
+
+    def select(self, item: DatasetItem) -> None:
+        """Select ``item``'s entry (the pair on screen), showing it in the list."""
+        if item in self.items:
+            entry = self.list.item(self.items.index(item))
+            self.list.setCurrentItem(entry)
+            self.list.scrollToItem(entry)
 
     def _activated(self, entry: QListWidgetItem) -> None:
         row = self.list.row(entry)
