@@ -287,8 +287,12 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
 
     def open_dataset_item(self, item: DatasetItem) -> bool:
         """Open a pair of the dataset browser (after the unsaved-changes prompt) and select
-        its entry, so that the list follows the pair on screen."""
-        if not self.files.open_path(item.label_path, reference=item.image_path):
+        its entry, so that the list follows the pair on screen. An ES pair opens with its ED
+        pair, as the ES key frame beside it (the ED file brings its ES file along)."""
+        ed = self.dataset_browser.ed_partner(item)
+        opened = (self.files.open_path(ed.label_path, reference=ed.image_path, key_frame="ES") if ed is not None
+                  else self.files.open_path(item.label_path, reference=item.image_path))
+        if not opened:
             return False
         self.dataset_browser.select(item)
         return True

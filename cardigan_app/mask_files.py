@@ -169,13 +169,14 @@ class MaskFiles(MaskSaving):
 
     def open_path(self, path: Path | str, reference: Path | None = None, confirmed: bool = False,
                   labels: np.ndarray | None = None, text: dict[str, str] | None = None,
-                  notes: list[str] | None = None) -> bool:
+                  notes: list[str] | None = None, key_frame: str = "ED") -> bool:
         """Open a label PNG, CAMUS ground truth or NRRD / Slicer segmentation, or a loop's masks
         (``labels``: its label map or masks, when the caller has read them already, ``text`` the
         text chunks and ``notes`` what reading them told), over the frames of ``reference`` (a
         dataset pair's image); a problem is reported in one line. A label PNG is read once, its
-        fan and heart with it. A large file is read on a worker thread: True then means the
-        read has started."""
+        fan and heart with it. ``key_frame`` "ES" edits the ES frame it brings along
+        (:meth:`open_es_beside`) once open. A large file is read on a worker thread: True then
+        means the read has started."""
         path = Path(path)
         if labels is None and is_workspace_file(path):
             return self.open_workspace(path, confirmed)
@@ -184,7 +185,7 @@ class MaskFiles(MaskSaving):
         files = [path] if labels is None else []
         files += [file for file in (reference, images_beside(path)) if file is not None]
         return self._read_then(path, files, lambda: read_mask_file(path, labels, reference, text, notes=notes),
-                               lambda read: self.show_mask(path, read), "Cannot open the mask")
+                               lambda read: self.show_mask(path, read, key_frame), "Cannot open the mask")
 
     def _read_then(self, path: Path, files: list[Path], work: Callable[[], Any], show: Callable[[Any], bool],
                    title: str) -> bool:
@@ -210,9 +211,10 @@ class MaskFiles(MaskSaving):
                          lambda message: self._read_failed(title, message), files, decoded, self.words(), sizes)
         return True
 
-    def show_mask(self, path: Path, read: MaskRead) -> bool:
+    def show_mask(self, path: Path, read: MaskRead, key_frame: str = "ED") -> bool:
         """Edit the mask file ``path`` as :func:`read_mask_file` read it (a loop's masks as the
-        key frames; a label PNG with its ES frame beside it), and say it opened."""
+        key frames; a label PNG with its ES frame beside it, that frame edited when
+        ``key_frame`` is "ES"), and say it opened."""
         labels = read.labels
         if labels.ndim == 3:
             return self._open_loop_masks(path, read)
@@ -242,12 +244,20 @@ class MaskFiles(MaskSaving):
         es = self.open_es_beside(path, document, es_notes.append)
         if es is not None and frames is not None:  # a pair's image under ED: its ES image under ES
             self._add_es_reference(read.source, labels.shape)
+        on_es = es is not None and key_frame == "ES"
+        if on_es:
+            self.window.state.set("key_frame", "ES")
         taken = (f", the labels of slice {read.slice[0] + 1} of {read.slice[1]}"
                  if read.slice is not None and read.slice[1] > 1 else "")
         notes = notes_of_both(list(read.notes), path.name, es_notes, Path(self._es_name(path)).name)
         said = "".join(f"; {note}" for note in notes)
-        line = (f"Opened {path.name} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken})"
-                + (f" with its ES key frame {es.name} (K switches)" if es else "") + said)
+        if es is None:
+            shown, along = path.name, ""
+        elif on_es:  # the ES frame asked for, with its ED frame
+            shown, along = es.name, f" with its ED key frame {path.name} (K switches)"
+        else:
+            shown, along = path.name, f" with its ES key frame {es.name} (K switches)"
+        line = f"Opened {shown} ({labels.shape[1]} \u00d7 {labels.shape[0]}{taken}){along}{said}"
         self._say_opened(line, bool(said), 10000 if taken else 5000)
         return True
 

@@ -154,3 +154,31 @@ def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_wind
     window.commands["previous_pair"].trigger()  # Data > Previous pair, p2 hidden by the filter
     qtbot.waitUntil(lambda: window.document.path == labels["p1x"], timeout=10_000)
     assert browser.list.currentRow() == 0 and len(asked) == 2
+
+
+def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_path, qtbot):
+    root = small_dataset(tmp_path / "prepared", {"train": ["p1", "p2"]})
+    label, image = root / "train" / "label", root / "train" / "img"
+    write_label_png(label / "p1_4CH_ES.png", pair_labels(5))
+    es_image = np.full((64, 64), 99, np.uint8)
+    Image.fromarray(es_image).save(image / "p1_4CH_ES.png")
+    write_label_png(label / "p2_2CH_ES.png", pair_labels(7))  # no 2CH ED of p2: opens alone
+    browser = window.dataset_browser
+    assert browser.open_folder(root)
+    assert [pair.stem for pair in browser.items] == ["p1_4CH_ED", "p1_4CH_ES", "p2_2CH_ES", "p2_4CH_ED"]
+
+    assert window.open_dataset_item(browser.items[1])
+    frames = window.key_frames
+    qtbot.waitUntil(lambda: frames.frames["ES"] is not None and frames.es.path == label / "p1_4CH_ES.png",
+                    timeout=10_000)
+    assert window.state.key_frame == "ES" and window.document is frames.es
+    assert frames.ed.path == label / "p1_4CH_ED.png" and (frames.ed.labels == pair_labels(0)).all()
+    assert (window.document.labels == pair_labels(5)).all() and (window.under_image.image == es_image).all()
+    assert browser.list.currentRow() == 1 and window.statusBar().currentMessage().startswith(
+        "Opened p1_4CH_ES.png (64 \u00d7 64) with its ED key frame p1_4CH_ED.png")
+    window.state.set("key_frame", "ED")
+    assert window.document is frames.ed and not (window.under_image.image == es_image).all()  # ED's own image
+
+    assert window.open_dataset_item(browser.items[2])
+    qtbot.waitUntil(lambda: window.document.path == label / "p2_2CH_ES.png", timeout=10_000)
+    assert window.state.key_frame == "ED" and frames.frames["ES"] is None

@@ -1,6 +1,7 @@
 """Browse a prepared dataset folder (``<root>/<split>/{img,label}/<stem>.png``) with thumbnails.
 
-Opening an item loads its label map for editing and shows its real image beside it.
+Opening an item loads its label map for editing and shows its real image beside it; an ES
+item opens with its ED item as one patient's two key frames.
 Thumbnails are made on a background thread, a page at a time, so large splits open fast.
 """
 
@@ -22,7 +23,7 @@ from ..icons import icon
 from ..imaging import thumbnail
 from ..path_field import with_clear_button
 from engine.data.dataset_folder import DatasetFolder, Pair
-from engine.data.layout import LABEL_DIR
+from engine.data.layout import LABEL_DIR, make_stem, parse_stem
 
 THUMB = 88
 OPEN_HINT = "Double-click a pair (or press Enter) to open its mask for editing; right-click for more"
@@ -283,6 +284,15 @@ class DatasetBrowser(QWidget):
         if not rows:
             return None
         return self.items[rows[0] if step > 0 else rows[-1]]
+
+    def ed_partner(self, item: DatasetItem) -> DatasetItem | None:
+        """The ED pair of the patient and view of ``item``, an ES pair (``p_4CH_ES`` and
+        ``p_4CH_ED``), when the split holds it: the two open as one patient's key frames."""
+        parts = parse_stem(item.stem)
+        if parts is None or parts[2] != "ES":
+            return None
+        stem = make_stem(parts[0], parts[1], "ED")
+        return next((pair for pair in self.items if pair.stem == stem and pair.split == item.split), None)
 
     def select(self, item: DatasetItem) -> None:
         """Select ``item``'s entry (the pair on screen), showing it in the list."""
