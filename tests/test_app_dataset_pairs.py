@@ -182,3 +182,18 @@ def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_pat
     assert window.open_dataset_item(browser.items[2])
     qtbot.waitUntil(lambda: window.document.path == label / "p2_2CH_ES.png", timeout=10_000)
     assert window.state.key_frame == "ED" and frames.frames["ES"] is None
+
+
+def test_the_dataset_info_line_names_only_the_splits_the_folder_has(qtbot, tmp_path):
+    import json
+
+    from cardigan_app.panels.dataset_browser import DatasetBrowser
+
+    root = small_dataset(tmp_path / "prepared", {"train": ["patient0001", "patient0002"]})
+    manifest = {"source": {"format": "phantom"}, "counts": {"train": 2, "valid": 0, "test": 0}}
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")  # as phantom --count 2 writes
+    browser = DatasetBrowser()
+    qtbot.addWidget(browser)
+    assert browser.open_folder(root)
+    assert browser.info.text().split(", ")[1:] == ["train: 2"], browser.info.text()
+    browser.shutdown()

@@ -181,7 +181,8 @@ class DatasetBrowser(QWidget):
         self.folder_label.setToolTip(str(root))
         summary = folder.summary
         counts = summary.counts or {name: count_label_maps(root, name) for name in splits}  # no manifest
-        details = [f"{split}: {count}" for split, count in counts.items()]
+        # a manifest counts every split, those the folder does not have too ("test: 0")
+        details = [f"{split}: {count}" for split, count in counts.items() if split in splits]
         if summary.source:
             details.insert(0, f"from {summary.source}")
         self.info.setText(", ".join(details))
