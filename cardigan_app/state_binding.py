@@ -49,7 +49,6 @@ class StateBinding:
                 self.workspace.balance()
                 QTimer.singleShot(0, self.fit_views)
             canvas.set_show_background(state.show_synthesis_under_mask or not on)
-            self.workspace.under_mask.setEnabled(on)
             self.under_image.update_canvas_background()
 
         def seed(value: int) -> None:

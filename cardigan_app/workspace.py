@@ -23,6 +23,10 @@ from .wrapping_row import WrappingRow
 
 
 TITLE_GAP = 10  # pixels between a pane's title and its controls, however narrow the pane
+UNDER_MASK_TIP = ("Show the real image (one opened to trace over, or the dataset's) under the "
+                  "mask, else the synthesized image, instead of a dark backdrop")
+ALWAYS_UNDER_TIP = ("With side by side off the synthesized image has no pane of its own, so it always "
+                    "lies under the mask (View \u203a Side by side, V, shows it beside the mask again)")
 
 
 def percent_slider(value: float, tip: str) -> QSlider:
@@ -142,11 +146,10 @@ class Workspace(QSplitter):
         self.opacity.valueChanged.connect(lambda v: state.set("overlay_opacity", v / 100))
         state.observe("overlay_opacity", lambda v: self.opacity.setValue(round(v * 100)))
         self.under_mask = QCheckBox("Image under")
-        self.under_mask.setChecked(state.show_synthesis_under_mask)
-        self.under_mask.setToolTip("Show the real image (one opened to trace over, or the dataset's) under the "
-                                   "mask, else the synthesized image, instead of a dark backdrop")
         self.under_mask.toggled.connect(lambda on: state.set("show_synthesis_under_mask", on))
-        state.observe("show_synthesis_under_mask", self.under_mask.setChecked)
+        for name in ("show_synthesis_under_mask", "side_by_side"):
+            state.observe(name, lambda _: self._show_under_mask())
+        self._show_under_mask()
         opacity_label = QLabel()  # an icon: the header fits a narrow pane beside the real image
         opacity_label.setPixmap(icon("circle-opacity").pixmap(16, 16))
         opacity_label.setToolTip("Mask opacity: " + self.opacity.toolTip().lower())
@@ -233,6 +236,17 @@ class Workspace(QSplitter):
         visible = [p for p in panes if not p.isHidden()]
         width = max(1, sum(self.sizes()) // max(1, len(visible)))
         self.setSizes([width if not p.isHidden() else 0 for p in panes])
+
+    def _show_under_mask(self) -> None:
+        """Tick "Image under" as the mask pane shows it: the choice made, while the synthesis
+        has its pane beside the mask; else ticked and disabled, the synthesis lying under the
+        mask whatever was chosen (the choice is kept for side by side)."""
+        state, box = self.state, self.under_mask
+        box.blockSignals(True)  # showing what lies under the mask changes no choice
+        box.setChecked(state.show_synthesis_under_mask or not state.side_by_side)
+        box.blockSignals(False)
+        box.setEnabled(state.side_by_side)
+        box.setToolTip(UNDER_MASK_TIP if state.side_by_side else ALWAYS_UNDER_TIP)
 
     def _mode_changed(self, mode: str) -> None:
         self.mode.setCurrentIndex(MODES.index(mode) if mode in MODES else 0)

@@ -249,10 +249,17 @@ def test_extension_points_for_later_menus_and_panels(window):
 
 
 def test_side_by_side_and_blend_views(window, qtbot):
+    under = window.workspace.under_mask
+    window.state.set("show_synthesis_under_mask", False)
+    assert not under.isChecked() and under.isEnabled() and not window.canvas.show_background
     window.set_side_by_side(False)
     assert not window.workspace.echo_pane.isVisible() and window.canvas.show_background
+    # the synthesis lies under the mask, and "Image under" says so, and why it cannot be unticked
+    assert under.isChecked() and not under.isEnabled() and "side by side off" in under.toolTip()
+    assert not window.state.show_synthesis_under_mask  # the choice is kept for side by side
     window.set_side_by_side(True)
     assert window.workspace.echo_pane.isVisible()
+    assert not under.isChecked() and under.isEnabled() and not window.canvas.show_background
     window.workspace.mode.setCurrentIndex(window.workspace.mode.findData("contours"))
     assert window.echo_view.mode == "contours" and not window.workspace.blend.isVisible()
     picture = window.echo_view._compose()
