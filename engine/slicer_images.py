@@ -34,7 +34,7 @@ IMAGE_SUFFIXES = (".nii.gz", ".nrrd", ".nhdr", ".nii", ".mha", ".mhd")
 LABELMAP_MARK = "-label"  # Slicer names a labelmap volume exported from a segmentation "<name>-label"
 MAX_LISTED = 4096  # folder entries looked at for the images beside a segmentation
 MAX_CANDIDATES = 8  # image volumes beside a segmentation whose headers are read to choose one
-LABEL_VALUES = 16  # a volume whose first slice holds only whole numbers 0 to this holds labels
+LABEL_VALUES = 16  # a volume whose first slice (or middle one) holds only whole numbers 0 to this holds labels
 
 
 def is_slicer_segmentation(path: Path | str) -> bool:
@@ -105,8 +105,10 @@ def _chosen(path: Path, images: list[Path]) -> tuple[Path, str]:
 def holds_labels(path: Path) -> bool:
     """Whether the volume at ``path`` is a label map, not an image: its first slice holds only
     whole numbers from 0 to :data:`LABEL_VALUES`, as Slicer numbers a labelmap's segments (an
-    echo, even one mostly black, has many grey levels, and brighter ones). One slice is read;
-    an unreadable volume is no label map."""
+    echo, even one mostly black, has many grey levels, and brighter ones). A first slice of one
+    value (a 3-D echo's black edge, a labelmap's empty slice) tells nothing: the middle slice is
+    read in its place, and a volume of one value there too is no label map. An unreadable
+    volume is no label map."""
     import SimpleITK as sitk
 
     from .data.metaimage import native_stderr_silenced
@@ -119,13 +121,23 @@ def holds_labels(path: Path) -> bool:
             size = list(reader.GetSize())
             if reader.GetNumberOfComponents() != 1 or len(size) not in (2, 3):
                 return False
-            if len(size) == 3:
-                reader.SetExtractIndex([0, 0, 0])
-                reader.SetExtractSize(size[:2] + [1])
-            values = np.unique(sitk.GetArrayFromImage(reader.Execute()))
+            values = _slice_values(reader, size, 0)
+            if len(values) == 1 and len(size) == 3 and size[2] > 1:
+                values = _slice_values(reader, size, size[2] // 2)
     except RuntimeError:
         return False
-    return bool(values.min(initial=0) >= 0 and values.max(initial=0) <= LABEL_VALUES and np.all(np.mod(values, 1) == 0))
+    return bool(len(values) > 1 and values.min() >= 0 and values.max() <= LABEL_VALUES
+                and np.all(np.mod(values, 1) == 0))
+
+
+def _slice_values(reader, size: list[int], index: int) -> np.ndarray:
+    """The distinct values of slice ``index`` of the volume ``reader`` (information read) holds."""
+    import SimpleITK as sitk
+
+    if len(size) == 3:
+        reader.SetExtractIndex([0, 0, index])
+        reader.SetExtractSize(size[:2] + [1])
+    return np.unique(sitk.GetArrayFromImage(reader.Execute()))
 
 
 def segmentation_grid(path: Path) -> tuple[Geometry, int] | None:

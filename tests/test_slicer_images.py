@@ -164,3 +164,14 @@ def test_a_volume_holds_labels_when_its_first_slice_is_small_whole_numbers(tmp_p
     frames[1] = 200  # the second slice is not looked at
     sitk.WriteImage(sitk.GetImageFromArray(frames), str(tmp_path / "v.nrrd"))
     assert holds_labels(tmp_path / "v.nrrd") is labels_held
+
+
+@pytest.mark.parametrize("first, middle, labels_held", [
+    (0, np.arange(64) % 251, False),  # a 3-D echo whose first slice lies outside the scan: black
+    (0, np.arange(64) % 4, True),  # a labelmap whose first slice holds no segment
+    (0, 0, False)])  # one value throughout: no segment to tell it by
+def test_a_first_slice_of_one_value_is_judged_by_the_middle_slice(tmp_path, first, middle, labels_held):
+    frames = np.zeros((3, 8, 8), np.uint8)
+    frames[0], frames[1], frames[2] = first, np.resize(middle, (8, 8)), 200
+    sitk.WriteImage(sitk.GetImageFromArray(frames), str(tmp_path / "v.nrrd"))
+    assert holds_labels(tmp_path / "v.nrrd") is labels_held
