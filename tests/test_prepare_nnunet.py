@@ -45,6 +45,23 @@ def test_an_nnunet_export_prepares_into_the_same_pairs(exported, tmp_path):
     assert seen == len(written) == sum(prepared["counts"].values()) and stems["test"]
 
 
+def test_a_patients_variations_are_prepared_into_its_split(exported, tmp_path):
+    """``export --variations 2`` names a patient's second variation ``<patient>_v2``: the two
+    stay on one side of train and valid, as the export's own folds keep them."""
+    source, _ = exported
+    varied = tmp_path / "Dataset505_Varied"
+    shutil.copytree(source, varied)
+    for path in list(varied.glob("*Tr/*.png")):
+        patient, rest = path.name.split("_", 1)
+        shutil.copy(path, path.with_name(f"{patient}_v2_{rest}"))
+    prepare_dataset(varied, tmp_path / "prep", size=64, workers=1)
+    split_of = {path.stem: path.parent.parent.name for path in (tmp_path / "prep").glob("*/label/*.png")}
+    varieties = [stem for stem in split_of if "_v2_" in stem]
+    assert varieties and len(set(split_of.values())) == 3
+    for stem in varieties:
+        assert split_of[stem] == split_of[stem.replace("_v2_", "_")], stem
+
+
 def renumbered(source, folder, labels: dict, remap=None):
     """A copy of ``source`` whose dataset.json declares ``labels``, its label maps' values
     passed through ``remap`` (a 256-entry table)."""
@@ -128,3 +145,11 @@ def test_a_label_map_of_fractions_is_refused_in_one_line(tmp_path):
     table = np.arange(256, dtype=np.uint8)
     with pytest.raises(DataError, match=r"a.nii.gz: holds 1.5, not a whole-number label$"):
         read_case(PairFile("a", str(tmp_path / "a_0000.nii.gz"), str(tmp_path / "a.nii.gz")), table)
+
+
+def test_only_a_variation_of_a_patient_present_goes_with_it():
+    from engine.data.layout import variation_source
+
+    assert variation_source("p7_v2", {"p7", "p7_v2"}) == variation_source("p7_v12", {"p7"}) == "p7"
+    assert variation_source("p7_v2", {"p8"}) == "p7_v2"  # no p7: a name of its own
+    assert variation_source("p7_v1", {"p7"}) == "p7_v1"  # a first variation keeps its patient's name

@@ -66,6 +66,17 @@ def stem_view(stem: str) -> str | None:
     return match["view"] if match else None
 
 
+_VARIATION = re.compile(r"^(?P<source>.+)_v(?P<variation>[2-9]|[1-9]\d+)$")
+
+
+def variation_source(patient: str, patients) -> str:
+    """The patient whose variation ``patient`` is, when ``patients`` holds it: ``P`` for
+    ``P_v2`` (``export --variations`` names a patient's further variations so, the first
+    keeping its name), else ``patient``. A mask's variations must stay in one split."""
+    match = _VARIATION.match(patient)
+    return match["source"] if match and match["source"] in patients else patient
+
+
 def image_path(root: Path, split: str, stem: str) -> Path:
     return Path(root) / split / IMAGE_DIR / f"{stem}.png"
 

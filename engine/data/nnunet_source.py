@@ -9,7 +9,9 @@ SimpleITK reader gives it (its direction is not applied, as nnU-Net does not app
 label map stored as floats is read when its values are whole numbers, as nnU-Net reads it.
 The cases of ``imagesTs`` keep the test split; those of ``imagesTr``
 are split into train and valid by the seeded split, a patient's cases together (stems group
-into patients as in :mod:`.pair_folders`).
+into patients as in :mod:`.pair_folders`, and a patient's further variations, ``<patient>_v2``,
+``_v3``... as ``export --variations`` names them, go with it, as that export's
+``splits_final.json`` keeps them: :func:`.layout.variation_source`).
 
 ``dataset.json``'s ``labels`` name each value; they are mapped to ours (:mod:`engine.labels`)
 by name, case and ``_``/``-`` aside (``background``, ``LV cavity``/``lv``/``left ventricle``,
@@ -28,7 +30,7 @@ import numpy as np
 from ..errors import DataError
 from ..labels import LABELS
 from .pair_folders import PairFile
-from .layout import stem_patient
+from .layout import stem_patient, variation_source
 
 DATASET_JSON = "dataset.json"
 PARTS = {"Tr": None, "Ts": "test"}  # imagesTr: split by seed into train and valid; imagesTs: test
@@ -122,8 +124,10 @@ def scan_nnunet(root: Path) -> tuple[dict[tuple[str, str | None], list[PairFile]
         for case in sorted(set(labels) - set(images)):
             notes.append({"patient": case, "reason": f"{labels[case].name} in {labels_dir.name}/ has no image "
                           f"{case}{CHANNEL}{ending} in {images_dir.name}/"})
-        for case in sorted(set(images) & set(labels)):
-            patient = stem_patient(case)
+        cases = sorted(set(images) & set(labels))
+        names = {stem_patient(case) for case in cases}
+        for case in cases:
+            patient = variation_source(stem_patient(case), names)  # an export's variations: one patient
             if split_of.setdefault(patient, split) != split:
                 raise DataError(f"{root}: patient {patient} has cases in both imagesTr and imagesTs")
             patients.setdefault((patient, split), []).append(PairFile(case, str(images[case]), str(labels[case])))
