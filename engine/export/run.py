@@ -181,7 +181,7 @@ def check_unique_names(patients: list[PatientMasks], variations: int) -> None:
 
 SEEDS_PER_VARIATION = 16  # the seeds a variation of a patient takes in its block: its first 16 masks'
 SEED_LAYER = 1_000_000_000  # how far the seeds of each further 16 masks of a patient lie from the 16 before
-LAYERS_APART = 4  # the layers of 16 masks SEED_LAYER apart: a patient's first 64 masks, as exports always drew them
+LAYERS_APART = 4  # the layers moved up SEED_LAYER each: a patient's first 80 masks keep the seeds they always had
 SEED_ROOM = 2 ** 32  # a run's pair seeds lie less than this above its first (seed x 1,000,003)
 
 
@@ -196,8 +196,8 @@ def pair_seed(seed: int, place: int, variation: int, mask: int, variations: int,
     ``place`` (from 0, in name order) in a run of ``seed``, ``variations`` and ``patients``:
     ``seed`` x 1,000,003 + ``place`` x :func:`seed_stride` + ``variation`` x 16 + ``mask`` for a
     patient's first 16 masks, as exports always drew them; each further 16 (a loop's frames)
-    take the seeds of the 16 before moved up by :data:`SEED_LAYER`, up to the 64th and past it
-    by ``patients`` x :func:`seed_stride` (what one layer of the run's patients takes), so the
+    take the seeds of the 16 before moved up by :data:`SEED_LAYER` up to the 80th mask, and past
+    it by ``patients`` x :func:`seed_stride` (what one layer of the run's patients takes), so the
     seeds of a run lie less than :data:`SEED_ROOM` (2**32) above its first. Their low 32 bits,
     which shading, ring-down and border softening draw from, differ as the seeds do, and a run
     of seed 0 has seeds of 32 bits. A pair's seed depends on nothing that other patients hold

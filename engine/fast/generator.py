@@ -65,6 +65,7 @@ def stop_if_asked(should_stop: StopCheck | None) -> None:
     if should_stop is not None and should_stop():
         raise Cancelled("the image was no longer wanted")
 
+
 class FastGenerator(nn.Module):
     """Inference-only equivalent of a trained :class:`SPADEGenerator` (eval mode).
 
