@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent
 
 import cardigan_app.autosave as autosave
 import cardigan_app.crash_recovery as crash_recovery
 from cardigan_app.autosave import Autosaver
-from cardigan_app.testing import drag
+from cardigan_app.testing import drag, image_to_widget, send_mouse
 from engine.maskio import read_label_png, write_label_png
 
 
@@ -255,6 +256,15 @@ def test_a_drag_held_down_is_autosaved_only_once_it_is_let_go(window):
     assert not mid_stroke[0] and (mid_stroke[1] == before).all()
     assert (read_label_png(window.autosaver.mask_path) == window.document.labels).all()
     assert not (window.document.labels == before).all()
+    # a stroke over what it paints already changes nothing: its release still makes the
+    # autosave that waited for it (the fill before it was left to the 20 s timer)
+    window.document.fill(60, 5, 3)
+    window.recovery.after_edit.stop()
+    at = image_to_widget(window.canvas, 30, 5)
+    send_mouse(window.canvas, QEvent.Type.MouseButtonPress, at)
+    assert not window.autosave_now()
+    send_mouse(window.canvas, QEvent.Type.MouseButtonRelease, at)
+    assert (read_label_png(window.autosaver.mask_path) == window.document.labels).all()
 
 
 def test_an_ed_frame_autosaved_alone_comes_back_with_its_saved_es_file(window, tmp_path, monkeypatch):

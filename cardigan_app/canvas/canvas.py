@@ -39,7 +39,9 @@ class MaskCanvas(ImageView):
     cursorMoved = Signal(int, int, int)  # column, row, label there (-1 outside the map)
     cursorLeft = Signal()
     toolChanged = Signal(str)
-    gestureChanged = Signal()  # what the tool's gesture would take back may have changed
+    # what the tool's gesture would take back may have changed, or a stroke was let go (one that
+    # changed nothing too: an autosave that waited for the mouse is made then)
+    gestureChanged = Signal()
     noticed = Signal(str)  # the tool has something to tell the user (why a polygon filled nothing)
 
     def __init__(self, document: LabelDocument, settings: ToolSettings,
@@ -315,6 +317,7 @@ class MaskCanvas(ImageView):
             pos = self._image_pos(event)
             self._stroking = False
             self.tool.release(pos.x(), pos.y())
+            self.gestureChanged.emit()
             notice = self.tool.take_notice()  # once per stroke: what it left outside the fan
             if notice:
                 self.noticed.emit(notice)
