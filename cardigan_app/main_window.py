@@ -288,7 +288,14 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
     def open_dataset_item(self, item: DatasetItem) -> bool:
         """Open a pair of the dataset browser (after the unsaved-changes prompt) and select
         its entry, so that the list follows the pair on screen. An ES pair opens with its ED
-        pair, as the ES key frame beside it (the ED file brings its ES file along)."""
+        pair, as the ES key frame beside it (the ED file brings its ES file along). A pair that
+        is a key frame on screen already (``p_4CH_ES`` beside ``p_4CH_ED``) is switched to, not
+        read again: its edits, and a loop made of the two, stay."""
+        shown = self._key_frame_of_pair(item)
+        if shown is not None:
+            self.state.set("key_frame", shown)
+            self.dataset_browser.select(item)
+            return True
         ed = self.dataset_browser.ed_partner(item)
         opened = (self.files.open_path(ed.label_path, reference=ed.image_path, key_frame="ES") if ed is not None
                   else self.files.open_path(item.label_path, reference=item.image_path))
@@ -296,6 +303,16 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
             return False
         self.dataset_browser.select(item)
         return True
+
+    def _key_frame_of_pair(self, item: DatasetItem) -> str | None:
+        """The key frame on screen that is ``item``'s mask, over its image when it has one (ED
+        or ES); None when none is (a mask of that file opened without its image is not)."""
+        mask = item.label_path.resolve()
+        for key, document in self.key_frames.frames.items():
+            if (document is not None and document.path is not None and document.path.resolve() == mask
+                    and (item.image_path is None or self.references.image_for(key) is not None)):
+                return key
+        return None
 
     def step_dataset_pair(self, step: int) -> bool:
         """Open the pair after (``step`` 1) or before (-1) the one selected in the dataset

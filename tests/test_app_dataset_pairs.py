@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cardigan_app import mask_saving
 from cardigan_app.dialogs.prompts import DatasetSave
@@ -117,7 +117,6 @@ def test_a_filter_that_finds_nothing_in_the_split_says_which_splits_hold_it(qtbo
 
 def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_window, tmp_path, qtbot, monkeypatch):
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QMessageBox
 
     window, browser = active_window, active_window.dataset_browser
     root = small_dataset(tmp_path / "prepared", {"train": ["p1x", "p2", "p3x"]})
@@ -156,7 +155,7 @@ def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_wind
     assert browser.list.currentRow() == 0 and len(asked) == 2
 
 
-def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_path, qtbot):
+def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_path, qtbot, monkeypatch):
     root = small_dataset(tmp_path / "prepared", {"train": ["p1", "p2"]})
     label, image = root / "train" / "label", root / "train" / "img"
     write_label_png(label / "p1_4CH_ES.png", pair_labels(5))
@@ -178,6 +177,22 @@ def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_pat
         "Opened p1_4CH_ES.png (64 \u00d7 64) with its ED key frame p1_4CH_ED.png")
     window.state.set("key_frame", "ED")
     assert window.document is frames.ed and not (window.under_image.image == es_image).all()  # ED's own image
+
+    # the ES pair once more, ED edited: the key frame on screen is switched to, nothing read again
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Cancel))
+    ed, es = frames.ed, frames.es
+    drag(window.canvas, [(5, 5), (20, 5)])
+    assert window.open_dataset_item(browser.items[1]) and asked == []
+    assert window.state.key_frame == "ES" and (frames.ed, frames.es) == (ed, es) and ed.modified
+    assert window.open_dataset_item(browser.items[0]) and window.document is ed and asked == []
+    ed.mark_saved()
+    assert window.files.open_path(label / "p1_4CH_ED.png", confirmed=True)  # the same file, without its image
+    qtbot.waitUntil(lambda: frames.ed is not ed, timeout=10_000)
+    assert window.under_image.image is None
+    assert window.open_dataset_item(browser.items[0])  # read again, to show its image
+    qtbot.waitUntil(lambda: window.under_image.image is not None, timeout=10_000)
 
     assert window.open_dataset_item(browser.items[2])
     qtbot.waitUntil(lambda: window.document.path == label / "p2_2CH_ES.png", timeout=10_000)
