@@ -155,7 +155,8 @@ class CrashRecovery:
                 window.set_document(other)
                 window.key_frames.frames["ES"] = document
             elif other is None and recovery.frame == "ES":
-                made = self._beside_saved_ed(document, recovery.saved_ed)
+                made = self._beside_saved_ed(document, recovery.saved_ed,
+                                             "its ED key frame could not be recovered" if other_problem else None)
             else:
                 window.set_document(document)
                 if other is not None:
@@ -179,13 +180,14 @@ class CrashRecovery:
             return True
         return False
 
-    def _beside_saved_ed(self, es: LabelDocument, saved: SavedFile | None) -> str:
+    def _beside_saved_ed(self, es: LabelDocument, saved: SavedFile | None, lost: str | None = None) -> str:
         """Open the ED file ``saved`` again with the recovered ``es`` as its ES key frame, shown,
         and return "". With no such file, or one no longer as it was autosaved (moved, changed,
         unreadable or of another size), ``es`` comes back as the ES key frame beside an ED
-        frame made for it (:meth:`_beside_made_ed`); returns what happened, and why, in words."""
+        frame made for it (:meth:`_beside_made_ed`); returns what happened, and why, in words
+        (``lost``: why no ED frame came back, when its autosave was there but unreadable)."""
         window = self.window
-        problem = saved.change() if saved is not None else "its ED key frame had no edits to autosave"
+        problem = saved.change() if saved is not None else lost or "its ED key frame had no edits to autosave"
         if not problem:
             try:
                 read = read_mask_file(saved.path)

@@ -100,6 +100,9 @@ def test_a_damaged_autosave_is_kept_aside_and_said_in_one_line(window, tmp_path,
     truncated(dead.folder / "other-1.png")
     assert window.offer_recovery()
     assert (window.document.labels == es).all() and window.document.modified
+    assert window.document is window.key_frames.frames["ES"]  # beside an ED frame made for it, and why
+    said = window.statusBar().currentMessage()
+    assert "; its ED key frame could not be recovered, so the ED key frame is a copy" in said
     aside = root / dead.folder.name.replace("session-", "damaged-")
     assert len(warned) == 2 and "ED key frame" in warned[1] and str(aside) in warned[1]
     assert (aside / "other-1.png").is_file() and not dead.folder.exists()
