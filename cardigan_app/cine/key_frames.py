@@ -57,30 +57,29 @@ from ..state import StudioState
 
 def es_frame_of(ed: LabelDocument) -> LabelDocument:
     """The end-systole key frame that goes with ``ed``."""
-    record = ed.anatomy
-    if heart_in_record(record) is not None and ed.shape[0] == ed.shape[1]:
-        record = {**record, "phase": 1.0}
-        es = LabelDocument(record_as_drawn(record, ShapeModel.default(), ed.shape[0], ed.fan), origin=ed.origin)
-        es.anatomy = record
-    else:
-        es = LabelDocument(ed.labels.copy(), origin=ed.origin)
-    es.fan = ed.fan
-    return es
+    return _frame_at(ed, 1.0)
 
 
 def ed_frame_of(es: LabelDocument) -> LabelDocument:
     """An end-diastole key frame made for ``es`` when only ES is at hand (an ES frame recovered
-    alone): its heart at end-diastole (same view, same fan), else a copy of the ES mask for the
-    user to widen. Made, not edited: it holds no unsaved work."""
-    record = es.anatomy
-    if heart_in_record(record) is not None and es.shape[0] == es.shape[1]:
-        record = {**record, "phase": 0.0}
-        ed = LabelDocument(record_as_drawn(record, ShapeModel.default(), es.shape[0], es.fan), origin=es.origin)
-        ed.anatomy = record
+    alone): its heart at end-diastole, else a copy of the ES mask for the user to widen. Made,
+    not edited: it holds no unsaved work."""
+    return _frame_at(es, 0.0)
+
+
+def _frame_at(document: LabelDocument, phase: float) -> LabelDocument:
+    """The other key frame of ``document``: its heart drawn at ``phase`` (same view, same fan),
+    else a copy of its mask."""
+    record = document.anatomy
+    if heart_in_record(record) is not None and document.shape[0] == document.shape[1]:
+        record = {**record, "phase": phase}
+        drawn = record_as_drawn(record, ShapeModel.default(), document.shape[0], document.fan)
+        other = LabelDocument(drawn, origin=document.origin)
+        other.anatomy = record
     else:
-        ed = LabelDocument(es.labels.copy(), origin=es.origin)
-    ed.fan = es.fan
-    return ed
+        other = LabelDocument(document.labels.copy(), origin=document.origin)
+    other.fan = document.fan
+    return other
 
 
 def heart_as_drawn(document: LabelDocument, fan: Fan | None = None) -> np.ndarray | None:
