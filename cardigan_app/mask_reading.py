@@ -15,6 +15,7 @@ import numpy as np
 from engine.anatomy.heart import anatomy_in_text
 from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
+from engine.data.layout import dataset_image_of
 from engine.data.trace_image import TRACE_SUFFIXES
 from engine.errors import CardiganError
 from engine.itksnap_workspace import Workspace, labels_and_header_from_workspace
@@ -254,7 +255,8 @@ def images_beside(path: Path) -> Path | None:
     """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
     for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
     truth: :func:`engine.maskio.images_path_for`), or, of a 3D Slicer segmentation, the volume
-    it was saved beside (:func:`engine.slicer_images.image_beside_segmentation`), when it is
+    it was saved beside (:func:`engine.slicer_images.image_beside_segmentation`), or, of a
+    prepared dataset's label map, its image in the split's ``img`` folder, when it is
     there; a loop's HDF5 file holds
     its images itself, and a PNG-frames loop's folder holds them beside its label frames. An
     HDF5 file is not opened here: reading it says whether it is a loop."""
@@ -266,6 +268,8 @@ def images_beside(path: Path) -> Path | None:
     images = images_path_for(path)
     if images is None and is_slicer_segmentation(path):  # a Slicer scene's volume saved beside it
         return image_beside_segmentation(path)[0]
+    if images is None:  # a prepared dataset's label map: its image in the split's img folder
+        return dataset_image_of(path)
     return images if images is not None and images.is_file() else None
 
 

@@ -188,11 +188,19 @@ def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_pat
     assert window.state.key_frame == "ES" and (frames.ed, frames.es) == (ed, es) and ed.modified
     assert window.open_dataset_item(browser.items[0]) and window.document is ed and asked == []
     ed.mark_saved()
-    assert window.files.open_path(label / "p1_4CH_ED.png", confirmed=True)  # the same file, without its image
-    qtbot.waitUntil(lambda: frames.ed is not ed, timeout=10_000)
+    window.workspace.referenceClosed.emit()  # the pair on screen without its image
     assert window.under_image.image is None
     assert window.open_dataset_item(browser.items[0])  # read again, to show its image
-    qtbot.waitUntil(lambda: window.under_image.image is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: frames.ed is not ed and window.under_image.image is not None, timeout=10_000)
+    # File > Open of a dataset's mask (a recent file, a recovered pair) shows its image too, and its ES pair's
+    assert window.files.open_path(label / "p1_4CH_ES.png", confirmed=True)
+    qtbot.waitUntil(lambda: window.document.path == label / "p1_4CH_ES.png", timeout=10_000)
+    assert (window.under_image.image == es_image).all()
+    assert window.files.open_path(label / "p1_4CH_ED.png", confirmed=True)
+    qtbot.waitUntil(lambda: window.document.path == label / "p1_4CH_ED.png", timeout=10_000)
+    assert window.under_image.image is not None and not (window.under_image.image == es_image).all()
+    window.state.set("key_frame", "ES")
+    assert (window.under_image.image == es_image).all()
 
     assert window.open_dataset_item(browser.items[2])
     qtbot.waitUntil(lambda: window.document.path == label / "p2_2CH_ES.png", timeout=10_000)

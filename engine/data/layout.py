@@ -92,6 +92,15 @@ def is_dataset_label(path: Path) -> bool:
     return path.suffix.lower() == ".png" and path.parent.name == LABEL_DIR and path.parent.parent.name in SPLITS
 
 
+def dataset_image_of(label: Path) -> Path | None:
+    """The image a prepared dataset keeps beside the label map ``label``
+    (``<root>/<split>/img/<stem>.png``), when ``label`` is one and the image is there."""
+    if not is_dataset_label(label):
+        return None
+    image = Path(label).parent.parent / IMAGE_DIR / Path(label).name
+    return image if image.is_file() else None
+
+
 def wrong_folder_hint(root: Path) -> str:
     """What ``root``, not a dataset, looks like instead, as a clause to end a refusal with:
     one split of a dataset (its parent is the dataset), a dataset's image or label folder, or
