@@ -257,6 +257,32 @@ def test_a_mask_saved_as_nifti_cut_short_keeps_the_saved_one(tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
+@pytest.mark.parametrize("kept", [0, "header"], ids=["empty", "header-only"])
+def test_a_slicer_segmentation_cut_short_keeps_the_saved_one(kept, tmp_path, monkeypatch, disk_nearly_full):
+    """ITK's NRRD writer on a full disk returns as if done, leaving no bytes (or its header alone)."""
+    import numpy as np
+
+    from engine.errors import CardiganError
+    from engine.slicer_segments import write_segmentation
+
+    path = tmp_path / "mask.seg.nrrd"
+    write_segmentation(path, np.ones((16, 16), np.uint8))
+    saved = path.read_bytes()
+    write = sitk.WriteImage
+
+    def short(image, name, *args, **kwargs):
+        write(image, name, *args, **kwargs)
+        data = open(name, "rb").read()
+        with open(name, "r+b") as handle:
+            handle.truncate(kept if kept == 0 else data.index(b"\n\n") + 2)
+
+    monkeypatch.setattr(sitk, "WriteImage", short)
+    with pytest.raises(CardiganError, match=f"^no space left on the device while writing {path}$"):
+        write_segmentation(path, np.full((16, 16), 2, np.uint8))
+    assert path.read_bytes() == saved
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
 def test_a_nifti_export_cut_short_is_not_put_in_place(tmp_path, monkeypatch, capsys, disk_nearly_full):
     monkeypatch.setattr(sitk, "WriteImage", cut_short(sitk.WriteImage))
     out = tmp_path / "out"

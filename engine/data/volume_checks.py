@@ -16,7 +16,8 @@ Other formats (NRRD, ``.mha``, a ``.mhd`` with its data inline) are left to ITK,
 refuses them when they are short.
 
 The same check follows every NIfTI write (:func:`check_written_volume`): ITK's NIfTI writer
-meets a full disk without raising and leaves the file cut short.
+meets a full disk without raising and leaves the file cut short. So does its NRRD writer (a
+Slicer segmentation), whose file is read back whole instead.
 """
 
 from __future__ import annotations
@@ -55,16 +56,34 @@ def check_volume_file(path: Path | str, error: type[CardiganError] = DataError) 
 
 
 def check_written_volume(file: Path | str, path: Path | str) -> None:
-    """Raise an ``OSError`` naming ``path`` when the NIfTI ``file`` just written for it holds
-    less than its header says. ITK's NIfTI writer meets a full disk without raising (niftilib
-    prints a line and returns as if done), leaving a file cut short
-    (:func:`engine.fileio.short_write` says which)."""
+    """Raise an ``OSError`` naming ``path`` when the NIfTI or NRRD ``file`` just written for it
+    holds less than its header says. ITK's NIfTI and NRRD writers meet a full disk without
+    raising (niftilib prints a line and returns as if done; the NRRD writer leaves a file of
+    no bytes, or its header alone), leaving a file cut short (:func:`engine.fileio.short_write`
+    says which). An NRRD, which has no check of its own here, is read back whole by ITK."""
     from ..fileio import short_write
 
     try:
-        check_volume_file(file)
+        if Path(file).name.lower().endswith(".nrrd"):
+            _read_back(file)
+        else:
+            check_volume_file(file)
     except DataError:
         raise short_write(path) from None
+
+
+def _read_back(file: Path | str) -> None:
+    """Read ``file`` whole with ITK (its pixels decompressed to the end); a failure is a
+    :class:`DataError`."""
+    import SimpleITK as sitk
+
+    from .metaimage import native_stderr_silenced
+
+    try:
+        with native_stderr_silenced():
+            sitk.ReadImage(str(file))
+    except RuntimeError as exc:
+        raise DataError(f"{file}: {exc}") from None
 
 
 @contextlib.contextmanager
