@@ -39,7 +39,8 @@ from engine.fileio import atomic_path
 from engine.fan import FAN_KEY
 from engine.maskio import (Geometry, mask_path_for, nifti_suffix, read_label_map, read_png_text,
                            write_grey_png, write_label_png, write_nifti)
-from engine.itksnap_workspace import WORKSPACE_SUFFIX, write_workspace
+from engine.files_together import write_together
+from engine.itksnap_workspace import WORKSPACE_SUFFIX, workspace_text
 from engine.provenance import nifti_description, png_text
 from engine.slicer_segments import SEGMENTATION_SUFFIX, KeptSegment, write_segmentation
 
@@ -179,14 +180,20 @@ def write_pair(path: Path, image: np.ndarray, labels: np.ndarray,
                record: dict | None = None) -> list[Path]:
     """The image at ``path`` (with its ``record``, see :func:`write_picture`), its mask beside
     it (a PNG mask with ``text``, see :func:`write_mask`) and, for NIfTI, an ITK-SNAP workspace
-    that opens both with the classes named (``itksnap -w x.itksnap``); returns the paths written."""
+    that opens both with the classes named (``itksnap -w x.itksnap``), put in place together
+    (:func:`engine.files_together.write_together`: a disk that fills part way leaves the pair
+    that was there, never a new image beside an old mask); returns the paths written."""
     mask_path, workspace = pair_mask_path(path), pair_workspace_path(path)
-    write_picture(path, image, geometry, record)
-    write_mask(mask_path, labels, text, geometry)
-    if workspace is None:
-        return [path, mask_path]
-    write_workspace(workspace, path, mask_path)
-    return [path, mask_path, workspace]
+    paths = [path, mask_path] if workspace is None else [path, mask_path, workspace]
+
+    def write(staged: list[Path]) -> None:
+        write_picture(staged[0], image, geometry, record)
+        write_mask(staged[1], labels, text, geometry)
+        if workspace is not None:
+            staged[2].write_text(workspace_text(workspace.parent, path, mask_path), encoding="utf-8")
+
+    write_together(paths, write)
+    return paths
 
 
 class Exporter:
@@ -302,6 +309,7 @@ class Exporter:
         return self._write(write, path)
 
     def _write(self, job, *paths: Path) -> bool:
+        self.window.statusBar().clearMessage()  # an earlier "Exported" would contradict an error
         try:
             job()
         except CardiganError as exc:

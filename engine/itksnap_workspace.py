@@ -495,15 +495,22 @@ WORKSPACE_VERSION = "20190612"  # the workspace format date ITK-SNAP 3.8 and lat
 
 def write_workspace(path: Path | str, image: Path | str, segmentation: Path | str) -> None:
     """An ITK-SNAP workspace that opens ``image`` with ``segmentation`` over it, its labels
-    named and coloured as in the studio (``itksnap -w path``), written atomically. As ITK-SNAP
-    writes its own: the layers' absolute paths, ``SaveLocation`` the workspace's folder and a
-    format ``Version``, so ITK-SNAP opens it from any working folder and, should the files move
-    together, finds them where they went by the folder they left (as :func:`read_workspace`
-    does)."""
+    named and coloured as in the studio (``itksnap -w path``), written atomically
+    (:func:`workspace_text`)."""
     from .fileio import atomic_path
 
-    path = Path(path)
-    folder = path.parent.resolve()
+    text = workspace_text(Path(path).parent, image, segmentation)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+
+def workspace_text(folder: Path | str, image: Path | str, segmentation: Path | str) -> str:
+    """The text of an ITK-SNAP workspace saved in ``folder`` that opens ``image`` with
+    ``segmentation`` over it. As ITK-SNAP writes its own: the layers' absolute paths,
+    ``SaveLocation`` the workspace's folder and a format ``Version``, so ITK-SNAP opens it from
+    any working folder and, should the files move together, finds them where they went by the
+    folder they left (as :func:`read_workspace` does)."""
+    folder = Path(folder).resolve()
     root = ET.Element("registry")
 
     def entry(parent: ET.Element, key: str, value) -> None:
@@ -534,8 +541,6 @@ def write_workspace(path: Path | str, image: Path | str, segmentation: Path | st
     entry(segmentation_layer, "AbsolutePath", layer_path(segmentation))
     entry(segmentation_layer, "Role", "SegmentationRole")
     ET.indent(root, "  ")
-    text = ('<?xml version="1.0" encoding="UTF-8" ?>\n'
+    return ('<?xml version="1.0" encoding="UTF-8" ?>\n'
             "<!--ITK-SNAP workspace written by cardiGAN Studio: the synthesized image and its mask-->\n"
             + ET.tostring(root, encoding="unicode") + "\n")
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")

@@ -1,0 +1,71 @@
+"""The studio's writers on a full disk or in a read-only folder: one message naming the file
+and the cause, the file saved before kept whole, nothing half-written beside it, and the
+mask still marked unsaved until a later Save succeeds."""
+
+from __future__ import annotations
+
+import errno
+import pathlib
+
+import PIL.Image
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    """The warnings shown (their texts); every question is answered Save (or Yes)."""
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: shown.append(text)))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, *a, **k: QMessageBox.StandardButton.Save if title == "Unsaved changes"
+        else QMessageBox.StandardButton.Yes))
+    return shown
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def failing_on_call(real, number: int, fault=no_space):
+    """``real``, except that its call ``number`` (from 1) meets ``fault``."""
+    calls = []
+
+    def call(*args, **kwargs):
+        calls.append(1)
+        return fault(*args, **kwargs) if len(calls) == number else real(*args, **kwargs)
+    return call
+
+
+def files_in(folder):
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+@pytest.mark.parametrize("name, fails", [("p.png", "mask"), ("p.nii.gz", "workspace")])
+def test_a_pair_export_that_fills_the_disk_part_way_keeps_the_earlier_pair(window, qtbot, tmp_path, monkeypatch,
+                                                                           warned, name, fails):
+    """The image was put in place before its mask failed: a new image beside the old mask."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(folder / name), "")))
+    assert window.exporter.export_pair()
+    before = files_in(folder)
+    window.document.fill(30, 30, 2)
+    qtbot.waitUntil(lambda: window.live.up_to_date() and window.live.last_result.document == window.document.id,
+                    timeout=20_000)
+    with monkeypatch.context() as broken:
+        if fails == "mask":  # the image's PNG is written, the mask's meets the full disk
+            broken.setattr(PIL.Image.Image, "save", failing_on_call(PIL.Image.Image.save, 2))
+            failed = folder / "p_gt.png"
+        else:
+            def full(path, *args, **kwargs):
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            broken.setattr(pathlib.Path, "write_text", full)
+            failed = folder / "p.itksnap"
+        assert not window.exporter.export_pair()
+    assert warned == [f"no space left on the device while writing {failed}"]
+    assert files_in(folder) == before  # the earlier pair whole, no staging folder left
+    assert window.exporter.export_pair()
+    after = files_in(folder)
+    assert after.keys() == before.keys() and after != before
