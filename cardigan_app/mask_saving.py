@@ -112,7 +112,9 @@ class MaskSaving:
         try:
             write_label_png(path, document.labels, text)
         except CardiganError as exc:
-            show_error(self.window, "Cannot save the mask", studio_line(exc))
+            line = studio_line(exc)
+            self.window.statusBar().showMessage(line, 10000)  # not an earlier "Saved" beside the error
+            show_error(self.window, "Cannot save the mask", line)
             return False
         document.mark_saved(path)
         self.window.settings.add_recent_file(path)

@@ -11,6 +11,7 @@ import PIL.Image
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+import engine.fileio as fileio
 
 
 @pytest.fixture
@@ -40,6 +41,34 @@ def failing_on_call(real, number: int, fault=no_space):
 
 def files_in(folder):
     return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+@pytest.mark.parametrize("fault", ["full disk", "read-only folder"])
+def test_a_failed_save_keeps_the_saved_mask_and_the_edits_unsaved(window, tmp_path, monkeypatch, warned, fault):
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    path = folder / "m.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    assert window.files.save_as()
+    saved = files_in(folder)
+    window.document.fill(30, 30, 2)
+    with monkeypatch.context() as broken:
+        if fault == "full disk":
+            broken.setattr(PIL.Image.Image, "save", no_space)
+            line = f"no space left on the device while writing {path}"
+        else:  # root writes anywhere: the refusal a folder without write permission gives
+            def refused(*args, dir=None, **kwargs):
+                raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+            broken.setattr(fileio.tempfile, "mkstemp", refused)
+            line = f"{path}: not writable (permission denied)"
+        assert not window.files.save()
+        assert warned == [line]
+        assert window.statusBar().currentMessage() == line  # not the earlier save's "Saved"
+        assert files_in(folder) == saved  # the saved mask whole, nothing beside it
+        assert window.document.modified and "*" in window.windowTitle()
+        assert not window.files.confirm_discard("closing")  # Save in the prompt failed: closing stops
+    assert window.files.save() and not window.document.modified  # space back: Save works
+    assert files_in(folder)[path.name] != saved[path.name]
 
 
 @pytest.mark.parametrize("name, fails", [("p.png", "mask"), ("p.nii.gz", "workspace")])
