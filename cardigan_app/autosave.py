@@ -195,6 +195,7 @@ class Autosaver:
             self.last_error = studio_line(exc, "autosaving")
             for name in (mask, other_mask):  # the last whole autosave stays in force
                 (self.folder / name).unlink(missing_ok=True)
+            self._generation -= 1  # the next try writes the same names: a full disk is one message, not one per try
             return False
         self._remove_masks(keep={mask, other_mask})
         self.saved_revision = key

@@ -98,3 +98,22 @@ def test_a_pair_export_that_fills_the_disk_part_way_keeps_the_earlier_pair(windo
     assert window.exporter.export_pair()
     after = files_in(folder)
     assert after.keys() == before.keys() and after != before
+
+
+def test_an_autosave_on_a_full_disk_keeps_the_last_and_is_said_once(window, monkeypatch):
+    window.recovery._timer.stop()
+    said = []
+    window.statusBar().messageChanged.connect(lambda text: text.startswith("Autosave") and said.append(text))
+    window.document.fill(2, 2, 1)
+    assert window.autosave_now()
+    folder = window.autosaver.folder
+    last = files_in(folder)
+    with monkeypatch.context() as broken:
+        broken.setattr(PIL.Image.Image, "save", no_space)
+        for x in (3, 4, 5):  # each edit autosaved again, and failing again
+            window.document.fill(x, 3, 2)
+            assert not window.autosave_now()
+    assert said == [f"Autosave failed: no space left on the device while writing {folder / 'mask-2.png'}"]
+    assert files_in(folder) == last  # the last autosave in force, nothing half-written beside it
+    window.document.fill(9, 9, 2)
+    assert window.autosave_now() and window.autosaver.mask_path.name == "mask-2.png"
