@@ -121,6 +121,8 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
         self.menus = build_menus(self)
         self.tool_widgets = build_toolbar(self, self.state)
         self.status_widgets = build_status_bar(self)
+        if (unkept := self.settings.unwritable()) is not None:
+            self.statusBar().show_note(unkept)
         self.status_widgets.job.cancelRequested.connect(self.exporter.cancel_cine)
         self.data_tools = install_data_menu(self)
         self.training = install_training(self)

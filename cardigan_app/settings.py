@@ -6,14 +6,21 @@ way an old saved layout would break; an older stored version drops the saved lay
 (the file shared with a later release) keeps its layout and its version: this release
 neither uses nor overwrites them. A recent list holds at
 most its limit, whatever a settings file written by hand or by another version stores.
+
+A settings file that cannot be written (its folder read-only, or on a read-only filesystem) is
+said once, at start (:meth:`AppSettings.unwritable`): the studio runs as usual, its preferences,
+recent files and layout lasting until it closes, and the file that was there is left as it was.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from engine.fileio import describe_os_error
 
 from .state import StudioState
 
@@ -52,6 +59,14 @@ class AppSettings:
             if stored != SETTINGS_VERSION:
                 self.qsettings.remove("window")
             self.qsettings.setValue("settings_version", SETTINGS_VERSION)
+
+    def unwritable(self) -> str | None:
+        """One line when the settings file cannot be written, naming it and why; None when it can."""
+        if self.qsettings.isWritable():
+            return None
+        file = Path(self.qsettings.fileName())
+        return (f"Settings are not kept: {why_not_writable(file)}; preferences, recent files and the "
+                "window layout last until the studio closes")
 
     # -- preferences: the persisted fields of the studio state ---------------------------
     def stored_preferences(self) -> dict:
@@ -128,3 +143,18 @@ class AppSettings:
         self.qsettings.setValue("window/state", state)
         self.qsettings.setValue("window/splitter", splitter)
         self.qsettings.sync()
+
+
+def why_not_writable(file: Path) -> str:
+    """Why ``file`` cannot be written, as :func:`engine.fileio.describe_os_error` says it:
+    found by making its folder and opening it (a file of its own beside it, when it is not there)."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if file.exists():
+            file.open("r+b").close()
+        else:
+            tempfile.TemporaryFile(dir=file.parent).close()
+    except OSError as exc:
+        return describe_os_error(exc, file)
+    return f"{file}: not writable"
+

@@ -117,3 +117,17 @@ def test_an_autosave_on_a_full_disk_keeps_the_last_and_is_said_once(window, monk
     assert files_in(folder) == last  # the last autosave in force, nothing half-written beside it
     window.document.fill(9, 9, 2)
     assert window.autosave_now() and window.autosaver.mask_path.name == "mask-2.png"
+
+
+def test_settings_that_cannot_be_written_are_said_at_start(qtbot, tmp_path, tiny_model):
+    from cardigan_app.testing import close_window, open_window
+
+    (tmp_path / "config").write_text("a file where the settings folder should be")
+    window = open_window(qtbot, tmp_path / "config" / "studio", str(tiny_model), wait=False)
+    try:
+        line = window.statusBar().currentMessage()
+        assert line.startswith(f"Settings are not kept: {tmp_path / 'config' / 'studio' / 'settings.ini'}: ")
+        assert line.endswith("; preferences, recent files and the window layout last until the studio closes")
+    finally:
+        close_window(window)  # saving the settings at close fails without a word: it was said
+    assert (tmp_path / "config").read_text() == "a file where the settings folder should be"
