@@ -166,8 +166,9 @@ def test_a_compressed_loop_is_decompressed_once_and_itk_reads_the_checked_copy(t
     assert not Path(names[0]).exists()  # the copy goes once read
     masks = tmp_path / "patient0001_4CH_half_sequence_gt.nii.gz"
     write_nifti(masks, (loop > 20).astype(np.uint8))
+    opened.clear()  # (the write reads its file back once to check it)
     assert np.array_equal(read_volume_label(masks, loop=True), loop > 20)
-    assert names[-1].endswith(".nii") and len(opened) == 2
+    assert names[-1].endswith(".nii") and len(opened) == 1
 
 
 def test_without_room_for_the_copy_a_loop_is_checked_and_read_where_it_is(tmp_path, monkeypatch):
