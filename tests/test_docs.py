@@ -386,3 +386,35 @@ def test_the_readme_s_tables_of_train_and_tune_options_name_only_options_those_c
         wrong += [f"cardigan {command} has no {option}" for option in options
                   if option not in command_options()[command]]
     assert not wrong, wrong
+
+
+TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def table_cells(row: str) -> int:
+    """How many cells a Markdown table row has: a pipe splits one even inside a code span,
+    unless it is written ``\\|``."""
+    return len(row.strip().replace("\\|", "").strip("|").split("|"))
+
+
+def test_every_table_s_rule_and_rows_have_its_header_s_cells():
+    """A table whose rule under the header has another count of cells is not drawn as a table
+    at all, and a row with more cells than the header loses the ones past it (an unescaped
+    ``|`` in a code span ``--cycle full|half`` splits a cell)."""
+    wrong, tables = [], 0
+    for document in DOCUMENTS:
+        lines = document.read_text(encoding="utf-8").splitlines()
+        for i, rule in enumerate(lines[1:], 1):
+            if not (TABLE_RULE.match(rule) and lines[i - 1].lstrip().startswith("|")):
+                continue
+            tables += 1
+            header = table_cells(lines[i - 1])
+            if table_cells(rule) != header:
+                wrong.append(f"{where(document, i + 1)}: a rule of {table_cells(rule)} cells under {header}")
+            row = i + 1
+            while row < len(lines) and lines[row].lstrip().startswith("|"):
+                if table_cells(lines[row]) > header:
+                    wrong.append(f"{where(document, row + 1)}: {table_cells(lines[row])} cells in a table of {header}")
+                row += 1
+    assert tables > 10, "the tables in the documents were not found"
+    assert not wrong, wrong
