@@ -269,3 +269,42 @@ def test_the_studio_page_lists_the_canvas_gestures_the_shortcuts_dialog_lists():
     from cardigan_app.dialogs.shortcuts import CANVAS_GESTURES
 
     assert [tuple(row) for row in studio_page_table("On the canvas and the image panes")] == list(CANVAS_GESTURES)
+
+
+def studio_numbers() -> tuple[tuple[str, float], ...]:
+    """(a pattern whose number the studio's documents give, the value the code uses)."""
+    from cardigan_app.autosave import INTERVAL_MS
+    from cardigan_app.contrast import AUTO_PERCENTILES
+    from cardigan_app.crash_recovery import AFTER_EDIT_MS
+    from cardigan_app.file_reading import READ_AT_ONCE_BYTES
+    from cardigan_app.panels.anatomy_sliders import KEY_FRAME_GAP, STEPS
+    from cardigan_app.window_chrome import OPACITY_STEP
+    from engine.cine.timing import lowest_fps
+
+    return (
+        (r"autosaved (\d+) s after an edit", AFTER_EDIT_MS / 1000),
+        (r"after an edit \(and every (\d+) s\)", INTERVAL_MS / 1000),
+        (r"a file over (\d+) MB", READ_AT_ONCE_BYTES / 1e6),
+        (r"stretches its (\d+)–\d+ % grey values", AUTO_PERCENTILES[0]),
+        (r"stretches its \d+–(\d+) % grey values", AUTO_PERCENTILES[1]),
+        (r"`D` and `F` step it down and up by (\d+) %", OPACITY_STEP * 100),
+        (r"mask opacity `D` `F` \((\d+) % down, up\)", OPACITY_STEP * 100),
+        (r"at least (\d+) % of the cycle apart", KEY_FRAME_GAP / STEPS * 100),
+        (r"two frames a beat \(bpm / (\d+)\)", 60 / lowest_fps(60)),
+    )
+
+
+def test_every_number_the_studio_s_documents_give_is_the_code_s():
+    """The delays, sizes and steps the README's studio section and docs/studio.md give (the
+    autosave's delays, the size read in the background, Auto contrast's percentiles, the
+    opacity step, how far apart the key frames stay, the lowest frame rate) are the values the
+    studio uses."""
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split() + STUDIO_PAGE.read_text(encoding="utf-8").split())
+    wrong = []
+    for pattern, value in studio_numbers():
+        said = [float(number) for number in re.findall(pattern, text)]
+        if not said:
+            wrong.append(f"the documents no longer say {pattern!r}")
+        wrong += [f"{pattern!r}: {number:g} written, {value:g} in the code" for number in said
+                  if abs(number - value) > 1e-9]
+    assert not wrong, wrong
