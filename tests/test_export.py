@@ -482,6 +482,10 @@ def test_nnunet_folds_keep_each_patients_cases_together():
         assert len(fold["train"]) + len(fold["val"]) == 21
     assert len(patient_folds({"a": ["a1"], "b": ["b1"]})) == 2  # fewer patients: as many folds
     assert patient_folds({"a": ["a1", "a2"]}) == []  # one patient: no fold can hold one out
+    held = patient_folds(cases, held_first={"p3"})  # an export's valid split: fold 0 holds out just it
+    assert held[0] == {"train": sorted(c for p, own in cases.items() if p != "p3" for c in own),
+                       "val": sorted(cases["p3"])}
+    assert len(held) == 5 and sorted(c for fold in held for c in fold["val"]) == sorted(sum(cases.values(), []))
 
 
 def test_a_relative_masks_folder_is_recorded_where_it_is(synth, tmp_path, monkeypatch):

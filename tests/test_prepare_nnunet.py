@@ -8,6 +8,7 @@ import pytest
 import SimpleITK as sitk
 from PIL import Image
 
+from engine.data.nnunet_source import scan_nnunet
 from engine.data.prepare import prepare_dataset
 from engine.data.sources import detect_format
 from engine.errors import DataError
@@ -45,16 +46,66 @@ def test_an_nnunet_export_prepares_into_the_same_pairs(exported, tmp_path):
     assert seen == len(written) == sum(prepared["counts"].values()) and stems["test"]
 
 
+def test_an_nnunet_export_prepares_back_into_its_own_train_and_valid(exported, tmp_path):
+    """``splits_final.json``'s fold 0 is the export's train/valid split, and prepare keeps it."""
+    source, manifest = exported
+    assert manifest["splits"]["train"] and manifest["splits"]["valid"]
+    prepared = prepare_dataset(source, tmp_path / "prep", size=64, workers=1)
+    assert {split: sorted(prepared["splits"][split]) for split in ("train", "valid", "test")} == \
+        {split: sorted(manifest["splits"][split]) for split in ("train", "valid", "test")}
+    assert prepared["source"]["split_source"] == "splits_final.json fold 0 (train/valid) + imagesTs (test)"
+
+
+@pytest.mark.parametrize("folds, message", [
+    ("[{\"train\": [", r"splits_final.json: not readable as JSON \("),
+    ("{\"train\": [], \"val\": []}", r"splits_final.json: not nnU-Net's folds"),
+    ("[{\"train\": [\"a\"], \"val\": 3}]", r"splits_final.json: not nnU-Net's folds"),
+    ("[{\"train\": [\"ghost_4CH_ED\"], \"val\": []}]", r"fold 0 names case\(s\) not in imagesTr: ghost_4CH_ED$"),
+])
+def test_a_damaged_or_foreign_splits_final_is_refused_in_one_line(exported, tmp_path, folds, message):
+    source, _ = exported
+    damaged = tmp_path / "Dataset507_Damaged"
+    shutil.copytree(source, damaged)
+    (damaged / "splits_final.json").write_text(folds)
+    with pytest.raises(DataError, match=message) as caught:
+        prepare_dataset(damaged, tmp_path / "prep", size=64, workers=1)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "prep").exists()
+
+
+def test_a_fold_that_parts_a_patient_or_names_a_case_twice_is_refused(exported, tmp_path):
+    source, _ = exported
+    cases = sorted(path.stem for path in (source / "labelsTr").glob("*.png"))
+    patient = cases[0].split("_")[0]
+    own = [case for case in cases if case.startswith(patient + "_")]
+    parted = tmp_path / "Dataset508_Parted"
+    shutil.copytree(source, parted)
+    (parted / "splits_final.json").write_text(json.dumps([{"train": own[1:], "val": own[:1]}]))
+    with pytest.raises(DataError, match=rf"fold 0 puts cases of patient {patient} in both train and val"):
+        prepare_dataset(parted, tmp_path / "prep", size=64, workers=1)
+    (parted / "splits_final.json").write_text(json.dumps([{"train": own, "val": own[:1]}]))
+    with pytest.raises(DataError, match=rf"fold 0 names case {own[0]} in both train and val"):
+        prepare_dataset(parted, tmp_path / "prep", size=64, workers=1)
+    (parted / "splits_final.json").write_text(json.dumps([{"train": [], "val": own}]))
+    found, notes, how = scan_nnunet(parted)  # the cases fold 0 leaves out are said, not split by seed
+    assert {name for name, split in found if split != "test"} == {patient}
+    assert found[(patient, "valid")] and not found.get((patient, "train"))
+    assert sorted(note["patient"] for note in notes) == sorted(set(cases) - set(own))
+    assert all(note["reason"] == "not named in fold 0 of splits_final.json" for note in notes)
+
+
 def test_a_patients_variations_are_prepared_into_its_split(exported, tmp_path):
     """``export --variations 2`` names a patient's second variation ``<patient>_v2``: the two
     stay on one side of train and valid, as the export's own folds keep them."""
     source, _ = exported
     varied = tmp_path / "Dataset505_Varied"
     shutil.copytree(source, varied)
+    (varied / "splits_final.json").unlink()  # the seeded split groups them
     for path in list(varied.glob("*Tr/*.png")):
         patient, rest = path.name.split("_", 1)
         shutil.copy(path, path.with_name(f"{patient}_v2_{rest}"))
-    prepare_dataset(varied, tmp_path / "prep", size=64, workers=1)
+    prepared = prepare_dataset(varied, tmp_path / "prep", size=64, workers=1)
+    assert prepared["source"]["split_source"].startswith("imagesTs (test) + seeded train/valid split")
     split_of = {path.stem: path.parent.parent.name for path in (tmp_path / "prep").glob("*/label/*.png")}
     varieties = [stem for stem in split_of if "_v2_" in stem]
     assert varieties and len(set(split_of.values())) == 3

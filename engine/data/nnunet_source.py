@@ -7,11 +7,15 @@ holding one 2-D frame: a 2-D image, or a volume of one slice (SimpleITK size (W,
 way of storing 2-D cases in NIfTI), whose pixel at column x, row y is the PNG's, as nnU-Net's
 SimpleITK reader gives it (its direction is not applied, as nnU-Net does not apply it); a
 label map stored as floats is read when its values are whole numbers, as nnU-Net reads it.
-The cases of ``imagesTs`` keep the test split; those of ``imagesTr``
-are split into train and valid by the seeded split, a patient's cases together (stems group
-into patients as in :mod:`.pair_folders`, and a patient's further variations, ``<patient>_v2``,
-``_v3``... as ``export --variations`` names them, go with it, as that export's
-``splits_final.json`` keeps them: :func:`.layout.variation_source`).
+The cases of ``imagesTs`` keep the test split. Those of ``imagesTr`` are split into train and
+valid by the dataset's own ``splits_final.json`` where it holds one (nnU-Net's list of folds
+``{"train": [cases], "val": [cases]}``; fold 0's ``train`` and ``val`` are our train and valid,
+as ``export --format nnunet`` writes its fold 0; a case it names in neither is left out with a
+note), else by the seeded split. Either way a patient's cases stay together (stems group into
+patients as in :mod:`.pair_folders`, and a patient's further variations, ``<patient>_v2``,
+``_v3``... as ``export --variations`` names them, go with it: :func:`.layout.variation_source`),
+and a fold that parts them, a damaged file or one naming a case not in ``imagesTr`` is refused
+in one line.
 
 ``dataset.json``'s ``labels`` name each value; they are mapped to ours (:mod:`engine.labels`)
 by name, case and ``_``/``-`` aside (``background``, ``LV cavity``/``lv``/``left ventricle``,
@@ -33,6 +37,7 @@ from .pair_folders import PairFile
 from .layout import stem_patient, variation_source
 
 DATASET_JSON = "dataset.json"
+SPLITS_JSON = "splits_final.json"  # nnU-Net's folds; fold 0 gives train and valid
 PARTS = {"Tr": None, "Ts": "test"}  # imagesTr: split by seed into train and valid; imagesTs: test
 CHANNEL = "_0000"  # the one input channel's suffix on an image case
 
@@ -112,6 +117,7 @@ def scan_nnunet(root: Path) -> tuple[dict[tuple[str, str | None], list[PairFile]
     patients: dict[tuple[str, str | None], list[PairFile]] = {}
     notes: list[dict] = []
     split_of: dict[str, str | None] = {}
+    sources: list[str] = []  # where the splits came from
     for part, split in PARTS.items():
         images_dir, labels_dir = root / f"images{part}", root / f"labels{part}"
         if not images_dir.is_dir():
@@ -125,13 +131,52 @@ def scan_nnunet(root: Path) -> tuple[dict[tuple[str, str | None], list[PairFile]
             notes.append({"patient": case, "reason": f"{labels[case].name} in {labels_dir.name}/ has no image "
                           f"{case}{CHANNEL}{ending} in {images_dir.name}/"})
         cases = sorted(set(images) & set(labels))
+        fold = read_fold(root, set(images)) if part == "Tr" and (root / SPLITS_JSON).is_file() else None
+        if fold is not None:
+            for case in [case for case in cases if case not in fold]:
+                notes.append({"patient": case, "reason": f"not named in fold 0 of {SPLITS_JSON}"})
+            cases = [case for case in cases if case in fold]
+            sources.append(f"{SPLITS_JSON} fold 0 (train/valid)")
         names = {stem_patient(case) for case in cases}
         for case in cases:
             patient = variation_source(stem_patient(case), names)  # an export's variations: one patient
-            if split_of.setdefault(patient, split) != split:
-                raise DataError(f"{root}: patient {patient} has cases in both imagesTr and imagesTs")
-            patients.setdefault((patient, split), []).append(PairFile(case, str(images[case]), str(labels[case])))
-    return patients, notes, "imagesTs (test)"
+            case_split = fold[case] if fold is not None else split
+            if split_of.setdefault(patient, case_split) != case_split:
+                if "test" in (case_split, split_of[patient]):
+                    raise DataError(f"{root}: patient {patient} has cases in both imagesTr and imagesTs")
+                raise DataError(f"{root / SPLITS_JSON}: fold 0 puts cases of patient {patient} in both train "
+                                "and val; keep a patient's cases on one side, or remove the file for a seeded split")
+            patients.setdefault((patient, case_split), []).append(
+                PairFile(case, str(images[case]), str(labels[case])))
+        if split == "test" and cases:
+            sources.append("imagesTs (test)")
+    return patients, notes, " + ".join(sources) or "imagesTs (test)"
+
+
+def read_fold(root: Path, known: set[str]) -> dict[str, str]:
+    """Case -> ``train`` or ``valid`` from fold 0 of ``root``'s ``splits_final.json``; one line
+    for a file that is not nnU-Net's list of folds, or that names a case not in ``known``."""
+    path = root / SPLITS_JSON
+    try:
+        folds = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path}: not readable as JSON ({' '.join(str(exc).split())})") from None
+    first = folds[0] if isinstance(folds, list) and folds else None
+    if not isinstance(first, dict) or not all(
+            isinstance(first.get(side), list) and all(isinstance(case, str) for case in first[side])
+            for side in ("train", "val")):
+        raise DataError(f"{path}: not nnU-Net's folds (a list whose first entry is "
+                        "{\"train\": [case names], \"val\": [case names]})")
+    fold: dict[str, str] = {}
+    for side, split in (("train", "train"), ("val", "valid")):
+        for case in first[side]:
+            if fold.setdefault(case, split) != split:
+                raise DataError(f"{path}: fold 0 names case {case} in both train and val")
+    unknown = sorted(set(fold) - known)
+    if unknown:
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise DataError(f"{path}: fold 0 names case(s) not in imagesTr: {', '.join(unknown[:3])}{more}")
+    return fold
 
 
 def _cases(folder: Path, suffix: str) -> dict[str, Path]:

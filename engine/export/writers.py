@@ -175,7 +175,8 @@ class NnunetWriter:
     ``splits_final.json`` holds five folds of the training cases in nnU-Net's format (a list
     of ``{"train": [...], "val": [...]}``) with every case of one source patient, its
     variations included, on one side of each fold: nnU-Net's own folds are drawn case by case,
-    so two variations of one mask could meet across a fold. nnU-Net reads the file from its
+    so two variations of one mask could meet across a fold. Fold 0 is the export's own train
+    and valid split (``prepare`` reads it back so). nnU-Net reads the file from its
     preprocessed folder (``nnUNet_preprocessed/DatasetNNN_Name/``): copy it there before
     training. Fewer than two source patients give no file."""
 
@@ -183,6 +184,7 @@ class NnunetWriter:
         self.staging = staging
         self.cases = {"Tr": 0, "Ts": 0}
         self.training_cases: dict[str, list[str]] = {}  # source patient -> its training cases
+        self.valid_sources: set[str] = set()  # the source patients of the valid split
         for part in ("Tr", "Ts"):
             (staging / f"images{part}").mkdir()
             (staging / f"labels{part}").mkdir()
@@ -198,6 +200,8 @@ class NnunetWriter:
             self.cases[part] += 1
             if part == "Tr":
                 self.training_cases.setdefault(source or patient, []).append(stem)
+                if split == "valid":
+                    self.valid_sources.add(source or patient)
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         if failed:
@@ -214,7 +218,7 @@ class NnunetWriter:
             "file_ending": ".png",
         }
         (self.staging / "dataset.json").write_text(json.dumps(document, indent=2) + "\n")
-        folds = patient_folds(self.training_cases)
+        folds = patient_folds(self.training_cases, held_first=self.valid_sources)
         if folds:
             (self.staging / "splits_final.json").write_text(json.dumps(folds, indent=1) + "\n")
 
@@ -222,17 +226,25 @@ class NnunetWriter:
 NNUNET_FOLDS = 5  # nnU-Net's default cross-validation
 
 
-def patient_folds(cases: dict[str, list[str]], folds: int = NNUNET_FOLDS) -> list[dict[str, list[str]]]:
+def patient_folds(cases: dict[str, list[str]], folds: int = NNUNET_FOLDS,
+                  held_first: set[str] = frozenset()) -> list[dict[str, list[str]]]:
     """nnU-Net folds over ``cases`` ({source patient: its case names}): the patients, in name
     order, dealt to the folds in turn (``folds`` of them, fewer when there are fewer patients),
     so a patient's cases are all in one fold's ``val`` and in the others' ``train``; [] for
-    fewer than two patients."""
+    fewer than two patients. When ``held_first`` names some of the patients but not all (an
+    export's valid split), fold 0 holds out just those and the others are dealt to the rest."""
     patients = sorted(cases)
-    count = min(folds, len(patients))
-    if count < 2:
-        return []
-    held = [[case for k, p in enumerate(patients) if k % count == fold for case in sorted(cases[p])]
-            for fold in range(count)]
+    first = [p for p in patients if p in held_first]
+    others = [p for p in patients if p not in held_first]
+    if first and others:
+        count = min(folds, 1 + len(others))
+        groups = [first] + [others[k::count - 1] for k in range(count - 1)]
+    else:
+        count = min(folds, len(patients))
+        if count < 2:
+            return []
+        groups = [patients[k::count] for k in range(count)]
+    held = [[case for p in group for case in sorted(cases[p])] for group in groups]
     return [{"train": sorted(case for other, val in enumerate(held) if other != fold for case in val),
              "val": held[fold]} for fold in range(count)]
 
