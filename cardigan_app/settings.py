@@ -10,11 +10,14 @@ most its limit, whatever a settings file written by hand or by another version s
 A settings file that cannot be written (its folder read-only, or on a read-only filesystem) is
 said once, at start (:meth:`AppSettings.unwritable`): the studio runs as usual, its preferences,
 recent files and layout lasting until it closes, and the file that was there is left as it was.
+One that could be written at start but not later (a disk that filled since) is said as the
+studio closes (:meth:`AppSettings.not_saved`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -59,14 +62,25 @@ class AppSettings:
             if stored != SETTINGS_VERSION:
                 self.qsettings.remove("window")
             self.qsettings.setValue("settings_version", SETTINGS_VERSION)
+        self.said_unwritable = False  # :meth:`unwritable` has said so: closing need not say it again
 
     def unwritable(self) -> str | None:
         """One line when the settings file cannot be written, naming it and why; None when it can."""
         if self.qsettings.isWritable():
             return None
+        self.said_unwritable = True
         file = Path(self.qsettings.fileName())
         return (f"Settings are not kept: {why_not_writable(file)}; preferences, recent files and the "
                 "window layout last until the studio closes")
+
+    def not_saved(self) -> str | None:
+        """One line when writing the settings file failed since start (QSettings' status after a
+        sync), naming it and why; None when it was written, or when :meth:`unwritable` said so."""
+        if self.said_unwritable or self.qsettings.status() != QSettings.Status.AccessError:
+            return None
+        file = Path(self.qsettings.fileName())
+        return (f"Settings were not saved: {why_not_writable(file)}; this session's preferences, recent files "
+                "and window layout are lost")
 
     # -- preferences: the persisted fields of the studio state ---------------------------
     def stored_preferences(self) -> dict:
@@ -147,13 +161,17 @@ class AppSettings:
 
 def why_not_writable(file: Path) -> str:
     """Why ``file`` cannot be written, as :func:`engine.fileio.describe_os_error` says it:
-    found by making its folder and opening it (a file of its own beside it, when it is not there)."""
+    found by making its folder and opening it, then writing a file of its size beside it (a
+    full disk refuses that)."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
+        size = file.stat().st_size if file.exists() else 0
         if file.exists():
             file.open("r+b").close()
-        else:
-            tempfile.TemporaryFile(dir=file.parent).close()
+        with tempfile.TemporaryFile(dir=file.parent) as probe:
+            probe.write(b"\0" * max(size, 4096))
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as exc:
         return describe_os_error(exc, file)
     return f"{file}: not writable"

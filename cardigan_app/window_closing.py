@@ -5,14 +5,17 @@ holds the close sequence: each of the window's ``close_guards`` (the features pl
 cine loop being written) may veto closing after asking the user, then unsaved edits are
 asked about; :meth:`WindowClosing.shutdown` (once only) stops the autosave and the file
 still being read, waits for a loop being written, runs the ``shutdown_hooks``, saves the
-window's layout and the studio state, and stops the live synthesis, the dataset browser and
-the autosaver.
+window's layout and the studio state (saying in a dialog, before the window goes, when the
+settings file could not be written: :meth:`~cardigan_app.settings.AppSettings.not_saved`), and
+stops the live synthesis, the dataset browser and the autosaver.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QCloseEvent
+
+from .dialogs.prompts import show_error
 
 
 class WindowClosing:
@@ -39,6 +42,8 @@ class WindowClosing:
         self.settings.save_window(self.saveGeometry(), self.saveState(1), self.workspace.saveState()
                                   if self.workspace is not None else QByteArray())
         self.settings.save_state(self.state)
+        if (lost := self.settings.not_saved()) is not None:
+            show_error(self, "Settings not saved", lost)
         self.live.shutdown()
         self.dataset_browser.shutdown()
         self.autosaver.close()

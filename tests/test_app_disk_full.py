@@ -119,7 +119,7 @@ def test_an_autosave_on_a_full_disk_keeps_the_last_and_is_said_once(window, monk
     assert window.autosave_now() and window.autosaver.mask_path.name == "mask-2.png"
 
 
-def test_settings_that_cannot_be_written_are_said_at_start(qtbot, tmp_path, tiny_model):
+def test_settings_that_cannot_be_written_are_said_at_start(qtbot, tmp_path, tiny_model, monkeypatch):
     from cardigan_app.testing import close_window, open_window
 
     (tmp_path / "config").write_text("a file where the settings folder should be")
@@ -128,6 +128,28 @@ def test_settings_that_cannot_be_written_are_said_at_start(qtbot, tmp_path, tiny
         line = window.statusBar().currentMessage()
         assert line.startswith(f"Settings are not kept: {tmp_path / 'config' / 'studio' / 'settings.ini'}: ")
         assert line.endswith("; preferences, recent files and the window layout last until the studio closes")
+        monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a: pytest.fail("said twice")))
     finally:
         close_window(window)  # saving the settings at close fails without a word: it was said
     assert (tmp_path / "config").read_text() == "a file where the settings folder should be"
+
+
+def test_settings_that_cannot_be_saved_at_close_are_said_before_the_window_goes(qtbot, tmp_path, tiny_model,
+                                                                                monkeypatch, warned):
+    """Writable at start, the settings file meets a full disk later: closing says so in a dialog."""
+    from PySide6.QtCore import QSettings
+
+    import cardigan_app.settings as settings
+    from cardigan_app.testing import close_window, open_window
+
+    window = open_window(qtbot, tmp_path, str(tiny_model), wait=False)
+    file = tmp_path / "settings.ini"
+    shown_while = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda parent, title, text, *a: (warned.append(text), shown_while.append(parent.isVisible()))))
+    monkeypatch.setattr(QSettings, "status", lambda self: QSettings.Status.AccessError)
+    monkeypatch.setattr(settings.tempfile, "TemporaryFile", no_space)
+    close_window(window)
+    assert warned == [f"Settings were not saved: no space left on the device while writing {file}; this "
+                      "session's preferences, recent files and window layout are lost"]
+    assert shown_while == [True]  # said before the window goes
