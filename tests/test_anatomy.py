@@ -186,3 +186,19 @@ def test_a_mask_is_fitted_as_end_systole_when_told():
     assert score > fit_mask(model, es, views=("4CH",))[2] and score > 0.8
     with pytest.raises(ValueError, match="ED or ES"):
         fit_mask(model, es, phase="mid")
+
+
+def test_the_lv_size_in_mm_follows_the_pixel_spacing_across_and_down():
+    from engine.anatomy.descriptors import describe, lv_size_mm
+
+    labels = np.zeros((40, 40), np.uint8)
+    labels[5:35, 10:20] = LV_CAVITY  # 30 rows down, 10 columns across
+    labels[0, 0] = LV_CAVITY  # a stray pixel: measured on the largest piece, as describe does
+    length, area = lv_size_mm(labels, (0.5, 0.5))
+    assert length == pytest.approx(describe(labels)["lv_length"] * 40 * 0.5) == pytest.approx(29 * 0.5)
+    assert area == pytest.approx(300 * 0.25 / 100)
+    length, area = lv_size_mm(labels, (1.0, 0.1))  # wide pixels: 10 mm across, 3 mm down
+    assert length == pytest.approx(9 * 1.0) and area == pytest.approx(300 * 0.1 / 100)
+    assert lv_size_mm(np.zeros((8, 8), np.uint8), (0.3, 0.3)) is None
+    with pytest.raises(ValueError, match="not two positive millimetre values"):
+        lv_size_mm(labels, (0.0, 0.3))

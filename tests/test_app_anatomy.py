@@ -1270,3 +1270,40 @@ def test_mask_tools_obey_the_paint_over_rule_and_the_fan(window):
         assert window.mask_dialogs.apply_tool("shrink", 2, 2) > 0
     finally:
         tools.close()
+
+
+
+def test_a_mask_with_a_pixel_spacing_shows_its_lv_size_in_mm(qtbot, tmp_path):
+    """A NIfTI mask at 0.3 mm pixels, read as the studio opens it: the LV's length as the engine
+    measures it, x 0.3 mm per pixel, and its area; followed through an edit and its undo; none
+    for a mask without a recorded spacing."""
+    import SimpleITK as sitk
+
+    from cardigan_app.editing import LabelDocument
+    from cardigan_app.mask_reading import read_mask_file
+    from cardigan_app.panels import AnatomyPanel
+    from engine.anatomy import template_mask
+    from engine.anatomy.descriptors import describe
+
+    panel = AnatomyPanel()
+    qtbot.addWidget(panel)
+    labels = template_mask("2CH", "ED", seed=4, size=64)
+    panel.bind(LabelDocument(labels))
+    assert panel.lv_size.isHidden()  # no spacing known: no mm made up
+    image = sitk.GetImageFromArray(labels)
+    image.SetSpacing((0.3, 0.3))
+    path = tmp_path / "mask.nii.gz"
+    sitk.WriteImage(image, str(path))
+    read = read_mask_file(path)
+    doc = LabelDocument(read.labels, path=path)
+    doc.geometry = read.geometry
+    panel.bind(doc)
+    length = describe(labels)["lv_length"] * 64 * 0.3
+    area = (labels == 1).sum() * 0.09 / 100
+    line = f"LV length {length:.1f} mm \u00b7 area {area:.1f} cm\u00b2 (as painted)"
+    assert not panel.lv_size.isHidden() and panel.lv_size.text() == line
+    y, x = np.argwhere(labels == 1)[0]
+    doc.fill(x, y, 2)  # the cavity painted over: nothing to measure
+    assert panel.lv_size.isHidden()
+    doc.undo()
+    assert panel.lv_size.text() == line and not panel.lv_size.isHidden()

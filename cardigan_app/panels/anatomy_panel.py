@@ -31,6 +31,10 @@ overlap)") tells of this session's last edit and is not saved: undo, redo and an
 drop it. The state it describes is saved (the heart's record and the fan), and the sliders
 and the EF line show it again when the mask is reopened.
 
+Under the EF line, a mask whose file records its pixel spacing (NIfTI, MetaImage, NRRD) gets
+its LV's length in mm and area in cm\u00b2 as painted, followed through edits, undo and redo
+(:mod:`.lv_size`); a mask without one (a PNG) gets none.
+
 The panel's parts live beside it: the sliders' ranges, value texts and stops at a limit in
 :mod:`.anatomy_sliders`, the Probe fan group in :mod:`.probe_fan`, the preset row in
 :mod:`.heart_presets`, and Start from anatomy, New heart and Fit to mask in :mod:`.new_hearts`.
@@ -52,6 +56,7 @@ from ..icons import icon
 from .anatomy_sliders import (EF_RANGE, GROUP_SPACING, PHASE_TIP, SLIDERS, STEPS, WIDEST_VALUE, SliderLimits,
                               PAINT_STAYS, compact_form, phase_range, phase_tip, slider_value)
 from .heart_presets import PresetRow
+from .lv_size import LV_SIZE_TIP, lv_size_line
 from .narrow import panel_margins
 from .new_hearts import NewHearts
 from .probe_fan import ProbeFanGroup
@@ -143,6 +148,11 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         layout.addWidget(self.status)
         layout.addLayout(top)
         layout.addWidget(self.ef)
+        self.lv_size = QLabel("")
+        self.lv_size.setWordWrap(True)
+        self.lv_size.setToolTip(LV_SIZE_TIP)
+        self.lv_size.setVisible(False)  # until a mask with a recorded pixel spacing
+        layout.addWidget(self.lv_size)
         self.key_frame_ef = QLabel("")
         self.key_frame_ef.setWordWrap(True)  # a line wider than the narrow column would clip the panel
         self.key_frame_ef.setToolTip("(ED - ES) / ED cavity area of the two key frames as painted (K switches them)")
@@ -194,11 +204,14 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
         if self.document is not None:
             self._end_step()  # a step under way stays the old mask's
             self.document.remove_meta_listener(self._meta_changed)
+            self.document.remove_history_listener(self._show_lv_size)
         if document is not self.document:
             self.preset.setCurrentIndex(-1)  # the choice was made for the last mask's heart
         self.document = document
         self._note = ""
         document.add_meta_listener(self._meta_changed)
+        document.add_history_listener(self._show_lv_size)  # each edit, undo and redo
+        self._show_lv_size()
         self._drawn = self._draw_heart(document.anatomy) if self._usable() is None else None
         self._show_state()
 
@@ -340,6 +353,12 @@ class AnatomyPanel(SliderLimits, ProbeFanGroup, PresetRow, NewHearts, QWidget):
                      f"(move ED\u2194ES on either)")
         self.key_frame_ef.setText(text)
         self.key_frame_ef.setVisible(percent is not None)  # an empty line takes no room
+
+    def _show_lv_size(self) -> None:
+        """The LV's size in mm (hidden, taking no room, without a recorded pixel spacing)."""
+        text = lv_size_line(self.document)
+        self.lv_size.setText(text)
+        self.lv_size.setVisible(bool(text))
 
     def _show_ef(self, text: str) -> None:
         """The EF line under the buttons (hidden, taking no room, while there is no heart)."""

@@ -1,7 +1,8 @@
 """Shape descriptors of apical label maps: the numbers that tell one heart from another.
 
 Every length is a fraction of the image size and every area a fraction of the image area,
-so masks of any resolution compare. ``describe`` measures one map; ``coverage`` says how
+so masks of any resolution compare; :func:`lv_size_mm` gives the LV's length and area in
+millimetres and cm\u00b2 for a map whose pixel spacing is known. ``describe`` measures one map; ``coverage`` says how
 well a set of generated maps spans a set of real ones: the share of real values that fall
 inside the generated 5-95 % range (0.9 when the two distributions are the same).
 
@@ -53,18 +54,10 @@ def describe(labels: np.ndarray) -> dict[str, float]:
     lv_pixels = int(cavity.sum())
     if lv_pixels >= 5:
         ys, xs = np.nonzero(cavity)
-        ys = (ys + 0.5) / height
-        xs = (xs + 0.5) / width
-        cy, cx = ys.mean(), xs.mean()
-        cov = np.cov(np.stack([xs - cx, ys - cy]))
-        evals, evecs = np.linalg.eigh(cov)
-        major = evecs[:, 1]  # (x, y) of the long axis
-        if major[1] < 0:  # point it from the apex (top) down toward the base
-            major = -major
-        along = (xs - cx) * major[0] + (ys - cy) * major[1]
+        (cx, cy), major, length, evals = _long_axis((xs + 0.5) / width, (ys + 0.5) / height)
         out.update(
             lv_center_y=float(cy), lv_center_x=float(cx), lv_area=lv_pixels / (height * width),
-            lv_length=float(along.max() - along.min()),
+            lv_length=length,
             lv_elongation=float(math.sqrt(evals[1] / max(evals[0], 1e-12))),
             lv_tilt=float(math.degrees(math.atan2(major[0], major[1]))),
             myo_lv_area=float(myo.sum() / lv_pixels),
@@ -78,6 +71,35 @@ def describe(labels: np.ndarray) -> dict[str, float]:
         out["la_bottom"] = float((rows.max() + 1) / height)
         out["la_center_y"] = float((np.nonzero(atrium)[0].mean() + 0.5) / height)
     return out
+
+
+def _long_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[tuple[float, float], np.ndarray, float, np.ndarray]:
+    """Of the points (``xs``, ``ys``): their centre, the unit long axis (x, y) from their second
+    moments, pointed from the apex (top) down toward the base, their extent along it, and the
+    moments' eigenvalues (short axis first)."""
+    cx, cy = xs.mean(), ys.mean()
+    evals, evecs = np.linalg.eigh(np.cov(np.stack([xs - cx, ys - cy])))
+    major = evecs[:, 1]
+    if major[1] < 0:
+        major = -major
+    along = (xs - cx) * major[0] + (ys - cy) * major[1]
+    return (float(cx), float(cy)), major, float(along.max() - along.min()), evals
+
+
+def lv_size_mm(labels: np.ndarray, spacing: tuple[float, float]) -> tuple[float, float] | None:
+    """The LV cavity's length along its long axis (mm) and its area (cm\u00b2) in a label map
+    whose pixels lie ``spacing`` (across, down) mm apart, measured as :func:`describe` measures
+    ``lv_length`` and ``lv_area`` (on its largest piece), in millimetres rather than fractions,
+    so pixels taller than wide measure right; None for a cavity of under 5 pixels."""
+    across, down = (float(v) for v in spacing)
+    if not (across > 0 and down > 0 and np.isfinite(across) and np.isfinite(down)):
+        raise ValueError(f"pixel spacing {spacing!r} is not two positive millimetre values")
+    cavity = keep_largest(np.asarray(labels)) == LV_CAVITY
+    if cavity.sum() < 5:
+        return None
+    ys, xs = np.nonzero(cavity)
+    _, _, length, _ = _long_axis((xs + 0.5) * across, (ys + 0.5) * down)
+    return length, float(cavity.sum()) * across * down / 100.0
 
 
 def describe_all(masks) -> dict[str, np.ndarray]:
