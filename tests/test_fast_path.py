@@ -108,3 +108,24 @@ def test_bfloat16_path_stays_close_to_float32(mode):
     assert fast.dtype == torch.float32
     diff = (fast - plain).abs()
     assert diff.mean() < BF16_TOLERANCE[0] and diff.max() < BF16_TOLERANCE[1], (diff.mean(), diff.max())
+
+
+# SPADE's soft levels run dense in either mode: one mode each; CLADE's blend its tables: both
+SOFT_CASES = [(CONFIGS[0], "sparse"), (CONFIGS[1], "dense"), (CONFIGS[4], "sparse"),
+              (CONFIGS[13], "sparse"), (CONFIGS[13], "dense")]
+
+
+@pytest.mark.parametrize("config,mode", SOFT_CASES,
+                         ids=lambda c: c if isinstance(c, str) else f"{c.norm}-{c.modulation}-noise{c.noise_nc}")
+def test_fast_equals_plain_with_soft_labels(config, mode):
+    """The coarse levels read part of the map averaged over each cell (a cine loop's soft
+    labels): the same image from both networks, and not the image of the map sampled."""
+    g = randomized_generator(config, seed=7, size=128)
+    seg = one_hot(np.stack([blocky_labels(128, seed=1), blocky_labels(128, seed=2)]))
+    area = seg * torch.tensor([1.0, 0.5])[:, None, None, None]  # all of it; half of it
+    noise = seeded_noise(config.noise_nc, (128, 128), [3, 4]) if config.noise_nc else None
+    with torch.no_grad():
+        plain, sampled = g(seg, None, noise, area=area), g(seg, None, noise)
+    fast = optimize_for_inference(g, mode=mode)(seg, noise=noise, area=area)
+    assert (fast - plain).abs().max() < TOLERANCE
+    assert (plain - sampled).abs().max() > 100 * TOLERANCE

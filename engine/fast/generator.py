@@ -10,7 +10,9 @@ What changes against the plain network (all exact up to float rounding):
   1e-3, tested below 0.02);
 - CLADE modulation with batch norm collapses to ``x * A[label] + B[label]``;
 - tensors are channels-last.
-It expects exact one-hot label maps (what ``engine.labels.one_hot`` makes).
+It expects exact one-hot label maps (what ``engine.labels.one_hot`` makes). With ``area``
+(soft labels at the coarse levels, as the plain network's) those levels blend the CLADE tables
+by each class's share and run SPADE densely.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..nets.output_stage import finish_output
 from ..nets.blocks import SPADEResBlock
 from ..nets.generator import block_schedule, upsample
 from ..nets.noise import sample_noise
-from ..nets.norms import CLADE
+from ..nets.norms import CLADE, soft_resize
 from ..progress import Cancelled, StopCheck
 from .folding import batchnorm_affine, conv_bias, conv_weight, fold_affine_after_conv
 from .modulation import CladeTensors, LevelModulation, SpadeTensors
@@ -159,17 +161,21 @@ class FastGenerator(nn.Module):
     @torch.inference_mode()
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, noise: torch.Tensor | None = None,
-                should_stop: StopCheck | None = None) -> torch.Tensor:
+                should_stop: StopCheck | None = None, area: torch.Tensor | None = None) -> torch.Tensor:
         """``seg`` one-hot (N, classes, H, W); ``labels`` (N, H, W) class ids, if the caller
         has them (saves an argmax); ``noise`` (N, noise_nc, H, W) for noise-input models (drawn
-        at random when None). Returns float32 (N, output_nc, H, W). ``should_stop`` is asked
-        before every block; when it says True, :class:`engine.progress.Cancelled` is raised."""
+        at random when None); ``area`` the part of ``seg`` the coarse levels average over each
+        cell (:meth:`engine.nets.SPADEGenerator.forward`). Returns float32 (N, output_nc, H, W).
+        ``should_stop`` is asked before every block; when it says True,
+        :class:`engine.progress.Cancelled` is raised."""
         cfg = self.config
         assert seg.ndim == 4 and seg.shape[1] == cfg.classes, tuple(seg.shape)
         problem = self.check_input_size(seg.shape[-2], seg.shape[-1])
         assert problem is None, problem
         lbl = seg.argmax(1) if labels is None else labels.long()
         seg = seg.to(self.dtype)
+        if area is not None:
+            area = area.to(self.dtype)
         sh, sw = self.latent_grid(seg)
         drawn = None
         if cfg.noise_nc:
@@ -182,7 +188,9 @@ class FastGenerator(nn.Module):
             x = F.linear(z.to(self.dtype), self.fc_w, self.fc_b).view(-1, 16 * cfg.ngf, sh, sw)
         else:
             cond = seg if noise is None else torch.cat([seg, noise], 1)
-            x = F.conv2d(F.interpolate(cond, size=(sh, sw), mode="nearest"), self.fc_w, self.fc_b, padding=1)
+            small = F.interpolate(cond, size=(sh, sw), mode="nearest") if area is None \
+                else soft_resize(cond, area, (sh, sw))
+            x = F.conv2d(small, self.fc_w, self.fc_b, padding=1)
         x = x.contiguous(memory_format=CL)
         cache: dict[int, tuple[torch.Tensor, list]] = {}
         level = 0
@@ -195,8 +203,11 @@ class FastGenerator(nn.Module):
                 step = seg.shape[-2] // (sh * 2 ** block.level)
                 small = lbl[:, ::step, ::step]
                 onehot = seg[:, :, ::step, ::step]
+                soft = area is not None and step > 1
+                if soft:
+                    onehot = soft_resize(seg, area, onehot.shape[-2:])
                 level_noise = None if noise is None else noise[:, :, ::step, ::step]
-                maps = self.levels[block.level].maps(small, onehot, self.mode, level_noise)
+                maps = self.levels[block.level].maps(small, onehot, self.mode, level_noise, soft)
                 cache[block.level] = (small, maps)
             x = self.block_forward(block, x, cache[block.level][1])
         return finish_output(self.finish(x, seg, noise), drawn, cfg)

@@ -138,20 +138,25 @@ class LevelModulation:
         return self
 
     def maps(self, lbl: torch.Tensor, onehot: torch.Tensor, mode: str = "sparse",
-             noise: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+             noise: torch.Tensor | None = None, soft: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, ``(1 + gamma, beta)`` as (N, C, H, W) tensors for labels ``lbl``;
         ``mode`` ``sparse`` or ``dense`` (see the module's docstring); ``noise`` the noise
-        map at this resolution for noise-input models (their SPADE layers run dense)."""
+        map at this resolution for noise-input models (their SPADE layers run dense).
+        ``soft``: ``onehot`` holds each class's share of the pixel (soft labels), not ``lbl``'s
+        one-hot: CLADE blends the class tables by it, SPADE runs dense."""
         results: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.layers)
         for i, layer in enumerate(self.layers):
             if isinstance(layer, CladeTensors):
-                table = F.embedding(lbl, layer.const_gb)  # (N, H, W, 2C)
+                if soft:  # (N, H, W, 2C), dense in the channels-last layout the others use
+                    table = torch.einsum("nlhw,lc->nhwc", onehot, layer.const_gb).contiguous()
+                else:
+                    table = F.embedding(lbl, layer.const_gb)  # (N, H, W, 2C)
                 if layer.noise_w is not None:
                     projected = F.conv2d(noise, layer.noise_w)  # channels-last: an NHWC view
                     table += projected.permute(0, 2, 3, 1)
                 results[i] = split(table)
         if self.spade:
-            spade_maps = self.sparse(lbl) if mode == "sparse" and noise is None else None
+            spade_maps = self.sparse(lbl) if mode == "sparse" and noise is None and not soft else None
             if spade_maps is None:
                 spade_maps = self.dense(onehot if noise is None else torch.cat([onehot, noise], 1))
             for i, pair in zip(self.spade, spade_maps):

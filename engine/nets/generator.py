@@ -12,7 +12,7 @@ from .config import GeneratorConfig
 from .output_stage import finish_output
 from .noise import sample_noise
 from .texture import TextureNoise
-from .norms import resize_labels
+from .norms import resize_labels, soft_resize
 
 
 class SPADEGenerator(nn.Module):
@@ -22,6 +22,12 @@ class SPADEGenerator(nn.Module):
     16·ngf channels by a 3x3 conv ``fc`` (or, with the VAE, a linear layer from the style
     vector z), then upsampled through SPADE residual blocks to full size. With a noise input
     (``noise_nc`` > 0) a noise map is concatenated to the label map wherever it enters.
+
+    The coarse levels sample the labels at one pixel per cell, so an outline crossing that
+    pixel changes a whole cell's input at once. ``area`` (a cine loop's in-between frames,
+    :mod:`engine.soft_labels`) names the part of the one-hot map they average over each
+    cell instead (:func:`.norms.soft_resize`): soft labels, whose modulation blends the
+    classes' by their share of the cell. Full-size levels read the map itself either way.
 
     Args:
         config: the architecture; see :class:`GeneratorConfig` for every field.
@@ -79,10 +85,12 @@ class SPADEGenerator(nn.Module):
 
     # -- forward ------------------------------------------------------------------------
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                noise: torch.Tensor | None = None) -> torch.Tensor:
+                noise: torch.Tensor | None = None, area: torch.Tensor | None = None) -> torch.Tensor:
         """``seg`` one-hot (N, classes, H, W) (the labels, then "outside the fan" for fan
         models: :func:`engine.fan.fan_classes`); ``z`` the style vector (VAE models);
-        ``noise`` (N, noise_nc, H, W) for noise-input models (drawn at random when None)."""
+        ``noise`` (N, noise_nc, H, W) for noise-input models (drawn at random when None);
+        ``area`` (N, classes, H, W) the part of ``seg`` the coarse levels average over each
+        cell (None: they sample it all at one pixel, as NVlabs SPADE)."""
         cfg = self.config
         assert seg.ndim == 4 and seg.shape[1] == cfg.classes, \
             f"expected (N, {cfg.classes}, H, W) one-hot classes, got {tuple(seg.shape)}"
@@ -99,13 +107,20 @@ class SPADEGenerator(nn.Module):
             drawn = noise
             seg = torch.cat([seg, beam_noise(noise, cfg.beam).to(seg.dtype)], 1)
         seg = conditioning_input(seg, layout)
+        if area is not None:
+            assert area.shape == (seg.shape[0], cfg.classes, *seg.shape[-2:]), \
+                f"area has shape {tuple(area.shape)}"
+            area = conditioning_input(area.to(seg.dtype), layout)
+
+        def resized(size: tuple[int, int]) -> torch.Tensor:
+            return resize_labels(seg, size) if area is None else soft_resize(seg, area, size)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=dtype)
             assert z.shape == (seg.shape[0], cfg.z_dim), f"z has shape {tuple(z.shape)}"
             x = self.fc(z).view(-1, 16 * cfg.ngf, sh, sw)
         else:
-            x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))
+            x = self.fc(resized((sh, sw)))
 
         levels: dict[tuple[int, int], torch.Tensor] = {}
 
@@ -113,7 +128,7 @@ class SPADEGenerator(nn.Module):
             """The conditioning input at this feature size, resized once per level."""
             size = tuple(features.shape[-2:])
             if size not in levels:
-                levels[size] = resize_labels(seg, size)
+                levels[size] = resized(size)
             return levels[size]
 
         level = 0

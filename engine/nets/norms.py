@@ -27,6 +27,22 @@ def resize_labels(seg: torch.Tensor, size: torch.Size | tuple[int, int]) -> torc
     return F.interpolate(seg, size=tuple(size), mode="nearest")
 
 
+def soft_resize(cond: torch.Tensor, area: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:
+    """``cond`` (labels, then any noise) resized to (H, W) with the part ``area`` of its label
+    channels averaged over each cell instead of sampled at one pixel: the labels read
+    ``nearest(labels - area) + cell mean(area)``, the noise channels nearest as ever. With
+    ``area`` the whole one-hot map a cell reads each class's share of its pixels, so an outline
+    that moves by a pixel changes it a little, not all at once (see
+    :class:`~.generator.SPADEGenerator`). Sides must be whole multiples of (H, W)."""
+    if tuple(cond.shape[-2:]) == tuple(size):
+        return cond
+    classes = area.shape[1]
+    labels = resize_labels(cond[:, :classes] - area, size) + F.interpolate(area, size=tuple(size), mode="area")
+    if cond.shape[1] == classes:
+        return labels
+    return torch.cat([labels, resize_labels(cond[:, classes:], size)], 1)
+
+
 class SPADE(nn.Module):
     """Spatially-adaptive denormalisation: ``norm(x) * (1 + gamma(seg)) + beta(seg)``.
 
