@@ -26,6 +26,7 @@ from .nets.ring_down import apply_ring_down
 from .nets.border_soften import apply_border_soften
 from .nets.speckle_shape import apply_speckle_shape
 from .labels import NUM_CLASSES, one_hot, validate_label_map
+from .soft_labels import SoftLabels, area_part
 from .models import GeneratorModel, open_model
 from .nets.config import style_scale_problem
 from .nets.noise import inference_noise, resample_region
@@ -151,7 +152,8 @@ class Synthesizer:
     def synthesize(self, labels: np.ndarray, seed: int = 0, source: str = "label map",
                    region: np.ndarray | None = None, region_seed: int | None = None,
                    fan: "Fan | list[Fan] | None" = None, noise: np.ndarray | None = None,
-                   one_seed: bool = False, should_stop: StopCheck | None = None) -> np.ndarray:
+                   one_seed: bool = False, should_stop: StopCheck | None = None,
+                   soft_labels: SoftLabels | None = None) -> np.ndarray:
         """Synthesize from a (H, W) map -> (C, H, W), or a (N, H, W) batch -> (N, C, H, W).
 
         Values are float32 in [-1, 1]. Batch item ``i`` uses seed ``seed + i``, so a batch
@@ -179,18 +181,27 @@ class Synthesizer:
 
         ``should_stop`` is asked before the network and between its blocks (a native network's,
         not a CUDA graph's); when it says True, :class:`engine.progress.Cancelled` is raised.
+
+        ``soft_labels`` (:mod:`engine.soft_labels`, a cine loop's in-between frames) lets the
+        network's coarse levels read each class's share of a cell; None (stills) samples it at
+        one pixel. The simulator ignores it. On CUDA such a batch runs the fast network
+        without its CUDA graph (which records the one-hot input only).
         """
         with self._busy:  # one call at a time: the incremental cache, CUDA graphs' buffers
             self._should_stop = should_stop
             try:
-                return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed)
+                return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed,
+                                        soft_labels)
             finally:
                 self._should_stop = None
 
-    def _synthesize(self, labels, seed, source, region, region_seed, fan, noise, one_seed) -> np.ndarray:
+    def _synthesize(self, labels, seed, source, region, region_seed, fan, noise, one_seed,
+                    soft_labels) -> np.ndarray:
         labels = validate_label_map(labels, source)
         single = labels.ndim == 2
         batch = labels[None] if single else labels
+        if soft_labels is not None:
+            soft_labels = soft_labels.checked(len(batch), batch.shape[-2:])
         seeds = [seed if one_seed else seed + i for i in range(batch.shape[0])]
         regions = None
         if region is not None and region_seed is not None:
@@ -210,12 +221,15 @@ class Synthesizer:
             fans = self._fans(fan, len(batch))
             if shape != native:  # a model draws at its own size: resample there and back
                 small = None if regions is None else resize_label_maps(regions, native)
-                out = self._run_network(resize_label_maps(batch, native), seeds, small, region_seed, fans, noise)
+                if soft_labels is not None:
+                    soft_labels = SoftLabels(resize_label_maps(soft_labels.keys, native), soft_labels.weights)
+                out = self._run_network(resize_label_maps(batch, native), seeds, small, region_seed, fans, noise,
+                                        soft_labels)
                 out = resize_images(out, shape)
                 if fans is not None:  # a crisp edge at the map's own size
                     out = apply_fan(out, coverage(fans, shape))
             else:
-                out = self._run_network(batch, seeds, regions, region_seed, fans, noise)
+                out = self._run_network(batch, seeds, regions, region_seed, fans, noise, soft_labels)
         require_finite(out, self.model)
         return out[0] if single else out
 
@@ -237,7 +251,8 @@ class Synthesizer:
     @torch.inference_mode()
     def _run_network(self, batch: np.ndarray, seeds: list[int], regions: np.ndarray | None = None,
                      region_seed: int | None = None, fans: list[Fan] | None = None,
-                     given_noise: np.ndarray | None = None) -> np.ndarray:
+                     given_noise: np.ndarray | None = None,
+                     soft_labels: SoftLabels | None = None) -> np.ndarray:
         config = self.model.config
         ids = torch.from_numpy(np.array(batch, dtype=np.uint8))
         alpha = None
@@ -245,6 +260,14 @@ class Synthesizer:
             alpha = coverage(fans, tuple(batch.shape[-2:]))
             ids = fan_class_ids(ids.long(), torch.from_numpy(alpha), config.label_nc).to(torch.uint8)
         seg = one_hot(ids, config.classes)
+        area = None
+        if soft_labels is not None:
+            keys = torch.from_numpy(np.array(soft_labels.keys, dtype=np.uint8))
+            key_ids = [keys[k].expand_as(ids) for k in range(len(keys))]
+            if alpha is not None:
+                key_ids = [fan_class_ids(k.long(), torch.from_numpy(alpha), config.label_nc) for k in key_ids]
+            key_segs = torch.stack([one_hot(k, config.classes) for k in key_ids])
+            area = area_part(seg, key_segs, torch.from_numpy(soft_labels.weights))
         z = noise = None
         if config.use_vae:
             z = torch.stack([torch.randn(config.z_dim, generator=torch.Generator().manual_seed(s & (2**63 - 1)))
@@ -268,12 +291,13 @@ class Synthesizer:
                                         [region_seed + i for i in range(len(seeds))], self.style_scale)
                 edited = resample_region(noise, torch.from_numpy(regions), fresh)
                 both = self._forward(torch.cat([ids, ids]), torch.cat([seg, seg]),
-                                     None if z is None else torch.cat([z, z]), torch.cat([noise, edited]))
+                                     None if z is None else torch.cat([z, z]), torch.cat([noise, edited]),
+                                     None if area is None else torch.cat([area, area]))
                 weight = feathered(regions, FEATHER_PIXELS)
                 n = len(seeds)
                 out = both[:n] * (1 - weight) + both[n:] * weight
                 return self._finish(out, fans, alpha, seeds, batch)
-        return self._finish(self._forward(ids, seg, z, noise), fans, alpha, seeds, batch)
+        return self._finish(self._forward(ids, seg, z, noise, area), fans, alpha, seeds, batch)
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int], labels: np.ndarray) -> np.ndarray:
@@ -302,11 +326,18 @@ class Synthesizer:
         return self._device_refiner
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
-                 noise: torch.Tensor | None) -> np.ndarray:
+                 noise: torch.Tensor | None, area: torch.Tensor | None = None) -> np.ndarray:
         stop_if_asked(self._should_stop)
         if noise is not None:
             noise = noise.to(self.device)
-        if isinstance(self.network, GraphedGenerator):
+        if area is not None:  # soft labels: neither the CUDA graph nor the incremental cache
+            network = self.network.fast if isinstance(self.network, GraphedGenerator) else self.network
+            if isinstance(network, FastGenerator):
+                out = network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise,
+                              should_stop=self._should_stop, area=area.to(self.device))
+            else:
+                out = network(seg.to(self.device), z, noise, area=area.to(self.device))
+        elif isinstance(self.network, GraphedGenerator):
             out = self.network(ids.to(self.device), z, noise)
         elif self.incremental is not None and z is None and len(ids) == 1:
             out = self.incremental(seg.to(self.device), labels=ids.to(self.device), noise=noise,

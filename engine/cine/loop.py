@@ -10,6 +10,9 @@ frames' still images and closes seamlessly; the
 blood pools get fresh noise every frame (:mod:`.blood`), as flowing blood decorrelates, and
 brightness does not jump from frame to frame (:mod:`.steady`): the tissue away from the heart
 keeps the first frame's, and every frame's is averaged with its neighbours' along the motion.
+The frames between the key frames are drawn with soft labels (:func:`loop_soft_labels`): the
+network's coarse levels read each class's share of a cell, so an outline moving a pixel does
+not change a patch tens of pixels wide at once.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from ..anatomy.topology import topology_problems
 from ..errors import CardiganError
 from ..labels import LV_CAVITY
+from ..soft_labels import SoftLabels
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from .blood import PoolNoise
 from .motion import ShapeBlend, displacement_field, key_frame_noise
@@ -106,13 +110,27 @@ def _native_field(loop: CineLoop, native: tuple[int, int]) -> np.ndarray:
     return tensor.permute(1, 2, 0).numpy()
 
 
+def loop_soft_labels(loop: CineLoop) -> SoftLabels:
+    """Soft labels (:mod:`engine.soft_labels`) for every frame of ``loop``: the key masks are
+    the frames of the smallest and the largest phase (ED and, where a frame falls on it, ES),
+    weighted by where a frame's phase lies between theirs, so those two are drawn as their
+    still images and the frames between change as smoothly as their outlines."""
+    first, last = int(np.argmin(loop.phases)), int(np.argmax(loop.phases))
+    low, high = float(loop.phases[first]), float(loop.phases[last])
+    share = (loop.phases - low) / (high - low) if high > low else np.zeros(loop.frames)
+    weights = np.stack([1.0 - share, share], 1).astype(np.float32)
+    return SoftLabels(loop.masks[[first, last]], weights)
+
+
 def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCallback = no_progress,
                     should_stop: StopCheck = never_stop, fresh_blood: bool = True,
-                    steady: bool = True) -> np.ndarray:
+                    steady: bool = True, soft_labels: bool = True) -> np.ndarray:
     """(T, H, W) uint8 images of every frame of ``loop``, drawn by ``synth``
     (:class:`engine.synthesizer.Synthesizer`): one seed for the whole loop; ``fresh_blood``
     False carries the pools' noise with the wall too (:mod:`.blood`); ``steady`` False
-    leaves each frame's brightness as the network draws it (:mod:`.steady`). The first frame is
+    leaves each frame's brightness as the network draws it (:mod:`.steady`); ``soft_labels``
+    False has the network's coarse levels sample every frame's labels at one pixel per cell, as
+    for a still, instead of :func:`loop_soft_labels`. The first frame is
     the ED key frame's still image for ``seed``. A frame that falls exactly on ES is drawn as the
     ES key frame's still image is (the noise map is carried from both key frames,
     :func:`.motion.key_frame_noise`, and the pools keep it there): with ``steady`` False it is
@@ -142,7 +160,9 @@ def synthesize_loop(synth, loop: CineLoop, seed: int = 0, progress: ProgressCall
         masks = loop.masks[start:stop]
         noise = None if frame_noise is None else np.stack([frame_noise(t) for t in range(start, stop)])
         if network:
-            images = synth.synthesize(masks, seed=seed, fan=loop.fan, noise=noise, one_seed=True)
+            soft = None if not soft_labels else loop_soft_labels(loop).for_batch(start, stop)
+            images = synth.synthesize(masks, seed=seed, fan=loop.fan, noise=noise, one_seed=True,
+                                      soft_labels=soft)
         else:  # the simulator: the same seed (the same look) every frame
             images = np.stack([synth.synthesize(m, seed=seed, fan=loop.fan) for m in masks])
         out.extend(to_uint8(image) for image in images)

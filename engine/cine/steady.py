@@ -22,11 +22,13 @@ tissue or drawn afresh in the pools, stays each frame's own. In three steps:
    and its neighbours', each neighbour's moved to the frame along the motion. A change that
    alternates from frame to frame is removed; one that goes steadily one way (a wall moving at
    constant speed) is kept exactly; one that comes for good between two frames is spread over
-   several. That last is the generator's: it samples the label map every 32, 16 and 8 pixels
-   at its coarse levels, so an outline crossing one sample changes a patch tens of pixels wide
-   at once, even in diastasis (the bundled model, 256², a phantom's 4CH loop: with those levels
-   held at the frame before, the worst such pair's σ 4 change fell from 42 to 7 grey levels).
-   A window of three frames halves such a step between two frames; this one leaves a fifth.
+   several. That last was the generator's: sampling the label map every 32, 16 and 8 pixels
+   at its coarse levels, an outline crossing one sample changed a patch tens of pixels wide
+   at once, even in diastasis. A loop's frames between its key frames now give those levels
+   soft labels (:mod:`engine.soft_labels`), which leaves such a step a few grey levels; what
+   is left of it this window spreads (a window of three frames halves a step between two
+   frames; this one leaves a fifth). With soft labels a window of σ 1 frame steadies a loop
+   as well as this one did without them, but not better than this one with them.
    A loop of the whole cycle wraps round; a half cycle's window shrinks near its ends, its last
    frame counting itself as its next.
 3. :func:`steady_chambers`: each region's (LV cavity, myocardium, left atrium) mean grey level

@@ -3,7 +3,9 @@
 A SPADE generator at 256 x 256 launches several hundred small kernels; at batch 1 launching
 them costs more than running them. A CUDA graph records the launches once and replays them
 with one call. The recorded network is a :class:`FastGenerator` in ``dense`` mode (no host
-synchronisation inside).
+synchronisation inside). It records the one-hot labels only: soft labels (a cine loop's
+in-between frames, :mod:`engine.soft_labels`) run the same :class:`FastGenerator` without a
+graph (:meth:`engine.synthesizer.Synthesizer.synthesize`).
 """
 
 from __future__ import annotations
