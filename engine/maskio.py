@@ -763,16 +763,17 @@ def write_itk_image(path: Path, image, suffix: str, compress: bool) -> None:
 def _write_itk_into(tmp: Path, path: Path, image, suffix: str, compress: bool) -> None:
     """``image`` written to the temporary file ``tmp`` (for ``path``)."""
     import shutil
-    import tempfile
 
     import SimpleITK as sitk
 
     # ITK picks its writer by the file's suffix, so it writes into a hidden folder of its own:
     # whatever a killed write leaves is never a file beside ``path`` that ends like a volume
+    # (and goes with the next write of ``path``: :func:`engine.files_together.new_staging_folder`)
     from .data.metaimage import native_stderr_silenced
     from .data.volume_checks import check_written_volume
+    from .files_together import new_staging_folder
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".writing", dir=tmp.parent))
+    staging = new_staging_folder(tmp.parent, path.name)
     try:
         named = staging / f"volume{suffix}"
         with native_stderr_silenced():  # a full disk is said by the check below, in one line
