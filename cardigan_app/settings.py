@@ -74,13 +74,29 @@ class AppSettings:
                 "window layout last until the studio closes")
 
     def not_saved(self) -> str | None:
-        """One line when writing the settings file failed since start (QSettings' status after a
-        sync), naming it and why; None when it was written, or when :meth:`unwritable` said so."""
+        """One line, after the last save, when the settings file could not be written, naming
+        it and why; None when it was written, or when :meth:`unwritable` said so. QSettings
+        keeps the first error it met for good, so a write that failed earlier (a disk full for
+        a while) is tried again through a fresh QSettings, whose status is this write's alone."""
         if self.said_unwritable or self.qsettings.status() != QSettings.Status.AccessError:
+            return None
+        if self._written_afresh():
             return None
         file = Path(self.qsettings.fileName())
         return (f"Settings were not saved: {why_not_writable(file)}; this session's preferences, recent files "
                 "and window layout are lost")
+
+    def _written_afresh(self) -> bool:
+        """Whether the settings, written again by a new QSettings on the same file, were written."""
+        fresh = QSettings(self.qsettings.fileName(), self.qsettings.format())
+        mine = set(self.qsettings.allKeys())
+        for key in fresh.allKeys():
+            if key not in mine:
+                fresh.remove(key)
+        for key in mine:
+            fresh.setValue(key, self.qsettings.value(key))
+        fresh.sync()
+        return fresh.status() == QSettings.Status.NoError
 
     # -- preferences: the persisted fields of the studio state ---------------------------
     def stored_preferences(self) -> dict:

@@ -153,3 +153,25 @@ def test_settings_that_cannot_be_saved_at_close_are_said_before_the_window_goes(
     assert warned == [f"Settings were not saved: no space left on the device while writing {file}; this "
                       "session's preferences, recent files and window layout are lost"]
     assert shown_while == [True]  # said before the window goes
+
+
+def test_settings_written_at_close_after_a_write_that_failed_for_a_while_are_not_said_lost(tmp_path):
+    """QSettings keeps its first error for good; the settings are said lost only when the
+    last write fails too."""
+    from cardigan_app.settings import AppSettings
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    settings = AppSettings(folder / "settings.ini")
+    assert settings.unwritable() is None
+    folder.rename(tmp_path / "aside")
+    folder.write_text("a file where the settings folder was, for a while")
+    settings.add_recent_file(tmp_path / "a.png")
+    settings.qsettings.sync()  # as the event loop syncs it: the write fails
+    assert settings.not_saved().startswith(f"Settings were not saved: {folder / 'settings.ini'}: ")
+    folder.unlink()
+    (tmp_path / "aside").rename(folder)
+    settings.add_recent_file(tmp_path / "b.png")
+    settings.qsettings.sync()  # at close: written
+    assert settings.not_saved() is None
+    assert AppSettings(folder / "settings.ini").recent_files() == [str(tmp_path / "b.png"), str(tmp_path / "a.png")]
