@@ -8,10 +8,14 @@ way of storing 2-D cases in NIfTI), whose pixel at column x, row y is the PNG's,
 SimpleITK reader gives it (its direction is not applied, as nnU-Net does not apply it); a
 label map stored as floats is read when its values are whole numbers, as nnU-Net reads it.
 The cases of ``imagesTs`` keep the test split. Those of ``imagesTr`` are split into train and
-valid by the dataset's own ``splits_final.json`` where it holds one (nnU-Net's list of folds
-``{"train": [cases], "val": [cases]}``; fold 0's ``train`` and ``val`` are our train and valid,
-as ``export --format nnunet`` writes its fold 0; a case it names in neither is left out with a
-note), else by the seeded split. Either way a patient's cases stay together (stems group into
+valid by the dataset's own ``splits_final.json`` where it holds one beside ``dataset.json``
+(nnU-Net's list of folds ``{"train": [cases], "val": [cases]}``; fold 0's ``train`` and ``val``
+are our train and valid, as ``export --format nnunet`` writes its fold 0; a case it names in
+neither is left out with a note), else by the seeded split. nnU-Net keeps the folds it draws
+itself in its preprocessed folder (``nnUNet_preprocessed/DatasetNNN_Name/``), which is not
+looked at: copy the file beside ``dataset.json`` to prepare by them. An export written before
+its fold 0 was its valid split prepares by that fold all the same (its patients dealt to the
+folds in name order, the first fold's as valid), a patient's cases still together. Either way a patient's cases stay together (stems group into
 patients as in :mod:`.pair_folders`, and a patient's further variations, ``<patient>_v2``,
 ``_v3``... as ``export --variations`` names them, go with it: :func:`.layout.variation_source`),
 and a fold that parts them, a damaged file or one naming a case not in ``imagesTr`` is refused
