@@ -132,7 +132,24 @@ def test_every_rank_gets_its_own_shard_of_the_same_epoch_order():
     assert sum(epoch_batches(9, 2, epoch=4, seed=5, context=ranks[0]), []) != shards[0]
 
 
-def test_a_two_process_run_writes_one_run_folder_and_a_plain_model_and_resumes(phantom, tmp_path):
+# each rank reports its G_GAN loss as 10 times its rank plus one, then `cardigan train ARGS`
+KNOWN_LOSS_PER_RANK = """
+import os, sys, torch
+from engine.training import trainer
+step = trainer.Trainer.step
+def known_step(self, *args, **kwargs):
+    losses = step(self, *args, **kwargs)
+    losses["G_GAN"] = torch.tensor(10.0 * int(os.environ["RANK"]) + 1.0)
+    return losses
+trainer.Trainer.step = known_step
+from engine.cli.main import main
+sys.exit(main(["train", *sys.argv[1:]]))
+"""
+
+
+def test_a_two_process_run_writes_one_folder_and_a_plain_model_resumes_and_logs_mean_losses(phantom, tmp_path):
+    """A run of two processes, then its resumption with each rank reporting a known loss
+    (one start of two processes serves both checks)."""
     import torch
     from safetensors import safe_open
 
@@ -153,10 +170,13 @@ def test_a_two_process_run_writes_one_run_folder_and_a_plain_model_and_resumes(p
     state = torch.load(list_states(run / "checkpoints")[-1], weights_only=True)
     assert state["world_size"] == 2 and state["iteration"] == 2
 
-    results = torchrun(["--run-dir", str(run), "--resume", "--iters", "4", "--threads", "1"])
+    results = torchrun(["--run-dir", str(run), "--resume", "--iters", "4", "--threads", "1"],
+                       code=KNOWN_LOSS_PER_RANK)
     assert [code for code, _ in results] == [0, 0], results
     assert "resuming from iteration 2" in results[0][1]
-    assert [json.loads(line)["iter"] for line in (run / "stats.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
+    records = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in records] == [1, 2, 3, 4]
+    assert [r["Loss/G_GAN"] for r in records[2:]] == [6.0, 6.0]  # (1 + 11) / 2, not process 0's 1
 
 
 @pytest.fixture
@@ -227,30 +247,6 @@ def test_a_step_ends_with_one_collective_that_carries_both_the_problem_and_the_s
         after_step(context, CardiganError("loss is NaN"), False, torch.device("cpu"))
     assert len(calls) == 2 and calls[1].tolist() == [1.0, 0.0]
     assert after_step(DistContext(), None, True, torch.device("cpu")) is True and len(calls) == 2  # alone: none
-
-
-# each rank reports its G_GAN loss as 10 times its rank plus one, then `cardigan train ARGS`
-KNOWN_LOSS_PER_RANK = """
-import os, sys, torch
-from engine.training import trainer
-step = trainer.Trainer.step
-def known_step(self, *args, **kwargs):
-    losses = step(self, *args, **kwargs)
-    losses["G_GAN"] = torch.tensor(10.0 * int(os.environ["RANK"]) + 1.0)
-    return losses
-trainer.Trainer.step = known_step
-from engine.cli.main import main
-sys.exit(main(["train", *sys.argv[1:]]))
-"""
-
-
-def test_the_logged_losses_are_the_mean_over_the_processes(phantom, tmp_path):
-    run = tmp_path / "run"
-    results = torchrun(["--data", str(phantom), "--run-dir", str(run), "--iters", "2", *TINY],
-                       code=KNOWN_LOSS_PER_RANK)
-    assert [code for code, _ in results] == [0, 0], results
-    records = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
-    assert [r["Loss/G_GAN"] for r in records] == [6.0, 6.0]  # (1 + 11) / 2, not process 0's 1
 
 
 @pytest.mark.parametrize("rank", [0, 1])
