@@ -132,8 +132,16 @@ def test_tone_calibration_runs_a_model_on_the_train_split(tmp_path, one_thread):
         script("tone_calibration").calibrate(data, "simulator", [1.0])
 
 
-def test_downstream_probe_changes_only_what_each_variant_names(phantom, tmp_path, tiny_model, one_thread):
+def test_downstream_probe_changes_only_what_each_variant_names(phantom, tmp_path, tiny_model, one_thread,
+                                                                monkeypatch):
+    from engine.evaluation.settings import EvalSettings
+
     probe = script("downstream_probe")
+    # what a row holds does not depend on how long its U-Net trains: each trains 3 iterations,
+    # and the budget the probe asked for is checked
+    asked, train_segmenter = [], probe.train_segmenter
+    monkeypatch.setattr(probe, "train_segmenter",
+                        lambda *args, iters, **kwargs: asked.append(iters) or train_segmenter(*args, iters=3, **kwargs))
     heart = np.zeros((40, 40), np.uint8)
     heart[8:32, 8:32] = 2
     heart[12:28, 12:28] = 1
@@ -153,6 +161,7 @@ def test_downstream_probe_changes_only_what_each_variant_names(phantom, tmp_path
                        "--variant", "erode-myo:1", "--variant", "jitter:1", "--out", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
     assert [r["variant"] for r in rows] == ["twin-histogram", "erode-myo:1", "jitter:1"]
+    assert asked == [EvalSettings.quick().seg_iters] * 3
     for row in rows:
         assert 0 <= row["dice"]["mean"] <= 1 and all(v >= 0 for v in row["area_ratio"].values())
     with pytest.raises(SystemExit, match="needs a value"):
