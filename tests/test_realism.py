@@ -69,15 +69,16 @@ def test_diversity_is_zero_for_identical_images_and_the_std_otherwise():
     assert diversity(np.stack([images[0], images[0]]), sectors) == 0.0
 
 
-def _phantom_images(count, seed, size=64):
-    masks = [template_mask("4CH" if i % 2 else "2CH", "ED", seed=i, size=size) for i in range(count)]
+def _phantom_images(masks, seed):
+    """One simulated image of each mask, with noise of its own per ``seed``."""
     return np.stack([simulate(m, seed=seed * 10_000 + i) for i, m in enumerate(masks)])
 
 
 @pytest.mark.slow
 def test_two_sample_test_cannot_tell_two_phantom_sets_apart_but_tells_a_blurred_one():
     count = 96
-    first, second = _phantom_images(count, 1), _phantom_images(count, 2)
+    masks = [template_mask("4CH" if i % 2 else "2CH", "ED", seed=i, size=64) for i in range(count)]
+    first, second = _phantom_images(masks, 1), _phantom_images(masks, 2)  # the same hearts, new noise
     groups = [f"p{i // 2}" for i in range(count)]  # two images per patient
     same = two_sample_auc(first, second, groups, groups, iters=150, seed=0)
     assert 0.3 < same < 0.7, same
