@@ -75,7 +75,8 @@ def _phantom_images(masks, seed):
 
 
 @pytest.mark.slow
-def test_two_sample_test_cannot_tell_two_phantom_sets_apart_but_tells_a_blurred_one():
+def test_two_sample_test_cannot_tell_two_phantom_sets_apart_but_tells_a_blurred_one(one_thread):
+    # on one thread (a tiny classifier gains nothing from more) the AUCs were 0.55 and 1.0; on two, 0.57 and 1.0
     count = 96
     masks = [template_mask("4CH" if i % 2 else "2CH", "ED", seed=i, size=64) for i in range(count)]
     first, second = _phantom_images(masks, 1), _phantom_images(masks, 2)  # the same hearts, new noise
