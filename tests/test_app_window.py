@@ -137,6 +137,30 @@ def test_shortcuts_dialog_lists_actions_and_gestures(window, qtbot):
     assert dialog.tree.visualRect(dialog.tree.indexFromItem(heading, 0)).width() == dialog.tree.viewport().width()
 
 
+def test_f1_names_the_dataset_and_opacity_keys_as_their_menus_do(window, qtbot):
+    """F1 listed Data › Next pair as "Open the next dataset pair": a keyboard user looking
+    for it in the Data menu found another name there."""
+    from PySide6.QtCore import QTimer
+
+    listed = {}
+
+    def read_and_close() -> None:
+        dialog = QApplication.activeModalWidget()
+        for i in range(dialog.tree.topLevelItemCount()):
+            section = dialog.tree.topLevelItem(i)
+            for j in range(section.childCount()):
+                listed[(section.text(0), section.child(j).text(0))] = section.child(j).text(1)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, read_and_close)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_F1)
+    for name, section in (("next_pair", "Data"), ("previous_pair", "Data"), ("opacity_down", "View"),
+                          ("opacity_up", "View")):
+        action = window.commands[name]
+        menu_name = action.text().replace("&", "")
+        assert listed.get((section, menu_name)) == action.shortcut().toString(), (menu_name, listed)
+
+
 @pytest.mark.parametrize("screen", [(2560, 1400), (1280, 760)])
 def test_the_shortcuts_dialog_is_as_tall_as_its_list_within_the_screen(qtbot, monkeypatch, screen):
     """The dialog opened 620 pixels tall whatever the screen: a tall one, with room for the

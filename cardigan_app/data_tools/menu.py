@@ -108,12 +108,10 @@ def install_data_menu(window: MainWindow) -> DataTools:
                       "(no real data or model needed), as cardigan phantom does")
     next_pair = add("next_pair", "Data", "&Next pair", lambda: window.step_dataset_pair(+1),
                     shortcut="Alt+Down", icon_name="chevron-down",
-                    tip="Open the next pair the dataset list shows (asks first about unsaved changes)",
-                    help_text="Open the next dataset pair")
+                    tip="Open the next pair the dataset list shows (asks first about unsaved changes)")
     previous_pair = add("previous_pair", "Data", "Pre&vious pair", lambda: window.step_dataset_pair(-1),
                         shortcut="Alt+Up", icon_name="chevron-up",
-                        tip="Open the previous pair the dataset list shows (asks first about unsaved changes)",
-                        help_text="Open the previous dataset pair")
+                        tip="Open the previous pair the dataset list shows (asks first about unsaved changes)")
     menu = QMenu("&Data", window)
     menu.addAction(prepare)
     menu.addAction(phantom)
