@@ -280,12 +280,17 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
 
     # -- datasets and drops --------------------------------------------------------------
     def browse_dataset(self) -> None:
+        """File \u203a Browse prepared dataset: show the browser, on the last folder or one
+        chosen, with the focus in its filter (type a patient, Enter opens it; Tab reaches the
+        list), so that the keyboard need not pass every panel on the way."""
         self.show_dataset_panel()
         if self.dataset_browser.root is None:
             if self.state.dataset_dir and Path(self.state.dataset_dir).is_dir():
                 self.dataset_browser.open_folder(Path(self.state.dataset_dir), self.state.dataset_split)
             else:
                 self.dataset_browser.choose_folder()
+        if self.dataset_browser.root is not None:
+            self.dataset_browser.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_dataset_item(self, item: DatasetItem) -> bool:
         """Open a pair of the dataset browser (after the unsaved-changes prompt) and select

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from cardigan_app import mask_saving
 from cardigan_app.dialogs.prompts import DatasetSave
@@ -116,6 +116,8 @@ def test_a_filter_that_finds_nothing_in_the_split_says_which_splits_hold_it(qtbo
 
 
 def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_window, tmp_path, qtbot, monkeypatch):
+    """Also: Ctrl+Shift+O showed the browser with the focus left on the canvas, its filter some
+    fifty Tabs away; the focus goes to the filter once a folder shows (Esc hands it back)."""
     from PySide6.QtCore import Qt
 
     window, browser = active_window, active_window.dataset_browser
@@ -124,7 +126,16 @@ def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_wind
     answers, asked = [], []
     monkeypatch.setattr(QMessageBox, "question", staticmethod(
         lambda parent, title, text, *a, **k: asked.append(text) or answers.pop(0)))
-    assert browser.open_folder(root)
+    browse = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    chosen = [""]  # the folder dialog cancelled first: the keys stay where they were
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: chosen.pop(0)))
+    qtbot.keyClick(window.canvas, Qt.Key.Key_O, browse)
+    assert browser.root is None and QApplication.focusWidget() is window.canvas
+    chosen.append(str(root))
+    qtbot.keyClick(window.canvas, Qt.Key.Key_O, browse)
+    assert browser.root == root and QApplication.focusWidget() is browser.filter
+    qtbot.keyClick(browser.filter, Qt.Key.Key_Escape)
+    assert QApplication.focusWidget() is window.canvas
     assert window.commands["next_pair"].shortcut().toString() == "Alt+Down"
 
     def step(key) -> None:
@@ -153,6 +164,8 @@ def test_alt_down_and_alt_up_step_through_the_pairs_the_filter_shows(active_wind
     window.commands["previous_pair"].trigger()  # Data > Previous pair, p2 hidden by the filter
     qtbot.waitUntil(lambda: window.document.path == labels["p1x"], timeout=10_000)
     assert browser.list.currentRow() == 0 and len(asked) == 2
+    qtbot.keyClick(window.canvas, Qt.Key.Key_O, browse)  # the folder shown already: to its filter again
+    assert QApplication.focusWidget() is browser.filter and browser.root == root
 
 
 def test_an_es_pair_opens_as_the_es_key_frame_beside_its_ed_pair(window, tmp_path, qtbot, monkeypatch):
@@ -220,3 +233,4 @@ def test_the_dataset_info_line_names_only_the_splits_the_folder_has(qtbot, tmp_p
     assert browser.open_folder(root)
     assert browser.info.text().split(", ")[1:] == ["train: 2"], browser.info.text()
     browser.shutdown()
+
