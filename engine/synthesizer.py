@@ -76,7 +76,6 @@ class Synthesizer:
         self._device_refiner = None
         self.incremental: IncrementalGenerator | None = None
         self._busy = threading.Lock()
-        self._should_stop: StopCheck | None = None  # the running call's (see synthesize)
         if isinstance(self.model, GeneratorModel):
             if self.model.config.label_nc != NUM_CLASSES:  # another label set (Cityscapes, ADE20K ...)
                 raise ModelFileError(f"{self.model.name}: the model takes {self.model.config.label_nc} "
@@ -188,15 +187,11 @@ class Synthesizer:
         without its CUDA graph (which records the one-hot input only).
         """
         with self._busy:  # one call at a time: the incremental cache, CUDA graphs' buffers
-            self._should_stop = should_stop
-            try:
-                return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed,
-                                        soft_labels)
-            finally:
-                self._should_stop = None
+            return self._synthesize(labels, seed, source, region, region_seed, fan, noise, one_seed,
+                                    soft_labels, should_stop)
 
     def _synthesize(self, labels, seed, source, region, region_seed, fan, noise, one_seed,
-                    soft_labels) -> np.ndarray:
+                    soft_labels, should_stop) -> np.ndarray:
         labels = validate_label_map(labels, source)
         single = labels.ndim == 2
         batch = labels[None] if single else labels
@@ -224,12 +219,12 @@ class Synthesizer:
                 if soft_labels is not None:
                     soft_labels = SoftLabels(resize_label_maps(soft_labels.keys, native), soft_labels.weights)
                 out = self._run_network(resize_label_maps(batch, native), seeds, small, region_seed, fans, noise,
-                                        soft_labels)
+                                        soft_labels, should_stop)
                 out = resize_images(out, shape)
                 if fans is not None:  # a crisp edge at the map's own size
                     out = apply_fan(out, coverage(fans, shape))
             else:
-                out = self._run_network(batch, seeds, regions, region_seed, fans, noise, soft_labels)
+                out = self._run_network(batch, seeds, regions, region_seed, fans, noise, soft_labels, should_stop)
         require_finite(out, self.model)
         return out[0] if single else out
 
@@ -252,7 +247,7 @@ class Synthesizer:
     def _run_network(self, batch: np.ndarray, seeds: list[int], regions: np.ndarray | None = None,
                      region_seed: int | None = None, fans: list[Fan] | None = None,
                      given_noise: np.ndarray | None = None,
-                     soft_labels: SoftLabels | None = None) -> np.ndarray:
+                     soft_labels: SoftLabels | None = None, should_stop: StopCheck | None = None) -> np.ndarray:
         config = self.model.config
         ids = torch.from_numpy(np.array(batch, dtype=np.uint8))
         alpha = None
@@ -292,12 +287,12 @@ class Synthesizer:
                 edited = resample_region(noise, torch.from_numpy(regions), fresh)
                 both = self._forward(torch.cat([ids, ids]), torch.cat([seg, seg]),
                                      None if z is None else torch.cat([z, z]), torch.cat([noise, edited]),
-                                     None if area is None else torch.cat([area, area]))
+                                     None if area is None else torch.cat([area, area]), should_stop)
                 weight = feathered(regions, FEATHER_PIXELS)
                 n = len(seeds)
                 out = both[:n] * (1 - weight) + both[n:] * weight
                 return self._finish(out, fans, alpha, seeds, batch)
-        return self._finish(self._forward(ids, seg, z, noise, area), fans, alpha, seeds, batch)
+        return self._finish(self._forward(ids, seg, z, noise, area, should_stop), fans, alpha, seeds, batch)
 
     def _finish(self, out: np.ndarray, fans: list[Fan] | None, alpha: np.ndarray | None,
                 seeds: list[int], labels: np.ndarray) -> np.ndarray:
@@ -326,25 +321,26 @@ class Synthesizer:
         return self._device_refiner
 
     def _forward(self, ids: torch.Tensor, seg: torch.Tensor, z: torch.Tensor | None,
-                 noise: torch.Tensor | None, area: torch.Tensor | None = None) -> np.ndarray:
-        stop_if_asked(self._should_stop)
+                 noise: torch.Tensor | None, area: torch.Tensor | None = None,
+                 should_stop: StopCheck | None = None) -> np.ndarray:
+        stop_if_asked(should_stop)
         if noise is not None:
             noise = noise.to(self.device)
         if area is not None:  # soft labels: neither the CUDA graph nor the incremental cache
             network = self.network.fast if isinstance(self.network, GraphedGenerator) else self.network
             if isinstance(network, FastGenerator):
                 out = network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise,
-                              should_stop=self._should_stop, area=area.to(self.device))
+                              should_stop=should_stop, area=area.to(self.device))
             else:
                 out = network(seg.to(self.device), z, noise, area=area.to(self.device))
         elif isinstance(self.network, GraphedGenerator):
             out = self.network(ids.to(self.device), z, noise)
         elif self.incremental is not None and z is None and len(ids) == 1:
             out = self.incremental(seg.to(self.device), labels=ids.to(self.device), noise=noise,
-                                   should_stop=self._should_stop)
+                                   should_stop=should_stop)
         elif isinstance(self.network, FastGenerator):
             out = self.network(seg.to(self.device), z, labels=ids.to(self.device), noise=noise,
-                               should_stop=self._should_stop)
+                               should_stop=should_stop)
         else:
             out = self.network(seg.to(self.device), z, noise)
         return out.float().cpu().numpy()
