@@ -106,14 +106,20 @@ def test_switching_back_to_a_key_frame_shows_its_image_at_once_and_asks_only_aft
     assert (backend.jobs[-1].seed, backend.jobs[-1].style_scale) == (9, 0.7)
 
 
-def test_a_key_frame_switched_back_to_before_its_variations_came_asks_for_those_only(counted, qtbot):
-    window, live = counted, counted.live
-    backend = live.backend
+def kept_variations_back_on_ed(window, qtbot) -> dict:
+    """The ED frame's variations shown, ES drawn, ED on screen again: its kept variations."""
+    live = window.live
     qtbot.waitUntil(lambda: thumbnails_filled(window), timeout=5_000)
     window.commands["key_frame"].trigger()
     qtbot.waitUntil(live.up_to_date, timeout=5_000)
     window.commands["key_frame"].trigger()
-    live.kept._kept[window.document.id].variations.clear()  # as if ED was left before they came
+    return live.kept._kept[window.document.id].variations
+
+
+def test_a_key_frame_switched_back_to_before_its_variations_came_asks_for_those_only(counted, qtbot):
+    window, live = counted, counted.live
+    backend = live.backend
+    kept_variations_back_on_ed(window, qtbot).clear()  # as if ED was left before they came
     window.commands["key_frame"].trigger()
     window.commands["key_frame"].trigger()
     assert not backend.jobs[-1].main and backend.jobs[-1].variation_seeds == live.current_variation_seeds()
@@ -123,12 +129,8 @@ def test_a_key_frame_switched_back_to_before_its_variations_came_asks_for_those_
 def test_a_key_frame_switched_back_to_with_some_variations_kept_draws_only_the_missing_ones(counted, qtbot):
     window, live = counted, counted.live
     backend = live.backend
-    qtbot.waitUntil(lambda: thumbnails_filled(window), timeout=5_000)
-    window.commands["key_frame"].trigger()
-    qtbot.waitUntil(live.up_to_date, timeout=5_000)
-    window.commands["key_frame"].trigger()
+    kept = kept_variations_back_on_ed(window, qtbot)
     seeds = live.current_variation_seeds()
-    kept = live.kept._kept[window.document.id].variations
     del kept[seeds[1]], kept[seeds[4]]  # as if ED was left after four of them came
     window.commands["key_frame"].trigger()
     asked = len(backend.jobs)
