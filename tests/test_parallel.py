@@ -50,3 +50,31 @@ def test_a_stop_ends_the_workers_without_waiting_for_the_batch_under_way():
     finally:
         safety.cancel()
         let_go()
+
+
+_STOPPED_WHILE_SENDING = """
+from engine.data.parallel import run_batches
+
+def large(batch):
+    return bytes(40_000_000)  # far more than a pipe holds: its sender is ended part way
+
+if __name__ == "__main__":
+    batches = run_batches(large, list(range(6)), workers=2)
+    next(batches)
+    batches.close()
+    print("stopped", flush=True)
+"""
+
+
+def test_a_worker_ended_while_sending_its_result_does_not_hang_the_exit(tmp_path):
+    # the pool's manager thread waited for the rest of the message for ever, and the
+    # interpreter waits for that thread at exit: the error was printed, the process never ended
+    import subprocess
+    import sys
+
+    script = tmp_path / "stop_while_sending.py"
+    script.write_text(_STOPPED_WHILE_SENDING)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=90,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "stopped"

@@ -110,12 +110,21 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
 
     Waiting for them instead (``shutdown(wait=True)``) takes as long as a batch, and a second
     Ctrl-C during that wait leaves the pool's manager thread joining workers that never hear
-    the end: the process then hangs at exit. Ended workers cannot leave it hanging.
+    the end: the process then hangs at exit. Ended workers cannot leave it hanging, with one
+    exception: a worker ended part way through sending its result leaves the manager thread
+    waiting for the rest of that message, which never comes while this process still holds
+    the result pipe's writing end. Closing that end lets the manager read the end of the pipe,
+    call the pool broken and finish, so the interpreter can exit.
     """
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
+    results = getattr(executor, "_result_queue", None)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:
         process.join()
-    executor.shutdown(wait=True)
+    if results is not None:
+        results._writer.close()
+    if manager is not None:
+        manager.join()
