@@ -75,6 +75,8 @@ def describe_os_error(exc: BaseException, path: Path | str) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"{path}: not writable (permission denied)"
     if exc.errno == errno.ENOENT:
+        if Path(path).parent.is_dir():  # a file gone, or a folder that takes none (/proc, /sys)
+            return f"{path}: no such file, and none can be opened there (the folder itself exists)"
         return f"{path}: folder does not exist"
     return f"{path}: {exc.strerror or exc}"
 

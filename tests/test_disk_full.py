@@ -99,6 +99,14 @@ def test_disk_full_is_recognised_only_when_it_is():
     assert read_only.startswith("x: not writable (a read-only filesystem") and "permission" not in read_only
 
 
+def test_a_file_refused_in_a_folder_that_exists_does_not_say_the_folder_is_missing(tmp_path):
+    # /proc and /sys answer "no such file" to a new file: the folder is there all the same
+    missing = OSError(errno.ENOENT, "No such file or directory")
+    assert describe_os_error(missing, tmp_path / "x.gif") == (
+        f"{tmp_path / 'x.gif'}: no such file, and none can be opened there (the folder itself exists)")
+    assert describe_os_error(missing, tmp_path / "gone" / "x.gif") == f"{tmp_path / 'gone' / 'x.gif'}: folder does not exist"
+
+
 # -- a real full disk (a small tmpfs, when the tests run as root), else simulated faults -----------
 
 TINY_RUN = ["--preset", "lite", "--ngf", "4", "--ndf", "8", "--size", "64", "--batch-size", "2",
