@@ -696,6 +696,18 @@ def test_an_output_that_is_a_file_is_refused_naming_a_folder_to_give_instead(tmp
         f"name a new folder, such as {tmp_path / 'out_2'} (")
 
 
+def test_an_output_below_a_file_is_refused_naming_the_file_before_any_work(tmp_path, capsys):
+    """``--out notes.txt/new`` cannot be made: one line names the file, before the notes on
+    what the export would do (it was "File exists" after them)."""
+    (tmp_path / "notes.txt").write_text("notes")
+    out = tmp_path / "notes.txt" / "new"
+    assert main(["export", "--model", "simulator", "--random", "1", "--size", "64", "--out", str(out)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"cardigan: error: {out}: {tmp_path / 'notes.txt'} is a file, so no folder can be made in it; "
+        "name an output folder elsewhere")
+    assert (tmp_path / "notes.txt").read_text() == "notes"
+
+
 def test_export_help_names_the_hdf5_layouts_file_as_the_writer_names_it(capsys):
     from engine.cli import export as export_command
     from engine.export.writers import HDF5_NAME

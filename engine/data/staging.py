@@ -82,13 +82,27 @@ def folder_refusal(out: Path, what: str, where: str, instead: Sequence[str | Adv
                    f"name a new folder, such as {suggested}", *instead)
 
 
+def file_above(out: Path) -> Path | None:
+    """The nearest existing path above ``out`` when it is a file (``notes.txt`` of
+    ``notes.txt/new``), where no folder can be made; else None."""
+    for parent in out.absolute().parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
 def check_folder_name(out: Path, where: str = "", *instead: str | Advice) -> None:
     """Refuse, before any work, a dataset folder ``out`` that is a file or is named as one
     (:func:`named_as_file`: ``new.png`` would quietly become a folder), in one line naming a new
     folder to give instead; ``where`` says for what ``--out`` is a folder (" for the folders
-    format") and ``instead`` what else would do (", or ", advice, ...)."""
+    format") and ``instead`` what else would do (", or ", advice, ...). An ``out`` below a
+    file (:func:`file_above`) is refused too, naming the file."""
     if (out.exists() or out.is_symlink()) and not out.is_dir():
         raise DataError(folder_refusal(out, "is a file", where, instead))
+    blocker = file_above(out)
+    if blocker is not None:
+        raise DataError(f"{out}: {blocker} is a file, so no folder can be made in it; "
+                        "name an output folder elsewhere")
     if not out.exists() and (problem := named_as_file(out, where, *instead)):
         raise DataError(problem)
 
