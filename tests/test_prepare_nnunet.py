@@ -73,16 +73,31 @@ def test_a_damaged_or_foreign_splits_final_is_refused_in_one_line(exported, tmp_
     assert not (tmp_path / "prep").exists()
 
 
-def test_a_fold_that_parts_a_patient_or_names_a_case_twice_is_refused(exported, tmp_path):
+def test_a_fold_that_parts_a_patient_is_followed_with_the_patient_kept_whole(exported, tmp_path):
+    """nnU-Net's own folds are drawn case by case: a patient its fold 0 parts goes whole to the
+    side holding most of its cases (valid on a tie), said in the split's source."""
+    source, _ = exported
+    cases = sorted(path.stem for path in (source / "labelsTr").glob("*.png"))
+    first, second = sorted({case.split("_")[0] for case in cases})
+    own = {patient: [case for case in cases if case.startswith(patient + "_")] for patient in (first, second)}
+    parted = tmp_path / "Dataset509_CaseFolds"
+    shutil.copytree(source, parted)
+    (parted / "splits_final.json").write_text(json.dumps([
+        {"train": own[first][1:] + own[second][:2], "val": own[first][:1] + own[second][2:]}]))
+    found, notes, how = scan_nnunet(parted)
+    assert {name: split for name, split in found if split != "test"} == {first: "train", second: "valid"}
+    assert len(found[(first, "train")]) == len(found[(second, "valid")]) == 4 and notes == []
+    assert how.startswith("splits_final.json fold 0 (train/valid; 2 patient(s) it parts moved whole to the side "
+                          f"of most of their cases: {first} to train, {second} to valid)")
+
+
+def test_a_fold_that_names_a_case_twice_is_refused(exported, tmp_path):
     source, _ = exported
     cases = sorted(path.stem for path in (source / "labelsTr").glob("*.png"))
     patient = cases[0].split("_")[0]
     own = [case for case in cases if case.startswith(patient + "_")]
     parted = tmp_path / "Dataset508_Parted"
     shutil.copytree(source, parted)
-    (parted / "splits_final.json").write_text(json.dumps([{"train": own[1:], "val": own[:1]}]))
-    with pytest.raises(DataError, match=rf"fold 0 puts cases of patient {patient} in both train and val"):
-        prepare_dataset(parted, tmp_path / "prep", size=64, workers=1)
     (parted / "splits_final.json").write_text(json.dumps([{"train": own, "val": own[:1]}]))
     with pytest.raises(DataError, match=rf"fold 0 names case {own[0]} in both train and val"):
         prepare_dataset(parted, tmp_path / "prep", size=64, workers=1)

@@ -11,15 +11,17 @@ The cases of ``imagesTs`` keep the test split. Those of ``imagesTr`` are split i
 valid by the dataset's own ``splits_final.json`` where it holds one beside ``dataset.json``
 (nnU-Net's list of folds ``{"train": [cases], "val": [cases]}``; fold 0's ``train`` and ``val``
 are our train and valid, as ``export --format nnunet`` writes its fold 0; a case it names in
-neither is left out with a note), else by the seeded split. nnU-Net keeps the folds it draws
+neither is left out with a note; a patient whose cases it puts on both sides, as nnU-Net's own
+case-by-case folds do, goes whole to the side holding most of them, as the split's source
+says), else by the seeded split. nnU-Net keeps the folds it draws
 itself in its preprocessed folder (``nnUNet_preprocessed/DatasetNNN_Name/``), which is not
 looked at: copy the file beside ``dataset.json`` to prepare by them. An export written before
 its fold 0 was its valid split prepares by that fold all the same (its patients dealt to the
 folds in name order, the first fold's as valid), a patient's cases still together. Either way a patient's cases stay together (stems group into
 patients as in :mod:`.pair_folders`, and a patient's further variations, ``<patient>_v2``,
 ``_v3``... as ``export --variations`` names them, go with it: :func:`.layout.variation_source`),
-and a fold that parts them, a damaged file or one naming a case not in ``imagesTr`` is refused
-in one line.
+and a damaged file or one naming a case not in ``imagesTr`` (or one case on both sides) is
+refused in one line.
 
 ``dataset.json``'s ``labels`` name each value; they are mapped to ours (:mod:`engine.labels`)
 by name, case and ``_``/``-`` aside (``background``, ``LV cavity``/``lv``/``left ventricle``,
@@ -140,21 +142,40 @@ def scan_nnunet(root: Path) -> tuple[dict[tuple[str, str | None], list[PairFile]
             for case in [case for case in cases if case not in fold]:
                 notes.append({"patient": case, "reason": f"not named in fold 0 of {SPLITS_JSON}"})
             cases = [case for case in cases if case in fold]
-            sources.append(f"{SPLITS_JSON} fold 0 (train/valid)")
         names = {stem_patient(case) for case in cases}
+        owner = {case: variation_source(stem_patient(case), names) for case in cases}  # variations: one patient
+        side, moved = fold_sides(owner, fold) if fold is not None else ({}, "")
         for case in cases:
-            patient = variation_source(stem_patient(case), names)  # an export's variations: one patient
-            case_split = fold[case] if fold is not None else split
+            patient = owner[case]
+            case_split = side.get(patient, split)
             if split_of.setdefault(patient, case_split) != case_split:
-                if "test" in (case_split, split_of[patient]):
-                    raise DataError(f"{root}: patient {patient} has cases in both imagesTr and imagesTs")
-                raise DataError(f"{root / SPLITS_JSON}: fold 0 puts cases of patient {patient} in both train "
-                                "and val; keep a patient's cases on one side, or remove the file for a seeded split")
+                raise DataError(f"{root}: patient {patient} has cases in both imagesTr and imagesTs")
             patients.setdefault((patient, case_split), []).append(
                 PairFile(case, str(images[case]), str(labels[case])))
+        if fold is not None:
+            sources.append(f"{SPLITS_JSON} fold 0 (train/valid{moved})")
         if split == "test" and cases:
             sources.append("imagesTs (test)")
     return patients, notes, " + ".join(sources) or "imagesTs (test)"
+
+
+def fold_sides(owner: dict[str, str], fold: dict[str, str]) -> tuple[dict[str, str], str]:
+    """Patient -> ``train`` or ``valid`` from fold 0 (``fold``: case -> side) for the cases of
+    ``owner`` (case -> patient), and what was done to follow it. nnU-Net draws its own folds
+    case by case, so its fold 0 may put a patient's cases on both sides: such a patient goes
+    whole to the side holding most of its cases (``valid`` on a tie), as a prepared dataset
+    keeps a patient in one split; the second value names them ("" when none)."""
+    counts: dict[str, dict[str, int]] = {}
+    for case, patient in owner.items():
+        counts.setdefault(patient, {"train": 0, "valid": 0})[fold[case]] += 1
+    side = {patient: "train" if sides["train"] > sides["valid"] else "valid" for patient, sides in counts.items()}
+    parted = sorted(patient for patient, sides in counts.items() if sides["train"] and sides["valid"])
+    if not parted:
+        return side, ""
+    shown = ", ".join(f"{patient} to {side[patient]}" for patient in parted[:3])
+    more = f" and {len(parted) - 3} more" if len(parted) > 3 else ""
+    return side, (f"; {len(parted)} patient(s) it parts moved whole to the side of most of their cases: "
+                  f"{shown}{more}")
 
 
 def read_fold(root: Path, known: set[str]) -> dict[str, str]:
