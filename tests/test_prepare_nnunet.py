@@ -109,6 +109,30 @@ def test_a_fold_that_names_a_case_twice_is_refused(exported, tmp_path):
     assert all(note["reason"] == "not named in fold 0 of splits_final.json" for note in notes)
 
 
+def test_a_fold_without_imagests_gets_a_seeded_test_split_from_its_train(exported, tmp_path):
+    """With ``splits_final.json`` and no ``imagesTs``, fold 0's val stays the valid split and
+    its train patients are split by seed into train and test (there was no test split)."""
+    source, manifest = exported
+    alone = tmp_path / "Dataset510_NoTest"
+    shutil.copytree(source, alone)
+    for part in ("images", "labels"):
+        for path in (alone / f"{part}Ts").iterdir():
+            path.rename(alone / f"{part}Tr" / path.name)
+        (alone / f"{part}Ts").rmdir()
+    folds = json.loads((alone / "splits_final.json").read_text())
+    moved = sorted(path.stem for path in (alone / "labelsTr").glob("*.png") if path.stem not in
+                   folds[0]["train"] + folds[0]["val"])
+    (alone / "splits_final.json").write_text(json.dumps([{"train": folds[0]["train"] + moved,
+                                                          "val": folds[0]["val"]}]))
+    prepared = prepare_dataset(alone, tmp_path / "prep", size=64, workers=1, seed=5)
+    splits = prepared["splits"]
+    assert splits["valid"] == manifest["splits"]["valid"]
+    assert splits["test"] and sorted(splits["train"] + splits["test"]) == \
+        sorted(manifest["splits"]["train"] + manifest["splits"]["test"])
+    assert prepared["source"]["split_source"] == ("splits_final.json fold 0 (train/valid) + seeded train/test "
+                                                  "split (seed 5) of the others")
+
+
 def test_a_patients_variations_are_prepared_into_its_split(exported, tmp_path):
     """``export --variations 2`` names a patient's second variation ``<patient>_v2``: the two
     stay on one side of train and valid, as the export's own folds keep them."""

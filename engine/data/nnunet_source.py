@@ -13,7 +13,8 @@ valid by the dataset's own ``splits_final.json`` where it holds one beside ``dat
 are our train and valid, as ``export --format nnunet`` writes its fold 0; a case it names in
 neither is left out with a note; a patient whose cases it puts on both sides, as nnU-Net's own
 case-by-case folds do, goes whole to the side holding most of them, as the split's source
-says), else by the seeded split. nnU-Net keeps the folds it draws
+says; without ``imagesTs``, a seeded test split is drawn from fold 0's train patients, as
+``prepare`` draws one, its valid kept), else by the seeded split. nnU-Net keeps the folds it draws
 itself in its preprocessed folder (``nnUNet_preprocessed/DatasetNNN_Name/``), which is not
 looked at: copy the file beside ``dataset.json`` to prepare by them. An export written before
 its fold 0 was its valid split prepares by that fold all the same (its patients dealt to the
@@ -156,6 +157,9 @@ def scan_nnunet(root: Path) -> tuple[dict[tuple[str, str | None], list[PairFile]
             sources.append(f"{SPLITS_JSON} fold 0 (train/valid{moved})")
         if split == "test" and cases:
             sources.append("imagesTs (test)")
+    if (root / SPLITS_JSON).is_file() and not any(split == "test" for _, split in patients):
+        # no test cases: fold 0's train patients are left for prepare's seeded train/test split
+        patients = {(name, None if split == "train" else split): files for (name, split), files in patients.items()}
     return patients, notes, " + ".join(sources) or "imagesTs (test)"
 
 

@@ -181,12 +181,15 @@ def _assign_splits(fmt: str, patients: list[SourcePatient], seed: int,
     has_test = any(p.split == "test" for p in fixed)
     if fmt in ("camus2019", "nnunet") and has_test:
         fractions = (SPLIT_FRACTIONS[0], SPLIT_FRACTIONS[1], 0.0)  # testing/ or imagesTs is the test split
+    elif fmt == "nnunet" and any(p.split == "valid" for p in fixed):
+        fractions = (SPLIT_FRACTIONS[0], 0.0, SPLIT_FRACTIONS[2])  # fold 0's val is the valid split
     total = sum(fractions)
     split_of = {}
     for split, names in split_patients([p.name for p in free], seed, tuple(f / total for f in fractions)).items():
         split_of.update((name, split) for name in names)
     assigned = fixed + [SourcePatient(p.name, split_of[p.name], p.ref) for p in free]
-    seeded = f"seeded {'train/valid' if fractions[2] == 0 else '80/10/10'} split (seed {seed})"
+    kind = "train/valid" if fractions[2] == 0 else "train/test" if fractions[1] == 0 else "80/10/10"
+    seeded = f"seeded {kind} split (seed {seed})"
     how = f"{source_splits} + {seeded} of the others" if fixed else seeded
     return sorted(assigned, key=lambda p: p.name), how
 
