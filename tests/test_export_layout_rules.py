@@ -106,3 +106,33 @@ def test_a_cine_nifti_export_of_one_view_gives_no_lv_ef(tmp_path):
     export_cine("simulator", tmp_path / "cine", random=1, views=("4CH",), format="nifti", size=32, seed=1,
                 timing=Timing(fps=6, bpm=60, cycle="half"))
     assert "LVef" not in read_cfg(tmp_path / "cine" / "database_nifti" / "patient0001" / "Info_4CH.cfg")
+
+
+def test_a_nifti_export_records_and_says_the_spacing_it_gave_masks_that_had_none(tmp_path, capsys):
+    """A PNG mask carries no spacing: its NIfTI pair gets the default (a 15 cm wide field, 4.8
+    mm at 32 px), recorded in the manifest and said as a default, not a measurement; a mask
+    read from a volume keeps, and records, its own."""
+    import json
+
+    from engine.anatomy import template_mask
+    from engine.data.imaging import save_png
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for phase in ("ED", "ES"):
+        save_png(masks / f"drawn_4CH_{phase}.png", template_mask("4CH", phase, seed=1, size=32))
+        scanned = sitk.GetImageFromArray(template_mask("2CH", phase, seed=2, size=32))
+        scanned.SetSpacing((0.3, 0.5))
+        sitk.WriteImage(scanned, str(masks / f"scanned_2CH_{phase}.nii.gz"))
+    out = tmp_path / "out"
+    assert main(["export", "--model", "simulator", "--masks", str(masks), "--format", "nifti",
+                 "--out", str(out)]) == 0
+    record = json.loads((out / "manifest.json").read_text())["output"]["pixel_spacing"]
+    assert record == [{"mm": [0.3, 0.5], "from": "the mask's volume", "pairs": 2},
+                      {"mm": [4.8, 4.8], "from": "default (the mask records none): a 15 cm wide field, "
+                                                 "0.6 mm at 256 px", "pairs": 2}]
+    for name, spacing in (("drawn/drawn_4CH_ES_gt", (4.8, 4.8)), ("scanned/scanned_2CH_ED_gt", (0.3, 0.5))):
+        assert np.allclose(sitk.ReadImage(str(out / "database_nifti" / f"{name}.nii.gz")).GetSpacing(), spacing)
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "NIfTI pixel spacing 4.8 mm (2 pairs) is a default, not a measurement: the masks record none, so a 15 cm "
+        "wide field is assumed (0.6 mm at 256 px; manifest.json: output.pixel_spacing)")

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.staging import check_not_a_source, check_output
     from ..export.sources import (check_like_folder, check_masks_folder, generated_mask_side,
                                   mask_side_in_words)
-    from ..export.writers import check_export_folder, nnunet_name_problem
+    from ..export.writers import check_export_folder, nnunet_name_problem, spacing_line
     from .terminal import TerminalProgress, note
 
     conflict = source_conflict(args)
@@ -180,6 +180,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         counts += " pairs"
     note(f"wrote {args.out} ({args.format}): {counts}")
+    spacing = spacing_line(manifest["output"].get("pixel_spacing", []))
+    if spacing:
+        note(spacing)
     return 0
 
 

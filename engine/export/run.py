@@ -21,7 +21,7 @@ from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_s
 from ..synthesizer import Synthesizer, to_uint8
 from .sources import (PatientMasks, check_like_folder, check_masks_folder, folder_masks, generated_mask_side,
                       model_like, random_patients)
-from .writers import WRITERS, check_export_folder
+from .writers import WRITERS, NiftiWriter, check_export_folder, spacing_record
 
 EXPORT_FORMATS = tuple(WRITERS)
 MAX_RANDOM = 1_000_000
@@ -145,6 +145,8 @@ def export_dataset(model, out: Path | str, *, masks: Path | str | None = None, r
             raise
         writer.close(manifest["splits"], failed=False)
         manifest["output"] = {"format": format, "path": str(out.resolve())}
+        if isinstance(writer, NiftiWriter):
+            manifest["output"]["pixel_spacing"] = spacing_record(writer.spacings)
         manifest["source"]["model"] = model_identity(synth)
         manifest["options"] = {"format": format, "variations": int(variations), "seed": seed,
                                "masks": str(masks) if masks is not None else None,

@@ -129,11 +129,49 @@ class Hdf5Writer:
             self.writer.__exit__(None, None, None)
 
 
+# what the manifest and the command line say of a frame's spacing when its mask recorded none
+DEFAULT_SPACING_FROM = "default (the mask records none): a 15 cm wide field, 0.6 mm at 256 px"
+VOLUME_SPACING_FROM = "the mask's volume"
+
+
+def spacing_record(spacings: dict[tuple[tuple[float, float], str], int]) -> list[dict]:
+    """The manifest's ``output.pixel_spacing`` of a NIfTI export: per (spacing, where it came
+    from) the number of pairs written with it; ``mm`` is (x, y), as the header holds it."""
+    return [{"mm": [round(x, 6), round(y, 6)], "from": origin, "pairs": count}
+            for ((x, y), origin), count in sorted(spacings.items())]
+
+
+def frame_spacing(labels: np.ndarray, geometry) -> tuple[tuple[float, float], str]:
+    """The in-plane spacing :func:`engine.data.camus.write_frame` gives a frame of ``labels``'
+    shape written over ``geometry`` (None: none), and where it comes from."""
+    from ..maskio import pixel_spacing_mm
+
+    if geometry is not None and geometry.fits(labels):
+        return (float(geometry.spacing[0]), float(geometry.spacing[1])), VOLUME_SPACING_FROM
+    side = pixel_spacing_mm(labels.shape[-1])
+    return (side, side), DEFAULT_SPACING_FROM
+
+
+def spacing_line(record: list[dict]) -> str | None:
+    """The command line's note on the spacing a NIfTI export wrote where its masks recorded
+    none (None when every mask did), so a reader's millimetres are not taken for measured ones."""
+    assumed = [entry for entry in record if entry["from"] == DEFAULT_SPACING_FROM]
+    if not assumed:
+        return None
+    shown = ", ".join(f"{entry['mm'][0]:g} mm ({entry['pairs']} pairs)" for entry in assumed)
+    return (f"NIfTI pixel spacing {shown} is a default, not a measurement: the masks record none, so a "
+            "15 cm wide field is assumed (0.6 mm at 256 px; manifest.json: output.pixel_spacing)")
+
+
 class NiftiWriter:
-    """The CAMUS 2023 layout: ``database_nifti/<patient>/...nii.gz`` and split lists."""
+    """The CAMUS 2023 layout: ``database_nifti/<patient>/...nii.gz`` and split lists. A pair
+    is written over its mask's volume where it was read from one, else with the default
+    spacing (:func:`engine.maskio.pixel_spacing_mm`); ``spacings`` counts the pairs of each
+    (:func:`spacing_record`)."""
 
     def __init__(self, staging: Path) -> None:
         self.staging = staging
+        self.spacings: dict[tuple[tuple[float, float], str], int] = {}
 
     def check(self, patients: list[PatientMasks]) -> None:
         require_named(patients, "NIfTI", both_phases=False)
@@ -143,6 +181,9 @@ class NiftiWriter:
         placed = {(view, instant): geometry for _, _, _, view, instant, _, _, geometry in pairs if geometry is not None}
         write_2023_patient(self.staging, patient, frames, info=patient_info(frames),
                            geometry=placed)  # over the masks' volumes
+        for _, _, labels, _, _, _, _, geometry in pairs:
+            key = frame_spacing(labels, geometry)
+            self.spacings[key] = self.spacings.get(key, 0) + 1
 
     def close(self, splits: dict[str, list[str]], failed: bool) -> None:
         if not failed:
