@@ -136,3 +136,20 @@ def test_a_nifti_export_records_and_says_the_spacing_it_gave_masks_that_had_none
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "NIfTI pixel spacing 4.8 mm (2 pairs) is a default, not a measurement: the masks record none, so a 15 cm "
         "wide field is assumed (0.6 mm at 256 px; manifest.json: output.pixel_spacing)")
+
+
+def test_prepare_refuses_a_cine_hdf5_export_saying_what_it_holds_and_what_it_reads(tmp_path):
+    """A cine export's HDF5 holds loops (images, masks), not the seed's ED/ES pairs: prepare
+    says so and names the layout it reads loops from, not only the datasets it missed."""
+    import pytest
+
+    from engine.data.prepare import prepare_dataset
+    from engine.errors import DataError
+    from engine.export.cine import export_cine
+
+    export_cine("simulator", tmp_path / "cine", random=1, views=("4CH",), format="hdf5", size=32, seed=1,
+                timing=Timing(bpm=60, fps=4))
+    with pytest.raises(DataError, match=r"/4CH: holds a loop \(images and masks, as export --cine writes\), not the "
+                                        r"seed's ED/ES pair \('im' and 'gt'\); export the loops as nifti"):
+        prepare_dataset(tmp_path / "cine" / "synthetic.hdf5", tmp_path / "prep", size=32, workers=1)
+    assert not (tmp_path / "prep").exists()

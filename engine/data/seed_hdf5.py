@@ -165,6 +165,10 @@ class SeedHdf5Reader:
         try:
             group = self.file[split][patient][view]
             if "im" not in group or "gt" not in group:
+                if "images" in group and "masks" in group:  # what ``export --cine --format hdf5`` writes
+                    raise DataError(f"{where}: holds a loop (images and masks, as export --cine writes), "
+                                    "not the seed's ED/ES pair ('im' and 'gt'); export the loops as nifti "
+                                    "for prepare to read their ED and ES frames")
                 raise DataError(f"{where}: needs datasets 'im' and 'gt'")
             for name in ("im", "gt"):
                 if not hasattr(group[name], "shape"):  # an h5py Group, not a Dataset
