@@ -306,3 +306,23 @@ def test_ctrl_c_in_the_middle_of_a_step_saves_the_refiner_and_its_critic_at_one_
     for part in ("refiner", "critic"):
         for name, tensor in clean[part].items():
             assert torch.equal(stopped[part][name], tensor), (part, name)
+
+
+def test_a_refiner_run_folder_must_be_new_empty_or_its_own(tmp_path):
+    from engine.progress import never_stop, no_progress
+    from engine.training.refiner_training import RefinerRun
+
+    model = load_model_file(fan_model_file(tmp_path / "fan.safetensors", SIZE))
+    data = tmp_path / "data"
+    training_run = tmp_path / "run"
+    (training_run / "checkpoints").mkdir(parents=True)
+    (training_run / "config.json").write_text("{}")
+    a_file = tmp_path / "notes.png"
+    a_file.write_bytes(b"x")
+    for run_dir, said in ((training_run, "holds other files and no refiner run"), (a_file, "is a file"),
+                          (data / "refiner", "is inside the dataset")):
+        with pytest.raises(CardiganError, match=said) as refused:
+            RefinerRun(model, data, run_dir).load(no_progress, never_stop)
+        assert "\n" not in str(refused.value)
+    assert sorted(p.name for p in training_run.iterdir()) == ["checkpoints", "config.json"]
+    assert not data.exists()

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--data", required=True, help="prepared dataset folder (its train split is used)")
     parser.add_argument("--out", required=True, help="the model file to write (.safetensors)")
-    parser.add_argument("--run-dir", required=True, help="folder for the drawn images and the training state")
+    parser.add_argument("--run-dir", required=True, help="folder for the drawn images and the training state: new, "
+                        "empty or an earlier refine's (to resume)")
     parser.add_argument("--iters", type=int_in_range(1, 10**7), default=default.iters,
                         help=f"training iterations (default {default.iters})")
     parser.add_argument("--batch-size", type=int_in_range(1, 256), default=default.batch_size,

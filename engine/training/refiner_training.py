@@ -110,6 +110,22 @@ def draw_inputs(model, labels: np.ndarray, fans, progress: ProgressCallback = no
                           "drawing the train masks", progress, should_stop, fans=list(fans))
 
 
+def check_refiner_folder(run_dir: Path, data: Path) -> None:
+    """A refiner's run folder is new, empty or one of its own (with ``run.json``), and lies
+    outside the dataset: a file, a training run's folder, a dataset or any other folder holding
+    files is refused before anything is written into it."""
+    from .run_folder import check_run_outside_data, writable_problem
+
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CardiganError(f"{run_dir}: is a file, not a folder; give a new or empty --run-dir")
+    check_run_outside_data(run_dir, data)
+    if run_dir.is_dir() and not (run_dir / "run.json").exists() and any(run_dir.iterdir()):
+        raise CardiganError(f"{run_dir}: holds other files and no refiner run; give a new or empty --run-dir")
+    problem = writable_problem(run_dir)
+    if problem:
+        raise CardiganError(problem)
+
+
 class RefinerRun:
     """One refiner's training in one run folder (see the module)."""
 
@@ -130,6 +146,7 @@ class RefinerRun:
         from ..evaluation.fit_images import check_model_size
 
         run_file = self.run_dir / "run.json"
+        check_refiner_folder(self.run_dir, self.data)
         if run_file.exists():
             try:
                 stored = json.loads(run_file.read_text())
