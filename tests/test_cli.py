@@ -674,3 +674,22 @@ def test_every_help_fits_an_80_column_terminal(command, capsys, monkeypatch):
         main([*command, "--help"])
     wide = [line for line in capsys.readouterr().out.splitlines() if len(line) > 80]
     assert wide == []
+
+
+def test_the_training_bar_says_a_speed_not_yet_measured_is_unknown(monkeypatch):
+    """Before the first logged window the loop reports 0 images/s: the bar says "?", as it
+    does for the time left, not "0.0 img/s"."""
+    import io
+
+    from engine.cli.train_view import TerminalTrainView
+    from engine.training.events import ProgressUpdate, Started
+
+    stream = io.StringIO()
+    monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
+    view = TerminalTrainView(stream)
+    view(Started("RUN", 30, 10, 0, "cpu", {}))
+    view(ProgressUpdate(3, 30, 1, 3, 0.0, float("nan")))
+    assert "epoch 1/3 ? img/s eta ?" in stream.getvalue()
+    view(ProgressUpdate(12, 30, 2, 3, 36.5, 60.0))
+    assert "epoch 2/3 36.5 img/s eta 1.0 min" in stream.getvalue()
+    view.close()

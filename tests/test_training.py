@@ -979,3 +979,19 @@ def test_a_damaged_newer_state_does_not_crowd_out_the_good_ones(phantom, tmp_pat
     assert result.iteration == 8
     kept = [p.name for p in list_states(run / "checkpoints")]
     assert kept == ["state_00000004.pt", "state_00000008.pt"], kept  # two good states, not the damaged 6 and 8
+
+
+def test_the_progress_names_the_epoch_an_iteration_belongs_to(phantom, tmp_path, monkeypatch):
+    """An epoch's last iteration is of that epoch on the progress bar too, as on the logged
+    lines: 4 iterations an epoch, iteration 4 is epoch 1 and iteration 5 epoch 2."""
+    from types import SimpleNamespace
+
+    from engine.training import loop
+
+    ticks = iter(range(10**6))  # a clock a second on at every reading: every iteration reports
+    monkeypatch.setattr(loop, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    rec = Recorder()
+    train(tiny(batch_size=8, iters=8, sample_every=1000, checkpoint_every=1000), phantom, tmp_path / "run",
+          rec.callbacks())
+    epochs = {e.iteration: (e.epoch, e.total_epochs) for e in rec.of(ProgressUpdate)}
+    assert [epochs[i] for i in (1, 4, 5, 8)] == [(1, 2), (1, 2), (2, 2), (2, 2)]

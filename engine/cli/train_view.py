@@ -10,6 +10,7 @@ import os
 import stat
 import threading
 
+from ..training.batches import epoch_number
 from ..training.stats import diagnostics, losses
 from ..training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, Scalars,
                                Started, event_to_dict)
@@ -52,8 +53,9 @@ class TerminalTrainView:
         elif isinstance(event, ProgressUpdate) and self.bar is not None:
             self.bar.n = event.iteration
             eta = "?" if math.isnan(event.eta_s) else f"{event.eta_s / 60:.1f} min"
+            speed = f"{event.img_per_s:.1f}" if event.img_per_s > 0 else "?"  # 0: not measured yet
             self.bar.set_postfix_str(f"epoch {event.epoch}/{event.total_epochs} "
-                                     f"{event.img_per_s:.1f} img/s eta {eta} "
+                                     f"{speed} img/s eta {eta} "
                                      + " ".join(f"{k}={v:.2f}" for k, v in self.losses.items()),
                                      refresh=False)
             self.bar.refresh()
@@ -68,7 +70,7 @@ class TerminalTrainView:
     def epoch_of(self, iteration: int) -> str:
         """"epoch 2/5": the epoch the ``iteration``-th iteration (counted from 1) belongs to,
         so that a line logged at an epoch's last iteration names that epoch, not the next."""
-        return f"epoch {min(max(iteration - 1, 0) // self.iters_per_epoch + 1, self.total_epochs)}/{self.total_epochs}"
+        return f"epoch {epoch_number(iteration, self.iters_per_epoch, self.total_epochs)}/{self.total_epochs}"
 
     def close(self) -> None:
         if self.bar is not None:

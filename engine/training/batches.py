@@ -28,6 +28,12 @@ def iters_per_epoch(n: int, batch_size: int, context: DistContext = DistContext(
     return per_rank // batch_size
 
 
+def epoch_number(iteration: int, per_epoch: int, total_epochs: int) -> int:
+    """The epoch (counted from 1) that the ``iteration``-th iteration (counted from 1) belongs
+    to, at most ``total_epochs``: an epoch's last iteration is of that epoch, not the next."""
+    return min(max(iteration - 1, 0) // max(per_epoch, 1) + 1, total_epochs)
+
+
 def ignore_interrupts(worker_id: int = 0) -> None:
     """A loader worker's start: Ctrl-C reaches every process of the terminal's group, and the
     training process alone handles it (it finishes the step and saves the state). A worker

@@ -16,7 +16,7 @@ from ..labels import label_table
 from ..models import GeneratorModel, save_model_file
 from ..nets.noise import seeded_noise
 from . import distributed
-from .batches import epoch_batches, epoch_loader, iters_per_epoch
+from .batches import epoch_batches, epoch_loader, epoch_number, iters_per_epoch
 from .config import LITE_PRESET, TrainConfig
 from .events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                      Scalars, Started, TrainCallbacks)
@@ -375,7 +375,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             emit(Scalars(iteration, iteration // ipe, {k: v for k, v in record.items() if k not in KEYS}))
         if now - last_progress > 0.25 or iteration == total:
             last_progress = now
-            emit(ProgressUpdate(iteration, total, min(iteration // ipe + 1, total_epochs),
+            emit(ProgressUpdate(iteration, total, epoch_number(iteration, ipe, total_epochs),
                                 total_epochs, speed, remaining(iteration, now)))
         sample(iteration, now, final=iteration == total)
         saved_here = iteration % config.checkpoint_every == 0 and iteration < total
