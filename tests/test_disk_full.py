@@ -182,6 +182,9 @@ def test_training_on_a_full_disk(fails, trained, phantom, tmp_path, monkeypatch,
         line = one_line(capsys)
         assert line.startswith("cardigan: error: no space left on the device while writing "), line
         assert ("model.safetensors" in line) == (fails == "model")
+        # whether the work so far is kept: a new run stopped at its first state saved nothing
+        assert line.endswith("; nothing was saved, so the run starts again" if fails == "state"
+                             else "; the run can be resumed with --resume"), line
         leftovers = [p.name for p in folder.rglob(".*.tmp")]
         assert leftovers == []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from ..errors import CardiganError, DataError, Message, option
-from ..fileio import sha256_file
+from ..fileio import is_disk_full, sha256_file
 from ..labels import label_table
 from ..models import GeneratorModel, save_model_file
 from ..nets.noise import seeded_noise
@@ -150,6 +150,12 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
                         run.remove_if_unused()  # a run refused before it began leaves no folder behind
                 raise
     except CardiganError as exc:
+        if is_disk_full(exc) and not exc.message.gives(RESUME_LATER):
+            # whether the work so far is kept: a full disk is met mid-run, not as it starts
+            message = Message(exc.message, "; ", RESUME_LATER if run.has_training_state()
+                              else "nothing was saved, so the run starts again")
+            emit(Failed.of(message))
+            raise CardiganError(message) from None
         emit(Failed.of(exc.message))
         raise
     except OOM_ERRORS as exc:
