@@ -175,3 +175,21 @@ def manifest_patient(root):
     import json
 
     return json.loads((root / "manifest.json").read_text())["splits"]["train"][0]
+
+
+def test_an_image_whose_label_map_is_not_a_png_is_skipped_naming_that_file(tmp_path):
+    """A label map saved as JPEG beside its PNG image: the pair is skipped for the label's
+    format, not as if the label map were missing."""
+    from engine.data.pair_folders import scan_pair_folders
+
+    for kind in ("train_img", "train_label"):
+        (tmp_path / kind).mkdir()
+    labels = np.zeros((8, 8), np.uint8)
+    Image.fromarray(labels).save(tmp_path / "train_img" / "case1.png")
+    Image.fromarray(labels).save(tmp_path / "train_label" / "case1.jpg")
+    Image.fromarray(labels).save(tmp_path / "train_img" / "case2.png")
+    _, notes, _ = scan_pair_folders(tmp_path)
+    assert [note["reason"] for note in notes] == [
+        "case1.png in train_img/ has no PNG label map (case1.jpg in train_label/ is not one: label maps are read "
+        "from PNG files only)",
+        "case2.png in train_img/ has no label map of the same name in train_label/"]

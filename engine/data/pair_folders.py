@@ -111,9 +111,14 @@ def scan_pair_folders(root: Path) -> tuple[dict[tuple[str, str | None], list[Pai
         for stem in sorted(set(labels) - set(images)):
             notes.append({"patient": stem, "reason": f"{labels[stem].name} in {pair.labels.name}/ has no image "
                           f"of the same name in {pair.images.name}/"})
+        other_labels = _files(pair.labels, IMAGE_SUFFIXES)  # a label map saved as JPEG, TIFF ...: named
         for stem in sorted(set(images) - set(labels)):
-            notes.append({"patient": stem, "reason": f"{images[stem].name} in {pair.images.name}/ has no label "
-                          f"map of the same name in {pair.labels.name}/"})
+            if stem in other_labels:
+                reason = (f"has no PNG label map ({other_labels[stem].name} in {pair.labels.name}/ is not "
+                          "one: label maps are read from PNG files only)")
+            else:
+                reason = f"has no label map of the same name in {pair.labels.name}/"
+            notes.append({"patient": stem, "reason": f"{images[stem].name} in {pair.images.name}/ {reason}"})
         for stem in sorted(set(labels) & set(images)):
             patient = stem_patient(stem)
             if patient != stem and split_of.setdefault(patient, pair.split) != pair.split:
