@@ -64,6 +64,8 @@ from .workspace import Workspace
 FIELDS = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractSlider)
 LEAVE_FIELD_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 
+UNDO_MESSAGE_MS = 4000  # how long the status line says which step undo or redo took
+
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
 WAIT_FOR_SLIDER = ("clear", "key_frame", "new", "new_deformed", "open", "trace", "save", "save_as",
@@ -215,12 +217,21 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
         if self.canvas.take_back():
             return
         self.canvas.cancel_gesture()
-        self.document.undo()
+        step = self.document.history.undo_description
+        if self.document.undo():
+            self._say_step("Undone", step)
 
     def redo(self) -> None:
         """Redo the last undone edit; a polygon being placed keeps its corners. Nothing while
         a stroke or a slider drag is under way."""
-        self.document.redo()
+        step = self.document.history.redo_description
+        if self.document.redo():
+            self._say_step("Redone", step)
+
+    def _say_step(self, done: str, step: str | None) -> None:
+        """The status line says which step undo or redo took ("Undone: fill"), in place of what
+        it said of that step (a fill's paint outside the fan, "Undo takes the fill back")."""
+        self.statusBar().showMessage(f"{done}: {step}" if step else done, UNDO_MESSAGE_MS)
 
     def _slider_held(self, held: bool) -> None:
         """While the mouse holds an anatomy slider, the commands that would end its drag (and

@@ -20,6 +20,20 @@ def window(active_window):
     return active_window
 
 
+def test_undo_and_redo_say_which_step_they_took_in_place_of_what_was_said_of_it(window, qtbot):
+    """A fill outside the fan says "Undo takes the fill back"; that line stayed on after Ctrl+Z
+    had taken the fill back. Undo and redo say the step they took instead."""
+    canvas, status = window.canvas, window.statusBar()
+    window.set_tool("fill")
+    window.set_active_label(3)
+    drag(canvas, [(1, 1)])
+    assert "Undo takes the fill back" in status.currentMessage()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert status.currentMessage() == "Undone: fill" and not (window.document.labels == 3).all()
+    qtbot.keyClick(canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert status.currentMessage() == "Redone: fill"
+
+
 def test_main_window_layout(window):
     assert "cardiGAN Studio" in window.windowTitle() and "test" in window.windowTitle()
     assert window.centralWidget() is window.workspace and window.canvas.isVisible() and window.echo_view.isVisible()
