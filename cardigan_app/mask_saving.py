@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog
 
 from engine.anatomy.heart import ANATOMY_KEY
-from engine.data.layout import is_dataset_label
+from engine.data.layout import is_dataset_image, is_dataset_label
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
-from engine.maskio import is_volume_file, write_label_png
+from engine.maskio import MASKS_MARK, is_volume_file, mask_name_stem, write_label_png
 
 from .dialogs.prompts import DatasetSave, ask_overwrite_dataset_label, show_error
 from .document_names import es_stem, file_stem, key_frame_name, key_of
@@ -38,6 +38,17 @@ def spacing_dropped_note(document: LabelDocument) -> str | None:
         return None
     across, down = geometry.spacing[:2]
     return f"PNG keeps no spacing: export as NIfTI to keep {across:.2f} \u00d7 {down:.2f} mm"
+
+
+def traced_mask_stem(image: Path, es: bool = False) -> str:
+    """The stem Save first offers for a mask traced over ``image``: the image's with ``_gt``, as
+    CAMUS names its ground truth and as opening a mask looks for its image beside it
+    (``echo.png`` -> ``echo_gt``); for the ES key frame, where Save puts a pair's ES frame beside
+    that ED file (``echo_gt_ES``)."""
+    name = image.name
+    stem = mask_name_stem(name)
+    stem = f"{Path(stem).stem if stem == name else stem}{MASKS_MARK}"
+    return es_stem(Path(f"{stem}.png")) if es else stem
 
 
 class MaskSaving:
@@ -74,7 +85,12 @@ class MaskSaving:
         beside = document if document.path is not None or key_of(document, frames) != "ES" else frames["ED"]
         mine = beside.path is not None and not is_dataset_label(beside.path)
         folder = beside.path.parent if mine else Path(self._start_dir())  # ES beside its ED
-        suggestion = str(folder / f"{file_stem(document, frames)}.png")
+        stem = file_stem(document, frames)
+        traced = self.window.references.source if beside.path is None else None
+        if traced is not None:  # a mask traced over an image of one's own: beside that image
+            folder = Path(self._start_dir()) if is_dataset_image(traced) else traced.parent
+            stem = traced_mask_stem(traced, key_of(document, frames) == "ES")
+        suggestion = str(folder / f"{stem}.png")
         title = f"Save {key_frame_name(document, frames)} as"
         name, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, PNG_FILTER)
         if not name:

@@ -797,6 +797,44 @@ def test_an_image_of_ones_own_opens_under_a_blank_mask_in_its_fitted_fan(window,
     assert window.document is doc and "not an image" in prompts["warning"][-1]
 
 
+def test_a_mask_traced_over_an_image_is_offered_to_be_saved_beside_it_and_opens_again_over_it(
+        window, tmp_path, prompts, monkeypatch):
+    """Save offered "untitled.png" in the home folder for a mask traced over an image, as if it
+    had come from nowhere: it offers the image's folder and name with ``_gt``, as CAMUS names
+    ground truth, so the mask opens again over its image (a dataset's image folder is not
+    written into: the masks folder is offered instead)."""
+    from engine.fan import Fan, fan_alpha
+
+    size = window.state.template_size
+    echo = np.random.default_rng(4).integers(30, 255, (size, size)) * fan_alpha(Fan(0.5, 0.0, -33.0, 33.0, 0.92, 0.8),
+                                                                                size, size)
+    Image.fromarray(echo.astype(np.uint8)).save(tmp_path / "echo.png")
+    offered = []
+
+    def save_dialog(parent, title, suggestion, *args):  # takes the second name offered only
+        offered.append(suggestion)
+        return (suggestion if len(offered) == 2 else "", "")
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_dialog))
+    assert window.files.trace_path(tmp_path / "echo.png", confirmed=True)
+    window.document.fill(size // 2, size // 2, 1)
+    window.commands["key_frame"].trigger()
+    assert not window.files.save_as()  # the ES key frame goes beside ED's file as Save puts it
+    window.commands["key_frame"].trigger()
+    window.commands["save"].trigger()
+    assert offered == [str(tmp_path / "echo_gt_ES.png"), str(tmp_path / "echo_gt.png")]
+    painted, image = window.document.labels.copy(), window.reference_image.copy()
+    window.key_frames.frames["ES"].mark_saved()
+    assert window.files.open_path(tmp_path / "echo_gt.png", confirmed=True)
+    assert (window.document.labels == painted).all() and (window.reference_image == image).all()
+    dataset_image = tmp_path / "set" / "train" / "img" / "p_4CH_ED.png"
+    dataset_image.parent.mkdir(parents=True)
+    shutil.copy(tmp_path / "echo.png", dataset_image)
+    assert window.files.trace_path(dataset_image, confirmed=True)
+    assert not window.files.save_as()
+    assert offered[-1] == str(tmp_path / "p_4CH_ED_gt.png")
+
+
 def test_noise_opened_to_trace_says_no_sector_was_found_and_takes_the_views_usual_fan(window, tmp_path, prompts):
     from engine.fan import default_fan
 

@@ -33,7 +33,8 @@ def default_es_frame(count: int, name: str = "") -> int:
 
 class KeyReferences:
     """What lies under each key frame: ``image`` (ED's) and ``es_image`` (ES's, None when it has
-    none), or ``frames`` (T, H, W), of which ``index[key]`` is each key frame's."""
+    none), or ``frames`` (T, H, W), of which ``index[key]`` is each key frame's; ``source`` is
+    the file they were read from (None: none, or not said)."""
 
     def __init__(self, image: np.ndarray | None = None, frames: np.ndarray | None = None,
                  source: Path | str = "") -> None:
@@ -45,6 +46,7 @@ class KeyReferences:
             self.frames = None
             self.index = {"ED": 0, "ES": 0}
         self.image = image
+        self.source = Path(source) if source and image is not None else None
         self.es_image: np.ndarray | None = None
         self.contrast: Window | None = None  # the window/level they are shown at; None: their own values
 

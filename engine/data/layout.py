@@ -92,6 +92,13 @@ def is_dataset_label(path: Path) -> bool:
     return path.suffix.lower() == ".png" and path.parent.name == LABEL_DIR and path.parent.parent.name in SPLITS
 
 
+def is_dataset_image(path: Path) -> bool:
+    """Whether ``path`` is where a prepared dataset keeps a pair's image
+    (``<root>/<split>/img/<stem>.png``), by its place alone: no file is opened."""
+    path = Path(path)
+    return path.suffix.lower() == ".png" and path.parent.name == IMAGE_DIR and path.parent.parent.name in SPLITS
+
+
 def dataset_image_of(label: Path) -> Path | None:
     """The image a prepared dataset keeps beside the label map ``label``
     (``<root>/<split>/img/<stem>.png``), when ``label`` is one and the image is there."""
