@@ -64,7 +64,7 @@ from .workspace import Workspace
 FIELDS = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractSlider)
 LEAVE_FIELD_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 
-UNDO_MESSAGE_MS = 4000  # how long the status line says which step undo or redo took
+UNDO_MESSAGE_MS = 4000  # how long the status line says which step undo or redo took, or an opacity
 
 # while the mouse holds an anatomy slider (one undo step still open), these commands wait:
 # each would close the drag's step, or replace, reopen or save the document in the middle of it
@@ -155,6 +155,8 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.gestureChanged.connect(self._history_changed)
         self.canvas.noticed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        for name in ("opacity_down", "opacity_up"):
+            self.commands[name].triggered.connect(self._say_opacity)
         self.anatomy_panel.holdChanged.connect(self._slider_held)
         self.canvas.cursorLeft.connect(lambda: (self.status_widgets.cursor.setText(""),
                                                 self.status_widgets.label.setText("")))
@@ -232,6 +234,13 @@ class MainWindow(StateBinding, SynthesisViews, WindowDocument, WindowDocks, Wind
         """The status line says which step undo or redo took ("Undone: fill"), in place of what
         it said of that step (a fill's paint outside the fan, "Undo takes the fill back")."""
         self.statusBar().showMessage(f"{done}: {step}" if step else done, UNDO_MESSAGE_MS)
+
+    def _say_opacity(self) -> None:
+        """D and F say the mask's opacity they set: the pane's slider shows no number, and at
+        0 % the mask is gone from the canvas."""
+        percent = round(self.state.overlay_opacity * 100)
+        hidden = " (hidden: F shows it again)" if percent == 0 else ""
+        self.statusBar().showMessage(f"Mask opacity {percent} %{hidden}", UNDO_MESSAGE_MS)
 
     def _slider_held(self, held: bool) -> None:
         """While the mouse holds an anatomy slider, the commands that would end its drag (and

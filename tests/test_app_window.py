@@ -68,10 +68,12 @@ def test_keyboard_undo_redo_classes_brush_opacity_and_tools(window, qtbot):
         qtbot.keyClick(canvas, key)
         assert window.state.overlay_opacity == opacity and canvas.opacity == opacity
     assert window.workspace.opacity.value() == 90
+    assert window.statusBar().currentMessage() == "Mask opacity 90 %"  # the slider shows no number
     window.state.set("overlay_opacity", 0.05)
     qtbot.keyClick(canvas, Qt.Key.Key_D)
     qtbot.keyClick(canvas, Qt.Key.Key_D)
     assert window.state.overlay_opacity == 0.0
+    assert window.statusBar().currentMessage() == "Mask opacity 0 % (hidden: F shows it again)"
     drag(canvas, [(5, 60), (60, 60)])
     painted = doc.labels.copy()
     assert (painted != before).any() and window.commands["undo"].isEnabled()
