@@ -189,20 +189,33 @@ DEFAULT_FANS = {
 }
 
 
-# Spread of the fitted fans (train split, scripts/fit_fans.py): opening 64.2 degrees, SD 2.8;
-# squash SD 0.048; apex, depth and tilt (SD 0.02 degrees) are the same in nearly every frame.
-WIDTH_SD, SQUASH_SD, TILT_SD = 2.8, 0.048, 0.02
+# The scanner settings the fitted fans sit on (train split, 1,600 frames, scripts/fit_fans.py):
+# (opening offset in degrees, squash offset, share of the frames), offsets from the view's
+# median. Real fans are not spread evenly around the median: 84 % sit on it, within a fitting
+# jitter (FAN_JITTER), and the rest on a few other settings, each an opening and a squash that
+# move together (a wider sector drawn into the same square is squashed more). A fan drawn
+# afresh for every image, as an even spread gives, is what real frames never show.
+FAN_SETTINGS = (
+    (-0.02, 0.0, 0.8409), (6.06, -0.115, 0.0388), (1.86, -0.044, 0.0388), (-3.1, 0.111, 0.0276),
+    (-1.62, 0.051, 0.0276), (-4.32, 0.181, 0.0113), (25.76, -0.243, 0.0075), (14.28, -0.191, 0.005),
+    (-5.5, 0.266, 0.0025),
+)
+FAN_JITTER = (0.113, 0.0022)  # SD of the opening (degrees) and squash about their setting
+TILT_SD = 0.02  # the tilt is the same in nearly every frame, as are the apex and depth
 
 
 def random_fan(rng: np.random.Generator, view: str | None = None) -> Fan:
-    """A fan drawn around the view's median with the spread of the real ones (within 2 SD)."""
+    """A fan as a real acquisition of ``view`` has it: one of the real scanner settings
+    (:data:`FAN_SETTINGS`, by their shares), within the fitting jitter about it (2 SD at most)."""
     base = default_fan(view)
 
     def draw(sd: float) -> float:
         return float(np.clip(rng.normal(0.0, sd), -2 * sd, 2 * sd))
 
-    fan = base.with_shape(width=base.width + draw(WIDTH_SD), tilt=base.tilt + draw(TILT_SD))
-    return replace(fan, squash=base.squash + draw(SQUASH_SD)).rounded()
+    shares = np.array([share for _, _, share in FAN_SETTINGS])
+    width, squash, _ = FAN_SETTINGS[int(rng.choice(len(FAN_SETTINGS), p=shares / shares.sum()))]
+    fan = base.with_shape(width=base.width + width + draw(FAN_JITTER[0]), tilt=base.tilt + draw(TILT_SD))
+    return replace(fan, squash=base.squash + squash + draw(FAN_JITTER[1])).rounded()
 
 
 def default_fan(view: str | None = None) -> Fan:

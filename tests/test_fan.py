@@ -418,3 +418,27 @@ def test_black_holes_are_counted_inside_the_tissue_only():
     image[60:62, 80:82] = 0  # too small
     image[11:20, 11:20] = 0  # at the edge
     assert black_holes(image, inside) == 1
+
+
+def test_generated_fans_sit_mostly_on_the_median_and_else_on_a_real_scanner_setting():
+    # an even spread about the median gave every generated image a fan of its own, while
+    # real frames mostly share one: the mark a reader split the two sets by
+    from engine.fan import FAN_JITTER, FAN_SETTINGS, random_fan
+
+    assert abs(sum(share for _, _, share in FAN_SETTINGS) - 1.0) < 1e-3
+    rng = np.random.default_rng(5)
+    for view in ("2CH", "4CH"):
+        median = default_fan(view)
+        fans = [random_fan(rng, view) for _ in range(2000)]
+        offsets = np.array([[f.width - median.width, f.squash - median.squash] for f in fans])
+        nearest = np.array([min(range(len(FAN_SETTINGS)), key=lambda k: abs(w - FAN_SETTINGS[k][0]))
+                            for w, _ in offsets])
+        on_median = nearest == 0
+        assert 0.80 < on_median.mean() < 0.88  # real: 84 %
+        for k, (width, squash, _) in enumerate(FAN_SETTINGS):  # each within 2 SD of its setting
+            drawn = offsets[nearest == k]
+            assert np.all(np.abs(drawn[:, 0] - width) <= 2 * FAN_JITTER[0] + 1e-4)
+            assert np.all(np.abs(drawn[:, 1] - squash) <= 2 * FAN_JITTER[1] + 1e-4)
+        wider = offsets[:, 0] > 1  # a wider sector is squashed more, as on the scanner
+        assert wider.any() and np.all(offsets[wider, 1] < 0)
+        assert all(abs(f.apex_x - median.apex_x) < 1e-6 and abs(f.depth - median.depth) < 1e-6 for f in fans)
