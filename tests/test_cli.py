@@ -445,6 +445,24 @@ def test_a_dry_run_refuses_what_the_training_would_refuse_and_writes_nothing(tmp
     assert not new.exists() and sorted(p.name for p in empty.iterdir()) == []
 
 
+@pytest.mark.parametrize("given, said", [
+    ("data", "data: is a prepared dataset, not a run folder; give it as --data and the run's own folder as --run"),
+    ("missing", "missing: no such folder, so no run to resume"),
+    ("file", "file: is a file, not a run folder (the folder a training wrote)")])
+def test_a_resume_of_a_folder_that_is_no_run_says_what_it_is(given, said, tmp_path, capsys):
+    """--resume pointed at the dataset, a mistyped folder or a file names what it is (it said
+    only "no training state to resume from"), --data given or not, and makes no folder."""
+    data = tmp_path / "data"
+    (data / "train" / "img").mkdir(parents=True)
+    (data / "train" / "label").mkdir(parents=True)
+    (tmp_path / "file").write_text("notes")
+    for extra in ([], ["--data", str(data)], ["--dry-run"]):
+        assert main(["train", "--run", str(tmp_path / given), "--resume", *extra]) == 1
+        assert one_error_line(capsys) == f"cardigan: error: {tmp_path}/{said}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "file"]
+    assert sorted(p.name for p in data.iterdir()) == ["train"]
+
+
 @pytest.mark.parametrize("flags, said", [(["--lr", "nan"], "lr must be a finite number"),
                                          (["--lambda-feat", "inf"], "lambda feat must be a finite number"),
                                          (["--beta1", "1.5", "--no-ttur"], "beta1 must be below 1"),
@@ -546,8 +564,10 @@ def test_progress_off_a_terminal_is_a_line_now_and_then_and_one_at_the_stages_en
 @pytest.mark.parametrize("start, total, said", [
     (0, 30, "training on cpu: 30 iterations (10 per epoch) -> RUN"),
     (20, 30, "training on cpu: iterations 21 to 30 (10 per epoch) -> RUN"),
-    (45, 10, "nothing to train: the run is at iteration 45 and 10 were asked for (--iters and --epochs count "
-             "from the run's start; --iters 55 trains 10 more)"),
+    (45, 10, "nothing to train: the run is already finished, at iteration 45, past the 10 asked for; --iters 55 "
+             "trains 10 more (--iters and --epochs count from the run's start)"),
+    (30, 30, "nothing to train: the run is already finished, all its 30 iterations trained; --iters 60 trains 30 "
+             "more (--iters and --epochs count from the run's start)"),
 ])
 def test_a_resumed_training_says_where_it_starts_and_when_it_has_nothing_to_train(start, total, said):
     """--iters counts from the run's first iteration: a resume asked for fewer than the run

@@ -404,11 +404,11 @@ def test_training_errors_are_one_line(case, phantom, tmp_path, capsys, monkeypat
         pattern = "--data is required"
     elif case == "nothing_to_resume":
         args.append("--resume")
-        pattern = "no training state to resume from"
+        pattern = "no such folder, so no run to resume"
     elif case == "nothing_to_resume_no_data_flag":  # the README's resume, on a mistyped --run
         del args[1:3]
         args.append("--resume")
-        pattern = "no training state to resume from"
+        pattern = "no such folder, so no run to resume"
     elif case == "a_split_as_data":
         args[2], pattern = str(phantom / "train"), "not a prepared dataset"
     elif case == "init_from_not_a_model":
@@ -903,6 +903,11 @@ def test_a_resume_on_another_data_folder_says_so(phantom, tmp_path):
     train(tiny(iters=2, checkpoint_every=2), phantom, run, TrainCallbacks())
     shutil.copytree(phantom, other)
     assert RunFolder(run).changed_settings(tiny(iters=4, checkpoint_every=2), phantom) == []
+    before = {p: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+    finished = Recorder()  # a resume of a finished run trains nothing: nothing on disk changes, its data neither
+    assert train(tiny(iters=2, checkpoint_every=2), other, run, finished.callbacks(), resume=True).iteration == 2
+    assert {p: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()} == before
+    assert not finished.of(Notice) and [e.start_iter for e in finished.of(Started)] == [2]
     moved = Recorder()
     train(tiny(iters=4, checkpoint_every=2), other, run, moved.callbacks(), resume=True)
     said = " ".join(e.message for e in moved.of(Notice))

@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 
 from engine.errors import said
-from engine.training.run_folder import REPLACE_RUN, RESUME_RUN, RunFolder, RunSummary
+from engine.training.run_folder import DATASET_AS_DATA, REPLACE_RUN, RESUME_RUN, RunFolder, RunSummary
 
 from .. import folders
 from ..wording import studio_words
 
 # the engine names the command line's options; the wizard's choices say the same in its words
-WIZARD_WORDS = studio_words({RESUME_RUN: "resume it", REPLACE_RUN: "replace it"})
+WIZARD_WORDS = studio_words({RESUME_RUN: "resume it", REPLACE_RUN: "replace it",
+                             DATASET_AS_DATA: "choose it as the training data and the run's own folder here"})
 
 
 def run_info(folder: Path) -> RunSummary:

@@ -134,8 +134,10 @@ def started_line(event: Started) -> str:
     where = f"({event.iters_per_epoch} per epoch) -> {event.run_dir}"
     start, total = event.start_iter, event.total_iters
     if start >= total:
-        return (f"nothing to train: the run is at iteration {start} and {total} were asked for (--iters and "
-                f"--epochs count from the run's start; --iters {start + total} trains {total} more)")
+        done = (f"all its {total} iterations trained" if start == total
+                else f"at iteration {start}, past the {total} asked for")
+        return (f"nothing to train: the run is already finished, {done}; --iters {start + total} trains "
+                f"{total} more (--iters and --epochs count from the run's start)")
     if start:
         return f"training on {event.device}: iterations {start + 1} to {total} {where}"
     return f"training on {event.device}: {total} iteration{'s' * (total != 1)} {where}"

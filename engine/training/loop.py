@@ -135,6 +135,8 @@ def train(config: TrainConfig, data_dir: Path | str, run_dir: Path | str,
         problem = data_folder_problem(Path(data_dir))
         if problem:
             raise DataError(problem)
+        if resume:  # before the lock, which makes the folder: a missing one is said as missing
+            distributed.decided_by_main(context, lambda: _refuse(run.resume_problem()))
         check_run_outside_data(run.root, Path(data_dir))
         with distributed.held_by_main(context, run.lock):
             accepted = False  # the folder may take this run: what fails after is this run's own
@@ -180,6 +182,11 @@ def data_folder_problem(data_dir: Path) -> str | None:
     if not data_dir.is_dir():
         return f"{data_dir}: no such data folder (prepare one with `cardigan prepare` or `cardigan phantom`)"
     return split_folders_problem(data_dir, "train")
+
+
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise CardiganError(problem)
 
 
 def _accept_start(run: RunFolder, config: TrainConfig, resume: bool, overwrite: bool) -> bool:
@@ -266,6 +273,8 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             emit(Notice(f"skipped a damaged training state: {reason}"))
         resume_from_state(trainer, state, path, config, device)
         start = int(state["iteration"])
+        if start >= total:  # before anything is written: a resume that trains nothing changes nothing
+            return _already_trained(config, data_dir, run, trainer, emit, context, start, total, ipe, device)
         if context.is_main:  # the damaged states newer than it would crowd the good ones out of keep_checkpoints
             for newer in list_states(run.checkpoint_dir):
                 if state_iteration(newer) > start:
@@ -290,27 +299,13 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
         emit(Notice(f"discriminator started from {critic[0]}{_fresh_note(fresh)}"))
     if context.is_main:
         run.write_config(config, data_dir)
-    manifest = data_dir / "manifest.json"
-    provenance = {
-        "trained_with": "cardigan train", "preset": config.preset,
-        **({"started_from": config.init_from} if config.init_from else {}),
-        "data": str(data_dir.resolve()),
-        "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
-    }
+    provenance = _provenance(config, data_dir)
     preview = preview_batch(preview_set, trainer)
     writer = open_tensorboard(run, config, emit, start) if context.is_main else None
     emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
     idle = idle_spectrum_note(config, preview)
     if idle is not None:  # after Started: a run's first event is its start
         emit(Notice.of(idle))
-
-    if start >= total:
-        # a run folder holding only its states, or a run killed after its last state was written
-        # but before its model was: the model is written from the state
-        if context.is_main and exported_iterations(run.model_path) != start:
-            export_model(trainer, config, run.model_path, {**provenance, "iterations": start})
-        emit(Finished(start, str(run.model_path), False))
-        return TrainResult(start, run.model_path, False)
 
     def save(iteration: int) -> None:
         if not context.is_main:
@@ -398,6 +393,27 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
     distributed.barrier(context)
     emit(Finished(iteration, str(run.model_path), stopped))
     return TrainResult(iteration, run.model_path, stopped)
+
+
+def _provenance(config: TrainConfig, data_dir: Path) -> dict:
+    """What the run's model file records of how it was trained."""
+    manifest = data_dir / "manifest.json"
+    return {"trained_with": "cardigan train", "preset": config.preset,
+            **({"started_from": config.init_from} if config.init_from else {}),
+            "data": str(data_dir.resolve()),
+            "data_manifest_sha256": sha256_file(manifest) if manifest.is_file() else None}
+
+
+def _already_trained(config, data_dir, run, trainer, emit, context, start, total, ipe, device) -> TrainResult:
+    """A resume whose run is at (or past) the length asked for: it trains nothing and leaves
+    the run folder as it was (its config.json keeps its data folder and settings, its stats
+    and TensorBoard logs their records). Only a model file missing or older than the state (a
+    run killed after its last state was written) is written from the state."""
+    emit(Started(str(run.root), total, ipe, start, str(device), config.to_dict()))
+    if context.is_main and exported_iterations(run.model_path) != start:
+        export_model(trainer, config, run.model_path, {**_provenance(config, data_dir), "iterations": start})
+    emit(Finished(start, str(run.model_path), False))
+    return TrainResult(start, run.model_path, False)
 
 
 def preview_batch(dataset, trainer: Trainer) -> dict:

@@ -39,6 +39,8 @@ RESUME_RUN = Advice("resume run", "resume it (--resume)")
 REPLACE_RUN = Advice("replace run", "replace it (--overwrite)")
 # what a run that ended with its state saved may do
 RESUME_LATER = Advice("resume later", "the run can be resumed with --resume")
+# what to do with a prepared dataset given as the run folder to resume
+DATASET_AS_DATA = Advice("dataset as data", "give it as --data and the run's own folder as --run")
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,9 @@ class RunFolder:
         ``data``. A resume needs a saved training state. A new run needs a new or empty
         folder; with ``overwrite``, one holding only an earlier run (which is then replaced),
         never the user's own files."""
+        problem = self.resume_problem() if resume else None
+        if problem:
+            return problem
         problem = writable_problem(self.root)
         if problem:
             return problem
@@ -212,6 +217,19 @@ class RunFolder:
             shown = ", ".join(sorted(p.name for p in entries)[:4])
             return (f"{self.root}: holds {shown} but no training run (no run configuration or saved "
                     "state); refusing to replace it, choose a new run folder")
+        return None
+
+    def resume_problem(self) -> str | None:
+        """Why the folder cannot be a run to resume whatever it holds, in one line, or None:
+        it does not exist, is a file, or is a prepared dataset (given as --run for --data)."""
+        from ..data.dataset import split_folders_problem
+
+        if self.root.is_file():
+            return f"{self.root}: is a file, not a run folder (the folder a training wrote)"
+        if not self.root.is_dir():
+            return f"{self.root}: no such folder, so no run to resume"
+        if not self.has_training_state() and split_folders_problem(self.root, "train") is None:
+            return Message(f"{self.root}: is a prepared dataset, not a run folder; ", DATASET_AS_DATA)
         return None
 
     def prepare_start(self, resume: bool, overwrite: bool = False) -> bool:
