@@ -379,3 +379,27 @@ def test_cine_random_on_a_full_disk_names_the_loop_and_leaves_no_folder(tmp_path
     # a PNG frame's write names no file: the line names the loop's folder
     assert one_line(capsys) == f"cardigan: error: no space left on the device while writing {out / 'patient0001_4CH'}"
     assert list(tmp_path.iterdir()) == []  # the folder the run made for its loops is gone with them
+
+
+@pytest.mark.parametrize("read_only, said", [(True, "not writable (a read-only filesystem: a disc, a mounted "
+                                                     "image or a locked share)"),
+                                             (False, "not writable (permission denied)")])
+def test_a_training_in_a_folder_it_cannot_write_says_why_as_other_commands_do(read_only, said, phantom, tmp_path,
+                                                                               monkeypatch, capsys):
+    """A read-only filesystem is named as such (it said "no permission to write there", which
+    no chmod fixes), in the words of a failed write (describe_os_error). The tests run as root,
+    which may write anywhere, so the filesystem's answers are simulated."""
+    import os
+    from types import SimpleNamespace
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    access, statvfs = os.access, os.statvfs
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: path != locked and access(path, mode, **kw))
+    monkeypatch.setattr(os, "statvfs", lambda path: SimpleNamespace(f_flag=os.ST_RDONLY if read_only else 0)
+                        if path == locked else statvfs(path))
+    for dry in ([], ["--dry-run"]):
+        assert main(["train", "--data", str(phantom), "--run", str(locked / "run"), *TINY_RUN, "--iters", "2",
+                     *dry]) == 1
+        assert one_line(capsys) == f"cardigan: error: {locked}: {said}"
+    assert list(locked.iterdir()) == []

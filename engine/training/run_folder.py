@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -463,9 +464,18 @@ def writable_problem(folder: Path) -> str | None:
         probe = probe.parent
     if not probe.is_dir():
         return f"{probe}: is a file, not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{probe}: no permission to write there"
+    if not os.access(probe, os.W_OK | os.X_OK):  # said as a failed write says it (describe_os_error)
+        cause = errno.EROFS if on_read_only_filesystem(probe) else errno.EACCES
+        return describe_os_error(OSError(cause, os.strerror(cause)), probe)
     return None
+
+
+def on_read_only_filesystem(folder: Path) -> bool:
+    """Whether ``folder`` lies on a filesystem mounted read-only (False where that cannot be told)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
 
 
 def check_run_outside_data(run_dir: Path, data_dir: Path) -> None:
