@@ -989,7 +989,8 @@ def test_a_damaged_newer_state_does_not_crowd_out_the_good_ones(phantom, tmp_pat
 
 def test_the_progress_names_the_epoch_an_iteration_belongs_to(phantom, tmp_path, monkeypatch):
     """An epoch's last iteration is of that epoch on the progress bar too, as on the logged
-    lines: 4 iterations an epoch, iteration 4 is epoch 1 and iteration 5 epoch 2."""
+    lines: 4 iterations an epoch, iteration 4 is epoch 1 and iteration 5 epoch 2; stats.jsonl
+    and the Scalars event say the same (they counted the epochs finished: 1 at iteration 4)."""
     from types import SimpleNamespace
 
     from engine.training import loop
@@ -997,7 +998,10 @@ def test_the_progress_names_the_epoch_an_iteration_belongs_to(phantom, tmp_path,
     ticks = iter(range(10**6))  # a clock a second on at every reading: every iteration reports
     monkeypatch.setattr(loop, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
     rec = Recorder()
-    train(tiny(batch_size=8, iters=8, sample_every=1000, checkpoint_every=1000), phantom, tmp_path / "run",
-          rec.callbacks())
+    train(tiny(batch_size=8, iters=8, sample_every=1000, checkpoint_every=1000, log_every=1), phantom,
+          tmp_path / "run", rec.callbacks())
     epochs = {e.iteration: (e.epoch, e.total_epochs) for e in rec.of(ProgressUpdate)}
     assert [epochs[i] for i in (1, 4, 5, 8)] == [(1, 2), (1, 2), (2, 2), (2, 2)]
+    logged = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    assert [(record["iter"], record["epoch"]) for record in logged] == [(i, epochs[i][0]) for i in range(1, 9)]
+    assert [(e.iteration, e.epoch) for e in rec.of(Scalars)] == [(i, epochs[i][0]) for i in range(1, 9)]

@@ -364,7 +364,8 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
             means = distributed.mean_over_ranks(context, {k: v / count for k, v in sums.items()}, device)
             values = {(k if "/" in k else LOSS + k): v for k, v in means.items()}  # diagnostics: Diag/
             sums, count = {}, 0
-            record = {"iter": iteration, "epoch": iteration // ipe, PROGRESS + "img_per_s": round(speed, 3),
+            epoch_of = epoch_number(iteration, ipe, total_epochs)  # as the progress names it (stats module)
+            record = {"iter": iteration, "epoch": epoch_of, PROGRESS + "img_per_s": round(speed, 3),
                       PROGRESS + "lr_g": trainer.opt_g.param_groups[0]["lr"],
                       PROGRESS + "world_size": context.world_size, **values}
             if context.is_main:
@@ -373,7 +374,7 @@ def _train(config, data_dir, run, callbacks, emit, resume, context, device, repl
                     for name, value in record.items():
                         if "/" in name:
                             writer.add_scalar(name, value, iteration)
-            emit(Scalars(iteration, iteration // ipe, {k: v for k, v in record.items() if k not in KEYS}))
+            emit(Scalars(iteration, epoch_of, {k: v for k, v in record.items() if k not in KEYS}))
         if now - last_progress > 0.25 or iteration == total:
             last_progress = now
             emit(ProgressUpdate(iteration, total, epoch_number(iteration, ipe, total_epochs),

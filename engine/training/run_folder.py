@@ -2,7 +2,8 @@
 
 ```
 <run>/config.json          the resolved TrainConfig and the data folder
-<run>/stats.jsonl          one JSON object per logged step: iter, epoch, Loss/*, Progress/*
+<run>/stats.jsonl          one JSON object per logged step: iter, epoch (from 1), Loss/*, Progress/*
+                           (see engine/training/stats.py)
 <run>/samples/iter_N.png   preview grids: mask | real | synthesized, fixed validation masks
 <run>/checkpoints/         training state files for resume (the newest K)
 <run>/model.safetensors    the current native model

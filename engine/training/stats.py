@@ -1,6 +1,11 @@
 """Training statistics by namespaced name, as ``stats.jsonl`` and the Scalars event carry them.
 
-A record holds ``iter`` and ``epoch`` and then names with a namespace: ``Loss/G_GAN``,
+A record holds ``iter``, the iterations trained (counted from the run's start), and
+``epoch``, the epoch that iteration belongs to, counted from 1 as the terminal and the
+studio's progress bar name it (:func:`~engine.training.batches.epoch_number`: at 2 iterations
+an epoch, iterations 55 and 56 are of epoch 28); files written by earlier versions counted
+the epochs finished (27 and 28). No reader takes anything from ``epoch``: curves are drawn
+against ``iter``, so either kind of file reads the same. Then come names with a namespace: ``Loss/G_GAN``,
 ``Loss/D_real``, ... for every loss, ``Progress/img_per_s``, ``Progress/lr_g``,
 ``Progress/world_size`` for how the run goes, and ``Diag/*`` for what a run measures but
 does not train on (``Diag/D_pooled_gap``: the pooled critic's mean logit on real minus on
