@@ -95,9 +95,22 @@ def unreadable_reason(exc: BaseException) -> str:
     return said[:120] or "damaged"
 
 
-def read_label_png(path: Path | str) -> np.ndarray:
-    """Read a label PNG into a (H, W) uint8 array of label ids, refusing colour images."""
-    return read_label_png_and_text(path)[0]
+def read_label_png(path: Path | str, stored_as: list[str] | None = None) -> np.ndarray:
+    """Read a label PNG into a (H, W) uint8 array of label ids, refusing colour images.
+    ``stored_as``, where given, gets how the file holds the ids appended when that is not 8-bit
+    grey (:func:`stored_format`)."""
+    return read_label_png_and_text(path, stored_as=stored_as)[0]
+
+
+# how a label map may hold its ids besides 8-bit grey, by Pillow's mode (RGB: all channels equal,
+# else it is refused as a colour image; a PNG's "I" is its 16-bit grey)
+STORED_FORMATS = {"P": "palette", "RGB": "RGB", "RGBA": "RGBA", "LA": "grey and alpha", "I;16": "16-bit",
+                  "I;16B": "16-bit", "I": "16-bit", "1": "1-bit"}
+
+
+def stored_format(image: Image.Image) -> str | None:
+    """How the label map ``image`` holds its ids ("palette", "16-bit", ...), None for 8-bit grey."""
+    return STORED_FORMATS.get(image.mode)
 
 
 # how to open a DICOM echo named as a picture, in the command line's words
@@ -110,7 +123,8 @@ class DicomNamedAsPicture(MaskError):
 
 
 def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, MaskError], Any] | None = None,
-                            by_description: bool = False, notify=None) -> tuple[np.ndarray, dict[str, str]] | Any:
+                            by_description: bool = False, notify=None,
+                            stored_as: list[str] | None = None) -> tuple[np.ndarray, dict[str, str]] | Any:
     """(:func:`read_label_png`, the PNG's text chunks as :func:`read_png_text` gives them),
     the file opened once: the check of its rows (:func:`check_png_rows`) reads the same handle
     again from its start. ``otherwise``: what a file refused as a label map (a picture: an
@@ -119,7 +133,7 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
     so that a file of either kind is decoded once. A DICOM file under a PNG's name, told by its
     marker as it is opened, is :class:`DicomNamedAsPicture` before any decoding. With ``by_description``, its values are
     read by an ITK-SNAP label description beside it (:func:`png_labels_by_description`, the
-    mapping told to ``notify``)."""
+    mapping told to ``notify``). ``stored_as``: as :func:`read_label_png` takes it."""
     from .data.dicom_echo import marked_as_dicom
 
     path = Path(path)
@@ -131,11 +145,14 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
                                                   f"{path.suffix}; ", TRACE_THE_ECHO))
             with Image.open(handle) as image:
                 try:
-                    return _label_png(handle, image, path, by_description, notify)
+                    read = _label_png(handle, image, path, by_description, notify)
                 except MaskError as refusal:
                     if otherwise is None:
                         raise
                     return otherwise(image, refusal)
+                if stored_as is not None and stored_format(image):
+                    stored_as.append(stored_format(image))
+                return read
     except Image.DecompressionBombError:
         raise MaskError(f"{path}: the image claims to be far larger than any label map (at most "
                         f"{MAX_SIDE}x{MAX_SIDE}); resize it first") from None

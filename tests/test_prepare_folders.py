@@ -193,3 +193,24 @@ def test_an_image_whose_label_map_is_not_a_png_is_skipped_naming_that_file(tmp_p
         "case1.png in train_img/ has no PNG label map (case1.jpg in train_label/ is not one: label maps are read "
         "from PNG files only)",
         "case2.png in train_img/ has no label map of the same name in train_label/"]
+
+
+def test_label_maps_of_other_png_formats_are_taken_and_counted_once(phantom, tmp_path, capsys):
+    """RGB label PNGs of three equal channels, palette and 16-bit PNGs hold the labels 0-3
+    as an 8-bit grey map does: taken as they are, and prepare says once how many it read."""
+    source = as_spade(phantom, tmp_path / "spade", names=(("train", "train"),))
+    maps = sorted((source / "train_label").glob("*.png"))
+    originals = {path.stem: read_label_png(path) for path in maps}
+    for path in maps[:2]:  # as saved by a viewer that writes every picture as RGB
+        Image.fromarray(np.repeat(originals[path.stem][..., None], 3, axis=-1)).save(path)
+    palette = Image.fromarray(originals[maps[2].stem], mode="L").convert("P")  # indices = labels
+    palette.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 756)
+    palette.save(maps[2])
+    Image.fromarray(originals[maps[3].stem].astype(np.uint16)).save(maps[3])
+    assert main(["prepare", "--source", str(source), "--out", str(tmp_path / "out"), "--size", "64"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "not 8-bit grey" in line]
+    assert said == ["read 1 label map from 16-bit PNG, 2 from RGB PNGs with three equal channels, 1 from palette "
+                    "PNG, not 8-bit grey: their values 0-3 were taken as the labels"]
+    prepared = pairs_of(tmp_path / "out")
+    assert {stem: labels.tolist() for (_, stem), (_, labels) in prepared.items()} == {
+        stem: labels.tolist() for stem, labels in originals.items()}

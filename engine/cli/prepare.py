@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.prepare import fan_fit_line, prepare_dataset
+    from ..data.prepare import fan_fit_line, label_formats_line, prepare_dataset
     from ..data.sources import FORMAT_NAMES, detect_format
     from .terminal import TerminalProgress, note
 
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
          + f"; splits from {manifest['source']['split_source']}")
     if "fan_fit" in manifest:
         note(fan_fit_line(manifest["fan_fit"]))
+    if label_formats_line(manifest.get("label_formats", {})):
+        note(label_formats_line(manifest["label_formats"]))
     return 0
 
 

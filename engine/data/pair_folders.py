@@ -140,13 +140,14 @@ def decode_ref(ref: str) -> list[PairFile]:
     return [PairFile(*entry) for entry in json.loads(ref)]
 
 
-def read_pair(entry: PairFile) -> tuple[np.ndarray, np.ndarray]:
-    """A pair's image (uint8, grey) and label map, checked against each other."""
+def read_pair(entry: PairFile, stored_as: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A pair's image (uint8, grey) and label map, checked against each other; ``stored_as``
+    gets how the label PNG holds its ids when not as 8-bit grey (:func:`engine.maskio.stored_format`)."""
     from ..maskio import read_label_png
     from .imaging import check_pair
 
     image = read_grey_image(entry.image, stretch_dim=False)  # a dataset's grey levels as they are
-    labels = read_label_png(entry.label)
+    labels = read_label_png(entry.label, stored_as)
     return image, check_pair(image, labels, entry.label)
 
 

@@ -28,6 +28,8 @@ from ..errors import DataError, Message, option
 from ..progress import Cancelled, Progress, ProgressCallback, StopCheck, never_stop, no_progress
 from . import camus
 from ..fan import DEFAULT_FANS, FAN_KEY, Fan, fan_overlaps
+from ..labels import NUM_CLASSES
+from ..units import counted
 from .image_fans import fit_frames_fan, fitting_picture, frames_with_fan
 from .imaging import resize_image, resize_labels, save_png
 from .layout import (INSTANTS, SPLIT_FRACTIONS, SPLITS, image_path, label_path, make_stem,
@@ -53,6 +55,7 @@ class _PatientResult:
     info: dict = field(default_factory=dict)
     fans: dict = field(default_factory=dict)  # "split/stem" -> (fan record, IoU of the fit)
     sequences: list = field(default_factory=list)  # half sequences written as frame pairs
+    label_formats: list[str] = field(default_factory=list)  # label PNGs not 8-bit grey (PatientFrames)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def _run_job(job: _Job) -> list[_PatientResult]:
     results = []
     for patient in job.patients:
         read = _READER.read(patient, job.views, job.instants)
-        result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info)
+        result = _PatientResult(patient.name, patient.split or "train", missing=read.missing, info=read.info,
+                                label_formats=read.label_formats)
         stems = read.stems or [make_stem(patient.name, view, instant) for view, instant, _, _ in read.frames]
         pictures = [resize_image(image, job.size) for _, _, image, _ in read.frames]
         fans = acquisition_fans(read.frames, pictures)
@@ -234,6 +238,21 @@ def fan_fit_line(fan_fit: dict) -> str:
     return line
 
 
+def label_formats_line(label_formats: dict[str, int]) -> str | None:
+    """The manifest's ``label_formats`` (how many label maps were read from PNGs of each
+    format other than 8-bit grey: :data:`engine.maskio.STORED_FORMATS`) in one line, or None
+    when every one was 8-bit grey."""
+    if not label_formats:
+        return None
+    kinds = [(count, f"{stored} {'PNG' if count == 1 else 'PNGs'}"
+              + (" with three equal channels" if stored in ("RGB", "RGBA") else ""))
+             for stored, count in label_formats.items()]
+    read = f"read {counted(kinds[0][0], 'label map')} from {kinds[0][1]}"
+    their = "its" if sum(label_formats.values()) == 1 else "their"
+    return (read + "".join(f", {count} from {kind}" for count, kind in kinds[1:])
+            + f", not 8-bit grey: {their} values 0-{NUM_CLASSES - 1} were taken as the labels")
+
+
 def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
                     views: Sequence[str] = VIEWS, instants: Sequence[str] = INSTANTS,
                     size: int = 256, seed: int = 0, overwrite: bool = False,
@@ -328,6 +347,7 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         info = {}
         fans: dict = {}
         sequence_list: list = []
+        label_formats: dict[str, int] = {}
         for result in sorted(results, key=lambda r: r.name):
             fans.update(result.fans)
             sequence_list += result.sequences
@@ -338,6 +358,8 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
             splits[result.split].append(result.name)
             counts[result.split] += result.pairs
             label_values |= result.label_values
+            for stored in result.label_formats:
+                label_formats[stored] = label_formats.get(stored, 0) + 1
             if result.info:
                 info[result.name] = result.info
         if not any(counts.values()):
@@ -354,6 +376,8 @@ def prepare_dataset(source: Path | str, out: Path | str, format: str = "auto",
         if sequences:
             manifest["sequences"] = sequence_list
         manifest["fan_fit"] = fan_fit_summary(list(fans.values()))
+        if label_formats:
+            manifest["label_formats"] = dict(sorted(label_formats.items()))
         hearts = _generated_hearts(source, fmt, splits)
         if hearts:
             manifest["hearts"] = hearts

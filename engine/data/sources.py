@@ -135,6 +135,8 @@ class PatientFrames:
     missing: list[str]  # why requested frames are absent ("no ground truth for 2CH ES", ...)
     info: dict[str, dict[str, str]]  # per view cfg content (CAMUS)
     stems: list[str] | None = None  # each frame's own stem, where the source names it (folders)
+    # how label PNGs that are not 8-bit grey held their ids, one entry a frame ("palette", ...)
+    label_formats: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -206,19 +208,19 @@ class FrameReader:
     def _read_folders(self, patient, views, instants) -> PatientFrames:
         """The pairs of a patient in image / label folders: CAMUS-named ones as the views and
         instants asked for, any other name as it is (its view unknown)."""
-        frames, stems = [], []
+        frames, stems, formats = [], [], []
         for entry in pair_folders.decode_ref(patient.ref):
             parsed = parse_stem(entry.stem)
             if parsed and (parsed[1] not in views or parsed[2] not in instants):
                 continue
-            image, labels = self._read_pair(entry)
+            image, labels = self._read_pair(entry, formats)
             frames.append((parsed[1] if parsed else None, parsed[2] if parsed else None, image, labels))
             stems.append(entry.stem)
-        return PatientFrames(frames, [], {}, stems)
+        return PatientFrames(frames, [], {}, stems, formats)
 
-    def _read_pair(self, entry: pair_folders.PairFile) -> tuple[np.ndarray, np.ndarray]:
+    def _read_pair(self, entry: pair_folders.PairFile, stored_as: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if self.fmt != "nnunet":
-            return pair_folders.read_pair(entry)
+            return pair_folders.read_pair(entry, stored_as)
         if self._labels is None:
             document = nnunet_source.read_dataset_json(self.path)
             self._labels = nnunet_source.label_lookup(document, str(self.path / nnunet_source.DATASET_JSON))
