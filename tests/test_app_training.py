@@ -796,6 +796,24 @@ def test_the_bars_end_where_the_run_ended(qtbot):
     assert panel.iter_bar.value() == 24 and panel.epoch_bar.value() == 24
 
 
+def test_the_bars_never_show_fewer_iterations_than_the_curves_and_the_preview(qtbot, tmp_path):
+    from engine.training.events import ProgressUpdate, SamplePreview, Scalars
+
+    panel = shown_panel(qtbot)
+    panel._event(Started("run", 60, 12, 0, "cpu", {}))
+    panel._event(ProgressUpdate(10, 60, 1, 5, 20.0, 30.0))
+    for iteration in (11, 12, 13):  # logged each step, between two progress reports
+        panel._event(Scalars(iteration, iteration // 12, {"Loss/G_GAN": 1.0}))
+    assert panel.plot.series["G_GAN"][0][-1] == 13
+    assert panel.iter_bar.value() == 13 and panel.iter_bar.text() == "iteration 13 / 60"
+    assert panel.epoch_bar.value() == 13 and panel.epoch_bar.text() == "epoch 2 / 5"
+    Image.new("L", (8, 8)).save(tmp_path / "iter_00000014.png")
+    panel._event(SamplePreview(14, str(tmp_path / "iter_00000014.png")))
+    assert panel.iter_bar.value() == 14
+    panel._event(Scalars(12, 1, {"Loss/G_GAN": 1.0}))  # an older step does not move them back
+    assert panel.iter_bar.value() == 14
+
+
 def test_the_status_and_the_log_name_the_device_as_the_device_choice_does(qtbot):
     panel = shown_panel(qtbot)
     for device, said in (("cpu", "CPU"), ("cuda:1", "CUDA 1"), ("mps", "MPS")):

@@ -87,6 +87,7 @@ class TrainingPanel(QWidget):
         self._run_started = 0.0
         self._trained = False  # the child got as far as training (a refusal before that saved nothing to lose)
         self._already_done = 0  # a resumed run that had trained all it was asked to (its iterations)
+        self._epochs: tuple[int, int] | None = None  # (epochs, iterations per epoch) of the run training
 
         self.title = QLabel("No training run")
         title_font = self.title.font()
@@ -431,6 +432,7 @@ class TrainingPanel(QWidget):
             self.iter_bar.setRange(0, max(event.total_iters, 1))
             self.iter_bar.setValue(event.start_iter)
             epochs = max(1, math.ceil(event.total_iters / max(event.iters_per_epoch, 1)))
+            self._epochs = epochs, max(event.iters_per_epoch, 1)
             # the epoch bar fills with the iterations (not a whole epoch at its first step);
             # a run shorter than two epochs has no use for it
             self.epoch_bar.setVisible(epochs >= 2)
@@ -449,17 +451,18 @@ class TrainingPanel(QWidget):
                 self._set_state("running", f"Training on {device_text(event.device)} {where}", OK)
         elif isinstance(event, ProgressUpdate):
             self.iter_bar.setRange(0, max(event.total_iters, 1))
-            self.iter_bar.setValue(event.iteration)
             self.epoch_bar.setRange(0, max(event.total_iters, 1))
-            self.epoch_bar.setValue(event.iteration)
+            self._reached(event.iteration, newest=False)
             self.epoch_bar.setFormat(f"epoch {event.epoch} / {event.total_epochs}")
             self.eta.setText(f"ETA {format_duration(event.eta_s)}")
             self.speed.setText(f"{event.img_per_s:.1f} images/s" if event.img_per_s else "\u2014 images/s")
         elif isinstance(event, Scalars):
+            self._reached(event.iteration)  # progress is reported a few times a second, losses each step
             self.plot.add(event.iteration, losses(event.values))
             self.show_diagnostics(diagnostics(event.values))
             self.show_progress(progress(event.values))
         elif isinstance(event, SamplePreview):
+            self._reached(event.iteration)
             self.preview.show_sample(event.path, event.iteration)
         elif isinstance(event, CheckpointSaved):
             self.log(f"saved state at iteration {event.iteration}")
@@ -474,6 +477,19 @@ class TrainingPanel(QWidget):
             self.epoch_bar.setValue(event.iteration)
             self.log(f"{'stopped' if event.stopped_early else 'finished'} at iteration {event.iteration}; "
                      f"model: {event.model_path}")
+
+    def _reached(self, iteration: int, newest: bool = True) -> None:
+        """Move the bars to ``iteration``. The curves and previews arrive with every logged
+        step while progress is reported a few times a second, so an iteration they name
+        (``newest``) only moves the bars forward: they never show fewer than the curves."""
+        if newest and iteration <= self.iter_bar.value():
+            return
+        for bar in (self.iter_bar, self.epoch_bar):
+            if bar.maximum() > 0:
+                bar.setValue(min(iteration, bar.maximum()))
+        if newest and self._epochs is not None:
+            epochs, per_epoch = self._epochs
+            self.epoch_bar.setFormat(f"epoch {min(iteration // per_epoch + 1, epochs)} / {epochs}")
 
     def _tick(self) -> None:
         if self.process.running:
