@@ -1,4 +1,5 @@
-"""Persistent settings: the studio state's preferences, recent files and models, window layout.
+"""Persistent settings: the studio state's preferences, recent files and models, window layout,
+the training run started last.
 
 Stored with QSettings. ``SETTINGS_VERSION`` is bumped when the window layout changes in a
 way an old saved layout would break; an older stored version drops the saved layout
@@ -151,6 +152,26 @@ class AppSettings:
 
     def remove_recent_model(self, spec: str) -> None:
         self.qsettings.setValue("recent/models", json.dumps([m for m in self._list("recent/models") if m != spec]))
+
+    # -- the last training run -----------------------------------------------------------
+    def last_training_run(self) -> tuple[Path, Path, float | None] | None:
+        """(run folder, data folder, time limit in seconds) of the run the studio started
+        last, or None: none, or an entry that is not one."""
+        raw = self.qsettings.value("training/last_run", None)
+        try:
+            entry = json.loads(raw)
+            limit = entry.get("time_limit")
+            if not (isinstance(entry["run"], str) and isinstance(entry["data"], str)
+                    and (limit is None or isinstance(limit, (int, float)))):
+                return None
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+        return Path(entry["run"]), Path(entry["data"]), limit
+
+    def set_last_training_run(self, run: Path, data: Path, time_limit: float | None) -> None:
+        entry = {"run": str(run), "data": str(data), "time_limit": time_limit}
+        self.qsettings.setValue("training/last_run", json.dumps(entry))
+        self.qsettings.sync()
 
     # -- window --------------------------------------------------------------------------
     def _window_value(self, key: str) -> QByteArray | None:

@@ -1102,6 +1102,50 @@ def test_the_train_menu_drives_a_run_from_the_keyboard(qtbot, tmp_path, tiny_mod
         close_window(window)
 
 
+def test_a_run_left_unfinished_when_the_studio_closed_is_offered_back_on_reopening(qtbot, tmp_path, tiny_model,
+                                                                                  monkeypatch):
+    from cardigan_app.settings import AppSettings
+
+    run, data = tmp_path / "run", tmp_path / "data"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(tiny_lite(iters=60).to_dict()))
+    (run / "checkpoints" / "state_00000029.pt").write_bytes(b"")  # (named, not written: only its number counts)
+    (run / "stats.jsonl").write_text("".join(json.dumps({"iter": i, "epoch": 0, "Loss/G_GAN": 1.0}) + "\n"
+                                             for i in range(1, 30)))
+    settings = AppSettings(tmp_path / "settings.ini")  # the file open_window gives the studio
+    settings.set_last_training_run(run, data, 7200.0)
+    assert AppSettings(tmp_path / "settings.ini").last_training_run() == (run, data, 7200.0)
+
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    control, panel = window.training, window.training.panel
+    try:
+        assert window.commands["resume_training"].isEnabled() and panel.state == "stopped"
+        assert "saved at iteration 29" in panel.status.text() and panel.iter_bar.text() == "iteration 29 / 60"
+        assert panel.plot.series["G_GAN"][0][-1] == 29  # its curves so far
+        assert panel.epoch_bar.isHidden() and panel.speed.text() == ""  # nothing measured yet
+        resumed = []
+        monkeypatch.setattr(panel.process, "start", resumed.append)
+        window.commands["resume_training"].trigger()
+        assert resumed[0].resume and (resumed[0].run, resumed[0].data, resumed[0].time_limit) == (run, data, 7200.0)
+        panel.process.exited.emit(TrainingExit(0, False, True, True, 30))
+
+        other = tmp_path / "other"  # a run started here is the one offered next time
+        monkeypatch.setattr(panel, "_load_history", lambda run: None)
+        panel.start(TrainCommand.new_run(data, other, tiny_lite(iters=60)))
+        assert window.settings.last_training_run() == (other, data, None)
+        panel.process.exited.emit(TrainingExit(0, False, True, True, 0))
+
+        (run / "checkpoints" / "state_00000060.pt").write_bytes(b"")  # finished: nothing to offer
+        window.settings.set_last_training_run(run, data, None)
+        panel.command = None
+        control.offer_last_run()
+        assert panel.command is None
+        window.settings.qsettings.setValue("training/last_run", "[1, 2]")  # not an entry: nothing offered
+        assert window.settings.last_training_run() is None
+    finally:
+        close_window(window)
+
+
 def test_the_log_keeps_its_newest_line_in_view_until_the_user_scrolls_up(qtbot):
     from PySide6.QtWidgets import QAbstractSlider
 

@@ -1,11 +1,16 @@
 """The Train menu, the training dock, and what closing the app does to a running run.
 
+The run started last is remembered in the settings; when the studio opens again and that run
+is not finished (it was closed, or the child killed, while the run trained), the panel shows
+it and Resume continues it.
+
 The menu holds the panel's controls too (stop, resume, open the model or the run folder),
 enabled as the panel's buttons are, so a run can be driven from the keyboard.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -13,7 +18,9 @@ from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox, QWidget
 
 from engine.data.dataset_folder import DatasetFolder
 
+from .command import TrainCommand
 from .progress_panel import TrainingPanel
+from .run_folders import run_info
 from .wizard import TrainingRequest, TrainingWizard
 
 if TYPE_CHECKING:
@@ -43,6 +50,25 @@ class TrainingControl:
         self.dock.hide()
         self.wizard: TrainingWizard | None = None
         self.panel.openModelRequested.connect(self.open_model)
+        self.panel.stateChanged.connect(self._remember_run)
+        self.offer_last_run()
+
+    def _remember_run(self, state: str) -> None:
+        command = self.panel.command
+        if state in ("running", "preparing") and command is not None:
+            self.window.settings.set_last_training_run(command.run, command.data, command.time_limit)
+
+    def offer_last_run(self) -> None:
+        """The run started last, when it is not finished (the studio was closed, or the child
+        killed, while it trained): the panel shows it and Train › Resume training continues it."""
+        last = self.window.settings.last_training_run()
+        if last is None:
+            return
+        run, data, time_limit = last
+        summary = run_info(run) if run.is_dir() else None
+        if summary is None or summary.resume_from is None or summary.finished():
+            return
+        self.panel.offer_resume(dataclasses.replace(TrainCommand.resume_run(data, run), time_limit=time_limit))
 
     def new_run(self) -> TrainingWizard | None:
         if self.panel.running:

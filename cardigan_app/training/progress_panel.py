@@ -276,6 +276,30 @@ class TrainingPanel(QWidget):
             return
         self._launch(command)
 
+    def offer_resume(self, command: TrainCommand) -> None:
+        """Show an unfinished run found on disk (the one the studio ran when it last closed)
+        with its curves and newest preview, as a stopped run that Resume continues."""
+        if self.running:
+            raise RuntimeError("a training run is already in progress")
+        summary = run_info(command.run)
+        self.command, self.last_exit = command, None
+        self.title.setText(f"Run folder: {command.run}")
+        self.title.setToolTip(command.display())
+        self.plot.clear()
+        self.preview.clear()
+        self._load_history(Path(command.run))
+        planned = summary.planned_iters()
+        if planned:
+            self.iter_bar.setRange(0, planned)
+            self.iter_bar.setFormat("iteration %v / %m")
+            self.iter_bar.setValue(min(summary.resume_from or 0, planned))
+        self.epoch_bar.setVisible(False)  # (its epochs are counted once it trains again)
+        self.speed.setText("")
+        text = (f"Not finished when the studio last closed: its state was saved at iteration "
+                f"{summary.resume_from}; Resume continues from there.")
+        self.log(text)
+        self._set_state("stopped", text, OK)
+
     def _load_history(self, run: Path) -> None:
         """Curves of a run being resumed, from its stats.jsonl."""
         folder = RunFolder(run)
