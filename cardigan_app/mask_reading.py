@@ -16,7 +16,7 @@ from engine.anatomy.heart import anatomy_in_text
 from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.layout import dataset_image_of
-from engine.data.trace_image import TRACE_SUFFIXES
+from engine.data.trace_image import TRACE_SUFFIXES, squashed_frames
 from engine.errors import CardiganError
 from engine.itksnap_workspace import Workspace, labels_and_header_from_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
@@ -147,6 +147,7 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     segmentation is read once). ``notes``: what reading the labels already told (a
     workspace's labels mapped by name), kept with what reading them here tells."""
     notes = list(notes or [])
+    named_beside = reference is None and not is_slicer_segmentation(path)  # x.png (or x.jpg) under x_gt.png
     known: np.ndarray | None = None  # the frames of ``path`` read with its labels (a loop's HDF5 file)
     read_from = volume or path  # the volume ``header`` was read from with the labels
     if labels is None:
@@ -194,6 +195,8 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
     if frames is not None and placed is not None and geometry is not None:
         frames = laid_on_mask(frames, placed, geometry, reference, volume, notes)
     turned = orientation_note(geometry, volume.name) if volume is not None else None
+    if named_beside and reference is not None and reference != path:
+        frames = beside_as_traced(reference, frames, placed, labels.shape, notes)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     if found_by_name and reference is not None:
         notes[told_at:told_at] = [image_beside_line(reference, frames, fitting is not None, labels.shape)] + \
@@ -228,10 +231,29 @@ def laid_on_mask(frames: np.ndarray, placed: Geometry, mask: Geometry | None, im
     return frames
 
 
+def beside_as_traced(image: Path, frames: np.ndarray | None, placed: Geometry | None, mask_shape: tuple[int, int],
+                     notes: list[str]) -> np.ndarray | None:
+    """The ``frames`` of the ``image`` found beside a label map by its name (``echo.png`` under
+    ``echo_gt.png``), to lie under the map of ``mask_shape``. A picture of another size under a
+    square map comes squashed to it, as opening it to trace over squashed it (Save offers to put
+    the traced mask beside it so), and ``notes`` say so; one that cannot lie there (unread, a
+    map not square, a volume placed in space elsewhere) gets a note saying why it is not shown."""
+    if frames is not None and frames.shape[1:] == mask_shape:
+        return frames
+    if frames is not None and placed is None and mask_shape[0] == mask_shape[1]:
+        notes.append(f"{image.name} beside it shown under it squashed from {frames.shape[-1]} \u00d7 "
+                     f"{frames.shape[-2]} to the mask's {mask_shape[1]} \u00d7 {mask_shape[0]}, as when it was "
+                     "opened to trace over")
+        return squashed_frames(frames, mask_shape[0])
+    notes.append(image_beside_line(image, frames, False, mask_shape))
+    return frames
+
+
 def image_beside_line(image: Path, frames: np.ndarray | None, fitting: bool, mask_shape: tuple[int, ...]) -> str:
-    """One line saying whether the ``image`` found beside a Slicer segmentation
-    (:func:`engine.slicer_images.image_beside_segmentation`; its ``frames``, laid on the mask's
-    pixels, None when it could not be read) was brought under the mask of ``mask_shape``."""
+    """One line saying whether the ``image`` found beside a mask (a Slicer segmentation's,
+    :func:`engine.slicer_images.image_beside_segmentation`, or one named for it; its ``frames``,
+    laid on the mask's pixels, None when it could not be read) was brought under the mask of
+    ``mask_shape``."""
     if fitting:
         return f"{image.name}, the image saved beside it, shown under it"
     if frames is None:
@@ -254,7 +276,8 @@ def loop_key_frames(masks: np.ndarray) -> tuple[int, int]:
 def images_beside(path: Path) -> Path | None:
     """The image (or loop) a mask was written beside (``x.png`` for ``x_gt.png``, ``x.nii.gz``
     for ``x_gt.nii.gz``, as File > Export names a pair and a cine loop, and CAMUS its ground
-    truth: :func:`engine.maskio.images_path_for`), or, of a 3D Slicer segmentation, the volume
+    truth: :func:`engine.maskio.images_path_for`; for ``x_gt.png``, ``x.jpg`` or another picture
+    or echo when there is no ``x.png``, :func:`traced_picture_beside`), or, of a 3D Slicer segmentation, the volume
     it was saved beside (:func:`engine.slicer_images.image_beside_segmentation`), or, of a
     prepared dataset's label map, its image in the split's ``img`` folder, when it is
     there; a loop's HDF5 file holds
@@ -270,7 +293,20 @@ def images_beside(path: Path) -> Path | None:
         return image_beside_segmentation(path)[0]
     if images is None:  # a prepared dataset's label map: its image in the split's img folder
         return dataset_image_of(path)
-    return images if images is not None and images.is_file() else None
+    if images.is_file():
+        return images
+    return traced_picture_beside(images) if images.suffix.lower() == ".png" else None
+
+
+def traced_picture_beside(png: Path) -> Path | None:
+    """The picture or echo of ``png``'s name in another format (``echo.jpg``, ``echo.dcm`` for
+    ``echo.png``): Save offers ``echo_gt.png`` for a mask traced over any of them."""
+    for suffix in TRACE_SUFFIXES:
+        for spelled in (suffix, suffix.upper()):
+            picture = png.with_suffix(spelled)
+            if picture.is_file():
+                return picture
+    return None
 
 
 def notes_of_both(notes: list[str], name: str, es_notes: list[str], es_name: str) -> list[str]:

@@ -835,6 +835,30 @@ def test_a_mask_traced_over_an_image_is_offered_to_be_saved_beside_it_and_opens_
     assert offered[-1] == str(tmp_path / "p_4CH_ED_gt.png")
 
 
+def test_a_mask_traced_over_an_image_of_another_size_opens_again_over_it_squashed_as_then(window, tmp_path,
+                                                                                            prompts):
+    """``echo_gt.png``, traced over ``echo.jpg`` of 96 x 72 pixels and saved where Save offers,
+    opened with no image under it: the image was looked for as ``echo.png`` only, and one of
+    another size than the mask was left out without a word. It comes back squashed as it was
+    when opened to trace over, said on the status line; one that cannot lie under the mask (the
+    mask not square) is said not to be shown."""
+    Image.fromarray(np.random.default_rng(5).integers(30, 255, (72, 96)).astype(np.uint8)).save(tmp_path / "echo.jpg")
+    assert window.files.trace_path(tmp_path / "echo.jpg", confirmed=True)
+    traced = window.reference_image.copy()
+    write_label_png(tmp_path / "echo_gt.png", some_labels(traced.shape[0]))
+    assert window.files.open_path(tmp_path / "echo_gt.png", confirmed=True)
+    assert window.reference_image is not None and (window.reference_image == traced).all()
+    size = traced.shape[0]
+    assert f"echo.jpg beside it shown under it squashed from 96 \u00d7 72 to the mask's {size} \u00d7 {size}" \
+        in window.statusBar().currentMessage()
+    write_label_png(tmp_path / "wide_gt.png", np.zeros((40, 60), np.uint8))
+    Image.fromarray(np.full((30, 30), 90, np.uint8)).save(tmp_path / "wide.png")
+    assert window.files.open_path(tmp_path / "wide_gt.png", confirmed=True)
+    assert window.reference_image is None
+    assert ("wide.png beside it is 30 \u00d7 30 pixels and does not lie on the mask's 60 \u00d7 40: not shown under it"
+            in window.statusBar().currentMessage())
+
+
 def test_noise_opened_to_trace_says_no_sector_was_found_and_takes_the_views_usual_fan(window, tmp_path, prompts):
     from engine.fan import default_fan
 

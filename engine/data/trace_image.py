@@ -268,6 +268,12 @@ def _bright_end(values: np.ndarray, black: float) -> float | None:
     return float(np.percentile(lit, BRIGHT_END)) if lit.size else None
 
 
+def squashed_frames(frames: np.ndarray, size: int) -> np.ndarray:
+    """(T, H, W) grey frames squashed to (T, size, size), as an image opened to trace over is
+    (and so, opened again under the mask traced over it, it lies as it did then)."""
+    return np.stack([resize_image(frame, size) for frame in frames])
+
+
 def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
                    image: np.ndarray | None = None, first_only: bool = False) -> TraceImage:
     """``path``'s image at ``size`` x ``size`` with the fan fitted to it (``view`` names the
@@ -282,6 +288,6 @@ def image_to_trace(path: Path | str, size: int = 256, view: str | None = None,
         frames = read_grey_frames(path, first_only, notify=notes.append)
     else:
         frames = image[None] if image.ndim == 2 else image
-    squashed = np.stack([resize_image(frame, size) for frame in frames])
+    squashed = squashed_frames(frames, size)
     fan, fit = fit_image_fan(squashed[0], view)
     return TraceImage(squashed[0], fan, fit, frames.shape[1:], squashed, tuple(notes))
