@@ -129,18 +129,18 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     a("redo", "Edit", "&Redo", do.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"], icon_name="redo")
     for cls in TOOL_CLASSES:
         key, icon_name = TOOL_KEYS[cls.key]
-        action = a(f"tool_{cls.key}", "Tools", f"&{cls.label}", lambda on, k=cls.key: on and state.set("tool", k),
+        action = a(f"tool_{cls.key}", "Edit", f"&{cls.label}", lambda on, k=cls.key: on and state.set("tool", k),
                    shortcut=key, icon_name=icon_name, tip=TOOL_TIPS[cls.key], checkable=True,
                    checked=state.tool == cls.key)
         action.setActionGroup(tools)
-    a("smaller", "Tools", "Brush &smaller", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, -1)),
+    a("smaller", "Edit", "Brush &smaller", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, -1)),
       shortcut="[")
-    a("larger", "Tools", "Brush &larger", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, +1)),
+    a("larger", "Edit", "Brush &larger", lambda: state.set("brush_diameter", brush_step(state.brush_diameter, +1)),
       shortcut="]")
-    a("square_brush", "Tools", "S&quare brush", lambda on: state.set("square_brush", on), shortcut="Q",
+    a("square_brush", "Edit", "S&quare brush", lambda on: state.set("square_brush", on), shortcut="Q",
       icon_name="square-outline", checkable=True, checked=state.square_brush,
       tip="Square brush (off: round): paints squares of the brush size, for straight walls and corners")
-    a("paint_over", "Tools", "Paint &over background only",
+    a("paint_over", "Edit", "Paint &over background only",
       lambda on: state.set("paint_over", BACKGROUND if on else None), shortcut="O",
       icon_name="layers-outline", checkable=True, checked=state.paint_over == BACKGROUND,
       tip="Paint over background only: the brush, fill and polygon leave painted classes untouched")
@@ -148,12 +148,12 @@ def build_actions(registry: ActionRegistry, state: StudioState, do: StudioComman
     over.setExclusive(True)
     taken: set[str] = set()  # the submenu's accelerators: each entry's own words
     for target, text in PAINT_OVER_CHOICES:
-        action = a(paint_over_action(target), "Tools", f"Paint over {with_accelerator(in_sentence(text), taken)}",
+        action = a(paint_over_action(target), "Edit \u203a Paint over", f"Paint over {with_accelerator(in_sentence(text), taken)}",
                    lambda on, t=target: on and state.set("paint_over", t),
                    checkable=True, checked=state.paint_over == target, tip=PAINT_OVER_TIPS[target])
         action.setActionGroup(over)
     for label in LABELS:
-        a(f"class_{label.id}", "Classes", f"&{label.id} {label.name}",
+        a(f"class_{label.id}", "Edit \u203a Class", f"&{label.id} {label.name}",
           lambda _=False, i=label.id: state.set("active_label", i), shortcut=label.shortcut,
           tip=f"Paint {in_sentence(label.name)} (class {label.id})")
     a("clear", "Edit", "&Clear mask", do.clear, shortcut="Ctrl+Delete", icon_name="delete-sweep",

@@ -264,6 +264,24 @@ def test_the_studio_page_lists_every_menu_key_as_the_menus_have_it(window):
     assert not wrong, wrong
 
 
+def test_the_shortcuts_list_groups_each_key_under_the_menu_that_holds_its_entry(window):
+    """F1 grouped the tools and classes under "Tools" and "Classes", headings no menu has: the
+    menus hold them under Edit (the classes under Edit › Class). Each group is the menu, or the
+    submenu, its entries are found in."""
+    from cardigan_app.dialogs.shortcuts import shortcut_rows
+
+    paths: dict[int, list[str]] = {}  # an entry may be in two menus (Browse prepared dataset)
+    for path, action in menu_entries(window).items():
+        paths.setdefault(id(action), []).append(path)
+    wrong = []
+    for section, action in window.commands.sections:
+        found = paths.get(id(action), [])
+        if shortcut_rows([(section, action)]) and not any(path.startswith(f"{section} \u203a ") for path in found):
+            wrong.append(f"{plain(action.text())} under {section}, in the menus at {found}")
+    assert not wrong, wrong
+    assert ("Edit \u203a Class", "2 Myocardium", "2") in shortcut_rows(window.commands.sections)
+
+
 def test_the_studio_page_lists_the_canvas_gestures_the_shortcuts_dialog_lists():
     """docs/studio.md's table of gestures is Help › Keyboard shortcuts' own list."""
     from cardigan_app.dialogs.shortcuts import CANVAS_GESTURES
