@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QSpinBox
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSlider, QSpinBox, QToolBar,
+                               QToolButton, QWidget)
 
 from engine.labels import BACKGROUND, LABELS, in_sentence
 from engine.models.registry import FOLDER_KINDS_IN_WORDS, KINDS_IN_WORDS
@@ -34,6 +35,9 @@ KEY_FRAME_NAMES = {"ED": "end-diastole", "ES": "end-systole"}
 TOOL_KEYS = {"brush": ("B", "brush"), "eraser": ("E", "eraser"), "fill": ("G", "format-color-fill"),
              "polygon": ("P", "vector-polygon")}
 OPACITY_STEP = 0.1  # D and F change the mask overlay's opacity by this
+# the brush size slider: narrow enough that the tool bar keeps the paint-over list at the
+# window's least size (the number box beside it gives each size exactly)
+BRUSH_SLIDER_WIDTH = 96
 TOOL_TIPS = {
     "brush": "Brush: paint the selected class with a round brush; one stroke is one undo step",
     "eraser": "Eraser: paint background, whatever the class underneath",
@@ -337,6 +341,19 @@ def build_menus(window: MainWindow) -> Menus:
     return Menus(recent, export, help_menu)
 
 
+def labelled(label: QLabel, *widgets: QWidget) -> QWidget:
+    """``label`` and the ``widgets`` it names as one tool bar item: a window too narrow for the
+    tool bar moves them into its overflow menu together, never the label alone."""
+    group = QWidget()
+    group.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)  # not stretched across a wide bar
+    row = QHBoxLayout(group)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(1)  # as the tool bar spaces its items
+    for widget in (label, *widgets):
+        row.addWidget(widget)
+    return group
+
+
 def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
     """The main tool bar: files, history, tools, brush size and shape, paint-over, views,
     model; its widgets set ``state`` and follow it."""
@@ -354,7 +371,7 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
     size_label.setToolTip("Brush diameter in pixels ([ and ])")
     slider = QSlider(Qt.Orientation.Horizontal)
     slider.setRange(MIN_BRUSH, MAX_BRUSH)  # every size the number box and ] reach
-    slider.setFixedWidth(128)
+    slider.setFixedWidth(BRUSH_SLIDER_WIDTH)
     spin = QSpinBox()
     spin.setRange(MIN_BRUSH, MAX_BRUSH)
     spin.setSuffix(" px")
@@ -363,9 +380,7 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
         widget.setValue(state.brush_diameter)
         widget.valueChanged.connect(lambda value: state.set("brush_diameter", value))
         state.observe("brush_diameter", widget.setValue)  # no loop: an unchanged value is not news
-    bar.addWidget(size_label)
-    bar.addWidget(slider)
-    bar.addWidget(spin)
+    bar.addWidget(labelled(size_label, slider, spin))
     bar.addAction(act["square_brush"])
     over_label = QLabel(" Over ")
     over = QComboBox()
@@ -377,8 +392,8 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
                           "(O toggles background only)")
     over.currentIndexChanged.connect(lambda i: state.set("paint_over", targets[i]))
     state.observe("paint_over", lambda target: over.setCurrentIndex(targets.index(target)))
-    bar.addWidget(over_label)
-    bar.addWidget(over)
+    over_group = labelled(over_label, over)
+    bar.addWidget(over_group)
     bar.addSeparator()
     bar.addAction(act["clear"])
     bar.addSeparator()
@@ -387,7 +402,22 @@ def build_toolbar(window: MainWindow, state: StudioState) -> ToolWidgets:
     bar.addActions([act["open_model"], act["new_variation"]])
     bar.addSeparator()
     bar.addAction(act["key_frame"])
+    bar.setMinimumWidth(width_through(bar, over_group))  # the window's least width keeps the list
     return ToolWidgets(slider, spin, over)
+
+
+def width_through(bar: QToolBar, last: QWidget) -> int:
+    """How wide ``bar`` must be to show every item up to ``last`` (the paint-over list) with the
+    overflow button (for the commands after it, all in the menus with their keys) beside them."""
+    layout, widths = bar.layout(), []
+    for action in bar.actions():
+        widths.append(bar.widgetForAction(action).sizeHint().width())
+        if bar.widgetForAction(action) is last:
+            break
+    overflow = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+    margins = layout.contentsMargins()
+    return (margins.left() + margins.right() + sum(widths) + layout.spacing() * len(widths)
+            + (overflow.sizeHint().width() if overflow is not None else 0) + 2 * layout.spacing())
 
 
 def build_status_bar(window: MainWindow) -> StatusWidgets:

@@ -376,3 +376,22 @@ def test_the_model_details_get_the_height_the_seed_panel_does_not_need(window, q
     at_1280_by_800(window, qtbot)
     assert room_under(panel) == 0
     assert all(panel.rect().contains(place_in(thumb, panel)) for thumb in panel.thumbs)
+
+
+def test_at_the_least_size_the_tool_bar_keeps_the_paint_over_list_beside_its_label(window, qtbot):
+    """At the window's least size the "Over" list went into the tool bar's overflow menu and left
+    its label behind, saying "Over" before nothing. The list shows there, its label with it, and
+    the overflow holds only commands the menus have with their keys."""
+    from PySide6.QtWidgets import QLabel, QToolBar
+
+    window.resize(*least_size(window))
+    qtbot.waitUntil(lambda: window.width() == least_size(window)[0], timeout=2000)
+    QApplication.processEvents()
+    bar = window.findChild(QToolBar, "toolbar_main")
+    over, label = window.tool_widgets.paint_over, next(label for label in bar.findChildren(QLabel)
+                                                       if label.text().strip() == "Over")
+    assert over.isVisible() and label.isVisible() and label.parentWidget() is over.parentWidget()
+    left_over = [action for action in bar.actions() if bar.widgetForAction(action) is not None
+                 and not bar.widgetForAction(action).isVisible() and not action.isSeparator()]
+    assert all(action.shortcuts() and action in window.commands.actions.values() for action in left_over), \
+        [action.text() for action in left_over]
