@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF
 from cardigan_app.dialogs.new_mask import NewMaskChoice
 from cardigan_app.testing import close_window, open_window
 from engine.anatomy.heart import Heart, heart_name
+from hearts_in_fans import assert_in_its_fan
 
 
 @pytest.fixture
@@ -57,10 +58,7 @@ def test_a_slider_drag_reshapes_the_heart_as_one_undo_step_and_asks_for_synthesi
 
 def test_every_slider_end_is_a_valid_heart_in_the_fan(window):
     from engine.anatomy.topology import topology_problems
-    from engine.fan import fan_mask
-
     panel, doc = window.anatomy_panel, window.document
-    inside = fan_mask(doc.fan, *doc.shape)
     for name, slider in panel.sliders.items():
         for view in ("2CH", "4CH"):
             panel.view.setCurrentText(view)
@@ -69,7 +67,7 @@ def test_every_slider_end_is_a_valid_heart_in_the_fan(window):
                     panel.phase.setValue(phase)
                     slider.setValue(end)
                     assert topology_problems(doc.labels) == [], (name, view, end, phase)
-                    assert not doc.labels[~inside].any(), (name, view, end, phase)
+                    assert_in_its_fan(doc.labels, doc.fan, (name, view, end, phase))
             slider.setValue(0)
     for preset in panel.model.presets:  # and every preset
         panel.preset.setCurrentIndex(panel.preset.findData(preset))
@@ -263,7 +261,6 @@ def test_the_fan_sliders_move_the_fan_as_one_undo_step(window):
 
 def test_the_heart_stays_a_valid_heart_inside_the_fan_at_the_fan_sliders_ends(window):
     from engine.anatomy.topology import topology_problems
-    from engine.fan import fan_mask
 
     panel, doc = window.anatomy_panel, window.document
     depth, width, tilt = (panel.fan_sliders[key] for key in ("depth", "width", "tilt"))
@@ -276,7 +273,7 @@ def test_the_heart_stays_a_valid_heart_inside_the_fan_at_the_fan_sliders_ends(wi
                 where = (doc.fan, panel.status.text())
                 assert set(np.unique(doc.labels)) == {0, 1, 2, 3}, where
                 assert topology_problems(doc.labels) == [], where
-                assert not doc.labels[~fan_mask(doc.fan, *doc.shape)].any(), where
+                assert_in_its_fan(doc.labels, doc.fan, where)
 
 
 def test_a_mask_not_drawn_from_anatomy_offers_to_start_from_one_and_asks_first(window, monkeypatch):

@@ -11,8 +11,9 @@ import pytest
 from engine.anatomy import PHASES, VIEWS, Heart, ShapeModel, template_mask
 from engine.anatomy.topology import topology_problems
 from engine.cli.main import main
-from engine.fan import FAN_KEY, Fan, default_fan, fan_alpha, fan_mask
+from engine.fan import FAN_KEY, Fan, default_fan, fan_alpha
 from engine.maskio import read_label_png, read_png_text, write_label_png
+from hearts_in_fans import assert_in_its_fan
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_phantom_patients_are_shape_model_hearts_inside_their_fans(tmp_path, mod
                     labels = read_label_png(path)
                     fan = Fan.from_json(read_png_text(path)[FAN_KEY])
                     assert np.array_equal(labels, model.mask(heart, view, phase, 64, fan=fan))
-                    assert not labels[~fan_mask(fan, 64, 64)].any()
+                    assert_in_its_fan(labels, fan)
     # only one view asked: its EF by area, no biplane
     one = write_phantom(tmp_path / "one", count=1, size=32, seed=4, workers=1, views="2CH")
     check_efs(next(iter(one["hearts"].values())), model, views=("2CH",))
@@ -81,7 +82,8 @@ def test_export_random_patients_are_shape_model_hearts_with_their_efs(tmp_path, 
                     labels = masks[(view, phase)] = read_label_png(path)
                     fan = Fan.from_json(read_png_text(path)[FAN_KEY])
                     assert np.array_equal(labels, model.mask(heart, view, phase, 64, fan=fan))
-                    assert not labels[~fan_mask(fan, 64, 64)].any() and topology_problems(labels) == []
+                    assert_in_its_fan(labels, fan)
+                    assert topology_problems(labels) == []
             # the masks are the model's own: fitting them finds a heart that draws them again
             fitted = model.fit(masks)
             again = model.mask(fitted, "4CH", "ED", 64, fan=Fan.from_json(
@@ -96,7 +98,8 @@ def test_template_mask_is_a_shape_model_heart(model):
     narrow = default_fan("2CH").with_shape(width=default_fan("2CH").width - 8)
     inside = template_mask("2CH", "ED", seed=5, size=64, fan=narrow)
     assert np.array_equal(inside, model.mask(model.draw(5), "2CH", "ED", 64, fan=narrow))
-    assert not inside[~fan_mask(narrow, 64, 64)].any() and topology_problems(inside) == []
+    assert_in_its_fan(inside, narrow)
+    assert topology_problems(inside) == []
     with pytest.raises(ValueError):
         template_mask("3CH", "ED")
     with pytest.raises(ValueError):
@@ -143,7 +146,7 @@ def test_like_builds_a_model_from_the_dataset_masks(tmp_path, model):
         assert patient.heart["heart"]["model"] != model.fingerprint  # the dataset's own model
         for item in patient.items:
             assert item.labels.shape == (64, 64) and topology_problems(item.labels) == []
-            assert not item.labels[~fan_mask(item.fan, 64, 64)].any()
+            assert_in_its_fan(item.labels, item.fan)
 
 
 # -- training's shape-model deformation -----------------------------------------------------------

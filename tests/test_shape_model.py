@@ -15,9 +15,10 @@ from engine.anatomy.descriptors import describe
 from engine.anatomy.measures import ejection_fraction_by_area, simpson_biplane_ef
 from engine.anatomy.topology import topology_problems
 from engine.errors import DataError
-from engine.fan import default_fan, fan_mask
+from engine.fan import default_fan
 from engine.labels import LV_CAVITY
 from engine.resources import resource_path
+from hearts_in_fans import assert_in_its_fan
 
 VIEWS, PHASES = ("2CH", "4CH"), ("ED", "ES")
 
@@ -40,7 +41,7 @@ def small_model():
 def assert_valid(labels: np.ndarray, view: str, size: int, where) -> None:
     assert labels.shape == (size, size) and labels.dtype == np.uint8 and labels.max() <= 3, where
     assert topology_problems(labels) == [], (where, topology_problems(labels))
-    assert not labels[~fan_mask(default_fan(view), size, size)].any(), where
+    assert_in_its_fan(labels, default_fan(view), where)
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -71,14 +72,13 @@ def test_statistics_rebuild_from_generated_masks(small_model, tmp_path):
 def test_five_hundred_draws_give_valid_masks(model):
     """Every random heart, both views and phases, stays in its fan with a sound topology. (A
     draw now checks its own fit at 256 px, which made each dearer: 500 draws, not 1,000.)"""
-    inside = {view: fan_mask(default_fan(view), 64, 64) for view in VIEWS}
     for seed in range(500):
         heart = model.draw(seed)
         assert max(map(abs, heart.latent)) <= 3.0
         for view in VIEWS:
             for phase in PHASES:
                 labels = model.mask(heart, view, phase, 64)
-                assert not labels[~inside[view]].any(), (seed, view, phase)
+                assert_in_its_fan(labels, default_fan(view), (seed, view, phase))
                 assert topology_problems(labels) == [], (seed, view, phase, topology_problems(labels))
     assert model.draw(1000) == model.draw(1000) and model.draw(1000) != model.draw(1001)
 
@@ -324,7 +324,6 @@ def test_hearts_follow_the_fan_to_its_slider_ends(model):
         fans = fan_slider_extremes(view)
         assert len(fans) == 6
         for fan in fans:
-            inside = fan_mask(fan, 96, 96)
             assert model.view_scale(model.mean_heart(), view, 96, fan) is not None, (view, fan)
             for name, heart in hearts.items():
                 for phase in (*PHASES, 0.5):
@@ -332,7 +331,7 @@ def test_hearts_follow_the_fan_to_its_slider_ends(model):
                     where = (view, fan, name, phase)
                     assert set(np.unique(labels)) == {0, 1, 2, 3}, where
                     assert topology_problems(labels) == [], (where, topology_problems(labels))
-                    assert not labels[~inside].any(), where
+                    assert_in_its_fan(labels, fan, where)
 
 
 def test_a_heart_turns_and_scales_with_its_fan(model):
@@ -627,11 +626,11 @@ def test_a_rebuild_gives_its_modes_the_same_signs_whatever_the_svd_returns(small
 
 def test_the_shipped_model_keeps_its_modes_and_draws(model):
     """The shipped statistics are read as saved (no sign is changed on loading): the hearts
-    saved with it keep their fingerprint and every seed its heart (seed 7's first draw did not
-    fit its 4CH fan unshrunk, so a later one is its heart; seed 6's first draw is)."""
+    saved with it keep their fingerprint and every seed its heart (seed 1's first draw does not
+    fit its fans unshrunk, so a later one is its heart; seed 6's first draw is)."""
     assert model.fingerprint == "e5d81102fd85" and model.shapes == 39
-    heart = model.draw(7)
-    assert heart.shape[:3] == (0.505389, -1.679987, 0.299756) and heart.pose[:2] == (-0.275211, 0.595484)
+    heart = model.draw(1)
+    assert heart.shape[:3] == (0.866958, 0.009239, 0.839253) and heart.pose[:2] == (-0.233558, -1.349962)
     heart = model.draw(6)
     assert heart.shape[:3] == (0.434278, -2.315575, 0.533393) and heart.pose[:2] == (-0.694343, 1.525808)
 
@@ -800,10 +799,11 @@ def test_hearts_that_fit_their_fan_are_drawn_as_themselves(model):
 def test_a_heart_that_fits_no_fan_draws_its_whole_cycle_from_one_heart_at_one_scale(model):
     """Heart #16 in a 20-degree 4CH fan at 128 px: no pull fitted its ED and ES at one scale,
     so each phase was pulled on its own (ED 40 %, ES not at all) and its masks measured an
-    EF of 15 % against the heart's 33 %."""
+    EF of 15 % against the heart's 33 %. (Hearts now run past a fan's sides as real ones do,
+    so a 20-degree fan takes them shrunk; 15 degrees takes none.)"""
     from engine.anatomy import shape_model
 
-    heart, fan = model.draw(16), default_fan("4CH").with_shape(width=20.0)
+    heart, fan = model.draw(16), default_fan("4CH").with_shape(width=15.0)
     assert fan.problem() is None and model.view_scale(model.mean_heart(), "4CH", 128, fan) is None
     drawn = model.drawn_heart(heart, "4CH", 128, fan)
     ed, es = (model.mask(heart, "4CH", phase, 128, fan=fan) for phase in PHASES)
@@ -812,10 +812,11 @@ def test_a_heart_that_fits_no_fan_draws_its_whole_cycle_from_one_heart_at_one_sc
     assert scale is not None and np.array_equal(ed, one_scale[0]) and np.array_equal(es, one_scale[1])
     for phase in (0.0, 0.25, 0.5, 0.75, 1.0):
         mask = model.mask(heart, "4CH", phase, 128, fan=fan)
-        assert topology_problems(mask) == [] and not mask[~fan_mask(fan, 128, 128)].any(), phase
+        assert topology_problems(mask) == [], phase
+        assert_in_its_fan(mask, fan, phase)
 
 
-@pytest.mark.parametrize("width", [20.0, 15.0])
+@pytest.mark.parametrize("width", [15.0, 12.0])
 def test_the_last_resort_tries_no_scale_the_first_pass_saw_fail(model, monkeypatch, width):
     """A heart that fits its fan at no scale down to SHRINK ** STEPS, whatever its pull, is
     shrunk further as a last resort. That pass tried every pull again from scale 1, drawing
@@ -886,3 +887,21 @@ def test_a_views_fit_is_drawn_once_however_its_arguments_are_passed(model, monke
     assert again[0] == scale and len(drawn_masks) == once
     assert shape_model._fit_view(model, heart, "4CH", np.int64(96), fan)[0] == scale and len(drawn_masks) == once
     assert model.mask(heart, "4CH", "ES", 96).shape == (96, 96) and len(drawn_masks) == once
+
+
+def test_drawn_hearts_run_past_the_fans_sides_as_expert_masks_do(model):
+    """Expert CAMUS masks carry the wall on past the sector's sides near the apex (92 % of the
+    train split's frames, 5 % of the wall's pixels at the median); generated hearts were cleared
+    at the fan, so a segmenter trained on them learnt to stop there. Now they run past the sides
+    within the real bounds and end at the fan's arc."""
+    from hearts_in_fans import outside_shares
+
+    wall_outside = []
+    for seed in range(12):
+        heart = model.draw(seed)
+        for view in VIEWS:
+            for phase in PHASES:
+                labels = model.mask(heart, view, phase, 128)
+                assert_in_its_fan(labels, default_fan(view), (seed, view, phase))
+                wall_outside.append(outside_shares(labels, default_fan(view))[2])
+    assert np.mean(np.array(wall_outside) > 0) > 0.5 and 0.01 < np.median(wall_outside) < 0.15

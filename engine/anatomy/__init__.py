@@ -17,7 +17,7 @@ Making hearts: the statistical shape model, learned from real CAMUS masks
   at a reduced EF, a hypertrophic wall around a small cavity);
 - ``placement.py``: hearts follow the fan: the similarity that takes the view's median fan
   (where the model learned its hearts) onto another fan's apex, axis and depth;
-- ``rasterize.py``: landmarks -> a valid uint8 label map of any size, inside the fan;
+- ``rasterize.py``: landmarks -> a valid uint8 label map of any size, checked against the fan;
 - ``curves.py``: outlines, resampling, smoothing and filling of plane curves;
 - ``model_file.py``: the statistics file. The shipped one is
   ``resources/anatomy/shape_model.json`` (derived from CAMUS: its ``terms`` apply), rebuilt

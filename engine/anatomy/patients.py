@@ -2,7 +2,8 @@
 
 Every heart the engine makes for a user (``phantom``, ``export --random``, ``export --like``,
 the studio's New mask templates) is a draw of a :class:`ShapeModel` (the shipped one unless
-another is given), rasterised inside the fan it is drawn for:
+another is given), rasterised in the fan it is drawn for (on past its sides as experts draw
+hearts, :mod:`engine.anatomy.rasterize`):
 
 - :func:`template_mask`: one ready-made label map of a seeded heart;
 - :func:`ejection_fractions`: a heart's EF by area per view and, when both views are there,

@@ -8,7 +8,7 @@ Use::
 
     model = ShapeModel.default()                    # the shipped statistics (cached)
     heart = model.draw(seed)                         # a random patient (a Heart)
-    labels = model.mask(heart, "4CH", "ED", 256)     # uint8 (256, 256), values 0..3, in the fan
+    labels = model.mask(heart, "4CH", "ED", 256)     # uint8 (256, 256), values 0..3, in the fan as an expert draws it
     labels = model.mask(heart, "2CH", 0.5, 128)      # any phase between ED (0) and ES (1)
     shown = model.drawn_heart(heart, "4CH", 256)     # the heart those masks show, at every
                                                      #   phase (one too extreme to draw: nearer
@@ -59,7 +59,7 @@ from .measures import simpson_biplane_ef
 from .model_building import KEYS, PHASES, VIEWS, build_statistics
 from .model_file import ShapeModelError, quantised, read_statistics, write_statistics
 from .placement import placement
-from .rasterize import draw_labels, fan_middle, fit_problems, fitted_labels, shrink
+from .rasterize import cleared_beyond_arc, draw_labels, fan_middle, fit_problems, fitted_labels, shrink
 
 RESOURCE = ("anatomy", "shape_model.json")
 CHECK_SIZE = 64  # a draw that cannot fit a view at this size is redrawn
@@ -297,7 +297,8 @@ class ShapeModel:
     def mask(self, heart: Heart, view: str, phase="ED", size: int = 256, fan: Fan | None = None) -> np.ndarray:
         """The (size, size) uint8 label map of ``heart``: placed in ``fan`` (default: the view's
         median CAMUS fan) with the fan's apex, axis and depth (:mod:`engine.anatomy.placement`),
-        nothing outside it and a plausible topology. A heart that would not fit is
+        with a plausible topology, running on past the fan's sides no further than real hearts
+        do (:func:`engine.anatomy.rasterize.fit_problems`). A heart that would not fit is
         shrunk a little toward the fan's middle (:meth:`view_scale`), and moved toward the
         mean heart as a last resort (:meth:`drawn_heart`). That choice is made once per heart,
         view, size and fan, by its ED and ES: every phase of a view shows the same heart at the
@@ -393,7 +394,7 @@ def _drawing(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan):
 def _fit_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan, steps: int = STEPS,
               first: int = 0):
     """(scale, (ED labels, ES labels)) of :meth:`ShapeModel.view_scale` (shrunk ``first`` to
-    ``steps`` times), the masks cleared outside the fan (read-only); (None, None) when no
+    ``steps`` times), the masks as drawn, cleared beyond the fan's arc (read-only); (None, None) when no
     scale fits. Drawn once per heart, view, size, fan and steps however the arguments are
     passed: :meth:`ShapeModel.view_scale`, :meth:`ShapeModel.fits_whole` and :func:`_drawing`
     share the drawings (scale 1 is tried on its own, so a draw's check finds its masks)."""
@@ -414,10 +415,9 @@ def _fitted_view(model: ShapeModel, heart: Heart, view: str, size: int, fan: Fan
         scale, drawn = SHRINK ** step, []
         for m in marks:
             shrunk = shrink(m, scale, fan_middle(fan))
-            labels = draw_labels(shrunk, size, size)
+            labels = cleared_beyond_arc(draw_labels(shrunk, size, size), fan)
             if fit_problems(shrunk, labels, inside):
                 break
-            labels[~inside] = 0
             labels.setflags(write=False)
             drawn.append(labels)
         else:
