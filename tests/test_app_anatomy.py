@@ -35,6 +35,27 @@ def heart(doc):
     return Heart.from_dict(doc.anatomy["heart"])
 
 
+def widened_heart_document(draw: int, seed_as: int):
+    """Draw ``draw`` of the shipped model widened 2.5 SD (LV width), 4CH ED at 64 px in the
+    median fan, named as heart #``seed_as``. Hearts run on past a fan's sides as real ones do,
+    so only a wide heart meets the narrowest fans' limits: draw 7 widened stops the width
+    slider at 33 degrees, draw 0 widened is drawn nearer the mean in a 30-degree fan and
+    smaller in a 16-degree one."""
+    from dataclasses import replace
+
+    from cardigan_app.editing import LabelDocument
+    from engine.anatomy import ShapeModel
+    from engine.anatomy.heart import anatomy_record
+    from engine.fan import default_fan
+
+    model = ShapeModel.default()
+    wide = replace(model.move(model.draw(draw), "lv_width", 2.5), seed=seed_as)
+    doc = LabelDocument(model.mask(wide, "4CH", "ED", 64), origin="a widened heart")
+    doc.fan = default_fan("4CH")
+    doc.anatomy = anatomy_record(wide, "4CH", 0.0)
+    return doc
+
+
 def test_a_slider_drag_reshapes_the_heart_as_one_undo_step_and_asks_for_synthesis(window, qtbot):
     panel, doc, live = window.anatomy_panel, window.document, window.live
     assert doc.anatomy is not None and panel.controls.isEnabled()
@@ -554,7 +575,7 @@ def test_a_fan_slider_under_a_heart_drawn_nearer_the_mean_still_stops_at_the_pic
 
 
 def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
-    """Heart #12 at 64 px cannot be drawn in a fan narrower than about 32 degrees: narrowing
+    """A wide heart at 64 px cannot be drawn in a fan narrower than 33 degrees: narrowing
     the fan to 30 degrees drew a heart nearer the mean instead (the picture jumped). The
     slider stops at the narrowest fan the heart fits, shows it and says so, by a drag or a
     click alike; the heart is the user's, unchanged."""
@@ -562,7 +583,7 @@ def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
 
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
-    doc = NewMaskChoice(True, "4CH", "ED", 12, 64).document()
+    doc = widened_heart_document(7, 12)
     panel.bind(doc)
     model, start, width = panel.model, heart(doc), panel.fan_sliders["width"]
     narrowest = doc.fan.with_shape(width=width.minimum())
@@ -582,8 +603,8 @@ def test_a_fan_slider_stops_at_the_last_fan_the_heart_can_be_drawn_in(qtbot):
 
 
 def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
-    """Heart #12 at 64 px does not fit a 30-degree fan: in one (from a file, or taken from the
-    other key frame) the mask shows a heart nearer the mean, and the status line said
+    """A wide heart at 64 px does not fit a 30-degree fan: in one (from a file, or taken from
+    the other key frame) the mask shows a heart nearer the mean, and the status line said
     nothing of it. It says so now, while that fan is in use, and no longer once the heart
     fits again."""
     from cardigan_app.editing import LabelDocument
@@ -592,7 +613,7 @@ def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
     nearer = "This heart does not fit the fan: drawn nearer the mean heart"
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
-    made = NewMaskChoice(True, "4CH", "ED", 12, 64).document()
+    made = widened_heart_document(0, 12)
     narrow = made.fan.with_shape(width=30.0)
     assert panel.model.view_scale(heart(made), "4CH", 64, narrow) is None
     doc = LabelDocument(made.labels)  # as opening a file gives it its heart and fan
@@ -606,7 +627,7 @@ def test_the_status_line_says_when_the_heart_is_drawn_nearer_the_mean(qtbot):
     assert panel.status.text().startswith("Heart #12, 4CH, 100 % of the way from ED to ES. " + nearer)
     # narrower still, the heart itself fits once shrunk further than the sliders go: it is
     # drawn smaller, not nearer the mean, and the line says that instead
-    doc.set_meta("fan of the other key frame", fan=made.fan.with_shape(width=20.0))
+    doc.set_meta("fan of the other key frame", fan=made.fan.with_shape(width=16.0))
     assert panel.model.drawn_heart(heart(made), "4CH", 64, doc.fan) == heart(made)
     assert "drawn smaller" in panel.status.text() and nearer not in panel.status.text()
 
@@ -1089,10 +1110,10 @@ def test_the_panel_fits_a_1280_by_800_window_down_to_the_fans_last_slider(window
     from PySide6.QtWidgets import QApplication, QScrollArea, QSlider
 
     panel = window.anatomy_panel
-    window.set_document(NewMaskChoice(True, "4CH", "ED", 12, 64).document())
+    window.set_document(widened_heart_document(7, 12))
     window.resize(1280, 800)
     width = panel.fan_sliders["width"]
-    width.setValue(width.minimum())  # heart #12 stops the fan short of its narrowest
+    width.setValue(width.minimum())  # a wide heart stops the fan short of its narrowest
     panel.set_key_frame_ef(40.0)
     QApplication.processEvents()
     assert "Fan width stops at" in panel.status.text() and panel.key_frame_ef.isVisible()
@@ -1114,7 +1135,7 @@ def test_the_panel_fits_a_1280_by_800_window_down_to_the_fans_last_slider(window
 
 
 def test_the_ef_line_is_the_ef_of_the_masks_when_not_even_the_mean_heart_fits_the_fan(qtbot):
-    """In a fan the mean heart does not fit at the usual shrink (a 20-degree one at 64 px, as
+    """In a fan the mean heart does not fit at the usual shrink (a 14-degree one at 64 px, as
     a file may hold), ED and ES were drawn each on its own and heart #7's masks measured 3 %
     against its 34 %, so the line showed no EF. Both are now drawn from one heart: the line
     shows that heart's EF, which is what its masks measure."""
@@ -1125,7 +1146,7 @@ def test_the_ef_line_is_the_ef_of_the_masks_when_not_even_the_mean_heart_fits_th
     panel = AnatomyPanel()
     qtbot.addWidget(panel)
     model, made = panel.model, NewMaskChoice(True, "4CH", "ED", 7, 64).document()
-    narrow = made.fan.with_shape(width=20.0)
+    narrow = made.fan.with_shape(width=14.0)
     assert narrow.problem() is None and model.view_scale(model.mean_heart(), "4CH", 64, narrow) is None
     seven = heart(made)
     drawn_heart = model.drawn_heart(seven, "4CH", 64, narrow)

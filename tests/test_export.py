@@ -522,8 +522,8 @@ def test_reading_a_masks_folder_reports_and_stops_when_asked(synth, tmp_path, mo
 
 
 def test_the_manifest_ef_of_a_heart_too_extreme_to_draw_is_the_ef_of_its_masks(monkeypatch):
-    """Draw 0 of the shipped model moved 2.5 SD along Shape 1 cannot be drawn in 2CH at
-    256 px (a draw itself fits its median fans, and so these wider ones): its masks show a
+    """Draw 0 of the shipped model moved 2 SD along LV width cannot be drawn in 2CH at 256 px
+    in the fan its patient draws (a draw itself fits its median fans): its masks show a
     heart nearer the mean, whose EF the manifest records (it recorded the undrawn heart's,
     2.5 points off the masks' EF by area for the draw that showed it)."""
     from engine.anatomy import ShapeModel
@@ -531,7 +531,7 @@ def test_the_manifest_ef_of_a_heart_too_extreme_to_draw_is_the_ef_of_its_masks(m
     from engine.export.sources import random_patients
 
     model = ShapeModel(ShapeModel.default().stats)
-    heart = model.move(model.draw(0), "shape1", 2.5)
+    heart = model.move(model.draw(0), "lv_width", 2.0)
     monkeypatch.setattr(model, "draw", lambda seed: heart)
     patient = next(random_patients(1, 256, 0, model))
     masks = {(item.view, item.instant): item for item in patient.items}
