@@ -10,8 +10,9 @@ past the sector's sides where it runs out of them (near the apex, the wall of 92
 frames does: 5 % of its pixels at the median, 20 % at the 95th percentile, 42 % at most; the
 cavity 0.3 %, 0.8 % and 8.5 %), so a heart the fan cuts shows as a real one does, running
 into the fan's edge; beyond the fan's arc it is cleared, as the experts' masks end at the
-picture's bottom edge, where the arc of a CAMUS fan lies. A model taking the fan clears every label outside it (:func:`engine.fan.fan_classes`), so
-what lies there changes no image; a segmentation dataset's masks keep it, as CAMUS's do. A
+picture's bottom edge, where the arc of a CAMUS fan lies. A model taking the fan clears every label outside it at its input
+(:func:`engine.fan.fan_classes`), so what lies there moves at most a rim of pixels along the
+fan's edge; a segmentation dataset's masks keep it, as CAMUS's do. A
 heart fits when its drawing has no topology problem
 (:func:`engine.anatomy.topology.topology_problems`: a cavity enclosed, each structure in one
 piece), no more of its cavity and wall lies outside the fan than of nearly every real heart
