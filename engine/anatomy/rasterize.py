@@ -8,19 +8,19 @@ Curves pass smoothly through the landmarks (Catmull-Rom). :func:`fitted_labels` 
 heart against the fan, as the experts' CAMUS masks lie in theirs, and draws it as they do: on
 past the sector's sides where it runs out of them (near the apex, the wall of 92 % of real
 frames does: 5 % of its pixels at the median, 20 % at the 95th percentile, 42 % at most; the
-cavity 0.3 %, 0.8 % and 8.5 %), so a heart the fan cuts shows as a real one does, running
-into the fan's edge; beyond the fan's arc it is cleared, as the experts' masks end at the
-picture's bottom edge, where the arc of a CAMUS fan lies. A model taking the fan clears every label outside it at its input
-(:func:`engine.fan.fan_classes`), so what lies there moves at most a rim of pixels along the
-fan's edge; a segmentation dataset's masks keep it, as CAMUS's do. A
+cavity 0.3 %, 0.8 % and 8.5 %), so a heart the fan cuts shows as a real one does, running into
+the fan's edge; beyond the fan's arc it is cleared, as the experts' masks end at the picture's
+bottom edge, where the arc of a CAMUS fan lies. A model taking the fan clears every label
+outside it at its input (:func:`engine.fan.fan_classes`), so what lies there moves at most a
+rim of pixels along the fan's edge; a segmentation dataset's masks keep it, as CAMUS's do. A
 heart fits when its drawing has no topology problem
 (:func:`engine.anatomy.topology.topology_problems`: a cavity enclosed, each structure in one
-piece), no more of its cavity and wall lies outside the fan than of nearly every real heart
-(5 % and 40 %: a frame is held to this in each of a patient's four, so the bounds sit near the
-real extremes, not their 99th percentiles) and most of its atrium lies inside; when it does not, it
-is shrunk a little toward the middle of the fan until it does. Until this rule, hearts were
-cleared outside the fan and shrunk until the cleared drawing was whole, which kept out every
-heart the sector cuts and the larger hearts with them (``docs/realism.md``).
+piece), no more of its cavity and wall lies outside the fan than of nearly every real heart (5
+% and 40 %: a frame is held to this in each of a patient's four, so the bounds sit near the
+real extremes, not their 99th percentiles) and most of its atrium lies inside; when it does
+not, it is shrunk a little toward the middle of the fan until it does. Until this rule, hearts
+were cleared outside the fan and shrunk until the cleared drawing was whole, which kept out
+every heart the sector cuts and the larger hearts with them (``docs/realism.md``).
 """
 
 from __future__ import annotations
