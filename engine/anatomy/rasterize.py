@@ -15,8 +15,8 @@ outside it at its input (:func:`engine.fan.fan_classes`), so what lies there mov
 rim of pixels along the fan's edge; a segmentation dataset's masks keep it, as CAMUS's do. A
 heart fits when its drawing has no topology problem
 (:func:`engine.anatomy.topology.topology_problems`: a cavity enclosed, each structure in one
-piece), no more of its cavity and wall lies outside the fan than of nearly every real heart (5
-% and 40 %: a frame is held to this in each of a patient's four, so the bounds sit near the
+piece), no more of its cavity and wall lies outside the fan than of nearly every real heart
+(5 % and 40 %: a frame is held to this in each of a patient's four, so the bounds sit near the
 real extremes, not their 99th percentiles) and most of its atrium lies inside; when it does
 not, it is shrunk a little toward the middle of the fan until it does. Until this rule, hearts
 were cleared outside the fan and shrunk until the cleared drawing was whole, which kept out
