@@ -15,7 +15,7 @@ from .fast import FastGenerator, optimize_for_inference
 from .fast.incremental import IncrementalGenerator
 from .fast.graphs import GraphedGenerator
 from .errors import MaskError, ModelFileError
-from .fan import Fan, apply_fan, default_fan, fan_alpha_near_outline, fan_class_ids
+from .fan import Fan, apply_fan, black_at_the_apex, default_fan, fan_alpha_near_outline, fan_class_ids
 from .nets.depth_gain import apply_depth_gain
 from .nets.refiner import cut_change, refine_images
 from .nets.fine_filter import apply_fine_filter
@@ -222,7 +222,7 @@ class Synthesizer:
                                         soft_labels, should_stop)
                 out = resize_images(out, shape)
                 if fans is not None:  # a crisp edge at the map's own size
-                    out = apply_fan(out, coverage(fans, shape))
+                    out = black_at_the_apex(apply_fan(out, coverage(fans, shape)), fans)
             else:
                 out = self._run_network(batch, seeds, regions, region_seed, fans, noise, soft_labels, should_stop)
         require_finite(out, self.model)
@@ -298,7 +298,8 @@ class Synthesizer:
                 seeds: list[int], labels: np.ndarray) -> np.ndarray:
         """The network's images with the model's depth gain, tip gain, speckle shape, fine filter,
         pool detail and border softening (from the label maps ``labels``), ring-down, shading and texture refiner (the shading
-        and the refiner's noise from ``seeds``), cut to their fans."""
+        and the refiner's noise from ``seeds``), cut to their fans, black at the fans' tips
+        (:func:`engine.fan.black_at_the_apex`)."""
         if alpha is None:
             return out
         config = self.model.config
@@ -311,9 +312,9 @@ class Synthesizer:
         out = apply_border_soften(out, np.asarray(labels), fans, getattr(config, "border_soften", ()), seeds)
         out = apply_fan(apply_shading(out, fans, getattr(config, "shading", ()), seeds), alpha)
         refiner = getattr(self.model, "refiner", None)
-        if refiner is None or not self.use_refiner:
-            return out
-        return cut_change(out, refine_images(self._refiner_on_device(refiner), out, fans, seeds), alpha)
+        if refiner is not None and self.use_refiner:
+            out = cut_change(out, refine_images(self._refiner_on_device(refiner), out, fans, seeds), alpha)
+        return black_at_the_apex(out, fans)
 
     def _refiner_on_device(self, refiner):
         if self._device_refiner is None:
