@@ -814,6 +814,21 @@ def test_the_bars_never_show_fewer_iterations_than_the_curves_and_the_preview(qt
     assert panel.iter_bar.value() == 14
 
 
+def test_the_bars_moved_by_a_logged_step_name_the_epoch_it_belongs_to(qtbot, tmp_path):
+    # an epoch's last iteration is of that epoch, as the progress reports and the terminal say
+    from engine.training.events import SamplePreview, Scalars
+
+    panel = shown_panel(qtbot)
+    panel._event(Started("run", 60, 12, 0, "cpu", {}))
+    panel._event(Scalars(12, 1, {"Loss/G_GAN": 1.0}))
+    assert panel.iter_bar.value() == 12 and panel.epoch_bar.text() == "epoch 1 / 5"
+    Image.new("L", (8, 8)).save(tmp_path / "iter_00000024.png")
+    panel._event(SamplePreview(24, str(tmp_path / "iter_00000024.png")))
+    assert panel.epoch_bar.text() == "epoch 2 / 5"
+    panel._event(Scalars(25, 3, {"Loss/G_GAN": 1.0}))
+    assert panel.epoch_bar.text() == "epoch 3 / 5"
+
+
 def test_the_status_and_the_log_name_the_device_as_the_device_choice_does(qtbot):
     panel = shown_panel(qtbot)
     for device, said in (("cpu", "CPU"), ("cuda:1", "CUDA 1"), ("mps", "MPS")):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QApplication, QGridLayout, QHBoxLayout, QLabel, Q
 from engine.data.dataset_folder import summary_of
 from engine.data.prepare import PrepareOptions
 from engine.progress import Progress
+from engine.training.batches import epoch_number
 from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                                     Scalars, Started)
 from engine.training.run_folder import RunFolder
@@ -513,7 +514,7 @@ class TrainingPanel(QWidget):
                 bar.setValue(min(iteration, bar.maximum()))
         if newest and self._epochs is not None:
             epochs, per_epoch = self._epochs
-            self.epoch_bar.setFormat(f"epoch {min(iteration // per_epoch + 1, epochs)} / {epochs}")
+            self.epoch_bar.setFormat(f"epoch {epoch_number(iteration, per_epoch, epochs)} / {epochs}")
 
     def _tick(self) -> None:
         if self.process.running:
