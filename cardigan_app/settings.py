@@ -173,6 +173,10 @@ class AppSettings:
         self.qsettings.setValue("training/last_run", json.dumps(entry))
         self.qsettings.sync()
 
+    def forget_last_training_run(self) -> None:
+        self.qsettings.remove("training/last_run")
+        self.qsettings.sync()
+
     # -- window --------------------------------------------------------------------------
     def _window_value(self, key: str) -> QByteArray | None:
         value = None if self.layout_is_newer else self.qsettings.value(f"window/{key}")

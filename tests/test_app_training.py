@@ -1161,6 +1161,28 @@ def test_a_run_left_unfinished_when_the_studio_closed_is_offered_back_on_reopeni
         close_window(window)
 
 
+def test_a_run_of_epochs_that_finished_is_not_offered_back_on_reopening(qtbot, tmp_path, tiny_model, monkeypatch):
+    # its folder alone does not tell that its newest state is its last (its length is in epochs)
+    run, data = tmp_path / "run", tmp_path / "data"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(tiny_lite(epochs=2).to_dict()))
+    window = open_window(qtbot, tmp_path, str(tiny_model), backend="thread")
+    control, panel = window.training, window.training.panel
+    try:
+        monkeypatch.setattr(panel.process, "start", lambda command: None)
+        monkeypatch.setattr(panel, "_load_history", lambda run: None)
+        panel.start(TrainCommand.new_run(data, run, tiny_lite(epochs=2)))
+        assert window.settings.last_training_run() == (run, data, None)
+        (run / "checkpoints" / "state_00000040.pt").write_bytes(b"")  # (named, not written)
+        panel.process.exited.emit(TrainingExit(0, False, True, False, 40))
+        assert panel.state == "finished" and window.settings.last_training_run() is None
+        panel.command = None
+        control.offer_last_run()
+        assert panel.command is None
+    finally:
+        close_window(window)
+
+
 def test_the_log_keeps_its_newest_line_in_view_until_the_user_scrolls_up(qtbot):
     from PySide6.QtWidgets import QAbstractSlider
 

@@ -54,9 +54,15 @@ class TrainingControl:
         self.offer_last_run()
 
     def _remember_run(self, state: str) -> None:
-        command = self.panel.command
+        """The run started is the one to offer back; one that trained all its iterations is
+        not (a run's length in epochs is not told by its folder alone, so it is forgotten)."""
+        command, settings = self.panel.command, self.window.settings
         if state in ("running", "preparing") and command is not None:
-            self.window.settings.set_last_training_run(command.run, command.data, command.time_limit)
+            settings.set_last_training_run(command.run, command.data, command.time_limit)
+        elif state == "finished" and command is not None:
+            last = settings.last_training_run()
+            if last is not None and last[0] == command.run:
+                settings.forget_last_training_run()
 
     def offer_last_run(self) -> None:
         """The run started last, when it is not finished (the studio was closed, or the child
