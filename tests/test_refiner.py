@@ -326,3 +326,28 @@ def test_a_refiner_run_folder_must_be_new_empty_or_its_own(tmp_path):
         assert "\n" not in str(refused.value)
     assert sorted(p.name for p in training_run.iterdir()) == ["checkpoints", "config.json"]
     assert not data.exists()
+    dangling = tmp_path / "gone"
+    dangling.symlink_to(tmp_path / "nowhere")  # a link to nothing was a bare 'File exists'
+    with pytest.raises(CardiganError, match="^.*gone: is a link to nothing; give a new or empty --run-dir$"):
+        RefinerRun(model, data, dangling).load(no_progress, never_stop)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_refiner_run_folder_it_may_not_read_is_one_line(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from engine.training.refiner_training import check_refiner_folder
+
+    run_dir = tmp_path / "locked"
+    run_dir.mkdir()
+    listing = Path.iterdir
+
+    def refused(self):
+        if self == run_dir:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", refused)  # root reads every folder: the refusal is made
+    with pytest.raises(CardiganError, match=r"^.*locked: not writable \(permission denied\)$"):
+        check_refiner_folder(run_dir, tmp_path / "data")

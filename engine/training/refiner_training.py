@@ -114,12 +114,19 @@ def check_refiner_folder(run_dir: Path, data: Path) -> None:
     """A refiner's run folder is new, empty or one of its own (with ``run.json``), and lies
     outside the dataset: a file, a training run's folder, a dataset or any other folder holding
     files is refused before anything is written into it."""
+    from ..fileio import describe_os_error
     from .run_folder import check_run_outside_data, writable_problem
 
+    if run_dir.is_symlink() and not run_dir.exists():
+        raise CardiganError(f"{run_dir}: is a link to nothing; give a new or empty --run-dir")
     if run_dir.exists() and not run_dir.is_dir():
         raise CardiganError(f"{run_dir}: is a file, not a folder; give a new or empty --run-dir")
     check_run_outside_data(run_dir, data)
-    if run_dir.is_dir() and not (run_dir / "run.json").exists() and any(run_dir.iterdir()):
+    try:
+        holds_other_files = run_dir.is_dir() and not (run_dir / "run.json").exists() and any(run_dir.iterdir())
+    except OSError as exc:  # a folder it may not read
+        raise CardiganError(describe_os_error(exc, run_dir)) from None
+    if holds_other_files:
         raise CardiganError(f"{run_dir}: holds other files and no refiner run; give a new or empty --run-dir")
     problem = writable_problem(run_dir)
     if problem:
