@@ -16,7 +16,7 @@ from engine.anatomy.heart import anatomy_in_text
 from engine.cine.writers import frames_loop_folder, read_frames_loop, read_if_hdf5_loop
 from engine.data.dicom_echo import is_dicom_file
 from engine.data.layout import dataset_image_of
-from engine.data.trace_image import TRACE_SUFFIXES, squashed_frames
+from engine.data.trace_image import TRACE_SUFFIXES, VOLUME_SUFFIXES, squashed_frames
 from engine.errors import CardiganError
 from engine.itksnap_workspace import Workspace, labels_and_header_from_workspace
 from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
@@ -196,7 +196,9 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
         frames = laid_on_mask(frames, placed, geometry, reference, volume, notes)
     turned = orientation_note(geometry, volume.name) if volume is not None else None
     if named_beside and reference is not None and reference != path:
-        frames = beside_as_traced(reference, frames, placed, labels.shape, notes)
+        # a PNG lies nowhere in space: a volume under it comes squashed, as it was traced over
+        frames = beside_as_traced(reference, frames, placed if volume is not None else None, labels.shape,
+                                  notes)
     fitting = frames if frames is not None and frames.shape[1:] == labels.shape else None
     if found_by_name and reference is not None:
         notes[told_at:told_at] = [image_beside_line(reference, frames, fitting is not None, labels.shape)] + \
@@ -299,11 +301,12 @@ def images_beside(path: Path) -> Path | None:
 
 
 def traced_picture_beside(png: Path) -> Path | None:
-    """The picture or echo of ``png``'s name in another format (``echo.jpg``, ``echo.dcm`` for
-    ``echo.png``): Save offers ``echo_gt.png`` for a mask traced over any of them."""
-    for suffix in TRACE_SUFFIXES:
+    """The picture, echo or volume of ``png``'s name in another format (``echo.jpg``,
+    ``echo.dcm``, ``echo.nii.gz``, ``echo.mhd`` for ``echo.png``): Save offers ``echo_gt.png``
+    for a mask traced over any of them."""
+    for suffix in TRACE_SUFFIXES + VOLUME_SUFFIXES:
         for spelled in (suffix, suffix.upper()):
-            picture = png.with_suffix(spelled)
+            picture = png.with_name(png.stem + spelled)
             if picture.is_file():
                 return picture
     return None

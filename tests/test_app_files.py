@@ -859,6 +859,34 @@ def test_a_mask_traced_over_an_image_of_another_size_opens_again_over_it_squashe
             in window.statusBar().currentMessage())
 
 
+def under_mask(window) -> np.ndarray | None:
+    """The frames (T, H, W) of the image under the window's mask, one for a picture; None: none."""
+    references = window.references
+    return references.frames if references.frames is not None else (
+        None if references.image is None else references.image[None])
+
+
+def test_a_mask_traced_over_a_volume_or_its_loop_opens_again_over_it_squashed_as_then(window, tmp_path, prompts):
+    """``echo_gt.png``, traced over ``echo.nii.gz`` (a loop) or ``still_gt.png`` over
+    ``still.mhd``, opened with no image under it: the image beside it was looked for as
+    pictures and DICOM files only. It comes back as it was traced over, every frame of a loop."""
+    import SimpleITK as sitk
+
+    from test_trace_image import FAN, echo_like
+
+    loop = np.stack([echo_like(FAN, 48, 64, seed) for seed in range(3)])
+    sitk.WriteImage(sitk.GetImageFromArray(loop), str(tmp_path / "echo.nii.gz"))
+    sitk.WriteImage(sitk.GetImageFromArray(loop[1]), str(tmp_path / "still.mhd"))
+    for image, mask in (("echo.nii.gz", "echo_gt.png"), ("still.mhd", "still_gt.png")):
+        assert window.files.trace_path(tmp_path / image, confirmed=True)
+        traced = under_mask(window).copy()
+        write_label_png(tmp_path / mask, some_labels(traced.shape[1]))
+        assert window.files.open_path(tmp_path / mask, confirmed=True)
+        shown = under_mask(window)
+        assert shown is not None and shown.shape == traced.shape and (shown == traced).all(), mask
+        assert f"{image} beside it shown under it squashed" in window.statusBar().currentMessage()
+
+
 def test_noise_opened_to_trace_says_no_sector_was_found_and_takes_the_views_usual_fan(window, tmp_path, prompts):
     from engine.fan import default_fan
 
