@@ -238,6 +238,9 @@ class MaskFiles(MaskSaving):
         if read.slice is not None and frames is not None and len(frames) == read.slice[1]:
             self.window.references.choose("ED", read.slice[0])  # the image of the slice painted
             self.window.under_image.show(self.window.references.image_for("ED"))
+        if read.frame is not None:  # the loop frame the mask was traced over, as its PNG records
+            self.window.references.choose("ED", read.frame)
+            self.window.under_image.show(self.window.references.image_for("ED"))
         self.window.settings.add_recent_file(path)
         self._remember_dir(path)
         es_notes: list[str] = []
@@ -249,6 +252,8 @@ class MaskFiles(MaskSaving):
             self.window.state.set("key_frame", "ES")
         taken = (f", the labels of slice {read.slice[0] + 1} of {read.slice[1]}"
                  if read.slice is not None and read.slice[1] > 1 else "")
+        if read.frame is not None and frames is not None:
+            taken += f", over frame {read.frame + 1} of {len(frames)} as traced"
         notes = notes_of_both(list(read.notes), path.name, es_notes, Path(self._es_name(path)).name)
         said = "".join(f"; {note}" for note in notes)
         if es is None:

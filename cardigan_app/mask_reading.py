@@ -23,7 +23,7 @@ from engine.labels import LOOKS_LIKE_AN_IMAGE, LV_CAVITY, bad_values
 from engine.maskio import (MASK_FILE_SUFFIXES, DicomNamedAsPicture, Geometry, VolumeHeader, images_path_for,
                            is_hdf5_file, is_volume_file, painted_frames, read_label_map_and_text,
                            read_label_png_and_text, read_png_text, read_volume_label_and_header, fitting_geometry,
-                           one_look_per_pair, restore_nifti_pair, volume_geometry)
+                           one_look_per_pair, restore_nifti_pair, traced_frame_in_text, volume_geometry)
 from engine.slicer_images import image_beside_segmentation, is_slicer_segmentation
 from engine.slicer_segments import KeptSegment, read_kept_segments
 from engine.volume_alignment import frames_on_mask_grid, orientation_note
@@ -127,6 +127,7 @@ class MaskRead:
     # a Slicer segmentation's segment names, colours and tags by class, for exports
     segments: dict[int, KeptSegment] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # what reading it did that the user is told (labels mapped by name)
+    frame: int | None = None  # the frame of ``frames`` a label PNG records it was traced over
 
 
 @one_look_per_pair()  # a NIfTI pair of the mask and its images settled once, and said once
@@ -204,8 +205,11 @@ def read_mask_file(path: Path, labels: np.ndarray | None = None, reference: Path
         notes[told_at:told_at] = [image_beside_line(reference, frames, fitting is not None, labels.shape)] + \
             [chosen] * bool(chosen)
     segments = read_kept_segments(volume, header) if volume is not None else {}
-    return MaskRead(labels, fitting, reference, mask_png_text(path, text), taken, geometry, segments,
-                    tuple(notes) + tuple(line for line in (dropped, turned) if line))
+    text = mask_png_text(path, text)
+    frame, refused = traced_frame_in_text(text, len(fitting)) if fitting is not None and len(fitting) > 1 else (
+        None, None)
+    return MaskRead(labels, fitting, reference, text, taken, geometry, segments,
+                    tuple(notes) + tuple(line for line in (dropped, turned, refused) if line), frame)
 
 
 def read_workspace_mask(workspace: Workspace) -> MaskRead:

@@ -15,7 +15,7 @@ from engine.anatomy.heart import ANATOMY_KEY
 from engine.data.layout import is_dataset_image, is_dataset_label
 from engine.errors import CardiganError
 from engine.fan import FAN_KEY, fan_from_text, view_of_name
-from engine.maskio import MASKS_MARK, is_volume_file, mask_name_stem, write_label_png
+from engine.maskio import MASKS_MARK, TRACED_FRAME_KEY, is_volume_file, mask_name_stem, write_label_png
 
 from .dialogs.prompts import DatasetSave, ask_overwrite_dataset_label, show_error
 from .document_names import es_stem, file_stem, key_frame_name, key_of
@@ -121,9 +121,19 @@ class MaskSaving:
         document.anatomy, _ = anatomy_in_png_text(text)
         document.fan, _ = fan_from_text(text, view_of_name(name))
 
+    def _traced_frame_text(self, document: LabelDocument) -> dict[str, str]:
+        """The text chunk recording the frame of the loop under the window that ``document``, a
+        key frame, was traced over (opening the mask again shows it over that frame); none when
+        no loop lies under it."""
+        frames, references = self.window.key_frames.frames, self.window.references
+        key = key_of(document, frames) or ("ED" if document is frames.get("ED") else None)
+        if key is None or references.frames is None:
+            return {}
+        return {TRACED_FRAME_KEY: str(references.index[key])}
+
     def _write(self, path: Path, document: LabelDocument | None = None) -> bool:
         document = self.document if document is None else document
-        text = self.png_text(document)
+        text = self.png_text(document) | self._traced_frame_text(document)
         dropped = spacing_dropped_note(document)
         try:
             write_label_png(path, document.labels, text)

@@ -559,6 +559,22 @@ def read_label_map_and_text(path: Path | str, notify=None) -> tuple[np.ndarray, 
     return read_label_png_and_text(path, by_description=True, notify=notify)
 
 
+TRACED_FRAME_KEY = "cardigan-frame"  # PNG text chunk: the loop frame (from 0) a mask was traced over
+
+
+def traced_frame_in_text(text: dict[str, str], count: int) -> tuple[int | None, str | None]:
+    """(the frame of a loop of ``count`` frames that a label PNG's text chunks ``text`` record
+    its mask was traced over, or None; why a record there was not taken, or None)."""
+    record = text.get(TRACED_FRAME_KEY)
+    if record is None:
+        return None, None
+    frame = int(record) if record.strip().isdigit() else -1
+    if not 0 <= frame < count:
+        return None, (f"its record of the frame it was traced over ({record[:20]!r}) is not one of the loop's "
+                      f"{count}: shown over its first")
+    return frame, None
+
+
 def write_label_png(path: Path | str, labels: np.ndarray, text: dict[str, str] | None = None) -> None:
     """Write a label map as an 8-bit single-channel PNG (atomically); ``text`` goes into PNG
     text chunks (e.g. the anatomy a mask was drawn from)."""

@@ -887,6 +887,35 @@ def test_a_mask_traced_over_a_volume_or_its_loop_opens_again_over_it_squashed_as
         assert f"{image} beside it shown under it squashed" in window.statusBar().currentMessage()
 
 
+def test_a_mask_traced_over_a_loops_frame_opens_again_over_that_frame(window, tmp_path, prompts, monkeypatch):
+    """``echo_gt.png`` traced over frame 3 of ``echo.nii.gz`` opened again over frame 1: its
+    PNG records the frame it was traced over, and it opens over that one, said on the status
+    line. A record that is no frame of the loop is said and passed over (frame 1, as before)."""
+    import SimpleITK as sitk
+
+    from test_trace_image import FAN, echo_like
+
+    from engine.maskio import TRACED_FRAME_KEY, read_png_text
+
+    loop = np.stack([echo_like(FAN, 48, 64, seed) for seed in range(4)])
+    sitk.WriteImage(sitk.GetImageFromArray(loop), str(tmp_path / "echo.nii.gz"))
+    assert window.files.trace_path(tmp_path / "echo.nii.gz", confirmed=True)
+    slider = window.workspace.reference_frame
+    slider.setValue(2)
+    traced = window.reference_image.copy()
+    window.document.fill(window.document.shape[1] // 2, window.document.shape[0] // 2, 1)
+    save_dialog_returns(monkeypatch, tmp_path / "echo_gt.png")
+    assert window.files.save_as()
+    assert read_png_text(tmp_path / "echo_gt.png")[TRACED_FRAME_KEY] == "2"
+    assert window.files.open_path(tmp_path / "echo_gt.png", confirmed=True)
+    assert slider.value() == 2 and (window.reference_image == traced).all()
+    assert "over frame 3 of 4 as traced" in window.statusBar().currentMessage()
+    write_label_png(tmp_path / "echo_gt.png", window.document.labels, {TRACED_FRAME_KEY: "9"})
+    assert window.files.open_path(tmp_path / "echo_gt.png", confirmed=True)
+    assert slider.value() == 0 and (window.reference_image == window.references.frames[0]).all()
+    assert "traced over ('9') is not one of the loop's 4: shown over its first" in window.statusBar().currentMessage()
+
+
 def test_noise_opened_to_trace_says_no_sector_was_found_and_takes_the_views_usual_fan(window, tmp_path, prompts):
     from engine.fan import default_fan
 
