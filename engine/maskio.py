@@ -150,8 +150,8 @@ def read_label_png_and_text(path: Path | str, otherwise: Callable[[Image.Image, 
                     if otherwise is None:
                         raise
                     return otherwise(image, refusal)
-                if stored_as is not None and stored_format(image):
-                    stored_as.append(stored_format(image))
+                if stored_as is not None and (stored := stored_format(image)):
+                    stored_as.append(stored)
                 return read
     except Image.DecompressionBombError:
         raise MaskError(f"{path}: the image claims to be far larger than any label map (at most "

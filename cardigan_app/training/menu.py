@@ -74,7 +74,8 @@ class TrainingControl:
         summary = run_info(run) if run.is_dir() else None
         if summary is None or summary.resume_from is None or summary.finished():
             return
-        self.panel.offer_resume(dataclasses.replace(TrainCommand.resume_run(data, run), time_limit=time_limit))
+        self.panel.offer_resume(dataclasses.replace(TrainCommand.resume_run(data, run), time_limit=time_limit),
+                                summary)
 
     def new_run(self) -> TrainingWizard | None:
         if self.panel.running:

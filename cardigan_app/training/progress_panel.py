@@ -24,7 +24,7 @@ from engine.progress import Progress
 from engine.training.batches import epoch_number
 from engine.training.events import (CheckpointSaved, Failed, Finished, Notice, ProgressUpdate, SamplePreview,
                                     Scalars, Started)
-from engine.training.run_folder import RunFolder
+from engine.training.run_folder import RunFolder, RunSummary
 from engine.training.stats import diagnostics, losses, progress
 
 from .. import theme
@@ -277,12 +277,13 @@ class TrainingPanel(QWidget):
             return
         self._launch(command)
 
-    def offer_resume(self, command: TrainCommand) -> None:
+    def offer_resume(self, command: TrainCommand, summary: RunSummary | None = None) -> None:
         """Show an unfinished run found on disk (the one the studio ran when it last closed)
-        with its curves and newest preview, as a stopped run that Resume continues."""
+        with its curves and newest preview, as a stopped run that Resume continues;
+        ``summary``: its folder as already read (:func:`run_info`), else read here."""
         if self.running:
             raise RuntimeError("a training run is already in progress")
-        summary = run_info(command.run)
+        summary = run_info(command.run) if summary is None else summary
         self.command, self.last_exit = command, None
         self.title.setText(f"Run folder: {command.run}")
         self.title.setToolTip(command.display())
